@@ -1,0 +1,174 @@
+/**
+ * The events agent-credit publishes. These zod schemas are the single source of truth:
+ * `agent-credit schema` writes them as JSON Schema to `schemas/`, and a test fails when the
+ * committed files are stale. Bump SCHEMA_VERSION on any change (semver: additive = minor).
+ *
+ * Field names are snake_case because the events leave the process (Kafka, JSON lines) and are
+ * read by trainers in any language.
+ */
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = '1.0.0';
+
+const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+
+export const EstimatorInfoSchema = z.object({
+  /** e.g. `exact`, `closed-form`, `permutation`, `kernel` */
+  name: z.string(),
+  /** exact = every coalition or the closed form; approximate = sampled with intervals; partial = budget/time ran out or the game failed, values are the best estimate so far */
+  status: z.enum(['exact', 'approximate', 'partial']),
+  evaluations: z.number().int().min(0).describe('value-function evaluations the result rests on'),
+  budget: z.number().int().min(0).optional(),
+  target_half_width: z.number().min(0).optional(),
+  confidence: z.number().gt(0).lt(1).optional(),
+  note: z.string().optional().describe('why a result is partial, when it is'),
+});
+
+export const GameInfoSchema = z.object({
+  kind: z.enum(['provenance', 'http', 'module']),
+  removal_protocol: z.enum(['mask', 'null', 'replay']),
+  players: z.enum(['agents', 'messages']),
+});
+
+export const EvaluationUsedSchema = z.object({
+  name: z.string(),
+  score: z.number(),
+  label: z.string().optional(),
+  source: z.string(),
+});
+
+export const EventHeaderSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  /** Deterministic: sha256(episode id, revision, event type, method, subject) truncated to 32 hex chars. Consumers de-duplicate on it. */
+  event_id: Hex(32),
+  episode_id: z.string(),
+  /** 0 for the first close of an episode; higher for corrections after late spans. */
+  episode_revision: z.number().int().min(0),
+  trace_ids: z.array(Hex(32)),
+  /** Wall-clock ms when the credit was computed. Not part of event_id. */
+  emitted_at_ms: z.number().int(),
+});
+
+export const AgentCreditSchema = z.object({
+  agent_id: z.string(),
+  agent_name: z.string(),
+  /** Shapley value phi_i; credits sum to system_value - baseline. */
+  credit: z.number(),
+  ci_low: z.number(),
+  ci_high: z.number(),
+  /** v(N) - v(N \ {i}): cheap diagnostic reported beside Shapley. */
+  leave_one_out: z.number().optional(),
+  steps: z.number().int().min(0),
+});
+
+export const FirstErrorSchema = z.object({
+  step_id: Hex(16),
+  agent_id: z.string(),
+  /** Why this step was chosen, e.g. `status=error`, `exception event`, `evaluator flag`, `prefix value drop 0.8→0.2`. */
+  evidence: z.array(z.string()),
+  /** Other steps equally likely to be the first error (reported, not hidden). */
+  ties: z.array(Hex(16)),
+});
+
+export const EpisodeCreditSchema = EventHeaderSchema.extend({
+  event_type: z.literal('episode_credit'),
+  close_reason: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  evaluation: EvaluationUsedSchema,
+  /** R = v(N), normalized to [0,1] unless configured otherwise. */
+  system_value: z.number(),
+  /** b = v(empty) */
+  baseline: z.number(),
+  success_threshold: z.number(),
+  game: GameInfoSchema,
+  estimator: EstimatorInfoSchema,
+  agents: z.array(AgentCreditSchema),
+  first_error: FirstErrorSchema.optional(),
+  messages: z.number().int().min(0),
+  preference_pairs: z.number().int().min(0),
+  diagnostics: z.object({
+    warnings: z.array(z.string()),
+    late_spans: z.number().int().min(0),
+    duplicate_spans: z.number().int().min(0),
+    /** max |r_m| allowed: C * (R_max - R_min) */
+    reward_bound: z.number(),
+  }),
+});
+export type EpisodeCredit = z.infer<typeof EpisodeCreditSchema>;
+
+export const RewardComponentsSchema = z.object({
+  /** phi_i / |M_i| */
+  credit_share: z.number(),
+  /** delta_m - mean_k delta_k over the agent's messages */
+  marginal: z.number(),
+  /** part of marginal from redundancy (no effect / duplicate content), <= 0 */
+  redundancy: z.number(),
+  /** part of marginal from sabotage/harm (delta_m < 0), <= 0 */
+  sabotage: z.number(),
+  /** failure case: blame transfer (<= 0) */
+  blame: z.number(),
+  /** failure case: repair transfer (>= 0) */
+  repair: z.number(),
+  /** conservation-preserving shrink applied to respect the bound (0 when none) */
+  shrink: z.number(),
+});
+
+export const MessageRewardSchema = EventHeaderSchema.extend({
+  event_type: z.literal('message_reward'),
+  step_id: Hex(16),
+  trace_id: Hex(32),
+  parent_step_id: Hex(16).optional(),
+  agent_id: z.string(),
+  agent_name: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  start_time_unix_nano: z.string(),
+  /** r_m: sums to agent credit over the agent's messages. Use as process reward / turn-level advantage. */
+  reward: z.number(),
+  /** delta_m: the message's own marginal effect (leave-one-out in the message game). */
+  marginal_effect: z.number(),
+  components: RewardComponentsSchema,
+  agent_credit: z.number(),
+  outcome: z.enum(['success', 'failure']),
+  /** failure episodes: role of this step */
+  failure_role: z.enum(['first-error', 'dependent', 'repair', 'before-error', 'unrelated']).optional(),
+  estimator: EstimatorInfoSchema,
+});
+export type MessageReward = z.infer<typeof MessageRewardSchema>;
+
+export const PairStepSchema = z.object({
+  step_id: Hex(16),
+  agent_id: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  output: z.string().optional(),
+  output_digest: z.string().optional(),
+});
+
+export const PreferencePairSchema = EventHeaderSchema.extend({
+  event_type: z.literal('preference_pair'),
+  trace_id: Hex(32),
+  /** Agent whose policy the pair trains (the author of the rejected step). */
+  agent_id: z.string(),
+  context: z.object({
+    parent_step_id: Hex(16).optional(),
+    sub_task: z.string().optional(),
+    input: z.string().optional(),
+    input_digest: z.string().optional(),
+  }),
+  chosen: PairStepSchema.optional(),
+  rejected: PairStepSchema,
+  /** Reward difference chosen - rejected (or |rejected reward| when rejected-only). */
+  margin: z.number(),
+  /** True when no corrective attempt exists: a rejected-only sample. */
+  rejected_only: z.boolean(),
+  reason: z.string(),
+});
+export type PreferencePair = z.infer<typeof PreferencePairSchema>;
+
+export const CreditEventSchema = z.discriminatedUnion('event_type', [
+  EpisodeCreditSchema,
+  MessageRewardSchema,
+  PreferencePairSchema,
+]);
+export type CreditEvent = z.infer<typeof CreditEventSchema>;

@@ -1,0 +1,84 @@
+/**
+ * Agent-level model: what the conventions mappers produce from spans and what the credit
+ * engine consumes. See ../../README.md and docs/architecture (shared) for the design.
+ */
+import { z } from 'zod';
+import { SpanIdSchema, TraceIdSchema } from './telemetry.js';
+
+/** Which instrumentation convention a step was recognised by. */
+export const ConventionSchema = z.enum(['genai', 'openinference', 'openllmetry', 'unknown']);
+export type Convention = z.infer<typeof ConventionSchema>;
+
+/**
+ * The role of a step. `llm`, `tool` and `handoff` are messages that earn reward;
+ * `agent` (an agent invocation) and `chain`/`other` are structure: they carry causality and
+ * agent membership but are not rewarded (`rewardable: false`). `evaluator` spans carry
+ * evaluations and are never rewarded.
+ */
+export const StepKindSchema = z.enum(['llm', 'tool', 'handoff', 'agent', 'chain', 'evaluator', 'other']);
+export type StepKind = z.infer<typeof StepKindSchema>;
+
+export const AgentStepSchema = z.object({
+  /** = span id */
+  stepId: SpanIdSchema,
+  traceId: TraceIdSchema,
+  /** Stable agent identity: the agent id attribute when real, else the agent name. */
+  agentId: z.string(),
+  agentName: z.string(),
+  kind: StepKindSchema,
+  /** Whether the step is a message that receives a reward. */
+  rewardable: z.boolean(),
+  convention: ConventionSchema,
+  /** Span name, for display. */
+  name: z.string(),
+  startTimeUnixNano: z.bigint(),
+  endTimeUnixNano: z.bigint(),
+  status: z.object({ ok: z.boolean(), message: z.string().optional() }),
+  /** Parent step (nearest ancestor span that is a step), if any. */
+  parentStepId: SpanIdSchema.optional(),
+  /**
+   * Steps whose output this step consumed: parent, span links, tool-call-id matches,
+   * previous steps of the same conversation turn. Only ids of steps in the same episode.
+   */
+  causalInputs: z.array(SpanIdSchema),
+  toolName: z.string().optional(),
+  toolCallId: z.string().optional(),
+  /** For hand-offs: target agent name when the instrumentation records it. */
+  handoffTo: z.string().optional(),
+  /** Short, stable digest (sha256 hex, first 16 chars) of the step's input/output content when present. */
+  inputDigest: z.string().optional(),
+  outputDigest: z.string().optional(),
+  /** Output text when captured (truncated), for judges and preference pairs. */
+  outputText: z.string().optional(),
+  inputText: z.string().optional(),
+  usage: z
+    .object({ inputTokens: z.number().optional(), outputTokens: z.number().optional(), costUsd: z.number().optional() })
+    .optional(),
+  /** Evaluator flags on this step (e.g. a span-level evaluation labelled fail). */
+  flaggedErroneous: z.boolean().optional(),
+});
+export type AgentStep = z.infer<typeof AgentStepSchema>;
+
+export const AgentSchema = z.object({
+  agentId: z.string(),
+  agentName: z.string(),
+});
+export type Agent = z.infer<typeof AgentSchema>;
+
+export const EvaluationSourceSchema = z.enum(['log-event', 'span-event', 'evaluator-span', 'root-attribute', 'evaluations-stream']);
+
+export const EvaluationSchema = z.object({
+  /** e.g. `task_success` (gen_ai.evaluation.name) */
+  name: z.string(),
+  /** gen_ai.evaluation.score.value; may be absent when only a label is given. */
+  score: z.number().optional(),
+  label: z.string().optional(),
+  explanation: z.string().optional(),
+  traceId: TraceIdSchema.optional(),
+  /** The evaluated span (root span for system-level evaluations). */
+  spanId: SpanIdSchema.optional(),
+  conversationId: z.string().optional(),
+  source: EvaluationSourceSchema,
+  timeUnixNano: z.bigint(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` (pure code, no broker) and `integration` (talks to the real Kafka broker
+// the project starts itself in test/integration/global-setup.ts). `npm test` runs both;
+// `npx vitest run --project unit` skips the broker while iterating.
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 240_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/integration/**'],
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          pool: 'forks',
+          // Integration tests share one broker; run files one at a time to keep 2 cores calm.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
