@@ -1,0 +1,49 @@
+/**
+ * Shared types of the credit engine (shapiq-style: one Game interface, one estimator result type).
+ * Pure: no I/O here.
+ */
+
+/**
+ * A cooperative game over `players.length` players. A coalition is a 0/1 mask indexed like
+ * `players`. `value` may be async (an external judge); implementations must be deterministic for a
+ * given coalition (callers cache). `value(empty)` is the baseline v(∅), `value(all)` is v(N).
+ */
+export interface Game {
+  /** Identifies the game instance (e.g. the episode id); part of every cache key. */
+  readonly id: string;
+  readonly players: readonly string[];
+  value(coalition: Uint8Array): number | Promise<number>;
+}
+
+export type EstimateStatus = 'exact' | 'approximate' | 'partial';
+
+/** Result of any Shapley estimator (exact, closed form, sampled), per player in `players` order. */
+export interface ShapleyEstimate {
+  readonly players: readonly string[];
+  /** phi_i; always sums to v(N) - v(∅) (efficiency enforced explicitly for sampled estimators). */
+  readonly values: readonly number[];
+  /** Confidence interval per player at `confidence` (degenerate [v, v] when exact). */
+  readonly intervals: readonly { readonly low: number; readonly high: number }[];
+  readonly confidence: number;
+  /** Value-function evaluations the result rests on (cache misses of this estimator run). */
+  readonly evaluations: number;
+  readonly status: EstimateStatus;
+  /** Estimator name: `exact`, `closed-form`, `permutation`, `kernel`, ... */
+  readonly estimator: string;
+  readonly grandValue: number;
+  readonly emptyValue: number;
+  /** Why the result is partial (budget, timeout, game error), when it is. */
+  readonly note?: string;
+}
+
+export interface EstimateOptions {
+  /** Max value-function evaluations (cache misses). */
+  budget?: number;
+  /** Stop once every per-player half-width is at most this. */
+  targetHalfWidth?: number;
+  /** Interval confidence, default 0.95. */
+  confidence?: number;
+  /** Seed for the sampler's PRNG (results are deterministic given seed and game). */
+  seed?: number;
+  signal?: AbortSignal;
+}
