@@ -1,0 +1,79 @@
+/**
+ * Entry points: decode a whole OTLP export request (traces or logs) in either encoding.
+ * Every failure surfaces as OtlpDecodeError; nothing else escapes (a safety net converts any
+ * unexpected runtime error into one, so a poison record can never crash a consumer).
+ */
+import type { LogRecord, Span } from '../model/telemetry.js';
+import { OtlpDecodeError, toOtlpDecodeError } from './errors.js';
+import type { OtlpEncoding } from './encoding.js';
+import { decodeLogsRequestJson } from './json/logs.js';
+import { decodeTraceRequestJson } from './json/traces.js';
+import { decodeLogsRequest } from './proto/logs.js';
+import { decodeTraceRequest } from './proto/traces.js';
+import { createCursor } from './proto/wire.js';
+
+const TRACE_REQUEST = 'ExportTraceServiceRequest';
+const LOGS_REQUEST = 'ExportLogsServiceRequest';
+
+/**
+ * Decodes an `ExportTraceServiceRequest` into spans, in request order. Spans of one
+ * ResourceSpans / ScopeSpans block share their `resource` / `scope` objects by reference.
+ * @throws OtlpDecodeError when the payload is malformed (never retriable).
+ */
+export function decodeTraces(data: Uint8Array | string, encoding: OtlpEncoding): Span[] {
+  return decodeRequest(data, encoding, TRACE_REQUEST, decodeTraceRequest, decodeTraceRequestJson);
+}
+
+/**
+ * Decodes an `ExportLogsServiceRequest` into log records, in request order.
+ * @throws OtlpDecodeError when the payload is malformed (never retriable).
+ */
+export function decodeLogs(data: Uint8Array | string, encoding: OtlpEncoding): LogRecord[] {
+  return decodeRequest(data, encoding, LOGS_REQUEST, decodeLogsRequest, decodeLogsRequestJson);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeRequest<T>(
+  data: Uint8Array | string,
+  encoding: OtlpEncoding,
+  root: string,
+  fromProto: (c: ReturnType<typeof createCursor>) => T[],
+  fromJson: (value: unknown) => T[],
+): T[] {
+  if (encoding === 'otlp_proto') {
+    if (!(data instanceof Uint8Array)) {
+      throw new OtlpDecodeError(`otlp_proto needs bytes (Uint8Array), got ${typeof data} in ${root}`);
+    }
+    try {
+      return fromProto(createCursor(data));
+    } catch (e) {
+      throw toOtlpDecodeError(e, root);
+    }
+  }
+  if (encoding === 'otlp_json') {
+    let text: string;
+    try {
+      text = typeof data === 'string' ? data : utf8.decode(data);
+    } catch (e) {
+      throw new OtlpDecodeError(`invalid UTF-8 in the JSON payload of ${root}`, { cause: e });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      // SyntaxError messages name the position; a RangeError here means nesting too deep for the parser.
+      const what = e instanceof SyntaxError ? `invalid JSON: ${e.message}` : `unparseable JSON (${String(e)})`;
+      throw new OtlpDecodeError(`${what} in ${root}`, { cause: e });
+    }
+    try {
+      return fromJson(value);
+    } catch (e) {
+      throw toOtlpDecodeError(e, root);
+    }
+  }
+  throw new OtlpDecodeError(
+    `unknown encoding ${JSON.stringify(encoding)}: use 'otlp_proto' or 'otlp_json' (as the collector kafka exporter's \`encoding\`)`,
+  );
+}
+

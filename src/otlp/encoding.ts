@@ -1,0 +1,38 @@
+/** The two payload encodings the collector's kafka exporter writes (and OTLP/HTTP accepts). */
+import { z } from 'zod';
+
+/** `otlp_proto`: protobuf binary; `otlp_json`: OTLP/JSON. Names as in the kafka exporter's `encoding` option. */
+export const OtlpEncodingSchema = z.enum(['otlp_proto', 'otlp_json']);
+export type OtlpEncoding = z.infer<typeof OtlpEncodingSchema>;
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isJsonSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
+/**
+ * Chooses the decoder for a payload. A content type wins when it names one
+ * (`application/x-protobuf` or `application/protobuf` → proto, `application/json` → JSON,
+ * parameters such as `; charset=utf-8` ignored). Otherwise strings are JSON, and bytes are JSON
+ * when the first non-whitespace byte is `{` and the last is `}`.
+ *
+ * Why both ends: an ExportTraceServiceRequest starts with byte 0x0a (field 1, length-delimited),
+ * which is also a JSON newline, and its length byte may be 0x7b (`{`); requiring the closing brace
+ * too makes a protobuf body misdetected as JSON practically impossible.
+ */
+export function detectEncoding(data: Uint8Array | string, contentType?: string): OtlpEncoding {
+  if (contentType) {
+    const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+    if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'otlp_proto';
+    if (type === 'application/json') return 'otlp_json';
+  }
+  if (typeof data === 'string') return 'otlp_json';
+  if (data.length > 0 && data[0] === OPEN_BRACE) return 'otlp_json';
+  let start = 0;
+  while (start < data.length && isJsonSpace(data[start]!)) start++;
+  let end = data.length - 1;
+  while (end > start && isJsonSpace(data[end]!)) end--;
+  return start < end && data[start] === OPEN_BRACE && data[end] === CLOSE_BRACE ? 'otlp_json' : 'otlp_proto';
+}

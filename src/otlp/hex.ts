@@ -1,0 +1,43 @@
+/**
+ * Trace/span id encoding: bytes → lowercase hex via a 256-entry lookup table, and validation
+ * of hex ids from OTLP/JSON.
+ */
+import { DecodeFailure } from './errors.js';
+
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of `buf[start, end)`. Caller guarantees the bounds. */
+export function bytesToHex(buf: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) out += HEX_BYTE[buf[i]!];
+  return out;
+}
+
+/** True when every byte of `buf[start, end)` is zero (an "unset" id in OTLP). */
+export function allZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+const HEX_ID = /^[0-9a-fA-F]*$/;
+const ZERO_ID = /^0*$/;
+
+/**
+ * Validates an OTLP/JSON hex id (`bytes` fields are hex in OTLP/JSON, not base64) and returns it
+ * lowercased. `byteLength` is 16 for trace ids, 8 for span ids.
+ * @param optional when true, an empty or all-zero id yields `undefined` instead of an error.
+ */
+export function hexId(value: unknown, field: string, byteLength: number, optional: boolean): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (optional) return undefined;
+    throw new DecodeFailure(`${field} is required (${byteLength * 2} hex characters)`);
+  }
+  if (typeof value !== 'string') throw new DecodeFailure(`${field} must be a hex string, got ${typeof value}`);
+  if (value.length !== byteLength * 2 || !HEX_ID.test(value)) {
+    throw new DecodeFailure(
+      `${field} must be ${byteLength * 2} hex characters (OTLP/JSON ids are hex, not base64), got ${JSON.stringify(value.slice(0, 40))} (${value.length} chars)`,
+    );
+  }
+  if (optional && ZERO_ID.test(value)) return undefined;
+  return value.toLowerCase();
+}

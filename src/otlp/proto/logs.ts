@@ -1,0 +1,183 @@
+/**
+ * Protobuf decoder for `ExportLogsServiceRequest` (opentelemetry/proto/collector/logs/v1 and
+ * logs/v1/logs.proto) straight into model `LogRecord` objects.
+ *
+ * Field numbers: ExportLogsServiceRequest.resource_logs=1; ResourceLogs resource=1,
+ * scope_logs=2, schema_url=3; ScopeLogs scope=1, log_records=2, schema_url=3; LogRecord
+ * time_unix_nano=1 (fixed64), observed_time_unix_nano=11 (fixed64), severity_number=2 (enum),
+ * severity_text=3, body=5 (AnyValue), attributes=6, dropped_attributes_count=7, flags=8 (fixed32),
+ * trace_id=9, span_id=10, event_name=12.
+ *
+ * trace_id/span_id are optional on logs: empty or all-zero → undefined; otherwise they must be
+ * 16/8 bytes. An empty body (AnyValue with no value) → undefined; empty strings → undefined for
+ * severity_text and event_name.
+ */
+import type { AttributeValue, Attributes, LogRecord, Resource, Scope } from '../../model/telemetry.js';
+import { withPath } from '../errors.js';
+import { decodeAnyValue, decodeAttribute, decodeResource, decodeScope } from './common.js';
+import { optionalId } from './ids.js';
+import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, skip, string, tag } from './wire.js';
+
+type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
+
+/** Decodes a whole ExportLogsServiceRequest. Throws DecodeFailure (with path) on malformed input. */
+export function decodeLogsRequest(c: WireCursor): LogRecord[] {
+  const r = c.r;
+  const end = r.len;
+  const out: LogRecord[] = [];
+  let i = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    if (t === ((1 << 3) | 2)) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeResourceLogs(c, stop, out);
+      } catch (e) {
+        throw withPath(e, `resource_logs[${i}]`);
+      }
+      i++;
+    } else skip(c, t & 7, end);
+  }
+  return out;
+}
+
+function decodeResourceLogs(c: WireCursor, end: number, out: LogRecord[]): void {
+  const r = c.r;
+  const resource: Resource = { attributes: {} };
+  let j = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeResource(c, stop, resource);
+        } catch (e) {
+          throw withPath(e, 'resource');
+        }
+        break;
+      }
+      case (2 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeScopeLogs(c, stop, resource, out);
+        } catch (e) {
+          throw withPath(e, `scope_logs[${j}]`);
+        }
+        j++;
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+}
+
+function decodeScopeLogs(c: WireCursor, end: number, resource: Resource, out: LogRecord[]): void {
+  const r = c.r;
+  const scope: MutableScope = { name: '', version: undefined, attributes: {} };
+  let k = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeScope(c, stop, scope);
+        } catch (e) {
+          throw withPath(e, 'scope');
+        }
+        break;
+      }
+      case (2 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          out.push(decodeLogRecord(c, stop, resource, scope));
+        } catch (e) {
+          throw withPath(e, `log_records[${k}]`);
+        }
+        k++;
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+}
+
+function decodeLogRecord(c: WireCursor, end: number, resource: Resource, scope: Scope): LogRecord {
+  const r = c.r;
+  let timeUnixNano = 0n;
+  let observedTimeUnixNano = 0n;
+  let severityNumber = 0;
+  let severityText: string | undefined;
+  let body: AttributeValue | undefined;
+  const attributes: Attributes = {};
+  let nAttributes = 0;
+  let eventName: string | undefined;
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let flags = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 1:
+        timeUnixNano = fixed64(c, end);
+        break;
+      case (11 << 3) | 1:
+        observedTimeUnixNano = fixed64(c, end);
+        break;
+      case (2 << 3) | 0:
+        severityNumber = int32(c, end);
+        break;
+      case (3 << 3) | 2: {
+        const s = string(c, end);
+        severityText = s === '' ? undefined : s;
+        break;
+      }
+      case (5 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          const v = decodeAnyValue(c, stop, 0);
+          body = v === null ? undefined : v;
+        } catch (e) {
+          throw withPath(e, 'body');
+        }
+        break;
+      }
+      case (6 << 3) | 2:
+        decodeAttribute(c, end, attributes, 'attributes', nAttributes++);
+        break;
+      case (8 << 3) | 5:
+        flags = fixed32(c, end);
+        break;
+      case (9 << 3) | 2:
+        traceId = optionalId(c, end, 16, 'trace_id');
+        break;
+      case (10 << 3) | 2:
+        spanId = optionalId(c, end, 8, 'span_id');
+        break;
+      case (12 << 3) | 2: {
+        const s = string(c, end);
+        eventName = s === '' ? undefined : s;
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+  return {
+    timeUnixNano,
+    observedTimeUnixNano,
+    severityNumber,
+    severityText,
+    body,
+    attributes,
+    eventName,
+    traceId,
+    spanId,
+    flags,
+    resource,
+    scope,
+  };
+}

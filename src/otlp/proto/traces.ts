@@ -1,0 +1,291 @@
+/**
+ * Protobuf decoder for `ExportTraceServiceRequest` (opentelemetry/proto/collector/trace/v1 and
+ * trace/v1/trace.proto) straight into model `Span` objects.
+ *
+ * Field numbers: ExportTraceServiceRequest.resource_spans=1; ResourceSpans resource=1,
+ * scope_spans=2, schema_url=3; ScopeSpans scope=1, spans=2, schema_url=3; Span trace_id=1,
+ * span_id=2, trace_state=3, parent_span_id=4, name=5, kind=6, start_time_unix_nano=7 (fixed64),
+ * end_time_unix_nano=8 (fixed64), attributes=9, dropped_attributes_count=10, events=11,
+ * dropped_events_count=12, links=13, dropped_links_count=14, status=15, flags=16 (fixed32);
+ * Span.Event time_unix_nano=1 (fixed64), name=2, attributes=3; Span.Link trace_id=1, span_id=2,
+ * trace_state=3, attributes=4, dropped_attributes_count=5, flags=6; Status message=2, code=3.
+ *
+ * One `resource` object per ResourceSpans and one `scope` object per ScopeSpans are shared by
+ * reference by their spans; they are created before the block is read so the resource/scope
+ * fields may appear in any order relative to the spans.
+ */
+import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
+import { DecodeFailure, withPath } from '../errors.js';
+import { decodeAttribute, decodeResource, decodeScope } from './common.js';
+import { missingId, optionalId, requiredId } from './ids.js';
+import { type WireCursor, delimitedEnd, fixed64, skip, string, tag, varint32 } from './wire.js';
+
+type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
+
+/** Decodes a whole ExportTraceServiceRequest. Throws DecodeFailure (with path) on malformed input. */
+export function decodeTraceRequest(c: WireCursor): Span[] {
+  const r = c.r;
+  const end = r.len;
+  const out: Span[] = [];
+  let i = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    if (t === ((1 << 3) | 2)) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeResourceSpans(c, stop, out);
+      } catch (e) {
+        throw withPath(e, `resource_spans[${i}]`);
+      }
+      i++;
+    } else skip(c, t & 7, end);
+  }
+  return out;
+}
+
+function decodeResourceSpans(c: WireCursor, end: number, out: Span[]): void {
+  const r = c.r;
+  const resource: Resource = { attributes: {} };
+  let j = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeResource(c, stop, resource);
+        } catch (e) {
+          throw withPath(e, 'resource');
+        }
+        break;
+      }
+      case (2 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeScopeSpans(c, stop, resource, out);
+        } catch (e) {
+          throw withPath(e, `scope_spans[${j}]`);
+        }
+        j++;
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+}
+
+function decodeScopeSpans(c: WireCursor, end: number, resource: Resource, out: Span[]): void {
+  const r = c.r;
+  const scope: MutableScope = { name: '', version: undefined, attributes: {} };
+  let k = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          decodeScope(c, stop, scope);
+        } catch (e) {
+          throw withPath(e, 'scope');
+        }
+        break;
+      }
+      case (2 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          out.push(decodeSpan(c, stop, resource, scope));
+        } catch (e) {
+          throw withPath(e, `spans[${k}]`);
+        }
+        k++;
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+}
+
+function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope): Span {
+  const r = c.r;
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let parentSpanId: string | undefined;
+  let traceState: string | undefined;
+  let name = '';
+  let kind = 0;
+  let startTimeUnixNano = 0n;
+  let endTimeUnixNano = 0n;
+  const attributes: Attributes = {};
+  let nAttributes = 0;
+  const events: SpanEvent[] = [];
+  const links: SpanLink[] = [];
+  let status: SpanStatus = UNSET_STATUS;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2:
+        traceId = requiredId(c, end, 16, 'trace_id');
+        break;
+      case (2 << 3) | 2:
+        spanId = requiredId(c, end, 8, 'span_id');
+        break;
+      case (3 << 3) | 2: {
+        const s = string(c, end);
+        traceState = s === '' ? undefined : s;
+        break;
+      }
+      case (4 << 3) | 2:
+        parentSpanId = optionalId(c, end, 8, 'parent_span_id');
+        break;
+      case (5 << 3) | 2:
+        name = string(c, end);
+        break;
+      case (6 << 3) | 0:
+        kind = varint32(c, end);
+        if (kind > 5) throw new DecodeFailure(`kind must be a SpanKind 0..5, got ${kind | 0}`);
+        break;
+      case (7 << 3) | 1:
+        startTimeUnixNano = fixed64(c, end);
+        break;
+      case (8 << 3) | 1:
+        endTimeUnixNano = fixed64(c, end);
+        break;
+      case (9 << 3) | 2:
+        decodeAttribute(c, end, attributes, 'attributes', nAttributes++);
+        break;
+      case (11 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          events.push(decodeEvent(c, stop));
+        } catch (e) {
+          throw withPath(e, `events[${events.length}]`);
+        }
+        break;
+      }
+      case (13 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          links.push(decodeLink(c, stop));
+        } catch (e) {
+          throw withPath(e, `links[${links.length}]`);
+        }
+        break;
+      }
+      case (15 << 3) | 2: {
+        const stop = delimitedEnd(c, end);
+        try {
+          status = decodeStatus(c, stop);
+        } catch (e) {
+          throw withPath(e, 'status');
+        }
+        break;
+      }
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+  if (traceId === undefined) throw missingId('trace_id', 16);
+  if (spanId === undefined) throw missingId('span_id', 8);
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    traceState,
+    name,
+    kind,
+    startTimeUnixNano,
+    endTimeUnixNano,
+    attributes,
+    events,
+    links,
+    status,
+    resource,
+    scope,
+  };
+}
+
+/** Shared, frozen default status: most spans have none, so they all point at this object. */
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: 0, message: undefined });
+
+function decodeEvent(c: WireCursor, end: number): SpanEvent {
+  const r = c.r;
+  let timeUnixNano = 0n;
+  let name = '';
+  const attributes: Attributes = {};
+  let n = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 1:
+        timeUnixNano = fixed64(c, end);
+        break;
+      case (2 << 3) | 2:
+        name = string(c, end);
+        break;
+      case (3 << 3) | 2:
+        decodeAttribute(c, end, attributes, 'attributes', n++);
+        break;
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+  return { timeUnixNano, name, attributes };
+}
+
+function decodeLink(c: WireCursor, end: number): SpanLink {
+  const r = c.r;
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let traceState: string | undefined;
+  const attributes: Attributes = {};
+  let n = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (1 << 3) | 2:
+        traceId = requiredId(c, end, 16, 'trace_id');
+        break;
+      case (2 << 3) | 2:
+        spanId = requiredId(c, end, 8, 'span_id');
+        break;
+      case (3 << 3) | 2: {
+        const s = string(c, end);
+        traceState = s === '' ? undefined : s;
+        break;
+      }
+      case (4 << 3) | 2:
+        decodeAttribute(c, end, attributes, 'attributes', n++);
+        break;
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+  if (traceId === undefined) throw missingId('trace_id', 16);
+  if (spanId === undefined) throw missingId('span_id', 8);
+  return { traceId, spanId, traceState, attributes };
+}
+
+function decodeStatus(c: WireCursor, end: number): SpanStatus {
+  const r = c.r;
+  let code = 0;
+  let message: string | undefined;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    switch (t) {
+      case (2 << 3) | 2: {
+        const s = string(c, end);
+        message = s === '' ? undefined : s;
+        break;
+      }
+      case (3 << 3) | 0:
+        code = varint32(c, end);
+        if (code > 2) throw new DecodeFailure(`code must be a StatusCode 0..2, got ${code | 0}`);
+        break;
+      default:
+        skip(c, t & 7, end);
+    }
+  }
+  return { code: code as SpanStatus['code'], message };
+}
