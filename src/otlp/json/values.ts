@@ -73,11 +73,16 @@ export function asUint64(v: unknown, what: string): bigint {
   throw new DecodeFailure(`${what} must be an unsigned 64-bit integer (string or number), got ${typeName(v)} ${String(v).slice(0, 40)}`);
 }
 
-/** An int64 value: number when a safe integer, else its decimal string (model convention). */
+/**
+ * An int64 value: number when a safe integer, else its exact decimal string (model convention).
+ * JSON numbers must be integral. An integral number beyond the int64 range is kept as the number
+ * it is: the OTel JS JSON serializer writes every integral double (e.g. 1e19) as `intValue`,
+ * and its protobuf serializer writes the same value as a double, so both decode alike.
+ */
 export function asInt64(v: unknown, what: string): number | string {
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return v;
-    if (Number.isInteger(v) && v >= -(2 ** 63) && v <= 2 ** 63) return BigInt(v).toString();
+    if (Number.isSafeInteger(v)) return v + 0; // -0 → 0: int64 has no negative zero
+    if (Number.isInteger(v)) return v >= -(2 ** 63) && v < 2 ** 63 ? BigInt(v).toString() : v;
   } else if (typeof v === 'string' && INT_DECIMAL.test(v)) {
     const n = BigInt(v);
     if (n >= INT64_MIN && n <= INT64_MAX) {

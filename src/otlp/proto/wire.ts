@@ -152,7 +152,8 @@ export function bytes(c: WireCursor, end: number): Uint8Array {
   const stop = delimitedEnd(c, end);
   const start = c.r.pos;
   c.r.pos = stop;
-  return Uint8Array.prototype.slice.call(c.buf, start, stop);
+  // A plain Uint8Array copy: Buffer#slice would share memory and keep the Buffer subclass.
+  return new Uint8Array(c.buf.subarray(start, stop));
 }
 
 /** Reads a tag: returns `(field << 3) | wireType`; field 0 is invalid protobuf. */
