@@ -163,7 +163,7 @@ describe('protobuf traces: malformed input', () => {
 
   it('rejects unterminated and absurdly nested groups', () => {
     expect(reasonOf(() => decodeTraces(group(5, varint(1, 1)).subarray(0, 3), 'otlp_proto'))).toMatch(/truncated varint/);
-    let nested = new Uint8Array(0);
+    let nested: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < 40; i++) nested = group(5, nested);
     expect(reasonOf(() => decodeTraces(nested, 'otlp_proto'))).toMatch(/^groups nested deeper than 32/);
   });
