@@ -1,0 +1,322 @@
+/**
+ * A local single-node Kafka (KRaft, combined broker+controller) for tests and demos, built from
+ * Maven Central artifacts — no distribution tarball, no Docker.
+ *
+ *   npm run kafka:start      # prints the bootstrap address, leaves the broker running
+ *   npm run kafka:stop       # stops the broker started by kafka:start
+ *
+ * Settings (environment):
+ * - `KAFKA_VERSION` (default 4.1.1; 3.9.1 supported): the `org.apache.kafka:kafka_2.13` version.
+ * - `KAFKA_CACHE_DIR` (default `<repo>/.cache/kafka`): resolved jars, `<version>/libs`, reused.
+ * - `KAFKA_HEAP` (default `512m`): JVM max heap.
+ *
+ * The library functions (`startKafka`, `resolveKafkaLibs`) are what test/integration/global-setup.ts
+ * uses. Every start formats fresh storage in a temp dir, so nothing is kept between runs except the jars.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+const execFileP = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '..');
+
+export const DEFAULT_KAFKA_VERSION = '4.1.1';
+
+export interface KafkaLaunchOptions {
+  /** kafka_2.13 version; default env KAFKA_VERSION or 4.1.1. 4.x and 3.9.x are supported. */
+  version?: string;
+  /** Where resolved jars are cached (`<cacheDir>/<version>/libs`). */
+  cacheDir?: string;
+  /** JVM max heap, e.g. `512m`. */
+  heap?: string;
+  /** Max ms to wait for the broker (and its group coordinator) to be ready. Default 120 000. */
+  readyTimeoutMs?: number;
+  /** Extra server.properties lines (key → value), applied last. */
+  extraProperties?: Record<string, string>;
+  /** Detach the JVM from this process (for `kafka:start`). Default false. */
+  detached?: boolean;
+}
+
+export interface RunningKafka {
+  /** Bootstrap address, `127.0.0.1:<port>`. */
+  readonly brokers: string;
+  readonly version: string;
+  readonly pid: number;
+  /** Temp dir holding server.properties, data and broker.log; removed by `stop`. */
+  readonly workDir: string;
+  /** SIGTERM, then SIGKILL after `timeoutMs` (default 20 000); removes the temp dir. Idempotent. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Which logging binding a Kafka line needs (the published pom leaves it out). */
+function loggingProfile(version: string): { profile: string; jvmFlag: string } {
+  const major = Number.parseInt(version.split('.')[0] ?? '', 10);
+  if (!Number.isFinite(major)) throw new Error(`KAFKA_VERSION: "${version}" is not a version like 4.1.1`);
+  if (major >= 4) {
+    return { profile: 'log4j2', jvmFlag: `-Dlog4j2.configurationFile=${join(HERE, 'kafka', 'log4j2.properties')}` };
+  }
+  if (major === 3) {
+    return { profile: 'reload4j', jvmFlag: `-Dlog4j.configuration=file:${join(HERE, 'kafka', 'log4j.properties')}` };
+  }
+  throw new Error(`KAFKA_VERSION: ${version} is not supported; use a 4.x (default ${DEFAULT_KAFKA_VERSION}) or 3.9.x release`);
+}
+
+/**
+ * Resolves kafka_2.13:<version> and its runtime dependencies with Maven into
+ * `<cacheDir>/<version>/libs` (once; a `.complete` marker makes later calls free).
+ * Needs `mvn` and network access to Maven Central on the first call.
+ */
+export async function resolveKafkaLibs(version: string, cacheDir: string): Promise<string> {
+  const libs = join(cacheDir, version, 'libs');
+  const marker = join(cacheDir, version, '.complete');
+  if (existsSync(marker) && existsSync(libs)) return libs;
+  rmSync(libs, { recursive: true, force: true });
+  mkdirSync(libs, { recursive: true });
+  const { profile } = loggingProfile(version);
+  try {
+    await execFileP(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        join(HERE, 'kafka', 'pom.xml'),
+        `-Dkafka.version=${version}`,
+        '-P',
+        profile,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${libs}`,
+      ],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
+    );
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `Resolving org.apache.kafka:kafka_2.13:${version} with Maven failed (is mvn installed and Maven Central reachable? ` +
+        `is KAFKA_VERSION a published version?): ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
+    );
+  }
+  if (!readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) {
+    throw new Error(`Maven finished but ${libs} has no kafka_2.13 jar; delete ${join(cacheDir, version)} and retry`);
+  }
+  writeFileSync(marker, new Date().toISOString());
+  return libs;
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return rej(new Error('no port'));
+      srv.close(() => res(addr.port));
+    });
+  });
+}
+
+function serverProperties(opts: {
+  brokerPort: number;
+  controllerPort: number;
+  dataDir: string;
+  extra: Record<string, string>;
+}): string {
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    // One quorum style only: static voters + plain `format` (kafka-notes.md).
+    'controller.quorum.voters': `1@127.0.0.1:${opts.controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${opts.brokerPort},CONTROLLER://127.0.0.1:${opts.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${opts.brokerPort}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': opts.dataDir,
+    'num.partitions': '1',
+    'auto.create.topics.enable': 'false',
+    // Single node: RF 1, one partition for the internal topics so the first join/transaction is quick.
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    // Tests kill consumers on purpose; let them use short session timeouts.
+    'group.min.session.timeout.ms': '1000',
+    'num.network.threads': '2',
+    'num.io.threads': '2',
+    'log.flush.interval.messages': '1000000',
+    ...opts.extra,
+  };
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n') + '\n';
+}
+
+/** Waits until an admin metadata request succeeds and the group coordinator answers. */
+async function waitReady(brokers: string, deadline: number, child: ChildProcess, logFile: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'kafka-launcher', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Kafka broker exited (${child.exitCode ?? child.signalCode}) before it was ready; log:\n${tail(logFile)}`);
+    }
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      // describeGroups finds the group coordinator (creating __consumer_offsets); until it is
+      // loaded the broker answers COORDINATOR_NOT_AVAILABLE / LOADING and we try again.
+      await admin.describeGroups(['kafka-launcher-probe']);
+      await admin.disconnect();
+      return;
+    } catch (err) {
+      lastErr = err;
+      await admin.disconnect().catch(() => undefined);
+      await sleep(300);
+    }
+  }
+  throw new Error(`Kafka broker at ${brokers} not ready in time (${String(lastErr)}); log:\n${tail(logFile)}`);
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Resolves jars (cached), formats KRaft storage in a temp dir and starts one broker+controller. */
+export async function startKafka(options: KafkaLaunchOptions = {}): Promise<RunningKafka> {
+  const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
+  const cacheDir = options.cacheDir ?? process.env.KAFKA_CACHE_DIR ?? join(REPO, '.cache', 'kafka');
+  const heap = options.heap ?? process.env.KAFKA_HEAP ?? '512m';
+  const libs = await resolveKafkaLibs(version, cacheDir);
+  const { jvmFlag } = loggingProfile(version);
+  const classpath = join(libs, '*');
+
+  const workDir = mkdtempSync(join(tmpdir(), `agent-credit-kafka-${version}-`));
+  const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+  const propsFile = join(workDir, 'server.properties');
+  writeFileSync(
+    propsFile,
+    serverProperties({ brokerPort, controllerPort, dataDir: join(workDir, 'data'), extra: options.extraProperties ?? {} }),
+  );
+  const jvm = [`-Xmx${heap}`, '-Xss1m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', jvmFlag];
+
+  // KRaft needs formatted storage: a fresh random cluster id (22 chars base64url) every start.
+  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  try {
+    await execFileP('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
+      timeout: 120_000,
+    });
+  } catch (err) {
+    rmSync(workDir, { recursive: true, force: true });
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`Formatting KRaft storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+
+  const logFile = join(workDir, 'broker.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
+    stdio: ['ignore', fd, fd],
+    detached: options.detached ?? false,
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error('could not spawn java (is a JRE 17+ on PATH?)');
+  const pid = child.pid;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+
+  let stopped = false;
+  const stop = async (timeoutMs = 20_000): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      killTimer.unref();
+      await exited;
+      clearTimeout(killTimer);
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  };
+
+  const brokers = `127.0.0.1:${brokerPort}`;
+  try {
+    await waitReady(brokers, Date.now() + (options.readyTimeoutMs ?? 120_000), child, logFile);
+  } catch (err) {
+    await stop(5_000);
+    throw err;
+  }
+  if (options.detached) child.unref();
+  return { brokers, version, pid, workDir, stop };
+}
+
+// ---- CLI: `tsx scripts/kafka.ts start|stop` -------------------------------------------------
+
+const STATE_FILE = join(REPO, '.kafka', 'state.json');
+
+async function cli(cmd: string | undefined): Promise<void> {
+  if (cmd === 'start') {
+    if (existsSync(STATE_FILE)) {
+      const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number; brokers: string };
+      if (isAlive(s.pid)) {
+        console.log(`Kafka already running: ${s.brokers} (pid ${s.pid}); npm run kafka:stop first`);
+        return;
+      }
+    }
+    const k = await startKafka({ detached: true });
+    mkdirSync(dirname(STATE_FILE), { recursive: true });
+    writeFileSync(STATE_FILE, JSON.stringify({ pid: k.pid, brokers: k.brokers, version: k.version, workDir: k.workDir }, null, 2));
+    console.log(`Kafka ${k.version} running at ${k.brokers} (pid ${k.pid}, dir ${k.workDir})`);
+    console.log(`export KAFKA_BROKERS=${k.brokers}`);
+    return;
+  }
+  if (cmd === 'stop') {
+    if (!existsSync(STATE_FILE)) {
+      console.log('No Kafka started by kafka:start (no .kafka/state.json)');
+      return;
+    }
+    const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number; workDir: string };
+    if (isAlive(s.pid)) {
+      process.kill(s.pid, 'SIGTERM');
+      const deadline = Date.now() + 20_000;
+      while (isAlive(s.pid) && Date.now() < deadline) await sleep(200);
+      if (isAlive(s.pid)) process.kill(s.pid, 'SIGKILL');
+    }
+    rmSync(s.workDir, { recursive: true, force: true });
+    rmSync(STATE_FILE, { force: true });
+    console.log(`Kafka (pid ${s.pid}) stopped`);
+    return;
+  }
+  console.error('usage: tsx scripts/kafka.ts start|stop   (env KAFKA_VERSION, KAFKA_CACHE_DIR, KAFKA_HEAP)');
+  process.exitCode = 2;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  cli(process.argv[2]).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
