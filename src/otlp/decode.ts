@@ -7,6 +7,7 @@ import type { LogRecord, Span } from '../model/telemetry.js';
 import { OtlpDecodeError, toOtlpDecodeError } from './errors.js';
 import type { OtlpEncoding } from './encoding.js';
 import { decodeLogsRequestJson } from './json/logs.js';
+import { jsonErrorPosition } from './json/syntax.js';
 import { decodeTraceRequestJson } from './json/traces.js';
 import { decodeLogsRequest } from './proto/logs.js';
 import { decodeTraceRequest } from './proto/traces.js';
@@ -62,9 +63,7 @@ function decodeRequest<T>(
     try {
       value = JSON.parse(text);
     } catch (e) {
-      // SyntaxError messages name the position; a RangeError here means nesting too deep for the parser.
-      const what = e instanceof SyntaxError ? `invalid JSON: ${e.message}` : `unparseable JSON (${String(e)})`;
-      throw new OtlpDecodeError(`${what} in ${root}`, { cause: e });
+      throw new OtlpDecodeError(`${describeJsonError(text, e)} in ${root}`, { cause: e });
     }
     try {
       return fromJson(value);
@@ -77,3 +76,18 @@ function decodeRequest<T>(
   );
 }
 
+
+/** "invalid JSON at position P (line L, column C): <parser message>" — positions are UTF-16 offsets. */
+function describeJsonError(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = message.length > 160 ? `${message.slice(0, 160)}…` : message;
+  if (!(error instanceof SyntaxError)) return `unparseable JSON (${detail})`; // e.g. nesting too deep for JSON.parse
+  const pos = jsonErrorPosition(text);
+  let line = 1;
+  let lineStart = 0;
+  for (let k = text.indexOf('\n'); k !== -1 && k < pos; k = text.indexOf('\n', k + 1)) {
+    line++;
+    lineStart = k + 1;
+  }
+  return `invalid JSON at position ${pos} (line ${line}, column ${pos - lineStart + 1}): ${detail}`;
+}
