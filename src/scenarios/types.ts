@@ -1,0 +1,71 @@
+/**
+ * Options and expectations of generated scenarios (zod: the one source of these types).
+ */
+import { z } from 'zod';
+import { SpanIdSchema, TraceIdSchema } from '../model/telemetry.js';
+
+/**
+ * - `success`: cooperation; every agent's output is used downstream.
+ * - `redundant`: one extra agent (`researcher`) whose work nobody uses and whose tool call
+ *   duplicates an earlier one.
+ * - `saboteur`: one extra agent (`optimizer`) whose change breaks the tests; the reviewer reverts
+ *   it; the score is lowered but stays a pass.
+ * - `error-retry`: a tool call fails (error status + exception event); a retry of the same tool
+ *   by the same agent succeeds; the run passes.
+ * - `failure`: the first error (a failed tool call) is never repaired; the score is below 0.5.
+ */
+export const ScenarioKindSchema = z.enum(['success', 'redundant', 'saboteur', 'error-retry', 'failure']);
+export type ScenarioKind = z.infer<typeof ScenarioKindSchema>;
+export const SCENARIO_KINDS = ScenarioKindSchema.options;
+
+/** Instrumentation convention the spans are written in. */
+export const ScenarioConventionSchema = z.enum(['genai', 'openinference', 'openllmetry']);
+export type ScenarioConvention = z.infer<typeof ScenarioConventionSchema>;
+export const SCENARIO_CONVENTIONS = ScenarioConventionSchema.options;
+
+export const ScenarioOptionsSchema = z.object({
+  kind: ScenarioKindSchema,
+  convention: ScenarioConventionSchema,
+  /** Any integer; same seed (and options) → byte-identical output. */
+  seed: z.number().int(),
+  /**
+   * Total number of distinct agents in the run. Minimum 3 (planner, coder, reviewer), 4 for
+   * `redundant`/`saboteur` (which add researcher/optimizer). Extra agents are more coders
+   * (`coder_2`, `coder_3`, ...). Default: the minimum.
+   */
+  agents: z.number().int().min(3).max(64).optional(),
+  /** Implementation steps (functions written) per coder. Default 2. */
+  steps: z.number().int().min(1).max(64).optional(),
+  /** Start of the run, unix ms. Default: 2026-01-01T00:00:00Z plus a seeded offset within a day. */
+  baseTimeMs: z.number().int().min(0).optional(),
+});
+export type ScenarioOptions = z.input<typeof ScenarioOptionsSchema>;
+
+/** Ground truth of a generated run, for tests and benchmarks. */
+export const ScenarioExpectationSchema = z.object({
+  kind: ScenarioKindSchema,
+  convention: ScenarioConventionSchema,
+  /** Agent names in order of first appearance. */
+  agents: z.array(z.string()),
+  /** Agent whose work harms the result (saboteur kind). */
+  saboteur: z.string().optional(),
+  /** Agent whose work nobody uses (redundant kind). */
+  redundant: z.string().optional(),
+  /** Span id of the first erroneous step (error-retry, failure). */
+  firstErrorSpanId: SpanIdSchema.optional(),
+  /** Span id of the step that repairs the first error (error-retry). */
+  fixSpanId: SpanIdSchema.optional(),
+  /** System evaluation in [0, 1]: the `gen_ai.evaluation.score.value` emitted. */
+  score: z.number().min(0).max(1),
+  label: z.enum(['pass', 'fail']),
+  /**
+   * What the task requires: the score is the fraction of these substrings present in the run's
+   * messages minus one share per forbidden substring present (see `scoreContents`). The
+   * reference judge scores coalitions with the same rule.
+   */
+  requiredContent: z.array(z.string()),
+  forbiddenContent: z.array(z.string()),
+});
+export type ScenarioExpectation = z.infer<typeof ScenarioExpectationSchema>;
+
+export const ScenarioIdsSchema = z.object({ traceId: TraceIdSchema, rootSpanId: SpanIdSchema });
