@@ -119,6 +119,16 @@ describe('protobuf traces: structure', () => {
     const [s] = decodeTraces(traceRequest(span(ld(9, kvString('k', 'first')), ld(9, kvString('k', 'second')))), 'otlp_proto');
     expect(s!.attributes.k).toBe('second');
   });
+  it('reused input buffers never leak into later results (interned keys are copied)', () => {
+    const data = traceRequest(span(ld(9, kvString('key.one', 'v1'))));
+    const first = decodeTraces(data, 'otlp_proto')[0]!;
+    const at = Buffer.from(data).indexOf('key.one');
+    data.set(new TextEncoder().encode('key.two'), at);
+    const second = decodeTraces(data, 'otlp_proto')[0]!;
+    expect(Object.keys(first.attributes)).toEqual(['key.one']);
+    expect(Object.keys(second.attributes)).toEqual(['key.two']);
+    expect(Object.keys(decodeTraces(traceRequest(span(ld(9, kvString('key.one', 'v1')))), 'otlp_proto')[0]!.attributes)).toEqual(['key.one']);
+  });
 });
 
 describe('protobuf traces: malformed input', () => {

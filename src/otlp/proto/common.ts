@@ -13,7 +13,7 @@
  */
 import type { AttributeValue, Attributes, Resource, Scope } from '../../model/telemetry.js';
 import { DecodeFailure, withPath } from '../errors.js';
-import { type WireCursor, bytes, delimitedEnd, double, int64, skip, string, tag, varint32 } from './wire.js';
+import { type WireCursor, bytes, delimitedEnd, double, int64, internedString, skip, string, tag, varint32 } from './wire.js';
 
 /** AnyValue nesting limit (arrays/kvlists inside each other); deeper input is rejected. */
 export const MAX_ANY_VALUE_DEPTH = 64;
@@ -38,7 +38,7 @@ export function decodeAnyValue(c: WireCursor, end: number, depth: number): Attri
     const t = tag(c, end);
     switch (t) {
       case (1 << 3) | 2:
-        value = string(c, end);
+        value = internedString(c, end);
         break;
       case (2 << 3) | 0:
         value = varint32(c, end) !== 0;
@@ -110,7 +110,7 @@ export function decodeKeyValue(c: WireCursor, end: number, into: Record<string, 
     const t = tag(c, end);
     switch (t) {
       case (1 << 3) | 2:
-        key = string(c, end);
+        key = internedString(c, end);
         break;
       case (2 << 3) | 2:
         value = decodeAnyValue(c, delimitedEnd(c, end), depth + 1);
@@ -154,10 +154,10 @@ export function decodeScope(c: WireCursor, end: number, into: { -readonly [K in 
     const t = tag(c, end);
     switch (t) {
       case (1 << 3) | 2:
-        into.name = string(c, end);
+        into.name = internedString(c, end);
         break;
       case (2 << 3) | 2: {
-        const v = string(c, end);
+        const v = internedString(c, end);
         into.version = v === '' ? undefined : v;
         break;
       }

@@ -16,7 +16,7 @@ import type { AttributeValue, Attributes, LogRecord, Resource, Scope } from '../
 import { withPath } from '../errors.js';
 import { decodeAnyValue, decodeAttribute, decodeResource, decodeScope } from './common.js';
 import { optionalId } from './ids.js';
-import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, skip, string, tag } from './wire.js';
+import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, internedString, skip, string, tag } from './wire.js';
 
 type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
 
@@ -158,7 +158,7 @@ function decodeLogRecord(c: WireCursor, end: number, resource: Resource, scope: 
         spanId = optionalId(c, end, 8, 'span_id');
         break;
       case (12 << 3) | 2: {
-        const s = string(c, end);
+        const s = internedString(c, end);
         eventName = s === '' ? undefined : s;
         break;
       }

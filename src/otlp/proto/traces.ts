@@ -18,7 +18,7 @@ import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus
 import { DecodeFailure, withPath } from '../errors.js';
 import { decodeAttribute, decodeResource, decodeScope } from './common.js';
 import { missingId, optionalId, requiredId } from './ids.js';
-import { type WireCursor, delimitedEnd, fixed64, skip, string, tag, varint32 } from './wire.js';
+import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
 
 type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
 
@@ -140,7 +140,7 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
         parentSpanId = optionalId(c, end, 8, 'parent_span_id');
         break;
       case (5 << 3) | 2:
-        name = string(c, end);
+        name = internedString(c, end);
         break;
       case (6 << 3) | 0:
         kind = varint32(c, end);
@@ -222,7 +222,7 @@ function decodeEvent(c: WireCursor, end: number): SpanEvent {
         timeUnixNano = fixed64(c, end);
         break;
       case (2 << 3) | 2:
-        name = string(c, end);
+        name = internedString(c, end);
         break;
       case (3 << 3) | 2:
         decodeAttribute(c, end, attributes, 'attributes', n++);

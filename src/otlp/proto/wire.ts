@@ -133,18 +133,51 @@ export function string(c: WireCursor, end: number): string {
   const stop = delimitedEnd(c, end);
   const start = c.r.pos;
   c.r.pos = stop;
-  if (stop - start < 24) {
-    // Short keys and names dominate; decoding ASCII in JS avoids a native call per string.
-    const buf = c.buf;
-    let s = '';
-    for (let i = start; i < stop; i++) {
-      const b = buf[i]!;
-      if (b >= 0x80) return (buf as Buffer).toString('utf8', start, stop);
-      s += String.fromCharCode(b);
-    }
-    return s;
-  }
   return (c.buf as Buffer).toString('utf8', start, stop);
+}
+
+/** Strings up to this many bytes go through the interning cache. */
+const INTERN_MAX_BYTES = 64;
+const INTERN_SLOTS = 4096; // power of two; bounded memory: ≤ 4096 × 64 bytes
+const internBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
+
+/**
+ * Reads a UTF-8 string field that is likely to repeat (attribute keys, span/scope names) through
+ * a small process-wide cache keyed by the raw bytes. Returning the same string object for the
+ * same bytes avoids re-decoding and lets V8 reuse its internalized form when the string is used
+ * as a property key — the single largest cost of building attribute records otherwise.
+ */
+export function internedString(c: WireCursor, end: number): string {
+  const stop = delimitedEnd(c, end);
+  const start = c.r.pos;
+  c.r.pos = stop;
+  const len = stop - start;
+  const buf = c.buf;
+  if (len > INTERN_MAX_BYTES) return (buf as Buffer).toString('utf8', start, stop);
+  // FNV-1a-style hash, four bytes per step (keys are short; this is the hot loop of attribute decoding).
+  const view = c.view;
+  let h = 0x811c9dc5 ^ len;
+  let i = start;
+  for (; i + 4 <= stop; i += 4) h = Math.imul(h ^ view.getUint32(i, true), 0x01000193);
+  for (; i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  h ^= h >>> 15;
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const cached = internBytes[slot];
+  if (cached !== undefined && cached.length === len) {
+    let same = true;
+    for (let k = 0; k < len; k++) {
+      if (cached[k] !== buf[start + k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return internStrings[slot]!;
+  }
+  const s = (buf as Buffer).toString('utf8', start, stop);
+  internBytes[slot] = new Uint8Array(buf.subarray(start, stop)); // a copy: the caller may reuse its buffer
+  internStrings[slot] = s;
+  return s;
 }
 
 /** Reads a bytes field as a copy (the input buffer may be reused by the caller). */
