@@ -31,6 +31,19 @@ export function varint32(c: WireCursor, end: number): number {
   const r = c.r;
   const buf = c.buf;
   let pos = r.pos;
+  // Fast paths: tags and most lengths fit in one or two bytes.
+  if (pos + 1 < end) {
+    const b0 = buf[pos]!;
+    if (b0 < 0x80) {
+      r.pos = pos + 1;
+      return b0;
+    }
+    const b1 = buf[pos + 1]!;
+    if (b1 < 0x80) {
+      r.pos = pos + 2;
+      return (b0 & 0x7f) | (b1 << 7);
+    }
+  }
   let value = 0;
   for (let shift = 0; shift < 70; shift += 7) {
     if (pos >= end) throw new DecodeFailure(`truncated varint at byte ${r.pos}`);
