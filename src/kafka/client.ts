@@ -1,0 +1,157 @@
+/**
+ * The small Kafka client interface the runtime needs, in project terms, so the kafkajs
+ * implementation (kafkajs-client.ts) can be swapped for another client (e.g. @platformatic/kafka)
+ * without touching sources, sinks or the runtime.
+ *
+ * Offsets are decimal strings (Kafka int64). "Commit offset" always means the NEXT offset to read.
+ */
+
+/** A consumed record. `key`/`value` are the raw bytes (null for a null key/value). */
+export interface ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  /** Header values as bytes; a header repeated on the record keeps its last value. */
+  readonly headers: Readonly<Record<string, Uint8Array>>;
+  /** Record timestamp, ms since epoch. */
+  readonly timestampMs: number;
+}
+
+/** A record to produce. Without `partition`, the client's default partitioner hashes the key. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly key: string | Uint8Array | null;
+  readonly value: string | Uint8Array;
+  readonly headers?: Readonly<Record<string, string | Uint8Array>>;
+  readonly partition?: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A group offset to commit: `offset` is the next offset to read; `metadata` ≤ a few KiB. */
+export interface OffsetCommit extends TopicPartition {
+  readonly offset: string;
+  readonly metadata?: string;
+}
+
+/** A committed group offset as fetched; `offset` is `-1` when the group has none. */
+export interface CommittedOffset extends TopicPartition {
+  readonly offset: string;
+  readonly metadata: string | null;
+}
+
+/** One fetched batch of one partition. */
+export interface RecordBatch extends TopicPartition {
+  readonly records: readonly ConsumedRecord[];
+  /** Log end offset of the partition at fetch time (for lag). */
+  readonly highWatermark: string;
+}
+
+/** Control handed to the batch handler: heartbeats and liveness checks while it works. */
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping: stop processing the batch. */
+  isRunning(): boolean;
+  /** True when a rebalance made this batch obsolete: stop processing it. */
+  isStale(): boolean;
+  /** Marks records up to and including `offset` as processed for the fetch position (not a commit). */
+  resolveOffset(offset: string): void;
+}
+
+export interface ConsumerHandlers {
+  /** Called for each fetched batch, one at a time per partition; the fetch position advances only via `resolveOffset`. */
+  onBatch(batch: RecordBatch, control: BatchControl): Promise<void>;
+  /** Called after every group (re)join with this member's full new assignment. */
+  onAssignment(assignment: readonly TopicPartition[]): void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Ms; how long the group waits for a dead member before reassigning its partitions. */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Upper bound on bytes fetched per partition per request. */
+  maxBytesPerPartition?: number;
+  /** `read_committed` to see only committed transactional records. Default read_uncommitted. */
+  isolation?: 'read_committed' | 'read_uncommitted';
+  /** Partitions processed concurrently by one member (default 1). */
+  partitionsConsumedConcurrently?: number;
+}
+
+/** Group consumer without auto-commit: the runtime commits explicitly (offset watermark). */
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  subscribe(topics: readonly string[], options?: { fromBeginning?: boolean }): Promise<void>;
+  /** Starts the fetch loop; resolves once running (not when it ends). */
+  run(handlers: ConsumerHandlers): Promise<void>;
+  /** Commits group offsets outside any transaction (at-least-once mode). */
+  commit(offsets: readonly OffsetCommit[]): Promise<void>;
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Leaves the group and closes connections. */
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** One transaction: records and group offsets become visible together, or not at all. */
+export interface KafkaTransaction {
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  sendOffsets(groupId: string, offsets: readonly OffsetCommit[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface KafkaTransactionalProducer {
+  /** Connects and initialises the transactional id, fencing any older producer with the same id. */
+  connect(): Promise<void>;
+  transaction(): Promise<KafkaTransaction>;
+  disconnect(): Promise<void>;
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor?: number;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaAdmin {
+  /** Creates the topics that do not exist yet (existing ones are left as they are). */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** Committed offsets (+ metadata) of a group for the given topics. */
+  fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
+  /** Log end offset per partition. */
+  fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /** Idempotent producer (acks=all, one in-flight request): no duplicates from producer retries. Default true. */
+  idempotent?: boolean;
+}
+
+export interface TransactionalProducerOptions {
+  transactionalId: string;
+  /** Broker aborts a transaction left open this long (ms) by a dead producer. Default 60 000. */
+  transactionTimeoutMs?: number;
+}
+
+/** Factory for all Kafka connections of one process. */
+export interface KafkaClient {
+  createProducer(options?: ProducerOptions): KafkaProducer;
+  createTransactionalProducer(options: TransactionalProducerOptions): KafkaTransactionalProducer;
+  createConsumer(options: ConsumerOptions): KafkaConsumer;
+  /** Connected admin client; call `disconnect` when done. */
+  admin(): Promise<KafkaAdmin>;
+}

@@ -1,0 +1,4 @@
+/** Kafka client interface (client.ts) and its kafkajs implementation. */
+export type * from './client.js';
+export { KafkajsClient, kafkajsLogCreator, type KafkajsClientOptions } from './kafkajs-client.js';
+export { silentLogger, type KafkaLogger } from './log.js';

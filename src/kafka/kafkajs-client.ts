@@ -1,0 +1,273 @@
+/**
+ * `KafkaClient` implemented with kafkajs 2.2.4.
+ *
+ * kafkajs facts this relies on (see /work/shared/docs/kafka-notes.md):
+ * - `autoCommit: false` + `eachBatchAutoResolve: false`: kafkajs never commits by itself; the
+ *   fetch position advances only through `resolveOffset`.
+ * - After every group join kafkajs builds a new offset manager that re-reads committed offsets
+ *   from the broker, so every assigned partition (kept or new) resumes from its committed offset.
+ * - No KIP-447: transactional producers fence zombies only by transactional id.
+ */
+import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Consumer, type IHeaders, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type {
+  BatchControl,
+  CommittedOffset,
+  ConsumedRecord,
+  ConsumerHandlers,
+  ConsumerOptions,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaConsumer,
+  KafkaProducer,
+  KafkaTransaction,
+  KafkaTransactionalProducer,
+  OffsetCommit,
+  OutgoingRecord,
+  ProducerOptions,
+  TopicPartition,
+  TopicSpec,
+  TransactionalProducerOptions,
+} from './client.js';
+import { silentLogger, type KafkaLogger } from './log.js';
+
+export interface KafkajsClientOptions {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: readonly string[];
+  clientId?: string;
+  logger?: KafkaLogger;
+  /** Ms to wait for a TCP connection. Default 5 000. */
+  connectionTimeoutMs?: number;
+  /** Ms to wait for a broker answer. Default 30 000. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Errors kafkajs logs (and retries by itself) in the first seconds of a broker or around
+ * transactions; they are expected, so they go to debug, not error.
+ */
+const EXPECTED_TRANSIENT = [
+  'coordinator is loading',
+  'coordinator is not available',
+  'group coordinator is not available',
+  'concurrent operation on the same transaction',
+  'CONCURRENT_TRANSACTIONS',
+  'rebalance in progress',
+  'The group is rebalancing',
+  'is not the correct coordinator',
+];
+
+/** Routes kafkajs logs into the project logger with levels that match their meaning. */
+export function kafkajsLogCreator(logger: KafkaLogger): KafkaConfig['logCreator'] {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...rest } = log;
+      const obj = { kafka: rest };
+      const text = String(message);
+      const transient = EXPECTED_TRANSIENT.some((s) => text.includes(s) || String(rest.error ?? '').includes(s));
+      if (level === KafkaLogLevel.ERROR && !transient) logger.error(obj, text);
+      else if (level === KafkaLogLevel.WARN && !transient) logger.warn(obj, text);
+      else logger.debug(obj, text);
+    };
+}
+
+function toBytes(v: Buffer | string): Uint8Array {
+  return typeof v === 'string' ? Buffer.from(v) : v;
+}
+
+function toHeaders(headers: IHeaders | undefined): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    if (last !== undefined) out[k] = toBytes(last);
+  }
+  return out;
+}
+
+function toKafkajsMessages(records: readonly OutgoingRecord[]) {
+  const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string; headers?: IHeaders; partition?: number }[]>();
+  for (const r of records) {
+    let list = byTopic.get(r.topic);
+    if (!list) byTopic.set(r.topic, (list = []));
+    const headers: IHeaders | undefined = r.headers
+      ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]))
+      : undefined;
+    list.push({
+      key: r.key === null ? null : typeof r.key === 'string' ? r.key : Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength),
+      value: typeof r.value === 'string' ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+      ...(headers ? { headers } : {}),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function groupOffsets(offsets: readonly OffsetCommit[]) {
+  const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>();
+  for (const o of offsets) {
+    let list = byTopic.get(o.topic);
+    if (!list) byTopic.set(o.topic, (list = []));
+    list.push({ partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+export class KafkajsClient implements KafkaClient {
+  private readonly kafka: Kafka;
+
+  constructor(options: KafkajsClientOptions) {
+    if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'agent-credit',
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: kafkajsLogCreator(options.logger ?? silentLogger),
+    });
+  }
+
+  createProducer(options: ProducerOptions = {}): KafkaProducer {
+    const idempotent = options.idempotent ?? true;
+    const producer = this.kafka.producer({
+      idempotent,
+      maxInFlightRequests: idempotent ? 1 : 5,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    return {
+      connect: () => producer.connect(),
+      send: async (records) => {
+        if (records.length === 0) return;
+        await producer.sendBatch({ topicMessages: toKafkajsMessages(records), acks: -1 });
+      },
+      disconnect: () => producer.disconnect(),
+    };
+  }
+
+  createTransactionalProducer(options: TransactionalProducerOptions): KafkaTransactionalProducer {
+    const producer = this.kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    return {
+      connect: () => producer.connect(),
+      transaction: async (): Promise<KafkaTransaction> => {
+        const tx = await producer.transaction();
+        return {
+          send: async (records) => {
+            if (records.length === 0) return;
+            await tx.sendBatch({ topicMessages: toKafkajsMessages(records), acks: -1 });
+          },
+          sendOffsets: (consumerGroupId, offsets) => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) }),
+          commit: () => tx.commit(),
+          abort: () => tx.abort(),
+        };
+      },
+      disconnect: () => producer.disconnect(),
+    };
+  }
+
+  createConsumer(options: ConsumerOptions): KafkaConsumer {
+    const consumer: Consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      readUncommitted: (options.isolation ?? 'read_uncommitted') === 'read_uncommitted',
+      allowAutoTopicCreation: false,
+    });
+    return {
+      connect: () => consumer.connect(),
+      subscribe: (topics, opts) => consumer.subscribe({ topics: [...topics], fromBeginning: opts?.fromBeginning ?? true }),
+      run: async (handlers: ConsumerHandlers) => {
+        consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          const assignment: TopicPartition[] = [];
+          for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+            for (const partition of partitions as number[]) assignment.push({ topic, partition });
+          }
+          handlers.onAssignment(assignment);
+        });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+          eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+            const records: ConsumedRecord[] = batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: toHeaders(m.headers),
+              timestampMs: Number(m.timestamp),
+            }));
+            const control: BatchControl = { heartbeat, isRunning, isStale, resolveOffset };
+            await handlers.onBatch(
+              { topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark },
+              control,
+            );
+          },
+        });
+      },
+      commit: async (offsets) => {
+        if (offsets.length === 0) return;
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })));
+      },
+      pause: (tps) => consumer.pause(groupTopics(tps)),
+      resume: (tps) => consumer.resume(groupTopics(tps)),
+      disconnect: () => consumer.disconnect(),
+    };
+  }
+
+  async admin(): Promise<KafkaAdmin> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return {
+      ensureTopics: async (topics: readonly TopicSpec[]) => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        if (missing.length === 0) return;
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((t) => ({
+              topic: t.topic,
+              numPartitions: t.partitions,
+              replicationFactor: t.replicationFactor ?? -1,
+              configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+            })),
+          });
+        } catch (err) {
+          // Another instance may have created it between listTopics and createTopics.
+          if (!String((err as Error).message).includes('already exists')) throw err;
+        }
+      },
+      fetchCommittedOffsets: async (groupId, topics): Promise<CommittedOffset[]> => {
+        const res = await admin.fetchOffsets({ groupId, topics: [...topics] });
+        return res.flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset, metadata: p.metadata ?? null })),
+        );
+      },
+      fetchEndOffsets: async (topic) => {
+        const res = await admin.fetchTopicOffsets(topic);
+        return res.map((p) => ({ partition: p.partition, offset: p.high }));
+      },
+      deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
+      disconnect: () => admin.disconnect(),
+    };
+  }
+}
+
+function groupTopics(tps: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const m = new Map<string, number[]>();
+  for (const tp of tps) {
+    let l = m.get(tp.topic);
+    if (!l) m.set(tp.topic, (l = []));
+    l.push(tp.partition);
+  }
+  return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+}

@@ -1,0 +1,117 @@
+/**
+ * Offset watermark: pure helpers that decide which offset a partition may commit, and the
+ * replay filter carried in the commit's metadata.
+ *
+ * Invariant the runtime keeps with these: a partition's committed offset never passes the
+ * first offset of an episode that still needs it (open in the assembler, or closed but its
+ * events not yet committed). A crash or rebalance therefore replays every record such an
+ * episode needs.
+ *
+ * Replay filter: the committed offset W may lie below the processed position P. Records in
+ * [W, P) also hold spans of episodes whose events are already committed; replaying those
+ * spans would rebuild partial copies of finished episodes and publish them again. So each
+ * commit stores, in the offset metadata, P and the trace ids still held at W; on replay,
+ * records below P contribute only spans/evaluations of those traces. When the held set is too
+ * large for the metadata (Kafka's `offset.metadata.max.bytes`, default 4096), the metadata
+ * says "no filter": replay everything and rely on downstream de-duplication by event id.
+ */
+
+/** Offsets are int64 decimal strings; compare as bigint. */
+export function compareOffsets(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The smallest defined offset, or undefined when none is defined. */
+export function minOffset(...offsets: readonly (string | undefined)[]): string | undefined {
+  let min: string | undefined;
+  for (const o of offsets) {
+    if (o === undefined) continue;
+    if (min === undefined || compareOffsets(o, min) < 0) min = o;
+  }
+  return min;
+}
+
+/** `offset + 1` as a decimal string. */
+export function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+/**
+ * The offset to commit for a partition: the next offset to read, held back to the first offset
+ * still needed by an open or unpublished episode. `processedNext` undefined = nothing processed
+ * in this assignment yet, so there is nothing to commit.
+ */
+export function commitOffsetFor(processedNext: string | undefined, ...held: readonly (string | undefined)[]): string | undefined {
+  if (processedNext === undefined) return undefined;
+  return minOffset(processedNext, ...held);
+}
+
+/** What a committed offset's metadata says about the records just above it. */
+export interface ReplayFilter {
+  /** Records at or above this offset were never processed: take them whole. */
+  readonly processedNext: string;
+  /** Trace ids whose records below `processedNext` must be replayed; undefined = replay everything. */
+  readonly heldTraces: ReadonlySet<string> | undefined;
+}
+
+const METADATA_VERSION = 'ac1';
+/** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
+export const DEFAULT_METADATA_MAX_BYTES = 3_800;
+
+/**
+ * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (or `ac1;<processedNext>;*`
+ * when the ids do not fit in `maxBytes`, meaning "replay everything").
+ */
+export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES): string {
+  const ids = [...new Set(heldTraces)].sort();
+  const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}`;
+  return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*`;
+}
+
+/** Parses metadata written by `encodeReplayMetadata`; anything else (or null) = no filter. */
+export function decodeReplayMetadata(metadata: string | null | undefined): ReplayFilter | undefined {
+  if (!metadata) return undefined;
+  const parts = metadata.split(';');
+  if (parts.length !== 3 || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
+  const ids = parts[2]!;
+  return {
+    processedNext: parts[1]!,
+    heldTraces: ids === '*' ? undefined : new Set(ids === '' ? [] : ids.split(',')),
+  };
+}
+
+/** Whether a trace's data in the record at `offset` must be fed to the assembler on replay. */
+export function replayKeeps(filter: ReplayFilter | undefined, offset: string, traceId: string | undefined): boolean {
+  if (filter === undefined || filter.heldTraces === undefined) return true;
+  if (compareOffsets(offset, filter.processedNext) >= 0) return true;
+  return traceId !== undefined && filter.heldTraces.has(traceId);
+}
+
+/**
+ * Trace ids seen per partition and not yet handed on in a closed episode: the ids an open
+ * episode holds on that partition, for the replay metadata. Bounded by the assembler's own
+ * state (ids are released when their episode closes, or when the partition is dropped).
+ */
+export class HeldTraces {
+  private readonly byPartition = new Map<string, Set<string>>();
+
+  note(partitionKey: string, traceId: string): void {
+    let s = this.byPartition.get(partitionKey);
+    if (!s) this.byPartition.set(partitionKey, (s = new Set()));
+    s.add(traceId);
+  }
+
+  release(traceIds: readonly string[]): void {
+    for (const s of this.byPartition.values()) for (const t of traceIds) s.delete(t);
+  }
+
+  dropPartition(partitionKey: string): void {
+    this.byPartition.delete(partitionKey);
+  }
+
+  get(partitionKey: string): ReadonlySet<string> {
+    return this.byPartition.get(partitionKey) ?? new Set();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Kafka records for credit events and dead letters. Pure.
+ *
+ * Event records: JSON value (src/events/schemas.ts), key by event type (see KafkaSinkTopics),
+ * headers `content-type`, `x-agent-credit-event-type`, `x-agent-credit-event-id`,
+ * `x-agent-credit-schema-version`, so consumers can route or de-duplicate without parsing.
+ */
+import type { ConsumedRecord, OutgoingRecord } from '../../kafka/client.js';
+import type { CreditEvent } from '../../events/schemas.js';
+import type { KafkaSinkTopics } from './config.js';
+
+export const DLQ_HEADERS = {
+  error: 'x-agent-credit-error',
+  sourceTopic: 'x-agent-credit-source-topic',
+  sourcePartition: 'x-agent-credit-source-partition',
+  sourceOffset: 'x-agent-credit-source-offset',
+} as const;
+
+/** Topic and key of an event: rewards and pairs by agent id, episode credits by episode id. */
+export function routeEvent(event: CreditEvent, topics: KafkaSinkTopics): { topic: string; key: string } {
+  switch (event.event_type) {
+    case 'message_reward':
+      return { topic: topics.rewards, key: event.agent_id };
+    case 'preference_pair':
+      return { topic: topics.preferences, key: event.agent_id };
+    case 'episode_credit':
+      return { topic: topics.episodes, key: event.episode_id };
+  }
+}
+
+export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): OutgoingRecord {
+  const { topic, key } = routeEvent(event, topics);
+  return {
+    topic,
+    key,
+    value: JSON.stringify(event),
+    headers: {
+      'content-type': 'application/json',
+      'x-agent-credit-event-type': event.event_type,
+      'x-agent-credit-event-id': event.event_id,
+      'x-agent-credit-schema-version': event.schema_version,
+    },
+  };
+}
+
+/** Header values are bounded so a huge error message cannot make the record too large. */
+const MAX_REASON_CHARS = 2_000;
+
+/**
+ * Dead letter for an input record that could not be used: original bytes as value, original key
+ * and headers, plus the reason and the source position.
+ */
+export function deadLetterRecord(record: ConsumedRecord, reason: string, dlqTopic: string): OutgoingRecord {
+  return {
+    topic: dlqTopic,
+    key: record.key,
+    value: record.value ?? new Uint8Array(0),
+    headers: {
+      ...record.headers,
+      [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS),
+      [DLQ_HEADERS.sourceTopic]: record.topic,
+      [DLQ_HEADERS.sourcePartition]: String(record.partition),
+      [DLQ_HEADERS.sourceOffset]: record.offset,
+    },
+  };
+}
+
+/**
+ * Dead letter for an episode whose credit computation failed: a JSON description (episode id,
+ * trace ids, source positions) as value, key = episode id.
+ */
+export function failedEpisodeRecord(
+  episode: { episodeId: string; traceIds: readonly string[]; sources: readonly { topic: string; partition: number; firstOffset: string; lastOffset: string }[] },
+  reason: string,
+  dlqTopic: string,
+): OutgoingRecord {
+  const first = episode.sources[0];
+  return {
+    topic: dlqTopic,
+    key: episode.episodeId,
+    value: JSON.stringify({ kind: 'episode_failed', episode_id: episode.episodeId, trace_ids: episode.traceIds, sources: episode.sources, reason }),
+    headers: {
+      'content-type': 'application/json',
+      [DLQ_HEADERS.error]: `credit failed: ${reason}`.slice(0, MAX_REASON_CHARS),
+      ...(first
+        ? { [DLQ_HEADERS.sourceTopic]: first.topic, [DLQ_HEADERS.sourcePartition]: String(first.partition), [DLQ_HEADERS.sourceOffset]: first.firstOffset }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Kafka source settings (defaults in one place). Topic names and encodings follow the
+ * OpenTelemetry Collector's kafka exporter: `otlp_spans` / `otlp_logs`, `otlp_proto` by default.
+ */
+import { z } from 'zod';
+
+/** `auto`: by a `content-type` record header when present, else sniffed (see src/otlp detectEncoding). */
+export const SourceEncodingSchema = z.enum(['otlp_proto', 'otlp_json', 'auto']);
+export type SourceEncoding = z.infer<typeof SourceEncodingSchema>;
+
+export const KafkaSourceConfigSchema = z.object({
+  /** Bootstrap brokers, `host:port`. */
+  brokers: z.array(z.string().min(1)).min(1, 'kafka.brokers: give at least one bootstrap broker (host:port)'),
+  /** Consumer group id; instances with the same id share the partitions. */
+  groupId: z.string().min(1).default('agent-credit'),
+  spansTopic: z.string().min(1).default('otlp_spans'),
+  /** Logs topic carrying `gen_ai.evaluation.result` events; null = do not consume logs. */
+  logsTopic: z.string().min(1).nullable().default('otlp_logs'),
+  /** Encoding of the spans topic records (the exporter writes no header saying which). */
+  spansEncoding: SourceEncodingSchema.default('auto'),
+  logsEncoding: SourceEncodingSchema.default('auto'),
+  /** Where a group without committed offsets starts. */
+  fromBeginning: z.boolean().default(true),
+  /** Ms; a dead instance's partitions move after this. */
+  sessionTimeoutMs: z.number().int().min(1000).default(30_000),
+  heartbeatIntervalMs: z.number().int().min(100).default(3_000),
+  maxBytesPerPartition: z.number().int().min(1024).default(1_048_576),
+});
+export type KafkaSourceConfig = z.infer<typeof KafkaSourceConfigSchema>;
+export type KafkaSourceConfigInput = z.input<typeof KafkaSourceConfigSchema>;

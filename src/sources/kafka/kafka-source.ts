@@ -1,0 +1,110 @@
+/**
+ * Consumer-group source on the spans and logs topics: fetches batches, decodes each record
+ * (src/otlp) and hands the decoded batch to the runtime, which owns offsets (watermark),
+ * transactions and backpressure. Auto-commit is off: nothing is committed here.
+ */
+import type { BatchControl, ConsumedRecord, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
+import type { KafkaSourceConfig } from './config.js';
+import { decodeRecord, type DecodedRecord, type TelemetrySignal } from './record-decoder.js';
+
+export interface SourceItem {
+  readonly record: ConsumedRecord;
+  readonly decoded: DecodedRecord;
+}
+
+export interface SourceBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly signal: TelemetrySignal;
+  /** Decoding is lazy (item by item) so a stale or stopping batch is not decoded for nothing. */
+  readonly items: Iterable<SourceItem>;
+  readonly size: number;
+  readonly highWatermark: string;
+}
+
+export interface SourceHandler {
+  /** Processes one batch; must call `control.resolveOffset` for every record it consumed. */
+  onBatch(batch: SourceBatch, control: BatchControl): Promise<void>;
+  /** The member's full assignment after every group (re)join. */
+  onAssignment(assignment: readonly TopicPartition[]): void;
+}
+
+export class KafkaTelemetrySource {
+  private consumer: KafkaConsumer | undefined;
+  private assignment: readonly TopicPartition[] = [];
+  private paused = false;
+
+  constructor(
+    private readonly config: KafkaSourceConfig,
+    private readonly client: KafkaClient,
+  ) {}
+
+  /** Topics this source reads. */
+  topics(): string[] {
+    return this.config.logsTopic ? [this.config.spansTopic, this.config.logsTopic] : [this.config.spansTopic];
+  }
+
+  async start(handler: SourceHandler): Promise<void> {
+    const consumer = this.client.createConsumer({
+      groupId: this.config.groupId,
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      maxBytesPerPartition: this.config.maxBytesPerPartition,
+      // Telemetry topics are written without transactions; read_committed would also hide nothing.
+      isolation: 'read_uncommitted',
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe(this.topics(), { fromBeginning: this.config.fromBeginning });
+    await consumer.run({
+      onAssignment: (assignment) => {
+        this.assignment = assignment;
+        this.paused = false; // a rejoin resumes fetching for the new assignment
+        handler.onAssignment(assignment);
+      },
+      onBatch: (batch, control) => {
+        const signal: TelemetrySignal = batch.topic === this.config.spansTopic ? 'traces' : 'logs';
+        const encoding = signal === 'traces' ? this.config.spansEncoding : this.config.logsEncoding;
+        const records = batch.records;
+        const items: Iterable<SourceItem> = {
+          *[Symbol.iterator]() {
+            for (const record of records) yield { record, decoded: decodeRecord(record, signal, encoding) };
+          },
+        };
+        return handler.onBatch(
+          { topic: batch.topic, partition: batch.partition, signal, items, size: records.length, highWatermark: batch.highWatermark },
+          control,
+        );
+      },
+    });
+  }
+
+  /** Stops fetching on every assigned partition (backpressure); idempotent. */
+  pause(): void {
+    if (this.paused || !this.consumer) return;
+    this.paused = true;
+    this.consumer.pause(this.assignment);
+  }
+
+  resume(): void {
+    if (!this.paused || !this.consumer) return;
+    this.paused = false;
+    this.consumer.resume(this.assignment);
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Non-transactional group commit (at-least-once mode). */
+  commit(offsets: Parameters<KafkaConsumer['commit']>[0]): Promise<void> {
+    if (!this.consumer) return Promise.resolve();
+    return this.consumer.commit(offsets);
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (c) await c.disconnect();
+  }
+}
