@@ -39,7 +39,7 @@ function decodeRequest<T>(
   data: Uint8Array | string,
   encoding: OtlpEncoding,
   root: string,
-  fromProto: (c: ReturnType<typeof createCursor>) => T[],
+  fromProto: (c: WireCursor) => T[],
   fromJson: (value: unknown) => T[],
 ): T[] {
   if (encoding === 'otlp_proto') {
