@@ -11,7 +11,7 @@ import { jsonErrorPosition } from './json/syntax.js';
 import { decodeTraceRequestJson } from './json/traces.js';
 import { decodeLogsRequest } from './proto/logs.js';
 import { decodeTraceRequest } from './proto/traces.js';
-import { createCursor } from './proto/wire.js';
+import { createCursor, type WireCursor } from './proto/wire.js';
 
 const TRACE_REQUEST = 'ExportTraceServiceRequest';
 const LOGS_REQUEST = 'ExportLogsServiceRequest';
