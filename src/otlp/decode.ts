@@ -55,7 +55,7 @@ function decodeRequest<T>(
   if (encoding === 'otlp_json') {
     let text: string;
     try {
-      text = typeof data === 'string' ? data : utf8.decode(data);
+      text = typeof data === 'string' ? (data.charCodeAt(0) === 0xfeff ? data.slice(1) : data) : utf8.decode(data);
     } catch (e) {
       throw new OtlpDecodeError(`invalid UTF-8 in the JSON payload of ${root}`, { cause: e });
     }

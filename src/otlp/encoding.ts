@@ -16,7 +16,7 @@ function isJsonSpace(b: number): boolean {
  * Chooses the decoder for a payload. A content type wins when it names one
  * (`application/x-protobuf` or `application/protobuf` → proto, `application/json` → JSON,
  * parameters such as `; charset=utf-8` ignored). Otherwise strings are JSON, and bytes are JSON
- * when the first non-whitespace byte is `{` and the last is `}`.
+ * when the first non-whitespace byte (after an optional UTF-8 BOM) is `{` and the last is `}`.
  *
  * Why both ends: an ExportTraceServiceRequest starts with byte 0x0a (field 1, length-delimited),
  * which is also a JSON newline, and its length byte may be 0x7b (`{`); requiring the closing brace
@@ -30,7 +30,8 @@ export function detectEncoding(data: Uint8Array | string, contentType?: string):
   }
   if (typeof data === 'string') return 'otlp_json';
   if (data.length > 0 && data[0] === OPEN_BRACE) return 'otlp_json';
-  let start = 0;
+  // A UTF-8 byte order mark may precede JSON text (TextDecoder drops it when decoding).
+  let start = data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
   while (start < data.length && isJsonSpace(data[start]!)) start++;
   let end = data.length - 1;
   while (end > start && isJsonSpace(data[end]!)) end--;

@@ -195,6 +195,12 @@ describe('detectEncoding', () => {
     expect(detectEncoding(new Uint8Array(0))).toBe('otlp_proto');
     expect(detectEncoding('{"resourceLogs":[]}')).toBe('otlp_json');
   });
+  it('accepts a UTF-8 byte order mark before JSON', () => {
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...enc('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"e"}]}]}]}')]);
+    expect(detectEncoding(withBom)).toBe('otlp_json');
+    expect(decodeLogs(withBom, 'otlp_json')[0]!.eventName).toBe('e');
+    expect(decodeLogs('\ufeff{"resourceLogs":[]}', 'otlp_json')).toEqual([]);
+  });
 });
 
 describe('invalid JSON positions', () => {
