@@ -1,0 +1,146 @@
+/**
+ * Who authored each step. Rule (architecture.md): a step's agent is its own real agent
+ * attribute, else the nearest ancestor agent span, else a fallback agent. What counts as "real"
+ * and as an "agent span" is where real instrumentation needs care; each quirk has a rule here:
+ *
+ * - R1 placeholder names (genai quirk): opentelemetry-instrumentation-openai-agents-v2 0.1.0 puts
+ *   `gen_ai.agent.name = "OpenAI Agent"` on chat/tool/"unknown" spans. A name is a placeholder
+ *   when configured (`placeholderAgentNames`) or when the data shows it: non-agent spans carrying
+ *   it sit under two or more different real agents.
+ * - R2 placeholder ids (genai quirk): the same instrumentation sets `gen_ai.agent.id = "agent"` on
+ *   every span, real agents included. An id is ignored when configured (`placeholderAgentIds`) or
+ *   when it is used with two or more different agent names; the identity is then the name.
+ * - R3 workflow roots (openinference quirk): "Agent workflow" is marked AGENT with no `agent.name`
+ *   (and genai marks it `invoke_agent` without a name, handled in genai.ts). An agent span named
+ *   only by its span name is demoted to structure (`chain`) when that name is a configured workflow
+ *   name or when it contains another agent span.
+ * - R4 agent-less LLM spans (openllmetry quirk): `openai.response` spans carry no agent at all;
+ *   they get the nearest ancestor agent span (`<name>.agent`).
+ * - R5 hand-offs belong to their source agent (`gen_ai.handoff.from_agent`, openinference
+ *   `input.value`), else follow the general rule.
+ */
+import type { Agent, StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import { str } from './attributes.js';
+import type { ResolvedConventionsOptions } from './options.js';
+import type { SpanFacts } from './span-facts.js';
+import type { SpanTree } from './span-tree.js';
+
+export interface AgentAssignment {
+  readonly agent: Agent;
+  /** Kind after R3 (workflow roots demoted). */
+  readonly kind: StepKind;
+  /** Span id of the nearest agent span at or above this span (its agent invocation), if any. */
+  readonly invocationId?: string;
+  /** True when no agent attribute or agent ancestor was found and the fallback agent was used. */
+  readonly fallback: boolean;
+}
+
+export interface AgentResolution {
+  readonly bySpan: ReadonlyMap<string, AgentAssignment>;
+  /** Agents in order of first appearance: those with an agent span or a rewardable step. */
+  readonly agents: readonly Agent[];
+  /** Real agent names known in the episode (for resolving hand-off targets). */
+  readonly agentNames: ReadonlySet<string>;
+}
+
+export function resolveAgents(
+  tree: SpanTree,
+  facts: ReadonlyMap<string, SpanFacts>,
+  opts: ResolvedConventionsOptions,
+  isRewardable: (kind: StepKind) => boolean,
+): AgentResolution {
+  const workflowNames = new Set(opts.workflowSpanNames);
+  const kinds = new Map<string, StepKind>();
+  for (const s of tree.ordered) kinds.set(s.spanId, facts.get(s.spanId)!.kind);
+
+  // R3: demote weakly named agent spans that are workflow roots or contain other agent spans.
+  const containers = new Set<string>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    if (f.kind !== 'agent') continue;
+    for (const anc of tree.ancestors(s.spanId)) {
+      const af = facts.get(anc.spanId)!;
+      if (af.kind === 'agent' && af.agentNameFromSpanName) containers.add(anc.spanId);
+    }
+  }
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    if (f.kind === 'agent' && f.agentNameFromSpanName && (workflowNames.has(s.name) || containers.has(s.spanId))) {
+      kinds.set(s.spanId, 'chain');
+    }
+  }
+
+  const nearestAgentSpan = (spanId: string): Span | undefined => {
+    if (kinds.get(spanId) === 'agent') return tree.byId.get(spanId);
+    for (const anc of tree.ancestors(spanId)) if (kinds.get(anc.spanId) === 'agent') return anc;
+    return undefined;
+  };
+
+  // R1 (data part): names on non-agent spans that sit under 2+ different real agent spans.
+  const placeholderNames = new Set(opts.placeholderAgentNames);
+  const underAgents = new Map<string, Set<string>>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    if (kinds.get(s.spanId) === 'agent' || f.agentName === undefined) continue;
+    const inv = nearestAgentSpan(s.spanId);
+    const invName = inv ? facts.get(inv.spanId)!.agentName : undefined;
+    if (invName === undefined || invName === f.agentName) continue;
+    const set = underAgents.get(f.agentName) ?? new Set<string>();
+    set.add(invName);
+    underAgents.set(f.agentName, set);
+  }
+  for (const [name, set] of underAgents) if (set.size >= 2) placeholderNames.add(name);
+  const realName = (n: string | undefined) => (n !== undefined && !placeholderNames.has(n) ? n : undefined);
+
+  // R2: ids that are configured placeholders or shared by several real names are not identities.
+  const namesById = new Map<string, Set<string>>();
+  for (const f of facts.values()) {
+    const n = realName(f.agentName);
+    if (f.agentId === undefined || n === undefined) continue;
+    const set = namesById.get(f.agentId) ?? new Set<string>();
+    set.add(n);
+    namesById.set(f.agentId, set);
+  }
+  const placeholderIds = new Set(opts.placeholderAgentIds);
+  for (const [id, names] of namesById) if (names.size >= 2) placeholderIds.add(id);
+  // One identity per name: the first real id seen with it, else the name itself.
+  const idByName = new Map<string, string>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    const n = realName(f.agentName);
+    if (n !== undefined && f.agentId !== undefined && !placeholderIds.has(f.agentId) && !idByName.has(n)) {
+      idByName.set(n, f.agentId);
+    }
+  }
+  const agentNamed = (name: string): Agent => ({ agentId: idByName.get(name) ?? name, agentName: name });
+
+  const bySpan = new Map<string, AgentAssignment>();
+  const agentNames = new Set<string>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    if (kinds.get(s.spanId) === 'agent' && realName(f.agentName) !== undefined) agentNames.add(f.agentName!);
+  }
+  const firstSeen = new Map<string, Agent>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    const kind = kinds.get(s.spanId)!;
+    const inv = nearestAgentSpan(s.spanId);
+    const invName = inv ? realName(facts.get(inv.spanId)!.agentName) : undefined;
+    // A name taken only from the span name is no agent attribute once R3 demoted the span.
+    const ownName = f.agentNameFromSpanName && kind !== 'agent' ? undefined : realName(f.agentName);
+    const own = kind === 'handoff' ? realName(f.handoffFrom) ?? ownName : ownName;
+    const name = own ?? invName;
+    let assignment: AgentAssignment;
+    if (name !== undefined) {
+      assignment = { agent: agentNamed(name), kind, fallback: false, ...(inv ? { invocationId: inv.spanId } : {}) };
+    } else {
+      const fb = opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed';
+      assignment = { agent: { agentId: fb, agentName: fb }, kind, fallback: true };
+    }
+    bySpan.set(s.spanId, assignment);
+    const counts = kind === 'agent' || isRewardable(kind);
+    if (counts && !firstSeen.has(assignment.agent.agentId)) firstSeen.set(assignment.agent.agentId, assignment.agent);
+  }
+  return { bySpan, agents: [...firstSeen.values()], agentNames };
+}

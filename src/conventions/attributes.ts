@@ -1,0 +1,79 @@
+/**
+ * Typed reads of flattened OTLP attributes. Instrumentations disagree on value types (an int
+ * may arrive as a decimal string for int64, a JSON document as a string or as a structured
+ * value), so every reader is lenient and total: it returns `undefined` rather than throwing.
+ */
+import type { AttributeValue, Attributes } from '../model/telemetry.js';
+
+/** A non-empty string value (numbers and booleans are stringified); else undefined. */
+export function str(attrs: Attributes, key: string): string | undefined {
+  const v = attrs[key];
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/** A finite number (numeric strings accepted, e.g. int64 decoded as a decimal string); else undefined. */
+export function num(attrs: Attributes, key: string): number | undefined {
+  return toNumber(attrs[key]);
+}
+
+export function toNumber(v: AttributeValue | undefined): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** First defined string among `keys`. */
+export function firstStr(attrs: Attributes, keys: readonly string[]): string | undefined {
+  for (const k of keys) {
+    const v = str(attrs, k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** First defined number among `keys`. */
+export function firstNum(attrs: Attributes, keys: readonly string[]): number | undefined {
+  for (const k of keys) {
+    const v = num(attrs, k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/**
+ * A structured attribute that may have been recorded as a JSON string (the GenAI conventions
+ * allow both for `gen_ai.input.messages` etc.). Returns the parsed value, the value itself when
+ * already structured, or undefined when absent or not JSON.
+ */
+export function structured(attrs: Attributes, key: string): unknown {
+  const v = attrs[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (!(t.startsWith('[') || t.startsWith('{'))) return undefined;
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof v === 'object' && !(v instanceof Uint8Array)) return v;
+  return undefined;
+}
+
+/** Text form of any attribute value: strings as is, everything else as JSON (bytes as length only). */
+export function textOf(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Causal inputs of each step: which earlier steps' output it consumed. Rules, in order:
+ *
+ * - C1 parent: the parent span (structure carries causality: an LLM call depends on the turn that
+ *   started it).
+ * - C2 span links to spans of the same episode.
+ * - C3 tool calls: the LLM step that issued call X → the tool (or hand-off) step that executed X
+ *   → the first later LLM step whose input holds the result of X. When the executing span has no
+ *   call id (all three fixture instrumentations omit it), X is recovered by matching tool name and
+ *   canonical arguments against the calls LLM steps issued (output messages) or, when outputs are
+ *   not recorded (openllmetry quirk: `openai.response` spans have input messages only), against the
+ *   calls in later LLM steps' input history. A hand-off matches the OpenAI Agents SDK hand-off tool
+ *   `transfer_to_<agent>`. A call X with no executing span links issuer → consumer directly.
+ * - C4 turn order: the previous rewardable step of the same agent invocation (nearest agent span)
+ *   that ended before this step started.
+ * - C5 hand-off: the hand-off step → the first rewardable step of the target agent that starts
+ *   after it. A missing target (openllmetry quirk `triage → unknown.handoff`) is inferred from the
+ *   matched `transfer_to_<agent>` call, else from the first other agent invoked after the hand-off
+ *   (reported as a warning).
+ *
+ * Invariant: inputs only point to steps earlier in the episode order (start time, then depth, then
+ * span id), so the causal graph is a DAG even with forward links, clock skew or parent cycles;
+ * an input that would point forward is dropped and counted.
+ */
+import type { StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import type { ToolCallRef } from './messages.js';
+import type { SpanFacts } from './span-facts.js';
+import type { SpanTree } from './span-tree.js';
+
+export interface CausalStepInput {
+  readonly span: Span;
+  readonly facts: SpanFacts;
+  readonly kind: StepKind;
+  readonly rewardable: boolean;
+  readonly agentId: string;
+  readonly agentName: string;
+  readonly invocationId?: string;
+}
+
+export interface CausalLinks {
+  readonly inputs: ReadonlyMap<string, readonly string[]>;
+  /** Tool-call ids recovered for tool/hand-off steps that did not record one. */
+  readonly inferredCallIds: ReadonlyMap<string, string>;
+  /** Hand-off targets recovered for hand-off steps that did not record one. */
+  readonly inferredHandoffTo: ReadonlyMap<string, string>;
+  readonly warnings: readonly string[];
+}
+
+/** OpenAI Agents SDK default hand-off tool name (`Handoff.default_tool_name`). */
+export function handoffToolName(agentName: string): string {
+  return `transfer_to_${agentName.replace(/\s+/g, '_').replace(/[^a-zA-Z0-9_-]/g, '').toLowerCase()}`;
+}
+
+const HANDOFF_TOOL_PREFIX = 'transfer_to_';
+
+/**
+ * @param steps every span of the episode as a step draft, in `tree.ordered` order.
+ */
+export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput[], agentNames: ReadonlySet<string>): CausalLinks {
+  const order = new Map<string, number>();
+  steps.forEach((s, i) => order.set(s.span.spanId, i));
+  const inputs = new Map<string, string[]>(steps.map((s) => [s.span.spanId, []]));
+  const warnings: string[] = [];
+  let forward = 0;
+  const add = (to: string, from: string) => {
+    if (to === from) return;
+    const oTo = order.get(to);
+    const oFrom = order.get(from);
+    if (oTo === undefined || oFrom === undefined) return;
+    if (oFrom >= oTo) {
+      forward++;
+      return;
+    }
+    const list = inputs.get(to)!;
+    if (!list.includes(from)) list.push(from);
+  };
+
+  // C1, C2
+  for (const s of steps) {
+    const parent = tree.parentOf(s.span.spanId);
+    if (parent !== undefined) add(s.span.spanId, parent);
+    for (const link of s.span.links) {
+      const target = tree.byId.get(link.spanId);
+      if (target && target.traceId === link.traceId) add(s.span.spanId, link.spanId);
+    }
+  }
+
+  // C3: tool calls.
+  const llms = steps.filter((s) => s.kind === 'llm');
+  const issuerOf = new Map<string, CausalStepInput>();
+  for (const s of llms) for (const c of s.facts.issuedCalls) if (c.id !== undefined && !issuerOf.has(c.id)) issuerOf.set(c.id, s);
+  const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined =>
+    llms.find((l) => l.span.startTimeUnixNano >= after.startTimeUnixNano && l.facts.consumedCallIds.includes(callId));
+
+  const bound = new Set<string>();
+  const inferredCallIds = new Map<string, string>();
+  const inferredHandoffTo = new Map<string, string>();
+  const byNormalisedName = new Map([...agentNames].map((n) => [handoffToolName(n), n]));
+
+  for (const s of steps) {
+    if (s.kind !== 'tool' && s.kind !== 'handoff') continue;
+    let callId = s.facts.toolCallId;
+    let call: ToolCallRef | undefined;
+    if (callId === undefined) {
+      const matches = (c: ToolCallRef) => c.id !== undefined && !bound.has(c.id) && callMatches(s, c);
+      // Issued calls: the latest issuer that ended by the time this step started.
+      let best: { call: ToolCallRef; end: bigint } | undefined;
+      for (const l of llms) {
+        if (l.span.endTimeUnixNano > s.span.startTimeUnixNano) continue;
+        for (const c of l.facts.issuedCalls) {
+          if (matches(c) && (best === undefined || l.span.endTimeUnixNano >= best.end)) best = { call: c, end: l.span.endTimeUnixNano };
+        }
+      }
+      call = best?.call;
+      // Input history of later steps, when the issuing output was not recorded.
+      if (call === undefined) {
+        for (const l of steps) {
+          if (l.span.startTimeUnixNano < s.span.startTimeUnixNano) continue;
+          call = l.facts.historyCalls.find(matches);
+          if (call) break;
+        }
+      }
+      callId = call?.id;
+      if (callId !== undefined) inferredCallIds.set(s.span.spanId, callId);
+    }
+    if (s.kind === 'handoff' && s.facts.handoffTo === undefined) {
+      const target = call?.name !== undefined ? byNormalisedName.get(call.name) : undefined;
+      if (target !== undefined) inferredHandoffTo.set(s.span.spanId, target);
+    }
+    if (callId === undefined) continue;
+    bound.add(callId);
+    const issuer = issuerOf.get(callId);
+    if (issuer) add(s.span.spanId, issuer.span.spanId);
+    const consumer = firstConsumer(callId, s.span);
+    if (consumer) add(consumer.span.spanId, s.span.spanId);
+  }
+  // Calls with no executing span: the consumer read what the issuer asked for.
+  for (const [callId, issuer] of issuerOf) {
+    if (bound.has(callId)) continue;
+    const consumer = firstConsumer(callId, issuer.span);
+    if (consumer) add(consumer.span.spanId, issuer.span.spanId);
+  }
+
+  // C4: previous rewardable step of the same agent invocation. Only the last RECENT_STEPS steps of
+  // a group are searched, which keeps long single-agent runs linear.
+  const RECENT_STEPS = 64;
+  const byGroup = new Map<string, CausalStepInput[]>();
+  for (const s of steps) {
+    if (!s.rewardable) continue;
+    const group = s.invocationId ?? `agent:${s.agentId}`;
+    const earlier = byGroup.get(group) ?? [];
+    let prev: CausalStepInput | undefined;
+    for (let i = earlier.length - 1; i >= Math.max(0, earlier.length - RECENT_STEPS); i--) {
+      const e = earlier[i]!;
+      if (e.span.endTimeUnixNano <= s.span.startTimeUnixNano && (prev === undefined || e.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = e;
+    }
+    if (prev) add(s.span.spanId, prev.span.spanId);
+    earlier.push(s);
+    byGroup.set(group, earlier);
+  }
+
+  // C5: hand-off → first rewardable step of the target agent.
+  for (const h of steps) {
+    if (h.kind !== 'handoff') continue;
+    let target = h.facts.handoffTo ?? inferredHandoffTo.get(h.span.spanId);
+    if (target === undefined) {
+      const next = steps.find(
+        (s) => s.kind === 'agent' && s.agentName !== h.agentName && s.span.startTimeUnixNano >= h.span.startTimeUnixNano,
+      );
+      if (next) {
+        target = next.agentName;
+        inferredHandoffTo.set(h.span.spanId, target);
+        warnings.push(`hand-off ${h.span.spanId} (${h.span.name}) names no target; inferred "${target}", the next agent invoked`);
+      } else {
+        warnings.push(`hand-off ${h.span.spanId} (${h.span.name}) names no target and no later agent was invoked`);
+        continue;
+      }
+    }
+    const first = steps.find((s) => s.rewardable && s.agentName === target && s.span.startTimeUnixNano >= h.span.startTimeUnixNano);
+    if (first) add(first.span.spanId, h.span.spanId);
+  }
+
+  if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
+  return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+}
+
+function callMatches(s: CausalStepInput, c: ToolCallRef): boolean {
+  if (s.kind === 'handoff') {
+    if (c.name === undefined || !c.name.startsWith(HANDOFF_TOOL_PREFIX)) return false;
+    return s.facts.handoffTo === undefined || c.name === handoffToolName(s.facts.handoffTo);
+  }
+  if (s.facts.toolName === undefined || c.name !== s.facts.toolName) return false;
+  return s.facts.toolArgs === undefined || c.args === undefined || c.args === s.facts.toolArgs;
+}

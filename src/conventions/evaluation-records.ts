@@ -1,0 +1,139 @@
+/**
+ * A separate stream of evaluation records (e.g. an `evaluations` Kafka topic written by a judge
+ * service): JSON objects joined to episodes by trace id or conversation id.
+ *
+ * Record (snake_case, like everything that crosses the process boundary):
+ * `{ trace_id?: 32 hex, conversation_id?: string, span_id?: 16 hex, name: string,
+ *    score?: number, label?: string, explanation?: string, time_unix_nano?: string | number }`
+ * At least one of `trace_id` / `conversation_id`, and at least one of `score` / `label` (a
+ * label-only record is scored by labels.ts). Hex ids are accepted in any case and lowercased.
+ * A payload is one record, a JSON array of records, or JSON lines.
+ */
+import { z } from 'zod';
+import type { Episode } from '../model/episode.js';
+import type { Evaluation } from '../model/agents.js';
+import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+
+const hexId = (n: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `${n} hex chars`)
+    .transform((s) => s.toLowerCase());
+
+export const EvaluationRecordSchema = z
+  .object({
+    trace_id: hexId(32).optional(),
+    conversation_id: z.string().min(1).optional(),
+    span_id: hexId(16).optional(),
+    name: z.string().min(1),
+    score: z.number().finite().optional(),
+    label: z.string().min(1).optional(),
+    explanation: z.string().optional(),
+    time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()]).optional(),
+  })
+  .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined, {
+    message: 'needs trace_id or conversation_id to join it to an episode',
+    path: ['trace_id'],
+  })
+  .refine((r) => r.score !== undefined || r.label !== undefined, { message: 'needs score or label', path: ['score'] });
+export type EvaluationRecord = z.infer<typeof EvaluationRecordSchema>;
+
+export interface EvaluationRecordError {
+  /** Index of the record in the payload (line number − 1 for JSON lines). */
+  readonly index: number;
+  readonly message: string;
+}
+
+export interface ParsedEvaluationRecords {
+  readonly evaluations: Evaluation[];
+  readonly errors: EvaluationRecordError[];
+}
+
+export interface EvaluationRecordOptions {
+  /** Time for records without `time_unix_nano` (e.g. the Kafka record timestamp), unix ns. */
+  readonly receivedAtUnixNano: bigint;
+  readonly labelScores?: Readonly<Record<string, number>>;
+}
+
+/** One validated record → Evaluation (source `evaluations-stream`). */
+export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecordOptions): Evaluation {
+  const ev: Evaluation = {
+    name: r.name,
+    source: 'evaluations-stream',
+    timeUnixNano: r.time_unix_nano !== undefined ? BigInt(r.time_unix_nano) : opts.receivedAtUnixNano,
+  };
+  const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
+  if (score !== undefined) ev.score = score;
+  if (r.label !== undefined) ev.label = r.label;
+  if (r.explanation !== undefined) ev.explanation = r.explanation;
+  if (r.trace_id !== undefined) ev.traceId = r.trace_id;
+  if (r.span_id !== undefined) ev.spanId = r.span_id;
+  if (r.conversation_id !== undefined) ev.conversationId = r.conversation_id;
+  return ev;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Parses a payload of evaluation records. Invalid records are reported in `errors` (with the
+ * reason, for a dead-letter topic) and skipped; valid ones are returned. Never throws.
+ */
+export function parseEvaluationRecords(data: string | Uint8Array, opts: EvaluationRecordOptions): ParsedEvaluationRecords {
+  const text = typeof data === 'string' ? data : utf8.decode(data);
+  const items: { index: number; value: unknown; error?: string }[] = [];
+  const trimmed = text.trim();
+  if (trimmed === '') return { evaluations: [], errors: [{ index: 0, message: 'empty payload' }] };
+  let whole: unknown;
+  let wholeOk = false;
+  try {
+    whole = JSON.parse(trimmed) as unknown;
+    wholeOk = true;
+  } catch {
+    /* maybe JSON lines */
+  }
+  if (wholeOk) {
+    if (Array.isArray(whole)) whole.forEach((value, index) => items.push({ index, value }));
+    else items.push({ index: 0, value: whole });
+  } else {
+    text.split('\n').forEach((line, index) => {
+      if (line.trim() === '') return;
+      try {
+        items.push({ index, value: JSON.parse(line) as unknown });
+      } catch (e) {
+        items.push({ index, value: undefined, error: `not JSON: ${(e as Error).message}` });
+      }
+    });
+  }
+  const evaluations: Evaluation[] = [];
+  const errors: EvaluationRecordError[] = [];
+  for (const item of items) {
+    if (item.error !== undefined) {
+      errors.push({ index: item.index, message: item.error });
+      continue;
+    }
+    const parsed = EvaluationRecordSchema.safeParse(item.value);
+    if (parsed.success) evaluations.push(evaluationFromRecord(parsed.data, opts));
+    else {
+      const issue = parsed.error.issues[0]!;
+      errors.push({ index: item.index, message: `${issue.path.join('.') || 'record'}: ${issue.message}` });
+    }
+  }
+  return { evaluations, errors };
+}
+
+/**
+ * Episode ids an evaluation joins to: `<trace id>` (trace-keyed episodes) and
+ * `conv:<conversation id>` (conversation-keyed, see model/episode.ts), whichever it carries.
+ */
+export function episodeIdsOfEvaluation(ev: Pick<Evaluation, 'traceId' | 'conversationId'>): string[] {
+  const ids: string[] = [];
+  if (ev.traceId !== undefined) ids.push(ev.traceId);
+  if (ev.conversationId !== undefined) ids.push(`conv:${ev.conversationId}`);
+  return ids;
+}
+
+/** True when the evaluation belongs to the episode (by episode id or one of its trace ids). */
+export function evaluationMatchesEpisode(ev: Pick<Evaluation, 'traceId' | 'conversationId'>, episode: Pick<Episode, 'episodeId' | 'traceIds'>): boolean {
+  if (ev.traceId !== undefined && (episode.episodeId === ev.traceId || episode.traceIds.includes(ev.traceId))) return true;
+  return ev.conversationId !== undefined && episode.episodeId === `conv:${ev.conversationId}`;
+}

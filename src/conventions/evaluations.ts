@@ -1,0 +1,190 @@
+/**
+ * System (and step) evaluations read from telemetry:
+ * - `gen_ai.evaluation.result` events as OTel log records (GenAI semconv `model/gen-ai/events.yaml`,
+ *   semconv ≥ 1.38): event name in `LogRecord.event_name` or, from older SDKs, in the
+ *   `event.name` attribute; attributes `gen_ai.evaluation.name` (required),
+ *   `gen_ai.evaluation.score.value`, `gen_ai.evaluation.score.label`,
+ *   `gen_ai.evaluation.explanation`; the record's trace/span ids name the evaluated span.
+ *   Attributes placed in a map body (pre-1.x event API) are read too.
+ * - the legacy form: a span event with that name on the evaluated span;
+ * - OpenInference EVALUATOR spans (`evaluation.{name,score,label,explanation}` or
+ *   `annotation.*`, spec/semantic_conventions.md): they evaluate their parent span;
+ * - a configurable attribute on the root span (e.g. `agent_credit.score`).
+ * Label-only evaluations get a score from labels.ts (pass/true → 1, fail/false → 0).
+ */
+import type { Evaluation } from '../model/agents.js';
+import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
+import { firstNum, firstStr, num, str, textOf, toNumber } from './attributes.js';
+import { conversationIdOfAttributes } from './conversation.js';
+import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+import { SpanTree } from './span-tree.js';
+
+export const EVALUATION_EVENT_NAME = 'gen_ai.evaluation.result';
+
+export interface EvaluationReadOptions {
+  /** Label → score table for label-only evaluations; default labels.ts `DEFAULT_LABEL_SCORES`. */
+  readonly labelScores?: Readonly<Record<string, number>>;
+  /** Name given to evaluations that carry no name (the attribute is required by the spec). Default `unnamed`. */
+  readonly defaultName?: string;
+}
+
+export interface SpanEvaluationOptions extends EvaluationReadOptions {
+  /** Root-span attribute holding a system score (number, numeric string, or label), e.g. `agent_credit.score`. */
+  readonly rootScoreAttribute?: string;
+  /** Evaluation name for the root attribute; default: the attribute key. */
+  readonly rootScoreName?: string;
+}
+
+interface Fields {
+  name?: string;
+  score?: number;
+  label?: string;
+  explanation?: string;
+}
+
+function genaiFields(attrs: Attributes): Fields {
+  return {
+    name: str(attrs, 'gen_ai.evaluation.name'),
+    score: num(attrs, 'gen_ai.evaluation.score.value'),
+    label: str(attrs, 'gen_ai.evaluation.score.label'),
+    explanation: str(attrs, 'gen_ai.evaluation.explanation'),
+  };
+}
+
+function build(
+  f: Fields,
+  base: Omit<Evaluation, 'name' | 'score' | 'label' | 'explanation'>,
+  opts: EvaluationReadOptions | undefined,
+): Evaluation | undefined {
+  const score = f.score ?? scoreOfLabel(f.label, opts?.labelScores ?? DEFAULT_LABEL_SCORES);
+  if (score === undefined && f.label === undefined) return undefined; // nothing to use
+  const ev: Evaluation = { name: f.name ?? opts?.defaultName ?? 'unnamed', ...base };
+  if (score !== undefined) ev.score = score;
+  if (f.label !== undefined) ev.label = f.label;
+  if (f.explanation !== undefined) ev.explanation = f.explanation;
+  if (ev.traceId === undefined) delete ev.traceId;
+  if (ev.spanId === undefined) delete ev.spanId;
+  if (ev.conversationId === undefined) delete ev.conversationId;
+  return ev;
+}
+
+function bodyAttributes(body: AttributeValue | undefined): Attributes {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) && !(body instanceof Uint8Array) ? body : {};
+}
+
+/** Evaluations among log records; records of other events are ignored. Never throws. */
+export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: EvaluationReadOptions): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const log of logs) {
+    const eventName = log.eventName ?? str(log.attributes, 'event.name');
+    if (eventName !== EVALUATION_EVENT_NAME) continue;
+    const attrs: Attributes = { ...bodyAttributes(log.body), ...log.attributes };
+    const ev = build(
+      genaiFields(attrs),
+      {
+        traceId: log.traceId,
+        spanId: log.spanId,
+        conversationId: conversationIdOfAttributes(attrs),
+        source: 'log-event',
+        // OTLP allows time_unix_nano = 0 ("unknown"); the recorded fixtures have it: use observed time.
+        timeUnixNano: log.timeUnixNano > 0n ? log.timeUnixNano : log.observedTimeUnixNano,
+      },
+      opts,
+    );
+    if (ev) out.push(ev);
+  }
+  return out;
+}
+
+function evaluatorFields(span: Span): Fields {
+  const a = span.attributes;
+  const f: Fields = {
+    name: firstStr(a, ['evaluation.name', 'annotation.name', 'gen_ai.evaluation.name']),
+    score: firstNum(a, ['evaluation.score', 'annotation.score', 'gen_ai.evaluation.score.value']),
+    label: firstStr(a, ['evaluation.label', 'annotation.label', 'gen_ai.evaluation.score.label']),
+    explanation: firstStr(a, ['evaluation.explanation', 'annotation.explanation', 'gen_ai.evaluation.explanation']),
+  };
+  if (f.score === undefined && f.label === undefined) {
+    // Evaluators that only record their result as output.value: a number, a {score,label,explanation} JSON, or a short label.
+    const out = textOf(a['output.value'])?.trim();
+    if (out !== undefined) {
+      const n = toNumber(out);
+      if (n !== undefined) f.score = n;
+      else if (out.startsWith('{')) {
+        try {
+          const o = JSON.parse(out) as Record<string, unknown>;
+          if (typeof o['score'] === 'number' && Number.isFinite(o['score'])) f.score = o['score'];
+          if (typeof o['label'] === 'string') f.label = o['label'];
+          if (typeof o['explanation'] === 'string') f.explanation ??= o['explanation'];
+        } catch {
+          /* not JSON: no result */
+        }
+      } else if (out.length <= 64) f.label = out;
+    }
+  }
+  f.name ??= span.name;
+  return f;
+}
+
+/**
+ * Evaluations carried by spans: `gen_ai.evaluation.result` span events, OpenInference EVALUATOR
+ * spans, and the root-span score attribute when configured. Never throws.
+ */
+export function evaluationsFromSpans(spans: readonly Span[], opts?: SpanEvaluationOptions): Evaluation[] {
+  const tree = new SpanTree(spans);
+  const out: Evaluation[] = [];
+  for (const span of tree.ordered) {
+    const conversationId = conversationIdOfAttributes(span.attributes);
+    for (const e of span.events) {
+      if (e.name !== EVALUATION_EVENT_NAME) continue;
+      const ev = build(
+        genaiFields(e.attributes),
+        {
+          traceId: span.traceId,
+          spanId: span.spanId,
+          conversationId: conversationIdOfAttributes(e.attributes) ?? conversationId,
+          source: 'span-event',
+          timeUnixNano: e.timeUnixNano,
+        },
+        opts,
+      );
+      if (ev) out.push(ev);
+    }
+    if (str(span.attributes, 'openinference.span.kind')?.toUpperCase() === 'EVALUATOR') {
+      const ev = build(
+        evaluatorFields(span),
+        {
+          traceId: span.traceId,
+          spanId: tree.parentOf(span.spanId) ?? span.parentSpanId ?? span.spanId,
+          conversationId,
+          source: 'evaluator-span',
+          timeUnixNano: span.endTimeUnixNano,
+        },
+        opts,
+      );
+      if (ev) out.push(ev);
+    }
+    if (opts?.rootScoreAttribute !== undefined && tree.isRoot(span.spanId)) {
+      const raw = span.attributes[opts.rootScoreAttribute];
+      const score = toNumber(raw);
+      const label = score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
+      const ev = build(
+        { name: opts.rootScoreName ?? opts.rootScoreAttribute, score, label },
+        { traceId: span.traceId, spanId: span.spanId, conversationId, source: 'root-attribute', timeUnixNano: span.endTimeUnixNano },
+        opts,
+      );
+      if (ev) out.push(ev);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether an evaluation says its target failed: its label scores 0 in the label table, or its
+ * score is ≤ 0. Used to flag steps (`flaggedErroneous`) that a span-level evaluation failed.
+ */
+export function isFailingEvaluation(ev: Evaluation, labelScores: Readonly<Record<string, number>> = DEFAULT_LABEL_SCORES): boolean {
+  const fromLabel = scoreOfLabel(ev.label, labelScores);
+  if (fromLabel !== undefined) return fromLabel <= 0;
+  return ev.score !== undefined && ev.score <= 0;
+}

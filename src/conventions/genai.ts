@@ -1,0 +1,91 @@
+/**
+ * OpenTelemetry GenAI semantic conventions mapper.
+ *
+ * Spec: open-telemetry/semantic-conventions `model/gen-ai/registry.yaml` and `spans.yaml`
+ * (semconv v1.37–v1.38, all `development` stability): `gen_ai.operation.name` well-known values
+ * chat, generate_content, text_completion, embeddings, create_agent, invoke_agent, execute_tool;
+ * `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,call.arguments,call.result}`,
+ * `gen_ai.usage.{input_tokens,output_tokens}`, `gen_ai.input.messages` / `gen_ai.output.messages`.
+ * Hand-offs are not in the registry: `agent_handoff` (opentelemetry-instrumentation-openai-agents-v2)
+ * and `handoff` (OpenLLMetry) with `gen_ai.handoff.{from_agent,to_agent}` are what real
+ * instrumentation emits. `invoke_workflow` appears in newer drafts and is treated as structure.
+ */
+import type { StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import { firstNum, num, str, structured, textOf } from './attributes.js';
+import {
+  canonicalArgs,
+  issuedCalls,
+  readMessages,
+  renderOutput,
+  renderTranscript,
+  resultIds,
+  type ChatMessage,
+} from './messages.js';
+import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+
+const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
+const HANDOFF_OPERATIONS = new Set(['agent_handoff', 'handoff']);
+const STRUCTURE_OPERATIONS = new Set(['invoke_workflow']);
+
+/** Step kind for a `gen_ai.operation.name` value. Unknown values (incl. the literal "unknown") are structure. */
+export function genaiKind(operation: string): StepKind {
+  if (LLM_OPERATIONS.has(operation)) return 'llm';
+  if (operation === 'execute_tool') return 'tool';
+  if (HANDOFF_OPERATIONS.has(operation)) return 'handoff';
+  if (operation === 'invoke_agent') return 'agent';
+  if (STRUCTURE_OPERATIONS.has(operation)) return 'chain';
+  // create_agent, embeddings, and quirk: opentelemetry-instrumentation-openai-agents-v2 emits
+  // per-turn container spans with `gen_ai.operation.name = "unknown"`: kept as structure.
+  return 'other';
+}
+
+export function messagesAt(span: Span, key: string): ChatMessage[] {
+  const v = structured(span.attributes, key);
+  return v === undefined ? [] : readMessages(v);
+}
+
+/** Token usage in GenAI names, plus the pre-1.27 `prompt_tokens`/`completion_tokens` names. */
+export function genaiUsage(span: Span): SpanFacts['usage'] {
+  const a = span.attributes;
+  return usageOf(
+    firstNum(a, ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens']),
+    firstNum(a, ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens']),
+    num(a, 'gen_ai.usage.cost'),
+  );
+}
+
+export const genaiMapper = (span: Span): SpanFacts | undefined => {
+  const a = span.attributes;
+  const operation = str(a, 'gen_ai.operation.name');
+  if (operation === undefined) return undefined;
+  let kind = genaiKind(operation);
+  const agentName = str(a, 'gen_ai.agent.name');
+  // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
+  // workflow"): an agent invocation that names no agent is the run, i.e. structure.
+  if (kind === 'agent' && agentName === undefined) kind = 'chain';
+
+  const input = messagesAt(span, 'gen_ai.input.messages');
+  const output = messagesAt(span, 'gen_ai.output.messages');
+  const toolArgs = kind === 'tool' ? canonicalArgs(a['gen_ai.tool.call.arguments']) : undefined;
+  const inputText =
+    kind === 'tool' ? textOf(a['gen_ai.tool.call.arguments']) : renderTranscript(input);
+  const outputText = kind === 'tool' ? textOf(a['gen_ai.tool.call.result']) : renderOutput(output);
+  return compact({
+    convention: 'genai',
+    kind,
+    agentName,
+    agentId: str(a, 'gen_ai.agent.id'),
+    toolName: str(a, 'gen_ai.tool.name'),
+    toolCallId: str(a, 'gen_ai.tool.call.id'),
+    toolArgs,
+    handoffFrom: str(a, 'gen_ai.handoff.from_agent'),
+    handoffTo: str(a, 'gen_ai.handoff.to_agent'),
+    inputText,
+    outputText,
+    usage: genaiUsage(span),
+    issuedCalls: kind === 'llm' ? issuedCalls(output) : NO_CALLS,
+    historyCalls: kind === 'llm' || kind === 'agent' ? issuedCalls(input) : NO_CALLS,
+    consumedCallIds: kind === 'llm' ? resultIds(input) : NO_IDS,
+  }) as SpanFacts;
+};

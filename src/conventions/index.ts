@@ -1,0 +1,32 @@
+/**
+ * Conventions stage: decoded spans → agent steps (GenAI semconv, OpenInference, OpenLLMetry) and
+ * evaluations (log records, span events, EVALUATOR spans, root attribute, evaluations stream).
+ * See README.md in this folder for the rules and the instrumentation quirks they handle.
+ */
+export { stepsFromSpans, factsOf, isRewardableKind, MAPPERS, type StepsFromSpansOptions, type StepsFromSpansResult } from './steps.js';
+export {
+  evaluationsFromLogs,
+  evaluationsFromSpans,
+  isFailingEvaluation,
+  EVALUATION_EVENT_NAME,
+  type EvaluationReadOptions,
+  type SpanEvaluationOptions,
+} from './evaluations.js';
+export {
+  EvaluationRecordSchema,
+  evaluationFromRecord,
+  parseEvaluationRecords,
+  episodeIdsOfEvaluation,
+  evaluationMatchesEpisode,
+  type EvaluationRecord,
+  type EvaluationRecordError,
+  type EvaluationRecordOptions,
+  type ParsedEvaluationRecords,
+} from './evaluation-records.js';
+export { conversationIdOf, conversationIdOfSpans, CONVERSATION_ID_ATTRIBUTES } from './conversation.js';
+export { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+export { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions } from './options.js';
+export { genaiMapper } from './genai.js';
+export { openinferenceMapper } from './openinference.js';
+export { openllmetryMapper } from './openllmetry.js';
+export type { SpanFacts, ConventionMapper } from './span-facts.js';

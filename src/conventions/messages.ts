@@ -1,0 +1,342 @@
+/**
+ * Chat messages as the three conventions record them, normalised to one small shape so the
+ * causal linker can follow tool calls: which calls a step issued, which results it consumed.
+ *
+ * Forms read (spec versions checked 2026-11):
+ * - OTel GenAI semconv (registry `gen_ai.input.messages` / `gen_ai.output.messages`, JSON schemas
+ *   docs/gen-ai/gen-ai-{input,output}-messages.json): `[{role, parts: [{type: 'text', content} |
+ *   {type: 'tool_call', id, name, arguments} | {type: 'tool_call_response', id, result}]}]`,
+ *   as a JSON string or structured value. OpenLLMetry 0.62 writes `response` instead of `result`.
+ * - OpenAI chat format (OpenInference `input.value` / `output.value` JSON):
+ *   `[{role, content, tool_calls: [{id, function: {name, arguments}}], tool_call_id}]`.
+ * - OpenInference flattened (spec/semantic_conventions.md): `llm.{input,output}_messages.N.message.
+ *   {role, content, tool_call_id, tool_calls.M.tool_call.{id, function.name, function.arguments},
+ *   contents.K.message_content.text}`.
+ * - OpenLLMetry legacy flattened: `gen_ai.{prompt,completion}.N.{role, content, tool_call_id,
+ *   tool_calls.M.{id, name, arguments}}`.
+ * - Quirk (opentelemetry-instrumentation-openai-agents-v2 0.1.0): an assistant output whose only
+ *   text part is the Python `repr` of the OpenAI message, e.g. `{'content': None, ...,
+ *   'tool_calls': [{'id': 'call_61', 'function': {'arguments': '{}', 'name': 'transfer_to_flights'}, ...}]}`;
+ *   `toolCallsFromPythonRepr` recovers the calls from it.
+ */
+import type { Attributes } from '../model/telemetry.js';
+import { textOf } from './attributes.js';
+
+export interface ToolCallRef {
+  readonly id?: string;
+  readonly name?: string;
+  /** Canonical JSON of the arguments (sorted keys) when parseable, else the raw text. */
+  readonly args?: string;
+}
+
+export interface ChatMessage {
+  readonly role: string;
+  readonly text: string;
+  /** Tool calls requested in this message (assistant). */
+  readonly toolCalls: readonly ToolCallRef[];
+  /** Ids of tool calls whose results this message carries (tool role). */
+  readonly toolResultIds: readonly string[];
+}
+
+const MAX_MESSAGES = 10_000; // bound work on hostile input
+
+/** Canonical form of tool-call arguments, so `{"a": 1}` and `{ "a":1 }` (or an object) compare equal. */
+export function canonicalArgs(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  let value: unknown = v;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t === '') return undefined;
+    try {
+      value = JSON.parse(t) as unknown;
+    } catch {
+      return t;
+    }
+  }
+  return stableStringify(value);
+}
+
+function stableStringify(v: unknown, depth = 0): string {
+  if (depth > 32) return '"…"';
+  if (Array.isArray(v)) return `[${v.map((x) => stableStringify(x, depth + 1)).join(',')}]`;
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k], depth + 1)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+function asString(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. */
+export function readMessages(value: unknown): ChatMessage[] {
+  const list = Array.isArray(value) ? value : asRecord(value) ? [value] : [];
+  const out: ChatMessage[] = [];
+  for (const item of list.slice(0, MAX_MESSAGES)) {
+    const m = asRecord(item);
+    if (!m) continue;
+    const role = asString(m['role']) ?? 'unknown';
+    const texts: string[] = [];
+    const toolCalls: ToolCallRef[] = [];
+    const toolResultIds: string[] = [];
+    if (Array.isArray(m['parts'])) {
+      for (const p of m['parts'].slice(0, MAX_MESSAGES)) {
+        const part = asRecord(p);
+        if (!part) continue;
+        const type = asString(part['type']);
+        if (type === 'text' || type === 'reasoning') {
+          const c = textOf(part['content']);
+          if (c !== undefined) {
+            texts.push(c);
+            toolCalls.push(...toolCallsFromPythonRepr(c));
+          }
+        } else if (type === 'tool_call') {
+          toolCalls.push(ref(part['id'], part['name'], part['arguments']));
+        } else if (type === 'tool_call_response') {
+          const id = asString(part['id'])?.trim();
+          if (id) toolResultIds.push(id);
+          const r = textOf(part['result'] ?? part['response']);
+          if (r !== undefined && texts.length === 0) texts.push(r);
+        } else {
+          const c = textOf(part['content']);
+          if (c !== undefined) texts.push(c);
+        }
+      }
+    } else {
+      const c = m['content'];
+      const text = typeof c === 'string' ? c : Array.isArray(c) ? contentArrayText(c) : textOf(c);
+      if (text) texts.push(text);
+    }
+    if (Array.isArray(m['tool_calls'])) {
+      for (const tc of m['tool_calls'].slice(0, MAX_MESSAGES)) {
+        const call = asRecord(tc);
+        if (!call) continue;
+        const fn = asRecord(call['function']);
+        toolCalls.push(ref(call['id'], fn?.['name'] ?? call['name'], fn?.['arguments'] ?? call['arguments']));
+      }
+    }
+    const resultId = asString(m['tool_call_id']);
+    if (resultId) toolResultIds.push(resultId);
+    out.push({ role, text: texts.join('\n'), toolCalls: dedupeCalls(toolCalls), toolResultIds });
+  }
+  return out;
+}
+
+function contentArrayText(parts: unknown[]): string {
+  const texts: string[] = [];
+  for (const p of parts) {
+    const r = asRecord(p);
+    const t = r ? asString(r['text']) ?? asString(r['content']) : asString(p);
+    if (t) texts.push(t);
+  }
+  return texts.join('\n');
+}
+
+function ref(id: unknown, name: unknown, args: unknown): ToolCallRef {
+  const call: { id?: string; name?: string; args?: string } = {};
+  const i = asString(id)?.trim();
+  if (i) call.id = i;
+  const n = asString(name);
+  if (n) call.name = n;
+  const a = canonicalArgs(args);
+  if (a !== undefined) call.args = a;
+  return call;
+}
+
+function dedupeCalls(calls: ToolCallRef[]): ToolCallRef[] {
+  const seen = new Set<string>();
+  const out: ToolCallRef[] = [];
+  for (const c of calls) {
+    const key = c.id ?? `${c.name ?? ''}\u0000${c.args ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(c);
+  }
+  return out;
+}
+
+// A Python str literal in either quote style, with backslash escapes.
+const PY_STR = String.raw`(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")`;
+const PY_CALL = new RegExp(
+  String.raw`['"]id['"]\s*:\s*${PY_STR}\s*,\s*['"]function['"]\s*:\s*\{\s*['"]arguments['"]\s*:\s*${PY_STR}\s*,\s*['"]name['"]\s*:\s*${PY_STR}`,
+  'g',
+);
+
+function unescapePy(s: string): string {
+  return s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}
+
+/**
+ * Tool calls inside the Python `repr` of an OpenAI chat message (quirk of
+ * opentelemetry-instrumentation-openai-agents-v2 0.1.0, see file header). Only the key order
+ * that `ChatCompletionMessageToolCall.__repr__`/dict repr produces (`id`, `function: {arguments,
+ * name}`) is recognised; other text yields [].
+ */
+export function toolCallsFromPythonRepr(text: string): ToolCallRef[] {
+  if (!text.includes('tool_calls')) return [];
+  const out: ToolCallRef[] = [];
+  for (const m of text.slice(0, 1_000_000).matchAll(PY_CALL)) {
+    const id = unescapePy(m[1] ?? m[2] ?? '');
+    const args = unescapePy(m[3] ?? m[4] ?? '');
+    const name = unescapePy(m[5] ?? m[6] ?? '');
+    out.push(ref(id, name, args));
+    if (out.length >= MAX_MESSAGES) break;
+  }
+  return out;
+}
+
+interface FlatLayout {
+  /** e.g. `llm.input_messages.` */
+  readonly prefix: string;
+  /** suffix of the message fields after `<prefix>N.` */
+  readonly role: string;
+  readonly content: string;
+  readonly toolCallId: string;
+  /** prefix of the tool call list after `<prefix>N.`, followed by `M.` and the call fields */
+  readonly toolCalls: string;
+  readonly callId: string;
+  readonly callName: string;
+  readonly callArgs: string;
+  /** optional multi-part contents: `<prefix>N.<contents>K.<contentText>` */
+  readonly contents?: string;
+  readonly contentText?: string;
+}
+
+export const OPENINFERENCE_INPUT: FlatLayout = oiLayout('llm.input_messages.');
+export const OPENINFERENCE_OUTPUT: FlatLayout = oiLayout('llm.output_messages.');
+function oiLayout(prefix: string): FlatLayout {
+  return {
+    prefix,
+    role: 'message.role',
+    content: 'message.content',
+    toolCallId: 'message.tool_call_id',
+    toolCalls: 'message.tool_calls.',
+    callId: 'tool_call.id',
+    callName: 'tool_call.function.name',
+    callArgs: 'tool_call.function.arguments',
+    contents: 'message.contents.',
+    contentText: 'message_content.text',
+  };
+}
+export const OPENLLMETRY_PROMPT: FlatLayout = legacyLayout('gen_ai.prompt.');
+export const OPENLLMETRY_COMPLETION: FlatLayout = legacyLayout('gen_ai.completion.');
+function legacyLayout(prefix: string): FlatLayout {
+  return {
+    prefix,
+    role: 'role',
+    content: 'content',
+    toolCallId: 'tool_call_id',
+    toolCalls: 'tool_calls.',
+    callId: 'id',
+    callName: 'name',
+    callArgs: 'arguments',
+  };
+}
+
+/**
+ * Rebuilds messages from flattened, indexed attributes (see layouts above). Indices need not
+ * be contiguous (real instrumentation numbers tool calls per conversation, e.g.
+ * `llm.input_messages.4.message.tool_calls.1.tool_call.id` with no call 0); order follows the index.
+ */
+export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout): ChatMessage[] {
+  interface Draft {
+    role?: string;
+    content?: string;
+    contents: Map<number, string>;
+    toolCallId?: string;
+    calls: Map<number, { id?: unknown; name?: unknown; args?: unknown }>;
+  }
+  const drafts = new Map<number, Draft>();
+  for (const key of Object.keys(attrs)) {
+    if (!key.startsWith(layout.prefix)) continue;
+    const rest = key.slice(layout.prefix.length);
+    const dot = rest.indexOf('.');
+    if (dot <= 0) continue;
+    const index = Number(rest.slice(0, dot));
+    if (!Number.isSafeInteger(index) || index < 0) continue;
+    const field = rest.slice(dot + 1);
+    let d = drafts.get(index);
+    if (!d) {
+      if (drafts.size >= MAX_MESSAGES) continue;
+      d = { contents: new Map(), calls: new Map() };
+      drafts.set(index, d);
+    }
+    const value = attrs[key];
+    if (field === layout.role) d.role = textOf(value);
+    else if (field === layout.content) d.content = textOf(value);
+    else if (field === layout.toolCallId) d.toolCallId = textOf(value);
+    else if (field.startsWith(layout.toolCalls)) {
+      const r = field.slice(layout.toolCalls.length);
+      const dd = r.indexOf('.');
+      const ci = Number(r.slice(0, dd));
+      if (dd <= 0 || !Number.isSafeInteger(ci) || ci < 0) continue;
+      const cf = r.slice(dd + 1);
+      const call = d.calls.get(ci) ?? {};
+      if (cf === layout.callId) call.id = value;
+      else if (cf === layout.callName) call.name = value;
+      else if (cf === layout.callArgs) call.args = value;
+      else continue;
+      if (d.calls.size < MAX_MESSAGES) d.calls.set(ci, call);
+    } else if (layout.contents && layout.contentText && field.startsWith(layout.contents)) {
+      const r = field.slice(layout.contents.length);
+      const dd = r.indexOf('.');
+      const ci = Number(r.slice(0, dd));
+      if (dd > 0 && Number.isSafeInteger(ci) && r.slice(dd + 1) === layout.contentText) {
+        const t = textOf(value);
+        if (t !== undefined && d.contents.size < MAX_MESSAGES) d.contents.set(ci, t);
+      }
+    }
+  }
+  return [...drafts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, d]) => {
+      const contentParts = [...d.contents.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
+      const text = d.content ?? contentParts.join('\n');
+      const calls = [...d.calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => ref(c.id, c.name, c.args));
+      return {
+        role: d.role ?? 'unknown',
+        text,
+        toolCalls: dedupeCalls(calls),
+        toolResultIds: d.toolCallId ? [d.toolCallId] : [],
+      };
+    });
+}
+
+/** Transcript form for `inputText`: one `role: text` line per message, tool calls as `→ name(args)`. */
+export function renderTranscript(messages: readonly ChatMessage[]): string | undefined {
+  const lines: string[] = [];
+  for (const m of messages) {
+    if (m.text) lines.push(`${m.role}: ${m.text}`);
+    for (const c of m.toolCalls) lines.push(`${m.role}: → ${c.name ?? '?'}(${c.args ?? ''})`);
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/** Output form: the assistant text, or the requested tool calls when there is no text. */
+export function renderOutput(messages: readonly ChatMessage[]): string | undefined {
+  const texts = messages.map((m) => m.text).filter((t) => t.length > 0);
+  if (texts.length > 0) return texts.join('\n');
+  const calls = messages.flatMap((m) => m.toolCalls);
+  return calls.length > 0 ? calls.map((c) => `→ ${c.name ?? '?'}(${c.args ?? ''})`).join('\n') : undefined;
+}
+
+/** Calls requested in the messages (assistant tool calls). */
+export function issuedCalls(messages: readonly ChatMessage[]): ToolCallRef[] {
+  return dedupeCalls(messages.flatMap((m) => [...m.toolCalls]));
+}
+
+/** Ids of tool results present in the messages. */
+export function resultIds(messages: readonly ChatMessage[]): string[] {
+  return [...new Set(messages.flatMap((m) => [...m.toolResultIds]))];
+}

@@ -1,0 +1,122 @@
+/**
+ * OpenInference mapper.
+ *
+ * Spec: Arize-ai/openinference `spec/semantic_conventions.md` (main, checked 2026-11):
+ * `openinference.span.kind` ∈ LLM, EMBEDDING, CHAIN, RETRIEVER, RERANKER, TOOL, AGENT, GUARDRAIL,
+ * EVALUATOR, PROMPT; `agent.name`, `graph.node.{id,parent_id}`, `session.id`, `input.value`,
+ * `output.value`, `llm.token_count.{prompt,completion}`, `llm.cost.total`, `tool.name`, `tool.id`
+ * ("the identifier for the result of the tool call, corresponding to tool_call.id"), flattened
+ * `llm.{input,output}_messages.N.message.*` with `tool_calls.M.tool_call.{id,function.name,function.arguments}`.
+ */
+import type { StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import { firstNum, num, str, structured, textOf } from './attributes.js';
+import {
+  OPENINFERENCE_INPUT,
+  OPENINFERENCE_OUTPUT,
+  canonicalArgs,
+  issuedCalls,
+  readFlattenedMessages,
+  readMessages,
+  renderOutput,
+  renderTranscript,
+  resultIds,
+  type ChatMessage,
+} from './messages.js';
+import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+
+/** Step kind per OpenInference span kind. RETRIEVER/RERANKER are work an agent does with a result the LLM consumes: tools. */
+export function openinferenceKind(spanKind: string): StepKind {
+  switch (spanKind.toUpperCase()) {
+    case 'LLM':
+      return 'llm';
+    case 'TOOL':
+    case 'RETRIEVER':
+    case 'RERANKER':
+      return 'tool';
+    case 'AGENT':
+      return 'agent';
+    case 'CHAIN':
+      return 'chain';
+    case 'EVALUATOR':
+      return 'evaluator';
+    default: // EMBEDDING, GUARDRAIL, PROMPT, UNKNOWN, custom
+      return 'other';
+  }
+}
+
+// Quirk (openinference-instrumentation-openai-agents 2.6.0): a hand-off is a TOOL span named
+// `handoff to <agent>` with `input.value` = source agent and `output.value` = target agent.
+const HANDOFF_NAME = /^handoff to (.+)$/i;
+
+function messages(span: Span, flatLayout: typeof OPENINFERENCE_INPUT, valueKey: string): ChatMessage[] {
+  const flat = readFlattenedMessages(span.attributes, flatLayout);
+  if (flat.length > 0) return flat;
+  // No flattened messages: the JSON `input.value` / `output.value` in OpenAI chat form, if it is one.
+  if (!/json/i.test(str(span.attributes, `${valueKey.split('.')[0]}.mime_type`) ?? 'application/json')) return [];
+  const v = structured(span.attributes, valueKey);
+  return v === undefined ? [] : readMessages(v);
+}
+
+export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
+  const a = span.attributes;
+  const spanKind = str(a, 'openinference.span.kind');
+  if (spanKind === undefined) return undefined;
+  let kind = openinferenceKind(spanKind);
+  const inputValue = textOf(a['input.value']);
+  const outputValue = textOf(a['output.value']);
+
+  let handoffTo: string | undefined;
+  let handoffFrom: string | undefined;
+  const handoff = kind === 'tool' ? HANDOFF_NAME.exec(span.name) : null;
+  if (handoff) {
+    kind = 'handoff';
+    handoffTo = outputValue ?? handoff[1]!.trim();
+    handoffFrom = inputValue;
+  }
+
+  let agentName = str(a, 'agent.name');
+  let agentNameFromSpanName = false;
+  if (kind === 'agent' && agentName === undefined) {
+    // An AGENT span must name an agent; without `agent.name` the span name is the best name, and
+    // agents.ts decides whether it is really a workflow root (quirk: "Agent workflow").
+    agentName = str(a, 'graph.node.name') ?? str(a, 'graph.node.id') ?? span.name;
+    agentNameFromSpanName = true;
+  }
+
+  if (kind === 'llm') {
+    const input = messages(span, OPENINFERENCE_INPUT, 'input.value');
+    const output = messages(span, OPENINFERENCE_OUTPUT, 'output.value');
+    return compact({
+      convention: 'openinference',
+      kind,
+      agentName,
+      inputText: renderTranscript(input) ?? inputValue,
+      outputText: renderOutput(output) ?? outputValue,
+      usage: usageOf(
+        firstNum(a, ['llm.token_count.prompt']),
+        firstNum(a, ['llm.token_count.completion']),
+        num(a, 'llm.cost.total'),
+      ),
+      issuedCalls: issuedCalls(output),
+      historyCalls: issuedCalls(input),
+      consumedCallIds: resultIds(input),
+    }) as SpanFacts;
+  }
+  return compact({
+    convention: 'openinference',
+    kind,
+    agentName,
+    agentNameFromSpanName: agentNameFromSpanName || undefined,
+    toolName: kind === 'tool' ? str(a, 'tool.name') ?? span.name : undefined,
+    toolCallId: kind === 'tool' ? str(a, 'tool.id') ?? str(a, 'tool_call.id') : undefined,
+    toolArgs: kind === 'tool' ? canonicalArgs(a['input.value']) : undefined,
+    handoffFrom,
+    handoffTo,
+    inputText: inputValue,
+    outputText: outputValue,
+    issuedCalls: NO_CALLS,
+    historyCalls: NO_CALLS,
+    consumedCallIds: NO_IDS,
+  }) as SpanFacts;
+};

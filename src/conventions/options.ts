@@ -1,0 +1,50 @@
+/**
+ * Options of the conventions stage, with defaults in one place (collector style: config +
+ * defaults + validation beside the code they configure). Every option is optional.
+ */
+import { z } from 'zod';
+
+export const ConventionsOptionsSchema = z.object({
+  /**
+   * Max UTF-8 bytes kept of `inputText` / `outputText` (digests are computed over the full
+   * text before truncation). Input keeps its tail (the latest messages), output its head.
+   */
+  maxTextBytes: z.number().int().min(0).default(2048),
+  /**
+   * Agent names that instrumentations put on spans when they do not know the real agent.
+   * Quirk: opentelemetry-instrumentation-openai-agents-v2 0.1.0 labels every chat/tool span
+   * `gen_ai.agent.name = "OpenAI Agent"`.
+   */
+  placeholderAgentNames: z.array(z.string()).default(['OpenAI Agent']),
+  /**
+   * Agent ids that are not identities. Quirk: the same instrumentation sets
+   * `gen_ai.agent.id = "agent"` on every span, the real agents included.
+   */
+  placeholderAgentIds: z.array(z.string()).default(['agent']),
+  /**
+   * Names of workflow root spans that some instrumentations mark as an agent although they
+   * are the whole run. Quirk: OpenAI Agents SDK traces are named "Agent workflow" and
+   * openinference marks that span AGENT; genai marks it `invoke_agent` with no agent name.
+   */
+  workflowSpanNames: z.array(z.string()).default(['Agent workflow', 'Agent Workflow']),
+  /**
+   * Agent for steps with no agent attribute and no agent ancestor. Default: the resource's
+   * `service.name` (a single-agent service is its own agent), else `unattributed`.
+   */
+  fallbackAgentName: z.string().min(1).optional(),
+});
+export type ConventionsOptions = z.input<typeof ConventionsOptionsSchema>;
+export type ResolvedConventionsOptions = z.output<typeof ConventionsOptionsSchema>;
+
+/**
+ * Validates options and fills defaults.
+ * @throws Error naming the offending key (e.g. `conventions.maxTextBytes: ...`).
+ */
+export function resolveConventionsOptions(opts: ConventionsOptions | undefined): ResolvedConventionsOptions {
+  const parsed = ConventionsOptionsSchema.safeParse(opts ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`conventions.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,62 @@
+/**
+ * What a convention mapper reads off one span, before the episode-level passes (agent
+ * resolution, causal linking) turn it into an `AgentStep`. Internal to this folder.
+ */
+import type { Convention, StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import type { ToolCallRef } from './messages.js';
+
+export interface SpanFacts {
+  readonly convention: Convention;
+  readonly kind: StepKind;
+  /** Agent named by the span's own attributes (may be a placeholder; filtered later). */
+  readonly agentName?: string;
+  readonly agentId?: string;
+  /**
+   * True when an `agent` span's name came only from the span name (no agent attribute): such a
+   * span may be a workflow root rather than an agent (quirk handled in agents.ts).
+   */
+  readonly agentNameFromSpanName?: boolean;
+  readonly toolName?: string;
+  readonly toolCallId?: string;
+  /** Canonical tool arguments (tool steps). */
+  readonly toolArgs?: string;
+  readonly handoffFrom?: string;
+  readonly handoffTo?: string;
+  /** Full texts (truncated only when the step is built; digests use the full text). */
+  readonly inputText?: string;
+  readonly outputText?: string;
+  readonly usage?: { inputTokens?: number; outputTokens?: number; costUsd?: number };
+  /** Tool calls this step's output requested (LLM steps). */
+  readonly issuedCalls: readonly ToolCallRef[];
+  /** Tool calls seen in the step's input history: ids, names and args, issuer unknown. */
+  readonly historyCalls: readonly ToolCallRef[];
+  /** Ids of tool results this step's input contains. */
+  readonly consumedCallIds: readonly string[];
+}
+
+/** One convention: a pure function recognising the spans it knows, `undefined` for the rest. */
+export type ConventionMapper = (span: Span) => SpanFacts | undefined;
+
+export const NO_CALLS: readonly ToolCallRef[] = Object.freeze([]);
+export const NO_IDS: readonly string[] = Object.freeze([]);
+
+/** Usage object without undefined members (exactOptionalPropertyTypes-friendly), or undefined when empty. */
+export function usageOf(
+  inputTokens: number | undefined,
+  outputTokens: number | undefined,
+  costUsd: number | undefined,
+): SpanFacts['usage'] {
+  const u: { inputTokens?: number; outputTokens?: number; costUsd?: number } = {};
+  if (inputTokens !== undefined) u.inputTokens = inputTokens;
+  if (outputTokens !== undefined) u.outputTokens = outputTokens;
+  if (costUsd !== undefined) u.costUsd = costUsd;
+  return Object.keys(u).length > 0 ? u : undefined;
+}
+
+/** Drops keys whose value is undefined (the model schemas use optional, not `| undefined`). */
+export function compact<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

@@ -1,0 +1,80 @@
+/**
+ * The parent structure of one episode's spans, safe against what real and hostile input
+ * contains: missing parents (orphans become roots), duplicate span ids (first wins), parent
+ * cycles (the walk stops at the first repeated span) and very deep chains (bounded walk).
+ */
+import type { Span } from '../model/telemetry.js';
+
+/** Max ancestors visited by any walk; deeper chains are treated as cut there. */
+export const MAX_DEPTH = 10_000;
+
+export class SpanTree {
+  readonly byId: ReadonlyMap<string, Span>;
+  /** Spans in a deterministic causal order: start time, then tree depth, then span id. */
+  readonly ordered: readonly Span[];
+  readonly duplicates: number;
+  private readonly depthCache = new Map<string, number>();
+
+  constructor(spans: readonly Span[]) {
+    const byId = new Map<string, Span>();
+    let duplicates = 0;
+    for (const s of spans) {
+      if (byId.has(s.spanId)) duplicates++;
+      else byId.set(s.spanId, s);
+    }
+    this.byId = byId;
+    this.duplicates = duplicates;
+    const list = [...byId.values()];
+    const depth = new Map(list.map((s) => [s.spanId, this.depth(s.spanId)]));
+    list.sort((a, b) =>
+      a.startTimeUnixNano !== b.startTimeUnixNano
+        ? a.startTimeUnixNano < b.startTimeUnixNano
+          ? -1
+          : 1
+        : depth.get(a.spanId)! - depth.get(b.spanId)! || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0),
+    );
+    this.ordered = list;
+  }
+
+  /** Parent span id when the parent is in this episode and is not the span itself. */
+  parentOf(spanId: string): string | undefined {
+    const p = this.byId.get(spanId)?.parentSpanId;
+    return p !== undefined && p !== spanId && this.byId.has(p) ? p : undefined;
+  }
+
+  /** Ancestors nearest first; stops at a root, a missing parent, a cycle or MAX_DEPTH. */
+  *ancestors(spanId: string): Generator<Span> {
+    const seen = new Set<string>([spanId]);
+    let cur = this.parentOf(spanId);
+    while (cur !== undefined && !seen.has(cur) && seen.size <= MAX_DEPTH) {
+      seen.add(cur);
+      yield this.byId.get(cur)!;
+      cur = this.parentOf(cur);
+    }
+  }
+
+  /**
+   * Number of ancestors, cycle-safe and memoised (linear over the episode). Inside a parent
+   * cycle the depth counts from the point where the walk entered the cycle.
+   */
+  depth(spanId: string): number {
+    const cached = this.depthCache.get(spanId);
+    if (cached !== undefined) return cached;
+    const path: string[] = [];
+    const seen = new Set<string>();
+    let cur: string | undefined = spanId;
+    while (cur !== undefined && !this.depthCache.has(cur) && !seen.has(cur) && path.length <= MAX_DEPTH) {
+      seen.add(cur);
+      path.push(cur);
+      cur = this.parentOf(cur);
+    }
+    let d = cur !== undefined && this.depthCache.has(cur) ? this.depthCache.get(cur)! + 1 : 0;
+    for (let i = path.length - 1; i >= 0; i--) this.depthCache.set(path[i]!, d++);
+    return this.depthCache.get(spanId)!;
+  }
+
+  /** True when the span has no parent in the episode (or its parent chain is a cycle through itself). */
+  isRoot(spanId: string): boolean {
+    return this.parentOf(spanId) === undefined;
+  }
+}

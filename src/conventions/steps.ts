@@ -1,0 +1,178 @@
+/**
+ * `stepsFromSpans`: one whole episode's spans → agent steps, agents and warnings.
+ *
+ * Every span becomes a step (unknown spans as kind `other`, structure they carry is kept for
+ * causality); only `llm`, `tool` and `handoff` steps are rewardable. Mappers are tried in a fixed
+ * order, first match wins: OpenInference (explicit `openinference.span.kind`), OpenLLMetry
+ * (`traceloop.span.kind`, legacy `llm.request.type`), GenAI (`gen_ai.operation.name`).
+ * OpenInference goes first because its kind attribute is unambiguous; OpenLLMetry before GenAI
+ * because it writes `gen_ai.*` beside its own kind, which is the more specific one.
+ */
+import type { Agent, AgentStep, Evaluation, StepKind } from '../model/agents.js';
+import type { Span } from '../model/telemetry.js';
+import { str } from './attributes.js';
+import { resolveAgents } from './agents.js';
+import { linkCausalInputs, type CausalStepInput } from './causality.js';
+import { evaluationsFromSpans, isFailingEvaluation } from './evaluations.js';
+import { genaiMapper } from './genai.js';
+import { DEFAULT_LABEL_SCORES } from './labels.js';
+import { openinferenceMapper } from './openinference.js';
+import { openllmetryMapper } from './openllmetry.js';
+import { resolveConventionsOptions, type ConventionsOptions } from './options.js';
+import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
+import { SpanTree } from './span-tree.js';
+import { digestOf, truncateUtf8 } from './text.js';
+
+export const MAPPERS: readonly ConventionMapper[] = [openinferenceMapper, openllmetryMapper, genaiMapper];
+
+const REWARDABLE: ReadonlySet<StepKind> = new Set(['llm', 'tool', 'handoff']);
+export const isRewardableKind = (kind: StepKind): boolean => REWARDABLE.has(kind);
+
+const UNKNOWN_FACTS: SpanFacts = Object.freeze({
+  convention: 'unknown',
+  kind: 'other',
+  issuedCalls: NO_CALLS,
+  historyCalls: NO_CALLS,
+  consumedCallIds: NO_IDS,
+}) as SpanFacts;
+
+const MAX_WARNINGS = 50;
+
+/** Facts of one span by the first mapper that recognises it; a mapper that throws counts as no match. */
+export function factsOf(span: Span): SpanFacts {
+  for (const mapper of MAPPERS) {
+    try {
+      const f = mapper(span);
+      if (f) return f;
+    } catch {
+      // A mapper bug on odd input must not lose the span: fall through to the next convention.
+    }
+  }
+  return UNKNOWN_FACTS;
+}
+
+export interface StepsFromSpansOptions extends ConventionsOptions {
+  /**
+   * Evaluations already known for this episode (e.g. from logs). Span-level ones that fail their
+   * target (evaluations.ts `isFailingEvaluation`) set `flaggedErroneous` on that step; evaluations of
+   * a root span are system-level and flag nothing. Span events and EVALUATOR spans are read anyway.
+   */
+  evaluations?: readonly Evaluation[];
+  labelScores?: Readonly<Record<string, number>>;
+}
+
+export interface StepsFromSpansResult {
+  steps: AgentStep[];
+  agents: Agent[];
+  warnings: string[];
+}
+
+/**
+ * Maps all spans of one episode (a trace or a conversation) to steps, in causal order (start
+ * time, then depth, then span id). Pure and total: never throws on any span content, except for
+ * invalid options (an Error naming the key).
+ */
+export function stepsFromSpans(spans: readonly Span[], options?: StepsFromSpansOptions): StepsFromSpansResult {
+  const opts = resolveConventionsOptions(options);
+  const warnings: string[] = [];
+  const tree = new SpanTree(spans);
+  if (tree.duplicates > 0) warnings.push(`${tree.duplicates} duplicate span(s) ignored (same span id; first kept)`);
+
+  const facts = new Map<string, SpanFacts>();
+  for (const s of tree.ordered) facts.set(s.spanId, factsOf(s));
+  const resolution = resolveAgents(tree, facts, opts, isRewardableKind);
+
+  const drafts: CausalStepInput[] = tree.ordered.map((span) => {
+    const a = resolution.bySpan.get(span.spanId)!;
+    return {
+      span,
+      facts: facts.get(span.spanId)!,
+      kind: a.kind,
+      rewardable: isRewardableKind(a.kind),
+      agentId: a.agent.agentId,
+      agentName: a.agent.agentName,
+      ...(a.invocationId !== undefined ? { invocationId: a.invocationId } : {}),
+    };
+  });
+  const links = linkCausalInputs(tree, drafts, resolution.agentNames);
+  warnings.push(...links.warnings);
+
+  const fallbackRewardable = drafts.filter((d) => d.rewardable && resolution.bySpan.get(d.span.spanId)!.fallback).length;
+  if (fallbackRewardable > 0) {
+    warnings.push(`${fallbackRewardable} rewardable step(s) have no agent attribute and no agent ancestor: attributed to the fallback agent`);
+  }
+
+  // Span-level evaluations flag the step they evaluate.
+  const labelScores = options?.labelScores ?? DEFAULT_LABEL_SCORES;
+  const flagged = new Set<string>();
+  const spanEvals = [...evaluationsFromSpans(spans, { labelScores }), ...(options?.evaluations ?? [])];
+  for (const ev of spanEvals) {
+    if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || tree.isRoot(ev.spanId)) continue;
+    if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);
+  }
+
+  const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes));
+  const unknown = drafts.filter((d) => d.facts.convention === 'unknown').length;
+  if (unknown > 0) warnings.push(`${unknown} span(s) match no known convention: kept as structure (kind other)`);
+  return {
+    steps,
+    agents: [...resolution.agents],
+    warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
+  };
+}
+
+function statusOf(span: Span): AgentStep['status'] {
+  const exception = span.events.find((e) => e.name === 'exception');
+  if (span.status.code !== 2 && exception === undefined) return { ok: true };
+  let message = span.status.message;
+  if (message === undefined || message === '') {
+    const type = exception ? str(exception.attributes, 'exception.type') : undefined;
+    const msg = exception ? str(exception.attributes, 'exception.message') : undefined;
+    message = [type, msg].filter((x) => x !== undefined).join(': ') || undefined;
+  }
+  return message !== undefined ? { ok: false, message } : { ok: false };
+}
+
+function buildStep(
+  d: CausalStepInput,
+  tree: SpanTree,
+  links: ReturnType<typeof linkCausalInputs>,
+  flagged: ReadonlySet<string>,
+  maxTextBytes: number,
+): AgentStep {
+  const { span, facts } = d;
+  const step: AgentStep = {
+    stepId: span.spanId,
+    traceId: span.traceId,
+    agentId: d.agentId,
+    agentName: d.agentName,
+    kind: d.kind,
+    rewardable: d.rewardable,
+    convention: facts.convention,
+    name: span.name,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    status: statusOf(span),
+    causalInputs: [...(links.inputs.get(span.spanId) ?? [])],
+  };
+  const parent = tree.parentOf(span.spanId);
+  if (parent !== undefined) step.parentStepId = parent;
+  if (facts.toolName !== undefined && (d.kind === 'tool' || d.kind === 'handoff')) step.toolName = facts.toolName;
+  const callId = facts.toolCallId ?? links.inferredCallIds.get(span.spanId);
+  if (callId !== undefined) step.toolCallId = callId;
+  if (d.kind === 'handoff') {
+    const to = facts.handoffTo ?? links.inferredHandoffTo.get(span.spanId);
+    if (to !== undefined) step.handoffTo = to;
+  }
+  if (facts.inputText !== undefined) {
+    step.inputDigest = digestOf(facts.inputText);
+    step.inputText = truncateUtf8(facts.inputText, maxTextBytes, 'tail');
+  }
+  if (facts.outputText !== undefined) {
+    step.outputDigest = digestOf(facts.outputText);
+    step.outputText = truncateUtf8(facts.outputText, maxTextBytes, 'head');
+  }
+  if (facts.usage !== undefined) step.usage = { ...facts.usage };
+  if (flagged.has(span.spanId)) step.flaggedErroneous = true;
+  return step;
+}

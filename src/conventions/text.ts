@@ -1,0 +1,37 @@
+/**
+ * Content digests and bounded text. Digests identify content without storing it (duplicate
+ * detection, redundancy); texts are truncated so an episode's memory stays bounded.
+ */
+import { createHash } from 'node:crypto';
+
+/** sha256 hex of the UTF-8 text, first 16 chars (64 bits: collisions irrelevant within an episode). */
+export function digestOf(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Keeps at most `maxBytes` UTF-8 bytes of `text`, cut at a code point boundary.
+ * `keep: 'head'` keeps the start (outputs: the answer begins there); `'tail'` keeps the end
+ * (inputs: the latest messages, which are what the step reacted to). The result is never longer
+ * than `maxBytes` bytes; a cut is marked with `…` inside that budget when there is room.
+ */
+export function truncateUtf8(text: string, maxBytes: number, keep: 'head' | 'tail' = 'head'): string {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= maxBytes) return text;
+  const mark = '…'; // 3 bytes in UTF-8
+  const budget = maxBytes >= 3 ? maxBytes - 3 : maxBytes;
+  let cut: string;
+  if (keep === 'head') {
+    let end = budget;
+    while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // do not split a multi-byte sequence
+    cut = decoder.decode(bytes.subarray(0, end));
+    return maxBytes >= 3 ? cut + mark : cut;
+  }
+  let start = bytes.length - budget;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  cut = decoder.decode(bytes.subarray(start));
+  return maxBytes >= 3 ? mark + cut : cut;
+}
