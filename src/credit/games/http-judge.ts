@@ -1,0 +1,465 @@
+/**
+ * `http` game: a counterfactual judge over HTTP (architecture.md, Credit → Game 2).
+ *
+ * For a coalition S, the episode's messages are POSTed to the team's evaluator with the
+ * messages of players outside S removed (`mask`: dropped from the list) or neutralised
+ * (`null`: kept in place, `masked: true`, content replaced by a neutral placeholder), and the
+ * evaluator answers `{ score }`. v(S) = that score.
+ *
+ * Wire contract (JSON, documented by the zod schemas below):
+ *   POST {url}         JudgeRequest         → 200 JudgeResponse        `{ score: number }`
+ *   POST {batchUrl}    JudgeBatchRequest    → 200 JudgeBatchResponse   `{ scores: number[] }` (same order)
+ * `batchUrl` defaults to `{url}/batch`; with `batch: 'auto'` a 404/405/501 on the first batch
+ * call switches the client to parallel single calls for good.
+ *
+ * Cost control: an LRU cache of coalition values keyed by episode id + removal protocol +
+ * evaluation name + coalition bitmask (a judge is expensive and must be deterministic for a given
+ * request), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
+ * timeout (AbortSignal), retries with exponential backoff and full jitter on 5xx/429/timeouts/
+ * network errors, and a per-game evaluation budget. Failures surface as `JudgeError` (with
+ * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
+ */
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import type { AgentStep } from '../../model/agents.js';
+import type { Game } from '../types.js';
+
+export const RemovalProtocolSchema = z.enum(['mask', 'null']);
+export type RemovalProtocol = z.infer<typeof RemovalProtocolSchema>;
+
+/** One message of the episode as the judge sees it. */
+export const JudgeMessageSchema = z.object({
+  step_id: z.string(),
+  agent_id: z.string(),
+  /** AgentStep kind: llm, tool, handoff */
+  kind: z.string(),
+  /** span name */
+  name: z.string(),
+  /** Output text; null when not captured. Under `null` removal, masked messages carry the placeholder. */
+  content: z.string().nullable(),
+  /** True only under `null` removal, for messages of players outside the coalition. */
+  masked: z.boolean(),
+});
+export type JudgeMessage = z.infer<typeof JudgeMessageSchema>;
+
+export const JudgeRequestSchema = z.object({
+  episode_id: z.string(),
+  /** Players kept (agent ids, or step ids when players are messages). */
+  coalition: z.array(z.string()),
+  removal_protocol: RemovalProtocolSchema,
+  /** In causal/time order. Under `mask` only the kept messages are sent. */
+  messages: z.array(JudgeMessageSchema),
+  /** The evaluation to reproduce, e.g. `task_success`. */
+  evaluation_name: z.string(),
+});
+export type JudgeRequest = z.infer<typeof JudgeRequestSchema>;
+
+export const JudgeResponseSchema = z.object({ score: z.number().finite() });
+export type JudgeResponse = z.infer<typeof JudgeResponseSchema>;
+
+export const JudgeBatchRequestSchema = z.object({ requests: z.array(JudgeRequestSchema).min(1) });
+export type JudgeBatchRequest = z.infer<typeof JudgeBatchRequestSchema>;
+export const JudgeBatchResponseSchema = z.object({ scores: z.array(z.number().finite()) });
+
+export const HttpJudgeOptionsSchema = z.object({
+  /** Evaluator endpoint receiving one JudgeRequest per POST. */
+  url: z.url(),
+  /** Batch endpoint; default `{url}/batch`. */
+  batchUrl: z.url().optional(),
+  /** `auto`: try the batch endpoint, fall back to parallel singles if it is missing. */
+  batch: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Max coalitions per batch request. */
+  maxBatchSize: z.number().int().min(1).max(1024).default(32),
+  removalProtocol: RemovalProtocolSchema.default('mask'),
+  /** Content of masked messages under `null` removal. */
+  nullPlaceholder: z.string().default('(no response)'),
+  players: z.enum(['agents', 'messages']).default('agents'),
+  evaluationName: z.string().default('task_success'),
+  /** Per HTTP attempt, milliseconds. */
+  timeoutMs: z.number().int().min(1).default(10_000),
+  /** Retries after the first attempt (so at most retries+1 attempts per request). */
+  retries: z.number().int().min(0).max(20).default(3),
+  /** Backoff before retry k (k = 0, 1, ...): random in [0, min(maxBackoffMs, backoffMs * 2^k)]. */
+  backoffMs: z.number().int().min(0).default(100),
+  maxBackoffMs: z.number().int().min(0).default(5_000),
+  /** Max HTTP requests in flight for this client. */
+  concurrency: z.number().int().min(1).max(1024).default(4),
+  /** Max requests waiting for a slot; beyond it calls fail fast (`overloaded`). */
+  maxQueue: z.number().int().min(0).default(10_000),
+  /** Max judge evaluations (cache misses) per game, i.e. per episode; unlimited when absent. */
+  budget: z.number().int().min(0).optional(),
+  /** Cached coalition values (entries). */
+  cacheSize: z.number().int().min(1).default(100_000),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+export type HttpJudgeOptions = z.input<typeof HttpJudgeOptionsSchema>;
+type ResolvedOptions = z.output<typeof HttpJudgeOptionsSchema>;
+
+export type JudgeErrorKind = 'timeout' | 'http' | 'network' | 'invalid-response' | 'budget' | 'overloaded' | 'aborted';
+
+/** A failed judge evaluation. `retriable` says whether a later attempt may succeed. */
+export class JudgeError extends Error {
+  constructor(
+    message: string,
+    readonly kind: JudgeErrorKind,
+    readonly retriable: boolean,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'JudgeError';
+  }
+}
+
+/** Counters for metrics; monotonic over the client's life. */
+export interface HttpJudgeStats {
+  /** HTTP requests sent, retries included. */
+  calls: number;
+  /** Batch requests among `calls`. */
+  batchCalls: number;
+  /** Coalition values obtained from the judge (cache misses that succeeded). */
+  evaluations: number;
+  cacheHits: number;
+  retries: number;
+  /** Coalition evaluations that failed for good (after retries). */
+  failures: number;
+  /** Attempts that hit the per-call timeout. */
+  timeouts: number;
+  /** Evaluations refused because the game's budget was spent. */
+  budgetExhausted: number;
+  inFlight: number;
+  queued: number;
+}
+
+/** The episode a game is built for: its id and its steps (only rewardable steps are messages). */
+export interface JudgeEpisode {
+  readonly episodeId: string;
+  readonly steps: readonly AgentStep[];
+  /** Player order; default: agents in order of first step (or rewardable step ids). */
+  readonly players?: readonly string[];
+}
+
+/** A `Game` whose values come from the judge, with a batched `valueMany`. */
+export interface HttpJudgeGame extends Game {
+  value(coalition: Uint8Array): Promise<number>;
+  /** Values of several coalitions; one batch request per `maxBatchSize` misses when supported. */
+  valueMany(coalitions: readonly Uint8Array[]): Promise<number[]>;
+  /** Judge evaluations this game has spent (budget accounting). */
+  readonly evaluationsUsed: number;
+}
+
+type Fetch = typeof globalThis.fetch;
+
+/**
+ * Shared client: one per configured judge, shared by all episodes' games so that the cache,
+ * the concurrency limit and the counters are global.
+ */
+export class HttpJudgeClient {
+  readonly options: ResolvedOptions;
+  private readonly cache: LRUCache<string, number>;
+  private readonly inflight = new Map<string, Promise<number>>();
+  private readonly waiters: (() => void)[] = [];
+  private active = 0;
+  private batchSupported: boolean | undefined;
+  private readonly counters: HttpJudgeStats = { calls: 0, batchCalls: 0, evaluations: 0, cacheHits: 0, retries: 0, failures: 0, timeouts: 0, budgetExhausted: 0, inFlight: 0, queued: 0 };
+
+  constructor(
+    options: HttpJudgeOptions,
+    private readonly deps: { fetch?: Fetch; random?: () => number; sleep?: (ms: number) => Promise<void> } = {},
+  ) {
+    const parsed = HttpJudgeOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`invalid http judge option "${issue.path.join('.')}": ${issue.message}`);
+    }
+    this.options = parsed.data;
+    this.cache = new LRUCache({ max: this.options.cacheSize });
+    if (this.options.batch === 'never') this.batchSupported = false;
+  }
+
+  stats(): HttpJudgeStats {
+    return { ...this.counters, inFlight: this.active, queued: this.waiters.length };
+  }
+
+  /** A game over `episode` (players = agents or rewardable messages, per options). */
+  game(episode: JudgeEpisode, gameOptions: { budget?: number; signal?: AbortSignal } = {}): HttpJudgeGame {
+    return new JudgeGame(this, episode, gameOptions.budget ?? this.options.budget, gameOptions.signal);
+  }
+
+  /** @internal cache lookup shared by games */
+  cached(key: string): number | undefined {
+    const v = this.cache.get(key);
+    if (v !== undefined) this.counters.cacheHits++;
+    return v;
+  }
+
+  /** @internal */
+  pending(key: string): Promise<number> | undefined {
+    const p = this.inflight.get(key);
+    if (p) this.counters.cacheHits++;
+    return p;
+  }
+
+  /** @internal evaluates uncached requests, batching when possible; fills the cache. */
+  evaluate(entries: readonly { key: string; request: JudgeRequest }[], signal?: AbortSignal): Promise<number>[] {
+    const promises = new Map<string, Promise<number>>();
+    const seen = new Set<string>();
+    const fresh: { key: string; request: JudgeRequest }[] = [];
+    for (const e of entries) {
+      if (seen.has(e.key)) continue;
+      seen.add(e.key);
+      fresh.push(e);
+    }
+    const useBatch = fresh.length > 1 && this.batchSupported !== false;
+    if (useBatch) {
+      // While batch support is unknown, the first chunk probes it and the others wait for the answer.
+      let probe: Promise<unknown> | undefined;
+      for (let i = 0; i < fresh.length; i += this.options.maxBatchSize) {
+        const chunk = fresh.slice(i, i + this.options.maxBatchSize);
+        const run = () => this.runBatch(chunk.map((c) => c.request), signal);
+        const all = probe ? probe.then(run, run) : run();
+        if (!probe && this.batchSupported === undefined) probe = all;
+        chunk.forEach((c, j) => promises.set(c.key, all.then((scores) => scores[j]!)));
+      }
+    } else {
+      for (const e of fresh) promises.set(e.key, this.runSingle(e.request, signal));
+    }
+    for (const [key, p] of promises) {
+      const tracked = p.then(
+        (score) => {
+          this.counters.evaluations++;
+          this.cache.set(key, score);
+          this.inflight.delete(key);
+          return score;
+        },
+        (err: unknown) => {
+          this.counters.failures++;
+          this.inflight.delete(key);
+          throw err;
+        },
+      );
+      // Callers attach handlers; this keeps an unobserved rejection from crashing the process.
+      tracked.catch(() => undefined);
+      this.inflight.set(key, tracked);
+      promises.set(key, tracked);
+    }
+    return entries.map((e) => promises.get(e.key)!);
+  }
+
+  /** @internal */
+  noteBudgetExhausted(): void {
+    this.counters.budgetExhausted++;
+  }
+
+  private async runSingle(request: JudgeRequest, signal?: AbortSignal): Promise<number> {
+    const body = await this.postWithRetry(this.options.url, request, signal, false);
+    const parsed = JudgeResponseSchema.safeParse(body);
+    if (!parsed.success) throw new JudgeError(`judge ${this.options.url} answered without a finite "score": ${parsed.error.issues[0]!.message}`, 'invalid-response', false);
+    return parsed.data.score;
+  }
+
+  private async runBatch(requests: JudgeRequest[], signal?: AbortSignal): Promise<number[]> {
+    if (this.batchSupported === false) return Promise.all(requests.map((r) => this.runSingle(r, signal)));
+    const url = this.options.batchUrl ?? `${this.options.url.replace(/\/+$/, '')}/batch`;
+    try {
+      const body = await this.postWithRetry(url, { requests } satisfies JudgeBatchRequest, signal, true);
+      const parsed = JudgeBatchResponseSchema.safeParse(body);
+      if (!parsed.success || parsed.data.scores.length !== requests.length) {
+        throw new JudgeError(`judge batch ${url} must answer { scores: number[${requests.length}] }`, 'invalid-response', false);
+      }
+      this.batchSupported = true;
+      return parsed.data.scores;
+    } catch (err) {
+      const missing = err instanceof JudgeError && err.kind === 'http' && (err.status === 404 || err.status === 405 || err.status === 501);
+      if (missing && this.options.batch === 'auto' && this.batchSupported !== true) {
+        this.batchSupported = false;
+        return Promise.all(requests.map((r) => this.runSingle(r, signal)));
+      }
+      throw err;
+    }
+  }
+
+  private async postWithRetry(url: string, payload: unknown, signal: AbortSignal | undefined, batch: boolean): Promise<unknown> {
+    const { retries, backoffMs, maxBackoffMs } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.withSlot(() => this.post(url, payload, signal, batch));
+      } catch (err) {
+        const retriable = err instanceof JudgeError && err.retriable;
+        if (!retriable || attempt >= retries || signal?.aborted) throw err;
+        this.counters.retries++;
+        const cap = Math.min(maxBackoffMs, backoffMs * 2 ** attempt);
+        await (this.deps.sleep ?? sleep)((this.deps.random ?? Math.random)() * cap);
+      }
+    }
+  }
+
+  private async post(url: string, payload: unknown, signal: AbortSignal | undefined, batch: boolean): Promise<unknown> {
+    this.counters.calls++;
+    if (batch) this.counters.batchCalls++;
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let res: Response;
+    try {
+      res = await (this.deps.fetch ?? fetch)(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...this.options.headers },
+        body: JSON.stringify(payload),
+        signal: combined,
+      });
+    } catch (err) {
+      throw this.classifyAbort(err, url, signal, timeout);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw this.classifyAbort(err, url, signal, timeout);
+    }
+    if (!res.ok) {
+      const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
+      throw new JudgeError(`judge ${url} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new JudgeError(`judge ${url} answered non-JSON: ${text.slice(0, 120)}`, 'invalid-response', false, res.status, { cause: err });
+    }
+  }
+
+  private classifyAbort(err: unknown, url: string, signal: AbortSignal | undefined, timeout: AbortSignal): JudgeError {
+    if (signal?.aborted) return new JudgeError(`judge call to ${url} aborted by caller`, 'aborted', false, undefined, { cause: err });
+    if (timeout.aborted) {
+      this.counters.timeouts++;
+      return new JudgeError(`judge ${url} did not answer within ${this.options.timeoutMs} ms (option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
+    }
+    return new JudgeError(`judge ${url} unreachable: ${(err as Error)?.message ?? String(err)}`, 'network', true, undefined, { cause: err });
+  }
+
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.options.concurrency) {
+      if (this.waiters.length >= this.options.maxQueue) {
+        throw new JudgeError(`judge client overloaded: ${this.waiters.length} calls waiting (option "maxQueue")`, 'overloaded', true);
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    } else {
+      this.active++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiters.shift();
+      // Hand the slot straight to the next waiter; otherwise release it.
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref?.();
+  });
+}
+
+/** Player order by default: agents in order of their first message, or rewardable step ids. */
+export function defaultPlayers(steps: readonly AgentStep[], players: 'agents' | 'messages'): string[] {
+  const messages = steps.filter((s) => s.rewardable);
+  if (players === 'messages') return messages.map((s) => s.stepId);
+  return [...new Set(messages.map((s) => s.agentId))];
+}
+
+/** Builds the judge request for `coalition` (pure). */
+export function judgeRequestFor(
+  episode: JudgeEpisode,
+  players: readonly string[],
+  coalition: Uint8Array,
+  options: Pick<ResolvedOptions, 'removalProtocol' | 'nullPlaceholder' | 'players' | 'evaluationName'>,
+): JudgeRequest {
+  const kept = new Set(players.filter((_, i) => coalition[i] === 1));
+  const messages: JudgeMessage[] = [];
+  const ordered = [...episode.steps].filter((s) => s.rewardable).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
+  for (const s of ordered) {
+    const keep = kept.has(options.players === 'agents' ? s.agentId : s.stepId);
+    if (!keep && options.removalProtocol === 'mask') continue;
+    messages.push({
+      step_id: s.stepId,
+      agent_id: s.agentId,
+      kind: s.kind,
+      name: s.name,
+      content: keep ? (s.outputText ?? null) : options.nullPlaceholder,
+      masked: !keep,
+    });
+  }
+  return { episode_id: episode.episodeId, coalition: [...kept], removal_protocol: options.removalProtocol, messages, evaluation_name: options.evaluationName };
+}
+
+function maskKey(coalition: Uint8Array, n: number): string {
+  if (coalition.length !== n) throw new Error(`coalition has ${coalition.length} entries, the game has ${n} players`);
+  let hex = '';
+  for (let i = 0; i < n; i += 4) {
+    let nibble = 0;
+    for (let j = 0; j < 4 && i + j < n; j++) if (coalition[i + j] === 1) nibble |= 1 << j;
+    hex += nibble.toString(16);
+  }
+  return hex;
+}
+
+class JudgeGame implements HttpJudgeGame {
+  readonly id: string;
+  readonly players: readonly string[];
+  private used = 0;
+
+  constructor(
+    private readonly client: HttpJudgeClient,
+    private readonly episode: JudgeEpisode,
+    private readonly budget: number | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.id = episode.episodeId;
+    this.players = episode.players ?? defaultPlayers(episode.steps, client.options.players);
+  }
+
+  get evaluationsUsed(): number {
+    return this.used;
+  }
+
+  async value(coalition: Uint8Array): Promise<number> {
+    const [v] = await this.valueMany([coalition]);
+    return v!;
+  }
+
+  async valueMany(coalitions: readonly Uint8Array[]): Promise<number[]> {
+    const o = this.client.options;
+    const results: (number | Promise<number>)[] = [];
+    const misses: { index: number; key: string; request: JudgeRequest }[] = [];
+    const missKeys = new Set<string>();
+    for (const [index, coalition] of coalitions.entries()) {
+      const key = `${this.id}\u0000${o.removalProtocol}\u0000${o.players}\u0000${o.evaluationName}\u0000${maskKey(coalition, this.players.length)}`;
+      const hit = this.client.cached(key) ?? this.client.pending(key);
+      if (hit !== undefined) {
+        results[index] = hit;
+        continue;
+      }
+      if (!missKeys.has(key)) {
+        if (this.budget !== undefined && this.used >= this.budget) {
+          this.client.noteBudgetExhausted();
+          throw new JudgeError(`judge evaluation budget of ${this.budget} spent for episode ${this.id} (option "budget")`, 'budget', false);
+        }
+        this.used++;
+        missKeys.add(key);
+      }
+      misses.push({ index, key, request: judgeRequestFor(this.episode, this.players, coalition, o) });
+    }
+    const pending = this.client.evaluate(misses, this.signal);
+    misses.forEach((m, i) => (results[m.index] = pending[i]!));
+    return Promise.all(results);
+  }
+}
+
+/** Convenience: a client for `options` and a game for `episode` (tests, one-off use). */
+export function createHttpJudgeGame(episode: JudgeEpisode, options: HttpJudgeOptions): { game: HttpJudgeGame; client: HttpJudgeClient } {
+  const client = new HttpJudgeClient(options);
+  return { game: client.game(episode), client };
+}

@@ -1,0 +1,86 @@
+/**
+ * `module` game: the value function is a user's JS/TS module (architecture.md, Credit → Game 3).
+ *
+ * The module exports `value(coalition, episode)` (named export, or the export named by the
+ * `exportName` option, or `default.value`) returning a number or a Promise of one:
+ *   - `coalition`: the player ids in the coalition (agent ids, or step ids for message players);
+ *   - `episode`: `{ episodeId, players, steps, agents, evaluation }` (read-only).
+ * It must be deterministic for a given coalition (values are cached by the estimators).
+ * TypeScript modules load when the process runs under tsx (as `npm start` does); plain Node
+ * needs a .js/.mjs file.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Agent, AgentStep, Evaluation } from '../../model/agents.js';
+import type { Game } from '../types.js';
+
+/** What the user's function receives as its second argument. */
+export interface ModuleGameEpisode {
+  readonly episodeId: string;
+  readonly players: readonly string[];
+  readonly steps: readonly AgentStep[];
+  readonly agents: readonly Agent[];
+  readonly evaluation?: Evaluation;
+}
+
+export type ModuleValueFunction = (coalition: readonly string[], episode: ModuleGameEpisode) => number | Promise<number>;
+
+export class ModuleGameError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModuleGameError';
+  }
+}
+
+/**
+ * Loads `modulePath` (absolute, or relative to `baseDir`, default the working directory) and
+ * returns its value function. Throws ModuleGameError naming the path and the option when the file
+ * is missing, fails to load, or has no such function export.
+ */
+export async function loadValueFunction(modulePath: string, options: { exportName?: string; baseDir?: string } = {}): Promise<ModuleValueFunction> {
+  const exportName = options.exportName ?? 'value';
+  const resolved = isAbsolute(modulePath) ? modulePath : resolve(options.baseDir ?? process.cwd(), modulePath);
+  if (!existsSync(resolved)) {
+    throw new ModuleGameError(`module game: file not found: "${modulePath}" (resolved to ${resolved}); set the game's "module" option to a .js/.mjs/.ts file exporting ${exportName}(coalition, episode)`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+  } catch (err) {
+    const hint = /\.(c|m)?ts$/.test(resolved) ? ' (TypeScript modules need the tsx loader: run with `tsx` or compile to .js)' : '';
+    throw new ModuleGameError(`module game: cannot load "${resolved}": ${(err as Error)?.message ?? String(err)}${hint}`, { cause: err });
+  }
+  const fromDefault = mod.default && typeof mod.default === 'object' ? (mod.default as Record<string, unknown>)[exportName] : undefined;
+  const fn = mod[exportName] ?? fromDefault;
+  if (typeof fn !== 'function') {
+    const found = Object.keys(mod).sort().join(', ') || 'none';
+    throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found}); export function ${exportName}(coalition, episode) or set the "exportName" option`);
+  }
+  return fn as ModuleValueFunction;
+}
+
+/** A Game over `episode.players` whose values come from `fn`. Non-finite results are errors. */
+export function moduleGame(fn: ModuleValueFunction, episode: ModuleGameEpisode, label = 'module'): Game {
+  return {
+    id: episode.episodeId,
+    players: episode.players,
+    async value(coalition: Uint8Array): Promise<number> {
+      if (coalition.length !== episode.players.length) {
+        throw new ModuleGameError(`module game: coalition has ${coalition.length} entries, the game has ${episode.players.length} players`);
+      }
+      const members = episode.players.filter((_, i) => coalition[i] === 1);
+      const v = await fn(members, episode);
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new ModuleGameError(`module game ${label}: value([${members.join(', ')}]) returned ${String(v)}; it must return a finite number`);
+      }
+      return v;
+    },
+  };
+}
+
+/** Loads the module once and returns a factory of games (one per episode). */
+export async function loadModuleGame(modulePath: string, options: { exportName?: string; baseDir?: string } = {}): Promise<(episode: ModuleGameEpisode) => Game> {
+  const fn = await loadValueFunction(modulePath, options);
+  return (episode) => moduleGame(fn, episode, modulePath);
+}

@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
+import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers } from '../../src/credit/games/http-judge.js';
+import { allCoalitions, codingEpisode, exactShapley } from './episode.js';
+
+const judges: ReferenceJudge[] = [];
+async function judge(options: Parameters<typeof startReferenceJudge>[0] = {}): Promise<ReferenceJudge> {
+  const j = await startReferenceJudge(options);
+  judges.push(j);
+  return j;
+}
+afterEach(async () => {
+  await Promise.all(judges.splice(0).map((j) => j.close()));
+});
+
+const fast = { backoffMs: 1, maxBackoffMs: 5 };
+
+describe('judge requests (pure)', () => {
+  const ep = codingEpisode();
+  const players = defaultPlayers(ep.steps, 'agents');
+  const base = { nullPlaceholder: '(no response)', players: 'agents' as const, evaluationName: 'task_success' };
+
+  it('players are agents in order of their first message; structural steps are not messages', () => {
+    expect(players).toEqual(['planner', 'coder', 'researcher', 'optimizer', 'reviewer']);
+    expect(defaultPlayers(ep.steps, 'messages')).toHaveLength(8);
+  });
+
+  it('mask drops the messages of absent players; null keeps them in place with the placeholder', () => {
+    const coalition = Uint8Array.from([1, 0, 0, 0, 1]);
+    const masked = JudgeRequestSchema.parse(judgeRequestFor(ep, players, coalition, { ...base, removalProtocol: 'mask' }));
+    expect(masked.coalition).toEqual(['planner', 'reviewer']);
+    expect(masked.messages.map((m) => m.agent_id)).toEqual(['planner', 'reviewer', 'reviewer']);
+    expect(masked.messages.every((m) => !m.masked)).toBe(true);
+    const nulled = JudgeRequestSchema.parse(judgeRequestFor(ep, players, coalition, { ...base, removalProtocol: 'null' }));
+    expect(nulled.messages).toHaveLength(8);
+    const coder = nulled.messages.filter((m) => m.agent_id === 'coder');
+    expect(coder.every((m) => m.masked && m.content === '(no response)')).toBe(true);
+    expect(nulled.messages.find((m) => m.agent_id === 'planner')!.content).toBe('Plan: write parseCursor and encodeCursor.');
+  });
+});
+
+describe('http judge game against the reference judge', () => {
+  it('values match the judge rule; Shapley over them credits cooperation, zeroes the redundant agent and blames the saboteur', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const client = new HttpJudgeClient({ url: j.url, ...fast });
+    const game = client.game(ep);
+    const n = game.players.length;
+    const values = await game.valueMany(allCoalitions(n));
+    expect(values[0]).toBe(0);
+    expect(values[2 ** n - 1]).toBeCloseTo(0.8); // 5/5 required, 1 forbidden
+    const phi = exactShapley(n, (m) => values[m]!);
+    const by = Object.fromEntries(game.players.map((p, i) => [p, phi[i]!]));
+    expect(by.researcher).toBeCloseTo(0, 12);
+    expect(by.optimizer).toBeLessThan(0);
+    expect(by.coder).toBeGreaterThan(by.planner!);
+    expect(phi.reduce((a, b) => a + b, 0)).toBeCloseTo(values[2 ** n - 1]! - values[0]!, 12);
+  });
+
+  it('caches coalition values per episode: a second pass makes no judge calls', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, batch: false });
+    const client = new HttpJudgeClient({ url: j.url, batch: 'never', ...fast });
+    const game = client.game(ep);
+    const all = allCoalitions(game.players.length);
+    const first = await Promise.all(all.map((c) => game.value(c)));
+    expect(j.stats.scored).toBe(all.length);
+    const second = await Promise.all(all.map((c) => game.value(c)));
+    expect(second).toEqual(first);
+    expect(j.stats.scored).toBe(all.length);
+    expect(client.stats()).toMatchObject({ evaluations: all.length, cacheHits: all.length, failures: 0 });
+    // The cache key includes the episode id: another episode with the same players is evaluated anew.
+    const other = codingEpisode('ep-2');
+    j.register('ep-2', other.rubric);
+    await client.game(other).value(all[3]!);
+    expect(j.stats.scored).toBe(all.length + 1);
+  });
+
+  it('de-duplicates identical coalitions requested concurrently', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, delayMs: 20 });
+    const client = new HttpJudgeClient({ url: j.url, batch: 'never', ...fast });
+    const game = client.game(ep);
+    const c = Uint8Array.from([1, 1, 0, 0, 1]);
+    const vs = await Promise.all([game.value(c), game.value(c), game.value(c)]);
+    expect(new Set(vs).size).toBe(1);
+    expect(j.stats.scored).toBe(1);
+  });
+
+  it('valueMany sends batches when the judge has /batch, and falls back to single calls when it does not', async () => {
+    const ep = codingEpisode();
+    const all = allCoalitions(5);
+    const withBatch = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const c1 = new HttpJudgeClient({ url: withBatch.url, maxBatchSize: 10, ...fast });
+    const v1 = await c1.game(ep).valueMany(all);
+    expect(withBatch.stats.batchRequests).toBe(Math.ceil(all.length / 10));
+    expect(c1.stats().batchCalls).toBe(4);
+
+    const noBatch = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, batch: false });
+    const c2 = new HttpJudgeClient({ url: noBatch.url, maxBatchSize: 10, ...fast });
+    const v2 = await c2.game(ep).valueMany(all);
+    expect(v2).toEqual(v1);
+    expect(noBatch.stats.batchRequests).toBe(0);
+    expect(noBatch.stats.scored).toBe(all.length);
+    // Only the first batch attempt hit the missing route; afterwards the client calls singly.
+    await c2.game(codingEpisode('ep-x')).valueMany(all.slice(0, 3)).catch(() => undefined);
+    expect(c2.stats().batchCalls).toBe(1);
+  });
+
+  it('respects the evaluation budget per episode and still serves cached values', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const client = new HttpJudgeClient({ url: j.url, budget: 3, batch: 'never', ...fast });
+    const game = client.game(ep);
+    const all = allCoalitions(5);
+    for (const c of all.slice(0, 3)) await game.value(c);
+    await expect(game.value(all[3]!)).rejects.toMatchObject({ kind: 'budget', retriable: false });
+    expect(j.stats.scored).toBe(3);
+    expect(await game.value(all[1]!)).toBeTypeOf('number');
+    expect(game.evaluationsUsed).toBe(3);
+    expect(client.stats().budgetExhausted).toBe(1);
+    // valueMany that would exceed the budget is refused before any call is made.
+    const game2 = client.game({ ...ep, episodeId: 'ep-b' });
+    j.register('ep-b', ep.rubric);
+    await expect(game2.valueMany(all.slice(0, 5))).rejects.toBeInstanceOf(JudgeError);
+    expect(j.stats.scored).toBe(3);
+  });
+
+  it('limits concurrent calls to the judge', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, delayMs: 15 });
+    const client = new HttpJudgeClient({ url: j.url, concurrency: 2, batch: 'never', ...fast });
+    const game = client.game(ep);
+    await Promise.all(allCoalitions(5).slice(0, 10).map((c) => game.value(c)));
+    expect(j.stats.scored).toBe(10);
+    expect(j.stats.maxInFlight).toBeLessThanOrEqual(2);
+    expect(j.stats.maxInFlight).toBe(2);
+  });
+
+  it('retries 5xx answers with backoff and succeeds once the judge recovers', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, failFirst: 2 });
+    const client = new HttpJudgeClient({ url: j.url, retries: 3, batch: 'never', ...fast });
+    const v = await client.game(ep).value(Uint8Array.from([1, 1, 1, 1, 1]));
+    expect(v).toBeCloseTo(0.8);
+    expect(j.stats.failedOnPurpose).toBe(2);
+    expect(client.stats()).toMatchObject({ calls: 3, retries: 2, failures: 0, evaluations: 1 });
+  });
+
+  it('gives up after the configured retries with a retriable http error', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, failFirst: 10 });
+    const client = new HttpJudgeClient({ url: j.url, retries: 2, batch: 'never', ...fast });
+    await expect(client.game(ep).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'http', status: 503, retriable: true });
+    expect(client.stats()).toMatchObject({ calls: 3, retries: 2, failures: 1 });
+  });
+
+  it('does not retry client errors (4xx)', async () => {
+    const ep = codingEpisode();
+    const j = await judge({}); // no rubric for the episode → 422
+    const client = new HttpJudgeClient({ url: j.url, retries: 3, batch: 'never', ...fast });
+    await expect(client.game(ep).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'http', status: 422, retriable: false });
+    expect(client.stats().calls).toBe(1);
+  });
+
+  it('times out a slow judge per call instead of waiting for it', { timeout: 4_000 }, async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, delayMs: 30_000 });
+    const client = new HttpJudgeClient({ url: j.url, timeoutMs: 100, retries: 1, batch: 'never', ...fast });
+    await expect(client.game(ep).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'timeout', retriable: true });
+    expect(client.stats()).toMatchObject({ timeouts: 2, retries: 1, failures: 1 });
+  });
+
+  it('reports an unreachable judge as a network error', async () => {
+    const j = await judge({});
+    const url = j.url;
+    await j.close();
+    judges.pop();
+    const client = new HttpJudgeClient({ url, retries: 1, batch: 'never', ...fast });
+    await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'network' });
+  });
+
+  it('rejects invalid options naming the key', () => {
+    expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
+    expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);
+  });
+});

@@ -1,0 +1,3 @@
+export function value() {
+  return Number.NaN;
+}
