@@ -1,0 +1,208 @@
+/**
+ * Section 1: Shapley accuracy per value-function evaluation. Our estimators (src/credit) and
+ * shapiq's approximators play the same JSON games at the same budgets and seeds; both are scored
+ * by mean squared error and max absolute error against the exact values (bench/games/exact.ts).
+ * Pure orchestration; the Python side is behind `baseline.ts`.
+ */
+import type { Game } from '../../src/credit/types.js';
+import { valueOf } from '../games/evaluate.js';
+import { exactShapley } from '../games/exact.js';
+import { GAME_GENERATORS } from '../games/generate.js';
+import type { GameSpec } from '../games/spec.js';
+import { createRng, type Rng } from '../lib/rng.js';
+import { geomean, maxAbsError, mean, mse } from '../lib/stats.js';
+import type { ShapiqOutput } from './baseline.js';
+import type { OurEstimator } from './our-estimators.js';
+
+export interface AccuracyConfig {
+  sizes: readonly number[];
+  families: readonly (keyof typeof GAME_GENERATORS)[];
+  /** Game instances per (family, n). */
+  instances: number;
+  /** Seeds per (game, estimator, budget). */
+  reps: number;
+  /** Budgets as multiples of n (evaluations = multiple · n). */
+  budgetMultiples: readonly number[];
+  seed: number;
+}
+
+export interface BenchGame {
+  spec: GameSpec;
+  exact: number[];
+  exactMethod: string;
+  /** Σ φ_i² / n: scale for relative MSE, so families of different scale can be averaged. */
+  scale: number;
+  budgets: number[];
+}
+
+export interface AccuracyRun {
+  game: string;
+  family: string;
+  n: number;
+  side: 'ours' | 'shapiq';
+  estimator: string;
+  budget: number;
+  seed: number;
+  /** Evaluations actually made (value-function calls counted by the harness). */
+  evaluations: number;
+  mse?: number;
+  relMse?: number;
+  maxError?: number;
+  seconds: number;
+  error?: string;
+}
+
+export function buildGames(config: AccuracyConfig, extra: readonly GameSpec[] = []): BenchGame[] {
+  const rng: Rng = createRng(config.seed).fork('credit-accuracy-games');
+  const specs: GameSpec[] = [];
+  for (const n of config.sizes) {
+    for (const family of config.families) {
+      for (let i = 0; i < config.instances; i++) {
+        const id = `${family.replace(/ /g, '-')}-n${n}-i${i}`;
+        specs.push(GAME_GENERATORS[family](n, rng.fork(id), id));
+      }
+    }
+  }
+  specs.push(...extra);
+  return specs.map((spec) => {
+    const { values, method } = exactShapley(spec);
+    const scale = values.reduce((s, x) => s + x * x, 0) / spec.n;
+    const budgets = config.budgetMultiples.map((m) => m * spec.n).filter((b) => b < 2 ** spec.n);
+    return { spec, exact: values, exactMethod: method, scale, budgets };
+  });
+}
+
+/** Seeds used for repetition r: the same for both sides. */
+export function repSeeds(config: AccuracyConfig): number[] {
+  const rng = createRng(config.seed).fork('credit-accuracy-seeds');
+  return Array.from({ length: config.reps }, () => rng.int(1, 2 ** 31 - 2));
+}
+
+function score(game: BenchGame, values: readonly number[]) {
+  const m = mse(values, game.exact);
+  return { mse: m, relMse: game.scale > 0 ? m / game.scale : Number.NaN, maxError: maxAbsError(values, game.exact) };
+}
+
+/** Runs each of our estimators on each game, budget and seed. */
+export async function runOurs(games: readonly BenchGame[], estimators: readonly OurEstimator[], seeds: readonly number[]): Promise<AccuracyRun[]> {
+  const runs: AccuracyRun[] = [];
+  for (const g of games) {
+    const v = valueOf(g.spec);
+    const players = Array.from({ length: g.spec.n }, (_, i) => `p${i}`);
+    for (const budget of g.budgets) {
+      for (const est of estimators) {
+        for (const seed of seeds) {
+          let calls = 0;
+          const game: Game = {
+            id: `${g.spec.id}/${est.name}/${budget}/${seed}`,
+            players,
+            value: (c) => {
+              calls++;
+              return v(c);
+            },
+          };
+          const base = { game: g.spec.id, family: g.spec.family, n: g.spec.n, side: 'ours' as const, estimator: est.name, budget, seed };
+          const t0 = performance.now();
+          try {
+            const r = await est.estimate(game, { budget, seed });
+            runs.push({ ...base, evaluations: calls, seconds: (performance.now() - t0) / 1000, ...score(g, r.values) });
+          } catch (err) {
+            runs.push({ ...base, evaluations: calls, seconds: (performance.now() - t0) / 1000, error: (err as Error).message });
+          }
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** Turns the shapiq runner's rows into scored runs. */
+export function scoreShapiq(games: readonly BenchGame[], output: ShapiqOutput): AccuracyRun[] {
+  const byId = new Map(games.map((g) => [g.spec.id, g]));
+  return output.results.map((r) => {
+    const g = byId.get(r.game);
+    if (!g) throw new Error(`shapiq output names unknown game ${r.game}`);
+    const base = { game: r.game, family: g.spec.family, n: g.spec.n, side: 'shapiq' as const, estimator: r.approximator, budget: r.budget, seed: r.seed, evaluations: r.evaluations, seconds: r.seconds };
+    if (r.error !== undefined || !r.values) return { ...base, error: r.error ?? 'no values' };
+    if (r.values.length !== g.spec.n || r.values.some((x) => !Number.isFinite(x))) return { ...base, error: 'non-finite or wrong-length values' };
+    return { ...base, ...score(g, r.values) };
+  });
+}
+
+export interface CellSummary {
+  estimator: string;
+  side: 'ours' | 'shapiq';
+  meanMse: number;
+  meanRelMse: number;
+  meanMaxError: number;
+  meanEvaluations: number;
+  okRuns: number;
+  failedRuns: number;
+}
+
+/** Per (game, budget): each estimator's mean over seeds. */
+export function summarizeCells(runs: readonly AccuracyRun[]): Map<string, CellSummary[]> {
+  const groups = new Map<string, AccuracyRun[]>();
+  for (const r of runs) {
+    const k = `${r.game}|${r.budget}|${r.side}|${r.estimator}`;
+    let list = groups.get(k);
+    if (!list) groups.set(k, (list = []));
+    list.push(r);
+  }
+  const cells = new Map<string, CellSummary[]>();
+  for (const list of groups.values()) {
+    const first = list[0] as AccuracyRun;
+    const ok = list.filter((r) => r.mse !== undefined);
+    const key = `${first.game}|${first.budget}`;
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = []));
+    cell.push({
+      estimator: first.estimator,
+      side: first.side,
+      meanMse: ok.length === list.length ? mean(ok.map((r) => r.mse as number)) : Number.NaN,
+      meanRelMse: ok.length === list.length ? mean(ok.map((r) => r.relMse as number)) : Number.NaN,
+      meanMaxError: ok.length === list.length ? mean(ok.map((r) => r.maxError as number)) : Number.NaN,
+      meanEvaluations: mean(list.map((r) => r.evaluations)),
+      okRuns: ok.length,
+      failedRuns: list.length - ok.length,
+    });
+  }
+  return cells;
+}
+
+export interface BestComparison {
+  game: string;
+  family: string;
+  n: number;
+  budget: number;
+  ours?: CellSummary;
+  shapiq?: CellSummary;
+  /** ours.meanMse / shapiq.meanMse (NaN when a side is missing; 0/0 → 1). */
+  ratio: number;
+}
+
+/** Lowest mean MSE among an estimator list (only estimators that never failed count). */
+function best(list: readonly CellSummary[]): CellSummary | undefined {
+  return list.filter((c) => Number.isFinite(c.meanMse)).sort((a, b) => a.meanMse - b.meanMse)[0];
+}
+
+export function compareBest(games: readonly BenchGame[], cells: Map<string, CellSummary[]>): BestComparison[] {
+  const out: BestComparison[] = [];
+  for (const g of games) {
+    for (const budget of g.budgets) {
+      const cell = cells.get(`${g.spec.id}|${budget}`) ?? [];
+      const ours = best(cell.filter((c) => c.side === 'ours'));
+      const shapiq = best(cell.filter((c) => c.side === 'shapiq'));
+      let ratio = Number.NaN;
+      if (ours && shapiq) ratio = shapiq.meanMse === 0 ? (ours.meanMse === 0 ? 1 : Number.POSITIVE_INFINITY) : ours.meanMse / shapiq.meanMse;
+      out.push({ game: g.spec.id, family: g.spec.family, n: g.spec.n, budget, ours, shapiq, ratio });
+    }
+  }
+  return out;
+}
+
+/** Geometric mean of ratios with zero MSE on both sides counted as 1 and a zero-MSE ours as a tiny ratio. */
+export function ratioGeomean(list: readonly BestComparison[]): number {
+  const rs = list.map((c) => c.ratio).filter((r) => Number.isFinite(r)).map((r) => Math.max(r, 1e-12));
+  return geomean(rs);
+}

@@ -1,0 +1,65 @@
+/**
+ * Our Shapley estimators as the accuracy benchmark sees them: a name and
+ * `estimate(game, { budget, seed })`. Loaded from src/credit at run time so that the benchmark
+ * reports "missing" (with the reason) instead of failing to compile while src/credit is being
+ * written. Which classes are looked for, and with which options, is listed in CANDIDATES.
+ */
+import type { EstimateOptions, Game, ShapleyEstimate } from '../../src/credit/types.js';
+
+export interface OurEstimator {
+  name: string;
+  estimate(game: Game, options: EstimateOptions): Promise<ShapleyEstimate>;
+}
+
+export interface LoadedEstimators {
+  estimators: OurEstimator[];
+  /** Candidates that were not found or could not be constructed, with why. */
+  missing: { name: string; reason: string }[];
+}
+
+interface Candidate {
+  /** Name in tables. */
+  name: string;
+  /** Export of src/credit/index.ts. */
+  exportName: string;
+  /** Constructor options (the estimator's own, as documented in src/credit). */
+  options?: Record<string, unknown>;
+}
+
+/** Our estimators under test. Constructor options are the documented ones of src/credit. */
+export const CANDIDATES: readonly Candidate[] = [
+  { name: 'permutation (antithetic+stratified)', exportName: 'PermutationEstimator' },
+  { name: 'permutation (plain)', exportName: 'PermutationEstimator', options: { antithetic: false, stratified: false } },
+  { name: 'kernel (paired)', exportName: 'KernelEstimator' },
+];
+
+type EstimatorLike = { estimate(game: Game, options: EstimateOptions): Promise<ShapleyEstimate> | ShapleyEstimate };
+
+export async function loadOurEstimators(): Promise<LoadedEstimators> {
+  let mod: Record<string, unknown>;
+  try {
+    // a computed specifier: src/credit may not exist yet, and that must be a result, not a compile error
+    const specifier = '../../src/credit/index.js';
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (err) {
+    const reason = `src/credit/index.ts could not be loaded: ${(err as Error).message.split('\n')[0]}`;
+    return { estimators: [], missing: CANDIDATES.map((c) => ({ name: c.name, reason })) };
+  }
+  const estimators: OurEstimator[] = [];
+  const missing: LoadedEstimators['missing'] = [];
+  for (const c of CANDIDATES) {
+    const ctor = mod[c.exportName];
+    if (typeof ctor !== 'function') {
+      missing.push({ name: c.name, reason: `src/credit does not export ${c.exportName}` });
+      continue;
+    }
+    try {
+      const instance = new (ctor as new (o?: Record<string, unknown>) => EstimatorLike)(c.options);
+      if (typeof instance.estimate !== 'function') throw new Error(`${c.exportName} has no estimate(game, options)`);
+      estimators.push({ name: c.name, estimate: async (game, options) => instance.estimate(game, options) });
+    } catch (err) {
+      missing.push({ name: c.name, reason: (err as Error).message });
+    }
+  }
+  return { estimators, missing };
+}

@@ -1,0 +1,113 @@
+/** Section 1 driver: games → (our estimators ‖ shapiq in two Python processes) → scores → markdown. */
+import { join } from 'node:path';
+import { num, table } from '../lib/markdown.js';
+import type { BenchContext, SectionResult } from '../lib/section.js';
+import { buildGames, compareBest, ratioGeomean, repSeeds, runOurs, scoreShapiq, summarizeCells, type AccuracyConfig, type AccuracyRun, type BenchGame } from './accuracy.js';
+import { ensureShapiqVenv, runShapiq, type PythonEnv, type ShapiqOutput } from './baseline.js';
+import { loadOurEstimators, type OurEstimator } from './our-estimators.js';
+import { allEstimatorsTable, detailTable, failuresList, headlineTable, msePlots, overBudget, RATIO_GOAL } from './report.js';
+import { provenanceGames } from './provenance-games.js';
+
+export function accuracyConfig(ctx: Pick<BenchContext, 'quick' | 'seed'>): AccuracyConfig {
+  return ctx.quick
+    ? { sizes: [10], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 2, budgetMultiples: [4, 10], seed: ctx.seed }
+    : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 2, reps: 5, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };
+}
+
+export async function creditAccuracySection(ctx: BenchContext, injected?: OurEstimator[]): Promise<SectionResult> {
+  const t0 = performance.now();
+  const config = accuracyConfig(ctx);
+  const notes: string[] = [];
+  const prov = await provenanceGames(config.sizes, ctx.seed);
+  if (prov.note) notes.push(prov.note);
+  const games: BenchGame[] = buildGames(config, prov.specs);
+  const seeds = repSeeds(config);
+  const loaded = injected ? { estimators: injected, missing: [] } : await loadOurEstimators();
+  for (const m of loaded.missing) notes.push(`Our estimator **${m.name}** not measured: ${m.reason}.`);
+
+  // shapiq runs in two Python processes (one per core) while our estimators run here.
+  let shapiq: { env: PythonEnv; outputs: ShapiqOutput[] } | undefined;
+  let shapiqPromise: Promise<typeof shapiq> = Promise.resolve(undefined);
+  if (ctx.baseline) {
+    shapiqPromise = (async () => {
+      const env = await ensureShapiqVenv(join(ctx.repo, 'bench', '.venv'));
+      ctx.log(`credit: shapiq ${env.shapiqVersion} (${env.python})`);
+      const shards = [0, 1].map((s) => games.filter((_, i) => i % 2 === s));
+      const outputs = await Promise.all(
+        shards.map((shard, s) =>
+          runShapiq(env, { games: shard.map((g) => g.spec), budgets: Object.fromEntries(shard.map((g) => [g.spec.id, g.budgets])), seeds }, ctx.workDir, `shard${s}`),
+        ),
+      );
+      return { env, outputs };
+    })().catch((err: Error) => {
+      notes.push(`shapiq baseline not run: ${err.message}`);
+      return undefined;
+    });
+  } else {
+    notes.push('shapiq baseline not run (`--no-baseline`, or `--quick` without an existing bench/.venv).');
+  }
+  ctx.log(`credit: ${games.length} games, ${loaded.estimators.length} of our estimators, ${seeds.length} seeds`);
+  const ours: AccuracyRun[] = await runOurs(games, loaded.estimators, seeds);
+  shapiq = await shapiqPromise;
+  const theirs: AccuracyRun[] = shapiq ? shapiq.outputs.flatMap((o) => scoreShapiq(games, o)) : [];
+  const runs = [...ours, ...theirs];
+  const cells = summarizeCells(runs);
+  const comparisons = compareBest(games, cells);
+  const over = overBudget(runs);
+
+  const sizes = [...new Set(games.map((g) => g.spec.n))];
+  const headline: Record<string, number> = {};
+  for (const n of sizes) {
+    const list = comparisons.filter((c) => c.n === n);
+    if (list.some((c) => Number.isFinite(c.ratio))) headline[`mse_ratio_geomean_n${n}`] = ratioGeomean(list);
+  }
+  const oursOk = ours.filter((r) => r.mse !== undefined);
+  if (oursOk.length) headline.our_runs = oursOk.length;
+  const theirsOk = theirs.filter((r) => r.mse !== undefined);
+  if (theirsOk.length) headline.shapiq_runs = theirsOk.length;
+
+  const gamesTable = table(
+    ['game', 'family', 'n', 'exact oracle', 'v(N)', 'budgets', 'source'],
+    games.map((g) => [g.spec.id, g.spec.family, String(g.spec.n), g.exactMethod, num(g.exact.reduce((a, b) => a + b, 0)), g.budgets.join(', '), g.spec.source]),
+  );
+  const failed = comparisons.filter((c) => Number.isFinite(c.ratio) && c.ratio > RATIO_GOAL);
+  const verdict =
+    comparisons.every((c) => Number.isNaN(c.ratio))
+      ? 'No comparison could be made (one side did not run; see notes).'
+      : failed.length === 0
+        ? `Goal met: our best MSE is ≤ ${RATIO_GOAL}× shapiq's best on every game and budget.`
+        : `Goal (ratio ≤ ${RATIO_GOAL}) **missed** on ${failed.length} of ${comparisons.filter((c) => Number.isFinite(c.ratio)).length} (game, budget) cells; worst: ${failed
+            .sort((a, b) => b.ratio - a.ratio)
+            .slice(0, 5)
+            .map((c) => `${c.game} at ${c.budget} evaluations: ${num(c.ratio)} (${c.ours?.estimator} vs shapiq ${c.shapiq?.estimator})`)
+            .join('; ')}.`;
+  const plots = msePlots(games, cells, config.budgetMultiples);
+  const md = [
+    `Games (JSON specs in the raw output; format \`bench/games/spec.ts\`), each played by our estimators and by shapiq at the same budgets (multiples ${config.budgetMultiples.join(', ')} of n, below 2^n) with the same ${seeds.length} seeds (${seeds.join(', ')}). Error = mean over seeds of the MSE (and of the max absolute error) against exact values. "Best" is chosen per game and budget, separately on each side, after the fact — this favours the side with more estimators (shapiq). Relative MSE = MSE / mean(φ²), used only to average across games.`,
+    shapiq ? `Baseline: shapiq ${shapiq.outputs[0]?.shapiq_version} on Python ${shapiq.outputs[0]?.python}, numpy ${shapiq.outputs[0]?.numpy}; approximators: ${[...new Set(theirs.map((r) => r.estimator))].join(', ')}. ShaplEIG (needs torch/gpytorch) and ProxySHAP/ProxySPEX with xgboost/lightgbm proxies (not installed) are not run; RegressionMSR runs with its sklearn \`tree\` proxy.` : '',
+    notes.map((n) => `- ${n}`).join('\n'),
+    `**Verdict.** ${verdict}`,
+    '### Summary per size and budget',
+    headlineTable(comparisons),
+    ...plots.map((p) => `![${p.alt}](plots/${p.file})`),
+    '### Every estimator (relative MSE, geomean over the games of each size)',
+    allEstimatorsTable(games, cells, config.budgetMultiples),
+    '### Per game and budget',
+    detailTable(comparisons),
+    '### Games',
+    gamesTable,
+    '### Failures and budget checks',
+    failuresList(runs),
+    over.length ? `**Over budget**: ${over.length} runs used more evaluations than their budget (first: ${over[0]?.side} ${over[0]?.estimator} ${over[0]?.evaluations} > ${over[0]?.budget}).` : 'Every run stayed within its evaluation budget (evaluations counted by the harness, not self-reported).',
+  ].filter((s) => s !== '');
+  const anyOurs = oursOk.length > 0;
+  return {
+    title: 'Credit accuracy per evaluation',
+    status: anyOurs && theirsOk.length ? 'ran' : anyOurs || theirsOk.length ? 'partial' : 'not-run',
+    markdown: md.join('\n\n'),
+    plots,
+    data: { config, seeds, games: games.map((g) => ({ spec: g.spec, exact: g.exact, exactMethod: g.exactMethod })), runs, commands: shapiq?.env.commands },
+    headline,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
