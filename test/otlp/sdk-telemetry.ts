@@ -35,8 +35,12 @@ export function withScopeAttributes(spans: ReadableSpan[]): ReadableSpan[] {
   });
 }
 
-/** Records an agent-like trace with the real SDK: nested parents, every attribute type, events, links, error status. */
-export function recordSpans(extra: OtelAttributes = {}): ReadableSpan[] {
+/**
+ * Records an agent-like trace with the real SDK: nested parents, every attribute type, events,
+ * links, error status. `extra` attributes go on the root span, an event and a link;
+ * `statusMessage` is the tool span's error message.
+ */
+export function recordSpans(extra: OtelAttributes = {}, statusMessage = 'flights API timed out'): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'travel-desk', 'service.instance.id': 'i-1', 'host.cpus': 8, 'deploy.canary': false }),
@@ -81,7 +85,7 @@ export function recordSpans(extra: OtelAttributes = {}): ReadableSpan[] {
   );
   const rootCtx = trace.setSpan(remote, root);
   const chat = tracer.startSpan('chat fake-gpt', { kind: SpanKind.CLIENT, startTime: at(1) }, rootCtx);
-  chat.addEvent('gen_ai.choice', { index: 0, 'finish.reason': 'tool_calls' }, at(2));
+  chat.addEvent('gen_ai.choice', { index: 0, 'finish.reason': 'tool_calls', ...extra }, at(2));
   chat.addEvent('no attributes', at(3));
   chat.end(at(4));
   const toolCtx = trace.setSpan(rootCtx, chat);
@@ -91,7 +95,7 @@ export function recordSpans(extra: OtelAttributes = {}): ReadableSpan[] {
       kind: SpanKind.INTERNAL,
       startTime: at(5),
       links: [
-        { context: chat.spanContext(), attributes: { 'link.kind': 'consumed-output', n: 1 } },
+        { context: chat.spanContext(), attributes: { 'link.kind': 'consumed-output', n: 1, ...extra } },
         {
           context: {
             traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -105,7 +109,7 @@ export function recordSpans(extra: OtelAttributes = {}): ReadableSpan[] {
     toolCtx,
   );
   tool.recordException(new Error('flights API timed out'), at(6));
-  tool.setStatus({ code: SpanStatusCode.ERROR, message: 'flights API timed out' });
+  tool.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage });
   tool.end(at(7));
   const producer = tracer.startSpan('handoff', { kind: SpanKind.PRODUCER, startTime: at(8) }, rootCtx);
   producer.setStatus({ code: SpanStatusCode.OK });
