@@ -2,9 +2,10 @@
  * How each instrumentation convention names and attributes the spans of a planned run.
  *
  * - genai: OpenTelemetry GenAI semantic conventions (semconv 1.38 names): `invoke_agent {name}`,
- *   `chat {model}`, `execute_tool {tool}`; hand-offs are the `transfer_to_{agent}` tool calls
- *   they are in agent SDKs; messages in `gen_ai.input.messages` / `gen_ai.output.messages`
- *   (parts format).
+ *   `chat {model}`, `execute_tool {tool}`; messages in `gen_ai.input.messages` /
+ *   `gen_ai.output.messages` (parts format). Hand-offs (not in the registry) as `agent_handoff`
+ *   spans with `gen_ai.handoff.{from,to}_agent`, like the OpenTelemetry contrib OpenAI Agents
+ *   instrumentation.
  * - openinference: `openinference.span.kind` AGENT/LLM/TOOL/CHAIN, `agent.name`, `graph.node.*`,
  *   flattened `llm.input_messages.*` / `llm.output_messages.*`, `input.value` / `output.value`;
  *   hand-offs as TOOL spans `handoff to {agent}` (as openinference-instrumentation-openai-agents).
@@ -86,8 +87,23 @@ function genaiShape(span: PlannedSpan, ctx: ShapeContext): SpanShape {
         },
       };
     }
-    case 'tool':
-    case 'handoff': {
+    case 'handoff':
+      // Hand-offs are not in the semconv registry; this is the form the OpenTelemetry contrib
+      // instrumentation of the OpenAI Agents SDK writes (see the agents-sdk fixture).
+      return {
+        name: `agent_handoff ${span.agent}`,
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          ...common,
+          'gen_ai.operation.name': 'agent_handoff',
+          'gen_ai.agent.name': span.agent,
+          'gen_ai.agent.id': `agent_${span.agent}`,
+          'gen_ai.handoff.from_agent': span.agent,
+          'gen_ai.handoff.to_agent': span.handoffTo,
+          'gen_ai.tool.call.id': span.toolCall!.id,
+        },
+      };
+    case 'tool': {
       const call = span.toolCall!;
       const attributes: Attributes = {
         ...common,
