@@ -85,6 +85,8 @@ describe('protobuf traces: structure', () => {
       kv('max', varint(3, 2n ** 63n - 1n)),
       kv('min', varint(3, -(2n ** 63n))),
       kv('dbl', double(4, 1.5)),
+      kv('nan', double(4, Number.NaN)),
+      kv('inf', double(4, Number.NEGATIVE_INFINITY)),
       kv('bool', varint(2, 1)),
       kv('empty', new Uint8Array(0)),
       kv('bytes', ld(7, raw(1, 2, 3))),
@@ -102,6 +104,8 @@ describe('protobuf traces: structure', () => {
       max: '9223372036854775807',
       min: '-9223372036854775808',
       dbl: 1.5,
+      nan: 'NaN', // non-finite doubles keep their protobuf-JSON names: the model's numbers are finite
+      inf: '-Infinity',
       bool: true,
       empty: null,
       bytes: new Uint8Array([1, 2, 3]),

@@ -116,13 +116,14 @@ export function asEnum(v: unknown, what: string, names: readonly string[], max: 
   throw new DecodeFailure(`${what} must be 0..${max} or one of ${names.join('|')}, got ${typeName(v)} ${String(v).slice(0, 40)}`);
 }
 
-/** A double: number, or "NaN" / "Infinity" / "-Infinity" / a numeric string. */
-export function asDouble(v: unknown, what: string): number {
+/**
+ * A double: a JSON number, a numeric string, or "NaN" / "Infinity" / "-Infinity", which are kept
+ * as those strings (see `finiteOrName` in proto/common.ts: the model's numbers are finite).
+ */
+export function asDouble(v: unknown, what: string): number | string {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
-    if (v === 'NaN') return Number.NaN;
-    if (v === 'Infinity') return Number.POSITIVE_INFINITY;
-    if (v === '-Infinity') return Number.NEGATIVE_INFINITY;
+    if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return v;
     const n = Number(v);
     if (v.trim() !== '' && Number.isFinite(n)) return n;
   }

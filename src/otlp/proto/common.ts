@@ -28,6 +28,16 @@ export function setAttribute(obj: Record<string, AttributeValue>, key: string, v
 }
 
 /**
+ * Non-finite doubles become their protobuf-JSON names (`"NaN"`, `"Infinity"`, `"-Infinity"`):
+ * the model's attribute numbers are finite (zod `z.number()`), and records must stay JSON-safe
+ * (JSON has no NaN/Infinity). Both decoders apply this, so proto and JSON agree.
+ */
+export function finiteOrName(d: number): number | string {
+  if (Number.isFinite(d)) return d;
+  return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
+}
+
+/**
  * Decodes one AnyValue payload ending at `end`. An AnyValue with no value set becomes `null`.
  */
 export function decodeAnyValue(c: WireCursor, end: number, depth: number): AttributeValue {
@@ -47,7 +57,7 @@ export function decodeAnyValue(c: WireCursor, end: number, depth: number): Attri
         value = int64(c, end);
         break;
       case (4 << 3) | 1:
-        value = double(c, end);
+        value = finiteOrName(double(c, end));
         break;
       case (5 << 3) | 2:
         value = decodeArrayValue(c, delimitedEnd(c, end), depth + 1);
