@@ -119,7 +119,6 @@ function replaceSubtree(doc: unknown, pick: number, replacement: unknown): unkno
   return doc;
 }
 
-const RUN = { numRuns: 0 }; // set per property below
 const signals: Signal[] = ['traces', 'logs'];
 
 describe('fuzz: protobuf decoders', () => {
@@ -127,7 +126,7 @@ describe('fuzz: protobuf decoders', () => {
     it(`${signal}: random bytes (1,500 cases)`, () => {
       fc.assert(
         fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodeChecked(signal, bytes, 'otlp_proto')),
-        { ...RUN, numRuns: 1500 },
+        { numRuns: 1500 },
       );
     });
 
@@ -139,7 +138,7 @@ describe('fuzz: protobuf decoders', () => {
           for (const m of ms) if (data.length > 0) data = mutate(data, m);
           decodeChecked(signal, data, 'otlp_proto');
         }),
-        { ...RUN, numRuns: 2000 },
+        { numRuns: 2000 },
       );
     });
   }
@@ -150,7 +149,7 @@ describe('fuzz: OTLP/JSON decoders', () => {
     it(`${signal}: random JSON values (750 cases)`, () => {
       fc.assert(
         fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => decodeChecked(signal, JSON.stringify(value) ?? 'null', 'otlp_json')),
-        { ...RUN, numRuns: 750 },
+        { numRuns: 750 },
       );
     });
 
@@ -161,7 +160,7 @@ describe('fuzz: OTLP/JSON decoders', () => {
           const doc = replaceSubtree(JSON.parse(docs[i]!), pick, replacement);
           decodeChecked(signal, JSON.stringify(doc), 'otlp_json');
         }),
-        { ...RUN, numRuns: 1000 },
+        { numRuns: 1000 },
       );
     });
 
@@ -169,7 +168,7 @@ describe('fuzz: OTLP/JSON decoders', () => {
       const seeds = SEEDS[signal].otlp_json;
       fc.assert(
         fc.property(fc.nat(seeds.length - 1), mutation, (i, m) => decodeChecked(signal, mutate(seeds[i]!, m), 'otlp_json')),
-        { ...RUN, numRuns: 500 },
+        { numRuns: 500 },
       );
     });
   }
