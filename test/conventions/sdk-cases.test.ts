@@ -1,0 +1,340 @@
+/**
+ * Cases the recorded fixtures lack, with spans and logs made by the real OTel JS SDK and decoded
+ * by src/otlp: conversation ids, span links, explicit tool-call ids, EVALUATOR spans, the root
+ * score attribute, errors and exception events, label-only evaluations, legacy span events.
+ */
+import { SpanStatusCode } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { AgentStepSchema, EvaluationSchema } from '../../src/model/agents.js';
+import {
+  conversationIdOf,
+  conversationIdOfSpans,
+  evaluationsFromLogs,
+  evaluationsFromSpans,
+  stepsFromSpans,
+} from '../../src/conventions/index.js';
+import { at, contextOf, recordLogs, recordSpans } from './sdk.js';
+
+const genaiMessages = (messages: unknown[]) => JSON.stringify(messages);
+
+describe('conversation ids', () => {
+  it('reads gen_ai.conversation.id, OpenInference session.id and OpenLLMetry association properties', () => {
+    const spans = recordSpans((r) => {
+      r.start('invoke_agent a', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.conversation.id': 'conv-1' }).end(at(1));
+      r.start('agent', 2, { 'openinference.span.kind': 'AGENT', 'agent.name': 'b', 'session.id': 'sess-9' }).end(at(3));
+      r.start('c.agent', 4, { 'traceloop.span.kind': 'agent', 'traceloop.association.properties.session_id': 'tl-4' }).end(at(5));
+      r.start('plain', 6, { 'http.method': 'GET' }).end(at(7));
+    });
+    const byName = new Map(spans.map((s) => [s.name, s]));
+    expect(conversationIdOf(byName.get('invoke_agent a')!)).toBe('conv-1');
+    expect(conversationIdOf(byName.get('agent')!)).toBe('sess-9');
+    expect(conversationIdOf(byName.get('c.agent')!)).toBe('tl-4');
+    expect(conversationIdOf(byName.get('plain')!)).toBeUndefined();
+    expect(conversationIdOfSpans([byName.get('plain')!, byName.get('agent')!])).toBe('sess-9');
+  });
+
+  it('maps a conversation of two traces as one episode, keeping the agent across traces and linking turn 2 to turn 1', () => {
+    const spans = recordSpans((r) => {
+      const conv = { 'gen_ai.conversation.id': 'conv-7' };
+      const t1 = r.start('invoke_agent planner', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', ...conv });
+      const c1 = r.start('chat m', 1, { 'gen_ai.operation.name': 'chat', ...conv }, t1);
+      c1.end(at(2));
+      t1.end(at(3));
+      // Second trace of the same conversation, linked to the first turn's answer.
+      const t2 = r.start('invoke_agent planner', 10, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', ...conv }, undefined, [c1]);
+      const c2 = r.start('chat m', 11, { 'gen_ai.operation.name': 'chat', ...conv }, t2, [c1]);
+      c2.end(at(12));
+      t2.end(at(13));
+    });
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(2);
+    const { steps, agents } = stepsFromSpans(spans);
+    expect(agents).toEqual([{ agentId: 'planner', agentName: 'planner' }]);
+    const chats = steps.filter((s) => s.kind === 'llm');
+    expect(chats).toHaveLength(2);
+    expect(chats.every((s) => s.agentName === 'planner')).toBe(true);
+    expect(chats[1]!.causalInputs).toContain(chats[0]!.stepId); // the span link
+    expect(chats[1]!.traceId).not.toBe(chats[0]!.traceId);
+  });
+});
+
+describe('span links', () => {
+  it('become causal inputs when they point to an earlier span of the episode, and are dropped otherwise', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent w', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'w' });
+      const a = r.start('execute_tool fetch', 1, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'fetch' }, root);
+      a.end(at(2));
+      const b = r.start('chat m', 3, { 'gen_ai.operation.name': 'chat' }, root, [a]);
+      b.end(at(4));
+      root.end(at(5));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const tool = steps.find((s) => s.kind === 'tool')!;
+    const chat = steps.find((s) => s.kind === 'llm')!;
+    expect(chat.causalInputs).toContain(tool.stepId);
+    // a link to a span that is not in the episode contributes nothing
+    const chatAlone = stepsFromSpans(spans.filter((s) => s.name !== 'execute_tool fetch')).steps.find((s) => s.kind === 'llm')!;
+    expect(chatAlone.causalInputs).not.toContain(tool.stepId);
+  });
+
+  it('never creates a cycle: a link to a later span is dropped with a warning', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent w', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'w' });
+      const late = r.start('chat late', 5, { 'gen_ai.operation.name': 'chat' }, root);
+      const early = r.start('chat early', 1, { 'gen_ai.operation.name': 'chat' }, root, [late]);
+      early.end(at(2));
+      late.end(at(6));
+      root.end(at(7));
+    });
+    const { steps, warnings } = stepsFromSpans(spans);
+    const early = steps.find((s) => s.name === 'chat early')!;
+    const late = steps.find((s) => s.name === 'chat late')!;
+    expect(early.causalInputs).not.toContain(late.stepId);
+    expect(late.causalInputs).toContain(early.stepId); // turn order (C4)
+    expect(warnings.some((w) => /pointing to later steps/.test(w))).toBe(true);
+  });
+});
+
+describe('tool calls with explicit ids (GenAI semconv)', () => {
+  it('links issuing LLM → tool with gen_ai.tool.call.id → the LLM that consumed that result, across parallel calls', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent researcher', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' });
+      r.start('chat m', 1, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.output.messages': genaiMessages([
+          { role: 'assistant', parts: [
+            { type: 'tool_call', id: 'call_a', name: 'search', arguments: { q: 'x' } },
+            { type: 'tool_call', id: 'call_b', name: 'search', arguments: { q: 'y' } },
+          ] },
+        ]),
+      }, root).end(at(2));
+      // Executed in the opposite order, so only the ids tell them apart.
+      r.start('execute_tool search', 3, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.id': 'call_b', 'gen_ai.tool.call.result': 'Y!' }, root).end(at(4));
+      r.start('execute_tool search', 5, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'gen_ai.tool.call.id': 'call_a', 'gen_ai.tool.call.result': 'X!' }, root).end(at(6));
+      r.start('chat m', 7, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': genaiMessages([
+          { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_a', result: 'X!' }, { type: 'tool_call_response', id: 'call_b', result: 'Y!' }] },
+        ]),
+        'gen_ai.output.messages': genaiMessages([{ role: 'assistant', parts: [{ type: 'text', content: 'X and Y' }] }]),
+      }, root).end(at(8));
+      root.end(at(9));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const [first, second] = steps.filter((s) => s.kind === 'llm');
+    const tools = steps.filter((s) => s.kind === 'tool');
+    expect(tools.map((t) => t.toolCallId)).toEqual(['call_b', 'call_a']);
+    for (const t of tools) {
+      expect(t.causalInputs).toContain(first!.stepId);
+      expect(second!.causalInputs).toContain(t.stepId);
+    }
+    expect(second!.outputText).toBe('X and Y');
+  });
+
+  it('reads OpenLLMetry legacy flattened prompts/completions with tool calls', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('writer.agent', 0, { 'traceloop.span.kind': 'agent', 'traceloop.entity.name': 'writer' });
+      r.start('openai.chat', 1, {
+        'llm.request.type': 'chat',
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': 'weather?',
+        'gen_ai.completion.0.role': 'assistant',
+        'gen_ai.completion.0.tool_calls.0.id': 'call_w',
+        'gen_ai.completion.0.tool_calls.0.name': 'weather',
+        'gen_ai.completion.0.tool_calls.0.arguments': '{"city": "Oslo"}',
+        'gen_ai.usage.prompt_tokens': 12,
+        'gen_ai.usage.completion_tokens': 3,
+      }, root).end(at(2));
+      r.start('weather.tool', 3, { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'weather', 'traceloop.entity.input': '{"city":"Oslo"}', 'traceloop.entity.output': 'rain' }, root).end(at(4));
+      root.end(at(5));
+    });
+    const { steps, agents } = stepsFromSpans(spans);
+    expect(agents).toEqual([{ agentId: 'writer', agentName: 'writer' }]);
+    const llm = steps.find((s) => s.kind === 'llm')!;
+    const tool = steps.find((s) => s.kind === 'tool')!;
+    expect(llm).toMatchObject({ convention: 'openllmetry', agentName: 'writer', usage: { inputTokens: 12, outputTokens: 3 } });
+    expect(llm.inputText).toContain('user: weather?');
+    expect(tool).toMatchObject({ toolName: 'weather', toolCallId: 'call_w', outputText: 'rain' });
+    expect(tool.causalInputs).toContain(llm.stepId);
+  });
+});
+
+describe('errors', () => {
+  it('an error status with an exception event gives status.ok false with the status message', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent booker', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'booker' });
+      const tool = r.start('execute_tool book', 1, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'book' }, root);
+      tool.recordException(new TypeError('seat map unavailable'), at(2));
+      tool.setStatus({ code: SpanStatusCode.ERROR, message: 'booking API 503' });
+      tool.end(at(3));
+      // An exception event without an error status still marks the step failed, with the exception as message.
+      const chat = r.start('chat m', 4, { 'gen_ai.operation.name': 'chat' }, root);
+      chat.recordException(new RangeError('context window exceeded'), at(5));
+      chat.end(at(6));
+      r.start('chat m', 7, { 'gen_ai.operation.name': 'chat' }, root).end(at(8));
+      root.end(at(9));
+    });
+    const { steps } = stepsFromSpans(spans);
+    expect(steps.find((s) => s.kind === 'tool')!.status).toEqual({ ok: false, message: 'booking API 503' });
+    const [failed, fine] = steps.filter((s) => s.kind === 'llm');
+    expect(failed!.status).toEqual({ ok: false, message: 'RangeError: context window exceeded' });
+    expect(fine!.status).toEqual({ ok: true });
+  });
+});
+
+describe('evaluations in spans', () => {
+  const build = (rootAttrs: Record<string, unknown> = {}) =>
+    recordSpans((r) => {
+      const root = r.start('support run', 0, { 'openinference.span.kind': 'CHAIN', ...rootAttrs });
+      const agent = r.start('support', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'support' }, root);
+      const llm = r.start('generation', 2, { 'openinference.span.kind': 'LLM', 'output.value': 'Refunds take 90 days.', 'output.mime_type': 'text/plain' }, agent);
+      llm.end(at(3));
+      // Step-level evaluator on the LLM step: it failed.
+      r.start('faithfulness', 4, { 'openinference.span.kind': 'EVALUATOR', 'evaluation.name': 'faithfulness', 'evaluation.label': 'fail', 'evaluation.explanation': 'policy says 14 days' }, llm).end(at(5));
+      agent.end(at(6));
+      // System-level evaluator on the root.
+      r.start('judge', 7, { 'openinference.span.kind': 'EVALUATOR', 'evaluation.name': 'task_success', 'evaluation.score': 0.25 }, root).end(at(8));
+      root.addEvent('gen_ai.evaluation.result', { 'gen_ai.evaluation.name': 'helpfulness', 'gen_ai.evaluation.score.label': 'pass', 'gen_ai.evaluation.explanation': 'legacy span event' }, at(9));
+      root.end(at(10));
+    });
+
+  it('reads EVALUATOR spans (targeting their parent) and legacy span events; label-only pass → 1', () => {
+    const spans = build();
+    const root = spans.find((s) => s.name === 'support run')!;
+    const llm = spans.find((s) => s.name === 'generation')!;
+    const evals = evaluationsFromSpans(spans);
+    for (const e of evals) expect(EvaluationSchema.safeParse(e).success).toBe(true);
+    expect(evals.find((e) => e.name === 'task_success')).toMatchObject({ source: 'evaluator-span', score: 0.25, spanId: root.spanId, traceId: root.traceId });
+    expect(evals.find((e) => e.name === 'faithfulness')).toMatchObject({ source: 'evaluator-span', score: 0, label: 'fail', spanId: llm.spanId, explanation: 'policy says 14 days' });
+    expect(evals.find((e) => e.name === 'helpfulness')).toMatchObject({ source: 'span-event', score: 1, label: 'pass', spanId: root.spanId });
+    expect(evals).toHaveLength(3);
+  });
+
+  it('flags the step a span-level evaluation failed; EVALUATOR spans are unrewarded steps', () => {
+    const { steps } = stepsFromSpans(build());
+    const llm = steps.find((s) => s.kind === 'llm')!;
+    expect(llm.flaggedErroneous).toBe(true);
+    expect(llm.outputText).toBe('Refunds take 90 days.');
+    const evaluators = steps.filter((s) => s.kind === 'evaluator');
+    expect(evaluators).toHaveLength(2);
+    expect(evaluators.every((s) => !s.rewardable)).toBe(true);
+    // The root-level evaluation is system-level and flags nothing.
+    expect(steps.filter((s) => s.flaggedErroneous)).toEqual([llm]);
+  });
+
+  it('reads a configured root-span score attribute (number or label), only on root spans', () => {
+    const numeric = evaluationsFromSpans(build({ 'agent_credit.score': 0.75 }), { rootScoreAttribute: 'agent_credit.score' });
+    expect(numeric.find((e) => e.source === 'root-attribute')).toMatchObject({ name: 'agent_credit.score', score: 0.75 });
+    const label = evaluationsFromSpans(build({ 'agent_credit.score': 'PASS' }), { rootScoreAttribute: 'agent_credit.score', rootScoreName: 'task_success' });
+    expect(label.find((e) => e.source === 'root-attribute')).toMatchObject({ name: 'task_success', score: 1, label: 'PASS' });
+    const notRoot = recordSpans((r) => {
+      const root = r.start('run', 0);
+      r.start('child', 1, { 'agent_credit.score': 1 }, root).end(at(2));
+      root.end(at(3));
+    });
+    expect(evaluationsFromSpans(notRoot, { rootScoreAttribute: 'agent_credit.score' })).toEqual([]);
+    expect(evaluationsFromSpans(build({ 'agent_credit.score': 0.75 })).filter((e) => e.source === 'root-attribute')).toEqual([]);
+  });
+});
+
+describe('evaluations in logs', () => {
+  it.each(['otlp_proto', 'otlp_json'] as const)('reads event_name and event.name forms, label-only scores, and ignores other logs (%s)', (encoding) => {
+    const traceId = '5e70f3aedc9010befd756efad7e6fd13';
+    const logs = recordLogs((logger) => {
+      logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceId, '328e64432b54aef3'), attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.label': 'fail' } });
+      logger.emit({ context: contextOf(traceId, '328e64432b54aef3'), attributes: { 'event.name': 'gen_ai.evaluation.result', 'gen_ai.evaluation.name': 'tone', 'gen_ai.evaluation.score.value': 4, 'gen_ai.conversation.id': 'conv-3' } });
+      logger.emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'vibes', 'gen_ai.evaluation.score.label': 'meh' } });
+      logger.emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'nothing' } });
+      logger.emit({ eventName: 'gen_ai.client.inference.operation.details', attributes: { 'gen_ai.evaluation.score.value': 1 } });
+      logger.emit({ body: 'hello' });
+    }, encoding);
+    const evals = evaluationsFromLogs(logs);
+    for (const e of evals) expect(EvaluationSchema.safeParse(e).success).toBe(true);
+    expect(evals.map((e) => [e.name, e.score, e.label])).toEqual([
+      ['task_success', 0, 'fail'],
+      ['tone', 4, undefined],
+      ['vibes', undefined, 'meh'], // unknown label: kept, unscored
+    ]);
+    expect(evals[0]).toMatchObject({ traceId, spanId: '328e64432b54aef3', source: 'log-event' });
+    expect(evals[1]!.conversationId).toBe('conv-3');
+    expect(evals[2]!.traceId).toBeUndefined();
+  });
+
+  it('flags a step targeted by a failing span-level evaluation passed in from the logs', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent a', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' });
+      r.start('chat m', 1, { 'gen_ai.operation.name': 'chat' }, root).end(at(2));
+      root.end(at(3));
+    });
+    const chat = spans.find((s) => s.name === 'chat m')!;
+    const logs = recordLogs((logger) =>
+      logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(chat.traceId, chat.spanId), attributes: { 'gen_ai.evaluation.name': 'groundedness', 'gen_ai.evaluation.score.label': 'incorrect' } }),
+    );
+    const { steps } = stepsFromSpans(spans, { evaluations: evaluationsFromLogs(logs) });
+    expect(steps.find((s) => s.stepId === chat.spanId)!.flaggedErroneous).toBe(true);
+    expect(steps.filter((s) => s.flaggedErroneous)).toHaveLength(1);
+  });
+});
+
+describe('agent attribution', () => {
+  it('sees through a placeholder agent name by the data alone (no configured placeholders)', () => {
+    const spans = recordSpans((r) => {
+      for (const [i, name] of ['alpha', 'beta'].entries()) {
+        const inv = r.start(`invoke_agent ${name}`, i * 10, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name, 'gen_ai.agent.id': `asst_${name}` });
+        r.start('chat m', i * 10 + 1, { 'gen_ai.operation.name': 'chat', 'gen_ai.agent.name': 'Generic Agent' }, inv).end(at(i * 10 + 2));
+        inv.end(at(i * 10 + 3));
+      }
+    });
+    const { steps, agents } = stepsFromSpans(spans, { placeholderAgentNames: [], placeholderAgentIds: [] });
+    expect(agents).toEqual([
+      { agentId: 'asst_alpha', agentName: 'alpha' },
+      { agentId: 'asst_beta', agentName: 'beta' },
+    ]);
+    expect(steps.filter((s) => s.kind === 'llm').map((s) => s.agentId)).toEqual(['asst_alpha', 'asst_beta']);
+  });
+
+  it('attributes agent-less steps to the service as a fallback agent, with a warning', () => {
+    const spans = recordSpans((r) => r.start('chat m', 0, { 'gen_ai.operation.name': 'chat' }).end(at(1)), 'otlp_json', 'lonely-bot');
+    const { steps, agents, warnings } = stepsFromSpans(spans);
+    expect(agents).toEqual([{ agentId: 'lonely-bot', agentName: 'lonely-bot' }]);
+    expect(steps[0]!.rewardable).toBe(true);
+    expect(warnings.some((w) => /fallback agent/.test(w))).toBe(true);
+    expect(stepsFromSpans(spans, { fallbackAgentName: 'solo' }).agents).toEqual([{ agentId: 'solo', agentName: 'solo' }]);
+  });
+
+  it('keeps unknown spans as unrewarded structure that still carries causality', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent a', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' });
+      const http = r.start('GET /inventory', 1, { 'http.request.method': 'GET' }, root);
+      r.start('chat m', 2, { 'gen_ai.operation.name': 'chat' }, http).end(at(3));
+      http.end(at(4));
+      root.end(at(5));
+    });
+    const { steps, warnings } = stepsFromSpans(spans);
+    const http = steps.find((s) => s.name === 'GET /inventory')!;
+    expect(http).toMatchObject({ kind: 'other', rewardable: false, convention: 'unknown', agentName: 'a' });
+    expect(steps.find((s) => s.kind === 'llm')!).toMatchObject({ agentName: 'a', parentStepId: http.stepId });
+    expect(warnings.some((w) => /no known convention/.test(w))).toBe(true);
+  });
+});
+
+describe('content', () => {
+  it('truncates long texts to maxTextBytes but digests the full text', () => {
+    const long = 'é'.repeat(6000);
+    const make = (content: string) =>
+      recordSpans((r) =>
+        r.start('chat m', 0, { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': genaiMessages([{ role: 'assistant', parts: [{ type: 'text', content }] }]) }).end(at(1)),
+      );
+    const a = stepsFromSpans(make(long)).steps[0]!;
+    const b = stepsFromSpans(make(long + 'x')).steps[0]!;
+    expect(Buffer.byteLength(a.outputText!, 'utf8')).toBeLessThanOrEqual(2048);
+    expect(a.outputText).toBe(b.outputText); // same head
+    expect(a.outputDigest).not.toBe(b.outputDigest); // different content
+    expect(AgentStepSchema.safeParse(a).success).toBe(true);
+    const small = stepsFromSpans(make(long), { maxTextBytes: 100 }).steps[0]!;
+    expect(Buffer.byteLength(small.outputText!, 'utf8')).toBeLessThanOrEqual(100);
+  });
+
+  it('rejects invalid options naming the key', () => {
+    expect(() => stepsFromSpans([], { maxTextBytes: -1 })).toThrow(/conventions\.maxTextBytes/);
+  });
+});
