@@ -53,6 +53,9 @@ function decodeRequest<T>(
     }
   }
   if (encoding === 'otlp_json') {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new OtlpDecodeError(`otlp_json needs a string or UTF-8 bytes, got ${data === null ? 'null' : typeof data} in ${root}`);
+    }
     let text: string;
     try {
       text = typeof data === 'string' ? (data.charCodeAt(0) === 0xfeff ? data.slice(1) : data) : utf8.decode(data);

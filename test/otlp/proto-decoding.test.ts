@@ -192,6 +192,8 @@ describe('protobuf traces: malformed input', () => {
   it('rejects a string passed as otlp_proto and an unknown encoding', () => {
     expect(reasonOf(() => decodeTraces('{"resourceSpans":[]}', 'otlp_proto'))).toMatch(/otlp_proto needs bytes/);
     expect(reasonOf(() => decodeTraces(new Uint8Array(0), 'otlp_xml' as never))).toMatch(/unknown encoding "otlp_xml"/);
+    expect(reasonOf(() => decodeTraces(null as never, 'otlp_json'))).toMatch(/otlp_json needs a string or UTF-8 bytes, got null/);
+    expect(reasonOf(() => decodeLogs(undefined as never, 'otlp_proto'))).toMatch(/otlp_proto needs bytes \(Uint8Array\), got undefined/);
   });
 });
 
