@@ -1,0 +1,63 @@
+/**
+ * Counters of the Kafka pipeline, read by the metrics module (monotonic totals since start,
+ * plus gauges passed in at snapshot time). Plain numbers: incremented on the hot path.
+ */
+export interface KafkaPipelineStats {
+  /** Input records consumed (spans and logs topics). */
+  readonly recordsIn: number;
+  readonly spansIn: number;
+  /** Spans of already-committed episodes skipped while replaying below the processed position. */
+  readonly spansSkippedOnReplay: number;
+  readonly logsIn: number;
+  readonly evaluationsIn: number;
+  /** Records that failed to decode (each sent to the DLQ). */
+  readonly decodeErrors: number;
+  readonly episodesClosed: number;
+  /** Open or closed-unpublished episodes dropped on rebalance (rebuilt by the new owner). */
+  readonly episodesDropped: number;
+  /** Credit events produced (before commit). */
+  readonly eventsOut: number;
+  readonly dlqOut: number;
+  readonly recordsPublished: number;
+  readonly creditFailures: number;
+  readonly transactions: number;
+  readonly commits: number;
+  readonly commitFailures: number;
+  readonly rebalances: number;
+  readonly pauses: number;
+  /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
+  readonly lag: number;
+  /** Gauge: closed episodes waiting for credit work. */
+  readonly queueDepth: number;
+  /** Gauge: closed episodes whose events are not committed yet. */
+  readonly inFlight: number;
+  readonly paused: boolean;
+  readonly assignedPartitions: number;
+}
+
+type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'paused' | 'assignedPartitions'>;
+
+export class KafkaPipelineCounters {
+  recordsIn = 0;
+  spansIn = 0;
+  spansSkippedOnReplay = 0;
+  logsIn = 0;
+  evaluationsIn = 0;
+  decodeErrors = 0;
+  episodesClosed = 0;
+  episodesDropped = 0;
+  eventsOut = 0;
+  dlqOut = 0;
+  recordsPublished = 0;
+  creditFailures = 0;
+  transactions = 0;
+  commits = 0;
+  commitFailures = 0;
+  rebalances = 0;
+  pauses = 0;
+
+  snapshot(gauges: Gauges): KafkaPipelineStats {
+    // Own enumerable fields are exactly the counters above.
+    return { ...(this as Omit<KafkaPipelineCounters, 'snapshot'>), ...gauges };
+  }
+}

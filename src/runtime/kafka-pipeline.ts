@@ -1,0 +1,544 @@
+/**
+ * The Kafka runtime: consumer group on the spans/logs topics → decode → episode assembler →
+ * credit (`processEpisode`, off the consumer loop, bounded queue) → output topics.
+ *
+ * Delivery (config `delivery`):
+ * - `exactly-once`: one transactional producer per assigned input partition (transactional id
+ *   `<prefix>-<topic>-<partition>`; kafkajs lacks KIP-447, so zombies are fenced by that id). The
+ *   events of episodes owned by a partition and that partition's group offset are committed in
+ *   one transaction. Output readers must use `isolation.level=read_committed`.
+ * - `at-least-once`: idempotent producer; offsets are committed after the events are acknowledged.
+ *
+ * Offset watermark: a partition's committed offset is min(next offset to read, the assembler's
+ * `lowWatermark`, the first offset of every closed episode whose events are not committed yet).
+ * The commit's metadata carries a replay filter (./watermark.ts) so replaying [committed,
+ * processed) rebuilds only the episodes that still need it, and no committed episode is
+ * produced twice in exactly-once mode.
+ *
+ * Rebalance: kafkajs re-reads committed offsets for every assigned partition after a join
+ * (kept ones too), so on every join ALL previous partitions' open episodes are dropped
+ * (`dropPartition`) and their unfinished credit work discarded; the new owner (possibly this
+ * instance again) rebuilds them from the committed offset.
+ *
+ * Failures: an undecodable record goes to the DLQ (original bytes, key, headers + reason and
+ * source position) and the stream continues; a `processEpisode` that throws or exceeds
+ * `creditTimeoutMs` yields a DLQ entry for the episode (never a stall).
+ */
+import { z } from 'zod';
+import type { CreditEvent } from '../events/schemas.js';
+import type { Evaluation } from '../model/agents.js';
+import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
+import type { LogRecord, Span } from '../model/telemetry.js';
+import type { BatchControl, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import { silentLogger, type KafkaLogger } from '../kafka/log.js';
+import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
+import { deadLetterRecord, eventRecord, failedEpisodeRecord } from '../sinks/kafka/event-records.js';
+import { ensureOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
+import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
+import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
+import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
+import {
+  HeldTraces,
+  commitOffsetFor,
+  compareOffsets,
+  decodeReplayMetadata,
+  encodeReplayMetadata,
+  minOffset,
+  nextOffset,
+  replayKeeps,
+  type ReplayFilter,
+} from './watermark.js';
+
+export const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
+export type Delivery = z.infer<typeof DeliverySchema>;
+
+export const KafkaPipelineConfigSchema = z.object({
+  source: KafkaSourceConfigSchema,
+  sink: KafkaSinkConfigSchema.default(KafkaSinkConfigSchema.parse({})),
+  delivery: DeliverySchema.default('at-least-once'),
+  /** Prefix of the per-partition transactional ids (exactly-once). Must be unique per group. */
+  transactionalIdPrefix: z.string().min(1).default('agent-credit'),
+  /** Closed episodes waiting for or in credit work before ingestion pauses. */
+  creditQueueMax: z.number().int().min(1).default(256),
+  /** Episodes credited at once. */
+  creditConcurrency: z.number().int().min(1).default(4),
+  /** Ms a single `processEpisode` may take before the episode goes to the DLQ. */
+  creditTimeoutMs: z.number().int().min(1).default(30_000),
+  /** Ms between assembler ticks (close policy timers). */
+  tickIntervalMs: z.number().int().min(10).default(200),
+  /** Ms between commits of finished work (events + offsets). */
+  commitIntervalMs: z.number().int().min(10).default(500),
+  /** Ms to wait for credit work on `stop()` before giving up on it (it is replayed later). */
+  shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+});
+export type KafkaPipelineConfig = z.infer<typeof KafkaPipelineConfigSchema>;
+export type KafkaPipelineConfigInput = z.input<typeof KafkaPipelineConfigSchema>;
+
+/**
+ * What the pipeline needs from the episode assembler (src/episodes `EpisodeAssembler`,
+ * docs/contracts.md). Positions are the Kafka record each span/evaluation came from.
+ */
+export interface EpisodeAssemblerPort {
+  addSpans(spans: readonly Span[], position?: SourcePosition): unknown;
+  addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): unknown;
+  /** Closes due episodes. */
+  tick(): Episode[];
+  flush(reason: CloseReason): Episode[];
+  /** Forgets a partition's open episodes; returns how many. */
+  dropPartition(topic: string, partition: number): number;
+  /** First offset still needed by an open episode on the partition. */
+  lowWatermark(topic: string, partition: number): string | undefined;
+}
+
+export interface KafkaPipelineDeps {
+  client: KafkaClient;
+  assembler: EpisodeAssemblerPort;
+  /** conventions → credit → events for one closed episode (credit options already bound). */
+  processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /** Evaluations carried by log records (src/conventions `evaluationsFromLogs`). */
+  evaluationsFromLogs: (logs: readonly LogRecord[]) => Evaluation[];
+  logger?: KafkaLogger;
+  /** Wall clock for `emitted_at_ms`-independent timing (tests). */
+  now?: () => number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  readonly generation: number;
+  /** Resolves once the partition may be processed: producer fenced in (EOS), replay filter read. */
+  ready: Promise<void>;
+  replay: ReplayFilter | undefined;
+  /** Next offset to read (last processed + 1) in this assignment; undefined before the first record. */
+  processedNext: string | undefined;
+  highWatermark: string | undefined;
+  /** Records to publish with the next commit that belong to no episode (dead letters). */
+  looseRecords: OutgoingRecord[];
+  producer: KafkaTransactionalProducer | undefined;
+  /** Serializes this partition's commits (one transaction at a time). */
+  committing: Promise<void>;
+  dirty: boolean;
+  fenced: boolean;
+}
+
+type WorkStatus = 'queued' | 'running' | 'ready' | 'committing';
+
+interface CreditWork {
+  readonly episode: Episode;
+  readonly generation: number;
+  /** Partition whose transaction/commit publishes the events (first spans-topic source). */
+  readonly owner: string;
+  /** First offset per source partition key: held back until the events are committed. */
+  readonly holds: ReadonlyMap<string, string>;
+  status: WorkStatus;
+  records: OutgoingRecord[];
+}
+
+export class KafkaPipeline {
+  readonly config: KafkaPipelineConfig;
+  private readonly source: KafkaTelemetrySource;
+  private readonly log: KafkaLogger;
+  private readonly counters = new KafkaPipelineCounters();
+  private readonly held = new HeldTraces();
+  private readonly partitions = new Map<string, PartitionState>();
+  /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
+  private readonly txProducers = new Map<string, KafkaTransactionalProducer>();
+  private producer: KafkaProducer | undefined;
+  private readonly work = new Set<CreditWork>();
+  private readonly queue: CreditWork[] = [];
+  private running = 0;
+  private generation = 0;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private aloCommitting: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private started = false;
+
+  constructor(
+    config: KafkaPipelineConfigInput,
+    private readonly deps: KafkaPipelineDeps,
+  ) {
+    this.config = KafkaPipelineConfigSchema.parse(config);
+    this.log = deps.logger ?? silentLogger;
+    this.source = new KafkaTelemetrySource(this.config.source, deps.client);
+  }
+
+  /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('KafkaPipeline already started');
+    this.started = true;
+    if (this.config.sink.createTopics) await ensureOutputTopics(this.deps.client, this.config.sink);
+    if (this.config.delivery === 'at-least-once') {
+      this.producer = this.deps.client.createProducer({ idempotent: true });
+      await this.producer.connect();
+    }
+    this.tickTimer = setInterval(() => this.onTick(), this.config.tickIntervalMs);
+    this.tickTimer.unref();
+    this.commitTimer = setInterval(() => this.scheduleCommit(), this.config.commitIntervalMs);
+    this.commitTimer.unref();
+    await this.source.start({
+      onAssignment: (a) => this.onAssignment(a),
+      onBatch: (b, c) => this.onBatch(b, c),
+    });
+  }
+
+  /**
+   * Graceful stop: stops fetching, waits up to `shutdownTimeoutMs` for queued credit work,
+   * commits what finished, leaves the group. Open episodes are NOT flushed: their records stay
+   * uncommitted and are replayed by the next owner.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.source.pause();
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    while ([...this.work].some((w) => w.status === 'queued' || w.status === 'running') && Date.now() < deadline) {
+      await sleep(20);
+    }
+    clearInterval(this.tickTimer);
+    clearInterval(this.commitTimer);
+    await this.commitAll();
+    await this.source.stop().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
+    for (const p of this.txProducers.values()) await p.disconnect().catch(() => undefined);
+    this.txProducers.clear();
+    if (this.producer) await this.producer.disconnect().catch(() => undefined);
+  }
+
+  stats(): KafkaPipelineStats {
+    let lag = 0n;
+    for (const st of this.partitions.values()) {
+      if (st.highWatermark !== undefined && st.processedNext !== undefined) {
+        const d = BigInt(st.highWatermark) - BigInt(st.processedNext);
+        if (d > 0n) lag += d;
+      }
+    }
+    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
+  }
+
+  // ---- group membership ----------------------------------------------------------------------
+
+  private onAssignment(assignment: readonly TopicPartition[]): void {
+    this.generation++;
+    const generation = this.generation;
+    // kafkajs resumes every assigned partition from its committed offset after a join, so all
+    // state built from the previous assignment is rebuilt by replay: drop it.
+    for (const st of this.partitions.values()) {
+      const dropped = this.deps.assembler.dropPartition(st.topic, st.partition);
+      this.counters.episodesDropped += dropped;
+      this.held.dropPartition(st.key);
+    }
+    this.partitions.clear();
+    this.work.clear();
+    this.queue.length = 0;
+    this.counters.rebalances++;
+    this.log.info({ assignment, generation }, 'kafka group assignment');
+    for (const tp of assignment) {
+      const key = tpKey(tp.topic, tp.partition);
+      const st: PartitionState = {
+        topic: tp.topic,
+        partition: tp.partition,
+        key,
+        generation,
+        ready: Promise.resolve(),
+        replay: undefined,
+        processedNext: undefined,
+        highWatermark: undefined,
+        looseRecords: [],
+        producer: undefined,
+        committing: Promise.resolve(),
+        dirty: false,
+        fenced: false,
+      };
+      st.ready = this.preparePartition(st).catch((err: unknown) => {
+        this.log.error({ err, topic: tp.topic, partition: tp.partition }, 'preparing partition failed');
+        throw err;
+      });
+      // Avoid an unhandled rejection if no batch ever awaits it.
+      st.ready.catch(() => undefined);
+      this.partitions.set(key, st);
+    }
+  }
+
+  /** EOS: (re)initialise the partition's transactional producer (fences a zombie, waits for its
+   *  open transaction to end), THEN read the committed offset's replay metadata. */
+  private async preparePartition(st: PartitionState): Promise<void> {
+    if (this.config.delivery === 'exactly-once') {
+      const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
+      let p = this.txProducers.get(id);
+      if (p) await p.disconnect().catch(() => undefined);
+      p = this.deps.client.createTransactionalProducer({ transactionalId: id });
+      this.txProducers.set(id, p);
+      await p.connect();
+      st.producer = p;
+    }
+    const admin = await this.deps.client.admin();
+    try {
+      const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
+      const mine = committed.find((c) => c.partition === st.partition);
+      st.replay = decodeReplayMetadata(mine?.metadata);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  // ---- ingestion -----------------------------------------------------------------------------
+
+  private async onBatch(batch: SourceBatch, control: BatchControl): Promise<void> {
+    const st = this.partitions.get(tpKey(batch.topic, batch.partition));
+    if (!st || this.stopping) return;
+    await st.ready;
+    if (st.generation !== this.generation) return;
+    st.highWatermark = batch.highWatermark;
+    let n = 0;
+    for (const { record, decoded } of batch.items) {
+      if (!control.isRunning() || control.isStale() || st.generation !== this.generation) break;
+      this.counters.recordsIn++;
+      const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
+      if (!decoded.ok) {
+        this.counters.decodeErrors++;
+        st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq));
+        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.reason }, 'undecodable record sent to DLQ');
+      } else if (decoded.signal === 'traces') {
+        const spans = st.replay ? decoded.spans.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : decoded.spans;
+        this.counters.spansIn += decoded.spans.length;
+        this.counters.spansSkippedOnReplay += decoded.spans.length - spans.length;
+        if (spans.length > 0) {
+          for (const s of spans) this.held.note(st.key, s.traceId);
+          this.deps.assembler.addSpans(spans, position);
+        }
+      } else {
+        this.counters.logsIn += decoded.logs.length;
+        const evaluations = this.deps.evaluationsFromLogs(decoded.logs).filter((e) => replayKeeps(st.replay, record.offset, e.traceId));
+        this.counters.evaluationsIn += evaluations.length;
+        if (evaluations.length > 0) {
+          for (const e of evaluations) if (e.traceId) this.held.note(st.key, e.traceId);
+          this.deps.assembler.addEvaluations(evaluations, position);
+        }
+      }
+      st.processedNext = nextOffset(record.offset);
+      st.dirty = true;
+      control.resolveOffset(record.offset);
+      if (++n % 500 === 0) await control.heartbeat();
+    }
+    if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) st.replay = undefined;
+    this.enqueue(this.deps.assembler.tick());
+    await control.heartbeat();
+    this.scheduleCommit();
+  }
+
+  private onTick(): void {
+    if (this.stopping) return;
+    try {
+      this.enqueue(this.deps.assembler.tick());
+    } catch (err) {
+      this.log.error({ err }, 'assembler tick failed');
+    }
+  }
+
+  // ---- credit work ---------------------------------------------------------------------------
+
+  private enqueue(episodes: readonly Episode[]): void {
+    for (const episode of episodes) {
+      this.counters.episodesClosed++;
+      this.held.release(episode.traceIds);
+      const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
+      const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
+      if (owner === undefined || !this.partitions.has(owner)) {
+        // No partition of ours fed it (revoked meanwhile): its new owner rebuilds it.
+        this.counters.episodesDropped++;
+        continue;
+      }
+      const holds = new Map<string, string>();
+      for (const s of episode.sources) {
+        const k = tpKey(s.topic, s.partition);
+        holds.set(k, minOffset(holds.get(k), s.firstOffset)!);
+      }
+      const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [] };
+      this.work.add(w);
+      this.queue.push(w);
+    }
+    if (this.queue.length >= this.config.creditQueueMax && !this.source.isPaused()) {
+      this.counters.pauses++;
+      this.source.pause();
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.config.creditConcurrency && this.queue.length > 0) {
+      const w = this.queue.shift()!;
+      this.running++;
+      w.status = 'running';
+      void this.runCredit(w).finally(() => {
+        this.running--;
+        if (this.source.isPaused() && !this.stopping && this.queue.length <= this.config.creditQueueMax / 2) this.source.resume();
+        this.pump();
+      });
+    }
+  }
+
+  private async runCredit(w: CreditWork): Promise<void> {
+    const dlq = this.config.sink.topics.dlq;
+    let records: OutgoingRecord[];
+    try {
+      const events = await withTimeout(this.deps.processEpisode(w.episode), this.config.creditTimeoutMs);
+      records = events.map((e) => eventRecord(e, this.config.sink.topics));
+      this.counters.eventsOut += records.length;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.counters.creditFailures++;
+      this.log.error({ episodeId: w.episode.episodeId, reason }, 'credit failed; episode sent to DLQ');
+      records = [failedEpisodeRecord(w.episode, reason, dlq)];
+    }
+    if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
+    w.records = records;
+    w.status = 'ready';
+    this.scheduleCommit();
+  }
+
+  // ---- commits -------------------------------------------------------------------------------
+
+  private commitScheduled = false;
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      void this.commitAll();
+    });
+  }
+
+  /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it). */
+  private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>): { offset: string; metadata: string } | undefined {
+    const holds: (string | undefined)[] = [this.deps.assembler.lowWatermark(st.topic, st.partition)];
+    const heldTraces = new Set(this.held.get(st.key));
+    for (const w of this.work) {
+      if (excluding.has(w)) continue;
+      const h = w.holds.get(st.key);
+      if (h !== undefined) {
+        holds.push(h);
+        for (const t of w.episode.traceIds) heldTraces.add(t);
+      }
+    }
+    const offset = commitOffsetFor(st.processedNext, ...holds);
+    if (offset === undefined || st.processedNext === undefined) return undefined;
+    return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces) };
+  }
+
+  private commitAll(): Promise<void> {
+    if (this.config.delivery === 'exactly-once') {
+      return Promise.all([...this.partitions.values()].map((st) => this.commitPartitionTx(st))).then(() => undefined);
+    }
+    this.aloCommitting = this.aloCommitting.then(() => this.commitAtLeastOnce()).catch((err: unknown) => {
+      this.counters.commitFailures++;
+      this.log.warn({ err: String(err) }, 'at-least-once commit failed; will retry');
+    });
+    return this.aloCommitting;
+  }
+
+  /** Exactly-once: one transaction per partition with its ready events, dead letters and offset. */
+  private commitPartitionTx(st: PartitionState): Promise<void> {
+    st.committing = st.committing.then(async () => {
+      if (st.fenced || st.generation !== this.generation || !st.producer) return;
+      const batch = new Set([...this.work].filter((w) => w.owner === st.key && w.status === 'ready'));
+      if (batch.size === 0 && st.looseRecords.length === 0 && !st.dirty) return;
+      // Snapshot synchronously: records, offset and replay metadata must describe the same moment.
+      const loose = st.looseRecords.splice(0);
+      const records = [...loose, ...[...batch].flatMap((w) => w.records)];
+      for (const w of batch) w.status = 'committing';
+      const wm = this.watermarkFor(st, batch);
+      st.dirty = false;
+      const producer = st.producer;
+      try {
+        const tx = await producer.transaction();
+        try {
+          await tx.send(records);
+          if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
+          await tx.commit();
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          throw err;
+        }
+        for (const w of batch) this.work.delete(w);
+        this.counters.transactions++;
+        this.counters.recordsPublished += records.length;
+        this.counters.dlqOut += loose.length;
+      } catch (err) {
+        const msg = String((err as Error).message ?? err);
+        if (/fenc|epoch|INVALID_PRODUCER|not.*current/i.test(msg)) {
+          // Another owner took over this transactional id: it replays and publishes instead.
+          st.fenced = true;
+          this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
+          return;
+        }
+        this.counters.commitFailures++;
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transaction failed; will retry');
+        st.looseRecords.unshift(...loose);
+        for (const w of batch) if (this.work.has(w)) w.status = 'ready';
+        st.dirty = true;
+      }
+    });
+    return st.committing;
+  }
+
+  /** At-least-once: publish every ready record (acks=all), then commit the watermarks. */
+  private async commitAtLeastOnce(): Promise<void> {
+    const producer = this.producer;
+    if (!producer) return;
+    const generation = this.generation;
+    const batch = new Set([...this.work].filter((w) => w.status === 'ready'));
+    const loose = [...this.partitions.values()].flatMap((st) => st.looseRecords.splice(0));
+    const records = [...loose, ...[...batch].flatMap((w) => w.records)];
+    const dirty = [...this.partitions.values()].filter((st) => st.dirty || [...batch].some((w) => w.holds.has(st.key)));
+    if (records.length === 0 && dirty.length === 0) return;
+    for (const w of batch) w.status = 'committing';
+    try {
+      await producer.send(records);
+    } catch (err) {
+      for (const w of batch) if (this.work.has(w)) w.status = 'ready';
+      const byKey = new Map([...this.partitions.values()].map((s) => [s.key, s]));
+      for (const r of loose) {
+        const k = tpKey(String(r.headers?.['x-agent-credit-source-topic'] ?? ''), Number(r.headers?.['x-agent-credit-source-partition'] ?? -1));
+        byKey.get(k)?.looseRecords.push(r);
+      }
+      throw err;
+    }
+    this.counters.recordsPublished += records.length;
+    this.counters.dlqOut += loose.length;
+    for (const w of batch) this.work.delete(w);
+    if (generation !== this.generation) return;
+    const offsets: OffsetCommit[] = [];
+    for (const st of dirty) {
+      st.dirty = false;
+      const wm = this.watermarkFor(st, new Set());
+      if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
+    }
+    if (offsets.length > 0) {
+      await this.source.commit(offsets);
+      this.counters.commits++;
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`processEpisode timed out after ${ms} ms`)), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,70 @@
+/** Builds a KafkaPipeline wired to the test stand-ins, and the in-process reference result. */
+import { decodeLogs, decodeTraces, detectEncoding } from '../../../src/otlp/index.js';
+import type { CreditEvent } from '../../../src/events/schemas.js';
+import type { OutgoingRecord } from '../../../src/kafka/client.js';
+import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../../src/runtime/kafka-pipeline.js';
+import { evaluationsFromLogsForTest, referenceProcessEpisode } from './reference-credit.js';
+import { TraceEpisodeAssembler } from './trace-assembler.js';
+import { client } from './kafka-io.js';
+
+export interface PipelineTopics {
+  spans: string;
+  logs: string;
+  rewards: string;
+  episodes: string;
+  preferences: string;
+  dlq: string;
+}
+
+export function pipelineConfig(topics: PipelineTopics, groupId: string, extra: Partial<KafkaPipelineConfigInput> = {}): KafkaPipelineConfigInput {
+  return {
+    source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },
+    sink: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq }, partitions: 3 },
+    tickIntervalMs: 50,
+    commitIntervalMs: 100,
+    transactionalIdPrefix: groupId,
+    ...extra,
+  };
+}
+
+export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000): KafkaPipeline {
+  return new KafkaPipeline(config, {
+    client: client('pipeline'),
+    assembler: new TraceEpisodeAssembler({ idleMs }),
+    processEpisode: referenceProcessEpisode,
+    evaluationsFromLogs: evaluationsFromLogsForTest,
+  });
+}
+
+/**
+ * In-process computation on the same input: decode every record, group by trace, attach
+ * evaluations, `processEpisode` each episode. The reference for what the pipeline must publish.
+ */
+export async function referenceEvents(spanRecords: readonly OutgoingRecord[], logRecords: readonly OutgoingRecord[]): Promise<CreditEvent[]> {
+  const assembler = new TraceEpisodeAssembler({ idleMs: 0 });
+  for (const r of spanRecords) {
+    const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
+    assembler.addSpans(decodeTraces(v, detectEncoding(v)));
+  }
+  for (const r of logRecords) {
+    const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
+    assembler.addEvaluations(evaluationsFromLogsForTest(decodeLogs(v, detectEncoding(v))));
+  }
+  const episodes = assembler.flush('shutdown');
+  return (await Promise.all(episodes.map(referenceProcessEpisode))).flat();
+}
+
+/** An event without the fields that legitimately differ between runs (wall clock, close reason). */
+export function comparable(e: CreditEvent): unknown {
+  const { emitted_at_ms: _t, ...rest } = e;
+  if (rest.event_type === 'episode_credit') return { ...rest, close_reason: '*' };
+  return rest;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
