@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { EvaluationSchema } from '../../src/model/agents.js';
+import {
+  episodeIdsOfEvaluation,
+  evaluationMatchesEpisode,
+  evaluationsFromLogs,
+  parseEvaluationRecords,
+} from '../../src/conventions/index.js';
+import { fixtureLogs, runSpans } from './fixtures.js';
+
+const received = { receivedAtUnixNano: 1_795_575_754_000_000_000n };
+
+describe('evaluation records stream', () => {
+  it('parses one object, an array, and JSON lines; lowercases hex ids; label-only pass/fail → 1/0', () => {
+    const one = parseEvaluationRecords(
+      JSON.stringify({ trace_id: 'CA8891194BD518F6B7A57A2864B5B581', name: 'task_success', score: 0.5, explanation: 'partial' }),
+      received,
+    );
+    expect(one.errors).toEqual([]);
+    expect(one.evaluations).toEqual([
+      {
+        name: 'task_success',
+        score: 0.5,
+        explanation: 'partial',
+        traceId: 'ca8891194bd518f6b7a57a2864b5b581',
+        source: 'evaluations-stream',
+        timeUnixNano: received.receivedAtUnixNano,
+      },
+    ]);
+    const arr = parseEvaluationRecords(
+      new TextEncoder().encode(JSON.stringify([{ conversation_id: 'conv-1', name: 'csat', label: 'PASS', time_unix_nano: '17' }, { conversation_id: 'conv-2', name: 'csat', label: 'fail' }])),
+      received,
+    );
+    expect(arr.evaluations.map((e) => [e.conversationId, e.score, e.label, e.timeUnixNano])).toEqual([
+      ['conv-1', 1, 'PASS', 17n],
+      ['conv-2', 0, 'fail', received.receivedAtUnixNano],
+    ]);
+    const lines = parseEvaluationRecords(
+      '{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"a","score":1}\n\nnot json\n{"name":"b","score":1}\n{"trace_id":"xyz","name":"c","score":1}\n{"conversation_id":"k","name":"d"}\n',
+      received,
+    );
+    expect(lines.evaluations.map((e) => e.name)).toEqual(['a']);
+    expect(lines.errors.map((e) => e.index)).toEqual([2, 3, 4, 5]);
+    expect(lines.errors[1]!.message).toMatch(/trace_id or conversation_id/);
+    expect(lines.errors[2]!.message).toMatch(/^trace_id: /);
+    expect(lines.errors[3]!.message).toMatch(/score or label/);
+    for (const e of [...one.evaluations, ...arr.evaluations, ...lines.evaluations]) expect(EvaluationSchema.safeParse(e).success).toBe(true);
+  });
+
+  it('reports an empty payload instead of throwing', () => {
+    expect(parseEvaluationRecords('  ', received)).toEqual({ evaluations: [], errors: [{ index: 0, message: 'empty payload' }] });
+  });
+
+  it('joins by trace id (trace-keyed episodes) or conv:<id> (conversation-keyed)', () => {
+    const [trace1, trace2] = runSpans('genai').map((spans) => spans[0]!.traceId) as [string, string];
+    const { evaluations } = parseEvaluationRecords(
+      [
+        JSON.stringify({ trace_id: trace1, name: 'task_success', score: 1 }),
+        JSON.stringify({ conversation_id: 'conv-9', name: 'task_success', score: 0 }),
+      ].join('\n'),
+      received,
+    );
+    const [byTrace, byConv] = evaluations as [NonNullable<(typeof evaluations)[0]>, NonNullable<(typeof evaluations)[0]>];
+    expect(episodeIdsOfEvaluation(byTrace)).toEqual([trace1]);
+    expect(episodeIdsOfEvaluation(byConv)).toEqual(['conv:conv-9']);
+    expect(evaluationMatchesEpisode(byTrace, { episodeId: trace1, traceIds: [trace1] })).toBe(true);
+    expect(evaluationMatchesEpisode(byTrace, { episodeId: trace2, traceIds: [trace2] })).toBe(false);
+    expect(evaluationMatchesEpisode(byTrace, { episodeId: 'conv:conv-9', traceIds: [trace2, trace1] })).toBe(true);
+    expect(evaluationMatchesEpisode(byConv, { episodeId: 'conv:conv-9', traceIds: [] })).toBe(true);
+    expect(evaluationMatchesEpisode(byConv, { episodeId: 'conv:conv-8', traceIds: [] })).toBe(false);
+  });
+
+  it('joins the fixture log evaluations to their runs the same way', () => {
+    const runs = runSpans('openinference');
+    const evals = evaluationsFromLogs(fixtureLogs('openinference'));
+    for (const [i, spans] of runs.entries()) {
+      const episode = { episodeId: spans[0]!.traceId, traceIds: [spans[0]!.traceId] };
+      expect(evals.filter((e) => evaluationMatchesEpisode(e, episode)).map((e) => e.score)).toEqual([[1, 1, 0][i]]);
+    }
+  });
+});
