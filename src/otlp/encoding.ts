@@ -16,11 +16,13 @@ function isJsonSpace(b: number): boolean {
  * Chooses the decoder for a payload. A content type wins when it names one
  * (`application/x-protobuf` or `application/protobuf` → proto, `application/json` → JSON,
  * parameters such as `; charset=utf-8` ignored). Otherwise strings are JSON, and bytes are JSON
- * when the first non-whitespace byte (after an optional UTF-8 BOM) is `{` and the last is `}`.
+ * when the first non-whitespace byte (after an optional UTF-8 BOM) is `{` — except that a payload
+ * starting with byte 0x0a must also end with `}`.
  *
- * Why both ends: an ExportTraceServiceRequest starts with byte 0x0a (field 1, length-delimited),
- * which is also a JSON newline, and its length byte may be 0x7b (`{`); requiring the closing brace
- * too makes a protobuf body misdetected as JSON practically impossible.
+ * Why the exception: every ExportTraceServiceRequest/ExportLogsServiceRequest starts with 0x0a
+ * (field 1, length-delimited), which is also a JSON newline, and its length byte may be 0x7b
+ * (`{`). A payload starting with `{` itself is never valid OTLP protobuf (0x7b is a group start
+ * of field 15), so truncated JSON still gets a JSON error.
  */
 export function detectEncoding(data: Uint8Array | string, contentType?: string): OtlpEncoding {
   if (contentType) {
@@ -33,7 +35,9 @@ export function detectEncoding(data: Uint8Array | string, contentType?: string):
   // A UTF-8 byte order mark may precede JSON text (TextDecoder drops it when decoding).
   let start = data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
   while (start < data.length && isJsonSpace(data[start]!)) start++;
+  if (start >= data.length || data[start] !== OPEN_BRACE) return 'otlp_proto';
+  if (data[0] !== 0x0a) return 'otlp_json';
   let end = data.length - 1;
   while (end > start && isJsonSpace(data[end]!)) end--;
-  return start < end && data[start] === OPEN_BRACE && data[end] === CLOSE_BRACE ? 'otlp_json' : 'otlp_proto';
+  return data[end] === CLOSE_BRACE ? 'otlp_json' : 'otlp_proto';
 }

@@ -193,6 +193,9 @@ describe('detectEncoding', () => {
     expect(detectEncoding(enc('{}'), 'text/plain')).toBe('otlp_json');
     expect(detectEncoding(new Uint8Array([0x0a, 0x7b, 0x0a]))).toBe('otlp_proto'); // length byte 123 = '{'
     expect(detectEncoding(new Uint8Array(0))).toBe('otlp_proto');
+    expect(detectEncoding(enc('{"resourceSpans":[{"truncated'))).toBe('otlp_json'); // so truncated JSON gets a JSON error
+    expect(detectEncoding(enc('\n{"resourceSpans":[]}'))).toBe('otlp_json');
+    expect(detectEncoding(enc('   '))).toBe('otlp_proto');
     expect(detectEncoding('{"resourceLogs":[]}')).toBe('otlp_json');
   });
   it('accepts a UTF-8 byte order mark before JSON', () => {
