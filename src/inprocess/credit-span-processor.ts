@@ -1,0 +1,246 @@
+/**
+ * `CreditSpanProcessor`: credit for Node agent apps without Kafka. Register it on the app's
+ * TracerProvider (`spanProcessors: [processor]`) and, to receive `gen_ai.evaluation.result`
+ * events, its `evaluationLogProcessor` on the app's LoggerProvider (or call `addEvaluations`).
+ *
+ * Flow: onEnd converts the ReadableSpan to the internal Span (no OTLP round trip) into a bounded
+ * buffer; a timer (unref'd: it never keeps the process alive) moves the buffer into the episode
+ * assembler and closes due episodes; closed episodes go through a bounded credit queue to
+ * `processEpisode` (conventions → credit → events) and then to `onCredit(events, episode)`.
+ *
+ * Lifecycle (OpenTelemetry SpanProcessor contract):
+ * - `forceFlush()`: hands every buffered span to the assembler, closes what is due and waits for
+ *   all queued credit work and callbacks. It does not close open episodes (their evaluation or
+ *   grace period may still be pending) unless `flushClosesEpisodes` is set.
+ * - `shutdown()`: stops the timer, closes every open episode (close reason `shutdown`), credits
+ *   them and waits for the callbacks; later spans are dropped and counted. Idempotent.
+ *
+ * Spans are never processed on the caller's thread beyond conversion: onEnd stays cheap.
+ * When the span buffer is full the oldest spans are moved into the assembler synchronously;
+ * when the credit queue is full the oldest waiting episode is dropped and counted.
+ */
+import type { Context } from '@opentelemetry/api';
+import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan, Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { z } from 'zod';
+import type { Evaluation } from '../model/agents.js';
+import type { CloseReason, Episode } from '../model/episode.js';
+import type { LogRecord, Span } from '../model/telemetry.js';
+import type { CreditEvent } from '../events/schemas.js';
+import { SpanConverter } from './convert.js';
+
+/** What the processor needs from the episode assembler (src/episodes `EpisodeAssembler`). */
+export interface InProcessAssembler {
+  addSpans(spans: readonly Span[]): unknown;
+  addEvaluations(evaluations: readonly Evaluation[]): unknown;
+  /** Closes and returns the episodes that are due. */
+  tick(): Episode[];
+  /** Closes and returns every open episode. */
+  flush(reason: CloseReason): Episode[];
+}
+
+export const CreditSpanProcessorOptionsSchema = z.object({
+  /** How often buffered spans move to the assembler and due episodes close (ms). */
+  tickIntervalMs: z.number().int().min(1).default(250),
+  /** Max converted spans waiting for the next tick. */
+  maxBufferedSpans: z.number().int().min(1).default(8_192),
+  /** Max closed episodes waiting for credit; beyond it the oldest waiting one is dropped. */
+  maxQueuedEpisodes: z.number().int().min(1).default(1_000),
+  /** Episodes credited at the same time. */
+  concurrency: z.number().int().min(1).max(64).default(1),
+  /** forceFlush() also closes open episodes (close reason `shutdown`). */
+  flushClosesEpisodes: z.boolean().default(false),
+});
+export type CreditSpanProcessorOptions = z.input<typeof CreditSpanProcessorOptionsSchema>;
+
+export interface CreditSpanProcessorDeps {
+  assembler: InProcessAssembler;
+  /** conventions → credit → events for one closed episode (src/runtime `processEpisode` with options bound). */
+  processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /** Receives each episode's events. Errors thrown here are reported to `onError`, never to the app. */
+  onCredit: (events: CreditEvent[], episode: Episode) => void | Promise<void>;
+  /** Failures of credit or of `onCredit`; default: ignored (see `stats().creditErrors`). */
+  onError?: (error: unknown, episode: Episode | undefined) => void;
+  /** Evaluations carried by log records (src/conventions `evaluationsFromLogs`); needed by `evaluationLogProcessor`. */
+  evaluationsFromLogs?: (logs: readonly LogRecord[]) => Evaluation[];
+}
+
+export interface CreditSpanProcessorStats {
+  spansReceived: number;
+  /** Spans ended after shutdown. */
+  spansDropped: number;
+  evaluationsReceived: number;
+  episodesClosed: number;
+  episodesCredited: number;
+  /** Episodes dropped because the credit queue was full. */
+  episodesDropped: number;
+  creditErrors: number;
+  eventsEmitted: number;
+  bufferedSpans: number;
+  queuedEpisodes: number;
+  creditInFlight: number;
+}
+
+export class CreditSpanProcessor implements SpanProcessor {
+  private readonly options: z.output<typeof CreditSpanProcessorOptionsSchema>;
+  private readonly converter = new SpanConverter();
+  private buffer: Span[] = [];
+  private readonly queue: Episode[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private shutDown = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, episodesClosed: 0, episodesCredited: 0, episodesDropped: 0, creditErrors: 0, eventsEmitted: 0 };
+
+  /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
+  readonly evaluationLogProcessor: LogRecordProcessor;
+
+  constructor(
+    private readonly deps: CreditSpanProcessorDeps,
+    options: CreditSpanProcessorOptions = {},
+  ) {
+    const parsed = CreditSpanProcessorOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`invalid CreditSpanProcessor option "${issue.path.join('.')}": ${issue.message}`);
+    }
+    this.options = parsed.data;
+    this.timer = setInterval(() => this.tick(), this.options.tickIntervalMs);
+    this.timer.unref();
+    this.evaluationLogProcessor = this.makeLogProcessor();
+  }
+
+  onStart(_span: SdkSpan, _parentContext: Context): void {
+    // Nothing to do until a span ends: only ended spans carry their final attributes and status.
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.shutDown) {
+      this.counters.spansDropped++;
+      return;
+    }
+    this.counters.spansReceived++;
+    this.buffer.push(this.converter.span(span));
+    if (this.buffer.length >= this.options.maxBufferedSpans) this.drainBuffer();
+  }
+
+  /** Evaluations from the app (e.g. its own evaluator); joined to episodes by trace/span id. */
+  addEvaluations(evaluations: readonly Evaluation[]): void {
+    if (this.shutDown) return;
+    this.drainBuffer(); // keep spans before evaluations that refer to them
+    this.counters.evaluationsReceived += evaluations.length;
+    this.deps.assembler.addEvaluations(evaluations);
+  }
+
+  async forceFlush(): Promise<void> {
+    if (this.shutDown) return this.shutdownPromise;
+    this.tick();
+    if (this.options.flushClosesEpisodes) this.enqueue(this.deps.assembler.flush('shutdown'));
+    await this.idle();
+  }
+
+  shutdown(): Promise<void> {
+    if (!this.shutdownPromise) {
+      this.shutdownPromise = (async () => {
+        this.drainBuffer();
+        this.shutDown = true;
+        if (this.timer) clearInterval(this.timer);
+        this.timer = undefined;
+        this.enqueue(this.deps.assembler.tick());
+        this.enqueue(this.deps.assembler.flush('shutdown'));
+        await this.idle();
+      })();
+    }
+    return this.shutdownPromise;
+  }
+
+  stats(): CreditSpanProcessorStats {
+    return { ...this.counters, bufferedSpans: this.buffer.length, queuedEpisodes: this.queue.length, creditInFlight: this.running.size };
+  }
+
+  private tick(): void {
+    this.drainBuffer();
+    this.enqueue(this.deps.assembler.tick());
+  }
+
+  private drainBuffer(): void {
+    if (this.buffer.length === 0) return;
+    const spans = this.buffer;
+    this.buffer = [];
+    this.deps.assembler.addSpans(spans);
+  }
+
+  private enqueue(episodes: Episode[]): void {
+    for (const episode of episodes) {
+      this.counters.episodesClosed++;
+      if (episode.closeReason === 'revoked') continue; // never emitted (Kafka-only reason)
+      if (this.queue.length >= this.options.maxQueuedEpisodes) {
+        const dropped = this.queue.shift()!;
+        this.counters.episodesDropped++;
+        this.report(new Error(`credit queue full (option "maxQueuedEpisodes" = ${this.options.maxQueuedEpisodes}): dropped episode ${dropped.episodeId}`), dropped);
+      }
+      this.queue.push(episode);
+      // Let free workers take episodes before the next one can overflow the queue.
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    while (this.running.size < this.options.concurrency && this.queue.length > 0) {
+      const episode = this.queue.shift()!;
+      const job: Promise<void> = this.credit(episode).finally(() => {
+        this.running.delete(job);
+        this.pump();
+        if (this.running.size === 0 && this.queue.length === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+      this.running.add(job);
+    }
+  }
+
+  private async credit(episode: Episode): Promise<void> {
+    try {
+      const events = await this.deps.processEpisode(episode);
+      this.counters.episodesCredited++;
+      this.counters.eventsEmitted += events.length;
+      await this.deps.onCredit(events, episode);
+    } catch (err) {
+      this.counters.creditErrors++;
+      this.report(err, episode);
+    }
+  }
+
+  private report(err: unknown, episode: Episode | undefined): void {
+    try {
+      this.deps.onError?.(err, episode);
+    } catch {
+      // A failing error handler must not break the app's span pipeline.
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.running.size === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private makeLogProcessor(): LogRecordProcessor {
+    return {
+      onEmit: (record: ReadableLogRecord) => {
+        if (this.shutDown) return;
+        const toEvaluations = this.deps.evaluationsFromLogs;
+        if (!toEvaluations) {
+          this.report(new Error('CreditSpanProcessor: pass deps.evaluationsFromLogs to use evaluationLogProcessor'), undefined);
+          return;
+        }
+        const evaluations = toEvaluations([this.converter.logRecord(record)]);
+        if (evaluations.length > 0) this.addEvaluations(evaluations);
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * In-process credit: an OpenTelemetry SpanProcessor for Node agent apps (no Kafka needed).
+ */
+export { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, type CreditSpanProcessorOptions, type CreditSpanProcessorDeps, type CreditSpanProcessorStats, type InProcessAssembler } from './credit-span-processor.js';
+export { SpanConverter, convertAttributes, hrTimeToNanos } from './convert.js';

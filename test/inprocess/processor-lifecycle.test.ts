@@ -1,0 +1,157 @@
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { CreditSpanProcessor, type InProcessAssembler } from '../../src/inprocess/index.js';
+import type { Evaluation } from '../../src/model/agents.js';
+import type { CloseReason, Episode } from '../../src/model/episode.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+
+/**
+ * Test double of the episode assembler (the real one lives in src/episodes): groups by trace id,
+ * closes a trace on `tick()` once its root span ended and an evaluation arrived, and on `flush()`.
+ */
+class TraceAssembler implements InProcessAssembler {
+  readonly open = new Map<string, { spans: Span[]; evaluations: Evaluation[] }>();
+  addSpans(spans: readonly Span[]): void {
+    for (const s of spans) this.entry(s.traceId).spans.push(s);
+  }
+  addEvaluations(evaluations: readonly Evaluation[]): void {
+    for (const e of evaluations) this.entry(e.traceId!).evaluations.push(e);
+  }
+  tick(): Episode[] {
+    return this.close((e) => e.evaluations.length > 0 && e.spans.some((s) => s.parentSpanId === undefined), 'evaluation-arrived');
+  }
+  flush(reason: CloseReason): Episode[] {
+    return this.close(() => true, reason);
+  }
+  private entry(traceId: string) {
+    let e = this.open.get(traceId);
+    if (!e) this.open.set(traceId, (e = { spans: [], evaluations: [] }));
+    return e;
+  }
+  private close(due: (e: { spans: Span[]; evaluations: Evaluation[] }) => boolean, reason: CloseReason): Episode[] {
+    const out: Episode[] = [];
+    for (const [id, e] of this.open) {
+      if (!due(e)) continue;
+      this.open.delete(id);
+      out.push({ episodeId: id, keyMode: 'trace', traceIds: [id], spans: e.spans, evaluations: e.evaluations, closeReason: reason, openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [] });
+    }
+    return out;
+  }
+}
+
+function setup(options: ConstructorParameters<typeof CreditSpanProcessor>[1] = {}, processEpisode?: (e: Episode) => Promise<never[]>) {
+  const assembler = new TraceAssembler();
+  const credited: Episode[] = [];
+  const errors: unknown[] = [];
+  const processor = new CreditSpanProcessor(
+    {
+      assembler,
+      processEpisode: processEpisode ?? (async () => []),
+      onCredit: (_events, episode) => void credited.push(episode),
+      onError: (err) => void errors.push(err),
+      evaluationsFromLogs,
+    },
+    { tickIntervalMs: 60_000, ...options },
+  );
+  return { assembler, processor, credited, errors };
+}
+
+describe('CreditSpanProcessor lifecycle', () => {
+  it('registered on a TracerProvider and a LoggerProvider, credits an episode once its evaluation arrives', async () => {
+    const { processor, credited } = setup();
+    const tracer = new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [processor] }).getTracer('app');
+    const logger = new LoggerProvider({ processors: [processor.evaluationLogProcessor] }).getLogger('evaluator');
+    const root = tracer.startSpan('invoke_agent helper', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'helper' } });
+    const ctx = trace.setSpan(ROOT_CONTEXT, root);
+    tracer.startSpan('chat m', { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat' } }, ctx).end();
+    root.end();
+    await processor.forceFlush();
+    expect(credited).toHaveLength(0); // no evaluation yet: the episode stays open
+    logger.emit({
+      eventName: 'gen_ai.evaluation.result',
+      attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 0.9, 'gen_ai.evaluation.score.label': 'pass' },
+      context: trace.setSpanContext(ROOT_CONTEXT, root.spanContext()),
+    });
+    await processor.forceFlush();
+    expect(credited).toHaveLength(1);
+    expect(credited[0]!.spans.map((s) => s.name).sort()).toEqual(['chat m', 'invoke_agent helper']);
+    expect(credited[0]!.evaluations[0]).toMatchObject({ score: 0.9, traceId: root.spanContext().traceId });
+    expect(processor.stats()).toMatchObject({ spansReceived: 2, evaluationsReceived: 1, episodesCredited: 1, creditErrors: 0 });
+    await processor.shutdown();
+  });
+
+  it('shutdown closes and credits open episodes, waits for callbacks, then drops late spans', async () => {
+    const { processor, credited } = setup();
+    const run = await generateScenario({ kind: 'success', convention: 'openllmetry', seed: 4 });
+    for (const s of run.spans) processor.onEnd(s);
+    await processor.shutdown();
+    expect(credited).toHaveLength(1);
+    expect(credited[0]!.closeReason).toBe('shutdown');
+    expect(credited[0]!.spans).toHaveLength(run.spans.length);
+    processor.onEnd(run.spans[0]!);
+    expect(processor.stats().spansDropped).toBe(1);
+    await processor.shutdown(); // idempotent
+    await processor.forceFlush(); // after shutdown: resolves
+  });
+
+  it('forceFlush can close open episodes when configured', async () => {
+    const { processor, credited } = setup({ flushClosesEpisodes: true });
+    const run = await generateScenario({ kind: 'failure', convention: 'genai', seed: 4 });
+    for (const s of run.spans) processor.onEnd(s);
+    await processor.forceFlush();
+    expect(credited).toHaveLength(1);
+    await processor.shutdown();
+  });
+
+  it('credit failures are reported to onError and counted, never thrown into the app', async () => {
+    const { processor, credited, errors } = setup({}, async () => {
+      throw new Error('credit engine exploded');
+    });
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 5 });
+    for (const s of run.spans) processor.onEnd(s);
+    await processor.shutdown();
+    expect(credited).toHaveLength(0);
+    expect(errors.map(String)).toEqual(['Error: credit engine exploded']);
+    expect(processor.stats().creditErrors).toBe(1);
+  });
+
+  it('bounds its queues: a full span buffer drains into the assembler, a full credit queue drops the oldest', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { processor, assembler, errors } = setup({ maxBufferedSpans: 4, maxQueuedEpisodes: 1 }, async () => {
+      await gate;
+      return [];
+    });
+    const runs = await Promise.all([1, 2, 3].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
+    for (const s of runs[0]!.spans.slice(0, 5)) processor.onEnd(s);
+    expect(processor.stats().bufferedSpans).toBeLessThan(4);
+    expect([...assembler.open.values()][0]!.spans.length).toBeGreaterThanOrEqual(4);
+    for (const run of runs) for (const s of run.spans) processor.onEnd(s);
+    const done = processor.shutdown();
+    // 3 episodes close at once: one runs, one waits, and the queue (size 1) drops one.
+    expect(processor.stats()).toMatchObject({ episodesClosed: 3, episodesDropped: 1 });
+    expect(String(errors[0])).toMatch(/"maxQueuedEpisodes"/);
+    release();
+    await done;
+    expect(processor.stats().episodesCredited).toBe(2);
+  });
+
+  it('ticks on its own (unref-ed) timer and closes episodes whose evaluation came through addEvaluations', async () => {
+    const { processor, credited } = setup({ tickIntervalMs: 5 });
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 6 });
+    for (const s of run.spans) processor.onEnd(s);
+    processor.addEvaluations([{ name: 'task_success', score: 1, traceId: run.traceId, spanId: run.rootSpanId, source: 'log-event', timeUnixNano: 0n }]);
+    await new Promise((r) => setTimeout(r, 50));
+    await processor.forceFlush();
+    expect(credited).toHaveLength(1);
+    await processor.shutdown();
+  });
+
+  it('rejects invalid options naming the key', () => {
+    expect(() => setup({ concurrency: 0 })).toThrow(/"concurrency"/);
+  });
+});
