@@ -79,7 +79,6 @@ function decodeRequest<T>(
   );
 }
 
-
 /** "invalid JSON at position P (line L, column C): <parser message>" — positions are UTF-16 offsets. */
 function describeJsonError(text: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
