@@ -101,7 +101,9 @@ const spanSpec = fc.record({
   trace: fc.nat(TRACE_POOL.length - 1),
 });
 
-function toSpan(s: fc.RecordValue<typeof spanSpec>): Span {
+type SpanSpec = typeof spanSpec extends fc.Arbitrary<infer T> ? T : never;
+
+function toSpan(s: SpanSpec): Span {
   const seed = SEEDS[s.seed]!;
   const parentId = s.parent === null ? undefined : ID_POOL[s.parent] ?? 'abcdefabcdefabcd';
   const start = 1_000_000n + s.start;
