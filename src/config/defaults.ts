@@ -1,0 +1,19 @@
+/**
+ * Every default of the configuration, in one place (the collector's `factory.go`). The
+ * schema (./schema.ts) applies them; `--help` and the README print them from here.
+ * Stage-owned options (episode close policy, credit game/estimator) default in their stages.
+ */
+export const DEFAULTS = {
+  source: {
+    kind: 'otlp-http',
+    http: { host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
+    kafka: { clientId: 'agent-credit' },
+  },
+  sinks: {
+    stdout: { enabled: true },
+    live: { enabled: true, host: '127.0.0.1', port: 8080, bufferEvents: 2_000, maxClients: 64 },
+    kafka: { enabled: true, delivery: 'at-least-once', partitions: 3, createTopics: true },
+  },
+  telemetry: { logLevel: 'info', metricsPort: null, metricsHost: '127.0.0.1' },
+  runtime: { creditQueueMax: 256, creditConcurrency: 4, tickIntervalMs: 200, creditTimeoutMs: 30_000 },
+} as const;

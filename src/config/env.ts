@@ -1,0 +1,93 @@
+/**
+ * Environment overrides: `AGENT_CREDIT_<SECTION>_<KEY>` sets `<section>.<key>` over the file.
+ *
+ * Words are separated by `_` and matched case-insensitively against the schema's keys, so both
+ * `AGENT_CREDIT_EPISODES_GRACEMS` and `AGENT_CREDIT_EPISODES_GRACE_MS` mean `episodes.graceMs`,
+ * and `AGENT_CREDIT_SOURCE_HTTP_PORT` means `source.http.port`. Inside a section whose schema
+ * does not list its keys, write camelCase word breaks with `_` (`GRACE_MS` → `graceMs`).
+ *
+ * Values: numbers and booleans as written (`2000`, `true`), `null`, lists comma-separated
+ * (`a:9092,b:9092`) or as YAML flow (`[a:9092, b:9092]`), objects as YAML flow (`{kind: http}`).
+ */
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { kindOf, schemaAt, shapeOf, unwrap } from './schema-walk.js';
+
+export const ENV_PREFIX = 'AGENT_CREDIT_';
+
+export interface EnvOverride {
+  variable: string;
+  path: string[];
+  value: unknown;
+}
+
+const camel = (words: readonly string[]) => words.map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())).join('');
+
+/** Key path for the words after the prefix, or undefined when no setting has that name. */
+export function resolveEnvPath(root: z.core.$ZodType, words: readonly string[]): string[] | undefined {
+  const walk = (schema: z.core.$ZodType, rest: readonly string[]): string[] | undefined => {
+    if (rest.length === 0) return [];
+    const kind = kindOf(schema);
+    if (kind === 'record') return [camel(rest)];
+    const shape = shapeOf(schema);
+    if (!shape) return undefined;
+    for (let j = rest.length; j >= 1; j--) {
+      const cand = rest.slice(0, j).join('').toLowerCase();
+      const key = Object.keys(shape).find((k) => k.toLowerCase() === cand);
+      if (key === undefined) continue;
+      const tail = walk(shape[key]!, rest.slice(j));
+      if (tail) return [key, ...tail];
+    }
+    return undefined;
+  };
+  return walk(root, words);
+}
+
+/** Converts the text of a variable to the value the target setting expects (zod validates it after). */
+export function envValue(target: z.core.$ZodType | undefined, text: string): unknown {
+  const t = text.trim();
+  if (t === 'null') return null;
+  const kind = target ? kindOf(target) : 'unknown';
+  switch (kind) {
+    case 'number':
+      return t !== '' && Number.isFinite(Number(t)) ? Number(t) : text;
+    case 'boolean':
+      return /^(true|1|yes|on)$/i.test(t) ? true : /^(false|0|no|off)$/i.test(t) ? false : text;
+    case 'array':
+      if (t.startsWith('[')) return yamlOr(text);
+      return t === '' ? [] : t.split(',').map((s) => envValue(target ? schemaAt(unwrap(target), [0]) : undefined, s));
+    case 'string':
+    case 'enum':
+      return text;
+    default:
+      return yamlOr(text);
+  }
+}
+
+function yamlOr(text: string): unknown {
+  try {
+    return parseYaml(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** All `AGENT_CREDIT_*` overrides in `env`; throws a ConfigError naming each variable it cannot place. */
+export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): EnvOverride[] {
+  const out: EnvOverride[] = [];
+  const problems: string[] = [];
+  for (const [variable, text] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const words = variable.slice(ENV_PREFIX.length).split('_').filter((w) => w !== '');
+    const path = resolveEnvPath(root, words);
+    if (!path) {
+      const sections = Object.keys(shapeOf(root) ?? {}).join(', ');
+      problems.push(`${variable}: no setting has this name — use AGENT_CREDIT_<SECTION>_<KEY> with a section of ${sections} (e.g. AGENT_CREDIT_SOURCE_HTTP_PORT=4318)`);
+      continue;
+    }
+    out.push({ variable, path, value: envValue(schemaAt(root, path), text) });
+  }
+  if (problems.length) throw new ConfigError(problems, 'environment');
+  return out;
+}

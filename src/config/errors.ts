@@ -1,0 +1,111 @@
+/**
+ * Configuration errors that say where and what: `<key path>: expected …, got … — <how to fix>`.
+ * Every message names the key (dotted path), the bad value and what is accepted; values that
+ * came from the environment also name the variable.
+ */
+import type { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** One line per problem, each starting with the key path. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], origin?: string) {
+    super(`invalid configuration${origin ? ` (${origin})` : ''}:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Where a value came from, per dotted key path, so messages can name the env var. */
+export type ValueOrigins = ReadonlyMap<string, string>;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}`;
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** A fix-it hint from the key's name (units are part of the key names: `…Ms`, `…Bytes`, `port`). */
+export function hintFor(path: readonly PropertyKey[]): string | undefined {
+  const key = String(path[path.length - 1] ?? '');
+  if (/Ms$/.test(key)) return 'set it in milliseconds, e.g. 2000';
+  if (/Bytes$/.test(key)) return 'set it in bytes, e.g. 16777216 for 16 MiB';
+  if (/port$/i.test(key)) return 'a TCP port 0–65535 (0 = any free port)';
+  if (key === 'brokers') return 'a list of host:port, e.g. [localhost:9092]';
+  return undefined;
+}
+
+const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+
+/** One message per zod issue. `input` is the merged raw config the issues refer to. */
+export interface DescribeContext {
+  origins?: ValueOrigins;
+  /** Keys accepted at a path (from the schema), for unknown-key messages. */
+  acceptedKeys?: (path: readonly PropertyKey[]) => readonly string[];
+}
+
+export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: DescribeContext = {}): string {
+  const origins = ctx.origins;
+  const path = issue.path;
+  const where = formatPath(path);
+  const value = valueAt(input, path);
+  const from = origins?.get(path.map(String).join('.'));
+  const fromText = from ? ` (from ${from})` : '';
+  const hint = hintFor(path);
+  let text: string;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = issue.expected === 'int' ? 'integer' : issue.expected;
+      text = `expected ${article(expected)}, got ${show(value)}`;
+      break;
+    }
+    case 'too_small': {
+      const unit = issue.origin === 'array' ? ' items' : issue.origin === 'string' ? ' characters' : '';
+      const cmp = issue.inclusive === false ? '>' : '≥';
+      const what = issue.origin === 'array' ? 'a list of' : issue.origin === 'string' ? 'a string of' : 'a number';
+      text = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint'
+        ? `expected a number ${cmp} ${String(issue.minimum)}, got ${show(value)}`
+        : `expected ${what} ${cmp} ${String(issue.minimum)}${unit}, got ${show(value)}`;
+      break;
+    }
+    case 'too_big': {
+      const cmp = issue.inclusive === false ? '<' : '≤';
+      text = `expected ${issue.origin === 'number' ? 'a number' : issue.origin} ${cmp} ${String(issue.maximum)}, got ${show(value)}`;
+      break;
+    }
+    case 'invalid_value':
+      text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${show(value)}`;
+      break;
+    case 'unrecognized_keys':
+      return issue.keys
+        .map((k) => {
+          const keys = ctx.acceptedKeys?.(path) ?? [];
+          const keyFrom = origins?.get([...path, k].map(String).join('.'));
+          const accepted = keys.length ? keys.join(', ') : 'see deploy/agent-credit.yaml';
+          return `${formatPath([...path, k])}: unknown key${keyFrom ? ` (from ${keyFrom})` : ''} — accepted keys here: ${accepted}`;
+        })
+        .join('\n  ');
+    default:
+      text = `${issue.message}${value !== undefined ? `, got ${show(value)}` : ''}`;
+  }
+  return `${where}: ${text}${fromText}${hint ? ` — ${hint}` : ''}`;
+}
+

@@ -1,0 +1,107 @@
+/**
+ * Loads the configuration: YAML file (optional) → `AGENT_CREDIT_*` environment overrides →
+ * explicit overrides (CLI flags) → validation. Throws `ConfigError` whose lines each name the
+ * key path, the bad value, what is accepted and (for env values) the variable.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { AppConfigSchema, type AppConfig } from './schema.js';
+import { ConfigError, describeIssue, formatPath } from './errors.js';
+import { envOverrides } from './env.js';
+import { acceptedKeysAt, unknownKeys } from './schema-walk.js';
+
+export interface LoadConfigOptions {
+  /** Path of a YAML file; omitted = defaults + env. */
+  file?: string;
+  /** YAML text instead of a file (tests, ConfigMaps); `origin` names it in errors. */
+  text?: string;
+  origin?: string;
+  /** Default: process.env. Pass `{}` to ignore the environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Highest precedence, by dotted path, e.g. `{ 'source.http.port': 0 }` (CLI flags). */
+  overrides?: Readonly<Record<string, unknown>>;
+}
+
+export interface LoadedConfig {
+  config: AppConfig;
+  /** Where each overridden value came from (`AGENT_CREDIT_…` or `--flag`), by dotted path. */
+  origins: Map<string, string>;
+}
+
+/** Parses YAML text into a plain object; YAML syntax errors become ConfigErrors with line and column. */
+export function parseConfigText(text: string, origin: string): Record<string, unknown> {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error — ${e.message.split('\n')[0]} (fix the YAML; indent with spaces, quote values containing ": ")`;
+      }),
+      origin,
+    );
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([`(root): expected a mapping of sections (source, episodes, credit, sinks, telemetry, runtime), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`], origin);
+  }
+  return value as Record<string, unknown>;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let o = target;
+  for (const k of path.slice(0, -1)) {
+    const next = o[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]!] = value;
+}
+
+/** Validates a raw (merged) config object; throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string> = new Map(), origin?: string): AppConfig {
+  const acceptedKeys = (p: readonly PropertyKey[]) => acceptedKeysAt(AppConfigSchema, p);
+  const problems: string[] = [];
+  for (const path of unknownKeys(AppConfigSchema, raw)) {
+    const parent = path.slice(0, -1);
+    const from = origins.get(path.map(String).join('.'));
+    problems.push(`${formatPath(path)}: unknown key${from ? ` (from ${from})` : ''} — accepted keys here: ${acceptedKeys(parent).join(', ')}`);
+  }
+  const parsed = AppConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      // Unknown keys are already reported above (with stage schemas included).
+      if (issue.code === 'unrecognized_keys') continue;
+      problems.push(describeIssue(issue, raw, { origins, acceptedKeys }));
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.length ? problems : ['(root): invalid configuration'], origin);
+  return parsed.data;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  let raw: Record<string, unknown> = {};
+  const origin = options.file ?? options.origin;
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`--config ${options.file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}) — give the path of a YAML file such as deploy/agent-credit.yaml`]);
+    }
+    raw = parseConfigText(text, options.file);
+  } else if (options.text !== undefined) {
+    raw = parseConfigText(options.text, options.origin ?? 'config');
+  }
+  const origins = new Map<string, string>();
+  for (const o of envOverrides(AppConfigSchema, options.env ?? process.env)) {
+    setPath(raw, o.path, o.value);
+    origins.set(o.path.join('.'), o.variable);
+  }
+  for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    setPath(raw, dotted.split('.'), value);
+    origins.set(dotted, `command-line flag for ${dotted}`);
+  }
+  return { config: validateConfig(raw, origins, origin), origins };
+}

@@ -1,0 +1,84 @@
+/**
+ * Reads the structure of a zod schema (object shapes through defaults/optionals/nullables), so
+ * env overrides can resolve `AGENT_CREDIT_EPISODES_GRACEMS` to `episodes.graceMs` and unknown-key
+ * errors can list the accepted keys — including inside stage schemas that strip unknown keys.
+ */
+import type { z } from 'zod';
+
+type AnySchema = z.core.$ZodType;
+
+interface Def {
+  type: string;
+  shape?: Record<string, AnySchema>;
+  innerType?: AnySchema;
+  in?: AnySchema;
+  element?: AnySchema;
+  valueType?: AnySchema;
+}
+
+const defOf = (s: AnySchema) => (s as unknown as { _zod: { def: Def } })._zod.def;
+
+/** Strips wrappers (default, optional, nullable, pipe, readonly) to the core schema. */
+export function unwrap(schema: AnySchema): AnySchema {
+  let s = schema;
+  for (let i = 0; i < 20; i++) {
+    const d = defOf(s);
+    if (d.innerType && ['default', 'optional', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type)) s = d.innerType;
+    else if (d.type === 'pipe' && d.in) s = d.in;
+    else break;
+  }
+  return s;
+}
+
+/** The object shape of a schema, or undefined when it is not an object (records accept any key). */
+export function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
+  const d = defOf(unwrap(schema));
+  return d.type === 'object' ? d.shape : undefined;
+}
+
+export function kindOf(schema: AnySchema): string {
+  return defOf(unwrap(schema)).type;
+}
+
+/** The schema at a key path, or undefined when the path leaves the known structure. */
+export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySchema | undefined {
+  let s: AnySchema | undefined = root;
+  for (const k of path) {
+    if (!s) return undefined;
+    const d = defOf(unwrap(s));
+    if (d.type === 'object') s = d.shape?.[String(k)];
+    else if (d.type === 'array') s = d.element;
+    else if (d.type === 'record') s = d.valueType;
+    else return undefined;
+  }
+  return s;
+}
+
+/** Keys accepted at a path (empty when the schema there is not an object). */
+export function acceptedKeysAt(root: AnySchema, path: readonly PropertyKey[]): string[] {
+  const s = schemaAt(root, path);
+  const shape = s ? shapeOf(s) : undefined;
+  return shape ? Object.keys(shape) : [];
+}
+
+/**
+ * Unknown keys anywhere in `input`, as key paths. Needed because stage schemas (z.object)
+ * silently strip unknown keys, and a misspelt option must not be silently ignored.
+ */
+export function unknownKeys(root: AnySchema, input: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (input === null || typeof input !== 'object') return [];
+  const s = schemaAt(root, path);
+  if (!s) return [];
+  const core = unwrap(s);
+  const d = defOf(core);
+  const out: PropertyKey[][] = [];
+  if (d.type === 'object' && d.shape && !Array.isArray(input)) {
+    for (const k of Object.keys(input)) {
+      if (!(k in d.shape)) out.push([...path, k]);
+      else out.push(...unknownKeys(root, (input as Record<string, unknown>)[k], [...path, k]));
+    }
+  } else if (d.type === 'array' && Array.isArray(input)) {
+    input.forEach((v, i) => out.push(...unknownKeys(root, v, [...path, i])));
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+/**
+ * The agent-credit configuration: one YAML file + `AGENT_CREDIT_*` environment overrides,
+ * validated by this schema (see ./defaults.ts for every default, ./env.ts for the override
+ * names, deploy/agent-credit.yaml for a documented example).
+ *
+ * Sections own their own objects: source, episodes, credit, sinks, telemetry. Stage options
+ * (episodes, credit, kafka source/sink topics) come from the stages' own schemas.
+ */
+import { z } from 'zod';
+import { KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
+import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
+import { DEFAULTS } from './defaults.js';
+import { CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
+
+const Port = z.number().int().min(0).max(65_535);
+const Host = z.string().min(1);
+
+export const SourceKindSchema = z.enum(['otlp-http', 'kafka', 'file']);
+export type SourceKind = z.infer<typeof SourceKindSchema>;
+
+/** Embedded OTLP/HTTP receiver (`POST /v1/traces`, `POST /v1/logs`). */
+export const HttpSourceSchema = z.strictObject({
+  host: Host.default(DEFAULTS.source.http.host).describe('interface to listen on; 0.0.0.0 to accept remote exporters'),
+  port: Port.default(DEFAULTS.source.http.port).describe('OTLP/HTTP port (4318 is the OTLP default); 0 = any free port'),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(DEFAULTS.source.http.maxBodyBytes)
+    .describe('largest request body accepted, after gzip decompression (bytes); larger → 413'),
+});
+
+/** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
+export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
+  clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
+  /** Topic of standalone evaluation records (JSON), joined by trace/conversation id; null = none. */
+  evaluationsTopic: z.string().min(1).nullable().default(null),
+});
+
+/** Replay source: OTLP files or directories (collector kafka record dumps included). */
+export const FileSourceSchema = z.strictObject({
+  paths: z.array(z.string().min(1)).default([]),
+});
+
+export const SourceSchema = z
+  .strictObject({
+    kind: SourceKindSchema.default(DEFAULTS.source.kind),
+    http: HttpSourceSchema.default(() => HttpSourceSchema.parse({})),
+    kafka: KafkaSourceSectionSchema.optional(),
+    file: FileSourceSchema.default(() => FileSourceSchema.parse({})),
+  })
+  .superRefine((s, ctx) => {
+    if (s.kind === 'kafka' && !s.kafka) {
+      ctx.addIssue({ code: 'custom', path: ['kafka'], message: 'source.kind is kafka: set source.kafka.brokers (e.g. [localhost:9092])' });
+    }
+  });
+
+export const StdoutSinkSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.sinks.stdout.enabled).describe('one CreditEvent per line on stdout'),
+  /** Only these event types; empty = all. */
+  eventTypes: z.array(z.enum(['episode_credit', 'message_reward', 'preference_pair'])).default([]),
+});
+
+export const LiveSinkSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.sinks.live.enabled),
+  host: Host.default(DEFAULTS.sinks.live.host),
+  port: Port.default(DEFAULTS.sinks.live.port).describe('live page, /events (SSE), /metrics, /healthz, /readyz'),
+  /** Recent events kept for new page visitors (ring buffer). */
+  bufferEvents: z.number().int().min(1).max(100_000).default(DEFAULTS.sinks.live.bufferEvents),
+  /** Concurrent SSE clients; more are refused with 503. */
+  maxClients: z.number().int().min(1).max(10_000).default(DEFAULTS.sinks.live.maxClients),
+});
+
+export const KafkaSinkSectionSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.sinks.kafka.enabled).describe('publish events to Kafka (kafka source only)'),
+  topics: KafkaSinkTopicsSchema.default(() => KafkaSinkTopicsSchema.parse({})),
+  delivery: z.enum(['exactly-once', 'at-least-once']).default(DEFAULTS.sinks.kafka.delivery),
+  partitions: z.number().int().min(1).default(DEFAULTS.sinks.kafka.partitions),
+  createTopics: z.boolean().default(DEFAULTS.sinks.kafka.createTopics),
+});
+
+export const SinksSchema = z.strictObject({
+  stdout: StdoutSinkSchema.default(() => StdoutSinkSchema.parse({})),
+  live: LiveSinkSchema.default(() => LiveSinkSchema.parse({})),
+  kafka: KafkaSinkSectionSchema.default(() => KafkaSinkSectionSchema.parse({})),
+});
+
+export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const TelemetrySchema = z.strictObject({
+  logLevel: LogLevelSchema.default(DEFAULTS.telemetry.logLevel).describe('pino level; logs go to stderr'),
+  /** Port of a separate /metrics + /healthz + /readyz server; null = served by the live page server. */
+  metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
+  metricsHost: Host.default(DEFAULTS.telemetry.metricsHost),
+});
+
+export const RuntimeSchema = z.strictObject({
+  /** Closed episodes waiting for credit before the receiver answers 503 (retryable). */
+  creditQueueMax: z.number().int().min(1).default(DEFAULTS.runtime.creditQueueMax),
+  creditConcurrency: z.number().int().min(1).max(64).default(DEFAULTS.runtime.creditConcurrency),
+  /** Ms between assembler ticks (close-policy timers). */
+  tickIntervalMs: z.number().int().min(10).default(DEFAULTS.runtime.tickIntervalMs),
+  /** Ms one episode's credit may take before it is reported as failed. */
+  creditTimeoutMs: z.number().int().min(1).default(DEFAULTS.runtime.creditTimeoutMs),
+});
+
+export const AppConfigSchema = z.strictObject({
+  source: SourceSchema.default(() => SourceSchema.parse({})),
+  episodes: EpisodesOptionsSchema.default(() => ({})),
+  credit: CreditOptionsSchema.default(() => ({})),
+  sinks: SinksSchema.default(() => SinksSchema.parse({})),
+  telemetry: TelemetrySchema.default(() => TelemetrySchema.parse({})),
+  runtime: RuntimeSchema.default(() => RuntimeSchema.parse({})),
+});
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+export type AppConfigInput = z.input<typeof AppConfigSchema>;
