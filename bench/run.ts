@@ -34,6 +34,9 @@ export const SECTIONS = {
 } as const;
 export type SectionName = keyof typeof SECTIONS;
 
+/** Section numbers are fixed (the task's numbering), whatever `--only` selects. */
+const sectionNumber = (name: string) => Object.keys(SECTIONS).indexOf(name) + 1;
+
 export const DEFAULT_SEED = 20261125;
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -110,10 +113,10 @@ export async function runBench(opts: BenchOptions, log: (m: string) => void = (m
     '',
     '| section | status | seconds |',
     '|---|---|---|',
-    ...Object.values(sections).map((s, i) => `| ${i + 1}. ${s.title} | ${s.status} | ${s.seconds.toFixed(1)} |`),
+    ...Object.entries(sections).map(([k, s]) => `| ${sectionNumber(k)}. ${s.title} | ${s.status} | ${s.seconds.toFixed(1)} |`),
     '',
   ];
-  const body = Object.values(sections).map((s, i) => `## ${i + 1}. ${s.title}\n\n${s.markdown}\n`);
+  const body = Object.entries(sections).map(([k, s]) => `## ${sectionNumber(k)}. ${s.title}\n\n${s.markdown}\n`);
   const file = join(out, 'RESULTS.md');
   writeFileSync(file, `${header.join('\n')}\n${body.join('\n')}`);
   log(`wrote ${file} (${total.toFixed(0)} s)`);

@@ -194,15 +194,22 @@ export function compareBest(games: readonly BenchGame[], cells: Map<string, Cell
       const ours = best(cell.filter((c) => c.side === 'ours'));
       const shapiq = best(cell.filter((c) => c.side === 'shapiq'));
       let ratio = Number.NaN;
-      if (ours && shapiq) ratio = shapiq.meanMse === 0 ? (ours.meanMse === 0 ? 1 : Number.POSITIVE_INFINITY) : ours.meanMse / shapiq.meanMse;
+      const floor = EXACT_FLOOR * Math.max(g.scale, Number.MIN_VALUE);
+      if (ours && shapiq) ratio = Math.max(ours.meanMse, floor) / Math.max(shapiq.meanMse, floor);
       out.push({ game: g.spec.id, family: g.spec.family, n: g.spec.n, budget, ours, shapiq, ratio });
     }
   }
   return out;
 }
 
-/** Geometric mean of ratios with zero MSE on both sides counted as 1 and a zero-MSE ours as a tiny ratio. */
+/**
+ * Relative MSE below this is numerically exact (float rounding); MSEs are floored at
+ * EXACT_FLOOR · mean(φ²) before ratios are taken, so an exact fit on one side gives a large but
+ * finite ratio instead of 1e30.
+ */
+export const EXACT_FLOOR = 1e-12;
+
+/** Geometric mean of the finite ratios of a list. */
 export function ratioGeomean(list: readonly BestComparison[]): number {
-  const rs = list.map((c) => c.ratio).filter((r) => Number.isFinite(r)).map((r) => Math.max(r, 1e-12));
-  return geomean(rs);
+  return geomean(list.map((c) => c.ratio).filter((r) => Number.isFinite(r) && r > 0));
 }

@@ -5,6 +5,7 @@
  * written. Which classes are looked for, and with which options, is listed in CANDIDATES.
  */
 import type { EstimateOptions, Game, ShapleyEstimate } from '../../src/credit/types.js';
+import { loadOptional } from '../lib/optional.js';
 
 export interface OurEstimator {
   name: string;
@@ -35,22 +36,23 @@ export const CANDIDATES: readonly Candidate[] = [
 
 type EstimatorLike = { estimate(game: Game, options: EstimateOptions): Promise<ShapleyEstimate> | ShapleyEstimate };
 
+/** Where each export is looked for: the package entry first, then the estimator's own file. */
+const MODULES = ['../src/credit/index.js', '../src/credit/shapley/permutation.js', '../src/credit/shapley/kernel.js'];
+
 export async function loadOurEstimators(): Promise<LoadedEstimators> {
-  let mod: Record<string, unknown>;
-  try {
-    // a computed specifier: src/credit may not exist yet, and that must be a result, not a compile error
-    const specifier = '../../src/credit/index.js';
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    const reason = `src/credit/index.ts could not be loaded: ${(err as Error).message.split('\n')[0]}`;
-    return { estimators: [], missing: CANDIDATES.map((c) => ({ name: c.name, reason })) };
+  const exportsFound: Record<string, unknown> = {};
+  const failures: string[] = [];
+  for (const m of MODULES) {
+    const r = await loadOptional<Record<string, unknown>>(m);
+    if ('mod' in r) for (const [k, v] of Object.entries(r.mod)) exportsFound[k] ??= v;
+    else failures.push(r.missing);
   }
   const estimators: OurEstimator[] = [];
   const missing: LoadedEstimators['missing'] = [];
   for (const c of CANDIDATES) {
-    const ctor = mod[c.exportName];
+    const ctor = exportsFound[c.exportName];
     if (typeof ctor !== 'function') {
-      missing.push({ name: c.name, reason: `src/credit does not export ${c.exportName}` });
+      missing.push({ name: c.name, reason: `no export ${c.exportName} in src/credit (${failures.join('; ') || 'modules loaded'})` });
       continue;
     }
     try {

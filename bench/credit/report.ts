@@ -1,7 +1,7 @@
 /** Renders section 1 (credit accuracy) as markdown tables and SVG plots (pure). */
 import { num, table } from '../lib/markdown.js';
 import type { Plot } from '../lib/section.js';
-import { geomean } from '../lib/stats.js';
+import { geomean, median } from '../lib/stats.js';
 import { linePlot, type Series } from '../lib/svg.js';
 import type { AccuracyRun, BenchGame, BestComparison, CellSummary } from './accuracy.js';
 import { ratioGeomean } from './accuracy.js';
@@ -29,11 +29,12 @@ export function headlineTable(comparisons: readonly BestComparison[]): string {
       num(geomean(list.map((c) => c.ours?.meanRelMse ?? Number.NaN).filter((x) => x > 0))),
       num(geomean(list.map((c) => c.shapiq?.meanRelMse ?? Number.NaN).filter((x) => x > 0))),
       fmtRatio(ratioGeomean(list)),
+      fmtRatio(median(finite.map((c) => c.ratio))),
       worst ? `${num(worst.ratio)} (${worst.family})` : 'n/a',
       `${met}/${list.length}`,
     ];
   });
-  return table(['n', 'budget', 'per player', 'our best rel. MSE (geomean)', 'shapiq best rel. MSE (geomean)', 'MSE ratio ours/shapiq (geomean)', 'worst game ratio', 'games with ratio ≤ 0.5'], rows);
+  return table(['n', 'budget', 'per player', 'our best rel. MSE (geomean)', 'shapiq best rel. MSE (geomean)', 'MSE ratio ours/shapiq (geomean)', 'median game ratio', 'worst game ratio', 'games with ratio ≤ 0.5'], rows);
 }
 
 /** Per family, n and budget: the two winners, their MSE, max error and the ratio. */

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { num, table } from '../lib/markdown.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
-import { buildGames, compareBest, ratioGeomean, repSeeds, runOurs, scoreShapiq, summarizeCells, type AccuracyConfig, type AccuracyRun, type BenchGame } from './accuracy.js';
+import { buildGames, compareBest, EXACT_FLOOR, ratioGeomean, repSeeds, runOurs, scoreShapiq, summarizeCells, type AccuracyConfig, type AccuracyRun, type BenchGame } from './accuracy.js';
 import { ensureShapiqVenv, runShapiq, type PythonEnv, type ShapiqOutput } from './baseline.js';
 import { loadOurEstimators, type OurEstimator } from './our-estimators.js';
 import { allEstimatorsTable, detailTable, failuresList, headlineTable, msePlots, overBudget, RATIO_GOAL } from './report.js';
@@ -11,7 +11,7 @@ import { provenanceGames } from './provenance-games.js';
 export function accuracyConfig(ctx: Pick<BenchContext, 'quick' | 'seed'>): AccuracyConfig {
   return ctx.quick
     ? { sizes: [10], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 2, budgetMultiples: [4, 10], seed: ctx.seed }
-    : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 2, reps: 5, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };
+    : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 2, reps: 4, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };
 }
 
 export async function creditAccuracySection(ctx: BenchContext, injected?: OurEstimator[]): Promise<SectionResult> {
@@ -83,7 +83,7 @@ export async function creditAccuracySection(ctx: BenchContext, injected?: OurEst
             .join('; ')}.`;
   const plots = msePlots(games, cells, config.budgetMultiples);
   const md = [
-    `Games (JSON specs in the raw output; format \`bench/games/spec.ts\`), each played by our estimators and by shapiq at the same budgets (multiples ${config.budgetMultiples.join(', ')} of n, below 2^n) with the same ${seeds.length} seeds (${seeds.join(', ')}). Error = mean over seeds of the MSE (and of the max absolute error) against exact values. "Best" is chosen per game and budget, separately on each side, after the fact — this favours the side with more estimators (shapiq). Relative MSE = MSE / mean(φ²), used only to average across games.`,
+    `Games (JSON specs in the raw output; format \`bench/games/spec.ts\`), each played by our estimators and by shapiq at the same budgets (multiples ${config.budgetMultiples.join(', ')} of n, below 2^n) with the same ${seeds.length} seeds (${seeds.join(', ')}). Error = mean over seeds of the MSE (and of the max absolute error) against exact values. "Best" is chosen per game and budget, separately on each side, after the fact — this favours the side with more estimators (shapiq). Relative MSE = MSE / mean(φ²), used only to average across games. MSEs are floored at ${EXACT_FLOOR} · mean(φ²) (numerically exact) before ratios are taken.`,
     shapiq ? `Baseline: shapiq ${shapiq.outputs[0]?.shapiq_version} on Python ${shapiq.outputs[0]?.python}, numpy ${shapiq.outputs[0]?.numpy}; approximators: ${[...new Set(theirs.map((r) => r.estimator))].join(', ')}. ShaplEIG (needs torch/gpytorch) and ProxySHAP/ProxySPEX with xgboost/lightgbm proxies (not installed) are not run; RegressionMSR runs with its sklearn \`tree\` proxy.` : '',
     notes.map((n) => `- ${n}`).join('\n'),
     `**Verdict.** ${verdict}`,

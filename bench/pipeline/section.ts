@@ -1,5 +1,100 @@
+/**
+ * Section 2: pipeline throughput. In-process decode (src/otlp) and assembly (src/episodes) per
+ * core against generic baselines; then the full Kafka pipeline (src/runtime) on the real broker
+ * against a bare kafkajs consumer draining the same topic in the same run.
+ */
+import type { Span } from '../../src/model/telemetry.js';
+import { decodeTraces } from '../../src/otlp/index.js';
+import { int, num, table } from '../lib/markdown.js';
+import { loadOptional } from '../lib/optional.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
+import { throughput, type Throughput } from '../lib/timing.js';
+import { fleetRecords } from './data.js';
+import { decodeBenchmark, naiveGrouping, type DecodeResult } from './inprocess.js';
+import { kafkaPipelineBenchmark, type KafkaBenchResult } from './kafka-bench.js';
+import { assemblePass, type EpisodesModule } from './assemble.js';
 
-export async function pipelineSection(_ctx: BenchContext): Promise<SectionResult> {
-  return { title: 'pipeline', status: 'not-run', markdown: 'Not implemented yet.', plots: [], data: {}, headline: {}, seconds: 0 };
+export const DECODE_ASSEMBLE_GOAL = 100_000; // spans/s per core (issue 4)
+export const KAFKA_RATIO_GOAL = 0.5;
+
+export async function pipelineSection(ctx: BenchContext): Promise<SectionResult> {
+  const t0 = performance.now();
+  const episodes = ctx.quick ? 40 : 1500;
+  const minMs = ctx.quick ? 50 : 1500;
+  const notes: string[] = [];
+  const headline: Record<string, number> = {};
+  ctx.log(`pipeline: generating a ${episodes}-episode fleet (both encodings)`);
+  const proto = await fleetRecords(episodes, ctx.seed, 'otlp_proto');
+  const json = await fleetRecords(episodes, ctx.seed, 'otlp_json');
+
+  // decode
+  const decode: DecodeResult[] = [
+    decodeBenchmark(proto.spanRecords.map((r) => r.value), 'otlp_proto', minMs),
+    decodeBenchmark(json.spanRecords.map((r) => r.value), 'otlp_json', minMs),
+  ];
+  for (const d of decode) headline[`decode_${d.encoding}_spans_per_s`] = d.ours.perSecond;
+
+  // assemble (+ decode)
+  const batches: Span[][] = proto.spanRecords.map((r) => decodeTraces(r.value, 'otlp_proto'));
+  const naive = throughput(() => naiveGrouping(batches), minMs);
+  const episodesMod = await loadOptional<EpisodesModule>('../src/episodes/index.js');
+  let assemble: Throughput | undefined;
+  let decodeAssemble: Throughput | undefined;
+  if ('mod' in episodesMod) {
+    try {
+      assemble = throughput(() => assemblePass(episodesMod.mod, batches), minMs);
+      decodeAssemble = throughput(() => assemblePass(episodesMod.mod, proto.spanRecords.map((r) => decodeTraces(r.value, 'otlp_proto'))), minMs);
+      headline.assemble_spans_per_s = assemble.perSecond;
+      headline.decode_assemble_spans_per_s = decodeAssemble.perSecond;
+    } catch (err) {
+      notes.push(`Assembly benchmark failed: ${(err as Error).message}`);
+    }
+  } else {
+    notes.push(`Assembly not measured: ${episodesMod.missing}.`);
+  }
+
+  // Kafka
+  let kafka: KafkaBenchResult | undefined;
+  if (ctx.kafka) {
+    try {
+      kafka = await kafkaPipelineBenchmark(ctx, ctx.quick ? proto : await fleetRecords(ctx.quick ? 40 : 6000, ctx.seed + 1, 'otlp_proto'));
+      if (kafka.rawSpansPerSecond) headline.kafka_raw_spans_per_s = kafka.rawSpansPerSecond;
+      if (kafka.pipelineSpansPerSecond) headline.kafka_pipeline_spans_per_s = kafka.pipelineSpansPerSecond;
+      notes.push(...kafka.notes);
+    } catch (err) {
+      notes.push(`Kafka benchmark failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+  } else {
+    notes.push('Kafka part not run (`--no-kafka`, or `--quick` without KAFKA_BROKERS).');
+  }
+
+  const decodeRows = decode.flatMap((d) => [
+    [d.encoding, 'ours: src/otlp decodeTraces → model Span', int(d.ours.perSecond), '—', int(d.bytes / d.spans)],
+    ...d.baselines.map((b) => [d.encoding, `baseline: ${b.name}`, int(b.result.perSecond), num(d.ours.perSecond / b.result.perSecond), '']),
+  ]);
+  const asmRows = [
+    ['baseline: Map<traceId, Span[]> grouping only (lower bound)', int(naive.perSecond), ''],
+    ['ours: EpisodeAssembler.addSpans + flush', assemble ? int(assemble.perSecond) : 'not run', assemble ? num(assemble.perSecond / naive.perSecond) : ''],
+    ['ours: decode (proto) + assemble', decodeAssemble ? int(decodeAssemble.perSecond) : 'not run', decodeAssemble ? `${decodeAssemble.perSecond >= DECODE_ASSEMBLE_GOAL ? '✓' : '✗'} goal ≥ ${int(DECODE_ASSEMBLE_GOAL)}/s` : ''],
+  ];
+  const md = [
+    `Input: a ${episodes}-episode fleet from the scenario generator (all kinds, all three conventions; ${int(proto.spans)} spans, ${int(proto.spans / episodes)} per episode), one record per trace as the collector writes it. One thread (= one core); median of 3 rounds of ≥ ${minMs} ms after a warm-up pass.`,
+    notes.map((n) => `- ${n}`).join('\n'),
+    '### Decode',
+    table(['encoding', 'decoder', 'spans/s', 'ours ÷ this', 'bytes/span'], decodeRows.map((r) => r.map(String))),
+    '### Assemble (issue 4 goal: ≥ 100k spans/s per core through decode + assemble)',
+    table(['what', 'spans/s', 'ratio / verdict'], asmRows),
+    '### Kafka (real broker)',
+    kafka ? kafka.markdown : 'Not run (see notes).',
+  ];
+  const anyKafka = kafka?.pipelineSpansPerSecond !== undefined;
+  return {
+    title: 'Pipeline throughput',
+    status: assemble && anyKafka ? 'ran' : 'partial',
+    markdown: md.join('\n\n'),
+    plots: [],
+    data: { episodes, spans: proto.spans, decode, naive, assemble, decodeAssemble, kafka: kafka?.data },
+    headline,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
