@@ -185,3 +185,18 @@ describe('http judge game against the reference judge', () => {
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);
   });
 });
+
+describe('http judge with messages as players', () => {
+  it('keeps exactly the coalition messages and caches per message mask', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const client = new HttpJudgeClient({ url: j.url, players: 'messages', batch: 'never', ...fast });
+    const game = client.game(ep);
+    expect(game.players).toHaveLength(8);
+    // Only the planner's message and the two coder functions: 3 of 5 required items.
+    const c = Uint8Array.from([1, 0, 1, 1, 0, 0, 0, 0]);
+    expect(await game.value(c)).toBeCloseTo(3 / 5);
+    expect(await game.value(c)).toBeCloseTo(3 / 5);
+    expect(j.stats.scored).toBe(1);
+  });
+});

@@ -48,3 +48,24 @@ describe('module game', () => {
     await expect(game.value(Uint8Array.from([1, 0]))).rejects.toThrow(/2 entries, the game has 3 players/);
   });
 });
+
+describe('examples/module-game/value.mjs on a generated run', () => {
+  it('credits the checklist authors through the conventions stage', async () => {
+    const { generateScenario } = await import('../../src/scenarios/index.js');
+    const { decodeTraces } = await import('../../src/otlp/index.js');
+    const { stepsFromSpans } = await import('../../src/conventions/index.js');
+    const run = await generateScenario({ kind: 'success', convention: 'openinference', seed: 3 });
+    const { steps, agents } = stepsFromSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    const players = agents.map((a) => a.agentId);
+    const make = await loadModuleGame(fileURLToPath(new URL('../../examples/module-game/value.mjs', import.meta.url)));
+    const game = make({ episodeId: run.traceId, players, steps, agents });
+    const values = await Promise.all(allCoalitions(players.length).map((c) => game.value(c)));
+    expect(values.at(-1)).toBe(1);
+    const phi = exactShapley(players.length, (m) => values[m]!);
+    const by = Object.fromEntries(agents.map((a, i) => [a.agentName, phi[i]!]));
+    // planner writes `Plan:`, coder's run_tests yields `tests passed`, reviewer says LGTM (and also runs tests).
+    expect(by.planner).toBeCloseTo(1 / 3, 12);
+    expect(by.coder! + by.reviewer!).toBeCloseTo(2 / 3, 12);
+    expect(by.reviewer!).toBeGreaterThan(by.coder!);
+  });
+});
