@@ -1,0 +1,140 @@
+/**
+ * agent-credit's own metrics, with the OpenTelemetry metrics SDK. The Prometheus exporter runs
+ * in no-server mode: its reader collects on demand and `metricsText()` renders the Prometheus
+ * text exposition format, served as `/metrics` by the live page (or health) server.
+ *
+ * Counters are pushed by the stages that see the events (receiver, runtime, sinks); values that
+ * live in other components' state (open episodes, late/duplicate spans, judge calls, Kafka lag)
+ * are read at collection time from registered `StatsProvider`s, so nothing polls.
+ */
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+
+/** Point-in-time values read from a component when metrics are collected. All optional. */
+export interface ObservedStats {
+  /** Episodes currently open in the assembler. */
+  episodesOpen?: number;
+  /** Cumulative spans that arrived after their episode closed. */
+  lateSpans?: number;
+  /** Cumulative spans seen twice (same span id in an open episode). */
+  duplicateSpans?: number;
+  /** Cumulative value-function (judge) calls that missed the cache. */
+  valueFunctionCalls?: number;
+  /** Cumulative value-function cache hits. */
+  valueFunctionCacheHits?: number;
+  /** Kafka consumer lag in records, summed over assigned partitions. */
+  consumerLag?: number;
+  /** Closed episodes waiting for credit work. */
+  creditQueueDepth?: number;
+}
+export type StatsProvider = () => ObservedStats;
+
+export interface SelfTelemetryOptions {
+  serviceName?: string;
+  serviceVersion?: string;
+  /** Metric name prefix; default `agent_credit`. */
+  prefix?: string;
+}
+
+export class SelfTelemetry {
+  readonly meter: Meter;
+  readonly spansReceived: Counter;
+  readonly logRecordsReceived: Counter;
+  readonly evaluationsReceived: Counter;
+  readonly decodeErrors: Counter;
+  readonly requestsRejected: Counter;
+  readonly episodesClosed: Counter;
+  readonly episodesCredited: Counter;
+  readonly creditFailures: Counter;
+  readonly eventsPublished: Counter;
+  /** Seconds from episode close to events ready. */
+  readonly creditLatency: Histogram;
+  private readonly provider: MeterProvider;
+  private readonly reader: PrometheusExporter;
+  private readonly serializer: PrometheusSerializer;
+  private readonly providers = new Set<StatsProvider>();
+
+  constructor(options: SelfTelemetryOptions = {}) {
+    const prefix = options.prefix ?? 'agent_credit';
+    this.reader = new PrometheusExporter({ preventServerStart: true });
+    this.serializer = new PrometheusSerializer(undefined, false);
+    this.provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'agent-credit', 'service.version': options.serviceVersion ?? '0.1.0' }),
+      readers: [this.reader],
+    });
+    const m = (this.meter = this.provider.getMeter('agent-credit'));
+    const n = (s: string) => `${prefix}_${s}`;
+    this.spansReceived = m.createCounter(n('spans_received'), { description: 'Spans decoded from sources' });
+    this.logRecordsReceived = m.createCounter(n('log_records_received'), { description: 'Log records decoded from sources' });
+    this.evaluationsReceived = m.createCounter(n('evaluations_received'), { description: 'Evaluations read from log records' });
+    this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal' });
+    this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP/HTTP requests answered with an error status, by status code' });
+    this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });
+    this.episodesCredited = m.createCounter(n('episodes_credited'), { description: 'Episodes whose credit events were produced' });
+    this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
+    this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
+    this.creditLatency = m.createHistogram(n('credit_latency_seconds'), {
+      description: 'Time from episode close to its credit events',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] },
+    });
+    const gauge = (name: string, description: string, pick: (s: ObservedStats) => number | undefined) =>
+      m.createObservableGauge(n(name), { description }).addCallback((r) => {
+        const v = this.sum(pick);
+        if (v !== undefined) r.observe(v);
+      });
+    const counter = (name: string, description: string, pick: (s: ObservedStats) => number | undefined) =>
+      m.createObservableCounter(n(name), { description }).addCallback((r) => {
+        const v = this.sum(pick);
+        if (v !== undefined) r.observe(v);
+      });
+    gauge('episodes_open', 'Episodes open in the assembler', (s) => s.episodesOpen);
+    gauge('consumer_lag', 'Kafka consumer lag (records) over assigned partitions', (s) => s.consumerLag);
+    gauge('credit_queue_depth', 'Closed episodes waiting for credit', (s) => s.creditQueueDepth);
+    counter('late_spans', 'Spans that arrived after their episode closed', (s) => s.lateSpans);
+    counter('duplicate_spans', 'Spans received twice', (s) => s.duplicateSpans);
+    counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
+    counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
+  }
+
+  /** Registers a component whose state is read at collection time; returns an unregister function. */
+  observe(provider: StatsProvider): () => void {
+    this.providers.add(provider);
+    return () => this.providers.delete(provider);
+  }
+
+  private sum(pick: (s: ObservedStats) => number | undefined): number | undefined {
+    let total: number | undefined;
+    for (const p of this.providers) {
+      let v: number | undefined;
+      try {
+        v = pick(p());
+      } catch {
+        v = undefined; // a failing provider must not break /metrics
+      }
+      if (v !== undefined && Number.isFinite(v)) total = (total ?? 0) + v;
+    }
+    return total;
+  }
+
+  /** Collects now and returns everything as Prometheus text exposition format (0.0.4). */
+  async metricsText(): Promise<string> {
+    const { resourceMetrics } = await this.reader.collect();
+    return this.serializer.serialize(resourceMetrics as ResourceMetrics);
+  }
+
+  /** Makes the meter the global one too, for libraries instrumented with @opentelemetry/api. */
+  setGlobal(): void {
+    otelMetrics.setGlobalMeterProvider(this.provider);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.provider.shutdown();
+  }
+}
+
+/** Attribute helper: keeps metric attribute sets small and typed. */
+export const attrs = (a: Record<string, string | number | boolean>): Attributes => a;
