@@ -119,11 +119,13 @@ describe('http judge game against the reference judge', () => {
     expect(await game.value(all[1]!)).toBeTypeOf('number');
     expect(game.evaluationsUsed).toBe(3);
     expect(client.stats().budgetExhausted).toBe(1);
-    // valueMany that would exceed the budget is refused before any call is made.
+    // valueMany beyond the budget evaluates (and caches) the affordable coalitions, then rejects.
     const game2 = client.game({ ...ep, episodeId: 'ep-b' });
     j.register('ep-b', ep.rubric);
     await expect(game2.valueMany(all.slice(0, 5))).rejects.toBeInstanceOf(JudgeError);
-    expect(j.stats.scored).toBe(3);
+    expect(j.stats.scored).toBe(6);
+    expect(await game2.valueMany(all.slice(0, 3))).toHaveLength(3);
+    expect(j.stats.scored).toBe(6);
   });
 
   it('limits concurrent calls to the judge', async () => {
@@ -183,6 +185,21 @@ describe('http judge game against the reference judge', () => {
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);
+  });
+});
+
+describe('http judge micro-batching', () => {
+  it('groups value() calls made together into batch requests', async () => {
+    const ep = codingEpisode();
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const client = new HttpJudgeClient({ url: j.url, maxBatchSize: 8, ...fast });
+    const game = client.game(ep);
+    const all = allCoalitions(5);
+    const singles = await Promise.all(all.map((c) => game.value(c)));
+    expect(j.stats.batchRequests).toBe(4);
+    expect(j.stats.requests).toBe(4);
+    const fresh = new HttpJudgeClient({ url: j.url, batch: 'never', ...fast }).game(ep);
+    expect(await fresh.valueMany(all)).toEqual(singles);
   });
 });
 

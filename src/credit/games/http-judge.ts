@@ -425,27 +425,63 @@ class JudgeGame implements HttpJudgeGame {
     return this.used;
   }
 
-  async value(coalition: Uint8Array): Promise<number> {
-    const [v] = await this.valueMany([coalition]);
-    return v!;
+  /**
+   * v(coalition). Calls made in the same synchronous stretch (e.g. an estimator's loop, or a
+   * caching wrapper's concurrent calls) are grouped into one `valueMany`, so they share batch
+   * requests without the caller knowing about batching.
+   */
+  value(coalition: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ coalition, resolve, reject });
+      if (this.queued.length === 1) queueMicrotask(() => this.flushQueued());
+    });
   }
 
+  /**
+   * Values of several coalitions. Misses within the budget are evaluated (and cached) even when
+   * others exceed it; the result then rejects with a `budget` JudgeError.
+   */
   async valueMany(coalitions: readonly Uint8Array[]): Promise<number[]> {
+    // Wait for every evaluation (so affordable ones land in the cache), then report the first failure.
+    const settled = await Promise.allSettled(this.settle(coalitions));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<number>).value);
+  }
+
+  private queued: { coalition: Uint8Array; resolve: (v: number) => void; reject: (e: unknown) => void }[] = [];
+
+  private flushQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    let each: Promise<number>[];
+    try {
+      each = this.settle(batch.map((b) => b.coalition));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    each.forEach((p, i) => p.then(batch[i]!.resolve, batch[i]!.reject));
+  }
+
+  /** One promise per coalition: cache hit, shared in-flight call, new evaluation, or budget rejection. */
+  private settle(coalitions: readonly Uint8Array[]): Promise<number>[] {
     const o = this.client.options;
-    const results: (number | Promise<number>)[] = [];
+    const results: Promise<number>[] = [];
     const misses: { index: number; key: string; request: JudgeRequest }[] = [];
     const missKeys = new Set<string>();
     for (const [index, coalition] of coalitions.entries()) {
       const key = `${this.id}\u0000${o.removalProtocol}\u0000${o.players}\u0000${o.evaluationName}\u0000${maskKey(coalition, this.players.length)}`;
       const hit = this.client.cached(key) ?? this.client.pending(key);
       if (hit !== undefined) {
-        results[index] = hit;
+        results[index] = Promise.resolve(hit);
         continue;
       }
       if (!missKeys.has(key)) {
         if (this.budget !== undefined && this.used >= this.budget) {
           this.client.noteBudgetExhausted();
-          throw new JudgeError(`judge evaluation budget of ${this.budget} spent for episode ${this.id} (option "budget")`, 'budget', false);
+          results[index] = Promise.reject(new JudgeError(`judge evaluation budget of ${this.budget} spent for episode ${this.id} (option "budget")`, 'budget', false));
+          continue;
         }
         this.used++;
         missKeys.add(key);
@@ -454,7 +490,7 @@ class JudgeGame implements HttpJudgeGame {
     }
     const pending = this.client.evaluate(misses, this.signal);
     misses.forEach((m, i) => (results[m.index] = pending[i]!));
-    return Promise.all(results);
+    return results;
   }
 }
 
