@@ -1,0 +1,180 @@
+/**
+ * Embedded OTLP/HTTP receiver (node:http), following the OTLP/HTTP specification:
+ * - `POST /v1/traces`, `POST /v1/logs`; bodies `application/x-protobuf` or `application/json`,
+ *   optionally `Content-Encoding: gzip` (or deflate).
+ * - 200 with an Export*ServiceResponse in the request's encoding; `partial_success` carries the
+ *   rejected count and message when the handler rejected part of the request.
+ * - 400 + google.rpc.Status for undecodable bodies, 415 for unsupported content types or
+ *   encodings, 413 when the body (after decompression) exceeds `maxBodyBytes`, 404 for other
+ *   paths, 405 (with `Allow: POST`) for other methods, 503 + `Retry-After` when the handler is
+ *   saturated (retryable for exporters).
+ *
+ * The receiver decodes (src/otlp) and hands whole requests to the handler; it holds no queue.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LogRecord, Span } from '../../model/telemetry.js';
+import { decodeLogs, decodeTraces } from '../../otlp/index.js';
+import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
+import { BodyEncodingError, BodyTooLargeError, readBody } from './body.js';
+import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
+
+/** Thrown by a handler that cannot take more data now: the client gets 503 and retries. */
+export class ReceiverBusyError extends Error {
+  constructor(
+    message: string,
+    /** Seconds the client should wait (Retry-After). */
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What the receiver feeds. Return a PartialSuccess when some items were not accepted (the count
+ * and reason go back to the exporter); throw ReceiverBusyError for backpressure.
+ */
+export interface OtlpHandler {
+  onSpans(spans: Span[]): PartialSuccess | void | Promise<PartialSuccess | void>;
+  onLogs(logs: LogRecord[]): PartialSuccess | void | Promise<PartialSuccess | void>;
+}
+
+export interface OtlpHttpReceiverOptions {
+  host: string;
+  /** 0 = any free port (see `address()`). */
+  port: number;
+  /** Largest body accepted after decompression, bytes. */
+  maxBodyBytes: number;
+  telemetry?: SelfTelemetry;
+  /** Receives non-fatal problems (decode errors, handler failures). */
+  onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
+}
+
+const PATHS: Readonly<Record<string, OtlpSignal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
+
+function bodyEncodingOf(contentType: string | undefined): BodyEncoding | undefined {
+  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mime === 'application/x-protobuf' || mime === 'application/protobuf') return 'protobuf';
+  if (mime === 'application/json') return 'json';
+  return undefined;
+}
+
+export class OtlpHttpReceiver {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly options: OtlpHttpReceiverOptions,
+    private readonly handler: OtlpHandler,
+  ) {}
+
+  /** Listens; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
+  async start(): Promise<void> {
+    if (this.server) throw new Error('OtlpHttpReceiver already started');
+    const server = createServer((req, res) => void this.handle(req, res));
+    // Exporters keep connections open between batches; a closing receiver must not wait on them.
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Bound address (after start): the real port when configured with 0. */
+  address(): { host: string; port: number; url: string } {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) throw new Error('OtlpHttpReceiver not started');
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return { host: a.address, port: a.port, url: `http://${host}:${a.port}` };
+  }
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** Stops accepting, closes idle keep-alive connections, waits for in-flight requests. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const t = setTimeout(() => server.closeAllConnections(), 2_000);
+    t.unref();
+    await closed;
+    clearTimeout(t);
+  }
+
+  private send(res: ServerResponse, status: number, encoding: BodyEncoding, body: Uint8Array, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': String(body.byteLength), ...headers });
+    res.end(body);
+  }
+
+  private fail(res: ServerResponse, status: number, encoding: BodyEncoding, grpc: number, message: string, signal?: OtlpSignal, headers?: Record<string, string>): void {
+    this.options.telemetry?.requestsRejected.add(1, { status, signal: signal ?? 'none' });
+    this.options.onProblem?.({ signal, status, message });
+    this.send(res, status, encoding, statusBody(encoding, grpc, message), headers);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const signal = PATHS[path];
+    const requestEncoding = bodyEncodingOf(req.headers['content-type']);
+    // Errors before we know the client's encoding are answered in JSON (readable by people and curl).
+    const replyEncoding: BodyEncoding = requestEncoding ?? 'json';
+    if (!signal) {
+      req.resume();
+      return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs`);
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return this.fail(res, 405, replyEncoding, GrpcCode.UNIMPLEMENTED, `${req.method ?? '?'} not allowed on ${path}: use POST`, signal, { Allow: 'POST' });
+    }
+    if (!requestEncoding) {
+      req.resume();
+      return this.fail(res, 415, 'json', GrpcCode.INVALID_ARGUMENT, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`, signal);
+    }
+    const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (ce !== 'identity' && ce !== 'gzip' && ce !== 'deflate') {
+      req.resume();
+      return this.fail(res, 415, requestEncoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip or none`, signal);
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {
+      req.resume();
+      return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, new BodyTooLargeError(this.options.maxBodyBytes).message, signal, { Connection: 'close' });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, ce, this.options.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, err.message, signal, { Connection: 'close' });
+      const message = err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`;
+      this.options.telemetry?.decodeErrors.add(1, { signal });
+      return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, message, signal);
+    }
+    const otlpEncoding = requestEncoding === 'protobuf' ? 'otlp_proto' : 'otlp_json';
+    let decoded: Span[] | LogRecord[];
+    try {
+      decoded = signal === 'traces' ? decodeTraces(body, otlpEncoding) : decodeLogs(body, otlpEncoding);
+    } catch (err) {
+      this.options.telemetry?.decodeErrors.add(1, { signal });
+      return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${(err as Error).message}`, signal);
+    }
+    if (signal === 'traces') this.options.telemetry?.spansReceived.add(decoded.length, { source: 'otlp-http' });
+    else this.options.telemetry?.logRecordsReceived.add(decoded.length, { source: 'otlp-http' });
+    let partial: PartialSuccess | void;
+    try {
+      partial = signal === 'traces' ? await this.handler.onSpans(decoded as Span[]) : await this.handler.onLogs(decoded as LogRecord[]);
+    } catch (err) {
+      if (err instanceof ReceiverBusyError) {
+        return this.fail(res, 503, requestEncoding, GrpcCode.UNAVAILABLE, err.message, signal, { 'Retry-After': String(err.retryAfterSeconds) });
+      }
+      return this.fail(res, 500, requestEncoding, GrpcCode.INTERNAL, `processing failed: ${(err as Error).message}`, signal);
+    }
+    this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, partial ?? undefined));
+  }
+}
