@@ -52,7 +52,8 @@ export class SpanConverter {
     let out = this.resources.get(r);
     if (!out) {
       out = { attributes: convertAttributes(r.attributes) };
-      this.resources.set(r, out);
+      // A resource still detecting attributes asynchronously may gain some: convert it again later.
+      if (!r.asyncAttributesPending) this.resources.set(r, out);
     }
     return out;
   }
