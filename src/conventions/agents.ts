@@ -55,14 +55,13 @@ export function resolveAgents(
   for (const s of tree.ordered) kinds.set(s.spanId, facts.get(s.spanId)!.kind);
 
   // R3: demote weakly named agent spans that are workflow roots or contain other agent spans.
+  // Every agent span marks its nearest agent ancestor, so containment propagates upwards.
+  const nearestAgentBefore = tree.nearestWhere((s) => facts.get(s.spanId)!.kind === 'agent');
   const containers = new Set<string>();
   for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
-    if (f.kind !== 'agent') continue;
-    for (const anc of tree.ancestors(s.spanId)) {
-      const af = facts.get(anc.spanId)!;
-      if (af.kind === 'agent' && af.agentNameFromSpanName) containers.add(anc.spanId);
-    }
+    if (facts.get(s.spanId)!.kind !== 'agent') continue;
+    const above = nearestAgentBefore(tree.parentOf(s.spanId));
+    if (above && facts.get(above.spanId)!.agentNameFromSpanName) containers.add(above.spanId);
   }
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
@@ -71,11 +70,7 @@ export function resolveAgents(
     }
   }
 
-  const nearestAgentSpan = (spanId: string): Span | undefined => {
-    if (kinds.get(spanId) === 'agent') return tree.byId.get(spanId);
-    for (const anc of tree.ancestors(spanId)) if (kinds.get(anc.spanId) === 'agent') return anc;
-    return undefined;
-  };
+  const nearestAgentSpan = tree.nearestWhere((s) => kinds.get(s.spanId) === 'agent');
 
   // R1 (data part): names on non-agent spans that sit under 2+ different real agent spans.
   const placeholderNames = new Set(opts.placeholderAgentNames);

@@ -86,12 +86,35 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     }
   }
 
-  // C3: tool calls.
+  // C3: tool calls. Indexed so that an episode of n spans costs O(n log n) plus the size of the
+  // recorded message histories; candidate scans are capped at SCAN_LIMIT entries.
   const llms = steps.filter((s) => s.kind === 'llm');
   const issuerOf = new Map<string, CausalStepInput>();
-  for (const s of llms) for (const c of s.facts.issuedCalls) if (c.id !== undefined && !issuerOf.has(c.id)) issuerOf.set(c.id, s);
-  const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined =>
-    llms.find((l) => l.span.startTimeUnixNano >= after.startTimeUnixNano && l.facts.consumedCallIds.includes(callId));
+  const issued = new Map<string, { call: ToolCallRef; end: bigint; issuer: CausalStepInput }[]>();
+  const history = new Map<string, { call: ToolCallRef; start: bigint }[]>();
+  const consumers = new Map<string, CausalStepInput[]>();
+  const seenInHistory = new Set<string>();
+  for (const l of llms) {
+    for (const c of l.facts.issuedCalls) {
+      if (c.id !== undefined && !issuerOf.has(c.id)) issuerOf.set(c.id, l);
+      for (const key of callKeys(c)) push(issued, key, { call: c, end: l.span.endTimeUnixNano, issuer: l });
+    }
+    for (const id of l.facts.consumedCallIds) push(consumers, id, l);
+  }
+  for (const list of issued.values()) list.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+  for (const st of steps) {
+    for (const c of st.facts.historyCalls) {
+      if (c.id === undefined || seenInHistory.has(c.id)) continue; // first appearance only
+      seenInHistory.add(c.id);
+      for (const key of callKeys(c)) push(history, key, { call: c, start: st.span.startTimeUnixNano });
+    }
+  }
+  const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined => {
+    const list = consumers.get(callId);
+    if (!list) return undefined;
+    const i = lowerBound(list, (l) => l.span.startTimeUnixNano >= after.startTimeUnixNano);
+    return list[i];
+  };
 
   const bound = new Set<string>();
   const inferredCallIds = new Map<string, string>();
@@ -103,22 +126,28 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     let callId = s.facts.toolCallId;
     let call: ToolCallRef | undefined;
     if (callId === undefined) {
+      const key = stepCallKey(s);
       const matches = (c: ToolCallRef) => c.id !== undefined && !bound.has(c.id) && callMatches(s, c);
       // Issued calls: the latest issuer that ended by the time this step started.
-      let best: { call: ToolCallRef; end: bigint } | undefined;
-      for (const l of llms) {
-        if (l.span.endTimeUnixNano > s.span.startTimeUnixNano) continue;
-        for (const c of l.facts.issuedCalls) {
-          if (matches(c) && (best === undefined || l.span.endTimeUnixNano >= best.end)) best = { call: c, end: l.span.endTimeUnixNano };
+      const cands = key === undefined ? undefined : issued.get(key);
+      if (cands) {
+        const upto = lowerBound(cands, (e) => e.end > s.span.startTimeUnixNano);
+        for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT); i--) {
+          if (matches(cands[i]!.call)) {
+            call = cands[i]!.call;
+            break;
+          }
         }
       }
-      call = best?.call;
       // Input history of later steps, when the issuing output was not recorded.
-      if (call === undefined) {
-        for (const l of steps) {
-          if (l.span.startTimeUnixNano < s.span.startTimeUnixNano) continue;
-          call = l.facts.historyCalls.find(matches);
-          if (call) break;
+      const hist = call === undefined && key !== undefined ? history.get(key) : undefined;
+      if (hist) {
+        const from = lowerBound(hist, (e) => e.start >= s.span.startTimeUnixNano);
+        for (let i = from; i < Math.min(hist.length, from + SCAN_LIMIT); i++) {
+          if (matches(hist[i]!.call)) {
+            call = hist[i]!.call;
+            break;
+          }
         }
       }
       callId = call?.id;
@@ -161,13 +190,16 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   }
 
   // C5: hand-off → first rewardable step of the target agent.
+  const agentSpans = steps.filter((s) => s.kind === 'agent');
+  const rewardableByAgent = new Map<string, CausalStepInput[]>();
+  for (const s of steps) if (s.rewardable) push(rewardableByAgent, s.agentName, s);
   for (const h of steps) {
     if (h.kind !== 'handoff') continue;
+    const hStart = h.span.startTimeUnixNano;
     let target = h.facts.handoffTo ?? inferredHandoffTo.get(h.span.spanId);
     if (target === undefined) {
-      const next = steps.find(
-        (s) => s.kind === 'agent' && s.agentName !== h.agentName && s.span.startTimeUnixNano >= h.span.startTimeUnixNano,
-      );
+      const from = lowerBound(agentSpans, (s) => s.span.startTimeUnixNano >= hStart);
+      const next = agentSpans.slice(from, from + SCAN_LIMIT).find((s) => s.agentName !== h.agentName);
       if (next) {
         target = next.agentName;
         inferredHandoffTo.set(h.span.spanId, target);
@@ -177,12 +209,47 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
         continue;
       }
     }
-    const first = steps.find((s) => s.rewardable && s.agentName === target && s.span.startTimeUnixNano >= h.span.startTimeUnixNano);
+    const list = rewardableByAgent.get(target);
+    const first = list?.[lowerBound(list, (s) => s.span.startTimeUnixNano >= hStart)];
     if (first) add(first.span.spanId, h.span.spanId);
   }
 
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
   return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+}
+
+/** Max candidates examined per tool step when recovering a missing call id. */
+const SCAN_LIMIT = 256;
+const HANDOFF_KEY = '\u0000handoff';
+
+/** Index keys of a call: its tool name, plus the hand-off bucket for `transfer_to_*` calls. */
+function callKeys(c: ToolCallRef): string[] {
+  if (c.name === undefined) return [];
+  return c.name.startsWith(HANDOFF_TOOL_PREFIX) ? [c.name, HANDOFF_KEY] : [c.name];
+}
+
+/** Index key a tool/hand-off step looks up (undefined: nothing to match by). */
+function stepCallKey(s: CausalStepInput): string | undefined {
+  if (s.kind === 'handoff') return s.facts.handoffTo === undefined ? HANDOFF_KEY : handoffToolName(s.facts.handoffTo);
+  return s.facts.toolName;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** First index whose element satisfies `pred` (pred monotone: false… then true…); `list.length` if none. */
+function lowerBound<T>(list: readonly T[], pred: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(list[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function callMatches(s: CausalStepInput, c: ToolCallRef): boolean {

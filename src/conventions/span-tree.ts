@@ -73,6 +73,40 @@ export class SpanTree {
     return this.depthCache.get(spanId)!;
   }
 
+  /**
+   * A memoised lookup of the nearest span at or above a span (inclusive) that satisfies `pred`.
+   * Linear over the episode in total; cycle-safe (a cycle without a match yields undefined).
+   * `pred` must not change while the lookup is in use.
+   */
+  nearestWhere(pred: (s: Span) => boolean): (spanId: string | undefined) => Span | undefined {
+    const memo = new Map<string, Span | null>();
+    return (spanId) => {
+      if (spanId === undefined || !this.byId.has(spanId)) return undefined;
+      const path: string[] = [];
+      const seen = new Set<string>();
+      let cur: string | undefined = spanId;
+      let found: Span | null = null;
+      while (cur !== undefined && !seen.has(cur) && path.length <= MAX_DEPTH) {
+        const cached = memo.get(cur);
+        if (cached !== undefined) {
+          found = cached;
+          break;
+        }
+        const span = this.byId.get(cur)!;
+        if (pred(span)) {
+          found = span;
+          memo.set(cur, span);
+          break;
+        }
+        seen.add(cur);
+        path.push(cur);
+        cur = this.parentOf(cur);
+      }
+      for (const id of path) memo.set(id, found);
+      return found ?? undefined;
+    };
+  }
+
   /** True when the span has no parent in the episode (or its parent chain is a cycle through itself). */
   isRoot(spanId: string): boolean {
     return this.parentOf(spanId) === undefined;
