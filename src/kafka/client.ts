@@ -77,6 +77,8 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Upper bound on bytes fetched per partition per request. */
   maxBytesPerPartition?: number;
+  /** Ms the broker may hold a fetch open waiting for data. Default 1 000. */
+  maxWaitMs?: number;
   /** `read_committed` to see only committed transactional records. Default read_uncommitted. */
   isolation?: 'read_committed' | 'read_uncommitted';
   /** Partitions processed concurrently by one member (default 1). */

@@ -177,6 +177,7 @@ export class KafkajsClient implements KafkaClient {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: options.maxWaitMs ?? 1_000,
       readUncommitted: (options.isolation ?? 'read_uncommitted') === 'read_uncommitted',
       allowAutoTopicCreation: false,
     });

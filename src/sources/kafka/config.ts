@@ -25,6 +25,8 @@ export const KafkaSourceConfigSchema = z.object({
   sessionTimeoutMs: z.number().int().min(1000).default(30_000),
   heartbeatIntervalMs: z.number().int().min(100).default(3_000),
   maxBytesPerPartition: z.number().int().min(1024).default(1_048_576),
+  /** Ms a fetch waits for data on an idle partition; also bounds how long a stop waits for the fetch loop. */
+  maxWaitMs: z.number().int().min(10).default(1_000),
 });
 export type KafkaSourceConfig = z.infer<typeof KafkaSourceConfigSchema>;
 export type KafkaSourceConfigInput = z.input<typeof KafkaSourceConfigSchema>;

@@ -50,6 +50,7 @@ export class KafkaTelemetrySource {
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
+      maxWaitMs: this.config.maxWaitMs,
       // Telemetry topics are written without transactions; read_committed would also hide nothing.
       isolation: 'read_uncommitted',
     });

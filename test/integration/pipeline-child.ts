@@ -1,0 +1,51 @@
+/**
+ * A KafkaPipeline in its own process, for the crash and scale-out tests: they SIGKILL it
+ * mid-stream (no graceful shutdown) or SIGTERM it (graceful stop). Configured by the env var
+ * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs). Prints one
+ * JSON stats line to stdout every 100 ms.
+ */
+import { KafkajsClient } from '../../src/kafka/index.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import type { Episode } from '../../src/model/episode.js';
+import { evaluationsFromLogsForTest, referenceProcessEpisode } from './support/reference-credit.js';
+import { TraceEpisodeAssembler } from './support/trace-assembler.js';
+import type { PipelineTopics } from './support/pipeline-harness.js';
+
+interface ChildConfig {
+  brokers: string;
+  topics: PipelineTopics;
+  groupId: string;
+  delivery: 'exactly-once' | 'at-least-once';
+  creditDelayMs: number;
+  idleMs: number;
+}
+
+const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
+const pipeline = new KafkaPipeline(
+  {
+    source: { brokers: [cfg.brokers], groupId: cfg.groupId, spansTopic: cfg.topics.spans, logsTopic: cfg.topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },
+    sink: { topics: { rewards: cfg.topics.rewards, episodes: cfg.topics.episodes, preferences: cfg.topics.preferences, dlq: cfg.topics.dlq }, partitions: 3 },
+    delivery: cfg.delivery,
+    transactionalIdPrefix: cfg.groupId,
+    tickIntervalMs: 50,
+    commitIntervalMs: 100,
+    creditConcurrency: 2,
+  },
+  {
+    client: new KafkajsClient({ brokers: [cfg.brokers], clientId: `child-${process.pid}` }),
+    assembler: new TraceEpisodeAssembler({ idleMs: cfg.idleMs }),
+    processEpisode: async (episode: Episode) => {
+      // Slow credit work, so a kill finds episodes closed but not yet committed.
+      await new Promise((r) => setTimeout(r, cfg.creditDelayMs));
+      return referenceProcessEpisode(episode);
+    },
+    evaluationsFromLogs: evaluationsFromLogsForTest,
+  },
+);
+
+setInterval(() => process.stdout.write(JSON.stringify({ pid: process.pid, stats: pipeline.stats() }) + '\n'), 100);
+process.on('SIGTERM', () => {
+  void pipeline.stop().then(() => process.exit(0));
+});
+await pipeline.start();
+process.stdout.write(JSON.stringify({ pid: process.pid, started: true }) + '\n');
