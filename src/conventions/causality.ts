@@ -18,6 +18,10 @@
  *   matched `transfer_to_<agent>` call, else from the first other agent invoked after the hand-off
  *   (reported as a warning).
  *
+ * - C6 agent graph (OpenInference `graph.node.parent_id`): when an agent span names a parent node
+ *   and the agent's first rewardable step has no input from another agent yet (no hand-off span),
+ *   that step gets the parent node's latest rewardable step that ended before the agent started.
+ *
  * Invariant: inputs only point to steps earlier in the episode order (start time, then depth, then
  * span id), so the causal graph is a DAG even with forward links, clock skew or parent cycles;
  * an input that would point forward is dropped and counted.
@@ -212,6 +216,28 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     const list = rewardableByAgent.get(target);
     const first = list?.[lowerBound(list, (s) => s.span.startTimeUnixNano >= hStart)];
     if (first) add(first.span.spanId, h.span.spanId);
+  }
+
+  // C6: agent graph edges without a hand-off span.
+  const agentByNode = new Map<string, string>();
+  for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
+  const agentOf = new Map(steps.map((s) => [s.span.spanId, s.agentName]));
+  for (const a of agentSpans) {
+    const parentNode = a.facts.graphParentNodeId;
+    const parentAgent = parentNode === undefined ? undefined : agentByNode.get(parentNode);
+    if (parentAgent === undefined || parentAgent === a.agentName) continue;
+    const own = rewardableByAgent.get(a.agentName);
+    const first = own?.[lowerBound(own, (s) => s.span.startTimeUnixNano >= a.span.startTimeUnixNano)];
+    if (!first || inputs.get(first.span.spanId)!.some((id) => agentOf.get(id) !== a.agentName)) continue;
+    const theirs = rewardableByAgent.get(parentAgent);
+    if (!theirs) continue;
+    let prev: CausalStepInput | undefined;
+    const upto = lowerBound(theirs, (s) => s.span.startTimeUnixNano > a.span.startTimeUnixNano);
+    for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT); i--) {
+      const c = theirs[i]!;
+      if (c.span.endTimeUnixNano <= a.span.startTimeUnixNano && (prev === undefined || c.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = c;
+    }
+    if (prev) add(first.span.spanId, prev.span.spanId);
   }
 
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);

@@ -108,6 +108,8 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
     kind,
     agentName,
     agentNameFromSpanName: agentNameFromSpanName || undefined,
+    graphNodeId: str(a, 'graph.node.id'),
+    graphParentNodeId: str(a, 'graph.node.parent_id'),
     toolName: kind === 'tool' ? str(a, 'tool.name') ?? span.name : undefined,
     toolCallId: kind === 'tool' ? str(a, 'tool.id') ?? str(a, 'tool_call.id') : undefined,
     toolArgs: kind === 'tool' ? canonicalArgs(a['input.value']) : undefined,

@@ -21,6 +21,9 @@ export interface SpanFacts {
   readonly toolCallId?: string;
   /** Canonical tool arguments (tool steps). */
   readonly toolArgs?: string;
+  /** OpenInference `graph.node.id` / `graph.node.parent_id` (agent graph edges). */
+  readonly graphNodeId?: string;
+  readonly graphParentNodeId?: string;
   readonly handoffFrom?: string;
   readonly handoffTo?: string;
   /** Full texts (truncated only when the step is built; digests use the full text). */

@@ -158,6 +158,27 @@ describe('tool calls with explicit ids (GenAI semconv)', () => {
   });
 });
 
+describe('OpenInference agent graph', () => {
+  it('links an agent to its graph.node.parent_id agent when no hand-off span records the transfer', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('run', 0, { 'openinference.span.kind': 'CHAIN' });
+      const planner = r.start('planner', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'planner', 'graph.node.id': 'planner' }, root);
+      r.start('generation', 2, { 'openinference.span.kind': 'LLM', 'output.value': 'plan: 1) search', 'output.mime_type': 'text/plain' }, planner).end(at(3));
+      planner.end(at(4));
+      const worker = r.start('worker', 5, { 'openinference.span.kind': 'AGENT', 'agent.name': 'worker', 'graph.node.id': 'worker', 'graph.node.parent_id': 'planner' }, root);
+      r.start('generation', 6, { 'openinference.span.kind': 'LLM' }, worker).end(at(7));
+      worker.end(at(8));
+      root.end(at(9));
+    });
+    const { steps, agents } = stepsFromSpans(spans);
+    expect(agents.map((a) => a.agentName)).toEqual(['planner', 'worker']);
+    const [plannerLlm, workerLlm] = steps.filter((s) => s.kind === 'llm');
+    expect(plannerLlm!.agentName).toBe('planner');
+    expect(workerLlm!.agentName).toBe('worker');
+    expect(workerLlm!.causalInputs).toContain(plannerLlm!.stepId);
+  });
+});
+
 describe('errors', () => {
   it('an error status with an exception event gives status.ok false with the status message', () => {
     const spans = recordSpans((r) => {
