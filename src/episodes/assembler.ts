@@ -1,0 +1,400 @@
+/**
+ * EpisodeAssembler: groups decoded spans and evaluations into episodes and decides when each
+ * closes, like the collector's groupbytrace / tail_sampling `decision_wait`.
+ *
+ * Close rules (checked by `tick()`, except the immediate ones):
+ * - `root-ended`: the root span has ended (see open-episode.ts for the root rule; in conversation
+ *   mode every trace of the episode needs its root) and `graceMs` passed with no new span;
+ * - `evaluation-arrived` (immediate, `closeOnEvaluation`): root ended and a system-level
+ *   evaluation (no span id, or the root's span id) is joined — whichever of the two came last;
+ * - `idle`: no new span for `idleMs`; `max-duration`: `maxDurationMs` since the first span;
+ * - `max-spans` / `max-bytes` (immediate): the episode reached `maxSpansPerEpisode` spans or
+ *   `maxBytesPerEpisode` estimated bytes;
+ * - `evicted` (immediate): `maxOpenEpisodes` or `maxBufferedBytes` exceeded: the OLDEST open
+ *   episode (first opened) is closed and emitted, never silently dropped;
+ * - `shutdown` (or any reason given): `flush()`.
+ * Episodes closed inside `addSpans`/`addEvaluations` are queued and returned by the next
+ * `tick()`/`flush()`: call `tick()` after every batch (and from a timer for the time rules).
+ *
+ * Duplicates (same trace id + span id) are dropped and counted on the episode and globally,
+ * also after the episode closed (32-bit fingerprints, closed-episodes.ts). A span for a closed
+ * episode is late: counted; with `lateSpanPolicy: correct` it reopens the episode as a correction
+ * (revision + 1) holding the previous revision's spans and evaluations plus the late records.
+ *
+ * Not thread-safe and synchronous; all time comes from the injected `Clock`.
+ */
+import type { Evaluation } from '../model/agents.js';
+import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
+import type { Span } from '../model/telemetry.js';
+import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
+import { systemClock, type Clock } from './clock.js';
+import { ClosedEpisodes } from './closed-episodes.js';
+import { compareOffsets, firstOffsetOn, readsPartition } from './offsets.js';
+import { OpenEpisode } from './open-episode.js';
+import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
+import { PendingEvaluations } from './pending-evaluations.js';
+import { estimateSpanBytes } from './span-bytes.js';
+import type { EpisodeAssemblerStats } from './stats.js';
+
+/** Conversation id of a span, or undefined (conversation mode only). */
+export type ConversationIdOf = (span: Span) => string | undefined;
+
+export interface EpisodeAssemblerHooks {
+  /** Default: src/conventions `conversationIdOf` (gen_ai.conversation.id, session.id, …). */
+  conversationIdOf?: ConversationIdOf;
+}
+
+const CONVERSATION_PREFIX = 'conv:';
+
+/**
+ * Close reasons after which the revision is kept for a correction. Not after caps (`max-spans`,
+ * `max-bytes`: every further span would reopen and re-close a full episode), `evicted` (memory
+ * pressure), `shutdown` or `revoked`: late records of those are only counted.
+ */
+const RETAINED_REASONS: ReadonlySet<CloseReason> = new Set(['root-ended', 'evaluation-arrived', 'idle', 'max-duration']);
+
+function zeroCloseCounts(): Record<CloseReason, number> {
+  return { 'root-ended': 0, 'evaluation-arrived': 0, idle: 0, 'max-duration': 0, 'max-spans': 0, 'max-bytes': 0, evicted: 0, shutdown: 0, revoked: 0 };
+}
+
+export class EpisodeAssembler {
+  readonly options: EpisodeAssemblerOptions;
+  /** Open episodes by id; Map insertion order = opening order, so the first entry is the oldest. */
+  private readonly open = new Map<string, OpenEpisode>();
+  /** Conversation mode: trace id → the open episode holding that trace. */
+  private readonly traceIndex = new Map<string, OpenEpisode>();
+  /** Closed, not yet returned by tick()/flush(). */
+  private ready: Episode[] = [];
+  private readonly closed: ClosedEpisodes;
+  private readonly pending: PendingEvaluations;
+  private readonly conversationIdOf: ConversationIdOf;
+  /** Lower bound of the earliest time rule deadline of any open episode (tick skips the scan before). */
+  private nextDueAtMs = Number.POSITIVE_INFINITY;
+  private bufferedBytes = 0;
+  private bufferedSpans = 0;
+  private readonly counts = {
+    spans: 0,
+    duplicateSpans: 0,
+    lateSpans: 0,
+    lateEvaluations: 0,
+    lateUncorrected: 0,
+    corrections: 0,
+    evaluations: 0,
+    duplicateEvaluations: 0,
+    expiredEvaluations: 0,
+    unjoinableEvaluations: 0,
+  };
+  private readonly closedCounts = zeroCloseCounts();
+
+  /**
+   * @param options partial options; defaults applied and validated (throws `EpisodeOptionsError` naming the key)
+   * @param clock time source in ms (default: `Date.now`)
+   */
+  constructor(options: EpisodeAssemblerOptionsInput = {}, clock: Clock = systemClock, hooks: EpisodeAssemblerHooks = {}) {
+    this.options = resolveEpisodeAssemblerOptions(options);
+    this.clock = clock;
+    this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
+    this.closed = new ClosedEpisodes({
+      maxEpisodes: this.options.closedEpisodeMemory,
+      retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
+    });
+    this.pending = new PendingEvaluations(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
+  }
+
+  private readonly clock: Clock;
+
+  private get byConversation(): boolean {
+    return this.options.keyBy === 'conversation';
+  }
+
+  /**
+   * Adds decoded spans (any traces, any order). `position` is the source record they came
+   * from (Kafka), recorded as first/last offset per partition on each episode they feed.
+   */
+  addSpans(spans: readonly Span[], position?: SourcePosition): void {
+    const now = this.clock.now();
+    for (const span of spans) this.addSpan(span, position, now);
+  }
+
+  private addSpan(span: Span, position: SourcePosition | undefined, now: number): void {
+    let ep = this.episodeForSpan(span);
+    let joinKey = ep?.episodeId;
+    if (ep === undefined) {
+      const key = this.keyOfSpan(span);
+      const closedId = this.closed.find(key, this.byConversation ? span.traceId : undefined);
+      if (closedId !== undefined) {
+        ep = this.reopenForLateSpan(closedId, span, now);
+        if (ep === undefined) return;
+      } else {
+        ep = this.openEpisode(key, now);
+        joinKey = key;
+      }
+    }
+    if (ep.hasSpan(span)) {
+      ep.duplicateSpans++;
+      this.counts.duplicateSpans++;
+      return;
+    }
+    const bytes = estimateSpanBytes(span);
+    ep.addSpan(span, bytes, now);
+    ep.recordPosition(position);
+    if (this.byConversation) this.traceIndex.set(span.traceId, ep);
+    this.counts.spans++;
+    this.bufferedBytes += bytes;
+    this.bufferedSpans++;
+    if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
+
+    const o = this.options;
+    if (ep.spanCount >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
+    else if (ep.bytes >= o.maxBytesPerEpisode) this.close(ep, 'max-bytes', now);
+    // Corrections wait for grace instead: a burst of late spans then makes one revision, not one each.
+    else if (o.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation()) this.close(ep, 'evaluation-arrived', now);
+    else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(o));
+
+    this.evictForBytes(ep, now);
+  }
+
+  /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */
+  private episodeForSpan(span: Span): OpenEpisode | undefined {
+    if (!this.byConversation) return this.open.get(span.traceId);
+    const byTrace = this.traceIndex.get(span.traceId);
+    const conversation = this.conversationIdOf(span);
+    if (conversation === undefined) return byTrace ?? this.open.get(span.traceId);
+    const key = CONVERSATION_PREFIX + conversation;
+    const byConversation = this.open.get(key);
+    // A trace that first showed no conversation id is keyed by its trace id; once one of its
+    // spans names the conversation, the trace joins the conversation's episode. A trace already
+    // in a conversation stays there (a second conversation id on the same trace is ignored).
+    if (byTrace === undefined || byTrace === byConversation) return byConversation;
+    if (byTrace.episodeId.startsWith(CONVERSATION_PREFIX)) return byTrace;
+    if (byConversation === undefined) {
+      this.open.delete(byTrace.episodeId);
+      byTrace.episodeId = key;
+      this.open.set(key, byTrace);
+      return byTrace;
+    }
+    const spansBefore = byConversation.spanCount + byTrace.spanCount;
+    byConversation.absorb(byTrace);
+    this.open.delete(byTrace.episodeId);
+    for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
+    this.bufferedSpans -= spansBefore - byConversation.spanCount;
+    this.joinPending(byConversation, byTrace.episodeId, undefined);
+    return byConversation;
+  }
+
+  private keyOfSpan(span: Span): string {
+    if (!this.byConversation) return span.traceId;
+    const conversation = this.conversationIdOf(span);
+    return conversation === undefined ? span.traceId : CONVERSATION_PREFIX + conversation;
+  }
+
+  private openEpisode(key: string, now: number): OpenEpisode {
+    const ep = new OpenEpisode(key, this.options.keyBy, now);
+    this.open.set(key, ep);
+    while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
+    return ep;
+  }
+
+  /** Late span for a closed episode: duplicate, counted, or reopened as a correction. */
+  private reopenForLateSpan(closedId: string, span: Span, now: number): OpenEpisode | undefined {
+    if (this.closed.held(closedId, span)) {
+      this.counts.duplicateSpans++;
+      return undefined;
+    }
+    this.counts.lateSpans++;
+    const ep = this.reopen(closedId, now);
+    if (ep === undefined) return undefined;
+    ep.lateSpans++;
+    return ep;
+  }
+
+  private reopen(closedId: string, now: number): OpenEpisode | undefined {
+    const previous = this.options.lateSpanPolicy === 'correct' ? this.closed.takeRetained(closedId) : undefined;
+    if (previous === undefined) {
+      this.counts.lateUncorrected++;
+      return undefined;
+    }
+    const ep = OpenEpisode.reopen(previous, now);
+    this.counts.corrections++;
+    this.open.set(ep.episodeId, ep);
+    if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
+    this.bufferedBytes += ep.bytes;
+    this.bufferedSpans += ep.spanCount;
+    while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
+    return ep;
+  }
+
+  /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
+  private joinPending(ep: OpenEpisode, key: string, traceId: string | undefined): void {
+    if (this.pending.size === 0) return;
+    const lists = [this.pending.take(key), traceId !== undefined && traceId !== key ? this.pending.take(traceId) : undefined];
+    for (const list of lists) {
+      if (list === undefined) continue;
+      for (const p of list) {
+        if (ep.addEvaluation(p.evaluation)) this.counts.evaluations++;
+        else this.counts.duplicateEvaluations++;
+        ep.recordPosition(p.position);
+      }
+    }
+  }
+
+  /**
+   * Adds evaluations (from logs, span events, an evaluations stream). Joined by trace id (trace
+   * mode) or conversation id, else trace id (conversation mode). Before any span of the episode:
+   * held (bounded, TTL). After the episode closed: late (counted; correction with policy `correct`).
+   */
+  addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): void {
+    const now = this.clock.now();
+    for (const e of evaluations) this.addEvaluation(e, position, now);
+  }
+
+  private addEvaluation(e: Evaluation, position: SourcePosition | undefined, now: number): void {
+    let key: string | undefined;
+    let ep: OpenEpisode | undefined;
+    if (!this.byConversation) {
+      key = e.traceId;
+      ep = key === undefined ? undefined : this.open.get(key);
+    } else if (e.conversationId !== undefined) {
+      key = CONVERSATION_PREFIX + e.conversationId;
+      ep = this.open.get(key) ?? (e.traceId === undefined ? undefined : this.traceIndex.get(e.traceId));
+    } else if (e.traceId !== undefined) {
+      key = e.traceId;
+      ep = this.traceIndex.get(key) ?? this.open.get(key);
+    }
+    if (key === undefined) {
+      this.counts.unjoinableEvaluations++;
+      return;
+    }
+    if (ep === undefined) {
+      const closedId = this.closed.find(key, this.byConversation ? e.traceId : undefined);
+      if (closedId === undefined) {
+        this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
+        return;
+      }
+      this.counts.lateEvaluations++;
+      ep = this.reopen(closedId, now);
+      if (ep === undefined) return;
+    }
+    if (!ep.addEvaluation(e)) {
+      this.counts.duplicateEvaluations++;
+      return;
+    }
+    this.counts.evaluations++;
+    ep.recordPosition(position);
+    if (this.options.closeOnEvaluation && ep.rootEnded() && ep.isSystemEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
+    else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
+  }
+
+  /**
+   * Closes episodes whose time rules are due and returns them with those closed since the last
+   * call by immediate rules (caps, evaluations, eviction), in closing order. Also expires
+   * pending evaluations. Cost: O(open episodes) when some deadline may have passed, else O(1).
+   */
+  tick(): Episode[] {
+    const now = this.clock.now();
+    this.counts.expiredEvaluations += this.pending.expire(now);
+    if (now >= this.nextDueAtMs) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const ep of [...this.open.values()]) {
+        const reason = ep.dueReason(now, this.options);
+        if (reason !== undefined) this.close(ep, reason, now);
+        else next = Math.min(next, ep.nextDeadline(this.options));
+      }
+      this.nextDueAtMs = next;
+    }
+    return this.drain();
+  }
+
+  /** Closes every open episode with `reason` (default `shutdown`) and returns all closed, not yet returned. */
+  flush(reason: CloseReason = 'shutdown'): Episode[] {
+    const now = this.clock.now();
+    for (const ep of [...this.open.values()]) this.close(ep, reason, now);
+    this.nextDueAtMs = Number.POSITIVE_INFINITY;
+    return this.drain();
+  }
+
+  private drain(): Episode[] {
+    const out = this.ready;
+    this.ready = [];
+    return out;
+  }
+
+  private close(ep: OpenEpisode, reason: CloseReason, now: number): void {
+    this.forgetOpen(ep);
+    const episode = ep.toEpisode(reason, now);
+    this.ready.push(episode);
+    this.closedCounts[reason]++;
+    this.closed.remember(episode, this.byConversation, RETAINED_REASONS.has(reason));
+  }
+
+  private forgetOpen(ep: OpenEpisode): void {
+    this.open.delete(ep.episodeId);
+    if (this.byConversation) for (const t of ep.traceIds) if (this.traceIndex.get(t) === ep) this.traceIndex.delete(t);
+    this.bufferedBytes -= ep.bytes;
+    this.bufferedSpans -= ep.spanCount;
+  }
+
+  /** Closes the oldest open episode other than `keep` with reason `evicted`. */
+  private evictOldest(keep: OpenEpisode, now: number): boolean {
+    for (const ep of this.open.values()) {
+      if (ep === keep) continue;
+      this.close(ep, 'evicted', now);
+      return true;
+    }
+    return false;
+  }
+
+  private evictForBytes(keep: OpenEpisode, now: number): void {
+    while (this.bufferedBytes > this.options.maxBufferedBytes && this.evictOldest(keep, now)) {
+      /* evictOldest closed one */
+    }
+  }
+
+  /**
+   * Removes, without emitting, the open episodes fed by records of this partition (rebalance:
+   * the new owner rebuilds them from the committed offset) and evaluations waiting from it.
+   * An episode also fed by other partitions is removed whole: the caller must rewind those
+   * partitions too (the Kafka runtime drops every partition's episodes on a rebalance). Returns
+   * how many episodes were removed (counted as closed reason `revoked`).
+   */
+  dropPartition(topic: string, partition: number): number {
+    let dropped = 0;
+    for (const ep of [...this.open.values()]) {
+      if (!readsPartition(ep.sources, topic, partition)) continue;
+      this.forgetOpen(ep);
+      dropped++;
+    }
+    this.closedCounts.revoked += dropped;
+    this.pending.dropPartition(topic, partition);
+    return dropped;
+  }
+
+  /**
+   * The smallest source offset on the partition still needed here: first offsets of open
+   * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations.
+   * The consumer must not commit past it. Undefined when nothing on the partition is held.
+   * Cost: O(open episodes + pending evaluations).
+   */
+  lowWatermark(topic: string, partition: number): string | undefined {
+    let low = this.pending.lowWatermark(topic, partition);
+    const consider = (first: string | undefined) => {
+      if (first !== undefined && (low === undefined || compareOffsets(first, low) < 0)) low = first;
+    };
+    for (const ep of this.open.values()) consider(firstOffsetOn(ep.sources, topic, partition));
+    for (const ep of this.ready) consider(firstOffsetOn(ep.sources, topic, partition));
+    return low;
+  }
+
+  stats(): EpisodeAssemblerStats {
+    return {
+      open: this.open.size,
+      closed: { ...this.closedCounts },
+      ...this.counts,
+      evicted: this.closedCounts.evicted,
+      pendingEvaluations: this.pending.size,
+      bufferedBytes: this.bufferedBytes,
+      bufferedSpans: this.bufferedSpans,
+      retainedClosedBytes: this.closed.retainedBytes,
+    };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Memory of recently closed episodes (bounded LRUs, lru-cache): recognises late spans and
+ * late evaluations, tells a retried (duplicate) span from a late one, and, for
+ * `lateSpanPolicy: correct`, keeps the last emitted revision so a correction can hold old + new.
+ *
+ * Per closed episode: its revision and a sorted `Uint32Array` of 32-bit span fingerprints (4 bytes
+ * a span; a false "duplicate" needs a 32-bit collision within one episode). Retained revisions
+ * are the emitted `Episode` objects themselves (immutable by contract), bounded by their bytes.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Episode } from '../model/episode.js';
+import type { Span } from '../model/telemetry.js';
+
+const HEX = (() => {
+  const t = new Int8Array(128).fill(0);
+  for (let i = 0; i < 10; i++) t[48 + i] = i;
+  for (let i = 0; i < 6; i++) t[97 + i] = 10 + i;
+  return t;
+})();
+
+function hex32(s: string, from: number): number {
+  let h = 0;
+  for (let i = from; i < from + 8; i++) h = (h << 4) | HEX[s.charCodeAt(i) & 127]!;
+  return h >>> 0;
+}
+
+/** 32-bit fingerprint of (trace id, span id): low halves of both ids (random bits), xor-ed. */
+export function spanFingerprint(span: Pick<Span, 'traceId' | 'spanId'>): number {
+  return (hex32(span.spanId, 8) ^ hex32(span.traceId, 24)) >>> 0;
+}
+
+function sortedFingerprints(spans: readonly Span[]): Uint32Array {
+  const a = new Uint32Array(spans.length);
+  for (let i = 0; i < spans.length; i++) a[i] = spanFingerprint(spans[i]!);
+  return a.sort();
+}
+
+function contains(sorted: Uint32Array, x: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+interface ClosedRecord {
+  revision: number;
+  fingerprints: Uint32Array;
+}
+
+export interface ClosedEpisodesOptions {
+  /** Closed episode ids remembered. */
+  maxEpisodes: number;
+  /** Bytes of emitted revisions retained for corrections; 0 retains none. */
+  retainBytes: number;
+}
+
+export class ClosedEpisodes {
+  private readonly records: LRUCache<string, ClosedRecord>;
+  /** trace id → episode id (conversation mode: a late span may carry no conversation id). */
+  private readonly traces: LRUCache<string, string>;
+  private readonly retained: LRUCache<string, Episode> | undefined;
+
+  constructor(o: ClosedEpisodesOptions) {
+    this.records = new LRUCache({ max: o.maxEpisodes });
+    this.traces = new LRUCache({ max: o.maxEpisodes });
+    this.retained = o.retainBytes > 0 ? new LRUCache({ maxSize: o.retainBytes, sizeCalculation: (e) => Math.max(1, e.bytes) }) : undefined;
+  }
+
+  /** Remembers a closed revision (replacing older revisions of the same id); `retain` keeps it for corrections. */
+  remember(episode: Episode, mapTraces: boolean, retain: boolean): void {
+    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans) });
+    if (mapTraces) for (const t of episode.traceIds) this.traces.set(t, episode.episodeId);
+    if (this.retained !== undefined) {
+      if (retain && episode.bytes <= this.retained.maxSize) this.retained.set(episode.episodeId, episode);
+      else this.retained.delete(episode.episodeId);
+    }
+  }
+
+  /** Closed episode id for a key (episode id) or, failing that, for a trace id. */
+  find(key: string, traceId: string | undefined): string | undefined {
+    if (this.records.has(key)) return key;
+    if (traceId === undefined) return undefined;
+    const id = this.traces.get(traceId);
+    return id !== undefined && this.records.has(id) ? id : undefined;
+  }
+
+  /** Whether the closed episode already held this span (so a re-delivery is a duplicate, not late). */
+  held(episodeId: string, span: Span): boolean {
+    const r = this.records.get(episodeId);
+    return r !== undefined && contains(r.fingerprints, spanFingerprint(span));
+  }
+
+  /** Takes the retained last revision out of the memory (it is being reopened), if still there. */
+  takeRetained(episodeId: string): Episode | undefined {
+    const e = this.retained?.get(episodeId);
+    if (e !== undefined) this.retained!.delete(episodeId);
+    return e;
+  }
+
+  get retainedBytes(): number {
+    return this.retained?.calculatedSize ?? 0;
+  }
+}

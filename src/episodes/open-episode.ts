@@ -1,0 +1,204 @@
+/**
+ * Mutable state of one episode still being assembled. Owned by `EpisodeAssembler`; frozen into
+ * an `Episode` (model) when it closes.
+ *
+ * Memory per buffered span: one slot in `spans` and one entry in the trace's span-id set (the
+ * id string is the span's own, not a copy). No per-span closures or objects.
+ */
+import type { Evaluation } from '../model/agents.js';
+import type { CloseReason, Episode, EpisodeKeyMode, SourcePosition } from '../model/episode.js';
+import type { Span } from '../model/telemetry.js';
+import type { EpisodeAssemblerOptions } from './options.js';
+import { recordPosition, type SourceRange } from './offsets.js';
+
+/** OTLP SpanKind SERVER and CONSUMER: entry points whose parent is normally in another process. */
+const SERVER = 2;
+const CONSUMER = 5;
+
+/**
+ * Root rule. A span is a root of its trace when
+ *  (a) it has no parent span id, or
+ *  (b) it is an entry span (kind SERVER or CONSUMER) whose parent is not in the episode when the
+ *      check runs (a remote caller that is not exported to us).
+ * Spans are exported when they end, so a received root is an ended root. Non-entry spans with a
+ * missing parent are never roots: their parent is usually still running (children end first),
+ * and treating them as roots would close long agent runs at the first pause longer than grace.
+ * Nested root-level spans (OpenInference's "Agent workflow" AGENT → CHAIN pair) are fine: the
+ * inner one has a parent, so only the outer one is a root.
+ */
+function isRootCandidate(span: Span): boolean {
+  return span.parentSpanId === undefined || span.kind === SERVER || span.kind === CONSUMER;
+}
+
+export class OpenEpisode {
+  readonly spans: Span[];
+  readonly evaluations: Evaluation[];
+  readonly traceIds: string[] = [];
+  readonly sources: SourceRange[] = [];
+  /** trace id → ids of the spans held (duplicate detection and parent lookups). */
+  private readonly spanIds = new Map<string, Set<string>>();
+  /** Spans that may be roots (see `isRootCandidate`); usually one per trace. */
+  private readonly rootCandidates: Span[] = [];
+  /** Estimated bytes of `spans` (span-bytes.ts). */
+  bytes = 0;
+  duplicateSpans = 0;
+  lateSpans = 0;
+  /** Assembler-clock ms of the last accepted span (or of the reopening, for corrections). */
+  lastSpanAtMs: number;
+
+  constructor(
+    public episodeId: string,
+    readonly keyMode: EpisodeKeyMode,
+    public openedAtMs: number,
+    readonly revision = 0,
+    spans: Span[] = [],
+    evaluations: Evaluation[] = [],
+  ) {
+    this.lastSpanAtMs = openedAtMs;
+    this.spans = spans;
+    this.evaluations = [];
+    for (const s of spans) this.indexSpan(s);
+    for (const e of evaluations) this.addEvaluation(e);
+  }
+
+  /** Reopens a closed revision as a correction: copies of its arrays, revision + 1. */
+  static reopen(previous: Episode, nowMs: number): OpenEpisode {
+    const ep = new OpenEpisode(previous.episodeId, previous.keyMode, nowMs, previous.revision + 1, previous.spans.slice(), previous.evaluations);
+    ep.bytes = previous.bytes;
+    ep.duplicateSpans = previous.duplicateSpans;
+    ep.lateSpans = previous.lateSpans;
+    return ep;
+  }
+
+  get spanCount(): number {
+    return this.spans.length;
+  }
+
+  hasSpan(span: Span): boolean {
+    return this.spanIds.get(span.traceId)?.has(span.spanId) === true;
+  }
+
+  /** Adds a span that is not a duplicate (check `hasSpan` first). */
+  addSpan(span: Span, bytes: number, nowMs: number): void {
+    this.indexSpan(span);
+    this.spans.push(span);
+    this.bytes += bytes;
+    this.lastSpanAtMs = nowMs;
+  }
+
+  private indexSpan(span: Span): void {
+    let ids = this.spanIds.get(span.traceId);
+    if (ids === undefined) {
+      ids = new Set();
+      this.spanIds.set(span.traceId, ids);
+      this.traceIds.push(span.traceId);
+    }
+    ids.add(span.spanId);
+    if (isRootCandidate(span)) this.rootCandidates.push(span);
+  }
+
+  /** Adds an evaluation unless an identical one (name, span, time, score, label) is held; returns whether added. */
+  addEvaluation(e: Evaluation): boolean {
+    for (const x of this.evaluations) {
+      if (x.name === e.name && x.spanId === e.spanId && x.traceId === e.traceId && x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return false;
+    }
+    this.evaluations.push(e);
+    return true;
+  }
+
+  recordPosition(position: SourcePosition | undefined): void {
+    if (position !== undefined) recordPosition(this.sources, position.topic, position.partition, position.offset);
+  }
+
+  private isRoot(span: Span): boolean {
+    if (span.parentSpanId === undefined) return true;
+    return this.spanIds.get(span.traceId)?.has(span.parentSpanId) !== true;
+  }
+
+  /** Whether every trace of the episode has an ended root (one trace in `trace` mode). */
+  rootEnded(): boolean {
+    if (this.rootCandidates.length === 0) return false;
+    let rooted = 0;
+    for (const t of this.traceIds) {
+      for (const s of this.rootCandidates) {
+        if (s.traceId === t && this.isRoot(s)) {
+          rooted++;
+          break;
+        }
+      }
+    }
+    return rooted === this.traceIds.length;
+  }
+
+  /**
+   * A system-level evaluation: one with no span id, or scoring a root span. Span-level
+   * evaluations are joined but never close the episode.
+   */
+  isSystemEvaluation(e: Evaluation): boolean {
+    if (e.spanId === undefined) return true;
+    for (const s of this.rootCandidates) if (s.spanId === e.spanId && this.isRoot(s)) return true;
+    return false;
+  }
+
+  hasSystemEvaluation(): boolean {
+    for (const e of this.evaluations) if (this.isSystemEvaluation(e)) return true;
+    return false;
+  }
+
+  /** Why the episode should close at `nowMs` by the time rules, or undefined. */
+  dueReason(nowMs: number, o: EpisodeAssemblerOptions): CloseReason | undefined {
+    const quiet = nowMs - this.lastSpanAtMs;
+    if (quiet >= o.graceMs && this.rootEnded()) return 'root-ended';
+    if (nowMs - this.openedAtMs >= o.maxDurationMs) return 'max-duration';
+    if (quiet >= o.idleMs) return 'idle';
+    return undefined;
+  }
+
+  /** Earliest ms at which `dueReason` may return a reason (a lower bound; re-checked then). */
+  nextDeadline(o: EpisodeAssemblerOptions): number {
+    const quietFor = this.rootCandidates.length > 0 ? Math.min(o.graceMs, o.idleMs) : o.idleMs;
+    return Math.min(this.openedAtMs + o.maxDurationMs, this.lastSpanAtMs + quietFor);
+  }
+
+  /** Moves everything of `other` (another episode of the same conversation) into this one. */
+  absorb(other: OpenEpisode): void {
+    for (const s of other.spans) {
+      if (this.hasSpan(s)) {
+        this.duplicateSpans++;
+        continue;
+      }
+      this.indexSpan(s);
+      this.spans.push(s);
+    }
+    for (const e of other.evaluations) this.addEvaluation(e);
+    for (const r of other.sources) {
+      recordPosition(this.sources, r.topic, r.partition, r.firstOffset);
+      recordPosition(this.sources, r.topic, r.partition, r.lastOffset);
+    }
+    this.bytes += other.bytes;
+    this.duplicateSpans += other.duplicateSpans;
+    this.lateSpans += other.lateSpans;
+    this.openedAtMs = Math.min(this.openedAtMs, other.openedAtMs);
+    this.lastSpanAtMs = Math.max(this.lastSpanAtMs, other.lastSpanAtMs);
+  }
+
+  /** Freezes the state into the model `Episode`. The arrays are handed over, not copied. */
+  toEpisode(closeReason: CloseReason, closedAtMs: number): Episode {
+    return {
+      episodeId: this.episodeId,
+      keyMode: this.keyMode,
+      traceIds: this.traceIds,
+      spans: this.spans,
+      evaluations: this.evaluations,
+      closeReason,
+      openedAtMs: this.openedAtMs,
+      closedAtMs,
+      correction: this.revision > 0,
+      revision: this.revision,
+      duplicateSpans: this.duplicateSpans,
+      lateSpans: this.lateSpans,
+      bytes: this.bytes,
+      sources: this.sources,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * EpisodeAssembler options: one zod schema, defaults in one place (like the collector's
+ * `factory.go`). The config module embeds this schema under `episodes`.
+ */
+import { z } from 'zod';
+import { EpisodeKeyModeSchema } from '../model/episode.js';
+
+const MiB = 1024 * 1024;
+const ms = () => z.number().int().min(0);
+const count = () => z.number().int().min(1);
+
+export const LateSpanPolicySchema = z.enum(['count', 'correct']);
+export type LateSpanPolicy = z.infer<typeof LateSpanPolicySchema>;
+
+export const EpisodeAssemblerOptionsSchema = z
+  .object({
+    /**
+     * `trace`: one episode per trace id. `conversation`: one episode per conversation id
+     * (`conv:<id>`, id from the injected `conversationIdOf(span)`); spans of a trace that has no
+     * conversation id stay keyed by their trace id. The collector's kafka exporter partitions
+     * spans by trace id, so conversation keying over Kafka needs a topic re-keyed by conversation
+     * id or a single partition, else one conversation's traces are read by different consumers.
+     */
+    keyBy: EpisodeKeyModeSchema.default('trace'),
+    /** Ms without a new span after the root span ended before the episode closes (`root-ended`). */
+    graceMs: ms().default(2000),
+    /** Close at once (`evaluation-arrived`) when the root has ended and a system-level evaluation is joined. */
+    closeOnEvaluation: z.boolean().default(true),
+    /** Ms without a new span before an episode closes whatever its root (`idle`). */
+    idleMs: ms().default(30_000),
+    /** Ms after the first span arrived (assembler clock) at which the episode closes (`max-duration`). */
+    maxDurationMs: ms().default(300_000),
+    /** The span that makes an episode reach this count closes it (`max-spans`). */
+    maxSpansPerEpisode: count().default(10_000),
+    /** Estimated bytes (see span-bytes.ts) at which an episode closes (`max-bytes`). */
+    maxBytesPerEpisode: count().default(32 * MiB),
+    /** Open episodes; one more closes the oldest with reason `evicted`. */
+    maxOpenEpisodes: count().default(10_000),
+    /** Estimated bytes of all open episodes; above it the oldest are closed with reason `evicted`. */
+    maxBufferedBytes: count().default(256 * MiB),
+    /** Evaluations held while their episode has no span yet (oldest dropped first, counted). */
+    maxPendingEvaluations: count().default(10_000),
+    /** Ms an evaluation waits for its first span before it is dropped (counted as expired). */
+    pendingEvaluationTtlMs: ms().default(60_000),
+    /**
+     * What a span or evaluation for an already-closed episode does. `count`: counted only.
+     * `correct`: the episode is reopened as a correction (same id, revision + 1, `correction: true`)
+     * holding the spans and evaluations of the last revision plus the late ones, and closes again
+     * by the usual rules. Needs the last revision retained (`retainClosedBytes`); if it was
+     * already evicted from that memory the late record is only counted (`lateUncorrectable`).
+     */
+    lateSpanPolicy: LateSpanPolicySchema.default('correct'),
+    /** Ids of recently closed episodes remembered (LRU) to recognise late spans and evaluations. */
+    closedEpisodeMemory: count().default(100_000),
+    /** Estimated bytes of closed episodes kept for corrections (`lateSpanPolicy: correct` only). */
+    retainClosedBytes: z.number().int().min(0).default(32 * MiB),
+  })
+  .strict()
+  .refine((o) => o.maxBytesPerEpisode <= o.maxBufferedBytes, {
+    message: 'maxBytesPerEpisode must not exceed maxBufferedBytes',
+    path: ['maxBytesPerEpisode'],
+  });
+
+export type EpisodeAssemblerOptions = z.infer<typeof EpisodeAssemblerOptionsSchema>;
+export type EpisodeAssemblerOptionsInput = z.input<typeof EpisodeAssemblerOptionsSchema>;
+
+/** Thrown for invalid options; the message names every bad key as `episodes.<key>`. */
+export class EpisodeOptionsError extends Error {
+  override readonly name = 'EpisodeOptionsError';
+}
+
+/** Applies defaults and validates; throws `EpisodeOptionsError` naming the offending keys. */
+export function resolveEpisodeAssemblerOptions(input: unknown = {}): EpisodeAssemblerOptions {
+  const parsed = EpisodeAssemblerOptionsSchema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => {
+    const key = i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.');
+    return `episodes.${key}: ${i.message}`;
+  });
+  throw new EpisodeOptionsError(`invalid episode assembler options (fix these keys): ${lines.join('; ')}`);
+}

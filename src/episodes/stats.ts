@@ -1,0 +1,42 @@
+/** Counters of the assembler (`EpisodeAssembler.stats()`), for self-telemetry and tests. */
+import { z } from 'zod';
+import { CloseReasonSchema } from '../model/episode.js';
+
+const n = () => z.number().int().min(0);
+
+export const EpisodeAssemblerStatsSchema = z.object({
+  /** Episodes open now. */
+  open: n(),
+  /** Episodes closed (emitted) since start, by reason; `revoked` counts episodes dropped by `dropPartition` (not emitted). */
+  closed: z.record(CloseReasonSchema, n()),
+  /** Spans accepted into episodes. */
+  spans: n(),
+  /** Spans dropped as duplicates (same trace id + span id), open or already-closed episodes. */
+  duplicateSpans: n(),
+  /** Spans for an already-closed episode (duplicates excluded). */
+  lateSpans: n(),
+  /** Evaluations for an already-closed episode. */
+  lateEvaluations: n(),
+  /** Late spans/evaluations that could not become a correction (policy `count`, or the revision was no longer retained). */
+  lateUncorrected: n(),
+  /** Correction episodes opened (reopened closed episodes). */
+  corrections: n(),
+  /** Episodes closed with reason `evicted` (state caps). */
+  evicted: n(),
+  /** Evaluations joined to an episode. */
+  evaluations: n(),
+  /** Evaluations dropped as duplicates of one the episode holds. */
+  duplicateEvaluations: n(),
+  /** Evaluations waiting for their first span now. */
+  pendingEvaluations: n(),
+  /** Pending evaluations dropped: TTL passed or buffer full. */
+  expiredEvaluations: n(),
+  /** Evaluations with neither a usable trace id nor conversation id for the key mode. */
+  unjoinableEvaluations: n(),
+  /** Estimated bytes / count of spans in open episodes now. */
+  bufferedBytes: n(),
+  bufferedSpans: n(),
+  /** Estimated bytes of closed revisions retained for corrections. */
+  retainedClosedBytes: n(),
+});
+export type EpisodeAssemblerStats = z.infer<typeof EpisodeAssemblerStatsSchema>;
