@@ -1,0 +1,149 @@
+/**
+ * The live page sink: an HTTP server (default 127.0.0.1:8080) with
+ * - `/`        a self-contained HTML page (./page.ts) that renders credit as it arrives;
+ * - `/events`  Server-Sent Events: the ring buffer's recent events first, then new ones, one
+ *              CreditEvent per `data:` line (event name = event_type);
+ * - `/metrics` Prometheus text, `/healthz`, `/readyz` (src/runtime/health.ts).
+ *
+ * Bounded: the last `bufferEvents` events are kept; at most `maxClients` SSE clients (more get
+ * 503); a client whose socket buffer exceeds `maxClientBufferBytes` is disconnected rather than
+ * buffered without bound. Heartbeat comments keep proxies from closing idle streams; the timer
+ * is unref'd.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CreditEvent } from '../../events/schemas.js';
+import { HealthState, sendJson, serveStatusRoutes } from '../../runtime/health.js';
+import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
+import type { EventSink } from '../types.js';
+import { LIVE_PAGE_HTML } from './page.js';
+import { RingBuffer } from './ring-buffer.js';
+
+export interface LiveSinkOptions {
+  host: string;
+  /** 0 = any free port (see `address()`). */
+  port: number;
+  bufferEvents: number;
+  maxClients: number;
+  /** Bytes queued on one SSE socket before the client is dropped; default 4 MiB. */
+  maxClientBufferBytes?: number;
+  /** Ms between SSE heartbeat comments; default 15000. */
+  heartbeatMs?: number;
+  health?: HealthState;
+  telemetry?: SelfTelemetry;
+}
+
+export class LiveSink implements EventSink {
+  readonly name = 'live';
+  private server: Server | undefined;
+  private readonly buffer: RingBuffer<string>;
+  private readonly clients = new Set<ServerResponse>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly health: HealthState;
+  /** Clients disconnected because they could not keep up. */
+  slowClientsDropped = 0;
+
+  constructor(private readonly options: LiveSinkOptions) {
+    this.buffer = new RingBuffer(options.bufferEvents);
+    this.health = options.health ?? new HealthState();
+  }
+
+  async start(): Promise<void> {
+    if (this.server) throw new Error('LiveSink already started');
+    const server = createServer((req, res) => this.route(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) this.write(c, ': keep-alive\n\n');
+    }, this.options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  address(): { port: number; url: string } {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) throw new Error('LiveSink not started');
+    return { port: a.port, url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` };
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Recent events, oldest first (at most `bufferEvents`). */
+  recent(): CreditEvent[] {
+    return this.buffer.toArray().map((s) => JSON.parse(s) as CreditEvent);
+  }
+
+  publish(events: readonly CreditEvent[]): void {
+    for (const e of events) {
+      const data = JSON.stringify(e);
+      this.buffer.push(data);
+      const frame = `event: ${e.event_type}\ndata: ${data}\n\n`;
+      for (const c of this.clients) this.write(c, frame);
+    }
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    const done = new Promise<void>((r) => s.close(() => r()));
+    s.closeAllConnections();
+    await done;
+  }
+
+  private write(client: ServerResponse, frame: string): void {
+    if (client.writableLength > (this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) {
+      this.slowClientsDropped++;
+      this.clients.delete(client);
+      client.destroy();
+      return;
+    }
+    client.write(frame);
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET' }).end();
+      return;
+    }
+    if (serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
+    if (path === '/') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
+      res.end(LIVE_PAGE_HTML);
+      return;
+    }
+    if (path === '/events') {
+      if (this.clients.size >= this.options.maxClients) {
+        sendJson(res, 503, { error: `too many live clients (sinks.live.maxClients = ${this.options.maxClients})` });
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      res.write('retry: 2000\n\n');
+      for (const data of this.buffer.toArray()) {
+        const type = (JSON.parse(data) as CreditEvent).event_type;
+        res.write(`event: ${type}\ndata: ${data}\n\n`);
+      }
+      this.clients.add(res);
+      req.on('close', () => this.clients.delete(res));
+      return;
+    }
+    if (path === '/api/recent') {
+      sendJson(res, 200, this.recent());
+      return;
+    }
+    sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /metrics, /healthz, /readyz' });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The live page: one self-contained HTML document (no external assets). It subscribes to
+ * `/events` (SSE) and renders, per episode (newest first, last 40 kept): the outcome and system
+ * value, each agent's Shapley credit as a signed bar with its interval, per-message rewards, and
+ * for failures the first error and the preference pairs. All telemetry text is inserted with
+ * `textContent` (span names and outputs are untrusted).
+ */
+export const LIVE_PAGE_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>agent-credit — live</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{padding:12px 20px;background:#1d2330;color:#fff;display:flex;gap:16px;align-items:baseline}
+header h1{font-size:18px;margin:0}#status{font-size:12px;opacity:.8}
+main{padding:16px 20px;display:grid;gap:12px}
+.ep{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px #0002}
+.ep h2{font-size:14px;margin:0 0 6px;font-family:ui-monospace,monospace}
+.tag{display:inline-block;padding:0 6px;border-radius:4px;font-size:12px;margin-left:6px}
+.success{background:#d8f3df;color:#17642d}.failure{background:#fbe0e0;color:#8a1c1c}
+.row{display:grid;grid-template-columns:180px 1fr 80px;gap:8px;align-items:center;margin:2px 0}
+.bar{position:relative;height:12px;background:#eef0f4;border-radius:3px}
+.bar i{position:absolute;top:0;bottom:0;border-radius:3px}.pos{background:#3a9d5d}.neg{background:#d0483c}
+.bar .mid{position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:#888}
+.num{font-family:ui-monospace,monospace;text-align:right}
+details{margin-top:6px}summary{cursor:pointer;color:#445}
+.err{color:#8a1c1c;margin-top:6px}.pair{font-size:12px;margin:4px 0;padding:4px 8px;background:#fafafa;border-left:3px solid #d0483c}
+.muted{color:#778;font-size:12px}
+</style></head><body>
+<header><h1>agent-credit</h1><span id="status">connecting…</span><span id="count" class="muted"></span></header>
+<main id="episodes"></main>
+<script>
+const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
+const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
+const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
+function bar(value, scale) {
+  const b = el('div', 'bar'), i = el('i', value >= 0 ? 'pos' : 'neg'), w = Math.min(50, Math.abs(value) / (scale || 1) * 50);
+  i.style.width = w + '%'; i.style.left = value >= 0 ? '50%' : (50 - w) + '%';
+  b.append(el('span', 'mid'), i); return b;
+}
+function entry(id) {
+  let e = episodes.get(id);
+  if (!e) { e = { credit: null, rewards: [], pairs: [], node: el('section', 'ep') }; episodes.set(id, e); root.prepend(e.node);
+    while (episodes.size > MAX) { const [k, v] = episodes.entries().next().value; v.node.remove(); episodes.delete(k); } }
+  return e;
+}
+function render(id) {
+  const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren();
+  const c = e.credit, h = el('h2', '', id);
+  if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(2)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
+  n.append(h);
+  if (c) {
+    const scale = Math.max(1e-9, ...c.agents.map((a) => Math.abs(a.credit)));
+    for (const a of c.agents) { const r = el('div', 'row'); r.append(el('span', '', a.agent_name), bar(a.credit, scale), el('span', 'num', fmt(a.credit))); r.title = 'CI [' + a.ci_low.toFixed(3) + ', ' + a.ci_high.toFixed(3) + '] · ' + a.steps + ' steps'; n.append(r); }
+    if (c.first_error) n.append(el('div', 'err', 'first error: step ' + c.first_error.step_id + ' by ' + c.first_error.agent_id + ' — ' + c.first_error.evidence.join('; ')));
+  }
+  if (e.rewards.length) {
+    const d = el('details'); d.append(el('summary', '', e.rewards.length + ' message rewards'));
+    const scale = Math.max(1e-9, ...e.rewards.map((r) => Math.abs(r.reward)));
+    for (const m of e.rewards) { const r = el('div', 'row'); r.append(el('span', '', m.agent_name + ' · ' + m.name), bar(m.reward, scale), el('span', 'num', fmt(m.reward))); if (m.failure_role) r.title = m.failure_role; d.append(r); }
+    n.append(d);
+  }
+  for (const p of e.pairs) {
+    const d = el('div', 'pair'); d.append(el('div', '', 'pair for ' + p.agent_id + ' (margin ' + p.margin.toFixed(3) + '): ' + p.reason));
+    d.append(el('div', 'muted', 'rejected: ' + p.rejected.name + (p.rejected.output ? ' — ' + p.rejected.output.slice(0, 160) : '')));
+    if (p.chosen) d.append(el('div', 'muted', 'chosen: ' + p.chosen.name + (p.chosen.output ? ' — ' + p.chosen.output.slice(0, 160) : '')));
+    n.append(d);
+  }
+}
+let total = 0;
+function onEvent(ev) {
+  const e = JSON.parse(ev.data), x = entry(e.episode_id); total++;
+  if (e.event_type === 'episode_credit') { if (!x.credit || e.episode_revision >= x.credit.episode_revision) { x.credit = e; x.rewards = x.rewards.filter((r) => r.episode_revision >= e.episode_revision); } }
+  else if (e.event_type === 'message_reward') x.rewards.push(e);
+  else if (e.event_type === 'preference_pair') x.pairs.push(e);
+  render(e.episode_id); document.getElementById('count').textContent = total + ' events';
+}
+const src = new EventSource('events');
+for (const t of ['episode_credit', 'message_reward', 'preference_pair']) src.addEventListener(t, onEvent);
+src.onopen = () => { episodes.clear(); root.replaceChildren(); total = 0; /* the server replays its buffer on every (re)connect */ document.getElementById('status').textContent = 'live'; };
+src.onerror = () => { document.getElementById('status').textContent = 'reconnecting…'; };
+</script></body></html>
+`;

@@ -1,0 +1,1 @@
+export { StdoutSink, type StdoutSinkOptions } from './stdout-sink.js';

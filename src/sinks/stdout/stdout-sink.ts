@@ -1,0 +1,63 @@
+/**
+ * JSON-lines sink: one CreditEvent per line on stdout (or any writable, e.g. a `--out` file).
+ * bigint-free by construction (events are plain JSON per src/events/schemas.ts).
+ *
+ * Backpressure: when the stream's buffer is full, `publish` waits for `drain` before writing
+ * more, so a slow consumer of stdout slows credit down instead of growing memory.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { CreditEvent } from '../../events/schemas.js';
+import type { EventSink } from '../types.js';
+
+export interface StdoutSinkOptions {
+  /** Default process.stdout. */
+  stream?: Writable;
+  /** Only these event types; empty/undefined = all. */
+  eventTypes?: readonly CreditEvent['event_type'][];
+  /** End the stream on close (files yes, stdout no). */
+  endOnClose?: boolean;
+  /** Called with the number of events written (metrics). */
+  onWritten?: (events: readonly CreditEvent[]) => void;
+}
+
+export class StdoutSink implements EventSink {
+  readonly name = 'stdout';
+  private readonly stream: Writable;
+  private readonly types: ReadonlySet<string> | undefined;
+  private closed = false;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: StdoutSinkOptions = {}) {
+    this.stream = options.stream ?? process.stdout;
+    this.types = options.eventTypes?.length ? new Set(options.eventTypes) : undefined;
+  }
+
+  async start(): Promise<void> {}
+
+  publish(events: readonly CreditEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('StdoutSink is closed'));
+    const selected = this.types ? events.filter((e) => this.types!.has(e.event_type)) : events;
+    if (selected.length === 0) return this.chain;
+    const text = selected.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    this.chain = this.chain.then(async () => {
+      if (!this.stream.write(text)) await once(this.stream, 'drain');
+      this.options.onWritten?.(selected);
+    });
+    return this.chain;
+  }
+
+  async flush(): Promise<void> {
+    await this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.options.endOnClose) {
+      const s = this.stream;
+      await new Promise<void>((resolve) => s.end(() => resolve()));
+    }
+  }
+}
