@@ -14,8 +14,8 @@ export interface SteadyLoad {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
-/** Sends `payload(i)` at a steady rate; returns the send times (ms, performance.now()). */
-export async function steadySend(producer: Producer, topic: string, load: SteadyLoad, payload: (i: number) => { key: string; value: Buffer }): Promise<number[]> {
+/** Calls `send(i)` at a steady rate (tick i due at i/rate s); returns the tick start times (performance.now()). */
+export async function steadyTicks(load: SteadyLoad, send: (i: number) => Promise<void>): Promise<number[]> {
   const total = Math.round(load.rate * load.seconds);
   const start = performance.now();
   const sent: number[] = [];
@@ -24,10 +24,17 @@ export async function steadySend(producer: Producer, topic: string, load: Steady
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
     sent.push(performance.now());
-    const m = payload(i);
-    await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers: { 'bench-sent-ms': String(performance.timeOrigin + sent[i]!) } }] });
+    await send(i);
   }
   return sent;
+}
+
+/** Sends `payload(i)` to `topic` at a steady rate, each record stamped with its send time. */
+export async function steadySend(producer: Producer, topic: string, load: SteadyLoad, payload: (i: number) => { key: string; value: Buffer }): Promise<number[]> {
+  return steadyTicks(load, async (i) => {
+    const m = payload(i);
+    await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers: { 'bench-sent-ms': String(performance.timeOrigin + performance.now()) } }] });
+  });
 }
 
 export async function rawLatency(brokers: string, load: SteadyLoad): Promise<number[]> {

@@ -1,18 +1,30 @@
 /**
- * Runs the project's KafkaPipeline (src/runtime) once over loaded topics until every episode's
- * events are published, and measures it. Loaded at run time (lib/optional.ts): while src/runtime,
- * src/episodes or src/credit are missing this throws an error naming what is missing.
+ * Runs the project's KafkaPipeline (src/runtime) over loaded topics, with the real assembler
+ * (src/episodes), decoders, conventions and credit (`processEpisode`), and measures it:
+ * - `runPipelineOnce`: topics already loaded; time from the first span record reaching the
+ *   assembler to every episode closed with its events published and nothing in flight.
+ * - `runPipelineLive`: the pipeline runs while records arrive at a steady rate; per episode, the
+ *   time from the assembler closing it to its episode_credit event reaching an output consumer.
+ * Modules are loaded at run time (lib/optional.ts): a missing stage throws an error naming it.
  */
-import type { BenchContext } from '../lib/section.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import type { Evaluation } from '../../src/model/agents.js';
+import type { LogRecord, Span } from '../../src/model/telemetry.js';
+import type { KafkaPipelineStats } from '../../src/runtime/kafka-counters.js';
+import type { KafkaClient } from '../../src/kafka/client.js';
+import { steadyTicks, type SteadyLoad } from '../latency/raw.js';
+import { int, num } from '../lib/markdown.js';
 import { loadOptional } from '../lib/optional.js';
-import type { SteadyLoad } from '../latency/raw.js';
+import type { BenchContext } from '../lib/section.js';
+import { kafkaClient } from './broker.js';
 import type { FleetRecords } from './data.js';
 
 export interface PipelineRun {
   seconds: number;
-  /** Episode close → events acknowledged, ms, per episode (for section 3). */
+  /** Episode close → episode_credit consumed, ms (live runs only). */
   latenciesMs: number[];
-  episodesPublished: number;
+  stats: KafkaPipelineStats;
   markdown: string;
   notes: string[];
 }
@@ -24,15 +36,193 @@ export interface PipelineTopics {
   spans: number;
 }
 
-export async function runPipelineOnce(_ctx: BenchContext, _brokers: string, _topics: PipelineTopics): Promise<PipelineRun> {
-  const runtime = await loadOptional<Record<string, unknown>>('../src/runtime/index.js');
-  if ('missing' in runtime) throw new Error(runtime.missing);
-  const episodes = await loadOptional<Record<string, unknown>>('../src/episodes/index.js');
-  if ('missing' in episodes) throw new Error(episodes.missing);
-  throw new Error('src/runtime exports found, but the benchmark is not wired to them yet');
+type ProcessEpisode = (episode: Episode) => Promise<CreditEvent[]>;
+
+interface Stages {
+  KafkaPipeline: new (config: unknown, deps: unknown) => { start(): Promise<void>; stop(): Promise<void>; stats(): KafkaPipelineStats };
+  KafkajsClient: new (o: { brokers: string[]; clientId?: string }) => KafkaClient;
+  EpisodeAssembler: new (o?: unknown) => {
+    addSpans(s: readonly Span[], p?: unknown): void;
+    addEvaluations(e: readonly Evaluation[], p?: unknown): void;
+    tick(): Episode[];
+    flush(r?: string): Episode[];
+    dropPartition(t: string, p: number): number;
+    lowWatermark(t: string, p: number): string | undefined;
+  };
+  evaluationsFromLogs: (logs: readonly LogRecord[]) => Evaluation[];
+  processEpisode: ProcessEpisode;
+  processEpisodeSource: string;
 }
 
-/** Live run at a steady load (section 3): latencies from episode close to its events consumed. */
-export async function runPipelineLive(ctx: BenchContext, brokers: string, _fleet: FleetRecords, _load: SteadyLoad): Promise<PipelineRun> {
-  return runPipelineOnce(ctx, brokers, { spansTopic: '', logsTopic: '', episodes: 0, spans: 0 });
+async function loadStages(): Promise<Stages> {
+  const need = async (spec: string) => {
+    const r = await loadOptional<Record<string, unknown>>(spec);
+    if ('missing' in r) throw new Error(r.missing);
+    return r.mod;
+  };
+  const pipeline = await need('../src/runtime/kafka-pipeline.js');
+  const kafka = await need('../src/kafka/index.js');
+  const episodes = await need('../src/episodes/index.js');
+  const conventions = await need('../src/conventions/index.js');
+  let processEpisode: ProcessEpisode | undefined;
+  let source = '';
+  for (const spec of ['../src/runtime/index.js', '../src/runtime/process-episode.js']) {
+    const r = await loadOptional<Record<string, unknown>>(spec);
+    if ('mod' in r && typeof r.mod.processEpisode === 'function') {
+      const fn = r.mod.processEpisode as (e: Episode, o?: unknown) => Promise<CreditEvent[]>;
+      processEpisode = (e) => fn(e, {});
+      source = spec.replace(/^\.\.\//, '');
+      break;
+    }
+  }
+  if (!processEpisode) throw new Error('src/runtime does not export processEpisode (conventions → credit → events) yet');
+  return {
+    KafkaPipeline: pipeline.KafkaPipeline as Stages['KafkaPipeline'],
+    KafkajsClient: kafka.KafkajsClient as Stages['KafkajsClient'],
+    EpisodeAssembler: episodes.EpisodeAssembler as Stages['EpisodeAssembler'],
+    evaluationsFromLogs: conventions.evaluationsFromLogs as Stages['evaluationsFromLogs'],
+    processEpisode,
+    processEpisodeSource: source,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+interface Harness {
+  pipeline: InstanceType<Stages['KafkaPipeline']>;
+  closedAt: Map<string, number>;
+  firstSpanAt: () => number | undefined;
+  outputTopic: string;
+}
+
+function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string): Harness {
+  const closedAt = new Map<string, number>();
+  let firstSpan: number | undefined;
+  const inner = new s.EpisodeAssembler({});
+  // the real assembler, observed: when spans first arrive and when each episode closes
+  const record = (eps: Episode[]) => {
+    const t = performance.now();
+    for (const e of eps) if (!closedAt.has(e.episodeId)) closedAt.set(e.episodeId, t);
+    return eps;
+  };
+  const assembler = {
+    addSpans: (spans: readonly Span[], p?: unknown) => {
+      firstSpan ??= performance.now();
+      inner.addSpans(spans, p);
+    },
+    addEvaluations: (e: readonly Evaluation[], p?: unknown) => inner.addEvaluations(e, p),
+    tick: () => record(inner.tick()),
+    flush: (r?: string) => record(inner.flush(r)),
+    dropPartition: (t: string, p: number) => inner.dropPartition(t, p),
+    lowWatermark: (t: string, p: number) => inner.lowWatermark(t, p),
+  };
+  const outputTopic = `bench_out_episodes_${tag}`;
+  const pipeline = new s.KafkaPipeline(
+    {
+      source: { brokers: brokers.split(','), groupId: `bench-pipeline-${tag}`, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, spansEncoding: 'otlp_proto', logsEncoding: 'otlp_proto', maxWaitMs: 100 },
+      sink: { topics: { rewards: `bench_out_rewards_${tag}`, episodes: outputTopic, preferences: `bench_out_prefs_${tag}`, dlq: `bench_out_dlq_${tag}` }, partitions: 4 },
+      delivery: 'at-least-once',
+      tickIntervalMs: 20,
+      commitIntervalMs: 100,
+    },
+    { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), assembler, processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
+  );
+  return { pipeline, closedAt, firstSpanAt: () => firstSpan, outputTopic };
+}
+
+function idle(st: KafkaPipelineStats, episodes: number): boolean {
+  return st.episodesClosed >= episodes && st.inFlight === 0 && st.queueDepth === 0;
+}
+
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics): Promise<PipelineRun> {
+  const s = await loadStages();
+  const tag = `${ctx.seed}_${Date.now()}`;
+  const h = buildPipeline(s, brokers, topics, tag);
+  await h.pipeline.start();
+  const deadline = Date.now() + 600_000;
+  let end = 0;
+  try {
+    while (Date.now() < deadline) {
+      if (idle(h.pipeline.stats(), topics.episodes)) {
+        end = performance.now();
+        break;
+      }
+      await sleep(20);
+    }
+  } finally {
+    await h.pipeline.stop();
+  }
+  const stats = h.pipeline.stats();
+  const first = h.firstSpanAt();
+  if (!end || first === undefined) throw new Error(`pipeline did not finish: ${JSON.stringify(stats)}`);
+  const seconds = (end - first) / 1000;
+  return {
+    seconds,
+    latenciesMs: [],
+    stats,
+    notes: [`processEpisode from ${s.processEpisodeSource}.`],
+    markdown: `Pipeline counters: ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
+  };
+}
+
+export async function runPipelineLive(ctx: BenchContext, brokers: string, fleet: FleetRecords, load: SteadyLoad): Promise<PipelineRun> {
+  const s = await loadStages();
+  const tag = `live_${ctx.seed}_${Date.now()}`;
+  const spansTopic = `bench_live_spans_${tag}`;
+  const logsTopic = `bench_live_logs_${tag}`;
+  const kafka = kafkaClient(brokers, 'bench-live');
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [spansTopic, logsTopic].map((topic) => ({ topic, numPartitions: 4, replicationFactor: 1 })), waitForLeaders: true });
+  await admin.disconnect();
+  const h = buildPipeline(s, brokers, { spansTopic, logsTopic }, tag);
+  await h.pipeline.start();
+  // output reader: records when each episode's episode_credit event arrives
+  const arrivedAt = new Map<string, number>();
+  const reader = kafka.consumer({ groupId: `bench-reader-${tag}`, maxWaitTimeInMs: 100 });
+  await reader.connect();
+  await reader.subscribe({ topic: h.outputTopic, fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      try {
+        const ev = JSON.parse(message.value?.toString() ?? '{}') as { episode_id?: string };
+        if (ev.episode_id && !arrivedAt.has(ev.episode_id)) arrivedAt.set(ev.episode_id, performance.now());
+      } catch {
+        // not JSON: ignored (counted below as missing)
+      }
+    },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  await sleep(1000);
+  const n = Math.min(fleet.spanRecords.length, Math.round(load.rate * load.seconds));
+  const logsByKey = new Map(fleet.logRecords.map((r) => [r.key, r]));
+  try {
+    // each tick: one trace's spans record, then its evaluation log record (as a live run emits them)
+    await steadyTicks({ rate: load.rate, seconds: n / load.rate }, async (i) => {
+      const r = fleet.spanRecords[i]!;
+      await producer.send({ topic: spansTopic, acks: -1, messages: [{ key: r.key, value: Buffer.from(r.value) }] });
+      const l = logsByKey.get(r.key);
+      if (l) await producer.send({ topic: logsTopic, acks: -1, messages: [{ key: l.key, value: Buffer.from(l.value) }] });
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && arrivedAt.size < n) await sleep(50);
+  } finally {
+    await producer.disconnect();
+    await h.pipeline.stop();
+    await reader.disconnect();
+  }
+  const latencies: number[] = [];
+  for (const [id, t] of arrivedAt) {
+    const c = h.closedAt.get(id);
+    if (c !== undefined) latencies.push(t - c);
+  }
+  const stats = h.pipeline.stats();
+  return {
+    seconds: load.seconds,
+    latenciesMs: latencies,
+    stats,
+    notes: [`processEpisode from ${s.processEpisodeSource}; ${latencies.length} of ${n} episodes matched close → output.`],
+    markdown: '',
+  };
 }
