@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
+import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
+
+function setup(options: EpisodeAssemblerOptionsInput = {}) {
+  const clock = new ManualClock(1_000);
+  return { clock, asm: new EpisodeAssembler(options, clock) };
+}
+
+describe('EpisodeAssembler close rules', () => {
+  it('closes root-ended only after grace passes with no new span, and grace restarts on each span', () => {
+    const [run] = recordRuns([{ children: 3 }]);
+    const { clock, asm } = setup({ graceMs: 2000 });
+    asm.addSpans(run!);
+    clock.advance(1999);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(1);
+    const [ep] = asm.tick();
+    expect(ep?.closeReason).toBe('root-ended');
+    expect(ep?.episodeId).toBe(run![0]!.traceId);
+    expect(ep?.traceIds).toEqual([run![0]!.traceId]);
+    expect(spanKeys(ep!.spans)).toEqual(spanKeys(run!));
+    expect(ep?.openedAtMs).toBe(1_000);
+    expect(ep?.closedAtMs).toBe(3_000);
+    expect(ep?.revision).toBe(0);
+    expect(ep?.correction).toBe(false);
+    expect(asm.stats().closed['root-ended']).toBe(1);
+  });
+
+  it('does not start grace before the root arrives; a span after the root restarts it', () => {
+    const [run] = recordRuns([{ children: 3 }]);
+    const root = rootOf(run!);
+    const children = run!.filter((s) => s !== root);
+    const { clock, asm } = setup({ graceMs: 2000, idleMs: 30_000 });
+    asm.addSpans(children.slice(0, 2));
+    clock.advance(10_000);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans([root]);
+    clock.advance(1500);
+    asm.addSpans(children.slice(2));
+    clock.advance(1500);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(500);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+  });
+
+  it('treats a SERVER span whose parent never arrives as the root (remote caller)', () => {
+    const [run] = recordRuns([{ remoteParent: true }]);
+    expect(rootOf(run!).parentSpanId).toBeDefined();
+    const { clock, asm } = setup({ graceMs: 100 });
+    asm.addSpans(run!);
+    clock.advance(100);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+  });
+
+  it('does not treat an internal span with a missing (still running) parent as a root', () => {
+    const [run] = recordRuns([{ children: 2 }]);
+    const root = rootOf(run!);
+    const { clock, asm } = setup({ graceMs: 100, idleMs: 5_000 });
+    asm.addSpans(run!.filter((s) => s !== root));
+    clock.advance(4_999);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(1);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['idle']);
+  });
+
+  it('closes on idle when no root ever arrives', () => {
+    const [run] = recordRuns([{}]);
+    const { clock, asm } = setup({ idleMs: 500 });
+    asm.addSpans(run!.filter((s) => s !== rootOf(run!)));
+    clock.advance(500);
+    const closed = asm.tick();
+    expect(closed.map((e) => e.closeReason)).toEqual(['idle']);
+    expect(closed[0]!.spans).toHaveLength(run!.length - 1);
+  });
+
+  it('closes on max-duration even while spans keep coming', () => {
+    const [run] = recordRuns([{ children: 6 }]);
+    const children = run!.filter((s) => s !== rootOf(run!));
+    const { clock, asm } = setup({ idleMs: 1_000, maxDurationMs: 2_500 });
+    for (const s of children) {
+      asm.addSpans([s]);
+      expect(asm.tick()).toEqual([]);
+      clock.advance(400);
+    }
+    // 6 spans × 400 ms = 2400 ms; 100 ms more reaches max-duration before idle
+    clock.advance(100);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['max-duration']);
+  });
+
+  it('closes with max-spans when the span count reaches the cap', () => {
+    const [run] = recordRuns([{ children: 5 }]);
+    const { asm } = setup({ maxSpansPerEpisode: 3 });
+    asm.addSpans(run!);
+    const closed = asm.tick();
+    expect(closed.map((e) => [e.closeReason, e.spans.length])).toEqual([['max-spans', 3]]);
+    expect(asm.stats().lateSpans).toBe(3); // the rest of the trace arrived after the close
+  });
+
+  it('closes with max-bytes when the estimated bytes reach the cap', () => {
+    const [run] = recordRuns([{ children: 4, payloadChars: 2_000 }]);
+    const { asm } = setup({ maxBytesPerEpisode: 5_000 });
+    asm.addSpans(run!);
+    const [ep] = asm.tick();
+    expect(ep?.closeReason).toBe('max-bytes');
+    expect(ep!.bytes).toBeGreaterThanOrEqual(5_000);
+    expect(ep!.spans.length).toBeLessThan(run!.length);
+  });
+
+  it('flush closes every open episode with the given reason (default shutdown)', () => {
+    const runs = recordRuns([{}, {}, {}]);
+    const { asm } = setup();
+    for (const r of runs) asm.addSpans(r);
+    const closed = asm.flush();
+    expect(closed.map((e) => e.closeReason)).toEqual(['shutdown', 'shutdown', 'shutdown']);
+    expect(asm.stats().open).toBe(0);
+    expect(asm.stats().bufferedSpans).toBe(0);
+    expect(asm.stats().bufferedBytes).toBe(0);
+  });
+});
+
+describe('EpisodeAssembler evaluations', () => {
+  it('evaluation before the spans: held, joined, closes as soon as the root arrives', () => {
+    const [run] = recordRuns([{}]);
+    const { clock, asm } = setup();
+    asm.addEvaluations([evaluationOf(run!, 0.25)]);
+    expect(asm.stats().pendingEvaluations).toBe(1);
+    clock.advance(10);
+    asm.addSpans(run!);
+    const [ep] = asm.tick();
+    expect(ep?.closeReason).toBe('evaluation-arrived');
+    expect(ep?.evaluations.map((e) => e.score)).toEqual([0.25]);
+    expect(asm.stats().pendingEvaluations).toBe(0);
+  });
+
+  it('evaluation with the spans (same tick, root already in): closes immediately', () => {
+    const [run] = recordRuns([{}]);
+    const { asm } = setup();
+    asm.addSpans(run!);
+    asm.addEvaluations([evaluationOf(run!)]);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
+  });
+
+  it('evaluation before the root ended: joined, closes when the root arrives', () => {
+    const [run] = recordRuns([{}]);
+    const root = rootOf(run!);
+    const { asm } = setup();
+    asm.addSpans(run!.filter((s) => s !== root));
+    asm.addEvaluations([evaluationOf(run!)]);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans([root]);
+    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['evaluation-arrived', 1]]);
+  });
+
+  it('span-level evaluations join but do not close; closeOnEvaluation=false waits for grace', () => {
+    const [a, b] = recordRuns([{}, {}]);
+    const { clock, asm } = setup({ graceMs: 1000 });
+    asm.addSpans(a!);
+    const child = a!.find((s) => s.parentSpanId !== undefined)!;
+    asm.addEvaluations([evaluationOf(a!, 0, child.spanId)]);
+    expect(asm.tick()).toEqual([]);
+
+    const off = setup({ graceMs: 1000, closeOnEvaluation: false });
+    off.asm.addSpans(b!);
+    off.asm.addEvaluations([evaluationOf(b!)]);
+    expect(off.asm.tick()).toEqual([]);
+    clock.advance(1000);
+    off.clock.advance(1000);
+    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
+    expect(off.asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
+  });
+
+  it('evaluation after close: counted late; with policy correct it re-emits the episode as a correction', () => {
+    const [run] = recordRuns([{}]);
+    const { clock, asm } = setup({ graceMs: 100, lateSpanPolicy: 'correct' });
+    asm.addSpans(run!);
+    clock.advance(100);
+    const [first] = asm.tick();
+    expect(first?.evaluations).toEqual([]);
+    asm.addEvaluations([evaluationOf(run!, 0)]);
+    const [fix] = asm.tick();
+    expect(fix).toMatchObject({ episodeId: first!.episodeId, closeReason: 'evaluation-arrived', revision: 1, correction: true });
+    expect(spanKeys(fix!.spans)).toEqual(spanKeys(run!));
+    expect(fix!.evaluations.map((e) => e.score)).toEqual([0]);
+    expect(asm.stats().lateEvaluations).toBe(1);
+    expect(asm.stats().corrections).toBe(1);
+  });
+
+  it('pending evaluations expire after the TTL and are bounded in count', () => {
+    const runs = recordRuns([{}, {}, {}]);
+    const { clock, asm } = setup({ pendingEvaluationTtlMs: 1000, maxPendingEvaluations: 2 });
+    for (const r of runs) asm.addEvaluations([evaluationOf(r)]);
+    expect(asm.stats()).toMatchObject({ pendingEvaluations: 2, expiredEvaluations: 1 });
+    clock.advance(1000);
+    asm.tick();
+    expect(asm.stats()).toMatchObject({ pendingEvaluations: 0, expiredEvaluations: 3 });
+    asm.addSpans(runs[2]!);
+    expect(asm.flush()[0]!.evaluations).toEqual([]);
+  });
+
+  it('drops a repeated evaluation and counts evaluations without any join key', () => {
+    const [run] = recordRuns([{}]);
+    const { asm } = setup({ closeOnEvaluation: false });
+    asm.addSpans(run!);
+    const e = evaluationOf(run!);
+    asm.addEvaluations([e, { ...e }]);
+    asm.addEvaluations([{ ...e, traceId: undefined }]);
+    expect(asm.stats()).toMatchObject({ evaluations: 1, duplicateEvaluations: 1, unjoinableEvaluations: 1 });
+    expect(asm.flush()[0]!.evaluations).toHaveLength(1);
+  });
+});
+
+describe('EpisodeAssembler caps evict the oldest (closed, not dropped)', () => {
+  it('maxOpenEpisodes: the oldest episode is emitted with reason evicted', () => {
+    const runs = recordRuns([{}, {}, {}]);
+    const { asm } = setup({ maxOpenEpisodes: 2 });
+    for (const r of runs) asm.addSpans(r.slice(0, 1));
+    const closed = asm.tick();
+    expect(closed.map((e) => [e.closeReason, e.episodeId])).toEqual([['evicted', runs[0]![0]!.traceId]]);
+    expect(asm.stats()).toMatchObject({ open: 2, evicted: 1 });
+  });
+
+  it('maxBufferedBytes: oldest episodes are evicted until the total fits', () => {
+    const runs = recordRuns([{ payloadChars: 3000 }, { payloadChars: 3000 }, { payloadChars: 3000 }]);
+    const { asm } = setup({ maxBufferedBytes: 20_000, maxBytesPerEpisode: 15_000 });
+    for (const r of runs) asm.addSpans(r.slice(0, 3));
+    const closed = asm.tick();
+    expect(closed.length).toBeGreaterThan(0);
+    expect(closed.every((e) => e.closeReason === 'evicted')).toBe(true);
+    expect(closed[0]!.episodeId).toBe(runs[0]![0]!.traceId);
+    expect(asm.stats().bufferedBytes).toBeLessThanOrEqual(20_000);
+    const all = [...closed, ...asm.flush()];
+    expect(all.reduce((n, e) => n + e.spans.length, 0)).toBe(9); // nothing lost
+  });
+});
