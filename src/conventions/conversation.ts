@@ -1,7 +1,7 @@
 /**
  * Conversation (session, thread) id of a span, for conversation-keyed episodes that span
  * several traces. Attribute names, first match wins:
- * - `gen_ai.conversation.id` (OTel GenAI registry, semconv ≥ 1.36);
+ * - `gen_ai.conversation.id` (OTel GenAI registry, semconv ≥ v1.34);
  * - `session.id` (OpenInference reserved attribute; also the OTel `session.*` registry);
  * - `traceloop.association.properties.{session_id,conversation_id,thread_id}` (OpenLLMetry
  *   association properties, set by `Traceloop.set_association_properties`).

@@ -1,7 +1,7 @@
 /**
  * System (and step) evaluations read from telemetry:
  * - `gen_ai.evaluation.result` events as OTel log records (GenAI semconv `model/gen-ai/events.yaml`,
- *   semconv ≥ 1.38): event name in `LogRecord.event_name` or, from older SDKs, in the
+ *   semconv ≥ v1.38, "Evaluation Event"): event name in `LogRecord.event_name` or, from older SDKs, in the
  *   `event.name` attribute; attributes `gen_ai.evaluation.name` (required),
  *   `gen_ai.evaluation.score.value`, `gen_ai.evaluation.score.label`,
  *   `gen_ai.evaluation.explanation`; the record's trace/span ids name the evaluated span.
@@ -11,6 +11,9 @@
  *   `annotation.*`, spec/semantic_conventions.md): they evaluate their parent span;
  * - a configurable attribute on the root span (e.g. `agent_credit.score`).
  * Label-only evaluations get a score from labels.ts (pass/true → 1, fail/false → 0).
+ * An evaluation event with `error.type` (the evaluator itself failed, v1.38 events.yaml) is no
+ * verdict and is skipped. Events that only name `gen_ai.response.id` (no span id) are returned
+ * without a span id: the join by response id is not implemented.
  */
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
@@ -79,6 +82,7 @@ export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: Evaluatio
     const eventName = log.eventName ?? str(log.attributes, 'event.name');
     if (eventName !== EVALUATION_EVENT_NAME) continue;
     const attrs: Attributes = { ...bodyAttributes(log.body), ...log.attributes };
+    if (attrs['error.type'] !== undefined) continue; // the evaluator failed: no verdict
     const ev = build(
       genaiFields(attrs),
       {
@@ -136,7 +140,7 @@ export function evaluationsFromSpans(spans: readonly Span[], opts?: SpanEvaluati
   for (const span of tree.ordered) {
     const conversationId = conversationIdOfAttributes(span.attributes);
     for (const e of span.events) {
-      if (e.name !== EVALUATION_EVENT_NAME) continue;
+      if (e.name !== EVALUATION_EVENT_NAME || e.attributes['error.type'] !== undefined) continue;
       const ev = build(
         genaiFields(e.attributes),
         {

@@ -1,14 +1,16 @@
 /**
  * OpenTelemetry GenAI semantic conventions mapper.
  *
- * Spec: open-telemetry/semantic-conventions `model/gen-ai/registry.yaml` and `spans.yaml`
- * (semconv v1.37–v1.38, all `development` stability): `gen_ai.operation.name` well-known values
- * chat, generate_content, text_completion, embeddings, create_agent, invoke_agent, execute_tool;
- * `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,call.arguments,call.result}`,
- * `gen_ai.usage.{input_tokens,output_tokens}`, `gen_ai.input.messages` / `gen_ai.output.messages`.
+ * Spec: open-telemetry/semantic-conventions `model/gen-ai/registry.yaml` and `spans.yaml`,
+ * v1.38–v1.41 (all `development` stability; from v1.42 the GenAI conventions live in
+ * open-telemetry/semantic-conventions-genai). `gen_ai.operation.name` well-known values (v1.41):
+ * chat, generate_content, text_completion, embeddings, retrieval, create_agent, invoke_agent,
+ * execute_tool, invoke_workflow; `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,
+ * call.arguments,call.result}`, `gen_ai.usage.{input_tokens,output_tokens}`,
+ * `gen_ai.input.messages` / `gen_ai.output.messages`.
  * Hand-offs are not in the registry: `agent_handoff` (opentelemetry-instrumentation-openai-agents-v2)
  * and `handoff` (OpenLLMetry) with `gen_ai.handoff.{from_agent,to_agent}` are what real
- * instrumentation emits. `invoke_workflow` appears in newer drafts and is treated as structure.
+ * instrumentation emits.
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
@@ -27,11 +29,14 @@ import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts
 const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 const HANDOFF_OPERATIONS = new Set(['agent_handoff', 'handoff']);
 const STRUCTURE_OPERATIONS = new Set(['invoke_workflow']);
+// A retrieval is work the agent does whose result the model consumes, like a tool call
+// (OpenInference RETRIEVER is mapped the same way).
+const TOOL_OPERATIONS = new Set(['execute_tool', 'retrieval']);
 
 /** Step kind for a `gen_ai.operation.name` value. Unknown values (incl. the literal "unknown") are structure. */
 export function genaiKind(operation: string): StepKind {
   if (LLM_OPERATIONS.has(operation)) return 'llm';
-  if (operation === 'execute_tool') return 'tool';
+  if (TOOL_OPERATIONS.has(operation)) return 'tool';
   if (HANDOFF_OPERATIONS.has(operation)) return 'handoff';
   if (operation === 'invoke_agent') return 'agent';
   if (STRUCTURE_OPERATIONS.has(operation)) return 'chain';

@@ -265,6 +265,7 @@ describe('evaluations in logs', () => {
       logger.emit({ context: contextOf(traceId, '328e64432b54aef3'), attributes: { 'event.name': 'gen_ai.evaluation.result', 'gen_ai.evaluation.name': 'tone', 'gen_ai.evaluation.score.value': 4, 'gen_ai.conversation.id': 'conv-3' } });
       logger.emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'vibes', 'gen_ai.evaluation.score.label': 'meh' } });
       logger.emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'nothing' } });
+      logger.emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'judge_down', 'gen_ai.evaluation.score.value': 0, 'error.type': 'timeout' } });
       logger.emit({ eventName: 'gen_ai.client.inference.operation.details', attributes: { 'gen_ai.evaluation.score.value': 1 } });
       logger.emit({ body: 'hello' });
     }, encoding);
