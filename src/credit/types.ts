@@ -13,6 +13,11 @@ export interface Game {
   readonly id: string;
   readonly players: readonly string[];
   value(coalition: Uint8Array): number | Promise<number>;
+  /**
+   * Optional exact Shapley values in `players` order, when the game knows them in closed form
+   * (e.g. a sum of unanimity games). `estimateShapley` uses it instead of evaluating coalitions.
+   */
+  closedForm?(): readonly number[];
 }
 
 export type EstimateStatus = 'exact' | 'approximate' | 'partial';
@@ -46,4 +51,27 @@ export interface EstimateOptions {
   /** Seed for the sampler's PRNG (results are deterministic given seed and game). */
   seed?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * One interface for every Shapley estimator (shapiq's `Approximator`): `estimate` runs to the
+ * stopping rule (target half-width or budget) and returns the result; it never throws for game
+ * failures or budget exhaustion (it returns a `partial` result with a note instead).
+ */
+export interface ShapleyEstimator {
+  readonly name: string;
+  estimate(game: Game, options?: EstimateOptions): Promise<ShapleyEstimate>;
+}
+
+/**
+ * An estimation in progress ("anytime"): it can be resumed with more budget and streams its
+ * intermediate results. Results carry `evaluations` (cumulative cache misses of the run).
+ */
+export interface AnytimeRun {
+  /** The estimate from the samples taken so far. */
+  current(): ShapleyEstimate;
+  /** Samples until the target half-width is met or `extraBudget` more evaluations are spent. */
+  continue(extraBudget: number): Promise<ShapleyEstimate>;
+  /** Samples in rounds, yielding the estimate after each round, until the stopping rule holds. */
+  snapshots(): AsyncIterable<ShapleyEstimate>;
 }

@@ -1,0 +1,76 @@
+/**
+ * Typed errors of the credit engine. Each says whether retrying can help (kafkajs style) and what
+ * to do about it.
+ */
+
+/** A `CachedGame` refused an evaluation because its evaluation budget is spent. Estimators catch it. */
+export class BudgetExhaustedError extends Error {
+  override readonly name = 'BudgetExhaustedError';
+  readonly retriable = true;
+  constructor(
+    readonly budget: number,
+    readonly used: number,
+  ) {
+    super(`evaluation budget exhausted (${used}/${budget} evaluations); raise the budget or continue the run with more`);
+  }
+}
+
+/** Exact enumeration was asked for a game with too many players. */
+export class TooManyPlayersError extends Error {
+  override readonly name = 'TooManyPlayersError';
+  readonly retriable = false;
+  constructor(
+    readonly players: number,
+    readonly maxPlayers: number,
+  ) {
+    super(
+      `exact Shapley needs 2^${players} coalition values, above the limit of ${maxPlayers} players; ` +
+        `use an approximate estimator (PermutationEstimator, KernelEstimator or estimateShapley) or raise maxPlayers`,
+    );
+  }
+}
+
+/** The game's value function threw or returned a non-finite number. */
+export class GameEvaluationError extends Error {
+  override readonly name = 'GameEvaluationError';
+  readonly retriable = true;
+  constructor(
+    readonly gameId: string,
+    readonly coalitionKey: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`game ${gameId} failed on coalition ${coalitionKey}: ${message}`, options);
+  }
+}
+
+/** The run was aborted (timeout or caller's signal). */
+export class EstimationAbortedError extends Error {
+  override readonly name = 'EstimationAbortedError';
+  readonly retriable = true;
+  constructor(reason?: unknown) {
+    super(`estimation aborted${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}`);
+  }
+}
+
+export type DegenerateReason =
+  | 'no-evaluation'
+  | 'non-finite-score'
+  | 'unknown-label'
+  | 'invalid-normalization';
+
+/**
+ * The episode cannot be credited as given (no usable evaluation, a NaN score, ...). Not retriable
+ * with the same input: fix the producer or the options named in the message.
+ */
+export class DegenerateEpisodeError extends Error {
+  override readonly name = 'DegenerateEpisodeError';
+  readonly retriable = false;
+  constructor(
+    readonly reason: DegenerateReason,
+    readonly episodeId: string,
+    detail: string,
+  ) {
+    super(`episode ${episodeId}: ${reason}: ${detail}`);
+  }
+}

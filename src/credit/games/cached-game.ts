@@ -1,0 +1,206 @@
+/**
+ * `CachedGame`: the one place where a game's value function is called. It memoizes coalition
+ * values (lru-cache, key = game id + coalition bitmask, so values are shared by every estimator of
+ * one episode and never across episodes), counts evaluations (cache misses) and hits, enforces an
+ * evaluation budget, limits the concurrency of slow async games, de-duplicates in-flight
+ * evaluations, and stops on an AbortSignal.
+ */
+import { LRUCache } from 'lru-cache';
+import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
+import type { Game } from '../types.js';
+import { coalitionKey } from './coalition.js';
+
+export interface CachedGameOptions {
+  /** Max evaluations (cache misses) over the wrapper's life; default unlimited. */
+  budget?: number;
+  /** Max concurrent in-flight `value` calls of the inner game; default 8. */
+  concurrency?: number;
+  /** Max cached coalition values; default 65,536 (a 14-player exact run needs 16,384); lru-cache preallocates `max` slots, so keep it modest. */
+  maxEntries?: number;
+  signal?: AbortSignal;
+}
+
+export class CachedGame implements Game {
+  readonly id: string;
+  readonly players: readonly string[];
+  /** Evaluations of the inner game started so far (cache misses). */
+  evaluations = 0;
+  hits = 0;
+  budget: number;
+  private readonly cache: LRUCache<string, number>;
+  private readonly inflight = new Map<string, Promise<number>>();
+  private readonly concurrency: number;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly signal: AbortSignal | undefined;
+  readonly closedForm?: () => readonly number[];
+
+  constructor(
+    readonly inner: Game,
+    options: CachedGameOptions = {},
+  ) {
+    this.id = inner.id;
+    this.players = inner.players;
+    this.budget = options.budget ?? Number.POSITIVE_INFINITY;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
+    this.cache = new LRUCache({ max: options.maxEntries ?? 65_536 });
+    this.signal = options.signal;
+    if (inner.closedForm) this.closedForm = () => inner.closedForm!();
+  }
+
+  /** Reuse `game` when it is already a CachedGame (shared cache), else wrap it. */
+  static wrap(game: Game, options: CachedGameOptions = {}): CachedGame {
+    return game instanceof CachedGame ? game : new CachedGame(game, options);
+  }
+
+  get remaining(): number {
+    return this.budget - this.evaluations;
+  }
+
+  /** Raises the budget by `extra` evaluations (anytime estimators' `continue`). */
+  addBudget(extra: number): void {
+    this.budget = this.evaluations + Math.max(0, this.remaining) + Math.max(0, extra);
+  }
+
+  setBudget(budget: number): void {
+    this.budget = budget;
+  }
+
+  private key(coalition: Uint8Array): string {
+    return `${this.id}:${coalitionKey(coalition)}`;
+  }
+
+  /** Cached value, or undefined (counts nothing). */
+  peek(coalition: Uint8Array): number | undefined {
+    return this.cache.get(this.key(coalition));
+  }
+
+  /**
+   * v(coalition). Synchronous when cached or when the inner game is synchronous; throws
+   * `BudgetExhaustedError` before a miss beyond the budget, `GameEvaluationError` when the game fails.
+   */
+  value(coalition: Uint8Array): number | Promise<number> {
+    const key = this.key(coalition);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      this.hits++;
+      return hit;
+    }
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.hits++;
+      return pending;
+    }
+    if (this.signal?.aborted) throw new EstimationAbortedError(this.signal.reason);
+    if (this.evaluations >= this.budget) throw new BudgetExhaustedError(this.budget, this.evaluations);
+    this.evaluations++;
+    let out: number | Promise<number>;
+    if (this.active < this.concurrency && this.waiting.length === 0) {
+      this.active++;
+      try {
+        out = this.inner.value(coalition);
+      } catch (err) {
+        this.release();
+        throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
+      }
+      if (typeof out === 'number') this.release();
+      else out = out.finally(() => this.release());
+    } else {
+      out = this.queued(coalition);
+    }
+    if (typeof out === 'number') return this.store(key, out);
+    const p = this.track(key, out);
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  /**
+   * Values of many coalitions, evaluated concurrently up to the concurrency limit. When the misses
+   * exceed the remaining budget, the affordable ones are evaluated (and cached, so a continued run
+   * reuses them) and then `BudgetExhaustedError` is thrown.
+   */
+  async valueMany(coalitions: readonly Uint8Array[]): Promise<number[]> {
+    const out = new Array<number>(coalitions.length);
+    const pending: Promise<void>[] = [];
+    let budgetError: unknown;
+    for (let i = 0; i < coalitions.length; i++) {
+      let v: number | Promise<number>;
+      try {
+        v = this.value(coalitions[i]!);
+      } catch (err) {
+        if (err instanceof BudgetExhaustedError) {
+          budgetError = err;
+          continue;
+        }
+        await Promise.allSettled(pending);
+        throw err;
+      }
+      if (typeof v === 'number') out[i] = v;
+      else pending.push(v.then((x) => void (out[i] = x)));
+    }
+    if (pending.length > 0) {
+      const settled = await Promise.allSettled(pending);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    if (budgetError) throw budgetError;
+    return out;
+  }
+
+  private store(key: string, v: number): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new GameEvaluationError(this.id, key, `value is ${String(v)}, expected a finite number`);
+    }
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private async track(key: string, p: Promise<number>): Promise<number> {
+    try {
+      const v = await this.abortable(p);
+      return this.store(key, v);
+    } catch (err) {
+      if (err instanceof GameEvaluationError || err instanceof EstimationAbortedError) throw err;
+      throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private abortable<T>(p: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new EstimationAbortedError(signal.reason));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private async queued(coalition: Uint8Array): Promise<number> {
+    if (this.active >= this.concurrency || this.waiting.length > 0) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.active++;
+    try {
+      return await this.inner.value(coalition);
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    this.active--;
+    this.waiting.shift()?.();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `estimateShapley`: picks the estimator for a game.
+ * 1. the game's closed form (`closedForm()`), when offered: exact, no coalition enumeration
+ *    (v(N) and v(∅) are still evaluated for the result's endpoints);
+ * 2. exact enumeration when n ≤ maxExactPlayers (default 14) and 2^n fits the budget;
+ * 3. otherwise the approximate estimator (`permutation` by default, or `kernel`).
+ * Never throws for game failures or budget exhaustion: the result is then `partial` with a note.
+ */
+import { CachedGame } from '../games/cached-game.js';
+import { emptyCoalition, fullCoalition } from '../games/coalition.js';
+import type { EstimateOptions, Game, ShapleyEstimate } from '../types.js';
+import { ExactEstimator } from './exact.js';
+import { KernelEstimator, type KernelEstimatorOptions } from './kernel.js';
+import { PermutationEstimator, type PermutationEstimatorOptions } from './permutation.js';
+import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
+import { enforceSum } from './stats.js';
+
+export interface EstimateShapleyOptions extends EstimateOptions {
+  maxExactPlayers?: number;
+  approximate?: 'permutation' | 'kernel';
+  permutation?: PermutationEstimatorOptions;
+  kernel?: KernelEstimatorOptions;
+  /** Use `closedForm()` when the game offers it. Default true. */
+  useClosedForm?: boolean;
+}
+
+export async function estimateShapley(game: Game, options: EstimateShapleyOptions = {}): Promise<ShapleyEstimate> {
+  const n = game.players.length;
+  const cg = CachedGame.wrap(game, options.signal ? { signal: options.signal } : {});
+  const maxExact = options.maxExactPlayers ?? 14;
+  if ((options.useClosedForm ?? true) && cg.closedForm) {
+    const before = cg.evaluations;
+    try {
+      const [grand, empty] = await cg.valueMany([fullCoalition(n), emptyCoalition(n)]);
+      const phi = [...cg.closedForm()];
+      if (phi.length !== n || phi.some((x) => !Number.isFinite(x))) throw new Error(`closedForm() returned ${phi.length} values for ${n} players or a non-finite value`);
+      return buildEstimate({
+        players: game.players,
+        values: enforceSum(phi, grand! - empty!),
+        halfWidths: phi.map(() => 0),
+        confidence: 1 - 1e-9,
+        evaluations: cg.evaluations - before,
+        status: 'exact',
+        estimator: 'closed-form',
+        grandValue: grand!,
+        emptyValue: empty!,
+      });
+    } catch (err) {
+      return equalSplitFallback(game.players, cg.peek(fullCoalition(n)) ?? 0, cg.peek(emptyCoalition(n)) ?? 0, 1, 'closed-form', cg.evaluations - before, errorNote(err));
+    }
+  }
+  if (n <= maxExact && (options.budget === undefined || 2 ** n <= options.budget)) {
+    return new ExactEstimator({ maxPlayers: maxExact }).estimate(cg, options);
+  }
+  const estimator = options.approximate === 'kernel' ? new KernelEstimator(options.kernel) : new PermutationEstimator(options.permutation);
+  return estimator.estimate(cg, options);
+}

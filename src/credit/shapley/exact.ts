@@ -1,0 +1,97 @@
+/**
+ * Exact Shapley values by enumeration: every one of the 2^n coalitions is evaluated once (plain
+ * bitmask order, batched through `CachedGame.valueMany`), then
+ * φ_i = Σ_{S ⊆ N\{i}} |S|!(n-|S|-1)!/n! · (v(S ∪ {i}) - v(S)).
+ * Cost: 2^n evaluations and O(n·2^n) arithmetic; the oracle of the property tests.
+ */
+import { TooManyPlayersError } from '../errors.js';
+import { CachedGame } from '../games/cached-game.js';
+import { coalitionFromMask } from '../games/coalition.js';
+import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
+
+export interface ExactOptions {
+  /** Refuse games with more players than this (2^n evaluations). Default 14. */
+  maxPlayers?: number;
+  signal?: AbortSignal;
+  /** Budget for the wrapper this call creates (ignored when `game` is already a CachedGame). */
+  budget?: number;
+}
+
+/** Shapley weight |S|!(n-|S|-1)!/n! = 1 / (n · C(n-1, |S|)) for every size |S| = 0..n-1. */
+export function shapleyWeights(n: number): Float64Array {
+  const w = new Float64Array(Math.max(n, 1));
+  let binom = 1; // C(n-1, s)
+  for (let s = 0; s < n; s++) {
+    w[s] = 1 / (n * binom);
+    binom = (binom * (n - 1 - s)) / (s + 1);
+  }
+  return w;
+}
+
+const CHUNK = 4096;
+
+/**
+ * Exact Shapley values. Throws `TooManyPlayersError` above `maxPlayers`, and propagates game
+ * failures and `BudgetExhaustedError` (use `ExactEstimator` or `estimateShapley` for a
+ * never-throwing variant).
+ */
+export async function exactShapley(game: Game, options: ExactOptions = {}): Promise<ShapleyEstimate> {
+  const n = game.players.length;
+  const maxPlayers = options.maxPlayers ?? 14;
+  if (n > maxPlayers) throw new TooManyPlayersError(n, maxPlayers);
+  if (n > 30) throw new TooManyPlayersError(n, 30);
+  const cg = CachedGame.wrap(game, { ...(options.budget !== undefined ? { budget: options.budget } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+  const before = cg.evaluations;
+  const total = 2 ** n;
+  const v = new Float64Array(total);
+  for (let start = 0; start < total; start += CHUNK) {
+    const end = Math.min(total, start + CHUNK);
+    const batch: Uint8Array[] = [];
+    for (let m = start; m < end; m++) batch.push(coalitionFromMask(m, n));
+    const vals = await cg.valueMany(batch);
+    for (let k = 0; k < vals.length; k++) v[start + k] = vals[k]!;
+  }
+  const w = shapleyWeights(n);
+  const phi = new Array<number>(n).fill(0);
+  const size = new Uint8Array(total);
+  for (let m = 1; m < total; m++) size[m] = size[m >>> 1]! + (m & 1);
+  for (let m = 0; m < total; m++) {
+    const ws = w[size[m]!]!;
+    const vm = v[m]!;
+    for (let i = 0; i < n; i++) {
+      const bit = 1 << i;
+      if ((m & bit) === 0) phi[i] = phi[i]! + ws * (v[m | bit]! - vm);
+    }
+  }
+  return buildEstimate({
+    players: game.players,
+    values: phi,
+    halfWidths: phi.map(() => 0),
+    confidence: 1 - 1e-9,
+    evaluations: cg.evaluations - before,
+    status: 'exact',
+    estimator: 'exact',
+    grandValue: v[total - 1]!,
+    emptyValue: v[0]!,
+  });
+}
+
+/** `exactShapley` behind the estimator interface: failures give a `partial` equal-split result. */
+export class ExactEstimator implements ShapleyEstimator {
+  readonly name = 'exact';
+  constructor(private readonly opts: { maxPlayers?: number } = {}) {}
+  async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
+    const cg = CachedGame.wrap(game, { ...(options.signal ? { signal: options.signal } : {}) });
+    const before = cg.evaluations;
+    if (options.budget !== undefined) cg.setBudget(cg.evaluations + options.budget);
+    try {
+      return await exactShapley(cg, { ...this.opts, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (err) {
+      const n = game.players.length;
+      const grand = cg.peek(new Uint8Array(n).fill(1)) ?? 0;
+      const empty = cg.peek(new Uint8Array(n)) ?? 0;
+      return equalSplitFallback(game.players, grand, empty, 1, 'exact', cg.evaluations - before, errorNote(err));
+    }
+  }
+}

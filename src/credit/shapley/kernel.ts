@@ -1,0 +1,340 @@
+/**
+ * Paired KernelSHAP (Lundberg & Lee 2017; Covert & Lee 2021): Shapley values as the solution of a
+ * weighted least-squares problem over coalitions, with efficiency as an equality constraint.
+ *
+ * Sampling: a coalition size s ∈ 1..n-1 is drawn with probability ∝ (n-1)/(s(n-s)) (the Shapley
+ * kernel summed over sizes), then a uniform coalition S of that size, and always together with its
+ * complement N\S ("paired sampling": the pair's errors cancel for the additive part, which cuts
+ * variance sharply). Because samples come from the kernel distribution, every sample has weight 1:
+ *   Â = mean over pairs of (z zᵀ + z̄ z̄ᵀ)/2,  b̂ = mean of (z (v(S)-v(∅)) + z̄ (v(N\S)-v(∅)))/2,
+ *   φ = argmin φᵀÂφ - 2b̂ᵀφ  s.t. Σφ = v(N) - v(∅)  (closed form, `constrainedSolve`).
+ * Efficiency therefore holds exactly (to rounding) for every sample size.
+ *
+ * Bias (documented honestly): φ̂ = Â⁻¹(b̂ - ν̂1) is a ratio of estimates. It is consistent
+ * (converges to the Shapley value as the number of pairs grows) but biased for a finite number of
+ * pairs, with bias O(1/m); the "unbiased KernelSHAP" variant that uses the exact A has higher
+ * variance and is not implemented here. Intervals come from a seeded nonparametric bootstrap over
+ * pairs (resample pairs, re-solve; half-width = z·bootstrap sd), which covers sampling variance but
+ * not the small-sample bias. Prefer `PermutationEstimator` when unbiasedness matters.
+ */
+import { BudgetExhaustedError } from '../errors.js';
+import { CachedGame } from '../games/cached-game.js';
+import { emptyCoalition, fullCoalition } from '../games/coalition.js';
+import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import { constrainedSolve } from './linalg.js';
+import { DEFAULT_SAMPLING_BUDGET } from './permutation.js';
+import { buildEstimate, errorNote } from './result.js';
+import { createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
+
+export interface KernelEstimatorOptions {
+  /** Bootstrap resamples for the intervals. Default 100. */
+  bootstrap?: number;
+  /** Pairs evaluated per round (between stopping checks and snapshots). Default max(2n, 16). */
+  pairsPerRound?: number;
+}
+
+export class KernelEstimator implements ShapleyEstimator {
+  readonly name = 'kernel';
+  constructor(readonly options: KernelEstimatorOptions = {}) {}
+  start(game: Game, options: EstimateOptions = {}): KernelRun {
+    return new KernelRun(game, this.options, options);
+  }
+  async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
+    const budget = options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+    return this.start(game, options).continue(budget);
+  }
+}
+
+interface Pair {
+  /** Indices of the players in S (the complement is implied). */
+  members: number[];
+  vS: number;
+  vC: number;
+}
+
+/** See permutation.ts: ends runs on fully cached (small) games. */
+const LOOKUPS_PER_EVALUATION = 4;
+
+export class KernelRun implements AnytimeRun {
+  private readonly cg: CachedGame;
+  private readonly n: number;
+  private readonly rng: () => number;
+  private readonly bootRng: () => number;
+  private readonly pairs: Pair[] = [];
+  private pending: number[][] | undefined;
+  private readonly sizeCdf: number[];
+  private readonly startEvaluations: number;
+  private readonly confidence: number;
+  private readonly bootstrap: number;
+  private readonly pairsPerRound: number;
+  private limit: number;
+  private lookupsLeft = Number.POSITIVE_INFINITY;
+  private grand = 0;
+  private empty = 0;
+  private endpointsKnown = false;
+  private stop: 'target' | 'budget' | 'error' | undefined;
+  private note: string | undefined;
+  private cached: { count: number; values: number[]; halfWidths: number[] } | undefined;
+
+  constructor(
+    game: Game,
+    opts: KernelEstimatorOptions,
+    private readonly est: EstimateOptions,
+  ) {
+    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
+    this.n = game.players.length;
+    const seed = est.seed ?? 0x5eed;
+    this.rng = createRng(seed);
+    this.bootRng = createRng(seed ^ 0x9e3779b9);
+    this.confidence = est.confidence ?? 0.95;
+    this.bootstrap = opts.bootstrap ?? 100;
+    this.pairsPerRound = opts.pairsPerRound ?? Math.max(2 * this.n, 16);
+    this.startEvaluations = this.cg.evaluations;
+    this.limit = this.cg.evaluations;
+    const n = this.n;
+    const w: number[] = [];
+    for (let s = 1; s < n; s++) w.push(1 / (s * (n - s)));
+    const tot = w.reduce((a, b) => a + b, 0);
+    let acc = 0;
+    this.sizeCdf = w.map((x) => (acc += x / tot));
+  }
+
+  get evaluations(): number {
+    return this.cg.evaluations - this.startEvaluations;
+  }
+
+  private sampleMembers(): number[] {
+    const u = this.rng();
+    let s = this.sizeCdf.findIndex((c) => u < c) + 1;
+    if (s <= 0) s = this.n - 1;
+    const idx = Array.from({ length: this.n }, (_, i) => i);
+    for (let k = 0; k < s; k++) {
+      const j = k + randInt(this.rng, this.n - k);
+      const t = idx[k]!;
+      idx[k] = idx[j]!;
+      idx[j] = t;
+    }
+    return idx.slice(0, s);
+  }
+
+  /** Sums of one pair's (z zᵀ + z̄ z̄ᵀ) and (z·y_S + z̄·y_C) into A (n×n flat) and b. */
+  private accumulate(p: Pair, A: Float64Array, b: Float64Array, inS: Uint8Array): void {
+    const n = this.n;
+    inS.fill(0);
+    for (const i of p.members) inS[i] = 1;
+    const yS = p.vS - this.empty;
+    const yC = p.vC - this.empty;
+    for (let i = 0; i < n; i++) {
+      const inI = inS[i]!;
+      b[i] = b[i]! + (inI ? yS : yC);
+      const row = i * n;
+      for (let j = 0; j < n; j++) if (inS[j] === inI) A[row + j] = A[row + j]! + 1;
+    }
+  }
+
+  private solveSums(A: Float64Array, b: Float64Array, count: number): number[] {
+    const n = this.n;
+    const scale = 1 / (2 * count);
+    const rows = Array.from({ length: n }, (_, i) => A.subarray(i * n, (i + 1) * n).map((x) => x * scale));
+    return Array.from(constrainedSolve(rows, b.map((x) => x * scale), this.grand - this.empty));
+  }
+
+  private compute(): { values: number[]; halfWidths: number[] } {
+    const m = this.pairs.length;
+    if (this.cached?.count === m) return this.cached;
+    const n = this.n;
+    // Pairs are i.i.d.; they are summed into G ≤ 256 contiguous groups (also i.i.d., sizes within
+    // one of each other) and the bootstrap resamples groups: cost O(B·G·n²) whatever m is.
+    const G = Math.min(m, 256);
+    const gA = Array.from({ length: G }, () => new Float64Array(n * n));
+    const gb = Array.from({ length: G }, () => new Float64Array(n));
+    const gCount = new Array<number>(G).fill(0);
+    const inS = new Uint8Array(n);
+    for (let k = 0; k < m; k++) {
+      const g = Math.floor((k * G) / m);
+      this.accumulate(this.pairs[k]!, gA[g]!, gb[g]!, inS);
+      gCount[g] = gCount[g]! + 1;
+    }
+    const A = new Float64Array(n * n);
+    const b = new Float64Array(n);
+    for (let g = 0; g < G; g++) {
+      for (let k = 0; k < n * n; k++) A[k] = A[k]! + gA[g]![k]!;
+      for (let k = 0; k < n; k++) b[k] = b[k]! + gb[g]![k]!;
+    }
+    const values = enforceSum(this.solveSums(A, b, m), this.grand - this.empty);
+    let halfWidths: number[];
+    if (G < 2) halfWidths = values.map(() => Math.abs(this.grand - this.empty) + 1);
+    else {
+      const sum = new Float64Array(n);
+      const sq = new Float64Array(n);
+      for (let r = 0; r < this.bootstrap; r++) {
+        A.fill(0);
+        b.fill(0);
+        let count = 0;
+        for (let k = 0; k < G; k++) {
+          const g = randInt(this.bootRng, G);
+          const a = gA[g]!;
+          for (let t = 0; t < n * n; t++) A[t] = A[t]! + a[t]!;
+          const bb = gb[g]!;
+          for (let t = 0; t < n; t++) b[t] = b[t]! + bb[t]!;
+          count += gCount[g]!;
+        }
+        const phi = this.solveSums(A, b, count);
+        for (let i = 0; i < n; i++) {
+          sum[i] = sum[i]! + phi[i]!;
+          sq[i] = sq[i]! + phi[i]! * phi[i]!;
+        }
+      }
+      const z = normalQuantile(0.5 + this.confidence / 2);
+      const B = this.bootstrap;
+      halfWidths = values.map((_, i) => {
+        const mean = sum[i]! / B;
+        const v = Math.max(0, sq[i]! / B - mean * mean) * (B / Math.max(1, B - 1));
+        return z * Math.sqrt(v) + roundingFloor(values);
+      });
+    }
+    this.cached = { count: m, values, halfWidths };
+    return this.cached;
+  }
+
+  private targetMet(): boolean {
+    const t = this.est.targetHalfWidth;
+    if (t === undefined || this.pairs.length < 2) return false;
+    return this.compute().halfWidths.every((h) => h <= t);
+  }
+
+  private async round(): Promise<void> {
+    const n = this.n;
+    const batch = this.pending ?? Array.from({ length: this.pairsPerRound }, () => this.sampleMembers());
+    this.pending = batch;
+    const coalitions: Uint8Array[] = [];
+    for (const members of batch) {
+      const s = new Uint8Array(n);
+      for (const i of members) s[i] = 1;
+      coalitions.push(s, s.map((x) => 1 - x));
+    }
+    let vals: number[];
+    try {
+      vals = await this.cg.valueMany(coalitions);
+    } catch (err) {
+      if (!(err instanceof BudgetExhaustedError)) throw err;
+      // Keep the pairs whose both values were affordable; the rest stay pending for `continue`.
+      const rest: number[][] = [];
+      batch.forEach((members, k) => {
+        const vS = this.cg.peek(coalitions[2 * k]!);
+        const vC = this.cg.peek(coalitions[2 * k + 1]!);
+        if (vS !== undefined && vC !== undefined) this.pairs.push({ members, vS, vC });
+        else rest.push(members);
+      });
+      this.pending = rest.length > 0 ? rest : undefined;
+      throw err;
+    }
+    this.lookupsLeft -= coalitions.length;
+    batch.forEach((members, k) => this.pairs.push({ members, vS: vals[2 * k]!, vC: vals[2 * k + 1]! }));
+    this.pending = undefined;
+  }
+
+  private async advance(rounds: number): Promise<void> {
+    if (this.stop === 'error') return;
+    this.stop = undefined;
+    const saved = this.cg.budget;
+    this.cg.setBudget(Math.min(saved, this.limit));
+    try {
+      if (!this.endpointsKnown) {
+        const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
+        this.grand = g!;
+        this.empty = e!;
+        this.endpointsKnown = true;
+      }
+      if (this.n <= 1) {
+        this.stop = 'target';
+        return;
+      }
+      for (let r = 0; r < rounds; r++) {
+        if (this.targetMet()) {
+          this.stop = 'target';
+          return;
+        }
+        if (this.lookupsLeft <= 0) {
+          this.stop = 'budget';
+          return;
+        }
+        await this.round();
+      }
+      if (this.targetMet()) this.stop = 'target';
+    } catch (err) {
+      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
+      else {
+        this.stop = 'error';
+        this.note = errorNote(err);
+      }
+    } finally {
+      this.cg.setBudget(saved);
+    }
+  }
+
+  async continue(extraBudget: number): Promise<ShapleyEstimate> {
+    this.limit = Math.max(this.limit, this.cg.evaluations) + Math.max(0, extraBudget);
+    this.lookupsLeft = LOOKUPS_PER_EVALUATION * Math.max(0, extraBudget);
+    await this.advance(Number.POSITIVE_INFINITY);
+    return this.current();
+  }
+
+  async *snapshots(): AsyncIterable<ShapleyEstimate> {
+    if (this.limit <= this.cg.evaluations) {
+      const b = this.est.budget ?? (this.est.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+      this.limit = this.cg.evaluations + b;
+      this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
+    }
+    for (;;) {
+      await this.advance(1);
+      yield this.current();
+      if (this.stop !== undefined) return;
+    }
+  }
+
+  current(): ShapleyEstimate {
+    const n = this.n;
+    const total = this.grand - this.empty;
+    let values: number[];
+    let halfWidths: number[];
+    let status: ShapleyEstimate['status'] = 'approximate';
+    let note = this.note;
+    if (n === 1) {
+      values = [total];
+      halfWidths = [0];
+      status = this.endpointsKnown ? 'exact' : 'partial';
+    } else if (this.pairs.length === 0) {
+      values = Array.from({ length: n }, () => total / n);
+      halfWidths = values.map(() => Math.abs(total) + 1);
+      status = 'partial';
+      note ??= 'no coalition pair evaluated';
+    } else {
+      ({ values, halfWidths } = this.compute());
+      if (this.stop === 'error') status = 'partial';
+      else if (this.pairs.length < 2) {
+        status = 'partial';
+        note ??= 'interval not estimated: fewer than 2 pairs';
+      } else if (this.stop === 'budget' && this.est.targetHalfWidth !== undefined && !this.targetMet()) {
+        status = 'partial';
+        note = `budget exhausted before every half-width reached ${this.est.targetHalfWidth}`;
+      }
+    }
+    if (!this.endpointsKnown) {
+      status = 'partial';
+      note ??= 'no evaluation succeeded';
+    }
+    return buildEstimate({
+      players: this.cg.players,
+      values,
+      halfWidths,
+      confidence: this.confidence,
+      evaluations: this.evaluations,
+      status,
+      estimator: 'kernel',
+      grandValue: this.grand,
+      emptyValue: this.empty,
+      note,
+    });
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Permutation-sampling Shapley estimator (anytime).
+ *
+ * A sample is a *block* of permutations; player i's sample value is the mean of its marginal
+ * contributions v(Pre_π(i) ∪ {i}) - v(Pre_π(i)) over the block. Blocks are i.i.d., so Welford's
+ * running mean/variance over blocks gives an unbiased estimate and an honest t interval.
+ * - position stratification (`stratified`, default on): a block holds the n cyclic shifts of a
+ *   uniformly random permutation, so every player occupies every position (coalition size) exactly
+ *   once per block — each permutation is still uniform (unbiased), and the size stratum of every
+ *   player is balanced, removing the between-size variance.
+ * - antithetic pairs (`antithetic`, default on): every permutation is paired with its reverse;
+ *   a player's predecessors in the reverse are its successors in the original, which makes the two
+ *   marginals negatively correlated for most games (exactly cancelling for additive parts).
+ * Block cost: (1 or n) × (1 or 2) permutations × (n-1) evaluations, fewer with cache hits.
+ *
+ * Efficiency: every permutation's marginals telescope to v(N) - v(∅), so every block and hence the
+ * running mean sums to v(N) - v(∅) exactly up to rounding; the final estimate adds the rounding
+ * residual equally to all players (`enforceSum`) — no statistical adjustment is needed.
+ *
+ * Budget: evaluations are cache misses. When the budget ends inside a block, the block is kept
+ * pending (its evaluated coalitions are cached) and finished first by `continue`.
+ */
+import { BudgetExhaustedError } from '../errors.js';
+import { CachedGame } from '../games/cached-game.js';
+import { emptyCoalition, fullCoalition } from '../games/coalition.js';
+import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import { buildEstimate, errorNote } from './result.js';
+import { RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
+
+export interface PermutationEstimatorOptions {
+  /** Pair every permutation with its reverse. Default true. */
+  antithetic?: boolean;
+  /** Blocks of n cyclic shifts (each player once in each position). Default true. */
+  stratified?: boolean;
+  /** Evaluations per round between snapshots; default: about one block. */
+  roundEvaluations?: number;
+}
+
+/** Default evaluation budget when neither budget nor target half-width is given. */
+export const DEFAULT_SAMPLING_BUDGET = 5000;
+
+export class PermutationEstimator implements ShapleyEstimator {
+  readonly name: string;
+  constructor(readonly options: PermutationEstimatorOptions = {}) {
+    const a = options.antithetic ?? true;
+    const s = options.stratified ?? true;
+    this.name = a && s ? 'permutation' : `permutation${a ? '+antithetic' : ''}${s ? '+stratified' : ''}${!a && !s ? '-plain' : ''}`;
+  }
+
+  /** Starts an anytime run; nothing is evaluated until `continue` or `snapshots`. */
+  start(game: Game, options: EstimateOptions = {}): PermutationRun {
+    return new PermutationRun(game, this.name, this.options, options);
+  }
+
+  /** Runs to the stopping rule: target half-width, or `budget` (default 5000 when neither is set). */
+  async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
+    const budget = options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+    return this.start(game, options).continue(budget);
+  }
+}
+
+/**
+ * When most coalitions are cached (small games), sampling costs no evaluations and would never
+ * exhaust the budget: a run also stops after this many look-ups (hits + misses) per budgeted
+ * evaluation.
+ */
+const LOOKUPS_PER_EVALUATION = 20;
+
+type StopReason = 'target' | 'budget' | 'error' | undefined;
+
+export class PermutationRun implements AnytimeRun {
+  private readonly cg: CachedGame;
+  private readonly n: number;
+  private readonly rng: () => number;
+  private readonly moments: RunningMoments;
+  private readonly antithetic: boolean;
+  private readonly stratified: boolean;
+  private readonly confidence: number;
+  private readonly target: number | undefined;
+  private readonly startEvaluations: number;
+  private limit: number;
+  private pending: number[][] | undefined;
+  private grand = 0;
+  private empty = 0;
+  private endpointsKnown = false;
+  private stop: StopReason;
+  private note: string | undefined;
+  private minValue = Number.POSITIVE_INFINITY;
+  /** Coalition look-ups (hits + misses) still allowed: ends runs whose coalitions are all cached. */
+  private lookupsLeft = Number.POSITIVE_INFINITY;
+  private maxValue = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    game: Game,
+    private readonly name: string,
+    opts: PermutationEstimatorOptions,
+    private readonly est: EstimateOptions,
+  ) {
+    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
+    this.n = game.players.length;
+    this.rng = createRng(est.seed ?? 0x5eed);
+    this.moments = new RunningMoments(this.n);
+    this.antithetic = opts.antithetic ?? true;
+    this.stratified = opts.stratified ?? true;
+    this.confidence = est.confidence ?? 0.95;
+    this.target = est.targetHalfWidth;
+    this.startEvaluations = this.cg.evaluations;
+    this.limit = this.cg.evaluations;
+  }
+
+  get evaluations(): number {
+    return this.cg.evaluations - this.startEvaluations;
+  }
+
+  /** Number of blocks (i.i.d. samples) the estimate rests on. */
+  get samples(): number {
+    return this.moments.count;
+  }
+
+  private targetMet(): boolean {
+    if (this.target === undefined || this.moments.count < 2) return false;
+    const k = intervalMultiplier(this.confidence, this.moments.count);
+    for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
+    return true;
+  }
+
+  private nextBlock(): number[][] {
+    const base = randomPermutation(this.rng, this.n);
+    const perms: number[][] = [];
+    const shifts = this.stratified ? this.n : 1;
+    for (let j = 0; j < shifts; j++) {
+      const p = base.map((_, k) => base[(k + j) % this.n]!);
+      perms.push(p);
+      if (this.antithetic) perms.push([...p].reverse());
+    }
+    return perms;
+  }
+
+  private async ensureEndpoints(): Promise<void> {
+    if (this.endpointsKnown) return;
+    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
+    this.grand = g!;
+    this.empty = e!;
+    this.observe(g!);
+    this.observe(e!);
+    this.endpointsKnown = true;
+  }
+
+  private observe(v: number): void {
+    if (v < this.minValue) this.minValue = v;
+    if (v > this.maxValue) this.maxValue = v;
+  }
+
+  /** Evaluates one block (the pending one first) and adds it to the running moments. */
+  private async sampleBlock(): Promise<void> {
+    const n = this.n;
+    const perms = this.pending ?? this.nextBlock();
+    this.pending = perms;
+    const coalitions: Uint8Array[] = [];
+    for (const p of perms) {
+      const c = new Uint8Array(n);
+      for (let k = 0; k < n - 1; k++) {
+        c[p[k]!] = 1;
+        coalitions.push(c.slice());
+      }
+    }
+    const vals = await this.cg.valueMany(coalitions);
+    this.lookupsLeft -= coalitions.length;
+    const sample = new Float64Array(n);
+    let idx = 0;
+    for (const p of perms) {
+      let prev = this.empty;
+      for (let k = 0; k < n; k++) {
+        const cur = k === n - 1 ? this.grand : vals[idx++]!;
+        this.observe(cur);
+        sample[p[k]!] = sample[p[k]!]! + (cur - prev);
+        prev = cur;
+      }
+    }
+    for (let i = 0; i < n; i++) sample[i] = sample[i]! / perms.length;
+    this.moments.add(sample);
+    this.pending = undefined;
+  }
+
+  /** Samples until the target is met, the run's evaluation limit is reached, or the game fails. */
+  private async advance(untilEvaluations: number): Promise<void> {
+    if (this.stop === 'error') return;
+    this.stop = undefined;
+    const saved = this.cg.budget;
+    this.cg.setBudget(Math.min(saved, this.limit));
+    try {
+      await this.ensureEndpoints();
+      if (this.n <= 1) {
+        this.stop = 'target';
+        return;
+      }
+      while (!this.targetMet()) {
+        if (this.cg.evaluations >= untilEvaluations && this.moments.count > 0) return;
+        if (this.lookupsLeft <= 0) {
+          this.stop = 'budget';
+          return;
+        }
+        await this.sampleBlock();
+      }
+      this.stop = 'target';
+    } catch (err) {
+      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
+      else {
+        this.stop = 'error';
+        this.note = errorNote(err);
+      }
+    } finally {
+      this.cg.setBudget(saved);
+    }
+  }
+
+  async continue(extraBudget: number): Promise<ShapleyEstimate> {
+    this.limit = Math.max(this.limit, this.cg.evaluations) + Math.max(0, extraBudget);
+    this.lookupsLeft = LOOKUPS_PER_EVALUATION * Math.max(0, extraBudget);
+    await this.advance(Number.POSITIVE_INFINITY);
+    return this.current();
+  }
+
+  async *snapshots(): AsyncIterable<ShapleyEstimate> {
+    if (this.limit <= this.cg.evaluations) {
+      const b = this.est.budget ?? (this.target !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+      this.limit = this.cg.evaluations + b;
+      this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
+    }
+    const blockCost = (this.stratified ? this.n : 1) * (this.antithetic ? 2 : 1) * Math.max(1, this.n - 1);
+    for (;;) {
+      await this.advance(this.cg.evaluations + blockCost);
+      yield this.current();
+      if (this.stop !== undefined) return;
+    }
+  }
+
+  current(): ShapleyEstimate {
+    const n = this.n;
+    const count = this.moments.count;
+    const total = this.grand - this.empty;
+    let values: number[];
+    let halfWidths: number[];
+    const range = Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0;
+    if (n === 1) {
+      values = [total];
+      halfWidths = [0];
+    } else if (count === 0) {
+      values = Array.from({ length: n }, () => total / n);
+      halfWidths = values.map(() => range);
+    } else {
+      values = enforceSum(Array.from(this.moments.mean), total);
+      const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
+      const floor = roundingFloor(values);
+      halfWidths = values.map((_, i) => (count > 1 ? k * this.moments.standardError(i) + floor : range));
+    }
+    let status: ShapleyEstimate['status'];
+    let note = this.note;
+    if (!this.endpointsKnown) {
+      status = 'partial';
+      note ??= 'no evaluation succeeded';
+    } else if (n === 1) status = 'exact';
+    else if (this.stop === 'error') status = 'partial';
+    else if (count < 2) {
+      status = 'partial';
+      note ??= `interval not estimated: ${count} sample block(s), need 2`;
+    } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
+      status = 'partial';
+      note = `budget exhausted before every half-width reached ${this.target}`;
+    } else status = 'approximate';
+    return buildEstimate({
+      players: this.cg.players,
+      values,
+      halfWidths,
+      confidence: this.confidence,
+      evaluations: this.evaluations,
+      status,
+      estimator: this.name,
+      grandValue: this.grand,
+      emptyValue: this.empty,
+      note,
+    });
+  }
+}

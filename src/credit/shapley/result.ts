@@ -1,0 +1,71 @@
+/** Building `ShapleyEstimate` values (the one result type) consistently. */
+import type { EstimateStatus, ShapleyEstimate } from '../types.js';
+
+export interface EstimateParts {
+  players: readonly string[];
+  values: readonly number[];
+  /** Half-width per player; 0 for exact. Must be finite. */
+  halfWidths: readonly number[];
+  confidence: number;
+  evaluations: number;
+  status: EstimateStatus;
+  estimator: string;
+  grandValue: number;
+  emptyValue: number;
+  note?: string | undefined;
+}
+
+export function buildEstimate(p: EstimateParts): ShapleyEstimate {
+  return {
+    players: p.players,
+    values: p.values,
+    intervals: p.values.map((v, i) => {
+      const h = p.halfWidths[i] ?? 0;
+      return { low: v - h, high: v + h };
+    }),
+    confidence: p.confidence,
+    evaluations: p.evaluations,
+    status: p.status,
+    estimator: p.estimator,
+    grandValue: p.grandValue,
+    emptyValue: p.emptyValue,
+    ...(p.note !== undefined ? { note: p.note } : {}),
+  };
+}
+
+/**
+ * The estimate when nothing better is known (the game failed before any sample): v(N) - v(∅)
+ * split equally (the Shapley value of the symmetric game with those two values), status
+ * `partial`, interval = ±|range| where range bounds any player's credit in a game whose values lie
+ * in [min, max] of the two known values plus `scale`.
+ */
+export function equalSplitFallback(
+  players: readonly string[],
+  grandValue: number,
+  emptyValue: number,
+  scale: number,
+  estimator: string,
+  evaluations: number,
+  note: string,
+): ShapleyEstimate {
+  const n = players.length;
+  const share = n > 0 ? (grandValue - emptyValue) / n : 0;
+  const h = Math.abs(grandValue - emptyValue) + Math.abs(scale);
+  return buildEstimate({
+    players,
+    values: players.map(() => share),
+    halfWidths: players.map(() => h),
+    confidence: 0.95,
+    evaluations,
+    status: 'partial',
+    estimator: `${estimator}/equal-split-fallback`,
+    grandValue,
+    emptyValue,
+    note,
+  });
+}
+
+/** Readable reason from an estimator failure. */
+export function errorNote(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,127 @@
+/**
+ * Small numeric helpers of the estimators: seeded PRNG, Welford running moments, normal and
+ * Student-t quantiles. Pure.
+ */
+
+/** mulberry32: 32-bit seeded PRNG, uniform in [0, 1). Deterministic for a seed. */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform integer in [0, n). */
+export function randInt(rng: () => number, n: number): number {
+  return Math.floor(rng() * n);
+}
+
+/** Fisher–Yates shuffle of 0..n-1. */
+export function randomPermutation(rng: () => number, n: number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = randInt(rng, i + 1);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Welford's running mean and variance, one per player. */
+export class RunningMoments {
+  readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  count = 0;
+  constructor(readonly size: number) {
+    this.mean = new Float64Array(size);
+    this.m2 = new Float64Array(size);
+  }
+  add(sample: ArrayLike<number>): void {
+    this.count++;
+    for (let i = 0; i < this.size; i++) {
+      const x = sample[i]!;
+      const d = x - this.mean[i]!;
+      this.mean[i] = this.mean[i]! + d / this.count;
+      this.m2[i] = this.m2[i]! + d * (x - this.mean[i]!);
+    }
+  }
+  /** Unbiased sample variance of player i (NaN-free: 0 below two samples). */
+  variance(i: number): number {
+    return this.count > 1 ? Math.max(0, this.m2[i]! / (this.count - 1)) : 0;
+  }
+  /** Standard error of the mean of player i; Infinity below two samples (no interval yet). */
+  standardError(i: number): number {
+    return this.count > 1 ? Math.sqrt(this.variance(i) / this.count) : Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Inverse standard normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9). p in (0,1). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0,1), got ${p}`);
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const pl = 0.02425;
+  if (p < pl) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - pl) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/**
+ * Student-t quantile with `df` degrees of freedom: exact for df 1 and 2, Cornish–Fisher expansion
+ * (4 terms, error < 1e-3 for df >= 3 at the usual confidence levels) above.
+ */
+export function tQuantile(p: number, df: number): number {
+  if (df <= 0 || !Number.isFinite(df)) return normalQuantile(p);
+  if (df === 1) return Math.tan(Math.PI * (p - 0.5));
+  if (df === 2) return (2 * p - 1) / Math.sqrt(2 * p * (1 - p));
+  const z = normalQuantile(p);
+  const z2 = z * z;
+  const g1 = (z * (z2 + 1)) / 4;
+  const g2 = (z * ((5 * z2 + 16) * z2 + 3)) / 96;
+  const g3 = (z * (((3 * z2 + 19) * z2 + 17) * z2 - 15)) / 384;
+  const g4 = (z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945)) / 92160;
+  return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4;
+}
+
+/** Two-sided interval multiplier for `confidence` from `samples` i.i.d. samples (t with samples-1 df). */
+export function intervalMultiplier(confidence: number, samples: number): number {
+  return tQuantile(0.5 + confidence / 2, samples - 1);
+}
+
+/**
+ * Adds the floating-point residual `target - Σ values` equally to every value so that efficiency
+ * holds to rounding. Used after estimators whose samples are already efficient (permutations) or
+ * constrained (kernel) — the residual is then rounding only, not a statistical correction.
+ */
+export function enforceSum(values: number[], target: number): number[] {
+  if (values.length === 0) return values;
+  let s = 0;
+  for (const v of values) s += v;
+  const r = (target - s) / values.length;
+  return values.map((v) => v + r);
+}
+
+/**
+ * Smallest half-width reported by sampled estimators: the floating-point error of the estimate
+ * itself (≈ 1e-12 relative to the largest |value|). Without it an estimator whose samples all
+ * agree (e.g. antithetic permutations on an additive game) would report a zero-width interval that
+ * misses the exact value by rounding.
+ */
+export function roundingFloor(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return 1e-12 * (m + 1);
+}

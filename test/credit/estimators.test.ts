@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BudgetExhaustedError,
+  CachedGame,
+  estimateShapley,
+  exactShapley,
+  KernelEstimator,
+  leaveOneOut,
+  PermutationEstimator,
+  type Game,
+  type ShapleyEstimate,
+  type ShapleyEstimator,
+} from '../../src/credit/index.js';
+import { mixedTable, tableGame, votingTable } from './helpers.js';
+
+const VOTING = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1], 13);
+const MIXED = mixedTable(10, 7);
+
+function rmse(est: ShapleyEstimate, exact: readonly number[]): number {
+  return Math.sqrt(est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length);
+}
+
+async function meanSquaredError(estimator: ShapleyEstimator, table: number[], budget: number, seeds: number): Promise<number> {
+  const exact = (await exactShapley(tableGame(table))).values;
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) total += rmse(await estimator.estimate(tableGame(table, `s${seed}`), { budget, seed }), exact) ** 2;
+  return total / seeds;
+}
+
+describe.each([
+  ['permutation', () => new PermutationEstimator()],
+  ['kernel', () => new KernelEstimator()],
+])('%s estimator', (_name, make) => {
+  it('error versus exact shrinks as the budget grows', async () => {
+    const errs = [];
+    for (const budget of [250, 1000, 4000]) errs.push(await meanSquaredError(make(), VOTING, budget, 8));
+    expect(errs[1]!).toBeLessThan(errs[0]!);
+    expect(errs[2]!).toBeLessThan(errs[1]!);
+  });
+
+  it('nominal 95% intervals cover the exact value in ≥ 90% of seeded runs', async () => {
+    for (const table of [VOTING, mixedTable(9, 11)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      let covered = 0;
+      let total = 0;
+      for (let seed = 1; seed <= 25; seed++) {
+        const est = await make().estimate(tableGame(table, `c${seed}`), { budget: 1500, seed });
+        expect(est.confidence).toBe(0.95);
+        est.intervals.forEach((iv, i) => {
+          total++;
+          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
+        });
+      }
+      expect(covered / total).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it('is efficient to rounding for every budget', async () => {
+    for (const budget of [60, 300, 2000]) {
+      const est = await make().estimate(tableGame(MIXED), { budget, seed: 3 });
+      const sum = est.values.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - (MIXED[MIXED.length - 1]! - MIXED[0]!))).toBeLessThan(1e-9);
+    }
+  });
+
+  it('stops at the target half-width before the budget', async () => {
+    const est = await make().estimate(tableGame(MIXED), { budget: 100_000, targetHalfWidth: 0.05, seed: 5 });
+    expect(est.status).toBe('approximate');
+    for (const iv of est.intervals) expect((iv.high - iv.low) / 2).toBeLessThanOrEqual(0.05);
+    expect(est.evaluations).toBeLessThan(100_000);
+  });
+
+  it('continues an anytime run with more budget and streams snapshots', async () => {
+    const est = make();
+    const run = est.start(tableGame(VOTING), { seed: 9, budget: 600 });
+    const snaps: ShapleyEstimate[] = [];
+    for await (const s of run.snapshots()) snaps.push(s);
+    expect(snaps.length).toBeGreaterThan(1);
+    const first = snaps[snaps.length - 1]!;
+    expect(first.evaluations).toBeLessThanOrEqual(600);
+    const more = await run.continue(2000);
+    expect(more.evaluations).toBeGreaterThan(first.evaluations);
+    expect(more.evaluations).toBeLessThanOrEqual(2600);
+    const exact = (await exactShapley(tableGame(VOTING))).values;
+    expect(rmse(more, exact)).toBeLessThan(0.05);
+  });
+
+  it('returns a partial, finite result when the game throws', async () => {
+    let calls = 0;
+    const base = tableGame(MIXED);
+    const failing: Game = { ...base, id: 'failing', value: (c) => (++calls > 40 ? Promise.reject(new Error('judge down')) : base.value(c)) };
+    const est = await make().estimate(failing, { budget: 1000, seed: 1 });
+    expect(est.status).toBe('partial');
+    expect(est.note).toMatch(/judge down/);
+    for (const v of est.values) expect(Number.isFinite(v)).toBe(true);
+    for (const iv of est.intervals) expect(Number.isFinite(iv.low) && Number.isFinite(iv.high)).toBe(true);
+  });
+
+  it('returns partial when a slow game is aborted', async () => {
+    const base = tableGame(VOTING);
+    const slow: Game = { ...base, id: 'slow', value: (c) => new Promise((r) => setTimeout(() => r(base.value(c) as number), 5).unref()) };
+    const est = await make().estimate(slow, { budget: 100_000, targetHalfWidth: 1e-6, seed: 1, signal: AbortSignal.timeout(150) });
+    expect(est.status).toBe('partial');
+    expect(est.note).toMatch(/abort/i);
+  });
+});
+
+describe('variance reduction', () => {
+  it('antithetic + stratified permutations beat plain permutation sampling at equal budget', async () => {
+    for (const table of [VOTING, MIXED, mixedTable(8, 21)]) {
+      const improved = await meanSquaredError(new PermutationEstimator(), table, 800, 16);
+      const plain = await meanSquaredError(new PermutationEstimator({ antithetic: false, stratified: false }), table, 800, 16);
+      expect(improved).toBeLessThan(plain);
+    }
+  });
+});
+
+describe('estimateShapley', () => {
+  it('uses exact enumeration up to maxExactPlayers and sampling above', async () => {
+    const exact = await estimateShapley(tableGame(MIXED));
+    expect(exact.estimator).toBe('exact');
+    expect(exact.status).toBe('exact');
+    const approx = await estimateShapley(tableGame(MIXED), { maxExactPlayers: 8, budget: 2000, seed: 1 });
+    expect(approx.estimator).toBe('permutation');
+    const kernel = await estimateShapley(tableGame(MIXED), { maxExactPlayers: 8, approximate: 'kernel', budget: 2000, seed: 1 });
+    expect(kernel.estimator).toBe('kernel');
+  });
+
+  it('uses the closed form when the game offers one', async () => {
+    const base = tableGame(MIXED);
+    const exact = await exactShapley(base);
+    const game: Game = { ...base, id: 'cf', closedForm: () => exact.values };
+    const est = await estimateShapley(game);
+    expect(est.estimator).toBe('closed-form');
+    expect(est.evaluations).toBe(2);
+  });
+
+  it('chooses sampling when 2^n exceeds the budget', async () => {
+    const est = await estimateShapley(tableGame(MIXED), { budget: 500, seed: 2 });
+    expect(est.estimator).toBe('permutation');
+    expect(est.evaluations).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('CachedGame', () => {
+  it('evaluates each coalition once, counts hits and enforces the budget', async () => {
+    let calls = 0;
+    const base = tableGame([0, 1, 2, 3, 4, 5, 6, 7]);
+    const cg = new CachedGame({ ...base, value: (c) => (calls++, base.value(c)) }, { budget: 3 });
+    const c1 = Uint8Array.from([1, 0, 0]);
+    expect(await cg.value(c1)).toBe(1);
+    expect(await cg.value(c1)).toBe(1);
+    expect(cg.evaluations).toBe(1);
+    expect(cg.hits).toBe(1);
+    await expect(cg.valueMany([Uint8Array.from([0, 1, 0]), Uint8Array.from([0, 0, 1]), Uint8Array.from([1, 1, 1])])).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(calls).toBe(3);
+    expect(cg.peek(Uint8Array.from([0, 1, 0]))).toBe(2);
+    cg.addBudget(1);
+    expect(await cg.value(Uint8Array.from([1, 1, 1]))).toBe(7);
+  });
+
+  it('limits the concurrency of an async game', async () => {
+    let active = 0;
+    let peak = 0;
+    const base = tableGame(MIXED);
+    const slow: Game = {
+      ...base,
+      value: async (c) => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setTimeout(r, 1));
+        active--;
+        return base.value(c) as number;
+      },
+    };
+    const cg = new CachedGame(slow, { concurrency: 3 });
+    const coalitions = Array.from({ length: 40 }, (_, m) => Uint8Array.from({ length: 10 }, (_, i) => (m >> i) & 1));
+    const vals = await cg.valueMany(coalitions);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(vals[5]).toBe(MIXED[5]);
+  });
+
+  it('rejects non-finite values with a GameEvaluationError', async () => {
+    const cg = new CachedGame({ id: 'nan', players: ['a'], value: () => Number.NaN });
+    expect(() => cg.value(Uint8Array.from([1]))).toThrow(/finite/);
+  });
+});
+
+describe('leaveOneOut', () => {
+  it('is v(N) − v(N∖{i})', async () => {
+    const loo = await leaveOneOut(tableGame([0, 1, 2, 5]));
+    expect(loo.values).toEqual([3, 4]);
+    expect(loo.evaluations).toBe(3);
+  });
+});

@@ -1,0 +1,99 @@
+/** Test games and oracles for the credit tests. */
+import type { Game } from '../../src/credit/types.js';
+
+/** A game given by its full value table (index = bitmask, player 0 = lowest bit). */
+export function tableGame(values: readonly number[], id = 'table'): Game {
+  const n = Math.round(Math.log2(values.length));
+  return {
+    id,
+    players: Array.from({ length: n }, (_, i) => `p${i}`),
+    value: (c) => {
+      let m = 0;
+      for (let i = 0; i < n; i++) if (c[i]) m |= 1 << i;
+      return values[m]!;
+    },
+  };
+}
+
+/** Brute-force Shapley from the permutation definition (average over all n! orders). */
+export function shapleyByPermutations(values: readonly number[]): number[] {
+  const n = Math.round(Math.log2(values.length));
+  const phi = new Array<number>(n).fill(0);
+  let count = 0;
+  const perm: number[] = [];
+  const used = new Array<boolean>(n).fill(false);
+  const rec = () => {
+    if (perm.length === n) {
+      count++;
+      let m = 0;
+      for (const p of perm) {
+        phi[p] = phi[p]! + values[m | (1 << p)]! - values[m]!;
+        m |= 1 << p;
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      if (used[i]) continue;
+      used[i] = true;
+      perm.push(i);
+      rec();
+      perm.pop();
+      used[i] = false;
+    }
+  };
+  rec();
+  return phi.map((x) => x / count);
+}
+
+function factorial(k: number): number {
+  let f = 1;
+  for (let i = 2; i <= k; i++) f *= i;
+  return f;
+}
+
+/** Brute-force Shapley from the subset formula with factorials (independent of the code's weights). */
+export function shapleyBySubsets(values: readonly number[]): number[] {
+  const n = Math.round(Math.log2(values.length));
+  const phi = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let m = 0; m < values.length; m++) {
+      if (m & (1 << i)) continue;
+      let s = 0;
+      for (let k = 0; k < n; k++) if (m & (1 << k)) s++;
+      phi[i] = phi[i]! + (factorial(s) * factorial(n - s - 1)) / factorial(n) * (values[m | (1 << i)]! - values[m]!);
+    }
+  }
+  return phi;
+}
+
+/** Weighted voting game: v(S) = 1 when Σ_{i∈S} w_i ≥ quota. */
+export function votingTable(weights: readonly number[], quota: number): number[] {
+  const n = weights.length;
+  return Array.from({ length: 2 ** n }, (_, m) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) if (m & (1 << i)) s += weights[i]!;
+    return s >= quota ? 1 : 0;
+  });
+}
+
+/** Additive part + pairwise synergies + a size-dependent term: a typical "smooth" game. */
+export function mixedTable(n: number, seed: number): number[] {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a * 1664525 + 1013904223) >>> 0;
+    return a / 4294967296;
+  };
+  const w = Array.from({ length: n }, () => rnd() * 2 - 0.5);
+  const pair = Array.from({ length: n }, () => Array.from({ length: n }, () => (rnd() - 0.5) * 0.6));
+  return Array.from({ length: 2 ** n }, (_, m) => {
+    let v = 0;
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(m & (1 << i))) continue;
+      size++;
+      v += w[i]!;
+      for (let j = i + 1; j < n; j++) if (m & (1 << j)) v += pair[i]![j]!;
+    }
+    return v + Math.sqrt(size) * 0.8;
+  });
+}
