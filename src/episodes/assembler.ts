@@ -135,6 +135,11 @@ export class EpisodeAssembler {
       this.counts.duplicateSpans++;
       return;
     }
+    if (ep.revision > 0) {
+      // every new span of a correction arrived after the episode first closed
+      ep.lateSpans++;
+      this.counts.lateSpans++;
+    }
     const bytes = estimateSpanBytes(span);
     ep.addSpan(span, bytes, now);
     ep.recordPosition(position);
@@ -195,16 +200,14 @@ export class EpisodeAssembler {
     return ep;
   }
 
-  /** Late span for a closed episode: duplicate, counted, or reopened as a correction. */
+  /** Span for a closed episode: a duplicate, or late (counted; reopened as a correction when retained). */
   private reopenForLateSpan(closedId: string, span: Span, now: number): OpenEpisode | undefined {
     if (this.closed.held(closedId, span)) {
       this.counts.duplicateSpans++;
       return undefined;
     }
-    this.counts.lateSpans++;
     const ep = this.reopen(closedId, now);
-    if (ep === undefined) return undefined;
-    ep.lateSpans++;
+    if (ep === undefined) this.counts.lateSpans++; // a reopened episode counts it when the span is added
     return ep;
   }
 

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
+import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
+
+function setup(options: EpisodeAssemblerOptionsInput = {}) {
+  const clock = new ManualClock(0);
+  return { clock, asm: new EpisodeAssembler(options, clock) };
+}
+
+describe('duplicates', () => {
+  it('drops a re-delivered span (same trace id + span id) and counts it per episode and globally', () => {
+    const [a, b] = recordRuns([{}, {}]);
+    const { asm } = setup();
+    asm.addSpans(a!);
+    asm.addSpans(a!.slice(0, 2)); // exporter retry
+    asm.addSpans(b!);
+    asm.addSpans(b!.slice(0, 1));
+    const closed = asm.flush();
+    const byId = new Map(closed.map((e) => [e.episodeId, e]));
+    expect(byId.get(a![0]!.traceId)!.duplicateSpans).toBe(2);
+    expect(byId.get(b![0]!.traceId)!.duplicateSpans).toBe(1);
+    expect(spanKeys(byId.get(a![0]!.traceId)!.spans)).toEqual(spanKeys(a!));
+    expect(asm.stats().duplicateSpans).toBe(3);
+    expect(asm.stats().spans).toBe(a!.length + b!.length);
+  });
+
+  it('a re-delivery after the episode closed is a duplicate, not a late span', () => {
+    const [run] = recordRuns([{}]);
+    const { clock, asm } = setup({ graceMs: 10 });
+    asm.addSpans(run!);
+    clock.advance(10);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(run!);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ duplicateSpans: run!.length, lateSpans: 0, corrections: 0, open: 0 });
+  });
+});
+
+describe('late spans', () => {
+  it('policy count: late spans are counted, nothing re-emitted', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const root = rootOf(run!);
+    const late = run!.filter((s) => s !== root).slice(0, 2);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'count' });
+    asm.addSpans(run!.filter((s) => !late.includes(s)));
+    clock.advance(10);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(late);
+    clock.advance(1_000_000);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ lateSpans: 2, lateUncorrected: 2, corrections: 0, open: 0 });
+  });
+
+  it('policy correct: late spans reopen the episode; one correction (revision 1) holds old + new spans', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const root = rootOf(run!);
+    const late = run!.filter((s) => s !== root).slice(0, 2);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct' });
+    asm.addSpans(run!.filter((s) => !late.includes(s)));
+    asm.addEvaluations([evaluationOf(run!)]);
+    const [first] = asm.tick();
+    expect(first).toMatchObject({ closeReason: 'evaluation-arrived', revision: 0, lateSpans: 0 });
+    expect(first!.spans).toHaveLength(run!.length - 2);
+
+    asm.addSpans(late.slice(0, 1));
+    asm.addSpans(late.slice(1));
+    expect(asm.tick()).toEqual([]); // a correction waits for grace, so a burst makes one revision
+    clock.advance(10);
+    const [fix] = asm.tick();
+    expect(fix).toMatchObject({ episodeId: first!.episodeId, revision: 1, correction: true, lateSpans: 2, closeReason: 'root-ended' });
+    expect(spanKeys(fix!.spans)).toEqual(spanKeys(run!));
+    expect(fix!.evaluations).toHaveLength(1);
+    expect(first!.spans).toHaveLength(run!.length - 2); // the emitted revision is not mutated
+    expect(asm.stats()).toMatchObject({ lateSpans: 2, corrections: 1, lateUncorrected: 0 });
+
+    // and a second late wave makes revision 2
+    const [other] = recordRuns([{}]);
+    asm.addSpans([{ ...other![0]!, traceId: run![0]!.traceId }]);
+    clock.advance(10);
+    expect(asm.tick().map((e) => [e.revision, e.spans.length])).toEqual([[2, run!.length + 1]]);
+  });
+
+  it('policy correct does not reopen an episode closed by a cap (late spans only counted)', () => {
+    const [run] = recordRuns([{ children: 6 }]);
+    const { asm } = setup({ maxSpansPerEpisode: 4, lateSpanPolicy: 'correct' });
+    asm.addSpans(run!);
+    const closed = asm.tick();
+    expect(closed.map((e) => e.closeReason)).toEqual(['max-spans']);
+    expect(asm.stats()).toMatchObject({ lateSpans: run!.length - 4, lateUncorrected: run!.length - 4, corrections: 0, open: 0 });
+  });
+
+  it('policy correct counts a late span as uncorrected when the revision is no longer retained', () => {
+    const runs = recordRuns([{}, {}]);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct', retainClosedBytes: 1 });
+    asm.addSpans(runs[0]!.slice(1));
+    clock.advance(10);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(runs[0]!.slice(0, 1));
+    expect(asm.stats()).toMatchObject({ lateSpans: 1, lateUncorrected: 1, corrections: 0 });
+  });
+
+  it('remembers closed ids in a bounded LRU: a span for a long-forgotten episode opens a new one', () => {
+    const runs = recordRuns([{}, {}, {}]);
+    const { clock, asm } = setup({ graceMs: 10, closedEpisodeMemory: 1, lateSpanPolicy: 'count' });
+    for (const r of runs) asm.addSpans(r.slice(1));
+    clock.advance(10);
+    expect(asm.tick()).toHaveLength(3);
+    asm.addSpans(runs[2]!.slice(0, 1)); // still remembered → late
+    asm.addSpans(runs[0]!.slice(0, 1)); // forgotten → a new episode
+    expect(asm.stats()).toMatchObject({ lateSpans: 1, open: 1 });
+  });
+});
