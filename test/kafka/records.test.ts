@@ -1,0 +1,132 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ConsumedRecord } from '../../src/kafka/client.js';
+import { decodeRecord, recordEncoding } from '../../src/sources/kafka/index.js';
+import { DLQ_HEADERS, KafkaSinkConfigSchema, deadLetterRecord, eventRecord, failedEpisodeRecord, routeEvent } from '../../src/sinks/kafka/index.js';
+import { CreditEventSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+
+const FIXTURES = '/work/shared/fixtures/agents-sdk/kafka';
+
+function fixture(encoding: string, topic: string, name: string): ConsumedRecord {
+  const dir = join(FIXTURES, encoding, topic);
+  return {
+    topic,
+    partition: Number(name.split('-')[0]),
+    offset: name.split('-')[1]!,
+    key: readFileSync(join(dir, `${name}.key`)),
+    value: readFileSync(join(dir, `${name}.bin`)),
+    headers: {},
+    timestampMs: 0,
+  };
+}
+
+const names = (encoding: string, topic: string) =>
+  readdirSync(join(FIXTURES, encoding, topic))
+    .filter((f) => f.endsWith('.bin'))
+    .map((f) => f.slice(0, -4));
+
+describe('decodeRecord on the recorded collector records', () => {
+  for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
+    it(`decodes every ${encoding} spans record with the fixed setting and with auto, to the same spans`, () => {
+      for (const n of names(encoding, 'otlp_spans')) {
+        const r = fixture(encoding, 'otlp_spans', n);
+        const fixed = decodeRecord(r, 'traces', encoding);
+        const auto = decodeRecord(r, 'traces', 'auto');
+        expect(fixed.ok && auto.ok).toBe(true);
+        if (!fixed.ok || !auto.ok || fixed.signal !== 'traces' || auto.signal !== 'traces') continue;
+        expect(auto.encoding).toBe(encoding);
+        expect(fixed.spans.length).toBeGreaterThan(0);
+        expect(auto.spans).toEqual(fixed.spans);
+        // partition_traces_by_id: the key is the one trace id of the record
+        expect(new Set(fixed.spans.map((s) => s.traceId))).toEqual(new Set([new TextDecoder().decode(r.key!)]));
+      }
+    });
+
+    it(`decodes every ${encoding} logs record (one evaluation log each)`, () => {
+      for (const n of names(encoding, 'otlp_logs')) {
+        const d = decodeRecord(fixture(encoding, 'otlp_logs', n), 'logs', 'auto');
+        expect(d.ok && d.signal === 'logs' && d.logs.length).toBe(1);
+      }
+    });
+  }
+
+  it('a proto record decoded as JSON fails with a reason naming the encoding (wrong setting → DLQ, not a crash)', () => {
+    const r = fixture('otlp_proto', 'otlp_spans', names('otlp_proto', 'otlp_spans')[0]!);
+    const d = decodeRecord(r, 'traces', 'otlp_json');
+    expect(d.ok).toBe(false);
+    if (!d.ok) expect(d.reason).toMatch(/^otlp_json: /);
+  });
+
+  it('the content-type header decides under auto', () => {
+    const r: ConsumedRecord = { topic: 't', partition: 0, offset: '0', key: null, value: new Uint8Array([0x7b, 0x7d]), headers: { 'Content-Type': new TextEncoder().encode('application/x-protobuf') }, timestampMs: 0 };
+    expect(recordEncoding(r, 'auto')).toBe('otlp_proto');
+    expect(recordEncoding({ ...r, headers: {} }, 'auto')).toBe('otlp_json');
+  });
+
+  it('empty values are rejected with a reason', () => {
+    const d = decodeRecord({ topic: 't', partition: 0, offset: '0', key: null, value: null, headers: {}, timestampMs: 0 }, 'traces', 'auto');
+    expect(d).toMatchObject({ ok: false, reason: expect.stringContaining('empty') });
+  });
+});
+
+describe('sink records', () => {
+  const topics = KafkaSinkConfigSchema.parse({}).topics;
+  const header = {
+    schema_version: SCHEMA_VERSION,
+    event_id: '0'.repeat(32),
+    episode_id: 'ep',
+    episode_revision: 0,
+    trace_ids: ['1'.repeat(32)],
+    emitted_at_ms: 1,
+  } as const;
+  const estimator = { name: 'exact', status: 'exact' as const, evaluations: 1 };
+  const reward = CreditEventSchema.parse({
+    ...header,
+    event_type: 'message_reward',
+    step_id: '2'.repeat(16),
+    trace_id: '1'.repeat(32),
+    agent_id: 'planner',
+    agent_name: 'planner',
+    kind: 'llm',
+    name: 'chat',
+    start_time_unix_nano: '1',
+    reward: 0.5,
+    marginal_effect: 0.5,
+    components: { credit_share: 0.5, marginal: 0, redundancy: 0, sabotage: 0, blame: 0, repair: 0, shrink: 0 },
+    agent_credit: 0.5,
+    outcome: 'success',
+    estimator,
+  });
+
+  it('routes by event type with the documented keys and defaults', () => {
+    expect(topics).toEqual({ rewards: 'agent_credit.rewards', episodes: 'agent_credit.episodes', preferences: 'agent_credit.preferences', dlq: 'agent_credit.dlq' });
+    expect(routeEvent(reward, topics)).toEqual({ topic: 'agent_credit.rewards', key: 'planner' });
+    const ep = { ...header, event_type: 'episode_credit' } as unknown as CreditEvent;
+    expect(routeEvent(ep, topics)).toEqual({ topic: 'agent_credit.episodes', key: 'ep' });
+  });
+
+  it('event records are JSON that parses back to the same schema-valid event, with id headers', () => {
+    const rec = eventRecord(reward, topics);
+    expect(CreditEventSchema.parse(JSON.parse(rec.value as string))).toEqual(reward);
+    expect(rec.headers).toMatchObject({ 'x-agent-credit-event-id': reward.event_id, 'x-agent-credit-event-type': 'message_reward' });
+  });
+
+  it('dead letters keep bytes, key and headers and add reason and source position', () => {
+    const value = new Uint8Array([1, 2, 3]);
+    const key = new TextEncoder().encode('k');
+    const orig = { 'x-a': new TextEncoder().encode('b') };
+    const d = deadLetterRecord({ topic: 'otlp_spans', partition: 3, offset: '17', key, value, headers: orig, timestampMs: 0 }, 'bad', 'dlq');
+    expect(d).toMatchObject({ topic: 'dlq', key, value });
+    expect(d.headers).toMatchObject({ 'x-a': orig['x-a'], [DLQ_HEADERS.error]: 'bad', [DLQ_HEADERS.sourceTopic]: 'otlp_spans', [DLQ_HEADERS.sourcePartition]: '3', [DLQ_HEADERS.sourceOffset]: '17' });
+    expect((d.headers![DLQ_HEADERS.error] as string).length).toBeLessThanOrEqual(2000);
+    expect(deadLetterRecord({ topic: 't', partition: 0, offset: '0', key: null, value: null, headers: {}, timestampMs: 0 }, 'x'.repeat(5000), 'dlq').headers![DLQ_HEADERS.error]).toHaveLength(2000);
+  });
+
+  it('failed episodes are dead-lettered as JSON keyed by episode id', () => {
+    const r = failedEpisodeRecord({ episodeId: 'e1', traceIds: ['t'], sources: [{ topic: 's', partition: 1, firstOffset: '4', lastOffset: '9' }] }, 'boom', 'dlq');
+    expect(r.key).toBe('e1');
+    expect(JSON.parse(r.value as string)).toMatchObject({ kind: 'episode_failed', episode_id: 'e1', reason: 'boom' });
+    expect(r.headers).toMatchObject({ [DLQ_HEADERS.sourceOffset]: '4', [DLQ_HEADERS.error]: 'credit failed: boom' });
+  });
+});

@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  HeldTraces,
+  commitOffsetFor,
+  compareOffsets,
+  decodeReplayMetadata,
+  encodeReplayMetadata,
+  minOffset,
+  nextOffset,
+  replayKeeps,
+} from '../../src/runtime/watermark.js';
+
+const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String);
+const traceId = fc.stringMatching(/^[0-9a-f]{32}$/);
+
+describe('offset arithmetic (int64 decimal strings)', () => {
+  it('compares beyond 2^53 exactly', () => {
+    expect(compareOffsets('9007199254740993', '9007199254740992')).toBe(1);
+    expect(nextOffset('9223372036854775806')).toBe('9223372036854775807');
+  });
+
+  it('minOffset ignores undefined and returns the numerically smallest', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(offset, { nil: undefined })), (xs) => {
+        const defined = xs.filter((x): x is string => x !== undefined);
+        const m = minOffset(...xs);
+        if (defined.length === 0) return m === undefined;
+        return defined.includes(m!) && defined.every((x) => compareOffsets(m!, x) <= 0);
+      }),
+    );
+  });
+});
+
+describe('commitOffsetFor', () => {
+  it('never passes a held offset nor the processed position', () => {
+    fc.assert(
+      fc.property(offset, fc.array(fc.option(offset, { nil: undefined })), (next, held) => {
+        const c = commitOffsetFor(next, ...held)!;
+        expect(compareOffsets(c, next)).toBeLessThanOrEqual(0);
+        for (const h of held) if (h !== undefined) expect(compareOffsets(c, h)).toBeLessThanOrEqual(0);
+      }),
+    );
+  });
+
+  it('commits nothing before the first processed record', () => {
+    expect(commitOffsetFor(undefined, '5')).toBeUndefined();
+  });
+});
+
+describe('replay metadata', () => {
+  it('round-trips the processed position and held traces', () => {
+    fc.assert(
+      fc.property(offset, fc.uniqueArray(traceId, { maxLength: 50 }), (next, ids) => {
+        const f = decodeReplayMetadata(encodeReplayMetadata(next, ids))!;
+        expect(f.processedNext).toBe(next);
+        expect([...f.heldTraces!].sort()).toEqual([...ids].sort());
+      }),
+    );
+  });
+
+  it('says "replay everything" when the held ids do not fit the metadata limit', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const md = encodeReplayMetadata('42', ids);
+    expect(md.length).toBeLessThanOrEqual(3_800);
+    const f = decodeReplayMetadata(md)!;
+    expect(f.heldTraces).toBeUndefined();
+    expect(replayKeeps(f, '0', 'ff'.repeat(16))).toBe(true);
+  });
+
+  it('ignores metadata it did not write', () => {
+    expect(decodeReplayMetadata(null)).toBeUndefined();
+    expect(decodeReplayMetadata('')).toBeUndefined();
+    expect(decodeReplayMetadata('some other app')).toBeUndefined();
+    expect(decodeReplayMetadata('ac1;x;')).toBeUndefined();
+  });
+
+  it('below the processed position keeps only held traces; at or above keeps everything', () => {
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(32);
+    const f = decodeReplayMetadata(encodeReplayMetadata('10', [a]));
+    expect(replayKeeps(f, '3', a)).toBe(true);
+    expect(replayKeeps(f, '3', b)).toBe(false);
+    expect(replayKeeps(f, '3', undefined)).toBe(false);
+    expect(replayKeeps(f, '10', b)).toBe(true);
+    expect(replayKeeps(undefined, '3', b)).toBe(true);
+  });
+});
+
+describe('HeldTraces', () => {
+  it('tracks ids per partition until released or dropped', () => {
+    const h = new HeldTraces();
+    h.note('p0', 'a');
+    h.note('p0', 'b');
+    h.note('p1', 'a');
+    h.release(['a']);
+    expect([...h.get('p0')]).toEqual(['b']);
+    expect([...h.get('p1')]).toEqual([]);
+    h.dropPartition('p0');
+    expect(h.get('p0').size).toBe(0);
+  });
+});
