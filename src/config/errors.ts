@@ -60,6 +60,23 @@ export interface DescribeContext {
   origins?: ValueOrigins;
   /** Keys accepted at a path (from the schema), for unknown-key messages. */
   acceptedKeys?: (path: readonly PropertyKey[]) => readonly string[];
+  /** The schema expected at a path, to state bounds and choices in type errors. */
+  schemaAt?: (path: readonly PropertyKey[]) => unknown;
+}
+
+/** " ≥ 0", " 0–65535" etc. from a zod number schema's bounds (zod 4 exposes minValue/maxValue). */
+function boundsText(schema: unknown): string {
+  const s = schema as { minValue?: number | null; maxValue?: number | null; unwrap?: () => unknown; _zod?: { def?: { innerType?: unknown } } } | undefined;
+  let core: unknown = s;
+  for (let i = 0; i < 5 && core && (core as { _zod?: { def?: { innerType?: unknown } } })._zod?.def?.innerType; i++) core = (core as { _zod: { def: { innerType: unknown } } })._zod.def.innerType;
+  const n = core as { minValue?: number | null; maxValue?: number | null } | undefined;
+  const lo = n?.minValue;
+  const hi = n?.maxValue;
+  const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < Number.MAX_SAFE_INTEGER;
+  if (finite(lo) && finite(hi)) return ` ${lo}–${hi}`;
+  if (finite(lo)) return ` ≥ ${lo}`;
+  if (finite(hi)) return ` ≤ ${hi}`;
+  return '';
 }
 
 export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: DescribeContext = {}): string {
@@ -74,7 +91,8 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
   switch (issue.code) {
     case 'invalid_type': {
       const expected = issue.expected === 'int' ? 'integer' : issue.expected;
-      text = `expected ${article(expected)}, got ${show(value)}`;
+      const bounds = expected === 'number' || expected === 'integer' ? boundsText(ctx.schemaAt?.(path)) : '';
+      text = `expected ${article(expected)}${bounds}, got ${show(value)}`;
       break;
     }
     case 'too_small': {

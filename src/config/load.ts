@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
 import { ConfigError, describeIssue, formatPath } from './errors.js';
 import { envOverrides } from './env.js';
-import { acceptedKeysAt, unknownKeys } from './schema-walk.js';
+import { acceptedKeysAt, schemaAt, unknownKeys } from './schema-walk.js';
 
 export interface LoadConfigOptions {
   /** Path of a YAML file; omitted = defaults + env. */
@@ -72,7 +72,7 @@ export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string
     for (const issue of parsed.error.issues) {
       // Unknown keys are already reported above (with stage schemas included).
       if (issue.code === 'unrecognized_keys') continue;
-      problems.push(describeIssue(issue, raw, { origins, acceptedKeys }));
+      problems.push(describeIssue(issue, raw, { origins, acceptedKeys, schemaAt: (p) => schemaAt(AppConfigSchema, p) }));
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.length ? problems : ['(root): invalid configuration'], origin);

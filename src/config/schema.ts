@@ -106,8 +106,9 @@ export const RuntimeSchema = z.strictObject({
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),
-  episodes: EpisodesOptionsSchema.default(() => ({})),
-  credit: CreditOptionsSchema.default(() => ({})),
+  // prefault: a missing section is parsed as {} so the stage's own defaults apply.
+  episodes: EpisodesOptionsSchema.prefault({}),
+  credit: CreditOptionsSchema.prefault({}),
   sinks: SinksSchema.default(() => SinksSchema.parse({})),
   telemetry: TelemetrySchema.default(() => TelemetrySchema.parse({})),
   runtime: RuntimeSchema.default(() => RuntimeSchema.parse({})),

@@ -10,9 +10,10 @@
  * stage's fields here.
  */
 import { z } from 'zod';
+import { EpisodeAssemblerOptionsSchema } from '../episodes/options.js';
 
-/** EpisodeAssembler options (src/episodes). Placeholder until src/episodes exports its schema. */
-export const EpisodesOptionsSchema = z.record(z.string(), z.unknown());
+/** EpisodeAssembler options (src/episodes): close policy, caps, late-span policy. */
+export const EpisodesOptionsSchema = EpisodeAssemblerOptionsSchema;
 
 /** Credit engine options (`CreditOptions`, src/credit). Placeholder until src/credit exports its schema. */
 export const CreditOptionsSchema = z.record(z.string(), z.unknown());
