@@ -110,6 +110,10 @@ export function resolveAgents(
   }
   const agentNamed = (name: string): Agent => ({ agentId: idByName.get(name) ?? name, agentName: name });
 
+  // Agent spans that name a real agent (an agent span with a placeholder name is attributed to
+  // the real agent around it).
+  const nearestRealAgent = tree.nearestWhere((x) => kinds.get(x.spanId) === 'agent' && realName(facts.get(x.spanId)!.agentName) !== undefined);
+
   const bySpan = new Map<string, AgentAssignment>();
   const agentNames = new Set<string>();
   for (const s of tree.ordered) {
@@ -120,8 +124,8 @@ export function resolveAgents(
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
     const kind = kinds.get(s.spanId)!;
-    const inv = nearestAgentSpan(s.spanId);
-    const invName = inv ? realName(facts.get(inv.spanId)!.agentName) : undefined;
+    const inv = nearestRealAgent(s.spanId);
+    const invName = inv ? facts.get(inv.spanId)!.agentName : undefined;
     // A name taken only from the span name is no agent attribute once R3 demoted the span.
     const ownName = f.agentNameFromSpanName && kind !== 'agent' ? undefined : realName(f.agentName);
     const own = kind === 'handoff' ? realName(f.handoffFrom) ?? ownName : ownName;

@@ -314,6 +314,19 @@ describe('agent attribution', () => {
     expect(steps.filter((s) => s.kind === 'llm').map((s) => s.agentId)).toEqual(['asst_alpha', 'asst_beta']);
   });
 
+  it('attributes steps under an agent span with a placeholder name to the real agent around it', () => {
+    const spans = recordSpans((r) => {
+      const real = r.start('invoke_agent triage', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' });
+      const generic = r.start('invoke_agent', 1, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'OpenAI Agent' }, real);
+      r.start('chat m', 2, { 'gen_ai.operation.name': 'chat', 'gen_ai.agent.name': 'OpenAI Agent' }, generic).end(at(3));
+      generic.end(at(4));
+      real.end(at(5));
+    });
+    const { steps, agents } = stepsFromSpans(spans);
+    expect(agents).toEqual([{ agentId: 'triage', agentName: 'triage' }]);
+    expect(steps.map((s) => s.agentName)).toEqual(['triage', 'triage', 'triage']);
+  });
+
   it('attributes agent-less steps to the service as a fallback agent, with a warning', () => {
     const spans = recordSpans((r) => r.start('chat m', 0, { 'gen_ai.operation.name': 'chat' }).end(at(1)), 'otlp_json', 'lonely-bot');
     const { steps, agents, warnings } = stepsFromSpans(spans);
