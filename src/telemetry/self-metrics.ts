@@ -29,6 +29,13 @@ export interface ObservedStats {
   consumerLag?: number;
   /** Closed episodes waiting for credit work. */
   creditQueueDepth?: number;
+  /** Cumulative totals of the Kafka runtime (it counts them itself). */
+  kafkaRecordsIn?: number;
+  kafkaSpansIn?: number;
+  kafkaLogRecordsIn?: number;
+  kafkaDecodeErrors?: number;
+  kafkaEventsPublished?: number;
+  kafkaEpisodesClosed?: number;
 }
 export type StatsProvider = () => ObservedStats;
 
@@ -98,6 +105,12 @@ export class SelfTelemetry {
     counter('duplicate_spans', 'Spans received twice', (s) => s.duplicateSpans);
     counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
     counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
+    counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
+    counter('kafka_spans_received', 'Spans decoded from Kafka records', (s) => s.kafkaSpansIn);
+    counter('kafka_log_records_received', 'Log records decoded from Kafka records', (s) => s.kafkaLogRecordsIn);
+    counter('kafka_decode_errors', 'Undecodable Kafka records (sent to the DLQ)', (s) => s.kafkaDecodeErrors);
+    counter('kafka_events_published', 'Records published to the output topics (events and DLQ)', (s) => s.kafkaEventsPublished);
+    counter('kafka_episodes_closed', 'Episodes closed by the Kafka runtime', (s) => s.kafkaEpisodesClosed);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */

@@ -1,0 +1,123 @@
+/**
+ * `agent-credit run` with the embedded OTLP/HTTP source: self-telemetry, sinks (stdout JSON
+ * lines, live page), the local pipeline and the receiver, started in that order (sinks before
+ * the receiver, so nothing arrives before it can leave) and stopped in reverse.
+ */
+import type { AppConfig } from '../config/schema.js';
+import { LiveSink } from '../sinks/live/live-sink.js';
+import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
+import type { EventSink } from '../sinks/types.js';
+import { OtlpHttpReceiver } from '../sources/otlp-http/receiver.js';
+import type { Logger } from '../telemetry/logger.js';
+import { SelfTelemetry } from '../telemetry/self-metrics.js';
+import { HealthServer } from './health-server.js';
+import { HealthState } from './health.js';
+import { LocalPipeline } from './local-pipeline.js';
+import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
+
+export interface LocalJob {
+  readonly receiverUrl: string;
+  readonly liveUrl: string | undefined;
+  readonly metricsUrl: string | undefined;
+  readonly pipeline: LocalPipeline;
+  readonly telemetry: SelfTelemetry;
+  readonly health: HealthState;
+  /** Graceful: stop receiving, close and credit open episodes, flush and close sinks. */
+  stop(): Promise<void>;
+}
+
+export interface LocalJobOptions {
+  logger: Logger;
+  /** Override for tests; default loads src/runtime/process-episode.ts. */
+  processEpisode?: ProcessEpisodeFn;
+  /** Extra sinks (e.g. a file). */
+  sinks?: EventSink[];
+}
+
+export async function startLocalJob(config: AppConfig, options: LocalJobOptions): Promise<LocalJob> {
+  const log = options.logger;
+  const telemetry = new SelfTelemetry();
+  const health = new HealthState();
+  health.register('receiver');
+  const stages = await buildLocalStages(config, undefined, options.processEpisode);
+
+  const sinks: EventSink[] = [...(options.sinks ?? [])];
+  if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
+  let live: LiveSink | undefined;
+  if (config.sinks.live.enabled) {
+    live = new LiveSink({ ...config.sinks.live, health, telemetry });
+    sinks.push(live);
+  }
+  let healthServer: HealthServer | undefined;
+  if (config.telemetry.metricsPort !== null) {
+    healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry);
+  }
+  const started: { close(): Promise<void> }[] = [];
+  const cleanup = async () => {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    await telemetry.shutdown().catch(() => undefined);
+  };
+  try {
+    for (const s of sinks) {
+      await s.start();
+      started.push(s);
+    }
+    if (healthServer) {
+      await healthServer.start();
+      started.push(healthServer);
+    }
+  } catch (err) {
+    await cleanup();
+    throw withListenHint(err, 'sinks.live.port / telemetry.metricsPort');
+  }
+
+  const pipeline = new LocalPipeline(config.runtime, { ...stages, sinks, telemetry, logger: log });
+  pipeline.start();
+  const receiver = new OtlpHttpReceiver(
+    {
+      ...config.source.http,
+      telemetry,
+      onProblem: (p) => log.warn({ signal: p.signal, status: p.status }, `OTLP request rejected: ${p.message}`),
+    },
+    pipeline,
+  );
+  try {
+    await receiver.start();
+  } catch (err) {
+    await pipeline.stop();
+    await cleanup();
+    throw withListenHint(err, 'source.http.port');
+  }
+  health.set('receiver', true, 'listening');
+  const receiverUrl = receiver.address().url;
+  const liveUrl = live?.address().url;
+  const metricsUrl = healthServer ? `http://${config.telemetry.metricsHost}:${healthServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
+  log.info({ receiver: receiverUrl, live: liveUrl, metrics: metricsUrl }, 'agent-credit running: send OTLP/HTTP to the receiver');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    receiverUrl,
+    liveUrl,
+    metricsUrl,
+    pipeline,
+    telemetry,
+    health,
+    stop: () =>
+      (stopping ??= (async () => {
+        health.set('receiver', false, 'stopping');
+        await receiver.close();
+        await pipeline.stop();
+        await cleanup();
+        log.info(pipeline.stats(), 'agent-credit stopped');
+      })()),
+  };
+}
+
+/** Adds which setting to change when a port is taken. */
+function withListenHint(err: unknown, key: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
+    return new Error(`cannot listen: ${e.message} — choose another port with ${key} (0 = any free port)`, { cause: err });
+  }
+  return e instanceof Error ? e : new Error(String(err));
+}

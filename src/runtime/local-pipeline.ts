@@ -1,0 +1,249 @@
+/**
+ * The single-process pipeline behind `agent-credit run` (otlp-http source), `demo` and `replay`:
+ * decoded spans/log records → EpisodeAssembler → bounded credit queue → `processEpisode` →
+ * sinks (stdout, live page). It is the receiver's `OtlpHandler`.
+ *
+ * Ordering: events are published in the order episodes closed, whatever order their credit
+ * finished in (replay output is deterministic; consumers see closes in order).
+ *
+ * Backpressure: at most `creditQueueMax` closed episodes wait for or run credit; beyond that the
+ * receiver is told to answer 503 (retryable) instead of growing memory. Credit that throws or
+ * exceeds `creditTimeoutMs` is logged and counted; the episode produces no events (never a stall).
+ *
+ * Lifecycle: `start()` starts the tick timer (unref'd); `stop()` closes every open episode with
+ * reason `shutdown`, waits for their credit and flushes the sinks.
+ */
+import type { CreditEvent } from '../events/schemas.js';
+import type { Evaluation } from '../model/agents.js';
+import type { CloseReason, Episode } from '../model/episode.js';
+import type { LogRecord, Span } from '../model/telemetry.js';
+import type { EventSink } from '../sinks/types.js';
+import { ReceiverBusyError, type OtlpHandler } from '../sources/otlp-http/receiver.js';
+import type { PartialSuccess } from '../sources/otlp-http/responses.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { SelfTelemetry } from '../telemetry/self-metrics.js';
+
+/** What the pipeline needs from src/episodes `EpisodeAssembler`. */
+export interface LocalAssembler {
+  addSpans(spans: readonly Span[]): unknown;
+  addEvaluations(evaluations: readonly Evaluation[]): unknown;
+  tick(): Episode[];
+  flush(reason: CloseReason): Episode[];
+  stats(): { open: number; lateSpans: number; duplicateSpans: number };
+}
+
+export interface LocalPipelineOptions {
+  creditQueueMax: number;
+  creditConcurrency: number;
+  tickIntervalMs: number;
+  creditTimeoutMs: number;
+}
+
+export interface LocalPipelineDeps {
+  assembler: LocalAssembler;
+  /** conventions → credit → events for one closed episode, credit options bound. */
+  processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /** src/conventions `evaluationsFromLogs`. */
+  evaluationsFromLogs: (logs: readonly LogRecord[]) => Evaluation[];
+  sinks: readonly EventSink[];
+  telemetry?: SelfTelemetry;
+  logger?: Logger;
+}
+
+export interface LocalPipelineStats {
+  spansIn: number;
+  logRecordsIn: number;
+  evaluationsIn: number;
+  evaluationsRejected: number;
+  episodesClosed: number;
+  episodesCredited: number;
+  creditFailures: number;
+  eventsOut: number;
+  /** Episodes waiting for or in credit work. */
+  pending: number;
+}
+
+interface Work {
+  readonly episode: Episode;
+  readonly closedAt: number;
+  result: Promise<CreditEvent[] | undefined> | undefined;
+}
+
+export class LocalPipeline implements OtlpHandler {
+  private readonly queue: Work[] = [];
+  private running = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private publishing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private unobserve: (() => void) | undefined;
+  private readonly counters: Omit<LocalPipelineStats, 'pending'> = {
+    spansIn: 0,
+    logRecordsIn: 0,
+    evaluationsIn: 0,
+    evaluationsRejected: 0,
+    episodesClosed: 0,
+    episodesCredited: 0,
+    creditFailures: 0,
+    eventsOut: 0,
+  };
+  /** Works not yet published, in close order. */
+  private readonly inOrder: Work[] = [];
+
+  constructor(
+    private readonly options: LocalPipelineOptions,
+    private readonly deps: LocalPipelineDeps,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.options.tickIntervalMs);
+    this.timer.unref();
+    this.unobserve = this.deps.telemetry?.observe(() => {
+      const s = this.deps.assembler.stats();
+      return { episodesOpen: s.open, lateSpans: s.lateSpans, duplicateSpans: s.duplicateSpans, creditQueueDepth: this.inOrder.length };
+    });
+  }
+
+  stats(): LocalPipelineStats {
+    return { ...this.counters, pending: this.inOrder.length };
+  }
+
+  onSpans(spans: Span[]): void {
+    if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
+    if (this.inOrder.length >= this.options.creditQueueMax) {
+      throw new ReceiverBusyError(`credit queue full (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later`);
+    }
+    this.counters.spansIn += spans.length;
+    this.deps.assembler.addSpans(spans);
+    this.enqueue(this.deps.assembler.tick());
+  }
+
+  /**
+   * Evaluations are read from the log records; other log records are accepted and ignored.
+   * Evaluation events with neither a trace id nor a conversation id cannot be joined to any
+   * episode: they are rejected (partial success) so the sender learns about it.
+   */
+  onLogs(logs: LogRecord[]): PartialSuccess | void {
+    if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
+    this.counters.logRecordsIn += logs.length;
+    const evaluations = this.deps.evaluationsFromLogs(logs);
+    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined);
+    const rejected = evaluations.length - joinable.length;
+    this.counters.evaluationsIn += joinable.length;
+    this.counters.evaluationsRejected += rejected;
+    this.deps.telemetry?.evaluationsReceived.add(joinable.length);
+    if (joinable.length > 0) {
+      this.deps.assembler.addEvaluations(joinable);
+      this.enqueue(this.deps.assembler.tick());
+    }
+    if (rejected > 0) {
+      return { rejected, errorMessage: `${rejected} evaluation event(s) carry neither a trace id nor gen_ai.conversation.id; emit them inside the evaluated span's context` };
+    }
+  }
+
+  /** Closes due episodes (called by the timer; replay calls it after each file). */
+  tick(): void {
+    if (this.stopped) return;
+    try {
+      this.enqueue(this.deps.assembler.tick());
+    } catch (err) {
+      this.deps.logger?.error({ err }, 'assembler tick failed');
+    }
+  }
+
+  /** Resolves once every episode closed so far is credited and published. */
+  async drain(): Promise<void> {
+    while (this.inOrder.length > 0) {
+      const p = this.publishing;
+      await p;
+      // Head still queued behind running work: wait for the chain to move (a macrotask, so the
+      // running credit work can make progress) instead of spinning on a settled promise.
+      if (p === this.publishing && this.inOrder.length > 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await this.publishing;
+    await Promise.all(this.deps.sinks.map((s) => s.flush()));
+  }
+
+  /** Closes all open episodes (`shutdown`), credits and publishes them, flushes the sinks. */
+  async stop(reason: CloseReason = 'shutdown'): Promise<void> {
+    if (this.stopped) return;
+    clearInterval(this.timer);
+    this.enqueue(this.deps.assembler.flush(reason));
+    this.stopped = true;
+    await this.drain();
+    this.unobserve?.();
+  }
+
+  private enqueue(episodes: readonly Episode[]): void {
+    for (const episode of episodes) {
+      this.counters.episodesClosed++;
+      this.deps.telemetry?.episodesClosed.add(1, { reason: episode.closeReason });
+      const w: Work = { episode, closedAt: performance.now(), result: undefined };
+      this.queue.push(w);
+      this.inOrder.push(w);
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.options.creditConcurrency && this.queue.length > 0) {
+      const w = this.queue.shift()!;
+      this.running++;
+      w.result = this.credit(w).finally(() => {
+        this.running--;
+        this.pump();
+      });
+      this.publishing = this.publishing.then(() => this.publishReady());
+    }
+  }
+
+  private async credit(w: Work): Promise<CreditEvent[] | undefined> {
+    try {
+      const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs);
+      this.counters.episodesCredited++;
+      this.deps.telemetry?.episodesCredited.add(1);
+      this.deps.telemetry?.creditLatency.record((performance.now() - w.closedAt) / 1000);
+      return events;
+    } catch (err) {
+      this.counters.creditFailures++;
+      this.deps.telemetry?.creditFailures.add(1);
+      this.deps.logger?.error({ episodeId: w.episode.episodeId, err: err instanceof Error ? err.message : String(err) }, 'credit failed; episode skipped');
+      return undefined;
+    }
+  }
+
+  /** Publishes finished works from the head of the close order. */
+  private async publishReady(): Promise<void> {
+    while (this.inOrder.length > 0 && this.inOrder[0]!.result) {
+      const w = this.inOrder[0]!;
+      const events = await w.result!;
+      this.inOrder.shift();
+      if (!events || events.length === 0) continue;
+      for (const sink of this.deps.sinks) {
+        try {
+          await sink.publish(events, { episode: w.episode });
+          for (const e of events) this.deps.telemetry?.eventsPublished.add(1, { sink: sink.name, event_type: e.event_type });
+        } catch (err) {
+          this.deps.logger?.error({ sink: sink.name, err: String(err) }, 'sink publish failed');
+        }
+      }
+      this.counters.eventsOut += events.length;
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`processEpisode timed out after ${ms} ms (runtime.creditTimeoutMs)`)), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
