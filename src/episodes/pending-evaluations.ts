@@ -36,7 +36,9 @@ export class PendingEvaluations {
       list = [];
       this.byKey.set(key, list);
     }
-    list.push({ evaluation, position, arrivedAtMs: nowMs });
+    // copy the position: callers may pass their whole source record (with its bytes)
+    const pos = position === undefined ? undefined : { topic: position.topic, partition: position.partition, offset: position.offset };
+    list.push({ evaluation, position: pos, arrivedAtMs: nowMs });
     this.count++;
     let dropped = 0;
     while (this.count > this.max) dropped += this.dropOldestKey();

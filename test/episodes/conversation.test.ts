@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
+
+describe('conversation keying', () => {
+  it('puts two traces of one conversation into one episode conv:<id>; other traces stay by trace id', () => {
+    const [t1, t2, other] = recordRuns([{ conversationId: 'c-42' }, { conversationId: 'c-42' }, {}]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 1000 }, clock);
+    asm.addSpans(t1!);
+    clock.advance(500);
+    asm.addSpans(t2!);
+    asm.addSpans(other!);
+    clock.advance(1000);
+    const closed = asm.tick();
+    const conv = closed.find((e) => e.episodeId === 'conv:c-42')!;
+    expect(conv.keyMode).toBe('conversation');
+    expect([...conv.traceIds].sort()).toEqual([t1![0]!.traceId, t2![0]!.traceId].sort());
+    expect(spanKeys(conv.spans)).toEqual(spanKeys([...t1!, ...t2!]));
+    expect(closed.find((e) => e.episodeId === other![0]!.traceId)!.spans).toHaveLength(other!.length);
+  });
+
+  it('a trace whose first spans lack the conversation id joins the conversation when one of its spans names it', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-7' }, { conversationId: 'c-7' }]);
+    // Only the root span of t2 names the conversation (as some instrumentations do).
+    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const root2 = rootOf(t2!);
+    const t2Children = t2!.filter((s) => s !== root2).map(strip);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation' }, clock);
+    asm.addSpans(t1!);
+    asm.addSpans(t2Children);
+    asm.addEvaluations([{ ...evaluationOf(t2!), spanId: undefined, traceId: t2![0]!.traceId }]);
+    expect(asm.stats().open).toBe(2);
+    asm.addSpans([root2]); // merges the trace-keyed episode into conv:c-7, which can close now
+    expect(asm.stats().open).toBe(0);
+    const closed = asm.tick();
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.episodeId).toBe('conv:c-7');
+    expect(closed[0]!.spans).toHaveLength(t1!.length + t2!.length);
+    expect(closed[0]!.evaluations).toHaveLength(1);
+    // both traces have an ended root and the system evaluation is joined
+    expect(closed[0]!.closeReason).toBe('evaluation-arrived');
+  });
+
+  it('waits for every trace of the conversation to have its root before root-ended', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-1' }, { conversationId: 'c-1' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, idleMs: 10_000 }, clock);
+    asm.addSpans(t1!);
+    asm.addSpans(t2!.filter((s) => s !== rootOf(t2!)));
+    clock.advance(5_000);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans([rootOf(t2!)]);
+    clock.advance(100);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+  });
+
+  it('uses an injected conversationIdOf and joins evaluations by conversation id', () => {
+    const [t1, t2] = recordRuns([{}, {}]);
+    const session = new Map([t1![0]!.traceId, t2![0]!.traceId].map((t) => [t, 'sess-1']));
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', closeOnEvaluation: false }, new ManualClock(0), {
+      conversationIdOf: (s) => session.get(s.traceId),
+    });
+    asm.addEvaluations([{ name: 'task_success', score: 1, conversationId: 'sess-1', source: 'evaluations-stream', timeUnixNano: 5n }]);
+    asm.addSpans(t1!);
+    asm.addSpans(t2!);
+    const [ep] = asm.flush();
+    expect(ep!.episodeId).toBe('conv:sess-1');
+    expect(ep!.traceIds).toHaveLength(2);
+    expect(ep!.evaluations.map((e) => e.conversationId)).toEqual(['sess-1']);
+  });
+
+  it('a late trace of a closed conversation is recognised by conversation and by trace id', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-9' }, { conversationId: 'c-9' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 10, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!.slice(1));
+    clock.advance(10);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(t2!);
+    asm.addEvaluations([{ ...evaluationOf(t1!), spanId: undefined }]); // by trace id only
+    clock.advance(10);
+    const [fix] = asm.tick();
+    expect(fix).toMatchObject({ episodeId: 'conv:c-9', revision: 1, correction: true });
+    expect(fix!.spans).toHaveLength(t1!.length - 1 + t2!.length);
+    expect(fix!.evaluations).toHaveLength(1);
+  });
+});
