@@ -3,3 +3,4 @@
  */
 export { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, type CreditSpanProcessorOptions, type CreditSpanProcessorDeps, type CreditSpanProcessorStats, type InProcessAssembler } from './credit-span-processor.js';
 export { SpanConverter, convertAttributes, hrTimeToNanos } from './convert.js';
+export { createCreditSpanProcessor, type CreateCreditSpanProcessorOptions, type ProcessEpisodeWithOptions } from './create.js';

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { stepsFromSpans } from '../../src/conventions/index.js';
+import { ManualClock } from '../../src/episodes/index.js';
+import { createCreditSpanProcessor } from '../../src/inprocess/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { generateFleet } from '../../src/scenarios/index.js';
+
+describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
+  it('turns SDK spans and evaluation log records into closed episodes, one per run, with their evaluation', async () => {
+    const clock = new ManualClock(1_000);
+    const seen: Episode[] = [];
+    const processor = await createCreditSpanProcessor({
+      clock,
+      tickIntervalMs: 60_000,
+      credit: { marker: 'options reach processEpisode' },
+      processEpisode: async (episode, creditOptions) => {
+        expect(creditOptions).toEqual({ marker: 'options reach processEpisode' });
+        seen.push(episode);
+        return [];
+      },
+      onCredit: () => undefined,
+    });
+    const runs = await generateFleet({ episodes: 6, seed: 8 });
+    for (const run of runs) for (const span of run.spans) processor.onEnd(span);
+    await processor.forceFlush();
+    expect(seen).toHaveLength(0); // no evaluation, grace not passed
+    for (const run of runs) processor.evaluationLogProcessor.onEmit(run.logRecords[0] as never);
+    clock.advance(10);
+    await processor.forceFlush();
+    expect(seen.map((e) => e.traceIds[0]).sort()).toEqual(runs.map((r) => r.traceId).sort());
+    for (const episode of seen) {
+      const run = runs.find((r) => r.traceId === episode.traceIds[0])!;
+      expect(episode.closeReason).toBe('evaluation-arrived');
+      expect(episode.spans).toHaveLength(run.spans.length);
+      expect(episode.evaluations.map((e) => e.score)).toEqual([run.expected.score]);
+      // The converted spans are good input for the conventions stage.
+      expect(stepsFromSpans(episode.spans).agents.map((a) => a.agentName)).toEqual(run.expected.agents);
+    }
+    await processor.shutdown();
+    expect(processor.stats()).toMatchObject({ spansReceived: runs.reduce((n, r) => n + r.spans.length, 0), episodesCredited: 6, evaluationsReceived: 6 });
+  });
+
+  it('closes by the root-ended grace rule without any evaluation', async () => {
+    const clock = new ManualClock(0);
+    const seen: Episode[] = [];
+    const processor = await createCreditSpanProcessor({
+      clock,
+      tickIntervalMs: 60_000,
+      episodes: { graceMs: 500 },
+      processEpisode: async (episode) => void seen.push(episode) ?? [],
+      onCredit: () => undefined,
+    });
+    const [run] = await generateFleet({ episodes: 1, seed: 9 });
+    for (const span of run!.spans) processor.onEnd(span);
+    await processor.forceFlush();
+    expect(seen).toHaveLength(0);
+    clock.advance(600);
+    await processor.forceFlush();
+    expect(seen.map((e) => e.closeReason)).toEqual(['root-ended']);
+    await processor.shutdown();
+  });
+});
