@@ -92,7 +92,13 @@ export interface EpisodeAssemblerPort {
 
 export interface KafkaPipelineDeps {
   client: KafkaClient;
-  assembler: EpisodeAssemblerPort;
+  /**
+   * Makes a fresh assembler (src/episodes `new EpisodeAssembler(options, clock)`). Called at
+   * start and after every group join: all state of the previous assignment is rebuilt by replay,
+   * including the assembler's memory of closed episodes — a replayed span of an episode whose
+   * events were never committed must rebuild that episode, not count as a late span.
+   */
+  createAssembler: () => EpisodeAssemblerPort;
   /** conventions → credit → events for one closed episode (credit options already bound). */
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
   /** Evaluations carried by log records (src/conventions `evaluationsFromLogs`). */
@@ -143,6 +149,7 @@ export class KafkaPipeline {
   private readonly log: KafkaLogger;
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
+  private assembler: EpisodeAssemblerPort;
   private readonly partitions = new Map<string, PartitionState>();
   /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
   private readonly txProducers = new Map<string, KafkaTransactionalProducer>();
@@ -164,6 +171,7 @@ export class KafkaPipeline {
     this.config = KafkaPipelineConfigSchema.parse(config);
     this.log = deps.logger ?? silentLogger;
     this.source = new KafkaTelemetrySource(this.config.source, deps.client);
+    this.assembler = deps.createAssembler();
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -224,12 +232,15 @@ export class KafkaPipeline {
     this.generation++;
     const generation = this.generation;
     // kafkajs resumes every assigned partition from its committed offset after a join, so all
-    // state built from the previous assignment is rebuilt by replay: drop it.
+    // state built from the previous assignment is rebuilt by replay: drop its open episodes
+    // (dropPartition), then start from a fresh assembler (see KafkaPipelineDeps.createAssembler).
     for (const st of this.partitions.values()) {
-      const dropped = this.deps.assembler.dropPartition(st.topic, st.partition);
+      const dropped = this.assembler.dropPartition(st.topic, st.partition);
       this.counters.episodesDropped += dropped;
       this.held.dropPartition(st.key);
     }
+    this.counters.episodesDropped += [...this.work].filter((w) => w.status !== 'committing').length;
+    this.assembler = this.deps.createAssembler();
     this.partitions.clear();
     this.work.clear();
     this.queue.length = 0;
@@ -307,7 +318,7 @@ export class KafkaPipeline {
         this.counters.spansSkippedOnReplay += decoded.spans.length - spans.length;
         if (spans.length > 0) {
           for (const s of spans) this.held.note(st.key, s.traceId);
-          this.deps.assembler.addSpans(spans, position);
+          this.assembler.addSpans(spans, position);
         }
       } else {
         this.counters.logsIn += decoded.logs.length;
@@ -315,7 +326,7 @@ export class KafkaPipeline {
         this.counters.evaluationsIn += evaluations.length;
         if (evaluations.length > 0) {
           for (const e of evaluations) if (e.traceId) this.held.note(st.key, e.traceId);
-          this.deps.assembler.addEvaluations(evaluations, position);
+          this.assembler.addEvaluations(evaluations, position);
         }
       }
       st.processedNext = nextOffset(record.offset);
@@ -324,7 +335,7 @@ export class KafkaPipeline {
       if (++n % 500 === 0) await control.heartbeat();
     }
     if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) st.replay = undefined;
-    this.enqueue(this.deps.assembler.tick());
+    this.enqueue(this.assembler.tick());
     await control.heartbeat();
     this.scheduleCommit();
   }
@@ -332,7 +343,7 @@ export class KafkaPipeline {
   private onTick(): void {
     if (this.stopping) return;
     try {
-      this.enqueue(this.deps.assembler.tick());
+      this.enqueue(this.assembler.tick());
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');
     }
@@ -414,7 +425,7 @@ export class KafkaPipeline {
 
   /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it). */
   private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>): { offset: string; metadata: string } | undefined {
-    const holds: (string | undefined)[] = [this.deps.assembler.lowWatermark(st.topic, st.partition)];
+    const holds: (string | undefined)[] = [this.assembler.lowWatermark(st.topic, st.partition)];
     const heldTraces = new Set(this.held.get(st.key));
     for (const w of this.work) {
       if (excluding.has(w)) continue;

@@ -8,9 +8,9 @@ import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { fixtureRecords, parseEvents, produce, createTopics, readTopics, unique } from './support/kafka-io.js';
-import { pipelineConfig, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
-import { evaluationsFromLogsForTest, referenceProcessEpisode } from './support/reference-credit.js';
-import { TraceEpisodeAssembler } from './support/trace-assembler.js';
+import { pipelineConfig, testAssembler, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
 
 const COMPAT_VERSION = '3.9.1';
 const enabled = process.env.KAFKA_COMPAT !== '0';
@@ -37,7 +37,7 @@ describe.runIf(enabled)(`Kafka ${COMPAT_VERSION} compatibility`, () => {
     const config = pipelineConfig(topics, groupId, { delivery: 'exactly-once' });
     const pipeline = new KafkaPipeline(
       { ...config, source: { ...config.source, brokers: [broker.brokers] } },
-      { client: c, assembler: new TraceEpisodeAssembler({ idleMs: 30_000 }), processEpisode: referenceProcessEpisode, evaluationsFromLogs: evaluationsFromLogsForTest },
+      { client: c, createAssembler: () => testAssembler(30_000), processEpisode: referenceProcessEpisode, evaluationsFromLogs: (logs) => evaluationsFromLogs(logs) },
     );
     await pipeline.start();
     try {

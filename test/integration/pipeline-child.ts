@@ -7,9 +7,10 @@
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import type { Episode } from '../../src/model/episode.js';
-import { evaluationsFromLogsForTest, referenceProcessEpisode } from './support/reference-credit.js';
-import { TraceEpisodeAssembler } from './support/trace-assembler.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
 import type { PipelineTopics } from './support/pipeline-harness.js';
+import { testAssembler } from './support/test-assembler.js';
 
 interface ChildConfig {
   brokers: string;
@@ -33,13 +34,13 @@ const pipeline = new KafkaPipeline(
   },
   {
     client: new KafkajsClient({ brokers: [cfg.brokers], clientId: `child-${process.pid}` }),
-    assembler: new TraceEpisodeAssembler({ idleMs: cfg.idleMs }),
+    createAssembler: () => testAssembler(cfg.idleMs),
     processEpisode: async (episode: Episode) => {
       // Slow credit work, so a kill finds episodes closed but not yet committed.
       await new Promise((r) => setTimeout(r, cfg.creditDelayMs));
       return referenceProcessEpisode(episode);
     },
-    evaluationsFromLogs: evaluationsFromLogsForTest,
+    evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
   },
 );
 

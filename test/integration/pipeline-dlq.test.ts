@@ -10,9 +10,9 @@ import type { Episode } from '../../src/model/episode.js';
 import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { DLQ_HEADERS } from '../../src/sinks/kafka/index.js';
 import { client, createTopics, header, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { pipelineConfig, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
-import { evaluationsFromLogsForTest, referenceProcessEpisode } from './support/reference-credit.js';
-import { TraceEpisodeAssembler } from './support/trace-assembler.js';
+import { pipelineConfig, testAssembler, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
 
 describe('dead-letter topic', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('poison records and failing credit go to the DLQ, the stream continues (%s)', async (delivery) => {
@@ -36,12 +36,12 @@ describe('dead-letter topic', () => {
 
     const pipeline = new KafkaPipeline(pipelineConfig(topics, unique('dlq-grp'), { delivery }), {
       client: client('dlq-pipeline'),
-      assembler: new TraceEpisodeAssembler({ idleMs: 30_000 }),
+      createAssembler: () => testAssembler(30_000),
       processEpisode: async (episode: Episode) => {
         if (episode.episodeId === failing) throw new Error('judge unavailable (test)');
         return referenceProcessEpisode(episode);
       },
-      evaluationsFromLogs: evaluationsFromLogsForTest,
+      evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     });
     await pipeline.start();
     try {

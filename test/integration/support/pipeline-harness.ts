@@ -3,8 +3,9 @@ import { decodeLogs, decodeTraces, detectEncoding } from '../../../src/otlp/inde
 import type { CreditEvent } from '../../../src/events/schemas.js';
 import type { OutgoingRecord } from '../../../src/kafka/client.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../../src/runtime/kafka-pipeline.js';
-import { evaluationsFromLogsForTest, referenceProcessEpisode } from './reference-credit.js';
-import { TraceEpisodeAssembler } from './trace-assembler.js';
+import { evaluationsFromLogs } from '../../../src/conventions/index.js';
+import { testAssembler } from './test-assembler.js';
+import { referenceProcessEpisode } from './reference-credit.js';
 import { client } from './kafka-io.js';
 
 export interface PipelineTopics {
@@ -27,12 +28,14 @@ export function pipelineConfig(topics: PipelineTopics, groupId: string, extra: P
   };
 }
 
+export { testAssembler };
+
 export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000): KafkaPipeline {
   return new KafkaPipeline(config, {
     client: client('pipeline'),
-    assembler: new TraceEpisodeAssembler({ idleMs }),
+    createAssembler: () => testAssembler(idleMs),
     processEpisode: referenceProcessEpisode,
-    evaluationsFromLogs: evaluationsFromLogsForTest,
+    evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
   });
 }
 
@@ -41,14 +44,14 @@ export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000): 
  * evaluations, `processEpisode` each episode. The reference for what the pipeline must publish.
  */
 export async function referenceEvents(spanRecords: readonly OutgoingRecord[], logRecords: readonly OutgoingRecord[]): Promise<CreditEvent[]> {
-  const assembler = new TraceEpisodeAssembler({ idleMs: 0 });
+  const assembler = testAssembler(60_000);
   for (const r of spanRecords) {
     const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
     assembler.addSpans(decodeTraces(v, detectEncoding(v)));
   }
   for (const r of logRecords) {
     const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
-    assembler.addEvaluations(evaluationsFromLogsForTest(decodeLogs(v, detectEncoding(v))));
+    assembler.addEvaluations(evaluationsFromLogs(decodeLogs(v, detectEncoding(v))));
   }
   const episodes = assembler.flush('shutdown');
   return (await Promise.all(episodes.map(referenceProcessEpisode))).flat();

@@ -1,36 +1,14 @@
 /**
- * Stand-ins for the stages the Kafka runtime calls but does not own, for the integration tests
- * of delivery semantics: a deterministic `processEpisode` (events are a pure function of the
- * episode's spans and evaluations: one MessageReward per span, one EpisodeCredit) and a minimal
- * `evaluationsFromLogs` for `gen_ai.evaluation.result` log records. They build schema-valid
- * events with the project's deterministic `eventId`, so what the tests check — every episode's
- * events exactly once by event id, output equal to the in-process computation — is exactly
- * what the runtime must guarantee whatever the credit math is.
+ * Stand-in for `processEpisode` (src/runtime/process-episode.ts, integrator-owned, not in the
+ * tree when these tests were written): events are a pure function of the episode's spans and
+ * evaluations (one MessageReward per span, one EpisodeCredit), schema-valid, with the project's
+ * deterministic `eventId`. What the tests check — every episode's events exactly once by event
+ * id, output equal to the in-process computation — is what the runtime must guarantee whatever
+ * the credit math is. Swap in the real processEpisode once it exists.
  */
 import { eventId } from '../../../src/events/event-id.js';
 import { SCHEMA_VERSION, type CreditEvent } from '../../../src/events/schemas.js';
-import type { Evaluation } from '../../../src/model/agents.js';
 import type { Episode } from '../../../src/model/episode.js';
-import type { LogRecord } from '../../../src/model/telemetry.js';
-
-export function evaluationsFromLogsForTest(logs: readonly LogRecord[]): Evaluation[] {
-  const out: Evaluation[] = [];
-  for (const l of logs) {
-    if (l.eventName !== 'gen_ai.evaluation.result' && l.attributes['event.name'] !== 'gen_ai.evaluation.result') continue;
-    const score = l.attributes['gen_ai.evaluation.score.value'];
-    const label = l.attributes['gen_ai.evaluation.score.label'];
-    out.push({
-      name: String(l.attributes['gen_ai.evaluation.name'] ?? 'score'),
-      ...(typeof score === 'number' ? { score } : {}),
-      ...(typeof label === 'string' ? { label } : {}),
-      ...(l.traceId ? { traceId: l.traceId } : {}),
-      ...(l.spanId ? { spanId: l.spanId } : {}),
-      source: 'log-event',
-      timeUnixNano: l.timeUnixNano,
-    });
-  }
-  return out;
-}
 
 const ESTIMATOR = { name: 'test-reference', status: 'exact' as const, evaluations: 0 };
 
