@@ -47,7 +47,10 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
       clock,
       tickIntervalMs: 60_000,
       episodes: { graceMs: 500 },
-      processEpisode: async (episode) => void seen.push(episode) ?? [],
+      processEpisode: async (episode) => {
+        seen.push(episode);
+        return [];
+      },
       onCredit: () => undefined,
     });
     const [run] = await generateFleet({ episodes: 1, seed: 9 });
