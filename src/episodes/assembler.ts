@@ -301,7 +301,7 @@ export class EpisodeAssembler {
       for (const ep of [...this.open.values()]) {
         const reason = ep.dueReason(now, this.options);
         if (reason !== undefined) this.close(ep, reason, now);
-        else next = Math.min(next, ep.nextDeadline(this.options));
+        else next = Math.min(next, ep.nextDeadline(this.options, true)); // exact: else an unrooted entry span re-wakes every tick
       }
       this.nextDueAtMs = next;
     }

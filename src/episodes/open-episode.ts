@@ -154,9 +154,14 @@ export class OpenEpisode {
     return undefined;
   }
 
-  /** Earliest ms at which `dueReason` may return a reason (a lower bound; re-checked then). */
-  nextDeadline(o: EpisodeAssemblerOptions): number {
-    const quietFor = this.rootCandidates.length > 0 ? Math.min(o.graceMs, o.idleMs) : o.idleMs;
+  /**
+   * Earliest ms at which `dueReason` may return a reason (a lower bound; re-checked then).
+   * `exact` evaluates the root rule (cost O(root candidates)); otherwise any root candidate
+   * counts, which is cheaper on every added span but may wake `tick()` early.
+   */
+  nextDeadline(o: EpisodeAssemblerOptions, exact = false): number {
+    const rooted = exact ? this.rootEnded() : this.rootCandidates.length > 0;
+    const quietFor = rooted ? Math.min(o.graceMs, o.idleMs) : o.idleMs;
     return Math.min(this.openedAtMs + o.maxDurationMs, this.lastSpanAtMs + quietFor);
   }
 

@@ -53,6 +53,21 @@ describe('EpisodeAssembler close rules', () => {
     expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
   });
 
+  it('a SERVER span stops counting as root once its (client) parent arrives within grace', () => {
+    const [run] = recordRuns([{ rpcHop: true, children: 2 }]);
+    const names = run!.map((s) => s.name);
+    expect(names.slice(-3)).toEqual(['handle /agent', 'POST /agent', 'invoke_agent planner']);
+    const { clock, asm } = setup({ graceMs: 1000, idleMs: 60_000 });
+    asm.addSpans(run!.slice(0, -2)); // children + SERVER span; its CLIENT parent not yet in
+    clock.advance(999);
+    asm.addSpans(run!.slice(-2, -1)); // the CLIENT span: the SERVER span is no longer a root
+    clock.advance(1000);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans(run!.slice(-1)); // the real root
+    clock.advance(1000);
+    expect(asm.tick().map((e) => [e.closeReason, e.spans.length])).toEqual([['root-ended', run!.length]]);
+  });
+
   it('does not treat an internal span with a missing (still running) parent as a root', () => {
     const [run] = recordRuns([{ children: 2 }]);
     const root = rootOf(run!);

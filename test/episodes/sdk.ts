@@ -17,6 +17,8 @@ export interface RunShape {
   conversationId?: string;
   /** Root is a SERVER span with a remote parent (a caller not exported to us). */
   remoteParent?: boolean;
+  /** The agent is reached over RPC: root (INTERNAL) → CLIENT → SERVER → children, all exported. */
+  rpcHop?: boolean;
   /** Extra attribute bytes per child span (for byte caps). */
   payloadChars?: number;
 }
@@ -52,7 +54,14 @@ function recordRun(tracer: Tracer, run: RunShape): string {
     { kind: run.remoteParent === true ? SpanKind.SERVER : SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', ...conv }, ...(run.remoteParent === true ? {} : { root: true }) },
     parentCtx,
   );
-  const ctx = trace.setSpan(context.active(), root);
+  let ctx = trace.setSpan(context.active(), root);
+  const hop: OtelSpan[] = [];
+  if (run.rpcHop === true) {
+    const client = tracer.startSpan('POST /agent', { kind: SpanKind.CLIENT }, ctx);
+    const server = tracer.startSpan('handle /agent', { kind: SpanKind.SERVER }, trace.setSpan(context.active(), client));
+    hop.push(server, client); // end order: server first
+    ctx = trace.setSpan(context.active(), server);
+  }
   const n = run.children ?? 3;
   for (let i = 0; i < n; i++) {
     const child = tracer.startSpan(
@@ -62,6 +71,7 @@ function recordRun(tracer: Tracer, run: RunShape): string {
     );
     child.end();
   }
+  for (const h of hop) h.end();
   root.end();
   return root.spanContext().traceId;
 }
