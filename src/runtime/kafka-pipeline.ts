@@ -208,7 +208,13 @@ export class KafkaPipeline {
     }
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
-    await this.commitAll();
+    // A commit can release holds on other partitions (EOS: per-partition transactions), so repeat
+    // until nothing is left to commit (bounded: each round publishes or gives up on all ready work).
+    for (let round = 0; round < 3; round++) {
+      await this.commitAll();
+      const pending = [...this.partitions.values()].some((st) => st.dirty && !st.fenced) || [...this.work].some((w) => w.status === 'ready');
+      if (!pending) break;
+    }
     await this.source.stop().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
     for (const p of this.txProducers.values()) await p.disconnect().catch(() => undefined);
     this.txProducers.clear();
@@ -317,7 +323,7 @@ export class KafkaPipeline {
         this.counters.spansIn += decoded.spans.length;
         this.counters.spansSkippedOnReplay += decoded.spans.length - spans.length;
         if (spans.length > 0) {
-          for (const s of spans) this.held.note(st.key, s.traceId);
+          for (const s of spans) this.held.note(st.key, s.traceId, record.offset);
           this.assembler.addSpans(spans, position);
         }
       } else {
@@ -325,7 +331,7 @@ export class KafkaPipeline {
         const evaluations = this.deps.evaluationsFromLogs(decoded.logs).filter((e) => replayKeeps(st.replay, record.offset, e.traceId));
         this.counters.evaluationsIn += evaluations.length;
         if (evaluations.length > 0) {
-          for (const e of evaluations) if (e.traceId) this.held.note(st.key, e.traceId);
+          for (const e of evaluations) if (e.traceId) this.held.note(st.key, e.traceId, record.offset);
           this.assembler.addEvaluations(evaluations, position);
         }
       }
@@ -423,20 +429,16 @@ export class KafkaPipeline {
     });
   }
 
-  /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it). */
+  /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it),
+   *  and the replay metadata: the trace ids still held at that offset. */
   private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>): { offset: string; metadata: string } | undefined {
-    const holds: (string | undefined)[] = [this.assembler.lowWatermark(st.topic, st.partition)];
+    if (st.processedNext === undefined) return undefined;
+    const holding = [...this.work].filter((w) => !excluding.has(w) && w.holds.has(st.key));
+    const offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition), ...holding.map((w) => w.holds.get(st.key)));
+    if (offset === undefined) return undefined;
+    this.held.prune(st.key, offset);
     const heldTraces = new Set(this.held.get(st.key));
-    for (const w of this.work) {
-      if (excluding.has(w)) continue;
-      const h = w.holds.get(st.key);
-      if (h !== undefined) {
-        holds.push(h);
-        for (const t of w.episode.traceIds) heldTraces.add(t);
-      }
-    }
-    const offset = commitOffsetFor(st.processedNext, ...holds);
-    if (offset === undefined || st.processedNext === undefined) return undefined;
+    for (const w of holding) for (const t of w.episode.traceIds) heldTraces.add(t);
     return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces) };
   }
 
@@ -474,7 +476,15 @@ export class KafkaPipeline {
           await tx.abort().catch(() => undefined);
           throw err;
         }
-        for (const w of batch) this.work.delete(w);
+        for (const w of batch) {
+          this.work.delete(w);
+          // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
+          for (const k of w.holds.keys()) {
+            const other = this.partitions.get(k);
+            if (other && other !== st) other.dirty = true;
+          }
+        }
+        if (batch.size > 0) this.scheduleCommit();
         this.counters.transactions++;
         this.counters.recordsPublished += records.length;
         this.counters.dlqOut += loose.length;

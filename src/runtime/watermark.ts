@@ -90,21 +90,31 @@ export function replayKeeps(filter: ReplayFilter | undefined, offset: string, tr
 }
 
 /**
- * Trace ids seen per partition and not yet handed on in a closed episode: the ids an open
- * episode holds on that partition, for the replay metadata. Bounded by the assembler's own
- * state (ids are released when their episode closes, or when the partition is dropped).
+ * Trace ids seen per partition (with the first offset they were seen at) and not yet handed on
+ * in a closed episode: the ids an open episode holds on that partition, for the replay metadata.
+ * Bounded: ids are released when their episode closes, dropped with their partition, and pruned
+ * once the partition's commit offset passed their first offset (then nothing needs them any more,
+ * e.g. an evaluation that expired waiting for its spans).
  */
 export class HeldTraces {
-  private readonly byPartition = new Map<string, Set<string>>();
+  private readonly byPartition = new Map<string, Map<string, string>>();
 
-  note(partitionKey: string, traceId: string): void {
-    let s = this.byPartition.get(partitionKey);
-    if (!s) this.byPartition.set(partitionKey, (s = new Set()));
-    s.add(traceId);
+  note(partitionKey: string, traceId: string, offset: string): void {
+    let m = this.byPartition.get(partitionKey);
+    if (!m) this.byPartition.set(partitionKey, (m = new Map()));
+    const prev = m.get(traceId);
+    if (prev === undefined || compareOffsets(offset, prev) < 0) m.set(traceId, offset);
   }
 
   release(traceIds: readonly string[]): void {
-    for (const s of this.byPartition.values()) for (const t of traceIds) s.delete(t);
+    for (const m of this.byPartition.values()) for (const t of traceIds) m.delete(t);
+  }
+
+  /** Forgets ids first seen below `commitOffset` on the partition. */
+  prune(partitionKey: string, commitOffset: string): void {
+    const m = this.byPartition.get(partitionKey);
+    if (!m) return;
+    for (const [t, o] of m) if (compareOffsets(o, commitOffset) < 0) m.delete(t);
   }
 
   dropPartition(partitionKey: string): void {
@@ -112,6 +122,10 @@ export class HeldTraces {
   }
 
   get(partitionKey: string): ReadonlySet<string> {
-    return this.byPartition.get(partitionKey) ?? new Set();
+    return new Set(this.byPartition.get(partitionKey)?.keys() ?? []);
+  }
+
+  size(partitionKey: string): number {
+    return this.byPartition.get(partitionKey)?.size ?? 0;
   }
 }

@@ -90,13 +90,24 @@ describe('replay metadata', () => {
 describe('HeldTraces', () => {
   it('tracks ids per partition until released or dropped', () => {
     const h = new HeldTraces();
-    h.note('p0', 'a');
-    h.note('p0', 'b');
-    h.note('p1', 'a');
+    h.note('p0', 'a', '1');
+    h.note('p0', 'b', '2');
+    h.note('p1', 'a', '1');
     h.release(['a']);
     expect([...h.get('p0')]).toEqual(['b']);
     expect([...h.get('p1')]).toEqual([]);
     h.dropPartition('p0');
     expect(h.get('p0').size).toBe(0);
+  });
+
+  it('prunes ids first seen below the commit offset (nothing holds them any more)', () => {
+    const h = new HeldTraces();
+    h.note('p', 'old', '3');
+    h.note('p', 'new', '9');
+    h.note('p', 'new', '12'); // keeps the first (smallest) offset
+    h.prune('p', '9');
+    expect([...h.get('p')]).toEqual(['new']);
+    h.prune('p', '10');
+    expect(h.size('p')).toBe(0);
   });
 });

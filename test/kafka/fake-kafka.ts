@@ -1,0 +1,102 @@
+/**
+ * In-memory `KafkaClient` for unit tests of the runtime: the test drives assignments and
+ * batches; sends, transactions and commits are recorded. Not a broker model: no partitioning,
+ * no fetching on its own.
+ */
+import type {
+  BatchControl,
+  CommittedOffset,
+  ConsumedRecord,
+  ConsumerHandlers,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaConsumer,
+  KafkaProducer,
+  KafkaTransactionalProducer,
+  OffsetCommit,
+  OutgoingRecord,
+  TopicPartition,
+} from '../../src/kafka/client.js';
+
+export class FakeKafka implements KafkaClient {
+  handlers: ConsumerHandlers | undefined;
+  readonly published: OutgoingRecord[] = [];
+  readonly committed = new Map<string, OffsetCommit>();
+  readonly paused = new Set<string>();
+  transactions = 0;
+
+  createProducer(): KafkaProducer {
+    return {
+      connect: async () => {},
+      send: async (records) => void this.published.push(...records),
+      disconnect: async () => {},
+    };
+  }
+
+  createTransactionalProducer(): KafkaTransactionalProducer {
+    return {
+      connect: async () => {},
+      transaction: async () => {
+        const records: OutgoingRecord[] = [];
+        const offsets: OffsetCommit[] = [];
+        return {
+          send: async (r) => void records.push(...r),
+          sendOffsets: async (_g, o) => void offsets.push(...o),
+          commit: async () => {
+            this.published.push(...records);
+            for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
+            this.transactions++;
+          },
+          abort: async () => {},
+        };
+      },
+      disconnect: async () => {},
+    };
+  }
+
+  createConsumer(): KafkaConsumer {
+    return {
+      connect: async () => {},
+      subscribe: async () => {},
+      run: async (h) => void (this.handlers = h),
+      commit: async (offsets) => {
+        for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
+      },
+      pause: (tps) => tps.forEach((tp) => this.paused.add(`${tp.topic}/${tp.partition}`)),
+      resume: (tps) => tps.forEach((tp) => this.paused.delete(`${tp.topic}/${tp.partition}`)),
+      disconnect: async () => {},
+    };
+  }
+
+  async admin(): Promise<KafkaAdmin> {
+    return {
+      ensureTopics: async () => {},
+      fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
+        [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),
+      fetchEndOffsets: async () => [],
+      deleteTopics: async () => {},
+      disconnect: async () => {},
+    };
+  }
+
+  assign(tps: readonly TopicPartition[]): void {
+    this.handlers!.onAssignment(tps);
+  }
+
+  /** Delivers one batch and resolves when the pipeline handled it; returns the resolved offsets. */
+  async deliver(topic: string, partition: number, values: readonly { key?: string; value: Uint8Array | string; offset: number }[]): Promise<string[]> {
+    const resolved: string[] = [];
+    const records: ConsumedRecord[] = values.map((v) => ({
+      topic,
+      partition,
+      offset: String(v.offset),
+      key: v.key === undefined ? null : new TextEncoder().encode(v.key),
+      value: typeof v.value === 'string' ? new TextEncoder().encode(v.value) : v.value,
+      headers: {},
+      timestampMs: 0,
+    }));
+    const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, isStale: () => false, resolveOffset: (o) => void resolved.push(o) };
+    await this.handlers!.onBatch({ topic, partition, records, highWatermark: String((values.at(-1)?.offset ?? -1) + 1) }, control);
+    return resolved;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * KafkaPipeline against an in-memory client: offset watermark, replay metadata, DLQ, credit
+ * failure and backpressure, without a broker (the broker-backed guarantees are in
+ * test/integration/).
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { KafkaPipeline, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
+import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
+import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { FakeKafka } from './fake-kafka.js';
+
+const topics = { spansTopic: 'spans', logsTopic: 'logs' };
+const td = new TextDecoder();
+
+async function runs(n: number) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 100 + i }), 'otlp_proto'));
+  return out;
+}
+
+function pipeline(fake: FakeKafka, delivery: 'exactly-once' | 'at-least-once', processEpisode: KafkaPipelineDeps['processEpisode'], extra: object = {}) {
+  return new KafkaPipeline(
+    { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery, tickIntervalMs: 10_000, commitIntervalMs: 10_000, ...extra },
+    {
+      client: fake,
+      createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }),
+      processEpisode,
+      evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+    },
+  );
+}
+
+const events = async (_episode: Episode) => [] as never[];
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('KafkaPipeline offset watermark', () => {
+  it.each(['exactly-once', 'at-least-once'] as const)('holds the commit at the first offset of an open episode, with a replay filter (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const p = pipeline(fake, delivery, events);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    // offsets 0, 1: spans of episodes A and B; only B's evaluation arrives.
+    const resolved = await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+    expect(resolved).toEqual(['0', '1']);
+    await fake.deliver('logs', 0, [{ offset: 0, value: b!.logs[0]!.value }]);
+    await settle();
+    await p.stop();
+    const spans = fake.committed.get('spans/0')!;
+    expect(spans.offset).toBe('0'); // A is still open at offset 0
+    const filter = decodeReplayMetadata(spans.metadata)!;
+    expect(filter.processedNext).toBe('2');
+    expect([...filter.heldTraces!]).toEqual([td.decode(new TextEncoder().encode(a!.spans[0]!.key))]);
+    expect(fake.committed.get('logs/0')!.offset).toBe('1');
+    expect(p.stats().episodesClosed).toBe(1);
+  });
+
+  it('replays below the processed position only the traces the metadata holds', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: `ac1;2;${a!.spans[0]!.key}` });
+    const p = pipeline(fake, 'exactly-once', events);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+    const s = p.stats();
+    expect(s.spansSkippedOnReplay).toBeGreaterThan(0);
+    expect(s.spansIn - s.spansSkippedOnReplay).toBe(
+      (await import('../../src/otlp/index.js')).decodeTraces(a!.spans[0]!.value, 'otlp_proto').length,
+    );
+    await p.stop();
+  });
+});
+
+describe('KafkaPipeline failures never stall', () => {
+  it('an undecodable record goes to the DLQ and the offset moves on', async () => {
+    const fake = new FakeKafka();
+    const p = pipeline(fake, 'exactly-once', events);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, key: 'k', value: 'not otlp at all' }]);
+    await settle();
+    await p.stop();
+    expect(fake.published).toHaveLength(1);
+    expect(fake.published[0]!.topic).toBe('agent_credit.dlq');
+    expect(fake.committed.get('spans/0')!.offset).toBe('1');
+    expect(p.stats().decodeErrors).toBe(1);
+  });
+
+  it('a credit computation that times out becomes a DLQ entry and releases the watermark', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const p = pipeline(fake, 'at-least-once', () => new Promise(() => {}), { creditTimeoutMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 80));
+    await p.stop();
+    expect(p.stats().creditFailures).toBe(1);
+    const dlq = fake.published.filter((r) => r.topic === 'agent_credit.dlq');
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.headers!['x-agent-credit-error']).toMatch(/timed out/);
+    expect(fake.committed.get('spans/0')!.offset).toBe('1');
+  });
+
+  it('pauses ingestion when the credit queue is full and resumes when it drains', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const p = pipeline(fake, 'at-least-once', async () => (await gate, []), { creditQueueMax: 2, creditConcurrency: 1 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, rs.map((r, i) => ({ offset: i, value: r!.spans[0]!.value })));
+    await fake.deliver('logs', 0, rs.map((r, i) => ({ offset: i, value: r!.logs[0]!.value })));
+    expect(p.stats().paused).toBe(true);
+    expect(fake.paused.size).toBe(2);
+    release();
+    await settle();
+    expect(p.stats().paused).toBe(false);
+    expect(fake.paused.size).toBe(0);
+    await p.stop();
+  });
+});
