@@ -355,7 +355,8 @@ export class EpisodeAssembler {
 
   /**
    * Removes, without emitting, the open episodes fed by records of this partition (rebalance:
-   * the new owner rebuilds them from the committed offset) and evaluations waiting from it.
+   * the new owner rebuilds them from the committed offset), episodes closed from it but not yet
+   * returned by tick(), and evaluations waiting from it.
    * An episode also fed by other partitions is removed whole: the caller must rewind those
    * partitions too (the Kafka runtime drops every partition's episodes on a rebalance). Returns
    * how many episodes were removed (counted as closed reason `revoked`).
@@ -367,6 +368,19 @@ export class EpisodeAssembler {
       this.forgetOpen(ep);
       dropped++;
     }
+    // Closed but not handed out yet: withdrawn too (the new owner emits them), and forgotten, so
+    // a replay here after a later re-assignment is neither late nor duplicate.
+    const kept: Episode[] = [];
+    for (const ep of this.ready) {
+      if (!readsPartition(ep.sources, topic, partition)) {
+        kept.push(ep);
+        continue;
+      }
+      this.closed.forget(ep.episodeId);
+      this.closedCounts[ep.closeReason]--;
+      dropped++;
+    }
+    this.ready = kept;
     this.closedCounts.revoked += dropped;
     this.pending.dropPartition(topic, partition);
     return dropped;

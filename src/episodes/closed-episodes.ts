@@ -105,6 +105,12 @@ export class ClosedEpisodes {
     return e;
   }
 
+  /** Forgets a closed episode (its close was withdrawn before it was handed out). */
+  forget(episodeId: string): void {
+    this.records.delete(episodeId);
+    this.retained?.delete(episodeId);
+  }
+
   get retainedBytes(): number {
     return this.retained?.calculatedSize ?? 0;
   }

@@ -66,7 +66,16 @@ describe('source positions and the offset watermark', () => {
     asm.addSpans(a!, pos(0, 1));
     expect(asm.stats().lateSpans).toBe(0);
     expect(asm.dropPartition('otlp_spans', 7)).toBe(0);
+    // closed (evaluation) but not yet handed out by tick(): withdrawn as well, and not remembered
+    asm.addSpans(b!, pos(0, 2));
+    asm.addEvaluations([evaluationOf(b!)]);
+    expect(asm.dropPartition('otlp_spans', 0)).toBe(2);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats().closed['evaluation-arrived']).toBe(0);
+    asm.addSpans(a!, pos(0, 1));
+    asm.addSpans(b!, pos(0, 2));
+    expect(asm.stats()).toMatchObject({ lateSpans: 0, duplicateSpans: 0 });
     const closed = asm.flush();
-    expect(closed.map((e) => e.traceIds[0]).sort()).toEqual([a![0]!.traceId, c![0]!.traceId].sort());
+    expect(closed.map((e) => e.traceIds[0]).sort()).toEqual([a![0]!.traceId, b![0]!.traceId, c![0]!.traceId].sort());
   });
 });
