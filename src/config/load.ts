@@ -43,7 +43,7 @@ export function parseConfigText(text: string, origin: string): Record<string, un
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError([`(root): expected a mapping of sections (source, episodes, credit, sinks, telemetry, runtime), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`], origin);
+    throw new ConfigError([`(root): expected a mapping of sections (source, episodes, conventions, evaluation, credit, sinks, telemetry, runtime), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`], origin);
   }
   return value as Record<string, unknown>;
 }

@@ -3,14 +3,15 @@
  * validated by this schema (see ./defaults.ts for every default, ./env.ts for the override
  * names, deploy/agent-credit.yaml for a documented example).
  *
- * Sections own their own objects: source, episodes, credit, sinks, telemetry. Stage options
+ * Sections own their own objects: source, episodes, conventions, evaluation, credit, sinks,
+ * telemetry, runtime. Stage options
  * (episodes, credit, kafka source/sink topics) come from the stages' own schemas.
  */
 import { z } from 'zod';
 import { KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { DEFAULTS } from './defaults.js';
-import { CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
+import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
 
 const Port = z.number().int().min(0).max(65_535);
 const Host = z.string().min(1);
@@ -104,10 +105,20 @@ export const RuntimeSchema = z.strictObject({
   creditTimeoutMs: z.number().int().min(1).default(DEFAULTS.runtime.creditTimeoutMs),
 });
 
+/** Which evaluation is the episode's system score (passed to processEpisode). */
+export const EvaluationSelectionSchema = z.strictObject({
+  /** Evaluation name to use, e.g. task_success; unset = the latest system-level evaluation of any name. */
+  name: z.string().min(1).optional(),
+  /** Root-span attribute carrying a system score, e.g. agent_credit.score; unset = none. */
+  rootScoreAttribute: z.string().min(1).optional(),
+});
+
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),
   // prefault: a missing section is parsed as {} so the stage's own defaults apply.
   episodes: EpisodesOptionsSchema.prefault({}),
+  conventions: ConventionsOptionsSchema.prefault({}),
+  evaluation: EvaluationSelectionSchema.default(() => ({})),
   credit: CreditOptionsSchema.prefault({}),
   sinks: SinksSchema.default(() => SinksSchema.parse({})),
   telemetry: TelemetrySchema.default(() => TelemetrySchema.parse({})),

@@ -10,6 +10,7 @@
  * stage's fields here.
  */
 import { z } from 'zod';
+import { ConventionsOptionsSchema as ConventionsSchema } from '../conventions/options.js';
 import { EpisodeAssemblerOptionsSchema } from '../episodes/options.js';
 
 /** EpisodeAssembler options (src/episodes): close policy, caps, late-span policy. */
@@ -17,3 +18,6 @@ export const EpisodesOptionsSchema = EpisodeAssemblerOptionsSchema;
 
 /** Credit engine options (`CreditOptions`, src/credit). Placeholder until src/credit exports its schema. */
 export const CreditOptionsSchema = z.record(z.string(), z.unknown());
+
+/** Convention mapping options (src/conventions): text caps, placeholder agent names. */
+export const ConventionsOptionsSchema = ConventionsSchema;

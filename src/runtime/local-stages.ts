@@ -14,8 +14,19 @@ import { EpisodeAssembler, systemClock, type Clock } from '../episodes/index.js'
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
+import type { ProcessEpisodeOptions } from './process-episode.js';
 
-export type ProcessEpisodeFn = (episode: Episode, creditOptions: unknown) => Promise<CreditEvent[]>;
+export type ProcessEpisodeFn = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
+
+/** The processEpisode options a configuration selects. */
+export function processOptionsOf(config: AppConfig): ProcessEpisodeOptions {
+  return {
+    credit: config.credit as ProcessEpisodeOptions['credit'],
+    conventions: config.conventions,
+    ...(config.evaluation.name !== undefined ? { evaluationName: config.evaluation.name } : {}),
+    ...(config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {}),
+  };
+}
 
 /** Loads `processEpisode` from src/runtime/process-episode.ts (docs/contracts.md signature). */
 export async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
@@ -39,10 +50,10 @@ export interface LocalStages {
 
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn): Promise<LocalStages> {
   const run = processEpisode ?? (await loadProcessEpisode());
-  const creditOptions = config.credit;
+  const options = processOptionsOf(config);
   return {
     assembler: new EpisodeAssembler(config.episodes, clock),
-    processEpisode: (episode) => run(episode, creditOptions),
+    processEpisode: (episode) => run(episode, options),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
   };
 }

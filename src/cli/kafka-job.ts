@@ -1,0 +1,101 @@
+/**
+ * `agent-credit run` with `source.kind: kafka`: the Kafka runtime (src/runtime/kafka-pipeline.ts)
+ * with the configured assembler and credit, plus the status server and live page. Loaded
+ * lazily by the CLI so the otlp-http path never loads kafkajs.
+ */
+import type { AppConfig } from '../config/schema.js';
+import { EpisodeAssembler } from '../episodes/index.js';
+import { KafkajsClient } from '../kafka/index.js';
+import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
+import { HealthServer } from '../runtime/health-server.js';
+import { HealthState } from '../runtime/health.js';
+import { buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
+import { LiveSink } from '../sinks/live/live-sink.js';
+import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
+import type { EventSink } from '../sinks/types.js';
+import type { CreditEvent } from '../events/schemas.js';
+import type { Episode } from '../model/episode.js';
+import type { Logger } from '../telemetry/logger.js';
+import { SelfTelemetry } from '../telemetry/self-metrics.js';
+
+export interface KafkaJob {
+  readonly liveUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
+  const kafka = config.source.kafka;
+  if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
+  const telemetry = new SelfTelemetry();
+  const health = new HealthState();
+  health.register('kafka', 'joining the consumer group');
+  const stages = await buildLocalStages(config, undefined, processEpisodeOverride);
+
+  // Local sinks see the same events the Kafka sink publishes (before the commit).
+  const sinks: EventSink[] = [];
+  if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
+  let live: LiveSink | undefined;
+  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry })));
+  const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry) : undefined;
+  for (const s of sinks) await s.start();
+  await statusServer?.start();
+
+  const processEpisode = async (episode: Episode): Promise<CreditEvent[]> => {
+    const t0 = performance.now();
+    const events = await stages.processEpisode(episode);
+    telemetry.creditLatency.record((performance.now() - t0) / 1000);
+    telemetry.episodesClosed.add(1, { reason: episode.closeReason });
+    for (const s of sinks) await s.publish(events, { episode });
+    return events;
+  };
+  const { clientId, evaluationsTopic, ...sourceConfig } = kafka;
+  if (evaluationsTopic !== null) logger.warn({ evaluationsTopic }, 'source.kafka.evaluationsTopic is not consumed by the Kafka runtime yet; evaluations are read from the logs topic');
+  // The runtime makes a fresh assembler after every group join; metrics read the current one.
+  let assembler = stages.assembler;
+  const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger });
+  const pipeline = new KafkaPipeline(
+    {
+      source: sourceConfig,
+      sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics },
+      delivery: config.sinks.kafka.delivery,
+      creditQueueMax: config.runtime.creditQueueMax,
+      creditConcurrency: config.runtime.creditConcurrency,
+      creditTimeoutMs: config.runtime.creditTimeoutMs,
+      tickIntervalMs: config.runtime.tickIntervalMs,
+    },
+    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes)), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+  );
+  telemetry.observe(() => {
+    const k = pipeline.stats();
+    const a = assembler.stats();
+    return {
+      consumerLag: k.lag,
+      creditQueueDepth: k.queueDepth,
+      episodesOpen: a.open,
+      lateSpans: a.lateSpans,
+      duplicateSpans: a.duplicateSpans,
+      kafkaRecordsIn: k.recordsIn,
+      kafkaSpansIn: k.spansIn,
+      kafkaLogRecordsIn: k.logsIn,
+      kafkaDecodeErrors: k.decodeErrors,
+      kafkaEventsPublished: k.recordsPublished,
+      kafkaEpisodesClosed: k.episodesClosed,
+    };
+  });
+  if (!config.sinks.kafka.enabled) logger.warn('sinks.kafka.enabled is false, but the Kafka runtime commits offsets only with its output topics; events are still published to Kafka');
+  await pipeline.start();
+  health.set('kafka', true, 'consuming');
+  logger.info({ brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic], delivery: config.sinks.kafka.delivery, live: live?.address().url }, 'agent-credit running on Kafka');
+  let stopping: Promise<void> | undefined;
+  return {
+    liveUrl: live?.address().url,
+    stop: () =>
+      (stopping ??= (async () => {
+        health.set('kafka', false, 'stopping');
+        await pipeline.stop();
+        for (const s of sinks) await s.close().catch(() => undefined);
+        await statusServer?.close();
+        await telemetry.shutdown();
+      })()),
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * `agent-credit` command line: run | replay | demo | schema.
+ *
+ * stdout carries only credit events (JSON lines); logs, progress and summaries go to stderr.
+ * Flags override the config file and `AGENT_CREDIT_*` variables; every default shown by
+ * `--help` comes from src/config/defaults.ts (flags themselves have no commander defaults, so an
+ * unset flag never hides a config file value).
+ */
+import { createWriteStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
+import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
+import { listOtlpFiles } from '../sources/file/otlp-files.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { startDemoFleet } from './demo.js';
+import { ProgressBar } from './progress.js';
+import { renderSummary, SummaryCollector } from './summary.js';
+import { writeSchemaFiles } from './schema-files.js';
+
+interface CommonFlags {
+  config?: string;
+  logLevel?: string;
+}
+interface RunFlags extends CommonFlags {
+  host?: string;
+  port?: string;
+  liveHost?: string;
+  livePort?: string;
+  live?: boolean;
+  stdout?: boolean;
+  metricsPort?: string;
+  demo?: boolean;
+  demoEpisodes?: string;
+  demoIntervalMs?: string;
+  demoBatches?: string;
+  demoSeed?: string;
+}
+
+const int = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError([`${flag}: expected an integer, got ${JSON.stringify(v)}`]);
+  return n;
+};
+
+/** CLI flags → dotted config overrides (highest precedence). */
+function runOverrides(f: RunFlags): Record<string, unknown> {
+  return {
+    'source.http.host': f.host,
+    'source.http.port': f.port === undefined ? undefined : int('--port')(f.port),
+    'sinks.live.host': f.liveHost,
+    'sinks.live.port': f.livePort === undefined ? undefined : int('--live-port')(f.livePort),
+    'sinks.live.enabled': f.live === false ? false : undefined,
+    'sinks.stdout.enabled': f.stdout === false ? false : undefined,
+    'telemetry.metricsPort': f.metricsPort === undefined ? undefined : int('--metrics-port')(f.metricsPort),
+    'telemetry.logLevel': f.logLevel,
+  };
+}
+
+function load(f: CommonFlags, overrides: Record<string, unknown>): AppConfig {
+  return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides }).config;
+}
+
+/** Runs until SIGINT/SIGTERM, then stops gracefully (second signal: exit at once). */
+function untilSignal(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info({ signal: sig }, 'stopping: closing open episodes and flushing');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: String(err) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
+  const config = load(f, runOverrides(f));
+  const logger = createLogger(config.telemetry.logLevel);
+  if (config.source.kind === 'kafka') {
+    if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
+    const { startKafkaJob } = await import('./kafka-job.js');
+    const job = await startKafkaJob(config, logger);
+    untilSignal(logger, () => job.stop());
+    return;
+  }
+  if (config.source.kind === 'file') {
+    throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
+  }
+  const { startLocalJob } = await import('../runtime/local-job.js');
+  const job = await startLocalJob(config, { logger });
+  let fleet: ReturnType<typeof startDemoFleet> | undefined;
+  if (forceDemo || f.demo) {
+    fleet = startDemoFleet({
+      endpoint: job.receiverUrl,
+      episodesPerBatch: f.demoEpisodes ? int('--demo-episodes')(f.demoEpisodes) : 4,
+      intervalMs: f.demoIntervalMs ? int('--demo-interval-ms')(f.demoIntervalMs) : 3000,
+      batches: f.demoBatches ? int('--demo-batches')(f.demoBatches) : 0,
+      seed: f.demoSeed ? int('--demo-seed')(f.demoSeed) : 1,
+      logger,
+    });
+    logger.info({ live: job.liveUrl }, 'demo fleet started: credit appears on stdout and the live page within seconds');
+  }
+  untilSignal(logger, async () => {
+    fleet?.stop();
+    await job.stop();
+  });
+}
+
+interface ReplayFlags extends CommonFlags {
+  out?: string;
+  summary?: boolean;
+}
+
+async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
+  const config = load(f, { 'telemetry.logLevel': f.logLevel });
+  const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
+  const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
+  if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
+  const { replayFiles } = await import('../runtime/local-replay.js');
+  const out = f.out ? createWriteStream(f.out) : process.stdout;
+  const summary = new SummaryCollector();
+  const sink = new StdoutSink({ stream: out, endOnClose: Boolean(f.out), eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
+  const progress = new ProgressBar();
+  const stats = await replayFiles(config, files, {
+    sinks: [sink],
+    logger,
+    onFile: (done, total, s) => progress.update(done, total, `files · ${s.spansIn} spans · ${s.episodesClosed} episodes`),
+  });
+  progress.done();
+  await sink.close();
+  if (f.summary !== false) {
+    process.stderr.write(`${renderSummary(summary.summary())}\n`);
+    if (stats.creditFailures > 0) process.stderr.write(`credit failed for ${stats.creditFailures} episode(s); see the logs above\n`);
+  }
+}
+
+export function buildProgram(): Command {
+  const d = DEFAULTS;
+  const program = new Command('agent-credit')
+    .description('OpenTelemetry traces of multi-LLM-agent runs → Shapley agent credit, per-message rewards and preference pairs, live.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true });
+
+  const configOption = () => new Option('-c, --config <file>', 'YAML config file (see deploy/agent-credit.yaml; env AGENT_CREDIT_<SECTION>_<KEY> overrides it)');
+  const logOption = () => new Option('--log-level <level>', `log level on stderr (default: ${d.telemetry.logLevel})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  const addRunOptions = (c: Command) =>
+    c
+      .addOption(configOption())
+      .option('--host <host>', `OTLP/HTTP receiver interface (default: ${d.source.http.host})`)
+      .option('--port <port>', `OTLP/HTTP receiver port, 0 = any free (default: ${d.source.http.port})`)
+      .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
+      .option('--live-port <port>', `live page port: /, /events, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
+      .option('--no-live', 'disable the live page server (default: enabled)')
+      .option('--no-stdout', 'do not write events to stdout (default: enabled)')
+      .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)')
+      .addOption(logOption())
+      .option('--demo-episodes <n>', 'demo: runs per batch (default: 4)')
+      .option('--demo-interval-ms <ms>', 'demo: ms between batches (default: 3000)')
+      .option('--demo-batches <n>', 'demo: stop sending after n batches, 0 = never (default: 0)')
+      .option('--demo-seed <n>', 'demo: seed of the first batch (default: 1)');
+
+  addRunOptions(program.command('run').description(`run the stream processor (default source: otlp-http on ${d.source.http.host}:${d.source.http.port}; kafka when source.kind is kafka)`))
+    .option('--demo', 'also start a simulated agent fleet that sends OTLP to the receiver (default: off)')
+    .action((f: RunFlags) => runCommand(f, false));
+
+  addRunOptions(program.command('demo').description('run with the simulated agent fleet (= run --demo)')).action((f: RunFlags) => runCommand(f, true));
+
+  program
+    .command('replay')
+    .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events on stdout or --out')
+    .argument('[inputs...]', 'files or directories (default: source.file.paths)')
+    .addOption(configOption())
+    .option('-o, --out <file>', 'write events to this JSON-lines file instead of stdout')
+    .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
+    .addOption(logOption())
+    .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
+
+  program
+    .command('schema')
+    .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
+    .option('-d, --dir <dir>', 'output directory (default: schemas)')
+    .action((f: { dir?: string }) => {
+      for (const p of writeSchemaFiles(f.dir ?? 'schemas')) process.stderr.write(`wrote ${p}\n`);
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`agent-credit: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`agent-credit: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+await main();

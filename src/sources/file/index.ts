@@ -1,0 +1,1 @@
+export { listOtlpFiles, readOtlpFile, signalOf, type FileBatch, type FileSignal, type OtlpFile } from './otlp-files.js';
