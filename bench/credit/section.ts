@@ -11,7 +11,7 @@ import { provenanceGames } from './provenance-games.js';
 export function accuracyConfig(ctx: Pick<BenchContext, 'quick' | 'seed'>): AccuracyConfig {
   return ctx.quick
     ? { sizes: [10], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 2, budgetMultiples: [4, 10], seed: ctx.seed }
-    : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 2, reps: 4, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };
+    : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 4, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };
 }
 
 export async function creditAccuracySection(ctx: BenchContext, injected?: OurEstimator[]): Promise<SectionResult> {

@@ -98,23 +98,25 @@ interface Harness {
 function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
-  const inner = new s.EpisodeAssembler({});
-  // the real assembler, observed: when spans first arrive and when each episode closes
   const record = (eps: Episode[]) => {
     const t = performance.now();
     for (const e of eps) if (!closedAt.has(e.episodeId)) closedAt.set(e.episodeId, t);
     return eps;
   };
-  const assembler = {
-    addSpans: (spans: readonly Span[], p?: unknown) => {
-      firstSpan ??= performance.now();
-      inner.addSpans(spans, p);
-    },
-    addEvaluations: (e: readonly Evaluation[], p?: unknown) => inner.addEvaluations(e, p),
-    tick: () => record(inner.tick()),
-    flush: (r?: string) => record(inner.flush(r)),
-    dropPartition: (t: string, p: number) => inner.dropPartition(t, p),
-    lowWatermark: (t: string, p: number) => inner.lowWatermark(t, p),
+  // the real assembler, observed: when spans first arrive and when each episode closes
+  const createAssembler = () => {
+    const inner = new s.EpisodeAssembler({});
+    return {
+      addSpans: (spans: readonly Span[], p?: unknown) => {
+        firstSpan ??= performance.now();
+        inner.addSpans(spans, p);
+      },
+      addEvaluations: (e: readonly Evaluation[], p?: unknown) => inner.addEvaluations(e, p),
+      tick: () => record(inner.tick()),
+      flush: (r?: string) => record(inner.flush(r)),
+      dropPartition: (t: string, p: number) => inner.dropPartition(t, p),
+      lowWatermark: (t: string, p: number) => inner.lowWatermark(t, p),
+    };
   };
   const outputTopic = `bench_out_episodes_${tag}`;
   const pipeline = new s.KafkaPipeline(
@@ -125,7 +127,7 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
       tickIntervalMs: 20,
       commitIntervalMs: 100,
     },
-    { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), assembler, processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
+    { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
   );
   return { pipeline, closedAt, firstSpanAt: () => firstSpan, outputTopic };
 }
