@@ -293,7 +293,8 @@ async function cli(cmd: string | undefined): Promise<void> {
     if (isAlive(s.pid)) {
       process.kill(s.pid, 'SIGTERM');
       const deadline = Date.now() + 20_000;
-      while (isAlive(s.pid) && Date.now() < deadline) await sleep(200);
+      // A ref'd timer: this loop is all the CLI process is doing.
+      while (isAlive(s.pid) && Date.now() < deadline) await new Promise<void>((r) => setTimeout(r, 200));
       if (isAlive(s.pid)) process.kill(s.pid, 'SIGKILL');
     }
     rmSync(s.workDir, { recursive: true, force: true });
