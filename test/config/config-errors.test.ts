@@ -1,0 +1,126 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, loadConfig, resolveEnvPath, AppConfigSchema } from '../../src/config/index.js';
+
+/** The ConfigError message of loading this YAML text (+ env); fails the test when it loads. */
+function errorOf(text: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig({ text, env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration errors name the key, the bad value and what is accepted', () => {
+  it('unknown key (own section) lists the accepted keys', () => {
+    const m = errorOf('source:\n  http:\n    prot: 4318\n');
+    expect(m).toContain('source.http.prot: unknown key');
+    expect(m).toContain('accepted keys here: host, port, maxBodyBytes');
+  });
+
+  it('unknown key inside a stage-owned section (episodes) is not silently dropped', () => {
+    const m = errorOf('episodes:\n  grace: 2000\n');
+    expect(m).toContain('episodes.grace: unknown key');
+    expect(m).toContain('graceMs');
+  });
+
+  it('unknown top-level section', () => {
+    expect(errorOf('sink:\n  stdout: {}\n')).toMatch(/^ {2}sink: unknown key — accepted keys here: source, episodes/m);
+  });
+
+  it('wrong type states the expected type with bounds, the value and a unit hint', () => {
+    expect(errorOf('episodes:\n  graceMs: soon\n')).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" — set it in milliseconds, e.g. 2000');
+  });
+
+  it('out of range', () => {
+    const m = errorOf('source:\n  http:\n    port: 70000\n');
+    expect(m).toContain('source.http.port: expected a number ≤ 65535, got 70000');
+    expect(errorOf('runtime:\n  creditConcurrency: 0\n')).toContain('runtime.creditConcurrency: expected a number ≥ 1, got 0');
+  });
+
+  it('bad enum lists the choices', () => {
+    expect(errorOf('source:\n  kind: kafak\n')).toContain('source.kind: expected one of "otlp-http" | "kafka" | "file", got "kafak"');
+    expect(errorOf('sinks:\n  kafka:\n    delivery: exactly_once\n')).toContain('sinks.kafka.delivery: expected one of "exactly-once" | "at-least-once", got "exactly_once"');
+  });
+
+  it('bad YAML gives the line and column', () => {
+    const m = errorOf('source:\n  http:\n    port: [4318\n');
+    expect(m).toMatch(/config:\d+:\d+: YAML syntax error/);
+  });
+
+  it('a YAML file that is not a mapping', () => {
+    expect(errorOf('- source\n- sinks\n')).toContain('(root): expected a mapping of sections');
+  });
+
+  it('a missing config file names the flag and the path', () => {
+    expect(() => loadConfig({ file: '/nonexistent/agent-credit.yaml', env: {} })).toThrow(/--config \/nonexistent\/agent-credit.yaml: cannot read the file \(ENOENT\)/);
+  });
+
+  it('bad env override value names the variable and the key', () => {
+    const m = errorOf('', { AGENT_CREDIT_EPISODES_GRACEMS: 'soon' });
+    expect(m).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" (from AGENT_CREDIT_EPISODES_GRACEMS)');
+  });
+
+  it('env override for a setting that does not exist', () => {
+    const m = errorOf('', { AGENT_CREDIT_SOURCE_HTTP_PROT: '1' });
+    expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
+  });
+
+  it('kind kafka without a kafka section says what to set', () => {
+    expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
+  });
+
+  it('reports every problem at once', () => {
+    const m = errorOf('source:\n  kind: nope\n  http:\n    port: -1\nepisodes:\n  idleMs: x\n');
+    expect(m.split('\n').filter((l) => l.startsWith('  ')).length).toBe(3);
+  });
+});
+
+describe('configuration loading', () => {
+  it('defaults come from DEFAULTS and the stages', () => {
+    const { config } = loadConfig({ env: {} });
+    expect(config.source.kind).toBe(DEFAULTS.source.kind);
+    expect(config.source.http).toEqual(DEFAULTS.source.http);
+    expect(config.sinks.live.port).toBe(DEFAULTS.sinks.live.port);
+    expect(config.episodes.graceMs).toBe(2000); // EpisodeAssembler's own default
+  });
+
+  it('precedence: file < env < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-config-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'source:\n  http:\n    port: 1111\n    host: 0.0.0.0\nepisodes:\n  graceMs: 10\n');
+    const { config, origins } = loadConfig({
+      file,
+      env: { AGENT_CREDIT_SOURCE_HTTP_PORT: '2222', AGENT_CREDIT_EPISODES_GRACE_MS: '20' },
+      overrides: { 'source.http.port': 3333 },
+    });
+    expect(config.source.http.port).toBe(3333);
+    expect(config.source.http.host).toBe('0.0.0.0');
+    expect(config.episodes.graceMs).toBe(20);
+    expect(origins.get('episodes.graceMs')).toBe('AGENT_CREDIT_EPISODES_GRACE_MS');
+  });
+
+  it('env values are typed by their setting: lists, booleans, null', () => {
+    const { config } = loadConfig({
+      env: {
+        AGENT_CREDIT_SOURCE_KIND: 'kafka',
+        AGENT_CREDIT_SOURCE_KAFKA_BROKERS: 'a:9092,b:9092',
+        AGENT_CREDIT_SOURCE_KAFKA_LOGSTOPIC: 'null',
+        AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false',
+      },
+    });
+    expect(config.source.kafka?.brokers).toEqual(['a:9092', 'b:9092']);
+    expect(config.source.kafka?.logsTopic).toBeNull();
+    expect(config.sinks.live.enabled).toBe(false);
+  });
+
+  it('env names resolve with or without word breaks', () => {
+    expect(resolveEnvPath(AppConfigSchema, ['SOURCE', 'HTTP', 'MAXBODYBYTES'])).toEqual(['source', 'http', 'maxBodyBytes']);
+    expect(resolveEnvPath(AppConfigSchema, ['SOURCE', 'HTTP', 'MAX', 'BODY', 'BYTES'])).toEqual(['source', 'http', 'maxBodyBytes']);
+    expect(resolveEnvPath(AppConfigSchema, ['NOPE'])).toBeUndefined();
+  });
+});
