@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import { EpisodeAssembler, EpisodeAssemblerStatsSchema, ManualClock } from '../../src/episodes/index.js';
+import { EpisodeSchema } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 
 const ROOT = '/work/shared/fixtures/agents-sdk';
@@ -41,6 +42,7 @@ describe.skipIf(!here)('recorded fixtures: OTLP/HTTP bodies', () => {
         expect(ep.duplicateSpans).toBe(0);
       });
       expect(asm.stats()).toMatchObject({ open: 0, bufferedBytes: 0, bufferedSpans: 0, pendingEvaluations: 0 });
+      expect(() => EpisodeAssemblerStatsSchema.parse(asm.stats())).not.toThrow();
     });
   }
 
@@ -94,6 +96,7 @@ describe.skipIf(!here || !existsSync(join(ROOT, 'kafka')))('recorded fixtures: c
       const closed = asm.tick();
       expect(closed).toHaveLength(9);
       for (const ep of closed) {
+        expect(() => EpisodeSchema.parse(ep)).not.toThrow();
         expect(ep.closeReason).toBe('evaluation-arrived');
         expect(ep.evaluations).toHaveLength(1);
         expect(ep.sources.map((s) => s.topic).sort()).toEqual(['otlp_logs', 'otlp_spans']);
