@@ -68,6 +68,8 @@ export class EpisodeAssembler {
   private readonly closed: ClosedEpisodes;
   private readonly pending: PendingEvaluations;
   private readonly conversationIdOf: ConversationIdOf;
+  private readonly clock: Clock;
+  private readonly byConversation: boolean;
   /** Lower bound of the earliest time rule deadline of any open episode (tick skips the scan before). */
   private nextDueAtMs = Number.POSITIVE_INFINITY;
   private bufferedBytes = 0;
@@ -93,18 +95,13 @@ export class EpisodeAssembler {
   constructor(options: EpisodeAssemblerOptionsInput = {}, clock: Clock = systemClock, hooks: EpisodeAssemblerHooks = {}) {
     this.options = resolveEpisodeAssemblerOptions(options);
     this.clock = clock;
+    this.byConversation = this.options.keyBy === 'conversation';
     this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
     this.closed = new ClosedEpisodes({
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
     this.pending = new PendingEvaluations(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
-  }
-
-  private readonly clock: Clock;
-
-  private get byConversation(): boolean {
-    return this.options.keyBy === 'conversation';
   }
 
   /**
