@@ -1,0 +1,169 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import { HealthState } from '../../src/runtime/health.js';
+import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
+import { generateScenario, sendScenario } from '../../src/scenarios/index.js';
+import { LiveSink } from '../../src/sinks/live/index.js';
+import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
+
+/** A schema-valid EpisodeCredit for sink tests (the sink does not look inside events). */
+function episodeCredit(episodeId: string): CreditEvent {
+  return EpisodeCreditSchema.parse({
+    schema_version: SCHEMA_VERSION,
+    event_type: 'episode_credit',
+    event_id: 'a'.repeat(32),
+    episode_id: episodeId,
+    episode_revision: 0,
+    trace_ids: ['b'.repeat(32)],
+    emitted_at_ms: 1,
+    close_reason: 'root-ended',
+    outcome: 'success',
+    evaluation: { name: 'task_success', score: 1, source: 'log-event' },
+    system_value: 1,
+    baseline: 0,
+    success_threshold: 0.5,
+    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents' },
+    estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
+    agents: [{ agent_id: 'triage', agent_name: 'triage', credit: 1, ci_low: 1, ci_high: 1, steps: 2 }],
+    messages: 2,
+    preference_pairs: 0,
+    diagnostics: { warnings: [], late_spans: 0, duplicate_spans: 0, reward_bound: 1 },
+  });
+}
+
+/** Reads SSE frames from /events until `count` data lines arrived. */
+function readSse(url: string, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/events`, (res) => {
+      let buf = '';
+      const data: string[] = [];
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          for (const line of frame.split('\n')) if (line.startsWith('data: ')) data.push(line.slice(6));
+          if (data.length >= count) {
+            req.destroy();
+            resolve(data);
+            return;
+          }
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+    req.end();
+  });
+}
+
+const metricValue = (text: string, name: string): number => {
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) total += Number(m[1]);
+  return total;
+};
+
+describe('live page sink', () => {
+  const health = new HealthState();
+  const telemetry = new SelfTelemetry();
+  const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 3, maxClients: 2, health, telemetry });
+  let url = '';
+  beforeAll(async () => {
+    await live.start();
+    url = live.address().url;
+  });
+  afterAll(async () => {
+    await live.close();
+    await telemetry.shutdown();
+  });
+
+  it('serves a self-contained HTML page that subscribes to /events', async () => {
+    const r = await fetch(`${url}/`);
+    expect(r.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await r.text();
+    expect(html).toContain("new EventSource('events')");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // no external assets
+  });
+
+  it('keeps only the last bufferEvents events and replays them to a new SSE client, then streams new ones', async () => {
+    live.publish(['e1', 'e2', 'e3', 'e4'].map(episodeCredit));
+    expect(live.recent().map((e) => e.episode_id)).toEqual(['e2', 'e3', 'e4']);
+    const got = readSse(url, 4);
+    await new Promise((r) => setTimeout(r, 100));
+    live.publish([episodeCredit('e5')]);
+    const frames = (await got).map((d) => EpisodeCreditSchema.parse(JSON.parse(d)).episode_id);
+    expect(frames).toEqual(['e2', 'e3', 'e4', 'e5']);
+  });
+
+  it('health endpoints reflect registered components', async () => {
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    health.register('receiver');
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { components: Record<string, { ready: boolean }> }).components.receiver?.ready).toBe(false);
+    health.set('receiver', true);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  });
+
+  it('unknown paths are 404 and writes are 405', async () => {
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+    expect((await fetch(`${url}/events`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('/metrics while the pipeline runs', () => {
+  const telemetry = new SelfTelemetry();
+  const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2, telemetry });
+  const credited: Episode[] = [];
+  // Credit itself is not under test here: record the closed episodes, publish nothing.
+  const pipeline = new LocalPipeline(
+    { creditQueueMax: 16, creditConcurrency: 1, tickIntervalMs: 20, creditTimeoutMs: 5_000 },
+    {
+      // A long grace: the episode closes when its evaluation (sent after the spans) arrives.
+      assembler: new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true }),
+      processEpisode: async (e) => (credited.push(e), []),
+      evaluationsFromLogs,
+      sinks: [live],
+      telemetry,
+    },
+  );
+  const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, telemetry }, pipeline);
+  beforeAll(async () => {
+    await live.start();
+    pipeline.start();
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await pipeline.stop();
+    await live.close();
+    await telemetry.shutdown();
+  });
+
+  it('counters move: spans and log records received, episodes closed by reason, credit latency', async () => {
+    const scrape = async () => {
+      const r = await fetch(`${live.address().url}/metrics`);
+      expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
+      return r.text();
+    };
+    const before = await scrape();
+    const run = await generateScenario({ kind: 'success', convention: 'openinference', seed: 3 });
+    await sendScenario(receiver.address().url, run);
+    for (let i = 0; i < 100 && credited.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(credited.length).toBe(1);
+    const after = await scrape();
+    expect(metricValue(before, 'agent_credit_spans_received_total')).toBe(0);
+    expect(metricValue(after, 'agent_credit_spans_received_total')).toBe(run.spans.length);
+    expect(metricValue(after, 'agent_credit_log_records_received_total')).toBe(run.logRecords.length);
+    expect(metricValue(after, 'agent_credit_episodes_closed_total')).toBe(1);
+    expect(after).toMatch(/agent_credit_episodes_closed_total\{reason="evaluation-arrived"/);
+    expect(metricValue(after, 'agent_credit_credit_latency_seconds_count')).toBe(1);
+    expect(metricValue(after, 'agent_credit_episodes_open')).toBe(0);
+  });
+});
