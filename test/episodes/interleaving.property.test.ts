@@ -57,6 +57,7 @@ describe('property: interleaving and duplication do not change the episodes', ()
           expect(canonical(episodes)).toEqual(reference);
           expect(stats.duplicateSpans).toBe(duplicates);
           expect(stats.spans).toBe(ALL.length);
+          expect(stats).toMatchObject({ open: 0, bufferedSpans: 0, bufferedBytes: 0, lateSpans: 0 });
         }),
         { numRuns: 100 },
       );
