@@ -8,3 +8,14 @@ export { PermutationEstimator, PermutationRun, DEFAULT_SAMPLING_BUDGET, type Per
 export { KernelEstimator, KernelRun, type KernelEstimatorOptions } from './shapley/kernel.js';
 export { estimateShapley, type EstimateShapleyOptions } from './shapley/estimate.js';
 export { leaveOneOut, type LeaveOneOut } from './shapley/leave-one-out.js';
+export { UnanimityGame, type UnanimityTerm } from './games/unanimity.js';
+export { AnchoredGame } from './games/anchored-game.js';
+export { provenanceGames, outputMessages, type ProvenanceAnalysis, type ProvenanceGames, type ProvenanceOptions, type MessageRole } from './games/provenance.js';
+export { buildCausalGraph, isMessage, isErroneous, descendants, ancestors, duplicateMessages, type CausalGraph } from './causal-graph.js';
+export { messageRewards, type MessageInput, type MessageRewardOptions, type MessageRewardResult, type MessageRewards, type RewardComponents, type Transfer } from './signals/message-rewards.js';
+export { firstErrorStep, errorEvidence, type FirstError, type FirstErrorOptions } from './signals/first-error.js';
+export { blameAndRepair, correctiveAttempts, type BlameRepair, type BlameRepairOptions, type CorrectiveAttempt, type FailureRole } from './signals/blame-repair.js';
+export { preferencePairs, type PreferencePairDraft } from './signals/preference-pairs.js';
+export { CreditOptionsSchema, type CreditOptions, type CreditOptionsInput, type EpisodeGames, type GameFactory, type PrefixScorer } from './options.js';
+export { CreditInputSchema, type CreditInput } from './input.js';
+export { creditEpisode, type CreditOutcome, type AgentCreditResult, type MessageOutcome, type EvaluationUsed } from './credit-episode.js';

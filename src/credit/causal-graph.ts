@@ -1,0 +1,97 @@
+/**
+ * The episode's causal graph over steps: an edge u → w when w consumed u's output (u is in
+ * w.causalInputs, or u is w's parent step). Steps are put in causal/time order (start time, end
+ * time, step id) and only edges from earlier to later steps are kept, so the graph is a DAG even
+ * when the telemetry has clock skew or cycles. Pure.
+ */
+import type { AgentStep } from '../model/agents.js';
+
+export interface CausalGraph {
+  /** Steps in causal/time order. */
+  readonly order: readonly AgentStep[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** inputs[w] = indices u < w with an edge u → w. */
+  readonly inputs: readonly (readonly number[])[];
+  /** consumers[u] = indices w > u with an edge u → w. */
+  readonly consumers: readonly (readonly number[])[];
+}
+
+/** A message (a step that earns reward): rewardable and not an evaluator span. */
+export function isMessage(step: AgentStep): boolean {
+  return step.rewardable && step.kind !== 'evaluator';
+}
+
+/** Erroneous by the step's own telemetry: error status (exceptions set it) or an evaluator flag. */
+export function isErroneous(step: AgentStep): boolean {
+  return !step.status.ok || step.flaggedErroneous === true;
+}
+
+export function compareSteps(a: AgentStep, b: AgentStep): number {
+  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
+  if (a.endTimeUnixNano !== b.endTimeUnixNano) return a.endTimeUnixNano < b.endTimeUnixNano ? -1 : 1;
+  return a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0;
+}
+
+export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
+  const order = [...steps].sort(compareSteps);
+  const indexOf = new Map(order.map((s, i) => [s.stepId, i] as const));
+  const inputs: number[][] = order.map(() => []);
+  const consumers: number[][] = order.map(() => []);
+  order.forEach((s, w) => {
+    const ids = s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs;
+    for (const id of ids) {
+      const u = indexOf.get(id);
+      if (u === undefined || u >= w || inputs[w]!.includes(u)) continue;
+      inputs[w]!.push(u);
+      consumers[u]!.push(w);
+    }
+  });
+  return { order, indexOf, inputs, consumers };
+}
+
+/** Steps reachable from `from` along edges (excluding `from`), with their edge distance. Traversal does not pass through `blocked`. */
+export function descendants(g: CausalGraph, from: number, blocked: ReadonlySet<number> = new Set()): Map<number, number> {
+  const dist = new Map<number, number>();
+  const queue = [from];
+  const d0 = new Map([[from, 0]]);
+  while (queue.length > 0) {
+    const u = queue.shift()!;
+    const du = d0.get(u)!;
+    for (const w of g.consumers[u]!) {
+      if (d0.has(w)) continue;
+      d0.set(w, du + 1);
+      dist.set(w, du + 1);
+      if (!blocked.has(w)) queue.push(w);
+    }
+  }
+  return dist;
+}
+
+/** Steps from which `to` is reachable (excluding `to`). */
+export function ancestors(g: CausalGraph, to: number): Set<number> {
+  const seen = new Set<number>();
+  const stack = [to];
+  while (stack.length > 0) {
+    const w = stack.pop()!;
+    for (const u of g.inputs[w]!) {
+      if (!seen.has(u)) {
+        seen.add(u);
+        stack.push(u);
+      }
+    }
+  }
+  return seen;
+}
+
+/** Messages whose output digest equals that of an earlier message: stepId → the earlier stepId. */
+export function duplicateMessages(g: CausalGraph): Map<string, string> {
+  const firstByDigest = new Map<string, string>();
+  const dup = new Map<string, string>();
+  for (const s of g.order) {
+    if (!isMessage(s) || s.outputDigest === undefined) continue;
+    const first = firstByDigest.get(s.outputDigest);
+    if (first !== undefined) dup.set(s.stepId, first);
+    else firstByDigest.set(s.outputDigest, s.stepId);
+  }
+  return dup;
+}

@@ -1,0 +1,344 @@
+/**
+ * `creditEpisode`: one closed episode → agent credit (Shapley), per-message rewards, first error,
+ * blame/repair transfers and preference pairs (method.md §1–§3). Pure apart from the game's own
+ * value function (which may call out, e.g. an http judge). Game failures and timeouts never throw
+ * out of here: they give a `partial`, flagged result. Invalid input (no usable evaluation, a
+ * non-finite score) throws `DegenerateEpisodeError`; other degenerate inputs give the documented
+ * degenerate results listed in docs/credit.md.
+ */
+import type { Agent, AgentStep, Evaluation } from '../model/agents.js';
+import { type CausalGraph, buildCausalGraph, duplicateMessages, isErroneous, isMessage } from './causal-graph.js';
+import { DegenerateEpisodeError } from './errors.js';
+import { AnchoredGame } from './games/anchored-game.js';
+import { CachedGame } from './games/cached-game.js';
+import { emptyCoalition } from './games/coalition.js';
+import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
+import type { CreditInput } from './input.js';
+import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
+import { estimateShapley } from './shapley/estimate.js';
+import { ExactEstimator } from './shapley/exact.js';
+import { leaveOneOut } from './shapley/leave-one-out.js';
+import { buildEstimate, errorNote } from './shapley/result.js';
+import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
+import { type FirstError, firstErrorStep } from './signals/first-error.js';
+import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
+import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
+import type { ShapleyEstimate } from './types.js';
+
+export interface AgentCreditResult {
+  readonly agentId: string;
+  readonly agentName: string;
+  /** φ_i */
+  readonly credit: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+  readonly leaveOneOut?: number;
+  /** Number of the agent's messages. */
+  readonly steps: number;
+}
+
+export interface MessageOutcome {
+  readonly step: AgentStep;
+  readonly reward: number;
+  readonly delta: number;
+  readonly components: RewardComponents;
+  readonly agentCredit: number;
+  readonly failureRole?: FailureRole;
+}
+
+export interface EvaluationUsed {
+  readonly name: string;
+  /** Normalized score R. */
+  readonly score: number;
+  readonly rawScore?: number;
+  readonly label?: string;
+  readonly source: string;
+}
+
+export interface CreditOutcome {
+  readonly episodeId: string;
+  readonly revision: number;
+  readonly traceIds: readonly string[];
+  readonly closeReason: string;
+  readonly lateSpans: number;
+  readonly duplicateSpans: number;
+  readonly outcome: 'success' | 'failure';
+  readonly evaluation: EvaluationUsed;
+  /** R = v(N) */
+  readonly systemValue: number;
+  /** b = v(∅) */
+  readonly baseline: number;
+  readonly successThreshold: number;
+  /** C · (R_max − R_min) */
+  readonly rewardBound: number;
+  readonly game: { kind: 'provenance' | 'http' | 'module'; removalProtocol: 'mask' | 'null' | 'replay'; players: 'agents' };
+  readonly estimate: ShapleyEstimate;
+  readonly estimator: { name: string; status: ShapleyEstimate['status']; evaluations: number; budget: number; targetHalfWidth: number; confidence: number; note?: string };
+  readonly agents: readonly AgentCreditResult[];
+  readonly messages: readonly MessageOutcome[];
+  readonly firstError?: FirstError;
+  readonly pairs: readonly PreferencePairDraft[];
+  readonly warnings: readonly string[];
+  /** Provenance game details (roles, carriers, output) when the built-in game was used. */
+  readonly provenance?: ProvenanceAnalysis;
+}
+
+interface Score {
+  used: EvaluationUsed;
+  R: number;
+  scale: number;
+}
+
+function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[]): Score {
+  const ev: Evaluation | undefined = input.evaluation;
+  if (!ev) throw new DegenerateEpisodeError('no-evaluation', input.episodeId, 'the episode has no evaluation; configure an evaluation source (log events, evaluator spans, root attribute) or close on evaluation arrival');
+  const range = options.normalization[ev.name] ?? { min: 0, max: 1 };
+  const scale = options.normalize ? 1 : range.max - range.min;
+  let R: number;
+  let raw: number | undefined;
+  if (ev.score !== undefined) {
+    raw = ev.score;
+    if (!Number.isFinite(raw)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} has score ${raw}; the producer must send a finite gen_ai.evaluation.score.value`);
+    R = options.normalize ? (raw - range.min) / (range.max - range.min) : raw;
+    const lo = options.normalize ? 0 : range.min;
+    const hi = options.normalize ? 1 : range.max;
+    if (R < lo || R > hi) {
+      warnings.push(`evaluation ${ev.name} score ${raw} is outside normalization.${ev.name} [${range.min}, ${range.max}]; clamped`);
+      R = Math.min(hi, Math.max(lo, R));
+    }
+  } else {
+    const label = ev.label?.toLowerCase();
+    const mapped = label !== undefined ? options.labelScores[label] : undefined;
+    if (mapped === undefined || !Number.isFinite(mapped)) {
+      throw new DegenerateEpisodeError('unknown-label', input.episodeId, `evaluation ${ev.name} has no score and label ${JSON.stringify(ev.label)} is not in labelScores; add it to the labelScores option`);
+    }
+    R = options.normalize ? mapped : range.min + mapped * (range.max - range.min);
+  }
+  return {
+    used: { name: ev.name, score: R, ...(raw !== undefined ? { rawScore: raw } : {}), ...(ev.label !== undefined ? { label: ev.label } : {}), source: ev.source },
+    R,
+    scale,
+  };
+}
+
+function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, warnings: string[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  let dups = 0;
+  for (const it of items) {
+    const k = key(it);
+    if (seen.has(k)) {
+      dups++;
+      continue;
+    }
+    seen.add(k);
+    out.push(it);
+  }
+  if (dups > 0) warnings.push(`${dups} duplicate ${what} ignored (first occurrence kept)`);
+  return out;
+}
+
+export async function creditEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
+  const options = CreditOptionsSchema.parse(optionsInput);
+  const warnings: string[] = [];
+  const { used, R, scale } = scoreOf(input, options, warnings);
+  const steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);
+  const agentMap = new Map<string, Agent>();
+  for (const a of dedupe(input.agents, (a) => a.agentId, 'agent ids', warnings)) agentMap.set(a.agentId, a);
+  for (const s of steps) if (isMessage(s) && !agentMap.has(s.agentId)) agentMap.set(s.agentId, { agentId: s.agentId, agentName: s.agentName });
+  const agents = [...agentMap.values()];
+  const graph: CausalGraph = buildCausalGraph(steps);
+  const messages = graph.order.filter(isMessage);
+  const threshold = options.successThreshold[used.name] ?? options.defaultSuccessThreshold;
+  const rewardBound = options.boundC * (options.normalize ? 1 : scale);
+  const signal = AbortSignal.timeout(options.timeoutMs);
+
+  // Games.
+  let kind: CreditOutcome['game']['kind'] = options.game;
+  let games: EpisodeGames;
+  let provenance: ProvenanceAnalysis | undefined;
+  let b = typeof options.baseline === 'number' ? options.baseline : 0;
+  const evaluatedStepId = input.evaluation?.spanId;
+  if (options.gameFactory) {
+    try {
+      games = await options.gameFactory(input, { messages, agentIds: agents.map((a) => a.agentId), systemValue: R, baseline: b });
+      kind = games.kind ?? (options.game === 'provenance' ? 'module' : options.game);
+    } catch (err) {
+      warnings.push(`gameFactory failed (${errorNote(err)}); falling back to the provenance game`);
+      games = provenanceFor();
+      kind = 'provenance';
+    }
+    if (options.baseline === 'game') {
+      try {
+        b = await new CachedGame(games.agentGame, { signal }).value(emptyCoalition(games.agentGame.players.length));
+      } catch (err) {
+        warnings.push(`baseline 'game': v(∅) could not be evaluated (${errorNote(err)}); using 0`);
+        b = 0;
+      }
+    }
+    if (options.anchor) {
+      games = { ...games, agentGame: new AnchoredGame(games.agentGame, R, b), ...(games.messageGame ? { messageGame: new AnchoredGame(games.messageGame, R, b) } : {}) };
+    }
+  } else {
+    if (options.game !== 'provenance') warnings.push(`game '${options.game}' needs a gameFactory; using the provenance game`);
+    if (options.baseline === 'game') warnings.push(`baseline 'game' needs a pluggable game; the provenance game uses 0`);
+    games = provenanceFor();
+    kind = 'provenance';
+  }
+  function provenanceFor(): EpisodeGames {
+    const pg = provenanceGames(input.episodeId, steps, agents, {
+      systemValue: R,
+      baseline: b,
+      scale: options.normalize ? 1 : scale,
+      harmWeight: options.harmWeight,
+      ...(evaluatedStepId !== undefined ? { evaluatedStepId } : {}),
+    });
+    provenance = pg.analysis;
+    return { agentGame: pg.agentGame, messageGame: pg.messageGame, kind: 'provenance' };
+  }
+
+  // Agent credit.
+  let estimate: ShapleyEstimate;
+  let loo: readonly number[] | undefined;
+  if (agents.length === 0) {
+    warnings.push(`empty episode: no agents; R - b = ${R - b} is not attributed`);
+    estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
+  } else {
+    const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
+    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, signal };
+    if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
+      estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
+    } else {
+      if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using permutation sampling`);
+      const forced = options.estimator === 'permutation' || options.estimator === 'kernel' ? options.estimator : undefined;
+      estimate = await estimateShapley(agentCG, {
+        ...est,
+        maxExactPlayers: forced ? 0 : options.maxExactPlayers,
+        useClosedForm: forced === undefined,
+        ...(forced === 'kernel' ? { approximate: 'kernel' as const } : {}),
+      });
+    }
+    if (estimate.note) warnings.push(`agent credit ${estimate.status}: ${estimate.note}`);
+    if (Math.abs(estimate.grandValue - estimate.emptyValue - (R - b)) > 1e-9) {
+      warnings.push(`the game's v(N) - v(∅) = ${estimate.grandValue - estimate.emptyValue} differs from R - b = ${R - b} (anchor is off or the game failed); credits sum to the game's`);
+    }
+    if (options.leaveOneOut) {
+      try {
+        loo = (await leaveOneOut(agentCG)).values;
+      } catch (err) {
+        warnings.push(`leave-one-out skipped: ${errorNote(err)}`);
+      }
+    }
+  }
+  const credit = new Map(agents.map((a, i) => [a.agentId, estimate.values[i] ?? 0] as const));
+  const stepCount = new Map<string, number>();
+  for (const m of messages) stepCount.set(m.agentId, (stepCount.get(m.agentId) ?? 0) + 1);
+  const agentResults: AgentCreditResult[] = agents.map((a, i) => ({
+    agentId: a.agentId,
+    agentName: a.agentName,
+    credit: estimate.values[i] ?? 0,
+    ciLow: estimate.intervals[i]?.low ?? 0,
+    ciHigh: estimate.intervals[i]?.high ?? 0,
+    ...(loo?.[i] !== undefined ? { leaveOneOut: loo[i] } : {}),
+    steps: stepCount.get(a.agentId) ?? 0,
+  }));
+
+  // δ_m: leave-one-out in the message game.
+  const deltas = new Map<string, number>();
+  if (messages.length === 0) {
+    if (agents.length > 0) warnings.push('episode has no rewardable messages: no message rewards');
+  } else if (!games.messageGame) {
+    warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit)');
+  } else {
+    const mg = games.messageGame;
+    const ids = new Set(messages.map((m) => m.stepId));
+    if (mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
+    try {
+      const l = await leaveOneOut(new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget }));
+      l.players.forEach((p, i) => {
+        if (ids.has(p)) deltas.set(p, l.values[i]!);
+      });
+    } catch (err) {
+      warnings.push(`message game failed (${errorNote(err)}): δ_m = 0 for every message; rewards are an equal split (partial)`);
+    }
+  }
+
+  // Failure case.
+  const outcome: 'success' | 'failure' = R < threshold ? 'failure' : 'success';
+  let firstError: FirstError | undefined;
+  let transfers: ReturnType<typeof blameAndRepair> | undefined;
+  let prefixScores: readonly number[] | undefined;
+  if (outcome === 'failure' && messages.length > 0) {
+    if (options.prefixScorer) {
+      try {
+        const ps = await options.prefixScorer(messages);
+        if (ps.length === messages.length && ps.every(Number.isFinite)) prefixScores = ps;
+        else warnings.push(`prefixScorer returned ${ps.length} values for ${messages.length} messages (or a non-finite one); ignored`);
+      } catch (err) {
+        warnings.push(`prefixScorer failed: ${errorNote(err)}`);
+      }
+    }
+    const output = provenance?.outputStepIds[0] ?? outputMessages(graph, evaluatedStepId)[0];
+    const feOpts = { ...(prefixScores ? { prefixScores, prefixBaseline: b } : {}), dropThreshold: options.prefixDropThreshold };
+    firstError = firstErrorStep(graph, { ...feOpts, ...(output !== undefined ? { failedOutputStepId: output } : {}) });
+    if (firstError) {
+      transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight });
+    } else warnings.push('failed run without an identifiable first error');
+  }
+
+  // Message rewards.
+  const dups = duplicateMessages(graph);
+  const roles = provenance?.roles;
+  const mr = messageRewards(
+    credit,
+    messages.map((m) => ({
+      stepId: m.stepId,
+      agentId: m.agentId,
+      harmful: isErroneous(m),
+      redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
+    })),
+    deltas,
+    { bound: rewardBound, ...(transfers ? { transfers: transfers.transfers } : {}) },
+  );
+  warnings.push(...mr.warnings);
+  const rewardById = new Map(mr.rewards.map((r) => [r.stepId, r] as const));
+  const messageOutcomes: MessageOutcome[] = messages.map((m) => {
+    const r = rewardById.get(m.stepId)!;
+    const role = transfers?.roles.get(m.stepId);
+    return { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit: credit.get(m.agentId) ?? 0, ...(role ? { failureRole: role } : {}) };
+  });
+  const stepsById = new Map(steps.map((s) => [s.stepId, s] as const));
+  const pairs = firstError && transfers ? preferencePairs(stepsById, firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0) : [];
+
+  return {
+    episodeId: input.episodeId,
+    revision: input.revision,
+    traceIds: input.traceIds,
+    closeReason: input.closeReason,
+    lateSpans: input.lateSpans,
+    duplicateSpans: input.duplicateSpans,
+    outcome,
+    evaluation: used,
+    systemValue: R,
+    baseline: b,
+    successThreshold: threshold,
+    rewardBound,
+    game: { kind, removalProtocol: options.removalProtocol, players: 'agents' },
+    estimate,
+    estimator: {
+      name: estimate.estimator,
+      status: estimate.status,
+      evaluations: estimate.evaluations,
+      budget: options.budget,
+      targetHalfWidth: options.targetHalfWidth,
+      confidence: options.confidence,
+      ...(estimate.note !== undefined ? { note: estimate.note } : {}),
+    },
+    agents: agentResults,
+    messages: messageOutcomes,
+    ...(firstError ? { firstError } : {}),
+    pairs,
+    warnings,
+    ...(provenance ? { provenance } : {}),
+  };
+}

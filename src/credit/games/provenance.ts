@@ -1,0 +1,148 @@
+/**
+ * The built-in provenance game (no external calls): the system score flows back along the
+ * episode's causal graph from the final output, built as a sum of unanimity games so that its
+ * Shapley value is exact in closed form. Design (docs/credit.md, "Provenance game"):
+ *
+ * - Output: the message the evaluation names (its span id), else the message that ends last.
+ * - Useful message m: ok status, not evaluator-flagged, not a duplicate of an earlier message's
+ *   output digest, and the output is reachable from m (m is the output or an ancestor of it).
+ *   Term: weight u = (Δ + q·h) / p, carriers = m plus every useful message on a causal path from m
+ *   to the output — under the `mask` removal protocol m's contribution reaches the judged output
+ *   only if the messages that carry it are kept.
+ * - Harmful message (error status / exception, evaluator flag): term of weight -h with carrier {m}
+ *   (the harm is done whenever the message is present); h = harmWeight · scale / (p + q).
+ * - Redundant message (no path to the output, or duplicate content): no term (a null player).
+ * - p = #useful, q = #harmful, Δ = R - b. v(∅) = b and v(N) = b + p·u - q·h = R.
+ * - No useful message but Δ + q·h ≠ 0: one term over all players (equal split), documented
+ *   fallback so the value stays attributed.
+ * Agent game: the same terms with each carrier mapped to its author (a term needs every agent
+ * that authored one of its messages). Message game: players are the messages themselves.
+ */
+import type { Agent, AgentStep } from '../../model/agents.js';
+import { type CausalGraph, ancestors, buildCausalGraph, descendants, duplicateMessages, isErroneous, isMessage } from '../causal-graph.js';
+import { UnanimityGame, type UnanimityTerm } from './unanimity.js';
+
+export interface ProvenanceOptions {
+  /** R = v(N): the (normalized) system score. */
+  systemValue: number;
+  /** b = v(∅). */
+  baseline: number;
+  /** R_max - R_min of the score scale (1 when normalized). */
+  scale?: number;
+  /** Total harm weight relative to the scale. Default 1. */
+  harmWeight?: number;
+  /** Span id the evaluation is attached to (output step when it is a message). */
+  evaluatedStepId?: string;
+  /** Override: the output message ids. */
+  outputStepIds?: readonly string[];
+}
+
+export type MessageRole = 'useful' | 'harmful' | 'redundant-no-path' | 'redundant-duplicate';
+
+export interface ProvenanceAnalysis {
+  readonly graph: CausalGraph;
+  readonly outputStepIds: readonly string[];
+  readonly roles: ReadonlyMap<string, MessageRole>;
+  /** For useful messages: the message ids its term requires (itself included). */
+  readonly carriers: ReadonlyMap<string, readonly string[]>;
+  readonly usefulWeight: number;
+  readonly harmWeight: number;
+  readonly fallbackGrandTerm: boolean;
+}
+
+export interface ProvenanceGames {
+  agentGame: UnanimityGame;
+  messageGame: UnanimityGame;
+  analysis: ProvenanceAnalysis;
+}
+
+export function outputMessages(graph: CausalGraph, evaluatedStepId?: string, override?: readonly string[]): string[] {
+  const messages = graph.order.filter(isMessage);
+  if (override && override.length > 0) return override.filter((id) => messages.some((m) => m.stepId === id));
+  if (evaluatedStepId && messages.some((m) => m.stepId === evaluatedStepId)) return [evaluatedStepId];
+  let last: AgentStep | undefined;
+  for (const m of messages) if (!last || m.endTimeUnixNano >= last.endTimeUnixNano) last = m;
+  return last ? [last.stepId] : [];
+}
+
+/**
+ * @param agents agent players in order (the agent game's players); steps of agents not listed are
+ *   ignored by the agent game.
+ */
+export function provenanceGames(episodeId: string, steps: readonly AgentStep[], agents: readonly Agent[], opts: ProvenanceOptions): ProvenanceGames {
+  const graph = buildCausalGraph(steps);
+  const scale = opts.scale ?? 1;
+  const delta = opts.systemValue - opts.baseline;
+  const outputs = outputMessages(graph, opts.evaluatedStepId, opts.outputStepIds);
+  const outputIdx = outputs.map((id) => graph.indexOf.get(id)!);
+  const reachesOutput = new Set<number>(outputIdx);
+  for (const o of outputIdx) for (const a of ancestors(graph, o)) reachesOutput.add(a);
+  const dups = duplicateMessages(graph);
+
+  const roles = new Map<string, MessageRole>();
+  graph.order.forEach((s, i) => {
+    if (!isMessage(s)) return;
+    if (isErroneous(s)) roles.set(s.stepId, 'harmful');
+    else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
+    else if (!reachesOutput.has(i)) roles.set(s.stepId, 'redundant-no-path');
+    else roles.set(s.stepId, 'useful');
+  });
+  const useful = [...roles].filter(([, r]) => r === 'useful').map(([id]) => id);
+  const harmful = [...roles].filter(([, r]) => r === 'harmful').map(([id]) => id);
+  const p = useful.length;
+  const q = harmful.length;
+  const h = q > 0 ? ((opts.harmWeight ?? 1) * scale) / (p + q) : 0;
+  const u = p > 0 ? (delta + q * h) / p : 0;
+
+  const carriers = new Map<string, string[]>();
+  const usefulSet = new Set(useful);
+  for (const id of useful) {
+    const i = graph.indexOf.get(id)!;
+    const down = descendants(graph, i);
+    const set = [id];
+    for (const [j] of down) {
+      const sj = graph.order[j]!;
+      if (reachesOutput.has(j) && usefulSet.has(sj.stepId)) set.push(sj.stepId);
+    }
+    carriers.set(id, set);
+  }
+
+  const messages = graph.order.filter(isMessage);
+  const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
+  const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
+  const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
+  const toAgents = (ids: readonly string[]) => {
+    const out = new Set<number>();
+    for (const id of ids) {
+      const a = agentIndex.get(authorOf.get(id)!);
+      if (a !== undefined) out.add(a);
+    }
+    return [...out];
+  };
+
+  const msgTerms: UnanimityTerm[] = [];
+  const agentTerms: UnanimityTerm[] = [];
+  for (const id of useful) {
+    const c = carriers.get(id)!;
+    msgTerms.push({ carriers: c.map((x) => msgIndex.get(x)!), weight: u });
+    agentTerms.push({ carriers: toAgents(c), weight: u });
+  }
+  for (const id of harmful) {
+    msgTerms.push({ carriers: [msgIndex.get(id)!], weight: -h });
+    agentTerms.push({ carriers: toAgents([id]), weight: -h });
+  }
+  const rest = delta + q * h - p * u;
+  const fallbackGrandTerm = p === 0 && rest !== 0;
+  if (fallbackGrandTerm) {
+    // With no players at all the term would become a constant (part of v(∅)); leave it out then.
+    if (messages.length > 0) msgTerms.push({ carriers: messages.map((_, i) => i), weight: rest });
+    if (agents.length > 0) agentTerms.push({ carriers: agents.map((_, i) => i), weight: rest });
+  }
+  const messageGame = new UnanimityGame(`${episodeId}#provenance/messages`, messages.map((m) => m.stepId), opts.baseline, msgTerms);
+  const agentGame = new UnanimityGame(`${episodeId}#provenance/agents`, agents.map((a) => a.agentId), opts.baseline, agentTerms);
+  return {
+    agentGame,
+    messageGame,
+    analysis: { graph, outputStepIds: outputs, roles, carriers, usefulWeight: u, harmWeight: h, fallbackGrandTerm },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * A sum of unanimity games: v(S) = base + Σ_T w_T · [T ⊆ S], where each term's carrier T is a set of
+ * player indices. Its Shapley value is known in closed form, φ_i = Σ_{T ∋ i} w_T / |T| (each term's
+ * weight split equally among its carriers), so exact credit is cheap for any number of players,
+ * and `value(S)` lets tests cross-check the closed form against enumeration. Every cooperative
+ * game is such a sum (Harsanyi dividends), so this is a representation, not a restriction.
+ * Terms with an empty carrier are constants: they belong to v(∅) and are credited to nobody.
+ */
+import type { Game } from '../types.js';
+
+export interface UnanimityTerm {
+  /** Player indices that must all be present for the term to count. */
+  readonly carriers: readonly number[];
+  readonly weight: number;
+}
+
+export class UnanimityGame implements Game {
+  /** Terms merged by carrier set, carriers sorted and de-duplicated. */
+  readonly terms: readonly UnanimityTerm[];
+  readonly base: number;
+
+  constructor(
+    readonly id: string,
+    readonly players: readonly string[],
+    base: number,
+    terms: readonly UnanimityTerm[],
+  ) {
+    const merged = new Map<string, { carriers: number[]; weight: number }>();
+    let constant = base;
+    for (const t of terms) {
+      if (!Number.isFinite(t.weight)) throw new RangeError(`unanimity term weight must be finite, got ${t.weight}`);
+      const carriers = [...new Set(t.carriers)].sort((a, b) => a - b);
+      for (const c of carriers) {
+        if (!Number.isInteger(c) || c < 0 || c >= players.length) throw new RangeError(`carrier ${c} is not a player index (0..${players.length - 1})`);
+      }
+      if (carriers.length === 0) {
+        constant += t.weight;
+        continue;
+      }
+      const key = carriers.join(',');
+      const m = merged.get(key);
+      if (m) m.weight += t.weight;
+      else merged.set(key, { carriers, weight: t.weight });
+    }
+    this.base = constant;
+    this.terms = [...merged.values()].filter((t) => t.weight !== 0);
+  }
+
+  value(coalition: Uint8Array): number {
+    let v = this.base;
+    for (const t of this.terms) {
+      let all = true;
+      for (const c of t.carriers) {
+        if (!coalition[c]) {
+          all = false;
+          break;
+        }
+      }
+      if (all) v += t.weight;
+    }
+    return v;
+  }
+
+  /** φ_i = Σ_{T ∋ i} w_T / |T|. */
+  closedForm(): number[] {
+    const phi = new Array<number>(this.players.length).fill(0);
+    for (const t of this.terms) {
+      const share = t.weight / t.carriers.length;
+      for (const c of t.carriers) phi[c] = phi[c]! + share;
+    }
+    return phi;
+  }
+
+  /** Leave-one-out v(N) - v(N \ {i}) = Σ_{T ∋ i} w_T, without evaluating coalitions. */
+  leaveOneOut(): number[] {
+    const loo = new Array<number>(this.players.length).fill(0);
+    for (const t of this.terms) for (const c of t.carriers) loo[c] = loo[c]! + t.weight;
+    return loo;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Options of `creditEpisode`: one zod schema, defaults in one place. Every option is a named design
+ * choice (docs/credit.md has the table). Parse with `CreditOptionsSchema.parse(partial)`.
+ */
+import { z } from 'zod';
+import type { AgentStep } from '../model/agents.js';
+import type { Game } from './types.js';
+import type { CreditInput } from './input.js';
+
+/** What a pluggable game source returns for an episode (http judge, user module, ...). */
+export interface EpisodeGames {
+  agentGame: Game;
+  /** Players = the episode's messages (step ids); gives δ_m. Without it δ_m = 0 for every message. */
+  messageGame?: Game;
+  /** Game kind reported in events. Default: the `game` option. */
+  kind?: 'provenance' | 'http' | 'module';
+}
+
+export type GameFactory = (input: CreditInput, context: { messages: readonly AgentStep[]; agentIds: readonly string[]; systemValue: number; baseline: number }) => EpisodeGames | Promise<EpisodeGames>;
+
+/** Prefix values v_≤t for the messages in causal order (see firstErrorStep). */
+export type PrefixScorer = (messages: readonly AgentStep[]) => readonly number[] | Promise<readonly number[]>;
+
+const RangeSchema = z
+  .object({ min: z.number(), max: z.number() })
+  .refine((r) => Number.isFinite(r.min) && Number.isFinite(r.max) && r.max > r.min, { message: 'normalization range needs finite min < max' });
+
+export const CreditOptionsSchema = z.object({
+  /** Value function source; `provenance` is built in, others need `gameFactory`. */
+  game: z.enum(['provenance', 'http', 'module']).default('provenance'),
+  /** Removal protocol of the game (reported; the provenance game implements `mask`). */
+  removalProtocol: z.enum(['mask', 'null', 'replay']).default('mask'),
+  /** b = v(∅): a constant (the runtime may pass a running mean per workflow) or `game` (the game's own v(∅), e.g. a judge scoring the empty run). */
+  baseline: z.union([z.number(), z.literal('game')]).default(0),
+  /** Success threshold τ per evaluation name (normalized scale); `defaultSuccessThreshold` otherwise. */
+  successThreshold: z.record(z.string(), z.number()).default({}),
+  defaultSuccessThreshold: z.number().default(0.5),
+  /** Raw score range per evaluation name, mapped to [0,1]; default [0,1]. Scores outside are clamped (warning). */
+  normalization: z.record(z.string(), RangeSchema).default({}),
+  /** Normalize scores to [0,1]. When false R is the raw score and the bound uses the configured range. */
+  normalize: z.boolean().default(true),
+  /** Score of label-only evaluations (lower-case label → normalized score). */
+  labelScores: z.record(z.string(), z.number()).default({ pass: 1, fail: 0, success: 1, failure: 0, correct: 1, incorrect: 0, true: 1, false: 0, yes: 1, no: 0 }),
+  /** Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else permutation. */
+  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel']).default('auto'),
+  /** Max value-function evaluations per episode (agent game). */
+  budget: z.number().int().positive().default(2000),
+  targetHalfWidth: z.number().positive().default(0.02),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  maxExactPlayers: z.number().int().min(1).max(24).default(14),
+  seed: z.number().int().default(1),
+  /** Wall-clock limit of all game evaluations of one episode; then the result is partial. */
+  timeoutMs: z.number().int().positive().default(10_000),
+  /** Max concurrent in-flight evaluations of an async game. */
+  concurrency: z.number().int().positive().default(8),
+  /** Force v(N) = R and v(∅) = b on pluggable games so credits sum to R - b. */
+  anchor: z.boolean().default(true),
+  /** C in |r_m| ≤ C·(R_max − R_min). */
+  boundC: z.number().positive().default(1),
+  /** Provenance game: total harm weight relative to the score scale. */
+  harmWeight: z.number().min(0).default(1),
+  /** Failure case: blame of the first error (score units, before balancing). */
+  blameWeight: z.number().min(0).default(0.5),
+  /** Failure case: per-edge decay of blame on dependent steps. */
+  blameDecay: z.number().min(0).lt(1).default(0.5),
+  /** Failure case: repair reward relative to the blame. */
+  repairWeight: z.number().min(0).default(1),
+  /** Failure case: significant prefix-value drop. */
+  prefixDropThreshold: z.number().positive().default(0.2),
+  /** Report v(N) − v(N∖{i}) beside Shapley (n+1 evaluations). */
+  leaveOneOut: z.boolean().default(true),
+  gameFactory: z.custom<GameFactory>((v) => typeof v === 'function', { message: 'gameFactory must be a function (input) => { agentGame, messageGame? }' }).optional(),
+  prefixScorer: z.custom<PrefixScorer>((v) => typeof v === 'function', { message: 'prefixScorer must be a function' }).optional(),
+});
+export type CreditOptions = z.infer<typeof CreditOptionsSchema>;
+export type CreditOptionsInput = z.input<typeof CreditOptionsSchema>;

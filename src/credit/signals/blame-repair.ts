@@ -1,0 +1,120 @@
+/**
+ * Blame and repair transfers of a failed episode (method.md §3), given the first error t*:
+ * - t* gets -blame0; messages that causally depend on t* (descendants, not through a repair) get
+ *   -blame0 · decay^d (d = causal distance); messages before t* and unrelated ones get no blame;
+ * - corrective attempts c get +repairWeight · blame0. A corrective attempt is a later message that
+ *   (a) retries the same tool (same tool name) and succeeds, or (b) redoes the same sub-task (same
+ *   agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
+ *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
+ * - Transfers are zero-sum within each agent, so agent credit (φ_i) is untouched and
+ *   Σ_m r_m = φ_i still holds: an agent's net transfer is offset equally on its uninvolved messages
+ *   (they keep the credit the blamed message loses: recorded as `repair` ≥ 0 when positive,
+ *   `blame` ≤ 0 when negative); an agent with no uninvolved message has its involved transfers
+ *   centred instead (an agent whose only message is t* carries its blame through φ_i alone).
+ */
+import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
+import { descendants } from '../causal-graph.js';
+import type { FirstError } from './first-error.js';
+import type { Transfer } from './message-rewards.js';
+
+export type FailureRole = 'first-error' | 'dependent' | 'repair' | 'before-error' | 'unrelated';
+
+export interface BlameRepairOptions {
+  /** Blame of t* before balancing, in score units. Default 0.5. */
+  blame0?: number;
+  /** Per-edge decay of dependent blame, in [0,1). Default 0.5. */
+  decay?: number;
+  /** Repair reward relative to blame0. Default 1. */
+  repairWeight?: number;
+  prefixScores?: readonly number[];
+  prefixBaseline?: number;
+  dropThreshold?: number;
+}
+
+export interface CorrectiveAttempt {
+  readonly stepId: string;
+  readonly reason: string;
+}
+
+export interface BlameRepair {
+  readonly transfers: ReadonlyMap<string, Transfer>;
+  readonly roles: ReadonlyMap<string, FailureRole>;
+  readonly repairs: readonly CorrectiveAttempt[];
+}
+
+export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): CorrectiveAttempt[] {
+  const star = graph.order[fe.index]!;
+  const out: CorrectiveAttempt[] = [];
+  const seen = new Set<string>();
+  const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
+  const starPos = msgIdx.indexOf(fe.index);
+  msgIdx.forEach((i, pos) => {
+    if (pos <= starPos) return;
+    const s = graph.order[i]!;
+    if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
+    let reason: string | undefined;
+    if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName) reason = `successful retry of tool ${s.toolName}`;
+    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) reason = `successful redo of sub-task "${s.name}" by the same agent`;
+    if (reason && !seen.has(s.stepId)) {
+      seen.add(s.stepId);
+      out.push({ stepId: s.stepId, reason });
+    }
+  });
+  const ps = opts.prefixScores;
+  if (ps && starPos >= 0) {
+    const before = starPos === 0 ? (opts.prefixBaseline ?? 0) : ps[starPos - 1]!;
+    const tol = (opts.dropThreshold ?? 0.2) / 2;
+    for (let pos = starPos + 1; pos < Math.min(ps.length, msgIdx.length); pos++) {
+      if (ps[pos]! >= before - tol) {
+        const s = graph.order[msgIdx[pos]!]!;
+        if (!seen.has(s.stepId) && !isErroneous(s)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})` });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): BlameRepair {
+  const blame0 = opts.blame0 ?? 0.5;
+  const decay = opts.decay ?? 0.5;
+  const repairWeight = opts.repairWeight ?? 1;
+  const repairs = correctiveAttempts(graph, fe, opts);
+  const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
+  const dependent = descendants(graph, fe.index, repairIdx);
+  const raw = new Map<string, number>();
+  const roles = new Map<string, FailureRole>();
+  graph.order.forEach((s, i) => {
+    if (!isMessage(s)) return;
+    if (i === fe.index) {
+      roles.set(s.stepId, 'first-error');
+      raw.set(s.stepId, -blame0);
+    } else if (repairIdx.has(i)) {
+      roles.set(s.stepId, 'repair');
+      raw.set(s.stepId, repairWeight * blame0);
+    } else if (dependent.has(i)) {
+      roles.set(s.stepId, 'dependent');
+      raw.set(s.stepId, -blame0 * decay ** dependent.get(i)!);
+    } else roles.set(s.stepId, i < fe.index ? 'before-error' : 'unrelated');
+  });
+  // Zero-sum within each agent.
+  const byAgent = new Map<string, string[]>();
+  for (const s of graph.order) {
+    if (!isMessage(s)) continue;
+    const l = byAgent.get(s.agentId);
+    if (l) l.push(s.stepId);
+    else byAgent.set(s.agentId, [s.stepId]);
+  }
+  const amount = new Map<string, number>();
+  for (const ids of byAgent.values()) {
+    const involved = ids.filter((id) => raw.has(id));
+    if (involved.length === 0) continue;
+    const net = involved.reduce((a, id) => a + raw.get(id)!, 0);
+    const others = ids.filter((id) => !raw.has(id));
+    for (const id of involved) amount.set(id, raw.get(id)! - (others.length === 0 ? net / involved.length : 0));
+    for (const id of others) amount.set(id, -net / others.length);
+  }
+  const transfers = new Map<string, Transfer>();
+  for (const [id, a] of amount) transfers.set(id, { blame: Math.min(0, a), repair: Math.max(0, a) });
+  return { transfers, roles, repairs };
+}

@@ -1,0 +1,177 @@
+/**
+ * Per-message rewards from agent credit (method.md §2). For agent i with messages M_i (k = |M_i|):
+ *
+ *   r_m = φ_i/k  +  (δ_m - mean_{M_i} δ)  [+ sign transfers]  + blame_m + repair_m + shrink_m
+ *         credit_share   marginal                               (failure transfers)  (bound)
+ *
+ * Invariants (each pinned by a test):
+ * - conserving: Σ_{m ∈ M_i} r_m = φ_i (to 1e-9): the marginal terms sum to zero by construction,
+ *   sign transfers and failure transfers are zero-sum within the agent, the shrink is a contraction
+ *   toward φ_i/k (Σ(r - φ_i/k) stays 0), and the last rounding residual is spread evenly.
+ * - local: r_m depends only on δ_m, the agent's own messages' δ and φ_i.
+ * - signed: a harmful message (δ_m < 0, or flagged) gets r_m ≤ δ_m < 0; a redundant message
+ *   (|δ_m| ≤ ε or duplicate content) gets r_m ≤ φ_i/k (hence ≤ 0 when φ_i ≤ 0). When the default
+ *   split violates this, the excess is moved to the agent's other (useful) messages equally
+ *   ("sign transfer", recorded in `marginal` and in `sabotage`/`redundancy`). Impossible cases
+ *   (no useful message to move it to) are left as they are and reported in `warnings`.
+ * - bounded: |r_m| ≤ bound (= C·(R_max - R_min)) through r'_m = φ_i/k + α(r_m - φ_i/k) with the
+ *   largest α ∈ [0,1] that satisfies every bound of the agent — a conservation-preserving shrink,
+ *   not clipping. When |φ_i/k| > bound no α works: α = 0 (all messages get φ_i/k) and a warning.
+ *   The shrink has the last word: it can soften sign transfers (reported when it flips a sign).
+ */
+
+export interface MessageInput {
+  readonly stepId: string;
+  readonly agentId: string;
+  /** Harmful by the step's own telemetry (error, evaluator flag) or by δ_m < 0. */
+  readonly harmful?: boolean;
+  /** Redundant: no effect or duplicate content. */
+  readonly redundant?: boolean;
+}
+
+export interface Transfer {
+  /** ≤ 0 */
+  readonly blame: number;
+  /** ≥ 0 */
+  readonly repair: number;
+}
+
+export interface MessageRewardOptions {
+  /** Max |r_m|: C · (R_max - R_min). */
+  readonly bound: number;
+  /** Zero-sum (per agent) failure transfers, by step id. */
+  readonly transfers?: ReadonlyMap<string, Transfer>;
+  /** |δ| at or below this is "no effect" (redundant). Default 1e-12. */
+  readonly epsilon?: number;
+}
+
+export interface RewardComponents {
+  credit_share: number;
+  marginal: number;
+  redundancy: number;
+  sabotage: number;
+  blame: number;
+  repair: number;
+  shrink: number;
+}
+
+export interface MessageRewardResult {
+  readonly stepId: string;
+  readonly agentId: string;
+  readonly reward: number;
+  readonly delta: number;
+  readonly components: RewardComponents;
+}
+
+export interface MessageRewards {
+  readonly rewards: readonly MessageRewardResult[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * @param agentCredit φ_i by agent id; agents without messages cannot pass credit on (warning).
+ * @param deltas δ_m by step id (missing = 0).
+ */
+export function messageRewards(
+  agentCredit: ReadonlyMap<string, number>,
+  messages: readonly MessageInput[],
+  deltas: ReadonlyMap<string, number>,
+  opts: MessageRewardOptions,
+): MessageRewards {
+  const eps = opts.epsilon ?? 1e-12;
+  const warnings: string[] = [];
+  const byAgent = new Map<string, MessageInput[]>();
+  for (const m of messages) {
+    const list = byAgent.get(m.agentId);
+    if (list) list.push(m);
+    else byAgent.set(m.agentId, [m]);
+  }
+  for (const [agentId, phi] of agentCredit) {
+    if (!byAgent.has(agentId) && phi !== 0) warnings.push(`agent ${agentId} has credit ${phi} but no rewardable messages: its credit is not passed to any message`);
+  }
+  const out = new Map<string, MessageRewardResult>();
+  for (const [agentId, msgs] of byAgent) {
+    const phi = agentCredit.get(agentId) ?? 0;
+    const k = msgs.length;
+    const share = phi / k;
+    const delta = msgs.map((m) => deltas.get(m.stepId) ?? 0);
+    const meanDelta = delta.reduce((a, b) => a + b, 0) / k;
+    const comp: RewardComponents[] = msgs.map((_, j) => ({
+      credit_share: share,
+      marginal: delta[j]! - meanDelta,
+      redundancy: 0,
+      sabotage: 0,
+      blame: 0,
+      repair: 0,
+      shrink: 0,
+    }));
+    const harmful = msgs.map((m, j) => m.harmful === true || delta[j]! < -eps);
+    const redundant = msgs.map((m, j) => !harmful[j] && (m.redundant === true || Math.abs(delta[j]!) <= eps));
+    const reward = () => comp.map((c) => c.credit_share + c.marginal + c.blame + c.repair + c.shrink);
+
+    // Sign transfers: cap harmful at min(δ_m, 0) and redundant at φ_i/k; give the excess to free messages.
+    let r = reward();
+    let excess = 0;
+    const capped: number[] = [];
+    msgs.forEach((_, j) => {
+      const cap = harmful[j] ? Math.min(delta[j]!, -eps) : redundant[j] ? share : Number.POSITIVE_INFINITY;
+      if (r[j]! > cap) capped.push(j), (excess += r[j]! - cap);
+    });
+    const free = msgs.map((_, j) => j).filter((j) => !harmful[j] && !redundant[j]);
+    if (excess > 0) {
+      if (free.length === 0) {
+        warnings.push(`agent ${agentId}: cannot make its harmful/redundant messages' rewards signed without breaking conservation (no useful message to take ${excess.toFixed(6)}); left as split`);
+      } else {
+        for (const j of capped) {
+          const cap = harmful[j] ? Math.min(delta[j]!, -eps) : share;
+          const move = r[j]! - cap;
+          comp[j]!.marginal -= move;
+        }
+        for (const j of free) comp[j]!.marginal += excess / free.length;
+      }
+    }
+    msgs.forEach((_, j) => {
+      const neg = Math.min(0, comp[j]!.marginal);
+      if (harmful[j]) comp[j]!.sabotage = neg;
+      else if (redundant[j]) comp[j]!.redundancy = neg;
+    });
+
+    // Failure transfers (already zero-sum within the agent).
+    msgs.forEach((m, j) => {
+      const t = opts.transfers?.get(m.stepId);
+      if (!t) return;
+      comp[j]!.blame = t.blame;
+      comp[j]!.repair = t.repair;
+    });
+
+    // Conservation-preserving shrink toward φ_i/k.
+    r = reward();
+    const B = opts.bound;
+    let alpha = 1;
+    if (Math.abs(share) > B) {
+      alpha = 0;
+      warnings.push(`agent ${agentId}: |φ_i/k| = ${Math.abs(share).toFixed(6)} exceeds the reward bound ${B}; every message gets φ_i/k`);
+    } else {
+      r.forEach((x) => {
+        const d = x - share;
+        if (x > B && d > 0) alpha = Math.min(alpha, (B - share) / d);
+        else if (x < -B && d < 0) alpha = Math.min(alpha, (B + share) / -d);
+      });
+      alpha = Math.max(0, Math.min(1, alpha));
+    }
+    if (alpha < 1) {
+      r.forEach((x, j) => {
+        const shrunk = share + alpha * (x - share);
+        comp[j]!.shrink += shrunk - x;
+        if (harmful[j] && x < 0 && shrunk >= 0) warnings.push(`step ${msgs[j]!.stepId}: the bound shrink made a harmful message's reward non-negative`);
+      });
+    }
+    // Spread the rounding residual so that Σ r = φ_i to rounding.
+    r = reward();
+    const residual = phi - r.reduce((a, b) => a + b, 0);
+    if (residual !== 0) for (const c of comp) c.shrink += residual / k;
+    r = reward();
+    msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
+  }
+  return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
+}
