@@ -9,6 +9,8 @@ export interface KafkaPipelineStats {
   /** Spans of already-committed episodes skipped while replaying below the processed position. */
   readonly spansSkippedOnReplay: number;
   readonly logsIn: number;
+  /** Records below the committed offset fetched at assignment (committed by a previous owner) skipped. */
+  readonly recordsSkippedCommitted: number;
   readonly evaluationsIn: number;
   /** Records that failed to decode (each sent to the DLQ). */
   readonly decodeErrors: number;
@@ -42,6 +44,7 @@ export class KafkaPipelineCounters {
   spansIn = 0;
   spansSkippedOnReplay = 0;
   logsIn = 0;
+  recordsSkippedCommitted = 0;
   evaluationsIn = 0;
   decodeErrors = 0;
   episodesClosed = 0;

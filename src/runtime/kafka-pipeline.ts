@@ -118,6 +118,8 @@ interface PartitionState {
   /** Resolves once the partition may be processed: producer fenced in (EOS), replay filter read. */
   ready: Promise<void>;
   replay: ReplayFilter | undefined;
+  /** Committed offset read after fencing (exactly-once) — records below it are already committed. */
+  committedAtStart: string | undefined;
   /** Next offset to read (last processed + 1) in this assignment; undefined before the first record. */
   processedNext: string | undefined;
   highWatermark: string | undefined;
@@ -261,6 +263,7 @@ export class KafkaPipeline {
         generation,
         ready: Promise.resolve(),
         replay: undefined,
+        committedAtStart: undefined,
         processedNext: undefined,
         highWatermark: undefined,
         looseRecords: [],
@@ -296,6 +299,7 @@ export class KafkaPipeline {
       const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
       const mine = committed.find((c) => c.partition === st.partition);
       st.replay = decodeReplayMetadata(mine?.metadata);
+      if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
     } finally {
       await admin.disconnect();
     }
@@ -312,6 +316,13 @@ export class KafkaPipeline {
     let n = 0;
     for (const { record, decoded } of batch.items) {
       if (!control.isRunning() || control.isStale() || st.generation !== this.generation) break;
+      if (st.committedAtStart !== undefined && compareOffsets(record.offset, st.committedAtStart) < 0) {
+        // kafkajs fetched its start offset before this partition's producer fenced the previous
+        // owner, whose last transaction committed meanwhile: these records are already done.
+        this.counters.recordsSkippedCommitted++;
+        control.resolveOffset(record.offset);
+        continue;
+      }
       this.counters.recordsIn++;
       const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
       if (!decoded.ok) {

@@ -75,6 +75,21 @@ describe('KafkaPipeline offset watermark', () => {
   });
 });
 
+describe('KafkaPipeline assignment', () => {
+  it('skips records below the committed offset read after fencing (the previous owner committed them)', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '1' });
+    const p = pipeline(fake, 'exactly-once', events);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    const resolved = await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+    expect(resolved).toEqual(['0', '1']);
+    expect(p.stats()).toMatchObject({ recordsSkippedCommitted: 1, recordsIn: 1 });
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline failures never stall', () => {
   it('an undecodable record goes to the DLQ and the offset moves on', async () => {
     const fake = new FakeKafka();
