@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { buildCausalGraph, creditEpisode, DegenerateEpisodeError, firstErrorStep, type Game } from '../../src/credit/index.js';
+import { outcomeToEvents } from '../../src/events/build.js';
+import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
+import { episode, sid, step, threeAgentSteps } from './episode-builder.js';
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+describe('creditEpisode: success', () => {
+  it('conserves R − b over agents and messages, agent by agent', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 0.9), { baseline: 0.1 });
+    expect(out.outcome).toBe('success');
+    expect(out.estimator.name).toBe('closed-form');
+    expect(out.estimator.status).toBe('exact');
+    expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
+    expect(Math.abs(sum(out.messages.map((m) => m.reward)) - 0.8)).toBeLessThan(1e-9);
+    for (const a of out.agents) {
+      const mine = out.messages.filter((m) => m.step.agentId === a.agentId);
+      expect(Math.abs(sum(mine.map((m) => m.reward)) - a.credit)).toBeLessThan(1e-9);
+    }
+    for (const m of out.messages) expect(Math.abs(m.reward)).toBeLessThanOrEqual(out.rewardBound);
+  });
+
+  it('gives a sabotaging (flagged) message of a positively credited agent a negative reward', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps({ sabotage: true }), 0.9), {});
+    const researcher = out.agents.find((a) => a.agentId === 'researcher')!;
+    expect(researcher.credit).toBeGreaterThan(0);
+    const sabotage = out.messages.find((m) => m.step.stepId === sid(5))!;
+    expect(sabotage.delta).toBeLessThan(0);
+    expect(sabotage.reward).toBeLessThan(0);
+    expect(sabotage.components.sabotage).toBeLessThan(0);
+  });
+
+  it('gives a redundant message no more than its agent mean', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 1), {});
+    const planner = out.agents.find((a) => a.agentId === 'planner')!;
+    const note = out.messages.find((m) => m.step.stepId === sid(6))!; // nothing consumes it
+    expect(out.provenance?.roles.get(sid(6))).toBe('redundant-no-path');
+    expect(note.delta).toBe(0);
+    expect(note.reward).toBeLessThanOrEqual(planner.credit / planner.steps);
+  });
+
+  it('is deterministic and produces schema-valid events with deterministic ids', async () => {
+    const input = episode(threeAgentSteps({ toolFails: true }), 0.2);
+    const a = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs: 1 });
+    const b = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs: 2 });
+    EpisodeCreditSchema.parse(a.episode);
+    for (const r of a.rewards) MessageRewardSchema.parse(r);
+    for (const p of a.pairs) PreferencePairSchema.parse(p);
+    for (const e of [a.episode, ...a.rewards, ...a.pairs]) CreditEventSchema.parse(e);
+    expect(a.rewards.map((r) => r.event_id)).toEqual(b.rewards.map((r) => r.event_id));
+    expect(a.episode.event_id).toBe(b.episode.event_id);
+    expect(new Set([a.episode.event_id, ...a.rewards.map((r) => r.event_id), ...a.pairs.map((p) => p.event_id)]).size).toBe(1 + a.rewards.length + a.pairs.length);
+    const next = outcomeToEvents(await creditEpisode({ ...input, revision: 1 }, {}), { emittedAtMs: 1 });
+    expect(next.episode.event_id).not.toBe(a.episode.event_id);
+  });
+});
+
+describe('creditEpisode: failure, first error and repair', () => {
+  it('finds the injected error, rewards the later fix and emits the pair (chosen = fix, rejected = error)', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.2), {});
+    expect(out.outcome).toBe('failure');
+    expect(out.firstError?.stepId).toBe(sid(3));
+    expect(out.firstError?.evidence).toEqual(['status=error: boom']);
+    const fix = out.messages.find((m) => m.step.stepId === sid(4))!;
+    const err = out.messages.find((m) => m.step.stepId === sid(3))!;
+    expect(fix.failureRole).toBe('repair');
+    expect(err.failureRole).toBe('first-error');
+    expect(fix.reward).toBeGreaterThan(0);
+    expect(err.reward).toBeLessThan(0);
+    expect(err.reward).toBe(Math.min(...out.messages.map((m) => m.reward)));
+    expect(out.pairs).toHaveLength(1);
+    expect(out.pairs[0]!.chosen?.stepId).toBe(sid(4));
+    expect(out.pairs[0]!.rejected.stepId).toBe(sid(3));
+    expect(out.pairs[0]!.margin).toBeGreaterThan(0);
+    expect(out.pairs[0]!.rejectedOnly).toBe(false);
+    // transfers conserve the total
+    expect(Math.abs(sum(out.messages.map((m) => m.reward)) - (out.systemValue - out.baseline))).toBeLessThan(1e-9);
+    for (const a of out.agents) {
+      const mine = out.messages.filter((m) => m.step.agentId === a.agentId);
+      expect(Math.abs(sum(mine.map((m) => m.reward)) - a.credit)).toBeLessThan(1e-9);
+    }
+  });
+
+  it('blames dependent steps with decay and not the steps before the error', async () => {
+    const steps = [
+      step({ id: 1, agent: 'a' }),
+      step({ id: 2, agent: 'b', inputs: [1], flagged: true }),
+      step({ id: 3, agent: 'b', inputs: [2] }),
+      step({ id: 4, agent: 'b', inputs: [3] }),
+      step({ id: 5, agent: 'b', name: 'other' }),
+      step({ id: 6, agent: 'c', inputs: [4] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0), {});
+    const role = (n: number) => out.messages.find((m) => m.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(role(1).failureRole).toBe('before-error');
+    expect(role(1).components.blame).toBe(0);
+    expect(role(3).failureRole).toBe('dependent');
+    expect(role(4).failureRole).toBe('dependent');
+    expect(role(3).components.blame).toBeLessThan(role(4).components.blame); // distance 1 blamed more than distance 2
+    expect(out.pairs).toHaveLength(1);
+    expect(out.pairs[0]!.rejectedOnly).toBe(true); // no corrective attempt
+  });
+
+  it('localizes by prefix-value drop and reports concurrent ties', () => {
+    const steps = [step({ id: 1, agent: 'a' }), step({ id: 2, agent: 'b', inputs: [1] }), step({ id: 3, agent: 'c', inputs: [1] }), step({ id: 4, agent: 'a', inputs: [2, 3] })];
+    const g = buildCausalGraph(steps);
+    const fe = firstErrorStep(g, { prefixScores: [0.5, 0.8, 0.3, 0.35] });
+    expect(fe?.stepId).toBe(sid(3));
+    expect(fe?.evidence[0]).toMatch(/prefix value drop 0\.80→0\.30/);
+    const concurrent = [step({ id: 1, agent: 'a' }), step({ id: 2, agent: 'b', inputs: [1], ok: false, t: 2 }), step({ id: 3, agent: 'c', inputs: [1], flagged: true, t: 2 })];
+    const fe2 = firstErrorStep(buildCausalGraph(concurrent));
+    expect(fe2?.stepId).toBe(sid(2));
+    expect(fe2?.ties).toEqual([sid(3)]);
+  });
+
+  it('falls back to the failed output when nothing is marked erroneous, and says so', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 0), {});
+    expect(out.firstError?.stepId).toBe(sid(7));
+    expect(out.firstError?.evidence[0]).toMatch(/failed output/);
+  });
+});
+
+describe('creditEpisode: pluggable and failing games', () => {
+  const steps = threeAgentSteps();
+
+  it('accepts a game factory and anchors v(N), v(∅) to R and b', async () => {
+    const weights: Record<string, number> = { planner: 0.2, researcher: 0.5, writer: 0.3 };
+    const out = await creditEpisode(episode(steps, 0.8), {
+      gameFactory: (_input, ctx) => ({
+        kind: 'module',
+        agentGame: { id: 'additive', players: ctx.agentIds, value: (c) => ctx.agentIds.reduce((a, id, i) => a + (c[i] ? weights[id]! : 0), 0) } satisfies Game,
+      }),
+    });
+    expect(out.game.kind).toBe('module');
+    expect(out.estimator.name).toBe('exact');
+    expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
+    expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit)');
+  });
+
+  it('turns a throwing game into a partial, flagged, finite result', async () => {
+    const out = await creditEpisode(episode(steps, 0.8), {
+      gameFactory: (_i, ctx) => ({ agentGame: { id: 'broken', players: ctx.agentIds, value: () => Promise.reject(new Error('judge 503')) } }),
+    });
+    expect(out.estimator.status).toBe('partial');
+    expect(out.estimator.note).toMatch(/judge 503/);
+    for (const a of out.agents) expect(Number.isFinite(a.credit) && Number.isFinite(a.ciLow) && Number.isFinite(a.ciHigh)).toBe(true);
+    expect(Math.abs(sum(out.messages.map((m) => m.reward)) - 0.8)).toBeLessThan(1e-9);
+    const events = outcomeToEvents(out, { emittedAtMs: 5 });
+    EpisodeCreditSchema.parse(events.episode);
+    expect(events.episode.estimator.status).toBe('partial');
+  });
+
+  it('turns a slow game into a partial result at the timeout', async () => {
+    const t0 = Date.now();
+    const out = await creditEpisode(episode(steps, 0.8), {
+      timeoutMs: 100,
+      gameFactory: (_i, ctx) => ({ agentGame: { id: 'slow', players: ctx.agentIds, value: () => new Promise<number>((r) => setTimeout(() => r(0.5), 10_000).unref()) } }),
+    });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(out.estimator.status).toBe('partial');
+    expect(out.estimator.note).toMatch(/abort/i);
+  });
+});
+
+describe('creditEpisode: degenerate inputs', () => {
+  it('throws a typed error without an evaluation or with a non-finite score', async () => {
+    await expect(creditEpisode(episode(threeAgentSteps(), undefined), {})).rejects.toMatchObject({ name: 'DegenerateEpisodeError', reason: 'no-evaluation' });
+    await expect(creditEpisode(episode(threeAgentSteps(), Number.NaN), {})).rejects.toBeInstanceOf(DegenerateEpisodeError);
+    await expect(creditEpisode(episode(threeAgentSteps(), Number.POSITIVE_INFINITY), {})).rejects.toMatchObject({ reason: 'non-finite-score' });
+  });
+
+  it('maps label-only evaluations and rejects unknown labels naming the option', async () => {
+    const input = episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', label: 'pass', source: 'log-event', timeUnixNano: 0n } });
+    expect((await creditEpisode(input, {})).systemValue).toBe(1);
+    const bad = episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', label: 'meh', source: 'log-event', timeUnixNano: 0n } });
+    await expect(creditEpisode(bad, {})).rejects.toThrow(/labelScores/);
+  });
+
+  it('normalizes raw scores per evaluation name and clamps out-of-range scores with a warning', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 7), { normalization: { task_success: { min: 0, max: 10 } } });
+    expect(out.systemValue).toBeCloseTo(0.7, 12);
+    const clamped = await creditEpisode(episode(threeAgentSteps(), 1.4), {});
+    expect(clamped.systemValue).toBe(1);
+    expect(clamped.warnings.some((w) => w.includes('clamped'))).toBe(true);
+  });
+
+  it('gives an empty episode a documented empty result', async () => {
+    const out = await creditEpisode(episode([], 1), {});
+    expect(out.agents).toEqual([]);
+    expect(out.messages).toEqual([]);
+    expect(out.warnings[0]).toMatch(/empty episode/);
+    EpisodeCreditSchema.parse(outcomeToEvents(out, { emittedAtMs: 0 }).episode);
+  });
+
+  it('gives a single agent all of R − b', async () => {
+    const out = await creditEpisode(episode([step({ id: 1, agent: 'solo' }), step({ id: 2, agent: 'solo', inputs: [1] })], 0.7), {});
+    expect(out.agents).toHaveLength(1);
+    expect(out.agents[0]!.credit).toBeCloseTo(0.7, 12);
+    expect(sum(out.messages.map((m) => m.reward))).toBeCloseTo(0.7, 12);
+  });
+
+  it('ignores duplicate step ids with a warning', async () => {
+    const steps = threeAgentSteps();
+    const out = await creditEpisode(episode([...steps, steps[1]!], 0.9), {});
+    expect(out.messages).toHaveLength(steps.length);
+    expect(out.warnings).toContain('1 duplicate step ids ignored (first occurrence kept)');
+  });
+});

@@ -1,0 +1,144 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { messageRewards, type MessageInput } from '../../src/credit/index.js';
+
+const num = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+
+/** Random agents with credits, messages with δ, flags and zero-sum transfers. */
+const caseArb = fc
+  .array(
+    fc.record({
+      phi: num(-1.5, 1.5),
+      msgs: fc.array(fc.record({ delta: num(-1, 1), harmful: fc.boolean(), redundant: fc.boolean(), zero: fc.boolean(), t: num(-0.6, 0.6) }), { minLength: 1, maxLength: 6 }),
+      withTransfers: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 5 },
+  )
+  .map((agents) => {
+    const credit = new Map<string, number>();
+    const messages: MessageInput[] = [];
+    const deltas = new Map<string, number>();
+    const transfers = new Map<string, { blame: number; repair: number }>();
+    agents.forEach((a, i) => {
+      const id = `agent${i}`;
+      credit.set(id, a.phi);
+      const mean = a.msgs.reduce((s, m) => s + m.t, 0) / a.msgs.length;
+      a.msgs.forEach((m, j) => {
+        const stepId = `${i}-${j}`;
+        const delta = m.zero ? 0 : m.delta;
+        messages.push({ stepId, agentId: id, harmful: m.harmful && delta < 0, redundant: m.redundant });
+        deltas.set(stepId, delta);
+        if (a.withTransfers) {
+          const x = m.t - mean; // zero-sum within the agent, as blameAndRepair produces
+          transfers.set(stepId, { blame: Math.min(0, x), repair: Math.max(0, x) });
+        }
+      });
+    });
+    return { credit, messages, deltas, transfers };
+  });
+
+describe('messageRewards', () => {
+  it('conserves: Σ_{m∈M_i} r_m = φ_i within 1e-9 and Σ_m r_m = Σ_i φ_i', () => {
+    fc.assert(
+      fc.property(caseArb, num(0.5, 2), ({ credit, messages, deltas, transfers }, bound) => {
+        const { rewards } = messageRewards(credit, messages, deltas, { bound, transfers });
+        let total = 0;
+        for (const [agent, phi] of credit) {
+          const sum = rewards.filter((r) => r.agentId === agent).reduce((a, r) => a + r.reward, 0);
+          expect(Math.abs(sum - phi)).toBeLessThan(1e-9);
+          total += phi;
+        }
+        expect(Math.abs(rewards.reduce((a, r) => a + r.reward, 0) - total)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is bounded: |r_m| ≤ C·(Rmax−Rmin) whenever |φ_i/|M_i|| ≤ the bound', () => {
+    fc.assert(
+      fc.property(caseArb, num(0.5, 2), ({ credit, messages, deltas, transfers }, bound) => {
+        const { rewards, warnings } = messageRewards(credit, messages, deltas, { bound, transfers });
+        for (const r of rewards) {
+          const k = messages.filter((m) => m.agentId === r.agentId).length;
+          if (Math.abs(credit.get(r.agentId)! / k) <= bound) expect(Math.abs(r.reward)).toBeLessThanOrEqual(bound + 1e-9);
+          else expect(warnings.some((w) => w.includes(r.agentId))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('components add up to the reward and have their documented signs', () => {
+    fc.assert(
+      fc.property(caseArb, ({ credit, messages, deltas, transfers }) => {
+        const { rewards } = messageRewards(credit, messages, deltas, { bound: 1, transfers });
+        for (const r of rewards) {
+          const c = r.components;
+          expect(Math.abs(c.credit_share + c.marginal + c.blame + c.repair + c.shrink - r.reward)).toBeLessThan(1e-12);
+          expect(c.redundancy).toBeLessThanOrEqual(0);
+          expect(c.sabotage).toBeLessThanOrEqual(0);
+          expect(c.blame).toBeLessThanOrEqual(0);
+          expect(c.repair).toBeGreaterThanOrEqual(0);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is signed: a harmful message of a positively credited agent gets a negative reward; redundant ≤ the agent mean', () => {
+    fc.assert(
+      fc.property(caseArb, ({ credit, messages, deltas }) => {
+        // No transfers and a generous bound: the sign rules apply unshrunk.
+        const { rewards, warnings } = messageRewards(credit, messages, deltas, { bound: 100 });
+        for (const r of rewards) {
+          const mine = messages.filter((m) => m.agentId === r.agentId);
+          const phi = credit.get(r.agentId)!;
+          const unresolvable = warnings.some((w) => w.startsWith(`agent ${r.agentId}: cannot`));
+          if (unresolvable) continue;
+          const m = mine.find((x) => x.stepId === r.stepId)!;
+          if (r.delta < -1e-12) expect(r.reward).toBeLessThan(0);
+          else if (m.redundant || Math.abs(r.delta) <= 1e-12) {
+            expect(r.reward).toBeLessThanOrEqual(phi / mine.length + 1e-12);
+            if (phi <= 0) expect(r.reward).toBeLessThanOrEqual(1e-12);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('pins the default split on a small case', () => {
+    const credit = new Map([['a', 0.6]]);
+    const msgs = [
+      { stepId: 'm1', agentId: 'a' },
+      { stepId: 'm2', agentId: 'a' },
+      { stepId: 'm3', agentId: 'a', harmful: true },
+    ];
+    const deltas = new Map([
+      ['m1', 0.5],
+      ['m2', 0.3],
+      ['m3', -0.2],
+    ]);
+    const { rewards } = messageRewards(credit, msgs, deltas, { bound: 1 });
+    // φ/k = 0.2, mean δ = 0.2: r = 0.2 + δ - 0.2 = δ
+    expect(rewards.map((r) => r.reward)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.3, 12), expect.closeTo(-0.2, 12)]);
+    expect(rewards[2]!.components.sabotage).toBeCloseTo(-0.4, 12);
+  });
+
+  it('shrinks toward φ_i/k instead of clipping when a reward exceeds the bound', () => {
+    const credit = new Map([['a', 0.4]]);
+    const msgs = [
+      { stepId: 'm1', agentId: 'a' },
+      { stepId: 'm2', agentId: 'a' },
+    ];
+    const deltas = new Map([
+      ['m1', 2],
+      ['m2', 0],
+    ]);
+    const { rewards } = messageRewards(credit, msgs, deltas, { bound: 0.5 });
+    // unshrunk: 0.2 + 1 = 1.2 and 0.2 - 1 = -0.8; α = (0.5-0.2)/1 = 0.3 → 0.5 and -0.1
+    expect(rewards[0]!.reward).toBeCloseTo(0.5, 12);
+    expect(rewards[1]!.reward).toBeCloseTo(-0.1, 12);
+    expect(rewards[0]!.components.shrink).toBeCloseTo(-0.7, 12);
+  });
+});
