@@ -1,0 +1,141 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config/index.js';
+
+const root = join(import.meta.dirname, '../..');
+const deploy = join(root, 'deploy');
+const read = (p: string) => readFileSync(join(deploy, p), 'utf8');
+
+/**
+ * Keys the contrib kafka exporter accepts, from opentelemetry-collector-contrib
+ * exporter/kafkaexporter/config.go (commit 00168f3c6fa1c9b0440ac86aee112d1e27771cf6: Config,
+ * SignalConfig) and pkg/kafka/configkafka/config.go (commit 06a7fdba373026bd98f78f3d6645f804fa7d0049:
+ * ClientConfig squashed into Config, ProducerConfig), plus exporterhelper's `timeout`,
+ * `sending_queue` and configretry's `retry_on_failure`.
+ */
+const KAFKA_EXPORTER_KEYS = new Set([
+  'timeout', 'sending_queue', 'retry_on_failure', 'producer', 'logs', 'metrics', 'traces', 'profiles',
+  'topic', 'include_metadata_keys', 'topic_from_attribute', 'encoding',
+  'partition_traces_by_id', 'partition_metrics_by_resource_attributes', 'partition_logs_by_resource_attributes', 'partition_logs_by_trace_id',
+  // configkafka.ClientConfig (mapstructure:",squash")
+  'brokers', 'resolve_canonical_bootstrap_servers_only', 'protocol_version', 'client_id', 'auth', 'tls', 'metadata', 'rack_id', 'use_leader_epoch',
+]);
+const DEPRECATED_KEYS = new Set(['topic', 'encoding']); // deprecated in v0.124.0 for signal sections
+const SIGNAL_KEYS = new Set(['topic', 'topic_from_metadata_key', 'encoding']);
+const PRODUCER_KEYS = new Set(['max_message_bytes', 'required_acks', 'compression', 'compression_params', 'flush_max_messages', 'allow_auto_topic_creation']);
+/** Encodings the exporter documents for traces/logs that agent-credit can decode. */
+const DECODABLE_ENCODINGS = new Set(['otlp_proto', 'otlp_json']);
+
+type Obj = Record<string, unknown>;
+
+describe('deploy/otel-collector.yaml', () => {
+  const cfg = parse(read('otel-collector.yaml')) as Obj;
+  const kafka = (cfg.exporters as Obj).kafka as Obj;
+
+  it('uses only real kafka exporter keys, none deprecated', () => {
+    for (const k of Object.keys(kafka)) {
+      expect(KAFKA_EXPORTER_KEYS.has(k), `exporters.kafka.${k} is not a kafka exporter key`).toBe(true);
+      expect(DEPRECATED_KEYS.has(k), `exporters.kafka.${k} is deprecated`).toBe(false);
+    }
+    for (const signal of ['traces', 'logs'] as const) {
+      for (const k of Object.keys(kafka[signal] as Obj)) expect(SIGNAL_KEYS.has(k), `exporters.kafka.${signal}.${k}`).toBe(true);
+    }
+    for (const k of Object.keys(kafka.producer as Obj)) expect(PRODUCER_KEYS.has(k), `exporters.kafka.producer.${k}`).toBe(true);
+  });
+
+  it('writes otlp_proto to otlp_spans / otlp_logs, partitioned by trace id', () => {
+    expect(kafka.traces).toMatchObject({ topic: 'otlp_spans', encoding: 'otlp_proto' });
+    expect(kafka.logs).toMatchObject({ topic: 'otlp_logs', encoding: 'otlp_proto' });
+    expect(kafka.partition_traces_by_id).toBe(true);
+    expect(kafka.partition_logs_by_trace_id).toBe(true);
+    // config.go Validate(): the two logs partitioners are exclusive.
+    expect(kafka.partition_logs_by_resource_attributes).toBeUndefined();
+    expect(DECODABLE_ENCODINGS.has(String((kafka.traces as Obj).encoding))).toBe(true);
+  });
+
+  it('routes traces and logs from the OTLP receiver to the kafka exporter', () => {
+    const pipelines = (cfg.service as Obj).pipelines as Record<string, { receivers: string[]; exporters: string[] }>;
+    for (const p of ['traces', 'logs']) {
+      expect(pipelines[p]?.receivers).toContain('otlp');
+      expect(pipelines[p]?.exporters).toContain('kafka');
+    }
+  });
+});
+
+describe('deploy/docker-compose.yaml', () => {
+  const compose = parse(read('docker-compose.yaml')) as { services: Record<string, Obj> };
+
+  it('has KRaft Kafka, the contrib collector with the mounted config, and agent-credit', () => {
+    const kafka = compose.services.kafka!;
+    expect(String(kafka.image)).toMatch(/^apache\/kafka:/);
+    expect((kafka.environment as Obj).KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    const col = compose.services['otel-collector']!;
+    expect(String(col.image)).toMatch(/^otel\/opentelemetry-collector-contrib:/);
+    const mount = (col.volumes as string[])[0]!.split(':');
+    expect(existsSync(join(deploy, mount[0]!))).toBe(true);
+    expect(String((col.command as string[])[0])).toBe(`--config=${mount[1]}`);
+  });
+
+  it("agent-credit's mounted config + environment validate and read the collector's topics", () => {
+    const app = compose.services['agent-credit']!;
+    const [hostPath, containerPath] = (app.volumes as string[])[0]!.split(':');
+    expect((app.command as string[]).join(' ')).toContain(`--config ${containerPath}`);
+    const env = Object.fromEntries(Object.entries(app.environment as Obj).map(([k, v]) => [k, String(v)]));
+    const { config } = loadConfig({ text: readFileSync(join(deploy, hostPath!), 'utf8'), origin: hostPath, env });
+    expect(config.source.kind).toBe('kafka');
+    const collector = (parse(read('otel-collector.yaml')) as Obj).exporters as Obj;
+    const k = collector.kafka as Obj;
+    expect(config.source.kafka?.spansTopic).toBe((k.traces as Obj).topic);
+    expect(config.source.kafka?.logsTopic).toBe((k.logs as Obj).topic);
+    expect(config.source.kafka?.brokers).toEqual(k.brokers);
+    expect(config.sinks.live.host).toBe('0.0.0.0');
+  });
+
+  it('builds from a Dockerfile whose copied paths exist', () => {
+    const build = compose.services['agent-credit']!.build as { context: string; dockerfile: string };
+    const ctx = join(deploy, build.context);
+    const dockerfile = readFileSync(join(ctx, build.dockerfile), 'utf8');
+    for (const m of dockerfile.matchAll(/^COPY\s+(.+)\s+(\S+)$/gm)) {
+      for (const src of m[1]!.split(/\s+/)) expect(existsSync(join(ctx, src)), `COPY ${src}`).toBe(true);
+    }
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/agent-credit.js"\]/);
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const docs = ['configmap.yaml', 'deployment.yaml', 'service.yaml'].flatMap((f) => parseAllDocuments(read(`kubernetes/${f}`)).map((d) => d.toJS() as Obj));
+  const byKind = (kind: string) => docs.find((d) => d.kind === kind) as Obj;
+
+  it('the ConfigMap app config validates against the config schema', () => {
+    const data = byKind('ConfigMap').data as Record<string, string>;
+    const deployment = byKind('Deployment');
+    const container = ((deployment.spec as Obj).template as { spec: { containers: Obj[] } }).spec.containers[0]!;
+    const env = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const { config } = loadConfig({ text: data['agent-credit.yaml']!, origin: 'configmap', env });
+    expect(config.source.kind).toBe('kafka');
+    expect(config.sinks.live.port).toBe(8080);
+  });
+
+  it('probes and the Service point at the live port serving /healthz and /readyz', () => {
+    const container = ((byKind('Deployment').spec as Obj).template as { spec: { containers: Obj[] } }).spec.containers[0]!;
+    expect((container.livenessProbe as { httpGet: { path: string } }).httpGet.path).toBe('/healthz');
+    expect((container.readinessProbe as { httpGet: { path: string } }).httpGet.path).toBe('/readyz');
+    const cm = loadConfig({ text: (byKind('ConfigMap').data as Record<string, string>)['agent-credit.yaml']!, env: {} }).config;
+    expect((container.ports as { containerPort: number }[])[0]!.containerPort).toBe(cm.sinks.live.port);
+    const svc = byKind('Service').spec as { selector: Obj; ports: { targetPort: string }[] };
+    expect(svc.selector).toEqual(((byKind('Deployment').spec as Obj).selector as { matchLabels: Obj }).matchLabels);
+    const mountPath = (container.volumeMounts as { mountPath: string }[])[0]!.mountPath;
+    expect((container.args as string[]).join(' ')).toContain(`--config ${mountPath}/agent-credit.yaml`);
+  });
+});
+
+describe('deploy/agent-credit.yaml (the documented example)', () => {
+  it('validates and equals the defaults where it states them', () => {
+    const text = read('agent-credit.yaml');
+    const fromFile = loadConfig({ text, origin: 'deploy/agent-credit.yaml', env: {} }).config;
+    const defaults = loadConfig({ env: {} }).config;
+    expect(fromFile).toEqual(defaults);
+  });
+});
