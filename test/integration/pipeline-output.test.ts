@@ -8,7 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { client, createTopics, fixtureRecords, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { comparable, makePipeline, pipelineConfig, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { comparable, makePipeline, pipelineConfig, referenceEvents, waitFor, type PipelineTopics, type ProcessEpisodeFn } from './support/pipeline-harness.js';
+
+// The integrator's processEpisode (conventions → credit → events). Loaded by a computed specifier
+// so this file also type-checks in a tree without it; when the file exists the test must pass.
+const PROCESS_EPISODE = new URL('../../src/runtime/process-episode.ts', import.meta.url);
+const hasRealProcessEpisode = existsSync(fileURLToPath(PROCESS_EPISODE));
+async function realProcessEpisode(): Promise<ProcessEpisodeFn> {
+  const specifier = PROCESS_EPISODE.href.replace(/\.ts$/, '.js');
+  const mod = (await import(/* @vite-ignore */ specifier)) as { processEpisode: (e: Parameters<ProcessEpisodeFn>[0], o?: object) => ReturnType<ProcessEpisodeFn> };
+  return (episode) => mod.processEpisode(episode, {});
+}
 
 function topicsFor(name: string): PipelineTopics {
   const base = unique(name);
@@ -22,7 +34,12 @@ function topicsFor(name: string): PipelineTopics {
   };
 }
 
-async function runCase(encoding: 'otlp_proto' | 'otlp_json', sourceEncoding: 'otlp_proto' | 'otlp_json' | 'auto', delivery: 'exactly-once' | 'at-least-once') {
+async function runCase(
+  encoding: 'otlp_proto' | 'otlp_json',
+  sourceEncoding: 'otlp_proto' | 'otlp_json' | 'auto',
+  delivery: 'exactly-once' | 'at-least-once',
+  processEpisode?: ProcessEpisodeFn,
+) {
   const c = client();
   const topics = topicsFor(`out-${encoding}`);
   await createTopics(c, [topics.spans, topics.logs], 4);
@@ -32,12 +49,12 @@ async function runCase(encoding: 'otlp_proto' | 'otlp_json', sourceEncoding: 'ot
   const keyed = (topic: string) => (r: { key: string; value: Uint8Array }): OutgoingRecord => ({ topic, key: r.key === '' ? null : r.key, value: r.value });
   const spanRecords = [...fixtureRecords(encoding, 'otlp_spans', topics.spans), ...gen.spans.map(keyed(topics.spans))];
   const logRecords = [...fixtureRecords(encoding, 'otlp_logs', topics.logs), ...gen.logs.map(keyed(topics.logs))];
-  const expected = await referenceEvents(spanRecords, logRecords);
+  const expected = await referenceEvents(spanRecords, logRecords, processEpisode);
   const expectedEpisodes = new Set(expected.map((e) => e.episode_id)).size;
 
   await produce(c, [...spanRecords, ...logRecords]);
   const groupId = unique('grp');
-  const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery, source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, spansEncoding: sourceEncoding, logsEncoding: sourceEncoding, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } }));
+  const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery, source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, spansEncoding: sourceEncoding, logsEncoding: sourceEncoding, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } }), 2_000, processEpisode);
   await pipeline.start();
   try {
     await waitFor(() => pipeline.stats().episodesClosed >= expectedEpisodes && pipeline.stats().inFlight === 0, 60_000, 'all episodes published');
@@ -69,5 +86,9 @@ describe('KafkaPipeline output equals the in-process computation', () => {
 
   it('otlp_json records with encoding auto, at-least-once', async () => {
     await runCase('otlp_json', 'auto', 'at-least-once');
+  });
+
+  it.runIf(hasRealProcessEpisode)('with the real processEpisode (conventions → credit → events), exactly-once', async () => {
+    await runCase('otlp_proto', 'otlp_proto', 'exactly-once', await realProcessEpisode());
   });
 });

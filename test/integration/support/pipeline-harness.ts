@@ -2,6 +2,7 @@
 import { decodeLogs, decodeTraces, detectEncoding } from '../../../src/otlp/index.js';
 import type { CreditEvent } from '../../../src/events/schemas.js';
 import type { OutgoingRecord } from '../../../src/kafka/client.js';
+import type { Episode } from '../../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../../src/runtime/kafka-pipeline.js';
 import { evaluationsFromLogs } from '../../../src/conventions/index.js';
 import { testAssembler } from './test-assembler.js';
@@ -30,11 +31,13 @@ export function pipelineConfig(topics: PipelineTopics, groupId: string, extra: P
 
 export { testAssembler };
 
-export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000): KafkaPipeline {
+export type ProcessEpisodeFn = (episode: Episode) => Promise<CreditEvent[]>;
+
+export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000, processEpisode: ProcessEpisodeFn = referenceProcessEpisode): KafkaPipeline {
   return new KafkaPipeline(config, {
     client: client('pipeline'),
     createAssembler: () => testAssembler(idleMs),
-    processEpisode: referenceProcessEpisode,
+    processEpisode,
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
   });
 }
@@ -43,7 +46,11 @@ export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000): 
  * In-process computation on the same input: decode every record, group by trace, attach
  * evaluations, `processEpisode` each episode. The reference for what the pipeline must publish.
  */
-export async function referenceEvents(spanRecords: readonly OutgoingRecord[], logRecords: readonly OutgoingRecord[]): Promise<CreditEvent[]> {
+export async function referenceEvents(
+  spanRecords: readonly OutgoingRecord[],
+  logRecords: readonly OutgoingRecord[],
+  processEpisode: ProcessEpisodeFn = referenceProcessEpisode,
+): Promise<CreditEvent[]> {
   const assembler = testAssembler(60_000);
   for (const r of spanRecords) {
     const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
@@ -54,7 +61,7 @@ export async function referenceEvents(spanRecords: readonly OutgoingRecord[], lo
     assembler.addEvaluations(evaluationsFromLogs(decodeLogs(v, detectEncoding(v))));
   }
   const episodes = assembler.flush('shutdown');
-  return (await Promise.all(episodes.map(referenceProcessEpisode))).flat();
+  return (await Promise.all(episodes.map(processEpisode))).flat();
 }
 
 /** An event without the fields that legitimately differ between runs (wall clock, close reason). */
