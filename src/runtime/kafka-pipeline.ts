@@ -272,7 +272,7 @@ export class KafkaPipeline {
         dirty: false,
         fenced: false,
       };
-      st.ready = this.preparePartition(st).catch((err: unknown) => {
+      st.ready = retry(() => this.preparePartition(st), 3, 500).catch((err: unknown) => {
         this.log.error({ err, topic: tp.topic, partition: tp.partition }, 'preparing partition failed');
         throw err;
       });
@@ -574,3 +574,15 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Runs `f` up to `attempts` times, waiting `delayMs` × attempt between failures. */
+async function retry<T>(f: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await sleep(delayMs * i);
+    }
+  }
+}

@@ -59,8 +59,11 @@ export class KafkaTelemetrySource {
     await consumer.subscribe(this.topics(), { fromBeginning: this.config.fromBeginning });
     await consumer.run({
       onAssignment: (assignment) => {
+        // kafkajs keeps partitions paused across a rejoin; the runtime drops its queued work on a
+        // rejoin, so fetching starts again for everything.
+        if (this.paused) consumer.resume([...this.assignment, ...assignment]);
+        this.paused = false;
         this.assignment = assignment;
-        this.paused = false; // a rejoin resumes fetching for the new assignment
         handler.onAssignment(assignment);
       },
       onBatch: (batch, control) => {
