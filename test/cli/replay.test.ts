@@ -1,0 +1,106 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
+import type { LogRecord, Span } from '../../src/model/telemetry.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processOptionsOf } from '../../src/runtime/local-stages.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import type { EventSink } from '../../src/sinks/types.js';
+import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { readFileSync } from 'node:fs';
+
+const FIXTURES = '/work/shared/fixtures/agents-sdk';
+const HTTP_DIRS = ['genai', 'openinference', 'openllmetry'].map((i) => join(FIXTURES, i, 'otlp-http'));
+
+class CollectingSink implements EventSink {
+  readonly name = 'collect';
+  events: CreditEvent[] = [];
+  async start() {}
+  publish(events: readonly CreditEvent[]) {
+    this.events.push(...events);
+  }
+  async flush() {}
+  async close() {}
+}
+
+const config = loadConfig({ env: {} }).config;
+
+async function replay(inputs: string[]): Promise<CreditEvent[]> {
+  const sink = new CollectingSink();
+  await replayFiles(config, listOtlpFiles(inputs), { sinks: [sink] });
+  return sink.events;
+}
+
+/** Events without the fields that legitimately differ between runs (wall clock, why the episode closed). */
+const comparable = (events: readonly CreditEvent[]) =>
+  events
+    .map((e) => {
+      const { emitted_at_ms: _t, ...rest } = e;
+      if (rest.event_type === 'episode_credit') return { ...rest, close_reason: '*' };
+      return rest;
+    })
+    .sort((a, b) => a.event_id.localeCompare(b.event_id));
+
+/** The in-process pipeline on the same bytes: decode everything, assemble, close, credit. */
+async function inProcess(): Promise<CreditEvent[]> {
+  const spans: Span[] = [];
+  const logs: LogRecord[] = [];
+  for (const dir of HTTP_DIRS) {
+    for (const f of readdirSync(dir).sort()) {
+      const bytes = new Uint8Array(readFileSync(join(dir, f)));
+      if (f.includes('traces')) spans.push(...decodeTraces(bytes, 'otlp_proto'));
+      else logs.push(...decodeLogs(bytes, 'otlp_proto'));
+    }
+  }
+  const assembler = new EpisodeAssembler(config.episodes);
+  assembler.addSpans(spans);
+  assembler.addEvaluations(evaluationsFromLogs(logs));
+  const episodes = [...assembler.tick(), ...assembler.flush('shutdown')];
+  const out: CreditEvent[] = [];
+  for (const ep of episodes) out.push(...(await processEpisode(ep, processOptionsOf(config))));
+  return out;
+}
+
+describe('replay of the recorded fixtures', () => {
+  it('OTLP/HTTP bodies, collector kafka dumps (proto and JSON) and the in-process pipeline give the same events', async () => {
+    const http = await replay(HTTP_DIRS);
+    const kafkaProto = await replay([join(FIXTURES, 'kafka/otlp_proto')]);
+    const kafkaJson = await replay([join(FIXTURES, 'kafka/otlp_json')]);
+    const direct = await inProcess();
+    for (const e of http) CreditEventSchema.parse(e);
+    // 3 instrumentations × 3 runs, each with an EpisodeCredit.
+    expect(http.filter((e) => e.event_type === 'episode_credit').length).toBe(9);
+    expect(comparable(kafkaProto)).toEqual(comparable(http));
+    expect(comparable(kafkaJson)).toEqual(comparable(http));
+    expect(comparable(direct)).toEqual(comparable(http));
+  });
+
+  it('closes episodes by the data, not at the end of the input: each run closes when its evaluation arrives', async () => {
+    const events = await replay(HTTP_DIRS);
+    const reasons = new Set(events.flatMap((e) => (e.event_type === 'episode_credit' ? [e.close_reason] : [])));
+    expect(reasons).toEqual(new Set(['evaluation-arrived']));
+  });
+
+  it('is deterministic: two replays give byte-identical events apart from emitted_at_ms', async () => {
+    const a = await replay([join(FIXTURES, 'kafka/otlp_proto')]);
+    const b = await replay([join(FIXTURES, 'kafka/otlp_proto')]);
+    const strip = (es: CreditEvent[]) => es.map((e) => JSON.stringify({ ...e, emitted_at_ms: 0 }));
+    expect(strip(a)).toEqual(strip(b));
+  });
+
+  it('lists kafka dumps in partition/offset order and reads their signal from the topic folder', () => {
+    const files = listOtlpFiles([join(FIXTURES, 'kafka/otlp_proto')]);
+    expect(files.some((f) => f.path.endsWith('.key'))).toBe(false);
+    const spans = files.filter((f) => f.path.includes('otlp_spans'));
+    expect(spans.every((f) => f.signal === 'traces')).toBe(true);
+    expect(files.filter((f) => f.path.includes('otlp_logs')).every((f) => f.signal === 'logs')).toBe(true);
+    const order = spans.map((f) => f.path.split('/').pop()!.replace('.bin', '').split('-').map(Number));
+    const sorted = [...order].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+    expect(order).toEqual(sorted);
+  });
+});
