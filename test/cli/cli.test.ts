@@ -1,0 +1,114 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
+
+const root = join(import.meta.dirname, '../..');
+const MAIN = join(root, 'src/cli/main.ts');
+/** Runs the CLI exactly as `npm start` does (tsx), with a clean AGENT_CREDIT_* environment. */
+const cleanEnv = (extra: Record<string, string> = {}) => {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENT_CREDIT_')) env[k] = v;
+  return { ...env, ...extra };
+};
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+
+describe('agent-credit CLI', () => {
+  it('--help lists every command; run --help shows every option with its default', () => {
+    const top = cli(['--help']);
+    expect(top.status).toBe(0);
+    for (const c of ['run', 'replay', 'demo', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    const run = cli(['run', '--help']);
+    expect(run.status).toBe(0);
+    for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']]) {
+      expect(run.stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-\\s][^\\n]*)*\\(default: ${def.replace('.', '\\.')}\\)`));
+    }
+  });
+
+  it('a bad setting exits with code 2 and a message naming the key and the variable', () => {
+    const r = cli(['run'], { AGENT_CREDIT_EPISODES_GRACEMS: 'soon' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" (from AGENT_CREDIT_EPISODES_GRACEMS)');
+    expect(r.stdout).toBe('');
+  });
+
+  it('replay writes events to --out and a summary table to stderr', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ac-replay-')), 'events.jsonl');
+    const r = cli(['replay', '/work/shared/fixtures/agents-sdk/kafka/otlp_proto', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l)));
+    const episodes = events.filter((e) => e.event_type === 'episode_credit');
+    expect(r.stderr).toMatch(new RegExp(`episodes: ${episodes.length}\\s+failures: ${episodes.filter((e) => e.outcome === 'failure').length}`));
+    expect(r.stderr).toMatch(/agent\s+episodes\s+mean credit/);
+  });
+
+  it('schema writes the JSON Schemas that are committed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-schema-'));
+    const r = cli(['schema', '--dir', dir]);
+    expect(r.status).toBe(0);
+    for (const f of ['episode-credit', 'message-reward', 'preference-pair', 'agent-credit-config']) {
+      expect(readFileSync(join(dir, `${f}.schema.json`), 'utf8')).toBe(readFileSync(join(root, 'schemas', `${f}.schema.json`), 'utf8'));
+    }
+  });
+});
+
+describe('npm start -- --demo', () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('serves the receiver and live page, and credit from the simulated fleet appears on stdout as valid events', async () => {
+    // Free ports via flags (0 = any free port); the ports in use are read from the startup log.
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '500', '--demo-episodes', '3'], {
+      cwd: root,
+      env: cleanEnv(),
+    });
+    const proc = child;
+    let liveUrl = '';
+    const stderrLines: string[] = [];
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      stderrLines.push(line);
+      const m = /"live":"(http:\/\/[^"]+)"/.exec(line);
+      if (m && !liveUrl) liveUrl = m[1]!;
+    });
+    const events: CreditEvent[] = [];
+    const enough = new Promise<void>((resolve, reject) => {
+      createInterface({ input: proc.stdout }).on('line', (line) => {
+        // stdout carries only events: every line must be a valid CreditEvent.
+        const parsed = CreditEventSchema.safeParse(JSON.parse(line));
+        if (!parsed.success) reject(new Error(`invalid event line: ${line.slice(0, 200)}: ${parsed.error.message}`));
+        else events.push(parsed.data);
+        const kinds = new Set(events.map((e) => e.event_type));
+        if (kinds.has('episode_credit') && kinds.has('message_reward') && events.filter((e) => e.event_type === 'episode_credit').length >= 3) resolve();
+      });
+      proc.on('exit', (code) => reject(new Error(`exited early (${code}): ${stderrLines.slice(-5).join('\n')}`)));
+    });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no credit within 40 s; stderr:\n${stderrLines.slice(-10).join('\n')}`)), 40_000).unref());
+    await Promise.race([enough, timeout]);
+
+    // Rewards conserve agent credit: per agent, message rewards of an episode sum to its credit.
+    const credit = events.find((e) => e.event_type === 'episode_credit')!;
+    if (credit.event_type === 'episode_credit') {
+      const sum = credit.agents.reduce((s, a) => s + a.credit, 0);
+      expect(sum).toBeCloseTo(credit.system_value - credit.baseline, 6);
+    }
+
+    expect(liveUrl).not.toBe('');
+    const metrics = await (await fetch(`${liveUrl}/metrics`)).text();
+    expect(Number(/agent_credit_spans_received_total\{[^}]*\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/agent_credit_events_published_total\{[^}]*sink="stdout"/);
+    expect((await fetch(`${liveUrl}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${liveUrl}/`)).text()).toContain('agent-credit');
+
+    // Graceful stop on SIGTERM: exit code 0.
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
