@@ -254,7 +254,13 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     const ids = new Set(messages.map((m) => m.stepId));
     if (mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
     try {
-      const l = await leaveOneOut(new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget }));
+      const cg = new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget });
+      let l: { players: readonly string[]; values: readonly number[] };
+      if (options.messageDelta === 'shapley') {
+        const e = await estimateShapley(cg, { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
+        if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
+        l = e;
+      } else l = await leaveOneOut(cg);
       l.players.forEach((p, i) => {
         if (ids.has(p)) deltas.set(p, l.values[i]!);
       });

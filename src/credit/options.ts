@@ -67,6 +67,12 @@ export const CreditOptionsSchema = z.object({
   repairWeight: z.number().min(0).default(1),
   /** Failure case: significant prefix-value drop. */
   prefixDropThreshold: z.number().positive().default(0.2),
+  /**
+   * δ_m, a message's own marginal effect in the message game: `leave-one-out` v(M) − v(M∖{m})
+   * (|M|+1 evaluations; the schema's `marginal_effect`) or `shapley` (message-level Shapley: exact
+   * from the closed form of the provenance game, estimated within the budget for other games).
+   */
+  messageDelta: z.enum(['leave-one-out', 'shapley']).default('leave-one-out'),
   /** Report v(N) − v(N∖{i}) beside Shapley (n+1 evaluations). */
   leaveOneOut: z.boolean().default(true),
   gameFactory: z.custom<GameFactory>((v) => typeof v === 'function', { message: 'gameFactory must be a function (input) => { agentGame, messageGame? }' }).optional(),
