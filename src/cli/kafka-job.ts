@@ -65,6 +65,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     },
     { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes)), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
+  if (stages.gameStats) telemetry.observe(stages.gameStats);
   telemetry.observe(() => {
     const k = pipeline.stats();
     const a = assembler.stats();

@@ -2,22 +2,37 @@
  * The option schemas of the stages the config file configures but does not own. They are
  * imported from their stages (single source of truth) — this file is the one place that
  * binds them into the configuration.
- *
- * `episodes` and `credit`: the EpisodeAssembler (src/episodes) and the credit engine
- * (src/credit) publish their zod option schemas; until a stage exports one, its section is
- * accepted here as a plain object and the stage validates it when it is constructed (the
- * error then names the stage option). Swap in the import when it lands — do not copy the
- * stage's fields here.
  */
 import { z } from 'zod';
 import { ConventionsOptionsSchema as ConventionsSchema } from '../conventions/options.js';
+import { HttpJudgeOptionsSchema } from '../credit/games/http-judge.js';
+import { CreditOptionsSchema as CreditEngineOptionsSchema } from '../credit/options.js';
 import { EpisodeAssemblerOptionsSchema } from '../episodes/options.js';
 
 /** EpisodeAssembler options (src/episodes): close policy, caps, late-span policy. */
 export const EpisodesOptionsSchema = EpisodeAssemblerOptionsSchema;
 
-/** Credit engine options (`CreditOptions`, src/credit). Placeholder until src/credit exports its schema. */
-export const CreditOptionsSchema = z.record(z.string(), z.unknown());
-
 /** Convention mapping options (src/conventions): text caps, placeholder agent names. */
 export const ConventionsOptionsSchema = ConventionsSchema;
+
+/** `credit.module`: a user's value function `value(coalition, episode)` (src/credit module game). */
+export const ModuleGameConfigSchema = z.strictObject({
+  /** .js/.mjs/.ts file, absolute or relative to the working directory. */
+  path: z.string().min(1),
+  exportName: z.string().min(1).default('value'),
+});
+
+/**
+ * Credit engine options (src/credit `CreditOptions`) as a file can state them: the function
+ * options (gameFactory, prefixScorer) are built by the runtime from `judge` (game: http, the
+ * counterfactual judge client's own options) or `module` (game: module).
+ */
+export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory: true, prefixScorer: true })
+  .extend({
+    judge: HttpJudgeOptionsSchema.optional(),
+    module: ModuleGameConfigSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.game === 'http' && !c.judge) ctx.addIssue({ code: 'custom', path: ['judge'], message: 'credit.game is http: set credit.judge.url (the counterfactual judge endpoint)' });
+    if (c.game === 'module' && !c.module) ctx.addIssue({ code: 'custom', path: ['module'], message: 'credit.game is module: set credit.module.path (a file exporting value(coalition, episode))' });
+  });

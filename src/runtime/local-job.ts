@@ -71,6 +71,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     throw withListenHint(err, 'sinks.live.port / telemetry.metricsPort');
   }
 
+  if (stages.gameStats) telemetry.observe(stages.gameStats);
   const pipeline = new LocalPipeline(config.runtime, { ...stages, sinks, telemetry, logger: log });
   pipeline.start();
   const receiver = new OtlpHttpReceiver(

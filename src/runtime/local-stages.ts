@@ -15,13 +15,21 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
 import type { ProcessEpisodeOptions } from './process-episode.js';
+import { HttpJudgeClient } from '../credit/games/http-judge.js';
+import { loadModuleGame } from '../credit/games/module-game.js';
+import type { GameFactory } from '../credit/options.js';
+import type { ObservedStats } from '../telemetry/self-metrics.js';
 
 export type ProcessEpisodeFn = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
 
-/** The processEpisode options a configuration selects. */
-export function processOptionsOf(config: AppConfig): ProcessEpisodeOptions {
+/**
+ * The processEpisode options a configuration selects. `gameFactory` (from `gameFactoryOf`) is
+ * the value function of the http/module games; the provenance game needs none.
+ */
+export function processOptionsOf(config: AppConfig, gameFactory?: GameFactory): ProcessEpisodeOptions {
+  const { judge: _judge, module: _module, ...engine } = config.credit;
   return {
-    credit: config.credit as ProcessEpisodeOptions['credit'],
+    credit: { ...engine, ...(gameFactory ? { gameFactory } : {}) },
     conventions: config.conventions,
     ...(config.evaluation.name !== undefined ? { evaluationName: config.evaluation.name } : {}),
     ...(config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {}),
@@ -42,18 +50,56 @@ export async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
   return mod.processEpisode as ProcessEpisodeFn;
 }
 
+export interface ConfiguredGame {
+  gameFactory?: GameFactory;
+  /** Judge counters for self-telemetry (http game). */
+  stats?: () => ObservedStats;
+}
+
+/**
+ * Builds the configured pluggable game: one shared judge client for `http` (its cache,
+ * concurrency limit and counters span all episodes), the loaded user function for `module`.
+ */
+export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> {
+  const c = config.credit;
+  if (c.game === 'http' && c.judge) {
+    const client = new HttpJudgeClient(c.judge);
+    return {
+      gameFactory: (input, ctx) => ({ agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds }), kind: 'http' }),
+      stats: () => {
+        const s = client.stats();
+        return { valueFunctionCalls: s.evaluations, valueFunctionCacheHits: s.cacheHits };
+      },
+    };
+  }
+  if (c.game === 'module' && c.module) {
+    const make = await loadModuleGame(c.module.path, { exportName: c.module.exportName });
+    return {
+      gameFactory: (input, ctx) => ({
+        agentGame: make({ episodeId: input.episodeId, players: ctx.agentIds, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) }),
+        kind: 'module',
+      }),
+    };
+  }
+  return {};
+}
+
 export interface LocalStages {
   assembler: EpisodeAssembler;
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
   evaluationsFromLogs: LocalPipelineDeps['evaluationsFromLogs'];
+  /** Judge counters when the http game is configured. */
+  gameStats?: () => ObservedStats;
 }
 
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn): Promise<LocalStages> {
   const run = processEpisode ?? (await loadProcessEpisode());
-  const options = processOptionsOf(config);
+  const game = await gameFactoryOf(config);
+  const options = processOptionsOf(config, game.gameFactory);
   return {
     assembler: new EpisodeAssembler(config.episodes, clock),
     processEpisode: (episode) => run(episode, options),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+    ...(game.stats ? { gameStats: game.stats } : {}),
   };
 }
