@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { CreditEventSchema } from '../../src/events/schemas.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { buildLocalStages } from '../../src/runtime/local-stages.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+
+/** One closed episode of a generated run, decoded from its real OTLP bytes. */
+async function episodeOf(seed: number) {
+  const run = await generateScenario({ kind: 'redundant', convention: 'genai', seed });
+  const assembler = new EpisodeAssembler({});
+  assembler.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+  assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+  const [episode] = [...assembler.tick(), ...assembler.flush('shutdown')];
+  return episode!;
+}
+
+describe('credit game chosen by the config file', () => {
+  let judge: ReferenceJudge;
+  beforeAll(async () => {
+    judge = await startReferenceJudge({ defaultRubric: { required: ['Plan:'] } });
+  });
+  afterAll(async () => {
+    await judge.close();
+  });
+
+  it('game: http with credit.judge.url scores coalitions on the judge and reports its calls', async () => {
+    const { config } = loadConfig({ text: `credit:\n  game: http\n  judge:\n    url: ${judge.url}\n    timeoutMs: 5000\n`, env: {} });
+    const stages = await buildLocalStages(config);
+    const events = await stages.processEpisode(await episodeOf(11));
+    const credit = events.map((e) => CreditEventSchema.parse(e)).find((e) => e.event_type === 'episode_credit');
+    expect(credit?.event_type === 'episode_credit' && credit.game.kind).toBe('http');
+    expect(judge.stats.scored).toBeGreaterThan(0);
+    expect(stages.gameStats?.().valueFunctionCalls).toBeGreaterThan(0);
+  });
+
+  it('game: module loads the user function from credit.module.path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-module-'));
+    const file = join(dir, 'value.mjs');
+    // v(S) = |S| / n: every agent's Shapley value is 1/n.
+    writeFileSync(file, 'export function value(coalition, episode) { return coalition.length / episode.players.length; }\n');
+    const { config } = loadConfig({ text: `credit:\n  game: module\n  module:\n    path: ${file}\n`, env: {} });
+    const stages = await buildLocalStages(config);
+    const events = await stages.processEpisode(await episodeOf(12));
+    const credit = events.find((e) => e.event_type === 'episode_credit');
+    expect(credit?.event_type === 'episode_credit' && credit.game.kind).toBe('module');
+  });
+
+  it('game: http without a judge url is a config error naming credit.judge', () => {
+    expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(ConfigError);
+    expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(/credit\.judge: credit\.game is http: set credit\.judge\.url/);
+    expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel", got "shapiq"/);
+  });
+});
