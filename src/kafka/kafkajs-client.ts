@@ -103,6 +103,39 @@ function toKafkajsMessages(records: readonly OutgoingRecord[]) {
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/**
+ * The broker rejects a produce request whose record batch for one partition exceeds
+ * `message.max.bytes` (default ~1 MiB) and kafkajs puts all records of a call for one partition
+ * into one batch. So calls are split into chunks of at most this many estimated bytes.
+ */
+const MAX_CHUNK_BYTES = 512 * 1024;
+
+function recordBytes(r: OutgoingRecord): number {
+  let n = 64 + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength);
+  if (r.key !== null) n += typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.byteLength;
+  for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength);
+  return n;
+}
+
+/** Splits records into consecutive chunks of at most MAX_CHUNK_BYTES (a larger record goes alone). */
+export function chunkRecords(records: readonly OutgoingRecord[], maxBytes = MAX_CHUNK_BYTES): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let cur: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const b = recordBytes(r);
+    if (cur.length > 0 && bytes + b > maxBytes) {
+      chunks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += b;
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
+
 function groupOffsets(offsets: readonly OffsetCommit[]) {
   const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>();
   for (const o of offsets) {
@@ -138,8 +171,7 @@ export class KafkajsClient implements KafkaClient {
     return {
       connect: () => producer.connect(),
       send: async (records) => {
-        if (records.length === 0) return;
-        await producer.sendBatch({ topicMessages: toKafkajsMessages(records), acks: -1 });
+        for (const chunk of chunkRecords(records)) await producer.sendBatch({ topicMessages: toKafkajsMessages(chunk), acks: -1 });
       },
       disconnect: () => producer.disconnect(),
     };
@@ -159,8 +191,7 @@ export class KafkajsClient implements KafkaClient {
         const tx = await producer.transaction();
         return {
           send: async (records) => {
-            if (records.length === 0) return;
-            await tx.sendBatch({ topicMessages: toKafkajsMessages(records), acks: -1 });
+            for (const chunk of chunkRecords(records)) await tx.sendBatch({ topicMessages: toKafkajsMessages(chunk), acks: -1 });
           },
           sendOffsets: (consumerGroupId, offsets) => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) }),
           commit: () => tx.commit(),

@@ -130,3 +130,15 @@ describe('sink records', () => {
     expect(r.headers).toMatchObject({ [DLQ_HEADERS.sourceOffset]: '4', [DLQ_HEADERS.error]: 'credit failed: boom' });
   });
 });
+
+describe('kafkajs client chunking', () => {
+  it('splits sends into chunks under the byte bound, keeping order; an oversized record goes alone', async () => {
+    const { chunkRecords } = await import('../../src/kafka/kafkajs-client.js');
+    const rec = (n: number, i: number) => ({ topic: 't', key: String(i), value: 'x'.repeat(n) });
+    const records = [rec(300, 0), rec(300, 1), rec(300, 2), rec(2000, 3), rec(10, 4)];
+    const chunks = chunkRecords(records, 1000);
+    expect(chunks.flat()).toEqual(records);
+    expect(chunks.map((c) => c.map((r) => r.key))).toEqual([['0', '1'], ['2'], ['3'], ['4']]);
+    expect(chunkRecords([])).toEqual([]);
+  });
+});
