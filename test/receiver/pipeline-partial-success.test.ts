@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+
+describe('receiver + local pipeline', () => {
+  const closed: Episode[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const pipeline = new LocalPipeline(
+    { creditQueueMax: 1, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 },
+    {
+      assembler: new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true }),
+      // Credit is held until the test releases it, to fill the bounded queue.
+      processEpisode: async (e) => {
+        closed.push(e);
+        await gate;
+        return [];
+      },
+      evaluationsFromLogs,
+      sinks: [],
+    },
+  );
+  const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, pipeline);
+  beforeAll(async () => {
+    pipeline.start();
+    await receiver.start();
+  });
+  afterAll(async () => {
+    release();
+    await receiver.close();
+    await pipeline.stop();
+  });
+
+  const post = (path: string, body: string | Uint8Array, type: string) => fetch(`${receiver.address().url}${path}`, { method: 'POST', body, headers: { 'content-type': type } });
+
+  it('rejects evaluation events that cannot be joined to an episode, as partial success', async () => {
+    // Hand-written OTLP/JSON: a gen_ai.evaluation.result event emitted outside any trace context.
+    const body = JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'evaluator' } }] },
+          scopeLogs: [
+            {
+              scope: { name: 'judge' },
+              logRecords: [
+                {
+                  timeUnixNano: '1700000000000000000',
+                  eventName: 'gen_ai.evaluation.result',
+                  attributes: [
+                    { key: 'gen_ai.evaluation.name', value: { stringValue: 'task_success' } },
+                    { key: 'gen_ai.evaluation.score.value', value: { doubleValue: 1 } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const r = await post('/v1/logs', body, 'application/json');
+    expect(r.status).toBe(200);
+    const json = (await r.json()) as { partialSuccess?: { rejectedLogRecords?: string; errorMessage?: string } };
+    expect(json.partialSuccess?.rejectedLogRecords).toBe('1');
+    expect(json.partialSuccess?.errorMessage).toMatch(/neither a trace id nor gen_ai.conversation.id/);
+    expect(pipeline.stats().evaluationsRejected).toBe(1);
+  });
+
+  it('answers 503 (retryable) once the bounded credit queue is full', async () => {
+    const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 21 });
+    const b = await generateScenario({ kind: 'success', convention: 'genai', seed: 22 });
+    expect((await post('/v1/traces', a.tracesProto, 'application/x-protobuf')).status).toBe(200);
+    expect((await post('/v1/logs', a.logsProto, 'application/x-protobuf')).status).toBe(200);
+    // Episode a closed on its evaluation and sits in credit (held): the queue (max 1) is full.
+    expect(closed.map((e) => e.episodeId)).toEqual([a.traceId]);
+    const r = await post('/v1/traces', b.tracesProto, 'application/x-protobuf');
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    release();
+    await pipeline.drain();
+    expect((await post('/v1/traces', b.tracesProto, 'application/x-protobuf')).status).toBe(200);
+  });
+});
