@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -89,6 +90,10 @@ describe('live page sink', () => {
     const html = await r.text();
     expect(html).toContain("new EventSource('events')");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // no external assets
+    // The inline script must at least compile.
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect(() => new Script(script!)).not.toThrow();
   });
 
   it('keeps only the last bufferEvents events and replays them to a new SSE client, then streams new ones', async () => {

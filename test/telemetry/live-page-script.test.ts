@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { Script, createContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
+import { LIVE_PAGE_HTML } from '../../src/sinks/live/page.js';
+import type { EventSink } from '../../src/sinks/types.js';
+import { listOtlpFiles } from '../../src/sources/file/index.js';
+
+/** Just enough DOM for the page script: elements with children, text and style. */
+class FakeElement {
+  children: FakeElement[] = [];
+  parent: FakeElement | undefined;
+  className = '';
+  textContent = '';
+  title = '';
+  style: Record<string, string> = {};
+  constructor(readonly tag: string) {}
+  append(...els: FakeElement[]) {
+    for (const e of els) (e.parent = this), this.children.push(e);
+  }
+  prepend(e: FakeElement) {
+    e.parent = this;
+    this.children.unshift(e);
+  }
+  replaceChildren(...els: FakeElement[]) {
+    this.children = [];
+    this.append(...els);
+  }
+  remove() {
+    if (this.parent) this.parent.children = this.parent.children.filter((c) => c !== this);
+  }
+  text(): string {
+    return [this.textContent, ...this.children.map((c) => c.text())].join(' ');
+  }
+}
+
+describe('live page script', () => {
+  it('renders agents, rewards, first errors and pairs from real events', async () => {
+    const events: CreditEvent[] = [];
+    const sink: EventSink = { name: 'c', start: async () => {}, publish: (e) => void events.push(...e), flush: async () => {}, close: async () => {} };
+    await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join('/work/shared/fixtures/agents-sdk', 'genai', 'otlp-http')]), { sinks: [sink] });
+
+    const byId = new Map(['episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+    const listeners = new Map<string, (ev: { data: string }) => void>();
+    const source = { onopen: undefined as undefined | (() => void), onerror: undefined, addEventListener: (t: string, f: (ev: { data: string }) => void) => listeners.set(t, f) };
+    const context = createContext({
+      document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
+      EventSource: function () {
+        return source;
+      },
+      Map,
+      Math,
+      Number,
+      String,
+      JSON,
+    });
+    new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
+    source.onopen?.();
+    for (const e of events) listeners.get(e.event_type)!({ data: JSON.stringify(e) });
+
+    const root = byId.get('episodes')!;
+    const credits = events.filter((e) => e.event_type === 'episode_credit');
+    expect(root.children.length).toBe(credits.length);
+    const text = root.text();
+    for (const c of credits) {
+      expect(text).toContain(c.episode_id);
+      if (c.event_type === 'episode_credit') for (const a of c.agents) expect(text).toContain(a.agent_name);
+    }
+    expect(text).toMatch(/message rewards/);
+    if (credits.some((c) => c.event_type === 'episode_credit' && c.first_error)) expect(text).toContain('first error');
+    if (events.some((e) => e.event_type === 'preference_pair')) expect(text).toContain('pair for');
+    expect(byId.get('count')!.textContent).toBe(`${events.length} events`);
+  });
+});
