@@ -4,7 +4,7 @@ import type { Plot } from '../lib/section.js';
 import { geomean, median } from '../lib/stats.js';
 import { linePlot, type Series } from '../lib/svg.js';
 import type { AccuracyRun, BenchGame, BestComparison, CellSummary } from './accuracy.js';
-import { ratioGeomean } from './accuracy.js';
+import { EXACT_FLOOR, ratioGeomean } from './accuracy.js';
 
 export const RATIO_GOAL = 0.5;
 
@@ -26,8 +26,8 @@ export function headlineTable(comparisons: readonly BestComparison[]): string {
       n as string,
       budget as string,
       `${Number(budget) / Number(n)}·n`,
-      num(geomean(list.map((c) => c.ours?.meanRelMse ?? Number.NaN).filter((x) => x > 0))),
-      num(geomean(list.map((c) => c.shapiq?.meanRelMse ?? Number.NaN).filter((x) => x > 0))),
+      num(geomean(list.map((c) => c.ours?.meanRelMse ?? Number.NaN).filter((x) => !Number.isNaN(x)).map((x) => Math.max(x, EXACT_FLOOR)))),
+      num(geomean(list.map((c) => c.shapiq?.meanRelMse ?? Number.NaN).filter((x) => !Number.isNaN(x)).map((x) => Math.max(x, EXACT_FLOOR)))),
       fmtRatio(ratioGeomean(list)),
       fmtRatio(median(finite.map((c) => c.ratio))),
       worst ? `${num(worst.ratio)} (${worst.family})` : 'n/a',
@@ -70,7 +70,7 @@ export function allEstimatorsTable(games: readonly BenchGame[], cells: Map<strin
             .filter((g) => g.spec.n === n)
             .map((g) => cells.get(`${g.spec.id}|${m * n}`)?.find((c) => c.estimator === name)?.meanRelMse ?? Number.NaN);
           if (vals.some((v) => Number.isNaN(v))) return 'failed';
-          return num(geomean(vals.map((v) => Math.max(v, 1e-300))));
+          return num(geomean(vals.map((v) => Math.max(v, EXACT_FLOOR))));
         }),
     ),
   ]);
@@ -92,7 +92,7 @@ export function msePlots(games: readonly BenchGame[], cells: Map<string, CellSum
           const vals = games
             .filter((g) => g.spec.n === n)
             .map((g) => cells.get(`${g.spec.id}|${m * n}`)?.find((c) => c.estimator === name)?.meanRelMse ?? Number.NaN);
-          return [m * n, vals.some((v) => !(v > 0)) ? Number.NaN : geomean(vals)] as const;
+          return [m * n, vals.some((v) => Number.isNaN(v)) ? Number.NaN : geomean(vals.map((v) => Math.max(v, EXACT_FLOOR)))] as const;
         }),
     }));
     return {

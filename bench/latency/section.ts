@@ -23,7 +23,8 @@ export async function latencySection(ctx: BenchContext): Promise<SectionResult> 
       seconds: 0,
     };
   }
-  const load = ctx.quick ? { rate: 20, seconds: 2 } : { rate: 50, seconds: 20 };
+  // below the pipeline's measured capacity (section 2), so queues stay short: a steady state, not a backlog
+  const load = ctx.quick ? { rate: 5, seconds: 2 } : { rate: 10, seconds: 20 };
   const notes: string[] = [];
   const broker = await openBroker();
   const headline: Record<string, number> = {};

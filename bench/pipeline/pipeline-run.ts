@@ -141,7 +141,7 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
   const tag = `${ctx.seed}_${Date.now()}`;
   const h = buildPipeline(s, brokers, topics, tag);
   await h.pipeline.start();
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
   let end = 0;
   try {
     while (Date.now() < deadline) {

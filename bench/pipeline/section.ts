@@ -57,7 +57,7 @@ export async function pipelineSection(ctx: BenchContext): Promise<SectionResult>
   let kafka: KafkaBenchResult | undefined;
   if (ctx.kafka) {
     try {
-      kafka = await kafkaPipelineBenchmark(ctx, ctx.quick ? proto : await fleetRecords(ctx.quick ? 40 : 6000, ctx.seed + 1, 'otlp_proto'));
+      kafka = await kafkaPipelineBenchmark(ctx, proto);
       if (kafka.rawSpansPerSecond) headline.kafka_raw_spans_per_s = kafka.rawSpansPerSecond;
       if (kafka.pipelineSpansPerSecond) headline.kafka_pipeline_spans_per_s = kafka.pipelineSpansPerSecond;
       notes.push(...kafka.notes);
