@@ -13,8 +13,8 @@
  *   (the harm is done whenever the message is present); h = harmWeight · scale / (p + q).
  * - Redundant message (no path to the output, or duplicate content): no term (a null player).
  * - p = #useful, q = #harmful, Δ = R - b. v(∅) = b and v(N) = b + p·u - q·h = R.
- * - No useful message but Δ + q·h ≠ 0: one term over all players (equal split), documented
- *   fallback so the value stays attributed.
+ * - No useful message but Δ + q·h ≠ 0: one term over all messages / all agents that authored a
+ *   message (equal split), documented fallback so the value stays attributed.
  * Agent game: the same terms with each carrier mapped to its author (a term needs every agent
  * that authored one of its messages). Message game: players are the messages themselves.
  */
@@ -136,7 +136,11 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   if (fallbackGrandTerm) {
     // With no players at all the term would become a constant (part of v(∅)); leave it out then.
     if (messages.length > 0) msgTerms.push({ carriers: messages.map((_, i) => i), weight: rest });
-    if (agents.length > 0) agentTerms.push({ carriers: agents.map((_, i) => i), weight: rest });
+    // Over the agents that authored a message (agents without messages stay null players, so
+    // their credit is never stranded without a message to carry it); all agents if none did.
+    const authors = toAgents(messages.map((m) => m.stepId));
+    const carriers = authors.length > 0 ? authors : agents.map((_, i) => i);
+    if (carriers.length > 0) agentTerms.push({ carriers, weight: rest });
   }
   const messageGame = new UnanimityGame(`${episodeId}#provenance/messages`, messages.map((m) => m.stepId), opts.baseline, msgTerms);
   const agentGame = new UnanimityGame(`${episodeId}#provenance/agents`, agents.map((a) => a.agentId), opts.baseline, agentTerms);

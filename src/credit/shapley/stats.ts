@@ -102,7 +102,7 @@ export function intervalMultiplier(confidence: number, samples: number): number 
 }
 
 /**
- * Adds the floating-point residual `target - Σ values` equally to every value so that efficiency
+ * Adds the floating-point residual `target - Σ values` equally to every non-zero value so that efficiency
  * holds to rounding. Used after estimators whose samples are already efficient (permutations) or
  * constrained (kernel) — the residual is then rounding only, not a statistical correction.
  */
@@ -110,8 +110,15 @@ export function enforceSum(values: number[], target: number): number[] {
   if (values.length === 0) return values;
   let s = 0;
   for (const v of values) s += v;
-  const r = (target - s) / values.length;
-  return values.map((v) => v + r);
+  // A residual at the level of double rounding is left alone (it would only smear 1e-300s over
+  // null players); larger ones are spread over the non-zero values, so null players stay exactly 0.
+  let mag = Math.abs(target);
+  for (const v of values) mag += Math.abs(v);
+  if (Math.abs(target - s) <= 1e-15 * (1 + mag)) return values;
+  const nonZero = values.filter((v) => v !== 0).length;
+  if (nonZero === 0) return values.map(() => (target - s) / values.length);
+  const r = (target - s) / nonZero;
+  return values.map((v) => (v !== 0 ? v + r : v));
 }
 
 /**
