@@ -24,7 +24,7 @@ describe('agent-credit CLI', () => {
     for (const c of ['run', 'replay', 'demo', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
     const run = cli(['run', '--help']);
     expect(run.status).toBe(0);
-    for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']]) {
+    for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
       expect(run.stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-\\s][^\\n]*)*\\(default: ${def.replace('.', '\\.')}\\)`));
     }
   });
