@@ -140,7 +140,7 @@ function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, war
 
 export async function creditEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
   const options = CreditOptionsSchema.parse(optionsInput);
-  const warnings: string[] = [];
+  const warnings: string[] = [...(input.warnings ?? [])];
   const { used, R, scale } = scoreOf(input, options, warnings);
   const steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);
   const agentMap = new Map<string, Agent>();

@@ -13,5 +13,7 @@ export const CreditInputSchema = z.object({
   closeReason: CloseReasonSchema,
   lateSpans: z.number().int().min(0),
   duplicateSpans: z.number().int().min(0),
+  /** Warnings from earlier stages (conventions, episodes), carried into the outcome's diagnostics. */
+  warnings: z.array(z.string()).optional(),
 });
 export type CreditInput = z.infer<typeof CreditInputSchema>;

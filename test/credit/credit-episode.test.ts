@@ -201,6 +201,11 @@ describe('creditEpisode: degenerate inputs', () => {
     expect(sum(out.messages.map((m) => m.reward))).toBeCloseTo(0.7, 12);
   });
 
+  it('carries warnings of earlier stages into the outcome', async () => {
+    const out = await creditEpisode({ ...episode(threeAgentSteps(), 0.9), warnings: ['conventions: 1 forward link dropped'] }, {});
+    expect(out.warnings[0]).toBe('conventions: 1 forward link dropped');
+  });
+
   it('ignores duplicate step ids with a warning', async () => {
     const steps = threeAgentSteps();
     const out = await creditEpisode(episode([...steps, steps[1]!], 0.9), {});
