@@ -36,7 +36,8 @@ export interface LiveSinkOptions {
 export class LiveSink implements EventSink {
   readonly name = 'live';
   private server: Server | undefined;
-  private readonly buffer: RingBuffer<string>;
+  /** Recent events as ready-to-send SSE frames (type + JSON), oldest first. */
+  private readonly buffer: RingBuffer<{ type: string; data: string }>;
   private readonly clients = new Set<ServerResponse>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly health: HealthState;
@@ -77,13 +78,13 @@ export class LiveSink implements EventSink {
 
   /** Recent events, oldest first (at most `bufferEvents`). */
   recent(): CreditEvent[] {
-    return this.buffer.toArray().map((s) => JSON.parse(s) as CreditEvent);
+    return this.buffer.toArray().map((f) => JSON.parse(f.data) as CreditEvent);
   }
 
   publish(events: readonly CreditEvent[]): void {
     for (const e of events) {
       const data = JSON.stringify(e);
-      this.buffer.push(data);
+      this.buffer.push({ type: e.event_type, data });
       const frame = `event: ${e.event_type}\ndata: ${data}\n\n`;
       for (const c of this.clients) this.write(c, frame);
     }
@@ -132,10 +133,7 @@ export class LiveSink implements EventSink {
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write('retry: 2000\n\n');
-      for (const data of this.buffer.toArray()) {
-        const type = (JSON.parse(data) as CreditEvent).event_type;
-        res.write(`event: ${type}\ndata: ${data}\n\n`);
-      }
+      for (const f of this.buffer.toArray()) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
       return;

@@ -27,24 +27,35 @@ export class StdoutSink implements EventSink {
   private readonly types: ReadonlySet<string> | undefined;
   private closed = false;
   private chain: Promise<void> = Promise.resolve();
+  /** First write error (e.g. EPIPE when the reader of stdout went away); later publishes reject with it. */
+  private failure: Error | undefined;
 
   constructor(private readonly options: StdoutSinkOptions = {}) {
     this.stream = options.stream ?? process.stdout;
     this.types = options.eventTypes?.length ? new Set(options.eventTypes) : undefined;
+    // Without a listener a closed pipe (EPIPE) would crash the process from an 'error' event.
+    this.stream.on('error', (err: Error) => {
+      this.failure ??= err;
+    });
   }
 
   async start(): Promise<void> {}
 
   publish(events: readonly CreditEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('StdoutSink is closed'));
+    if (this.failure) return Promise.reject(new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure }));
     const selected = this.types ? events.filter((e) => this.types!.has(e.event_type)) : events;
     if (selected.length === 0) return this.chain;
     const text = selected.map((e) => JSON.stringify(e)).join('\n') + '\n';
-    this.chain = this.chain.then(async () => {
+    const written = this.chain.then(async () => {
+      if (this.failure) throw new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure });
+      // events.once rejects if the stream emits 'error' while we wait.
       if (!this.stream.write(text)) await once(this.stream, 'drain');
       this.options.onWritten?.(selected);
     });
-    return this.chain;
+    // The chain itself never rejects, so one failed write does not block flush/close.
+    this.chain = written.catch(() => undefined);
+    return written;
   }
 
   async flush(): Promise<void> {
