@@ -177,7 +177,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events on stdout or --out')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('-o, --out <file>', 'write events to this JSON-lines file instead of stdout')
+    .option('-o, --out <file>', 'write events to this JSON-lines file (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .addOption(logOption())
     .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
