@@ -110,7 +110,7 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(fe?.stepId).toBe(sid(3));
     expect(fe?.evidence[0]).toMatch(/prefix value drop 0\.80→0\.30/);
     const concurrent = [step({ id: 1, agent: 'a' }), step({ id: 2, agent: 'b', inputs: [1], ok: false, t: 2 }), step({ id: 3, agent: 'c', inputs: [1], flagged: true, t: 2 })];
-    const fe2 = firstErrorStep(buildCausalGraph(concurrent));
+    const fe2 = firstErrorStep(concurrent); // steps directly: the graph is built
     expect(fe2?.stepId).toBe(sid(2));
     expect(fe2?.ties).toEqual([sid(3)]);
   });

@@ -12,7 +12,7 @@
  * returned with evidence `failed output (no earlier error evidence)`: the last resort, and it says so.
  */
 import type { AgentStep } from '../../model/agents.js';
-import { type CausalGraph, ancestors, descendants, isMessage } from '../causal-graph.js';
+import { type CausalGraph, ancestors, buildCausalGraph, descendants, isMessage } from '../causal-graph.js';
 
 export interface FirstErrorOptions {
   /**
@@ -51,7 +51,12 @@ export function errorEvidence(step: AgentStep, pos: number, opts: FirstErrorOpti
   return ev;
 }
 
-export function firstErrorStep(graph: CausalGraph, opts: FirstErrorOptions = {}): FirstError | undefined {
+/**
+ * @param stepsOrGraph the episode's steps (any order; the causal graph is built) or a graph built
+ *   with `buildCausalGraph`.
+ */
+export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph, opts: FirstErrorOptions = {}): FirstError | undefined {
+  const graph = Array.isArray(stepsOrGraph) ? buildCausalGraph(stepsOrGraph as readonly AgentStep[]) : (stepsOrGraph as CausalGraph);
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const evidence = msgIdx.map((i, pos) => errorEvidence(graph.order[i]!, pos, opts));
   const firstPos = evidence.findIndex((e) => e.length > 0);
