@@ -193,3 +193,16 @@ describe('leaveOneOut', () => {
     expect(loo.evaluations).toBe(3);
   });
 });
+
+describe('tiny games', () => {
+  it.each([0, 1, 2, 3])('every estimator handles %i players exactly enough', async (n) => {
+    const table = Array.from({ length: 2 ** n }, (_, m) => m * 0.25 + (m === 2 ** n - 1 ? 1 : 0));
+    const exact = await exactShapley(tableGame(table));
+    for (const est of [new PermutationEstimator(), new PermutationEstimator({ antithetic: false, stratified: false }), new KernelEstimator()]) {
+      const r = await est.estimate(tableGame(table, `tiny-${est.name}`), { budget: 400, seed: 4 });
+      expect(r.values).toHaveLength(n);
+      r.values.forEach((v, i) => expect(Math.abs(v - exact.values[i]!)).toBeLessThan(n <= 1 ? 1e-9 : 0.2));
+      for (const iv of r.intervals) expect(Number.isFinite(iv.low) && Number.isFinite(iv.high)).toBe(true);
+    }
+  });
+});

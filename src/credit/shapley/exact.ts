@@ -84,7 +84,8 @@ export class ExactEstimator implements ShapleyEstimator {
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
     const cg = CachedGame.wrap(game, { ...(options.signal ? { signal: options.signal } : {}) });
     const before = cg.evaluations;
-    if (options.budget !== undefined) cg.setBudget(cg.evaluations + options.budget);
+    const saved = cg.budget;
+    if (options.budget !== undefined) cg.setBudget(Math.min(saved, cg.evaluations + options.budget));
     try {
       return await exactShapley(cg, { ...this.opts, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (err) {
@@ -92,6 +93,8 @@ export class ExactEstimator implements ShapleyEstimator {
       const grand = cg.peek(new Uint8Array(n).fill(1)) ?? 0;
       const empty = cg.peek(new Uint8Array(n)) ?? 0;
       return equalSplitFallback(game.players, grand, empty, 1, 'exact', cg.evaluations - before, errorNote(err));
+    } finally {
+      cg.setBudget(saved);
     }
   }
 }
