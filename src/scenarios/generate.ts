@@ -87,6 +87,7 @@ export async function generateScenario(
     agents: [...plan.agents],
     saboteur: plan.saboteur,
     redundant: plan.redundant,
+    flaggedSpanIds: plan.stepFlags.map((f) => idOf(f.key)!),
     firstErrorSpanId: idOf(plan.firstErrorKey),
     fixSpanId: idOf(plan.fixKey),
     score,

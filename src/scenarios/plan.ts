@@ -57,6 +57,14 @@ export interface PlannedSpan {
   readonly usage?: { readonly inputTokens: number; readonly outputTokens: number };
 }
 
+/** A failing step-level evaluation: `gen_ai.evaluation.result` on that step's span, score 0, label fail. */
+export interface PlannedStepFlag {
+  readonly key: string;
+  readonly name: string;
+  readonly explanation: string;
+  readonly atNs: bigint;
+}
+
 export interface ScenarioPlan {
   readonly kind: ScenarioKind;
   readonly task: string;
@@ -71,6 +79,8 @@ export interface ScenarioPlan {
   readonly messageContents: readonly string[];
   readonly saboteur?: string;
   readonly redundant?: string;
+  /** Step-level evaluations that fail a step (a reviewer's verdict), emitted as evaluation events. */
+  readonly stepFlags: readonly PlannedStepFlag[];
   /** Plan keys of the first erroneous step and its repair. */
   readonly firstErrorKey?: string;
   readonly fixKey?: string;
@@ -230,6 +240,7 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
   let redundant: string | undefined;
   let firstErrorKey: string | undefined;
   let fixKey: string | undefined;
+  const stepFlags: PlannedStepFlag[] = [];
   const agentsInOrder: string[] = [];
 
   /** One LLM call by `agent` producing `text` (and optionally a tool call). */
@@ -256,7 +267,8 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
     // Planner
     agentsInOrder.push('planner');
     let planKey = '';
-    const order = [...coders, ...(kind === 'saboteur' ? ['optimizer'] : []), ...(kind === 'redundant' ? ['researcher'] : []), 'reviewer'];
+    // The hand-off chain; the redundant researcher is a side task outside it (nobody consumes its work).
+    const order = [...coders, ...(kind === 'saboteur' ? ['optimizer'] : []), 'reviewer'];
     b.group({ role: 'agent', agent: 'planner' }, () => {
       const conv = new Conversation([system('planner'), userTask]);
       const steps = coders.map((c) => `${c}: ${functionsOf.get(c)!.join(', ')}`).join('; ');
@@ -323,7 +335,8 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
     if (kind === 'redundant') {
       redundant = 'researcher';
       agentsInOrder.push('researcher');
-      b.group({ role: 'agent', agent: 'researcher', invokedBy: previous }, () => {
+      // Started by the planner as a side task, after the coders; it hands off to nobody.
+      b.group({ role: 'agent', agent: 'researcher', invokedBy: 'planner' }, () => {
         const conv = new Conversation([system('researcher'), userTask]);
         // Repeats the first coder's lookup (same query, same result) and writes notes nobody reads.
         const query = `${task.area} ${functionsOf.get(coders[0]!)![0]} API`;
@@ -331,9 +344,7 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
         llm('researcher', conv, `Looking up the ${task.area} docs.`, search, [planKey]);
         tool('researcher', conv, search, `docs: ${task.area} helpers take (input, options) and return a Result; see ${functionsOf.get(coders[0]!)![0]} example.`);
         llm('researcher', conv, `Notes: other ${task.area} libraries follow the same pattern.`);
-        handoff('researcher', conv, 'reviewer');
       });
-      previous = 'researcher';
     }
 
     agentsInOrder.push('reviewer');
@@ -350,7 +361,9 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
       }
       if (kind === 'saboteur') {
         tool('reviewer', conv, run, `2/${total} tests failed in ${allFunctions[0]}: invalid input accepted`);
-        llm('reviewer', conv, `Reverted optimizer's change to ${allFunctions[0]}; validation restored.`, undefined, sabotageKey ? [sabotageKey] : []);
+        const revert = llm('reviewer', conv, `Reverted optimizer's change to ${allFunctions[0]}; validation restored.`, undefined, sabotageKey ? [sabotageKey] : []);
+        // The reviewer's verdict on the harmful step, as a step-level evaluation event.
+        stepFlags.push({ key: sabotageKey!, name: 'code_review', explanation: `reverted: ${SABOTAGE_MARKER} broke ${allFunctions[0]}`, atNs: revert.endNs });
         const rerun: PlannedToolCall = { id: callId(), name: 'run_tests', arguments: run.arguments };
         llm('reviewer', conv, 'Re-running the suite after the revert.', rerun);
         tool('reviewer', conv, rerun, `${total}/${total} ${TESTS_PASSED}`);
@@ -374,6 +387,7 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
     messageContents: b.messages,
     saboteur,
     redundant,
+    stepFlags,
     firstErrorKey,
     fixKey,
     evaluatedAtNs: root.endNs + BigInt(rng.int(50, 400)) * 1_000_000n,

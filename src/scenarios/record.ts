@@ -64,7 +64,7 @@ export async function recordScenario(plan: ScenarioPlan, convention: ScenarioCon
 
   const rootCtx = contexts.get(plan.root.key)!;
   const label = score >= PASS_THRESHOLD ? 'pass' : 'fail';
-  const logRecords = await recordEvaluation(plan, rootCtx, score, label);
+  const logRecords = await recordEvaluation(plan, contexts, rootCtx, score, label);
   const spanIds = new Map([...contexts].map(([k, c]) => [k, c.spanId]));
   return { traceId: rootCtx.traceId, rootSpanId: rootCtx.spanId, spans, logRecords, spanIds, score, label };
 }
@@ -91,13 +91,32 @@ function recordSpan(tracer: Tracer, convention: ScenarioConvention, planned: Pla
   span.end(nsToHrTime(planned.endNs));
 }
 
-async function recordEvaluation(plan: ScenarioPlan, rootCtx: SpanContext, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord[]> {
+async function recordEvaluation(plan: ScenarioPlan, contexts: ReadonlyMap<string, SpanContext>, rootCtx: SpanContext, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord[]> {
   const records: ReadableLogRecord[] = [];
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': EVALUATOR_SERVICE, 'telemetry.sdk.language': 'nodejs' }),
     processors: [collectLogs(records)],
   });
   const logger = provider.getLogger(`${SCOPE_NAME}.evaluator`, SCOPE_VERSION);
+  for (const flag of plan.stepFlags) {
+    const target = contexts.get(flag.key);
+    if (!target) throw new Error(`scenario plan flags unknown step ${flag.key}`);
+    const at = nsToHrTime(flag.atNs);
+    logger.emit({
+      eventName: 'gen_ai.evaluation.result',
+      timestamp: at,
+      observedTimestamp: at,
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      attributes: {
+        'gen_ai.evaluation.name': flag.name,
+        'gen_ai.evaluation.score.value': 0,
+        'gen_ai.evaluation.score.label': 'fail',
+        'gen_ai.evaluation.explanation': flag.explanation,
+      },
+      context: trace.setSpanContext(ROOT_CONTEXT, target),
+    });
+  }
   const time = nsToHrTime(plan.evaluatedAtNs);
   logger.emit({
     eventName: 'gen_ai.evaluation.result',

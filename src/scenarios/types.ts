@@ -51,6 +51,11 @@ export const ScenarioExpectationSchema = z.object({
   saboteur: z.string().optional(),
   /** Agent whose work nobody uses (redundant kind). */
   redundant: z.string().optional(),
+  /**
+   * Steps failed by a step-level `gen_ai.evaluation.result` event (saboteur: the reviewer's verdict
+   * on the harmful change). These events come before the system evaluation in `logRecords`.
+   */
+  flaggedSpanIds: z.array(SpanIdSchema),
   /** Span id of the first erroneous step (error-retry, failure). */
   firstErrorSpanId: SpanIdSchema.optional(),
   /** Span id of the step that repairs the first error (error-retry). */

@@ -8,7 +8,9 @@ describe('generated scenarios through the conventions stage', () => {
     it(`${convention}: every kind maps to the expected agents, rewardable steps with content, and its evaluation`, async () => {
       for (const kind of SCENARIO_KINDS) {
         const run = await generateScenario({ kind, convention, seed: 31 });
-        const { steps, agents } = stepsFromSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+        const evaluations = evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto'));
+        const { steps, agents } = stepsFromSpans(decodeTraces(run.tracesProto, 'otlp_proto'), { evaluations });
+        expect(steps.filter((s) => s.flaggedErroneous).map((s) => s.stepId)).toEqual(run.expected.flaggedSpanIds);
         expect(agents.map((a) => a.agentName)).toEqual(run.expected.agents);
         const messages = steps.filter((s) => s.rewardable);
         expect(new Set(messages.map((s) => s.kind))).toEqual(new Set(['llm', 'tool', 'handoff']));
@@ -18,7 +20,7 @@ describe('generated scenarios through the conventions stage', () => {
           expect(err.kind).toBe('tool');
         }
         if (run.expected.fixSpanId) expect(steps.find((s) => s.stepId === run.expected.fixSpanId)!.status.ok).toBe(true);
-        const [evaluation] = evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto'));
+        const evaluation = evaluations.find((e) => e.spanId === run.rootSpanId);
         expect(evaluation).toMatchObject({ name: 'task_success', score: run.expected.score, label: run.expected.label, traceId: run.traceId, spanId: run.rootSpanId });
       }
     });

@@ -52,8 +52,10 @@ describe('generateScenario', () => {
         expect(agentSpans.map(agentAttr)).toEqual(run.expected.agents);
 
         for (const logs of [decodeLogs(run.logsProto, 'otlp_proto'), decodeLogs(run.logsJson, 'otlp_json')]) {
-          expect(logs).toHaveLength(1);
-          const [ev] = logs;
+          // Step-level verdicts first (saboteur), the system evaluation of the root span last.
+          expect(logs).toHaveLength(run.expected.flaggedSpanIds.length + 1);
+          expect(logs.slice(0, -1).map((l) => [l.spanId, l.attributes['gen_ai.evaluation.score.label']])).toEqual(run.expected.flaggedSpanIds.map((id) => [id, 'fail']));
+          const ev = logs.at(-1);
           expect(ev!.eventName).toBe('gen_ai.evaluation.result');
           expect(ev!.traceId).toBe(run.traceId);
           expect(ev!.spanId).toBe(run.rootSpanId);
@@ -132,6 +134,9 @@ describe('scenario kinds carry their ground truth in the telemetry', () => {
     expect(researcher.length).toBeGreaterThan(0);
     const linkedTo = new Set(spans.flatMap((s) => s.links.map((l) => l.spanId)));
     expect(researcher.some((s) => linkedTo.has(s.spanId))).toBe(false);
+    // Outside the hand-off chain: it hands off to nobody, and nobody hands off to it.
+    const handoffs = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'agent_handoff');
+    expect(handoffs.map((h) => h.attributes['gen_ai.handoff.to_agent'])).toEqual(['coder', 'reviewer']);
     const results = spans.filter((s) => s.attributes['gen_ai.tool.name'] === 'search_docs').map((s) => [ids.get(s.spanId)!.attributes['gen_ai.agent.name'], s.attributes['gen_ai.tool.call.result']]);
     expect(results).toHaveLength(2);
     expect(results[0]![1]).toBe(results[1]![1]);
@@ -148,6 +153,7 @@ describe('scenario kinds carry their ground truth in the telemetry', () => {
     const harmful = spans.find((s) => String(s.attributes['output.value'] ?? '').includes(run.expected.forbiddenContent[0]!));
     expect(harmful).toBeDefined();
     expect(ids.get(harmful!.parentSpanId!)!.attributes['agent.name']).toBe('optimizer');
+    expect(run.expected.flaggedSpanIds).toEqual([harmful!.spanId]);
     const revert = spans.find((s) => String(s.attributes['output.value'] ?? '').startsWith('Reverted'));
     expect(revert!.links.map((l) => l.spanId)).toContain(harmful!.spanId);
     expect(revert!.startTimeUnixNano > harmful!.endTimeUnixNano).toBe(true);
@@ -214,7 +220,7 @@ describe('fleets and Kafka records', () => {
     const decoded = decodeTraces(batches[0]!.traces, 'otlp_proto');
     expect(new Set(decoded.map((s) => s.traceId))).toEqual(new Set(batches[0]!.traceIds));
     expect(decoded).toHaveLength(a.slice(0, 5).reduce((n, r) => n + r.spans.length, 0));
-    expect(decodeLogs(batches[2]!.logs, 'otlp_proto')).toHaveLength(2);
+    expect(decodeLogs(batches[2]!.logs, 'otlp_proto')).toHaveLength(a.slice(10).reduce((n, r) => n + r.logRecords.length, 0));
     const jsonBatch = batchFleet(a, 'otlp_json', 12)[0]!;
     expect(decodeTraces(jsonBatch.traces, 'otlp_json')).toHaveLength(decoded.length + a.slice(5).reduce((n, r) => n + r.spans.length, 0));
   });
@@ -230,7 +236,7 @@ describe('fleets and Kafka records', () => {
         expect(spans).toHaveLength(runs[i]!.spans.length);
         expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([rec.key]));
       }
-      expect(records.logs).toHaveLength(3);
+      expect(records.logs).toHaveLength(runs.reduce((n, r) => n + r.logRecords.length, 0));
       for (const rec of records.logs) {
         const [log] = decodeLogs(rec.value, encoding);
         expect(log!.traceId).toBe(rec.key);

@@ -30,13 +30,13 @@ describe('sendScenario (real OTLP/HTTP exporters)', () => {
     const rx = await receiver();
     const runs = await Promise.all([1, 2].map((seed) => generateScenario({ kind: 'saboteur', convention: 'genai', seed })));
     const sent = await sendScenario(rx.url, runs);
-    expect(sent).toEqual({ spans: runs[0]!.spans.length + runs[1]!.spans.length, logRecords: 2 });
+    expect(sent).toEqual({ spans: runs[0]!.spans.length + runs[1]!.spans.length, logRecords: 4 }); // verdict + evaluation each
     const traces = rx.bodies.filter((b) => b.path === '/v1/traces');
     const logs = rx.bodies.filter((b) => b.path === '/v1/logs');
     expect(traces[0]!.contentType).toBe('application/x-protobuf');
     const spans = traces.flatMap((b) => decodeTraces(new Uint8Array(b.body), 'otlp_proto'));
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set(runs.map((r) => r.traceId)));
-    expect(logs.flatMap((b) => decodeLogs(new Uint8Array(b.body), 'otlp_proto')).map((l) => l.traceId)).toEqual(runs.map((r) => r.traceId));
+    expect(logs.flatMap((b) => decodeLogs(new Uint8Array(b.body), 'otlp_proto')).map((l) => l.traceId)).toEqual(runs.flatMap((r) => [r.traceId, r.traceId]));
   });
 
   it('can send OTLP/JSON', async () => {
