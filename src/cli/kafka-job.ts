@@ -26,6 +26,10 @@ export interface KafkaJob {
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
   const kafka = config.source.kafka;
   if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
+  const { clientId, evaluationsTopic, ...sourceConfig } = kafka;
+  if (evaluationsTopic !== null) {
+    throw new Error(`source.kafka.evaluationsTopic: a separate evaluations topic is not consumed by the Kafka runtime yet (got ${JSON.stringify(evaluationsTopic)}); publish evaluations as gen_ai.evaluation.result log records to source.kafka.logsTopic and set evaluationsTopic to null`);
+  }
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
   health.register('kafka', 'joining the consumer group');
@@ -48,8 +52,6 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     for (const s of sinks) await s.publish(events, { episode });
     return events;
   };
-  const { clientId, evaluationsTopic, ...sourceConfig } = kafka;
-  if (evaluationsTopic !== null) logger.warn({ evaluationsTopic }, 'source.kafka.evaluationsTopic is not consumed by the Kafka runtime yet; evaluations are read from the logs topic');
   // The runtime makes a fresh assembler after every group join; metrics read the current one.
   let assembler = stages.assembler;
   const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger });
@@ -83,7 +85,6 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaEpisodesClosed: k.episodesClosed,
     };
   });
-  if (!config.sinks.kafka.enabled) logger.warn('sinks.kafka.enabled is false, but the Kafka runtime commits offsets only with its output topics; events are still published to Kafka');
   await pipeline.start();
   health.set('kafka', true, 'consuming');
   logger.info({ brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic], delivery: config.sinks.kafka.delivery, live: live?.address().url }, 'agent-credit running on Kafka');

@@ -34,7 +34,11 @@ export const HttpSourceSchema = z.strictObject({
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
 export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
-  /** Topic of standalone evaluation records (JSON), joined by trace/conversation id; null = none. */
+  /**
+   * Topic of standalone evaluation records (JSON), joined by trace/conversation id; null = none.
+   * Not consumed by the Kafka runtime yet: setting it is refused at start (evaluations are read
+   * from `gen_ai.evaluation.result` log records on `logsTopic`).
+   */
   evaluationsTopic: z.string().min(1).nullable().default(null),
 });
 
@@ -72,8 +76,8 @@ export const LiveSinkSchema = z.strictObject({
   maxClients: z.number().int().min(1).max(10_000).default(DEFAULTS.sinks.live.maxClients),
 });
 
+/** Output topics of the Kafka runtime (kafka source only: it always publishes there, in the same transaction as its offsets). */
 export const KafkaSinkSectionSchema = z.strictObject({
-  enabled: z.boolean().default(DEFAULTS.sinks.kafka.enabled).describe('publish events to Kafka (kafka source only)'),
   topics: KafkaSinkTopicsSchema.default(() => KafkaSinkTopicsSchema.parse({})),
   delivery: z.enum(['exactly-once', 'at-least-once']).default(DEFAULTS.sinks.kafka.delivery),
   partitions: z.number().int().min(1).default(DEFAULTS.sinks.kafka.partitions),
