@@ -230,16 +230,23 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       }
     }
   }
-  const credit = new Map(agents.map((a, i) => [a.agentId, estimate.values[i] ?? 0] as const));
+  // Map results by player id: a pluggable game may order (or name) its players differently.
+  const playerIndex = new Map(estimate.players.map((p, i) => [p, i] as const));
+  const unknownPlayers = estimate.players.filter((p) => !agentMap.has(p));
+  if (unknownPlayers.length > 0) warnings.push(`agent game players not among the episode's agents (their credit is not passed to messages): ${unknownPlayers.join(', ')}`);
+  const missingAgents = agents.filter((a) => !playerIndex.has(a.agentId)).map((a) => a.agentId);
+  if (missingAgents.length > 0 && estimate.players.length > 0) warnings.push(`agents that are not players of the agent game get credit 0: ${missingAgents.join(', ')}`);
+  const at = (a: Agent) => playerIndex.get(a.agentId) ?? -1;
+  const credit = new Map(agents.map((a) => [a.agentId, estimate.values[at(a)] ?? 0] as const));
   const stepCount = new Map<string, number>();
   for (const m of messages) stepCount.set(m.agentId, (stepCount.get(m.agentId) ?? 0) + 1);
-  const agentResults: AgentCreditResult[] = agents.map((a, i) => ({
+  const agentResults: AgentCreditResult[] = agents.map((a) => ({
     agentId: a.agentId,
     agentName: a.agentName,
-    credit: estimate.values[i] ?? 0,
-    ciLow: estimate.intervals[i]?.low ?? 0,
-    ciHigh: estimate.intervals[i]?.high ?? 0,
-    ...(loo?.[i] !== undefined ? { leaveOneOut: loo[i] } : {}),
+    credit: estimate.values[at(a)] ?? 0,
+    ciLow: estimate.intervals[at(a)]?.low ?? 0,
+    ciHigh: estimate.intervals[at(a)]?.high ?? 0,
+    ...(loo?.[at(a)] !== undefined ? { leaveOneOut: loo[at(a)] } : {}),
     steps: stepCount.get(a.agentId) ?? 0,
   }));
 

@@ -139,6 +139,17 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit)');
   });
 
+  it('maps credit by player id when the factory orders players differently', async () => {
+    const weights: Record<string, number> = { planner: 0.1, researcher: 0.2, writer: 0.5 };
+    const players = ['writer', 'planner', 'researcher'];
+    const out = await creditEpisode(episode(steps, 0.8), {
+      gameFactory: () => ({ agentGame: { id: 'reordered', players, value: (c) => players.reduce((a, id, i) => a + (c[i] ? weights[id]! : 0), 0) } }),
+    });
+    // the weights sum to R = 0.8, so anchoring changes nothing: additive game, φ = weights
+    expect(out.agents.find((a) => a.agentId === 'writer')!.credit).toBeCloseTo(0.5, 12);
+    expect(out.agents.find((a) => a.agentId === 'planner')!.credit).toBeCloseTo(0.1, 12);
+  });
+
   it('turns a throwing game into a partial, flagged, finite result', async () => {
     const out = await creditEpisode(episode(steps, 0.8), {
       gameFactory: (_i, ctx) => ({ agentGame: { id: 'broken', players: ctx.agentIds, value: () => Promise.reject(new Error('judge 503')) } }),
