@@ -45,11 +45,21 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   await statusServer?.start();
 
   const processEpisode = async (episode: Episode): Promise<CreditEvent[]> => {
-    const t0 = performance.now();
-    const events = await stages.processEpisode(episode);
-    telemetry.creditLatency.record((performance.now() - t0) / 1000);
     telemetry.episodesClosed.add(1, { reason: episode.closeReason });
-    for (const s of sinks) await s.publish(events, { episode });
+    const t0 = performance.now();
+    let events: CreditEvent[];
+    try {
+      events = await stages.processEpisode(episode);
+    } catch (err) {
+      telemetry.creditFailures.add(1);
+      throw err; // the runtime sends the episode to the DLQ
+    }
+    telemetry.creditLatency.record((performance.now() - t0) / 1000);
+    telemetry.episodesCredited.add(1);
+    for (const s of sinks) {
+      await s.publish(events, { episode });
+      for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });
+    }
     return events;
   };
   // The runtime makes a fresh assembler after every group join; metrics read the current one.
