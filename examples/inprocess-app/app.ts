@@ -7,7 +7,7 @@
  * CreditSpanProcessor is registered on the TracerProvider and its evaluation log processor on the
  * LoggerProvider; credit events arrive in `onCredit` once the evaluation closes the episode.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -30,34 +30,53 @@ const loggerProvider = new LoggerProvider({ resource, processors: [credit.evalua
 const tracer = tracerProvider.getTracer('example-app');
 const evaluator = loggerProvider.getLogger('example-evaluator');
 
-function chat(ctx: Context, agent: string, text: string): void {
-  const span = tracer.startSpan('chat demo-model', {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.agent.name': agent,
-      'gen_ai.request.model': 'demo-model',
-      'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: 'stop' }]),
+type Part = { type: 'text'; content: string } | { type: 'tool_call'; id: string; name: string; arguments: unknown } | { type: 'tool_call_response'; id: string; response: string };
+
+/** One LLM call; `links` are the spans whose output it read (recorded as span links). */
+/** Stands in for model latency; also keeps steps apart on the SDK's millisecond-anchored clock. */
+const think = () => new Promise((r) => setTimeout(r, 3));
+
+async function chat(ctx: Context, agent: string, input: { role: string; parts: Part[] }[], output: Part[], links: Span[] = []): Promise<Span> {
+  const span = tracer.startSpan(
+    'chat demo-model',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.agent.name': agent,
+        'gen_ai.request.model': 'demo-model',
+        'gen_ai.input.messages': JSON.stringify(input),
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: output, finish_reason: 'stop' }]),
+      },
+      links: links.map((l) => ({ context: l.spanContext() })),
     },
-  }, ctx);
+    ctx,
+  );
+  await think();
   span.end();
+  return span;
 }
 
-function agent(parent: Context, name: string, body: (ctx: Context) => void): void {
+async function agent<T>(parent: Context, name: string, body: (ctx: Context) => Promise<T>): Promise<T> {
   const span = tracer.startSpan(`invoke_agent ${name}`, { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name } }, parent);
-  body(trace.setSpan(parent, span));
+  const out = await body(trace.setSpan(parent, span));
   span.end();
+  return out;
 }
 
+const task = { role: 'user', parts: [{ type: 'text', content: 'Write a short report on OTLP batching.' } as Part] };
 const root = tracer.startSpan('workflow report');
 const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
-agent(rootCtx, 'researcher', (ctx) => {
-  const search = tracer.startSpan('execute_tool web_search', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search', 'gen_ai.tool.call.id': 'call_1' } }, ctx);
+const notes = await agent(rootCtx, 'researcher', async (ctx) => {
+  const call: Part = { type: 'tool_call', id: 'call_1', name: 'web_search', arguments: { q: 'OTLP batching' } };
+  await chat(ctx, 'researcher', [task], [call]);
+  const search = tracer.startSpan('execute_tool web_search', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search', 'gen_ai.tool.call.id': 'call_1', 'gen_ai.tool.call.result': '3 sources' } }, ctx);
   search.setStatus({ code: SpanStatusCode.OK });
+  await think();
   search.end();
-  chat(ctx, 'researcher', 'Found three sources on OTLP batching.');
+  return chat(ctx, 'researcher', [task, { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: '3 sources' }] }], [{ type: 'text', content: 'Notes: exporters batch spans (3 sources).' }]);
 });
-agent(rootCtx, 'writer', (ctx) => chat(ctx, 'writer', 'Report: OTLP exporters batch spans; see sources.'));
+await agent(rootCtx, 'writer', (ctx) => chat(ctx, 'writer', [task], [{ type: 'text', content: 'Report: OTLP exporters batch spans before sending.' }], [notes]));
 root.end();
 
 evaluator.emit({
