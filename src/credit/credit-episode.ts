@@ -13,6 +13,7 @@ import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
+import { UnanimityGame } from './games/unanimity.js';
 import type { CreditInput } from './input.js';
 import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
 import { estimateShapley } from './shapley/estimate.js';
@@ -267,6 +268,9 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         const e = await estimateShapley(cg, { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
+      } else if (mg instanceof UnanimityGame) {
+        // Closed form Σ_{T∋m} w_T: the same numbers as evaluating |M|+1 coalitions, in O(Σ|T|).
+        l = { players: mg.players, values: mg.leaveOneOut() };
       } else l = await leaveOneOut(cg);
       l.players.forEach((p, i) => {
         if (ids.has(p)) deltas.set(p, l.values[i]!);
