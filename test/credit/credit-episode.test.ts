@@ -115,6 +115,27 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(fe2?.ties).toEqual([sid(3)]);
   });
 
+  it('uses a prefix scorer: the drop localizes the error, the recovery marks the repair', async () => {
+    const steps = [1, 2, 3, 4, 5].map((id) => step({ id, agent: id % 2 ? 'a' : 'b', inputs: id > 1 ? [id - 1] : [], name: `turn ${id}` }));
+    const seen: number[] = [];
+    const out = await creditEpisode(episode(steps, 0.1), {
+      prefixScorer: (messages) => {
+        seen.push(messages.length);
+        return [0.3, 0.6, 0.1, 0.15, 0.7];
+      },
+    });
+    expect(seen).toEqual([5]);
+    expect(out.firstError?.stepId).toBe(sid(3));
+    expect(out.firstError?.evidence).toEqual(['prefix value drop 0.60→0.10']);
+    const byId = (n: number) => out.messages.find((m) => m.step.stepId === sid(n))!;
+    expect(byId(5).failureRole).toBe('repair');
+    expect(byId(4).failureRole).toBe('dependent');
+    expect(byId(5).reward).toBeGreaterThan(byId(3).reward);
+    expect(out.pairs[0]).toMatchObject({ rejectedOnly: false });
+    expect(out.pairs[0]!.chosen?.stepId).toBe(sid(5));
+    expect(out.pairs[0]!.reason).toMatch(/prefix value recovers/);
+  });
+
   it('falls back to the failed output when nothing is marked erroneous, and says so', async () => {
     const out = await creditEpisode(episode(threeAgentSteps(), 0), {});
     expect(out.firstError?.stepId).toBe(sid(7));
