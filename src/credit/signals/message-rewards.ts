@@ -115,7 +115,10 @@ export function messageRewards(
     const capped: number[] = [];
     msgs.forEach((_, j) => {
       const cap = harmful[j] ? Math.min(delta[j]!, -eps) : redundant[j] ? share : Number.POSITIVE_INFINITY;
-      if (r[j]! > cap) capped.push(j), (excess += r[j]! - cap);
+      if (r[j]! > cap) {
+        capped.push(j);
+        excess += r[j]! - cap;
+      }
     });
     const free = msgs.map((_, j) => j).filter((j) => !harmful[j] && !redundant[j]);
     if (excess > 0) {
