@@ -135,6 +135,13 @@ describe('estimateShapley', () => {
     expect(est.evaluations).toBe(2);
   });
 
+  it('keeps antithetic pairs but drops stratification when the budget cannot pay for two blocks', async () => {
+    const table = mixedTable(12, 3); // 2·12·11 = 264 > 200
+    const est = await estimateShapley(tableGame(table), { budget: 200, seed: 2 });
+    expect(est.estimator).toBe('permutation+antithetic');
+    expect(est.status).toBe('approximate');
+  });
+
   it('chooses sampling when 2^n exceeds the budget', async () => {
     const est = await estimateShapley(tableGame(MIXED), { budget: 500, seed: 2 });
     expect(est.estimator).toBe('permutation');
