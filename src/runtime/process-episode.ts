@@ -1,0 +1,106 @@
+/**
+ * One closed episode → credit events: conventions (spans → steps, evaluations) → the system
+ * evaluation → the credit engine → EpisodeCredit / MessageReward / PreferencePair events.
+ *
+ * Shared by every runtime (OTLP/HTTP receiver, Kafka pipeline, replay, in-process
+ * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
+ */
+import { evaluationsFromSpans, stepsFromSpans, type ConventionsOptions } from '../conventions/index.js';
+import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
+import { outcomeToEvents } from '../events/build.js';
+import type { CreditEvent } from '../events/schemas.js';
+import type { Evaluation } from '../model/agents.js';
+import type { Episode } from '../model/episode.js';
+import type { Span } from '../model/telemetry.js';
+
+export interface ProcessEpisodeOptions {
+  credit?: CreditOptionsInput;
+  conventions?: ConventionsOptions;
+  /**
+   * Name of the system evaluation to use (e.g. `task_success`). Unset: the latest system-level
+   * evaluation of any name.
+   */
+  evaluationName?: string;
+  /** Root-span attribute that carries a system score (e.g. `agent_credit.score`). */
+  rootScoreAttribute?: string;
+  /** Wall clock for `emitted_at_ms` (not part of event ids). */
+  now?: () => number;
+  /**
+   * Called when an episode yields no credit because it is degenerate (no system evaluation, a
+   * non-finite score, no steps): the runtime counts and logs it. Such episodes emit no events;
+   * a later evaluation re-opens the episode as a correction (src/episodes late policy).
+   */
+  onSkipped?: (episode: Episode, error: DegenerateEpisodeError) => void;
+}
+
+/**
+ * Ids of the episode's root spans: spans with no parent or whose parent is not in the episode
+ * (real instrumentations nest several root-level workflow spans; all count as "the run").
+ */
+function rootSpanIds(spans: readonly Span[]): Set<string> {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const roots = new Set<string>();
+  for (const s of spans) if (s.parentSpanId === undefined || !ids.has(s.parentSpanId)) roots.add(s.spanId);
+  return roots;
+}
+
+/**
+ * The system-level evaluation of an episode: one that evaluates a root span (or names no span),
+ * with a finite score, of the configured name; the latest one wins (a re-evaluation supersedes).
+ * Span-level evaluations of inner spans are not system scores: they flag steps instead.
+ */
+export function systemEvaluation(
+  spans: readonly Span[],
+  evaluations: readonly Evaluation[],
+  evaluationName?: string,
+): Evaluation | undefined {
+  const roots = rootSpanIds(spans);
+  let best: Evaluation | undefined;
+  for (const e of evaluations) {
+    if (evaluationName !== undefined && e.name !== evaluationName) continue;
+    if (e.spanId !== undefined && !roots.has(e.spanId)) continue;
+    if (e.score === undefined) continue;
+    if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
+  }
+  return best;
+}
+
+/**
+ * conventions → credit → events for one closed episode: `[EpisodeCredit, ...MessageReward,
+ * ...PreferencePair]`, or `[]` for a degenerate episode (reported through `onSkipped`).
+ * Never throws for bad telemetry or a failing game (those give partial, flagged results);
+ * throws only for invalid options.
+ */
+export async function processEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
+  const spanEvaluations = evaluationsFromSpans(episode.spans, {
+    ...(options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
+  });
+  const evaluations = [...episode.evaluations, ...spanEvaluations];
+  const { steps, agents, warnings } = stepsFromSpans(episode.spans, { ...options.conventions, evaluations });
+  let outcome;
+  try {
+    outcome = await creditEpisode(
+    {
+      episodeId: episode.episodeId,
+      revision: episode.revision,
+      traceIds: episode.traceIds,
+      steps,
+      agents,
+      evaluation: systemEvaluation(episode.spans, evaluations, options.evaluationName),
+      closeReason: episode.closeReason,
+      lateSpans: episode.lateSpans,
+      duplicateSpans: episode.duplicateSpans,
+      warnings,
+    },
+    options.credit ?? {},
+    );
+  } catch (err) {
+    if (err instanceof DegenerateEpisodeError) {
+      options.onSkipped?.(episode, err);
+      return [];
+    }
+    throw err;
+  }
+  const { episode: episodeEvent, rewards, pairs } = outcomeToEvents(outcome, { emittedAtMs: (options.now ?? Date.now)() });
+  return [episodeEvent, ...rewards, ...pairs];
+}
