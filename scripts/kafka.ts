@@ -217,7 +217,8 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
   const jvm = [`-Xmx${heap}`, '-Xss1m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', jvmFlag];
 
   // KRaft needs formatted storage: a fresh random cluster id (22 chars base64url) every start.
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  // Kafka rejects ids that start with '-' (they read as a CLI flag), as its own random-uuid avoids them.
+  const clusterId = randomBytes(16).toString('base64url').slice(0, 22).replace(/^-/, 'A');
   try {
     await execFileP('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
       timeout: 120_000,
