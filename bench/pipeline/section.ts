@@ -10,6 +10,7 @@ import { loadOptional } from '../lib/optional.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
 import { throughput, type Throughput } from '../lib/timing.js';
 import { fleetRecords } from './data.js';
+import { processEpisodeCost, type ProcessCost } from './process.js';
 import { decodeBenchmark, naiveGrouping, type DecodeResult } from './inprocess.js';
 import { kafkaPipelineBenchmark, type KafkaBenchResult } from './kafka-bench.js';
 import { assemblePass, decodeAssemblePass, type EpisodesModule } from './assemble.js';
@@ -53,6 +54,15 @@ export async function pipelineSection(ctx: BenchContext): Promise<SectionResult>
     notes.push(`Assembly not measured: ${episodesMod.missing}.`);
   }
 
+  // credit stage alone (in-process): the ceiling of the pipeline's credit work per core
+  let proc: ProcessCost | undefined;
+  try {
+    proc = await processEpisodeCost(proto, ctx.quick ? 40 : 600);
+    headline.process_episode_spans_per_s = proc.spansPerSecond;
+  } catch (err) {
+    notes.push(`processEpisode cost not measured: ${(err as Error).message.split('\n')[0]}`);
+  }
+
   // Kafka
   let kafka: KafkaBenchResult | undefined;
   if (ctx.kafka) {
@@ -84,6 +94,13 @@ export async function pipelineSection(ctx: BenchContext): Promise<SectionResult>
     table(['encoding', 'decoder', 'spans/s', 'ours ÷ this', 'bytes/span'], decodeRows.map((r) => r.map(String))),
     '### Assemble (issue 4 goal: ≥ 100k spans/s per core through decode + assemble)',
     table(['what', 'spans/s', 'ratio / verdict'], asmRows),
+    '### Credit stage alone (in-process, one at a time)',
+    proc
+      ? table(
+          ['what', 'episodes', 'spans', 'episodes/s', 'spans/s', 'p50 ms', 'p99 ms', 'events'],
+          [['ours: processEpisode (conventions → credit → events) on assembled fleet episodes', int(proc.episodes), int(proc.spans), num(proc.episodesPerSecond), int(proc.spansPerSecond), num(proc.p50Ms), num(proc.p99Ms), int(proc.events)]],
+        )
+      : 'Not measured (see notes).',
     '### Kafka (real broker)',
     kafka ? kafka.markdown : 'Not run (see notes).',
   ];
@@ -93,7 +110,7 @@ export async function pipelineSection(ctx: BenchContext): Promise<SectionResult>
     status: assemble && anyKafka ? 'ran' : 'partial',
     markdown: md.join('\n\n'),
     plots: [],
-    data: { episodes, spans: proto.spans, decode, naive, assemble, decodeAssemble, kafka: kafka?.data },
+    data: { episodes, spans: proto.spans, decode, naive, assemble, decodeAssemble, processEpisode: proc, kafka: kafka?.data },
     headline,
     seconds: (performance.now() - t0) / 1000,
   };
