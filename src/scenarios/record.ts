@@ -44,6 +44,15 @@ export async function recordScenario(plan: ScenarioPlan, convention: ScenarioCon
   const provider = new BasicTracerProvider({
     idGenerator: new SeededIdGenerator(seed),
     sampler: new AlwaysOnSampler(),
+    // Explicit limits: output must not depend on OTEL_*_LIMIT variables, and big runs link many steps.
+    spanLimits: {
+      attributeCountLimit: 4096,
+      attributeValueLengthLimit: Number.POSITIVE_INFINITY,
+      linkCountLimit: 4096,
+      eventCountLimit: 128,
+      attributePerEventCountLimit: 128,
+      attributePerLinkCountLimit: 128,
+    },
     resource: resourceFromAttributes({
       'service.name': `${plan.workflow}-${convention}`,
       'service.version': '1.0.0',
@@ -96,6 +105,7 @@ async function recordEvaluation(plan: ScenarioPlan, contexts: ReadonlyMap<string
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': EVALUATOR_SERVICE, 'telemetry.sdk.language': 'nodejs' }),
     processors: [collectLogs(records)],
+    logRecordLimits: { attributeCountLimit: 128, attributeValueLengthLimit: Number.POSITIVE_INFINITY },
   });
   const logger = provider.getLogger(`${SCOPE_NAME}.evaluator`, SCOPE_VERSION);
   for (const flag of plan.stepFlags) {

@@ -244,3 +244,20 @@ describe('fleets and Kafka records', () => {
     }
   });
 });
+
+describe('large runs', () => {
+  it('keeps every span link of a big review (no SDK link limit truncation) and ignores OTEL_* limit variables', async () => {
+    const before = process.env.OTEL_SPAN_LINK_COUNT_LIMIT;
+    process.env.OTEL_SPAN_LINK_COUNT_LIMIT = '2';
+    try {
+      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 2, agents: 22, steps: 8 });
+      const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+      const review = spans.find((s) => s.attributes['gen_ai.agent.name'] === 'reviewer' && s.links.length > 0)!;
+      // 20 coders x 8 functions + 20 test runs.
+      expect(review.links).toHaveLength(20 * 8 + 20);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_SPAN_LINK_COUNT_LIMIT;
+      else process.env.OTEL_SPAN_LINK_COUNT_LIMIT = before;
+    }
+  });
+});
