@@ -103,7 +103,10 @@ export async function pipelineSection(ctx: BenchContext): Promise<SectionResult>
       : 'Not measured (see notes).',
     '### Kafka (real broker)',
     kafka ? kafka.markdown : 'Not run (see notes).',
-  ];
+    kafka?.pipelineSpansPerSecond && proc
+      ? `Kafka pipeline spans/s ÷ in-process credit stage spans/s = ${num(kafka.pipelineSpansPerSecond / proc.spansPerSecond)}; decode + assemble alone runs at ${decodeAssemble ? num(decodeAssemble.perSecond / proc.spansPerSecond) : 'n/a'}× the credit stage: the pipeline's throughput is set by \`processEpisode\` (conventions → credit → events, ${num(proc.p50Ms)} ms per episode at p50), not by Kafka, decoding or assembly.`
+      : '',
+  ].filter((x) => x !== '');
   const anyKafka = kafka?.pipelineSpansPerSecond !== undefined;
   return {
     title: 'Pipeline throughput',

@@ -77,6 +77,11 @@ export async function episodeScaling(ctx: BenchContext): Promise<EpisodeScaling>
   } catch (err) {
     notes.push(`Episode scaling stopped: ${(err as Error).message.split('\n')[0]}`);
   }
+  const used = [...new Set(points.map((p) => p.estimator))];
+  const usedText =
+    used.length === 1 && used[0] === 'closed-form'
+      ? 'With default options (built-in provenance game) the credit engine used its closed form at every size, so the exact and sampled paths — which serve http-judge and module games — are timed in (a), not here.'
+      : `Estimators the engine chose: ${used.join(', ')}.`;
   const rows = points.map((p) => [String(p.agents), String(p.messages), int(p.spans), num(p.ingestMs), num(p.creditMs), num(p.creditMs / p.ingestMs), p.estimator, p.evaluations === undefined ? '' : int(p.evaluations)]);
   const byAgents = points.slice(0, agentGrid.length);
   const byMessages = points.slice(agentGrid.length);
@@ -98,7 +103,7 @@ export async function episodeScaling(ctx: BenchContext): Promise<EpisodeScaling>
     ran: points.length > 0,
     markdown: [
       notes.map((n) => `- ${n}`).join('\n'),
-      `\`creditEpisode\` with default options; median of ${reps} episodes per point. Reference: the same episode's decode + \`stepsFromSpans\` + evaluation join.`,
+      `\`creditEpisode\` with default options; median of ${reps} episodes per point. Reference: the same episode's decode + \`stepsFromSpans\` + evaluation join. ${usedText}`,
       table(['agents', 'messages', 'spans', 'decode+conventions ms', 'credit ms', 'credit ÷ reference', 'estimator used', 'evaluations'], rows),
       '![time per episode](plots/scaling-episodes.svg)',
     ]
