@@ -12,9 +12,9 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
     const processor = await createCreditSpanProcessor({
       clock,
       tickIntervalMs: 60_000,
-      processOptions: { marker: 'options reach processEpisode' },
+      processOptions: { evaluationName: 'options reach processEpisode' },
       processEpisode: async (episode, creditOptions) => {
-        expect(creditOptions).toEqual({ marker: 'options reach processEpisode' });
+        expect(creditOptions).toEqual({ evaluationName: 'options reach processEpisode' });
         seen.push(episode);
         return [];
       },
