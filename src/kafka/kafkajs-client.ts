@@ -193,7 +193,8 @@ export class KafkajsClient implements KafkaClient {
           send: async (records) => {
             for (const chunk of chunkRecords(records)) await tx.sendBatch({ topicMessages: toKafkajsMessages(chunk), acks: -1 });
           },
-          sendOffsets: (consumerGroupId, offsets) => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) }),
+          sendOffsets: (consumerGroupId, offsets) =>
+            retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) })),
           commit: () => tx.commit(),
           abort: () => tx.abort(),
         };
@@ -291,6 +292,24 @@ export class KafkajsClient implements KafkaClient {
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       disconnect: () => admin.disconnect(),
     };
+  }
+}
+
+/**
+ * kafkajs retries CONCURRENT_TRANSACTIONS on produce but not on AddOffsetsToTxn: a transaction
+ * that only sends offsets, begun while the previous commit's markers are still being written,
+ * fails at once. The Java client retries it after a short backoff; so do we (the offsets are
+ * only marked as added after success, so a retry is safe). ~5 s at most.
+ */
+async function retryConcurrentTransactions<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 40) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(10 * 2 ** attempt, 200)));
+    }
   }
 }
 

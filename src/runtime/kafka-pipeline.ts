@@ -282,18 +282,20 @@ export class KafkaPipeline {
     }
   }
 
+  /** Swaps the partition's transactional producer for a fresh one with the same id. */
+  private async replaceProducer(st: PartitionState): Promise<void> {
+    const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
+    await this.txProducers.get(id)?.disconnect().catch(() => undefined);
+    const p = this.deps.client.createTransactionalProducer({ transactionalId: id });
+    this.txProducers.set(id, p);
+    await p.connect();
+    st.producer = p;
+  }
+
   /** EOS: (re)initialise the partition's transactional producer (fences a zombie, waits for its
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
-    if (this.config.delivery === 'exactly-once') {
-      const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
-      let p = this.txProducers.get(id);
-      if (p) await p.disconnect().catch(() => undefined);
-      p = this.deps.client.createTransactionalProducer({ transactionalId: id });
-      this.txProducers.set(id, p);
-      await p.connect();
-      st.producer = p;
-    }
+    if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
     const admin = await this.deps.client.admin();
     try {
       const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
@@ -484,7 +486,13 @@ export class KafkaPipeline {
           if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
           await tx.commit();
         } catch (err) {
-          await tx.abort().catch(() => undefined);
+          // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
+          // transactional id makes the broker abort the open transaction).
+          const aborted = await withTimeout(tx.abort(), 10_000).then(
+            () => true,
+            () => false,
+          );
+          if (!aborted && st.generation === this.generation) await this.replaceProducer(st).catch(() => undefined);
           throw err;
         }
         for (const w of batch) {
