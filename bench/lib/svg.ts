@@ -42,6 +42,18 @@ function decadeTicks(lo: number, hi: number): number[] {
   return ticks;
 }
 
+/** 1-2-5 ticks per decade: a log axis spanning one decade still gets several labels. */
+function logTicks125(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of [1, 2, 5]) {
+      const t = m * 10 ** e;
+      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) ticks.push(Number(t.toPrecision(6)));
+    }
+  }
+  return ticks;
+}
+
 function fmtTick(v: number): string {
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e5 || a < 1e-2)) return v.toExponential(0);
@@ -49,9 +61,11 @@ function fmtTick(v: number): string {
 }
 
 export function linePlot(series: readonly Series[], opts: PlotOptions): string {
-  const width = opts.width ?? 720;
+  const width = (opts.width ?? 720) + Math.max(0, Math.min(320, 56 + 7 * Math.max(0, ...series.map((x) => x.name.length))) - 190);
   const height = opts.height ?? 420;
-  const m = { left: 78, right: 190, top: 40, bottom: 52 };
+  // the legend gets a column sized to its longest name
+  const longest = Math.max(0, ...series.map((x) => x.name.length));
+  const m = { left: 78, right: Math.min(320, 56 + 7 * longest), top: 40, bottom: 52 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const ok = (x: number, y: number) =>
@@ -77,7 +91,7 @@ export function linePlot(series: readonly Series[], opts: PlotOptions): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${width / 2 - m.right / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(opts.title)}</text>`);
-  const xt = opts.logX ? decadeTicks(x0, x1).filter((t) => t >= x0 && t <= x1) : niceTicks(x0, x1);
+  const xt = opts.logX ? logTicks125(x0, x1) : niceTicks(x0, x1);
   const yt = opts.logY ? decadeTicks(y0, y1) : niceTicks(y0, y1);
   for (const t of xt) {
     const x = tx(t).toFixed(1);
