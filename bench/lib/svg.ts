@@ -56,7 +56,9 @@ function logTicks125(lo: number, hi: number): number[] {
 
 function fmtTick(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-2)) return v.toExponential(0);
+  if (a >= 1e6 && Number.isInteger(v / 1e5)) return `${v / 1e6}M`;
+  if (a >= 1e4 && Number.isInteger(v / 100)) return `${v / 1e3}k`;
+  if (a !== 0 && (a >= 1e5 || a < 1e-2)) return v.toExponential(1);
   return Number(v.toPrecision(4)).toString();
 }
 
