@@ -15,7 +15,11 @@ export interface CachedGameOptions {
   budget?: number;
   /** Max concurrent in-flight `value` calls of the inner game; default 8. */
   concurrency?: number;
-  /** Max cached coalition values; default 65,536 (a 14-player exact run needs 16,384); lru-cache preallocates `max` slots, so keep it modest. */
+  /**
+   * Max cached coalition values; default 65,536 (a 14-player exact run needs 16,384). Bounded with
+   * lru-cache's `maxSize` (each entry size 1) rather than `max`: `max` preallocates that many slots
+   * at construction, which cost ~5 ms per episode — more than the whole credit computation.
+   */
   maxEntries?: number;
   signal?: AbortSignal;
 }
@@ -43,7 +47,7 @@ export class CachedGame implements Game {
     this.players = inner.players;
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
-    this.cache = new LRUCache({ max: options.maxEntries ?? 65_536 });
+    this.cache = new LRUCache({ maxSize: options.maxEntries ?? 65_536, sizeCalculation: () => 1 });
     this.signal = options.signal;
     if (inner.closedForm) this.closedForm = () => inner.closedForm!();
   }
