@@ -22,6 +22,7 @@ interface ChildConfig {
 }
 
 const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
+let assembler: ReturnType<typeof testAssembler> | undefined;
 const pipeline = new KafkaPipeline(
   {
     source: { brokers: [cfg.brokers], groupId: cfg.groupId, spansTopic: cfg.topics.spans, logsTopic: cfg.topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },
@@ -34,7 +35,7 @@ const pipeline = new KafkaPipeline(
   },
   {
     client: new KafkajsClient({ brokers: [cfg.brokers], clientId: `child-${process.pid}` }),
-    createAssembler: () => testAssembler(cfg.idleMs),
+    createAssembler: () => (assembler = testAssembler(cfg.idleMs)),
     processEpisode: async (episode: Episode) => {
       // Slow credit work, so a kill finds episodes closed but not yet committed.
       await new Promise((r) => setTimeout(r, cfg.creditDelayMs));
@@ -44,7 +45,7 @@ const pipeline = new KafkaPipeline(
   },
 );
 
-setInterval(() => process.stdout.write(JSON.stringify({ pid: process.pid, stats: pipeline.stats() }) + '\n'), 100);
+setInterval(() => process.stdout.write(JSON.stringify({ pid: process.pid, stats: pipeline.stats(), assembler: assembler?.stats() }) + '\n'), 100);
 process.on('SIGTERM', () => {
   void pipeline.stop().then(() => process.exit(0));
 });

@@ -14,6 +14,8 @@ export interface PipelineChild {
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
   output(): string;
+  /** The last raw stats line (includes the assembler's stats), for diagnostics. */
+  lastLine(): string;
 }
 
 export function startChild(config: {
@@ -33,6 +35,7 @@ export function startChild(config: {
   let last: KafkaPipelineStats | undefined;
   let isStarted = false;
   let buf = '';
+  let lastLine = '';
   let errOut = '';
   proc.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -42,7 +45,10 @@ export function startChild(config: {
       buf = buf.slice(i + 1);
       try {
         const msg = JSON.parse(line) as { stats?: KafkaPipelineStats; started?: boolean };
-        if (msg.stats) last = msg.stats;
+        if (msg.stats) {
+          last = msg.stats;
+          lastLine = line;
+        }
         if (msg.started) isStarted = true;
       } catch {
         errOut += line + '\n';
@@ -51,5 +57,5 @@ export function startChild(config: {
   });
   proc.stderr!.on('data', (d: Buffer) => (errOut += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  return { proc, stats: () => last, started: () => isStarted, exited, output: () => errOut };
+  return { proc, stats: () => last, started: () => isStarted, exited, output: () => errOut, lastLine: () => lastLine };
 }
