@@ -84,6 +84,8 @@ function expectExactlyOnce(got: readonly CreditEvent[], expected: readonly Credi
 describe('exactly-once delivery through crashes and rebalances', { timeout: 150_000 }, () => {
   it('SIGKILL mid-stream, restart: every event exactly once, none missing', async () => {
     const { c, topics, spans, logs, expected, episodes } = await setUp('crash', 40, 21, true);
+    // The real credit computation credits every generated run: one episode_credit per episode.
+    expect(expected.filter((e) => e.event_type === 'episode_credit')).toHaveLength(episodes);
     const groupId = unique('crash-grp');
     await produce(c, spans);
     const a = child(topics, groupId);
@@ -109,7 +111,8 @@ describe('exactly-once delivery through crashes and rebalances', { timeout: 150_
   });
 
   it('a second instance joins the group mid-stream: every event exactly once, none missing', async () => {
-    const { c, topics, spans, logs, expected } = await setUp('join', 40, 33);
+    const { c, topics, spans, logs, expected, episodes } = await setUp('join', 40, 33);
+    expect(expected.filter((e) => e.event_type === 'episode_credit')).toHaveLength(episodes);
     const groupId = unique('join-grp');
     await produce(c, spans);
     const a = child(topics, groupId);
