@@ -14,96 +14,17 @@
  */
 import type { AttributeValue, Attributes, LogRecord, Resource, Scope } from '../../model/telemetry.js';
 import { withPath } from '../errors.js';
-import { decodeAnyValue, decodeAttribute, decodeResource, decodeScope } from './common.js';
+import { decodeAnyValue, decodeAttribute } from './common.js';
 import { optionalId } from './ids.js';
+import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, internedString, skip, string, tag } from './wire.js';
-
-type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
 
 /** Decodes a whole ExportLogsServiceRequest. Throws DecodeFailure (with path) on malformed input. */
 export function decodeLogsRequest(c: WireCursor): LogRecord[] {
-  const r = c.r;
-  const end = r.len;
-  const out: LogRecord[] = [];
-  let i = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    if (t === ((1 << 3) | 2)) {
-      const stop = delimitedEnd(c, end);
-      try {
-        decodeResourceLogs(c, stop, out);
-      } catch (e) {
-        throw withPath(e, `resource_logs[${i}]`);
-      }
-      i++;
-    } else skip(c, t & 7, end);
-  }
-  return out;
+  return decodeExportRequest(c, NAMES, decodeLogRecord);
 }
 
-function decodeResourceLogs(c: WireCursor, end: number, out: LogRecord[]): void {
-  const r = c.r;
-  const resource: Resource = { attributes: {} };
-  let j = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    switch (t) {
-      case (1 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeResource(c, stop, resource);
-        } catch (e) {
-          throw withPath(e, 'resource');
-        }
-        break;
-      }
-      case (2 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeScopeLogs(c, stop, resource, out);
-        } catch (e) {
-          throw withPath(e, `scope_logs[${j}]`);
-        }
-        j++;
-        break;
-      }
-      default:
-        skip(c, t & 7, end);
-    }
-  }
-}
-
-function decodeScopeLogs(c: WireCursor, end: number, resource: Resource, out: LogRecord[]): void {
-  const r = c.r;
-  const scope: MutableScope = { name: '', version: undefined, attributes: {} };
-  let k = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    switch (t) {
-      case (1 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeScope(c, stop, scope);
-        } catch (e) {
-          throw withPath(e, 'scope');
-        }
-        break;
-      }
-      case (2 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          out.push(decodeLogRecord(c, stop, resource, scope));
-        } catch (e) {
-          throw withPath(e, `log_records[${k}]`);
-        }
-        k++;
-        break;
-      }
-      default:
-        skip(c, t & 7, end);
-    }
-  }
-}
+const NAMES = { resource: 'resource_logs', scope: 'scope_logs', item: 'log_records' } as const;
 
 function decodeLogRecord(c: WireCursor, end: number, resource: Resource, scope: Scope): LogRecord {
   const r = c.r;

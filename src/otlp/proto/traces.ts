@@ -16,96 +16,17 @@
  */
 import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { DecodeFailure, withPath } from '../errors.js';
-import { decodeAttribute, decodeResource, decodeScope } from './common.js';
+import { decodeAttribute } from './common.js';
 import { missingId, optionalId, requiredId } from './ids.js';
+import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
-
-type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
 
 /** Decodes a whole ExportTraceServiceRequest. Throws DecodeFailure (with path) on malformed input. */
 export function decodeTraceRequest(c: WireCursor): Span[] {
-  const r = c.r;
-  const end = r.len;
-  const out: Span[] = [];
-  let i = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    if (t === ((1 << 3) | 2)) {
-      const stop = delimitedEnd(c, end);
-      try {
-        decodeResourceSpans(c, stop, out);
-      } catch (e) {
-        throw withPath(e, `resource_spans[${i}]`);
-      }
-      i++;
-    } else skip(c, t & 7, end);
-  }
-  return out;
+  return decodeExportRequest(c, NAMES, decodeSpan);
 }
 
-function decodeResourceSpans(c: WireCursor, end: number, out: Span[]): void {
-  const r = c.r;
-  const resource: Resource = { attributes: {} };
-  let j = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    switch (t) {
-      case (1 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeResource(c, stop, resource);
-        } catch (e) {
-          throw withPath(e, 'resource');
-        }
-        break;
-      }
-      case (2 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeScopeSpans(c, stop, resource, out);
-        } catch (e) {
-          throw withPath(e, `scope_spans[${j}]`);
-        }
-        j++;
-        break;
-      }
-      default:
-        skip(c, t & 7, end);
-    }
-  }
-}
-
-function decodeScopeSpans(c: WireCursor, end: number, resource: Resource, out: Span[]): void {
-  const r = c.r;
-  const scope: MutableScope = { name: '', version: undefined, attributes: {} };
-  let k = 0;
-  while (r.pos < end) {
-    const t = tag(c, end);
-    switch (t) {
-      case (1 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          decodeScope(c, stop, scope);
-        } catch (e) {
-          throw withPath(e, 'scope');
-        }
-        break;
-      }
-      case (2 << 3) | 2: {
-        const stop = delimitedEnd(c, end);
-        try {
-          out.push(decodeSpan(c, stop, resource, scope));
-        } catch (e) {
-          throw withPath(e, `spans[${k}]`);
-        }
-        k++;
-        break;
-      }
-      default:
-        skip(c, t & 7, end);
-    }
-  }
-}
+const NAMES = { resource: 'resource_spans', scope: 'scope_spans', item: 'spans' } as const;
 
 function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope): Span {
   const r = c.r;

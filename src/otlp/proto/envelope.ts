@@ -1,0 +1,107 @@
+/**
+ * The envelope every OTLP export request shares: Export*ServiceRequest.resource_<x>=1 →
+ * Resource<X> { resource=1, scope_<x>=2, schema_url=3 } → Scope<X> { scope=1, <items>=2,
+ * schema_url=3 }. Traces and logs differ only in the leaf message, so they share this walker
+ * and pass their leaf decoder.
+ *
+ * One `resource` object per Resource<X> and one `scope` object per Scope<X> are shared by
+ * reference by their items; they are created before the block is read so the resource/scope
+ * fields may appear in any order relative to the items.
+ */
+import type { Resource, Scope } from '../../model/telemetry.js';
+import { withPath } from '../errors.js';
+import { decodeResource, decodeScope } from './common.js';
+import { type WireCursor, delimitedEnd, skip, tag } from './wire.js';
+
+type MutableScope = { -readonly [K in keyof Scope]: Scope[K] };
+
+/** Field names for error paths, e.g. `resource_spans`, `scope_spans`, `spans`. */
+export interface EnvelopeNames {
+  readonly resource: string;
+  readonly scope: string;
+  readonly item: string;
+}
+
+/** Decodes the leaf message that ends at `end`. */
+export type ItemDecoder<T> = (c: WireCursor, end: number, resource: Resource, scope: Scope) => T;
+
+const LEN_FIELD_1 = (1 << 3) | 2;
+const LEN_FIELD_2 = (2 << 3) | 2;
+
+/** Decodes a whole export request. Throws DecodeFailure (with path) on malformed input. */
+export function decodeExportRequest<T>(c: WireCursor, names: EnvelopeNames, decodeItem: ItemDecoder<T>): T[] {
+  const r = c.r;
+  const end = r.len;
+  const out: T[] = [];
+  let i = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    if (t === LEN_FIELD_1) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeResourceBlock(c, stop, names, decodeItem, out);
+      } catch (e) {
+        throw withPath(e, `${names.resource}[${i}]`);
+      }
+      i++;
+    } else skip(c, t & 7, end);
+  }
+  return out;
+}
+
+function decodeResourceBlock<T>(c: WireCursor, end: number, names: EnvelopeNames, decodeItem: ItemDecoder<T>, out: T[]): void {
+  const r = c.r;
+  const resource: Resource = { attributes: {} };
+  let j = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    if (t === LEN_FIELD_1) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeResource(c, stop, resource);
+      } catch (e) {
+        throw withPath(e, 'resource');
+      }
+    } else if (t === LEN_FIELD_2) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeScopeBlock(c, stop, names, decodeItem, resource, out);
+      } catch (e) {
+        throw withPath(e, `${names.scope}[${j}]`);
+      }
+      j++;
+    } else skip(c, t & 7, end);
+  }
+}
+
+function decodeScopeBlock<T>(
+  c: WireCursor,
+  end: number,
+  names: EnvelopeNames,
+  decodeItem: ItemDecoder<T>,
+  resource: Resource,
+  out: T[],
+): void {
+  const r = c.r;
+  const scope: MutableScope = { name: '', version: undefined, attributes: {} };
+  let k = 0;
+  while (r.pos < end) {
+    const t = tag(c, end);
+    if (t === LEN_FIELD_1) {
+      const stop = delimitedEnd(c, end);
+      try {
+        decodeScope(c, stop, scope);
+      } catch (e) {
+        throw withPath(e, 'scope');
+      }
+    } else if (t === LEN_FIELD_2) {
+      const stop = delimitedEnd(c, end);
+      try {
+        out.push(decodeItem(c, stop, resource, scope));
+      } catch (e) {
+        throw withPath(e, `${names.item}[${k}]`);
+      }
+      k++;
+    } else skip(c, t & 7, end);
+  }
+}
