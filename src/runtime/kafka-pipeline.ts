@@ -48,6 +48,7 @@ import {
   replayKeeps,
   type ReplayFilter,
 } from './watermark.js';
+import { withTimeout } from './with-timeout.js';
 
 export const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
 export type Delivery = z.infer<typeof DeliverySchema>;
@@ -414,7 +415,7 @@ export class KafkaPipeline {
     const dlq = this.config.sink.topics.dlq;
     let records: OutgoingRecord[];
     try {
-      const events = await withTimeout(this.deps.processEpisode(w.episode), this.config.creditTimeoutMs);
+      const events = await withTimeout(this.deps.processEpisode(w.episode), this.config.creditTimeoutMs, `processEpisode timed out after ${this.config.creditTimeoutMs} ms`);
       records = events.map((e) => eventRecord(e, this.config.sink.topics));
       this.counters.eventsOut += records.length;
     } catch (err) {
@@ -488,7 +489,7 @@ export class KafkaPipeline {
         } catch (err) {
           // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
           // transactional id makes the broker abort the open transaction).
-          const aborted = await withTimeout(tx.abort(), 10_000).then(
+          const aborted = await withTimeout(tx.abort(), 10_000, 'transaction abort timed out after 10000 ms').then(
             () => true,
             () => false,
           );
@@ -564,22 +565,6 @@ export class KafkaPipeline {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`processEpisode timed out after ${ms} ms`)), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 

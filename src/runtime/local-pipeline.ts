@@ -22,6 +22,7 @@ import { ReceiverBusyError, type OtlpHandler } from '../sources/otlp-http/receiv
 import type { PartialSuccess } from '../sources/otlp-http/responses.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
+import { withTimeout } from './with-timeout.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -198,7 +199,7 @@ export class LocalPipeline implements OtlpHandler {
 
   private async credit(w: Work): Promise<CreditEvent[] | undefined> {
     try {
-      const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs);
+      const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs, `processEpisode timed out after ${this.options.creditTimeoutMs} ms (runtime.creditTimeoutMs)`);
       this.counters.episodesCredited++;
       this.deps.telemetry?.episodesCredited.add(1);
       this.deps.telemetry?.creditLatency.record((performance.now() - w.closedAt) / 1000);
@@ -231,19 +232,3 @@ export class LocalPipeline implements OtlpHandler {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`processEpisode timed out after ${ms} ms (runtime.creditTimeoutMs)`)), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
