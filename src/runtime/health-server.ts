@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthState, sendJson, serveStatusRoutes } from './health.js';
+import { closeNow, listen } from '../http/server-lifecycle.js';
 
 export class HealthServer {
   private server: Server | undefined;
@@ -21,10 +22,7 @@ export class HealthServer {
       if (!serveStatusRoutes(req, res, this.health, this.telemetry)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listen(server, this.options.port, this.options.host);
   }
 
   port(): number {
@@ -35,8 +33,6 @@ export class HealthServer {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
-    const done = new Promise<void>((r) => s.close(() => r()));
-    s.closeAllConnections();
-    await done;
+    await closeNow(s);
   }
 }

@@ -18,6 +18,7 @@ import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import type { EventSink } from '../types.js';
 import { LIVE_PAGE_HTML } from './page.js';
 import { RingBuffer } from './ring-buffer.js';
+import { closeNow, listen } from '../../http/server-lifecycle.js';
 
 export interface LiveSinkOptions {
   host: string;
@@ -53,13 +54,7 @@ export class LiveSink implements EventSink {
     if (this.server) throw new Error('LiveSink already started');
     const server = createServer((req, res) => this.route(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port, this.options.host);
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) this.write(c, ': keep-alive\n\n');
     }, this.options.heartbeatMs ?? 15_000);
@@ -99,9 +94,7 @@ export class LiveSink implements EventSink {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
-    const done = new Promise<void>((r) => s.close(() => r()));
-    s.closeAllConnections();
-    await done;
+    await closeNow(s);
   }
 
   private write(client: ServerResponse, frame: string): void {

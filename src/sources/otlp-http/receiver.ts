@@ -18,6 +18,7 @@ import { decodeLogs, decodeTraces } from '../../otlp/index.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, readBody } from './body.js';
 import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
+import { listen } from '../../http/server-lifecycle.js';
 
 /** Thrown by a handler that cannot take more data now: the client gets 503 and retries. */
 export class ReceiverBusyError extends Error {
@@ -74,13 +75,7 @@ export class OtlpHttpReceiver {
     // Exporters keep connections open between batches; a closing receiver must not wait on them.
     server.keepAliveTimeout = 5_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port, this.options.host);
   }
 
   /** Bound address (after start): the real port when configured with 0. */

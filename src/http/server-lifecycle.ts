@@ -1,0 +1,24 @@
+/**
+ * Start/stop of the node:http servers agent-credit runs (OTLP/HTTP receiver, live page, health
+ * server), so each gets the same semantics: `listen` rejects with the bind error (e.g.
+ * EADDRINUSE, so the caller can name the config key) instead of crashing via an 'error' event.
+ */
+import type { Server } from 'node:http';
+
+/** Binds `server` to host:port; resolves once listening, rejects with the bind error. */
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Closes `server` now: stops accepting and drops every open connection (SSE streams included). */
+export function closeNow(server: Server): Promise<void> {
+  const done = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  return done;
+}
