@@ -16,6 +16,7 @@ import { startDemoFleet } from './demo.js';
 import { ProgressBar } from './progress.js';
 import { renderSummary, SummaryCollector } from './summary.js';
 import { writeSchemaFiles } from './schema-files.js';
+import { startSelfTracing } from '../telemetry/self-tracing.js';
 
 interface CommonFlags {
   config?: string;
@@ -82,11 +83,18 @@ function untilSignal(logger: Logger, stop: () => Promise<void>): void {
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const config = load(f, runOverrides(f));
   const logger = createLogger(config.telemetry.logLevel);
+  // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
+  const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http } : {});
+  if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');
+  const stopTracing = async () => selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'self-tracing shutdown failed'));
   if (config.source.kind === 'kafka') {
     if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
     const { startKafkaJob } = await import('./kafka-job.js');
     const job = await startKafkaJob(config, logger);
-    untilSignal(logger, () => job.stop());
+    untilSignal(logger, async () => {
+      await job.stop();
+      await stopTracing();
+    });
     return;
   }
   if (config.source.kind === 'file') {
@@ -109,6 +117,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   untilSignal(logger, async () => {
     fleet?.stop();
     await job.stop();
+    await stopTracing();
   });
 }
 

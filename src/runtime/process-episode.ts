@@ -5,6 +5,7 @@
  * Shared by every runtime (OTLP/HTTP receiver, Kafka pipeline, replay, in-process
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { evaluationsFromSpans, stepsFromSpans, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
@@ -72,6 +73,41 @@ export function systemEvaluation(
  * throws only for invalid options.
  */
 export async function processEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
+  // Self-tracing: a no-op unless the OTel SDK was started (src/telemetry/self-tracing.ts).
+  return tracer.startActiveSpan('agent_credit.credit_episode', async (span) => {
+    span.setAttributes({
+      'agent_credit.episode.id': episode.episodeId,
+      'agent_credit.episode.revision': episode.revision,
+      'agent_credit.episode.spans': episode.spans.length,
+      'agent_credit.episode.close_reason': episode.closeReason,
+    });
+    try {
+      const events = await creditEvents(episode, options);
+      const head = events[0];
+      span.setAttribute('agent_credit.events', events.length);
+      if (head?.event_type === 'episode_credit') {
+        span.setAttributes({
+          'agent_credit.outcome': head.outcome,
+          'agent_credit.estimator': head.estimator.name,
+          'agent_credit.estimator.status': head.estimator.status,
+          'agent_credit.estimator.evaluations': head.estimator.evaluations,
+          'agent_credit.agents': head.agents.length,
+        });
+      } else span.setAttribute('agent_credit.skipped', true);
+      return events;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const tracer = trace.getTracer('agent-credit');
+
+async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
   const spanEvaluations = evaluationsFromSpans(episode.spans, {
     ...(options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
   });

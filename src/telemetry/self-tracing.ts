@@ -1,0 +1,75 @@
+/**
+ * agent-credit's own traces (one span per credited episode), exported with the standard
+ * OpenTelemetry Node SDK (@opentelemetry/sdk-node) configured by the standard `OTEL_*`
+ * environment variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_EXPORTER`,
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`, ...).
+ *
+ * Off unless the environment asks for it (an OTLP endpoint or a traces exporter is set and
+ * `OTEL_SDK_DISABLED` is not `true`): the OTLP default endpoint, localhost:4318, is agent-credit's
+ * own receiver, and feeding its spans back into itself would turn its self-telemetry into
+ * episodes. That loop is refused with an error naming the variables to change.
+ */
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+export interface SelfTracing {
+  shutdown(): Promise<void>;
+}
+
+export interface SelfTracingOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The embedded receiver's address, to refuse exporting into ourselves. */
+  receiver?: { host: string; port: number };
+  /** Replaces the env-configured exporters (tests, embedding apps). */
+  spanProcessors?: SpanProcessor[];
+  serviceName?: string;
+}
+
+/** Whether the standard OTel environment asks for trace export. */
+export function selfTracingRequested(env: NodeJS.ProcessEnv): boolean {
+  if ((env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return false;
+  const exporter = env.OTEL_TRACES_EXPORTER;
+  if (exporter !== undefined && exporter !== '' && exporter !== 'none') return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
+
+/** Throws when the configured OTLP traces endpoint is agent-credit's own receiver. */
+export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: string; port: number }): void {
+  const exporter = env.OTEL_TRACES_EXPORTER ?? 'otlp';
+  if (!exporter.split(',').map((s) => s.trim()).includes('otlp')) return;
+  const raw = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return; // the SDK reports malformed endpoints itself
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const sameHost = url.hostname === receiver.host || (LOOPBACK.has(url.hostname) && LOOPBACK.has(receiver.host));
+  if (sameHost && port === receiver.port) {
+    throw new Error(
+      `OTEL_EXPORTER_OTLP_ENDPOINT (${raw}) points at agent-credit's own OTLP/HTTP receiver (source.http ${receiver.host}:${receiver.port}): ` +
+        `its self-telemetry would become episodes. Point the OTel variables at your collector, or set OTEL_SDK_DISABLED=true.`,
+    );
+  }
+}
+
+/**
+ * Starts the Node SDK for agent-credit's own spans when requested (see module doc), else
+ * returns undefined. No auto-instrumentations: only the spans agent-credit creates itself.
+ */
+export function startSelfTracing(options: SelfTracingOptions = {}): SelfTracing | undefined {
+  const env = options.env ?? process.env;
+  if (!options.spanProcessors && !selfTracingRequested(env)) return undefined;
+  if (!options.spanProcessors && options.receiver) assertNoSelfLoop(env, options.receiver);
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'agent-credit',
+    instrumentations: [],
+    autoDetectResources: false,
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}

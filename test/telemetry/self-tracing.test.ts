@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { assertNoSelfLoop, selfTracingRequested, startSelfTracing, type SelfTracing } from '../../src/telemetry/index.js';
+
+const FIXTURE = new URL('../../../shared/fixtures/agents-sdk/genai/otlp-http/', import.meta.url);
+
+describe('self-tracing (OTel Node SDK)', () => {
+  it('is requested only by the standard OTEL_* variables, and OTEL_SDK_DISABLED wins', () => {
+    expect(selfTracingRequested({})).toBe(false);
+    expect(selfTracingRequested({ OTEL_TRACES_EXPORTER: 'none' })).toBe(false);
+    expect(selfTracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(selfTracingRequested({ OTEL_TRACES_EXPORTER: 'console' })).toBe(true);
+    expect(selfTracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
+  });
+
+  it('refuses to export its own spans into its own receiver, naming the variables', () => {
+    const receiver = { host: '127.0.0.1', port: 4318 };
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver)).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT.*own OTLP\/HTTP receiver.*OTEL_SDK_DISABLED/);
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces' }, receiver)).toThrow(/own OTLP\/HTTP receiver/);
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, receiver)).not.toThrow();
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'console' }, receiver)).not.toThrow();
+    expect(() => startSelfTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver })).toThrow(/own OTLP\/HTTP receiver/);
+  });
+
+  describe('with the SDK started', () => {
+    const exporter = new InMemorySpanExporter();
+    let tracing: SelfTracing | undefined;
+    afterAll(async () => tracing?.shutdown());
+
+    it('records one span per credited episode with its outcome and estimator', async () => {
+      tracing = startSelfTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      expect(tracing).toBeDefined();
+      const asm = new EpisodeAssembler({});
+      for (const f of ['0001-traces.pb', '0002-traces.pb', '0003-traces.pb']) asm.addSpans(decodeTraces(new Uint8Array(readFileSync(new URL(f, FIXTURE))), 'otlp_proto'));
+      asm.addEvaluations(evaluationsFromLogs(decodeLogs(new Uint8Array(readFileSync(new URL('0004-logs.pb', FIXTURE))), 'otlp_proto')));
+      const episodes = [...asm.tick(), ...asm.flush()];
+      expect(episodes).toHaveLength(3);
+      for (const e of episodes) await processEpisode(e);
+
+      const spans = exporter.getFinishedSpans().filter((s) => s.name === 'agent_credit.credit_episode');
+      expect(spans.map((s) => s.attributes['agent_credit.episode.id']).sort()).toEqual(episodes.map((e) => e.episodeId).sort());
+      expect(spans.map((s) => s.attributes['agent_credit.outcome']).sort()).toEqual(['failure', 'success', 'success']);
+      for (const s of spans) {
+        expect(s.attributes['agent_credit.estimator.status']).toBe('exact');
+        expect(s.attributes['agent_credit.events']).toBeGreaterThan(1);
+        expect(s.resource.attributes['service.name']).toBe('agent-credit');
+      }
+    });
+  });
+});
