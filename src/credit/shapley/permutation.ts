@@ -12,6 +12,11 @@
  *   a player's predecessors in the reverse are its successors in the original, which makes the two
  *   marginals negatively correlated for most games (exactly cancelling for additive parts).
  * Block cost: (1 or n) × (1 or 2) permutations × (n-1) evaluations, fewer with cache hits.
+ * Budget fallback: a stratified block costs n(n-1) (×2 antithetic) evaluations — 4,900 at n = 50 —
+ * so a small budget would never finish one and return the flat prior at every budget. When a run
+ * starts (no block taken yet) with a finite budget that cannot pay for two stratified blocks, it
+ * drops stratification for the whole run (blocks stay i.i.d.); the result's estimator name then
+ * reads `permutation+antithetic` (or `permutation-plain`) and its note says why.
  *
  * Efficiency: every permutation's marginals telescope to v(N) - v(∅), so every block and hence the
  * running mean sums to v(N) - v(∅) exactly up to rounding; the final estimate adds the rounding
@@ -74,7 +79,10 @@ export class PermutationRun implements AnytimeRun {
   private readonly rng: () => number;
   private readonly moments: RunningMoments;
   private readonly antithetic: boolean;
-  private readonly stratified: boolean;
+  private stratified: boolean;
+  /** Set when stratification was dropped for budget (see the file comment). */
+  private samplingNote: string | undefined;
+  private runName: string;
   private readonly confidence: number;
   private readonly target: number | undefined;
   private readonly startEvaluations: number;
@@ -102,6 +110,7 @@ export class PermutationRun implements AnytimeRun {
     this.moments = new RunningMoments(this.n);
     this.antithetic = opts.antithetic ?? true;
     this.stratified = opts.stratified ?? true;
+    this.runName = name;
     this.confidence = est.confidence ?? 0.95;
     this.target = est.targetHalfWidth;
     this.startEvaluations = this.cg.evaluations;
@@ -122,6 +131,22 @@ export class PermutationRun implements AnytimeRun {
     const k = intervalMultiplier(this.confidence, this.moments.count);
     for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
     return true;
+  }
+
+  /** Evaluations one block costs without cache hits. */
+  private blockCost(): number {
+    return (this.stratified ? this.n : 1) * (this.antithetic ? 2 : 1) * Math.max(1, this.n - 1);
+  }
+
+  /** Before the first block: drop stratification when the budget cannot pay for two blocks. */
+  private chooseSampling(): void {
+    if (!this.stratified || this.moments.count > 0 || this.pending !== undefined) return;
+    const remaining = this.limit - this.cg.evaluations;
+    const needed = 2 * this.blockCost();
+    if (!Number.isFinite(remaining) || remaining >= needed) return;
+    this.stratified = false;
+    this.runName = this.antithetic ? 'permutation+antithetic' : 'permutation-plain';
+    this.samplingNote = `stratification dropped: budget ${remaining} < two stratified blocks (${needed} evaluations)`;
   }
 
   private nextBlock(): number[][] {
@@ -200,6 +225,7 @@ export class PermutationRun implements AnytimeRun {
           this.stop = 'budget';
           return;
         }
+        this.chooseSampling();
         await this.sampleBlock();
       }
       this.stop = 'target';
@@ -227,9 +253,8 @@ export class PermutationRun implements AnytimeRun {
       this.limit = this.cg.evaluations + b;
       this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
     }
-    const blockCost = (this.stratified ? this.n : 1) * (this.antithetic ? 2 : 1) * Math.max(1, this.n - 1);
     for (;;) {
-      await this.advance(this.cg.evaluations + blockCost);
+      await this.advance(this.cg.evaluations + this.blockCost());
       yield this.current();
       if (this.stop !== undefined) return;
     }
@@ -255,7 +280,7 @@ export class PermutationRun implements AnytimeRun {
       halfWidths = values.map((_, i) => (count > 1 ? k * this.moments.standardError(i) + floor : range));
     }
     let status: ShapleyEstimate['status'];
-    let note = this.note;
+    let note = this.note ?? this.samplingNote;
     if (!this.endpointsKnown) {
       status = 'partial';
       note ??= 'no evaluation succeeded';
@@ -266,7 +291,7 @@ export class PermutationRun implements AnytimeRun {
       note ??= `interval not estimated: ${count} sample block(s), need 2`;
     } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
       status = 'partial';
-      note = `budget exhausted before every half-width reached ${this.target}`;
+      note = `budget exhausted before every half-width reached ${this.target}${this.samplingNote ? `; ${this.samplingNote}` : ''}`;
     } else status = 'approximate';
     return buildEstimate({
       players: this.cg.players,
@@ -275,7 +300,7 @@ export class PermutationRun implements AnytimeRun {
       confidence: this.confidence,
       evaluations: this.evaluations,
       status,
-      estimator: this.name,
+      estimator: this.runName,
       grandValue: this.grand,
       emptyValue: this.empty,
       note,
