@@ -1,0 +1,153 @@
+/** Follow-up estimators: the permutation budget fallback and the regression-adjusted MSR estimator. */
+import { describe, expect, it } from 'vitest';
+import {
+  exactShapley,
+  PermutationEstimator,
+  RegressionAdjustedEstimator,
+  UnanimityGame,
+  type Game,
+  type ShapleyEstimate,
+  type ShapleyEstimator,
+} from '../../src/credit/index.js';
+import { createRng } from '../../src/credit/shapley/stats.js';
+import { mixedTable, tableGame, votingTable } from './helpers.js';
+
+function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
+  return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
+}
+
+/** Mean over seeds of the per-player mean squared error; a fresh game id per seed (no shared cache). */
+async function mse(make: () => ShapleyEstimator, game: (seed: number) => Game, exact: readonly number[], budget: number, seeds: number): Promise<number> {
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
+  return total / seeds;
+}
+
+/** A random sum of unanimity games (closed-form Shapley), seeded. */
+function randomUnanimity(n: number, terms: number, seed: number): UnanimityGame {
+  const rng = createRng(seed);
+  const ts = Array.from({ length: terms }, () => {
+    const size = 1 + Math.floor(rng() * 4);
+    return { carriers: Array.from({ length: size }, () => Math.floor(rng() * n)), weight: rng() * 2 - 0.5 };
+  });
+  return new UnanimityGame(`u${seed}`, Array.from({ length: n }, (_, i) => `p${i}`), 0, ts);
+}
+
+const VOTING12 = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1, 3], 14);
+
+describe('PermutationEstimator budget fallback', () => {
+  it('MSE at n = 50 decreases from budget 200 to 2000 (stratification dropped, named in the result)', async () => {
+    const g = randomUnanimity(50, 120, 7);
+    const exact = g.closedForm();
+    const small = await mse(() => new PermutationEstimator(), () => g, exact, 200, 6);
+    const large = await mse(() => new PermutationEstimator(), () => g, exact, 2000, 6);
+    // Variance ∝ 1/budget: a tenfold budget should cut the MSE well below a third.
+    expect(large).toBeLessThan(small / 3);
+    const est = await new PermutationEstimator().estimate(g, { budget: 2000, seed: 1 });
+    expect(est.estimator).toBe('permutation+antithetic');
+    expect(est.note).toMatch(/stratification dropped/);
+    expect(est.status).toBe('approximate');
+  });
+
+  it('keeps stratification when the budget pays for two blocks', async () => {
+    const g = tableGame(mixedTable(8, 5));
+    const est = await new PermutationEstimator().estimate(g, { budget: 4 * 8 * 7 * 2, seed: 3 });
+    expect(est.estimator).toBe('permutation');
+    expect(est.note).toBeUndefined();
+  });
+});
+
+describe('RegressionAdjustedEstimator', () => {
+  it('is unbiased: the mean estimate over seeds approaches the exact value on random 8-player games', async () => {
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      const runs = 60;
+      const sum = new Array<number>(8).fill(0);
+      let maxHalf = 0;
+      for (let seed = 1; seed <= runs; seed++) {
+        const est = await new RegressionAdjustedEstimator().estimate(tableGame(table, `u${seed}`), { budget: 60, seed });
+        est.values.forEach((v, i) => (sum[i] = sum[i]! + v / runs));
+        for (const iv of est.intervals) maxHalf = Math.max(maxHalf, (iv.high - iv.low) / 2);
+      }
+      // The mean of 60 runs has standard error ≈ (single-run half-width / 1.96) / √60; allow 4 of them.
+      const tol = (4 * maxHalf) / 1.96 / Math.sqrt(runs);
+      sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
+    }
+  });
+
+  it('is accurate at a moderate budget and exactly efficient', async () => {
+    for (const table of [mixedTable(10, 3), VOTING12]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      const est = await new RegressionAdjustedEstimator().estimate(tableGame(table, 'acc'), { budget: 800, seed: 9 });
+      const sum = est.values.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - (est.grandValue - est.emptyValue))).toBeLessThan(1e-12);
+      const scale = Math.max(...exact.map(Math.abs));
+      // Root-mean-square error below 10% of the largest credit; every player within its interval's reach.
+      expect(Math.sqrt(squaredError(est, exact))).toBeLessThan(0.1 * scale);
+      est.values.forEach((v, i) => expect(Math.abs(v - exact[i]!)).toBeLessThan(0.2 * scale));
+      expect(est.estimator).toBe('regression-adjusted-msr');
+      expect(est.status).toBe('approximate');
+      expect(est.evaluations).toBeLessThanOrEqual(800);
+    }
+  });
+
+  it('nominal 95% intervals cover the exact value in ≥ 90% of seeded runs', async () => {
+    for (const table of [VOTING12, mixedTable(9, 11)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      let covered = 0;
+      let total = 0;
+      for (let seed = 1; seed <= 25; seed++) {
+        const est = await new RegressionAdjustedEstimator().estimate(tableGame(table, `c${seed}`), { budget: 600, seed });
+        est.intervals.forEach((iv, i) => {
+          total++;
+          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
+        });
+      }
+      expect(covered / total).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it('beats plain permutation sampling in MSE on weighted voting at equal budget', async () => {
+    const exact = (await exactShapley(tableGame(VOTING12))).values;
+    for (const budget of [400, 1200]) {
+      const plain = await mse(() => new PermutationEstimator({ antithetic: false, stratified: false }), (s) => tableGame(VOTING12, `p${s}`), exact, budget, 12);
+      const ra = await mse(() => new RegressionAdjustedEstimator(), (s) => tableGame(VOTING12, `r${s}`), exact, budget, 12);
+      expect(ra).toBeLessThan(plain);
+    }
+  });
+
+  it('anytime: snapshots spend more evaluations each round and continue() extends the run', async () => {
+    const g = tableGame(mixedTable(10, 4), 'any');
+    const run = new RegressionAdjustedEstimator({ roundSamples: 20 }).start(g, { budget: 200, seed: 2 });
+    const evals: number[] = [];
+    for await (const snap of run.snapshots()) evals.push(snap.evaluations);
+    expect(evals.length).toBeGreaterThan(2);
+    // Every round but the last (which may only discover that the budget is spent) adds evaluations.
+    for (let k = 1; k < evals.length - 1; k++) expect(evals[k]!).toBeGreaterThan(evals[k - 1]!);
+    expect(evals.at(-1)!).toBeGreaterThanOrEqual(evals.at(-2)!);
+    expect(evals.at(-1)!).toBeLessThanOrEqual(200);
+    const before = run.samples;
+    const more = await run.continue(200);
+    expect(run.samples).toBeGreaterThan(before);
+    expect(more.evaluations).toBeLessThanOrEqual(400);
+    expect(run.current().values).toEqual(more.values);
+  });
+
+  it('stops at a target half-width, and reports a failing game as partial with the error', async () => {
+    const est = await new RegressionAdjustedEstimator().estimate(tableGame(mixedTable(8, 2), 't'), { targetHalfWidth: 0.05, seed: 4 });
+    for (const iv of est.intervals) expect((iv.high - iv.low) / 2).toBeLessThanOrEqual(0.05 + 1e-9);
+    let calls = 0;
+    const failing: Game = {
+      id: 'failing',
+      players: ['a', 'b', 'c', 'd'],
+      value: (c) => {
+        if (++calls > 10) throw new Error('judge down');
+        return c.reduce((a, x) => a + x, 0);
+      },
+    };
+    const bad = await new RegressionAdjustedEstimator().estimate(failing, { budget: 100, seed: 1 });
+    expect(bad.status).toBe('partial');
+    expect(bad.note).toMatch(/judge down/);
+    expect(Math.abs(bad.values.reduce((a, b) => a + b, 0) - 4)).toBeLessThan(1e-12);
+  });
+});
