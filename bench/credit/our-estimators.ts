@@ -32,6 +32,7 @@ export const CANDIDATES: readonly Candidate[] = [
   { name: 'permutation (antithetic+stratified)', exportName: 'PermutationEstimator' },
   { name: 'permutation (plain)', exportName: 'PermutationEstimator', options: { antithetic: false, stratified: false } },
   { name: 'kernel (paired)', exportName: 'KernelEstimator' },
+  { name: 'regression-adjusted MSR', exportName: 'RegressionAdjustedEstimator' },
 ];
 
 type EstimatorLike = { estimate(game: Game, options: EstimateOptions): Promise<ShapleyEstimate> | ShapleyEstimate };
