@@ -4,8 +4,8 @@
  *    (v(N) and v(∅) are still evaluated for the result's endpoints);
  * 2. exact enumeration when n ≤ maxExactPlayers (default 14) and 2^n fits the budget;
  * 3. otherwise the approximate estimator (`permutation` by default, or `kernel`); the permutation
- *    estimator drops position stratification (keeps antithetic pairs) when the budget cannot pay
- *    for two stratified blocks (2·n·(n-1) evaluations), unless `permutation` options are given.
+ *    estimator itself drops position stratification (keeps antithetic pairs) when the budget cannot
+ *    pay for two stratified blocks (see permutation.ts; the result's estimator name says so).
  * Never throws for game failures or budget exhaustion: the result is then `partial` with a note.
  */
 import { CachedGame } from '../games/cached-game.js';
@@ -54,10 +54,6 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
   if (n <= maxExact && (options.budget === undefined || 2 ** n <= options.budget)) {
     return new ExactEstimator({ maxPlayers: maxExact }).estimate(cg, options);
   }
-  // A stratified block costs about n(n-1) evaluations and an interval needs two blocks: when the
-  // budget cannot pay for that, fall back to antithetic pairs only (blocks of 2(n-1)).
-  const affordable = options.budget === undefined || 2 * n * (n - 1) <= options.budget;
-  const permutation = options.permutation ?? (affordable ? {} : { stratified: false });
-  const estimator = options.approximate === 'kernel' ? new KernelEstimator(options.kernel) : new PermutationEstimator(permutation);
+  const estimator = options.approximate === 'kernel' ? new KernelEstimator(options.kernel) : new PermutationEstimator(options.permutation);
   return estimator.estimate(cg, options);
 }
