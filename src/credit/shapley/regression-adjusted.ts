@@ -27,9 +27,9 @@
  * sizes follow the Shapley kernel, the unweighted least-squares fit is KernelSHAP's weighted fit
  * (without its efficiency constraint): the surrogate's Shapley value is a kernel estimate, and the
  * MSR term corrects its bias.
- * Measured (test/credit/estimators-v2*.test.ts, mean of 8 seeds): best of ours at 40n evaluations
- * on weighted voting (n=12) and random unanimity games (n=20, 50); worse than stratified
- * permutation sampling at 4n-10n, where the surrogate rests on too few coalitions.
+ * Measured (docs/credit.md): pays at budgets ≥ 20n-40n evaluations (best of ours on weighted voting
+ * n=12 and random unanimity n=20 at 40n, and on the bench's n=50 games at 20n-40n); worse than
+ * stratified permutation sampling at 4n-10n, where the surrogate rests on too few coalitions.
  *
  * Efficiency: each sample is projected (subtract its mean gap) onto Σ_i X_i = r(N) − r(∅); the
  * projection is linear and the true value lies on that plane, so this stays unbiased and never
