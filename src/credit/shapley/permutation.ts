@@ -280,7 +280,7 @@ export class PermutationRun implements AnytimeRun {
       halfWidths = values.map((_, i) => (count > 1 ? k * this.moments.standardError(i) + floor : range));
     }
     let status: ShapleyEstimate['status'];
-    let note = this.note ?? this.samplingNote;
+    let note = this.note;
     if (!this.endpointsKnown) {
       status = 'partial';
       note ??= 'no evaluation succeeded';
@@ -291,8 +291,10 @@ export class PermutationRun implements AnytimeRun {
       note ??= `interval not estimated: ${count} sample block(s), need 2`;
     } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
       status = 'partial';
-      note = `budget exhausted before every half-width reached ${this.target}${this.samplingNote ? `; ${this.samplingNote}` : ''}`;
+      note = `budget exhausted before every half-width reached ${this.target}`;
     } else status = 'approximate';
+    // Which sampling ran is part of every note (the estimator name says it too).
+    if (this.samplingNote !== undefined) note = note === undefined ? this.samplingNote : `${note}; ${this.samplingNote}`;
     return buildEstimate({
       players: this.cg.players,
       values,
