@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
 const MAIN = join(root, 'src/cli/main.ts');
@@ -38,7 +39,7 @@ describe('agent-credit CLI', () => {
 
   it('replay writes events to --out and a summary table to stderr', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ac-replay-')), 'events.jsonl');
-    const r = cli(['replay', '/work/shared/fixtures/agents-sdk/kafka/otlp_proto', '--out', out]);
+    const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l)));

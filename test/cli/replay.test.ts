@@ -13,8 +13,9 @@ import { processEpisode } from '../../src/runtime/process-episode.js';
 import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { readFileSync } from 'node:fs';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/agents-sdk';
+const FIXTURES = AGENTS_SDK_FIXTURES;
 const HTTP_DIRS = ['genai', 'openinference', 'openllmetry'].map((i) => join(FIXTURES, i, 'otlp-http'));
 
 class CollectingSink implements EventSink {

@@ -6,8 +6,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-export const FIXTURES = '/work/shared/fixtures/agents-sdk';
+export const FIXTURES = AGENTS_SDK_FIXTURES;
 export const INSTRUMENTATIONS = ['genai', 'openinference', 'openllmetry'] as const;
 export type Instrumentation = (typeof INSTRUMENTATIONS)[number];
 

@@ -10,8 +10,9 @@ import { evaluationsFromLogs, stepsFromSpans } from '../../src/conventions/index
 import { outcomeToEvents } from '../../src/events/build.js';
 import { CreditEventSchema } from '../../src/events/schemas.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const ROOT = '/work/shared/fixtures/agents-sdk';
+const ROOT = AGENTS_SDK_FIXTURES;
 const conventions = ['genai', 'openinference', 'openllmetry'] as const;
 
 describe.runIf(existsSync(ROOT)).each(conventions)('recorded %s fixture', (convention) => {

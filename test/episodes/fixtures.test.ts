@@ -10,8 +10,9 @@ import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler, EpisodeAssemblerStatsSchema, ManualClock } from '../../src/episodes/index.js';
 import { EpisodeSchema } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const ROOT = '/work/shared/fixtures/agents-sdk';
+const ROOT = AGENTS_SDK_FIXTURES;
 const INSTRUMENTATIONS = ['genai', 'openinference', 'openllmetry'] as const;
 const here = existsSync(ROOT);
 

@@ -5,8 +5,9 @@ import type { ConsumedRecord } from '../../src/kafka/client.js';
 import { decodeRecord, recordEncoding } from '../../src/sources/kafka/index.js';
 import { DLQ_HEADERS, KafkaSinkConfigSchema, deadLetterRecord, eventRecord, failedEpisodeRecord, routeEvent } from '../../src/sinks/kafka/index.js';
 import { CreditEventSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/agents-sdk/kafka';
+const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
 
 function fixture(encoding: string, topic: string, name: string): ConsumedRecord {
   const dir = join(FIXTURES, encoding, topic);

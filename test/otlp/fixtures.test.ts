@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogRecordSchema, SpanSchema, type LogRecord, type Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces, detectEncoding } from '../../src/otlp/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/agents-sdk';
+const FIXTURES = AGENTS_SDK_FIXTURES;
 const INSTRUMENTATIONS = ['openinference', 'genai', 'openllmetry'] as const;
 
 function files(dir: string, suffix: string): string[] {

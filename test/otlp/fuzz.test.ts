@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { LogRecordSchema, SpanSchema } from '../../src/model/telemetry.js';
 import { OtlpDecodeError, decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { recordLogs, recordSpans, serializeLogs, serializeSpans, withScopeAttributes, type Encoding } from './sdk-telemetry.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 type Signal = 'traces' | 'logs';
 
@@ -33,7 +34,7 @@ function decodeChecked(signal: Signal, data: Uint8Array | string, encoding: Enco
   }
 }
 
-const FIXTURES = '/work/shared/fixtures/agents-sdk/kafka';
+const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
 function fixtureRecords(encoding: Encoding, topic: string): Uint8Array[] {
   const dir = join(FIXTURES, encoding, topic);
   return readdirSync(dir)

@@ -7,6 +7,7 @@ import { replayFiles } from '../../src/runtime/local-replay.js';
 import { LIVE_PAGE_HTML } from '../../src/sinks/live/page.js';
 import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 /** Just enough DOM for the page script: elements with children, text and style. */
 class FakeElement {
@@ -40,7 +41,7 @@ describe('live page script', () => {
   it('renders agents, rewards, first errors and pairs from real events', async () => {
     const events: CreditEvent[] = [];
     const sink: EventSink = { name: 'c', start: async () => {}, publish: (e) => void events.push(...e), flush: async () => {}, close: async () => {} };
-    await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join('/work/shared/fixtures/agents-sdk', 'genai', 'otlp-http')]), { sinks: [sink] });
+    await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')]), { sinks: [sink] });
 
     const byId = new Map(['episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
     const listeners = new Map<string, (ev: { data: string }) => void>();

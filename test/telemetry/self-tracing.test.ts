@@ -6,8 +6,9 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { assertNoSelfLoop, selfTracingRequested, startSelfTracing, type SelfTracing } from '../../src/telemetry/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURE = new URL('../../../shared/fixtures/agents-sdk/genai/otlp-http/', import.meta.url);
+const FIXTURE = new URL(`file://${AGENTS_SDK_FIXTURES}/genai/otlp-http/`);
 
 describe('self-tracing (OTel Node SDK)', () => {
   it('is requested only by the standard OTEL_* variables, and OTEL_SDK_DISABLED wins', () => {

@@ -5,8 +5,9 @@ import { inject } from 'vitest';
 import { KafkajsClient } from '../../../src/kafka/index.js';
 import type { ConsumedRecord, KafkaClient, OutgoingRecord } from '../../../src/kafka/client.js';
 import type { CreditEvent } from '../../../src/events/schemas.js';
+import { AGENTS_SDK_FIXTURES } from '../../support/fixtures.js';
 
-export const FIXTURES = '/work/shared/fixtures/agents-sdk/kafka';
+export const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
 
 export function brokers(): string {
   return inject('kafkaBrokers');
