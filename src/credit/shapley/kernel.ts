@@ -18,13 +18,13 @@
  * not the small-sample bias. Prefer `PermutationEstimator` when unbiasedness matters.
  */
 import { BudgetExhaustedError } from '../errors.js';
-import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
-import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
 import { DEFAULT_SAMPLING_BUDGET } from './permutation.js';
-import { buildEstimate, errorNote } from './result.js';
+import { buildEstimate } from './result.js';
 import { createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
+import { SampledRun } from './sampled-run.js';
 
 export interface KernelEstimatorOptions {
   /** Bootstrap resamples for the intervals. Default 100. */
@@ -55,52 +55,38 @@ interface Pair {
 /** See permutation.ts: ends runs on fully cached (small) games. */
 const LOOKUPS_PER_EVALUATION = 4;
 
-export class KernelRun implements AnytimeRun {
-  private readonly cg: CachedGame;
-  private readonly n: number;
+export class KernelRun extends SampledRun {
   private readonly rng: () => number;
   private readonly bootRng: () => number;
   private readonly pairs: Pair[] = [];
   private pending: number[][] | undefined;
   private readonly sizeCdf: number[];
-  private readonly startEvaluations: number;
   private readonly confidence: number;
   private readonly bootstrap: number;
   private readonly pairsPerRound: number;
-  private limit: number;
-  private lookupsLeft = Number.POSITIVE_INFINITY;
   private grand = 0;
   private empty = 0;
   private endpointsKnown = false;
-  private stop: 'target' | 'budget' | 'error' | undefined;
-  private note: string | undefined;
   private cached: { count: number; values: number[]; halfWidths: number[] } | undefined;
 
   constructor(
     game: Game,
     opts: KernelEstimatorOptions,
-    private readonly est: EstimateOptions,
+    est: EstimateOptions,
   ) {
-    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
-    this.n = game.players.length;
+    super(game, est, LOOKUPS_PER_EVALUATION);
     const seed = est.seed ?? 0x5eed;
     this.rng = createRng(seed);
     this.bootRng = createRng(seed ^ 0x9e3779b9);
     this.confidence = est.confidence ?? 0.95;
     this.bootstrap = opts.bootstrap ?? 100;
     this.pairsPerRound = opts.pairsPerRound ?? Math.max(2 * this.n, 16);
-    this.startEvaluations = this.cg.evaluations;
-    this.limit = this.cg.evaluations;
     const n = this.n;
     const w: number[] = [];
     for (let s = 1; s < n; s++) w.push(1 / (s * (n - s)));
     const tot = w.reduce((a, b) => a + b, 0);
     let acc = 0;
     this.sizeCdf = w.map((x) => (acc += x / tot));
-  }
-
-  get evaluations(): number {
-    return this.cg.evaluations - this.startEvaluations;
   }
 
   private sampleMembers(): number[] {
@@ -234,22 +220,16 @@ export class KernelRun implements AnytimeRun {
     this.pending = undefined;
   }
 
-  private async advance(rounds: number): Promise<void> {
-    if (this.stop === 'error') return;
-    this.stop = undefined;
-    const saved = this.cg.budget;
-    this.cg.setBudget(Math.min(saved, this.limit));
-    try {
-      if (!this.endpointsKnown) {
-        const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
-        this.grand = g!;
-        this.empty = e!;
-        this.endpointsKnown = true;
-      }
-      if (this.n <= 1) {
-        this.stop = 'target';
-        return;
-      }
+  protected async ensureEndpoints(): Promise<void> {
+    if (this.endpointsKnown) return;
+    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
+    this.grand = g!;
+    this.empty = e!;
+    this.endpointsKnown = true;
+  }
+
+  protected advance(rounds: number): Promise<void> {
+    return this.windowed(async () => {
       for (let r = 0; r < rounds; r++) {
         if (this.targetMet()) {
           this.stop = 'target';
@@ -262,35 +242,11 @@ export class KernelRun implements AnytimeRun {
         await this.round();
       }
       if (this.targetMet()) this.stop = 'target';
-    } catch (err) {
-      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
-      else {
-        this.stop = 'error';
-        this.note = errorNote(err);
-      }
-    } finally {
-      this.cg.setBudget(saved);
-    }
+    });
   }
 
-  async continue(extraBudget: number): Promise<ShapleyEstimate> {
-    this.limit = Math.max(this.limit, this.cg.evaluations) + Math.max(0, extraBudget);
-    this.lookupsLeft = LOOKUPS_PER_EVALUATION * Math.max(0, extraBudget);
-    await this.advance(Number.POSITIVE_INFINITY);
-    return this.current();
-  }
-
-  async *snapshots(): AsyncIterable<ShapleyEstimate> {
-    if (this.limit <= this.cg.evaluations) {
-      const b = this.est.budget ?? (this.est.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-      this.limit = this.cg.evaluations + b;
-      this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
-    }
-    for (;;) {
-      await this.advance(1);
-      yield this.current();
-      if (this.stop !== undefined) return;
-    }
+  protected snapshotStep(): number {
+    return 1;
   }
 
   current(): ShapleyEstimate {

@@ -25,12 +25,11 @@
  * Budget: evaluations are cache misses. When the budget ends inside a block, the block is kept
  * pending (its evaluated coalitions are cached) and finished first by `continue`.
  */
-import { BudgetExhaustedError } from '../errors.js';
-import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
-import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { buildEstimate, errorNote } from './result.js';
+import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import { buildEstimate } from './result.js';
 import { RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
+import { DEFAULT_SAMPLING_BUDGET, SampledRun } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
   /** Pair every permutation with its reverse. Default true. */
@@ -41,8 +40,8 @@ export interface PermutationEstimatorOptions {
   roundEvaluations?: number;
 }
 
-/** Default evaluation budget when neither budget nor target half-width is given. */
-export const DEFAULT_SAMPLING_BUDGET = 5000;
+/** Default evaluation budget when neither budget nor target half-width is given (defined with the shared run). */
+export { DEFAULT_SAMPLING_BUDGET };
 
 export class PermutationEstimator implements ShapleyEstimator {
   readonly name: string;
@@ -71,11 +70,8 @@ export class PermutationEstimator implements ShapleyEstimator {
  */
 const LOOKUPS_PER_EVALUATION = 20;
 
-type StopReason = 'target' | 'budget' | 'error' | undefined;
 
-export class PermutationRun implements AnytimeRun {
-  private readonly cg: CachedGame;
-  private readonly n: number;
+export class PermutationRun extends SampledRun {
   private readonly rng: () => number;
   private readonly moments: RunningMoments;
   private readonly antithetic: boolean;
@@ -85,27 +81,20 @@ export class PermutationRun implements AnytimeRun {
   private runName: string;
   private readonly confidence: number;
   private readonly target: number | undefined;
-  private readonly startEvaluations: number;
-  private limit: number;
   private pending: number[][] | undefined;
   private grand = 0;
   private empty = 0;
   private endpointsKnown = false;
-  private stop: StopReason;
-  private note: string | undefined;
   private minValue = Number.POSITIVE_INFINITY;
-  /** Coalition look-ups (hits + misses) still allowed: ends runs whose coalitions are all cached. */
-  private lookupsLeft = Number.POSITIVE_INFINITY;
   private maxValue = Number.NEGATIVE_INFINITY;
 
   constructor(
     game: Game,
     private readonly name: string,
     opts: PermutationEstimatorOptions,
-    private readonly est: EstimateOptions,
+    est: EstimateOptions,
   ) {
-    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
-    this.n = game.players.length;
+    super(game, est, LOOKUPS_PER_EVALUATION);
     this.rng = createRng(est.seed ?? 0x5eed);
     this.moments = new RunningMoments(this.n);
     this.antithetic = opts.antithetic ?? true;
@@ -113,12 +102,6 @@ export class PermutationRun implements AnytimeRun {
     this.runName = name;
     this.confidence = est.confidence ?? 0.95;
     this.target = est.targetHalfWidth;
-    this.startEvaluations = this.cg.evaluations;
-    this.limit = this.cg.evaluations;
-  }
-
-  get evaluations(): number {
-    return this.cg.evaluations - this.startEvaluations;
   }
 
   /** Number of blocks (i.i.d. samples) the estimate rests on. */
@@ -161,7 +144,7 @@ export class PermutationRun implements AnytimeRun {
     return perms;
   }
 
-  private async ensureEndpoints(): Promise<void> {
+  protected async ensureEndpoints(): Promise<void> {
     if (this.endpointsKnown) return;
     const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
     this.grand = g!;
@@ -208,17 +191,8 @@ export class PermutationRun implements AnytimeRun {
   }
 
   /** Samples until the target is met, the run's evaluation limit is reached, or the game fails. */
-  private async advance(untilEvaluations: number): Promise<void> {
-    if (this.stop === 'error') return;
-    this.stop = undefined;
-    const saved = this.cg.budget;
-    this.cg.setBudget(Math.min(saved, this.limit));
-    try {
-      await this.ensureEndpoints();
-      if (this.n <= 1) {
-        this.stop = 'target';
-        return;
-      }
+  protected advance(untilEvaluations: number): Promise<void> {
+    return this.windowed(async () => {
       while (!this.targetMet()) {
         if (this.cg.evaluations >= untilEvaluations && this.moments.count > 0) return;
         if (this.lookupsLeft <= 0) {
@@ -229,35 +203,11 @@ export class PermutationRun implements AnytimeRun {
         await this.sampleBlock();
       }
       this.stop = 'target';
-    } catch (err) {
-      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
-      else {
-        this.stop = 'error';
-        this.note = errorNote(err);
-      }
-    } finally {
-      this.cg.setBudget(saved);
-    }
+    });
   }
 
-  async continue(extraBudget: number): Promise<ShapleyEstimate> {
-    this.limit = Math.max(this.limit, this.cg.evaluations) + Math.max(0, extraBudget);
-    this.lookupsLeft = LOOKUPS_PER_EVALUATION * Math.max(0, extraBudget);
-    await this.advance(Number.POSITIVE_INFINITY);
-    return this.current();
-  }
-
-  async *snapshots(): AsyncIterable<ShapleyEstimate> {
-    if (this.limit <= this.cg.evaluations) {
-      const b = this.est.budget ?? (this.target !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-      this.limit = this.cg.evaluations + b;
-      this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
-    }
-    for (;;) {
-      await this.advance(this.cg.evaluations + this.blockCost());
-      yield this.current();
-      if (this.stop !== undefined) return;
-    }
+  protected snapshotStep(): number {
+    return this.cg.evaluations + this.blockCost();
   }
 
   current(): ShapleyEstimate {

@@ -38,14 +38,13 @@
  *
  * Cost: 2 evaluations per sample (fewer with cache hits) plus v(N), v(∅).
  */
-import { BudgetExhaustedError } from '../errors.js';
-import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
-import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
+import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
-import { buildEstimate, errorNote } from './result.js';
+import { buildEstimate } from './result.js';
 import { DEFAULT_SAMPLING_BUDGET } from './permutation.js';
 import { RunningMoments, createRng, enforceSum, intervalMultiplier, randInt, roundingFloor } from './stats.js';
+import { SampledRun } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
   /** Ridge damping of the surrogate weights, relative to the data's mean square (≥ 0). Default 1e-6. */
@@ -76,25 +75,17 @@ export class RegressionAdjustedEstimator implements ShapleyEstimator {
 /** Look-ups (hits + misses) allowed per budgeted evaluation: ends runs on fully cached games. */
 const LOOKUPS_PER_EVALUATION = 20;
 
-type StopReason = 'target' | 'budget' | 'error' | undefined;
 
-export class RegressionAdjustedRun implements AnytimeRun {
-  private readonly cg: CachedGame;
-  private readonly n: number;
+export class RegressionAdjustedRun extends SampledRun {
   private readonly rng: () => number;
   private readonly moments: RunningMoments;
   private readonly confidence: number;
   private readonly target: number | undefined;
   private readonly ridge: number;
   private readonly roundSamples: number;
-  private readonly startEvaluations: number;
-  private limit: number;
-  private lookupsLeft = Number.POSITIVE_INFINITY;
   private grand = 0;
   private empty = 0;
   private endpointsKnown = false;
-  private stop: StopReason;
-  private note: string | undefined;
   /** Normal equations of the surrogate fit over features (1, x_1..x_n): XᵀX and Xᵀy. */
   private readonly xtx: Float64Array[];
   private readonly xty: Float64Array;
@@ -113,18 +104,15 @@ export class RegressionAdjustedRun implements AnytimeRun {
     game: Game,
     private readonly name: string,
     opts: RegressionAdjustedEstimatorOptions,
-    private readonly est: EstimateOptions,
+    est: EstimateOptions,
   ) {
-    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
-    this.n = game.players.length;
+    super(game, est, LOOKUPS_PER_EVALUATION);
     this.rng = createRng(est.seed ?? 0x5eed);
     this.moments = new RunningMoments(this.n);
     this.confidence = est.confidence ?? 0.95;
     this.target = est.targetHalfWidth;
     this.ridge = opts.ridge ?? 1e-6;
     this.roundSamples = Math.max(1, opts.roundSamples ?? this.n);
-    this.startEvaluations = this.cg.evaluations;
-    this.limit = this.cg.evaluations;
     this.xtx = Array.from({ length: this.n + 1 }, () => new Float64Array(this.n + 1));
     this.xty = new Float64Array(this.n + 1);
     this.coef = new Float64Array(this.n + 1);
@@ -134,10 +122,6 @@ export class RegressionAdjustedRun implements AnytimeRun {
       this.sizeCdf.push(acc);
     }
     this.kernelMass = acc;
-  }
-
-  get evaluations(): number {
-    return this.cg.evaluations - this.startEvaluations;
   }
 
   /** Number of paired samples the estimate rests on. */
@@ -201,7 +185,7 @@ export class RegressionAdjustedRun implements AnytimeRun {
     return u;
   }
 
-  private async ensureEndpoints(): Promise<void> {
+  protected async ensureEndpoints(): Promise<void> {
     if (this.endpointsKnown) return;
     const full = fullCoalition(this.n);
     const none = emptyCoalition(this.n);
@@ -274,17 +258,8 @@ export class RegressionAdjustedRun implements AnytimeRun {
     this.addRow(comp, vcomp!);
   }
 
-  private async advance(untilEvaluations: number): Promise<void> {
-    if (this.stop === 'error') return;
-    this.stop = undefined;
-    const saved = this.cg.budget;
-    this.cg.setBudget(Math.min(saved, this.limit));
-    try {
-      await this.ensureEndpoints();
-      if (this.n <= 1) {
-        this.stop = 'target';
-        return;
-      }
+  protected advance(untilEvaluations: number): Promise<void> {
+    return this.windowed(async () => {
       while (!this.targetMet()) {
         if (this.cg.evaluations >= untilEvaluations && this.moments.count > 0) return;
         if (this.lookupsLeft <= 0) {
@@ -294,35 +269,11 @@ export class RegressionAdjustedRun implements AnytimeRun {
         await this.samplePair();
       }
       this.stop = 'target';
-    } catch (err) {
-      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
-      else {
-        this.stop = 'error';
-        this.note = errorNote(err);
-      }
-    } finally {
-      this.cg.setBudget(saved);
-    }
+    });
   }
 
-  async continue(extraBudget: number): Promise<ShapleyEstimate> {
-    this.limit = Math.max(this.limit, this.cg.evaluations) + Math.max(0, extraBudget);
-    this.lookupsLeft = LOOKUPS_PER_EVALUATION * Math.max(0, extraBudget);
-    await this.advance(Number.POSITIVE_INFINITY);
-    return this.current();
-  }
-
-  async *snapshots(): AsyncIterable<ShapleyEstimate> {
-    if (this.limit <= this.cg.evaluations) {
-      const b = this.est.budget ?? (this.target !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-      this.limit = this.cg.evaluations + b;
-      this.lookupsLeft = LOOKUPS_PER_EVALUATION * b;
-    }
-    for (;;) {
-      await this.advance(this.cg.evaluations + 2 * this.roundSamples);
-      yield this.current();
-      if (this.stop !== undefined) return;
-    }
+  protected snapshotStep(): number {
+    return this.cg.evaluations + 2 * this.roundSamples;
   }
 
   current(): ShapleyEstimate {

@@ -1,0 +1,104 @@
+/**
+ * What every anytime sampling run shares (permutation, paired kernel, regression-adjusted MSR):
+ * the evaluation window (`limit` on the shared CachedGame budget, plus a look-up cap that ends
+ * runs whose coalitions are all cached), `continue(extraBudget)`, `snapshots()`, and the mapping
+ * of a sampling step's outcome to a stop reason (target met, budget spent, game failed — the
+ * failure is kept as a note, never thrown). Subclasses supply the endpoints, one sampling loop
+ * and `current()`.
+ */
+import { CachedGame } from '../games/cached-game.js';
+import { BudgetExhaustedError } from '../errors.js';
+import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
+import { errorNote } from './result.js';
+
+export type StopReason = 'target' | 'budget' | 'error' | undefined;
+
+/** Sampling budget used by `snapshots()` when the caller gave neither a budget nor a target. */
+export const DEFAULT_SAMPLING_BUDGET = 5000;
+
+export abstract class SampledRun implements AnytimeRun {
+  protected readonly cg: CachedGame;
+  protected readonly n: number;
+  protected readonly startEvaluations: number;
+  /** Evaluation count (on the shared cache) this run may reach. */
+  protected limit: number;
+  /** Coalition look-ups (hits + misses) still allowed: ends runs whose coalitions are all cached. */
+  protected lookupsLeft = Number.POSITIVE_INFINITY;
+  protected stop: StopReason;
+  protected note: string | undefined;
+
+  constructor(
+    game: Game,
+    protected readonly est: EstimateOptions,
+    /** Look-ups allowed per evaluation of budget. */
+    private readonly lookupsPerEvaluation: number,
+  ) {
+    this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
+    this.n = game.players.length;
+    this.startEvaluations = this.cg.evaluations;
+    this.limit = this.cg.evaluations;
+  }
+
+  get evaluations(): number {
+    return this.cg.evaluations - this.startEvaluations;
+  }
+
+  abstract current(): ShapleyEstimate;
+  /** Evaluates v(N) and v(∅) once. */
+  protected abstract ensureEndpoints(): Promise<void>;
+  /** Samples until `step` is done (its unit is the subclass's), the target is met or the window ends. */
+  protected abstract advance(step: number): Promise<void>;
+  /** The `advance` argument for one snapshot round. */
+  protected abstract snapshotStep(): number;
+
+  async continue(extraBudget: number): Promise<ShapleyEstimate> {
+    this.openWindow(Math.max(this.limit, this.cg.evaluations), Math.max(0, extraBudget));
+    await this.advance(Number.POSITIVE_INFINITY);
+    return this.current();
+  }
+
+  async *snapshots(): AsyncIterable<ShapleyEstimate> {
+    if (this.limit <= this.cg.evaluations) {
+      const b = this.est.budget ?? (this.est.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+      this.openWindow(this.cg.evaluations, b);
+    }
+    for (;;) {
+      await this.advance(this.snapshotStep());
+      yield this.current();
+      if (this.stop !== undefined) return;
+    }
+  }
+
+  private openWindow(from: number, budget: number): void {
+    this.limit = from + budget;
+    this.lookupsLeft = this.lookupsPerEvaluation * budget;
+  }
+
+  /**
+   * Runs one sampling loop inside the evaluation window: endpoints first, a one-player game is
+   * done at once, budget exhaustion and game failures become stop reasons. `loop` sets
+   * `this.stop` itself when it ends for the target or the look-up cap.
+   */
+  protected async windowed(loop: () => Promise<void>): Promise<void> {
+    if (this.stop === 'error') return;
+    this.stop = undefined;
+    const saved = this.cg.budget;
+    this.cg.setBudget(Math.min(saved, this.limit));
+    try {
+      await this.ensureEndpoints();
+      if (this.n <= 1) {
+        this.stop = 'target';
+        return;
+      }
+      await loop();
+    } catch (err) {
+      if (err instanceof BudgetExhaustedError) this.stop = 'budget';
+      else {
+        this.stop = 'error';
+        this.note = errorNote(err);
+      }
+    } finally {
+      this.cg.setBudget(saved);
+    }
+  }
+}
