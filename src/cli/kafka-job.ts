@@ -105,6 +105,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       (stopping ??= (async () => {
         health.set('kafka', false, 'stopping');
         await pipeline.stop();
+        await stages.close();
         for (const s of sinks) await s.close().catch(() => undefined);
         await statusServer?.close();
         await telemetry.shutdown();

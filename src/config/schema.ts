@@ -103,6 +103,12 @@ export const RuntimeSchema = z.strictObject({
   /** Closed episodes waiting for credit before the receiver answers 503 (retryable). */
   creditQueueMax: z.number().int().min(1).default(DEFAULTS.runtime.creditQueueMax),
   creditConcurrency: z.number().int().min(1).max(64).default(DEFAULTS.runtime.creditConcurrency),
+  /**
+   * Worker threads that run credit (src/runtime/credit-workers): 0 = in the main thread, `auto` =
+   * cores − 1. Credit is CPU bound; workers let it use the other cores while the main thread
+   * ingests and publishes. Each worker builds its own game (an http judge cache per worker).
+   */
+  creditWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(DEFAULTS.runtime.creditWorkers),
   /** Ms between assembler ticks (close-policy timers). */
   tickIntervalMs: z.number().int().min(10).default(DEFAULTS.runtime.tickIntervalMs),
   /** Ms one episode's credit may take before it is reported as failed. */

@@ -55,6 +55,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const started: { close(): Promise<void> }[] = [];
   const cleanup = async () => {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
+    await stages.close().catch(() => undefined);
     await telemetry.shutdown().catch(() => undefined);
   };
   try {

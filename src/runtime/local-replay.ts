@@ -29,26 +29,30 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
   const advanceTo = (ms: number) => {
     if (Number.isFinite(ms) && ms > clock.now()) clock.set(ms);
   };
-  let done = 0;
-  for (const file of files) {
-    for (const batch of readOtlpFile(file)) {
-      if (batch.signal === 'traces') {
-        let latest = 0;
-        for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
-        advanceTo(latest);
-        // Backpressure in replay is waiting, not refusing: let credit catch up first.
-        while (pipeline.stats().pending >= config.runtime.creditQueueMax) await pipeline.drain();
-        pipeline.onSpans(batch.spans);
-      } else {
-        let latest = 0;
-        for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
-        advanceTo(latest);
-        pipeline.onLogs(batch.logs);
+  try {
+    let done = 0;
+    for (const file of files) {
+      for (const batch of readOtlpFile(file)) {
+        if (batch.signal === 'traces') {
+          let latest = 0;
+          for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
+          advanceTo(latest);
+          // Backpressure in replay is waiting, not refusing: let credit catch up first.
+          while (pipeline.stats().pending >= config.runtime.creditQueueMax) await pipeline.drain();
+          pipeline.onSpans(batch.spans);
+        } else {
+          let latest = 0;
+          for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
+          advanceTo(latest);
+          pipeline.onLogs(batch.logs);
+        }
+        pipeline.tick();
       }
-      pipeline.tick();
+      options.onFile?.(++done, files.length, pipeline.stats());
     }
-    options.onFile?.(++done, files.length, pipeline.stats());
+    await pipeline.stop('shutdown');
+  } finally {
+    await stages.close();
   }
-  await pipeline.stop('shutdown');
   return pipeline.stats();
 }

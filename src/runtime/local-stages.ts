@@ -19,6 +19,7 @@ import { HttpJudgeClient } from '../credit/games/http-judge.js';
 import { loadModuleGame } from '../credit/games/module-game.js';
 import type { GameFactory } from '../credit/options.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
+import { CreditWorkerPool, resolveCreditWorkers } from './credit-workers/pool.js';
 
 export type ProcessEpisodeFn = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
 
@@ -90,16 +91,40 @@ export interface LocalStages {
   evaluationsFromLogs: LocalPipelineDeps['evaluationsFromLogs'];
   /** Judge counters when the http game is configured. */
   gameStats?: () => ObservedStats;
+  /** Credit worker threads (runtime.creditWorkers > 0), else undefined. */
+  workers?: CreditWorkerPool;
+  /** Releases what the stages hold (the worker threads). */
+  close(): Promise<void>;
 }
 
+/**
+ * The assembler, credit and log reader for a run. Credit runs in `runtime.creditWorkers` worker
+ * threads when that is > 0 (or `auto`) and no `processEpisode` override is given (tests), else
+ * in this thread. Call `close()` when the run stops.
+ */
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn): Promise<LocalStages> {
+  const assembler = new EpisodeAssembler(config.episodes, clock);
+  const workers = resolveCreditWorkers(config.runtime.creditWorkers);
+  if (workers > 0 && processEpisode === undefined) {
+    const pool = await CreditWorkerPool.start({ size: workers, config, taskTimeoutMs: config.runtime.creditTimeoutMs });
+    const isHttp = config.credit.game === 'http';
+    return {
+      assembler,
+      processEpisode: (episode) => pool.process(episode),
+      evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+      ...(isHttp ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
+      workers: pool,
+      close: () => pool.close(),
+    };
+  }
   const run = processEpisode ?? (await loadProcessEpisode());
   const game = await gameFactoryOf(config);
   const options = processOptionsOf(config, game.gameFactory);
   return {
-    assembler: new EpisodeAssembler(config.episodes, clock),
+    assembler,
     processEpisode: (episode) => run(episode, options),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
+    close: async () => undefined,
   };
 }

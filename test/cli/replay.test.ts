@@ -68,6 +68,14 @@ async function inProcess(): Promise<CreditEvent[]> {
 }
 
 describe('replay of the recorded fixtures', () => {
+  it('gives the same events with credit in worker threads (runtime.creditWorkers) as in the main thread', async () => {
+    const pooled = loadConfig({ env: {}, overrides: { runtime: { creditWorkers: 2 } } }).config;
+    const sink = new CollectingSink();
+    await replayFiles(pooled, listOtlpFiles(HTTP_DIRS), { sinks: [sink] });
+    expect(sink.events.filter((e) => e.event_type === 'episode_credit').length).toBe(9);
+    expect(comparable(sink.events)).toEqual(comparable(await replay(HTTP_DIRS)));
+  }, 60_000);
+
   it('OTLP/HTTP bodies, collector kafka dumps (proto and JSON) and the in-process pipeline give the same events', async () => {
     const http = await replay(HTTP_DIRS);
     const kafkaProto = await replay([join(FIXTURES, 'kafka/otlp_proto')]);

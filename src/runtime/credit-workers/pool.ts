@@ -1,0 +1,242 @@
+/**
+ * A pool of worker threads that run `processEpisode` (conventions → credit → events), so credit
+ * — CPU bound, and the slowest stage — uses more than the one core the consumer loop runs on.
+ * Config `runtime.creditWorkers` (0 = in the main thread, `auto` = cores − 1).
+ *
+ * - Each worker builds its own game from the configuration (an http judge client and its cache
+ *   per worker, a module game loaded per worker). Judge counters are summed over the workers.
+ * - An episode goes to the worker with the fewest tasks in flight. Results are identical to the
+ *   in-thread path (same function, same options; the episode crosses by structured clone).
+ * - Never a stall: a task that exceeds `taskTimeoutMs` terminates its worker (a stuck value
+ *   function cannot be interrupted otherwise); that worker's tasks fail with a reason the
+ *   runtime sends to the DLQ, and a fresh worker takes its place. A crashed worker is replaced
+ *   the same way.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AppConfig } from '../../config/schema.js';
+import type { CreditEvent } from '../../events/schemas.js';
+import type { Episode } from '../../model/episode.js';
+import type { ObservedStats } from '../../telemetry/self-metrics.js';
+import type { TaskRequest, WorkerInit, WorkerReply } from './protocol.js';
+
+export interface CreditWorkerPoolOptions {
+  /** Worker threads (≥ 1). */
+  size: number;
+  config: AppConfig;
+  /** Ms one episode may take before its worker is replaced (runtime.creditTimeoutMs). */
+  taskTimeoutMs: number;
+  /** Ms to wait for a worker to load (module games, judge setup). */
+  startTimeoutMs?: number;
+  onWorkerRestart?: (reason: string) => void;
+}
+
+/** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
+export function resolveCreditWorkers(setting: number | 'auto', cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(16, cores - 1)) : setting;
+}
+
+interface Task {
+  id: number;
+  episode: Episode;
+  resolve: (events: CreditEvent[]) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One worker position; its worker is replaced in place when it dies or gets stuck. */
+interface Slot {
+  worker: Worker;
+  /** False until the worker has built its game; tasks wait in `tasks` and are sent on ready. */
+  ready: boolean;
+  tasks: Map<number, Task>;
+  gameStats?: ObservedStats;
+  /** Judge counters of this slot's replaced workers, so totals never go backwards. */
+  retiredStats?: ObservedStats;
+}
+
+export class CreditWorkerPoolError extends Error {
+  override readonly name = 'CreditWorkerPoolError';
+}
+
+const here = import.meta.url;
+const fromSources = here.endsWith('.ts');
+const entryUrl = new URL(fromSources ? './worker.ts' : './worker.js', here);
+const bootUrl = new URL('./boot.mjs', here);
+
+export class CreditWorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+  private restarts = 0;
+
+  private constructor(private readonly options: CreditWorkerPoolOptions) {}
+
+  /** Starts `size` workers and waits until each has built its game (a bad module path fails here). */
+  static async start(options: CreditWorkerPoolOptions): Promise<CreditWorkerPool> {
+    if (!Number.isInteger(options.size) || options.size < 1) {
+      throw new CreditWorkerPoolError(`runtime.creditWorkers: a pool needs at least 1 worker (got ${options.size}); use 0 to credit in the main thread`);
+    }
+    const pool = new CreditWorkerPool(options);
+    try {
+      const started = await Promise.allSettled(Array.from({ length: options.size }, () => pool.spawn()));
+      for (const r of started) if (r.status === 'fulfilled') pool.slots.push(r.value);
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  /** conventions → credit → events for one episode, in a worker. */
+  process(episode: Episode): Promise<CreditEvent[]> {
+    if (this.closed) return Promise.reject(new CreditWorkerPoolError('credit worker pool is closed'));
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.tasks.size < slot.tasks.size) slot = s;
+    const chosen = slot;
+    const id = this.nextId++;
+    return new Promise<CreditEvent[]>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.replace(chosen, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (runtime.creditTimeoutMs); its credit worker was replaced`),
+        this.options.taskTimeoutMs,
+      );
+      timer.unref();
+      const task: Task = { id, episode, resolve, reject, timer };
+      chosen.tasks.set(id, task);
+      holdWhileBusy(chosen);
+      if (chosen.ready) send(chosen, task);
+    });
+  }
+
+  /** Workers, tasks in flight, replaced workers, and the judge counters summed over workers. */
+  stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats } {
+    let inFlight = 0;
+    let game: ObservedStats | undefined;
+    for (const s of this.slots) {
+      inFlight += s.tasks.size;
+      for (const g of [s.gameStats, s.retiredStats]) if (g) game = addStats(game, g);
+    }
+    return { workers: this.slots.length, inFlight, restarts: this.restarts, ...(game ? { gameStats: game } : {}) };
+  }
+
+  /** Fails what is in flight and terminates the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => this.stopWorker(s, 'credit worker pool closed')));
+  }
+
+  /** A new slot with a started worker; resolves when it is ready. */
+  private spawn(): Promise<Slot> {
+    const slot: Slot = { worker: undefined as unknown as Worker, ready: false, tasks: new Map() };
+    return this.startWorker(slot).then(() => slot);
+  }
+
+  /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
+  private startWorker(slot: Slot): Promise<void> {
+    const init: WorkerInit = { config: this.options.config, entryUrl: entryUrl.href };
+    const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit' });
+    // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
+    worker.unref();
+    slot.worker = worker;
+    slot.ready = false;
+    holdWhileBusy(slot);
+    const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (message: string) => {
+        clearTimeout(startTimer);
+        void worker.terminate();
+        reject(new CreditWorkerPoolError(message));
+      };
+      const startTimer = setTimeout(() => fail(`a credit worker did not start within ${startTimeoutMs} ms`), startTimeoutMs);
+      startTimer.unref();
+      worker.on('message', (m: WorkerReply) => {
+        if (m.kind === 'ready') {
+          clearTimeout(startTimer);
+          slot.ready = true;
+          for (const t of slot.tasks.values()) send(slot, t);
+          resolve();
+        } else if (m.kind === 'fatal') {
+          fail(`a credit worker could not build the configured credit stage: ${m.message}`);
+        } else {
+          const t = slot.tasks.get(m.id);
+          if (!t) return; // already failed by a timeout
+          slot.tasks.delete(m.id);
+          holdWhileBusy(slot);
+          clearTimeout(t.timer);
+          if (m.kind === 'done') {
+            if (m.gameStats) slot.gameStats = m.gameStats;
+            t.resolve(m.events);
+          } else {
+            const err = new Error(m.message);
+            err.name = m.name;
+            t.reject(err);
+          }
+        }
+      });
+      worker.on('error', (err) => {
+        if (!slot.ready) fail(`a credit worker failed to start: ${err.message}`);
+        else this.replace(slot, `credit worker crashed: ${err.message}`);
+      });
+      worker.on('exit', (code) => {
+        if (!slot.ready) fail(`a credit worker exited with code ${code} before it was ready`);
+        else if (slot.worker === worker) this.replace(slot, `credit worker exited with code ${code}`);
+      });
+    });
+  }
+
+  /** Fails the slot's tasks with `reason` and terminates its worker. */
+  private async stopWorker(slot: Slot, reason: string): Promise<void> {
+    for (const t of slot.tasks.values()) {
+      clearTimeout(t.timer);
+      t.reject(new CreditWorkerPoolError(reason));
+    }
+    slot.tasks.clear();
+    const w = slot.worker;
+    w.removeAllListeners();
+    w.on('error', () => undefined);
+    await w.terminate().catch(() => undefined);
+  }
+
+  /** Replaces a stuck or crashed worker in place: its tasks fail with `reason`; new tasks wait for the fresh worker. */
+  private replace(slot: Slot, reason: string): void {
+    if (this.closed || !this.slots.includes(slot)) return;
+    this.restarts++;
+    this.options.onWorkerRestart?.(reason);
+    if (slot.gameStats) slot.retiredStats = addStats(slot.retiredStats, slot.gameStats);
+    delete slot.gameStats;
+    void this.stopWorker(slot, reason);
+    this.startWorker(slot).catch((err: unknown) => {
+      // The slot leaves the rotation (its waiting tasks fail); the other workers carry on.
+      if (this.closed) return;
+      const at = this.slots.indexOf(slot);
+      if (at >= 0 && this.slots.length > 1) this.slots.splice(at, 1);
+      for (const t of slot.tasks.values()) {
+        clearTimeout(t.timer);
+        t.reject(new CreditWorkerPoolError(`no credit worker: ${(err as Error).message}`));
+      }
+      slot.tasks.clear();
+      this.options.onWorkerRestart?.(`replacing a credit worker failed: ${(err as Error).message}`);
+    });
+  }
+}
+
+/** A worker keeps the process alive exactly while it has tasks: a replay's last episodes finish, an idle pool lets the process exit. */
+function holdWhileBusy(slot: Slot): void {
+  if (slot.tasks.size > 0) slot.worker.ref();
+  else slot.worker.unref();
+}
+
+function send(slot: Slot, task: Task): void {
+  const req: TaskRequest = { id: task.id, episode: task.episode };
+  slot.worker.postMessage(req);
+}
+
+function addStats(a: ObservedStats | undefined, b: ObservedStats): ObservedStats {
+  if (!a) return { ...b };
+  const out: Record<string, number> = { ...(a as Record<string, number>) };
+  for (const [k, v] of Object.entries(b as Record<string, number>)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+  return out as ObservedStats;
+}

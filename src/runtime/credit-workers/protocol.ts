@@ -1,0 +1,26 @@
+/**
+ * Messages between the credit worker pool (./pool.ts) and its workers (./worker.ts). Episodes
+ * and events cross by structured clone (bigint, Uint8Array and plain objects survive it).
+ */
+import type { AppConfig } from '../../config/schema.js';
+import type { CreditEvent } from '../../events/schemas.js';
+import type { Episode } from '../../model/episode.js';
+import type { ObservedStats } from '../../telemetry/self-metrics.js';
+
+export interface WorkerInit {
+  /** The parsed configuration: each worker builds its own game (judge client, module) from it. */
+  config: AppConfig;
+  /** URL of ./worker.ts (or .js) for the TypeScript bootstrap (./boot.mjs). */
+  entryUrl?: string;
+}
+
+export interface TaskRequest {
+  id: number;
+  episode: Episode;
+}
+
+export type WorkerReply =
+  | { kind: 'ready' }
+  | { kind: 'fatal'; message: string }
+  | { kind: 'done'; id: number; events: CreditEvent[]; gameStats?: ObservedStats }
+  | { kind: 'failed'; id: number; name: string; message: string };

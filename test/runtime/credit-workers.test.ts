@@ -1,0 +1,94 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import type { AppConfig } from '../../src/config/schema.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { CreditWorkerPool, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
+import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stages.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+
+const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
+
+function config(overrides: Record<string, unknown>): AppConfig {
+  return loadConfig({ env: {}, overrides }).config;
+}
+
+/** Closed episodes of generated runs (real OTel SDK + serializers), every kind and convention. */
+async function episodes(): Promise<Episode[]> {
+  const asm = new EpisodeAssembler({});
+  let seed = 1;
+  for (const kind of ['success', 'redundant', 'saboteur', 'error-retry', 'failure'] as const) {
+    for (const convention of ['genai', 'openinference', 'openllmetry'] as const) {
+      const run = await generateScenario({ kind, convention, seed: seed++ });
+      asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+      if (run.logsProto) asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+    }
+  }
+  return asm.flush('shutdown');
+}
+
+const withoutClock = (events: CreditEvent[]) => JSON.stringify(events, (k, v: unknown) => (k === 'emitted_at_ms' ? 0 : v));
+
+const open: LocalStages[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+describe('credit worker pool (runtime.creditWorkers)', () => {
+  it('gives the same events as credit in the main thread, for every scenario kind and convention', async () => {
+    const eps = await episodes();
+    expect(eps.length).toBe(15);
+    const inThread = await buildLocalStages(config({ runtime: { creditWorkers: 0 } }));
+    const pooled = await buildLocalStages(config({ runtime: { creditWorkers: 2 } }));
+    open.push(inThread, pooled);
+    expect(inThread.workers).toBeUndefined();
+    expect(pooled.workers?.stats().workers).toBe(2);
+    const a = await Promise.all(eps.map((e) => inThread.processEpisode(e)));
+    const b = await Promise.all(eps.map((e) => pooled.processEpisode(e)));
+    expect(b.every((events) => events.length > 0)).toBe(true);
+    expect(withoutClock(b.flat())).toBe(withoutClock(a.flat()));
+  }, 60_000);
+
+  it('replaces a worker stuck in a value function: that episode fails with the reason, the next ones are credited', async () => {
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path: HANGS } } }),
+      taskTimeoutMs: 1_000,
+      onWorkerRestart: (r) => restarts.push(r),
+    });
+    try {
+      const stuck = pool.process({ ...episode!, episodeId: 'hang-1' });
+      const queued = pool.process(episode!); // sent to the same (stuck) worker
+      await expect(stuck).rejects.toThrow(/took longer than 1000 ms \(runtime\.creditTimeoutMs\); its credit worker was replaced/);
+      await expect(queued).rejects.toThrow(/credit worker was replaced/);
+      const events = await pool.process(episode!);
+      expect(events[0]?.event_type).toBe('episode_credit');
+      expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 1 });
+      expect(restarts).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('fails at start, naming the problem, when a worker cannot build the configured game', async () => {
+    await expect(buildLocalStages(config({ runtime: { creditWorkers: 1 }, credit: { game: 'module', module: { path: '/nonexistent/value.mjs' } } }))).rejects.toThrow(
+      /credit worker could not build the configured credit stage: module game: file not found/,
+    );
+  }, 30_000);
+
+  it('rejects work after close, and `auto` means cores − 1 (at least one)', async () => {
+    const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 5_000 });
+    await pool.close();
+    const [episode] = await episodes();
+    await expect(pool.process(episode!)).rejects.toThrow(/closed/);
+    expect(resolveCreditWorkers('auto', 8)).toBe(7);
+    expect(resolveCreditWorkers('auto', 1)).toBe(1);
+    expect(resolveCreditWorkers(3, 8)).toBe(3);
+  }, 30_000);
+});
