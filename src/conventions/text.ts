@@ -2,11 +2,21 @@
  * Content digests and bounded text. Digests identify content without storing it (duplicate
  * detection, redundancy); texts are truncated so an episode's memory stays bounded.
  */
-import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import * as crypto from 'node:crypto';
+
+/**
+ * sha256 hex of the UTF-8 text. One-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object that
+ * `createHash` allocates per call; the fallback gives the same digest on older Node 20 releases.
+ */
+export const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** sha256 hex of the UTF-8 text, first 16 chars (64 bits: collisions irrelevant within an episode). */
 export function digestOf(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+  return sha256Hex(text).slice(0, 16);
 }
 
 const encoder = new TextEncoder();
@@ -19,6 +29,9 @@ const decoder = new TextDecoder('utf-8');
  * than `maxBytes` bytes; a cut is marked with `…` inside that budget when there is room.
  */
 export function truncateUtf8(text: string, maxBytes: number, keep: 'head' | 'tail' = 'head'): string {
+  // Most texts fit: a UTF-16 code unit is at most 3 UTF-8 bytes, and byteLength counts without
+  // allocating, so only texts that really need a cut are encoded.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;
   const mark = '…'; // 3 bytes in UTF-8

@@ -8,7 +8,7 @@
 import type { CreditOutcome } from '../credit/credit-episode.js';
 import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js';
 import type { AgentStep } from '../model/agents.js';
-import { eventId } from './event-id.js';
+import { eventIdOfText, eventIdText } from './event-id.js';
 import type { z } from 'zod';
 import { type EpisodeCredit, EventHeaderSchema, type MessageReward, type PreferencePair, SCHEMA_VERSION } from './schemas.js';
 
@@ -27,68 +27,81 @@ export interface CreditEvents {
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
-/** JSON cannot carry NaN/Infinity; the engine never produces them, this guards the boundary. */
-function finite(x: number, what: string): number {
-  if (!Number.isFinite(x)) throw new RangeError(`${what} is ${x}; credit outcomes must be finite (bug in the credit engine)`);
-  return x;
+/**
+ * JSON cannot carry NaN/Infinity; the engine never produces them, this guards the boundary.
+ * `subject` (e.g. a step id) is appended to `what` only when the error is thrown, so the hot path
+ * builds no message text.
+ */
+function finite(x: number, what: string, subject?: string): number {
+  if (Number.isFinite(x)) return x;
+  const name = subject === undefined ? what : `${what} ${subject}`;
+  throw new RangeError(`${name} is ${x}; credit outcomes must be finite (bug in the credit engine)`);
+}
+
+function agentCredit(a: CreditOutcome['agents'][number]): EpisodeCredit['agents'][number] {
+  const out: EpisodeCredit['agents'][number] = {
+    agent_id: a.agentId,
+    agent_name: a.agentName,
+    credit: finite(a.credit, 'credit of', a.agentId),
+    ci_low: finite(a.ciLow, 'ci_low of', a.agentId),
+    ci_high: finite(a.ciHigh, 'ci_high of', a.agentId),
+  } as EpisodeCredit['agents'][number];
+  if (a.leaveOneOut !== undefined) out.leave_one_out = finite(a.leaveOneOut, 'leave_one_out of', a.agentId);
+  out.steps = a.steps;
+  return out;
 }
 
 function pairStep(s: AgentStep): PreferencePair['rejected'] {
-  return {
-    step_id: s.stepId,
-    agent_id: s.agentId,
-    name: s.name,
-    kind: s.kind,
-    ...(s.outputText !== undefined ? { output: s.outputText } : {}),
-    ...(s.outputDigest !== undefined ? { output_digest: s.outputDigest } : {}),
-  };
+  const out: PreferencePair['rejected'] = { step_id: s.stepId, agent_id: s.agentId, name: s.name, kind: s.kind };
+  if (s.outputText !== undefined) out.output = s.outputText;
+  if (s.outputDigest !== undefined) out.output_digest = s.outputDigest;
+  return out;
 }
 
+/**
+ * Event objects are built as literals in their final key order, optional keys assigned in place:
+ * the JSON text (and so the published bytes) follows that order, and one literal per event is far
+ * cheaper than chained spreads. Values shared by all events of the episode (trace ids, estimator
+ * info, the id prefix) are built once; events share those objects by reference.
+ */
 export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): CreditEvents {
   const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name}`;
+  const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
+  const emittedAtMs = Math.trunc(opts.emittedAtMs);
   const header = (type: string, subject: string): EventHeader => ({
     schema_version: SCHEMA_VERSION,
-    event_id: eventId([outcome.episodeId, outcome.revision, type, method, subject]),
+    event_id: eventIdOfText(`${eventIdText([outcome.episodeId, outcome.revision, type, method])}${subject}\u0000`),
     episode_id: outcome.episodeId,
     episode_revision: outcome.revision,
-    trace_ids: outcome.traceIds.filter((t) => TRACE_ID.test(t)),
-    emitted_at_ms: Math.trunc(opts.emittedAtMs),
+    trace_ids: traceIds,
+    emitted_at_ms: emittedAtMs,
   });
-  const estimator = {
+  const estimator: MessageReward['estimator'] = {
     name: outcome.estimator.name,
     status: outcome.estimator.status,
     evaluations: outcome.estimator.evaluations,
     budget: outcome.estimator.budget,
     target_half_width: outcome.estimator.targetHalfWidth,
     confidence: outcome.estimator.confidence,
-    ...(outcome.estimator.note !== undefined ? { note: outcome.estimator.note } : {}),
   };
+  if (outcome.estimator.note !== undefined) estimator.note = outcome.estimator.note;
+  const ev = outcome.evaluation;
+  const score = finite(ev.score, 'evaluation score');
+  const evaluation: EpisodeCredit['evaluation'] =
+    ev.label === undefined ? { name: ev.name, score, source: ev.source } : { name: ev.name, score, label: ev.label, source: ev.source };
   const fe = outcome.firstError;
   const episode: EpisodeCredit = {
     ...header('episode_credit', ''),
     event_type: 'episode_credit',
     close_reason: outcome.closeReason,
     outcome: outcome.outcome,
-    evaluation: {
-      name: outcome.evaluation.name,
-      score: finite(outcome.evaluation.score, 'evaluation score'),
-      ...(outcome.evaluation.label !== undefined ? { label: outcome.evaluation.label } : {}),
-      source: outcome.evaluation.source,
-    },
+    evaluation,
     system_value: finite(outcome.systemValue, 'system value'),
     baseline: finite(outcome.baseline, 'baseline'),
     success_threshold: outcome.successThreshold,
     game: { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players },
     estimator,
-    agents: outcome.agents.map((a) => ({
-      agent_id: a.agentId,
-      agent_name: a.agentName,
-      credit: finite(a.credit, `credit of ${a.agentId}`),
-      ci_low: finite(a.ciLow, `ci_low of ${a.agentId}`),
-      ci_high: finite(a.ciHigh, `ci_high of ${a.agentId}`),
-      ...(a.leaveOneOut !== undefined ? { leave_one_out: finite(a.leaveOneOut, `leave_one_out of ${a.agentId}`) } : {}),
-      steps: a.steps,
-    })),
+    agents: outcome.agents.map(agentCredit),
     ...(fe && SPAN_ID.test(fe.stepId)
       ? { first_error: { step_id: fe.stepId, agent_id: fe.agentId, evidence: [...fe.evidence], ties: fe.ties.filter((t) => SPAN_ID.test(t)) } }
       : {}),
@@ -101,25 +114,35 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
       reward_bound: outcome.rewardBound,
     },
   };
-  const rewards: MessageReward[] = outcome.messages.map((m) => ({
-    ...header('message_reward', m.step.stepId),
-    event_type: 'message_reward',
-    step_id: m.step.stepId,
-    trace_id: m.step.traceId,
-    ...(m.step.parentStepId !== undefined ? { parent_step_id: m.step.parentStepId } : {}),
-    agent_id: m.step.agentId,
-    agent_name: m.step.agentName,
-    kind: m.step.kind,
-    name: m.step.name,
-    start_time_unix_nano: m.step.startTimeUnixNano.toString(),
-    reward: finite(m.reward, `reward of ${m.step.stepId}`),
-    marginal_effect: finite(m.delta, `delta of ${m.step.stepId}`),
-    components: { ...m.components },
-    agent_credit: finite(m.agentCredit, `agent credit of ${m.step.stepId}`),
-    outcome: outcome.outcome,
-    ...(m.failureRole !== undefined ? { failure_role: m.failureRole } : {}),
-    estimator,
-  }));
+  const rewardIdPrefix = eventIdText([outcome.episodeId, outcome.revision, 'message_reward', method]);
+  const rewards = outcome.messages.map((m): MessageReward => {
+    const step = m.step;
+    const r: MessageReward = {
+      schema_version: SCHEMA_VERSION,
+      event_id: eventIdOfText(`${rewardIdPrefix}${step.stepId}\u0000`),
+      episode_id: outcome.episodeId,
+      episode_revision: outcome.revision,
+      trace_ids: traceIds,
+      emitted_at_ms: emittedAtMs,
+      event_type: 'message_reward',
+      step_id: step.stepId,
+      trace_id: step.traceId,
+    } as MessageReward;
+    if (step.parentStepId !== undefined) r.parent_step_id = step.parentStepId;
+    r.agent_id = step.agentId;
+    r.agent_name = step.agentName;
+    r.kind = step.kind;
+    r.name = step.name;
+    r.start_time_unix_nano = step.startTimeUnixNano.toString();
+    r.reward = finite(m.reward, 'reward of', step.stepId);
+    r.marginal_effect = finite(m.delta, 'delta of', step.stepId);
+    r.components = { ...m.components };
+    r.agent_credit = finite(m.agentCredit, 'agent credit of', step.stepId);
+    r.outcome = outcome.outcome;
+    if (m.failureRole !== undefined) r.failure_role = m.failureRole;
+    r.estimator = estimator;
+    return r;
+  });
   const pairs: PreferencePair[] = outcome.pairs.map((p: PreferencePairDraft) => ({
     ...header('preference_pair', `${p.rejected.stepId}>${p.chosen?.stepId ?? '-'}`),
     event_type: 'preference_pair',
