@@ -136,9 +136,22 @@ function idle(st: KafkaPipelineStats, episodes: number): boolean {
   return st.episodesClosed >= episodes && st.inFlight === 0 && st.queueDepth === 0;
 }
 
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics): Promise<PipelineRun> {
+/** A credit worker pool (src/runtime/credit-workers) with the default configuration, or undefined for 0 workers. */
+async function creditPool(workers: number): Promise<{ process: ProcessEpisode; close(): Promise<void> } | undefined> {
+  if (workers === 0) return undefined;
+  const poolMod = await loadOptional<{ CreditWorkerPool: { start(o: unknown): Promise<{ process: ProcessEpisode; close(): Promise<void> }> } }>('../src/runtime/credit-workers/pool.js');
+  const configMod = await loadOptional<{ AppConfigSchema: { parse(x: unknown): unknown } }>('../src/config/schema.js');
+  if ('missing' in poolMod) throw new Error(poolMod.missing);
+  if ('missing' in configMod) throw new Error(configMod.missing);
+  return poolMod.mod.CreditWorkerPool.start({ size: workers, config: configMod.mod.AppConfigSchema.parse({}), taskTimeoutMs: 30_000 });
+}
+
+/** `creditWorkers`: 0 = credit on the consumer's thread, n = in n worker threads (runtime.creditWorkers). */
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0): Promise<PipelineRun> {
   const s = await loadStages();
-  const tag = `${ctx.seed}_${Date.now()}`;
+  const pool = await creditPool(creditWorkers);
+  if (pool) s.processEpisode = pool.process.bind(pool);
+  const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
   const h = buildPipeline(s, brokers, topics, tag);
   await h.pipeline.start();
   const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
@@ -153,6 +166,7 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
     }
   } finally {
     await h.pipeline.stop();
+    await pool?.close();
   }
   const stats = h.pipeline.stats();
   const first = h.firstSpanAt();
@@ -162,8 +176,8 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
     seconds,
     latenciesMs: [],
     stats,
-    notes: [`processEpisode from ${s.processEpisodeSource}.`],
-    markdown: `Pipeline counters: ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
+    notes: creditWorkers === 0 ? [`processEpisode from ${s.processEpisodeSource}.`] : [],
+    markdown: `Pipeline counters (credit ${creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
   };
 }
 
