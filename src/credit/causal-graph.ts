@@ -34,34 +34,50 @@ export function compareSteps(a: AgentStep, b: AgentStep): number {
 
 export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
   const order = [...steps].sort(compareSteps);
-  const indexOf = new Map(order.map((s, i) => [s.stepId, i] as const));
-  const inputs: number[][] = order.map(() => []);
-  const consumers: number[][] = order.map(() => []);
-  order.forEach((s, w) => {
-    const ids = s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs;
-    for (const id of ids) {
-      const u = indexOf.get(id);
-      if (u === undefined || u >= w || inputs[w]!.includes(u)) continue;
-      inputs[w]!.push(u);
-      consumers[u]!.push(w);
-    }
-  });
+  const n = order.length;
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) indexOf.set(order[i]!.stepId, i); // a repeated id maps to its last step
+  const inputs: number[][] = [];
+  const consumers: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    inputs.push([]);
+    consumers.push([]);
+  }
+  const link = (id: string, w: number) => {
+    const u = indexOf.get(id);
+    if (u === undefined || u >= w || inputs[w]!.includes(u)) return;
+    inputs[w]!.push(u);
+    consumers[u]!.push(w);
+  };
+  for (let w = 0; w < n; w++) {
+    const s = order[w]!;
+    for (const id of s.causalInputs) link(id, w);
+    if (s.parentStepId !== undefined) link(s.parentStepId, w);
+  }
   return { order, indexOf, inputs, consumers };
 }
 
-/** Steps reachable from `from` along edges (excluding `from`), with their edge distance. Traversal does not pass through `blocked`. */
-export function descendants(g: CausalGraph, from: number, blocked: ReadonlySet<number> = new Set()): Map<number, number> {
+const NONE_BLOCKED: ReadonlySet<number> = new Set();
+
+/**
+ * Steps reachable from `from` along edges (excluding `from`), with their edge distance, in
+ * breadth-first discovery order. Traversal does not pass through `blocked` (blocked steps are
+ * reported, their consumers are not reached through them).
+ */
+export function descendants(g: CausalGraph, from: number, blocked: ReadonlySet<number> = NONE_BLOCKED): Map<number, number> {
   const dist = new Map<number, number>();
-  const queue = [from];
-  const d0 = new Map([[from, 0]]);
-  while (queue.length > 0) {
-    const u = queue.shift()!;
-    const du = d0.get(u)!;
+  const seen = new Uint8Array(g.order.length);
+  seen[from] = 1;
+  // Queue of [step, distance] pairs read by a moving head (no shift(): linear overall).
+  const queue: number[] = [from, 0];
+  for (let head = 0; head < queue.length; head += 2) {
+    const u = queue[head]!;
+    const du = queue[head + 1]! + 1;
     for (const w of g.consumers[u]!) {
-      if (d0.has(w)) continue;
-      d0.set(w, du + 1);
-      dist.set(w, du + 1);
-      if (!blocked.has(w)) queue.push(w);
+      if (seen[w]) continue;
+      seen[w] = 1;
+      dist.set(w, du);
+      if (!blocked.has(w)) queue.push(w, du);
     }
   }
   return dist;

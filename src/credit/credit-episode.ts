@@ -152,7 +152,11 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const messages = graph.order.filter(isMessage);
   const threshold = options.successThreshold[used.name] ?? options.defaultSuccessThreshold;
   const rewardBound = options.boundC * (options.normalize ? 1 : scale);
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  // The timeout can only cut a game that yields to the event loop; the built-in provenance game is
+  // synchronous (every await resolves in microtasks, before any timer), so only a pluggable game
+  // needs the signal, and its timer.
+  const signal = options.gameFactory ? AbortSignal.timeout(options.timeoutMs) : undefined;
+  const withSignal = signal ? { signal } : {};
 
   // Games.
   let kind: CreditOutcome['game']['kind'] = options.game;
@@ -171,7 +175,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     }
     if (options.baseline === 'game') {
       try {
-        b = await new CachedGame(games.agentGame, { signal }).value(emptyCoalition(games.agentGame.players.length));
+        b = await new CachedGame(games.agentGame, withSignal).value(emptyCoalition(games.agentGame.players.length));
       } catch (err) {
         warnings.push(`baseline 'game': v(∅) could not be evaluated (${errorNote(err)}); using 0`);
         b = 0;
@@ -193,6 +197,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       scale: options.normalize ? 1 : scale,
       harmWeight: options.harmWeight,
       ...(evaluatedStepId !== undefined ? { evaluatedStepId } : {}),
+      graph,
     });
     provenance = pg.analysis;
     return { agentGame: pg.agentGame, messageGame: pg.messageGame, kind: 'provenance' };
@@ -205,8 +210,8 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     warnings.push(`empty episode: no agents; R - b = ${R - b} is not attributed`);
     estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
   } else {
-    const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
-    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, signal };
+    const agentCG = new CachedGame(games.agentGame, { ...withSignal, concurrency: options.concurrency });
+    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, ...withSignal };
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
@@ -262,16 +267,17 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     const ids = new Set(messages.map((m) => m.stepId));
     if (mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
     try {
-      const cg = new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget });
+      // Built only when coalitions are evaluated (the closed form below needs no cache).
+      const cached = () => new CachedGame(mg, { ...withSignal, concurrency: options.concurrency, budget: options.budget });
       let l: { players: readonly string[]; values: readonly number[] };
       if (options.messageDelta === 'shapley') {
-        const e = await estimateShapley(cg, { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
+        const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, ...withSignal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
       } else if (mg instanceof UnanimityGame) {
         // Closed form Σ_{T∋m} w_T: the same numbers as evaluating |M|+1 coalitions, in O(Σ|T|).
         l = { players: mg.players, values: mg.leaveOneOut() };
-      } else l = await leaveOneOut(cg);
+      } else l = await leaveOneOut(cached());
       l.players.forEach((p, i) => {
         if (ids.has(p)) deltas.set(p, l.values[i]!);
       });

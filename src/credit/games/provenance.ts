@@ -35,6 +35,8 @@ export interface ProvenanceOptions {
   evaluatedStepId?: string;
   /** Override: the output message ids. */
   outputStepIds?: readonly string[];
+  /** `buildCausalGraph(steps)` when the caller already has it (built here otherwise). */
+  graph?: CausalGraph;
 }
 
 export type MessageRole = 'useful' | 'harmful' | 'redundant-no-path' | 'redundant-duplicate';
@@ -70,7 +72,7 @@ export function outputMessages(graph: CausalGraph, evaluatedStepId?: string, ove
  *   ignored by the agent game.
  */
 export function provenanceGames(episodeId: string, steps: readonly AgentStep[], agents: readonly Agent[], opts: ProvenanceOptions): ProvenanceGames {
-  const graph = buildCausalGraph(steps);
+  const graph = opts.graph ?? buildCausalGraph(steps);
   const scale = opts.scale ?? 1;
   const delta = opts.systemValue - opts.baseline;
   const outputs = outputMessages(graph, opts.evaluatedStepId, opts.outputStepIds);
@@ -80,15 +82,21 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const dups = duplicateMessages(graph);
 
   const roles = new Map<string, MessageRole>();
+  const messages: AgentStep[] = [];
   graph.order.forEach((s, i) => {
     if (!isMessage(s)) return;
+    messages.push(s);
     if (isErroneous(s)) roles.set(s.stepId, 'harmful');
     else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
     else if (!reachesOutput.has(i)) roles.set(s.stepId, 'redundant-no-path');
     else roles.set(s.stepId, 'useful');
   });
-  const useful = [...roles].filter(([, r]) => r === 'useful').map(([id]) => id);
-  const harmful = [...roles].filter(([, r]) => r === 'harmful').map(([id]) => id);
+  const useful: string[] = [];
+  const harmful: string[] = [];
+  for (const [id, r] of roles) {
+    if (r === 'useful') useful.push(id);
+    else if (r === 'harmful') harmful.push(id);
+  }
   const p = useful.length;
   const q = harmful.length;
   const h = q > 0 ? ((opts.harmWeight ?? 1) * scale) / (p + q) : 0;
@@ -97,27 +105,25 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const carriers = new Map<string, string[]>();
   const usefulSet = new Set(useful);
   for (const id of useful) {
-    const i = graph.indexOf.get(id)!;
-    const down = descendants(graph, i);
     const set = [id];
-    for (const [j] of down) {
+    for (const [j] of descendants(graph, graph.indexOf.get(id)!)) {
       const sj = graph.order[j]!;
       if (reachesOutput.has(j) && usefulSet.has(sj.stepId)) set.push(sj.stepId);
     }
     carriers.set(id, set);
   }
 
-  const messages = graph.order.filter(isMessage);
   const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
   const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
   const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
+  /** Agent indices of the messages' authors, first appearance order, each once. */
   const toAgents = (ids: readonly string[]) => {
-    const out = new Set<number>();
+    const out: number[] = [];
     for (const id of ids) {
       const a = agentIndex.get(authorOf.get(id)!);
-      if (a !== undefined) out.add(a);
+      if (a !== undefined && !out.includes(a)) out.push(a);
     }
-    return [...out];
+    return out;
   };
 
   const msgTerms: UnanimityTerm[] = [];

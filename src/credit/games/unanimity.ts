@@ -29,7 +29,7 @@ export class UnanimityGame implements Game {
     let constant = base;
     for (const t of terms) {
       if (!Number.isFinite(t.weight)) throw new RangeError(`unanimity term weight must be finite, got ${t.weight}`);
-      const carriers = [...new Set(t.carriers)].sort((a, b) => a - b);
+      const carriers = sortedUnique(t.carriers);
       for (const c of carriers) {
         if (!Number.isInteger(c) || c < 0 || c >= players.length) throw new RangeError(`carrier ${c} is not a player index (0..${players.length - 1})`);
       }
@@ -77,4 +77,13 @@ export class UnanimityGame implements Game {
     for (const t of this.terms) for (const c of t.carriers) loo[c] = loo[c]! + t.weight;
     return loo;
   }
+}
+
+/** Carrier indices sorted ascending, each once (a fresh array; carrier lists are short, no Set needed). */
+function sortedUnique(carriers: readonly number[]): number[] {
+  const out = carriers.slice().sort((a, b) => a - b);
+  let k = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || !(out[i] === out[k - 1])) out[k++] = out[i]!;
+  out.length = k;
+  return out;
 }
