@@ -253,23 +253,24 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout): Ch
   interface Draft {
     role?: string;
     content?: string;
-    contents: Map<number, string>;
+    // Created on first use: most messages have neither multi-part contents nor tool calls.
+    contents?: Map<number, string>;
     toolCallId?: string;
-    calls: Map<number, { id?: unknown; name?: unknown; args?: unknown }>;
+    calls?: Map<number, { id?: unknown; name?: unknown; args?: unknown }>;
   }
   const drafts = new Map<number, Draft>();
+  const prefix = layout.prefix;
   for (const key of Object.keys(attrs)) {
-    if (!key.startsWith(layout.prefix)) continue;
-    const rest = key.slice(layout.prefix.length);
-    const dot = rest.indexOf('.');
-    if (dot <= 0) continue;
-    const index = Number(rest.slice(0, dot));
+    if (!key.startsWith(prefix)) continue;
+    const dot = key.indexOf('.', prefix.length);
+    if (dot <= prefix.length) continue;
+    const index = decimalAt(key, prefix.length, dot);
     if (!Number.isSafeInteger(index) || index < 0) continue;
-    const field = rest.slice(dot + 1);
+    const field = key.slice(dot + 1);
     let d = drafts.get(index);
     if (!d) {
       if (drafts.size >= MAX_MESSAGES) continue;
-      d = { contents: new Map(), calls: new Map() };
+      d = {};
       drafts.set(index, d);
     }
     const value = attrs[key];
@@ -277,40 +278,64 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout): Ch
     else if (field === layout.content) d.content = textOf(value);
     else if (field === layout.toolCallId) d.toolCallId = textOf(value);
     else if (field.startsWith(layout.toolCalls)) {
-      const r = field.slice(layout.toolCalls.length);
-      const dd = r.indexOf('.');
-      const ci = Number(r.slice(0, dd));
-      if (dd <= 0 || !Number.isSafeInteger(ci) || ci < 0) continue;
-      const cf = r.slice(dd + 1);
-      const call = d.calls.get(ci) ?? {};
+      const from = layout.toolCalls.length;
+      const dd = field.indexOf('.', from);
+      if (dd <= from) continue;
+      const ci = decimalAt(field, from, dd);
+      if (!Number.isSafeInteger(ci) || ci < 0) continue;
+      const cf = field.slice(dd + 1);
+      const calls = (d.calls ??= new Map());
+      const call = calls.get(ci) ?? {};
       if (cf === layout.callId) call.id = value;
       else if (cf === layout.callName) call.name = value;
       else if (cf === layout.callArgs) call.args = value;
       else continue;
-      if (d.calls.size < MAX_MESSAGES) d.calls.set(ci, call);
+      if (calls.size < MAX_MESSAGES) calls.set(ci, call);
     } else if (layout.contents && layout.contentText && field.startsWith(layout.contents)) {
-      const r = field.slice(layout.contents.length);
-      const dd = r.indexOf('.');
-      const ci = Number(r.slice(0, dd));
-      if (dd > 0 && Number.isSafeInteger(ci) && r.slice(dd + 1) === layout.contentText) {
+      const from = layout.contents.length;
+      const dd = field.indexOf('.', from);
+      const ci = dd > from ? decimalAt(field, from, dd) : NaN;
+      if (Number.isSafeInteger(ci) && field.slice(dd + 1) === layout.contentText) {
         const t = textOf(value);
-        if (t !== undefined && d.contents.size < MAX_MESSAGES) d.contents.set(ci, t);
+        const contents = (d.contents ??= new Map());
+        if (t !== undefined && contents.size < MAX_MESSAGES) contents.set(ci, t);
       }
     }
   }
-  return [...drafts.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([, d]) => {
-      const contentParts = [...d.contents.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
-      const text = d.content ?? contentParts.join('\n');
-      const calls = [...d.calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => ref(c.id, c.name, c.args));
-      return {
-        role: d.role ?? 'unknown',
-        text,
-        toolCalls: dedupeCalls(calls),
-        toolResultIds: d.toolCallId ? [d.toolCallId] : [],
-      };
-    });
+  const byIndex = [...drafts.entries()];
+  if (byIndex.length > 1) byIndex.sort((a, b) => a[0] - b[0]);
+  return byIndex.map(([, d]) => {
+    const text = d.content ?? (d.contents ? sortedValues(d.contents).join('\n') : '');
+    const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
+    return {
+      role: d.role ?? 'unknown',
+      text,
+      toolCalls: calls.length > 0 ? dedupeCalls(calls) : calls,
+      toolResultIds: d.toolCallId ? [d.toolCallId] : [],
+    };
+  });
+}
+
+/** Values of an index-keyed map in ascending index order. */
+function sortedValues<T>(m: ReadonlyMap<number, T>): T[] {
+  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+/**
+ * `Number(s.slice(from, to))` without the slice for the usual plain-digit index (≤ 9 digits is
+ * exact); anything else (signs, spaces, exponents) goes through `Number` so it means the same.
+ */
+function decimalAt(s: string, from: number, to: number): number {
+  if (to > from && to - from <= 9) {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return Number(s.slice(from, to));
+      n = n * 10 + c;
+    }
+    return n;
+  }
+  return Number(s.slice(from, to));
 }
 
 /** Transcript form for `inputText`: one `role: text` line per message, tool calls as `→ name(args)`. */
@@ -333,10 +358,14 @@ export function renderOutput(messages: readonly ChatMessage[]): string | undefin
 
 /** Calls requested in the messages (assistant tool calls). */
 export function issuedCalls(messages: readonly ChatMessage[]): ToolCallRef[] {
-  return dedupeCalls(messages.flatMap((m) => [...m.toolCalls]));
+  const calls: ToolCallRef[] = [];
+  for (const m of messages) for (const c of m.toolCalls) calls.push(c);
+  return calls.length === 0 ? calls : dedupeCalls(calls);
 }
 
-/** Ids of tool results present in the messages. */
+/** Ids of tool results present in the messages, each once, in order of appearance. */
 export function resultIds(messages: readonly ChatMessage[]): string[] {
-  return [...new Set(messages.flatMap((m) => [...m.toolResultIds]))];
+  const ids = new Set<string>();
+  for (const m of messages) for (const id of m.toolResultIds) ids.add(id);
+  return [...ids];
 }

@@ -60,6 +60,10 @@ export function usageOf(
 /** Drops keys whose value is undefined (the model schemas use optional, not `| undefined`). */
 export function compact<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  // for-in over a plain literal: own keys in insertion order, without Object.entries' pair arrays.
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as T;
 }
