@@ -39,6 +39,8 @@ async function runCase(
   sourceEncoding: 'otlp_proto' | 'otlp_json' | 'auto',
   delivery: 'exactly-once' | 'at-least-once',
   processEpisode?: ProcessEpisodeFn,
+  /** What the pipeline credits with, when not `processEpisode` (the reference always uses that). */
+  pipelineProcessEpisode?: ProcessEpisodeFn,
 ) {
   const c = client();
   const topics = topicsFor(`out-${encoding}`);
@@ -54,7 +56,7 @@ async function runCase(
 
   await produce(c, [...spanRecords, ...logRecords]);
   const groupId = unique('grp');
-  const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery, source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, spansEncoding: sourceEncoding, logsEncoding: sourceEncoding, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } }), 2_000, processEpisode);
+  const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery, source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, spansEncoding: sourceEncoding, logsEncoding: sourceEncoding, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } }), 2_000, pipelineProcessEpisode ?? processEpisode);
   await pipeline.start();
   try {
     await waitFor(() => pipeline.stats().episodesClosed >= expectedEpisodes && pipeline.stats().inFlight === 0, 60_000, 'all episodes published');
@@ -90,5 +92,17 @@ describe('KafkaPipeline output equals the in-process computation', () => {
 
   it.runIf(hasRealProcessEpisode)('with the real processEpisode (conventions → credit → events), exactly-once', async () => {
     await runCase('otlp_proto', 'otlp_proto', 'exactly-once', await realProcessEpisode());
+  });
+
+  it.runIf(hasRealProcessEpisode)('with credit in worker threads (runtime.creditWorkers 2), at-least-once: same events as in-process', async () => {
+    const { CreditWorkerPool } = await import('../../src/runtime/credit-workers/pool.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
+    try {
+      await runCase('otlp_proto', 'otlp_proto', 'at-least-once', await realProcessEpisode(), (episode) => pool.process(episode));
+      expect(pool.stats().restarts).toBe(0);
+    } finally {
+      await pool.close();
+    }
   });
 });
