@@ -135,7 +135,11 @@ function evaluatorFields(span: Span): Fields {
  * spans, and the root-span score attribute when configured. Never throws.
  */
 export function evaluationsFromSpans(spans: readonly Span[], opts?: SpanEvaluationOptions): Evaluation[] {
-  const tree = new SpanTree(spans);
+  return evaluationsFromTree(new SpanTree(spans), opts);
+}
+
+/** `evaluationsFromSpans` over an already built tree of the episode's spans (built once per episode). */
+export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions): Evaluation[] {
   const out: Evaluation[] = [];
   for (const span of tree.ordered) {
     const conversationId = conversationIdOfAttributes(span.attributes);

@@ -3,10 +3,11 @@
  * evaluations (log records, span events, EVALUATOR spans, root attribute, evaluations stream).
  * See README.md in this folder for the rules and the instrumentation quirks they handle.
  */
-export { stepsFromSpans, factsOf, isRewardableKind, MAPPERS, type StepsFromSpansOptions, type StepsFromSpansResult } from './steps.js';
+export { stepsFromSpans, stepsFromTree, factsOf, isRewardableKind, MAPPERS, type StepsFromSpansOptions, type StepsFromSpansResult } from './steps.js';
 export {
   evaluationsFromLogs,
   evaluationsFromSpans,
+  evaluationsFromTree,
   isFailingEvaluation,
   EVALUATION_EVENT_NAME,
   type EvaluationReadOptions,
@@ -30,3 +31,4 @@ export { genaiMapper } from './genai.js';
 export { openinferenceMapper } from './openinference.js';
 export { openllmetryMapper } from './openllmetry.js';
 export type { SpanFacts, ConventionMapper } from './span-facts.js';
+export { SpanTree } from './span-tree.js';

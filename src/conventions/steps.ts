@@ -13,7 +13,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
-import { evaluationsFromSpans, isFailingEvaluation } from './evaluations.js';
+import { evaluationsFromTree, isFailingEvaluation } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
@@ -73,9 +73,13 @@ export interface StepsFromSpansResult {
  * invalid options (an Error naming the key).
  */
 export function stepsFromSpans(spans: readonly Span[], options?: StepsFromSpansOptions): StepsFromSpansResult {
+  return stepsFromTree(new SpanTree(spans), options);
+}
+
+/** `stepsFromSpans` over an already built tree of the episode's spans (built once per episode). */
+export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): StepsFromSpansResult {
   const opts = resolveConventionsOptions(options);
   const warnings: string[] = [];
-  const tree = new SpanTree(spans);
   if (tree.duplicates > 0) warnings.push(`${tree.duplicates} duplicate span(s) ignored (same span id; first kept)`);
 
   const facts = new Map<string, SpanFacts>();
@@ -105,7 +109,7 @@ export function stepsFromSpans(spans: readonly Span[], options?: StepsFromSpansO
   // Span-level evaluations flag the step they evaluate.
   const labelScores = options?.labelScores ?? DEFAULT_LABEL_SCORES;
   const flagged = new Set<string>();
-  const spanEvals = [...evaluationsFromSpans(spans, { labelScores }), ...(options?.evaluations ?? [])];
+  const spanEvals = [...evaluationsFromTree(tree, { labelScores }), ...(options?.evaluations ?? [])];
   for (const ev of spanEvals) {
     if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || tree.isRoot(ev.spanId)) continue;
     if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);

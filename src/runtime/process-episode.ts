@@ -5,8 +5,8 @@
  * Shared by every runtime (OTLP/HTTP receiver, Kafka pipeline, replay, in-process
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
-import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { evaluationsFromSpans, stepsFromSpans, type ConventionsOptions } from '../conventions/index.js';
+import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
+import { evaluationsFromTree, SpanTree, stepsFromTree, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import type { CreditEvent } from '../events/schemas.js';
@@ -75,25 +75,19 @@ export function systemEvaluation(
 export async function processEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
   // Self-tracing: a no-op unless the OTel SDK was started (src/telemetry/self-tracing.ts).
   return tracer.startActiveSpan('agent_credit.credit_episode', async (span) => {
-    span.setAttributes({
-      'agent_credit.episode.id': episode.episodeId,
-      'agent_credit.episode.revision': episode.revision,
-      'agent_credit.episode.spans': episode.spans.length,
-      'agent_credit.episode.close_reason': episode.closeReason,
-    });
+    // A no-op span records nothing: skip building its attributes.
+    const recording = span.isRecording();
+    if (recording) {
+      span.setAttributes({
+        'agent_credit.episode.id': episode.episodeId,
+        'agent_credit.episode.revision': episode.revision,
+        'agent_credit.episode.spans': episode.spans.length,
+        'agent_credit.episode.close_reason': episode.closeReason,
+      });
+    }
     try {
       const events = await creditEvents(episode, options);
-      const head = events[0];
-      span.setAttribute('agent_credit.events', events.length);
-      if (head?.event_type === 'episode_credit') {
-        span.setAttributes({
-          'agent_credit.outcome': head.outcome,
-          'agent_credit.estimator': head.estimator.name,
-          'agent_credit.estimator.status': head.estimator.status,
-          'agent_credit.estimator.evaluations': head.estimator.evaluations,
-          'agent_credit.agents': head.agents.length,
-        });
-      } else span.setAttribute('agent_credit.skipped', true);
+      if (recording) recordOutcome(span, events);
       return events;
     } catch (err) {
       span.recordException(err as Error);
@@ -105,14 +99,31 @@ export async function processEpisode(episode: Episode, options: ProcessEpisodeOp
   });
 }
 
+/** Self-tracing attributes of a credited (or skipped) episode. */
+function recordOutcome(span: OtelSpan, events: readonly CreditEvent[]): void {
+  const head = events[0];
+  span.setAttribute('agent_credit.events', events.length);
+  if (head?.event_type === 'episode_credit') {
+    span.setAttributes({
+      'agent_credit.outcome': head.outcome,
+      'agent_credit.estimator': head.estimator.name,
+      'agent_credit.estimator.status': head.estimator.status,
+      'agent_credit.estimator.evaluations': head.estimator.evaluations,
+      'agent_credit.agents': head.agents.length,
+    });
+  } else span.setAttribute('agent_credit.skipped', true);
+}
+
 const tracer = trace.getTracer('agent-credit');
 
 async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
-  const spanEvaluations = evaluationsFromSpans(episode.spans, {
+  // One span tree for the whole episode: both conventions passes read it.
+  const tree = new SpanTree(episode.spans);
+  const spanEvaluations = evaluationsFromTree(tree, {
     ...(options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
   });
   const evaluations = [...episode.evaluations, ...spanEvaluations];
-  const { steps, agents, warnings } = stepsFromSpans(episode.spans, { ...options.conventions, evaluations });
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations });
   let outcome;
   try {
     outcome = await creditEpisode(
