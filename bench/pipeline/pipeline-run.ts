@@ -95,7 +95,7 @@ interface Harness {
   outputTopic: string;
 }
 
-function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string): Harness {
+function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
   const record = (eps: Episode[]) => {
@@ -126,6 +126,7 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
       delivery: 'at-least-once',
       tickIntervalMs: 20,
       commitIntervalMs: 100,
+      creditConcurrency,
     },
     { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
   );
@@ -152,7 +153,8 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
   const pool = await creditPool(creditWorkers);
   if (pool) s.processEpisode = pool.process.bind(pool);
   const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
-  const h = buildPipeline(s, brokers, topics, tag);
+  // as the runtime does (src/runtime/credit-workers creditConcurrencyFor): ≥ 16 episodes per worker
+  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4);
   await h.pipeline.start();
   const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
   let end = 0;

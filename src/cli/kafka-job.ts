@@ -71,7 +71,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics },
       delivery: config.sinks.kafka.delivery,
       creditQueueMax: config.runtime.creditQueueMax,
-      creditConcurrency: config.runtime.creditConcurrency,
+      creditConcurrency: stages.creditConcurrency,
       creditTimeoutMs: config.runtime.creditTimeoutMs,
       tickIntervalMs: config.runtime.tickIntervalMs,
     },

@@ -107,6 +107,7 @@ export const RuntimeSchema = z.strictObject({
    * Worker threads that run credit (src/runtime/credit-workers): 0 = in the main thread, `auto` =
    * cores − 1. Credit is CPU bound; workers let it use the other cores while the main thread
    * ingests and publishes. Each worker builds its own game (an http judge cache per worker).
+   * With workers, at least 16 episodes per worker are credited at once (creditConcurrency is raised).
    */
   creditWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(DEFAULTS.runtime.creditWorkers),
   /** Ms between assembler ticks (close-policy timers). */

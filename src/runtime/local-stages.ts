@@ -19,7 +19,7 @@ import { HttpJudgeClient } from '../credit/games/http-judge.js';
 import { loadModuleGame } from '../credit/games/module-game.js';
 import type { GameFactory } from '../credit/options.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
-import { CreditWorkerPool, resolveCreditWorkers } from './credit-workers/pool.js';
+import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
 
 export type ProcessEpisodeFn = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
 
@@ -93,6 +93,8 @@ export interface LocalStages {
   gameStats?: () => ObservedStats;
   /** Credit worker threads (runtime.creditWorkers > 0), else undefined. */
   workers?: CreditWorkerPool;
+  /** Episodes to credit at once: runtime.creditConcurrency, raised to keep the workers fed (creditConcurrencyFor). */
+  creditConcurrency: number;
   /** Releases what the stages hold (the worker threads). */
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
       ...(isHttp ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
+      creditConcurrency: creditConcurrencyFor(config.runtime.creditConcurrency, workers),
       close: () => pool.close(),
     };
   }
@@ -125,6 +128,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     processEpisode: (episode) => run(episode, options),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
+    creditConcurrency: config.runtime.creditConcurrency,
     close: async () => undefined,
   };
 }

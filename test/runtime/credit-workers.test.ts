@@ -7,7 +7,7 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { CreditWorkerPool, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
+import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
 import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stages.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 
@@ -47,6 +47,7 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     open.push(inThread, pooled);
     expect(inThread.workers).toBeUndefined();
     expect(pooled.workers?.stats().workers).toBe(2);
+    expect([inThread.creditConcurrency, pooled.creditConcurrency]).toEqual([4, 32]);
     const a = await Promise.all(eps.map((e) => inThread.processEpisode(e)));
     const b = await Promise.all(eps.map((e) => pooled.processEpisode(e)));
     expect(b.every((events) => events.length > 0)).toBe(true);
@@ -90,5 +91,9 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     expect(resolveCreditWorkers('auto', 8)).toBe(7);
     expect(resolveCreditWorkers('auto', 1)).toBe(1);
     expect(resolveCreditWorkers(3, 8)).toBe(3);
+    // workers are kept fed: ≥ 16 episodes in credit per worker, the configured value otherwise
+    expect(creditConcurrencyFor(4, 0)).toBe(4);
+    expect(creditConcurrencyFor(4, 2)).toBe(32);
+    expect(creditConcurrencyFor(64, 2)).toBe(64);
   }, 30_000);
 });

@@ -36,6 +36,14 @@ export function resolveCreditWorkers(setting: number | 'auto', cores = available
   return setting === 'auto' ? Math.max(1, Math.min(16, cores - 1)) : setting;
 }
 
+/**
+ * Episodes to keep in credit at once with `workers` worker threads: each worker needs a few
+ * queued so it never waits on the main thread (busy decoding or publishing) for its next one.
+ */
+export function creditConcurrencyFor(configured: number, workers: number): number {
+  return workers > 0 ? Math.max(configured, 16 * workers) : configured;
+}
+
 interface Task {
   id: number;
   episode: Episode;
