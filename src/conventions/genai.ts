@@ -70,8 +70,9 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
 
-  const input = messagesAt(span, 'gen_ai.input.messages');
-  const output = messagesAt(span, 'gen_ai.output.messages');
+  // A tool step's texts are its arguments and result: its message attributes are never read.
+  const input = kind === 'tool' ? [] : messagesAt(span, 'gen_ai.input.messages');
+  const output = kind === 'tool' ? [] : messagesAt(span, 'gen_ai.output.messages');
   const toolArgs = kind === 'tool' ? canonicalArgs(a['gen_ai.tool.call.arguments']) : undefined;
   const inputText =
     kind === 'tool' ? textOf(a['gen_ai.tool.call.arguments']) : renderTranscript(input);

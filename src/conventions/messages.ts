@@ -248,8 +248,10 @@ function legacyLayout(prefix: string): FlatLayout {
  * Rebuilds messages from flattened, indexed attributes (see layouts above). Indices need not
  * be contiguous (real instrumentation numbers tool calls per conversation, e.g.
  * `llm.input_messages.4.message.tool_calls.1.tool_call.id` with no call 0); order follows the index.
+ * `keys` = `Object.keys(attrs)`, passed in when one span is read with several layouts (spans with
+ * many attributes are dictionary-mode objects, for which listing the keys is the costly part).
  */
-export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout): ChatMessage[] {
+export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, keys: readonly string[] = Object.keys(attrs)): ChatMessage[] {
   interface Draft {
     role?: string;
     content?: string;
@@ -260,7 +262,7 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout): Ch
   }
   const drafts = new Map<number, Draft>();
   const prefix = layout.prefix;
-  for (const key of Object.keys(attrs)) {
+  for (const key of keys) {
     if (!key.startsWith(prefix)) continue;
     const dot = key.indexOf('.', prefix.length);
     if (dot <= prefix.length) continue;

@@ -49,8 +49,8 @@ export function openinferenceKind(spanKind: string): StepKind {
 // `handoff to <agent>` with `input.value` = source agent and `output.value` = target agent.
 const HANDOFF_NAME = /^handoff to (.+)$/i;
 
-function messages(span: Span, flatLayout: typeof OPENINFERENCE_INPUT, valueKey: string): ChatMessage[] {
-  const flat = readFlattenedMessages(span.attributes, flatLayout);
+function messages(span: Span, flatLayout: typeof OPENINFERENCE_INPUT, valueKey: string, keys: readonly string[]): ChatMessage[] {
+  const flat = readFlattenedMessages(span.attributes, flatLayout, keys);
   if (flat.length > 0) return flat;
   // No flattened messages: the JSON `input.value` / `output.value` in OpenAI chat form, if it is one.
   if (!/json/i.test(str(span.attributes, `${valueKey.split('.')[0]}.mime_type`) ?? 'application/json')) return [];
@@ -85,8 +85,9 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
   }
 
   if (kind === 'llm') {
-    const input = messages(span, OPENINFERENCE_INPUT, 'input.value');
-    const output = messages(span, OPENINFERENCE_OUTPUT, 'output.value');
+    const keys = Object.keys(a);
+    const input = messages(span, OPENINFERENCE_INPUT, 'input.value', keys);
+    const output = messages(span, OPENINFERENCE_OUTPUT, 'output.value', keys);
     return compact({
       convention: 'openinference',
       kind,

@@ -60,8 +60,9 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
 
   if (legacyLlm !== undefined) {
     if (legacyLlm !== 'chat' && legacyLlm !== 'completion') return undefined; // rerank/embedding: not ours
-    const prompt = readFlattenedMessages(a, OPENLLMETRY_PROMPT);
-    const completion = readFlattenedMessages(a, OPENLLMETRY_COMPLETION);
+    const keys = Object.keys(a);
+    const prompt = readFlattenedMessages(a, OPENLLMETRY_PROMPT, keys);
+    const completion = readFlattenedMessages(a, OPENLLMETRY_COMPLETION, keys);
     const input = prompt.length > 0 ? prompt : messagesAt(span, 'gen_ai.input.messages');
     const output = completion.length > 0 ? completion : messagesAt(span, 'gen_ai.output.messages');
     const gu = genaiUsage(span);
