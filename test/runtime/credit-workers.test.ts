@@ -97,3 +97,36 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     expect(creditConcurrencyFor(64, 2)).toBe(64);
   }, 30_000);
 });
+
+describe('credit workers and self-tracing', () => {
+  it('export their own agent_credit.credit_episode spans (OTEL_* environment) and flush them on close', async () => {
+    const { createServer } = await import('node:http');
+    const bodies: Uint8Array[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') bodies.push(new Uint8Array(Buffer.concat(chunks)));
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const eps = (await episodes()).slice(0, 3);
+      const pool = await CreditWorkerPool.start({
+        size: 1,
+        config: config({}),
+        taskTimeoutMs: 10_000,
+        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_SERVICE_NAME: 'agent-credit-test' },
+      });
+      for (const e of eps) await pool.process(e);
+      await pool.close(); // flushes the worker's batch span processor
+      const spans = bodies.flatMap((b) => decodeTraces(b, 'otlp_proto')).filter((s) => s.name === 'agent_credit.credit_episode');
+      expect(spans.map((s) => s.attributes['agent_credit.episode.id']).sort()).toEqual(eps.map((e) => e.episodeId).sort());
+      expect(spans.every((s) => s.resource?.attributes?.['service.name'] === 'agent-credit-test')).toBe(true);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});

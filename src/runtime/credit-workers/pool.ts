@@ -18,7 +18,7 @@ import type { AppConfig } from '../../config/schema.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
-import type { TaskRequest, WorkerInit, WorkerReply } from './protocol.js';
+import type { PoolMessage, WorkerInit, WorkerReply } from './protocol.js';
 
 export interface CreditWorkerPoolOptions {
   /** Worker threads (≥ 1). */
@@ -29,6 +29,8 @@ export interface CreditWorkerPoolOptions {
   /** Ms to wait for a worker to load (module games, judge setup). */
   startTimeoutMs?: number;
   onWorkerRestart?: (reason: string) => void;
+  /** Environment of the workers (default: this process's); OTEL_* here turn on their self-tracing. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -129,11 +131,16 @@ export class CreditWorkerPool {
     return { workers: this.slots.length, inFlight, restarts: this.restarts, ...(game ? { gameStats: game } : {}) };
   }
 
-  /** Fails what is in flight and terminates the workers. */
+  /** Fails what is in flight, lets each worker flush its self-tracing (≤ 2 s), and terminates them. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.slots.map((s) => this.stopWorker(s, 'credit worker pool closed')));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.ready) await flushWorker(s.worker, 2_000);
+        await this.stopWorker(s, 'credit worker pool closed');
+      }),
+    );
   }
 
   /** A new slot with a started worker; resolves when it is ready. */
@@ -145,7 +152,7 @@ export class CreditWorkerPool {
   /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
   private startWorker(slot: Slot): Promise<void> {
     const init: WorkerInit = { config: this.options.config, entryUrl: entryUrl.href };
-    const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit' });
+    const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
     // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
     worker.unref();
     slot.worker = worker;
@@ -166,6 +173,8 @@ export class CreditWorkerPool {
           slot.ready = true;
           for (const t of slot.tasks.values()) send(slot, t);
           resolve();
+        } else if (m.kind === 'closed') {
+          return; // answered in flushWorker
         } else if (m.kind === 'fatal') {
           fail(`a credit worker could not build the configured credit stage: ${m.message}`);
         } else {
@@ -231,6 +240,23 @@ export class CreditWorkerPool {
   }
 }
 
+/** Asks a worker to flush its telemetry; resolves on its answer or after `timeoutMs`. */
+function flushWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      resolve();
+    }
+    function onMessage(m: WorkerReply) {
+      if (m.kind === 'closed') done();
+    }
+    worker.on('message', onMessage);
+    worker.postMessage({ kind: 'close' } satisfies PoolMessage);
+  });
+}
+
 /** A worker keeps the process alive exactly while it has tasks: a replay's last episodes finish, an idle pool lets the process exit. */
 function holdWhileBusy(slot: Slot): void {
   if (slot.tasks.size > 0) slot.worker.ref();
@@ -238,7 +264,7 @@ function holdWhileBusy(slot: Slot): void {
 }
 
 function send(slot: Slot, task: Task): void {
-  const req: TaskRequest = { id: task.id, episode: task.episode };
+  const req: PoolMessage = { kind: 'task', id: task.id, episode: task.episode };
   slot.worker.postMessage(req);
 }
 

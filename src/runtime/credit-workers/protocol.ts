@@ -14,13 +14,12 @@ export interface WorkerInit {
   entryUrl?: string;
 }
 
-export interface TaskRequest {
-  id: number;
-  episode: Episode;
-}
+/** Pool → worker: an episode to credit, or "flush your telemetry and stop taking work". */
+export type PoolMessage = { kind: 'task'; id: number; episode: Episode } | { kind: 'close' };
 
 export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'fatal'; message: string }
+  | { kind: 'closed' }
   | { kind: 'done'; id: number; events: CreditEvent[]; gameStats?: ObservedStats }
   | { kind: 'failed'; id: number; name: string; message: string };

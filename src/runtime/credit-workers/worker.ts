@@ -2,11 +2,14 @@
  * One credit worker thread: builds the configured game and credit options once (as
  * src/runtime/local-stages.ts does on the main thread), then runs `processEpisode` for every
  * episode the pool sends. Failures of one episode are replies, never a dead worker.
+ * Self-tracing: when the OTEL_* environment asks for it, the worker runs its own OTel SDK (the
+ * main thread's does not see this thread's spans) and flushes it when the pool closes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { gameFactoryOf, processOptionsOf } from '../local-stages.js';
 import { processEpisode } from '../process-episode.js';
-import type { TaskRequest, WorkerInit, WorkerReply } from './protocol.js';
+import { startSelfTracing } from '../../telemetry/self-tracing.js';
+import type { PoolMessage, WorkerInit, WorkerReply } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/runtime/credit-workers/worker.ts runs only as a worker thread (started by CreditWorkerPool)');
@@ -16,7 +19,13 @@ try {
   const { config } = workerData as WorkerInit;
   const game = await gameFactoryOf(config);
   const options = processOptionsOf(config, game.gameFactory);
-  port.on('message', (task: TaskRequest) => {
+  // The main thread has already refused an export into its own receiver (src/cli/main.ts).
+  const selfTracing = startSelfTracing();
+  port.on('message', (task: PoolMessage) => {
+    if (task.kind === 'close') {
+      void (selfTracing?.shutdown() ?? Promise.resolve()).catch(() => undefined).finally(() => post({ kind: 'closed' }));
+      return;
+    }
     processEpisode(task.episode, options).then(
       (events) => post({ kind: 'done', id: task.id, events, ...(game.stats ? { gameStats: game.stats() } : {}) }),
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
