@@ -130,3 +130,23 @@ describe('credit workers and self-tracing', () => {
     }
   }, 60_000);
 });
+
+describe('event JSON made in the workers', () => {
+  it('is exactly JSON.stringify of the event the main thread receives, and is what the sinks publish', async () => {
+    const { eventJson } = await import('../../src/events/event-json.js');
+    const { eventRecord } = await import('../../src/sinks/kafka/event-records.js');
+    const eps = (await episodes()).slice(0, 5);
+    const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 10_000 });
+    try {
+      for (const e of eps) {
+        for (const ev of await pool.process(e)) {
+          expect(eventJson(ev)).toBe(JSON.stringify(ev));
+          const topics = { rewards: 'r', episodes: 'e', preferences: 'p', dlq: 'd' };
+          expect(eventRecord(ev, topics).value).toBe(JSON.stringify(ev));
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});

@@ -15,6 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../../config/schema.js';
+import { rememberEventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
@@ -185,6 +186,7 @@ export class CreditWorkerPool {
           clearTimeout(t.timer);
           if (m.kind === 'done') {
             if (m.gameStats) slot.gameStats = m.gameStats;
+            m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
             t.resolve(m.events);
           } else {
             const err = new Error(m.message);

@@ -21,5 +21,6 @@ export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'fatal'; message: string }
   | { kind: 'closed' }
-  | { kind: 'done'; id: number; events: CreditEvent[]; gameStats?: ObservedStats }
+  /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
+  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats }
   | { kind: 'failed'; id: number; name: string; message: string };

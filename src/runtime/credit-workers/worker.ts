@@ -27,7 +27,7 @@ try {
       return;
     }
     processEpisode(task.episode, options).then(
-      (events) => post({ kind: 'done', id: task.id, events, ...(game.stats ? { gameStats: game.stats() } : {}) }),
+      (events) => post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}) }),
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
     );
   });

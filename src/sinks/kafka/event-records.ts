@@ -7,6 +7,7 @@
  */
 import type { ConsumedRecord, OutgoingRecord } from '../../kafka/client.js';
 import type { CreditEvent } from '../../events/schemas.js';
+import { eventJson } from '../../events/event-json.js';
 import type { KafkaSinkTopics } from './config.js';
 
 export const DLQ_HEADERS = {
@@ -33,7 +34,7 @@ export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): Outgoi
   return {
     topic,
     key,
-    value: JSON.stringify(event),
+    value: eventJson(event),
     headers: {
       'content-type': 'application/json',
       'x-agent-credit-event-type': event.event_type,

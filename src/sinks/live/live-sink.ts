@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { HealthState, sendJson, serveStatusRoutes } from '../../runtime/health.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
@@ -78,7 +79,7 @@ export class LiveSink implements EventSink {
 
   publish(events: readonly CreditEvent[]): void {
     for (const e of events) {
-      const data = JSON.stringify(e);
+      const data = eventJson(e);
       this.buffer.push({ type: e.event_type, data });
       const frame = `event: ${e.event_type}\ndata: ${data}\n\n`;
       for (const c of this.clients) this.write(c, frame);

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { eventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { EventSink } from '../types.js';
 
@@ -46,7 +47,7 @@ export class StdoutSink implements EventSink {
     if (this.failure) return Promise.reject(new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure }));
     const selected = this.types ? events.filter((e) => this.types!.has(e.event_type)) : events;
     if (selected.length === 0) return this.chain;
-    const text = selected.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const text = selected.map((e) => eventJson(e)).join('\n') + '\n';
     const written = this.chain.then(async () => {
       if (this.failure) throw new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure });
       // events.once rejects if the stream emits 'error' while we wait.
