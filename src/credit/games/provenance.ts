@@ -102,40 +102,42 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const h = q > 0 ? ((opts.harmWeight ?? 1) * scale) / (p + q) : 0;
   const u = p > 0 ? (delta + q * h) / p : 0;
 
-  const carriers = new Map<string, string[]>();
+  // Per-step facts the carrier loops need, looked up once per step index rather than once per
+  // (message, descendant) pair: carriers are quadratic in long causal chains.
   const usefulSet = new Set(useful);
-  for (const id of useful) {
-    const set = [id];
-    for (const [j] of descendants(graph, graph.indexOf.get(id)!)) {
-      const sj = graph.order[j]!;
-      if (reachesOutput.has(j) && usefulSet.has(sj.stepId)) set.push(sj.stepId);
-    }
-    carriers.set(id, set);
-  }
-
   const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
   const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
   const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
-  /** Agent indices of the messages' authors, first appearance order, each once. */
-  const toAgents = (ids: readonly string[]) => {
+  const carrierAt = graph.order.map((s, j) => reachesOutput.has(j) && usefulSet.has(s.stepId));
+  const msgAt = graph.order.map((s) => msgIndex.get(s.stepId));
+  const agentAt = graph.order.map((s) => {
+    const author = authorOf.get(s.stepId);
+    return author === undefined ? undefined : agentIndex.get(author);
+  });
+  /** Agent indices of the authors of the steps at `indices`, first appearance order, each once. */
+  const toAgents = (indices: readonly number[]) => {
     const out: number[] = [];
-    for (const id of ids) {
-      const a = agentIndex.get(authorOf.get(id)!);
+    for (const j of indices) {
+      const a = agentAt[j];
       if (a !== undefined && !out.includes(a)) out.push(a);
     }
     return out;
   };
 
+  const carriers = new Map<string, string[]>();
   const msgTerms: UnanimityTerm[] = [];
   const agentTerms: UnanimityTerm[] = [];
   for (const id of useful) {
-    const c = carriers.get(id)!;
-    msgTerms.push({ carriers: c.map((x) => msgIndex.get(x)!), weight: u });
-    agentTerms.push({ carriers: toAgents(c), weight: u });
+    const at = [graph.indexOf.get(id)!];
+    for (const j of descendants(graph, at[0]!).keys()) if (carrierAt[j]) at.push(j);
+    carriers.set(id, at.map((j) => graph.order[j]!.stepId));
+    msgTerms.push({ carriers: at.map((j) => msgAt[j]!), weight: u });
+    agentTerms.push({ carriers: toAgents(at), weight: u });
   }
   for (const id of harmful) {
-    msgTerms.push({ carriers: [msgIndex.get(id)!], weight: -h });
-    agentTerms.push({ carriers: toAgents([id]), weight: -h });
+    const at = [graph.indexOf.get(id)!];
+    msgTerms.push({ carriers: [msgAt[at[0]!]!], weight: -h });
+    agentTerms.push({ carriers: toAgents(at), weight: -h });
   }
   const rest = delta + q * h - p * u;
   const fallbackGrandTerm = p === 0 && rest !== 0;
@@ -144,7 +146,7 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
     if (messages.length > 0) msgTerms.push({ carriers: messages.map((_, i) => i), weight: rest });
     // Over the agents that authored a message (agents without messages stay null players, so
     // their credit is never stranded without a message to carry it); all agents if none did.
-    const authors = toAgents(messages.map((m) => m.stepId));
+    const authors = toAgents(messages.map((m) => graph.indexOf.get(m.stepId)!));
     const carriers = authors.length > 0 ? authors : agents.map((_, i) => i);
     if (carriers.length > 0) agentTerms.push({ carriers, weight: rest });
   }
