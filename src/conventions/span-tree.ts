@@ -14,6 +14,8 @@ export class SpanTree {
   readonly ordered: readonly Span[];
   readonly duplicates: number;
   private readonly depthCache = new Map<string, number>();
+  /** `parentOf` for every span that has one, resolved once (the walks ask for it many times). */
+  private readonly parents: ReadonlyMap<string, string>;
 
   constructor(spans: readonly Span[]) {
     const byId = new Map<string, Span>();
@@ -24,8 +26,15 @@ export class SpanTree {
     }
     this.byId = byId;
     this.duplicates = duplicates;
+    const parents = new Map<string, string>();
+    for (const [id, s] of byId) {
+      const p = s.parentSpanId;
+      if (p !== undefined && p !== id && byId.has(p)) parents.set(id, p);
+    }
+    this.parents = parents;
     const list = [...byId.values()];
-    const depth = new Map(list.map((s) => [s.spanId, this.depth(s.spanId)]));
+    for (const s of list) this.depth(s.spanId);
+    const depth = this.depthCache;
     list.sort((a, b) =>
       a.startTimeUnixNano !== b.startTimeUnixNano
         ? a.startTimeUnixNano < b.startTimeUnixNano
@@ -38,8 +47,7 @@ export class SpanTree {
 
   /** Parent span id when the parent is in this episode and is not the span itself. */
   parentOf(spanId: string): string | undefined {
-    const p = this.byId.get(spanId)?.parentSpanId;
-    return p !== undefined && p !== spanId && this.byId.has(p) ? p : undefined;
+    return this.parents.get(spanId);
   }
 
   /** Ancestors nearest first; stops at a root, a missing parent, a cycle or MAX_DEPTH. */
@@ -60,6 +68,13 @@ export class SpanTree {
   depth(spanId: string): number {
     const cached = this.depthCache.get(spanId);
     if (cached !== undefined) return cached;
+    // Common case without a walk: a root, or a span whose parent's depth is known.
+    const parent = this.parentOf(spanId);
+    const parentDepth = parent === undefined ? -1 : this.depthCache.get(parent);
+    if (parentDepth !== undefined) {
+      this.depthCache.set(spanId, parentDepth + 1);
+      return parentDepth + 1;
+    }
     const path: string[] = [];
     const seen = new Set<string>();
     let cur: string | undefined = spanId;

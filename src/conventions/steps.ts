@@ -59,6 +59,12 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
    */
   evaluations?: readonly Evaluation[];
   labelScores?: Readonly<Record<string, number>>;
+  /**
+   * What `evaluationsFromTree` (or `evaluationsFromSpans`) already read from these same spans with
+   * the default label table, when the caller has it: used instead of reading span events and
+   * EVALUATOR spans a second time. Ignored when `labelScores` is given (another table).
+   */
+  spanEvaluations?: readonly Evaluation[];
 }
 
 export interface StepsFromSpansResult {
@@ -109,10 +115,13 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   // Span-level evaluations flag the step they evaluate.
   const labelScores = options?.labelScores ?? DEFAULT_LABEL_SCORES;
   const flagged = new Set<string>();
-  const spanEvals = [...evaluationsFromTree(tree, { labelScores }), ...(options?.evaluations ?? [])];
-  for (const ev of spanEvals) {
-    if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || tree.isRoot(ev.spanId)) continue;
-    if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);
+  const fromSpans =
+    options?.spanEvaluations !== undefined && options.labelScores === undefined ? options.spanEvaluations : evaluationsFromTree(tree, { labelScores });
+  for (const evals of [fromSpans, options?.evaluations ?? []]) {
+    for (const ev of evals) {
+      if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || tree.isRoot(ev.spanId)) continue;
+      if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);
+    }
   }
 
   const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes));

@@ -123,7 +123,7 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
     ...(options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
   });
   const evaluations = [...episode.evaluations, ...spanEvaluations];
-  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations });
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations });
   let outcome;
   try {
     outcome = await creditEpisode(
