@@ -123,7 +123,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const bound = new Set<string>();
   const inferredCallIds = new Map<string, string>();
   const inferredHandoffTo = new Map<string, string>();
-  const byNormalisedName = new Map([...agentNames].map((n) => [handoffToolName(n), n]));
+  // Built on first use: only hand-offs that name no target need it.
+  let byNormalisedName: Map<string, string> | undefined;
+  const agentByToolName = (toolName: string) => (byNormalisedName ??= new Map([...agentNames].map((n) => [handoffToolName(n), n]))).get(toolName);
 
   for (const s of steps) {
     if (s.kind !== 'tool' && s.kind !== 'handoff') continue;
@@ -158,7 +160,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (callId !== undefined) inferredCallIds.set(s.span.spanId, callId);
     }
     if (s.kind === 'handoff' && s.facts.handoffTo === undefined) {
-      const target = call?.name !== undefined ? byNormalisedName.get(call.name) : undefined;
+      const target = call?.name !== undefined ? agentByToolName(call.name) : undefined;
       if (target !== undefined) inferredHandoffTo.set(s.span.spanId, target);
     }
     if (callId === undefined) continue;
@@ -221,14 +223,16 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // C6: agent graph edges without a hand-off span.
   const agentByNode = new Map<string, string>();
   for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
-  const agentOf = new Map(steps.map((s) => [s.span.spanId, s.agentName]));
+  let agentOf: Map<string, string> | undefined; // built on first use: most episodes have no graph edges
   for (const a of agentSpans) {
     const parentNode = a.facts.graphParentNodeId;
     const parentAgent = parentNode === undefined ? undefined : agentByNode.get(parentNode);
     if (parentAgent === undefined || parentAgent === a.agentName) continue;
     const own = rewardableByAgent.get(a.agentName);
     const first = own?.[lowerBound(own, (s) => s.span.startTimeUnixNano >= a.span.startTimeUnixNano)];
-    if (!first || inputs.get(first.span.spanId)!.some((id) => agentOf.get(id) !== a.agentName)) continue;
+    if (!first) continue;
+    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
+    if (inputs.get(first.span.spanId)!.some((id) => agentOfStep.get(id) !== a.agentName)) continue;
     const theirs = rewardableByAgent.get(parentAgent);
     if (!theirs) continue;
     let prev: CausalStepInput | undefined;

@@ -33,7 +33,10 @@ export function compareSteps(a: AgentStep, b: AgentStep): number {
 }
 
 export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
-  const order = [...steps].sort(compareSteps);
+  const order = [...steps];
+  // Steps usually arrive in (nearly) this order already; the check costs n-1 comparisons (bigint
+  // compares are slow) where the sort costs ~n log n. The sort is stable, so a sorted list is kept as is.
+  if (!isSorted(order)) order.sort(compareSteps);
   const n = order.length;
   const indexOf = new Map<string, number>();
   for (let i = 0; i < n; i++) indexOf.set(order[i]!.stepId, i); // a repeated id maps to its last step
@@ -55,6 +58,11 @@ export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
     if (s.parentStepId !== undefined) link(s.parentStepId, w);
   }
   return { order, indexOf, inputs, consumers };
+}
+
+function isSorted(steps: readonly AgentStep[]): boolean {
+  for (let i = 1; i < steps.length; i++) if (compareSteps(steps[i - 1]!, steps[i]!) > 0) return false;
+  return true;
 }
 
 const NONE_BLOCKED: ReadonlySet<number> = new Set();

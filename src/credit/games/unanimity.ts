@@ -37,7 +37,7 @@ export class UnanimityGame implements Game {
         constant += t.weight;
         continue;
       }
-      const key = carriers.join(',');
+      const key = carrierKey(carriers);
       const m = merged.get(key);
       if (m) m.weight += t.weight;
       else merged.set(key, { carriers, weight: t.weight });
@@ -79,11 +79,37 @@ export class UnanimityGame implements Game {
   }
 }
 
-/** Carrier indices sorted ascending, each once (a fresh array; carrier lists are short, no Set needed). */
+/**
+ * Carrier indices sorted ascending, each once (a fresh array). Carrier lists are short and mostly
+ * nearly sorted (causal order), so an insertion sort beats `sort` with a comparator callback;
+ * long lists use `sort`.
+ */
 function sortedUnique(carriers: readonly number[]): number[] {
-  const out = carriers.slice().sort((a, b) => a - b);
+  const out = carriers.slice();
+  if (out.length > 64) out.sort((a, b) => a - b);
+  else {
+    for (let i = 1; i < out.length; i++) {
+      const x = out[i]!;
+      let k = i - 1;
+      while (k >= 0 && out[k]! > x) {
+        out[k + 1] = out[k]!;
+        k--;
+      }
+      out[k + 1] = x;
+    }
+  }
   let k = 0;
   for (let i = 0; i < out.length; i++) if (i === 0 || !(out[i] === out[k - 1])) out[k++] = out[i]!;
   out.length = k;
   return out;
+}
+
+/**
+ * Map key of a sorted carrier set: one UTF-16 unit per index when the list is short and every
+ * index fits in one (no number-to-text conversions), else the indices as decimal text. The
+ * leading letter keeps the two forms apart.
+ */
+function carrierKey(carriers: readonly number[]): string {
+  if (carriers.length <= 256 && carriers[carriers.length - 1]! <= 0xffff) return `u${String.fromCharCode(...carriers)}`;
+  return `d${carriers.join(',')}`;
 }
