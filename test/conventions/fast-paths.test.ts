@@ -1,0 +1,227 @@
+/**
+ * The conventions stage's fast paths give exactly what the straightforward forms give: one-shot
+ * sha256, truncation without encoding short texts, flattened messages read without per-key slices,
+ * one span tree shared by both passes, span evaluations passed in instead of read twice.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  evaluationsFromLogs,
+  evaluationsFromSpans,
+  evaluationsFromTree,
+  SpanTree,
+  stepsFromSpans,
+  stepsFromTree,
+} from '../../src/conventions/index.js';
+import { OPENINFERENCE_INPUT, OPENLLMETRY_PROMPT, readFlattenedMessages, type ChatMessage } from '../../src/conventions/messages.js';
+import { digestOf, sha256Hex, truncateUtf8 } from '../../src/conventions/text.js';
+import type { Attributes } from '../../src/model/telemetry.js';
+import { fixtureLogs, INSTRUMENTATIONS, runSpans } from './fixtures.js';
+
+describe('sha256Hex and digestOf', () => {
+  it('equal createHash over the UTF-8 text, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const want = createHash('sha256').update(s, 'utf8').digest('hex');
+        expect(sha256Hex(s)).toBe(want);
+        expect(digestOf(s)).toBe(want.slice(0, 16));
+      }),
+    );
+    expect(sha256Hex('\ud800')).toBe(createHash('sha256').update('\ud800', 'utf8').digest('hex'));
+  });
+});
+
+/** Truncation by encoding every text first: the form the fast path must agree with. */
+function truncateByEncoding(text: string, maxBytes: number, keep: 'head' | 'tail'): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= maxBytes) return text;
+  const budget = maxBytes >= 3 ? maxBytes - 3 : maxBytes;
+  const mark = maxBytes >= 3 ? '…' : '';
+  if (keep === 'head') {
+    let end = budget;
+    while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+    return new TextDecoder().decode(bytes.subarray(0, end)) + mark;
+  }
+  let start = bytes.length - budget;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return mark + new TextDecoder().decode(bytes.subarray(start));
+}
+
+describe('truncateUtf8', () => {
+  it('equals truncation by full encoding for any text, budget and side', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), fc.nat(120), fc.constantFrom('head' as const, 'tail' as const), (s, max, keep) => {
+        expect(truncateUtf8(s, max, keep)).toBe(truncateByEncoding(s, max, keep));
+      }),
+    );
+  });
+});
+
+/**
+ * The reader as first written (slices per key, maps per message): the oracle for the current one.
+ * Same layouts, same caps; only the bookkeeping differs.
+ */
+function readFlattenedReference(attrs: Attributes, layout: typeof OPENINFERENCE_INPUT): { role: string; text: string; calls: unknown[][]; results: string[] }[] {
+  const drafts = new Map<number, { role?: string; content?: string; contents: Map<number, string>; toolCallId?: string; calls: Map<number, unknown[]> }>();
+  const text = (v: unknown) => (typeof v === 'string' ? (v.length > 0 ? v : undefined) : v === undefined || v === null ? undefined : JSON.stringify(v));
+  for (const key of Object.keys(attrs)) {
+    if (!key.startsWith(layout.prefix)) continue;
+    const rest = key.slice(layout.prefix.length);
+    const dot = rest.indexOf('.');
+    if (dot <= 0) continue;
+    const index = Number(rest.slice(0, dot));
+    if (!Number.isSafeInteger(index) || index < 0) continue;
+    const field = rest.slice(dot + 1);
+    let d = drafts.get(index);
+    if (!d) drafts.set(index, (d = { contents: new Map(), calls: new Map() }));
+    const value = attrs[key];
+    if (field === layout.role) d.role = text(value);
+    else if (field === layout.content) d.content = text(value);
+    else if (field === layout.toolCallId) d.toolCallId = text(value);
+    else if (field.startsWith(layout.toolCalls)) {
+      const r = field.slice(layout.toolCalls.length);
+      const dd = r.indexOf('.');
+      const ci = Number(r.slice(0, dd));
+      if (dd <= 0 || !Number.isSafeInteger(ci) || ci < 0) continue;
+      const cf = r.slice(dd + 1);
+      const call = d.calls.get(ci) ?? [undefined, undefined];
+      if (cf === layout.callId) call[0] = value;
+      else if (cf === layout.callName) call[1] = value;
+      else continue;
+      d.calls.set(ci, call);
+    } else if (layout.contents && layout.contentText && field.startsWith(layout.contents)) {
+      const r = field.slice(layout.contents.length);
+      const dd = r.indexOf('.');
+      const ci = Number(r.slice(0, dd));
+      if (dd > 0 && Number.isSafeInteger(ci) && r.slice(dd + 1) === layout.contentText) {
+        const t = text(value);
+        if (t !== undefined) d.contents.set(ci, t);
+      }
+    }
+  }
+  const byIndex = <T,>(m: Map<number, T>) => [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  // Calls as ToolCallRef makes them (non-empty strings, trimmed id), de-duplicated by id, else by name.
+  const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const calls = (raw: unknown[][]) => {
+    const seen = new Set<string>();
+    const out: unknown[][] = [];
+    for (const [id, name] of raw) {
+      const c = [str(id)?.trim() || undefined, str(name)];
+      const key = (c[0] as string | undefined) ?? `${(c[1] as string | undefined) ?? ''}\u0000`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(c);
+      }
+    }
+    return out;
+  };
+  return byIndex(drafts).map((d) => ({
+    role: d.role ?? 'unknown',
+    text: d.content ?? byIndex(d.contents).join('\n'),
+    calls: calls(byIndex(d.calls)),
+    results: d.toolCallId ? [d.toolCallId] : [],
+  }));
+}
+
+const summary = (msgs: readonly ChatMessage[]) =>
+  msgs.map((m) => ({ role: m.role, text: m.text, calls: m.toolCalls.map((c) => [c.id, c.name]), results: [...m.toolResultIds] }));
+
+describe('readFlattenedMessages', () => {
+  // Index segments that are plain digits, padded, signed, spaced, exponents, empty or huge.
+  const index = fc.oneof(fc.nat(12).map(String), fc.constantFrom('01', '1e1', ' 2', '+3', '-1', '', '0x2', '99999999999999999999', '1.5'));
+  const oiField = fc.oneof(
+    fc.constantFrom('message.role', 'message.content', 'message.tool_call_id', 'message.other'),
+    fc.tuple(index, fc.constantFrom('tool_call.id', 'tool_call.function.name', 'tool_call.x')).map(([i, f]) => `message.tool_calls.${i}.${f}`),
+    fc.tuple(index, fc.constantFrom('message_content.text', 'message_content.type')).map(([i, f]) => `message.contents.${i}.${f}`),
+  );
+  const value = fc.oneof(fc.constantFrom('user', 'assistant', 'tool', '', 'call_1', 'search'), fc.integer(), fc.constant(null));
+
+  it('reads random OpenInference attribute maps exactly like the reference reader', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(index, oiField, value), { maxLength: 25 }), fc.array(fc.tuple(fc.string(), value), { maxLength: 5 }), (entries, noise) => {
+        const attrs: Attributes = {};
+        for (const [k, v] of noise) attrs[k] = v;
+        for (const [i, f, v] of entries) attrs[`llm.input_messages.${i}.${f}`] = v;
+        expect(summary(readFlattenedMessages(attrs, OPENINFERENCE_INPUT))).toEqual(readFlattenedReference(attrs, OPENINFERENCE_INPUT));
+        // Passing the key list (as the mappers do for their two layouts) changes nothing.
+        expect(readFlattenedMessages(attrs, OPENINFERENCE_INPUT, Object.keys(attrs))).toEqual(readFlattenedMessages(attrs, OPENINFERENCE_INPUT));
+      }),
+    );
+  });
+
+  it('reads random OpenLLMetry legacy attribute maps exactly like the reference reader', () => {
+    const field = fc.oneof(
+      fc.constantFrom('role', 'content', 'tool_call_id', 'other'),
+      fc.tuple(index, fc.constantFrom('id', 'name', 'z')).map(([i, f]) => `tool_calls.${i}.${f}`),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(index, field, value), { maxLength: 25 }), (entries) => {
+        const attrs: Attributes = {};
+        for (const [i, f, v] of entries) attrs[`gen_ai.prompt.${i}.${f}`] = v;
+        expect(summary(readFlattenedMessages(attrs, OPENLLMETRY_PROMPT))).toEqual(readFlattenedReference(attrs, OPENLLMETRY_PROMPT));
+      }),
+    );
+  });
+});
+
+describe('one span tree per episode', () => {
+  it('stepsFromTree / evaluationsFromTree equal stepsFromSpans / evaluationsFromSpans on the recorded runs', () => {
+    for (const inst of INSTRUMENTATIONS) {
+      const logs = evaluationsFromLogs(fixtureLogs(inst));
+      for (const spans of runSpans(inst)) {
+        const tree = new SpanTree(spans);
+        const spanEvaluations = evaluationsFromTree(tree, { rootScoreAttribute: 'agent_credit.score' });
+        expect(spanEvaluations).toEqual(evaluationsFromSpans(spans, { rootScoreAttribute: 'agent_credit.score' }));
+        const evaluations = [...logs, ...spanEvaluations];
+        const want = stepsFromSpans(spans, { evaluations });
+        expect(stepsFromTree(tree, { evaluations })).toEqual(want);
+        // Span evaluations handed in instead of read again: the same steps (and flags).
+        expect(stepsFromTree(tree, { evaluations, spanEvaluations })).toEqual(want);
+      }
+    }
+  });
+
+  it('ignores passed span evaluations when another label table is given', () => {
+    const spans = runSpans('openinference')[2]!;
+    const tree = new SpanTree(spans);
+    const labelScores = { pass: 1, fail: 1 }; // nothing fails under this table
+    const withTable = stepsFromTree(tree, { labelScores, spanEvaluations: evaluationsFromTree(tree) });
+    expect(withTable).toEqual(stepsFromSpans(spans, { labelScores }));
+  });
+});
+
+describe('SpanTree depth', () => {
+  it('equals the number of ancestors for random forests given in any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(40), { minLength: 1, maxLength: 40 }), fc.nat(), (parentPick, seed) => {
+        // Span i's parent is an earlier span (or none), so the structure is a forest.
+        const ids = parentPick.map((_, i) => i.toString(16).padStart(16, '0'));
+        const parent = parentPick.map((p, i) => (i === 0 || p % (i + 1) === i ? undefined : p % i));
+        const spans = ids.map((spanId, i) => ({
+          traceId: '0'.repeat(32),
+          spanId,
+          ...(parent[i] !== undefined ? { parentSpanId: ids[parent[i]!]! } : {}),
+          name: 's',
+          kind: 1,
+          startTimeUnixNano: 0n,
+          endTimeUnixNano: 0n,
+          attributes: {},
+          events: [],
+          links: [],
+          status: { code: 0 as const },
+          resource: { attributes: {} },
+          scope: { name: 'x' },
+        }));
+        const shuffled = [...spans].sort((a, b) => ((Number.parseInt(a.spanId, 16) * 7919 + seed) % 101) - ((Number.parseInt(b.spanId, 16) * 7919 + seed) % 101));
+        const tree = new SpanTree(shuffled);
+        for (let i = 0; i < ids.length; i++) {
+          let d = 0;
+          for (let p = parent[i]; p !== undefined; p = parent[p]) d++;
+          expect(tree.depth(ids[i]!)).toBe(d);
+          expect(tree.parentOf(ids[i]!)).toBe(parent[i] === undefined ? undefined : ids[parent[i]!]);
+        }
+      }),
+    );
+  });
+});

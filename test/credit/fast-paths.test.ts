@@ -1,0 +1,133 @@
+/**
+ * The credit engine's fast paths give exactly what the straightforward forms give: the causal
+ * graph (sort skipped for ordered input), BFS descendants, unanimity-term merging, and the
+ * provenance game built from a graph the caller already has.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildCausalGraph, compareSteps, descendants, type CausalGraph } from '../../src/credit/causal-graph.js';
+import { provenanceGames } from '../../src/credit/games/provenance.js';
+import { UnanimityGame, type UnanimityTerm } from '../../src/credit/games/unanimity.js';
+import type { AgentStep } from '../../src/model/agents.js';
+import { step } from './episode-builder.js';
+
+/** Random small episodes: steps with random start times, inputs and parents (any direction). */
+const stepsArb = fc
+  .array(fc.record({ t: fc.nat(6), inputs: fc.array(fc.nat(9), { maxLength: 3 }), parent: fc.option(fc.nat(9), { nil: undefined }), agent: fc.constantFrom('a', 'b', 'c'), ok: fc.boolean(), kind: fc.constantFrom('llm' as const, 'tool' as const, 'agent' as const) }), { minLength: 1, maxLength: 10 })
+  .map((specs) => specs.map((s, i) => step({ id: i + 1, t: s.t, inputs: s.inputs.map((x) => x + 1), agent: s.agent, ok: s.ok, kind: s.kind, ...(s.parent !== undefined ? { parent: s.parent + 1 } : {}) })));
+
+/** The graph as first written: always sort, edges from causal inputs then the parent. */
+function graphReference(steps: readonly AgentStep[]) {
+  const order = [...steps].sort(compareSteps);
+  const indexOf = new Map(order.map((s, i) => [s.stepId, i] as const));
+  const inputs: number[][] = order.map(() => []);
+  const consumers: number[][] = order.map(() => []);
+  order.forEach((s, w) => {
+    for (const id of s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs) {
+      const u = indexOf.get(id);
+      if (u === undefined || u >= w || inputs[w]!.includes(u)) continue;
+      inputs[w]!.push(u);
+      consumers[u]!.push(w);
+    }
+  });
+  return { order: order.map((s) => s.stepId), inputs, consumers };
+}
+
+/** BFS with a shifted queue and a distance map: the reference for `descendants`. */
+function descendantsReference(g: CausalGraph, from: number, blocked: ReadonlySet<number>): [number, number][] {
+  const dist = new Map<number, number>();
+  const d0 = new Map([[from, 0]]);
+  const queue = [from];
+  while (queue.length > 0) {
+    const u = queue.shift()!;
+    for (const w of g.consumers[u]!) {
+      if (d0.has(w)) continue;
+      d0.set(w, d0.get(u)! + 1);
+      dist.set(w, d0.get(u)! + 1);
+      if (!blocked.has(w)) queue.push(w);
+    }
+  }
+  return [...dist];
+}
+
+describe('causal graph', () => {
+  it('equals the always-sorting reference for shuffled and already ordered steps', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        const want = graphReference(steps);
+        for (const input of [steps, [...steps].sort(compareSteps), [...steps].reverse()]) {
+          const g = buildCausalGraph(input);
+          expect({ order: g.order.map((s) => s.stepId), inputs: g.inputs, consumers: g.consumers }).toEqual(want);
+        }
+      }),
+    );
+  });
+
+  it('keeps the input order of steps that compare equal (stable, sorted or not)', () => {
+    const a = step({ id: 1, agent: 'a' });
+    const twin = { ...a }; // same id and times: compareSteps = 0
+    expect(buildCausalGraph([a, twin]).order[0]).toBe(a);
+    expect(buildCausalGraph([twin, a]).order[0]).toBe(twin);
+  });
+
+  it('descendants equal a plain BFS (discovery order and distances), with and without blocked steps', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.array(fc.nat(9), { maxLength: 3 }), (steps, blockedPick) => {
+        const g = buildCausalGraph(steps);
+        const blocked = new Set(blockedPick.filter((b) => b < steps.length));
+        for (let from = 0; from < steps.length; from++) {
+          expect([...descendants(g, from, blocked)]).toEqual(descendantsReference(g, from, blocked));
+          expect([...descendants(g, from)]).toEqual(descendantsReference(g, from, new Set()));
+        }
+      }),
+    );
+  });
+});
+
+describe('UnanimityGame term merging', () => {
+  /** Reference merge: carriers de-duplicated with a Set, sorted, keyed by their decimal join. */
+  function mergedReference(terms: readonly UnanimityTerm[]) {
+    const merged = new Map<string, { carriers: number[]; weight: number }>();
+    for (const t of terms) {
+      const carriers = [...new Set(t.carriers)].sort((a, b) => a - b);
+      if (carriers.length === 0) continue;
+      const m = merged.get(carriers.join(','));
+      if (m) m.weight += t.weight;
+      else merged.set(carriers.join(','), { carriers, weight: t.weight });
+    }
+    return [...merged.values()].filter((t) => t.weight !== 0);
+  }
+
+  it('merges permuted and repeated carrier lists like the reference, short and long', () => {
+    const game = fc.constantFrom(3, 20, 300).chain((n) =>
+      fc.tuple(fc.constant(n), fc.array(fc.record({ carriers: fc.array(fc.nat(n - 1), { maxLength: 90 }), weight: fc.integer({ min: -3, max: 3 }) }), { maxLength: 12 })),
+    );
+    fc.assert(
+      fc.property(game, ([n, terms]) => {
+        const players = Array.from({ length: n }, (_, i) => `p${i}`);
+        expect(new UnanimityGame('g', players, 0, terms).terms).toEqual(mergedReference(terms));
+      }),
+    );
+  });
+
+  it('still rejects carriers that are not player indices', () => {
+    expect(() => new UnanimityGame('g', ['a', 'b'], 0, [{ carriers: [1, 2], weight: 1 }])).toThrow(RangeError);
+    expect(() => new UnanimityGame('g', ['a', 'b'], 0, [{ carriers: [0.5], weight: 1 }])).toThrow(RangeError);
+  });
+});
+
+describe('provenanceGames', () => {
+  it('gives the same games and analysis from a graph the caller built', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.double({ min: 0, max: 1, noNaN: true }), (steps, R) => {
+        const agents = ['a', 'b', 'c'].map((a) => ({ agentId: a, agentName: a }));
+        const own = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0 });
+        const shared = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0, graph: buildCausalGraph(steps) });
+        expect(shared.agentGame.terms).toEqual(own.agentGame.terms);
+        expect(shared.messageGame.terms).toEqual(own.messageGame.terms);
+        expect([...shared.analysis.carriers]).toEqual([...own.analysis.carriers]);
+        expect([...shared.analysis.roles]).toEqual([...own.analysis.roles]);
+      }),
+    );
+  });
+});
