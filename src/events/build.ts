@@ -59,23 +59,29 @@ function pairStep(s: AgentStep): PreferencePair['rejected'] {
 }
 
 /**
- * Event objects are built as literals in their final key order, optional keys assigned in place:
- * the JSON text (and so the published bytes) follows that order, and one literal per event is far
- * cheaper than chained spreads. Values shared by all events of the episode (trace ids, estimator
- * info, the id prefix) are built once; events share those objects by reference.
+ * Each event is its header literal followed by its fields assigned in schema order, optional ones
+ * only when present: the JSON text (the published bytes) follows that order, and plain stores are
+ * far cheaper than object literals with chained (conditional) spreads. Values shared by all events
+ * of the episode (trace ids, estimator info, id prefixes) are built once and shared by reference.
  */
 export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): CreditEvents {
   const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name}`;
   const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
   const emittedAtMs = Math.trunc(opts.emittedAtMs);
-  const header = (type: string, subject: string): EventHeader => ({
-    schema_version: SCHEMA_VERSION,
-    event_id: eventIdOfText(`${eventIdText([outcome.episodeId, outcome.revision, type, method])}${subject}\u0000`),
-    episode_id: outcome.episodeId,
-    episode_revision: outcome.revision,
-    trace_ids: traceIds,
-    emitted_at_ms: emittedAtMs,
-  });
+  // The id text of every event starts with the same (episode, revision, type, method) parts.
+  const idPrefixes = new Map<string, string>();
+  const header = (type: string, subject: string): EventHeader => {
+    let prefix = idPrefixes.get(type);
+    if (prefix === undefined) idPrefixes.set(type, (prefix = eventIdText([outcome.episodeId, outcome.revision, type, method])));
+    return {
+      schema_version: SCHEMA_VERSION,
+      event_id: eventIdOfText(`${prefix}${subject}\u0000`),
+      episode_id: outcome.episodeId,
+      episode_revision: outcome.revision,
+      trace_ids: traceIds,
+      emitted_at_ms: emittedAtMs,
+    };
+  };
   const estimator: MessageReward['estimator'] = {
     name: outcome.estimator.name,
     status: outcome.estimator.status,
@@ -90,44 +96,34 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   const evaluation: EpisodeCredit['evaluation'] =
     ev.label === undefined ? { name: ev.name, score, source: ev.source } : { name: ev.name, score, label: ev.label, source: ev.source };
   const fe = outcome.firstError;
-  const episode: EpisodeCredit = {
-    ...header('episode_credit', ''),
-    event_type: 'episode_credit',
-    close_reason: outcome.closeReason,
-    outcome: outcome.outcome,
-    evaluation,
-    system_value: finite(outcome.systemValue, 'system value'),
-    baseline: finite(outcome.baseline, 'baseline'),
-    success_threshold: outcome.successThreshold,
-    game: { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players },
-    estimator,
-    agents: outcome.agents.map(agentCredit),
-    ...(fe && SPAN_ID.test(fe.stepId)
-      ? { first_error: { step_id: fe.stepId, agent_id: fe.agentId, evidence: [...fe.evidence], ties: fe.ties.filter((t) => SPAN_ID.test(t)) } }
-      : {}),
-    messages: outcome.messages.length,
-    preference_pairs: outcome.pairs.length,
-    diagnostics: {
-      warnings: [...outcome.warnings],
-      late_spans: outcome.lateSpans,
-      duplicate_spans: outcome.duplicateSpans,
-      reward_bound: outcome.rewardBound,
-    },
+  const episode = header('episode_credit', '') as EpisodeCredit;
+  episode.event_type = 'episode_credit';
+  episode.close_reason = outcome.closeReason;
+  episode.outcome = outcome.outcome;
+  episode.evaluation = evaluation;
+  episode.system_value = finite(outcome.systemValue, 'system value');
+  episode.baseline = finite(outcome.baseline, 'baseline');
+  episode.success_threshold = outcome.successThreshold;
+  episode.game = { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players };
+  episode.estimator = estimator;
+  episode.agents = outcome.agents.map(agentCredit);
+  if (fe && SPAN_ID.test(fe.stepId)) {
+    episode.first_error = { step_id: fe.stepId, agent_id: fe.agentId, evidence: [...fe.evidence], ties: fe.ties.filter((t) => SPAN_ID.test(t)) };
+  }
+  episode.messages = outcome.messages.length;
+  episode.preference_pairs = outcome.pairs.length;
+  episode.diagnostics = {
+    warnings: [...outcome.warnings],
+    late_spans: outcome.lateSpans,
+    duplicate_spans: outcome.duplicateSpans,
+    reward_bound: outcome.rewardBound,
   };
-  const rewardIdPrefix = eventIdText([outcome.episodeId, outcome.revision, 'message_reward', method]);
   const rewards = outcome.messages.map((m): MessageReward => {
     const step = m.step;
-    const r: MessageReward = {
-      schema_version: SCHEMA_VERSION,
-      event_id: eventIdOfText(`${rewardIdPrefix}${step.stepId}\u0000`),
-      episode_id: outcome.episodeId,
-      episode_revision: outcome.revision,
-      trace_ids: traceIds,
-      emitted_at_ms: emittedAtMs,
-      event_type: 'message_reward',
-      step_id: step.stepId,
-      trace_id: step.traceId,
-    } as MessageReward;
+    const r = header('message_reward', step.stepId) as MessageReward;
+    r.event_type = 'message_reward';
+    r.step_id = step.stepId;
+    r.trace_id = step.traceId;
     if (step.parentStepId !== undefined) r.parent_step_id = step.parentStepId;
     r.agent_id = step.agentId;
     r.agent_name = step.agentName;
@@ -143,22 +139,23 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     r.estimator = estimator;
     return r;
   });
-  const pairs: PreferencePair[] = outcome.pairs.map((p: PreferencePairDraft) => ({
-    ...header('preference_pair', `${p.rejected.stepId}>${p.chosen?.stepId ?? '-'}`),
-    event_type: 'preference_pair',
-    trace_id: p.traceId,
-    agent_id: p.agentId,
-    context: {
-      ...(p.context.parentStepId !== undefined ? { parent_step_id: p.context.parentStepId } : {}),
-      ...(p.context.subTask !== undefined ? { sub_task: p.context.subTask } : {}),
-      ...(p.context.input !== undefined ? { input: p.context.input } : {}),
-      ...(p.context.inputDigest !== undefined ? { input_digest: p.context.inputDigest } : {}),
-    },
-    ...(p.chosen ? { chosen: pairStep(p.chosen) } : {}),
-    rejected: pairStep(p.rejected),
-    margin: finite(p.margin, 'pair margin'),
-    rejected_only: p.rejectedOnly,
-    reason: p.reason,
-  }));
+  const pairs = outcome.pairs.map((p: PreferencePairDraft): PreferencePair => {
+    const e = header('preference_pair', `${p.rejected.stepId}>${p.chosen?.stepId ?? '-'}`) as PreferencePair;
+    e.event_type = 'preference_pair';
+    e.trace_id = p.traceId;
+    e.agent_id = p.agentId;
+    const context: PreferencePair['context'] = {};
+    if (p.context.parentStepId !== undefined) context.parent_step_id = p.context.parentStepId;
+    if (p.context.subTask !== undefined) context.sub_task = p.context.subTask;
+    if (p.context.input !== undefined) context.input = p.context.input;
+    if (p.context.inputDigest !== undefined) context.input_digest = p.context.inputDigest;
+    e.context = context;
+    if (p.chosen) e.chosen = pairStep(p.chosen);
+    e.rejected = pairStep(p.rejected);
+    e.margin = finite(p.margin, 'pair margin');
+    e.rejected_only = p.rejectedOnly;
+    e.reason = p.reason;
+    return e;
+  });
   return { episode, rewards, pairs };
 }
