@@ -7,6 +7,10 @@
  * - After every group join kafkajs builds a new offset manager that re-reads committed offsets
  *   from the broker, so every assigned partition (kept or new) resumes from its committed offset.
  * - No KIP-447: transactional producers fence zombies only by transactional id.
+ * - All records of one `sendBatch` for a partition become one record batch, which the broker
+ *   rejects above `message.max.bytes`; partitions missing from kafkajs's metadata are skipped
+ *   silently. Sends therefore place records on partitions first and cut requests per partition
+ *   (kafkajs-send.ts), and check the acknowledgements.
  */
 import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Consumer, type IHeaders, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type {
@@ -28,7 +32,11 @@ import type {
   TopicSpec,
   TransactionalProducerOptions,
 } from './client.js';
+import { KeyPartitioner } from './kafkajs-placement.js';
+import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
 import { silentLogger, type KafkaLogger } from './log.js';
+import { TopicPartitionCounts } from './partition-counts.js';
+import { DEFAULT_CHUNK_LIMITS, type ChunkLimits } from './produce-chunks.js';
 
 export interface KafkajsClientOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -39,6 +47,14 @@ export interface KafkajsClientOptions {
   connectionTimeoutMs?: number;
   /** Ms to wait for a broker answer. Default 30 000. */
   requestTimeoutMs?: number;
+  /**
+   * How producer sends are cut into requests (see produce-chunks.ts). Default 512 KiB per
+   * partition batch, 2 MiB per request. `partitionBytes` must stay under the output topics'
+   * `max.message.bytes` (broker `message.max.bytes`, 1 MiB by default).
+   */
+  produceLimits?: Partial<ChunkLimits>;
+  /** Ms the output topics' partition counts are cached (kafkajs's own metadataMaxAge default). Default 300 000. */
+  partitionCountMaxAgeMs?: number;
 }
 
 /**
@@ -85,57 +101,6 @@ function toHeaders(headers: IHeaders | undefined): Record<string, Uint8Array> {
   return out;
 }
 
-function toKafkajsMessages(records: readonly OutgoingRecord[]) {
-  const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string; headers?: IHeaders; partition?: number }[]>();
-  for (const r of records) {
-    let list = byTopic.get(r.topic);
-    if (!list) byTopic.set(r.topic, (list = []));
-    const headers: IHeaders | undefined = r.headers
-      ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]))
-      : undefined;
-    list.push({
-      key: r.key === null ? null : typeof r.key === 'string' ? r.key : Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength),
-      value: typeof r.value === 'string' ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-      ...(headers ? { headers } : {}),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-    });
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
-/**
- * The broker rejects a produce request whose record batch for one partition exceeds
- * `message.max.bytes` (default ~1 MiB) and kafkajs puts all records of a call for one partition
- * into one batch. So calls are split into chunks of at most this many estimated bytes.
- */
-const MAX_CHUNK_BYTES = 512 * 1024;
-
-function recordBytes(r: OutgoingRecord): number {
-  let n = 64 + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength);
-  if (r.key !== null) n += typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.byteLength;
-  for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength);
-  return n;
-}
-
-/** Splits records into consecutive chunks of at most MAX_CHUNK_BYTES (a larger record goes alone). */
-export function chunkRecords(records: readonly OutgoingRecord[], maxBytes = MAX_CHUNK_BYTES): OutgoingRecord[][] {
-  const chunks: OutgoingRecord[][] = [];
-  let cur: OutgoingRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    const b = recordBytes(r);
-    if (cur.length > 0 && bytes + b > maxBytes) {
-      chunks.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += b;
-  }
-  if (cur.length > 0) chunks.push(cur);
-  return chunks;
-}
-
 function groupOffsets(offsets: readonly OffsetCommit[]) {
   const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>();
   for (const o of offsets) {
@@ -148,6 +113,8 @@ function groupOffsets(offsets: readonly OffsetCommit[]) {
 
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
+  /** Shared by all producers of this client: one metadata read per output topic, not per producer. */
+  private readonly sendContext: PartitionedSendContext;
 
   constructor(options: KafkajsClientOptions) {
     if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
@@ -159,6 +126,41 @@ export class KafkajsClient implements KafkaClient {
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkajsLogCreator(options.logger ?? silentLogger),
     });
+    const logger = options.logger ?? silentLogger;
+    const limits: ChunkLimits = { ...DEFAULT_CHUNK_LIMITS, ...options.produceLimits };
+    if (!(limits.partitionBytes > 0)) throw new Error(`kafka.produceLimits.partitionBytes: must be a positive number of bytes (got ${limits.partitionBytes})`);
+    if (!(limits.requestBytes > 0)) throw new Error(`kafka.produceLimits.requestBytes: must be a positive number of bytes (got ${limits.requestBytes})`);
+    this.sendContext = {
+      counts: new TopicPartitionCounts({
+        fetch: (topics) => this.fetchPartitionCounts(topics),
+        ...(options.partitionCountMaxAgeMs !== undefined ? { maxAgeMs: options.partitionCountMaxAgeMs } : {}),
+        onError: (err, topics) => logger.warn({ kafka: { topics, error: String(err) } }, 'reading partition counts failed; kafkajs places these records itself'),
+      }),
+      partitioner: new KeyPartitioner(),
+      limits,
+      logger,
+    };
+  }
+
+  /**
+   * Partition counts from a short-lived admin connection (once per topic per
+   * `partitionCountMaxAgeMs`, so no connection is held open between sends). A topic the broker
+   * does not know (producers may auto-create it) is left out.
+   */
+  private async fetchPartitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const results = await Promise.allSettled(topics.map((topic) => admin.fetchTopicMetadata({ topics: [topic] })));
+      const counts = new Map<string, number>();
+      for (const r of results) {
+        if (r.status !== 'fulfilled') continue;
+        for (const t of r.value.topics) counts.set(t.name, t.partitions.length);
+      }
+      return counts;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   createProducer(options: ProducerOptions = {}): KafkaProducer {
@@ -171,7 +173,7 @@ export class KafkajsClient implements KafkaClient {
     return {
       connect: () => producer.connect(),
       send: async (records) => {
-        for (const chunk of chunkRecords(records)) await producer.sendBatch({ topicMessages: toKafkajsMessages(chunk), acks: -1 });
+        await sendPartitioned((batch) => producer.sendBatch(batch), records, this.sendContext);
       },
       disconnect: () => producer.disconnect(),
     };
@@ -191,7 +193,7 @@ export class KafkajsClient implements KafkaClient {
         const tx = await producer.transaction();
         return {
           send: async (records) => {
-            for (const chunk of chunkRecords(records)) await tx.sendBatch({ topicMessages: toKafkajsMessages(chunk), acks: -1 });
+            await sendPartitioned((batch) => tx.sendBatch(batch), records, this.sendContext);
           },
           sendOffsets: (consumerGroupId, offsets) =>
             retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) })),

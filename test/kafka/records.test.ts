@@ -133,13 +133,28 @@ describe('sink records', () => {
 });
 
 describe('kafkajs client chunking', () => {
-  it('splits sends into chunks under the byte bound, keeping order; an oversized record goes alone', async () => {
-    const { chunkRecords } = await import('../../src/kafka/kafkajs-client.js');
-    const rec = (n: number, i: number) => ({ topic: 't', key: String(i), value: 'x'.repeat(n) });
-    const records = [rec(300, 0), rec(300, 1), rec(300, 2), rec(2000, 3), rec(10, 4)];
-    const chunks = chunkRecords(records, 1000);
-    expect(chunks.flat()).toEqual(records);
-    expect(chunks.map((c) => c.map((r) => r.key))).toEqual([['0', '1'], ['2'], ['3'], ['4']]);
-    expect(chunkRecords([])).toEqual([]);
+  it('event records are cut per partition: a chunk carries up to the bound in every partition, never more in one', async () => {
+    const { chunkRecords, recordBytes } = await import('../../src/kafka/produce-chunks.js');
+    const { KeyPartitioner, placeRecord } = await import('../../src/kafka/kafkajs-placement.js');
+    const topics = KafkaSinkConfigSchema.parse({}).topics;
+    const agents = ['planner', 'coder', 'critic', 'tester'];
+    const records = Array.from({ length: 400 }, (_, i) => ({ topic: topics.rewards, key: agents[i % agents.length]!, value: JSON.stringify({ i, pad: 'x'.repeat(800) }) }));
+    const kp = new KeyPartitioner();
+    const placed = records.map((r) => placeRecord(r, 12, kp));
+    const limits = { partitionBytes: 64 * 1024, requestBytes: 1024 * 1024 };
+    const chunks = chunkRecords(placed, limits);
+    expect(chunks.flat().length).toBe(records.length);
+    const perPartitionTotal = new Map<number, number>();
+    for (const p of placed) perPartitionTotal.set(p.partition!, (perPartitionTotal.get(p.partition!) ?? 0) + p.bytes);
+    // as few chunks as the fullest partition needs (all records are the same size here)
+    const one = recordBytes(records[0]!);
+    const perBatch = Math.floor(limits.partitionBytes / one);
+    const fullest = Math.max(...[...perPartitionTotal.values()].map((b) => Math.round(b / one)));
+    expect(chunks.length).toBe(Math.ceil(fullest / perBatch));
+    for (const c of chunks) {
+      const loads = new Map<number, number>();
+      for (const p of c) loads.set(p.partition!, (loads.get(p.partition!) ?? 0) + p.bytes);
+      expect(Math.max(...loads.values())).toBeLessThanOrEqual(limits.partitionBytes);
+    }
   });
 });

@@ -1,0 +1,84 @@
+/**
+ * Partition counts of the topics a producer writes to, read from cluster metadata and cached per
+ * topic, so records can be assigned their partition before they are sent.
+ *
+ * Never throws: a topic whose count cannot be read (missing topic, broker error) is reported as
+ * `undefined` and asked again after `unknownRetryMs`; the caller then leaves those records'
+ * placement to the Kafka client, as without this cache.
+ */
+
+/** Reads the partition counts of `topics`; topics it cannot read are absent from the result. */
+export type FetchPartitionCounts = (topics: readonly string[]) => Promise<ReadonlyMap<string, number>>;
+
+export interface PartitionCountsOptions {
+  fetch: FetchPartitionCounts;
+  /**
+   * Ms a known count is used before it is read again. Partitions can be added to a topic; kafkajs
+   * re-reads its own metadata after `metadataMaxAge` (default 300 000 ms), so the same default
+   * keeps key placement close to what kafkajs itself would do after an expansion.
+   */
+  maxAgeMs?: number;
+  /** Ms before a topic whose count could not be read is asked again. Default 10 000. */
+  unknownRetryMs?: number;
+  /** Called when `fetch` throws (the counts of its topics stay unknown). */
+  onError?: (err: unknown, topics: readonly string[]) => void;
+  /** Clock, ms. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface Entry {
+  /** Partition count, or undefined when it could not be read. */
+  readonly count: number | undefined;
+  /** `now()` value from which the entry is read again. */
+  readonly expiresAt: number;
+}
+
+export class TopicPartitionCounts {
+  private readonly entries = new Map<string, Entry>();
+  /** Reads under way, per topic, so concurrent sends share one metadata request. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly maxAgeMs: number;
+  private readonly unknownRetryMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PartitionCountsOptions) {
+    this.maxAgeMs = options.maxAgeMs ?? 300_000;
+    this.unknownRetryMs = options.unknownRetryMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Partition count per topic (`undefined`: not known), reading stale or missing ones first. */
+  async lookup(topics: Iterable<string>): Promise<Map<string, number | undefined>> {
+    const wanted = [...new Set(topics)];
+    const now = this.now();
+    const toRead = wanted.filter((t) => !this.inFlight.has(t) && !((this.entries.get(t)?.expiresAt ?? -Infinity) > now));
+    if (toRead.length > 0) {
+      const read = this.read(toRead);
+      for (const t of toRead) this.inFlight.set(t, read);
+    }
+    const pending = wanted.map((t) => this.inFlight.get(t)).filter((p) => p !== undefined);
+    if (pending.length > 0) await Promise.all(pending);
+    return new Map(wanted.map((t) => [t, this.entries.get(t)?.count]));
+  }
+
+  /** Forgets a topic's count, so the next lookup reads it again (e.g. after a send found it stale). */
+  invalidate(topic: string): void {
+    this.entries.delete(topic);
+  }
+
+  private async read(topics: readonly string[]): Promise<void> {
+    let counts: ReadonlyMap<string, number> = new Map();
+    try {
+      counts = await this.options.fetch(topics);
+    } catch (err) {
+      this.options.onError?.(err, topics);
+    }
+    const now = this.now();
+    for (const t of topics) {
+      const n = counts.get(t);
+      const known = n !== undefined && Number.isInteger(n) && n > 0;
+      this.entries.set(t, known ? { count: n, expiresAt: now + this.maxAgeMs } : { count: undefined, expiresAt: now + this.unknownRetryMs });
+      this.inFlight.delete(t);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { KeyPartitioner, placeRecord, topicMessages, unacknowledged } from '../../src/kafka/kafkajs-placement.js';
+
+/** Partition metadata as a kafkajs producer holds it for a healthy topic on a 3-broker cluster. */
+function clusterMetadata(partitions: number): PartitionMetadata[] {
+  return Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: partitionId % 3,
+    replicas: [partitionId % 3, (partitionId + 1) % 3],
+    isr: [partitionId % 3, (partitionId + 1) % 3],
+  }));
+}
+
+describe('KeyPartitioner', () => {
+  it('places every key where a kafkajs producer with Partitioners.DefaultPartitioner places it', () => {
+    const kp = new KeyPartitioner();
+    // A fresh partitioner per case, called the way kafkajs's producer calls it while sending.
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b))),
+        fc.integer({ min: 1, max: 128 }),
+        fc.constantFrom('rewards', 'episodes'),
+        (key, partitions, topic) => {
+          const kafkajs = Partitioners.DefaultPartitioner()({ topic, partitionMetadata: clusterMetadata(partitions), message: { key, value: 'v' } });
+          expect(kp.partition(topic, key, partitions)).toBe(kafkajs);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches the Java client (murmur2 of the UTF-8 key, sign bit cleared, modulo the partition count)', () => {
+    // Kafka Utils.murmur2 values (as pinned by Akka's Murmur2Spec against the Java client).
+    const javaMurmur2: Record<string, number> = { '1': -1993445489, '12': 126087238, '123': -267702483, '1234': -1614185708, '12345': -1188365604 };
+    const kp = new KeyPartitioner();
+    for (const [key, hash] of Object.entries(javaMurmur2)) {
+      for (const n of [1, 3, 12, 100]) {
+        expect(kp.partition('t', key, n)).toBe((hash & 0x7fffffff) % n);
+        expect(kp.partition('t', Buffer.from(key), n)).toBe((hash & 0x7fffffff) % n);
+      }
+    }
+  });
+});
+
+describe('placeRecord', () => {
+  const kp = new KeyPartitioner();
+
+  it('keeps a partition the caller set, even with a key', () => {
+    const p = placeRecord({ topic: 't', key: '12', value: 'v', partition: 7 }, 12, kp);
+    expect(p).toMatchObject({ partition: 7, explicit: true, message: { partition: 7 } });
+  });
+
+  it('places keyed records by key when the partition count is known, and leaves the rest to kafkajs', () => {
+    expect(placeRecord({ topic: 't', key: '12', value: 'v' }, 12, kp)).toMatchObject({ partition: kp.partition('t', '12', 12), explicit: false });
+    for (const p of [placeRecord({ topic: 't', key: null, value: 'v' }, 12, kp), placeRecord({ topic: 't', key: 'k', value: 'v' }, undefined, kp)]) {
+      expect(p.partition).toBeUndefined();
+      expect('partition' in p.message).toBe(false);
+    }
+  });
+
+  it('hands bytes to kafkajs as Buffers over the same memory and keeps string headers as they are', () => {
+    const backing = new Uint8Array([9, 1, 2, 3, 4, 9]);
+    const value = backing.subarray(1, 5);
+    const headers = { 'content-type': 'application/json', raw: new Uint8Array([5]) };
+    const p = placeRecord({ topic: 't', key: new Uint8Array([1]), value, headers }, 4, kp);
+    expect(Buffer.isBuffer(p.message.value)).toBe(true);
+    expect((p.message.value as Buffer).buffer).toBe(backing.buffer);
+    expect([...(p.message.value as Buffer)]).toEqual([1, 2, 3, 4]);
+    expect(p.message.headers).toEqual({ 'content-type': 'application/json', raw: Buffer.from([5]) });
+    const strings = { a: 'x' };
+    expect(placeRecord({ topic: 't', key: 'k', value: 'v', headers: strings }, 4, kp).message.headers).toBe(strings);
+  });
+
+  it('groups messages per topic for sendBatch, in input order', () => {
+    const placed = [
+      placeRecord({ topic: 'a', key: '1', value: 'x' }, 2, kp),
+      placeRecord({ topic: 'b', key: '2', value: 'y' }, 2, kp),
+      placeRecord({ topic: 'a', key: '3', value: 'z' }, 2, kp),
+    ];
+    expect(topicMessages(placed).map((t) => [t.topic, t.messages.map((m) => m.value)])).toEqual([
+      ['a', ['x', 'z']],
+      ['b', ['y']],
+    ]);
+  });
+});
+
+describe('unacknowledged', () => {
+  it('finds the placed records whose partition kafkajs did not acknowledge (it skips partitions it has no metadata for)', () => {
+    const kp = new KeyPartitioner();
+    const a = placeRecord({ topic: 't', key: 'k', value: 'v', partition: 0 }, 4, kp);
+    const b = placeRecord({ topic: 't', key: 'k', value: 'v', partition: 5 }, 4, kp);
+    const c = placeRecord({ topic: 'u', key: 'k', value: 'v', partition: 0 }, 4, kp);
+    const unplaced = placeRecord({ topic: 't', key: null, value: 'v' }, 4, kp);
+    const acks = [
+      { topicName: 't', partition: 0, errorCode: 0 },
+      { topicName: 'u', partition: 1, errorCode: 0 },
+    ];
+    expect(unacknowledged([a, b, c, unplaced], acks)).toEqual([b, c]);
+  });
+});
