@@ -98,10 +98,12 @@ export class SpanTree {
     return (spanId) => {
       if (spanId === undefined || !this.byId.has(spanId)) return undefined;
       const path: string[] = [];
-      const seen = new Set<string>();
+      // Walks usually stop after a step or two at a memoised span: a short path is searched for
+      // the cycle check directly, a Set is built only for long walks.
+      let seen: Set<string> | undefined;
       let cur: string | undefined = spanId;
       let found: Span | null = null;
-      while (cur !== undefined && !seen.has(cur) && path.length <= MAX_DEPTH) {
+      while (cur !== undefined && !(seen !== undefined ? seen.has(cur) : path.includes(cur)) && path.length <= MAX_DEPTH) {
         const cached = memo.get(cur);
         if (cached !== undefined) {
           found = cached;
@@ -113,8 +115,9 @@ export class SpanTree {
           memo.set(cur, span);
           break;
         }
-        seen.add(cur);
         path.push(cur);
+        if (seen !== undefined) seen.add(cur);
+        else if (path.length > 32) seen = new Set(path);
         cur = this.parentOf(cur);
       }
       for (const id of path) memo.set(id, found);

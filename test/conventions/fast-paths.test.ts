@@ -191,6 +191,53 @@ describe('one span tree per episode', () => {
   });
 });
 
+/** A bare span with the given id and parent (structure tests need nothing else). */
+function bareSpan(spanId: string, parentSpanId?: string) {
+  return {
+    traceId: '0'.repeat(32),
+    spanId,
+    ...(parentSpanId !== undefined ? { parentSpanId } : {}),
+    name: 's',
+    kind: 1,
+    startTimeUnixNano: 0n,
+    endTimeUnixNano: 0n,
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 0 as const },
+    resource: { attributes: {} },
+    scope: { name: 'x' },
+  };
+}
+
+describe('SpanTree nearestWhere', () => {
+  it('equals a plain walk with a visited set, on long chains and through parent cycles', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 0, max: 80 }), fc.array(fc.nat(160), { maxLength: 6 }), (cycle, tail, marked) => {
+        // Spans 0..cycle-1 form a parent cycle; spans cycle..cycle+tail-1 hang below it as a chain.
+        const id = (i: number) => i.toString(16).padStart(16, '0');
+        const n = cycle + tail;
+        const spans = Array.from({ length: n }, (_, i) => bareSpan(id(i), i === 0 ? id(cycle - 1) : id(i - 1)));
+        const tree = new SpanTree(spans);
+        const hit = new Set(marked.filter((m) => m < n).map(id));
+        const nearest = tree.nearestWhere((sp) => hit.has(sp.spanId));
+        for (let i = n - 1; i >= 0; i--) {
+          const seen = new Set<string>();
+          let want: string | undefined;
+          for (let cur: string | undefined = id(i); cur !== undefined && !seen.has(cur); cur = tree.parentOf(cur)) {
+            if (hit.has(cur)) {
+              want = cur;
+              break;
+            }
+            seen.add(cur);
+          }
+          expect(nearest(id(i))?.spanId).toBe(want);
+        }
+      }),
+    );
+  });
+});
+
 describe('SpanTree depth', () => {
   it('equals the number of ancestors for random forests given in any order', () => {
     fc.assert(
@@ -198,21 +245,7 @@ describe('SpanTree depth', () => {
         // Span i's parent is an earlier span (or none), so the structure is a forest.
         const ids = parentPick.map((_, i) => i.toString(16).padStart(16, '0'));
         const parent = parentPick.map((p, i) => (i === 0 || p % (i + 1) === i ? undefined : p % i));
-        const spans = ids.map((spanId, i) => ({
-          traceId: '0'.repeat(32),
-          spanId,
-          ...(parent[i] !== undefined ? { parentSpanId: ids[parent[i]!]! } : {}),
-          name: 's',
-          kind: 1,
-          startTimeUnixNano: 0n,
-          endTimeUnixNano: 0n,
-          attributes: {},
-          events: [],
-          links: [],
-          status: { code: 0 as const },
-          resource: { attributes: {} },
-          scope: { name: 'x' },
-        }));
+        const spans = ids.map((spanId, i) => bareSpan(spanId, parent[i] !== undefined ? ids[parent[i]!]! : undefined));
         const shuffled = [...spans].sort((a, b) => ((Number.parseInt(a.spanId, 16) * 7919 + seed) % 101) - ((Number.parseInt(b.spanId, 16) * 7919 + seed) % 101));
         const tree = new SpanTree(shuffled);
         for (let i = 0; i < ids.length; i++) {
