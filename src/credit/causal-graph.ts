@@ -74,6 +74,19 @@ const NONE_BLOCKED: ReadonlySet<number> = new Set();
  */
 export function descendants(g: CausalGraph, from: number, blocked: ReadonlySet<number> = NONE_BLOCKED): Map<number, number> {
   const dist = new Map<number, number>();
+  visitConsumers(g, from, blocked, (w, d) => void dist.set(w, d));
+  return dist;
+}
+
+/** The steps of `descendants(g, from)` in the same order, without building the distance map. */
+export function descendantOrder(g: CausalGraph, from: number): number[] {
+  const out: number[] = [];
+  visitConsumers(g, from, NONE_BLOCKED, (w) => void out.push(w));
+  return out;
+}
+
+/** Breadth-first walk along consumer edges; `visit` sees each reached step once, with its distance. */
+function visitConsumers(g: CausalGraph, from: number, blocked: ReadonlySet<number>, visit: (step: number, distance: number) => void): void {
   const seen = new Uint8Array(g.order.length);
   seen[from] = 1;
   // Queue of [step, distance] pairs read by a moving head (no shift(): linear overall).
@@ -84,11 +97,10 @@ export function descendants(g: CausalGraph, from: number, blocked: ReadonlySet<n
     for (const w of g.consumers[u]!) {
       if (seen[w]) continue;
       seen[w] = 1;
-      dist.set(w, du);
+      visit(w, du);
       if (!blocked.has(w)) queue.push(w, du);
     }
   }
-  return dist;
 }
 
 /** Steps from which `to` is reachable (excluding `to`). */

@@ -328,10 +328,13 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const messageOutcomes: MessageOutcome[] = messages.map((m) => {
     const r = rewardById.get(m.stepId)!;
     const role = transfers?.roles.get(m.stepId);
-    return { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit: credit.get(m.agentId) ?? 0, ...(role ? { failureRole: role } : {}) };
+    const o: MessageOutcome = { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit: credit.get(m.agentId) ?? 0 };
+    return role ? { ...o, failureRole: role } : o;
   });
-  const stepsById = new Map(steps.map((s) => [s.stepId, s] as const));
-  const pairs = firstError && transfers ? preferencePairs(stepsById, firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0) : [];
+  const pairs =
+    firstError && transfers
+      ? preferencePairs(new Map(steps.map((s) => [s.stepId, s] as const)), firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0)
+      : [];
 
   return {
     episodeId: input.episodeId,

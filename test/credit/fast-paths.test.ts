@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCausalGraph, compareSteps, descendants, type CausalGraph } from '../../src/credit/causal-graph.js';
+import { buildCausalGraph, compareSteps, descendantOrder, descendants, type CausalGraph } from '../../src/credit/causal-graph.js';
 import { provenanceGames } from '../../src/credit/games/provenance.js';
 import { UnanimityGame, type UnanimityTerm } from '../../src/credit/games/unanimity.js';
 import type { AgentStep } from '../../src/model/agents.js';
@@ -70,7 +70,7 @@ describe('causal graph', () => {
     expect(buildCausalGraph([twin, a]).order[0]).toBe(twin);
   });
 
-  it('descendants equal a plain BFS (discovery order and distances), with and without blocked steps', () => {
+  it('descendants (and descendantOrder) equal a plain BFS (discovery order and distances), with and without blocked steps', () => {
     fc.assert(
       fc.property(stepsArb, fc.array(fc.nat(9), { maxLength: 3 }), (steps, blockedPick) => {
         const g = buildCausalGraph(steps);
@@ -78,6 +78,7 @@ describe('causal graph', () => {
         for (let from = 0; from < steps.length; from++) {
           expect([...descendants(g, from, blocked)]).toEqual(descendantsReference(g, from, blocked));
           expect([...descendants(g, from)]).toEqual(descendantsReference(g, from, new Set()));
+          expect(descendantOrder(g, from)).toEqual(descendantsReference(g, from, new Set()).map(([w]) => w));
         }
       }),
     );

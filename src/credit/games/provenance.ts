@@ -19,7 +19,7 @@
  * that authored one of its messages). Message game: players are the messages themselves.
  */
 import type { Agent, AgentStep } from '../../model/agents.js';
-import { type CausalGraph, ancestors, buildCausalGraph, descendants, duplicateMessages, isErroneous, isMessage } from '../causal-graph.js';
+import { type CausalGraph, ancestors, buildCausalGraph, descendantOrder, duplicateMessages, isErroneous, isMessage } from '../causal-graph.js';
 import { UnanimityGame, type UnanimityTerm } from './unanimity.js';
 
 export interface ProvenanceOptions {
@@ -129,7 +129,7 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const agentTerms: UnanimityTerm[] = [];
   for (const id of useful) {
     const at = [graph.indexOf.get(id)!];
-    for (const j of descendants(graph, at[0]!).keys()) if (carrierAt[j]) at.push(j);
+    for (const j of descendantOrder(graph, at[0]!)) if (carrierAt[j]) at.push(j);
     carriers.set(id, at.map((j) => graph.order[j]!.stepId));
     msgTerms.push({ carriers: at.map((j) => msgAt[j]!), weight: u });
     agentTerms.push({ carriers: toAgents(at), weight: u });
