@@ -24,9 +24,27 @@ export class KeyPartitioner {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /** Partition metadata as kafkajs would see it for a topic with n partitions, all led by a broker. */
   private readonly metadata = new Map<number, PartitionMetadata[]>();
+  /**
+   * `partitions \0 key` → partition, for string keys (output keys repeat: agent ids). The topic is
+   * not part of it: for keyed messages the partitioner does not read it. Cleared when full.
+   */
+  private readonly memo = new Map<string, number>();
+  private static readonly MEMO_MAX = 65_536;
 
   /** Partition (0 ≤ p < `partitions`) of a message with a non-null key, on a topic with `partitions` partitions. */
   partition(topic: string, key: Buffer | string, partitions: number): number {
+    if (typeof key !== 'string') return this.compute(topic, key, partitions);
+    const memoKey = `${partitions}\u0000${key}`;
+    let p = this.memo.get(memoKey);
+    if (p === undefined) {
+      p = this.compute(topic, key, partitions);
+      if (this.memo.size >= KeyPartitioner.MEMO_MAX) this.memo.clear();
+      this.memo.set(memoKey, p);
+    }
+    return p;
+  }
+
+  private compute(topic: string, key: Buffer | string, partitions: number): number {
     let partitionMetadata = this.metadata.get(partitions);
     if (!partitionMetadata) {
       partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
