@@ -156,7 +156,6 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // synchronous (every await resolves in microtasks, before any timer), so only a pluggable game
   // needs the signal, and its timer.
   const signal = options.gameFactory ? AbortSignal.timeout(options.timeoutMs) : undefined;
-  const withSignal = signal ? { signal } : {};
 
   // Games.
   let kind: CreditOutcome['game']['kind'] = options.game;
@@ -175,7 +174,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     }
     if (options.baseline === 'game') {
       try {
-        b = await new CachedGame(games.agentGame, withSignal).value(emptyCoalition(games.agentGame.players.length));
+        b = await new CachedGame(games.agentGame, { signal }).value(emptyCoalition(games.agentGame.players.length));
       } catch (err) {
         warnings.push(`baseline 'game': v(∅) could not be evaluated (${errorNote(err)}); using 0`);
         b = 0;
@@ -196,7 +195,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       baseline: b,
       scale: options.normalize ? 1 : scale,
       harmWeight: options.harmWeight,
-      ...(evaluatedStepId !== undefined ? { evaluatedStepId } : {}),
+      evaluatedStepId,
       graph,
     });
     provenance = pg.analysis;
@@ -210,8 +209,8 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     warnings.push(`empty episode: no agents; R - b = ${R - b} is not attributed`);
     estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
   } else {
-    const agentCG = new CachedGame(games.agentGame, { ...withSignal, concurrency: options.concurrency });
-    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, ...withSignal };
+    const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
+    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, signal };
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
@@ -221,7 +220,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         ...est,
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,
         useClosedForm: forced === undefined,
-        ...(forced === 'kernel' ? { approximate: 'kernel' as const } : {}),
+        approximate: forced === 'kernel' ? 'kernel' : undefined,
       });
     }
     if (estimate.note) warnings.push(`agent credit ${estimate.status}: ${estimate.note}`);
@@ -268,10 +267,10 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     if (mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
     try {
       // Built only when coalitions are evaluated (the closed form below needs no cache).
-      const cached = () => new CachedGame(mg, { ...withSignal, concurrency: options.concurrency, budget: options.budget });
+      const cached = () => new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget });
       let l: { players: readonly string[]; values: readonly number[] };
       if (options.messageDelta === 'shapley') {
-        const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, ...withSignal, maxExactPlayers: options.maxExactPlayers });
+        const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
       } else if (mg instanceof UnanimityGame) {
