@@ -132,7 +132,7 @@ export function resolveAgents(
     const name = own ?? invName;
     let assignment: AgentAssignment;
     if (name !== undefined) {
-      assignment = { agent: agentNamed(name), kind, fallback: false, ...(inv ? { invocationId: inv.spanId } : {}) };
+      assignment = { agent: agentNamed(name), kind, fallback: false, invocationId: inv?.spanId };
     } else {
       const fb = opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed';
       assignment = { agent: { agentId: fb, agentName: fb }, kind, fallback: true };

@@ -101,7 +101,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
       rewardable: isRewardableKind(a.kind),
       agentId: a.agent.agentId,
       agentName: a.agent.agentName,
-      ...(a.invocationId !== undefined ? { invocationId: a.invocationId } : {}),
+      invocationId: a.invocationId,
     };
   });
   const links = linkCausalInputs(tree, drafts, resolution.agentNames);
