@@ -16,7 +16,7 @@ export interface SizedRecord {
   readonly topic: string;
   /** The partition it will be written to; `undefined` when the client picks it while sending. */
   readonly partition: number | undefined;
-  /** Estimated bytes in the record batch (`recordBytes`); ≥ 0. */
+  /** Estimated bytes in the record batch (`recordBytes`); ≥ 64, the fixed per-record overhead it adds. */
   readonly bytes: number;
 }
 
@@ -43,6 +43,9 @@ export interface ChunkLimits {
  */
 export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { partitionBytes: 512 * 1024, requestBytes: 2 * 1024 * 1024 };
 
+/** The smallest `recordBytes` value (fixed overhead, empty key and value). */
+const MIN_RECORD_BYTES = 64;
+
 /**
  * Upper estimate of a record's size in a v2 record batch: key, value, header names and values,
  * plus 64 B for the length/attribute/timestamp/offset varints and per-header lengths (the real
@@ -53,7 +56,7 @@ export function recordBytes(r: {
   readonly value: string | Uint8Array;
   readonly headers?: Readonly<Record<string, string | Uint8Array>>;
 }): number {
-  let n = 64 + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength);
+  let n = MIN_RECORD_BYTES + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength);
   if (r.key !== null) n += typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.byteLength;
   const h = r.headers;
   if (h) {
@@ -104,18 +107,21 @@ export function chunkRecords<T extends SizedRecord>(records: readonly T[], limit
   }
   const chunks: Chunk<T>[] = [];
   const order = new Map<string, TopicOrder>();
+  /** Chunks before this one cannot take even the smallest record (keeps the scan short on long sends). */
+  let firstOpen = 0;
   for (const r of records) {
     let o = order.get(r.topic);
     if (!o) order.set(r.topic, (o = { partitions: new Map(), unknown: 0, any: 0 }));
     const p = r.partition;
     // Not before the last record that is (or may be) in the same partition.
-    let c = p === undefined ? o.any : Math.max(o.partitions.get(p) ?? 0, o.unknown);
+    let c = Math.max(firstOpen, p === undefined ? o.any : Math.max(o.partitions.get(p) ?? 0, o.unknown));
     while (c < chunks.length && !fits(chunks[c]!, r, limits)) c++;
     if (c === chunks.length) chunks.push({ records: [], topics: new Map(), bytes: 0 });
     add(chunks[c]!, r);
     if (p === undefined) o.unknown = c;
     else o.partitions.set(p, c);
     if (c > o.any) o.any = c;
+    while (firstOpen < chunks.length && chunks[firstOpen]!.bytes + MIN_RECORD_BYTES > limits.requestBytes) firstOpen++;
   }
   return chunks.map((ch) => ch.records);
 }
