@@ -142,7 +142,7 @@ export function evaluationsFromSpans(spans: readonly Span[], opts?: SpanEvaluati
 export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions): Evaluation[] {
   const out: Evaluation[] = [];
   for (const span of tree.ordered) {
-    const conversationId = conversationIdOfAttributes(span.attributes);
+    // The span's conversation id is looked up only for the evaluations it carries (most spans carry none).
     for (const e of span.events) {
       if (e.name !== EVALUATION_EVENT_NAME || e.attributes['error.type'] !== undefined) continue;
       const ev = build(
@@ -150,7 +150,7 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
         {
           traceId: span.traceId,
           spanId: span.spanId,
-          conversationId: conversationIdOfAttributes(e.attributes) ?? conversationId,
+          conversationId: conversationIdOfAttributes(e.attributes) ?? conversationIdOfAttributes(span.attributes),
           source: 'span-event',
           timeUnixNano: e.timeUnixNano,
         },
@@ -164,7 +164,7 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
         {
           traceId: span.traceId,
           spanId: tree.parentOf(span.spanId) ?? span.parentSpanId ?? span.spanId,
-          conversationId,
+          conversationId: conversationIdOfAttributes(span.attributes),
           source: 'evaluator-span',
           timeUnixNano: span.endTimeUnixNano,
         },
@@ -178,7 +178,7 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
       const label = score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
       const ev = build(
         { name: opts.rootScoreName ?? opts.rootScoreAttribute, score, label },
-        { traceId: span.traceId, spanId: span.spanId, conversationId, source: 'root-attribute', timeUnixNano: span.endTimeUnixNano },
+        { traceId: span.traceId, spanId: span.spanId, conversationId: conversationIdOfAttributes(span.attributes), source: 'root-attribute', timeUnixNano: span.endTimeUnixNano },
         opts,
       );
       if (ev) out.push(ev);
