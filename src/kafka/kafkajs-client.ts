@@ -26,7 +26,6 @@ import type {
   KafkaTransaction,
   KafkaTransactionalProducer,
   OffsetCommit,
-  OutgoingRecord,
   ProducerOptions,
   TopicPartition,
   TopicSpec,
