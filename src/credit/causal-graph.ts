@@ -46,18 +46,19 @@ export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
     inputs.push([]);
     consumers.push([]);
   }
-  const link = (id: string, w: number) => {
-    const u = indexOf.get(id);
-    if (u === undefined || u >= w || inputs[w]!.includes(u)) return;
-    inputs[w]!.push(u);
-    consumers[u]!.push(w);
-  };
   for (let w = 0; w < n; w++) {
     const s = order[w]!;
-    for (const id of s.causalInputs) link(id, w);
-    if (s.parentStepId !== undefined) link(s.parentStepId, w);
+    for (const id of s.causalInputs) addEdge(indexOf.get(id), w, inputs, consumers);
+    if (s.parentStepId !== undefined) addEdge(indexOf.get(s.parentStepId), w, inputs, consumers);
   }
   return { order, indexOf, inputs, consumers };
+}
+
+/** Edge u → w when u is a known, earlier step and the edge is new. */
+function addEdge(u: number | undefined, w: number, inputs: number[][], consumers: number[][]): void {
+  if (u === undefined || u >= w || inputs[w]!.includes(u)) return;
+  inputs[w]!.push(u);
+  consumers[u]!.push(w);
 }
 
 function isSorted(steps: readonly AgentStep[]): boolean {
