@@ -133,13 +133,12 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     let call: ToolCallRef | undefined;
     if (callId === undefined) {
       const key = stepCallKey(s);
-      const matches = (c: ToolCallRef) => c.id !== undefined && !bound.has(c.id) && callMatches(s, c);
       // Issued calls: the latest issuer that ended by the time this step started.
       const cands = key === undefined ? undefined : issued.get(key);
       if (cands) {
         const upto = lowerBound(cands, (e) => e.end > s.span.startTimeUnixNano);
         for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT); i--) {
-          if (matches(cands[i]!.call)) {
+          if (isUnboundMatch(s, cands[i]!.call, bound)) {
             call = cands[i]!.call;
             break;
           }
@@ -150,7 +149,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (hist) {
         const from = lowerBound(hist, (e) => e.start >= s.span.startTimeUnixNano);
         for (let i = from; i < Math.min(hist.length, from + SCAN_LIMIT); i++) {
-          if (matches(hist[i]!.call)) {
+          if (isUnboundMatch(s, hist[i]!.call, bound)) {
             call = hist[i]!.call;
             break;
           }
@@ -280,6 +279,11 @@ function lowerBound<T>(list: readonly T[], pred: (x: T) => boolean): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/** A call with an id not yet bound to an executing step, matching the step by name (and arguments). */
+function isUnboundMatch(s: CausalStepInput, c: ToolCallRef, bound: ReadonlySet<string>): boolean {
+  return c.id !== undefined && !bound.has(c.id) && callMatches(s, c);
 }
 
 function callMatches(s: CausalStepInput, c: ToolCallRef): boolean {

@@ -107,10 +107,9 @@ export function messageRewards(
     }));
     const harmful = msgs.map((m, j) => m.harmful === true || delta[j]! < -eps);
     const redundant = msgs.map((m, j) => !harmful[j] && (m.redundant === true || Math.abs(delta[j]!) <= eps));
-    const reward = () => comp.map((c) => c.credit_share + c.marginal + c.blame + c.repair + c.shrink);
 
     // Sign transfers: cap harmful at min(δ_m, 0) and redundant at φ_i/k; give the excess to free messages.
-    let r = reward();
+    let r = rewardsOf(comp);
     let excess = 0;
     const capped: number[] = [];
     msgs.forEach((_, j) => {
@@ -148,7 +147,7 @@ export function messageRewards(
     });
 
     // Conservation-preserving shrink toward φ_i/k.
-    r = reward();
+    r = rewardsOf(comp);
     const B = opts.bound;
     let alpha = 1;
     if (Math.abs(share) > B) {
@@ -170,11 +169,16 @@ export function messageRewards(
       });
     }
     // Spread the rounding residual so that Σ r = φ_i to rounding.
-    r = reward();
+    r = rewardsOf(comp);
     const residual = phi - r.reduce((a, b) => a + b, 0);
     if (residual !== 0) for (const c of comp) c.shrink += residual / k;
-    r = reward();
+    r = rewardsOf(comp);
     msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
   }
   return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
+}
+
+/** r_m of each message from its components (the sum every step above re-reads after changing them). */
+function rewardsOf(comp: readonly RewardComponents[]): number[] {
+  return comp.map((c) => c.credit_share + c.marginal + c.blame + c.repair + c.shrink);
 }
