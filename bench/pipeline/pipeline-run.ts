@@ -138,7 +138,12 @@ function idle(st: KafkaPipelineStats, episodes: number): boolean {
 }
 
 /** A credit worker pool (src/runtime/credit-workers) with the default configuration, or undefined for 0 workers. */
-async function creditPool(workers: number): Promise<{ process: ProcessEpisode; close(): Promise<void> } | undefined> {
+export interface CreditPool {
+  process: ProcessEpisode;
+  close(): Promise<void>;
+}
+
+export async function creditPool(workers: number): Promise<CreditPool | undefined> {
   if (workers === 0) return undefined;
   const poolMod = await loadOptional<{ CreditWorkerPool: { start(o: unknown): Promise<{ process: ProcessEpisode; close(): Promise<void> }> } }>('../src/runtime/credit-workers/pool.js');
   const configMod = await loadOptional<{ AppConfigSchema: { parse(x: unknown): unknown } }>('../src/config/schema.js');
@@ -147,10 +152,13 @@ async function creditPool(workers: number): Promise<{ process: ProcessEpisode; c
   return poolMod.mod.CreditWorkerPool.start({ size: workers, config: configMod.mod.AppConfigSchema.parse({}), taskTimeoutMs: 30_000 });
 }
 
-/** `creditWorkers`: 0 = credit on the consumer's thread, n = in n worker threads (runtime.creditWorkers). */
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0): Promise<PipelineRun> {
+/**
+ * `creditWorkers`: 0 = credit on the consumer's thread, n = `pool` runs it in n worker threads
+ * (runtime.creditWorkers; the pool outlives the run so repeated runs measure warm workers).
+ */
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool): Promise<PipelineRun> {
   const s = await loadStages();
-  const pool = await creditPool(creditWorkers);
+  if (creditWorkers > 0 && !pool) throw new Error(`runPipelineOnce: creditWorkers ${creditWorkers} needs a pool (creditPool)`);
   if (pool) s.processEpisode = pool.process.bind(pool);
   const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
   // as the runtime does (src/runtime/credit-workers creditConcurrencyFor): ≥ 16 episodes per worker
@@ -168,7 +176,6 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
     }
   } finally {
     await h.pipeline.stop();
-    await pool?.close();
   }
   const stats = h.pipeline.stats();
   const first = h.firstSpanAt();
