@@ -41,8 +41,12 @@ export const CreditOptionsSchema = z.object({
   normalize: z.boolean().default(true),
   /** Score of label-only evaluations (lower-case label → normalized score). */
   labelScores: z.record(z.string(), z.number()).default({ pass: 1, fail: 0, success: 1, failure: 0, correct: 1, incorrect: 0, true: 1, false: 0, yes: 1, no: 0 }),
-  /** Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else permutation. */
-  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel']).default('auto'),
+  /**
+   * Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else
+   * permutation. `permutation`, `kernel` and `regression-adjusted` (regression-adjusted MSR, for
+   * expensive games at budgets ≥ 20·n, docs/credit.md) always sample.
+   */
+  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted']).default('auto'),
   /** Max value-function evaluations per episode (agent game). */
   budget: z.number().int().positive().default(2000),
   targetHalfWidth: z.number().positive().default(0.02),

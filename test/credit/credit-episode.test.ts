@@ -160,6 +160,24 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit)');
   });
 
+  it('selects each sampling estimator by name (credit.estimator); on an additive game they recover the weights', async () => {
+    const weights: Record<string, number> = { planner: 0.2, researcher: 0.5, writer: 0.1 };
+    const factory = (_input: unknown, ctx: { agentIds: readonly string[] }) => ({
+      kind: 'module' as const,
+      agentGame: { id: 'additive-2', players: ctx.agentIds, value: (c: Uint8Array) => ctx.agentIds.reduce((a, id, i) => a + (c[i] ? weights[id]! : 0), 0) } satisfies Game,
+    });
+    const names: Record<string, RegExp> = { permutation: /^permutation/, kernel: /kernel/, 'regression-adjusted': /^regression-adjusted-msr$/ };
+    for (const estimator of ['permutation', 'kernel', 'regression-adjusted'] as const) {
+      const out = await creditEpisode(episode(steps, 0.8), { gameFactory: factory as never, estimator, budget: 400, seed: 7 });
+      expect(out.estimator.name).toMatch(names[estimator]!);
+      expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
+      // Permutation marginals and the kernel regression are exact on an additive game; the
+      // regression-adjusted estimator's first samples use the equal-split surrogate (unbiased, not exact).
+      const tolerance = estimator === 'regression-adjusted' ? 0.05 : 1e-6;
+      for (const a of out.agents) expect(Math.abs(a.credit - weights[a.agentId]!)).toBeLessThan(tolerance);
+    }
+  });
+
   it('maps credit by player id when the factory orders players differently', async () => {
     const weights: Record<string, number> = { planner: 0.1, researcher: 0.2, writer: 0.5 };
     const players = ['writer', 'planner', 'researcher'];

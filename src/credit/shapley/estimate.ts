@@ -14,14 +14,16 @@ import type { EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { ExactEstimator } from './exact.js';
 import { KernelEstimator, type KernelEstimatorOptions } from './kernel.js';
 import { PermutationEstimator, type PermutationEstimatorOptions } from './permutation.js';
+import { RegressionAdjustedEstimator, type RegressionAdjustedEstimatorOptions } from './regression-adjusted.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { enforceSum } from './stats.js';
 
 export interface EstimateShapleyOptions extends EstimateOptions {
   maxExactPlayers?: number;
-  approximate?: 'permutation' | 'kernel';
+  approximate?: 'permutation' | 'kernel' | 'regression-adjusted';
   permutation?: PermutationEstimatorOptions;
   kernel?: KernelEstimatorOptions;
+  regressionAdjusted?: RegressionAdjustedEstimatorOptions;
   /** Use `closedForm()` when the game offers it. Default true. */
   useClosedForm?: boolean;
 }
@@ -54,6 +56,11 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
   if (n <= maxExact && (options.budget === undefined || 2 ** n <= options.budget)) {
     return new ExactEstimator({ maxPlayers: maxExact }).estimate(cg, options);
   }
-  const estimator = options.approximate === 'kernel' ? new KernelEstimator(options.kernel) : new PermutationEstimator(options.permutation);
+  const estimator =
+    options.approximate === 'kernel'
+      ? new KernelEstimator(options.kernel)
+      : options.approximate === 'regression-adjusted'
+        ? new RegressionAdjustedEstimator(options.regressionAdjusted)
+        : new PermutationEstimator(options.permutation);
   return estimator.estimate(cg, options);
 }
