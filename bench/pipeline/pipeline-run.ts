@@ -156,7 +156,7 @@ export async function creditPool(workers: number): Promise<CreditPool | undefine
  * `creditWorkers`: 0 = credit on the consumer's thread, n = `pool` runs it in n worker threads
  * (runtime.creditWorkers; the pool outlives the run so repeated runs measure warm workers).
  */
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool): Promise<PipelineRun> {
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string): Promise<PipelineRun> {
   const s = await loadStages();
   if (creditWorkers > 0 && !pool) throw new Error(`runPipelineOnce: creditWorkers ${creditWorkers} needs a pool (creditPool)`);
   if (pool) s.processEpisode = pool.process.bind(pool);
@@ -185,8 +185,8 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
     seconds,
     latenciesMs: [],
     stats,
-    notes: creditWorkers === 0 ? [`processEpisode from ${s.processEpisodeSource}.`] : [],
-    markdown: `Pipeline counters (credit ${creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
+    notes: creditWorkers === 0 && !pool ? [`processEpisode from ${s.processEpisodeSource}.`] : [],
+    markdown: `Pipeline counters (credit ${creditLabel ?? (creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`)}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
   };
 }
 

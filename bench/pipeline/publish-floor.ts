@@ -30,18 +30,23 @@ async function need<T>(spec: string): Promise<T> {
   return r.mod;
 }
 
-/** The pipeline's output records for the fleet, computed in-process. */
-async function outputRecords(fleet: FleetRecords, topics: { rewards: string; episodes: string; preferences: string; dlq: string }): Promise<OutgoingRecord[]> {
+/** Every episode's events for the fleet, computed in-process (decode → assemble → processEpisode), by episode id. */
+export async function fleetEvents(fleet: FleetRecords): Promise<Map<string, CreditEvent[]>> {
   const { EpisodeAssembler } = await need<{ EpisodeAssembler: new (o?: unknown) => { addSpans(s: readonly Span[]): void; addEvaluations(e: readonly Evaluation[]): void; flush(r?: string): Episode[] } }>('../src/episodes/index.js');
   const { evaluationsFromLogs } = await need<{ evaluationsFromLogs: (l: unknown) => Evaluation[] }>('../src/conventions/index.js');
   const { processEpisode } = await need<{ processEpisode: (e: Episode) => Promise<CreditEvent[]> }>('../src/runtime/process-episode.js');
-  const { eventRecord } = await need<{ eventRecord: (e: CreditEvent, t: typeof topics) => OutgoingRecord }>('../src/sinks/kafka/event-records.js');
   const asm = new EpisodeAssembler({ maxOpenEpisodes: fleet.episodes + 16 });
   for (const r of fleet.spanRecords) asm.addSpans(decodeTraces(r.value, fleet.encoding));
   for (const l of fleet.logRecords) asm.addEvaluations(evaluationsFromLogs(decodeLogs(l.value, fleet.encoding)));
-  const out: OutgoingRecord[] = [];
-  for (const e of asm.flush('shutdown')) for (const ev of await processEpisode(e)) out.push(eventRecord(ev, topics));
+  const out = new Map<string, CreditEvent[]>();
+  for (const e of asm.flush('shutdown')) out.set(e.episodeId, await processEpisode(e));
   return out;
+}
+
+/** The pipeline's output records for the fleet. */
+async function outputRecords(fleet: FleetRecords, topics: { rewards: string; episodes: string; preferences: string; dlq: string }): Promise<OutgoingRecord[]> {
+  const { eventRecord } = await need<{ eventRecord: (e: CreditEvent, t: typeof topics) => OutgoingRecord }>('../src/sinks/kafka/event-records.js');
+  return [...(await fleetEvents(fleet)).values()].flat().map((ev) => eventRecord(ev, topics));
 }
 
 export async function publishFloor(brokers: string, fleet: FleetRecords, tag: string): Promise<PublishFloor> {
