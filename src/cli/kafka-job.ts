@@ -33,7 +33,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
   health.register('kafka', 'joining the consumer group');
-  const stages = await buildLocalStages(config, undefined, processEpisodeOverride);
+  const stages = await buildLocalStages(config, undefined, processEpisodeOverride, logger);
 
   // Local sinks see the same events the Kafka sink publishes (before the commit).
   const sinks: EventSink[] = [];

@@ -39,7 +39,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
   health.register('receiver');
-  const stages = await buildLocalStages(config, undefined, options.processEpisode);
+  const stages = await buildLocalStages(config, undefined, options.processEpisode, log);
 
   const sinks: EventSink[] = [...(options.sinks ?? [])];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));

@@ -18,6 +18,7 @@ import type { ProcessEpisodeOptions } from './process-episode.js';
 import { HttpJudgeClient } from '../credit/games/http-judge.js';
 import { loadModuleGame } from '../credit/games/module-game.js';
 import type { GameFactory } from '../credit/options.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
 
@@ -104,11 +105,17 @@ export interface LocalStages {
  * threads when that is > 0 (or `auto`) and no `processEpisode` override is given (tests), else
  * in this thread. Call `close()` when the run stops.
  */
-export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn): Promise<LocalStages> {
+export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'>): Promise<LocalStages> {
   const assembler = new EpisodeAssembler(config.episodes, clock);
   const workers = resolveCreditWorkers(config.runtime.creditWorkers);
   if (workers > 0 && processEpisode === undefined) {
-    const pool = await CreditWorkerPool.start({ size: workers, config, taskTimeoutMs: config.runtime.creditTimeoutMs });
+    const pool = await CreditWorkerPool.start({
+      size: workers,
+      config,
+      taskTimeoutMs: config.runtime.creditTimeoutMs,
+      onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker replaced'),
+    });
+    logger?.info({ creditWorkers: workers }, 'credit runs in worker threads (runtime.creditWorkers)');
     const isHttp = config.credit.game === 'http';
     return {
       assembler,
