@@ -12,6 +12,7 @@ import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stag
 import { generateScenario } from '../../src/scenarios/index.js';
 
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
+const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -72,6 +73,26 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       expect(events[0]?.event_type).toBe('episode_credit');
       expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 1 });
       expect(restarts).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('counts the timeout from when the worker starts an episode, not from when it was queued behind others', async () => {
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path: SLOW } } }),
+      taskTimeoutMs: 1_000,
+      onWorkerRestart: (r) => restarts.push(r),
+    });
+    try {
+      // Six episodes of ~250 ms each on one worker: each is well within 1000 ms, the last ones
+      // finish ~1.5 s after they were queued.
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => pool.process({ ...episode!, episodeId: `slow-${i}` })));
+      expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual(Array(6).fill('ok'));
+      expect(restarts).toEqual([]);
     } finally {
       await pool.close();
     }

@@ -52,7 +52,11 @@ interface Task {
   episode: Episode;
   resolve: (events: CreditEvent[]) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /**
+   * Armed when the worker starts the task (a 'started' reply), so time queued behind other
+   * episodes does not count; armed at once for a slot whose worker is not ready yet.
+   */
+  timer?: NodeJS.Timeout;
 }
 
 /** One worker position; its worker is replaced in place when it dies or gets stuck. */
@@ -109,16 +113,22 @@ export class CreditWorkerPool {
     const chosen = slot;
     const id = this.nextId++;
     return new Promise<CreditEvent[]>((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.replace(chosen, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (runtime.creditTimeoutMs); its credit worker was replaced`),
-        this.options.taskTimeoutMs,
-      );
-      timer.unref();
-      const task: Task = { id, episode, resolve, reject, timer };
+      const task: Task = { id, episode, resolve, reject };
       chosen.tasks.set(id, task);
       holdWhileBusy(chosen);
       if (chosen.ready) send(chosen, task);
+      else this.armTimeout(chosen, task); // a worker that never gets ready must not hold its tasks forever
     });
+  }
+
+  /** (Re)starts `task`'s timeout: when it fires, the slot's worker is replaced and its tasks fail. */
+  private armTimeout(slot: Slot, task: Task): void {
+    clearTimeout(task.timer);
+    task.timer = setTimeout(
+      () => this.replace(slot, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (runtime.creditTimeoutMs); its credit worker was replaced`),
+      this.options.taskTimeoutMs,
+    );
+    task.timer.unref();
   }
 
   /** Workers, tasks in flight, replaced workers, and the judge counters summed over workers. */
@@ -176,6 +186,9 @@ export class CreditWorkerPool {
           resolve();
         } else if (m.kind === 'closed') {
           return; // answered in flushWorker
+        } else if (m.kind === 'started') {
+          const t = slot.tasks.get(m.id);
+          if (t) this.armTimeout(slot, t);
         } else if (m.kind === 'fatal') {
           fail(`a credit worker could not build the configured credit stage: ${m.message}`);
         } else {

@@ -21,6 +21,8 @@ export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'fatal'; message: string }
   | { kind: 'closed' }
+  /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
+  | { kind: 'started'; id: number }
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
   | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats }
   | { kind: 'failed'; id: number; name: string; message: string };

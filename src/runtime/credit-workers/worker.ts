@@ -26,6 +26,7 @@ try {
       void (selfTracing?.shutdown() ?? Promise.resolve()).catch(() => undefined).finally(() => post({ kind: 'closed' }));
       return;
     }
+    post({ kind: 'started', id: task.id });
     processEpisode(task.episode, options).then(
       (events) => post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}) }),
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
