@@ -38,9 +38,10 @@ function isStaleMetadataError(err: unknown): boolean {
  *
  * A record placed (from its key) on a partition kafkajs's metadata does not have yet would be
  * skipped by kafkajs without an error: such records are found in the acknowledgements and sent
- * again without a partition (kafkajs places them on its own metadata), and the topic's cached
- * count is dropped. A record whose caller-set partition is skipped fails the send. A send that
- * fails with a metadata error drops the cached counts of the chunk's topics before rethrowing
+ * again without a partition (kafkajs places them on its own metadata), and the topic's count is
+ * treated as unknown for `unknownRetryMs` (records left to kafkajs) before it is read again. A
+ * record whose caller-set partition is skipped fails the send. A send that fails with a metadata
+ * error drops the cached counts of the chunk's topics before rethrowing
  * (kafkajs has already retried it after refreshing its own metadata).
  */
 export async function sendPartitioned(sendBatch: SendBatch, records: readonly OutgoingRecord[], ctx: PartitionedSendContext): Promise<number> {
@@ -67,7 +68,9 @@ async function send(sendBatch: SendBatch, chunk: readonly PlacedMessage[], ctx: 
 
 async function resendUnplaced(sendBatch: SendBatch, missing: readonly PlacedMessage[], ctx: PartitionedSendContext): Promise<number> {
   const topics = [...new Set(missing.map((p) => p.topic))];
-  for (const t of topics) ctx.counts.invalidate(t);
+  // kafkajs's metadata lags the count we read (up to its metadataMaxAge): leave these topics'
+  // placement to kafkajs for a while instead of re-reading the same count on every send.
+  for (const t of topics) ctx.counts.markUnknown(t);
   const explicit = missing.filter((p) => p.explicit);
   if (explicit.length > 0) {
     const where = [...new Set(explicit.map((p) => `${p.topic}[${p.partition}]`))].join(', ');

@@ -66,6 +66,15 @@ export class TopicPartitionCounts {
     this.entries.delete(topic);
   }
 
+  /**
+   * Treats a topic's count as unknown for `unknownRetryMs` (its records are left to the Kafka
+   * client): after the client skipped records placed from a fresher count than its own metadata,
+   * reading the count again at once would only repeat the skip, with an admin request per send.
+   */
+  markUnknown(topic: string): void {
+    this.entries.set(topic, { count: undefined, expiresAt: this.now() + this.unknownRetryMs });
+  }
+
   private async read(topics: readonly string[]): Promise<void> {
     let counts: ReadonlyMap<string, number> = new Map();
     try {
