@@ -72,7 +72,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       delivery: config.sinks.kafka.delivery,
       creditQueueMax: config.runtime.creditQueueMax,
       creditConcurrency: stages.creditConcurrency,
-      creditTimeoutMs: config.runtime.creditTimeoutMs,
+      creditTimeoutMs: stages.creditTimeoutMs,
       tickIntervalMs: config.runtime.tickIntervalMs,
     },
     { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes)), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },

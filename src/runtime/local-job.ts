@@ -73,7 +73,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   }
 
   if (stages.gameStats) telemetry.observe(stages.gameStats);
-  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency }, { ...stages, sinks, telemetry, logger: log });
+  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks, telemetry, logger: log });
   pipeline.start();
   const receiver = new OtlpHttpReceiver(
     {

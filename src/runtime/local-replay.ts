@@ -25,7 +25,7 @@ const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
 export async function replayFiles(config: AppConfig, files: readonly OtlpFile[], options: ReplayOptions): Promise<LocalPipelineStats> {
   const clock = new ManualClock(0);
   const stages = await buildLocalStages(config, clock, options.processEpisode, options.logger);
-  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency }, { ...stages, sinks: options.sinks, logger: options.logger });
+  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks: options.sinks, logger: options.logger });
   const advanceTo = (ms: number) => {
     if (Number.isFinite(ms) && ms > clock.now()) clock.set(ms);
   };

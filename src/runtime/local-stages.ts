@@ -96,6 +96,12 @@ export interface LocalStages {
   workers?: CreditWorkerPool;
   /** Episodes to credit at once: runtime.creditConcurrency, raised to keep the workers fed (creditConcurrencyFor). */
   creditConcurrency: number;
+  /**
+   * Ms the pipeline waits for one episode's credit. runtime.creditTimeoutMs in this thread; with
+   * workers the pool enforces that limit from when a worker starts the episode, and an episode may
+   * first wait behind the others queued on its worker, so the pipeline's limit is only a backstop.
+   */
+  creditTimeoutMs: number;
   /** Releases what the stages hold (the worker threads). */
   close(): Promise<void>;
 }
@@ -124,6 +130,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       ...(isHttp ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
       creditConcurrency: creditConcurrencyFor(config.runtime.creditConcurrency, workers),
+      creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(creditConcurrencyFor(config.runtime.creditConcurrency, workers) / workers) + 1),
       close: () => pool.close(),
     };
   }
@@ -136,6 +143,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
     creditConcurrency: config.runtime.creditConcurrency,
+    creditTimeoutMs: config.runtime.creditTimeoutMs,
     close: async () => undefined,
   };
 }

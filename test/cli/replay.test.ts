@@ -76,6 +76,16 @@ describe('replay of the recorded fixtures', () => {
     expect(comparable(sink.events)).toEqual(comparable(await replay(HTTP_DIRS)));
   }, 60_000);
 
+  it('with credit workers, an episode queued behind slow ones is not timed out for its wait (runtime.creditTimeoutMs is per episode)', async () => {
+    // ~250 ms of credit per episode, 9 episodes on one worker: each within 1000 ms, the last ones done ~2 s after they were queued.
+    const slow = join(import.meta.dirname, '../runtime/modules/slow.mjs');
+    const pooled = loadConfig({ env: {}, overrides: { runtime: { creditWorkers: 1, creditTimeoutMs: 1_000 }, credit: { game: 'module', module: { path: slow } } } }).config;
+    const sink = new CollectingSink();
+    const stats = await replayFiles(pooled, listOtlpFiles(HTTP_DIRS), { sinks: [sink] });
+    expect(sink.events.filter((e) => e.event_type === 'episode_credit').length).toBe(9);
+    expect(stats).toMatchObject({ creditFailures: 0 });
+  }, 60_000);
+
   it('OTLP/HTTP bodies, collector kafka dumps (proto and JSON) and the in-process pipeline give the same events', async () => {
     const http = await replay(HTTP_DIRS);
     const kafkaProto = await replay([join(FIXTURES, 'kafka/otlp_proto')]);
