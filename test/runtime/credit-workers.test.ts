@@ -98,6 +98,36 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     }
   }, 60_000);
 
+  it('an episode that cannot be sent to a worker fails alone and is not left in flight', async () => {
+    const [episode] = await episodes();
+    const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 5_000 });
+    try {
+      const span = { ...episode!.spans[0]!, attributes: { ...episode!.spans[0]!.attributes, bad: (() => 1) as unknown as string } };
+      await expect(pool.process({ ...episode!, spans: [span, ...episode!.spans.slice(1)] })).rejects.toThrow(/could not be cloned/);
+      expect(pool.stats().inFlight).toBe(0);
+      expect((await pool.process(episode!))[0]?.event_type).toBe('episode_credit');
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('an episode that cannot be sent fails alone also when it waited for a replacement worker to start', async () => {
+    const [episode] = await episodes();
+    const pool = await CreditWorkerPool.start({ size: 1, config: config({ credit: { game: 'module', module: { path: HANGS } } }), taskTimeoutMs: 1_000 });
+    try {
+      await expect(pool.process({ ...episode!, episodeId: 'hang-1' })).rejects.toThrow(/was replaced/);
+      // The replacement is starting now: these wait for it.
+      const span = { ...episode!.spans[0]!, attributes: { ...episode!.spans[0]!.attributes, bad: (() => 1) as unknown as string } };
+      const bad = pool.process({ ...episode!, spans: [span, ...episode!.spans.slice(1)] });
+      const good = pool.process(episode!);
+      await expect(bad).rejects.toThrow(/could not be cloned/);
+      expect((await good)[0]?.event_type).toBe('episode_credit');
+      expect(pool.stats()).toMatchObject({ inFlight: 0, restarts: 1 });
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
   it('fails at start, naming the problem, when a worker cannot build the configured game', async () => {
     await expect(buildLocalStages(config({ runtime: { creditWorkers: 1 }, credit: { game: 'module', module: { path: '/nonexistent/value.mjs' } } }))).rejects.toThrow(
       /credit worker could not build the configured credit stage: module game: file not found/,

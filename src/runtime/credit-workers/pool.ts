@@ -116,8 +116,16 @@ export class CreditWorkerPool {
       const task: Task = { id, episode, resolve, reject };
       chosen.tasks.set(id, task);
       holdWhileBusy(chosen);
-      if (chosen.ready) send(chosen, task);
-      else this.armTimeout(chosen, task); // a worker that never gets ready must not hold its tasks forever
+      if (chosen.ready) {
+        try {
+          send(chosen, task);
+        } catch (err) {
+          // Not clonable (DataCloneError): this episode fails alone, nothing stays in flight.
+          chosen.tasks.delete(id);
+          holdWhileBusy(chosen);
+          throw err;
+        }
+      } else this.armTimeout(chosen, task); // a worker that never gets ready must not hold its tasks forever
     });
   }
 
@@ -182,7 +190,16 @@ export class CreditWorkerPool {
         if (m.kind === 'ready') {
           clearTimeout(startTimer);
           slot.ready = true;
-          for (const t of slot.tasks.values()) send(slot, t);
+          for (const t of slot.tasks.values()) {
+            try {
+              send(slot, t);
+            } catch (err) {
+              slot.tasks.delete(t.id); // not clonable: fails alone
+              clearTimeout(t.timer);
+              t.reject(err as Error);
+            }
+          }
+          holdWhileBusy(slot);
           resolve();
         } else if (m.kind === 'closed') {
           return; // answered in flushWorker
