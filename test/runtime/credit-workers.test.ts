@@ -201,3 +201,44 @@ describe('event JSON made in the workers', () => {
     }
   }, 60_000);
 });
+
+describe('a credit worker that cannot be restarted', () => {
+  it('fails episodes fast with the reason while none runs, and the pool recovers once it can start again', async () => {
+    const { copyFileSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'agent-credit-pool-'));
+    const path = join(dir, 'value.mjs');
+    copyFileSync(HANGS, path);
+    const [episode] = await episodes();
+    const notes: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path } } }),
+      taskTimeoutMs: 1_000,
+      retryStartMs: 300,
+      onWorkerRestart: (r) => notes.push(r),
+    });
+    try {
+      rmSync(path); // the replacement will not find the value function
+      await expect(pool.process({ ...episode!, episodeId: 'hang-2' })).rejects.toThrow(/took longer than 1000 ms/);
+      // the replacement fails to start: episodes fail at once, naming why and what to do
+      await waitUntil(() => notes.some((n) => /replacing a credit worker failed: .*file not found/.test(n)));
+      await expect(pool.process(episode!)).rejects.toThrow(/no credit worker is running \(.*file not found.*\); retrying every 0.3 s .*runtime\.creditWorkers: 0/);
+      copyFileSync(HANGS, path); // the cause is fixed: the next retry starts a worker
+      await waitUntil(() => notes.includes('a credit worker is running again'));
+      expect((await pool.process(episode!))[0]?.event_type).toBe('episode_credit');
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -32,6 +32,8 @@ export interface CreditWorkerPoolOptions {
   onWorkerRestart?: (reason: string) => void;
   /** Environment of the workers (default: this process's); OTEL_* here turn on their self-tracing. */
   env?: NodeJS.ProcessEnv;
+  /** Ms between attempts to start a worker that could not be started (default 5000). */
+  retryStartMs?: number;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -68,7 +70,11 @@ interface Slot {
   gameStats?: ObservedStats;
   /** Judge counters of this slot's replaced workers, so totals never go backwards. */
   retiredStats?: ObservedStats;
+  /** Why the slot's worker could not be started; set while it is out of rotation. */
+  failed?: string;
 }
+
+
 
 export class CreditWorkerPoolError extends Error {
   override readonly name = 'CreditWorkerPoolError';
@@ -86,6 +92,10 @@ export class CreditWorkerPool {
   private restarts = 0;
 
   private constructor(private readonly options: CreditWorkerPoolOptions) {}
+
+  private get retryStartMs(): number {
+    return this.options.retryStartMs ?? 5_000;
+  }
 
   /** Starts `size` workers and waits until each has built its game (a bad module path fails here). */
   static async start(options: CreditWorkerPoolOptions): Promise<CreditWorkerPool> {
@@ -108,8 +118,13 @@ export class CreditWorkerPool {
   /** conventions → credit → events for one episode, in a worker. */
   process(episode: Episode): Promise<CreditEvent[]> {
     if (this.closed) return Promise.reject(new CreditWorkerPoolError('credit worker pool is closed'));
-    let slot = this.slots[0]!;
-    for (const s of this.slots) if (s.tasks.size < slot.tasks.size) slot = s;
+    // Slots whose replacement failed are out of rotation until a retry starts them again.
+    let slot: Slot | undefined;
+    for (const s of this.slots) if (s.failed === undefined && (slot === undefined || s.tasks.size < slot.tasks.size)) slot = s;
+    if (slot === undefined) {
+      const why = this.slots.find((s) => s.failed !== undefined)?.failed ?? 'none started';
+      return Promise.reject(new CreditWorkerPoolError(`no credit worker is running (${why}); retrying every ${this.retryStartMs / 1000} s — fix the cause (see the credit worker errors in the log) or set runtime.creditWorkers: 0`));
+    }
     const chosen = slot;
     const id = this.nextId++;
     return new Promise<CreditEvent[]>((resolve, reject) => {
@@ -125,7 +140,9 @@ export class CreditWorkerPool {
           holdWhileBusy(chosen);
           throw err;
         }
-      } else this.armTimeout(chosen, task); // a worker that never gets ready must not hold its tasks forever
+      }
+      // else: a replacement is starting; it sends this task when ready, or fails it if it cannot
+      // start (startTimeoutMs), so start-up time never counts against runtime.creditTimeoutMs.
     });
   }
 
@@ -257,18 +274,34 @@ export class CreditWorkerPool {
     if (slot.gameStats) slot.retiredStats = addStats(slot.retiredStats, slot.gameStats);
     delete slot.gameStats;
     void this.stopWorker(slot, reason);
-    this.startWorker(slot).catch((err: unknown) => {
-      // The slot leaves the rotation (its waiting tasks fail); the other workers carry on.
+    this.startWorker(slot).catch((err: unknown) => this.outOfRotation(slot, (err as Error).message));
+  }
+
+  /**
+   * A worker that could not be (re)started: its waiting tasks fail, the slot takes no work (the
+   * other workers carry on; with none left, `process` fails fast), and a new start is tried every
+   * `retryStartMs` — a value function whose service is down for a while does not end the pool.
+   */
+  private outOfRotation(slot: Slot, message: string): void {
+    if (this.closed) return;
+    slot.failed = message;
+    for (const t of slot.tasks.values()) {
+      clearTimeout(t.timer);
+      t.reject(new CreditWorkerPoolError(`no credit worker: ${message}`));
+    }
+    slot.tasks.clear();
+    this.options.onWorkerRestart?.(`replacing a credit worker failed: ${message}; retrying in ${this.retryStartMs / 1000} s`);
+    const retry = setTimeout(() => {
       if (this.closed) return;
-      const at = this.slots.indexOf(slot);
-      if (at >= 0 && this.slots.length > 1) this.slots.splice(at, 1);
-      for (const t of slot.tasks.values()) {
-        clearTimeout(t.timer);
-        t.reject(new CreditWorkerPoolError(`no credit worker: ${(err as Error).message}`));
-      }
-      slot.tasks.clear();
-      this.options.onWorkerRestart?.(`replacing a credit worker failed: ${(err as Error).message}`);
-    });
+      this.startWorker(slot).then(
+        () => {
+          delete slot.failed;
+          this.options.onWorkerRestart?.('a credit worker is running again');
+        },
+        (err: unknown) => this.outOfRotation(slot, (err as Error).message),
+      );
+    }, this.retryStartMs);
+    retry.unref();
   }
 }
 
