@@ -82,6 +82,8 @@ export const KafkaSinkSectionSchema = z.strictObject({
   delivery: z.enum(['exactly-once', 'at-least-once']).default(DEFAULTS.sinks.kafka.delivery),
   partitions: z.number().int().min(1).default(DEFAULTS.sinks.kafka.partitions),
   createTopics: z.boolean().default(DEFAULTS.sinks.kafka.createTopics),
+  /** Largest event record published; larger events go to the DLQ as a description (never a stalled partition). */
+  maxRecordBytes: z.number().int().min(1024).default(DEFAULTS.sinks.kafka.maxRecordBytes),
 });
 
 export const SinksSchema = z.strictObject({

@@ -20,6 +20,8 @@ export interface KafkaPipelineStats {
   /** Credit events produced (before commit). */
   readonly eventsOut: number;
   readonly dlqOut: number;
+  /** Events larger than sink.maxRecordBytes, published to the DLQ as descriptions instead. */
+  readonly eventsTooLarge: number;
   readonly recordsPublished: number;
   readonly creditFailures: number;
   readonly transactions: number;
@@ -51,6 +53,7 @@ export class KafkaPipelineCounters {
   episodesDropped = 0;
   eventsOut = 0;
   dlqOut = 0;
+  eventsTooLarge = 0;
   recordsPublished = 0;
   creditFailures = 0;
   transactions = 0;

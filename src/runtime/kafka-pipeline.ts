@@ -32,7 +32,8 @@ import type { LogRecord, Span } from '../model/telemetry.js';
 import type { BatchControl, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
-import { deadLetterRecord, eventRecord, failedEpisodeRecord } from '../sinks/kafka/event-records.js';
+import { recordBytes } from '../kafka/produce-chunks.js';
+import { deadLetterRecord, eventRecord, failedEpisodeRecord, oversizeEventRecord } from '../sinks/kafka/event-records.js';
 import { ensureOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
@@ -415,8 +416,20 @@ export class KafkaPipeline {
     const dlq = this.config.sink.topics.dlq;
     let records: OutgoingRecord[];
     try {
-      const events = await withTimeout(this.deps.processEpisode(w.episode), this.config.creditTimeoutMs, `processEpisode timed out after ${this.config.creditTimeoutMs} ms`);
-      records = events.map((e) => eventRecord(e, this.config.sink.topics));
+      const events = await withTimeout(
+        this.deps.processEpisode(w.episode),
+        this.config.creditTimeoutMs,
+        `processEpisode timed out after ${this.config.creditTimeoutMs} ms (runtime.creditTimeoutMs; raise it for slow value functions)`,
+      );
+      const max = this.config.sink.maxRecordBytes;
+      records = events.map((e) => {
+        const r = eventRecord(e, this.config.sink.topics);
+        const bytes = recordBytes(r);
+        if (bytes <= max) return r;
+        this.counters.eventsTooLarge++;
+        this.log.warn({ episodeId: w.episode.episodeId, eventId: e.event_id, eventType: e.event_type, bytes, maxRecordBytes: max }, 'event too large to publish; its description goes to the DLQ');
+        return oversizeEventRecord(e, bytes, max, dlq);
+      });
       this.counters.eventsOut += records.length;
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -122,6 +122,43 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('spans/0')!.offset).toBe('1');
   });
 
+  it('an event larger than sink.maxRecordBytes goes to the DLQ as a description; the others are published and the offset moves on', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    let big = '';
+    const p = pipeline(
+      fake,
+      'at-least-once',
+      async (episode) => {
+        const evs = await processEpisode(episode);
+        // one reward grows past the limit (a huge agent name): it cannot be published as is
+        const r = evs.find((e) => e.event_type === 'message_reward')!;
+        (r as { agent_name: string }).agent_name = 'x'.repeat(8_000);
+        big = r.event_id;
+        return evs;
+      },
+      { sink: { createTopics: false, maxRecordBytes: 4_096 } },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await settle();
+    await p.stop();
+    expect(p.stats().eventsTooLarge).toBe(1);
+    const dlq = fake.published.filter((r) => r.topic === 'agent_credit.dlq');
+    expect(dlq).toHaveLength(1);
+    const described = JSON.parse(dlq[0]!.value as string) as { kind: string; event_id: string; bytes: number; max_bytes: number };
+    expect(described).toMatchObject({ kind: 'event_too_large', event_id: big, max_bytes: 4_096 });
+    expect(described.bytes).toBeGreaterThan(8_000);
+    expect(dlq[0]!.headers!['x-agent-credit-error']).toMatch(/over sinks\.kafka\.maxRecordBytes 4096: raise it/);
+    const rest = fake.published.filter((r) => r.topic !== 'agent_credit.dlq');
+    expect(rest.length).toBe(p.stats().eventsOut - 1);
+    expect(rest.every((r) => !(r.value as string).includes(big))).toBe(true);
+    expect(fake.committed.get('spans/0')!.offset).toBe('1');
+  });
+
   it('pauses ingestion when the credit queue is full and resumes when it drains', async () => {
     const fake = new FakeKafka();
     const rs = await runs(3);

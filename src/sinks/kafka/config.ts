@@ -19,5 +19,11 @@ export const KafkaSinkConfigSchema = z.object({
   partitions: z.number().int().min(1).default(3),
   /** Create missing output topics on start. */
   createTopics: z.boolean().default(true),
+  /**
+   * Largest event record (value + key + headers + 64 B framing estimate, bytes) published; a larger event goes to the DLQ
+   * as a description instead (an unpublishable record would otherwise be retried forever and stall
+   * its partition). Keep it below the output topics' `max.message.bytes` (Kafka's default 1 MiB).
+   */
+  maxRecordBytes: z.number().int().min(1024).default(1_000_000),
 });
 export type KafkaSinkConfig = z.infer<typeof KafkaSinkConfigSchema>;

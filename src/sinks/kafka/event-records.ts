@@ -44,6 +44,20 @@ export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): Outgoi
   };
 }
 
+/**
+ * Dead letter for an event too large to publish (over `sink.maxRecordBytes`): a JSON description
+ * (event id and type, episode, size, limit, what to change) in its place; key = episode id.
+ */
+export function oversizeEventRecord(event: CreditEvent, bytes: number, maxBytes: number, dlqTopic: string): OutgoingRecord {
+  const reason = `${event.event_type} ${event.event_id} is ${bytes} bytes, over sinks.kafka.maxRecordBytes ${maxBytes}: raise it (and the output topic's max.message.bytes) or lower conventions text limits`;
+  return {
+    topic: dlqTopic,
+    key: event.episode_id,
+    value: JSON.stringify({ kind: 'event_too_large', event_id: event.event_id, event_type: event.event_type, episode_id: event.episode_id, episode_revision: event.episode_revision, bytes, max_bytes: maxBytes, reason }),
+    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS), 'x-agent-credit-event-id': event.event_id },
+  };
+}
+
 /** Header values are bounded so a huge error message cannot make the record too large. */
 const MAX_REASON_CHARS = 2_000;
 
