@@ -37,6 +37,8 @@ export class TopicPartitionCounts {
   private readonly entries = new Map<string, Entry>();
   /** Reads under way, per topic, so concurrent sends share one metadata request. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Bumped by invalidate/markUnknown: a read begun before it must not overwrite what they decided. */
+  private readonly epochs = new Map<string, number>();
   private readonly maxAgeMs: number;
   private readonly unknownRetryMs: number;
   private readonly now: () => number;
@@ -64,6 +66,7 @@ export class TopicPartitionCounts {
   /** Forgets a topic's count, so the next lookup reads it again (e.g. after a send found it stale). */
   invalidate(topic: string): void {
     this.entries.delete(topic);
+    this.bump(topic);
   }
 
   /**
@@ -73,9 +76,15 @@ export class TopicPartitionCounts {
    */
   markUnknown(topic: string): void {
     this.entries.set(topic, { count: undefined, expiresAt: this.now() + this.unknownRetryMs });
+    this.bump(topic);
+  }
+
+  private bump(topic: string): void {
+    this.epochs.set(topic, (this.epochs.get(topic) ?? 0) + 1);
   }
 
   private async read(topics: readonly string[]): Promise<void> {
+    const startedAt = topics.map((t) => this.epochs.get(t) ?? 0);
     let counts: ReadonlyMap<string, number> = new Map();
     try {
       counts = await this.options.fetch(topics);
@@ -83,11 +92,13 @@ export class TopicPartitionCounts {
       this.options.onError?.(err, topics);
     }
     const now = this.now();
-    for (const t of topics) {
+    for (const [i, t] of topics.entries()) {
+      this.inFlight.delete(t);
+      // invalidated or marked unknown while this read was under way: its answer may be the stale one
+      if ((this.epochs.get(t) ?? 0) !== startedAt[i]) continue;
       const n = counts.get(t);
       const known = n !== undefined && Number.isInteger(n) && n > 0;
       this.entries.set(t, known ? { count: n, expiresAt: now + this.maxAgeMs } : { count: undefined, expiresAt: now + this.unknownRetryMs });
-      this.inFlight.delete(t);
     }
   }
 }

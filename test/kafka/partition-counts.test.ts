@@ -67,4 +67,17 @@ describe('TopicPartitionCounts', () => {
     s.cache.invalidate('a');
     expect((await s.cache.lookup(['a'])).get('a')).toBe(8);
   });
+
+  it('a read under way when the topic is invalidated or marked unknown does not bring its (possibly stale) count back', async () => {
+    const counts = { a: 4, b: 4 };
+    const s = setup(counts);
+    const pending = s.cache.lookup(['a', 'b']);
+    s.cache.invalidate('a'); // e.g. a send just found 4 stale
+    s.cache.markUnknown('b');
+    await pending;
+    counts.a = 8;
+    expect((await s.cache.lookup(['a'])).get('a')).toBe(8); // read again, not the stale 4
+    expect((await s.cache.lookup(['b'])).get('b')).toBeUndefined(); // unknown stands until unknownRetryMs
+    expect(s.calls).toEqual([['a', 'b'], ['a']]);
+  });
 });
