@@ -35,7 +35,8 @@ export function machineInfo(repo: string, python: string | undefined): MachineIn
     python: python ? run(python, ['--version']) || 'not found' : 'not used',
     date: new Date().toISOString(),
     commit: run('git', ['rev-parse', 'HEAD'], repo) || 'unknown',
-    dirty: status.length > 0,
+    // the benchmark's own outputs (written before this is read) do not count as changes
+    dirty: status.split('\n').some((l) => l.trim() !== '' && !/^.. bench\/(RESULTS\.md|plots\/|out\/|raw\/)/.test(l)),
     kernel: run('uname', ['-sr']),
   };
 }
