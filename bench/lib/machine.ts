@@ -36,7 +36,7 @@ export function machineInfo(repo: string, python: string | undefined): MachineIn
     date: new Date().toISOString(),
     commit: run('git', ['rev-parse', 'HEAD'], repo) || 'unknown',
     // the benchmark's own outputs (written before this is read) do not count as changes
-    dirty: status.split('\n').some((l) => l.trim() !== '' && !/^.. bench\/(RESULTS\.md|plots\/|out\/|raw\/)/.test(l)),
+    dirty: status.split('\n').some((l) => l.trim() !== '' && !/^bench\/(RESULTS\.md|plots\/|out\/|raw\/)/.test(l.trim().split(/\s+/).pop() ?? '')),
     kernel: run('uname', ['-sr']),
   };
 }
