@@ -119,18 +119,19 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       size: workers,
       config,
       taskTimeoutMs: config.runtime.creditTimeoutMs,
-      onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker replaced'),
+      onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker pool: worker replaced, failed or back'),
     });
     logger?.info({ creditWorkers: workers }, 'credit runs in worker threads (runtime.creditWorkers)');
     const isHttp = config.credit.game === 'http';
+    const concurrency = creditConcurrencyFor(config.runtime.creditConcurrency, workers);
     return {
       assembler,
       processEpisode: (episode) => pool.process(episode),
       evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
       ...(isHttp ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
-      creditConcurrency: creditConcurrencyFor(config.runtime.creditConcurrency, workers),
-      creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(creditConcurrencyFor(config.runtime.creditConcurrency, workers) / workers) + 1),
+      creditConcurrency: concurrency,
+      creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(concurrency / workers) + 1),
       close: () => pool.close(),
     };
   }
