@@ -107,6 +107,21 @@ export interface LocalStages {
 }
 
 /**
+ * Logs episodes that closed without credit (no system evaluation, a non-finite score, no steps):
+ * the first few with their reason, then one line per 100 with the total, so a fleet that sends no
+ * evaluations is told why nothing comes out without a line per episode.
+ */
+export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined, firstN = 5, every = 100): (episode: Episode, reason: string) => void {
+  let count = 0;
+  return (episode, reason) => {
+    count++;
+    if (count <= firstN || count % every === 0) {
+      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: count, reason }, 'episode closed without credit events (send a system-level evaluation, e.g. a gen_ai.evaluation.result log record for the root span)');
+    }
+  };
+}
+
+/**
  * The assembler, credit and log reader for a run. Credit runs in `runtime.creditWorkers` worker
  * threads when that is > 0 (or `auto`) and no `processEpisode` override is given (tests), else
  * in this thread. Call `close()` when the run stops.
@@ -114,11 +129,13 @@ export interface LocalStages {
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'>): Promise<LocalStages> {
   const assembler = new EpisodeAssembler(config.episodes, clock);
   const workers = resolveCreditWorkers(config.runtime.creditWorkers);
+  const onSkipped = skippedEpisodeReporter(logger);
   if (workers > 0 && processEpisode === undefined) {
     const pool = await CreditWorkerPool.start({
       size: workers,
       config,
       taskTimeoutMs: config.runtime.creditTimeoutMs,
+      onSkipped,
       onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker pool: worker replaced, failed or back'),
     });
     logger?.info({ creditWorkers: workers }, 'credit runs in worker threads (runtime.creditWorkers)');
@@ -137,7 +154,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
   }
   const run = processEpisode ?? (await loadProcessEpisode());
   const game = await gameFactoryOf(config);
-  const options = processOptionsOf(config, game.gameFactory);
+  const options: ProcessEpisodeOptions = { ...processOptionsOf(config, game.gameFactory), onSkipped: (episode, err) => onSkipped(episode, err.message) };
   return {
     assembler,
     processEpisode: (episode) => run(episode, options),

@@ -8,7 +8,7 @@ import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
-import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stages.js';
+import { buildLocalStages, skippedEpisodeReporter, type LocalStages } from '../../src/runtime/local-stages.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
@@ -242,3 +242,31 @@ async function waitUntil(cond: () => boolean, timeoutMs = 20_000): Promise<void>
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('episodes that close without credit', () => {
+  it.each([0, 1])('are reported with their reason (creditWorkers %i): the first ones, then one line per 100', async (creditWorkers) => {
+    const asm = new EpisodeAssembler({});
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 41 });
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto')); // no evaluation log record: no system score
+    const [episode] = asm.flush('shutdown');
+    const warned: { fields: Record<string, unknown>; msg: string }[] = [];
+    const logger = { warn: (fields: Record<string, unknown>, msg: string) => void warned.push({ fields, msg }), info: () => undefined };
+    const stages = await buildLocalStages(config({ runtime: { creditWorkers } }), undefined, undefined, logger as never);
+    open.push(stages);
+    for (let i = 0; i < 7; i++) expect(await stages.processEpisode(episode!)).toEqual([]);
+    expect(warned).toHaveLength(5);
+    expect(warned[0]!.msg).toMatch(/closed without credit events \(send a system-level evaluation/);
+    expect(warned[0]!.fields).toMatchObject({ episodeId: episode!.episodeId, skippedTotal: 1 });
+    expect(String(warned[0]!.fields.reason)).toMatch(/evaluation/i);
+  }, 30_000);
+});
+
+describe('skippedEpisodeReporter', () => {
+  it('logs the first five, then every hundredth with the running total', () => {
+    const totals: unknown[] = [];
+    const report = skippedEpisodeReporter({ warn: (f: Record<string, unknown>) => void totals.push(f.skippedTotal) } as never);
+    const ep = { episodeId: 'e', closeReason: 'idle' } as Episode;
+    for (let i = 0; i < 250; i++) report(ep, 'no system evaluation');
+    expect(totals).toEqual([1, 2, 3, 4, 5, 100, 200]);
+  });
+});

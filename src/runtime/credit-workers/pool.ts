@@ -34,6 +34,8 @@ export interface CreditWorkerPoolOptions {
   env?: NodeJS.ProcessEnv;
   /** Ms between attempts to start a worker that could not be started (default 5000). */
   retryStartMs?: number;
+  /** An episode credited to no events because it is degenerate (processEpisode's onSkipped), with the reason. */
+  onSkipped?: (episode: Episode, reason: string) => void;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -234,6 +236,7 @@ export class CreditWorkerPool {
           if (m.kind === 'done') {
             if (m.gameStats) slot.gameStats = m.gameStats;
             m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
+            if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped);
             t.resolve(m.events);
           } else {
             const err = new Error(m.message);

@@ -24,5 +24,5 @@ export type WorkerReply =
   /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
   | { kind: 'started'; id: number }
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
-  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats }
+  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; skipped?: string }
   | { kind: 'failed'; id: number; name: string; message: string };

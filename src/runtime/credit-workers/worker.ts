@@ -27,8 +27,9 @@ try {
       return;
     }
     post({ kind: 'started', id: task.id });
-    processEpisode(task.episode, options).then(
-      (events) => post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}) }),
+    let skipped: string | undefined;
+    processEpisode(task.episode, { ...options, onSkipped: (_e, err) => (skipped = err.message) }).then(
+      (events) => post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}), ...(skipped !== undefined ? { skipped } : {}) }),
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
     );
   });
