@@ -55,7 +55,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       throw err; // the runtime sends the episode to the DLQ
     }
     telemetry.creditLatency.record((performance.now() - t0) / 1000);
-    telemetry.episodesCredited.add(1);
+    if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
+    else telemetry.episodesCredited.add(1);
     for (const s of sinks) {
       await s.publish(events, { episode });
       for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });

@@ -200,8 +200,11 @@ export class LocalPipeline implements OtlpHandler {
   private async credit(w: Work): Promise<CreditEvent[] | undefined> {
     try {
       const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs, `processEpisode timed out after ${this.options.creditTimeoutMs} ms (runtime.creditTimeoutMs)`);
-      this.counters.episodesCredited++;
-      this.deps.telemetry?.episodesCredited.add(1);
+      if (events.length === 0) this.deps.telemetry?.episodesWithoutCredit.add(1);
+      else {
+        this.counters.episodesCredited++;
+        this.deps.telemetry?.episodesCredited.add(1);
+      }
       this.deps.telemetry?.creditLatency.record((performance.now() - w.closedAt) / 1000);
       return events;
     } catch (err) {

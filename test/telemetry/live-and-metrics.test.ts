@@ -151,7 +151,7 @@ describe('/metrics while the pipeline runs', () => {
     await telemetry.shutdown();
   });
 
-  it('counters move: spans and log records received, episodes closed by reason, credit latency', async () => {
+  it('counters move: spans and log records received, episodes closed by reason, credit latency, episodes without credit', async () => {
     const scrape = async () => {
       const r = await fetch(`${live.address().url}/metrics`);
       expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
@@ -169,6 +169,8 @@ describe('/metrics while the pipeline runs', () => {
     expect(metricValue(after, 'agent_credit_episodes_closed_total')).toBe(1);
     expect(after).toMatch(/agent_credit_episodes_closed_total\{reason="evaluation-arrived"/);
     expect(metricValue(after, 'agent_credit_credit_latency_seconds_count')).toBe(1);
+    // this test's credit returns no events: counted as an episode without credit
+    expect(metricValue(after, 'agent_credit_episodes_without_credit_total')).toBe(1);
     expect(metricValue(after, 'agent_credit_episodes_open')).toBe(0);
   });
 });
