@@ -21,10 +21,9 @@ import { BudgetExhaustedError } from '../errors.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
-import { DEFAULT_SAMPLING_BUDGET } from './permutation.js';
 import { buildEstimate } from './result.js';
 import { createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
-import { SampledRun } from './sampled-run.js';
+import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface KernelEstimatorOptions {
   /** Bootstrap resamples for the intervals. Default 100. */
@@ -40,8 +39,7 @@ export class KernelEstimator implements ShapleyEstimator {
     return new KernelRun(game, this.options, options);
   }
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
-    const budget = options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-    return this.start(game, options).continue(budget);
+    return this.start(game, options).continue(samplingBudget(options));
   }
 }
 

@@ -29,7 +29,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
 import { RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
-import { DEFAULT_SAMPLING_BUDGET, SampledRun } from './sampled-run.js';
+import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
   /** Pair every permutation with its reverse. Default true. */
@@ -58,8 +58,7 @@ export class PermutationEstimator implements ShapleyEstimator {
 
   /** Runs to the stopping rule: target half-width, or `budget` (default 5000 when neither is set). */
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
-    const budget = options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-    return this.start(game, options).continue(budget);
+    return this.start(game, options).continue(samplingBudget(options));
   }
 }
 

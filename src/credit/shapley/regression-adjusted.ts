@@ -42,9 +42,8 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { DEFAULT_SAMPLING_BUDGET } from './permutation.js';
 import { RunningMoments, createRng, enforceSum, intervalMultiplier, randInt, roundingFloor } from './stats.js';
-import { SampledRun } from './sampled-run.js';
+import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
   /** Ridge damping of the surrogate weights, relative to the data's mean square (≥ 0). Default 1e-6. */
@@ -67,8 +66,7 @@ export class RegressionAdjustedEstimator implements ShapleyEstimator {
 
   /** Runs to the stopping rule: target half-width, or `budget` (default 5000 when neither is set). */
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
-    const budget = options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-    return this.start(game, options).continue(budget);
+    return this.start(game, options).continue(samplingBudget(options));
   }
 }
 

@@ -16,6 +16,11 @@ export type StopReason = 'target' | 'budget' | 'error' | undefined;
 /** Sampling budget used by `snapshots()` when the caller gave neither a budget nor a target. */
 export const DEFAULT_SAMPLING_BUDGET = 5000;
 
+/** The evaluation budget of a run: the given one; unlimited when only a target half-width is set; else the default. */
+export function samplingBudget(options: { budget?: number; targetHalfWidth?: number }): number {
+  return options.budget ?? (options.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
+}
+
 export abstract class SampledRun implements AnytimeRun {
   protected readonly cg: CachedGame;
   protected readonly n: number;
@@ -59,8 +64,7 @@ export abstract class SampledRun implements AnytimeRun {
 
   async *snapshots(): AsyncIterable<ShapleyEstimate> {
     if (this.limit <= this.cg.evaluations) {
-      const b = this.est.budget ?? (this.est.targetHalfWidth !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_SAMPLING_BUDGET);
-      this.openWindow(this.cg.evaluations, b);
+      this.openWindow(this.cg.evaluations, samplingBudget(this.est));
     }
     for (;;) {
       await this.advance(this.snapshotStep());
