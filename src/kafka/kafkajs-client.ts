@@ -12,7 +12,8 @@
  *   silently. Sends therefore place records on partitions first and cut requests per partition
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Consumer, type IHeaders, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
   BatchControl,
   CommittedOffset,
@@ -111,7 +112,7 @@ function groupOffsets(offsets: readonly OffsetCommit[]) {
 }
 
 export class KafkajsClient implements KafkaClient {
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaInstance;
   /** Shared by all producers of this client: one metadata read per output topic, not per producer. */
   private readonly sendContext: PartitionedSendContext;
 

@@ -4,7 +4,8 @@
  * with) would decide it while sending. Knowing the partition up front lets a send be cut into
  * requests per partition (produce-chunks.ts) instead of per total size.
  */
-import { Partitioners, type IHeaders, type Message, type PartitionMetadata } from 'kafkajs';
+import type { IHeaders, Message, PartitionMetadata } from 'kafkajs';
+import { Partitioners } from './kafkajs-module.js';
 import type { OutgoingRecord } from './client.js';
 import { recordBytes, type SizedRecord } from './produce-chunks.js';
 

@@ -1,0 +1,205 @@
+/**
+ * Faster, byte-identical replacements for four kafkajs 2.2.4 produce-path internals.
+ *
+ * Why: publishing the credit events is the largest single cost of the Kafka pipeline (bench
+ * "pipeline", publish floor), and a CPU profile of kafkajs sending them shows most of it in
+ * encoding, not I/O: every record and every header gets its own zero-filled 512-byte Buffer
+ * (plus zero-filled growth), varints go through `Buffer.from([...])`, the record-batch CRC-32C is
+ * computed a byte at a time, and `groupMessagesPerPartition` copies the partition's array for
+ * every message (quadratic in the batch). kafkajs 2.2.4 is the final release, so these internals
+ * are fixed; the replacements are installed only for exactly that version.
+ *
+ * What changes, and why the bytes on the wire cannot:
+ * - `Encoder` buffers come from `Buffer.allocUnsafe` (the pooled allocator). An Encoder only ever
+ *   exposes `buf[0, offset)` (`buffer`, `size`), and every write method writes each byte it
+ *   advances `offset` over, so stale pool bytes are never read.
+ * - `writeUVarInt` writes its bytes in place (same loop as kafkajs, no temporary array/Buffer);
+ *   `writeVarLong` takes the 32-bit path for integers |v| < 2^30, whose zig-zag-64 value equals the
+ *   zig-zag-32 one; anything else goes through kafkajs's Long code as before.
+ * - CRC-32C by slicing-by-8 tables (the same Castagnoli polynomial, same result).
+ * - Messages grouped per partition in one pass (same object shape, same order).
+ * test/kafka/kafkajs-fast-paths.test.ts checks each against the kafkajs original on random input.
+ *
+ * Opt out with AGENT_CREDIT_KAFKAJS_FAST_PATHS=off (kafkajs then runs unmodified).
+ */
+import path from 'node:path';
+
+/** The kafkajs version whose internals these replace; any other version is left alone. */
+export const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
+
+export interface FastPathsReport {
+  /** True when every replacement is in place. */
+  readonly installed: boolean;
+  /** Why not (or which parts are missing), for a debug log. */
+  readonly reason?: string;
+}
+
+// ---------- pure replacements ----------
+
+const CRC32C_TABLES = (() => {
+  const t = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n]!;
+    for (let k = 1; k < 8; k++) {
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c;
+    }
+  }
+  return t;
+})();
+
+/** CRC-32C (Castagnoli) of `buf`, unsigned; slicing-by-8. Same value as kafkajs's `crc32C/index.js`. */
+export function crc32c(buf: Uint8Array): number {
+  const t = CRC32C_TABLES;
+  let c = -1;
+  let i = 0;
+  const end8 = buf.length - 8;
+  for (; i <= end8; i += 8) {
+    const a = (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) ^ c;
+    const b = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    c =
+      t[1792 + (a & 0xff)]! ^
+      t[1536 + ((a >>> 8) & 0xff)]! ^
+      t[1280 + ((a >>> 16) & 0xff)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + (b & 0xff)]! ^
+      t[512 + ((b >>> 8) & 0xff)]! ^
+      t[256 + ((b >>> 16) & 0xff)]! ^
+      t[b >>> 24]!;
+  }
+  for (; i < buf.length; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+interface GroupArgs<M> {
+  topic: string;
+  partitionMetadata: readonly unknown[];
+  messages: readonly M[];
+  partitioner: (a: { topic: string; partitionMetadata: readonly unknown[]; message: M }) => number;
+}
+
+/** kafkajs `groupMessagesPerPartition` in one pass: `{ [partition]: messages in order }`. */
+export function groupMessagesPerPartition<M>({ topic, partitionMetadata, messages, partitioner }: GroupArgs<M>): Record<number, M[]> {
+  const result: Record<number, M[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    (result[partition] ??= []).push(message);
+  }
+  return result;
+}
+
+// ---------- Encoder patches ----------
+
+interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+  ensureAvailable(length: number): void;
+  writeUVarInt(value: number): EncoderLike;
+  writeVarLong(value: unknown): EncoderLike;
+}
+interface EncoderClass {
+  new (initialSize?: number): EncoderLike;
+  prototype: EncoderLike;
+  nextPowerOfTwo(value: number): number;
+}
+
+/** A constructor sharing `Encoder`'s prototype and statics whose buffer comes from the pool. */
+export function pooledEncoderClass(Encoder: EncoderClass): EncoderClass {
+  function PooledEncoder(this: EncoderLike, initialSize = 511): void {
+    this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
+    this.offset = 0;
+  }
+  Object.setPrototypeOf(PooledEncoder, Encoder); // statics (sizeOfVarInt, …) resolve through the class
+  PooledEncoder.prototype = Encoder.prototype; // instanceof holds both ways
+  return PooledEncoder as unknown as EncoderClass;
+}
+
+function patchEncoderPrototype(Encoder: EncoderClass): void {
+  const proto = Encoder.prototype;
+  const originalVarLong = proto.writeVarLong;
+  proto.ensureAvailable = function ensureAvailable(this: EncoderLike, length: number): void {
+    if (this.offset + length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
+      this.buf.copy(grown, 0, 0, this.offset);
+      this.buf = grown;
+    }
+  };
+  proto.writeUVarInt = function writeUVarInt(this: EncoderLike, value: number): EncoderLike {
+    this.ensureAvailable(5); // at most 5 bytes: the first `>>>=` leaves 32 bits
+    const buf = this.buf;
+    let o = this.offset;
+    let v = value;
+    while ((v & 0xffffff80) !== 0) {
+      buf[o++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[o++] = v & 0x7f;
+    this.offset = o;
+    return this;
+  };
+  proto.writeVarLong = function writeVarLong(this: EncoderLike, value: unknown): EncoderLike {
+    if (typeof value === 'number' && Number.isInteger(value) && value > -0x40000000 && value < 0x40000000) {
+      return this.writeUVarInt((value << 1) ^ (value >> 31));
+    }
+    return originalVarLong.call(this, value);
+  };
+}
+
+// ---------- installation ----------
+
+type Require = NodeJS.Require;
+
+/** Replacements by kafkajs module path (relative to the package root). */
+const MODULES = {
+  encoder: 'src/protocol/encoder.js',
+  crc32c: 'src/protocol/recordBatch/crc32C/index.js',
+  group: 'src/producer/groupMessagesPerPartition.js',
+} as const;
+
+let report: FastPathsReport | undefined;
+
+/**
+ * Installs the replacements into `require`'s module cache before kafkajs itself is loaded (call it
+ * before the first `require('kafkajs')`; src/kafka/kafkajs-module.ts does). Idempotent. Modules
+ * kafkajs already loaded keep the originals they hold; the report then says so (output bytes are
+ * the same either way).
+ */
+export function installKafkajsFastPaths(req: Require, enabled = process.env.AGENT_CREDIT_KAFKAJS_FAST_PATHS !== 'off'): FastPathsReport {
+  if (report) return report;
+  if (!enabled) return (report = { installed: false, reason: 'AGENT_CREDIT_KAFKAJS_FAST_PATHS=off' });
+  let root: string;
+  try {
+    root = path.dirname(req.resolve('kafkajs/package.json'));
+  } catch (err) {
+    return (report = { installed: false, reason: `kafkajs not resolvable: ${(err as Error).message}` });
+  }
+  // before anything below loads a file of the package
+  const alreadyLoaded = Object.keys(req.cache).some((p) => p.startsWith(root + path.sep));
+  const version = (req(path.join(root, 'package.json')) as { version: string }).version;
+  if (version !== KAFKAJS_FAST_PATHS_VERSION) {
+    return (report = { installed: false, reason: `kafkajs ${version} is not ${KAFKAJS_FAST_PATHS_VERSION}; its internals are left alone` });
+  }
+  const paths = Object.fromEntries(Object.entries(MODULES).map(([k, p]) => [k, path.join(root, p)])) as Record<keyof typeof MODULES, string>;
+
+  const Encoder = req(paths.encoder) as EncoderClass;
+  patchEncoderPrototype(Encoder);
+  req(paths.crc32c);
+  req(paths.group);
+  req.cache[paths.encoder]!.exports = pooledEncoderClass(Encoder);
+  req.cache[paths.crc32c]!.exports = crc32c;
+  req.cache[paths.group]!.exports = groupMessagesPerPartition;
+  return (report = alreadyLoaded
+    ? { installed: false, reason: 'kafkajs was loaded before the fast paths; only the Encoder prototype patches apply' }
+    : { installed: true });
+}
+
+/** What the last `installKafkajsFastPaths` call did (undefined before the first). */
+export function kafkajsFastPathsReport(): FastPathsReport | undefined {
+  return report;
+}

@@ -1,0 +1,142 @@
+/**
+ * The kafkajs fast paths must put the same bytes on the wire as kafkajs itself: each replacement
+ * is compared with a pristine copy of the kafkajs module it replaces, on random input, and whole
+ * Produce v3 requests (record batches with headers, keys, timestamps, CRC) are encoded both ways.
+ */
+import '../../src/kafka/kafkajs-module.js'; // installs the fast paths before anything loads kafkajs
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { crc32c, groupMessagesPerPartition, kafkajsFastPathsReport } from '../../src/kafka/kafkajs-fast-paths.js';
+
+const require = createRequire(import.meta.url);
+const root = path.dirname(require.resolve('kafkajs/package.json'));
+const mod = (p: string) => path.join(root, p);
+
+/** Loads kafkajs module `p` (and everything it requires) from scratch, without the fast paths, then restores the cache. */
+function pristine<T>(p: string): T {
+  const saved = new Map<string, NodeJS.Module>();
+  for (const [k, v] of Object.entries(require.cache)) {
+    if (k.startsWith(root + path.sep) && v) {
+      saved.set(k, v);
+      delete require.cache[k];
+    }
+  }
+  try {
+    return require(mod(p)) as T;
+  } finally {
+    for (const k of Object.keys(require.cache)) if (k.startsWith(root + path.sep)) delete require.cache[k];
+    for (const [k, v] of saved) require.cache[k] = v;
+  }
+}
+
+type Enc = { buffer: Buffer; [m: string]: unknown };
+type EncoderCtor = new (size?: number) => Enc;
+const FastEncoder = require(mod('src/protocol/encoder.js')) as EncoderCtor;
+const OriginalEncoder = pristine<EncoderCtor>('src/protocol/encoder.js');
+
+/** Leaves non-zero garbage in the Buffer pool, so a byte the encoder failed to write would show. */
+function dirtyPool(): void {
+  for (let i = 0; i < 16; i++) Buffer.allocUnsafe(512).fill(0xa5);
+}
+
+type Op = [string, unknown];
+const int = (bits: number) => fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 });
+const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constant(null));
+const bytes = fc.oneof(fc.uint8Array({ maxLength: 700 }).map((u) => Buffer.from(u)), fc.string({ maxLength: 300 }), fc.constant(null));
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.tuple(fc.constant('writeInt8'), int(8)),
+  fc.tuple(fc.constant('writeInt16'), int(16)),
+  fc.tuple(fc.constant('writeInt32'), int(32)),
+  fc.tuple(fc.constant('writeUInt32'), fc.integer({ min: 0, max: 2 ** 32 - 1 })),
+  fc.tuple(fc.constant('writeInt64'), fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String))),
+  fc.tuple(fc.constant('writeBoolean'), fc.boolean()),
+  fc.tuple(fc.constant('writeString'), text),
+  fc.tuple(fc.constant('writeVarIntString'), text),
+  fc.tuple(fc.constant('writeUVarIntString'), text),
+  fc.tuple(fc.constant('writeBytes'), bytes),
+  fc.tuple(fc.constant('writeVarIntBytes'), bytes),
+  fc.tuple(fc.constant('writeUVarIntBytes'), bytes),
+  fc.tuple(fc.constant('writeVarInt'), int(32)),
+  fc.tuple(fc.constant('writeUVarInt'), fc.oneof(fc.integer({ min: 0, max: 2 ** 32 - 1 }), int(32))),
+  fc.tuple(fc.constant('writeVarLong'), fc.oneof(int(32), fc.maxSafeInteger(), fc.integer({ min: -(2 ** 30) - 3, max: -(2 ** 30) + 3 }), fc.integer({ min: 2 ** 30 - 3, max: 2 ** 30 + 3 }))),
+);
+
+function run(E: EncoderCtor, ops: readonly Op[], nested: readonly Op[]): Buffer {
+  const e = new E();
+  for (const [m, v] of ops) (e[m] as (v: unknown) => unknown).call(e, v);
+  const inner = new E(8);
+  for (const [m, v] of nested) (inner[m] as (v: unknown) => unknown).call(inner, v);
+  (e.writeEncoder as (x: Enc) => void).call(e, inner);
+  return Buffer.from(e.buffer);
+}
+
+describe('kafkajs fast paths', () => {
+  it('are installed for kafkajs 2.2.4', () => {
+    expect(kafkajsFastPathsReport()).toEqual({ installed: true });
+    expect(FastEncoder).not.toBe(OriginalEncoder);
+  });
+
+  it('Encoder writes the same bytes as the kafkajs original, whatever was in the pool', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 40 }), fc.array(opArb, { maxLength: 10 }), (ops, nested) => {
+        dirtyPool();
+        const fast = run(FastEncoder, ops, nested);
+        const original = run(OriginalEncoder, ops, nested);
+        expect(fast.equals(original)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('crc32c equals kafkajs crc32C on any buffer', () => {
+    const original = pristine<(b: Buffer) => number>('src/protocol/recordBatch/crc32C/index.js');
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283); // the CRC-32C check value
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(7), (u, skip) => {
+        const b = Buffer.from(u).subarray(Math.min(skip, u.length)); // unaligned views too
+        expect(crc32c(b)).toBe(original(b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('groups messages per partition like kafkajs, in order', () => {
+    type G = (a: { topic: string; partitionMetadata: unknown[]; messages: { k: number }[]; partitioner: (a: { message: { k: number } }) => number }) => Record<number, { k: number }[]>;
+    const original = pristine<G>('src/producer/groupMessagesPerPartition.js');
+    fc.assert(
+      fc.property(fc.array(fc.nat(50), { maxLength: 300 }), fc.integer({ min: 0, max: 6 }), (keys, parts) => {
+        const args = { topic: 't', partitionMetadata: Array.from({ length: parts }, (_, i) => ({ partitionId: i })), messages: keys.map((k) => ({ k })), partitioner: ({ message }: { message: { k: number } }) => message.k % Math.max(parts, 1) };
+        expect(groupMessagesPerPartition(args)).toEqual(original(args));
+      }),
+    );
+  });
+
+  it('whole Produce v3 requests (record batches, headers, CRC) encode to the same bytes', async () => {
+    type Req = (a: object) => { encode(): Promise<{ buffer: Buffer }> };
+    const fastRequest = require(mod('src/protocol/requests/produce/v3/request.js')) as Req;
+    const originalRequest = pristine<Req>('src/protocol/requests/produce/v3/request.js');
+    const Long = require(mod('src/utils/long.js')) as { fromNumber(n: number): unknown };
+    const message = fc.record({
+      key: fc.oneof(fc.string(), fc.constant(null)),
+      value: fc.oneof(fc.string({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }).map((u) => Buffer.from(u))),
+      headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ maxLength: 60 }), { maxKeys: 5 }),
+      timestamp: fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }).map(String),
+    });
+    const topicData = fc.array(
+      fc.record({ topic: fc.string({ minLength: 1, maxLength: 20 }), partitions: fc.array(fc.record({ partition: fc.nat(8), firstSequence: fc.nat(1000), messages: fc.array(message, { minLength: 1, maxLength: 30 }) }), { minLength: 1, maxLength: 3 }) }),
+      { minLength: 1, maxLength: 3 },
+    );
+    await fc.assert(
+      fc.asyncProperty(topicData, fc.boolean(), async (data, transactional) => {
+        const args = { acks: -1, timeout: 30000, topicData: data, ...(transactional ? { transactionalId: 'tx', producerId: Long.fromNumber(42), producerEpoch: 3 } : {}) };
+        dirtyPool();
+        const fast = (await fastRequest(args).encode()).buffer;
+        const original = (await originalRequest(args).encode()).buffer;
+        expect(Buffer.from(fast).equals(Buffer.from(original))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
