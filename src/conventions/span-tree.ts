@@ -1,7 +1,9 @@
 /**
  * The parent structure of one episode's spans, safe against what real and hostile input
  * contains: missing parents (orphans become roots), duplicate span ids (first wins), parent
- * cycles (the walk stops at the first repeated span) and very deep chains (bounded walk).
+ * cycles (broken at their earliest span, which becomes a root: the run that span started is the
+ * most plausible reading of corrupt parent ids, and an episode without any root would yield no
+ * credit at all) and very deep chains (bounded walk).
  */
 import type { Span } from '../model/telemetry.js';
 
@@ -13,6 +15,8 @@ export class SpanTree {
   /** Spans in a deterministic causal order: start time, then tree depth, then span id. */
   readonly ordered: readonly Span[];
   readonly duplicates: number;
+  /** Parent cycles found in the input; each was broken at its earliest span (start time, then span id). */
+  readonly cyclesBroken: number;
   private readonly depthCache = new Map<string, number>();
   /** `parentOf` for every span that has one, resolved once (the walks ask for it many times). */
   private readonly parents: ReadonlyMap<string, string>;
@@ -31,6 +35,7 @@ export class SpanTree {
       const p = s.parentSpanId;
       if (p !== undefined && p !== id && byId.has(p)) parents.set(id, p);
     }
+    this.cyclesBroken = breakCycles(parents, byId);
     this.parents = parents;
     const list = [...byId.values()];
     for (const s of list) this.depth(s.spanId);
@@ -125,8 +130,41 @@ export class SpanTree {
     };
   }
 
-  /** True when the span has no parent in the episode (or its parent chain is a cycle through itself). */
+  /** True when the span has no parent in the episode (or was where a parent cycle was broken). */
   isRoot(spanId: string): boolean {
     return this.parentOf(spanId) === undefined;
   }
+}
+
+/**
+ * Removes one parent link from every cycle of `parents` (each span has at most one parent, so
+ * every cycle is a simple loop): the link of the cycle's earliest span (start time, then span
+ * id), which thereby becomes a root. Linear: every span is walked once. Returns the cycle count.
+ */
+function breakCycles(parents: Map<string, string>, byId: ReadonlyMap<string, Span>): number {
+  const done = new Set<string>();
+  let broken = 0;
+  for (const start of parents.keys()) {
+    if (done.has(start)) continue;
+    const onPath = new Map<string, number>();
+    const path: string[] = [];
+    let cur: string | undefined = start;
+    while (cur !== undefined && !done.has(cur) && !onPath.has(cur)) {
+      onPath.set(cur, path.length);
+      path.push(cur);
+      cur = parents.get(cur);
+    }
+    if (cur !== undefined && onPath.has(cur)) {
+      let earliest = cur;
+      for (let i = onPath.get(cur)! + 1; i < path.length; i++) if (earlier(byId.get(path[i]!)!, byId.get(earliest)!)) earliest = path[i]!;
+      parents.delete(earliest);
+      broken++;
+    }
+    for (const id of path) done.add(id);
+  }
+  return broken;
+}
+
+function earlier(a: Span, b: Span): boolean {
+  return a.startTimeUnixNano !== b.startTimeUnixNano ? a.startTimeUnixNano < b.startTimeUnixNano : a.spanId < b.spanId;
 }

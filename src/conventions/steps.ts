@@ -87,6 +87,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   const opts = resolveConventionsOptions(options);
   const warnings: string[] = [];
   if (tree.duplicates > 0) warnings.push(`${tree.duplicates} duplicate span(s) ignored (same span id; first kept)`);
+  if (tree.cyclesBroken > 0) warnings.push(`${tree.cyclesBroken} parent cycle(s) in the span ids: each broken at its earliest span, which is treated as a root`);
 
   const facts = new Map<string, SpanFacts>();
   for (const s of tree.ordered) facts.set(s.spanId, factsOf(s));

@@ -35,31 +35,21 @@ export interface ProcessEpisodeOptions {
 }
 
 /**
- * Ids of the episode's root spans: spans with no parent or whose parent is not in the episode
- * (real instrumentations nest several root-level workflow spans; all count as "the run").
- */
-function rootSpanIds(spans: readonly Span[]): Set<string> {
-  const ids = new Set(spans.map((s) => s.spanId));
-  const roots = new Set<string>();
-  for (const s of spans) if (s.parentSpanId === undefined || !ids.has(s.parentSpanId)) roots.add(s.spanId);
-  return roots;
-}
-
-/**
  * The system-level evaluation of an episode: one that evaluates a root span (or names no span),
  * with a finite score, of the configured name; the latest one wins (a re-evaluation supersedes).
  * Span-level evaluations of inner spans are not system scores: they flag steps instead.
  */
 export function systemEvaluation(
-  spans: readonly Span[],
+  tree: SpanTree,
   evaluations: readonly Evaluation[],
   evaluationName?: string,
 ): Evaluation | undefined {
-  const roots = rootSpanIds(spans);
   let best: Evaluation | undefined;
   for (const e of evaluations) {
     if (evaluationName !== undefined && e.name !== evaluationName) continue;
-    if (e.spanId !== undefined && !roots.has(e.spanId)) continue;
+    // Roots as the tree sees them: no parent, a parent outside the episode (real instrumentations
+    // nest several root-level workflow spans; all count as "the run"), or where a cycle was broken.
+    if (e.spanId !== undefined && !(tree.byId.has(e.spanId) && tree.isRoot(e.spanId))) continue;
     if (e.score === undefined) continue;
     if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
   }
@@ -133,7 +123,7 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
       traceIds: episode.traceIds,
       steps,
       agents,
-      evaluation: systemEvaluation(episode.spans, evaluations, options.evaluationName),
+      evaluation: systemEvaluation(tree, evaluations, options.evaluationName),
       closeReason: episode.closeReason,
       lateSpans: episode.lateSpans,
       duplicateSpans: episode.duplicateSpans,
