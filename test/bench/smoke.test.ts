@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, runBench, SECTIONS } from '../../bench/run.js';
+import { parseArgs, runBench, SECTIONS } from '../../bench/main.js';
 
 describe('bench --quick', () => {
   it('writes a well-formed RESULTS.md with finite headline numbers for every section', async () => {
