@@ -6,6 +6,7 @@
 import type { AppConfig } from '../config/schema.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
+import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
 import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
@@ -98,7 +99,11 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   });
   await pipeline.start();
   health.set('kafka', true, 'consuming');
-  logger.info({ brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic], delivery: config.sinks.kafka.delivery, live: live?.address().url }, 'agent-credit running on Kafka');
+  const fastPaths = kafkajsFastPathsReport();
+  logger.info(
+    { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') },
+    'agent-credit running on Kafka',
+  );
   let stopping: Promise<void> | undefined;
   return {
     liveUrl: live?.address().url,

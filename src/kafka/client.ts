@@ -128,6 +128,8 @@ export interface TopicSpec {
 }
 
 export interface KafkaAdmin {
+  /** The given topics that do not exist on the cluster. */
+  missingTopics(topics: readonly string[]): Promise<string[]>;
   /** Creates the topics that do not exist yet (existing ones are left as they are). */
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** Committed offsets (+ metadata) of a group for the given topics. */

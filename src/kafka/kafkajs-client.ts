@@ -262,6 +262,10 @@ export class KafkajsClient implements KafkaClient {
     const admin = this.kafka.admin();
     await admin.connect();
     return {
+      missingTopics: async (topics) => {
+        const existing = new Set(await admin.listTopics());
+        return topics.filter((t) => !existing.has(t));
+      },
       ensureTopics: async (topics: readonly TopicSpec[]) => {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));

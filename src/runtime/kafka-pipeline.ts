@@ -182,6 +182,8 @@ export class KafkaPipeline {
   async start(): Promise<void> {
     if (this.started) throw new Error('KafkaPipeline already started');
     this.started = true;
+    // Before anything is connected or scheduled: a missing input topic is a configuration error.
+    await this.source.checkTopicsExist();
     if (this.config.sink.createTopics) await ensureOutputTopics(this.deps.client, this.config.sink);
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true });

@@ -24,6 +24,8 @@ export class FakeKafka implements KafkaClient {
   readonly committed = new Map<string, OffsetCommit>();
   readonly paused = new Set<string>();
   transactions = 0;
+  /** Topics the fake cluster reports as not existing (all others exist). */
+  readonly missingTopicNames = new Set<string>();
 
   createProducer(): KafkaProducer {
     return {
@@ -70,6 +72,7 @@ export class FakeKafka implements KafkaClient {
 
   async admin(): Promise<KafkaAdmin> {
     return {
+      missingTopics: async (topics) => topics.filter((t) => this.missingTopicNames.has(t)),
       ensureTopics: async () => {},
       fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
         [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),

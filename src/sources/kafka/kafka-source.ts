@@ -39,6 +39,29 @@ export class KafkaTelemetrySource {
     private readonly client: KafkaClient,
   ) {}
 
+  /**
+   * Fails with the config key and the fix when an input topic is missing (kafkajs's subscribe would only say
+   * "This server does not host this topic-partition", without the topic). Input topics are never
+   * created here: they belong to the collector's kafka exporter (or the operator).
+   */
+  async checkTopicsExist(): Promise<void> {
+    const admin = await this.client.admin();
+    let missing: string[];
+    try {
+      missing = await admin.missingTopics(this.topics());
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (missing.length === 0) return;
+    const key = (t: string) => (t === this.config.spansTopic ? 'source.kafka.spansTopic' : 'source.kafka.logsTopic');
+    const lines = missing.map((t) => `${key(t)}: topic "${t}" does not exist on ${this.config.brokers.join(',')}`);
+    const logsHint = this.config.logsTopic && missing.includes(this.config.logsTopic) ? '; to read no evaluation logs, set source.kafka.logsTopic to null' : '';
+    throw new MissingTopicError(
+      `${lines.join('; ')} — create ${missing.length > 1 ? 'them' : 'it'} (the collector's kafka exporter writes otlp_spans / otlp_logs by default; e.g. kafka-topics.sh --create --topic ${missing[0]}) or point the setting at the topic your exporter writes${logsHint}`,
+      missing,
+    );
+  }
+
   /** Topics this source reads. */
   topics(): string[] {
     return this.config.logsTopic ? [this.config.spansTopic, this.config.logsTopic] : [this.config.spansTopic];
@@ -110,5 +133,16 @@ export class KafkaTelemetrySource {
     const c = this.consumer;
     this.consumer = undefined;
     if (c) await c.disconnect();
+  }
+}
+
+/** An input topic of the Kafka source does not exist. */
+export class MissingTopicError extends Error {
+  override readonly name = 'MissingTopicError';
+  constructor(
+    message: string,
+    readonly topics: readonly string[],
+  ) {
+    super(message);
   }
 }
