@@ -1,5 +1,5 @@
 /**
- * Faster, byte-identical replacements for four kafkajs 2.2.4 produce-path internals.
+ * Faster, byte-identical replacements for five kafkajs 2.2.4 produce-path internals.
  *
  * Why: publishing the credit events is the largest single cost of the Kafka pipeline (bench
  * "pipeline", publish floor), and a CPU profile of kafkajs sending them shows most of it in
@@ -18,6 +18,8 @@
  *   zig-zag-32 one; anything else goes through kafkajs's Long code as before.
  * - CRC-32C by slicing-by-8 tables (the same Castagnoli polynomial, same result).
  * - Messages grouped per partition in one pass (same object shape, same order).
+ * - A record is written into one Encoder sized for it up front, headers inline, instead of one
+ *   Encoder per header copied in afterwards (same fields, same order, same length prefix).
  * test/kafka/kafkajs-fast-paths.test.ts checks each against the kafkajs original on random input.
  *
  * Opt out with AGENT_CREDIT_KAFKAJS_FAST_PATHS=off (kafkajs then runs unmodified).
@@ -96,17 +98,76 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
 
 // ---------- Encoder patches ----------
 
+type Bytes = Buffer | string | null | undefined;
 interface EncoderLike {
   buf: Buffer;
   offset: number;
   ensureAvailable(length: number): void;
+  writeInt8(value: number): EncoderLike;
+  writeVarInt(value: number): EncoderLike;
   writeUVarInt(value: number): EncoderLike;
   writeVarLong(value: unknown): EncoderLike;
+  writeVarIntBytes(value: Bytes): EncoderLike;
+  writeVarIntString(value: string | null | undefined): EncoderLike;
 }
 interface EncoderClass {
   new (initialSize?: number): EncoderLike;
   prototype: EncoderLike;
   nextPowerOfTwo(value: number): number;
+  sizeOfVarInt(value: number): number;
+  sizeOfVarLong(value: unknown): number;
+  sizeOfVarIntBytes(value: Bytes): number;
+}
+
+/** |v| < 2^30: zig-zag-64 equals zig-zag-32, so the 32-bit varint code gives the same bytes. */
+const smallInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > -0x40000000 && v < 0x40000000;
+
+type HeaderValue = Buffer | string | undefined;
+interface RecordArgs {
+  offsetDelta?: number;
+  timestampDelta?: unknown;
+  key?: Bytes;
+  value?: Bytes;
+  headers?: Record<string, HeaderValue | HeaderValue[]>;
+}
+
+/**
+ * kafkajs `recordBatch/record/v0` (Record v2 of the Kafka protocol) written into one Encoder:
+ * length, attributes, timestamp and offset deltas, key, value, then the headers inline (kafkajs
+ * builds an Encoder per header and copies each in; the bytes are the same).
+ */
+export function recordEncoder(Encoder: EncoderClass): (args: RecordArgs) => EncoderLike {
+  const sizeOfVarLong = (v: unknown) => (smallInt(v) ? Encoder.sizeOfVarInt(v) : Encoder.sizeOfVarLong(v));
+  return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
+    const headerKeys: string[] = [];
+    const headerValues: HeaderValue[] = [];
+    // Same flattening and the same size arithmetic as kafkajs (including its Buffer.byteLength on each value).
+    let headersSize = 0;
+    for (const k of Object.keys(headers)) {
+      const v = headers[k];
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          headerKeys.push(k);
+          headerValues.push(x);
+        }
+      } else {
+        headerKeys.push(k);
+        headerValues.push(v);
+      }
+    }
+    headersSize += Encoder.sizeOfVarInt(headerKeys.length);
+    for (let i = 0; i < headerKeys.length; i++) {
+      const keySize = Buffer.byteLength(headerKeys[i]!);
+      const valueSize = Buffer.byteLength(headerValues[i] as string);
+      headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
+      headersSize += headerValues[i] === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(valueSize) + valueSize;
+    }
+    const sizeOfBody = 1 + sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
+    const e = new Encoder(sizeOfBody + 5);
+    e.writeVarInt(sizeOfBody).writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarInt(headerKeys.length);
+    for (let i = 0; i < headerKeys.length; i++) e.writeVarIntString(headerKeys[i]).writeVarIntBytes(headerValues[i]);
+    return e;
+  };
 }
 
 /** A constructor sharing `Encoder`'s prototype and statics whose buffer comes from the pool. */
@@ -144,7 +205,7 @@ function patchEncoderPrototype(Encoder: EncoderClass): void {
     return this;
   };
   proto.writeVarLong = function writeVarLong(this: EncoderLike, value: unknown): EncoderLike {
-    if (typeof value === 'number' && Number.isInteger(value) && value > -0x40000000 && value < 0x40000000) {
+    if (smallInt(value)) {
       return this.writeUVarInt((value << 1) ^ (value >> 31));
     }
     return originalVarLong.call(this, value);
@@ -160,6 +221,7 @@ const MODULES = {
   encoder: 'src/protocol/encoder.js',
   crc32c: 'src/protocol/recordBatch/crc32C/index.js',
   group: 'src/producer/groupMessagesPerPartition.js',
+  record: 'src/protocol/recordBatch/record/v0/index.js',
 } as const;
 
 let report: FastPathsReport | undefined;
@@ -191,9 +253,12 @@ export function installKafkajsFastPaths(req: Require, enabled = process.env.AGEN
   patchEncoderPrototype(Encoder);
   req(paths.crc32c);
   req(paths.group);
-  req.cache[paths.encoder]!.exports = pooledEncoderClass(Encoder);
+  req(paths.record);
+  const Pooled = pooledEncoderClass(Encoder);
+  req.cache[paths.encoder]!.exports = Pooled;
   req.cache[paths.crc32c]!.exports = crc32c;
   req.cache[paths.group]!.exports = groupMessagesPerPartition;
+  req.cache[paths.record]!.exports = recordEncoder(Pooled);
   return (report = alreadyLoaded
     ? { installed: false, reason: 'kafkajs was loaded before the fast paths; only the Encoder prototype patches apply' }
     : { installed: true });
