@@ -142,25 +142,25 @@ export class SpanTree {
  * id), which thereby becomes a root. Linear: every span is walked once. Returns the cycle count.
  */
 function breakCycles(parents: Map<string, string>, byId: ReadonlyMap<string, Span>): number {
-  const done = new Set<string>();
+  // walkOf: span → the walk that first reached it. Meeting a span of the current walk closes a
+  // cycle; meeting one of an earlier walk ends the walk (that part was already checked).
+  const walkOf = new Map<string, number>();
   let broken = 0;
+  let walk = 0;
   for (const start of parents.keys()) {
-    if (done.has(start)) continue;
-    const onPath = new Map<string, number>();
-    const path: string[] = [];
+    if (walkOf.has(start)) continue;
+    walk++;
     let cur: string | undefined = start;
-    while (cur !== undefined && !done.has(cur) && !onPath.has(cur)) {
-      onPath.set(cur, path.length);
-      path.push(cur);
+    while (cur !== undefined && !walkOf.has(cur)) {
+      walkOf.set(cur, walk);
       cur = parents.get(cur);
     }
-    if (cur !== undefined && onPath.has(cur)) {
-      let earliest = cur;
-      for (let i = onPath.get(cur)! + 1; i < path.length; i++) if (earlier(byId.get(path[i]!)!, byId.get(earliest)!)) earliest = path[i]!;
-      parents.delete(earliest);
-      broken++;
-    }
-    for (const id of path) done.add(id);
+    if (cur === undefined || walkOf.get(cur) !== walk) continue;
+    // cur is on this walk's path and its parent chain leads back to it: the cycle
+    let earliest = cur;
+    for (let c = parents.get(cur)!; c !== cur; c = parents.get(c)!) if (earlier(byId.get(c)!, byId.get(earliest)!)) earliest = c;
+    parents.delete(earliest);
+    broken++;
   }
   return broken;
 }
