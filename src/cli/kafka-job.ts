@@ -27,10 +27,8 @@ export interface KafkaJob {
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
   const kafka = config.source.kafka;
   if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
-  const { clientId, evaluationsTopic, ...sourceConfig } = kafka;
-  if (evaluationsTopic !== null) {
-    throw new Error(`source.kafka.evaluationsTopic: a separate evaluations topic is not consumed by the Kafka runtime yet (got ${JSON.stringify(evaluationsTopic)}); publish evaluations as gen_ai.evaluation.result log records to source.kafka.logsTopic and set evaluationsTopic to null`);
-  }
+  const { clientId, ...sourceConfig } = kafka;
+
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
   health.register('kafka', 'joining the consumer group');

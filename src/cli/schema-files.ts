@@ -1,20 +1,22 @@
 /**
  * JSON Schema files generated from the zod schemas (zod 4 `z.toJSONSchema`), the single
- * source of truth: the published events (src/events/schemas.ts) and the configuration file
- * (src/config/schema.ts, input side: fields with defaults are optional). `agent-credit schema`
+ * source of truth: the published events (src/events/schemas.ts), the configuration file
+ * (src/config/schema.ts, input side: fields with defaults are optional) and the evaluation
+ * records read from an evaluations topic (src/conventions/evaluation-records.ts). `agent-credit schema`
  * writes them to `schemas/`; test/schemas fails when the committed files are stale.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppConfigSchema } from '../config/schema.js';
+import { EvaluationRecordSchema } from '../conventions/evaluation-records.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_VERSION } from '../events/schemas.js';
 
 const BASE_ID = 'https://agent-credit.dev/schemas';
 
-function render(schema: z.ZodType, file: string, title: string, io: 'input' | 'output'): string {
+function render(schema: z.ZodType, file: string, title: string, io: 'input' | 'output', extra: Record<string, unknown> = {}): string {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
-  const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json };
+  const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json, ...extra };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
@@ -26,6 +28,11 @@ export function schemaFiles(): Record<string, string> {
     'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output'),
     'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output'),
     'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input'),
+    // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
+    // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
+    'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic)', 'input', {
+      allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],
+    }),
   };
 }
 

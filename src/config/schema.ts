@@ -34,12 +34,6 @@ export const HttpSourceSchema = z.strictObject({
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
 export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
-  /**
-   * Topic of standalone evaluation records (JSON), joined by trace/conversation id; null = none.
-   * Not consumed by the Kafka runtime yet: setting it is refused at start (evaluations are read
-   * from `gen_ai.evaluation.result` log records on `logsTopic`).
-   */
-  evaluationsTopic: z.string().min(1).nullable().default(null),
 });
 
 /** Replay source: OTLP files or directories (collector kafka record dumps included). */

@@ -343,13 +343,16 @@ export class KafkaPipeline {
           for (const s of spans) this.held.note(st.key, s.traceId, record.offset);
           this.assembler.addSpans(spans, position);
         }
-      } else {
+      } else if (decoded.signal === 'logs') {
         this.counters.logsIn += decoded.logs.length;
-        const evaluations = this.deps.evaluationsFromLogs(decoded.logs).filter((e) => replayKeeps(st.replay, record.offset, e.traceId));
-        this.counters.evaluationsIn += evaluations.length;
-        if (evaluations.length > 0) {
-          for (const e of evaluations) if (e.traceId) this.held.note(st.key, e.traceId, record.offset);
-          this.assembler.addEvaluations(evaluations, position);
+        this.addEvaluations(st, record.offset, position, this.deps.evaluationsFromLogs(decoded.logs));
+      } else {
+        this.addEvaluations(st, record.offset, position, decoded.evaluations);
+        if (decoded.partialReason !== undefined) {
+          // the valid entries are used; the record (with its invalid ones) is not lost
+          this.counters.decodeErrors++;
+          st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq));
+          this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.partialReason }, 'evaluation record partly invalid: sent to DLQ');
         }
       }
       st.processedNext = nextOffset(record.offset);
@@ -361,6 +364,18 @@ export class KafkaPipeline {
     this.enqueue(this.assembler.tick());
     await control.heartbeat();
     this.scheduleCommit();
+  }
+
+  /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */
+  private addEvaluations(st: PartitionState, offset: string, position: SourcePosition, all: readonly Evaluation[]): void {
+    const evaluations = all.filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
+    this.counters.evaluationsIn += evaluations.length;
+    if (evaluations.length === 0) return;
+    for (const e of evaluations) {
+      const key = heldKeyOf(e);
+      if (key !== undefined) this.held.note(st.key, key, offset);
+    }
+    this.assembler.addEvaluations(evaluations, position);
   }
 
   private onTick(): void {
@@ -377,7 +392,7 @@ export class KafkaPipeline {
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
       this.counters.episodesClosed++;
-      this.held.release(episode.traceIds);
+      this.held.release([...episode.traceIds, episode.episodeId]);
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
       if (owner === undefined || !this.partitions.has(owner)) {
@@ -467,7 +482,10 @@ export class KafkaPipeline {
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
     const heldTraces = new Set(this.held.get(st.key));
-    for (const w of holding) for (const t of w.episode.traceIds) heldTraces.add(t);
+    for (const w of holding) {
+      for (const t of w.episode.traceIds) heldTraces.add(t);
+      heldTraces.add(w.episode.episodeId); // `conv:<id>` for conversation-keyed episodes
+    }
     return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces) };
   }
 
@@ -593,4 +611,12 @@ async function retry<T>(f: () => Promise<T>, attempts: number, delayMs: number):
       await sleep(delayMs * i);
     }
   }
+}
+
+/**
+ * The id an evaluation is held under for the watermark's replay metadata: its trace id, else
+ * the conversation episode id it joins (`conv:<id>`, see episodeIdsOfEvaluation).
+ */
+function heldKeyOf(e: Evaluation): string | undefined {
+  return e.traceId ?? (e.conversationId !== undefined ? `conv:${e.conversationId}` : undefined);
 }

@@ -65,7 +65,8 @@ export const DEFAULT_METADATA_MAX_BYTES = 3_800;
  * when the ids do not fit in `maxBytes`, meaning "replay everything").
  */
 export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES): string {
-  const ids = [...new Set(heldTraces)].sort();
+  // ids are trace ids (hex) or `conv:<conversation id>` (any text): escaped so `,` and `;` stay separators
+  const ids = [...new Set(heldTraces)].sort().map(encodeURIComponent);
   const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}`;
   return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*`;
 }
@@ -76,10 +77,13 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   const parts = metadata.split(';');
   if (parts.length !== 3 || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
   const ids = parts[2]!;
-  return {
-    processedNext: parts[1]!,
-    heldTraces: ids === '*' ? undefined : new Set(ids === '' ? [] : ids.split(',')),
-  };
+  let held: Set<string> | undefined;
+  try {
+    held = ids === '*' ? undefined : new Set(ids === '' ? [] : ids.split(',').map(decodeURIComponent));
+  } catch {
+    held = undefined; // not ours after all: replay everything (safe, only slower)
+  }
+  return { processedNext: parts[1]!, heldTraces: held };
 }
 
 /** Whether a trace's data in the record at `offset` must be fed to the assembler on replay. */

@@ -59,6 +59,17 @@ describe('replay metadata', () => {
     );
   });
 
+  it('round-trips conversation episode ids with any text, separators included', () => {
+    fc.assert(
+      fc.property(offset, fc.uniqueArray(fc.oneof(traceId, fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => `conv:${s}`), fc.constantFrom('conv:a,b', 'conv:a;b', 'conv:%2C', 'conv:*')), { maxLength: 20 }), (next, ids) => {
+        const f = decodeReplayMetadata(encodeReplayMetadata(next, ids))!;
+        expect(f.processedNext).toBe(next);
+        expect([...f.heldTraces!].sort()).toEqual([...ids].sort());
+        for (const id of ids) expect(replayKeeps(f, '0', id)).toBe(next === '0' || f.heldTraces!.has(id));
+      }),
+    );
+  });
+
   it('says "replay everything" when the held ids do not fit the metadata limit', () => {
     const ids = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
     const md = encodeReplayMetadata('42', ids);

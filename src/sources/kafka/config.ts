@@ -16,6 +16,12 @@ export const KafkaSourceConfigSchema = z.object({
   spansTopic: z.string().min(1).default('otlp_spans'),
   /** Logs topic carrying `gen_ai.evaluation.result` events; null = do not consume logs. */
   logsTopic: z.string().min(1).nullable().default('otlp_logs'),
+  /**
+   * Topic of standalone evaluation records (JSON, src/conventions/evaluation-records.ts; JSON
+   * Schema schemas/evaluation-record.schema.json), e.g. written by a judge service, joined to
+   * episodes by trace id or conversation id; null = none.
+   */
+  evaluationsTopic: z.string().min(1).nullable().default(null),
   /** Encoding of the spans topic records (the exporter writes no header saying which). */
   spansEncoding: SourceEncodingSchema.default('auto'),
   logsEncoding: SourceEncodingSchema.default('auto'),

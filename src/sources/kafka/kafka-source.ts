@@ -53,7 +53,8 @@ export class KafkaTelemetrySource {
       await admin.disconnect().catch(() => undefined);
     }
     if (missing.length === 0) return;
-    const key = (t: string) => (t === this.config.spansTopic ? 'source.kafka.spansTopic' : 'source.kafka.logsTopic');
+    const key = (t: string) =>
+      t === this.config.spansTopic ? 'source.kafka.spansTopic' : t === this.config.evaluationsTopic ? 'source.kafka.evaluationsTopic' : 'source.kafka.logsTopic';
     const lines = missing.map((t) => `${key(t)}: topic "${t}" does not exist on ${this.config.brokers.join(',')}`);
     const logsHint = this.config.logsTopic && missing.includes(this.config.logsTopic) ? '; to read no evaluation logs, set source.kafka.logsTopic to null' : '';
     throw new MissingTopicError(
@@ -64,7 +65,14 @@ export class KafkaTelemetrySource {
 
   /** Topics this source reads. */
   topics(): string[] {
-    return this.config.logsTopic ? [this.config.spansTopic, this.config.logsTopic] : [this.config.spansTopic];
+    const { spansTopic, logsTopic, evaluationsTopic } = this.config;
+    return [spansTopic, ...(logsTopic ? [logsTopic] : []), ...(evaluationsTopic ? [evaluationsTopic] : [])];
+  }
+
+  /** What a topic of this source carries. */
+  signalOf(topic: string): TelemetrySignal {
+    if (topic === this.config.spansTopic) return 'traces';
+    return topic === this.config.evaluationsTopic ? 'evaluations' : 'logs';
   }
 
   async start(handler: SourceHandler): Promise<void> {
@@ -90,8 +98,8 @@ export class KafkaTelemetrySource {
         handler.onAssignment(assignment);
       },
       onBatch: (batch, control) => {
-        const signal: TelemetrySignal = batch.topic === this.config.spansTopic ? 'traces' : 'logs';
-        const encoding = signal === 'traces' ? this.config.spansEncoding : this.config.logsEncoding;
+        const signal = this.signalOf(batch.topic);
+        const encoding = signal === 'traces' ? this.config.spansEncoding : this.config.logsEncoding; // unused for evaluations (JSON)
         const records = batch.records;
         const items: Iterable<SourceItem> = {
           *[Symbol.iterator]() {

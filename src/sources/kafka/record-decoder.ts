@@ -1,18 +1,52 @@
 /**
- * Decodes one Kafka record of the spans or logs topic. Pure: never throws; a malformed record
- * becomes `{ ok: false, reason }` for the dead-letter topic.
+ * Decodes one Kafka record of the spans, logs or evaluations topic. Pure: never throws; a
+ * malformed record becomes `{ ok: false, reason }` for the dead-letter topic.
  */
+import type { Evaluation } from '../../model/agents.js';
 import type { LogRecord, Span } from '../../model/telemetry.js';
 import type { ConsumedRecord } from '../../kafka/client.js';
+import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
 import { decodeLogs, decodeTraces, detectEncoding, OtlpDecodeError, type OtlpEncoding } from '../../otlp/index.js';
 import type { SourceEncoding } from './config.js';
 
-export type TelemetrySignal = 'traces' | 'logs';
+/** What a topic carries: OTLP traces, OTLP logs, or standalone evaluation records (JSON). */
+export type TelemetrySignal = 'traces' | 'logs' | 'evaluations';
 
 export type DecodedRecord =
   | { readonly ok: true; readonly signal: 'traces'; readonly encoding: OtlpEncoding; readonly spans: Span[] }
   | { readonly ok: true; readonly signal: 'logs'; readonly encoding: OtlpEncoding; readonly logs: LogRecord[] }
+  | {
+      readonly ok: true;
+      readonly signal: 'evaluations';
+      readonly evaluations: Evaluation[];
+      /**
+       * Invalid entries of a payload that also had valid ones (JSON array or lines): the valid
+       * ones are used, and the record still goes to the dead-letter topic with this reason.
+       */
+      readonly partialReason?: string;
+    }
   | { readonly ok: false; readonly signal: TelemetrySignal; readonly reason: string };
+
+/** How many invalid entries a dead-letter reason lists before summarising. */
+const MAX_LISTED_ERRORS = 5;
+
+/**
+ * An evaluations-topic record: one JSON evaluation record, a JSON array of them, or JSON lines.
+ * Records without `time_unix_nano` take the Kafka record's timestamp.
+ */
+export function decodeEvaluationsRecord(record: ConsumedRecord): DecodedRecord {
+  if (record.value === null || record.value.length === 0) {
+    return { ok: false, signal: 'evaluations', reason: 'empty record value (tombstone or empty payload)' };
+  }
+  const receivedAtUnixNano = BigInt(Math.max(0, Math.trunc(record.timestampMs || 0))) * 1_000_000n;
+  const { evaluations, errors } = parseEvaluationRecords(record.value, { receivedAtUnixNano });
+  if (errors.length === 0) return { ok: true, signal: 'evaluations', evaluations };
+  const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `#${e.index}: ${e.message}`);
+  if (errors.length > MAX_LISTED_ERRORS) listed.push(`and ${errors.length - MAX_LISTED_ERRORS} more`);
+  const reason = `evaluation record${errors.length > 1 ? 's' : ''} invalid (${listed.join('; ')}); expected JSON objects { trace_id or conversation_id, name, score or label, ... } as in schemas/evaluation-record.schema.json`;
+  if (evaluations.length === 0) return { ok: false, signal: 'evaluations', reason };
+  return { ok: true, signal: 'evaluations', evaluations, partialReason: `${evaluations.length} valid evaluation(s) used; ${reason}` };
+}
 
 const textDecoder = new TextDecoder();
 
@@ -30,6 +64,7 @@ export function recordEncoding(record: ConsumedRecord, setting: SourceEncoding):
 }
 
 export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, setting: SourceEncoding): DecodedRecord {
+  if (signal === 'evaluations') return decodeEvaluationsRecord(record);
   if (record.value === null || record.value.length === 0) {
     return { ok: false, signal, reason: 'empty record value (tombstone or empty export request)' };
   }
