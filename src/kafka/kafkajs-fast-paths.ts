@@ -241,13 +241,15 @@ export function installKafkajsFastPaths(req: Require, enabled = process.env.AGEN
   } catch (err) {
     return (report = { installed: false, reason: `kafkajs not resolvable: ${(err as Error).message}` });
   }
-  // before anything below loads a file of the package
-  const alreadyLoaded = Object.keys(req.cache).some((p) => p.startsWith(root + path.sep));
   const version = (req(path.join(root, 'package.json')) as { version: string }).version;
   if (version !== KAFKAJS_FAST_PATHS_VERSION) {
     return (report = { installed: false, reason: `kafkajs ${version} is not ${KAFKAJS_FAST_PATHS_VERSION}; its internals are left alone` });
   }
   const paths = Object.fromEntries(Object.entries(MODULES).map(([k, p]) => [k, path.join(root, p)])) as Record<keyof typeof MODULES, string>;
+  // A replaced module kafkajs already loaded is held, as the original, by the kafkajs modules that
+  // required it; one not loaded yet reaches every module through the cache (kafkajs loads its
+  // request modules lazily, so `require('kafkajs')` first still leaves most produce code to the fast paths).
+  const loadedBefore = (Object.keys(MODULES) as (keyof typeof MODULES)[]).filter((k) => req.cache[paths[k]] !== undefined).map((k) => MODULES[k]);
 
   const Encoder = req(paths.encoder) as EncoderClass;
   patchEncoderPrototype(Encoder);
@@ -259,9 +261,10 @@ export function installKafkajsFastPaths(req: Require, enabled = process.env.AGEN
   req.cache[paths.crc32c]!.exports = crc32c;
   req.cache[paths.group]!.exports = groupMessagesPerPartition;
   req.cache[paths.record]!.exports = recordEncoder(Pooled);
-  return (report = alreadyLoaded
-    ? { installed: false, reason: 'kafkajs was loaded before the fast paths; only the Encoder prototype patches apply' }
-    : { installed: true });
+  return (report =
+    loadedBefore.length > 0
+      ? { installed: false, reason: `kafkajs was loaded before the fast paths: the kafkajs modules loaded then keep the original ${loadedBefore.join(', ')}; the Encoder prototype patches and modules kafkajs loads later use the fast paths` }
+      : { installed: true });
 }
 
 /** What the last `installKafkajsFastPaths` call did (undefined before the first). */
