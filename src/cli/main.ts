@@ -9,6 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
+import { MissingTopicError } from '../sources/kafka/kafka-source.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -205,7 +206,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    // A missing input topic is a setting that points nowhere: a configuration error, like ConfigError.
+    if (err instanceof ConfigError || err instanceof MissingTopicError) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);
     }

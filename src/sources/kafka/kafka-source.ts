@@ -55,7 +55,8 @@ export class KafkaTelemetrySource {
     if (missing.length === 0) return;
     const key = (t: string) =>
       t === this.config.spansTopic ? 'source.kafka.spansTopic' : t === this.config.evaluationsTopic ? 'source.kafka.evaluationsTopic' : 'source.kafka.logsTopic';
-    const lines = missing.map((t) => `${key(t)}: topic "${t}" does not exist on ${this.config.brokers.join(',')}`);
+    // listTopics shows only topics this client may Describe: with ACLs, "missing" can mean "hidden"
+    const lines = missing.map((t) => `${key(t)}: topic "${t}" does not exist on ${this.config.brokers.join(',')} (or this client may not Describe it: check its ACLs)`);
     const logsHint = this.config.logsTopic && missing.includes(this.config.logsTopic) ? '; to read no evaluation logs, set source.kafka.logsTopic to null' : '';
     throw new MissingTopicError(
       `${lines.join('; ')} — create ${missing.length > 1 ? 'them' : 'it'} (the collector's kafka exporter writes otlp_spans / otlp_logs by default; e.g. kafka-topics.sh --create --topic ${missing[0]}) or point the setting at the topic your exporter writes${logsHint}`,
