@@ -95,11 +95,24 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaEpisodesClosed: k.episodesClosed,
     };
   });
-  await pipeline.start();
+  const shutdown = async (): Promise<void> => {
+    await pipeline.stop();
+    await stages.close();
+    for (const s of sinks) await s.close().catch(() => undefined);
+    await statusServer?.close();
+    await telemetry.shutdown();
+  };
+  try {
+    await pipeline.start();
+  } catch (err) {
+    // e.g. a missing input topic: release what was started (worker threads, servers) for embedders
+    await shutdown().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'cleanup after a failed start failed'));
+    throw err;
+  }
   health.set('kafka', true, 'consuming');
   const fastPaths = kafkajsFastPathsReport();
   logger.info(
-    { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') },
+    { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') },
     'agent-credit running on Kafka',
   );
   let stopping: Promise<void> | undefined;
@@ -108,11 +121,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     stop: () =>
       (stopping ??= (async () => {
         health.set('kafka', false, 'stopping');
-        await pipeline.stop();
-        await stages.close();
-        for (const s of sinks) await s.close().catch(() => undefined);
-        await statusServer?.close();
-        await telemetry.shutdown();
+        await shutdown();
       })()),
   };
 }

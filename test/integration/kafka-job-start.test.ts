@@ -1,0 +1,46 @@
+/**
+ * `startKafkaJob` (what `agent-credit run` does with a kafka source) releases what it started when
+ * the pipeline cannot start — here because its input topics do not exist on the real broker: the
+ * error names the setting, and what the job started (live page, credit worker threads) is closed, so
+ * a program that embeds the job can carry on (or retry) without leaking them.
+ */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startKafkaJob } from '../../src/cli/kafka-job.js';
+import { loadConfig } from '../../src/config/index.js';
+import { MissingTopicError } from '../../src/sources/kafka/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { brokers, unique } from './support/kafka-io.js';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('startKafkaJob', () => {
+  it('frees the live page port (closing everything it started) when the pipeline cannot start', async () => {
+    const port = await freePort();
+    const base = unique('job');
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
+        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+        runtime: { creditWorkers: 1 },
+      },
+    });
+    const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingTopicError);
+    expect((err as Error).message).toContain(`source.kafka.spansTopic: topic "${base}.spans" does not exist`);
+    // the live page's port is free again
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise<void>((r) => again.close(() => r()));
+  });
+});
