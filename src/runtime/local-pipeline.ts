@@ -119,6 +119,19 @@ export class LocalPipeline implements OtlpHandler {
   }
 
   /**
+   * Standalone evaluation records (`POST /v1/evaluations`, src/conventions/evaluation-records.ts):
+   * already validated, each carries a trace or conversation id to join on.
+   */
+  onEvaluations(evaluations: Evaluation[]): void {
+    if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
+    this.counters.evaluationsIn += evaluations.length;
+    this.deps.telemetry?.evaluationsReceived.add(evaluations.length);
+    if (evaluations.length === 0) return;
+    this.deps.assembler.addEvaluations(evaluations);
+    this.enqueue(this.deps.assembler.tick());
+  }
+
+  /**
    * Evaluations are read from the log records; other log records are accepted and ignored.
    * Evaluation events with neither a trace id nor a conversation id cannot be joined to any
    * episode: they are rejected (partial success) so the sender learns about it.

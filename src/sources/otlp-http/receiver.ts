@@ -9,11 +9,18 @@
  *   paths, 405 (with `Allow: POST`) for other methods, 503 + `Retry-After` when the handler is
  *   saturated (retryable for exporters).
  *
+ * Beside OTLP, `POST /v1/evaluations` takes standalone evaluation records as JSON (one object, an
+ * array, or JSON lines; schemas/evaluation-record.schema.json), for a judge service that is not
+ * OTel-instrumented: 200 `{accepted, rejected, errors}` when at least one record is valid, 400 with
+ * the errors when none is, 503 + Retry-After under backpressure. Not part of OTLP.
+ *
  * The receiver decodes (src/otlp) and hands whole requests to the handler; it holds no queue.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Evaluation } from '../../model/agents.js';
 import type { LogRecord, Span } from '../../model/telemetry.js';
+import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
 import { decodeLogs, decodeTraces } from '../../otlp/index.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, readBody } from './body.js';
@@ -38,6 +45,8 @@ export class ReceiverBusyError extends Error {
 export interface OtlpHandler {
   onSpans(spans: Span[]): PartialSuccess | void | Promise<PartialSuccess | void>;
   onLogs(logs: LogRecord[]): PartialSuccess | void | Promise<PartialSuccess | void>;
+  /** Validated standalone evaluation records; without it `/v1/evaluations` answers 404. */
+  onEvaluations?(evaluations: Evaluation[]): void | Promise<void>;
 }
 
 export interface OtlpHttpReceiverOptions {
@@ -52,6 +61,10 @@ export interface OtlpHttpReceiverOptions {
 }
 
 const PATHS: Readonly<Record<string, OtlpSignal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
+const EVALUATIONS_PATH = '/v1/evaluations';
+const EVALUATION_TYPES = new Set(['application/json', 'application/x-ndjson', 'application/jsonl', 'application/json-lines']);
+/** How many record errors a response lists (the count is always complete). */
+const MAX_LISTED_ERRORS = 20;
 
 function bodyEncodingOf(contentType: string | undefined): BodyEncoding | undefined {
   const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -114,15 +127,71 @@ export class OtlpHttpReceiver {
     this.send(res, status, encoding, statusBody(encoding, grpc, message), headers);
   }
 
+  private sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+    const body = Buffer.from(JSON.stringify(value));
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(body.byteLength), ...headers });
+    res.end(body);
+  }
+
+  private failJson(res: ServerResponse, status: number, message: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>): void {
+    this.options.telemetry?.requestsRejected.add(1, { status, signal: 'evaluations' });
+    this.options.onProblem?.({ status, message });
+    this.sendJson(res, status, { error: message, ...extra }, headers);
+  }
+
+  /** `POST /v1/evaluations`: standalone evaluation records (see the module comment). */
+  private async handleEvaluations(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const onEvaluations = this.handler.onEvaluations?.bind(this.handler);
+    if (!onEvaluations) {
+      req.resume();
+      return this.failJson(res, 404, `no endpoint at ${EVALUATIONS_PATH} here: use POST /v1/traces or POST /v1/logs`);
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return this.failJson(res, 405, `${req.method ?? '?'} not allowed on ${EVALUATIONS_PATH}: use POST`, {}, { Allow: 'POST' });
+    }
+    const mime = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!EVALUATION_TYPES.has(mime)) {
+      req.resume();
+      return this.failJson(res, 415, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} on ${EVALUATIONS_PATH}: use application/json (an object or an array) or application/x-ndjson (JSON lines)`);
+    }
+    const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (ce !== 'identity' && ce !== 'gzip' && ce !== 'deflate') {
+      req.resume();
+      return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip or none`);
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, ce, this.options.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return this.failJson(res, 413, err.message, {}, { Connection: 'close' });
+      return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
+    }
+    const { evaluations, errors } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
+    const listed = errors.slice(0, MAX_LISTED_ERRORS);
+    if (evaluations.length === 0) {
+      return this.failJson(res, 400, 'no valid evaluation record: each needs trace_id or conversation_id, name, and score or label (schemas/evaluation-record.schema.json)', { rejected: errors.length, errors: listed });
+    }
+    try {
+      await onEvaluations(evaluations);
+    } catch (err) {
+      if (err instanceof ReceiverBusyError) return this.failJson(res, 503, err.message, {}, { 'Retry-After': String(err.retryAfterSeconds) });
+      return this.failJson(res, 500, `processing failed: ${(err as Error).message}`);
+    }
+    if (errors.length > 0) this.options.onProblem?.({ status: 200, message: `${errors.length} invalid evaluation record(s) rejected, first: #${errors[0]!.index}: ${errors[0]!.message}` });
+    this.sendJson(res, 200, { accepted: evaluations.length, rejected: errors.length, errors: listed });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (path === EVALUATIONS_PATH) return this.handleEvaluations(req, res);
     const signal = PATHS[path];
     const requestEncoding = bodyEncodingOf(req.headers['content-type']);
     // Errors before we know the client's encoding are answered in JSON (readable by people and curl).
     const replyEncoding: BodyEncoding = requestEncoding ?? 'json';
     if (!signal) {
       req.resume();
-      return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs`);
+      return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs${this.handler.onEvaluations ? ` (or ${EVALUATIONS_PATH} for evaluation records)` : ''}`);
     }
     if (req.method !== 'POST') {
       req.resume();

@@ -1,0 +1,82 @@
+/**
+ * `POST /v1/evaluations` on the embedded receiver: standalone evaluation records (JSON) from a
+ * judge service join the spans that arrived over OTLP; the episode closes on its evaluation and
+ * is credited with it. Invalid records are reported back (count + reasons), never silently dropped.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import { decodeLogs } from '../../src/otlp/index.js';
+import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+
+describe('POST /v1/evaluations', () => {
+  const credited: { episode: Episode; events: CreditEvent[] }[] = [];
+  const pipeline = new LocalPipeline(
+    { creditQueueMax: 16, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 },
+    {
+      assembler: new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true }),
+      processEpisode: async (episode) => {
+        const events = await processEpisode(episode);
+        credited.push({ episode, events });
+        return events;
+      },
+      evaluationsFromLogs,
+      sinks: [],
+    },
+  );
+  const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20 }, pipeline);
+  beforeAll(async () => {
+    pipeline.start();
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await pipeline.stop();
+  });
+  const post = (body: string | Uint8Array, type: string, headers: Record<string, string> = {}) =>
+    fetch(`${receiver.address().url}/v1/evaluations`, { method: 'POST', body, headers: { 'content-type': type, ...headers } });
+
+  it('joins a judge’s JSON evaluation to spans sent over OTLP and credits the episode with it', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'openinference', seed: 31 });
+    expect((await fetch(`${receiver.address().url}/v1/traces`, { method: 'POST', body: run.tracesProto, headers: { 'content-type': 'application/x-protobuf' } })).status).toBe(200);
+    // The scenario's own evaluation (OTLP log), re-sent as the JSON record a judge service writes.
+    const [ev] = evaluationsFromLogs(decodeLogs(run.logsProto!, 'otlp_proto'));
+    expect(ev).toBeDefined();
+    const record = { trace_id: ev!.traceId, span_id: ev!.spanId, name: ev!.name, score: ev!.score, time_unix_nano: String(ev!.timeUnixNano) };
+    const r = await post(`${JSON.stringify(record)}\n`, 'application/x-ndjson');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
+    await pipeline.drain();
+    const mine = credited.find((c) => c.episode.episodeId === run.traceId)!;
+    expect(mine).toBeDefined();
+    expect(mine.episode.closeReason).toBe('evaluation-arrived');
+    const head = mine.events[0]!;
+    expect(head.event_type).toBe('episode_credit');
+    if (head.event_type === 'episode_credit') expect(head.evaluation).toMatchObject({ name: ev!.name, score: ev!.score, source: 'evaluations-stream' });
+  });
+
+  it('accepts the valid records of a partly invalid array and reports the others', async () => {
+    const trace = 'ab'.repeat(16);
+    const r = await post(gzipSync(JSON.stringify([{ trace_id: trace, name: 'judge', label: 'pass' }, { trace_id: trace, name: 'judge' }])), 'application/json', { 'content-encoding': 'gzip' });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ accepted: 1, rejected: 1, errors: [{ index: 1, message: 'score: needs score or label' }] });
+  });
+
+  it('answers 400 with the reasons when no record is valid, 415 and 405 for the wrong request', async () => {
+    const bad = await post('{"name": "judge", "score": 1}', 'application/json');
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: string; rejected: number; errors: { index: number; message: string }[] };
+    expect(body.error).toMatch(/no valid evaluation record: each needs trace_id or conversation_id/);
+    expect(body.errors).toEqual([{ index: 0, message: 'trace_id: needs trace_id or conversation_id to join it to an episode' }]);
+    expect((await post('{}', 'text/plain')).status).toBe(415);
+    const get = await fetch(`${receiver.address().url}/v1/evaluations`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+});
