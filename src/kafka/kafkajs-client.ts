@@ -13,7 +13,8 @@
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
 import type { Consumer, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
-import { Kafka, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
+import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
+import { Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
   BatchControl,
   CommittedOffset,
@@ -214,6 +215,8 @@ export class KafkajsClient implements KafkaClient {
       maxWaitTimeInMs: options.maxWaitMs ?? 1_000,
       readUncommitted: (options.isolation ?? 'read_uncommitted') === 'read_uncommitted',
       allowAutoTopicCreation: false,
+      // partition p of spans, logs and evaluations topics on one instance (co-partitioned-assignment.ts)
+      partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
     });
     return {
       connect: () => consumer.connect(),

@@ -10,4 +10,4 @@ const require = createRequire(import.meta.url);
 installKafkajsFastPaths(require);
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
 
-export const { Kafka, Partitioners, logLevel } = kafkajs;
+export const { Kafka, Partitioners, logLevel, AssignerProtocol, PartitionAssigners } = kafkajs;

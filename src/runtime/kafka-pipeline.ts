@@ -183,7 +183,13 @@ export class KafkaPipeline {
     if (this.started) throw new Error('KafkaPipeline already started');
     this.started = true;
     // Before anything is connected or scheduled: a missing input topic is a configuration error.
-    await this.source.checkTopicsExist();
+    const { mismatchedPartitionCounts } = await this.source.checkTopics();
+    if (mismatchedPartitionCounts.length > 0) {
+      this.log.warn(
+        { partitionCounts: mismatchedPartitionCounts },
+        'input topics have different partition counts: a trace\'s spans and its evaluation may be read by different instances and never meet — give source.kafka.spansTopic, logsTopic and evaluationsTopic the same partition count',
+      );
+    }
     if (this.config.sink.createTopics) await ensureOutputTopics(this.deps.client, this.config.sink);
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true });

@@ -5,6 +5,7 @@
  */
 import type { BatchControl, ConsumedRecord, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
 import type { KafkaSourceConfig } from './config.js';
+import { mismatchedPartitionCounts } from '../../kafka/co-partitioned-assignment.js';
 import { decodeRecord, type DecodedRecord, type TelemetrySignal } from './record-decoder.js';
 
 export interface SourceItem {
@@ -43,16 +44,23 @@ export class KafkaTelemetrySource {
    * Fails with the config key and the fix when an input topic is missing (kafkajs's subscribe would only say
    * "This server does not host this topic-partition", without the topic). Input topics are never
    * created here: they belong to the collector's kafka exporter (or the operator).
+   * Returns the input topics whose partition count differs from the spans topic's (empty when all
+   * agree): partition p of each topic is assigned to one instance (co-partitioned-assignment.ts),
+   * which keeps a trace's spans and evaluation together only when the counts are equal.
    */
-  async checkTopicsExist(): Promise<void> {
+  async checkTopics(): Promise<{ mismatchedPartitionCounts: string[] }> {
     const admin = await this.client.admin();
     let missing: string[];
+    const counts = new Map<string, number>();
     try {
       missing = await admin.missingTopics(this.topics());
+      if (missing.length === 0 && this.topics().length > 1) {
+        for (const t of this.topics()) counts.set(t, (await admin.fetchEndOffsets(t)).length);
+      }
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    if (missing.length === 0) return;
+    if (missing.length === 0) return { mismatchedPartitionCounts: mismatchedPartitionCounts(counts) };
     const key = (t: string) =>
       t === this.config.spansTopic ? 'source.kafka.spansTopic' : t === this.config.evaluationsTopic ? 'source.kafka.evaluationsTopic' : 'source.kafka.logsTopic';
     // listTopics shows only topics this client may Describe: with ACLs, "missing" can mean "hidden"
