@@ -5,12 +5,15 @@
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startKafka } from '../../scripts/kafka.js';
+import { cpuBetween, cpuSample, type CpuSample } from '../lib/cpu.js';
 
 export interface Broker {
   brokers: string;
   version: string;
   /** True when this process started it. */
   started: boolean;
+  /** The broker JVM's pid when this process started it (for its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -18,7 +21,7 @@ export async function openBroker(): Promise<Broker> {
   const external = process.env.KAFKA_BROKERS;
   if (external) return { brokers: external, version: process.env.KAFKA_BROKER_VERSION ?? 'external', started: false, stop: async () => {} };
   const k = await startKafka();
-  return { brokers: k.brokers, version: k.version, started: true, stop: () => k.stop() };
+  return { brokers: k.brokers, version: k.version, started: true, pid: k.pid, stop: () => k.stop() };
 }
 
 export function kafkaClient(brokers: string, clientId: string): Kafka {
@@ -66,13 +69,15 @@ export interface DrainResult {
   seconds: number;
   /** From `run()` to the last record (includes group join). */
   secondsWithJoin: number;
+  /** CPU used from the first record to the last, by this process and the broker. */
+  cpu: CpuSample;
 }
 
 /**
  * The baseline: a bare kafkajs group consumer reading `topics` from the beginning until
  * `expected` records arrived, doing nothing with them (eachBatch, resolve, heartbeat).
  */
-export async function drainRaw(brokers: string, topics: readonly string[], expected: number, groupId: string, timeoutMs = 300_000): Promise<DrainResult> {
+export async function drainRaw(brokers: string, topics: readonly string[], expected: number, groupId: string, brokerPid?: number, timeoutMs = 300_000): Promise<DrainResult> {
   const kafka = kafkaClient(brokers, 'bench-raw');
   const consumer: Consumer = kafka.consumer({ groupId, maxBytesPerPartition: 1024 * 1024 });
   await consumer.connect();
@@ -81,6 +86,8 @@ export async function drainRaw(brokers: string, topics: readonly string[], expec
   let bytes = 0;
   let first = 0;
   let last = 0;
+  let cpuFirst: CpuSample | undefined;
+  let cpuLast: CpuSample | undefined;
   const t0 = performance.now();
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`raw consumer: ${records}/${expected} records after ${timeoutMs} ms`)), timeoutMs);
@@ -88,12 +95,16 @@ export async function drainRaw(brokers: string, topics: readonly string[], expec
     void consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          cpuFirst = cpuSample(brokerPid);
+          first = performance.now();
+        }
         for (const m of batch.messages) bytes += m.value?.byteLength ?? 0;
         records += batch.messages.length;
         last = performance.now();
         await heartbeat();
         if (records >= expected) {
+          cpuLast = cpuSample(brokerPid);
           clearTimeout(timer);
           resolve();
         }
@@ -102,5 +113,5 @@ export async function drainRaw(brokers: string, topics: readonly string[], expec
   });
   await done;
   await consumer.disconnect();
-  return { records, bytes, seconds: (last - first) / 1000, secondsWithJoin: (last - t0) / 1000 };
+  return { records, bytes, seconds: (last - first) / 1000, secondsWithJoin: (last - t0) / 1000, cpu: cpuBetween(cpuFirst!, cpuLast!) };
 }

@@ -6,6 +6,7 @@
  * the output alone costs (./publish-floor.ts), to show where the pipeline's time goes.
  */
 import { availableParallelism, cpus } from 'node:os';
+import type { CpuSample } from '../lib/cpu.js';
 import { int, num, table } from '../lib/markdown.js';
 import type { BenchContext } from '../lib/section.js';
 import { median } from '../lib/stats.js';
@@ -26,6 +27,8 @@ export interface KafkaBenchResult {
   data: unknown;
 }
 
+const cpuCell = (c?: CpuSample) => (c ? `${num(c.processSeconds)} + ${c.brokerSeconds !== undefined ? num(c.brokerSeconds) : '?'}` : '');
+
 const verdict = (ratio: number) => `${num(ratio)} ${ratio >= KAFKA_RATIO_GOAL ? '✓' : '✗'} (goal ≥ ${KAFKA_RATIO_GOAL})`;
 
 export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetRecords): Promise<KafkaBenchResult> {
@@ -40,7 +43,7 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
     const inputRecords = fleet.spanRecords.length + fleet.logRecords.length;
     // The baseline reads exactly what the pipeline reads: both topics.
     const raw: DrainResult[] = [];
-    for (let i = 0; i < 3; i++) raw.push(await drainRaw(broker.brokers, [spansTopic, logsTopic], inputRecords, `bench-raw-${i}-${Date.now()}`));
+    for (let i = 0; i < 3; i++) raw.push(await drainRaw(broker.brokers, [spansTopic, logsTopic], inputRecords, `bench-raw-${i}-${Date.now()}`, broker.pid));
     const rawSeconds = median(raw.map((r) => r.seconds));
     const rawSpansPerSecond = fleet.spans / rawSeconds;
 
@@ -65,7 +68,7 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
         const done: PipelineRun[] = [];
         for (let i = 0; i < 3; i++) {
           ctx.log(`pipeline: KafkaPipeline with creditWorkers ${r.workers}, run ${i + 1}/3`);
-          done.push(await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, r.workers, pool ?? undefined, r.precomputed ? 'free: events looked up' : undefined));
+          done.push(await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, r.workers, pool ?? undefined, r.precomputed ? 'free: events looked up' : undefined, broker.pid));
         }
         const med = median(done.map((d) => d.seconds));
         r.run = done.find((d) => d.seconds === med) ?? done[0]!;
@@ -87,10 +90,18 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
 
     const rate = (r?: PipelineRun) => (r ? fleet.spans / r.seconds : undefined);
     const best = Math.max(...runs.filter((r) => !r.precomputed).map((r) => rate(r.run) ?? 0));
-    const rows: string[][] = [['baseline: bare kafkajs consumer (eachBatch, no processing) of both topics, median of 3', int(inputRecords), num(rawSeconds), int(rawSpansPerSecond), '']];
+    const cores = availableParallelism();
+    const rawMedian = raw.find((r) => r.seconds === rawSeconds) ?? raw[0];
+    const rows: string[][] = [['baseline: bare kafkajs consumer (eachBatch, no processing) of both topics, median of 3', int(inputRecords), num(rawSeconds), int(rawSpansPerSecond), '', cpuCell(rawMedian?.cpu)]];
+    const bounds: string[] = [];
     for (const r of runs) {
       const s = rate(r.run);
-      rows.push([`${r.label}, median of 3 (${(r.seconds ?? []).map((x) => num(x)).join(' / ')} s)`, int(inputRecords), r.run ? num(r.run.seconds) : 'not run', s ? int(s) : 'not run', s ? (r.precomputed ? `${num(s / rawSpansPerSecond)} (diagnostic, no goal)` : verdict(s / rawSpansPerSecond)) : '']);
+      rows.push([`${r.label}, median of 3 (${(r.seconds ?? []).map((x) => num(x)).join(' / ')} s)`, int(inputRecords), r.run ? num(r.run.seconds) : 'not run', s ? int(s) : 'not run', s ? (r.precomputed ? `${num(s / rawSpansPerSecond)} (diagnostic, no goal)` : verdict(s / rawSpansPerSecond)) : '', cpuCell(r.run?.cpu)]);
+      const c = r.run?.cpu;
+      if (c?.brokerSeconds !== undefined) {
+        const minWall = (c.processSeconds + c.brokerSeconds) / cores;
+        bounds.push(`${r.label.replace(/^(ours|diagnostic): /, '')}: ${num(c.processSeconds + c.brokerSeconds)} CPU-s → ≥ ${num(minWall)} s on ${cores} cores → ratio ≤ ${num(rawSeconds / minWall)}`);
+      }
     }
     const floorRows = floor
       ? [
@@ -105,7 +116,10 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores shared by the broker (JVM), the pipeline's threads and the consumer`;
     const markdown = [
       `Broker: Apache Kafka ${broker.version} (${broker.started ? 'started by scripts/kafka.ts for this run, on this machine' : 'external, KAFKA_BROKERS'}), topics with 4 partitions, ${int(fleet.episodes)} episodes = ${int(fleet.spans)} spans in ${int(fleet.spanRecords.length)} span records + ${int(fleet.logRecords.length)} evaluation log records. Time is first record delivered → last record (baseline) / last episode's events acknowledged (ours); group join excluded. Machine: ${machine}. Client: ${kafkajsNote}.`,
-      table(['consumer', 'records in', 'seconds', 'spans/s', 'ours ÷ baseline'], rows),
+      table(['consumer', 'records in', 'seconds', 'spans/s', 'ours ÷ baseline', 'CPU-seconds: this process + broker JVM'], rows),
+      bounds.length > 0
+        ? `**What the cores allow.** CPU time from the first record to the end, of this process (all threads) and of the broker (its JVM, /proc), is work the run had to do on ${cores} cores; no schedule finishes it in less than its sum ÷ ${cores}. For the median runs: ${bounds.join('; ')}.${rawMedian?.cpu.brokerSeconds !== undefined ? ` The baseline used ${num(rawMedian.cpu.processSeconds + rawMedian.cpu.brokerSeconds)} CPU-s in ${num(rawSeconds)} s (${Math.round((100 * (rawMedian.cpu.processSeconds + rawMedian.cpu.brokerSeconds)) / (rawSeconds * cores))}% of the cores).` : ''} A ratio of ${KAFKA_RATIO_GOAL} on this machine needs the whole pipeline run, broker included, to fit in ${num((cores * rawSeconds) / KAFKA_RATIO_GOAL)} CPU-seconds.`
+        : `CPU-seconds of the broker are not known (external broker or no /proc): only this process's are shown.`,
       ...runs.filter((r) => r.run).map((r) => r.run!.markdown),
       floor
         ? [

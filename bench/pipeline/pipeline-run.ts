@@ -14,6 +14,7 @@ import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import type { KafkaPipelineStats } from '../../src/runtime/kafka-counters.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
 import { steadyTicks, type SteadyLoad } from '../latency/raw.js';
+import { cpuBetween, cpuSample, type CpuSample } from '../lib/cpu.js';
 import { int, num } from '../lib/markdown.js';
 import { loadOptional } from '../lib/optional.js';
 import type { BenchContext } from '../lib/section.js';
@@ -24,6 +25,8 @@ export interface PipelineRun {
   seconds: number;
   /** Episode close → episode_credit consumed, ms (live runs only). */
   latenciesMs: number[];
+  /** CPU used from the first span to the end, by this process and the broker (runPipelineOnce only). */
+  cpu?: CpuSample;
   stats: KafkaPipelineStats;
   markdown: string;
   notes: string[];
@@ -92,12 +95,15 @@ interface Harness {
   pipeline: InstanceType<Stages['KafkaPipeline']>;
   closedAt: Map<string, number>;
   firstSpanAt: () => number | undefined;
+  /** CPU sample taken when the first span arrived. */
+  firstSpanCpu: () => CpuSample | undefined;
   outputTopic: string;
 }
 
-function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4): Harness {
+function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
+  let firstCpu: CpuSample | undefined;
   const record = (eps: Episode[]) => {
     const t = performance.now();
     for (const e of eps) if (!closedAt.has(e.episodeId)) closedAt.set(e.episodeId, t);
@@ -108,7 +114,10 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
     const inner = new s.EpisodeAssembler({});
     return {
       addSpans: (spans: readonly Span[], p?: unknown) => {
-        firstSpan ??= performance.now();
+        if (firstSpan === undefined) {
+          firstCpu = cpuSample(brokerPid);
+          firstSpan = performance.now();
+        }
         inner.addSpans(spans, p);
       },
       addEvaluations: (e: readonly Evaluation[], p?: unknown) => inner.addEvaluations(e, p),
@@ -130,7 +139,7 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
     },
     { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
   );
-  return { pipeline, closedAt, firstSpanAt: () => firstSpan, outputTopic };
+  return { pipeline, closedAt, firstSpanAt: () => firstSpan, firstSpanCpu: () => firstCpu, outputTopic };
 }
 
 function idle(st: KafkaPipelineStats, episodes: number): boolean {
@@ -156,19 +165,21 @@ export async function creditPool(workers: number): Promise<CreditPool | undefine
  * `creditWorkers`: 0 = credit on the consumer's thread, n = `pool` runs it in n worker threads
  * (runtime.creditWorkers; the pool outlives the run so repeated runs measure warm workers).
  */
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string): Promise<PipelineRun> {
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string, brokerPid?: number): Promise<PipelineRun> {
   const s = await loadStages();
   if (creditWorkers > 0 && !pool) throw new Error(`runPipelineOnce: creditWorkers ${creditWorkers} needs a pool (creditPool)`);
   if (pool) s.processEpisode = pool.process.bind(pool);
   const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
   // as the runtime does (src/runtime/credit-workers creditConcurrencyFor): ≥ 16 episodes per worker
-  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4);
+  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4, brokerPid);
   await h.pipeline.start();
   const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
   let end = 0;
+  let endCpu: CpuSample | undefined;
   try {
     while (Date.now() < deadline) {
       if (idle(h.pipeline.stats(), topics.episodes)) {
+        endCpu = cpuSample(brokerPid);
         end = performance.now();
         break;
       }
@@ -181,9 +192,11 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
   const first = h.firstSpanAt();
   if (!end || first === undefined) throw new Error(`pipeline did not finish: ${JSON.stringify(stats)}`);
   const seconds = (end - first) / 1000;
+  const firstCpu = h.firstSpanCpu();
   return {
     seconds,
     latenciesMs: [],
+    ...(firstCpu && endCpu ? { cpu: cpuBetween(firstCpu, endCpu) } : {}),
     stats,
     notes: creditWorkers === 0 && !pool ? [`processEpisode from ${s.processEpisodeSource}.`] : [],
     markdown: `Pipeline counters (credit ${creditLabel ?? (creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`)}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
