@@ -111,6 +111,31 @@ describe('UnanimityGame term merging', () => {
     );
   });
 
+  it('merges long carrier sets (hashed keys) only when they are equal, whatever their order', () => {
+    // Long sets as long causal chains give them: a base set, its permutations (must merge) and
+    // variants with one index replaced (must not).
+    const n = 1200;
+    const game = fc
+      .tuple(fc.uniqueArray(fc.nat(n - 1), { minLength: 257, maxLength: 700 }), fc.array(fc.tuple(fc.nat(), fc.nat(n - 1), fc.boolean()), { minLength: 1, maxLength: 6 }))
+      .map(([base, variants]) => {
+        const terms: UnanimityTerm[] = [{ carriers: base, weight: 1 }];
+        for (const [seed, replacement, permute] of variants) {
+          const c = [...base];
+          if (permute) c.reverse();
+          else c[seed % c.length] = replacement;
+          terms.push({ carriers: seed % 3 === 0 ? [...c, ...c.slice(0, 5)] : c, weight: (seed % 5) - 2 });
+        }
+        return terms;
+      });
+    fc.assert(
+      fc.property(game, (terms) => {
+        const players = Array.from({ length: n }, (_, i) => `p${i}`);
+        expect(new UnanimityGame('g', players, 0, terms).terms).toEqual(mergedReference(terms));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('still rejects carriers that are not player indices', () => {
     expect(() => new UnanimityGame('g', ['a', 'b'], 0, [{ carriers: [1, 2], weight: 1 }])).toThrow(RangeError);
     expect(() => new UnanimityGame('g', ['a', 'b'], 0, [{ carriers: [0.5], weight: 1 }])).toThrow(RangeError);

@@ -14,6 +14,11 @@ export interface UnanimityTerm {
   readonly weight: number;
 }
 
+interface MergedTerm {
+  carriers: number[];
+  weight: number;
+}
+
 export class UnanimityGame implements Game {
   /** Terms merged by carrier set, carriers sorted and de-duplicated. */
   readonly terms: readonly UnanimityTerm[];
@@ -25,7 +30,9 @@ export class UnanimityGame implements Game {
     base: number,
     terms: readonly UnanimityTerm[],
   ) {
-    const merged = new Map<string, { carriers: number[]; weight: number }>();
+    // Buckets by carrierKey: exact for short sets, a hash for long ones (compared element-wise).
+    const buckets = new Map<string, MergedTerm[]>();
+    const merged: MergedTerm[] = []; // first-appearance order
     let constant = base;
     for (const t of terms) {
       if (!Number.isFinite(t.weight)) throw new RangeError(`unanimity term weight must be finite, got ${t.weight}`);
@@ -38,12 +45,18 @@ export class UnanimityGame implements Game {
         continue;
       }
       const key = carrierKey(carriers);
-      const m = merged.get(key);
-      if (m) m.weight += t.weight;
-      else merged.set(key, { carriers, weight: t.weight });
+      const bucket = buckets.get(key);
+      const same = key.startsWith('h') ? bucket?.find((m) => sameCarriers(m.carriers, carriers)) : bucket?.[0];
+      if (same) same.weight += t.weight;
+      else {
+        const m = { carriers, weight: t.weight };
+        merged.push(m);
+        if (bucket) bucket.push(m);
+        else buckets.set(key, [m]);
+      }
     }
     this.base = constant;
-    this.terms = [...merged.values()].filter((t) => t.weight !== 0);
+    this.terms = merged.filter((t) => t.weight !== 0);
   }
 
   value(coalition: Uint8Array): number {
@@ -80,13 +93,34 @@ export class UnanimityGame implements Game {
 }
 
 /**
- * Carrier indices sorted ascending, each once (a fresh array). Carrier lists are short and mostly
- * nearly sorted (causal order), so an insertion sort beats `sort` with a comparator callback;
- * long lists use `sort`.
+ * Carrier indices sorted ascending, each once (a fresh array). Carrier lists mostly come in causal
+ * order, already ascending: checked first (linear), then copied. Long lists of small non-negative
+ * integers (a message's descendants in a long episode, in breadth-first order) are sorted by
+ * marking them in a bitmap and reading it back — linear, where a comparison sort of every such
+ * term made long chains cost O(m² log m). Short lists, nearly sorted, take an insertion sort
+ * (beats `sort` with a comparator callback); anything else uses `sort`.
  */
 function sortedUnique(carriers: readonly number[]): number[] {
+  const n = carriers.length;
+  let ascending = true;
+  let smallInts = true;
+  let max = -1;
+  for (let i = 0; i < n; i++) {
+    const c = carriers[i]!;
+    if (i > 0 && !(carriers[i - 1]! < c)) ascending = false;
+    if (!(Number.isInteger(c) && c >= 0)) smallInts = false;
+    else if (c > max) max = c;
+  }
+  if (ascending) return carriers.slice();
+  if (n > 64 && smallInts && max < 16 * n) {
+    const marks = new Uint8Array(max + 1);
+    for (let i = 0; i < n; i++) marks[carriers[i]!] = 1;
+    const out: number[] = [];
+    for (let c = 0; c <= max; c++) if (marks[c] === 1) out.push(c);
+    return out;
+  }
   const out = carriers.slice();
-  if (out.length > 64) out.sort((a, b) => a - b);
+  if (n > 64) out.sort((a, b) => a - b);
   else {
     for (let i = 1; i < out.length; i++) {
       const x = out[i]!;
@@ -105,11 +139,21 @@ function sortedUnique(carriers: readonly number[]): number[] {
 }
 
 /**
- * Map key of a sorted carrier set: one UTF-16 unit per index when the list is short and every
- * index fits in one (no number-to-text conversions), else the indices as decimal text. The
- * leading letter keeps the two forms apart.
+ * Map key of a sorted carrier set. Short sets whose indices fit one UTF-16 unit each: the units
+ * themselves (exact, no number-to-text conversions; prefix `u`). Longer sets: length and a 32-bit
+ * FNV-1a hash of the indices (prefix `h`), so long causal chains — whose carrier sets are
+ * quadratic in total — are not turned into quadratic text; equal keys are then compared
+ * element-wise (`sameCarriers`).
  */
 function carrierKey(carriers: readonly number[]): string {
   if (carriers.length <= 256 && carriers[carriers.length - 1]! <= 0xffff) return `u${String.fromCharCode(...carriers)}`;
-  return `d${carriers.join(',')}`;
+  let h = 0x811c9dc5;
+  for (const c of carriers) h = Math.imul(h ^ c, 0x01000193);
+  return `h${carriers.length}:${h >>> 0}`;
+}
+
+function sameCarriers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
