@@ -32,7 +32,10 @@ export function coPartitionedAssignment(memberIds: readonly string[], topics: Re
   return out;
 }
 
-/** Topics whose partition count differs from the first one's: co-partitioning cannot hold for them. */
+/**
+ * Every topic with its count (`topic: n`) when the counts are not all equal — co-partitioning
+ * cannot hold then, and the whole picture says which to change; empty when they agree.
+ */
 export function mismatchedPartitionCounts(counts: ReadonlyMap<string, number>): string[] {
   const values = [...counts.values()];
   if (values.length < 2 || values.every((c) => c === values[0])) return [];

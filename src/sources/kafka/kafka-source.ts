@@ -44,7 +44,7 @@ export class KafkaTelemetrySource {
    * Fails with the config key and the fix when an input topic is missing (kafkajs's subscribe would only say
    * "This server does not host this topic-partition", without the topic). Input topics are never
    * created here: they belong to the collector's kafka exporter (or the operator).
-   * Returns the input topics whose partition count differs from the spans topic's (empty when all
+   * Returns every input topic with its partition count when the counts differ (empty when they
    * agree): partition p of each topic is assigned to one instance (co-partitioned-assignment.ts),
    * which keeps a trace's spans and evaluation together only when the counts are equal.
    */
