@@ -13,7 +13,6 @@ import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
-import { UnanimityGame } from './games/unanimity.js';
 import type { CreditInput } from './input.js';
 import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
 import { estimateShapley } from './shapley/estimate.js';
@@ -273,8 +272,9 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
-      } else if (mg instanceof UnanimityGame) {
-        // Closed form Σ_{T∋m} w_T: the same numbers as evaluating |M|+1 coalitions, in O(Σ|T|).
+      } else if (mg.leaveOneOut) {
+        // Closed form (Σ_{T∋m} w_T for unanimity sums): the same numbers as evaluating |M|+1
+        // coalitions, without evaluating any.
         l = { players: mg.players, values: mg.leaveOneOut() };
       } else l = await leaveOneOut(cached());
       l.players.forEach((p, i) => {

@@ -10,6 +10,7 @@ export { RegressionAdjustedEstimator, RegressionAdjustedRun, type RegressionAdju
 export { estimateShapley, type EstimateShapleyOptions } from './shapley/estimate.js';
 export { leaveOneOut, type LeaveOneOut } from './shapley/leave-one-out.js';
 export { UnanimityGame, type UnanimityTerm } from './games/unanimity.js';
+export { ProvenanceMessageGame, provenanceTerms, type ProvenanceTerms, type ProvenanceTermsInput } from './games/provenance-message-game.js';
 export { AnchoredGame } from './games/anchored-game.js';
 export { provenanceGames, outputMessages, type ProvenanceAnalysis, type ProvenanceGames, type ProvenanceOptions, type MessageRole } from './games/provenance.js';
 export { buildCausalGraph, isMessage, isErroneous, descendants, ancestors, duplicateMessages, type CausalGraph } from './causal-graph.js';

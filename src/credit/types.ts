@@ -18,6 +18,11 @@ export interface Game {
    * (e.g. a sum of unanimity games). `estimateShapley` uses it instead of evaluating coalitions.
    */
   closedForm?(): readonly number[];
+  /**
+   * Optional exact leave-one-out values v(N) − v(N \ {i}) in `players` order, when the game knows
+   * them without evaluating coalitions (a sum of unanimity games: Σ_{T∋i} w_T).
+   */
+  leaveOneOut?(): readonly number[];
 }
 
 export type EstimateStatus = 'exact' | 'approximate' | 'partial';

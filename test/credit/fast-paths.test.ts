@@ -150,10 +150,93 @@ describe('provenanceGames', () => {
         const own = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0 });
         const shared = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0, graph: buildCausalGraph(steps) });
         expect(shared.agentGame.terms).toEqual(own.agentGame.terms);
-        expect(shared.messageGame.terms).toEqual(own.messageGame.terms);
+        expect(shared.messageGame.closedForm()).toEqual(own.messageGame.closedForm());
+        expect(shared.messageGame.leaveOneOut()).toEqual(own.messageGame.leaveOneOut());
         expect([...shared.analysis.carriers]).toEqual([...own.analysis.carriers]);
         expect([...shared.analysis.roles]).toEqual([...own.analysis.roles]);
       }),
     );
   });
 });
+
+/** Bigger random episodes than `stepsArb`: up to 40 steps, several inputs each, errors, duplicate outputs, 4 agents. */
+const wideStepsArb = fc
+  .array(fc.record({ t: fc.nat(30), inputs: fc.array(fc.nat(39), { maxLength: 4 }), parent: fc.option(fc.nat(39), { nil: undefined }), agent: fc.constantFrom('a', 'b', 'c', 'd'), ok: fc.nat(9).map((x) => x > 1), digest: fc.option(fc.constantFrom('x', 'y'), { nil: undefined }), kind: fc.constantFrom('llm' as const, 'tool' as const, 'agent' as const, 'handoff' as const) }), { minLength: 1, maxLength: 40 })
+  .map((specs) => specs.map((s, i) => step({ id: i + 1, t: s.t, inputs: s.inputs.map((x) => x + 1), agent: s.agent, ok: s.ok, kind: s.kind, ...(s.digest !== undefined ? { digest: s.digest } : {}), ...(s.parent !== undefined ? { parent: s.parent + 1 } : {}) })));
+
+describe('provenance game without materialised carriers', () => {
+  /**
+   * Reference: the unanimity games written out term by term from the listed carrier sets (the
+   * form the engine used before the reverse pass), which the bitset pass must equal exactly —
+   * closed form, leave-one-out, every coalition's value, and the agent game's terms.
+   */
+  it('equals the unanimity games built from explicit carrier lists', () => {
+    fc.assert(
+      fc.property(fc.oneof(stepsArb, wideStepsArb), fc.double({ min: -1, max: 1, noNaN: true }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (steps, R, bits) => {
+        const agents = ['a', 'b', 'c', 'd'].map((a) => ({ agentId: a, agentName: a }));
+        const { agentGame, messageGame, analysis } = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0.1 });
+        const players = messageGame.players;
+        const mIdx = new Map(players.map((p, i) => [p, i] as const));
+        const author = new Map(steps.map((s) => [s.stepId, s.agentId] as const));
+        const aIdx = new Map(agents.map((a, i) => [a.agentId, i] as const));
+        const toAgents = (ids: readonly string[]) => [...new Set(ids.map((id) => aIdx.get(author.get(id)!)!))];
+        const u = analysis.usefulWeight;
+        const h = analysis.harmWeight;
+        const msgTerms: UnanimityTerm[] = [];
+        const agentTerms: UnanimityTerm[] = [];
+        for (const [, carriers] of analysis.carriers) {
+          msgTerms.push({ carriers: carriers.map((id) => mIdx.get(id)!), weight: u });
+          agentTerms.push({ carriers: toAgents(carriers), weight: u });
+        }
+        for (const [id, role] of analysis.roles) {
+          if (role !== 'harmful') continue;
+          msgTerms.push({ carriers: [mIdx.get(id)!], weight: -h });
+          agentTerms.push({ carriers: toAgents([id]), weight: -h });
+        }
+        const p = analysis.carriers.size;
+        const q = [...analysis.roles.values()].filter((r) => r === 'harmful').length;
+        const rest = R - 0.1 + q * h - p * u;
+        expect(analysis.fallbackGrandTerm).toBe(p === 0 && rest !== 0);
+        if (analysis.fallbackGrandTerm) {
+          if (players.length > 0) msgTerms.push({ carriers: players.map((_, i) => i), weight: rest });
+          // over the agents that authored a message; all agents when none did (documented fallback)
+          const authors = toAgents([...players]);
+          agentTerms.push({ carriers: authors.length > 0 ? authors : agents.map((_, i) => i), weight: rest });
+        }
+        const refM = new UnanimityGame('ref', players, 0.1, msgTerms);
+        const refA = new UnanimityGame('ref', agents.map((a) => a.agentId), 0.1, agentTerms);
+        const close = (a: readonly number[], b: readonly number[]) => a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 9));
+        close(messageGame.closedForm(), refM.closedForm());
+        close(messageGame.leaveOneOut(), refM.leaveOneOut());
+        const all = new Uint8Array(players.length).fill(1);
+        const some = Uint8Array.from(players, (_, i) => (bits[i] ? 1 : 0));
+        for (const S of [all, some, new Uint8Array(players.length)]) expect(messageGame.value(S)).toBeCloseTo(refM.value(S), 9);
+        const key = (g: UnanimityGame) => g.terms.map((t) => `${t.carriers.join(',')}:${t.weight.toFixed(9)}`).sort();
+        expect(key(agentGame)).toEqual(key(refA));
+        expect(agentGame.base).toBeCloseTo(refA.base, 9);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('credits a 3000-message causal chain without listing its 4.5 M carrier indices', () => {
+    const n = 3000;
+    const steps = Array.from({ length: n }, (_, i) => step({ id: i + 1, t: i, inputs: i > 0 ? [i] : [], agent: ['a', 'b', 'c'][i % 3]!, ok: true, kind: 'llm' }));
+    const agents = ['a', 'b', 'c'].map((a) => ({ agentId: a, agentName: a }));
+    const { messageGame, agentGame } = provenanceGames('chain', steps, agents, { systemValue: 1, baseline: 0 });
+    // Chain of n useful messages: message k (0-based) is in the terms of messages 0..k, whose
+    // carrier sets have sizes n..n-k; so φ_k = (1/n) · Σ_{j=0..k} 1/(n-j) and LOO_k = (k+1)/n.
+    const phi = messageGame.closedForm();
+    let harmonic = 0;
+    for (let k = 0; k < n; k++) {
+      harmonic += 1 / (n - k);
+      expect(phi[k]).toBeCloseTo(harmonic / n, 12);
+    }
+    expect(phi.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(messageGame.leaveOneOut()[n - 1]).toBeCloseTo(1, 12);
+    expect(messageGame.leaveOneOut()[0]).toBeCloseTo(1 / n, 12);
+    // Agent game: every term from message 0..n-3 needs all three agents.
+    expect(agentGame.closedForm().reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
+});
+

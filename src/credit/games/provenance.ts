@@ -20,6 +20,7 @@
  */
 import type { Agent, AgentStep } from '../../model/agents.js';
 import { type CausalGraph, ancestors, buildCausalGraph, descendantOrder, duplicateMessages, isErroneous, isMessage } from '../causal-graph.js';
+import { ProvenanceMessageGame, provenanceTerms } from './provenance-message-game.js';
 import { UnanimityGame, type UnanimityTerm } from './unanimity.js';
 
 export interface ProvenanceOptions {
@@ -45,7 +46,10 @@ export interface ProvenanceAnalysis {
   readonly graph: CausalGraph;
   readonly outputStepIds: readonly string[];
   readonly roles: ReadonlyMap<string, MessageRole>;
-  /** For useful messages: the message ids its term requires (itself included). */
+  /**
+   * For useful messages: the message ids its term requires (itself included). Built on first
+   * access (O(m²) in a long causal chain); credit itself never reads it.
+   */
   readonly carriers: ReadonlyMap<string, readonly string[]>;
   readonly usefulWeight: number;
   readonly harmWeight: number;
@@ -54,7 +58,7 @@ export interface ProvenanceAnalysis {
 
 export interface ProvenanceGames {
   agentGame: UnanimityGame;
-  messageGame: UnanimityGame;
+  messageGame: ProvenanceMessageGame;
   analysis: ProvenanceAnalysis;
 }
 
@@ -102,59 +106,88 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const h = q > 0 ? ((opts.harmWeight ?? 1) * scale) / (p + q) : 0;
   const u = p > 0 ? (delta + q * h) / p : 0;
 
-  // Per-step facts the carrier loops need, looked up once per step index rather than once per
-  // (message, descendant) pair: carriers are quadratic in long causal chains.
+  // Per-step facts for the reverse pass (provenance-message-game.ts): which steps carry a useful
+  // term, and the message / agent index of each step.
   const usefulSet = new Set(useful);
   const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
   const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
   const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
-  const carrierAt = graph.order.map((s, j) => reachesOutput.has(j) && usefulSet.has(s.stepId));
-  const msgAt = graph.order.map((s) => msgIndex.get(s.stepId));
-  const agentAt = graph.order.map((s) => {
-    const author = authorOf.get(s.stepId);
-    return author === undefined ? undefined : agentIndex.get(author);
-  });
-  /** Agent indices of the authors of the steps at `indices`, first appearance order, each once. */
-  const toAgents = (indices: readonly number[]) => {
-    const out: number[] = [];
-    for (const j of indices) {
-      const a = agentAt[j];
-      if (a !== undefined && !out.includes(a)) out.push(a);
-    }
-    return out;
-  };
-
-  const carriers = new Map<string, string[]>();
-  const msgTerms: UnanimityTerm[] = [];
-  const agentTerms: UnanimityTerm[] = [];
-  for (const id of useful) {
-    const at = [graph.indexOf.get(id)!];
-    for (const j of descendantOrder(graph, at[0]!)) if (carrierAt[j]) at.push(j);
-    carriers.set(id, at.map((j) => graph.order[j]!.stepId));
-    msgTerms.push({ carriers: at.map((j) => msgAt[j]!), weight: u });
-    agentTerms.push({ carriers: toAgents(at), weight: u });
+  const n = graph.order.length;
+  const carrierAt: number[] = new Array<number>(n).fill(0);
+  const messageAt: number[] = new Array<number>(n).fill(-1);
+  const agentAt: number[] = new Array<number>(n).fill(-1);
+  for (let j = 0; j < n; j++) {
+    const id = graph.order[j]!.stepId;
+    if (reachesOutput.has(j) && usefulSet.has(id)) carrierAt[j] = 1;
+    messageAt[j] = msgIndex.get(id) ?? -1;
+    const author = authorOf.get(id);
+    agentAt[j] = author === undefined ? -1 : (agentIndex.get(author) ?? -1);
   }
+  const termsInput = {
+    graph,
+    messageCount: messages.length,
+    messageAt,
+    carrierAt,
+    usefulSteps: useful.map((id) => graph.indexOf.get(id)!),
+    agentCount: agents.length,
+    agentAt,
+  };
+  const terms = provenanceTerms(termsInput);
+
+  const agentTerms: UnanimityTerm[] = terms.agentCarriers.map((carriers) => ({ carriers, weight: u }));
+  const harmfulMessages: number[] = [];
   for (const id of harmful) {
-    const at = [graph.indexOf.get(id)!];
-    msgTerms.push({ carriers: [msgAt[at[0]!]!], weight: -h });
-    agentTerms.push({ carriers: toAgents(at), weight: -h });
+    const j = graph.indexOf.get(id)!;
+    harmfulMessages.push(messageAt[j]!);
+    agentTerms.push({ carriers: agentAt[j]! >= 0 ? [agentAt[j]!] : [], weight: -h });
   }
   const rest = delta + q * h - p * u;
   const fallbackGrandTerm = p === 0 && rest !== 0;
   if (fallbackGrandTerm) {
-    // With no players at all the term would become a constant (part of v(∅)); leave it out then.
-    if (messages.length > 0) msgTerms.push({ carriers: messages.map((_, i) => i), weight: rest });
     // Over the agents that authored a message (agents without messages stay null players, so
     // their credit is never stranded without a message to carry it); all agents if none did.
-    const authors = toAgents(messages.map((m) => graph.indexOf.get(m.stepId)!));
+    const authors = [...new Set(messages.map((m) => agentAt[graph.indexOf.get(m.stepId)!]!).filter((a) => a >= 0))];
     const carriers = authors.length > 0 ? authors : agents.map((_, i) => i);
     if (carriers.length > 0) agentTerms.push({ carriers, weight: rest });
   }
-  const messageGame = new UnanimityGame(`${episodeId}#provenance/messages`, messages.map((m) => m.stepId), opts.baseline, msgTerms);
+  // With no messages at all the fallback message term would be a constant (part of v(∅)): left out.
+  const messageGame = new ProvenanceMessageGame(
+    `${episodeId}#provenance/messages`,
+    messages.map((m) => m.stepId),
+    opts.baseline,
+    termsInput,
+    terms,
+    u,
+    harmfulMessages,
+    h,
+    fallbackGrandTerm ? rest : 0,
+  );
   const agentGame = new UnanimityGame(`${episodeId}#provenance/agents`, agents.map((a) => a.agentId), opts.baseline, agentTerms);
+  // Carrier lists are O(m²) in long chains: built only when someone asks (tests, worked examples).
+  let carriers: Map<string, string[]> | undefined;
+  const carriersOf = () => {
+    if (carriers) return carriers;
+    carriers = new Map();
+    for (const id of useful) {
+      const at = [graph.indexOf.get(id)!];
+      for (const j of descendantOrder(graph, at[0]!)) if (carrierAt[j] === 1) at.push(j);
+      carriers.set(id, at.map((j) => graph.order[j]!.stepId));
+    }
+    return carriers;
+  };
   return {
     agentGame,
     messageGame,
-    analysis: { graph, outputStepIds: outputs, roles, carriers, usefulWeight: u, harmWeight: h, fallbackGrandTerm },
+    analysis: {
+      graph,
+      outputStepIds: outputs,
+      roles,
+      get carriers() {
+        return carriersOf();
+      },
+      usefulWeight: u,
+      harmWeight: h,
+      fallbackGrandTerm,
+    },
   };
 }
