@@ -3,7 +3,8 @@
  * and a call of bench/credit/shapiq_runner.py on a job file. I/O lives here, nowhere else in bench/credit.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -58,14 +59,35 @@ async function pythonVersion(bin: string): Promise<[number, number] | undefined>
   }
 }
 
-/** The newest python3.x ≥ 3.10 on PATH (python3.13, python3.12, then python3). */
+/**
+ * Candidate interpreters, best first: 3.12 (shapiq 1.8.0's reference), 3.13, then whatever `python3`
+ * is. pyenv shims on PATH fail for versions not selected by `pyenv global`, so the interpreters
+ * pyenv has installed are tried directly too.
+ */
+export function pythonCandidates(): string[] {
+  const pyenvRoot = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv');
+  const installed = (minor: number): string[] => {
+    const dir = join(pyenvRoot, 'versions');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((v) => v.startsWith(`3.${minor}.`))
+      .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))
+      .map((v) => join(dir, v, 'bin', 'python3'));
+  };
+  return ['python3.12', ...installed(12), 'python3.13', ...installed(13), 'python3'];
+}
+
+/** The first candidate that runs and is ≥ 3.10. */
 async function findPython(): Promise<{ bin: string; version: [number, number] } | undefined> {
-  for (const bin of ['python3.13', 'python3.12', 'python3']) {
+  for (const bin of pythonCandidates()) {
     const v = await pythonVersion(bin);
     if (v && (v[0] > 3 || (v[0] === 3 && v[1] >= 10))) return { bin, version: v };
   }
   return undefined;
 }
+
+/** shapiq's version as pip installed it (shapiq 1.4.1's `__version__` is None, so ask the metadata). */
+const SHAPIQ_VERSION_PY = 'import importlib.metadata as m; print(m.version("shapiq"))';
 
 /**
  * Creates (or reuses) `venvDir` with the pinned shapiq. Throws an error that says what to install
@@ -74,22 +96,29 @@ async function findPython(): Promise<{ bin: string; version: [number, number] } 
 export async function ensureShapiqVenv(venvDir: string): Promise<PythonEnv> {
   const python = join(venvDir, 'bin', 'python');
   const commands: string[] = [];
+  const best = await findPython();
   if (existsSync(python)) {
     try {
-      const { stdout } = await execFileP(python, ['-c', 'import shapiq; print(shapiq.__version__)']);
+      const { stdout } = await execFileP(python, ['-c', SHAPIQ_VERSION_PY]);
       const have = stdout.trim();
       const v = await pythonVersion(python);
       const want = v && v[1] >= 12 ? SHAPIQ_PIN.modern : SHAPIQ_PIN.legacy;
-      if (have === want) return { python, shapiqVersion: have, commands: [`(reused ${venvDir} with shapiq ${have})`] };
+      // A venv made from an older interpreter (legacy pin) is rebuilt once a 3.12+ one is found.
+      const upgradable = want === SHAPIQ_PIN.legacy && best !== undefined && best.version[1] >= 12;
+      if (have === want && !upgradable) return { python, shapiqVersion: have, commands: [`(reused ${venvDir} with shapiq ${have})`] };
+      if (upgradable) {
+        rmSync(venvDir, { recursive: true, force: true });
+        commands.push(`rm -rf ${venvDir} (Python 3.${v?.[1]} venv; ${best.bin} is 3.${best.version[1]})`);
+      }
     } catch {
       // fall through: (re)install into the existing venv
     }
-  } else {
-    const found = await findPython();
-    if (!found) throw new Error('shapiq baseline: no python3 ≥ 3.10 on PATH (3.12+ preferred for shapiq 1.8.0); install one or run with --no-baseline');
+  }
+  if (!existsSync(python)) {
+    if (!best) throw new Error('shapiq baseline: no python3 ≥ 3.10 found (PATH, pyenv); install 3.12+ (for shapiq 1.8.0) or run with --no-baseline');
     mkdirSync(dirname(venvDir), { recursive: true });
-    await execFileP(found.bin, ['-m', 'venv', venvDir]);
-    commands.push(`${found.bin} -m venv ${venvDir}`);
+    await execFileP(best.bin, ['-m', 'venv', venvDir]);
+    commands.push(`${best.bin} -m venv ${venvDir}`);
   }
   const v = (await pythonVersion(python)) ?? [3, 0];
   const pin = v[1] >= 12 ? SHAPIQ_PIN.modern : SHAPIQ_PIN.legacy;

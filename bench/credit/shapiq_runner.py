@@ -12,6 +12,7 @@ function), so the comparison with our estimators is at equal evaluation counts, 
 The error of the estimates is computed by the TypeScript side against the exact values.
 """
 
+import importlib.metadata
 import json
 import platform
 import sys
@@ -90,7 +91,7 @@ if __name__ == "__main__":
         sys.exit("usage: shapiq_runner.py JOB.json > RESULTS.json")
     job = json.load(open(sys.argv[1]))
     out = {
-        "shapiq_version": shapiq.__version__,
+        "shapiq_version": shapiq.__version__ or importlib.metadata.version("shapiq"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "results": run(job),
