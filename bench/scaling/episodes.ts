@@ -46,7 +46,7 @@ export async function episodeScaling(ctx: BenchContext): Promise<EpisodeScaling>
   }
   const creditEpisode = credit.mod.creditEpisode as CreditEpisode;
   const agentGrid = ctx.quick ? [2, 5] : [2, 3, 5, 10, 20, 35, 50];
-  const messageGrid = ctx.quick ? [10, 50] : [10, 50, 100, 250, 500, 1000, 2000];
+  const messageGrid = ctx.quick ? [10, 50] : [10, 50, 100, 250, 500, 1000, 2000, 4000, 8000];
   const reps = ctx.quick ? 1 : 3;
   const points: Point[] = [];
   const notes: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Section 5: scaling. (a) Shapley paths vs number of players on benchmark games, against shapiq's
  * ExactComputer / KernelSHAP timed in the same run; (b) time per episode through conventions +
- * credit as agents (2…50) and messages (10…2000) grow, on SDK-recorded traces.
+ * credit as agents (2…50) and messages (10…8000) grow, on SDK-recorded traces.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

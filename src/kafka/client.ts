@@ -136,6 +136,8 @@ export interface KafkaAdmin {
   fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   /** Log end offset per partition. */
   fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }

@@ -12,7 +12,7 @@
  *   silently. Sends therefore place records on partitions first and cut requests per partition
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
-import type { Consumer, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
 import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
 import { Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
@@ -152,13 +152,7 @@ export class KafkajsClient implements KafkaClient {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const results = await Promise.allSettled(topics.map((topic) => admin.fetchTopicMetadata({ topics: [topic] })));
-      const counts = new Map<string, number>();
-      for (const r of results) {
-        if (r.status !== 'fulfilled') continue;
-        for (const t of r.value.topics) counts.set(t.name, t.partitions.length);
-      }
-      return counts;
+      return await partitionCountsOf(admin, topics);
     } finally {
       await admin.disconnect();
     }
@@ -298,6 +292,7 @@ export class KafkajsClient implements KafkaClient {
         const res = await admin.fetchTopicOffsets(topic);
         return res.map((p) => ({ partition: p.partition, offset: p.high }));
       },
+      partitionCounts: (topics) => partitionCountsOf(admin, topics),
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       disconnect: () => admin.disconnect(),
     };
@@ -330,4 +325,18 @@ function groupTopics(tps: readonly TopicPartition[]): { topic: string; partition
     l.push(tp.partition);
   }
   return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/**
+ * Partition count per topic from metadata, one request per topic so that a topic the broker does
+ * not know (an error for the whole request) leaves out only itself.
+ */
+async function partitionCountsOf(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const results = await Promise.allSettled(topics.map((topic) => admin.fetchTopicMetadata({ topics: [topic] })));
+  const counts = new Map<string, number>();
+  for (const r of results) {
+    if (r.status !== 'fulfilled') continue;
+    for (const t of r.value.topics) counts.set(t.name, t.partitions.length);
+  }
+  return counts;
 }

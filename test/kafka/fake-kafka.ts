@@ -77,6 +77,7 @@ export class FakeKafka implements KafkaClient {
       fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
         [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),
       fetchEndOffsets: async () => [],
+      partitionCounts: async () => new Map(),
       deleteTopics: async () => {},
       disconnect: async () => {},
     };

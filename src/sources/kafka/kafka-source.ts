@@ -51,12 +51,10 @@ export class KafkaTelemetrySource {
   async checkTopics(): Promise<{ mismatchedPartitionCounts: string[] }> {
     const admin = await this.client.admin();
     let missing: string[];
-    const counts = new Map<string, number>();
+    let counts = new Map<string, number>();
     try {
       missing = await admin.missingTopics(this.topics());
-      if (missing.length === 0 && this.topics().length > 1) {
-        for (const t of this.topics()) counts.set(t, (await admin.fetchEndOffsets(t)).length);
-      }
+      if (missing.length === 0 && this.topics().length > 1) counts = await admin.partitionCounts(this.topics());
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
