@@ -183,7 +183,17 @@ export class KafkajsClient implements KafkaClient {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     return {
-      connect: () => producer.connect(),
+      connect: async () => {
+        await producer.connect();
+        // kafkajs's connect() only obtains an idempotent producer id; the transactional id is
+        // claimed (InitProducerId with it: older producers fenced, their open transaction aborted
+        // or, if already committing, finished) on the first transaction(). Claim it now, as the
+        // interface promises: callers read committed offsets right after connect(), and a zombie's
+        // transaction that still committed after that read would get its episodes published twice.
+        // Aborting the empty transaction sends nothing (no partition or offset was added).
+        const claim = await producer.transaction();
+        await claim.abort();
+      },
       transaction: async (): Promise<KafkaTransaction> => {
         const tx = await producer.transaction();
         return {

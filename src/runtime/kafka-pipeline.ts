@@ -312,6 +312,7 @@ export class KafkaPipeline {
       const mine = committed.find((c) => c.partition === st.partition);
       st.replay = decodeReplayMetadata(mine?.metadata);
       if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
+      this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
     } finally {
       await admin.disconnect();
     }
@@ -544,6 +545,7 @@ export class KafkaPipeline {
           }
         }
         if (batch.size > 0) this.scheduleCommit();
+        this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
         this.counters.transactions++;
         this.counters.recordsPublished += records.length;
         this.counters.dlqOut += loose.length;

@@ -11,6 +11,13 @@ import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 import type { PipelineTopics } from './support/pipeline-harness.js';
 import { testAssembler } from './support/test-assembler.js';
+import { appendFileSync } from 'node:fs';
+import type { KafkaLogger } from '../../src/kafka/log.js';
+
+function fileLogger(file: string): KafkaLogger {
+  const line = (level: string) => (obj: object, msg?: string) => appendFileSync(file, JSON.stringify({ t: Date.now(), pid: process.pid, level, msg, ...obj }) + '\n');
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
 
 interface ChildConfig {
   brokers: string;
@@ -42,6 +49,8 @@ const pipeline = new KafkaPipeline(
       return referenceProcessEpisode(episode);
     },
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+    // PIPELINE_CHILD_DEBUG=<file>: the pipeline's debug log as JSON lines, for diagnosing a failed run
+    ...(process.env.PIPELINE_CHILD_DEBUG ? { logger: fileLogger(process.env.PIPELINE_CHILD_DEBUG) } : {}),
   },
 );
 
