@@ -98,20 +98,21 @@ export async function ensureShapiqVenv(venvDir: string): Promise<PythonEnv> {
   const commands: string[] = [];
   const best = await findPython();
   if (existsSync(python)) {
-    try {
-      const { stdout } = await execFileP(python, ['-c', SHAPIQ_VERSION_PY]);
-      const have = stdout.trim();
-      const v = await pythonVersion(python);
-      const want = v && v[1] >= 12 ? SHAPIQ_PIN.modern : SHAPIQ_PIN.legacy;
-      // A venv made from an older interpreter (legacy pin) is rebuilt once a 3.12+ one is found.
-      const upgradable = want === SHAPIQ_PIN.legacy && best !== undefined && best.version[1] >= 12;
-      if (have === want && !upgradable) return { python, shapiqVersion: have, commands: [`(reused ${venvDir} with shapiq ${have})`] };
-      if (upgradable) {
-        rmSync(venvDir, { recursive: true, force: true });
-        commands.push(`rm -rf ${venvDir} (Python 3.${v?.[1]} venv; ${best.bin} is 3.${best.version[1]})`);
+    const v = await pythonVersion(python);
+    const want = v && v[1] >= 12 ? SHAPIQ_PIN.modern : SHAPIQ_PIN.legacy;
+    // A venv made from an older interpreter (legacy pin) is rebuilt once a 3.12+ one is found.
+    const upgradable = want === SHAPIQ_PIN.legacy && best !== undefined && best.version[1] >= 12;
+    if (upgradable) {
+      rmSync(venvDir, { recursive: true, force: true });
+      commands.push(`rm -rf ${venvDir} (Python ${v ? `3.${v[1]}` : 'unknown'} venv; ${best.bin} is 3.${best.version[1]})`);
+    } else {
+      try {
+        const { stdout } = await execFileP(python, ['-c', SHAPIQ_VERSION_PY]);
+        const have = stdout.trim();
+        if (have === want) return { python, shapiqVersion: have, commands: [`(reused ${venvDir} with shapiq ${have})`] };
+      } catch {
+        // fall through: (re)install into the existing venv
       }
-    } catch {
-      // fall through: (re)install into the existing venv
     }
   }
   if (!existsSync(python)) {

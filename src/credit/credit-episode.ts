@@ -272,11 +272,17 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
-      } else if (mg.leaveOneOut) {
+      } else {
         // Closed form (Σ_{T∋m} w_T for unanimity sums): the same numbers as evaluating |M|+1
-        // coalitions, without evaluating any.
-        l = { players: mg.players, values: mg.leaveOneOut() };
-      } else l = await leaveOneOut(cached());
+        // coalitions, without evaluating any. A pluggable game's answer is checked like its
+        // closedForm() is (estimate.ts); a malformed one falls back to evaluating coalitions.
+        const closed = mg.leaveOneOut?.();
+        if (closed && closed.length === mg.players.length && closed.every(Number.isFinite)) l = { players: mg.players, values: closed };
+        else {
+          if (closed) warnings.push(`message game leaveOneOut() returned ${closed.length} values for ${mg.players.length} players (or a non-finite one); evaluated coalitions instead`);
+          l = await leaveOneOut(cached());
+        }
+      }
       l.players.forEach((p, i) => {
         if (ids.has(p)) deltas.set(p, l.values[i]!);
       });

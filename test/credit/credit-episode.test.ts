@@ -178,6 +178,35 @@ describe('creditEpisode: pluggable and failing games', () => {
     }
   });
 
+  it("uses a message game's leaveOneOut() when well-formed, and evaluates coalitions when it is not", async () => {
+    const msgIds = steps.filter((s) => s.rewardable).map((s) => s.stepId);
+    const w = new Map(msgIds.map((id, i) => [id, 0.05 * (i + 1)] as const));
+    const run = async (loo: () => number[]) => {
+      let evaluations = 0;
+      const messageGame: Game = {
+        id: 'additive-messages',
+        players: msgIds,
+        value: (c) => {
+          evaluations++;
+          return msgIds.reduce((a, id, i) => a + (c[i] ? w.get(id)! : 0), 0);
+        },
+        leaveOneOut: loo,
+      };
+      const out = await creditEpisode(episode(steps, 0.8), {
+        anchor: false,
+        gameFactory: (_i, ctx) => ({ agentGame: { id: 'flat', players: ctx.agentIds, value: (c) => (c.every(Boolean) ? 0.8 : 0) }, messageGame }),
+      });
+      return { out, evaluations };
+    };
+    const good = await run(() => msgIds.map((id) => w.get(id)!));
+    expect(good.evaluations).toBe(0);
+    for (const m of good.out.messages) expect(m.delta).toBeCloseTo(w.get(m.step.stepId)!, 12);
+    const bad = await run(() => [1, 2]);
+    expect(bad.evaluations).toBeGreaterThan(msgIds.length);
+    expect(bad.out.warnings.some((x) => /leaveOneOut\(\) returned 2 values/.test(x))).toBe(true);
+    for (const m of bad.out.messages) expect(m.delta).toBeCloseTo(w.get(m.step.stepId)!, 12);
+  });
+
   it('maps credit by player id when the factory orders players differently', async () => {
     const weights: Record<string, number> = { planner: 0.1, researcher: 0.2, writer: 0.5 };
     const players = ['writer', 'planner', 'researcher'];

@@ -164,6 +164,20 @@ const wideStepsArb = fc
   .array(fc.record({ t: fc.nat(30), inputs: fc.array(fc.nat(39), { maxLength: 4 }), parent: fc.option(fc.nat(39), { nil: undefined }), agent: fc.constantFrom('a', 'b', 'c', 'd'), ok: fc.nat(9).map((x) => x > 1), digest: fc.option(fc.constantFrom('x', 'y'), { nil: undefined }), kind: fc.constantFrom('llm' as const, 'tool' as const, 'agent' as const, 'handoff' as const) }), { minLength: 1, maxLength: 40 })
   .map((specs) => specs.map((s, i) => step({ id: i + 1, t: s.t, inputs: s.inputs.map((x) => x + 1), agent: s.agent, ok: s.ok, kind: s.kind, ...(s.digest !== undefined ? { digest: s.digest } : {}), ...(s.parent !== undefined ? { parent: s.parent + 1 } : {}) })));
 
+/**
+ * Longer episodes than one bitset word holds (33–110 steps): a shared root span every step hangs
+ * off (so every slot stays live until the end), several causal inputs per step, and up to 40
+ * agents (the agent mask past one word).
+ */
+const longStepsArb = fc.integer({ min: 33, max: 110 }).chain((n) =>
+  fc
+    .array(fc.record({ inputs: fc.array(fc.nat(n - 1), { maxLength: 3 }), agent: fc.nat(39), ok: fc.nat(9).map((x) => x > 0), kind: fc.constantFrom('llm' as const, 'tool' as const, 'handoff' as const) }), { minLength: n, maxLength: n })
+    .map((specs) => [
+      step({ id: 1, t: 0, agent: 'a0', kind: 'agent' }),
+      ...specs.map((s, i) => step({ id: i + 2, t: i + 1, parent: 1, inputs: s.inputs.map((x) => x + 2), agent: `a${s.agent}`, ok: s.ok, kind: s.kind })),
+    ]),
+);
+
 describe('provenance game without materialised carriers', () => {
   /**
    * Reference: the unanimity games written out term by term from the listed carrier sets (the
@@ -172,8 +186,8 @@ describe('provenance game without materialised carriers', () => {
    */
   it('equals the unanimity games built from explicit carrier lists', () => {
     fc.assert(
-      fc.property(fc.oneof(stepsArb, wideStepsArb), fc.double({ min: -1, max: 1, noNaN: true }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (steps, R, bits) => {
-        const agents = ['a', 'b', 'c', 'd'].map((a) => ({ agentId: a, agentName: a }));
+      fc.property(fc.oneof(stepsArb, wideStepsArb, longStepsArb), fc.double({ min: -1, max: 1, noNaN: true }), fc.array(fc.boolean(), { minLength: 120, maxLength: 120 }), (steps, R, bits) => {
+        const agents = [...new Set(['a', 'b', 'c', 'd', ...steps.map((s) => s.agentId)])].map((a) => ({ agentId: a, agentName: a }));
         const { agentGame, messageGame, analysis } = provenanceGames('ep', steps, agents, { systemValue: R, baseline: 0.1 });
         const players = messageGame.players;
         const mIdx = new Map(players.map((p, i) => [p, i] as const));
@@ -205,6 +219,7 @@ describe('provenance game without materialised carriers', () => {
         }
         const refM = new UnanimityGame('ref', players, 0.1, msgTerms);
         const refA = new UnanimityGame('ref', agents.map((a) => a.agentId), 0.1, agentTerms);
+        expect(players.length).toBe(steps.filter((s) => s.kind !== 'agent').length);
         const close = (a: readonly number[], b: readonly number[]) => a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 9));
         close(messageGame.closedForm(), refM.closedForm());
         close(messageGame.leaveOneOut(), refM.leaveOneOut());
@@ -219,7 +234,7 @@ describe('provenance game without materialised carriers', () => {
     );
   });
 
-  it('credits a 3000-message causal chain without listing its 4.5 M carrier indices', () => {
+  it('credits a 3000-message causal chain (4.5 M carrier indices if listed) exactly', () => {
     const n = 3000;
     const steps = Array.from({ length: n }, (_, i) => step({ id: i + 1, t: i, inputs: i > 0 ? [i] : [], agent: ['a', 'b', 'c'][i % 3]!, ok: true, kind: 'llm' }));
     const agents = ['a', 'b', 'c'].map((a) => ({ agentId: a, agentName: a }));

@@ -54,7 +54,12 @@ export class KafkaTelemetrySource {
     let counts = new Map<string, number>();
     try {
       missing = await admin.missingTopics(this.topics());
-      if (missing.length === 0 && this.topics().length > 1) counts = await admin.partitionCounts(this.topics());
+      if (missing.length === 0 && this.topics().length > 1) {
+        counts = await admin.partitionCounts(this.topics());
+        // A topic whose metadata request failed is left out there: count it from its end offsets
+        // (one ListOffsets answer per partition), so a transient failure cannot hide a mismatch.
+        for (const t of this.topics()) if (!counts.has(t)) counts.set(t, (await admin.fetchEndOffsets(t)).length);
+      }
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
