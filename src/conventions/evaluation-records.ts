@@ -25,14 +25,16 @@ export const EvaluationRecordSchema = z
     trace_id: hexId(32).optional(),
     conversation_id: z.string().min(1).optional(),
     span_id: hexId(16).optional(),
+    /** `gen_ai.response.id` of the evaluated model response (joins to the LLM span that recorded it). */
+    response_id: z.string().min(1).optional(),
     name: z.string().min(1),
     score: z.number().finite().optional(),
     label: z.string().min(1).optional(),
     explanation: z.string().optional(),
     time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()]).optional(),
   })
-  .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined, {
-    message: 'needs trace_id or conversation_id to join it to an episode',
+  .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined || r.response_id !== undefined, {
+    message: 'needs trace_id, conversation_id or response_id to join it to an episode',
     path: ['trace_id'],
   })
   .refine((r) => r.score !== undefined || r.label !== undefined, { message: 'needs score or label', path: ['score'] });
@@ -69,6 +71,7 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   if (r.trace_id !== undefined) ev.traceId = r.trace_id;
   if (r.span_id !== undefined) ev.spanId = r.span_id;
   if (r.conversation_id !== undefined) ev.conversationId = r.conversation_id;
+  if (r.response_id !== undefined) ev.responseId = r.response_id;
   return ev;
 }
 

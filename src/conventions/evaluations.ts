@@ -12,8 +12,9 @@
  * - a configurable attribute on the root span (e.g. `agent_credit.score`).
  * Label-only evaluations get a score from labels.ts (pass/true → 1, fail/false → 0).
  * An evaluation event with `error.type` (the evaluator itself failed, v1.38 events.yaml) is no
- * verdict and is skipped. Events that only name `gen_ai.response.id` (no span id) are returned
- * without a span id: the join by response id is not implemented.
+ * verdict and is skipped. An event's `gen_ai.response.id` is kept as `responseId`: an event without
+ * span context (the semconv's alternative when the span is not available) is joined to the LLM
+ * span that recorded that response id (src/episodes, EpisodeAssembler).
  */
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
@@ -68,6 +69,7 @@ function build(
   if (ev.traceId === undefined) delete ev.traceId;
   if (ev.spanId === undefined) delete ev.spanId;
   if (ev.conversationId === undefined) delete ev.conversationId;
+  if (ev.responseId === undefined) delete ev.responseId;
   return ev;
 }
 
@@ -89,6 +91,7 @@ export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: Evaluatio
         traceId: log.traceId,
         spanId: log.spanId,
         conversationId: conversationIdOfAttributes(attrs),
+        responseId: str(attrs, 'gen_ai.response.id'),
         source: 'log-event',
         // OTLP allows time_unix_nano = 0 ("unknown"); the recorded fixtures have it: use observed time.
         timeUnixNano: log.timeUnixNano > 0n ? log.timeUnixNano : log.observedTimeUnixNano,

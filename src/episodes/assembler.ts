@@ -26,6 +26,7 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
+import { LRUCache } from 'lru-cache';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
@@ -45,6 +46,9 @@ export interface EpisodeAssemblerHooks {
 }
 
 const CONVERSATION_PREFIX = 'conv:';
+/** Pending key of evaluations that wait for the LLM span recording their response id. */
+const RESPONSE_PREFIX = 'resp:';
+const RESPONSE_ID_ATTRIBUTE = 'gen_ai.response.id';
 
 /**
  * Close reasons after which the revision is kept for a correction. Not after caps (`max-spans`,
@@ -85,7 +89,10 @@ export class EpisodeAssembler {
     duplicateEvaluations: 0,
     expiredEvaluations: 0,
     unjoinableEvaluations: 0,
+    evaluationsJoinedByResponseId: 0,
   };
+  /** `gen_ai.response.id` → the LLM span that recorded it (LRU, `responseIdMemory`). */
+  private readonly responses: LRUCache<string, { traceId: string; spanId: string }>;
   private readonly closedCounts = zeroCloseCounts();
 
   /**
@@ -102,6 +109,7 @@ export class EpisodeAssembler {
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
     this.pending = new PendingEvaluations(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
+    this.responses = new LRUCache({ max: this.options.responseIdMemory });
   }
 
   /**
@@ -145,6 +153,8 @@ export class EpisodeAssembler {
     this.bufferedBytes += bytes;
     this.bufferedSpans++;
     if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
+    const responseId = span.attributes[RESPONSE_ID_ATTRIBUTE];
+    if (typeof responseId === 'string' && responseId !== '') this.noteResponse(ep, responseId, span);
 
     const o = this.options;
     if (ep.spanCount >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
@@ -224,6 +234,33 @@ export class EpisodeAssembler {
     return ep;
   }
 
+  /** Remembers an LLM span's response id; evaluations that waited for it join `ep` now. */
+  private noteResponse(ep: OpenEpisode, responseId: string, span: Span): void {
+    this.responses.set(responseId, { traceId: span.traceId, spanId: span.spanId });
+    if (this.pending.size === 0) return;
+    const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
+    if (waiting === undefined) return;
+    for (const p of waiting) {
+      this.counts.evaluationsJoinedByResponseId++;
+      if (ep.addEvaluation(this.resolveEvaluation(p.evaluation))) this.counts.evaluations++;
+      else this.counts.duplicateEvaluations++;
+      ep.recordPosition(p.position);
+    }
+  }
+
+  /**
+   * The evaluation as if it carried the span context of the LLM span that recorded its
+   * `gen_ai.response.id`, when it names no span and that span has been seen (still remembered,
+   * `responseIdMemory`); else unchanged. An evaluation whose trace id differs from that span's
+   * is left as it is (its own context wins).
+   */
+  resolveEvaluation(e: Evaluation): Evaluation {
+    if (e.responseId === undefined || e.spanId !== undefined) return e;
+    const at = this.responses.get(e.responseId);
+    if (at === undefined || (e.traceId !== undefined && e.traceId !== at.traceId)) return e;
+    return { ...e, traceId: at.traceId, spanId: at.spanId };
+  }
+
   /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
   private joinPending(ep: OpenEpisode, key: string, traceId: string | undefined): void {
     if (this.pending.size === 0) return;
@@ -240,15 +277,20 @@ export class EpisodeAssembler {
 
   /**
    * Adds evaluations (from logs, span events, an evaluations stream). Joined by trace id (trace
-   * mode) or conversation id, else trace id (conversation mode). Before any span of the episode:
-   * held (bounded, TTL). After the episode closed: late (counted; correction with policy `correct`).
+   * mode) or conversation id, else trace id (conversation mode). One that names no span but a
+   * `gen_ai.response.id` first takes the trace and span id of the LLM span that recorded that
+   * response (`resolveEvaluation`), waiting for it (held, like the next case) if it has not been
+   * seen. Before any span of the episode: held (bounded, TTL). After the episode closed: late
+   * (counted; correction with policy `correct`).
    */
   addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): void {
     const now = this.clock.now();
     for (const e of evaluations) this.addEvaluation(e, position, now);
   }
 
-  private addEvaluation(e: Evaluation, position: SourcePosition | undefined, now: number): void {
+  private addEvaluation(given: Evaluation, position: SourcePosition | undefined, now: number): void {
+    const e = this.resolveEvaluation(given);
+    if (e !== given) this.counts.evaluationsJoinedByResponseId++;
     let key: string | undefined;
     let ep: OpenEpisode | undefined;
     if (!this.byConversation) {
@@ -260,6 +302,11 @@ export class EpisodeAssembler {
     } else if (e.traceId !== undefined) {
       key = e.traceId;
       ep = this.traceIndex.get(key) ?? this.open.get(key);
+    }
+    if (key === undefined && e.responseId !== undefined && e.spanId === undefined) {
+      // Names only a model response not seen yet: wait for the LLM span that records it.
+      this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
+      return;
     }
     if (key === undefined) {
       this.counts.unjoinableEvaluations++;

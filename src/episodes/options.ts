@@ -50,6 +50,12 @@ export const EpisodeAssemblerOptionsSchema = z
      * already evicted from that memory the late record is only counted (`lateUncorrectable`).
      */
     lateSpanPolicy: LateSpanPolicySchema.default('correct'),
+    /**
+     * `gen_ai.response.id`s of LLM spans remembered (LRU) with their trace and span id, to join
+     * evaluation events that name only the response id (no span context). Also after the
+     * episode closed, so a late verdict still finds its episode.
+     */
+    responseIdMemory: count().default(100_000),
     /** Ids of recently closed episodes remembered (LRU) to recognise late spans and evaluations. */
     closedEpisodeMemory: count().default(100_000),
     /** Estimated bytes of closed episodes kept for corrections (`lateSpanPolicy: correct` only). */

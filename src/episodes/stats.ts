@@ -31,8 +31,10 @@ export const EpisodeAssemblerStatsSchema = z.object({
   pendingEvaluations: n(),
   /** Pending evaluations dropped: TTL passed or buffer full. */
   expiredEvaluations: n(),
-  /** Evaluations with neither a usable trace id nor conversation id for the key mode. */
+  /** Evaluations with neither a usable trace id nor conversation id for the key mode, nor a response id. */
   unjoinableEvaluations: n(),
+  /** Evaluations that named only a `gen_ai.response.id`, joined to the LLM span that recorded it. */
+  evaluationsJoinedByResponseId: n(),
   /** Estimated bytes / count of spans in open episodes now. */
   bufferedBytes: n(),
   bufferedSpans: n(),

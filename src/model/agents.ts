@@ -78,6 +78,12 @@ export const EvaluationSchema = z.object({
   /** The evaluated span (root span for system-level evaluations). */
   spanId: SpanIdSchema.optional(),
   conversationId: z.string().optional(),
+  /**
+   * `gen_ai.response.id` of the evaluated model response, for evaluations that name no span (an
+   * evaluator that saw the response, not the trace): the assembler resolves it to the LLM span
+   * that recorded that response id, as if the record carried that span's context.
+   */
+  responseId: z.string().optional(),
   source: EvaluationSourceSchema,
   timeUnixNano: z.bigint(),
 });

@@ -83,6 +83,8 @@ export type KafkaPipelineConfigInput = z.input<typeof KafkaPipelineConfigSchema>
 export interface EpisodeAssemblerPort {
   addSpans(spans: readonly Span[], position?: SourcePosition): unknown;
   addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): unknown;
+  /** The evaluation with the trace/span id of the LLM span its `gen_ai.response.id` names, when known. */
+  resolveEvaluation(evaluation: Evaluation): Evaluation;
   /** Closes due episodes. */
   tick(): Episode[];
   flush(reason: CloseReason): Episode[];
@@ -375,7 +377,9 @@ export class KafkaPipeline {
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */
   private addEvaluations(st: PartitionState, offset: string, position: SourcePosition, all: readonly Evaluation[]): void {
-    const evaluations = all.filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
+    // Response-id-only evaluations take their LLM span's trace id first: that is the id their
+    // episode is held under in the replay metadata.
+    const evaluations = all.map((e) => this.assembler.resolveEvaluation(e)).filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
     this.counters.evaluationsIn += evaluations.length;
     if (evaluations.length === 0) return;
     for (const e of evaluations) {
@@ -623,8 +627,11 @@ async function retry<T>(f: () => Promise<T>, attempts: number, delayMs: number):
 
 /**
  * The id an evaluation is held under for the watermark's replay metadata: its trace id, else
- * the conversation episode id it joins (`conv:<id>`, see episodeIdsOfEvaluation).
+ * the conversation episode id it joins (`conv:<id>`, see episodeIdsOfEvaluation), else — waiting
+ * for the LLM span of its response id — `resp:<id>` (pruned once the commit offset passes it).
  */
 function heldKeyOf(e: Evaluation): string | undefined {
-  return e.traceId ?? (e.conversationId !== undefined ? `conv:${e.conversationId}` : undefined);
+  if (e.traceId !== undefined) return e.traceId;
+  if (e.conversationId !== undefined) return `conv:${e.conversationId}`;
+  return e.responseId !== undefined ? `resp:${e.responseId}` : undefined;
 }

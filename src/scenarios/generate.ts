@@ -79,7 +79,7 @@ export async function generateScenario(
   const score = scoreContents(plan.messageContents, plan.requiredContent, plan.forbiddenContent);
   // Ids depend on kind and convention too, so runs of different kinds with one seed never share a trace id.
   const idSeed = childSeed(options.seed, SCENARIO_KINDS.indexOf(options.kind) * 8 + SCENARIO_CONVENTIONS.indexOf(options.convention));
-  const recorded = await recordScenario(plan, options.convention, idSeed, score);
+  const recorded = await recordScenario(plan, options.convention, idSeed, score, options.stepEvaluationsBy);
   const idOf = (key: string | undefined) => (key === undefined ? undefined : recorded.spanIds.get(key));
   const expected: ScenarioExpectation = {
     kind: options.kind,

@@ -39,7 +39,22 @@ export function nsToHrTime(ns: bigint): HrTime {
  * Records `plan` in `convention`. `seed` drives the trace/span ids; `score` is the system
  * evaluation to emit (label pass when >= PASS_THRESHOLD).
  */
-export async function recordScenario(plan: ScenarioPlan, convention: ScenarioConvention, seed: number, score: number): Promise<RecordedScenario> {
+/**
+ * The `gen_ai.response.id` the scenario's LLM spans record (GenAI and OpenLLMetry conventions; set
+ * after the span starts, as an instrumentation does once the response is in). Derived from the
+ * span id so it is unique per run and deterministic.
+ */
+export function responseIdOf(spanId: string): string {
+  return `chatcmpl-${spanId}`;
+}
+
+export async function recordScenario(
+  plan: ScenarioPlan,
+  convention: ScenarioConvention,
+  seed: number,
+  score: number,
+  stepEvaluationsBy: 'span-context' | 'response-id' = 'span-context',
+): Promise<RecordedScenario> {
   const finished: ReadableSpan[] = [];
   const provider = new BasicTracerProvider({
     idGenerator: new SeededIdGenerator(seed),
@@ -66,19 +81,28 @@ export async function recordScenario(plan: ScenarioPlan, convention: ScenarioCon
   // A derived id so that conversation ids differ per run without consuming span-id randomness.
   const conversationId = `conv_${new SeededIdGenerator(seed ^ 0x5bd1e995).generateSpanId()}`;
   const shapeCtx: ShapeContext = { plan, conversationId };
+  const responseIds = new Map<string, string>();
 
-  recordSpan(tracer, convention, plan.root, ROOT_CONTEXT, contexts, shapeCtx);
+  recordSpan(tracer, convention, plan.root, ROOT_CONTEXT, contexts, shapeCtx, responseIds);
   await provider.forceFlush();
   const spans = [...finished];
 
   const rootCtx = contexts.get(plan.root.key)!;
   const label = score >= PASS_THRESHOLD ? 'pass' : 'fail';
-  const logRecords = await recordEvaluation(plan, contexts, rootCtx, score, label);
+  const logRecords = await recordEvaluation(plan, contexts, rootCtx, score, label, stepEvaluationsBy === 'response-id' ? responseIds : undefined);
   const spanIds = new Map([...contexts].map(([k, c]) => [k, c.spanId]));
   return { traceId: rootCtx.traceId, rootSpanId: rootCtx.spanId, spans, logRecords, spanIds, score, label };
 }
 
-function recordSpan(tracer: Tracer, convention: ScenarioConvention, planned: PlannedSpan, parent: Context, contexts: Map<string, SpanContext>, shapeCtx: ShapeContext): void {
+function recordSpan(
+  tracer: Tracer,
+  convention: ScenarioConvention,
+  planned: PlannedSpan,
+  parent: Context,
+  contexts: Map<string, SpanContext>,
+  shapeCtx: ShapeContext,
+  responseIds: Map<string, string>,
+): void {
   const shape = shapeSpan(convention, planned, shapeCtx);
   const links: Link[] = planned.links.flatMap((key) => {
     const context = contexts.get(key);
@@ -88,8 +112,13 @@ function recordSpan(tracer: Tracer, convention: ScenarioConvention, planned: Pla
   });
   const span = tracer.startSpan(shape.name, { kind: shape.kind, attributes: shape.attributes, startTime: nsToHrTime(planned.startNs), links }, parent);
   contexts.set(planned.key, span.spanContext());
+  if (planned.role === 'llm' && convention !== 'openinference') {
+    const responseId = responseIdOf(span.spanContext().spanId);
+    span.setAttribute('gen_ai.response.id', responseId);
+    responseIds.set(planned.key, responseId);
+  }
   const childParent = trace.setSpan(parent, span);
-  for (const child of planned.children) recordSpan(tracer, convention, child, childParent, contexts, shapeCtx);
+  for (const child of planned.children) recordSpan(tracer, convention, child, childParent, contexts, shapeCtx, responseIds);
   if (planned.error) {
     span.recordException({ name: planned.error.type, message: planned.error.message }, nsToHrTime(planned.endNs - 1_000n));
     span.setStatus({ code: SpanStatusCode.ERROR, message: planned.error.message });
@@ -100,7 +129,15 @@ function recordSpan(tracer: Tracer, convention: ScenarioConvention, planned: Pla
   span.end(nsToHrTime(planned.endNs));
 }
 
-async function recordEvaluation(plan: ScenarioPlan, contexts: ReadonlyMap<string, SpanContext>, rootCtx: SpanContext, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord[]> {
+/** `byResponseId`: step verdicts name the step's response id instead of carrying its span context. */
+async function recordEvaluation(
+  plan: ScenarioPlan,
+  contexts: ReadonlyMap<string, SpanContext>,
+  rootCtx: SpanContext,
+  score: number,
+  label: 'pass' | 'fail',
+  byResponseId?: ReadonlyMap<string, string>,
+): Promise<ReadableLogRecord[]> {
   const records: ReadableLogRecord[] = [];
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': EVALUATOR_SERVICE, 'telemetry.sdk.language': 'nodejs' }),
@@ -112,6 +149,7 @@ async function recordEvaluation(plan: ScenarioPlan, contexts: ReadonlyMap<string
     const target = contexts.get(flag.key);
     if (!target) throw new Error(`scenario plan flags unknown step ${flag.key}`);
     const at = nsToHrTime(flag.atNs);
+    const responseId = byResponseId?.get(flag.key);
     logger.emit({
       eventName: 'gen_ai.evaluation.result',
       timestamp: at,
@@ -123,8 +161,9 @@ async function recordEvaluation(plan: ScenarioPlan, contexts: ReadonlyMap<string
         'gen_ai.evaluation.score.value': 0,
         'gen_ai.evaluation.score.label': 'fail',
         'gen_ai.evaluation.explanation': flag.explanation,
+        ...(responseId !== undefined ? { 'gen_ai.response.id': responseId } : {}),
       },
-      context: trace.setSpanContext(ROOT_CONTEXT, target),
+      context: responseId !== undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, target),
     });
   }
   const time = nsToHrTime(plan.evaluatedAtNs);

@@ -38,6 +38,17 @@ export const ScenarioOptionsSchema = z.object({
   steps: z.number().int().min(1).max(64).optional(),
   /** Start of the run, unix ms. Default: 2026-01-01T00:00:00Z plus a seeded offset within a day. */
   baseTimeMs: z.number().int().min(0).optional(),
+  /**
+   * How step-level evaluation events name the step they judge: `span-context` (the log record
+   * carries its trace and span id; default), or `response-id` (no span context, only the LLM
+   * response's `gen_ai.response.id`, as an evaluator that saw the model output but not the trace
+   * writes it; steps without a response id keep their span context). `response-id` needs a
+   * convention whose LLM spans record response ids (genai, openllmetry).
+   */
+  stepEvaluationsBy: z.enum(['span-context', 'response-id']).optional(),
+}).refine((o) => o.stepEvaluationsBy !== 'response-id' || o.convention !== 'openinference', {
+  message: "'response-id' needs a convention whose LLM spans record gen_ai.response.id (genai, openllmetry); openinference does not",
+  path: ['stepEvaluationsBy'],
 });
 export type ScenarioOptions = z.input<typeof ScenarioOptionsSchema>;
 

@@ -41,10 +41,14 @@ describe('evaluation records stream', () => {
     );
     expect(lines.evaluations.map((e) => e.name)).toEqual(['a']);
     expect(lines.errors.map((e) => e.index)).toEqual([2, 3, 4, 5]);
-    expect(lines.errors[1]!.message).toMatch(/trace_id or conversation_id/);
+    expect(lines.errors[1]!.message).toMatch(/trace_id, conversation_id or response_id/);
     expect(lines.errors[2]!.message).toMatch(/^trace_id: /);
     expect(lines.errors[3]!.message).toMatch(/score or label/);
-    for (const e of [...one.evaluations, ...arr.evaluations, ...lines.evaluations]) expect(EvaluationSchema.safeParse(e).success).toBe(true);
+    // a record naming only the evaluated model response (joined by the assembler to its LLM span)
+    const byResponse = parseEvaluationRecords('{"response_id":"chatcmpl-abc","name":"helpfulness","score":0.4}', received);
+    expect(byResponse.errors).toEqual([]);
+    expect(byResponse.evaluations).toEqual([{ name: 'helpfulness', score: 0.4, responseId: 'chatcmpl-abc', source: 'evaluations-stream', timeUnixNano: received.receivedAtUnixNano }]);
+    for (const e of [...one.evaluations, ...arr.evaluations, ...lines.evaluations, ...byResponse.evaluations]) expect(EvaluationSchema.safeParse(e).success).toBe(true);
   });
 
   it('reports an empty payload instead of throwing', () => {

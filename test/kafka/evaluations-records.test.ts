@@ -41,7 +41,7 @@ describe('evaluations topic records', () => {
     expect(d.ok).toBe(true);
     if (!d.ok || d.signal !== 'evaluations') return;
     expect(d.evaluations.map((e) => e.name)).toEqual(['ok']);
-    expect(d.partialReason).toMatch(/^1 valid evaluation\(s\) used; evaluation records invalid \(#1: trace_id: needs trace_id or conversation_id.*; #2: score: needs score or label\)/);
+    expect(d.partialReason).toMatch(/^1 valid evaluation\(s\) used; evaluation records invalid \(#1: trace_id: needs trace_id, conversation_id or response_id.*; #2: score: needs score or label\)/);
     expect(d.partialReason).toContain('schemas/evaluation-record.schema.json');
   });
 

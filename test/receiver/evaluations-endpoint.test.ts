@@ -72,8 +72,8 @@ describe('POST /v1/evaluations', () => {
     const bad = await post('{"name": "judge", "score": 1}', 'application/json');
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { error: string; rejected: number; errors: { index: number; message: string }[] };
-    expect(body.error).toMatch(/no valid evaluation record: each needs trace_id or conversation_id/);
-    expect(body.errors).toEqual([{ index: 0, message: 'trace_id: needs trace_id or conversation_id to join it to an episode' }]);
+    expect(body.error).toMatch(/no valid evaluation record: each needs trace_id, conversation_id or response_id/);
+    expect(body.errors).toEqual([{ index: 0, message: 'trace_id: needs trace_id, conversation_id or response_id to join it to an episode' }]);
     expect((await post('{}', 'text/plain')).status).toBe(415);
     const get = await fetch(`${receiver.address().url}/v1/evaluations`);
     expect(get.status).toBe(405);

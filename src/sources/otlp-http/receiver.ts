@@ -170,7 +170,7 @@ export class OtlpHttpReceiver {
     const { evaluations, errors } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     if (evaluations.length === 0) {
-      return this.failJson(res, 400, 'no valid evaluation record: each needs trace_id or conversation_id, name, and score or label (schemas/evaluation-record.schema.json)', { rejected: errors.length, errors: listed });
+      return this.failJson(res, 400, 'no valid evaluation record: each needs trace_id, conversation_id or response_id, name, and score or label (schemas/evaluation-record.schema.json)', { rejected: errors.length, errors: listed });
     }
     try {
       await onEvaluations(evaluations);

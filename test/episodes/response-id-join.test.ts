@@ -1,0 +1,100 @@
+/**
+ * Evaluation events that carry no span context, only the evaluated model response's
+ * `gen_ai.response.id` (the GenAI semconv's alternative when the span is not available), join the
+ * LLM span that recorded that response id: whether they arrive before the span, after it, or after
+ * the episode closed. Data: scenario runs recorded with the real OTel SDK (spans and log records),
+ * serialized to OTLP protobuf and decoded by src/otlp.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import type { Evaluation } from '../../src/model/agents.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+import type { ScenarioConvention } from '../../src/scenarios/types.js';
+
+async function saboteurRun(convention: ScenarioConvention, stepEvaluationsBy: 'span-context' | 'response-id', seed = 5) {
+  const run = await generateScenario({ kind: 'saboteur', convention, seed, stepEvaluationsBy });
+  const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+  const evaluations = evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto'));
+  return { run, spans, evaluations };
+}
+
+const isFlag = (e: Evaluation) => e.name === 'code_review';
+
+describe('evaluations joined by gen_ai.response.id', () => {
+  it('reads the response id of an evaluation event that has no span context', async () => {
+    const { run, spans, evaluations } = await saboteurRun('genai', 'response-id');
+    const flag = evaluations.find(isFlag)!;
+    expect(flag.traceId).toBeUndefined();
+    expect(flag.spanId).toBeUndefined();
+    const flagged = spans.find((s) => s.spanId === run.expected.flaggedSpanIds[0])!;
+    expect(flag.responseId).toBe(flagged.attributes['gen_ai.response.id']);
+    // The system evaluation still carries its span context.
+    expect(evaluations.find((e) => e.name === 'task_success')?.spanId).toBe(run.rootSpanId);
+  });
+
+  for (const convention of ['genai', 'openllmetry'] as const) {
+    it(`${convention}: gives the same events as the same verdict sent with span context (verdict before and after the spans)`, async () => {
+      const byContext = await saboteurRun(convention, 'span-context');
+      const byResponse = await saboteurRun(convention, 'response-id');
+      expect(byResponse.spans).toEqual(byContext.spans);
+      const eventsOf = async (spans: Span[], evaluations: Evaluation[], verdictFirst: boolean) => {
+        const asm = new EpisodeAssembler({ closeOnEvaluation: false }, new ManualClock(0));
+        const flags = evaluations.filter(isFlag);
+        if (verdictFirst) asm.addEvaluations(flags);
+        asm.addSpans(spans);
+        if (!verdictFirst) asm.addEvaluations(flags);
+        asm.addEvaluations(evaluations.filter((e) => !isFlag(e)));
+        const [episode, ...rest] = asm.flush('shutdown');
+        expect(rest).toEqual([]);
+        return { events: await processEpisode(episode!, { now: () => 0 }), stats: asm.stats() };
+      };
+      const want = await eventsOf(byContext.spans, byContext.evaluations, false);
+      expect(want.events.length).toBeGreaterThan(0);
+      // The verdict matters: without it the flagged step is not harmful and the rewards differ.
+      const unflagged = await eventsOf(byContext.spans, byContext.evaluations.filter((e) => !isFlag(e)), false);
+      expect(unflagged.events).not.toEqual(want.events);
+      for (const verdictFirst of [false, true]) {
+        const got = await eventsOf(byResponse.spans, byResponse.evaluations, verdictFirst);
+        expect(got.events).toEqual(want.events);
+        expect(got.stats).toMatchObject({ evaluationsJoinedByResponseId: 1, unjoinableEvaluations: 0, expiredEvaluations: 0, pendingEvaluations: 0 });
+      }
+    });
+  }
+
+  it('a verdict by response id after the episode closed reopens it as a correction', async () => {
+    const { spans, evaluations } = await saboteurRun('genai', 'response-id', 9);
+    const asm = new EpisodeAssembler({}, new ManualClock(0));
+    asm.addSpans(spans);
+    asm.addEvaluations(evaluations.filter((e) => !isFlag(e))); // the system verdict closes it
+    const [first] = asm.tick();
+    expect(first?.closeReason).toBe('evaluation-arrived');
+    expect(first?.evaluations.some((e) => e.responseId !== undefined)).toBe(false);
+    asm.addEvaluations(evaluations.filter(isFlag));
+    const [correction] = asm.flush('shutdown');
+    expect(correction?.revision).toBe(1);
+    expect(correction?.episodeId).toBe(first?.episodeId);
+    const flag = correction!.evaluations.find(isFlag)!;
+    expect(flag.traceId).toBe(first!.episodeId);
+    expect(spans.find((s) => s.spanId === flag.spanId)?.attributes['gen_ai.response.id']).toBe(flag.responseId);
+    expect(asm.stats()).toMatchObject({ lateEvaluations: 1, corrections: 1, evaluationsJoinedByResponseId: 1 });
+  });
+
+  it('a response id no span ever records waits, then expires (counted), like any unjoined evaluation', async () => {
+    const { evaluations } = await saboteurRun('genai', 'response-id');
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ pendingEvaluationTtlMs: 1_000 }, clock);
+    asm.addEvaluations(evaluations.filter(isFlag));
+    expect(asm.stats()).toMatchObject({ pendingEvaluations: 1, unjoinableEvaluations: 0 });
+    clock.advance(1_000);
+    asm.tick();
+    expect(asm.stats()).toMatchObject({ pendingEvaluations: 0, expiredEvaluations: 1, evaluationsJoinedByResponseId: 0 });
+  });
+
+  it('rejects response-id step verdicts for OpenInference, whose LLM spans record no response id', async () => {
+    await expect(generateScenario({ kind: 'saboteur', convention: 'openinference', seed: 1, stepEvaluationsBy: 'response-id' })).rejects.toThrow(/stepEvaluationsBy.*genai, openllmetry/);
+  });
+});
