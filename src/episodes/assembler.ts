@@ -26,7 +26,6 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
-import { LRUCache } from 'lru-cache';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
@@ -91,8 +90,12 @@ export class EpisodeAssembler {
     unjoinableEvaluations: 0,
     evaluationsJoinedByResponseId: 0,
   };
-  /** `gen_ai.response.id` → the LLM span that recorded it (LRU, `responseIdMemory`). */
-  private readonly responses: LRUCache<string, { traceId: string; spanId: string }>;
+  /**
+   * `gen_ai.response.id` → the LLM span that recorded it; the oldest forgotten first beyond
+   * `responseIdMemory` (a plain insertion-ordered Map: set on every LLM span, read rarely, so
+   * FIFO is enough and costs a third of an LRU's bookkeeping on the hot path).
+   */
+  private readonly responses = new Map<string, { traceId: string; spanId: string }>();
   private readonly closedCounts = zeroCloseCounts();
 
   /**
@@ -109,7 +112,6 @@ export class EpisodeAssembler {
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
     this.pending = new PendingEvaluations(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
-    this.responses = new LRUCache({ max: this.options.responseIdMemory });
   }
 
   /**
@@ -237,6 +239,7 @@ export class EpisodeAssembler {
   /** Remembers an LLM span's response id; evaluations that waited for it join `ep` now. */
   private noteResponse(ep: OpenEpisode, responseId: string, span: Span): void {
     this.responses.set(responseId, { traceId: span.traceId, spanId: span.spanId });
+    if (this.responses.size > this.options.responseIdMemory) this.responses.delete(this.responses.keys().next().value!);
     if (this.pending.size === 0) return;
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
     if (waiting === undefined) return;

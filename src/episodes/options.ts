@@ -51,7 +51,7 @@ export const EpisodeAssemblerOptionsSchema = z
      */
     lateSpanPolicy: LateSpanPolicySchema.default('correct'),
     /**
-     * `gen_ai.response.id`s of LLM spans remembered (LRU) with their trace and span id, to join
+     * `gen_ai.response.id`s of LLM spans remembered (oldest forgotten first) with their trace and span id, to join
      * evaluation events that name only the response id (no span context). Also after the
      * episode closed, so a late verdict still finds its episode.
      */
