@@ -47,6 +47,7 @@ interface Stages {
   EpisodeAssembler: new (o?: unknown) => {
     addSpans(s: readonly Span[], p?: unknown): void;
     addEvaluations(e: readonly Evaluation[], p?: unknown): void;
+    resolveEvaluation?(e: Evaluation): Evaluation;
     tick(): Episode[];
     flush(r?: string): Episode[];
     dropPartition(t: string, p: number): number;
@@ -121,6 +122,8 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
         inner.addSpans(spans, p);
       },
       addEvaluations: (e: readonly Evaluation[], p?: unknown) => inner.addEvaluations(e, p),
+      // every port method the pipeline uses must be forwarded: a missing one changes what it does
+      ...(inner.resolveEvaluation ? { resolveEvaluation: (e: Evaluation) => inner.resolveEvaluation!(e) } : {}),
       tick: () => record(inner.tick()),
       flush: (r?: string) => record(inner.flush(r)),
       dropPartition: (t: string, p: number) => inner.dropPartition(t, p),

@@ -83,8 +83,12 @@ export type KafkaPipelineConfigInput = z.input<typeof KafkaPipelineConfigSchema>
 export interface EpisodeAssemblerPort {
   addSpans(spans: readonly Span[], position?: SourcePosition): unknown;
   addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): unknown;
-  /** The evaluation with the trace/span id of the LLM span its `gen_ai.response.id` names, when known. */
-  resolveEvaluation(evaluation: Evaluation): Evaluation;
+  /**
+   * The evaluation with the trace/span id of the LLM span its `gen_ai.response.id` names, when
+   * known (src/episodes EpisodeAssembler). Optional: without it such evaluations are held under
+   * `resp:<id>` for the replay metadata, and still joined by the assembler.
+   */
+  resolveEvaluation?(evaluation: Evaluation): Evaluation;
   /** Closes due episodes. */
   tick(): Episode[];
   flush(reason: CloseReason): Episode[];
@@ -379,7 +383,8 @@ export class KafkaPipeline {
   private addEvaluations(st: PartitionState, offset: string, position: SourcePosition, all: readonly Evaluation[]): void {
     // Response-id-only evaluations take their LLM span's trace id first: that is the id their
     // episode is held under in the replay metadata.
-    const evaluations = all.map((e) => this.assembler.resolveEvaluation(e)).filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
+    const resolved = this.assembler.resolveEvaluation ? all.map((e) => this.assembler.resolveEvaluation!(e)) : all;
+    const evaluations = resolved.filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
     this.counters.evaluationsIn += evaluations.length;
     if (evaluations.length === 0) return;
     for (const e of evaluations) {
