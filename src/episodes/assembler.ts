@@ -244,7 +244,6 @@ export class EpisodeAssembler {
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
     if (waiting === undefined) return;
     for (const p of waiting) {
-      this.counts.evaluationsJoinedByResponseId++;
       if (ep.addEvaluation(this.resolveEvaluation(p.evaluation))) this.counts.evaluations++;
       else this.counts.duplicateEvaluations++;
       ep.recordPosition(p.position);
@@ -255,12 +254,15 @@ export class EpisodeAssembler {
    * The evaluation as if it carried the span context of the LLM span that recorded its
    * `gen_ai.response.id`, when it names no span and that span has been seen (still remembered,
    * `responseIdMemory`); else unchanged. An evaluation whose trace id differs from that span's
-   * is left as it is (its own context wins).
+   * is left as it is (its own context wins). Counted once per evaluation: the result names a
+   * span, so resolving it again (the Kafka pipeline resolves before the replay filter, then adds
+   * it here) changes nothing.
    */
   resolveEvaluation(e: Evaluation): Evaluation {
     if (e.responseId === undefined || e.spanId !== undefined) return e;
     const at = this.responses.get(e.responseId);
     if (at === undefined || (e.traceId !== undefined && e.traceId !== at.traceId)) return e;
+    this.counts.evaluationsJoinedByResponseId++;
     return { ...e, traceId: at.traceId, spanId: at.spanId };
   }
 
@@ -293,7 +295,6 @@ export class EpisodeAssembler {
 
   private addEvaluation(given: Evaluation, position: SourcePosition | undefined, now: number): void {
     const e = this.resolveEvaluation(given);
-    if (e !== given) this.counts.evaluationsJoinedByResponseId++;
     let key: string | undefined;
     let ep: OpenEpisode | undefined;
     if (!this.byConversation) {

@@ -41,12 +41,14 @@ describe('evaluations joined by gen_ai.response.id', () => {
       const byContext = await saboteurRun(convention, 'span-context');
       const byResponse = await saboteurRun(convention, 'response-id');
       expect(byResponse.spans).toEqual(byContext.spans);
-      const eventsOf = async (spans: Span[], evaluations: Evaluation[], verdictFirst: boolean) => {
+      /** verdictFirst: before the spans; 'resolved': after them, resolved by the caller first (as the Kafka pipeline does). */
+      const eventsOf = async (spans: Span[], evaluations: Evaluation[], verdictFirst: boolean | 'resolved') => {
         const asm = new EpisodeAssembler({ closeOnEvaluation: false }, new ManualClock(0));
         const flags = evaluations.filter(isFlag);
-        if (verdictFirst) asm.addEvaluations(flags);
+        if (verdictFirst === true) asm.addEvaluations(flags);
         asm.addSpans(spans);
-        if (!verdictFirst) asm.addEvaluations(flags);
+        if (verdictFirst === false) asm.addEvaluations(flags);
+        if (verdictFirst === 'resolved') asm.addEvaluations(flags.map((f) => asm.resolveEvaluation(f)));
         asm.addEvaluations(evaluations.filter((e) => !isFlag(e)));
         const [episode, ...rest] = asm.flush('shutdown');
         expect(rest).toEqual([]);
@@ -57,7 +59,7 @@ describe('evaluations joined by gen_ai.response.id', () => {
       // The verdict matters: without it the flagged step is not harmful and the rewards differ.
       const unflagged = await eventsOf(byContext.spans, byContext.evaluations.filter((e) => !isFlag(e)), false);
       expect(unflagged.events).not.toEqual(want.events);
-      for (const verdictFirst of [false, true]) {
+      for (const verdictFirst of [false, true, 'resolved'] as const) {
         const got = await eventsOf(byResponse.spans, byResponse.evaluations, verdictFirst);
         expect(got.events).toEqual(want.events);
         expect(got.stats).toMatchObject({ evaluationsJoinedByResponseId: 1, unjoinableEvaluations: 0, expiredEvaluations: 0, pendingEvaluations: 0 });
