@@ -155,8 +155,10 @@ export class EpisodeAssembler {
     this.bufferedBytes += bytes;
     this.bufferedSpans++;
     if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
-    const responseId = span.attributes[RESPONSE_ID_ATTRIBUTE];
-    if (typeof responseId === 'string' && responseId !== '') this.noteResponse(ep, responseId, span);
+    if (this.options.responseIdMemory > 0) {
+      const responseId = span.attributes[RESPONSE_ID_ATTRIBUTE];
+      if (typeof responseId === 'string' && responseId !== '') this.noteResponse(ep, responseId, span);
+    }
 
     const o = this.options;
     if (ep.spanCount >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
@@ -307,7 +309,7 @@ export class EpisodeAssembler {
       key = e.traceId;
       ep = this.traceIndex.get(key) ?? this.open.get(key);
     }
-    if (key === undefined && e.responseId !== undefined && e.spanId === undefined) {
+    if (key === undefined && e.responseId !== undefined && e.spanId === undefined && this.options.responseIdMemory > 0) {
       // Names only a model response not seen yet: wait for the LLM span that records it.
       this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
       return;

@@ -96,6 +96,14 @@ describe('evaluations joined by gen_ai.response.id', () => {
     expect(asm.stats()).toMatchObject({ pendingEvaluations: 0, expiredEvaluations: 1, evaluationsJoinedByResponseId: 0 });
   });
 
+  it('responseIdMemory 0 turns the join off: such a verdict is counted as unjoinable', async () => {
+    const { spans, evaluations } = await saboteurRun('genai', 'response-id');
+    const asm = new EpisodeAssembler({ responseIdMemory: 0 }, new ManualClock(0));
+    asm.addSpans(spans);
+    asm.addEvaluations(evaluations.filter(isFlag));
+    expect(asm.stats()).toMatchObject({ unjoinableEvaluations: 1, pendingEvaluations: 0, evaluationsJoinedByResponseId: 0 });
+  });
+
   it('rejects response-id step verdicts for OpenInference, whose LLM spans record no response id', async () => {
     await expect(generateScenario({ kind: 'saboteur', convention: 'openinference', seed: 1, stepEvaluationsBy: 'response-id' })).rejects.toThrow(/stepEvaluationsBy.*genai, openllmetry/);
   });
