@@ -17,7 +17,7 @@ import type { EventSink } from '../sinks/types.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
-import { SelfTelemetry } from '../telemetry/self-metrics.js';
+import { assemblerObservations, SelfTelemetry } from '../telemetry/self-metrics.js';
 
 export interface KafkaJob {
   readonly liveUrl: string | undefined;
@@ -84,9 +84,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     return {
       consumerLag: k.lag,
       creditQueueDepth: k.queueDepth,
-      episodesOpen: a.open,
-      lateSpans: a.lateSpans,
-      duplicateSpans: a.duplicateSpans,
+      ...assemblerObservations(a),
       kafkaRecordsIn: k.recordsIn,
       kafkaSpansIn: k.spansIn,
       kafkaLogRecordsIn: k.logsIn,

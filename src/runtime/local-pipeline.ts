@@ -17,11 +17,12 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
+import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 import type { EventSink } from '../sinks/types.js';
 import { ReceiverBusyError, type OtlpHandler } from '../sources/otlp-http/receiver.js';
 import type { PartialSuccess } from '../sources/otlp-http/responses.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { SelfTelemetry } from '../telemetry/self-metrics.js';
+import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { withTimeout } from './with-timeout.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
@@ -30,7 +31,8 @@ export interface LocalAssembler {
   addEvaluations(evaluations: readonly Evaluation[]): unknown;
   tick(): Episode[];
   flush(reason: CloseReason): Episode[];
-  stats(): { open: number; lateSpans: number; duplicateSpans: number };
+  /** EpisodeAssembler stats (`src/episodes/stats.ts`); the self-metrics read what is there. */
+  stats(): { open: number; lateSpans: number; duplicateSpans: number } & Partial<EpisodeAssemblerStats>;
 }
 
 export interface LocalPipelineOptions {
@@ -100,7 +102,7 @@ export class LocalPipeline implements OtlpHandler {
     this.timer.unref();
     this.unobserve = this.deps.telemetry?.observe(() => {
       const s = this.deps.assembler.stats();
-      return { episodesOpen: s.open, lateSpans: s.lateSpans, duplicateSpans: s.duplicateSpans, creditQueueDepth: this.inOrder.length };
+      return { ...assemblerObservations(s), creditQueueDepth: this.inOrder.length };
     });
   }
 

@@ -12,6 +12,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 
 /** Point-in-time values read from a component when metrics are collected. All optional. */
 export interface ObservedStats {
@@ -21,6 +22,14 @@ export interface ObservedStats {
   lateSpans?: number;
   /** Cumulative spans seen twice (same span id in an open episode). */
   duplicateSpans?: number;
+  /** Evaluations joined to an episode (cumulative), waiting for their first span (now), and not joined (cumulative). */
+  evaluationsJoined?: number;
+  evaluationsPending?: number;
+  evaluationsExpired?: number;
+  evaluationsUnjoinable?: number;
+  evaluationsLate?: number;
+  /** Cumulative evaluations that named only a `gen_ai.response.id`, resolved to their LLM span. */
+  evaluationsJoinedByResponseId?: number;
   /** Cumulative value-function (judge) calls that missed the cache. */
   valueFunctionCalls?: number;
   /** Cumulative value-function cache hits. */
@@ -105,6 +114,13 @@ export class SelfTelemetry {
     gauge('credit_queue_depth', 'Closed episodes waiting for credit', (s) => s.creditQueueDepth);
     counter('late_spans', 'Spans that arrived after their episode closed', (s) => s.lateSpans);
     counter('duplicate_spans', 'Spans received twice', (s) => s.duplicateSpans);
+    // Evaluations that never reach an episode are silent credit loss: these say where they went.
+    counter('evaluations_joined', 'Evaluations joined to an episode', (s) => s.evaluationsJoined);
+    gauge('evaluations_pending', 'Evaluations waiting for the first span of their episode (or the LLM span of their response id)', (s) => s.evaluationsPending);
+    counter('evaluations_expired', 'Evaluations dropped after waiting for spans that never came (episodes.pendingEvaluationTtlMs, maxPendingEvaluations)', (s) => s.evaluationsExpired);
+    counter('evaluations_unjoinable', 'Evaluations without a trace id, conversation id or response id usable for the key mode', (s) => s.evaluationsUnjoinable);
+    counter('evaluations_late', 'Evaluations for an episode that had already closed', (s) => s.evaluationsLate);
+    counter('evaluations_joined_by_response_id', 'Evaluations that named only gen_ai.response.id, joined to the LLM span that recorded it', (s) => s.evaluationsJoinedByResponseId);
     counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
     counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
     counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
@@ -153,3 +169,21 @@ export class SelfTelemetry {
 
 /** Attribute helper: keeps metric attribute sets small and typed. */
 export const attrs = (a: Record<string, string | number | boolean>): Attributes => a;
+
+/**
+ * What the self-metrics read from an EpisodeAssembler's stats (one mapping for every runtime);
+ * fields an assembler port does not report stay unobserved.
+ */
+export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): ObservedStats {
+  return {
+    episodesOpen: a.open,
+    lateSpans: a.lateSpans,
+    duplicateSpans: a.duplicateSpans,
+    evaluationsJoined: a.evaluations,
+    evaluationsPending: a.pendingEvaluations,
+    evaluationsExpired: a.expiredEvaluations,
+    evaluationsUnjoinable: a.unjoinableEvaluations,
+    evaluationsLate: a.lateEvaluations,
+    evaluationsJoinedByResponseId: a.evaluationsJoinedByResponseId,
+  };
+}

@@ -172,5 +172,14 @@ describe('/metrics while the pipeline runs', () => {
     // this test's credit returns no events: counted as an episode without credit
     expect(metricValue(after, 'agent_credit_episodes_without_credit_total')).toBe(1);
     expect(metricValue(after, 'agent_credit_episodes_open')).toBe(0);
+    // where the evaluations went: all joined, none waiting, expired, unjoinable or late
+    const evaluations = run.logRecords.length;
+    expect(metricValue(after, 'agent_credit_evaluations_joined_total')).toBe(evaluations);
+    expect(metricValue(after, 'agent_credit_evaluations_pending')).toBe(0);
+    expect(after).toMatch(/^agent_credit_evaluations_pending[{ ]/m);
+    for (const m of ['expired', 'unjoinable', 'late', 'joined_by_response_id']) {
+      expect(after).toMatch(new RegExp(`^agent_credit_evaluations_${m}_total[{ ]`, 'm')); // exported, not just absent
+      expect(metricValue(after, `agent_credit_evaluations_${m}_total`), m).toBe(0);
+    }
   });
 });
