@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppConfigSchema } from '../config/schema.js';
-import { EvaluationRecordSchema } from '../conventions/evaluation-records.js';
+import { EVALUATION_RECORD_SCHEMA_VERSION, EvaluationRecordSchema } from '../conventions/evaluation-records.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_VERSION } from '../events/schemas.js';
 
 const BASE_ID = 'https://agent-credit.dev/schemas';
@@ -30,8 +30,10 @@ export function schemaFiles(): Record<string, string> {
     'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input'),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
+    // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id.
     'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic)', 'input', {
-      allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],
+      'x-schema-version': EVALUATION_RECORD_SCHEMA_VERSION,
+      allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }, { required: ['response_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],
     }),
   };
 }

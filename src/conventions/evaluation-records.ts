@@ -20,6 +20,9 @@ const hexId = (n: number) =>
     .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `${n} hex chars`)
     .transform((s) => s.toLowerCase());
 
+/** Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added `response_id`. */
+export const EVALUATION_RECORD_SCHEMA_VERSION = '1.1.0';
+
 export const EvaluationRecordSchema = z
   .object({
     trace_id: hexId(32).optional(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { schemaFiles } from '../../src/cli/schema-files.js';
 import { loadConfig } from '../../src/config/index.js';
+import { EvaluationRecordSchema } from '../../src/conventions/evaluation-records.js';
 
 const dir = join(import.meta.dirname, '../../schemas');
 
@@ -17,6 +18,15 @@ describe('committed JSON Schemas', () => {
     const schema = JSON.parse(files['agent-credit-config.schema.json']!) as { properties: { source: { properties: { http: { properties: { port: { default: number } } } } } } };
     const { config } = loadConfig({ env: {} });
     expect(schema.properties.source.properties.http.properties.port.default).toBe(config.source.http.port);
+  });
+
+  it('the evaluation record schema names the same join ids the parser accepts (the refinement is hand-written there)', () => {
+    const schema = JSON.parse(files['evaluation-record.schema.json']!) as { allOf: { anyOf: { required: string[] }[] }[] };
+    const ids = schema.allOf[0]!.anyOf.map((a) => a.required[0]!);
+    expect(ids).toEqual(['trace_id', 'conversation_id', 'response_id']);
+    const value: Record<string, string> = { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', conversation_id: 'c-1', response_id: 'chatcmpl-1' };
+    for (const id of ids) expect(EvaluationRecordSchema.safeParse({ [id]: value[id], name: 'n', score: 1 }).success, id).toBe(true);
+    expect(EvaluationRecordSchema.safeParse({ name: 'n', score: 1 }).success).toBe(false);
   });
 
   it('the event schemas are closed over the event types', () => {
