@@ -96,6 +96,8 @@ export class EpisodeAssembler {
    * FIFO is enough; ~0.2 µs per LLM span on the assemble path, measured).
    */
   private readonly responses = new Map<string, { traceId: string; spanId: string }>();
+  /** Evaluations `resolveEvaluation` produced: counted as joined by response id when they join. */
+  private readonly resolvedByResponse = new WeakSet<Evaluation>();
   private readonly closedCounts = zeroCloseCounts();
 
   /**
@@ -246,26 +248,43 @@ export class EpisodeAssembler {
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
     if (waiting === undefined) return;
     for (const p of waiting) {
-      if (ep.addEvaluation(this.resolveEvaluation(p.evaluation))) this.counts.evaluations++;
-      else this.counts.duplicateEvaluations++;
+      const e = this.resolveEvaluation(p.evaluation);
+      if (e.spanId === undefined) {
+        // names a trace other than the one that recorded the response: contradictory, not joined
+        this.counts.unjoinableEvaluations++;
+        continue;
+      }
+      this.joined(ep, e);
       ep.recordPosition(p.position);
     }
+  }
+
+  /** Adds a routed evaluation to its episode, counting it. */
+  private joined(ep: OpenEpisode, e: Evaluation): boolean {
+    if (!ep.addEvaluation(e)) {
+      this.counts.duplicateEvaluations++;
+      return false;
+    }
+    this.counts.evaluations++;
+    if (this.resolvedByResponse.has(e)) this.counts.evaluationsJoinedByResponseId++;
+    return true;
   }
 
   /**
    * The evaluation as if it carried the span context of the LLM span that recorded its
    * `gen_ai.response.id`, when it names no span and that span has been seen (still remembered,
    * `responseIdMemory`); else unchanged. An evaluation whose trace id differs from that span's
-   * is left as it is (its own context wins). Counted once per evaluation: the result names a
-   * span, so resolving it again (the Kafka pipeline resolves before the replay filter, then adds
-   * it here) changes nothing.
+   * is left as it is (its own context wins). The result names a span, so resolving it again (the
+   * Kafka pipeline resolves before its replay filter, then adds it here) changes nothing; it is
+   * counted in `evaluationsJoinedByResponseId` when it joins an episode.
    */
   resolveEvaluation(e: Evaluation): Evaluation {
-    if (e.responseId === undefined || e.spanId !== undefined) return e;
+    if (e.responseId === undefined || e.spanId !== undefined || this.options.responseIdMemory === 0) return e;
     const at = this.responses.get(e.responseId);
     if (at === undefined || (e.traceId !== undefined && e.traceId !== at.traceId)) return e;
-    this.counts.evaluationsJoinedByResponseId++;
-    return { ...e, traceId: at.traceId, spanId: at.spanId };
+    const resolved = { ...e, traceId: at.traceId, spanId: at.spanId };
+    this.resolvedByResponse.add(resolved);
+    return resolved;
   }
 
   /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
@@ -275,8 +294,7 @@ export class EpisodeAssembler {
     for (const list of lists) {
       if (list === undefined) continue;
       for (const p of list) {
-        if (ep.addEvaluation(p.evaluation)) this.counts.evaluations++;
-        else this.counts.duplicateEvaluations++;
+        this.joined(ep, p.evaluation);
         ep.recordPosition(p.position);
       }
     }
@@ -309,9 +327,12 @@ export class EpisodeAssembler {
       key = e.traceId;
       ep = this.traceIndex.get(key) ?? this.open.get(key);
     }
-    if (key === undefined && e.responseId !== undefined && e.spanId === undefined && this.options.responseIdMemory > 0) {
-      // Names only a model response not seen yet: wait for the LLM span that records it.
-      this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
+    if (e.responseId !== undefined && e.spanId === undefined && this.options.responseIdMemory > 0) {
+      // Names a model response not seen yet: wait for the LLM span that records it — also when it
+      // carries a trace or conversation id, else (no span id) it would pass for a system verdict.
+      // A response id already recorded in another trace than the one it names: contradictory.
+      if (this.responses.has(e.responseId)) this.counts.unjoinableEvaluations++;
+      else this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
       return;
     }
     if (key === undefined) {
@@ -328,11 +349,7 @@ export class EpisodeAssembler {
       ep = this.reopen(closedId, now);
       if (ep === undefined) return;
     }
-    if (!ep.addEvaluation(e)) {
-      this.counts.duplicateEvaluations++;
-      return;
-    }
-    this.counts.evaluations++;
+    if (!this.joined(ep, e)) return;
     ep.recordPosition(position);
     if (this.options.closeOnEvaluation && ep.rootEnded() && ep.isSystemEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));

@@ -381,17 +381,20 @@ export class KafkaPipeline {
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */
   private addEvaluations(st: PartitionState, offset: string, position: SourcePosition, all: readonly Evaluation[]): void {
-    // Response-id-only evaluations take their LLM span's trace id first: that is the id their
-    // episode is held under in the replay metadata.
-    const resolved = this.assembler.resolveEvaluation ? all.map((e) => this.assembler.resolveEvaluation!(e)) : all;
-    const evaluations = resolved.filter((e) => replayKeeps(st.replay, offset, heldKeyOf(e)));
-    this.counters.evaluationsIn += evaluations.length;
-    if (evaluations.length === 0) return;
-    for (const e of evaluations) {
-      const key = heldKeyOf(e);
-      if (key !== undefined) this.held.note(st.key, key, offset);
+    const evaluations: Evaluation[] = [];
+    for (const given of all) {
+      // An evaluation that names a response id takes its LLM span's trace id when the span has
+      // been seen. Whether it has depends on timing (partitions are read concurrently, also on
+      // replay), so it is held under both ids, and kept on replay if either is held.
+      const e = this.assembler.resolveEvaluation ? this.assembler.resolveEvaluation(given) : given;
+      const keys = heldKeysOf(given, e);
+      const keep = keys.length === 0 ? replayKeeps(st.replay, offset, undefined) : keys.some((k) => replayKeeps(st.replay, offset, k));
+      if (!keep) continue;
+      evaluations.push(e);
+      for (const k of keys) this.held.note(st.key, k, offset);
     }
-    this.assembler.addEvaluations(evaluations, position);
+    this.counters.evaluationsIn += evaluations.length;
+    if (evaluations.length > 0) this.assembler.addEvaluations(evaluations, position);
   }
 
   private onTick(): void {
@@ -408,7 +411,7 @@ export class KafkaPipeline {
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
       this.counters.episodesClosed++;
-      this.held.release([...episode.traceIds, episode.episodeId]);
+      this.held.release([...episode.traceIds, episode.episodeId, ...episode.evaluations.flatMap((e) => (e.responseId !== undefined ? [`resp:${e.responseId}`] : []))]);
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
       if (owner === undefined || !this.partitions.has(owner)) {
@@ -639,4 +642,17 @@ function heldKeyOf(e: Evaluation): string | undefined {
   if (e.traceId !== undefined) return e.traceId;
   if (e.conversationId !== undefined) return `conv:${e.conversationId}`;
   return e.responseId !== undefined ? `resp:${e.responseId}` : undefined;
+}
+
+/**
+ * Every id an evaluation is held under: `heldKeyOf` its resolved form and, when it arrived
+ * naming a response id but no span, also `resp:<id>` — the key it has while its LLM span is
+ * unseen (released with its episode, see enqueue).
+ */
+function heldKeysOf(given: Evaluation, resolved: Evaluation): string[] {
+  const keys: string[] = [];
+  const k = heldKeyOf(resolved);
+  if (k !== undefined) keys.push(k);
+  if (given.responseId !== undefined && given.spanId === undefined && k !== `resp:${given.responseId}`) keys.push(`resp:${given.responseId}`);
+  return keys;
 }

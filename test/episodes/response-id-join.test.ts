@@ -67,6 +67,45 @@ describe('evaluations joined by gen_ai.response.id', () => {
     });
   }
 
+  it('a verdict naming its trace (or conversation) and a response id but no span waits for that span; it never passes for the system verdict', async () => {
+    const byContext = await saboteurRun('genai', 'span-context');
+    const byResponse = await saboteurRun('genai', 'response-id');
+    const conversationId = byResponse.spans.find((s) => typeof s.attributes['gen_ai.conversation.id'] === 'string')!.attributes['gen_ai.conversation.id'] as string;
+    for (const keyBy of ['trace', 'conversation'] as const) {
+      const run = async (spans: Span[], evaluations: Evaluation[], decorate: (e: Evaluation) => Evaluation) => {
+        const asm = new EpisodeAssembler({ keyBy, closeOnEvaluation: true }, new ManualClock(0));
+        asm.addEvaluations(evaluations.filter(isFlag).map(decorate)); // before any span
+        asm.addSpans(spans);
+        expect(asm.tick(), `${keyBy}: the step verdict must not close the episode`).toEqual([]);
+        asm.addEvaluations(evaluations.filter((e) => !isFlag(e)));
+        const [episode] = asm.tick();
+        expect(episode?.closeReason).toBe('evaluation-arrived');
+        return { events: await processEpisode(episode!, { now: () => 0 }), stats: asm.stats(), episode: episode! };
+      };
+      const want = await run(byContext.spans, byContext.evaluations, (e) => e);
+      const withTrace = await run(byResponse.spans, byResponse.evaluations, (e) => ({ ...e, traceId: byResponse.run.traceId }));
+      const withConversation = await run(byResponse.spans, byResponse.evaluations, (e) => ({ ...e, conversationId }));
+      for (const got of [withTrace, withConversation]) {
+        expect(got.events).toEqual(want.events);
+        expect(got.episode.evaluations.find(isFlag)?.spanId).toBe(byContext.evaluations.find(isFlag)!.spanId);
+        expect(got.stats).toMatchObject({ evaluationsJoinedByResponseId: 1, pendingEvaluations: 0 });
+      }
+    }
+  });
+
+  it('counts a join by response id once, and not for a duplicate or a contradictory verdict', async () => {
+    const { run, spans, evaluations } = await saboteurRun('genai', 'response-id');
+    const asm = new EpisodeAssembler({ closeOnEvaluation: false }, new ManualClock(0));
+    asm.addSpans(spans);
+    const flag = evaluations.find(isFlag)!;
+    const resolved = asm.resolveEvaluation(flag);
+    expect(resolved.spanId).toBe(run.expected.flaggedSpanIds[0]);
+    expect(asm.resolveEvaluation(resolved)).toBe(resolved); // resolving again changes nothing
+    asm.addEvaluations([resolved, flag]); // the second is the same verdict again
+    asm.addEvaluations([{ ...flag, traceId: 'ffffffffffffffffffffffffffffffff' }]); // names another trace than the response's
+    expect(asm.stats()).toMatchObject({ evaluationsJoinedByResponseId: 1, duplicateEvaluations: 1, unjoinableEvaluations: 1, pendingEvaluations: 0 });
+  });
+
   it('a verdict by response id after the episode closed reopens it as a correction', async () => {
     const { spans, evaluations } = await saboteurRun('genai', 'response-id', 9);
     const asm = new EpisodeAssembler({}, new ManualClock(0));

@@ -9,6 +9,7 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
+import { decodeLogs } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { FakeKafka } from './fake-kafka.js';
 
@@ -72,6 +73,45 @@ describe('KafkaPipeline offset watermark', () => {
       (await import('../../src/otlp/index.js')).decodeTraces(a!.spans[0]!.value, 'otlp_proto').length,
     );
     await p.stop();
+  });
+});
+
+describe('KafkaPipeline replay of evaluations that name a response id', () => {
+  it('holds a response-id verdict under resp:<id> and keeps it on replay even when its span is replayed first', async () => {
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 4, stepEvaluationsBy: 'response-id' });
+    const recs = kafkaRecordsFor(run, 'otlp_proto');
+    const flagRecord = recs.logs.find((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).some((e) => e.responseId !== undefined && e.traceId === undefined))!;
+    const systemRecord = recs.logs.find((r) => r !== flagRecord)!;
+    const responseId = evaluationsFromLogs(decodeLogs(flagRecord.value, 'otlp_proto'))[0]!.responseId!;
+    // First owner: the verdict before the span; the episode stays open (no system verdict yet).
+    const fake = new FakeKafka();
+    const first = pipeline(fake, 'exactly-once', events);
+    await first.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: flagRecord.value }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: recs.spans[0]!.value }]);
+    await settle();
+    await first.stop();
+    const logsCommit = fake.committed.get('logs/0')!;
+    expect(logsCommit.offset).toBe('0'); // the open episode holds its verdict's record
+    expect([...decodeReplayMetadata(logsCommit.metadata)!.heldTraces!]).toContain(`resp:${responseId}`);
+
+    // Next owner replays: the span first (so the verdict now resolves to the span's trace, which
+    // the logs partition's metadata does not name), then the verdict, then the system verdict.
+    const closed: Episode[] = [];
+    const next = pipeline(fake, 'exactly-once', async (e) => {
+      closed.push(e);
+      return [];
+    });
+    await next.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: recs.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: flagRecord.value }, { offset: 1, value: systemRecord.value }]);
+    await settle();
+    await next.stop();
+    expect(closed).toHaveLength(1);
+    const flag = closed[0]!.evaluations.find((e) => e.responseId === responseId);
+    expect(flag?.spanId).toBe(run.expected.flaggedSpanIds[0]);
   });
 });
 
