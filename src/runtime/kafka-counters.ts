@@ -8,6 +8,8 @@ export interface KafkaPipelineStats {
   readonly spansIn: number;
   /** Spans of already-committed episodes skipped while replaying below the processed position. */
   readonly spansSkippedOnReplay: number;
+  /** Evaluations of already-committed episodes skipped while replaying below the processed position. */
+  readonly evaluationsSkippedOnReplay: number;
   readonly logsIn: number;
   /** Records below the committed offset fetched at assignment (committed by a previous owner) skipped. */
   readonly recordsSkippedCommitted: number;
@@ -45,6 +47,7 @@ export class KafkaPipelineCounters {
   recordsIn = 0;
   spansIn = 0;
   spansSkippedOnReplay = 0;
+  evaluationsSkippedOnReplay = 0;
   logsIn = 0;
   recordsSkippedCommitted = 0;
   evaluationsIn = 0;

@@ -389,7 +389,11 @@ export class KafkaPipeline {
       const e = this.assembler.resolveEvaluation ? this.assembler.resolveEvaluation(given) : given;
       const keys = heldKeysOf(given, e);
       const keep = keys.length === 0 ? replayKeeps(st.replay, offset, undefined) : keys.some((k) => replayKeeps(st.replay, offset, k));
-      if (!keep) continue;
+      if (!keep) {
+        this.counters.evaluationsSkippedOnReplay++;
+        this.log.debug({ topic: st.topic, partition: st.partition, offset, keys }, 'evaluation of a committed episode skipped on replay');
+        continue;
+      }
       evaluations.push(e);
       for (const k of keys) this.held.note(st.key, k, offset);
     }
@@ -411,7 +415,8 @@ export class KafkaPipeline {
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
       this.counters.episodesClosed++;
-      this.held.release([...episode.traceIds, episode.episodeId, ...episode.evaluations.flatMap((e) => (e.responseId !== undefined ? [`resp:${e.responseId}`] : []))]);
+      this.held.release(episodeHeldKeys(episode));
+      this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released: episodeHeldKeys(episode), sources: episode.sources }, 'episode closed');
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
       if (owner === undefined || !this.partitions.has(owner)) {
@@ -501,10 +506,7 @@ export class KafkaPipeline {
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
     const heldTraces = new Set(this.held.get(st.key));
-    for (const w of holding) {
-      for (const t of w.episode.traceIds) heldTraces.add(t);
-      heldTraces.add(w.episode.episodeId); // `conv:<id>` for conversation-keyed episodes
-    }
+    for (const w of holding) for (const k of episodeHeldKeys(w.episode)) heldTraces.add(k);
     return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces) };
   }
 
@@ -642,6 +644,18 @@ function heldKeyOf(e: Evaluation): string | undefined {
   if (e.traceId !== undefined) return e.traceId;
   if (e.conversationId !== undefined) return `conv:${e.conversationId}`;
   return e.responseId !== undefined ? `resp:${e.responseId}` : undefined;
+}
+
+/**
+ * The ids a closed episode's records are held under until its events are committed: its trace
+ * ids, its episode id (`conv:<id>` for conversation-keyed episodes), and `resp:<id>` for each
+ * evaluation that named a response id — on replay such a verdict may be read before its LLM
+ * span, when `resp:<id>` is the only key it has.
+ */
+function episodeHeldKeys(episode: Episode): string[] {
+  const keys = [...episode.traceIds, episode.episodeId];
+  for (const e of episode.evaluations) if (e.responseId !== undefined) keys.push(`resp:${e.responseId}`);
+  return keys;
 }
 
 /**

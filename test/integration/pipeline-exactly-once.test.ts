@@ -11,7 +11,7 @@ import type { CreditEvent } from '../../src/events/schemas.js';
 import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
 import { startChild, type PipelineChild } from './support/child.js';
 import { brokers, client, createTopics, parseEvents, produce, readTopics, sleep, unique } from './support/kafka-io.js';
-import { referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { comparable, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 
 const children: PipelineChild[] = [];
 afterEach(async () => {
@@ -52,7 +52,9 @@ async function setUp(name: string, episodes: number, seed: number, reverseRuns =
   return { c, topics, spans, logs, expected, episodes: runs.length };
 }
 
+let childN = 0;
 function child(topics: PipelineTopics, groupId: string): PipelineChild {
+  if (process.env.EOS_DEBUG_DIR) process.env.PIPELINE_CHILD_DEBUG = `${process.env.EOS_DEBUG_DIR}/child-${++childN}.jsonl`;
   const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 120, idleMs: 60_000 });
   children.push(ch);
   return ch;
@@ -79,6 +81,10 @@ function expectExactlyOnce(got: readonly CreditEvent[], expected: readonly Credi
   const duplicated = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
   expect(duplicated).toEqual([]);
   expect([...counts.keys()].sort()).toEqual(expected.map((e) => e.event_id).sort());
+  // and with the content the in-process computation gives (ids alone would not show an
+  // episode rebuilt on replay without one of its evaluations: same ids, other rewards)
+  const byId = (es: readonly CreditEvent[]) => [...es].sort((a, b) => (a.event_id < b.event_id ? -1 : 1)).map(comparable);
+  expect(byId(got)).toEqual(byId(expected));
 }
 
 describe('exactly-once delivery through crashes and rebalances', { timeout: 150_000 }, () => {

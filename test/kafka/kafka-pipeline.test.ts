@@ -115,6 +115,33 @@ describe('KafkaPipeline replay of evaluations that name a response id', () => {
   });
 });
 
+describe('KafkaPipeline replay metadata of closed, uncommitted episodes', () => {
+  it("names the response ids of a closed episode's verdicts while its events are not committed", async () => {
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 4, stepEvaluationsBy: 'response-id' });
+    const recs = kafkaRecordsFor(run, 'otlp_proto');
+    const flagRecord = recs.logs.find((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).some((e) => e.responseId !== undefined && e.traceId === undefined))!;
+    const systemRecord = recs.logs.find((r) => r !== flagRecord)!;
+    const responseId = evaluationsFromLogs(decodeLogs(flagRecord.value, 'otlp_proto'))[0]!.responseId!;
+    const fake = new FakeKafka();
+    // credit never finishes: the closed episode stays unpublished, holding its records
+    const p = pipeline(fake, 'exactly-once', () => new Promise<never[]>(() => undefined), { shutdownTimeoutMs: 0 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }]);
+    await fake.deliver('logs', 1, [{ offset: 0, value: flagRecord.value }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: recs.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: systemRecord.value }]);
+    await settle();
+    expect(p.stats().episodesClosed).toBe(1);
+    // The verdict's partition: held at the verdict, and (the episode being closed, so its own
+    // held ids are released) the metadata still names resp:<id> — on replay the verdict may be
+    // read before its span, when that is the only key it has.
+    const logs1 = fake.committed.get('logs/1')!;
+    expect(logs1.offset).toBe('0');
+    expect([...decodeReplayMetadata(logs1.metadata)!.heldTraces!]).toEqual(expect.arrayContaining([`resp:${responseId}`, run.traceId]));
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline assignment', () => {
   it('skips records below the committed offset read after fencing (the previous owner committed them)', async () => {
     const fake = new FakeKafka();
