@@ -415,8 +415,9 @@ export class KafkaPipeline {
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
       this.counters.episodesClosed++;
-      this.held.release(episodeHeldKeys(episode));
-      this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released: episodeHeldKeys(episode), sources: episode.sources }, 'episode closed');
+      const released = episodeHeldKeys(episode);
+      this.held.release(released);
+      this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released, sources: episode.sources }, 'episode closed');
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
       if (owner === undefined || !this.partitions.has(owner)) {
