@@ -76,13 +76,19 @@ describe('KafkaPipeline offset watermark', () => {
   });
 });
 
+/** A saboteur run whose step verdict names only the LLM response's id: its records, split. */
+async function responseIdRun() {
+  const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 4, stepEvaluationsBy: 'response-id' });
+  const recs = kafkaRecordsFor(run, 'otlp_proto');
+  const flagRecord = recs.logs.find((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).some((e) => e.responseId !== undefined && e.traceId === undefined))!;
+  const systemRecord = recs.logs.find((r) => r !== flagRecord)!;
+  const responseId = evaluationsFromLogs(decodeLogs(flagRecord.value, 'otlp_proto'))[0]!.responseId!;
+  return { run, recs, flagRecord, systemRecord, responseId };
+}
+
 describe('KafkaPipeline replay of evaluations that name a response id', () => {
   it('holds a response-id verdict under resp:<id> and keeps it on replay even when its span is replayed first', async () => {
-    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 4, stepEvaluationsBy: 'response-id' });
-    const recs = kafkaRecordsFor(run, 'otlp_proto');
-    const flagRecord = recs.logs.find((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).some((e) => e.responseId !== undefined && e.traceId === undefined))!;
-    const systemRecord = recs.logs.find((r) => r !== flagRecord)!;
-    const responseId = evaluationsFromLogs(decodeLogs(flagRecord.value, 'otlp_proto'))[0]!.responseId!;
+    const { run, recs, flagRecord, systemRecord, responseId } = await responseIdRun();
     // First owner: the verdict before the span; the episode stays open (no system verdict yet).
     const fake = new FakeKafka();
     const first = pipeline(fake, 'exactly-once', events);
@@ -117,11 +123,7 @@ describe('KafkaPipeline replay of evaluations that name a response id', () => {
 
 describe('KafkaPipeline replay metadata of closed, uncommitted episodes', () => {
   it("names the response ids of a closed episode's verdicts while its events are not committed", async () => {
-    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 4, stepEvaluationsBy: 'response-id' });
-    const recs = kafkaRecordsFor(run, 'otlp_proto');
-    const flagRecord = recs.logs.find((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).some((e) => e.responseId !== undefined && e.traceId === undefined))!;
-    const systemRecord = recs.logs.find((r) => r !== flagRecord)!;
-    const responseId = evaluationsFromLogs(decodeLogs(flagRecord.value, 'otlp_proto'))[0]!.responseId!;
+    const { run, recs, flagRecord, systemRecord, responseId } = await responseIdRun();
     const fake = new FakeKafka();
     // credit never finishes: the closed episode stays unpublished, holding its records
     const p = pipeline(fake, 'exactly-once', () => new Promise<never[]>(() => undefined), { shutdownTimeoutMs: 0 });
