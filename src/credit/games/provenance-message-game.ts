@@ -33,9 +33,7 @@ export interface ProvenanceTermsInput {
 }
 
 export interface ProvenanceTerms {
-  /** Per useful term (in `usefulSteps` order): |C(m)|, the number of message carriers. */
-  readonly sizes: readonly number[];
-  /** Per useful term: the agent indices that authored one of its carriers, ascending. */
+  /** Per useful term (in `usefulSteps` order): the agent indices that authored one of its carriers, ascending. */
   readonly agentCarriers: readonly number[][];
   /** Per message: Σ_{m: i ∈ C(m)} 1/|C(m)| (φ_i = u · this). */
   readonly shareSums: readonly number[];
@@ -67,7 +65,6 @@ export function provenanceTerms(input: ProvenanceTermsInput): ProvenanceTerms {
   const freeSlots: number[] = [];
   const pool: number[] = []; // int32 words
   let slots = 0;
-  const sizes: number[] = new Array<number>(input.usefulSteps.length).fill(0);
   const agentCarriers: number[][] = new Array(input.usefulSteps.length);
   const shareSums: number[] = new Array<number>(messageCount).fill(0);
   const termCounts: number[] = new Array<number>(messageCount).fill(0);
@@ -98,9 +95,8 @@ export function provenanceTerms(input: ProvenanceTermsInput): ProvenanceTerms {
     }
     const k = termOf[j]!;
     if (k >= 0) {
-      let size = 0;
+      let size = 0; // |C(m)|
       for (let w = 0; w < mw; w++) size += popcount(pool[at + w]!);
-      sizes[k] = size;
       const share = 1 / size;
       for (let w = 0; w < mw; w++) {
         let x = pool[at + w]!;
@@ -126,7 +122,7 @@ export function provenanceTerms(input: ProvenanceTermsInput): ProvenanceTerms {
     if (minInput[j] === -1) freeSlots.push(slot); // nothing upstream reads it
     else slotOf[j] = slot;
   }
-  return { sizes, agentCarriers, shareSums, termCounts };
+  return { agentCarriers, shareSums, termCounts };
 }
 
 /**
