@@ -22,7 +22,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface KernelEstimatorOptions {
@@ -183,7 +183,7 @@ export class KernelRun extends SampledRun {
 
   private targetMet(): boolean {
     const t = this.est.targetHalfWidth;
-    if (t === undefined || this.pairs.length < 2) return false;
+    if (t === undefined || this.pairs.length < MIN_SAMPLES_FOR_TARGET) return false;
     return this.compute().halfWidths.every((h) => h <= t);
   }
 

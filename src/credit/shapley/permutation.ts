@@ -28,7 +28,7 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
-import { RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
 import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
@@ -109,7 +109,7 @@ export class PermutationRun extends SampledRun {
   }
 
   private targetMet(): boolean {
-    if (this.target === undefined || this.moments.count < 2) return false;
+    if (this.target === undefined || this.moments.count < MIN_SAMPLES_FOR_TARGET) return false;
     const k = intervalMultiplier(this.confidence, this.moments.count);
     for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
     return true;

@@ -42,7 +42,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { RunningMoments, createRng, enforceSum, intervalMultiplier, randInt, roundingFloor } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randInt, roundingFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
@@ -128,7 +128,7 @@ export class RegressionAdjustedRun extends SampledRun {
   }
 
   private targetMet(): boolean {
-    if (this.target === undefined || this.moments.count < 2) return false;
+    if (this.target === undefined || this.moments.count < MIN_SAMPLES_FOR_TARGET) return false;
     const k = intervalMultiplier(this.confidence, this.moments.count);
     for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
     return true;

@@ -96,6 +96,16 @@ export function tQuantile(p: number, df: number): number {
   return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4;
 }
 
+/**
+ * Samples an anytime run must have before its target half-width may stop it. With two or three
+ * samples the sample variance is often exactly 0 on small games (few distinct coalitions or
+ * permutations: n = 3 has three distinct complementary pairs), and a zero-width interval then
+ * "meets" any target: runs stopped after 4 evaluations with errors of 0.3–0.6 and claimed
+ * approximate status (found by `agent-credit compare`). Ten identical samples in a row is rare
+ * unless the game really has no variance left; budget and look-up caps still end a run earlier.
+ */
+export const MIN_SAMPLES_FOR_TARGET = 10;
+
 /** Two-sided interval multiplier for `confidence` from `samples` i.i.d. samples (t with samples-1 df). */
 export function intervalMultiplier(confidence: number, samples: number): number {
   return tQuantile(0.5 + confidence / 2, samples - 1);
