@@ -1,14 +1,15 @@
 /**
- * `agent-credit` command line: run | replay | demo | schema.
+ * `agent-credit` command line: run | replay | compare | demo | schema.
  *
  * stdout carries only credit events (JSON lines); logs, progress and summaries go to stderr.
  * Flags override the config file and `AGENT_CREDIT_*` variables; every default shown by
  * `--help` comes from src/config/defaults.ts (flags themselves have no commander defaults, so an
  * unset flag never hides a config file value).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
+import type { Episode } from '../model/episode.js';
 import { MissingTopicError } from '../sources/kafka/kafka-source.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
@@ -150,6 +151,55 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   }
 }
 
+interface CompareFlags extends CommonFlags {
+  estimators?: string;
+  budgets?: string;
+  seeds?: string;
+  json?: string;
+}
+
+const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(',').map((x) => x.trim()).filter(Boolean);
+
+/** `compare`: replay files, keep the closed episodes, run every estimator against the exact reference. */
+async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
+  const config = load(f, { 'telemetry.logLevel': f.logLevel });
+  const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
+  const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
+  if (files.length === 0) throw new ConfigError(['compare: no OTLP files found — give files or directories (or source.file.paths)']);
+  const { COMPARABLE_ESTIMATORS, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
+  const options = {
+    estimators: list(f.estimators, COMPARABLE_ESTIMATORS.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],
+    budgetsPerPlayer: list(f.budgets, '4,10,40').map(Number),
+    seeds: f.seeds === undefined ? 3 : Number(f.seeds),
+  };
+  try {
+    checkCompareOptions(options);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  const { replayFiles } = await import('../runtime/local-replay.js');
+  const { gameFactoryOf, processOptionsOf } = await import('../runtime/local-stages.js');
+  // The episodes exactly as `replay` closes them; credit is run below, once per estimator.
+  const episodes: Episode[] = [];
+  await replayFiles(config, files, {
+    sinks: [],
+    logger,
+    processEpisode: async (episode) => {
+      episodes.push(episode);
+      return [];
+    },
+  });
+  const game = await gameFactoryOf(config);
+  const progress = new ProgressBar();
+  const report = await compareEstimators(episodes, processOptionsOf(config, game.gameFactory), {
+    ...options,
+    onEpisode: (done, total) => progress.update(done, total, 'episodes'),
+  });
+  progress.done();
+  process.stdout.write(`${renderCompareReport(report)}\n`);
+  if (f.json) writeFileSync(f.json, `${JSON.stringify(report, null, 2)}\n`);
+}
+
 export function buildProgram(): Command {
   const d = DEFAULTS;
   const program = new Command('agent-credit')
@@ -191,6 +241,18 @@ export function buildProgram(): Command {
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .addOption(logOption())
     .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
+
+  program
+    .command('compare')
+    .description('replay OTLP files and compare the sampled Shapley estimators with the exact agent credit of each episode (errors, interval coverage, cost)')
+    .argument('[inputs...]', 'files or directories (default: source.file.paths)')
+    .addOption(configOption())
+    .option('--estimators <list>', 'comma-separated: permutation, kernel, regression-adjusted (default: all three)')
+    .option('--budgets <list>', 'value-function evaluations per agent, comma-separated (default: 4,10,40)')
+    .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
+    .option('--json <file>', 'also write the report as JSON to this file')
+    .addOption(logOption())
+    .action((inputs: string[], f: CompareFlags) => compareCommand(inputs, f));
 
   program
     .command('schema')

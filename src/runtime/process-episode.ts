@@ -7,7 +7,7 @@
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { evaluationsFromTree, SpanTree, stepsFromTree, type ConventionsOptions } from '../conventions/index.js';
-import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
+import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
@@ -106,7 +106,11 @@ function recordOutcome(span: OtelSpan, events: readonly CreditEvent[]): void {
 
 const tracer = trace.getTracer('agent-credit');
 
-async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
+/**
+ * The credit engine's input for one closed episode: conventions (spans → steps and agents),
+ * evaluations from log records and spans, and the system evaluation chosen from them.
+ */
+export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute'> = {}): CreditInput {
   // One span tree for the whole episode: both conventions passes read it.
   const tree = new SpanTree(episode.spans);
   const spanEvaluations = evaluationsFromTree(tree, {
@@ -114,23 +118,24 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
   });
   const evaluations = [...episode.evaluations, ...spanEvaluations];
   const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations });
+  return {
+    episodeId: episode.episodeId,
+    revision: episode.revision,
+    traceIds: episode.traceIds,
+    steps,
+    agents,
+    evaluation: systemEvaluation(tree, evaluations, options.evaluationName),
+    closeReason: episode.closeReason,
+    lateSpans: episode.lateSpans,
+    duplicateSpans: episode.duplicateSpans,
+    warnings,
+  };
+}
+
+async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
   let outcome;
   try {
-    outcome = await creditEpisode(
-    {
-      episodeId: episode.episodeId,
-      revision: episode.revision,
-      traceIds: episode.traceIds,
-      steps,
-      agents,
-      evaluation: systemEvaluation(tree, evaluations, options.evaluationName),
-      closeReason: episode.closeReason,
-      lateSpans: episode.lateSpans,
-      duplicateSpans: episode.duplicateSpans,
-      warnings,
-    },
-    options.credit ?? {},
-    );
+    outcome = await creditEpisode(creditInputOf(episode, options), options.credit ?? {});
   } catch (err) {
     if (err instanceof DegenerateEpisodeError) {
       options.onSkipped?.(episode, err);

@@ -1,0 +1,210 @@
+/**
+ * Estimator comparison on recorded episodes (`agent-credit compare`): for researchers who want to
+ * know how the sampled Shapley estimators do on *their* agents' games before choosing one for a
+ * black-box value function (http judge, module) where exact enumeration is unaffordable.
+ *
+ * Per episode: the configured game (provenance, or the http/module game of the config) is solved
+ * exactly (the reference), then each estimator runs at each budget (k × agents value-function
+ * evaluations, whole budget spent: no early stop) under several seeds. Errors are taken on the
+ * agent credits against the reference; interval coverage counts how often an estimator's
+ * confidence interval holds the exact value. Pure with respect to I/O: the CLI reads the files.
+ */
+import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
+import type { Episode } from '../model/episode.js';
+import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
+
+export const COMPARABLE_ESTIMATORS = ['permutation', 'kernel', 'regression-adjusted'] as const;
+export type ComparableEstimator = (typeof COMPARABLE_ESTIMATORS)[number];
+
+export interface CompareOptions {
+  estimators: readonly ComparableEstimator[];
+  /** Budgets as multiples of the episode's agent count (k · n evaluations). */
+  budgetsPerPlayer: readonly number[];
+  /** Runs per (estimator, budget, episode), seeds `baseSeed`, `baseSeed + 1`, … */
+  seeds: number;
+  baseSeed?: number;
+  /** Called after each episode (progress). */
+  onEpisode?: (done: number, total: number) => void;
+}
+
+export interface CompareRow {
+  estimator: ComparableEstimator;
+  budgetPerPlayer: number;
+  /** (episode, seed) runs. */
+  runs: number;
+  meanAgents: number;
+  meanAbsError: number;
+  maxAbsError: number;
+  /** Mean over runs of Σ(φ̂ − φ)² / Σφ² (runs with Σφ² = 0 left out). */
+  relativeMse: number;
+  /** Share of (run, agent) intervals that hold the exact value. */
+  coverage: number;
+  /** Nominal confidence of those intervals. */
+  confidence: number;
+  meanEvaluations: number;
+  /** Runs by result status (`approximate`, `partial`, `exact`). */
+  statuses: Record<string, number>;
+  msPerRun: number;
+}
+
+export interface CompareReport {
+  episodes: number;
+  compared: number;
+  /** Episodes left out, by reason. */
+  skipped: Record<string, number>;
+  seeds: number[];
+  rows: CompareRow[];
+}
+
+interface Acc {
+  runs: number;
+  agents: number;
+  absSum: number;
+  absCount: number;
+  maxAbs: number;
+  relSum: number;
+  relCount: number;
+  covered: number;
+  intervals: number;
+  confidence: number;
+  evaluations: number;
+  statuses: Record<string, number>;
+  ms: number;
+}
+
+const newAcc = (): Acc => ({ runs: 0, agents: 0, absSum: 0, absCount: 0, maxAbs: 0, relSum: 0, relCount: 0, covered: 0, intervals: 0, confidence: 0, evaluations: 0, statuses: {}, ms: 0 });
+
+/** Validates the options; throws an Error naming the flag and the fix. */
+export function checkCompareOptions(o: CompareOptions): void {
+  if (o.estimators.length === 0) throw new Error(`--estimators: name at least one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
+  for (const e of o.estimators) if (!COMPARABLE_ESTIMATORS.includes(e)) throw new Error(`--estimators: "${e}" is not one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
+  if (o.budgetsPerPlayer.length === 0 || o.budgetsPerPlayer.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new Error(`--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got ${o.budgetsPerPlayer.join(',') || 'none'}`);
+  }
+  if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new Error(`--seeds: give a positive integer, got ${o.seeds}`);
+}
+
+export async function compareEstimators(episodes: readonly Episode[], processOptions: ProcessEpisodeOptions, options: CompareOptions): Promise<CompareReport> {
+  checkCompareOptions(options);
+  const base: CreditOptionsInput = { ...(processOptions.credit ?? {}), leaveOneOut: false };
+  const maxExact = typeof base.maxExactPlayers === 'number' ? base.maxExactPlayers : 14;
+  const baseSeed = options.baseSeed ?? (typeof base.seed === 'number' ? base.seed : 1);
+  const seeds = Array.from({ length: options.seeds }, (_, i) => baseSeed + i);
+  const accs = new Map<string, Acc>();
+  const skipped: Record<string, number> = {};
+  const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
+  let compared = 0;
+  let done = 0;
+  for (const episode of episodes) {
+    options.onEpisode?.(done++, episodes.length);
+    const input = creditInputOf(episode, processOptions);
+    let reference;
+    try {
+      // exact enumeration of the configured game: 2^n coalitions, within credit.maxExactPlayers
+      const n = new Set(input.agents.map((a) => a.agentId)).size;
+      if (n > maxExact) {
+        skip(`more agents than credit.maxExactPlayers (${maxExact}): no exact reference`);
+        continue;
+      }
+      reference = (await creditEpisode(input, { ...base, estimator: 'exact', budget: 2 ** Math.max(n, 1) + 2 })).estimate;
+    } catch (err) {
+      if (err instanceof DegenerateEpisodeError) {
+        skip(`no credit (${err.reason})`);
+        continue;
+      }
+      throw err;
+    }
+    if (reference.status !== 'exact') {
+      skip(`exact reference not reached (${reference.note ?? reference.status})`);
+      continue;
+    }
+    const n = reference.players.length;
+    if (n < 2) {
+      skip('fewer than 2 agents: nothing to estimate');
+      continue;
+    }
+    compared++;
+    const exact = new Map(reference.players.map((p, i) => [p, reference.values[i]!] as const));
+    const norm = reference.values.reduce((s, v) => s + v * v, 0);
+    for (const estimator of options.estimators) {
+      for (const k of options.budgetsPerPlayer) {
+        const key = `${estimator}\u0000${k}`;
+        let acc = accs.get(key);
+        if (!acc) accs.set(key, (acc = newAcc()));
+        for (const seed of seeds) {
+          const t = performance.now();
+          // targetHalfWidth ~0: every estimator spends its whole budget, so rows compare equal cost
+          const est = (await creditEpisode(input, { ...base, estimator, budget: k * n, seed, targetHalfWidth: 1e-12 })).estimate;
+          acc.ms += performance.now() - t;
+          acc.runs++;
+          acc.agents += n;
+          acc.evaluations += est.evaluations;
+          acc.confidence = est.confidence;
+          acc.statuses[est.status] = (acc.statuses[est.status] ?? 0) + 1;
+          let sq = 0;
+          est.players.forEach((p, i) => {
+            const phi = exact.get(p);
+            if (phi === undefined) return;
+            const err = Math.abs(est.values[i]! - phi);
+            sq += err * err;
+            acc.absSum += err;
+            acc.absCount++;
+            acc.maxAbs = Math.max(acc.maxAbs, err);
+            const ci = est.intervals[i];
+            if (ci) {
+              acc.intervals++;
+              const slack = 1e-9 * Math.max(1, Math.abs(phi));
+              if (ci.low - slack <= phi && phi <= ci.high + slack) acc.covered++;
+            }
+          });
+          if (norm > 0) {
+            acc.relSum += sq / norm;
+            acc.relCount++;
+          }
+        }
+      }
+    }
+  }
+  options.onEpisode?.(done, episodes.length);
+  const rows: CompareRow[] = [];
+  for (const estimator of options.estimators) {
+    for (const k of options.budgetsPerPlayer) {
+      const a = accs.get(`${estimator}\u0000${k}`) ?? newAcc();
+      rows.push({
+        estimator,
+        budgetPerPlayer: k,
+        runs: a.runs,
+        meanAgents: a.runs ? a.agents / a.runs : 0,
+        meanAbsError: a.absCount ? a.absSum / a.absCount : 0,
+        maxAbsError: a.maxAbs,
+        relativeMse: a.relCount ? a.relSum / a.relCount : 0,
+        coverage: a.intervals ? a.covered / a.intervals : 0,
+        confidence: a.confidence,
+        meanEvaluations: a.runs ? a.evaluations / a.runs : 0,
+        statuses: a.statuses,
+        msPerRun: a.runs ? a.ms / a.runs : 0,
+      });
+    }
+  }
+  return { episodes: episodes.length, compared, skipped, seeds, rows };
+}
+
+const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toFixed(4).replace(/\.?0+$/, '') : x.toExponential(2));
+
+/** The report as Markdown: what was compared, then one row per (estimator, budget). */
+export function renderCompareReport(r: CompareReport): string {
+  const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} ${why}`);
+  const lines = [
+    `Estimator comparison: ${r.compared} of ${r.episodes} episodes compared${skipped.length ? ` (left out: ${skipped.join('; ')})` : ''}; seeds ${r.seeds.join(', ')}.`,
+    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations).',
+    '',
+    '| estimator | budget | runs | agents (mean) | mean abs error | max abs error | relative MSE | CI coverage | evaluations (mean) | status | ms per run |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of r.rows) {
+    const status = Object.entries(row.statuses).map(([s, n]) => `${s} ${n}`).join(', ') || '—';
+    const coverage = row.runs ? `${(100 * row.coverage).toFixed(1)}% (nominal ${(100 * row.confidence).toFixed(0)}%)` : '—';
+    lines.push(`| ${row.estimator} | ${row.budgetPerPlayer}·n | ${row.runs} | ${fmt(row.meanAgents)} | ${fmt(row.meanAbsError)} | ${fmt(row.maxAbsError)} | ${fmt(row.relativeMse)} | ${coverage} | ${fmt(row.meanEvaluations)} | ${status} | ${fmt(row.msPerRun)} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { creditEpisode } from '../../src/credit/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { checkCompareOptions, compareEstimators, renderCompareReport } from '../../src/runtime/compare-estimators.js';
+import { processOptionsOf } from '../../src/runtime/local-stages.js';
+import { creditInputOf } from '../../src/runtime/process-episode.js';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+
+const config = loadConfig({ env: {} }).config;
+const options = processOptionsOf(config);
+
+/** Episodes of a generated fleet (real OTel SDK spans, all conventions), closed as the pipeline closes them. */
+async function fleetEpisodes(episodes: number, seed: number): Promise<Episode[]> {
+  const { spans, logs } = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
+  const assembler = new EpisodeAssembler({ maxOpenEpisodes: episodes + 8 });
+  for (const r of spans) assembler.addSpans(decodeTraces(r.value, 'otlp_proto'));
+  for (const r of logs) assembler.addEvaluations(evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')));
+  return assembler.flush('shutdown');
+}
+
+describe('compareEstimators (agent-credit compare)', () => {
+  it('takes the exact agent credit as reference, and the estimators approach it as the budget grows, within budget', async () => {
+    const episodes = await fleetEpisodes(16, 20261202);
+    const report = await compareEstimators(episodes, options, { estimators: ['permutation', 'kernel', 'regression-adjusted'], budgetsPerPlayer: [2, 100], seeds: 2 });
+    expect(report.episodes).toBe(episodes.length);
+    expect(report.compared).toBeGreaterThanOrEqual(8);
+    expect(report.compared + Object.values(report.skipped).reduce((a, b) => a + b, 0)).toBe(episodes.length);
+    expect(report.rows).toHaveLength(6);
+    for (const row of report.rows) {
+      expect(row.runs).toBe(report.compared * 2);
+      expect(row.meanAgents).toBeGreaterThanOrEqual(2);
+      // the budget is k · n evaluations: never more
+      expect(row.meanEvaluations).toBeLessThanOrEqual(row.budgetPerPlayer * row.meanAgents + 1e-9);
+      expect(row.coverage).toBeGreaterThanOrEqual(0);
+      expect(row.coverage).toBeLessThanOrEqual(1);
+      expect(row.maxAbsError).toBeGreaterThanOrEqual(row.meanAbsError);
+    }
+    for (const estimator of ['permutation', 'kernel', 'regression-adjusted'] as const) {
+      const [small, large] = [2, 100].map((k) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!);
+      expect(large!.meanAbsError).toBeLessThan(small!.meanAbsError);
+      expect(large!.meanAbsError).toBeLessThan(0.02);
+    }
+    const md = renderCompareReport(report);
+    expect(md).toContain(`${report.compared} of ${episodes.length} episodes compared`);
+    expect(md.split('\n').filter((l) => l.startsWith('| permutation |'))).toHaveLength(2);
+  }, 120_000);
+
+  it('its reference equals the closed form the pipeline uses for the provenance game', async () => {
+    const episodes = await fleetEpisodes(6, 7);
+    let checked = 0;
+    for (const episode of episodes) {
+      const input = creditInputOf(episode, options);
+      if (!input.evaluation) continue;
+      const closed = (await creditEpisode(input, options.credit)).estimate;
+      const exact = (await creditEpisode(input, { ...options.credit, estimator: 'exact', budget: 2 ** 16 })).estimate;
+      expect(closed.estimator).toBe('closed-form');
+      expect(exact.estimator).toBe('exact');
+      expect(exact.players).toEqual(closed.players);
+      exact.values.forEach((v, i) => expect(v).toBeCloseTo(closed.values[i]!, 9));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('refuses options it cannot run, naming the flag', () => {
+    expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus"/);
+    expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [0], seeds: 1 })).toThrow(/--budgets/);
+    expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [4], seeds: 0 })).toThrow(/--seeds/);
+  });
+});
