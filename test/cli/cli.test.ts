@@ -22,7 +22,7 @@ describe('agent-credit CLI', () => {
   it('--help lists every command; run --help shows every option with its default', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const c of ['run', 'replay', 'demo', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['run', 'replay', 'compare', 'demo', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
     const run = cli(['run', '--help']);
     expect(run.status).toBe(0);
     for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
@@ -46,6 +46,27 @@ describe('agent-credit CLI', () => {
     const episodes = events.filter((e) => e.event_type === 'episode_credit');
     expect(r.stderr).toMatch(new RegExp(`episodes: ${episodes.length}\\s+failures: ${episodes.filter((e) => e.outcome === 'failure').length}`));
     expect(r.stderr).toMatch(/agent\s+episodes\s+mean credit/);
+  });
+
+  it('compare prints one row per estimator and budget for the recorded fixtures, and --json writes the same report', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'ac-compare-')), 'report.json');
+    const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'permutation,regression-adjusted', '--budgets', '4,20', '--seeds', '2', '--json', json]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { episodes: number; compared: number; rows: { estimator: string; budgetPerPlayer: number; runs: number }[] };
+    expect(report.episodes).toBeGreaterThan(0);
+    expect(report.compared).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`${report.compared} of ${report.episodes} episodes compared`);
+    expect(report.rows.map((x) => `${x.estimator} ${x.budgetPerPlayer}`)).toEqual(['permutation 4', 'permutation 20', 'regression-adjusted 4', 'regression-adjusted 20']);
+    for (const row of report.rows) {
+      expect(row.runs).toBe(report.compared * 2);
+      expect(r.stdout).toMatch(new RegExp(`^\\| ${row.estimator} \\| ${row.budgetPerPlayer}·n \\| ${row.runs} \\|`, 'm'));
+    }
+  });
+
+  it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
+    const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--estimators: "shapiq" is not one of permutation, kernel, regression-adjusted');
   });
 
   it('schema writes the JSON Schemas that are committed', () => {
