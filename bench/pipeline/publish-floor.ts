@@ -82,14 +82,13 @@ function packageVersion(name: string): string {
 async function publishWithPlatformatic(brokers: string, records: readonly OutgoingRecord[], brokerPid?: number): Promise<PublishFloor['other']> {
   const name = '@platformatic/kafka';
   let mod: PlatformaticModule;
-  let version = '';
   try {
     const spec = name; // a variable: the package is a devDependency the product never loads
     mod = (await import(spec)) as PlatformaticModule;
   } catch (err) {
     return { name, notRun: `could not load ${name} (${(err as Error).message.split('\n')[0]}; it needs Node ≥ 20.19.4)` };
   }
-  version = packageVersion(name);
+  const version = packageVersion(name);
   const producer = new mod.Producer({ clientId: 'bench-publish-platformatic', bootstrapBrokers: brokers.split(','), serializers: mod.stringSerializers, idempotent: true, acks: -1 });
   try {
     // Connect and learn every topic's metadata outside the timed part: one small record per topic.

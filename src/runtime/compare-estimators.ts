@@ -106,7 +106,8 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
         skip(`more agents than credit.maxExactPlayers (${maxExact}): no exact reference`);
         continue;
       }
-      reference = (await creditEpisode(input, { ...base, estimator: 'exact', budget: 2 ** Math.max(n, 1) + 2 })).estimate;
+      // (the engine may count more agents than input.agents — agents of messages — so the budget is the cap's)
+      reference = (await creditEpisode(input, { ...base, estimator: 'exact', budget: 2 ** maxExact + 2 })).estimate;
     } catch (err) {
       if (err instanceof DegenerateEpisodeError) {
         skip(`no credit (${err.reason})`);
