@@ -376,7 +376,11 @@ export class KafkaPipeline {
     if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) st.replay = undefined;
     this.enqueue(this.assembler.tick());
     await control.heartbeat();
-    this.scheduleCommit();
+    // Dead letters go out now. Progress alone (offsets, no events) waits for the commit timer or
+    // the next publish, which carries it: committing it after every batch put an offset commit
+    // (a transaction in exactly-once mode) in front of the next episode's events — the record
+    // with a trace's spans usually arrives just before the one with its evaluation.
+    if (st.looseRecords.length > 0) this.scheduleCommit();
   }
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */

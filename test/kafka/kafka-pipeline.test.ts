@@ -125,14 +125,15 @@ describe('KafkaPipeline replay metadata of closed, uncommitted episodes', () => 
   it("names the response ids of a closed episode's verdicts while its events are not committed", async () => {
     const { run, recs, flagRecord, systemRecord, responseId } = await responseIdRun();
     const fake = new FakeKafka();
-    // credit never finishes: the closed episode stays unpublished, holding its records
-    const p = pipeline(fake, 'exactly-once', () => new Promise<never[]>(() => undefined), { shutdownTimeoutMs: 0 });
+    // credit never finishes: the closed episode stays unpublished, holding its records; progress
+    // without events is committed by the commit timer (20 ms here)
+    const p = pipeline(fake, 'exactly-once', () => new Promise<never[]>(() => undefined), { shutdownTimeoutMs: 0, commitIntervalMs: 20 });
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }]);
     await fake.deliver('logs', 1, [{ offset: 0, value: flagRecord.value }]);
     await fake.deliver('spans', 0, [{ offset: 0, value: recs.spans[0]!.value }]);
     await fake.deliver('logs', 0, [{ offset: 0, value: systemRecord.value }]);
-    await settle();
+    await new Promise((r) => setTimeout(r, 100));
     expect(p.stats().episodesClosed).toBe(1);
     // The verdict's partition: held at the verdict, and (the episode being closed, so its own
     // held ids are released) the metadata still names resp:<id> — on replay the verdict may be
