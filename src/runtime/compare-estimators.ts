@@ -9,7 +9,7 @@
  * agent credits against the reference; interval coverage counts how often an estimator's
  * confidence interval holds the exact value. Pure with respect to I/O: the CLI reads the files.
  */
-import { creditEpisode, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
+import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
 import type { Episode } from '../model/episode.js';
 import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
 
@@ -87,8 +87,10 @@ export function checkCompareOptions(o: CompareOptions): void {
 export async function compareEstimators(episodes: readonly Episode[], processOptions: ProcessEpisodeOptions, options: CompareOptions): Promise<CompareReport> {
   checkCompareOptions(options);
   const base: CreditOptionsInput = { ...(processOptions.credit ?? {}), leaveOneOut: false };
-  const maxExact = typeof base.maxExactPlayers === 'number' ? base.maxExactPlayers : 14;
-  const baseSeed = options.baseSeed ?? (typeof base.seed === 'number' ? base.seed : 1);
+  // the engine's own defaults (one source: CreditOptionsSchema), not copies of them
+  const resolved = CreditOptionsSchema.parse(base);
+  const maxExact = resolved.maxExactPlayers;
+  const baseSeed = options.baseSeed ?? resolved.seed;
   const seeds = Array.from({ length: options.seeds }, (_, i) => baseSeed + i);
   const accs = new Map<string, Acc>();
   const skipped: Record<string, number> = {};
