@@ -49,6 +49,7 @@ import {
   replayKeeps,
   type ReplayFilter,
 } from './watermark.js';
+import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 
 export const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
@@ -167,6 +168,8 @@ export class KafkaPipeline {
   private readonly work = new Set<CreditWork>();
   private readonly queue: CreditWork[] = [];
   private running = 0;
+  /** Lets produce acks and fetches in between credit work on this thread (time-slicer.ts). */
+  private readonly slicer = new TimeSlicer(CREDIT_SLICE_MS);
   private generation = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
@@ -372,6 +375,9 @@ export class KafkaPipeline {
       st.dirty = true;
       control.resolveOffset(record.offset);
       if (++n % 500 === 0) await control.heartbeat();
+      // a fetch can bring megabytes: let produce acks in between (time-slicer.ts)
+      const turn = this.slicer.yieldIfDue();
+      if (turn) await turn;
     }
     if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) st.replay = undefined;
     this.enqueue(this.assembler.tick());
@@ -461,6 +467,8 @@ export class KafkaPipeline {
   private async runCredit(w: CreditWork): Promise<void> {
     const dlq = this.config.sink.topics.dlq;
     let records: OutgoingRecord[];
+    await this.slicer.yieldIfDue();
+    if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
     try {
       const events = await withTimeout(
         this.deps.processEpisode(w.episode),

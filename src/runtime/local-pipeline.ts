@@ -23,6 +23,7 @@ import { ReceiverBusyError, type OtlpHandler } from '../sources/otlp-http/receiv
 import type { PartialSuccess } from '../sources/otlp-http/responses.js';
 import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
+import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
@@ -75,6 +76,7 @@ interface Work {
 export class LocalPipeline implements OtlpHandler {
   private readonly queue: Work[] = [];
   private running = 0;
+  private readonly slicer = new TimeSlicer(CREDIT_SLICE_MS);
   private timer: NodeJS.Timeout | undefined;
   private publishing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -213,6 +215,8 @@ export class LocalPipeline implements OtlpHandler {
   }
 
   private async credit(w: Work): Promise<CreditEvent[] | undefined> {
+    // the receiver and the live page get a turn between episodes (time-slicer.ts)
+    await this.slicer.yieldIfDue();
     try {
       const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs, `processEpisode timed out after ${this.options.creditTimeoutMs} ms (runtime.creditTimeoutMs)`);
       if (events.length === 0) this.deps.telemetry?.episodesWithoutCredit.add(1);
