@@ -48,11 +48,18 @@ export interface RunningKafka {
   /** Bootstrap address, `127.0.0.1:<port>`. */
   readonly brokers: string;
   readonly version: string;
+  /** The JVM's pid (a new one after `restart`). */
   readonly pid: number;
   /** Temp dir holding server.properties, data and broker.log; removed by `stop`. */
   readonly workDir: string;
   /** SIGTERM, then SIGKILL after `timeoutMs` (default 20 000); removes the temp dir. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
+  /**
+   * Stops the JVM (`SIGTERM`: controlled shutdown; `SIGKILL`: a crash), keeps its data, waits
+   * `downMs`, and starts it again on the same ports; resolves when it serves metadata again. For
+   * tests of clients riding out a broker outage. The pid changes.
+   */
+  restart(options?: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number }): Promise<void>;
 }
 
 /** Which logging binding a Kafka line needs (the published pom leaves it out). */
@@ -230,39 +237,62 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
   }
 
   const logFile = join(workDir, 'broker.log');
-  const fd = openSync(logFile, 'a');
-  const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
-    stdio: ['ignore', fd, fd],
-    detached: options.detached ?? false,
-  });
-  closeSync(fd);
-  if (child.pid === undefined) throw new Error('could not spawn java (is a JRE 17+ on PATH?)');
-  const pid = child.pid;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const launch = (): { child: ChildProcess; exited: Promise<void> } => {
+    const fd = openSync(logFile, 'a');
+    const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
+      stdio: ['ignore', fd, fd],
+      detached: options.detached ?? false,
+    });
+    closeSync(fd);
+    if (child.pid === undefined) throw new Error('could not spawn java (is a JRE 17+ on PATH?)');
+    return { child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
+  };
+  let jvmProcess = launch();
+
+  const kill = async (signal: 'SIGTERM' | 'SIGKILL', timeoutMs: number): Promise<void> => {
+    const { child, exited } = jvmProcess;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    killTimer.unref();
+    await exited;
+    clearTimeout(killTimer);
+  };
 
   let stopped = false;
   const stop = async (timeoutMs = 20_000): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      killTimer.unref();
-      await exited;
-      clearTimeout(killTimer);
-    }
+    await kill('SIGTERM', timeoutMs);
     rmSync(workDir, { recursive: true, force: true });
   };
 
   const brokers = `127.0.0.1:${brokerPort}`;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
-    await waitReady(brokers, Date.now() + (options.readyTimeoutMs ?? 120_000), child, logFile);
+    await waitReady(brokers, Date.now() + readyTimeoutMs, jvmProcess.child, logFile);
   } catch (err) {
     await stop(5_000);
     throw err;
   }
-  if (options.detached) child.unref();
-  return { brokers, version, pid, workDir, stop };
+  const restart = async ({ signal = 'SIGTERM', downMs = 0 }: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number } = {}): Promise<void> => {
+    if (stopped) throw new Error('restart: this broker was stopped; start a new one with startKafka()');
+    await kill(signal, 20_000);
+    if (downMs > 0) await sleep(downMs);
+    jvmProcess = launch();
+    await waitReady(brokers, Date.now() + readyTimeoutMs, jvmProcess.child, logFile);
+  };
+  if (options.detached) jvmProcess.child.unref();
+  return {
+    brokers,
+    version,
+    get pid() {
+      return jvmProcess.child.pid!;
+    },
+    workDir,
+    stop,
+    restart,
+  };
 }
 
 // ---- CLI: `tsx scripts/kafka.ts start|stop` -------------------------------------------------
