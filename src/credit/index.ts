@@ -6,6 +6,7 @@ export { coalitionKey, coalitionFromMask, fullCoalition, emptyCoalition, allBut 
 export { exactShapley, ExactEstimator, shapleyWeights, type ExactOptions } from './shapley/exact.js';
 export { PermutationEstimator, PermutationRun, DEFAULT_SAMPLING_BUDGET, type PermutationEstimatorOptions } from './shapley/permutation.js';
 export { KernelEstimator, KernelRun, type KernelEstimatorOptions } from './shapley/kernel.js';
+export { SvarmEstimator, SvarmRun, type SvarmEstimatorOptions } from './shapley/svarm.js';
 export { RegressionAdjustedEstimator, RegressionAdjustedRun, type RegressionAdjustedEstimatorOptions } from './shapley/regression-adjusted.js';
 export { estimateShapley, type EstimateShapleyOptions } from './shapley/estimate.js';
 export { leaveOneOut, type LeaveOneOut } from './shapley/leave-one-out.js';

@@ -43,10 +43,11 @@ export const CreditOptionsSchema = z.object({
   labelScores: z.record(z.string(), z.number()).default({ pass: 1, fail: 0, success: 1, failure: 0, correct: 1, incorrect: 0, true: 1, false: 0, yes: 1, no: 0 }),
   /**
    * Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else
-   * permutation. `permutation`, `kernel` and `regression-adjusted` (regression-adjusted MSR, for
-   * expensive games at budgets ≥ 20·n, docs/credit.md) always sample.
+   * stratified SVARM (permutation when the budget is under 4 evaluations per agent).
+   * `permutation`, `kernel`, `regression-adjusted` (regression-adjusted MSR) and `svarm` always
+   * sample (docs/credit.md compares them).
    */
-  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted']).default('auto'),
+  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted', 'svarm']).default('auto'),
   /** Max value-function evaluations per episode (agent game). */
   budget: z.number().int().positive().default(2000),
   targetHalfWidth: z.number().positive().default(0.02),

@@ -166,13 +166,14 @@ describe('creditEpisode: pluggable and failing games', () => {
       kind: 'module' as const,
       agentGame: { id: 'additive-2', players: ctx.agentIds, value: (c: Uint8Array) => ctx.agentIds.reduce((a, id, i) => a + (c[i] ? weights[id]! : 0), 0) } satisfies Game,
     });
-    const names: Record<string, RegExp> = { permutation: /^permutation/, kernel: /kernel/, 'regression-adjusted': /^regression-adjusted-msr$/ };
-    for (const estimator of ['permutation', 'kernel', 'regression-adjusted'] as const) {
+    const names: Record<string, RegExp> = { permutation: /^permutation/, kernel: /kernel/, 'regression-adjusted': /^regression-adjusted-msr$/, svarm: /^svarm$/ };
+    for (const estimator of ['permutation', 'kernel', 'regression-adjusted', 'svarm'] as const) {
       const out = await creditEpisode(episode(steps, 0.8), { gameFactory: factory as never, estimator, budget: 400, seed: 7 });
       expect(out.estimator.name).toMatch(names[estimator]!);
       expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
-      // Permutation marginals and the kernel regression are exact on an additive game; the
-      // regression-adjusted estimator's first samples use the equal-split surrogate (unbiased, not exact).
+      // Permutation marginals, the kernel regression and SVARM (3 agents: its exact strata are the
+      // whole game) are exact on an additive game; the regression-adjusted estimator's first
+      // samples use the equal-split surrogate (unbiased, not exact).
       const tolerance = estimator === 'regression-adjusted' ? 0.05 : 1e-6;
       for (const a of out.agents) expect(Math.abs(a.credit - weights[a.agentId]!)).toBeLessThan(tolerance);
     }

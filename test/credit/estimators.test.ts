@@ -7,6 +7,7 @@ import {
   KernelEstimator,
   leaveOneOut,
   PermutationEstimator,
+  SvarmEstimator,
   type Game,
   type ShapleyEstimate,
   type ShapleyEstimator,
@@ -30,6 +31,7 @@ async function meanSquaredError(estimator: ShapleyEstimator, table: number[], bu
 describe.each([
   ['permutation', () => new PermutationEstimator()],
   ['kernel', () => new KernelEstimator()],
+  ['svarm', () => new SvarmEstimator()],
 ])('%s estimator', (_name, make) => {
   it('error versus exact shrinks as the budget grows', async () => {
     const errs = [];
@@ -121,7 +123,9 @@ describe('estimateShapley', () => {
     expect(exact.estimator).toBe('exact');
     expect(exact.status).toBe('exact');
     const approx = await estimateShapley(tableGame(MIXED), { maxExactPlayers: 8, budget: 2000, seed: 1 });
-    expect(approx.estimator).toBe('permutation');
+    expect(approx.estimator).toBe('svarm');
+    const permutation = await estimateShapley(tableGame(MIXED), { maxExactPlayers: 8, approximate: 'permutation', budget: 2000, seed: 1 });
+    expect(permutation.estimator).toBe('permutation');
     const kernel = await estimateShapley(tableGame(MIXED), { maxExactPlayers: 8, approximate: 'kernel', budget: 2000, seed: 1 });
     expect(kernel.estimator).toBe('kernel');
   });
@@ -137,15 +141,18 @@ describe('estimateShapley', () => {
 
   it('keeps antithetic pairs but drops stratification when the budget cannot pay for two blocks', async () => {
     const table = mixedTable(12, 3); // 2·12·11 = 264 > 200
-    const est = await estimateShapley(tableGame(table), { budget: 200, seed: 2 });
+    const est = await estimateShapley(tableGame(table), { budget: 200, seed: 2, approximate: 'permutation' });
     expect(est.estimator).toBe('permutation+antithetic');
     expect(est.status).toBe('approximate');
   });
 
-  it('chooses sampling when 2^n exceeds the budget', async () => {
+  it('chooses sampling when 2^n exceeds the budget: SVARM from 4n evaluations, permutation below', async () => {
     const est = await estimateShapley(tableGame(MIXED), { budget: 500, seed: 2 });
-    expect(est.estimator).toBe('permutation');
+    expect(est.estimator).toBe('svarm');
     expect(est.evaluations).toBeLessThanOrEqual(500);
+    const small = await estimateShapley(tableGame(MIXED), { budget: 39, seed: 2 }); // n = 10: under 4n
+    expect(small.estimator).toMatch(/^permutation/);
+    expect(small.evaluations).toBeLessThanOrEqual(39);
   });
 });
 
@@ -205,7 +212,7 @@ describe('tiny games', () => {
   it.each([0, 1, 2, 3])('every estimator handles %i players exactly enough', async (n) => {
     const table = Array.from({ length: 2 ** n }, (_, m) => m * 0.25 + (m === 2 ** n - 1 ? 1 : 0));
     const exact = await exactShapley(tableGame(table));
-    for (const est of [new PermutationEstimator(), new PermutationEstimator({ antithetic: false, stratified: false }), new KernelEstimator()]) {
+    for (const est of [new PermutationEstimator(), new PermutationEstimator({ antithetic: false, stratified: false }), new KernelEstimator(), new SvarmEstimator()]) {
       const r = await est.estimate(tableGame(table, `tiny-${est.name}`), { budget: 400, seed: 4 });
       expect(r.values).toHaveLength(n);
       r.values.forEach((v, i) => expect(Math.abs(v - exact.values[i]!)).toBeLessThan(n <= 1 ? 1e-9 : 0.2));

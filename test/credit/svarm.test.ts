@@ -1,0 +1,111 @@
+/** Stratified SVARM: exact strata, unbiasedness, intervals, the small-budget path, and where it wins. */
+import { describe, expect, it } from 'vitest';
+import { exactShapley, PermutationEstimator, SvarmEstimator, UnanimityGame, type Game, type ShapleyEstimate, type ShapleyEstimator } from '../../src/credit/index.js';
+import { createRng } from '../../src/credit/shapley/stats.js';
+import { mixedTable, tableGame, votingTable } from './helpers.js';
+
+function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
+  return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
+}
+
+async function mse(make: () => ShapleyEstimator, game: (seed: number) => Game, exact: readonly number[], budget: number, seeds: number): Promise<number> {
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
+  return total / seeds;
+}
+
+/** The game without its closed form: the estimator must sample it. */
+function blackBox(g: UnanimityGame, id: string): Game {
+  return { id, players: g.players, value: (c) => g.value(c) };
+}
+
+describe('SvarmEstimator', () => {
+  it.each([2, 3])('is exact on %i players from v(∅), v(N), the singletons and the (n−1)-coalitions', async (n) => {
+    const table = mixedTable(n, 5);
+    const exact = (await exactShapley(tableGame(table))).values;
+    const est = await new SvarmEstimator().estimate(tableGame(table, `tiny${n}`), { budget: 100, seed: 1 });
+    expect(est.status).toBe('exact');
+    expect(est.evaluations).toBe(2 ** n);
+    est.values.forEach((v, i) => expect(v).toBeCloseTo(exact[i]!, 12));
+  });
+
+  it('is unbiased: the mean estimate over seeds approaches the exact value', async () => {
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      const runs = 60;
+      const sum = new Array<number>(8).fill(0);
+      let maxHalf = 0;
+      for (let seed = 1; seed <= runs; seed++) {
+        const est = await new SvarmEstimator().estimate(tableGame(table, `u${seed}`), { budget: 120, seed });
+        est.values.forEach((v, i) => (sum[i] = sum[i]! + v / runs));
+        for (const iv of est.intervals) maxHalf = Math.max(maxHalf, (iv.high - iv.low) / 2);
+      }
+      // The mean of 60 runs has standard error ≤ (single-run half-width / 1.96) / √60; allow 4 of them.
+      const tol = (4 * maxHalf) / 1.96 / Math.sqrt(runs);
+      sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
+    }
+  });
+
+  it('conserves credit (Σφ = v(N) − v(∅)) and leaves players of exact strata alone at every budget', async () => {
+    const table = mixedTable(10, 3);
+    for (const budget of [15, 40, 200, 900]) {
+      const est = await new SvarmEstimator().estimate(tableGame(table, `eff${budget}`), { budget, seed: 4 });
+      const sum = est.values.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - (table[table.length - 1]! - table[0]!))).toBeLessThan(1e-9);
+      expect(est.evaluations).toBeLessThanOrEqual(budget);
+      for (const iv of est.intervals) expect(Number.isFinite(iv.low) && Number.isFinite(iv.high)).toBe(true);
+    }
+  });
+
+  it('says when strata are not sampled yet (small budget), and its intervals then still cover', async () => {
+    const table = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1, 3], 14);
+    const exact = (await exactShapley(tableGame(table))).values;
+    let covered = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const est = await new SvarmEstimator().estimate(tableGame(table, `small${seed}`), { budget: 40, seed });
+      expect(est.note).toMatch(/strata not sampled yet/);
+      est.intervals.forEach((iv, i) => (covered += iv.low <= exact[i]! && exact[i]! <= iv.high ? 1 : 0));
+    }
+    expect(covered / (10 * 12)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('is deterministic for a seed and resumable', async () => {
+    const g = () => tableGame(mixedTable(9, 2), 'det');
+    const a = await new SvarmEstimator().estimate(g(), { budget: 300, seed: 8 });
+    const b = await new SvarmEstimator().estimate(g(), { budget: 300, seed: 8 });
+    expect(b.values).toEqual(a.values);
+    const run = new SvarmEstimator().start(g(), { seed: 8 });
+    const first = await run.continue(100);
+    const more = await run.continue(200);
+    expect(first.evaluations).toBeLessThanOrEqual(100);
+    expect(more.evaluations).toBeGreaterThan(first.evaluations);
+    expect(more.evaluations).toBeLessThanOrEqual(300);
+  });
+
+  it("beats permutation sampling at equal budget on shapiq's sum-of-unanimity games (n = 20)", async () => {
+    // as in bench/games (shapiq's SOUM): n terms, carrier size uniform in 1..n, weight in [0, 1)
+    for (const seed of [3, 4]) {
+      const rng = createRng(seed);
+      const terms = Array.from({ length: 20 }, () => {
+        const size = 1 + Math.floor(rng() * 20);
+        const order = Array.from({ length: 20 }, (_, i) => i).sort(() => rng() - 0.5);
+        return { carriers: order.slice(0, size), weight: rng() };
+      });
+      const game = new UnanimityGame(`soum${seed}`, Array.from({ length: 20 }, (_, i) => `p${i}`), 0, terms);
+      const exact = game.closedForm();
+      for (const budget of [80, 200]) {
+        const perm = await mse(() => new PermutationEstimator(), (s) => blackBox(game, `p${seed}-${budget}-${s}`), exact, budget, 8);
+        const svarm = await mse(() => new SvarmEstimator(), (s) => blackBox(game, `s${seed}-${budget}-${s}`), exact, budget, 8);
+        expect(svarm).toBeLessThan(perm);
+      }
+    }
+  });
+
+  it('takes the additive part out: an additive game is exact once the singletons and (n−1)-coalitions are in', async () => {
+    const w = [0.5, -0.2, 1.3, 0.05, 0.7, -0.9, 0.4, 0.25, 1.1, -0.3, 0.6, 0.15];
+    const game: Game = { id: 'additive', players: w.map((_, i) => `p${i}`), value: (c) => w.reduce((a, x, i) => a + (c[i] ? x : 0), 0) };
+    const est = await new SvarmEstimator().estimate(game, { budget: 60, seed: 3 });
+    est.values.forEach((v, i) => expect(v).toBeCloseTo(w[i]!, 9));
+    for (const iv of est.intervals) expect(iv.high - iv.low).toBeLessThan(1e-9);
+  });
+});
