@@ -15,9 +15,9 @@
  * 2. warm-up: for each size s ∈ 2..n-2, one random permutation cut into chunks of s players
  *    (a φ⁺ sample of that size for every player) and one cut into chunks of n-s players whose
  *    complements are evaluated (a φ⁻ sample for every player);
- * 3. i.i.d. coalitions: size s ∈ 2..n-2 with probability ∝ 1/min(s, n-s) (the paper's
- *    distribution for odd n; for even n its middle size is weighted slightly differently), then a
- *    uniform coalition of that size.
+ * 3. coalitions of size s ∈ 2..n-2, uniform given the size; the size is drawn half from the
+ *    paper's distribution ∝ 1/min(s, n-s) (its distribution for odd n; for even n its middle size
+ *    is weighted slightly differently) and half by expected variance reduction (`reallocate`).
  * Each stratum's samples are uniform over it, so each stratum mean is unbiased.
  *
  * Intervals: the strata of one player take disjoint samples, so Var φ̂_i = (1/n²) Σ Var(stratum
@@ -52,6 +52,12 @@ export class SvarmEstimator implements ShapleyEstimator {
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
     return this.start(game, options).continue(samplingBudget(options));
   }
+}
+
+/** Running sums of `weights` (a CDF when they sum to 1). */
+function cumulative(weights: readonly number[]): number[] {
+  let acc = 0;
+  return weights.map((w) => (acc += w));
 }
 
 /** See permutation.ts: ends runs on fully cached (small) games. */
@@ -121,7 +127,9 @@ export class SvarmRun extends SampledRun {
   private readonly rng: () => number;
   private readonly confidence: number;
   private readonly perRound: number;
-  private readonly sizeCdf: number[];
+  /** Base size distribution (∝ 1/min(s, n−s)) over s = 2..n−2, and the one phase 3 draws from. */
+  private readonly baseWeights: number[];
+  private sizeCdf: number[];
   /** Coalitions planned but not yet evaluated (phase 1 and 2, and a batch cut by the budget). */
   private queue: Uint8Array[] = [];
   private phase: 'exact' | 'warm-up' | 'iid' = 'exact';
@@ -132,6 +140,8 @@ export class SvarmRun extends SampledRun {
   private readonly values: number[] = [];
   /** Residual strata per additive-part coefficient: only α = 0 until phase 1 is done, then 0, ½, 1. */
   private sets: ResidualStrata[];
+  /** The residual strata the last estimate used (phase 3 allocates sizes from their variances). */
+  private bestSet: ResidualStrata | undefined;
   private grand = 0;
   private empty = 0;
   private endpointsKnown = false;
@@ -146,8 +156,8 @@ export class SvarmRun extends SampledRun {
     const w: number[] = [];
     for (let s = 2; s <= n - 2; s++) w.push(1 / Math.min(s, n - s));
     const tot = w.reduce((a, b) => a + b, 0);
-    let acc = 0;
-    this.sizeCdf = w.map((x) => (acc += x / tot));
+    this.baseWeights = w.map((x) => x / tot);
+    this.sizeCdf = cumulative(this.baseWeights);
     this.queue = this.exactPhase();
     this.exactTotal = this.queue.length;
     this.sets = [new ResidualStrata(n, new Float64Array(n))];
@@ -262,7 +272,51 @@ export class SvarmRun extends SampledRun {
     }
   }
 
+  /**
+   * Phase 3 draws sizes half from the base distribution and half in proportion to how much one
+   * more coalition of that size is expected to cut the total variance (Neyman-style allocation
+   * from the strata's current variances): Σ_i P(i ∈ A)·σ²⁺/(c⁺(c⁺+1)) + P(i ∉ A)·σ²⁻/(c⁻(c⁻+1)).
+   * Sizes depend only on earlier samples, so every stratum's samples stay uniform over it.
+   */
+  private reallocate(): void {
+    const n = this.n;
+    if (n < 5 || this.phase !== 'iid') return;
+    this.compute(); // picks bestSet
+    if (!this.bestSet) return;
+    const { plus, minus } = this.bestSet;
+    const varianceAt = (m: StrataMoments, k: number, fallback: number): number => {
+      const c = m.count[k]!;
+      return c >= 2 ? Math.max(0, m.m2[k]! / (c - 1)) : fallback;
+    };
+    const gains: number[] = [];
+    for (let size = 2; size <= n - 2; size++) {
+      let pooled = 0;
+      let pooledCount = 0;
+      for (let i = 0; i < n; i++) {
+        for (const [m, k] of [[plus, i * n + size - 1], [minus, i * n + size]] as const) {
+          if (m.count[k]! >= 2) {
+            pooled += m.m2[k]! / (m.count[k]! - 1);
+            pooledCount++;
+          }
+        }
+      }
+      const fallback = pooledCount > 0 ? pooled / pooledCount : 0;
+      let g = 0;
+      for (let i = 0; i < n; i++) {
+        const cp = Math.max(1, plus.count[i * n + size - 1]!);
+        const cm = Math.max(1, minus.count[i * n + size]!);
+        g += ((size / n) * varianceAt(plus, i * n + size - 1, fallback)) / (cp * (cp + 1));
+        g += (((n - size) / n) * varianceAt(minus, i * n + size, fallback)) / (cm * (cm + 1));
+      }
+      gains.push(g);
+    }
+    const total = gains.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) return;
+    this.sizeCdf = cumulative(this.baseWeights.map((b, k) => 0.5 * b + (0.5 * gains[k]!) / total));
+  }
+
   private async round(): Promise<void> {
+    this.reallocate();
     const batch = this.nextBatch(this.perRound);
     if (batch.length === 0) {
       this.stop = 'target'; // every stratum exact (n ≤ 3)
@@ -336,7 +390,10 @@ export class SvarmRun extends SampledRun {
     let best: ReturnType<SvarmRun['solve']> | undefined;
     for (const set of this.sets) {
       const r = this.solve(set);
-      if (!best || r.totalVariance < best.totalVariance) best = r;
+      if (!best || r.totalVariance < best.totalVariance) {
+        best = r;
+        this.bestSet = set;
+      }
     }
     this.cached = { samples, values: best!.values, halfWidths: best!.halfWidths, imputed: best!.imputed };
     return this.cached;
