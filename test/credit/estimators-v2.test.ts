@@ -10,7 +10,7 @@ import {
   type ShapleyEstimator,
 } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
-import { mixedTable, tableGame, votingTable } from './helpers.js';
+import { expectMeanNearExact, mixedTable, tableGame, votingTable } from './helpers.js';
 
 function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
   return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
@@ -59,20 +59,7 @@ describe('PermutationEstimator budget fallback', () => {
 
 describe('RegressionAdjustedEstimator', () => {
   it('is unbiased: the mean estimate over seeds approaches the exact value on random 8-player games', async () => {
-    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) {
-      const exact = (await exactShapley(tableGame(table))).values;
-      const runs = 60;
-      const sum = new Array<number>(8).fill(0);
-      let maxHalf = 0;
-      for (let seed = 1; seed <= runs; seed++) {
-        const est = await new RegressionAdjustedEstimator().estimate(tableGame(table, `u${seed}`), { budget: 60, seed });
-        est.values.forEach((v, i) => (sum[i] = sum[i]! + v / runs));
-        for (const iv of est.intervals) maxHalf = Math.max(maxHalf, (iv.high - iv.low) / 2);
-      }
-      // The mean of 60 runs has standard error ≈ (single-run half-width / 1.96) / √60; allow 4 of them.
-      const tol = (4 * maxHalf) / 1.96 / Math.sqrt(runs);
-      sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
-    }
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new RegressionAdjustedEstimator(), table, 60);
   });
 
   it('is accurate at a moderate budget and exactly efficient', async () => {

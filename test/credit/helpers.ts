@@ -1,5 +1,7 @@
 /** Test games and oracles for the credit tests. */
-import type { Game } from '../../src/credit/types.js';
+import { expect } from 'vitest';
+import { exactShapley } from '../../src/credit/index.js';
+import type { Game, ShapleyEstimator } from '../../src/credit/types.js';
 
 /** A game given by its full value table (index = bitmask, player 0 = lowest bit). */
 export function tableGame(values: readonly number[], id = 'table'): Game {
@@ -96,4 +98,22 @@ export function mixedTable(n: number, seed: number): number[] {
     }
     return v + Math.sqrt(size) * 0.8;
   });
+}
+
+/**
+ * Unbiasedness check: over `runs` seeds at `budget`, the mean estimate of every player is within
+ * 4 standard errors of the exact value — the standard error of the mean taken as (the widest
+ * single-run half-width / 1.96) / √runs.
+ */
+export async function expectMeanNearExact(make: () => ShapleyEstimator, table: readonly number[], budget: number, runs = 60): Promise<void> {
+  const exact = (await exactShapley(tableGame(table))).values;
+  const sum = new Array<number>(exact.length).fill(0);
+  let maxHalf = 0;
+  for (let seed = 1; seed <= runs; seed++) {
+    const est = await make().estimate(tableGame(table, `u${seed}`), { budget, seed });
+    est.values.forEach((v, i) => (sum[i] = sum[i]! + v / runs));
+    for (const iv of est.intervals) maxHalf = Math.max(maxHalf, (iv.high - iv.low) / 2);
+  }
+  const tol = (4 * maxHalf) / 1.96 / Math.sqrt(runs);
+  sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
 }

@@ -22,7 +22,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, roundingFloor } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomCoalition, roundingFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface KernelEstimatorOptions {
@@ -91,14 +91,7 @@ export class KernelRun extends SampledRun {
     const u = this.rng();
     let s = this.sizeCdf.findIndex((c) => u < c) + 1;
     if (s <= 0) s = this.n - 1;
-    const idx = Array.from({ length: this.n }, (_, i) => i);
-    for (let k = 0; k < s; k++) {
-      const j = k + randInt(this.rng, this.n - k);
-      const t = idx[k]!;
-      idx[k] = idx[j]!;
-      idx[j] = t;
-    }
-    return idx.slice(0, s);
+    return randomCoalition(this.rng, this.n, s).members;
   }
 
   /** Sums of one pair's (z zᵀ + z̄ z̄ᵀ) and (z·y_S + z̄·y_C) into A (n×n flat) and b. */
@@ -227,20 +220,7 @@ export class KernelRun extends SampledRun {
   }
 
   protected advance(rounds: number): Promise<void> {
-    return this.windowed(async () => {
-      for (let r = 0; r < rounds; r++) {
-        if (this.targetMet()) {
-          this.stop = 'target';
-          return;
-        }
-        if (this.lookupsLeft <= 0) {
-          this.stop = 'budget';
-          return;
-        }
-        await this.round();
-      }
-      if (this.targetMet()) this.stop = 'target';
-    });
+    return this.inRounds(rounds, () => this.targetMet(), () => this.round());
   }
 
   protected snapshotStep(): number {

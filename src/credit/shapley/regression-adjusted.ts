@@ -42,7 +42,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randInt, roundingFloor } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randomCoalition, roundingFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
@@ -205,18 +205,7 @@ export class RegressionAdjustedRun extends SampledRun {
 
   private nextCoalition(): Uint8Array {
     const n = this.n;
-    const t = this.sampleSize();
-    // Partial Fisher–Yates: the first t of a random order form T.
-    const order = Array.from({ length: n }, (_, i) => i);
-    const c = new Uint8Array(n);
-    for (let k = 0; k < t; k++) {
-      const j = k + randInt(this.rng, n - k);
-      const tmp = order[k]!;
-      order[k] = order[j]!;
-      order[j] = tmp;
-      c[order[k]!] = 1;
-    }
-    return c;
+    return randomCoalition(this.rng, n, this.sampleSize()).coalition;
   }
 
   /** Evaluates one pair (T, N∖T) and adds its projected MSR sample of the residual game. */

@@ -79,6 +79,28 @@ export abstract class SampledRun implements AnytimeRun {
   }
 
   /**
+   * `rounds` rounds of sampling (kernel, SVARM) inside the evaluation window: stops for `done`
+   * (the target, or nothing left to sample), the look-up cap, or a stop reason `round` set itself.
+   */
+  protected inRounds(rounds: number, done: () => boolean, round: () => Promise<void>): Promise<void> {
+    return this.windowed(async () => {
+      for (let r = 0; r < rounds; r++) {
+        if (done()) {
+          this.stop = 'target';
+          return;
+        }
+        if (this.lookupsLeft <= 0) {
+          this.stop = 'budget';
+          return;
+        }
+        await round();
+        if (this.stop !== undefined) return;
+      }
+      if (done()) this.stop = 'target';
+    });
+  }
+
+  /**
    * Runs one sampling loop inside the evaluation window: endpoints first, a one-player game is
    * done at once, budget exhaustion and game failures become stop reasons. `loop` sets
    * `this.stop` itself when it ends for the target or the look-up cap.

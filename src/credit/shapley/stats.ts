@@ -32,6 +32,23 @@ export function randomPermutation(rng: () => number, n: number): number[] {
   return p;
 }
 
+/**
+ * A uniform random coalition of `size` of the players 0..n-1 (partial Fisher–Yates: the first
+ * `size` of a random order), as a membership vector and as the list of its members.
+ */
+export function randomCoalition(rng: () => number, n: number, size: number): { coalition: Uint8Array; members: number[] } {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const coalition = new Uint8Array(n);
+  for (let k = 0; k < size; k++) {
+    const j = k + randInt(rng, n - k);
+    const t = order[k]!;
+    order[k] = order[j]!;
+    order[j] = t;
+    coalition[order[k]!] = 1;
+  }
+  return { coalition, members: order.slice(0, size) };
+}
+
 /** Welford's running mean and variance, one per player. */
 export class RunningMoments {
   readonly mean: Float64Array;

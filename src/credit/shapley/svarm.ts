@@ -35,7 +35,7 @@ import { BudgetExhaustedError } from '../errors.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomPermutation, roundingFloor, tQuantile } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface SvarmEstimatorOptions {
@@ -227,17 +227,7 @@ export class SvarmRun extends SampledRun {
     const u = this.rng();
     let k = this.sizeCdf.findIndex((c) => u < c);
     if (k < 0) k = this.sizeCdf.length - 1;
-    const size = k + 2;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const s = new Uint8Array(n);
-    for (let m = 0; m < size; m++) {
-      const j = m + randInt(this.rng, n - m);
-      const t = idx[m]!;
-      idx[m] = idx[j]!;
-      idx[j] = t;
-      s[idx[m]!] = 1;
-    }
-    return s;
+    return randomCoalition(this.rng, n, k + 2).coalition;
   }
 
   /** The next `count` coalitions to evaluate, moving through the phases. */
@@ -463,25 +453,7 @@ export class SvarmRun extends SampledRun {
   }
 
   protected advance(rounds: number): Promise<void> {
-    return this.windowed(async () => {
-      for (let r = 0; r < rounds; r++) {
-        if (this.allExact()) {
-          this.stop = 'target';
-          return;
-        }
-        if (this.targetMet()) {
-          this.stop = 'target';
-          return;
-        }
-        if (this.lookupsLeft <= 0) {
-          this.stop = 'budget';
-          return;
-        }
-        await this.round();
-        if (this.stop !== undefined) return;
-      }
-      if (this.allExact() || this.targetMet()) this.stop = 'target';
-    });
+    return this.inRounds(rounds, () => this.allExact() || this.targetMet(), () => this.round());
   }
 
   protected snapshotStep(): number {
