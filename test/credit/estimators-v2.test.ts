@@ -6,22 +6,10 @@ import {
   RegressionAdjustedEstimator,
   UnanimityGame,
   type Game,
-  type ShapleyEstimate,
-  type ShapleyEstimator,
 } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
-import { expectMeanNearExact, mixedTable, tableGame, votingTable } from './helpers.js';
+import { expectMeanNearExact, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
 
-function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
-  return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
-}
-
-/** Mean over seeds of the per-player mean squared error; a fresh game id per seed (no shared cache). */
-async function mse(make: () => ShapleyEstimator, game: (seed: number) => Game, exact: readonly number[], budget: number, seeds: number): Promise<number> {
-  let total = 0;
-  for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
-  return total / seeds;
-}
 
 /** A random sum of unanimity games (closed-form Shapley), seeded. */
 function randomUnanimity(n: number, terms: number, seed: number): UnanimityGame {

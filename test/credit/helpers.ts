@@ -1,7 +1,7 @@
 /** Test games and oracles for the credit tests. */
 import { expect } from 'vitest';
 import { exactShapley } from '../../src/credit/index.js';
-import type { Game, ShapleyEstimator } from '../../src/credit/types.js';
+import type { Game, ShapleyEstimate, ShapleyEstimator } from '../../src/credit/types.js';
 
 /** A game given by its full value table (index = bitmask, player 0 = lowest bit). */
 export function tableGame(values: readonly number[], id = 'table'): Game {
@@ -116,4 +116,16 @@ export async function expectMeanNearExact(make: () => ShapleyEstimator, table: r
   }
   const tol = (4 * maxHalf) / 1.96 / Math.sqrt(runs);
   sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
+}
+
+/** Mean squared error per player of one estimate. */
+export function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
+  return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
+}
+
+/** Mean over seeds of the per-player mean squared error; a fresh game (id) per seed, so no shared cache. */
+export async function mse(make: () => ShapleyEstimator, game: (seed: number) => Game, exact: readonly number[], budget: number, seeds: number): Promise<number> {
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
+  return total / seeds;
 }

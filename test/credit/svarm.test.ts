@@ -1,18 +1,9 @@
 /** Stratified SVARM: exact strata, unbiasedness, intervals, the small-budget path, and where it wins. */
 import { describe, expect, it } from 'vitest';
-import { exactShapley, PermutationEstimator, SvarmEstimator, UnanimityGame, type Game, type ShapleyEstimate, type ShapleyEstimator } from '../../src/credit/index.js';
+import { exactShapley, PermutationEstimator, SvarmEstimator, UnanimityGame, type Game } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
-import { expectMeanNearExact, mixedTable, tableGame, votingTable } from './helpers.js';
+import { expectMeanNearExact, mixedTable, mse, tableGame, votingTable } from './helpers.js';
 
-function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
-  return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;
-}
-
-async function mse(make: () => ShapleyEstimator, game: (seed: number) => Game, exact: readonly number[], budget: number, seeds: number): Promise<number> {
-  let total = 0;
-  for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
-  return total / seeds;
-}
 
 /** The game without its closed form: the estimator must sample it. */
 function blackBox(g: UnanimityGame, id: string): Game {
