@@ -135,9 +135,11 @@ export class SvarmRun extends SampledRun {
   private phase: 'exact' | 'warm-up' | 'iid' = 'exact';
   /** Phase-1 coalitions; they are the first `exactTotal` entries of `coalitions`. */
   private readonly exactTotal: number;
-  /** Every evaluated coalition (phases 1–3) and its value, in order; strata are built from them. */
+  /** Phase-1 coalitions and values, in order: the additive part and the strata rebuilt from them. */
   private readonly coalitions: Uint8Array[] = [];
   private readonly values: number[] = [];
+  /** Coalition values recorded so far (all phases). */
+  private recorded = 0;
   /** Residual strata per additive-part coefficient: only α = 0 until phase 1 is done, then 0, ½, 1. */
   private sets: ResidualStrata[];
   /** The residual strata the last estimate used (phase 3 allocates sizes from their variances). */
@@ -165,12 +167,13 @@ export class SvarmRun extends SampledRun {
 
   /** Samples after phase 1 (what the target's minimum sample count counts). */
   private get sampled(): number {
-    return Math.max(0, this.values.length - this.exactTotal);
+    return Math.max(0, this.recorded - this.exactTotal);
   }
 
   private get exactDone(): boolean {
-    return this.values.length >= this.exactTotal;
+    return this.recorded >= this.exactTotal;
   }
+
   /** Every singleton, and every (n-1)-coalition when that is another size (n ≥ 3). */
   private exactPhase(): Uint8Array[] {
     const n = this.n;
@@ -246,10 +249,14 @@ export class SvarmRun extends SampledRun {
   }
 
   private record(s: Uint8Array, v: number): void {
+    for (const set of this.sets) set.add(s, v);
+    if (this.exactDone) {
+      this.recorded++;
+      return;
+    }
     this.coalitions.push(s);
     this.values.push(v);
-    for (const set of this.sets) set.add(s, v);
-    if (this.values.length === this.exactTotal) {
+    if (++this.recorded === this.exactTotal) {
       // Phase 1 done: the additive part is known; strata for each coefficient from the samples so far.
       const alpha = this.additivePart();
       if (alpha.some((a) => a !== 0)) {
@@ -371,7 +378,7 @@ export class SvarmRun extends SampledRun {
   }
 
   private compute(): { values: number[]; halfWidths: number[]; imputed: number } {
-    const samples = this.values.length;
+    const samples = this.recorded;
     if (this.cached?.samples === samples) return this.cached;
     // The additive part helps games with a strong additive component and hurts games made of
     // interactions (it adds |S ∩ T|-dependent spread to strata where v is flat); which one a game
