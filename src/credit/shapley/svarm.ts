@@ -20,6 +20,10 @@
  *    is weighted slightly differently) and half by expected variance reduction (`reallocate`).
  * Each stratum's samples are uniform over it, so each stratum mean is unbiased.
  *
+ * Additive part (`additivePart`): after phase 1 the strata are kept for the residual games
+ * r = v − c·Σ_{j∈S} α_j, c ∈ {0, ½, 1}, and the estimate (c·α plus SVARM of r) with the smallest
+ * estimated total variance is reported — additive-heavy games gain, games of interactions keep c = 0.
+ *
  * Intervals: the strata of one player take disjoint samples, so Var φ̂_i = (1/n²) Σ Var(stratum
  * means). A stratum's variance is its sample variance / count, inflated by (t_{c-1}/z)² for its
  * own small sample, and never above Popoviciu's bound R²/(4c) with R the range of the values seen;
