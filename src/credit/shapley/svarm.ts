@@ -152,6 +152,9 @@ export class SvarmRun extends SampledRun {
   private empty = 0;
   private endpointsKnown = false;
   private cached: { samples: number; values: number[]; halfWidths: number[]; imputed: number } | undefined;
+  private readonly inflations: number[] = [];
+  /** `recorded` when phase 3's size weights were last computed. */
+  private reallocatedAt = 0;
 
   constructor(game: Game, opts: SvarmEstimatorOptions, est: EstimateOptions) {
     super(game, est, LOOKUPS_PER_EVALUATION);
@@ -281,7 +284,10 @@ export class SvarmRun extends SampledRun {
    */
   private reallocate(): void {
     const n = this.n;
-    if (n < 5 || this.phase !== 'iid') return;
+    // Re-weighed when the samples grew by a tenth: the variances move slowly, and a full estimate
+    // per round cost ~5× the sampling itself at n = 50.
+    if (n < 5 || this.phase !== 'iid' || this.recorded < 1.1 * this.reallocatedAt) return;
+    this.reallocatedAt = this.recorded;
     this.compute(); // picks bestSet
     if (!this.bestSet) return;
     const { plus, minus } = this.bestSet;
@@ -373,6 +379,17 @@ export class SvarmRun extends SampledRun {
     return alpha;
   }
 
+  /** (t_{c−1} / z)² for a stratum of c samples, memoized (a quantile per stratum per round was most of the run's own time). */
+  private inflation(c: number): number {
+    let f = this.inflations[c];
+    if (f === undefined) {
+      const p = 0.5 + this.confidence / 2;
+      f = (tQuantile(p, c - 1) / normalQuantile(p)) ** 2;
+      this.inflations[c] = f;
+    }
+    return f;
+  }
+
   /** Whether stratum (i, l) of the given sign is known exactly (phase 1 done, or an endpoint). */
   private isExact(sign: 'plus' | 'minus', l: number): boolean {
     const n = this.n;
@@ -422,9 +439,8 @@ export class SvarmRun extends SampledRun {
         return { mean: pooled, variance: range2 / 4, imputed: true };
       }
       if (c < 2) return { mean: m.mean[k]!, variance: range2 / 4, imputed: false };
-      const t = tQuantile(0.5 + this.confidence / 2, c - 1) / z;
       const sampleVar = Math.max(0, m.m2[k]! / (c - 1));
-      return { mean: m.mean[k]!, variance: Math.min((sampleVar * t * t) / c, range2 / (4 * c)), imputed: false };
+      return { mean: m.mean[k]!, variance: Math.min((sampleVar * this.inflation(c)) / c, range2 / (4 * c)), imputed: false };
     };
     const raw: number[] = [];
     const variances: number[] = [];
