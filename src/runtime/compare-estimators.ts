@@ -209,5 +209,20 @@ export function renderCompareReport(r: CompareReport): string {
     const coverage = row.runs ? `${(100 * row.coverage).toFixed(1)}% (nominal ${(100 * row.confidence).toFixed(0)}%)` : '—';
     lines.push(`| ${row.estimator} | ${row.budgetPerPlayer}·n | ${row.runs} | ${fmt(row.meanAgents)} | ${fmt(row.meanAbsError)} | ${fmt(row.maxAbsError)} | ${fmt(row.relativeMse)} | ${coverage} | ${fmt(row.meanEvaluations)} | ${status} | ${fmt(row.msPerRun)} |`);
   }
+  const best = lowestErrorPerBudget(r.rows);
+  if (best.length > 0) {
+    lines.push('', `Lowest relative MSE per budget: ${best.map((b) => `${b.budgetPerPlayer}·n ${b.estimator} (${fmt(b.relativeMse)})`).join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one.`);
+  }
   return lines.join('\n');
+}
+
+/** Per budget, the row with the lowest relative MSE (rows without runs left out). */
+export function lowestErrorPerBudget(rows: readonly CompareRow[]): CompareRow[] {
+  const best = new Map<number, CompareRow>();
+  for (const row of rows) {
+    if (row.runs === 0 || !Number.isFinite(row.relativeMse)) continue;
+    const cur = best.get(row.budgetPerPlayer);
+    if (!cur || row.relativeMse < cur.relativeMse) best.set(row.budgetPerPlayer, row);
+  }
+  return [...best.values()].sort((a, b) => a.budgetPerPlayer - b.budgetPerPlayer);
 }

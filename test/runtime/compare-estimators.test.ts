@@ -5,7 +5,7 @@ import { creditEpisode } from '../../src/credit/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { checkCompareOptions, compareEstimators, renderCompareReport } from '../../src/runtime/compare-estimators.js';
+import { checkCompareOptions, compareEstimators, lowestErrorPerBudget, renderCompareReport } from '../../src/runtime/compare-estimators.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { creditInputOf } from '../../src/runtime/process-episode.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
@@ -25,11 +25,11 @@ async function fleetEpisodes(episodes: number, seed: number): Promise<Episode[]>
 describe('compareEstimators (agent-credit compare)', () => {
   it('takes the exact agent credit as reference, and the estimators approach it as the budget grows, within budget', async () => {
     const episodes = await fleetEpisodes(16, 20261202);
-    const report = await compareEstimators(episodes, options, { estimators: ['permutation', 'kernel', 'regression-adjusted'], budgetsPerPlayer: [2, 100], seeds: 2 });
+    const report = await compareEstimators(episodes, options, { estimators: ['permutation', 'kernel', 'regression-adjusted', 'svarm'], budgetsPerPlayer: [2, 100], seeds: 2 });
     expect(report.episodes).toBe(episodes.length);
     expect(report.compared).toBeGreaterThanOrEqual(8);
     expect(report.compared + Object.values(report.skipped).reduce((a, b) => a + b, 0)).toBe(episodes.length);
-    expect(report.rows).toHaveLength(6);
+    expect(report.rows).toHaveLength(8);
     for (const row of report.rows) {
       expect(row.runs).toBe(report.compared * 2);
       expect(row.meanAgents).toBeGreaterThanOrEqual(2);
@@ -39,7 +39,7 @@ describe('compareEstimators (agent-credit compare)', () => {
       expect(row.coverage).toBeLessThanOrEqual(1);
       expect(row.maxAbsError).toBeGreaterThanOrEqual(row.meanAbsError);
     }
-    for (const estimator of ['permutation', 'kernel', 'regression-adjusted'] as const) {
+    for (const estimator of ['permutation', 'kernel', 'regression-adjusted', 'svarm'] as const) {
       const [small, large] = [2, 100].map((k) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!);
       expect(large!.meanAbsError).toBeLessThan(small!.meanAbsError);
       expect(large!.meanAbsError).toBeLessThan(0.02);
@@ -47,6 +47,13 @@ describe('compareEstimators (agent-credit compare)', () => {
     const md = renderCompareReport(report);
     expect(md).toContain(`${report.compared} of ${episodes.length} episodes compared`);
     expect(md.split('\n').filter((l) => l.startsWith('| permutation |'))).toHaveLength(2);
+    // the summary names, per budget, the row with the lowest relative MSE
+    const best = lowestErrorPerBudget(report.rows);
+    expect(best.map((b) => b.budgetPerPlayer)).toEqual([2, 100]);
+    for (const b of best) {
+      for (const row of report.rows.filter((r) => r.budgetPerPlayer === b.budgetPerPlayer)) expect(b.relativeMse).toBeLessThanOrEqual(row.relativeMse);
+      expect(md).toContain(`${b.budgetPerPlayer}·n ${b.estimator} (`);
+    }
   }, 120_000);
 
   it('its reference equals the closed form the pipeline uses for the provenance game', async () => {
