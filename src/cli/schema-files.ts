@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AppConfigSchema } from '../config/schema.js';
+import { AppConfigSchema, CONFIG_SCHEMA_VERSION } from '../config/schema.js';
 import { EVALUATION_RECORD_SCHEMA_VERSION, EvaluationRecordSchema } from '../conventions/evaluation-records.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_VERSION } from '../events/schemas.js';
 
@@ -27,7 +27,8 @@ export function schemaFiles(): Record<string, string> {
     'message-reward.schema.json': render(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward', 'output'),
     'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output'),
     'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output'),
-    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input'),
+    // Versioned on its own as well (CONFIG_SCHEMA_VERSION): 1.1.0 added credit.estimator `svarm`.
+    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
     // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id.

@@ -120,6 +120,13 @@ export const EvaluationSelectionSchema = z.strictObject({
   rootScoreAttribute: z.string().min(1).optional(),
 });
 
+/**
+ * Version of the configuration file's JSON Schema (schemas/agent-credit-config.schema.json),
+ * versioned apart from the events: 1.1.0 added `credit.estimator: svarm` (additive: every 1.0.0
+ * file is still valid).
+ */
+export const CONFIG_SCHEMA_VERSION = '1.1.0';
+
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),
   // prefault: a missing section is parsed as {} so the stage's own defaults apply.
