@@ -29,6 +29,8 @@ export interface KafkaPipelineStats {
   readonly transactions: number;
   readonly commits: number;
   readonly commitFailures: number;
+  /** At-least-once producers replaced after the broker stopped accepting their sequence numbers. */
+  readonly producerReplacements: number;
   readonly rebalances: number;
   readonly pauses: number;
   /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
@@ -62,6 +64,7 @@ export class KafkaPipelineCounters {
   transactions = 0;
   commits = 0;
   commitFailures = 0;
+  producerReplacements = 0;
   rebalances = 0;
   pauses = 0;
 

@@ -33,6 +33,7 @@ import type { BatchControl, KafkaClient, KafkaProducer, KafkaTransactionalProduc
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { recordBytes } from '../kafka/produce-chunks.js';
+import { isProducerStateError } from '../kafka/producer-errors.js';
 import { deadLetterRecord, eventRecord, failedEpisodeRecord, oversizeEventRecord } from '../sinks/kafka/event-records.js';
 import { ensureOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
@@ -530,6 +531,8 @@ export class KafkaPipeline {
     this.aloCommitting = this.aloCommitting.then(() => this.commitAtLeastOnce()).catch((err: unknown) => {
       this.counters.commitFailures++;
       this.log.warn({ err: String(err) }, 'at-least-once commit failed; will retry');
+      // Inside the chain, so no send uses the old producer meanwhile.
+      if (isProducerStateError(err)) return this.replaceAloProducer(String(err));
     });
     return this.aloCommitting;
   }
@@ -592,6 +595,28 @@ export class KafkaPipeline {
       }
     });
     return st.committing;
+  }
+
+  /**
+   * At-least-once: a new idempotent producer in place of one whose sequence state the broker no
+   * longer accepts (src/kafka/producer-errors.ts). Its unacknowledged records are sent again by
+   * the next commit: repeats are possible, as at-least-once allows (same event ids). If the new
+   * producer cannot connect, the old one stays and the next failure tries again.
+   */
+  private async replaceAloProducer(reason: string): Promise<void> {
+    const old = this.producer;
+    if (!old || this.stopping) return;
+    const fresh = this.deps.client.createProducer({ idempotent: true });
+    try {
+      await fresh.connect();
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'replacing the at-least-once producer failed; will retry');
+      return;
+    }
+    this.producer = fresh;
+    this.counters.producerReplacements++;
+    this.log.warn({ reason }, 'at-least-once producer replaced: its sequence state no longer matched the broker\'s');
+    await old.disconnect().catch(() => undefined);
   }
 
   /** At-least-once: publish every ready record (acks=all), then commit the watermarks. */

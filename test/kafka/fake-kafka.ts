@@ -26,11 +26,28 @@ export class FakeKafka implements KafkaClient {
   transactions = 0;
   /** Topics the fake cluster reports as not existing (all others exist). */
   readonly missingTopicNames = new Set<string>();
+  /** Producers created (createProducer). */
+  producersCreated = 0;
+  private poisonedUpTo = 0;
+  private poisonError: Error | undefined;
+
+  /**
+   * Every send of the producers created so far fails with `error` from now on (a broker that no
+   * longer accepts their sequence numbers); producers created later send normally.
+   */
+  poisonProducers(error: Error): void {
+    this.poisonedUpTo = this.producersCreated;
+    this.poisonError = error;
+  }
 
   createProducer(): KafkaProducer {
+    const id = ++this.producersCreated;
     return {
       connect: async () => {},
-      send: async (records) => void this.published.push(...records),
+      send: async (records) => {
+        if (id <= this.poisonedUpTo) throw this.poisonError!;
+        this.published.push(...records);
+      },
       disconnect: async () => {},
     };
   }

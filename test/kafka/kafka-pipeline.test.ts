@@ -175,6 +175,29 @@ describe('KafkaPipeline failures never stall', () => {
     expect(p.stats().decodeErrors).toBe(1);
   });
 
+  it('at-least-once: a producer whose sequence numbers the broker rejects is replaced, and its records are published by the new one', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'at-least-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    expect(fake.producersCreated).toBe(1);
+    // What kafkajs threw for every send after the broker was killed and restarted mid-send.
+    fake.poisonProducers(Object.assign(new Error('The broker received an out of order sequence number'), { name: 'KafkaJSProtocolError', type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }));
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 150));
+    await p.stop();
+    const s = p.stats();
+    expect(s.commitFailures).toBeGreaterThanOrEqual(1);
+    expect(s.producerReplacements).toBe(1);
+    expect(fake.producersCreated).toBe(2);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
+    expect(s.recordsPublished).toBe(fake.published.length);
+    expect(fake.committed.get('logs/0')!.offset).toBe('1');
+  });
+
   it('a credit computation that times out becomes a DLQ entry and releases the watermark', async () => {
     const fake = new FakeKafka();
     const [a] = await runs(1);
