@@ -205,6 +205,17 @@ function tail(file: string, lines = 40): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/**
+ * Classpath and logging flag for running the Apache Kafka Java client (kafka-clients and its
+ * snappy/lz4/zstd codecs, all among the broker's resolved jars) — tests use it as an independent
+ * producer and consumer (test/integration/support/java-client.ts).
+ */
+export async function kafkaJavaClasspath(options: { version?: string; cacheDir?: string } = {}): Promise<{ classpath: string; jvmFlag: string }> {
+  const v = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
+  const libs = await resolveKafkaLibs(v, options.cacheDir ?? process.env.KAFKA_CACHE_DIR ?? join(REPO, '.cache', 'kafka'));
+  return { classpath: join(libs, '*'), jvmFlag: loggingProfile(v).jvmFlag };
+}
+
 /** Resolves jars (cached), formats KRaft storage in a temp dir and starts one broker+controller. */
 export async function startKafka(options: KafkaLaunchOptions = {}): Promise<RunningKafka> {
   const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;

@@ -68,7 +68,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const pipeline = new KafkaPipeline(
     {
       source: sourceConfig,
-      sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes },
+      sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression },
       delivery: config.sinks.kafka.delivery,
       creditQueueMax: config.runtime.creditQueueMax,
       creditConcurrency: stages.creditConcurrency,

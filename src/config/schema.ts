@@ -8,7 +8,7 @@
  * (episodes, credit, kafka source/sink topics) come from the stages' own schemas.
  */
 import { z } from 'zod';
-import { KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
+import { KafkaCompressionSchema, KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { DEFAULTS } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
@@ -78,6 +78,7 @@ export const KafkaSinkSectionSchema = z.strictObject({
   createTopics: z.boolean().default(DEFAULTS.sinks.kafka.createTopics),
   /** Largest event record published; larger events go to the DLQ as a description (never a stalled partition). */
   maxRecordBytes: z.number().int().min(1024).default(DEFAULTS.sinks.kafka.maxRecordBytes),
+  compression: KafkaCompressionSchema.default(DEFAULTS.sinks.kafka.compression),
 });
 
 export const SinksSchema = z.strictObject({
@@ -122,10 +123,10 @@ export const EvaluationSelectionSchema = z.strictObject({
 
 /**
  * Version of the configuration file's JSON Schema (schemas/agent-credit-config.schema.json),
- * versioned apart from the events: 1.1.0 added `credit.estimator: svarm` (additive: every 1.0.0
- * file is still valid).
+ * versioned apart from the events: 1.1.0 added `credit.estimator: svarm`, 1.2.0
+ * `sinks.kafka.compression` (both additive: every 1.0.0 file is still valid).
  */
-export const CONFIG_SCHEMA_VERSION = '1.1.0';
+export const CONFIG_SCHEMA_VERSION = '1.2.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

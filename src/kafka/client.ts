@@ -7,6 +7,8 @@
  */
 
 /** A consumed record. `key`/`value` are the raw bytes (null for a null key/value). */
+import type { KafkaCompression } from './compression-codecs.js';
+
 export interface ConsumedRecord {
   readonly topic: string;
   readonly partition: number;
@@ -145,12 +147,16 @@ export interface KafkaAdmin {
 export interface ProducerOptions {
   /** Idempotent producer (acks=all, one in-flight request): no duplicates from producer retries. Default true. */
   idempotent?: boolean;
+  /** Batch compression (Kafka's `compression.type`). Default none. */
+  compression?: KafkaCompression;
 }
 
 export interface TransactionalProducerOptions {
   transactionalId: string;
   /** Broker aborts a transaction left open this long (ms) by a dead producer. Default 60 000. */
   transactionTimeoutMs?: number;
+  /** Batch compression (Kafka's `compression.type`). Default none. */
+  compression?: KafkaCompression;
 }
 
 /** Factory for all Kafka connections of one process. */

@@ -34,6 +34,7 @@ import type {
   TransactionalProducerOptions,
 } from './client.js';
 import { KeyPartitioner } from './kafkajs-placement.js';
+import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
 import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
 import { silentLogger, type KafkaLogger } from './log.js';
 import { TopicPartitionCounts } from './partition-counts.js';
@@ -160,6 +161,7 @@ export class KafkajsClient implements KafkaClient {
 
   createProducer(options: ProducerOptions = {}): KafkaProducer {
     const idempotent = options.idempotent ?? true;
+    const compression = KAFKAJS_COMPRESSION_TYPES[options.compression ?? 'none'];
     const producer = this.kafka.producer({
       idempotent,
       maxInFlightRequests: idempotent ? 1 : 5,
@@ -168,13 +170,14 @@ export class KafkajsClient implements KafkaClient {
     return {
       connect: () => producer.connect(),
       send: async (records) => {
-        await sendPartitioned((batch) => producer.sendBatch(batch), records, this.sendContext);
+        await sendPartitioned((batch) => producer.sendBatch(batch), records, this.sendContext, compression);
       },
       disconnect: () => producer.disconnect(),
     };
   }
 
   createTransactionalProducer(options: TransactionalProducerOptions): KafkaTransactionalProducer {
+    const compression = KAFKAJS_COMPRESSION_TYPES[options.compression ?? 'none'];
     const producer = this.kafka.producer({
       transactionalId: options.transactionalId,
       idempotent: true,
@@ -198,7 +201,7 @@ export class KafkajsClient implements KafkaClient {
         const tx = await producer.transaction();
         return {
           send: async (records) => {
-            await sendPartitioned((batch) => tx.sendBatch(batch), records, this.sendContext);
+            await sendPartitioned((batch) => tx.sendBatch(batch), records, this.sendContext, compression);
           },
           sendOffsets: (consumerGroupId, offsets) =>
             retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) })),

@@ -4,10 +4,13 @@
  * values from here; `import type` from 'kafkajs' is fine anywhere.
  */
 import { createRequire } from 'node:module';
+import { registerKafkajsCodecs } from './compression-codecs.js';
 import { installKafkajsFastPaths } from './kafkajs-fast-paths.js';
 
 const require = createRequire(import.meta.url);
 installKafkajsFastPaths(require);
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
+// snappy, lz4 and zstd batches (a collector's `producer.compression`) decode like gzip ones.
+registerKafkajsCodecs(kafkajs.CompressionCodecs as unknown as Parameters<typeof registerKafkajsCodecs>[0]);
 
-export const { Kafka, Partitioners, logLevel, AssignerProtocol, PartitionAssigners } = kafkajs;
+export const { Kafka, Partitioners, logLevel, AssignerProtocol, PartitionAssigners, CompressionTypes } = kafkajs;

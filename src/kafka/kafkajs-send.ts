@@ -44,29 +44,30 @@ function isStaleMetadataError(err: unknown): boolean {
  * error drops the cached counts of the chunk's topics before rethrowing
  * (kafkajs has already retried it after refreshing its own metadata).
  */
-export async function sendPartitioned(sendBatch: SendBatch, records: readonly OutgoingRecord[], ctx: PartitionedSendContext): Promise<number> {
+export async function sendPartitioned(sendBatch: SendBatch, records: readonly OutgoingRecord[], ctx: PartitionedSendContext, compression = 0): Promise<number> {
   if (records.length === 0) return 0;
   const counts = await ctx.counts.lookup(records.map((r) => r.topic));
   const placed = records.map((r) => placeRecord(r, counts.get(r.topic), ctx.partitioner));
   let requests = 0;
   for (const chunk of chunkRecords(placed, ctx.limits)) {
     requests++;
-    const missing = unacknowledged(chunk, await send(sendBatch, chunk, ctx));
-    if (missing.length > 0) requests += await resendUnplaced(sendBatch, missing, ctx);
+    const missing = unacknowledged(chunk, await send(sendBatch, chunk, ctx, compression));
+    if (missing.length > 0) requests += await resendUnplaced(sendBatch, missing, ctx, compression);
   }
   return requests;
 }
 
-async function send(sendBatch: SendBatch, chunk: readonly PlacedMessage[], ctx: PartitionedSendContext): Promise<RecordMetadata[]> {
+async function send(sendBatch: SendBatch, chunk: readonly PlacedMessage[], ctx: PartitionedSendContext, compression: number): Promise<RecordMetadata[]> {
   try {
-    return await sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+    // none (0) is left out, as kafkajs's own default
+    return await sendBatch(compression === 0 ? { topicMessages: topicMessages(chunk), acks: -1 } : { topicMessages: topicMessages(chunk), acks: -1, compression });
   } catch (err) {
     if (isStaleMetadataError(err)) for (const t of new Set(chunk.map((p) => p.topic))) ctx.counts.invalidate(t);
     throw err;
   }
 }
 
-async function resendUnplaced(sendBatch: SendBatch, missing: readonly PlacedMessage[], ctx: PartitionedSendContext): Promise<number> {
+async function resendUnplaced(sendBatch: SendBatch, missing: readonly PlacedMessage[], ctx: PartitionedSendContext, compression: number): Promise<number> {
   const topics = [...new Set(missing.map((p) => p.topic))];
   // kafkajs's metadata lags the count we read (up to its metadataMaxAge): leave these topics'
   // placement to kafkajs for a while instead of re-reading the same count on every send.
@@ -90,7 +91,7 @@ async function resendUnplaced(sendBatch: SendBatch, missing: readonly PlacedMess
   let requests = 0;
   for (const chunk of chunkRecords(unplaced, ctx.limits)) {
     requests++;
-    await send(sendBatch, chunk, ctx);
+    await send(sendBatch, chunk, ctx, compression);
   }
   return requests;
 }

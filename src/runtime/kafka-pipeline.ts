@@ -202,7 +202,7 @@ export class KafkaPipeline {
     }
     if (this.config.sink.createTopics) await ensureOutputTopics(this.deps.client, this.config.sink);
     if (this.config.delivery === 'at-least-once') {
-      this.producer = this.deps.client.createProducer({ idempotent: true });
+      this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
       await this.producer.connect();
     }
     this.tickTimer = setInterval(() => this.onTick(), this.config.tickIntervalMs);
@@ -306,7 +306,7 @@ export class KafkaPipeline {
   private async replaceProducer(st: PartitionState): Promise<void> {
     const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
     await this.txProducers.get(id)?.disconnect().catch(() => undefined);
-    const p = this.deps.client.createTransactionalProducer({ transactionalId: id });
+    const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
     this.txProducers.set(id, p);
     await p.connect();
     st.producer = p;
@@ -606,7 +606,7 @@ export class KafkaPipeline {
   private async replaceAloProducer(reason: string): Promise<void> {
     const old = this.producer;
     if (!old || this.stopping) return;
-    const fresh = this.deps.client.createProducer({ idempotent: true });
+    const fresh = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
     try {
       await fresh.connect();
     } catch (err) {

@@ -1,5 +1,18 @@
 /** Output topics of the Kafka sink (defaults in one place). */
 import { z } from 'zod';
+import { KAFKA_COMPRESSIONS, compressionSupport } from '../../kafka/compression-codecs.js';
+
+/**
+ * Compression of the published batches (Kafka's `compression.type`). Every codec is also read on
+ * the source side, whatever this is set to. zstd is refused where this Node.js cannot write it.
+ */
+export const KafkaCompressionSchema = z
+  .enum(KAFKA_COMPRESSIONS)
+  .superRefine((c, ctx) => {
+    const support = compressionSupport(c);
+    if (!support.ok) ctx.addIssue({ code: 'custom', message: support.reason });
+  })
+  .describe('compression of published batches: none, gzip, snappy, lz4 or zstd (zstd needs Node ≥ 22.15); consumers need the codec');
 
 export const KafkaSinkTopicsSchema = z.object({
   /** `MessageReward`, key = agent id (a per-agent trainer reads its own partitions). */
@@ -25,5 +38,7 @@ export const KafkaSinkConfigSchema = z.object({
    * its partition). Keep it below the output topics' `max.message.bytes` (Kafka's default 1 MiB).
    */
   maxRecordBytes: z.number().int().min(1024).default(1_000_000),
+  /** Compression of the published batches (output topics and DLQ). */
+  compression: KafkaCompressionSchema.default('none'),
 });
 export type KafkaSinkConfig = z.infer<typeof KafkaSinkConfigSchema>;

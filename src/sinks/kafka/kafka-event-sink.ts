@@ -23,7 +23,7 @@ export class KafkaEventSink {
 
   async start(): Promise<void> {
     if (this.config.createTopics) await ensureOutputTopics(this.client, this.config);
-    const producer = this.client.createProducer({ idempotent: true });
+    const producer = this.client.createProducer({ idempotent: true, compression: this.config.compression });
     await producer.connect();
     this.producer = producer;
   }

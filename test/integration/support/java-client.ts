@@ -1,0 +1,85 @@
+/**
+ * The Apache Kafka Java client as an independent peer (support/java/KafkaJavaClient.java, run as
+ * a source file against the broker's resolved jars): produces compressed batches exactly as a
+ * JVM producer writes them, and reads back what the pipeline wrote.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { kafkaJavaClasspath } from '../../../scripts/kafka.js';
+import type { OutgoingRecord } from '../../../src/kafka/client.js';
+import { brokers } from './kafka-io.js';
+
+const execFileP = promisify(execFile);
+const SOURCE = fileURLToPath(new URL('./java/KafkaJavaClient.java', import.meta.url));
+
+function bytes(v: string | Uint8Array | null): Buffer | null {
+  return v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** The records file KafkaJavaClient's `produce` reads (see its header). */
+export function encodeRecordsFile(records: readonly OutgoingRecord[]): Buffer {
+  const parts: Buffer[] = [];
+  const field = (b: Buffer | null) => {
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(b === null ? -1 : b.length, 0);
+    parts.push(len);
+    if (b !== null) parts.push(b);
+  };
+  for (const r of records) {
+    if (r.headers && Object.keys(r.headers).length > 0) throw new Error('encodeRecordsFile: headers are not supported by KafkaJavaClient produce');
+    field(bytes(r.topic));
+    const p = Buffer.alloc(4);
+    p.writeInt32BE(r.partition ?? -1, 0);
+    parts.push(p);
+    field(bytes(r.key));
+    field(bytes(r.value));
+  }
+  return Buffer.concat(parts);
+}
+
+async function java(args: readonly string[], timeoutMs: number): Promise<string> {
+  const { classpath, jvmFlag } = await kafkaJavaClasspath();
+  try {
+    const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', classpath, SOURCE, ...args], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`KafkaJavaClient ${args[0]} failed: ${e.message}\n${(e.stderr ?? '').slice(-4000)}`);
+  }
+}
+
+/** Produces `records` with the Java producer and `compression` (none, gzip, snappy, lz4, zstd). */
+export async function produceWithJava(records: readonly OutgoingRecord[], compression: string, timeoutMs = 60_000): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'java-produce-'));
+  try {
+    const file = join(dir, 'records.bin');
+    writeFileSync(file, encodeRecordsFile(records));
+    const out = await java(['produce', brokers(), compression, file], timeoutMs);
+    if (!out.includes(`produced ${records.length}`)) throw new Error(`KafkaJavaClient produce: expected "produced ${records.length}", got ${out.trim()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface JavaConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer;
+}
+
+/** Reads `count` records (read_committed, from the beginning) of `topics` with the Java consumer. */
+export async function consumeWithJava(topics: readonly string[], count: number, timeoutMs = 60_000): Promise<JavaConsumedRecord[]> {
+  const out = await java(['consume', brokers(), topics.join(','), String(count), String(timeoutMs - 5_000)], timeoutMs);
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [topic, partition, offset, value] = l.split('\t') as [string, string, string, string];
+      return { topic, partition: Number(partition), offset, value: Buffer.from(value, 'base64') };
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * The compression codecs registered into kafkajs (src/kafka/compression-codecs.ts). The Java
+ * client is the reference for the wire formats: test/integration/pipeline-compression.test.ts
+ * reads its gzip/snappy/lz4/zstd batches and has it read ours. Here: framing, round trips, errors.
+ */
+import { createRequire } from 'node:module';
+import * as zlib from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KAFKAJS_CODECS, compressionSupport, snappyCompress, snappyDecompress } from '../../src/kafka/compression-codecs.js';
+import '../../src/kafka/kafkajs-module.js';
+import { loadConfig } from '../../src/config/index.js';
+
+const require = createRequire(import.meta.url);
+
+describe('snappy (xerial framing, as snappy-java writes it)', () => {
+  it('writes the xerial header and 32 KiB blocks, and reads them back', () => {
+    const data = Buffer.from('span attributes '.repeat(5_000)); // 80,000 bytes → 3 blocks
+    const framed = snappyCompress(data);
+    expect(framed.subarray(0, 8)).toEqual(Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]));
+    expect(framed.readInt32BE(8)).toBe(1);
+    expect(framed.readInt32BE(12)).toBe(1);
+    let blocks = 0;
+    for (let at = 16; at < framed.length; at += 4 + framed.readUInt32BE(at)) blocks++;
+    expect(blocks).toBe(3);
+    expect(snappyDecompress(framed).equals(data)).toBe(true);
+  });
+
+  it('round-trips any bytes, framed or as one raw block (sarama, librdkafka)', () => {
+    const raw = require('snappy') as { compressSync(b: Buffer): Buffer };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70_000 }), (bytes) => {
+        const data = Buffer.from(bytes);
+        expect(snappyDecompress(snappyCompress(data)).equals(data)).toBe(true);
+        expect(snappyDecompress(raw.compressSync(data)).equals(data)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a truncated framed batch fails with a reason, not garbage', () => {
+    const framed = snappyCompress(Buffer.from('x'.repeat(1_000)));
+    expect(() => snappyDecompress(framed.subarray(0, framed.length - 3))).toThrow(/snappy \(xerial\) batch truncated: block of \d+ bytes/);
+    expect(() => snappyDecompress(Buffer.concat([framed, Buffer.from([0, 0])]))).toThrow(/truncated: block length at byte/);
+  });
+});
+
+describe('kafkajs codecs', () => {
+  it('are the ones kafkajs looks up for snappy (2), lz4 (3) and zstd (4) once kafkajs-module is loaded', () => {
+    const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as { lookupCodec(t: number): unknown };
+    expect(lookupCodec(2)).toBe(KAFKAJS_CODECS.snappy);
+    expect(lookupCodec(3)).toBe(KAFKAJS_CODECS.lz4);
+    expect(lookupCodec(4)).toBe(KAFKAJS_CODECS.zstd);
+  });
+
+  it('gzip, snappy and lz4 round-trip a record set', async () => {
+    const data = Buffer.from(JSON.stringify({ spans: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `tool call ${i % 7}` })) }));
+    for (const name of ['gzip', 'snappy', 'lz4'] as const) {
+      const codec = KAFKAJS_CODECS[name];
+      const packed = await codec.compress({ buffer: data });
+      expect(packed.length, name).toBeLessThan(data.length / 2);
+      expect((await codec.decompress(packed)).equals(data), name).toBe(true);
+    }
+  });
+
+  it('zstd is written only where Node has zlib.zstdCompress (≥ 22.15), and says so elsewhere', async () => {
+    const native = typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function';
+    expect(compressionSupport('zstd').ok).toBe(native);
+    for (const k of ['none', 'gzip', 'snappy', 'lz4'] as const) expect(compressionSupport(k).ok).toBe(true);
+    const data = Buffer.from('evaluation '.repeat(500));
+    if (native) {
+      const packed = await KAFKAJS_CODECS.zstd.compress({ buffer: data });
+      expect((await KAFKAJS_CODECS.zstd.decompress(packed)).equals(data)).toBe(true);
+    } else {
+      await expect(KAFKAJS_CODECS.zstd.compress({ buffer: data })).rejects.toThrow(/zstd compression needs Node\.js ≥ 22\.15/);
+    }
+  });
+});
+
+describe('sinks.kafka.compression', () => {
+  it('defaults to none and takes the codecs Kafka names', () => {
+    expect(loadConfig({ env: {} }).config.sinks.kafka.compression).toBe('none');
+    expect(loadConfig({ text: 'sinks:\n  kafka:\n    compression: lz4\n', env: {} }).config.sinks.kafka.compression).toBe('lz4');
+  });
+
+  it('an unknown codec names the key and the choices', () => {
+    expect(() => loadConfig({ text: 'sinks:\n  kafka:\n    compression: brotli\n', env: {} })).toThrow(/sinks\.kafka\.compression: expected one of "none" \| "gzip" \| "snappy" \| "lz4" \| "zstd", got "brotli"/);
+  });
+
+  it.runIf(!compressionSupport('zstd').ok)('zstd where this Node cannot write it: the key and the fix', () => {
+    expect(() => loadConfig({ text: 'sinks:\n  kafka:\n    compression: zstd\n', env: {} })).toThrow(/sinks\.kafka\.compression: zstd compression needs Node\.js ≥ 22\.15 .* use lz4, snappy or gzip/);
+  });
+});
