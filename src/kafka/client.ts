@@ -93,6 +93,12 @@ export interface KafkaConsumer {
   subscribe(topics: readonly string[], options?: { fromBeginning?: boolean }): Promise<void>;
   /** Starts the fetch loop; resolves once running (not when it ends). */
   run(handlers: ConsumerHandlers): Promise<void>;
+  /**
+   * Leaves the group and joins again with the same handlers: the group rebalances, every
+   * partition is assigned anew (`onAssignment`) and read from its committed offset. For a member
+   * whose state for a partition can no longer be trusted (see KafkaPipeline's self-fence check).
+   */
+  rejoin(): Promise<void>;
   /** Commits group offsets outside any transaction (at-least-once mode). */
   commit(offsets: readonly OffsetCommit[]): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;

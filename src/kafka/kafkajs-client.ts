@@ -12,7 +12,7 @@
  *   silently. Sends therefore place records on partitions first and cut requests per partition
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
-import type { Admin, Consumer, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
+import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
 import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
 import { Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
@@ -225,6 +225,7 @@ export class KafkajsClient implements KafkaClient {
       // partition p of spans, logs and evaluations topics on one instance (co-partitioned-assignment.ts)
       partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
     });
+    let runConfig: ConsumerRunConfig | undefined;
     return {
       connect: () => consumer.connect(),
       subscribe: (topics, opts) => consumer.subscribe({ topics: [...topics], fromBeginning: opts?.fromBeginning ?? true }),
@@ -236,7 +237,7 @@ export class KafkajsClient implements KafkaClient {
           }
           handlers.onAssignment(assignment);
         });
-        await consumer.run({
+        runConfig = {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
@@ -256,7 +257,15 @@ export class KafkajsClient implements KafkaClient {
               control,
             );
           },
-        });
+        };
+        await consumer.run(runConfig);
+      },
+      rejoin: async () => {
+        if (!runConfig) throw new Error('kafka consumer: rejoin() before run()');
+        // stop() leaves the group (after the batch in hand); run() joins a new generation and
+        // resumes every assigned partition from its committed offset. GROUP_JOIN listeners stay.
+        await consumer.stop();
+        await consumer.run(runConfig);
       },
       commit: async (offsets) => {
         if (offsets.length === 0) return;

@@ -31,6 +31,12 @@ export interface KafkaPipelineStats {
   readonly commitFailures: number;
   /** At-least-once producers replaced after the broker stopped accepting their sequence numbers. */
   readonly producerReplacements: number;
+  /**
+   * Group rejoins after a transactional producer was fenced while the group kept its partition
+   * here (the fence came from this instance's own replaced producer): the partition is rebuilt
+   * from its committed offset instead of idling until the next rebalance.
+   */
+  readonly fenceRejoins: number;
   readonly rebalances: number;
   readonly pauses: number;
   /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
@@ -65,6 +71,7 @@ export class KafkaPipelineCounters {
   commits = 0;
   commitFailures = 0;
   producerReplacements = 0;
+  fenceRejoins = 0;
   rebalances = 0;
   pauses = 0;
 

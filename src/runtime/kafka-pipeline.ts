@@ -176,6 +176,8 @@ export class KafkaPipeline {
   private commitTimer: NodeJS.Timeout | undefined;
   private aloCommitting: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Pending self-fence check (checkFence); at most one. */
+  private fenceTimer: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(
@@ -230,6 +232,7 @@ export class KafkaPipeline {
     }
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
+    clearTimeout(this.fenceTimer);
     // A commit can release holds on other partitions (EOS: per-partition transactions), so repeat
     // until nothing is left to commit (bounded: each round publishes or gives up on all ready work).
     for (let round = 0; round < 3; round++) {
@@ -582,9 +585,11 @@ export class KafkaPipeline {
       } catch (err) {
         const msg = String((err as Error).message ?? err);
         if (/fenc|epoch|INVALID_PRODUCER|not.*current/i.test(msg)) {
-          // Another owner took over this transactional id: it replays and publishes instead.
+          // Another owner took over this transactional id: it replays and publishes instead — or
+          // the fence is our own (checkFence).
           st.fenced = true;
           this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
+          this.checkFence(st);
           return;
         }
         this.counters.commitFailures++;
@@ -595,6 +600,35 @@ export class KafkaPipeline {
       }
     });
     return st.committing;
+  }
+
+  /**
+   * After a fence, waits as long as the group needs to take a partition away from a live member
+   * (session timeout + one heartbeat). If no rebalance came (same generation), nobody else owns
+   * the partition: the fence was this instance's own, e.g. the producer it re-created after a
+   * failed abort during a broker outage bumped the epoch under a transaction still in flight.
+   * The partition would otherwise stay idle until the next rebalance, so the instance rejoins
+   * the group: every partition is rebuilt from its committed offset (exactly-once is kept: the
+   * new assignment claims each transactional id before reading the offset). A rejoin when
+   * another owner did exist is harmless — one extra rebalance.
+   */
+  private checkFence(st: PartitionState): void {
+    if (this.fenceTimer !== undefined || this.stopping) return;
+    const generation = st.generation;
+    const waitMs = this.config.source.sessionTimeoutMs + this.config.source.heartbeatIntervalMs;
+    this.fenceTimer = setTimeout(() => {
+      this.fenceTimer = undefined;
+      if (this.stopping || this.generation !== generation) return; // the group moved: a real new owner
+      const fenced = [...this.partitions.values()].filter((p) => p.fenced).map((p) => `${p.topic}[${p.partition}]`);
+      if (fenced.length === 0) return;
+      this.counters.fenceRejoins++;
+      this.log.warn(
+        { fenced, waitedMs: waitMs },
+        'transactional producer fenced but the group kept the partition here: the fence was our own; rejoining the group to rebuild from committed offsets',
+      );
+      this.source.rejoin().catch((err: unknown) => this.log.error({ err: String(err) }, 'rejoining the group after a self-fence failed; the partition waits for the next rebalance'));
+    }, waitMs);
+    this.fenceTimer.unref?.();
   }
 
   /**

@@ -28,6 +28,9 @@ export class FakeKafka implements KafkaClient {
   readonly missingTopicNames = new Set<string>();
   /** Producers created (createProducer). */
   producersCreated = 0;
+  /** consumer.rejoin() calls; each assigns the last assignment again. */
+  rejoins = 0;
+  private lastAssignment: readonly TopicPartition[] = [];
   private poisonedUpTo = 0;
   private poisonError: Error | undefined;
 
@@ -52,6 +55,14 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
+  /** The next `n` transaction commits fail with `error` (e.g. a producer fenced by its own replacement). */
+  failCommits(n: number, error: Error): void {
+    this.commitFailuresLeft = n;
+    this.commitError = error;
+  }
+  private commitFailuresLeft = 0;
+  private commitError: Error | undefined;
+
   createTransactionalProducer(): KafkaTransactionalProducer {
     return {
       connect: async () => {},
@@ -62,6 +73,10 @@ export class FakeKafka implements KafkaClient {
           send: async (r) => void records.push(...r),
           sendOffsets: async (_g, o) => void offsets.push(...o),
           commit: async () => {
+            if (this.commitFailuresLeft > 0) {
+              this.commitFailuresLeft--;
+              throw this.commitError!;
+            }
             this.published.push(...records);
             for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
             this.transactions++;
@@ -83,6 +98,10 @@ export class FakeKafka implements KafkaClient {
       },
       pause: (tps) => tps.forEach((tp) => this.paused.add(`${tp.topic}/${tp.partition}`)),
       resume: (tps) => tps.forEach((tp) => this.paused.delete(`${tp.topic}/${tp.partition}`)),
+      rejoin: async () => {
+        this.rejoins++;
+        this.handlers!.onAssignment(this.lastAssignment);
+      },
       disconnect: async () => {},
     };
   }
@@ -101,6 +120,7 @@ export class FakeKafka implements KafkaClient {
   }
 
   assign(tps: readonly TopicPartition[]): void {
+    this.lastAssignment = tps;
     this.handlers!.onAssignment(tps);
   }
 

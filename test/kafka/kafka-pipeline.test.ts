@@ -198,6 +198,58 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('logs/0')!.offset).toBe('1');
   });
 
+  describe('exactly-once: a fenced transactional producer', () => {
+    const fenced = () => Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' });
+    const source = { sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 };
+
+    it('whose partition the group keeps here (our own fence): rejoins after session timeout + heartbeat and publishes from the committed offset', async () => {
+      const fake = new FakeKafka();
+      const [a] = await runs(1);
+      const { processEpisode } = await import('../../src/runtime/process-episode.js');
+      const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, source: { brokers: ['fake:9092'], ...topics, ...source } });
+      await p.start();
+      const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+      fake.assign(assignment);
+      fake.failCommits(1, fenced());
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 300));
+      // Fenced: nothing published, the partition is left alone for now.
+      expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(0);
+      expect(fake.rejoins).toBe(0);
+      await new Promise((r) => setTimeout(r, 1_100 + 300));
+      expect(fake.rejoins).toBe(1);
+      expect(p.stats().fenceRejoins).toBe(1);
+      // The rejoin assigned the partitions again; kafkajs reads them from the committed offsets (none yet: 0).
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 150));
+      await p.stop();
+      expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
+      expect(fake.committed.get('spans/0')!.offset).toBe('1');
+      expect(fake.committed.get('logs/0')!.offset).toBe('1');
+    });
+
+    it('when the group moves the partition meanwhile (a real new owner): no rejoin', async () => {
+      const fake = new FakeKafka();
+      const [a] = await runs(1);
+      const { processEpisode } = await import('../../src/runtime/process-episode.js');
+      const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, source: { brokers: ['fake:9092'], ...topics, ...source } });
+      await p.start();
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      fake.failCommits(1, fenced());
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 200));
+      fake.assign([{ topic: 'spans', partition: 1 }, { topic: 'logs', partition: 1 }]); // the rebalance gave partition 0 away
+      await new Promise((r) => setTimeout(r, 1_100 + 300));
+      await p.stop();
+      expect(fake.rejoins).toBe(0);
+      expect(p.stats().fenceRejoins).toBe(0);
+      expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(0);
+    });
+  });
+
   it('a credit computation that times out becomes a DLQ entry and releases the watermark', async () => {
     const fake = new FakeKafka();
     const [a] = await runs(1);

@@ -143,6 +143,11 @@ export class KafkaTelemetrySource {
     return this.paused;
   }
 
+  /** Leaves the group and joins again: every partition assigned anew, read from its committed offset. */
+  async rejoin(): Promise<void> {
+    if (this.consumer) await this.consumer.rejoin();
+  }
+
   /** Non-transactional group commit (at-least-once mode). */
   commit(offsets: Parameters<KafkaConsumer['commit']>[0]): Promise<void> {
     if (!this.consumer) return Promise.resolve();
