@@ -40,13 +40,23 @@ export interface KafkaLaunchOptions {
   readyTimeoutMs?: number;
   /** Extra server.properties lines (key → value), applied last. */
   extraProperties?: Record<string, string>;
+  /**
+   * More client listeners beside PLAINTEXT (e.g. `{ name: 'SECURE', protocol: 'SASL_SSL' }`), each
+   * on its own free port (`RunningKafka.listeners`). Their settings (keystore, JAAS) go in
+   * `extraProperties` as `listener.name.<name lower case>.…` or broker-wide keys.
+   */
+  extraListeners?: readonly { name: string; protocol: 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT' }[];
+  /** Extra arguments of `kafka-storage format`, e.g. `['--add-scram', 'SCRAM-SHA-512=[name=bob,password=secret]']`. */
+  formatArgs?: readonly string[];
   /** Detach the JVM from this process (for `kafka:start`). Default false. */
   detached?: boolean;
 }
 
 export interface RunningKafka {
-  /** Bootstrap address, `127.0.0.1:<port>`. */
+  /** Bootstrap address, `127.0.0.1:<port>` (the PLAINTEXT listener). */
   readonly brokers: string;
+  /** Address of each `extraListeners` entry by name. */
+  readonly listeners: Readonly<Record<string, string>>;
   readonly version: string;
   /** The JVM's pid (a new one after `restart`). */
   readonly pid: number;
@@ -136,17 +146,19 @@ function serverProperties(opts: {
   controllerPort: number;
   dataDir: string;
   extra: Record<string, string>;
+  listeners?: readonly { name: string; protocol: string; port: number }[];
 }): string {
+  const more = opts.listeners ?? [];
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     // One quorum style only: static voters + plain `format` (kafka-notes.md).
     'controller.quorum.voters': `1@127.0.0.1:${opts.controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${opts.brokerPort},CONTROLLER://127.0.0.1:${opts.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${opts.brokerPort}`,
+    listeners: [`PLAINTEXT://127.0.0.1:${opts.brokerPort}`, ...more.map((l) => `${l.name}://127.0.0.1:${l.port}`), `CONTROLLER://127.0.0.1:${opts.controllerPort}`].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${opts.brokerPort}`, ...more.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...more.map((l) => `${l.name}:${l.protocol}`)].join(','),
     'log.dirs': opts.dataDir,
     'num.partitions': '1',
     'auto.create.topics.enable': 'false',
@@ -227,10 +239,12 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
 
   const workDir = mkdtempSync(join(tmpdir(), `agent-credit-kafka-${version}-`));
   const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+  const listeners: { name: string; protocol: string; port: number }[] = [];
+  for (const l of options.extraListeners ?? []) listeners.push({ ...l, port: await freePort() });
   const propsFile = join(workDir, 'server.properties');
   writeFileSync(
     propsFile,
-    serverProperties({ brokerPort, controllerPort, dataDir: join(workDir, 'data'), extra: options.extraProperties ?? {} }),
+    serverProperties({ brokerPort, controllerPort, dataDir: join(workDir, 'data'), extra: options.extraProperties ?? {}, listeners }),
   );
   const jvm = [`-Xmx${heap}`, '-Xss1m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', jvmFlag];
 
@@ -238,7 +252,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
   // Kafka rejects ids that start with '-' (they read as a CLI flag), as its own random-uuid avoids them.
   const clusterId = randomBytes(16).toString('base64url').slice(0, 22).replace(/^-/, 'A');
   try {
-    await execFileP('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
+    await execFileP('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...(options.formatArgs ?? [])], {
       timeout: 120_000,
     });
   } catch (err) {
@@ -296,6 +310,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
   if (options.detached) jvmProcess.child.unref();
   return {
     brokers,
+    listeners: Object.fromEntries(listeners.map((l) => [l.name, `127.0.0.1:${l.port}`])),
     version,
     get pid() {
       return jvmProcess.child.pid!;

@@ -3,6 +3,7 @@
  * with the configured assembler and credit, plus the status server and live page. Loaded
  * lazily by the CLI so the otlp-http path never loads kafkajs.
  */
+import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 import type { AppConfig } from '../config/schema.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
@@ -27,7 +28,10 @@ export interface KafkaJob {
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
   const kafka = config.source.kafka;
   if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
-  const { clientId, ...sourceConfig } = kafka;
+  const { clientId, ssl, sasl, ...sourceConfig } = kafka;
+  // PEM files are read now: a wrong path fails here, naming its key.
+  const connection = resolveKafkaConnection({ ssl, sasl });
+  if (sasl?.mechanism === 'plain' && ssl === false) logger.warn({ key: 'source.kafka.sasl' }, 'SASL PLAIN without source.kafka.ssl: the password crosses the network in clear');
 
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
@@ -64,7 +68,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   };
   // The runtime makes a fresh assembler after every group join; metrics read the current one.
   let assembler = stages.assembler;
-  const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger });
+  const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger, ...connection });
   const pipeline = new KafkaPipeline(
     {
       source: sourceConfig,
@@ -105,7 +109,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   } catch (err) {
     // e.g. a missing input topic: release what was started (worker threads, servers) for embedders
     await shutdown().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'cleanup after a failed start failed'));
-    throw err;
+    throw explainConnectionError(err);
   }
   health.set('kafka', true, 'consuming');
   const fastPaths = kafkajsFastPathsReport();

@@ -7,7 +7,7 @@ export const DEFAULTS = {
   source: {
     kind: 'otlp-http',
     http: { host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
-    kafka: { clientId: 'agent-credit' },
+    kafka: { clientId: 'agent-credit', ssl: false },
   },
   sinks: {
     stdout: { enabled: true },

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { KafkaCompressionSchema, KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
+import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { DEFAULTS } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
@@ -34,6 +35,9 @@ export const HttpSourceSchema = z.strictObject({
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
 export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
+  // Connection settings of the whole job (consumer, producers, admin): src/kafka/connection.ts.
+  ssl: KafkaTlsSchema.default(DEFAULTS.source.kafka.ssl),
+  sasl: KafkaSaslSchema.optional(),
 });
 
 /** Replay source: OTLP files or directories (collector kafka record dumps included). */
@@ -124,7 +128,8 @@ export const EvaluationSelectionSchema = z.strictObject({
 /**
  * Version of the configuration file's JSON Schema (schemas/agent-credit-config.schema.json),
  * versioned apart from the events: 1.1.0 added `credit.estimator: svarm`, 1.2.0
- * `sinks.kafka.compression` (both additive: every 1.0.0 file is still valid).
+ * `sinks.kafka.compression` and `source.kafka.ssl` / `sasl` (all additive: every 1.0.0 file is
+ * still valid).
  */
 export const CONFIG_SCHEMA_VERSION = '1.2.0';
 

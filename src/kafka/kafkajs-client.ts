@@ -35,6 +35,7 @@ import type {
 } from './client.js';
 import { KeyPartitioner } from './kafkajs-placement.js';
 import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
+import type { KafkaConnectionOptions } from './connection.js';
 import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
 import { silentLogger, type KafkaLogger } from './log.js';
 import { TopicPartitionCounts } from './partition-counts.js';
@@ -57,6 +58,9 @@ export interface KafkajsClientOptions {
   produceLimits?: Partial<ChunkLimits>;
   /** Ms the output topics' partition counts are cached (kafkajs's own metadataMaxAge default). Default 300 000. */
   partitionCountMaxAgeMs?: number;
+  /** TLS (`true` or node:tls options) and SASL of every connection: connection.ts `resolveKafkaConnection`. */
+  ssl?: KafkaConnectionOptions['ssl'];
+  sasl?: KafkaConnectionOptions['sasl'];
 }
 
 /**
@@ -127,6 +131,8 @@ export class KafkajsClient implements KafkaClient {
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkajsLogCreator(options.logger ?? silentLogger),
+      ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
+      ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
     });
     const logger = options.logger ?? silentLogger;
     const limits: ChunkLimits = { ...DEFAULT_CHUNK_LIMITS, ...options.produceLimits };

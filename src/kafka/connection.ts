@@ -1,0 +1,115 @@
+/**
+ * How the Kafka client connects: TLS and SASL, as managed Kafka services require (Amazon MSK,
+ * Confluent Cloud, Aiven, Redpanda Cloud: TLS, usually with SASL PLAIN or SCRAM). The settings
+ * live in `source.kafka.ssl` / `source.kafka.sasl` and apply to every connection of the job —
+ * the consumer, the producers and the admin client.
+ *
+ * `resolveKafkaConnection` turns the settings into kafkajs options, reading the PEM files; each
+ * problem names its key and what to change. `explainConnectionError` adds that key to the
+ * errors kafkajs gives for a failed handshake (a wrong password, an untrusted certificate).
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { z } from 'zod';
+
+export const KafkaTlsSchema = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      ca: z.string().min(1).optional().describe("PEM file of the CA(s) that signed the brokers' certificates; default: Node's trusted CAs"),
+      cert: z.string().min(1).optional().describe('client certificate PEM file, for mutual TLS (with key)'),
+      key: z.string().min(1).optional().describe('client private key PEM file, for mutual TLS (with cert)'),
+      passphrase: z.string().optional().describe("the client key's passphrase"),
+      rejectUnauthorized: z.boolean().default(true).describe('false accepts any broker certificate: for tests only'),
+      servername: z.string().min(1).optional().describe('TLS server name (SNI) when it differs from the broker host'),
+    }),
+  ])
+  .superRefine((tls, ctx) => {
+    if (typeof tls === 'object' && (tls.cert === undefined) !== (tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [tls.cert === undefined ? 'cert' : 'key'], message: 'mutual TLS needs both cert and key (PEM files)' });
+    }
+  })
+  .describe('TLS to the brokers: true (trusted CAs), or ca/cert/key PEM files');
+
+export const KafkaSaslSchema = z
+  .strictObject({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism the listener enables'),
+    username: z.string().min(1),
+    password: z.string().min(1).describe('keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD'),
+  })
+  .describe('SASL authentication (PLAIN or SCRAM); use with ssl, or the password crosses the network in clear (PLAIN)');
+
+export type KafkaTlsSetting = z.infer<typeof KafkaTlsSchema>;
+export type KafkaSaslSetting = z.infer<typeof KafkaSaslSchema>;
+
+/** What kafkajs's `ssl` and `sasl` options take. */
+export interface KafkaConnectionOptions {
+  ssl?: boolean | ConnectionOptions;
+  sasl?:
+    | { mechanism: 'plain'; username: string; password: string }
+    | { mechanism: 'scram-sha-256'; username: string; password: string }
+    | { mechanism: 'scram-sha-512'; username: string; password: string };
+}
+
+/** Error in the connection settings; the message starts with the key. */
+export class KafkaConnectionConfigError extends Error {
+  override readonly name = 'KafkaConnectionConfigError';
+}
+
+function pem(path: string, key: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new KafkaConnectionConfigError(`${key}: cannot read ${path} (${code}); give the path of ${what}`);
+  }
+  if (!text.includes('-----BEGIN ')) throw new KafkaConnectionConfigError(`${key}: ${path} is not PEM (no "-----BEGIN" line); convert it, e.g. openssl x509 -in cert.der -inform der -out cert.pem`);
+  return text;
+}
+
+/**
+ * kafkajs connection options from `source.kafka.ssl` / `sasl` (`prefix` = their parent key).
+ * Reads the PEM files now, so a wrong path fails at start with its key, not at the first connect.
+ */
+export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undefined; sasl?: KafkaSaslSetting | undefined }, prefix = 'source.kafka'): KafkaConnectionOptions {
+  const out: KafkaConnectionOptions = {};
+  const tls = settings.ssl;
+  if (tls === true) out.ssl = true;
+  else if (tls && typeof tls === 'object') {
+    const o: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized };
+    if (tls.ca !== undefined) o.ca = pem(tls.ca, `${prefix}.ssl.ca`, "the CA certificate that signed the brokers' certificates");
+    if (tls.cert !== undefined) o.cert = pem(tls.cert, `${prefix}.ssl.cert`, 'the client certificate');
+    if (tls.key !== undefined) o.key = pem(tls.key, `${prefix}.ssl.key`, 'the client private key');
+    if (tls.passphrase !== undefined) o.passphrase = tls.passphrase;
+    if (tls.servername !== undefined) o.servername = tls.servername;
+    out.ssl = o;
+  }
+  const sasl = settings.sasl;
+  if (sasl) {
+    const { username, password } = sasl;
+    out.sasl = sasl.mechanism === 'plain' ? { mechanism: 'plain', username, password } : sasl.mechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
+  }
+  return out;
+}
+
+/**
+ * The error with a sentence naming the setting to check, for the handshake failures whose kafkajs
+ * message does not (authentication, certificate, TLS against a plaintext listener and back).
+ */
+export function explainConnectionError(err: unknown, prefix = 'source.kafka'): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const text = `${e.name} ${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`;
+  let hint: string | undefined;
+  if (/SASL|Authentication failed|authentication/i.test(text)) {
+    hint = `check ${prefix}.sasl (mechanism, username, password — AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) against the listener's SASL settings`;
+  } else if (/self[- ]signed|unable to verify|certificate|CERT_|UNABLE_TO_GET_ISSUER/i.test(text)) {
+    hint = `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it (and check the host name, or ${prefix}.ssl.servername)`;
+  } else if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
+    hint = `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
+  }
+  if (!hint) return e;
+  const wrapped = new Error(`${e.message} — ${hint}`, { cause: e });
+  wrapped.name = e.name;
+  return wrapped;
+}

@@ -1,0 +1,120 @@
+/**
+ * TLS and SASL, as managed Kafka services require, on a broker of this test's own with a SASL_SSL
+ * listener (certificate from the JDK's keytool; PLAIN and SCRAM-SHA-512 users) beside PLAINTEXT,
+ * through which the test writes the input and reads the output:
+ * - `agent-credit run` on Kafka (startKafkaJob) with `source.kafka.ssl.ca` + `sasl` (the password
+ *   from AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) consumes, credits and publishes over TLS;
+ * - SCRAM-SHA-512 authenticates too;
+ * - a wrong password and an untrusted certificate fail the start naming the key to fix.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { startKafkaJob } from '../../src/cli/kafka-job.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { KafkajsClient } from '../../src/kafka/index.js';
+import { resolveKafkaConnection } from '../../src/kafka/connection.js';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { createTopics, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
+
+let kafka: RunningKafka;
+let dir: string;
+let caFile: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
+  const keystore = join(dir, 'broker.p12');
+  caFile = join(dir, 'ca.pem');
+  const store = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', 'changeit'];
+  execFileSync('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-keypass', 'changeit', ...store], { stdio: 'pipe' });
+  execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-file', caFile, ...store], { stdio: 'pipe' });
+  kafka = await startKafka({
+    extraListeners: [{ name: 'SECURE', protocol: 'SASL_SSL' }],
+    formatArgs: ['--add-scram', 'SCRAM-SHA-512=[name=bob,password=bob-secret]'],
+    extraProperties: {
+      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
+      'listener.name.secure.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
+      'listener.name.secure.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'ssl.keystore.location': keystore,
+      'ssl.keystore.password': 'changeit',
+      'ssl.key.password': 'changeit',
+      'ssl.keystore.type': 'PKCS12',
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await kafka?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Client on the PLAINTEXT listener, for the test's own input and output. */
+const plain = () => new KafkajsClient({ brokers: [kafka.brokers], clientId: 'it-plain' });
+
+function jobConfig(base: string, kafkaSection: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  // The source as a configuration file (JSON is YAML), so AGENT_CREDIT_* variables apply over it.
+  const file = { source: { kind: 'kafka', kafka: { brokers: [kafka.listeners.SECURE!], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, ...kafkaSection } } };
+  return loadConfig({
+    text: JSON.stringify(file),
+    env,
+    overrides: {
+      sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+      episodes: { graceMs: 300, idleMs: 2_000 },
+    },
+  }).config;
+}
+
+describe('Kafka over TLS + SASL', () => {
+  it('the Kafka job consumes, credits and publishes through a SASL_SSL listener (PLAIN, CA from a PEM file, password from the environment)', async () => {
+    const base = unique('tls');
+    const c = plain();
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 2);
+    const runs = await generateFleet({ episodes: 6, seed: 31 });
+    const gen = kafkaRecordsFor(runs, 'otlp_proto');
+    await produce(c, [...gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: `${base}.logs`, key: r.key, value: r.value }))]);
+
+    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice' } }, { AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD: 'alice-secret' });
+    expect(config.source.kafka!.sasl!.password).toBe('alice-secret');
+    const job = await startKafkaJob(config, silentLogger());
+    let events: CreditEvent[];
+    try {
+      const records = await readTopics(c, [`${base}.e`], (rs) => rs.length >= runs.length, 60_000, 200);
+      events = parseEvents(records);
+    } finally {
+      await job.stop();
+    }
+    expect(new Set(events.map((e) => e.episode_id)).size).toBe(runs.length);
+    expect(events.every((e) => e.event_type === 'episode_credit')).toBe(true);
+  });
+
+  it('SCRAM-SHA-512 authenticates (a user created at format time)', async () => {
+    const c = new KafkajsClient({ brokers: [kafka.listeners.SECURE!], clientId: 'it-scram', ...resolveKafkaConnection({ ssl: { ca: caFile, rejectUnauthorized: true }, sasl: { mechanism: 'scram-sha-512', username: 'bob', password: 'bob-secret' } }) });
+    const admin = await c.admin();
+    try {
+      expect(await admin.missingTopics(['no-such-topic-here'])).toEqual(['no-such-topic-here']);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('a wrong password fails the start and names source.kafka.sasl', async () => {
+    const base = unique('tlsbad');
+    await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
+    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice', password: 'wrong' } });
+    const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/check source\.kafka\.sasl \(mechanism, username, password/);
+  });
+
+  it("a broker certificate not signed by a trusted CA fails the start and names source.kafka.ssl.ca", async () => {
+    const base = unique('tlsca');
+    await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
+    const config = jobConfig(base, { ssl: true, sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' } });
+    const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/set source\.kafka\.ssl\.ca to the PEM file of the CA/);
+  });
+});

@@ -1,0 +1,53 @@
+/** TLS/SASL settings → kafkajs options (src/kafka/connection.ts); the broker handshakes are in test/integration/kafka-security.test.ts. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection } from '../../src/kafka/connection.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'conn-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+const kafkaConfig = (kafka: string) => loadConfig({ text: `source:\n  kind: kafka\n  kafka:\n    brokers: [b:9093]\n${kafka}`, env: {} }).config.source.kafka!;
+
+describe('source.kafka.ssl / sasl', () => {
+  it('defaults to plaintext without SASL', () => {
+    const k = kafkaConfig('');
+    expect(k.ssl).toBe(false);
+    expect(k.sasl).toBeUndefined();
+    expect(resolveKafkaConnection(k)).toEqual({});
+  });
+
+  it('ssl: true uses the trusted CAs; PEM files are read at start', () => {
+    expect(resolveKafkaConnection(kafkaConfig('    ssl: true\n'))).toEqual({ ssl: true });
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, PEM);
+    const k = kafkaConfig(`    ssl: { ca: ${ca}, servername: kafka.internal }\n    sasl: { mechanism: scram-sha-256, username: u, password: p }\n`);
+    expect(resolveKafkaConnection(k)).toEqual({ ssl: { rejectUnauthorized: true, ca: PEM, servername: 'kafka.internal' }, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
+  });
+
+  it('an unreadable or non-PEM file names its key and what to give', () => {
+    expect(() => resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${join(dir, 'missing.pem')} }\n`))).toThrow(KafkaConnectionConfigError);
+    expect(() => resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${join(dir, 'missing.pem')} }\n`))).toThrow(/^source\.kafka\.ssl\.ca: cannot read .*missing\.pem \(ENOENT\); give the path of the CA certificate/);
+    const der = join(dir, 'cert.der');
+    writeFileSync(der, Buffer.from([0x30, 0x82, 0x01]));
+    expect(() => resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${der} }\n`))).toThrow(/source\.kafka\.ssl\.ca: .*cert\.der is not PEM/);
+  });
+
+  it('mutual TLS needs cert and key together; SASL needs a known mechanism', () => {
+    expect(() => kafkaConfig('    ssl: { cert: /c.pem }\n')).toThrow(/source\.kafka\.ssl\.key: mutual TLS needs both cert and key/);
+    expect(() => kafkaConfig('    sasl: { mechanism: gssapi, username: u, password: p }\n')).toThrow(/source\.kafka\.sasl\.mechanism: expected one of "plain" \| "scram-sha-256" \| "scram-sha-512", got "gssapi"/);
+  });
+
+  it('handshake errors get the key to check', () => {
+    const sasl = Object.assign(new Error('SASL PLAIN authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN'), { name: 'KafkaJSSASLAuthenticationError' });
+    expect(explainConnectionError(sasl).message).toMatch(/check source\.kafka\.sasl/);
+    expect(explainConnectionError(sasl).name).toBe('KafkaJSSASLAuthenticationError');
+    expect(explainConnectionError(new Error('Connection error: self-signed certificate')).message).toMatch(/set source\.kafka\.ssl\.ca/);
+    expect(explainConnectionError(new Error('Connection error: write EPROTO ... wrong version number')).message).toMatch(/does the listener speak TLS/);
+    const other = new Error('source.kafka.spansTopic: topic "x" does not exist');
+    expect(explainConnectionError(other)).toBe(other);
+  });
+});
