@@ -6,6 +6,7 @@
  * `--help` comes from src/config/defaults.ts (flags themselves have no commander defaults, so an
  * unset flag never hides a config file value).
  */
+import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
@@ -269,7 +270,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
     // A missing input topic is a setting that points nowhere: a configuration error, like ConfigError.
-    if (err instanceof ConfigError || err instanceof MissingTopicError) {
+    if (err instanceof ConfigError || err instanceof MissingTopicError || err instanceof KafkaConnectionConfigError) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);
     }

@@ -34,6 +34,25 @@ function show(value: unknown): string {
   }
 }
 
+/** Keys whose values are secrets (source.kafka.sasl.password, ssl.passphrase): never echoed in an error. */
+const SECRET_KEYS = new Set(['password', 'passphrase']);
+
+/** The value with secret keys (at any depth) replaced, for messages. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 10 || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '(hidden)' : scrub(v, depth + 1)]));
+}
+
+/** `show` for the value at `path`: a secret shows as its kind only. */
+function showAt(path: readonly PropertyKey[], value: unknown): string {
+  if (value !== undefined && path.some((k) => SECRET_KEYS.has(String(k)))) {
+    const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+    return `${kind} (value hidden: a secret)`;
+  }
+  return show(scrub(value));
+}
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
   for (const k of path) {
@@ -92,7 +111,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
     case 'invalid_type': {
       const expected = issue.expected === 'int' ? 'integer' : issue.expected;
       const bounds = expected === 'number' || expected === 'integer' ? boundsText(ctx.schemaAt?.(path)) : '';
-      text = `expected ${article(expected)}${bounds}, got ${show(value)}`;
+      text = `expected ${article(expected)}${bounds}, got ${showAt(path, value)}`;
       break;
     }
     case 'too_small': {
@@ -100,17 +119,17 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       const cmp = issue.inclusive === false ? '>' : '≥';
       const what = issue.origin === 'array' ? 'a list of' : issue.origin === 'string' ? 'a string of' : 'a number';
       text = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint'
-        ? `expected a number ${cmp} ${String(issue.minimum)}, got ${show(value)}`
-        : `expected ${what} ${cmp} ${String(issue.minimum)}${unit}, got ${show(value)}`;
+        ? `expected a number ${cmp} ${String(issue.minimum)}, got ${showAt(path, value)}`
+        : `expected ${what} ${cmp} ${String(issue.minimum)}${unit}, got ${showAt(path, value)}`;
       break;
     }
     case 'too_big': {
       const cmp = issue.inclusive === false ? '<' : '≤';
-      text = `expected ${issue.origin === 'number' ? 'a number' : issue.origin} ${cmp} ${String(issue.maximum)}, got ${show(value)}`;
+      text = `expected ${issue.origin === 'number' ? 'a number' : issue.origin} ${cmp} ${String(issue.maximum)}, got ${showAt(path, value)}`;
       break;
     }
     case 'invalid_value':
-      text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${show(value)}`;
+      text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${showAt(path, value)}`;
       break;
     case 'unrecognized_keys':
       return issue.keys
@@ -122,7 +141,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
         })
         .join('\n  ');
     default:
-      text = `${issue.message}${value !== undefined ? `, got ${show(value)}` : ''}`;
+      text = `${issue.message}${value !== undefined ? `, got ${showAt(path, value)}` : ''}`;
   }
   return `${where}: ${text}${fromText}${hint ? ` — ${hint}` : ''}`;
 }

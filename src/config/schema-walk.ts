@@ -14,6 +14,7 @@ interface Def {
   in?: AnySchema;
   element?: AnySchema;
   valueType?: AnySchema;
+  options?: AnySchema[];
 }
 
 const defOf = (s: AnySchema) => (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -33,7 +34,19 @@ export function unwrap(schema: AnySchema): AnySchema {
 /** The object shape of a schema, or undefined when it is not an object (records accept any key). */
 export function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
   const d = defOf(unwrap(schema));
-  return d.type === 'object' ? d.shape : undefined;
+  if (d.type === 'object') return d.shape;
+  const only = objectOption(d);
+  return only ? defOf(only).shape : undefined;
+}
+
+/**
+ * The one object option of a union (e.g. `source.kafka.ssl: true | {ca, cert, key, …}`), whose
+ * keys are settings like any other (env overrides, unknown keys); undefined otherwise.
+ */
+function objectOption(d: ReturnType<typeof defOf>): AnySchema | undefined {
+  if (d.type !== 'union' || !d.options) return undefined;
+  const objects = d.options.map(unwrap).filter((o) => defOf(o).type === 'object');
+  return objects.length === 1 ? objects[0] : undefined;
 }
 
 export function kindOf(schema: AnySchema): string {
@@ -47,6 +60,7 @@ export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySche
     if (!s) return undefined;
     const d = defOf(unwrap(s));
     if (d.type === 'object') s = d.shape?.[String(k)];
+    else if (objectOption(d)) s = defOf(objectOption(d)!).shape?.[String(k)];
     else if (d.type === 'array') s = d.element;
     else if (d.type === 'record') s = d.valueType;
     else return undefined;
@@ -72,9 +86,10 @@ export function unknownKeys(root: AnySchema, input: unknown, path: PropertyKey[]
   const core = unwrap(s);
   const d = defOf(core);
   const out: PropertyKey[][] = [];
-  if (d.type === 'object' && d.shape && !Array.isArray(input)) {
+  const shape = shapeOf(core); // an object, or a union's one object option
+  if (shape && !Array.isArray(input)) {
     for (const k of Object.keys(input)) {
-      if (!(k in d.shape)) out.push([...path, k]);
+      if (!(k in shape)) out.push([...path, k]);
       else out.push(...unknownKeys(root, (input as Record<string, unknown>)[k], [...path, k]));
     }
   } else if (d.type === 'array' && Array.isArray(input)) {

@@ -5,10 +5,9 @@
  *
  * Offsets are decimal strings (Kafka int64). "Commit offset" always means the NEXT offset to read.
  */
-
-/** A consumed record. `key`/`value` are the raw bytes (null for a null key/value). */
 import type { KafkaCompression } from './compression-codecs.js';
 
+/** A consumed record. `key`/`value` are the raw bytes (null for a null key/value). */
 export interface ConsumedRecord {
   readonly topic: string;
   readonly partition: number;

@@ -103,8 +103,14 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka'): E
   let hint: string | undefined;
   if (/SASL|Authentication failed|authentication/i.test(text)) {
     hint = `check ${prefix}.sasl (mechanism, username, password — AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) against the listener's SASL settings`;
-  } else if (/self[- ]signed|unable to verify|certificate|CERT_|UNABLE_TO_GET_ISSUER/i.test(text)) {
-    hint = `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it (and check the host name, or ${prefix}.ssl.servername)`;
+  } else if (/self[- ]signed|unable to verify|unable to get (local )?issuer|UNABLE_TO_GET_ISSUER|SELF_SIGNED/i.test(text)) {
+    hint = `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it`;
+  } else if (/certificate has expired|CERT_HAS_EXPIRED|not yet valid/i.test(text)) {
+    hint = `the broker's TLS certificate is outside its validity period (or this machine's clock is wrong)`;
+  } else if (/does not match certificate|ALTNAME_INVALID|Hostname\/IP/i.test(text)) {
+    hint = `the broker's certificate does not name the host connected to: list the brokers by a name it carries, or set ${prefix}.ssl.servername`;
+  } else if (/certificate required|bad certificate|unknown ca|certificate unknown/i.test(text)) {
+    hint = `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
   } else if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
     hint = `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
   }

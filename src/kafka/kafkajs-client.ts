@@ -232,6 +232,7 @@ export class KafkajsClient implements KafkaClient {
       partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
     });
     let runConfig: ConsumerRunConfig | undefined;
+    let closed = false;
     return {
       connect: () => consumer.connect(),
       subscribe: (topics, opts) => consumer.subscribe({ topics: [...topics], fromBeginning: opts?.fromBeginning ?? true }),
@@ -268,9 +269,11 @@ export class KafkajsClient implements KafkaClient {
       },
       rejoin: async () => {
         if (!runConfig) throw new Error('kafka consumer: rejoin() before run()');
+        if (closed) return;
         // stop() leaves the group (after the batch in hand); run() joins a new generation and
         // resumes every assigned partition from its committed offset. GROUP_JOIN listeners stay.
         await consumer.stop();
+        if (closed) return; // disconnected meanwhile: do not join again
         await consumer.run(runConfig);
       },
       commit: async (offsets) => {
@@ -279,7 +282,10 @@ export class KafkajsClient implements KafkaClient {
       },
       pause: (tps) => consumer.pause(groupTopics(tps)),
       resume: (tps) => consumer.resume(groupTopics(tps)),
-      disconnect: () => consumer.disconnect(),
+      disconnect: () => {
+        closed = true;
+        return consumer.disconnect();
+      },
     };
   }
 

@@ -176,8 +176,10 @@ export class KafkaPipeline {
   private commitTimer: NodeJS.Timeout | undefined;
   private aloCommitting: Promise<void> = Promise.resolve();
   private stopping = false;
-  /** Pending self-fence check (checkFence); at most one. */
-  private fenceTimer: NodeJS.Timeout | undefined;
+  /** Pending self-fence check (checkFence), for one group generation. */
+  private fenceCheck: { generation: number; timer: NodeJS.Timeout } | undefined;
+  /** A rejoin started by a self-fence check; stop() waits for it before leaving the group. */
+  private rejoining: Promise<void> | undefined;
   private started = false;
 
   constructor(
@@ -232,7 +234,8 @@ export class KafkaPipeline {
     }
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
-    clearTimeout(this.fenceTimer);
+    clearTimeout(this.fenceCheck?.timer);
+    await this.rejoining;
     // A commit can release holds on other partitions (EOS: per-partition transactions), so repeat
     // until nothing is left to commit (bounded: each round publishes or gives up on all ready work).
     for (let round = 0; round < 3; round++) {
@@ -260,6 +263,8 @@ export class KafkaPipeline {
   // ---- group membership ----------------------------------------------------------------------
 
   private onAssignment(assignment: readonly TopicPartition[]): void {
+    // A join while stopping (a rejoin that was under way): stop() commits what it has and leaves.
+    if (this.stopping) return;
     this.generation++;
     const generation = this.generation;
     // kafkajs resumes every assigned partition from its committed offset after a join, so all
@@ -613,11 +618,15 @@ export class KafkaPipeline {
    * another owner did exist is harmless — one extra rebalance.
    */
   private checkFence(st: PartitionState): void {
-    if (this.fenceTimer !== undefined || this.stopping) return;
-    const generation = st.generation;
+    // A fence seen by a partition of a past generation (a commit in flight across a rebalance)
+    // says nothing about the current assignment.
+    if (this.stopping || st.generation !== this.generation) return;
+    if (this.fenceCheck?.generation === this.generation) return; // armed for this generation
+    clearTimeout(this.fenceCheck?.timer);
+    const generation = this.generation;
     const waitMs = this.config.source.sessionTimeoutMs + this.config.source.heartbeatIntervalMs;
-    this.fenceTimer = setTimeout(() => {
-      this.fenceTimer = undefined;
+    const timer = setTimeout(() => {
+      this.fenceCheck = undefined;
       if (this.stopping || this.generation !== generation) return; // the group moved: a real new owner
       const fenced = [...this.partitions.values()].filter((p) => p.fenced).map((p) => `${p.topic}[${p.partition}]`);
       if (fenced.length === 0) return;
@@ -626,9 +635,15 @@ export class KafkaPipeline {
         { fenced, waitedMs: waitMs },
         'transactional producer fenced but the group kept the partition here: the fence was our own; rejoining the group to rebuild from committed offsets',
       );
-      this.source.rejoin().catch((err: unknown) => this.log.error({ err: String(err) }, 'rejoining the group after a self-fence failed; the partition waits for the next rebalance'));
+      this.rejoining = this.source
+        .rejoin()
+        .catch((err: unknown) => this.log.error({ err: String(err) }, 'rejoining the group after a self-fence failed; the partition waits for the next rebalance'))
+        .finally(() => {
+          this.rejoining = undefined;
+        });
     }, waitMs);
-    this.fenceTimer.unref?.();
+    timer.unref?.();
+    this.fenceCheck = { generation, timer };
   }
 
   /**

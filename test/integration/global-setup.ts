@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     kafkaVersion: string;
+    /** The started broker's temp dir (its data in `<dir>/data`); '' for an external broker. */
+    kafkaWorkDir: string;
   }
 }
 
@@ -23,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (external !== undefined && external !== '') {
     project.provide('kafkaBrokers', external);
     project.provide('kafkaVersion', process.env.KAFKA_VERSION ?? 'external');
+    project.provide('kafkaWorkDir', '');
     return async () => {};
   }
   running = await startKafka();
@@ -30,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.KAFKA_BROKER_VERSION = running.version;
   project.provide('kafkaBrokers', running.brokers);
   project.provide('kafkaVersion', running.version);
+  project.provide('kafkaWorkDir', running.workDir);
   return async () => {
     await running?.stop();
     running = undefined;

@@ -105,9 +105,10 @@ describe('Kafka over TLS + SASL', () => {
   it('a wrong password fails the start and names source.kafka.sasl', async () => {
     const base = unique('tlsbad');
     await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
-    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice', password: 'wrong' } });
+    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice', password: 'not-alices-password-7' } });
     const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toMatch(/check source\.kafka\.sasl \(mechanism, username, password/);
+    expect(err?.message).not.toContain('not-alices-password-7'); // the password is not echoed
   });
 
   it("a broker certificate not signed by a trusted CA fails the start and names source.kafka.ssl.ca", async () => {

@@ -9,13 +9,14 @@
  * - out: the pipeline and the Kafka sink publishing with `compression` set, read back by the Java
  *   consumer (read_committed).
  */
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
 import { KAFKA_COMPRESSIONS, compressionSupport, type KafkaCompression } from '../../src/kafka/compression-codecs.js';
 import type { OutgoingRecord } from '../../src/kafka/client.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { KafkaEventSink } from '../../src/sinks/kafka/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
-import { consumeWithJava, produceWithJava } from './support/java-client.js';
+import { batchCodecs, consumeWithJava, produceWithJava } from './support/java-client.js';
 import { client, createTopics, fixtureRecords, unique } from './support/kafka-io.js';
 import { comparable, makePipeline, pipelineConfig, referenceEvents, waitFor } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
@@ -59,6 +60,15 @@ describe('compressed batches (Java client as the peer)', () => {
     const got = read.map((r) => JSON.parse(r.value.toString('utf8')) as CreditEvent);
     expect(got.length).toBe(expected.length);
     expect(byId(got).map(comparable)).toEqual(byId(expected).map(comparable));
+    // The published batches really are lz4 (and the input had every codec): the broker's own log.
+    const workDir = inject('kafkaWorkDir');
+    if (workDir !== '') {
+      const out = (await Promise.all([0, 1, 2].map((p) => batchCodecs(join(workDir, 'data'), topics.rewards, p)))).flat();
+      expect(out.length).toBeGreaterThan(0);
+      expect(new Set(out)).toEqual(new Set(['lz4']));
+      const input = (await Promise.all([0, 1, 2, 3].map((p) => batchCodecs(join(workDir, 'data'), topics.spans, p)))).flat();
+      expect(new Set(input)).toEqual(new Set(INPUT_CODECS));
+    }
   });
 
   it('the Kafka sink publishes with every codec this Node.js can write; the Java consumer reads each', async () => {

@@ -41,11 +41,28 @@ describe('source.kafka.ssl / sasl', () => {
     expect(() => kafkaConfig('    sasl: { mechanism: gssapi, username: u, password: p }\n')).toThrow(/source\.kafka\.sasl\.mechanism: expected one of "plain" \| "scram-sha-256" \| "scram-sha-512", got "gssapi"/);
   });
 
+  it('ssl keys are settings like any other: environment overrides, unknown keys named; secrets never echoed', () => {
+    expect(loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [b:9093]\n', env: { AGENT_CREDIT_SOURCE_KAFKA_SSL_CA: '/etc/kafka/ca.pem' } }).config.source.kafka!.ssl).toEqual({ ca: '/etc/kafka/ca.pem', rejectUnauthorized: true });
+    expect(() => kafkaConfig('    ssl: { ca: /c.pem, caa: /d.pem, passphrase: hunter2 }\n')).toThrow(/source\.kafka\.ssl\.caa: unknown key — accepted keys here: ca, cert, key, passphrase, rejectUnauthorized, servername/);
+    const err = (() => {
+      try {
+        kafkaConfig('    sasl: { mechanism: plain, username: u, password: 12345678 }\n');
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/source\.kafka\.sasl\.password: expected a string, got a number \(value hidden: a secret\)/);
+    expect(err?.message).not.toContain('12345678');
+  });
+
   it('handshake errors get the key to check', () => {
     const sasl = Object.assign(new Error('SASL PLAIN authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN'), { name: 'KafkaJSSASLAuthenticationError' });
     expect(explainConnectionError(sasl).message).toMatch(/check source\.kafka\.sasl/);
     expect(explainConnectionError(sasl).name).toBe('KafkaJSSASLAuthenticationError');
     expect(explainConnectionError(new Error('Connection error: self-signed certificate')).message).toMatch(/set source\.kafka\.ssl\.ca/);
+    expect(explainConnectionError(new Error('Connection error: certificate has expired')).message).toMatch(/outside its validity period/);
+    expect(explainConnectionError(new Error("Connection error: Hostname/IP does not match certificate's altnames")).message).toMatch(/set source\.kafka\.ssl\.servername/);
     expect(explainConnectionError(new Error('Connection error: write EPROTO ... wrong version number')).message).toMatch(/does the listener speak TLS/);
     const other = new Error('source.kafka.spansTopic: topic "x" does not exist');
     expect(explainConnectionError(other)).toBe(other);

@@ -230,6 +230,28 @@ describe('KafkaPipeline failures never stall', () => {
       expect(fake.committed.get('logs/0')!.offset).toBe('1');
     });
 
+    it('a fence left over from a past generation does not hide our own fence in the current one', async () => {
+      const fake = new FakeKafka();
+      const [a, b] = await runs(2);
+      const { processEpisode } = await import('../../src/runtime/process-episode.js');
+      const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, source: { brokers: ['fake:9092'], ...topics, ...source } });
+      await p.start();
+      const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+      fake.assign(assignment);
+      fake.failCommits(1, fenced()); // generation 1: a commit in flight across the rebalance below fails as fenced
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 200));
+      fake.assign(assignment); // generation 2, same partitions
+      fake.failCommits(1, fenced()); // and now our own fence, in generation 2
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 1_100 + 400));
+      await p.stop();
+      expect(fake.rejoins).toBe(1);
+      expect(p.stats().fenceRejoins).toBe(1);
+    });
+
     it('when the group moves the partition meanwhile (a real new owner): no rejoin', async () => {
       const fake = new FakeKafka();
       const [a] = await runs(1);

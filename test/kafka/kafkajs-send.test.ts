@@ -166,3 +166,15 @@ describe('sendPartitioned', () => {
     expect(fake.batches).toEqual([]);
   });
 });
+
+describe('sendPartitioned compression', () => {
+  it('passes the compression type to every sendBatch (none is left out, as kafkajs defaults)', async () => {
+    const lz4 = fakeProducer({ t: 3 });
+    await sendPartitioned(lz4.sendBatch, records(40), context({ t: 3 }), 3);
+    expect(lz4.batches.length).toBeGreaterThan(1);
+    expect(lz4.batches.every((b) => b.compression === 3)).toBe(true);
+    const none = fakeProducer({ t: 3 });
+    await sendPartitioned(none.sendBatch, records(5), context({ t: 3 }));
+    expect(none.batches.every((b) => !('compression' in b))).toBe(true);
+  });
+});

@@ -4,7 +4,7 @@
  * JVM producer writes them, and reads back what the pipeline wrote.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,18 @@ export async function produceWithJava(records: readonly OutgoingRecord[], compre
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Compression codec of every record batch in a partition's log, by Kafka's own DumpLogSegments
+ * (`kafka.tools.DumpLogSegments` on `<logDir>/<topic>-<partition>`); control batches left out.
+ */
+export async function batchCodecs(logDir: string, topic: string, partition: number): Promise<string[]> {
+  const { classpath, jvmFlag } = await kafkaJavaClasspath();
+  const dir = join(logDir, `${topic}-${partition}`);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f));
+  const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  return [...stdout.matchAll(/isControl: false .*?compresscodec: (\w+)/g)].map((m) => m[1]!);
 }
 
 export interface JavaConsumedRecord {
