@@ -256,6 +256,17 @@ export function buildProgram(): Command {
     .action((inputs: string[], f: CompareFlags) => compareCommand(inputs, f));
 
   program
+    .command('check')
+    .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports. Exit 1 when something fails')
+    .addOption(configOption())
+    .action(async (f: CommonFlags) => {
+      const { renderCheckReport, runChecks } = await import('./check.js');
+      const report = await runChecks(load(f, {}));
+      process.stdout.write(`${renderCheckReport(report)}\n`);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  program
     .command('schema')
     .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')

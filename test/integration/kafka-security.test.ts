@@ -111,6 +111,19 @@ describe('Kafka over TLS + SASL', () => {
     expect(err?.message).not.toContain('not-alices-password-7'); // the password is not echoed
   });
 
+  it('agent-credit check connects over SASL_SSL, and names source.kafka.sasl when the password is wrong', async () => {
+    const { runChecks, renderCheckReport } = await import('../../src/cli/check.js');
+    const base = unique('tlscheck');
+    await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
+    const good = await runChecks(jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'scram-sha-512', username: 'bob', password: 'bob-secret' } }));
+    expect(renderCheckReport(good)).toContain(`✓ kafka: connected to ${kafka.listeners.SECURE} (TLS, SASL scram-sha-512 as bob)`);
+    expect(good.ok).toBe(true);
+    const bad = await runChecks(jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'scram-sha-512', username: 'bob', password: 'not-bobs-password-3' } }));
+    expect(bad.ok).toBe(false);
+    expect(renderCheckReport(bad)).toMatch(/✗ kafka: cannot connect to .*check source\.kafka\.sasl/);
+    expect(renderCheckReport(bad)).not.toContain('not-bobs-password-3');
+  });
+
   it("a broker certificate not signed by a trusted CA fails the start and names source.kafka.ssl.ca", async () => {
     const base = unique('tlsca');
     await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);

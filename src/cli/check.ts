@@ -1,0 +1,134 @@
+/**
+ * `agent-credit check`: what `run` would meet, without running — for wiring agent-credit to a
+ * fleet. For a Kafka source: the connection (TLS/SASL), the input topics (exist, co-partitioned),
+ * the consumer group's position and lag, the output topics. For OTLP/HTTP: the receiver and live
+ * page ports. Every failing line names the setting to change.
+ *
+ * Read-only: creates no topic, joins no group, commits nothing.
+ */
+import { createServer } from 'node:net';
+import type { AppConfig } from '../config/schema.js';
+import type { KafkaAdmin, KafkaClient } from '../kafka/client.js';
+import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
+import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface CheckLine {
+  readonly status: CheckStatus;
+  readonly text: string;
+}
+
+export interface CheckReport {
+  readonly lines: readonly CheckLine[];
+  /** True when no line failed (warnings allowed). */
+  readonly ok: boolean;
+}
+
+const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', info: '·' };
+
+export function renderCheckReport(report: CheckReport): string {
+  const lines = report.lines.map((l) => `${MARK[l.status]} ${l.text}`);
+  lines.push(report.ok ? 'ready: `agent-credit run` with this configuration should start' : 'not ready: fix the ✗ lines (each names its setting) and run `agent-credit check` again');
+  return lines.join('\n');
+}
+
+export interface CheckDeps {
+  /** The Kafka client to check with (default: kafkajs with the configured TLS/SASL). */
+  kafkaClient?: (config: NonNullable<AppConfig['source']['kafka']>) => Promise<KafkaClient>;
+}
+
+export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
+  const lines: CheckLine[] = [];
+  if (config.source.kind === 'kafka') await checkKafka(config, lines, deps);
+  else if (config.source.kind === 'otlp-http') {
+    const { host, port } = config.source.http;
+    lines.push(await portLine(host, port, 'source.http', 'OTLP/HTTP receiver'));
+  } else {
+    lines.push({ status: 'info', text: 'source.kind is file: nothing to connect to (`agent-credit replay` reads source.file.paths)' });
+  }
+  if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, 'sinks.live', 'live page'));
+  return { lines, ok: lines.every((l) => l.status !== 'fail') };
+}
+
+async function portLine(host: string, port: number, key: string, what: string): Promise<CheckLine> {
+  if (port === 0) return { status: 'ok', text: `${what}: any free port on ${host} (${key}.port 0)` };
+  const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const s = createServer();
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+    s.listen(port, host, () => s.close(() => resolve(undefined)));
+  });
+  if (!err) return { status: 'ok', text: `${what}: ${host}:${port} is free to listen on` };
+  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${key}.port (or ${key}.host), or stop what uses it` };
+}
+
+async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>): Promise<KafkaClient> {
+  const { KafkajsClient } = await import('../kafka/kafkajs-client.js');
+  return new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-check`, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, ...resolveKafkaConnection(kafka) });
+}
+
+async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps): Promise<void> {
+  const kafka = config.source.kafka!;
+  const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${kafka.sasl ? `, SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}` : ''}`;
+  let admin: KafkaAdmin;
+  try {
+    const client = await (deps.kafkaClient ?? defaultClient)(kafka);
+    admin = await client.admin();
+  } catch (err) {
+    lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explainConnectionError(err).message} — check source.kafka.brokers` });
+    return;
+  }
+  try {
+    const inputs: { key: string; topic: string }[] = [
+      { key: 'source.kafka.spansTopic', topic: kafka.spansTopic },
+      ...(kafka.logsTopic ? [{ key: 'source.kafka.logsTopic', topic: kafka.logsTopic }] : []),
+      ...(kafka.evaluationsTopic ? [{ key: 'source.kafka.evaluationsTopic', topic: kafka.evaluationsTopic }] : []),
+    ];
+    const missing = new Set(await admin.missingTopics(inputs.map((i) => i.topic)));
+    lines.push({ status: 'ok', text: `kafka: connected to ${kafka.brokers.join(',')} (${security})` });
+    const present = inputs.filter((i) => !missing.has(i.topic));
+    const counts = present.length > 0 ? await admin.partitionCounts(present.map((i) => i.topic)) : new Map<string, number>();
+    for (const i of inputs) {
+      if (missing.has(i.topic)) lines.push({ status: 'fail', text: `${i.key}: topic "${i.topic}" does not exist (or this client may not Describe it) — create it or point ${i.key} at the topic your collector's kafka exporter writes` });
+      else lines.push({ status: 'ok', text: `${i.key}: "${i.topic}", ${counts.get(i.topic) ?? '?'} partitions` });
+    }
+    const mismatch = mismatchedPartitionCounts(new Map(present.filter((i) => counts.has(i.topic)).map((i) => [i.topic, counts.get(i.topic)!])));
+    if (mismatch.length > 0) {
+      lines.push({ status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
+    }
+    if (present.length > 0) await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines);
+    const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
+    const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
+    for (const o of outputs) {
+      if (!missingOut.has(o.topic)) lines.push({ status: 'ok', text: `${o.key}: "${o.topic}" exists` });
+      else if (config.sinks.kafka.createTopics) lines.push({ status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
+      else lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
+    }
+    lines.push({
+      status: 'info',
+      text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
+    });
+  } catch (err) {
+    lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err).message}` });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boolean, topics: readonly string[], lines: CheckLine[]): Promise<void> {
+  const committed = await admin.fetchCommittedOffsets(groupId, topics);
+  const withOffsets = committed.filter((c) => BigInt(c.offset) >= 0n);
+  if (withOffsets.length === 0) {
+    lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads ${fromBeginning ? 'each topic from its beginning' : 'only new records'} (source.kafka.fromBeginning ${fromBeginning})` });
+    return;
+  }
+  let lag = 0n;
+  for (const topic of topics) {
+    const ends = new Map((await admin.fetchEndOffsets(topic)).map((e) => [e.partition, BigInt(e.offset)]));
+    for (const c of withOffsets.filter((x) => x.topic === topic)) {
+      const end = ends.get(c.partition);
+      if (end !== undefined && end > BigInt(c.offset)) lag += end - BigInt(c.offset);
+    }
+  }
+  lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": committed offsets on ${withOffsets.length} partition(s), ${lag} record(s) behind` });
+}

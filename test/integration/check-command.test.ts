@@ -1,0 +1,67 @@
+/**
+ * `agent-credit check` (src/cli/check.ts) against the real broker: topics, partition counts,
+ * the group's committed offsets and lag, output topics; and the OTLP/HTTP port check.
+ */
+import { createServer } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { renderCheckReport, runChecks } from '../../src/cli/check.js';
+import { loadConfig } from '../../src/config/index.js';
+import { brokers, client, createTopics, produce, unique } from './support/kafka-io.js';
+
+describe('agent-credit check', () => {
+  it('reports topics, a partition-count mismatch, the group lag and the output topics; fails on a missing input topic', async () => {
+    const base = unique('check');
+    const c = client();
+    await createTopics(c, [`${base}.spans`], 4);
+    await createTopics(c, [`${base}.logs`], 2);
+    await createTopics(c, [`${base}.episodes`], 3);
+    await produce(c, Array.from({ length: 10 }, (_, i) => ({ topic: `${base}.spans`, key: null, value: `v${i}`, partition: i % 4 })));
+    const group = `${base}-grp`;
+    // The group's committed offset, set as an operator would (kafka-consumer-groups --reset-offsets):
+    // 3 records on partition 0, committed at 1 → 2 behind.
+    const admin = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: group, topic: `${base}.spans`, partitions: [{ partition: 0, offset: '1' }] });
+    await admin.disconnect();
+
+    const config = (spansTopic: string) =>
+      loadConfig({
+        env: {},
+        overrides: {
+          source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: group, spansTopic, logsTopic: `${base}.logs` } },
+          sinks: { live: { enabled: false }, kafka: { topics: { rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.prefs`, dlq: `${base}.dlq` } } },
+        },
+      }).config;
+
+    const good = await runChecks(config(`${base}.spans`));
+    const text = renderCheckReport(good);
+    expect(good.ok).toBe(true);
+    expect(text).toContain(`✓ kafka: connected to ${brokers()} (plaintext)`);
+    expect(text).toContain(`✓ source.kafka.spansTopic: "${base}.spans", 4 partitions`);
+    expect(text).toContain(`✓ source.kafka.logsTopic: "${base}.logs", 2 partitions`);
+    expect(text).toMatch(/! input topics have different partition counts .*give them the same count/);
+    expect(text).toContain(`· source.kafka.groupId "${group}": committed offsets on 1 partition(s), 2 record(s) behind`);
+    expect(text).toContain(`✓ sinks.kafka.topics.episodes: "${base}.episodes" exists`);
+    expect(text).toContain(`· sinks.kafka.topics.rewards: "${base}.rewards" will be created at start`);
+    expect(text).toMatch(/ready: `agent-credit run` with this configuration should start$/);
+
+    const bad = await runChecks(config(`${base}.nope`));
+    expect(bad.ok).toBe(false);
+    expect(renderCheckReport(bad)).toContain(`✗ source.kafka.spansTopic: topic "${base}.nope" does not exist`);
+  });
+
+  it('OTLP/HTTP: a port in use fails and names the setting', async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as { port: number }).port;
+    try {
+      const config = loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { host: '127.0.0.1', port } }, sinks: { live: { enabled: false } } } }).config;
+      const report = await runChecks(config);
+      expect(report.ok).toBe(false);
+      expect(renderCheckReport(report)).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port`));
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+});
