@@ -18,7 +18,7 @@ import { KafkaEventSink } from '../../src/sinks/kafka/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { batchCodecs, consumeWithJava, produceWithJava } from './support/java-client.js';
 import { client, createTopics, fixtureRecords, unique } from './support/kafka-io.js';
-import { comparable, makePipeline, pipelineConfig, referenceEvents, waitFor } from './support/pipeline-harness.js';
+import { comparable, makePipeline, pipelineConfig, referenceEvents, runUntilPublished } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 const INPUT_CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -46,13 +46,7 @@ describe('compressed batches (Java client as the peer)', () => {
 
     const groupId = unique('grp');
     const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery: 'exactly-once', sink: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq }, partitions: 3, compression: 'lz4' } }));
-    await pipeline.start();
-    try {
-      await waitFor(() => pipeline.stats().episodesClosed >= expectedEpisodes && pipeline.stats().inFlight === 0, 60_000, 'all episodes published');
-    } finally {
-      await pipeline.stop();
-    }
-    const stats = pipeline.stats();
+    const stats = await runUntilPublished(pipeline, expectedEpisodes);
     expect(stats.decodeErrors).toBe(0);
     expect(stats.recordsIn).toBe(all.length);
 

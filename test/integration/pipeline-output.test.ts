@@ -10,7 +10,7 @@ import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { client, createTopics, fixtureRecords, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { comparable, makePipeline, pipelineConfig, referenceEvents, waitFor, type PipelineTopics, type ProcessEpisodeFn } from './support/pipeline-harness.js';
+import { comparable, makePipeline, pipelineConfig, referenceEvents, runUntilPublished, type PipelineTopics, type ProcessEpisodeFn } from './support/pipeline-harness.js';
 
 // The integrator's processEpisode (conventions → credit → events). Loaded by a computed specifier
 // so this file also type-checks in a tree without it; when the file exists the test must pass.
@@ -57,13 +57,7 @@ async function runCase(
   await produce(c, [...spanRecords, ...logRecords]);
   const groupId = unique('grp');
   const pipeline = makePipeline(pipelineConfig(topics, groupId, { delivery, source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, spansEncoding: sourceEncoding, logsEncoding: sourceEncoding, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } }), 2_000, pipelineProcessEpisode ?? processEpisode);
-  await pipeline.start();
-  try {
-    await waitFor(() => pipeline.stats().episodesClosed >= expectedEpisodes && pipeline.stats().inFlight === 0, 60_000, 'all episodes published');
-  } finally {
-    await pipeline.stop();
-  }
-  const stats = pipeline.stats();
+  const stats = await runUntilPublished(pipeline, expectedEpisodes);
   expect(stats.decodeErrors).toBe(0);
   expect(stats.recordsIn).toBe(spanRecords.length + logRecords.length);
 

@@ -71,6 +71,17 @@ export function comparable(e: CreditEvent): unknown {
   return rest;
 }
 
+/** Starts the pipeline, waits until `episodes` episodes are closed and published, stops it; returns its stats. */
+export async function runUntilPublished(pipeline: KafkaPipeline, episodes: number, timeoutMs = 60_000): Promise<ReturnType<KafkaPipeline['stats']>> {
+  await pipeline.start();
+  try {
+    await waitFor(() => pipeline.stats().episodesClosed >= episodes && pipeline.stats().inFlight === 0, timeoutMs, 'all episodes published');
+  } finally {
+    await pipeline.stop();
+  }
+  return pipeline.stats();
+}
+
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
