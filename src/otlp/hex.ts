@@ -2,12 +2,16 @@
  * Trace/span id encoding: bytes → lowercase hex via a 256-entry lookup table, and validation
  * of hex ids from OTLP/JSON.
  */
+import { Buffer } from 'node:buffer';
 import { DecodeFailure } from './errors.js';
 
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Lowercase hex of `buf[start, end)`. Caller guarantees the bounds. */
 export function bytesToHex(buf: Uint8Array, start: number, end: number): string {
+  // Kafka record values and HTTP bodies are Buffers: Node's native hex gives one flat string,
+  // where the loop below builds a chain of 16–32 concatenations (2–3× the time, and garbage).
+  if (buf instanceof Buffer) return buf.toString('hex', start, end);
   let out = '';
   for (let i = start; i < end; i++) out += HEX_BYTE[buf[i]!];
   return out;

@@ -17,7 +17,7 @@
 import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { DecodeFailure, withPath } from '../errors.js';
 import { decodeAttribute } from './common.js';
-import { missingId, optionalId, requiredId } from './ids.js';
+import { missingId, optionalId, requiredId, requiredTraceId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
 
@@ -47,7 +47,7 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
     const t = tag(c, end);
     switch (t) {
       case (1 << 3) | 2:
-        traceId = requiredId(c, end, 16, 'trace_id');
+        traceId = requiredTraceId(c, end, 'trace_id');
         break;
       case (2 << 3) | 2:
         spanId = requiredId(c, end, 8, 'span_id');
@@ -166,7 +166,7 @@ function decodeLink(c: WireCursor, end: number): SpanLink {
     const t = tag(c, end);
     switch (t) {
       case (1 << 3) | 2:
-        traceId = requiredId(c, end, 16, 'trace_id');
+        traceId = requiredTraceId(c, end, 'trace_id');
         break;
       case (2 << 3) | 2:
         spanId = requiredId(c, end, 8, 'span_id');
