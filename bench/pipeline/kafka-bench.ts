@@ -48,8 +48,9 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
     const rawSpansPerSecond = fleet.spans / rawSeconds;
 
     const workers = Math.max(1, Math.min(16, availableParallelism() - 1));
-    const runs: { label: string; workers: number; precomputed?: boolean; run?: PipelineRun; seconds?: number[] }[] = [
+    const runs: { label: string; workers: number; precomputed?: boolean; compression?: 'lz4'; run?: PipelineRun; seconds?: number[] }[] = [
       { label: 'ours: KafkaPipeline, credit on the consumer thread (creditWorkers 0)', workers: 0 },
+      { label: 'ours: the same, publishing lz4-compressed batches (sinks.kafka.compression lz4)', workers: 0, compression: 'lz4' },
       { label: `ours: KafkaPipeline, credit in ${workers} worker thread${workers > 1 ? 's' : ''} (creditWorkers auto)`, workers },
       { label: 'diagnostic: KafkaPipeline with credit free (each episode’s events computed beforehand and looked up)', workers: 0, precomputed: true },
     ];
@@ -68,7 +69,7 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
         const done: PipelineRun[] = [];
         for (let i = 0; i < 3; i++) {
           ctx.log(`pipeline: KafkaPipeline with creditWorkers ${r.workers}, run ${i + 1}/3`);
-          done.push(await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, r.workers, pool ?? undefined, r.precomputed ? 'free: events looked up' : undefined, broker.pid));
+          done.push(await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, r.workers, pool ?? undefined, r.precomputed ? 'free: events looked up' : r.compression ? `on the consumer thread, output ${r.compression}` : undefined, broker.pid, r.compression ?? 'none'));
         }
         const med = median(done.map((d) => d.seconds));
         r.run = done.find((d) => d.seconds === med) ?? done[0]!;

@@ -101,7 +101,7 @@ interface Harness {
   outputTopic: string;
 }
 
-function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number): Harness {
+function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none'): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
   let firstCpu: CpuSample | undefined;
@@ -134,7 +134,7 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
   const pipeline = new s.KafkaPipeline(
     {
       source: { brokers: brokers.split(','), groupId: `bench-pipeline-${tag}`, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, spansEncoding: 'otlp_proto', logsEncoding: 'otlp_proto', maxWaitMs: 100 },
-      sink: { topics: { rewards: `bench_out_rewards_${tag}`, episodes: outputTopic, preferences: `bench_out_prefs_${tag}`, dlq: `bench_out_dlq_${tag}` }, partitions: 4 },
+      sink: { topics: { rewards: `bench_out_rewards_${tag}`, episodes: outputTopic, preferences: `bench_out_prefs_${tag}`, dlq: `bench_out_dlq_${tag}` }, partitions: 4, compression },
       delivery: 'at-least-once',
       tickIntervalMs: 20,
       commitIntervalMs: 100,
@@ -168,13 +168,13 @@ export async function creditPool(workers: number): Promise<CreditPool | undefine
  * `creditWorkers`: 0 = credit on the consumer's thread, n = `pool` runs it in n worker threads
  * (runtime.creditWorkers; the pool outlives the run so repeated runs measure warm workers).
  */
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string, brokerPid?: number): Promise<PipelineRun> {
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string, brokerPid?: number, compression: 'none' | 'lz4' = 'none'): Promise<PipelineRun> {
   const s = await loadStages();
   if (creditWorkers > 0 && !pool) throw new Error(`runPipelineOnce: creditWorkers ${creditWorkers} needs a pool (creditPool)`);
   if (pool) s.processEpisode = pool.process.bind(pool);
   const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
   // as the runtime does (src/runtime/credit-workers creditConcurrencyFor): ≥ 16 episodes per worker
-  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4, brokerPid);
+  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4, brokerPid, compression);
   await h.pipeline.start();
   const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
   let end = 0;
@@ -202,7 +202,7 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
     ...(firstCpu && endCpu ? { cpu: cpuBetween(firstCpu, endCpu) } : {}),
     stats,
     notes: creditWorkers === 0 && !pool ? [`processEpisode from ${s.processEpisodeSource}.`] : [],
-    markdown: `Pipeline counters (credit ${creditLabel ?? (creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`)}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
+    markdown: `Pipeline counters (credit ${creditLabel ?? (creditWorkers === 0 ? 'on the consumer thread' : `in ${creditWorkers} worker thread${creditWorkers > 1 ? 's' : ''}`)}): ${int(stats.spansIn)} spans in, ${int(stats.evaluationsIn)} evaluations, ${int(stats.episodesClosed)} episodes closed, ${int(stats.eventsOut)} events out, ${int(stats.recordsPublished)} records published, ${int(stats.creditFailures)} credit failures, ${int(stats.decodeErrors)} decode errors, ${int(stats.commits)} commits, ${int(stats.rebalances)} rebalances. Delivery at-least-once (idempotent producer), output compression ${compression}, tick 20 ms, commit every 100 ms. Wall time ${num(seconds)} s.`,
   };
 }
 
