@@ -6,9 +6,13 @@
  *
  * Read-only: creates no topic, joins no group, commits nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
-import type { KafkaAdmin, KafkaClient } from '../kafka/client.js';
+import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
+import { evaluationsFromLogs } from '../conventions/evaluations.js';
+import { factsOf } from '../conventions/steps.js';
+import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 
@@ -36,6 +40,14 @@ export function renderCheckReport(report: CheckReport): string {
 export interface CheckDeps {
   /** The Kafka client to check with (default: kafkajs with the configured TLS/SASL). */
   kafkaClient?: (config: NonNullable<AppConfig['source']['kafka']>) => Promise<KafkaClient>;
+  /**
+   * Also read a few records of each input topic (from the beginning, in a throwaway consumer
+   * group that commits nothing) and decode them as `run` would: catches a wrong encoding or a
+   * collector that writes something else. Default false.
+   */
+  sample?: boolean;
+  /** Ms to wait for the sample records (default 20 000). */
+  sampleTimeoutMs?: number;
 }
 
 export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
@@ -71,8 +83,9 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   const kafka = config.source.kafka!;
   const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${kafka.sasl ? `, SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}` : ''}`;
   let admin: KafkaAdmin;
+  let client: KafkaClient;
   try {
-    const client = await (deps.kafkaClient ?? defaultClient)(kafka);
+    client = await (deps.kafkaClient ?? defaultClient)(kafka);
     admin = await client.admin();
   } catch (err) {
     lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explainConnectionError(err).message} — check source.kafka.brokers` });
@@ -97,6 +110,15 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       lines.push({ status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
     }
     if (present.length > 0) await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines);
+    if (deps.sample && present.length > 0) {
+      const withData: typeof present = [];
+      for (const i of present) {
+        const ends = await admin.fetchEndOffsets(i.topic);
+        if (ends.some((e) => BigInt(e.offset) > 0n)) withData.push(i);
+        else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" has no records yet: nothing to sample` });
+      }
+      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000);
+    }
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
     for (const o of outputs) {
@@ -131,4 +153,80 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
     }
   }
   lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": committed offsets on ${withOffsets.length} partition(s), ${lag} record(s) behind` });
+}
+
+const SAMPLE_RECORDS = 5;
+
+/** Reads the first records of each topic and reports how they decode (see CheckDeps.sample). */
+async function sampleLines(
+  client: KafkaClient,
+  kafka: NonNullable<AppConfig['source']['kafka']>,
+  inputs: readonly { key: string; topic: string }[],
+  lines: CheckLine[],
+  timeoutMs: number,
+): Promise<void> {
+  const samples = new Map<string, ConsumedRecord[]>();
+  const consumer = client.createConsumer({ groupId: `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200 });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const timer = setTimeout(resolveDone, timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe(inputs.map((i) => i.topic), { fromBeginning: true });
+    await consumer.run({
+      onAssignment: () => {},
+      onBatch: async (batch) => {
+        if (!samples.has(batch.topic) && batch.records.length > 0) samples.set(batch.topic, batch.records.slice(0, SAMPLE_RECORDS));
+        if (inputs.every((i) => samples.has(i.topic))) resolveDone();
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+  for (const i of inputs) {
+    const records = samples.get(i.topic);
+    if (!records) {
+      lines.push({ status: 'warn', text: `${i.key}: no record of "${i.topic}" arrived within ${timeoutMs / 1000} s to sample` });
+      continue;
+    }
+    const signal: TelemetrySignal = i.topic === kafka.spansTopic ? 'traces' : i.topic === kafka.evaluationsTopic ? 'evaluations' : 'logs';
+    const setting = signal === 'traces' ? kafka.spansEncoding : kafka.logsEncoding;
+    const where = `partition ${records[0]!.partition}, offsets ${records[0]!.offset}–${records.at(-1)!.offset}`;
+    const decoded = records.map((r) => ({ r, d: decodeRecord(r, signal, setting) }));
+    const bad = decoded.find((x) => !x.d.ok);
+    if (bad && !bad.d.ok) {
+      const encodingKey = signal === 'traces' ? 'source.kafka.spansEncoding' : 'source.kafka.logsEncoding';
+      const fix = signal === 'evaluations' ? 'the topic should hold evaluation records (schemas/evaluation-record.schema.json)' : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json), or point ${i.key} at the topic it writes`;
+      lines.push({ status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
+      continue;
+    }
+    let detail = '';
+    if (signal === 'traces') {
+      const spans = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'traces' ? x.d.spans : []));
+      const byConvention = new Map<string, number>();
+      for (const s of spans) {
+        const c = factsOf(s).convention;
+        byConvention.set(c, (byConvention.get(c) ?? 0) + 1);
+      }
+      detail = `${spans.length} spans; conventions: ${[...byConvention].map(([c, n]) => `${c} ${n}`).join(', ')}`;
+      if (spans.length > 0 && (byConvention.get('unknown') ?? 0) === spans.length) {
+        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions: no agent steps will be found in them` });
+        continue;
+      }
+    } else if (signal === 'logs') {
+      const logs = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'logs' ? x.d.logs : []));
+      const evaluations = evaluationsFromLogs(logs).length;
+      detail = `${logs.length} log records, ${evaluations} evaluations`;
+      if (logs.length > 0 && evaluations === 0) {
+        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });
+        continue;
+      }
+    } else {
+      detail = `${decoded.reduce((n, x) => n + (x.d.ok && x.d.signal === 'evaluations' ? x.d.evaluations.length : 0), 0)} evaluations`;
+    }
+    const encodings = [...new Set(decoded.map((x) => (x.d.ok && 'encoding' in x.d ? x.d.encoding : 'json')))].join(', ');
+    lines.push({ status: 'ok', text: `${i.key}: ${records.length} sample record(s) (${where}) decode as ${encodings} (${detail})` });
+  }
 }

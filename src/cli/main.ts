@@ -259,9 +259,10 @@ export function buildProgram(): Command {
     .command('check')
     .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports. Exit 1 when something fails')
     .addOption(configOption())
-    .action(async (f: CommonFlags) => {
+    .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
+    .action(async (f: CommonFlags & { sample?: boolean }) => {
       const { renderCheckReport, runChecks } = await import('./check.js');
-      const report = await runChecks(load(f, {}));
+      const report = await runChecks(load(f, {}), { sample: f.sample === true });
       process.stdout.write(`${renderCheckReport(report)}\n`);
       if (!report.ok) process.exitCode = 1;
     });

@@ -65,3 +65,24 @@ describe('agent-credit check', () => {
     }
   });
 });
+
+describe('agent-credit check --sample', () => {
+  it('decodes the first records of each input topic as run would, and names the encoding setting when they do not decode', async () => {
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const base = unique('sample');
+    const c = client();
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
+    const gen = kafkaRecordsFor(await generateFleet({ episodes: 3, seed: 7 }), 'otlp_proto');
+    await produce(c, [...gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: `${base}.logs`, key: r.key, value: r.value }))]);
+    const config = (spansEncoding: 'auto' | 'otlp_json') =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, spansEncoding } }, sinks: { live: { enabled: false } } } }).config;
+
+    const good = renderCheckReport(await runChecks(config('auto'), { sample: true }));
+    expect(good).toMatch(new RegExp(`✓ source\\.kafka\\.spansTopic: 3 sample record\\(s\\) \\(partition 0, offsets 0–2\\) decode as otlp_proto \\(\\d+ spans; conventions: `));
+    expect(good).toMatch(/✓ source\.kafka\.logsTopic: \d sample record\(s\) .* decode as otlp_proto \(\d+ log records, \d+ evaluations\)/);
+
+    const wrong = await runChecks(config('otlp_json'), { sample: true });
+    expect(wrong.ok).toBe(false);
+    expect(renderCheckReport(wrong)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding/);
+  });
+});
