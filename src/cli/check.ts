@@ -4,7 +4,8 @@
  * the consumer group's position and lag, the output topics. For OTLP/HTTP: the receiver and live
  * page ports. Every failing line names the setting to change.
  *
- * Read-only: creates no topic, joins no group, commits nothing.
+ * Read-only: creates no topic and commits nothing; only `--sample` joins a consumer group (a
+ * throwaway one, left empty for the broker to expire).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -14,7 +15,7 @@ import { evaluationsFromLogs } from '../conventions/evaluations.js';
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
-import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
+import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -74,9 +75,17 @@ async function portLine(host: string, port: number, key: string, what: string): 
   return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${key}.port (or ${key}.host), or stop what uses it` };
 }
 
-async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>): Promise<KafkaClient> {
+/** Errors the Kafka client logged (kafkajs reports a consumer's failures there, not to the caller). */
+type ErrorLog = string[];
+
+async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog): Promise<KafkaClient> {
   const { KafkajsClient } = await import('../kafka/kafkajs-client.js');
-  return new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-check`, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, ...resolveKafkaConnection(kafka) });
+  const note = (obj: object, msg?: string) => {
+    const detail = (obj as { kafka?: { error?: unknown } }).kafka?.error;
+    errors.push(`${msg ?? ''}${detail !== undefined ? `: ${String(detail)}` : ''}`);
+  };
+  const logger = { debug() {}, info() {}, warn: note, error: note };
+  return new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-check`, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, logger, ...resolveKafkaConnection(kafka) });
 }
 
 async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps): Promise<void> {
@@ -84,11 +93,15 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${kafka.sasl ? `, SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}` : ''}`;
   let admin: KafkaAdmin;
   let client: KafkaClient;
+  const errors: ErrorLog = [];
   try {
-    client = await (deps.kafkaClient ?? defaultClient)(kafka);
+    client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors);
     admin = await client.admin();
   } catch (err) {
-    lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explainConnectionError(err).message} — check source.kafka.brokers` });
+    if (err instanceof KafkaConnectionConfigError) throw err; // a setting, not the cluster: exit 2 like any config error
+    const explained = explainConnectionError(err);
+    const hint = explained === err ? ' — check source.kafka.brokers (host:port of a listener this client can reach)' : '';
+    lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });
     return;
   }
   try {
@@ -111,13 +124,15 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     }
     if (present.length > 0) await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines);
     if (deps.sample && present.length > 0) {
-      const withData: typeof present = [];
+      const withData: (typeof present[number] & { partitions: number[] })[] = [];
       for (const i of present) {
         const ends = await admin.fetchEndOffsets(i.topic);
-        if (ends.some((e) => BigInt(e.offset) > 0n)) withData.push(i);
-        else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" has no records yet: nothing to sample` });
+        // records still in the log: above the log start (retention may have emptied it)
+        const held = ends.filter((e) => BigInt(e.offset) > BigInt(e.low ?? '0'));
+        if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition) });
+        else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
-      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000);
+      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors);
     }
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
@@ -137,22 +152,36 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   }
 }
 
+/**
+ * The group's position: records behind on partitions with a committed offset (from there, or from
+ * the log start if retention passed it), and what a partition without one will read.
+ */
 async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boolean, topics: readonly string[], lines: CheckLine[]): Promise<void> {
-  const committed = await admin.fetchCommittedOffsets(groupId, topics);
-  const withOffsets = committed.filter((c) => BigInt(c.offset) >= 0n);
-  if (withOffsets.length === 0) {
-    lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads ${fromBeginning ? 'each topic from its beginning' : 'only new records'} (source.kafka.fromBeginning ${fromBeginning})` });
+  const committed = new Map((await admin.fetchCommittedOffsets(groupId, topics)).filter((c) => BigInt(c.offset) >= 0n).map((c) => [`${c.topic}\u0000${c.partition}`, BigInt(c.offset)]));
+  const startsText = fromBeginning ? 'from their beginning' : 'only new records';
+  if (committed.size === 0) {
+    lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads the topics ${startsText} (source.kafka.fromBeginning ${fromBeginning})` });
     return;
   }
-  let lag = 0n;
+  let behind = 0n;
+  let uncommitted = 0;
+  let uncommittedRecords = 0n;
   for (const topic of topics) {
-    const ends = new Map((await admin.fetchEndOffsets(topic)).map((e) => [e.partition, BigInt(e.offset)]));
-    for (const c of withOffsets.filter((x) => x.topic === topic)) {
-      const end = ends.get(c.partition);
-      if (end !== undefined && end > BigInt(c.offset)) lag += end - BigInt(c.offset);
+    for (const e of await admin.fetchEndOffsets(topic)) {
+      const end = BigInt(e.offset);
+      const low = BigInt(e.low ?? '0');
+      const at = committed.get(`${topic}\u0000${e.partition}`);
+      if (at === undefined) {
+        uncommitted++;
+        if (end > low) uncommittedRecords += end - low;
+      } else {
+        const from = at > low ? at : low;
+        if (end > from) behind += end - from;
+      }
     }
   }
-  lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": committed offsets on ${withOffsets.length} partition(s), ${lag} record(s) behind` });
+  const rest = uncommitted === 0 ? '' : `; ${uncommitted} partition(s) without a commit, read ${startsText}${fromBeginning ? ` (${uncommittedRecords} record(s) there)` : ''}`;
+  lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": ${committed.size} partition(s) with committed offsets, ${behind} record(s) behind there${rest}` });
 }
 
 const SAMPLE_RECORDS = 5;
@@ -161,12 +190,14 @@ const SAMPLE_RECORDS = 5;
 async function sampleLines(
   client: KafkaClient,
   kafka: NonNullable<AppConfig['source']['kafka']>,
-  inputs: readonly { key: string; topic: string }[],
+  inputs: readonly { key: string; topic: string; partitions: readonly number[] }[],
   lines: CheckLine[],
   timeoutMs: number,
+  errors: ErrorLog,
 ): Promise<void> {
   const samples = new Map<string, ConsumedRecord[]>();
-  const consumer = client.createConsumer({ groupId: `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200 });
+  const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
+  const consumer = client.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200 });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const timer = setTimeout(resolveDone, timeoutMs);
@@ -176,7 +207,13 @@ async function sampleLines(
     await consumer.run({
       onAssignment: () => {},
       onBatch: async (batch) => {
-        if (!samples.has(batch.topic) && batch.records.length > 0) samples.set(batch.topic, batch.records.slice(0, SAMPLE_RECORDS));
+        if (!samples.has(batch.topic) && batch.records.length > 0) {
+          samples.set(batch.topic, batch.records.slice(0, SAMPLE_RECORDS));
+          // nothing resolves offsets here, so a sampled topic would be fetched again and again,
+          // crowding out the others in each fetch: stop fetching it
+          const sampled = inputs.find((i) => i.topic === batch.topic);
+          if (sampled) consumer.pause(sampled.partitions.map((partition) => ({ topic: batch.topic, partition })));
+        }
         if (inputs.every((i) => samples.has(i.topic))) resolveDone();
       },
     });
@@ -188,7 +225,13 @@ async function sampleLines(
   for (const i of inputs) {
     const records = samples.get(i.topic);
     if (!records) {
-      lines.push({ status: 'warn', text: `${i.key}: no record of "${i.topic}" arrived within ${timeoutMs / 1000} s to sample` });
+      // The topic holds records, so not reading one is a failure: typically an ACL (Read on the
+      // topic, or on the consumer group) — kafkajs reports such errors only in its log.
+      const last = errors.filter((e) => e.trim() !== '').at(-1);
+      lines.push({
+        status: 'fail',
+        text: `${i.key}: "${i.topic}" holds records but none could be read within ${timeoutMs / 1000} s${last ? ` (kafka: ${last})` : ''} — check that this principal may Read the topic and use consumer groups (here the throwaway group "${groupId}"; run uses source.kafka.groupId)`,
+      });
       continue;
     }
     const signal: TelemetrySignal = i.topic === kafka.spansTopic ? 'traces' : i.topic === kafka.evaluationsTopic ? 'evaluations' : 'logs';

@@ -142,7 +142,7 @@ export interface KafkaAdmin {
   /** Committed offsets (+ metadata) of a group for the given topics. */
   fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   /** Log end offset per partition. */
-  fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string; /** log start offset (retention may have moved it), when the client knows it */ low?: string }[]>;
   /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   deleteTopics(topics: readonly string[]): Promise<void>;

@@ -324,7 +324,7 @@ export class KafkajsClient implements KafkaClient {
       },
       fetchEndOffsets: async (topic) => {
         const res = await admin.fetchTopicOffsets(topic);
-        return res.map((p) => ({ partition: p.partition, offset: p.high }));
+        return res.map((p) => ({ partition: p.partition, offset: p.high, low: p.low }));
       },
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),

@@ -41,7 +41,7 @@ describe('agent-credit check', () => {
     expect(text).toContain(`✓ source.kafka.spansTopic: "${base}.spans", 4 partitions`);
     expect(text).toContain(`✓ source.kafka.logsTopic: "${base}.logs", 2 partitions`);
     expect(text).toMatch(/! input topics have different partition counts .*give them the same count/);
-    expect(text).toContain(`· source.kafka.groupId "${group}": committed offsets on 1 partition(s), 2 record(s) behind`);
+    expect(text).toContain(`· source.kafka.groupId "${group}": 1 partition(s) with committed offsets, 2 record(s) behind there; 5 partition(s) without a commit, read from their beginning (7 record(s) there)`);
     expect(text).toContain(`✓ sinks.kafka.topics.episodes: "${base}.episodes" exists`);
     expect(text).toContain(`· sinks.kafka.topics.rewards: "${base}.rewards" will be created at start`);
     expect(text).toMatch(/ready: `agent-credit run` with this configuration should start$/);

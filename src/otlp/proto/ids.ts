@@ -22,9 +22,10 @@ export function requiredTraceId(c: WireCursor, end: number, field: string): stri
   if (stop - start !== 16) throw new DecodeFailure(`${field} must be 16 bytes, got ${stop - start}`);
   c.r.pos = stop;
   if (lastTrace.hex !== '' && sameBytes(c.buf, start, lastTrace.bytes)) return lastTrace.hex;
+  const hex = bytesToHex(c.buf, start, stop);
   lastTrace.bytes.set(c.buf.subarray(start, stop));
-  lastTrace.hex = bytesToHex(c.buf, start, stop);
-  return lastTrace.hex;
+  lastTrace.hex = hex;
+  return hex;
 }
 
 /**
