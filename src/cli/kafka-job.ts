@@ -95,6 +95,20 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaDecodeErrors: k.decodeErrors,
       kafkaEventsPublished: k.recordsPublished,
       kafkaEpisodesClosed: k.episodesClosed,
+      kafkaDlqRecords: k.dlqOut,
+      kafkaCreditFailures: k.creditFailures,
+      kafkaCommitFailures: k.commitFailures,
+      kafkaTransactions: k.transactions,
+      kafkaCommits: k.commits,
+      kafkaRebalances: k.rebalances,
+      kafkaEpisodesDropped: k.episodesDropped,
+      kafkaProducerReplacements: k.producerReplacements,
+      kafkaFenceRejoins: k.fenceRejoins,
+      kafkaEventsTooLarge: k.eventsTooLarge,
+      kafkaPauses: k.pauses,
+      kafkaPaused: k.paused ? 1 : 0,
+      kafkaAssignedPartitions: k.assignedPartitions,
+      kafkaInFlight: k.inFlight,
     };
   });
   const shutdown = async (): Promise<void> => {

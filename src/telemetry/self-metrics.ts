@@ -45,6 +45,21 @@ export interface ObservedStats {
   kafkaDecodeErrors?: number;
   kafkaEventsPublished?: number;
   kafkaEpisodesClosed?: number;
+  /** What an operator alerts on: the Kafka runtime's failures and recoveries (cumulative, but pausedPartitions/inFlight). */
+  kafkaDlqRecords?: number;
+  kafkaCreditFailures?: number;
+  kafkaCommitFailures?: number;
+  kafkaTransactions?: number;
+  kafkaCommits?: number;
+  kafkaRebalances?: number;
+  kafkaEpisodesDropped?: number;
+  kafkaProducerReplacements?: number;
+  kafkaFenceRejoins?: number;
+  kafkaEventsTooLarge?: number;
+  kafkaPauses?: number;
+  kafkaPaused?: number;
+  kafkaAssignedPartitions?: number;
+  kafkaInFlight?: number;
 }
 export type StatsProvider = () => ObservedStats;
 
@@ -129,6 +144,20 @@ export class SelfTelemetry {
     counter('kafka_decode_errors', 'Undecodable Kafka records (sent to the DLQ)', (s) => s.kafkaDecodeErrors);
     counter('kafka_events_published', 'Records published to the output topics (events and DLQ)', (s) => s.kafkaEventsPublished);
     counter('kafka_episodes_closed', 'Episodes closed by the Kafka runtime', (s) => s.kafkaEpisodesClosed);
+    counter('kafka_dlq_records', 'Input records sent to the dead-letter topic (undecodable, or evaluation records partly invalid); failed credit and oversize events are counted by kafka_credit_failures and kafka_events_too_large', (s) => s.kafkaDlqRecords);
+    counter('kafka_credit_failures', 'Episodes whose credit failed or timed out (each sent to the DLQ)', (s) => s.kafkaCreditFailures);
+    counter('kafka_commit_failures', 'Failed publishes/commits (transactions or at-least-once sends), retried', (s) => s.kafkaCommitFailures);
+    counter('kafka_transactions', 'Transactions committed (exactly-once)', (s) => s.kafkaTransactions);
+    counter('kafka_commits', 'Offset commits (at-least-once)', (s) => s.kafkaCommits);
+    counter('kafka_rebalances', 'Consumer group assignments received', (s) => s.kafkaRebalances);
+    counter('kafka_episodes_dropped', 'Open or unpublished episodes dropped on a rebalance (rebuilt by replay)', (s) => s.kafkaEpisodesDropped);
+    counter('kafka_producer_replacements', 'At-least-once producers replaced after the broker rejected their sequence numbers', (s) => s.kafkaProducerReplacements);
+    counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
+    counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);
+    counter('kafka_pauses', 'Times ingestion paused because credit fell behind (backpressure)', (s) => s.kafkaPauses);
+    gauge('kafka_paused', '1 while ingestion is paused for backpressure', (s) => s.kafkaPaused);
+    gauge('kafka_assigned_partitions', 'Input partitions assigned to this instance', (s) => s.kafkaAssignedPartitions);
+    gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */

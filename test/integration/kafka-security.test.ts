@@ -56,14 +56,14 @@ afterAll(async () => {
 /** Client on the PLAINTEXT listener, for the test's own input and output. */
 const plain = () => new KafkajsClient({ brokers: [kafka.brokers], clientId: 'it-plain' });
 
-function jobConfig(base: string, kafkaSection: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+function jobConfig(base: string, kafkaSection: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, live: Record<string, unknown> = { enabled: false }) {
   // The source as a configuration file (JSON is YAML), so AGENT_CREDIT_* variables apply over it.
   const file = { source: { kind: 'kafka', kafka: { brokers: [kafka.listeners.SECURE!], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, ...kafkaSection } } };
   return loadConfig({
     text: JSON.stringify(file),
     env,
     overrides: {
-      sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+      sinks: { stdout: { enabled: false }, live, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
       episodes: { graceMs: 300, idleMs: 2_000 },
     },
   }).config;
@@ -78,13 +78,17 @@ describe('Kafka over TLS + SASL', () => {
     const gen = kafkaRecordsFor(runs, 'otlp_proto');
     await produce(c, [...gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: `${base}.logs`, key: r.key, value: r.value }))]);
 
-    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice' } }, { AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD: 'alice-secret' });
+    const config = jobConfig(base, { ssl: { ca: caFile }, sasl: { mechanism: 'plain', username: 'alice' } }, { AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD: 'alice-secret' }, { enabled: true, host: '127.0.0.1', port: 0 });
     expect(config.source.kafka!.sasl!.password).toBe('alice-secret');
     const job = await startKafkaJob(config, silentLogger());
     let events: CreditEvent[];
     try {
       const records = await readTopics(c, [`${base}.e`], (rs) => rs.length >= runs.length, 60_000, 200);
       events = parseEvents(records);
+      // the job's /metrics carries the Kafka runtime's counters and gauges
+      const metrics = await (await fetch(`${job.liveUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^agent_credit_kafka_assigned_partitions(\{[^}]*\})? 4$/m);
+      expect(metrics).toMatch(/^agent_credit_kafka_rebalances_total(\{[^}]*\})? [1-9]/m);
     } finally {
       await job.stop();
     }

@@ -183,3 +183,26 @@ describe('/metrics while the pipeline runs', () => {
     }
   });
 });
+
+describe('/metrics of the Kafka runtime', () => {
+  it('exports its failure and recovery counters and its gauges, as the Kafka job feeds them', async () => {
+    const telemetry = new SelfTelemetry();
+    const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2, telemetry });
+    await live.start();
+    try {
+      telemetry.observe(() => ({ kafkaRebalances: 3, kafkaFenceRejoins: 1, kafkaProducerReplacements: 2, kafkaCommitFailures: 5, kafkaDlqRecords: 7, kafkaPaused: 1, kafkaAssignedPartitions: 4, kafkaInFlight: 9 }));
+      const text = await (await fetch(`${live.address().url}/metrics`)).text();
+      expect(metricValue(text, 'agent_credit_kafka_rebalances_total')).toBe(3);
+      expect(metricValue(text, 'agent_credit_kafka_fence_rejoins_total')).toBe(1);
+      expect(metricValue(text, 'agent_credit_kafka_producer_replacements_total')).toBe(2);
+      expect(metricValue(text, 'agent_credit_kafka_commit_failures_total')).toBe(5);
+      expect(metricValue(text, 'agent_credit_kafka_dlq_records_total')).toBe(7);
+      expect(metricValue(text, 'agent_credit_kafka_paused')).toBe(1);
+      expect(metricValue(text, 'agent_credit_kafka_assigned_partitions')).toBe(4);
+      expect(metricValue(text, 'agent_credit_kafka_in_flight')).toBe(9);
+    } finally {
+      await live.close();
+      await telemetry.shutdown();
+    }
+  });
+});
