@@ -614,8 +614,9 @@ export class KafkaPipeline {
    * failed abort during a broker outage bumped the epoch under a transaction still in flight.
    * The partition would otherwise stay idle until the next rebalance, so the instance rejoins
    * the group: every partition is rebuilt from its committed offset (exactly-once is kept: the
-   * new assignment claims each transactional id before reading the offset). A rejoin when
-   * another owner did exist is harmless — one extra rebalance.
+   * new assignment claims each transactional id before reading the offset). It costs two group
+   * rebalances (leave, join) and a replay; when another owner did exist after all (its assignment
+   * raced this check), that is all it costs.
    */
   private checkFence(st: PartitionState): void {
     // A fence seen by a partition of a past generation (a commit in flight across a rebalance)
