@@ -40,20 +40,35 @@ export interface ChatMessage {
 
 const MAX_MESSAGES = 10_000; // bound work on hostile input
 
+/**
+ * Canonical forms of argument texts seen lately. An LLM span's input replays the conversation so
+ * far, so the same tool call's arguments are canonicalized again for every later span of the
+ * episode (quadratic in its length); the text → canonical form map is pure, so it is memoized.
+ * Bounded: cleared when full (a plain Map; the texts of one episode fit many times over).
+ */
+const canonicalMemo = new Map<string, string>();
+const CANONICAL_MEMO_MAX = 4_096;
+const CANONICAL_MEMO_MAX_TEXT = 4_096; // longer texts are not kept (memory), only canonicalized
+
 /** Canonical form of tool-call arguments, so `{"a": 1}` and `{ "a":1 }` (or an object) compare equal. */
 export function canonicalArgs(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  let value: unknown = v;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (t === '') return undefined;
-    try {
-      value = JSON.parse(t) as unknown;
-    } catch {
-      return t;
-    }
+  if (typeof v !== 'string') return stableStringify(v);
+  const memo = canonicalMemo.get(v);
+  if (memo !== undefined) return memo;
+  const t = v.trim();
+  if (t === '') return undefined;
+  let canonical: string;
+  try {
+    canonical = stableStringify(JSON.parse(t) as unknown);
+  } catch {
+    canonical = t;
   }
-  return stableStringify(value);
+  if (v.length <= CANONICAL_MEMO_MAX_TEXT) {
+    if (canonicalMemo.size >= CANONICAL_MEMO_MAX) canonicalMemo.clear();
+    canonicalMemo.set(v, canonical);
+  }
+  return canonical;
 }
 
 function stableStringify(v: unknown, depth = 0): string {
@@ -261,6 +276,9 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
     calls?: Map<number, { id?: unknown; name?: unknown; args?: unknown }>;
   }
   const drafts = new Map<number, Draft>();
+  // Instrumentations write messages in index order: then no sort is needed at the end.
+  let ascending = true;
+  let lastIndex = -1;
   const prefix = layout.prefix;
   for (const key of keys) {
     if (!key.startsWith(prefix)) continue;
@@ -274,6 +292,8 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
       if (drafts.size >= MAX_MESSAGES) continue;
       d = {};
       drafts.set(index, d);
+      if (index < lastIndex) ascending = false;
+      lastIndex = index;
     }
     const value = attrs[key];
     if (field === layout.role) d.role = textOf(value);
@@ -304,9 +324,8 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
       }
     }
   }
-  const byIndex = [...drafts.entries()];
-  if (byIndex.length > 1) byIndex.sort((a, b) => a[0] - b[0]);
-  return byIndex.map(([, d]) => {
+  const inOrder = ascending ? [...drafts.values()] : sortedValues(drafts);
+  return inOrder.map((d) => {
     const text = d.content ?? (d.contents ? sortedValues(d.contents).join('\n') : '');
     const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
     return {
@@ -320,7 +339,16 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
 
 /** Values of an index-keyed map in ascending index order. */
 function sortedValues<T>(m: ReadonlyMap<number, T>): T[] {
-  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  let prev = -Infinity;
+  let ascending = true;
+  for (const k of m.keys()) {
+    if (k < prev) {
+      ascending = false;
+      break;
+    }
+    prev = k;
+  }
+  return ascending ? [...m.values()] : [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
 /**
