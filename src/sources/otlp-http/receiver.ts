@@ -1,7 +1,7 @@
 /**
  * Embedded OTLP/HTTP receiver (node:http), following the OTLP/HTTP specification:
  * - `POST /v1/traces`, `POST /v1/logs`; bodies `application/x-protobuf` or `application/json`,
- *   optionally `Content-Encoding: gzip` (or deflate).
+ *   optionally `Content-Encoding: gzip` (or deflate, zstd, snappy: body.ts).
  * - 200 with an Export*ServiceResponse in the request's encoding; `partial_success` carries the
  *   rejected count and message when the handler rejected part of the request.
  * - 400 + google.rpc.Status for undecodable bodies, 415 for unsupported content types or
@@ -23,7 +23,7 @@ import type { LogRecord, Span } from '../../model/telemetry.js';
 import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
 import { decodeLogs, decodeTraces } from '../../otlp/index.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
-import { BodyEncodingError, BodyTooLargeError, readBody } from './body.js';
+import { BodyEncodingError, BodyTooLargeError, isContentEncoding, readBody } from './body.js';
 import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
 import { listen } from '../../http/server-lifecycle.js';
 
@@ -156,9 +156,9 @@ export class OtlpHttpReceiver {
       return this.failJson(res, 415, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} on ${EVALUATIONS_PATH}: use application/json (an object or an array) or application/x-ndjson (JSON lines)`);
     }
     const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (ce !== 'identity' && ce !== 'gzip' && ce !== 'deflate') {
+    if (!isContentEncoding(ce)) {
       req.resume();
-      return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip or none`);
+      return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, deflate, zstd, snappy or none`);
     }
     let body: Buffer;
     try {
@@ -202,9 +202,9 @@ export class OtlpHttpReceiver {
       return this.fail(res, 415, 'json', GrpcCode.INVALID_ARGUMENT, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`, signal);
     }
     const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (ce !== 'identity' && ce !== 'gzip' && ce !== 'deflate') {
+    if (!isContentEncoding(ce)) {
       req.resume();
-      return this.fail(res, 415, requestEncoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip or none`, signal);
+      return this.fail(res, 415, requestEncoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, deflate, zstd, snappy or none`, signal);
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {

@@ -4,7 +4,7 @@
  * JVM producer writes them, and reads back what the pipeline wrote.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,20 @@ export async function batchCodecs(logDir: string, topic: string, partition: numb
   const files = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f));
   const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return [...stdout.matchAll(/isControl: false .*?compresscodec: (\w+)/g)].map((m) => m[1]!);
+}
+
+/** `bytes` compressed by the Java libraries Kafka ships (zstd-jni: one frame; snappy-java: one raw block). */
+export async function compressWithJava(codec: 'zstd' | 'snappy', bytes: Uint8Array): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'java-compress-'));
+  try {
+    const input = join(dir, 'in.bin');
+    const output = join(dir, 'out.bin');
+    writeFileSync(input, bytes);
+    await java(['compress', codec, input, output], 60_000);
+    return readFileSync(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface JavaConsumedRecord {

@@ -7,6 +7,9 @@
 //     records-file: repeated [int32 topic length][topic UTF-8][int32 partition, -1 = by key]
 //     [int32 key length, -1 = null][key][int32 value length][value], big-endian.
 //     Idempotent, acks=all, linger 50 ms, so records share (compressed) batches. Prints "produced N".
+//   compress <zstd|snappy> <in-file> <out-file>
+//     zstd-jni Zstd.compress (one zstd frame) or snappy-java Snappy.compress (one raw snappy block,
+//     as golang/snappy Encode writes it): independent encoders for HTTP body tests.
 //   consume <bootstrap> <topic>[,<topic>...] <count> <timeoutMs>
 //     read_committed, from the beginning, every partition; prints one line per record:
 //     topic TAB partition TAB offset TAB base64(value). Exits 2 if fewer than count arrived.
@@ -25,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaJavaClient {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("produce") && args.length == 4) produce(args[1], args[2], args[3]);
+    else if (args.length > 0 && args[0].equals("compress") && args.length == 4) compress(args[1], args[2], args[3]);
     else if (args.length > 0 && args[0].equals("consume") && args.length == 5) consume(args[1], args[2].split(","), Integer.parseInt(args[3]), Long.parseLong(args[4]));
     else {
       System.err.println("usage: produce <bootstrap> <compression> <records-file> | consume <bootstrap> <topics> <count> <timeoutMs>");
@@ -38,6 +42,15 @@ public final class KafkaJavaClient {
     byte[] b = new byte[n];
     in.readFully(b);
     return b;
+  }
+
+  static void compress(String codec, String in, String out) throws Exception {
+    byte[] data = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(in));
+    byte[] packed;
+    if (codec.equals("zstd")) packed = com.github.luben.zstd.Zstd.compress(data);
+    else if (codec.equals("snappy")) packed = org.xerial.snappy.Snappy.compress(data);
+    else throw new IllegalArgumentException("codec: zstd or snappy, got " + codec);
+    java.nio.file.Files.write(java.nio.file.Path.of(out), packed);
   }
 
   static void produce(String bootstrap, String compression, String file) throws Exception {
