@@ -2,17 +2,22 @@
  * Reads a request body with a byte cap that also holds after decompression, so a small
  * compressed body cannot expand past `maxBytes` in memory (zip bombs).
  *
- * Content-Encodings: gzip (the OTLP/HTTP default), deflate, and what the collector's otlphttp
- * exporter also offers (`compression: zstd | snappy`): zstd frames, streamed through `fzstd`
- * with the cap applied as data comes out; snappy as the collector sends it (one block,
- * golang/snappy `Encode`), whose header states the decompressed length, checked before
- * decompressing. lz4 and x-snappy-framed are not accepted (415 names what is).
+ * Content-Encodings: everything the collector's otlphttp exporter can send (`compression:` gzip,
+ * the OTLP/HTTP default; zlib and deflate; zstd; snappy; x-snappy-framed; lz4):
+ * - gzip, zlib/deflate: zlib streams, capped as data comes out;
+ * - zstd: frames streamed through `fzstd`, capped as data comes out;
+ * - snappy: one block (golang/snappy `Encode`); its header states the decompressed length, checked
+ *   before decompressing;
+ * - x-snappy-framed: the snappy framing format (chunks of ≤ 64 KiB, CRC-32C checked), capped per chunk;
+ * - lz4: an LZ4 frame; its block headers bound the decompressed size (every block but the last is
+ *   full), checked before decompressing, so memory stays within the cap plus one block.
  */
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import { crc32c } from '../../kafka/kafkajs-fast-paths.js';
 
-export const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zstd', 'snappy'] as const;
+export const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zlib', 'zstd', 'snappy', 'x-snappy-framed', 'lz4'] as const;
 export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
 export const isContentEncoding = (v: string): v is ContentEncoding => (CONTENT_ENCODINGS as readonly string[]).includes(v);
 
@@ -28,7 +33,7 @@ export class BodyEncodingError extends Error {}
 
 /** Rejects with BodyTooLargeError past `maxBytes`, BodyEncodingError for corrupt compression. */
 export function readBody(req: IncomingMessage, contentEncoding: ContentEncoding, maxBytes: number): Promise<Buffer> {
-  if (contentEncoding === 'zstd' || contentEncoding === 'snappy') return readBlockCompressed(req, contentEncoding, maxBytes);
+  if (contentEncoding === 'zstd' || contentEncoding === 'snappy' || contentEncoding === 'x-snappy-framed' || contentEncoding === 'lz4') return readBlockCompressed(req, contentEncoding, maxBytes);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,7 +81,7 @@ function snappyDecodedLength(buf: Uint8Array): number {
   throw new BodyEncodingError('invalid snappy body: no length header');
 }
 
-function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'snappy', maxBytes: number): Promise<Buffer> {
+function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'snappy' | 'x-snappy-framed' | 'lz4', maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err: Error | undefined, body?: Buffer) => {
@@ -121,14 +126,96 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
           zstd.push(new Uint8Array(0), true);
           return finish(undefined, Buffer.concat(out, outSize));
         }
-        const block = Buffer.concat(compressed, compressedSize);
-        if (snappyDecodedLength(block) > maxBytes) return finish(new BodyTooLargeError(maxBytes));
-        const snappy = require('snappy') as { uncompressSync(b: Uint8Array, o: { asBuffer: true }): Buffer };
-        finish(undefined, snappy.uncompressSync(block, { asBuffer: true }));
+        const body = Buffer.concat(compressed, compressedSize);
+        if (contentEncoding === 'x-snappy-framed') return finish(undefined, unframeSnappy(body, maxBytes));
+        if (contentEncoding === 'lz4') {
+          if (lz4FrameSizeBound(body) > maxBytes + LZ4_MAX_BLOCK) return finish(new BodyTooLargeError(maxBytes));
+          const out = (require('lz4-napi') as { decompressFrameSync(b: Buffer): Buffer }).decompressFrameSync(body);
+          return finish(out.length > maxBytes ? new BodyTooLargeError(maxBytes) : undefined, out);
+        }
+        if (snappyDecodedLength(body) > maxBytes) return finish(new BodyTooLargeError(maxBytes));
+        finish(undefined, snappyLib().uncompressSync(body, { asBuffer: true }));
       } catch (e) {
         finish(wrap(e));
       }
     });
     req.on('error', (e) => finish(e));
   });
+}
+
+const snappyLib = () => require('snappy') as { uncompressSync(b: Uint8Array, o: { asBuffer: true }): Buffer };
+
+/** CRC-32C, masked as the snappy framing format stores it. */
+function maskedCrc32c(data: Uint8Array): number {
+  const c = crc32c(data);
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** Decodes the snappy framing format (framing_format.txt): stream identifier, compressed and uncompressed chunks, skippable chunks. */
+function unframeSnappy(buf: Buffer, maxBytes: number): Buffer {
+  const out: Buffer[] = [];
+  let size = 0;
+  let at = 0;
+  let sawIdentifier = false;
+  while (at < buf.length) {
+    if (at + 4 > buf.length) throw new BodyEncodingError('invalid x-snappy-framed body: truncated chunk header');
+    const type = buf[at]!;
+    const length = buf.readUIntLE(at + 1, 3);
+    const start = at + 4;
+    const end = start + length;
+    if (end > buf.length) throw new BodyEncodingError(`invalid x-snappy-framed body: chunk of ${length} bytes at byte ${at} runs past the end`);
+    at = end;
+    if (type === 0xff) {
+      if (buf.toString('latin1', start, end) !== 'sNaPpY') throw new BodyEncodingError('invalid x-snappy-framed body: bad stream identifier');
+      sawIdentifier = true;
+      continue;
+    }
+    if (!sawIdentifier) throw new BodyEncodingError('invalid x-snappy-framed body: no stream identifier');
+    if (type === 0x00 || type === 0x01) {
+      if (length < 4) throw new BodyEncodingError('invalid x-snappy-framed body: chunk without checksum');
+      const crc = buf.readUInt32LE(start);
+      const data = type === 0x00 ? snappyLib().uncompressSync(buf.subarray(start + 4, end), { asBuffer: true }) : buf.subarray(start + 4, end);
+      if (data.length > 65_536) throw new BodyEncodingError('invalid x-snappy-framed body: chunk over 64 KiB');
+      if (maskedCrc32c(data) !== crc) throw new BodyEncodingError('invalid x-snappy-framed body: checksum mismatch');
+      size += data.length;
+      if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+      out.push(data);
+    } else if (type <= 0x7f) {
+      throw new BodyEncodingError(`invalid x-snappy-framed body: reserved unskippable chunk type 0x${type.toString(16)}`);
+    } // 0x80–0xfe: skippable
+  }
+  return Buffer.concat(out, size);
+}
+
+const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * An upper bound of an LZ4 frame's decompressed size from its headers, without decompressing:
+ * the content size when the frame states it, else blocks × maximum block size. Throws on a frame
+ * that is not well formed.
+ */
+function lz4FrameSizeBound(buf: Buffer): number {
+  if (buf.length < 7 || buf.readUInt32LE(0) !== 0x184d2204) throw new BodyEncodingError('invalid lz4 body: not an LZ4 frame (magic number)');
+  const flg = buf[4]!;
+  const bd = buf[5]!;
+  const blockMax = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, LZ4_MAX_BLOCK][(bd >> 4) & 7]!;
+  if (blockMax === 0) throw new BodyEncodingError('invalid lz4 body: bad block maximum size');
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentSize = (flg & 0x08) !== 0;
+  let at = 6;
+  if (contentSize) {
+    if (buf.length < 14) throw new BodyEncodingError('invalid lz4 body: truncated header');
+    return Number(buf.readBigUInt64LE(6));
+  }
+  at += 1; // header checksum
+  let blocks = 0;
+  for (;;) {
+    if (at + 4 > buf.length) throw new BodyEncodingError('invalid lz4 body: truncated block header');
+    const word = buf.readUInt32LE(at);
+    at += 4;
+    if (word === 0) break; // end mark
+    at += (word & 0x7fffffff) + (blockChecksum ? 4 : 0);
+    blocks++;
+  }
+  return blocks * blockMax;
 }

@@ -1,7 +1,7 @@
 /**
  * Embedded OTLP/HTTP receiver (node:http), following the OTLP/HTTP specification:
  * - `POST /v1/traces`, `POST /v1/logs`; bodies `application/x-protobuf` or `application/json`,
- *   optionally `Content-Encoding: gzip` (or deflate, zstd, snappy: body.ts).
+ *   optionally `Content-Encoding: gzip` (or what else the collector's otlphttp exporter sends: body.ts).
  * - 200 with an Export*ServiceResponse in the request's encoding; `partial_success` carries the
  *   rejected count and message when the handler rejected part of the request.
  * - 400 + google.rpc.Status for undecodable bodies, 415 for unsupported content types or
@@ -158,7 +158,7 @@ export class OtlpHttpReceiver {
     const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (!isContentEncoding(ce)) {
       req.resume();
-      return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, deflate, zstd, snappy or none`);
+      return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, zlib, deflate, zstd, snappy, x-snappy-framed, lz4 or none`);
     }
     let body: Buffer;
     try {
@@ -204,7 +204,7 @@ export class OtlpHttpReceiver {
     const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (!isContentEncoding(ce)) {
       req.resume();
-      return this.fail(res, 415, requestEncoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, deflate, zstd, snappy or none`, signal);
+      return this.fail(res, 415, requestEncoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, zlib, deflate, zstd, snappy, x-snappy-framed, lz4 or none`, signal);
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {

@@ -77,8 +77,8 @@ export async function batchCodecs(logDir: string, topic: string, partition: numb
   return [...stdout.matchAll(/isControl: false .*?compresscodec: (\w+)/g)].map((m) => m[1]!);
 }
 
-/** `bytes` compressed by the Java libraries Kafka ships (zstd-jni: one frame; snappy-java: one raw block). */
-export async function compressWithJava(codec: 'zstd' | 'snappy', bytes: Uint8Array): Promise<Buffer> {
+/** `bytes` compressed by the Java libraries Kafka ships (zstd-jni, snappy-java, lz4-java) or the JDK's zlib. */
+export async function compressWithJava(codec: 'zstd' | 'snappy' | 'x-snappy-framed' | 'lz4' | 'zlib', bytes: Uint8Array): Promise<Buffer> {
   const dir = mkdtempSync(join(tmpdir(), 'java-compress-'));
   try {
     const input = join(dir, 'in.bin');

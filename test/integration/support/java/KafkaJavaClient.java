@@ -7,9 +7,11 @@
 //     records-file: repeated [int32 topic length][topic UTF-8][int32 partition, -1 = by key]
 //     [int32 key length, -1 = null][key][int32 value length][value], big-endian.
 //     Idempotent, acks=all, linger 50 ms, so records share (compressed) batches. Prints "produced N".
-//   compress <zstd|snappy> <in-file> <out-file>
-//     zstd-jni Zstd.compress (one zstd frame) or snappy-java Snappy.compress (one raw snappy block,
-//     as golang/snappy Encode writes it): independent encoders for HTTP body tests.
+//   compress <zstd|snappy|x-snappy-framed|lz4|zlib> <in-file> <out-file>
+//     zstd-jni Zstd.compress (one zstd frame), snappy-java Snappy.compress (one raw snappy block,
+//     as golang/snappy Encode writes it) or SnappyFramedOutputStream (the framing format),
+//     lz4-java LZ4FrameOutputStream (an LZ4 frame), java.util.zip DeflaterOutputStream (zlib):
+//     independent encoders for HTTP body tests.
 //   consume <bootstrap> <topic>[,<topic>...] <count> <timeoutMs>
 //     read_committed, from the beginning, every partition; prints one line per record:
 //     topic TAB partition TAB offset TAB base64(value). Exits 2 if fewer than count arrived.
@@ -49,7 +51,17 @@ public final class KafkaJavaClient {
     byte[] packed;
     if (codec.equals("zstd")) packed = com.github.luben.zstd.Zstd.compress(data);
     else if (codec.equals("snappy")) packed = org.xerial.snappy.Snappy.compress(data);
-    else throw new IllegalArgumentException("codec: zstd or snappy, got " + codec);
+    else {
+      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+      java.io.OutputStream os;
+      if (codec.equals("x-snappy-framed")) os = new org.xerial.snappy.SnappyFramedOutputStream(buf);
+      else if (codec.equals("lz4")) os = new net.jpountz.lz4.LZ4FrameOutputStream(buf);
+      else if (codec.equals("zlib")) os = new java.util.zip.DeflaterOutputStream(buf);
+      else throw new IllegalArgumentException("codec: zstd, snappy, x-snappy-framed, lz4 or zlib, got " + codec);
+      os.write(data);
+      os.close();
+      packed = buf.toByteArray();
+    }
     java.nio.file.Files.write(java.nio.file.Path.of(out), packed);
   }
 
