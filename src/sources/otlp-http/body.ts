@@ -191,8 +191,8 @@ const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
 
 /**
  * An upper bound of an LZ4 frame's decompressed size from its headers, without decompressing:
- * the content size when the frame states it, else blocks × maximum block size. Throws on a frame
- * that is not well formed.
+ * blocks × maximum block size (each block decompresses to at most that; a stated content size is
+ * not trusted for this, only checked too). Throws on a frame that is not well formed.
  */
 function lz4FrameSizeBound(buf: Buffer): number {
   if (buf.length < 7 || buf.readUInt32LE(0) !== 0x184d2204) throw new BodyEncodingError('invalid lz4 body: not an LZ4 frame (magic number)');
@@ -201,12 +201,14 @@ function lz4FrameSizeBound(buf: Buffer): number {
   const blockMax = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, LZ4_MAX_BLOCK][(bd >> 4) & 7]!;
   if (blockMax === 0) throw new BodyEncodingError('invalid lz4 body: bad block maximum size');
   const blockChecksum = (flg & 0x10) !== 0;
-  const contentSize = (flg & 0x08) !== 0;
   let at = 6;
-  if (contentSize) {
-    if (buf.length < 14) throw new BodyEncodingError('invalid lz4 body: truncated header');
-    return Number(buf.readBigUInt64LE(6));
+  let declared = 0;
+  if ((flg & 0x08) !== 0) {
+    if (buf.length < at + 8) throw new BodyEncodingError('invalid lz4 body: truncated header');
+    declared = Number(buf.readBigUInt64LE(at));
+    at += 8;
   }
+  if ((flg & 0x01) !== 0) at += 4; // dictionary id
   at += 1; // header checksum
   let blocks = 0;
   for (;;) {
@@ -217,5 +219,5 @@ function lz4FrameSizeBound(buf: Buffer): number {
     at += (word & 0x7fffffff) + (blockChecksum ? 4 : 0);
     blocks++;
   }
-  return blocks * blockMax;
+  return Math.max(blocks * blockMax, declared);
 }
