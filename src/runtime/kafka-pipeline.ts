@@ -558,6 +558,7 @@ export class KafkaPipeline {
       const wm = this.watermarkFor(st, batch);
       st.dirty = false;
       const producer = st.producer;
+      let abortFailed = false; // then the commit's outcome is unknown: it may have committed
       try {
         const tx = await producer.transaction();
         try {
@@ -571,6 +572,7 @@ export class KafkaPipeline {
             () => true,
             () => false,
           );
+          abortFailed = !aborted;
           if (!aborted && st.generation === this.generation) await this.replaceProducer(st).catch(() => undefined);
           throw err;
         }
@@ -598,7 +600,9 @@ export class KafkaPipeline {
           return;
         }
         this.counters.commitFailures++;
-        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transaction failed; will retry');
+        // The episodes, so a failure whose outcome was in fact a commit (broker lost mid-EndTxn) can be
+        // matched against what the next generation publishes again (README Limits, exactly-once).
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg, abortFailed, episodes: [...batch].map((w) => w.episode.episodeId) }, 'transaction failed; will retry');
         st.looseRecords.unshift(...loose);
         for (const w of batch) if (this.work.has(w)) w.status = 'ready';
         st.dirty = true;
