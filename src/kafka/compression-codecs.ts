@@ -38,7 +38,7 @@ function load<T>(pkg: string, codec: string): T {
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `${codec}-compressed Kafka batch: the '${pkg}' package could not be loaded (${why}). ` +
+      `${codec}-compressed data (a Kafka batch or an HTTP body): the '${pkg}' package could not be loaded (${why}). ` +
         `Reinstall dependencies on this platform (npm ci), or have the producer use another compression.`,
     );
   }
@@ -54,14 +54,17 @@ interface Lz4Lib {
 }
 interface FzstdLib {
   decompress(data: Uint8Array): Uint8Array;
+  /** Streaming decompressor: `ondata` gets each decompressed chunk. */
+  Decompress: new (ondata: (data: Uint8Array, final: boolean) => void) => { push(chunk: Uint8Array, final?: boolean): void };
 }
 
 let snappyLib: SnappyLib | undefined;
 let lz4Lib: Lz4Lib | undefined;
 let fzstdLib: FzstdLib | undefined;
-const snappy = (): SnappyLib => (snappyLib ??= load<SnappyLib>('snappy', 'snappy'));
-const lz4 = (): Lz4Lib => (lz4Lib ??= load<Lz4Lib>('lz4-napi', 'lz4'));
-const fzstd = (): FzstdLib => (fzstdLib ??= load<FzstdLib>('fzstd', 'zstd'));
+/** The codec libraries, loaded on first use (also by the OTLP/HTTP receiver's body reader). */
+export const snappy = (): SnappyLib => (snappyLib ??= load<SnappyLib>('snappy', 'snappy'));
+export const lz4 = (): Lz4Lib => (lz4Lib ??= load<Lz4Lib>('lz4-napi', 'lz4'));
+export const fzstd = (): FzstdLib => (fzstdLib ??= load<FzstdLib>('fzstd', 'zstd'));
 
 // ---- snappy (xerial framing) ----------------------------------------------------------------
 

@@ -13,15 +13,13 @@
  *   full), checked before decompressing, so memory stays within the cap plus one block.
  */
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import { fzstd, lz4, snappy } from '../../kafka/compression-codecs.js';
 import { crc32c } from '../../kafka/kafkajs-fast-paths.js';
 
 export const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zlib', 'zstd', 'snappy', 'x-snappy-framed', 'lz4'] as const;
 export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
 export const isContentEncoding = (v: string): v is ContentEncoding => (CONTENT_ENCODINGS as readonly string[]).includes(v);
-
-const require = createRequire(import.meta.url);
 
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
@@ -31,23 +29,31 @@ export class BodyTooLargeError extends Error {
 
 export class BodyEncodingError extends Error {}
 
+/**
+ * The one settlement of a body read: later calls are ignored; on an error the request stops being
+ * read (the caller sends the response, the connection closes after it).
+ */
+function settleOnce(req: IncomingMessage, resolve: (body: Buffer) => void, reject: (err: Error) => void) {
+  let done = false;
+  const finish = (err: Error | undefined, body?: Buffer): void => {
+    if (done) return;
+    done = true;
+    if (err) {
+      req.unpipe();
+      req.resume();
+      reject(err);
+    } else resolve(body!);
+  };
+  return { finish, isDone: () => done };
+}
+
 /** Rejects with BodyTooLargeError past `maxBytes`, BodyEncodingError for corrupt compression. */
 export function readBody(req: IncomingMessage, contentEncoding: ContentEncoding, maxBytes: number): Promise<Buffer> {
   if (contentEncoding === 'zstd' || contentEncoding === 'snappy' || contentEncoding === 'x-snappy-framed' || contentEncoding === 'lz4') return readBlockCompressed(req, contentEncoding, maxBytes);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    const finish = (err: Error | undefined, body?: Buffer) => {
-      if (done) return;
-      done = true;
-      if (err) {
-        // Stop reading; the response is sent by the caller (connection closed after it).
-        req.unpipe();
-        req.resume();
-        reject(err);
-      } else resolve(body!);
-    };
+    const { finish, isDone } = settleOnce(req, resolve, reject);
     let stream: IncomingMessage | Gunzip | Inflate = req;
     if (contentEncoding !== 'identity') {
       const z: Gunzip | Inflate = contentEncoding === 'gzip' ? createGunzip() : createInflate();
@@ -56,7 +62,7 @@ export function readBody(req: IncomingMessage, contentEncoding: ContentEncoding,
       stream = z;
     }
     stream.on('data', (chunk: Buffer) => {
-      if (done) return;
+      if (isDone()) return;
       size += chunk.length;
       if (size > maxBytes) {
         if (stream !== req) (stream as Gunzip).destroy();
@@ -83,24 +89,14 @@ function snappyDecodedLength(buf: Uint8Array): number {
 
 function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'snappy' | 'x-snappy-framed' | 'lz4', maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = (err: Error | undefined, body?: Buffer) => {
-      if (done) return;
-      done = true;
-      if (err) {
-        req.unpipe();
-        req.resume();
-        reject(err);
-      } else resolve(body!);
-    };
+    const { finish, isDone } = settleOnce(req, resolve, reject);
     const compressed: Buffer[] = [];
     let compressedSize = 0;
     const out: Uint8Array[] = [];
     let outSize = 0;
     let zstd: { push(chunk: Uint8Array, final?: boolean): void } | undefined;
     if (contentEncoding === 'zstd') {
-      const { Decompress } = require('fzstd') as { Decompress: new (ondata: (data: Uint8Array, final: boolean) => void) => { push(chunk: Uint8Array, final?: boolean): void } };
-      zstd = new Decompress((data) => {
+      zstd = new (fzstd().Decompress)((data) => {
         outSize += data.length;
         if (outSize > maxBytes) throw new BodyTooLargeError(maxBytes);
         out.push(data);
@@ -108,7 +104,7 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
     }
     const wrap = (e: unknown): Error => (e instanceof BodyTooLargeError ? e : new BodyEncodingError(`invalid ${contentEncoding} body: ${(e as Error).message ?? String(e)}`));
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
+      if (isDone()) return;
       compressedSize += chunk.length;
       if (compressedSize > maxBytes) return finish(new BodyTooLargeError(maxBytes));
       if (zstd) {
@@ -120,7 +116,7 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
       } else compressed.push(chunk);
     });
     req.on('end', () => {
-      if (done) return;
+      if (isDone()) return;
       try {
         if (zstd) {
           zstd.push(new Uint8Array(0), true);
@@ -130,11 +126,11 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
         if (contentEncoding === 'x-snappy-framed') return finish(undefined, unframeSnappy(body, maxBytes));
         if (contentEncoding === 'lz4') {
           if (lz4FrameSizeBound(body) > maxBytes + LZ4_MAX_BLOCK) return finish(new BodyTooLargeError(maxBytes));
-          const out = (require('lz4-napi') as { decompressFrameSync(b: Buffer): Buffer }).decompressFrameSync(body);
+          const out = lz4().decompressFrameSync(body);
           return finish(out.length > maxBytes ? new BodyTooLargeError(maxBytes) : undefined, out);
         }
         if (snappyDecodedLength(body) > maxBytes) return finish(new BodyTooLargeError(maxBytes));
-        finish(undefined, snappyLib().uncompressSync(body, { asBuffer: true }));
+        finish(undefined, snappy().uncompressSync(body, { asBuffer: true }));
       } catch (e) {
         finish(wrap(e));
       }
@@ -143,7 +139,6 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
   });
 }
 
-const snappyLib = () => require('snappy') as { uncompressSync(b: Uint8Array, o: { asBuffer: true }): Buffer };
 
 /** CRC-32C, masked as the snappy framing format stores it. */
 function maskedCrc32c(data: Uint8Array): number {
@@ -174,7 +169,7 @@ function unframeSnappy(buf: Buffer, maxBytes: number): Buffer {
     if (type === 0x00 || type === 0x01) {
       if (length < 4) throw new BodyEncodingError('invalid x-snappy-framed body: chunk without checksum');
       const crc = buf.readUInt32LE(start);
-      const data = type === 0x00 ? snappyLib().uncompressSync(buf.subarray(start + 4, end), { asBuffer: true }) : buf.subarray(start + 4, end);
+      const data = type === 0x00 ? snappy().uncompressSync(buf.subarray(start + 4, end), { asBuffer: true }) : buf.subarray(start + 4, end);
       if (data.length > 65_536) throw new BodyEncodingError('invalid x-snappy-framed body: chunk over 64 KiB');
       if (maskedCrc32c(data) !== crc) throw new BodyEncodingError('invalid x-snappy-framed body: checksum mismatch');
       size += data.length;
