@@ -104,6 +104,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaEpisodesDropped: k.episodesDropped,
       kafkaProducerReplacements: k.producerReplacements,
       kafkaFenceRejoins: k.fenceRejoins,
+      kafkaCommitOutcomesUnknown: k.commitOutcomesUnknown,
       kafkaEventsTooLarge: k.eventsTooLarge,
       kafkaPauses: k.pauses,
       kafkaPaused: k.paused ? 1 : 0,

@@ -37,6 +37,11 @@ export interface KafkaPipelineStats {
    * from its committed offset instead of idling until the next rebalance.
    */
   readonly fenceRejoins: number;
+  /**
+   * Exactly-once transactions whose commit outcome was lost (EndTxn sent, connection gone): each
+   * resolved by re-claiming the transactional id and reading the committed offset's tag back.
+   */
+  readonly commitOutcomesUnknown: number;
   readonly rebalances: number;
   readonly pauses: number;
   /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
@@ -72,6 +77,7 @@ export class KafkaPipelineCounters {
   commitFailures = 0;
   producerReplacements = 0;
   fenceRejoins = 0;
+  commitOutcomesUnknown = 0;
   rebalances = 0;
   pauses = 0;
 

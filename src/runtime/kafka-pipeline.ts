@@ -24,12 +24,13 @@
  * source position) and the stream continues; a `processEpisode` that throws or exceeds
  * `creditTimeoutMs` yields a DLQ entry for the episode (never a stall).
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
-import type { BatchControl, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import type { BatchControl, CommittedOffset, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { recordBytes } from '../kafka/produce-chunks.js';
@@ -43,6 +44,7 @@ import {
   HeldTraces,
   commitOffsetFor,
   compareOffsets,
+  commitTagOf,
   decodeReplayMetadata,
   encodeReplayMetadata,
   minOffset,
@@ -138,6 +140,8 @@ interface PartitionState {
   producer: KafkaTransactionalProducer | undefined;
   /** Serializes this partition's commits (one transaction at a time). */
   committing: Promise<void>;
+  /** Transactions begun on this partition in this assignment (part of each one's commit tag). */
+  txSeq: number;
   dirty: boolean;
   fenced: boolean;
 }
@@ -181,6 +185,8 @@ export class KafkaPipeline {
   /** A rejoin started by a self-fence check; stop() waits for it before leaving the group. */
   private rejoining: Promise<void> | undefined;
   private started = false;
+  /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
+  private readonly instanceTag = randomBytes(4).toString('hex');
 
   constructor(
     config: KafkaPipelineConfigInput,
@@ -297,6 +303,7 @@ export class KafkaPipeline {
         looseRecords: [],
         producer: undefined,
         committing: Promise.resolve(),
+        txSeq: 0,
         dirty: false,
         fenced: false,
       };
@@ -324,13 +331,18 @@ export class KafkaPipeline {
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
     if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
+    const mine = await this.readCommitted(st);
+    st.replay = decodeReplayMetadata(mine?.metadata);
+    if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
+    this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
+  }
+
+  /** The group's committed offset (and its metadata) for one partition, read from the broker. */
+  private async readCommitted(st: PartitionState): Promise<CommittedOffset | undefined> {
     const admin = await this.deps.client.admin();
     try {
       const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
-      const mine = committed.find((c) => c.partition === st.partition);
-      st.replay = decodeReplayMetadata(mine?.metadata);
-      if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
-      this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
+      return committed.find((c) => c.partition === st.partition);
     } finally {
       await admin.disconnect();
     }
@@ -521,7 +533,7 @@ export class KafkaPipeline {
 
   /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it),
    *  and the replay metadata: the trace ids still held at that offset. */
-  private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>): { offset: string; metadata: string } | undefined {
+  private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): { offset: string; metadata: string } | undefined {
     if (st.processedNext === undefined) return undefined;
     const holding = [...this.work].filter((w) => !excluding.has(w) && w.holds.has(st.key));
     const offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition), ...holding.map((w) => w.holds.get(st.key)));
@@ -529,7 +541,7 @@ export class KafkaPipeline {
     this.held.prune(st.key, offset);
     const heldTraces = new Set(this.held.get(st.key));
     for (const w of holding) for (const k of episodeHeldKeys(w.episode)) heldTraces.add(k);
-    return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces) };
+    return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces, undefined, commitTag) };
   }
 
   private commitAll(): Promise<void> {
@@ -555,10 +567,11 @@ export class KafkaPipeline {
       const loose = st.looseRecords.splice(0);
       const records = [...loose, ...[...batch].flatMap((w) => w.records)];
       for (const w of batch) w.status = 'committing';
-      const wm = this.watermarkFor(st, batch);
+      const tag = `${this.instanceTag}.${st.generation}.${++st.txSeq}`;
+      const wm = this.watermarkFor(st, batch, tag);
       st.dirty = false;
       const producer = st.producer;
-      let abortFailed = false; // then the commit's outcome is unknown: it may have committed
+      const episodes = () => [...batch].map((w) => w.episode.episodeId);
       try {
         const tx = await producer.transaction();
         try {
@@ -566,32 +579,38 @@ export class KafkaPipeline {
           if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
           await tx.commit();
         } catch (err) {
-          // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
-          // transactional id makes the broker abort the open transaction).
+          // kafkajs refuses to abort once EndTxn(commit) was sent (COMMITTING → ABORTING is not a
+          // legal transition), so a failed abort means the commit's outcome is unknown.
           const aborted = await withTimeout(tx.abort(), 10_000, 'transaction abort timed out after 10000 ms').then(
             () => true,
             () => false,
           );
-          abortFailed = !aborted;
-          if (!aborted && st.generation === this.generation) await this.replaceProducer(st).catch(() => undefined);
+          if (!aborted && !isFence(err) && wm) {
+            // e.g. the connection dropped after EndTxn(commit) left: the broker may have committed.
+            // Retrying blindly would publish the events twice; ask the broker instead.
+            const outcome = await this.resolveCommitOutcome(st, tag, err);
+            if (outcome === 'committed') {
+              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
+              this.committed(st, batch, loose, records, wm);
+              return;
+            }
+            if (outcome === 'stale') {
+              // The partition left this instance meanwhile: its next owner reads the truth (it
+              // claims the transactional id before reading the offset) and replays what is missing.
+              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition was reassigned: left to its next owner');
+              return;
+            }
+          } else if (!aborted && st.generation === this.generation) {
+            // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
+            // transactional id makes the broker abort the open transaction).
+            await this.replaceProducer(st).catch(() => undefined);
+          }
           throw err;
         }
-        for (const w of batch) {
-          this.work.delete(w);
-          // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
-          for (const k of w.holds.keys()) {
-            const other = this.partitions.get(k);
-            if (other && other !== st) other.dirty = true;
-          }
-        }
-        if (batch.size > 0) this.scheduleCommit();
-        this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
-        this.counters.transactions++;
-        this.counters.recordsPublished += records.length;
-        this.counters.dlqOut += loose.length;
+        this.committed(st, batch, loose, records, wm);
       } catch (err) {
-        const msg = String((err as Error).message ?? err);
-        if (/fenc|epoch|INVALID_PRODUCER|not.*current/i.test(msg)) {
+        const msg = errorMessage(err);
+        if (isFence(err)) {
           // Another owner took over this transactional id: it replays and publishes instead — or
           // the fence is our own (checkFence).
           st.fenced = true;
@@ -600,15 +619,62 @@ export class KafkaPipeline {
           return;
         }
         this.counters.commitFailures++;
-        // The episodes, so a failure whose outcome was in fact a commit (broker lost mid-EndTxn) can be
-        // matched against what the next generation publishes again (README Limits, exactly-once).
-        this.log.warn({ topic: st.topic, partition: st.partition, err: msg, abortFailed, episodes: [...batch].map((w) => w.episode.episodeId) }, 'transaction failed; will retry');
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
         st.looseRecords.unshift(...loose);
         for (const w of batch) if (this.work.has(w)) w.status = 'ready';
         st.dirty = true;
       }
     });
     return st.committing;
+  }
+
+  /** Book-keeping once a partition's transaction is known to have committed. */
+  private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined): void {
+    for (const w of batch) {
+      this.work.delete(w);
+      // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
+      for (const k of w.holds.keys()) {
+        const other = this.partitions.get(k);
+        if (other && other !== st) other.dirty = true;
+      }
+    }
+    if (batch.size > 0) this.scheduleCommit();
+    this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
+    this.counters.transactions++;
+    this.counters.recordsPublished += records.length;
+    this.counters.dlqOut += loose.length;
+  }
+
+  /**
+   * A transaction whose commit may or may not have happened (EndTxn sent, no answer): claims the
+   * partition's transactional id again — the broker first finishes the open transaction, either
+   * way — then reads the group's committed offset back. Its metadata carries the tag of the last
+   * transaction that committed it, so it says which way it went. Retries (backing off) while the
+   * broker is unreachable; gives up only when the partition is no longer this instance's.
+   *
+   * Why not just retry the batch: kafkajs 2.2 reads offsets without `require_stable` (KIP-447)
+   * and cannot resend EndTxn for the same transaction, so a retry after a commit that did land
+   * published every event of the batch a second time (the broker-crash test saw it).
+   */
+  private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'stale'> {
+    this.counters.commitOutcomesUnknown++;
+    this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction commit outcome unknown: re-claiming the transactional id and reading the committed offset to find out');
+    let delayMs = 250;
+    for (;;) {
+      if (this.stopping || st.generation !== this.generation) return 'stale';
+      try {
+        await this.replaceProducer(st);
+        if (this.stopping || st.generation !== this.generation) return 'stale';
+        const mine = await this.readCommitted(st);
+        const found = commitTagOf(mine?.metadata);
+        this.log.info({ topic: st.topic, partition: st.partition, tag, found, offset: mine?.offset }, found === tag ? 'unknown commit outcome resolved: committed' : 'unknown commit outcome resolved: aborted');
+        return found === tag ? 'committed' : 'aborted';
+      } catch (err) {
+        this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), retryInMs: delayMs }, 'could not resolve the commit outcome yet (broker unreachable?); retrying');
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 5_000);
+      }
+    }
   }
 
   /**
@@ -712,7 +778,6 @@ export class KafkaPipeline {
   }
 }
 
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Runs `f` up to `attempts` times, waiting `delayMs` × attempt between failures. */
@@ -761,4 +826,13 @@ function heldKeysOf(given: Evaluation, resolved: Evaluation): string[] {
   if (k !== undefined) keys.push(k);
   if (given.responseId !== undefined && given.spanId === undefined && k !== `resp:${given.responseId}`) keys.push(`resp:${given.responseId}`);
   return keys;
+}
+
+/** A producer fenced by a newer epoch of its transactional id (another owner, or our own re-init). */
+function isFence(err: unknown): boolean {
+  return /fenc|epoch|INVALID_PRODUCER|not.*current/i.test(errorMessage(err));
+}
+
+function errorMessage(err: unknown): string {
+  return String((err as Error)?.message ?? err);
 }

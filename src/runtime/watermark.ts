@@ -62,20 +62,25 @@ export const DEFAULT_METADATA_MAX_BYTES = 3_800;
 
 /**
  * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (or `ac1;<processedNext>;*`
- * when the ids do not fit in `maxBytes`, meaning "replay everything").
+ * when the ids do not fit in `maxBytes`, meaning "replay everything"), followed by
+ * `;<commitTag>` when one is given: a tag unique to the transaction that commits this offset, so
+ * a transaction whose outcome was lost (connection dropped during EndTxn) can be told committed
+ * or aborted afterwards by reading the group's offset back (`commitTagOf`).
  */
-export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES): string {
+export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES, commitTag?: string): string {
+  if (commitTag !== undefined && !/^[\w.-]+$/.test(commitTag)) throw new Error(`commit tag ${JSON.stringify(commitTag)} must be word characters, '.' or '-'`);
   // ids are trace ids (hex) or `conv:<conversation id>` (any text): escaped so `,` and `;` stay separators
   const ids = [...new Set(heldTraces)].sort().map(encodeURIComponent);
-  const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}`;
-  return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*`;
+  const tail = commitTag === undefined ? '' : `;${commitTag}`;
+  const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}${tail}`;
+  return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*${tail}`;
 }
 
 /** Parses metadata written by `encodeReplayMetadata`; anything else (or null) = no filter. */
 export function decodeReplayMetadata(metadata: string | null | undefined): ReplayFilter | undefined {
   if (!metadata) return undefined;
   const parts = metadata.split(';');
-  if (parts.length !== 3 || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
+  if ((parts.length !== 3 && parts.length !== 4) || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
   const ids = parts[2]!;
   let held: Set<string> | undefined;
   try {
@@ -84,6 +89,13 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
     held = undefined; // not ours after all: replay everything (safe, only slower)
   }
   return { processedNext: parts[1]!, heldTraces: held };
+}
+
+/** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */
+export function commitTagOf(metadata: string | null | undefined): string | undefined {
+  if (!metadata) return undefined;
+  const parts = metadata.split(';');
+  return parts.length === 4 && parts[0] === METADATA_VERSION ? parts[3] : undefined;
 }
 
 /** Whether a trace's data in the record at `offset` must be fed to the assembler on replay. */

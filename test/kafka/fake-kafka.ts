@@ -28,6 +28,8 @@ export class FakeKafka implements KafkaClient {
   readonly missingTopicNames = new Set<string>();
   /** Producers created (createProducer). */
   producersCreated = 0;
+  /** Transactional producers created (each claims its transactional id again). */
+  txProducersCreated = 0;
   /** consumer.rejoin() calls; each assigns the last assignment again. */
   rejoins = 0;
   private lastAssignment: readonly TopicPartition[] = [];
@@ -63,12 +65,31 @@ export class FakeKafka implements KafkaClient {
   private commitFailuresLeft = 0;
   private commitError: Error | undefined;
 
+  /**
+   * The next `n` commits lose their answer (the connection drops after EndTxn left): the commit
+   * lands on the "broker" when `landed`, and the caller sees a connection error either way. As
+   * in kafkajs, the transaction can no longer be aborted once its commit was sent.
+   */
+  loseCommitAnswers(n: number, landed: boolean): void {
+    this.lostAnswersLeft = n;
+    this.lostAnswerLands = landed;
+  }
+  private lostAnswersLeft = 0;
+  private lostAnswerLands = true;
+
   createTransactionalProducer(): KafkaTransactionalProducer {
+    this.txProducersCreated++;
     return {
       connect: async () => {},
       transaction: async () => {
         const records: OutgoingRecord[] = [];
         const offsets: OffsetCommit[] = [];
+        let commitSent = false;
+        const land = () => {
+          this.published.push(...records);
+          for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
+          this.transactions++;
+        };
         return {
           send: async (r) => void records.push(...r),
           sendOffsets: async (_g, o) => void offsets.push(...o),
@@ -77,11 +98,17 @@ export class FakeKafka implements KafkaClient {
               this.commitFailuresLeft--;
               throw this.commitError!;
             }
-            this.published.push(...records);
-            for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
-            this.transactions++;
+            if (this.lostAnswersLeft > 0) {
+              this.lostAnswersLeft--;
+              commitSent = true;
+              if (this.lostAnswerLands) land();
+              throw Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError' });
+            }
+            land();
           },
-          abort: async () => {},
+          abort: async () => {
+            if (commitSent) throw new Error('Invalid state transition COMMITTING -> ABORTING');
+          },
         };
       },
       disconnect: async () => {},

@@ -198,6 +198,41 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('logs/0')!.offset).toBe('1');
   });
 
+  describe('exactly-once: a commit whose answer is lost (connection dropped after EndTxn)', () => {
+    it.each([
+      [true, 'it had committed: nothing is published again'],
+      [false, 'it had not: the batch is published by a new transaction'],
+    ])('landed = %s — %s', async (landed) => {
+      const fake = new FakeKafka();
+      const [a, b] = await runs(2);
+      const { processEpisode } = await import('../../src/runtime/process-episode.js');
+      const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+      await p.start();
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 100));
+      const producersBefore = fake.txProducersCreated;
+      fake.loseCommitAnswers(1, landed);
+      await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+      await new Promise((r) => setTimeout(r, 200));
+      await p.stop();
+      const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
+      expect(episodes).toHaveLength(2);
+      expect(new Set(episodes).size).toBe(2);
+      // every event id once
+      const ids = fake.published.map((r) => (JSON.parse(String(r.value)) as { event_id?: string }).event_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(p.stats().commitOutcomesUnknown).toBe(1);
+      // the transactional id was claimed again to learn the outcome
+      expect(fake.txProducersCreated).toBe(producersBefore + 1);
+      expect(fake.committed.get('spans/0')!.offset).toBe('2');
+      expect(fake.committed.get('logs/0')!.offset).toBe('2');
+      expect(p.stats().commitFailures).toBe(landed ? 0 : 1);
+    });
+  });
+
   describe('exactly-once: a fenced transactional producer', () => {
     const fenced = () => Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' });
     const source = { sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 };

@@ -4,6 +4,7 @@ import {
   HeldTraces,
   commitOffsetFor,
   compareOffsets,
+  commitTagOf,
   decodeReplayMetadata,
   encodeReplayMetadata,
   minOffset,
@@ -77,6 +78,27 @@ describe('replay metadata', () => {
     const f = decodeReplayMetadata(md)!;
     expect(f.heldTraces).toBeUndefined();
     expect(replayKeeps(f, '0', 'ff'.repeat(16))).toBe(true);
+  });
+
+  it('carries a commit tag beside the filter, which does not change what the filter keeps', () => {
+    const tag = fc.stringMatching(/^[\w.-]{1,24}$/);
+    fc.assert(
+      fc.property(offset, fc.uniqueArray(fc.oneof(traceId, fc.constantFrom('conv:a;b', 'conv:x,y')), { maxLength: 20 }), tag, (next, ids, t) => {
+        const md = encodeReplayMetadata(next, ids, undefined, t);
+        expect(commitTagOf(md)).toBe(t);
+        expect(decodeReplayMetadata(md)).toEqual(decodeReplayMetadata(encodeReplayMetadata(next, ids)));
+      }),
+    );
+    // the tag survives the "replay everything" fallback, and the limit still holds with it
+    const many = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const md = encodeReplayMetadata('42', many, 3_800, 'a1b2c3d4.17');
+    expect(md.length).toBeLessThanOrEqual(3_800);
+    expect(commitTagOf(md)).toBe('a1b2c3d4.17');
+    expect(decodeReplayMetadata(md)!.heldTraces).toBeUndefined();
+    // metadata without a tag (as written before tags existed) has none
+    expect(commitTagOf(encodeReplayMetadata('42', ['a'.repeat(32)]))).toBeUndefined();
+    expect(commitTagOf('some;other;app;value')).toBeUndefined();
+    expect(() => encodeReplayMetadata('1', [], undefined, 'a;b')).toThrow(/commit tag/);
   });
 
   it('ignores metadata it did not write', () => {
