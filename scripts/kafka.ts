@@ -44,8 +44,10 @@ export interface KafkaLaunchOptions {
    * More client listeners beside PLAINTEXT (e.g. `{ name: 'SECURE', protocol: 'SASL_SSL' }`), each
    * on its own free port (`RunningKafka.listeners`). Their settings (keystore, JAAS) go in
    * `extraProperties` as `listener.name.<name lower case>.…` or broker-wide keys.
+   * `advertisedPort`: the port the broker tells clients to use for this listener, when something
+   * else (a fault-injecting proxy in a test) listens there and forwards to the listener.
    */
-  extraListeners?: readonly { name: string; protocol: 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT' }[];
+  extraListeners?: readonly { name: string; protocol: 'PLAINTEXT' | 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT'; advertisedPort?: number }[];
   /** Extra arguments of `kafka-storage format`, e.g. `['--add-scram', 'SCRAM-SHA-512=[name=bob,password=secret]']`. */
   formatArgs?: readonly string[];
   /** Detach the JVM from this process (for `kafka:start`). Default false. */
@@ -146,7 +148,7 @@ function serverProperties(opts: {
   controllerPort: number;
   dataDir: string;
   extra: Record<string, string>;
-  listeners?: readonly { name: string; protocol: string; port: number }[];
+  listeners?: readonly { name: string; protocol: string; port: number; advertisedPort?: number }[];
 }): string {
   const more = opts.listeners ?? [];
   const props: Record<string, string> = {
@@ -155,7 +157,7 @@ function serverProperties(opts: {
     // One quorum style only: static voters + plain `format` (kafka-notes.md).
     'controller.quorum.voters': `1@127.0.0.1:${opts.controllerPort}`,
     listeners: [`PLAINTEXT://127.0.0.1:${opts.brokerPort}`, ...more.map((l) => `${l.name}://127.0.0.1:${l.port}`), `CONTROLLER://127.0.0.1:${opts.controllerPort}`].join(','),
-    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${opts.brokerPort}`, ...more.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${opts.brokerPort}`, ...more.map((l) => `${l.name}://127.0.0.1:${l.advertisedPort ?? l.port}`)].join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...more.map((l) => `${l.name}:${l.protocol}`)].join(','),
@@ -239,7 +241,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
 
   const workDir = mkdtempSync(join(tmpdir(), `agent-credit-kafka-${version}-`));
   const [brokerPort, controllerPort] = [await freePort(), await freePort()];
-  const listeners: { name: string; protocol: string; port: number }[] = [];
+  const listeners: { name: string; protocol: string; port: number; advertisedPort?: number }[] = [];
   for (const l of options.extraListeners ?? []) listeners.push({ ...l, port: await freePort() });
   const propsFile = join(workDir, 'server.properties');
   writeFileSync(

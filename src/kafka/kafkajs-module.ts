@@ -1,14 +1,18 @@
 /**
  * The one place the product loads kafkajs: its produce-path fast paths (kafkajs-fast-paths.ts)
- * go into the module cache first, so every kafkajs module loaded after sees them. Import kafkajs
+ * and the read_committed fix (kafkajs-aborted-filter.ts) go into the module cache first, so every
+ * kafkajs module loaded after sees them. Import kafkajs
  * values from here; `import type` from 'kafkajs' is fine anywhere.
  */
 import { createRequire } from 'node:module';
 import { registerKafkajsCodecs } from './compression-codecs.js';
+import { installKafkajsAbortedFilter } from './kafkajs-aborted-filter.js';
 import { installKafkajsFastPaths } from './kafkajs-fast-paths.js';
 
 const require = createRequire(import.meta.url);
 installKafkajsFastPaths(require);
+// read_committed: kafkajs can deliver a record of an aborted transaction (kafkajs-aborted-filter.ts)
+installKafkajsAbortedFilter(require);
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
 // snappy, lz4 and zstd batches (a collector's `producer.compression`) decode like gzip ones.
 registerKafkajsCodecs(kafkajs.CompressionCodecs as unknown as Parameters<typeof registerKafkajsCodecs>[0]);

@@ -652,9 +652,9 @@ export class KafkaPipeline {
    * transaction that committed it, so it says which way it went. Retries (backing off) while the
    * broker is unreachable; gives up only when the partition is no longer this instance's.
    *
-   * Why not just retry the batch: kafkajs 2.2 reads offsets without `require_stable` (KIP-447)
-   * and cannot resend EndTxn for the same transaction, so a retry after a commit that did land
-   * published every event of the batch a second time (the broker-crash test saw it).
+   * Why not just retry the batch: kafkajs cannot resend EndTxn for the same transaction, so a
+   * retry after a commit that did land publishes every event of the batch a second time
+   * (test/integration/commit-answer-lost.test.ts shows both outcomes on the real broker).
    */
   private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'stale'> {
     this.counters.commitOutcomesUnknown++;

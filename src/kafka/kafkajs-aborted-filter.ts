@@ -1,0 +1,89 @@
+/**
+ * A correct read_committed filter for kafkajs 2.2.4, installed in place of its own
+ * (`src/consumer/filterAbortedMessages.js`) before kafkajs loads (src/kafka/kafkajs-module.ts).
+ *
+ * Why: a read_committed fetch returns, beside the records, the aborted transactions that overlap
+ * them (producer id + first offset, in offset order). kafkajs steps into at most ONE aborted
+ * transaction per record (`if`, where the Java client's `consumeAbortedTransactionsUpTo` loops),
+ * so when a fetch starts past the first offset of one aborted transaction and at the first record
+ * of another — two producers' transactions interleaved, both aborted — the second one's first
+ * record is delivered as if committed. It happened to this project's exactly-once test reader
+ * (records of transactions aborted by a re-claimed transactional id came through), and would
+ * happen to the pipeline reading transactionally written input.
+ *
+ * Unlike the produce fast paths this is not optional (no environment switch): it is a fix.
+ */
+import path from 'node:path';
+
+/** The kafkajs version whose internals this replaces; any other version is left alone. */
+export const KAFKAJS_ABORTED_FILTER_VERSION = '2.2.4';
+const MODULE = 'src/consumer/filterAbortedMessages.js';
+
+/** The subset of kafkajs's decoded message this filter reads. */
+export interface FetchedMessage {
+  readonly offset: string;
+  readonly key?: Buffer | Uint8Array | null;
+  readonly isControlRecord?: boolean;
+  readonly batchContext: { readonly producerId: string; readonly inTransaction: boolean };
+}
+
+export interface AbortedTransaction {
+  readonly producerId: string;
+  readonly firstOffset: string;
+}
+
+/** Control record key of an ABORT marker: version 0 (int16), type 0 = ABORT (int16). */
+function isAbortMarker(m: FetchedMessage): boolean {
+  const k = m.key;
+  return !!k && k.length === 4 && k[0] === 0 && k[1] === 0 && k[2] === 0 && k[3] === 0;
+}
+
+/**
+ * Removes the records of aborted transactions, as the Java client does: before each record, every
+ * aborted transaction starting at or below its offset marks its producer aborted; the producer's
+ * ABORT marker ends that. Markers themselves are kept (kafkajs drops control records after).
+ */
+export function filterAbortedMessages<M extends FetchedMessage>({ messages, abortedTransactions }: { messages: M[]; abortedTransactions?: readonly AbortedTransaction[] | null }): M[] {
+  if (!abortedTransactions || abortedTransactions.length === 0) return messages;
+  const pending = [...abortedTransactions].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : BigInt(a.firstOffset) > BigInt(b.firstOffset) ? 1 : 0));
+  const aborted = new Set<string>();
+  let next = 0;
+  return messages.filter((m) => {
+    const offset = BigInt(m.offset);
+    while (next < pending.length && offset >= BigInt(pending[next]!.firstOffset)) aborted.add(String(pending[next++]!.producerId));
+    const producerId = String(m.batchContext.producerId);
+    if (isAbortMarker(m)) {
+      aborted.delete(producerId);
+      return true;
+    }
+    return !(m.batchContext.inTransaction && aborted.has(producerId));
+  });
+}
+
+export type AbortedFilterReport = { installed: true } | { installed: false; reason: string };
+let report: AbortedFilterReport | undefined;
+
+/** Puts `filterAbortedMessages` into `req`'s module cache for kafkajs. Call before the first `require('kafkajs')`. Idempotent. */
+export function installKafkajsAbortedFilter(req: NodeJS.Require): AbortedFilterReport {
+  if (report) return report;
+  let root: string;
+  try {
+    root = path.dirname(req.resolve('kafkajs/package.json'));
+  } catch (err) {
+    return (report = { installed: false, reason: `kafkajs not resolvable: ${(err as Error).message}` });
+  }
+  const version = (req(path.join(root, 'package.json')) as { version: string }).version;
+  if (version !== KAFKAJS_ABORTED_FILTER_VERSION) return (report = { installed: false, reason: `kafkajs ${version} is not ${KAFKAJS_ABORTED_FILTER_VERSION}; its read_committed filter is left alone` });
+  const file = path.join(root, MODULE);
+  if (req.cache[path.join(root, 'src/consumer/batch.js')] !== undefined) {
+    return (report = { installed: false, reason: 'kafkajs was loaded before the read_committed fix; its consumer keeps the original filter' });
+  }
+  req(file);
+  req.cache[file]!.exports = filterAbortedMessages;
+  return (report = { installed: true });
+}
+
+/** What `installKafkajsAbortedFilter` did (undefined before the first call). */
+export function kafkajsAbortedFilterReport(): AbortedFilterReport | undefined {
+  return report;
+}
