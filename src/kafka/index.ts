@@ -3,3 +3,4 @@ export type * from './client.js';
 export { KafkajsClient, kafkajsLogCreator, type KafkajsClientOptions } from './kafkajs-client.js';
 export { silentLogger, type KafkaLogger } from './log.js';
 export { isProducerStateError } from './producer-errors.js';
+export { filterAbortedMessages, installKafkajsAbortedFilter } from './kafkajs-aborted-filter.js';
