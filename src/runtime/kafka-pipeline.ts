@@ -169,6 +169,8 @@ export class KafkaPipeline {
   private readonly partitions = new Map<string, PartitionState>();
   /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
   private readonly txProducers = new Map<string, KafkaTransactionalProducer>();
+  /** The latest producer swap per transactional id (replaceProducer runs them one at a time). */
+  private readonly producerSwaps = new Map<string, Promise<void>>();
   private producer: KafkaProducer | undefined;
   private readonly work = new Set<CreditWork>();
   private readonly queue: CreditWork[] = [];
@@ -317,14 +319,28 @@ export class KafkaPipeline {
     }
   }
 
-  /** Swaps the partition's transactional producer for a fresh one with the same id. */
-  private async replaceProducer(st: PartitionState): Promise<void> {
+  /**
+   * Swaps the partition's transactional producer for a fresh one with the same id. Swaps of one
+   * id run one at a time, and one asked for by a past generation's partition state is skipped:
+   * otherwise a swap still running for the old assignment (a failed abort, an unknown commit
+   * outcome) could disconnect and fence the producer the new assignment just claimed.
+   */
+  private replaceProducer(st: PartitionState): Promise<void> {
     const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
-    await this.txProducers.get(id)?.disconnect().catch(() => undefined);
-    const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
-    this.txProducers.set(id, p);
-    await p.connect();
-    st.producer = p;
+    const swap = (this.producerSwaps.get(id) ?? Promise.resolve()).then(async () => {
+      if (st.generation !== this.generation) return;
+      await this.txProducers.get(id)?.disconnect().catch(() => undefined);
+      const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
+      this.txProducers.set(id, p);
+      await p.connect();
+      st.producer = p;
+    });
+    const settled = swap.catch(() => undefined);
+    this.producerSwaps.set(id, settled);
+    void settled.then(() => {
+      if (this.producerSwaps.get(id) === settled) this.producerSwaps.delete(id);
+    });
+    return swap;
   }
 
   /** EOS: (re)initialise the partition's transactional producer (fences a zombie, waits for its

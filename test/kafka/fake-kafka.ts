@@ -77,11 +77,30 @@ export class FakeKafka implements KafkaClient {
   private lostAnswersLeft = 0;
   private lostAnswerLands = true;
 
-  createTransactionalProducer(): KafkaTransactionalProducer {
-    this.txProducersCreated++;
+  /** Delay of transactional producers' connect and disconnect (ms), to widen races in tests. */
+  txDelayMs = 0;
+  /** Latest claim per transactional id: as on a broker, connecting (InitProducerId) fences the previous producer. */
+  private readonly txClaims = new Map<string, number>();
+  /** Transactions refused because their producer was fenced by a newer claim of its id. */
+  fencedTransactions = 0;
+
+  createTransactionalProducer(options?: { transactionalId: string }): KafkaTransactionalProducer {
+    const serial = ++this.txProducersCreated;
+    const id = options?.transactionalId ?? '';
+    let connected = false;
+    const pause = () => (this.txDelayMs > 0 ? new Promise((r) => setTimeout(r, this.txDelayMs)) : Promise.resolve());
     return {
-      connect: async () => {},
+      connect: async () => {
+        await pause();
+        this.txClaims.set(id, serial);
+        connected = true;
+      },
       transaction: async () => {
+        if (!connected) throw new Error('The producer is disconnected');
+        if (this.txClaims.get(id) !== serial) {
+          this.fencedTransactions++;
+          throw Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' });
+        }
         const records: OutgoingRecord[] = [];
         const offsets: OffsetCommit[] = [];
         let commitSent = false;
@@ -111,7 +130,12 @@ export class FakeKafka implements KafkaClient {
           },
         };
       },
-      disconnect: async () => {},
+      disconnect: async () => {
+        // like kafkajs: disconnecting a producer that is already disconnecting returns at once
+        if (!connected) return;
+        connected = false;
+        await pause();
+      },
     };
   }
 

@@ -233,6 +233,38 @@ describe('KafkaPipeline failures never stall', () => {
     });
   });
 
+  it('exactly-once: a rebalance while a lost commit is being resolved — the new assignment keeps the producer it claimed', async () => {
+    const fake = new FakeKafka();
+    const [a, b, c] = await runs(3);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    fake.assign(assignment);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 100));
+    fake.txDelayMs = 100; // producer swaps take a while: the rebalance below lands inside one
+    fake.loseCommitAnswers(1, true);
+    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    for (let i = 0; i < 100 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(p.stats().commitOutcomesUnknown).toBe(1);
+    await new Promise((r) => setTimeout(r, 30)); // the resolution is disconnecting the old producer now
+    fake.assign(assignment); // generation 2 claims the transactional id too
+    // kafkajs delivers from the committed offsets again; the lost commit had landed (offset 2)
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }, { offset: 2, value: c!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }, { offset: 2, value: c!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 400));
+    await p.stop();
+    expect(fake.fencedTransactions).toBe(0);
+    expect(p.stats().fenceRejoins).toBe(0);
+    const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
+    expect(episodes).toHaveLength(3);
+    expect(new Set(episodes).size).toBe(3);
+    expect(fake.committed.get('spans/0')!.offset).toBe('3');
+  });
+
   describe('exactly-once: a fenced transactional producer', () => {
     const fenced = () => Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' });
     const source = { sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 };
