@@ -8,6 +8,7 @@ import type {
   CommittedOffset,
   ConsumedRecord,
   ConsumerHandlers,
+  ConsumerOptions,
   KafkaAdmin,
   KafkaClient,
   KafkaConsumer,
@@ -139,7 +140,11 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
-  createConsumer(): KafkaConsumer {
+  /** Options of every consumer created, in order. */
+  readonly consumerOptions: ConsumerOptions[] = [];
+
+  createConsumer(options: ConsumerOptions): KafkaConsumer {
+    this.consumerOptions.push(options);
     return {
       connect: async () => {},
       subscribe: async () => {},

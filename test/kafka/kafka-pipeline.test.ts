@@ -198,6 +198,17 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('logs/0')!.offset).toBe('1');
   });
 
+  it('reads its input read_committed by default, read_uncommitted when configured (source.kafka.isolationLevel)', async () => {
+    const fake = new FakeKafka();
+    const p = pipeline(fake, 'at-least-once', async () => ({ events: [] }) as never);
+    await p.start();
+    await p.stop();
+    const q = pipeline(fake, 'at-least-once', async () => ({ events: [] }) as never, { source: { brokers: ['fake:9092'], ...topics, isolationLevel: 'read_uncommitted' } });
+    await q.start();
+    await q.stop();
+    expect(fake.consumerOptions.map((o) => o.isolation)).toEqual(['read_committed', 'read_uncommitted']);
+  });
+
   describe('exactly-once: a commit whose answer is lost (connection dropped after EndTxn)', () => {
     it.each([
       [true, 'it had committed: nothing is published again'],

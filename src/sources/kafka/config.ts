@@ -33,6 +33,13 @@ export const KafkaSourceConfigSchema = z.object({
   maxBytesPerPartition: z.number().int().min(1024).default(1_048_576),
   /** Ms a fetch waits for data on an idle partition; also bounds how long a stop waits for the fetch loop. */
   maxWaitMs: z.number().int().min(10).default(1_000),
+  /**
+   * Isolation level of the input consumer. `read_committed` skips records of aborted transactions
+   * (and waits for open ones): what input written with Kafka transactions needs, e.g. evaluation
+   * records from a judge service with exactly-once output. The collector writes without
+   * transactions, and for such topics the two levels read the same records.
+   */
+  isolationLevel: z.enum(['read_committed', 'read_uncommitted']).default('read_committed'),
 });
 export type KafkaSourceConfig = z.infer<typeof KafkaSourceConfigSchema>;
 export type KafkaSourceConfigInput = z.input<typeof KafkaSourceConfigSchema>;

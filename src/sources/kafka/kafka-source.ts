@@ -94,8 +94,7 @@ export class KafkaTelemetrySource {
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       maxWaitMs: this.config.maxWaitMs,
-      // Telemetry topics are written without transactions; read_committed would also hide nothing.
-      isolation: 'read_uncommitted',
+      isolation: this.config.isolationLevel,
     });
     this.consumer = consumer;
     await consumer.connect();
