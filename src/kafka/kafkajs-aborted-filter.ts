@@ -14,6 +14,7 @@
  * Unlike the produce fast paths this is not optional (no environment switch): it is a fix.
  */
 import path from 'node:path';
+import { kafkajsRoot } from './kafkajs-internals.js';
 
 /** The kafkajs version whose internals this replaces; any other version is left alone. */
 export const KAFKAJS_ABORTED_FILTER_VERSION = '2.2.4';
@@ -66,14 +67,9 @@ let report: AbortedFilterReport | undefined;
 /** Puts `filterAbortedMessages` into `req`'s module cache for kafkajs. Call before the first `require('kafkajs')`. Idempotent. */
 export function installKafkajsAbortedFilter(req: NodeJS.Require): AbortedFilterReport {
   if (report) return report;
-  let root: string;
-  try {
-    root = path.dirname(req.resolve('kafkajs/package.json'));
-  } catch (err) {
-    return (report = { installed: false, reason: `kafkajs not resolvable: ${(err as Error).message}` });
-  }
-  const version = (req(path.join(root, 'package.json')) as { version: string }).version;
-  if (version !== KAFKAJS_ABORTED_FILTER_VERSION) return (report = { installed: false, reason: `kafkajs ${version} is not ${KAFKAJS_ABORTED_FILTER_VERSION}; its read_committed filter is left alone` });
+  const found = kafkajsRoot(req, KAFKAJS_ABORTED_FILTER_VERSION);
+  if ('reason' in found) return (report = { installed: false, reason: found.reason });
+  const { root } = found;
   const file = path.join(root, MODULE);
   if (req.cache[path.join(root, 'src/consumer/batch.js')] !== undefined) {
     return (report = { installed: false, reason: 'kafkajs was loaded before the read_committed fix; its consumer keeps the original filter' });

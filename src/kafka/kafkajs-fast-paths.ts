@@ -25,6 +25,7 @@
  * Opt out with AGENT_CREDIT_KAFKAJS_FAST_PATHS=off (kafkajs then runs unmodified).
  */
 import path from 'node:path';
+import { kafkajsRoot } from './kafkajs-internals.js';
 
 /** The kafkajs version whose internals these replace; any other version is left alone. */
 export const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
@@ -235,16 +236,9 @@ let report: FastPathsReport | undefined;
 export function installKafkajsFastPaths(req: Require, enabled = process.env.AGENT_CREDIT_KAFKAJS_FAST_PATHS !== 'off'): FastPathsReport {
   if (report) return report;
   if (!enabled) return (report = { installed: false, reason: 'AGENT_CREDIT_KAFKAJS_FAST_PATHS=off' });
-  let root: string;
-  try {
-    root = path.dirname(req.resolve('kafkajs/package.json'));
-  } catch (err) {
-    return (report = { installed: false, reason: `kafkajs not resolvable: ${(err as Error).message}` });
-  }
-  const version = (req(path.join(root, 'package.json')) as { version: string }).version;
-  if (version !== KAFKAJS_FAST_PATHS_VERSION) {
-    return (report = { installed: false, reason: `kafkajs ${version} is not ${KAFKAJS_FAST_PATHS_VERSION}; its internals are left alone` });
-  }
+  const found = kafkajsRoot(req, KAFKAJS_FAST_PATHS_VERSION);
+  if ('reason' in found) return (report = { installed: false, reason: found.reason });
+  const { root } = found;
   const paths = Object.fromEntries(Object.entries(MODULES).map(([k, p]) => [k, path.join(root, p)])) as Record<keyof typeof MODULES, string>;
   // A replaced module kafkajs already loaded is held, as the original, by the kafkajs modules that
   // required it; one not loaded yet reaches every module through the cache (kafkajs loads its

@@ -71,8 +71,10 @@ export async function readTopics(
   timeoutMs = 60_000,
   /** Keep reading this long after `done`, so unexpected extra records (duplicates) are seen too. */
   lingerMs = 1_500,
+  /** Read as this group (from its committed offsets) instead of a fresh one (from the beginning). */
+  groupId = unique('reader'),
 ): Promise<ConsumedRecord[]> {
-  const consumer = c.createConsumer({ groupId: unique('reader'), isolation: 'read_committed', sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 });
+  const consumer = c.createConsumer({ groupId, isolation: 'read_committed', sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 });
   const records: ConsumedRecord[] = [];
   await consumer.connect();
   await consumer.subscribe(topics, { fromBeginning: true });
