@@ -639,6 +639,14 @@ export class KafkaPipeline {
         st.looseRecords.unshift(...loose);
         for (const w of batch) if (this.work.has(w)) w.status = 'ready';
         st.dirty = true;
+        if (isWedged(err) && st.generation === this.generation) {
+          // The producer refuses every new transaction (its state machine is stuck, e.g. in
+          // COMMITTING after an EndTxn it could not send): retrying with it would stall the
+          // partition for good. A fresh claim of the id makes the broker finish whatever it still
+          // holds open for the old one first.
+          this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck; replacing it');
+          await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
+        }
       }
     });
     return st.committing;
@@ -847,6 +855,11 @@ function heldKeysOf(given: Evaluation, resolved: Evaluation): string[] {
 /** A producer fenced by a newer epoch of its transactional id (another owner, or our own re-init). */
 function isFence(err: unknown): boolean {
   return /fenc|epoch|INVALID_PRODUCER|not.*current/i.test(errorMessage(err));
+}
+
+/** kafkajs refusing a call because the producer's transaction state machine is in the wrong state. */
+function isWedged(err: unknown): boolean {
+  return /Transaction state exception/i.test(errorMessage(err));
 }
 
 function errorMessage(err: unknown): string {

@@ -84,6 +84,16 @@ export class FakeKafka implements KafkaClient {
   private readonly txClaims = new Map<string, number>();
   /** Transactions refused because their producer was fenced by a newer claim of its id. */
   fencedTransactions = 0;
+  private wedgedUpTo = 0;
+
+  /**
+   * Every transactional producer created so far refuses new transactions from now on, as a
+   * kafkajs producer whose state machine is stuck (e.g. in COMMITTING after a failed EndTxn) does;
+   * producers created later work.
+   */
+  wedgeTxProducers(): void {
+    this.wedgedUpTo = this.txProducersCreated;
+  }
 
   createTransactionalProducer(options?: { transactionalId: string }): KafkaTransactionalProducer {
     const serial = ++this.txProducersCreated;
@@ -97,6 +107,7 @@ export class FakeKafka implements KafkaClient {
         connected = true;
       },
       transaction: async () => {
+        if (serial <= this.wedgedUpTo) throw new Error('Transaction state exception: Invalid transition COMMITTING --> TRANSACTING');
         if (!connected) throw new Error('The producer is disconnected');
         if (this.txClaims.get(id) !== serial) {
           this.fencedTransactions++;

@@ -209,6 +209,24 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.consumerOptions.map((o) => o.isolation)).toEqual(['read_committed', 'read_uncommitted']);
   });
 
+  it('exactly-once: a transactional producer that refuses new transactions (kafkajs state stuck) is replaced', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 20));
+    fake.wedgeTxProducers();
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 300));
+    await p.stop();
+    expect(p.stats().commitFailures).toBeGreaterThanOrEqual(1);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
+    expect(fake.committed.get('spans/0')!.offset).toBe('1');
+  });
+
   describe('exactly-once: a commit whose answer is lost (connection dropped after EndTxn)', () => {
     it.each([
       [true, 'it had committed: nothing is published again'],
