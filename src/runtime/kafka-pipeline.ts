@@ -386,7 +386,7 @@ export class KafkaPipeline {
       const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
       if (!decoded.ok) {
         this.counters.decodeErrors++;
-        st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq));
+        st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
         this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.reason }, 'undecodable record sent to DLQ');
       } else if (decoded.signal === 'traces') {
         const spans = st.replay ? decoded.spans.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : decoded.spans;
@@ -404,7 +404,7 @@ export class KafkaPipeline {
         if (decoded.partialReason !== undefined) {
           // the valid entries are used; the record (with its invalid ones) is not lost
           this.counters.decodeErrors++;
-          st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq));
+          st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
           this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.partialReason }, 'evaluation record partly invalid: sent to DLQ');
         }
       }

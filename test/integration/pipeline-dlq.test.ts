@@ -77,4 +77,46 @@ describe('dead-letter topic', () => {
     const out = parseEvents(await readTopics(c, [topics.rewards, topics.episodes, topics.preferences], (rs) => rs.length >= expected.length));
     expect(out.map((e) => e.event_id).sort()).toEqual(expected.map((e) => e.event_id).sort());
   });
+
+  it('an undecodable record larger than the dead-letter topic accepts is described there, not copied; the stream continues (exactly-once)', async () => {
+    const c = client();
+    const base = unique('dlq-big');
+    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    // OTLP topics often accept larger records than the broker's default (1 MiB), which the
+    // dead-letter topic the pipeline creates keeps.
+    const admin = await c.admin();
+    try {
+      await admin.ensureTopics([{ topic: topics.spans, partitions: 1, config: { 'max.message.bytes': String(4 * 1024 * 1024) } }, { topic: topics.logs, partitions: 1 }]);
+    } finally {
+      await admin.disconnect();
+    }
+    const runs = await generateFleet({ episodes: 3, seed: 8 });
+    const gen = kafkaRecordsFor(runs, 'otlp_proto');
+    const spans: OutgoingRecord[] = gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value }));
+    const logs: OutgoingRecord[] = gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }));
+    const big = new Uint8Array(2 * 1024 * 1024).fill(0xff); // not protobuf (wire type 7), 2 MiB
+    await produce(c, [spans[0]!, { topic: topics.spans, key: 'big', value: big }, ...spans.slice(1), ...logs]);
+    const expected = await referenceEvents(spans, logs);
+
+    const pipeline = new KafkaPipeline(pipelineConfig(topics, unique('dlq-big-grp'), { delivery: 'exactly-once' }), {
+      client: client('dlq-big-pipeline'),
+      createAssembler: () => testAssembler(30_000),
+      processEpisode: referenceProcessEpisode,
+      evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+    });
+    await pipeline.start();
+    try {
+      await waitFor(() => pipeline.stats().episodesClosed >= runs.length && pipeline.stats().inFlight === 0 && pipeline.stats().dlqOut >= 1, 60_000, 'all episodes and the dead letter published');
+    } finally {
+      await pipeline.stop();
+    }
+    expect(pipeline.stats().decodeErrors).toBe(1);
+    const [dl, ...more] = await readTopics(c, [topics.dlq], (rs) => rs.length >= 1);
+    expect(more).toHaveLength(0);
+    expect(header(dl!, DLQ_HEADERS.sourceOffset)).toBe('1');
+    expect(header(dl!, DLQ_HEADERS.error)).toMatch(/over sinks\.kafka\.maxRecordBytes 1000000/);
+    expect(JSON.parse(new TextDecoder().decode(dl!.value!))).toMatchObject({ kind: 'record_too_large', source_topic: topics.spans, source_offset: '1', value_bytes: big.byteLength });
+    const out = parseEvents(await readTopics(c, [topics.rewards, topics.episodes, topics.preferences], (rs) => rs.length >= expected.length));
+    expect(out.map((e) => e.event_id).sort()).toEqual(expected.map((e) => e.event_id).sort());
+  });
 });

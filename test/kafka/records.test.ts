@@ -124,6 +124,24 @@ describe('sink records', () => {
     expect(deadLetterRecord({ topic: 't', partition: 0, offset: '0', key: null, value: null, headers: {}, timestampMs: 0 }, 'x'.repeat(5000), 'dlq').headers![DLQ_HEADERS.error]).toHaveLength(2000);
   });
 
+  it('a record too large for the dead-letter topic is described there (position, size, SHA-256, reason), not copied', async () => {
+    const { recordBytes } = await import('../../src/kafka/produce-chunks.js');
+    const { createHash } = await import('node:crypto');
+    const value = new Uint8Array(300_000).fill(7);
+    const rec = { topic: 'otlp_spans', partition: 2, offset: '41', key: new Uint8Array([1, 2]), value, headers: { 'x-big': new TextEncoder().encode('y'.repeat(10)) }, timestampMs: 0 };
+    // within the limit: the copy
+    expect(deadLetterRecord(rec, 'bad', 'dlq', 400_000).value).toBe(value);
+    const d = deadLetterRecord(rec, 'not OTLP', 'dlq', 100_000);
+    expect(recordBytes(d)).toBeLessThanOrEqual(100_000);
+    expect(d.headers).toMatchObject({ [DLQ_HEADERS.sourceTopic]: 'otlp_spans', [DLQ_HEADERS.sourcePartition]: '2', [DLQ_HEADERS.sourceOffset]: '41' });
+    expect(d.headers![DLQ_HEADERS.error]).toMatch(/^not OTLP — .*over sinks\.kafka\.maxRecordBytes 100000.*otlp_spans\[2\]@41/);
+    const body = JSON.parse(d.value as string);
+    expect(body).toMatchObject({ kind: 'record_too_large', source_topic: 'otlp_spans', source_partition: 2, source_offset: '41', value_bytes: 300_000, max_bytes: 100_000 });
+    expect(body.bytes).toBe(recordBytes(deadLetterRecord(rec, 'not OTLP', 'dlq')));
+    expect(body.value_sha256).toBe(createHash('sha256').update(value).digest('hex'));
+    expect(d.key).toEqual(rec.key);
+  });
+
   it('failed episodes are dead-lettered as JSON keyed by episode id', () => {
     const r = failedEpisodeRecord({ episodeId: 'e1', traceIds: ['t'], sources: [{ topic: 's', partition: 1, firstOffset: '4', lastOffset: '9' }] }, 'boom', 'dlq');
     expect(r.key).toBe('e1');

@@ -5,7 +5,9 @@
  * headers `content-type`, `x-agent-credit-event-type`, `x-agent-credit-event-id`,
  * `x-agent-credit-schema-version`, so consumers can route or de-duplicate without parsing.
  */
+import { createHash } from 'node:crypto';
 import type { ConsumedRecord, OutgoingRecord } from '../../kafka/client.js';
+import { recordBytes } from '../../kafka/produce-chunks.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { eventJson } from '../../events/event-json.js';
 import type { KafkaSinkTopics } from './config.js';
@@ -64,19 +66,44 @@ const MAX_REASON_CHARS = 2_000;
 /**
  * Dead letter for an input record that could not be used: original bytes as value, original key
  * and headers, plus the reason and the source position.
+ *
+ * Input topics may accept larger records than the dead-letter topic does (OTLP topics often get a
+ * raised `max.message.bytes`). A copy over `maxBytes` would fail its send on every retry and stall
+ * the partition, so such a record gets a JSON description instead (`kind: record_too_large`:
+ * source position, size, SHA-256 of the value, the reason): the bytes stay readable at that
+ * position in the input topic until its retention removes them.
  */
-export function deadLetterRecord(record: ConsumedRecord, reason: string, dlqTopic: string): OutgoingRecord {
-  return {
+export function deadLetterRecord(record: ConsumedRecord, reason: string, dlqTopic: string, maxBytes = Number.POSITIVE_INFINITY): OutgoingRecord {
+  const position = {
+    [DLQ_HEADERS.sourceTopic]: record.topic,
+    [DLQ_HEADERS.sourcePartition]: String(record.partition),
+    [DLQ_HEADERS.sourceOffset]: record.offset,
+  };
+  const copy: OutgoingRecord = {
     topic: dlqTopic,
     key: record.key,
     value: record.value ?? new Uint8Array(0),
-    headers: {
-      ...record.headers,
-      [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS),
-      [DLQ_HEADERS.sourceTopic]: record.topic,
-      [DLQ_HEADERS.sourcePartition]: String(record.partition),
-      [DLQ_HEADERS.sourceOffset]: record.offset,
-    },
+    headers: { ...record.headers, [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS), ...position },
+  };
+  const bytes = recordBytes(copy);
+  if (bytes <= maxBytes) return copy;
+  const value = record.value ?? new Uint8Array(0);
+  const described = `${reason.slice(0, MAX_REASON_CHARS)} — the record (${bytes} bytes as a dead letter) is over sinks.kafka.maxRecordBytes ${maxBytes}, so it is described here, not copied: read it at ${record.topic}[${record.partition}]@${record.offset} before the topic's retention removes it, or raise sinks.kafka.maxRecordBytes and the dead-letter topic's max.message.bytes`;
+  return {
+    topic: dlqTopic,
+    key: record.key !== null && record.key.byteLength <= 1_024 ? record.key : null,
+    value: JSON.stringify({
+      kind: 'record_too_large',
+      source_topic: record.topic,
+      source_partition: record.partition,
+      source_offset: record.offset,
+      bytes,
+      value_bytes: value.byteLength,
+      value_sha256: createHash('sha256').update(value).digest('hex'),
+      max_bytes: maxBytes,
+      reason: described,
+    }),
+    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: described.slice(0, MAX_REASON_CHARS), ...position },
   };
 }
 
