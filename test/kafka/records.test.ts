@@ -147,6 +147,13 @@ describe('sink records', () => {
     expect(r.key).toBe('e1');
     expect(JSON.parse(r.value as string)).toMatchObject({ kind: 'episode_failed', episode_id: 'e1', reason: 'boom' });
     expect(r.headers).toMatchObject({ [DLQ_HEADERS.sourceOffset]: '4', [DLQ_HEADERS.error]: 'credit failed: boom' });
+    // bounded: a long conversation and a long error text stay well under a megabyte
+    const many = failedEpisodeRecord({ episodeId: 'e2', traceIds: Array.from({ length: 50_000 }, (_, i) => i.toString(16).padStart(32, '0')), sources: [] }, 'e'.repeat(1e6), 'dlq');
+    const body = JSON.parse(many.value as string);
+    expect(body.trace_ids).toHaveLength(1_000);
+    expect(body.trace_count).toBe(50_000);
+    expect(body.reason).toHaveLength(2_000);
+    expect((many.value as string).length).toBeLessThan(100_000);
   });
 });
 

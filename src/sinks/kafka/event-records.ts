@@ -62,6 +62,8 @@ export function oversizeEventRecord(event: CreditEvent, bytes: number, maxBytes:
 
 /** Header values are bounded so a huge error message cannot make the record too large. */
 const MAX_REASON_CHARS = 2_000;
+/** Trace ids listed in a failed episode's dead letter (the count is given when there are more). */
+const MAX_LISTED_TRACES = 1_000;
 
 /**
  * Dead letter for an input record that could not be used: original bytes as value, original key
@@ -120,7 +122,16 @@ export function failedEpisodeRecord(
   return {
     topic: dlqTopic,
     key: episode.episodeId,
-    value: JSON.stringify({ kind: 'episode_failed', episode_id: episode.episodeId, trace_ids: episode.traceIds, sources: episode.sources, reason }),
+    // Bounded like every dead letter (a conversation episode can span many traces; a value
+    // function's error text is not ours): an oversize record would fail its send on every retry.
+    value: JSON.stringify({
+      kind: 'episode_failed',
+      episode_id: episode.episodeId,
+      trace_ids: episode.traceIds.slice(0, MAX_LISTED_TRACES),
+      ...(episode.traceIds.length > MAX_LISTED_TRACES ? { trace_count: episode.traceIds.length } : {}),
+      sources: episode.sources,
+      reason: reason.slice(0, MAX_REASON_CHARS),
+    }),
     headers: {
       'content-type': 'application/json',
       [DLQ_HEADERS.error]: `credit failed: ${reason}`.slice(0, MAX_REASON_CHARS),
