@@ -33,10 +33,14 @@ export interface AbortedTransaction {
   readonly firstOffset: string;
 }
 
-/** Control record key of an ABORT marker: version 0 (int16), type 0 = ABORT (int16). */
+/**
+ * An ABORT marker: a control record whose key is version 0 (int16), type 0 = ABORT (int16).
+ * kafkajs checks the key alone, so a data record keyed with four zero bytes (an integer key 0
+ * from Java's IntegerSerializer) ended the aborted transaction it belonged to.
+ */
 function isAbortMarker(m: FetchedMessage): boolean {
   const k = m.key;
-  return !!k && k.length === 4 && k[0] === 0 && k[1] === 0 && k[2] === 0 && k[3] === 0;
+  return m.isControlRecord === true && !!k && k.length === 4 && k[0] === 0 && k[1] === 0 && k[2] === 0 && k[3] === 0;
 }
 
 /**
@@ -62,24 +66,38 @@ export function filterAbortedMessages<M extends FetchedMessage>({ messages, abor
 }
 
 export type AbortedFilterReport = { installed: true } | { installed: false; reason: string };
+/** By kafkajs installation (root directory): an application may load its own copy besides ours. */
+const reports = new Map<string, AbortedFilterReport>();
 let report: AbortedFilterReport | undefined;
 
-/** Puts `filterAbortedMessages` into `req`'s module cache for kafkajs. Call before the first `require('kafkajs')`. Idempotent. */
+/**
+ * Puts `filterAbortedMessages` into `req`'s module cache for the kafkajs that `req` resolves.
+ * Call before that kafkajs is first loaded: e.g. an application reading agent-credit's output
+ * with its own kafkajs 2.2.4 calls `installKafkajsAbortedFilter(createRequire(import.meta.url))`
+ * before importing kafkajs. Idempotent per kafkajs installation.
+ */
 export function installKafkajsAbortedFilter(req: NodeJS.Require): AbortedFilterReport {
-  if (report) return report;
   const found = kafkajsRoot(req, KAFKAJS_ABORTED_FILTER_VERSION);
   if ('reason' in found) return (report = { installed: false, reason: found.reason });
   const { root } = found;
+  const known = reports.get(root);
+  if (known) return (report = known);
+  report = installAt(req, root);
+  reports.set(root, report);
+  return report;
+}
+
+function installAt(req: NodeJS.Require, root: string): AbortedFilterReport {
   const file = path.join(root, MODULE);
   if (req.cache[path.join(root, 'src/consumer/batch.js')] !== undefined) {
-    return (report = { installed: false, reason: 'kafkajs was loaded before the read_committed fix; its consumer keeps the original filter' });
+    return { installed: false, reason: 'kafkajs was loaded before the read_committed fix; its consumer keeps the original filter' };
   }
   req(file);
   req.cache[file]!.exports = filterAbortedMessages;
-  return (report = { installed: true });
+  return { installed: true };
 }
 
-/** What `installKafkajsAbortedFilter` did (undefined before the first call). */
+/** What the last `installKafkajsAbortedFilter` call did (undefined before the first). */
 export function kafkajsAbortedFilterReport(): AbortedFilterReport | undefined {
   return report;
 }

@@ -38,8 +38,9 @@ export interface KafkaPipelineStats {
    */
   readonly fenceRejoins: number;
   /**
-   * Exactly-once transactions whose commit outcome was lost (EndTxn sent, connection gone): each
-   * resolved by re-claiming the transactional id and reading the committed offset's tag back.
+   * Exactly-once transactions whose end could not be confirmed (EndTxn(commit) sent and no answer,
+   * or the abort failed): each resolved by re-claiming the transactional id and reading the
+   * committed offset's tag back.
    */
   readonly commitOutcomesUnknown: number;
   readonly rebalances: number;

@@ -142,6 +142,8 @@ interface PartitionState {
   committing: Promise<void>;
   /** Transactions begun on this partition in this assignment (part of each one's commit tag). */
   txSeq: number;
+  /** Tag of the last commit known on this partition (read at assignment, then ours). */
+  lastCommittedTag: string | undefined;
   dirty: boolean;
   fenced: boolean;
 }
@@ -306,6 +308,7 @@ export class KafkaPipeline {
         producer: undefined,
         committing: Promise.resolve(),
         txSeq: 0,
+        lastCommittedTag: undefined,
         dirty: false,
         fenced: false,
       };
@@ -349,6 +352,7 @@ export class KafkaPipeline {
     if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
     const mine = await this.readCommitted(st);
     st.replay = decodeReplayMetadata(mine?.metadata);
+    st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
   }
@@ -607,23 +611,35 @@ export class KafkaPipeline {
             const outcome = await this.resolveCommitOutcome(st, tag, err);
             if (outcome === 'committed') {
               this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
-              this.committed(st, batch, loose, records, wm);
+              this.committed(st, batch, loose, records, wm, tag);
               return;
             }
             if (outcome === 'stale') {
-              // The partition left this instance meanwhile: its next owner reads the truth (it
-              // claims the transactional id before reading the offset) and replays what is missing.
-              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition was reassigned: left to its next owner');
+              // Stopping, or the partition left this instance meanwhile: its next owner reads the
+              // truth (it claims the transactional id before reading the offset) and replays what
+              // is missing. No later transaction here: its watermark would still count this
+              // batch's holds and could move the committed offset back below it.
+              st.fenced = true;
+              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition is no longer ours to commit: left to its next owner');
               return;
             }
-          } else if (!aborted && st.generation === this.generation) {
+            if (outcome === 'taken') {
+              // Another owner committed on this partition since our last commit: the group moved
+              // it while this instance did not notice (e.g. cut off longer than the session
+              // timeout). Publishing the batch again would duplicate it and move the offset back.
+              st.fenced = true;
+              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and another owner has committed on the partition since: leaving it to that owner');
+              this.checkFence(st);
+              return;
+            }
+          } else if (!aborted && !isFence(err) && st.generation === this.generation) {
             // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
             // transactional id makes the broker abort the open transaction).
             await this.replaceProducer(st).catch(() => undefined);
           }
           throw err;
         }
-        this.committed(st, batch, loose, records, wm);
+        this.committed(st, batch, loose, records, wm, tag);
       } catch (err) {
         const msg = errorMessage(err);
         if (isFence(err)) {
@@ -653,7 +669,8 @@ export class KafkaPipeline {
   }
 
   /** Book-keeping once a partition's transaction is known to have committed. */
-  private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined): void {
+  private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined, tag: string): void {
+    if (wm) st.lastCommittedTag = tag;
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
@@ -670,31 +687,49 @@ export class KafkaPipeline {
   }
 
   /**
-   * A transaction whose commit may or may not have happened (EndTxn sent, no answer): claims the
-   * partition's transactional id again — the broker first finishes the open transaction, either
-   * way — then reads the group's committed offset back. Its metadata carries the tag of the last
-   * transaction that committed it, so it says which way it went. Retries (backing off) while the
-   * broker is unreachable; gives up only when the partition is no longer this instance's.
+   * A transaction whose end could not be confirmed (EndTxn(commit) sent and no answer, or the
+   * abort failed): claims the partition's transactional id again — the broker first finishes the
+   * open transaction, either way — then reads the group's committed offset back. Its metadata
+   * carries the tag of the last transaction that committed it:
+   * - this transaction's tag: it committed;
+   * - the tag of our previous commit on the partition (or of the commit read at assignment): it
+   *   did not — read again a few times first, since a broker may apply a committed transaction's
+   *   offsets a moment after finishing it (the classic group coordinator of Kafka 3.x does, which
+   *   OffsetFetch `require_stable` exists for and kafkajs cannot ask);
+   * - any other tag: another owner has committed since (`taken`).
+   * Retries (backing off) while the broker is unreachable; gives up only when the partition is no
+   * longer this instance's to commit (`stale`).
    *
    * Why not just retry the batch: kafkajs cannot resend EndTxn for the same transaction, so a
    * retry after a commit that did land publishes every event of the batch a second time
    * (test/integration/commit-answer-lost.test.ts shows both outcomes on the real broker).
    */
-  private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'stale'> {
+  private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'taken' | 'stale'> {
     this.counters.commitOutcomesUnknown++;
-    this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction commit outcome unknown: re-claiming the transactional id and reading the committed offset to find out');
+    this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction outcome unknown: re-claiming the transactional id and reading the committed offset to find out');
+    const gone = () => this.stopping || st.generation !== this.generation;
     let delayMs = 250;
     for (;;) {
-      if (this.stopping || st.generation !== this.generation) return 'stale';
+      if (gone()) return 'stale';
       try {
         await this.replaceProducer(st);
-        if (this.stopping || st.generation !== this.generation) return 'stale';
-        const mine = await this.readCommitted(st);
-        const found = commitTagOf(mine?.metadata);
-        this.log.info({ topic: st.topic, partition: st.partition, tag, found, offset: mine?.offset }, found === tag ? 'unknown commit outcome resolved: committed' : 'unknown commit outcome resolved: aborted');
-        return found === tag ? 'committed' : 'aborted';
+        let found: string | undefined;
+        let offset: string | undefined;
+        let reads = 0;
+        for (const settleMs of STABLE_OFFSET_REREADS_MS) {
+          if (settleMs > 0) await sleep(settleMs);
+          if (gone()) return 'stale';
+          const mine = await this.readCommitted(st);
+          reads++;
+          found = commitTagOf(mine?.metadata);
+          offset = mine?.offset;
+          if (found !== st.lastCommittedTag) break; // moved: ours, or someone else's
+        }
+        const outcome = found === tag ? 'committed' : found === st.lastCommittedTag ? 'aborted' : 'taken';
+        this.log.info({ topic: st.topic, partition: st.partition, tag, found, previous: st.lastCommittedTag, offset, reads }, `unknown transaction outcome resolved: ${outcome}`);
+        return outcome;
       } catch (err) {
-        this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), retryInMs: delayMs }, 'could not resolve the commit outcome yet (broker unreachable?); retrying');
+        this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), retryInMs: delayMs }, 'could not resolve the transaction outcome yet (broker unreachable?); retrying');
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 5_000);
       }
@@ -801,6 +836,13 @@ export class KafkaPipeline {
     }
   }
 }
+
+/**
+ * Reads of the committed offset before a transaction whose outcome was lost is taken as aborted
+ * (ms to wait before each): a broker may apply a committed transaction's offsets just after it
+ * finished the transaction (resolveCommitOutcome).
+ */
+const STABLE_OFFSET_REREADS_MS = [0, 100, 300, 900] as const;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 

@@ -154,7 +154,7 @@ export class SelfTelemetry {
     counter('kafka_episodes_dropped', 'Open or unpublished episodes dropped on a rebalance (rebuilt by replay)', (s) => s.kafkaEpisodesDropped);
     counter('kafka_producer_replacements', 'At-least-once producers replaced after the broker rejected their sequence numbers', (s) => s.kafkaProducerReplacements);
     counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
-    counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose commit answer was lost, resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
+    counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
     counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);
     counter('kafka_pauses', 'Times ingestion paused because credit fell behind (backpressure)', (s) => s.kafkaPauses);
     gauge('kafka_paused', '1 while ingestion is paused for backpressure', (s) => s.kafkaPaused);

@@ -245,7 +245,9 @@ describe('KafkaPipeline failures never stall', () => {
       fake.loseCommitAnswers(1, landed);
       await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
       await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
-      await new Promise((r) => setTimeout(r, 200));
+      // "not committed" is only concluded after re-reading the offset for ~1.3 s (a broker may
+      // apply a committed transaction's offsets a moment late)
+      await new Promise((r) => setTimeout(r, landed ? 200 : 1_700));
       await p.stop();
       const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
       expect(episodes).toHaveLength(2);
@@ -292,6 +294,72 @@ describe('KafkaPipeline failures never stall', () => {
     expect(episodes).toHaveLength(3);
     expect(new Set(episodes).size).toBe(3);
     expect(fake.committed.get('spans/0')!.offset).toBe('3');
+  });
+
+  it('exactly-once: a zombie resolving a lost commit after the new owner committed leaves the partition alone', async () => {
+    const fake = new FakeKafka();
+    const [a, b, c] = await runs(3);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const zombie = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await zombie.start();
+    fake.assign(assignment);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 100));
+    fake.txDelayMs = 100;
+    fake.loseCommitAnswers(1, true);
+    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    for (let i = 0; i < 100 && zombie.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    // The group moved the partitions to another instance; the first one has not noticed.
+    const owner = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await owner.start();
+    fake.assign(assignment);
+    await new Promise((r) => setTimeout(r, 110));
+    await fake.deliver('spans', 0, [{ offset: 2, value: c!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 2, value: c!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 1_800));
+    const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
+    expect(episodes).toHaveLength(3);
+    expect(new Set(episodes).size).toBe(3);
+    expect(Number(fake.committed.get('spans/0')!.offset)).toBe(3);
+    expect(zombie.stats().commitFailures).toBe(0); // nothing retried
+  });
+
+  it('exactly-once: a lost commit answer during stop() — no later transaction moves the offset back', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    let calls = 0;
+    const slowSecond: KafkaPipelineDeps['processEpisode'] = async (e) => {
+      if (calls++ === 1) await new Promise((r) => setTimeout(r, 150));
+      return processEpisode(e);
+    };
+    const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const p = pipeline(fake, 'exactly-once', slowSecond);
+    await p.start();
+    fake.assign(assignment);
+    await new Promise((r) => setTimeout(r, 20));
+    fake.loseCommitAnswers(1, true);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }]);
+    await p.stop();
+    expect(p.stats().commitOutcomesUnknown).toBe(1);
+    // the next owner replays from what is committed
+    const next = pipeline(fake, 'exactly-once', processEpisode);
+    await next.start();
+    fake.assign(assignment);
+    await new Promise((r) => setTimeout(r, 20));
+    const from = Number(fake.committed.get('spans/0')?.offset ?? 0);
+    const logsFrom = Number(fake.committed.get('logs/0')?.offset ?? 0);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }].filter((r) => r.offset >= from));
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }].filter((r) => r.offset >= logsFrom));
+    await new Promise((r) => setTimeout(r, 200));
+    await next.stop();
+    const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
+    expect(episodes).toHaveLength(2);
+    expect(new Set(episodes).size).toBe(2);
   });
 
   describe('exactly-once: a fenced transactional producer', () => {

@@ -47,6 +47,14 @@ describe('read_committed filter (kafkajs-aborted-filter.ts)', () => {
     expect(filterAbortedMessages({ messages: msgs, abortedTransactions: [] })).toBe(msgs);
   });
 
+  it('a data record keyed with four zero bytes (an integer key 0) does not end its aborted transaction (kafkajs 2.2.4: it does)', () => {
+    const zeroKeyed: FetchedMessage = { offset: '1', key: Buffer.from([0, 0, 0, 0]), batchContext: { producerId: '3', inTransaction: true } };
+    const msgs = [rec(0, '3'), zeroKeyed, rec(2, '3'), marker(3, '3', ABORT)];
+    const aborted3 = [{ producerId: '3', firstOffset: '0' }];
+    expect(filterAbortedMessages({ messages: msgs, abortedTransactions: aborted3 }).filter((m) => !m.isControlRecord)).toEqual([]);
+    expect(kafkajsOriginal()({ messages: msgs, abortedTransactions: aborted3 }).filter((m) => !m.isControlRecord).map((m) => m.offset)).toEqual(['1', '2']);
+  });
+
   it('matches a reference model on random interleavings of transactions', () => {
     // Model: a log of transactions (producer, records, committed?) interleaved, then markers; a
     // fetch from any offset with the broker's aborted list (transactions whose marker is at or
