@@ -712,6 +712,15 @@ export class KafkaPipeline {
     for (;;) {
       if (gone()) return 'stale';
       try {
+        // Look before claiming: when another owner has committed since, claiming the id would
+        // fence that owner's producer (and cost it a rejoin).
+        const seen = commitTagOf((await this.readCommitted(st))?.metadata);
+        if (seen !== tag && seen !== st.lastCommittedTag) {
+          this.log.info({ topic: st.topic, partition: st.partition, tag, found: seen, previous: st.lastCommittedTag }, 'unknown transaction outcome resolved: taken');
+          return 'taken';
+        }
+        // Our producer is mid-transaction either way: the claim replaces it, and the broker
+        // finishes that transaction first.
         await this.replaceProducer(st);
         let found: string | undefined;
         let offset: string | undefined;
@@ -767,7 +776,13 @@ export class KafkaPipeline {
       );
       this.rejoining = this.source
         .rejoin()
-        .catch((err: unknown) => this.log.error({ err: String(err) }, 'rejoining the group after a self-fence failed; the partition waits for the next rebalance'))
+        .catch((err: unknown) => {
+          // Try again after another wait: a fenced partition's unfinished work holds back the
+          // offsets of the partitions it read from (e.g. the logs partition) until a rejoin.
+          this.log.error({ err: String(err) }, 'rejoining the group after a self-fence failed; checking again after another session timeout');
+          const still = [...this.partitions.values()].find((p) => p.fenced);
+          if (still) this.checkFence(still);
+        })
         .finally(() => {
           this.rejoining = undefined;
         });

@@ -80,6 +80,16 @@ export class FakeKafka implements KafkaClient {
 
   /** Delay of transactional producers' connect and disconnect (ms), to widen races in tests. */
   txDelayMs = 0;
+  /**
+   * Ms after a transaction commits before its offsets show in `fetchCommittedOffsets`, as Kafka
+   * 3.x's classic group coordinator applies them asynchronously (records are visible at once).
+   */
+  offsetApplyDelayMs = 0;
+  /** The next `n` aborts fail (e.g. the connection is gone). */
+  failAborts(n: number): void {
+    this.abortFailuresLeft = n;
+  }
+  private abortFailuresLeft = 0;
   /** Latest claim per transactional id: as on a broker, connecting (InitProducerId) fences the previous producer. */
   private readonly txClaims = new Map<string, number>();
   /** Transactions refused because their producer was fenced by a newer claim of its id. */
@@ -118,7 +128,11 @@ export class FakeKafka implements KafkaClient {
         let commitSent = false;
         const land = () => {
           this.published.push(...records);
-          for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
+          const apply = () => {
+            for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
+          };
+          if (this.offsetApplyDelayMs > 0) setTimeout(apply, this.offsetApplyDelayMs);
+          else apply();
           this.transactions++;
         };
         return {
@@ -139,6 +153,10 @@ export class FakeKafka implements KafkaClient {
           },
           abort: async () => {
             if (commitSent) throw new Error('Invalid state transition COMMITTING -> ABORTING');
+            if (this.abortFailuresLeft > 0) {
+              this.abortFailuresLeft--;
+              throw Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError' });
+            }
           },
         };
       },

@@ -296,6 +296,48 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('spans/0')!.offset).toBe('3');
   });
 
+  it('exactly-once: a lost commit answer whose offsets the broker applies late (Kafka 3.x) still resolves as committed', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 100));
+    fake.offsetApplyDelayMs = 250; // the first reads after the claim still show the previous commit
+    fake.loseCommitAnswers(1, true);
+    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 1_700));
+    await p.stop();
+    const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
+    expect(episodes).toHaveLength(2);
+    expect(new Set(episodes).size).toBe(2);
+    expect(p.stats().commitOutcomesUnknown).toBe(1);
+    expect(p.stats().commitFailures).toBe(0);
+  });
+
+  it('exactly-once: fenced, and the abort fails too — the transactional id is not claimed again (that would fence the new owner)', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, source: { brokers: ['fake:9092'], ...topics, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 } });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    const claims = fake.txProducersCreated;
+    fake.failCommits(1, Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' }));
+    fake.failAborts(1);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.txProducersCreated).toBe(claims);
+    expect(p.stats().commitOutcomesUnknown).toBe(0);
+    await p.stop();
+  });
+
   it('exactly-once: a zombie resolving a lost commit after the new owner committed leaves the partition alone', async () => {
     const fake = new FakeKafka();
     const [a, b, c] = await runs(3);
@@ -325,6 +367,8 @@ describe('KafkaPipeline failures never stall', () => {
     expect(new Set(episodes).size).toBe(3);
     expect(Number(fake.committed.get('spans/0')!.offset)).toBe(3);
     expect(zombie.stats().commitFailures).toBe(0); // nothing retried
+    // it looked before claiming: the owner's producer was not fenced
+    expect(fake.fencedTransactions).toBe(0);
   });
 
   it('exactly-once: a lost commit answer during stop() — no later transaction moves the offset back', async () => {
