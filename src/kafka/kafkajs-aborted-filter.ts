@@ -68,6 +68,7 @@ export function filterAbortedMessages<M extends FetchedMessage>({ messages, abor
 export type AbortedFilterReport = { installed: true } | { installed: false; reason: string };
 /** By kafkajs installation (root directory): an application may load its own copy besides ours. */
 const reports = new Map<string, AbortedFilterReport>();
+/** The first install's result: the product's own kafkajs (kafkajs-module.ts installs on import). */
 let report: AbortedFilterReport | undefined;
 
 /**
@@ -78,13 +79,14 @@ let report: AbortedFilterReport | undefined;
  */
 export function installKafkajsAbortedFilter(req: NodeJS.Require): AbortedFilterReport {
   const found = kafkajsRoot(req, KAFKAJS_ABORTED_FILTER_VERSION);
-  if ('reason' in found) return (report = { installed: false, reason: found.reason });
-  const { root } = found;
-  const known = reports.get(root);
-  if (known) return (report = known);
-  report = installAt(req, root);
-  reports.set(root, report);
-  return report;
+  let result: AbortedFilterReport;
+  if ('reason' in found) result = { installed: false, reason: found.reason };
+  else {
+    result = reports.get(found.root) ?? installAt(req, found.root);
+    reports.set(found.root, result);
+  }
+  report ??= result;
+  return result;
 }
 
 function installAt(req: NodeJS.Require, root: string): AbortedFilterReport {
@@ -97,7 +99,7 @@ function installAt(req: NodeJS.Require, root: string): AbortedFilterReport {
   return { installed: true };
 }
 
-/** What the last `installKafkajsAbortedFilter` call did (undefined before the first). */
+/** What the first `installKafkajsAbortedFilter` call (the product's own kafkajs) did; undefined before it. */
 export function kafkajsAbortedFilterReport(): AbortedFilterReport | undefined {
   return report;
 }
