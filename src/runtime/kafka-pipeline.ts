@@ -688,9 +688,10 @@ export class KafkaPipeline {
 
   /**
    * A transaction whose end could not be confirmed (EndTxn(commit) sent and no answer, or the
-   * abort failed): claims the partition's transactional id again — the broker first finishes the
-   * open transaction, either way — then reads the group's committed offset back. Its metadata
-   * carries the tag of the last transaction that committed it:
+   * abort failed): reads the group's committed offset, claims the partition's transactional id
+   * again unless another owner has committed since — the broker first finishes the open
+   * transaction, either way — and reads the offset back. Its metadata carries the tag of the last
+   * transaction that committed it:
    * - this transaction's tag: it committed;
    * - the tag of our previous commit on the partition (or of the commit read at assignment): it
    *   did not — read again a few times first, since a broker may apply a committed transaction's
@@ -706,7 +707,7 @@ export class KafkaPipeline {
    */
   private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'taken' | 'stale'> {
     this.counters.commitOutcomesUnknown++;
-    this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction outcome unknown: re-claiming the transactional id and reading the committed offset to find out');
+    this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction outcome unknown: reading the committed offset (and re-claiming the transactional id) to find out');
     const gone = () => this.stopping || st.generation !== this.generation;
     let delayMs = 250;
     for (;;) {
