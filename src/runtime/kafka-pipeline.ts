@@ -350,7 +350,19 @@ export class KafkaPipeline {
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
     if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
-    const mine = await this.readCommitted(st);
+    let mine = await this.readCommitted(st);
+    if (this.config.delivery === 'exactly-once') {
+      // Kafka 3.x's classic group coordinator applies a finished transaction's offsets on a
+      // scheduler thread, possibly after the claim above returned; kafkajs cannot ask for stable
+      // offsets (OffsetFetch require_stable). Read again until two reads agree, so the previous
+      // owner's last commit is not missed (its records would be published twice).
+      for (let i = 0; i < ASSIGNMENT_SETTLE_READS; i++) {
+        await sleep(ASSIGNMENT_SETTLE_MS);
+        const again = await this.readCommitted(st);
+        if (again?.offset === mine?.offset && again?.metadata === mine?.metadata) break;
+        mine = again;
+      }
+    }
     st.replay = decodeReplayMetadata(mine?.metadata);
     st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
@@ -859,6 +871,10 @@ export class KafkaPipeline {
  * finished the transaction (resolveCommitOutcome).
  */
 const STABLE_OFFSET_REREADS_MS = [0, 100, 300, 900] as const;
+
+/** At assignment (exactly-once): re-reads of the committed offset, this long apart, until two agree. */
+const ASSIGNMENT_SETTLE_MS = 200;
+const ASSIGNMENT_SETTLE_READS = 3;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
