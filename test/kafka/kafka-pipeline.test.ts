@@ -23,6 +23,23 @@ async function runs(n: number) {
   return out;
 }
 
+/** Delivers one generated run — its spans record, then its evaluation record — at `offset` of partition 0 of both topics. */
+async function deliverRun(fake: FakeKafka, run: Awaited<ReturnType<typeof runs>>[number], offset: number): Promise<void> {
+  await fake.deliver('spans', 0, [{ offset, value: run.spans[0]!.value }]);
+  await fake.deliver('logs', 0, [{ offset, value: run.logs[0]!.value }]);
+}
+
+/** An exactly-once pipeline (real processEpisode, commits every 20 ms) on partition 0 of both topics, whose episode of `first` (offset 0) is committed. */
+async function exactlyOnceAfterFirstCommit(fake: FakeKafka, first: Awaited<ReturnType<typeof runs>>[number]): Promise<KafkaPipeline> {
+  const { processEpisode } = await import('../../src/runtime/process-episode.js');
+  const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+  await p.start();
+  fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+  await deliverRun(fake, first, 0);
+  await new Promise((r) => setTimeout(r, 100));
+  return p;
+}
+
 function pipeline(fake: KafkaClient, delivery: 'exactly-once' | 'at-least-once', processEpisode: KafkaPipelineDeps['processEpisode'], extra: object = {}) {
   return new KafkaPipeline(
     { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery, tickIntervalMs: 10_000, commitIntervalMs: 10_000, ...extra },
@@ -186,8 +203,7 @@ describe('KafkaPipeline failures never stall', () => {
     // What kafkajs threw for every send after the broker was killed and restarted mid-send.
     fake.poisonProducers(Object.assign(new Error('The broker received an out of order sequence number'), { name: 'KafkaJSProtocolError', type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }));
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await new Promise((r) => setTimeout(r, 150));
     await p.stop();
     const s = p.stats();
@@ -219,8 +235,7 @@ describe('KafkaPipeline failures never stall', () => {
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     await new Promise((r) => setTimeout(r, 20));
     fake.wedgeTxProducers();
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await new Promise((r) => setTimeout(r, 300));
     await p.stop();
     expect(p.stats().commitFailures).toBeGreaterThanOrEqual(1);
@@ -235,17 +250,10 @@ describe('KafkaPipeline failures never stall', () => {
     ])('landed = %s — %s', async (landed) => {
       const fake = new FakeKafka();
       const [a, b] = await runs(2);
-      const { processEpisode } = await import('../../src/runtime/process-episode.js');
-      const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
-      await p.start();
-      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
-      await new Promise((r) => setTimeout(r, 100));
+      const p = await exactlyOnceAfterFirstCommit(fake, a!);
       const producersBefore = fake.txProducersCreated;
       fake.loseCommitAnswers(1, landed);
-      await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+      await deliverRun(fake, b!, 1);
       // "not committed" is only concluded after re-reading the offset for ~1.3 s (a broker may
       // apply a committed transaction's offsets a moment late)
       await new Promise((r) => setTimeout(r, landed ? 200 : 1_700));
@@ -268,18 +276,11 @@ describe('KafkaPipeline failures never stall', () => {
   it('exactly-once: a rebalance while a lost commit is being resolved — the new assignment keeps the producer it claimed', async () => {
     const fake = new FakeKafka();
     const [a, b, c] = await runs(3);
-    const { processEpisode } = await import('../../src/runtime/process-episode.js');
-    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
-    await p.start();
+    const p = await exactlyOnceAfterFirstCommit(fake, a!);
     const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
-    fake.assign(assignment);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
-    await new Promise((r) => setTimeout(r, 100));
     fake.txDelayMs = 100; // producer swaps take a while: the rebalance below lands inside one
     fake.loseCommitAnswers(1, true);
-    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    await deliverRun(fake, b!, 1);
     for (let i = 0; i < 100 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(p.stats().commitOutcomesUnknown).toBe(1);
     await new Promise((r) => setTimeout(r, 30)); // the resolution is disconnecting the old producer now
@@ -300,17 +301,10 @@ describe('KafkaPipeline failures never stall', () => {
   it('exactly-once: a lost commit answer whose offsets the broker applies late (Kafka 3.x) still resolves as committed', async () => {
     const fake = new FakeKafka();
     const [a, b] = await runs(2);
-    const { processEpisode } = await import('../../src/runtime/process-episode.js');
-    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
-    await p.start();
-    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
-    await new Promise((r) => setTimeout(r, 100));
+    const p = await exactlyOnceAfterFirstCommit(fake, a!);
     fake.offsetApplyDelayMs = 250; // the first reads after the claim still show the previous commit
     fake.loseCommitAnswers(1, true);
-    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    await deliverRun(fake, b!, 1);
     await new Promise((r) => setTimeout(r, 1_700));
     await p.stop();
     const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
@@ -331,8 +325,7 @@ describe('KafkaPipeline failures never stall', () => {
     const claims = fake.txProducersCreated;
     fake.failCommits(1, Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { name: 'KafkaJSProtocolError', type: 'PRODUCER_FENCED' }));
     fake.failAborts(1);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.txProducersCreated).toBe(claims);
     expect(p.stats().commitOutcomesUnknown).toBe(0);
@@ -348,8 +341,7 @@ describe('KafkaPipeline failures never stall', () => {
     await first.start();
     fake.assign(assignment);
     fake.offsetApplyDelayMs = 120;
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     for (let i = 0; i < 200 && first.stats().transactions === 0; i++) await new Promise((r) => setTimeout(r, 2));
     expect(first.stats().transactions).toBeGreaterThan(0);
     // the partitions move to another instance right after that commit, before its offsets show
@@ -386,28 +378,24 @@ describe('KafkaPipeline failures never stall', () => {
     const zombie = pipeline(zombieClient, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
     await zombie.start();
     fake.assign(assignment);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await new Promise((r) => setTimeout(r, 100));
     cutOff = true;
     fake.loseCommitAnswers(1, true);
-    await fake.deliver('spans', 0, [{ offset: 1, value: b!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 1, value: b!.logs[0]!.value }]);
+    await deliverRun(fake, b!, 1);
     for (let i = 0; i < 100 && zombie.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
     expect(zombie.stats().commitOutcomesUnknown).toBe(1);
     // The group moved the partitions to another instance, which commits; the first has not noticed.
     const owner = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
     await owner.start();
     fake.assign(assignment);
-    await fake.deliver('spans', 0, [{ offset: 2, value: c!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 2, value: c!.logs[0]!.value }]);
+    await deliverRun(fake, c!, 2);
     for (let i = 0; i < 200 && owner.stats().transactions === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(owner.stats().transactions).toBeGreaterThan(0);
     cutOff = false; // the first instance reaches the coordinator again and resolves its lost commit
     await new Promise((r) => setTimeout(r, 1_500));
     // the owner carries on
-    await fake.deliver('spans', 0, [{ offset: 3, value: d!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 3, value: d!.logs[0]!.value }]);
+    await deliverRun(fake, d!, 3);
     await new Promise((r) => setTimeout(r, 200));
     const episodes = fake.published.filter((r) => r.topic === 'agent_credit.episodes').map((r) => String(r.key));
     expect(episodes).toHaveLength(4);
@@ -467,8 +455,7 @@ describe('KafkaPipeline failures never stall', () => {
       const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
       fake.assign(assignment);
       fake.failCommits(1, fenced());
-      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 300));
       // Fenced: nothing published, the partition is left alone for now.
       expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(0);
@@ -477,8 +464,7 @@ describe('KafkaPipeline failures never stall', () => {
       expect(fake.rejoins).toBe(1);
       expect(p.stats().fenceRejoins).toBe(1);
       // The rejoin assigned the partitions again; kafkajs reads them from the committed offsets (none yet: 0).
-      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 150));
       await p.stop();
       expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
@@ -495,8 +481,7 @@ describe('KafkaPipeline failures never stall', () => {
       const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
       fake.assign(assignment);
       fake.failCommits(1, fenced()); // generation 1: a commit in flight across the rebalance below fails as fenced
-      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 200));
       fake.assign(assignment); // generation 2, same partitions
       fake.failCommits(1, fenced()); // and now our own fence, in generation 2
@@ -516,8 +501,7 @@ describe('KafkaPipeline failures never stall', () => {
       await p.start();
       fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
       fake.failCommits(1, fenced());
-      await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-      await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+      await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 200));
       fake.assign([{ topic: 'spans', partition: 1 }, { topic: 'logs', partition: 1 }]); // the rebalance gave partition 0 away
       await new Promise((r) => setTimeout(r, 1_100 + 300));
@@ -534,8 +518,7 @@ describe('KafkaPipeline failures never stall', () => {
     const p = pipeline(fake, 'at-least-once', () => new Promise(() => {}), { creditTimeoutMs: 20 });
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await new Promise((r) => setTimeout(r, 80));
     await p.stop();
     expect(p.stats().creditFailures).toBe(1);
@@ -565,8 +548,7 @@ describe('KafkaPipeline failures never stall', () => {
     );
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
-    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await deliverRun(fake, a!, 0);
     await settle();
     await p.stop();
     expect(p.stats().eventsTooLarge).toBe(1);
