@@ -390,7 +390,7 @@ export class KafkaPipeline {
     st.highWatermark = batch.highWatermark;
     let n = 0;
     for (const { record, decoded } of batch.items) {
-      if (!control.isRunning() || control.isStale() || st.generation !== this.generation) break;
+      if (!control.isRunning() || control.isStale() || st.generation !== this.generation || st.fenced) break;
       if (st.committedAtStart !== undefined && compareOffsets(record.offset, st.committedAtStart) < 0) {
         // kafkajs fetched its start offset before this partition's producer fenced the previous
         // owner, whose last transaction committed meanwhile: these records are already done.
@@ -631,7 +631,7 @@ export class KafkaPipeline {
               // truth (it claims the transactional id before reading the offset) and replays what
               // is missing. No later transaction here: its watermark would still count this
               // batch's holds and could move the committed offset back below it.
-              st.fenced = true;
+              this.leavePartition(st);
               this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition is no longer ours to commit: left to its next owner');
               return;
             }
@@ -639,7 +639,7 @@ export class KafkaPipeline {
               // Another owner committed on this partition since our last commit: the group moved
               // it while this instance did not notice (e.g. cut off longer than the session
               // timeout). Publishing the batch again would duplicate it and move the offset back.
-              st.fenced = true;
+              this.leavePartition(st);
               this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and another owner has committed on the partition since: leaving it to that owner');
               this.checkFence(st);
               return;
@@ -657,7 +657,7 @@ export class KafkaPipeline {
         if (isFence(err)) {
           // Another owner took over this transactional id: it replays and publishes instead — or
           // the fence is our own (checkFence).
-          st.fenced = true;
+          this.leavePartition(st);
           this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
           this.checkFence(st);
           return;
@@ -678,6 +678,15 @@ export class KafkaPipeline {
       }
     });
     return st.committing;
+  }
+
+  /**
+   * This instance may no longer commit on the partition (fenced, or a lost commit left to its
+   * next owner): no more transactions there, and no more fetching until the next assignment.
+   */
+  private leavePartition(st: PartitionState): void {
+    st.fenced = true;
+    if (st.generation === this.generation && !this.stopping) this.source.holdBack({ topic: st.topic, partition: st.partition });
   }
 
   /** Book-keeping once a partition's transaction is known to have committed. */

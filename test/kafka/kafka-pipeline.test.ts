@@ -457,12 +457,14 @@ describe('KafkaPipeline failures never stall', () => {
       fake.failCommits(1, fenced());
       await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 300));
-      // Fenced: nothing published, the partition is left alone for now.
+      // Fenced: nothing published, the partition is left alone for now — not even fetched.
       expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(0);
       expect(fake.rejoins).toBe(0);
+      expect([...fake.paused]).toEqual(['spans/0']);
       await new Promise((r) => setTimeout(r, 1_100 + 300));
       expect(fake.rejoins).toBe(1);
       expect(p.stats().fenceRejoins).toBe(1);
+      expect([...fake.paused]).toEqual([]); // fetching again after the new assignment
       // The rejoin assigned the partitions again; kafkajs reads them from the committed offsets (none yet: 0).
       await deliverRun(fake, a!, 0);
       await new Promise((r) => setTimeout(r, 150));

@@ -34,6 +34,8 @@ export class KafkaTelemetrySource {
   private consumer: KafkaConsumer | undefined;
   private assignment: readonly TopicPartition[] = [];
   private paused = false;
+  /** Partitions stopped until the next assignment (`holdBack`), by `topic\u0000partition`. */
+  private readonly heldBack = new Map<string, TopicPartition>();
 
   constructor(
     private readonly config: KafkaSourceConfig,
@@ -104,7 +106,9 @@ export class KafkaTelemetrySource {
         // kafkajs keeps partitions paused across a rejoin; the runtime drops its queued work on a
         // rejoin, so fetching starts again for everything.
         if (this.paused) consumer.resume([...this.assignment, ...assignment]);
+        else if (this.heldBack.size > 0) consumer.resume([...this.heldBack.values()]);
         this.paused = false;
+        this.heldBack.clear();
         this.assignment = assignment;
         handler.onAssignment(assignment);
       },
@@ -135,7 +139,18 @@ export class KafkaTelemetrySource {
   resume(): void {
     if (!this.paused || !this.consumer) return;
     this.paused = false;
-    this.consumer.resume(this.assignment);
+    this.consumer.resume(this.assignment.filter((tp) => !this.heldBack.has(`${tp.topic}\u0000${tp.partition}`)));
+  }
+
+  /**
+   * Stops fetching on one partition until the next group assignment, whatever `resume` says: for
+   * a partition this member may no longer commit (a fenced transactional producer), whose
+   * records would only be read, assembled and credited for nothing until the group moves it.
+   */
+  holdBack(tp: TopicPartition): void {
+    if (!this.consumer) return;
+    this.heldBack.set(`${tp.topic}\u0000${tp.partition}`, tp);
+    this.consumer.pause([tp]);
   }
 
   isPaused(): boolean {
