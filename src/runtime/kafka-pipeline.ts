@@ -350,31 +350,38 @@ export class KafkaPipeline {
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
     if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
-    let mine = await this.readCommitted(st);
-    if (this.config.delivery === 'exactly-once') {
+    const mine = await this.withCommittedReads(st, async (read) => {
+      let latest = await read();
+      if (this.config.delivery !== 'exactly-once') return latest;
       // Kafka 3.x's classic group coordinator applies a finished transaction's offsets on a
       // scheduler thread, possibly after the claim above returned; kafkajs cannot ask for stable
       // offsets (OffsetFetch require_stable). Read again until two reads agree, so the previous
       // owner's last commit is not missed (its records would be published twice).
       for (let i = 0; i < ASSIGNMENT_SETTLE_READS; i++) {
         await sleep(ASSIGNMENT_SETTLE_MS);
-        const again = await this.readCommitted(st);
-        if (again?.offset === mine?.offset && again?.metadata === mine?.metadata) break;
-        mine = again;
+        const again = await read();
+        if (again?.offset === latest?.offset && again?.metadata === latest?.metadata) break;
+        latest = again;
       }
-    }
+      return latest;
+    });
     st.replay = decodeReplayMetadata(mine?.metadata);
     st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
   }
 
-  /** The group's committed offset (and its metadata) for one partition, read from the broker. */
-  private async readCommitted(st: PartitionState): Promise<CommittedOffset | undefined> {
+  /**
+   * Runs `f` with `read`: the group's committed offset (and its metadata) for the partition, read
+   * from the broker at each call, all through one admin connection.
+   */
+  private async withCommittedReads<T>(st: PartitionState, f: (read: () => Promise<CommittedOffset | undefined>) => Promise<T>): Promise<T> {
     const admin = await this.deps.client.admin();
     try {
-      const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
-      return committed.find((c) => c.partition === st.partition);
+      return await f(async () => {
+        const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
+        return committed.find((c) => c.partition === st.partition);
+      });
     } finally {
       await admin.disconnect();
     }
@@ -734,31 +741,33 @@ export class KafkaPipeline {
     for (;;) {
       if (gone()) return 'stale';
       try {
-        // Look before claiming: when another owner has committed since, claiming the id would
-        // fence that owner's producer (and cost it a rejoin).
-        const seen = commitTagOf((await this.readCommitted(st))?.metadata);
-        if (seen !== tag && seen !== st.lastCommittedTag) {
-          this.log.info({ topic: st.topic, partition: st.partition, tag, found: seen, previous: st.lastCommittedTag }, 'unknown transaction outcome resolved: taken');
-          return 'taken';
-        }
-        // Our producer is mid-transaction either way: the claim replaces it, and the broker
-        // finishes that transaction first.
-        await this.replaceProducer(st);
-        let found: string | undefined;
-        let offset: string | undefined;
-        let reads = 0;
-        for (const settleMs of STABLE_OFFSET_REREADS_MS) {
-          if (settleMs > 0) await sleep(settleMs);
-          if (gone()) return 'stale';
-          const mine = await this.readCommitted(st);
-          reads++;
-          found = commitTagOf(mine?.metadata);
-          offset = mine?.offset;
-          if (found !== st.lastCommittedTag) break; // moved: ours, or someone else's
-        }
-        const outcome = found === tag ? 'committed' : found === st.lastCommittedTag ? 'aborted' : 'taken';
-        this.log.info({ topic: st.topic, partition: st.partition, tag, found, previous: st.lastCommittedTag, offset, reads }, `unknown transaction outcome resolved: ${outcome}`);
-        return outcome;
+        return await this.withCommittedReads(st, async (read) => {
+          // Look before claiming: when another owner has committed since, claiming the id would
+          // fence that owner's producer (and cost it a rejoin).
+          const seen = commitTagOf((await read())?.metadata);
+          if (seen !== tag && seen !== st.lastCommittedTag) {
+            this.log.info({ topic: st.topic, partition: st.partition, tag, found: seen, previous: st.lastCommittedTag }, 'unknown transaction outcome resolved: taken');
+            return 'taken';
+          }
+          // Our producer is mid-transaction either way: the claim replaces it, and the broker
+          // finishes that transaction first.
+          await this.replaceProducer(st);
+          let found: string | undefined;
+          let offset: string | undefined;
+          let reads = 0;
+          for (const settleMs of STABLE_OFFSET_REREADS_MS) {
+            if (settleMs > 0) await sleep(settleMs);
+            if (gone()) return 'stale';
+            const mine = await read();
+            reads++;
+            found = commitTagOf(mine?.metadata);
+            offset = mine?.offset;
+            if (found !== st.lastCommittedTag) break; // moved: ours, or someone else's
+          }
+          const outcome = found === tag ? 'committed' : found === st.lastCommittedTag ? 'aborted' : 'taken';
+          this.log.info({ topic: st.topic, partition: st.partition, tag, found, previous: st.lastCommittedTag, offset, reads }, `unknown transaction outcome resolved: ${outcome}`);
+          return outcome;
+        });
       } catch (err) {
         this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), retryInMs: delayMs }, 'could not resolve the transaction outcome yet (broker unreachable?); retrying');
         await sleep(delayMs);
