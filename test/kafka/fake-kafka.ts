@@ -23,6 +23,8 @@ export class FakeKafka implements KafkaClient {
   handlers: ConsumerHandlers | undefined;
   readonly published: OutgoingRecord[] = [];
   readonly committed = new Map<string, OffsetCommit>();
+  /** Offsets of every committed transaction, recorded when it lands (before `offsetApplyDelayMs`). */
+  readonly landedOffsets: OffsetCommit[] = [];
   readonly paused = new Set<string>();
   transactions = 0;
   /** Topics the fake cluster reports as not existing (all others exist). */
@@ -128,6 +130,7 @@ export class FakeKafka implements KafkaClient {
         let commitSent = false;
         const land = () => {
           this.published.push(...records);
+          this.landedOffsets.push(...offsets);
           const apply = () => {
             for (const o of offsets) this.committed.set(`${o.topic}/${o.partition}`, o);
           };
