@@ -71,7 +71,16 @@ export interface RunningKafka {
    * `downMs`, and starts it again on the same ports; resolves when it serves metadata again. For
    * tests of clients riding out a broker outage. The pid changes.
    */
-  restart(options?: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number }): Promise<void>;
+  restart(options?: RestartOptions): Promise<void>;
+}
+
+export interface RestartOptions {
+  /** `SIGTERM` (default): controlled shutdown; `SIGKILL`: a crash. */
+  signal?: 'SIGTERM' | 'SIGKILL';
+  /** Ms to stay down before starting again. */
+  downMs?: number;
+  /** Runs while the broker is down, after `downMs` (e.g. a test damaging a log segment in `workDir`). */
+  whileDown?: () => Promise<void> | void;
 }
 
 /** Which logging binding a Kafka line needs (the published pom leaves it out). */
@@ -302,10 +311,11 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
     await stop(5_000);
     throw err;
   }
-  const restart = async ({ signal = 'SIGTERM', downMs = 0 }: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number } = {}): Promise<void> => {
+  const restart = async ({ signal = 'SIGTERM', downMs = 0, whileDown }: RestartOptions = {}): Promise<void> => {
     if (stopped) throw new Error('restart: this broker was stopped; start a new one with startKafka()');
     await kill(signal, 20_000);
     if (downMs > 0) await sleep(downMs);
+    if (whileDown) await whileDown();
     jvmProcess = launch();
     await waitReady(brokers, Date.now() + readyTimeoutMs, jvmProcess.child, logFile);
   };

@@ -18,6 +18,12 @@ export interface ConsumedRecord {
   readonly headers: Readonly<Record<string, Uint8Array>>;
   /** Record timestamp, ms since epoch. */
   readonly timestampMs: number;
+  /**
+   * Set when the client could not read the records of a batch (e.g. a compressed payload that
+   * does not decompress): the reason. The record then stands for the whole batch: `offset` is the
+   * batch's last offset and `value` the batch's bytes as received, for the dead-letter topic.
+   */
+  readonly unreadable?: string;
 }
 
 /** A record to produce. Without `partition`, the client's default partitioner hashes the key. */

@@ -4,3 +4,4 @@ export { KafkajsClient, kafkajsLogCreator, type KafkajsClientOptions } from './k
 export { silentLogger, type KafkaLogger } from './log.js';
 export { isProducerStateError } from './producer-errors.js';
 export { filterAbortedMessages, installKafkajsAbortedFilter } from './kafkajs-aborted-filter.js';
+export { installKafkajsUnreadableBatches, UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';

@@ -34,6 +34,7 @@ import type {
   TransactionalProducerOptions,
 } from './client.js';
 import { KeyPartitioner } from './kafkajs-placement.js';
+import { UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
 import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
 import type { KafkaConnectionOptions } from './connection.js';
 import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
@@ -249,15 +250,20 @@ export class KafkajsClient implements KafkaClient {
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
           eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-            const records: ConsumedRecord[] = batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key,
-              value: m.value,
-              headers: toHeaders(m.headers),
-              timestampMs: Number(m.timestamp),
-            }));
+            const records: ConsumedRecord[] = batch.messages.map((m) => {
+              const r: ConsumedRecord = {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                headers: toHeaders(m.headers),
+                timestampMs: Number(m.timestamp),
+              };
+              // a stand-in for a batch kafkajs could not decode (kafkajs-unreadable-batches.ts)
+              const unreadable = (m as { [UNREADABLE_BATCH]?: string })[UNREADABLE_BATCH];
+              return unreadable === undefined ? r : { ...r, unreadable };
+            });
             const control: BatchControl = { heartbeat, isRunning, isStale, resolveOffset };
             await handlers.onBatch(
               { topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark },

@@ -1,6 +1,7 @@
 /**
  * The one place the product loads kafkajs: its produce-path fast paths (kafkajs-fast-paths.ts)
- * and the read_committed fix (kafkajs-aborted-filter.ts) go into the module cache first, so every
+ * the read_committed fix (kafkajs-aborted-filter.ts) and the unreadable-batch handling
+ * (kafkajs-unreadable-batches.ts) go into the module cache first, so every
  * kafkajs module loaded after sees them. Import kafkajs
  * values from here; `import type` from 'kafkajs' is fine anywhere.
  */
@@ -8,11 +9,14 @@ import { createRequire } from 'node:module';
 import { registerKafkajsCodecs } from './compression-codecs.js';
 import { installKafkajsAbortedFilter } from './kafkajs-aborted-filter.js';
 import { installKafkajsFastPaths } from './kafkajs-fast-paths.js';
+import { installKafkajsUnreadableBatches } from './kafkajs-unreadable-batches.js';
 
 const require = createRequire(import.meta.url);
 installKafkajsFastPaths(require);
 // read_committed: kafkajs can deliver a record of an aborted transaction (kafkajs-aborted-filter.ts)
 installKafkajsAbortedFilter(require);
+// a batch that does not decode goes to the dead-letter topic instead of failing every fetch (kafkajs-unreadable-batches.ts)
+installKafkajsUnreadableBatches(require);
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
 // snappy, lz4 and zstd batches (a collector's `producer.compression`) decode like gzip ones.
 registerKafkajsCodecs(kafkajs.CompressionCodecs as unknown as Parameters<typeof registerKafkajsCodecs>[0]);

@@ -64,6 +64,7 @@ export function recordEncoding(record: ConsumedRecord, setting: SourceEncoding):
 }
 
 export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, setting: SourceEncoding): DecodedRecord {
+  if (record.unreadable !== undefined) return { ok: false, signal, reason: record.unreadable };
   if (signal === 'evaluations') return decodeEvaluationsRecord(record);
   if (record.value === null || record.value.length === 0) {
     return { ok: false, signal, reason: 'empty record value (tombstone or empty export request)' };
