@@ -74,8 +74,10 @@ export const KafkaPipelineConfigSchema = z.object({
   tickIntervalMs: z.number().int().min(10).default(200),
   /** Ms between commits of finished work (events + offsets). */
   commitIntervalMs: z.number().int().min(10).default(500),
-  /** Ms to wait for credit work on `stop()` before giving up on it (it is replayed later). */
+  /** Ms `stop()` waits for queued credit work (what is left is replayed later). */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+  /** Ms `stop()` then gives the final commit, leaving the group and disconnecting (what is left: see `stop()`). */
+  closeTimeoutMs: z.number().int().min(1).default(10_000),
 });
 export type KafkaPipelineConfig = z.infer<typeof KafkaPipelineConfigSchema>;
 export type KafkaPipelineConfigInput = z.input<typeof KafkaPipelineConfigSchema>;
@@ -188,6 +190,8 @@ export class KafkaPipeline {
   private fenceCheck: { generation: number; timer: NodeJS.Timeout } | undefined;
   /** A rejoin started by a self-fence check; stop() waits for it before leaving the group. */
   private rejoining: Promise<void> | undefined;
+  /** Set by `stop()` once it disconnects the producers. */
+  private closed = false;
   private started = false;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
   private readonly instanceTag = randomBytes(4).toString('hex');
@@ -230,9 +234,13 @@ export class KafkaPipeline {
   }
 
   /**
-   * Graceful stop: stops fetching, waits up to `shutdownTimeoutMs` for queued credit work,
-   * commits what finished, leaves the group. Open episodes are NOT flushed: their records stay
-   * uncommitted and are replayed by the next owner.
+   * Graceful stop: stops fetching, waits up to `shutdownTimeoutMs` for queued credit work, then up
+   * to `closeTimeoutMs` to commit what finished, leave the group and disconnect. Open episodes are
+   * NOT flushed: their records stay uncommitted and are replayed by the next owner. Bounded even
+   * when the broker is gone (a commit retrying, a lost commit's outcome being resolved): what has
+   * not finished by then is left — in exactly-once mode its transaction is aborted by the broker
+   * (transaction timeout) or fenced by the next owner, in at-least-once mode its records are read
+   * again — so a deployment's stop never outlasts its grace period because of Kafka.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -245,6 +253,21 @@ export class KafkaPipeline {
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
     clearTimeout(this.fenceCheck?.timer);
+    const leaveBy = Date.now() + this.config.closeTimeoutMs;
+    const within = (what: string, p: Promise<unknown>): Promise<void> =>
+      withTimeout(p, Math.max(0, leaveBy - Date.now()), `${what} did not finish within closeTimeoutMs (${this.config.closeTimeoutMs} ms)`).then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ err: errorMessage(err) }, `stop: ${what} left unfinished`),
+      );
+    await within('the final commit', this.finalCommit());
+    await within('leaving the group', this.source.stop());
+    this.closed = true; // work left running from here on must not claim new producers
+    const producers = [...this.txProducers.values(), ...(this.producer ? [this.producer] : [])];
+    this.txProducers.clear();
+    await within('disconnecting the producers', Promise.all(producers.map((p) => p.disconnect().catch(() => undefined))));
+  }
+
+  private async finalCommit(): Promise<void> {
     await this.rejoining;
     // A commit can release holds on other partitions (EOS: per-partition transactions), so repeat
     // until nothing is left to commit (bounded: each round publishes or gives up on all ready work).
@@ -253,10 +276,6 @@ export class KafkaPipeline {
       const pending = [...this.partitions.values()].some((st) => st.dirty && !st.fenced) || [...this.work].some((w) => w.status === 'ready');
       if (!pending) break;
     }
-    await this.source.stop().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
-    for (const p of this.txProducers.values()) await p.disconnect().catch(() => undefined);
-    this.txProducers.clear();
-    if (this.producer) await this.producer.disconnect().catch(() => undefined);
   }
 
   stats(): KafkaPipelineStats {
@@ -331,7 +350,7 @@ export class KafkaPipeline {
   private replaceProducer(st: PartitionState): Promise<void> {
     const id = `${this.config.transactionalIdPrefix}-${st.topic}-${st.partition}`;
     const swap = (this.producerSwaps.get(id) ?? Promise.resolve()).then(async () => {
-      if (st.generation !== this.generation) return;
+      if (st.generation !== this.generation || this.closed) return;
       await this.txProducers.get(id)?.disconnect().catch(() => undefined);
       const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
       this.txProducers.set(id, p);

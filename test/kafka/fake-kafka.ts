@@ -87,6 +87,10 @@ export class FakeKafka implements KafkaClient {
    * 3.x's classic group coordinator applies them asynchronously (records are visible at once).
    */
   offsetApplyDelayMs = 0;
+  /** Transaction commits never answer while set (a broker that went silent mid-commit). */
+  hangCommits = false;
+  /** `admin()` never answers while set. */
+  hangAdmin = false;
   /** The next `n` aborts fail (e.g. the connection is gone). */
   failAborts(n: number): void {
     this.abortFailuresLeft = n;
@@ -142,6 +146,7 @@ export class FakeKafka implements KafkaClient {
           send: async (r) => void records.push(...r),
           sendOffsets: async (_g, o) => void offsets.push(...o),
           commit: async () => {
+            if (this.hangCommits) await new Promise<never>(() => undefined);
             if (this.commitFailuresLeft > 0) {
               this.commitFailuresLeft--;
               throw this.commitError!;
@@ -195,6 +200,7 @@ export class FakeKafka implements KafkaClient {
   }
 
   async admin(): Promise<KafkaAdmin> {
+    if (this.hangAdmin) await new Promise<never>(() => undefined);
     return {
       missingTopics: async (topics) => topics.filter((t) => this.missingTopicNames.has(t)),
       ensureTopics: async () => {},

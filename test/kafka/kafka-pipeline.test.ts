@@ -40,9 +40,9 @@ async function bothPartitionsCommitted(fake: FakeKafka, offset: number): Promise
 }
 
 /** An exactly-once pipeline (real processEpisode, commits every 20 ms) on partition 0 of both topics, whose episode of `first` (offset 0) is committed. */
-async function exactlyOnceAfterFirstCommit(fake: FakeKafka, first: Awaited<ReturnType<typeof runs>>[number]): Promise<KafkaPipeline> {
+async function exactlyOnceAfterFirstCommit(fake: FakeKafka, first: Awaited<ReturnType<typeof runs>>[number], extra: object = {}): Promise<KafkaPipeline> {
   const { processEpisode } = await import('../../src/runtime/process-episode.js');
-  const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+  const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, ...extra });
   await p.start();
   fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
   await deliverRun(fake, first, 0);
@@ -189,6 +189,35 @@ describe('KafkaPipeline assignment', () => {
 });
 
 describe('KafkaPipeline failures never stall', () => {
+  it('exactly-once: stop() returns within closeTimeoutMs while a commit never answers (the broker went silent)', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20, closeTimeoutMs: 300 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    fake.hangCommits = true;
+    await deliverRun(fake, a!, 0);
+    for (let i = 0; i < 500 && p.stats().episodesClosed === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 50)); // a commit is under way, and hangs
+    const stopped = await Promise.race([p.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping'), 5_000))]);
+    expect(stopped).toBe('stopped');
+    expect(fake.transactions).toBe(0);
+  });
+
+  it('exactly-once: stop() returns within closeTimeoutMs while a lost commit answer is being resolved and the broker does not answer', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const p = await exactlyOnceAfterFirstCommit(fake, a!, { closeTimeoutMs: 300 });
+    fake.loseCommitAnswers(1, true);
+    fake.hangAdmin = true; // the resolution's committed-offset reads never answer
+    await deliverRun(fake, b!, 1);
+    for (let i = 0; i < 500 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().commitOutcomesUnknown).toBe(1);
+    const stopped = await Promise.race([p.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping'), 5_000))]);
+    expect(stopped).toBe('stopped');
+  });
+
   it('an undecodable record goes to the DLQ and the offset moves on', async () => {
     const fake = new FakeKafka();
     const p = pipeline(fake, 'exactly-once', events);
