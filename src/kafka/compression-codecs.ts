@@ -15,6 +15,11 @@
  * (pure JavaScript zstd decompressor). Each is loaded on first use, so a platform without a
  * prebuilt binding fails only when that codec is met, with an error saying so. Compressing with
  * zstd needs `zlib.zstdCompress` (Node ≥ 22.15); see `compressionSupport`.
+ *
+ * Decompression is bounded (`MAX_DECOMPRESSED_BATCH_BYTES`): the fetch size bounds a batch's
+ * compressed bytes only, and a few KiB of zstd or gzip can expand to gigabytes (or declare a size
+ * that a decoder allocates up front). A batch over the bound fails to decode, and the consumer
+ * dead-letters it (kafkajs-unreadable-batches.ts) instead of allocating it.
  */
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
@@ -79,21 +84,97 @@ function isXerial(buf: Uint8Array): boolean {
   return true;
 }
 
-/** Uncompresses xerial-framed or raw snappy. */
-export function snappyDecompress(buf: Buffer): Buffer {
+/**
+ * Most bytes one Kafka record batch may decompress to (256 MiB): far above what a producer's
+ * `max.request.size`/`max_message_bytes` (1 MB by default) of OTLP compresses from, far below what
+ * a decompression bomb would make a consumer allocate.
+ */
+export const MAX_DECOMPRESSED_BATCH_BYTES = 256 * 1024 * 1024;
+
+export class DecompressedTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`decompresses to more than ${maxBytes} bytes (a decompression bomb, or a batch far larger than a producer writes); not decompressed`);
+  }
+}
+
+/** Length of a snappy block's decompressed data: the varint it starts with (golang/snappy, snappy.cc). */
+export function snappyDecodedLength(buf: Uint8Array): number {
+  let n = 0;
+  for (let i = 0, shift = 0; i < 5 && i < buf.length; i++, shift += 7) {
+    const b = buf[i]!;
+    n += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return n;
+  }
+  throw new Error('snappy block without a length header');
+}
+
+/** Uncompresses xerial-framed or raw snappy, refusing (before allocating) more than `maxBytes`. */
+export function snappyDecompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BYTES): Buffer {
   const lib = snappy();
-  if (!isXerial(buf)) return lib.uncompressSync(buf, { asBuffer: true });
+  if (!isXerial(buf)) {
+    if (snappyDecodedLength(buf) > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+    return lib.uncompressSync(buf, { asBuffer: true });
+  }
   const blocks: Buffer[] = [];
+  let size = 0;
   let at = XERIAL_HEADER_BYTES;
   while (at < buf.length) {
     if (at + 4 > buf.length) throw new Error(`snappy (xerial) batch truncated: block length at byte ${at} of ${buf.length}`);
     const n = buf.readUInt32BE(at);
     at += 4;
     if (at + n > buf.length) throw new Error(`snappy (xerial) batch truncated: block of ${n} bytes at byte ${at} of ${buf.length}`);
-    blocks.push(lib.uncompressSync(buf.subarray(at, at + n), { asBuffer: true }));
+    const block = buf.subarray(at, at + n);
+    size += snappyDecodedLength(block);
+    if (size > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+    blocks.push(lib.uncompressSync(block, { asBuffer: true }));
     at += n;
   }
   return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
+}
+
+// ---- lz4 -------------------------------------------------------------------------------------
+
+export const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * An upper bound of an LZ4 frame's decompressed size from its headers, without decompressing:
+ * blocks × maximum block size (each block decompresses to at most that; a stated content size is
+ * not trusted for this, only checked too). Throws on a frame that is not well formed.
+ */
+export function lz4FrameSizeBound(buf: Buffer): number {
+  if (buf.length < 7 || buf.readUInt32LE(0) !== 0x184d2204) throw new Error('not an LZ4 frame (magic number)');
+  const flg = buf[4]!;
+  const bd = buf[5]!;
+  const blockMax = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, LZ4_MAX_BLOCK][(bd >> 4) & 7]!;
+  if (blockMax === 0) throw new Error('LZ4 frame with a bad block maximum size');
+  const blockChecksum = (flg & 0x10) !== 0;
+  let at = 6;
+  let declared = 0;
+  if ((flg & 0x08) !== 0) {
+    if (buf.length < at + 8) throw new Error('LZ4 frame header truncated');
+    declared = Number(buf.readBigUInt64LE(at));
+    at += 8;
+  }
+  if ((flg & 0x01) !== 0) at += 4; // dictionary id
+  at += 1; // header checksum
+  let blocks = 0;
+  for (;;) {
+    if (at + 4 > buf.length) throw new Error('LZ4 frame truncated: no block header');
+    const word = buf.readUInt32LE(at);
+    at += 4;
+    if (word === 0) break; // end mark
+    at += (word & 0x7fffffff) + (blockChecksum ? 4 : 0);
+    blocks++;
+  }
+  return Math.max(blocks * blockMax, declared);
+}
+
+/** Decompresses an LZ4 frame, refusing (before decompressing) one whose headers allow more than `maxBytes` + one block. */
+export function lz4Decompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BYTES): Buffer {
+  if (lz4FrameSizeBound(buf) > maxBytes + LZ4_MAX_BLOCK) throw new DecompressedTooLargeError(maxBytes);
+  const out = lz4().decompressFrameSync(buf);
+  if (out.length > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+  return out;
 }
 
 /** Compresses into the xerial framing the Java producer writes (every client reads it). */
@@ -120,10 +201,83 @@ const zstdCompressNative: ZstdCompress | undefined =
     ? (promisify((zlib as unknown as { zstdCompress: (b: Buffer, cb: (e: Error | null, r: Buffer) => void) => void }).zstdCompress) as ZstdCompress)
     : undefined;
 
-export function zstdDecompress(buf: Buffer): Buffer {
-  const out = fzstd().decompress(buf);
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+/**
+ * Decompresses zstd frames as a stream, refusing more than `maxBytes` as it goes (fzstd's one-shot
+ * `decompress` allocates a frame's declared content size up front, whatever it says).
+ */
+export function zstdDecompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BYTES): Buffer {
+  // fzstd allocates each frame's window (for a single-segment frame: its declared size) first
+  if (zstdLargestWindow(buf) > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const stream = new (fzstd().Decompress)((data) => {
+    size += data.length;
+    if (size > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+    chunks.push(data);
+  });
+  stream.push(buf, true);
+  if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength);
+  return Buffer.concat(chunks, size);
 }
+
+/**
+ * The largest window among the zstd frames in `buf` (RFC 8878 §3.1.1.1.2; a single-segment frame's
+ * window is its content size), walking frames and blocks by their headers without decompressing.
+ * Throws on bytes that are not zstd frames.
+ */
+export function zstdLargestWindow(buf: Uint8Array): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let largest = 0;
+  let at = 0;
+  while (at < buf.length) {
+    if (at + 8 > buf.length) throw new Error(`zstd data truncated at byte ${at}`);
+    const magic = view.getUint32(at, true);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      at += 8 + view.getUint32(at + 4, true); // skippable frame
+      continue;
+    }
+    if (magic !== 0xfd2fb528) throw new Error(`not a zstd frame at byte ${at} (magic number)`);
+    const fhd = buf[at + 4]!;
+    const singleSegment = (fhd >> 5) & 1;
+    const fcsFlag = fhd >> 6;
+    const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+    const fcsBytes = fcsFlag === 0 ? singleSegment : 1 << fcsFlag;
+    let p = at + 5;
+    let window = 0;
+    if (!singleSegment) {
+      const wd = buf[p++]!;
+      const base = 2 ** (10 + (wd >> 3));
+      window = base + (base / 8) * (wd & 7);
+    }
+    p += dictBytes;
+    if (p + fcsBytes > buf.length) throw new Error(`zstd frame header truncated at byte ${at}`);
+    if (singleSegment) {
+      let fcs = 0;
+      for (let i = fcsBytes - 1; i >= 0; i--) fcs = fcs * 256 + buf[p + i]!;
+      window = fcsBytes === 2 ? fcs + 256 : fcs;
+    }
+    p += fcsBytes;
+    largest = Math.max(largest, window);
+    for (;;) {
+      if (p + 3 > buf.length) throw new Error(`zstd frame truncated at byte ${p}`);
+      const header = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16);
+      const type = (header >> 1) & 3;
+      p += 3 + (type === 1 ? 1 : header >>> 3); // RLE: one byte
+      if (header & 1) break; // last block
+    }
+    at = p + ((fhd >> 2) & 1 ? 4 : 0); // content checksum
+  }
+  return largest;
+}
+
+/** gzip or zlib data, decompressed up to `maxBytes` (zlib stops there). */
+export const unzipBounded = (buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BYTES): Promise<Buffer> =>
+  new Promise((resolve, reject) =>
+    zlib.unzip(buf, { maxOutputLength: maxBytes }, (err, out) => {
+      if (err) reject((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? new DecompressedTooLargeError(maxBytes) : err);
+      else resolve(out);
+    }),
+  );
 
 /**
  * Whether this process can write batches with `compression` (all codecs can be read). Only zstd
@@ -139,13 +293,12 @@ export function compressionSupport(compression: KafkaCompression): { ok: true } 
 // ---- the kafkajs codecs ------------------------------------------------------------------------
 
 const gzip = promisify(zlib.gzip);
-const unzip = promisify(zlib.unzip);
 
 export const KAFKAJS_CODECS: Readonly<Record<'gzip' | 'snappy' | 'lz4' | 'zstd', KafkajsCodec>> = {
-  // kafkajs's own gzip codec does the same; listed so every codec the product writes is here.
-  gzip: { compress: async (e) => gzip(e.buffer), decompress: async (b) => unzip(b) },
+  // kafkajs's own gzip codec does the same, but without a bound on the output.
+  gzip: { compress: async (e) => gzip(e.buffer), decompress: (b) => unzipBounded(b) },
   snappy: { compress: async (e) => snappyCompress(e.buffer), decompress: async (b) => snappyDecompress(b) },
-  lz4: { compress: async (e) => lz4().compressFrameSync(e.buffer), decompress: async (b) => lz4().decompressFrameSync(b) },
+  lz4: { compress: async (e) => lz4().compressFrameSync(e.buffer), decompress: async (b) => lz4Decompress(b) },
   zstd: {
     compress: async (e) => {
       const support = compressionSupport('zstd');
@@ -161,6 +314,7 @@ export const KAFKAJS_COMPRESSION_TYPES: Readonly<Record<KafkaCompression, number
 
 /** Puts the codecs into kafkajs's registry (`CompressionCodecs`), replacing its "not implemented" stubs. */
 export function registerKafkajsCodecs(registry: Record<number, () => KafkajsCodec>): void {
+  registry[KAFKAJS_COMPRESSION_TYPES.gzip] = () => KAFKAJS_CODECS.gzip;
   registry[KAFKAJS_COMPRESSION_TYPES.snappy] = () => KAFKAJS_CODECS.snappy;
   registry[KAFKAJS_COMPRESSION_TYPES.lz4] = () => KAFKAJS_CODECS.lz4;
   registry[KAFKAJS_COMPRESSION_TYPES.zstd] = () => KAFKAJS_CODECS.zstd;

@@ -7,7 +7,18 @@ import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KAFKAJS_CODECS, compressionSupport, snappyCompress, snappyDecompress } from '../../src/kafka/compression-codecs.js';
+import {
+  DecompressedTooLargeError,
+  KAFKAJS_CODECS,
+  MAX_DECOMPRESSED_BATCH_BYTES,
+  compressionSupport,
+  lz4Decompress,
+  snappyCompress,
+  snappyDecompress,
+  unzipBounded,
+  zstdDecompress,
+  zstdLargestWindow,
+} from '../../src/kafka/compression-codecs.js';
 import '../../src/kafka/kafkajs-module.js';
 import { loadConfig } from '../../src/config/index.js';
 
@@ -89,5 +100,65 @@ describe('sinks.kafka.compression', () => {
 
   it.runIf(!compressionSupport('zstd').ok)('zstd where this Node cannot write it: the key and the fix', () => {
     expect(() => loadConfig({ text: 'sinks:\n  kafka:\n    compression: zstd\n', env: {} })).toThrow(/sinks\.kafka\.compression: zstd compression needs Node\.js ≥ 22\.15 .* use lz4, snappy or gzip/);
+  });
+});
+
+/** A zstd frame of RLE blocks (RFC 8878): `blocks` × `size` copies of `byte`; hand-made, as bombs are. */
+function zstdRleFrame(blocks: number, size: number, byte: number, declaredSize?: bigint): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd])];
+  if (declaredSize === undefined) parts.push(Buffer.from([0x00, (20 - 10) << 3])); // no content size; window 1 MiB
+  else {
+    const fcs = Buffer.alloc(8);
+    fcs.writeBigUInt64LE(declaredSize);
+    parts.push(Buffer.from([0xe0]), fcs); // single segment, 8-byte content size
+  }
+  for (let i = 0; i < blocks; i++) {
+    const header = (size << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff, byte]));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('decompression is bounded (MAX_DECOMPRESSED_BATCH_BYTES)', () => {
+  it('zstd: a frame declaring 1 GiB is refused from its header, before fzstd would allocate it', async () => {
+    const bomb = zstdRleFrame(1, 1_000, 0x41, 1n << 30n);
+    expect(zstdLargestWindow(bomb)).toBe(2 ** 30);
+    expect(() => zstdDecompress(bomb)).toThrow(DecompressedTooLargeError);
+    await expect(KAFKAJS_CODECS.zstd.decompress(bomb)).rejects.toThrow(`decompresses to more than ${MAX_DECOMPRESSED_BATCH_BYTES} bytes`);
+  });
+
+  it('zstd without a declared size: decoded (RLE blocks, by fzstd) up to the bound, refused past it', () => {
+    const frame = zstdRleFrame(20, 100_000, 0x42); // 2,000,000 bytes from 86
+    expect(zstdLargestWindow(frame)).toBe(1 << 20);
+    const out = zstdDecompress(frame, 3_000_000);
+    expect(out.length).toBe(2_000_000);
+    expect(out.every((b) => b === 0x42)).toBe(true);
+    expect(() => zstdDecompress(frame, 1_000_000)).toThrow(DecompressedTooLargeError);
+    expect(() => zstdLargestWindow(frame.subarray(0, frame.length - 2))).toThrow(/truncated/);
+  });
+
+  it('gzip: zlib stops at the bound', async () => {
+    const packed = zlib.gzipSync(Buffer.alloc(5_000_000));
+    expect((await unzipBounded(packed, 6_000_000)).length).toBe(5_000_000);
+    await expect(unzipBounded(packed, 1_000_000)).rejects.toThrow(DecompressedTooLargeError);
+    await expect(unzipBounded(Buffer.from('not gzip'))).rejects.toThrow(/incorrect header check/);
+  });
+
+  it('snappy: a block whose length header says 2 GiB is refused before the binding allocates it', () => {
+    const raw = require('snappy') as { compressSync(b: Buffer): Buffer };
+    const block = raw.compressSync(Buffer.alloc(3_000_000, 7));
+    expect(snappyDecompress(block, 4_000_000).length).toBe(3_000_000);
+    expect(() => snappyDecompress(block, 1_000_000)).toThrow(DecompressedTooLargeError);
+    const lying = Buffer.concat([Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08]), block.subarray(4)]); // varint 2^31
+    expect(() => snappyDecompress(lying)).toThrow(DecompressedTooLargeError);
+    // xerial framing: the bound holds across blocks
+    expect(() => snappyDecompress(snappyCompress(Buffer.alloc(3_000_000, 7)), 1_000_000)).toThrow(DecompressedTooLargeError);
+  });
+
+  it('lz4: refused from the frame headers past the bound plus one block', () => {
+    const lib = require('lz4-napi') as { compressFrameSync(b: Buffer): Buffer };
+    const frame = lib.compressFrameSync(Buffer.alloc(20_000_000, 3));
+    expect(lz4Decompress(frame, 21_000_000).length).toBe(20_000_000);
+    expect(() => lz4Decompress(frame, 1_000_000)).toThrow(DecompressedTooLargeError);
   });
 });

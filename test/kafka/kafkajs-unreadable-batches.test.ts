@@ -74,6 +74,21 @@ describe('kafkajs unreadable record batches', () => {
     expect(messages[0]![UNREADABLE_BATCH]).toContain('CRC32C matches');
   });
 
+  it('a zstd batch that would decompress past the bound (a bomb declaring 1 GiB) becomes a stand-in, nothing allocated', async () => {
+    const gz = await batch(30, ['u', 'v'], GZIP);
+    // the same header with a zstd payload: one RLE block in a frame declaring 1 GiB of content
+    const bomb = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0x40, 0, 0, 0, 0, ((1_000 << 3) | 3) & 0xff, ((1_000 << 3) | 3) >> 8, 0, 0x41]);
+    const b = Buffer.concat([gz.subarray(0, RECORDS_AT), bomb]);
+    b.writeInt32BE(b.length - 12, 8);
+    b.writeInt16BE((b.readInt16BE(21) & ~0x07) | 4, 21); // zstd
+    b.writeUInt32BE(crc32c(b.subarray(21)), 17);
+    const messages = await decodeMessages(messageSet([b, await batch(32, ['w'])]));
+    expect(messages.map((m) => m['offset'])).toEqual(['31', '32']);
+    expect(messages[0]![UNREADABLE_BATCH]).toContain('offsets 30..31 (zstd compression)');
+    expect(messages[0]![UNREADABLE_BATCH]).toContain('decompresses to more than 268435456 bytes');
+    expect(messages[0]![UNREADABLE_BATCH]).toContain('CRC32C matches');
+  });
+
   it('an uncompressed batch whose records run past its end becomes a stand-in too', async () => {
     const b = Buffer.from(await batch(20, ['p', 'q']));
     b.writeInt32BE(50, RECORDS_AT - 4); // record count 50, only 2 present

@@ -5,7 +5,8 @@
  * Content-Encodings: everything the collector's otlphttp exporter can send (`compression:` gzip,
  * the OTLP/HTTP default; zlib and deflate; zstd; snappy; x-snappy-framed; lz4):
  * - gzip, zlib/deflate: zlib streams, capped as data comes out;
- * - zstd: frames streamed through `fzstd`, capped as data comes out;
+ * - zstd: frames whose windows (a single-segment frame's: its declared size) fit the cap, decoded
+ *   through `fzstd` and capped as data comes out;
  * - snappy: one block (golang/snappy `Encode`); its header states the decompressed length, checked
  *   before decompressing;
  * - x-snappy-framed: the snappy framing format (chunks of ≤ 64 KiB, CRC-32C checked), capped per chunk;
@@ -14,7 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
-import { fzstd, lz4, snappy } from '../../kafka/compression-codecs.js';
+import { DecompressedTooLargeError, lz4Decompress, snappy, snappyDecodedLength, zstdDecompress } from '../../kafka/compression-codecs.js';
 import { crc32c } from '../../kafka/kafkajs-fast-paths.js';
 
 export const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zlib', 'zstd', 'snappy', 'x-snappy-framed', 'lz4'] as const;
@@ -76,59 +77,27 @@ export function readBody(req: IncomingMessage, contentEncoding: ContentEncoding,
   });
 }
 
-/** Length of a snappy block's decompressed data: the varint it starts with (golang/snappy, snappy.cc). */
-function snappyDecodedLength(buf: Uint8Array): number {
-  let n = 0;
-  for (let i = 0, shift = 0; i < 5 && i < buf.length; i++, shift += 7) {
-    const b = buf[i]!;
-    n += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return n;
-  }
-  throw new BodyEncodingError('invalid snappy body: no length header');
-}
-
 function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'snappy' | 'x-snappy-framed' | 'lz4', maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const { finish, isDone } = settleOnce(req, resolve, reject);
     const compressed: Buffer[] = [];
     let compressedSize = 0;
-    const out: Uint8Array[] = [];
-    let outSize = 0;
-    let zstd: { push(chunk: Uint8Array, final?: boolean): void } | undefined;
-    if (contentEncoding === 'zstd') {
-      zstd = new (fzstd().Decompress)((data) => {
-        outSize += data.length;
-        if (outSize > maxBytes) throw new BodyTooLargeError(maxBytes);
-        out.push(data);
-      });
-    }
-    const wrap = (e: unknown): Error => (e instanceof BodyTooLargeError ? e : new BodyEncodingError(`invalid ${contentEncoding} body: ${(e as Error).message ?? String(e)}`));
+    const wrap = (e: unknown): Error =>
+      e instanceof BodyTooLargeError ? e : e instanceof DecompressedTooLargeError ? new BodyTooLargeError(maxBytes) : new BodyEncodingError(`invalid ${contentEncoding} body: ${(e as Error).message ?? String(e)}`);
     req.on('data', (chunk: Buffer) => {
       if (isDone()) return;
       compressedSize += chunk.length;
       if (compressedSize > maxBytes) return finish(new BodyTooLargeError(maxBytes));
-      if (zstd) {
-        try {
-          zstd.push(chunk);
-        } catch (e) {
-          finish(wrap(e));
-        }
-      } else compressed.push(chunk);
+      compressed.push(chunk);
     });
     req.on('end', () => {
       if (isDone()) return;
       try {
-        if (zstd) {
-          zstd.push(new Uint8Array(0), true);
-          return finish(undefined, Buffer.concat(out, outSize));
-        }
         const body = Buffer.concat(compressed, compressedSize);
+        // bounded decoders: each refuses past maxBytes before allocating it (compression-codecs.ts)
+        if (contentEncoding === 'zstd') return finish(undefined, zstdDecompress(body, maxBytes));
         if (contentEncoding === 'x-snappy-framed') return finish(undefined, unframeSnappy(body, maxBytes));
-        if (contentEncoding === 'lz4') {
-          if (lz4FrameSizeBound(body) > maxBytes + LZ4_MAX_BLOCK) return finish(new BodyTooLargeError(maxBytes));
-          const out = lz4().decompressFrameSync(body);
-          return finish(out.length > maxBytes ? new BodyTooLargeError(maxBytes) : undefined, out);
-        }
+        if (contentEncoding === 'lz4') return finish(undefined, lz4Decompress(body, maxBytes));
         if (snappyDecodedLength(body) > maxBytes) return finish(new BodyTooLargeError(maxBytes));
         finish(undefined, snappy().uncompressSync(body, { asBuffer: true }));
       } catch (e) {
@@ -138,7 +107,6 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
     req.on('error', (e) => finish(e));
   });
 }
-
 
 /** CRC-32C, masked as the snappy framing format stores it. */
 function maskedCrc32c(data: Uint8Array): number {
@@ -180,39 +148,4 @@ function unframeSnappy(buf: Buffer, maxBytes: number): Buffer {
     } // 0x80–0xfe: skippable
   }
   return Buffer.concat(out, size);
-}
-
-const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
-
-/**
- * An upper bound of an LZ4 frame's decompressed size from its headers, without decompressing:
- * blocks × maximum block size (each block decompresses to at most that; a stated content size is
- * not trusted for this, only checked too). Throws on a frame that is not well formed.
- */
-function lz4FrameSizeBound(buf: Buffer): number {
-  if (buf.length < 7 || buf.readUInt32LE(0) !== 0x184d2204) throw new BodyEncodingError('invalid lz4 body: not an LZ4 frame (magic number)');
-  const flg = buf[4]!;
-  const bd = buf[5]!;
-  const blockMax = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, LZ4_MAX_BLOCK][(bd >> 4) & 7]!;
-  if (blockMax === 0) throw new BodyEncodingError('invalid lz4 body: bad block maximum size');
-  const blockChecksum = (flg & 0x10) !== 0;
-  let at = 6;
-  let declared = 0;
-  if ((flg & 0x08) !== 0) {
-    if (buf.length < at + 8) throw new BodyEncodingError('invalid lz4 body: truncated header');
-    declared = Number(buf.readBigUInt64LE(at));
-    at += 8;
-  }
-  if ((flg & 0x01) !== 0) at += 4; // dictionary id
-  at += 1; // header checksum
-  let blocks = 0;
-  for (;;) {
-    if (at + 4 > buf.length) throw new BodyEncodingError('invalid lz4 body: truncated block header');
-    const word = buf.readUInt32LE(at);
-    at += 4;
-    if (word === 0) break; // end mark
-    at += (word & 0x7fffffff) + (blockChecksum ? 4 : 0);
-    blocks++;
-  }
-  return Math.max(blocks * blockMax, declared);
 }
