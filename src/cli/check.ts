@@ -5,7 +5,7 @@
  * page ports. Every failing line names the setting to change.
  *
  * Read-only: creates no topic and commits nothing; only `--sample` joins a consumer group (a
- * throwaway one, left empty for the broker to expire).
+ * throwaway one, deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -186,6 +186,19 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
 
 const SAMPLE_RECORDS = 5;
 
+async function deleteGroup(client: KafkaClient, groupId: string): Promise<void> {
+  try {
+    const admin = await client.admin();
+    try {
+      await admin.deleteGroups([groupId]);
+    } finally {
+      await admin.disconnect();
+    }
+  } catch {
+    // best effort: an empty group also expires by itself (offsets.retention.minutes)
+  }
+}
+
 /** Reads the first records of each topic and reports how they decode (see CheckDeps.sample). */
 async function sampleLines(
   client: KafkaClient,
@@ -221,6 +234,8 @@ async function sampleLines(
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
+    // the sampling group has served its purpose: do not leave it listed on the cluster
+    await deleteGroup(client, groupId);
   }
   for (const i of inputs) {
     const records = samples.get(i.topic);

@@ -152,6 +152,8 @@ export interface KafkaAdmin {
   /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Deletes consumer groups that have no members (e.g. a short-lived reader's). */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

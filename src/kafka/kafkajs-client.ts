@@ -334,6 +334,9 @@ export class KafkajsClient implements KafkaClient {
       },
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
+      deleteGroups: async (groupIds) => {
+        await admin.deleteGroups([...groupIds]);
+      },
       disconnect: () => admin.disconnect(),
     };
   }

@@ -84,5 +84,15 @@ describe('agent-credit check --sample', () => {
     const wrong = await runChecks(config('otlp_json'), { sample: true });
     expect(wrong.ok).toBe(false);
     expect(renderCheckReport(wrong)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding/);
+
+    // the throwaway sampling groups are deleted, not left listed on the cluster
+    const admin = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.listGroups();
+      expect(groups.filter((g) => g.groupId.startsWith(`${base}-grp-check-`))).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

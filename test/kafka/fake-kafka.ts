@@ -87,6 +87,8 @@ export class FakeKafka implements KafkaClient {
    * 3.x's classic group coordinator applies them asynchronously (records are visible at once).
    */
   offsetApplyDelayMs = 0;
+  /** Group ids deleted through the admin client. */
+  readonly deletedGroups: string[] = [];
   /** Transaction commits never answer while set (a broker that went silent mid-commit). */
   hangCommits = false;
   /** `admin()` never answers while set. */
@@ -209,6 +211,7 @@ export class FakeKafka implements KafkaClient {
       fetchEndOffsets: async () => [],
       partitionCounts: async () => new Map(),
       deleteTopics: async () => {},
+      deleteGroups: async (ids) => void this.deletedGroups.push(...ids),
       disconnect: async () => {},
     };
   }
