@@ -15,7 +15,7 @@ import { evaluationsFromLogs } from '../conventions/evaluations.js';
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
-import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
+import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -78,28 +78,32 @@ async function portLine(host: string, port: number, key: string, what: string): 
 /** Errors the Kafka client logged (kafkajs reports a consumer's failures there, not to the caller). */
 type ErrorLog = string[];
 
-async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog): Promise<KafkaClient> {
+async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog, connection: KafkaConnectionOptions): Promise<KafkaClient> {
   const { KafkajsClient } = await import('../kafka/kafkajs-client.js');
   const note = (obj: object, msg?: string) => {
     const detail = (obj as { kafka?: { error?: unknown } }).kafka?.error;
     errors.push(`${msg ?? ''}${detail !== undefined ? `: ${String(detail)}` : ''}`);
   };
   const logger = { debug() {}, info() {}, warn: note, error: note };
-  return new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-check`, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, logger, ...resolveKafkaConnection(kafka) });
+  return new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-check`, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, logger, ...connection });
 }
 
 async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps): Promise<void> {
   const kafka = config.source.kafka!;
-  const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${kafka.sasl ? `, SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}` : ''}`;
+  const sasl = kafka.sasl;
+  const who = sasl?.mechanism === 'oauthbearer' ? `with a token from ${sasl.tokenEndpoint ?? (sasl.tokenFile !== undefined ? sasl.tokenFile : (sasl.tokenCommand ?? []).join(' '))}` : `as ${sasl?.username}`;
+  const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${sasl ? `, SASL ${sasl.mechanism} ${who}` : ''}`;
   let admin: KafkaAdmin;
   let client: KafkaClient;
   const errors: ErrorLog = [];
+  let connection: KafkaConnectionOptions | undefined;
   try {
-    client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors);
+    connection = deps.kafkaClient ? undefined : resolveKafkaConnection(kafka);
+    client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors, connection!);
     admin = await client.admin();
   } catch (err) {
     if (err instanceof KafkaConnectionConfigError) throw err; // a setting, not the cluster: exit 2 like any config error
-    const explained = explainConnectionError(err);
+    const explained = explainConnectionError(err, 'source.kafka', connection);
     const hint = explained === err ? ' — check source.kafka.brokers (host:port of a listener this client can reach)' : '';
     lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });
     return;
@@ -146,7 +150,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
     });
   } catch (err) {
-    lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err).message}` });
+    lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err, 'source.kafka', connection).message}` });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -124,7 +124,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   } catch (err) {
     // e.g. a missing input topic: release what was started (worker threads, servers) for embedders
     await shutdown().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'cleanup after a failed start failed'));
-    throw explainConnectionError(err);
+    throw explainConnectionError(err, 'source.kafka', connection);
   }
   health.set('kafka', true, 'consuming');
   const fastPaths = kafkajsFastPathsReport();

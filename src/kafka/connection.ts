@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
+import { oauthBearerTokenProvider, type OAuthBearerProvider } from './oauthbearer.js';
 
 export const KafkaTlsSchema = z
   .union([
@@ -31,13 +32,40 @@ export const KafkaTlsSchema = z
   })
   .describe('TLS to the brokers: true (trusted CAs), or ca/cert/key PEM files');
 
+const OAUTH_KEYS = ['tokenEndpoint', 'clientId', 'clientSecret', 'scope', 'audience', 'tokenCommand', 'tokenFile', 'extensions'] as const;
+
 export const KafkaSaslSchema = z
   .strictObject({
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism the listener enables'),
-    username: z.string().min(1),
-    password: z.string().min(1).describe('keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD'),
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).describe('SASL mechanism the listener enables'),
+    username: z.string().min(1).optional().describe('plain, scram-*'),
+    password: z.string().min(1).optional().describe('plain, scram-*; keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD'),
+    tokenEndpoint: z.url({ protocol: /^https?$/ }).optional().describe('oauthbearer: OIDC token endpoint (client credentials grant, with clientId and clientSecret)'),
+    clientId: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint'),
+    clientSecret: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint; keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET'),
+    scope: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint: the scope to ask for'),
+    audience: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint: the audience to ask for (some providers need it)'),
+    tokenCommand: z.array(z.string().min(1)).min(1).optional().describe('oauthbearer: command (argv) printing a token, or JSON with access_token [and expires_in]'),
+    tokenFile: z.string().min(1).optional().describe('oauthbearer: file holding the token, read again for every connection'),
+    extensions: z.record(z.string(), z.string()).optional().describe('oauthbearer: SASL extensions (e.g. logicalCluster, identityPoolId for Confluent Cloud)'),
   })
-  .describe('SASL authentication (PLAIN or SCRAM); use with ssl, or the password crosses the network in clear (PLAIN)');
+  .superRefine((s, ctx) => {
+    if (s.mechanism !== 'oauthbearer') {
+      for (const k of ['username', 'password'] as const) if (s[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required with mechanism ${s.mechanism}` });
+      for (const k of OAUTH_KEYS) if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `only for mechanism oauthbearer (this is ${s.mechanism}): remove it` });
+      return;
+    }
+    for (const k of ['username', 'password'] as const) if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'not used with mechanism oauthbearer: remove it (the token carries the identity)' });
+    const sources = (['tokenEndpoint', 'tokenCommand', 'tokenFile'] as const).filter((k) => s[k] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: sources.length === 0 ? [] : [sources[1]!], message: `mechanism oauthbearer needs exactly one token source: tokenEndpoint (with clientId, clientSecret), tokenCommand or tokenFile${sources.length > 1 ? ` (got ${sources.join(', ')})` : ''}` });
+    }
+    if (s.tokenEndpoint !== undefined) {
+      for (const k of ['clientId', 'clientSecret'] as const) if (s[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required with tokenEndpoint${k === 'clientSecret' ? ' (best from AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET)' : ''}` });
+    } else {
+      for (const k of ['clientId', 'clientSecret', 'scope', 'audience'] as const) if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'only used with tokenEndpoint: remove it' });
+    }
+  })
+  .describe('SASL authentication: PLAIN or SCRAM (username, password), or OAUTHBEARER (a token from an OIDC endpoint, a command or a file); use with ssl, or credentials cross the network in clear');
 
 export type KafkaTlsSetting = z.infer<typeof KafkaTlsSchema>;
 export type KafkaSaslSetting = z.infer<typeof KafkaSaslSchema>;
@@ -48,7 +76,8 @@ export interface KafkaConnectionOptions {
   sasl?:
     | { mechanism: 'plain'; username: string; password: string }
     | { mechanism: 'scram-sha-256'; username: string; password: string }
-    | { mechanism: 'scram-sha-512'; username: string; password: string };
+    | { mechanism: 'scram-sha-512'; username: string; password: string }
+    | { mechanism: 'oauthbearer'; oauthBearerProvider: OAuthBearerProvider };
 }
 
 /** Error in the connection settings; the message starts with the key. */
@@ -86,8 +115,12 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
     out.ssl = o;
   }
   const sasl = settings.sasl;
-  if (sasl) {
-    const { username, password } = sasl;
+  if (sasl?.mechanism === 'oauthbearer') {
+    out.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: oauthBearerTokenProvider(sasl, `${prefix}.sasl`) };
+  } else if (sasl) {
+    // the schema requires both for these mechanisms
+    const username = sasl.username!;
+    const password = sasl.password!;
     out.sasl = sasl.mechanism === 'plain' ? { mechanism: 'plain', username, password } : sasl.mechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
   }
   return out;
@@ -97,11 +130,15 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
  * The error with a sentence naming the setting to check, for the handshake failures whose kafkajs
  * message does not (authentication, certificate, TLS against a plaintext listener and back).
  */
-export function explainConnectionError(err: unknown, prefix = 'source.kafka'): Error {
+export function explainConnectionError(err: unknown, prefix = 'source.kafka', connection?: KafkaConnectionOptions): Error {
   const e = err instanceof Error ? err : new Error(String(err));
   const text = `${e.name} ${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`;
   let hint: string | undefined;
-  if (/SASL|Authentication failed|authentication/i.test(text)) {
+  if (text.includes(`${prefix}.sasl.`)) {
+    // a token provider's own error (oauthbearer.ts) already names its key
+  } else if (/OAUTHBEARER|invalid_token|oauthbearer/i.test(text)) {
+    hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token (issuer, audience, scope, expiry: see the broker's sasl.oauthbearer.* settings)`;
+  } else if (/SASL|Authentication failed|authentication/i.test(text)) {
     hint = `check ${prefix}.sasl (mechanism, username, password — AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) against the listener's SASL settings`;
   } else if (/self[- ]signed|unable to verify|unable to get (local )?issuer|UNABLE_TO_GET_ISSUER|SELF_SIGNED/i.test(text)) {
     hint = `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it`;
@@ -113,6 +150,10 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka'): E
     hint = `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
   } else if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
     hint = `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
+  } else if (connection?.sasl?.mechanism === 'oauthbearer' && connection.sasl.oauthBearerProvider.handedOut() > 0) {
+    // kafkajs does not read the broker's OAUTHBEARER error (RFC 7628 §3.2.2): a refused token shows
+    // as a closed connection, retried until it gives up. A token was sent, so SASL was reached.
+    hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token, or closed the connection after it (kafkajs does not report the broker's reason): check the token's expiry, issuer, audience and scope against the listener's sasl.oauthbearer.* settings`;
   }
   if (!hint) return e;
   const wrapped = new Error(`${e.message} — ${hint}`, { cause: e });

@@ -1,0 +1,181 @@
+/**
+ * SASL/OAUTHBEARER tokens for the Kafka client (KIP-255, KIP-768): where managed Kafka services
+ * and OAuth-secured clusters get their credentials — an OIDC token endpoint (client credentials
+ * grant, as the Java client's `OAuthBearerLoginCallbackHandler` does), a command that prints a
+ * token (e.g. a cloud CLI or a signer such as AWS MSK's), or a file a sidecar keeps fresh
+ * (e.g. a Kubernetes projected token).
+ *
+ * kafkajs asks for a token on every new connection; `oauthBearerTokenProvider` hands out the
+ * cached one until shortly before it expires (the endpoint's `expires_in`, else the JWT's `exp`),
+ * fetches one at a time, and reads a file anew each time. Every failure names the setting.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export interface OAuthBearerSettings {
+  readonly tokenEndpoint?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly clientSecret?: string | undefined;
+  readonly scope?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly tokenCommand?: readonly string[] | undefined;
+  readonly tokenFile?: string | undefined;
+  readonly extensions?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What kafkajs's `oauthBearerProvider` returns. */
+export interface OAuthBearerToken {
+  value: string;
+  extensions?: Record<string, string>;
+}
+
+export interface OAuthBearerDeps {
+  fetch: typeof fetch;
+  now: () => number;
+  runCommand: (argv: readonly string[], timeoutMs: number) => Promise<string>;
+  readFile: (path: string) => Promise<string>;
+}
+
+const defaultDeps: OAuthBearerDeps = {
+  fetch: (...a) => fetch(...a),
+  now: () => Date.now(),
+  runCommand: (argv, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message.split('\n')[0]}${stderr ? `: ${String(stderr).trim().slice(0, 300)}` : ''}`));
+        else resolve(String(stdout));
+      });
+    }),
+  readFile: (path) => readFile(path, 'utf8'),
+};
+
+const REQUEST_TIMEOUT_MS = 15_000;
+/** A token of unknown lifetime from a command is used this long before the command runs again. */
+const UNKNOWN_LIFETIME_MS = 60_000;
+
+/** The setting a token comes from, for messages: `<prefix>.tokenEndpoint` etc. */
+export function oauthBearerSource(s: OAuthBearerSettings): 'tokenEndpoint' | 'tokenCommand' | 'tokenFile' {
+  if (s.tokenEndpoint !== undefined) return 'tokenEndpoint';
+  if (s.tokenCommand !== undefined) return 'tokenCommand';
+  return 'tokenFile';
+}
+
+/** Seconds-since-epoch `exp` of a JWT (not verified: the broker does that), if the token is one. */
+export function jwtExpiryMs(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * kafkajs `oauthBearerProvider` for the settings (`prefix` = their key, e.g. `source.kafka.sasl`).
+ */
+export type OAuthBearerProvider = (() => Promise<OAuthBearerToken>) & {
+  /** Tokens handed to the client so far: a connection that failed after one got as far as SASL. */
+  readonly handedOut: () => number;
+};
+
+export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'source.kafka.sasl', deps: OAuthBearerDeps = defaultDeps): OAuthBearerProvider {
+  const source = oauthBearerSource(s);
+  const key = `${prefix}.${source}`;
+  let cached: { value: string; refreshAtMs: number } | undefined;
+  let inFlight: Promise<{ value: string; expiresAtMs?: number | undefined }> | undefined;
+
+  const fetchToken = async (): Promise<{ value: string; expiresAtMs?: number | undefined }> => {
+    if (source === 'tokenFile') {
+      let text: string;
+      try {
+        text = await deps.readFile(s.tokenFile!);
+      } catch (err) {
+        throw new Error(`${key}: cannot read ${s.tokenFile} (${(err as NodeJS.ErrnoException).code ?? String(err)}); give the path of a file holding the token`);
+      }
+      return { value: text.trim() };
+    }
+    if (source === 'tokenCommand') {
+      let out: string;
+      try {
+        out = await deps.runCommand(s.tokenCommand!, REQUEST_TIMEOUT_MS * 2);
+      } catch (err) {
+        throw new Error(`${key}: ${JSON.stringify(s.tokenCommand)} failed (${(err as Error).message}); it must print a token (or JSON with access_token) and exit 0`);
+      }
+      return parseTokenOutput(out.trim(), deps.now());
+    }
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (s.scope !== undefined) body.set('scope', s.scope);
+    if (s.audience !== undefined) body.set('audience', s.audience);
+    // client_secret_basic (RFC 6749 §2.3.1), as the Java client sends it
+    const basic = Buffer.from(`${encodeURIComponent(s.clientId!)}:${encodeURIComponent(s.clientSecret!)}`).toString('base64');
+    let res: Response;
+    try {
+      res = await deps.fetch(s.tokenEndpoint!, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: body.toString(),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new Error(`${key}: cannot reach ${s.tokenEndpoint} (${(err as Error).message}); check the URL and that this machine can reach it`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const why = res.status === 400 || res.status === 401 || res.status === 403 ? `; check ${prefix}.clientId and ${prefix}.clientSecret (AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET)${s.scope ? ` and ${prefix}.scope` : ''}` : '';
+      throw new Error(`${key}: ${s.tokenEndpoint} answered ${res.status}: ${text.slice(0, 300)}${why}`);
+    }
+    if (!/^\s*\{/.test(text)) throw new Error(`${key}: ${s.tokenEndpoint} did not answer JSON with access_token (got ${text.slice(0, 100)})`);
+    try {
+      return parseTokenOutput(text.trim(), deps.now());
+    } catch (err) {
+      throw new Error(`${key}: ${s.tokenEndpoint}: ${(err as Error).message}`);
+    }
+  };
+
+  let handedOut = 0;
+  const provide = async (): Promise<OAuthBearerToken> => {
+    const now = deps.now();
+    if (cached && now < cached.refreshAtMs) {
+      handedOut++;
+      return withExtensions(cached.value, s.extensions);
+    }
+    inFlight ??= fetchToken().finally(() => (inFlight = undefined));
+    const { value, expiresAtMs } = await inFlight;
+    if (value === '') throw new Error(`${key}: the token is empty`);
+    if (source !== 'tokenFile') {
+      const fetchedAt = deps.now();
+      const lifetime = expiresAtMs !== undefined ? expiresAtMs - fetchedAt : UNKNOWN_LIFETIME_MS;
+      // refresh a little before it expires: 20% of its lifetime, at most a minute early
+      cached = { value, refreshAtMs: fetchedAt + Math.max(0, lifetime - Math.min(60_000, lifetime * 0.2)) };
+    }
+    handedOut++;
+    return withExtensions(value, s.extensions);
+  };
+  return Object.assign(provide, { handedOut: () => handedOut });
+}
+
+function withExtensions(value: string, extensions: Readonly<Record<string, string>> | undefined): OAuthBearerToken {
+  return extensions && Object.keys(extensions).length > 0 ? { value, extensions: { ...extensions } } : { value };
+}
+
+/**
+ * A token from an endpoint's or command's output: JSON `{access_token | token, expires_in?}`, or
+ * the token itself. Expiry: `expires_in`, else the JWT's `exp`.
+ */
+export function parseTokenOutput(text: string, nowMs: number): { value: string; expiresAtMs?: number | undefined } {
+  if (text.startsWith('{')) {
+    let json: { access_token?: unknown; token?: unknown; expires_in?: unknown };
+    try {
+      json = JSON.parse(text) as typeof json;
+    } catch {
+      throw new Error(`the token answer is not valid JSON: ${text.slice(0, 100)}`);
+    }
+    const value = typeof json.access_token === 'string' ? json.access_token : typeof json.token === 'string' ? json.token : undefined;
+    if (value === undefined) throw new Error('the token answer has no access_token');
+    const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : typeof json.expires_in === 'string' ? Number(json.expires_in) : undefined;
+    return { value, expiresAtMs: expiresIn !== undefined && Number.isFinite(expiresIn) ? nowMs + expiresIn * 1000 : jwtExpiryMs(value) };
+  }
+  return { value: text, expiresAtMs: jwtExpiryMs(text) };
+}
