@@ -157,6 +157,17 @@ describe('provenanceGames', () => {
       }),
     );
   });
+
+  it('builds the carrier lists once, through a prototype getter (no per-episode accessor)', () => {
+    const steps = [step({ id: 1, t: 0, agent: 'a' }), step({ id: 2, t: 1, agent: 'b', inputs: [1] })];
+    const agents = ['a', 'b'].map((a) => ({ agentId: a, agentName: a }));
+    const { analysis } = provenanceGames('ep', steps, agents, { systemValue: 1, baseline: 0 });
+    // An own `get carriers()` (object literal) is a new closure per episode: V8 then keeps every
+    // episode's graph reachable from a hidden-class transition until a full GC (provenance.ts).
+    expect(Object.getOwnPropertyDescriptor(analysis, 'carriers')).toBeUndefined();
+    expect(analysis.carriers).toBe(analysis.carriers);
+    expect([...analysis.carriers.keys()].length).toBeGreaterThan(0);
+  });
 });
 
 /** Bigger random episodes than `stepsArb`: up to 40 steps, several inputs each, errors, duplicate outputs, 4 agents. */

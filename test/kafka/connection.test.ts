@@ -38,7 +38,7 @@ describe('source.kafka.ssl / sasl', () => {
 
   it('mutual TLS needs cert and key together; SASL needs a known mechanism', () => {
     expect(() => kafkaConfig('    ssl: { cert: /c.pem }\n')).toThrow(/source\.kafka\.ssl\.key: mutual TLS needs both cert and key/);
-    expect(() => kafkaConfig('    sasl: { mechanism: gssapi, username: u, password: p }\n')).toThrow(/source\.kafka\.sasl\.mechanism: expected one of "plain" \| "scram-sha-256" \| "scram-sha-512", got "gssapi"/);
+    expect(() => kafkaConfig('    sasl: { mechanism: gssapi, username: u, password: p }\n')).toThrow(/source\.kafka\.sasl\.mechanism: expected one of "plain" \| "scram-sha-256" \| "scram-sha-512" \| "oauthbearer", got "gssapi"/);
   });
 
   it('ssl keys are settings like any other: environment overrides, unknown keys named; secrets never echoed', () => {
