@@ -202,32 +202,46 @@ const zstdCompressNative: ZstdCompress | undefined =
     : undefined;
 
 /**
- * Decompresses zstd frames as a stream, refusing more than `maxBytes` as it goes (fzstd's one-shot
- * `decompress` allocates a frame's declared content size up front, whatever it says).
+ * Decompresses zstd frames, refusing — from their headers, before fzstd allocates or decodes
+ * anything — data whose cost is out of proportion (`zstdCost`): more output than `maxBytes`, a
+ * buffer larger than that (fzstd allocates a frame's declared content size, or its window), or
+ * window shifting beyond `ZSTD_MAX_SHIFT_BYTES` (without a declared size, fzstd moves its whole
+ * window for every block, so a large window over many tiny blocks costs hours of CPU).
  */
 export function zstdDecompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BYTES): Buffer {
-  // fzstd allocates each frame's window (for a single-segment frame: its declared size) first
-  if (zstdLargestWindow(buf) > maxBytes) throw new DecompressedTooLargeError(maxBytes);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const stream = new (fzstd().Decompress)((data) => {
-    size += data.length;
-    if (size > maxBytes) throw new DecompressedTooLargeError(maxBytes);
-    chunks.push(data);
-  });
-  stream.push(buf, true);
-  if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength);
-  return Buffer.concat(chunks, size);
+  const cost = zstdCost(buf);
+  // a window up to 32 MiB is always allowed: encoders pick it (8 MiB for Go's), not the data
+  if (cost.outputBound > maxBytes || cost.allocBytes > Math.max(maxBytes, 32 * 1024 * 1024) || cost.shiftBytes > ZSTD_MAX_SHIFT_BYTES) {
+    throw new DecompressedTooLargeError(maxBytes);
+  }
+  const out = fzstd().decompress(buf);
+  if (out.length > maxBytes) throw new DecompressedTooLargeError(maxBytes);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Bytes of window shifting a zstd input may cost fzstd (~1 s of memmove on a slow core). */
+export const ZSTD_MAX_SHIFT_BYTES = 4 * 1024 * 1024 * 1024;
+/** RFC 8878 Block_Maximum_Size: what one compressed block decompresses to at most. */
+const ZSTD_MAX_BLOCK = 128 * 1024;
+
+export interface ZstdCost {
+  /** Upper bound of the decompressed size: raw and RLE blocks exactly, compressed blocks at their maximum. */
+  outputBound: number;
+  /** Largest buffer fzstd allocates for one frame: its declared content size, else its window. */
+  allocBytes: number;
+  /** Bytes fzstd moves shifting windows: window × blocks of each frame without a declared size. */
+  shiftBytes: number;
+  /** Largest window of the frames (a single-segment frame's window is its content size). */
+  largestWindow: number;
 }
 
 /**
- * The largest window among the zstd frames in `buf` (RFC 8878 §3.1.1.1.2; a single-segment frame's
- * window is its content size), walking frames and blocks by their headers without decompressing.
- * Throws on bytes that are not zstd frames.
+ * What decoding `buf` would cost, from the zstd frame and block headers (RFC 8878 §3.1.1) without
+ * decompressing. Throws on bytes that are not zstd frames.
  */
-export function zstdLargestWindow(buf: Uint8Array): number {
+export function zstdCost(buf: Uint8Array): ZstdCost {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let largest = 0;
+  const cost: ZstdCost = { outputBound: 0, allocBytes: 0, shiftBytes: 0, largestWindow: 0 };
   let at = 0;
   while (at < buf.length) {
     if (at + 8 > buf.length) throw new Error(`zstd data truncated at byte ${at}`);
@@ -251,23 +265,32 @@ export function zstdLargestWindow(buf: Uint8Array): number {
     }
     p += dictBytes;
     if (p + fcsBytes > buf.length) throw new Error(`zstd frame header truncated at byte ${at}`);
-    if (singleSegment) {
-      let fcs = 0;
-      for (let i = fcsBytes - 1; i >= 0; i--) fcs = fcs * 256 + buf[p + i]!;
-      window = fcsBytes === 2 ? fcs + 256 : fcs;
-    }
+    let declared = 0;
+    for (let i = fcsBytes - 1; i >= 0; i--) declared = declared * 256 + buf[p + i]!;
+    if (fcsBytes === 2) declared += 256;
+    if (singleSegment) window = declared;
     p += fcsBytes;
-    largest = Math.max(largest, window);
+    let output = 0;
+    let blocks = 0;
+    const blockMax = Math.min(window || ZSTD_MAX_BLOCK, ZSTD_MAX_BLOCK);
     for (;;) {
       if (p + 3 > buf.length) throw new Error(`zstd frame truncated at byte ${p}`);
       const header = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16);
       const type = (header >> 1) & 3;
-      p += 3 + (type === 1 ? 1 : header >>> 3); // RLE: one byte
+      const size = header >>> 3;
+      if (type === 3) throw new Error(`zstd block of reserved type at byte ${p}`);
+      output += type === 2 ? blockMax : size; // raw, RLE: exactly their size
+      blocks++;
+      p += 3 + (type === 1 ? 1 : size); // RLE: one byte
       if (header & 1) break; // last block
     }
     at = p + ((fhd >> 2) & 1 ? 4 : 0); // content checksum
+    cost.outputBound += declared > 0 ? Math.min(output, declared) : output;
+    cost.allocBytes = Math.max(cost.allocBytes, declared > 0 ? declared : window);
+    if (declared === 0) cost.shiftBytes += window * blocks;
+    cost.largestWindow = Math.max(cost.largestWindow, window);
   }
-  return largest;
+  return cost;
 }
 
 /** gzip or zlib data, decompressed up to `maxBytes` (zlib stops there). */

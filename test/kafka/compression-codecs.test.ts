@@ -17,7 +17,7 @@ import {
   snappyDecompress,
   unzipBounded,
   zstdDecompress,
-  zstdLargestWindow,
+  zstdCost,
 } from '../../src/kafka/compression-codecs.js';
 import '../../src/kafka/kafkajs-module.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -103,38 +103,49 @@ describe('sinks.kafka.compression', () => {
   });
 });
 
-/** A zstd frame of RLE blocks (RFC 8878): `blocks` × `size` copies of `byte`; hand-made, as bombs are. */
-function zstdRleFrame(blocks: number, size: number, byte: number, declaredSize?: bigint): Buffer {
+/**
+ * A zstd frame (RFC 8878) of `blocks` blocks of `size` bytes of `byte`, RLE or raw; hand-made, as
+ * bombs are. Without `declaredSize`: no content size, window 2^`windowLog`.
+ */
+function zstdFrame(blocks: number, size: number, byte: number, opts: { declaredSize?: bigint; windowLog?: number; raw?: boolean } = {}): Buffer {
   const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd])];
-  if (declaredSize === undefined) parts.push(Buffer.from([0x00, (20 - 10) << 3])); // no content size; window 1 MiB
+  if (opts.declaredSize === undefined) parts.push(Buffer.from([0x00, ((opts.windowLog ?? 20) - 10) << 3]));
   else {
     const fcs = Buffer.alloc(8);
-    fcs.writeBigUInt64LE(declaredSize);
+    fcs.writeBigUInt64LE(opts.declaredSize);
     parts.push(Buffer.from([0xe0]), fcs); // single segment, 8-byte content size
   }
   for (let i = 0; i < blocks; i++) {
-    const header = (size << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
-    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff, byte]));
+    const header = (size << 3) | ((opts.raw ? 0 : 1) << 1) | (i === blocks - 1 ? 1 : 0);
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), opts.raw ? Buffer.alloc(size, byte) : Buffer.from([byte]));
   }
   return Buffer.concat(parts);
 }
 
 describe('decompression is bounded (MAX_DECOMPRESSED_BATCH_BYTES)', () => {
   it('zstd: a frame declaring 1 GiB is refused from its header, before fzstd would allocate it', async () => {
-    const bomb = zstdRleFrame(1, 1_000, 0x41, 1n << 30n);
-    expect(zstdLargestWindow(bomb)).toBe(2 ** 30);
+    const bomb = zstdFrame(1, 1_000, 0x41, { declaredSize: 1n << 30n });
+    expect(zstdCost(bomb).allocBytes).toBe(2 ** 30);
     expect(() => zstdDecompress(bomb)).toThrow(DecompressedTooLargeError);
     await expect(KAFKAJS_CODECS.zstd.decompress(bomb)).rejects.toThrow(`decompresses to more than ${MAX_DECOMPRESSED_BATCH_BYTES} bytes`);
   });
 
   it('zstd without a declared size: decoded (RLE blocks, by fzstd) up to the bound, refused past it', () => {
-    const frame = zstdRleFrame(20, 100_000, 0x42); // 2,000,000 bytes from 86
-    expect(zstdLargestWindow(frame)).toBe(1 << 20);
+    const frame = zstdFrame(20, 100_000, 0x42); // 2,000,000 bytes from 86
+    expect(zstdCost(frame)).toEqual({ outputBound: 2_000_000, allocBytes: 1 << 20, shiftBytes: 20 * (1 << 20), largestWindow: 1 << 20 });
     const out = zstdDecompress(frame, 3_000_000);
     expect(out.length).toBe(2_000_000);
     expect(out.every((b) => b === 0x42)).toBe(true);
     expect(() => zstdDecompress(frame, 1_000_000)).toThrow(DecompressedTooLargeError);
-    expect(() => zstdLargestWindow(frame.subarray(0, frame.length - 2))).toThrow(/truncated/);
+    expect(() => zstdCost(frame.subarray(0, frame.length - 2))).toThrow(/truncated/);
+  });
+
+  it('zstd: a 256 MiB window over many tiny blocks (hours of window shifting in fzstd) is refused from the headers', () => {
+    const frame = zstdFrame(100_000, 1, 0x43, { windowLog: 28, raw: true }); // 400 kB, 100 kB of output
+    const cost = zstdCost(frame);
+    expect(cost.outputBound).toBe(100_000);
+    expect(cost.shiftBytes).toBe(100_000 * 2 ** 28);
+    expect(() => zstdDecompress(frame)).toThrow(DecompressedTooLargeError); // refused before fzstd runs (~15 ms per block here)
   });
 
   it('gzip: zlib stops at the bound', async () => {
