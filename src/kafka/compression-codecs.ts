@@ -42,11 +42,16 @@ function load<T>(pkg: string, codec: string): T {
     return require(pkg) as T;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
+    throw new CodecUnavailableError(
       `${codec}-compressed data (a Kafka batch or an HTTP body): the '${pkg}' package could not be loaded (${why}). ` +
         `Reinstall dependencies on this platform (npm ci), or have the producer use another compression.`,
     );
   }
+}
+
+/** A codec library this process cannot load: a fault of the installation, not of the data. */
+export class CodecUnavailableError extends Error {
+  override readonly name = 'CodecUnavailableError';
 }
 
 interface SnappyLib {

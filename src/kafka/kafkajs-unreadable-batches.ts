@@ -25,6 +25,7 @@
  * would otherwise be a failed fetch.
  */
 import path from 'node:path';
+import { CodecUnavailableError } from './compression-codecs.js';
 import { kafkajsRoot } from './kafkajs-internals.js';
 
 export const KAFKAJS_UNREADABLE_BATCHES_VERSION = '2.2.4';
@@ -57,9 +58,8 @@ export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
   return async (fetchDecoder) => {
     const start = fetchDecoder.offset;
     const buffer = fetchDecoder.buffer;
-    // A complete header and a complete batch: anything less is kafkajs's (partial tail) case.
-    const complete = buffer.length - start >= RECORDS_AT && buffer.length - start >= 12 + buffer.readInt32BE(start + LENGTH_AT);
-    if (complete) {
+    const framed = isFramed(buffer, start);
+    if (framed) {
       const codec = buffer.readInt16BE(start + ATTRIBUTES_AT) & 0x07;
       if (codec >= CODECS.length) {
         // kafkajs would read the compressed bytes as plain records (garbage, or a failed fetch)
@@ -70,11 +70,34 @@ export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
     try {
       return await original(fetchDecoder);
     } catch (err) {
-      if (!complete || (err as Error | undefined)?.name === 'KafkaJSPartialMessageError') throw err;
+      if (!framed || !isDataError(err)) throw err;
       fetchDecoder.offset = start + 12 + buffer.readInt32BE(start + LENGTH_AT);
       return standIn(buffer, start, `its records do not decode: ${(err as Error | undefined)?.message ?? String(err)}`);
     }
   };
+}
+
+/**
+ * Whether the batch at `start` is complete and its framing is sane: a header, a length that covers
+ * at least the header and ends within the response, a last offset not before the first. Anything
+ * else — the truncated last batch of a response, or a damaged length — is left to kafkajs (a
+ * stand-in for a batch whose length is wrong would misread what follows, or not move at all).
+ */
+function isFramed(buffer: Buffer, start: number): boolean {
+  if (buffer.length - start < RECORDS_AT) return false;
+  const length = buffer.readInt32BE(start + LENGTH_AT);
+  return length >= RECORDS_AT - 12 && buffer.length - start >= 12 + length && buffer.readInt32BE(start + ATTRIBUTES_AT + 2) >= 0;
+}
+
+/**
+ * Whether a decode failure is the data's (corrupt compression, records that do not parse, too
+ * large when decompressed) rather than this process's: a codec library that does not load or a
+ * failed allocation must not turn good batches into dead letters the partition moves past.
+ */
+function isDataError(err: unknown): boolean {
+  if (!(err instanceof Error)) return true;
+  if (err.name === 'KafkaJSPartialMessageError' || err.name === 'KafkaJSNotImplemented' || err instanceof CodecUnavailableError) return false;
+  return !/allocation failed|out of memory|Cannot create a string longer/i.test(err.message);
 }
 
 /** The batch as one record at its last offset, in the shape kafkajs's record decoder returns. */
@@ -106,19 +129,32 @@ function standIn(buffer: Buffer, start: number, what: string): { records: unknow
     maxTimestamp: buffer.readBigInt64BE(start + 35).toString(),
     timestampType: (attributes & 0x08) > 0 ? 1 : 0,
   };
-  const record = {
-    magicByte: buffer.readInt8(start + 16),
-    attributes: 0,
-    timestamp: recordContext.firstTimestamp,
-    offset: lastOffset,
-    key: null,
-    value: Buffer.from(buffer.subarray(start, end)),
-    headers: {},
-    isControlRecord: recordContext.isControlBatch,
-    batchContext: { ...recordContext, magicByte: buffer.readInt8(start + 16) },
-    [UNREADABLE_BATCH]: reason,
-  };
-  return { ...recordContext, records: [record] };
+  const magicByte = buffer.readInt8(start + 16);
+  const records: unknown[] = [];
+  if (recordContext.isControlBatch) {
+    // A control batch holds one marker, COMMIT or ABORT. Taken as ABORT (key: version 0, type 0):
+    // if its producer's transaction is aborted, ABORT is what it is, and the records after it are
+    // not dropped as still aborted; otherwise it ends nothing. Control records are never delivered.
+    records.push({ magicByte, attributes: 0, timestamp: recordContext.firstTimestamp, offset: lastOffset, key: Buffer.alloc(4), value: null, headers: {}, isControlRecord: true, batchContext: { ...recordContext, magicByte } });
+  }
+  if (!recordContext.isControlBatch || !crcOk) {
+    // The bytes for the dead-letter topic. With a CRC mismatch the header's flags are not trusted
+    // either: delivered as a plain record outside any transaction, so it is never filtered away.
+    const context = crcOk ? recordContext : { ...recordContext, inTransaction: false, isControlBatch: false };
+    records.push({
+      magicByte,
+      attributes: 0,
+      timestamp: recordContext.firstTimestamp,
+      offset: lastOffset,
+      key: null,
+      value: Buffer.from(buffer.subarray(start, end)),
+      headers: {},
+      isControlRecord: false,
+      batchContext: { ...context, magicByte },
+      [UNREADABLE_BATCH]: reason,
+    });
+  }
+  return { ...recordContext, records };
 }
 
 let crcTable: Uint32Array | undefined;

@@ -98,6 +98,64 @@ describe('kafkajs unreadable record batches', () => {
     expect(messages[0]![UNREADABLE_BATCH]).toContain('offsets 20..21 (none compression)');
   });
 
+  it('a batch whose length field is damaged is left to kafkajs (an error, not a loop or a stand-in over the next batch)', async () => {
+    for (const length of [-12, 20]) {
+      const b = Buffer.from(await batch(40, ['r'], GZIP));
+      b.writeInt32BE(length, 8);
+      await expect(decodeMessages(messageSet([b, await batch(41, ['s'])]))).rejects.toThrow();
+    }
+    const negativeDelta = Buffer.from(await batch(50, ['t'], GZIP));
+    negativeDelta.writeInt32BE(-5, 23);
+    negativeDelta.fill(0x55, RECORDS_AT + 4, RECORDS_AT + 14);
+    await expect(decodeMessages(messageSet([negativeDelta]))).rejects.toThrow();
+  });
+
+  it('a codec library that cannot be loaded fails the fetch (the installation is at fault, not the batch): no dead letter', async () => {
+    const { KAFKAJS_CODECS, CodecUnavailableError } = await import('../../src/kafka/compression-codecs.js');
+    const b = await batch(60, ['u', 'v'], 2); // snappy
+    const codec = KAFKAJS_CODECS.snappy as { decompress: (b: Buffer) => Promise<Buffer> };
+    const decompress = codec.decompress;
+    codec.decompress = async () => {
+      throw new CodecUnavailableError("snappy-compressed data: the 'snappy' package could not be loaded (test)");
+    };
+    try {
+      await expect(decodeMessages(messageSet([b]))).rejects.toThrow(/could not be loaded/);
+    } finally {
+      codec.decompress = decompress;
+    }
+    expect((await decodeMessages(messageSet([b]))).map((m) => String(m['value']))).toEqual(['u', 'v']);
+  });
+
+  it('an unreadable control batch (intact CRC) ends its aborted transaction like an ABORT marker: the committed records after it come through', async () => {
+    const Long = internal<{ fromInt(n: number): unknown }>('utils/long.js');
+    const txBatch = async (firstOffset: number, values: string[]) => {
+      const records = values.map((v, i) => Record({ offsetDelta: i, key: Buffer.from(`k${i}`), value: Buffer.from(v) }));
+      return (await RecordBatch({ firstOffset: Long.fromInt(firstOffset), lastOffsetDelta: values.length - 1, records, transactional: true, producerId: Long.fromInt(7) })).buffer;
+    };
+    const aborted = await txBatch(0, ['x0', 'x1']);
+    const marker = Buffer.from(await txBatch(2, ['m']));
+    marker.writeInt16BE(marker.readInt16BE(21) | 0x20, 21); // control batch
+    marker.writeInt32BE(9, RECORDS_AT - 4); // claims 9 records, holds 1: does not decode
+    marker.writeUInt32BE(crc32c(marker.subarray(21)), 17);
+    const committed = await txBatch(3, ['c3', 'c4']);
+    const Batch = internal<new (topic: string, fetchedOffset: string, data: unknown) => { messages: Array<Record<string, unknown>> }>('consumer/batch.js');
+    const messages = await decodeMessages(messageSet([aborted, marker, committed]));
+    const fetched = new Batch('t', '0', { partition: 0, highWatermark: '5', messages, abortedTransactions: [{ producerId: '7', firstOffset: '0' }] });
+    expect(fetched.messages.map((m) => String(m['value']))).toEqual(['c3', 'c4']);
+  });
+
+  it('with a CRC mismatch the header is not trusted: the batch reaches the dead-letter topic even when flagged control or in an aborted transaction', async () => {
+    const Long = internal<{ fromInt(n: number): unknown }>('utils/long.js');
+    const records = [Record({ offsetDelta: 0, key: Buffer.from('k'), value: Buffer.from('d') })];
+    const b = Buffer.from((await RecordBatch({ compression: GZIP, firstOffset: Long.fromInt(0), records, transactional: true, producerId: Long.fromInt(8) })).buffer);
+    b.writeInt16BE(b.readInt16BE(21) | 0x20, 21); // the control bit flipped by the damage
+    b.fill(0x55, RECORDS_AT + 4, RECORDS_AT + 14);
+    const Batch = internal<new (topic: string, fetchedOffset: string, data: unknown) => { messages: Array<Record<string | symbol, unknown>> }>('consumer/batch.js');
+    const fetched = new Batch('t', '0', { partition: 0, highWatermark: '1', messages: await decodeMessages(messageSet([b])), abortedTransactions: [{ producerId: '8', firstOffset: '0' }] });
+    expect(fetched.messages).toHaveLength(1);
+    expect(fetched.messages[0]![UNREADABLE_BATCH]).toContain('CRC32C does not match');
+  });
+
   it('a batch cut short at the end of a response (the fetch size) is still left to kafkajs: the records before it, no stand-in', async () => {
     const a = await batch(0, ['a0', 'a1'], GZIP);
     const b = await batch(2, ['b2', 'b3'], GZIP);
