@@ -253,18 +253,27 @@ export class KafkaPipeline {
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
     clearTimeout(this.fenceCheck?.timer);
-    const leaveBy = Date.now() + this.config.closeTimeoutMs;
-    const within = (what: string, p: Promise<unknown>): Promise<void> =>
-      withTimeout(p, Math.max(0, leaveBy - Date.now()), `${what} did not finish within closeTimeoutMs (${this.config.closeTimeoutMs} ms)`).then(
+    // closeTimeoutMs split: the final commit gets 60%; leaving the group and disconnecting get at
+    // least 20% each even when the commit used all of its share (a member that does not leave
+    // makes the group wait a whole session timeout).
+    const budget = this.config.closeTimeoutMs;
+    const closeStart = Date.now();
+    const within = (what: string, p: Promise<unknown>, until: number): Promise<void> =>
+      withTimeout(p, Math.max(until - Date.now(), 0.2 * budget), `${what} did not finish within its share of closeTimeoutMs (${budget} ms)`).then(
         () => undefined,
         (err: unknown) => this.log.warn({ err: errorMessage(err) }, `stop: ${what} left unfinished`),
       );
-    await within('the final commit', this.finalCommit());
-    await within('leaving the group', this.source.stop());
+    await within('the final commit', this.finalCommit(), closeStart + 0.6 * budget);
+    await within('leaving the group', this.source.stop(), closeStart + 0.8 * budget);
     this.closed = true; // work left running from here on must not claim new producers
-    const producers = [...this.txProducers.values(), ...(this.producer ? [this.producer] : [])];
-    this.txProducers.clear();
-    await within('disconnecting the producers', Promise.all(producers.map((p) => p.disconnect().catch(() => undefined))));
+    const disconnect = async () => {
+      // a producer swap under way finishes first (it lets its producer go once it sees `closed`)
+      await Promise.all([...this.producerSwaps.values()]);
+      const producers = [...this.txProducers.values(), ...(this.producer ? [this.producer] : [])];
+      this.txProducers.clear();
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+    };
+    await within('disconnecting the producers', disconnect(), closeStart + budget);
   }
 
   private async finalCommit(): Promise<void> {
@@ -355,6 +364,11 @@ export class KafkaPipeline {
       const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
       this.txProducers.set(id, p);
       await p.connect();
+      if (this.closed) {
+        // stop() disconnected the producers while this one claimed the id: let it go again
+        await p.disconnect().catch(() => undefined);
+        return;
+      }
       st.producer = p;
     });
     const settled = swap.catch(() => undefined);
@@ -770,6 +784,7 @@ export class KafkaPipeline {
           }
           // Our producer is mid-transaction either way: the claim replaces it, and the broker
           // finishes that transaction first.
+          if (gone()) return 'stale';
           await this.replaceProducer(st);
           let found: string | undefined;
           let offset: string | undefined;
@@ -855,6 +870,11 @@ export class KafkaPipeline {
       await fresh.connect();
     } catch (err) {
       this.log.warn({ err: String(err) }, 'replacing the at-least-once producer failed; will retry');
+      return;
+    }
+    if (this.closed) {
+      // stop() disconnected the producers while this one connected: it must not outlive the pipeline
+      await fresh.disconnect().catch(() => undefined);
       return;
     }
     this.producer = fresh;

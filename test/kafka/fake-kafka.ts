@@ -91,6 +91,10 @@ export class FakeKafka implements KafkaClient {
   readonly deletedGroups: string[] = [];
   /** Transaction commits never answer while set (a broker that went silent mid-commit). */
   hangCommits = false;
+  /** Commits that hung (`hangCommits`). */
+  hungCommits = 0;
+  /** Transactional producers connected and not disconnected. */
+  connectedTxProducers = 0;
   /** `admin()` never answers while set. */
   hangAdmin = false;
   /** The next `n` aborts fail (e.g. the connection is gone). */
@@ -123,6 +127,7 @@ export class FakeKafka implements KafkaClient {
         await pause();
         this.txClaims.set(id, serial);
         connected = true;
+        this.connectedTxProducers++;
       },
       transaction: async () => {
         if (serial <= this.wedgedUpTo) throw new Error('Transaction state exception: Invalid transition COMMITTING --> TRANSACTING');
@@ -148,7 +153,10 @@ export class FakeKafka implements KafkaClient {
           send: async (r) => void records.push(...r),
           sendOffsets: async (_g, o) => void offsets.push(...o),
           commit: async () => {
-            if (this.hangCommits) await new Promise<never>(() => undefined);
+            if (this.hangCommits) {
+              this.hungCommits++;
+              await new Promise<never>(() => undefined);
+            }
             if (this.commitFailuresLeft > 0) {
               this.commitFailuresLeft--;
               throw this.commitError!;
@@ -174,6 +182,7 @@ export class FakeKafka implements KafkaClient {
         // like kafkajs: disconnecting a producer that is already disconnecting returns at once
         if (!connected) return;
         connected = false;
+        this.connectedTxProducers--;
         await pause();
       },
     };

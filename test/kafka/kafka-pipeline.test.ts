@@ -199,10 +199,26 @@ describe('KafkaPipeline failures never stall', () => {
     fake.hangCommits = true;
     await deliverRun(fake, a!, 0);
     for (let i = 0; i < 500 && p.stats().episodesClosed === 0; i++) await new Promise((r) => setTimeout(r, 2));
-    await new Promise((r) => setTimeout(r, 50)); // a commit is under way, and hangs
+    for (let i = 0; i < 2_000 && fake.hungCommits === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(fake.hungCommits).toBeGreaterThan(0); // commits are under way, and hang
     const stopped = await Promise.race([p.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping'), 5_000))]);
     expect(stopped).toBe('stopped');
     expect(fake.transactions).toBe(0);
+  });
+
+  it('exactly-once: a producer claim under way when stop() disconnects the producers lets its producer go — none stays connected', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const p = await exactlyOnceAfterFirstCommit(fake, a!, { closeTimeoutMs: 300 });
+    fake.txDelayMs = 400; // connects and disconnects take a while: stop() gives up on the re-claim before it connects
+    fake.loseCommitAnswers(1, true);
+    await deliverRun(fake, b!, 1);
+    for (let i = 0; i < 2_000 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().commitOutcomesUnknown).toBe(1);
+    await new Promise((r) => setTimeout(r, 60)); // the resolution is swapping the producer
+    await p.stop();
+    await new Promise((r) => setTimeout(r, 1_500)); // every swap and disconnect under way has finished
+    expect(fake.connectedTxProducers).toBe(0);
   });
 
   it('exactly-once: stop() returns within closeTimeoutMs while a lost commit answer is being resolved and the broker does not answer', async () => {
@@ -212,7 +228,7 @@ describe('KafkaPipeline failures never stall', () => {
     fake.loseCommitAnswers(1, true);
     fake.hangAdmin = true; // the resolution's committed-offset reads never answer
     await deliverRun(fake, b!, 1);
-    for (let i = 0; i < 500 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 2_000 && p.stats().commitOutcomesUnknown === 0; i++) await new Promise((r) => setTimeout(r, 2));
     expect(p.stats().commitOutcomesUnknown).toBe(1);
     const stopped = await Promise.race([p.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping'), 5_000))]);
     expect(stopped).toBe('stopped');
