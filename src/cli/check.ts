@@ -8,6 +8,7 @@
  * throwaway one, deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
+import { withTimeout } from '../runtime/with-timeout.js';
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
@@ -190,17 +191,20 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
 
 const SAMPLE_RECORDS = 5;
 
-async function deleteGroup(client: KafkaClient, groupId: string): Promise<void> {
-  try {
+/** Deletes the sampling group (bounded: a check must not hang on it); false when it stays. */
+async function deleteGroup(client: KafkaClient, groupId: string): Promise<boolean> {
+  const attempt = (async () => {
     const admin = await client.admin();
     try {
       await admin.deleteGroups([groupId]);
     } finally {
       await admin.disconnect();
     }
-  } catch {
-    // best effort: an empty group also expires by itself (offsets.retention.minutes)
-  }
+  })();
+  return withTimeout(attempt, 10_000, 'deleting the sampling group timed out').then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Reads the first records of each topic and reports how they decode (see CheckDeps.sample). */
@@ -239,7 +243,9 @@ async function sampleLines(
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
     // the sampling group has served its purpose: do not leave it listed on the cluster
-    await deleteGroup(client, groupId);
+    if (!(await deleteGroup(client, groupId))) {
+      lines.push({ status: 'info', text: `the sampling consumer group ${groupId} could not be deleted (no DELETE permission on it?); it holds no offsets and expires by itself` });
+    }
   }
   for (const i of inputs) {
     const records = samples.get(i.topic);

@@ -39,14 +39,18 @@ export const KafkaSaslSchema = z
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).describe('SASL mechanism the listener enables'),
     username: z.string().min(1).optional().describe('plain, scram-*'),
     password: z.string().min(1).optional().describe('plain, scram-*; keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD'),
-    tokenEndpoint: z.url({ protocol: /^https?$/ }).optional().describe('oauthbearer: OIDC token endpoint (client credentials grant, with clientId and clientSecret)'),
+    tokenEndpoint: z.url({ protocol: /^https?$/ }).optional().describe('oauthbearer: OIDC token endpoint (client credentials grant, with clientId and clientSecret); https, or http on a loopback address'),
     clientId: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint'),
     clientSecret: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint; keep it out of the file: AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET'),
     scope: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint: the scope to ask for'),
     audience: z.string().min(1).optional().describe('oauthbearer with tokenEndpoint: the audience to ask for (some providers need it)'),
     tokenCommand: z.array(z.string().min(1)).min(1).optional().describe('oauthbearer: command (argv) printing a token, or JSON with access_token [and expires_in]'),
     tokenFile: z.string().min(1).optional().describe('oauthbearer: file holding the token, read again for every connection'),
-    extensions: z.record(z.string(), z.string()).optional().describe('oauthbearer: SASL extensions (e.g. logicalCluster, identityPoolId for Confluent Cloud)'),
+    extensions: z
+      // RFC 7628 §3.1: key = 1*ALPHA (not "auth"), value = printable ASCII, space and tabs/line breaks
+      .record(z.string(), z.string().regex(/^[\x21-\x7E \t\r\n]*$/, 'an extension value is printable ASCII (RFC 7628)'))
+      .optional()
+      .describe('oauthbearer: SASL extensions (e.g. logicalCluster, identityPoolId for Confluent Cloud)'),
   })
   .superRefine((s, ctx) => {
     if (s.mechanism !== 'oauthbearer') {
@@ -55,9 +59,16 @@ export const KafkaSaslSchema = z
       return;
     }
     for (const k of ['username', 'password'] as const) if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'not used with mechanism oauthbearer: remove it (the token carries the identity)' });
+    for (const k of Object.keys(s.extensions ?? {})) {
+      if (!/^[A-Za-z]+$/.test(k)) ctx.addIssue({ code: 'custom', path: ['extensions', k], message: 'an extension key is letters only (RFC 7628)' });
+      else if (k === 'auth') ctx.addIssue({ code: 'custom', path: ['extensions', k], message: 'the extension key "auth" is reserved (RFC 7628)' });
+    }
     const sources = (['tokenEndpoint', 'tokenCommand', 'tokenFile'] as const).filter((k) => s[k] !== undefined);
     if (sources.length !== 1) {
       ctx.addIssue({ code: 'custom', path: sources.length === 0 ? [] : [sources[1]!], message: `mechanism oauthbearer needs exactly one token source: tokenEndpoint (with clientId, clientSecret), tokenCommand or tokenFile${sources.length > 1 ? ` (got ${sources.join(', ')})` : ''}` });
+    }
+    if (s.tokenEndpoint !== undefined && /^http:/i.test(s.tokenEndpoint) && !/^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/i.test(s.tokenEndpoint)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEndpoint'], message: 'use https: the client secret goes to the token endpoint (http only on a loopback address)' });
     }
     if (s.tokenEndpoint !== undefined) {
       for (const k of ['clientId', 'clientSecret'] as const) if (s[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required with tokenEndpoint${k === 'clientSecret' ? ' (best from AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET)' : ''}` });
@@ -150,7 +161,7 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
     hint = `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
   } else if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
     hint = `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
-  } else if (connection?.sasl?.mechanism === 'oauthbearer' && connection.sasl.oauthBearerProvider.handedOut() > 0) {
+  } else if (connection?.sasl?.mechanism === 'oauthbearer' && connection.sasl.oauthBearerProvider.handedOut() > 0 && /No brokers in the broker pool|Connection closed|Closed connection|ECONNRESET|socket hang up/i.test(text)) {
     // kafkajs does not read the broker's OAUTHBEARER error (RFC 7628 §3.2.2): a refused token shows
     // as a closed connection, retried until it gives up. A token was sent, so SASL was reached.
     hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token, or closed the connection after it (kafkajs does not report the broker's reason): check the token's expiry, issuer, audience and scope against the listener's sasl.oauthbearer.* settings`;

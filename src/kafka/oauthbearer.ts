@@ -42,8 +42,11 @@ const defaultDeps: OAuthBearerDeps = {
   runCommand: (argv, timeoutMs) =>
     new Promise((resolve, reject) => {
       execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${err.message.split('\n')[0]}${stderr ? `: ${String(stderr).trim().slice(0, 300)}` : ''}`));
-        else resolve(String(stdout));
+        if (!err) return resolve(String(stdout));
+        // not err.message: it repeats the whole command line, whose arguments may be secrets
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+        const how = e.killed ? `killed after ${timeoutMs} ms` : typeof e.code === 'number' ? `exit code ${e.code}` : e.signal ? `signal ${e.signal}` : String(e.code ?? 'failed');
+        reject(new Error(`${how}${stderr ? `: ${String(stderr).trim().slice(0, 300)}` : ''}`));
       });
     }),
   readFile: (path) => readFile(path, 'utf8'),
@@ -83,7 +86,7 @@ export type OAuthBearerProvider = (() => Promise<OAuthBearerToken>) & {
 export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'source.kafka.sasl', deps: OAuthBearerDeps = defaultDeps): OAuthBearerProvider {
   const source = oauthBearerSource(s);
   const key = `${prefix}.${source}`;
-  let cached: { value: string; refreshAtMs: number } | undefined;
+  let cached: { value: string; refreshAtMs: number; expiresAtMs: number } | undefined;
   let inFlight: Promise<{ value: string; expiresAtMs?: number | undefined }> | undefined;
 
   const fetchToken = async (): Promise<{ value: string; expiresAtMs?: number | undefined }> => {
@@ -101,7 +104,7 @@ export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'sourc
       try {
         out = await deps.runCommand(s.tokenCommand!, REQUEST_TIMEOUT_MS * 2);
       } catch (err) {
-        throw new Error(`${key}: ${JSON.stringify(s.tokenCommand)} failed (${(err as Error).message}); it must print a token (or JSON with access_token) and exit 0`);
+        throw new Error(`${key}: ${s.tokenCommand![0]} failed (${(err as Error).message}); it must print a token (or JSON with access_token) and exit 0`);
       }
       return parseTokenOutput(out.trim(), deps.now());
     }
@@ -126,11 +129,13 @@ export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'sourc
       const why = res.status === 400 || res.status === 401 || res.status === 403 ? `; check ${prefix}.clientId and ${prefix}.clientSecret (AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET)${s.scope ? ` and ${prefix}.scope` : ''}` : '';
       throw new Error(`${key}: ${s.tokenEndpoint} answered ${res.status}: ${text.slice(0, 300)}${why}`);
     }
-    if (!/^\s*\{/.test(text)) throw new Error(`${key}: ${s.tokenEndpoint} did not answer JSON with access_token (got ${text.slice(0, 100)})`);
+    // the body is not quoted in these errors: it may be the token itself
+    const what = `${res.headers.get('content-type') ?? 'no content type'}, ${text.length} characters`;
+    if (!/^\s*\{/.test(text)) throw new Error(`${key}: ${s.tokenEndpoint} did not answer JSON with access_token (${what})`);
     try {
       return parseTokenOutput(text.trim(), deps.now());
     } catch (err) {
-      throw new Error(`${key}: ${s.tokenEndpoint}: ${(err as Error).message}`);
+      throw new Error(`${key}: ${s.tokenEndpoint}: ${(err as Error).message} (${what})`);
     }
   };
 
@@ -142,13 +147,24 @@ export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'sourc
       return withExtensions(cached.value, s.extensions);
     }
     inFlight ??= fetchToken().finally(() => (inFlight = undefined));
-    const { value, expiresAtMs } = await inFlight;
+    let fetched: { value: string; expiresAtMs?: number | undefined };
+    try {
+      fetched = await inFlight;
+    } catch (err) {
+      // a failed refresh while the cached token is still valid: keep using it (the next connection retries)
+      if (cached && deps.now() < cached.expiresAtMs) {
+        handedOut++;
+        return withExtensions(cached.value, s.extensions);
+      }
+      throw err;
+    }
+    const { value, expiresAtMs } = fetched;
     if (value === '') throw new Error(`${key}: the token is empty`);
     if (source !== 'tokenFile') {
       const fetchedAt = deps.now();
       const lifetime = expiresAtMs !== undefined ? expiresAtMs - fetchedAt : UNKNOWN_LIFETIME_MS;
       // refresh a little before it expires: 20% of its lifetime, at most a minute early
-      cached = { value, refreshAtMs: fetchedAt + Math.max(0, lifetime - Math.min(60_000, lifetime * 0.2)) };
+      cached = { value, refreshAtMs: fetchedAt + Math.max(0, lifetime - Math.min(60_000, lifetime * 0.2)), expiresAtMs: fetchedAt + Math.max(0, lifetime) };
     }
     handedOut++;
     return withExtensions(value, s.extensions);
@@ -170,7 +186,7 @@ export function parseTokenOutput(text: string, nowMs: number): { value: string; 
     try {
       json = JSON.parse(text) as typeof json;
     } catch {
-      throw new Error(`the token answer is not valid JSON: ${text.slice(0, 100)}`);
+      throw new Error('the token answer is not valid JSON');
     }
     const value = typeof json.access_token === 'string' ? json.access_token : typeof json.token === 'string' ? json.token : undefined;
     if (value === undefined) throw new Error('the token answer has no access_token');

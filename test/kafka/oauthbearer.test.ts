@@ -2,8 +2,12 @@
  * SASL/OAUTHBEARER token provider (src/kafka/oauthbearer.ts) and its settings. The broker side
  * is tested in test/integration/kafka-oauthbearer.test.ts.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { explainConnectionError, resolveKafkaConnection } from '../../src/kafka/connection.js';
 import { jwtExpiryMs, oauthBearerTokenProvider, parseTokenOutput, type OAuthBearerDeps } from '../../src/kafka/oauthbearer.js';
 
 const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
@@ -41,14 +45,34 @@ describe('oauthBearerTokenProvider', () => {
     expect(requests).toHaveLength(2);
   });
 
+  it('a failed refresh keeps using the cached token while it is valid, then fails', async () => {
+    const clock = { t: 0 };
+    let up = true;
+    const fetch = (async () => {
+      if (!up) throw new Error('connect ECONNREFUSED');
+      return new Response(JSON.stringify({ access_token: 'tok', expires_in: 600 }));
+    }) as unknown as typeof globalThis.fetch;
+    const provide = oauthBearerTokenProvider({ tokenEndpoint: 'https://idp.example/token', clientId: 'c', clientSecret: 's' }, 'source.kafka.sasl', deps({ fetch, clock }));
+    expect((await provide()).value).toBe('tok');
+    up = false;
+    clock.t = 570_000; // past the refresh point, before expiry
+    expect((await provide()).value).toBe('tok');
+    clock.t = 601_000;
+    await expect(provide()).rejects.toThrow(/^source\.kafka\.sasl\.tokenEndpoint: cannot reach https:\/\/idp\.example\/token \(connect ECONNREFUSED\)/);
+  });
+
+  it('a token endpoint answering something else than JSON: the error does not quote the body (it may be the token)', async () => {
+    const fetch = (async () => new Response('opaque-token-value', { headers: { 'content-type': 'text/plain' } })) as unknown as typeof globalThis.fetch;
+    const err = await oauthBearerTokenProvider({ tokenEndpoint: 'https://idp.example/token', clientId: 'c', clientSecret: 's' }, 'source.kafka.sasl', deps({ fetch }))().then(() => undefined, (e: Error) => e);
+    expect(err?.message).toBe('source.kafka.sasl.tokenEndpoint: https://idp.example/token did not answer JSON with access_token (text/plain, 18 characters)');
+  });
+
   it('a refused client names the keys to check, without the secret', async () => {
     const fetch = (async () => new Response('{"error":"invalid_client"}', { status: 401 })) as unknown as typeof globalThis.fetch;
     const provide = oauthBearerTokenProvider({ tokenEndpoint: 'https://idp.example/token', clientId: 'c', clientSecret: 'very-secret-9' }, 'source.kafka.sasl', deps({ fetch }));
     const err = await provide().then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/^source\.kafka\.sasl\.tokenEndpoint: https:\/\/idp\.example\/token answered 401: \{"error":"invalid_client"\}; check source\.kafka\.sasl\.clientId and source\.kafka\.sasl\.clientSecret/);
     expect(err?.message).not.toContain('very-secret-9');
-    const html = (async () => new Response('<html>login</html>')) as unknown as typeof globalThis.fetch;
-    await expect(oauthBearerTokenProvider({ tokenEndpoint: 'https://idp.example/token', clientId: 'c', clientSecret: 's' }, 'source.kafka.sasl', deps({ fetch: html }))()).rejects.toThrow(/did not answer JSON with access_token/);
   });
 
   it('token command: JSON with access_token, or the token itself (expiry from its exp claim); a failing command names the key', async () => {
@@ -64,7 +88,12 @@ describe('oauthBearerTokenProvider', () => {
     await provide();
     expect(runs).toBe(2);
     const failing = oauthBearerTokenProvider({ tokenCommand: ['gcloud', 'auth', 'print-access-token'] }, 'source.kafka.sasl', deps({ runCommand: async () => Promise.reject(new Error('Command failed: gcloud: not logged in')) }));
-    await expect(failing()).rejects.toThrow(/^source\.kafka\.sasl\.tokenCommand: \["gcloud","auth","print-access-token"\] failed \(Command failed: gcloud: not logged in\)/);
+    await expect(failing()).rejects.toThrow(/^source\.kafka\.sasl\.tokenCommand: gcloud failed \(Command failed: gcloud: not logged in\)/);
+    // the real runner: exit code and stderr, not the command line (its arguments may be secrets)
+    const exits = oauthBearerTokenProvider({ tokenCommand: [process.execPath, '-e', 'console.error("no session"); process.exit(3)', 'secret-arg-123'] });
+    const err = await exits().then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/tokenCommand: .*node failed \(exit code 3: no session\)/);
+    expect(err?.message).not.toContain('secret-arg-123');
     const real = oauthBearerTokenProvider({ tokenCommand: [process.execPath, '-e', 'console.log(JSON.stringify({ access_token: "from-node", expires_in: 60 }))'] });
     expect(await real()).toEqual({ value: 'from-node' });
   });
@@ -88,6 +117,23 @@ describe('oauthBearerTokenProvider', () => {
   });
 });
 
+describe('explainConnectionError with OAUTHBEARER', () => {
+  it('blames the token only for a connection closed after a token was sent', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'oauth-')), 'token');
+    writeFileSync(file, 'tok');
+    const connection = resolveKafkaConnection({ sasl: { mechanism: 'oauthbearer', tokenFile: file } });
+    const closed = Object.assign(new Error('No brokers in the broker pool'), { name: 'KafkaJSNumberOfRetriesExceeded' });
+    expect(explainConnectionError(closed, 'source.kafka', connection)).toBe(closed); // no token sent yet
+    if (connection.sasl?.mechanism !== 'oauthbearer') throw new Error('expected an oauthbearer connection');
+    await connection.sasl.oauthBearerProvider();
+    expect(explainConnectionError(closed, 'source.kafka', connection).message).toMatch(/check source\.kafka\.sasl: the broker refused the OAUTHBEARER token/);
+    const refused = new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(explainConnectionError(refused, 'source.kafka', connection)).toBe(refused);
+    const missing = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError' });
+    expect(explainConnectionError(missing, 'source.kafka', connection)).toBe(missing);
+  });
+});
+
 describe('source.kafka.sasl with mechanism oauthbearer', () => {
   const base = 'source:\n  kind: kafka\n  kafka:\n    brokers: [a:9092]\n    sasl:\n      mechanism: oauthbearer\n';
   const load = (text: string, env: NodeJS.ProcessEnv = {}) => loadConfig({ text, env }).config.source.kafka!.sasl;
@@ -102,6 +148,10 @@ describe('source.kafka.sasl with mechanism oauthbearer', () => {
     expect(() => load(`${base}      tokenFile: /t\n      clientSecret: hunter22\n`)).toThrow(/source\.kafka\.sasl\.clientSecret: only used with tokenEndpoint: remove it/);
     expect(() => load(`${base}      tokenFile: /t\n      clientSecret: hunter22\n`)).not.toThrow(/hunter22/);
     expect(() => load(`${base}      tokenFile: /t\n      password: p\n`)).toThrow(/source\.kafka\.sasl\.password: not used with mechanism oauthbearer/);
+    expect(() => load(`${base}      tokenEndpoint: http://idp.example/token\n      clientId: c\n      clientSecret: s\n`)).toThrow(/source\.kafka\.sasl\.tokenEndpoint: use https: the client secret goes to the token endpoint/);
+    expect(load(`${base}      tokenEndpoint: http://127.0.0.1:8080/token\n      clientId: c\n      clientSecret: s\n`)?.tokenEndpoint).toBe('http://127.0.0.1:8080/token');
+    expect(() => load(`${base}      tokenFile: /t\n      extensions: { auth: x }\n`)).toThrow(/extension key "auth" is reserved/);
+    expect(() => load(`${base}      tokenFile: /t\n      extensions: { "logical-cluster": x }\n`)).toThrow(/an extension key is letters only/);
     expect(() => load('source:\n  kind: kafka\n  kafka:\n    brokers: [a:9092]\n    sasl:\n      mechanism: scram-sha-512\n      username: u\n      password: p\n      tokenFile: /t\n')).toThrow(/source\.kafka\.sasl\.tokenFile: only for mechanism oauthbearer \(this is scram-sha-512\): remove it/);
   });
 });
