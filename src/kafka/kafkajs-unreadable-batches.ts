@@ -26,6 +26,7 @@
  */
 import path from 'node:path';
 import { CodecUnavailableError } from './compression-codecs.js';
+import { crc32c } from './kafkajs-fast-paths.js';
 import { kafkajsRoot } from './kafkajs-internals.js';
 
 export const KAFKAJS_UNREADABLE_BATCHES_VERSION = '2.2.4';
@@ -155,23 +156,6 @@ function standIn(buffer: Buffer, start: number, what: string): { records: unknow
     });
   }
   return { ...recordContext, records };
-}
-
-let crcTable: Uint32Array | undefined;
-/** CRC-32C (Castagnoli), as record batches v2 carry; only computed for an unreadable batch. */
-export function crc32c(bytes: Uint8Array): number {
-  const table = (crcTable ??= (() => {
-    const t = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-      t[n] = c >>> 0;
-    }
-    return t;
-  })());
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 export type UnreadableBatchesReport = { installed: true } | { installed: false; reason: string };
