@@ -8,7 +8,6 @@
  * throwaway one, deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
-import { withTimeout } from '../runtime/with-timeout.js';
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
@@ -17,6 +16,7 @@ import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
