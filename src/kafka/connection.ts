@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
-import { oauthBearerTokenProvider, type OAuthBearerProvider } from './oauthbearer.js';
+import { oauthBearerAuthenticator, oauthBearerSource, oauthBearerTokenProvider, type OAuthBearerProvider } from './oauthbearer.js';
 
 export const KafkaTlsSchema = z
   .union([
@@ -88,7 +88,7 @@ export interface KafkaConnectionOptions {
     | { mechanism: 'plain'; username: string; password: string }
     | { mechanism: 'scram-sha-256'; username: string; password: string }
     | { mechanism: 'scram-sha-512'; username: string; password: string }
-    | { mechanism: 'oauthbearer'; oauthBearerProvider: OAuthBearerProvider };
+    | { mechanism: 'oauthbearer'; oauthBearerProvider: OAuthBearerProvider; authenticationProvider: ReturnType<typeof oauthBearerAuthenticator> };
 }
 
 /** Error in the connection settings; the message starts with the key. */
@@ -127,7 +127,9 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
   }
   const sasl = settings.sasl;
   if (sasl?.mechanism === 'oauthbearer') {
-    out.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: oauthBearerTokenProvider(sasl, `${prefix}.sasl`) };
+    const provider = oauthBearerTokenProvider(sasl, `${prefix}.sasl`);
+    // our authenticator reads the broker's refusal, which kafkajs's built-in one ignores
+    out.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: provider, authenticationProvider: oauthBearerAuthenticator(provider, `${prefix}.sasl.${oauthBearerSource(sasl)}`) };
   } else if (sasl) {
     // the schema requires both for these mechanisms
     const username = sasl.username!;

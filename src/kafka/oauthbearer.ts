@@ -195,3 +195,57 @@ export function parseTokenOutput(text: string, nowMs: number): { value: string; 
   }
   return { value: text, expiresAtMs: jwtExpiryMs(text) };
 }
+
+/** What kafkajs hands a SASL `authenticationProvider` (the subset used here). */
+interface SaslExchange {
+  host: string;
+  port: number;
+  saslAuthenticate: (step: { request: { encode(): Promise<Buffer> }; response?: { decode(bytes: Buffer): Promise<unknown>; parse(decoded: unknown): Promise<unknown> } }) => Promise<unknown>;
+}
+
+/** SASL bytes as kafkajs's mechanisms encode them: int32 length, then the message. */
+function saslBytes(message: string): { encode(): Promise<Buffer> } {
+  return {
+    encode: async () => {
+      const body = Buffer.from(message, 'utf8');
+      const out = Buffer.alloc(4 + body.length);
+      out.writeInt32BE(body.length, 0);
+      body.copy(out, 4);
+      return out;
+    },
+  };
+}
+
+const SOH = '\u0001';
+
+/**
+ * A kafkajs `authenticationProvider` for OAUTHBEARER (RFC 7628) that, unlike kafkajs's own, reads
+ * the broker's answer: a refused token comes back as an error challenge (JSON such as
+ * `{"status":"invalid_token"}`) that the client must acknowledge with %x01 before the broker ends
+ * the exchange. kafkajs's authenticator ignores it, the broker then closes the connection, and
+ * kafkajs retries until "No brokers in the broker pool", without the reason. Here the challenge
+ * becomes an error naming the setting (not retried: the same token would be refused again).
+ */
+export function oauthBearerAuthenticator(provider: () => Promise<OAuthBearerToken>, key: string): (exchange: SaslExchange) => { authenticate(): Promise<void> } {
+  return ({ host, port, saslAuthenticate }) => ({
+    authenticate: async () => {
+      const token = await provider();
+      const extensions = Object.entries(token.extensions ?? {})
+        .map(([k, v]) => `${SOH}${k}=${v}`)
+        .join('');
+      // the answer as kafkajs's mechanisms decode theirs: an int32 length, then the bytes
+      const passBytes = { decode: async (bytes: Buffer) => (bytes && bytes.length >= 4 ? bytes.subarray(4, 4 + Math.max(0, bytes.readInt32BE(0))) : Buffer.alloc(0)), parse: async (decoded: unknown) => decoded };
+      const challenge = (await saslAuthenticate({ request: saslBytes(`n,,${SOH}auth=Bearer ${token.value}${extensions}${SOH}${SOH}`), response: passBytes })) as Buffer | null | undefined;
+      if (!challenge || challenge.length === 0) return; // accepted
+      const reason = challenge.toString('utf8').slice(0, 500);
+      let brokerSays = '';
+      try {
+        await saslAuthenticate({ request: saslBytes(SOH) }); // the acknowledgement the broker waits for
+      } catch (err) {
+        const message = (err as Error).message;
+        if (!message.includes(reason)) brokerSays = ` — ${message}`;
+      }
+      throw new Error(`${key}: the broker at ${host}:${port} refused the OAUTHBEARER token: ${reason}${brokerSays}; check the token's expiry, issuer, audience and scope against the listener's sasl.oauthbearer.* settings`);
+    },
+  });
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { explainConnectionError, resolveKafkaConnection } from '../../src/kafka/connection.js';
-import { jwtExpiryMs, oauthBearerTokenProvider, parseTokenOutput, type OAuthBearerDeps } from '../../src/kafka/oauthbearer.js';
+import { jwtExpiryMs, oauthBearerAuthenticator, oauthBearerTokenProvider, parseTokenOutput, type OAuthBearerDeps } from '../../src/kafka/oauthbearer.js';
 
 const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
 
@@ -114,6 +114,39 @@ describe('oauthBearerTokenProvider', () => {
     expect(jwtExpiryMs(jwt({ exp: 1234 }))).toBe(1_234_000);
     expect(jwtExpiryMs('opaque-token')).toBeUndefined();
     expect(() => parseTokenOutput('{"nope":1}', 0)).toThrow(/no access_token/);
+  });
+});
+
+describe('oauthBearerAuthenticator (RFC 7628 client side)', () => {
+  /** A SASL exchange that records what is sent and answers from `answers` (int32-length-prefixed, as on the wire). */
+  function exchange(answers: (string | Error)[]) {
+    const sent: string[] = [];
+    const saslAuthenticate = async (step: { request: { encode(): Promise<Buffer> }; response?: { decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown> } }) => {
+      const bytes = await step.request.encode();
+      expect(bytes.readInt32BE(0)).toBe(bytes.length - 4);
+      sent.push(bytes.subarray(4).toString('utf8'));
+      const answer = answers.shift() ?? '';
+      if (answer instanceof Error) throw answer;
+      if (!step.response) return undefined;
+      const body = Buffer.from(answer);
+      const framed = Buffer.concat([Buffer.alloc(4), body]);
+      framed.writeInt32BE(body.length, 0);
+      return step.response.parse(await step.response.decode(framed));
+    };
+    return { sent, saslAuthenticate, host: 'b1', port: 9093 };
+  }
+
+  it('sends the token and extensions as the initial response; an empty answer is success', async () => {
+    const ex = exchange(['']);
+    await oauthBearerAuthenticator(async () => ({ value: 'tok', extensions: { logicalCluster: 'lkc-1' } }), 'source.kafka.sasl.tokenFile')(ex).authenticate();
+    expect(ex.sent).toEqual(['n,,\u0001auth=Bearer tok\u0001logicalCluster=lkc-1\u0001\u0001']);
+  });
+
+  it("a refusal: acknowledges the broker's error challenge with %x01 and fails with the broker's reason, naming the setting", async () => {
+    const ex = exchange(['{"status":"invalid_token"}', new Error('{"status":"invalid_token"}')]);
+    const err = await oauthBearerAuthenticator(async () => ({ value: 'tok' }), 'source.kafka.sasl.tokenEndpoint')(ex).authenticate().then(() => undefined, (e: Error) => e);
+    expect(ex.sent).toEqual(['n,,\u0001auth=Bearer tok\u0001\u0001', '\u0001']);
+    expect(err?.message).toBe('source.kafka.sasl.tokenEndpoint: the broker at b1:9093 refused the OAUTHBEARER token: {"status":"invalid_token"}; check the token\'s expiry, issuer, audience and scope against the listener\'s sasl.oauthbearer.* settings');
   });
 });
 
