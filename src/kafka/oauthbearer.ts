@@ -75,14 +75,12 @@ export function jwtExpiryMs(token: string): number | undefined {
   }
 }
 
-/**
- * kafkajs `oauthBearerProvider` for the settings (`prefix` = their key, e.g. `source.kafka.sasl`).
- */
 export type OAuthBearerProvider = (() => Promise<OAuthBearerToken>) & {
   /** Tokens handed to the client so far: a connection that failed after one got as far as SASL. */
   readonly handedOut: () => number;
 };
 
+/** kafkajs `oauthBearerProvider` for the settings (`prefix` = their key, e.g. `source.kafka.sasl`). */
 export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'source.kafka.sasl', deps: OAuthBearerDeps = defaultDeps): OAuthBearerProvider {
   const source = oauthBearerSource(s);
   const key = `${prefix}.${source}`;
