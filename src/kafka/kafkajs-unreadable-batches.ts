@@ -64,7 +64,7 @@ export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
       const codec = buffer.readInt16BE(start + ATTRIBUTES_AT) & 0x07;
       if (codec >= CODECS.length) {
         // kafkajs would read the compressed bytes as plain records (garbage, or a failed fetch)
-        fetchDecoder.offset = start + 12 + buffer.readInt32BE(start + LENGTH_AT);
+        fetchDecoder.offset = batchEnd(buffer, start);
         return standIn(buffer, start, `unknown compression codec id ${codec} in the batch's attributes`);
       }
     }
@@ -72,11 +72,14 @@ export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
       return await original(fetchDecoder);
     } catch (err) {
       if (!framed || !isDataError(err)) throw err;
-      fetchDecoder.offset = start + 12 + buffer.readInt32BE(start + LENGTH_AT);
+      fetchDecoder.offset = batchEnd(buffer, start);
       return standIn(buffer, start, `its records do not decode: ${(err as Error | undefined)?.message ?? String(err)}`);
     }
   };
 }
+
+/** Where the batch at `start` ends: offset and length fields (12 bytes), then `length` bytes. */
+const batchEnd = (buffer: Buffer, start: number): number => start + 12 + buffer.readInt32BE(start + LENGTH_AT);
 
 /**
  * Whether the batch at `start` is complete and its framing is sane: a header, a length that covers
@@ -86,8 +89,8 @@ export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
  */
 function isFramed(buffer: Buffer, start: number): boolean {
   if (buffer.length - start < RECORDS_AT) return false;
-  const length = buffer.readInt32BE(start + LENGTH_AT);
-  return length >= RECORDS_AT - 12 && buffer.length - start >= 12 + length && buffer.readInt32BE(start + ATTRIBUTES_AT + 2) >= 0;
+  const end = batchEnd(buffer, start);
+  return end >= start + RECORDS_AT && end <= buffer.length && buffer.readInt32BE(start + ATTRIBUTES_AT + 2) >= 0;
 }
 
 /**
@@ -103,7 +106,7 @@ function isDataError(err: unknown): boolean {
 
 /** The batch as one record at its last offset, in the shape kafkajs's record decoder returns. */
 function standIn(buffer: Buffer, start: number, what: string): { records: unknown[] } & Record<string, unknown> {
-  const end = start + 12 + buffer.readInt32BE(start + LENGTH_AT);
+  const end = batchEnd(buffer, start);
   const firstOffset = buffer.readBigInt64BE(start);
   const attributes = buffer.readInt16BE(start + ATTRIBUTES_AT);
   const lastOffsetDelta = buffer.readInt32BE(start + ATTRIBUTES_AT + 2);

@@ -137,23 +137,16 @@ export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'sourc
     }
   };
 
-  let handedOut = 0;
-  const provide = async (): Promise<OAuthBearerToken> => {
-    const now = deps.now();
-    if (cached && now < cached.refreshAtMs) {
-      handedOut++;
-      return withExtensions(cached.value, s.extensions);
-    }
+  /** The token to use now: the cached one while fresh, else a new one (one fetch at a time). */
+  const currentToken = async (): Promise<string> => {
+    if (cached && deps.now() < cached.refreshAtMs) return cached.value;
     inFlight ??= fetchToken().finally(() => (inFlight = undefined));
     let fetched: { value: string; expiresAtMs?: number | undefined };
     try {
       fetched = await inFlight;
     } catch (err) {
       // a failed refresh while the cached token is still valid: keep using it (the next connection retries)
-      if (cached && deps.now() < cached.expiresAtMs) {
-        handedOut++;
-        return withExtensions(cached.value, s.extensions);
-      }
+      if (cached && deps.now() < cached.expiresAtMs) return cached.value;
       throw err;
     }
     const { value, expiresAtMs } = fetched;
@@ -164,6 +157,12 @@ export function oauthBearerTokenProvider(s: OAuthBearerSettings, prefix = 'sourc
       // refresh a little before it expires: 20% of its lifetime, at most a minute early
       cached = { value, refreshAtMs: fetchedAt + Math.max(0, lifetime - Math.min(60_000, lifetime * 0.2)), expiresAtMs: fetchedAt + Math.max(0, lifetime) };
     }
+    return value;
+  };
+
+  let handedOut = 0;
+  const provide = async (): Promise<OAuthBearerToken> => {
+    const value = await currentToken();
     handedOut++;
     return withExtensions(value, s.extensions);
   };
