@@ -241,6 +241,19 @@ export async function kafkaJavaClasspath(options: { version?: string; cacheDir?:
 
 /** Resolves jars (cached), formats KRaft storage in a temp dir and starts one broker+controller. */
 export async function startKafka(options: KafkaLaunchOptions = {}): Promise<RunningKafka> {
+  // The ports are picked free, then bound by the JVM seconds later: meanwhile another process (a
+  // client socket of a test running in parallel) can take one. Then the broker cannot bind and
+  // exits; a new start with new ports is all it takes.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKafkaOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use|BindException/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka> {
   const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
   const cacheDir = options.cacheDir ?? process.env.KAFKA_CACHE_DIR ?? join(REPO, '.cache', 'kafka');
   const heap = options.heap ?? process.env.KAFKA_HEAP ?? '512m';

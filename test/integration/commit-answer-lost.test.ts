@@ -13,7 +13,7 @@
  * broker's PLAINTEXT listener directly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { startChild, type PipelineChild } from './support/child.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
@@ -28,9 +28,15 @@ const pipelines: PipelineChild[] = [];
 beforeAll(async () => {
   await Promise.all(
     VERSIONS.map(async (version) => {
-      const proxyPort = await freePort();
-      const kafka = await startKafka({ version, extraListeners: [{ name: 'PROXIED', protocol: 'PLAINTEXT', advertisedPort: proxyPort }] });
-      brokers.set(version, { kafka, proxy: await startKafkaFaultProxy(proxyPort, kafka.listeners.PROXIED!) });
+      let listener: string | undefined;
+      const proxy = await startKafkaFaultProxy(() => listener ?? '127.0.0.1:1');
+      const proxyPort = Number(proxy.address.slice(proxy.address.lastIndexOf(':') + 1));
+      const kafka = await startKafka({ version, extraListeners: [{ name: 'PROXIED', protocol: 'PLAINTEXT', advertisedPort: proxyPort }] }).catch(async (err: unknown) => {
+        await proxy.close();
+        throw err;
+      });
+      listener = kafka.listeners.PROXIED!;
+      brokers.set(version, { kafka, proxy });
     }),
   );
 }, 240_000);

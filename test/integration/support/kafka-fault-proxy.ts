@@ -10,7 +10,7 @@
  * advertise the proxy's port for that listener (scripts/kafka.ts `advertisedPort`), or clients
  * would bypass it after bootstrap.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
 const PRODUCE = 0;
 const END_TXN = 26;
@@ -32,8 +32,13 @@ export interface KafkaFaultProxy {
   close(): Promise<void>;
 }
 
-export async function startKafkaFaultProxy(listenPort: number, upstream: string): Promise<KafkaFaultProxy> {
-  const [upHost, upPort] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+/**
+ * Listens on a port the OS picks and holds it from the start (a port chosen first and bound later
+ * could be taken meanwhile by a broker of another test file: EADDRINUSE seen in CI). `upstream` is
+ * read at each client connection, so the broker it forwards to can start after the proxy, with
+ * the proxy's port (`address`) as its advertised port.
+ */
+export async function startKafkaFaultProxy(upstream: () => string): Promise<KafkaFaultProxy> {
   let dropsLeft = 0;
   let onlyWithRecords = false;
   let loseRequest = false;
@@ -41,7 +46,8 @@ export async function startKafkaFaultProxy(listenPort: number, upstream: string)
   let commitsSeen = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
-    const broker = connect(upPort, upHost);
+    const target = upstream();
+    const broker = connect(Number(target.slice(target.lastIndexOf(':') + 1)), target.slice(0, target.lastIndexOf(':')));
     sockets.add(client);
     sockets.add(broker);
     const toDrop = new Set<number>();
@@ -93,10 +99,10 @@ export async function startKafkaFaultProxy(listenPort: number, upstream: string)
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenPort, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
   return {
-    address: `127.0.0.1:${listenPort}`,
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     dropCommitAnswers: (n, options = {}) => {
       dropsLeft = n;
       onlyWithRecords = options.withRecords ?? false;
