@@ -33,6 +33,7 @@ export const CANDIDATES: readonly Candidate[] = [
   { name: 'permutation (plain)', exportName: 'PermutationEstimator', options: { antithetic: false, stratified: false } },
   { name: 'kernel (paired)', exportName: 'KernelEstimator' },
   { name: 'regression-adjusted MSR', exportName: 'RegressionAdjustedEstimator' },
+  { name: 'tree MSR (cross-fitted)', exportName: 'TreeMsrEstimator' },
   { name: 'stratified SVARM', exportName: 'SvarmEstimator' },
 ];
 

@@ -248,7 +248,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files and compare the sampled Shapley estimators with the exact agent credit of each episode (errors, interval coverage, cost)')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('--estimators <list>', 'comma-separated: permutation, kernel, regression-adjusted, svarm (default: all four)')
+    .option('--estimators <list>', 'comma-separated: permutation, kernel, regression-adjusted, tree-msr, svarm (default: all five)')
     .option('--budgets <list>', 'value-function evaluations per agent, comma-separated (default: 4,10,40)')
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')

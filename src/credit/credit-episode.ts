@@ -214,7 +214,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
       if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using permutation sampling`);
-      const forced = options.estimator === 'permutation' || options.estimator === 'kernel' || options.estimator === 'regression-adjusted' || options.estimator === 'svarm' ? options.estimator : undefined;
+      const forced = options.estimator === 'permutation' || options.estimator === 'kernel' || options.estimator === 'regression-adjusted' || options.estimator === 'tree-msr' || options.estimator === 'svarm' ? options.estimator : undefined;
       estimate = await estimateShapley(agentCG, {
         ...est,
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,

@@ -8,6 +8,8 @@ export { PermutationEstimator, PermutationRun, DEFAULT_SAMPLING_BUDGET, type Per
 export { KernelEstimator, KernelRun, type KernelEstimatorOptions } from './shapley/kernel.js';
 export { SvarmEstimator, SvarmRun, type SvarmEstimatorOptions } from './shapley/svarm.js';
 export { RegressionAdjustedEstimator, RegressionAdjustedRun, type RegressionAdjustedEstimatorOptions } from './shapley/regression-adjusted.js';
+export { TreeMsrEstimator, TreeMsrRun, type TreeMsrEstimatorOptions } from './shapley/tree-msr.js';
+export { CoalitionTree, type CoalitionTreeOptions, type TreeLeaf } from './shapley/coalition-tree.js';
 export { estimateShapley, type EstimateShapleyOptions } from './shapley/estimate.js';
 export { leaveOneOut, type LeaveOneOut } from './shapley/leave-one-out.js';
 export { UnanimityGame, type UnanimityTerm } from './games/unanimity.js';

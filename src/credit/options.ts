@@ -44,10 +44,11 @@ export const CreditOptionsSchema = z.object({
   /**
    * Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else
    * stratified SVARM (permutation when the budget is under 4 evaluations per agent).
-   * `permutation`, `kernel`, `regression-adjusted` (regression-adjusted MSR) and `svarm` always
-   * sample (docs/credit.md compares them).
+   * `permutation`, `kernel`, `regression-adjusted` (regression-adjusted MSR, linear surrogate),
+   * `tree-msr` (regression-adjusted MSR, cross-fitted tree surrogate) and `svarm` always sample
+   * (docs/credit.md compares them).
    */
-  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted', 'svarm']).default('auto'),
+  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted', 'tree-msr', 'svarm']).default('auto'),
   /** Max value-function evaluations per episode (agent game). */
   budget: z.number().int().positive().default(2000),
   targetHalfWidth: z.number().positive().default(0.02),

@@ -13,7 +13,7 @@ import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, type Credit
 import type { Episode } from '../model/episode.js';
 import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
 
-export const COMPARABLE_ESTIMATORS = ['permutation', 'kernel', 'regression-adjusted', 'svarm'] as const;
+export const COMPARABLE_ESTIMATORS = ['permutation', 'kernel', 'regression-adjusted', 'tree-msr', 'svarm'] as const;
 export type ComparableEstimator = (typeof COMPARABLE_ESTIMATORS)[number];
 
 export interface CompareOptions {

@@ -55,6 +55,6 @@ describe('credit game chosen by the config file', () => {
   it('game: http without a judge url is a config error naming credit.judge', () => {
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(/credit\.judge: credit\.game is http: set credit\.judge\.url/);
-    expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel" \| "regression-adjusted" \| "svarm", got "shapiq"/);
+    expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel" \| "regression-adjusted" \| "tree-msr" \| "svarm", got "shapiq"/);
   });
 });

@@ -4,7 +4,7 @@
  * "met" any target — runs stopped after 4 evaluations, 0.3–0.6 off, reporting `approximate`.
  */
 import { describe, expect, it } from 'vitest';
-import { KernelEstimator, PermutationEstimator, RegressionAdjustedEstimator, type ShapleyEstimator } from '../../src/credit/index.js';
+import { KernelEstimator, PermutationEstimator, RegressionAdjustedEstimator, TreeMsrEstimator, type ShapleyEstimator } from '../../src/credit/index.js';
 import { shapleyByPermutations, tableGame } from './helpers.js';
 
 // Three and four players, not additive (the shapes of small agent teams' provenance games).
@@ -17,6 +17,7 @@ const ESTIMATORS: readonly [string, () => ShapleyEstimator][] = [
   ['permutation', () => new PermutationEstimator()],
   ['kernel', () => new KernelEstimator()],
   ['regression-adjusted', () => new RegressionAdjustedEstimator()],
+  ['tree-msr', () => new TreeMsrEstimator()],
 ];
 
 describe('target half-width stopping', () => {

@@ -18,15 +18,17 @@ import { KernelEstimator, type KernelEstimatorOptions } from './kernel.js';
 import { PermutationEstimator, type PermutationEstimatorOptions } from './permutation.js';
 import { RegressionAdjustedEstimator, type RegressionAdjustedEstimatorOptions } from './regression-adjusted.js';
 import { SvarmEstimator, type SvarmEstimatorOptions } from './svarm.js';
+import { TreeMsrEstimator, type TreeMsrEstimatorOptions } from './tree-msr.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { enforceSum } from './stats.js';
 
 export interface EstimateShapleyOptions extends EstimateOptions {
   maxExactPlayers?: number;
-  approximate?: 'permutation' | 'kernel' | 'regression-adjusted' | 'svarm';
+  approximate?: 'permutation' | 'kernel' | 'regression-adjusted' | 'tree-msr' | 'svarm';
   permutation?: PermutationEstimatorOptions;
   kernel?: KernelEstimatorOptions;
   regressionAdjusted?: RegressionAdjustedEstimatorOptions;
+  treeMsr?: TreeMsrEstimatorOptions;
   svarm?: SvarmEstimatorOptions;
   /** Use `closedForm()` when the game offers it. Default true. */
   useClosedForm?: boolean;
@@ -66,9 +68,11 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
       ? new KernelEstimator(options.kernel)
       : approximate === 'regression-adjusted'
         ? new RegressionAdjustedEstimator(options.regressionAdjusted)
-        : approximate === 'svarm'
-          ? new SvarmEstimator(options.svarm)
-          : new PermutationEstimator(options.permutation);
+        : approximate === 'tree-msr'
+          ? new TreeMsrEstimator(options.treeMsr)
+          : approximate === 'svarm'
+            ? new SvarmEstimator(options.svarm)
+            : new PermutationEstimator(options.permutation);
   return estimator.estimate(cg, options);
 }
 

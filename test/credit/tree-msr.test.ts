@@ -1,0 +1,141 @@
+/** The coalition tree (fit, exact Shapley read-out) and the cross-fitted tree-MSR estimator. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CoalitionTree, TreeMsrEstimator, creditEpisode, exactShapley, type Game } from '../../src/credit/index.js';
+import { expectMeanNearExact, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
+import { episode, threeAgentSteps } from './episode-builder.js';
+
+/** Every coalition of n players as membership vectors, in bitmask order (bit i = player i). */
+function allCoalitions(n: number): Uint8Array[] {
+  return Array.from({ length: 2 ** n }, (_, mask) => Uint8Array.from({ length: n }, (_, i) => (mask >> i) & 1));
+}
+
+/** Airport game: a coalition pays the largest runway cost among its members. */
+function airportTable(costs: readonly number[]): number[] {
+  return allCoalitions(costs.length).map((c) => costs.reduce((m, x, i) => (c[i] ? Math.max(m, x) : m), 0));
+}
+
+describe('CoalitionTree', () => {
+  it('reads out the exact Shapley value of the tree it fitted (closed form = enumeration)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }).chain((n) =>
+          fc.record({
+            n: fc.constant(n),
+            rows: fc.array(fc.tuple(fc.array(fc.boolean(), { minLength: n, maxLength: n }), fc.integer({ min: -5, max: 5 })), { minLength: 1, maxLength: 40 }),
+          }),
+        ),
+        async ({ n, rows }) => {
+          const coalitions = rows.map(([c]) => Uint8Array.from(c, (b) => (b ? 1 : 0)));
+          const tree = CoalitionTree.fit(coalitions, rows.map(([, y]) => y), n);
+          const table = allCoalitions(n).map((c) => tree.predict(c));
+          const exact = (await exactShapley(tableGame(table))).values;
+          const phi = tree.shapley();
+          exact.forEach((x, i) => expect(phi[i]!).toBeCloseTo(x, 9));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('fits an airport game exactly from its singletons, v(N) and v(∅) (a decision list)', () => {
+    const costs = [7, 3, 9, 3, 1, 5];
+    const table = airportTable(costs);
+    const n = costs.length;
+    const known = [0, 2 ** n - 1, ...costs.map((_, i) => 1 << i)];
+    const all = allCoalitions(n);
+    const tree = CoalitionTree.fit(known.map((m) => all[m]!), known.map((m) => table[m]!), n);
+    all.forEach((c, m) => expect(tree.predict(c)).toBe(table[m]));
+  });
+
+  it('stops at maxDepth and refuses mismatched input', () => {
+    const all = allCoalitions(4);
+    const table = all.map((c) => c[0]! * 4 + c[1]! * 2 + c[2]!);
+    expect(CoalitionTree.fit(all, table, 4, { maxDepth: 1 }).leaves()).toHaveLength(2);
+    expect(CoalitionTree.fit(all, table, 4).leaves().length).toBeGreaterThan(2);
+    expect(() => CoalitionTree.fit([], [], 3)).toThrow(/at least one/);
+    expect(() => CoalitionTree.fit(all, [1], 4)).toThrow(/one value per coalition/);
+  });
+});
+
+describe('TreeMsrEstimator', () => {
+  it('is unbiased: the mean estimate over seeds approaches the exact value on random 8-player games', async () => {
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new TreeMsrEstimator(), table, 60);
+  });
+
+  it('is exact to rounding on an airport game once its trees are (10 players, 400 of 1024 coalitions)', async () => {
+    const table = airportTable([12, 40, 7, 33, 90, 21, 55, 3, 68, 47]);
+    const exact = (await exactShapley(tableGame(table))).values;
+    for (const seed of [1, 2, 3]) {
+      const est = await new TreeMsrEstimator().estimate(tableGame(table, `a${seed}`), { budget: 400, seed });
+      est.values.forEach((v, i) => expect(Math.abs(v - exact[i]!)).toBeLessThan(1e-9));
+      expect(est.evaluations).toBeLessThanOrEqual(400);
+      expect(est.estimator).toBe('tree-msr');
+    }
+  });
+
+  it('is efficient, deterministic by seed, and its 95% intervals cover in ≥ 90% of runs', async () => {
+    for (const table of [mixedTable(9, 11), votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5], 12)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      let covered = 0;
+      let total = 0;
+      for (let seed = 1; seed <= 25; seed++) {
+        const est = await new TreeMsrEstimator().estimate(tableGame(table, `c${seed}`), { budget: 600, seed });
+        expect(Math.abs(est.values.reduce((a, b) => a + b, 0) - (est.grandValue - est.emptyValue))).toBeLessThan(1e-12);
+        est.intervals.forEach((iv, i) => {
+          total++;
+          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
+        });
+      }
+      expect(covered / total).toBeGreaterThanOrEqual(0.9);
+      const a = await new TreeMsrEstimator().estimate(tableGame(table, 'd1'), { budget: 300, seed: 5 });
+      const b = await new TreeMsrEstimator().estimate(tableGame(table, 'd2'), { budget: 300, seed: 5 });
+      expect(a.values).toEqual(b.values);
+      expect(squaredError(a, exact)).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('small windows skip the border strata and still respect the budget (4 players, 12 evaluations)', async () => {
+    const table = mixedTable(4, 3);
+    const est = await new TreeMsrEstimator().estimate(tableGame(table, 'small'), { budget: 12, seed: 1 });
+    expect(est.evaluations).toBeLessThanOrEqual(12);
+    expect(Math.abs(est.values.reduce((a, b) => a + b, 0) - (est.grandValue - est.emptyValue))).toBeLessThan(1e-12);
+  });
+
+  it('anytime: snapshots spend more evaluations each round; continue() extends the run', async () => {
+    const run = new TreeMsrEstimator({ roundSamples: 10 }).start(tableGame(mixedTable(10, 4), 'any'), { budget: 200, seed: 2 });
+    const evals: number[] = [];
+    for await (const snap of run.snapshots()) evals.push(snap.evaluations);
+    expect(evals.length).toBeGreaterThan(2);
+    for (let k = 1; k < evals.length - 1; k++) expect(evals[k]!).toBeGreaterThan(evals[k - 1]!);
+    expect(evals.at(-1)!).toBeLessThanOrEqual(200);
+    const before = run.samples;
+    const more = await run.continue(200);
+    expect(run.samples).toBeGreaterThan(before);
+    expect(more.evaluations).toBeLessThanOrEqual(400);
+    expect(run.current().values).toEqual(more.values);
+  });
+
+  it('reports a failing game as partial with the error, and refuses bad options', async () => {
+    let calls = 0;
+    const failing: Game = {
+      id: 'failing',
+      players: ['a', 'b', 'c', 'd', 'e'],
+      value: (c) => {
+        if (++calls > 30) throw new Error('judge down');
+        return c.reduce((a, x) => a + x, 0);
+      },
+    };
+    const bad = await new TreeMsrEstimator().estimate(failing, { budget: 100, seed: 1 });
+    expect(bad.status).toBe('partial');
+    expect(bad.note).toMatch(/judge down/);
+    expect(Math.abs(bad.values.reduce((a, b) => a + b, 0) - 5)).toBeLessThan(1e-12);
+    expect(() => new TreeMsrEstimator({ folds: 1 })).toThrow(/folds must be an integer ≥ 2/);
+    expect(() => new TreeMsrEstimator({ maxDepth: -1 })).toThrow(/maxDepth/);
+  });
+
+  it('is selectable as credit.estimator tree-msr', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 0.9), { estimator: 'tree-msr', budget: 200, seed: 3 });
+    expect(out.estimate.estimator).toBe('tree-msr');
+  });
+});
