@@ -27,7 +27,7 @@ export function schemaFiles(): Record<string, string> {
     'message-reward.schema.json': render(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward', 'output'),
     'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output'),
     'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output'),
-    // Versioned on its own as well (CONFIG_SCHEMA_VERSION): 1.1.0 added credit.estimator `svarm`, 1.2.0 sinks.kafka.compression, source.kafka.ssl/sasl.
+    // Versioned on its own as well (CONFIG_SCHEMA_VERSION; its doc comment lists what each version added).
     'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
