@@ -16,6 +16,7 @@ import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
+import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
@@ -100,6 +101,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   let connection: KafkaConnectionOptions | undefined;
   try {
     connection = deps.kafkaClient ? undefined : resolveKafkaConnection(kafka);
+    if (connection?.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
     client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors, connection!);
     admin = await client.admin();
   } catch (err) {

@@ -4,6 +4,7 @@
  * lazily by the CLI so the otlp-http path never loads kafkajs.
  */
 import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
+import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
@@ -120,6 +121,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     await telemetry.shutdown();
   };
   try {
+    // An untrusted or misnamed certificate fails here at once, not after kafkajs's retries.
+    if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
     await pipeline.start();
   } catch (err) {
     // e.g. a missing input topic: release what was started (worker threads, servers) for embedders

@@ -134,5 +134,10 @@ describe('Kafka over TLS + SASL', () => {
     const config = jobConfig(base, { ssl: true, sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' } });
     const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toMatch(/set source\.kafka\.ssl\.ca to the PEM file of the CA/);
+    // from the TLS preflight (src/kafka/tls-preflight.ts), not from kafkajs after its retries
+    expect(err?.message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed \((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)\)/);
+    const { runChecks, renderCheckReport } = await import('../../src/cli/check.js');
+    const report = renderCheckReport(await runChecks(config));
+    expect(report).toMatch(/✗ kafka: cannot connect to .*TLS handshake with .* failed .*set source\.kafka\.ssl\.ca/);
   });
 });
