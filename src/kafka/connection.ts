@@ -9,7 +9,7 @@
  * errors kafkajs gives for a failed handshake (a wrong password, an untrusted certificate).
  */
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { oauthBearerAuthenticator, oauthBearerSource, oauthBearerTokenProvider, type OAuthBearerProvider } from './oauthbearer.js';
 
@@ -109,6 +109,29 @@ function pem(path: string, key: string, what: string): string {
 }
 
 /**
+ * Builds a TLS context from the client's key and certificate once, so a key that does not decrypt
+ * (passphrase) or does not belong to the certificate fails at start naming its key — not as an
+ * OpenSSL error at every connection attempt. (Node accepts an unparsable CA file here silently;
+ * the preflight's handshake then reports the broker as untrusted.)
+ */
+function checkTlsMaterial(o: ConnectionOptions, prefix: string): void {
+  const attempt = (key: string, what: string, f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      throw new KafkaConnectionConfigError(`${key}: ${what} (${(err as Error).message})`);
+    }
+  };
+  if (o.cert !== undefined && o.key !== undefined) {
+    attempt(
+      `${prefix}.ssl.key`,
+      `the client key cannot be used with ${prefix}.ssl.cert: check that the two files belong together, and ${prefix}.ssl.passphrase if the key is encrypted`,
+      () => createSecureContext({ cert: o.cert, key: o.key, ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}) }),
+    );
+  }
+}
+
+/**
  * kafkajs connection options from `source.kafka.ssl` / `sasl` (`prefix` = their parent key).
  * Reads the PEM files now, so a wrong path fails at start with its key, not at the first connect.
  */
@@ -123,6 +146,7 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
     if (tls.key !== undefined) o.key = pem(tls.key, `${prefix}.ssl.key`, 'the client private key');
     if (tls.passphrase !== undefined) o.passphrase = tls.passphrase;
     if (tls.servername !== undefined) o.servername = tls.servername;
+    checkTlsMaterial(o, prefix);
     out.ssl = o;
   }
   const sasl = settings.sasl;
@@ -145,24 +169,19 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
  */
 export function explainConnectionError(err: unknown, prefix = 'source.kafka', connection?: KafkaConnectionOptions): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  const text = `${e.name} ${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`;
+  const text = `${e.name} ${e.message} ${String((e as { cause?: unknown }).cause ?? '')} ${(e as { code?: string }).code ?? ''}`;
   let hint: string | undefined;
-  if (text.includes(`${prefix}.sasl.`)) {
+  if (e.name === 'TlsPreflightError') {
+    // only TLS can be at fault (and the message carries the broker's name, which may say "sasl")
+    hint = tlsHint(text, prefix);
+  } else if (text.includes(`${prefix}.sasl.`)) {
     // a token provider's own error (oauthbearer.ts) already names its key
   } else if (/OAUTHBEARER|invalid_token|oauthbearer/i.test(text)) {
     hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token (issuer, audience, scope, expiry: see the broker's sasl.oauthbearer.* settings)`;
   } else if (/SASL|Authentication failed|authentication/i.test(text)) {
     hint = `check ${prefix}.sasl (mechanism, username, password — AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) against the listener's SASL settings`;
-  } else if (/self[- ]signed|unable to verify|unable to get (local )?issuer|UNABLE_TO_GET_ISSUER|SELF_SIGNED/i.test(text)) {
-    hint = `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it`;
-  } else if (/certificate has expired|CERT_HAS_EXPIRED|not yet valid/i.test(text)) {
-    hint = `the broker's TLS certificate is outside its validity period (or this machine's clock is wrong)`;
-  } else if (/does not match certificate|ALTNAME_INVALID|Hostname\/IP/i.test(text)) {
-    hint = `the broker's certificate does not name the host connected to: list the brokers by a name it carries, or set ${prefix}.ssl.servername`;
-  } else if (/certificate required|bad certificate|unknown ca|certificate unknown/i.test(text)) {
-    hint = `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
-  } else if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
-    hint = `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
+  } else if ((hint = tlsHint(text, prefix)) !== undefined) {
+    // a TLS failure kafkajs reported
   } else if (connection?.sasl?.mechanism === 'oauthbearer' && connection.sasl.oauthBearerProvider.handedOut() > 0 && /No brokers in the broker pool|Connection closed|Closed connection|ECONNRESET|socket hang up/i.test(text)) {
     // kafkajs does not read the broker's OAUTHBEARER error (RFC 7628 §3.2.2): a refused token shows
     // as a closed connection, retried until it gives up. A token was sent, so SASL was reached.
@@ -172,4 +191,20 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
   const wrapped = new Error(`${e.message} — ${hint}`, { cause: e });
   wrapped.name = e.name;
   return wrapped;
+}
+
+/** The setting to check for a TLS failure (Node's message or code in `text`), or undefined. */
+function tlsHint(text: string, prefix: string): string | undefined {
+  if (/self[- ]signed|unable to verify|unable to get (local )?issuer|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|certificate signature failure|certificate not trusted|certificate rejected/i.test(text)) {
+    return `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it`;
+  }
+  if (/certificate has expired|CERT_HAS_EXPIRED|not yet valid/i.test(text)) return `the broker's TLS certificate is outside its validity period (or this machine's clock is wrong)`;
+  if (/does not match certificate|ALTNAME_INVALID|Hostname\/IP/i.test(text)) {
+    return `the broker's certificate does not name the host connected to: list the brokers by a name it carries, or set ${prefix}.ssl.servername`;
+  }
+  if (/certificate required|bad certificate|unknown ca|certificate unknown/i.test(text)) return `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
+  if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS|closed the connection during the TLS handshake/i.test(text)) {
+    return `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
+  }
+  return undefined;
 }

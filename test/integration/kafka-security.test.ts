@@ -140,4 +140,13 @@ describe('Kafka over TLS + SASL', () => {
     const report = renderCheckReport(await runChecks(config));
     expect(report).toMatch(/✗ kafka: cannot connect to .*TLS handshake with .* failed .*set source\.kafka\.ssl\.ca/);
   });
+
+  it('ssl set for a PLAINTEXT listener fails the start at once: the broker drops the ClientHello, twice', async () => {
+    const base = unique('tlsplain');
+    await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
+    const config = jobConfig(base, { brokers: [kafka.brokers], ssl: { ca: caFile } });
+    const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed .*closed the connection during the TLS handshake twice/);
+    expect(err?.message).toMatch(/does the listener speak TLS\? Set source\.kafka\.ssl only for SSL\/SASL_SSL listeners/);
+  });
 });

@@ -2,11 +2,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection } from '../../src/kafka/connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conn-'));
+const FIXTURES = fileURLToPath(new URL('./fixtures/tls/', import.meta.url));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
@@ -39,6 +41,22 @@ describe('source.kafka.ssl / sasl', () => {
   it('mutual TLS needs cert and key together; SASL needs a known mechanism', () => {
     expect(() => kafkaConfig('    ssl: { cert: /c.pem }\n')).toThrow(/source\.kafka\.ssl\.key: mutual TLS needs both cert and key/);
     expect(() => kafkaConfig('    sasl: { mechanism: gssapi, username: u, password: p }\n')).toThrow(/source\.kafka\.sasl\.mechanism: expected one of "plain" \| "scram-sha-256" \| "scram-sha-512" \| "oauthbearer", got "gssapi"/);
+  });
+
+  it('a client key that does not decrypt or does not belong to the certificate fails at start naming ssl.key', () => {
+    const f = (name: string) => join(FIXTURES, name);
+    const good = kafkaConfig(`    ssl: { ca: ${f('ca.pem')}, cert: ${f('client.pem')}, key: ${f('client-key.pem')}, passphrase: right-passphrase }\n`);
+    expect(resolveKafkaConnection(good).ssl).toMatchObject({ passphrase: 'right-passphrase' });
+    for (const [settings, code] of [
+      [`cert: ${f('client.pem')}, key: ${f('client-key.pem')}, passphrase: wrong`, /bad decrypt/],
+      [`cert: ${f('client.pem')}, key: ${f('client-key.pem')}`, /bad decrypt/],
+      [`cert: ${f('server.pem')}, key: ${f('client-key.pem')}, passphrase: right-passphrase`, /key values mismatch/],
+    ] as const) {
+      const attempt = () => resolveKafkaConnection(kafkaConfig(`    ssl: { ${settings} }\n`));
+      expect(attempt).toThrow(KafkaConnectionConfigError);
+      expect(attempt).toThrow(/^source\.kafka\.ssl\.key: the client key cannot be used with source\.kafka\.ssl\.cert: .*source\.kafka\.ssl\.passphrase/);
+      expect(attempt).toThrow(code);
+    }
   });
 
   it('ssl keys are settings like any other: environment overrides, unknown keys named; secrets never echoed', () => {

@@ -1,19 +1,18 @@
 /**
- * The TLS preflight against local servers: a self-signed certificate (made with the openssl CLI),
- * a plaintext listener, a refused port and a server that never answers.
+ * The TLS preflight against local servers: certificates from test/kafka/fixtures/tls (a test CA,
+ * a server certificate for 127.0.0.1, an expired one), a plaintext server that answers, one that
+ * closes the connection on the ClientHello as a Kafka PLAINTEXT listener does, a refused port and
+ * a server that never answers.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainConnectionError } from '../../src/kafka/connection.js';
 import { TlsPreflightError, tlsPreflight } from '../../src/kafka/tls-preflight.js';
 
-let dir: string;
-let cert: string;
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url), 'utf8');
+const ca = fixture('ca.pem');
 const servers: Server[] = [];
 
 async function listen(server: Server): Promise<string> {
@@ -31,23 +30,31 @@ async function closedPort(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-let tlsBroker: string;
-let plainBroker: string;
-let silentBroker: string;
+let good: string;
+let expired: string;
+let answersPlaintext: string;
+let closesOnHello: string;
+let silent: string;
+let helloCount = 0;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tls-preflight-'));
-  const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', keyFile, '-out', certFile, '-days', '2', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'pipe' });
-  cert = readFileSync(certFile, 'utf8');
-  tlsBroker = await listen(createTlsServer({ key: readFileSync(keyFile, 'utf8'), cert }, (s) => s.end()));
-  plainBroker = await listen(createNetServer((s) => s.end('this is not TLS\n'.repeat(8))));
-  silentBroker = await listen(createNetServer(() => undefined));
+  const key = fixture('server-key.pem');
+  good = await listen(createTlsServer({ key, cert: fixture('server.pem') }, (s) => s.end()));
+  expired = await listen(createTlsServer({ key, cert: fixture('expired.pem') }, (s) => s.end()));
+  answersPlaintext = await listen(createNetServer((s) => s.end('this is not TLS\n'.repeat(8))));
+  closesOnHello = await listen(
+    createNetServer((s) =>
+      s.once('data', () => {
+        helloCount++;
+        s.destroy(); // Kafka reads the ClientHello as an oversized request and drops the connection
+      }),
+    ),
+  );
+  silent = await listen(createNetServer(() => undefined));
 });
 
 afterAll(() => {
   for (const s of servers) s.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function failure(p: Promise<void>): Promise<Error | undefined> {
@@ -59,32 +66,46 @@ async function failure(p: Promise<void>): Promise<Error | undefined> {
 
 describe('tlsPreflight', () => {
   it('passes with the CA that signed the certificate', async () => {
-    await expect(tlsPreflight([tlsBroker], { ca: cert })).resolves.toBeUndefined();
+    await expect(tlsPreflight([good], { ca })).resolves.toBeUndefined();
   });
 
-  it('fails at once on an untrusted certificate, and the hint names source.kafka.ssl.ca', async () => {
-    const err = await failure(tlsPreflight([tlsBroker], true));
+  it('fails at once on an untrusted certificate; the hint names source.kafka.ssl.ca, even for a broker named "sasl"', async () => {
+    const err = await failure(tlsPreflight([good], true));
     expect(err).toBeInstanceOf(TlsPreflightError);
-    expect(err!.message).toMatch(new RegExp(`TLS handshake with ${tlsBroker} failed \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\\)`));
+    expect(err!.message).toMatch(new RegExp(`^TLS handshake with ${good} failed \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\)`));
     expect(explainConnectionError(err).message).toMatch(/set source\.kafka\.ssl\.ca to the PEM file of the CA/);
+    const named = new TlsPreflightError(err!.message.replace('127.0.0.1', 'kafka-sasl.corp'), { cause: err });
+    expect(explainConnectionError(named).message).toMatch(/set source\.kafka\.ssl\.ca/);
   });
 
-  it('fails on a certificate that does not name the host, and on a listener that does not speak TLS', async () => {
-    const misnamed = await failure(tlsPreflight([tlsBroker], { ca: cert, servername: 'kafka.example.com' }));
+  it('fails on an expired certificate and on one that does not name the host', async () => {
+    const old = await failure(tlsPreflight([expired], { ca }));
+    expect(old!.message).toMatch(/CERT_HAS_EXPIRED/);
+    expect(explainConnectionError(old).message).toMatch(/outside its validity period/);
+    const misnamed = await failure(tlsPreflight([good], { ca, servername: 'kafka.example.com' }));
     expect(misnamed!.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
     expect(explainConnectionError(misnamed).message).toMatch(/does not name the host/);
-    const plaintext = await failure(tlsPreflight([plainBroker], true));
-    expect(plaintext).toBeInstanceOf(TlsPreflightError);
-    expect(explainConnectionError(plaintext).message).toMatch(/does the listener speak TLS\?/);
   });
 
-  it('leaves brokers that refuse or do not answer to kafkajs, and tries the next one', async () => {
+  it('fails on a listener that does not speak TLS: one that answers in plaintext, one that closes twice on the ClientHello', async () => {
+    const plaintext = await failure(tlsPreflight([answersPlaintext], true));
+    expect(plaintext).toBeInstanceOf(TlsPreflightError);
+    expect(explainConnectionError(plaintext).message).toMatch(/does the listener speak TLS\?/);
+    const before = helloCount;
+    const closed = await failure(tlsPreflight([closesOnHello], { ca }));
+    expect(helloCount - before).toBe(2);
+    expect(closed!.message).toMatch(/closed the connection during the TLS handshake twice/);
+    expect(explainConnectionError(closed).message).toMatch(/does the listener speak TLS\?/);
+  });
+
+  it('like kafkajs, passes when any bootstrap broker handshakes; throws the first final failure when none does', async () => {
+    await expect(tlsPreflight([expired, good], { ca })).resolves.toBeUndefined();
     const refused = await closedPort();
     await expect(tlsPreflight([refused], true)).resolves.toBeUndefined();
-    await expect(tlsPreflight([silentBroker], true, 300)).resolves.toBeUndefined();
-    await expect(tlsPreflight([refused, silentBroker, tlsBroker], { ca: cert }, 300)).resolves.toBeUndefined();
-    const err = await failure(tlsPreflight([refused, tlsBroker], true, 300));
+    await expect(tlsPreflight([silent], true, 300)).resolves.toBeUndefined();
+    await expect(tlsPreflight([refused, silent, good], { ca }, 1_000)).resolves.toBeUndefined();
+    const err = await failure(tlsPreflight([refused, expired, good], true, 1_000));
     expect(err).toBeInstanceOf(TlsPreflightError);
-    expect(err!.message).toContain(tlsBroker);
+    expect(err!.message).toContain(`with ${expired} failed (CERT_HAS_EXPIRED)`);
   });
 });
