@@ -28,8 +28,8 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randomPermutation, roundingFloor } from './stats.js';
-import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomPermutation } from './stats.js';
+import { DEFAULT_SAMPLING_BUDGET, SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
   /** Pair every permutation with its reverse. Default true. */
@@ -191,18 +191,15 @@ export class PermutationRun extends SampledRun {
 
   /** Samples until the target is met, the run's evaluation limit is reached, or the game fails. */
   protected advance(untilEvaluations: number): Promise<void> {
-    return this.windowed(async () => {
-      while (!this.targetMet()) {
-        if (this.cg.evaluations >= untilEvaluations && this.moments.count > 0) return;
-        if (this.lookupsLeft <= 0) {
-          this.stop = 'budget';
-          return;
-        }
+    return this.sampleUntil(
+      untilEvaluations,
+      () => this.targetMet(),
+      () => this.moments.count,
+      () => {
         this.chooseSampling();
-        await this.sampleBlock();
-      }
-      this.stop = 'target';
-    });
+        return this.sampleBlock();
+      },
+    );
   }
 
   protected snapshotStep(): number {
@@ -210,40 +207,26 @@ export class PermutationRun extends SampledRun {
   }
 
   current(): ShapleyEstimate {
-    const n = this.n;
     const count = this.moments.count;
     const total = this.grand - this.empty;
-    let values: number[];
-    let halfWidths: number[];
     const range = Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0;
-    if (n === 1) {
-      values = [total];
-      halfWidths = [0];
-    } else if (count === 0) {
-      values = Array.from({ length: n }, () => total / n);
-      halfWidths = values.map(() => range);
-    } else {
-      values = enforceSum(Array.from(this.moments.mean), total);
-      const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
-      const floor = roundingFloor(values);
-      halfWidths = values.map((_, i) => (count > 1 ? k * this.moments.standardError(i) + floor : range));
-    }
-    let status: ShapleyEstimate['status'];
-    let note = this.note;
-    if (!this.endpointsKnown) {
-      status = 'partial';
-      note ??= 'no evaluation succeeded';
-    } else if (n === 1) status = 'exact';
-    else if (this.stop === 'error') status = 'partial';
-    else if (count < 2) {
-      status = 'partial';
-      note ??= `interval not estimated: ${count} sample block(s), need 2`;
-    } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
-      status = 'partial';
-      note = `budget exhausted before every half-width reached ${this.target}`;
-    } else status = 'approximate';
+    const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
+    const { values, halfWidths, status, note: baseNote } = sampledResult({
+      n: this.n,
+      count,
+      unit: 'sample block',
+      total,
+      range,
+      mean: () => this.moments.mean,
+      halfWidth: (i) => k * this.moments.standardError(i),
+      endpointsKnown: this.endpointsKnown,
+      stop: this.stop,
+      note: this.note,
+      target: this.target,
+      targetMet: () => this.targetMet(),
+    });
     // Which sampling ran is part of every note (the estimator name says it too).
-    if (this.samplingNote !== undefined) note = note === undefined ? this.samplingNote : `${note}; ${this.samplingNote}`;
+    const note = this.samplingNote === undefined ? baseNote : baseNote === undefined ? this.samplingNote : `${baseNote}; ${this.samplingNote}`;
     return buildEstimate({
       players: this.cg.players,
       values,

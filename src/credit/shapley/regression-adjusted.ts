@@ -42,8 +42,8 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, intervalMultiplier, randomCoalition, roundingFloor } from './stats.js';
-import { SampledRun, samplingBudget } from './sampled-run.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomCoalition } from './stats.js';
+import { SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
   /** Ridge damping of the surrogate weights, relative to the data's mean square (≥ 0). Default 1e-6. */
@@ -246,17 +246,7 @@ export class RegressionAdjustedRun extends SampledRun {
   }
 
   protected advance(untilEvaluations: number): Promise<void> {
-    return this.windowed(async () => {
-      while (!this.targetMet()) {
-        if (this.cg.evaluations >= untilEvaluations && this.moments.count > 0) return;
-        if (this.lookupsLeft <= 0) {
-          this.stop = 'budget';
-          return;
-        }
-        await this.samplePair();
-      }
-      this.stop = 'target';
-    });
+    return this.sampleUntil(untilEvaluations, () => this.targetMet(), () => this.moments.count, () => this.samplePair());
   }
 
   protected snapshotStep(): number {
@@ -264,38 +254,24 @@ export class RegressionAdjustedRun extends SampledRun {
   }
 
   current(): ShapleyEstimate {
-    const n = this.n;
     const count = this.moments.count;
     const total = this.grand - this.empty;
-    let values: number[];
-    let halfWidths: number[];
     const range = Math.abs(total) + Math.abs(this.grand) + Math.abs(this.empty);
-    if (n === 1) {
-      values = [total];
-      halfWidths = [0];
-    } else if (count === 0) {
-      values = Array.from({ length: n }, () => total / n);
-      halfWidths = values.map(() => range);
-    } else {
-      values = enforceSum(Array.from(this.moments.mean), total);
-      const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
-      const floor = roundingFloor(values);
-      halfWidths = values.map((_, i) => (count > 1 ? k * this.moments.standardError(i) + floor : range));
-    }
-    let status: ShapleyEstimate['status'];
-    let note = this.note;
-    if (!this.endpointsKnown) {
-      status = 'partial';
-      note ??= 'no evaluation succeeded';
-    } else if (n === 1) status = 'exact';
-    else if (this.stop === 'error') status = 'partial';
-    else if (count < 2) {
-      status = 'partial';
-      note ??= `interval not estimated: ${count} sample(s), need 2`;
-    } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
-      status = 'partial';
-      note = `budget exhausted before every half-width reached ${this.target}`;
-    } else status = 'approximate';
+    const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
+    const { values, halfWidths, status, note } = sampledResult({
+      n: this.n,
+      count,
+      unit: 'sample',
+      total,
+      range,
+      mean: () => this.moments.mean,
+      halfWidth: (i) => k * this.moments.standardError(i),
+      endpointsKnown: this.endpointsKnown,
+      stop: this.stop,
+      note: this.note,
+      target: this.target,
+      targetMet: () => this.targetMet(),
+    });
     return buildEstimate({
       players: this.cg.players,
       values,

@@ -10,6 +10,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { errorNote } from './result.js';
+import { enforceSum, roundingFloor } from './stats.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
 
@@ -79,6 +80,25 @@ export abstract class SampledRun implements AnytimeRun {
   }
 
   /**
+   * One sample at a time (permutation, regression-adjusted and tree MSR) inside the evaluation
+   * window: until `targetMet()`, until the evaluations reach `untilEvaluations` once there is at
+   * least one sample, or until the look-up cap ends the run.
+   */
+  protected sampleUntil(untilEvaluations: number, targetMet: () => boolean, samples: () => number, sample: () => Promise<void>): Promise<void> {
+    return this.windowed(async () => {
+      while (!targetMet()) {
+        if (this.cg.evaluations >= untilEvaluations && samples() > 0) return;
+        if (this.lookupsLeft <= 0) {
+          this.stop = 'budget';
+          return;
+        }
+        await sample();
+      }
+      this.stop = 'target';
+    });
+  }
+
+  /**
    * `rounds` rounds of sampling (kernel, SVARM) inside the evaluation window: stops for `done`
    * (the target, or nothing left to sample), the look-up cap, or a stop reason `round` set itself.
    */
@@ -127,4 +147,64 @@ export abstract class SampledRun implements AnytimeRun {
       this.cg.setBudget(saved);
     }
   }
+}
+
+/** What `sampledResult` needs from a sampling run to report its estimate. */
+export interface SampledResultInput {
+  n: number;
+  /** Samples (or sample blocks) the estimate rests on. */
+  count: number;
+  /** What one sample is called in the note, e.g. `sample`, `sample block`. */
+  unit: string;
+  /** v(N) − v(∅): the values are made to sum to it. */
+  total: number;
+  /** Half-width reported while there is no interval (no samples, or one). */
+  range: number;
+  /** Per-player mean of the samples (read only when count > 0). */
+  mean: () => ArrayLike<number>;
+  /** Interval half-width of player i without the rounding floor (read only when count > 1). */
+  halfWidth: (i: number) => number;
+  endpointsKnown: boolean;
+  stop: StopReason;
+  note: string | undefined;
+  target: number | undefined;
+  targetMet: () => boolean;
+}
+
+/**
+ * Values, half-widths, status and note of a sampling run, as every sampler reports them: one
+ * player takes the whole total (exact); without samples an equal split with the whole range as
+ * half-width; else the means made efficient (`enforceSum`) with their half-widths plus the
+ * rounding floor. `partial` when nothing was evaluated, the game failed, fewer than 2 samples give
+ * no interval, or the budget ended before a requested target.
+ */
+export function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: number[]; status: ShapleyEstimate['status']; note: string | undefined } {
+  let values: number[];
+  let halfWidths: number[];
+  if (r.n === 1) {
+    values = [r.total];
+    halfWidths = [0];
+  } else if (r.count === 0) {
+    values = Array.from({ length: r.n }, () => r.total / r.n);
+    halfWidths = values.map(() => r.range);
+  } else {
+    values = enforceSum(Array.from(r.mean()), r.total);
+    const floor = roundingFloor(values);
+    halfWidths = values.map((_, i) => (r.count > 1 ? r.halfWidth(i) + floor : r.range));
+  }
+  let status: ShapleyEstimate['status'];
+  let note = r.note;
+  if (!r.endpointsKnown) {
+    status = 'partial';
+    note ??= 'no evaluation succeeded';
+  } else if (r.n === 1) status = 'exact';
+  else if (r.stop === 'error') status = 'partial';
+  else if (r.count < 2) {
+    status = 'partial';
+    note ??= `interval not estimated: ${r.count} ${r.unit}(s), need 2`;
+  } else if (r.stop === 'budget' && r.target !== undefined && !r.targetMet()) {
+    status = 'partial';
+    note = `budget exhausted before every half-width reached ${r.target}`;
+  } else status = 'approximate';
+  return { values, halfWidths, status, note };
 }

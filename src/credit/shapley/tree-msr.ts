@@ -40,8 +40,8 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { CoalitionTree } from './coalition-tree.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, enforceSum, randomCoalition, roundingFloor, tQuantile } from './stats.js';
-import { SampledRun, samplingBudget } from './sampled-run.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, randomCoalition, tQuantile } from './stats.js';
+import { SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
 
 export interface TreeMsrEstimatorOptions {
   /** Cross-fitting folds (≥ 2; fewer while there are < 10 pairs per fold). Default 5. */
@@ -223,18 +223,8 @@ export class TreeMsrRun extends SampledRun {
   }
 
   protected advance(untilEvaluations: number): Promise<void> {
-    return this.windowed(async () => {
-      // Scoring is incremental (trees are refitted geometrically), so the target is checked per pair.
-      while (!this.targetMet()) {
-        if (this.cg.evaluations >= untilEvaluations && this.pairs.length > 0) return;
-        if (this.lookupsLeft <= 0) {
-          this.stop = 'budget';
-          return;
-        }
-        await this.samplePair();
-      }
-      this.stop = 'target';
-    });
+    // Scoring is incremental (trees are refitted geometrically), so the target is checked per pair.
+    return this.sampleUntil(untilEvaluations, () => this.targetMet(), () => this.pairs.length, () => this.samplePair());
   }
 
   protected snapshotStep(): number {
@@ -338,38 +328,24 @@ export class TreeMsrRun extends SampledRun {
   }
 
   current(): ShapleyEstimate {
-    const n = this.n;
     const count = this.pairs.length;
     const total = this.grand - this.empty;
     const range = Math.abs(total) + Math.abs(this.grand) + Math.abs(this.empty);
-    let values: number[];
-    let halfWidths: number[];
-    if (n === 1) {
-      values = [total];
-      halfWidths = [0];
-    } else if (count === 0) {
-      values = Array.from({ length: n }, () => total / n);
-      halfWidths = values.map(() => range);
-    } else {
-      const e = this.estimateNow();
-      values = enforceSum(Array.from(e.mean), total);
-      const floor = roundingFloor(values);
-      halfWidths = values.map((_, i) => (count > 1 ? tQuantile(0.5 + this.confidence / 2, e.df[i]!) * e.standardError[i]! + floor : range));
-    }
-    let status: ShapleyEstimate['status'];
-    let note = this.note;
-    if (!this.endpointsKnown) {
-      status = 'partial';
-      note ??= 'no evaluation succeeded';
-    } else if (n === 1) status = 'exact';
-    else if (this.stop === 'error') status = 'partial';
-    else if (count < 2) {
-      status = 'partial';
-      note ??= `interval not estimated: ${count} sample(s), need 2`;
-    } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
-      status = 'partial';
-      note = `budget exhausted before every half-width reached ${this.target}`;
-    } else status = 'approximate';
+    const e = count > 0 ? this.estimateNow() : undefined;
+    const { values, halfWidths, status, note } = sampledResult({
+      n: this.n,
+      count,
+      unit: 'sample',
+      total,
+      range,
+      mean: () => e!.mean,
+      halfWidth: (i) => tQuantile(0.5 + this.confidence / 2, e!.df[i]!) * e!.standardError[i]!,
+      endpointsKnown: this.endpointsKnown,
+      stop: this.stop,
+      note: this.note,
+      target: this.target,
+      targetMet: () => this.targetMet(),
+    });
     return buildEstimate({
       players: this.cg.players,
       values,
