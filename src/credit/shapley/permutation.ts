@@ -27,9 +27,8 @@
  */
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomPermutation } from './stats.js';
-import { DEFAULT_SAMPLING_BUDGET, SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
+import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
   /** Pair every permutation with its reverse. Default true. */
@@ -208,36 +207,22 @@ export class PermutationRun extends SampledRun {
 
   current(): ShapleyEstimate {
     const count = this.moments.count;
-    const total = this.grand - this.empty;
-    const range = Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0;
     const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
-    const { values, halfWidths, status, note: baseNote } = sampledResult({
-      n: this.n,
+    return this.sampledEstimate(this.runName, {
       count,
       unit: 'sample block',
-      total,
-      range,
+      total: this.grand - this.empty,
+      range: Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0,
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
       endpointsKnown: this.endpointsKnown,
-      stop: this.stop,
-      note: this.note,
       target: this.target,
       targetMet: () => this.targetMet(),
-    });
-    // Which sampling ran is part of every note (the estimator name says it too).
-    const note = this.samplingNote === undefined ? baseNote : baseNote === undefined ? this.samplingNote : `${baseNote}; ${this.samplingNote}`;
-    return buildEstimate({
-      players: this.cg.players,
-      values,
-      halfWidths,
       confidence: this.confidence,
-      evaluations: this.evaluations,
-      status,
-      estimator: this.runName,
-      grandValue: this.grand,
-      emptyValue: this.empty,
-      note,
+      grand: this.grand,
+      empty: this.empty,
+      // Which sampling ran is part of every note (the estimator name says it too).
+      noteSuffix: this.samplingNote,
     });
   }
 }

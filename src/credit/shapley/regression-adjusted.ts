@@ -41,9 +41,8 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
-import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomCoalition } from './stats.js';
-import { SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
+import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
   /** Ridge damping of the surrogate weights, relative to the data's mean square (≥ 0). Default 1e-6. */
@@ -255,34 +254,20 @@ export class RegressionAdjustedRun extends SampledRun {
 
   current(): ShapleyEstimate {
     const count = this.moments.count;
-    const total = this.grand - this.empty;
-    const range = Math.abs(total) + Math.abs(this.grand) + Math.abs(this.empty);
     const k = count > 1 ? intervalMultiplier(this.confidence, count) : 0;
-    const { values, halfWidths, status, note } = sampledResult({
-      n: this.n,
+    return this.sampledEstimate(this.name, {
       count,
       unit: 'sample',
-      total,
-      range,
+      total: this.grand - this.empty,
+      range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
       endpointsKnown: this.endpointsKnown,
-      stop: this.stop,
-      note: this.note,
       target: this.target,
       targetMet: () => this.targetMet(),
-    });
-    return buildEstimate({
-      players: this.cg.players,
-      values,
-      halfWidths,
       confidence: this.confidence,
-      evaluations: this.evaluations,
-      status,
-      estimator: this.name,
-      grandValue: this.grand,
-      emptyValue: this.empty,
-      note,
+      grand: this.grand,
+      empty: this.empty,
     });
   }
 }

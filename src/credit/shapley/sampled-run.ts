@@ -9,7 +9,7 @@
 import { CachedGame } from '../games/cached-game.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
-import { errorNote } from './result.js';
+import { buildEstimate, errorNote } from './result.js';
 import { enforceSum, roundingFloor } from './stats.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
@@ -77,6 +77,29 @@ export abstract class SampledRun implements AnytimeRun {
   private openWindow(from: number, budget: number): void {
     this.limit = from + budget;
     this.lookupsLeft = this.lookupsPerEvaluation * budget;
+  }
+
+  /**
+   * The run's estimate from its samples (`sampledResult`, then `buildEstimate`), for the samplers
+   * that report one mean per player; `noteSuffix` is appended to the note (e.g. which sampling ran).
+   */
+  protected sampledEstimate(
+    estimator: string,
+    r: Omit<SampledResultInput, 'n' | 'stop' | 'note'> & { confidence: number; grand: number; empty: number; noteSuffix?: string | undefined },
+  ): ShapleyEstimate {
+    const { values, halfWidths, status, note } = sampledResult({ ...r, n: this.n, stop: this.stop, note: this.note });
+    return buildEstimate({
+      players: this.cg.players,
+      values,
+      halfWidths,
+      confidence: r.confidence,
+      evaluations: this.evaluations,
+      status,
+      estimator,
+      grandValue: r.grand,
+      emptyValue: r.empty,
+      note: r.noteSuffix === undefined ? note : note === undefined ? r.noteSuffix : `${note}; ${r.noteSuffix}`,
+    });
   }
 
   /**

@@ -39,9 +39,8 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { CoalitionTree } from './coalition-tree.js';
-import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, randomCoalition, tQuantile } from './stats.js';
-import { SampledRun, sampledResult, samplingBudget } from './sampled-run.js';
+import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface TreeMsrEstimatorOptions {
   /** Cross-fitting folds (≥ 2; fewer while there are < 10 pairs per fold). Default 5. */
@@ -329,34 +328,20 @@ export class TreeMsrRun extends SampledRun {
 
   current(): ShapleyEstimate {
     const count = this.pairs.length;
-    const total = this.grand - this.empty;
-    const range = Math.abs(total) + Math.abs(this.grand) + Math.abs(this.empty);
     const e = count > 0 ? this.estimateNow() : undefined;
-    const { values, halfWidths, status, note } = sampledResult({
-      n: this.n,
+    return this.sampledEstimate(this.name, {
       count,
       unit: 'sample',
-      total,
-      range,
+      total: this.grand - this.empty,
+      range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => e!.mean,
       halfWidth: (i) => tQuantile(0.5 + this.confidence / 2, e!.df[i]!) * e!.standardError[i]!,
       endpointsKnown: this.endpointsKnown,
-      stop: this.stop,
-      note: this.note,
       target: this.target,
       targetMet: () => this.targetMet(),
-    });
-    return buildEstimate({
-      players: this.cg.players,
-      values,
-      halfWidths,
       confidence: this.confidence,
-      evaluations: this.evaluations,
-      status,
-      estimator: this.name,
-      grandValue: this.grand,
-      emptyValue: this.empty,
-      note,
+      grand: this.grand,
+      empty: this.empty,
     });
   }
 }
