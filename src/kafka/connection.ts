@@ -115,18 +115,12 @@ function pem(path: string, key: string, what: string): string {
  * the preflight's handshake then reports the broker as untrusted.)
  */
 function checkTlsMaterial(o: ConnectionOptions, prefix: string): void {
-  const attempt = (key: string, what: string, f: () => unknown) => {
-    try {
-      f();
-    } catch (err) {
-      throw new KafkaConnectionConfigError(`${key}: ${what} (${(err as Error).message})`);
-    }
-  };
-  if (o.cert !== undefined && o.key !== undefined) {
-    attempt(
-      `${prefix}.ssl.key`,
-      `the client key cannot be used with ${prefix}.ssl.cert: check that the two files belong together, and ${prefix}.ssl.passphrase if the key is encrypted`,
-      () => createSecureContext({ cert: o.cert, key: o.key, ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}) }),
+  if (o.cert === undefined || o.key === undefined) return;
+  try {
+    createSecureContext({ cert: o.cert, key: o.key, ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}) });
+  } catch (err) {
+    throw new KafkaConnectionConfigError(
+      `${prefix}.ssl.key: the client key cannot be used with ${prefix}.ssl.cert: check that the two files belong together, and ${prefix}.ssl.passphrase if the key is encrypted (${(err as Error).message})`,
     );
   }
 }
