@@ -18,7 +18,6 @@
  * not the small-sample bias. Prefer `PermutationEstimator` when unbiasedness matters.
  */
 import { BudgetExhaustedError } from '../errors.js';
-import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
 import { buildEstimate } from './result.js';
@@ -62,9 +61,6 @@ export class KernelRun extends SampledRun {
   private readonly confidence: number;
   private readonly bootstrap: number;
   private readonly pairsPerRound: number;
-  private grand = 0;
-  private empty = 0;
-  private endpointsKnown = false;
   private cached: { count: number; values: number[]; halfWidths: number[] } | undefined;
 
   constructor(
@@ -211,13 +207,6 @@ export class KernelRun extends SampledRun {
     this.pending = undefined;
   }
 
-  protected async ensureEndpoints(): Promise<void> {
-    if (this.endpointsKnown) return;
-    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
-    this.grand = g!;
-    this.empty = e!;
-    this.endpointsKnown = true;
-  }
 
   protected advance(rounds: number): Promise<void> {
     return this.inRounds(rounds, () => this.targetMet(), () => this.round());

@@ -25,7 +25,6 @@
  * Budget: evaluations are cache misses. When the budget ends inside a block, the block is kept
  * pending (its evaluated coalitions are cached) and finished first by `continue`.
  */
-import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomPermutation } from './stats.js';
 import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
@@ -68,7 +67,6 @@ export class PermutationEstimator implements ShapleyEstimator {
  */
 const LOOKUPS_PER_EVALUATION = 20;
 
-
 export class PermutationRun extends SampledRun {
   private readonly rng: () => number;
   private readonly moments: RunningMoments;
@@ -80,9 +78,6 @@ export class PermutationRun extends SampledRun {
   private readonly confidence: number;
   private readonly target: number | undefined;
   private pending: number[][] | undefined;
-  private grand = 0;
-  private empty = 0;
-  private endpointsKnown = false;
   private minValue = Number.POSITIVE_INFINITY;
   private maxValue = Number.NEGATIVE_INFINITY;
 
@@ -142,14 +137,9 @@ export class PermutationRun extends SampledRun {
     return perms;
   }
 
-  protected async ensureEndpoints(): Promise<void> {
-    if (this.endpointsKnown) return;
-    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
-    this.grand = g!;
-    this.empty = e!;
-    this.observe(g!);
-    this.observe(e!);
-    this.endpointsKnown = true;
+  protected override async afterEndpoints(): Promise<void> {
+    this.observe(this.grand);
+    this.observe(this.empty);
   }
 
   private observe(v: number): void {

@@ -72,7 +72,6 @@ export class RegressionAdjustedEstimator implements ShapleyEstimator {
 /** Look-ups (hits + misses) allowed per budgeted evaluation: ends runs on fully cached games. */
 const LOOKUPS_PER_EVALUATION = 20;
 
-
 export class RegressionAdjustedRun extends SampledRun {
   private readonly rng: () => number;
   private readonly moments: RunningMoments;
@@ -80,9 +79,6 @@ export class RegressionAdjustedRun extends SampledRun {
   private readonly target: number | undefined;
   private readonly ridge: number;
   private readonly roundSamples: number;
-  private grand = 0;
-  private empty = 0;
-  private endpointsKnown = false;
   /** Normal equations of the surrogate fit over features (1, x_1..x_n): XᵀX and Xᵀy. */
   private readonly xtx: Float64Array[];
   private readonly xty: Float64Array;
@@ -182,16 +178,9 @@ export class RegressionAdjustedRun extends SampledRun {
     return u;
   }
 
-  protected async ensureEndpoints(): Promise<void> {
-    if (this.endpointsKnown) return;
-    const full = fullCoalition(this.n);
-    const none = emptyCoalition(this.n);
-    const [g, e] = await this.cg.valueMany([full, none]);
-    this.grand = g!;
-    this.empty = e!;
-    this.addRow(full, g!);
-    this.addRow(none, e!);
-    this.endpointsKnown = true;
+  protected override async afterEndpoints(): Promise<void> {
+    this.addRow(fullCoalition(this.n), this.grand);
+    this.addRow(emptyCoalition(this.n), this.empty);
   }
 
   /** Coalition size t ∈ 1..n−1 with probability ∝ 1/(t(n−t)) (the Shapley kernel's size distribution). */

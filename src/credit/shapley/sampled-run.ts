@@ -1,12 +1,14 @@
 /**
- * What every anytime sampling run shares (permutation, paired kernel, regression-adjusted MSR):
- * the evaluation window (`limit` on the shared CachedGame budget, plus a look-up cap that ends
- * runs whose coalitions are all cached), `continue(extraBudget)`, `snapshots()`, and the mapping
- * of a sampling step's outcome to a stop reason (target met, budget spent, game failed — the
- * failure is kept as a note, never thrown). Subclasses supply the endpoints, one sampling loop
- * and `current()`.
+ * What every anytime sampling run shares (permutation, paired kernel, regression-adjusted and
+ * tree MSR, SVARM): v(N) and v(∅) evaluated once, the evaluation window (`limit` on the shared
+ * CachedGame budget, plus a look-up cap that ends runs whose coalitions are all cached),
+ * `continue(extraBudget)`, `snapshots()`, the mapping of a sampling step's outcome to a stop reason
+ * (target met, budget spent, game failed — the failure is kept as a note, never thrown), and for
+ * the one-mean-per-player samplers the sampling loop and the reported estimate. Subclasses supply
+ * what follows the endpoints (`afterEndpoints`), one sampling loop and `current()`.
  */
 import { CachedGame } from '../games/cached-game.js';
+import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { buildEstimate, errorNote } from './result.js';
@@ -49,9 +51,25 @@ export abstract class SampledRun implements AnytimeRun {
     return this.cg.evaluations - this.startEvaluations;
   }
 
+  /** v(N), v(∅), once evaluated (`ensureEndpoints`). */
+  protected grand = 0;
+  protected empty = 0;
+  protected endpointsKnown = false;
+
   abstract current(): ShapleyEstimate;
-  /** Evaluates v(N) and v(∅) once. */
-  protected abstract ensureEndpoints(): Promise<void>;
+
+  /** Evaluates v(N) and v(∅) once, then `afterEndpoints`. */
+  protected async ensureEndpoints(): Promise<void> {
+    if (this.endpointsKnown) return;
+    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
+    this.grand = g!;
+    this.empty = e!;
+    this.endpointsKnown = true;
+    await this.afterEndpoints();
+  }
+
+  /** What a sampler does once v(N) and v(∅) are known (record them, evaluate exact strata). */
+  protected async afterEndpoints(): Promise<void> {}
   /** Samples until `step` is done (its unit is the subclass's), the target is met or the window ends. */
   protected abstract advance(step: number): Promise<void>;
   /** The `advance` argument for one snapshot round. */

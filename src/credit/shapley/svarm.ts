@@ -36,7 +36,6 @@
  * errors; exact players keep their value), so credit is conserved like the other estimators'.
  */
 import { BudgetExhaustedError } from '../errors.js';
-import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
@@ -148,9 +147,6 @@ export class SvarmRun extends SampledRun {
   private sets: ResidualStrata[];
   /** The residual strata the last estimate used (phase 3 allocates sizes from their variances). */
   private bestSet: ResidualStrata | undefined;
-  private grand = 0;
-  private empty = 0;
-  private endpointsKnown = false;
   private cached: { samples: number; values: number[]; halfWidths: number[]; imputed: number } | undefined;
   private readonly inflations: number[] = [];
   /** `recorded` when phase 3's size weights were last computed. */
@@ -349,14 +345,6 @@ export class SvarmRun extends SampledRun {
     this.queue.splice(0, batch.length);
   }
 
-  protected async ensureEndpoints(): Promise<void> {
-    if (this.endpointsKnown) return;
-    const n = this.n;
-    const [g, e] = await this.cg.valueMany([fullCoalition(n), emptyCoalition(n)]);
-    this.grand = g!;
-    this.empty = e!;
-    this.endpointsKnown = true;
-  }
 
   /**
    * The additive part α of the game, known exactly once phase 1 is done: α_j = average of

@@ -114,9 +114,6 @@ export class TreeMsrRun extends SampledRun {
   private readonly folds: number;
   private readonly maxDepth: number | undefined;
   private readonly roundSamples: number;
-  private grand = 0;
-  private empty = 0;
-  private endpointsKnown = false;
   private readonly pairs: Pair[] = [];
   /** Sizes 1 and n−1 evaluated exactly (see the file header), with their values; undefined: not used. */
   private border: { coalitions: Uint8Array[]; values: number[] } | undefined;
@@ -167,12 +164,8 @@ export class TreeMsrRun extends SampledRun {
     return this.pairs.length;
   }
 
-  protected async ensureEndpoints(): Promise<void> {
-    if (this.endpointsKnown) return;
-    const [g, e] = await this.cg.valueMany([fullCoalition(this.n), emptyCoalition(this.n)]);
-    this.grand = g!;
-    this.empty = e!;
-    this.endpointsKnown = true;
+  /** The border strata (sizes 1 and n−1), when the window pays for them (see the file header). */
+  protected override async afterEndpoints(): Promise<void> {
     const n = this.n;
     if (n >= 4 && this.limit - this.cg.evaluations >= 4 * n) {
       const coalitions: Uint8Array[] = [];
