@@ -53,12 +53,10 @@ interface Pair {
 const LOOKUPS_PER_EVALUATION = 4;
 
 export class KernelRun extends SampledRun {
-  private readonly rng: () => number;
   private readonly bootRng: () => number;
   private readonly pairs: Pair[] = [];
   private pending: number[][] | undefined;
   private readonly sizeCdf: number[];
-  private readonly confidence: number;
   private readonly bootstrap: number;
   private readonly pairsPerRound: number;
   private cached: { count: number; values: number[]; halfWidths: number[] } | undefined;
@@ -69,10 +67,7 @@ export class KernelRun extends SampledRun {
     est: EstimateOptions,
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
-    const seed = est.seed ?? 0x5eed;
-    this.rng = createRng(seed);
-    this.bootRng = createRng(seed ^ 0x9e3779b9);
-    this.confidence = est.confidence ?? 0.95;
+    this.bootRng = createRng((est.seed ?? 0x5eed) ^ 0x9e3779b9);
     this.bootstrap = opts.bootstrap ?? 100;
     this.pairsPerRound = opts.pairsPerRound ?? Math.max(2 * this.n, 16);
     const n = this.n;
@@ -171,7 +166,7 @@ export class KernelRun extends SampledRun {
   }
 
   private targetMet(): boolean {
-    const t = this.est.targetHalfWidth;
+    const t = this.target;
     if (t === undefined || this.pairs.length < MIN_SAMPLES_FOR_TARGET) return false;
     return this.compute().halfWidths.every((h) => h <= t);
   }
@@ -238,9 +233,9 @@ export class KernelRun extends SampledRun {
       else if (this.pairs.length < 2) {
         status = 'partial';
         note ??= 'interval not estimated: fewer than 2 pairs';
-      } else if (this.stop === 'budget' && this.est.targetHalfWidth !== undefined && !this.targetMet()) {
+      } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
         status = 'partial';
-        note = `budget exhausted before every half-width reached ${this.est.targetHalfWidth}`;
+        note = `budget exhausted before every half-width reached ${this.target}`;
       }
     }
     if (!this.endpointsKnown) {

@@ -26,7 +26,7 @@
  * pending (its evaluated coalitions are cached) and finished first by `continue`.
  */
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomPermutation } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomPermutation } from './stats.js';
 import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
@@ -68,15 +68,12 @@ export class PermutationEstimator implements ShapleyEstimator {
 const LOOKUPS_PER_EVALUATION = 20;
 
 export class PermutationRun extends SampledRun {
-  private readonly rng: () => number;
   private readonly moments: RunningMoments;
   private readonly antithetic: boolean;
   private stratified: boolean;
   /** Set when stratification was dropped for budget (see the file comment). */
   private samplingNote: string | undefined;
   private runName: string;
-  private readonly confidence: number;
-  private readonly target: number | undefined;
   private pending: number[][] | undefined;
   private minValue = Number.POSITIVE_INFINITY;
   private maxValue = Number.NEGATIVE_INFINITY;
@@ -88,13 +85,10 @@ export class PermutationRun extends SampledRun {
     est: EstimateOptions,
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
-    this.rng = createRng(est.seed ?? 0x5eed);
     this.moments = new RunningMoments(this.n);
     this.antithetic = opts.antithetic ?? true;
     this.stratified = opts.stratified ?? true;
     this.runName = name;
-    this.confidence = est.confidence ?? 0.95;
-    this.target = est.targetHalfWidth;
   }
 
   /** Number of blocks (i.i.d. samples) the estimate rests on. */

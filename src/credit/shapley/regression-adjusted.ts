@@ -41,7 +41,7 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, intervalMultiplier, randomCoalition } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomCoalition } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
@@ -73,10 +73,7 @@ export class RegressionAdjustedEstimator implements ShapleyEstimator {
 const LOOKUPS_PER_EVALUATION = 20;
 
 export class RegressionAdjustedRun extends SampledRun {
-  private readonly rng: () => number;
   private readonly moments: RunningMoments;
-  private readonly confidence: number;
-  private readonly target: number | undefined;
   private readonly ridge: number;
   private readonly roundSamples: number;
   /** Normal equations of the surrogate fit over features (1, x_1..x_n): XᵀX and Xᵀy. */
@@ -100,10 +97,7 @@ export class RegressionAdjustedRun extends SampledRun {
     est: EstimateOptions,
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
-    this.rng = createRng(est.seed ?? 0x5eed);
     this.moments = new RunningMoments(this.n);
-    this.confidence = est.confidence ?? 0.95;
-    this.target = est.targetHalfWidth;
     this.ridge = opts.ridge ?? 1e-6;
     this.roundSamples = Math.max(1, opts.roundSamples ?? this.n);
     this.xtx = Array.from({ length: this.n + 1 }, () => new Float64Array(this.n + 1));

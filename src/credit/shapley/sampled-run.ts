@@ -12,7 +12,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { buildEstimate, errorNote } from './result.js';
-import { enforceSum, roundingFloor } from './stats.js';
+import { createRng, enforceSum, roundingFloor } from './stats.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
 
@@ -42,6 +42,9 @@ export abstract class SampledRun implements AnytimeRun {
     private readonly lookupsPerEvaluation: number,
   ) {
     this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
+    this.rng = createRng(est.seed ?? 0x5eed);
+    this.confidence = est.confidence ?? 0.95;
+    this.target = est.targetHalfWidth;
     this.n = game.players.length;
     this.startEvaluations = this.cg.evaluations;
     this.limit = this.cg.evaluations;
@@ -51,6 +54,10 @@ export abstract class SampledRun implements AnytimeRun {
     return this.cg.evaluations - this.startEvaluations;
   }
 
+  /** The run's random stream (seeded by `est.seed`), interval confidence and target half-width. */
+  protected readonly rng: () => number;
+  protected readonly confidence: number;
+  protected readonly target: number | undefined;
   /** v(N), v(∅), once evaluated (`ensureEndpoints`). */
   protected grand = 0;
   protected empty = 0;

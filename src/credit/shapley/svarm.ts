@@ -38,7 +38,7 @@
 import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate } from './result.js';
-import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface SvarmEstimatorOptions {
@@ -127,8 +127,6 @@ class ResidualStrata {
 }
 
 export class SvarmRun extends SampledRun {
-  private readonly rng: () => number;
-  private readonly confidence: number;
   private readonly perRound: number;
   /** Base size distribution (∝ 1/min(s, n−s)) over s = 2..n−2, and the one phase 3 draws from. */
   private readonly baseWeights: number[];
@@ -155,8 +153,6 @@ export class SvarmRun extends SampledRun {
   constructor(game: Game, opts: SvarmEstimatorOptions, est: EstimateOptions) {
     super(game, est, LOOKUPS_PER_EVALUATION);
     const n = this.n;
-    this.rng = createRng(est.seed ?? 0x5eed);
-    this.confidence = est.confidence ?? 0.95;
     this.perRound = opts.coalitionsPerRound ?? Math.max(n, 16);
     const w: number[] = [];
     for (let s = 2; s <= n - 2; s++) w.push(1 / Math.min(s, n - s));
@@ -462,7 +458,7 @@ export class SvarmRun extends SampledRun {
   }
 
   private targetMet(): boolean {
-    const t = this.est.targetHalfWidth;
+    const t = this.target;
     if (t === undefined || this.sampled < MIN_SAMPLES_FOR_TARGET) return false;
     return this.compute().halfWidths.every((h) => h <= t);
   }
@@ -497,9 +493,9 @@ export class SvarmRun extends SampledRun {
       halfWidths = r.halfWidths;
       if (this.allExact()) status = 'exact';
       else if (this.stop === 'error') status = 'partial';
-      else if (this.stop === 'budget' && this.est.targetHalfWidth !== undefined && !this.targetMet()) {
+      else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
         status = 'partial';
-        note = `budget exhausted before every half-width reached ${this.est.targetHalfWidth}`;
+        note = `budget exhausted before every half-width reached ${this.target}`;
       }
       if (r.imputed > 0) {
         const strata = 2 * n * n;

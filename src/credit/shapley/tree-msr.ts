@@ -39,7 +39,7 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { CoalitionTree } from './coalition-tree.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, createRng, randomCoalition, tQuantile } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, randomCoalition, tQuantile } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface TreeMsrEstimatorOptions {
@@ -108,9 +108,6 @@ interface Estimate {
 }
 
 export class TreeMsrRun extends SampledRun {
-  private readonly rng: () => number;
-  private readonly confidence: number;
-  private readonly target: number | undefined;
   private readonly folds: number;
   private readonly maxDepth: number | undefined;
   private readonly roundSamples: number;
@@ -135,9 +132,6 @@ export class TreeMsrRun extends SampledRun {
     est: EstimateOptions,
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
-    this.rng = createRng(est.seed ?? 0x5eed);
-    this.confidence = est.confidence ?? 0.95;
-    this.target = est.targetHalfWidth;
     this.folds = opts.folds ?? 5;
     this.maxDepth = opts.maxDepth;
     this.roundSamples = Math.max(1, opts.roundSamples ?? this.n);
