@@ -20,7 +20,6 @@
 import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { constrainedSolve } from './linalg.js';
-import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomCoalition, roundingFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
@@ -242,17 +241,6 @@ export class KernelRun extends SampledRun {
       status = 'partial';
       note ??= 'no evaluation succeeded';
     }
-    return buildEstimate({
-      players: this.cg.players,
-      values,
-      halfWidths,
-      confidence: this.confidence,
-      evaluations: this.evaluations,
-      status,
-      estimator: 'kernel',
-      grandValue: this.grand,
-      emptyValue: this.empty,
-      note,
-    });
+    return this.resultOf('kernel', values, halfWidths, status, note);
   }
 }

@@ -195,16 +195,10 @@ export class PermutationRun extends SampledRun {
     return this.sampledEstimate(this.runName, {
       count,
       unit: 'sample block',
-      total: this.grand - this.empty,
       range: Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0,
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
-      endpointsKnown: this.endpointsKnown,
-      target: this.target,
       targetMet: () => this.targetMet(),
-      confidence: this.confidence,
-      grand: this.grand,
-      empty: this.empty,
       // Which sampling ran is part of every note (the estimator name says it too).
       noteSuffix: this.samplingNote,
     });

@@ -241,16 +241,10 @@ export class RegressionAdjustedRun extends SampledRun {
     return this.sampledEstimate(this.name, {
       count,
       unit: 'sample',
-      total: this.grand - this.empty,
       range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
-      endpointsKnown: this.endpointsKnown,
-      target: this.target,
       targetMet: () => this.targetMet(),
-      confidence: this.confidence,
-      grand: this.grand,
-      empty: this.empty,
     });
   }
 }

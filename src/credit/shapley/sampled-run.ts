@@ -110,20 +110,33 @@ export abstract class SampledRun implements AnytimeRun {
    */
   protected sampledEstimate(
     estimator: string,
-    r: Omit<SampledResultInput, 'n' | 'stop' | 'note'> & { confidence: number; grand: number; empty: number; noteSuffix?: string | undefined },
+    r: Pick<SampledResultInput, 'count' | 'unit' | 'range' | 'mean' | 'halfWidth' | 'targetMet'> & { noteSuffix?: string | undefined },
   ): ShapleyEstimate {
-    const { values, halfWidths, status, note } = sampledResult({ ...r, n: this.n, stop: this.stop, note: this.note });
+    const { values, halfWidths, status, note } = sampledResult({
+      ...r,
+      n: this.n,
+      total: this.grand - this.empty,
+      endpointsKnown: this.endpointsKnown,
+      stop: this.stop,
+      note: this.note,
+      target: this.target,
+    });
+    return this.resultOf(estimator, values, halfWidths, status, r.noteSuffix === undefined ? note : note === undefined ? r.noteSuffix : `${note}; ${r.noteSuffix}`);
+  }
+
+  /** The run's result with the given values: players, confidence, evaluations and endpoints are the run's. */
+  protected resultOf(estimator: string, values: number[], halfWidths: number[], status: ShapleyEstimate['status'], note: string | undefined): ShapleyEstimate {
     return buildEstimate({
       players: this.cg.players,
       values,
       halfWidths,
-      confidence: r.confidence,
+      confidence: this.confidence,
       evaluations: this.evaluations,
       status,
       estimator,
-      grandValue: r.grand,
-      emptyValue: r.empty,
-      note: r.noteSuffix === undefined ? note : note === undefined ? r.noteSuffix : `${note}; ${r.noteSuffix}`,
+      grandValue: this.grand,
+      emptyValue: this.empty,
+      note,
     });
   }
 

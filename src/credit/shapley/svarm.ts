@@ -37,7 +37,6 @@
  */
 import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { buildEstimate } from './result.js';
 import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
@@ -503,17 +502,6 @@ export class SvarmRun extends SampledRun {
         note = note === undefined ? more : `${note}; ${more}`;
       }
     }
-    return buildEstimate({
-      players: this.cg.players,
-      values,
-      halfWidths: halfWidths.map((h) => (Number.isFinite(h) ? h : Math.abs(total) + 1)),
-      confidence: this.confidence,
-      evaluations: this.evaluations,
-      status,
-      estimator: 'svarm',
-      grandValue: this.grand,
-      emptyValue: this.empty,
-      note,
-    });
+    return this.resultOf('svarm', values, halfWidths.map((h) => (Number.isFinite(h) ? h : Math.abs(total) + 1)), status, note);
   }
 }

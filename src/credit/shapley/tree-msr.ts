@@ -319,16 +319,10 @@ export class TreeMsrRun extends SampledRun {
     return this.sampledEstimate(this.name, {
       count,
       unit: 'sample',
-      total: this.grand - this.empty,
       range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => e!.mean,
       halfWidth: (i) => tQuantile(0.5 + this.confidence / 2, e!.df[i]!) * e!.standardError[i]!,
-      endpointsKnown: this.endpointsKnown,
-      target: this.target,
       targetMet: () => this.targetMet(),
-      confidence: this.confidence,
-      grand: this.grand,
-      empty: this.empty,
     });
   }
 }
