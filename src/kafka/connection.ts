@@ -8,6 +8,7 @@
  * problem names its key and what to change. `explainConnectionError` adds that key to the
  * errors kafkajs gives for a failed handshake (a wrong password, an untrusted certificate).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
@@ -108,11 +109,38 @@ function pem(path: string, key: string, what: string): string {
   return text;
 }
 
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * The CA file must hold at least one certificate Node can read. Node's TLS accepts a CA file
+ * without one silently (a key, a CSR, a damaged block) and every broker then looks untrusted, which
+ * sends the user after the broker's certificate instead of this file. Blocks that do not parse
+ * beside ones that do are named too: OpenSSL skips them, so a CA the user counted on is missing.
+ */
+function caBundle(text: string, path: string, key: string): string {
+  const blocks = text.match(CERTIFICATE_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    const found = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? 'nothing';
+    throw new KafkaConnectionConfigError(`${key}: ${path} holds no certificate (its PEM block is ${found}); give the CA certificate that signed the brokers' certificates (-----BEGIN CERTIFICATE-----)`);
+  }
+  const unreadable: string[] = [];
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      unreadable.push(`certificate ${i + 1} of ${blocks.length}: ${(err as Error).message}`);
+    }
+  }
+  if (unreadable.length > 0) {
+    throw new KafkaConnectionConfigError(`${key}: ${path} has certificates that cannot be read (${unreadable.join('; ')}); replace the damaged block(s) with the CA certificate, e.g. openssl x509 -in ca.crt -out ca.pem`);
+  }
+  return text;
+}
+
 /**
  * Builds a TLS context from the client's key and certificate once, so a key that does not decrypt
  * (passphrase) or does not belong to the certificate fails at start naming its key — not as an
- * OpenSSL error at every connection attempt. (Node accepts an unparsable CA file here silently;
- * the preflight's handshake then reports the broker as untrusted.)
+ * OpenSSL error at every connection attempt.
  */
 function checkTlsMaterial(o: ConnectionOptions, prefix: string): void {
   if (o.cert === undefined || o.key === undefined) return;
@@ -135,7 +163,7 @@ export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undef
   if (tls === true) out.ssl = true;
   else if (tls && typeof tls === 'object') {
     const o: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized };
-    if (tls.ca !== undefined) o.ca = pem(tls.ca, `${prefix}.ssl.ca`, "the CA certificate that signed the brokers' certificates");
+    if (tls.ca !== undefined) o.ca = caBundle(pem(tls.ca, `${prefix}.ssl.ca`, "the CA certificate that signed the brokers' certificates"), tls.ca, `${prefix}.ssl.ca`);
     if (tls.cert !== undefined) o.cert = pem(tls.cert, `${prefix}.ssl.cert`, 'the client certificate');
     if (tls.key !== undefined) o.key = pem(tls.key, `${prefix}.ssl.key`, 'the client private key');
     if (tls.passphrase !== undefined) o.passphrase = tls.passphrase;

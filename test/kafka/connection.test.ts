@@ -1,5 +1,5 @@
 /** TLS/SASL settings → kafkajs options (src/kafka/connection.ts); the broker handshakes are in test/integration/kafka-security.test.ts. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +24,9 @@ describe('source.kafka.ssl / sasl', () => {
 
   it('ssl: true uses the trusted CAs; PEM files are read at start', () => {
     expect(resolveKafkaConnection(kafkaConfig('    ssl: true\n'))).toEqual({ ssl: true });
-    const ca = join(dir, 'ca.pem');
-    writeFileSync(ca, PEM);
+    const ca = join(FIXTURES, 'ca.pem');
     const k = kafkaConfig(`    ssl: { ca: ${ca}, servername: kafka.internal }\n    sasl: { mechanism: scram-sha-256, username: u, password: p }\n`);
-    expect(resolveKafkaConnection(k)).toEqual({ ssl: { rejectUnauthorized: true, ca: PEM, servername: 'kafka.internal' }, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
+    expect(resolveKafkaConnection(k)).toEqual({ ssl: { rejectUnauthorized: true, ca: readFileSync(ca, 'utf8'), servername: 'kafka.internal' }, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } });
   });
 
   it('an unreadable or non-PEM file names its key and what to give', () => {
@@ -36,6 +35,24 @@ describe('source.kafka.ssl / sasl', () => {
     const der = join(dir, 'cert.der');
     writeFileSync(der, Buffer.from([0x30, 0x82, 0x01]));
     expect(() => resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${der} }\n`))).toThrow(/source\.kafka\.ssl\.ca: .*cert\.der is not PEM/);
+  });
+
+  it('a CA file without a readable certificate fails at start naming ssl.ca (Node would accept it and distrust every broker)', () => {
+    const attempt = (file: string) => () => resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${file} }\n`));
+    // a private key given as the CA
+    expect(attempt(join(FIXTURES, 'server-key.pem'))).toThrow(/^source\.kafka\.ssl\.ca: .*server-key\.pem holds no certificate \(its PEM block is (ENCRYPTED )?PRIVATE KEY\); give the CA certificate/);
+    // a damaged certificate block, alone and after a good one (OpenSSL would skip it silently)
+    const damaged = join(dir, 'damaged.pem');
+    writeFileSync(damaged, PEM);
+    expect(attempt(damaged)).toThrow(/^source\.kafka\.ssl\.ca: .*damaged\.pem has certificates that cannot be read \(certificate 1 of 1: .*asn1/);
+    const bundle = join(dir, 'bundle.pem');
+    writeFileSync(bundle, readFileSync(join(FIXTURES, 'ca.pem'), 'utf8') + PEM);
+    expect(attempt(bundle)).toThrow(KafkaConnectionConfigError);
+    expect(attempt(bundle)).toThrow(/certificate 2 of 2/);
+    // a bundle of readable certificates passes
+    const two = join(dir, 'two.pem');
+    writeFileSync(two, readFileSync(join(FIXTURES, 'ca.pem'), 'utf8') + readFileSync(join(FIXTURES, 'server.pem'), 'utf8'));
+    expect(resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${two} }\n`)).ssl).toMatchObject({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
   });
 
   it('mutual TLS needs cert and key together; SASL needs a known mechanism', () => {
