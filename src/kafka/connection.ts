@@ -217,6 +217,14 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
 
 /** The setting to check for a TLS failure (Node's message or code in `text`), or undefined. */
 function tlsHint(text: string, prefix: string): string | undefined {
+  // TLS alerts from the broker come first: their text ("alert certificate expired", "alert unknown
+  // ca") is about this client's certificate and would read as one of the broker-certificate cases.
+  if (/alert (handshake failure|protocol version|insufficient security)/i.test(text)) {
+    return `the broker refused the TLS handshake: if its listener requires client certificates (ssl.client.auth=required), set ${prefix}.ssl.cert and ${prefix}.ssl.key; otherwise its TLS versions or ciphers do not match this client's (Node 20: TLS 1.2–1.3)`;
+  }
+  if (/certificate required|bad certificate|alert unknown ca|certificate unknown|alert certificate (expired|revoked)|unsupported certificate|alert access denied/i.test(text)) {
+    return `the broker refused this client's certificate (mutual TLS: its listener requires one, ssl.client.auth=required): set ${prefix}.ssl.cert and ${prefix}.ssl.key to a client certificate signed by a CA in the broker's truststore, valid now`;
+  }
   if (/self[- ]signed|unable to verify|unable to get (local )?issuer|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|certificate signature failure|certificate not trusted|certificate rejected/i.test(text)) {
     return `the broker's TLS certificate is not trusted: set ${prefix}.ssl.ca to the PEM file of the CA that signed it`;
   }
@@ -224,7 +232,6 @@ function tlsHint(text: string, prefix: string): string | undefined {
   if (/does not match certificate|ALTNAME_INVALID|Hostname\/IP/i.test(text)) {
     return `the broker's certificate does not name the host connected to: list the brokers by a name it carries, or set ${prefix}.ssl.servername`;
   }
-  if (/certificate required|bad certificate|unknown ca|certificate unknown/i.test(text)) return `the broker refused this client's certificate (mutual TLS): check ${prefix}.ssl.cert and ${prefix}.ssl.key`;
   if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS|closed the connection during the TLS handshake/i.test(text)) {
     return `TLS handshake failed: does the listener speak TLS? Set ${prefix}.ssl only for SSL/SASL_SSL listeners (and leave it out for PLAINTEXT/SASL_PLAINTEXT)`;
   }

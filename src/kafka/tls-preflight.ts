@@ -11,9 +11,14 @@
  *   connection during the handshake, twice in a row (once could be a broker going down).
  * Like kafkajs, which moves to the next bootstrap broker when one fails, the preflight passes as
  * soon as any broker completes a handshake, and throws the first final failure only when none did.
+ * - the broker refuses the client: a TLS alert such as "certificate required", "bad certificate",
+ *   "unknown CA" (mutual TLS: the listener has ssl.client.auth=required and no certificate, or one
+ *   it does not trust, was given). In TLS 1.3 that alert comes after the client's side of the
+ *   handshake is done, so the preflight then sends one Kafka ApiVersions request (which brokers
+ *   answer before any SASL exchange) and waits for its answer or the alert; before, kafkajs took
+ *   ~10 s of retries to report a refused client certificate as a lost connection.
  * Brokers that refuse the connection or do not answer are left to kafkajs (they may be starting);
- * the whole preflight takes at most `timeoutMs`. Client-certificate refusals (mutual TLS) arrive
- * after the handshake and are kafkajs's to report; unreadable client keys are caught earlier, when
+ * the whole preflight takes at most `timeoutMs`. Unreadable client keys are caught earlier, when
  * connection.ts reads the settings.
  */
 import { isIP } from 'node:net';
@@ -39,35 +44,78 @@ const PLAINTEXT_ANSWER = /wrong version number|packet length too long/i;
 /** The peer closed the TCP connection before the handshake completed. */
 const CLOSED_IN_HANDSHAKE = /disconnected before secure TLS connection|ECONNRESET|socket hang up/i;
 
+/**
+ * TLS alerts by which a broker refuses this client (its certificate, or the handshake's terms):
+ * final — the same settings get the same alert. OpenSSL codes as Node reports them.
+ */
+const REFUSAL_ALERT = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE|PROTOCOL_VERSION|INSUFFICIENT_SECURITY|DECRYPT_ERROR)/;
+
 const RETRY_CLOSED_MS = 300;
+/** Wait for the ApiVersions answer after the handshake; silence is left to kafkajs (the broker may be slow). */
+const PROBE_WAIT_MS = 2_000;
+
+/** A Kafka ApiVersions v0 request (size, api key 18, version 0, correlation id 1, client id). */
+function apiVersionsRequest(): Buffer {
+  const clientId = Buffer.from('agent-credit-tls-preflight', 'utf8');
+  const b = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
+  b.writeInt32BE(b.length - 4, 0);
+  b.writeInt16BE(18, 4);
+  b.writeInt16BE(0, 6);
+  b.writeInt32BE(1, 8);
+  b.writeInt16BE(clientId.length, 12);
+  clientId.copy(b, 14);
+  return b;
+}
 
 export class TlsPreflightError extends Error {
   override readonly name = 'TlsPreflightError';
 }
 
-type Outcome = { kind: 'ok' } | { kind: 'final' | 'closed' | 'other'; error: Error & { code?: string } };
+type Outcome = { kind: 'ok' } | { kind: 'final' | 'refused' | 'closed' | 'other'; error: Error & { code?: string } };
 
 function handshake(host: string, port: number, options: ConnectionOptions, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     // SNI as kafkajs sends it (socketFactory.js): the host name, never an IP literal.
     const sni = options.servername === undefined && isIP(host) === 0 ? { servername: host } : {};
     const socket: TLSSocket = connect({ ...options, host, port, ...sni });
+    let handshaken = false;
+    let settled = false;
     const done = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.off('secureConnect', onSecure);
-      socket.off('error', onError);
+      socket.removeAllListeners();
       socket.on('error', () => undefined); // errors of the socket being torn down
       socket.destroy();
       resolve(o);
     };
-    const onSecure = () => done({ kind: 'ok' });
     const onError = (error: Error & { code?: string }) => {
-      const kind = VERIFY_CODES.has(error.code ?? '') || PLAINTEXT_ANSWER.test(error.message) ? 'final' : CLOSED_IN_HANDSHAKE.test(`${error.code ?? ''} ${error.message}`) ? 'closed' : 'other';
+      const text = `${error.code ?? ''} ${error.message}`;
+      const kind = REFUSAL_ALERT.test(text)
+        ? 'refused'
+        : handshaken
+          ? 'other' // the handshake worked; anything else after it is kafkajs's to retry
+          : VERIFY_CODES.has(error.code ?? '') || PLAINTEXT_ANSWER.test(error.message)
+            ? 'final'
+            : CLOSED_IN_HANDSHAKE.test(text)
+              ? 'closed'
+              : 'other';
       done({ kind, error });
     };
-    const timer = setTimeout(() => done({ kind: 'other', error: new Error(`no TLS handshake within ${timeoutMs} ms`) }), timeoutMs);
-    socket.once('secureConnect', onSecure);
-    socket.once('error', onError);
+    let timer = setTimeout(() => done({ kind: 'other', error: new Error(`no TLS handshake within ${timeoutMs} ms`) }), timeoutMs);
+    socket.once('secureConnect', () => {
+      // The client's side is done; a TLS 1.3 broker refuses a client certificate only now, in
+      // answer to the first bytes it reads. Any answer, or silence, means it took this client.
+      handshaken = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => done({ kind: 'ok' }), Math.min(PROBE_WAIT_MS, timeoutMs));
+      socket.once('data', () => done({ kind: 'ok' }));
+      // A close without an answer is not a refusal unless an alert came with it: Node may report
+      // the end of the stream before the alert's error, so the close waits one turn for it.
+      socket.once('close', () => setImmediate(() => done({ kind: 'ok' })));
+      socket.write(apiVersionsRequest());
+    });
+    socket.on('error', onError);
   });
 }
 
@@ -76,6 +124,8 @@ function hostPort(broker: string): { host: string; port: number } | undefined {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(broker.trim());
   return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
+
+const firstLine = (text: string) => text.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[a-z0-9_]+:/, '').replace(/:\.\.\/deps\/openssl.*$/, '');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,7 +150,12 @@ export async function tlsPreflight(brokers: readonly string[], ssl: true | Conne
     if (outcome.kind === 'ok') return;
     if (outcome.kind === 'other' || (outcome.kind === 'closed' && closes < 2)) continue;
     const { error } = outcome;
-    const why = outcome.kind === 'closed' ? `the broker closed the connection during the TLS handshake twice (${error.message})` : error.message;
+    const why =
+      outcome.kind === 'closed'
+        ? `the broker closed the connection during the TLS handshake twice (${error.message})`
+        : outcome.kind === 'refused'
+          ? `the broker refused this client with a TLS alert (${firstLine(error.message)})`
+          : error.message;
     first ??= new TlsPreflightError(`TLS handshake with ${broker} failed${error.code ? ` (${error.code})` : ''}: ${why}`, { cause: error });
   }
   if (first) throw first;

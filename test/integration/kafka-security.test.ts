@@ -5,10 +5,14 @@
  * - `agent-credit run` on Kafka (startKafkaJob) with `source.kafka.ssl.ca` + `sasl` (the password
  *   from AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) consumes, credits and publishes over TLS;
  * - SCRAM-SHA-512 authenticates too;
- * - a wrong password and an untrusted certificate fail the start naming the key to fix.
+ * - a wrong password and an untrusted certificate fail the start naming the key to fix;
+ * - mutual TLS (a third listener, SSL with ssl.client.auth=required, truststore = the test CA of
+ *   test/kafka/fixtures/tls): no client certificate, or one the broker does not trust, fails the
+ *   start at once naming ssl.cert/ssl.key; the fixtures' client certificate connects.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +29,7 @@ import { createTopics, parseEvents, produce, readTopics, unique } from './suppor
 let kafka: RunningKafka;
 let dir: string;
 let caFile: string;
+const TLS_FIXTURES = fileURLToPath(new URL('../kafka/fixtures/tls/', import.meta.url));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
@@ -34,7 +39,10 @@ beforeAll(async () => {
   execFileSync('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-keypass', 'changeit', ...store], { stdio: 'pipe' });
   execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-file', caFile, ...store], { stdio: 'pipe' });
   kafka = await startKafka({
-    extraListeners: [{ name: 'SECURE', protocol: 'SASL_SSL' }],
+    extraListeners: [
+      { name: 'SECURE', protocol: 'SASL_SSL' },
+      { name: 'MTLS', protocol: 'SSL' },
+    ],
     formatArgs: ['--add-scram', 'SCRAM-SHA-512=[name=bob,password=bob-secret]'],
     extraProperties: {
       'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
@@ -44,6 +52,9 @@ beforeAll(async () => {
       'ssl.keystore.password': 'changeit',
       'ssl.key.password': 'changeit',
       'ssl.keystore.type': 'PKCS12',
+      'listener.name.mtls.ssl.client.auth': 'required',
+      'listener.name.mtls.ssl.truststore.type': 'PEM',
+      'listener.name.mtls.ssl.truststore.location': join(TLS_FIXTURES, 'ca.pem'),
     },
   });
 }, 180_000);
@@ -148,5 +159,25 @@ describe('Kafka over TLS + SASL', () => {
     const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed .*closed the connection during the TLS handshake twice/);
     expect(err?.message).toMatch(/does the listener speak TLS\? Set source\.kafka\.ssl only for SSL\/SASL_SSL listeners/);
+  });
+
+  it('mutual TLS: no client certificate, or an untrusted one, fails the start at once naming ssl.cert and ssl.key; a trusted one connects', async () => {
+    const base = unique('mtls');
+    await createTopics(plain(), [`${base}.spans`, `${base}.logs`], 1);
+    const f = (name: string) => join(TLS_FIXTURES, name);
+    const mtls = (ssl: Record<string, unknown>) => jobConfig(base, { brokers: [kafka.listeners.MTLS!], ssl: { ca: caFile, ...ssl } });
+    for (const ssl of [{}, { cert: f('stranger.pem'), key: f('stranger-key.pem') }]) {
+      const t0 = performance.now();
+      const err = await startKafkaJob(mtls(ssl), silentLogger()).then(() => undefined, (e: unknown) => e as Error);
+      // from the TLS preflight's ApiVersions probe (TLS 1.3: the broker's alert follows the handshake)
+      expect(err?.message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed \(ERR_SSL_\w+\): the broker refused this client with a TLS alert \(/);
+      expect(err?.message).toMatch(/set source\.kafka\.ssl\.cert and source\.kafka\.ssl\.key to a client certificate signed by a CA in the broker's truststore/);
+      // before the preflight read the alert, kafkajs retried for ~10 s
+      expect(performance.now() - t0).toBeLessThan(5_000);
+    }
+    const { runChecks, renderCheckReport } = await import('../../src/cli/check.js');
+    const good = await runChecks(mtls({ cert: f('client.pem'), key: f('client-key.pem'), passphrase: 'right-passphrase' }));
+    expect(renderCheckReport(good)).toContain(`✓ kafka: connected to ${kafka.listeners.MTLS}`);
+    expect(good.ok).toBe(true);
   });
 });

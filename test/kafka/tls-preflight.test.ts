@@ -1,8 +1,10 @@
 /**
  * The TLS preflight against local servers: certificates from test/kafka/fixtures/tls (a test CA,
  * a server certificate for 127.0.0.1, an expired one), a plaintext server that answers, one that
- * closes the connection on the ClientHello as a Kafka PLAINTEXT listener does, a refused port and
- * a server that never answers.
+ * closes the connection on the ClientHello as a Kafka PLAINTEXT listener does, a refused port,
+ * a server that never answers, and servers that require a client certificate (mutual TLS; one
+ * speaks only TLS 1.2). A Node server drops an untrusted client certificate without an alert, unlike
+ * a Kafka broker: that case is tested on the real broker (test/integration/kafka-security.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
@@ -35,6 +37,8 @@ let expired: string;
 let answersPlaintext: string;
 let closesOnHello: string;
 let silent: string;
+let mutual: string;
+let mutualTls12: string;
 let helloCount = 0;
 
 beforeAll(async () => {
@@ -51,6 +55,15 @@ beforeAll(async () => {
     ),
   );
   silent = await listen(createNetServer(() => undefined));
+  // Mutual TLS: the broker-side of ssl.client.auth=required. Answers whatever it reads, as a broker
+  // answers ApiVersions.
+  const answer = (s: import('node:tls').TLSSocket) => {
+    s.on('error', () => undefined);
+    s.once('data', () => s.end(Buffer.alloc(8)));
+  };
+  const requireClient = { key, cert: fixture('server.pem'), requestCert: true, rejectUnauthorized: true };
+  mutual = await listen(createTlsServer({ ...requireClient, ca }, answer).on('tlsClientError', () => undefined));
+  mutualTls12 = await listen(createTlsServer({ ...requireClient, ca, maxVersion: 'TLSv1.2' }, answer).on('tlsClientError', () => undefined));
 });
 
 afterAll(() => {
@@ -107,5 +120,18 @@ describe('tlsPreflight', () => {
     const err = await failure(tlsPreflight([refused, expired, good], true, 1_000));
     expect(err).toBeInstanceOf(TlsPreflightError);
     expect(err!.message).toContain(`with ${expired} failed (CERT_HAS_EXPIRED)`);
+  });
+
+  it('mutual TLS: a refused client certificate fails at once naming ssl.cert and ssl.key (TLS 1.3 refuses after the handshake: the ApiVersions probe reads the alert)', async () => {
+    const client = { ca, cert: fixture('client.pem'), key: fixture('client-key.pem'), passphrase: 'right-passphrase' };
+    await expect(tlsPreflight([mutual], client)).resolves.toBeUndefined();
+    const err = await failure(tlsPreflight([mutual], { ca }));
+    expect(err).toBeInstanceOf(TlsPreflightError);
+    expect(err!.message).toMatch(new RegExp(`^TLS handshake with ${mutual} failed \\(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\\): the broker refused this client with a TLS alert \\(tlsv13 alert certificate required\\)$`));
+    expect(explainConnectionError(err).message).toMatch(/the broker refused this client's certificate \(mutual TLS.*set source\.kafka\.ssl\.cert and source\.kafka\.ssl\.key to a client certificate signed by a CA in the broker's truststore/);
+    // TLS 1.2 refuses inside the handshake, with a generic alert
+    const tls12 = await failure(tlsPreflight([mutualTls12], { ca }));
+    expect(tls12!.message).toMatch(/alert handshake failure/);
+    expect(explainConnectionError(tls12).message).toMatch(/the broker refused the TLS handshake: if its listener requires client certificates \(ssl\.client\.auth=required\), set source\.kafka\.ssl\.cert and source\.kafka\.ssl\.key/);
   });
 });
