@@ -82,6 +82,46 @@ describe('creditEpisode: failure, first error and repair', () => {
     }
   });
 
+  it('a same-named later step that reads a flagged (bad, not failed) result is a dependent, not a repair (GenAI names every LLM call "chat {model}")', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
+      step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [2] }),
+      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [3, 2] }),
+      step({ id: 5, agent: 'writer', name: 'chat gpt-4o', inputs: [4] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.1), {});
+    expect(out.firstError?.stepId).toBe(sid(2));
+    for (const id of [3, 4]) expect(out.messages.find((m) => m.step.stepId === sid(id))!.failureRole).toBe('dependent');
+    expect(out.pairs).toHaveLength(1);
+    expect(out.pairs[0]!.rejectedOnly).toBe(true);
+    expect(out.pairs[0]!.reason).toMatch(/no corrective attempt found/);
+    // a redo that does not read the bad answer is still the agent's repair, and forms the pair
+    const redo = [...steps.slice(0, 2), step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [1] }), step({ id: 5, agent: 'writer', name: 'chat gpt-4o', inputs: [3] })];
+    const fixed = await creditEpisode(episode(redo, 0.1), {});
+    expect(fixed.messages.find((m) => m.step.stepId === sid(3))!.failureRole).toBe('repair');
+    expect(fixed.pairs.map((p) => [p.chosen?.stepId, p.rejected.stepId, p.rejectedOnly])).toEqual([[sid(3), sid(2), false]]);
+  });
+
+  it("another agent's successful retry earns its repair reward but forms no preference pair (a pair compares one agent's answers in one context)", async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'researcher', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'critic', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [1, 2] }),
+      step({ id: 4, agent: 'critic', name: 'review', inputs: [3] }),
+      step({ id: 5, agent: 'writer', name: 'answer', inputs: [4] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    expect(out.firstError?.stepId).toBe(sid(2));
+    const retry = out.messages.find((m) => m.step.stepId === sid(3))!;
+    expect(retry.failureRole).toBe('repair');
+    expect(retry.components.repair).toBeGreaterThan(0);
+    expect(out.pairs).toHaveLength(1);
+    expect(out.pairs[0]!.rejectedOnly).toBe(true);
+    expect(out.pairs[0]!.chosen).toBeUndefined();
+    expect(out.pairs[0]!.reason).toMatch(new RegExp(`corrected only by another agent \\(${sid(3)} by critic\\): no pair across agents`));
+  });
+
   it('blames dependent steps with decay and not the steps before the error', async () => {
     const steps = [
       step({ id: 1, agent: 'a' }),

@@ -6,6 +6,11 @@
  *   (a) retries the same tool (same tool name) and succeeds, or (b) redoes the same sub-task (same
  *   agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
+ *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
+ *   result builds on the error: it is a dependent, however it is named — GenAI instrumentations
+ *   name every LLM call `chat {model}`, so otherwise every later LLM call of t*'s agent that read
+ *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
+ *   the error itself, and a retry that read it is the usual corrective attempt.
  * - Transfers are zero-sum within each agent, so agent credit (φ_i) is untouched and
  *   Σ_m r_m = φ_i still holds: an agent's net transfer is offset equally on its uninvolved messages
  *   (they keep the credit the blamed message loses: recorded as `repair` ≥ 0 when positive,
@@ -48,10 +53,13 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   const seen = new Set<string>();
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const starPos = msgIdx.indexOf(fe.index);
+  // Reads a bad (not failed) result of t*: a dependent, never a repair (see the file header).
+  const buildsOn = (i: number) => star.status.ok && graph.inputs[i]!.includes(fe.index);
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
     const s = graph.order[i]!;
     if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
+    if (buildsOn(i)) return;
     let reason: string | undefined;
     if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName) reason = `successful retry of tool ${s.toolName}`;
     else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) reason = `successful redo of sub-task "${s.name}" by the same agent`;
@@ -67,7 +75,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     for (let pos = starPos + 1; pos < Math.min(ps.length, msgIdx.length); pos++) {
       if (ps[pos]! >= before - tol) {
         const s = graph.order[msgIdx[pos]!]!;
-        if (!seen.has(s.stepId) && !isErroneous(s)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})` });
+        if (!seen.has(s.stepId) && !isErroneous(s) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})` });
         break;
       }
     }

@@ -1,7 +1,12 @@
 /**
  * Preference pairs of a failed episode (method.md §3): one pair per corrective attempt c of the
- * first error t*, (context, chosen = c, rejected = t*, margin = r_c - r_t*); with no corrective
- * attempt, one rejected-only sample of t* (margin = |r_t*|), flagged as such.
+ * first error t* by t*'s own agent, (context, chosen = c, rejected = t*, margin = r_c - r_t*); with
+ * no such attempt, one rejected-only sample of t* (margin = |r_t*|), flagged as such.
+ *
+ * A pair says "in this context, this policy should have answered like c": both sides must come from
+ * the same agent (role), or the trainer would learn one agent's answer from another agent's prompt.
+ * A corrective attempt by another agent still earns its repair reward (blame-repair.ts); it only
+ * forms no pair, and the rejected-only sample's reason names it.
  */
 import type { AgentStep } from '../../model/agents.js';
 import type { CorrectiveAttempt } from './blame-repair.js';
@@ -33,12 +38,23 @@ export function preferencePairs(
     ...(rejected.inputDigest !== undefined ? { inputDigest: rejected.inputDigest } : {}),
   };
   const base = { agentId: rejected.agentId, traceId: rejected.traceId, context, rejected };
-  if (repairs.length === 0) {
-    return [{ ...base, margin: Math.abs(rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); no corrective attempt found` }];
-  }
-  return repairs.flatMap((r) => {
+  const own = repairs.flatMap((r) => {
     const chosen = stepsById.get(r.stepId);
-    if (!chosen) return [];
-    return [{ ...base, chosen, margin: rewardOf(chosen.stepId) - rewardOf(rejected.stepId), rejectedOnly: false, reason: `first error (${fe.evidence.join('; ')}) corrected by ${r.reason}` }];
+    return chosen && chosen.agentId === rejected.agentId ? [{ chosen, reason: r.reason }] : [];
   });
+  if (own.length === 0) {
+    const others = repairs.flatMap((r) => {
+      const s = stepsById.get(r.stepId);
+      return s ? [`${s.stepId} by ${s.agentName ?? s.agentId}`] : [];
+    });
+    const why = others.length > 0 ? `corrected only by another agent (${others.join(', ')}): no pair across agents` : 'no corrective attempt found';
+    return [{ ...base, margin: Math.abs(rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); ${why}` }];
+  }
+  return own.map(({ chosen, reason }) => ({
+    ...base,
+    chosen,
+    margin: rewardOf(chosen.stepId) - rewardOf(rejected.stepId),
+    rejectedOnly: false,
+    reason: `first error (${fe.evidence.join('; ')}) corrected by ${reason}`,
+  }));
 }
