@@ -23,9 +23,13 @@ export const ModuleGameConfigSchema = z.strictObject({
 });
 
 /**
- * Credit engine options (src/credit `CreditOptions`) as a file can state them: the function
- * options (gameFactory, prefixScorer) are built by the runtime from `judge` (game: http, the
- * counterfactual judge client's own options) or `module` (game: module).
+ * Credit engine options (src/credit `CreditOptions`) as a file can state them: the game factory is
+ * built by the runtime from `judge` (game: http, the counterfactual judge client's own options) or
+ * `module` (game: module). `prefixScorer` (prefix-value error localization) is a library option
+ * only: no configuration key builds one.
+ *
+ * `removalProtocol` is what events report the game to do, so it must be what the game does: the
+ * provenance game masks; the http judge applies its own `judge.removalProtocol`.
  */
 export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory: true, prefixScorer: true })
   .extend({
@@ -35,4 +39,11 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
   .superRefine((c, ctx) => {
     if (c.game === 'http' && !c.judge) ctx.addIssue({ code: 'custom', path: ['judge'], message: 'credit.game is http: set credit.judge.url (the counterfactual judge endpoint)' });
     if (c.game === 'module' && !c.module) ctx.addIssue({ code: 'custom', path: ['module'], message: 'credit.game is module: set credit.module.path (a file exporting value(coalition, episode))' });
+    if (c.game === 'provenance' && c.removalProtocol !== 'mask') {
+      ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use credit.game http with credit.judge.removalProtocol ${c.removalProtocol}` });
+    }
+    // mask is the default: a judge configured for another protocol is reported as that one.
+    if (c.game === 'http' && c.judge && c.removalProtocol !== 'mask' && c.removalProtocol !== c.judge.removalProtocol) {
+      ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `credit.removalProtocol is ${c.removalProtocol} but the judge applies credit.judge.removalProtocol (${c.judge.removalProtocol}): set credit.judge.removalProtocol to ${c.removalProtocol} (events report the protocol the judge applies)` });
+    }
   });

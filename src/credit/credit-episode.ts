@@ -201,6 +201,12 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     return { agentGame: pg.agentGame, messageGame: pg.messageGame, kind: 'provenance' };
   }
 
+  // What events report must be what the game did: the provenance game masks.
+  const removalProtocol = kind === 'provenance' ? 'mask' : (games.removalProtocol ?? options.removalProtocol);
+  if (kind === 'provenance' && options.removalProtocol !== 'mask') {
+    warnings.push(`removalProtocol '${options.removalProtocol}' does not apply to the provenance game, which masks: reported as mask`);
+  }
+
   // Agent credit.
   let estimate: ShapleyEstimate;
   let loo: readonly number[] | undefined;
@@ -354,7 +360,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     baseline: b,
     successThreshold: threshold,
     rewardBound,
-    game: { kind, removalProtocol: options.removalProtocol, players: 'agents' },
+    game: { kind, removalProtocol, players: 'agents' },
     estimate,
     estimator: {
       name: estimate.estimator,

@@ -14,6 +14,8 @@ export interface EpisodeGames {
   messageGame?: Game;
   /** Game kind reported in events. Default: the `game` option. */
   kind?: 'provenance' | 'http' | 'module';
+  /** The removal protocol the game applies, reported in events. Default: the `removalProtocol` option. */
+  removalProtocol?: 'mask' | 'null' | 'replay';
 }
 
 export type GameFactory = (input: CreditInput, context: { messages: readonly AgentStep[]; agentIds: readonly string[]; systemValue: number; baseline: number }) => EpisodeGames | Promise<EpisodeGames>;

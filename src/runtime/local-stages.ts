@@ -65,9 +65,10 @@ export interface ConfiguredGame {
 export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> {
   const c = config.credit;
   if (c.game === 'http' && c.judge) {
-    const client = new HttpJudgeClient(c.judge);
+    const judge = c.judge;
+    const client = new HttpJudgeClient(judge);
     return {
-      gameFactory: (input, ctx) => ({ agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds }), kind: 'http' }),
+      gameFactory: (input, ctx) => ({ agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds }), kind: 'http', removalProtocol: judge.removalProtocol }),
       stats: () => {
         const s = client.stats();
         return { valueFunctionCalls: s.evaluations, valueFunctionCacheHits: s.cacheHits };

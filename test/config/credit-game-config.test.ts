@@ -57,4 +57,15 @@ describe('credit game chosen by the config file', () => {
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(/credit\.judge: credit\.game is http: set credit\.judge\.url/);
     expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel" \| "regression-adjusted" \| "tree-msr" \| "svarm", got "shapiq"/);
   });
+
+  it('events report the removal protocol the game applies: the judge\'s own; the provenance game only masks (any other is a config error)', async () => {
+    const { config } = loadConfig({ text: `credit:\n  game: http\n  judge:\n    url: ${judge.url}\n    timeoutMs: 5000\n    removalProtocol: "null"\n`, env: {} });
+    const events = await (await buildLocalStages(config)).processEpisode(await episodeOf(13));
+    const credit = events.find((e) => e.event_type === 'episode_credit');
+    expect(credit?.event_type === 'episode_credit' && credit.game).toEqual({ kind: 'http', removal_protocol: 'null', players: 'agents' });
+    expect(() => loadConfig({ text: 'credit:\n  removalProtocol: replay\n', env: {} })).toThrow(/credit\.removalProtocol: the provenance game removes agents by masking their messages, so it can only be mask \(got replay\)/);
+    expect(() => loadConfig({ text: `credit:\n  game: http\n  removalProtocol: "null"\n  judge:\n    url: ${judge.url}\n`, env: {} })).toThrow(
+      /credit\.removalProtocol: credit\.removalProtocol is null but the judge applies credit\.judge\.removalProtocol \(mask\): set credit\.judge\.removalProtocol to null/,
+    );
+  });
 });

@@ -314,6 +314,14 @@ describe('creditEpisode: degenerate inputs', () => {
     EpisodeCreditSchema.parse(outcomeToEvents(out, { emittedAtMs: 0 }).episode);
   });
 
+  it('reports the removal protocol the game applied: the provenance game masks, whatever the option says (with a warning)', async () => {
+    const out = await creditEpisode(episode(threeAgentSteps(), 0.9), { removalProtocol: 'null' });
+    expect(out.game).toEqual({ kind: 'provenance', removalProtocol: 'mask', players: 'agents' });
+    expect(out.warnings).toContain("removalProtocol 'null' does not apply to the provenance game, which masks: reported as mask");
+    const judged = await creditEpisode(episode(threeAgentSteps(), 0.9), { removalProtocol: 'mask', gameFactory: (_i, ctx) => ({ agentGame: { id: 'g', players: ctx.agentIds, value: (s: Uint8Array) => s.reduce((a, b) => a + b, 0) / s.length }, kind: 'http', removalProtocol: 'replay' }) });
+    expect(judged.game).toEqual({ kind: 'http', removalProtocol: 'replay', players: 'agents' });
+  });
+
   it('gives a single agent all of R − b', async () => {
     const out = await creditEpisode(episode([step({ id: 1, agent: 'solo' }), step({ id: 2, agent: 'solo', inputs: [1] })], 0.7), {});
     expect(out.agents).toHaveLength(1);
