@@ -162,12 +162,43 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   let provenance: ProvenanceAnalysis | undefined;
   let b = typeof options.baseline === 'number' ? options.baseline : 0;
   const evaluatedStepId = input.evaluation?.spanId;
+
+  // Failure case. Localized before the provenance game is built: a first error that the telemetry
+  // does not mark (a prefix-value drop, the failed-output fallback) is a harmful message of that
+  // game, so its agent's credit carries the blame as it does for an error status or a flag (with
+  // one message, the agent's blame transfer would otherwise have nowhere to go). Pluggable games
+  // localize after their baseline is known (prefix values start from it).
+  const outcome: 'success' | 'failure' = R < threshold ? 'failure' : 'success';
+  let firstError: FirstError | undefined;
+  let unmarkedFirstError: string | undefined;
+  const feOpts: { dropThreshold: number; prefixScores?: readonly number[]; prefixBaseline?: number } = { dropThreshold: options.prefixDropThreshold };
+  let localized = false;
+  const localizeFailure = async (): Promise<void> => {
+    if (localized) return;
+    localized = true;
+    if (outcome !== 'failure' || messages.length === 0) return;
+    if (options.prefixScorer) {
+      try {
+        const ps = await options.prefixScorer(messages);
+        if (ps.length === messages.length && ps.every(Number.isFinite)) Object.assign(feOpts, { prefixScores: ps, prefixBaseline: b });
+        else warnings.push(`prefixScorer returned ${ps.length} values for ${messages.length} messages (or a non-finite one); ignored`);
+      } catch (err) {
+        warnings.push(`prefixScorer failed: ${errorNote(err)}`);
+      }
+    }
+    const output = outputMessages(graph, evaluatedStepId)[0];
+    firstError = firstErrorStep(graph, { ...feOpts, ...(output !== undefined ? { failedOutputStepId: output } : {}) });
+    if (!firstError) warnings.push('failed run without an identifiable first error');
+    else if (!isErroneous(graph.order[firstError.index]!)) unmarkedFirstError = firstError.stepId;
+  };
+
   if (options.gameFactory) {
     try {
       games = await options.gameFactory(input, { messages, agentIds: agents.map((a) => a.agentId), systemValue: R, baseline: b });
       kind = games.kind ?? (options.game === 'provenance' ? 'module' : options.game);
     } catch (err) {
       warnings.push(`gameFactory failed (${errorNote(err)}); falling back to the provenance game`);
+      await localizeFailure();
       games = provenanceFor();
       kind = 'provenance';
     }
@@ -185,6 +216,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   } else {
     if (options.game !== 'provenance') warnings.push(`game '${options.game}' needs a gameFactory; using the provenance game`);
     if (options.baseline === 'game') warnings.push(`baseline 'game' needs a pluggable game; the provenance game uses 0`);
+    await localizeFailure();
     games = provenanceFor();
     kind = 'provenance';
   }
@@ -196,6 +228,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       harmWeight: options.harmWeight,
       evaluatedStepId,
       graph,
+      ...(unmarkedFirstError !== undefined ? { harmfulStepIds: [unmarkedFirstError] } : {}),
     });
     provenance = pg.analysis;
     return { agentGame: pg.agentGame, messageGame: pg.messageGame, kind: 'provenance' };
@@ -297,27 +330,10 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     }
   }
 
-  // Failure case.
-  const outcome: 'success' | 'failure' = R < threshold ? 'failure' : 'success';
-  let firstError: FirstError | undefined;
+  await localizeFailure(); // pluggable games: now that b is known
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
-  let prefixScores: readonly number[] | undefined;
-  if (outcome === 'failure' && messages.length > 0) {
-    if (options.prefixScorer) {
-      try {
-        const ps = await options.prefixScorer(messages);
-        if (ps.length === messages.length && ps.every(Number.isFinite)) prefixScores = ps;
-        else warnings.push(`prefixScorer returned ${ps.length} values for ${messages.length} messages (or a non-finite one); ignored`);
-      } catch (err) {
-        warnings.push(`prefixScorer failed: ${errorNote(err)}`);
-      }
-    }
-    const output = provenance?.outputStepIds[0] ?? outputMessages(graph, evaluatedStepId)[0];
-    const feOpts = { ...(prefixScores ? { prefixScores, prefixBaseline: b } : {}), dropThreshold: options.prefixDropThreshold };
-    firstError = firstErrorStep(graph, { ...feOpts, ...(output !== undefined ? { failedOutputStepId: output } : {}) });
-    if (firstError) {
-      transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight });
-    } else warnings.push('failed run without an identifiable first error');
+  if (firstError) {
+    transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight });
   }
 
   // Message rewards.
@@ -328,7 +344,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     messages.map((m) => ({
       stepId: m.stepId,
       agentId: m.agentId,
-      harmful: isErroneous(m),
+      harmful: isErroneous(m) || m.stepId === unmarkedFirstError,
       redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
     })),
     deltas,

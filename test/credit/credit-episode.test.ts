@@ -181,6 +181,27 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.firstError?.stepId).toBe(sid(7));
     expect(out.firstError?.evidence[0]).toMatch(/failed output/);
   });
+
+  it('a first error without error status or flag (failed output, prefix drop) is harmful in the provenance game: its single-message agent is blamed through its credit', async () => {
+    // the writer's only message is the failed output: before, its blame was centred away and it got
+    // the largest reward of the failed run
+    for (const R of [0, 0.2]) {
+      const out = await creditEpisode(episode(threeAgentSteps(), R), {});
+      const star = out.messages.find((m) => m.step.stepId === sid(7))!;
+      expect(out.provenance?.roles.get(sid(7))).toBe('harmful');
+      expect(star.reward).toBeLessThan(0);
+      expect(star.reward).toBe(Math.min(...out.messages.map((m) => m.reward)));
+      expect(out.agents.find((a) => a.agentId === 'writer')!.credit).toBeLessThan(0);
+      expect(Math.abs(sum(out.messages.map((m) => m.reward)) - R)).toBeLessThan(1e-9);
+    }
+    // a prefix-value drop at an agent's only message
+    const steps = [step({ id: 1, agent: 'a', name: 'plan' }), step({ id: 2, agent: 'b', name: 'analyse', inputs: [1] }), step({ id: 3, agent: 'a', name: 'answer', inputs: [2] })];
+    const out = await creditEpisode(episode(steps, 0.1), { prefixScorer: () => [0.5, 0.1, 0.1] });
+    expect(out.firstError?.evidence).toEqual(['prefix value drop 0.50→0.10']);
+    const b = out.messages.find((m) => m.step.stepId === sid(2))!;
+    expect(b.reward).toBeLessThan(0);
+    expect(b.reward).toBe(Math.min(...out.messages.map((m) => m.reward)));
+  });
 });
 
 describe('creditEpisode: pluggable and failing games', () => {

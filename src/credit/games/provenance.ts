@@ -9,7 +9,8 @@
  *   Term: weight u = (Δ + q·h) / p, carriers = m plus every useful message on a causal path from m
  *   to the output — under the `mask` removal protocol m's contribution reaches the judged output
  *   only if the messages that carry it are kept.
- * - Harmful message (error status / exception, evaluator flag): term of weight -h with carrier {m}
+ * - Harmful message (error status / exception, evaluator flag, or named in `harmfulStepIds`: the
+ *   located first error of a failed run): term of weight -h with carrier {m}
  *   (the harm is done whenever the message is present); h = harmWeight · scale / (p + q).
  * - Redundant message (no path to the output, or duplicate content): no term (a null player).
  * - p = #useful, q = #harmful, Δ = R - b. v(∅) = b and v(N) = b + p·u - q·h = R.
@@ -38,6 +39,13 @@ export interface ProvenanceOptions {
   outputStepIds?: readonly string[];
   /** `buildCausalGraph(steps)` when the caller already has it (built here otherwise). */
   graph?: CausalGraph;
+  /**
+   * Messages to treat as harmful although their telemetry shows no error (no error status, no
+   * evaluator flag): the first error of a failed run located by a prefix-value drop or, as the last
+   * resort, the failed output (credit-episode.ts). Without this its agent's credit would not
+   * reflect the blame, and with one message the agent's blame transfer has nowhere to go.
+   */
+  harmfulStepIds?: readonly string[];
 }
 
 export type MessageRole = 'useful' | 'harmful' | 'redundant-no-path' | 'redundant-duplicate';
@@ -87,10 +95,11 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
 
   const roles = new Map<string, MessageRole>();
   const messages: AgentStep[] = [];
+  const markedHarmful = new Set(opts.harmfulStepIds ?? []);
   graph.order.forEach((s, i) => {
     if (!isMessage(s)) return;
     messages.push(s);
-    if (isErroneous(s)) roles.set(s.stepId, 'harmful');
+    if (isErroneous(s) || markedHarmful.has(s.stepId)) roles.set(s.stepId, 'harmful');
     else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
     else if (!reachesOutput.has(i)) roles.set(s.stepId, 'redundant-no-path');
     else roles.set(s.stepId, 'useful');
