@@ -141,4 +141,48 @@ describe('messageRewards', () => {
     expect(rewards[1]!.reward).toBeCloseTo(-0.1, 12);
     expect(rewards[0]!.components.shrink).toBeCloseTo(-0.7, 12);
   });
+
+  it('keeps a harmful message negative under the bound when rewards within the bound can (nearest rewards with the same sum, not the contraction)', () => {
+    const credit = new Map([['a', 0.9]]);
+    const msgs = [
+      { stepId: 'h', agentId: 'a', harmful: true }, // evaluator-flagged
+      { stepId: 'u', agentId: 'a' },
+      { stepId: 'w', agentId: 'a' },
+    ];
+    // split: 0.3 + (δ − 0.95) = [-0.05, 1.6, -0.65]; the contraction to the bound 1 (α = 0.7/1.3)
+    // would lift h to 0.112. Nearest within the caps (h < 0, u ≤ 1, w ≤ φ/k): [−ε, 1, −0.1].
+    const deltas = new Map([
+      ['h', 0.6],
+      ['u', 2.25],
+      ['w', 0],
+    ]);
+    const { rewards, warnings } = messageRewards(credit, msgs, deltas, { bound: 1 });
+    const r = Object.fromEntries(rewards.map((x) => [x.stepId, x.reward]));
+    expect(warnings).toEqual([]);
+    expect(r.h).toBeLessThan(0);
+    expect(r.h).toBeCloseTo(0, 9);
+    expect(r.u).toBeCloseTo(1, 12);
+    expect(r.w).toBeCloseTo(-0.1, 9);
+    expect(rewards[0]!.components.shrink).toBeCloseTo(0.05, 9);
+  });
+
+  it('bound and sign together: when rewards within the bound can keep every sign cap, they do; otherwise a warning says so', () => {
+    fc.assert(
+      fc.property(caseArb, num(0.2, 1.5), ({ credit, messages, deltas }, bound) => {
+        const { rewards, warnings } = messageRewards(credit, messages, deltas, { bound });
+        for (const [agentId, phi] of credit) {
+          const mine = rewards.filter((r) => r.agentId === agentId);
+          if (mine.length === 0) continue;
+          const warned = warnings.some((w) => w.startsWith(`agent ${agentId}:`));
+          expect(Math.abs(mine.reduce((a, r) => a + r.reward, 0) - phi)).toBeLessThan(1e-9);
+          if (warned) continue;
+          for (const r of mine) {
+            expect(Math.abs(r.reward)).toBeLessThanOrEqual(bound + 1e-9);
+            if (r.delta < -1e-12) expect(r.reward).toBeLessThan(0);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -17,6 +17,12 @@
  * - bounded: |r_m| ≤ bound (= C·(R_max - R_min)) through r'_m = φ_i/k + α(r_m - φ_i/k) with the
  *   largest α ∈ [0,1] that satisfies every bound of the agent — a conservation-preserving shrink,
  *   not clipping. When |φ_i/k| > bound no α works: α = 0 (all messages get φ_i/k) and a warning.
+ *   The shrink pulls every message toward φ_i/k, so it can lift a harmful message of a positively
+ *   credited agent to ≥ 0 (or a redundant one above φ_i/k). Then the rewards are instead the
+ *   nearest ones (least squares) with the same sum that keep both the bound and the sign caps:
+ *   r'_m = clamp(r_m + λ, lo_m, hi_m), one λ for the agent (monotone in λ: bisection). Still
+ *   conservation-preserving; the contraction stays the default because it keeps the messages'
+ *   differences in proportion, which the projection does not.
  *   The shrink has the last word: it can soften sign transfers (reported when it flips a sign).
  */
 
@@ -162,10 +168,14 @@ export function messageRewards(
       alpha = Math.max(0, Math.min(1, alpha));
     }
     if (alpha < 1) {
+      const shrunk = r.map((x) => share + alpha * (x - share));
+      const breaksSign = shrunk.some((y, j) => (harmful[j] && r[j]! < 0 && y >= 0) || (redundant[j] && r[j]! <= share + eps && y > share + eps));
+      // Caps: the bound, and the sign rule within it (a harmful message's δ_m below −bound caps it at −bound).
+      const caps = msgs.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(delta[j]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
+      const projected = breaksSign && Math.abs(share) <= B ? projectOntoCaps(r, phi, caps) : undefined;
+      if (breaksSign && !projected) warnings.push(`agent ${agentId}: the bound shrink makes a harmful message's reward non-negative, and no rewards within the bound keep its sign with Σ r = φ_i; shrunk anyway`);
       r.forEach((x, j) => {
-        const shrunk = share + alpha * (x - share);
-        comp[j]!.shrink += shrunk - x;
-        if (harmful[j] && x < 0 && shrunk >= 0) warnings.push(`step ${msgs[j]!.stepId}: the bound shrink made a harmful message's reward non-negative`);
+        comp[j]!.shrink += (projected ?? shrunk)[j]! - x;
       });
     }
     // Spread the rounding residual so that Σ r = φ_i to rounding.
@@ -176,6 +186,29 @@ export function messageRewards(
     msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
   }
   return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
+}
+
+/**
+ * The rewards nearest to `r` (least squares) with Σ = `total` and each r'_j in `caps[j]` = [lo, hi]:
+ * r'_j = clamp(r_j + λ, lo_j, hi_j) for the one λ that meets the sum (the KKT solution of this
+ * projection); undefined when the caps cannot hold `total` (Σ lo > total or Σ hi < total).
+ */
+function projectOntoCaps(r: readonly number[], total: number, caps: readonly (readonly [number, number])[]): number[] | undefined {
+  if (caps.some(([lo, hi]) => lo > hi)) return undefined;
+  const sumLo = caps.reduce((a, [lo]) => a + lo, 0);
+  const sumHi = caps.reduce((a, [, hi]) => a + hi, 0);
+  if (total < sumLo - 1e-12 || total > sumHi + 1e-12) return undefined;
+  const at = (lambda: number) => r.map((x, j) => Math.min(caps[j]![1], Math.max(caps[j]![0], x + lambda)));
+  const sumAt = (lambda: number) => at(lambda).reduce((a, b) => a + b, 0);
+  // Σ clamp(r + λ) is continuous and non-decreasing in λ; these ends bracket the root.
+  let lo = Math.min(...caps.map(([l], j) => l - r[j]!));
+  let hi = Math.max(...caps.map(([, h], j) => h - r[j]!));
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * (1 + Math.abs(lo) + Math.abs(hi)); i++) {
+    const mid = (lo + hi) / 2;
+    if (sumAt(mid) < total) lo = mid;
+    else hi = mid;
+  }
+  return at((lo + hi) / 2);
 }
 
 /** r_m of each message from its components (the sum every step above re-reads after changing them). */
