@@ -122,6 +122,36 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.pairs[0]!.reason).toMatch(new RegExp(`corrected only by another agent \\(${sid(3)} by critic\\): no pair across agents`));
   });
 
+  it("messages before t* take no part in the failure transfers: they neither pay for an agent's repair bonus nor receive its blame back", async () => {
+    const steps = [
+      step({ id: 1, agent: 'fixer', name: 'scope' }),
+      step({ id: 2, agent: 'searcher', name: 'plan search', inputs: [1] }),
+      step({ id: 3, agent: 'searcher', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [2], ok: false }),
+      step({ id: 4, agent: 'fixer', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [2, 3] }),
+      step({ id: 5, agent: 'writer', name: 'answer', inputs: [4] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    expect(out.firstError?.stepId).toBe(sid(3));
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(m(4).failureRole).toBe('repair');
+    // its agent's only other message is before t*: the bonus has nowhere to come from (centred to 0),
+    // and the repair's reward is positive through the credit its useful work earned
+    expect(m(4).components.repair).toBe(0);
+    expect(m(4).reward).toBeGreaterThan(0);
+    // t* carries its blame (its agent's other message is before t* too)
+    expect(m(3).reward).toBe(Math.min(...out.messages.map((x) => x.reward)));
+    expect(m(3).reward).toBeLessThan(0);
+    for (const before of [1, 2]) {
+      expect(m(before).failureRole).toBe('before-error');
+      expect(m(before).components.blame).toBe(0);
+      expect(m(before).components.repair).toBe(0);
+    }
+    for (const a of out.agents) {
+      const mine = out.messages.filter((x) => x.step.agentId === a.agentId);
+      expect(Math.abs(sum(mine.map((x) => x.reward)) - a.credit)).toBeLessThan(1e-9);
+    }
+  });
+
   it('blames dependent steps with decay and not the steps before the error', async () => {
     const steps = [
       step({ id: 1, agent: 'a' }),

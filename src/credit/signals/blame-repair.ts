@@ -12,10 +12,11 @@
  *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - Transfers are zero-sum within each agent, so agent credit (φ_i) is untouched and
- *   Σ_m r_m = φ_i still holds: an agent's net transfer is offset equally on its uninvolved messages
- *   (they keep the credit the blamed message loses: recorded as `repair` ≥ 0 when positive,
- *   `blame` ≤ 0 when negative); an agent with no uninvolved message has its involved transfers
- *   centred instead (an agent whose only message is t* carries its blame through φ_i alone).
+ *   Σ_m r_m = φ_i still holds: an agent's net transfer is offset equally on its later uninvolved
+ *   messages (role `unrelated`: they keep the credit the blamed message loses, recorded as
+ *   `repair` ≥ 0 when positive, `blame` ≤ 0 when negative); messages before t* take no part. An
+ *   agent with no such message has its involved transfers centred instead (an agent whose only
+ *   message is t* carries its blame through φ_i alone: the provenance game makes t* harmful).
  */
 import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
 import { descendants } from '../causal-graph.js';
@@ -118,7 +119,10 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
     const involved = ids.filter((id) => raw.has(id));
     if (involved.length === 0) continue;
     const net = involved.reduce((a, id) => a + raw.get(id)!, 0);
-    const others = ids.filter((id) => !raw.has(id));
+    // The offset goes to the agent's later messages outside the failure (role `unrelated`), never to
+    // its messages before t*: those are neither blamed (method.md §3) nor paid for work they did
+    // not do. With no such message the involved transfers are centred.
+    const others = ids.filter((id) => roles.get(id) === 'unrelated');
     for (const id of involved) amount.set(id, raw.get(id)! - (others.length === 0 ? net / involved.length : 0));
     for (const id of others) amount.set(id, -net / others.length);
   }
