@@ -345,9 +345,14 @@ export class EpisodeAssembler {
         this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
         return;
       }
+      if (this.closed.heldEvaluation(closedId, e) === true) {
+        this.counts.duplicateEvaluations++;
+        return;
+      }
       this.counts.lateEvaluations++;
       ep = this.reopen(closedId, now);
       if (ep === undefined) return;
+      this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
     }
     if (!this.joined(ep, e)) return;
     ep.recordPosition(position);

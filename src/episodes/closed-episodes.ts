@@ -9,7 +9,9 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Episode } from '../model/episode.js';
+import type { Evaluation } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
+import { sameEvaluation } from './open-episode.js';
 
 const HEX = (() => {
   const t = new Int8Array(128).fill(0);
@@ -96,6 +98,16 @@ export class ClosedEpisodes {
   held(episodeId: string, span: Span): boolean {
     const r = this.records.get(episodeId);
     return r !== undefined && contains(r.fingerprints, spanFingerprint(span));
+  }
+
+  /**
+   * Whether the closed episode's retained last revision already holds this evaluation (so a
+   * re-delivery — an exporter's retry, Kafka's at-least-once — is a duplicate, not a correction).
+   * Undefined when the revision is not retained: then it cannot be corrected either.
+   */
+  heldEvaluation(episodeId: string, e: Evaluation): boolean | undefined {
+    const kept = this.retained?.peek(episodeId);
+    return kept === undefined ? undefined : kept.evaluations.some((x) => sameEvaluation(x, e));
   }
 
   /** Takes the retained last revision out of the memory (it is being reopened), if still there. */

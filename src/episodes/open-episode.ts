@@ -97,11 +97,9 @@ export class OpenEpisode {
     if (isRootCandidate(span)) this.rootCandidates.push(span);
   }
 
-  /** Adds an evaluation unless an identical one (name, span, time, score, label) is held; returns whether added. */
+  /** Adds an evaluation unless an identical one (`sameEvaluation`) is held; returns whether added. */
   addEvaluation(e: Evaluation): boolean {
-    for (const x of this.evaluations) {
-      if (x.name === e.name && x.spanId === e.spanId && x.traceId === e.traceId && x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return false;
-    }
+    if (this.evaluations.some((x) => sameEvaluation(x, e))) return false;
     this.evaluations.push(e);
     return true;
   }
@@ -206,4 +204,9 @@ export class OpenEpisode {
       sources: this.sources,
     };
   }
+}
+
+/** The same evaluation delivered again (name, trace, span, time, score, label): a duplicate, not news. */
+export function sameEvaluation(a: Evaluation, b: Evaluation): boolean {
+  return a.name === b.name && a.spanId === b.spanId && a.traceId === b.traceId && a.timeUnixNano === b.timeUnixNano && a.score === b.score && a.label === b.label;
 }

@@ -201,6 +201,28 @@ describe('EpisodeAssembler evaluations', () => {
     expect(asm.stats().corrections).toBe(1);
   });
 
+  it('the same evaluation delivered again after the close (exporter retry, Kafka redelivery) is a duplicate: no reopened episode, no correction', () => {
+    for (const closeOnEvaluation of [true, false]) {
+      const [run] = recordRuns([{}]);
+      const { clock, asm } = setup({ graceMs: 100, idleMs: 1_000, lateSpanPolicy: 'correct', closeOnEvaluation });
+      const evaluation = evaluationOf(run!, 1);
+      asm.addSpans(run!);
+      asm.addEvaluations([evaluation]);
+      clock.advance(100);
+      const first = asm.tick();
+      expect(first.map((e) => [e.revision, e.evaluations.length])).toEqual([[0, 1]]);
+      asm.addEvaluations([{ ...evaluation }]); // decoded again: equal, not the same object
+      expect(asm.stats()).toMatchObject({ open: 0, duplicateEvaluations: 1, lateEvaluations: 0, corrections: 0 });
+      clock.advance(5_000);
+      expect(asm.tick()).toEqual([]);
+      expect(asm.flush()).toEqual([]);
+      // a new verdict is still a correction, and closes on its own deadline (no other traffic)
+      asm.addEvaluations([{ ...evaluation, score: 0, timeUnixNano: evaluation.timeUnixNano + 1n }]);
+      clock.advance(1_000);
+      expect(asm.tick().map((e) => [e.revision, e.evaluations.length])).toEqual([[1, 2]]);
+    }
+  });
+
   it('pending evaluations expire after the TTL and are bounded in count', () => {
     const runs = recordRuns([{}, {}, {}]);
     const { clock, asm } = setup({ pendingEvaluationTtlMs: 1000, maxPendingEvaluations: 2 });
