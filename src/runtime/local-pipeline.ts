@@ -144,7 +144,8 @@ export class LocalPipeline implements OtlpHandler {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     this.counters.logRecordsIn += logs.length;
     const evaluations = this.deps.evaluationsFromLogs(logs);
-    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined);
+    // A `gen_ai.response.id` joins too: the assembler waits for the LLM span that recorded it.
+    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined || e.responseId !== undefined);
     const rejected = evaluations.length - joinable.length;
     this.counters.evaluationsIn += joinable.length;
     this.counters.evaluationsRejected += rejected;
@@ -154,7 +155,7 @@ export class LocalPipeline implements OtlpHandler {
       this.enqueue(this.deps.assembler.tick());
     }
     if (rejected > 0) {
-      return { rejected, errorMessage: `${rejected} evaluation event(s) carry neither a trace id nor gen_ai.conversation.id; emit them inside the evaluated span's context` };
+      return { rejected, errorMessage: `${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate` };
     }
   }
 

@@ -10,10 +10,11 @@ describe('receiver + local pipeline', () => {
   const closed: Episode[] = [];
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
+  const assembler = new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true });
   const pipeline = new LocalPipeline(
     { creditQueueMax: 1, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 },
     {
-      assembler: new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true }),
+      assembler,
       // Credit is held until the test releases it, to fill the bounded queue.
       processEpisode: async (e) => {
         closed.push(e);
@@ -37,9 +38,9 @@ describe('receiver + local pipeline', () => {
 
   const post = (path: string, body: string | Uint8Array, type: string) => fetch(`${receiver.address().url}${path}`, { method: 'POST', body, headers: { 'content-type': type } });
 
-  it('rejects evaluation events that cannot be joined to an episode, as partial success', async () => {
+  it('rejects evaluation events that cannot be joined to an episode, as partial success; one that names the response it evaluates waits for it', async () => {
     // Hand-written OTLP/JSON: a gen_ai.evaluation.result event emitted outside any trace context.
-    const body = JSON.stringify({
+    const body = (extra: { key: string; value: { stringValue: string } }[] = []) => JSON.stringify({
       resourceLogs: [
         {
           resource: { attributes: [{ key: 'service.name', value: { stringValue: 'evaluator' } }] },
@@ -53,6 +54,7 @@ describe('receiver + local pipeline', () => {
                   attributes: [
                     { key: 'gen_ai.evaluation.name', value: { stringValue: 'task_success' } },
                     { key: 'gen_ai.evaluation.score.value', value: { doubleValue: 1 } },
+                    ...extra,
                   ],
                 },
               ],
@@ -61,12 +63,17 @@ describe('receiver + local pipeline', () => {
         },
       ],
     });
-    const r = await post('/v1/logs', body, 'application/json');
+    const r = await post('/v1/logs', body(), 'application/json');
     expect(r.status).toBe(200);
     const json = (await r.json()) as { partialSuccess?: { rejectedLogRecords?: string; errorMessage?: string } };
     expect(json.partialSuccess?.rejectedLogRecords).toBe('1');
-    expect(json.partialSuccess?.errorMessage).toMatch(/neither a trace id nor gen_ai.conversation.id/);
+    expect(json.partialSuccess?.errorMessage).toMatch(/carry no trace id, gen_ai\.conversation\.id or gen_ai\.response\.id; .*or name the response they evaluate/);
     expect(pipeline.stats().evaluationsRejected).toBe(1);
+    // gen_ai.response.id (as /v1/evaluations' response_id): accepted, held until that response's LLM span arrives
+    const named = await post('/v1/logs', body([{ key: 'gen_ai.response.id', value: { stringValue: 'resp_def' } }]), 'application/json');
+    expect(await named.json()).toEqual({});
+    expect(pipeline.stats()).toMatchObject({ evaluationsRejected: 1, evaluationsIn: 1 });
+    expect(assembler.stats().pendingEvaluations).toBe(1);
   });
 
   it('answers 503 (retryable) once the bounded credit queue is full', async () => {
