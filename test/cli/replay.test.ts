@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -121,5 +122,45 @@ describe('replay of the recorded fixtures', () => {
     const order = spans.map((f) => f.path.split('/').pop()!.replace('.bin', '').split('-').map(Number));
     const sorted = [...order].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
     expect(order).toEqual(sorted);
+  });
+
+  it('reads what each body is: JSON by its top-level key (also per .jsonl line), protobuf by its name, then as the other signal — never by directories further up (/var/log/…)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'replay-signal-'));
+    try {
+      const kafkaJson = join(FIXTURES, 'kafka/otlp_json');
+      const bins = (topic: string) => readdirSync(join(kafkaJson, topic)).filter((f) => f.endsWith('.bin')).sort().map((f) => join(kafkaJson, topic, f));
+      const spans = bins('otlp_spans');
+      const logs = bins('otlp_logs');
+      // JSON under a "log" directory, with names that say nothing (or the wrong thing)
+      const json = join(base, 'log', 'json');
+      mkdirSync(json, { recursive: true });
+      // (in the dump's reading order: its otlp_logs folder sorts before otlp_spans)
+      logs.forEach((f, i) => copyFileSync(f, join(json, `a-${String(i).padStart(3, '0')}-traces.json`)));
+      spans.forEach((f, i) => copyFileSync(f, join(json, `b-${String(i).padStart(3, '0')}.json`)));
+      // the same records as one .jsonl file mixing both signals
+      const mixed = join(base, 'var', 'log', 'mixed.jsonl');
+      mkdirSync(join(base, 'var', 'log'), { recursive: true });
+      writeFileSync(mixed, [...logs, ...spans].map((f) => readFileSync(f, 'utf8').replace(/\n/g, ' ')).join('\n') + '\n');
+      // protobuf under a "log" directory: names hint (0004-logs.pb), the rest decode as traces
+      const proto = join(base, 'log', 'genai');
+      mkdirSync(proto, { recursive: true });
+      const genai = join(FIXTURES, 'genai', 'otlp-http');
+      for (const f of readdirSync(genai)) copyFileSync(join(genai, f), join(proto, f));
+      // and a protobuf logs body whose name says traces: tried as logs after it fails as traces
+      const renamed = join(base, 'renamed');
+      mkdirSync(renamed);
+      for (const f of readdirSync(genai)) copyFileSync(join(genai, f), join(renamed, f.replace('logs', 'traces')));
+
+      const expected = comparable((await replay([join(FIXTURES, 'kafka/otlp_json')])));
+      expect(expected.filter((e) => e.event_type === 'episode_credit')).toHaveLength(9);
+      expect(comparable(await replay([json]))).toEqual(expected);
+      expect(comparable(await replay([mixed]))).toEqual(expected);
+      const genaiEvents = comparable(await replay([genai]));
+      expect(genaiEvents.filter((e) => e.event_type === 'episode_credit')).toHaveLength(3);
+      expect(comparable(await replay([proto]))).toEqual(genaiEvents);
+      expect(comparable(await replay([renamed]))).toEqual(genaiEvents);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,12 @@
  * - The collector's kafka records dumped one per file: `<topic>/<partition>-<offset>.bin` (the
  *   `.key` files beside them are ignored).
  *
- * Signal: `logs` when the path names logs (`logs`, `otlp_logs`), else `traces` (spans).
+ * Signal, per request: OTLP/JSON says it (`resourceSpans` or `resourceLogs`), so a JSON body — also
+ * each line of a `.jsonl` file, which may mix both — is read as what it is. A protobuf body does
+ * not (both messages open with a repeated field 1), so the name is the hint: `logs` when the file's
+ * name, or the directory holding it (kafka dumps: `otlp_logs/0-12.bin`), names logs (`logs`,
+ * `otlp_logs`), else `traces`; a body that does not decode as the hinted signal is tried as the
+ * other before it is refused. Directories further up do not count (`/var/log/…` holds traces too).
  * Order: by path with numeric parts compared as numbers (`0002-…` before `0010-…`), and
  * kafka dumps by partition then offset, i.e. arrival order within a partition.
  */
@@ -32,8 +37,31 @@ const DATA_EXT = /\.(pb|bin|json|jsonl|protobuf)$/i;
 
 const collator = new Intl.Collator('en', { numeric: true });
 
+const NAMES_LOGS = /(^|[^a-z])logs?([^a-z]|$)/i;
+
+/** The signal a file's name (or the directory holding it) suggests: see the module comment. */
 export function signalOf(path: string): FileSignal {
-  return /(^|[^a-z])logs?([^a-z]|$)/i.test(path.replace(/\\/g, '/')) ? 'logs' : 'traces';
+  const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '');
+  return parts.slice(-2).some((p) => NAMES_LOGS.test(p)) ? 'logs' : 'traces';
+}
+
+/** What an OTLP/JSON request holds, from its top-level key; undefined when it names neither. */
+function jsonSignal(body: Uint8Array): FileSignal | undefined {
+  const head = Buffer.from(body.subarray(0, 64)).toString('utf8');
+  const m = /^\s*\{\s*"resource(Spans|Logs)"/.exec(head);
+  if (m) return m[1] === 'Spans' ? 'traces' : 'logs';
+  try {
+    const keys = Object.keys(JSON.parse(Buffer.from(body).toString('utf8')) as object);
+    if (keys.includes('resourceSpans')) return 'traces';
+    if (keys.includes('resourceLogs')) return 'logs';
+  } catch {
+    // not JSON after all: the decoder's error says so
+  }
+  return undefined;
+}
+
+function decodeAs(path: string, signal: FileSignal, body: Uint8Array, encoding: ReturnType<typeof detectEncoding>): FileBatch {
+  return signal === 'traces' ? { path, signal, spans: decodeTraces(body, encoding) } : { path, signal, logs: decodeLogs(body, encoding) };
 }
 
 /** Expands files and directories into the ordered list of OTLP files to read. */
@@ -69,10 +97,21 @@ export function readOtlpFile(file: OtlpFile): FileBatch[] {
     : [data];
   return bodies.map((body) => {
     const encoding = detectEncoding(body);
+    const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
+    const first = stated ?? file.signal;
     try {
-      return file.signal === 'traces' ? { path: file.path, signal: 'traces' as const, spans: decodeTraces(body, encoding) } : { path: file.path, signal: 'logs' as const, logs: decodeLogs(body, encoding) };
+      return decodeAs(file.path, first, body, encoding);
     } catch (err) {
-      throw new Error(`replay: ${file.path}: cannot decode as OTLP ${file.signal} (${encoding}): ${(err as Error).message}`, { cause: err });
+      if (stated === undefined) {
+        // protobuf (or JSON naming neither): the name was only a hint
+        const other: FileSignal = first === 'traces' ? 'logs' : 'traces';
+        try {
+          return decodeAs(file.path, other, body, encoding);
+        } catch {
+          throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}), nor as ${other}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}): ${(err as Error).message}`, { cause: err });
     }
   });
 }
