@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
@@ -135,7 +135,8 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
   const { replayFiles } = await import('../runtime/local-replay.js');
-  const out = f.out ? createWriteStream(f.out) : process.stdout;
+  // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
+  const out = f.out ? createWriteStream(f.out, { fd: openOutput(f.out, 'replay --out') }) : process.stdout;
   const summary = new SummaryCollector();
   const sink = new StdoutSink({ stream: out, endOnClose: Boolean(f.out), eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
   const progress = new ProgressBar();
@@ -149,6 +150,16 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   if (f.summary !== false) {
     process.stderr.write(`${renderSummary(summary.summary())}\n`);
     if (stats.creditFailures > 0) process.stderr.write(`credit failed for ${stats.creditFailures} episode(s); see the logs above\n`);
+  }
+}
+
+/** Opens (creates or truncates) an output file now, or fails naming the flag and the fix. */
+function openOutput(path: string, flag: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([`${flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
   }
 }
 
@@ -178,6 +189,8 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   } catch (err) {
     throw new ConfigError([(err as Error).message]);
   }
+  // Opened before the (long) run, so an unwritable --json fails at once.
+  const jsonFd = f.json ? openOutput(f.json, 'compare --json') : undefined;
   const { replayFiles } = await import('../runtime/local-replay.js');
   const { gameFactoryOf, processOptionsOf } = await import('../runtime/local-stages.js');
   // The episodes exactly as `replay` closes them; credit is run below, once per estimator.
@@ -198,7 +211,10 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   });
   progress.done();
   process.stdout.write(`${renderCompareReport(report)}\n`);
-  if (f.json) writeFileSync(f.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (jsonFd !== undefined) {
+    writeSync(jsonFd, `${JSON.stringify(report, null, 2)}\n`);
+    closeSync(jsonFd);
+  }
 }
 
 export function buildProgram(): Command {

@@ -1,6 +1,8 @@
 /**
  * The replay summary: episodes, agents, mean credit per agent, failures — computed from the
- * published events, rendered as a fixed-width text table (stderr).
+ * published events, rendered as a fixed-width text table (stderr). A correction (a later revision
+ * of an episode, after late spans or a late evaluation) replaces the episode's earlier revision in
+ * every figure: each episode counts once, as its latest revision says.
  */
 import type { CreditEvent } from '../events/schemas.js';
 
@@ -19,44 +21,68 @@ export interface ReplaySummary {
   meanSystemValue: number;
   messageRewards: number;
   preferencePairs: number;
+  /** Revisions superseded by a later one (corrections), not counted above. */
+  corrections: number;
   agents: AgentSummary[];
 }
 
+interface EpisodeFigures {
+  revision: number;
+  credit?: Extract<CreditEvent, { event_type: 'episode_credit' }>;
+  rewards: number;
+  pairs: number;
+}
+
 export class SummaryCollector {
-  private episodes = 0;
-  private failures = 0;
-  private systemValueSum = 0;
-  private rewards = 0;
-  private pairs = 0;
-  private readonly agents = new Map<string, { name: string; episodes: number; credit: number; firstErrors: number }>();
+  private readonly byEpisode = new Map<string, EpisodeFigures>();
+  private corrections = 0;
 
   add(events: readonly CreditEvent[]): void {
     for (const e of events) {
-      if (e.event_type === 'message_reward') this.rewards++;
-      else if (e.event_type === 'preference_pair') this.pairs++;
-      else {
-        this.episodes++;
-        if (e.outcome === 'failure') this.failures++;
-        this.systemValueSum += e.system_value;
-        for (const a of e.agents) {
-          const s = this.agents.get(a.agent_id) ?? { name: a.agent_name, episodes: 0, credit: 0, firstErrors: 0 };
-          s.episodes++;
-          s.credit += a.credit;
-          if (e.first_error?.agent_id === a.agent_id) s.firstErrors++;
-          this.agents.set(a.agent_id, s);
-        }
+      let f = this.byEpisode.get(e.episode_id);
+      if (f !== undefined && e.episode_revision < f.revision) continue; // an older revision, late
+      if (f === undefined || e.episode_revision > f.revision) {
+        if (f !== undefined) this.corrections++;
+        f = { revision: e.episode_revision, rewards: 0, pairs: 0 };
+        this.byEpisode.set(e.episode_id, f);
       }
+      if (e.event_type === 'message_reward') f.rewards++;
+      else if (e.event_type === 'preference_pair') f.pairs++;
+      else f.credit = e;
     }
   }
 
   summary(): ReplaySummary {
+    let episodes = 0;
+    let failures = 0;
+    let systemValueSum = 0;
+    let rewards = 0;
+    let pairs = 0;
+    const agents = new Map<string, { name: string; episodes: number; credit: number; firstErrors: number }>();
+    for (const f of this.byEpisode.values()) {
+      rewards += f.rewards;
+      pairs += f.pairs;
+      const e = f.credit;
+      if (e === undefined) continue;
+      episodes++;
+      if (e.outcome === 'failure') failures++;
+      systemValueSum += e.system_value;
+      for (const a of e.agents) {
+        const s = agents.get(a.agent_id) ?? { name: a.agent_name, episodes: 0, credit: 0, firstErrors: 0 };
+        s.episodes++;
+        s.credit += a.credit;
+        if (e.first_error?.agent_id === a.agent_id) s.firstErrors++;
+        agents.set(a.agent_id, s);
+      }
+    }
     return {
-      episodes: this.episodes,
-      failures: this.failures,
-      meanSystemValue: this.episodes ? this.systemValueSum / this.episodes : 0,
-      messageRewards: this.rewards,
-      preferencePairs: this.pairs,
-      agents: [...this.agents.entries()]
+      episodes,
+      failures,
+      meanSystemValue: episodes ? systemValueSum / episodes : 0,
+      messageRewards: rewards,
+      preferencePairs: pairs,
+      corrections: this.corrections,
+      agents: [...agents.entries()]
         .map(([agentId, s]) => ({ agentId, agentName: s.name, episodes: s.episodes, meanCredit: s.credit / s.episodes, totalCredit: s.credit, firstErrors: s.firstErrors }))
         .sort((a, b) => b.totalCredit - a.totalCredit || a.agentId.localeCompare(b.agentId)),
     };
@@ -68,7 +94,7 @@ export function renderSummary(s: ReplaySummary): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [
-    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}`,
+    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision)` : ''}`,
     line(rows[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),

@@ -63,6 +63,17 @@ describe('agent-credit CLI', () => {
     }
   });
 
+  it('replay --out and compare --json that cannot be written fail before reading any input, naming the flag (events were lost with exit 0)', () => {
+    const missing = join(tmpdir(), `ac-no-such-dir-${process.pid}`, 'x.jsonl');
+    const replay = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', missing]);
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toContain(`replay --out: cannot write ${missing} (ENOENT); give a file path in an existing directory you can write to`);
+    expect(replay.stderr).not.toMatch(/episodes: /);
+    const compare = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', missing]);
+    expect(compare.status).toBe(2);
+    expect(compare.stderr).toContain(`compare --json: cannot write ${missing} (ENOENT)`);
+  });
+
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
     expect(r.status).toBe(2);
