@@ -73,5 +73,16 @@ describe('live page script', () => {
     if (credits.some((c) => c.event_type === 'episode_credit' && c.first_error)) expect(text).toContain('first error');
     if (events.some((e) => e.event_type === 'preference_pair')) expect(text).toContain('pair for');
     expect(byId.get('count')!.textContent).toBe(`${events.length} events`);
+
+    // A correction (revision 1) replaces the episode's rewards and pairs; a late revision-0 event is ignored.
+    const failed = credits.find((c) => c.event_type === 'episode_credit' && c.outcome === 'failure')!;
+    const own = events.filter((e) => e.episode_id === failed.episode_id);
+    const pairs = own.filter((e) => e.event_type === 'preference_pair');
+    expect(pairs.length).toBeGreaterThan(0);
+    for (const e of own) listeners.get(e.event_type)!({ data: JSON.stringify({ ...e, episode_revision: 1 }) });
+    listeners.get('preference_pair')!({ data: JSON.stringify(pairs[0]) }); // revision 0, arriving late
+    const section = root.children.find((c) => c.text().includes(failed.episode_id))!;
+    expect(section.text().split('pair for').length - 1).toBe(pairs.length);
+    expect(section.text()).toContain(`${own.filter((e) => e.event_type === 'message_reward').length} message rewards`);
   });
 });

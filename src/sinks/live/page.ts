@@ -69,9 +69,14 @@ function render(id) {
 let total = 0;
 function onEvent(ev) {
   const e = JSON.parse(ev.data), x = entry(e.episode_id); total++;
-  if (e.event_type === 'episode_credit') { if (!x.credit || e.episode_revision >= x.credit.episode_revision) { x.credit = e; x.rewards = x.rewards.filter((r) => r.episode_revision >= e.episode_revision); } }
-  else if (e.event_type === 'message_reward') x.rewards.push(e);
-  else if (e.event_type === 'preference_pair') x.pairs.push(e);
+  // A correction (higher revision) replaces everything shown for the episode; older revisions' events are ignored.
+  const rev = e.episode_revision || 0;
+  if (x.rev === undefined || rev > x.rev) { x.rev = rev; x.credit = null; x.rewards = []; x.pairs = []; }
+  if (rev === x.rev) {
+    if (e.event_type === 'episode_credit') x.credit = e;
+    else if (e.event_type === 'message_reward') x.rewards.push(e);
+    else if (e.event_type === 'preference_pair') x.pairs.push(e);
+  }
   render(e.episode_id); document.getElementById('count').textContent = total + ' events';
 }
 const src = new EventSource('events');
