@@ -1,6 +1,6 @@
 /**
  * Example `module` game for agent-credit: v(S) = share of the task's checklist covered by the
- * messages of the agents in S. Load it with the module game (`credit.game.module` pointing here).
+ * messages of the agents in S. Load it with the module game (`credit.game: module` with `credit.module.path` pointing here).
  *
  * value(coalition, episode):
  *   coalition: the player ids kept (agent ids by default)

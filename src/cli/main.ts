@@ -40,11 +40,23 @@ interface RunFlags extends CommonFlags {
   demoSeed?: string;
 }
 
-const int = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new ConfigError([`${flag}: expected an integer, got ${JSON.stringify(v)}`]);
-  return n;
-};
+const int =
+  (flag: string, min = Number.MIN_SAFE_INTEGER) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError([`${flag}: expected an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`]);
+    return n;
+  };
+
+/** The demo fleet's flags, checked before anything starts. */
+function demoOptions(f: RunFlags): { episodesPerBatch: number; intervalMs: number; batches: number; seed: number } {
+  return {
+    episodesPerBatch: f.demoEpisodes ? int('--demo-episodes', 1)(f.demoEpisodes) : 4,
+    intervalMs: f.demoIntervalMs ? int('--demo-interval-ms', 1)(f.demoIntervalMs) : 3000,
+    batches: f.demoBatches ? int('--demo-batches', 0)(f.demoBatches) : 0,
+    seed: f.demoSeed ? int('--demo-seed')(f.demoSeed) : 1,
+  };
+}
 
 /** CLI flags → dotted config overrides (highest precedence). */
 function runOverrides(f: RunFlags): Record<string, unknown> {
@@ -103,18 +115,12 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (config.source.kind === 'file') {
     throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
   }
+  const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
   const { startLocalJob } = await import('../runtime/local-job.js');
   const job = await startLocalJob(config, { logger });
   let fleet: ReturnType<typeof startDemoFleet> | undefined;
-  if (forceDemo || f.demo) {
-    fleet = startDemoFleet({
-      endpoint: job.receiverUrl,
-      episodesPerBatch: f.demoEpisodes ? int('--demo-episodes')(f.demoEpisodes) : 4,
-      intervalMs: f.demoIntervalMs ? int('--demo-interval-ms')(f.demoIntervalMs) : 3000,
-      batches: f.demoBatches ? int('--demo-batches')(f.demoBatches) : 0,
-      seed: f.demoSeed ? int('--demo-seed')(f.demoSeed) : 1,
-      logger,
-    });
+  if (demo) {
+    fleet = startDemoFleet({ endpoint: job.receiverUrl, ...demo, logger });
     logger.info({ live: job.liveUrl }, 'demo fleet started: credit appears on stdout and the live page within seconds');
   }
   untilSignal(logger, async () => {
@@ -183,6 +189,9 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
     estimators: list(f.estimators, COMPARABLE_ESTIMATORS.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],
     budgetsPerPlayer: list(f.budgets, '4,10,40').map(Number),
     seeds: f.seeds === undefined ? 3 : Number(f.seeds),
+    // as typed, for the error messages (Number('abc') reads as NaN)
+    budgetsText: f.budgets,
+    seedsText: f.seeds,
   };
   try {
     checkCompareOptions(options);

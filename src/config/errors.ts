@@ -69,6 +69,8 @@ export function hintFor(path: readonly PropertyKey[]): string | undefined {
   if (/Bytes$/.test(key)) return 'set it in bytes, e.g. 16777216 for 16 MiB';
   if (/port$/i.test(key)) return 'a TCP port 0–65535 (0 = any free port)';
   if (key === 'brokers') return 'a list of host:port, e.g. [localhost:9092]';
+  if (key === 'successThreshold' && path.length === 2) return 'a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold';
+  if (key === 'normalization' && path.length === 2) return 'a score range per evaluation name, e.g. { helpfulness: { min: 1, max: 5 } }';
   return undefined;
 }
 

@@ -20,6 +20,9 @@ export interface CompareOptions {
   estimators: readonly ComparableEstimator[];
   /** Budgets as multiples of the episode's agent count (k · n evaluations). */
   budgetsPerPlayer: readonly number[];
+  /** `--budgets` / `--seeds` as the user typed them, quoted in errors. */
+  budgetsText?: string | undefined;
+  seedsText?: string | undefined;
   /** Runs per (estimator, budget, episode), seeds `baseSeed`, `baseSeed + 1`, … */
   seeds: number;
   baseSeed?: number;
@@ -79,9 +82,9 @@ export function checkCompareOptions(o: CompareOptions): void {
   if (o.estimators.length === 0) throw new Error(`--estimators: name at least one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
   for (const e of o.estimators) if (!COMPARABLE_ESTIMATORS.includes(e)) throw new Error(`--estimators: "${e}" is not one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
   if (o.budgetsPerPlayer.length === 0 || o.budgetsPerPlayer.some((k) => !Number.isInteger(k) || k < 1)) {
-    throw new Error(`--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got ${o.budgetsPerPlayer.join(',') || 'none'}`);
+    throw new Error(`--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got ${JSON.stringify(o.budgetsText ?? o.budgetsPerPlayer.join(','))}`);
   }
-  if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new Error(`--seeds: give a positive integer, got ${o.seeds}`);
+  if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new Error(`--seeds: give a positive integer, got ${JSON.stringify(o.seedsText ?? String(o.seeds))}`);
 }
 
 export async function compareEstimators(episodes: readonly Episode[], processOptions: ProcessEpisodeOptions, options: CompareOptions): Promise<CompareReport> {

@@ -39,6 +39,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
 export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: string; port: number }): void {
   const exporter = env.OTEL_TRACES_EXPORTER ?? 'otlp';
   if (!exporter.split(',').map((s) => s.trim()).includes('otlp')) return;
+  const variable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'the default OTLP endpoint';
   const raw = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318';
   let url: URL;
   try {
@@ -50,7 +51,7 @@ export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: strin
   const sameHost = url.hostname === receiver.host || (LOOPBACK.has(url.hostname) && LOOPBACK.has(receiver.host));
   if (sameHost && port === receiver.port) {
     throw new Error(
-      `OTEL_EXPORTER_OTLP_ENDPOINT (${raw}) points at agent-credit's own OTLP/HTTP receiver (source.http ${receiver.host}:${receiver.port}): ` +
+      `${variable} (${raw}) points at agent-credit's own OTLP/HTTP receiver (source.http ${receiver.host}:${receiver.port}): ` +
         `its self-telemetry would become episodes. Point the OTel variables at your collector, or set OTEL_SDK_DISABLED=true.`,
     );
   }

@@ -74,6 +74,16 @@ describe('agent-credit CLI', () => {
     expect(compare.stderr).toContain(`compare --json: cannot write ${missing} (ENOENT)`);
   });
 
+  it('demo flags are checked before anything starts; compare quotes a bad --budgets as typed', () => {
+    const demo = cli(['demo', '--demo-episodes', '-1', '--port', '0', '--live-port', '0']);
+    expect(demo.status).toBe(2);
+    expect(demo.stderr).toContain('--demo-episodes: expected an integer ≥ 1, got "-1"');
+    expect(demo.stderr).not.toMatch(/running|demo fleet started/);
+    const budgets = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--budgets', 'abc']);
+    expect(budgets.status).toBe(2);
+    expect(budgets.stderr).toContain('--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got "abc"');
+  });
+
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
     expect(r.status).toBe(2);

@@ -36,6 +36,12 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('episodes:\n  graceMs: soon\n')).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" — set it in milliseconds, e.g. 2000');
   });
 
+  it('a per-evaluation map given one number says how to write the map, and which key takes one number', () => {
+    expect(errorOf('credit:\n  successThreshold: 0.7\n')).toContain(
+      'credit.successThreshold: expected a record, got 0.7 — a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold',
+    );
+  });
+
   it('out of range', () => {
     const m = errorOf('source:\n  http:\n    port: 70000\n');
     expect(m).toContain('source.http.port: expected a number ≤ 65535, got 70000');

@@ -42,7 +42,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
   const exportName = options.exportName ?? 'value';
   const resolved = isAbsolute(modulePath) ? modulePath : resolve(options.baseDir ?? process.cwd(), modulePath);
   if (!existsSync(resolved)) {
-    throw new ModuleGameError(`module game: file not found: "${modulePath}" (resolved to ${resolved}); set the game's "module" option to a .js/.mjs/.ts file exporting ${exportName}(coalition, episode)`);
+    throw new ModuleGameError(`module game: file not found: "${modulePath}" (resolved to ${resolved}); set credit.module.path (library: loadModuleGame's path) to a .js/.mjs/.ts file exporting ${exportName}(coalition, episode)`);
   }
   let mod: Record<string, unknown>;
   try {
