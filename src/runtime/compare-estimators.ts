@@ -202,7 +202,7 @@ export function renderCompareReport(r: CompareReport): string {
   const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} ${why}`);
   const lines = [
     `Estimator comparison: ${r.compared} of ${r.episodes} episodes compared${skipped.length ? ` (left out: ${skipped.join('; ')})` : ''}; seeds ${r.seeds.join(', ')}.`,
-    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations).',
+    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations), or fewer where the game has fewer coalitions (2^agents: a 2-agent game has 4) or the estimator is exact before it (the evaluations column says what was spent).',
     '',
     '| estimator | budget | runs | agents (mean) | mean abs error | max abs error | relative MSE | CI coverage | evaluations (mean) | status | ms per run |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -214,18 +214,27 @@ export function renderCompareReport(r: CompareReport): string {
   }
   const best = lowestErrorPerBudget(r.rows);
   if (best.length > 0) {
-    lines.push('', `Lowest relative MSE per budget: ${best.map((b) => `${b.budgetPerPlayer}·n ${b.estimator} (${fmt(b.relativeMse)})`).join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one.`);
+    const perBudget = [...new Set(best.map((b) => b.budgetPerPlayer))].map((k) => {
+      const tied = best.filter((b) => b.budgetPerPlayer === k);
+      return `${k}·n ${tied.map((b) => b.estimator).join(' = ')} (${fmt(tied[0]!.relativeMse)})`;
+    });
+    lines.push('', `Lowest relative MSE per budget: ${perBudget.join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one.`);
   }
   return lines.join('\n');
 }
 
-/** Per budget, the row with the lowest relative MSE (rows without runs left out). */
+/**
+ * Per budget, the rows with the lowest relative MSE (rows without runs left out); several when they
+ * tie (within 1e-12 relative, e.g. all exact), so the report does not crown one of them by order.
+ */
 export function lowestErrorPerBudget(rows: readonly CompareRow[]): CompareRow[] {
-  const best = new Map<number, CompareRow>();
+  const best = new Map<number, CompareRow[]>();
   for (const row of rows) {
     if (row.runs === 0 || !Number.isFinite(row.relativeMse)) continue;
     const cur = best.get(row.budgetPerPlayer);
-    if (!cur || row.relativeMse < cur.relativeMse) best.set(row.budgetPerPlayer, row);
+    const tol = 1e-12 * Math.max(1e-300, cur?.[0]?.relativeMse ?? 0) + 1e-30;
+    if (!cur || row.relativeMse < cur[0]!.relativeMse - tol) best.set(row.budgetPerPlayer, [row]);
+    else if (Math.abs(row.relativeMse - cur[0]!.relativeMse) <= tol) cur.push(row);
   }
-  return [...best.values()].sort((a, b) => a.budgetPerPlayer - b.budgetPerPlayer);
+  return [...best.values()].flat().sort((a, b) => a.budgetPerPlayer - b.budgetPerPlayer);
 }

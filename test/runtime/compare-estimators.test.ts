@@ -49,11 +49,14 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(md.split('\n').filter((l) => l.startsWith('| permutation |'))).toHaveLength(2);
     // the summary names, per budget, the row with the lowest relative MSE
     const best = lowestErrorPerBudget(report.rows);
-    expect(best.map((b) => b.budgetPerPlayer)).toEqual([2, 100]);
+    expect([...new Set(best.map((b) => b.budgetPerPlayer))]).toEqual([2, 100]);
     for (const b of best) {
-      for (const row of report.rows.filter((r) => r.budgetPerPlayer === b.budgetPerPlayer)) expect(b.relativeMse).toBeLessThanOrEqual(row.relativeMse);
-      expect(md).toContain(`${b.budgetPerPlayer}·n ${b.estimator} (`);
+      for (const row of report.rows.filter((r) => r.budgetPerPlayer === b.budgetPerPlayer)) expect(b.relativeMse).toBeLessThanOrEqual(row.relativeMse * (1 + 1e-12) + 1e-30);
+      expect(md).toMatch(new RegExp(`${b.budgetPerPlayer}·n ([a-z-]+ = )*${b.estimator}( = [a-z-]+)* \\(`));
     }
+    // ties (here: every estimator exact) are all named, not the first by order
+    const tie = (estimator: string) => ({ ...report.rows[0]!, estimator, budgetPerPlayer: 7, relativeMse: 0 }) as (typeof report.rows)[number];
+    expect(lowestErrorPerBudget([tie('permutation'), tie('svarm')]).map((r) => r.estimator)).toEqual(['permutation', 'svarm']);
   }, 120_000);
 
   it('its reference equals the closed form the pipeline uses for the provenance game', async () => {
