@@ -189,7 +189,10 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     const output = outputMessages(graph, evaluatedStepId)[0];
     firstError = firstErrorStep(graph, { ...feOpts, ...(output !== undefined ? { failedOutputStepId: output } : {}) });
     if (!firstError) warnings.push('failed run without an identifiable first error');
-    else if (!isErroneous(graph.order[firstError.index]!)) unmarkedFirstError = firstError.stepId;
+    // Only a located one: the failed-output fallback is a guess, and as a harm term it would raise
+    // every useful message's weight — upstream agents would earn more for a failed run than for a
+    // successful one (credit not monotone in R).
+    else if (!isErroneous(graph.order[firstError.index]!) && firstError.evidence.some((e) => e.startsWith('prefix value drop'))) unmarkedFirstError = firstError.stepId;
   };
 
   if (options.gameFactory) {

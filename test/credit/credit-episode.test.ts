@@ -122,7 +122,7 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.pairs[0]!.reason).toMatch(new RegExp(`corrected only by another agent \\(${sid(3)} by critic\\): no pair across agents`));
   });
 
-  it("messages before t* take no part in the failure transfers: they neither pay for an agent's repair bonus nor receive its blame back", async () => {
+  it("messages before t* are never blamed: they do not pay for their agent's repair bonus (t*'s own agent hands its blame back to them)", async () => {
     const steps = [
       step({ id: 1, agent: 'fixer', name: 'scope' }),
       step({ id: 2, agent: 'searcher', name: 'plan search', inputs: [1] }),
@@ -144,8 +144,9 @@ describe('creditEpisode: failure, first error and repair', () => {
     for (const before of [1, 2]) {
       expect(m(before).failureRole).toBe('before-error');
       expect(m(before).components.blame).toBe(0);
-      expect(m(before).components.repair).toBe(0);
     }
+    expect(m(1).components.repair).toBe(0); // the repairing agent's earlier step
+    expect(m(2).components.repair).toBe(0.5); // t*'s agent: its blame's counterpart, within the agent
     for (const a of out.agents) {
       const mine = out.messages.filter((x) => x.step.agentId === a.agentId);
       expect(Math.abs(sum(mine.map((x) => x.reward)) - a.credit)).toBeLessThan(1e-9);
@@ -212,25 +213,24 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.firstError?.evidence[0]).toMatch(/failed output/);
   });
 
-  it('a first error without error status or flag (failed output, prefix drop) is harmful in the provenance game: its single-message agent is blamed through its credit', async () => {
-    // the writer's only message is the failed output: before, its blame was centred away and it got
-    // the largest reward of the failed run
-    for (const R of [0, 0.2]) {
-      const out = await creditEpisode(episode(threeAgentSteps(), R), {});
-      const star = out.messages.find((m) => m.step.stepId === sid(7))!;
-      expect(out.provenance?.roles.get(sid(7))).toBe('harmful');
-      expect(star.reward).toBeLessThan(0);
-      expect(star.reward).toBe(Math.min(...out.messages.map((m) => m.reward)));
-      expect(out.agents.find((a) => a.agentId === 'writer')!.credit).toBeLessThan(0);
-      expect(Math.abs(sum(out.messages.map((m) => m.reward)) - R)).toBeLessThan(1e-9);
-    }
+  it('a first error located by a prefix-value drop is harmful in the provenance game (its single-message agent is blamed through its credit); the failed-output guess is not, and keeps its blame when its agent has earlier messages', async () => {
     // a prefix-value drop at an agent's only message
     const steps = [step({ id: 1, agent: 'a', name: 'plan' }), step({ id: 2, agent: 'b', name: 'analyse', inputs: [1] }), step({ id: 3, agent: 'a', name: 'answer', inputs: [2] })];
     const out = await creditEpisode(episode(steps, 0.1), { prefixScorer: () => [0.5, 0.1, 0.1] });
     expect(out.firstError?.evidence).toEqual(['prefix value drop 0.50→0.10']);
+    expect(out.provenance?.roles.get(sid(2))).toBe('harmful');
     const b = out.messages.find((m) => m.step.stepId === sid(2))!;
     expect(b.reward).toBeLessThan(0);
     expect(b.reward).toBe(Math.min(...out.messages.map((m) => m.reward)));
+    // the failed-output guess: not a harm term (credit stays monotone in R), but blamed by transfer
+    const guess = await creditEpisode(episode(steps, 0.2), {});
+    expect(guess.firstError).toMatchObject({ stepId: sid(3), evidence: ['failed output (no earlier error evidence)'] });
+    expect(guess.provenance?.roles.get(sid(3))).toBe('useful');
+    const star = guess.messages.find((m) => m.step.stepId === sid(3))!;
+    expect(star.components.blame).toBeLessThan(0);
+    expect(star.reward).toBe(Math.min(...guess.messages.map((m) => m.reward)));
+    const success = await creditEpisode(episode(steps, 0.6), {});
+    for (const a of success.agents) expect(guess.agents.find((x) => x.agentId === a.agentId)!.credit).toBeLessThanOrEqual(a.credit + 1e-12);
   });
 });
 

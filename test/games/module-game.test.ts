@@ -26,7 +26,7 @@ describe('module game', () => {
   });
 
   it('says what is wrong when the file is missing', async () => {
-    await expect(loadModuleGame('nope.mjs', { baseDir: dir })).rejects.toThrow(/file not found: "nope.mjs" \(resolved to .*nope\.mjs\).*"module" option/);
+    await expect(loadModuleGame('nope.mjs', { baseDir: dir })).rejects.toThrow(/file not found: "nope.mjs" \(resolved to .*nope\.mjs\); set credit\.module\.path/);
   });
 
   it('says what is wrong when the export is missing, listing the exports found', async () => {

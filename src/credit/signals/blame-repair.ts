@@ -12,11 +12,11 @@
  *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - Transfers are zero-sum within each agent, so agent credit (φ_i) is untouched and
- *   Σ_m r_m = φ_i still holds: an agent's net transfer is offset equally on its later uninvolved
- *   messages (role `unrelated`: they keep the credit the blamed message loses, recorded as
- *   `repair` ≥ 0 when positive, `blame` ≤ 0 when negative); messages before t* take no part. An
- *   agent with no such message has its involved transfers centred instead (an agent whose only
- *   message is t* carries its blame through φ_i alone: the provenance game makes t* harmful).
+ *   Σ_m r_m = φ_i still holds: an agent's net blame is offset equally on its uninvolved messages
+ *   (they keep the credit the blamed message loses, recorded as `repair` ≥ 0); a net repair bonus
+ *   only on its later uninvolved messages (role `unrelated`, recorded as `blame` ≤ 0), never on
+ *   messages before t*. An agent with no such message has its involved transfers centred instead
+ *   (an agent whose only message is t* carries its blame through φ_i alone).
  */
 import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
 import { descendants } from '../causal-graph.js';
@@ -54,7 +54,9 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   const seen = new Set<string>();
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const starPos = msgIdx.indexOf(fe.index);
-  // Reads a bad (not failed) result of t*: a dependent, never a repair (see the file header).
+  // Reads a result of t* that was not a failure (flagged, or a prefix-value drop): a dependent, never
+  // a repair (see the file header). Direct inputs only: a step that reads it through another step
+  // is not caught.
   const buildsOn = (i: number) => star.status.ok && graph.inputs[i]!.includes(fe.index);
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
@@ -119,10 +121,12 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
     const involved = ids.filter((id) => raw.has(id));
     if (involved.length === 0) continue;
     const net = involved.reduce((a, id) => a + raw.get(id)!, 0);
-    // The offset goes to the agent's later messages outside the failure (role `unrelated`), never to
-    // its messages before t*: those are neither blamed (method.md §3) nor paid for work they did
-    // not do. With no such message the involved transfers are centred.
-    const others = ids.filter((id) => roles.get(id) === 'unrelated');
+    // Who takes the offset. A net blame (t*'s agent) is handed back to all the agent's uninvolved
+    // messages, earlier ones included: that is no blame on them, and without them a t* that is its
+    // agent's last message (the failed-output fallback) would be centred to no blame at all. A net
+    // repair bonus is paid only by the agent's later unrelated messages: messages before t* are
+    // not blamed (method.md §3). With no such message the involved transfers are centred.
+    const others = ids.filter((id) => !raw.has(id) && (net < 0 || roles.get(id) === 'unrelated'));
     for (const id of involved) amount.set(id, raw.get(id)! - (others.length === 0 ? net / involved.length : 0));
     for (const id of others) amount.set(id, -net / others.length);
   }
