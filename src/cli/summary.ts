@@ -26,9 +26,10 @@ export interface ReplaySummary {
   agents: AgentSummary[];
 }
 
+/** What the summary needs of an episode's latest revision (not its whole event: replays can be long). */
 interface EpisodeFigures {
   revision: number;
-  credit?: Extract<CreditEvent, { event_type: 'episode_credit' }>;
+  credit?: { failure: boolean; systemValue: number; agents: { id: string; name: string; credit: number }[]; firstErrorAgent: string | undefined };
   rewards: number;
   pairs: number;
 }
@@ -48,7 +49,7 @@ export class SummaryCollector {
       }
       if (e.event_type === 'message_reward') f.rewards++;
       else if (e.event_type === 'preference_pair') f.pairs++;
-      else f.credit = e;
+      else f.credit = { failure: e.outcome === 'failure', systemValue: e.system_value, agents: e.agents.map((a) => ({ id: a.agent_id, name: a.agent_name, credit: a.credit })), firstErrorAgent: e.first_error?.agent_id };
     }
   }
 
@@ -65,14 +66,14 @@ export class SummaryCollector {
       const e = f.credit;
       if (e === undefined) continue;
       episodes++;
-      if (e.outcome === 'failure') failures++;
-      systemValueSum += e.system_value;
+      if (e.failure) failures++;
+      systemValueSum += e.systemValue;
       for (const a of e.agents) {
-        const s = agents.get(a.agent_id) ?? { name: a.agent_name, episodes: 0, credit: 0, firstErrors: 0 };
+        const s = agents.get(a.id) ?? { name: a.name, episodes: 0, credit: 0, firstErrors: 0 };
         s.episodes++;
         s.credit += a.credit;
-        if (e.first_error?.agent_id === a.agent_id) s.firstErrors++;
-        agents.set(a.agent_id, s);
+        if (e.firstErrorAgent === a.id) s.firstErrors++;
+        agents.set(a.id, s);
       }
     }
     return {

@@ -109,7 +109,8 @@ function pem(path: string, key: string, what: string): string {
   return text;
 }
 
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/** PEM certificate blocks as OpenSSL reads them: also OpenSSL's `TRUSTED CERTIFICATE` (RHEL's ca-bundle.trust.crt) and old `X509 CERTIFICATE`. */
+const CERTIFICATE_BLOCK = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END (?:TRUSTED |X509 )?CERTIFICATE-----/g;
 
 /**
  * The CA file must hold at least one certificate Node can read. Node's TLS accepts a CA file
@@ -126,7 +127,13 @@ function caBundle(text: string, path: string, key: string): string {
   const unreadable: string[] = [];
   for (const [i, block] of blocks.entries()) {
     try {
-      new X509Certificate(block);
+      try {
+        new X509Certificate(block);
+      } catch (err) {
+        // the other labels wrap the same DER certificate (TRUSTED adds trust settings after it)
+        if (block.startsWith('-----BEGIN CERTIFICATE-----')) throw err;
+        new X509Certificate(block.replace(/(TRUSTED|X509) CERTIFICATE-----/g, 'CERTIFICATE-----'));
+      }
     } catch (err) {
       unreadable.push(`certificate ${i + 1} of ${blocks.length}: ${(err as Error).message}`);
     }

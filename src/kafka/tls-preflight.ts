@@ -75,6 +75,7 @@ type Outcome = { kind: 'ok' } | { kind: 'final' | 'refused' | 'closed' | 'other'
 
 function handshake(host: string, port: number, options: ConnectionOptions, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
     // SNI as kafkajs sends it (socketFactory.js): the host name, never an IP literal.
     const sni = options.servername === undefined && isIP(host) === 0 ? { servername: host } : {};
     const socket: TLSSocket = connect({ ...options, host, port, ...sni });
@@ -84,7 +85,11 @@ function handshake(host: string, port: number, options: ConnectionOptions, timeo
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.removeAllListeners();
+      // Only our own listeners: Node's (close → SSL teardown) must stay for destroy() to free it.
+      socket.off('secureConnect', onSecure);
+      socket.off('error', onError);
+      socket.off('data', onData);
+      socket.off('close', onClose);
       socket.on('error', () => undefined); // errors of the socket being torn down
       socket.destroy();
       resolve(o);
@@ -94,27 +99,30 @@ function handshake(host: string, port: number, options: ConnectionOptions, timeo
       const kind = REFUSAL_ALERT.test(text)
         ? 'refused'
         : handshaken
-          ? 'other' // the handshake worked; anything else after it is kafkajs's to retry
+          ? 'ok' // the handshake worked and no refusal came: anything else is kafkajs's to retry
           : VERIFY_CODES.has(error.code ?? '') || PLAINTEXT_ANSWER.test(error.message)
             ? 'final'
             : CLOSED_IN_HANDSHAKE.test(text)
               ? 'closed'
               : 'other';
-      done({ kind, error });
+      done(kind === 'ok' ? { kind } : { kind, error });
     };
-    let timer = setTimeout(() => done({ kind: 'other', error: new Error(`no TLS handshake within ${timeoutMs} ms`) }), timeoutMs);
-    socket.once('secureConnect', () => {
+    const onData = () => done({ kind: 'ok' });
+    // A close without an answer is not a refusal unless an alert came with it: Node may report the
+    // end of the stream before the alert's error, so the close waits one turn for it.
+    const onClose = () => setImmediate(() => done({ kind: 'ok' }));
+    const onSecure = () => {
       // The client's side is done; a TLS 1.3 broker refuses a client certificate only now, in
       // answer to the first bytes it reads. Any answer, or silence, means it took this client.
       handshaken = true;
       clearTimeout(timer);
-      timer = setTimeout(() => done({ kind: 'ok' }), Math.min(PROBE_WAIT_MS, timeoutMs));
-      socket.once('data', () => done({ kind: 'ok' }));
-      // A close without an answer is not a refusal unless an alert came with it: Node may report
-      // the end of the stream before the alert's error, so the close waits one turn for it.
-      socket.once('close', () => setImmediate(() => done({ kind: 'ok' })));
+      timer = setTimeout(() => done({ kind: 'ok' }), Math.max(1, Math.min(PROBE_WAIT_MS, deadline - Date.now())));
+      socket.once('data', onData);
+      socket.once('close', onClose);
       socket.write(apiVersionsRequest());
-    });
+    };
+    let timer = setTimeout(() => done({ kind: 'other', error: new Error(`no TLS handshake within ${timeoutMs} ms`) }), timeoutMs);
+    socket.once('secureConnect', onSecure);
     socket.on('error', onError);
   });
 }

@@ -34,6 +34,8 @@ export interface LocalAssembler {
   flush(reason: CloseReason): Episode[];
   /** EpisodeAssembler stats (`src/episodes/stats.ts`); the self-metrics read what is there. */
   stats(): { open: number; lateSpans: number; duplicateSpans: number } & Partial<EpisodeAssemblerStats>;
+  /** EpisodeAssembler options this pipeline reads (`responseIdMemory`: 0 = evaluations cannot join by response id). */
+  readonly options?: { readonly responseIdMemory: number };
 }
 
 export interface LocalPipelineOptions {
@@ -137,15 +139,17 @@ export class LocalPipeline implements OtlpHandler {
 
   /**
    * Evaluations are read from the log records; other log records are accepted and ignored.
-   * Evaluation events with neither a trace id nor a conversation id cannot be joined to any
-   * episode: they are rejected (partial success) so the sender learns about it.
+   * Evaluation events with no trace id, no conversation id and no `gen_ai.response.id` (or one
+   * while `episodes.responseIdMemory` is 0) cannot be joined to any episode: they are rejected
+   * (partial success) so the sender learns about it.
    */
   onLogs(logs: LogRecord[]): PartialSuccess | void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     this.counters.logRecordsIn += logs.length;
     const evaluations = this.deps.evaluationsFromLogs(logs);
     // A `gen_ai.response.id` joins too: the assembler waits for the LLM span that recorded it.
-    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined || e.responseId !== undefined);
+    const byResponse = (this.deps.assembler.options?.responseIdMemory ?? 0) > 0;
+    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined || (byResponse && e.responseId !== undefined));
     const rejected = evaluations.length - joinable.length;
     this.counters.evaluationsIn += joinable.length;
     this.counters.evaluationsRejected += rejected;

@@ -49,6 +49,8 @@ describe('source.kafka.ssl / sasl', () => {
     writeFileSync(bundle, readFileSync(join(FIXTURES, 'ca.pem'), 'utf8') + PEM);
     expect(attempt(bundle)).toThrow(KafkaConnectionConfigError);
     expect(attempt(bundle)).toThrow(/certificate 2 of 2/);
+    // OpenSSL's TRUSTED CERTIFICATE label (RHEL's ca-bundle.trust.crt) is a certificate too
+    expect(resolveKafkaConnection(kafkaConfig(`    ssl: { ca: ${join(FIXTURES, 'ca-trusted.pem')} }\n`)).ssl).toMatchObject({ ca: expect.stringContaining('BEGIN TRUSTED CERTIFICATE') });
     // a bundle of readable certificates passes
     const two = join(dir, 'two.pem');
     writeFileSync(two, readFileSync(join(FIXTURES, 'ca.pem'), 'utf8') + readFileSync(join(FIXTURES, 'server.pem'), 'utf8'));

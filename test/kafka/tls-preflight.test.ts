@@ -39,6 +39,7 @@ let closesOnHello: string;
 let silent: string;
 let mutual: string;
 let mutualTls12: string;
+let handshakesThenSilent: string;
 let helloCount = 0;
 
 beforeAll(async () => {
@@ -63,6 +64,7 @@ beforeAll(async () => {
   };
   const requireClient = { key, cert: fixture('server.pem'), requestCert: true, rejectUnauthorized: true };
   mutual = await listen(createTlsServer({ ...requireClient, ca }, answer).on('tlsClientError', () => undefined));
+  handshakesThenSilent = await listen(createTlsServer({ key, cert: fixture('server.pem') }, (s) => s.on('error', () => undefined)));
   mutualTls12 = await listen(createTlsServer({ ...requireClient, ca, maxVersion: 'TLSv1.2' }, answer).on('tlsClientError', () => undefined));
 });
 
@@ -109,6 +111,12 @@ describe('tlsPreflight', () => {
     expect(helloCount - before).toBe(2);
     expect(closed!.message).toMatch(/closed the connection during the TLS handshake twice/);
     expect(explainConnectionError(closed).message).toMatch(/does the listener speak TLS\?/);
+  });
+
+  it('a broker that handshakes and then says nothing passes, within the preflight\'s deadline (the ApiVersions wait is bounded by it)', async () => {
+    const t0 = performance.now();
+    await expect(tlsPreflight([handshakesThenSilent], { ca }, 400)).resolves.toBeUndefined();
+    expect(performance.now() - t0).toBeLessThan(1_500); // not the 2 s probe wait
   });
 
   it('like kafkajs, passes when any bootstrap broker handshakes; throws the first final failure when none does', async () => {

@@ -74,6 +74,12 @@ describe('receiver + local pipeline', () => {
     expect(await named.json()).toEqual({});
     expect(pipeline.stats()).toMatchObject({ evaluationsRejected: 1, evaluationsIn: 1 });
     expect(assembler.stats().pendingEvaluations).toBe(1);
+    // with episodes.responseIdMemory 0 nothing joins by response id: rejected, not silently dropped
+    const forgetful = new LocalPipeline({ creditQueueMax: 1, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 }, { assembler: new EpisodeAssembler({ responseIdMemory: 0 }), processEpisode: async () => [], evaluationsFromLogs, sinks: [] });
+    const { decodeLogs } = await import('../../src/otlp/index.js');
+    const answer = forgetful.onLogs(decodeLogs(new TextEncoder().encode(body([{ key: 'gen_ai.response.id', value: { stringValue: 'resp_def' } }])), 'otlp_json'));
+    expect(answer).toMatchObject({ rejected: 1 });
+    await forgetful.stop();
   });
 
   it('answers 503 (retryable) once the bounded credit queue is full', async () => {

@@ -18,7 +18,7 @@
  *   largest α ∈ [0,1] that satisfies every bound of the agent — a conservation-preserving shrink,
  *   not clipping. When |φ_i/k| > bound no α works: α = 0 (all messages get φ_i/k) and a warning.
  *   The shrink pulls every message toward φ_i/k, so it can lift a harmful message of a positively
- *   credited agent to ≥ 0 (or a redundant one above φ_i/k). Then the rewards are instead the
+ *   credited agent to ≥ 0. Then the rewards are instead the
  *   nearest ones (least squares) with the same sum that keep both the bound and the sign caps:
  *   r'_m = clamp(r_m + λ, lo_m, hi_m), one λ for the agent (monotone in λ: bisection). Still
  *   conservation-preserving; the contraction stays the default because it keeps the messages'
@@ -169,7 +169,8 @@ export function messageRewards(
     }
     if (alpha < 1) {
       const shrunk = r.map((x) => share + alpha * (x - share));
-      const breaksSign = shrunk.some((y, j) => (harmful[j] && r[j]! < 0 && y >= 0) || (redundant[j] && r[j]! <= share + eps && y > share + eps));
+      // (A redundant message cannot be lifted above φ_i/k by a contraction toward φ_i/k.)
+      const breaksSign = shrunk.some((y, j) => harmful[j] && r[j]! < 0 && y >= 0);
       // Caps: the bound, and the sign rule within it (a harmful message's δ_m below −bound caps it at −bound).
       const caps = msgs.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(delta[j]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
       const projected = breaksSign && Math.abs(share) <= B ? projectOntoCaps(r, phi, caps) : undefined;
