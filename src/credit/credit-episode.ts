@@ -20,7 +20,7 @@ import { ExactEstimator } from './shapley/exact.js';
 import { leaveOneOut } from './shapley/leave-one-out.js';
 import { buildEstimate, errorNote } from './shapley/result.js';
 import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
-import { type FirstError, firstErrorStep } from './signals/first-error.js';
+import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep } from './signals/first-error.js';
 import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
 import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
 import type { ShapleyEstimate } from './types.js';
@@ -164,10 +164,10 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const evaluatedStepId = input.evaluation?.spanId;
 
   // Failure case. Localized before the provenance game is built: a first error that the telemetry
-  // does not mark (a prefix-value drop, the failed-output fallback) is a harmful message of that
-  // game, so its agent's credit carries the blame as it does for an error status or a flag (with
-  // one message, the agent's blame transfer would otherwise have nowhere to go). Pluggable games
-  // localize after their baseline is known (prefix values start from it).
+  // does not mark but a prefix-value drop located is a harmful message of that game, so its agent's
+  // credit carries the blame as it does for an error status or a flag (with one message, the
+  // agent's blame transfer would otherwise have nowhere to go). Pluggable games localize after
+  // their baseline is known (prefix values start from it).
   const outcome: 'success' | 'failure' = R < threshold ? 'failure' : 'success';
   let firstError: FirstError | undefined;
   let unmarkedFirstError: string | undefined;
@@ -192,7 +192,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     // Only a located one: the failed-output fallback is a guess, and as a harm term it would raise
     // every useful message's weight — upstream agents would earn more for a failed run than for a
     // successful one (credit not monotone in R).
-    else if (!isErroneous(graph.order[firstError.index]!) && firstError.evidence.some((e) => e.startsWith('prefix value drop'))) unmarkedFirstError = firstError.stepId;
+    else if (!isErroneous(graph.order[firstError.index]!) && !firstError.evidence.includes(FAILED_OUTPUT_EVIDENCE)) unmarkedFirstError = firstError.stepId;
   };
 
   if (options.gameFactory) {

@@ -14,6 +14,9 @@
 import type { AgentStep } from '../../model/agents.js';
 import { type CausalGraph, ancestors, buildCausalGraph, descendants, isMessage } from '../causal-graph.js';
 
+/** The evidence of the last resort: no step showed an error, so the failed output is named. */
+export const FAILED_OUTPUT_EVIDENCE = 'failed output (no earlier error evidence)';
+
 export interface FirstErrorOptions {
   /**
    * Prefix values v_≤t for the messages in causal order (index t = after the t-th message), from a
@@ -64,7 +67,7 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
     const out = opts.failedOutputStepId !== undefined ? graph.indexOf.get(opts.failedOutputStepId) : undefined;
     if (out === undefined) return undefined;
     const s = graph.order[out]!;
-    return { stepId: s.stepId, agentId: s.agentId, evidence: ['failed output (no earlier error evidence)'], ties: [], index: out };
+    return { stepId: s.stepId, agentId: s.agentId, evidence: [FAILED_OUTPUT_EVIDENCE], ties: [], index: out };
   }
   const t = msgIdx[firstPos]!;
   const star = graph.order[t]!;
