@@ -1,7 +1,7 @@
 /** Test games and oracles for the credit tests. */
 import { expect } from 'vitest';
 import { exactShapley } from '../../src/credit/index.js';
-import type { Game, ShapleyEstimate, ShapleyEstimator } from '../../src/credit/types.js';
+import type { AnytimeRun, Game, ShapleyEstimate, ShapleyEstimator } from '../../src/credit/types.js';
 
 /** A game given by its full value table (index = bitmask, player 0 = lowest bit). */
 export function tableGame(values: readonly number[], id = 'table'): Game {
@@ -128,4 +128,23 @@ export async function mse(make: () => ShapleyEstimator, game: (seed: number) => 
   let total = 0;
   for (let seed = 1; seed <= seeds; seed++) total += squaredError(await make().estimate(game(seed), { budget, seed }), exact);
   return total / seeds;
+}
+
+/**
+ * The anytime contract of a sampling run started with `budget`: snapshots come in rounds that each
+ * spend more evaluations (the last may only find the budget spent) within the budget, and
+ * `continue(budget)` takes more samples and leaves `current()` at its result.
+ */
+export async function expectAnytimeRun(run: AnytimeRun & { readonly samples: number }, budget: number): Promise<void> {
+  const evals: number[] = [];
+  for await (const snap of run.snapshots()) evals.push(snap.evaluations);
+  expect(evals.length).toBeGreaterThan(2);
+  for (let k = 1; k < evals.length - 1; k++) expect(evals[k]!).toBeGreaterThan(evals[k - 1]!);
+  expect(evals.at(-1)!).toBeGreaterThanOrEqual(evals.at(-2)!);
+  expect(evals.at(-1)!).toBeLessThanOrEqual(budget);
+  const before = run.samples;
+  const more = await run.continue(budget);
+  expect(run.samples).toBeGreaterThan(before);
+  expect(more.evaluations).toBeLessThanOrEqual(2 * budget);
+  expect(run.current().values).toEqual(more.values);
 }
