@@ -132,6 +132,12 @@ interface PartitionState {
   /** Resolves once the partition may be processed: producer fenced in (EOS), replay filter read. */
   ready: Promise<void>;
   replay: ReplayFilter | undefined;
+  /**
+   * While replaying below `replay.processedNext`: the ids of `replay.heldTraces` not yet handed on
+   * in an episode this instance closed. A commit made before the replay passes that position must
+   * still describe the records above ours (read by the previous owner, not by us yet): see watermarkFor.
+   */
+  replayOwed: Set<string> | undefined;
   /** Committed offset read after fencing (exactly-once) — records below it are already committed. */
   committedAtStart: string | undefined;
   /** Next offset to read (last processed + 1) in this assignment; undefined before the first record. */
@@ -329,6 +335,7 @@ export class KafkaPipeline {
         generation,
         ready: Promise.resolve(),
         replay: undefined,
+        replayOwed: undefined,
         committedAtStart: undefined,
         processedNext: undefined,
         highWatermark: undefined,
@@ -399,6 +406,7 @@ export class KafkaPipeline {
       return latest;
     });
     st.replay = decodeReplayMetadata(mine?.metadata);
+    st.replayOwed = st.replay?.heldTraces ? new Set(st.replay.heldTraces) : undefined;
     st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
@@ -472,7 +480,10 @@ export class KafkaPipeline {
       const turn = this.slicer.yieldIfDue();
       if (turn) await turn;
     }
-    if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) st.replay = undefined;
+    if (st.replay && st.processedNext && compareOffsets(st.processedNext, st.replay.processedNext) >= 0) {
+      st.replay = undefined;
+      st.replayOwed = undefined;
+    }
     this.enqueue(this.assembler.tick());
     await control.heartbeat();
     // Dead letters go out now. Progress alone (offsets, no events) waits for the commit timer or
@@ -520,6 +531,7 @@ export class KafkaPipeline {
       this.counters.episodesClosed++;
       const released = episodeHeldKeys(episode);
       this.held.release(released);
+      for (const st of this.partitions.values()) if (st.replayOwed) for (const k of released) st.replayOwed.delete(k);
       this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released, sources: episode.sources }, 'episode closed');
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;
@@ -613,7 +625,16 @@ export class KafkaPipeline {
     this.held.prune(st.key, offset);
     const heldTraces = new Set(this.held.get(st.key));
     for (const w of holding) for (const k of episodeHeldKeys(w.episode)) heldTraces.add(k);
-    return { offset, metadata: encodeReplayMetadata(st.processedNext, heldTraces, undefined, commitTag) };
+    // Still replaying below the previous owner's processed position P: records in [processedNext, P)
+    // were read by it, not by us yet, and hold spans of episodes it committed. Writing our own
+    // position would make the next owner take them whole and publish those episodes again
+    // (partially rebuilt), so keep P and the ids it still held that we have not handed on since.
+    let processedNext = st.processedNext;
+    if (st.replay && st.replayOwed && compareOffsets(processedNext, st.replay.processedNext) < 0) {
+      processedNext = st.replay.processedNext;
+      for (const k of st.replayOwed) heldTraces.add(k);
+    }
+    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, undefined, commitTag) };
   }
 
   private commitAll(): Promise<void> {

@@ -102,6 +102,32 @@ describe('KafkaPipeline offset watermark', () => {
     );
     await p.stop();
   });
+
+  it('a commit made while replaying below the previous processed position keeps that position in its metadata (a second rebalance must not rebuild committed episodes)', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const aTrace = a!.spans[0]!.key;
+    // The previous owner processed offsets 0..1: A (offset 0) is still open, B (offset 1) was committed.
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: `ac1;2;${aTrace}` });
+    const second = pipeline(fake, 'exactly-once', events, { commitIntervalMs: 20 });
+    await second.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    // Its first fetch brings only offset 0; it commits (timer) before reading offset 1, then the group moves on.
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await new Promise((r) => setTimeout(r, 60));
+    await second.stop();
+    expect(fake.committed.get('spans/0')!.offset).toBe('0');
+    // The next owner replays offsets 0..1 under the metadata the second one wrote: B stays skipped.
+    const third = pipeline(fake, 'exactly-once', events);
+    await third.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }]);
+    const s = third.stats();
+    const { decodeTraces } = await import('../../src/otlp/index.js');
+    expect(s.spansSkippedOnReplay).toBe(decodeTraces(b!.spans[0]!.value, 'otlp_proto').length);
+    expect(s.spansIn - s.spansSkippedOnReplay).toBe(decodeTraces(a!.spans[0]!.value, 'otlp_proto').length);
+    await third.stop();
+  });
 });
 
 /** A saboteur run whose step verdict names only the LLM response's id: its records, split. */
