@@ -937,7 +937,14 @@ export class KafkaPipeline {
       if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
     }
     if (offsets.length > 0) {
-      await this.source.commit(offsets);
+      try {
+        await this.source.commit(offsets);
+      } catch (err) {
+        // Dirty again, or these offsets would wait for new input on the partition (not even the
+        // final commit at stop would make them): a restart then republished everything since.
+        if (generation === this.generation) for (const st of dirty) st.dirty = true;
+        throw err;
+      }
       this.counters.commits++;
     }
   }

@@ -296,6 +296,38 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('logs/0')!.offset).toBe('1');
   });
 
+  it('at-least-once: an offset commit that fails is made again (the final commit at stop at the latest)', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    let failures = 1;
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => fake.createTransactionalProducer(o),
+      createConsumer: (o) => {
+        const c = fake.createConsumer(o);
+        return {
+          ...c,
+          commit: async (offsets) => {
+            if (failures-- > 0) throw Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), { type: 'REBALANCE_IN_PROGRESS' });
+            return c.commit(offsets);
+          },
+        };
+      },
+      admin: () => fake.admin(),
+    };
+    const p = pipeline(client, 'at-least-once', processEpisode);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await deliverRun(fake, a!, 0);
+    await settle();
+    expect(p.stats().commitFailures).toBe(1);
+    await p.stop();
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
+    expect(fake.committed.get('spans/0')?.offset).toBe('1');
+    expect(fake.committed.get('logs/0')?.offset).toBe('1');
+  });
+
   it('reads its input read_committed by default, read_uncommitted when configured (source.kafka.isolationLevel)', async () => {
     const fake = new FakeKafka();
     const p = pipeline(fake, 'at-least-once', async () => ({ events: [] }) as never);
