@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
-import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
@@ -169,6 +169,29 @@ function openOutput(path: string, flag: string): number {
   }
 }
 
+/**
+ * Checks that `path` can be written without touching what it holds: a temporary file beside it
+ * (same directory, so the final rename is atomic) is created and removed. Fails naming the flag.
+ */
+function checkReplaceable(path: string, flag: string): string {
+  const probe = `${path}.${process.pid}.tmp`;
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+    return path;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([`${flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
+  }
+}
+
+/** Writes `text` to a temporary file beside `path` and renames it over `path` (never a half-written file). */
+function replaceFile(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
 interface CompareFlags extends CommonFlags {
   estimators?: string;
   budgets?: string;
@@ -198,10 +221,13 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   } catch (err) {
     throw new ConfigError([(err as Error).message]);
   }
-  // Opened before the (long) run, so an unwritable --json fails at once.
-  const jsonFd = f.json ? openOutput(f.json, 'compare --json') : undefined;
+  // Checked before the (long) run, so an unwritable --json fails at once; an existing report is
+  // replaced only when the new one is complete (a run that fails keeps the old file).
+  const json = f.json ? checkReplaceable(f.json, 'compare --json') : undefined;
   const { replayFiles } = await import('../runtime/local-replay.js');
   const { gameFactoryOf, processOptionsOf } = await import('../runtime/local-stages.js');
+  // The value function is loaded before the replay: a wrong credit.module.path fails at once.
+  const game = await gameFactoryOf(config);
   // The episodes exactly as `replay` closes them; credit is run below, once per estimator.
   const episodes: Episode[] = [];
   await replayFiles(config, files, {
@@ -212,7 +238,6 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
       return [];
     },
   });
-  const game = await gameFactoryOf(config);
   const progress = new ProgressBar();
   const report = await compareEstimators(episodes, processOptionsOf(config, game.gameFactory), {
     ...options,
@@ -220,10 +245,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   });
   progress.done();
   process.stdout.write(`${renderCompareReport(report)}\n`);
-  if (jsonFd !== undefined) {
-    writeSync(jsonFd, `${JSON.stringify(report, null, 2)}\n`);
-    closeSync(jsonFd);
-  }
+  if (json !== undefined) replaceFile(json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 export function buildProgram(): Command {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -72,6 +72,19 @@ describe('agent-credit CLI', () => {
     const compare = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', missing]);
     expect(compare.status).toBe(2);
     expect(compare.stderr).toContain(`compare --json: cannot write ${missing} (ENOENT)`);
+  });
+
+  it('compare --json keeps an existing report when the run fails (it was truncated before the run) and leaves no temporary file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-compare-keep-'));
+    const report = join(dir, 'report.json');
+    writeFileSync(report, '{"previous":"report"}\n');
+    const config = join(dir, 'bad-module.yaml');
+    writeFileSync(config, 'credit:\n  game: module\n  module:\n    path: ./no-such-game.mjs\n');
+    const r = cli(['compare', '-c', config, `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', report]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('credit.module.path');
+    expect(readFileSync(report, 'utf8')).toBe('{"previous":"report"}\n');
+    expect(readdirSync(dir).sort()).toEqual(['bad-module.yaml', 'report.json']); // no temporary file left
   });
 
   it('demo flags are checked before anything starts; compare quotes a bad --budgets as typed', () => {
