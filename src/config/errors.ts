@@ -85,18 +85,31 @@ export interface DescribeContext {
   schemaAt?: (path: readonly PropertyKey[]) => unknown;
 }
 
-/** " ≥ 0", " 0–65535" etc. from a zod number schema's bounds (zod 4 exposes minValue/maxValue). */
+/**
+ * " ≥ 0", " > 0", " 0–65535", " > 0 and < 1" etc. from a zod number schema's bound checks (zod 4
+ * keeps each bound with its `inclusive` flag: `.positive()` is > 0, so "≥ 0" would name a value
+ * the schema refuses).
+ */
 function boundsText(schema: unknown): string {
-  const s = schema as { minValue?: number | null; maxValue?: number | null; unwrap?: () => unknown; _zod?: { def?: { innerType?: unknown } } } | undefined;
-  let core: unknown = s;
-  for (let i = 0; i < 5 && core && (core as { _zod?: { def?: { innerType?: unknown } } })._zod?.def?.innerType; i++) core = (core as { _zod: { def: { innerType: unknown } } })._zod.def.innerType;
-  const n = core as { minValue?: number | null; maxValue?: number | null } | undefined;
-  const lo = n?.minValue;
-  const hi = n?.maxValue;
-  const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < Number.MAX_SAFE_INTEGER;
-  if (finite(lo) && finite(hi)) return ` ${lo}–${hi}`;
-  if (finite(lo)) return ` ≥ ${lo}`;
-  if (finite(hi)) return ` ≤ ${hi}`;
+  type Def = { innerType?: unknown; checks?: readonly { _zod?: { def?: { check?: string; value?: unknown; inclusive?: boolean } } }[] };
+  let core = schema as { _zod?: { def?: Def } } | undefined;
+  for (let i = 0; i < 5 && core?._zod?.def?.innerType; i++) core = core._zod.def.innerType as { _zod?: { def?: Def } };
+  const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < Number.MAX_SAFE_INTEGER;
+  let lo: { value: number; inclusive: boolean } | undefined;
+  let hi: { value: number; inclusive: boolean } | undefined;
+  for (const c of core?._zod?.def?.checks ?? []) {
+    const d = c._zod?.def;
+    if (!d || !finite(d.value)) continue;
+    const bound = { value: d.value, inclusive: d.inclusive !== false };
+    // The tightest bound wins (several checks may bound the same side).
+    if (d.check === 'greater_than' && (!lo || bound.value > lo.value || (bound.value === lo.value && !bound.inclusive))) lo = bound;
+    if (d.check === 'less_than' && (!hi || bound.value < hi.value || (bound.value === hi.value && !bound.inclusive))) hi = bound;
+  }
+  const loText = lo && `${lo.inclusive ? '≥' : '>'} ${lo.value}`;
+  const hiText = hi && `${hi.inclusive ? '≤' : '<'} ${hi.value}`;
+  if (lo && hi) return lo.inclusive && hi.inclusive ? ` ${lo.value}–${hi.value}` : ` ${loText} and ${hiText}`;
+  if (loText) return ` ${loText}`;
+  if (hiText) return ` ${hiText}`;
   return '';
 }
 

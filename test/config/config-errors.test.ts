@@ -36,6 +36,13 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('episodes:\n  graceMs: soon\n')).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" — set it in milliseconds, e.g. 2000');
   });
 
+  it('wrong type states an exclusive bound as exclusive (credit.budget is > 0: "≥ 0" named a value it refuses)', () => {
+    expect(errorOf('credit:\n  budget: lots\n')).toContain('credit.budget: expected a number > 0, got "lots"');
+    expect(errorOf('credit:\n  confidence: high\n')).toContain('credit.confidence: expected a number > 0 and < 1, got "high"');
+    expect(errorOf('credit:\n  blameDecay: x\n')).toContain('credit.blameDecay: expected a number ≥ 0 and < 1, got "x"');
+    expect(errorOf('runtime:\n  creditConcurrency: many\n')).toContain('runtime.creditConcurrency: expected a number 1–64, got "many"');
+  });
+
   it('a per-evaluation map given one number says how to write the map, and which key takes one number', () => {
     expect(errorOf('credit:\n  successThreshold: 0.7\n')).toContain(
       'credit.successThreshold: expected a record, got 0.7 — a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold',
