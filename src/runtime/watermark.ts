@@ -70,8 +70,16 @@ export const DEFAULT_METADATA_MAX_BYTES = 3_800;
 export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES, commitTag?: string): string {
   if (commitTag !== undefined && !/^[\w.-]+$/.test(commitTag)) throw new Error(`commit tag ${JSON.stringify(commitTag)} must be word characters, '.' or '-'`);
   // ids are trace ids (hex) or `conv:<conversation id>` (any text): escaped so `,` and `;` stay separators
-  const ids = [...new Set(heldTraces)].sort().map(encodeURIComponent);
   const tail = commitTag === undefined ? '' : `;${commitTag}`;
+  let ids: string[];
+  try {
+    ids = [...new Set(heldTraces)].sort().map(encodeURIComponent);
+  } catch {
+    // An id that is not well-formed UTF-16 (a lone surrogate, which a JSON conversation or response
+    // id can carry) makes encodeURIComponent throw: that threw out of every commit of the partition
+    // (an unhandled rejection, and no offset committed again). "Replay everything" is always safe.
+    return `${METADATA_VERSION};${processedNext};*${tail}`;
+  }
   const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}${tail}`;
   return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*${tail}`;
 }

@@ -260,6 +260,24 @@ describe('KafkaPipeline failures never stall', () => {
     expect(stopped).toBe('stopped');
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('an evaluation record whose response id is not well-formed UTF-16 (a lone surrogate in its JSON) does not stop the commits (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const p = pipeline(fake, delivery, events, { commitIntervalMs: 20, source: { brokers: ['fake:9092'], ...topics, evaluationsTopic: 'evals' } });
+    await p.start();
+    fake.assign([{ topic: 'evals', partition: 0 }]);
+    // JSON allows "\ud800": JSON.parse yields a lone surrogate, which encodeURIComponent refuses.
+    // The verdict waits for the LLM span of its response id, so its record is held (and named in the metadata).
+    await fake.deliver('evals', 0, [{ offset: 0, value: '{"response_id":"\\ud800x","name":"quality","score":1}' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.committed.get('evals/0')?.offset).toBe('0');
+    await fake.deliver('evals', 0, [{ offset: 1, key: 'k', value: 'not json' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    // the dead letter of offset 1 went out, and the later commit records that position
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.dlq')).toHaveLength(1);
+    expect(decodeReplayMetadata(fake.committed.get('evals/0')!.metadata)?.processedNext).toBe('2');
+  });
+
   it('an undecodable record goes to the DLQ and the offset moves on', async () => {
     const fake = new FakeKafka();
     const p = pipeline(fake, 'exactly-once', events);
