@@ -1,7 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   BudgetExhaustedError,
   CachedGame,
+  EstimationAbortedError,
   estimateShapley,
   exactShapley,
   KernelEstimator,
@@ -192,6 +194,33 @@ describe('CachedGame', () => {
     const vals = await cg.valueMany(coalitions);
     expect(peak).toBeLessThanOrEqual(3);
     expect(vals[5]).toBe(MIXED[5]);
+  });
+
+  it('puts one abort listener on the signal however many evaluations wait (a listener each set off MaxListenersExceededWarning), and still aborts them all', async () => {
+    const base = tableGame(MIXED);
+    const controller = new AbortController();
+    let peakListeners = 0;
+    const slow: Game = {
+      ...base,
+      value: async (c) => {
+        peakListeners = Math.max(peakListeners, getEventListeners(controller.signal, 'abort').length);
+        await new Promise((r) => setTimeout(r, 1));
+        return base.value(c) as number;
+      },
+    };
+    const cg = new CachedGame(slow, { concurrency: 2, signal: controller.signal });
+    const coalitions = Array.from({ length: 40 }, (_, m) => Uint8Array.from({ length: 10 }, (_, i) => (m >> i) & 1));
+    const vals = await cg.valueMany(coalitions);
+    expect(vals[5]).toBe(MIXED[5]);
+    expect(peakListeners).toBe(1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // An abort still rejects every waiting evaluation.
+    const hang: Game = { ...base, id: 'hang', value: () => new Promise<number>(() => {}) };
+    const cg2 = new CachedGame(hang, { concurrency: 2, signal: controller.signal });
+    const all = cg2.valueMany(coalitions.slice(0, 12));
+    controller.abort(new Error('timeout'));
+    await expect(all).rejects.toBeInstanceOf(EstimationAbortedError);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects non-finite values with a GameEvaluationError', async () => {

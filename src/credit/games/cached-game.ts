@@ -171,25 +171,45 @@ export class CachedGame implements Game {
     }
   }
 
+  /**
+   * `p`, rejected with `EstimationAbortedError` when the signal aborts first. One 'abort' listener
+   * per game while anything is in flight (added with the first pending evaluation, removed with the
+   * last): a listener per evaluation put a batch's whole queue on the signal at once (an exact run
+   * of a 6-agent module game: 64) and Node warned of a listener leak (MaxListenersExceededWarning)
+   * on every such episode.
+   */
   private abortable<T>(p: Promise<T>): Promise<T> {
     const signal = this.signal;
     if (!signal) return p;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new EstimationAbortedError(signal.reason));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return reject(new EstimationAbortedError(signal.reason));
+      const abort = (err: EstimationAbortedError) => reject(err);
+      this.abortWaiters.add(abort);
+      if (this.abortWaiters.size === 1) signal.addEventListener('abort', this.onAbort, { once: true });
+      const done = () => {
+        this.abortWaiters.delete(abort);
+        if (this.abortWaiters.size === 0) signal.removeEventListener('abort', this.onAbort);
+      };
       p.then(
         (v) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           resolve(v);
         },
         (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           reject(e);
         },
       );
     });
   }
+
+  private readonly abortWaiters = new Set<(err: EstimationAbortedError) => void>();
+  private readonly onAbort = (): void => {
+    const err = new EstimationAbortedError(this.signal?.reason);
+    const waiters = [...this.abortWaiters];
+    this.abortWaiters.clear();
+    for (const w of waiters) w(err);
+  };
 
   private async queued(coalition: Uint8Array): Promise<number> {
     if (this.active >= this.concurrency || this.waiting.length > 0) {
