@@ -39,6 +39,10 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
   .superRefine((c, ctx) => {
     if (c.game === 'http' && !c.judge) ctx.addIssue({ code: 'custom', path: ['judge'], message: 'credit.game is http: set credit.judge.url (the counterfactual judge endpoint)' });
     if (c.game === 'module' && !c.module) ctx.addIssue({ code: 'custom', path: ['module'], message: 'credit.game is module: set credit.module.path (a file exporting value(coalition, episode))' });
+    // A judge or module the game does not use would be ignored without a word (the run credits with
+    // another value function than the file describes).
+    if (c.judge && c.game !== 'http') ctx.addIssue({ code: 'custom', path: ['judge'], message: `credit.judge is set but credit.game is ${c.game}, which does not call it: set credit.game: http to use the judge, or remove credit.judge` });
+    if (c.module && c.game !== 'module') ctx.addIssue({ code: 'custom', path: ['module'], message: `credit.module is set but credit.game is ${c.game}, which does not load it: set credit.game: module to use it, or remove credit.module` });
     if (c.game === 'provenance' && c.removalProtocol !== 'mask') {
       ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use credit.game http with credit.judge.removalProtocol ${c.removalProtocol}` });
     }

@@ -52,6 +52,17 @@ describe('credit game chosen by the config file', () => {
     expect(credit?.event_type === 'episode_credit' && credit.game.kind).toBe('module');
   });
 
+  it('a judge or module that credit.game does not use is a config error (it was ignored: the provenance game ran)', () => {
+    expect(() => loadConfig({ text: 'credit:\n  judge:\n    url: http://127.0.0.1:8090/score\n', env: {} })).toThrow(
+      /credit\.judge: credit\.judge is set but credit\.game is provenance, which does not call it: set credit\.game: http to use the judge, or remove credit\.judge/,
+    );
+    expect(() => loadConfig({ text: 'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8090/score\n  module:\n    path: examples/module-game/value.mjs\n', env: {} })).toThrow(
+      /credit\.module: credit\.module is set but credit\.game is http, which does not load it: set credit\.game: module/,
+    );
+    // The environment names the game too.
+    expect(() => loadConfig({ text: 'credit:\n  module:\n    path: examples/module-game/value.mjs\n', env: { AGENT_CREDIT_CREDIT_GAME: 'module' } })).not.toThrow();
+  });
+
   it('game: http without a judge url is a config error naming credit.judge', () => {
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(/credit\.judge: credit\.game is http: set credit\.judge\.url/);
