@@ -215,6 +215,9 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
     // kafkajs does not read the broker's OAUTHBEARER error (RFC 7628 §3.2.2): a refused token shows
     // as a closed connection, retried until it gives up. A token was sent, so SASL was reached.
     hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token, or closed the connection after it (kafkajs does not report the broker's reason): check the token's expiry, issuer, audience and scope against the listener's sasl.oauthbearer.* settings`;
+  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|Connection timeout/i.test(text)) {
+    // nothing answered at the address (or the name does not resolve): the broker list is the setting
+    hint = `check ${prefix}.brokers (host:port of a listener this client can reach)`;
   }
   if (!hint) return e;
   const wrapped = new Error(`${e.message} — ${hint}`, { cause: e });

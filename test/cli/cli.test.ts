@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,16 @@ describe('agent-credit CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" (from AGENT_CREDIT_EPISODES_GRACEMS)');
     expect(r.stdout).toBe('');
+  });
+
+  it('run with a kafka source on an address where no broker listens names source.kafka.brokers (it said only "Connection error: connect ECONNREFUSED")', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const r = cli(['run', '--no-live', '--no-stdout', '--log-level', 'silent'], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: `127.0.0.1:${port}` });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port} — check source\\.kafka\\.brokers \\(host:port of a listener this client can reach\\)`));
   });
 
   it('replay writes events to --out and a summary table to stderr', () => {
