@@ -122,6 +122,27 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.pairs[0]!.reason).toMatch(new RegExp(`corrected only by another agent \\(${sid(3)} by critic\\): no pair across agents`));
   });
 
+  it("another agent's call of the same tool for its own sub-task is no retry (every coder calls search_docs): only t*'s agent, a call that read t*, or one repeating its input repairs it", async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'coder', kind: 'tool', tool: 'search_docs', name: 'execute_tool search_docs', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'coder', name: 'write f', inputs: [2] }),
+      step({ id: 4, agent: 'coder_2', kind: 'tool', tool: 'search_docs', name: 'execute_tool search_docs', inputs: [1] }),
+      step({ id: 5, agent: 'coder_2', name: 'write g', inputs: [4] }),
+      step({ id: 6, agent: 'reviewer', name: 'review', inputs: [3, 5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    expect(out.firstError?.stepId).toBe(sid(2));
+    const own = out.messages.find((m) => m.step.stepId === sid(4))!;
+    expect(own.failureRole).not.toBe('repair');
+    expect(own.components.repair).toBe(0);
+    expect(out.pairs.map((p) => p.reason)).toEqual([expect.stringMatching(/no corrective attempt found/)]);
+    // the same call (same input) by coder_2 is a retry of it
+    const same = steps.map((s) => (s.stepId === sid(4) ? { ...s, inputText: steps[1]!.inputText, inputDigest: 'same-query' } : s.stepId === sid(2) ? { ...s, inputDigest: 'same-query' } : s));
+    const retried = await creditEpisode(episode(same, 0.2), {});
+    expect(retried.messages.find((m) => m.step.stepId === sid(4))!.failureRole).toBe('repair');
+  });
+
   it("messages before t* are never blamed: they do not pay for their agent's repair bonus (t*'s own agent hands its blame back to them)", async () => {
     const steps = [
       step({ id: 1, agent: 'fixer', name: 'scope' }),

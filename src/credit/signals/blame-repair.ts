@@ -3,7 +3,8 @@
  * - t* gets -blame0; messages that causally depend on t* (descendants, not through a repair) get
  *   -blame0 · decay^d (d = causal distance); messages before t* and unrelated ones get no blame;
  * - corrective attempts c get +repairWeight · blame0. A corrective attempt is a later message that
- *   (a) retries the same tool (same tool name) and succeeds, or (b) redoes the same sub-task (same
+ *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* or
+ *   repeats its input) and succeeds, or (b) redoes the same sub-task (same
  *   agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
@@ -58,13 +59,21 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // a repair (see the file header). Direct inputs only: a step that reads it through another step
   // is not caught.
   const buildsOn = (i: number) => star.status.ok && graph.inputs[i]!.includes(fe.index);
+  // A call of t*'s tool retries it when t*'s own agent makes it, when it read t* (the error it
+  // answers), or when it repeats t*'s input. Another agent calling the same tool for its own
+  // sub-task (every coder of a team calls search_docs) is no retry: counted as one, a failed
+  // search was "repaired" by each colleague's unrelated search.
+  const retriesStar = (i: number) => {
+    const s = graph.order[i]!;
+    return s.agentId === star.agentId || graph.inputs[i]!.includes(fe.index) || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest);
+  };
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
     const s = graph.order[i]!;
     if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
     if (buildsOn(i)) return;
     let reason: string | undefined;
-    if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName) reason = `successful retry of tool ${s.toolName}`;
+    if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) reason = `successful retry of tool ${s.toolName}`;
     else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) reason = `successful redo of sub-task "${s.name}" by the same agent`;
     if (reason && !seen.has(s.stepId)) {
       seen.add(s.stepId);
