@@ -44,6 +44,17 @@ export function resolveEnvPath(root: z.core.$ZodType, words: readonly string[]):
   return walk(root, words);
 }
 
+/** The deepest section (object with listed keys, below the root) that a prefix of `words` names, for messages. */
+function nearestSection(root: z.core.$ZodType, words: readonly string[]): { path: string[]; schema: z.core.$ZodType } | undefined {
+  for (let j = words.length - 1; j >= 1; j--) {
+    const path = resolveEnvPath(root, words.slice(0, j));
+    if (!path || path.length === 0) continue;
+    const schema = schemaAt(root, path);
+    if (schema && kindOf(schema) !== 'record' && Object.keys(shapeOf(schema) ?? {}).length > 0) return { path, schema };
+  }
+  return undefined;
+}
+
 /** Converts the text of a variable to the value the target setting expects (zod validates it after). */
 export function envValue(target: z.core.$ZodType | undefined, text: string): unknown {
   const t = text.trim();
@@ -82,6 +93,14 @@ export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): Env
     const words = variable.slice(ENV_PREFIX.length).split('_').filter((w) => w !== '');
     const path = resolveEnvPath(root, words);
     if (!path) {
+      const near = nearestSection(root, words);
+      if (near) {
+        // the section was found, the key was not (AGENT_CREDIT_SOURCE_KAFKA_BROKER): name its keys
+        const keys = Object.keys(shapeOf(near.schema) ?? {});
+        const example = `${ENV_PREFIX}${[...near.path, keys[0]!].map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+        problems.push(`${variable}: no setting has this name — ${near.path.join('.')} has the keys ${keys.join(', ')} (e.g. ${example})`);
+        continue;
+      }
       const sections = Object.keys(shapeOf(root) ?? {}).join(', ');
       problems.push(`${variable}: no setting has this name — use AGENT_CREDIT_<SECTION>_<KEY> with a section of ${sections} (e.g. AGENT_CREDIT_SOURCE_HTTP_PORT=4318)`);
       continue;

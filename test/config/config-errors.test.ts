@@ -83,6 +83,12 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
   });
 
+  it('an env variable whose section exists but key does not lists that section\'s keys (it listed only the top-level sections)', () => {
+    const m = errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_BROKER: 'kafka:9092' });
+    expect(m).toContain('AGENT_CREDIT_SOURCE_KAFKA_BROKER: no setting has this name — source.kafka has the keys brokers, groupId,');
+    expect(m).toContain('(e.g. AGENT_CREDIT_SOURCE_KAFKA_BROKERS)');
+  });
+
   it('kind kafka without a kafka section says what to set', () => {
     expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
   });
