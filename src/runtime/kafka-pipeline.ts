@@ -650,95 +650,120 @@ export class KafkaPipeline {
     return this.aloCommitting;
   }
 
-  /** Exactly-once: one transaction per partition with its ready events, dead letters and offset. */
+  /**
+   * Exactly-once: one transaction per partition with its ready events, dead letters and offset.
+   * The partition's transactions are chained one after the other; a link that throws (a bug, a
+   * throwing assembler port or logger) is logged and counted here, so the chain itself never
+   * rejects: a rejected link would skip every later one (the partition never committed again
+   * until the next rebalance) and surface as an unhandled rejection.
+   */
   private commitPartitionTx(st: PartitionState): Promise<void> {
-    st.committing = st.committing.then(async () => {
-      if (st.fenced || st.generation !== this.generation || !st.producer) return;
-      const batch = new Set([...this.work].filter((w) => w.owner === st.key && w.status === 'ready'));
-      if (batch.size === 0 && st.looseRecords.length === 0 && !st.dirty) return;
-      // Snapshot synchronously: records, offset and replay metadata must describe the same moment.
-      const loose = st.looseRecords.splice(0);
-      const records = [...loose, ...[...batch].flatMap((w) => w.records)];
-      for (const w of batch) w.status = 'committing';
-      const tag = `${this.instanceTag}.${st.generation}.${++st.txSeq}`;
-      const wm = this.watermarkFor(st, batch, tag);
-      st.dirty = false;
-      const producer = st.producer;
-      const episodes = () => [...batch].map((w) => w.episode.episodeId);
-      try {
-        const tx = await producer.transaction();
-        try {
-          await tx.send(records);
-          if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
-          await tx.commit();
-        } catch (err) {
-          // kafkajs refuses to abort once EndTxn(commit) was sent (COMMITTING → ABORTING is not a
-          // legal transition), so a failed abort means the commit's outcome is unknown.
-          const aborted = await withTimeout(tx.abort(), 10_000, 'transaction abort timed out after 10000 ms').then(
-            () => true,
-            () => false,
-          );
-          if (!aborted && !isFence(err) && wm) {
-            // e.g. the connection dropped after EndTxn(commit) left: the broker may have committed.
-            // Retrying blindly would publish the events twice; ask the broker instead.
-            const outcome = await this.resolveCommitOutcome(st, tag, err);
-            if (outcome === 'committed') {
-              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
-              this.committed(st, batch, loose, records, wm, tag);
-              return;
-            }
-            if (outcome === 'stale') {
-              // Stopping, or the partition left this instance meanwhile: its next owner reads the
-              // truth (it claims the transactional id before reading the offset) and replays what
-              // is missing. No later transaction here: its watermark would still count this
-              // batch's holds and could move the committed offset back below it.
-              this.leavePartition(st);
-              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition is no longer ours to commit: left to its next owner');
-              return;
-            }
-            if (outcome === 'taken') {
-              // Another owner committed on this partition since our last commit: the group moved
-              // it while this instance did not notice (e.g. cut off longer than the session
-              // timeout). Publishing the batch again would duplicate it and move the offset back.
-              this.leavePartition(st);
-              this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and another owner has committed on the partition since: leaving it to that owner');
-              this.checkFence(st);
-              return;
-            }
-          } else if (!aborted && !isFence(err) && st.generation === this.generation) {
-            // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
-            // transactional id makes the broker abort the open transaction).
-            await this.replaceProducer(st).catch(() => undefined);
-          }
-          throw err;
-        }
-        this.committed(st, batch, loose, records, wm, tag);
-      } catch (err) {
-        const msg = errorMessage(err);
-        if (isFence(err)) {
-          // Another owner took over this transactional id: it replays and publishes instead — or
-          // the fence is our own (checkFence).
-          this.leavePartition(st);
-          this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
-          this.checkFence(st);
-          return;
-        }
+    st.committing = st.committing
+      .then(() => this.partitionTx(st))
+      .catch((err: unknown) => {
         this.counters.commitFailures++;
-        this.log.warn({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
-        st.looseRecords.unshift(...loose);
-        for (const w of batch) if (this.work.has(w)) w.status = 'ready';
-        st.dirty = true;
-        if (isWedged(err) && st.generation === this.generation) {
-          // The producer refuses every new transaction (its state machine is stuck, e.g. in
-          // COMMITTING after an EndTxn it could not send): retrying with it would stall the
-          // partition for good. A fresh claim of the id makes the broker finish whatever it still
-          // holds open for the old one first.
-          this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck; replacing it');
-          await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
+        try {
+          this.log.error({ topic: st.topic, partition: st.partition, err: errorMessage(err) }, 'commit failed unexpectedly; the partition\'s next commit tries again');
+        } catch {
+          /* a throwing logger must not reject the chain either */
         }
-      }
-    });
+      });
     return st.committing;
+  }
+
+  private async partitionTx(st: PartitionState): Promise<void> {
+    if (st.fenced || st.generation !== this.generation || !st.producer) return;
+    const batch = new Set([...this.work].filter((w) => w.owner === st.key && w.status === 'ready'));
+    if (batch.size === 0 && st.looseRecords.length === 0 && !st.dirty) return;
+    // Snapshot synchronously: records, offset and replay metadata must describe the same moment.
+    // The watermark first: until the snapshot is taken nothing is changed, so a throw here leaves
+    // the records, the work and the dirty flag as they were for the next commit.
+    const tag = `${this.instanceTag}.${st.generation}.${++st.txSeq}`;
+    const wm = this.watermarkFor(st, batch, tag);
+    const records = [...st.looseRecords, ...[...batch].flatMap((w) => w.records)];
+    const loose = st.looseRecords.splice(0);
+    for (const w of batch) w.status = 'committing';
+    st.dirty = false;
+    const producer = st.producer;
+    const episodes = () => [...batch].map((w) => w.episode.episodeId);
+    /** Set once the transaction is known to have committed: nothing may be retried after that. */
+    let landed = false;
+    try {
+      const tx = await producer.transaction();
+      try {
+        await tx.send(records);
+        if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
+        await tx.commit();
+      } catch (err) {
+        // kafkajs refuses to abort once EndTxn(commit) was sent (COMMITTING → ABORTING is not a
+        // legal transition), so a failed abort means the commit's outcome is unknown.
+        const aborted = await withTimeout(tx.abort(), 10_000, 'transaction abort timed out after 10000 ms').then(
+          () => true,
+          () => false,
+        );
+        if (!aborted && !isFence(err) && wm) {
+          // e.g. the connection dropped after EndTxn(commit) left: the broker may have committed.
+          // Retrying blindly would publish the events twice; ask the broker instead.
+          const outcome = await this.resolveCommitOutcome(st, tag, err);
+          if (outcome === 'committed') {
+            landed = true;
+            this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
+            this.committed(st, batch, loose, records, wm, tag);
+            return;
+          }
+          if (outcome === 'stale') {
+            // Stopping, or the partition left this instance meanwhile: its next owner reads the
+            // truth (it claims the transactional id before reading the offset) and replays what
+            // is missing. No later transaction here: its watermark would still count this
+            // batch's holds and could move the committed offset back below it.
+            this.leavePartition(st);
+            this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition is no longer ours to commit: left to its next owner');
+            return;
+          }
+          if (outcome === 'taken') {
+            // Another owner committed on this partition since our last commit: the group moved
+            // it while this instance did not notice (e.g. cut off longer than the session
+            // timeout). Publishing the batch again would duplicate it and move the offset back.
+            this.leavePartition(st);
+            this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and another owner has committed on the partition since: leaving it to that owner');
+            this.checkFence(st);
+            return;
+          }
+        } else if (!aborted && !isFence(err) && st.generation === this.generation) {
+          // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
+          // transactional id makes the broker abort the open transaction).
+          await this.replaceProducer(st).catch(() => undefined);
+        }
+        throw err;
+      }
+      landed = true;
+      this.committed(st, batch, loose, records, wm, tag);
+    } catch (err) {
+      // The book-keeping after a commit failed: retrying would publish the batch again.
+      if (landed) throw err;
+      const msg = errorMessage(err);
+      if (isFence(err)) {
+        // Another owner took over this transactional id: it replays and publishes instead — or
+        // the fence is our own (checkFence).
+        this.leavePartition(st);
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
+        this.checkFence(st);
+        return;
+      }
+      this.counters.commitFailures++;
+      this.log.warn({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
+      st.looseRecords.unshift(...loose);
+      for (const w of batch) if (this.work.has(w)) w.status = 'ready';
+      st.dirty = true;
+      if (isWedged(err) && st.generation === this.generation) {
+        // The producer refuses every new transaction (its state machine is stuck, e.g. in
+        // COMMITTING after an EndTxn it could not send): retrying with it would stall the
+        // partition for good. A fresh claim of the id makes the broker finish whatever it still
+        // holds open for the old one first.
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck; replacing it');
+        await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
+      }
+    }
   }
 
   /**
@@ -931,21 +956,22 @@ export class KafkaPipeline {
     for (const w of batch) this.work.delete(w);
     if (generation !== this.generation) return;
     const offsets: OffsetCommit[] = [];
-    for (const st of dirty) {
-      st.dirty = false;
-      const wm = this.watermarkFor(st, new Set());
-      if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
-    }
-    if (offsets.length > 0) {
-      try {
-        await this.source.commit(offsets);
-      } catch (err) {
-        // Dirty again, or these offsets would wait for new input on the partition (not even the
-        // final commit at stop would make them): a restart then republished everything since.
-        if (generation === this.generation) for (const st of dirty) st.dirty = true;
-        throw err;
+    try {
+      for (const st of dirty) {
+        st.dirty = false;
+        const wm = this.watermarkFor(st, new Set());
+        if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
       }
-      this.counters.commits++;
+      if (offsets.length > 0) {
+        await this.source.commit(offsets);
+        this.counters.commits++;
+      }
+    } catch (err) {
+      // Dirty again (a failed commit, or a watermark that threw), or these offsets would wait for
+      // new input on the partition (not even the final commit at stop would make them): a restart
+      // then republished everything since.
+      if (generation === this.generation) for (const st of dirty) st.dirty = true;
+      throw err;
     }
   }
 }

@@ -346,6 +346,56 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('logs/0')?.offset).toBe('1');
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('a commit that throws before its transaction/send (here the assembler port) does not stop later commits, and rejects nothing (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    let throwsLeft = 1;
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery, tickIntervalMs: 10_000, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => {
+          const inner = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true });
+          return {
+            addSpans: (s, pos) => inner.addSpans(s, pos),
+            addEvaluations: (e, pos) => inner.addEvaluations(e, pos),
+            resolveEvaluation: (e) => inner.resolveEvaluation(e),
+            tick: () => inner.tick(),
+            flush: (r) => inner.flush(r),
+            dropPartition: (t, n) => inner.dropPartition(t, n),
+            lowWatermark: (t, n) => {
+              if (throwsLeft-- > 0) throw new Error('injected: lowWatermark failed');
+              return inner.lowWatermark(t, n);
+            },
+          };
+        },
+        processEpisode,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    const rejections: unknown[] = [];
+    const onRejection = (r: unknown) => void rejections.push(r);
+    process.on('unhandledRejection', onRejection);
+    try {
+      await p.start();
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      await deliverRun(fake, a!, 0);
+      const done = () => fake.committed.get('spans/0')?.offset === '1' && fake.committed.get('logs/0')?.offset === '1';
+      for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
+      await p.stop();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+    expect(throwsLeft).toBeLessThan(0); // the injected failure happened
+    expect(rejections).toEqual([]);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
+    expect(fake.committed.get('spans/0')?.offset).toBe('1');
+    expect(fake.committed.get('logs/0')?.offset).toBe('1');
+    expect(p.stats().commitFailures).toBeGreaterThanOrEqual(1);
+  });
+
   it('reads its input read_committed by default, read_uncommitted when configured (source.kafka.isolationLevel)', async () => {
     const fake = new FakeKafka();
     const p = pipeline(fake, 'at-least-once', async () => ({ events: [] }) as never);
