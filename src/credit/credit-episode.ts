@@ -336,7 +336,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   await localizeFailure(); // pluggable games: now that b is known
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
-    transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight });
+    transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight });
   }
 
   // Message rewards.

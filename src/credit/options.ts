@@ -73,6 +73,8 @@ export const CreditOptionsSchema = z.object({
   blameDecay: z.number().min(0).lt(1).default(0.5),
   /** Failure case: repair reward relative to the blame. */
   repairWeight: z.number().min(0).default(1),
+  /** Failure case: reward of a critic (a step between the error and its fix that passed it on) relative to the blame. */
+  criticWeight: z.number().min(0).default(0.5),
   /** Failure case: significant prefix-value drop. */
   prefixDropThreshold: z.number().positive().default(0.2),
   /**

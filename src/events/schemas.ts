@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 
-export const SCHEMA_VERSION = '1.0.0';
+/** 1.1.0: `failure_role: critic` (additive). */
+export const SCHEMA_VERSION = '1.1.0';
 
 const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
@@ -131,7 +132,7 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
   agent_credit: z.number(),
   outcome: z.enum(['success', 'failure']),
   /** failure episodes: role of this step */
-  failure_role: z.enum(['first-error', 'dependent', 'repair', 'before-error', 'unrelated']).optional(),
+  failure_role: z.enum(['first-error', 'dependent', 'repair', 'critic', 'before-error', 'unrelated']).optional(),
   estimator: EstimatorInfoSchema,
 });
 export type MessageReward = z.infer<typeof MessageRewardSchema>;

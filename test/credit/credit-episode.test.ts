@@ -122,6 +122,64 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.pairs[0]!.reason).toMatch(new RegExp(`corrected only by another agent \\(${sid(3)} by critic\\): no pair across agents`));
   });
 
+  it('a critic — the step that read the error and whose output the fix read — is rewarded (method.md §3), not blamed, and forms no pair', async () => {
+    // coder answers badly (flagged), the reviewer reads it and objects, the coder redoes the task
+    // reading the review (not its bad answer), the reviewer approves, the writer reads the redo.
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
+      step({ id: 3, agent: 'reviewer', name: 'chat gpt-4o', inputs: [2] }),
+      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 3] }),
+      step({ id: 5, agent: 'reviewer', name: 'chat gpt-4o', inputs: [4] }),
+      step({ id: 6, agent: 'writer', name: 'chat gpt-4o', inputs: [5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(3).failureRole).toBe('critic');
+    expect(m(4).failureRole).toBe('repair');
+    expect(m(5).failureRole).toBe('unrelated'); // reads the fix, not the error
+    expect(m(6).failureRole).toBe('unrelated');
+    // +criticWeight·blame0 = 0.25, paid by the reviewer's later unrelated message
+    expect(m(3).components.repair).toBeCloseTo(0.25, 12);
+    expect(m(3).components.blame).toBe(0);
+    expect(m(5).components.blame).toBeCloseTo(-0.25, 12);
+    expect(m(3).reward).toBeGreaterThan(m(5).reward);
+    expect(out.pairs.map((p) => [p.chosen?.stepId, p.rejected.stepId])).toEqual([[sid(4), sid(2)]]);
+    for (const a of out.agents) {
+      const mine = out.messages.filter((x) => x.step.agentId === a.agentId);
+      expect(Math.abs(sum(mine.map((x) => x.reward)) - a.credit)).toBeLessThan(1e-9);
+    }
+    // without the fix there is no critic: the same review is a dependent of the bad answer
+    const unfixed = await creditEpisode(episode([...steps.slice(0, 3), step({ id: 6, agent: 'writer', name: 'chat gpt-4o', inputs: [3] })], 0.2), {});
+    expect(unfixed.messages.find((x) => x.step.stepId === sid(3))!.failureRole).toBe('dependent');
+    // criticWeight 0: still named, no transfer
+    const zero = await creditEpisode(episode(steps, 0.2), { criticWeight: 0 });
+    const c = zero.messages.find((x) => x.step.stepId === sid(3))!;
+    expect(c.failureRole).toBe('critic');
+    expect(c.components.repair).toBe(0);
+    expect(c.components.blame).toBe(0);
+  });
+
+  it('the LLM call that read a failed tool call and issued the retry is its critic (ReAct loop), no longer blamed as a dependent', async () => {
+    const steps = [
+      step({ id: 1, agent: 'coder', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', kind: 'tool', tool: 'run_tests', name: 'run_tests', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 2] }),
+      step({ id: 4, agent: 'coder', kind: 'tool', tool: 'run_tests', name: 'run_tests', inputs: [3] }),
+      step({ id: 5, agent: 'coder', name: 'chat gpt-4o', inputs: [3, 4] }),
+      step({ id: 6, agent: 'writer', name: 'answer', inputs: [5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(4).failureRole).toBe('repair');
+    expect(m(3).failureRole).toBe('critic');
+    expect(m(5).failureRole).toBe('unrelated'); // reads the error only through the critic and the fix
+    expect(m(3).reward).toBeGreaterThan(m(2).reward);
+    expect(m(3).components.blame).toBe(0);
+  });
+
   it("another agent's call of the same tool for its own sub-task is no retry (every coder calls search_docs): only t*'s agent, a call that read t*, or one repeating its input repairs it", async () => {
     const steps = [
       step({ id: 1, agent: 'planner', name: 'plan' }),

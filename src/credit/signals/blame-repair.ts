@@ -12,6 +12,15 @@
  *   name every LLM call `chat {model}`, so otherwise every later LLM call of t*'s agent that read
  *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
+ * - critics get +criticWeight · blame0 (default half a repair). A critic is a message on a causal
+ *   path from t* to a corrective attempt (it read the error, directly or through other steps, and
+ *   the fix read it) that succeeded and is no attempt itself: the step that noticed the error and
+ *   passed it on to the fix — a reviewer's verdict the redo reads, or the LLM call that read a
+ *   failed tool's error and issued the retry. method.md §3 names "a critic that flags the error";
+ *   telemetry has no standard mark for a verdict inside a run, so the critic is known by what it
+ *   led to. It is not blamed as a dependent, and what reads it only through it is not either (its
+ *   output carries the notice, not the error). It forms no preference pair (not an attempt at t*'s
+ *   sub-task). A critic that flagged the error but led to no fix is not told from a dependent.
  * - Transfers are zero-sum within each agent, so agent credit (φ_i) is untouched and
  *   Σ_m r_m = φ_i still holds: an agent's net blame is offset equally on its uninvolved messages
  *   (they keep the credit the blamed message loses, recorded as `repair` ≥ 0); a net repair bonus
@@ -20,11 +29,11 @@
  *   (an agent whose only message is t* carries its blame through φ_i alone).
  */
 import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
-import { descendants } from '../causal-graph.js';
+import { ancestors, descendants } from '../causal-graph.js';
 import type { FirstError } from './first-error.js';
 import type { Transfer } from './message-rewards.js';
 
-export type FailureRole = 'first-error' | 'dependent' | 'repair' | 'before-error' | 'unrelated';
+export type FailureRole = 'first-error' | 'dependent' | 'repair' | 'critic' | 'before-error' | 'unrelated';
 
 export interface BlameRepairOptions {
   /** Blame of t* before balancing, in score units. Default 0.5. */
@@ -33,6 +42,8 @@ export interface BlameRepairOptions {
   decay?: number;
   /** Repair reward relative to blame0. Default 1. */
   repairWeight?: number;
+  /** Critic reward relative to blame0. Default 0.5. */
+  criticWeight?: number;
   prefixScores?: readonly number[];
   prefixBaseline?: number;
   dropThreshold?: number;
@@ -41,12 +52,16 @@ export interface BlameRepairOptions {
 export interface CorrectiveAttempt {
   readonly stepId: string;
   readonly reason: string;
+  /** How it was recognised: a retry of t*'s tool, a redo of its sub-task, or a prefix-value recovery. */
+  readonly via?: 'retry' | 'redo' | 'prefix-recovery' | 'critic';
 }
 
 export interface BlameRepair {
   readonly transfers: ReadonlyMap<string, Transfer>;
   readonly roles: ReadonlyMap<string, FailureRole>;
   readonly repairs: readonly CorrectiveAttempt[];
+  /** Messages between t* and a corrective attempt that passed the error on to it (see the file header). */
+  readonly critics: readonly CorrectiveAttempt[];
 }
 
 export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): CorrectiveAttempt[] {
@@ -72,12 +87,12 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     const s = graph.order[i]!;
     if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
     if (buildsOn(i)) return;
-    let reason: string | undefined;
-    if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) reason = `successful retry of tool ${s.toolName}`;
-    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) reason = `successful redo of sub-task "${s.name}" by the same agent`;
-    if (reason && !seen.has(s.stepId)) {
+    let found: CorrectiveAttempt | undefined;
+    if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) found = { stepId: s.stepId, reason: `successful retry of tool ${s.toolName}`, via: 'retry' };
+    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
+    if (found && !seen.has(s.stepId)) {
       seen.add(s.stepId);
-      out.push({ stepId: s.stepId, reason });
+      out.push(found);
     }
   });
   const ps = opts.prefixScores;
@@ -87,7 +102,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     for (let pos = starPos + 1; pos < Math.min(ps.length, msgIdx.length); pos++) {
       if (ps[pos]! >= before - tol) {
         const s = graph.order[msgIdx[pos]!]!;
-        if (!seen.has(s.stepId) && !isErroneous(s) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})` });
+        if (!seen.has(s.stepId) && !isErroneous(s) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})`, via: 'prefix-recovery' });
         break;
       }
     }
@@ -95,13 +110,41 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   return out;
 }
 
+/**
+ * Critics of t*: succeeded messages on a causal path from t* to one of `repairs` that retried or
+ * redid t* (descendants of t* and ancestors of the repair), other than the repairs themselves, in
+ * causal order. A prefix-value recovery leads to no critic: the steps before it are the ones the
+ * scorer still rated low, and on a linear conversation every step would lie on the path.
+ */
+export function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly CorrectiveAttempt[]): CorrectiveAttempt[] {
+  const fixes = repairs.filter((r) => r.via === 'retry' || r.via === 'redo');
+  if (fixes.length === 0) return [];
+  const fromStar = descendants(graph, fe.index);
+  const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
+  const ledTo = new Map<number, string>(); // critic index → the first repair it led to
+  for (const r of fixes) {
+    for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
+      if (!fromStar.has(i) || repairIdx.has(i) || ledTo.has(i)) continue;
+      const s = graph.order[i]!;
+      if (isMessage(s) && !isErroneous(s)) ledTo.set(i, r.stepId);
+    }
+  }
+  return [...ledTo]
+    .sort((a, b) => a[0] - b[0])
+    .map(([i, fix]) => ({ stepId: graph.order[i]!.stepId, reason: `passed the error of ${graph.order[fe.index]!.stepId} on to its fix ${fix}`, via: 'critic' as const }));
+}
+
 export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): BlameRepair {
   const blame0 = opts.blame0 ?? 0.5;
   const decay = opts.decay ?? 0.5;
   const repairWeight = opts.repairWeight ?? 1;
+  const criticWeight = opts.criticWeight ?? 0.5;
   const repairs = correctiveAttempts(graph, fe, opts);
+  const critics = criticsOf(graph, fe, repairs);
   const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
-  const dependent = descendants(graph, fe.index, repairIdx);
+  const criticIdx = new Set(critics.map((c) => graph.indexOf.get(c.stepId)!));
+  // Blame does not pass through a repair or a critic: what reads the error only through them reads the fix or the notice.
+  const dependent = descendants(graph, fe.index, new Set([...repairIdx, ...criticIdx]));
   const raw = new Map<string, number>();
   const roles = new Map<string, FailureRole>();
   graph.order.forEach((s, i) => {
@@ -112,6 +155,9 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
     } else if (repairIdx.has(i)) {
       roles.set(s.stepId, 'repair');
       raw.set(s.stepId, repairWeight * blame0);
+    } else if (criticIdx.has(i)) {
+      roles.set(s.stepId, 'critic');
+      raw.set(s.stepId, criticWeight * blame0);
     } else if (dependent.has(i)) {
       roles.set(s.stepId, 'dependent');
       raw.set(s.stepId, -blame0 * decay ** dependent.get(i)!);
@@ -141,5 +187,5 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
   }
   const transfers = new Map<string, Transfer>();
   for (const [id, a] of amount) transfers.set(id, { blame: Math.min(0, a), repair: Math.max(0, a) });
-  return { transfers, roles, repairs };
+  return { transfers, roles, repairs, critics };
 }
