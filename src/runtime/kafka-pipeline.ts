@@ -152,6 +152,8 @@ interface PartitionState {
   txSeq: number;
   /** Tag of the last commit known on this partition (read at assignment, then ours). */
   lastCommittedTag: string | undefined;
+  /** Offset of this instance's last commit on the partition in this assignment. */
+  committedOffset: string | undefined;
   dirty: boolean;
   fenced: boolean;
 }
@@ -284,6 +286,11 @@ export class KafkaPipeline {
 
   private async finalCommit(): Promise<void> {
     await this.rejoining;
+    try {
+      this.markReleasedPartitions();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'stop: could not check the partitions for released offsets');
+    }
     // A commit can release holds on other partitions (EOS: per-partition transactions), so repeat
     // until nothing is left to commit (bounded: each round publishes or gives up on all ready work).
     for (let round = 0; round < 3; round++) {
@@ -344,6 +351,7 @@ export class KafkaPipeline {
         committing: Promise.resolve(),
         txSeq: 0,
         lastCommittedTag: undefined,
+        committedOffset: undefined,
         dirty: false,
         fenced: false,
       };
@@ -519,8 +527,26 @@ export class KafkaPipeline {
     if (this.stopping) return;
     try {
       this.enqueue(this.assembler.tick());
+      this.markReleasedPartitions();
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');
+    }
+  }
+
+  /**
+   * Marks dirty every partition whose offset could move past our last commit without a record of
+   * its own or an episode of ours being published: an evaluation waiting there for its spans
+   * expired (tick) or was dropped over the count limit (while another partition was read), which
+   * releases its record inside the assembler. Left clean, an idle partition's committed offset
+   * stayed at that record — not even stop()'s final commit moved it — and a restart read it again.
+   * Only partitions committed below their processed position are looked at (nothing else can move).
+   */
+  private markReleasedPartitions(): void {
+    for (const st of this.partitions.values()) {
+      if (st.dirty || st.fenced || st.processedNext === undefined || st.committedOffset === st.processedNext) continue;
+      const holds = [...this.work].filter((w) => w.holds.has(st.key)).map((w) => w.holds.get(st.key));
+      const offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition), ...holds);
+      if (offset !== st.committedOffset) st.dirty = true;
     }
   }
 
@@ -777,7 +803,10 @@ export class KafkaPipeline {
 
   /** Book-keeping once a partition's transaction is known to have committed. */
   private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined, tag: string): void {
-    if (wm) st.lastCommittedTag = tag;
+    if (wm) {
+      st.lastCommittedTag = tag;
+      st.committedOffset = wm.offset;
+    }
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
@@ -965,6 +994,10 @@ export class KafkaPipeline {
       if (offsets.length > 0) {
         await this.source.commit(offsets);
         this.counters.commits++;
+        for (const st of dirty) {
+          const o = offsets.find((x) => x.topic === st.topic && x.partition === st.partition);
+          if (o) st.committedOffset = o.offset;
+        }
       }
     } catch (err) {
       // Dirty again (a failed commit, or a watermark that threw), or these offsets would wait for

@@ -396,6 +396,33 @@ describe('KafkaPipeline failures never stall', () => {
     expect(p.stats().commitFailures).toBeGreaterThanOrEqual(1);
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('an evaluation that expires waiting for its spans releases its record: the idle logs partition is committed past it (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    let now = 0;
+    let assembler: EpisodeAssembler | undefined;
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery, tickIntervalMs: 10, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => (assembler = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true, pendingEvaluationTtlMs: 1_000 }, { now: () => now })),
+        processEpisode: events,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    // The verdict of a trace whose spans never come: it waits, holding its record (offset 0).
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    for (let i = 0; i < 1_000 && fake.committed.get('logs/0') === undefined; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(fake.committed.get('logs/0')?.offset).toBe('0');
+    now += 2_000; // past the TTL: the next tick expires it; nothing else arrives on the partition
+    for (let i = 0; i < 1_000 && assembler!.stats().expiredEvaluations === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(assembler!.stats().expiredEvaluations).toBe(1);
+    await p.stop();
+    expect(fake.committed.get('logs/0')?.offset).toBe('1');
+  });
+
   it('reads its input read_committed by default, read_uncommitted when configured (source.kafka.isolationLevel)', async () => {
     const fake = new FakeKafka();
     const p = pipeline(fake, 'at-least-once', async () => ({ events: [] }) as never);
