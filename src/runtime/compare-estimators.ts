@@ -9,7 +9,7 @@
  * agent credits against the reference; interval coverage counts how often an estimator's
  * confidence interval holds the exact value. Pure with respect to I/O: the CLI reads the files.
  */
-import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, type CreditOptionsInput } from '../credit/index.js';
+import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, type CreditOptionsInput, type EstimateStatus, type ShapleyEstimate } from '../credit/index.js';
 import type { Episode } from '../model/episode.js';
 import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
 
@@ -45,7 +45,7 @@ export interface CompareRow {
   /** Nominal confidence of those intervals. */
   confidence: number;
   meanEvaluations: number;
-  /** Runs by result status (`approximate`, `partial`, `exact`). */
+  /** Runs by status at the configured target half-width (`statusAtTarget`: `approximate`, `partial`, `exact`). */
   statuses: Record<string, number>;
   msPerRun: number;
 }
@@ -56,6 +56,8 @@ export interface CompareReport {
   /** Episodes left out, by reason. */
   skipped: Record<string, number>;
   seeds: number[];
+  /** `credit.targetHalfWidth` the status column is judged against. */
+  targetHalfWidth: number;
   rows: CompareRow[];
 }
 
@@ -146,7 +148,8 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
           acc.agents += n;
           acc.evaluations += est.evaluations;
           acc.confidence = est.confidence;
-          acc.statuses[est.status] = (acc.statuses[est.status] ?? 0) + 1;
+          const status = statusAtTarget(est, resolved.targetHalfWidth);
+          acc.statuses[status] = (acc.statuses[status] ?? 0) + 1;
           let sq = 0;
           est.players.forEach((p, i) => {
             const phi = exact.get(p);
@@ -192,7 +195,20 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
       });
     }
   }
-  return { episodes: episodes.length, compared, skipped, seeds, rows };
+  return { episodes: episodes.length, compared, skipped, seeds, targetHalfWidth: resolved.targetHalfWidth, rows };
+}
+
+/**
+ * The run's status against the configured `credit.targetHalfWidth`. Compare forces the whole budget
+ * with a ~0 target, so every sampled run would read `partial` ("budget exhausted before every
+ * half-width reached 1e-12") — which says nothing. A run whose intervals all meet the configured
+ * target is `approximate` (the engine would have stopped there, earlier); one that does not is
+ * `partial`, as the engine would report it at this budget. Other statuses are kept.
+ */
+export function statusAtTarget(est: ShapleyEstimate, target: number): EstimateStatus {
+  if (est.status !== 'partial' || !est.note?.startsWith('budget exhausted before every half-width')) return est.status;
+  const widest = est.intervals.reduce((w, ci) => Math.max(w, (ci.high - ci.low) / 2), 0);
+  return widest <= target ? 'approximate' : 'partial';
 }
 
 const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toFixed(4).replace(/\.?0+$/, '') : x.toExponential(2));
@@ -202,9 +218,9 @@ export function renderCompareReport(r: CompareReport): string {
   const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} ${why}`);
   const lines = [
     `Estimator comparison: ${r.compared} of ${r.episodes} episodes compared${skipped.length ? ` (left out: ${skipped.join('; ')})` : ''}; seeds ${r.seeds.join(', ')}.`,
-    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations), or fewer where the game has fewer coalitions (2^agents: a 2-agent game has 4) or the estimator is exact before it (the evaluations column says what was spent).',
+    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations), or fewer where the game has fewer coalitions (2^agents: a 2-agent game has 4) or the estimator is exact before it (the evaluations column says what was spent). Status: `approximate` when every interval is within credit.targetHalfWidth at that budget (the engine would stop there), `partial` when not.',
     '',
-    '| estimator | budget | runs | agents (mean) | mean abs error | max abs error | relative MSE | CI coverage | evaluations (mean) | status | ms per run |',
+    `| estimator | budget | runs | agents (mean) | mean abs error | max abs error | relative MSE | CI coverage | evaluations (mean) | status at half-width ${r.targetHalfWidth} | ms per run |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of r.rows) {

@@ -5,7 +5,7 @@ import { creditEpisode } from '../../src/credit/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { checkCompareOptions, compareEstimators, lowestErrorPerBudget, renderCompareReport } from '../../src/runtime/compare-estimators.js';
+import { checkCompareOptions, compareEstimators, lowestErrorPerBudget, renderCompareReport, statusAtTarget } from '../../src/runtime/compare-estimators.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { creditInputOf } from '../../src/runtime/process-episode.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
@@ -74,6 +74,26 @@ describe('compareEstimators (agent-credit compare)', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(0);
+  });
+
+  it('judges each run against the configured target half-width, not the ~0 target that makes it spend the whole budget (every sampled run read "partial")', () => {
+    const est = (halfWidth: number, status: 'exact' | 'approximate' | 'partial', note?: string) => ({
+      players: ['a', 'b'],
+      values: [0.3, 0.7],
+      intervals: [0.3, 0.7].map((v) => ({ low: v - halfWidth, high: v + halfWidth })),
+      confidence: 0.95,
+      evaluations: 8,
+      status,
+      estimator: 'kernel',
+      grandValue: 1,
+      emptyValue: 0,
+      ...(note !== undefined ? { note } : {}),
+    });
+    const exhausted = 'budget exhausted before every half-width reached 1e-12';
+    expect(statusAtTarget(est(2e-11, 'partial', exhausted), 0.02)).toBe('approximate');
+    expect(statusAtTarget(est(0.05, 'partial', exhausted), 0.02)).toBe('partial');
+    expect(statusAtTarget(est(0, 'partial', 'game failed: boom'), 0.02)).toBe('partial');
+    expect(statusAtTarget(est(0, 'exact'), 0.02)).toBe('exact');
   });
 
   it('refuses options it cannot run, naming the flag', () => {
