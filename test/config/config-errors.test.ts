@@ -137,6 +137,16 @@ describe('configuration loading', () => {
     expect(config.sinks.live.enabled).toBe(false);
   });
 
+  it("brokers may be one comma-separated string in YAML too, as Kafka's bootstrap.servers is written (a list only was accepted)", () => {
+    const { config } = loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: a:9092, b:9092\n', env: {} });
+    expect(config.source.kafka?.brokers).toEqual(['a:9092', 'b:9092']);
+    for (const bad of ['" , "', '9092']) {
+      const m = errorOf(`source:\n  kind: kafka\n  kafka:\n    brokers: ${bad}\n`);
+      expect(m).toContain('source.kafka.brokers');
+      expect(m).toContain('host:port, e.g. [localhost:9092]');
+    }
+  });
+
   it('env names resolve with or without word breaks', () => {
     expect(resolveEnvPath(AppConfigSchema, ['SOURCE', 'HTTP', 'MAXBODYBYTES'])).toEqual(['source', 'http', 'maxBodyBytes']);
     expect(resolveEnvPath(AppConfigSchema, ['SOURCE', 'HTTP', 'MAX', 'BODY', 'BYTES'])).toEqual(['source', 'http', 'maxBodyBytes']);

@@ -8,9 +8,20 @@ import { z } from 'zod';
 export const SourceEncodingSchema = z.enum(['otlp_proto', 'otlp_json', 'auto']);
 export type SourceEncoding = z.infer<typeof SourceEncodingSchema>;
 
+const BrokerListSchema = z.array(z.string().min(1)).min(1, 'kafka.brokers: give at least one bootstrap broker (host:port)');
+
 export const KafkaSourceConfigSchema = z.object({
-  /** Bootstrap brokers, `host:port`. */
-  brokers: z.array(z.string().min(1)).min(1, 'kafka.brokers: give at least one bootstrap broker (host:port)'),
+  /**
+   * Bootstrap brokers, `host:port`: a list, or one comma-separated string as Kafka's own
+   * `bootstrap.servers` is written (and as the environment variable takes it).
+   */
+  brokers: z.union([
+    BrokerListSchema,
+    z
+      .string()
+      .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b !== ''))
+      .pipe(BrokerListSchema),
+  ]),
   /** Consumer group id; instances with the same id share the partitions. */
   groupId: z.string().min(1).default('agent-credit'),
   spansTopic: z.string().min(1).default('otlp_spans'),
