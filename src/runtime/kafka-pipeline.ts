@@ -64,7 +64,10 @@ export const KafkaPipelineConfigSchema = z.object({
   delivery: DeliverySchema.default('at-least-once'),
   /** Prefix of the per-partition transactional ids (exactly-once). Must be unique per group. */
   transactionalIdPrefix: z.string().min(1).default('agent-credit'),
-  /** Closed episodes waiting for or in credit work before ingestion pauses. */
+  /**
+   * Closed episodes not yet published — waiting for or in credit work, or credited and waiting for
+   * their transaction/send — at which ingestion pauses (it resumes at half).
+   */
   creditQueueMax: z.number().int().min(1).default(256),
   /** Episodes credited at once. */
   creditConcurrency: z.number().int().min(1).default(4),
@@ -575,11 +578,20 @@ export class KafkaPipeline {
       this.work.add(w);
       this.queue.push(w);
     }
-    if (this.queue.length >= this.config.creditQueueMax && !this.source.isPaused()) {
+    if (this.work.size >= this.config.creditQueueMax && !this.source.isPaused()) {
       this.counters.pauses++;
       this.source.pause();
     }
     this.pump();
+  }
+
+  /**
+   * Backpressure counts every closed episode not yet published (`work`), not only those waiting
+   * for credit: while transactions or sends keep failing, credited episodes pile up as `ready`,
+   * and ingestion must not go on closing more. Called wherever work ends (credit done, published).
+   */
+  private maybeResume(): void {
+    if (this.source.isPaused() && !this.stopping && this.work.size <= this.config.creditQueueMax / 2) this.source.resume();
   }
 
   private pump(): void {
@@ -589,7 +601,7 @@ export class KafkaPipeline {
       w.status = 'running';
       void this.runCredit(w).finally(() => {
         this.running--;
-        if (this.source.isPaused() && !this.stopping && this.queue.length <= this.config.creditQueueMax / 2) this.source.resume();
+        this.maybeResume();
         this.pump();
       });
     }
@@ -815,7 +827,10 @@ export class KafkaPipeline {
         if (other && other !== st) other.dirty = true;
       }
     }
-    if (batch.size > 0) this.scheduleCommit();
+    if (batch.size > 0) {
+      this.maybeResume();
+      this.scheduleCommit();
+    }
     this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
     this.counters.transactions++;
     this.counters.recordsPublished += records.length;
@@ -983,6 +998,7 @@ export class KafkaPipeline {
     this.counters.recordsPublished += records.length;
     this.counters.dlqOut += loose.length;
     for (const w of batch) this.work.delete(w);
+    this.maybeResume();
     if (generation !== this.generation) return;
     const offsets: OffsetCommit[] = [];
     try {

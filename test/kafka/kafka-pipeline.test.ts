@@ -772,6 +772,45 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('spans/0')!.offset).toBe('1');
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('keeps ingestion paused while credited episodes cannot be published (sends failing), and resumes once they are (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    let failing = true;
+    const refuse = () => new Error('Broker: Request timed out');
+    const client: KafkaClient = {
+      createProducer: (o) => {
+        const pr = fake.createProducer();
+        return { ...pr, send: async (r) => (failing ? Promise.reject(refuse()) : pr.send(r)) };
+      },
+      createTransactionalProducer: (o) => {
+        const pr = fake.createTransactionalProducer(o);
+        return {
+          ...pr,
+          transaction: async () => {
+            const tx = await pr.transaction();
+            return { ...tx, send: async (r) => (failing ? Promise.reject(refuse()) : tx.send(r)) };
+          },
+        };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const p = pipeline(client, delivery, events, { creditQueueMax: 2, commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, rs.map((r, i) => ({ offset: i, value: r!.spans[0]!.value })));
+    await fake.deliver('logs', 0, rs.map((r, i) => ({ offset: i, value: r!.logs[0]!.value })));
+    // credit is done at once; the episodes' publishing fails, again and again
+    for (let i = 0; i < 1_000 && p.stats().commitFailures < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats()).toMatchObject({ queueDepth: 0, inFlight: 3, paused: true });
+    expect(fake.paused.size).toBe(2);
+    failing = false;
+    for (let i = 0; i < 1_000 && p.stats().inFlight > 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats()).toMatchObject({ inFlight: 0, paused: false });
+    expect(fake.paused.size).toBe(0);
+    await p.stop();
+  });
+
   it('pauses ingestion when the credit queue is full and resumes when it drains', async () => {
     const fake = new FakeKafka();
     const rs = await runs(3);
