@@ -126,8 +126,17 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   }
 
   const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes));
-  const unknown = drafts.filter((d) => d.facts.convention === 'unknown').length;
-  if (unknown > 0) warnings.push(`${unknown} span(s) match no known convention: kept as structure (kind other)`);
+  // A span that matches no convention but holds recognised spans below it is the application's own
+  // structure (a request or workflow span around the agents): expected, and warned about on every
+  // episode it would only teach operators to ignore the warning. The others may be steps an
+  // instrumentation missed.
+  const holders = new Set<string>();
+  for (const d of drafts) {
+    if (d.facts.convention === 'unknown') continue;
+    for (let p = tree.parentOf(d.span.spanId); p !== undefined && !holders.has(p); p = tree.parentOf(p)) holders.add(p);
+  }
+  const unknown = drafts.filter((d) => d.facts.convention === 'unknown' && !holders.has(d.span.spanId)).length;
+  if (unknown > 0) warnings.push(`${unknown} span(s) match no known convention and hold no recognised span: kept as structure (kind other)`);
   return {
     steps,
     agents: [...resolution.agents],
