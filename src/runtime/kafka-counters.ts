@@ -51,11 +51,16 @@ export interface KafkaPipelineStats {
   readonly queueDepth: number;
   /** Gauge: closed episodes whose events are not committed yet. */
   readonly inFlight: number;
+  /**
+   * Gauge: credit computations past `creditTimeoutMs` still running (their episodes went to the
+   * DLQ); each holds a credit slot until it settles, up to `creditConcurrency - 1` of them.
+   */
+  readonly creditOverdue: number;
   readonly paused: boolean;
   readonly assignedPartitions: number;
 }
 
-type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'paused' | 'assignedPartitions'>;
+type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'creditOverdue' | 'paused' | 'assignedPartitions'>;
 
 export class KafkaPipelineCounters {
   recordsIn = 0;

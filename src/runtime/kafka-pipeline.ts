@@ -189,7 +189,15 @@ export class KafkaPipeline {
   private producer: KafkaProducer | undefined;
   private readonly work = new Set<CreditWork>();
   private readonly queue: CreditWork[] = [];
+  /** Credit slots taken: computations running, and overdue ones still holding theirs. */
   private running = 0;
+  /**
+   * `processEpisode` calls past `creditTimeoutMs` that have not settled (their episode already
+   * went to the DLQ). Each keeps its credit slot until it settles, so `creditConcurrency` bounds
+   * the computations really running — up to `creditConcurrency - 1` of them (one slot always stays
+   * for new work); past that, an overdue computation's slot is released and logged as an error.
+   */
+  private overdue = 0;
   /** Lets produce acks and fetches in between credit work on this thread (time-slicer.ts). */
   private readonly slicer = new TimeSlicer(CREDIT_SLICE_MS);
   private generation = 0;
@@ -311,7 +319,7 @@ export class KafkaPipeline {
         if (d > 0n) lag += d;
       }
     }
-    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
+    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, creditOverdue: this.overdue, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
   }
 
   // ---- group membership ----------------------------------------------------------------------
@@ -612,9 +620,17 @@ export class KafkaPipeline {
     let records: OutgoingRecord[];
     await this.slicer.yieldIfDue();
     if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
+    let computing: Promise<CreditEvent[]> | undefined;
+    let settled = false;
     try {
+      computing = this.deps.processEpisode(w.episode);
+      // before withTimeout's own handlers: when it rejects, `settled` says whether computing had
+      computing.then(
+        () => void (settled = true),
+        () => void (settled = true),
+      );
       const events = await withTimeout(
-        this.deps.processEpisode(w.episode),
+        computing,
         this.config.creditTimeoutMs,
         `processEpisode timed out after ${this.config.creditTimeoutMs} ms (runtime.creditTimeoutMs; raise it for slow value functions)`,
       );
@@ -633,11 +649,39 @@ export class KafkaPipeline {
       this.counters.creditFailures++;
       this.log.error({ episodeId: w.episode.episodeId, reason }, 'credit failed; episode sent to DLQ');
       records = [failedEpisodeRecord(w.episode, reason, dlq)];
+      if (computing && !settled) this.holdOverdueSlot(w, computing);
     }
     if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
     w.records = records;
     w.status = 'ready';
     this.scheduleCommit();
+  }
+
+  /**
+   * A computation that timed out keeps running (nothing can cancel it): it keeps its credit slot
+   * until it settles, so a slow value function is not called more often than `creditConcurrency`
+   * at once. At most `creditConcurrency - 1` slots are held that way: a value function that hangs
+   * for good then still leaves one slot, each episode it hangs on reaches the DLQ after the
+   * timeout, and the error log (and `creditOverdue` in the stats) says so.
+   */
+  private holdOverdueSlot(w: CreditWork, computing: Promise<unknown>): void {
+    const cap = this.config.creditConcurrency - 1;
+    if (this.overdue >= cap) {
+      this.log.error(
+        { episodeId: w.episode.episodeId, overdue: this.overdue, creditConcurrency: this.config.creditConcurrency, creditTimeoutMs: this.config.creditTimeoutMs },
+        'processEpisode is still running past creditTimeoutMs while other overdue computations hold all but one credit slot (a value function that hangs?): its slot is released, so more computations than creditConcurrency now run at once',
+      );
+      return;
+    }
+    this.overdue++;
+    this.running++;
+    this.log.warn({ episodeId: w.episode.episodeId, overdue: this.overdue, creditConcurrency: this.config.creditConcurrency }, 'processEpisode is still running past creditTimeoutMs: it keeps its credit slot until it settles');
+    const release = () => {
+      this.overdue--;
+      this.running--;
+      this.pump();
+    };
+    computing.then(release, release);
   }
 
   // ---- commits -------------------------------------------------------------------------------

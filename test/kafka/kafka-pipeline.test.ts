@@ -736,6 +736,46 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('spans/0')!.offset).toBe('1');
   });
 
+  it('a credit computation that times out keeps its slot until it settles: no more than creditConcurrency run at once', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    let active = 0;
+    let maxActive = 0;
+    let releaseFirst!: () => void;
+    const firstSettles = new Promise<void>((r) => (releaseFirst = r));
+    let calls = 0;
+    const p = pipeline(
+      fake,
+      'at-least-once',
+      async () => {
+        const first = calls++ === 0;
+        maxActive = Math.max(maxActive, ++active);
+        // the first hangs past the timeout until released; the others take a moment
+        await (first ? firstSettles : new Promise((r) => setTimeout(r, 5)));
+        active--;
+        return [];
+      },
+      { creditConcurrency: 2, creditTimeoutMs: 30 },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await deliverRun(fake, rs[0]!, 0);
+    for (let i = 0; i < 1_000 && p.stats().creditFailures === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().creditFailures).toBe(1);
+    // two more episodes: with the overdue one still running, only one slot is left for them
+    await fake.deliver('spans', 0, [1, 2].map((i) => ({ offset: i, value: rs[i]!.spans[0]!.value })));
+    await fake.deliver('logs', 0, [1, 2].map((i) => ({ offset: i, value: rs[i]!.logs[0]!.value })));
+    for (let i = 0; i < 1_000 && calls < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(calls).toBe(3);
+    expect(maxActive).toBe(2);
+    expect(p.stats().creditOverdue).toBe(1);
+    releaseFirst();
+    for (let i = 0; i < 1_000 && p.stats().creditOverdue > 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().creditOverdue).toBe(0);
+    await p.stop();
+    expect(p.stats().creditFailures).toBe(1);
+  });
+
   it('an event larger than sink.maxRecordBytes goes to the DLQ as a description; the others are published and the offset moves on', async () => {
     const fake = new FakeKafka();
     const [a] = await runs(1);
