@@ -1130,9 +1130,35 @@ function heldKeysOf(given: Evaluation, resolved: Evaluation): string[] {
   return keys;
 }
 
-/** A producer fenced by a newer epoch of its transactional id (another owner, or our own re-init). */
-function isFence(err: unknown): boolean {
-  return /fenc|epoch|INVALID_PRODUCER|not.*current/i.test(errorMessage(err));
+/**
+ * Kafka errors that say a transactional producer was fenced by a newer epoch of its
+ * transactional id (another owner, or our own re-init): INVALID_PRODUCER_EPOCH (47, what brokers
+ * answer kafkajs's request versions) and PRODUCER_FENCED (90, newer request versions; kafkajs
+ * 2.2.4 does not know the code and reports it as `Unknown error code 90`). Not fences, though
+ * their names or texts mention an epoch, "fenced" or "current": FENCED_LEADER_EPOCH and
+ * UNKNOWN_LEADER_EPOCH (partition leadership, fetch/metadata), STALE_BROKER_EPOCH,
+ * TRANSACTION_COORDINATOR_FENCED (between brokers), INVALID_PRODUCER_ID_MAPPING, and
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (an ACL to fix, not another owner): those are retried.
+ */
+const FENCE_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+const FENCE_CODES = new Set([47, 90]);
+/** For errors without a Kafka type or code (another client, a wrapper): the Java client's names and kafkajs's texts. */
+const FENCE_TEXT = /ProducerFenced|InvalidProducerEpoch|operation with an old epoch|newer producer with the same transactionalId|^Unknown error code 90$/i;
+
+/** A producer fenced by a newer epoch of its transactional id: by Kafka error type/code, through `cause` chains. */
+export function isFence(err: unknown): boolean {
+  for (let e = err as { type?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e !== 'object') return FENCE_TEXT.test(String(e));
+    const typed = typeof e.type === 'string' && e.type !== 'KAFKAJS_UNKNOWN_ERROR_CODE';
+    if (typed) {
+      if (FENCE_TYPES.has(e.type as string)) return true;
+    } else if (typeof e.code === 'number' && e.code !== -99) {
+      if (FENCE_CODES.has(e.code)) return true;
+    } else if ((typeof e.name === 'string' && FENCE_TEXT.test(e.name)) || (typeof e.message === 'string' && FENCE_TEXT.test(e.message))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** kafkajs refusing a call because the producer's transaction state machine is in the wrong state. */

@@ -3,11 +3,12 @@
  * failure and backpressure, without a broker (the broker-backed guarantees are in
  * test/integration/).
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
-import { KafkaPipeline, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
+import { KafkaPipeline, isFence, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { decodeLogs } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
@@ -868,5 +869,50 @@ describe('KafkaPipeline failures never stall', () => {
     expect(p.stats().paused).toBe(false);
     expect(fake.paused.size).toBe(0);
     await p.stop();
+  });
+});
+
+describe('isFence: a transactional producer fenced by a newer epoch of its id, told by Kafka error type/code', () => {
+  const require = createRequire(import.meta.url);
+  const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type: string; code: number } };
+  const { KafkaJSNumberOfRetriesExceeded } = require('kafkajs/src/errors.js') as { KafkaJSNumberOfRetriesExceeded: new (e: Error, o: { retryCount: number; retryTime: number }) => Error };
+  const retried = (e: Error) => new KafkaJSNumberOfRetriesExceeded(e, { retryCount: 5, retryTime: 100 });
+
+  it('tells the producer fences kafkajs reports from errors that only mention an epoch, "fenced" or "current"', () => {
+    const fences: [string, unknown][] = [
+      ['INVALID_PRODUCER_EPOCH (47), as kafkajs throws it', createErrorFromCode(47)],
+      ['PRODUCER_FENCED (90), unknown to kafkajs 2.2.4', createErrorFromCode(90)],
+      ['PRODUCER_FENCED by type (other clients)', Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { type: 'PRODUCER_FENCED' })],
+      ['INVALID_PRODUCER_EPOCH after kafkajs retries', retried(createErrorFromCode(47))],
+      ["the Java client's ProducerFencedException, by name", Object.assign(new Error('fenced'), { name: 'ProducerFencedException' })],
+    ];
+    const others: [string, unknown][] = [
+      ['FENCED_LEADER_EPOCH (74): partition leadership, a fetch/metadata error', createErrorFromCode(74)],
+      ['UNKNOWN_LEADER_EPOCH (75)', createErrorFromCode(75)],
+      ['STALE_BROKER_EPOCH (77)', createErrorFromCode(77)],
+      ['TRANSACTION_COORDINATOR_FENCED (52): between brokers', createErrorFromCode(52)],
+      ['INVALID_PRODUCER_ID_MAPPING (49): "not currently assigned"', createErrorFromCode(49)],
+      ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53): an ACL to fix', createErrorFromCode(53)],
+      ['FENCED_LEADER_EPOCH after kafkajs retries', retried(createErrorFromCode(74))],
+      ['a plain error that mentions an epoch', new Error('metadata epoch is not current yet')],
+    ];
+    expect(fences.filter(([, e]) => !isFence(e)).map(([what]) => what)).toEqual([]);
+    expect(others.filter(([, e]) => isFence(e)).map(([what]) => what)).toEqual([]);
+  });
+
+  it('exactly-once: a transaction failing with FENCED_LEADER_EPOCH is retried, not left to a new owner', async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    fake.failCommits(1, createErrorFromCode(74));
+    await deliverRun(fake, a!, 0);
+    await bothPartitionsCommitted(fake, 1);
+    expect([...fake.paused]).toEqual([]); // still fetched: not held back as fenced
+    await p.stop();
+    expect(p.stats().commitFailures).toBe(1);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
   });
 });
