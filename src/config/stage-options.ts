@@ -20,6 +20,12 @@ export const ModuleGameConfigSchema = z.strictObject({
   /** .js/.mjs/.ts file, absolute or relative to the working directory. */
   path: z.string().min(1),
   exportName: z.string().min(1).default('value'),
+  /**
+   * `agents`: value() gets agent coalitions only (message rewards split φ_i without δ_m).
+   * `messages`: also message coalitions (episode.playerKind 'messages', coalition = step ids) for
+   * δ_m — the function must handle both.
+   */
+  players: z.enum(['agents', 'messages']).default('agents'),
 });
 
 /**

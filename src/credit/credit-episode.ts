@@ -301,7 +301,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   if (messages.length === 0) {
     if (agents.length > 0) warnings.push('episode has no rewardable messages: no message rewards');
   } else if (!games.messageGame) {
-    warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit)');
+    warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   } else {
     const mg = games.messageGame;
     const ids = new Set(messages.map((m) => m.stepId));

@@ -68,7 +68,13 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     const judge = c.judge;
     const client = new HttpJudgeClient(judge);
     return {
-      gameFactory: (input, ctx) => ({ agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds }), kind: 'http', removalProtocol: judge.removalProtocol }),
+      gameFactory: (input, ctx) => ({
+        agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds, playerKind: 'agents' }),
+        // judge.players: messages — the same judge scores message coalitions for δ_m
+        ...(judge.players === 'messages' ? { messageGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }) } : {}),
+        kind: 'http',
+        removalProtocol: judge.removalProtocol,
+      }),
       stats: () => {
         const s = client.stats();
         return { valueFunctionCalls: s.evaluations, valueFunctionCacheHits: s.cacheHits };
@@ -77,11 +83,17 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
   }
   if (c.game === 'module' && c.module) {
     const make = await loadModuleGame(c.module.path, { exportName: c.module.exportName });
+    const players = c.module.players;
     return {
-      gameFactory: (input, ctx) => ({
-        agentGame: make({ episodeId: input.episodeId, players: ctx.agentIds, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) }),
-        kind: 'module',
-      }),
+      gameFactory: (input, ctx) => {
+        const episode = { episodeId: input.episodeId, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) };
+        return {
+          agentGame: make({ ...episode, players: ctx.agentIds, playerKind: 'agents' }),
+          // module.players: messages — the same function scores message coalitions for δ_m
+          ...(players === 'messages' ? { messageGame: make({ ...episode, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }) } : {}),
+          kind: 'module',
+        };
+      },
     };
   }
   return {};

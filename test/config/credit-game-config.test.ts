@@ -52,6 +52,51 @@ describe('credit game chosen by the config file', () => {
     expect(credit?.event_type === 'episode_credit' && credit.game.kind).toBe('module');
   });
 
+  it('judge.players: messages also asks the judge per message (δ_m); it sent every coalition empty — players were agent ids matched against step ids', async () => {
+    const episode = await episodeOf(13);
+    const run = async (players: string) => {
+      const { config } = loadConfig({ text: `credit:\n  game: http\n  judge:\n    url: ${judge.url}\n    players: ${players}\n`, env: {} });
+      const events = (await (await buildLocalStages(config)).processEpisode(episode)).map((e) => CreditEventSchema.parse(e));
+      const credit = events.find((e) => e.event_type === 'episode_credit')!;
+      const rewards = events.filter((e) => e.event_type === 'message_reward');
+      return { credit: credit.event_type === 'episode_credit' ? credit : undefined, rewards };
+    };
+    const byAgents = await run('agents');
+    const byMessages = await run('messages');
+    // the agent game is the same judge over agent coalitions either way
+    expect(byMessages.credit!.agents.map((a) => [a.agent_id, a.credit])).toEqual(byAgents.credit!.agents.map((a) => [a.agent_id, a.credit]));
+    expect(byAgents.credit!.diagnostics.warnings.join('\n')).toContain('no message game');
+    expect(byMessages.credit!.diagnostics.warnings.join('\n')).not.toContain('no message game');
+    // rubric: required 'Plan:' — only the message that writes the plan moves the judge's score
+    const deltas = byMessages.rewards.map((r) => (r.event_type === 'message_reward' ? r.marginal_effect : NaN));
+    const R = byMessages.credit!.system_value - byMessages.credit!.baseline;
+    expect(deltas.filter((d) => Math.abs(d - R) < 1e-9)).toHaveLength(1);
+    expect(deltas.filter((d) => Math.abs(d) < 1e-9)).toHaveLength(deltas.length - 1);
+    expect(byAgents.rewards.every((r) => r.event_type === 'message_reward' && r.marginal_effect === 0)).toBe(true);
+  });
+
+  it('module.players: messages calls the function with step ids as well (episode.playerKind says which)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-module-msg-'));
+    const file = join(dir, 'value.mjs');
+    // agents: |S| / n; messages: 1 when the first message is kept (it alone matters)
+    writeFileSync(
+      file,
+      'export function value(coalition, episode) {\n' +
+        "  if (episode.playerKind === 'messages') return coalition.includes(episode.players[0]) ? 1 : 0;\n" +
+        '  return coalition.length / episode.players.length;\n}\n',
+    );
+    const { config } = loadConfig({ text: `credit:\n  game: module\n  module:\n    path: ${file}\n    players: messages\n`, env: {} });
+    const events = (await (await buildLocalStages(config)).processEpisode(await episodeOf(14))).map((e) => CreditEventSchema.parse(e));
+    const credit = events.find((e) => e.event_type === 'episode_credit')!;
+    const rewards = events.filter((e) => e.event_type === 'message_reward');
+    expect(credit.event_type === 'episode_credit' && credit.diagnostics.warnings.join('\n')).not.toContain('no message game');
+    const R = credit.event_type === 'episode_credit' ? credit.system_value - credit.baseline : NaN;
+    // δ = v(N) − v(N∖m) with v(N) anchored to R: R for the first message, R − 1 for the others
+    const deltas = rewards.map((r) => (r.event_type === 'message_reward' ? r.marginal_effect : NaN));
+    expect(deltas.filter((d) => Math.abs(d - R) < 1e-9)).toHaveLength(1);
+    expect(deltas.filter((d) => Math.abs(d - (R - 1)) < 1e-9)).toHaveLength(deltas.length - 1);
+  });
+
   it('a judge or module that credit.game does not use is a config error (it was ignored: the provenance game ran)', () => {
     expect(() => loadConfig({ text: 'credit:\n  judge:\n    url: http://127.0.0.1:8090/score\n', env: {} })).toThrow(
       /credit\.judge: credit\.judge is set but credit\.game is provenance, which does not call it: set credit\.game: http to use the judge, or remove credit\.judge/,

@@ -327,7 +327,7 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.game.kind).toBe('module');
     expect(out.estimator.name).toBe('exact');
     expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
-    expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit)');
+    expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   });
 
   it('selects each sampling estimator by name (credit.estimator); on an additive game they recover the weights', async () => {

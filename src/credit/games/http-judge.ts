@@ -13,8 +13,9 @@
  * call switches the client to parallel single calls for good.
  *
  * Cost control: an LRU cache of coalition values keyed by episode id + removal protocol +
- * evaluation name + coalition bitmask (a judge is expensive and must be deterministic for a given
- * request), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
+ * evaluation name + the messages the coalition keeps (a judge is expensive and must be
+ * deterministic for a given request; an agent and a message coalition that keep the same messages
+ * share one call), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
  * timeout (AbortSignal), retries with exponential backoff and full jitter on 5xx/429/timeouts/
  * network errors, and a per-game evaluation budget. Failures surface as `JudgeError` (with
  * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
@@ -73,6 +74,12 @@ export const HttpJudgeOptionsSchema = z.object({
   removalProtocol: RemovalProtocolSchema.default('mask'),
   /** Content of masked messages under `null` removal. */
   nullPlaceholder: z.string().default('(no response)'),
+  /**
+   * `agents`: the judge scores coalitions of agents (agent credit φ_i); message rewards then split
+   * φ_i without a message-level δ_m. `messages`: the runtime also builds a message game (players =
+   * messages) from the same judge for δ_m — |M| + 1 more calls per episode for leave-one-out.
+   * A game built directly with `game()` has these players unless its episode names others.
+   */
   players: z.enum(['agents', 'messages']).default('agents'),
   evaluationName: z.string().default('task_success'),
   /** Per HTTP attempt, milliseconds. */
@@ -137,6 +144,8 @@ export interface JudgeEpisode {
   readonly steps: readonly AgentStep[];
   /** Player order; default: agents in order of first step (or rewardable step ids). */
   readonly players?: readonly string[];
+  /** What the players are: agent ids or message (rewardable step) ids. Default: the client's `players` option. */
+  readonly playerKind?: 'agents' | 'messages';
 }
 
 /** A `Game` whose values come from the judge, with a batched `valueMany`. */
@@ -409,6 +418,9 @@ function maskKey(coalition: Uint8Array, n: number): string {
 class JudgeGame implements HttpJudgeGame {
   readonly id: string;
   readonly players: readonly string[];
+  private readonly kind: 'agents' | 'messages';
+  /** For each message in request order, the index of the player that keeps it (−1: none). */
+  private readonly keeperOf: Int32Array;
   private used = 0;
 
   constructor(
@@ -418,7 +430,23 @@ class JudgeGame implements HttpJudgeGame {
     private readonly signal: AbortSignal | undefined,
   ) {
     this.id = episode.episodeId;
-    this.players = episode.players ?? defaultPlayers(episode.steps, client.options.players);
+    this.kind = episode.playerKind ?? client.options.players;
+    this.players = episode.players ?? defaultPlayers(episode.steps, this.kind);
+    const index = new Map(this.players.map((p, i) => [p, i] as const));
+    const ordered = judgeRequestFor(episode, [], new Uint8Array(0), { ...client.options, removalProtocol: 'null', players: this.kind }).messages;
+    this.keeperOf = Int32Array.from(ordered, (m) => index.get(this.kind === 'agents' ? m.agent_id : m.step_id) ?? -1);
+  }
+
+  /**
+   * Cache key of a coalition: the messages it keeps (not the player bitmask), so an agent
+   * coalition and a message coalition that send the judge the same transcript share one call.
+   */
+  private keyOf(coalition: Uint8Array): string {
+    if (coalition.length !== this.players.length) throw new Error(`coalition has ${coalition.length} entries, the game has ${this.players.length} players`);
+    const kept = new Uint8Array(this.keeperOf.length);
+    for (let j = 0; j < kept.length; j++) kept[j] = this.keeperOf[j]! >= 0 && coalition[this.keeperOf[j]!] === 1 ? 1 : 0;
+    const o = this.client.options;
+    return `${this.id}\u0000${o.removalProtocol}\u0000${o.evaluationName}\u0000${maskKey(kept, kept.length)}`;
   }
 
   get evaluationsUsed(): number {
@@ -471,7 +499,7 @@ class JudgeGame implements HttpJudgeGame {
     const misses: { index: number; key: string; request: JudgeRequest }[] = [];
     const missKeys = new Set<string>();
     for (const [index, coalition] of coalitions.entries()) {
-      const key = `${this.id}\u0000${o.removalProtocol}\u0000${o.players}\u0000${o.evaluationName}\u0000${maskKey(coalition, this.players.length)}`;
+      const key = this.keyOf(coalition);
       const hit = this.client.cached(key) ?? this.client.pending(key);
       if (hit !== undefined) {
         results[index] = Promise.resolve(hit);
@@ -486,7 +514,7 @@ class JudgeGame implements HttpJudgeGame {
         this.used++;
         missKeys.add(key);
       }
-      misses.push({ index, key, request: judgeRequestFor(this.episode, this.players, coalition, o) });
+      misses.push({ index, key, request: judgeRequestFor(this.episode, this.players, coalition, { ...o, players: this.kind }) });
     }
     const pending = this.client.evaluate(misses, this.signal);
     misses.forEach((m, i) => (results[m.index] = pending[i]!));

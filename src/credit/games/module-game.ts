@@ -4,7 +4,9 @@
  * The module exports `value(coalition, episode)` (named export, or the export named by the
  * `exportName` option, or `default.value`) returning a number or a Promise of one:
  *   - `coalition`: the player ids in the coalition (agent ids, or step ids for message players);
- *   - `episode`: `{ episodeId, players, steps, agents, evaluation }` (read-only).
+ *   - `episode`: `{ episodeId, players, playerKind, steps, agents, evaluation }` (read-only);
+ *     `playerKind` says whether `players` (and so `coalition`) are agent ids (`agents`) or
+ *     message step ids (`messages`, the message game of `credit.module.players: messages`).
  * It must be deterministic for a given coalition (values are cached by the estimators).
  * TypeScript modules load when the process runs under tsx (as `npm start` does); plain Node
  * needs a .js/.mjs file.
@@ -19,6 +21,8 @@ import type { Game } from '../types.js';
 export interface ModuleGameEpisode {
   readonly episodeId: string;
   readonly players: readonly string[];
+  /** What `players` are: agent ids (default) or message step ids. */
+  readonly playerKind?: 'agents' | 'messages';
   readonly steps: readonly AgentStep[];
   readonly agents: readonly Agent[];
   readonly evaluation?: Evaluation;
