@@ -31,8 +31,9 @@ export const ModuleGameConfigSchema = z.strictObject({
 /**
  * Credit engine options (src/credit `CreditOptions`) as a file can state them: the game factory is
  * built by the runtime from `judge` (game: http, the counterfactual judge client's own options) or
- * `module` (game: module). `prefixScorer` (prefix-value error localization) is a library option
- * only: no configuration key builds one.
+ * `module` (game: module). `prefixScorer` (a function giving prefix values) is a library option
+ * only; from a file, `prefixValues: message-game` takes them from the judge's or module's message
+ * game (`players: messages`).
  *
  * `removalProtocol` is what events report the game to do, so it must be what the game does: the
  * provenance game masks; the http judge applies its own `judge.removalProtocol`.
@@ -51,6 +52,12 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
     if (c.module && c.game !== 'module') ctx.addIssue({ code: 'custom', path: ['module'], message: `credit.module is set but credit.game is ${c.game}, which does not load it: set credit.game: module to use it, or remove credit.module` });
     if (c.game === 'provenance' && c.removalProtocol !== 'mask') {
       ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use credit.game http with credit.judge.removalProtocol ${c.removalProtocol}` });
+    }
+    if (c.prefixValues === 'message-game') {
+      const messageGame = (c.game === 'http' && c.judge?.players === 'messages') || (c.game === 'module' && c.module?.players === 'messages');
+      if (!messageGame) {
+        ctx.addIssue({ code: 'custom', path: ['prefixValues'], message: `prefixValues message-game scores the run cut after each message with the message game, which ${c.game === 'provenance' ? 'the provenance game does not offer for this (it is built from the located error)' : `credit.${c.game === 'http' ? 'judge' : 'module'}.players: messages builds`}: ${c.game === 'provenance' ? 'use credit.game http or module with players: messages, or leave credit.prefixValues out' : `set credit.${c.game === 'http' ? 'judge' : 'module'}.players: messages`}` });
+      }
     }
     // mask is the default: a judge configured for another protocol is reported as that one.
     if (c.game === 'http' && c.judge && c.removalProtocol !== 'mask' && c.removalProtocol !== c.judge.removalProtocol) {

@@ -23,7 +23,7 @@ import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
 import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep } from './signals/first-error.js';
 import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
 import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
-import type { ShapleyEstimate } from './types.js';
+import type { Game, ShapleyEstimate } from './types.js';
 
 export interface AgentCreditResult {
   readonly agentId: string;
@@ -173,7 +173,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   let unmarkedFirstError: string | undefined;
   const feOpts: { dropThreshold: number; prefixScores?: readonly number[]; prefixBaseline?: number } = { dropThreshold: options.prefixDropThreshold };
   let localized = false;
-  const localizeFailure = async (): Promise<void> => {
+  const localizeFailure = async (prefixGame?: Game): Promise<void> => {
     if (localized) return;
     localized = true;
     if (outcome !== 'failure' || messages.length === 0) return;
@@ -184,6 +184,16 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         else warnings.push(`prefixScorer returned ${ps.length} values for ${messages.length} messages (or a non-finite one); ignored`);
       } catch (err) {
         warnings.push(`prefixScorer failed: ${errorNote(err)}`);
+      }
+    } else if (options.prefixValues === 'message-game') {
+      if (!prefixGame) warnings.push(`prefixValues 'message-game' needs a pluggable game with a message game (this episode's ${kind} game has none): no prefix values`);
+      else {
+        try {
+          const ps = await prefixValuesOf(new CachedGame(prefixGame, { signal, concurrency: options.concurrency, budget: options.budget }), messages);
+          Object.assign(feOpts, { prefixScores: ps, prefixBaseline: b });
+        } catch (err) {
+          warnings.push(`prefix values from the message game failed: ${errorNote(err)}`);
+        }
       }
     }
     const output = outputMessages(graph, evaluatedStepId)[0];
@@ -333,7 +343,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     }
   }
 
-  await localizeFailure(); // pluggable games: now that b is known
+  await localizeFailure(kind === 'provenance' ? undefined : games.messageGame); // pluggable games: now that b is known
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
     transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight });
@@ -397,4 +407,20 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     warnings,
     ...(provenance ? { provenance } : {}),
   };
+}
+
+/**
+ * Prefix values v_≤t = v({m_1, …, m_t}) of `game` (players = message step ids) for the messages in
+ * causal order: the run cut after each message, as the game scores it. A message that is not a
+ * player leaves the coalition unchanged. Evaluated in one batch (a judge batches them).
+ */
+export async function prefixValuesOf(game: CachedGame, messages: readonly AgentStep[]): Promise<number[]> {
+  const index = new Map(game.players.map((p, i) => [p, i] as const));
+  const coalition = new Uint8Array(game.players.length);
+  const prefixes = messages.map((m) => {
+    const i = index.get(m.stepId);
+    if (i !== undefined) coalition[i] = 1;
+    return coalition.slice();
+  });
+  return game.valueMany(prefixes);
 }

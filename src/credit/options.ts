@@ -78,6 +78,13 @@ export const CreditOptionsSchema = z.object({
   /** Failure case: significant prefix-value drop. */
   prefixDropThreshold: z.number().positive().default(0.2),
   /**
+   * Failure case: where prefix values v_≤t come from when no `prefixScorer` is given. `message-game`:
+   * the message game's value of the first t messages (a pluggable game with a message game: the
+   * judge or function scores the run cut after each message; |M| − 1 more evaluations per failed
+   * episode). `off`: none (first error from error status and evaluator flags only).
+   */
+  prefixValues: z.enum(['off', 'message-game']).default('off'),
+  /**
    * δ_m, a message's own marginal effect in the message game: `leave-one-out` v(M) − v(M∖{m})
    * (|M|+1 evaluations; the schema's `marginal_effect`) or `shapley` (message-level Shapley: exact
    * from the closed form of the provenance game, estimated within the budget for other games).

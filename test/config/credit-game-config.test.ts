@@ -12,8 +12,8 @@ import { buildLocalStages } from '../../src/runtime/local-stages.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 
 /** One closed episode of a generated run, decoded from its real OTLP bytes. */
-async function episodeOf(seed: number) {
-  const run = await generateScenario({ kind: 'redundant', convention: 'genai', seed });
+async function episodeOf(seed: number, kind: 'redundant' | 'failure' = 'redundant') {
+  const run = await generateScenario({ kind, convention: 'genai', seed });
   const assembler = new EpisodeAssembler({});
   assembler.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
   assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
@@ -95,6 +95,46 @@ describe('credit game chosen by the config file', () => {
     const deltas = rewards.map((r) => (r.event_type === 'message_reward' ? r.marginal_effect : NaN));
     expect(deltas.filter((d) => Math.abs(d - R) < 1e-9)).toHaveLength(1);
     expect(deltas.filter((d) => Math.abs(d - (R - 1)) < 1e-9)).toHaveLength(deltas.length - 1);
+  });
+
+  it('prefixValues: message-game locates the first error where the message game\'s prefix value drops (before any error status)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-module-prefix-'));
+    const file = join(dir, 'value.mjs');
+    // messages: the run looks fine (0.6) until the second message is in it (0.1)
+    writeFileSync(
+      file,
+      'export function value(coalition, episode) {\n' +
+        "  if (episode.playerKind === 'messages') return coalition.includes(episode.players[1]) ? 0.1 : 0.6;\n" +
+        '  return coalition.length / episode.players.length;\n}\n',
+    );
+    const episode = await episodeOf(15, 'failure');
+    const events = async (prefix: string) => {
+      const { config } = loadConfig({ text: `credit:\n  game: module\n  module:\n    path: ${file}\n    players: messages\n${prefix}`, env: {} });
+      return (await (await buildLocalStages(config)).processEpisode(episode)).map((e) => CreditEventSchema.parse(e));
+    };
+    const firstErrorOf = (evs: Awaited<ReturnType<typeof events>>) => {
+      const c = evs.find((e) => e.event_type === 'episode_credit');
+      return c?.event_type === 'episode_credit' ? c.first_error : undefined;
+    };
+    const withPrefix = await events('  prefixValues: message-game\n');
+    const without = await events('');
+    const second = withPrefix.filter((e) => e.event_type === 'message_reward')[1]!;
+    expect(firstErrorOf(withPrefix)).toMatchObject({ step_id: second.event_type === 'message_reward' ? second.step_id : '', evidence: ['prefix value drop 0.60→0.10'] });
+    expect(firstErrorOf(without)?.evidence.join(' ')).toMatch(/status=error/);
+  });
+
+  it('prefixValues: message-game without a message game is a config error naming the fix', () => {
+    const e = (text: string) => {
+      try {
+        loadConfig({ text, env: {} });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(e('credit:\n  prefixValues: message-game\n')).toContain('use credit.game http or module with players: messages');
+    expect(e(`credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:9/\n  prefixValues: message-game\n`)).toContain('set credit.judge.players: messages');
   });
 
   it('a judge or module that credit.game does not use is a config error (it was ignored: the provenance game ran)', () => {
