@@ -84,5 +84,11 @@ describe('live page script', () => {
     const section = root.children.find((c) => c.text().includes(failed.episode_id))!;
     expect(section.text().split('pair for').length - 1).toBe(pairs.length);
     expect(section.text()).toContain(`${own.filter((e) => e.event_type === 'message_reward').length} message rewards`);
+    // failed runs tag the steps that matter: the first error (and any repair, critic, dependent)
+    const all = (e: FakeElement): FakeElement[] => [e, ...e.children.flatMap(all)];
+    const tags = all(section).filter((e) => e.className.startsWith('tag role-'));
+    const roles = own.flatMap((e) => (e.event_type === 'message_reward' && e.failure_role && ['first-error', 'repair', 'critic', 'dependent'].includes(e.failure_role) ? [e.failure_role] : []));
+    expect(tags.map((t) => t.className.slice('tag role-'.length)).sort()).toEqual(roles.sort());
+    expect(tags.some((t) => t.textContent === 'first error')).toBe(true);
   });
 });

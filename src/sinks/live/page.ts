@@ -25,6 +25,7 @@ main{padding:16px 20px;display:grid;gap:12px}
 details{margin-top:6px}summary{cursor:pointer;color:#445}
 .err{color:#8a1c1c;margin-top:6px}.pair{font-size:12px;margin:4px 0;padding:4px 8px;background:#fafafa;border-left:3px solid #d0483c}
 .muted{color:#778;font-size:12px}
+.role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
 <header><h1>agent-credit</h1><span id="status">connecting…</span><span id="count" class="muted"></span></header>
 <main id="episodes"></main>
@@ -32,6 +33,7 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
+const ROLE_TAGS = { 'first-error': 'first error', repair: 'repair', critic: 'critic', dependent: 'dependent' };
 function bar(value, scale) {
   const b = el('div', 'bar'), i = el('i', value >= 0 ? 'pos' : 'neg'), w = Math.min(50, Math.abs(value) / (scale || 1) * 50);
   i.style.width = w + '%'; i.style.left = value >= 0 ? '50%' : (50 - w) + '%';
@@ -56,7 +58,14 @@ function render(id) {
   if (e.rewards.length) {
     const d = el('details'); d.append(el('summary', '', e.rewards.length + ' message rewards'));
     const scale = Math.max(1e-9, ...e.rewards.map((r) => Math.abs(r.reward)));
-    for (const m of e.rewards) { const r = el('div', 'row'); r.append(el('span', '', m.agent_name + ' · ' + m.name), bar(m.reward, scale), el('span', 'num', fmt(m.reward))); if (m.failure_role) r.title = m.failure_role; d.append(r); }
+    for (const m of e.rewards) {
+      const r = el('div', 'row'), name = el('span', '', m.agent_name + ' · ' + m.name);
+      // failed runs: who erred, who fixed or flagged it, who built on the error (roles that say nothing stay a tooltip)
+      if (ROLE_TAGS[m.failure_role]) name.append(el('span', 'tag role-' + m.failure_role, ROLE_TAGS[m.failure_role]));
+      r.append(name, bar(m.reward, scale), el('span', 'num', fmt(m.reward)));
+      if (m.failure_role) r.title = m.failure_role;
+      d.append(r);
+    }
     n.append(d);
   }
   for (const p of e.pairs) {
