@@ -56,11 +56,17 @@ export interface KafkaPipelineStats {
    * DLQ); each holds a credit slot until it settles, up to `creditConcurrency - 1` of them.
    */
   readonly creditOverdue: number;
+  /**
+   * Gauge: the longest current run of failed publishes (exactly-once: transactions of one
+   * partition; at-least-once: sends/offset commits), 0 once one succeeds. While it grows nothing is
+   * published there; from 3 it is logged at error level with the reason.
+   */
+  readonly consecutiveCommitFailures: number;
   readonly paused: boolean;
   readonly assignedPartitions: number;
 }
 
-type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'creditOverdue' | 'paused' | 'assignedPartitions'>;
+type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'creditOverdue' | 'consecutiveCommitFailures' | 'paused' | 'assignedPartitions'>;
 
 export class KafkaPipelineCounters {
   recordsIn = 0;

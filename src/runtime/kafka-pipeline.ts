@@ -36,7 +36,8 @@ import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { recordBytes } from '../kafka/produce-chunks.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
 import { deadLetterRecord, eventRecord, failedEpisodeRecord, oversizeEventRecord } from '../sinks/kafka/event-records.js';
-import { ensureOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
+import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
+import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
@@ -159,7 +160,19 @@ interface PartitionState {
   committedOffset: string | undefined;
   dirty: boolean;
   fenced: boolean;
+  /** Failed transactions in a row (reset by a commit): see noteCommitFailure. */
+  failures: FailureStreak;
 }
+
+/** Failed publishes in a row, and when the last error-level line about them was written. */
+interface FailureStreak {
+  count: number;
+  loggedAtMs: number | undefined;
+}
+
+/** Failed publishes in a row after which they are logged at error level (then at most every ERROR_LOG_EVERY_MS). */
+const FAILURES_BEFORE_ERROR = 3;
+const ERROR_LOG_EVERY_MS = 30_000;
 
 type WorkStatus = 'queued' | 'running' | 'ready' | 'committing';
 
@@ -204,6 +217,8 @@ export class KafkaPipeline {
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private aloCommitting: Promise<void> = Promise.resolve();
+  /** At-least-once: failed publishes/commits in a row. */
+  private readonly aloFailures: FailureStreak = { count: 0, loggedAtMs: undefined };
   private stopping = false;
   /** Pending self-fence check (checkFence), for one group generation. */
   private fenceCheck: { generation: number; timer: NodeJS.Timeout } | undefined;
@@ -237,7 +252,9 @@ export class KafkaPipeline {
         'input topics have different partition counts: a trace\'s spans and its evaluation may be read by different instances and never meet — give source.kafka.spansTopic, logsTopic and evaluationsTopic the same partition count',
       );
     }
-    if (this.config.sink.createTopics) await ensureOutputTopics(this.deps.client, this.config.sink);
+    // Output topics exist (or are created) before anything is published: a missing one would fail
+    // every transaction/send writing to it, retried for ever.
+    await prepareOutputTopics(this.deps.client, this.config.sink);
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
       await this.producer.connect();
@@ -319,7 +336,9 @@ export class KafkaPipeline {
         if (d > 0n) lag += d;
       }
     }
-    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, creditOverdue: this.overdue, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
+    let streak = this.aloFailures.count;
+    for (const st of this.partitions.values()) streak = Math.max(streak, st.failures.count);
+    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, creditOverdue: this.overdue, consecutiveCommitFailures: streak, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
   }
 
   // ---- group membership ----------------------------------------------------------------------
@@ -365,6 +384,7 @@ export class KafkaPipeline {
         committedOffset: undefined,
         dirty: false,
         fenced: false,
+        failures: { count: 0, loggedAtMs: undefined },
       };
       st.ready = retry(() => this.preparePartition(st), 3, 500).catch((err: unknown) => {
         this.log.error({ err, topic: tp.topic, partition: tp.partition }, 'preparing partition failed');
@@ -723,12 +743,18 @@ export class KafkaPipeline {
     if (this.config.delivery === 'exactly-once') {
       return Promise.all([...this.partitions.values()].map((st) => this.commitPartitionTx(st))).then(() => undefined);
     }
-    this.aloCommitting = this.aloCommitting.then(() => this.commitAtLeastOnce()).catch((err: unknown) => {
-      this.counters.commitFailures++;
-      this.log.warn({ err: String(err) }, 'at-least-once commit failed; will retry');
-      // Inside the chain, so no send uses the old producer meanwhile.
-      if (isProducerStateError(err)) return this.replaceAloProducer(String(err));
-    });
+    this.aloCommitting = this.aloCommitting
+      .then(async () => {
+        await this.commitAtLeastOnce();
+        this.aloFailures.count = 0;
+      })
+      .catch((err: unknown) => {
+        this.counters.commitFailures++;
+        this.log.warn({ err: String(err) }, 'at-least-once commit failed; will retry');
+        this.noteCommitFailure(this.aloFailures, {}, err);
+        // Inside the chain, so no send uses the old producer meanwhile.
+        if (isProducerStateError(err)) return this.replaceAloProducer(String(err));
+      });
     return this.aloCommitting;
   }
 
@@ -834,6 +860,7 @@ export class KafkaPipeline {
       }
       this.counters.commitFailures++;
       this.log.warn({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
+      this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
       st.looseRecords.unshift(...loose);
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
       st.dirty = true;
@@ -846,6 +873,28 @@ export class KafkaPipeline {
         await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
       }
     }
+  }
+
+  /**
+   * Counts a failed publish (transaction or send + offset commit) in a row. Retrying is right for
+   * a broker that is away for a while, but some failures repeat until a setting or the cluster is
+   * changed — a record over an output topic's max.message.bytes, a missing output topic, missing
+   * ACLs — and meanwhile nothing is published (at-least-once: nothing at all; exactly-once: on
+   * that partition). From the FAILURES_BEFORE_ERROR-th failure in a row they are logged at error
+   * level with the reason and, when the error says, the fix (at most every ERROR_LOG_EVERY_MS);
+   * `consecutiveCommitFailures` in the stats is the longest current streak.
+   */
+  private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
+    streak.count++;
+    if (streak.count < FAILURES_BEFORE_ERROR) return;
+    const now = (this.deps.now ?? Date.now)();
+    if (streak.loggedAtMs !== undefined && now - streak.loggedAtMs < ERROR_LOG_EVERY_MS) return;
+    streak.loggedAtMs = now;
+    const hint = publishFailureHint(err, this.config.sink);
+    this.log.error(
+      { ...where, err: errorMessage(err), failuresInARow: streak.count, ...(hint ? { fix: hint } : {}) },
+      `publishing has failed ${streak.count} times in a row, nothing is published meanwhile: ${hint ?? 'retrying (a broker away? see err)'}`,
+    );
   }
 
   /**
@@ -863,6 +912,7 @@ export class KafkaPipeline {
       st.lastCommittedTag = tag;
       st.committedOffset = wm.offset;
     }
+    st.failures.count = 0;
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.

@@ -1,4 +1,5 @@
 /** Kafka sink: output topics, event/dead-letter records, non-transactional event sink. */
 export { KafkaSinkConfigSchema, KafkaSinkTopicsSchema, type KafkaSinkConfig, type KafkaSinkTopics } from './config.js';
 export { DLQ_HEADERS, deadLetterRecord, eventRecord, failedEpisodeRecord, routeEvent } from './event-records.js';
-export { KafkaEventSink, ensureOutputTopics } from './kafka-event-sink.js';
+export { KafkaEventSink, MissingOutputTopicError, ensureOutputTopics, prepareOutputTopics } from './kafka-event-sink.js';
+export { publishFailureHint } from './publish-errors.js';

@@ -1,0 +1,42 @@
+/**
+ * What a failed publish (transaction or send to the output topics) says about its cause, in the
+ * settings' terms: the kinds of failure that retrying cannot end, because the cluster refuses
+ * every attempt the same way until a setting or the cluster is changed. Told by Kafka error
+ * type/code (kafkajs `KafkaJSProtocolError`), through `cause` chains (kafkajs's retry wrapper).
+ */
+import type { KafkaSinkConfig } from './config.js';
+
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const TOO_LARGE_CODES = new Set([10, 18]);
+const NO_TOPIC = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
+const NO_TOPIC_CODES = new Set([3]);
+const DENIED = new Set(['TOPIC_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED']);
+const DENIED_CODES = new Set([29, 30, 31, 53]);
+
+type Kind = 'too-large' | 'no-topic' | 'denied';
+
+function kindOf(err: unknown): Kind | undefined {
+  for (let e = err as { type?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 4; e = e.cause as typeof e, depth++) {
+    const type = typeof e.type === 'string' ? e.type : undefined;
+    const code = typeof e.code === 'number' ? e.code : undefined;
+    if ((type && TOO_LARGE.has(type)) || (code !== undefined && TOO_LARGE_CODES.has(code))) return 'too-large';
+    if ((type && NO_TOPIC.has(type)) || (code !== undefined && NO_TOPIC_CODES.has(code))) return 'no-topic';
+    if ((type && DENIED.has(type)) || (code !== undefined && DENIED_CODES.has(code))) return 'denied';
+  }
+  return undefined;
+}
+
+/** The fix for a publish failure that retrying cannot end, naming the settings; undefined for others. */
+export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'>): string | undefined {
+  const topics = Object.values(sink.topics).join(', ');
+  switch (kindOf(err)) {
+    case 'too-large':
+      return `a record is larger than an output topic accepts (its max.message.bytes, or the broker's message.max.bytes): keep sinks.kafka.maxRecordBytes (${sink.maxRecordBytes}) below the max.message.bytes of every output topic (${topics}), the dead-letter topic included, or raise theirs`;
+    case 'no-topic':
+      return `an output topic does not exist (${topics}): create it, or set sinks.kafka.createTopics to true`;
+    case 'denied':
+      return `this client may not write to the output topics (${topics}) or use its transactional ids / consumer group: check its ACLs`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Output topics the broker will not take records for: a missing one (topic creation off) fails the
+ * start, naming its setting and the fix; one whose max.message.bytes is below what the sink may
+ * publish (sinks.kafka.maxRecordBytes) fails every transaction/send that writes to it, and the
+ * pipeline says so at error level with the fix (kafkajs's error for it, as the broker answers).
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { MissingOutputTopicError } from '../../src/sinks/kafka/index.js';
+import { client, produce, unique } from './support/kafka-io.js';
+import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
+
+function topicsFor(base: string): PipelineTopics {
+  return { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+}
+
+function pipelineWithLog(topics: PipelineTopics, extra: Parameters<typeof pipelineConfig>[2]) {
+  const errors: { obj: Record<string, unknown>; msg: string | undefined }[] = [];
+  const logger = { debug() {}, info() {}, warn() {}, error: (obj: object, msg?: string) => void errors.push({ obj: obj as Record<string, unknown>, msg }) };
+  const pipeline = new KafkaPipeline(pipelineConfig(topics, unique('out-grp'), extra), {
+    client: client('out-pipeline'),
+    createAssembler: () => testAssembler(30_000),
+    processEpisode: referenceProcessEpisode,
+    evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+    logger,
+  });
+  return { pipeline, errors };
+}
+
+async function createTopicsWith(topics: readonly string[], config: Record<string, string> = {}): Promise<void> {
+  const admin = await client().admin();
+  try {
+    await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: 1, config })));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('output topics', { timeout: 60_000 }, () => {
+  it('a missing output topic with sinks.kafka.createTopics false fails the start, naming its setting and the fix', async () => {
+    const topics = topicsFor(unique('out-missing'));
+    await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences]);
+    const { pipeline } = pipelineWithLog(topics, { sink: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq }, createTopics: false } });
+    const err = await pipeline.start().then(() => undefined, (e: unknown) => e);
+    await pipeline.stop();
+    expect(err).toBeInstanceOf(MissingOutputTopicError);
+    expect((err as MissingOutputTopicError).topics).toEqual([topics.dlq]);
+    expect((err as Error).message).toContain(`sinks.kafka.topics.dlq: topic "${topics.dlq}" does not exist`);
+    expect((err as Error).message).toMatch(/set sinks\.kafka\.createTopics to true/);
+  });
+
+  it.each(['at-least-once', 'exactly-once'] as const)('a dead-letter topic whose max.message.bytes is below the record: every publish fails, logged at error level with the fix (%s)', async (delivery) => {
+    const topics = topicsFor(unique('out-small'));
+    await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences]);
+    await createTopicsWith([topics.dlq], { 'max.message.bytes': '1024' });
+    // an undecodable span record of 4 KB: its dead-letter copy is within sinks.kafka.maxRecordBytes, not within the topic's limit
+    await produce(client(), [{ topic: topics.spans, key: 'poison', value: new Uint8Array(4_096).fill(7) }]);
+    const { pipeline, errors } = pipelineWithLog(topics, { delivery });
+    await pipeline.start();
+    try {
+      await waitFor(() => errors.some((e) => e.obj.failuresInARow !== undefined), 30_000, 'an error-level line about the failing publishes');
+      expect(pipeline.stats().consecutiveCommitFailures).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pipeline.stop();
+    }
+    const line = errors.find((e) => e.obj.failuresInARow !== undefined)!;
+    expect(line.obj.err).toBeTypeOf('string');
+    expect(line.obj.fix).toMatch(/sinks\.kafka\.maxRecordBytes \(1000000\) below the max\.message\.bytes/);
+    expect(line.msg).toMatch(/failed \d+ times in a row/);
+  });
+});
