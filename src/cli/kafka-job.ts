@@ -111,6 +111,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaPaused: k.paused ? 1 : 0,
       kafkaAssignedPartitions: k.assignedPartitions,
       kafkaInFlight: k.inFlight,
+      kafkaCreditOverdue: k.creditOverdue,
+      kafkaConsecutiveCommitFailures: k.consecutiveCommitFailures,
     };
   });
   const shutdown = async (): Promise<void> => {

@@ -61,6 +61,8 @@ export interface ObservedStats {
   kafkaPaused?: number;
   kafkaAssignedPartitions?: number;
   kafkaInFlight?: number;
+  kafkaCreditOverdue?: number;
+  kafkaConsecutiveCommitFailures?: number;
 }
 export type StatsProvider = () => ObservedStats;
 
@@ -160,6 +162,8 @@ export class SelfTelemetry {
     gauge('kafka_paused', '1 while ingestion is paused for backpressure', (s) => s.kafkaPaused);
     gauge('kafka_assigned_partitions', 'Input partitions assigned to this instance', (s) => s.kafkaAssignedPartitions);
     gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);
+    gauge('kafka_credit_overdue', 'Credit computations past runtime.creditTimeoutMs still running (their slots stay held)', (s) => s.kafkaCreditOverdue);
+    gauge('kafka_consecutive_commit_failures', 'Longest current run of failed publishes/commits; alert when it keeps growing (nothing is published meanwhile)', (s) => s.kafkaConsecutiveCommitFailures);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */

@@ -190,7 +190,7 @@ describe('/metrics of the Kafka runtime', () => {
     const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2, telemetry });
     await live.start();
     try {
-      telemetry.observe(() => ({ kafkaRebalances: 3, kafkaFenceRejoins: 1, kafkaProducerReplacements: 2, kafkaCommitFailures: 5, kafkaDlqRecords: 7, kafkaPaused: 1, kafkaAssignedPartitions: 4, kafkaInFlight: 9 }));
+      telemetry.observe(() => ({ kafkaRebalances: 3, kafkaFenceRejoins: 1, kafkaProducerReplacements: 2, kafkaCommitFailures: 5, kafkaDlqRecords: 7, kafkaPaused: 1, kafkaAssignedPartitions: 4, kafkaInFlight: 9, kafkaCreditOverdue: 2, kafkaConsecutiveCommitFailures: 6 }));
       const text = await (await fetch(`${live.address().url}/metrics`)).text();
       expect(metricValue(text, 'agent_credit_kafka_rebalances_total')).toBe(3);
       expect(metricValue(text, 'agent_credit_kafka_fence_rejoins_total')).toBe(1);
@@ -200,6 +200,8 @@ describe('/metrics of the Kafka runtime', () => {
       expect(metricValue(text, 'agent_credit_kafka_paused')).toBe(1);
       expect(metricValue(text, 'agent_credit_kafka_assigned_partitions')).toBe(4);
       expect(metricValue(text, 'agent_credit_kafka_in_flight')).toBe(9);
+      expect(metricValue(text, 'agent_credit_kafka_credit_overdue')).toBe(2);
+      expect(metricValue(text, 'agent_credit_kafka_consecutive_commit_failures')).toBe(6);
     } finally {
       await live.close();
       await telemetry.shutdown();
