@@ -161,6 +161,28 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(c.components.blame).toBe(0);
   });
 
+  it('a step that reads the error only through a fix is no critic of a later fix (a second review round: the approval of the redo is not a critic)', async () => {
+    // coder answers badly (flagged), reviewer objects, coder redoes (repair), reviewer reads only the
+    // redo and approves, coder answers once more reading the approval: also a 'redo' of the sub-task.
+    // The approval never read the error — only the fix — so it is neither a critic nor blamed.
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
+      step({ id: 3, agent: 'reviewer', name: 'chat gpt-4o', inputs: [2] }),
+      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 3] }),
+      step({ id: 5, agent: 'reviewer', name: 'chat gpt-4o', inputs: [4] }),
+      step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }),
+      step({ id: 7, agent: 'writer', name: 'chat gpt-4o', inputs: [6] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(3).failureRole).toBe('critic');
+    expect(m(4).failureRole).toBe('repair');
+    expect(m(6).failureRole).toBe('repair');
+    expect(m(5).failureRole).toBe('unrelated'); // reads the fix, not the error (as in the one-round case)
+  });
+
   it('the LLM call that read a failed tool call and issued the retry is its critic (ReAct loop), no longer blamed as a dependent', async () => {
     const steps = [
       step({ id: 1, agent: 'coder', name: 'chat gpt-4o' }),

@@ -13,8 +13,8 @@
  *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - critics get +criticWeight · blame0 (default half a repair). A critic is a message on a causal
- *   path from t* to a corrective attempt (it read the error, directly or through other steps, and
- *   the fix read it) that succeeded and is no attempt itself: the step that noticed the error and
+ *   path from t* to a corrective attempt (it read the error, directly or through other steps but
+ *   not through an earlier fix, and the fix read it) that succeeded and is no attempt itself: the step that noticed the error and
  *   passed it on to the fix — a reviewer's verdict the redo reads, or the LLM call that read a
  *   failed tool's error and issued the retry. method.md §3 names "a critic that flags the error";
  *   telemetry has no standard mark for a verdict inside a run, so the critic is known by what it
@@ -119,8 +119,11 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
 export function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly CorrectiveAttempt[]): CorrectiveAttempt[] {
   const fixes = repairs.filter((r) => r.via === 'retry' || r.via === 'redo');
   if (fixes.length === 0) return [];
-  const fromStar = descendants(graph, fe.index);
   const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
+  // Read the error, directly or through other steps, but not through a repair: a step that reads
+  // only a fix read the fix, not the error (as for blame), so it passed no error on to a later fix
+  // (a second review round's approval of the redo would otherwise be a 'critic' of the next redo).
+  const fromStar = descendants(graph, fe.index, repairIdx);
   const ledTo = new Map<number, string>(); // critic index → the first repair it led to
   for (const r of fixes) {
     for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
