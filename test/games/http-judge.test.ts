@@ -78,6 +78,25 @@ describe('http judge game against the reference judge', () => {
     expect(client.stats().evaluations).toBe(evaluations + 1);
   });
 
+  it('a correction (same episode id, a late message) never reads a cached value of another transcript', async () => {
+    // lateSpanPolicy: correct re-credits the episode under the same id with the late spans; the
+    // cache key was the position bitmask of the kept messages, so "the first two messages" of
+    // revision 1 hit revision 0's cached score although they are other messages.
+    const full = codingEpisode();
+    const ep = { ...full, steps: full.steps.filter((s) => s.outputText !== 'LGTM') }; // 7 messages; revision 1 has 8
+    const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric } });
+    const client = new HttpJudgeClient({ url: j.url, ...fast, batch: 'never' });
+    const keep = (game: { players: readonly string[] }, ids: readonly string[]) => Uint8Array.from(game.players.map((p) => (ids.includes(p) ? 1 : 0)));
+    const [m0, m1] = [ep.steps[0]!.stepId, ep.steps[1]!.stepId];
+    const rev0 = client.game({ ...ep, playerKind: 'messages' });
+    expect(await rev0.value(keep(rev0, [m0, m1]))).toBeCloseTo(1 / 5, 12); // 'Plan:'
+    const late = { ...ep.steps[0]!, stepId: 'e'.repeat(16), startTimeUnixNano: 1_005n, endTimeUnixNano: 1_006n, outputText: 'LGTM' };
+    const rev1 = client.game({ ...ep, steps: [...ep.steps, late], playerKind: 'messages' });
+    const calls = client.stats().calls;
+    expect(await rev1.value(keep(rev1, [m0, late.stepId]))).toBeCloseTo(2 / 5, 12); // 'Plan:', 'LGTM'
+    expect(client.stats().calls).toBe(calls + 1);
+  });
+
   it('caches coalition values per episode: a second pass makes no judge calls', async () => {
     const ep = codingEpisode();
     const j = await judge({ rubrics: { [ep.episodeId]: ep.rubric }, batch: false });

@@ -12,7 +12,8 @@
  * `batchUrl` defaults to `{url}/batch`; with `batch: 'auto'` a 404/405/501 on the first batch
  * call switches the client to parallel single calls for good.
  *
- * Cost control: an LRU cache of coalition values keyed by episode id + removal protocol +
+ * Cost control: an LRU cache of coalition values keyed by episode id + a digest of its messages (a
+ * correction of the episode with late messages is another list) + removal protocol +
  * evaluation name + the messages the coalition keeps (a judge is expensive and must be
  * deterministic for a given request; an agent and a message coalition that keep the same messages
  * share one call), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
@@ -20,6 +21,7 @@
  * network errors, and a per-game evaluation budget. Failures surface as `JudgeError` (with
  * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
  */
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { AgentStep } from '../../model/agents.js';
@@ -421,6 +423,8 @@ class JudgeGame implements HttpJudgeGame {
   private readonly kind: 'agents' | 'messages';
   /** For each message in request order, the index of the player that keeps it (−1: none). */
   private readonly keeperOf: Int32Array;
+  /** Digest of the messages in request order (ids and contents), part of every cache key. */
+  private readonly layout: string;
   private used = 0;
 
   constructor(
@@ -435,6 +439,14 @@ class JudgeGame implements HttpJudgeGame {
     const index = new Map(this.players.map((p, i) => [p, i] as const));
     const ordered = judgeRequestFor(episode, [], new Uint8Array(0), { ...client.options, removalProtocol: 'null', players: this.kind }).messages;
     this.keeperOf = Int32Array.from(ordered, (m) => index.get(this.kind === 'agents' ? m.agent_id : m.step_id) ?? -1);
+    // The bitmask below names positions in this episode's message list, and a correction
+    // (lateSpanPolicy: correct) re-credits the same episode id with late messages in that list: the
+    // same positions are other messages there, so without this digest revision 1 read revision 0's
+    // cached scores of other transcripts. Games over the same steps (agent and message game) share it.
+    const text = new Map(episode.steps.map((st) => [st.stepId, st.outputText ?? ''] as const));
+    const h = createHash('sha256');
+    for (const m of ordered) h.update(`${m.step_id}\u0000${m.agent_id}\u0000${m.kind}\u0000${m.name}\u0000${text.get(m.step_id) ?? ''}\u0001`);
+    this.layout = h.digest('base64url').slice(0, 22);
   }
 
   /**
@@ -446,7 +458,7 @@ class JudgeGame implements HttpJudgeGame {
     const kept = new Uint8Array(this.keeperOf.length);
     for (let j = 0; j < kept.length; j++) kept[j] = this.keeperOf[j]! >= 0 && coalition[this.keeperOf[j]!] === 1 ? 1 : 0;
     const o = this.client.options;
-    return `${this.id}\u0000${o.removalProtocol}\u0000${o.evaluationName}\u0000${maskKey(kept, kept.length)}`;
+    return `${this.id}\u0000${this.layout}\u0000${o.removalProtocol}\u0000${o.evaluationName}\u0000${maskKey(kept, kept.length)}`;
   }
 
   get evaluationsUsed(): number {
