@@ -96,6 +96,28 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(statusAtTarget(est(0, 'exact'), 0.02)).toBe('exact');
   });
 
+  it("the status column is the engine's status at the configured target: a few identical samples do not meet it (MIN_SAMPLES_FOR_TARGET)", async () => {
+    // An additive 6-player game: every permutation gives the same marginals, so a short run has
+    // zero-variance intervals that "meet" any target; the engine does not stop on fewer than 10
+    // samples and reports such a run partial (docs/credit.md: runs stopped after 4 evaluations,
+    // 0.3–0.6 off, claimed approximate). Read off the forced run's intervals, the column said approximate.
+    const players = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+    const offsets = [0.05, -0.05, 0.1, -0.1, 0.02, -0.02];
+    const credit = {
+      ...options.credit,
+      game: 'module' as const,
+      gameFactory: (_: unknown, ctx: { systemValue: number; baseline: number }) => ({
+        agentGame: { id: 'additive', players, value: (c: Uint8Array) => ctx.baseline + c.reduce((s, x, i) => s + (x ? (ctx.systemValue - ctx.baseline) / 6 + offsets[i]! : 0), 0) },
+      }),
+    };
+    const episodes = (await fleetEpisodes(3, 5)).slice(0, 1);
+    const report = await compareEstimators(episodes, { ...options, credit }, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
+    expect(report.compared).toBe(1);
+    const engine = (await creditEpisode(creditInputOf(episodes[0]!, options), { ...credit, estimator: 'permutation', budget: 24, seed: report.seeds[0]! })).estimate;
+    expect(engine.status).toBe('partial'); // the run this test is about: the target not trusted on so few samples
+    expect(report.rows[0]!.statuses).toEqual({ [engine.status]: 1 });
+  });
+
   it('refuses options it cannot run, naming the flag', () => {
     expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus"/);
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [0], seeds: 1 })).toThrow(/--budgets/);
