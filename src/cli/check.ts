@@ -18,6 +18,7 @@ import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
+import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/kafka-event-sink.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -143,8 +144,14 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     }
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
+    // what `run` checks at start: each existing output topic takes records of sinks.kafka.maxRecordBytes
+    const need = config.sinks.kafka.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+    const limits = await admin.maxMessageBytes?.(outputs.filter((o) => !missingOut.has(o.topic)).map((o) => o.topic)).catch(() => undefined);
     for (const o of outputs) {
-      if (!missingOut.has(o.topic)) lines.push({ status: 'ok', text: `${o.key}: "${o.topic}" exists` });
+      const max = limits?.get(o.topic);
+      if (!missingOut.has(o.topic) && max !== undefined && max < need) {
+        lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" has max.message.bytes ${max}, below sinks.kafka.maxRecordBytes ${config.sinks.kafka.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} — lower sinks.kafka.maxRecordBytes or raise the topic's max.message.bytes to ${need}` });
+      } else if (!missingOut.has(o.topic)) lines.push({ status: 'ok', text: `${o.key}: "${o.topic}" exists${max !== undefined ? ` (max.message.bytes ${max})` : ''}` });
       else if (config.sinks.kafka.createTopics) lines.push({ status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
       else lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
     }

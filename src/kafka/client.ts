@@ -151,6 +151,11 @@ export interface KafkaAdmin {
   fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string; /** log start offset (retention may have moved it), when the client knows it */ low?: string }[]>;
   /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Effective `max.message.bytes` per existing topic (its own setting or the broker default); topics
+   * the client cannot describe are left out. Optional: a client without it skips the start check.
+   */
+  maxMessageBytes?(topics: readonly string[]): Promise<Map<string, number>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes consumer groups that have no members (e.g. a short-lived reader's). */
   deleteGroups(groupIds: readonly string[]): Promise<void>;

@@ -14,7 +14,7 @@
  */
 import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
 import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
-import { Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
+import { ConfigResourceTypes, Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
   BatchControl,
   CommittedOffset,
@@ -333,6 +333,20 @@ export class KafkajsClient implements KafkaClient {
         return res.map((p) => ({ partition: p.partition, offset: p.high, low: p.low }));
       },
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
+      maxMessageBytes: async (topics) => {
+        const out = new Map<string, number>();
+        if (topics.length === 0) return out;
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [...new Set(topics)].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+        });
+        for (const r of resources) {
+          if (r.errorCode !== 0) continue;
+          const v = Number(r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+          if (Number.isFinite(v) && v > 0) out.set(r.resourceName, v);
+        }
+        return out;
+      },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups([...groupIds]);

@@ -42,13 +42,20 @@ describe('agent-credit check', () => {
     expect(text).toContain(`✓ source.kafka.logsTopic: "${base}.logs", 2 partitions`);
     expect(text).toMatch(/! input topics have different partition counts .*give them the same count/);
     expect(text).toContain(`· source.kafka.groupId "${group}": 1 partition(s) with committed offsets, 2 record(s) behind there; 5 partition(s) without a commit, read from their beginning (7 record(s) there)`);
-    expect(text).toContain(`✓ sinks.kafka.topics.episodes: "${base}.episodes" exists`);
+    expect(text).toMatch(new RegExp(`✓ sinks\\.kafka\\.topics\\.episodes: "${base}\\.episodes" exists \\(max\\.message\\.bytes \\d+\\)`));
     expect(text).toContain(`· sinks.kafka.topics.rewards: "${base}.rewards" will be created at start`);
     expect(text).toMatch(/ready: `agent-credit run` with this configuration should start$/);
 
     const bad = await runChecks(config(`${base}.nope`));
     expect(bad.ok).toBe(false);
     expect(renderCheckReport(bad)).toContain(`✗ source.kafka.spansTopic: topic "${base}.nope" does not exist`);
+
+    // an output topic that cannot take a record of sinks.kafka.maxRecordBytes fails, as `run` would at start
+    const admin2 = await c.admin();
+    await admin2.ensureTopics([{ topic: `${base}.dlq`, partitions: 1, config: { 'max.message.bytes': '2048' } }]);
+    await admin2.disconnect();
+    const small = renderCheckReport(await runChecks(config(`${base}.spans`)));
+    expect(small).toContain(`✗ sinks.kafka.topics.dlq: "${base}.dlq" has max.message.bytes 2048, below sinks.kafka.maxRecordBytes 1000000`);
   });
 
   it('OTLP/HTTP: a port in use fails and names the setting', async () => {

@@ -4,11 +4,12 @@
  * publish (sinks.kafka.maxRecordBytes) fails every transaction/send that writes to it, and the
  * pipeline says so at error level with the fix (kafkajs's error for it, as the broker answers).
  */
+import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
-import { MissingOutputTopicError } from '../../src/sinks/kafka/index.js';
-import { client, produce, unique } from './support/kafka-io.js';
+import { MissingOutputTopicError, OutputTopicRecordLimitError, RECORD_OVERHEAD_BYTES } from '../../src/sinks/kafka/index.js';
+import { brokers, client, produce, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -51,14 +52,48 @@ describe('output topics', { timeout: 60_000 }, () => {
     expect((err as Error).message).toMatch(/set sinks\.kafka\.createTopics to true/);
   });
 
-  it.each(['at-least-once', 'exactly-once'] as const)('a dead-letter topic whose max.message.bytes is below the record: every publish fails, logged at error level with the fix (%s)', async (delivery) => {
-    const topics = topicsFor(unique('out-small'));
+  it('an output topic whose max.message.bytes is below sinks.kafka.maxRecordBytes fails the start, naming both and the fix (it failed every publish for ever)', async () => {
+    const topics = topicsFor(unique('out-limit'));
     await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences]);
     await createTopicsWith([topics.dlq], { 'max.message.bytes': '1024' });
-    // an undecodable span record of 4 KB: its dead-letter copy is within sinks.kafka.maxRecordBytes, not within the topic's limit
-    await produce(client(), [{ topic: topics.spans, key: 'poison', value: new Uint8Array(4_096).fill(7) }]);
+    const { pipeline } = pipelineWithLog(topics, {});
+    const err = await pipeline.start().then(() => undefined, (e: unknown) => e);
+    await pipeline.stop();
+    expect(err).toBeInstanceOf(OutputTopicRecordLimitError);
+    expect((err as OutputTopicRecordLimitError).topics).toEqual([topics.dlq]);
+    expect((err as Error).message).toContain(`sinks.kafka.topics.dlq: topic "${topics.dlq}" has max.message.bytes 1024`);
+    expect((err as Error).message).toContain('below sinks.kafka.maxRecordBytes 1000000');
+    // a topic the sink creates itself takes a raised maxRecordBytes
+    const big = topicsFor(unique('out-big'));
+    await createTopicsWith([big.spans, big.logs]);
+    const raised = pipelineWithLog(big, { sink: { topics: { rewards: big.rewards, episodes: big.episodes, preferences: big.preferences, dlq: big.dlq }, maxRecordBytes: 4_000_000 } });
+    await raised.pipeline.start();
+    await raised.pipeline.stop();
+    const limits = await (async () => {
+      const admin = await client().admin();
+      try {
+        return await admin.maxMessageBytes!([big.rewards, big.dlq]);
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    expect(limits.get(big.dlq)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
+    expect(limits.get(big.rewards)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
+  });
+
+  it.each(['at-least-once', 'exactly-once'] as const)('a dead-letter topic whose max.message.bytes is lowered below the record while running: every publish fails, logged at error level with the fix (%s)', async (delivery) => {
+    const topics = topicsFor(unique('out-small'));
+    await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences, topics.dlq]);
     const { pipeline, errors } = pipelineWithLog(topics, { delivery });
     await pipeline.start();
+    // an operator lowers the limit after the start check passed (raw kafkajs: the product's client does not alter configs)
+    const kafka = new Kafka({ brokers: [brokers()], clientId: 'out-alter', logLevel: logLevel.NOTHING });
+    const raw = kafka.admin();
+    await raw.connect();
+    await raw.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: topics.dlq, configEntries: [{ name: 'max.message.bytes', value: '1024' }] }] });
+    await raw.disconnect();
+    // an undecodable span record of 4 KB: its dead-letter copy is within sinks.kafka.maxRecordBytes, not within the topic's limit
+    await produce(client(), [{ topic: topics.spans, key: 'poison', value: new Uint8Array(4_096).fill(7) }]);
     try {
       await waitFor(() => errors.some((e) => e.obj.failuresInARow !== undefined), 30_000, 'an error-level line about the failing publishes');
       expect(pipeline.stats().consecutiveCommitFailures).toBeGreaterThanOrEqual(3);

@@ -54,13 +54,64 @@ export class KafkaEventSink {
   }
 }
 
-/** Creates missing output topics (rewards, episodes, preferences, dlq). */
+/**
+ * Bytes a one-record batch needs beyond the record's value: the batch header (61), the record's
+ * own framing, its key (an id) and headers. 16 KiB is far above what the sink writes and small
+ * next to any sensible limit.
+ */
+export const RECORD_OVERHEAD_BYTES = 16 * 1024;
+
+/** Creates missing output topics (rewards, episodes, preferences, dlq), accepting records of `maxRecordBytes`. */
 export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
   const admin = await client.admin();
   try {
-    await admin.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: config.partitions })));
+    // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
+    const limit = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+    const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
+    await admin.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Kafka's default `message.max.bytes` (1 MiB + 12). */
+const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * Fails the start when an output topic accepts smaller records than `maxRecordBytes` allows the
+ * sink to write: every transaction or send holding such a record would fail and be retried for
+ * ever. Skipped when the client cannot read topic configs (the publish errors still name it).
+ */
+export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
+  const admin = await client.admin();
+  let limits: Map<string, number> | undefined;
+  try {
+    limits = await admin.maxMessageBytes?.([...new Set(Object.values(config.topics))]);
+  } catch {
+    limits = undefined; // not allowed to DescribeConfigs, or an older broker: the runtime error line covers it
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  if (!limits) return;
+  const need = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+  const keys = Object.entries(config.topics) as [keyof KafkaSinkConfig['topics'], string][];
+  const small = [...limits].filter(([, max]) => max < need);
+  if (small.length === 0) return;
+  const lines = small.map(([t, max]) => `${keys.filter(([, topic]) => topic === t).map(([k]) => `sinks.kafka.topics.${k}`).join(', ')}: topic "${t}" has max.message.bytes ${max}`);
+  throw new OutputTopicRecordLimitError(
+    `${lines.join('; ')} — below sinks.kafka.maxRecordBytes ${config.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} bytes of record overhead, so an event or dead letter that size would fail every transaction or send writing it: lower sinks.kafka.maxRecordBytes to at most ${Math.min(...small.map(([, m]) => m)) - RECORD_OVERHEAD_BYTES}, or raise the topic's max.message.bytes (kafka-configs.sh --alter --entity-type topics --entity-name ${small[0]![0]} --add-config max.message.bytes=${need})`,
+    small.map(([t]) => t),
+  );
+}
+
+/** An output topic's max.message.bytes is below what `maxRecordBytes` lets the sink write. */
+export class OutputTopicRecordLimitError extends Error {
+  override readonly name = 'OutputTopicRecordLimitError';
+  constructor(
+    message: string,
+    readonly topics: readonly string[],
+  ) {
+    super(message);
   }
 }
 
@@ -73,6 +124,7 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
 export async function prepareOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
   if (config.createTopics) {
     await ensureOutputTopics(client, config);
+    await checkOutputRecordLimit(client, config);
     return;
   }
   const admin = await client.admin();
@@ -82,7 +134,10 @@ export async function prepareOutputTopics(client: KafkaClient, config: KafkaSink
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) {
+    await checkOutputRecordLimit(client, config);
+    return;
+  }
   const keys = Object.entries(config.topics) as [keyof KafkaSinkConfig['topics'], string][];
   const lines = missing.map((t) => `${keys.filter(([, topic]) => topic === t).map(([k]) => `sinks.kafka.topics.${k}`).join(', ')}: topic "${t}" does not exist (or this client may not Describe it: check its ACLs)`);
   throw new MissingOutputTopicError(
