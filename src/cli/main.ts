@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
-import { closeSync, createWriteStream, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
@@ -176,6 +176,9 @@ function openOutput(path: string, flag: string): number {
 function checkReplaceable(path: string, flag: string): string {
   const probe = `${path}.${process.pid}.tmp`;
   try {
+    // The probe beside it passes for a directory too, and the rename at the end then fails with
+    // EISDIR after the whole run (leaving the temporary file): refuse it now, as open() did.
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
     return path;
@@ -188,8 +191,13 @@ function checkReplaceable(path: string, flag: string): string {
 /** Writes `text` to a temporary file beside `path` and renames it over `path` (never a half-written file). */
 function replaceFile(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // no temporary file left behind (disk full, path replaced by a directory meanwhile)
+    throw err;
+  }
 }
 
 interface CompareFlags extends CommonFlags {

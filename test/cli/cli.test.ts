@@ -85,6 +85,15 @@ describe('agent-credit CLI', () => {
     expect(compare.stderr).toContain(`compare --json: cannot write ${missing} (ENOENT)`);
   });
 
+  it('compare --json naming a directory fails before the run, naming the flag (it ran to the end, then the rename failed with EISDIR and left its temporary file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-compare-dir-'));
+    const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`compare --json: cannot write ${dir} (EISDIR)`);
+    expect(r.stdout).not.toContain('episodes compared');
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${dir.split('/').pop()!}.`))).toEqual([]);
+  });
+
   it('compare --json keeps an existing report when the run fails (it was truncated before the run) and leaves no temporary file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ac-compare-keep-'));
     const report = join(dir, 'report.json');
