@@ -14,8 +14,24 @@ import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, Preference
 
 const BASE_ID = 'https://agent-credit.dev/schemas';
 
+/**
+ * On the input side zod leaves out the `default` of a section whose fields transform their input
+ * (`source.kafka.brokers` takes a comma-separated string): it cannot know the default is valid
+ * input. Ours are (they are what the loader would build from an empty section), so they are put
+ * back: editors show them.
+ */
+function keepInputDefaults(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const def = (ctx.zodSchema as { _zod?: { def?: { type?: string; defaultValue?: unknown } } })._zod?.def;
+  if (def?.type !== 'default' || ctx.jsonSchema.default !== undefined) return;
+  try {
+    ctx.jsonSchema.default = JSON.parse(JSON.stringify(def.defaultValue)) as unknown;
+  } catch {
+    // not JSON (never for config defaults): left out, as zod did
+  }
+}
+
 function render(schema: z.ZodType, file: string, title: string, io: 'input' | 'output', extra: Record<string, unknown> = {}): string {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(io === 'input' ? { override: keepInputDefaults } : {}) }) as Record<string, unknown>;
   const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json, ...extra };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -18,6 +18,11 @@ describe('committed JSON Schemas', () => {
     const schema = JSON.parse(files['agent-credit-config.schema.json']!) as { properties: { source: { properties: { http: { properties: { port: { default: number } } } } } } };
     const { config } = loadConfig({ env: {} });
     expect(schema.properties.source.properties.http.properties.port.default).toBe(config.source.http.port);
+    // every section states its default, source too (zod leaves it out on the input side when a
+    // field below transforms its input, as source.kafka.brokers does)
+    const sections = (JSON.parse(files['agent-credit-config.schema.json']!) as { properties: Record<string, { default?: unknown }> }).properties;
+    for (const [name, section] of Object.entries(sections)) expect(section.default, name).toBeDefined();
+    expect(sections.source!.default).toEqual(JSON.parse(JSON.stringify(config.source)));
   });
 
   it('the evaluation record schema names the same join ids the parser accepts (the refinement is hand-written there)', () => {
