@@ -14,9 +14,8 @@
  *
  * Cost control: an LRU cache of coalition values keyed by episode id + a digest of its messages (a
  * correction of the episode with late messages is another list) + removal protocol +
- * evaluation name + the messages the coalition keeps (a judge is expensive and must be
- * deterministic for a given request; an agent and a message coalition that keep the same messages
- * share one call), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
+ * evaluation name + player kind + the messages the coalition keeps (a judge is expensive and must
+ * be deterministic for a given request), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
  * timeout (AbortSignal), retries with exponential backoff and full jitter on 5xx/429/timeouts/
  * network errors, and a per-game evaluation budget. Failures surface as `JudgeError` (with
  * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
@@ -95,7 +94,11 @@ export const HttpJudgeOptionsSchema = z.object({
   concurrency: z.number().int().min(1).max(1024).default(4),
   /** Max requests waiting for a slot; beyond it calls fail fast (`overloaded`). */
   maxQueue: z.number().int().min(0).default(10_000),
-  /** Max judge evaluations (cache misses) per game, i.e. per episode; unlimited when absent. */
+  /**
+   * Max judge evaluations (cache misses) per game; unlimited when absent. An episode has one game
+   * (the agent game), two with `players: messages` (the message game, which the prefix values also
+   * use, has its own budget).
+   */
   budget: z.number().int().min(0).optional(),
   /** Cached coalition values (entries). */
   cacheSize: z.number().int().min(1).default(100_000),
@@ -450,15 +453,16 @@ class JudgeGame implements HttpJudgeGame {
   }
 
   /**
-   * Cache key of a coalition: the messages it keeps (not the player bitmask), so an agent
-   * coalition and a message coalition that send the judge the same transcript share one call.
+   * Cache key of a coalition: the messages it keeps, and the player kind — an agent and a message
+   * coalition keeping the same messages send the same transcript but not the same `coalition`
+   * field (agent ids vs step ids), and a judge may read it.
    */
   private keyOf(coalition: Uint8Array): string {
     if (coalition.length !== this.players.length) throw new Error(`coalition has ${coalition.length} entries, the game has ${this.players.length} players`);
     const kept = new Uint8Array(this.keeperOf.length);
     for (let j = 0; j < kept.length; j++) kept[j] = this.keeperOf[j]! >= 0 && coalition[this.keeperOf[j]!] === 1 ? 1 : 0;
     const o = this.client.options;
-    return `${this.id}\u0000${this.layout}\u0000${o.removalProtocol}\u0000${o.evaluationName}\u0000${maskKey(kept, kept.length)}`;
+    return `${this.id}\u0000${this.layout}\u0000${o.removalProtocol}\u0000${o.evaluationName}\u0000${this.kind}\u0000${maskKey(kept, kept.length)}`;
   }
 
   get evaluationsUsed(): number {
