@@ -202,6 +202,26 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(m(3).components.blame).toBe(0);
   });
 
+  it("another agent's retry issued by its LLM call that read the error is a repair (the tool call reads its own LLM call, not t*), and that call is its critic", async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'researcher', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'supervisor', name: 'chat gpt-4o', inputs: [2] }),
+      step({ id: 4, agent: 'supervisor', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [3] }),
+      step({ id: 5, agent: 'supervisor', name: 'chat gpt-4o', inputs: [3, 4] }),
+      step({ id: 6, agent: 'writer', name: 'answer', inputs: [5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(4).failureRole).toBe('repair');
+    expect(m(3).failureRole).toBe('critic');
+    // a colleague's search for its own sub-task, issued without reading the error, stays no retry
+    const own = [...steps.slice(0, 2), step({ id: 3, agent: 'supervisor', name: 'chat gpt-4o', inputs: [1] }), step({ id: 4, agent: 'supervisor', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [3] }), step({ id: 6, agent: 'writer', name: 'answer', inputs: [4, 2] })];
+    const unrelated = await creditEpisode(episode(own, 0.2), {});
+    expect(unrelated.messages.find((x) => x.step.stepId === sid(4))!.failureRole).not.toBe('repair');
+  });
+
   it("another agent's call of the same tool for its own sub-task is no retry (every coder calls search_docs): only t*'s agent, a call that read t*, or one repeating its input repairs it", async () => {
     const steps = [
       step({ id: 1, agent: 'planner', name: 'plan' }),

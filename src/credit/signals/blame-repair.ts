@@ -74,13 +74,32 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // a repair (see the file header). Direct inputs only: a step that reads it through another step
   // is not caught.
   const buildsOn = (i: number) => star.status.ok && graph.inputs[i]!.includes(fe.index);
-  // A call of t*'s tool retries it when t*'s own agent makes it, when it read t* (the error it
-  // answers), or when it repeats t*'s input. Another agent calling the same tool for its own
+  // A call of t*'s tool retries it when t*'s own agent makes it, when its agent read t* (the error
+  // it answers), or when it repeats t*'s input. Another agent calling the same tool for its own
   // sub-task (every coder of a team calls search_docs) is no retry: counted as one, a failed
   // search was "repaired" by each colleague's unrelated search.
   const retriesStar = (i: number) => {
     const s = graph.order[i]!;
-    return s.agentId === star.agentId || graph.inputs[i]!.includes(fe.index) || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest);
+    return s.agentId === star.agentId || agentReadStar(i) || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest);
+  };
+  // Whether step i, or a step of its own agent it reads (directly or through more such steps), read
+  // t*. A tool call's input is the LLM call that issued it, and that call is what read the error:
+  // a direct-input check alone never saw another agent's retry in real traces.
+  const agentReadStar = (i: number): boolean => {
+    const agent = graph.order[i]!.agentId;
+    const seen = new Set<number>([i]);
+    const stack = [i];
+    while (stack.length > 0) {
+      const w = stack.pop()!;
+      for (const u of graph.inputs[w]!) {
+        if (u === fe.index) return true;
+        if (!seen.has(u) && graph.order[u]!.agentId === agent) {
+          seen.add(u);
+          stack.push(u);
+        }
+      }
+    }
+    return false;
   };
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
