@@ -159,14 +159,19 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   }
 }
 
-/** Opens (creates or truncates) an output file now, or fails naming the flag and the fix. */
-function openOutput(path: string, flag: string): number {
+/** Runs `f` on an output path given by `flag`; a file-system error becomes a ConfigError naming the flag and the fix. */
+function writableOutput<T>(path: string, flag: string, f: () => T): T {
   try {
-    return openSync(path, 'w');
+    return f();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new ConfigError([`${flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
   }
+}
+
+/** Opens (creates or truncates) an output file now, or fails naming the flag and the fix. */
+function openOutput(path: string, flag: string): number {
+  return writableOutput(path, flag, () => openSync(path, 'w'));
 }
 
 /**
@@ -174,18 +179,15 @@ function openOutput(path: string, flag: string): number {
  * (same directory, so the final rename is atomic) is created and removed. Fails naming the flag.
  */
 function checkReplaceable(path: string, flag: string): string {
-  const probe = `${path}.${process.pid}.tmp`;
-  try {
+  return writableOutput(path, flag, () => {
     // The probe beside it passes for a directory too, and the rename at the end then fails with
     // EISDIR after the whole run (leaving the temporary file): refuse it now, as open() did.
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const probe = `${path}.${process.pid}.tmp`;
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
     return path;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError([`${flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
-  }
+  });
 }
 
 /** Writes `text` to a temporary file beside `path` and renames it over `path` (never a half-written file). */
