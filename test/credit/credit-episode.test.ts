@@ -56,6 +56,17 @@ describe('creditEpisode: success', () => {
   });
 });
 
+/** Planner → coder's flagged answer (2) → reviewer objects (3) → coder redoes reading the review (4) → reviewer approves (5). */
+function reviewRound() {
+  return [
+    step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
+    step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
+    step({ id: 3, agent: 'reviewer', name: 'chat gpt-4o', inputs: [2] }),
+    step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 3] }),
+    step({ id: 5, agent: 'reviewer', name: 'chat gpt-4o', inputs: [4] }),
+  ];
+}
+
 describe('creditEpisode: failure, first error and repair', () => {
   it('finds the injected error, rewards the later fix and emits the pair (chosen = fix, rejected = error)', async () => {
     const out = await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.2), {});
@@ -125,14 +136,7 @@ describe('creditEpisode: failure, first error and repair', () => {
   it('a critic — the step that read the error and whose output the fix read — is rewarded (method.md §3), not blamed, and forms no pair', async () => {
     // coder answers badly (flagged), the reviewer reads it and objects, the coder redoes the task
     // reading the review (not its bad answer), the reviewer approves, the writer reads the redo.
-    const steps = [
-      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
-      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
-      step({ id: 3, agent: 'reviewer', name: 'chat gpt-4o', inputs: [2] }),
-      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 3] }),
-      step({ id: 5, agent: 'reviewer', name: 'chat gpt-4o', inputs: [4] }),
-      step({ id: 6, agent: 'writer', name: 'chat gpt-4o', inputs: [5] }),
-    ];
+    const steps = [...reviewRound(), step({ id: 6, agent: 'writer', name: 'chat gpt-4o', inputs: [5] })];
     const out = await creditEpisode(episode(steps, 0.2), {});
     const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
     expect(out.firstError?.stepId).toBe(sid(2));
@@ -165,15 +169,7 @@ describe('creditEpisode: failure, first error and repair', () => {
     // coder answers badly (flagged), reviewer objects, coder redoes (repair), reviewer reads only the
     // redo and approves, coder answers once more reading the approval: also a 'redo' of the sub-task.
     // The approval never read the error — only the fix — so it is neither a critic nor blamed.
-    const steps = [
-      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
-      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
-      step({ id: 3, agent: 'reviewer', name: 'chat gpt-4o', inputs: [2] }),
-      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [1, 3] }),
-      step({ id: 5, agent: 'reviewer', name: 'chat gpt-4o', inputs: [4] }),
-      step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }),
-      step({ id: 7, agent: 'writer', name: 'chat gpt-4o', inputs: [6] }),
-    ];
+    const steps = [...reviewRound(), step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }), step({ id: 7, agent: 'writer', name: 'chat gpt-4o', inputs: [6] })];
     const out = await creditEpisode(episode(steps, 0.2), {});
     const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
     expect(out.firstError?.stepId).toBe(sid(2));
