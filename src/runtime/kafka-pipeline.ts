@@ -864,12 +864,17 @@ export class KafkaPipeline {
       st.looseRecords.unshift(...loose);
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
       st.dirty = true;
-      if (isWedged(err) && st.generation === this.generation) {
+      // isProducerStateError: the broker no longer knows the producer id kafkajs holds, e.g.
+      // INVALID_PRODUCER_ID_MAPPING once transactional.id.expiration.ms (7 days) passed on an idle
+      // partition. kafkajs aborts such a transaction locally (nothing was added to it) and keeps
+      // the producer id, so retrying with the same producer failed the same way for ever; a fresh
+      // claim (InitProducerId) gives the id a producer id again. (Fences returned above.)
+      if ((isWedged(err) || isProducerStateError(err)) && st.generation === this.generation) {
         // The producer refuses every new transaction (its state machine is stuck, e.g. in
         // COMMITTING after an EndTxn it could not send): retrying with it would stall the
         // partition for good. A fresh claim of the id makes the broker finish whatever it still
         // holds open for the old one first.
-        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck; replacing it');
+        this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck or unknown to the broker; replacing it');
         await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
       }
     }

@@ -117,6 +117,21 @@ export class FakeKafka implements KafkaClient {
     this.wedgedUpTo = this.txProducersCreated;
   }
 
+  private lostMappingUpTo = 0;
+  private lostMappingError: Error | undefined;
+
+  /**
+   * The broker forgot the transactional ids of every transactional producer created so far (e.g.
+   * transactional.id.expiration.ms passed on an idle partition): their next transaction's first
+   * request (AddPartitionsToTxn / AddOffsetsToTxn) fails with `error`, nothing is registered, so
+   * kafkajs aborts it locally without error — as long as they live. A producer created later claims
+   * the id again (InitProducerId) and works.
+   */
+  forgetTransactionalIds(error: Error): void {
+    this.lostMappingUpTo = this.txProducersCreated;
+    this.lostMappingError = error;
+  }
+
   createTransactionalProducer(options?: { transactionalId: string }): KafkaTransactionalProducer {
     const serial = ++this.txProducersCreated;
     const id = options?.transactionalId ?? '';
@@ -149,9 +164,18 @@ export class FakeKafka implements KafkaClient {
           else apply();
           this.transactions++;
         };
+        const mappingLost = () => {
+          if (serial <= this.lostMappingUpTo) throw this.lostMappingError!;
+        };
         return {
-          send: async (r) => void records.push(...r),
-          sendOffsets: async (_g, o) => void offsets.push(...o),
+          send: async (r) => {
+            if (r.length > 0) mappingLost();
+            records.push(...r);
+          },
+          sendOffsets: async (_g, o) => {
+            mappingLost();
+            offsets.push(...o);
+          },
           commit: async () => {
             if (this.hangCommits) {
               this.hungCommits++;

@@ -905,6 +905,23 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     expect(others.filter(([, e]) => isFence(e)).map(([what]) => what)).toEqual([]);
   });
 
+  it('exactly-once: a transaction failing with INVALID_PRODUCER_ID_MAPPING (the broker expired the transactional id) is retried with a re-claimed id, not with the same producer for ever', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const p = await exactlyOnceAfterFirstCommit(fake, a!);
+    await bothPartitionsCommitted(fake, 1);
+    const producersBefore = fake.txProducersCreated;
+    // transactional.id.expiration.ms passed while the partitions were idle: the coordinator no
+    // longer knows the producer ids kafkajs still holds; kafkajs aborts locally (nothing was added)
+    fake.forgetTransactionalIds(createErrorFromCode(49));
+    await deliverRun(fake, b!, 1);
+    await bothPartitionsCommitted(fake, 2);
+    expect([...fake.paused]).toEqual([]); // still fetched: not held back as fenced
+    await p.stop();
+    expect(fake.txProducersCreated).toBeGreaterThan(producersBefore);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(2);
+  });
+
   it('exactly-once: a transaction failing with FENCED_LEADER_EPOCH is retried, not left to a new owner', async () => {
     const fake = new FakeKafka();
     const [a] = await runs(1);
