@@ -184,4 +184,10 @@ export interface KafkaClient {
   createConsumer(options: ConsumerOptions): KafkaConsumer;
   /** Connected admin client; call `disconnect` when done. */
   admin(): Promise<KafkaAdmin>;
+  /**
+   * Caps the bytes of one partition's batch per topic in later sends (from the topics'
+   * `max.message.bytes`, less overhead): the broker refuses a larger batch however small its
+   * records. Optional: a client without it keeps its default batch size.
+   */
+  limitBatchBytes?(limits: ReadonlyMap<string, number>): void;
 }

@@ -122,6 +122,8 @@ export class KafkajsClient implements KafkaClient {
   private readonly kafka: KafkaInstance;
   /** Shared by all producers of this client: one metadata read per output topic, not per producer. */
   private readonly sendContext: PartitionedSendContext;
+  /** Per-topic batch caps (`limitBatchBytes`), read by every send's chunking. */
+  private readonly topicBatchBytes = new Map<string, number>();
 
   constructor(options: KafkajsClientOptions) {
     if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
@@ -136,7 +138,7 @@ export class KafkajsClient implements KafkaClient {
       ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
     });
     const logger = options.logger ?? silentLogger;
-    const limits: ChunkLimits = { ...DEFAULT_CHUNK_LIMITS, ...options.produceLimits };
+    const limits: ChunkLimits = { ...DEFAULT_CHUNK_LIMITS, ...options.produceLimits, topicPartitionBytes: this.topicBatchBytes };
     if (!(limits.partitionBytes > 0)) throw new Error(`kafka.produceLimits.partitionBytes: must be a positive number of bytes (got ${limits.partitionBytes})`);
     if (!(limits.requestBytes > 0)) throw new Error(`kafka.produceLimits.requestBytes: must be a positive number of bytes (got ${limits.requestBytes})`);
     this.sendContext = {
@@ -293,6 +295,10 @@ export class KafkajsClient implements KafkaClient {
         return consumer.disconnect();
       },
     };
+  }
+
+  limitBatchBytes(limits: ReadonlyMap<string, number>): void {
+    for (const [topic, bytes] of limits) if (bytes > 0) this.topicBatchBytes.set(topic, bytes);
   }
 
   async admin(): Promise<KafkaAdmin> {

@@ -33,6 +33,11 @@ export interface ChunkLimits {
    * is 100 MiB; kafkajs builds each request in one buffer). A single record above it goes alone.
    */
   readonly requestBytes: number;
+  /**
+   * Per topic, a lower bound on one partition's batch than `partitionBytes`: for topics whose
+   * `max.message.bytes` is below it (the broker refuses a larger batch however small its records).
+   */
+  readonly topicPartitionBytes?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -131,7 +136,8 @@ function fits(chunk: Chunk<SizedRecord>, r: SizedRecord, limits: ChunkLimits): b
   const load = chunk.topics.get(r.topic);
   if (!load) return true;
   const batch = load.unknown + (r.partition === undefined ? load.maxPartition : (load.partitions.get(r.partition) ?? 0));
-  return batch === 0 || batch + r.bytes <= limits.partitionBytes;
+  const cap = Math.min(limits.partitionBytes, limits.topicPartitionBytes?.get(r.topic) ?? Infinity);
+  return batch === 0 || batch + r.bytes <= cap;
 }
 
 function add<T extends SizedRecord>(chunk: Chunk<T>, r: T): void {

@@ -81,6 +81,23 @@ describe('output topics', { timeout: 60_000 }, () => {
     expect(limits.get(big.rewards)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
   });
 
+  it.each(['at-least-once', 'exactly-once'] as const)('records that each fit a small output topic but not together are sent in batches it accepts (the broker limits the batch, not the record) (%s)', async (delivery) => {
+    const topics = topicsFor(unique('out-batch'));
+    await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences]);
+    await createTopicsWith([topics.dlq], { 'max.message.bytes': '40000' });
+    // three undecodable 15 KB records: one 45 KB batch would be refused for ever
+    await produce(client(), [0, 1, 2].map((i) => ({ topic: topics.spans, key: `poison-${i}`, value: new Uint8Array(15_000).fill(7) /* 0x07: no valid protobuf tag */ })));
+    const { pipeline, errors } = pipelineWithLog(topics, { delivery, sink: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq }, maxRecordBytes: 20_000 } });
+    await pipeline.start();
+    try {
+      await waitFor(() => pipeline.stats().dlqOut >= 3 && pipeline.stats().inFlight === 0, 30_000, 'three dead letters published');
+      expect(pipeline.stats().commitFailures).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   it.each(['at-least-once', 'exactly-once'] as const)('a dead-letter topic whose max.message.bytes is lowered below the record while running: every publish fails, logged at error level with the fix (%s)', async (delivery) => {
     const topics = topicsFor(unique('out-small'));
     await createTopicsWith([topics.spans, topics.logs, topics.rewards, topics.episodes, topics.preferences, topics.dlq]);

@@ -83,6 +83,16 @@ describe('chunkRecords (per-partition produce chunks)', () => {
     expect(chunks[0]!.map((r) => r.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("a topic's own batch cap (its max.message.bytes is below the partition bound) cuts only that topic's batches", () => {
+    // 4 records of 300 B on one partition of each topic; 'small' takes 700 B per batch, 'big' the default 10 000
+    const records: Rec[] = [];
+    for (let i = 0; i < 8; i++) records.push({ id: i, topic: i < 4 ? 'small' : 'big', partition: 0, bytes: 300 });
+    const chunks = chunkRecords(records, { partitionBytes: 10_000, requestBytes: 100_000, topicPartitionBytes: new Map([['small', 700]]) });
+    for (const c of chunks) expect(c.filter((r) => r.topic === 'small').reduce((b, r) => b + r.bytes, 0)).toBeLessThanOrEqual(700);
+    expect(chunks.map((c) => c.filter((r) => r.topic === 'small').length)).toEqual([2, 2]);
+    expect(chunks[0]!.filter((r) => r.topic === 'big')).toHaveLength(4);
+  });
+
   it('a partition that fills up does not hold back the others: later records of other partitions join earlier chunks', () => {
     const hot = Array.from({ length: 6 }, (_, i): Rec => ({ id: i, topic: 't', partition: 0, bytes: 500 }));
     const cold: Rec = { id: 6, topic: 't', partition: 1, bytes: 500 };

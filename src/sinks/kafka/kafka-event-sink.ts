@@ -93,6 +93,9 @@ export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaS
     await admin.disconnect().catch(() => undefined);
   }
   if (!limits) return;
+  // The broker limits a partition's whole batch, not one record: sends to a topic below the
+  // client's default batch size are cut to fit it.
+  client.limitBatchBytes?.(new Map([...limits].map(([t, max]) => [t, max - RECORD_OVERHEAD_BYTES] as const)));
   const need = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
   const keys = Object.entries(config.topics) as [keyof KafkaSinkConfig['topics'], string][];
   const small = [...limits].filter(([, max]) => max < need);
