@@ -747,6 +747,7 @@ export class KafkaPipeline {
       .then(async () => {
         await this.commitAtLeastOnce();
         this.aloFailures.count = 0;
+        this.aloFailures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
       })
       .catch((err: unknown) => {
         this.counters.commitFailures++;
@@ -918,6 +919,7 @@ export class KafkaPipeline {
       st.committedOffset = wm.offset;
     }
     st.failures.count = 0;
+    st.failures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.

@@ -158,8 +158,8 @@ export class SelfTelemetry {
     counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
     counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
     counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);
-    counter('kafka_pauses', 'Times ingestion paused because credit fell behind (backpressure)', (s) => s.kafkaPauses);
-    gauge('kafka_paused', '1 while ingestion is paused for backpressure', (s) => s.kafkaPaused);
+    counter('kafka_pauses', 'Times ingestion paused because closed episodes waited too long for credit or publishing (backpressure)', (s) => s.kafkaPauses);
+    gauge('kafka_paused', '1 while ingestion is paused for backpressure (credit or publishing behind)', (s) => s.kafkaPaused);
     gauge('kafka_assigned_partitions', 'Input partitions assigned to this instance', (s) => s.kafkaAssignedPartitions);
     gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);
     gauge('kafka_credit_overdue', 'Credit computations past runtime.creditTimeoutMs still running (their slots stay held)', (s) => s.kafkaCreditOverdue);
