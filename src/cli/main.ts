@@ -11,7 +11,7 @@ import { closeSync, createWriteStream, openSync, renameSync, rmSync, statSync, u
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
-import { MissingTopicError } from '../sources/kafka/kafka-source.js';
+import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -338,8 +338,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
-    // A missing input topic is a setting that points nowhere: a configuration error, like ConfigError.
-    if (err instanceof ConfigError || err instanceof MissingTopicError || err instanceof KafkaConnectionConfigError) {
+    // A topic a setting names that is missing (input or output) or too small for the job's records
+    // is a configuration error, like ConfigError.
+    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);
     }

@@ -5,3 +5,4 @@ export { silentLogger, type KafkaLogger } from './log.js';
 export { isProducerStateError } from './producer-errors.js';
 export { filterAbortedMessages, installKafkajsAbortedFilter } from './kafkajs-aborted-filter.js';
 export { installKafkajsUnreadableBatches, UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
+export { TopicSettingError } from './topic-setting-error.js';

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startKafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
+import { TopicSettingError } from '../../src/kafka/index.js';
 import { MissingTopicError } from '../../src/sources/kafka/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { brokers, unique } from './support/kafka-io.js';
@@ -34,6 +35,7 @@ describe('startKafkaJob', () => {
     });
     const err = await startKafkaJob(config, silentLogger()).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(MissingTopicError);
+    expect(err).toBeInstanceOf(TopicSettingError); // the CLI exits 2, as for other configuration errors
     expect((err as Error).message).toContain(`source.kafka.spansTopic: topic "${base}.spans" does not exist`);
     // the live page's port is free again
     const again = createServer();

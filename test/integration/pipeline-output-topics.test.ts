@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { MissingOutputTopicError, OutputTopicRecordLimitError, RECORD_OVERHEAD_BYTES } from '../../src/sinks/kafka/index.js';
+import { TopicSettingError } from '../../src/kafka/index.js';
 import { brokers, client, produce, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
@@ -47,6 +48,7 @@ describe('output topics', { timeout: 60_000 }, () => {
     const err = await pipeline.start().then(() => undefined, (e: unknown) => e);
     await pipeline.stop();
     expect(err).toBeInstanceOf(MissingOutputTopicError);
+    expect(err).toBeInstanceOf(TopicSettingError); // the CLI exits 2, as for other configuration errors
     expect((err as MissingOutputTopicError).topics).toEqual([topics.dlq]);
     expect((err as Error).message).toContain(`sinks.kafka.topics.dlq: topic "${topics.dlq}" does not exist`);
     expect((err as Error).message).toMatch(/set sinks\.kafka\.createTopics to true/);
@@ -60,6 +62,7 @@ describe('output topics', { timeout: 60_000 }, () => {
     const err = await pipeline.start().then(() => undefined, (e: unknown) => e);
     await pipeline.stop();
     expect(err).toBeInstanceOf(OutputTopicRecordLimitError);
+    expect(err).toBeInstanceOf(TopicSettingError);
     expect((err as OutputTopicRecordLimitError).topics).toEqual([topics.dlq]);
     expect((err as Error).message).toContain(`sinks.kafka.topics.dlq: topic "${topics.dlq}" has max.message.bytes 1024`);
     expect((err as Error).message).toContain('below sinks.kafka.maxRecordBytes 1000000');

@@ -4,6 +4,7 @@
  * events outside the Kafka pipeline (e.g. the OTLP/HTTP receiver). The exactly-once pipeline
  * writes the same records (`eventRecord`) inside its per-partition transactions instead.
  */
+import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord } from '../../kafka/client.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
@@ -97,10 +98,9 @@ export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaS
   // client's default batch size are cut to fit it.
   client.limitBatchBytes?.(new Map([...limits].map(([t, max]) => [t, max - RECORD_OVERHEAD_BYTES] as const)));
   const need = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
-  const keys = Object.entries(config.topics) as [keyof KafkaSinkConfig['topics'], string][];
   const small = [...limits].filter(([, max]) => max < need);
   if (small.length === 0) return;
-  const lines = small.map(([t, max]) => `${keys.filter(([, topic]) => topic === t).map(([k]) => `sinks.kafka.topics.${k}`).join(', ')}: topic "${t}" has max.message.bytes ${max}`);
+  const lines = small.map(([t, max]) => `${settingsNaming(config, t)}: topic "${t}" has max.message.bytes ${max}`);
   throw new OutputTopicRecordLimitError(
     `${lines.join('; ')} — below sinks.kafka.maxRecordBytes ${config.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} bytes of record overhead, so an event or dead letter that size would fail every transaction or send writing it: lower sinks.kafka.maxRecordBytes to at most ${Math.min(...small.map(([, m]) => m)) - RECORD_OVERHEAD_BYTES}, or raise the topic's max.message.bytes (kafka-configs.sh --alter --entity-type topics --entity-name ${small[0]![0]} --add-config max.message.bytes=${need})`,
     small.map(([t]) => t),
@@ -108,14 +108,8 @@ export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaS
 }
 
 /** An output topic's max.message.bytes is below what `maxRecordBytes` lets the sink write. */
-export class OutputTopicRecordLimitError extends Error {
+export class OutputTopicRecordLimitError extends TopicSettingError {
   override readonly name = 'OutputTopicRecordLimitError';
-  constructor(
-    message: string,
-    readonly topics: readonly string[],
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -141,8 +135,7 @@ export async function prepareOutputTopics(client: KafkaClient, config: KafkaSink
     await checkOutputRecordLimit(client, config);
     return;
   }
-  const keys = Object.entries(config.topics) as [keyof KafkaSinkConfig['topics'], string][];
-  const lines = missing.map((t) => `${keys.filter(([, topic]) => topic === t).map(([k]) => `sinks.kafka.topics.${k}`).join(', ')}: topic "${t}" does not exist (or this client may not Describe it: check its ACLs)`);
+  const lines = missing.map((t) => `${settingsNaming(config, t)}: topic "${t}" does not exist (or this client may not Describe it: check its ACLs)`);
   throw new MissingOutputTopicError(
     `${lines.join('; ')} — sinks.kafka.createTopics is false, so nothing creates ${missing.length > 1 ? 'them' : 'it'}, and every transaction or send writing to ${missing.length > 1 ? 'them' : 'it'} would fail: create ${missing.length > 1 ? 'them' : 'it'} (e.g. kafka-topics.sh --create --topic ${missing[0]}), set sinks.kafka.createTopics to true, or point the setting at an existing topic`,
     missing,
@@ -150,12 +143,14 @@ export async function prepareOutputTopics(client: KafkaClient, config: KafkaSink
 }
 
 /** An output topic of the Kafka sink does not exist and `createTopics` is off. */
-export class MissingOutputTopicError extends Error {
+export class MissingOutputTopicError extends TopicSettingError {
   override readonly name = 'MissingOutputTopicError';
-  constructor(
-    message: string,
-    readonly topics: readonly string[],
-  ) {
-    super(message);
-  }
+}
+
+/** The settings (`sinks.kafka.topics.<name>`) that name `topic`. */
+function settingsNaming(config: KafkaSinkConfig, topic: string): string {
+  return Object.entries(config.topics)
+    .filter(([, t]) => t === topic)
+    .map(([name]) => `sinks.kafka.topics.${name}`)
+    .join(', ');
 }

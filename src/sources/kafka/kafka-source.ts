@@ -3,6 +3,7 @@
  * (src/otlp) and hands the decoded batch to the runtime, which owns offsets (watermark),
  * transactions and backpressure. Auto-commit is off: nothing is committed here.
  */
+import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { BatchControl, ConsumedRecord, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
 import type { KafkaSourceConfig } from './config.js';
 import { mismatchedPartitionCounts } from '../../kafka/co-partitioned-assignment.js';
@@ -176,12 +177,6 @@ export class KafkaTelemetrySource {
 }
 
 /** An input topic of the Kafka source does not exist. */
-export class MissingTopicError extends Error {
+export class MissingTopicError extends TopicSettingError {
   override readonly name = 'MissingTopicError';
-  constructor(
-    message: string,
-    readonly topics: readonly string[],
-  ) {
-    super(message);
-  }
 }
