@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCausalGraph, creditEpisode, DegenerateEpisodeError, firstErrorStep, type Game } from '../../src/credit/index.js';
+import { correctiveAttempts } from '../../src/credit/signals/blame-repair.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
 import { episode, sid, step, threeAgentSteps } from './episode-builder.js';
@@ -216,6 +217,23 @@ describe('creditEpisode: failure, first error and repair', () => {
     const own = [...steps.slice(0, 2), step({ id: 3, agent: 'supervisor', name: 'chat gpt-4o', inputs: [1] }), step({ id: 4, agent: 'supervisor', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [3] }), step({ id: 6, agent: 'writer', name: 'answer', inputs: [4, 2] })];
     const unrelated = await creditEpisode(episode(own, 0.2), {});
     expect(unrelated.messages.find((x) => x.step.stepId === sid(4))!.failureRole).not.toBe('repair');
+  });
+
+  it("whether another agent read the error is one pass over the graph, not a walk back through its whole history per call of t*'s tool (quadratic on long same-agent chains)", () => {
+    // t*: a's search fails; b then runs a long LLM → search → LLM … chain that never read it. Each
+    // of b's searches walked b's history back to its start: 8000 steps took ~1.3 s, 5x the
+    // documented credit time of an 8000-message episode. Counted as reads of graph.inputs.
+    const n = 8000;
+    const steps = [step({ id: 1, agent: 'a', kind: 'tool', tool: 'search', name: 'search', ok: false })];
+    for (let i = 2; i <= n; i++) steps.push(i % 2 === 0 ? step({ id: i, agent: 'b', name: 'chat', inputs: i > 2 ? [i - 1] : [] }) : step({ id: i, agent: 'b', kind: 'tool', tool: 'search', name: 'search', inputs: [i - 1] }));
+    // the last search's LLM call read t* (a long same-agent chain that does reach it): a retry
+    steps.push(step({ id: n + 1, agent: 'b', name: 'chat', inputs: [n, 1] }), step({ id: n + 2, agent: 'b', kind: 'tool', tool: 'search', name: 'search', inputs: [n + 1] }));
+    const graph = buildCausalGraph(steps);
+    let reads = 0;
+    const inputs = new Proxy(graph.inputs, { get: (t, k, r) => (typeof k === 'string' && /^\d+$/.test(k) && reads++, Reflect.get(t, k, r)) });
+    const repairs = correctiveAttempts({ ...graph, inputs }, { stepId: sid(1), agentId: 'a', evidence: [], ties: [], index: 0 });
+    expect(repairs.map((r) => r.stepId)).toEqual([sid(n + 2)]);
+    expect(reads).toBeLessThan(10 * steps.length);
   });
 
   it("another agent's call of the same tool for its own sub-task is no retry (every coder calls search_docs): only t*'s agent, a call that read t*, or one repeating its input repairs it", async () => {
