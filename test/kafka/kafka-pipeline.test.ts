@@ -13,6 +13,7 @@ import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { decodeLogs } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
+import { silentLogger } from '../../src/kafka/log.js';
 import { FakeKafka } from './fake-kafka.js';
 
 const topics = { spansTopic: 'spans', logsTopic: 'logs' };
@@ -920,6 +921,35 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     await p.stop();
     expect(fake.txProducersCreated).toBeGreaterThan(producersBefore);
     expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(2);
+  });
+
+  it('exactly-once: a new failure streak is logged at its own 3rd failure, not held back by the previous streak\'s line (c7dcfd2)', async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const lines: { obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = { ...silentLogger, error: (obj: object, msg: string) => void lines.push({ obj: obj as Record<string, unknown>, msg }) };
+    // the clock never moves: each streak's line may only come from its own 3rd failure
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10_000, commitIntervalMs: 20 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }), processEpisode, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger, now: () => 1_000_000 },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    const streakLines = () => lines.filter((l) => l.obj['failuresInARow'] === 3).map((l) => `${l.obj['topic']}/${l.obj['partition']}`).sort();
+    try {
+      // a broker away for a while (no fence, no producer-state error): both partitions retry
+      fake.failCommits(20, new Error('broker away'));
+      await deliverRun(fake, a!, 0);
+      await bothPartitionsCommitted(fake, 1);
+      expect(streakLines()).toEqual(['logs/0', 'spans/0']);
+      fake.failCommits(20, new Error('broker away'));
+      await deliverRun(fake, b!, 1);
+      await bothPartitionsCommitted(fake, 2);
+      expect(streakLines()).toEqual(['logs/0', 'logs/0', 'spans/0', 'spans/0']);
+    } finally {
+      await p.stop();
+    }
   });
 
   it('exactly-once: a transaction failing with FENCED_LEADER_EPOCH is retried, not left to a new owner', async () => {
