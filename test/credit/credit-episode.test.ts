@@ -236,6 +236,27 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(reads).toBeLessThan(10 * steps.length);
   });
 
+  it('only the step that read the error itself is its critic (not every step between it and the fix), and a colleague\'s calls after its successful retry are no retries', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'researcher', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'supervisor', name: 'chat gpt-4o', inputs: [2] }), // reads the error
+      step({ id: 4, agent: 'supervisor', name: 'chat gpt-4o', inputs: [3] }), // carries it on
+      step({ id: 5, agent: 'supervisor', name: 'chat gpt-4o', inputs: [4] }),
+      step({ id: 6, agent: 'supervisor', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [5] }), // the retry
+      step({ id: 7, agent: 'supervisor', name: 'chat gpt-4o', inputs: [5, 6] }),
+      step({ id: 8, agent: 'supervisor', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [7] }), // its own next search
+      step({ id: 9, agent: 'writer', name: 'answer', inputs: [7, 8] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const role = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!.failureRole;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(role(6)).toBe('repair');
+    expect(role(3)).toBe('critic');
+    expect([role(4), role(5)]).toEqual(['unrelated', 'unrelated']); // read only the critic's notice
+    expect(role(8)).not.toBe('repair'); // after the successful retry, a search of its own
+  });
+
   it("another agent's call of the same tool for its own sub-task is no retry (every coder calls search_docs): only t*'s agent, a call that read t*, or one repeating its input repairs it", async () => {
     const steps = [
       step({ id: 1, agent: 'planner', name: 'plan' }),

@@ -13,9 +13,9 @@
  *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - critics get +criticWeight · blame0 (default half a repair). A critic is a message on a causal
- *   path from t* to a corrective attempt (it read the error, directly or through other steps but
- *   not through an earlier fix, and the fix read it) that succeeded and is no attempt itself: the step that noticed the error and
- *   passed it on to the fix — a reviewer's verdict the redo reads, or the LLM call that read a
+ *   path from t* to a corrective attempt that read t* itself (t* is one of its inputs) and that the
+ *   fix reads, directly or through other steps; it succeeded and is no attempt itself: the step that
+ *   noticed the error and passed it on to the fix — a reviewer's verdict the redo reads, or the LLM call that read a
  *   failed tool's error and issued the retry. method.md §3 names "a critic that flags the error";
  *   telemetry has no standard mark for a verdict inside a run, so the critic is known by what it
  *   led to. It is not blamed as a dependent, and what reads it only through it is not either (its
@@ -80,8 +80,14 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // search was "repaired" by each colleague's unrelated search.
   const retriesStar = (i: number) => {
     const s = graph.order[i]!;
-    return s.agentId === star.agentId || agentReadStar(i) || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest);
+    if (s.agentId === star.agentId || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest)) return true;
+    // Another agent that read the error retries once: its first successful call of the tool after
+    // reading it answers t*, and its later calls (it keeps the error in its history) are its own.
+    if (!agentReadStar(i) || retriedBy.has(s.agentId)) return false;
+    retriedBy.add(s.agentId);
+    return true;
   };
+  const retriedBy = new Set<string>();
   // Whether step i, or a step of its own agent it reads (directly or through more such steps), read
   // t*. A tool call's input is the LLM call that issued it, and that call is what read the error:
   // a direct-input check alone never saw another agent's retry in real traces.
@@ -127,23 +133,22 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
 }
 
 /**
- * Critics of t*: succeeded messages on a causal path from t* to one of `repairs` that retried or
- * redid t* (descendants of t* and ancestors of the repair), other than the repairs themselves, in
- * causal order. A prefix-value recovery leads to no critic: the steps before it are the ones the
+ * Critics of t*: succeeded messages that read t* itself and are ancestors of one of `repairs`
+ * that retried or redid t*, other than the repairs themselves, in causal order. A prefix-value recovery leads to no critic: the steps before it are the ones the
  * scorer still rated low, and on a linear conversation every step would lie on the path.
  */
 export function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly CorrectiveAttempt[]): CorrectiveAttempt[] {
   const fixes = repairs.filter((r) => r.via === 'retry' || r.via === 'redo');
   if (fixes.length === 0) return [];
   const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
-  // Read the error, directly or through other steps, but not through a repair: a step that reads
-  // only a fix read the fix, not the error (as for blame), so it passed no error on to a later fix
-  // (a second review round's approval of the redo would otherwise be a 'critic' of the next redo).
-  const fromStar = descendants(graph, fe.index, repairIdx);
+  // The step that read the error itself (t* is one of its inputs): it noticed the error. Steps
+  // between it and the fix only carried its notice on — rewarding them too made every step of a
+  // long chain before a retry a 'critic' — and a step that reads only a fix read no error at all
+  // (a second review round's approval of the redo).
   const ledTo = new Map<number, string>(); // critic index → the first repair it led to
   for (const r of fixes) {
     for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
-      if (!fromStar.has(i) || repairIdx.has(i) || ledTo.has(i)) continue;
+      if (!graph.inputs[i]!.includes(fe.index) || repairIdx.has(i) || ledTo.has(i)) continue;
       const s = graph.order[i]!;
       if (isMessage(s) && !isErroneous(s)) ledTo.set(i, r.stepId);
     }
