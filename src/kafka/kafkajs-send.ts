@@ -4,6 +4,7 @@
  * (produce-chunks.ts), each request awaited (acks = all) before the next, so per-partition order
  * and the idempotent producer's single in-flight request are kept.
  */
+import { errorChain } from './error-chain.js';
 import type { ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { OutgoingRecord } from './client.js';
 import { placeRecord, topicMessages, unacknowledged, type KeyPartitioner, type PlacedMessage } from './kafkajs-placement.js';
@@ -25,7 +26,7 @@ export interface PartitionedSendContext {
 const STALE_METADATA = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
 function isStaleMetadataError(err: unknown): boolean {
-  for (let e = err as { type?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (const e of errorChain(err)) {
     if (typeof e.type === 'string' && STALE_METADATA.has(e.type)) return true;
     if (e.name === 'KafkaJSMetadataNotLoaded') return true;
   }

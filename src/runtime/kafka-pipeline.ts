@@ -24,6 +24,7 @@
  * source position) and the stream continues; a `processEpisode` that throws or exceeds
  * `creditTimeoutMs` yields a DLQ entry for the episode (never a stall).
  */
+import { errorChain } from '../kafka/error-chain.js';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { CreditEvent } from '../events/schemas.js';
@@ -1204,7 +1205,7 @@ const FENCE_TEXT = /ProducerFenced|InvalidProducerEpoch|operation with an old ep
 
 /** A producer fenced by a newer epoch of its transactional id: by Kafka error type/code, through `cause` chains. */
 export function isFence(err: unknown): boolean {
-  for (let e = err as { type?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (const e of errorChain(err)) {
     if (typeof e !== 'object') return FENCE_TEXT.test(String(e));
     const typed = typeof e.type === 'string' && e.type !== 'KAFKAJS_UNKNOWN_ERROR_CODE';
     if (typed) {

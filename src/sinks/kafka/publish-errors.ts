@@ -4,6 +4,7 @@
  * every attempt the same way until a setting or the cluster is changed. Told by Kafka error
  * type/code (kafkajs `KafkaJSProtocolError`), through `cause` chains (kafkajs's retry wrapper).
  */
+import { errorChain } from '../../kafka/error-chain.js';
 import type { KafkaSinkConfig } from './config.js';
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
@@ -16,7 +17,8 @@ const DENIED_CODES = new Set([29, 30, 31, 53]);
 type Kind = 'too-large' | 'no-topic' | 'denied';
 
 function kindOf(err: unknown): Kind | undefined {
-  for (let e = err as { type?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 4; e = e.cause as typeof e, depth++) {
+  for (const e of errorChain(err)) {
+    if (typeof e !== 'object') break;
     const type = typeof e.type === 'string' ? e.type : undefined;
     const code = typeof e.code === 'number' ? e.code : undefined;
     if ((type && TOO_LARGE.has(type)) || (code !== undefined && TOO_LARGE_CODES.has(code))) return 'too-large';
