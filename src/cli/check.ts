@@ -18,7 +18,7 @@ import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
-import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/kafka-event-sink.js';
+import { RECORD_OVERHEAD_BYTES, neededMaxMessageBytes } from '../sinks/kafka/kafka-event-sink.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -145,7 +145,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
     // what `run` checks at start: each existing output topic takes records of sinks.kafka.maxRecordBytes
-    const need = config.sinks.kafka.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+    const need = neededMaxMessageBytes(config.sinks.kafka);
     const limits = await admin.maxMessageBytes?.(outputs.filter((o) => !missingOut.has(o.topic)).map((o) => o.topic)).catch(() => undefined);
     for (const o of outputs) {
       const max = limits?.get(o.topic);

@@ -67,12 +67,17 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
   const admin = await client.admin();
   try {
     // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
-    const limit = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+    const limit = neededMaxMessageBytes(config);
     const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
     await admin.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The `max.message.bytes` an output topic needs for the sink's largest record. */
+export function neededMaxMessageBytes(config: Pick<KafkaSinkConfig, 'maxRecordBytes'>): number {
+  return config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
 }
 
 /** Kafka's default `message.max.bytes` (1 MiB + 12). */
@@ -97,7 +102,7 @@ export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaS
   // The broker limits a partition's whole batch, not one record: sends to a topic below the
   // client's default batch size are cut to fit it.
   client.limitBatchBytes?.(new Map([...limits].map(([t, max]) => [t, max - RECORD_OVERHEAD_BYTES] as const)));
-  const need = config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
+  const need = neededMaxMessageBytes(config);
   const small = [...limits].filter(([, max]) => max < need);
   if (small.length === 0) return;
   const lines = small.map(([t, max]) => `${settingsNaming(config, t)}: topic "${t}" has max.message.bytes ${max}`);
