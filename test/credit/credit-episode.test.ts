@@ -219,6 +219,38 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(unrelated.messages.find((x) => x.step.stepId === sid(4))!.failureRole).not.toBe('repair');
   });
 
+  it("a retry by the worker a supervisor handed the error to is a repair (delegation), and the supervisor's step that read the error is its critic; the notice goes one hand-off deep", async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'researcher', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'supervisor', name: 'chat gpt-4o', inputs: [2] }), // reads the failed call
+      step({ id: 4, agent: 'supervisor', kind: 'tool', tool: 'transfer_to_worker', name: 'transfer_to_worker', inputs: [3] }), // hands off
+      step({ id: 5, agent: 'worker', name: 'chat gpt-4o', inputs: [4] }),
+      step({ id: 6, agent: 'worker', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [5] }), // the delegated retry
+      step({ id: 7, agent: 'writer', name: 'answer', inputs: [6] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    const role = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!.failureRole;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(role(6)).toBe('repair');
+    expect(role(3)).toBe('critic');
+    expect(out.messages.find((x) => x.step.stepId === sid(6))!.components.repair).toBeGreaterThan(0);
+    // A third agent the worker hands on to got no notice of the error: its search is its own.
+    const deeper = [
+      ...steps.slice(0, 5),
+      step({ id: 6, agent: 'worker', kind: 'tool', tool: 'transfer_to_analyst', name: 'transfer_to_analyst', inputs: [5] }),
+      step({ id: 7, agent: 'analyst', name: 'chat gpt-4o', inputs: [6] }),
+      step({ id: 8, agent: 'analyst', kind: 'tool', tool: 'web_search', name: 'web_search', inputs: [7] }),
+      step({ id: 9, agent: 'writer', name: 'answer', inputs: [8] }),
+    ];
+    const third = await creditEpisode(episode(deeper, 0.2), {});
+    expect(third.messages.find((x) => x.step.stepId === sid(8))!.failureRole).not.toBe('repair');
+    // A worker handed a sub-task by a supervisor that never read the error: no retry either.
+    const unaware = steps.map((s) => (s.stepId === sid(3) ? { ...s, causalInputs: [sid(1)] } : s));
+    const own = await creditEpisode(episode(unaware, 0.2), {});
+    expect(own.messages.find((x) => x.step.stepId === sid(6))!.failureRole).not.toBe('repair');
+  });
+
   it("whether another agent read the error is one pass over the graph, not a walk back through its whole history per call of t*'s tool (quadratic on long same-agent chains)", () => {
     // t*: a's search fails; b then runs a long LLM → search → LLM … chain that never read it. Each
     // of b's searches walked b's history back to its start: 8000 steps took ~1.3 s, 5x the

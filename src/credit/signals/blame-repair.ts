@@ -3,9 +3,9 @@
  * - t* gets -blame0; messages that causally depend on t* (descendants, not through a repair) get
  *   -blame0 · decay^d (d = causal distance); messages before t* and unrelated ones get no blame;
  * - corrective attempts c get +repairWeight · blame0. A corrective attempt is a later message that
- *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* or
- *   repeats its input) and succeeds, or (b) redoes the same sub-task (same
- *   agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
+ *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* — or
+ *   was handed the error by an agent that read it — or repeats its input) and succeeds, or (b)
+ *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
  *   result builds on the error: it is a dependent, however it is named — GenAI instrumentations
@@ -88,18 +88,36 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     return true;
   };
   const retriedBy = new Set<string>();
-  // Whether step i, or a step of its own agent it reads (directly or through more such steps), read
-  // t*. A tool call's input is the LLM call that issued it, and that call is what read the error:
-  // a direct-input check alone never saw another agent's retry in real traces.
+  // Whether step i's agent read t* before step i: step i, or a step of its own agent it reads
+  // (directly or through more such steps), read t* itself — or it was handed the error: it reads
+  // another agent's step that read t* itself, or that step's own next move (the hand-off or tool
+  // call it issued). A supervisor reads the failed call and hands the sub-task to a worker, whose
+  // search is the retry. A tool call's input is the LLM call that issued it, and that call is what
+  // read the error: a direct-input check alone never saw another agent's retry in real traces.
+  // The hand-over must follow the reading at once, and goes one agent deep: an agent that read the
+  // error, worked on and later handed its context on passed no error to fix — followed through
+  // such chains it reaches every step downstream of t*, and the next coder of a pipeline, handed
+  // the previous one's work, "retried" the failed search with its own.
   // One forward pass for all steps (inputs point to earlier steps, so each step's answer is known
   // when a later one reads it), made on first use: a walk back through the agent's history per
   // call of t*'s tool was quadratic on long same-agent chains (8000 steps: ~1.3 s).
   let readStar: boolean[] | undefined;
   const agentReadStar = (i: number): boolean => {
     if (!readStar) {
-      const r: boolean[] = (readStar = new Array<boolean>(graph.order.length).fill(false));
+      const n = graph.order.length;
+      const own = new Array<boolean>(n).fill(false); // its agent read t* itself
+      const direct = new Array<boolean>(n).fill(false); // t* is one of its inputs
+      const handsOver = new Array<boolean>(n).fill(false); // direct, or issued by a direct step of its agent
+      const r: boolean[] = (readStar = new Array<boolean>(n).fill(false)); // own, or handed the error
       graph.order.forEach((s, w) => {
-        r[w] = graph.inputs[w]!.some((u) => u === fe.index || (r[u]! && graph.order[u]!.agentId === s.agentId));
+        for (const u of graph.inputs[w]!) {
+          const mine = graph.order[u]!.agentId === s.agentId;
+          if (u === fe.index) own[w] = direct[w] = handsOver[w] = true;
+          if (mine && own[u]!) own[w] = true;
+          if (mine && direct[u]!) handsOver[w] = true;
+          if ((!mine && handsOver[u]!) || (mine && r[u]!)) r[w] = true;
+        }
+        if (own[w]) r[w] = true;
       });
     }
     return readStar[i]!;
