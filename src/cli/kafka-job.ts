@@ -6,7 +6,7 @@
 import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
-import { EpisodeAssembler } from '../episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
 import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
@@ -80,7 +80,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       creditTimeoutMs: stages.creditTimeoutMs,
       tickIntervalMs: config.runtime.tickIntervalMs,
     },
-    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes)), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksFor(config.evaluation.name))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   telemetry.observe(() => {

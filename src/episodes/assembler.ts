@@ -42,6 +42,13 @@ export type ConversationIdOf = (span: Span) => string | undefined;
 export interface EpisodeAssemblerHooks {
   /** Default: src/conventions `conversationIdOf` (gen_ai.conversation.id, session.id, …). */
   conversationIdOf?: ConversationIdOf;
+  /**
+   * Which system-level evaluations close an episode at once (`closeOnEvaluation`). Default: any.
+   * The job passes the configured `evaluation.name`: with several evaluators on one run (a
+   * toxicity check before the task verdict), the first to arrive closed the episode, credit found
+   * no evaluation of that name, and the real verdict came as a correction.
+   */
+  closesOnEvaluation?: (e: Evaluation) => boolean;
 }
 
 const CONVERSATION_PREFIX = 'conv:';
@@ -71,6 +78,7 @@ export class EpisodeAssembler {
   private readonly closed: ClosedEpisodes;
   private readonly pending: PendingEvaluations;
   private readonly conversationIdOf: ConversationIdOf;
+  private readonly closesOnEvaluation: (e: Evaluation) => boolean;
   private readonly clock: Clock;
   private readonly byConversation: boolean;
   /** Lower bound of the earliest time rule deadline of any open episode (tick skips the scan before). */
@@ -109,6 +117,7 @@ export class EpisodeAssembler {
     this.clock = clock;
     this.byConversation = this.options.keyBy === 'conversation';
     this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
+    this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
     this.closed = new ClosedEpisodes({
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
@@ -122,10 +131,20 @@ export class EpisodeAssembler {
    */
   addSpans(spans: readonly Span[], position?: SourcePosition): void {
     const now = this.clock.now();
-    for (const span of spans) this.addSpan(span, position, now);
+    const touched = new Set<OpenEpisode>();
+    for (const span of spans) this.addSpan(span, position, now, touched);
+    // Closing on an evaluation waits for the end of the batch: one request can hold a whole trace
+    // root first (spans sorted by start time), and an evaluation that arrived before it closed the
+    // episode on its root span alone — revision 0 with no steps, the rest as late spans.
+    for (const ep of touched) if (this.open.get(ep.episodeId) === ep && this.closesOnArrivedEvaluation(ep)) this.close(ep, 'evaluation-arrived', now);
   }
 
-  private addSpan(span: Span, position: SourcePosition | undefined, now: number): void {
+  /** `evaluation-arrived` holds: a first revision whose root ended and that holds a system-level evaluation that closes it. */
+  private closesOnArrivedEvaluation(ep: OpenEpisode): boolean {
+    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation);
+  }
+
+  private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
     let ep = this.episodeForSpan(span);
     let joinKey = ep?.episodeId;
     if (ep === undefined) {
@@ -165,9 +184,12 @@ export class EpisodeAssembler {
     const o = this.options;
     if (ep.spanCount >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
     else if (ep.bytes >= o.maxBytesPerEpisode) this.close(ep, 'max-bytes', now);
-    // Corrections wait for grace instead: a burst of late spans then makes one revision, not one each.
-    else if (o.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation()) this.close(ep, 'evaluation-arrived', now);
-    else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(o));
+    else {
+      // Closing on an evaluation is checked at the end of the batch (addSpans). Corrections wait
+      // for grace instead: a burst of late spans then makes one revision, not one each.
+      touched.add(ep);
+      this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(o));
+    }
 
     this.evictForBytes(ep, now);
   }
@@ -356,7 +378,7 @@ export class EpisodeAssembler {
     }
     if (!this.joined(ep, e)) return;
     ep.recordPosition(position);
-    if (this.options.closeOnEvaluation && ep.rootEnded() && ep.isSystemEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
+    if (this.options.closeOnEvaluation && ep.rootEnded() && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
 

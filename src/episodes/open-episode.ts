@@ -138,8 +138,8 @@ export class OpenEpisode {
     return false;
   }
 
-  hasSystemEvaluation(): boolean {
-    for (const e of this.evaluations) if (this.isSystemEvaluation(e)) return true;
+  hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true): boolean {
+    for (const e of this.evaluations) if (this.isSystemEvaluation(e) && accept(e)) return true;
     return false;
   }
 

@@ -13,7 +13,7 @@
  * Async for forward compatibility (stages that load resources); it does no I/O today.
  */
 import { evaluationsFromLogs } from '../conventions/index.js';
-import { EpisodeAssembler, systemClock, type Clock, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
@@ -37,7 +37,7 @@ export interface CreateCreditSpanProcessorOptions extends CreditSpanProcessorOpt
 export async function createCreditSpanProcessor(options: CreateCreditSpanProcessorOptions): Promise<CreditSpanProcessor> {
   const { onCredit, onError, episodes, processOptions, processEpisode, clock, ...processorOptions } = options;
   const run = processEpisode ?? defaultProcessEpisode;
-  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock);
+  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName));
   return new CreditSpanProcessor(
     {
       assembler,

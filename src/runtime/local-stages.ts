@@ -10,7 +10,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
-import { EpisodeAssembler, systemClock, type Clock } from '../episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
@@ -140,7 +140,7 @@ export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined,
  * in this thread. Call `close()` when the run stops.
  */
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'>): Promise<LocalStages> {
-  const assembler = new EpisodeAssembler(config.episodes, clock);
+  const assembler = new EpisodeAssembler(config.episodes, clock, assemblerHooksFor(config.evaluation.name));
   const workers = resolveCreditWorkers(config.runtime.creditWorkers);
   const onSkipped = skippedEpisodeReporter(logger);
   if (workers > 0 && processEpisode === undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
 
 function setup(options: EpisodeAssemblerOptionsInput = {}) {
@@ -146,6 +146,39 @@ describe('EpisodeAssembler evaluations', () => {
     expect(ep?.closeReason).toBe('evaluation-arrived');
     expect(ep?.evaluations.map((e) => e.score)).toEqual([0.25]);
     expect(asm.stats().pendingEvaluations).toBe(0);
+  });
+
+  it('evaluation before the spans, then one batch with the whole trace root first: closes with every span, not on the root alone', () => {
+    const [run] = recordRuns([{ children: 3 }]);
+    const root = rootOf(run!);
+    const { asm } = setup();
+    asm.addEvaluations([evaluationOf(run!, 0.9)]);
+    // one request sorted by start time (the root starts first): revision 0 held only the root
+    // and the other spans became late ones of a correction
+    asm.addSpans([root, ...run!.filter((s) => s !== root)]);
+    const closed = asm.tick();
+    expect(closed.map((e) => [e.closeReason, e.revision, e.spans.length])).toEqual([['evaluation-arrived', 0, run!.length]]);
+    expect(asm.stats().lateSpans).toBe(0);
+  });
+
+  it('with closesOnEvaluation (evaluation.name), another evaluator\'s verdict on the run does not close it; the named one does', () => {
+    const [run] = recordRuns([{}]);
+    const asm = new EpisodeAssembler({}, new ManualClock(1_000), assemblerHooksFor('task_success'));
+    asm.addSpans(run!);
+    asm.addEvaluations([{ ...evaluationOf(run!, 0), name: 'toxicity' }]);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(run!, 0.9), name: 'task_success' }]);
+    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.map((x) => x.name)])).toEqual([['evaluation-arrived', ['toxicity', 'task_success']]]);
+    // the same when the verdicts come first and the spans after
+    const [other] = recordRuns([{}]);
+    asm.addEvaluations([{ ...evaluationOf(other!, 0), name: 'toxicity' }]);
+    asm.addSpans(other!);
+    expect(asm.tick()).toEqual([]);
+    // no name configured: any system-level verdict closes it
+    const any = new EpisodeAssembler({}, new ManualClock(1_000), assemblerHooksFor(undefined));
+    any.addSpans(other!);
+    any.addEvaluations([{ ...evaluationOf(other!, 0), name: 'toxicity' }]);
+    expect(any.tick().map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
   });
 
   it('evaluation with the spans (same tick, root already in): closes immediately', () => {

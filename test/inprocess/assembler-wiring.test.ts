@@ -12,9 +12,9 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
     const processor = await createCreditSpanProcessor({
       clock,
       tickIntervalMs: 60_000,
-      processOptions: { evaluationName: 'options reach processEpisode' },
+      processOptions: { evaluationName: 'task_success' },
       processEpisode: async (episode, creditOptions) => {
-        expect(creditOptions).toEqual({ evaluationName: 'options reach processEpisode' });
+        expect(creditOptions).toEqual({ evaluationName: 'task_success' });
         seen.push(episode);
         return [];
       },
