@@ -260,6 +260,83 @@ function legacyLayout(prefix: string): FlatLayout {
 }
 
 /**
+ * What one flattened attribute key addresses in its message (see `keyPartOf`): `contentText` is
+ * a `<contents>K.<contentText>` part; `none` a message key with no field of ours, which still
+ * makes the message exist (role `unknown`).
+ */
+type Field = 'role' | 'content' | 'toolCallId' | 'callId' | 'callName' | 'callArgs' | 'contentText' | 'none';
+
+interface KeyPart {
+  /** Message index (`<prefix>N.`). */
+  readonly index: number;
+  readonly field: Field;
+  /** Tool call or content part index, for the fields that have one. */
+  readonly sub: number;
+}
+
+/**
+ * Parsed keys per layout. Attribute keys are a small vocabulary (`llm.input_messages.3.message.
+ * content` recurs on every span of every conversation that long), and parsing one is several
+ * string scans and slices, repeated per layout and per span: the key → part map is pure, so it is
+ * memoized. `null` = not a message key of the layout. Bounded like `canonicalMemo`: cleared when
+ * full, long (hostile) keys are parsed but not kept.
+ */
+const keyPartMemo = new WeakMap<FlatLayout, Map<string, KeyPart | null>>();
+const KEY_MEMO_MAX = 16_384;
+const KEY_MEMO_MAX_KEY = 256;
+
+/** The key → part memo of a layout (looked up once per read, not per key). */
+function keyPartsOf(layout: FlatLayout): Map<string, KeyPart | null> {
+  let memo = keyPartMemo.get(layout);
+  if (memo === undefined) keyPartMemo.set(layout, (memo = new Map()));
+  return memo;
+}
+
+function keyPartOf(key: string, layout: FlatLayout, memo: Map<string, KeyPart | null>): KeyPart | null {
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const part = parseKey(key, layout);
+  if (key.length <= KEY_MEMO_MAX_KEY) {
+    if (memo.size >= KEY_MEMO_MAX) memo.clear();
+    memo.set(key, part);
+  }
+  return part;
+}
+
+function parseKey(key: string, layout: FlatLayout): KeyPart | null {
+  const prefix = layout.prefix;
+  if (!key.startsWith(prefix)) return null;
+  const dot = key.indexOf('.', prefix.length);
+  if (dot <= prefix.length) return null;
+  const index = decimalAt(key, prefix.length, dot);
+  if (!Number.isSafeInteger(index) || index < 0) return null;
+  const field = key.slice(dot + 1);
+  const part = (f: Field, sub = 0): KeyPart => ({ index, field: f, sub });
+  if (field === layout.role) return part('role');
+  if (field === layout.content) return part('content');
+  if (field === layout.toolCallId) return part('toolCallId');
+  if (field.startsWith(layout.toolCalls)) {
+    const from = layout.toolCalls.length;
+    const dd = field.indexOf('.', from);
+    if (dd <= from) return part('none');
+    const ci = decimalAt(field, from, dd);
+    if (!Number.isSafeInteger(ci) || ci < 0) return part('none');
+    const cf = field.slice(dd + 1);
+    if (cf === layout.callId) return part('callId', ci);
+    if (cf === layout.callName) return part('callName', ci);
+    if (cf === layout.callArgs) return part('callArgs', ci);
+    return part('none');
+  }
+  if (layout.contents && layout.contentText && field.startsWith(layout.contents)) {
+    const from = layout.contents.length;
+    const dd = field.indexOf('.', from);
+    const ci = dd > from ? decimalAt(field, from, dd) : NaN;
+    if (Number.isSafeInteger(ci) && field.slice(dd + 1) === layout.contentText) return part('contentText', ci);
+  }
+  return part('none');
+}
+
+/**
  * Rebuilds messages from flattened, indexed attributes (see layouts above). Indices need not
  * be contiguous (real instrumentation numbers tool calls per conversation, e.g.
  * `llm.input_messages.4.message.tool_calls.1.tool_call.id` with no call 0); order follows the index.
@@ -279,14 +356,11 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
   // Instrumentations write messages in index order: then no sort is needed at the end.
   let ascending = true;
   let lastIndex = -1;
-  const prefix = layout.prefix;
+  const memo = keyPartsOf(layout);
   for (const key of keys) {
-    if (!key.startsWith(prefix)) continue;
-    const dot = key.indexOf('.', prefix.length);
-    if (dot <= prefix.length) continue;
-    const index = decimalAt(key, prefix.length, dot);
-    if (!Number.isSafeInteger(index) || index < 0) continue;
-    const field = key.slice(dot + 1);
+    const part = keyPartOf(key, layout, memo);
+    if (part === null) continue;
+    const index = part.index;
     let d = drafts.get(index);
     if (!d) {
       if (drafts.size >= MAX_MESSAGES) continue;
@@ -296,32 +370,35 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
       lastIndex = index;
     }
     const value = attrs[key];
-    if (field === layout.role) d.role = textOf(value);
-    else if (field === layout.content) d.content = textOf(value);
-    else if (field === layout.toolCallId) d.toolCallId = textOf(value);
-    else if (field.startsWith(layout.toolCalls)) {
-      const from = layout.toolCalls.length;
-      const dd = field.indexOf('.', from);
-      if (dd <= from) continue;
-      const ci = decimalAt(field, from, dd);
-      if (!Number.isSafeInteger(ci) || ci < 0) continue;
-      const cf = field.slice(dd + 1);
-      const calls = (d.calls ??= new Map());
-      const call = calls.get(ci) ?? {};
-      if (cf === layout.callId) call.id = value;
-      else if (cf === layout.callName) call.name = value;
-      else if (cf === layout.callArgs) call.args = value;
-      else continue;
-      if (calls.size < MAX_MESSAGES) calls.set(ci, call);
-    } else if (layout.contents && layout.contentText && field.startsWith(layout.contents)) {
-      const from = layout.contents.length;
-      const dd = field.indexOf('.', from);
-      const ci = dd > from ? decimalAt(field, from, dd) : NaN;
-      if (Number.isSafeInteger(ci) && field.slice(dd + 1) === layout.contentText) {
+    switch (part.field) {
+      case 'role':
+        d.role = textOf(value);
+        break;
+      case 'content':
+        d.content = textOf(value);
+        break;
+      case 'toolCallId':
+        d.toolCallId = textOf(value);
+        break;
+      case 'callId':
+      case 'callName':
+      case 'callArgs': {
+        const calls = (d.calls ??= new Map());
+        const call = calls.get(part.sub) ?? {};
+        if (part.field === 'callId') call.id = value;
+        else if (part.field === 'callName') call.name = value;
+        else call.args = value;
+        if (calls.size < MAX_MESSAGES) calls.set(part.sub, call);
+        break;
+      }
+      case 'contentText': {
         const t = textOf(value);
         const contents = (d.contents ??= new Map());
-        if (t !== undefined && contents.size < MAX_MESSAGES) contents.set(ci, t);
+        if (t !== undefined && contents.size < MAX_MESSAGES) contents.set(part.sub, t);
+        break;
       }
+      case 'none':
+        break;
     }
   }
   const inOrder = ascending ? [...drafts.values()] : sortedValues(drafts);
