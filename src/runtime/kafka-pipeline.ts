@@ -54,6 +54,7 @@ import {
   replayKeeps,
   type ReplayFilter,
 } from './watermark.js';
+import { expiredEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -107,6 +108,9 @@ export interface EpisodeAssemblerPort {
   dropPartition(topic: string, partition: number): number;
   /** First offset still needed by an open episode on the partition. */
   lowWatermark(topic: string, partition: number): string | undefined;
+  /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
+  stats?(): { readonly expiredEvaluations?: number };
+  readonly options?: { readonly pendingEvaluationTtlMs?: number };
 }
 
 export interface KafkaPipelineDeps {
@@ -194,6 +198,7 @@ export class KafkaPipeline {
   private readonly log: KafkaLogger;
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
+  private readonly reportExpired: (expiredTotal: number | undefined) => void;
   private assembler: EpisodeAssemblerPort;
   private readonly partitions = new Map<string, PartitionState>();
   /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
@@ -239,6 +244,7 @@ export class KafkaPipeline {
     this.log = deps.logger ?? silentLogger;
     this.source = new KafkaTelemetrySource(this.config.source, deps.client);
     this.assembler = deps.createAssembler();
+    this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -559,6 +565,7 @@ export class KafkaPipeline {
     if (this.stopping) return;
     try {
       this.enqueue(this.assembler.tick());
+      this.reportExpired(this.assembler.stats?.().expiredEvaluations);
       this.markReleasedPartitions();
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');

@@ -79,7 +79,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     {
       ...config.source.http,
       telemetry,
-      onProblem: (p) => log.warn({ signal: p.signal, status: p.status }, `OTLP request rejected: ${p.message}`),
+      onProblem: (p) => log.warn({ signal: p.signal, status: p.status }, `${p.status < 300 ? 'request partly accepted' : 'request rejected'}: ${p.message}`),
     },
     pipeline,
   );

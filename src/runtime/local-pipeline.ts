@@ -25,6 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { expiredEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -35,7 +36,7 @@ export interface LocalAssembler {
   /** EpisodeAssembler stats (`src/episodes/stats.ts`); the self-metrics read what is there. */
   stats(): { open: number; lateSpans: number; duplicateSpans: number } & Partial<EpisodeAssemblerStats>;
   /** EpisodeAssembler options this pipeline reads (`responseIdMemory`: 0 = evaluations cannot join by response id). */
-  readonly options?: { readonly responseIdMemory: number };
+  readonly options?: { readonly responseIdMemory: number; readonly pendingEvaluationTtlMs?: number };
 }
 
 export interface LocalPipelineOptions {
@@ -93,6 +94,9 @@ export class LocalPipeline implements OtlpHandler {
     creditFailures: 0,
     eventsOut: 0,
   };
+  private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
+  private rejectedLoggedAtMs = Number.NEGATIVE_INFINITY;
+  private rejectedSinceLog = 0;
   /** Works not yet published, in close order. */
   private readonly inOrder: Work[] = [];
 
@@ -106,7 +110,8 @@ export class LocalPipeline implements OtlpHandler {
     this.timer.unref();
     this.unobserve = this.deps.telemetry?.observe(() => {
       const s = this.deps.assembler.stats();
-      return { ...assemblerObservations(s), creditQueueDepth: this.inOrder.length };
+      // Evaluations refused at the receiver could not be joined either: one metric to alert on.
+      return { ...assemblerObservations(s), evaluationsUnjoinable: (s.unjoinableEvaluations ?? 0) + this.counters.evaluationsRejected, creditQueueDepth: this.inOrder.length };
     });
   }
 
@@ -159,8 +164,26 @@ export class LocalPipeline implements OtlpHandler {
       this.enqueue(this.deps.assembler.tick());
     }
     if (rejected > 0) {
+      this.noteRejectedEvaluations(rejected);
       return { rejected, errorMessage: `${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate` };
     }
+  }
+
+  /**
+   * The sender is told in the response's partial success, which OTel SDK exporters do not show:
+   * logged here too — an evaluation emitted outside any span context is the usual instrumentation
+   * mistake, and its episode then closes with "no evaluation". At most one line per 30 s.
+   */
+  private noteRejectedEvaluations(n: number): void {
+    this.rejectedSinceLog += n;
+    const now = Date.now();
+    if (now - this.rejectedLoggedAtMs < 30_000) return;
+    this.deps.logger?.warn(
+      { rejected: this.rejectedSinceLog },
+      'evaluation log record(s) without trace id, gen_ai.conversation.id or gen_ai.response.id dropped: emit them inside the evaluated span\'s context (a log record takes the active span\'s trace and span id), or name the response they evaluate',
+    );
+    this.rejectedLoggedAtMs = now;
+    this.rejectedSinceLog = 0;
   }
 
   /** Closes due episodes (called by the timer; replay calls it after each file). */
@@ -168,6 +191,8 @@ export class LocalPipeline implements OtlpHandler {
     if (this.stopped) return;
     try {
       this.enqueue(this.deps.assembler.tick());
+      this.reportExpired ??= expiredEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
+      this.reportExpired(this.deps.assembler.stats().expiredEvaluations);
     } catch (err) {
       this.deps.logger?.error({ err }, 'assembler tick failed');
     }

@@ -129,7 +129,7 @@ export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined,
   return (episode, reason) => {
     count++;
     if (count <= firstN || count % every === 0) {
-      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: count, reason }, 'episode closed without credit events (send a system-level evaluation, e.g. a gen_ai.evaluation.result log record for the root span)');
+      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: count, reason }, 'episode closed without credit events (the reason says why and what to send)');
     }
   };
 }

@@ -57,6 +57,26 @@ export function systemEvaluation(
 }
 
 /**
+ * Why an episode has no system evaluation, in the user's terms: the one warning "no evaluation"
+ * covered none sent, a name other than `evaluation.name`, step-level verdicts only, and a verdict
+ * without a score — each with its own fix. Only called for skipped episodes.
+ */
+export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpisodeOptions, 'evaluationName' | 'rootScoreAttribute'> = {}): string {
+  const tree = new SpanTree(episode.spans);
+  const all = [...episode.evaluations, ...evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {})];
+  const closed = episode.closeReason === 'evaluation-arrived' ? '' : ` It closed by ${episode.closeReason}; an evaluation that arrives later re-opens it as a correction (revision + 1).`;
+  if (all.length === 0) {
+    return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, a POST /v1/evaluations record with its trace_id, or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
+  }
+  const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
+  const named = options.evaluationName === undefined ? all : all.filter((e) => e.name === options.evaluationName);
+  if (named.length === 0) return `${all.length} evaluation(s) joined (${names}), none named ${JSON.stringify(options.evaluationName)} (evaluation.name): send that one, or set evaluation.name to the name your evaluator uses.${closed}`;
+  const system = named.filter((e) => e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId)));
+  if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span) for the system score.${closed}`;
+  return `the system-level evaluation(s) joined carry no finite score (a label alone is not a score): set gen_ai.evaluation.score.value.${closed}`;
+}
+
+/**
  * conventions → credit → events for one closed episode: `[EpisodeCredit, ...MessageReward,
  * ...PreferencePair]`, or `[]` for a degenerate episode (reported through `onSkipped`).
  * Never throws for bad telemetry or a failing game (those give partial, flagged results);
@@ -138,7 +158,7 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
     outcome = await creditEpisode(creditInputOf(episode, options), options.credit ?? {});
   } catch (err) {
     if (err instanceof DegenerateEpisodeError) {
-      options.onSkipped?.(episode, err);
+      options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
       return [];
     }
     throw err;

@@ -5,6 +5,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
 
 describe('receiver + local pipeline', () => {
   const closed: Episode[] = [];
@@ -80,6 +81,26 @@ describe('receiver + local pipeline', () => {
     const answer = forgetful.onLogs(decodeLogs(new TextEncoder().encode(body([{ key: 'gen_ai.response.id', value: { stringValue: 'resp_def' } }])), 'otlp_json'));
     expect(answer).toMatchObject({ rejected: 1 });
     await forgetful.stop();
+  });
+
+  it('says so in its log (at most once per 30 s) and in evaluations_unjoinable: OTel SDK exporters do not show the partial success', async () => {
+    const lines: { obj: unknown; msg: string }[] = [];
+    const logger = { warn: (obj: unknown, msg: string) => lines.push({ obj, msg }), info: () => undefined, error: () => undefined, debug: () => undefined } as never;
+    const telemetry = new SelfTelemetry();
+    const p = new LocalPipeline({ creditQueueMax: 1, creditConcurrency: 1, tickIntervalMs: 60_000, creditTimeoutMs: 5_000 }, { assembler: new EpisodeAssembler({}), processEpisode: async () => [], evaluationsFromLogs, sinks: [], telemetry, logger });
+    p.start();
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 23 });
+    const { decodeLogs } = await import('../../src/otlp/index.js');
+    // the generated evaluation record, taken out of its span context
+    const logs = decodeLogs(run.logsProto, 'otlp_proto').map((l) => ({ ...l, traceId: undefined, spanId: undefined }));
+    expect(p.onLogs(logs)).toMatchObject({ rejected: logs.length });
+    expect(p.onLogs(logs)).toMatchObject({ rejected: logs.length });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/dropped: emit them inside the evaluated span's context/);
+    expect(lines[0]!.obj).toEqual({ rejected: logs.length });
+    expect(await telemetry.metricsText()).toMatch(new RegExp(`agent_credit_evaluations_unjoinable_total(\\{[^}]*\\})? ${2 * logs.length}\\b`));
+    await p.stop();
+    await telemetry.shutdown();
   });
 
   it('answers 503 (retryable) once the bounded credit queue is full', async () => {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import type { DegenerateEpisodeError } from '../../src/credit/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { Evaluation } from '../../src/model/agents.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+
+/** A generated run closed (shutdown) with its evaluations rewritten by `edit`; the reason it was skipped for. */
+async function skippedFor(edit: (e: Evaluation) => Evaluation | undefined, evaluationName?: string): Promise<string> {
+  const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+  const asm = new EpisodeAssembler({});
+  asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+  asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).flatMap((e) => edit(e) ?? []));
+  const [episode] = asm.flush('idle');
+  let reason: DegenerateEpisodeError | undefined;
+  const events = await processEpisode(episode!, { ...(evaluationName !== undefined ? { evaluationName } : {}), onSkipped: (_e, err) => (reason = err) });
+  expect(events).toEqual([]);
+  expect(reason?.reason).toBe('no-evaluation');
+  return reason!.message;
+}
+
+describe('an episode skipped for want of a system evaluation says which case it is, and the fix', () => {
+  it('none joined; closed by a timer: a later one makes a correction', async () => {
+    const msg = await skippedFor(() => undefined);
+    expect(msg).toMatch(/no evaluation joined it: send a system-level evaluation/);
+    expect(msg).toMatch(/closed by idle; an evaluation that arrives later re-opens it/);
+  });
+
+  it('only another name than evaluation.name', async () => {
+    const msg = await skippedFor((e) => ({ ...e, name: 'toxicity' }), 'task_success');
+    expect(msg).toMatch(/1 evaluation\(s\) joined \(toxicity\), none named "task_success" \(evaluation\.name\)/);
+  });
+
+  it('only step-level verdicts (inner spans)', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const inner = decodeTraces(run.tracesProto, 'otlp_proto').find((s) => s.parentSpanId !== undefined)!;
+    const msg = await skippedFor((e) => ({ ...e, spanId: inner.spanId }));
+    expect(msg).toMatch(/all of inner spans \(step-level verdicts flag steps/);
+  });
+
+  it('a label without a score', async () => {
+    const msg = await skippedFor(({ score: _score, ...e }) => e as Evaluation);
+    expect(msg).toMatch(/carry no finite score \(a label alone is not a score\)/);
+  });
+});
