@@ -121,10 +121,19 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
     if (parsed.success) evaluations.push(evaluationFromRecord(parsed.data, opts));
     else {
       const issue = parsed.error.issues[0]!;
-      errors.push({ index: item.index, message: `${issue.path.join('.') || 'record'}: ${issue.message}` });
+      errors.push({ index: item.index, message: `${issue.path.join('.') || 'record'}: ${issue.message}${camelCaseHint(item.value)}` });
     }
   }
   return { evaluations, errors };
+}
+
+/** OTLP/JSON spells ids in camelCase (traceId); these records use snake_case, and unknown keys are ignored. */
+const CAMEL_KEYS: Readonly<Record<string, string>> = { traceId: 'trace_id', spanId: 'span_id', conversationId: 'conversation_id', responseId: 'response_id', timeUnixNano: 'time_unix_nano' };
+
+function camelCaseHint(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return '';
+  const found = Object.keys(value).filter((k) => k in CAMEL_KEYS);
+  return found.length === 0 ? '' : ` (found ${found.join(', ')}: the keys are snake_case — ${found.map((k) => CAMEL_KEYS[k]).join(', ')})`;
 }
 
 /**

@@ -102,6 +102,12 @@ describe('OTLP/HTTP receiver', () => {
     const j = await post('/v1/logs', '{"resourceLogs": [', { 'content-type': 'application/json' });
     expect(j.status).toBe(400);
     expect(((await j.json()) as { message: string }).message).toMatch(/undecodable logs request/);
+    // the usual cause: the wrong content type for the body
+    const asProto = await post('/v1/traces', ' {"resourceSpans": [{"scopeSpans": []}]}', { 'content-type': 'application/x-protobuf' });
+    expect(asProto.status).toBe(400);
+    expect(decodeStatus(await bytes(asProto)).message).toMatch(/the body looks like JSON: send it with content-type application\/json/);
+    const asJson = await post('/v1/traces', new Uint8Array([0x0a, 0xff, 0xff, 0xff]), { 'content-type': 'application/json' });
+    expect(((await asJson.json()) as { message: string }).message).toMatch(/protobuf is sent with content-type application\/x-protobuf/);
   });
 
   it('answers 400 for corrupt gzip', async () => {

@@ -226,7 +226,10 @@ export class OtlpHttpReceiver {
       decoded = signal === 'traces' ? decodeTraces(body, otlpEncoding) : decodeLogs(body, otlpEncoding);
     } catch (err) {
       this.options.telemetry?.decodeErrors.add(1, { signal });
-      return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${(err as Error).message}`, signal);
+      // The usual cause: a JSON body labelled as protobuf (or the reverse). Say so.
+      const looksJson = firstNonSpaceByte(body) === 0x7b;
+      const hint = requestEncoding === 'protobuf' && looksJson ? ' (the body looks like JSON: send it with content-type application/json)' : requestEncoding === 'json' && !looksJson ? ' (the body does not look like JSON: protobuf is sent with content-type application/x-protobuf)' : '';
+      return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${(err as Error).message}${hint}`, signal);
     }
     if (signal === 'traces') this.options.telemetry?.spansReceived.add(decoded.length, { source: 'otlp-http' });
     else this.options.telemetry?.logRecordsReceived.add(decoded.length, { source: 'otlp-http' });
@@ -241,4 +244,10 @@ export class OtlpHttpReceiver {
     }
     this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, partial ?? undefined));
   }
+}
+
+/** First byte that is not JSON whitespace, or -1. */
+function firstNonSpaceByte(body: Uint8Array): number {
+  for (const b of body) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  return -1;
 }
