@@ -48,7 +48,7 @@ export function schemaFiles(): Record<string, string> {
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
     // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id.
-    'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic)', 'input', {
+    'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic, POST /v1/evaluations)', 'input', {
       'x-schema-version': EVALUATION_RECORD_SCHEMA_VERSION,
       allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }, { required: ['response_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],
     }),
