@@ -120,15 +120,23 @@ export function ancestors(g: CausalGraph, to: number): Set<number> {
   return seen;
 }
 
-/** Messages whose output digest equals that of an earlier message: stepId → the earlier stepId. */
+/**
+ * Messages whose output digest equals that of an earlier message: stepId → the earlier stepId.
+ * Repeating an output that failed is a retry, not redundancy: an earlier message that is
+ * erroneous itself, or whose output a failed or flagged step read (the LLM call that issued a tool
+ * call that timed out), is not duplicated by a later equal one — which becomes the one that later
+ * copies duplicate. Tool-call ids are not in the digest, so the LLM call re-issuing the same call
+ * after the failure had δ = 0 and a large negative redundancy reward in a successful run.
+ */
 export function duplicateMessages(g: CausalGraph): Map<string, string> {
-  const firstByDigest = new Map<string, string>();
+  const firstByDigest = new Map<string, number>();
   const dup = new Map<string, string>();
-  for (const s of g.order) {
-    if (!isMessage(s) || s.outputDigest === undefined) continue;
+  const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));
+  g.order.forEach((s, i) => {
+    if (!isMessage(s) || s.outputDigest === undefined) return;
     const first = firstByDigest.get(s.outputDigest);
-    if (first !== undefined) dup.set(s.stepId, first);
-    else firstByDigest.set(s.outputDigest, s.stepId);
-  }
+    if (first !== undefined && !failedOn(first)) dup.set(s.stepId, g.order[first]!.stepId);
+    else firstByDigest.set(s.outputDigest, i);
+  });
   return dup;
 }

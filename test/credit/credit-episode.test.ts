@@ -41,6 +41,26 @@ describe('creditEpisode: success', () => {
     expect(note.reward).toBeLessThanOrEqual(planner.credit / planner.steps);
   });
 
+  it('the LLM call that re-issues a failed tool call unchanged is a retry, not a redundant duplicate (tool-call ids are not in the digest); a third identical call after the fix is one', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'researcher', name: 'chat gpt-4o', inputs: [1], digest: 'get_weather(Lisbon)' }),
+      step({ id: 3, agent: 'researcher', kind: 'tool', tool: 'get_weather', name: 'get_weather', inputs: [2], ok: false }),
+      step({ id: 4, agent: 'researcher', name: 'chat gpt-4o', inputs: [2, 3], digest: 'get_weather(Lisbon)' }), // reads the error, re-issues
+      step({ id: 5, agent: 'researcher', kind: 'tool', tool: 'get_weather', name: 'get_weather', inputs: [4] }),
+      step({ id: 6, agent: 'researcher', name: 'chat gpt-4o', inputs: [4, 5], digest: 'get_weather(Lisbon)' }), // asks again after it worked
+      step({ id: 7, agent: 'writer', name: 'answer', inputs: [5, 6] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.9), {});
+    expect(out.outcome).toBe('success');
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.provenance?.roles.get(sid(4))).not.toBe('redundant-duplicate');
+    expect(m(4).delta).toBeGreaterThan(0);
+    expect(m(4).components.redundancy).toBe(0);
+    expect(m(4).reward).toBeGreaterThan(0);
+    expect(out.provenance?.roles.get(sid(6))).toBe('redundant-duplicate');
+  });
+
   it('is deterministic and produces schema-valid events with deterministic ids', async () => {
     const input = episode(threeAgentSteps({ toolFails: true }), 0.2);
     const a = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs: 1 });
