@@ -17,6 +17,7 @@ import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type Epis
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
+import { checkProcessOptions } from './check-options.js';
 import { CreditSpanProcessor, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';
 
 export type ProcessEpisodeWithOptions = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
@@ -36,6 +37,7 @@ export interface CreateCreditSpanProcessorOptions extends CreditSpanProcessorOpt
 
 export async function createCreditSpanProcessor(options: CreateCreditSpanProcessorOptions): Promise<CreditSpanProcessor> {
   const { onCredit, onError, episodes, processOptions, processEpisode, clock, ...processorOptions } = options;
+  checkProcessOptions(processOptions);
   const run = processEpisode ?? defaultProcessEpisode;
   const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName));
   return new CreditSpanProcessor(

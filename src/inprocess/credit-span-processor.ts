@@ -39,7 +39,16 @@ export interface InProcessAssembler {
   flush(reason: CloseReason): Episode[];
 }
 
-export const CreditSpanProcessorOptionsSchema = z.object({
+/** An error thrown by the app's `onCredit`, as `onError` receives it (credit itself succeeded). */
+export class OnCreditError extends Error {
+  override readonly name = 'OnCreditError';
+  constructor(cause: unknown) {
+    super(`onCredit threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+// Strict: a misspelt option (`tickIntervall`) was ignored and the default used without a word.
+export const CreditSpanProcessorOptionsSchema = z.strictObject({
   /** How often buffered spans move to the assembler and due episodes close (ms). */
   tickIntervalMs: z.number().int().min(1).default(250),
   /** Max converted spans waiting for the next tick. */
@@ -71,10 +80,15 @@ export interface CreditSpanProcessorStats {
   spansDropped: number;
   evaluationsReceived: number;
   episodesClosed: number;
+  /** Episodes that yielded events. */
   episodesCredited: number;
+  /** Episodes that yielded none (no system evaluation, no steps: see `processOptions.onSkipped`). */
+  episodesWithoutCredit: number;
   /** Episodes dropped because the credit queue was full. */
   episodesDropped: number;
   creditErrors: number;
+  /** Errors thrown by `onCredit` (reported to `onError` as `OnCreditError`, its `cause` the original). */
+  onCreditErrors: number;
   eventsEmitted: number;
   bufferedSpans: number;
   queuedEpisodes: number;
@@ -91,7 +105,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
-  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, episodesClosed: 0, episodesCredited: 0, episodesDropped: 0, creditErrors: 0, eventsEmitted: 0 };
+  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
 
   /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
   readonly evaluationLogProcessor: LogRecordProcessor;
@@ -103,7 +117,8 @@ export class CreditSpanProcessor implements SpanProcessor {
     const parsed = CreditSpanProcessorOptionsSchema.safeParse(options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new Error(`invalid CreditSpanProcessor option "${issue.path.join('.')}": ${issue.message}`);
+      const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((k) => `"${k}"`).join(', ')} — accepted: ${Object.keys(CreditSpanProcessorOptionsSchema.shape).join(', ')}` : ` "${issue.path.join('.')}"`;
+      throw new Error(`invalid CreditSpanProcessor option${keys}: ${issue.message}`);
     }
     this.options = parsed.data;
     this.timer = setInterval(() => this.tick(), this.options.tickIntervalMs);
@@ -205,9 +220,17 @@ export class CreditSpanProcessor implements SpanProcessor {
   private async credit(episode: Episode): Promise<void> {
     try {
       const events = await this.deps.processEpisode(episode);
-      this.counters.episodesCredited++;
+      // No events: a degenerate episode (no system evaluation, no steps; processOptions.onSkipped
+      // says why). Counted apart: "credited" with nothing emitted misled users.
+      if (events.length === 0) this.counters.episodesWithoutCredit++;
+      else this.counters.episodesCredited++;
       this.counters.eventsEmitted += events.length;
-      await this.deps.onCredit(events, episode);
+      try {
+        await this.deps.onCredit(events, episode);
+      } catch (err) {
+        this.counters.onCreditErrors++;
+        this.report(new OnCreditError(err), episode);
+      }
     } catch (err) {
       this.counters.creditErrors++;
       this.report(err, episode);

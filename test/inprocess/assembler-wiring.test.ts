@@ -38,7 +38,7 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
       expect(stepsFromSpans(episode.spans).agents.map((a) => a.agentName)).toEqual(run.expected.agents);
     }
     await processor.shutdown();
-    expect(processor.stats()).toMatchObject({ spansReceived: runs.reduce((n, r) => n + r.spans.length, 0), episodesCredited: 6, evaluationsReceived: runs.reduce((n, r) => n + r.logRecords.length, 0) });
+    expect(processor.stats()).toMatchObject({ spansReceived: runs.reduce((n, r) => n + r.spans.length, 0), episodesWithoutCredit: 6, evaluationsReceived: runs.reduce((n, r) => n + r.logRecords.length, 0) });
   });
 
   it('closes by the root-ended grace rule without any evaluation', async () => {
@@ -62,5 +62,17 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
     await processor.forceFlush();
     expect(seen.map((e) => e.closeReason)).toEqual(['root-ended']);
     await processor.shutdown();
+  });
+});
+
+describe('createCreditSpanProcessor checks processOptions when it is made', () => {
+  it('names the key and what is accepted (a bad estimator failed every episode later as a raw ZodError; a misspelt key was ignored)', async () => {
+    const make = (processOptions: object) => createCreditSpanProcessor({ onCredit: () => undefined, processOptions: processOptions as never });
+    await expect(make({ credit: { estimator: 'nope' } })).rejects.toThrow(/^processOptions\.credit\.estimator: expected one of "auto" \| "exact" .*, got "nope"/);
+    await expect(make({ credit: { estimatr: 'svarm' } })).rejects.toThrow(/processOptions\.credit\.estimatr: unknown key — accepted keys here: game, .*estimator/);
+    await expect(make({ conventions: { maxTextBytes: -1 } })).rejects.toThrow(/processOptions\.conventions\.maxTextBytes: expected a number ≥/);
+    await expect(make({ evaluationname: 'x' })).rejects.toThrow(/processOptions\.evaluationname: unknown key — accepted keys here: credit, conventions, evaluationName/);
+    const ok = await make({ credit: { estimator: 'svarm' }, evaluationName: 'task_success' });
+    await ok.shutdown();
   });
 });

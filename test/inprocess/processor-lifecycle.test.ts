@@ -3,7 +3,7 @@ import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import { CreditSpanProcessor, type InProcessAssembler } from '../../src/inprocess/index.js';
+import { OnCreditError, CreditSpanProcessor, type InProcessAssembler } from '../../src/inprocess/index.js';
 import type { Evaluation } from '../../src/model/agents.js';
 import type { CloseReason, Episode } from '../../src/model/episode.js';
 import type { Span } from '../../src/model/telemetry.js';
@@ -80,7 +80,7 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(credited).toHaveLength(1);
     expect(credited[0]!.spans.map((s) => s.name).sort()).toEqual(['chat m', 'invoke_agent helper']);
     expect(credited[0]!.evaluations[0]).toMatchObject({ score: 0.9, traceId: root.spanContext().traceId });
-    expect(processor.stats()).toMatchObject({ spansReceived: 2, evaluationsReceived: 1, episodesCredited: 1, creditErrors: 0 });
+    expect(processor.stats()).toMatchObject({ spansReceived: 2, evaluationsReceived: 1, episodesWithoutCredit: 1, episodesCredited: 0, creditErrors: 0 }); // the fake credit emits no events
     await processor.shutdown();
   });
 
@@ -119,6 +119,26 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(processor.stats().creditErrors).toBe(1);
   });
 
+  it('an onCredit that throws is reported as OnCreditError (cause: its error), apart from credit failures', async () => {
+    const errors: unknown[] = [];
+    const processor = new CreditSpanProcessor(
+      { assembler: new TraceAssembler(), processEpisode: async () => [{} as never], onCredit: () => { throw new Error('boom from onCredit'); }, onError: (err) => void errors.push(err), evaluationsFromLogs },
+      { tickIntervalMs: 60_000 },
+    );
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 5 });
+    for (const s of run.spans) processor.onEnd(s);
+    await processor.shutdown();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(OnCreditError);
+    expect(String(errors[0])).toBe('OnCreditError: onCredit threw: boom from onCredit');
+    expect(String((errors[0] as Error).cause)).toBe('Error: boom from onCredit');
+    expect(processor.stats()).toMatchObject({ episodesCredited: 1, onCreditErrors: 1, creditErrors: 0 });
+  });
+
+  it('refuses an unknown option instead of ignoring it', () => {
+    expect(() => setup({ tickIntervall: 5 } as never)).toThrow(/invalid CreditSpanProcessor option "tickIntervall" — accepted: tickIntervalMs, maxBufferedSpans/);
+  });
+
   it('bounds its queues: a full span buffer drains into the assembler, a full credit queue drops the oldest', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -137,7 +157,7 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(String(errors[0])).toMatch(/"maxQueuedEpisodes"/);
     release();
     await done;
-    expect(processor.stats().episodesCredited).toBe(2);
+    expect(processor.stats().episodesWithoutCredit).toBe(2); // the fake credit emits no events
   });
 
   it('ticks on its own (unref-ed) timer and closes episodes whose evaluation came through addEvaluations', async () => {

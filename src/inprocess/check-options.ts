@@ -1,0 +1,41 @@
+/**
+ * Checks `processOptions` once, when the processor is made: before, a bad `credit.estimator`
+ * passed `createCreditSpanProcessor` and failed every episode later, as a raw ZodError in
+ * `onError` (silent without one), and a misspelt key (`estimatr`) was ignored. Messages name the
+ * key and what is accepted, as the CLI's config errors do.
+ */
+import { z } from 'zod';
+import { describeIssue } from '../config/errors.js';
+import { ConventionsOptionsSchema } from '../conventions/options.js';
+import { CreditOptionsSchema } from '../credit/options.js';
+import type { ProcessEpisodeOptions } from '../runtime/process-episode.js';
+
+const KNOWN_PROCESS_OPTIONS = ['credit', 'conventions', 'evaluationName', 'rootScoreAttribute', 'now', 'onSkipped'] as const;
+
+export class InProcessOptionsError extends Error {
+  override readonly name = 'InProcessOptionsError';
+}
+
+export function checkProcessOptions(options: ProcessEpisodeOptions | undefined): void {
+  if (options === undefined) return;
+  const unknown = Object.keys(options).filter((k) => !(KNOWN_PROCESS_OPTIONS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new InProcessOptionsError(`processOptions.${unknown[0]}: unknown key — accepted keys here: ${KNOWN_PROCESS_OPTIONS.join(', ')}`);
+  check('credit', CreditOptionsSchema, options.credit);
+  check('conventions', ConventionsOptionsSchema, options.conventions);
+}
+
+function check(key: string, schema: z.ZodObject, value: unknown): void {
+  if (value === undefined) return;
+  const parsed = schema.strict().safeParse(value);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0]!;
+  const prefix = ['processOptions', key];
+  const shifted = { ...issue, path: [...prefix, ...issue.path] } as typeof issue;
+  const accepted = (path: readonly PropertyKey[]) => {
+    let s: unknown = schema;
+    for (const p of path.slice(prefix.length)) s = (s as z.ZodObject).shape?.[String(p)];
+    const shape = (s as z.ZodObject | undefined)?.shape;
+    return shape ? Object.keys(shape) : [];
+  };
+  throw new InProcessOptionsError(describeIssue(shifted, { processOptions: { [key]: value } }, { acceptedKeys: accepted }));
+}
