@@ -142,9 +142,10 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
   const { replayFiles } = await import('../runtime/local-replay.js');
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
-  const out = f.out ? createWriteStream(f.out, { fd: openOutput(f.out, 'replay --out') }) : process.stdout;
+  const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
+  const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
   const summary = new SummaryCollector();
-  const sink = new StdoutSink({ stream: out, endOnClose: Boolean(f.out), eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
+  const sink = new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
   const progress = new ProgressBar();
   const stats = await replayFiles(config, files, {
     sinks: [sink],
@@ -256,6 +257,8 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   progress.done();
   process.stdout.write(`${renderCompareReport(report)}\n`);
   if (json !== undefined) replaceFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  // A table of zero errors over nothing reads as a perfect result: fail instead.
+  if (report.compared === 0) throw new Error(`compare: none of the ${episodes.length} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
 }
 
 export function buildProgram(): Command {
@@ -295,7 +298,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events on stdout or --out')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('-o, --out <file>', 'write events to this JSON-lines file (default: stdout)')
+    .option('-o, --out <file>', 'write events to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .addOption(logOption())
     .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
@@ -335,6 +338,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // `agent-credit replay … | head`: the reader closed the pipe. That is the reader's choice, not a
+  // failure to log ("sink publish failed: write EPIPE"): stop quietly, as other CLI tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {

@@ -59,6 +59,28 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/agent\s+episodes\s+mean credit/);
   });
 
+  it('replay -o - writes to stdout, and a reader that closes the pipe early ends it quietly (no "EPIPE" error line)', async () => {
+    const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '-o', '-', '--no-summary']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(3);
+    expect(readdirSync(root)).not.toContain('-');
+    // `| head -1`: read one line, then close our end
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--no-summary'], { cwd: root, env: cleanEnv() });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|sink publish failed/);
+    expect(code).toBe(0);
+  });
+
+  it('compare with no comparable episode fails instead of printing a table of zero errors', () => {
+    const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http/0001-traces.pb`]); // spans only: no evaluation
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/compare: none of the \d+ closed episode\(s\) could be compared \(skipped: \d+ .*\): nothing was measured/);
+  });
+
   it('compare prints one row per estimator and budget for the recorded fixtures, and --json writes the same report', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'ac-compare-')), 'report.json');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'permutation,regression-adjusted', '--budgets', '4,20', '--seeds', '2', '--json', json]);

@@ -12,7 +12,7 @@ import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import type { EventSink } from '../../src/sinks/types.js';
-import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { listOtlpFiles, readOtlpFile } from '../../src/sources/file/index.js';
 import { readFileSync } from 'node:fs';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
@@ -122,6 +122,17 @@ describe('replay of the recorded fixtures', () => {
     const order = spans.map((f) => f.path.split('/').pop()!.replace('.bin', '').split('-').map(Number));
     const sorted = [...order].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
     expect(order).toEqual(sorted);
+  });
+
+  it('a file named .json that is not JSON says so (it read only as an undecodable protobuf)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-notjson-'));
+    try {
+      const f = join(dir, 'traces.json');
+      writeFileSync(f, 'resourceSpans: oops, this is no JSON at all\n');
+      expect(() => readOtlpFile({ path: f, signal: 'traces' })).toThrow(/cannot decode as OTLP traces \(otlp_proto\).*\(named \.json but does not start with "\{": not JSON, so read as protobuf\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads what each body is: JSON by its top-level key (also per .jsonl line), protobuf by its name, then as the other signal — never by directories further up (/var/log/…)', async () => {

@@ -99,6 +99,8 @@ export function readOtlpFile(file: OtlpFile): FileBatch[] {
     const encoding = detectEncoding(body);
     const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
     const first = stated ?? file.signal;
+    // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
+    const named = /\.jsonl?$/i.test(file.path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
     try {
       return decodeAs(file.path, first, body, encoding);
     } catch (err) {
@@ -108,10 +110,10 @@ export function readOtlpFile(file: OtlpFile): FileBatch[] {
         try {
           return decodeAs(file.path, other, body, encoding);
         } catch {
-          throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}), nor as ${other}: ${(err as Error).message}`, { cause: err });
+          throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}), nor as ${other}: ${(err as Error).message}${named}`, { cause: err });
         }
       }
-      throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}): ${(err as Error).message}`, { cause: err });
+      throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}): ${(err as Error).message}${named}`, { cause: err });
     }
   });
 }
