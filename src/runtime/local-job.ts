@@ -69,7 +69,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     }
   } catch (err) {
     await cleanup();
-    throw withListenHint(err, 'sinks.live.port / telemetry.metricsPort');
+    throw withListenHint(err, 'sinks.live.port (--live-port) or telemetry.metricsPort (--metrics-port)');
   }
 
   if (stages.gameStats) telemetry.observe(stages.gameStats);
@@ -88,7 +88,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   } catch (err) {
     await pipeline.stop();
     await cleanup();
-    throw withListenHint(err, 'source.http.port');
+    throw withListenHint(err, 'source.http.port (--port)');
   }
   health.set('receiver', true, 'listening');
   const receiverUrl = receiver.address().url;

@@ -48,6 +48,19 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port} — check source\\.kafka\\.brokers \\(host:port of a listener this client can reach\\)`));
   });
 
+  it('run on a busy port names the setting and its flag', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const r = cli(['run', '--port', String(port), '--no-live', '--no-stdout']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/EADDRINUSE.* — choose another port with source\.http\.port \(--port\) \(0 = any free port\)/);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
   it('replay writes events to --out and a summary table to stderr', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ac-replay-')), 'events.jsonl');
     const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', out]);
