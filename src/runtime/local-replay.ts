@@ -32,7 +32,10 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
   try {
     let done = 0;
     for (const file of files) {
-      for (const batch of readOtlpFile(file)) {
+      const batches = readOtlpFile(file);
+      // An empty file decodes as an empty request (valid protobuf): say so, or it passes unseen.
+      if (batches.every((b) => (b.signal === 'traces' ? b.spans.length : b.logs.length) === 0)) options.logger?.warn({ file: file.path }, 'replay: no spans or log records in this file (empty?)');
+      for (const batch of batches) {
         if (batch.signal === 'traces') {
           let latest = 0;
           for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));

@@ -124,6 +124,19 @@ describe('replay of the recorded fixtures', () => {
     expect(order).toEqual(sorted);
   });
 
+  it('an empty file is named in a warning (it decodes as an empty request and passed unseen)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-empty-'));
+    try {
+      writeFileSync(join(dir, '0001-traces.pb'), new Uint8Array(0));
+      const warned: { obj: unknown; msg: string }[] = [];
+      const logger = { warn: (obj: unknown, msg: string) => void warned.push({ obj, msg }), info: () => undefined, error: () => undefined, debug: () => undefined };
+      await replayFiles(config, listOtlpFiles([dir, join(FIXTURES, 'genai', 'otlp-http')]), { sinks: [new CollectingSink()], logger: logger as never });
+      expect(warned.filter((w) => /no spans or log records in this file/.test(w.msg)).map((w) => w.obj)).toEqual([{ file: join(dir, '0001-traces.pb') }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a file named .json that is not JSON says so (it read only as an undecodable protobuf)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-notjson-'));
     try {
