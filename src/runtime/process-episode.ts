@@ -47,13 +47,26 @@ export function systemEvaluation(
   let best: Evaluation | undefined;
   for (const e of evaluations) {
     if (evaluationName !== undefined && e.name !== evaluationName) continue;
-    // Roots as the tree sees them: no parent, a parent outside the episode (real instrumentations
-    // nest several root-level workflow spans; all count as "the run"), or where a cycle was broken.
-    if (e.spanId !== undefined && !(tree.byId.has(e.spanId) && tree.isRoot(e.spanId))) continue;
+    if (!evaluatesRun(tree, e)) continue;
     if (e.score === undefined) continue;
     if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
   }
   return best;
+}
+
+/**
+ * Whether an evaluation scores the whole run: it names no span, or a root as the tree sees them —
+ * no parent, a parent outside the episode (real instrumentations nest several root-level workflow
+ * spans; all count as "the run"), or where a cycle was broken. Others flag a step.
+ */
+function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
+  return e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId));
+}
+
+/** The episode's evaluations: those joined from log records and evaluation streams, then those its spans carry. */
+function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute'>): { all: Evaluation[]; fromSpans: Evaluation[] } {
+  const fromSpans = evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {});
+  return { all: [...episode.evaluations, ...fromSpans], fromSpans };
 }
 
 /**
@@ -63,7 +76,7 @@ export function systemEvaluation(
  */
 export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpisodeOptions, 'evaluationName' | 'rootScoreAttribute'> = {}): string {
   const tree = new SpanTree(episode.spans);
-  const all = [...episode.evaluations, ...evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {})];
+  const { all } = episodeEvaluations(episode, tree, options);
   const closed = episode.closeReason === 'evaluation-arrived' ? '' : ` It closed by ${episode.closeReason}; an evaluation that arrives later re-opens it as a correction (revision + 1).`;
   if (all.length === 0) {
     return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, a POST /v1/evaluations record with its trace_id, or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
@@ -71,7 +84,7 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
   const named = options.evaluationName === undefined ? all : all.filter((e) => e.name === options.evaluationName);
   if (named.length === 0) return `${all.length} evaluation(s) joined (${names}), none named ${JSON.stringify(options.evaluationName)} (evaluation.name): send that one, or set evaluation.name to the name your evaluator uses.${closed}`;
-  const system = named.filter((e) => e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId)));
+  const system = named.filter((e) => evaluatesRun(tree, e));
   if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span) for the system score.${closed}`;
   return `the system-level evaluation(s) joined carry no finite score (a label alone is not a score): set gen_ai.evaluation.score.value.${closed}`;
 }
@@ -133,10 +146,7 @@ const tracer = trace.getTracer('agent-credit');
 export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute'> = {}): CreditInput {
   // One span tree for the whole episode: both conventions passes read it.
   const tree = new SpanTree(episode.spans);
-  const spanEvaluations = evaluationsFromTree(tree, {
-    ...(options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
-  });
-  const evaluations = [...episode.evaluations, ...spanEvaluations];
+  const { all: evaluations, fromSpans: spanEvaluations } = episodeEvaluations(episode, tree, options);
   const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations });
   return {
     episodeId: episode.episodeId,
