@@ -25,7 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
-import { expiredEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, throttledCount } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -95,8 +95,7 @@ export class LocalPipeline implements OtlpHandler {
     eventsOut: 0,
   };
   private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
-  private rejectedLoggedAtMs = Number.NEGATIVE_INFINITY;
-  private rejectedSinceLog = 0;
+  private readonly rejectedDue = throttledCount();
   /** Works not yet published, in close order. */
   private readonly inOrder: Work[] = [];
 
@@ -175,15 +174,12 @@ export class LocalPipeline implements OtlpHandler {
    * mistake, and its episode then closes with "no evaluation". At most one line per 30 s.
    */
   private noteRejectedEvaluations(n: number): void {
-    this.rejectedSinceLog += n;
-    const now = Date.now();
-    if (now - this.rejectedLoggedAtMs < 30_000) return;
+    const rejected = this.rejectedDue(n);
+    if (rejected === undefined) return;
     this.deps.logger?.warn(
-      { rejected: this.rejectedSinceLog },
+      { rejected },
       'evaluation log record(s) without trace id, gen_ai.conversation.id or gen_ai.response.id dropped: emit them inside the evaluated span\'s context (a log record takes the active span\'s trace and span id), or name the response they evaluate',
     );
-    this.rejectedLoggedAtMs = now;
-    this.rejectedSinceLog = 0;
   }
 
   /** Closes due episodes (called by the timer; replay calls it after each file). */
