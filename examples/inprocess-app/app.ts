@@ -1,6 +1,8 @@
 /**
  * A Node agent app that gets credit in-process, without Kafka:
- * `npx tsx examples/inprocess-app/app.ts`
+ * `npx tsx examples/inprocess-app/app.ts` in this repository (tsconfig `paths` map `agent-credit/*`
+ * to the sources); in your own app, after `npm install <path or URL of agent-credit>`, the same
+ * import loads the compiled package (`dist/`, built on install) and plain `node` runs it.
  *
  * Two agents (researcher → writer) instrumented by hand with the OpenTelemetry GenAI semantic
  * conventions; an evaluator emits a `gen_ai.evaluation.result` log record on the root span. The
@@ -12,7 +14,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { createCreditSpanProcessor } from '../../src/inprocess/index.js';
+import { createCreditSpanProcessor } from 'agent-credit/inprocess';
 
 const credit = await createCreditSpanProcessor({
   onCredit: (events) => {

@@ -1,0 +1,4 @@
+/** Public API of the output events: zod schemas (one source of truth for the JSON Schemas in `schemas/`), types, builder, ids. */
+export * from './schemas.js';
+export { outcomeToEvents, type BuildOptions, type CreditEvents } from './build.js';
+export { eventId } from './event-id.js';

@@ -1,0 +1,7 @@
+/**
+ * Public API of the runtime: one closed episode → credit events (`processEpisode`), and the
+ * streaming jobs that drive it (Kafka, OTLP/HTTP, file replay).
+ */
+export { processEpisode, creditInputOf, systemEvaluation, whyNoSystemEvaluation, type ProcessEpisodeOptions } from './process-episode.js';
+export { KafkaPipeline } from './kafka-pipeline.js';
+export { CreditWorkerPool, CreditWorkerPoolError } from './credit-workers/pool.js';

@@ -1,0 +1,131 @@
+/**
+ * agent-credit as a dependency of someone else's app: the compiled package (`dist/`, built by
+ * `npm run build`, which `prepare` runs on install) loaded through its `exports` by plain `node`
+ * — no tsx, no TypeScript sources — and its declarations checked by `tsc` from outside.
+ *
+ * The app lives in a temporary directory whose node_modules holds `agent-credit` (a link to this
+ * checkout, as `npm install <path>` makes) and links to this checkout's other packages.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; files: string[] };
+
+let app = '';
+
+/** Runs a module of the app with plain node (no loader flags, NODE_OPTIONS cleared: vitest's would add its own). */
+async function node(file: string): Promise<string> {
+  const { stdout } = await run(process.execPath, [file], { cwd: app, env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 });
+  return stdout;
+}
+
+beforeAll(async () => {
+  // the same command `prepare` runs, so the test sees dist/ as it is built from these sources
+  await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 170_000 });
+  app = mkdtempSync(path.join(tmpdir(), 'agent-credit-app-'));
+  const modules = path.join(app, 'node_modules');
+  mkdirSync(modules);
+  symlinkSync(ROOT, path.join(modules, 'agent-credit'), 'dir');
+  for (const name of readdirSync(path.join(ROOT, 'node_modules'))) {
+    if (name.startsWith('.')) continue;
+    symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
+  }
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'some-agent-app', private: true, type: 'module' }));
+}, 180_000);
+
+afterAll(() => {
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+describe('the package from outside (compiled, through its exports)', () => {
+  it('the in-process example app, compiled to JavaScript, runs with plain node and gets credit for both agents', async () => {
+    const source = readFileSync(path.join(ROOT, 'examples/inprocess-app/app.ts'), 'utf8');
+    expect(source).toContain("from 'agent-credit/inprocess'");
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(path.join(app, 'app.mjs'), js);
+    const out = await node('app.mjs');
+    const episode = /^episode \S+: R=0\.9 agents researcher=(-?[\d.]+) writer=(-?[\d.]+)$/m.exec(out);
+    expect(episode, out).not.toBeNull();
+    // efficiency: the agents' credit adds up to R − baseline (0.9 − 0); each printed to 3 decimals
+    expect(Number(episode![1]) + Number(episode![2])).toBeCloseTo(0.9, 2);
+    expect(out).toMatch(/episodesCredited: 1\b/);
+    expect(out).toMatch(/^ {2}writer +chat demo-model +r=/m);
+  }, 90_000);
+
+  it('the example app type-checks against the published declarations (module NodeNext, strict)', async () => {
+    writeFileSync(path.join(app, 'app.ts'), readFileSync(path.join(ROOT, 'examples/inprocess-app/app.ts')));
+    writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['app.ts'] }),
+    );
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+    expect(r.stdout).toBe('');
+    // and a wrong use is caught by those declarations, not waved through as `any`
+    writeFileSync(path.join(app, 'wrong.ts'), "import { createCreditSpanProcessor } from 'agent-credit/inprocess';\nawait createCreditSpanProcessor({ onCredit: 42 });\n");
+    writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['wrong.ts'] }));
+    const wrong = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(wrong).toMatch(/wrong\.ts\(2,\d+\): error TS2322: .*number.*not assignable/);
+  }, 120_000);
+
+  it('every entry point loads; the root entry credits an episode, and a credit worker runs the compiled worker module with the same result', async () => {
+    const entries = Object.keys(pkg.exports).filter((k) => !k.includes('*') && k !== './package.json');
+    writeFileSync(
+      path.join(app, 'entries.mjs'),
+      `for (const e of ${JSON.stringify(entries.map((k) => (k === '.' ? 'agent-credit' : `agent-credit/${k.slice(2)}`)))}) { const m = await import(e); console.log(e, Object.keys(m).length); }`,
+    );
+    const listed = (await node('entries.mjs')).trim().split('\n');
+    expect(listed.map((l) => l.split(' ')[0])).toEqual(entries.map((k) => (k === '.' ? 'agent-credit' : `agent-credit/${k.slice(2)}`)));
+    for (const l of listed) expect(Number(l.split(' ')[1])).toBeGreaterThan(0);
+
+    writeFileSync(
+      path.join(app, 'credit.mjs'),
+      `import { EpisodeAssembler, decodeLogs, decodeTraces, evaluationsFromLogs, processEpisode } from 'agent-credit';
+import { loadConfig } from 'agent-credit/config';
+import { CreditWorkerPool } from 'agent-credit/runtime';
+import { generateScenario } from 'agent-credit/scenarios';
+const run = await generateScenario({ kind: 'saboteur', convention: 'openinference', seed: 11 });
+const asm = new EpisodeAssembler({});
+asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+const [episode] = asm.flush('shutdown');
+const pool = await CreditWorkerPool.start({ size: 1, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30000 });
+const pooled = await pool.process(episode);
+await pool.close();
+const inThread = await processEpisode(episode);
+const strip = (events) => JSON.stringify(events, (k, v) => (k === 'emitted_at_ms' ? 0 : v));
+console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThread.map((e) => e.event_type))], same: strip(pooled) === strip(inThread) }));
+`,
+    );
+    const result = JSON.parse(await node('credit.mjs')) as { events: number; types: string[]; same: boolean };
+    expect(result.events).toBeGreaterThan(3);
+    expect(result.types).toContain('episode_credit');
+    expect(result.types).toContain('message_reward');
+    expect(result.same).toBe(true);
+  }, 90_000);
+
+  it('the packed tarball holds the compiled entry points, their declarations and the schemas, and no tests', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
+    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    for (const [key, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue; // patterns (schemas/*, src/*) and package.json
+      const t = target as { types: string; default: string };
+      expect(files.has(t.default.slice(2)), `${key} → ${t.default}`).toBe(true);
+      expect(files.has(t.types.slice(2)), `${key} → ${t.types}`).toBe(true);
+    }
+    expect(files.has('schemas/message-reward.schema.json')).toBe(true);
+    expect(files.has('dist/runtime/credit-workers/worker.js')).toBe(true);
+    expect([...files].filter((f) => f.startsWith('test/'))).toEqual([]);
+  }, 60_000);
+});
