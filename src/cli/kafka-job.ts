@@ -6,13 +6,13 @@
 import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
-import { assemblerHooksFor, EpisodeAssembler } from '../episodes/index.js';
+import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
 import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
-import { buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
+import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -80,7 +80,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       creditTimeoutMs: stages.creditTimeoutMs,
       tickIntervalMs: config.runtime.tickIntervalMs,
     },
-    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksFor(config.evaluation.name))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   telemetry.observe(() => {

@@ -133,7 +133,7 @@ export const EvaluationSelectionSchema = z.strictObject({
  * `credit.estimator: tree-msr`, 1.6.0 `credit.criticWeight`, `credit.module.players`, `credit.prefixValues` and `source.kafka.brokers` as one comma-separated string (all additive: every 1.0.0 file is
  * still valid).
  */
-export const CONFIG_SCHEMA_VERSION = '1.6.0';
+export const CONFIG_SCHEMA_VERSION = '1.7.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

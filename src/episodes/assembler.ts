@@ -4,7 +4,8 @@
  *
  * Close rules (checked by `tick()`, except the immediate ones):
  * - `root-ended`: the root span has ended (see open-episode.ts for the root rule; in conversation
- *   mode every trace of the episode needs its root) and `graceMs` passed with no new span;
+ *   mode every trace of the episode needs its root) and `graceMs` passed with no new span — or
+ *   `awaitEvaluationMs` while it waits for its evaluation (see `awaitsEvaluation`);
  * - `evaluation-arrived` (immediate, `closeOnEvaluation`): root ended and a system-level
  *   evaluation (no span id, or the root's span id) is joined — whichever of the two came last;
  * - `idle`: no new span for `idleMs`; `max-duration`: `maxDurationMs` since the first span;
@@ -33,6 +34,7 @@ import { compareOffsets, firstOffsetOn, readsPartition } from './offsets.js';
 import { OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingEvaluations } from './pending-evaluations.js';
+import { carriesSystemScore } from './span-scores.js';
 import { estimateSpanBytes } from './span-bytes.js';
 import type { EpisodeAssemblerStats } from './stats.js';
 
@@ -49,6 +51,12 @@ export interface EpisodeAssemblerHooks {
    * no evaluation of that name, and the real verdict came as a correction.
    */
   closesOnEvaluation?: (e: Evaluation) => boolean;
+  /**
+   * Whether an episode's spans carry its system score already, so it does not wait for an
+   * evaluation (`awaitEvaluationMs`). Default: src/episodes `carriesSystemScore` with no
+   * evaluation name and no root score attribute (`assemblerHooksFor` passes the configured ones).
+   */
+  carriesSystemScore?: (spans: readonly Span[]) => boolean;
 }
 
 const CONVERSATION_PREFIX = 'conv:';
@@ -79,6 +87,9 @@ export class EpisodeAssembler {
   private readonly pending: PendingEvaluations;
   private readonly conversationIdOf: ConversationIdOf;
   private readonly closesOnEvaluation: (e: Evaluation) => boolean;
+  private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
+  /** Assembler-clock ms of the last evaluation `closesOnEvaluation` accepts: evaluations are arriving (`awaitEvaluationMs`). */
+  private lastEvaluationAtMs = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
   private readonly byConversation: boolean;
   /** Lower bound of the earliest time rule deadline of any open episode (tick skips the scan before). */
@@ -97,6 +108,7 @@ export class EpisodeAssembler {
     expiredEvaluations: 0,
     unjoinableEvaluations: 0,
     evaluationsJoinedByResponseId: 0,
+    evaluationWaitsExpired: 0,
   };
   /**
    * `gen_ai.response.id` → the LLM span that recorded it; the oldest forgotten first beyond
@@ -118,6 +130,7 @@ export class EpisodeAssembler {
     this.byConversation = this.options.keyBy === 'conversation';
     this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
     this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
+    this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
     this.closed = new ClosedEpisodes({
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
@@ -337,6 +350,7 @@ export class EpisodeAssembler {
 
   private addEvaluation(given: Evaluation, position: SourcePosition | undefined, now: number): void {
     const e = this.resolveEvaluation(given);
+    if (this.closesOnEvaluation(e)) this.lastEvaluationAtMs = now;
     let key: string | undefined;
     let ep: OpenEpisode | undefined;
     if (!this.byConversation) {
@@ -393,13 +407,37 @@ export class EpisodeAssembler {
     if (now >= this.nextDueAtMs) {
       let next = Number.POSITIVE_INFINITY;
       for (const ep of [...this.open.values()]) {
-        const reason = ep.dueReason(now, this.options);
+        let rootQuietMs = this.options.graceMs;
+        let reason = ep.dueReason(now, this.options);
+        if (reason === 'root-ended' && this.awaitsEvaluation(ep, now)) {
+          rootQuietMs = this.options.awaitEvaluationMs;
+          reason = ep.dueReason(now, this.options, rootQuietMs);
+          if (reason === 'root-ended') this.counts.evaluationWaitsExpired++;
+        }
         if (reason !== undefined) this.close(ep, reason, now);
-        else next = Math.min(next, ep.nextDeadline(this.options, true)); // exact: else an unrooted entry span re-wakes every tick
+        else next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
       }
       this.nextDueAtMs = next;
     }
     return this.drain();
+  }
+
+  /**
+   * Whether an episode whose root ended and whose grace passed stays open for its evaluation
+   * (`awaitEvaluationMs`): a first revision with no system-level evaluation joined and no score
+   * in its spans, while evaluations are arriving at all (one in the last `pendingEvaluationTtlMs`;
+   * a fleet that sends none keeps closing at `graceMs`).
+   */
+  private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
+    const o = this.options;
+    if (o.awaitEvaluationMs <= o.graceMs || ep.revision > 0) return false;
+    if (now - this.lastEvaluationAtMs > o.pendingEvaluationTtlMs) return false;
+    if (ep.hasSystemEvaluation(this.closesOnEvaluation)) return false;
+    if (ep.scoreCheckedAtSpans !== ep.spanCount) {
+      ep.scoredBySpans = this.carriesSystemScore(ep.spans);
+      ep.scoreCheckedAtSpans = ep.spanCount;
+    }
+    return !ep.scoredBySpans;
   }
 
   /** Closes every open episode with `reason` (default `shutdown`) and returns all closed, not yet returned. */

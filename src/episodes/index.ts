@@ -4,6 +4,7 @@
  */
 export { EpisodeAssembler, type ConversationIdOf, type EpisodeAssemblerHooks } from './assembler.js';
 export { assemblerHooksFor } from './evaluation-hooks.js';
+export { carriesSystemScore, type SpanScoreOptions } from './span-scores.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export {
   EpisodeAssemblerOptionsSchema,

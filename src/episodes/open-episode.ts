@@ -45,6 +45,9 @@ export class OpenEpisode {
   lateSpans = 0;
   /** Assembler-clock ms of the last accepted span (or of the reopening, for corrections). */
   lastSpanAtMs: number;
+  /** Span count when the assembler last asked whether the spans carry a system score (awaitEvaluationMs), and the answer. */
+  scoreCheckedAtSpans = -1;
+  scoredBySpans = false;
 
   constructor(
     public episodeId: string,
@@ -143,10 +146,13 @@ export class OpenEpisode {
     return false;
   }
 
-  /** Why the episode should close at `nowMs` by the time rules, or undefined. */
-  dueReason(nowMs: number, o: EpisodeAssemblerOptions): CloseReason | undefined {
+  /**
+   * Why the episode should close at `nowMs` by the time rules, or undefined. `rootQuietMs`: quiet
+   * time after which an ended root closes it (`graceMs`, or longer while it awaits its evaluation).
+   */
+  dueReason(nowMs: number, o: EpisodeAssemblerOptions, rootQuietMs = o.graceMs): CloseReason | undefined {
     const quiet = nowMs - this.lastSpanAtMs;
-    if (quiet >= o.graceMs && this.rootEnded()) return 'root-ended';
+    if (quiet >= rootQuietMs && this.rootEnded()) return 'root-ended';
     if (nowMs - this.openedAtMs >= o.maxDurationMs) return 'max-duration';
     if (quiet >= o.idleMs) return 'idle';
     return undefined;
@@ -157,9 +163,9 @@ export class OpenEpisode {
    * `exact` evaluates the root rule (cost O(root candidates)); otherwise any root candidate
    * counts, which is cheaper on every added span but may wake `tick()` early.
    */
-  nextDeadline(o: EpisodeAssemblerOptions, exact = false): number {
+  nextDeadline(o: EpisodeAssemblerOptions, exact = false, rootQuietMs = o.graceMs): number {
     const rooted = exact ? this.rootEnded() : this.rootCandidates.length > 0;
-    const quietFor = rooted ? Math.min(o.graceMs, o.idleMs) : o.idleMs;
+    const quietFor = rooted ? Math.min(rootQuietMs, o.idleMs) : o.idleMs;
     return Math.min(this.openedAtMs + o.maxDurationMs, this.lastSpanAtMs + quietFor);
   }
 

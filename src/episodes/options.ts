@@ -26,6 +26,18 @@ export const EpisodeAssemblerOptionsSchema = z
     graceMs: ms().default(2000),
     /** Close at once (`evaluation-arrived`) when the root has ended and a system-level evaluation is joined. */
     closeOnEvaluation: z.boolean().default(true),
+    /**
+     * Ms after its last span that an episode whose root ended but that has no system-level
+     * evaluation yet stays open for one (instead of closing `graceMs` after it), while evaluations
+     * are arriving at all (one accepted by `evaluation.name` in the last `pendingEvaluationTtlMs`).
+     * An LLM judge answers seconds after the run: closing at `graceMs` gave a revision without
+     * credit and then a correction, and a crash between the two lost the credit (the spans'
+     * offsets were committed with the first revision). The evaluation closes it at once
+     * (`closeOnEvaluation`); when none comes it closes `root-ended` at this age. Not for
+     * corrections, nor for episodes whose spans carry their score (root score attribute,
+     * evaluation span events, OpenInference evaluator spans). ≤ `graceMs` turns it off.
+     */
+    awaitEvaluationMs: ms().default(10_000),
     /** Ms without a new span before an episode closes whatever its root (`idle`). */
     idleMs: ms().default(30_000),
     /** Ms after the first span arrived (assembler clock) at which the episode closes (`max-duration`). */

@@ -35,6 +35,8 @@ export const EpisodeAssemblerStatsSchema = z.object({
   unjoinableEvaluations: n(),
   /** Evaluations that named only a `gen_ai.response.id`, joined to the LLM span that recorded it. */
   evaluationsJoinedByResponseId: n(),
+  /** Episodes that waited `awaitEvaluationMs` for an evaluation and closed without one (`root-ended`). */
+  evaluationWaitsExpired: n(),
   /** Estimated bytes / count of spans in open episodes now. */
   bufferedBytes: n(),
   bufferedSpans: n(),

@@ -39,7 +39,7 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   const { onCredit, onError, episodes, processOptions, processEpisode, clock, ...processorOptions } = options;
   checkProcessOptions(processOptions);
   const run = processEpisode ?? defaultProcessEpisode;
-  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName));
+  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, processOptions?.rootScoreAttribute !== undefined ? { rootScoreAttribute: processOptions.rootScoreAttribute } : {}));
   return new CreditSpanProcessor(
     {
       assembler,

@@ -10,7 +10,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
-import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock } from '../episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EpisodeAssemblerHooks } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
@@ -36,6 +36,11 @@ export function processOptionsOf(config: AppConfig, gameFactory?: GameFactory): 
     ...(config.evaluation.name !== undefined ? { evaluationName: config.evaluation.name } : {}),
     ...(config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {}),
   };
+}
+
+/** Assembler hooks for the configured evaluation: its name closes episodes; its root score attribute means nothing to wait for. */
+export function assemblerHooksOf(config: AppConfig): EpisodeAssemblerHooks {
+  return assemblerHooksFor(config.evaluation.name, config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {});
 }
 
 /** Loads `processEpisode` from src/runtime/process-episode.ts (docs/contracts.md signature). */
@@ -140,7 +145,7 @@ export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined,
  * in this thread. Call `close()` when the run stops.
  */
 export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'>): Promise<LocalStages> {
-  const assembler = new EpisodeAssembler(config.episodes, clock, assemblerHooksFor(config.evaluation.name));
+  const assembler = new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config));
   const workers = resolveCreditWorkers(config.runtime.creditWorkers);
   const onSkipped = skippedEpisodeReporter(logger);
   if (workers > 0 && processEpisode === undefined) {

@@ -28,6 +28,8 @@ export interface ObservedStats {
   evaluationsExpired?: number;
   evaluationsUnjoinable?: number;
   evaluationsLate?: number;
+  /** Cumulative episodes that waited `episodes.awaitEvaluationMs` for their verdict and closed without it. */
+  evaluationWaitsExpired?: number;
   /** Cumulative evaluations that named only a `gen_ai.response.id`, resolved to their LLM span. */
   evaluationsJoinedByResponseId?: number;
   /** Cumulative value-function (judge) calls that missed the cache. */
@@ -138,6 +140,7 @@ export class SelfTelemetry {
     counter('evaluations_expired', 'Evaluations dropped after waiting for spans that never came (episodes.pendingEvaluationTtlMs, maxPendingEvaluations)', (s) => s.evaluationsExpired);
     counter('evaluations_unjoinable', 'Evaluations without a trace id, conversation id or response id usable for the key mode', (s) => s.evaluationsUnjoinable);
     counter('evaluations_late', 'Evaluations for an episode that had already closed', (s) => s.evaluationsLate);
+    counter('episodes_evaluation_wait_expired', 'Episodes that waited episodes.awaitEvaluationMs for their system evaluation and closed without it (a slower verdict comes as a correction)', (s) => s.evaluationWaitsExpired);
     counter('evaluations_joined_by_response_id', 'Evaluations that named only gen_ai.response.id, joined to the LLM span that recorded it', (s) => s.evaluationsJoinedByResponseId);
     counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
     counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
@@ -220,5 +223,6 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     evaluationsUnjoinable: a.unjoinableEvaluations,
     evaluationsLate: a.lateEvaluations,
     evaluationsJoinedByResponseId: a.evaluationsJoinedByResponseId,
+    evaluationWaitsExpired: a.evaluationWaitsExpired,
   };
 }

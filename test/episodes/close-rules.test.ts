@@ -214,8 +214,14 @@ describe('EpisodeAssembler evaluations', () => {
     expect(off.asm.tick()).toEqual([]);
     clock.advance(1000);
     off.clock.advance(1000);
-    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
     expect(off.asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
+    // a step-level verdict is not the run's: the episode waits for that (awaitEvaluationMs, 10 s)
+    expect(asm.tick()).toEqual([]);
+    clock.advance(8999);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(1);
+    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
   });
 
   it('evaluation after close: counted late; with policy correct it re-emits the episode as a correction', () => {
@@ -301,5 +307,103 @@ describe('EpisodeAssembler caps evict the oldest (closed, not dropped)', () => {
     expect(asm.stats().bufferedBytes).toBeLessThanOrEqual(20_000);
     const all = [...closed, ...asm.flush()];
     expect(all.reduce((n, e) => n + e.spans.length, 0)).toBe(9); // nothing lost
+  });
+});
+
+describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
+  /** An assembler that has seen evaluations arriving: the first run was judged and closed. */
+  function judged(options: EpisodeAssemblerOptionsInput = {}, hooks = {}) {
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ graceMs: 1000, ...options }, clock, hooks);
+    const [first, ...rest] = recordRuns([{}, {}, {}]);
+    asm.addSpans(first!);
+    asm.addEvaluations([evaluationOf(first!, 1)]);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
+    return { clock, asm, runs: rest };
+  }
+
+  it('a slow judge: the run stays open past grace and closes once, with its verdict, when the verdict arrives', () => {
+    const { clock, asm, runs } = judged();
+    const run = runs[0]!;
+    asm.addSpans(run);
+    clock.advance(1000);
+    expect(asm.tick()).toEqual([]); // grace passed: before, revision 0 closed here without credit
+    clock.advance(6000);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([evaluationOf(run, 0.7)]);
+    const [ep] = asm.tick();
+    expect(ep).toMatchObject({ closeReason: 'evaluation-arrived', revision: 0, correction: false });
+    expect(ep!.evaluations.map((e) => e.score)).toEqual([0.7]);
+    expect(asm.stats()).toMatchObject({ corrections: 0, lateEvaluations: 0, evaluationWaitsExpired: 0 });
+  });
+
+  it('no verdict within awaitEvaluationMs: closes root-ended then (counted); a later verdict is a correction as before', () => {
+    const { clock, asm, runs } = judged({ awaitEvaluationMs: 5000 });
+    const run = runs[0]!;
+    asm.addSpans(run);
+    clock.advance(4999);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(1);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['root-ended', 0]]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
+    asm.addEvaluations([evaluationOf(run, 1)]);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['evaluation-arrived', 1]]);
+  });
+
+  it('a fleet that sends no evaluations keeps closing at grace; so does one whose last evaluation is older than pendingEvaluationTtlMs', () => {
+    const [a, b] = recordRuns([{}, {}]);
+    const { clock, asm } = setup({ graceMs: 1000 });
+    asm.addSpans(a!);
+    clock.advance(1000);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+
+    const old = judged({ pendingEvaluationTtlMs: 20_000 });
+    old.clock.advance(20_001);
+    old.asm.addSpans(b!);
+    old.clock.advance(1000);
+    expect(old.asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+    expect(old.asm.stats().evaluationWaitsExpired).toBe(0);
+  });
+
+  it('does not wait when the spans carry the score (root score attribute, with the hooks the job passes), nor for corrections, nor when ≤ graceMs', () => {
+    const { clock, asm, runs } = judged({}, assemblerHooksFor(undefined, { rootScoreAttribute: 'agent_credit.score' }));
+    const root = rootOf(runs[0]!);
+    asm.addSpans(runs[0]!.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, 'agent_credit.score': 0.9 } } : s)));
+    clock.advance(1000);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+
+    // a late span reopens a run that closed unjudged: the correction closes at grace, it does not wait again
+    const late = runs[1]!.find((s) => s !== rootOf(runs[1]!))!;
+    asm.addSpans(runs[1]!.filter((s) => s !== late));
+    clock.advance(10_000);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['root-ended', 0]]);
+    asm.addSpans([late]);
+    clock.advance(1000);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['root-ended', 1]]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
+
+    const off = judged({ awaitEvaluationMs: 1000 }); // ≤ graceMs: off
+    off.asm.addSpans(off.runs[0]!);
+    off.clock.advance(1000);
+    expect(off.asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+    expect(off.asm.stats().evaluationWaitsExpired).toBe(0);
+  });
+
+  it('only the configured evaluation name counts: another evaluator does not switch waiting on, nor end it', () => {
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ graceMs: 1000 }, clock, assemblerHooksFor('task_success'));
+    const [a, b] = recordRuns([{}, {}]);
+    asm.addSpans(a!);
+    asm.addEvaluations([{ ...evaluationOf(a!, 1), name: 'toxicity' }]);
+    clock.advance(1000);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']); // no task_success seen yet: no wait
+    asm.addEvaluations([evaluationOf(a!, 1)]); // task_success arrives (a correction of a)
+    asm.tick();
+    asm.addSpans(b!);
+    asm.addEvaluations([{ ...evaluationOf(b!, 1), name: 'toxicity' }]);
+    clock.advance(1000);
+    expect(asm.tick()).toEqual([]); // waits for task_success, toxicity does not close it
+    asm.addEvaluations([evaluationOf(b!, 0.4)]);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision, e.evaluations.length])).toEqual([['evaluation-arrived', 0, 2]]);
   });
 });

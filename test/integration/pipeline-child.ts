@@ -1,7 +1,7 @@
 /**
  * A KafkaPipeline in its own process, for the crash and scale-out tests: they SIGKILL it
  * mid-stream (no graceful shutdown) or SIGTERM it (graceful stop). Configured by the env var
- * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs). Prints one
+ * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs, assembler). Prints one
  * JSON stats line to stdout every 100 ms.
  */
 import { KafkajsClient } from '../../src/kafka/index.js';
@@ -11,6 +11,7 @@ import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 import type { PipelineTopics } from './support/pipeline-harness.js';
 import { testAssembler } from './support/test-assembler.js';
+import { EpisodeAssembler, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { appendFileSync } from 'node:fs';
 import type { KafkaLogger } from '../../src/kafka/log.js';
 
@@ -26,6 +27,8 @@ interface ChildConfig {
   delivery: 'exactly-once' | 'at-least-once';
   creditDelayMs: number;
   idleMs: number;
+  /** Assembler options instead of the tests' evaluation-only close rule (`testAssembler`). */
+  assembler?: EpisodeAssemblerOptionsInput;
 }
 
 const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
@@ -42,7 +45,7 @@ const pipeline = new KafkaPipeline(
   },
   {
     client: new KafkajsClient({ brokers: [cfg.brokers], clientId: `child-${process.pid}` }),
-    createAssembler: () => (assembler = testAssembler(cfg.idleMs)),
+    createAssembler: () => (assembler = cfg.assembler ? new EpisodeAssembler(cfg.assembler) : testAssembler(cfg.idleMs)),
     processEpisode: async (episode: Episode) => {
       // Slow credit work, so a kill finds episodes closed but not yet committed.
       await new Promise((r) => setTimeout(r, cfg.creditDelayMs));

@@ -79,3 +79,39 @@ describe('exactly-once delivery through crashes and rebalances', { timeout: 150_
     await Promise.all([a.exited, b.exited]);
   });
 });
+
+describe('a slow judge and a crash (episodes.awaitEvaluationMs)', { timeout: 150_000 }, () => {
+  it('runs whose verdicts come after graceMs wait open, so a SIGKILL before the verdicts loses no credit: all credited once, revision 0', async () => {
+    const { c, topics, spans, logs, expected, episodes } = await setUp('slow-judge', 16, 47);
+    expect(expected.filter((e) => e.event_type === 'episode_credit')).toHaveLength(episodes);
+    expect(expected.every((e) => e.episode_revision === 0)).toBe(true);
+    // the first three runs are judged at once (evaluations are arriving); the others' verdicts come late
+    const judgedFirst = new Set([...new Set(logs.map((r) => r.key))].slice(0, 3));
+    const early = logs.filter((r) => judgedFirst.has(r.key as string));
+    const late = logs.filter((r) => !judgedFirst.has(r.key as string));
+    const groupId = unique('slow-judge-grp');
+    const assembler = { graceMs: 1500, awaitEvaluationMs: 120_000, idleMs: 120_000, maxDurationMs: 600_000 };
+    const start = () => {
+      const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 0, idleMs: 120_000, assembler });
+      children.push(ch);
+      return ch;
+    };
+    await produce(c, spans);
+    await produce(c, early);
+    const a = start();
+    const line = () => (a.lastLine() === '' ? undefined : (JSON.parse(a.lastLine()) as { stats: { episodesClosed: number; transactions: number }; assembler?: { open: number } }));
+    await waitFor(() => (line()?.stats.episodesClosed ?? 0) >= 3 && (line()?.stats.transactions ?? 0) >= 1 && line()?.assembler?.open === episodes - 3, 60_000, `first instance to credit the judged runs and hold the others (${a.output()})`);
+    // well past graceMs after the last span: before awaitEvaluationMs the others closed here without credit
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(line()!.stats.episodesClosed).toBe(3);
+    expect(line()!.assembler!.open).toBe(episodes - 3);
+    a.proc.kill('SIGKILL');
+    await a.exited;
+
+    await produce(c, late);
+    const b = start();
+    const got = await readAllEvents(c, topics, expected);
+    expectExactlyOnce(got, expected);
+    expect(b.stats()!.episodesClosed).toBe(episodes - 3);
+  });
+});

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KafkaPipelineStats } from '../../../src/runtime/kafka-counters.js';
 import type { PipelineTopics } from './pipeline-harness.js';
+import type { EpisodeAssemblerOptionsInput } from '../../../src/episodes/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -25,6 +26,7 @@ export function startChild(config: {
   delivery: 'exactly-once' | 'at-least-once';
   creditDelayMs: number;
   idleMs: number;
+  assembler?: EpisodeAssemblerOptionsInput;
 }): PipelineChild {
   // `node --import tsx` (not the tsx CLI, which runs the script in a grandchild): the signal
   // must reach the process that runs the pipeline.
