@@ -241,7 +241,8 @@ export function renderCompareReport(r: CompareReport): string {
   if (best.length > 0) {
     const perBudget = [...new Set(best.map((b) => b.budgetPerPlayer))].map((k) => {
       const tied = best.filter((b) => b.budgetPerPlayer === k);
-      return `${k}·n ${tied.map((b) => b.estimator).join(' = ')} (${fmt(tied[0]!.relativeMse)})`;
+      const exact = tied.every((b) => b.relativeMse <= NUMERICALLY_EXACT_RELATIVE_MSE);
+      return `${k}·n ${tied.map((b) => b.estimator).join(' = ')} (${exact ? 'numerically exact' : fmt(Math.max(...tied.map((b) => b.relativeMse)))})`;
     });
     lines.push('', `Lowest relative MSE per budget: ${perBudget.join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one.`);
   }
@@ -249,17 +250,27 @@ export function renderCompareReport(r: CompareReport): string {
 }
 
 /**
+ * Relative MSE below which an estimate counts as numerically exact: float rounding of exact
+ * values leaves 1e-33…1e-30 (mean φ² normalized), which must not rank one exact estimator above another.
+ */
+export const NUMERICALLY_EXACT_RELATIVE_MSE = 1e-24;
+
+/**
  * Per budget, the rows with the lowest relative MSE (rows without runs left out); several when they
- * tie (within 1e-12 relative, e.g. all exact), so the report does not crown one of them by order.
+ * tie (within 1e-12 relative, or all numerically exact), so the report does not crown one of them
+ * by order or by rounding noise.
  */
 export function lowestErrorPerBudget(rows: readonly CompareRow[]): CompareRow[] {
   const best = new Map<number, CompareRow[]>();
+  const floored = (r: CompareRow) => Math.max(r.relativeMse, NUMERICALLY_EXACT_RELATIVE_MSE);
   for (const row of rows) {
     if (row.runs === 0 || !Number.isFinite(row.relativeMse)) continue;
     const cur = best.get(row.budgetPerPlayer);
-    const tol = 1e-12 * Math.max(1e-300, cur?.[0]?.relativeMse ?? 0) + 1e-30;
-    if (!cur || row.relativeMse < cur[0]!.relativeMse - tol) best.set(row.budgetPerPlayer, [row]);
-    else if (Math.abs(row.relativeMse - cur[0]!.relativeMse) <= tol) cur.push(row);
+    const mse = floored(row);
+    const lead = cur === undefined ? Number.POSITIVE_INFINITY : floored(cur[0]!);
+    const tol = 1e-12 * lead;
+    if (!cur || mse < lead - tol) best.set(row.budgetPerPlayer, [row]);
+    else if (Math.abs(mse - lead) <= tol) cur.push(row);
   }
   return [...best.values()].flat().sort((a, b) => a.budgetPerPlayer - b.budgetPerPlayer);
 }

@@ -79,7 +79,7 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const { all } = episodeEvaluations(episode, tree, options);
   const closed = episode.closeReason === 'evaluation-arrived' ? '' : ` It closed by ${episode.closeReason}; an evaluation that arrives later re-opens it as a correction (revision + 1).`;
   if (all.length === 0) {
-    return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, a POST /v1/evaluations record with its trace_id, or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
+    return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, an evaluation record with its trace_id (POST /v1/evaluations to the receiver; in-process, CreditSpanProcessor.addEvaluations), or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
   }
   const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
   const named = options.evaluationName === undefined ? all : all.filter((e) => e.name === options.evaluationName);

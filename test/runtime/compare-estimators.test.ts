@@ -23,6 +23,13 @@ async function fleetEpisodes(episodes: number, seed: number): Promise<Episode[]>
 }
 
 describe('compareEstimators (agent-credit compare)', () => {
+  it('is exported from the runtime entry (agent-credit/runtime), as docs/credit.md names its library form', async () => {
+    const runtime = await import('../../src/runtime/index.js');
+    expect(runtime.compareEstimators).toBe(compareEstimators);
+    expect(runtime.renderCompareReport).toBe(renderCompareReport);
+    expect(runtime.COMPARABLE_ESTIMATORS).toContain('svarm');
+  });
+
   it('takes the exact agent credit as reference, and the estimators approach it as the budget grows, within budget', async () => {
     const episodes = await fleetEpisodes(16, 20261202);
     const report = await compareEstimators(episodes, options, { estimators: ['permutation', 'kernel', 'regression-adjusted', 'svarm'], budgetsPerPlayer: [2, 100], seeds: 2 });
@@ -57,6 +64,11 @@ describe('compareEstimators (agent-credit compare)', () => {
     // ties (here: every estimator exact) are all named, not the first by order
     const tie = (estimator: string) => ({ ...report.rows[0]!, estimator, budgetPerPlayer: 7, relativeMse: 0 }) as (typeof report.rows)[number];
     expect(lowestErrorPerBudget([tie('permutation'), tie('svarm')]).map((r) => r.estimator)).toEqual(['permutation', 'svarm']);
+    // rounding noise of exact values (1e-33 vs 4e-31) is a tie too, shown as such, not as one of the two numbers
+    const noise = (estimator: string, relativeMse: number) => ({ ...tie(estimator), relativeMse });
+    const rows = [noise('tree-msr', 4e-31), noise('svarm', 1e-33), noise('kernel', 2e-3)];
+    expect(lowestErrorPerBudget(rows).map((r) => r.estimator)).toEqual(['tree-msr', 'svarm']);
+    expect(renderCompareReport({ ...report, rows })).toContain('7·n tree-msr = svarm (numerically exact)');
   }, 120_000);
 
   it('its reference equals the closed form the pipeline uses for the provenance game', async () => {
