@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exactShapley, TooManyPlayersError } from '../../src/credit/index.js';
+import { ExactEstimator, exactShapley, TooManyPlayersError } from '../../src/credit/index.js';
 import { shapleyByPermutations, shapleyBySubsets, tableGame } from './helpers.js';
 
 const valueArb = fc.double({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true });
@@ -108,5 +108,27 @@ describe('exactShapley', () => {
     const est = await exactShapley(game);
     expect(calls).toBe(8);
     expect(est.values).toEqual(shapleyByPermutations(table).map((x) => expect.closeTo(x, 12)));
+  });
+
+  it('ExactEstimator: a budget below 2^n or too many players falls back to an equal split that still sums to v(N) − v(∅)', async () => {
+    // 4 players, v(S) = |S|² + 1: v(N) − v(∅) = 16. In bitmask order v(N) is the last coalition, so a
+    // cut enumeration once fell back on v(N) = 0 (credits summing to 0 − 1 = −1 instead of 16).
+    const table = Array.from({ length: 16 }, (_, m) => {
+      const size = [0, 1, 2, 3].filter((i) => m & (1 << i)).length;
+      return size * size + 1;
+    });
+    for (const [opts, budget] of [[{}, 10], [{ maxPlayers: 3 }, undefined]] as const) {
+      const est = await new ExactEstimator(opts).estimate(tableGame(table), budget === undefined ? {} : { budget });
+      expect(est.status).toBe('partial');
+      expect(est.estimator).toBe('exact/equal-split-fallback');
+      expect(est.grandValue).toBe(17);
+      expect(est.emptyValue).toBe(1);
+      expect(est.values).toEqual([4, 4, 4, 4]);
+      expect(est.evaluations).toBe(budget ?? 2);
+    }
+    const full = await new ExactEstimator().estimate(tableGame(table), { budget: 16 });
+    expect(full.status).toBe('exact');
+    expect(full.evaluations).toBe(16);
+    expect(full.values.reduce((a, b) => a + b, 0)).toBeCloseTo(16, 12);
   });
 });

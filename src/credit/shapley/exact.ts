@@ -6,7 +6,7 @@
  */
 import { TooManyPlayersError } from '../errors.js';
 import { CachedGame } from '../games/cached-game.js';
-import { coalitionFromMask } from '../games/coalition.js';
+import { coalitionFromMask, emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 
@@ -86,10 +86,15 @@ export class ExactEstimator implements ShapleyEstimator {
     const before = cg.evaluations;
     const saved = cg.budget;
     if (options.budget !== undefined) cg.setBudget(Math.min(saved, cg.evaluations + options.budget));
+    const n = game.players.length;
     try {
-      return await exactShapley(cg, { ...this.opts, ...(options.signal ? { signal: options.signal } : {}) });
+      // v(N) and v(∅) first (the enumeration needs them anyway): when the budget or the player
+      // limit stops the enumeration, the equal-split fallback still sums to v(N) − v(∅). In
+      // bitmask order v(N) comes last, so a cut run used to fall back on v(N) = 0.
+      await cg.valueMany([fullCoalition(n), emptyCoalition(n)]);
+      const r = await exactShapley(cg, { ...this.opts, ...(options.signal ? { signal: options.signal } : {}) });
+      return { ...r, evaluations: cg.evaluations - before };
     } catch (err) {
-      const n = game.players.length;
       const grand = cg.peek(new Uint8Array(n).fill(1)) ?? 0;
       const empty = cg.peek(new Uint8Array(n)) ?? 0;
       return equalSplitFallback(game.players, grand, empty, 1, 'exact', cg.evaluations - before, errorNote(err));
