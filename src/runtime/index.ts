@@ -3,5 +3,16 @@
  * streaming jobs that drive it (Kafka, OTLP/HTTP, file replay).
  */
 export { processEpisode, creditInputOf, systemEvaluation, whyNoSystemEvaluation, type ProcessEpisodeOptions } from './process-episode.js';
+export {
+  compareEstimators,
+  checkCompareOptions,
+  renderCompareReport,
+  lowestErrorPerBudget,
+  COMPARABLE_ESTIMATORS,
+  type ComparableEstimator,
+  type CompareOptions,
+  type CompareReport,
+  type CompareRow,
+} from './compare-estimators.js';
 export { KafkaPipeline } from './kafka-pipeline.js';
 export { CreditWorkerPool, CreditWorkerPoolError } from './credit-workers/pool.js';
