@@ -22,3 +22,15 @@ export function closeNow(server: Server): Promise<void> {
   server.closeAllConnections();
   return done;
 }
+
+/**
+ * Names the setting to change when a server cannot bind (port taken, or not allowed): the bare
+ * `listen EADDRINUSE` message says which address, not which key sets it. Other errors pass as they are.
+ */
+export function withListenHint(err: unknown, key: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
+    return new Error(`cannot listen: ${e.message} — choose another port with ${key} (0 = any free port)`, { cause: err });
+  }
+  return e instanceof Error ? e : new Error(String(err));
+}

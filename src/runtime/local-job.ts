@@ -4,6 +4,7 @@
  * the receiver, so nothing arrives before it can leave) and stopped in reverse.
  */
 import type { AppConfig } from '../config/schema.js';
+import { withListenHint } from '../http/server-lifecycle.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -113,13 +114,4 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
         log.info(pipeline.stats(), 'agent-credit stopped');
       })()),
   };
-}
-
-/** Adds which setting to change when a port is taken. */
-function withListenHint(err: unknown, key: string): Error {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
-    return new Error(`cannot listen: ${e.message} — choose another port with ${key} (0 = any free port)`, { cause: err });
-  }
-  return e instanceof Error ? e : new Error(String(err));
 }
