@@ -22,7 +22,8 @@ export function throttledCount(everyMs = 30_000, now: () => number = Date.now): 
  * Logs evaluations that expired waiting for their episode's spans. The metric
  * (`evaluations_expired_total`) alone left users wondering why an evaluation they sent changed
  * nothing: its trace's spans never reached agent-credit (another exporter endpoint, a sampler that
- * dropped them, a trace id that names no run). `expiredTotal` is the assembler's counter; one that
+ * dropped them, a trace id that names no run) — or, on Kafka, its spans came before a restart and
+ * their episode had closed without a verdict: the new process never reads them again. `expiredTotal` is the assembler's counter; one that
  * went down is a new assembler's.
  */
 export function expiredEvaluationsReporter(
@@ -41,7 +42,7 @@ export function expiredEvaluationsReporter(
     if (expired === undefined) return;
     logger?.warn(
       { expired, expiredTotal },
-      `evaluation(s) expired after waiting ${ttlMs} ms (episodes.pendingEvaluationTtlMs) for spans of their trace: check that the evaluated app exports its spans to agent-credit (same endpoint or topic, not sampled out) and that each evaluation carries its run's trace id`,
+      `evaluation(s) expired after waiting ${ttlMs} ms (episodes.pendingEvaluationTtlMs) for spans of their trace: check that the evaluated app exports its spans to agent-credit (same endpoint or topic, not sampled out) and that each evaluation carries its run's trace id — or the spans did arrive, but their episode closed without a verdict before a restart or rebalance, and a closed episode's spans are not read again (README, Limits)`,
     );
   };
 }
