@@ -13,4 +13,4 @@ export { decodeTraces, decodeLogs, OtlpDecodeError, type OtlpEncoding } from './
 export { evaluationsFromLogs, stepsFromSpans } from './conventions/index.js';
 export type { Episode } from './model/episode.js';
 export type { Span, LogRecord } from './model/telemetry.js';
-export type { Evaluation } from './model/agents.js';
+export type { Agent, AgentStep, Evaluation, StepKind } from './model/agents.js';
