@@ -273,11 +273,22 @@ async function sampleLines(
     const where = `partition ${records[0]!.partition}, offsets ${records[0]!.offset}–${records.at(-1)!.offset}`;
     const decoded = records.map((r) => ({ r, d: decodeRecord(r, signal, setting) }));
     const bad = decoded.find((x) => !x.d.ok);
-    if (bad && !bad.d.ok) {
+    const badCount = decoded.filter((x) => !x.d.ok).length;
+    if (bad && !bad.d.ok && badCount === decoded.length) {
+      // none decodes: the setting (or the topic) is wrong — say which encoding they are in, if either
       const encodingKey = signal === 'traces' ? 'source.kafka.spansEncoding' : 'source.kafka.logsEncoding';
-      const fix = signal === 'evaluations' ? 'the topic should hold evaluation records (schemas/evaluation-record.schema.json)' : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json), or point ${i.key} at the topic it writes`;
+      const other = setting === 'otlp_proto' ? 'otlp_json' : setting === 'otlp_json' ? 'otlp_proto' : undefined;
+      const asOther = other && signal !== 'evaluations' && decoded.every((x) => decodeRecord(x.r, signal, other).ok) ? ` (they decode as ${other})` : '';
+      const fix = signal === 'evaluations' ? 'the topic should hold evaluation records (schemas/evaluation-record.schema.json)' : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
       lines.push({ status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
       continue;
+    }
+    if (bad && !bad.d.ok) {
+      // some decode: the setting is right and these few are poison, which run dead-letters and passes
+      lines.push({
+        status: 'warn',
+        text: `${i.key}: ${badCount} of ${decoded.length} sample record(s) (${where}) do not decode — offset ${bad.r.offset}: ${bad.d.reason}; run sends such records to the dead-letter topic (sinks.kafka.topics.dlq) and goes on`,
+      });
     }
     let detail = '';
     if (signal === 'traces') {
@@ -303,7 +314,7 @@ async function sampleLines(
     } else {
       detail = `${decoded.reduce((n, x) => n + (x.d.ok && x.d.signal === 'evaluations' ? x.d.evaluations.length : 0), 0)} evaluations`;
     }
-    const encodings = [...new Set(decoded.map((x) => (x.d.ok && 'encoding' in x.d ? x.d.encoding : 'json')))].join(', ');
-    lines.push({ status: 'ok', text: `${i.key}: ${records.length} sample record(s) (${where}) decode as ${encodings} (${detail})` });
+    const encodings = [...new Set(decoded.flatMap((x) => (!x.d.ok ? [] : 'encoding' in x.d ? [x.d.encoding] : ['json'])))].join(', ');
+    lines.push({ status: 'ok', text: `${i.key}: ${decoded.length - badCount} sample record(s) (${where}) decode as ${encodings} (${detail})` });
   }
 }

@@ -30,4 +30,41 @@ describe('agent-credit check (no broker)', () => {
     expect(report.ok).toBe(true);
     expect(renderCheckReport(report)).toContain('· source.kafka.spansTopic: "spans" holds no records now: nothing to sample');
   });
+
+  // From the user-acceptance pass: one poison record among the sampled ones made check fail with
+  // "set source.kafka.spansEncoding (now otlp_proto) to the exporter's encoding" although the
+  // encoding was right (run dead-letters such a record and goes on); and a wrong encoding did not
+  // say which one the records are in.
+  async function sampleOf(encoding: 'otlp_proto' | 'otlp_json', values: readonly Uint8Array[]) {
+    const fake = new FakeKafka();
+    const admin = await fake.admin();
+    const client = Object.assign(Object.create(fake) as FakeKafka, {
+      admin: async () => ({ ...admin, partitionCounts: async () => new Map([['spans', 1]]), fetchEndOffsets: async () => [{ partition: 0, offset: String(values.length), low: '0' }] }),
+    });
+    const config = loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, spansEncoding: encoding } }, sinks: { live: { enabled: false } } } }).config;
+    const pending = runChecks(config, { kafkaClient: async () => client, sample: true, sampleTimeoutMs: 5_000 });
+    while (!client.handlers) await new Promise((r) => setTimeout(r, 5));
+    await client.deliver('spans', 0, values.map((value, offset) => ({ value, offset })));
+    return pending;
+  }
+  async function fleetSpans(): Promise<Uint8Array[]> {
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    return kafkaRecordsFor(await generateFleet({ episodes: 3, seed: 7 }), 'otlp_proto').spans.map((r) => r.value);
+  }
+
+  it('--sample: a poison record among records that decode is a warning (run dead-letters it), not a wrong encoding', async () => {
+    const good = await fleetSpans();
+    const report = await sampleOf('otlp_proto', [good[0]!, new Uint8Array([0xff, 0xfe, 0x00, 0x13]), ...good.slice(1, 3)]);
+    const text = renderCheckReport(report);
+    expect(report.ok).toBe(true);
+    expect(text).toMatch(/! source\.kafka\.spansTopic: 1 of 4 sample record\(s\) \(partition 0, offsets 0–3\) do not decode — offset 1: .*dead-letter topic \(sinks\.kafka\.topics\.dlq\)/);
+    expect(text).toMatch(/✓ source\.kafka\.spansTopic: 3 sample record\(s\) .* decode as otlp_proto/);
+    expect(text).not.toContain('spansEncoding');
+  });
+
+  it('--sample: records none of which decode name the encoding they are in', async () => {
+    const report = await sampleOf('otlp_json', (await fleetSpans()).slice(0, 2));
+    expect(report.ok).toBe(false);
+    expect(renderCheckReport(report)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding \(otlp_proto or otlp_json\) \(they decode as otlp_proto\), or point/);
+  });
 });
