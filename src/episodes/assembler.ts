@@ -89,7 +89,7 @@ export class EpisodeAssembler {
   private readonly closesOnEvaluation: (e: Evaluation) => boolean;
   private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
   /** Assembler-clock ms of the last evaluation `closesOnEvaluation` accepts: evaluations are arriving (`awaitEvaluationMs`). */
-  private lastEvaluationAtMs = Number.NEGATIVE_INFINITY;
+  private lastEvaluationAtMs: number;
   private readonly clock: Clock;
   private readonly byConversation: boolean;
   /** Lower bound of the earliest time rule deadline of any open episode (tick skips the scan before). */
@@ -131,6 +131,9 @@ export class EpisodeAssembler {
     this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
     this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
     this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
+    // A (re)start counts as evaluations arriving: after a crash the replayed runs wait for the
+    // verdicts that were on their way, instead of closing at grace before the first one is read.
+    this.lastEvaluationAtMs = clock.now();
     this.closed = new ClosedEpisodes({
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
@@ -426,7 +429,7 @@ export class EpisodeAssembler {
    * Whether an episode whose root ended and whose grace passed stays open for its evaluation
    * (`awaitEvaluationMs`): a first revision with no system-level evaluation joined and no score
    * in its spans, while evaluations are arriving at all (one in the last `pendingEvaluationTtlMs`;
-   * a fleet that sends none keeps closing at `graceMs`).
+   * the start counts as one; a fleet that sends none closes at `graceMs` after that window).
    */
   private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
     const o = this.options;

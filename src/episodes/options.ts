@@ -29,7 +29,8 @@ export const EpisodeAssemblerOptionsSchema = z
     /**
      * Ms after its last span that an episode whose root ended but that has no system-level
      * evaluation yet stays open for one (instead of closing `graceMs` after it), while evaluations
-     * are arriving at all (one accepted by `evaluation.name` in the last `pendingEvaluationTtlMs`).
+     * are arriving at all (one accepted by `evaluation.name` in the last `pendingEvaluationTtlMs`;
+     * the assembler's start counts as one, so runs replayed after a crash wait for their verdicts).
      * An LLM judge answers seconds after the run: closing at `graceMs` gave a revision without
      * credit and then a correction, and a crash between the two lost the credit (the spans'
      * offsets were committed with the first revision). The evaluation closes it at once

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { assemblerHooksFor, EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
 
+/** Grace rules alone: waiting for the evaluation (on by default after a start) is tested below with it on. */
 function setup(options: EpisodeAssemblerOptionsInput = {}) {
   const clock = new ManualClock(1_000);
-  return { clock, asm: new EpisodeAssembler(options, clock) };
+  return { clock, asm: new EpisodeAssembler({ awaitEvaluationMs: 0, ...options }, clock) };
 }
 
 describe('EpisodeAssembler close rules', () => {
@@ -202,7 +203,7 @@ describe('EpisodeAssembler evaluations', () => {
 
   it('span-level evaluations join but do not close; closeOnEvaluation=false waits for grace', () => {
     const [a, b] = recordRuns([{}, {}]);
-    const { clock, asm } = setup({ graceMs: 1000 });
+    const { clock, asm } = setup({ graceMs: 1000, awaitEvaluationMs: 10_000 });
     asm.addSpans(a!);
     const child = a!.find((s) => s.parentSpanId !== undefined)!;
     asm.addEvaluations([evaluationOf(a!, 0, child.spanId)]);
@@ -350,12 +351,21 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['evaluation-arrived', 1]]);
   });
 
-  it('a fleet that sends no evaluations keeps closing at grace; so does one whose last evaluation is older than pendingEvaluationTtlMs', () => {
-    const [a, b] = recordRuns([{}, {}]);
-    const { clock, asm } = setup({ graceMs: 1000 });
+  it('a fleet that sends no evaluations closes at grace once pendingEvaluationTtlMs passed since the start; so does one whose last evaluation is older', () => {
+    const [a, b, c] = recordRuns([{}, {}, {}]);
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ graceMs: 1000, pendingEvaluationTtlMs: 20_000 }, clock);
+    // a (re)start counts as evaluations arriving: replayed runs wait for verdicts on their way
     asm.addSpans(a!);
     clock.advance(1000);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(9000);
     expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+    clock.advance(10_001);
+    asm.addSpans(c!);
+    clock.advance(1000);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
 
     const old = judged({ pendingEvaluationTtlMs: 20_000 });
     old.clock.advance(20_001);
@@ -393,6 +403,7 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     const clock = new ManualClock(1_000);
     const asm = new EpisodeAssembler({ graceMs: 1000 }, clock, assemblerHooksFor('task_success'));
     const [a, b] = recordRuns([{}, {}]);
+    clock.advance(60_001); // past the start window (pendingEvaluationTtlMs), which counts as evaluations arriving
     asm.addSpans(a!);
     asm.addEvaluations([{ ...evaluationOf(a!, 1), name: 'toxicity' }]);
     clock.advance(1000);

@@ -7,7 +7,7 @@ describe('conversation keying', () => {
   it('puts two traces of one conversation into one episode conv:<id>; other traces stay by trace id', () => {
     const [t1, t2, other] = recordRuns([{ conversationId: 'c-42' }, { conversationId: 'c-42' }, {}]);
     const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 1000 }, clock);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 1000, awaitEvaluationMs: 0 }, clock);
     asm.addSpans(t1!);
     clock.advance(500);
     asm.addSpans(t2!);
@@ -28,7 +28,7 @@ describe('conversation keying', () => {
     const root2 = rootOf(t2!);
     const t2Children = t2!.filter((s) => s !== root2).map(strip);
     const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation' }, clock);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', awaitEvaluationMs: 0 }, clock);
     asm.addSpans(t1!);
     asm.addSpans(t2Children);
     asm.addEvaluations([{ ...evaluationOf(t2!), spanId: undefined, traceId: t2![0]!.traceId }]);
@@ -47,7 +47,7 @@ describe('conversation keying', () => {
   it('waits for every trace of the conversation to have its root before root-ended', () => {
     const [t1, t2] = recordRuns([{ conversationId: 'c-1' }, { conversationId: 'c-1' }]);
     const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, idleMs: 10_000 }, clock);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, idleMs: 10_000, awaitEvaluationMs: 0 }, clock);
     asm.addSpans(t1!);
     asm.addSpans(t2!.filter((s) => s !== rootOf(t2!)));
     clock.advance(5_000);
@@ -75,7 +75,7 @@ describe('conversation keying', () => {
   it('a late trace of a closed conversation is recognised by conversation and by trace id', () => {
     const [t1, t2] = recordRuns([{ conversationId: 'c-9' }, { conversationId: 'c-9' }]);
     const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 10, lateSpanPolicy: 'correct' }, clock);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 10, lateSpanPolicy: 'correct', awaitEvaluationMs: 0 }, clock);
     asm.addSpans(t1!.slice(1));
     clock.advance(10);
     expect(asm.tick()).toHaveLength(1);

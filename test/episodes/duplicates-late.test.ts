@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
 
+/** Grace rules alone: waiting for the evaluation (awaitEvaluationMs) is tested in close-rules.test.ts. */
 function setup(options: EpisodeAssemblerOptionsInput = {}) {
   const clock = new ManualClock(0);
-  return { clock, asm: new EpisodeAssembler(options, clock) };
+  return { clock, asm: new EpisodeAssembler({ awaitEvaluationMs: 0, ...options }, clock) };
 }
 
 describe('duplicates', () => {

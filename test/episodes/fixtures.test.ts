@@ -47,16 +47,26 @@ describe.skipIf(!here)('recorded fixtures: OTLP/HTTP bodies', () => {
     });
   }
 
-  it('without evaluations the runs close by root-ended after grace', () => {
+  it('without evaluations the runs close by root-ended: after awaitEvaluationMs in the first pendingEvaluationTtlMs after a start, after grace later', () => {
     const clock = new ManualClock(0);
     const asm = new EpisodeAssembler({ graceMs: 2000 }, clock);
-    for (const inst of INSTRUMENTATIONS) {
-      for (const n of ['0001', '0002', '0003']) asm.addSpans(decodeTraces(readFileSync(join(ROOT, inst, 'otlp-http', `${n}-traces.pb`)), 'otlp_proto'));
-    }
+    const add = (n: string) => {
+      for (const inst of INSTRUMENTATIONS) asm.addSpans(decodeTraces(readFileSync(join(ROOT, inst, 'otlp-http', `${n}-traces.pb`)), 'otlp_proto'));
+    };
+    add('0001');
+    clock.advance(2000);
+    expect(asm.tick()).toEqual([]); // a start counts as evaluations arriving: they wait for one
+    clock.advance(8000);
+    const first = asm.tick();
+    expect(first).toHaveLength(3);
+    expect(asm.stats().evaluationWaitsExpired).toBe(3);
+    clock.advance(60_000);
+    add('0002');
+    add('0003');
     clock.advance(2000);
     const closed = asm.tick();
-    expect(closed).toHaveLength(9);
-    expect(new Set(closed.map((e) => e.closeReason))).toEqual(new Set(['root-ended']));
+    expect(closed).toHaveLength(6);
+    expect(new Set([...first, ...closed].map((e) => e.closeReason))).toEqual(new Set(['root-ended']));
   });
 });
 

@@ -47,7 +47,7 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
     const processor = await createCreditSpanProcessor({
       clock,
       tickIntervalMs: 60_000,
-      episodes: { graceMs: 500 },
+      episodes: { graceMs: 500, awaitEvaluationMs: 0 }, // grace alone; waiting for the evaluation: test/episodes/close-rules
       processEpisode: async (episode) => {
         seen.push(episode);
         return [];
