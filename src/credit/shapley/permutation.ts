@@ -196,6 +196,8 @@ export class PermutationRun extends SampledRun {
       count,
       unit: 'sample block',
       range: Number.isFinite(this.maxValue - this.minValue) ? this.maxValue - this.minValue : 0,
+      // a block's value for a player is a mean of marginal contributions, each within ± the range of v seen
+      sampleSpread: Number.isFinite(this.maxValue - this.minValue) ? 2 * (this.maxValue - this.minValue) : undefined,
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
       targetMet: () => this.targetMet(),

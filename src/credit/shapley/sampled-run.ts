@@ -12,7 +12,7 @@ import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { buildEstimate, errorNote } from './result.js';
-import { createRng, enforceSum, roundingFloor } from './stats.js';
+import { createRng, enforceSum, roundingFloor, smallSampleFloor } from './stats.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
 
@@ -110,7 +110,7 @@ export abstract class SampledRun implements AnytimeRun {
    */
   protected sampledEstimate(
     estimator: string,
-    r: Pick<SampledResultInput, 'count' | 'unit' | 'range' | 'mean' | 'halfWidth' | 'targetMet'> & { noteSuffix?: string | undefined },
+    r: Pick<SampledResultInput, 'count' | 'unit' | 'range' | 'mean' | 'halfWidth' | 'targetMet' | 'sampleSpread'> & { noteSuffix?: string | undefined },
   ): ShapleyEstimate {
     const { values, halfWidths, status, note } = sampledResult({
       ...r,
@@ -120,6 +120,7 @@ export abstract class SampledRun implements AnytimeRun {
       stop: this.stop,
       note: this.note,
       target: this.target,
+      confidence: this.confidence,
     });
     return this.resultOf(estimator, values, halfWidths, status, r.noteSuffix === undefined ? note : note === undefined ? r.noteSuffix : `${note}; ${r.noteSuffix}`);
   }
@@ -221,6 +222,14 @@ export interface SampledResultInput {
   total: number;
   /** Half-width reported while there is no interval (no samples, or one). */
   range: number;
+  /**
+   * Width of the interval one sample's per-player value is known to lie in (permutation: a marginal
+   * contribution lies within ± the range of v seen, so 2 × that range). Below ten samples it bounds
+   * the half-width from below (`smallSampleFloor`); unset where no such bound holds.
+   */
+  sampleSpread?: number;
+  /** Confidence of the intervals (for `smallSampleFloor`). */
+  confidence?: number;
   /** Per-player mean of the samples (read only when count > 0). */
   mean: () => ArrayLike<number>;
   /** Interval half-width of player i without the rounding floor (read only when count > 1). */
@@ -251,7 +260,8 @@ export function sampledResult(r: SampledResultInput): { values: number[]; halfWi
   } else {
     values = enforceSum(Array.from(r.mean()), r.total);
     const floor = roundingFloor(values);
-    halfWidths = values.map((_, i) => (r.count > 1 ? r.halfWidth(i) + floor : r.range));
+    const small = r.sampleSpread === undefined ? 0 : smallSampleFloor(r.sampleSpread, r.count, r.confidence ?? 0.95);
+    halfWidths = values.map((_, i) => (r.count > 1 ? Math.max(r.halfWidth(i), small) + floor : r.range));
   }
   let status: ShapleyEstimate['status'];
   let note = r.note;

@@ -123,6 +123,19 @@ export function tQuantile(p: number, df: number): number {
  */
 export const MIN_SAMPLES_FOR_TARGET = 10;
 
+/**
+ * Smallest half-width a sampled estimate reports while it rests on fewer than
+ * `MIN_SAMPLES_FOR_TARGET` samples: Hoeffding's distribution-free bound for the mean of `samples`
+ * i.i.d. values that lie in an interval of width `spread`, at `confidence`. Below ten samples the
+ * sample variance is too often 0 or far too small (a 10-player game at 4 permutation blocks gave
+ * zero-width intervals for 231 of 300 players and 47% coverage), and a t interval built on it
+ * claims a precision the run does not have. From ten samples on: 0 (the t interval stands alone).
+ */
+export function smallSampleFloor(spread: number, samples: number, confidence: number): number {
+  if (samples >= MIN_SAMPLES_FOR_TARGET || !(spread > 0) || !Number.isFinite(spread)) return 0;
+  return spread * Math.sqrt(Math.log(2 / (1 - confidence)) / (2 * Math.max(1, samples)));
+}
+
 /** Two-sided interval multiplier for `confidence` from `samples` i.i.d. samples (t with samples-1 df). */
 export function intervalMultiplier(confidence: number, samples: number): number {
   return tQuantile(0.5 + confidence / 2, samples - 1);
