@@ -127,15 +127,23 @@ export function ancestors(g: CausalGraph, to: number): Set<number> {
  * call that timed out), is not duplicated by a later equal one — which becomes the one that later
  * copies duplicate. Tool-call ids are not in the digest, so the LLM call re-issuing the same call
  * after the failure had δ = 0 and a large negative redundancy reward in a successful run.
+ * Nor is repeating an output after a fault: a later equal message that descends from an erroneous
+ * or flagged step taken after the earlier one re-checks a state that changed (the reviewer re-running
+ * the tests after reverting a saboteur's edit got the coder's "8/8 passed" again and was the run's
+ * most penalized message, r = −0.56, below the sabotage itself); it becomes the one later copies duplicate.
  */
 export function duplicateMessages(g: CausalGraph): Map<string, string> {
   const firstByDigest = new Map<string, number>();
   const dup = new Map<string, string>();
   const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));
+  const afterFault = (first: number, i: number) => {
+    for (const u of ancestors(g, i)) if (u > first && isErroneous(g.order[u]!)) return true;
+    return false;
+  };
   g.order.forEach((s, i) => {
     if (!isMessage(s) || s.outputDigest === undefined) return;
     const first = firstByDigest.get(s.outputDigest);
-    if (first !== undefined && !failedOn(first)) dup.set(s.stepId, g.order[first]!.stepId);
+    if (first !== undefined && !failedOn(first) && !afterFault(first, i)) dup.set(s.stepId, g.order[first]!.stepId);
     else firstByDigest.set(s.outputDigest, i);
   });
   return dup;
