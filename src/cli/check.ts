@@ -271,7 +271,7 @@ async function sampleLines(
     const signal: TelemetrySignal = i.topic === kafka.spansTopic ? 'traces' : i.topic === kafka.evaluationsTopic ? 'evaluations' : 'logs';
     const setting = signal === 'traces' ? kafka.spansEncoding : kafka.logsEncoding;
     const where = `partition ${records[0]!.partition}, offsets ${records[0]!.offset}–${records.at(-1)!.offset}`;
-    const decoded = records.map((r) => ({ r, d: decodeRecord(r, signal, setting) }));
+    const decoded = records.map((r) => ({ r, d: decodeRecord(r, signal, setting, { encodingHint: false }) }));
     const bad = decoded.find((x) => !x.d.ok);
     const badCount = decoded.filter((x) => !x.d.ok).length;
     if (bad && !bad.d.ok && badCount === decoded.length) {

@@ -56,7 +56,12 @@ describe('decodeRecord on the recorded collector records', () => {
     const r = fixture('otlp_proto', 'otlp_spans', names('otlp_proto', 'otlp_spans')[0]!);
     const d = decodeRecord(r, 'traces', 'otlp_json');
     expect(d.ok).toBe(false);
-    if (!d.ok) expect(d.reason).toMatch(/^otlp_json: /);
+    if (!d.ok) expect(d.reason).toMatch(/^otlp_json: .* — it decodes as otlp_proto: set source\.kafka\.spansEncoding to otlp_proto \(or auto\)/);
+    // the same for a JSON logs record read as protobuf; a record that is neither gets no hint
+    const l = decodeRecord(fixture('otlp_json', 'otlp_logs', names('otlp_json', 'otlp_logs')[0]!), 'logs', 'otlp_proto');
+    expect(!l.ok && l.reason).toMatch(/^otlp_proto: .* — it decodes as otlp_json: set source\.kafka\.logsEncoding to otlp_json/);
+    const junk = decodeRecord({ ...r, value: new Uint8Array([0xff, 0xfe, 0x07, 0x01]) }, 'traces', 'otlp_proto');
+    expect(!junk.ok && junk.reason).not.toMatch(/decodes as/);
   });
 
   it('the content-type header decides under auto', () => {

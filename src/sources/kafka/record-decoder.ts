@@ -63,7 +63,8 @@ export function recordEncoding(record: ConsumedRecord, setting: SourceEncoding):
   return detectEncoding(record.value ?? new Uint8Array(0), contentTypeOf(record));
 }
 
-export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, setting: SourceEncoding): DecodedRecord {
+/** `encodingHint: false` leaves out the "it decodes as …" fix (`check` words its own). */
+export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, setting: SourceEncoding, options: { encodingHint?: boolean } = {}): DecodedRecord {
   if (record.unreadable !== undefined) return { ok: false, signal, reason: record.unreadable };
   if (signal === 'evaluations') return decodeEvaluationsRecord(record);
   if (record.value === null || record.value.length === 0) {
@@ -75,6 +76,23 @@ export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, se
     return { ok: true, signal, encoding, logs: decodeLogs(record.value, encoding) };
   } catch (err) {
     const reason = err instanceof OtlpDecodeError ? err.reason : err instanceof Error ? err.message : String(err);
-    return { ok: false, signal, reason: `${encoding}: ${reason}` };
+    return { ok: false, signal, reason: `${encoding}: ${reason}${setting === 'auto' || options.encodingHint === false ? '' : otherEncodingHint(record.value, signal, encoding)}` };
   }
+}
+
+/**
+ * When a record fails with the configured encoding but decodes with the other one, the setting is
+ * wrong, not the record: say so in the dead-letter reason (a wrong `spansEncoding` sent every record
+ * to the DLQ with only "otlp_json: invalid UTF-8" to go on). Only runs for records that failed.
+ */
+function otherEncodingHint(value: Uint8Array, signal: 'traces' | 'logs', failed: OtlpEncoding): string {
+  const other: OtlpEncoding = failed === 'otlp_proto' ? 'otlp_json' : 'otlp_proto';
+  try {
+    if (signal === 'traces') decodeTraces(value, other);
+    else decodeLogs(value, other);
+  } catch {
+    return '';
+  }
+  const key = signal === 'traces' ? 'source.kafka.spansEncoding' : 'source.kafka.logsEncoding';
+  return ` — it decodes as ${other}: set ${key} to ${other} (or auto); the records read so far are in the dead-letter topic with their original bytes`;
 }
