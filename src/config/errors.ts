@@ -152,7 +152,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
           const keys = ctx.acceptedKeys?.(path) ?? [];
           const keyFrom = origins?.get([...path, k].map(String).join('.'));
           const accepted = keys.length ? keys.join(', ') : 'see deploy/agent-credit.yaml';
-          return `${formatPath([...path, k])}: unknown key${keyFrom ? ` (from ${keyFrom})` : ''} — accepted keys here: ${accepted}`;
+          return `${formatPath([...path, k])}: unknown key${keyFrom ? ` (from ${keyFrom})` : ''}${didYouMean(String(k), keys)} — accepted keys here: ${accepted}`;
         })
         .join('\n  ');
     default:
@@ -161,3 +161,41 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
   return `${where}: ${text}${fromText}${hint ? ` — ${hint}` : ''}`;
 }
 
+/**
+ * The accepted key a misspelt one most likely meant: same letters ignoring case and `_`/`-`
+ * (`groupID`, `group_id` → groupId), else the nearest within two edits (`tickIntervall`); '' when
+ * none is close. Appended to "unknown key" messages as " — did you mean groupId?".
+ */
+export function didYouMean(key: string, accepted: readonly string[]): string {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  const same = accepted.find((a) => norm(a) === norm(key));
+  if (same !== undefined) return ` — did you mean ${same}?`;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const a of accepted) {
+    const d = editDistance(norm(key), norm(a), bestD);
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return best !== undefined && key.length > 3 ? ` — did you mean ${best}?` : '';
+}
+
+/** Levenshtein distance, giving up (returning `cap`) once it cannot be below `cap`. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin >= cap) return cap;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, cap);
+}

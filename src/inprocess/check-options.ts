@@ -5,7 +5,7 @@
  * key and what is accepted, as the CLI's config errors do.
  */
 import { z } from 'zod';
-import { describeIssue } from '../config/errors.js';
+import { describeIssue, didYouMean } from '../config/errors.js';
 import { ConventionsOptionsSchema } from '../conventions/options.js';
 import { CreditOptionsSchema } from '../credit/options.js';
 import type { ProcessEpisodeOptions } from '../runtime/process-episode.js';
@@ -19,7 +19,7 @@ export class InProcessOptionsError extends Error {
 export function checkProcessOptions(options: ProcessEpisodeOptions | undefined): void {
   if (options === undefined) return;
   const unknown = Object.keys(options).filter((k) => !(KNOWN_PROCESS_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new InProcessOptionsError(`processOptions.${unknown[0]}: unknown key — accepted keys here: ${KNOWN_PROCESS_OPTIONS.join(', ')}`);
+  if (unknown.length > 0) throw new InProcessOptionsError(`processOptions.${unknown[0]}: unknown key${didYouMean(unknown[0]!, KNOWN_PROCESS_OPTIONS)} — accepted keys here: ${KNOWN_PROCESS_OPTIONS.join(', ')}`);
   check('credit', CreditOptionsSchema, options.credit);
   check('conventions', ConventionsOptionsSchema, options.conventions);
 }

@@ -29,7 +29,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
   });
 
   it('unknown top-level section', () => {
-    expect(errorOf('sink:\n  stdout: {}\n')).toMatch(/^ {2}sink: unknown key — accepted keys here: source, episodes/m);
+    expect(errorOf('sink:\n  stdout: {}\n')).toMatch(/^ {2}sink: unknown key — did you mean sinks\? — accepted keys here: source, episodes/m);
+  });
+
+  it('a misspelt key names the key it most likely meant (case, _ or -, up to two edits); an unrelated one does not guess', () => {
+    expect(errorOf('source:\n  kafka:\n    groupID: g\n')).toContain('source.kafka.groupID: unknown key — did you mean groupId? — accepted keys here:');
+    expect(errorOf('source:\n  kafka:\n    group_id: g\n')).toContain('did you mean groupId?');
+    expect(errorOf('source:\n  http:\n    prot: 4318\n')).toContain('source.http.prot: unknown key — did you mean port?');
+    expect(errorOf('episodes:\n  graceMS: 1\n')).toContain('did you mean graceMs?');
+    expect(errorOf('episodes:\n  colour: blue\n')).not.toContain('did you mean');
   });
 
   it('wrong type states the expected type with bounds, the value and a unit hint', () => {

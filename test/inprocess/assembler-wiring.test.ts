@@ -69,9 +69,9 @@ describe('createCreditSpanProcessor checks processOptions when it is made', () =
   it('names the key and what is accepted (a bad estimator failed every episode later as a raw ZodError; a misspelt key was ignored)', async () => {
     const make = (processOptions: object) => createCreditSpanProcessor({ onCredit: () => undefined, processOptions: processOptions as never });
     await expect(make({ credit: { estimator: 'nope' } })).rejects.toThrow(/^processOptions\.credit\.estimator: expected one of "auto" \| "exact" .*, got "nope"/);
-    await expect(make({ credit: { estimatr: 'svarm' } })).rejects.toThrow(/processOptions\.credit\.estimatr: unknown key — accepted keys here: game, .*estimator/);
+    await expect(make({ credit: { estimatr: 'svarm' } })).rejects.toThrow(/processOptions\.credit\.estimatr: unknown key — did you mean estimator\? — accepted keys here: game, .*estimator/);
     await expect(make({ conventions: { maxTextBytes: -1 } })).rejects.toThrow(/processOptions\.conventions\.maxTextBytes: expected a number ≥/);
-    await expect(make({ evaluationname: 'x' })).rejects.toThrow(/processOptions\.evaluationname: unknown key — accepted keys here: credit, conventions, evaluationName/);
+    await expect(make({ evaluationname: 'x' })).rejects.toThrow(/processOptions\.evaluationname: unknown key — did you mean evaluationName\? — accepted keys here: credit, conventions, evaluationName/);
     const ok = await make({ credit: { estimator: 'svarm' }, evaluationName: 'task_success' });
     await ok.shutdown();
   });
