@@ -279,7 +279,8 @@ async function sampleLines(
       const encodingKey = signal === 'traces' ? 'source.kafka.spansEncoding' : 'source.kafka.logsEncoding';
       const other = setting === 'otlp_proto' ? 'otlp_json' : setting === 'otlp_json' ? 'otlp_proto' : undefined;
       const asOther = other && signal !== 'evaluations' && decoded.every((x) => decodeRecord(x.r, signal, other).ok) ? ` (they decode as ${other})` : '';
-      const fix = signal === 'evaluations' ? 'the topic should hold evaluation records (schemas/evaluation-record.schema.json)' : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
+      // the evaluation-record reason already names the schema file: do not name it twice
+      const fix = signal === 'evaluations' ? `the topic should hold evaluation records${bad.d.reason.includes('evaluation-record.schema.json') ? '' : ' (schemas/evaluation-record.schema.json)'}` : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
       lines.push({ status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
       continue;
     }

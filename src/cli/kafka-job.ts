@@ -141,6 +141,12 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   try {
     // An untrusted or misnamed certificate fails here at once, not after kafkajs's retries.
     if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
+    // Joining can take a whole session timeout after an unclean stop (the broker waits for the old
+    // member to expire): say so, or the job looks hung (a SIGKILL restart was silent for ~28 s).
+    logger.info(
+      { brokers: kafka.brokers, groupId: kafka.groupId, sessionTimeoutMs: sourceConfig.sessionTimeoutMs },
+      'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)',
+    );
     await pipeline.start();
   } catch (err) {
     // e.g. a missing input topic: release what was started (worker threads, servers) for embedders
