@@ -8,7 +8,9 @@
  */
 import type { Agent, AgentStep, Evaluation } from '../model/agents.js';
 import { type CausalGraph, buildCausalGraph, duplicateMessages, isErroneous, isMessage } from './causal-graph.js';
-import { DegenerateEpisodeError } from './errors.js';
+import type { z } from 'zod';
+import { describeIssue } from '../config/errors.js';
+import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
 import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { emptyCoalition } from './games/coalition.js';
@@ -139,7 +141,10 @@ function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, war
 }
 
 export async function creditEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
-  const options = CreditOptionsSchema.parse(optionsInput);
+  const parsed = CreditOptionsSchema.safeParse(optionsInput);
+  // a bad option was a raw ZodError (a JSON dump of issues) for library callers: name the key instead
+  if (!parsed.success) throw new CreditOptionsError(describeIssue({ ...parsed.error.issues[0]!, path: ['credit', ...parsed.error.issues[0]!.path] } as z.core.$ZodIssue, { credit: optionsInput }));
+  const options = parsed.data;
   const warnings: string[] = [...(input.warnings ?? [])];
   const { used, R, scale } = scoreOf(input, options, warnings);
   const steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);

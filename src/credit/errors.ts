@@ -74,3 +74,8 @@ export class DegenerateEpisodeError extends Error {
     super(`episode ${episodeId}: ${reason}: ${detail}`);
   }
 }
+
+/** Invalid `creditEpisode` options; the message names the key (`credit.estimator: expected one of …`). */
+export class CreditOptionsError extends Error {
+  override readonly name = 'CreditOptionsError';
+}

@@ -9,6 +9,7 @@ import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api
 import { evaluationsFromTree, SpanTree, stepsFromTree, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
+import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Episode } from '../model/episode.js';
@@ -89,6 +90,8 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   return `the system-level evaluation(s) joined carry no finite score (a label alone is not a score): set gen_ai.evaluation.score.value.${closed}`;
 }
 
+const checkedOptions = new WeakSet<ProcessEpisodeOptions>();
+
 /**
  * conventions → credit → events for one closed episode: `[EpisodeCredit, ...MessageReward,
  * ...PreferencePair]`, or `[]` for a degenerate episode (reported through `onSkipped`).
@@ -96,6 +99,12 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
  * throws only for invalid options.
  */
 export async function processEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
+  // Options are checked once per options object (strict: a misspelt `budgett` was ignored, a bad
+  // value surfaced as a raw ZodError from deep inside credit).
+  if (!checkedOptions.has(options)) {
+    checkProcessOptions(options);
+    checkedOptions.add(options);
+  }
   // Self-tracing: a no-op unless the OTel SDK was started (src/telemetry/self-tracing.ts).
   return tracer.startActiveSpan('agent_credit.credit_episode', async (span) => {
     // A no-op span records nothing: skip building its attributes.
