@@ -57,6 +57,11 @@ export class CachedGame implements Game {
     return game instanceof CachedGame ? game : new CachedGame(game, options);
   }
 
+  /** Coalition values held in the cache now (evaluated, not evicted). */
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
   get remaining(): number {
     return this.budget - this.evaluations;
   }

@@ -92,6 +92,12 @@ export class ExactEstimator implements ShapleyEstimator {
       // limit stops the enumeration, the equal-split fallback still sums to v(N) − v(∅). In
       // bitmask order v(N) comes last, so a cut run used to fall back on v(N) = 0.
       await cg.valueMany([fullCoalition(n), emptyCoalition(n)]);
+      // A budget that cannot pay for the coalitions not yet cached would be spent on an
+      // enumeration that is then thrown away: fall back at once, saying what it would take.
+      const uncached = n <= 30 ? 2 ** n - cg.cachedCount : Number.POSITIVE_INFINITY;
+      if (n <= (this.opts.maxPlayers ?? 14) && uncached > cg.remaining) {
+        throw new Error(`exact enumeration needs ${uncached} more coalition values (2^${n} in all), the budget leaves ${cg.remaining}: not started — raise the budget or use a sampling estimator`);
+      }
       const r = await exactShapley(cg, { ...this.opts, ...(options.signal ? { signal: options.signal } : {}) });
       return { ...r, evaluations: cg.evaluations - before };
     } catch (err) {
