@@ -136,15 +136,33 @@ export function duplicateMessages(g: CausalGraph): Map<string, string> {
   const firstByDigest = new Map<string, number>();
   const dup = new Map<string, string>();
   const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));
-  const afterFault = (first: number, i: number) => {
-    for (const u of ancestors(g, i)) if (u > first && isErroneous(g.order[u]!)) return true;
-    return false;
-  };
+  const fault = lastFaultBefore(g);
   g.order.forEach((s, i) => {
     if (!isMessage(s) || s.outputDigest === undefined) return;
     const first = firstByDigest.get(s.outputDigest);
-    if (first !== undefined && !failedOn(first) && !afterFault(first, i)) dup.set(s.stepId, g.order[first]!.stepId);
+    if (first !== undefined && !failedOn(first) && fault[i]! <= first) dup.set(s.stepId, g.order[first]!.stepId);
     else firstByDigest.set(s.outputDigest, i);
   });
   return dup;
+}
+
+/**
+ * Per step, the latest (highest-index) erroneous or flagged step it descends from that had ended
+ * when it started, or −1: one forward pass, linear in edges (a walk of the ancestors per repeated
+ * output cost 4.8 s on a 10,000-step chain). The end-time check keeps an enclosing span that fails
+ * later (a parent edge) from counting as a fault the step came after.
+ */
+function lastFaultBefore(g: CausalGraph): Int32Array {
+  const out = new Int32Array(g.order.length).fill(-1);
+  for (let w = 0; w < g.order.length; w++) {
+    const start = g.order[w]!.startTimeUnixNano;
+    let best = -1;
+    for (const u of g.inputs[w]!) {
+      const step = g.order[u]!;
+      if (out[u]! > best) best = out[u]!;
+      if (u > best && isErroneous(step) && step.endTimeUnixNano <= start) best = u;
+    }
+    out[w] = best;
+  }
+  return out;
 }

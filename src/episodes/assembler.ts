@@ -413,12 +413,19 @@ export class EpisodeAssembler {
         let rootQuietMs = this.options.graceMs;
         let reason = ep.dueReason(now, this.options);
         if (reason === 'root-ended' && this.awaitsEvaluation(ep, now)) {
+          ep.awaitedEvaluation = true;
           rootQuietMs = this.options.awaitEvaluationMs;
           reason = ep.dueReason(now, this.options, rootQuietMs);
-          if (reason === 'root-ended') this.counts.evaluationWaitsExpired++;
         }
+        // a wait that ends without the verdict — at awaitEvaluationMs, at idleMs or maxDurationMs
+        // when those come first, or when evaluations stopped arriving meanwhile — is counted
+        if (reason !== undefined && ep.awaitedEvaluation) this.counts.evaluationWaitsExpired++;
         if (reason !== undefined) this.close(ep, reason, now);
-        else next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
+        else {
+          next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
+          // a waiting episode closes at grace once evaluations stop arriving: wake up then too
+          if (rootQuietMs !== this.options.graceMs) next = Math.min(next, this.lastEvaluationAtMs + this.options.pendingEvaluationTtlMs + 1);
+        }
       }
       this.nextDueAtMs = next;
     }

@@ -48,6 +48,8 @@ export class OpenEpisode {
   /** Span count when the assembler last asked whether the spans carry a system score (awaitEvaluationMs), and the answer. */
   scoreCheckedAtSpans = -1;
   scoredBySpans = false;
+  /** The episode has waited past grace for its evaluation (`awaitEvaluationMs`). */
+  awaitedEvaluation = false;
 
   constructor(
     public episodeId: string,

@@ -36,7 +36,11 @@ export const EpisodeAssemblerOptionsSchema = z
      * offsets were committed with the first revision). The evaluation closes it at once
      * (`closeOnEvaluation`); when none comes it closes `root-ended` at this age. Not for
      * corrections, nor for episodes whose spans carry their score (root score attribute,
-     * evaluation span events, OpenInference evaluator spans). ≤ `graceMs` turns it off.
+     * evaluation span events, OpenInference evaluator spans). ≤ `graceMs` turns it off; `idleMs`
+     * and `maxDurationMs` still close a waiting episode first when they are shorter (reason `idle`
+     * / `max-duration`). Fleets that judge only a sample of runs keep every unjudged run open this
+     * long: size `maxOpenEpisodes` / `maxBufferedBytes` for ~awaitEvaluationMs of traffic, or
+     * episodes are `evicted` (not kept for corrections).
      */
     awaitEvaluationMs: ms().default(10_000),
     /** Ms without a new span before an episode closes whatever its root (`idle`). */

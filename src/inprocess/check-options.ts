@@ -24,9 +24,17 @@ export function checkProcessOptions(options: ProcessEpisodeOptions | undefined):
   check('conventions', ConventionsOptionsSchema, options.conventions);
 }
 
+const strictSchemas = new WeakMap<z.ZodObject, z.ZodObject>();
+/** `schema.strict()`, built once per schema (it was rebuilt on every check). */
+function strictOf(schema: z.ZodObject): z.ZodObject {
+  let s = strictSchemas.get(schema);
+  if (s === undefined) strictSchemas.set(schema, (s = schema.strict()));
+  return s;
+}
+
 function check(key: string, schema: z.ZodObject, value: unknown): void {
   if (value === undefined) return;
-  const parsed = schema.strict().safeParse(value);
+  const parsed = strictOf(schema).safeParse(value);
   if (parsed.success) return;
   const issue = parsed.error.issues[0]!;
   const prefix = ['processOptions', key];

@@ -44,3 +44,33 @@ describe('an output repeated after a fault is not a redundant duplicate', () => 
     expect(redundant.map((r) => `${r.agent_name} ${r.name}`)).toEqual(['reviewer execute_tool run_tests']);
   });
 });
+
+describe('duplicateMessages: which faults make a repeat a re-check (hand-built causal graphs)', () => {
+  it('a fault the repeat read, that had ended before it started, counts; an enclosing span failing later does not', async () => {
+    const { buildCausalGraph, duplicateMessages } = await import('../../src/credit/index.js');
+    const { step, sid } = await import('./episode-builder.js');
+    // 1 coder's test run (D) · 2 saboteur edit (flagged) · 3 reviewer agent span [20, 100] · 4 reviewer re-run (D) at 30
+    const base = [step({ id: 1, agent: 'coder', kind: 'tool', digest: 'D', t: 1 }), step({ id: 2, agent: 'optimizer', flagged: true, t: 5 })];
+    const agentSpan = (ok: boolean) => ({ ...step({ id: 3, agent: 'reviewer', kind: 'agent', rewardable: false, ok, t: 20 }), endTimeUnixNano: 100_000_000n });
+    // the re-run reads the flagged edit: a re-check, not a duplicate
+    const reads = [...base, agentSpan(true), step({ id: 4, agent: 'reviewer', kind: 'tool', digest: 'D', parent: 3, inputs: [2], t: 30 })];
+    expect(duplicateMessages(buildCausalGraph(reads)).size).toBe(0);
+    // it does not read it: a duplicate, also when its enclosing agent span ends in error after it ran
+    for (const ok of [true, false]) {
+      const steps = [...base, agentSpan(ok), step({ id: 4, agent: 'reviewer', kind: 'tool', digest: 'D', parent: 3, inputs: [1], t: 30 })];
+      expect(duplicateMessages(buildCausalGraph(steps)).get(sid(4)), `agent span ok=${ok}`).toBe(sid(1));
+    }
+  });
+
+  it('follows faults through the chain (a repeat two steps after the fault) and stays linear on long chains of equal outputs', async () => {
+    const { buildCausalGraph, duplicateMessages } = await import('../../src/credit/index.js');
+    const { step, sid } = await import('./episode-builder.js');
+    const chain = [step({ id: 1, agent: 'a', digest: 'D' }), step({ id: 2, agent: 'b', flagged: true, inputs: [1] }), step({ id: 3, agent: 'c', inputs: [2] }), step({ id: 4, agent: 'd', digest: 'D', inputs: [3] })];
+    expect(duplicateMessages(buildCausalGraph(chain)).size).toBe(0);
+    // 10,000 steps (maxSpansPerEpisode) each repeating the previous output: every one after the first is a duplicate
+    const long = Array.from({ length: 10_000 }, (_, i) => step({ id: i + 1, agent: `a${i % 5}`, digest: 'D', ...(i > 0 ? { inputs: [i] } : {}) }));
+    const dup = duplicateMessages(buildCausalGraph(long));
+    expect(dup.size).toBe(9_999);
+    expect(dup.get(sid(10_000))).toBe(sid(1));
+  });
+});

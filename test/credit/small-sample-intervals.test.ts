@@ -71,3 +71,23 @@ describe('intervals below ten samples (smallSampleFloor)', () => {
     for (const { low, high } of est.intervals) expect((high - low) / 2).toBeLessThan(floorAt9 / 2);
   });
 });
+
+describe('the floor lifts when nothing is left to sample, and is never wider than no information', () => {
+  it('kernel on 2–4 players: once every coalition pair is drawn (1, 3 or 7 of them) the interval narrows and a target is met', async () => {
+    for (const n of [2, 3, 4]) {
+      const weights = Array.from({ length: n }, (_, i) => i + 1);
+      const values = Array.from({ length: 1 << n }, (_, s) => weights.reduce((v, w, i) => (s & (1 << i) ? v + w : v), 0));
+      const est = await new KernelEstimator().estimate(tableGame(values), { budget: 2000, targetHalfWidth: 0.05, seed: 1 });
+      expect(est.status, `n = ${n}`).toBe('approximate');
+      for (const { low, high } of est.intervals) expect((high - low) / 2).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  it('permutation with 3 sample blocks reports no wider an interval than with none (the range of v)', async () => {
+    const values = unanimityTable(6, 4, 3);
+    const game = tableGame(values);
+    const range = Math.max(...values) - Math.min(...values);
+    const est = await new PermutationEstimator({ stratified: false }).estimate(game, { budget: 30, seed: 2 });
+    for (const { low, high } of est.intervals) expect((high - low) / 2).toBeLessThanOrEqual(range * (1 + 1e-9) + 1e-9);
+  });
+});

@@ -417,4 +417,22 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     asm.addEvaluations([evaluationOf(b!, 0.4)]);
     expect(asm.tick().map((e) => [e.closeReason, e.revision, e.evaluations.length])).toEqual([['evaluation-arrived', 0, 2]]);
   });
+
+  it('a wait cut short by idleMs closes idle, and one that outlives the evaluations window closes at once: both counted as waits without a verdict', () => {
+    const { clock, asm, runs } = judged({ awaitEvaluationMs: 20_000, idleMs: 15_000 });
+    asm.addSpans(runs[0]!);
+    clock.advance(14_999);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(1);
+    expect(asm.tick().map((e) => e.closeReason)).toEqual(['idle']);
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
+
+    const w = judged({ pendingEvaluationTtlMs: 5_000 });
+    w.asm.addSpans(w.runs[0]!);
+    w.clock.advance(1000);
+    expect(w.asm.tick()).toEqual([]); // waiting: the judged run's verdict came 1 s ago
+    w.clock.advance(4001); // no evaluation for longer than pendingEvaluationTtlMs: stop waiting
+    expect(w.asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
+    expect(w.asm.stats().evaluationWaitsExpired).toBe(1);
+  });
 });

@@ -176,7 +176,10 @@ export class KernelRun extends SampledRun {
         hi = Math.max(hi, p.vS, p.vC);
         if (distinct.size < MIN_SAMPLES_FOR_TARGET) distinct.add(pairKey(p.members, n));
       }
-      const small = smallSampleFloor(2 * (hi - lo), distinct.size, this.confidence);
+      // Games with 2–4 players have only 1, 3 or 7 pairs (2^(n−1) − 1): once all are drawn the
+      // sample holds every coalition and the bound would never lift (the target never met).
+      const possiblePairs = n <= 31 ? 2 ** (n - 1) - 1 : Number.POSITIVE_INFINITY;
+      const small = distinct.size >= possiblePairs ? 0 : Math.min(smallSampleFloor(2 * (hi - lo), distinct.size, this.confidence), hi - lo);
       halfWidths = values.map((_, i) => {
         const mean = sum[i]! / B;
         const v = Math.max(0, sq[i]! / B - mean * mean) * (B / Math.max(1, B - 1));

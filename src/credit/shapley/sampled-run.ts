@@ -260,7 +260,8 @@ export function sampledResult(r: SampledResultInput): { values: number[]; halfWi
   } else {
     values = enforceSum(Array.from(r.mean()), r.total);
     const floor = roundingFloor(values);
-    const small = r.sampleSpread === undefined ? 0 : smallSampleFloor(r.sampleSpread, r.count, r.confidence ?? 0.95);
+    // never wider than the half-width of no information (`range`: |φ_i| ≤ range of v)
+    const small = r.sampleSpread === undefined ? 0 : Math.min(smallSampleFloor(r.sampleSpread, r.count, r.confidence ?? 0.95), r.range);
     halfWidths = values.map((_, i) => (r.count > 1 ? Math.max(r.halfWidth(i), small) + floor : r.range));
   }
   let status: ShapleyEstimate['status'];

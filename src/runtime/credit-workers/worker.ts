@@ -18,7 +18,10 @@ const post = (m: WorkerReply) => port.postMessage(m);
 try {
   const { config } = workerData as WorkerInit;
   const game = await gameFactoryOf(config);
-  const options = processOptionsOf(config, game.gameFactory);
+  // One options object for every task (processEpisode checks an options object once): a skipped
+  // episode's reason is kept per episode object, as tasks may overlap (async games).
+  const skippedReasons = new WeakMap<object, string>();
+  const options = { ...processOptionsOf(config, game.gameFactory), onSkipped: (e: object, err: Error) => void skippedReasons.set(e, err.message) };
   // The main thread has already refused an export into its own receiver (src/cli/main.ts).
   const selfTracing = startSelfTracing();
   port.on('message', (task: PoolMessage) => {
@@ -27,9 +30,11 @@ try {
       return;
     }
     post({ kind: 'started', id: task.id });
-    let skipped: string | undefined;
-    processEpisode(task.episode, { ...options, onSkipped: (_e, err) => (skipped = err.message) }).then(
-      (events) => post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}), ...(skipped !== undefined ? { skipped } : {}) }),
+    processEpisode(task.episode, options).then(
+      (events) => {
+        const skipped = skippedReasons.get(task.episode);
+        post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}), ...(skipped !== undefined ? { skipped } : {}) });
+      },
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
     );
   });
