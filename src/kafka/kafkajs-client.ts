@@ -79,14 +79,37 @@ const EXPECTED_TRANSIENT = [
   'is not the correct coordinator',
 ];
 
-/** Routes kafkajs logs into the project logger with levels that match their meaning. */
-export function kafkajsLogCreator(logger: KafkaLogger): KafkaConfig['logCreator'] {
+/** A broker that cannot be reached: kafkajs logs each attempt, with a stack, before it gives up. */
+const CONNECTION_FAILURE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|Connection (error|timeout)|Failed to connect/;
+/** One line per (broker, message) at most this often: a wrong broker address gave 6 error lines with stacks. */
+const CONNECTION_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Routes kafkajs logs into the project logger with levels that match their meaning. Connection
+ * failures are warnings without the stack (the job's own error names source.kafka.brokers when it
+ * gives up), at most one per broker and message every 10 s; the rest of a retry storm is debug.
+ */
+export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.now): KafkaConfig['logCreator'] {
+  const lastConnectionLog = new Map<string, number>();
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...rest } = log;
       const obj = { kafka: rest };
       const text = String(message);
       const transient = EXPECTED_TRANSIENT.some((s) => text.includes(s) || String(rest.error ?? '').includes(s));
+      if (level <= KafkaLogLevel.WARN && level !== KafkaLogLevel.NOTHING && CONNECTION_FAILURE.test(`${text} ${String(rest.error ?? '')}`)) {
+        const key = `${String(rest.broker ?? '')} ${text} ${String(rest.error ?? '')}`;
+        const t = now();
+        const last = lastConnectionLog.get(key);
+        const brief = { kafka: { ...(rest.broker !== undefined ? { broker: rest.broker } : {}), ...(rest.error !== undefined ? { error: String(rest.error) } : {}) } };
+        if (last !== undefined && t - last < CONNECTION_LOG_INTERVAL_MS) logger.debug(brief, text);
+        else {
+          lastConnectionLog.set(key, t);
+          if (lastConnectionLog.size > 100) lastConnectionLog.delete(lastConnectionLog.keys().next().value!);
+          logger.warn(brief, `${text} (kafkajs retries; further lines like this at most every 10 s)`);
+        }
+        return;
+      }
       if (level === KafkaLogLevel.ERROR && !transient) logger.error(obj, text);
       else if (level === KafkaLogLevel.WARN && !transient) logger.warn(obj, text);
       else logger.debug(obj, text);
