@@ -71,6 +71,28 @@ function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<Proc
 }
 
 /**
+ * What a later evaluation can still do for an episode closed without one, by close reason. Only
+ * revisions closed by a timer are kept for corrections (src/episodes RETAINED_REASONS): one closed
+ * at a stop, at a cap or by eviction cannot be corrected — saying it "re-opens it" sent a user
+ * whose runs were waiting for their verdict at Ctrl-C looking for corrections that never come.
+ */
+function afterClose(reason: Episode['closeReason']): string {
+  switch (reason) {
+    case 'evaluation-arrived':
+      return '';
+    case 'root-ended':
+      return ` It closed by root-ended; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct). A run waits episodes.awaitEvaluationMs for its verdict while evaluations are arriving (one in the last episodes.pendingEvaluationTtlMs), else graceMs: raise the first for a slower judge, the second for longer pauses between verdicts.`;
+    case 'idle':
+    case 'max-duration':
+      return ` It closed by ${reason}; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct).`;
+    case 'shutdown':
+      return ` It closed by shutdown (the job or processor stopping): an evaluation that arrives later cannot correct it, its run gets no credit.`;
+    default:
+      return ` It closed by ${reason}, and revisions closed so are not kept for corrections: an evaluation that arrives later is only counted (lateUncorrected)${reason === 'evicted' ? ' — raise episodes.maxOpenEpisodes / maxBufferedBytes' : ''}.`;
+  }
+}
+
+/**
  * Why an episode has no system evaluation, in the user's terms: the one warning "no evaluation"
  * covered none sent, a name other than `evaluation.name`, step-level verdicts only, and a verdict
  * without a score — each with its own fix. Only called for skipped episodes.
@@ -78,7 +100,7 @@ function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<Proc
 export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpisodeOptions, 'evaluationName' | 'rootScoreAttribute'> = {}): string {
   const tree = new SpanTree(episode.spans);
   const { all } = episodeEvaluations(episode, tree, options);
-  const closed = episode.closeReason === 'evaluation-arrived' ? '' : ` It closed by ${episode.closeReason}; an evaluation that arrives later re-opens it as a correction (revision + 1).`;
+  const closed = afterClose(episode.closeReason);
   if (all.length === 0) {
     return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, an evaluation record with its trace_id (POST /v1/evaluations to the receiver; in-process, CreditSpanProcessor.addEvaluations), or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
   }

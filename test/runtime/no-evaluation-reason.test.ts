@@ -28,6 +28,25 @@ describe('an episode skipped for want of a system evaluation says which case it 
     expect(msg).toMatch(/closed by idle; an evaluation that arrives later re-opens it/);
   });
 
+  it('closed by shutdown, at a cap or by eviction: a later evaluation cannot correct it (such revisions are not kept)', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const asm = new EpisodeAssembler({});
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    const [episode] = asm.flush('shutdown');
+    const reasonFor = async (closeReason: NonNullable<typeof episode>['closeReason']) => {
+      let reason: DegenerateEpisodeError | undefined;
+      await processEpisode({ ...episode!, closeReason }, { onSkipped: (_e, err) => (reason = err) });
+      return reason!.message;
+    };
+    const shutdown = await reasonFor('shutdown');
+    expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping\): an evaluation that arrives later cannot correct it/);
+    expect(shutdown).not.toMatch(/re-opens/);
+    expect(await reasonFor('evicted')).toMatch(/closed by evicted, and revisions closed so are not kept for corrections: .* only counted \(lateUncorrected\) — raise episodes\.maxOpenEpisodes/);
+    expect(await reasonFor('max-spans')).toMatch(/closed by max-spans, and revisions closed so are not kept/);
+    // root-ended: the correction, and the two settings that decide how long a run waits for its verdict
+    expect(await reasonFor('root-ended')).toMatch(/closed by root-ended; an evaluation that arrives later re-opens it as a correction.*episodes\.awaitEvaluationMs.*episodes\.pendingEvaluationTtlMs/);
+  });
+
   it('only another name than evaluation.name', async () => {
     const msg = await skippedFor((e) => ({ ...e, name: 'toxicity' }), 'task_success');
     expect(msg).toMatch(/1 evaluation\(s\) joined \(toxicity\), none named "task_success" \(evaluation\.name\)/);
