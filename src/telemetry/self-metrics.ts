@@ -106,7 +106,7 @@ export class SelfTelemetry {
     const n = (s: string) => `${prefix}_${s}`;
     this.spansReceived = m.createCounter(n('spans_received'), { description: 'Spans decoded from sources' });
     this.logRecordsReceived = m.createCounter(n('log_records_received'), { description: 'Log records decoded from sources' });
-    this.evaluationsReceived = m.createCounter(n('evaluations_received'), { description: 'Evaluations read from log records' });
+    this.evaluationsReceived = m.createCounter(n('evaluations_received'), { description: 'Evaluations received: from gen_ai.evaluation.result log records and from evaluation records (POST /v1/evaluations)' });
     this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal' });
     this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP/HTTP requests answered with an error status, by status code' });
     this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });

@@ -175,6 +175,8 @@ describe('/metrics while the pipeline runs', () => {
     // where the evaluations went: all joined, none waiting, expired, unjoinable or late
     const evaluations = run.logRecords.length;
     expect(metricValue(after, 'agent_credit_evaluations_joined_total')).toBe(evaluations);
+    // its help names both ways in, not only log records (POST /v1/evaluations counts too)
+    expect(after).toMatch(/^# HELP agent_credit_evaluations_received_total Evaluations received: from gen_ai\.evaluation\.result log records and from evaluation records \(POST \/v1\/evaluations/m);
     expect(metricValue(after, 'agent_credit_evaluations_pending')).toBe(0);
     expect(after).toMatch(/^agent_credit_evaluations_pending[{ ]/m);
     for (const m of ['expired', 'unjoinable', 'late', 'joined_by_response_id']) {
