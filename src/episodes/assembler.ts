@@ -424,7 +424,7 @@ export class EpisodeAssembler {
         else {
           next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
           // a waiting episode closes at grace once evaluations stop arriving: wake up then too
-          if (rootQuietMs !== this.options.graceMs) next = Math.min(next, this.lastEvaluationAtMs + this.options.pendingEvaluationTtlMs + 1);
+          if (rootQuietMs !== this.options.graceMs) next = Math.min(next, this.lastEvaluationAtMs + this.options.evaluationsArrivingMs + 1);
         }
       }
       this.nextDueAtMs = next;
@@ -435,13 +435,13 @@ export class EpisodeAssembler {
   /**
    * Whether an episode whose root ended and whose grace passed stays open for its evaluation
    * (`awaitEvaluationMs`): a first revision with no system-level evaluation joined and no score
-   * in its spans, while evaluations are arriving at all (one in the last `pendingEvaluationTtlMs`;
+   * in its spans, while evaluations are arriving at all (one in the last `evaluationsArrivingMs`;
    * the start counts as one; a fleet that sends none closes at `graceMs` after that window).
    */
   private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
     const o = this.options;
     if (o.awaitEvaluationMs <= o.graceMs || ep.revision > 0) return false;
-    if (now - this.lastEvaluationAtMs > o.pendingEvaluationTtlMs) return false;
+    if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
     if (ep.hasSystemEvaluation(this.closesOnEvaluation)) return false;
     if (ep.scoreCheckedAtSpans !== ep.spanCount) {
       ep.scoredBySpans = this.carriesSystemScore(ep.spans);

@@ -29,7 +29,7 @@ export const EpisodeAssemblerOptionsSchema = z
     /**
      * Ms after its last span that an episode whose root ended but that has no system-level
      * evaluation yet stays open for one (instead of closing `graceMs` after it), while evaluations
-     * are arriving at all (one accepted by `evaluation.name` in the last `pendingEvaluationTtlMs`;
+     * are arriving at all (one accepted by `evaluation.name` in the last `evaluationsArrivingMs`;
      * the assembler's start counts as one, so runs replayed after a crash wait for their verdicts).
      * An LLM judge answers seconds after the run: closing at `graceMs` gave a revision without
      * credit and then a correction, and a crash between the two lost the credit (the spans'
@@ -43,6 +43,13 @@ export const EpisodeAssemblerOptionsSchema = z
      * episodes are `evicted` (not kept for corrections).
      */
     awaitEvaluationMs: ms().default(10_000),
+    /**
+     * How long after the last evaluation arrived (or the start) runs still wait for theirs
+     * (`awaitEvaluationMs`): a fleet that sends none stops paying the wait after this. 15 min, so a
+     * fleet whose judged runs are minutes apart still waits (with 60 s, a run after a quiet spell
+     * closed without credit and came back as a correction).
+     */
+    evaluationsArrivingMs: ms().default(900_000),
     /** Ms without a new span before an episode closes whatever its root (`idle`). */
     idleMs: ms().default(30_000),
     /** Ms after the first span arrived (assembler clock) at which the episode closes (`max-duration`). */

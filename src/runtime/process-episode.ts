@@ -81,7 +81,7 @@ function afterClose(reason: Episode['closeReason']): string {
     case 'evaluation-arrived':
       return '';
     case 'root-ended':
-      return ` It closed by root-ended; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct). A run waits episodes.awaitEvaluationMs for its verdict while evaluations are arriving (one in the last episodes.pendingEvaluationTtlMs), else graceMs: raise the first for a slower judge, the second for longer pauses between verdicts.`;
+      return ` It closed by root-ended; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct). A run waits episodes.awaitEvaluationMs for its verdict while evaluations are arriving (one in the last episodes.evaluationsArrivingMs), else graceMs: raise the first for a slower judge, the second for longer pauses between verdicts.`;
     case 'idle':
     case 'max-duration':
       return ` It closed by ${reason}; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct).`;

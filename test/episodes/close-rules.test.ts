@@ -351,10 +351,10 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['evaluation-arrived', 1]]);
   });
 
-  it('a fleet that sends no evaluations closes at grace once pendingEvaluationTtlMs passed since the start; so does one whose last evaluation is older', () => {
+  it('a fleet that sends no evaluations closes at grace once evaluationsArrivingMs passed since the start; so does one whose last evaluation is older', () => {
     const [a, b, c] = recordRuns([{}, {}, {}]);
     const clock = new ManualClock(1_000);
-    const asm = new EpisodeAssembler({ graceMs: 1000, pendingEvaluationTtlMs: 20_000 }, clock);
+    const asm = new EpisodeAssembler({ graceMs: 1000, evaluationsArrivingMs: 20_000 }, clock);
     // a (re)start counts as evaluations arriving: replayed runs wait for verdicts on their way
     asm.addSpans(a!);
     clock.advance(1000);
@@ -367,7 +367,7 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     expect(asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
     expect(asm.stats().evaluationWaitsExpired).toBe(1);
 
-    const old = judged({ pendingEvaluationTtlMs: 20_000 });
+    const old = judged({ evaluationsArrivingMs: 20_000 });
     old.clock.advance(20_001);
     old.asm.addSpans(b!);
     old.clock.advance(1000);
@@ -403,7 +403,7 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     const clock = new ManualClock(1_000);
     const asm = new EpisodeAssembler({ graceMs: 1000 }, clock, assemblerHooksFor('task_success'));
     const [a, b] = recordRuns([{}, {}]);
-    clock.advance(60_001); // past the start window (pendingEvaluationTtlMs), which counts as evaluations arriving
+    clock.advance(900_001); // past the start window (evaluationsArrivingMs), which counts as evaluations arriving
     asm.addSpans(a!);
     asm.addEvaluations([{ ...evaluationOf(a!, 1), name: 'toxicity' }]);
     clock.advance(1000);
@@ -427,12 +427,22 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     expect(asm.tick().map((e) => e.closeReason)).toEqual(['idle']);
     expect(asm.stats().evaluationWaitsExpired).toBe(1);
 
-    const w = judged({ pendingEvaluationTtlMs: 5_000 });
+    const w = judged({ evaluationsArrivingMs: 5_000 });
     w.asm.addSpans(w.runs[0]!);
     w.clock.advance(1000);
     expect(w.asm.tick()).toEqual([]); // waiting: the judged run's verdict came 1 s ago
-    w.clock.advance(4001); // no evaluation for longer than pendingEvaluationTtlMs: stop waiting
+    w.clock.advance(4001); // no evaluation for longer than evaluationsArrivingMs: stop waiting
     expect(w.asm.tick().map((e) => e.closeReason)).toEqual(['root-ended']);
     expect(w.asm.stats().evaluationWaitsExpired).toBe(1);
+  });
+
+  it('a run after a quiet spell of minutes still waits (evaluationsArrivingMs 15 min; with the 60 s it replaced it closed without credit)', () => {
+    const { clock, asm, runs } = judged();
+    clock.advance(5 * 60_000);
+    asm.addSpans(runs[0]!);
+    clock.advance(2000);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([evaluationOf(runs[0]!, 1)]);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['evaluation-arrived', 0]]);
   });
 });

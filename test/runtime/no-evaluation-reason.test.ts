@@ -44,7 +44,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
     expect(await reasonFor('evicted')).toMatch(/closed by evicted, and revisions closed so are not kept for corrections: .* only counted \(lateUncorrected\) — raise episodes\.maxOpenEpisodes/);
     expect(await reasonFor('max-spans')).toMatch(/closed by max-spans, and revisions closed so are not kept/);
     // root-ended: the correction, and the two settings that decide how long a run waits for its verdict
-    expect(await reasonFor('root-ended')).toMatch(/closed by root-ended; an evaluation that arrives later re-opens it as a correction.*episodes\.awaitEvaluationMs.*episodes\.pendingEvaluationTtlMs/);
+    expect(await reasonFor('root-ended')).toMatch(/closed by root-ended; an evaluation that arrives later re-opens it as a correction.*episodes\.awaitEvaluationMs.*episodes\.evaluationsArrivingMs/);
   });
 
   it('only another name than evaluation.name', async () => {
