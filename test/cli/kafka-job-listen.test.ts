@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startKafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { freePort } from '../support/ports.js';
 
 const held: Server[] = [];
 async function holdPort(): Promise<number> {
@@ -16,13 +17,6 @@ async function holdPort(): Promise<number> {
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   held.push(s);
   return (s.address() as { port: number }).port;
-}
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 async function canListen(port: number): Promise<boolean> {
   const s = createServer();

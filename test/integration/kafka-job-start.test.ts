@@ -11,15 +11,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { TopicSettingError } from '../../src/kafka/index.js';
 import { MissingTopicError } from '../../src/sources/kafka/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { freePort } from '../support/ports.js';
 import { brokers, unique } from './support/kafka-io.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('startKafkaJob', () => {
   it('frees the live page port (closing everything it started) when the pipeline cannot start', async () => {
