@@ -419,7 +419,8 @@ export class EpisodeAssembler {
         }
         // a wait that ends without the verdict — at awaitEvaluationMs, at idleMs or maxDurationMs
         // when those come first, or when evaluations stopped arriving meanwhile — is counted
-        if (reason !== undefined && ep.awaitedEvaluation) this.counts.evaluationWaitsExpired++;
+        // (closeOnEvaluation false: a verdict that joined during the wait ends it at grace, not counted)
+        if (reason !== undefined && ep.awaitedEvaluation && !ep.hasSystemEvaluation(this.closesOnEvaluation)) this.counts.evaluationWaitsExpired++;
         if (reason !== undefined) this.close(ep, reason, now);
         else {
           next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick

@@ -445,4 +445,16 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     asm.addEvaluations([evaluationOf(runs[0]!, 1)]);
     expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['evaluation-arrived', 0]]);
   });
+
+  it('closeOnEvaluation false: a verdict joining during the wait ends it at the next tick (grace passed), not counted as a wait without a verdict', () => {
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ graceMs: 1000, closeOnEvaluation: false }, clock); // the start counts as an arrival
+    const runs = recordRuns([{}]);
+    asm.addSpans(runs[0]!);
+    clock.advance(1000);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([evaluationOf(runs[0]!, 0.8)]);
+    expect(asm.tick().map((e) => [e.closeReason, e.evaluations.length])).toEqual([['root-ended', 1]]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(0);
+  });
 });
