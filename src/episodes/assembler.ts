@@ -96,6 +96,8 @@ export class EpisodeAssembler {
   private nextDueAtMs = Number.POSITIVE_INFINITY;
   private bufferedBytes = 0;
   private bufferedSpans = 0;
+  /** Open episodes that have waited past grace for their evaluation (`awaitingEvaluation`). */
+  private awaiting = 0;
   private readonly counts = {
     spans: 0,
     duplicateSpans: 0,
@@ -231,6 +233,7 @@ export class EpisodeAssembler {
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
     byConversation.absorb(byTrace);
+    if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
     this.bufferedSpans -= spansBefore - byConversation.spanCount;
@@ -413,6 +416,7 @@ export class EpisodeAssembler {
         let rootQuietMs = this.options.graceMs;
         let reason = ep.dueReason(now, this.options);
         if (reason === 'root-ended' && this.awaitsEvaluation(ep, now)) {
+          if (!ep.awaitedEvaluation) this.awaiting++;
           ep.awaitedEvaluation = true;
           rootQuietMs = this.options.awaitEvaluationMs;
           reason = ep.dueReason(now, this.options, rootQuietMs);
@@ -474,6 +478,7 @@ export class EpisodeAssembler {
   }
 
   private forgetOpen(ep: OpenEpisode): void {
+    if (ep.awaitedEvaluation) this.awaiting--;
     this.open.delete(ep.episodeId);
     if (this.byConversation) for (const t of ep.traceIds) if (this.traceIndex.get(t) === ep) this.traceIndex.delete(t);
     this.bufferedBytes -= ep.bytes;
@@ -554,6 +559,7 @@ export class EpisodeAssembler {
       pendingEvaluations: this.pending.size,
       bufferedBytes: this.bufferedBytes,
       bufferedSpans: this.bufferedSpans,
+      awaitingEvaluation: this.awaiting,
       retainedClosedBytes: this.closed.retainedBytes,
     };
   }

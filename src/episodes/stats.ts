@@ -37,6 +37,8 @@ export const EpisodeAssemblerStatsSchema = z.object({
   evaluationsJoinedByResponseId: n(),
   /** Episodes that waited `awaitEvaluationMs` for an evaluation and closed without one (`root-ended`). */
   evaluationWaitsExpired: n(),
+  /** Open episodes now waiting past grace for their system evaluation (`awaitEvaluationMs`). */
+  awaitingEvaluation: n(),
   /** Estimated bytes / count of spans in open episodes now. */
   bufferedBytes: n(),
   bufferedSpans: n(),

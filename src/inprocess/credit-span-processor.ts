@@ -37,6 +37,8 @@ export interface InProcessAssembler {
   tick(): Episode[];
   /** Closes and returns every open episode. */
   flush(reason: CloseReason): Episode[];
+  /** The assembler's counters, read by `stats()` for the evaluation wait (src/episodes `EpisodeAssembler.stats`). */
+  stats?(): { readonly awaitingEvaluation?: number; readonly evaluationWaitsExpired?: number };
 }
 
 /** An error thrown by the app's `onCredit`, as `onError` receives it (credit itself succeeded). */
@@ -93,6 +95,9 @@ export interface CreditSpanProcessorStats {
   bufferedSpans: number;
   queuedEpisodes: number;
   creditInFlight: number;
+  /** Episodes waiting past grace for their verdict now, and waits that ended without one (episodes.awaitEvaluationMs). */
+  awaitingEvaluation: number;
+  evaluationWaitsExpired: number;
 }
 
 export class CreditSpanProcessor implements SpanProcessor {
@@ -171,7 +176,15 @@ export class CreditSpanProcessor implements SpanProcessor {
   }
 
   stats(): CreditSpanProcessorStats {
-    return { ...this.counters, bufferedSpans: this.buffer.length, queuedEpisodes: this.queue.length, creditInFlight: this.running.size };
+    const a = this.deps.assembler.stats?.();
+    return {
+      ...this.counters,
+      bufferedSpans: this.buffer.length,
+      queuedEpisodes: this.queue.length,
+      creditInFlight: this.running.size,
+      awaitingEvaluation: a?.awaitingEvaluation ?? 0,
+      evaluationWaitsExpired: a?.evaluationWaitsExpired ?? 0,
+    };
   }
 
   private tick(): void {

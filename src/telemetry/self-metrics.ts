@@ -30,6 +30,8 @@ export interface ObservedStats {
   evaluationsLate?: number;
   /** Cumulative episodes that waited `episodes.awaitEvaluationMs` for their verdict and closed without it. */
   evaluationWaitsExpired?: number;
+  /** Open episodes waiting past grace for their verdict now. */
+  episodesAwaitingEvaluation?: number;
   /** Cumulative evaluations that named only a `gen_ai.response.id`, resolved to their LLM span. */
   evaluationsJoinedByResponseId?: number;
   /** Cumulative value-function (judge) calls that missed the cache. */
@@ -130,6 +132,7 @@ export class SelfTelemetry {
         if (v !== undefined) r.observe(v);
       });
     gauge('episodes_open', 'Episodes open in the assembler', (s) => s.episodesOpen);
+    gauge('episodes_awaiting_evaluation', 'Open episodes whose run ended and that wait past graceMs for their system evaluation (episodes.awaitEvaluationMs)', (s) => s.episodesAwaitingEvaluation);
     gauge('consumer_lag', 'Kafka consumer lag (records) over assigned partitions', (s) => s.consumerLag);
     gauge('credit_queue_depth', 'Closed episodes waiting for credit', (s) => s.creditQueueDepth);
     counter('late_spans', 'Spans that arrived after their episode closed', (s) => s.lateSpans);
@@ -224,5 +227,6 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     evaluationsLate: a.lateEvaluations,
     evaluationsJoinedByResponseId: a.evaluationsJoinedByResponseId,
     evaluationWaitsExpired: a.evaluationWaitsExpired,
+    episodesAwaitingEvaluation: a.awaitingEvaluation,
   };
 }

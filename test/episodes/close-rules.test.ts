@@ -329,9 +329,11 @@ describe('EpisodeAssembler awaiting the evaluation (awaitEvaluationMs)', () => {
     asm.addSpans(run);
     clock.advance(1000);
     expect(asm.tick()).toEqual([]); // grace passed: before, revision 0 closed here without credit
+    expect(asm.stats().awaitingEvaluation).toBe(1);
     clock.advance(6000);
     expect(asm.tick()).toEqual([]);
     asm.addEvaluations([evaluationOf(run, 0.7)]);
+    expect(asm.stats().awaitingEvaluation).toBe(0);
     const [ep] = asm.tick();
     expect(ep).toMatchObject({ closeReason: 'evaluation-arrived', revision: 0, correction: false });
     expect(ep!.evaluations.map((e) => e.score)).toEqual([0.7]);

@@ -65,6 +65,35 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
   });
 });
 
+describe('stats() shows the evaluation wait (episodes.awaitEvaluationMs)', () => {
+  it('a run whose verdict has not come yet is counted as awaiting; its verdict ends the wait, with credit', async () => {
+    const clock = new ManualClock(0);
+    const seen: Episode[] = [];
+    const processor = await createCreditSpanProcessor({
+      clock,
+      tickIntervalMs: 60_000,
+      episodes: { graceMs: 500 },
+      processEpisode: async (episode) => {
+        seen.push(episode);
+        return [];
+      },
+      onCredit: () => undefined,
+    });
+    const [run] = await generateFleet({ episodes: 1, seed: 9 });
+    for (const span of run!.spans) processor.onEnd(span);
+    await processor.forceFlush(); // spans into the assembler at t = 0
+    clock.advance(600); // grace (500) passed: the run waits for its verdict (a start counts as one arriving)
+    await processor.forceFlush();
+    expect(seen).toHaveLength(0);
+    expect(processor.stats()).toMatchObject({ awaitingEvaluation: 1, evaluationWaitsExpired: 0 });
+    for (const record of run!.logRecords) processor.evaluationLogProcessor.onEmit(record as never);
+    await processor.forceFlush();
+    expect(seen.map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
+    expect(processor.stats()).toMatchObject({ awaitingEvaluation: 0, evaluationWaitsExpired: 0 });
+    await processor.shutdown();
+  });
+});
+
 describe('createCreditSpanProcessor checks processOptions when it is made', () => {
   it('names the key and what is accepted (a bad estimator failed every episode later as a raw ZodError; a misspelt key was ignored)', async () => {
     const make = (processOptions: object) => createCreditSpanProcessor({ onCredit: () => undefined, processOptions: processOptions as never });

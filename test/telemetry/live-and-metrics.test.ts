@@ -172,6 +172,9 @@ describe('/metrics while the pipeline runs', () => {
     // this test's credit returns no events: counted as an episode without credit
     expect(metricValue(after, 'agent_credit_episodes_without_credit_total')).toBe(1);
     expect(metricValue(after, 'agent_credit_episodes_open')).toBe(0);
+    // the evaluation wait: nobody waiting now, no wait ended without its verdict (the run was judged)
+    expect(metricValue(after, 'agent_credit_episodes_awaiting_evaluation')).toBe(0);
+    expect(metricValue(after, 'agent_credit_episodes_evaluation_wait_expired_total')).toBe(0);
     // where the evaluations went: all joined, none waiting, expired, unjoinable or late
     const evaluations = run.logRecords.length;
     expect(metricValue(after, 'agent_credit_evaluations_joined_total')).toBe(evaluations);
