@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import { ManualClock } from '../../src/episodes/index.js';
+import { ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { createCreditSpanProcessor } from '../../src/inprocess/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { generateFleet } from '../../src/scenarios/index.js';
@@ -42,20 +42,8 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
   });
 
   it('closes by the root-ended grace rule without any evaluation', async () => {
-    const clock = new ManualClock(0);
-    const seen: Episode[] = [];
-    const processor = await createCreditSpanProcessor({
-      clock,
-      tickIntervalMs: 60_000,
-      episodes: { graceMs: 500, awaitEvaluationMs: 0 }, // grace alone; waiting for the evaluation: test/episodes/close-rules
-      processEpisode: async (episode) => {
-        seen.push(episode);
-        return [];
-      },
-      onCredit: () => undefined,
-    });
-    const [run] = await generateFleet({ episodes: 1, seed: 9 });
-    for (const span of run!.spans) processor.onEnd(span);
+    // grace alone; waiting for the evaluation: test/episodes/close-rules and below
+    const { clock, seen, processor } = await oneRunProcessor({ graceMs: 500, awaitEvaluationMs: 0 });
     await processor.forceFlush();
     expect(seen).toHaveLength(0);
     clock.advance(600);
@@ -65,28 +53,34 @@ describe('createCreditSpanProcessor with the real EpisodeAssembler', () => {
   });
 });
 
+/** A processor on a manual clock that records the episodes it closes, fed one generated run's spans (not yet its evaluation). */
+async function oneRunProcessor(episodes: EpisodeAssemblerOptionsInput) {
+  const clock = new ManualClock(0);
+  const seen: Episode[] = [];
+  const processor = await createCreditSpanProcessor({
+    clock,
+    tickIntervalMs: 60_000,
+    episodes,
+    processEpisode: async (episode) => {
+      seen.push(episode);
+      return [];
+    },
+    onCredit: () => undefined,
+  });
+  const [run] = await generateFleet({ episodes: 1, seed: 9 });
+  for (const span of run!.spans) processor.onEnd(span);
+  return { clock, seen, processor, run: run! };
+}
+
 describe('stats() shows the evaluation wait (episodes.awaitEvaluationMs)', () => {
   it('a run whose verdict has not come yet is counted as awaiting; its verdict ends the wait, with credit', async () => {
-    const clock = new ManualClock(0);
-    const seen: Episode[] = [];
-    const processor = await createCreditSpanProcessor({
-      clock,
-      tickIntervalMs: 60_000,
-      episodes: { graceMs: 500 },
-      processEpisode: async (episode) => {
-        seen.push(episode);
-        return [];
-      },
-      onCredit: () => undefined,
-    });
-    const [run] = await generateFleet({ episodes: 1, seed: 9 });
-    for (const span of run!.spans) processor.onEnd(span);
+    const { clock, seen, processor, run } = await oneRunProcessor({ graceMs: 500 });
     await processor.forceFlush(); // spans into the assembler at t = 0
     clock.advance(600); // grace (500) passed: the run waits for its verdict (a start counts as one arriving)
     await processor.forceFlush();
     expect(seen).toHaveLength(0);
     expect(processor.stats()).toMatchObject({ awaitingEvaluation: 1, evaluationWaitsExpired: 0 });
-    for (const record of run!.logRecords) processor.evaluationLogProcessor.onEmit(record as never);
+    for (const record of run.logRecords) processor.evaluationLogProcessor.onEmit(record as never);
     await processor.forceFlush();
     expect(seen.map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
     expect(processor.stats()).toMatchObject({ awaitingEvaluation: 0, evaluationWaitsExpired: 0 });
