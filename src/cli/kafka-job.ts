@@ -6,7 +6,7 @@
 import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
-import { withListenHint } from '../http/server-lifecycle.js';
+import { startJobOutputs } from '../http/server-lifecycle.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
@@ -46,22 +46,13 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry) : undefined;
-  const started: { close(): Promise<void> }[] = [];
   try {
-    for (const s of sinks) {
-      await s.start();
-      started.push(s);
-    }
-    if (statusServer) {
-      await statusServer.start();
-      started.push(statusServer);
-    }
+    await startJobOutputs(sinks, statusServer);
   } catch (err) {
-    // a taken port: name the setting (the bare error names only the address) and free what started
-    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    // a taken port (the error names the setting; what started is closed again): free the rest
     await stages.close().catch(() => undefined);
     await telemetry.shutdown().catch(() => undefined);
-    throw withListenHint(err, statusServer && sinks.every((s) => started.includes(s)) ? 'telemetry.metricsPort (--metrics-port)' : 'sinks.live.port (--live-port)');
+    throw err;
   }
 
   const processEpisode = async (episode: Episode): Promise<CreditEvent[]> => {

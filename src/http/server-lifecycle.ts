@@ -34,3 +34,35 @@ export function withListenHint(err: unknown, key: string): Error {
   }
   return e instanceof Error ? e : new Error(String(err));
 }
+
+/** A job's local output: a sink (stdout, the live page) or the separate metrics server. */
+export interface JobOutput {
+  start(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a job's outputs in order — the sinks, then the metrics server when it has its own port —
+ * and returns them, started, for closing later. When one cannot start, closes those already
+ * started (in reverse) and throws naming the setting of the one that failed (a taken port: the live
+ * page's or the metrics server's). Shared by the OTLP/HTTP and the Kafka job.
+ */
+export async function startJobOutputs(sinks: readonly JobOutput[], metricsServer: JobOutput | undefined): Promise<JobOutput[]> {
+  const started: JobOutput[] = [];
+  let starting: 'sinks' | 'metrics' = 'sinks';
+  try {
+    for (const s of sinks) {
+      await s.start();
+      started.push(s);
+    }
+    if (metricsServer) {
+      starting = 'metrics';
+      await metricsServer.start();
+      started.push(metricsServer);
+    }
+    return started;
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    throw withListenHint(err, starting === 'metrics' ? 'telemetry.metricsPort (--metrics-port)' : 'sinks.live.port (--live-port)');
+  }
+}

@@ -4,7 +4,7 @@
  * the receiver, so nothing arrives before it can leave) and stopped in reverse.
  */
 import type { AppConfig } from '../config/schema.js';
-import { withListenHint } from '../http/server-lifecycle.js';
+import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -53,24 +53,17 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   if (config.telemetry.metricsPort !== null) {
     healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry);
   }
-  const started: { close(): Promise<void> }[] = [];
+  const started: JobOutput[] = [];
   const cleanup = async () => {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
     await stages.close().catch(() => undefined);
     await telemetry.shutdown().catch(() => undefined);
   };
   try {
-    for (const s of sinks) {
-      await s.start();
-      started.push(s);
-    }
-    if (healthServer) {
-      await healthServer.start();
-      started.push(healthServer);
-    }
+    started.push(...(await startJobOutputs(sinks, healthServer)));
   } catch (err) {
-    await cleanup();
-    throw withListenHint(err, 'sinks.live.port (--live-port) or telemetry.metricsPort (--metrics-port)');
+    await cleanup(); // startJobOutputs closed what it had started; the error names the setting
+    throw err;
   }
 
   if (stages.gameStats) telemetry.observe(stages.gameStats);

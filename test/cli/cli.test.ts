@@ -56,6 +56,10 @@ describe('agent-credit CLI', () => {
       const r = cli(['run', '--port', String(port), '--no-live', '--no-stdout']);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/EADDRINUSE.* — choose another port with source\.http\.port \(--port\) \(0 = any free port\)/);
+      // the live page on a busy port names its own setting (startJobOutputs, shared with the Kafka job)
+      const live = cli(['run', '--port', '0', '--live-port', String(port), '--no-stdout']);
+      expect(live.status).toBe(1);
+      expect(live.stderr).toMatch(/EADDRINUSE.* — choose another port with sinks\.live\.port \(--live-port\) \(0 = any free port\)/);
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
