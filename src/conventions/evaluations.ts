@@ -199,3 +199,32 @@ export function isFailingEvaluation(ev: Evaluation, labelScores: Readonly<Record
   if (fromLabel !== undefined) return fromLabel <= 0;
   return ev.score !== undefined && ev.score <= 0;
 }
+
+/**
+ * The system-level evaluation of an episode: one that evaluates a root span (or names no span),
+ * with a finite score, of the configured name; the latest one wins (a re-evaluation supersedes).
+ * Span-level evaluations of inner spans are not system scores: they flag steps instead.
+ */
+export function systemEvaluation(
+  tree: SpanTree,
+  evaluations: readonly Evaluation[],
+  evaluationName?: string,
+): Evaluation | undefined {
+  let best: Evaluation | undefined;
+  for (const e of evaluations) {
+    if (evaluationName !== undefined && e.name !== evaluationName) continue;
+    if (!evaluatesRun(tree, e)) continue;
+    if (e.score === undefined) continue;
+    if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
+  }
+  return best;
+}
+
+/**
+ * Whether an evaluation scores the whole run: it names no span, or a root as the tree sees them —
+ * no parent, a parent outside the episode (real instrumentations nest several root-level workflow
+ * spans; all count as "the run"), or where a cycle was broken. Others flag a step.
+ */
+export function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
+  return e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId));
+}

@@ -8,6 +8,8 @@ export {
   evaluationsFromLogs,
   evaluationsFromSpans,
   evaluationsFromTree,
+  evaluatesRun,
+  systemEvaluation,
   isFailingEvaluation,
   EVALUATION_EVENT_NAME,
   type EvaluationReadOptions,

@@ -1,9 +1,9 @@
-import { evaluationsFromTree } from '../conventions/evaluations.js';
+import { evaluationsFromTree, systemEvaluation } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
 import type { Span } from '../model/telemetry.js';
 
 export interface SpanScoreOptions {
-  /** `evaluation.name`: only an evaluation of this name scores the run (as src/runtime `systemEvaluation` picks it). */
+  /** `evaluation.name`: only an evaluation of this name scores the run (as `systemEvaluation` picks it). */
   evaluationName?: string;
   /** `evaluation.rootScoreAttribute`. */
   rootScoreAttribute?: string;
@@ -17,11 +17,6 @@ export interface SpanScoreOptions {
  */
 export function carriesSystemScore(spans: readonly Span[], options: SpanScoreOptions = {}): boolean {
   const tree = new SpanTree(spans);
-  const opts = options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {};
-  for (const e of evaluationsFromTree(tree, opts)) {
-    if (e.score === undefined) continue;
-    if (options.evaluationName !== undefined && e.name !== options.evaluationName) continue;
-    if (e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId))) return true;
-  }
-  return false;
+  const fromSpans = evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {});
+  return systemEvaluation(tree, fromSpans, options.evaluationName) !== undefined;
 }

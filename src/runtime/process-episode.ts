@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { evaluationsFromTree, SpanTree, stepsFromTree, type ConventionsOptions } from '../conventions/index.js';
+import { evaluatesRun, evaluationsFromTree, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -14,6 +14,9 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Episode } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
+
+// Which evaluation is the run's score lives with the conventions (the assembler asks it too).
+export { systemEvaluation } from '../conventions/index.js';
 
 export interface ProcessEpisodeOptions {
   credit?: CreditOptionsInput;
@@ -33,35 +36,6 @@ export interface ProcessEpisodeOptions {
    * a later evaluation re-opens the episode as a correction (src/episodes late policy).
    */
   onSkipped?: (episode: Episode, error: DegenerateEpisodeError) => void;
-}
-
-/**
- * The system-level evaluation of an episode: one that evaluates a root span (or names no span),
- * with a finite score, of the configured name; the latest one wins (a re-evaluation supersedes).
- * Span-level evaluations of inner spans are not system scores: they flag steps instead.
- */
-export function systemEvaluation(
-  tree: SpanTree,
-  evaluations: readonly Evaluation[],
-  evaluationName?: string,
-): Evaluation | undefined {
-  let best: Evaluation | undefined;
-  for (const e of evaluations) {
-    if (evaluationName !== undefined && e.name !== evaluationName) continue;
-    if (!evaluatesRun(tree, e)) continue;
-    if (e.score === undefined) continue;
-    if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
-  }
-  return best;
-}
-
-/**
- * Whether an evaluation scores the whole run: it names no span, or a root as the tree sees them —
- * no parent, a parent outside the episode (real instrumentations nest several root-level workflow
- * spans; all count as "the run"), or where a cycle was broken. Others flag a step.
- */
-function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
-  return e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId));
 }
 
 /** The episode's evaluations: those joined from log records and evaluation streams, then those its spans carry. */
