@@ -190,4 +190,10 @@ export interface KafkaClient {
    * records. Optional: a client without it keeps its default batch size.
    */
   limitBatchBytes?(limits: ReadonlyMap<string, number>): void;
+  /**
+   * Reads ahead what sends to these topics need (kafkajs: their partition counts, for key
+   * placement), so the first sends do not each wait on a metadata round trip. Never throws: what
+   * cannot be read now is read by the send that needs it. Optional.
+   */
+  prepareSends?(topics: readonly string[]): Promise<void>;
 }

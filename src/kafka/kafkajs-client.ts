@@ -320,6 +320,12 @@ export class KafkajsClient implements KafkaClient {
     };
   }
 
+  async prepareSends(topics: readonly string[]): Promise<void> {
+    // lookup never throws (a failed read is logged by onError and retried by the next send); one
+    // admin connection for all topics instead of one per topic on the first send that has it
+    await this.sendContext.counts.lookup(topics);
+  }
+
   limitBatchBytes(limits: ReadonlyMap<string, number>): void {
     for (const [topic, bytes] of limits) if (bytes > 0) this.topicBatchBytes.set(topic, bytes);
   }

@@ -8,8 +8,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
-import { MissingOutputTopicError, OutputTopicRecordLimitError, RECORD_OVERHEAD_BYTES } from '../../src/sinks/kafka/index.js';
-import { TopicSettingError } from '../../src/kafka/index.js';
+import { MissingOutputTopicError, OutputTopicRecordLimitError, RECORD_OVERHEAD_BYTES, prepareOutputTopics } from '../../src/sinks/kafka/index.js';
+import { KafkajsClient, TopicSettingError } from '../../src/kafka/index.js';
 import { brokers, client, produce, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
@@ -82,6 +82,31 @@ describe('output topics', { timeout: 60_000 }, () => {
     })();
     expect(limits.get(big.dlq)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
     expect(limits.get(big.rewards)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
+  });
+
+  it.each([true, false])('preparing the output topics reads their partition counts in one admin request, so the first sends wait on none (createTopics %s)', async (createTopics) => {
+    const topics = topicsFor(unique('out-prepare'));
+    if (!createTopics) await createTopicsWith([topics.rewards, topics.episodes, topics.preferences, topics.dlq]);
+    const kafka = new KafkajsClient({ brokers: [brokers()], clientId: 'out-prepare' });
+    // the client's metadata reads, observed (before: one short-lived admin connection per topic, on its first send)
+    const reads: string[][] = [];
+    const spy = kafka as unknown as { fetchPartitionCounts(t: readonly string[]): Promise<Map<string, number>> };
+    const fetch = spy.fetchPartitionCounts.bind(kafka);
+    spy.fetchPartitionCounts = (t) => {
+      reads.push([...t]);
+      return fetch(t);
+    };
+    const sinkTopics = { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq };
+    await prepareOutputTopics(kafka, { topics: sinkTopics, partitions: 2, createTopics, maxRecordBytes: 1_000_000, compression: 'none' });
+    expect(reads).toEqual([[topics.rewards, topics.episodes, topics.preferences, topics.dlq]]);
+    const producer = kafka.createProducer();
+    await producer.connect();
+    try {
+      await producer.send(Object.values(sinkTopics).map((topic, i) => ({ topic, key: `k${i}`, value: `v${i}` })));
+    } finally {
+      await producer.disconnect();
+    }
+    expect(reads).toHaveLength(1);
   });
 
   it.each(['at-least-once', 'exactly-once'] as const)('records that each fit a small output topic but not together are sent in batches it accepts (the broker limits the batch, not the record) (%s)', async (delivery) => {

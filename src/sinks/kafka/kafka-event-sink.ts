@@ -120,13 +120,15 @@ export class OutputTopicRecordLimitError extends TopicSettingError {
 /**
  * Makes sure every output topic can be written before anything is published: creates the
  * missing ones when `createTopics` is on, else fails naming each missing topic's setting and the
- * fix. A missing output topic (the dead-letter topic too) would otherwise fail every transaction
+ * fix, then has the client read ahead what the first sends need (prepareSends). A missing output
+ * topic (the dead-letter topic too) would otherwise fail every transaction
  * (exactly-once) or send (at-least-once) that writes to it, retried for ever: no output at all.
  */
 export async function prepareOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
   if (config.createTopics) {
     await ensureOutputTopics(client, config);
     await checkOutputRecordLimit(client, config);
+    await client.prepareSends?.([...new Set(Object.values(config.topics))]);
     return;
   }
   const admin = await client.admin();
@@ -138,6 +140,8 @@ export async function prepareOutputTopics(client: KafkaClient, config: KafkaSink
   }
   if (missing.length === 0) {
     await checkOutputRecordLimit(client, config);
+    // the partition counts the first sends would each wait for (one admin round trip per topic)
+    await client.prepareSends?.([...new Set(Object.values(config.topics))]);
     return;
   }
   const lines = missing.map((t) => `${settingsNaming(config, t)}: topic "${t}" does not exist (or this client may not Describe it: check its ACLs)`);
