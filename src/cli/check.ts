@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
+import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
 import { factsOf } from '../conventions/steps.js';
@@ -55,7 +56,7 @@ export interface CheckDeps {
 }
 
 export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
-  const lines: CheckLine[] = [];
+  const lines: CheckLine[] = configAdvice(config).map((a) => ({ status: 'warn', text: a.message }));
   if (config.source.kind === 'kafka') await checkKafka(config, lines, deps);
   else if (config.source.kind === 'otlp-http') {
     const { host, port } = config.source.http;

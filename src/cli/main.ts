@@ -9,7 +9,7 @@
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { closeSync, createWriteStream, openSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError, DEFAULTS, loadConfig, type AppConfig } from '../config/index.js';
+import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
@@ -98,6 +98,7 @@ function untilSignal(logger: Logger, stop: () => Promise<void>): void {
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const config = load(f, runOverrides(f));
   const logger = createLogger(config.telemetry.logLevel);
+  for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
   const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http } : {});
   if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');

@@ -3,4 +3,5 @@ export { AppConfigSchema, SourceKindSchema, type AppConfig, type AppConfigInput,
 export { DEFAULTS } from './defaults.js';
 export { loadConfig, validateConfig, parseConfigText, type LoadConfigOptions, type LoadedConfig } from './load.js';
 export { ConfigError } from './errors.js';
+export { configAdvice, type ConfigAdvice } from './advice.js';
 export { ENV_PREFIX, envOverrides, resolveEnvPath } from './env.js';

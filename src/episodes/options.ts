@@ -36,7 +36,8 @@ export const EpisodeAssemblerOptionsSchema = z
      * offsets were committed with the first revision). The evaluation closes it at once
      * (`closeOnEvaluation`); when none comes it closes `root-ended` at this age. Not for
      * corrections, nor for episodes whose spans carry their score (root score attribute,
-     * evaluation span events, OpenInference evaluator spans). ≤ `graceMs` turns it off; `idleMs`
+     * evaluation span events, OpenInference evaluator spans). ≤ `graceMs` turns it off (`run` and
+     * `check` warn unless it is 0: src/config/advice.ts); `idleMs`
      * and `maxDurationMs` still close a waiting episode first when they are shorter (reason `idle`
      * / `max-duration`). Fleets that judge only a sample of runs keep every unjudged run open this
      * long: size `maxOpenEpisodes` / `maxBufferedBytes` for ~awaitEvaluationMs of traffic, or

@@ -1,0 +1,39 @@
+/**
+ * Settings that are valid one by one but, together, silently turn a feature off or cut it short.
+ * The schema accepts them (a value can be deliberate); `run` logs each as a warning at start and
+ * `check` shows it, naming the keys and the fix. Pure: config in, advice out.
+ */
+import type { AppConfig } from './schema.js';
+
+export interface ConfigAdvice {
+  /** The dotted key the advice is about (the one to change). */
+  readonly key: string;
+  /** What happens with these values and what to set instead. */
+  readonly message: string;
+}
+
+export function configAdvice(config: AppConfig): ConfigAdvice[] {
+  const out: ConfigAdvice[] = [];
+  const e = config.episodes;
+  const wait = e.awaitEvaluationMs;
+  // 0 is the documented way to turn the wait off; a positive value ≤ graceMs does the same unsaid
+  if (wait > 0 && wait <= e.graceMs) {
+    out.push({
+      key: 'episodes.awaitEvaluationMs',
+      message: `episodes.awaitEvaluationMs ${wait} is not above episodes.graceMs ${e.graceMs}, so runs never wait for a slow verdict: they close graceMs after their last span, and a later verdict comes as a correction (revision + 1). Raise awaitEvaluationMs above graceMs to wait (the judge's latency), or set it to 0 to turn the wait off`,
+    });
+  }
+  if (wait > e.graceMs && wait > e.idleMs) {
+    out.push({
+      key: 'episodes.idleMs',
+      message: `episodes.awaitEvaluationMs ${wait} is above episodes.idleMs ${e.idleMs}: a run waiting for its verdict closes as idle at idleMs, without it. Raise idleMs to at least ${wait}`,
+    });
+  }
+  if (wait > e.graceMs && wait > e.maxDurationMs) {
+    out.push({
+      key: 'episodes.maxDurationMs',
+      message: `episodes.awaitEvaluationMs ${wait} is above episodes.maxDurationMs ${e.maxDurationMs}: every waiting run closes as max-duration first, without its verdict. Raise maxDurationMs well above awaitEvaluationMs`,
+    });
+  }
+  return out;
+}
