@@ -13,6 +13,7 @@ import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
 import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
+import { correctionReporter } from '../runtime/episode-log.js';
 import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
@@ -55,6 +56,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     throw err;
   }
 
+  const reportCorrection = correctionReporter(logger);
   const processEpisode = async (episode: Episode): Promise<CreditEvent[]> => {
     telemetry.episodesClosed.add(1, { reason: episode.closeReason });
     const t0 = performance.now();
@@ -68,6 +70,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     telemetry.creditLatency.record((performance.now() - t0) / 1000);
     if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
     else telemetry.episodesCredited.add(1);
+    reportCorrection(episode, events);
     for (const s of sinks) {
       await s.publish(events, { episode });
       for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });

@@ -25,6 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { correctionReporter } from './episode-log.js';
 import { expiredEvaluationsReporter, throttledCount } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
@@ -95,6 +96,7 @@ export class LocalPipeline implements OtlpHandler {
     eventsOut: 0,
   };
   private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
+  private readonly reportCorrection: (episode: Episode, events: readonly CreditEvent[]) => void;
   private readonly rejectedDue = throttledCount();
   /** Works not yet published, in close order. */
   private readonly inOrder: Work[] = [];
@@ -102,7 +104,9 @@ export class LocalPipeline implements OtlpHandler {
   constructor(
     private readonly options: LocalPipelineOptions,
     private readonly deps: LocalPipelineDeps,
-  ) {}
+  ) {
+    this.reportCorrection = correctionReporter(deps.logger);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.options.tickIntervalMs);
@@ -249,6 +253,7 @@ export class LocalPipeline implements OtlpHandler {
       else {
         this.counters.episodesCredited++;
         this.deps.telemetry?.episodesCredited.add(1);
+        this.reportCorrection(w.episode, events);
       }
       this.deps.telemetry?.creditLatency.record((performance.now() - w.closedAt) / 1000);
       return events;

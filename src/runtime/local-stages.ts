@@ -21,6 +21,9 @@ import type { GameFactory } from '../credit/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
+import { skippedEpisodeReporter } from './episode-log.js';
+
+export { skippedEpisodeReporter } from './episode-log.js';
 
 export type ProcessEpisodeFn = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
 
@@ -122,21 +125,6 @@ export interface LocalStages {
   creditTimeoutMs: number;
   /** Releases what the stages hold (the worker threads). */
   close(): Promise<void>;
-}
-
-/**
- * Logs episodes that closed without credit (no system evaluation, a non-finite score, no steps):
- * the first few with their reason, then one line per 100 with the total, so a fleet that sends no
- * evaluations is told why nothing comes out without a line per episode.
- */
-export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined, firstN = 5, every = 100): (episode: Episode, reason: string) => void {
-  let count = 0;
-  return (episode, reason) => {
-    count++;
-    if (count <= firstN || count % every === 0) {
-      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: count, reason }, 'episode closed without credit events (the reason says why and what to send)');
-    }
-  };
 }
 
 /**

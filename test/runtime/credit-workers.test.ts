@@ -9,6 +9,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
 import { buildLocalStages, skippedEpisodeReporter, type LocalStages } from '../../src/runtime/local-stages.js';
+import { correctionReporter } from '../../src/runtime/episode-log.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
@@ -269,5 +270,31 @@ describe('skippedEpisodeReporter', () => {
     const ep = { episodeId: 'e', closeReason: 'idle' } as Episode;
     for (let i = 0; i < 250; i++) report(ep, 'no system evaluation');
     expect(totals).toEqual([1, 2, 3, 4, 5, 100, 200]);
+  });
+
+  it('counts per kind of reason: a fleet judging a sample of its runs still hears the first episode with no steps', () => {
+    const lines: Record<string, unknown>[] = [];
+    const report = skippedEpisodeReporter({ warn: (f: Record<string, unknown>) => void lines.push(f) } as never);
+    const ep = { episodeId: 'e', closeReason: 'root-ended' } as Episode;
+    for (let i = 0; i < 50; i++) report(ep, `episode e${i}: no-evaluation: no evaluation joined it`);
+    report(ep, 'episode e50: no-steps: none of its spans follows the GenAI, OpenInference or OpenLLMetry conventions');
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toMatchObject({ kind: 'no-steps', skippedOfKind: 1, skippedTotal: 51 });
+    expect(lines.slice(0, 5).every((l) => l.kind === 'no-evaluation')).toBe(true);
+  });
+});
+
+describe('correctionReporter', () => {
+  const credit = (revision: number) => ({ episode_id: 'e', episode_revision: revision, event_type: 'episode_credit', outcome: 'success', system_value: 0.9 }) as unknown as CreditEvent;
+  it('logs credited corrections (revision > 0) with the new value, the first five then every hundredth; first revisions and uncredited ones never', () => {
+    const lines: Record<string, unknown>[] = [];
+    const report = correctionReporter({ info: (f: Record<string, unknown>) => void lines.push(f) } as never);
+    const ep = (revision: number) => ({ episodeId: 'e', closeReason: 'evaluation-arrived', revision, lateSpans: 0, evaluations: [{}] }) as unknown as Episode;
+    report(ep(0), [credit(0)]);
+    report(ep(1), []);
+    expect(lines).toEqual([]);
+    for (let i = 0; i < 200; i++) report(ep(1), [credit(1)]);
+    expect(lines.map((l) => l.correctionsTotal)).toEqual([1, 2, 3, 4, 5, 100, 200]);
+    expect(lines[0]).toMatchObject({ episodeId: 'e', revision: 1, closeReason: 'evaluation-arrived', outcome: 'success', systemValue: 0.9, evaluations: 1 });
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * Log lines about what happened to closed episodes, rate-limited so a fleet does not get one line
+ * per episode: the first few of a kind with their details, then one line per `every` with the
+ * running totals. Shared by the OTLP/HTTP and Kafka jobs.
+ */
+import type { CreditEvent } from '../events/schemas.js';
+import type { Episode } from '../model/episode.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/** Whether the n-th occurrence (1-based) is logged: the first `firstN`, then every `every`-th. */
+const logsOccurrence = (n: number, firstN: number, every: number): boolean => n <= firstN || n % every === 0;
+
+/** `DegenerateEpisodeError` messages read `episode <id>: <reason>: <detail>`; the reason keys the limit. */
+function reasonKind(reason: string): string {
+  return /^episode \S+: ([a-z][a-z-]*):/.exec(reason)?.[1] ?? 'other';
+}
+
+/**
+ * Logs episodes that closed without credit (no system evaluation, a non-finite score, no steps):
+ * per kind of reason the first `firstN` with their reason, then one line per `every` of that kind
+ * with the totals — so a fleet that judges only a sample of its runs (every unjudged run is one
+ * of "no-evaluation") still hears the first episode that has no steps or a broken score.
+ */
+export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined, firstN = 5, every = 100): (episode: Episode, reason: string) => void {
+  let total = 0;
+  const byKind = new Map<string, number>();
+  return (episode, reason) => {
+    total++;
+    const kind = reasonKind(reason);
+    const n = (byKind.get(kind) ?? 0) + 1;
+    byKind.set(kind, n);
+    if (logsOccurrence(n, firstN, every)) {
+      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: total, skippedOfKind: n, kind, reason }, 'episode closed without credit events (the reason says why and what to send)');
+    }
+  };
+}
+
+/**
+ * Logs credited corrections (revision > 0: a late evaluation or span reopened a closed episode),
+ * the first `firstN` then one per `every`, with the new system value and outcome. Without it a
+ * slow judge's verdicts arrived as corrections without a word in the log (slow-judge pass).
+ */
+export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, firstN = 5, every = 100): (episode: Episode, events: readonly CreditEvent[]) => void {
+  let count = 0;
+  return (episode, events) => {
+    if (episode.revision === 0 || events.length === 0) return;
+    count++;
+    if (!logsOccurrence(count, firstN, every)) return;
+    const credit = events.find((e) => e.event_type === 'episode_credit');
+    logger?.info(
+      {
+        episodeId: episode.episodeId,
+        revision: episode.revision,
+        closeReason: episode.closeReason,
+        lateSpans: episode.lateSpans,
+        evaluations: episode.evaluations.length,
+        ...(credit && credit.event_type === 'episode_credit' ? { outcome: credit.outcome, systemValue: credit.system_value } : {}),
+        correctionsTotal: count,
+      },
+      'episode corrected: a late evaluation or span reopened it; its events carry episode_revision > 0 and replace the earlier revision',
+    );
+  };
+}
