@@ -89,6 +89,17 @@ describe.each([
     expect(rmse(more, exact)).toBeLessThan(0.05);
   });
 
+  it('continue(0) before any sampling: partial, saying the budget allowed nothing (not that evaluations failed), and the run goes on', async () => {
+    const run = make().start(tableGame(VOTING), { seed: 9 });
+    const none = await run.continue(0);
+    expect(none.status).toBe('partial');
+    expect(none.evaluations).toBe(0);
+    expect(none.note).toMatch(/^v\(N\) and v\(∅\) not evaluated yet: the budget allowed fewer than the 2 evaluations/);
+    const more = await run.continue(400);
+    expect(more.evaluations).toBeGreaterThan(2);
+    expect(more.note ?? '').not.toMatch(/not evaluated yet/);
+  });
+
   it('returns a partial, finite result when the game throws', async () => {
     let calls = 0;
     const base = tableGame(MIXED);

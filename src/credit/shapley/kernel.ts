@@ -22,6 +22,7 @@ import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '.
 import { constrainedSolve } from './linalg.js';
 import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomCoalition, roundingFloor, smallSampleFloor } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
 
 export interface KernelEstimatorOptions {
   /** Bootstrap resamples for the intervals. Default 100. */
@@ -251,7 +252,7 @@ export class KernelRun extends SampledRun {
       values = Array.from({ length: n }, () => total / n);
       halfWidths = values.map(() => Math.abs(total) + 1);
       status = 'partial';
-      note ??= 'no coalition pair evaluated';
+      note ??= this.endpointsKnown ? 'no coalition pair evaluated' : ENDPOINTS_NOT_EVALUATED_NOTE;
     } else {
       ({ values, halfWidths } = this.compute());
       if (this.stop === 'error') status = 'partial';
@@ -265,7 +266,7 @@ export class KernelRun extends SampledRun {
     }
     if (!this.endpointsKnown) {
       status = 'partial';
-      note ??= 'no evaluation succeeded';
+      note ??= ENDPOINTS_NOT_EVALUATED_NOTE;
     }
     return this.resultOf('kernel', values, halfWidths, status, note);
   }

@@ -65,6 +65,13 @@ export function equalSplitFallback(
   });
 }
 
+/**
+ * Note of a run that has not evaluated v(N) and v(∅) and saw no game failure: its budget allowed
+ * fewer than those two evaluations (e.g. `continue(0)`). It said "no evaluation succeeded", which
+ * sent researchers looking for a failing game.
+ */
+export const ENDPOINTS_NOT_EVALUATED_NOTE = 'v(N) and v(∅) not evaluated yet: the budget allowed fewer than the 2 evaluations every estimate starts with (continue with more budget)';
+
 /** Readable reason from an estimator failure. */
 export function errorNote(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

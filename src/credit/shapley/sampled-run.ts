@@ -11,7 +11,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
-import { buildEstimate, errorNote } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, buildEstimate, errorNote } from './result.js';
 import { createRng, enforceSum, roundingFloor, smallSampleFloor } from './stats.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
@@ -268,7 +268,7 @@ export function sampledResult(r: SampledResultInput): { values: number[]; halfWi
   let note = r.note;
   if (!r.endpointsKnown) {
     status = 'partial';
-    note ??= 'no evaluation succeeded';
+    note ??= ENDPOINTS_NOT_EVALUATED_NOTE;
   } else if (r.n === 1) status = 'exact';
   else if (r.stop === 'error') status = 'partial';
   else if (r.count < 2) {

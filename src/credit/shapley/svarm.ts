@@ -39,6 +39,7 @@ import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
 
 export interface SvarmEstimatorOptions {
   /** Coalitions evaluated per round (between stopping checks and snapshots). Default max(n, 16). */
@@ -485,7 +486,7 @@ export class SvarmRun extends SampledRun {
       values = Array.from({ length: n }, () => 0);
       halfWidths = values.map(() => Number.POSITIVE_INFINITY);
       status = 'partial';
-      note ??= 'no evaluation succeeded';
+      note ??= ENDPOINTS_NOT_EVALUATED_NOTE;
     } else {
       const r = this.compute();
       values = r.values;
