@@ -201,18 +201,30 @@ export function isFailingEvaluation(ev: Evaluation, labelScores: Readonly<Record
 }
 
 /**
- * The system-level evaluation of an episode: one that evaluates a root span (or names no span),
- * with a finite score, of the configured name; the latest one wins (a re-evaluation supersedes).
- * Span-level evaluations of inner spans are not system scores: they flag steps instead.
+ * The system-level evaluation of an episode: one that evaluates the run (`evaluatesRun`), with a
+ * finite score, of the configured name; the latest one of that name wins (a re-evaluation
+ * supersedes). With no name configured, the name is the one of the earliest such evaluation (by
+ * its time, then arrival): a run judged `task_success` and later also `tone_politeness` keeps its
+ * task verdict — before, the latest of any name won, and the tone score reopened the failed run
+ * as a success. Span-level evaluations of inner spans are not system scores: they flag steps.
  */
 export function systemEvaluation(
   tree: SpanTree,
   evaluations: readonly Evaluation[],
   evaluationName?: string,
 ): Evaluation | undefined {
+  let name = evaluationName;
+  if (name === undefined) {
+    let first: Evaluation | undefined;
+    for (const e of evaluations) {
+      if (e.score !== undefined && (first === undefined || e.timeUnixNano < first.timeUnixNano) && evaluatesRun(tree, e)) first = e;
+    }
+    if (first === undefined) return undefined;
+    name = first.name;
+  }
   let best: Evaluation | undefined;
   for (const e of evaluations) {
-    if (evaluationName !== undefined && e.name !== evaluationName) continue;
+    if (e.name !== name) continue;
     if (!evaluatesRun(tree, e)) continue;
     if (e.score === undefined) continue;
     if (best === undefined || e.timeUnixNano >= best.timeUnixNano) best = e;
@@ -221,10 +233,27 @@ export function systemEvaluation(
 }
 
 /**
- * Whether an evaluation scores the whole run: it names no span, or a root as the tree sees them —
- * no parent, a parent outside the episode (real instrumentations nest several root-level workflow
- * spans; all count as "the run"), or where a cycle was broken. Others flag a step.
+ * Whether an evaluation scores the whole run: it names no span, or a run-level span
+ * (`isRunLevelSpan`). Others flag a step.
  */
 export function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
-  return e.spanId === undefined || (tree.byId.has(e.spanId) && tree.isRoot(e.spanId));
+  return e.spanId === undefined || (tree.byId.has(e.spanId) && isRunLevelSpan(tree, e.spanId));
+}
+
+/**
+ * A root as the tree sees them — no parent, a parent outside the episode (real instrumentations
+ * nest several root-level workflow spans; all count as "the run"), or where a cycle was broken —
+ * or a wrapper of one: the only child of a run-level span, under the same name. OpenInference
+ * nests "Agent workflow" (AGENT) → "Agent workflow" (CHAIN) and the conventions treat both as the
+ * workflow; a verdict on the inner one gave the run no credit ("all of inner spans").
+ */
+export function isRunLevelSpan(tree: SpanTree, spanId: string): boolean {
+  let id = spanId;
+  for (let hops = 0; hops < 16; hops++) {
+    const parent = tree.parentOf(id);
+    if (parent === undefined) return true;
+    if (tree.childCount(parent) !== 1 || tree.byId.get(parent)!.name !== tree.byId.get(id)!.name) return false;
+    id = parent;
+  }
+  return false;
 }

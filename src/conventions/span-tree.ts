@@ -134,6 +134,18 @@ export class SpanTree {
   isRoot(spanId: string): boolean {
     return this.parentOf(spanId) === undefined;
   }
+
+  /** Number of children in the episode (counted once, on first use). */
+  childCount(spanId: string): number {
+    if (this.childCounts === undefined) {
+      const counts = new Map<string, number>();
+      for (const p of this.parents.values()) counts.set(p, (counts.get(p) ?? 0) + 1);
+      this.childCounts = counts;
+    }
+    return this.childCounts.get(spanId) ?? 0;
+  }
+
+  private childCounts: Map<string, number> | undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
-import { evaluationsFromTree, isFailingEvaluation } from './evaluations.js';
+import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
@@ -120,7 +120,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
     options?.spanEvaluations !== undefined && options.labelScores === undefined ? options.spanEvaluations : evaluationsFromTree(tree, { labelScores });
   for (const evals of [fromSpans, options?.evaluations ?? []]) {
     for (const ev of evals) {
-      if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || tree.isRoot(ev.spanId)) continue;
+      if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || isRunLevelSpan(tree, ev.spanId)) continue; // a run-level verdict scores the run, not a step
       if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);
     }
   }

@@ -103,6 +103,7 @@ export class EpisodeAssembler {
     duplicateSpans: 0,
     lateSpans: 0,
     lateEvaluations: 0,
+    lateEvaluationsUnused: 0,
     lateUncorrected: 0,
     corrections: 0,
     evaluations: 0,
@@ -392,6 +393,10 @@ export class EpisodeAssembler {
         return;
       }
       this.counts.lateEvaluations++;
+      if (this.closed.verdictUnchangedBy(closedId, e, this.closesOnEvaluation)) {
+        this.counts.lateEvaluationsUnused++;
+        return;
+      }
       ep = this.reopen(closedId, now);
       if (ep === undefined) return;
       this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));

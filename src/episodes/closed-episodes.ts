@@ -12,6 +12,8 @@ import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { sameEvaluation } from './open-episode.js';
+import { evaluatesRun, systemEvaluation } from '../conventions/evaluations.js';
+import { SpanTree } from '../conventions/span-tree.js';
 
 const HEX = (() => {
   const t = new Int8Array(128).fill(0);
@@ -108,6 +110,24 @@ export class ClosedEpisodes {
   heldEvaluation(episodeId: string, e: Evaluation): boolean | undefined {
     const kept = this.retained?.peek(episodeId);
     return kept === undefined ? undefined : kept.evaluations.some((x) => sameEvaluation(x, e));
+  }
+
+  /**
+   * Whether a late evaluation scores the run but would not become its system evaluation — another
+   * name than the verdict the retained revision has (conventions' `systemEvaluation`: the first
+   * name's latest; `accepts` is the `evaluation.name` filter) — so a correction would repeat the
+   * same credit under new event ids. Step-level evaluations may flag a step: never "unchanged".
+   * False when the revision is not retained (the caller counts it uncorrectable).
+   */
+  verdictUnchangedBy(episodeId: string, e: Evaluation, accepts: (e: Evaluation) => boolean): boolean {
+    const kept = this.retained?.peek(episodeId);
+    if (kept === undefined) return false;
+    const tree = new SpanTree(kept.spans);
+    if (!evaluatesRun(tree, e)) return false;
+    if (!accepts(e)) return true;
+    const current = systemEvaluation(tree, kept.evaluations.filter(accepts));
+    if (current === undefined) return false;
+    return systemEvaluation(tree, [...kept.evaluations.filter(accepts), e]) === current;
   }
 
   /** Takes the retained last revision out of the memory (it is being reopened), if still there. */

@@ -8,6 +8,8 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, EpisodeKeyMode, SourcePosition } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
+import { evaluatesRun } from '../conventions/evaluations.js';
+import { SpanTree } from '../conventions/span-tree.js';
 import type { EpisodeAssemblerOptions } from './options.js';
 import { recordPosition, type SourceRange } from './offsets.js';
 
@@ -134,14 +136,22 @@ export class OpenEpisode {
   }
 
   /**
-   * A system-level evaluation: one with no span id, or scoring a root span. Span-level
-   * evaluations are joined but never close the episode.
+   * A system-level evaluation: one with no span id, or scoring a root span or a wrapper of one
+   * (conventions' `evaluatesRun`, which credit applies too). Span-level evaluations are joined
+   * but never close the episode.
    */
   isSystemEvaluation(e: Evaluation): boolean {
     if (e.spanId === undefined) return true;
     for (const s of this.rootCandidates) if (s.spanId === e.spanId && this.isRoot(s)) return true;
-    return false;
+    // a wrapper shares its root's name (OpenInference "Agent workflow" AGENT → CHAIN): only then
+    // is the episode's tree built (once per span count), not for every step-level verdict
+    const target = this.spans.find((s) => s.spanId === e.spanId);
+    if (target === undefined || !this.rootCandidates.some((r) => r.name === target.name)) return false;
+    if (this.runTree?.spans !== this.spans.length) this.runTree = { spans: this.spans.length, tree: new SpanTree(this.spans) };
+    return evaluatesRun(this.runTree.tree, e);
   }
+
+  private runTree: { spans: number; tree: SpanTree } | undefined;
 
   hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true): boolean {
     for (const e of this.evaluations) if (this.isSystemEvaluation(e) && accept(e)) return true;

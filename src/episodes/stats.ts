@@ -17,6 +17,11 @@ export const EpisodeAssemblerStatsSchema = z.object({
   lateSpans: n(),
   /** Evaluations for an already-closed episode. */
   lateEvaluations: n(),
+  /**
+   * Late evaluations of the run that would not change its verdict — another name than its system
+   * evaluation's (e.g. a tone score after the task verdict) — counted, no correction (also in `lateEvaluations`).
+   */
+  lateEvaluationsUnused: n(),
   /** Late spans/evaluations that could not become a correction (policy `count`, or the revision was no longer retained). */
   lateUncorrected: n(),
   /** Correction episodes opened (reopened closed episodes). */
