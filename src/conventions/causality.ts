@@ -121,6 +121,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   };
 
   const bound = new Set<string>();
+  // Bound ids whose every execution so far failed (span status error): a later execution of the
+  // same call is a retry under the same id, and may bind it again.
+  const retryable = new Set<string>();
+  // Executions per call id, in causal order: the consumer reads the result of one of them.
+  const executions = new Map<string, CausalStepInput[]>();
   const inferredCallIds = new Map<string, string>();
   const inferredHandoffTo = new Map<string, string>();
   // Built on first use: only hand-offs that name no target need it.
@@ -138,7 +143,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (cands) {
         const upto = lowerBound(cands, (e) => e.end > s.span.startTimeUnixNano);
         for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT); i--) {
-          if (isUnboundMatch(s, cands[i]!.call, bound)) {
+          if (isUnboundMatch(s, cands[i]!.call, bound, retryable)) {
             call = cands[i]!.call;
             break;
           }
@@ -149,7 +154,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (hist) {
         const from = lowerBound(hist, (e) => e.start >= s.span.startTimeUnixNano);
         for (let i = from; i < Math.min(hist.length, from + SCAN_LIMIT); i++) {
-          if (isUnboundMatch(s, hist[i]!.call, bound)) {
+          if (isUnboundMatch(s, hist[i]!.call, bound, retryable)) {
             call = hist[i]!.call;
             break;
           }
@@ -163,11 +168,29 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (target !== undefined) inferredHandoffTo.set(s.span.spanId, target);
     }
     if (callId === undefined) continue;
+    const failed = s.span.status.code === STATUS_ERROR;
+    if (!bound.has(callId) && failed) retryable.add(callId);
+    else if (!failed) retryable.delete(callId);
     bound.add(callId);
     const issuer = issuerOf.get(callId);
     if (issuer) add(s.span.spanId, issuer.span.spanId);
-    const consumer = firstConsumer(callId, s.span);
-    if (consumer) add(consumer.span.spanId, s.span.spanId);
+    push(executions, callId, s);
+  }
+  // The consumer of a call reads one execution's result: the last that ended before it started
+  // (else the last that started before it). A call retried under the same id linked the next
+  // step to the failed attempt too, which then counted as depending on the error.
+  for (const [callId, runs] of executions) {
+    const byConsumer = new Map<CausalStepInput, CausalStepInput[]>();
+    for (const run of runs) {
+      const consumer = firstConsumer(callId, run.span);
+      if (consumer) push(byConsumer, consumer, run);
+    }
+    for (const [consumer, read] of byConsumer) {
+      const start = consumer.span.startTimeUnixNano;
+      let chosen: CausalStepInput | undefined;
+      for (const r of read) if (r.span.endTimeUnixNano <= start && (chosen === undefined || r.span.endTimeUnixNano >= chosen.span.endTimeUnixNano)) chosen = r;
+      add(consumer.span.spanId, (chosen ?? read[read.length - 1]!).span.spanId);
+    }
   }
   // Calls with no executing span: the consumer read what the issuer asked for.
   for (const [callId, issuer] of issuerOf) {
@@ -282,9 +305,12 @@ function lowerBound<T>(list: readonly T[], pred: (x: T) => boolean): number {
 }
 
 /** A call with an id not yet bound to an executing step, matching the step by name (and arguments). */
-function isUnboundMatch(s: CausalStepInput, c: ToolCallRef, bound: ReadonlySet<string>): boolean {
-  return c.id !== undefined && !bound.has(c.id) && callMatches(s, c);
+function isUnboundMatch(s: CausalStepInput, c: ToolCallRef, bound: ReadonlySet<string>, retryable: ReadonlySet<string>): boolean {
+  return c.id !== undefined && (!bound.has(c.id) || retryable.has(c.id)) && callMatches(s, c);
 }
+
+/** OTLP status code ERROR. */
+const STATUS_ERROR = 2;
 
 function callMatches(s: CausalStepInput, c: ToolCallRef): boolean {
   if (s.kind === 'handoff') {
