@@ -71,6 +71,7 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   if (score !== undefined) ev.score = score;
   if (r.label !== undefined) ev.label = r.label;
   if (r.explanation !== undefined) ev.explanation = r.explanation;
+  if (r.time_unix_nano === undefined) ev.timeFromReceipt = true;
   if (r.trace_id !== undefined) ev.traceId = r.trace_id;
   if (r.span_id !== undefined) ev.spanId = r.span_id;
   if (r.conversation_id !== undefined) ev.conversationId = r.conversation_id;

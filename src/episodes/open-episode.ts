@@ -226,5 +226,8 @@ export class OpenEpisode {
 
 /** The same evaluation delivered again (name, trace, span, time, score, label): a duplicate, not news. */
 export function sameEvaluation(a: Evaluation, b: Evaluation): boolean {
-  return a.name === b.name && a.spanId === b.spanId && a.traceId === b.traceId && a.timeUnixNano === b.timeUnixNano && a.score === b.score && a.label === b.label;
+  // a time agent-credit filled in at receipt is no part of the evaluation: a judge retrying its
+  // POST /v1/evaluations without time_unix_nano made a correction (a new revision) per retry
+  const sameTime = a.timeUnixNano === b.timeUnixNano || a.timeFromReceipt === true || b.timeFromReceipt === true;
+  return a.name === b.name && a.spanId === b.spanId && a.traceId === b.traceId && sameTime && a.score === b.score && a.label === b.label;
 }

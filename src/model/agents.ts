@@ -86,5 +86,10 @@ export const EvaluationSchema = z.object({
   responseId: z.string().optional(),
   source: EvaluationSourceSchema,
   timeUnixNano: z.bigint(),
+  /**
+   * True when `timeUnixNano` is when agent-credit received the evaluation (its record had no
+   * time): a re-delivery then differs only in that time, and is still a duplicate.
+   */
+  timeFromReceipt: z.boolean().optional(),
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;

@@ -25,15 +25,16 @@ describe('evaluation records stream', () => {
         traceId: 'ca8891194bd518f6b7a57a2864b5b581',
         source: 'evaluations-stream',
         timeUnixNano: received.receivedAtUnixNano,
+        timeFromReceipt: true, // no time_unix_nano: a re-delivery is still a duplicate
       },
     ]);
     const arr = parseEvaluationRecords(
       new TextEncoder().encode(JSON.stringify([{ conversation_id: 'conv-1', name: 'csat', label: 'PASS', time_unix_nano: '17' }, { conversation_id: 'conv-2', name: 'csat', label: 'fail' }])),
       received,
     );
-    expect(arr.evaluations.map((e) => [e.conversationId, e.score, e.label, e.timeUnixNano])).toEqual([
-      ['conv-1', 1, 'PASS', 17n],
-      ['conv-2', 0, 'fail', received.receivedAtUnixNano],
+    expect(arr.evaluations.map((e) => [e.conversationId, e.score, e.label, e.timeUnixNano, e.timeFromReceipt])).toEqual([
+      ['conv-1', 1, 'PASS', 17n, undefined],
+      ['conv-2', 0, 'fail', received.receivedAtUnixNano, true],
     ]);
     const lines = parseEvaluationRecords(
       '{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"a","score":1}\n\nnot json\n{"name":"b","score":1}\n{"trace_id":"xyz","name":"c","score":1}\n{"conversation_id":"k","name":"d"}\n',
@@ -47,7 +48,7 @@ describe('evaluation records stream', () => {
     // a record naming only the evaluated model response (joined by the assembler to its LLM span)
     const byResponse = parseEvaluationRecords('{"response_id":"chatcmpl-abc","name":"helpfulness","score":0.4}', received);
     expect(byResponse.errors).toEqual([]);
-    expect(byResponse.evaluations).toEqual([{ name: 'helpfulness', score: 0.4, responseId: 'chatcmpl-abc', source: 'evaluations-stream', timeUnixNano: received.receivedAtUnixNano }]);
+    expect(byResponse.evaluations).toEqual([{ name: 'helpfulness', score: 0.4, responseId: 'chatcmpl-abc', source: 'evaluations-stream', timeUnixNano: received.receivedAtUnixNano, timeFromReceipt: true }]);
     for (const e of [...one.evaluations, ...arr.evaluations, ...lines.evaluations, ...byResponse.evaluations]) expect(EvaluationSchema.safeParse(e).success).toBe(true);
   });
 

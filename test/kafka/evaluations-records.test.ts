@@ -19,7 +19,7 @@ describe('evaluations topic records', () => {
     expect(d).toEqual({
       ok: true,
       signal: 'evaluations',
-      evaluations: [{ name: 'task_success', score: 0.75, explanation: 'ok', traceId: trace, source: 'evaluations-stream', timeUnixNano: 1_700_000_000_123_000_000n }],
+      evaluations: [{ name: 'task_success', score: 0.75, explanation: 'ok', traceId: trace, source: 'evaluations-stream', timeUnixNano: 1_700_000_000_123_000_000n, timeFromReceipt: true }],
     });
   });
 

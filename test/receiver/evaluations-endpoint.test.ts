@@ -61,6 +61,25 @@ describe('POST /v1/evaluations', () => {
     if (head.event_type === 'episode_credit') expect(head.evaluation).toMatchObject({ name: ev!.name, score: ev!.score, source: 'evaluations-stream' });
   });
 
+  // From the trainer pass: a judge that retries its POST of a record without time_unix_nano made a
+  // correction per retry (agent-credit filled in the receive time, and the times differed)
+  it('the same record without time_unix_nano posted again (a judge retrying) is a duplicate, not a correction; a new score is one', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 32 });
+    expect((await fetch(`${receiver.address().url}/v1/traces`, { method: 'POST', body: run.tracesProto, headers: { 'content-type': 'application/x-protobuf' } })).status).toBe(200);
+    const [ev] = evaluationsFromLogs(decodeLogs(run.logsProto!, 'otlp_proto'));
+    const record = { trace_id: ev!.traceId, span_id: ev!.spanId, name: ev!.name, score: ev!.score };
+    for (let i = 0; i < 2; i++) {
+      expect((await post(JSON.stringify(record), 'application/json')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 5)); // a later receive time
+      await pipeline.drain();
+    }
+    const mine = () => credited.filter((c) => c.episode.episodeId === run.traceId);
+    expect(mine().map((c) => c.episode.revision)).toEqual([0]);
+    expect((await post(JSON.stringify({ ...record, score: 0 }), 'application/json')).status).toBe(200);
+    await pipeline.drain();
+    expect(mine().map((c) => c.episode.revision)).toEqual([0, 1]);
+  });
+
   it('accepts the valid records of a partly invalid array and reports the others', async () => {
     const trace = 'ab'.repeat(16);
     const r = await post(gzipSync(JSON.stringify([{ trace_id: trace, name: 'judge', label: 'pass' }, { trace_id: trace, name: 'judge' }])), 'application/json', { 'content-encoding': 'gzip' });
