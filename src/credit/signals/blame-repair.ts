@@ -4,7 +4,8 @@
  *   -blame0 · decay^d (d = causal distance); messages before t* and unrelated ones get no blame;
  * - corrective attempts c get +repairWeight · blame0. A corrective attempt is a later message that
  *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* — or
- *   was handed the error by an agent that read it — or repeats its input) and succeeds, or (b)
+ *   was handed the error by an agent that read it — or repeats its input, as long as no retry or
+ *   redo had repaired t* before it started) and succeeds, or (b)
  *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
@@ -80,7 +81,12 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // search was "repaired" by each colleague's unrelated search.
   const retriesStar = (i: number) => {
     const s = graph.order[i]!;
-    if (s.agentId === star.agentId || (star.inputDigest !== undefined && s.inputDigest === star.inputDigest)) return true;
+    if (s.agentId === star.agentId) return true;
+    // Another agent's call after t* was already repaired answers no error: the coder retried its
+    // crashed test run, then handed over, and the reviewer's own test run (its history holds the
+    // crash) was counted as a second repair (trainer pass).
+    if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return false;
+    if (star.inputDigest !== undefined && s.inputDigest === star.inputDigest) return true;
     // Another agent that read the error retries once: its first successful call of the tool after
     // reading it answers t*, and its later calls (it keeps the error in its history) are its own.
     if (!agentReadStar(i) || retriedBy.has(s.agentId)) return false;
@@ -88,6 +94,8 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     return true;
   };
   const retriedBy = new Set<string>();
+  /** End time of the earliest-ending retry or redo found so far (the loop below runs in causal order). */
+  let repairedBy: bigint | undefined;
   // Whether step i's agent read t* before step i: step i, or a step of its own agent it reads
   // (directly or through more such steps), read t* itself — or it was handed the error: it reads
   // another agent's step that read t* itself, or that step's own next move (the hand-off or tool
@@ -133,6 +141,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     if (found && !seen.has(s.stepId)) {
       seen.add(s.stepId);
       out.push(found);
+      if (repairedBy === undefined || s.endTimeUnixNano < repairedBy) repairedBy = s.endTimeUnixNano;
     }
   });
   const ps = opts.prefixScores;
