@@ -54,6 +54,8 @@ export interface EvaluationUsed {
   readonly score: number;
   readonly rawScore?: number;
   readonly label?: string;
+  /** The evaluator's explanation, when it gave one. */
+  readonly explanation?: string;
   readonly source: string;
 }
 
@@ -117,7 +119,7 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
     R = options.normalize ? mapped : range.min + mapped * (range.max - range.min);
   }
   return {
-    used: { name: ev.name, score: R, ...(raw !== undefined ? { rawScore: raw } : {}), ...(ev.label !== undefined ? { label: ev.label } : {}), source: ev.source },
+    used: { name: ev.name, score: R, ...(raw !== undefined ? { rawScore: raw } : {}), ...(ev.label !== undefined ? { label: ev.label } : {}), ...(ev.explanation !== undefined ? { explanation: ev.explanation } : {}), source: ev.source },
     R,
     scale,
   };

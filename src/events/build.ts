@@ -9,6 +9,7 @@ import type { CreditOutcome } from '../credit/credit-episode.js';
 import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js';
 import type { AgentStep } from '../model/agents.js';
 import { eventIdOfText, eventIdText } from './event-id.js';
+import { truncateUtf8 } from '../conventions/text.js';
 import type { z } from 'zod';
 import { type EpisodeCredit, EventHeaderSchema, type MessageReward, type PreferencePair, SCHEMA_VERSION } from './schemas.js';
 
@@ -26,6 +27,8 @@ export interface CreditEvents {
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
+/** Bytes of an evaluator's explanation carried in episode_credit (as conventions.maxTextBytes for step texts). */
+export const EXPLANATION_MAX_BYTES = 2048;
 
 /**
  * JSON cannot carry NaN/Infinity; the engine never produces them, this guards the boundary.
@@ -95,6 +98,8 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   const score = finite(ev.score, 'evaluation score');
   const evaluation: EpisodeCredit['evaluation'] =
     ev.label === undefined ? { name: ev.name, score, source: ev.source } : { name: ev.name, score, label: ev.label, source: ev.source };
+  // why the judge decided: a trainer or reviewer reads it beside the credit (credit-audit pass)
+  if (ev.explanation !== undefined && ev.explanation !== '') evaluation.explanation = truncateUtf8(ev.explanation, EXPLANATION_MAX_BYTES, 'head');
   const fe = outcome.firstError;
   const episode = header('episode_credit', '') as EpisodeCredit;
   episode.event_type = 'episode_credit';
@@ -125,6 +130,8 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     r.step_id = step.stepId;
     r.trace_id = step.traceId;
     if (step.parentStepId !== undefined) r.parent_step_id = step.parentStepId;
+    const inputs = step.causalInputs.filter((id) => SPAN_ID.test(id));
+    if (inputs.length > 0) r.causal_inputs = inputs;
     r.agent_id = step.agentId;
     r.agent_name = step.agentName;
     r.kind = step.kind;

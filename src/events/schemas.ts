@@ -8,8 +8,11 @@
  */
 import { z } from 'zod';
 
-/** 1.1.0: `failure_role: critic` (additive). */
-export const SCHEMA_VERSION = '1.1.0';
+/**
+ * 1.1.0: `failure_role: critic` (additive). 1.2.0: `evaluation.explanation` on episode_credit and
+ * `causal_inputs` on message_reward (additive).
+ */
+export const SCHEMA_VERSION = '1.2.0';
 
 const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
@@ -36,6 +39,8 @@ export const EvaluationUsedSchema = z.object({
   score: z.number(),
   label: z.string().optional(),
   source: z.string(),
+  /** The evaluator's explanation (gen_ai.evaluation.explanation), first EXPLANATION_MAX_BYTES bytes. */
+  explanation: z.string().optional(),
 });
 
 export const EventHeaderSchema = z.object({
@@ -119,6 +124,12 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
   step_id: Hex(16),
   trace_id: Hex(32),
   parent_step_id: Hex(16).optional(),
+  /**
+   * Steps whose output this one read (span parentage, links, tool-call ids, the previous step of
+   * its turn): the causal graph credit and blame follow. A tool step's input is the LLM call that
+   * issued it. Absent when it read none.
+   */
+  causal_inputs: z.array(Hex(16)).optional(),
   agent_id: z.string(),
   agent_name: z.string(),
   kind: z.string(),
