@@ -116,7 +116,7 @@ export class PermutationRun extends SampledRun {
     if (!Number.isFinite(remaining) || remaining >= needed) return;
     this.stratified = false;
     this.runName = this.antithetic ? 'permutation+antithetic' : 'permutation-plain';
-    this.samplingNote = `stratification dropped: budget ${remaining} < two stratified blocks (${needed} evaluations)`;
+    this.samplingNote = `stratification dropped: ${remaining} evaluations of the budget left (after v(N) and v(∅)), fewer than two stratified blocks need (${needed})`;
   }
 
   private nextBlock(): number[][] {
