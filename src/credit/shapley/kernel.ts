@@ -179,12 +179,16 @@ export class KernelRun extends SampledRun {
       }
       // Games with 2–4 players have only 1, 3 or 7 pairs (2^(n−1) − 1): once all are drawn the
       // sample holds every coalition and the bound would never lift (the target never met).
+      // The solve's ridge term (1e-10 of the trace, linalg.ts) biases it by ~1e-10 relative: on a
+      // fully enumerated 2-player game the estimate was 3e-11 off and its ±1.8e-12 interval (the
+      // rounding floor alone) missed the exact value (credit-audit pass). 1e-9 covers it.
+      const solveFloor = Math.max(roundingFloor(values), 1e-9 * (Math.max(...values.map(Math.abs)) + 1));
       const possiblePairs = n <= 31 ? 2 ** (n - 1) - 1 : Number.POSITIVE_INFINITY;
       const small = distinct.size >= possiblePairs ? 0 : Math.min(smallSampleFloor(2 * (hi - lo), distinct.size, this.confidence), hi - lo);
       halfWidths = values.map((_, i) => {
         const mean = sum[i]! / B;
         const v = Math.max(0, sq[i]! / B - mean * mean) * (B / Math.max(1, B - 1));
-        return Math.max(z * Math.sqrt(v), small) + roundingFloor(values);
+        return Math.max(z * Math.sqrt(v), small) + solveFloor;
       });
     }
     this.cached = { count: m, values, halfWidths };
