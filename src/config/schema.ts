@@ -130,10 +130,11 @@ export const EvaluationSelectionSchema = z.strictObject({
  * versioned apart from the events: 1.1.0 added `credit.estimator: svarm`, 1.2.0
  * `sinks.kafka.compression` and `source.kafka.ssl` / `sasl`, 1.3.0 `source.kafka.isolationLevel`,
  * 1.4.0 `source.kafka.sasl.mechanism: oauthbearer` and its token settings, 1.5.0
- * `credit.estimator: tree-msr`, 1.6.0 `credit.criticWeight`, `credit.module.players`, `credit.prefixValues` and `source.kafka.brokers` as one comma-separated string (all additive: every 1.0.0 file is
- * still valid).
+ * `credit.estimator: tree-msr`, 1.6.0 `credit.criticWeight`, `credit.module.players`, `credit.prefixValues` and `source.kafka.brokers` as one comma-separated string, 1.7.0
+ * `episodes.awaitEvaluationMs` and `evaluationsArrivingMs`, 1.8.0 `episodes.correctionWindowMs`
+ * (all additive: every 1.0.0 file is still valid).
  */
-export const CONFIG_SCHEMA_VERSION = '1.7.0';
+export const CONFIG_SCHEMA_VERSION = '1.8.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -267,7 +267,11 @@ export class EpisodeAssembler {
   }
 
   private reopen(closedId: string, now: number): OpenEpisode | undefined {
-    const previous = this.options.lateSpanPolicy === 'correct' ? this.closed.takeRetained(closedId) : undefined;
+    const window = this.options.correctionWindowMs;
+    const first = this.closed.firstClosedAt(closedId);
+    // past the correction window the episode's events are final (a trainer may rely on it)
+    const inWindow = window === 0 || first === undefined || now - first <= window;
+    const previous = this.options.lateSpanPolicy === 'correct' && inWindow ? this.closed.takeRetained(closedId) : undefined;
     if (previous === undefined) {
       this.counts.lateUncorrected++;
       return undefined;

@@ -55,6 +55,8 @@ function contains(sorted: Uint32Array, x: number): boolean {
 interface ClosedRecord {
   revision: number;
   fingerprints: Uint32Array;
+  /** Assembler-clock ms of the first revision's close (kept by later revisions): the correction window's start. */
+  firstClosedAtMs: number;
 }
 
 export interface ClosedEpisodesOptions {
@@ -80,7 +82,8 @@ export class ClosedEpisodes {
 
   /** Remembers a closed revision (replacing older revisions of the same id); `retain` keeps it for corrections. */
   remember(episode: Episode, mapTraces: boolean, retain: boolean): void {
-    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans) });
+    const firstClosedAtMs = this.records.peek(episode.episodeId)?.firstClosedAtMs ?? episode.closedAtMs;
+    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans), firstClosedAtMs });
     if (mapTraces) for (const t of episode.traceIds) this.traces.set(t, episode.episodeId);
     if (this.retained !== undefined) {
       if (retain && episode.bytes <= this.retained.maxSize) this.retained.set(episode.episodeId, episode);
@@ -94,6 +97,11 @@ export class ClosedEpisodes {
     if (traceId === undefined) return undefined;
     const id = this.traces.get(traceId);
     return id !== undefined && this.records.has(id) ? id : undefined;
+  }
+
+  /** Assembler-clock ms at which the episode's first revision closed, if it is remembered. */
+  firstClosedAt(episodeId: string): number | undefined {
+    return this.records.peek(episodeId)?.firstClosedAtMs;
   }
 
   /** Whether the closed episode already held this span (so a re-delivery is a duplicate, not late). */

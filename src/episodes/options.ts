@@ -76,6 +76,14 @@ export const EpisodeAssemblerOptionsSchema = z
      */
     lateSpanPolicy: LateSpanPolicySchema.default('correct'),
     /**
+     * Ms after an episode first closed during which a late span or evaluation may still reopen it
+     * (`lateSpanPolicy: correct`); later ones are only counted (`lateUncorrected`). Bounds how late
+     * a revision can come, so an online trainer knows when an episode's events are final: none
+     * arrives for a late record received more than this after the first close (the correction
+     * itself then closes by the usual rules). 0: no bound (only the retained memory limits it).
+     */
+    correctionWindowMs: ms().default(3_600_000),
+    /**
      * `gen_ai.response.id`s of LLM spans remembered (oldest forgotten first) with their trace and span id, to join
      * evaluation events that name only the response id (no span context). Also after the
      * episode closed, so a late verdict still finds its episode. 0 turns the join off (saves

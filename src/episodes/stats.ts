@@ -22,7 +22,7 @@ export const EpisodeAssemblerStatsSchema = z.object({
    * evaluation's (e.g. a tone score after the task verdict) — counted, no correction (also in `lateEvaluations`).
    */
   lateEvaluationsUnused: n(),
-  /** Late spans/evaluations that could not become a correction (policy `count`, or the revision was no longer retained). */
+  /** Late spans/evaluations that could not become a correction (policy `count`, the revision no longer retained, or past `correctionWindowMs`). */
   lateUncorrected: n(),
   /** Correction episodes opened (reopened closed episodes). */
   corrections: n(),

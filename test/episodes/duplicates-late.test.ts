@@ -111,3 +111,41 @@ describe('late spans', () => {
     expect(asm.stats()).toMatchObject({ lateSpans: 1, open: 1 });
   });
 });
+
+describe('correction window (episodes.correctionWindowMs)', () => {
+  // An online trainer needs to know when an episode's events are final: no late record received
+  // more than correctionWindowMs after the first close makes a revision.
+  it('a late span or evaluation within the window reopens the episode; past it, counted only — the window runs from the first close, not the last revision', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const root = rootOf(run!);
+    const [late1, late2] = run!.filter((s) => s !== root).slice(0, 2);
+    const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 60_000 });
+    asm.addSpans(run!.filter((s) => s !== late1 && s !== late2));
+    clock.advance(10);
+    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+    clock.advance(50_000);
+    asm.addSpans([late1!]); // 50 s after the first close: within
+    clock.advance(10);
+    expect(asm.tick().map((e) => e.revision)).toEqual([1]);
+    clock.advance(20_000);
+    asm.addSpans([late2!]); // 70 s after the first close, 20 s after revision 1
+    asm.addEvaluations([evaluationOf(run!, 0.5)]);
+    clock.advance(1_000);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 2, open: 0 });
+  });
+
+  it('0 turns the bound off', () => {
+    const [run] = recordRuns([{ children: 2 }]);
+    const root = rootOf(run!);
+    const late = run!.find((s) => s !== root)!;
+    const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 0 });
+    asm.addSpans(run!.filter((s) => s !== late));
+    clock.advance(10);
+    asm.tick();
+    clock.advance(30 * 86_400_000);
+    asm.addSpans([late]);
+    clock.advance(10);
+    expect(asm.tick().map((e) => e.revision)).toEqual([1]);
+  });
+});
