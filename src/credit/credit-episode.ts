@@ -75,7 +75,14 @@ export interface CreditOutcome {
   readonly successThreshold: number;
   /** C · (R_max − R_min) */
   readonly rewardBound: number;
-  readonly game: { kind: 'provenance' | 'http' | 'module'; removalProtocol: 'mask' | 'null' | 'replay'; players: 'agents' };
+  /**
+   * `messageEffects`: how δ_m were obtained — `closed-form` (the game's own leave-one-out),
+   * `leave-one-out` (|M|+1 coalitions evaluated), `shapley` (message-level Shapley), or `none`
+   * (no message game, or it failed: δ_m = 0 and rewards are an equal split of agent credit plus
+   * failure transfers). `none` with messages present is worth a trainer's notice: marginal_effect
+   * then carries no signal.
+   */
+  readonly game: { kind: 'provenance' | 'http' | 'module'; removalProtocol: 'mask' | 'null' | 'replay'; players: 'agents'; messageEffects: MessageEffects };
   readonly estimate: ShapleyEstimate;
   readonly estimator: { name: string; status: ShapleyEstimate['status']; evaluations: number; budget: number; targetHalfWidth: number; confidence: number; note?: string };
   readonly agents: readonly AgentCreditResult[];
@@ -86,6 +93,8 @@ export interface CreditOutcome {
   /** Provenance game details (roles, carriers, output) when the built-in game was used. */
   readonly provenance?: ProvenanceAnalysis;
 }
+
+export type MessageEffects = 'closed-form' | 'leave-one-out' | 'shapley' | 'none';
 
 interface Score {
   used: EvaluationUsed;
@@ -315,6 +324,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
 
   // δ_m: leave-one-out in the message game.
   const deltas = new Map<string, number>();
+  let messageEffects: MessageEffects = 'none';
   if (messages.length === 0) {
     if (agents.length > 0) warnings.push('episode has no rewardable messages: no message rewards');
   } else if (!games.messageGame) {
@@ -331,21 +341,26 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
+        messageEffects = 'shapley';
       } else {
         // Closed form (Σ_{T∋m} w_T for unanimity sums): the same numbers as evaluating |M|+1
         // coalitions, without evaluating any. A pluggable game's answer is checked like its
         // closedForm() is (estimate.ts); a malformed one falls back to evaluating coalitions.
         const closed = mg.leaveOneOut?.();
-        if (closed && closed.length === mg.players.length && closed.every(Number.isFinite)) l = { players: mg.players, values: closed };
-        else {
+        if (closed && closed.length === mg.players.length && closed.every(Number.isFinite)) {
+          l = { players: mg.players, values: closed };
+          messageEffects = 'closed-form';
+        } else {
           if (closed) warnings.push(`message game leaveOneOut() returned ${closed.length} values for ${mg.players.length} players (or a non-finite one); evaluated coalitions instead`);
           l = await leaveOneOut(cached());
+          messageEffects = 'leave-one-out';
         }
       }
       l.players.forEach((p, i) => {
         if (ids.has(p)) deltas.set(p, l.values[i]!);
       });
     } catch (err) {
+      messageEffects = 'none';
       warnings.push(`message game failed (${errorNote(err)}): δ_m = 0 for every message; rewards are an equal split (partial)`);
     }
   }
@@ -396,7 +411,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     baseline: b,
     successThreshold: threshold,
     rewardBound,
-    game: { kind, removalProtocol, players: 'agents' },
+    game: { kind, removalProtocol, players: 'agents', messageEffects },
     estimate,
     estimator: {
       name: estimate.estimator,

@@ -109,7 +109,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   episode.system_value = finite(outcome.systemValue, 'system value');
   episode.baseline = finite(outcome.baseline, 'baseline');
   episode.success_threshold = outcome.successThreshold;
-  episode.game = { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players };
+  episode.game = { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players, message_effects: outcome.game.messageEffects };
   episode.estimator = estimator;
   episode.agents = outcome.agents.map(agentCredit);
   if (fe && SPAN_ID.test(fe.stepId)) {

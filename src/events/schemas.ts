@@ -9,8 +9,8 @@
 import { z } from 'zod';
 
 /**
- * 1.1.0: `failure_role: critic` (additive). 1.2.0: `evaluation.explanation` on episode_credit and
- * `causal_inputs` on message_reward (additive).
+ * 1.1.0: `failure_role: critic` (additive). 1.2.0: `evaluation.explanation` and
+ * `game.message_effects` on episode_credit, `causal_inputs` on message_reward (additive).
  */
 export const SCHEMA_VERSION = '1.2.0';
 
@@ -32,6 +32,13 @@ export const GameInfoSchema = z.object({
   kind: z.enum(['provenance', 'http', 'module']),
   removal_protocol: z.enum(['mask', 'null', 'replay']),
   players: z.enum(['agents', 'messages']),
+  /**
+   * How marginal_effect (δ_m) was obtained: `closed-form` (the game's own leave-one-out),
+   * `leave-one-out` (|M|+1 coalitions evaluated), `shapley` (message-level Shapley), `none` (no
+   * message game, or it failed: δ_m = 0, message rewards are an equal split of agent credit plus
+   * failure transfers; the warnings say why).
+   */
+  message_effects: z.enum(['closed-form', 'leave-one-out', 'shapley', 'none']),
 });
 
 export const EvaluationUsedSchema = z.object({

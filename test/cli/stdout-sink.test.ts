@@ -18,7 +18,7 @@ const event = (id: string, type: 'episode_credit' = 'episode_credit'): CreditEve
     system_value: 0,
     baseline: 0,
     success_threshold: 0.5,
-    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents' },
+    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents', message_effects: 'closed-form' },
     estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
     agents: [],
     messages: 0,

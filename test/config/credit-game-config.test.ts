@@ -158,7 +158,7 @@ describe('credit game chosen by the config file', () => {
     const { config } = loadConfig({ text: `credit:\n  game: http\n  judge:\n    url: ${judge.url}\n    timeoutMs: 5000\n    removalProtocol: "null"\n`, env: {} });
     const events = await (await buildLocalStages(config)).processEpisode(await episodeOf(13));
     const credit = events.find((e) => e.event_type === 'episode_credit');
-    expect(credit?.event_type === 'episode_credit' && credit.game).toEqual({ kind: 'http', removal_protocol: 'null', players: 'agents' });
+    expect(credit?.event_type === 'episode_credit' && credit.game).toEqual({ kind: 'http', removal_protocol: 'null', players: 'agents', message_effects: 'none' });
     expect(() => loadConfig({ text: 'credit:\n  removalProtocol: replay\n', env: {} })).toThrow(/credit\.removalProtocol: the provenance game removes agents by masking their messages, so it can only be mask \(got replay\)/);
     expect(() => loadConfig({ text: `credit:\n  game: http\n  removalProtocol: "null"\n  judge:\n    url: ${judge.url}\n`, env: {} })).toThrow(
       /credit\.removalProtocol: credit\.removalProtocol is null but the judge applies credit\.judge\.removalProtocol \(mask\): set credit\.judge\.removalProtocol to null/,

@@ -505,6 +505,18 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(bad.evaluations).toBeGreaterThan(msgIds.length);
     expect(bad.out.warnings.some((x) => /leaveOneOut\(\) returned 2 values/.test(x))).toBe(true);
     for (const m of bad.out.messages) expect(m.delta).toBeCloseTo(w.get(m.step.stepId)!, 12);
+    // The event says how δ_m were obtained, so a trainer can tell an equal split from a measured one.
+    expect(good.out.game.messageEffects).toBe('closed-form');
+    expect(bad.out.game.messageEffects).toBe('leave-one-out');
+    expect(outcomeToEvents(bad.out, { emittedAtMs: 0 }).episode.game.message_effects).toBe('leave-one-out');
+    const failing = await run(() => {
+      throw new Error('judge down');
+    });
+    expect(failing.out.game.messageEffects).toBe('none');
+    expect(failing.out.warnings.some((x) => /message game failed \(.*judge down.*\): δ_m = 0/.test(x))).toBe(true);
+    for (const m of failing.out.messages) expect(m.delta).toBe(0);
+    const shapley = await creditEpisode(episode(steps, 0.8), { messageDelta: 'shapley' });
+    expect(shapley.game.messageEffects).toBe('shapley');
   });
 
   it('maps credit by player id when the factory orders players differently', async () => {
@@ -575,10 +587,10 @@ describe('creditEpisode: degenerate inputs', () => {
 
   it('reports the removal protocol the game applied: the provenance game masks, whatever the option says (with a warning)', async () => {
     const out = await creditEpisode(episode(threeAgentSteps(), 0.9), { removalProtocol: 'null' });
-    expect(out.game).toEqual({ kind: 'provenance', removalProtocol: 'mask', players: 'agents' });
+    expect(out.game).toEqual({ kind: 'provenance', removalProtocol: 'mask', players: 'agents', messageEffects: 'closed-form' });
     expect(out.warnings).toContain("removalProtocol 'null' does not apply to the provenance game, which masks: reported as mask");
     const judged = await creditEpisode(episode(threeAgentSteps(), 0.9), { removalProtocol: 'mask', gameFactory: (_i, ctx) => ({ agentGame: { id: 'g', players: ctx.agentIds, value: (s: Uint8Array) => s.reduce((a, b) => a + b, 0) / s.length }, kind: 'http', removalProtocol: 'replay' }) });
-    expect(judged.game).toEqual({ kind: 'http', removalProtocol: 'replay', players: 'agents' });
+    expect(judged.game).toEqual({ kind: 'http', removalProtocol: 'replay', players: 'agents', messageEffects: 'none' });
   });
 
   it('gives a single agent all of R − b', async () => {

@@ -28,7 +28,7 @@ function episodeCredit(episodeId: string): CreditEvent {
     system_value: 1,
     baseline: 0,
     success_threshold: 0.5,
-    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents' },
+    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents', message_effects: 'closed-form' },
     estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
     agents: [{ agent_id: 'triage', agent_name: 'triage', credit: 1, ci_low: 1, ci_high: 1, steps: 2 }],
     messages: 2,
