@@ -170,7 +170,7 @@ export class EpisodeAssembler {
       const key = this.keyOfSpan(span);
       const closedId = this.closed.find(key, this.byConversation ? span.traceId : undefined);
       if (closedId !== undefined) {
-        ep = this.reopenForLateSpan(closedId, span, now);
+        ep = this.reopenForLateSpan(closedId, span, now, this.isNewTurn(closedId, span.traceId));
         if (ep === undefined) return;
       } else {
         ep = this.openEpisode(key, now);
@@ -256,21 +256,32 @@ export class EpisodeAssembler {
   }
 
   /** Span for a closed episode: a duplicate, or late (counted; reopened as a correction when retained). */
-  private reopenForLateSpan(closedId: string, span: Span, now: number): OpenEpisode | undefined {
+  private reopenForLateSpan(closedId: string, span: Span, now: number, newTurn: boolean): OpenEpisode | undefined {
     if (this.closed.held(closedId, span)) {
       this.counts.duplicateSpans++;
       return undefined;
     }
-    const ep = this.reopen(closedId, now);
+    const ep = this.reopen(closedId, now, newTurn);
     if (ep === undefined) this.counts.lateSpans++; // a reopened episode counts it when the span is added
     return ep;
   }
 
-  private reopen(closedId: string, now: number): OpenEpisode | undefined {
+  /**
+   * Conversation mode: a record of a trace the closed conversation did not hold is its next turn —
+   * the conversation goes on, which the correction window must not cut (a user may come back
+   * the next day).
+   */
+  private isNewTurn(closedId: string, traceId: string | undefined): boolean {
+    return this.byConversation && traceId !== undefined && !this.closed.heldTrace(closedId, traceId);
+  }
+
+  private reopen(closedId: string, now: number, newTurn = false): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;
-    const first = this.closed.firstClosedAt(closedId);
-    // past the correction window the episode's events are final (a trainer may rely on it)
-    const inWindow = window === 0 || first === undefined || now - first <= window;
+    const credited = this.closed.creditedAt(closedId);
+    // past the correction window a credited episode's events are final (a trainer may rely on
+    // it); one that closed without its verdict emitted nothing, so its late verdict is its first
+    // credit, and a conversation's next turn is no correction
+    const inWindow = newTurn || window === 0 || credited === undefined || now - credited <= window;
     const previous = this.options.lateSpanPolicy === 'correct' && inWindow ? this.closed.takeRetained(closedId) : undefined;
     if (previous === undefined) {
       this.counts.lateUncorrected++;
@@ -401,7 +412,7 @@ export class EpisodeAssembler {
         this.counts.lateEvaluationsUnused++;
         return;
       }
-      ep = this.reopen(closedId, now);
+      ep = this.reopen(closedId, now, this.isNewTurn(closedId, e.traceId));
       if (ep === undefined) return;
       this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
     }
@@ -456,12 +467,17 @@ export class EpisodeAssembler {
     const o = this.options;
     if (o.awaitEvaluationMs <= o.graceMs || ep.revision > 0) return false;
     if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
-    if (ep.hasSystemEvaluation(this.closesOnEvaluation)) return false;
+    return !this.hasVerdict(ep);
+  }
+
+  /** Whether the episode closes with a system verdict (joined, or a score in its spans): its credit is emitted. */
+  private hasVerdict(ep: OpenEpisode): boolean {
+    if (ep.hasSystemEvaluation(this.closesOnEvaluation)) return true;
     if (ep.scoreCheckedAtSpans !== ep.spanCount) {
       ep.scoredBySpans = this.carriesSystemScore(ep.spans);
       ep.scoreCheckedAtSpans = ep.spanCount;
     }
-    return !ep.scoredBySpans;
+    return ep.scoredBySpans;
   }
 
   /** Closes every open episode with `reason` (default `shutdown`) and returns all closed, not yet returned. */
@@ -483,7 +499,7 @@ export class EpisodeAssembler {
     const episode = ep.toEpisode(reason, now);
     this.ready.push(episode);
     this.closedCounts[reason]++;
-    this.closed.remember(episode, this.byConversation, RETAINED_REASONS.has(reason));
+    this.closed.remember(episode, this.byConversation, RETAINED_REASONS.has(reason), this.hasVerdict(ep));
   }
 
   private forgetOpen(ep: OpenEpisode): void {

@@ -55,8 +55,12 @@ function contains(sorted: Uint32Array, x: number): boolean {
 interface ClosedRecord {
   revision: number;
   fingerprints: Uint32Array;
-  /** Assembler-clock ms of the first revision's close (kept by later revisions): the correction window's start. */
-  firstClosedAtMs: number;
+  /**
+   * Assembler-clock ms of the first close that carried a system verdict (kept by later revisions):
+   * the correction window's start. Undefined while no revision had one — those emitted nothing,
+   * so a verdict that comes later is the first credit, not a correction, and no window applies.
+   */
+  creditedAtMs: number | undefined;
 }
 
 export interface ClosedEpisodesOptions {
@@ -81,9 +85,9 @@ export class ClosedEpisodes {
   }
 
   /** Remembers a closed revision (replacing older revisions of the same id); `retain` keeps it for corrections. */
-  remember(episode: Episode, mapTraces: boolean, retain: boolean): void {
-    const firstClosedAtMs = this.records.peek(episode.episodeId)?.firstClosedAtMs ?? episode.closedAtMs;
-    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans), firstClosedAtMs });
+  remember(episode: Episode, mapTraces: boolean, retain: boolean, hasVerdict: boolean): void {
+    const creditedAtMs = this.records.peek(episode.episodeId)?.creditedAtMs ?? (hasVerdict ? episode.closedAtMs : undefined);
+    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans), creditedAtMs });
     if (mapTraces) for (const t of episode.traceIds) this.traces.set(t, episode.episodeId);
     if (this.retained !== undefined) {
       if (retain && episode.bytes <= this.retained.maxSize) this.retained.set(episode.episodeId, episode);
@@ -99,9 +103,14 @@ export class ClosedEpisodes {
     return id !== undefined && this.records.has(id) ? id : undefined;
   }
 
-  /** Assembler-clock ms at which the episode's first revision closed, if it is remembered. */
-  firstClosedAt(episodeId: string): number | undefined {
-    return this.records.peek(episodeId)?.firstClosedAtMs;
+  /** Assembler-clock ms of the episode's first close with a system verdict (the correction window's start), if any. */
+  creditedAt(episodeId: string): number | undefined {
+    return this.records.peek(episodeId)?.creditedAtMs;
+  }
+
+  /** Whether a closed episode held this trace (conversation mode: a new trace is a new turn, not a correction). */
+  heldTrace(episodeId: string, traceId: string): boolean {
+    return this.traces.peek(traceId) === episodeId;
   }
 
   /** Whether the closed episode already held this span (so a re-delivery is a duplicate, not late). */

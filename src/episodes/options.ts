@@ -76,11 +76,15 @@ export const EpisodeAssemblerOptionsSchema = z
      */
     lateSpanPolicy: LateSpanPolicySchema.default('correct'),
     /**
-     * Ms after an episode first closed during which a late span or evaluation may still reopen it
-     * (`lateSpanPolicy: correct`); later ones are only counted (`lateUncorrected`). Bounds how late
-     * a revision can come, so an online trainer knows when an episode's events are final: none
-     * arrives for a late record received more than this after the first close (the correction
-     * itself then closes by the usual rules). 0: no bound (only the retained memory limits it).
+     * Ms after an episode's first credited close (the first that carried a system verdict, so
+     * emitted events) during which a late span or evaluation may still reopen it (`lateSpanPolicy:
+     * correct`); later ones are only counted (`lateUncorrected`). Bounds how late a revision can
+     * come, so an online trainer knows when an episode's events are final: a correction opened
+     * inside the window closes by the usual rules, so the last revision is published at most
+     * `correctionWindowMs + maxDurationMs` (plus credit time) after the first. Not applied to an
+     * episode that closed without its verdict (that emitted nothing: the late verdict is its first
+     * credit) nor, in conversation mode, to a new trace (the conversation's next turn). The
+     * memory is per process: after a restart or rebalance it starts empty. 0: no bound.
      */
     correctionWindowMs: ms().default(3_600_000),
     /**

@@ -32,6 +32,10 @@ export interface ObservedStats {
   evaluationWaitsExpired?: number;
   /** Open episodes waiting past grace for their verdict now. */
   episodesAwaitingEvaluation?: number;
+  /** Cumulative late spans/evaluations that made no revision (not retained, lateSpanPolicy, or past episodes.correctionWindowMs). */
+  lateUncorrected?: number;
+  /** Cumulative late run-level evaluations that would not change the episode's verdict (no revision). */
+  evaluationsLateUnused?: number;
   /** Cumulative evaluations that named only a `gen_ai.response.id`, resolved to their LLM span. */
   evaluationsJoinedByResponseId?: number;
   /** Cumulative value-function (judge) calls that missed the cache. */
@@ -143,6 +147,8 @@ export class SelfTelemetry {
     counter('evaluations_expired', 'Evaluations dropped after waiting for spans that never came (episodes.pendingEvaluationTtlMs, maxPendingEvaluations)', (s) => s.evaluationsExpired);
     counter('evaluations_unjoinable', 'Evaluations without a trace id, conversation id or response id usable for the key mode', (s) => s.evaluationsUnjoinable);
     counter('evaluations_late', 'Evaluations for an episode that had already closed', (s) => s.evaluationsLate);
+    counter('late_uncorrected', 'Late spans and evaluations that made no correction: the closed revision was not retained (lateSpanPolicy, episodes.retainClosedBytes, how it closed) or was credited longer than episodes.correctionWindowMs ago', (s) => s.lateUncorrected);
+    counter('evaluations_late_unused', 'Late run-level evaluations that would not change the verdict (another name than the first that scored the run, or not evaluation.name): no correction', (s) => s.evaluationsLateUnused);
     counter('episodes_evaluation_wait_expired', 'Episodes that waited episodes.awaitEvaluationMs for their system evaluation and closed without it (a slower verdict comes as a correction)', (s) => s.evaluationWaitsExpired);
     counter('evaluations_joined_by_response_id', 'Evaluations that named only gen_ai.response.id, joined to the LLM span that recorded it', (s) => s.evaluationsJoinedByResponseId);
     counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
@@ -225,6 +231,8 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     evaluationsExpired: a.expiredEvaluations,
     evaluationsUnjoinable: a.unjoinableEvaluations,
     evaluationsLate: a.lateEvaluations,
+    lateUncorrected: a.lateUncorrected,
+    evaluationsLateUnused: a.lateEvaluationsUnused,
     evaluationsJoinedByResponseId: a.evaluationsJoinedByResponseId,
     evaluationWaitsExpired: a.evaluationWaitsExpired,
     episodesAwaitingEvaluation: a.awaitingEvaluation,

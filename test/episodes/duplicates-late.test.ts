@@ -114,25 +114,66 @@ describe('late spans', () => {
 
 describe('correction window (episodes.correctionWindowMs)', () => {
   // An online trainer needs to know when an episode's events are final: no late record received
-  // more than correctionWindowMs after the first close makes a revision.
-  it('a late span or evaluation within the window reopens the episode; past it, counted only — the window runs from the first close, not the last revision', () => {
+  // more than correctionWindowMs after the first credited close makes a revision.
+  it('a late span or evaluation within the window reopens the episode; past it, counted only — the window runs from the first credited close, not the last revision', () => {
     const [run] = recordRuns([{ children: 4 }]);
     const root = rootOf(run!);
     const [late1, late2] = run!.filter((s) => s !== root).slice(0, 2);
     const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 60_000 });
     asm.addSpans(run!.filter((s) => s !== late1 && s !== late2));
+    asm.addEvaluations([evaluationOf(run!, 1)]);
+    expect(asm.tick().map((e) => [e.revision, e.closeReason])).toEqual([[0, 'evaluation-arrived']]);
+    clock.advance(30_000);
+    asm.addEvaluations([{ ...evaluationOf(run!, 0.4), timeUnixNano: 2n }]); // 30 s: a re-judgment, within
     clock.advance(10);
-    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
-    clock.advance(50_000);
+    expect(asm.tick().map((e) => [e.revision, e.evaluations.length])).toEqual([[1, 2]]);
+    clock.advance(20_000);
     asm.addSpans([late1!]); // 50 s after the first close: within
     clock.advance(10);
-    expect(asm.tick().map((e) => e.revision)).toEqual([1]);
+    expect(asm.tick().map((e) => e.revision)).toEqual([2]);
     clock.advance(20_000);
-    asm.addSpans([late2!]); // 70 s after the first close, 20 s after revision 1
-    asm.addEvaluations([evaluationOf(run!, 0.5)]);
+    asm.addSpans([late2!]); // 70 s after the first close, 20 s after revision 2
+    asm.addEvaluations([{ ...evaluationOf(run!, 0.9), timeUnixNano: 3n }]);
     clock.advance(1_000);
     expect(asm.tick()).toEqual([]);
-    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 2, open: 0 });
+    expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 2, open: 0 });
+  });
+
+  it('does not apply to an episode that closed without its verdict: a verdict hours later is its first credit (revision 1)', () => {
+    const [run] = recordRuns([{ children: 2 }]);
+    const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 60_000 });
+    asm.addSpans(run!);
+    clock.advance(10);
+    expect(asm.tick().map((e) => [e.revision, e.evaluations.length])).toEqual([[0, 0]]);
+    clock.advance(2 * 3_600_000); // a batch judge, two hours later
+    asm.addEvaluations([evaluationOf(run!, 1)]);
+    const closed = asm.tick();
+    expect(closed.map((e) => [e.revision, e.closeReason, e.evaluations.length])).toEqual([[1, 'evaluation-arrived', 1]]);
+    // from that credited close on, the window runs
+    clock.advance(61_000);
+    asm.addEvaluations([{ ...evaluationOf(run!, 0), timeUnixNano: 2n }]);
+    clock.advance(10);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
+  });
+
+  it("conversation mode: the conversation's next turn (a new trace) past the window still joins it; a late span of a credited turn does not", () => {
+    const [turn1, turn2] = recordRuns([{ children: 2, conversationId: 'c-42' }, { children: 2, conversationId: 'c-42' }]);
+    const root1 = rootOf(turn1!);
+    const late = turn1!.find((s) => s !== root1)!;
+    const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 60_000, keyBy: 'conversation' });
+    asm.addSpans(turn1!.filter((s) => s !== late));
+    asm.addEvaluations([evaluationOf(turn1!, 1)]);
+    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+    clock.advance(86_400_000); // the user comes back the next day
+    asm.addSpans(turn2!);
+    clock.advance(10);
+    const next = asm.tick();
+    expect(next.map((e) => [e.revision, e.traceIds.length])).toEqual([[1, 2]]);
+    asm.addSpans([late]); // a straggler of turn 1, a day after it was credited
+    clock.advance(10);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
   });
 
   it('0 turns the bound off', () => {
@@ -141,8 +182,8 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     const late = run!.find((s) => s !== root)!;
     const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 0 });
     asm.addSpans(run!.filter((s) => s !== late));
-    clock.advance(10);
-    asm.tick();
+    asm.addEvaluations([evaluationOf(run!, 1)]);
+    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
     clock.advance(30 * 86_400_000);
     asm.addSpans([late]);
     clock.advance(10);

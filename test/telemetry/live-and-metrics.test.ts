@@ -182,9 +182,9 @@ describe('/metrics while the pipeline runs', () => {
     expect(after).toMatch(/^# HELP agent_credit_evaluations_received_total Evaluations received: from gen_ai\.evaluation\.result log records and from evaluation records \(POST \/v1\/evaluations/m);
     expect(metricValue(after, 'agent_credit_evaluations_pending')).toBe(0);
     expect(after).toMatch(/^agent_credit_evaluations_pending[{ ]/m);
-    for (const m of ['expired', 'unjoinable', 'late', 'joined_by_response_id']) {
-      expect(after).toMatch(new RegExp(`^agent_credit_evaluations_${m}_total[{ ]`, 'm')); // exported, not just absent
-      expect(metricValue(after, `agent_credit_evaluations_${m}_total`), m).toBe(0);
+    for (const m of ['evaluations_expired', 'evaluations_unjoinable', 'evaluations_late', 'evaluations_late_unused', 'evaluations_joined_by_response_id', 'late_uncorrected']) {
+      expect(after).toMatch(new RegExp(`^agent_credit_${m}_total[{ ]`, 'm')); // exported, not just absent
+      expect(metricValue(after, `agent_credit_${m}_total`), m).toBe(0);
     }
   });
 });
