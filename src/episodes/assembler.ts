@@ -27,6 +27,7 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
+import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
@@ -57,6 +58,12 @@ export interface EpisodeAssemblerHooks {
    * evaluation name and no root score attribute (`assemblerHooksFor` passes the configured ones).
    */
   carriesSystemScore?: (spans: readonly Span[]) => boolean;
+  /**
+   * The evaluations a closed episode's spans carry, as credit reads them (for telling whether a
+   * late evaluation changes the verdict). Default: conventions' `evaluationsFromTree` with no
+   * root score attribute (`assemblerHooksFor` passes the configured one).
+   */
+  spanEvaluations?: (tree: SpanTree) => readonly Evaluation[];
 }
 
 const CONVERSATION_PREFIX = 'conv:';
@@ -88,6 +95,7 @@ export class EpisodeAssembler {
   private readonly conversationIdOf: ConversationIdOf;
   private readonly closesOnEvaluation: (e: Evaluation) => boolean;
   private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
+  private readonly spanEvaluations: ((tree: SpanTree) => readonly Evaluation[]) | undefined;
   /** Assembler-clock ms of the last evaluation `closesOnEvaluation` accepts: evaluations are arriving (`awaitEvaluationMs`). */
   private lastEvaluationAtMs: number;
   private readonly clock: Clock;
@@ -134,6 +142,7 @@ export class EpisodeAssembler {
     this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
     this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
     this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
+    this.spanEvaluations = hooks.spanEvaluations;
     // A (re)start counts as evaluations arriving: after a crash the replayed runs wait for the
     // verdicts that were on their way, instead of closing at grace before the first one is read.
     this.lastEvaluationAtMs = clock.now();
@@ -408,7 +417,7 @@ export class EpisodeAssembler {
         return;
       }
       this.counts.lateEvaluations++;
-      if (this.closed.verdictUnchangedBy(closedId, e, this.closesOnEvaluation)) {
+      if (this.closed.verdictUnchangedBy(closedId, e, this.closesOnEvaluation, this.spanEvaluations)) {
         this.counts.lateEvaluationsUnused++;
         return;
       }

@@ -12,7 +12,7 @@ import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { sameEvaluation } from './open-episode.js';
-import { evaluatesRun, systemEvaluation } from '../conventions/evaluations.js';
+import { evaluatesRun, evaluationsFromTree, systemEvaluation } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
 
 const HEX = (() => {
@@ -136,15 +136,24 @@ export class ClosedEpisodes {
    * same credit under new event ids. Step-level evaluations may flag a step: never "unchanged".
    * False when the revision is not retained (the caller counts it uncorrectable).
    */
-  verdictUnchangedBy(episodeId: string, e: Evaluation, accepts: (e: Evaluation) => boolean): boolean {
+  verdictUnchangedBy(
+    episodeId: string,
+    e: Evaluation,
+    accepts: (e: Evaluation) => boolean,
+    spanEvaluations: (tree: SpanTree) => readonly Evaluation[] = (tree) => evaluationsFromTree(tree),
+  ): boolean {
     const kept = this.retained?.peek(episodeId);
     if (kept === undefined) return false;
     const tree = new SpanTree(kept.spans);
     if (!evaluatesRun(tree, e)) return false;
     if (!accepts(e)) return true;
-    const current = systemEvaluation(tree, kept.evaluations.filter(accepts));
+    // as credit reads them (runtime creditInputOf): joined records, then what the spans carry —
+    // a span-borne verdict can be the first name that a later re-judgment supersedes
+    const fromSpans = spanEvaluations(tree).filter(accepts);
+    const joined = kept.evaluations.filter(accepts);
+    const current = systemEvaluation(tree, [...joined, ...fromSpans]);
     if (current === undefined) return false;
-    return systemEvaluation(tree, [...kept.evaluations.filter(accepts), e]) === current;
+    return systemEvaluation(tree, [...joined, e, ...fromSpans]) === current;
   }
 
   /** Takes the retained last revision out of the memory (it is being reopened), if still there. */

@@ -1,4 +1,5 @@
 import type { EpisodeAssemblerHooks } from './assembler.js';
+import { evaluationsFromTree } from '../conventions/evaluations.js';
 import { carriesSystemScore, type SpanScoreOptions } from './span-scores.js';
 
 /**
@@ -14,5 +15,6 @@ export function assemblerHooksFor(evaluationName: string | undefined, options: O
   return {
     ...(evaluationName === undefined ? {} : { closesOnEvaluation: (e) => e.name === evaluationName }),
     carriesSystemScore: (spans) => carriesSystemScore(spans, scoreOptions),
+    spanEvaluations: (tree) => evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
   };
 }

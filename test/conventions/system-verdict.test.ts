@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatesRun, evaluationsFromLogs, systemEvaluation } from '../../src/conventions/evaluations.js';
 import { SpanTree } from '../../src/conventions/span-tree.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Evaluation } from '../../src/model/agents.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { fixtureLogs, runSpans } from './fixtures.js';
@@ -60,6 +60,36 @@ describe('the system verdict with evaluation.name unset', () => {
     const after = await processEpisode(corrected!);
     expect(after[0]).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { name: 'task_success', score: 1 } });
     expect(asm.stats()).toMatchObject({ lateEvaluations: 2, lateEvaluationsUnused: 1, corrections: 1 });
+  });
+});
+
+describe('a late evaluation beside a verdict the spans carry (review finding)', () => {
+  it('the spans’ verdict counts: another name is unused, and a re-judgment of the spans’ name reopens the run (it was dropped as "unchanged")', async () => {
+    const { spans: recorded, verdict } = run3('genai');
+    const tree = new SpanTree(recorded);
+    const root = recorded.find((s) => tree.isRoot(s.spanId))!;
+    // the run's verdict carried by its root span (evaluation.rootScoreAttribute), not by a log record
+    const spans = recorded.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, task_success: 0 } } : s));
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ graceMs: 10 }, clock, assemblerHooksFor(undefined, { rootScoreAttribute: 'task_success' }));
+    asm.addSpans(spans);
+    clock.advance(10);
+    const [first] = asm.tick();
+    expect(first).toMatchObject({ closeReason: 'root-ended', revision: 0 });
+    const options = { rootScoreAttribute: 'task_success' };
+    expect((await processEpisode(first!, options))[0]).toMatchObject({ outcome: 'failure', evaluation: { name: 'task_success', source: 'root-attribute' } });
+
+    const at = (name: string, score: number, s: number): Evaluation => ({ ...verdict, name, score, source: 'log-event', timeUnixNano: root.endTimeUnixNano + BigInt(s) * 1_000_000_000n });
+    clock.advance(1000);
+    asm.addEvaluations([at('tone_politeness', 0.95, 1)]);
+    clock.advance(10);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ lateEvaluations: 1, lateEvaluationsUnused: 1, corrections: 0 });
+
+    asm.addEvaluations([at('task_success', 1, 9)]);
+    const [corrected] = asm.tick();
+    expect(corrected).toMatchObject({ revision: 1, correction: true });
+    expect((await processEpisode(corrected!, options))[0]).toMatchObject({ outcome: 'success', evaluation: { name: 'task_success', score: 1, source: 'log-event' } });
   });
 });
 
