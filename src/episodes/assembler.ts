@@ -112,6 +112,7 @@ export class EpisodeAssembler {
     lateSpans: 0,
     lateEvaluations: 0,
     lateEvaluationsUnused: 0,
+    lateEvaluationsOtherName: 0,
     lateUncorrected: 0,
     corrections: 0,
     evaluations: 0,
@@ -417,8 +418,10 @@ export class EpisodeAssembler {
         return;
       }
       this.counts.lateEvaluations++;
-      if (this.closed.verdictUnchangedBy(closedId, e, this.closesOnEvaluation, this.spanEvaluations)) {
+      const unchanged = this.closed.verdictUnchangedBy(closedId, e, this.closesOnEvaluation, this.spanEvaluations);
+      if (unchanged !== false) {
         this.counts.lateEvaluationsUnused++;
+        if (unchanged === 'other-name') this.counts.lateEvaluationsOtherName++;
         return;
       }
       ep = this.reopen(closedId, now, this.isNewTurn(closedId, e.traceId));

@@ -134,26 +134,28 @@ export class ClosedEpisodes {
    * name than the verdict the retained revision has (conventions' `systemEvaluation`: the first
    * name's latest; `accepts` is the `evaluation.name` filter) — so a correction would repeat the
    * same credit under new event ids. Step-level evaluations may flag a step: never "unchanged".
-   * False when the revision is not retained (the caller counts it uncorrectable).
+   * False when the revision is not retained (the caller counts it uncorrectable); else why it is
+   * unchanged: not the configured name, another name than the verdict's, or older than it.
    */
   verdictUnchangedBy(
     episodeId: string,
     e: Evaluation,
     accepts: (e: Evaluation) => boolean,
     spanEvaluations: (tree: SpanTree) => readonly Evaluation[] = (tree) => evaluationsFromTree(tree),
-  ): boolean {
+  ): false | 'not-accepted' | 'other-name' | 'superseded' {
     const kept = this.retained?.peek(episodeId);
     if (kept === undefined) return false;
     const tree = new SpanTree(kept.spans);
     if (!evaluatesRun(tree, e)) return false;
-    if (!accepts(e)) return true;
+    if (!accepts(e)) return 'not-accepted';
     // as credit reads them (runtime creditInputOf): joined records, then what the spans carry —
     // a span-borne verdict can be the first name that a later re-judgment supersedes
     const fromSpans = spanEvaluations(tree).filter(accepts);
     const joined = kept.evaluations.filter(accepts);
     const current = systemEvaluation(tree, [...joined, ...fromSpans]);
     if (current === undefined) return false;
-    return systemEvaluation(tree, [...joined, e, ...fromSpans]) === current;
+    if (systemEvaluation(tree, [...joined, e, ...fromSpans]) !== current) return false;
+    return e.name === current.name ? 'superseded' : 'other-name';
   }
 
   /** Takes the retained last revision out of the memory (it is being reopened), if still there. */

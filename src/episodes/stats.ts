@@ -22,6 +22,12 @@ export const EpisodeAssemblerStatsSchema = z.object({
    * evaluation's (e.g. a tone score after the task verdict) — counted, no correction (also in `lateEvaluations`).
    */
   lateEvaluationsUnused: n(),
+  /**
+   * Of those, the ones `evaluation.name` would have accepted (it is unset): a verdict of another
+   * name than the first that scored the run. With several judges the fastest one's name decides;
+   * the runtime warns so the user sets `evaluation.name`.
+   */
+  lateEvaluationsOtherName: n(),
   /** Late spans/evaluations that could not become a correction (policy `count`, the revision no longer retained, or past `correctionWindowMs`). */
   lateUncorrected: n(),
   /** Correction episodes opened (reopened closed episodes). */

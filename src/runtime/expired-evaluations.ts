@@ -46,3 +46,30 @@ export function expiredEvaluationsReporter(
     );
   };
 }
+
+/**
+ * Logs late run-level evaluations of another name than the run's verdict (assembler stat
+ * `lateEvaluationsOtherName`; only counted while `evaluation.name` is unset). The verdict is then
+ * the first name that scored the run, so with several judges on one run (task success, tone) the
+ * fastest decides, and a slower task verdict is not used at all — a review measured a failed run
+ * kept as a "success" by a tone score that came first. At most once per `everyMs` (10 min).
+ */
+export function otherNameVerdictsReporter(
+  logger: { warn(obj: object, msg: string): void } | undefined,
+  everyMs = 600_000,
+  now: () => number = Date.now,
+): (total: number | undefined) => void {
+  let seen = 0;
+  const due = throttledCount(everyMs, now);
+  return (total) => {
+    if (total === undefined) return;
+    if (total < seen) seen = 0; // a fresh assembler
+    const count = due(total - seen);
+    seen = total;
+    if (count === undefined) return;
+    logger?.warn(
+      { count, total },
+      'late evaluation(s) scored a closed run under another name than its verdict and were not used: with evaluation.name unset the first name that scores a run is its verdict, so with several judges the fastest one decides — set evaluation.name (AGENT_CREDIT_EVALUATION_NAME) to your task verdict\'s name',
+    );
+  };
+}

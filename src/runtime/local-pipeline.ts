@@ -26,7 +26,7 @@ import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-met
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { correctionReporter } from './episode-log.js';
-import { expiredEvaluationsReporter, throttledCount } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -96,6 +96,7 @@ export class LocalPipeline implements OtlpHandler {
     eventsOut: 0,
   };
   private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
+  private reportOtherNames: ((total: number | undefined) => void) | undefined;
   private readonly reportCorrection: (episode: Episode, events: readonly CreditEvent[]) => void;
   private readonly rejectedDue = throttledCount();
   /** Works not yet published, in close order. */
@@ -193,6 +194,8 @@ export class LocalPipeline implements OtlpHandler {
       this.enqueue(this.deps.assembler.tick());
       this.reportExpired ??= expiredEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
       this.reportExpired(this.deps.assembler.stats().expiredEvaluations);
+      this.reportOtherNames ??= otherNameVerdictsReporter(this.deps.logger);
+      this.reportOtherNames(this.deps.assembler.stats().lateEvaluationsOtherName);
     } catch (err) {
       this.deps.logger?.error({ err }, 'assembler tick failed');
     }

@@ -11,6 +11,7 @@ import { evaluatesRun, evaluationsFromLogs, systemEvaluation } from '../../src/c
 import { SpanTree } from '../../src/conventions/span-tree.js';
 import { assemblerHooksFor, EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Evaluation } from '../../src/model/agents.js';
+import { otherNameVerdictsReporter } from '../../src/runtime/expired-evaluations.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { fixtureLogs, runSpans } from './fixtures.js';
 
@@ -52,7 +53,7 @@ describe('the system verdict with evaluation.name unset', () => {
     asm.addEvaluations([later(verdict, 'tone_politeness', 0.95)]);
     clock.advance(5000);
     expect(asm.tick()).toEqual([]);
-    expect(asm.stats()).toMatchObject({ lateEvaluations: 1, lateEvaluationsUnused: 1, corrections: 0, open: 0 });
+    expect(asm.stats()).toMatchObject({ lateEvaluations: 1, lateEvaluationsUnused: 1, lateEvaluationsOtherName: 1, corrections: 0, open: 0 });
 
     asm.addEvaluations([later(verdict, 'task_success', 1, 9_000_000_000n)]);
     const [corrected] = asm.tick();
@@ -60,6 +61,35 @@ describe('the system verdict with evaluation.name unset', () => {
     const after = await processEpisode(corrected!);
     expect(after[0]).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { name: 'task_success', score: 1 } });
     expect(asm.stats()).toMatchObject({ lateEvaluations: 2, lateEvaluationsUnused: 1, corrections: 1 });
+  });
+});
+
+describe('several judges with evaluation.name unset: the fastest decides, and the runtime says so', () => {
+  it('a tone score first closes the failed run as its verdict; the slower task verdict is unused, counted and logged with the fix — with evaluation.name set it decides', () => {
+    const { spans, verdict } = run3('genai');
+    const tone = { ...later(verdict, 'tone_politeness', 0.95, -1_000_000_000n), label: 'polite' }; // judged a second sooner
+    const lines: { obj: object; msg: string }[] = [];
+    const report = otherNameVerdictsReporter({ warn: (obj, msg) => lines.push({ obj, msg }) });
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({}, clock);
+    asm.addSpans(spans);
+    asm.addEvaluations([tone]);
+    expect(asm.tick()).toMatchObject([{ closeReason: 'evaluation-arrived', evaluations: [{ name: 'tone_politeness' }] }]);
+    clock.advance(7000);
+    asm.addEvaluations([verdict]);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ lateEvaluationsUnused: 1, lateEvaluationsOtherName: 1, corrections: 0 });
+    report(asm.stats().lateEvaluationsOtherName);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.obj).toEqual({ count: 1, total: 1 });
+    expect(lines[0]!.msg).toMatch(/the fastest one decides — set evaluation\.name \(AGENT_CREDIT_EVALUATION_NAME\)/);
+
+    const named = new EpisodeAssembler({}, new ManualClock(0), assemblerHooksFor('task_success'));
+    named.addSpans(spans);
+    named.addEvaluations([tone]);
+    named.addEvaluations([verdict]);
+    expect(named.tick()).toMatchObject([{ closeReason: 'evaluation-arrived', revision: 0 }]);
+    expect(named.stats()).toMatchObject({ lateEvaluationsOtherName: 0 });
   });
 });
 
