@@ -11,7 +11,7 @@ import { LRUCache } from 'lru-cache';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { sameEvaluation } from './open-episode.js';
+import { holdsEvaluation } from './open-episode.js';
 import { evaluatesRun, evaluationsFromTree, systemEvaluation } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
 
@@ -126,7 +126,7 @@ export class ClosedEpisodes {
    */
   heldEvaluation(episodeId: string, e: Evaluation): boolean | undefined {
     const kept = this.retained?.peek(episodeId);
-    return kept === undefined ? undefined : kept.evaluations.some((x) => sameEvaluation(x, e));
+    return kept === undefined ? undefined : holdsEvaluation(kept.evaluations, e);
   }
 
   /**

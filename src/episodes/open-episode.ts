@@ -104,9 +104,9 @@ export class OpenEpisode {
     if (isRootCandidate(span)) this.rootCandidates.push(span);
   }
 
-  /** Adds an evaluation unless an identical one (`sameEvaluation`) is held; returns whether added. */
+  /** Adds an evaluation unless an identical one (`holdsEvaluation`) is held; returns whether added. */
   addEvaluation(e: Evaluation): boolean {
-    if (this.evaluations.some((x) => sameEvaluation(x, e))) return false;
+    if (holdsEvaluation(this.evaluations, e)) return false;
     this.evaluations.push(e);
     return true;
   }
@@ -224,10 +224,22 @@ export class OpenEpisode {
   }
 }
 
-/** The same evaluation delivered again (name, trace, span, time, score, label): a duplicate, not news. */
-export function sameEvaluation(a: Evaluation, b: Evaluation): boolean {
-  // a time agent-credit filled in at receipt is no part of the evaluation: a judge retrying its
-  // POST /v1/evaluations without time_unix_nano made a correction (a new revision) per retry
-  const sameTime = a.timeUnixNano === b.timeUnixNano || a.timeFromReceipt === true || b.timeFromReceipt === true;
-  return a.name === b.name && a.spanId === b.spanId && a.traceId === b.traceId && sameTime && a.score === b.score && a.label === b.label;
+/**
+ * Whether `held` already has this evaluation (name, trace, span, time, score, label): a re-delivery,
+ * not news. A time agent-credit filled in at receipt is no part of the evaluation — a judge
+ * retrying its POST /v1/evaluations without time_unix_nano made a correction per retry —, so such
+ * a record is compared with the latest held one of its name and target only: a judge that changes
+ * its mind back (1, then 0, then 1 again) is a re-judgment, not a copy of the first post.
+ */
+export function holdsEvaluation(held: readonly Evaluation[], e: Evaluation): boolean {
+  let latest: Evaluation | undefined;
+  for (const x of held) {
+    if (x.name !== e.name || x.spanId !== e.spanId || x.traceId !== e.traceId) continue;
+    if (x.timeFromReceipt !== true && e.timeFromReceipt !== true) {
+      if (x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return true;
+    } else {
+      if (latest === undefined || x.timeUnixNano >= latest.timeUnixNano) latest = x;
+    }
+  }
+  return latest !== undefined && latest.score === e.score && latest.label === e.label;
 }

@@ -78,6 +78,14 @@ describe('POST /v1/evaluations', () => {
     expect((await post(JSON.stringify({ ...record, score: 0 }), 'application/json')).status).toBe(200);
     await pipeline.drain();
     expect(mine().map((c) => c.episode.revision)).toEqual([0, 1]);
+    // the judge changes its mind back: a re-judgment (compared with the latest post, not any), then a retry of it
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      expect((await post(JSON.stringify(record), 'application/json')).status).toBe(200);
+      await pipeline.drain();
+    }
+    expect(mine().map((c) => c.episode.revision)).toEqual([0, 1, 2]);
+    expect(mine().at(-1)!.episode.evaluations.map((e) => e.score)).toEqual([ev!.score, 0, ev!.score]);
   });
 
   it('accepts the valid records of a partly invalid array and reports the others', async () => {
