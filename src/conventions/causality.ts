@@ -122,8 +122,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
 
   const bound = new Set<string>();
   // Bound ids whose every execution so far failed (span status error): a later execution of the
-  // same call is a retry under the same id, and may bind it again.
-  const retryable = new Set<string>();
+  // same call is a retry under the same id, and may bind it again — if it starts before the step
+  // that reads the failed result (the value: that step's start). A framework retries before the
+  // model sees the error; a matching call after it is another call (another agent's, or the
+  // model's own with a new id), whose issuer the failed call's is not.
+  const retryable = new Map<string, bigint>();
   // Executions per call id, in causal order: the consumer reads the result of one of them.
   const executions = new Map<string, CausalStepInput[]>();
   const inferredCallIds = new Map<string, string>();
@@ -169,7 +172,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     }
     if (callId === undefined) continue;
     const failed = s.span.status.code === STATUS_ERROR;
-    if (!bound.has(callId) && failed) retryable.add(callId);
+    if (!bound.has(callId) && failed) retryable.set(callId, firstConsumer(callId, s.span)?.span.startTimeUnixNano ?? NEVER);
     else if (!failed) retryable.delete(callId);
     bound.add(callId);
     const issuer = issuerOf.get(callId);
@@ -305,9 +308,15 @@ function lowerBound<T>(list: readonly T[], pred: (x: T) => boolean): number {
 }
 
 /** A call with an id not yet bound to an executing step, matching the step by name (and arguments). */
-function isUnboundMatch(s: CausalStepInput, c: ToolCallRef, bound: ReadonlySet<string>, retryable: ReadonlySet<string>): boolean {
-  return c.id !== undefined && (!bound.has(c.id) || retryable.has(c.id)) && callMatches(s, c);
+function isUnboundMatch(s: CausalStepInput, c: ToolCallRef, bound: ReadonlySet<string>, retryable: ReadonlyMap<string, bigint>): boolean {
+  if (c.id === undefined || !callMatches(s, c)) return false;
+  if (!bound.has(c.id)) return true;
+  const readAt = retryable.get(c.id);
+  return readAt !== undefined && s.span.startTimeUnixNano < readAt;
 }
+
+/** Later than any span start: a failed call whose result nobody read stays retryable. */
+const NEVER = 2n ** 64n;
 
 /** OTLP status code ERROR. */
 const STATUS_ERROR = 2;

@@ -36,6 +36,24 @@ describe('a tool call retried under the same call id', () => {
     expect(issuerOf(ok.spanId)).toHaveLength(1);
   });
 
+  it('a matching call after the failed result was read is not that call retried: it does not take the failed call’s issuer (review finding)', () => {
+    const recorded = runSpans('genai')[0]!;
+    const tool = recorded.find((s) => s.attributes['gen_ai.operation.name'] === 'execute_tool')!;
+    const failed: Span = { ...tool, status: { code: 2, message: 'TimeoutError: upstream timeout' } };
+    const spans = recorded.map((s) => (s === tool ? failed : s));
+    const before = stepsFromSpans(spans).steps;
+    const reader = before.find((s) => s.kind === 'llm' && s.causalInputs.includes(failed.spanId))!;
+    expect(reader).toBeDefined();
+    const issuer = before.find((s) => s.stepId === failed.spanId)!.causalInputs.find((i) => before.find((x) => x.stepId === i)?.kind === 'llm')!;
+    expect(issuer).toBeDefined();
+    // the same tool and arguments, started after the reader read the error
+    const start = reader.startTimeUnixNano + 1000n;
+    const later: Span = { ...tool, spanId: 'beefbeefbeefbeef', startTimeUnixNano: start, endTimeUnixNano: start + (tool.endTimeUnixNano - tool.startTimeUnixNano) };
+    const { steps } = stepsFromSpans([...spans, later]);
+    expect(steps.find((s) => s.stepId === failed.spanId)!.causalInputs).toContain(issuer);
+    expect(steps.find((s) => s.stepId === later.spanId)!.causalInputs).not.toContain(issuer);
+  });
+
   it('without the retry the reader is linked to the one execution, as before', () => {
     const spans = runSpans('genai')[0]!;
     const ok = spans.find((s) => s.attributes['gen_ai.operation.name'] === 'execute_tool')!;
