@@ -133,8 +133,9 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
   parent_step_id: Hex(16).optional(),
   /**
    * Steps whose output this one read (span parentage, links, tool-call ids, the previous step of
-   * its turn): the causal graph credit and blame follow. A tool step's input is the LLM call that
-   * issued it. Absent when it read none.
+   * its turn): the causal graph credit and blame follow. A tool step's inputs include the LLM call
+   * that issued it. Some are not messages (the agent-invocation span that is its parent) and have
+   * no message_reward. Absent when it read none.
    */
   causal_inputs: z.array(Hex(16)).optional(),
   agent_id: z.string(),

@@ -16,10 +16,10 @@ function reasonKind(reason: string): string {
 }
 
 /**
- * Logs episodes that closed without credit (no system evaluation, a non-finite score, no steps):
+ * Logs episodes that closed without credit (no system evaluation, a non-finite score, an unmapped label):
  * per kind of reason the first `firstN` with their reason, then one line per `every` of that kind
  * with the totals — so a fleet that judges only a sample of its runs (every unjudged run is one
- * of "no-evaluation") still hears the first episode that has no steps or a broken score.
+ * of "no-evaluation") still hears the first episode with an unmapped label or a broken score.
  */
 export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined, firstN = 5, every = 100): (episode: Episode, reason: string) => void {
   let total = 0;

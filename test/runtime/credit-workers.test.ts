@@ -5,6 +5,7 @@ import type { AppConfig } from '../../src/config/schema.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
+import { DegenerateEpisodeError } from '../../src/credit/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
@@ -272,14 +273,14 @@ describe('skippedEpisodeReporter', () => {
     expect(totals).toEqual([1, 2, 3, 4, 5, 100, 200]);
   });
 
-  it('counts per kind of reason: a fleet judging a sample of its runs still hears the first episode with no steps', () => {
+  it('counts per kind of reason: a fleet judging a sample of its runs still hears the first episode whose label is not mapped', () => {
     const lines: Record<string, unknown>[] = [];
     const report = skippedEpisodeReporter({ warn: (f: Record<string, unknown>) => void lines.push(f) } as never);
     const ep = { episodeId: 'e', closeReason: 'root-ended' } as Episode;
     for (let i = 0; i < 50; i++) report(ep, `episode e${i}: no-evaluation: no evaluation joined it`);
-    report(ep, 'episode e50: no-steps: none of its spans follows the GenAI, OpenInference or OpenLLMetry conventions');
+    report(ep, new DegenerateEpisodeError('unknown-label', 'e50', 'evaluation task_success has no score and label "meh" is not in labelScores; add it to the labelScores option').message);
     expect(lines).toHaveLength(6);
-    expect(lines[5]).toMatchObject({ kind: 'no-steps', skippedOfKind: 1, skippedTotal: 51 });
+    expect(lines[5]).toMatchObject({ kind: 'unknown-label', skippedOfKind: 1, skippedTotal: 51 });
     expect(lines.slice(0, 5).every((l) => l.kind === 'no-evaluation')).toBe(true);
   });
 });
