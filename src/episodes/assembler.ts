@@ -180,7 +180,7 @@ export class EpisodeAssembler {
       const key = this.keyOfSpan(span);
       const closedId = this.closed.find(key, this.byConversation ? span.traceId : undefined);
       if (closedId !== undefined) {
-        ep = this.reopenForLateSpan(closedId, span, now, this.isNewTurn(closedId, span.traceId));
+        ep = this.reopenForLateSpan(closedId, span, now, span.traceId);
         if (ep === undefined) return;
       } else {
         ep = this.openEpisode(key, now);
@@ -266,12 +266,12 @@ export class EpisodeAssembler {
   }
 
   /** Span for a closed episode: a duplicate, or late (counted; reopened as a correction when retained). */
-  private reopenForLateSpan(closedId: string, span: Span, now: number, newTurn: boolean): OpenEpisode | undefined {
+  private reopenForLateSpan(closedId: string, span: Span, now: number, traceId: string): OpenEpisode | undefined {
     if (this.closed.held(closedId, span)) {
       this.counts.duplicateSpans++;
       return undefined;
     }
-    const ep = this.reopen(closedId, now, newTurn);
+    const ep = this.reopen(closedId, now, traceId);
     if (ep === undefined) this.counts.lateSpans++; // a reopened episode counts it when the span is added
     return ep;
   }
@@ -285,9 +285,10 @@ export class EpisodeAssembler {
     return this.byConversation && traceId !== undefined && !this.closed.heldTrace(closedId, traceId);
   }
 
-  private reopen(closedId: string, now: number, newTurn = false): OpenEpisode | undefined {
+  private reopen(closedId: string, now: number, traceId: string | undefined): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;
-    const credited = this.closed.creditedAt(closedId);
+    const newTurn = this.isNewTurn(closedId, traceId);
+    const credited = this.closed.creditedAt(closedId, this.byConversation ? { traceId } : undefined);
     // past the correction window a credited episode's events are final (a trainer may rely on
     // it); one that closed without its verdict emitted nothing, so its late verdict is its first
     // credit, and a conversation's next turn is no correction
@@ -424,7 +425,7 @@ export class EpisodeAssembler {
         if (unchanged === 'other-name') this.counts.lateEvaluationsOtherName++;
         return;
       }
-      ep = this.reopen(closedId, now, this.isNewTurn(closedId, e.traceId));
+      ep = this.reopen(closedId, now, e.traceId);
       if (ep === undefined) return;
       this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
     }

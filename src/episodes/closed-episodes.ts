@@ -61,6 +61,14 @@ interface ClosedRecord {
    * so a verdict that comes later is the first credit, not a correction, and no window applies.
    */
   creditedAtMs: number | undefined;
+  /** Conversation mode: the latest turn's window start (for records that name no trace). */
+  lastTurnCreditedAtMs: number | undefined;
+}
+
+/** Conversation mode: a closed trace's conversation and its own window start (its turn's first credited close). */
+interface ClosedTrace {
+  episodeId: string;
+  creditedAtMs: number | undefined;
 }
 
 export interface ClosedEpisodesOptions {
@@ -73,7 +81,7 @@ export interface ClosedEpisodesOptions {
 export class ClosedEpisodes {
   private readonly records: LRUCache<string, ClosedRecord>;
   /** trace id → episode id (conversation mode: a late span may carry no conversation id). */
-  private readonly traces: LRUCache<string, string>;
+  private readonly traces: LRUCache<string, ClosedTrace>;
   private readonly retained: LRUCache<string, Episode> | undefined;
 
   constructor(o: ClosedEpisodesOptions) {
@@ -86,9 +94,21 @@ export class ClosedEpisodes {
 
   /** Remembers a closed revision (replacing older revisions of the same id); `retain` keeps it for corrections. */
   remember(episode: Episode, mapTraces: boolean, retain: boolean, hasVerdict: boolean): void {
-    const creditedAtMs = this.records.peek(episode.episodeId)?.creditedAtMs ?? (hasVerdict ? episode.closedAtMs : undefined);
-    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans), creditedAtMs });
-    if (mapTraces) for (const t of episode.traceIds) this.traces.set(t, episode.episodeId);
+    const previous = this.records.peek(episode.episodeId);
+    const now = hasVerdict ? episode.closedAtMs : undefined;
+    const creditedAtMs = previous?.creditedAtMs ?? now;
+    let lastTurnCreditedAtMs = previous?.lastTurnCreditedAtMs ?? now;
+    if (mapTraces) {
+      // each turn (trace) gets its own window from the first credited close that held it: a
+      // conversation's next turn, a day later, is corrected by its own late verdict
+      for (const t of episode.traceIds) {
+        const known = this.traces.peek(t);
+        const turnCreditedAtMs = known?.episodeId === episode.episodeId && known.creditedAtMs !== undefined ? known.creditedAtMs : now;
+        this.traces.set(t, { episodeId: episode.episodeId, creditedAtMs: turnCreditedAtMs });
+        if (turnCreditedAtMs !== undefined && (lastTurnCreditedAtMs === undefined || turnCreditedAtMs > lastTurnCreditedAtMs)) lastTurnCreditedAtMs = turnCreditedAtMs;
+      }
+    }
+    this.records.set(episode.episodeId, { revision: episode.revision, fingerprints: sortedFingerprints(episode.spans), creditedAtMs, lastTurnCreditedAtMs });
     if (this.retained !== undefined) {
       if (retain && episode.bytes <= this.retained.maxSize) this.retained.set(episode.episodeId, episode);
       else this.retained.delete(episode.episodeId);
@@ -99,18 +119,26 @@ export class ClosedEpisodes {
   find(key: string, traceId: string | undefined): string | undefined {
     if (this.records.has(key)) return key;
     if (traceId === undefined) return undefined;
-    const id = this.traces.get(traceId);
+    const id = this.traces.get(traceId)?.episodeId;
     return id !== undefined && this.records.has(id) ? id : undefined;
   }
 
-  /** Assembler-clock ms of the episode's first close with a system verdict (the correction window's start), if any. */
-  creditedAt(episodeId: string): number | undefined {
-    return this.records.peek(episodeId)?.creditedAtMs;
+  /**
+   * Assembler-clock ms at which the correction window for a late record starts: the episode's
+   * first close with a system verdict, if any. Conversation mode (`byTrace`): the first credited
+   * close that held the record's trace — its turn —, or for a record naming no trace the latest
+   * turn's.
+   */
+  creditedAt(episodeId: string, byTrace?: { traceId: string | undefined }): number | undefined {
+    const r = this.records.peek(episodeId);
+    if (byTrace === undefined || r === undefined) return r?.creditedAtMs;
+    const t = byTrace.traceId !== undefined ? this.traces.peek(byTrace.traceId) : undefined;
+    return t?.episodeId === episodeId ? t.creditedAtMs : r.lastTurnCreditedAtMs;
   }
 
   /** Whether a closed episode held this trace (conversation mode: a new trace is a new turn, not a correction). */
   heldTrace(episodeId: string, traceId: string): boolean {
-    return this.traces.peek(traceId) === episodeId;
+    return this.traces.peek(traceId)?.episodeId === episodeId;
   }
 
   /** Whether the closed episode already held this span (so a re-delivery is a duplicate, not late). */

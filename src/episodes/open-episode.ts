@@ -235,11 +235,11 @@ export function holdsEvaluation(held: readonly Evaluation[], e: Evaluation): boo
   let latest: Evaluation | undefined;
   for (const x of held) {
     if (x.name !== e.name || x.spanId !== e.spanId || x.traceId !== e.traceId) continue;
-    if (x.timeFromReceipt !== true && e.timeFromReceipt !== true) {
-      if (x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return true;
-    } else {
-      if (latest === undefined || x.timeUnixNano >= latest.timeUnixNano) latest = x;
-    }
+    const timed = x.timeFromReceipt !== true && e.timeFromReceipt !== true;
+    if (timed && x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return true;
+    if (latest === undefined || x.timeUnixNano >= latest.timeUnixNano) latest = x;
   }
-  return latest !== undefined && latest.score === e.score && latest.label === e.label;
+  // a receipt time on either side says nothing: equal to the latest verdict is a re-delivery
+  if (latest === undefined || (latest.timeFromReceipt !== true && e.timeFromReceipt !== true)) return false;
+  return latest.score === e.score && latest.label === e.label;
 }

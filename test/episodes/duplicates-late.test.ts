@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
+import { holdsEvaluation } from '../../src/episodes/open-episode.js';
+import type { Evaluation } from '../../src/model/agents.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
 
 /** Grace rules alone: waiting for the evaluation (awaitEvaluationMs) is tested in close-rules.test.ts. */
@@ -157,7 +159,7 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
   });
 
-  it("conversation mode: the conversation's next turn (a new trace) past the window still joins it; a late span of a credited turn does not", () => {
+  it("conversation mode: the conversation's next turn (a new trace) past the window still joins it, and each turn's window runs from its own first credited close", () => {
     const [turn1, turn2] = recordRuns([{ children: 2, conversationId: 'c-42' }, { children: 2, conversationId: 'c-42' }]);
     const root1 = rootOf(turn1!);
     const late = turn1!.find((s) => s !== root1)!;
@@ -170,10 +172,20 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     clock.advance(10);
     const next = asm.tick();
     expect(next.map((e) => [e.revision, e.traceIds.length])).toEqual([[1, 2]]);
+    // turn 2's own verdict, seconds after turn 2 closed: its window runs from its own turn's close
+    clock.advance(5_000);
+    asm.addEvaluations([{ ...evaluationOf(turn2!, 0), timeUnixNano: 2n }]);
+    expect(asm.tick().map((e) => [e.revision, e.evaluations.length])).toEqual([[2, 2]]);
     asm.addSpans([late]); // a straggler of turn 1, a day after it was credited
     clock.advance(10);
     expect(asm.tick()).toEqual([]);
-    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
+    expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 1 });
+    // and one of turn 2, past its own window
+    clock.advance(61_000);
+    asm.addEvaluations([{ ...evaluationOf(turn2!, 1), timeUnixNano: 3n }]);
+    clock.advance(10);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 2 });
   });
 
   it('0 turns the bound off', () => {
@@ -188,5 +200,19 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     asm.addSpans([late]);
     clock.advance(10);
     expect(asm.tick().map((e) => e.revision)).toEqual([1]);
+  });
+});
+
+describe('holdsEvaluation: re-delivery or re-judgment', () => {
+  const t = 'ab'.repeat(16);
+  const ev = (score: number, time: bigint, fromReceipt = false): Evaluation => ({ name: 'task_success', score, traceId: t, source: 'evaluations-stream', timeUnixNano: time, ...(fromReceipt ? { timeFromReceipt: true } : {}) });
+  it('a timed record is a duplicate only of an identical one; an untimed one only of the latest verdict of its name and target', () => {
+    expect(holdsEvaluation([ev(1, 100n)], ev(1, 100n))).toBe(true);
+    expect(holdsEvaluation([ev(1, 100n)], ev(1, 200n))).toBe(false);
+    expect(holdsEvaluation([ev(1, 100n, true)], ev(1, 150n, true))).toBe(true); // a retried POST
+    expect(holdsEvaluation([ev(1, 100n, true), ev(0, 150n, true)], ev(1, 200n, true))).toBe(false); // changed its mind back
+    // one judge mixing untimed posts and timed log events (review finding): 1 (untimed), 0 at 200, then 1 at 300
+    expect(holdsEvaluation([ev(1, 100n, true), ev(0, 200n)], ev(1, 300n))).toBe(false);
+    expect(holdsEvaluation([ev(1, 100n, true), ev(0, 200n)], ev(0, 300n, true))).toBe(true);
   });
 });
