@@ -46,7 +46,7 @@ export const EvaluationUsedSchema = z.object({
   score: z.number(),
   label: z.string().optional(),
   source: z.string(),
-  /** The evaluator's explanation (gen_ai.evaluation.explanation), first EXPLANATION_MAX_BYTES bytes. */
+  /** The evaluator's explanation (gen_ai.evaluation.explanation), at most EXPLANATION_MAX_BYTES (2048) bytes: a longer one is cut, ending in "…". */
   explanation: z.string().optional(),
 });
 

@@ -38,7 +38,13 @@ export interface InProcessAssembler {
   /** Closes and returns every open episode. */
   flush(reason: CloseReason): Episode[];
   /** The assembler's counters, read by `stats()` for the evaluation wait (src/episodes `EpisodeAssembler.stats`). */
-  stats?(): { readonly awaitingEvaluation?: number; readonly evaluationWaitsExpired?: number };
+  stats?(): {
+    readonly awaitingEvaluation?: number;
+    readonly evaluationWaitsExpired?: number;
+    readonly lateEvaluationsUnused?: number;
+    readonly lateEvaluationsOtherName?: number;
+    readonly lateUncorrected?: number;
+  };
 }
 
 /** An error thrown by the app's `onCredit`, as `onError` receives it (credit itself succeeded). */
@@ -84,7 +90,7 @@ export interface CreditSpanProcessorStats {
   episodesClosed: number;
   /** Episodes that yielded events. */
   episodesCredited: number;
-  /** Episodes that yielded none (no system evaluation, no steps: see `processOptions.onSkipped`). */
+  /** Episodes that yielded none (no system evaluation, a non-finite score, an unmapped label: see `processOptions.onSkipped`). */
   episodesWithoutCredit: number;
   /** Episodes dropped because the credit queue was full. */
   episodesDropped: number;
@@ -98,6 +104,15 @@ export interface CreditSpanProcessorStats {
   /** Episodes waiting past grace for their verdict now, and waits that ended without one (episodes.awaitEvaluationMs). */
   awaitingEvaluation: number;
   evaluationWaitsExpired: number;
+  /**
+   * Late run-level evaluations that would not change the verdict (no correction), and of those the
+   * ones of another name than the verdict's: above 0 with several judges and `evaluationName`
+   * unset, the fastest judge decided — set `processOptions.evaluationName`.
+   */
+  lateEvaluationsUnused: number;
+  lateEvaluationsOtherName: number;
+  /** Late spans and evaluations that made no correction (not retained, or past `episodes.correctionWindowMs`). */
+  lateUncorrected: number;
 }
 
 export class CreditSpanProcessor implements SpanProcessor {
@@ -184,6 +199,9 @@ export class CreditSpanProcessor implements SpanProcessor {
       creditInFlight: this.running.size,
       awaitingEvaluation: a?.awaitingEvaluation ?? 0,
       evaluationWaitsExpired: a?.evaluationWaitsExpired ?? 0,
+      lateEvaluationsUnused: a?.lateEvaluationsUnused ?? 0,
+      lateEvaluationsOtherName: a?.lateEvaluationsOtherName ?? 0,
+      lateUncorrected: a?.lateUncorrected ?? 0,
     };
   }
 
@@ -233,7 +251,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private async credit(episode: Episode): Promise<void> {
     try {
       const events = await this.deps.processEpisode(episode);
-      // No events: a degenerate episode (no system evaluation, no steps; processOptions.onSkipped
+      // No events: a degenerate episode (no system evaluation, a bad score; processOptions.onSkipped
       // says why). Counted apart: "credited" with nothing emitted misled users.
       if (events.length === 0) this.counters.episodesWithoutCredit++;
       else this.counters.episodesCredited++;

@@ -193,9 +193,10 @@ export class LocalPipeline implements OtlpHandler {
     try {
       this.enqueue(this.deps.assembler.tick());
       this.reportExpired ??= expiredEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
-      this.reportExpired(this.deps.assembler.stats().expiredEvaluations);
+      const stats = this.deps.assembler.stats();
+      this.reportExpired(stats.expiredEvaluations);
       this.reportOtherNames ??= otherNameVerdictsReporter(this.deps.logger);
-      this.reportOtherNames(this.deps.assembler.stats().lateEvaluationsOtherName);
+      this.reportOtherNames(stats.lateEvaluationsOtherName);
     } catch (err) {
       this.deps.logger?.error({ err }, 'assembler tick failed');
     }

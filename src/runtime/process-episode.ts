@@ -32,7 +32,7 @@ export interface ProcessEpisodeOptions {
   now?: () => number;
   /**
    * Called when an episode yields no credit because it is degenerate (no system evaluation, a
-   * non-finite score, no steps): the runtime counts and logs it. Such episodes emit no events;
+   * non-finite score, a label not in labelScores): the runtime counts and logs it. Such episodes emit no events;
    * a later evaluation re-opens the episode as a correction (src/episodes late policy).
    */
   onSkipped?: (episode: Episode, error: DegenerateEpisodeError) => void;

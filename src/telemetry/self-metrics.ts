@@ -117,7 +117,7 @@ export class SelfTelemetry {
     this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP/HTTP requests answered with an error status, by status code' });
     this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });
     this.episodesCredited = m.createCounter(n('episodes_credited'), { description: 'Episodes whose credit events were produced' });
-    this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events (no system evaluation, non-finite score, no steps)' });
+    this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events (no system evaluation, non-finite score, label not in credit.labelScores)' });
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
     this.creditLatency = m.createHistogram(n('credit_latency_seconds'), {

@@ -123,6 +123,29 @@ describe('a late evaluation beside a verdict the spans carry (review finding)', 
   });
 });
 
+describe('a late re-judgment of a span-borne verdict after another name joined (second review)', () => {
+  it('reopens the run: the joined tone score is not the first name — the root attribute, earlier, is', async () => {
+    const { spans: recorded, verdict } = run3('genai');
+    const tree = new SpanTree(recorded);
+    const root = recorded.find((s) => tree.isRoot(s.spanId))!;
+    const spans = recorded.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, task_success: 0 } } : s));
+    const at = (name: string, score: number, s: number): Evaluation => ({ ...verdict, name, score, source: 'log-event', timeUnixNano: root.endTimeUnixNano + BigInt(s) * 1_000_000_000n });
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ graceMs: 10 }, clock, assemblerHooksFor(undefined, { rootScoreAttribute: 'task_success' }));
+    asm.addSpans(spans);
+    asm.addEvaluations([at('tone_politeness', 0.95, 1)]); // joins, and closes the run on arrival
+    const [first] = asm.tick();
+    expect(first).toMatchObject({ revision: 0, evaluations: [{ name: 'tone_politeness' }] });
+    const options = { rootScoreAttribute: 'task_success' };
+    expect((await processEpisode(first!, options))[0]).toMatchObject({ outcome: 'failure', evaluation: { name: 'task_success', source: 'root-attribute' } });
+    clock.advance(5000);
+    asm.addEvaluations([at('task_success', 1, 9)]);
+    const [corrected] = asm.tick();
+    expect(corrected).toMatchObject({ revision: 1, correction: true });
+    expect((await processEpisode(corrected!, options))[0]).toMatchObject({ outcome: 'success', evaluation: { name: 'task_success', score: 1 } });
+  });
+});
+
 describe('a verdict on OpenInference’s inner "Agent workflow" span scores the run', () => {
   it('the CHAIN wrapper is run-level (its only-child, same-name parent is the root); the turn spans below are not', () => {
     const { spans, verdict } = run3('openinference');

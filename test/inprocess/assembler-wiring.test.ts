@@ -83,7 +83,17 @@ describe('stats() shows the evaluation wait (episodes.awaitEvaluationMs)', () =>
     for (const record of run.logRecords) processor.evaluationLogProcessor.onEmit(record as never);
     await processor.forceFlush();
     expect(seen.map((e) => e.closeReason)).toEqual(['evaluation-arrived']);
-    expect(processor.stats()).toMatchObject({ awaitingEvaluation: 0, evaluationWaitsExpired: 0 });
+    expect(processor.stats()).toMatchObject({ awaitingEvaluation: 0, evaluationWaitsExpired: 0, lateEvaluationsOtherName: 0 });
+    // a second judge's later score of the run under another name: unused, and stats() says so
+    const verdict = run.logRecords.find((r) => r.attributes['gen_ai.evaluation.name'] === 'task_success')!;
+    const tone = Object.assign(Object.create(Object.getPrototypeOf(verdict) as object) as object, verdict, {
+      attributes: { ...verdict.attributes, 'gen_ai.evaluation.name': 'tone_politeness', 'gen_ai.evaluation.score.value': 0.9 },
+      _hrTime: [verdict.hrTime[0] + 5, verdict.hrTime[1]],
+    });
+    processor.evaluationLogProcessor.onEmit(tone as never);
+    await processor.forceFlush();
+    expect(seen).toHaveLength(1);
+    expect(processor.stats()).toMatchObject({ lateEvaluationsUnused: 1, lateEvaluationsOtherName: 1, lateUncorrected: 0 });
     await processor.shutdown();
   });
 });
