@@ -174,7 +174,7 @@ export class EpisodeAssembler {
   }
 
   private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
-    let ep = this.episodeForSpan(span);
+    let ep = this.episodeForSpan(span, now);
     let joinKey = ep?.episodeId;
     if (ep === undefined) {
       const key = this.keyOfSpan(span);
@@ -224,23 +224,33 @@ export class EpisodeAssembler {
   }
 
   /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */
-  private episodeForSpan(span: Span): OpenEpisode | undefined {
+  private episodeForSpan(span: Span, now: number): OpenEpisode | undefined {
     if (!this.byConversation) return this.open.get(span.traceId);
     const byTrace = this.traceIndex.get(span.traceId);
     const conversation = this.conversationIdOf(span);
     if (conversation === undefined) return byTrace ?? this.open.get(span.traceId);
     const key = CONVERSATION_PREFIX + conversation;
-    const byConversation = this.open.get(key);
+    let byConversation = this.open.get(key);
     // A trace that first showed no conversation id is keyed by its trace id; once one of its
     // spans names the conversation, the trace joins the conversation's episode. A trace already
     // in a conversation stays there (a second conversation id on the same trace is ignored).
     if (byTrace === undefined || byTrace === byConversation) return byConversation;
     if (byTrace.episodeId.startsWith(CONVERSATION_PREFIX)) return byTrace;
     if (byConversation === undefined) {
-      this.open.delete(byTrace.episodeId);
-      byTrace.episodeId = key;
-      this.open.set(key, byTrace);
-      return byTrace;
+      const closedId = this.closed.find(key, undefined);
+      if (closedId === undefined) {
+        this.open.delete(byTrace.episodeId);
+        byTrace.episodeId = key;
+        this.open.set(key, byTrace);
+        return byTrace;
+      }
+      // The conversation closed before: this trace is its next turn, whose first spans named no
+      // conversation (tool spans often carry none, and children are exported first). Re-keyed, it
+      // became a second revision 0 under the closed conversation's id — event ids colliding with
+      // the first turn's. It joins a correction of the conversation instead; if that revision is
+      // gone, the turn stays an episode of its own, keyed by its trace.
+      byConversation = this.reopen(closedId, now, span.traceId);
+      if (byConversation === undefined) return byTrace;
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
     byConversation.absorb(byTrace);

@@ -188,6 +188,27 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 2 });
   });
 
+  it("conversation mode: a next turn whose first spans name no conversation joins a correction of the closed conversation, not a second revision 0 under its id (second review)", () => {
+    const [turn1, turn2] = recordRuns([{ children: 2, conversationId: 'c-7' }, { children: 2, conversationId: 'c-7' }]);
+    const root2 = rootOf(turn2!);
+    // tool and LLM spans often carry no conversation id, and children are exported first
+    const children = turn2!.filter((s) => s !== root2).map((s) => {
+      const { ['gen_ai.conversation.id']: _dropped, ...attributes } = s.attributes;
+      return { ...s, attributes };
+    });
+    const { clock, asm } = setup({ graceMs: 10, keyBy: 'conversation' });
+    asm.addSpans(turn1!);
+    asm.addEvaluations([evaluationOf(turn1!, 1)]);
+    expect(asm.tick().map((e) => [e.episodeId, e.revision])).toEqual([['conv:c-7', 0]]);
+    clock.advance(60_000);
+    asm.addSpans(children);
+    asm.addSpans([root2]);
+    clock.advance(10);
+    const next = asm.tick();
+    expect(next.map((e) => [e.episodeId, e.revision, e.traceIds.length, e.spans.length])).toEqual([['conv:c-7', 1, 2, turn1!.length + turn2!.length]]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, open: 0 });
+  });
+
   it('0 turns the bound off', () => {
     const [run] = recordRuns([{ children: 2 }]);
     const root = rootOf(run!);
