@@ -180,8 +180,14 @@ export class EpisodeAssembler {
       const key = this.keyOfSpan(span);
       const closedId = this.closed.find(key, this.byConversation ? span.traceId : undefined);
       if (closedId !== undefined) {
-        ep = this.reopenForLateSpan(closedId, span, now, span.traceId);
-        if (ep === undefined) return;
+        const reopened = this.reopenForLateSpan(closedId, span, now);
+        if (reopened === undefined) return;
+        if (reopened === 'own-episode') {
+          // a conversation's next turn whose closed revision is no longer retained (or policy
+          // `count`) is not late: it is an episode of its own, keyed by its trace, not lost
+          ep = this.openEpisode(span.traceId, now);
+          joinKey = span.traceId;
+        } else ep = reopened;
       } else {
         ep = this.openEpisode(key, now);
         joinKey = key;
@@ -249,7 +255,7 @@ export class EpisodeAssembler {
       // became a second revision 0 under the closed conversation's id — event ids colliding with
       // the first turn's. It joins a correction of the conversation instead; if that revision is
       // gone, the turn stays an episode of its own, keyed by its trace.
-      byConversation = this.reopen(closedId, now, span.traceId);
+      byConversation = this.reopen(closedId, now, span.traceId, false);
       if (byConversation === undefined) return byTrace;
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
@@ -276,14 +282,17 @@ export class EpisodeAssembler {
   }
 
   /** Span for a closed episode: a duplicate, or late (counted; reopened as a correction when retained). */
-  private reopenForLateSpan(closedId: string, span: Span, now: number, traceId: string): OpenEpisode | undefined {
+  private reopenForLateSpan(closedId: string, span: Span, now: number): OpenEpisode | 'own-episode' | undefined {
     if (this.closed.held(closedId, span)) {
       this.counts.duplicateSpans++;
       return undefined;
     }
-    const ep = this.reopen(closedId, now, traceId);
-    if (ep === undefined) this.counts.lateSpans++; // a reopened episode counts it when the span is added
-    return ep;
+    const newTurn = this.isNewTurn(closedId, span.traceId);
+    const ep = this.reopen(closedId, now, span.traceId, !newTurn);
+    if (ep !== undefined) return ep;
+    if (newTurn) return 'own-episode';
+    this.counts.lateSpans++; // a reopened episode counts it when the span is added
+    return undefined;
   }
 
   /**
@@ -295,7 +304,7 @@ export class EpisodeAssembler {
     return this.byConversation && traceId !== undefined && !this.closed.heldTrace(closedId, traceId);
   }
 
-  private reopen(closedId: string, now: number, traceId: string | undefined): OpenEpisode | undefined {
+  private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;
     const newTurn = this.isNewTurn(closedId, traceId);
     const credited = this.closed.creditedAt(closedId, this.byConversation ? { traceId } : undefined);
@@ -305,7 +314,7 @@ export class EpisodeAssembler {
     const inWindow = newTurn || window === 0 || credited === undefined || now - credited <= window;
     const previous = this.options.lateSpanPolicy === 'correct' && inWindow ? this.closed.takeRetained(closedId) : undefined;
     if (previous === undefined) {
-      this.counts.lateUncorrected++;
+      if (countUncorrected) this.counts.lateUncorrected++;
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);

@@ -209,6 +209,20 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     expect(asm.stats()).toMatchObject({ corrections: 1, open: 0 });
   });
 
+  it('conversation mode: a next turn that cannot join a correction (revision not retained; here lateSpanPolicy count) is an episode of its own, keyed by its trace — it was dropped', () => {
+    const [turn1, turn2] = recordRuns([{ children: 2, conversationId: 'c-9' }, { children: 2, conversationId: 'c-9' }]);
+    const { clock, asm } = setup({ graceMs: 10, keyBy: 'conversation', lateSpanPolicy: 'count' });
+    asm.addSpans(turn1!);
+    asm.addEvaluations([evaluationOf(turn1!, 1)]);
+    expect(asm.tick().map((e) => [e.episodeId, e.revision])).toEqual([['conv:c-9', 0]]);
+    clock.advance(60_000);
+    asm.addSpans(turn2!);
+    asm.addEvaluations([evaluationOf(turn2!, 0)]);
+    const next = asm.tick();
+    expect(next.map((e) => [e.episodeId, e.revision, e.spans.length, e.evaluations.length])).toEqual([[turn2![0]!.traceId, 0, turn2!.length, 1]]);
+    expect(asm.stats()).toMatchObject({ corrections: 0, lateUncorrected: 0, lateSpans: 0 });
+  });
+
   it('0 turns the bound off', () => {
     const [run] = recordRuns([{ children: 2 }]);
     const root = rootOf(run!);
