@@ -19,6 +19,22 @@ export function throttledCount(everyMs = 30_000, now: () => number = Date.now): 
 }
 
 /**
+ * `throttledCount` over a cumulative counter read from an assembler: the increase since the last
+ * call. A total that went down is a fresh assembler's (the Kafka job makes one per group join).
+ */
+function throttledTotal(everyMs: number, now: () => number): (total: number | undefined) => number | undefined {
+  let seen = 0;
+  const due = throttledCount(everyMs, now);
+  return (total) => {
+    if (total === undefined) return undefined;
+    if (total < seen) seen = 0;
+    const n = due(total - seen);
+    seen = total;
+    return n;
+  };
+}
+
+/**
  * Logs evaluations that expired waiting for their episode's spans. The metric
  * (`evaluations_expired_total`) alone left users wondering why an evaluation they sent changed
  * nothing: its trace's spans never reached agent-credit (another exporter endpoint, a sampler that
@@ -32,13 +48,9 @@ export function expiredEvaluationsReporter(
   everyMs = 30_000,
   now: () => number = Date.now,
 ): (expiredTotal: number | undefined) => void {
-  let seen = 0;
-  const due = throttledCount(everyMs, now);
+  const due = throttledTotal(everyMs, now);
   return (expiredTotal) => {
-    if (expiredTotal === undefined) return;
-    if (expiredTotal < seen) seen = 0; // a fresh assembler (the Kafka job makes one per group join)
-    const expired = due(expiredTotal - seen);
-    seen = expiredTotal;
+    const expired = due(expiredTotal);
     if (expired === undefined) return;
     logger?.warn(
       { expired, expiredTotal },
@@ -59,13 +71,9 @@ export function otherNameVerdictsReporter(
   everyMs = 600_000,
   now: () => number = Date.now,
 ): (total: number | undefined) => void {
-  let seen = 0;
-  const due = throttledCount(everyMs, now);
+  const due = throttledTotal(everyMs, now);
   return (total) => {
-    if (total === undefined) return;
-    if (total < seen) seen = 0; // a fresh assembler
-    const count = due(total - seen);
-    seen = total;
+    const count = due(total);
     if (count === undefined) return;
     logger?.warn(
       { count, total },

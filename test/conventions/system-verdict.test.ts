@@ -93,15 +93,24 @@ describe('several judges with evaluation.name unset: the fastest decides, and th
   });
 });
 
+/**
+ * Run 3 with its verdict carried by the root span (evaluation.rootScoreAttribute task_success = 0),
+ * not by a log record; `at(name, score, s)` is a log-record evaluation s seconds after the root ended.
+ */
+function rootScoredRun3() {
+  const { spans: recorded, verdict } = run3('genai');
+  const tree = new SpanTree(recorded);
+  const root = recorded.find((s) => tree.isRoot(s.spanId))!;
+  const spans = recorded.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, task_success: 0 } } : s));
+  const at = (name: string, score: number, s: number): Evaluation => ({ ...verdict, name, score, source: 'log-event', timeUnixNano: root.endTimeUnixNano + BigInt(s) * 1_000_000_000n });
+  const clock = new ManualClock(0);
+  const asm = new EpisodeAssembler({ graceMs: 10 }, clock, assemblerHooksFor(undefined, { rootScoreAttribute: 'task_success' }));
+  return { spans, at, clock, asm };
+}
+
 describe('a late evaluation beside a verdict the spans carry (review finding)', () => {
   it('the spans’ verdict counts: another name is unused, and a re-judgment of the spans’ name reopens the run (it was dropped as "unchanged")', async () => {
-    const { spans: recorded, verdict } = run3('genai');
-    const tree = new SpanTree(recorded);
-    const root = recorded.find((s) => tree.isRoot(s.spanId))!;
-    // the run's verdict carried by its root span (evaluation.rootScoreAttribute), not by a log record
-    const spans = recorded.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, task_success: 0 } } : s));
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ graceMs: 10 }, clock, assemblerHooksFor(undefined, { rootScoreAttribute: 'task_success' }));
+    const { spans, at, clock, asm } = rootScoredRun3();
     asm.addSpans(spans);
     clock.advance(10);
     const [first] = asm.tick();
@@ -109,7 +118,6 @@ describe('a late evaluation beside a verdict the spans carry (review finding)', 
     const options = { rootScoreAttribute: 'task_success' };
     expect((await processEpisode(first!, options))[0]).toMatchObject({ outcome: 'failure', evaluation: { name: 'task_success', source: 'root-attribute' } });
 
-    const at = (name: string, score: number, s: number): Evaluation => ({ ...verdict, name, score, source: 'log-event', timeUnixNano: root.endTimeUnixNano + BigInt(s) * 1_000_000_000n });
     clock.advance(1000);
     asm.addEvaluations([at('tone_politeness', 0.95, 1)]);
     clock.advance(10);
@@ -125,13 +133,7 @@ describe('a late evaluation beside a verdict the spans carry (review finding)', 
 
 describe('a late re-judgment of a span-borne verdict after another name joined (second review)', () => {
   it('reopens the run: the joined tone score is not the first name — the root attribute, earlier, is', async () => {
-    const { spans: recorded, verdict } = run3('genai');
-    const tree = new SpanTree(recorded);
-    const root = recorded.find((s) => tree.isRoot(s.spanId))!;
-    const spans = recorded.map((s) => (s === root ? { ...s, attributes: { ...s.attributes, task_success: 0 } } : s));
-    const at = (name: string, score: number, s: number): Evaluation => ({ ...verdict, name, score, source: 'log-event', timeUnixNano: root.endTimeUnixNano + BigInt(s) * 1_000_000_000n });
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ graceMs: 10 }, clock, assemblerHooksFor(undefined, { rootScoreAttribute: 'task_success' }));
+    const { spans, at, clock, asm } = rootScoredRun3();
     asm.addSpans(spans);
     asm.addEvaluations([at('tone_politeness', 0.95, 1)]); // joins, and closes the run on arrival
     const [first] = asm.tick();
