@@ -30,8 +30,31 @@ function keepInputDefaults(ctx: { zodSchema: unknown; jsonSchema: Record<string,
   }
 }
 
-function render(schema: z.ZodType, file: string, title: string, io: 'input' | 'output', extra: Record<string, unknown> = {}): string {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(io === 'input' ? { override: keepInputDefaults } : {}) }) as Record<string, unknown>;
+/**
+ * The loader rejects unknown keys in every section (`unknownKeys` walks each object shape, stage
+ * schemas included), but zod's input-side JSON Schema leaves objects open below the top level: an
+ * editor validating `spansTopc:` against the schema said nothing. So the config schema closes every
+ * object the way the loader does (records — free-form maps — stay open).
+ */
+function closeObjects(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const def = (ctx.zodSchema as { _zod?: { def?: { type?: string } } })._zod?.def;
+  if (def?.type === 'object' && ctx.jsonSchema.properties !== undefined && ctx.jsonSchema.additionalProperties === undefined) ctx.jsonSchema.additionalProperties = false;
+}
+
+function configOverride(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  keepInputDefaults(ctx);
+  closeObjects(ctx);
+}
+
+function render(
+  schema: z.ZodType,
+  file: string,
+  title: string,
+  io: 'input' | 'output',
+  extra: Record<string, unknown> = {},
+  override: ((ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }) => void) | undefined = io === 'input' ? keepInputDefaults : undefined,
+): string {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(override ? { override } : {}) }) as Record<string, unknown>;
   const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json, ...extra };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -44,7 +67,7 @@ export function schemaFiles(): Record<string, string> {
     'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output'),
     'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output'),
     // Versioned on its own as well (CONFIG_SCHEMA_VERSION; its doc comment lists what each version added).
-    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }),
+    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }, configOverride),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
     // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id.

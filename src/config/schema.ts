@@ -132,9 +132,10 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.4.0 `source.kafka.sasl.mechanism: oauthbearer` and its token settings, 1.5.0
  * `credit.estimator: tree-msr`, 1.6.0 `credit.criticWeight`, `credit.module.players`, `credit.prefixValues` and `source.kafka.brokers` as one comma-separated string, 1.7.0
  * `episodes.awaitEvaluationMs` and `evaluationsArrivingMs`, 1.8.0 `episodes.correctionWindowMs`
- * (all additive: every 1.0.0 file is still valid).
+ * (all additive: every 1.0.0 file is still valid); 1.8.1 closes every section of the JSON Schema
+ * (`additionalProperties: false`) as the loader always did — no file the loader accepts is refused.
  */
-export const CONFIG_SCHEMA_VERSION = '1.8.0';
+export const CONFIG_SCHEMA_VERSION = '1.8.1';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -1,0 +1,161 @@
+/**
+ * The committed JSON Schemas (schemas/) are what consumers outside TypeScript validate against —
+ * a Python trainer, a Java sink, an editor checking a config file. They are generated from the zod
+ * schemas (schemas-current.test.ts checks they are current), but generation can lose or tighten
+ * things zod enforces differently. So here an independent validator (Ajv, draft 2020-12, with
+ * format checks) validates what the product really emits and the configuration files it ships:
+ * events from the recorded agents-sdk fixtures (all three instrumentations, the OTLP/HTTP bodies
+ * and the collector's Kafka records in both encodings) and from a generated fleet of every
+ * scenario kind and convention, each through the assembler and `processEpisode` as the jobs run it.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import type { LogRecord, Span } from '../../src/model/telemetry.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processEpisode } from '../../src/runtime/index.js';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { INSTRUMENTATIONS, fixtureLogs, kafkaLogRecords, kafkaSpanRecords, runSpans } from '../conventions/fixtures.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+
+const root = join(import.meta.dirname, '../..');
+const schemaDir = join(root, 'schemas');
+// ajv-formats is CommonJS with `exports.default`; under ESM the default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+
+function validators(): Record<string, ValidateFunction> {
+  // strict: an unknown keyword or a malformed schema is an error, not silently ignored — except
+  // `required` inside an `anyOf` branch naming a property the parent defines (the evaluation
+  // record's "one of these join ids"), which is standard JSON Schema that Ajv's strictRequired flags.
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+  ajv.addKeyword('x-schema-version');
+  addFormats(ajv);
+  const out: Record<string, ValidateFunction> = {};
+  for (const file of readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json'))) {
+    out[file] = ajv.compile(JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as object);
+  }
+  return out;
+}
+
+const perType: Record<CreditEvent['event_type'], string> = {
+  episode_credit: 'episode-credit.schema.json',
+  message_reward: 'message-reward.schema.json',
+  preference_pair: 'preference-pair.schema.json',
+};
+
+/** Closed episodes of these span batches and log records, as the jobs assemble them. */
+function episodesOf(batches: readonly (readonly Span[])[], logs: readonly LogRecord[]): Episode[] {
+  const asm = new EpisodeAssembler({ maxOpenEpisodes: 10_000 });
+  for (const b of batches) asm.addSpans(b);
+  asm.addEvaluations(evaluationsFromLogs(logs));
+  return asm.flush('shutdown');
+}
+
+async function eventsOf(episodes: readonly Episode[]): Promise<CreditEvent[]> {
+  const out: CreditEvent[] = [];
+  for (const e of episodes) out.push(...(await processEpisode(e)));
+  return out;
+}
+
+/** Round trip through JSON text, as a consumer receives it (drops `undefined`, keeps numbers). */
+const wire = (e: CreditEvent): unknown => JSON.parse(JSON.stringify(e)) as unknown;
+
+function expectValid(v: Record<string, ValidateFunction>, events: readonly CreditEvent[], label: string): void {
+  for (const e of events) {
+    const json = wire(e);
+    for (const file of ['credit-event.schema.json', perType[e.event_type]]) {
+      const ok = v[file]!(json);
+      expect(ok, `${label}: ${e.event_type} ${e.event_id} against ${file}: ${JSON.stringify(v[file]!.errors?.slice(0, 3))}`).toBe(true);
+    }
+  }
+}
+
+describe('events validate against the committed JSON Schemas (Ajv, draft 2020-12)', () => {
+  let v: Record<string, ValidateFunction>;
+  beforeAll(() => {
+    v = validators();
+  });
+
+  it.runIf(existsSync(AGENTS_SDK_FIXTURES)).each(INSTRUMENTATIONS)('recorded %s fixture (OTLP/HTTP bodies)', async (inst) => {
+    const events = await eventsOf(episodesOf(runSpans(inst), fixtureLogs(inst)));
+    expect(events.filter((e) => e.event_type === 'episode_credit')).toHaveLength(3);
+    // run 3 fails: its preference pairs are among the events validated
+    expect(events.some((e) => e.event_type === 'preference_pair')).toBe(true);
+    expectValid(v, events, inst);
+  });
+
+  it.runIf(existsSync(AGENTS_SDK_FIXTURES)).each(['otlp_proto', 'otlp_json'] as const)('recorded collector Kafka records (%s)', async (encoding) => {
+    const events = await eventsOf(episodesOf(kafkaSpanRecords(encoding), kafkaLogRecords(encoding)));
+    expect(events.filter((e) => e.event_type === 'episode_credit').length).toBeGreaterThan(0);
+    expectValid(v, events, `kafka ${encoding}`);
+  });
+
+  it('a generated fleet of every scenario kind and convention, JSON and proto', async () => {
+    const runs = await generateFleet({ episodes: 48, seed: 20261204 });
+    for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
+      const { spans, logs } = kafkaRecordsFor(runs, encoding);
+      const events = await eventsOf(
+        episodesOf(
+          spans.map((r) => decodeTraces(r.value, encoding)),
+          logs.flatMap((r) => decodeLogs(r.value, encoding)),
+        ),
+      );
+      const outcomes = new Set(events.flatMap((e) => (e.event_type === 'episode_credit' ? [e.outcome] : [])));
+      expect(outcomes).toEqual(new Set(['success', 'failure']));
+      expect(new Set(events.map((e) => e.event_type))).toEqual(new Set(['episode_credit', 'message_reward', 'preference_pair']));
+      expectValid(v, events, `fleet ${encoding}`);
+    }
+  });
+
+  it('rejects what breaks the contract (the validation above is not vacuous)', async () => {
+    const events = await eventsOf(episodesOf(...fleetOf(await generateFleet({ episodes: 12, seed: 7 }))));
+    for (const type of ['episode_credit', 'message_reward', 'preference_pair'] as const) {
+      const e = events.find((x) => x.event_type === type);
+      if (!e) continue;
+      const good = wire(e) as Record<string, unknown>;
+      expect(v[perType[type]]!(good)).toBe(true);
+      const noId = { ...good };
+      delete noId.event_id;
+      expect(v[perType[type]]!(noId), `${type} without event_id`).toBe(false);
+      expect(v['credit-event.schema.json']!({ ...good, episode_revision: -1 }), `${type} with revision -1`).toBe(false);
+      expect(v['credit-event.schema.json']!({ ...good, schema_version: '0.9.0' }), `${type} of another schema version`).toBe(false);
+    }
+    const reward = wire(events.find((x) => x.event_type === 'message_reward')!) as Record<string, unknown>;
+    expect(v['message-reward.schema.json']!({ ...reward, reward: 'high' })).toBe(false);
+  });
+});
+
+function fleetOf(runs: Awaited<ReturnType<typeof generateFleet>>): [Span[][], LogRecord[]] {
+  const { spans, logs } = kafkaRecordsFor(runs, 'otlp_proto');
+  return [spans.map((r) => decodeTraces(r.value, 'otlp_proto')), logs.flatMap((r) => decodeLogs(r.value, 'otlp_proto'))];
+}
+
+describe('shipped configuration files validate against schemas/agent-credit-config.schema.json (as an editor checks them)', () => {
+  const validate = (): ValidateFunction => validators()['agent-credit-config.schema.json']!;
+
+  it.each(['deploy/agent-credit.yaml', 'deploy/agent-credit-kafka.yaml'])('%s', (file) => {
+    const check = validate();
+    const ok = check(parseYaml(readFileSync(join(root, file), 'utf8')));
+    expect(ok, JSON.stringify(check.errors)).toBe(true);
+  });
+
+  it('the Kubernetes ConfigMap’s agent-credit.yaml', () => {
+    const docs = parseAllDocuments(readFileSync(join(root, 'deploy/kubernetes/configmap.yaml'), 'utf8')).map((d) => d.toJS() as { kind?: string; data?: Record<string, string> });
+    const text = docs.find((d) => d.kind === 'ConfigMap')!.data!['agent-credit.yaml']!;
+    const check = validate();
+    expect(check(parseYaml(text)), JSON.stringify(check.errors)).toBe(true);
+  });
+
+  it('rejects a misspelt key and a wrong type (the schema is closed where loadConfig is)', () => {
+    const check = validate();
+    expect(check({ source: { kind: 'kafka', kafka: { brokers: ['b:9092'], spansTopc: 'x' } } })).toBe(false);
+    expect(check({ sinks: { live: { port: 'eighty' } } })).toBe(false);
+  });
+});
