@@ -187,7 +187,12 @@ export class EpisodeAssembler {
           // `count`) is not late: it is an episode of its own, keyed by its trace, not lost
           ep = this.openEpisode(span.traceId, now);
           joinKey = span.traceId;
-        } else ep = reopened;
+        } else {
+          // a next turn's verdict may have come first, held for its trace: the span that
+          // reopens the conversation must take it (a one-span turn has no second chance)
+          ep = reopened;
+          joinKey = reopened.episodeId;
+        }
       } else {
         ep = this.openEpisode(key, now);
         joinKey = key;

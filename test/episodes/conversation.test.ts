@@ -87,4 +87,29 @@ describe('conversation keying', () => {
     expect(fix!.spans).toHaveLength(t1!.length - 1 + t2!.length);
     expect(fix!.evaluations).toHaveLength(1);
   });
+
+  it.each([
+    ['names the trace and its root span', true],
+    ['names the trace only', false],
+  ])('a next turn of one span whose verdict arrived first gets it (verdict %s)', (_, withSpan) => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-3' }, { conversationId: 'c-3' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 10, lateSpanPolicy: 'correct', awaitEvaluationMs: 0 }, clock);
+    asm.addSpans(t1!);
+    asm.addEvaluations([evaluationOf(t1!, 1)]);
+    const [first] = asm.tick();
+    expect(first).toMatchObject({ episodeId: 'conv:c-3', revision: 0 });
+    // turn 2 is one span (a single chat call); its judge answered before the span was exported
+    const turn2 = rootOf(t2!);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0, withSpan ? turn2.spanId : undefined), timeUnixNano: 2n }]);
+    asm.addSpans([turn2]);
+    clock.advance(10);
+    const [next] = asm.tick();
+    expect(next).toMatchObject({ episodeId: 'conv:c-3', revision: 1 });
+    // before: the span reopening the conversation skipped the pending join; the verdict expired
+    // later and the turn was credited with turn 1's score
+    expect(next!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
+    expect(next!.traceIds).toContain(turn2.traceId);
+    expect(asm.stats().pendingEvaluations).toBe(0);
+  });
 });
