@@ -9,6 +9,9 @@ import type { CreditOutcome } from '../credit/credit-episode.js';
 import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js';
 import type { AgentStep } from '../model/agents.js';
 import { eventIdOfText, eventIdText } from './event-id.js';
+
+/** Episode ids of conversation-keyed episodes (model/episode.ts). */
+const CONVERSATION_EPISODE_PREFIX = 'conv:';
 import { truncateUtf8 } from '../conventions/text.js';
 import type { z } from 'zod';
 import { type EpisodeCredit, EventHeaderSchema, type MessageReward, type PreferencePair, SCHEMA_VERSION } from './schemas.js';
@@ -71,11 +74,16 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name}`;
   const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
   const emittedAtMs = Math.trunc(opts.emittedAtMs);
-  // The id text of every event starts with the same (episode, revision, type, method) parts.
+  // The id text of every event starts with the same (episode, revision, type, method) parts. A
+  // conversation's episode also names the trace that opened it: its revisions are counted per
+  // process, so after a restart (or once the assembler forgot the conversation) the next turn is
+  // revision 0 of the same episode id again — without this part its events took the first turn's
+  // ids and consumers de-duplicating on event_id dropped them.
+  const idHead: (string | number)[] = outcome.episodeId.startsWith(CONVERSATION_EPISODE_PREFIX) && traceIds.length > 0 ? [outcome.episodeId, traceIds[0]!] : [outcome.episodeId];
   const idPrefixes = new Map<string, string>();
   const header = (type: string, subject: string): EventHeader => {
     let prefix = idPrefixes.get(type);
-    if (prefix === undefined) idPrefixes.set(type, (prefix = eventIdText([outcome.episodeId, outcome.revision, type, method])));
+    if (prefix === undefined) idPrefixes.set(type, (prefix = eventIdText([...idHead, outcome.revision, type, method])));
     return {
       schema_version: SCHEMA_VERSION,
       event_id: eventIdOfText(`${prefix}${subject}\u0000`),

@@ -52,7 +52,7 @@ export const EvaluationUsedSchema = z.object({
 
 export const EventHeaderSchema = z.object({
   schema_version: z.literal(SCHEMA_VERSION),
-  /** Deterministic: sha256(episode id, revision, event type, method, subject) truncated to 32 hex chars. Consumers de-duplicate on it. */
+  /** Deterministic: sha256(episode id, [trace_ids[0] for a conversation's episode], revision, event type, method, subject) truncated to 32 hex chars. Consumers de-duplicate on it. */
   event_id: Hex(32),
   episode_id: z.string(),
   /** 0 for the first close of an episode; higher for corrections after late spans. */

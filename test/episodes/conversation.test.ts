@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
+import { processEpisode } from '../../src/runtime/index.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
 
 describe('conversation keying', () => {
@@ -111,5 +112,25 @@ describe('conversation keying', () => {
     expect(next!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
     expect(next!.traceIds).toContain(turn2.traceId);
     expect(asm.stats().pendingEvaluations).toBe(0);
+  });
+
+  it('after a restart the next turn is revision 0 again: trace_ids[0] tells the two apart, and so do the event ids', async () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-r' }, { conversationId: 'c-r' }]);
+    const turn = async (spans: Span[], score: number) => {
+      const asm = new EpisodeAssembler({ keyBy: 'conversation', awaitEvaluationMs: 0 }, new ManualClock(0)); // a fresh process
+      asm.addSpans(spans);
+      asm.addEvaluations([evaluationOf(spans, score)]);
+      const [ep] = asm.tick();
+      return processEpisode(ep!);
+    };
+    const before = await turn(t1!, 1);
+    const after = await turn(t2!, 0);
+    for (const events of [before, after]) expect(new Set(events.map((e) => [e.episode_id, e.episode_revision].join()))).toEqual(new Set(['conv:c-r,0']));
+    expect(before[0]!.trace_ids[0]).toBe(t1![0]!.traceId);
+    expect(after[0]!.trace_ids[0]).toBe(t2![0]!.traceId);
+    const ids = new Set(before.map((e) => e.event_id));
+    for (const e of after) expect(ids.has(e.event_id), `${e.event_type} ${e.event_id} collides with turn 1's`).toBe(false);
+    // still deterministic: the same turn processed again gives the same ids
+    expect((await turn(t2!, 0)).map((e) => e.event_id)).toEqual(after.map((e) => e.event_id));
   });
 });
