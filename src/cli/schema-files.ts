@@ -70,7 +70,8 @@ export function schemaFiles(): Record<string, string> {
     'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }, configOverride),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
-    // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id.
+    // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id,
+    // 1.2.0 accepts time_unix_nano as a JSON number of any size.
     'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic, POST /v1/evaluations)', 'input', {
       'x-schema-version': EVALUATION_RECORD_SCHEMA_VERSION,
       allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }, { required: ['response_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],

@@ -5,6 +5,7 @@
  * Record (snake_case, like everything that crosses the process boundary):
  * `{ trace_id?: 32 hex, conversation_id?: string, span_id?: 16 hex, name: string,
  *    score?: number, label?: string, explanation?: string, time_unix_nano?: string | number }`
+ * (`time_unix_nano`: decimal string, exact; or a JSON number, exact only below 2^53)
  * At least one of `trace_id` / `conversation_id`, and at least one of `score` / `label` (a
  * label-only record is scored by labels.ts). Hex ids are accepted in any case and lowercased.
  * A payload is one record, a JSON array of records, or JSON lines.
@@ -20,8 +21,15 @@ const hexId = (n: number) =>
     .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `${n} hex chars`)
     .transform((s) => s.toLowerCase());
 
-/** Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added `response_id`. */
-export const EVALUATION_RECORD_SCHEMA_VERSION = '1.1.0';
+/**
+ * Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added
+ * `response_id`; 1.2.0 accepts `time_unix_nano` as any JSON number up to 2^64 (was: integers up
+ * to 2^53, ~104 days after 1970, which refused `time.time_ns()` from a Python judge).
+ */
+export const EVALUATION_RECORD_SCHEMA_VERSION = '1.2.0';
+
+/** Largest unix-ns time (uint64, as OTLP's fixed64 fields). */
+const MAX_UNIX_NANO = 18446744073709551615;
 
 export const EvaluationRecordSchema = z
   .object({
@@ -34,7 +42,9 @@ export const EvaluationRecordSchema = z
     score: z.number().finite().optional(),
     label: z.string().min(1).optional(),
     explanation: z.string().optional(),
-    time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()]).optional(),
+    // A JSON number above 2^53 (every real timestamp in ns) is parsed to the nearest double:
+    // exact to ~256 ns, plenty to order a judge's verdicts; a decimal string is exact.
+    time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().nonnegative().max(MAX_UNIX_NANO)]).optional(),
   })
   .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined || r.response_id !== undefined, {
     message: 'needs trace_id, conversation_id or response_id to join it to an episode',
@@ -65,7 +75,7 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   const ev: Evaluation = {
     name: r.name,
     source: 'evaluations-stream',
-    timeUnixNano: r.time_unix_nano !== undefined ? BigInt(r.time_unix_nano) : opts.receivedAtUnixNano,
+    timeUnixNano: r.time_unix_nano === undefined ? opts.receivedAtUnixNano : BigInt(typeof r.time_unix_nano === 'number' ? Math.trunc(r.time_unix_nano) : r.time_unix_nano),
   };
   const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score !== undefined) ev.score = score;

@@ -52,6 +52,20 @@ describe('evaluation records stream', () => {
     for (const e of [...one.evaluations, ...arr.evaluations, ...lines.evaluations, ...byResponse.evaluations]) expect(EvaluationSchema.safeParse(e).success).toBe(true);
   });
 
+  it('takes time_unix_nano as a JSON number of a real timestamp (Python time.time_ns()), to the nearest double; a string stays exact', () => {
+    // JSON text as a Python judge writes it: the integer is above 2^53, JSON.parse rounds it
+    const text = '[{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"task_success","score":1,"time_unix_nano":1764860000123456789},' +
+      '{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"task_success","score":1,"time_unix_nano":"1764860000123456789"}]';
+    const { evaluations, errors } = parseEvaluationRecords(text, received);
+    expect(errors).toEqual([]);
+    expect(evaluations[1]!.timeUnixNano).toBe(1764860000123456789n);
+    const off = evaluations[0]!.timeUnixNano - 1764860000123456789n;
+    expect(off >= -256n && off <= 256n, `off by ${off} ns`).toBe(true);
+    expect(evaluations[0]!.timeFromReceipt).toBeUndefined();
+    const bad = parseEvaluationRecords('{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"n","score":1,"time_unix_nano":-1}', received);
+    expect(bad.errors[0]!.message).toMatch(/time_unix_nano/);
+  });
+
   it('reports an empty payload instead of throwing', () => {
     expect(parseEvaluationRecords('  ', received)).toEqual({ evaluations: [], errors: [{ index: 0, message: 'empty payload' }] });
   });

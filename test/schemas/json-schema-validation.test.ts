@@ -14,7 +14,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { evaluationsFromLogs, parseEvaluationRecords } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
@@ -159,3 +159,22 @@ describe('shipped configuration files validate against schemas/agent-credit-conf
     expect(check({ sinks: { live: { port: 'eighty' } } })).toBe(false);
   });
 });
+
+describe('evaluation records: schemas/evaluation-record.schema.json agrees with the parser', () => {
+  const records: [string, unknown][] = [
+    ['score by trace, Python time.time_ns() as a JSON number', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'task_success', score: 1, time_unix_nano: 1764860000123456789 }],
+    ['label by conversation, time as a string', { conversation_id: 'c-1', name: 'csat', label: 'pass', time_unix_nano: '1764860000123456789' }],
+    ['by response id, with explanation', { response_id: 'chatcmpl-1', name: 'helpfulness', score: 0.4, explanation: 'vague' }],
+    ['no join id', { name: 'task_success', score: 1 }],
+    ['neither score nor label', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'task_success' }],
+    ['negative time', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 1, time_unix_nano: -1 }],
+    ['short trace id', { trace_id: 'ca88', name: 'n', score: 1 }],
+  ];
+  it.each(records)('%s', (_, record) => {
+    const check = validators()['evaluation-record.schema.json']!;
+    const parsed = parseEvaluationRecords(JSON.stringify(record), { receivedAtUnixNano: 1n });
+    expect(check(record), JSON.stringify(check.errors)).toBe(parsed.errors.length === 0);
+    expect(parsed.evaluations.length + parsed.errors.length).toBe(1);
+  });
+});
+
