@@ -323,6 +323,7 @@ export class EpisodeAssembler {
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);
+    if (newTurn) ep.turnTraceId = traceId;
     this.counts.corrections++;
     this.open.set(ep.episodeId, ep);
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
@@ -481,7 +482,7 @@ export class EpisodeAssembler {
         // a wait that ends without the verdict — at awaitEvaluationMs, at idleMs or maxDurationMs
         // when those come first, or when evaluations stopped arriving meanwhile — is counted
         // (closeOnEvaluation false: a verdict that joined during the wait ends it at grace, not counted)
-        if (reason !== undefined && ep.awaitedEvaluation && !ep.hasSystemEvaluation(this.closesOnEvaluation)) this.counts.evaluationWaitsExpired++;
+        if (reason !== undefined && ep.awaitedEvaluation && !ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraceId !== undefined)) this.counts.evaluationWaitsExpired++;
         if (reason !== undefined) this.close(ep, reason, now);
         else {
           next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
@@ -497,14 +498,22 @@ export class EpisodeAssembler {
   /**
    * Whether an episode whose root ended and whose grace passed stays open for its evaluation
    * (`awaitEvaluationMs`): a first revision with no system-level evaluation joined and no score
-   * in its spans, while evaluations are arriving at all (one in the last `evaluationsArrivingMs`;
-   * the start counts as one; a fleet that sends none closes at `graceMs` after that window).
+   * in its spans — or, in conversation mode, a revision opened by the conversation's next turn
+   * with no verdict of its own yet (else each turn went out first with the previous turn's
+   * verdict, then as a correction) — while evaluations are arriving at all (one in the last
+   * `evaluationsArrivingMs`; the start counts as one; a fleet that sends none closes at `graceMs`
+   * after that window). A correction (late spans or verdict of a known turn) never waits.
    */
   private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
     const o = this.options;
-    if (o.awaitEvaluationMs <= o.graceMs || ep.revision > 0) return false;
+    if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraceId === undefined)) return false;
     if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
-    return !this.hasVerdict(ep);
+    return ep.turnTraceId === undefined ? !this.hasVerdict(ep) : !this.turnHasVerdict(ep, ep.turnTraceId);
+  }
+
+  /** A next turn's own verdict: a system-level evaluation joined since the turn reopened the conversation, or a score in the turn's spans. */
+  private turnHasVerdict(ep: OpenEpisode, traceId: string): boolean {
+    return ep.hasSystemEvaluation(this.closesOnEvaluation, true) || this.carriesSystemScore(ep.spans.filter((s) => s.traceId === traceId));
   }
 
   /** Whether the episode closes with a system verdict (joined, or a score in its spans): its credit is emitted. */

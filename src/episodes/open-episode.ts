@@ -52,6 +52,13 @@ export class OpenEpisode {
   scoredBySpans = false;
   /** The episode has waited past grace for its evaluation (`awaitEvaluationMs`). */
   awaitedEvaluation = false;
+  /**
+   * Conversation mode: the trace of the next turn that reopened this revision. The revision waits
+   * for that turn's own verdict as a first revision waits for its run's (`awaitEvaluationMs`).
+   */
+  turnTraceId: string | undefined;
+  /** `evaluations[0, inheritedEvaluations)` came from earlier revisions (`reopen`). */
+  inheritedEvaluations = 0;
 
   constructor(
     public episodeId: string,
@@ -74,6 +81,7 @@ export class OpenEpisode {
     ep.bytes = previous.bytes;
     ep.duplicateSpans = previous.duplicateSpans;
     ep.lateSpans = previous.lateSpans;
+    ep.inheritedEvaluations = ep.evaluations.length;
     return ep;
   }
 
@@ -153,8 +161,12 @@ export class OpenEpisode {
 
   private runTree: { spans: number; tree: SpanTree } | undefined;
 
-  hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true): boolean {
-    for (const e of this.evaluations) if (this.isSystemEvaluation(e) && accept(e)) return true;
+  /** Whether a system-level evaluation `accept`s is held; `fresh`: only one joined since this revision opened. */
+  hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true, fresh = false): boolean {
+    for (let i = fresh ? this.inheritedEvaluations : 0; i < this.evaluations.length; i++) {
+      const e = this.evaluations[i]!;
+      if (this.isSystemEvaluation(e) && accept(e)) return true;
+    }
     return false;
   }
 

@@ -133,4 +133,38 @@ describe('conversation keying', () => {
     // still deterministic: the same turn processed again gives the same ids
     expect((await turn(t2!, 0)).map((e) => e.event_id)).toEqual(after.map((e) => e.event_id));
   });
+
+  it('a next turn waits for its own verdict (awaitEvaluationMs) instead of going out with the previous turn\'s', () => {
+    const [t1, t2, t3] = recordRuns([{ conversationId: 'c-w' }, { conversationId: 'c-w' }, { conversationId: 'c-w' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+    // turn 2: its judge takes 2 s
+    clock.advance(1_000);
+    asm.addSpans(t2!);
+    clock.advance(500);
+    expect(asm.tick()).toEqual([]); // past grace: waiting for turn 2's verdict
+    clock.advance(1_500);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    clock.advance(100);
+    const [second] = asm.tick();
+    expect(second).toMatchObject({ revision: 1, closeReason: 'evaluation-arrived' });
+    expect(second!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
+    // turn 3: no verdict ever comes — it closes at awaitEvaluationMs, counted as an expired wait
+    asm.addSpans(t3!);
+    clock.advance(1_000);
+    expect(asm.tick()).toEqual([]);
+    clock.advance(4_100);
+    const [third] = asm.tick();
+    expect(third).toMatchObject({ revision: 2, closeReason: 'root-ended' });
+    expect(asm.stats().evaluationWaitsExpired).toBe(1);
+    // a correction of a known turn (a late span of turn 1) does not wait
+    const late = { ...t1![0]!, spanId: 'feedfacefeedface', parentSpanId: rootOf(t1!).spanId };
+    asm.addSpans([late]);
+    clock.advance(100);
+    expect(asm.tick()).toMatchObject([{ revision: 3 }]);
+  });
 });
+
