@@ -439,6 +439,14 @@ export class EpisodeAssembler {
         this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
         return;
       }
+      if (e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
+        // A verdict naming a trace the closed conversation never held: its next turn, judged
+        // before the turn's spans arrived. Reopening now credited the earlier turns' messages with
+        // it (a revision without the turn); it waits for the turn's spans, which reopen the
+        // conversation and take it (`joinPending` by trace id).
+        this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
+        return;
+      }
       if (this.closed.heldEvaluation(closedId, e) === true) {
         this.counts.duplicateEvaluations++;
         return;

@@ -166,5 +166,25 @@ describe('conversation keying', () => {
     clock.advance(100);
     expect(asm.tick()).toMatchObject([{ revision: 3 }]);
   });
+
+  it('a verdict naming the conversation and a trace it never held waits for that turn\'s spans (it credited the earlier turns)', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-v' }, { conversationId: 'c-v' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toHaveLength(1);
+    // turn 2's judge answers first, by conversation and trace id, no span id (a JSON record)
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0, undefined), conversationId: 'c-v', timeUnixNano: 2n }]);
+    clock.advance(200);
+    expect(asm.tick()).toEqual([]); // no revision of turn 1 alone under turn 2's verdict
+    expect(asm.stats().pendingEvaluations).toBe(1);
+    asm.addSpans(t2!);
+    clock.advance(200);
+    const [next] = asm.tick();
+    expect(next).toMatchObject({ episodeId: 'conv:c-v', revision: 1 });
+    expect(next!.traceIds).toEqual([t1![0]!.traceId, t2![0]!.traceId]);
+    expect(next!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
+  });
 });
 
