@@ -203,8 +203,10 @@ export class EpisodeAssembler {
       this.counts.duplicateSpans++;
       return;
     }
-    if (ep.revision > 0) {
-      // every new span of a correction arrived after the episode first closed
+    if (ep.revision > 0 && span.traceId !== ep.turnTraceId) {
+      // every new span of a correction arrived after the episode first closed — except the spans
+      // of a conversation's next turn, which are not late (they made `late_spans_total` count
+      // every turn of every conversation)
       ep.lateSpans++;
       this.counts.lateSpans++;
     }

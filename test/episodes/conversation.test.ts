@@ -152,6 +152,8 @@ describe('conversation keying', () => {
     const [second] = asm.tick();
     expect(second).toMatchObject({ revision: 1, closeReason: 'evaluation-arrived' });
     expect(second!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
+    expect(second!.lateSpans).toBe(0); // a next turn's spans are not late
+    expect(asm.stats().lateSpans).toBe(0);
     // turn 3: no verdict ever comes — it closes at awaitEvaluationMs, counted as an expired wait
     asm.addSpans(t3!);
     clock.advance(1_000);
@@ -164,7 +166,8 @@ describe('conversation keying', () => {
     const late = { ...t1![0]!, spanId: 'feedfacefeedface', parentSpanId: rootOf(t1!).spanId };
     asm.addSpans([late]);
     clock.advance(100);
-    expect(asm.tick()).toMatchObject([{ revision: 3 }]);
+    expect(asm.tick()).toMatchObject([{ revision: 3, lateSpans: 1 }]);
+    expect(asm.stats().lateSpans).toBe(1);
   });
 
   it('a verdict naming the conversation and a trace it never held waits for that turn\'s spans (it credited the earlier turns)', () => {
