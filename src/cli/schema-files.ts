@@ -36,12 +36,20 @@ function keepInputDefaults(ctx: { zodSchema: unknown; jsonSchema: Record<string,
  * editor validating `spansTopc:` against the schema said nothing. So the config schema closes every
  * object the way the loader does (records — free-form maps — stay open).
  */
-function closeObjects(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+function closeObjects(ctx: OverrideContext): void {
   const def = (ctx.zodSchema as { _zod?: { def?: { type?: string } } })._zod?.def;
+  // the loader does not look inside records (`credit.normalization.<name>` strips unknown keys)
+  if (ctx.path.includes('additionalProperties')) return;
   if (def?.type === 'object' && ctx.jsonSchema.properties !== undefined && ctx.jsonSchema.additionalProperties === undefined) ctx.jsonSchema.additionalProperties = false;
 }
 
-function configOverride(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+interface OverrideContext {
+  zodSchema: unknown;
+  jsonSchema: Record<string, unknown>;
+  path: (string | number)[];
+}
+
+function configOverride(ctx: OverrideContext): void {
   keepInputDefaults(ctx);
   closeObjects(ctx);
 }
@@ -52,7 +60,7 @@ function render(
   title: string,
   io: 'input' | 'output',
   extra: Record<string, unknown> = {},
-  override: ((ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }) => void) | undefined = io === 'input' ? keepInputDefaults : undefined,
+  override: ((ctx: OverrideContext) => void) | undefined = io === 'input' ? keepInputDefaults : undefined,
 ): string {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(override ? { override } : {}) }) as Record<string, unknown>;
   const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json, ...extra };

@@ -28,8 +28,8 @@ const hexId = (n: number) =>
  */
 export const EVALUATION_RECORD_SCHEMA_VERSION = '1.2.0';
 
-/** Largest unix-ns time (uint64, as OTLP's fixed64 fields). */
-const MAX_UNIX_NANO = 18446744073709551615;
+/** Largest double ≤ the uint64 maximum (OTLP's fixed64 fields): 2^64 − 2048. */
+const MAX_UNIX_NANO = 18446744073709549568;
 
 export const EvaluationRecordSchema = z
   .object({
@@ -44,7 +44,7 @@ export const EvaluationRecordSchema = z
     explanation: z.string().optional(),
     // A JSON number above 2^53 (every real timestamp in ns) is parsed to the nearest double:
     // exact to ~256 ns, plenty to order a judge's verdicts; a decimal string is exact.
-    time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().nonnegative().max(MAX_UNIX_NANO)]).optional(),
+    time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().nonnegative().multipleOf(1, 'whole nanoseconds since the epoch (a fraction looks like seconds or ms)').max(MAX_UNIX_NANO)]).optional(),
   })
   .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined || r.response_id !== undefined, {
     message: 'needs trace_id, conversation_id or response_id to join it to an episode',
@@ -75,7 +75,7 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   const ev: Evaluation = {
     name: r.name,
     source: 'evaluations-stream',
-    timeUnixNano: r.time_unix_nano === undefined ? opts.receivedAtUnixNano : BigInt(typeof r.time_unix_nano === 'number' ? Math.trunc(r.time_unix_nano) : r.time_unix_nano),
+    timeUnixNano: r.time_unix_nano === undefined ? opts.receivedAtUnixNano : BigInt(r.time_unix_nano),
   };
   const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score !== undefined) ev.score = score;

@@ -64,6 +64,9 @@ describe('evaluation records stream', () => {
     expect(evaluations[0]!.timeFromReceipt).toBeUndefined();
     const bad = parseEvaluationRecords('{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"n","score":1,"time_unix_nano":-1}', received);
     expect(bad.errors[0]!.message).toMatch(/time_unix_nano/);
+    // Python's time.time() (seconds, fractional) is refused, not taken as a 1970 timestamp
+    const seconds = parseEvaluationRecords('{"trace_id":"ca8891194bd518f6b7a57a2864b5b581","name":"n","score":1,"time_unix_nano":1764860000.123}', received);
+    expect(seconds.errors[0]!.message).toMatch(/time_unix_nano.*whole nanoseconds/);
   });
 
   it('reports an empty payload instead of throwing', () => {

@@ -14,6 +14,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs, parseEvaluationRecords } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
@@ -158,6 +159,13 @@ describe('shipped configuration files validate against schemas/agent-credit-conf
     expect(check({ source: { kind: 'kafka', kafka: { brokers: ['b:9092'], spansTopc: 'x' } } })).toBe(false);
     expect(check({ sinks: { live: { port: 'eighty' } } })).toBe(false);
   });
+
+  it('accepts what the loader accepts inside records (it strips unknown keys of credit.normalization entries)', () => {
+    const config = { credit: { normalization: { task_success: { min: 0, max: 10, clamp: true } } } };
+    expect(() => loadConfig({ text: JSON.stringify(config), env: {} })).not.toThrow();
+    const check = validate();
+    expect(check(config), JSON.stringify(check.errors)).toBe(true);
+  });
 });
 
 describe('evaluation records: schemas/evaluation-record.schema.json agrees with the parser', () => {
@@ -167,6 +175,7 @@ describe('evaluation records: schemas/evaluation-record.schema.json agrees with 
     ['by response id, with explanation', { response_id: 'chatcmpl-1', name: 'helpfulness', score: 0.4, explanation: 'vague' }],
     ['no join id', { name: 'task_success', score: 1 }],
     ['neither score nor label', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'task_success' }],
+    ['fractional time (seconds)', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 1, time_unix_nano: 1764860000.5 }],
     ['negative time', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 1, time_unix_nano: -1 }],
     ['short trace id', { trace_id: 'ca88', name: 'n', score: 1 }],
   ];
