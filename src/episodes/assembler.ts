@@ -203,12 +203,14 @@ export class EpisodeAssembler {
       this.counts.duplicateSpans++;
       return;
     }
-    if (ep.revision > 0 && span.traceId !== ep.turnTraceId) {
-      // every new span of a correction arrived after the episode first closed — except the spans
-      // of a conversation's next turn, which are not late (they made `late_spans_total` count
-      // every turn of every conversation)
-      ep.lateSpans++;
-      this.counts.lateSpans++;
+    if (ep.revision > 0) {
+      if (ep.inheritedTraces?.has(span.traceId) !== false) {
+        // every new span of a correction arrived after the episode first closed — except the
+        // spans of a conversation's next turns, which are not late (they made
+        // `late_spans_total` count every turn of every conversation)
+        ep.lateSpans++;
+        this.counts.lateSpans++;
+      } else if (this.byConversation && !ep.holdsTrace(span.traceId)) this.beginTurn(ep, span.traceId, ep.evaluations.length);
     }
     const bytes = estimateSpanBytes(span);
     ep.addSpan(span, bytes, now);
@@ -266,7 +268,10 @@ export class EpisodeAssembler {
       if (byConversation === undefined) return byTrace;
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
+    const evaluationsBefore = byConversation.evaluations.length;
     byConversation.absorb(byTrace);
+    // a trace joining a reopened conversation is its next turn (its verdict, joined by trace id, counts as the turn's)
+    if (byConversation.revision > 0 && byTrace.traceIds[0] !== undefined) this.beginTurn(byConversation, byTrace.traceIds[0], evaluationsBefore);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
@@ -325,7 +330,7 @@ export class EpisodeAssembler {
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);
-    if (newTurn) ep.turnTraceId = traceId;
+    if (newTurn && traceId !== undefined) this.beginTurn(ep, traceId, ep.evaluations.length);
     this.counts.corrections++;
     this.open.set(ep.episodeId, ep);
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
@@ -419,6 +424,12 @@ export class EpisodeAssembler {
     } else if (e.conversationId !== undefined) {
       key = CONVERSATION_PREFIX + e.conversationId;
       ep = this.open.get(key) ?? (e.traceId === undefined ? undefined : this.traceIndex.get(e.traceId));
+      if (ep !== undefined && e.traceId !== undefined && !ep.holdsTrace(e.traceId) && e.responseId === undefined) {
+        // names the open conversation and a trace it does not hold yet: the next turn, judged
+        // before its spans came — joined now it would close and credit the current turns with it
+        this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
+        return;
+      }
     } else if (e.traceId !== undefined) {
       key = e.traceId;
       ep = this.traceIndex.get(key) ?? this.open.get(key);
@@ -436,12 +447,15 @@ export class EpisodeAssembler {
       return;
     }
     if (ep === undefined) {
-      const closedId = this.closed.find(key, this.byConversation ? e.traceId : undefined);
+      let closedId = this.closed.find(key, this.byConversation ? e.traceId : undefined);
       if (closedId === undefined) {
         this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
         return;
       }
-      if (e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
+      // a turn that became an episode of its own (its conversation's revision was gone) has its own record
+      const own = e.traceId === undefined || !this.byConversation ? undefined : this.closed.find(e.traceId, e.traceId);
+      if (own !== undefined && own !== closedId) closedId = own;
+      else if (e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
         // A verdict naming a trace the closed conversation never held: its next turn, judged
         // before the turn's spans arrived. Reopening now credited the earlier turns' messages with
         // it (a revision without the turn); it waits for the turn's spans, which reopen the
@@ -466,7 +480,9 @@ export class EpisodeAssembler {
     }
     if (!this.joined(ep, e)) return;
     ep.recordPosition(position);
-    if (this.options.closeOnEvaluation && ep.rootEnded() && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
+    // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
+    const ofTurn = ep.turnTraceId === undefined || e.traceId === undefined || e.traceId === ep.turnTraceId;
+    if (this.options.closeOnEvaluation && ofTurn && ep.rootEnded() && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
 
@@ -521,7 +537,17 @@ export class EpisodeAssembler {
     return ep.turnTraceId === undefined ? !this.hasVerdict(ep) : !this.turnHasVerdict(ep, ep.turnTraceId);
   }
 
-  /** A next turn's own verdict: a system-level evaluation joined since the turn reopened the conversation, or a score in the turn's spans. */
+  /**
+   * Conversation mode: `traceId` is the conversation's latest turn in this revision; it waits for
+   * that turn's own verdict (`awaitsEvaluation`) — a turn that arrives while the previous turn's
+   * revision is still open takes over the wait.
+   */
+  private beginTurn(ep: OpenEpisode, traceId: string, evaluationsFrom: number): void {
+    ep.turnTraceId = traceId;
+    ep.turnEvaluationsFrom = evaluationsFrom;
+  }
+
+  /** A next turn's own verdict: a system-level evaluation joined since the turn began or naming its trace, or a score in the turn's spans. */
   private turnHasVerdict(ep: OpenEpisode, traceId: string): boolean {
     return ep.hasSystemEvaluation(this.closesOnEvaluation, true) || this.carriesSystemScore(ep.spans.filter((s) => s.traceId === traceId));
   }

@@ -57,8 +57,10 @@ export class OpenEpisode {
    * for that turn's own verdict as a first revision waits for its run's (`awaitEvaluationMs`).
    */
   turnTraceId: string | undefined;
-  /** `evaluations[0, inheritedEvaluations)` came from earlier revisions (`reopen`). */
-  inheritedEvaluations = 0;
+  /** `evaluations[turnEvaluationsFrom…]` joined since the current turn began (or since `reopen`). */
+  turnEvaluationsFrom = 0;
+  /** Traces the closed revision held when reopened (their new spans are late); undefined on revision 0. */
+  inheritedTraces: ReadonlySet<string> | undefined;
 
   constructor(
     public episodeId: string,
@@ -81,7 +83,8 @@ export class OpenEpisode {
     ep.bytes = previous.bytes;
     ep.duplicateSpans = previous.duplicateSpans;
     ep.lateSpans = previous.lateSpans;
-    ep.inheritedEvaluations = ep.evaluations.length;
+    ep.turnEvaluationsFrom = ep.evaluations.length;
+    ep.inheritedTraces = new Set(ep.traceIds);
     return ep;
   }
 
@@ -161,13 +164,23 @@ export class OpenEpisode {
 
   private runTree: { spans: number; tree: SpanTree } | undefined;
 
-  /** Whether a system-level evaluation `accept`s is held; `fresh`: only one joined since this revision opened. */
-  hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true, fresh = false): boolean {
-    for (let i = fresh ? this.inheritedEvaluations : 0; i < this.evaluations.length; i++) {
+  /**
+   * Whether a system-level evaluation `accept`s is held; `turn`: only the current turn's own — one
+   * naming the turn's trace, or naming no trace and joined since the turn began (conversation mode).
+   */
+  hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true, turn = false): boolean {
+    for (let i = 0; i < this.evaluations.length; i++) {
       const e = this.evaluations[i]!;
+      // the turn's own: naming its trace, or naming none (a conversation-level verdict) and joined since it began
+      if (turn && !(e.traceId === undefined ? i >= this.turnEvaluationsFrom : e.traceId === this.turnTraceId)) continue;
       if (this.isSystemEvaluation(e) && accept(e)) return true;
     }
     return false;
+  }
+
+  /** Whether a span of this trace is held. */
+  holdsTrace(traceId: string): boolean {
+    return this.spanIds.has(traceId);
   }
 
   /**

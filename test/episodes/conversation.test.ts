@@ -189,5 +189,61 @@ describe('conversation keying', () => {
     expect(next!.traceIds).toEqual([t1![0]!.traceId, t2![0]!.traceId]);
     expect(next!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
   });
+
+  it('a turn arriving while the previous turn\'s revision is open takes over the wait: not late, closed by its own verdict', () => {
+    const [t1, t2, t3] = recordRuns([{ conversationId: 'c-o' }, { conversationId: 'c-o' }, { conversationId: 'c-o' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(t2!); // revision 1 opens for turn 2
+    clock.advance(500);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans(t3!); // the user's next turn, before turn 2's verdict
+    clock.advance(500);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]); // turn 2's verdict: revision 1 now waits for turn 3's
+    clock.advance(500);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(t3!, 1), timeUnixNano: 3n }]);
+    const [next] = asm.tick();
+    expect(next).toMatchObject({ revision: 1, closeReason: 'evaluation-arrived', lateSpans: 0 });
+    expect(next!.traceIds).toHaveLength(3);
+    expect(next!.evaluations).toHaveLength(3);
+    expect(asm.stats().lateSpans).toBe(0);
+  });
+
+  it('a next turn\'s verdict sent before its spans while the conversation is still open waits for them (it closed the open turn with it)', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-p' }, { conversationId: 'c-p' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!); // turn 1, its judge is slow
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0, undefined), conversationId: 'c-p', timeUnixNano: 2n }]);
+    expect(asm.tick()).toEqual([]); // not closed with turn 2's verdict
+    expect(asm.stats().pendingEvaluations).toBe(1);
+    asm.addSpans(t2!); // the turn it judges: now it closes the conversation, turn 2 included
+    const [ep] = asm.tick();
+    expect(ep).toMatchObject({ revision: 0, closeReason: 'evaluation-arrived' });
+    expect(ep!.traceIds).toEqual([t1![0]!.traceId, t2![0]!.traceId]);
+    expect(ep!.evaluations.map((e) => e.score)).toEqual([0]);
+  });
+
+  it('a late verdict with the conversation id reaches a turn that became an episode of its own', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-q' }, { conversationId: 'c-q' }]);
+    const clock = new ManualClock(0);
+    // retainClosedBytes 0: the conversation's revision is not kept, so turn 2 becomes its own episode
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, lateSpanPolicy: 'correct', retainClosedBytes: 0 }, clock);
+    asm.addSpans(t1!);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toHaveLength(1);
+    asm.addSpans(t2!);
+    clock.advance(200);
+    const [own] = asm.tick();
+    expect(own!.episodeId).toBe(t2![0]!.traceId);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0, undefined), conversationId: 'c-q', timeUnixNano: 2n }]);
+    clock.advance(200);
+    expect(asm.stats().pendingEvaluations).toBe(0);
+    expect(asm.stats().lateEvaluations).toBe(1);
+  });
 });
 
