@@ -178,7 +178,8 @@ export class EpisodeAssembler {
     let joinKey = ep?.episodeId;
     if (ep === undefined) {
       const key = this.keyOfSpan(span);
-      const closedId = this.closed.find(key, this.byConversation ? span.traceId : undefined);
+      const splitTurn = this.splitTurnOf(key, span.traceId);
+      const closedId = splitTurn ?? this.closed.find(key, this.byConversation ? span.traceId : undefined);
       if (closedId !== undefined) {
         const reopened = this.reopenForLateSpan(closedId, span, now);
         if (reopened === undefined) return;
@@ -188,10 +189,12 @@ export class EpisodeAssembler {
           ep = this.openEpisode(span.traceId, now);
           joinKey = span.traceId;
         } else {
+          // the split turn, reopened, joins the conversation this span names, as an open
+          // trace-keyed turn does (`episodeForSpan`) — else the conversation took this span alone
+          ep = splitTurn === undefined ? reopened : (this.episodeForSpan(span, now) ?? reopened);
           // a next turn's verdict may have come first, held for its trace: the span that
           // reopens the conversation must take it (a one-span turn has no second chance)
-          ep = reopened;
-          joinKey = reopened.episodeId;
+          joinKey = ep.episodeId;
         }
       } else {
         ep = this.openEpisode(key, now);
@@ -236,6 +239,19 @@ export class EpisodeAssembler {
     }
 
     this.evictForBytes(ep, now);
+  }
+
+  /**
+   * Conversation mode, a span naming a conversation: the closed trace-keyed episode of its trace, if
+   * that closed before emitting anything (no verdict) — a turn whose first spans named no
+   * conversation and closed on their own (`idle`: its last step outlasted `idleMs`) before this
+   * span came. Its spans belong to the conversation's turn; one that emitted credit keeps it.
+   */
+  private splitTurnOf(key: string, traceId: string): string | undefined {
+    if (!this.byConversation || key === traceId) return undefined;
+    const own = this.closed.find(traceId, traceId);
+    if (own === undefined || own.startsWith(CONVERSATION_PREFIX)) return undefined;
+    return this.closed.creditedAt(own) === undefined ? own : undefined;
   }
 
   /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */

@@ -245,5 +245,32 @@ describe('conversation keying', () => {
     expect(asm.stats().pendingEvaluations).toBe(0);
     expect(asm.stats().lateEvaluations).toBe(1);
   });
+
+  it.each([
+    ['its conversation\'s next turn', true],
+    ['the conversation\'s first turn', false],
+  ])('a turn whose children named no conversation and closed idle before the root came joins the conversation with them (%s)', (_, afterTurn1) => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-s' }, { conversationId: 'c-s' }]);
+    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const root2 = rootOf(t2!);
+    const children = t2!.filter((s) => s !== root2).map(strip);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
+    if (afterTurn1) {
+      asm.addSpans(t1!);
+      asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+      expect(asm.tick()).toHaveLength(1);
+    }
+    asm.addSpans(children);
+    clock.advance(31_000); // the final LLM call outlasts idleMs: the children close on their own
+    expect(asm.tick()).toMatchObject([{ episodeId: root2.traceId, closeReason: 'idle' }]);
+    asm.addSpans([root2]);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    clock.advance(200);
+    const [turn] = asm.tick();
+    expect(turn!.episodeId).toBe('conv:c-s');
+    expect(spanKeys(turn!.spans)).toEqual(spanKeys(afterTurn1 ? [...t1!, ...t2!] : t2!));
+    expect(turn!.evaluations.some((e) => e.traceId === root2.traceId && e.score === 0)).toBe(true);
+  });
 });
 
