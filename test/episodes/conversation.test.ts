@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/index.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
+
+/**
+ * A conversation of `n` recorded turns, and an assembler (conversation mode, `lateSpanPolicy`
+ * correct, `options`) that has closed turn 1 with its verdict (score 1, revision 0).
+ */
+function afterFirstTurn(conversationId: string, n: number, options: EpisodeAssemblerOptionsInput) {
+  const turns = recordRuns(Array.from({ length: n }, () => ({ conversationId })));
+  const clock = new ManualClock(0);
+  const asm = new EpisodeAssembler({ keyBy: 'conversation', lateSpanPolicy: 'correct', ...options }, clock);
+  asm.addSpans(turns[0]!);
+  asm.addEvaluations([{ ...evaluationOf(turns[0]!, 1), timeUnixNano: 1n }]);
+  expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+  return { turns, clock, asm };
+}
 
 describe('conversation keying', () => {
   it('puts two traces of one conversation into one episode conv:<id>; other traces stay by trace id', () => {
@@ -135,12 +149,7 @@ describe('conversation keying', () => {
   });
 
   it('a next turn waits for its own verdict (awaitEvaluationMs) instead of going out with the previous turn\'s', () => {
-    const [t1, t2, t3] = recordRuns([{ conversationId: 'c-w' }, { conversationId: 'c-w' }, { conversationId: 'c-w' }]);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
-    asm.addSpans(t1!);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+    const { turns: [t1, t2, t3], clock, asm } = afterFirstTurn('c-w', 3, { graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000 });
     // turn 2: its judge takes 2 s
     clock.advance(1_000);
     asm.addSpans(t2!);
@@ -171,12 +180,7 @@ describe('conversation keying', () => {
   });
 
   it('a verdict naming the conversation and a trace it never held waits for that turn\'s spans (it credited the earlier turns)', () => {
-    const [t1, t2] = recordRuns([{ conversationId: 'c-v' }, { conversationId: 'c-v' }]);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, lateSpanPolicy: 'correct' }, clock);
-    asm.addSpans(t1!);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick()).toHaveLength(1);
+    const { turns: [t1, t2], clock, asm } = afterFirstTurn('c-v', 2, { graceMs: 100 });
     // turn 2's judge answers first, by conversation and trace id, no span id (a JSON record)
     asm.addEvaluations([{ ...evaluationOf(t2!, 0, undefined), conversationId: 'c-v', timeUnixNano: 2n }]);
     clock.advance(200);
@@ -191,12 +195,7 @@ describe('conversation keying', () => {
   });
 
   it('a turn arriving while the previous turn\'s revision is open takes over the wait: not late, closed by its own verdict', () => {
-    const [t1, t2, t3] = recordRuns([{ conversationId: 'c-o' }, { conversationId: 'c-o' }, { conversationId: 'c-o' }]);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
-    asm.addSpans(t1!);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick()).toHaveLength(1);
+    const { turns: [t1, t2, t3], clock, asm } = afterFirstTurn('c-o', 3, { graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000 });
     asm.addSpans(t2!); // revision 1 opens for turn 2
     clock.advance(500);
     expect(asm.tick()).toEqual([]);
@@ -229,13 +228,8 @@ describe('conversation keying', () => {
   });
 
   it('a late verdict with the conversation id reaches a turn that became an episode of its own', () => {
-    const [t1, t2] = recordRuns([{ conversationId: 'c-q' }, { conversationId: 'c-q' }]);
-    const clock = new ManualClock(0);
     // retainClosedBytes 0: the conversation's revision is not kept, so turn 2 becomes its own episode
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, lateSpanPolicy: 'correct', retainClosedBytes: 0 }, clock);
-    asm.addSpans(t1!);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick()).toHaveLength(1);
+    const { turns: [t1, t2], clock, asm } = afterFirstTurn('c-q', 2, { graceMs: 100, awaitEvaluationMs: 0, retainClosedBytes: 0 });
     asm.addSpans(t2!);
     clock.advance(200);
     const [own] = asm.tick();
