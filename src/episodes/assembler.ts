@@ -206,15 +206,16 @@ export class EpisodeAssembler {
       this.counts.duplicateSpans++;
       return;
     }
-    if (ep.revision > 0) {
-      if (ep.inheritedTraces?.has(span.traceId) !== false) {
-        // every new span of a correction arrived after the episode first closed — except the
-        // spans of a conversation's next turns, which are not late (they made
-        // `late_spans_total` count every turn of every conversation)
-        ep.lateSpans++;
-        this.counts.lateSpans++;
-      } else if (this.byConversation && !ep.holdsTrace(span.traceId)) this.beginTurn(ep, span.traceId, ep.evaluations.length);
+    if (ep.revision > 0 && ep.inheritedTraces?.has(span.traceId) !== false) {
+      // every new span of a correction arrived after the episode first closed — except the
+      // spans of a conversation's next turns, which are not late (they made `late_spans_total`
+      // count every turn of every conversation)
+      ep.lateSpans++;
+      this.counts.lateSpans++;
     }
+    // a trace joining a conversation that holds others is its next turn (also in revision 0,
+    // while the first turn still waits for its verdict)
+    if (this.byConversation && ep.traceIds.length > 0 && !ep.holdsTrace(span.traceId)) this.beginTurn(ep, span.traceId, ep.evaluations.length);
     const bytes = estimateSpanBytes(span);
     ep.addSpan(span, bytes, now);
     ep.recordPosition(position);
@@ -287,7 +288,7 @@ export class EpisodeAssembler {
     const evaluationsBefore = byConversation.evaluations.length;
     byConversation.absorb(byTrace);
     // a trace joining a reopened conversation is its next turn (its verdict, joined by trace id, counts as the turn's)
-    if (byConversation.revision > 0 && byTrace.traceIds[0] !== undefined) this.beginTurn(byConversation, byTrace.traceIds[0], evaluationsBefore);
+    if (byTrace.traceIds[0] !== undefined) this.beginTurn(byConversation, byTrace.traceIds[0], evaluationsBefore);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
@@ -439,7 +440,8 @@ export class EpisodeAssembler {
       ep = key === undefined ? undefined : this.open.get(key);
     } else if (e.conversationId !== undefined) {
       key = CONVERSATION_PREFIX + e.conversationId;
-      ep = this.open.get(key) ?? (e.traceId === undefined ? undefined : this.traceIndex.get(e.traceId));
+      // the episode holding its trace first: a turn whose spans name no conversation is keyed by its trace
+      ep = (e.traceId === undefined ? undefined : this.traceIndex.get(e.traceId)) ?? this.open.get(key);
       if (ep !== undefined && e.traceId !== undefined && !ep.holdsTrace(e.traceId) && e.responseId === undefined) {
         // names the open conversation and a trace it does not hold yet: the next turn, judged
         // before its spans came — joined now it would close and credit the current turns with it

@@ -117,7 +117,10 @@ export class OpenEpisode {
 
   /** Adds an evaluation unless an identical one (`holdsEvaluation`) is held; returns whether added. */
   addEvaluation(e: Evaluation): boolean {
-    if (holdsEvaluation(this.evaluations, e)) return false;
+    // A receipt-timed verdict naming no trace cannot be told from a re-send of an equal one: once
+    // a conversation's next turn began it is that turn's verdict (else the turn waited it out).
+    const fresh = e.timeFromReceipt === true && e.traceId === undefined && this.turnTraceId !== undefined;
+    if (holdsEvaluation(fresh ? this.evaluations.slice(this.turnEvaluationsFrom) : this.evaluations, e)) return false;
     this.evaluations.push(e);
     return true;
   }

@@ -266,5 +266,55 @@ describe('conversation keying', () => {
     expect(spanKeys(turn!.spans)).toEqual(spanKeys(afterTurn1 ? [...t1!, ...t2!] : t2!));
     expect(turn!.evaluations.some((e) => e.traceId === root2.traceId && e.score === 0)).toBe(true);
   });
+
+  it('a second turn arriving while the first still waits for its verdict takes over the wait (revision 0)', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-a' }, { conversationId: 'c-a' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
+    asm.addSpans(t1!);
+    clock.advance(3_000);
+    expect(asm.tick()).toEqual([]); // turn 1 waits for its verdict
+    asm.addSpans(t2!);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toEqual([]); // turn 1's verdict no longer closes it: turn 2 is the conversation's latest
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    const [ep] = asm.tick();
+    expect(ep).toMatchObject({ revision: 0, closeReason: 'evaluation-arrived' });
+    expect(ep!.evaluations.map((e) => e.score)).toEqual([1, 0]);
+    expect(asm.stats().lateEvaluations).toBe(0);
+  });
+
+  it('a verdict naming the open conversation and a trace held by its own episode (spans without the conversation id) joins that episode', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-k' }, {}]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000 }, clock);
+    asm.addSpans(t1!); // conversation c-k open
+    asm.addSpans(t2!); // a trace whose spans name no conversation: keyed by its trace
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0.3, undefined), conversationId: 'c-k' }]);
+    expect(asm.stats().pendingEvaluations).toBe(0);
+    const closed = asm.tick();
+    expect(closed.find((e) => e.episodeId === t2![0]!.traceId)!.evaluations.map((e) => e.score)).toEqual([0.3]);
+  });
+
+  it('a receipt-timed conversation-level verdict equal to the previous turn\'s is the next turn\'s verdict, not a re-send', () => {
+    const { turns: [, t2], clock, asm } = afterFirstTurnReceiptTimed();
+    asm.addSpans(t2!);
+    clock.advance(500);
+    expect(asm.tick()).toEqual([]); // waiting for turn 2's verdict
+    asm.addEvaluations([{ name: 'task_success', score: 1, conversationId: 'c-r2', source: 'evaluations-stream', timeUnixNano: 9n, timeFromReceipt: true }]);
+    expect(asm.tick()).toMatchObject([{ revision: 1, closeReason: 'evaluation-arrived' }]);
+    expect(asm.stats().duplicateEvaluations).toBe(0);
+  });
 });
+
+/** Turn 1 of conversation c-r2 closed by a receipt-timed conversation-level verdict (a judge posting `{conversation_id, name, score}`). */
+function afterFirstTurnReceiptTimed() {
+  const turns = recordRuns([{ conversationId: 'c-r2' }, { conversationId: 'c-r2' }]);
+  const clock = new ManualClock(0);
+  const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 5_000, lateSpanPolicy: 'correct' }, clock);
+  asm.addSpans(turns[0]!);
+  asm.addEvaluations([{ name: 'task_success', score: 1, conversationId: 'c-r2', source: 'evaluations-stream', timeUnixNano: 5n, timeFromReceipt: true }]);
+  expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+  return { turns, clock, asm };
+}
 
