@@ -79,6 +79,7 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   };
   const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score !== undefined) ev.score = score;
+  if (r.score === undefined && score !== undefined) ev.scoreFromLabel = true;
   if (r.label !== undefined) ev.label = r.label;
   if (r.explanation !== undefined) ev.explanation = r.explanation;
   if (r.time_unix_nano === undefined) ev.timeFromReceipt = true;

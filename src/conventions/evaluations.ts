@@ -64,6 +64,7 @@ function build(
   if (score === undefined && f.label === undefined) return undefined; // nothing to use
   const ev: Evaluation = { name: f.name ?? opts?.defaultName ?? 'unnamed', ...base };
   if (score !== undefined) ev.score = score;
+  if (f.score === undefined && score !== undefined) ev.scoreFromLabel = true;
   if (f.label !== undefined) ev.label = f.label;
   if (f.explanation !== undefined) ev.explanation = f.explanation;
   if (ev.traceId === undefined) delete ev.traceId;

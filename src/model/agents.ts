@@ -91,5 +91,10 @@ export const EvaluationSchema = z.object({
    * time): a re-delivery then differs only in that time, and is still a duplicate.
    */
   timeFromReceipt: z.boolean().optional(),
+  /**
+   * True when `score` was read from `label` by the built-in label table at decoding: the credit
+   * stage maps such labels again by the configured `credit.labelScores` (src/runtime/process-episode.ts).
+   */
+  scoreFromLabel: z.boolean().optional(),
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;

@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { evaluatesRun, evaluationsFromTree, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { evaluatesRun, evaluationsFromTree, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -38,10 +38,40 @@ export interface ProcessEpisodeOptions {
   onSkipped?: (episode: Episode, error: DegenerateEpisodeError) => void;
 }
 
-/** The episode's evaluations: those joined from log records and evaluation streams, then those its spans carry. */
-function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute'>): { all: Evaluation[]; fromSpans: Evaluation[] } {
-  const fromSpans = evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {});
-  return { all: [...episode.evaluations, ...fromSpans], fromSpans };
+/**
+ * The episode's evaluations: those joined from log records and evaluation streams, then those its
+ * spans carry — label-only ones scored by the configured `credit.labelScores` when it is set.
+ */
+function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute' | 'credit'>): { all: Evaluation[]; fromSpans: Evaluation[] } {
+  const table = labelTable(options);
+  const fromSpans = withLabelScores(evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}), table);
+  return { all: [...withLabelScores(episode.evaluations, table), ...fromSpans], fromSpans };
+}
+
+/** The configured label table, keys as `scoreOfLabel` looks them up (trimmed, lower case); undefined when not configured. */
+function labelTable(options: Pick<ProcessEpisodeOptions, 'credit'>): Readonly<Record<string, number>> | undefined {
+  const given = (options.credit as { labelScores?: Record<string, number> } | undefined)?.labelScores;
+  if (given === undefined) return undefined;
+  return Object.fromEntries(Object.entries(given).map(([k, v]) => [k.trim().toLowerCase(), v]));
+}
+
+/**
+ * Decoding scores label-only evaluations by the built-in table (src/conventions/labels.ts): it
+ * does not know the job's `credit.labelScores`. Those labels — and labels the built-in table
+ * left unscored — are scored here by the configured table; a label it lacks leaves no score
+ * (the episode is then skipped, saying which label to add). Before, a configured table was
+ * never applied to the run's verdict.
+ */
+function withLabelScores(evaluations: readonly Evaluation[], table: Readonly<Record<string, number>> | undefined): Evaluation[] {
+  if (table === undefined) return [...evaluations];
+  return evaluations.map((e) => {
+    if (e.label === undefined || (e.score !== undefined && e.scoreFromLabel !== true)) return e;
+    const score = scoreOfLabel(e.label, table);
+    const out: Evaluation = { ...e, scoreFromLabel: true };
+    if (score === undefined) delete out.score;
+    else out.score = score;
+    return out;
+  });
 }
 
 /**
@@ -71,7 +101,7 @@ function afterClose(reason: Episode['closeReason']): string {
  * covered none sent, a name other than `evaluation.name`, step-level verdicts only, and a verdict
  * without a score — each with its own fix. Only called for skipped episodes.
  */
-export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpisodeOptions, 'evaluationName' | 'rootScoreAttribute'> = {}): string {
+export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpisodeOptions, 'evaluationName' | 'rootScoreAttribute' | 'credit'> = {}): string {
   const tree = new SpanTree(episode.spans);
   const { all } = episodeEvaluations(episode, tree, options);
   const closed = afterClose(episode.closeReason);
@@ -83,7 +113,12 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   if (named.length === 0) return `${all.length} evaluation(s) joined (${names}), none named ${JSON.stringify(options.evaluationName)} (evaluation.name): send that one, or set evaluation.name to the name your evaluator uses.${closed}`;
   const system = named.filter((e) => evaluatesRun(tree, e));
   if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span) for the system score.${closed}`;
-  return `the system-level evaluation(s) joined carry no finite score (a label alone is not a score): set gen_ai.evaluation.score.value.${closed}`;
+  const labels = [...new Set(system.flatMap((e) => (e.label !== undefined && e.score === undefined ? [JSON.stringify(e.label)] : [])))];
+  if (labels.length > 0) {
+    const table = labelTable(options);
+    return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? 'the built-in label table scores pass/fail, true/false, yes/no, correct/incorrect, success/failure' : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
+  }
+  return `the system-level evaluation(s) joined carry no finite score: set gen_ai.evaluation.score.value.${closed}`;
 }
 
 const checkedOptions = new WeakSet<ProcessEpisodeOptions>();
@@ -148,11 +183,13 @@ const tracer = trace.getTracer('agent-credit');
  * The credit engine's input for one closed episode: conventions (spans → steps and agents),
  * evaluations from log records and spans, and the system evaluation chosen from them.
  */
-export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute'> = {}): CreditInput {
+export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute' | 'credit'> = {}): CreditInput {
   // One span tree for the whole episode: both conventions passes read it.
   const tree = new SpanTree(episode.spans);
   const { all: evaluations, fromSpans: spanEvaluations } = episodeEvaluations(episode, tree, options);
-  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations });
+  const table = labelTable(options);
+  // with a configured table, step verdicts (failing labels flag steps) are read by it too
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}) });
   return {
     episodeId: episode.episodeId,
     revision: episode.revision,

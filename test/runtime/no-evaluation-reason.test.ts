@@ -60,7 +60,45 @@ describe('an episode skipped for want of a system evaluation says which case it 
   });
 
   it('a label without a score', async () => {
-    const msg = await skippedFor(({ score: _score, ...e }) => e as Evaluation);
-    expect(msg).toMatch(/carry no finite score \(a label alone is not a score\)/);
+    const msg = await skippedFor(({ score: _score, ...e }) => ({ ...e, label: 'meh' }) as Evaluation);
+    expect(msg).toMatch(/carry label "meh" and no score; the built-in label table scores pass\/fail.*add the label to credit\.labelScores/);
+  });
+});
+
+describe('credit.labelScores scores the run\'s label-only verdict (it was never applied: decoding used the built-in table)', () => {
+  /** The generated run's verdict turned into a label-only one, credited with `labelScores`. */
+  async function creditedWith(label: string, labelScores: Record<string, number> | undefined, keepScore = false) {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const asm = new EpisodeAssembler({});
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    // as decoding makes it: a log record with only gen_ai.evaluation.score.label
+    const evaluations = evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).map((e) => {
+      const { score, ...rest } = e;
+      return keepScore ? { ...e, label } : { ...rest, label, ...(label === 'pass' ? { score: 1, scoreFromLabel: true } : {}) };
+    });
+    asm.addEvaluations(evaluations);
+    const [episode] = asm.flush('idle');
+    let skipped: string | undefined;
+    const events = await processEpisode(episode!, { ...(labelScores ? { credit: { labelScores } } : {}), onSkipped: (_e, err) => (skipped = err.message) });
+    const head = events[0];
+    return { score: head?.event_type === 'episode_credit' ? head.evaluation.score : undefined, skipped };
+  }
+
+  it('a label of the configured table is the verdict (case-insensitive)', async () => {
+    expect((await creditedWith('Good', { good: 0.9, bad: 0 })).score).toBe(0.9);
+    expect((await creditedWith('bad', { Good: 0.9, BAD: 0.1 })).score).toBe(0.1);
+  });
+
+  it('a configured table replaces the built-in one: "pass" scored by decoding is scored again, and missing here', async () => {
+    expect((await creditedWith('pass', undefined)).score).toBe(1);
+    expect((await creditedWith('pass', { pass: 0.7 })).score).toBe(0.7);
+    const { score, skipped } = await creditedWith('pass', { good: 1, bad: 0 });
+    expect(score).toBeUndefined();
+    expect(skipped).toMatch(/carry label "pass" and no score; credit\.labelScores has "good", "bad": add the label/);
+  });
+
+  it('a numeric score stays the score, whatever its label', async () => {
+    const run = await creditedWith('bad', { bad: 0 }, true);
+    expect(run.score).toBeGreaterThan(0.5);
   });
 });
