@@ -2,7 +2,8 @@
  * A Node agent app that gets credit in-process, without Kafka:
  * `npx tsx examples/inprocess-app/app.ts` in this repository (tsconfig `paths` map `agent-credit/*`
  * to the sources); in your own app, after `npm install <path or URL of agent-credit>`, the same
- * import loads the compiled package (`dist/`, built on install) and plain `node` runs it.
+ * import loads the compiled package (`dist/`, built on install) — this file is TypeScript, so run
+ * it with `tsx` or compile it; the package itself needs no TypeScript at run time.
  *
  * Two agents (researcher → writer) instrumented by hand with the OpenTelemetry GenAI semantic
  * conventions; an evaluator emits a `gen_ai.evaluation.result` log record on the root span. The

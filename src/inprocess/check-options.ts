@@ -18,10 +18,21 @@ export class InProcessOptionsError extends Error {
 
 export function checkProcessOptions(options: ProcessEpisodeOptions | undefined): void {
   if (options === undefined) return;
+  if (options === null || typeof options !== 'object') throw new InProcessOptionsError(`processOptions: expected an object ({ credit, conventions, evaluationName, … }) or nothing, got ${options === null ? 'null' : typeof options}`);
   const unknown = Object.keys(options).filter((k) => !(KNOWN_PROCESS_OPTIONS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new InProcessOptionsError(`processOptions.${unknown[0]}: unknown key${didYouMean(unknown[0]!, KNOWN_PROCESS_OPTIONS)} — accepted keys here: ${KNOWN_PROCESS_OPTIONS.join(', ')}`);
   check('credit', CreditOptionsSchema, options.credit);
   check('conventions', ConventionsOptionsSchema, options.conventions);
+  checkType('processOptions.evaluationName', options.evaluationName, 'string', 'the evaluation name that scores a run, e.g. "task_success"');
+  checkType('processOptions.rootScoreAttribute', options.rootScoreAttribute, 'string', 'a root-span attribute name, e.g. "agent_credit.score"');
+  checkType('processOptions.now', options.now, 'function', 'a () => number clock (ms)');
+  checkType('processOptions.onSkipped', options.onSkipped, 'function', 'an (episode, error) => void callback');
+}
+
+/** Throws unless `value` is undefined or of `type`; the message names the key and what it takes. */
+export function checkType(key: string, value: unknown, type: 'string' | 'function', what: string): void {
+  if (value === undefined || typeof value === type) return;
+  throw new InProcessOptionsError(`${key}: expected ${what}, got ${value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
 }
 
 const strictSchemas = new WeakMap<z.ZodObject, z.ZodObject>();

@@ -17,7 +17,7 @@ import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type Epis
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
-import { checkProcessOptions } from './check-options.js';
+import { checkProcessOptions, checkType, InProcessOptionsError } from './check-options.js';
 import { CreditSpanProcessor, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';
 
 export type ProcessEpisodeWithOptions = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
@@ -36,7 +36,12 @@ export interface CreateCreditSpanProcessorOptions extends CreditSpanProcessorOpt
 }
 
 export async function createCreditSpanProcessor(options: CreateCreditSpanProcessorOptions): Promise<CreditSpanProcessor> {
+  if (options === null || typeof options !== 'object') throw new InProcessOptionsError('createCreditSpanProcessor: expected an options object with at least onCredit: (events, episode) => void');
   const { onCredit, onError, episodes, processOptions, processEpisode, clock, ...processorOptions } = options;
+  // a missing onCredit failed every episode later, silently without onError
+  if (typeof onCredit !== 'function') throw new InProcessOptionsError(`onCredit: expected an (events, episode) => void | Promise<void> callback, got ${onCredit === null ? 'null' : typeof onCredit} — it receives each closed episode's credit events`);
+  checkType('onError', onError, 'function', 'an (error, episode) => void callback');
+  checkType('processEpisode', processEpisode, 'function', 'an (episode, options) => Promise<CreditEvent[]> function');
   checkProcessOptions(processOptions);
   const run = processEpisode ?? defaultProcessEpisode;
   const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, processOptions?.rootScoreAttribute !== undefined ? { rootScoreAttribute: processOptions.rootScoreAttribute } : {}));

@@ -28,6 +28,7 @@ import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
 import { SpanConverter } from './convert.js';
+import { evaluationsFromInput, type EvaluationInput } from './evaluation-input.js';
 
 /** What the processor needs from the episode assembler (src/episodes `EpisodeAssembler`). */
 export interface InProcessAssembler {
@@ -44,6 +45,10 @@ export interface InProcessAssembler {
     readonly lateEvaluationsUnused?: number;
     readonly lateEvaluationsOtherName?: number;
     readonly lateUncorrected?: number;
+    readonly pendingEvaluations?: number;
+    readonly expiredEvaluations?: number;
+    readonly unjoinableEvaluations?: number;
+    readonly open?: number;
   };
 }
 
@@ -87,6 +92,18 @@ export interface CreditSpanProcessorStats {
   /** Spans ended after shutdown. */
   spansDropped: number;
   evaluationsReceived: number;
+  /** Evaluations given after shutdown. */
+  evaluationsDropped: number;
+  /**
+   * Evaluations waiting for their episode's spans now, those that gave up waiting
+   * (`episodes.pendingEvaluationTtlMs` / `maxPendingEvaluations`) and those naming nothing to join
+   * on: an evaluation that never joins is credit lost — watch the last two.
+   */
+  evaluationsPending: number;
+  evaluationsExpired: number;
+  evaluationsUnjoinable: number;
+  /** Episodes open in the assembler now. */
+  openEpisodes: number;
   episodesClosed: number;
   /** Episodes that yielded events. */
   episodesCredited: number;
@@ -125,7 +142,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
-  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
+  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
 
   /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
   readonly evaluationLogProcessor: LogRecordProcessor;
@@ -161,8 +178,22 @@ export class CreditSpanProcessor implements SpanProcessor {
   }
 
   /** Evaluations from the app (e.g. its own evaluator); joined to episodes by trace/span id. */
-  addEvaluations(evaluations: readonly Evaluation[]): void {
-    if (this.shutDown) return;
+  /**
+   * Evaluations from app code (a judge's verdict): `{ name, score | label, traceId | conversationId
+   * | responseId, spanId?, … }`; `source` and `timeUnixNano` may be left out. Throws
+   * `EvaluationInputError` naming each bad entry, adding none. After shutdown they are dropped
+   * and counted (`evaluationsDropped`).
+   */
+  addEvaluations(evaluations: readonly EvaluationInput[]): void {
+    const checked = evaluationsFromInput(evaluations, Date.now());
+    this.accept(checked);
+  }
+
+  private accept(evaluations: readonly Evaluation[]): void {
+    if (this.shutDown) {
+      this.counters.evaluationsDropped += evaluations.length;
+      return;
+    }
     this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
     this.deps.assembler.addEvaluations(evaluations);
@@ -202,6 +233,10 @@ export class CreditSpanProcessor implements SpanProcessor {
       lateEvaluationsUnused: a?.lateEvaluationsUnused ?? 0,
       lateEvaluationsOtherName: a?.lateEvaluationsOtherName ?? 0,
       lateUncorrected: a?.lateUncorrected ?? 0,
+      evaluationsPending: a?.pendingEvaluations ?? 0,
+      evaluationsExpired: a?.expiredEvaluations ?? 0,
+      evaluationsUnjoinable: a?.unjoinableEvaluations ?? 0,
+      openEpisodes: a?.open ?? 0,
     };
   }
 
@@ -291,7 +326,7 @@ export class CreditSpanProcessor implements SpanProcessor {
           return;
         }
         const evaluations = toEvaluations([this.converter.logRecord(record)]);
-        if (evaluations.length > 0) this.addEvaluations(evaluations);
+        if (evaluations.length > 0) this.accept(evaluations);
       },
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),

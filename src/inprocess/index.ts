@@ -5,3 +5,5 @@ export { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, OnCreditError, t
 export { SpanConverter, convertAttributes, hrTimeToNanos } from './convert.js';
 export { createCreditSpanProcessor, type CreateCreditSpanProcessorOptions, type ProcessEpisodeWithOptions } from './create.js';
 export { checkProcessOptions, InProcessOptionsError } from './check-options.js';
+export { evaluationsFromInput, EvaluationInputError, type EvaluationInput } from './evaluation-input.js';
+export type { Evaluation } from '../model/agents.js';

@@ -90,7 +90,7 @@ function afterClose(reason: Episode['closeReason']): string {
     case 'max-duration':
       return ` It closed by ${reason}; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct).`;
     case 'shutdown':
-      return ` It closed by shutdown (the job or processor stopping): an evaluation that arrives later cannot correct it, its run gets no credit.`;
+      return ` It closed by shutdown (the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes): an evaluation that arrives later cannot correct it, its run gets no credit.`;
     default:
       return ` It closed by ${reason}, and revisions closed so are not kept for corrections: an evaluation that arrives later is only counted (lateUncorrected)${reason === 'evicted' ? ' — raise episodes.maxOpenEpisodes / maxBufferedBytes' : ''}.`;
   }

@@ -39,7 +39,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
       return reason!.message;
     };
     const shutdown = await reasonFor('shutdown');
-    expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping\): an evaluation that arrives later cannot correct it/);
+    expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
     expect(shutdown).not.toMatch(/re-opens/);
     expect(await reasonFor('evicted')).toMatch(/closed by evicted, and revisions closed so are not kept for corrections: .* only counted \(lateUncorrected\) — raise episodes\.maxOpenEpisodes/);
     expect(await reasonFor('max-spans')).toMatch(/closed by max-spans, and revisions closed so are not kept/);

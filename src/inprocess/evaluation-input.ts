@@ -1,0 +1,55 @@
+/**
+ * What `CreditSpanProcessor.addEvaluations` takes from app code: an `Evaluation` (src/model) whose
+ * `source` and `timeUnixNano` may be left out, hex ids in any case. Checked here: before, the call
+ * accepted anything — an upper-case trace id never joined, a string score was skipped later with
+ * a confusing message, and a missing `source` produced events that failed the package's own
+ * event schema.
+ */
+import { z } from 'zod';
+import { EvaluationSchema, type Evaluation } from '../model/agents.js';
+
+export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano'> & Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>>;
+
+export class EvaluationInputError extends Error {
+  override readonly name = 'EvaluationInputError';
+}
+
+const WithVerdict = EvaluationSchema.refine((e) => e.score !== undefined || e.label !== undefined, { message: 'needs score (a number) or label (see credit.labelScores)', path: ['score'] }).refine(
+  (e) => e.traceId !== undefined || e.conversationId !== undefined || e.responseId !== undefined,
+  { message: 'needs traceId (32 hex), conversationId or responseId to join it to an episode', path: ['traceId'] },
+);
+
+/**
+ * The evaluations as the assembler takes them: ids lower-cased, `source` `evaluations-stream` and
+ * `timeUnixNano` now (marked receipt-timed) when not given. Throws `EvaluationInputError` naming
+ * every bad entry (index, field, what it takes) and adds none of them.
+ */
+export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: number): Evaluation[] {
+  if (!Array.isArray(input)) throw new EvaluationInputError(`addEvaluations: expected an array of evaluations, got ${input === null ? 'null' : typeof input}`);
+  const out: Evaluation[] = [];
+  const problems: string[] = [];
+  input.forEach((given, i) => {
+    if (given === null || typeof given !== 'object') {
+      problems.push(`evaluations[${i}]: expected an object { name, score | label, traceId | conversationId | responseId, … }`);
+      return;
+    }
+    const e: Record<string, unknown> = { ...given };
+    if (typeof e.traceId === 'string') e.traceId = e.traceId.toLowerCase();
+    if (typeof e.spanId === 'string') e.spanId = e.spanId.toLowerCase();
+    if (e.source === undefined) e.source = 'evaluations-stream';
+    if (e.timeUnixNano === undefined) {
+      e.timeUnixNano = BigInt(Math.trunc(nowMs)) * 1_000_000n;
+      e.timeFromReceipt = true;
+    }
+    const parsed = WithVerdict.safeParse(e);
+    if (parsed.success) out.push(parsed.data);
+    else for (const issue of parsed.error.issues) problems.push(`evaluations[${i}].${issue.path.join('.') || '(entry)'}: ${describe(issue)}`);
+  });
+  if (problems.length > 0) throw new EvaluationInputError(`addEvaluations: ${problems.length} problem(s), nothing added:\n  ${problems.join('\n  ')}`);
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.path[0] === 'timeUnixNano') return `${issue.message} — a bigint of unix nanoseconds (e.g. BigInt(Date.now()) * 1_000_000n), or leave it out`;
+  return issue.message;
+}

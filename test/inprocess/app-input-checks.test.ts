@@ -1,0 +1,76 @@
+/**
+ * What app code hands the in-process processor is checked where it is handed over: options at
+ * creation, evaluations at `addEvaluations` — each error naming the key or entry and the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/episodes/index.js';
+import { createCreditSpanProcessor, EvaluationInputError, InProcessOptionsError, type CreateCreditSpanProcessorOptions } from '../../src/inprocess/index.js';
+import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
+import { generateFleet } from '../../src/scenarios/index.js';
+
+describe('createCreditSpanProcessor checks the callbacks and processOptions it is given', () => {
+  const make = (o: object) => createCreditSpanProcessor(o as CreateCreditSpanProcessorOptions);
+  const noop = (): void => undefined;
+  const cases: [string, object, RegExp][] = [
+    ['no onCredit (every episode failed later, silently without onError)', {}, /onCredit: expected an \(events, episode\) => void/],
+    ['onError not a function', { onCredit: noop, onError: 'log' }, /onError: expected an \(error, episode\) => void callback, got "log"/],
+    ['processOptions null', { onCredit: noop, processOptions: null }, /processOptions: expected an object .* got null/],
+    ['processOptions.onSkipped not a function', { onCredit: noop, processOptions: { onSkipped: 'x' } }, /processOptions\.onSkipped: expected an \(episode, error\) => void callback/],
+    ['processOptions.evaluationName not a string', { onCredit: noop, processOptions: { evaluationName: 5 } }, /processOptions\.evaluationName: expected the evaluation name .* got number/],
+  ];
+  it.each(cases)('%s', async (_, options, message) => {
+    const err = await make(options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InProcessOptionsError);
+    expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('addEvaluations checks what app code sends', () => {
+  async function processorWithRun() {
+    const [run] = await generateFleet({ episodes: 1, seed: 12 });
+    const credited: CreditEvent[][] = [];
+    const clock = new ManualClock(1_000);
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, onCredit: (events) => void credited.push(events) });
+    for (const span of run!.spans) processor.onEnd(span);
+    return { run: run!, processor, credited, clock };
+  }
+
+  it('a minimal verdict (no source, no time, upper-case trace id) joins, and its events are schema-valid', async () => {
+    const { run, processor, credited, clock } = await processorWithRun();
+    processor.addEvaluations([{ name: 'task_success', score: 0.5, traceId: run.traceId.toUpperCase() }]);
+    clock.advance(10);
+    await processor.forceFlush();
+    expect(credited).toHaveLength(1);
+    for (const e of credited[0]!) expect(CreditEventSchema.safeParse(e).success).toBe(true);
+    expect(credited[0]![0]).toMatchObject({ event_type: 'episode_credit', evaluation: { score: 0.5, source: 'evaluations-stream' } });
+    expect(processor.stats().evaluationsPending).toBe(0);
+    await processor.shutdown();
+  });
+
+  it('bad entries throw naming index, field and fix, and nothing is added', async () => {
+    const { run, processor } = await processorWithRun();
+    const call = () =>
+      processor.addEvaluations([
+        { name: 'task_success', score: 1, traceId: run.traceId },
+        { name: 'task_success', score: '0.5' as unknown as number, traceId: run.traceId },
+        { name: 'tone', score: 1 },
+      ]);
+    expect(call).toThrow(EvaluationInputError);
+    expect(call).toThrow(/evaluations\[1\]\.score: .*number[\s\S]*evaluations\[2\]\.traceId: needs traceId \(32 hex\), conversationId or responseId/);
+    expect(processor.stats().evaluationsReceived).toBe(0);
+    await processor.shutdown();
+  });
+
+  it('stats() shows evaluations waiting for spans and those that gave up; after shutdown they are counted as dropped', async () => {
+    const clock = new ManualClock(1_000);
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, episodes: { pendingEvaluationTtlMs: 1_000 }, onCredit: () => undefined });
+    processor.addEvaluations([{ name: 'task_success', score: 1, traceId: 'ab'.repeat(16) }]);
+    expect(processor.stats().evaluationsPending).toBe(1);
+    clock.advance(2_000);
+    await processor.forceFlush();
+    expect(processor.stats()).toMatchObject({ evaluationsPending: 0, evaluationsExpired: 1 });
+    await processor.shutdown();
+    processor.addEvaluations([{ name: 'task_success', score: 1, traceId: 'cd'.repeat(16) }]);
+    expect(processor.stats().evaluationsDropped).toBe(1);
+  });
+});
