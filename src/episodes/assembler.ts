@@ -67,6 +67,13 @@ export interface EpisodeAssemblerHooks {
 }
 
 const CONVERSATION_PREFIX = 'conv:';
+
+/** Earliest start (unix ns) of these spans. */
+function earliestStart(spans: readonly Span[]): bigint {
+  let t: bigint | undefined;
+  for (const s of spans) if (t === undefined || s.startTimeUnixNano < t) t = s.startTimeUnixNano;
+  return t ?? 0n;
+}
 /** Pending key of evaluations that wait for the LLM span recording their response id. */
 const RESPONSE_PREFIX = 'resp:';
 const RESPONSE_ID_ATTRIBUTE = 'gen_ai.response.id';
@@ -170,7 +177,7 @@ export class EpisodeAssembler {
 
   /** `evaluation-arrived` holds: a first revision whose root ended and that holds a system-level evaluation that closes it. */
   private closesOnArrivedEvaluation(ep: OpenEpisode): boolean {
-    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation);
+    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraceId !== undefined);
   }
 
   private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
@@ -179,8 +186,17 @@ export class EpisodeAssembler {
     if (ep === undefined) {
       const key = this.keyOfSpan(span);
       const splitTurn = this.splitTurnOf(key, span.traceId);
-      const closedId = splitTurn ?? this.closed.find(key, this.byConversation ? span.traceId : undefined);
-      if (closedId !== undefined) {
+      // the split turn reopened (else, not retained or policy `count`, the span goes as before)
+      const split = splitTurn === undefined ? undefined : this.reopen(splitTurn, now, span.traceId, false);
+      const closedId = split !== undefined ? undefined : this.closed.find(key, this.byConversation ? span.traceId : undefined);
+      if (split !== undefined) {
+        split.inheritedTraces = new Set(); // its spans closed early, on their own: none of them is late
+        // it joins the conversation this span names, as an open trace-keyed turn does (`episodeForSpan`),
+        // and waits for its verdict as a turn (else it closed at grace and the verdict found no revision)
+        ep = this.episodeForSpan(span, now) ?? split;
+        if (ep.turnTraceId === undefined) this.beginTurn(ep, span.traceId, ep.evaluations.length);
+        joinKey = ep.episodeId;
+      } else if (closedId !== undefined) {
         const reopened = this.reopenForLateSpan(closedId, span, now);
         if (reopened === undefined) return;
         if (reopened === 'own-episode') {
@@ -189,11 +205,9 @@ export class EpisodeAssembler {
           ep = this.openEpisode(span.traceId, now);
           joinKey = span.traceId;
         } else {
-          // the split turn, reopened, joins the conversation this span names, as an open
-          // trace-keyed turn does (`episodeForSpan`) — else the conversation took this span alone
-          ep = splitTurn === undefined ? reopened : (this.episodeForSpan(span, now) ?? reopened);
           // a next turn's verdict may have come first, held for its trace: the span that
           // reopens the conversation must take it (a one-span turn has no second chance)
+          ep = reopened;
           joinKey = ep.episodeId;
         }
       } else {
@@ -213,9 +227,7 @@ export class EpisodeAssembler {
       ep.lateSpans++;
       this.counts.lateSpans++;
     }
-    // a trace joining a conversation that holds others is its next turn (also in revision 0,
-    // while the first turn still waits for its verdict)
-    if (this.byConversation && ep.traceIds.length > 0 && !ep.holdsTrace(span.traceId)) this.beginTurn(ep, span.traceId, ep.evaluations.length);
+    if (this.byConversation && ep.traceIds.length > 0 && !ep.holdsTrace(span.traceId)) this.joinTrace(ep, span.traceId, span.startTimeUnixNano);
     const bytes = estimateSpanBytes(span);
     ep.addSpan(span, bytes, now);
     ep.recordPosition(position);
@@ -250,7 +262,7 @@ export class EpisodeAssembler {
    */
   private splitTurnOf(key: string, traceId: string): string | undefined {
     if (!this.byConversation || key === traceId) return undefined;
-    const own = this.closed.find(traceId, traceId);
+    const own = this.closed.ownerOfTrace(traceId);
     if (own === undefined || own.startsWith(CONVERSATION_PREFIX)) return undefined;
     return this.closed.creditedAt(own) === undefined ? own : undefined;
   }
@@ -287,8 +299,8 @@ export class EpisodeAssembler {
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
     const evaluationsBefore = byConversation.evaluations.length;
     byConversation.absorb(byTrace);
-    // a trace joining a reopened conversation is its next turn (its verdict, joined by trace id, counts as the turn's)
-    if (byTrace.traceIds[0] !== undefined) this.beginTurn(byConversation, byTrace.traceIds[0], evaluationsBefore);
+    // a trace joining the conversation: its next turn, or part of the running one (its verdict, joined by trace id, counts as the turn's)
+    if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), evaluationsBefore);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
@@ -465,15 +477,16 @@ export class EpisodeAssembler {
       return;
     }
     if (ep === undefined) {
-      let closedId = this.closed.find(key, this.byConversation ? e.traceId : undefined);
+      // conversation mode: the closed episode that last held the named trace first — a turn that
+      // became an episode of its own, or one that later joined its conversation (whose own
+      // record is then stale)
+      const owner = this.byConversation && e.traceId !== undefined ? this.closed.ownerOfTrace(e.traceId) : undefined;
+      const closedId = owner ?? this.closed.find(key, this.byConversation ? e.traceId : undefined);
       if (closedId === undefined) {
         this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
         return;
       }
-      // a turn that became an episode of its own (its conversation's revision was gone) has its own record
-      const own = e.traceId === undefined || !this.byConversation ? undefined : this.closed.find(e.traceId, e.traceId);
-      if (own !== undefined && own !== closedId) closedId = own;
-      else if (e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
+      if (owner === undefined && e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
         // A verdict naming a trace the closed conversation never held: its next turn, judged
         // before the turn's spans arrived. Reopening now credited the earlier turns' messages with
         // it (a revision without the turn); it waits for the turn's spans, which reopen the
@@ -499,7 +512,7 @@ export class EpisodeAssembler {
     if (!this.joined(ep, e)) return;
     ep.recordPosition(position);
     // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
-    const ofTurn = ep.turnTraceId === undefined || e.traceId === undefined || e.traceId === ep.turnTraceId;
+    const ofTurn = ep.turnTraces === undefined || e.traceId === undefined || ep.turnTraces.has(e.traceId);
     if (this.options.closeOnEvaluation && ofTurn && ep.rootEnded() && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
@@ -552,7 +565,7 @@ export class EpisodeAssembler {
     const o = this.options;
     if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraceId === undefined)) return false;
     if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
-    return ep.turnTraceId === undefined ? !this.hasVerdict(ep) : !this.turnHasVerdict(ep, ep.turnTraceId);
+    return ep.turnTraceId === undefined ? !this.hasVerdict(ep) : !this.turnHasVerdict(ep);
   }
 
   /**
@@ -562,12 +575,28 @@ export class EpisodeAssembler {
    */
   private beginTurn(ep: OpenEpisode, traceId: string, evaluationsFrom: number): void {
     ep.turnTraceId = traceId;
+    ep.turnTraces = new Set([traceId]);
     ep.turnEvaluationsFrom = evaluationsFrom;
   }
 
+  /**
+   * A trace joins a conversation's episode that holds others: the conversation's next turn when it
+   * starts after every held root ended (a user's next message), else part of the running turn (a
+   * sub-agent's trace, or a turn exported in pieces) — a verdict naming any of the turn's traces is
+   * the turn's. Before, every joining trace was a turn: a verdict naming the orchestrator's trace
+   * of a two-trace turn then closed nothing and the turn waited out awaitEvaluationMs.
+   */
+  private joinTrace(ep: OpenEpisode, traceId: string, startUnixNano: bigint, evaluationsFrom = ep.evaluations.length): void {
+    const ended = ep.rootsEndedAt();
+    // 1 ms of slack: the JS SDK stamps a trace's start at ms precision (Date.now anchor), so a
+    // turn starting in the millisecond the previous one ended can read as starting before it
+    if (ended !== undefined && startUnixNano + 1_000_000n >= ended && ep.rootEnded()) this.beginTurn(ep, traceId, evaluationsFrom);
+    else ep.turnTraces?.add(traceId);
+  }
+
   /** A next turn's own verdict: a system-level evaluation joined since the turn began or naming its trace, or a score in the turn's spans. */
-  private turnHasVerdict(ep: OpenEpisode, traceId: string): boolean {
-    return ep.hasSystemEvaluation(this.closesOnEvaluation, true) || this.carriesSystemScore(ep.spans.filter((s) => s.traceId === traceId));
+  private turnHasVerdict(ep: OpenEpisode): boolean {
+    return ep.hasSystemEvaluation(this.closesOnEvaluation, true) || this.carriesSystemScore(ep.spans.filter((s) => ep.turnTraces?.has(s.traceId) === true));
   }
 
   /** Whether the episode closes with a system verdict (joined, or a score in its spans): its credit is emitted. */

@@ -57,6 +57,8 @@ export class OpenEpisode {
    * for that turn's own verdict as a first revision waits for its run's (`awaitEvaluationMs`).
    */
   turnTraceId: string | undefined;
+  /** Traces of the current turn: its first, and traces that joined while it ran (a sub-agent's). */
+  turnTraces: Set<string> | undefined;
   /** `evaluations[turnEvaluationsFrom…]` joined since the current turn began (or since `reopen`). */
   turnEvaluationsFrom = 0;
   /** Traces the closed revision held when reopened (their new spans are late); undefined on revision 0. */
@@ -174,11 +176,21 @@ export class OpenEpisode {
   hasSystemEvaluation(accept: (e: Evaluation) => boolean = () => true, turn = false): boolean {
     for (let i = 0; i < this.evaluations.length; i++) {
       const e = this.evaluations[i]!;
-      // the turn's own: naming its trace, or naming none (a conversation-level verdict) and joined since it began
-      if (turn && !(e.traceId === undefined ? i >= this.turnEvaluationsFrom : e.traceId === this.turnTraceId)) continue;
+      // the turn's own: naming one of its traces, or naming none (a conversation-level verdict) and joined since it began
+      if (turn && !(e.traceId === undefined ? i >= this.turnEvaluationsFrom : this.turnTraces?.has(e.traceId) === true)) continue;
       if (this.isSystemEvaluation(e) && accept(e)) return true;
     }
     return false;
+  }
+
+  /**
+   * Latest end time of the ended roots held (unix ns), or undefined when none ended: a trace
+   * starting after it is a conversation's next turn; one starting before joins the running turn.
+   */
+  rootsEndedAt(): bigint | undefined {
+    let end: bigint | undefined;
+    for (const s of this.rootCandidates) if (this.isRoot(s) && (end === undefined || s.endTimeUnixNano > end)) end = s.endTimeUnixNano;
+    return end;
   }
 
   /** Whether a span of this trace is held. */

@@ -305,6 +305,70 @@ describe('conversation keying', () => {
     expect(asm.tick()).toMatchObject([{ revision: 1, closeReason: 'evaluation-arrived' }]);
     expect(asm.stats().duplicateEvaluations).toBe(0);
   });
+  it('two traces of one turn (a sub-agent\'s trace starts while the orchestrator runs): a verdict naming the orchestrator\'s closes it on arrival', () => {
+    const [orchestrator, subAgent] = recordRuns([{ conversationId: 'c-m' }, { conversationId: 'c-m' }]);
+    // the orchestrator's root ends after the sub-agent's trace (it waited for it)
+    const root = rootOf(orchestrator!);
+    const longRun = orchestrator!.map((s) => (s === root ? { ...s, endTimeUnixNano: s.endTimeUnixNano + 10_000_000_000n } : s));
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000 }, clock);
+    const longRoot = longRun.find((s) => s.spanId === root.spanId)!;
+    // export order: the orchestrator's first steps, the sub-agent's trace, the orchestrator's root
+    asm.addSpans([...longRun.filter((s) => s !== longRoot), ...subAgent!, longRoot]);
+    clock.advance(200);
+    expect(asm.tick()).toEqual([]); // waits for its verdict
+    asm.addEvaluations([{ ...evaluationOf(orchestrator!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(0);
+  });
+
+  it('revision 0: the previous turn\'s verdict does not close the conversation when the new turn\'s root arrives after it', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-b' }, { conversationId: 'c-b' }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
+    asm.addSpans(t1!);
+    clock.advance(3_000);
+    asm.addSpans(t2!.filter((s) => s !== rootOf(t2!))); // turn 2 begins
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    asm.addSpans([rootOf(t2!)]);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+  });
+
+  it('a split first turn rejoined under its conversation waits for its verdict, which credits it', () => {
+    const [t1] = recordRuns([{ conversationId: 'c-f' }]);
+    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const root = rootOf(t1!);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 2_000, awaitEvaluationMs: 10_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(t1!.filter((s) => s !== root).map(strip));
+    clock.advance(31_000);
+    expect(asm.tick()).toMatchObject([{ closeReason: 'idle' }]);
+    asm.addSpans([root]);
+    clock.advance(5_000); // past grace: waiting for the verdict
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 0.4), timeUnixNano: 1n }]);
+    const [ep] = asm.tick();
+    expect(ep).toMatchObject({ episodeId: 'conv:c-f', closeReason: 'evaluation-arrived', lateSpans: 0 });
+    expect(ep!.spans).toHaveLength(t1!.length);
+    expect(ep!.evaluations.map((e) => e.score)).toEqual([0.4]);
+  });
+
+  it('lateSpanPolicy count: a split next turn is an episode of its own, not dropped', () => {
+    const { turns: [, t2], clock, asm } = afterFirstTurn('c-n', 2, { graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000, lateSpanPolicy: 'count' });
+    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const root = rootOf(t2!);
+    asm.addSpans(t2!.filter((s) => s !== root).map(strip));
+    clock.advance(31_000);
+    expect(asm.tick()).toMatchObject([{ closeReason: 'idle' }]);
+    asm.addSpans([root]);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0.6), timeUnixNano: 2n }]);
+    clock.advance(200);
+    const [own] = asm.tick();
+    expect(own).toMatchObject({ episodeId: root.traceId });
+    expect(own!.evaluations.map((e) => e.score)).toEqual([0.6]);
+  });
 });
 
 /** Turn 1 of conversation c-r2 closed by a receipt-timed conversation-level verdict (a judge posting `{conversation_id, name, score}`). */
