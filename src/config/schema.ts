@@ -133,9 +133,10 @@ export const EvaluationSelectionSchema = z.strictObject({
  * `credit.estimator: tree-msr`, 1.6.0 `credit.criticWeight`, `credit.module.players`, `credit.prefixValues` and `source.kafka.brokers` as one comma-separated string, 1.7.0
  * `episodes.awaitEvaluationMs` and `evaluationsArrivingMs`, 1.8.0 `episodes.correctionWindowMs`
  * (all additive: every 1.0.0 file is still valid); 1.8.1 closes every section of the JSON Schema
- * (`additionalProperties: false`) as the loader always did — no file the loader accepts is refused.
+ * (`additionalProperties: false`) as the loader always did — no file the loader accepts is refused;
+ * 1.8.2 states `credit.labelScores`'s default as the decoding table (passed, failed, successful added).
  */
-export const CONFIG_SCHEMA_VERSION = '1.8.1';
+export const CONFIG_SCHEMA_VERSION = '1.8.2';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

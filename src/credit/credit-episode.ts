@@ -109,7 +109,11 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
   const scale = options.normalize ? 1 : range.max - range.min;
   let R: number;
   let raw: number | undefined;
-  if (ev.score !== undefined) {
+  if (ev.score !== undefined && ev.scoreFromLabel === true) {
+    // a label's score (from labelScores) is already normalized: not mapped through normalization.<name>
+    if (!Number.isFinite(ev.score)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} label ${JSON.stringify(ev.label)} maps to ${ev.score} in labelScores; give it a finite normalized score`);
+    R = options.normalize ? ev.score : range.min + ev.score * (range.max - range.min);
+  } else if (ev.score !== undefined) {
     raw = ev.score;
     if (!Number.isFinite(raw)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} has score ${raw}; the producer must send a finite gen_ai.evaluation.score.value`);
     R = options.normalize ? (raw - range.min) / (range.max - range.min) : raw;
@@ -120,8 +124,8 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
       R = Math.min(hi, Math.max(lo, R));
     }
   } else {
-    const label = ev.label?.toLowerCase();
-    const mapped = label !== undefined ? options.labelScores[label] : undefined;
+    const label = ev.label?.trim().toLowerCase();
+    const mapped = label === undefined ? undefined : Object.entries(options.labelScores).find(([k]) => k.trim().toLowerCase() === label)?.[1];
     if (mapped === undefined || !Number.isFinite(mapped)) {
       throw new DegenerateEpisodeError('unknown-label', input.episodeId, `evaluation ${ev.name} has no score and label ${JSON.stringify(ev.label)} is not in labelScores; add it to the labelScores option`);
     }

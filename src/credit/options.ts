@@ -3,6 +3,7 @@
  * choice (docs/credit.md has the table). Parse with `CreditOptionsSchema.parse(partial)`.
  */
 import { z } from 'zod';
+import { DEFAULT_LABEL_SCORES } from '../conventions/labels.js';
 import type { AgentStep } from '../model/agents.js';
 import type { Game } from './types.js';
 import type { CreditInput } from './input.js';
@@ -41,8 +42,11 @@ export const CreditOptionsSchema = z.object({
   normalization: z.record(z.string(), RangeSchema).default({}),
   /** Normalize scores to [0,1]. When false R is the raw score and the bound uses the configured range. */
   normalize: z.boolean().default(true),
-  /** Score of label-only evaluations (lower-case label → normalized score). */
-  labelScores: z.record(z.string(), z.number()).default({ pass: 1, fail: 0, success: 1, failure: 0, correct: 1, incorrect: 0, true: 1, false: 0, yes: 1, no: 0 }),
+  /**
+   * Score of label-only evaluations (label, case-insensitive → normalized score). The default is
+   * the table decoding uses (src/conventions/labels.ts); a table given here replaces it.
+   */
+  labelScores: z.record(z.string(), z.number()).default({ ...DEFAULT_LABEL_SCORES }),
   /**
    * Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else
    * stratified SVARM (permutation when the budget is under 4 evaluations per agent).

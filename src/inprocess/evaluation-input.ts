@@ -6,6 +6,7 @@
  * event schema.
  */
 import { z } from 'zod';
+import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
 
 export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano'> & Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>>;
@@ -37,6 +38,14 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     if (typeof e.traceId === 'string') e.traceId = e.traceId.toLowerCase();
     if (typeof e.spanId === 'string') e.spanId = e.spanId.toLowerCase();
     if (e.source === undefined) e.source = 'evaluations-stream';
+    // a label without a score is scored as decoding scores one (processOptions.credit.labelScores re-scores it)
+    if (e.score === undefined && typeof e.label === 'string') {
+      const score = scoreOfLabel(e.label, DEFAULT_LABEL_SCORES);
+      if (score !== undefined) {
+        e.score = score;
+        e.scoreFromLabel = true;
+      }
+    }
     if (e.timeUnixNano === undefined) {
       e.timeUnixNano = BigInt(Math.trunc(nowMs)) * 1_000_000n;
       e.timeFromReceipt = true;

@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { evaluatesRun, evaluationsFromTree, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesRun, evaluationsFromTree, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -48,12 +48,25 @@ function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<Proc
   return { all: [...withLabelScores(episode.evaluations, table), ...fromSpans], fromSpans };
 }
 
-/** The configured label table, keys as `scoreOfLabel` looks them up (trimmed, lower case); undefined when not configured. */
+/**
+ * The configured label table, keys as `scoreOfLabel` looks them up (trimmed, lower case);
+ * undefined when not configured or equal to the built-in one (decoding already scored by it — the
+ * jobs' config always carries the default table: re-scoring by it would only cost time).
+ */
 function labelTable(options: Pick<ProcessEpisodeOptions, 'credit'>): Readonly<Record<string, number>> | undefined {
   const given = (options.credit as { labelScores?: Record<string, number> } | undefined)?.labelScores;
   if (given === undefined) return undefined;
-  return Object.fromEntries(Object.entries(given).map(([k, v]) => [k.trim().toLowerCase(), v]));
+  let table = labelTables.get(given);
+  if (table === undefined) {
+    const lower = Object.fromEntries(Object.entries(given).map(([k, v]) => [k.trim().toLowerCase(), v]));
+    const builtIn = Object.keys(lower).length === Object.keys(DEFAULT_LABEL_SCORES).length && Object.entries(DEFAULT_LABEL_SCORES).every(([k, v]) => lower[k] === v);
+    table = builtIn ? 'built-in' : lower;
+    labelTables.set(given, table);
+  }
+  return table === 'built-in' ? undefined : table;
 }
+
+const labelTables = new WeakMap<object, Readonly<Record<string, number>> | 'built-in'>();
 
 /**
  * Decoding scores label-only evaluations by the built-in table (src/conventions/labels.ts): it

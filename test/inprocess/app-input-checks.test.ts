@@ -47,6 +47,15 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  it('a label without a score is scored by the built-in table (pass → 1)', async () => {
+    const { run, processor, credited, clock } = await processorWithRun();
+    processor.addEvaluations([{ name: 'task_success', label: 'PASS', traceId: run.traceId }]);
+    clock.advance(10);
+    await processor.forceFlush();
+    expect(credited[0]![0]).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { score: 1, label: 'PASS' } });
+    await processor.shutdown();
+  });
+
   it('bad entries throw naming index, field and fix, and nothing is added', async () => {
     const { run, processor } = await processorWithRun();
     const call = () =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { DegenerateEpisodeError } from '../../src/credit/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
@@ -67,7 +68,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
 
 describe('credit.labelScores scores the run\'s label-only verdict (it was never applied: decoding used the built-in table)', () => {
   /** The generated run's verdict turned into a label-only one, credited with `labelScores`. */
-  async function creditedWith(label: string, labelScores: Record<string, number> | undefined, keepScore = false) {
+  async function creditedWith(label: string, labelScores: Record<string, number> | undefined, keepScore = false, normalization?: Record<string, { min: number; max: number }>) {
     const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
     const asm = new EpisodeAssembler({});
     asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
@@ -79,7 +80,8 @@ describe('credit.labelScores scores the run\'s label-only verdict (it was never 
     asm.addEvaluations(evaluations);
     const [episode] = asm.flush('idle');
     let skipped: string | undefined;
-    const events = await processEpisode(episode!, { ...(labelScores ? { credit: { labelScores } } : {}), onSkipped: (_e, err) => (skipped = err.message) });
+    const credit = { ...(labelScores ? { labelScores } : {}), ...(normalization ? { normalization } : {}) };
+    const events = await processEpisode(episode!, { credit, onSkipped: (_e, err) => (skipped = err.message) });
     const head = events[0];
     return { score: head?.event_type === 'episode_credit' ? head.evaluation.score : undefined, skipped };
   }
@@ -95,6 +97,22 @@ describe('credit.labelScores scores the run\'s label-only verdict (it was never 
     const { score, skipped } = await creditedWith('pass', { good: 1, bad: 0 });
     expect(score).toBeUndefined();
     expect(skipped).toMatch(/carry label "pass" and no score; credit\.labelScores has "good", "bad": add the label/);
+  });
+
+  it('the jobs\' default config (labelScores the built-in table) scores every built-in label, "passed" included', async () => {
+    const { config } = loadConfig({ env: {} });
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const asm = new EpisodeAssembler({});
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).map(({ score: _s, ...e }) => ({ ...e, label: 'passed', score: 1, scoreFromLabel: true })));
+    const [episode] = asm.flush('idle');
+    const [head] = await processEpisode(episode!, { credit: config.credit });
+    expect(head).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { score: 1 } });
+  });
+
+  it('a label\'s score is already normalized: normalization.<name> does not map it', async () => {
+    const run = await creditedWith('pass', { pass: 1, fail: 0 }, false, { task_success: { min: 1, max: 10 } });
+    expect(run.score).toBe(1);
   });
 
   it('a numeric score stays the score, whatever its label', async () => {
