@@ -177,7 +177,6 @@ export class CreditSpanProcessor implements SpanProcessor {
     if (this.buffer.length >= this.options.maxBufferedSpans) this.drainBuffer();
   }
 
-  /** Evaluations from the app (e.g. its own evaluator); joined to episodes by trace/span id. */
   /**
    * Evaluations from app code (a judge's verdict): `{ name, score | label, traceId | conversationId
    * | responseId, spanId?, … }`; `source` and `timeUnixNano` may be left out. Throws
