@@ -112,7 +112,12 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
   if (ev.score !== undefined && ev.scoreFromLabel === true) {
     // a label's score (from labelScores) is already normalized: not mapped through normalization.<name>
     if (!Number.isFinite(ev.score)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} label ${JSON.stringify(ev.label)} maps to ${ev.score} in labelScores; give it a finite normalized score`);
-    R = options.normalize ? ev.score : range.min + ev.score * (range.max - range.min);
+    let normalized = ev.score;
+    if (normalized < 0 || normalized > 1) {
+      warnings.push(`evaluation ${ev.name} label ${JSON.stringify(ev.label)} scores ${normalized} in labelScores, outside [0, 1]; clamped`);
+      normalized = Math.min(1, Math.max(0, normalized));
+    }
+    R = options.normalize ? normalized : range.min + normalized * (range.max - range.min);
   } else if (ev.score !== undefined) {
     raw = ev.score;
     if (!Number.isFinite(raw)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} has score ${raw}; the producer must send a finite gen_ai.evaluation.score.value`);

@@ -68,6 +68,14 @@ export interface EpisodeAssemblerHooks {
 
 const CONVERSATION_PREFIX = 'conv:';
 
+/**
+ * A trace starting up to this long before the conversation's held roots ended still counts as its
+ * next turn: the JS SDK stamps starts at ms precision (Date.now anchor), and hosts' clocks differ
+ * by a few ms. A sub-agent's trace starting in the orchestrator's last 50 ms reads as a next turn
+ * (it then waits for a verdict naming it, up to awaitEvaluationMs).
+ */
+const TURN_START_SLACK_NS = 50_000_000n;
+
 /** Earliest start (unix ns) of these spans. */
 function earliestStart(spans: readonly Span[]): bigint {
   let t: bigint | undefined;
@@ -297,10 +305,11 @@ export class EpisodeAssembler {
       if (byConversation === undefined) return byTrace;
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
-    const evaluationsBefore = byConversation.evaluations.length;
+    // a trace joining the conversation: its next turn, or part of the running one (its verdict,
+    // joined by trace id, counts as the turn's) — decided on the conversation's own roots, before
+    // the trace's are absorbed (its own root always ends after it starts)
+    if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), byConversation.evaluations.length);
     byConversation.absorb(byTrace);
-    // a trace joining the conversation: its next turn, or part of the running one (its verdict, joined by trace id, counts as the turn's)
-    if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), evaluationsBefore);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
@@ -330,7 +339,12 @@ export class EpisodeAssembler {
     }
     const newTurn = this.isNewTurn(closedId, span.traceId);
     const ep = this.reopen(closedId, now, span.traceId, !newTurn);
-    if (ep !== undefined) return ep;
+    if (ep !== undefined) {
+      // a trace the conversation did not hold: its next turn if it started after the held roots
+      // ended, else a late part of the last turn (a sub-agent's trace exported late) — a correction
+      if (newTurn) this.joinTrace(ep, span.traceId, span.startTimeUnixNano);
+      return ep;
+    }
     if (newTurn) return 'own-episode';
     this.counts.lateSpans++; // a reopened episode counts it when the span is added
     return undefined;
@@ -359,7 +373,6 @@ export class EpisodeAssembler {
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);
-    if (newTurn && traceId !== undefined) this.beginTurn(ep, traceId, ep.evaluations.length);
     this.counts.corrections++;
     this.open.set(ep.episodeId, ep);
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
@@ -588,9 +601,7 @@ export class EpisodeAssembler {
    */
   private joinTrace(ep: OpenEpisode, traceId: string, startUnixNano: bigint, evaluationsFrom = ep.evaluations.length): void {
     const ended = ep.rootsEndedAt();
-    // 1 ms of slack: the JS SDK stamps a trace's start at ms precision (Date.now anchor), so a
-    // turn starting in the millisecond the previous one ended can read as starting before it
-    if (ended !== undefined && startUnixNano + 1_000_000n >= ended && ep.rootEnded()) this.beginTurn(ep, traceId, evaluationsFrom);
+    if (ended !== undefined && startUnixNano + TURN_START_SLACK_NS >= ended && ep.rootEnded()) this.beginTurn(ep, traceId, evaluationsFrom);
     else ep.turnTraces?.add(traceId);
   }
 

@@ -136,13 +136,13 @@ export class ClosedEpisodes {
     return t?.episodeId === episodeId ? t.creditedAtMs : r.lastTurnCreditedAtMs;
   }
 
-  /** Whether a closed episode held this trace (conversation mode: a new trace is a new turn, not a correction). */
   /** The closed episode that last held this trace (conversation mode maps traces), if still remembered. */
   ownerOfTrace(traceId: string): string | undefined {
     const id = this.traces.get(traceId)?.episodeId;
     return id !== undefined && this.records.has(id) ? id : undefined;
   }
 
+  /** Whether a closed episode held this trace (conversation mode: a new trace is a new turn, not a correction). */
   heldTrace(episodeId: string, traceId: string): boolean {
     return this.traces.peek(traceId)?.episodeId === episodeId;
   }

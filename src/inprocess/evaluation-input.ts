@@ -35,6 +35,7 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
       return;
     }
     const e: Record<string, unknown> = { ...given };
+    delete e.scoreFromLabel; // set here only, from a label (it marks a score as already normalized)
     if (typeof e.traceId === 'string') e.traceId = e.traceId.toLowerCase();
     if (typeof e.spanId === 'string') e.spanId = e.spanId.toLowerCase();
     if (e.source === undefined) e.source = 'evaluations-stream';

@@ -129,7 +129,7 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const labels = [...new Set(system.flatMap((e) => (e.label !== undefined && e.score === undefined ? [JSON.stringify(e.label)] : [])))];
   if (labels.length > 0) {
     const table = labelTable(options);
-    return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? 'the built-in label table scores pass/fail, true/false, yes/no, correct/incorrect, success/failure' : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
+    return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? `the built-in label table scores ${Object.keys(DEFAULT_LABEL_SCORES).join(', ')}` : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
   }
   return `the system-level evaluation(s) joined carry no finite score: set gen_ai.evaluation.score.value.${closed}`;
 }

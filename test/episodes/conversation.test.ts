@@ -369,6 +369,51 @@ describe('conversation keying', () => {
     expect(own).toMatchObject({ episodeId: root.traceId });
     expect(own!.evaluations.map((e) => e.score)).toEqual([0.6]);
   });
+  it('a next turn whose first spans name no conversation takes over the wait when it joins (merge path)', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-g' }, { conversationId: 'c-g' }]);
+    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const root2 = rootOf(t2!);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
+    asm.addSpans(t1!);
+    clock.advance(3_000);
+    asm.addSpans(t2!.filter((s) => s !== root2).map(strip)); // keyed by trace until its root names the conversation
+    asm.addSpans([root2]);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+  });
+
+  it('a next turn stamped a few ms before the previous turn ended (clock skew between hosts) is still a next turn', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-h' }, { conversationId: 'c-h' }]);
+    const end1 = rootOf(t1!).endTimeUnixNano;
+    const shift = end1 - 5_000_000n - rootOf(t2!).startTimeUnixNano; // turn 2 starts 5 ms "before" turn 1 ended
+    const skewed = t2!.map((s) => ({ ...s, startTimeUnixNano: s.startTimeUnixNano + shift, endTimeUnixNano: s.endTimeUnixNano + shift }));
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
+    asm.addSpans(t1!);
+    asm.addSpans(skewed);
+    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toEqual([]);
+    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
+    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+  });
+
+  it('a sub-agent\'s trace exported after its conversation closed is a correction of the last turn: it does not wait for a verdict', () => {
+    const [orchestrator, subAgent] = recordRuns([{ conversationId: 'c-l' }, { conversationId: 'c-l' }]);
+    const root = rootOf(orchestrator!);
+    const longRun = orchestrator!.map((s) => (s === root ? { ...s, endTimeUnixNano: s.endTimeUnixNano + 10_000_000_000n } : s));
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(longRun);
+    asm.addEvaluations([{ ...evaluationOf(orchestrator!, 1), timeUnixNano: 1n }]);
+    expect(asm.tick()).toMatchObject([{ revision: 0 }]);
+    asm.addSpans(subAgent!); // it ran inside the orchestrator's run, exported late from another host
+    clock.advance(200);
+    expect(asm.tick()).toMatchObject([{ revision: 1, closeReason: 'root-ended' }]);
+    expect(asm.stats().evaluationWaitsExpired).toBe(0);
+  });
 });
 
 /** Turn 1 of conversation c-r2 closed by a receipt-timed conversation-level verdict (a judge posting `{conversation_id, name, score}`). */

@@ -62,7 +62,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
 
   it('a label without a score', async () => {
     const msg = await skippedFor(({ score: _score, ...e }) => ({ ...e, label: 'meh' }) as Evaluation);
-    expect(msg).toMatch(/carry label "meh" and no score; the built-in label table scores pass\/fail.*add the label to credit\.labelScores/);
+    expect(msg).toMatch(/carry label "meh" and no score; the built-in label table scores pass, passed, .*add the label to credit\.labelScores/);
   });
 });
 
@@ -113,6 +113,17 @@ describe('credit.labelScores scores the run\'s label-only verdict (it was never 
   it('a label\'s score is already normalized: normalization.<name> does not map it', async () => {
     const run = await creditedWith('pass', { pass: 1, fail: 0 }, false, { task_success: { min: 1, max: 10 } });
     expect(run.score).toBe(1);
+  });
+
+  it('a label score outside [0, 1] is clamped, with a warning', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const asm = new EpisodeAssembler({});
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).map(({ score: _s, ...e }) => ({ ...e, label: 'great' })));
+    const [episode] = asm.flush('idle');
+    const [head] = await processEpisode(episode!, { credit: { labelScores: { great: 5, bad: 0 } } });
+    expect(head).toMatchObject({ event_type: 'episode_credit', system_value: 1 });
+    expect(head!.event_type === 'episode_credit' && head!.diagnostics.warnings.some((w) => /label "great" scores 5 in labelScores, outside \[0, 1\]; clamped/.test(w))).toBe(true);
   });
 
   it('a numeric score stays the score, whatever its label', async () => {
