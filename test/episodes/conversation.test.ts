@@ -18,6 +18,29 @@ function afterFirstTurn(conversationId: string, n: number, options: EpisodeAssem
   return { turns, clock, asm };
 }
 
+/** Turn 1's verdict does not close the conversation once turn 2 began; turn 2's verdict does (revision 0). */
+function expectSecondTurnsVerdictCloses(asm: EpisodeAssembler, t1: Span[], t2: Span[]): void {
+  asm.addEvaluations([{ ...evaluationOf(t1, 1), timeUnixNano: 1n }]);
+  expect(asm.tick()).toEqual([]);
+  asm.addEvaluations([{ ...evaluationOf(t2, 0), timeUnixNano: 2n }]);
+  expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+}
+
+/** Turn 1 of a two-turn conversation, past grace and waiting for its verdict (awaitEvaluationMs 10 s). */
+function firstTurnWaiting(conversationId: string) {
+  const [t1, t2] = recordRuns([{ conversationId }, { conversationId }]);
+  const clock = new ManualClock(0);
+  const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
+  asm.addSpans(t1!);
+  clock.advance(3_000);
+  return { t1, t2, clock, asm };
+}
+
+/** The span without its `gen_ai.conversation.id` (instrumentations that put it on the root only). */
+function withoutConversation(s: Span): Span {
+  return { ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) };
+}
+
 describe('conversation keying', () => {
   it('puts two traces of one conversation into one episode conv:<id>; other traces stay by trace id', () => {
     const [t1, t2, other] = recordRuns([{ conversationId: 'c-42' }, { conversationId: 'c-42' }, {}]);
@@ -39,9 +62,8 @@ describe('conversation keying', () => {
   it('a trace whose first spans lack the conversation id joins the conversation when one of its spans names it', () => {
     const [t1, t2] = recordRuns([{ conversationId: 'c-7' }, { conversationId: 'c-7' }]);
     // Only the root span of t2 names the conversation (as some instrumentations do).
-    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
     const root2 = rootOf(t2!);
-    const t2Children = t2!.filter((s) => s !== root2).map(strip);
+    const t2Children = t2!.filter((s) => s !== root2).map(withoutConversation);
     const clock = new ManualClock(0);
     const asm = new EpisodeAssembler({ keyBy: 'conversation', awaitEvaluationMs: 0 }, clock);
     asm.addSpans(t1!);
@@ -245,9 +267,8 @@ describe('conversation keying', () => {
     ['the conversation\'s first turn', false],
   ])('a turn whose children named no conversation and closed idle before the root came joins the conversation with them (%s)', (_, afterTurn1) => {
     const [t1, t2] = recordRuns([{ conversationId: 'c-s' }, { conversationId: 'c-s' }]);
-    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
     const root2 = rootOf(t2!);
-    const children = t2!.filter((s) => s !== root2).map(strip);
+    const children = t2!.filter((s) => s !== root2).map(withoutConversation);
     const clock = new ManualClock(0);
     const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
     if (afterTurn1) {
@@ -268,11 +289,7 @@ describe('conversation keying', () => {
   });
 
   it('a second turn arriving while the first still waits for its verdict takes over the wait (revision 0)', () => {
-    const [t1, t2] = recordRuns([{ conversationId: 'c-a' }, { conversationId: 'c-a' }]);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
-    asm.addSpans(t1!);
-    clock.advance(3_000);
+    const { t1, t2, asm } = firstTurnWaiting('c-a');
     expect(asm.tick()).toEqual([]); // turn 1 waits for its verdict
     asm.addSpans(t2!);
     asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
@@ -323,11 +340,7 @@ describe('conversation keying', () => {
   });
 
   it('revision 0: the previous turn\'s verdict does not close the conversation when the new turn\'s root arrives after it', () => {
-    const [t1, t2] = recordRuns([{ conversationId: 'c-b' }, { conversationId: 'c-b' }]);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
-    asm.addSpans(t1!);
-    clock.advance(3_000);
+    const { t1, t2, asm } = firstTurnWaiting('c-b');
     asm.addSpans(t2!.filter((s) => s !== rootOf(t2!))); // turn 2 begins
     asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
     asm.addSpans([rootOf(t2!)]);
@@ -338,11 +351,10 @@ describe('conversation keying', () => {
 
   it('a split first turn rejoined under its conversation waits for its verdict, which credits it', () => {
     const [t1] = recordRuns([{ conversationId: 'c-f' }]);
-    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
     const root = rootOf(t1!);
     const clock = new ManualClock(0);
     const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 2_000, awaitEvaluationMs: 10_000, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
-    asm.addSpans(t1!.filter((s) => s !== root).map(strip));
+    asm.addSpans(t1!.filter((s) => s !== root).map(withoutConversation));
     clock.advance(31_000);
     expect(asm.tick()).toMatchObject([{ closeReason: 'idle' }]);
     asm.addSpans([root]);
@@ -357,9 +369,8 @@ describe('conversation keying', () => {
 
   it('lateSpanPolicy count: a split next turn is an episode of its own, not dropped', () => {
     const { turns: [, t2], clock, asm } = afterFirstTurn('c-n', 2, { graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000, lateSpanPolicy: 'count' });
-    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
     const root = rootOf(t2!);
-    asm.addSpans(t2!.filter((s) => s !== root).map(strip));
+    asm.addSpans(t2!.filter((s) => s !== root).map(withoutConversation));
     clock.advance(31_000);
     expect(asm.tick()).toMatchObject([{ closeReason: 'idle' }]);
     asm.addSpans([root]);
@@ -370,19 +381,11 @@ describe('conversation keying', () => {
     expect(own!.evaluations.map((e) => e.score)).toEqual([0.6]);
   });
   it('a next turn whose first spans name no conversation takes over the wait when it joins (merge path)', () => {
-    const [t1, t2] = recordRuns([{ conversationId: 'c-g' }, { conversationId: 'c-g' }]);
-    const strip = (s: Span): Span => ({ ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) });
+    const { t1, t2, asm } = firstTurnWaiting('c-g');
     const root2 = rootOf(t2!);
-    const clock = new ManualClock(0);
-    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
-    asm.addSpans(t1!);
-    clock.advance(3_000);
-    asm.addSpans(t2!.filter((s) => s !== root2).map(strip)); // keyed by trace until its root names the conversation
+    asm.addSpans(t2!.filter((s) => s !== root2).map(withoutConversation)); // keyed by trace until its root names the conversation
     asm.addSpans([root2]);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick()).toEqual([]);
-    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
-    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+    expectSecondTurnsVerdictCloses(asm, t1!, t2!);
   });
 
   it('a next turn stamped a few ms before the previous turn ended (clock skew between hosts) is still a next turn', () => {
@@ -394,10 +397,7 @@ describe('conversation keying', () => {
     const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 10_000, idleMs: 30_000 }, clock);
     asm.addSpans(t1!);
     asm.addSpans(skewed);
-    asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
-    expect(asm.tick()).toEqual([]);
-    asm.addEvaluations([{ ...evaluationOf(t2!, 0), timeUnixNano: 2n }]);
-    expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+    expectSecondTurnsVerdictCloses(asm, t1!, t2!);
   });
 
   it('a sub-agent\'s trace exported after its conversation closed is a correction of the last turn: it does not wait for a verdict', () => {
