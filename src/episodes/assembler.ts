@@ -185,7 +185,7 @@ export class EpisodeAssembler {
 
   /** `evaluation-arrived` holds: a first revision whose root ended and that holds a system-level evaluation that closes it. */
   private closesOnArrivedEvaluation(ep: OpenEpisode): boolean {
-    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraceId !== undefined);
+    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined);
   }
 
   private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
@@ -202,7 +202,7 @@ export class EpisodeAssembler {
         // it joins the conversation this span names, as an open trace-keyed turn does (`episodeForSpan`),
         // and waits for its verdict as a turn (else it closed at grace and the verdict found no revision)
         ep = this.episodeForSpan(span, now) ?? split;
-        if (ep.turnTraceId === undefined) this.beginTurn(ep, span.traceId, ep.evaluations.length);
+        if (ep.turnTraces === undefined) this.beginTurn(ep, span.traceId, ep.evaluations.length);
         joinKey = ep.episodeId;
       } else if (closedId !== undefined) {
         const reopened = this.reopenForLateSpan(closedId, span, now);
@@ -552,7 +552,7 @@ export class EpisodeAssembler {
         // a wait that ends without the verdict — at awaitEvaluationMs, at idleMs or maxDurationMs
         // when those come first, or when evaluations stopped arriving meanwhile — is counted
         // (closeOnEvaluation false: a verdict that joined during the wait ends it at grace, not counted)
-        if (reason !== undefined && ep.awaitedEvaluation && !ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraceId !== undefined)) this.counts.evaluationWaitsExpired++;
+        if (reason !== undefined && ep.awaitedEvaluation && !ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined)) this.counts.evaluationWaitsExpired++;
         if (reason !== undefined) this.close(ep, reason, now);
         else {
           next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
@@ -576,9 +576,9 @@ export class EpisodeAssembler {
    */
   private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
     const o = this.options;
-    if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraceId === undefined)) return false;
+    if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraces === undefined)) return false;
     if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
-    return ep.turnTraceId === undefined ? !this.hasVerdict(ep) : !this.turnHasVerdict(ep);
+    return !this.hasVerdict(ep, ep.turnTraces !== undefined);
   }
 
   /**
@@ -587,7 +587,6 @@ export class EpisodeAssembler {
    * revision is still open takes over the wait.
    */
   private beginTurn(ep: OpenEpisode, traceId: string, evaluationsFrom: number): void {
-    ep.turnTraceId = traceId;
     ep.turnTraces = new Set([traceId]);
     ep.turnEvaluationsFrom = evaluationsFrom;
   }
@@ -605,19 +604,20 @@ export class EpisodeAssembler {
     else ep.turnTraces?.add(traceId);
   }
 
-  /** A next turn's own verdict: a system-level evaluation joined since the turn began or naming its trace, or a score in the turn's spans. */
-  private turnHasVerdict(ep: OpenEpisode): boolean {
-    return ep.hasSystemEvaluation(this.closesOnEvaluation, true) || this.carriesSystemScore(ep.spans.filter((s) => ep.turnTraces?.has(s.traceId) === true));
-  }
-
-  /** Whether the episode closes with a system verdict (joined, or a score in its spans): its credit is emitted. */
-  private hasVerdict(ep: OpenEpisode): boolean {
-    if (ep.hasSystemEvaluation(this.closesOnEvaluation)) return true;
-    if (ep.scoreCheckedAtSpans !== ep.spanCount) {
-      ep.scoredBySpans = this.carriesSystemScore(ep.spans);
-      ep.scoreCheckedAtSpans = ep.spanCount;
-    }
-    return ep.scoredBySpans;
+  /**
+   * Whether the episode closes with a system verdict (joined, or a score in its spans): its credit
+   * is emitted. `ofTurn`: the conversation's current turn's own verdict (joined since the turn
+   * began or naming one of its traces, or a score in the turn's spans). The spans' answer is kept
+   * per span count and turn: a waiting episode is asked on every tick.
+   */
+  private hasVerdict(ep: OpenEpisode, ofTurn = false): boolean {
+    if (ep.hasSystemEvaluation(this.closesOnEvaluation, ofTurn)) return true;
+    const turnTraces = ofTurn ? ep.turnTraces : undefined;
+    const known = ep.spanScore;
+    if (known !== undefined && known.spans === ep.spanCount && known.turnTraces === turnTraces) return known.scored;
+    const spans = turnTraces === undefined ? ep.spans : ep.spans.filter((s) => turnTraces.has(s.traceId));
+    ep.spanScore = { spans: ep.spanCount, turnTraces, scored: this.carriesSystemScore(spans) };
+    return ep.spanScore.scored;
   }
 
   /** Closes every open episode with `reason` (default `shutdown`) and returns all closed, not yet returned. */

@@ -47,17 +47,20 @@ export class OpenEpisode {
   lateSpans = 0;
   /** Assembler-clock ms of the last accepted span (or of the reopening, for corrections). */
   lastSpanAtMs: number;
-  /** Span count when the assembler last asked whether the spans carry a system score (awaitEvaluationMs), and the answer. */
-  scoreCheckedAtSpans = -1;
-  scoredBySpans = false;
+  /**
+   * The assembler's last answer to whether the spans (all, or the current turn's) carry a system
+   * score (awaitEvaluationMs), and for which span count and turn: asked again on every tick while
+   * the episode waits.
+   */
+  spanScore: { spans: number; turnTraces: ReadonlySet<string> | undefined; scored: boolean } | undefined;
   /** The episode has waited past grace for its evaluation (`awaitEvaluationMs`). */
   awaitedEvaluation = false;
   /**
-   * Conversation mode: the trace of the next turn that reopened this revision. The revision waits
-   * for that turn's own verdict as a first revision waits for its run's (`awaitEvaluationMs`).
+   * Conversation mode: the traces of the conversation's current turn — the trace that began it
+   * and traces that joined while it ran (a sub-agent's); undefined while no next turn began. The
+   * revision waits for that turn's own verdict as a first revision waits for its run's
+   * (`awaitEvaluationMs`).
    */
-  turnTraceId: string | undefined;
-  /** Traces of the current turn: its first, and traces that joined while it ran (a sub-agent's). */
   turnTraces: Set<string> | undefined;
   /** `evaluations[turnEvaluationsFrom…]` joined since the current turn began (or since `reopen`). */
   turnEvaluationsFrom = 0;
@@ -121,7 +124,7 @@ export class OpenEpisode {
   addEvaluation(e: Evaluation): boolean {
     // A receipt-timed verdict naming no trace cannot be told from a re-send of an equal one: once
     // a conversation's next turn began it is that turn's verdict (else the turn waited it out).
-    const fresh = e.timeFromReceipt === true && e.traceId === undefined && this.turnTraceId !== undefined;
+    const fresh = e.timeFromReceipt === true && e.traceId === undefined && this.turnTraces !== undefined;
     if (holdsEvaluation(fresh ? this.evaluations.slice(this.turnEvaluationsFrom) : this.evaluations, e)) return false;
     this.evaluations.push(e);
     return true;
