@@ -27,7 +27,7 @@ export {
   type ParsedEvaluationRecords,
 } from './evaluation-records.js';
 export { conversationIdOf, conversationIdOfSpans, CONVERSATION_ID_ATTRIBUTES } from './conversation.js';
-export { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+export { DEFAULT_LABEL_SCORES, normalizedLabelTable, scoreOfLabel } from './labels.js';
 export { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions } from './options.js';
 export { genaiMapper } from './genai.js';
 export { openinferenceMapper } from './openinference.js';

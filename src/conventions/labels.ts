@@ -29,3 +29,8 @@ export function scoreOfLabel(
   const v = table[label.trim().toLowerCase()];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
+
+/** `table` with its keys as `scoreOfLabel` looks labels up: trimmed, lower case (configured tables may say "PASS"). */
+export function normalizedLabelTable(table: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(table).map(([k, v]) => [k.trim().toLowerCase(), v]));
+}

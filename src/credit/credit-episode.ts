@@ -11,6 +11,7 @@ import { type CausalGraph, buildCausalGraph, duplicateMessages, isErroneous, isM
 import type { z } from 'zod';
 import { describeIssue } from '../config/errors.js';
 import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
+import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
 import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { emptyCoalition } from './games/coalition.js';
@@ -110,8 +111,8 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
   let R: number;
   let raw: number | undefined;
   if (ev.score !== undefined && ev.scoreFromLabel === true) {
-    // a label's score (from labelScores) is already normalized: not mapped through normalization.<name>
-    if (!Number.isFinite(ev.score)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} label ${JSON.stringify(ev.label)} maps to ${ev.score} in labelScores; give it a finite normalized score`);
+    // a label's score (from labelScores, finite: the table and scoreOfLabel refuse others) is
+    // already normalized: not mapped through normalization.<name>
     let normalized = ev.score;
     if (normalized < 0 || normalized > 1) {
       warnings.push(`evaluation ${ev.name} label ${JSON.stringify(ev.label)} scores ${normalized} in labelScores, outside [0, 1]; clamped`);
@@ -129,9 +130,8 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
       R = Math.min(hi, Math.max(lo, R));
     }
   } else {
-    const label = ev.label?.trim().toLowerCase();
-    const mapped = label === undefined ? undefined : Object.entries(options.labelScores).find(([k]) => k.trim().toLowerCase() === label)?.[1];
-    if (mapped === undefined || !Number.isFinite(mapped)) {
+    const mapped = scoreOfLabel(ev.label, normalizedLabelTable(options.labelScores));
+    if (mapped === undefined) {
       throw new DegenerateEpisodeError('unknown-label', input.episodeId, `evaluation ${ev.name} has no score and label ${JSON.stringify(ev.label)} is not in labelScores; add it to the labelScores option`);
     }
     R = options.normalize ? mapped : range.min + mapped * (range.max - range.min);

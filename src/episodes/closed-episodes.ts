@@ -118,9 +118,7 @@ export class ClosedEpisodes {
   /** Closed episode id for a key (episode id) or, failing that, for a trace id. */
   find(key: string, traceId: string | undefined): string | undefined {
     if (this.records.has(key)) return key;
-    if (traceId === undefined) return undefined;
-    const id = this.traces.get(traceId)?.episodeId;
-    return id !== undefined && this.records.has(id) ? id : undefined;
+    return traceId === undefined ? undefined : this.ownerOfTrace(traceId);
   }
 
   /**

@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { DEFAULT_LABEL_SCORES, evaluatesRun, evaluationsFromTree, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -58,7 +58,7 @@ function labelTable(options: Pick<ProcessEpisodeOptions, 'credit'>): Readonly<Re
   if (given === undefined) return undefined;
   let table = labelTables.get(given);
   if (table === undefined) {
-    const lower = Object.fromEntries(Object.entries(given).map(([k, v]) => [k.trim().toLowerCase(), v]));
+    const lower = normalizedLabelTable(given);
     const builtIn = Object.keys(lower).length === Object.keys(DEFAULT_LABEL_SCORES).length && Object.entries(DEFAULT_LABEL_SCORES).every(([k, v]) => lower[k] === v);
     table = builtIn ? 'built-in' : lower;
     labelTables.set(given, table);
