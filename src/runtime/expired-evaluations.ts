@@ -34,6 +34,15 @@ function throttledTotal(everyMs: number, now: () => number): (total: number | un
   };
 }
 
+/** A reporter over a cumulative counter: at most once per `everyMs`, `warn(count since the last line, total)`. */
+function totalReporter(everyMs: number, now: () => number, warn: (count: number, total: number) => void): (total: number | undefined) => void {
+  const due = throttledTotal(everyMs, now);
+  return (total) => {
+    const count = due(total);
+    if (count !== undefined) warn(count, total!);
+  };
+}
+
 /**
  * Logs evaluations that expired waiting for their episode's spans. The metric
  * (`evaluations_expired_total`) alone left users wondering why an evaluation they sent changed
@@ -48,15 +57,12 @@ export function expiredEvaluationsReporter(
   everyMs = 30_000,
   now: () => number = Date.now,
 ): (expiredTotal: number | undefined) => void {
-  const due = throttledTotal(everyMs, now);
-  return (expiredTotal) => {
-    const expired = due(expiredTotal);
-    if (expired === undefined) return;
+  return totalReporter(everyMs, now, (expired, expiredTotal) =>
     logger?.warn(
       { expired, expiredTotal },
       `evaluation(s) expired after waiting ${ttlMs} ms (episodes.pendingEvaluationTtlMs) for spans of their trace: check that the evaluated app exports its spans to agent-credit (same endpoint or topic, not sampled out) and that each evaluation carries its run's trace id — or the spans did arrive, but their episode closed without a verdict before a restart or rebalance, and a closed episode's spans are not read again (README, Limits)`,
-    );
-  };
+    ),
+  );
 }
 
 /**
@@ -71,13 +77,10 @@ export function otherNameVerdictsReporter(
   everyMs = 600_000,
   now: () => number = Date.now,
 ): (total: number | undefined) => void {
-  const due = throttledTotal(everyMs, now);
-  return (total) => {
-    const count = due(total);
-    if (count === undefined) return;
+  return totalReporter(everyMs, now, (count, total) =>
     logger?.warn(
       { count, total },
       'late evaluation(s) scored a closed run under another name than its verdict and were not used: with evaluation.name unset the first name that scores a run is its verdict, so with several judges the fastest one decides — set evaluation.name (AGENT_CREDIT_EVALUATION_NAME) to your task verdict\'s name',
-    );
-  };
+    ),
+  );
 }

@@ -152,11 +152,7 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     const closed = asm.tick();
     expect(closed.map((e) => [e.revision, e.closeReason, e.evaluations.length])).toEqual([[1, 'evaluation-arrived', 1]]);
     // from that credited close on, the window runs
-    clock.advance(61_000);
-    asm.addEvaluations([{ ...evaluationOf(run!, 0), timeUnixNano: 2n }]);
-    clock.advance(10);
-    expect(asm.tick()).toEqual([]);
-    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
+    expectNoCorrection(asm, clock, 61_000, { ...evaluationOf(run!, 0), timeUnixNano: 2n }, { corrections: 1, lateUncorrected: 1 });
   });
 
   it("conversation mode: the conversation's next turn (a new trace) past the window still joins it, and each turn's window runs from its own first credited close", () => {
@@ -181,11 +177,7 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     expect(asm.tick()).toEqual([]);
     expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 1 });
     // and one of turn 2, past its own window
-    clock.advance(61_000);
-    asm.addEvaluations([{ ...evaluationOf(turn2!, 1), timeUnixNano: 3n }]);
-    clock.advance(10);
-    expect(asm.tick()).toEqual([]);
-    expect(asm.stats()).toMatchObject({ corrections: 2, lateUncorrected: 2 });
+    expectNoCorrection(asm, clock, 61_000, { ...evaluationOf(turn2!, 1), timeUnixNano: 3n }, { corrections: 2, lateUncorrected: 2 });
   });
 
   it("conversation mode: a next turn whose first spans name no conversation joins a correction of the closed conversation, not a second revision 0 under its id (second review)", () => {
@@ -251,3 +243,12 @@ describe('holdsEvaluation: re-delivery or re-judgment', () => {
     expect(holdsEvaluation([ev(1, 100n, true), ev(0, 200n)], ev(0, 300n, true))).toBe(true);
   });
 });
+
+/** A late verdict `afterMs` on, past the correction window: no revision, and the counts say so. */
+function expectNoCorrection(asm: EpisodeAssembler, clock: ManualClock, afterMs: number, evaluation: Evaluation, counts: Record<string, number>): void {
+  clock.advance(afterMs);
+  asm.addEvaluations([evaluation]);
+  clock.advance(10);
+  expect(asm.tick()).toEqual([]);
+  expect(asm.stats()).toMatchObject(counts);
+}
