@@ -42,7 +42,7 @@ export interface ProcessEpisodeOptions {
  * The episode's evaluations: those joined from log records and evaluation streams, then those its
  * spans carry — label-only ones scored by the configured `credit.labelScores` when it is set.
  */
-function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute' | 'credit'>): { all: Evaluation[]; fromSpans: Evaluation[] } {
+function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute' | 'credit'>): { all: Evaluation[]; fromSpans: readonly Evaluation[] } {
   const table = labelTable(options);
   const fromSpans = withLabelScores(evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}), table);
   return { all: [...withLabelScores(episode.evaluations, table), ...fromSpans], fromSpans };
@@ -75,8 +75,8 @@ const labelTables = new WeakMap<object, Readonly<Record<string, number>> | 'buil
  * (the episode is then skipped, saying which label to add). Before, a configured table was
  * never applied to the run's verdict.
  */
-function withLabelScores(evaluations: readonly Evaluation[], table: Readonly<Record<string, number>> | undefined): Evaluation[] {
-  if (table === undefined) return [...evaluations];
+function withLabelScores(evaluations: readonly Evaluation[], table: Readonly<Record<string, number>> | undefined): readonly Evaluation[] {
+  if (table === undefined) return evaluations; // the common case: no copy
   return evaluations.map((e) => {
     if (e.label === undefined || (e.score !== undefined && e.scoreFromLabel !== true)) return e;
     const score = scoreOfLabel(e.label, table);
