@@ -26,7 +26,7 @@
  */
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
-import type { Span } from '../model/telemetry.js';
+import { SELF_TRACER_NAME, type Span } from '../model/telemetry.js';
 import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
@@ -124,6 +124,7 @@ export class EpisodeAssembler {
   private readonly counts = {
     spans: 0,
     duplicateSpans: 0,
+    ownSpans: 0,
     lateSpans: 0,
     lateEvaluations: 0,
     lateEvaluationsUnused: 0,
@@ -176,7 +177,10 @@ export class EpisodeAssembler {
   addSpans(spans: readonly Span[], position?: SourcePosition): void {
     const now = this.clock.now();
     const touched = new Set<OpenEpisode>();
-    for (const span of spans) this.addSpan(span, position, now, touched);
+    for (const span of spans) {
+      if (span.scope.name === SELF_TRACER_NAME) this.counts.ownSpans++;
+      else this.addSpan(span, position, now, touched);
+    }
     // Closing on an evaluation waits for the end of the batch: one request can hold a whole trace
     // root first (spans sorted by start time), and an evaluation that arrived before it closed the
     // episode on its root span alone — revision 0 with no steps, the rest as late spans.

@@ -13,6 +13,8 @@ export const EpisodeAssemblerStatsSchema = z.object({
   spans: n(),
   /** Spans dropped as duplicates (same trace id + span id), open or already-closed episodes. */
   duplicateSpans: n(),
+  /** agent-credit's own spans (scope `agent-credit`, its self-tracing) that came back as input: ignored, never an episode. */
+  ownSpans: n(),
   /** Spans for an already-closed episode (duplicates excluded). */
   lateSpans: n(),
   /** Evaluations for an already-closed episode. */

@@ -99,6 +99,14 @@ export const SpanSchema = z.object({
 });
 export type Span = Readonly<z.infer<typeof SpanSchema>>;
 
+/**
+ * Instrumentation scope of agent-credit's own spans (one per credited episode, self-tracing). They
+ * are never part of an agent run: the assembler ignores them, so a fleet whose collector forwards
+ * agent-credit's traces back into its input — or an app that registers the provider carrying the
+ * in-process processor globally — does not credit agent-credit's own work, for ever.
+ */
+export const SELF_TRACER_NAME = 'agent-credit';
+
 export const LogRecordSchema = z.object({
   timeUnixNano: z.bigint(),
   observedTimeUnixNano: z.bigint(),

@@ -13,7 +13,7 @@ import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Episode } from '../model/episode.js';
-import type { Span } from '../model/telemetry.js';
+import { SELF_TRACER_NAME, type Span } from '../model/telemetry.js';
 
 // Which evaluation is the run's score lives with the conventions (the assembler asks it too).
 export { systemEvaluation } from '../conventions/index.js';
@@ -190,7 +190,7 @@ function recordOutcome(span: OtelSpan, events: readonly CreditEvent[]): void {
   } else span.setAttribute('agent_credit.skipped', true);
 }
 
-const tracer = trace.getTracer('agent-credit');
+const tracer = trace.getTracer(SELF_TRACER_NAME);
 
 /**
  * The credit engine's input for one closed episode: conventions (spans → steps and agents),

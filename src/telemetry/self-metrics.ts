@@ -22,6 +22,8 @@ export interface ObservedStats {
   lateSpans?: number;
   /** Cumulative spans seen twice (same span id in an open episode). */
   duplicateSpans?: number;
+  /** Cumulative spans of agent-credit's own self-tracing that came back as input (ignored). */
+  ownSpans?: number;
   /** Evaluations joined to an episode (cumulative), waiting for their first span (now), and not joined (cumulative). */
   evaluationsJoined?: number;
   evaluationsPending?: number;
@@ -141,6 +143,7 @@ export class SelfTelemetry {
     gauge('credit_queue_depth', 'Closed episodes waiting for credit', (s) => s.creditQueueDepth);
     counter('late_spans', 'Spans that arrived after their episode closed', (s) => s.lateSpans);
     counter('duplicate_spans', 'Spans received twice', (s) => s.duplicateSpans);
+    counter('own_spans_ignored', "agent-credit's own self-tracing spans that came back as input (a collector forwarding them into the input topic, or an in-process app's global provider): ignored, never credited", (s) => s.ownSpans);
     // Evaluations that never reach an episode are silent credit loss: these say where they went.
     counter('evaluations_joined', 'Evaluations joined to an episode', (s) => s.evaluationsJoined);
     gauge('evaluations_pending', 'Evaluations waiting for the first span of their episode (or the LLM span of their response id)', (s) => s.evaluationsPending);
@@ -226,6 +229,7 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     episodesOpen: a.open,
     lateSpans: a.lateSpans,
     duplicateSpans: a.duplicateSpans,
+    ownSpans: a.ownSpans,
     evaluationsJoined: a.evaluations,
     evaluationsPending: a.pendingEvaluations,
     evaluationsExpired: a.expiredEvaluations,
