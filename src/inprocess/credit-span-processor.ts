@@ -49,6 +49,7 @@ export interface InProcessAssembler {
     readonly expiredEvaluations?: number;
     readonly unjoinableEvaluations?: number;
     readonly open?: number;
+    readonly ownSpans?: number;
   };
 }
 
@@ -85,6 +86,8 @@ export interface CreditSpanProcessorDeps {
   onError?: (error: unknown, episode: Episode | undefined) => void;
   /** Evaluations carried by log records (src/conventions `evaluationsFromLogs`); needed by `evaluationLogProcessor`. */
   evaluationsFromLogs?: (logs: readonly LogRecord[]) => Evaluation[];
+  /** The credit worker threads behind `processEpisode` (option `creditWorkers`), closed after shutdown's last credit. */
+  workers?: { stats(): { workers: number; restarts: number }; close(): Promise<void> };
 }
 
 export interface CreditSpanProcessorStats {
@@ -104,6 +107,11 @@ export interface CreditSpanProcessorStats {
   evaluationsUnjoinable: number;
   /** Episodes open in the assembler now. */
   openEpisodes: number;
+  /**
+   * agent-credit's own `agent_credit.credit_episode` spans that reached this processor (its
+   * provider is the app's global one) and were ignored — never an episode of their own.
+   */
+  ownSpansIgnored: number;
   episodesClosed: number;
   /** Episodes that yielded events. */
   episodesCredited: number;
@@ -130,6 +138,9 @@ export interface CreditSpanProcessorStats {
   lateEvaluationsOtherName: number;
   /** Late spans and evaluations that made no correction (not retained, or past `episodes.correctionWindowMs`). */
   lateUncorrected: number;
+  /** Credit worker threads (option `creditWorkers`; 0 = credit on the app's thread) and how many were replaced (stuck past `creditTimeoutMs`, or crashed). */
+  creditWorkers: number;
+  creditWorkerRestarts: number;
 }
 
 export class CreditSpanProcessor implements SpanProcessor {
@@ -215,6 +226,7 @@ export class CreditSpanProcessor implements SpanProcessor {
         this.enqueue(this.deps.assembler.tick());
         this.enqueue(this.deps.assembler.flush('shutdown'));
         await this.idle();
+        await this.deps.workers?.close();
       })();
     }
     return this.shutdownPromise;
@@ -236,6 +248,9 @@ export class CreditSpanProcessor implements SpanProcessor {
       evaluationsExpired: a?.expiredEvaluations ?? 0,
       evaluationsUnjoinable: a?.unjoinableEvaluations ?? 0,
       openEpisodes: a?.open ?? 0,
+      ownSpansIgnored: a?.ownSpans ?? 0,
+      creditWorkers: this.deps.workers?.stats().workers ?? 0,
+      creditWorkerRestarts: this.deps.workers?.stats().restarts ?? 0,
     };
   }
 

@@ -19,14 +19,19 @@ import { rememberEventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
-import type { PoolMessage, WorkerInit, WorkerReply } from './protocol.js';
+import type { PoolMessage, SkippedReply, WorkerInit, WorkerProcessOptions, WorkerReply } from './protocol.js';
 
 export interface CreditWorkerPoolOptions {
   /** Worker threads (≥ 1). */
   size: number;
-  config: AppConfig;
+  /** The job's configuration: each worker builds the configured game (judge, module) from it. */
+  config?: AppConfig;
+  /** Or, for the in-process API: data-only `processEpisode` options (built-in games). Exactly one of the two. */
+  processOptions?: WorkerProcessOptions;
   /** Ms one episode may take before its worker is replaced (runtime.creditTimeoutMs). */
   taskTimeoutMs: number;
+  /** The settings the pool's messages name (default the job's `runtime.creditWorkers` / `runtime.creditTimeoutMs`). */
+  settings?: { workers: string; timeout: string };
   /** Ms to wait for a worker to load (module games, judge setup). */
   startTimeoutMs?: number;
   onWorkerRestart?: (reason: string) => void;
@@ -35,7 +40,7 @@ export interface CreditWorkerPoolOptions {
   /** Ms between attempts to start a worker that could not be started (default 5000). */
   retryStartMs?: number;
   /** An episode credited to no events because it is degenerate (processEpisode's onSkipped), with the reason. */
-  onSkipped?: (episode: Episode, reason: string) => void;
+  onSkipped?: (episode: Episode, reason: string, skipped: SkippedReply) => void;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -99,10 +104,18 @@ export class CreditWorkerPool {
     return this.options.retryStartMs ?? 5_000;
   }
 
+  private get settings(): { workers: string; timeout: string } {
+    return this.options.settings ?? { workers: 'runtime.creditWorkers', timeout: 'runtime.creditTimeoutMs' };
+  }
+
   /** Starts `size` workers and waits until each has built its game (a bad module path fails here). */
   static async start(options: CreditWorkerPoolOptions): Promise<CreditWorkerPool> {
+    const workersKey = options.settings?.workers ?? 'runtime.creditWorkers';
     if (!Number.isInteger(options.size) || options.size < 1) {
-      throw new CreditWorkerPoolError(`runtime.creditWorkers: a pool needs at least 1 worker (got ${options.size}); use 0 to credit in the main thread`);
+      throw new CreditWorkerPoolError(`${workersKey}: a pool needs at least 1 worker (got ${options.size}); use 0 to credit in the main thread`);
+    }
+    if ((options.config === undefined) === (options.processOptions === undefined)) {
+      throw new CreditWorkerPoolError('CreditWorkerPool.start: give exactly one of `config` (the job\'s configuration) and `processOptions` (in-process, data only)');
     }
     const pool = new CreditWorkerPool(options);
     try {
@@ -125,7 +138,7 @@ export class CreditWorkerPool {
     for (const s of this.slots) if (s.failed === undefined && (slot === undefined || s.tasks.size < slot.tasks.size)) slot = s;
     if (slot === undefined) {
       const why = this.slots.find((s) => s.failed !== undefined)?.failed ?? 'none started';
-      return Promise.reject(new CreditWorkerPoolError(`no credit worker is running (${why}); retrying every ${this.retryStartMs / 1000} s — fix the cause (see the credit worker errors in the log) or set runtime.creditWorkers: 0`));
+      return Promise.reject(new CreditWorkerPoolError(`no credit worker is running (${why}); retrying every ${this.retryStartMs / 1000} s — fix the cause (see the credit worker errors in the log) or set ${this.settings.workers}: 0`));
     }
     const chosen = slot;
     const id = this.nextId++;
@@ -152,7 +165,7 @@ export class CreditWorkerPool {
   private armTimeout(slot: Slot, task: Task): void {
     clearTimeout(task.timer);
     task.timer = setTimeout(
-      () => this.replace(slot, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (runtime.creditTimeoutMs); its credit worker was replaced`),
+      () => this.replace(slot, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (${this.settings.timeout}); its credit worker was replaced`),
       this.options.taskTimeoutMs,
     );
     task.timer.unref();
@@ -189,7 +202,8 @@ export class CreditWorkerPool {
 
   /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
   private startWorker(slot: Slot): Promise<void> {
-    const init: WorkerInit = { config: this.options.config, entryUrl: entryUrl.href };
+    const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
+    const init: WorkerInit = { ...stage, entryUrl: entryUrl.href };
     const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
     // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
     worker.unref();
@@ -236,7 +250,7 @@ export class CreditWorkerPool {
           if (m.kind === 'done') {
             if (m.gameStats) slot.gameStats = m.gameStats;
             m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
-            if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped);
+            if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped.message, m.skipped);
             t.resolve(m.events);
           } else {
             const err = new Error(m.message);

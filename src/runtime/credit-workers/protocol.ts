@@ -3,16 +3,29 @@
  * and events cross by structured clone (bigint, Uint8Array and plain objects survive it).
  */
 import type { AppConfig } from '../../config/schema.js';
+import type { DegenerateReason } from '../../credit/errors.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
 
-export interface WorkerInit {
-  /** The parsed configuration: each worker builds its own game (judge client, module) from it. */
-  config: AppConfig;
+/**
+ * `processEpisode` options that cross to a worker by structured clone: data only (no
+ * `gameFactory`, `prefixScorer` or `now` function — the in-process API refuses those with workers).
+ */
+export interface WorkerProcessOptions {
+  credit?: Record<string, unknown>;
+  conventions?: Record<string, unknown>;
+  evaluationName?: string;
+  rootScoreAttribute?: string;
+}
+
+/** What a worker builds its credit stage from: the job's configuration, or in-process options. */
+export type WorkerStage = { config: AppConfig } | { processOptions: WorkerProcessOptions };
+
+export type WorkerInit = WorkerStage & {
   /** URL of ./worker.ts (or .js) for the TypeScript bootstrap (./boot.mjs). */
   entryUrl?: string;
-}
+};
 
 /** Pool → worker: an episode to credit, or "flush your telemetry and stop taking work". */
 export type PoolMessage = { kind: 'task'; id: number; episode: Episode } | { kind: 'close' };
@@ -24,5 +37,12 @@ export type WorkerReply =
   /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
   | { kind: 'started'; id: number }
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
-  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; skipped?: string }
+  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; skipped?: SkippedReply }
   | { kind: 'failed'; id: number; name: string; message: string };
+
+/** Why an episode yielded no events (processEpisode's onSkipped), as it crosses back. */
+export interface SkippedReply {
+  message: string;
+  /** The `DegenerateEpisodeError`'s reason, when it was one. */
+  reason?: DegenerateReason;
+}

@@ -6,22 +6,29 @@
  * main thread's does not see this thread's spans) and flushes it when the pool closes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { gameFactoryOf, processOptionsOf } from '../local-stages.js';
-import { processEpisode } from '../process-episode.js';
+import { DegenerateEpisodeError } from '../../credit/errors.js';
+import { gameFactoryOf, processOptionsOf, type ConfiguredGame } from '../local-stages.js';
+import { processEpisode, type ProcessEpisodeOptions } from '../process-episode.js';
 import { startSelfTracing } from '../../telemetry/self-tracing.js';
-import type { PoolMessage, WorkerInit, WorkerReply } from './protocol.js';
+import type { PoolMessage, SkippedReply, WorkerInit, WorkerReply } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/runtime/credit-workers/worker.ts runs only as a worker thread (started by CreditWorkerPool)');
 const post = (m: WorkerReply) => port.postMessage(m);
 
 try {
-  const { config } = workerData as WorkerInit;
-  const game = await gameFactoryOf(config);
+  const init = workerData as WorkerInit;
+  // The job's configuration builds the game (judge client, module) here; in-process options are
+  // data only and use the built-in games.
+  const game: ConfiguredGame = 'config' in init ? await gameFactoryOf(init.config) : {};
+  const base: ProcessEpisodeOptions = 'config' in init ? processOptionsOf(init.config, game.gameFactory) : (init.processOptions as ProcessEpisodeOptions);
   // One options object for every task (processEpisode checks an options object once): a skipped
   // episode's reason is kept per episode object, as tasks may overlap (async games).
-  const skippedReasons = new WeakMap<object, string>();
-  const options = { ...processOptionsOf(config, game.gameFactory), onSkipped: (e: object, err: Error) => void skippedReasons.set(e, err.message) };
+  const skippedReasons = new WeakMap<object, SkippedReply>();
+  const options: ProcessEpisodeOptions = {
+    ...base,
+    onSkipped: (e, err) => void skippedReasons.set(e, { message: err.message, ...(err instanceof DegenerateEpisodeError ? { reason: err.reason } : {}) }),
+  };
   // The main thread has already refused an export into its own receiver (src/cli/main.ts).
   const selfTracing = startSelfTracing();
   port.on('message', (task: PoolMessage) => {

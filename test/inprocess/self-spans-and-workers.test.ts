@@ -1,0 +1,107 @@
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DegenerateEpisodeError } from '../../src/credit/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { createCreditSpanProcessor, InProcessOptionsError, type CreditSpanProcessor } from '../../src/inprocess/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { generateScenario, SCENARIO_KINDS, ScenarioRun } from '../../src/scenarios/index.js';
+
+const withoutClock = (events: CreditEvent[]) => JSON.stringify(events, (k, v: unknown) => (k === 'emitted_at_ms' ? 0 : v));
+
+async function runs(): Promise<ScenarioRun[]> {
+  return Promise.all(SCENARIO_KINDS.map((kind, i) => generateScenario({ kind, convention: (['genai', 'openinference', 'openllmetry'] as const)[i % 3]!, seed: 300 + i })));
+}
+
+function feed(processor: CreditSpanProcessor, all: readonly ScenarioRun[]): void {
+  for (const run of all) {
+    for (const span of run.spans) processor.onEnd(span);
+    for (const record of run.logRecords) processor.evaluationLogProcessor.onEmit(record as never);
+  }
+}
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+afterEach(() => {
+  trace.disable();
+});
+
+describe('CreditSpanProcessor on an app provider registered globally', () => {
+  it("ignores agent-credit's own credit_episode spans: they never become episodes of their own", async () => {
+    const skipped: string[] = [];
+    const credited: Episode[] = [];
+    const processor = await createCreditSpanProcessor({
+      tickIntervalMs: 10,
+      episodes: { graceMs: 5, awaitEvaluationMs: 50 },
+      onCredit: (_events, episode) => void credited.push(episode),
+      processOptions: { onSkipped: (episode) => void skipped.push(episode.spans.map((s) => s.name).join(',')) },
+    });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+    // As an app does (provider.register() / NodeSDK): processEpisode's self-tracing span now ends in this provider.
+    trace.setGlobalTracerProvider(provider);
+    const [run] = await runs();
+    feed(processor, [run!]);
+    await until(() => credited.length === 1);
+    // Before the fix each credit_episode span became an episode waiting awaitEvaluationMs, then
+    // skipped — whose credit made another span: one junk episode per 50 ms, for ever.
+    await new Promise((r) => setTimeout(r, 400));
+    const stats = processor.stats();
+    expect(skipped).toEqual([]);
+    expect(stats).toMatchObject({ episodesClosed: 1, episodesCredited: 1, episodesWithoutCredit: 0, openEpisodes: 0 });
+    expect(stats.ownSpansIgnored).toBeGreaterThanOrEqual(1);
+    expect(stats.spansReceived).toBe(run!.spans.length + stats.ownSpansIgnored);
+    await provider.shutdown();
+  });
+});
+
+describe('createCreditSpanProcessor({ creditWorkers })', () => {
+  it('credits in worker threads with the same events as on the app thread, and closes them on shutdown', async () => {
+    const all = await runs();
+    const collect = async (creditWorkers: number) => {
+      const got = new Map<string, CreditEvent[]>();
+      const errors: unknown[] = [];
+      const processor = await createCreditSpanProcessor({ creditWorkers, tickIntervalMs: 60_000, onCredit: (events, episode) => void got.set(episode.episodeId, events), onError: (e) => void errors.push(e) });
+      expect(processor.stats().creditWorkers).toBe(creditWorkers);
+      feed(processor, all);
+      await processor.shutdown();
+      expect(errors).toEqual([]);
+      expect(processor.stats()).toMatchObject({ episodesCredited: all.length, creditInFlight: 0 });
+      return [...got.entries()].sort(([a], [b]) => a.localeCompare(b));
+    };
+    const onThread = await collect(0);
+    const inWorkers = await collect(2);
+    expect(inWorkers.length).toBe(all.length);
+    expect(inWorkers.every(([, events]) => events.length > 0)).toBe(true);
+    expect(withoutClock(inWorkers.flatMap(([, e]) => e))).toBe(withoutClock(onThread.flatMap(([, e]) => e)));
+  }, 60_000);
+
+  it("gives onSkipped a DegenerateEpisodeError on the app's thread, with the worker's reason", async () => {
+    const skipped: { episode: Episode; err: DegenerateEpisodeError }[] = [];
+    const [run] = await runs();
+    const processor = await createCreditSpanProcessor({ creditWorkers: 1, tickIntervalMs: 60_000, onCredit: () => undefined, processOptions: { onSkipped: (episode, err) => void skipped.push({ episode, err }) } });
+    for (const span of run!.spans) processor.onEnd(span); // no verdict: nothing to credit
+    await processor.shutdown();
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.err).toBeInstanceOf(DegenerateEpisodeError);
+    expect(skipped[0]!.err.reason).toBe('no-evaluation');
+    expect(skipped[0]!.err.message).toMatch(/no-evaluation/);
+    expect(skipped[0]!.episode.traceIds).toEqual([run!.traceId]);
+    expect(processor.stats().episodesWithoutCredit).toBe(1);
+  }, 30_000);
+
+  it('refuses what cannot cross to a thread, and bad values, naming the option', async () => {
+    const onCredit = () => undefined;
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, processOptions: { credit: { gameFactory: () => ({ agentGame: { n: 1, value: () => 0 } }) as never } } })).rejects.toThrow(/creditWorkers: 1 cannot be used here — processOptions\.credit\.gameFactory: a function does not cross to a worker thread/);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, processOptions: { now: () => 0 } })).rejects.toThrow(/processOptions\.now/);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, processEpisode: async () => [] })).rejects.toThrow(/processEpisode: a custom function/);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: -1 })).rejects.toThrow(InProcessOptionsError);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1.5 })).rejects.toThrow(/creditWorkers: expected a whole number from 0/);
+    await expect(createCreditSpanProcessor({ onCredit, creditTimeoutMs: 100 })).rejects.toThrow(/creditTimeoutMs: only applies with creditWorkers/);
+  });
+});
