@@ -16,6 +16,13 @@ import { kindOf, schemaAt, shapeOf, unwrap } from './schema-walk.js';
 
 export const ENV_PREFIX = 'AGENT_CREDIT_';
 
+/**
+ * `AGENT_CREDIT_*` variables that are switches of the process, not settings (read where they act):
+ * `AGENT_CREDIT_KAFKAJS_FAST_PATHS=off` runs kafkajs unmodified (src/kafka/kafkajs-fast-paths.ts).
+ * Before, it was refused as an unknown setting, so the documented opt-out stopped the job.
+ */
+export const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS']);
+
 export interface EnvOverride {
   variable: string;
   path: string[];
@@ -89,7 +96,7 @@ export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): Env
   const out: EnvOverride[] = [];
   const problems: string[] = [];
   for (const [variable, text] of Object.entries(env)) {
-    if (!variable.startsWith(ENV_PREFIX) || text === undefined) continue;
+    if (!variable.startsWith(ENV_PREFIX) || text === undefined || PROCESS_SWITCHES.has(variable)) continue;
     const words = variable.slice(ENV_PREFIX.length).split('_').filter((w) => w !== '');
     const path = resolveEnvPath(root, words);
     if (!path) {

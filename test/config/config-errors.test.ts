@@ -91,6 +91,11 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
   });
 
+  it('AGENT_CREDIT_KAFKAJS_FAST_PATHS is a process switch (the documented kafkajs opt-out), not an unknown setting: the job starts', () => {
+    const { config } = loadConfig({ env: { AGENT_CREDIT_KAFKAJS_FAST_PATHS: 'off' } });
+    expect(config).toEqual(loadConfig({ env: {} }).config);
+  });
+
   it('an env variable whose section exists but key does not lists that section\'s keys (it listed only the top-level sections)', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_BROKER: 'kafka:9092' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_KAFKA_BROKER: no setting has this name — source.kafka has the keys brokers, groupId,');
