@@ -1,8 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
 const deploy = join(root, 'deploy');
@@ -102,6 +105,32 @@ describe('deploy/docker-compose.yaml', () => {
     }
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/agent-credit.js"\]/);
   });
+
+  // No Docker engine here: the Dockerfile's install step and entry point run as the image would,
+  // in a directory holding only what it copies. Before, `npm ci --omit=dev` failed there
+  // (`prepare` → tsc, a devDependency: "sh: 1: tsc: not found"), so the image could not build.
+  it("the Dockerfile's npm install step and entry point work with production dependencies only", () => {
+    const dockerfile = read('Dockerfile');
+    const install = /^RUN (npm ci[^&\n]*)/m.exec(dockerfile)?.[1]?.trim();
+    expect(install).toMatch(/^npm ci --omit=dev/);
+    const app = mkdtempSync(join(tmpdir(), 'agent-credit-image-'));
+    try {
+      for (const m of dockerfile.matchAll(/^COPY\s+(.+)\s+(\S+)$/gm)) {
+        const [srcs, dest] = [m[1]!.split(/\s+/), m[2]!];
+        if (dest.startsWith('/')) continue; // outside WORKDIR (the config file)
+        for (const src of srcs) cpSync(join(root, src), join(app, dest === './' ? src : dest), { recursive: true });
+      }
+      const env = { ...process.env, NODE_ENV: 'production' };
+      // the step as written, offline from npm's cache when it can (the suite's own `npm ci` filled it)
+      execFileSync('sh', ['-c', `${install} --prefer-offline --no-audit --no-fund`], { cwd: app, env, stdio: 'pipe', timeout: 180_000 });
+      expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false); // devDependencies stayed out
+      const out = execFileSync('node', ['bin/agent-credit.js', 'replay', join(AGENTS_SDK_FIXTURES, 'genai'), '-o', '-'], { cwd: app, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      const events = out.trim().split('\n').map((l) => JSON.parse(l) as { event_type: string });
+      expect(events.filter((e) => e.event_type === 'episode_credit').length).toBeGreaterThan(0);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe('deploy/kubernetes', () => {
