@@ -66,6 +66,25 @@ export function expiredEvaluationsReporter(
 }
 
 /**
+ * Logs evaluations the assembler could not join to anything (assembler stat
+ * `unjoinableEvaluations`): no trace id, no conversation id usable for the key mode, no response
+ * id. On Kafka this was only a counter; the OTLP/HTTP receiver logs the records it refuses itself
+ * (they never reach the assembler, so nothing is logged twice).
+ */
+export function unjoinableEvaluationsReporter(
+  logger: { warn(obj: object, msg: string): void } | undefined,
+  everyMs = 30_000,
+  now: () => number = Date.now,
+): (total: number | undefined) => void {
+  return totalReporter(everyMs, now, (unjoinable, unjoinableTotal) =>
+    logger?.warn(
+      { unjoinable, unjoinableTotal },
+      "evaluation(s) without trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id dropped: emit them inside the evaluated span's context (a log record takes the active span's trace and span id), or name the response they evaluate",
+    ),
+  );
+}
+
+/**
  * Logs late run-level evaluations of another name than the run's verdict (assembler stat
  * `lateEvaluationsOtherName`; only counted while `evaluation.name` is unset). The verdict is then
  * the first name that scored the run, so with several judges on one run (task success, tone) the

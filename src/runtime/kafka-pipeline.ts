@@ -54,7 +54,7 @@ import {
   replayKeeps,
   type ReplayFilter,
 } from './watermark.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -109,7 +109,7 @@ export interface EpisodeAssemblerPort {
   /** First offset still needed by an open episode on the partition. */
   lowWatermark(topic: string, partition: number): string | undefined;
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
-  stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number };
+  stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number };
   readonly options?: { readonly pendingEvaluationTtlMs?: number };
 }
 
@@ -200,6 +200,7 @@ export class KafkaPipeline {
   private readonly held = new HeldTraces();
   private readonly reportExpired: (expiredTotal: number | undefined) => void;
   private readonly reportOtherNames: (total: number | undefined) => void;
+  private readonly reportUnjoinable: (total: number | undefined) => void;
   private assembler: EpisodeAssemblerPort;
   private readonly partitions = new Map<string, PartitionState>();
   /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
@@ -247,6 +248,7 @@ export class KafkaPipeline {
     this.assembler = deps.createAssembler();
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
+    this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -570,6 +572,7 @@ export class KafkaPipeline {
       const stats = this.assembler.stats?.();
       this.reportExpired(stats?.expiredEvaluations);
       this.reportOtherNames(stats?.lateEvaluationsOtherName);
+      this.reportUnjoinable(stats?.unjoinableEvaluations);
       this.markReleasedPartitions();
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');

@@ -26,7 +26,7 @@ import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-met
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { correctionReporter } from './episode-log.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -97,6 +97,7 @@ export class LocalPipeline implements OtlpHandler {
   };
   private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
   private reportOtherNames: ((total: number | undefined) => void) | undefined;
+  private reportUnjoinable: ((total: number | undefined) => void) | undefined;
   private readonly reportCorrection: (episode: Episode, events: readonly CreditEvent[]) => void;
   private readonly rejectedDue = throttledCount();
   /** Works not yet published, in close order. */
@@ -197,6 +198,8 @@ export class LocalPipeline implements OtlpHandler {
       this.reportExpired(stats.expiredEvaluations);
       this.reportOtherNames ??= otherNameVerdictsReporter(this.deps.logger);
       this.reportOtherNames(stats.lateEvaluationsOtherName);
+      this.reportUnjoinable ??= unjoinableEvaluationsReporter(this.deps.logger);
+      this.reportUnjoinable(stats.unjoinableEvaluations);
     } catch (err) {
       this.deps.logger?.error({ err }, 'assembler tick failed');
     }

@@ -15,6 +15,8 @@ import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js'
 import type { KafkaClient } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/kafka/log.js';
 import { FakeKafka } from './fake-kafka.js';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { encodeLogs } from '../../src/scenarios/index.js';
 
 const topics = { spansTopic: 'spans', logsTopic: 'logs' };
 const td = new TextDecoder();
@@ -428,6 +430,35 @@ describe('KafkaPipeline failures never stall', () => {
     expect(assembler!.stats().expiredEvaluations).toBe(1);
     await p.stop();
     expect(fake.committed.get('logs/0')?.offset).toBe('1');
+  });
+
+  it('logs evaluations it cannot join (no trace, conversation or response id) — on Kafka they were only counted', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+    // a judge emitting its verdict outside any span context: the record carries no trace id
+    provider.getLogger('judge').emit({ eventName: 'gen_ai.evaluation.result', attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 1 } });
+    const warnings: { obj: object; msg?: string }[] = [];
+    const fake = new FakeKafka();
+    let assembler: EpisodeAssembler | undefined;
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => (assembler = new EpisodeAssembler({})),
+        processEpisode: events,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) },
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: encodeLogs(exporter.getFinishedLogRecords(), 'otlp_proto') }]);
+    const logged = () => warnings.find((w) => 'unjoinable' in w.obj);
+    for (let i = 0; i < 1_000 && logged() === undefined; i++) await new Promise((r) => setTimeout(r, 2));
+    await p.stop();
+    expect(assembler!.stats().unjoinableEvaluations).toBe(1);
+    expect(logged()?.obj).toEqual({ unjoinable: 1, unjoinableTotal: 1 });
+    expect(logged()?.msg).toMatch(/without trace id, gen_ai\.conversation\.id .* or gen_ai\.response\.id dropped: emit them inside the evaluated span's context/);
   });
 
   it('reads its input read_committed by default, read_uncommitted when configured (source.kafka.isolationLevel)', async () => {
