@@ -119,7 +119,7 @@ export const RuntimeSchema = z.strictObject({
 
 /** Which evaluation is the episode's system score (passed to processEpisode). */
 export const EvaluationSelectionSchema = z.strictObject({
-  /** Evaluation name to use, e.g. task_success (also the only one whose arrival closes an episode at once); unset = the latest system-level evaluation of any name. */
+  /** Evaluation name to use, e.g. task_success (also the only one whose arrival closes an episode at once); unset = the first name that scored the run (its latest evaluation of that name), so a later tone score does not replace the task verdict. */
   name: z.string().min(1).optional(),
   /** Root-span attribute carrying a system score, e.g. agent_credit.score; unset = none. */
   rootScoreAttribute: z.string().min(1).optional(),

@@ -22,8 +22,8 @@ export interface ProcessEpisodeOptions {
   credit?: CreditOptionsInput;
   conventions?: ConventionsOptions;
   /**
-   * Name of the system evaluation to use (e.g. `task_success`). Unset: the latest system-level
-   * evaluation of any name.
+   * Name of the system evaluation to use (e.g. `task_success`). Unset: the first name that scored
+   * the run, its latest evaluation (src/conventions/evaluations.ts `systemEvaluation`).
    */
   evaluationName?: string;
   /** Root-span attribute that carries a system score (e.g. `agent_credit.score`). */
