@@ -22,6 +22,13 @@
  *   and the agent's first rewardable step has no input from another agent yet (no hand-off span),
  *   that step gets the parent node's latest rewardable step that ended before the agent started.
  *
+ * - C7 results of nested work (agents as tools): a step that reads a step T whose span holds
+ *   rewardable steps below it (a tool that runs a sub-agent — OpenAI Agents SDK `as_tool`, a
+ *   LangGraph supervisor's worker — or calls an LLM itself) also reads T's last-ending rewardable
+ *   descendant, that ended before it started: T's result is that step's output. T itself comes
+ *   before its descendants in the order, so the edge cannot go into T; before, the nested agent's
+ *   steps reached no output and got no credit (nor blame for an error relayed up).
+ *
  * Invariant: inputs only point to steps earlier in the episode order (start time, then depth, then
  * span id), so the causal graph is a DAG even with forward links, clock skew or parent cycles;
  * an input that would point forward is dropped and counted.
@@ -267,6 +274,30 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (c.span.endTimeUnixNano <= a.span.startTimeUnixNano && (prev === undefined || c.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = c;
     }
     if (prev) add(first.span.spanId, prev.span.spanId);
+  }
+
+  // C7: results of nested work. Children come after their parent in the order (start time, then
+  // depth), so one reverse pass finds each span's last-ending rewardable descendant.
+  const producer = new Map<string, CausalStepInput>();
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i]!;
+    const parent = tree.parentOf(s.span.spanId);
+    if (parent === undefined) continue;
+    const own = producer.get(s.span.spanId);
+    const cand = s.rewardable && (own === undefined || s.span.endTimeUnixNano >= own.span.endTimeUnixNano) ? s : own;
+    if (cand === undefined) continue;
+    const cur = producer.get(parent);
+    if (cur === undefined || cand.span.endTimeUnixNano > cur.span.endTimeUnixNano) producer.set(parent, cand);
+  }
+  if (producer.size > 0) {
+    for (const x of steps) {
+      const list = inputs.get(x.span.spanId)!;
+      for (let k = 0, n = list.length; k < n; k++) {
+        const d = producer.get(list[k]!);
+        if (d === undefined || d === x || d.span.endTimeUnixNano > x.span.startTimeUnixNano || tree.isAncestor(list[k]!, x.span.spanId)) continue;
+        add(x.span.spanId, d.span.spanId);
+      }
+    }
   }
 
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);

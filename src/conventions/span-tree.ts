@@ -66,6 +66,12 @@ export class SpanTree {
     }
   }
 
+  /** Whether `ancestorId` is above `spanId` (cycle-safe, as `ancestors`). */
+  isAncestor(ancestorId: string, spanId: string): boolean {
+    for (const a of this.ancestors(spanId)) if (a.spanId === ancestorId) return true;
+    return false;
+  }
+
   /**
    * Number of ancestors, cycle-safe and memoised (linear over the episode). Inside a parent
    * cycle the depth counts from the point where the walk entered the cycle.

@@ -1,0 +1,96 @@
+/**
+ * Agents used as tools (OpenAI Agents SDK `as_tool`, a LangGraph supervisor's workers): the
+ * supervisor's tool span holds the sub-agent's spans, and the supervisor's next LLM call reads the
+ * tool's result — which the sub-agent produced. Spans from the real OTel JS SDK (test/conventions/sdk.ts).
+ */
+import { SpanStatusCode } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { stepsFromSpans } from '../../src/conventions/index.js';
+import type { EpisodeCreditEvent, MessageRewardEvent } from '../../src/events/schemas.js';
+import type { Episode } from '../../src/model/episode.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { at, recordSpans } from './sdk.js';
+
+const msgs = (m: unknown[]) => JSON.stringify(m);
+const text = (role: string, content: string) => ({ role, parts: [{ type: 'text', content }] });
+const call = (id: string, name: string, args: object) => ({ role: 'assistant', parts: [{ type: 'tool_call', id, name, arguments: args }] });
+const result = (id: string, value: string) => ({ role: 'tool', parts: [{ type: 'tool_call_response', id, result: value }] });
+
+/** supervisor → execute_tool research (researcher agent inside) → execute_tool write (writer inside) → answer. */
+function supervisorRun(options: { researchFails?: boolean } = {}): Span[] {
+  return recordSpans((r) => {
+    const chat = (name: string, start: number, end: number, attrs: Record<string, unknown>, parent: Parameters<typeof r.start>[3], status?: 'error') => {
+      const s = r.start(name, start, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', ...attrs }, parent);
+      if (status) s.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+      s.end(at(end));
+      return s;
+    };
+    const root = r.start('invoke_agent supervisor', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'supervisor' });
+    chat('chat m', 1, 2, { 'gen_ai.input.messages': msgs([text('user', 'write an article on tides')]), 'gen_ai.output.messages': msgs([call('call_r', 'research', { topic: 'tides' })]) }, root);
+    const research = r.start('execute_tool research', 3, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research', 'gen_ai.tool.call.id': 'call_r' }, root);
+    const researcher = r.start('invoke_agent researcher', 4, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, research);
+    const search = r.start('execute_tool web_search', 5, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search' }, researcher);
+    if (options.researchFails) search.setStatus({ code: SpanStatusCode.ERROR, message: 'search returned the wrong page' });
+    search.end(at(9));
+    chat('chat m', 10, 20, { 'gen_ai.input.messages': msgs([text('user', 'research tides')]), 'gen_ai.output.messages': msgs([text('assistant', 'Tides are caused by the moon.')]) }, researcher);
+    researcher.end(at(21));
+    research.end(at(22));
+    chat('chat m', 23, 30, { 'gen_ai.input.messages': msgs([result('call_r', 'Tides are caused by the moon.')]), 'gen_ai.output.messages': msgs([call('call_w', 'write', { notes: 'moon' })]) }, root);
+    const write = r.start('execute_tool write', 31, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'write', 'gen_ai.tool.call.id': 'call_w' }, root);
+    const writer = r.start('invoke_agent writer', 32, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' }, write);
+    chat('chat m', 33, 50, { 'gen_ai.input.messages': msgs([text('user', 'write from: moon')]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea.')]) }, writer);
+    writer.end(at(51));
+    write.end(at(52));
+    chat('chat m', 53, 60, { 'gen_ai.input.messages': msgs([result('call_w', 'The moon pulls the sea.')]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea.')]) }, root);
+    root.end(at(61));
+  });
+}
+
+function episodeOf(spans: Span[], score: number): Episode {
+  const traceId = spans[0]!.traceId;
+  return {
+    episodeId: traceId, keyMode: 'trace', traceIds: [traceId], spans,
+    evaluations: [{ name: 'task_success', score, traceId, source: 'log-event', timeUnixNano: 1n }],
+    closeReason: 'evaluation-arrived', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [],
+  };
+}
+
+describe('agents used as tools', () => {
+  it("the step reading a tool's result also reads the nested agent's last step", () => {
+    const { steps } = stepsFromSpans(supervisorRun());
+    const byAgent = (agent: string) => steps.filter((s) => s.agentName === agent && s.rewardable);
+    // supervisor: chat, execute_tool research, chat, execute_tool write, chat (steps come in start order)
+    const supervisor = byAgent('supervisor');
+    expect(supervisor.map((s) => s.kind)).toEqual(['llm', 'tool', 'llm', 'tool', 'llm']);
+    const [afterResearch, answer] = [supervisor[2], supervisor[4]];
+    const researcherLast = byAgent('researcher').at(-1)!;
+    expect(researcherLast.outputText).toBe('Tides are caused by the moon.');
+    expect(afterResearch!.causalInputs).toContain(researcherLast.stepId);
+    expect(answer!.causalInputs).toContain(byAgent('writer').at(-1)!.stepId);
+    // nested steps keep their own inputs: no cycle through the tool span
+    for (const s of byAgent('researcher')) expect(s.causalInputs).not.toContain(afterResearch!.stepId);
+  });
+
+  it('cooperation is rewarded: the nested agents get credit in a successful run', async () => {
+    const events = await processEpisode(episodeOf(supervisorRun(), 0.9));
+    const episode = events[0] as EpisodeCreditEvent;
+    const credit = new Map(episode.agents.map((a) => [a.agent_name, a.credit]));
+    // before: supervisor 0.9, researcher 0, writer 0
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+    expect(credit.get('writer')).toBeGreaterThan(0);
+    const rewards = events.filter((e): e is MessageRewardEvent => e.event_type === 'message_reward');
+    expect(rewards.filter((r) => r.agent_name === 'researcher' && r.kind === 'llm').every((r) => r.reward > 0)).toBe(true);
+  });
+
+  it("failure: the supervisor's steps that relayed the nested error depend on it", async () => {
+    const events = await processEpisode(episodeOf(supervisorRun({ researchFails: true }), 0.1));
+    const episode = events[0] as EpisodeCreditEvent;
+    const rewards = events.filter((e): e is MessageRewardEvent => e.event_type === 'message_reward');
+    expect(rewards.find((r) => r.step_id === episode.first_error?.step_id)?.name).toBe('execute_tool web_search');
+    const supervisorAfter = rewards.filter((r) => r.agent_name === 'supervisor' && r.kind === 'llm' && BigInt(r.start_time_unix_nano) > BigInt(rewards.find((x) => x.name === 'execute_tool web_search')!.start_time_unix_nano));
+    expect(supervisorAfter.length).toBe(2);
+    // before: marked `unrelated`, and the supervisor ended with a positive credit
+    for (const r of supervisorAfter) expect(r.failure_role).toBe('dependent');
+  });
+});
