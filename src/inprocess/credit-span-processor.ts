@@ -56,10 +56,20 @@ export interface InProcessAssembler {
 /** An error thrown by the app's `onCredit`, as `onError` receives it (credit itself succeeded). */
 export class OnCreditError extends Error {
   override readonly name = 'OnCreditError';
-  constructor(cause: unknown) {
-    super(`onCredit threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** Set when the call did not settle within `onCreditTimeoutMs` (it was not cancelled). */
+  readonly timedOutAfterMs: number | undefined;
+  constructor(cause: unknown, timedOutAfterMs?: number) {
+    super(
+      timedOutAfterMs !== undefined
+        ? `onCredit did not settle within ${timedOutAfterMs} ms (option "onCreditTimeoutMs"): its credit slot is freed; the call is not cancelled and may still finish`
+        : `onCredit threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.timedOutAfterMs = timedOutAfterMs;
   }
 }
+
+const TIMED_OUT = Symbol('onCredit timed out');
 
 // Strict: a misspelt option (`tickIntervall`) was ignored and the default used without a word.
 export const CreditSpanProcessorOptionsSchema = z.strictObject({
@@ -73,6 +83,12 @@ export const CreditSpanProcessorOptionsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(1),
   /** forceFlush() also closes open episodes (close reason `shutdown`). */
   flushClosesEpisodes: z.boolean().default(false),
+  /**
+   * Ms an `onCredit` call may take before its credit slot is freed and `onError` gets an
+   * `OnCreditError` (the call itself cannot be cancelled and may still finish). Unset: no limit —
+   * a callback that never settles holds its slot, and `forceFlush`/`shutdown` wait for it.
+   */
+  onCreditTimeoutMs: z.number().int().min(1).optional(),
 });
 export type CreditSpanProcessorOptions = z.input<typeof CreditSpanProcessorOptionsSchema>;
 
@@ -306,7 +322,15 @@ export class CreditSpanProcessor implements SpanProcessor {
       else this.counters.episodesCredited++;
       this.counters.eventsEmitted += events.length;
       try {
-        await this.deps.onCredit(events, episode);
+        const call = Promise.resolve().then(() => this.deps.onCredit(events, episode));
+        const limit = this.options.onCreditTimeoutMs;
+        if (limit === undefined) await call;
+        else if ((await Promise.race([call, timeout(limit)])) === TIMED_OUT) {
+          this.counters.onCreditErrors++;
+          this.report(new OnCreditError(undefined, limit), episode);
+          // a late failure of the abandoned call is still the app's to see
+          call.catch((err: unknown) => this.report(new OnCreditError(err), episode));
+        }
       } catch (err) {
         this.counters.onCreditErrors++;
         this.report(new OnCreditError(err), episode);
@@ -346,4 +370,9 @@ export class CreditSpanProcessor implements SpanProcessor {
       shutdown: () => Promise.resolve(),
     };
   }
+}
+
+/** Resolves to TIMED_OUT after `ms` (unref'd: it never keeps the app alive). */
+function timeout(ms: number): Promise<typeof TIMED_OUT> {
+  return new Promise((resolve) => setTimeout(() => resolve(TIMED_OUT), ms).unref());
 }

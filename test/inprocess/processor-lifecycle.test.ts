@@ -135,6 +135,32 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(processor.stats()).toMatchObject({ episodesCredited: 1, onCreditErrors: 1, creditErrors: 0 });
   });
 
+  it('onCreditTimeoutMs: an onCredit that never settles frees its slot after the limit, reported as OnCreditError; shutdown does not wait for it', async () => {
+    const errors: unknown[] = [];
+    const got: string[] = [];
+    let calls = 0;
+    const processor = new CreditSpanProcessor(
+      {
+        assembler: new TraceAssembler(),
+        processEpisode: async (e) => [{ episode_id: e.episodeId } as never],
+        // the first call hangs for ever, the next ones return
+        onCredit: (events) => (calls++ === 0 ? new Promise<void>(() => undefined) : void got.push((events[0] as { episode_id: string }).episode_id)),
+        onError: (err) => void errors.push(err),
+        evaluationsFromLogs,
+      },
+      { tickIntervalMs: 60_000, onCreditTimeoutMs: 50 },
+    );
+    const runs = await Promise.all([1, 2].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
+    for (const run of runs) for (const s of run.spans) processor.onEnd(s);
+    await processor.shutdown(); // before: waited for the hung callback for ever (concurrency 1: the second episode too)
+    expect(got).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(OnCreditError);
+    expect((errors[0] as OnCreditError).timedOutAfterMs).toBe(50);
+    expect(String(errors[0])).toMatch(/onCredit did not settle within 50 ms \(option "onCreditTimeoutMs"\)/);
+    expect(processor.stats()).toMatchObject({ episodesCredited: 2, onCreditErrors: 1 });
+  });
+
   it('refuses an unknown option instead of ignoring it', () => {
     expect(() => setup({ tickIntervall: 5 } as never)).toThrow(/invalid CreditSpanProcessor option "tickIntervall" — accepted: tickIntervalMs, maxBufferedSpans/);
   });
