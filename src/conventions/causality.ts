@@ -22,6 +22,11 @@
  *   and the agent's first rewardable step has no input from another agent yet (no hand-off span),
  *   that step gets the parent node's latest rewardable step that ended before the agent started.
  *
+ * - C8 text passed on in code: the first rewardable step of an agent invocation that has no input
+ *   from another agent yet reads the latest step of another agent, ended before it started, whose
+ *   output text (its first 200 characters, at least 20) its input holds — an app that runs one
+ *   agent on another's answer without a hand-off span, link or graph edge (a research → write
+ *   pipeline under OpenInference's OpenAI instrumentor). Before, the upstream agent got no credit.
  * - C7 results of nested work (agents as tools): a step that reads a step T whose span holds
  *   rewardable steps below it (a tool that runs a sub-agent — OpenAI Agents SDK `as_tool`, a
  *   LangGraph supervisor's worker — or calls an LLM itself) also reads T's last-ending rewardable
@@ -276,6 +281,41 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     if (prev) add(first.span.spanId, prev.span.spanId);
   }
 
+  // C8: text passed on in code, for agents whose first step still has no other agent's input.
+  const withOutput = steps.filter((s) => s.rewardable && s.facts.outputText !== undefined && s.facts.outputText.trim().length >= MIN_PASSED_TEXT);
+  if (withOutput.length > 0) {
+    withOutput.sort((a, b) => (a.span.endTimeUnixNano < b.span.endTimeUnixNano ? -1 : a.span.endTimeUnixNano > b.span.endTimeUnixNano ? 1 : 0));
+    const probes = new Map<CausalStepInput, string>();
+    const probeOf = (s: CausalStepInput) => {
+      let p = probes.get(s);
+      if (p === undefined) probes.set(s, (p = s.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE)));
+      return p;
+    };
+    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
+    // an enclosing span of another agent (a workflow root) is structure, not another agent's output
+    const rewardableIds = new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId));
+    const isRewardableInput = (id: string) => rewardableIds.has(id);
+    const seenGroups = new Set<string>();
+    for (const b of steps) {
+      if (!b.rewardable) continue;
+      const group = b.invocationId ?? `agent:${b.agentId}`;
+      if (seenGroups.has(group)) continue;
+      seenGroups.add(group);
+      const input = b.facts.inputText;
+      if (input === undefined || input.length < MIN_PASSED_TEXT) continue;
+      if (inputs.get(b.span.spanId)!.some((id) => agentOfStep.get(id) !== b.agentName && isRewardableInput(id))) continue;
+      const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > b.span.startTimeUnixNano);
+      for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
+        const a = withOutput[i]!;
+        if (a.agentName === b.agentName) continue;
+        if (input.includes(probeOf(a))) {
+          add(b.span.spanId, a.span.spanId);
+          break;
+        }
+      }
+    }
+  }
+
   // C7: results of nested work. Children come after their parent in the order (start time, then
   // depth), so one reverse pass finds each span's last-ending rewardable descendant.
   const producer = new Map<string, CausalStepInput>();
@@ -303,6 +343,12 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
   return { inputs, inferredCallIds, inferredHandoffTo, warnings };
 }
+
+/** C8: shortest output text taken as passed on when found in another agent's input, and the length of the probe. */
+const MIN_PASSED_TEXT = 20;
+const PASSED_TEXT_PROBE = 200;
+/** C8: outputs examined per agent invocation, latest first (the text an agent is run on is recent). */
+const PASSED_TEXT_SCAN = 64;
 
 /** Max candidates examined per tool step when recovering a missing call id. */
 const SCAN_LIMIT = 256;

@@ -6,7 +6,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCreditEvent, MessageRewardEvent } from '../../src/events/schemas.js';
+import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
@@ -74,19 +74,19 @@ describe('agents used as tools', () => {
 
   it('cooperation is rewarded: the nested agents get credit in a successful run', async () => {
     const events = await processEpisode(episodeOf(supervisorRun(), 0.9));
-    const episode = events[0] as EpisodeCreditEvent;
+    const episode = events[0] as EpisodeCredit;
     const credit = new Map(episode.agents.map((a) => [a.agent_name, a.credit]));
     // before: supervisor 0.9, researcher 0, writer 0
     expect(credit.get('researcher')).toBeGreaterThan(0);
     expect(credit.get('writer')).toBeGreaterThan(0);
-    const rewards = events.filter((e): e is MessageRewardEvent => e.event_type === 'message_reward');
+    const rewards = events.filter((e): e is MessageReward => e.event_type === 'message_reward');
     expect(rewards.filter((r) => r.agent_name === 'researcher' && r.kind === 'llm').every((r) => r.reward > 0)).toBe(true);
   });
 
   it("failure: the supervisor's steps that relayed the nested error depend on it", async () => {
     const events = await processEpisode(episodeOf(supervisorRun({ researchFails: true }), 0.1));
-    const episode = events[0] as EpisodeCreditEvent;
-    const rewards = events.filter((e): e is MessageRewardEvent => e.event_type === 'message_reward');
+    const episode = events[0] as EpisodeCredit;
+    const rewards = events.filter((e): e is MessageReward => e.event_type === 'message_reward');
     expect(rewards.find((r) => r.step_id === episode.first_error?.step_id)?.name).toBe('execute_tool web_search');
     const supervisorAfter = rewards.filter((r) => r.agent_name === 'supervisor' && r.kind === 'llm' && BigInt(r.start_time_unix_nano) > BigInt(rewards.find((x) => x.name === 'execute_tool web_search')!.start_time_unix_nano));
     expect(supervisorAfter.length).toBe(2);
