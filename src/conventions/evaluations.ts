@@ -214,6 +214,17 @@ export function systemEvaluation(
   evaluations: readonly Evaluation[],
   evaluationName?: string,
 ): Evaluation | undefined {
+  // A verdict of the run's final response, by its response id, scores the run only when nothing
+  // evaluates the run itself (evaluatesFinalResponse).
+  return verdictBy(tree, evaluations, evaluationName, evaluatesRun) ?? verdictBy(tree, evaluations, evaluationName, evaluatesFinalResponse);
+}
+
+function verdictBy(
+  tree: SpanTree,
+  evaluations: readonly Evaluation[],
+  evaluationName: string | undefined,
+  evaluatesRun: (tree: SpanTree, e: Evaluation) => boolean,
+): Evaluation | undefined {
   let name = evaluationName;
   if (name === undefined) {
     let first: Evaluation | undefined;
@@ -240,6 +251,40 @@ export function systemEvaluation(
 export function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
   return e.spanId === undefined || (tree.byId.has(e.spanId) && isRunLevelSpan(tree, e.spanId));
 }
+
+/**
+ * An evaluation that named only a model response (`gen_ai.response.id`, joined to the LLM span
+ * that recorded it) and that response is the run's final one: no span recording a response id
+ * ends later. An LLM judge of the final answer usually sees the answer, not the trace; before, its
+ * verdict flagged the last step and the run got no credit. Taken as the run's verdict only when no
+ * evaluation scores the run itself (`systemEvaluation`); the assembler does not close on it (a
+ * per-response judge would close runs before their task verdict): the run waits
+ * `episodes.awaitEvaluationMs` for a run-level one first.
+ */
+export function evaluatesFinalResponse(tree: SpanTree, e: Evaluation): boolean {
+  return e.responseId !== undefined && e.spanId !== undefined && finalResponseSpans(tree).has(e.spanId);
+}
+
+const finalResponses = new WeakMap<SpanTree, ReadonlySet<string>>();
+function finalResponseSpans(tree: SpanTree): ReadonlySet<string> {
+  let out = finalResponses.get(tree);
+  if (out === undefined) {
+    let last: bigint | undefined;
+    const ids = new Set<string>();
+    for (const s of tree.ordered) {
+      if (s.attributes[RESPONSE_ID] === undefined) continue;
+      if (last === undefined || s.endTimeUnixNano > last) {
+        last = s.endTimeUnixNano;
+        ids.clear();
+      }
+      if (s.endTimeUnixNano === last) ids.add(s.spanId);
+    }
+    finalResponses.set(tree, (out = ids));
+  }
+  return out;
+}
+
+const RESPONSE_ID = 'gen_ai.response.id';
 
 /**
  * A root as the tree sees them — no parent, a parent outside the episode (real instrumentations

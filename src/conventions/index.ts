@@ -9,6 +9,7 @@ export {
   evaluationsFromSpans,
   evaluationsFromTree,
   evaluatesRun,
+  evaluatesFinalResponse,
   systemEvaluation,
   isFailingEvaluation,
   EVALUATION_EVENT_NAME,

@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { DEFAULT_LABEL_SCORES, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -124,8 +124,8 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
   const named = options.evaluationName === undefined ? all : all.filter((e) => e.name === options.evaluationName);
   if (named.length === 0) return `${all.length} evaluation(s) joined (${names}), none named ${JSON.stringify(options.evaluationName)} (evaluation.name): send that one, or set evaluation.name to the name your evaluator uses.${closed}`;
-  const system = named.filter((e) => evaluatesRun(tree, e));
-  if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span) for the system score.${closed}`;
+  const system = named.filter((e) => evaluatesRun(tree, e) || evaluatesFinalResponse(tree, e));
+  if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span, or the run's final response by its gen_ai.response.id) for the system score.${closed}`;
   const labels = [...new Set(system.flatMap((e) => (e.label !== undefined && e.score === undefined ? [JSON.stringify(e.label)] : [])))];
   if (labels.length > 0) {
     const table = labelTable(options);

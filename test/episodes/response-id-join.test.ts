@@ -146,4 +146,43 @@ describe('evaluations joined by gen_ai.response.id', () => {
   it('rejects response-id step verdicts for OpenInference, whose LLM spans record no response id', async () => {
     await expect(generateScenario({ kind: 'saboteur', convention: 'openinference', seed: 1, stepEvaluationsBy: 'response-id' })).rejects.toThrow(/stepEvaluationsBy.*genai, openllmetry/);
   });
+
+  describe("a verdict of the run's final response, by response id alone (an LLM judge of the answer)", () => {
+    async function judged(pick: 'final' | 'earlier', withRootVerdict: boolean) {
+      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 11 });
+      const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+      const responses = spans.filter((s) => s.attributes['gen_ai.response.id'] !== undefined).sort((a, b) => (a.endTimeUnixNano < b.endTimeUnixNano ? -1 : 1));
+      expect(responses.length).toBeGreaterThan(1);
+      const target = pick === 'final' ? responses.at(-1)! : responses[0]!;
+      const judge: Evaluation = { name: 'answer_quality', score: 0.8, responseId: String(target.attributes['gen_ai.response.id']), source: 'evaluations-stream', timeUnixNano: 1n };
+      const asm = new EpisodeAssembler({}, new ManualClock(0));
+      asm.addSpans(spans);
+      const root = withRootVerdict ? evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).filter((e) => e.name === 'task_success') : [];
+      asm.addEvaluations([judge, ...root]);
+      const [episode] = asm.flush('shutdown');
+      expect(episode!.evaluations.find((e) => e.name === 'answer_quality')?.spanId).toBe(target.spanId);
+      const skipped: string[] = [];
+      const events = await processEpisode(episode!, { onSkipped: (_e, err) => void skipped.push(err.message) });
+      return { events, skipped, run };
+    }
+
+    it('scores the run when nothing evaluates the run itself (before: no credit, "all of inner spans")', async () => {
+      const { events } = await judged('final', false);
+      const head = events[0];
+      expect(head?.event_type).toBe('episode_credit');
+      expect(head?.event_type === 'episode_credit' && head.system_value).toBe(0.8);
+    });
+
+    it('a verdict of an earlier response still only flags that step: no credit, and the reason names the final response', async () => {
+      const { events, skipped } = await judged('earlier', false);
+      expect(events).toEqual([]);
+      expect(skipped[0]).toMatch(/all of inner spans.*the run's final response by its gen_ai\.response\.id/);
+    });
+
+    it("a run-level verdict wins over the final response's", async () => {
+      const { events, run } = await judged('final', true);
+      const head = events[0];
+      expect(head?.event_type === 'episode_credit' && head.system_value).toBe(run.expected.score);
+    });
+  });
 });
