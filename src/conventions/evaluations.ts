@@ -49,10 +49,24 @@ interface Fields {
 function genaiFields(attrs: Attributes): Fields {
   return {
     name: str(attrs, 'gen_ai.evaluation.name'),
-    score: num(attrs, 'gen_ai.evaluation.score.value'),
+    score: scoreOf(attrs, ['gen_ai.evaluation.score.value']),
     label: str(attrs, 'gen_ai.evaluation.score.label'),
     explanation: str(attrs, 'gen_ai.evaluation.explanation'),
   };
+}
+
+/**
+ * A score attribute: a number (or numeric string), or a boolean as 1 / 0 — a Python judge's
+ * `score=True` is a bool attribute, which was dropped, and the run then said "no evaluation joined it".
+ */
+function scoreOf(attrs: Attributes, keys: readonly string[]): number | undefined {
+  for (const k of keys) {
+    const v = attrs[k];
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    const n = num(attrs, k);
+    if (n !== undefined) return n;
+  }
+  return undefined;
 }
 
 function build(
@@ -108,7 +122,7 @@ function evaluatorFields(span: Span): Fields {
   const a = span.attributes;
   const f: Fields = {
     name: firstStr(a, ['evaluation.name', 'annotation.name', 'gen_ai.evaluation.name']),
-    score: firstNum(a, ['evaluation.score', 'annotation.score', 'gen_ai.evaluation.score.value']),
+    score: scoreOf(a, ['evaluation.score', 'annotation.score', 'gen_ai.evaluation.score.value']),
     label: firstStr(a, ['evaluation.label', 'annotation.label', 'gen_ai.evaluation.score.label']),
     explanation: firstStr(a, ['evaluation.explanation', 'annotation.explanation', 'gen_ai.evaluation.explanation']),
   };

@@ -281,6 +281,18 @@ describe('evaluations in logs', () => {
     expect(evals[2]!.traceId).toBeUndefined();
   });
 
+  it.each(['otlp_proto', 'otlp_json'] as const)('a boolean score (a Python judge\'s score=True) is 1, False is 0 — before, the verdict was dropped (%s)', (encoding) => {
+    const traceId = '5e70f3aedc9010befd756efad7e6fd13';
+    const logs = recordLogs((logger) => {
+      logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceId, '328e64432b54aef3'), attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': true } });
+      logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceId, '328e64432b54aef3'), attributes: { 'gen_ai.evaluation.name': 'safety', 'gen_ai.evaluation.score.value': false } });
+    }, encoding);
+    expect(evaluationsFromLogs(logs).map((e) => [e.name, e.score])).toEqual([
+      ['task_success', 1],
+      ['safety', 0],
+    ]);
+  });
+
   it('flags a step targeted by a failing span-level evaluation passed in from the logs', () => {
     const spans = recordSpans((r) => {
       const root = r.start('invoke_agent a', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' });
