@@ -22,6 +22,7 @@
 import type { Agent, StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
+import { capName } from './text.js';
 import type { ResolvedConventionsOptions } from './options.js';
 import type { SpanFacts } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
@@ -134,7 +135,7 @@ export function resolveAgents(
     if (name !== undefined) {
       assignment = { agent: agentNamed(name), kind, fallback: false, invocationId: inv?.spanId };
     } else {
-      const fb = opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed';
+      const fb = capName(opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed');
       assignment = { agent: { agentId: fb, agentName: fb }, kind, fallback: true };
     }
     bySpan.set(s.spanId, assignment);

@@ -22,6 +22,7 @@ import { firstNum, firstStr, num, str, textOf, toNumber } from './attributes.js'
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { SpanTree } from './span-tree.js';
+import { capName } from './text.js';
 
 export const EVALUATION_EVENT_NAME = 'gen_ai.evaluation.result';
 
@@ -76,10 +77,10 @@ function build(
 ): Evaluation | undefined {
   const score = f.score ?? scoreOfLabel(f.label, opts?.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score === undefined && f.label === undefined) return undefined; // nothing to use
-  const ev: Evaluation = { name: f.name ?? opts?.defaultName ?? 'unnamed', ...base };
+  const ev: Evaluation = { name: capName(f.name ?? opts?.defaultName ?? 'unnamed'), ...base };
   if (score !== undefined) ev.score = score;
   if (f.score === undefined && score !== undefined) ev.scoreFromLabel = true;
-  if (f.label !== undefined) ev.label = f.label;
+  if (f.label !== undefined) ev.label = capName(f.label);
   if (f.explanation !== undefined) ev.explanation = f.explanation;
   if (ev.traceId === undefined) delete ev.traceId;
   if (ev.spanId === undefined) delete ev.spanId;

@@ -21,7 +21,7 @@ import { openllmetryMapper } from './openllmetry.js';
 import { resolveConventionsOptions, type ConventionsOptions } from './options.js';
 import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
 import { SpanTree } from './span-tree.js';
-import { digestOf, truncateUtf8 } from './text.js';
+import { capName, digestOf, truncateUtf8 } from './text.js';
 
 export const MAPPERS: readonly ConventionMapper[] = [openinferenceMapper, openllmetryMapper, genaiMapper];
 
@@ -38,12 +38,28 @@ const UNKNOWN_FACTS: SpanFacts = Object.freeze({
 
 const MAX_WARNINGS = 50;
 
+/** Longest warning text of an episode (a warning may quote span names). */
+const MAX_WARNING_BYTES = 1024;
+
+const NAME_FACTS = ['agentName', 'agentId', 'toolName', 'toolCallId', 'handoffFrom', 'handoffTo', 'graphNodeId', 'graphParentNodeId'] as const;
+
+/** `f` with its names and ids cut to MAX_NAME_BYTES (the same object when none is longer). */
+function cappedFacts(f: SpanFacts): SpanFacts {
+  let out: Record<string, unknown> | undefined;
+  for (const k of NAME_FACTS) {
+    const v = f[k];
+    const c = capName(v);
+    if (c !== v) (out ??= { ...f })[k] = c;
+  }
+  return (out as SpanFacts | undefined) ?? f;
+}
+
 /** Facts of one span by the first mapper that recognises it; a mapper that throws counts as no match. */
 export function factsOf(span: Span): SpanFacts {
   for (const mapper of MAPPERS) {
     try {
       const f = mapper(span);
-      if (f) return f;
+      if (f) return cappedFacts(f);
     } catch {
       // A mapper bug on odd input must not lose the span: fall through to the next convention.
     }
@@ -140,11 +156,11 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   return {
     steps,
     agents: [...resolution.agents],
-    warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
+    warnings: (warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… ${warnings.length - MAX_WARNINGS} more warnings`] : warnings).map((w) => truncateUtf8(w, MAX_WARNING_BYTES)),
   };
 }
 
-function statusOf(span: Span): AgentStep['status'] {
+function statusOf(span: Span, maxTextBytes: number): AgentStep['status'] {
   const exception = span.events.find((e) => e.name === 'exception');
   if (span.status.code !== 2 && exception === undefined) return { ok: true };
   let message = span.status.message;
@@ -153,7 +169,7 @@ function statusOf(span: Span): AgentStep['status'] {
     const msg = exception ? str(exception.attributes, 'exception.message') : undefined;
     message = [type, msg].filter((x) => x !== undefined).join(': ') || undefined;
   }
-  return message !== undefined ? { ok: false, message } : { ok: false };
+  return message !== undefined ? { ok: false, message: truncateUtf8(message, maxTextBytes) } : { ok: false };
 }
 
 function buildStep(
@@ -172,10 +188,10 @@ function buildStep(
     kind: d.kind,
     rewardable: d.rewardable,
     convention: facts.convention,
-    name: span.name,
+    name: capName(span.name)!,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
-    status: statusOf(span),
+    status: statusOf(span, maxTextBytes),
     causalInputs: [...(links.inputs.get(span.spanId) ?? [])],
   };
   const parent = tree.parentOf(span.spanId);

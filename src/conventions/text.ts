@@ -48,3 +48,16 @@ export function truncateUtf8(text: string, maxBytes: number, keep: 'head' | 'tai
   cut = decoder.decode(bytes.subarray(start));
   return maxBytes >= 3 ? mark + cut : cut;
 }
+
+/**
+ * Longest name or id a step carries (bytes): span, agent and tool names, call ids. They come from
+ * the sender and go into every event, the live page's buffer and its `/api/recent`: uncut, 100
+ * episodes with 1.5 MB step names made `/api/recent` throw "Invalid string length", and the
+ * process exited (security review).
+ */
+export const MAX_NAME_BYTES = 256;
+
+/** A name or id cut to MAX_NAME_BYTES (undefined stays undefined). */
+export function capName<T extends string | undefined>(v: T): T {
+  return (v === undefined || v.length * 3 <= MAX_NAME_BYTES ? v : truncateUtf8(v, MAX_NAME_BYTES)) as T;
+}

@@ -14,6 +14,7 @@ import {
   stepsFromSpans,
 } from '../../src/conventions/index.js';
 import { at, contextOf, recordLogs, recordSpans } from './sdk.js';
+import { MAX_NAME_BYTES } from '../../src/conventions/text.js';
 
 const genaiMessages = (messages: unknown[]) => JSON.stringify(messages);
 
@@ -375,6 +376,29 @@ describe('agent attribution', () => {
     });
     const { warnings } = stepsFromSpans(spans);
     expect(warnings.filter((w) => /no known convention/.test(w))).toEqual(['1 span(s) match no known convention and hold no recognised span: kept as structure (kind other)']);
+  });
+});
+
+describe('names from the sender are bounded (security review: 1.5 MB step names filled every event)', () => {
+  it('cuts span, agent and tool names and ids to MAX_NAME_BYTES, error messages to maxTextBytes, the same agent everywhere', () => {
+    const huge = 'n'.repeat(1_500_000);
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent a', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': `agent-${huge}` });
+      const tool = r.start(`execute_tool ${huge}`, 1, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': huge, 'gen_ai.tool.call.id': huge }, root);
+      tool.setStatus({ code: SpanStatusCode.ERROR, message: huge });
+      tool.end(at(2));
+      r.start(huge, 3, { 'gen_ai.operation.name': 'chat' }, root).end(at(4));
+      root.end(at(5));
+    });
+    const { steps, agents } = stepsFromSpans(spans);
+    const bytes = (v: string | undefined) => Buffer.byteLength(v ?? '');
+    for (const s of steps) {
+      for (const v of [s.name, s.agentId, s.agentName, s.toolName, s.toolCallId]) expect(bytes(v)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+      expect(bytes(s.status.message)).toBeLessThanOrEqual(2048);
+    }
+    expect(agents).toHaveLength(1);
+    expect(new Set(steps.map((s) => s.agentId))).toEqual(new Set([agents[0]!.agentId]));
+    expect(agents[0]!.agentName.startsWith('agent-nnn')).toBe(true);
   });
 });
 
