@@ -35,6 +35,9 @@ export interface LiveSinkOptions {
   telemetry?: SelfTelemetry;
 }
 
+/** Most bytes of events `/api/recent` returns (the newest ones). */
+const RECENT_MAX_BYTES = 8 * 1024 * 1024;
+
 export class LiveSink implements EventSink {
   readonly name = 'live';
   private server: Server | undefined;
@@ -98,6 +101,24 @@ export class LiveSink implements EventSink {
     await closeNow(s);
   }
 
+  /**
+   * The newest buffered events whose JSON totals at most `budget` bytes, oldest first. The buffer
+   * holds `bufferEvents` events of any size: replayed whole, a new SSE client was sent all of it
+   * past its `maxClientBufferBytes`, and `/api/recent` built one string of all of it.
+   */
+  private newestWithin(budget: number): { type: string; data: string }[] {
+    const all = this.buffer.toArray();
+    let used = 0;
+    let from = all.length;
+    while (from > 0) {
+      const size = Buffer.byteLength(all[from - 1]!.data) + 32;
+      if (used + size > budget) break;
+      used += size;
+      from--;
+    }
+    return all.slice(from);
+  }
+
   private write(client: ServerResponse, frame: string): void {
     if (client.writableLength > (this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) {
       this.slowClientsDropped++;
@@ -116,7 +137,7 @@ export class LiveSink implements EventSink {
     }
     if (serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
     if (path === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff' });
       res.end(LIVE_PAGE_HTML);
       return;
     }
@@ -127,13 +148,15 @@ export class LiveSink implements EventSink {
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write('retry: 2000\n\n');
-      for (const f of this.buffer.toArray()) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
+      for (const f of this.newestWithin(this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
       return;
     }
     if (path === '/api/recent') {
-      sendJson(res, 200, this.recent());
+      // the buffered JSON as is, newest first up to RECENT_MAX_BYTES, sent oldest first
+      const body = `[${this.newestWithin(RECENT_MAX_BYTES).map((f) => f.data).join(',')}]`;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end(body);
       return;
     }
     sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /metrics, /healthz, /readyz' });
