@@ -62,13 +62,24 @@ export interface EvaluationRecordError {
 export interface ParsedEvaluationRecords {
   readonly evaluations: Evaluation[];
   readonly errors: EvaluationRecordError[];
+  /** The payload held more than `maxRecords` records and was refused whole (nothing parsed). */
+  readonly tooMany?: true;
 }
 
 export interface EvaluationRecordOptions {
   /** Time for records without `time_unix_nano` (e.g. the Kafka record timestamp), unix ns. */
   readonly receivedAtUnixNano: bigint;
   readonly labelScores?: Readonly<Record<string, number>>;
+  /** Most records one payload may hold (default MAX_EVALUATION_RECORDS); more refuse the payload whole. */
+  readonly maxRecords?: number;
 }
+
+/**
+ * Records per payload (one HTTP request, one Kafka record): a judge sends a few per run. Each is
+ * parsed and validated on the event loop: before the cap, a 15 MB body of `{}` lines (5M records)
+ * held the process for 52 s — health checks included (security review).
+ */
+export const MAX_EVALUATION_RECORDS = 10_000;
 
 /** One validated record → Evaluation (source `evaluations-stream`). */
 export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecordOptions): Evaluation {
@@ -101,6 +112,8 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
   const items: { index: number; value: unknown; error?: string }[] = [];
   const trimmed = text.trim();
   if (trimmed === '') return { evaluations: [], errors: [{ index: 0, message: 'empty payload' }] };
+  const max = opts.maxRecords ?? MAX_EVALUATION_RECORDS;
+  const tooMany = (): ParsedEvaluationRecords => ({ evaluations: [], errors: [{ index: 0, message: `more than ${max} records in one payload: send at most ${max} per request or Kafka record` }], tooMany: true });
   let whole: unknown;
   let wholeOk = false;
   try {
@@ -110,9 +123,14 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
     /* maybe JSON lines */
   }
   if (wholeOk) {
+    if (Array.isArray(whole) && whole.length > max) return tooMany();
     if (Array.isArray(whole)) whole.forEach((value, index) => items.push({ index, value }));
     else items.push({ index: 0, value: whole });
   } else {
+    // counted before any line is parsed (lines, blank ones included)
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i >= 0 && lines <= max; i = text.indexOf('\n', i + 1)) lines++;
+    if (lines > max) return tooMany();
     text.split('\n').forEach((line, index) => {
       if (line.trim() === '') return;
       try {

@@ -167,7 +167,8 @@ export class OtlpHttpReceiver {
       if (err instanceof BodyTooLargeError) return this.failJson(res, 413, err.message, {}, { Connection: 'close' });
       return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
     }
-    const { evaluations, errors } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
+    const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
+    if (tooMany) return this.failJson(res, 413, errors[0]!.message);
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     if (evaluations.length === 0) {
       return this.failJson(res, 400, 'no valid evaluation record: each needs trace_id, conversation_id or response_id, name, and score or label (schemas/evaluation-record.schema.json)', { rejected: errors.length, errors: listed });
