@@ -34,8 +34,8 @@ function show(value: unknown): string {
   }
 }
 
-/** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase): never echoed in an error. */
-const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret']);
+/** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase, credit.judge.headers — an Authorization header): never echoed in an error. */
+const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers']);
 
 /** The value with secret keys (at any depth) replaced, for messages. */
 function scrub(value: unknown, depth = 0): unknown {

@@ -134,9 +134,11 @@ export const EvaluationSelectionSchema = z.strictObject({
  * `episodes.awaitEvaluationMs` and `evaluationsArrivingMs`, 1.8.0 `episodes.correctionWindowMs`
  * (all additive: every 1.0.0 file is still valid); 1.8.1 closes every section of the JSON Schema
  * (`additionalProperties: false`) as the loader always did — no file the loader accepts is refused;
- * 1.8.2 states `credit.labelScores`'s default as the decoding table (passed, failed, successful added).
+ * 1.8.2 states `credit.labelScores`'s default as the decoding table (passed, failed, successful added);
+ * 1.9.0 adds `credit.judge.maxResponseBytes` (a judge URL with user:password@, which fetch never
+ * accepted, is now refused when the file is read).
  */
-export const CONFIG_SCHEMA_VERSION = '1.8.2';
+export const CONFIG_SCHEMA_VERSION = '1.9.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
 import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers } from '../../src/credit/games/http-judge.js';
@@ -257,3 +259,64 @@ describe('http judge with messages as players', () => {
     expect(j.stats.scored).toBe(1);
   });
 });
+
+describe('a hostile or careless judge endpoint (security review)', () => {
+  async function server(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+    const paths: string[] = [];
+    const srv = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => handle(req, res));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    return { base: `http://127.0.0.1:${port}`, paths, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+
+  it('keeps the query (an api key) out of error messages, and builds the batch URL on the path', async () => {
+    const s = await server((_req, res) => res.writeHead(500).end('upstream down'));
+    try {
+      for (const batch of ['never', 'always'] as const) {
+        const client = new HttpJudgeClient({ url: `${s.base}/score?api_key=SECRET-KEY`, retries: 0, batch, ...fast });
+        const game = client.game(codingEpisode());
+        // two value() calls made together go as one batch request (with batch 'always')
+        const err = await Promise.all([game.value(Uint8Array.from([1, 0, 0, 0, 0])), game.value(Uint8Array.from([0, 1, 0, 0, 0]))]).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(JudgeError);
+        expect(String((err as Error).message)).not.toContain('SECRET-KEY');
+        expect(String((err as Error).message)).toContain(`${s.base}/score${batch === 'always' ? '/batch' : ''}?… answered HTTP 500`);
+      }
+      // before: /score?api_key=SECRET-KEY/batch — the key corrupted
+      expect(s.paths.at(-1)).toBe('/score/batch?api_key=SECRET-KEY');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses an answer longer than maxResponseBytes (streamed or declared) instead of reading it all', async () => {
+    const s = await server((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('declared')) return res.end(`{"score":1,"pad":"${'x'.repeat(300_000)}"}`);
+      const chunk = 'x'.repeat(64 * 1024);
+      let sent = 0;
+      const push = () => {
+        while (sent < 200 && res.write(chunk)) sent++;
+        if (sent < 200) res.once('drain', push);
+        else res.end();
+      };
+      push();
+    });
+    try {
+      for (const path of ['/streamed', '/declared']) {
+        const client = new HttpJudgeClient({ url: `${s.base}${path}`, retries: 0, batch: 'never', maxResponseBytes: 100_000, ...fast });
+        await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'invalid-response', message: expect.stringMatching(/longer than 100000 bytes \(option "maxResponseBytes"\)/) });
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a URL with credentials at start, naming where they go', () => {
+    expect(() => new HttpJudgeClient({ url: 'http://user:pass@judge.local/score' })).toThrow(/refused by fetch: give the credentials in judge.headers/);
+  });
+});
+

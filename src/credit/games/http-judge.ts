@@ -63,11 +63,19 @@ export const JudgeBatchRequestSchema = z.object({ requests: z.array(JudgeRequest
 export type JudgeBatchRequest = z.infer<typeof JudgeBatchRequestSchema>;
 export const JudgeBatchResponseSchema = z.object({ scores: z.array(z.number().finite()) });
 
+/** fetch refuses URLs with credentials ("Request cannot be constructed from a URL that includes credentials"): said at start, not per call. */
+const judgeUrl = () =>
+  z.url().refine((u) => {
+    if (!URL.canParse(u)) return true; // z.url() reports it
+    const url = new URL(u);
+    return url.username === '' && url.password === '';
+  }, 'a URL with user:password@ is refused by fetch: give the credentials in judge.headers (e.g. Authorization: Basic …)');
+
 export const HttpJudgeOptionsSchema = z.object({
   /** Evaluator endpoint receiving one JudgeRequest per POST. */
-  url: z.url(),
-  /** Batch endpoint; default `{url}/batch`. */
-  batchUrl: z.url().optional(),
+  url: judgeUrl(),
+  /** Batch endpoint; default `{url}/batch` (the path, before any query). */
+  batchUrl: judgeUrl().optional(),
   /** `auto`: try the batch endpoint, fall back to parallel singles if it is missing. */
   batch: z.enum(['auto', 'always', 'never']).default('auto'),
   /** Max coalitions per batch request. */
@@ -103,6 +111,8 @@ export const HttpJudgeOptionsSchema = z.object({
   /** Cached coalition values (entries). */
   cacheSize: z.number().int().min(1).default(100_000),
   headers: z.record(z.string(), z.string()).default({}),
+  /** Largest judge answer read (bytes); a longer one fails the call (`invalid-response`). */
+  maxResponseBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
 });
 export type HttpJudgeOptions = z.input<typeof HttpJudgeOptionsSchema>;
 type ResolvedOptions = z.output<typeof HttpJudgeOptionsSchema>;
@@ -175,6 +185,7 @@ export class HttpJudgeClient {
   private readonly waiters: (() => void)[] = [];
   private active = 0;
   private batchSupported: boolean | undefined;
+  private readonly batchUrl: string;
   private readonly counters: HttpJudgeStats = { calls: 0, batchCalls: 0, evaluations: 0, cacheHits: 0, retries: 0, failures: 0, timeouts: 0, budgetExhausted: 0, inFlight: 0, queued: 0 };
 
   constructor(
@@ -187,6 +198,7 @@ export class HttpJudgeClient {
       throw new Error(`invalid http judge option "${issue.path.join('.')}": ${issue.message}`);
     }
     this.options = parsed.data;
+    this.batchUrl = this.options.batchUrl ?? batchUrlOf(this.options.url);
     this.cache = new LRUCache({ max: this.options.cacheSize });
     if (this.options.batch === 'never') this.batchSupported = false;
   }
@@ -268,18 +280,18 @@ export class HttpJudgeClient {
   private async runSingle(request: JudgeRequest, signal?: AbortSignal): Promise<number> {
     const body = await this.postWithRetry(this.options.url, request, signal, false);
     const parsed = JudgeResponseSchema.safeParse(body);
-    if (!parsed.success) throw new JudgeError(`judge ${this.options.url} answered without a finite "score": ${parsed.error.issues[0]!.message}`, 'invalid-response', false);
+    if (!parsed.success) throw new JudgeError(`judge ${shownUrl(this.options.url)} answered without a finite "score": ${parsed.error.issues[0]!.message}`, 'invalid-response', false);
     return parsed.data.score;
   }
 
   private async runBatch(requests: JudgeRequest[], signal?: AbortSignal): Promise<number[]> {
     if (this.batchSupported === false) return Promise.all(requests.map((r) => this.runSingle(r, signal)));
-    const url = this.options.batchUrl ?? `${this.options.url.replace(/\/+$/, '')}/batch`;
+    const url = this.batchUrl;
     try {
       const body = await this.postWithRetry(url, { requests } satisfies JudgeBatchRequest, signal, true);
       const parsed = JudgeBatchResponseSchema.safeParse(body);
       if (!parsed.success || parsed.data.scores.length !== requests.length) {
-        throw new JudgeError(`judge batch ${url} must answer { scores: number[${requests.length}] }`, 'invalid-response', false);
+        throw new JudgeError(`judge batch ${shownUrl(url)} must answer { scores: number[${requests.length}] }`, 'invalid-response', false);
       }
       this.batchSupported = true;
       return parsed.data.scores;
@@ -326,28 +338,29 @@ export class HttpJudgeClient {
     }
     let text: string;
     try {
-      text = await res.text();
+      text = await readCapped(res, this.options.maxResponseBytes);
     } catch (err) {
+      if (err instanceof JudgeError) throw err;
       throw this.classifyAbort(err, url, signal, timeout);
     }
     if (!res.ok) {
       const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw new JudgeError(`judge ${url} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status);
+      throw new JudgeError(`judge ${shownUrl(url)} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status);
     }
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new JudgeError(`judge ${url} answered non-JSON: ${text.slice(0, 120)}`, 'invalid-response', false, res.status, { cause: err });
+      throw new JudgeError(`judge ${shownUrl(url)} answered non-JSON: ${text.slice(0, 120)}`, 'invalid-response', false, res.status, { cause: err });
     }
   }
 
   private classifyAbort(err: unknown, url: string, signal: AbortSignal | undefined, timeout: AbortSignal): JudgeError {
-    if (signal?.aborted) return new JudgeError(`judge call to ${url} aborted by caller`, 'aborted', false, undefined, { cause: err });
+    if (signal?.aborted) return new JudgeError(`judge call to ${shownUrl(url)} aborted by caller`, 'aborted', false, undefined, { cause: err });
     if (timeout.aborted) {
       this.counters.timeouts++;
-      return new JudgeError(`judge ${url} did not answer within ${this.options.timeoutMs} ms (option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
+      return new JudgeError(`judge ${shownUrl(url)} did not answer within ${this.options.timeoutMs} ms (option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
     }
-    return new JudgeError(`judge ${url} unreachable: ${(err as Error)?.message ?? String(err)}`, 'network', true, undefined, { cause: err });
+    return new JudgeError(`judge ${shownUrl(url)} unreachable: ${(err as Error)?.message ?? String(err)}`, 'network', true, undefined, { cause: err });
   }
 
   private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
@@ -542,4 +555,50 @@ class JudgeGame implements HttpJudgeGame {
 export function createHttpJudgeGame(episode: JudgeEpisode, options: HttpJudgeOptions): { game: HttpJudgeGame; client: HttpJudgeClient } {
   const client = new HttpJudgeClient(options);
   return { game: client.game(episode), client };
+}
+
+/**
+ * A judge URL as messages show it: no query (an `?api_key=`) and no credentials. Judge errors go
+ * into `episode_credit.diagnostics.warnings` — stdout, Kafka, the live page — and the full URL
+ * leaked its key there (security review).
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(judge url)';
+  }
+}
+
+/** `{url}/batch`: on the path, keeping the query (before, `/score?api_key=K` became `/score?api_key=K/batch`). */
+export function batchUrlOf(url: string): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/batch`;
+  return u.href;
+}
+
+/** The body as text, refusing more than `max` bytes (declared or read): a judge must not exhaust memory. */
+async function readCapped(res: Response, max: number): Promise<string> {
+  const tooLong = () => new JudgeError(`judge answer longer than ${max} bytes (option "maxResponseBytes")`, 'invalid-response', false, res.status);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLong();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLong();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
