@@ -91,6 +91,13 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
   });
 
+  it('credit.judge.headers (an Authorization header) is never echoed in a config error', () => {
+    const m = errorOf('credit:\n  game: http\n  judge:\n    url: http://judge.local/score\n    headers: { Authorization: 7 }\n');
+    expect(m).toContain('credit.judge.headers.Authorization');
+    expect(m).not.toMatch(/got 7\b/);
+    expect(m).toContain('value hidden: a secret');
+  });
+
   it('AGENT_CREDIT_KAFKAJS_FAST_PATHS is a process switch (the documented kafkajs opt-out), not an unknown setting: the job starts', () => {
     const { config } = loadConfig({ env: { AGENT_CREDIT_KAFKAJS_FAST_PATHS: 'off' } });
     expect(config).toEqual(loadConfig({ env: {} }).config);
