@@ -11,7 +11,7 @@ import { readBody } from '../../src/sources/otlp-http/body.js';
 
 function framed(chunks: { type: number; payload: Buffer }[]): Buffer {
   const header = (type: number, length: number) => Buffer.from([type, length & 0xff, (length >> 8) & 0xff, (length >> 16) & 0xff]);
-  const parts = [header(0xff, 6), Buffer.from('sNaPpY')];
+  const parts: Buffer[] = [header(0xff, 6), Buffer.from('sNaPpY')];
   for (const c of chunks) parts.push(header(c.type, 4 + c.payload.length), Buffer.alloc(4), c.payload); // checksum not reached
   return Buffer.concat(parts);
 }
