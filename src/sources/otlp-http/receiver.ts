@@ -55,10 +55,21 @@ export interface OtlpHttpReceiverOptions {
   port: number;
   /** Largest body accepted after decompression, bytes. */
   maxBodyBytes: number;
+  /**
+   * Bytes of request bodies read at once over all connections: each request reserves its
+   * Content-Length (or `maxBodyBytes` when it sends none) while it is read; one that would pass
+   * this gets 503 + Retry-After. Default 4 × maxBodyBytes, at least 64 MiB.
+   */
+  maxInflightBodyBytes?: number;
   telemetry?: SelfTelemetry;
   /** Receives non-fatal problems (decode errors, handler failures). */
   onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
 }
+
+const REQUEST_TIMEOUT_MS = 60_000;
+const HEADERS_TIMEOUT_MS = 20_000;
+/** Seconds an exporter is asked to wait when the receiver reads too many bodies at once. */
+const SATURATED_RETRY_AFTER_S = 1;
 
 const PATHS: Readonly<Record<string, OtlpSignal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
 const EVALUATIONS_PATH = '/v1/evaluations';
@@ -75,6 +86,8 @@ function bodyEncodingOf(contentType: string | undefined): BodyEncoding | undefin
 
 export class OtlpHttpReceiver {
   private server: Server | undefined;
+  /** Bytes reserved by the bodies being read now (see `maxInflightBodyBytes`). */
+  private inflightBodyBytes = 0;
 
   constructor(
     private readonly options: OtlpHttpReceiverOptions,
@@ -87,8 +100,37 @@ export class OtlpHttpReceiver {
     const server = createServer((req, res) => void this.handle(req, res));
     // Exporters keep connections open between batches; a closing receiver must not wait on them.
     server.keepAliveTimeout = 5_000;
+    // A body still arriving after a minute is dropped (Node's default waits 5 min): stalled
+    // uploads held their bytes that long (security review: 40 stalled 15 MB uploads → 737 MB).
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server = server;
     await listen(server, this.options.port, this.options.host);
+  }
+
+  private get maxInflightBodyBytes(): number {
+    return this.options.maxInflightBodyBytes ?? Math.max(64 * 1024 * 1024, 4 * this.options.maxBodyBytes);
+  }
+
+  /**
+   * Reserves a body's bytes (its Content-Length, else maxBodyBytes) while it is read; returns the
+   * release, or undefined when the reservation would pass `maxInflightBodyBytes`. One request is
+   * always admitted when nothing else is being read.
+   */
+  private reserveBody(declared: number): (() => void) | undefined {
+    const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.options.maxBodyBytes) : this.options.maxBodyBytes;
+    if (this.inflightBodyBytes > 0 && this.inflightBodyBytes + bytes > this.maxInflightBodyBytes) return undefined;
+    this.inflightBodyBytes += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflightBodyBytes -= bytes;
+    };
+  }
+
+  private saturatedMessage(): string {
+    return `the receiver is reading ${this.inflightBodyBytes} bytes of request bodies already (limit ${this.maxInflightBodyBytes}, 4 × source.http.maxBodyBytes): retry shortly`;
   }
 
   /** Bound address (after start): the real port when configured with 0. */
@@ -160,9 +202,14 @@ export class OtlpHttpReceiver {
       req.resume();
       return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, zlib, deflate, zstd, snappy, x-snappy-framed, lz4 or none`);
     }
+    const lease = this.reserveBody(Number(req.headers['content-length'] ?? NaN));
+    if (lease === undefined) {
+      req.resume();
+      return this.failJson(res, 503, this.saturatedMessage(), {}, { 'Retry-After': String(SATURATED_RETRY_AFTER_S), Connection: 'close' });
+    }
     let body: Buffer;
     try {
-      body = await readBody(req, ce, this.options.maxBodyBytes);
+      body = await readBody(req, ce, this.options.maxBodyBytes).finally(lease);
     } catch (err) {
       if (err instanceof BodyTooLargeError) return this.failJson(res, 413, err.message, {}, { Connection: 'close' });
       return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
@@ -212,9 +259,14 @@ export class OtlpHttpReceiver {
       req.resume();
       return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, new BodyTooLargeError(this.options.maxBodyBytes).message, signal, { Connection: 'close' });
     }
+    const lease = this.reserveBody(declared);
+    if (lease === undefined) {
+      req.resume();
+      return this.fail(res, 503, requestEncoding, GrpcCode.UNAVAILABLE, this.saturatedMessage(), signal, { 'Retry-After': String(SATURATED_RETRY_AFTER_S), Connection: 'close' });
+    }
     let body: Buffer;
     try {
-      body = await readBody(req, ce, this.options.maxBodyBytes);
+      body = await readBody(req, ce, this.options.maxBodyBytes).finally(lease);
     } catch (err) {
       if (err instanceof BodyTooLargeError) return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, err.message, signal, { Connection: 'close' });
       const message = err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`;
