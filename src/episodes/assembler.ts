@@ -36,7 +36,7 @@ import { OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingEvaluations } from './pending-evaluations.js';
 import { carriesSystemScore } from './span-scores.js';
-import { estimateSpanBytes } from './span-bytes.js';
+import { estimateSharedBytes, estimateSpanBytes } from './span-bytes.js';
 import type { EpisodeAssemblerStats } from './stats.js';
 
 /** Conversation id of a span, or undefined (conversation mode only). */
@@ -240,7 +240,8 @@ export class EpisodeAssembler {
       this.counts.lateSpans++;
     }
     if (this.byConversation && ep.traceIds.length > 0 && !ep.holdsTrace(span.traceId)) this.joinTrace(ep, span.traceId, span.startTimeUnixNano);
-    const bytes = estimateSpanBytes(span);
+    // a resource or scope shared by several spans of the episode is held once
+    const bytes = estimateSpanBytes(span) + ep.sharedBytesOf(span.resource, estimateSharedBytes) + ep.sharedBytesOf(span.scope, estimateSharedBytes);
     ep.addSpan(span, bytes, now);
     ep.recordPosition(position);
     if (this.byConversation) this.traceIndex.set(span.traceId, ep);

@@ -102,6 +102,17 @@ export class OpenEpisode {
   }
 
   /** Adds a span that is not a duplicate (check `hasSpan` first). */
+  /** Resource and scope objects already counted in `bytes` (held once however many spans share them). */
+  private sharedCounted: WeakSet<object> | undefined;
+
+  /** `estimate(shared)` the first time this episode holds `shared`, else 0. */
+  sharedBytesOf<T extends object>(shared: T, estimate: (s: T) => number): number {
+    const seen = (this.sharedCounted ??= new WeakSet());
+    if (seen.has(shared)) return 0;
+    seen.add(shared);
+    return estimate(shared);
+  }
+
   addSpan(span: Span, bytes: number, nowMs: number): void {
     this.indexSpan(span);
     this.spans.push(span);
