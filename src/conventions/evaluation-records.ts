@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 const hexId = (n: number) =>
   z
@@ -84,15 +85,15 @@ export const MAX_EVALUATION_RECORDS = 10_000;
 /** One validated record → Evaluation (source `evaluations-stream`). */
 export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecordOptions): Evaluation {
   const ev: Evaluation = {
-    name: r.name,
+    name: capName(r.name),
     source: 'evaluations-stream',
     timeUnixNano: r.time_unix_nano === undefined ? opts.receivedAtUnixNano : BigInt(r.time_unix_nano),
   };
   const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score !== undefined) ev.score = score;
   if (r.score === undefined && score !== undefined) ev.scoreFromLabel = true;
-  if (r.label !== undefined) ev.label = r.label;
-  if (r.explanation !== undefined) ev.explanation = r.explanation;
+  if (r.label !== undefined) ev.label = capName(r.label);
+  if (r.explanation !== undefined) ev.explanation = truncateUtf8(r.explanation, MAX_EXPLANATION_BYTES);
   if (r.time_unix_nano === undefined) ev.timeFromReceipt = true;
   if (r.trace_id !== undefined) ev.traceId = r.trace_id;
   if (r.span_id !== undefined) ev.spanId = r.span_id;

@@ -22,7 +22,7 @@ import { firstNum, firstStr, num, str, textOf, toNumber } from './attributes.js'
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { SpanTree } from './span-tree.js';
-import { capName } from './text.js';
+import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 export const EVALUATION_EVENT_NAME = 'gen_ai.evaluation.result';
 
@@ -81,7 +81,7 @@ function build(
   if (score !== undefined) ev.score = score;
   if (f.score === undefined && score !== undefined) ev.scoreFromLabel = true;
   if (f.label !== undefined) ev.label = capName(f.label);
-  if (f.explanation !== undefined) ev.explanation = f.explanation;
+  if (f.explanation !== undefined) ev.explanation = truncateUtf8(f.explanation, MAX_EXPLANATION_BYTES);
   if (ev.traceId === undefined) delete ev.traceId;
   if (ev.spanId === undefined) delete ev.spanId;
   if (ev.conversationId === undefined) delete ev.conversationId;

@@ -57,6 +57,13 @@ export function truncateUtf8(text: string, maxBytes: number, keep: 'head' | 'tai
  */
 export const MAX_NAME_BYTES = 256;
 
+/**
+ * Longest evaluator explanation an Evaluation holds (bytes), as episode_credit carries it
+ * (src/events/build.ts EXPLANATION_MAX_BYTES): cut when decoded, so one waiting for its spans
+ * does not hold megabytes (security review: 60 pending verdicts held 853 MB).
+ */
+export const MAX_EXPLANATION_BYTES = 2048;
+
 /** A name or id cut to MAX_NAME_BYTES (undefined stays undefined). */
 export function capName<T extends string | undefined>(v: T): T {
   return (v === undefined || v.length * 3 <= MAX_NAME_BYTES ? v : truncateUtf8(v, MAX_NAME_BYTES)) as T;

@@ -11,6 +11,7 @@ import {
   conversationIdOfSpans,
   evaluationsFromLogs,
   evaluationsFromSpans,
+  parseEvaluationRecords,
   stepsFromSpans,
 } from '../../src/conventions/index.js';
 import { at, contextOf, recordLogs, recordSpans } from './sdk.js';
@@ -421,5 +422,19 @@ describe('content', () => {
 
   it('rejects invalid options naming the key', () => {
     expect(() => stepsFromSpans([], { maxTextBytes: -1 })).toThrow(/conventions\.maxTextBytes/);
+  });
+});
+
+describe('evaluation text from the sender is bounded when decoded (security review: 60 waiting verdicts held 853 MB)', () => {
+  it('cuts a huge explanation to 2048 bytes and the name and label to 256, in log records and JSON records', () => {
+    const huge = 'e'.repeat(3_000_000);
+    const [fromLog] = evaluationsFromLogs(recordLogs((logger) => logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf('5e70f3aedc9010befd756efad7e6fd13', '328e64432b54aef3'), attributes: { 'gen_ai.evaluation.name': huge, 'gen_ai.evaluation.score.value': 1, 'gen_ai.evaluation.score.label': huge, 'gen_ai.evaluation.explanation': huge } })));
+    const { evaluations: [fromRecord] } = parseEvaluationRecords(JSON.stringify({ trace_id: '5e70f3aedc9010befd756efad7e6fd13', name: huge, label: huge, score: 1, explanation: huge }), { receivedAtUnixNano: 1n });
+    for (const e of [fromLog!, fromRecord!]) {
+      expect(Buffer.byteLength(e.explanation!)).toBeLessThanOrEqual(2048);
+      expect(Buffer.byteLength(e.name)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+      expect(Buffer.byteLength(e.label!)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+      expect(e.explanation!.startsWith('eee')).toBe(true);
+    }
   });
 });
