@@ -77,6 +77,31 @@ interface Work {
   result: Promise<CreditEvent[] | undefined> | undefined;
 }
 
+/** Spans of one request added between two checks of the credit queue (onSpans), whole traces at least. */
+const SPANS_PER_SLICE = 2048;
+
+/** `spans` as one slice when small, else in slices of whole traces (in order of first appearance) of about `size` spans. */
+function traceSlices(spans: Span[], size: number): Span[][] {
+  if (spans.length <= size) return [spans];
+  const byTrace = new Map<string, Span[]>();
+  for (const s of spans) {
+    const list = byTrace.get(s.traceId);
+    if (list) list.push(s);
+    else byTrace.set(s.traceId, [s]);
+  }
+  const out: Span[][] = [];
+  let cur: Span[] = [];
+  for (const list of byTrace.values()) {
+    for (const s of list) cur.push(s);
+    if (cur.length >= size) {
+      out.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 export class LocalPipeline implements OtlpHandler {
   private readonly queue: Work[] = [];
   private running = 0;
@@ -129,9 +154,21 @@ export class LocalPipeline implements OtlpHandler {
     if (this.inOrder.length >= this.options.creditQueueMax) {
       throw new ReceiverBusyError(`credit queue full (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later`);
     }
-    this.counters.spansIn += spans.length;
-    this.deps.assembler.addSpans(spans);
-    this.enqueue(this.deps.assembler.tick());
+    // In slices, checking the queue between them: a request is not bounded in traces, and one
+    // with 200k one-span traces evicted 190k episodes into the queue past creditQueueMax, which
+    // then starved every exporter for minutes (security review). The rest of such a request gets
+    // 503: the exporter retries it whole, and the spans already taken are dropped as duplicates.
+    // Slices hold whole traces (a trace's spans are one batch for the assembler, as before).
+    let taken = 0;
+    for (const slice of traceSlices(spans, SPANS_PER_SLICE)) {
+      if (taken > 0 && this.inOrder.length >= this.options.creditQueueMax) {
+        throw new ReceiverBusyError(`credit queue full after ${taken} of this request's ${spans.length} spans (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later — the spans already taken are dropped as duplicates`);
+      }
+      taken += slice.length;
+      this.counters.spansIn += slice.length;
+      this.deps.assembler.addSpans(slice);
+      this.enqueue(this.deps.assembler.tick());
+    }
   }
 
   /**
