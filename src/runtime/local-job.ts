@@ -73,7 +73,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     {
       ...config.source.http,
       telemetry,
-      onProblem: (p) => log.warn({ signal: p.signal, status: p.status }, `${p.status < 300 ? 'request partly accepted' : 'request rejected'}: ${p.message}`),
+      onProblem: problemLogger(log),
     },
     pipeline,
   );
@@ -106,5 +106,26 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
         await cleanup();
         log.info(pipeline.stats(), 'agent-credit stopped');
       })()),
+  };
+}
+
+/**
+ * The receiver's rejected and partly accepted requests, logged at most once a second per status
+ * with how many were not logged since, the message cut to 500 characters: a client sending bad
+ * requests in a loop wrote 43.5 MB of log in 1.5 s, each line quoting its 15 KB path (security review).
+ */
+export function problemLogger(log: { warn(obj: object, msg: string): void }, everyMs = 1_000, now: () => number = Date.now): (p: { signal?: string; status: number; message: string }) => void {
+  const last = new Map<number, { at: number; skipped: number }>();
+  return (p) => {
+    const t = now();
+    const seen = last.get(p.status);
+    if (seen !== undefined && t - seen.at < everyMs) {
+      seen.skipped++;
+      return;
+    }
+    const skipped = seen?.skipped ?? 0;
+    last.set(p.status, { at: t, skipped: 0 });
+    const message = p.message.length > 500 ? `${p.message.slice(0, 500)}…` : p.message;
+    log.warn({ signal: p.signal, status: p.status, ...(skipped > 0 ? { notLoggedSince: skipped } : {}) }, `${p.status < 300 ? 'request partly accepted' : 'request rejected'}: ${message}`);
   };
 }
