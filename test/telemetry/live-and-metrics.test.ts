@@ -145,6 +145,31 @@ describe('live page sink with large events (security review: one GET of /api/rec
   });
 });
 
+describe('live page on a loopback address: DNS-rebinding guard', () => {
+  it('serves requests for localhost, refuses another Host name with 403', async () => {
+    const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2 });
+    await live.start();
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: live.address().port, path: '/api/recent', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const port = live.address().port;
+      expect(await get(`127.0.0.1:${port}`)).toBe(200);
+      expect(await get(`localhost:${port}`)).toBe(200);
+      expect(await get(`[::1]:${port}`)).toBe(200);
+      expect(await get(`attacker.example:${port}`)).toBe(403); // a page whose name was rebound to 127.0.0.1
+    } finally {
+      await live.close();
+    }
+  });
+});
+
 describe('/metrics while the pipeline runs', () => {
   const telemetry = new SelfTelemetry();
   const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2, telemetry });

@@ -35,6 +35,8 @@ export interface LiveSinkOptions {
   telemetry?: SelfTelemetry;
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
 /** Most bytes of events `/api/recent` returns (the newest ones). */
 const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 
@@ -119,6 +121,18 @@ export class LiveSink implements EventSink {
     return all.slice(from);
   }
 
+  /**
+   * Bound to a loopback address, only requests naming a loopback host are served: otherwise a web
+   * page the operator visits could rebind its own name to 127.0.0.1 and read the live page's
+   * events (LLM outputs, errors) through the browser (security review).
+   */
+  private hostAllowed(host: string | undefined): boolean {
+    if (!LOOPBACK_HOSTS.has(this.options.host)) return true;
+    if (host === undefined) return true; // HTTP/1.0 clients and probes send none; browsers always do
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+    return LOOPBACK_HOSTS.has(name.toLowerCase());
+  }
+
   private write(client: ServerResponse, frame: string): void {
     if (client.writableLength > (this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) {
       this.slowClientsDropped++;
@@ -133,6 +147,10 @@ export class LiveSink implements EventSink {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET' }).end();
+      return;
+    }
+    if (!this.hostAllowed(req.headers.host)) {
+      sendJson(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} not served: the live page listens on a loopback address and answers only requests for localhost (a DNS-rebinding guard); to reach it from elsewhere set sinks.live.host` });
       return;
     }
     if (serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
