@@ -4,6 +4,7 @@
  * 40 stalled 15 MB uploads held 737 MB (security review). Real sockets, a real SDK body.
  */
 import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { generateScenario } from '../../src/scenarios/index.js';
@@ -19,12 +20,13 @@ describe('OTLP/HTTP receiver: request bodies in flight', () => {
   afterAll(() => receiver.close());
 
   /** A POST that declares `length` bytes, sends a few and stalls. */
-  const stalled = (length: number): Promise<Socket> =>
+  const stalled = (length: number, encoding = 'identity'): Promise<Socket> =>
     new Promise((resolve, reject) => {
       const { port } = receiver.address();
       const s = connect(port, '127.0.0.1', () => {
-        s.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${length}\r\n\r\n`);
-        s.write(Buffer.alloc(100));
+        s.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${length}\r\n\r\n`);
+        // a valid start of the body (a gzip stream's first bytes; zeros for identity)
+        s.write(encoding === 'gzip' ? gzipSync(Buffer.alloc(15 * 1024 * 1024)).subarray(0, 100) : Buffer.alloc(100));
         setTimeout(() => resolve(s), 50);
       });
       s.on('error', reject);
@@ -42,5 +44,16 @@ describe('OTLP/HTTP receiver: request bodies in flight', () => {
     const ok = await post();
     expect(ok.status).toBe(200);
     expect(spans.length).toBe(run.spans.length);
+  });
+
+  it('a compressed body reserves maxBodyBytes, not its Content-Length: it is held decompressed while it is read', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 4 });
+    const post = () => fetch(`${receiver.address().url}/v1/traces`, { method: 'POST', body: run.tracesProto, headers: { 'content-type': 'application/x-protobuf' } });
+    // two stalled gzip uploads of 15 KB each (15 MB of zeros compress so): before, 30 KB reserved
+    const held = [await stalled(15_000, 'gzip'), await stalled(15_000, 'gzip')];
+    expect((await post()).status).toBe(503);
+    for (const s of held) s.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await post()).status).toBe(200);
   });
 });
