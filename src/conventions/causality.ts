@@ -26,11 +26,14 @@
  *   from another agent yet reads the latest step of another agent, ended before it started, whose
  *   output text (its first 200 characters, at least 20) its input holds — an app that runs one
  *   agent on another's answer without a hand-off span, link or graph edge (a research → write
- *   pipeline under OpenInference's OpenAI instrumentor). Before, the upstream agent got no credit.
+ *   pipeline under OpenInference's OpenAI instrumentor); also found JSON-escaped in a prompt
+ *   recorded as JSON. Not when that step's own input already held the text (it copied it: both
+ *   agents may have read it at the source). Before, the upstream agent got no credit.
  * - C7 results of nested work (agents as tools): a step that reads a step T whose span holds
  *   rewardable steps below it (a tool that runs a sub-agent — OpenAI Agents SDK `as_tool`, a
- *   LangGraph supervisor's worker — or calls an LLM itself) also reads T's last-ending rewardable
- *   descendant, that ended before it started: T's result is that step's output. T itself comes
+ *   LangGraph supervisor's worker — or calls an LLM itself) also reads, under each of T's direct
+ *   children (each nested agent or call, parallel ones too), the rewardable step that ended last
+ *   before it started: T's result is made of their outputs. T itself comes
  *   before its descendants in the order, so the edge cannot go into T; before, the nested agent's
  *   steps reached no output and got no credit (nor blame for an error relayed up).
  *
@@ -308,34 +311,62 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;
         if (a.agentName === b.agentName) continue;
-        if (input.includes(probeOf(a))) {
-          add(b.span.spanId, a.span.spanId);
-          break;
-        }
+        const probe = probeOf(a);
+        // as written, or JSON-escaped (a prompt recorded as a JSON document: OpenInference input.value)
+        const escaped = probe.includes('"') || probe.includes('\\') || /[\n\r\t]/.test(probe) ? JSON.stringify(probe).slice(1, -1) : undefined;
+        if (!input.includes(probe) && (escaped === undefined || !input.includes(escaped))) continue;
+        // text the upstream step copied from its own input (a quote of the user's message) is not
+        // its contribution: both agents may have read it at the source
+        if (a.facts.inputText?.includes(probe)) continue;
+        add(b.span.spanId, a.span.spanId);
+        break;
       }
     }
   }
 
-  // C7: results of nested work. Children come after their parent in the order (start time, then
-  // depth), so one reverse pass finds each span's last-ending rewardable descendant.
-  const producer = new Map<string, CausalStepInput>();
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const s = steps[i]!;
-    const parent = tree.parentOf(s.span.spanId);
-    if (parent === undefined) continue;
-    const own = producer.get(s.span.spanId);
-    const cand = s.rewardable && (own === undefined || s.span.endTimeUnixNano >= own.span.endTimeUnixNano) ? s : own;
-    if (cand === undefined) continue;
-    const cur = producer.get(parent);
-    if (cur === undefined || cand.span.endTimeUnixNano > cur.span.endTimeUnixNano) producer.set(parent, cand);
-  }
-  if (producer.size > 0) {
-    for (const x of steps) {
-      const list = inputs.get(x.span.spanId)!;
-      for (let k = 0, n = list.length; k < n; k++) {
-        const d = producer.get(list[k]!);
-        if (d === undefined || d === x || d.span.endTimeUnixNano > x.span.startTimeUnixNano || tree.isAncestor(list[k]!, x.span.spanId)) continue;
-        add(x.span.spanId, d.span.spanId);
+  // C7: results of nested work. A container's rewardable descendants are grouped by the direct
+  // child they sit under (one group per nested agent or call, so parallel ones all count), each
+  // sorted by end time; a reader takes, from every group, the latest that ended before it started.
+  let childrenOf: Map<string, string[]> | undefined; // built on first use: most episodes nest nothing under a step read from outside
+  const nested = new Map<string, CausalStepInput[][]>();
+  const groupsUnder = (container: string): CausalStepInput[][] => {
+    let groups = nested.get(container);
+    if (groups !== undefined) return groups;
+    if (childrenOf === undefined) {
+      childrenOf = new Map();
+      for (const s of steps) {
+        const p = tree.parentOf(s.span.spanId);
+        if (p !== undefined) push(childrenOf, p, s.span.spanId);
+      }
+    }
+    groups = [];
+    for (const child of childrenOf.get(container) ?? []) {
+      const group: CausalStepInput[] = [];
+      const seen = new Set<string>();
+      const stack = [child];
+      while (stack.length > 0) {
+        const id = stack.pop()!;
+        if (seen.has(id)) continue; // parent cycles
+        seen.add(id);
+        const st = stepById.get(id);
+        if (st?.rewardable) group.push(st);
+        for (const c of childrenOf.get(id) ?? []) stack.push(c);
+      }
+      if (group.length > 0) groups.push(group.sort((a, b) => (a.span.endTimeUnixNano < b.span.endTimeUnixNano ? -1 : a.span.endTimeUnixNano > b.span.endTimeUnixNano ? 1 : 0)));
+    }
+    nested.set(container, groups);
+    return groups;
+  };
+  const stepById = new Map(steps.map((s) => [s.span.spanId, s]));
+  const hasChildren = (id: string) => tree.childCount(id) > 0;
+  for (const x of steps) {
+    const list = inputs.get(x.span.spanId)!;
+    for (let k = 0, n = list.length; k < n; k++) {
+      const container = list[k]!;
+      if (!hasChildren(container) || tree.isAncestor(container, x.span.spanId)) continue;
+      for (const group of groupsUnder(container)) {
+        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > x.span.startTimeUnixNano) - 1;
+        if (i >= 0 && group[i] !== x) add(x.span.spanId, group[i]!.span.spanId);
       }
     }
   }

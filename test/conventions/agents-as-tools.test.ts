@@ -93,4 +93,28 @@ describe('agents used as tools', () => {
     // before: marked `unrelated`, and the supervisor ended with a positive credit
     for (const r of supervisorAfter) expect(r.failure_role).toBe('dependent');
   });
+
+  it('parallel nested agents in one tool call are all read, and a nested step still running is not (the latest that ended is)', () => {
+    const spans = recordSpans((r) => {
+      const root = r.start('invoke_agent supervisor', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'supervisor' });
+      r.start('chat m', 1, { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': msgs([call('call_p', 'research_both', {})]) }, root).end(at(2));
+      const tool = r.start('execute_tool research_both', 3, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research_both', 'gen_ai.tool.call.id': 'call_p' }, root);
+      for (const [agent, end] of [['b', 10], ['c', 12]] as const) {
+        const a = r.start(`invoke_agent ${agent}`, 4, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': agent }, tool);
+        r.start('chat m', 5, { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': msgs([text('assistant', `${agent} found it`)]) }, a).end(at(end));
+        if (agent === 'c') r.start('execute_tool save_memory', 13, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'save_memory' }, a).end(at(40)); // fire and forget: ends after the reader starts
+        a.end(at(end + 1));
+      }
+      tool.end(at(14));
+      r.start('chat m', 15, { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': msgs([result('call_p', 'b found it; c found it')]), 'gen_ai.output.messages': msgs([text('assistant', 'done')]) }, root).end(at(20));
+      root.end(at(41));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const reader = steps.filter((s) => s.agentName === 'supervisor' && s.kind === 'llm').at(-1)!;
+    const chatOf = (agent: string) => steps.find((s) => s.agentName === agent && s.kind === 'llm')!.stepId;
+    // before: only the last-ending descendant overall (c's save_memory, still running) — so neither
+    expect(reader.causalInputs).toEqual(expect.arrayContaining([chatOf('b'), chatOf('c')]));
+    expect(reader.causalInputs).not.toContain(steps.find((s) => s.name === 'execute_tool save_memory')!.stepId);
+  });
 });
+

@@ -62,4 +62,45 @@ describe('text passed from one agent to the next in application code', () => {
     expect(credit.get('researcher')).toBeGreaterThan(0);
     expect(credit.get('writer')).toBeGreaterThan(0);
   });
+
+  it('not from a step that copied the text from its own input (a quote both agents read at the source)', () => {
+    const quoted = 'Please translate: the tide comes in twice a day along this coast.';
+    const spans = recordSpans((r) => {
+      const root = r.start('pipeline', 0, {});
+      const llm = (agent: string, start: number, input: string, output: string) => {
+        const a = r.start(agent, start, { 'openinference.span.kind': 'AGENT', 'agent.name': agent }, root);
+        r.start('ChatCompletion', start + 1, {
+          'openinference.span.kind': 'LLM', 'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.content': input,
+          'llm.output_messages.0.message.role': 'assistant', 'llm.output_messages.0.message.content': output,
+        }, a).end(at(start + 5));
+        a.end(at(start + 6));
+      };
+      llm('extractor', 1, `User wrote: ${quoted}`, quoted);
+      llm('translator', 10, `User wrote: ${quoted}`, 'La marée monte deux fois par jour.');
+      root.end(at(20));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const extractor = steps.find((s) => s.agentName === 'extractor' && s.kind === 'llm')!;
+    const translator = steps.find((s) => s.agentName === 'translator' && s.kind === 'llm')!;
+    expect(translator.causalInputs).not.toContain(extractor.stepId);
+  });
+
+  it('found JSON-escaped in a prompt recorded as a JSON document', () => {
+    const answer = 'Tides:\n1. the "moon" pulls the sea\n2. the sun helps a little';
+    const spans = recordSpans((r) => {
+      const root = r.start('pipeline', 0, {});
+      const a = r.start('researcher', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'researcher' }, root);
+      r.start('ChatCompletion', 2, { 'openinference.span.kind': 'LLM', 'input.value': 'What causes tides?', 'output.value': answer }, a).end(at(5));
+      a.end(at(6));
+      const w = r.start('writer', 7, { 'openinference.span.kind': 'AGENT', 'agent.name': 'writer' }, root);
+      r.start('ChatCompletion', 8, { 'openinference.span.kind': 'LLM', 'input.value': JSON.stringify({ messages: [{ role: 'user', content: `Rewrite: ${answer}` }] }), 'input.mime_type': 'application/json', 'output.value': 'The moon pulls the sea.' }, w).end(at(12));
+      w.end(at(13));
+      root.end(at(14));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
 });
+
