@@ -230,8 +230,9 @@ export function systemEvaluation(
   evaluationName?: string,
 ): Evaluation | undefined {
   // A verdict of the run's final response, by its response id, scores the run only when nothing
-  // evaluates the run itself (evaluatesFinalResponse).
-  return verdictBy(tree, evaluations, evaluationName, evaluatesRun) ?? verdictBy(tree, evaluations, evaluationName, evaluatesFinalResponse);
+  // evaluates the run itself and the evaluation is named (evaluatesFinalResponse): unnamed, any
+  // per-response metric (toxicity, relevance) of the last response would become the run's score.
+  return verdictBy(tree, evaluations, evaluationName, evaluatesRun) ?? (evaluationName === undefined ? undefined : verdictBy(tree, evaluations, evaluationName, evaluatesFinalResponse));
 }
 
 function verdictBy(
@@ -272,7 +273,8 @@ export function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
  * that recorded it) and that response is the run's final one: no span recording a response id
  * ends later. An LLM judge of the final answer usually sees the answer, not the trace; before, its
  * verdict flagged the last step and the run got no credit. Taken as the run's verdict only when no
- * evaluation scores the run itself (`systemEvaluation`); the assembler does not close on it (a
+ * evaluation scores the run itself and it has the configured `evaluation.name` (`systemEvaluation`;
+ * unnamed, a per-response metric would score runs); the assembler does not close on it (a
  * per-response judge would close runs before their task verdict): the run waits
  * `episodes.awaitEvaluationMs` for a run-level one first.
  */

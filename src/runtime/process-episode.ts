@@ -124,7 +124,11 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
   const named = options.evaluationName === undefined ? all : all.filter((e) => e.name === options.evaluationName);
   if (named.length === 0) return `${all.length} evaluation(s) joined (${names}), none named ${JSON.stringify(options.evaluationName)} (evaluation.name): send that one, or set evaluation.name to the name your evaluator uses.${closed}`;
-  const system = named.filter((e) => evaluatesRun(tree, e) || evaluatesFinalResponse(tree, e));
+  const system = named.filter((e) => evaluatesRun(tree, e) || (options.evaluationName !== undefined && evaluatesFinalResponse(tree, e)));
+  const ofFinalResponse = options.evaluationName === undefined ? named.find((e) => evaluatesFinalResponse(tree, e)) : undefined;
+  if (system.length === 0 && ofFinalResponse !== undefined) {
+    return `${named.length} evaluation(s) joined, none of the run itself; ${JSON.stringify(ofFinalResponse.name)} evaluates the run's final response (by its gen_ai.response.id): set evaluation.name to ${JSON.stringify(ofFinalResponse.name)} (in-process: processOptions.evaluationName) to let it score the run, or evaluate the root span.${closed}`;
+  }
   if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span, or the run's final response by its gen_ai.response.id) for the system score.${closed}`;
   const labels = [...new Set(system.flatMap((e) => (e.label !== undefined && e.score === undefined ? [JSON.stringify(e.label)] : [])))];
   if (labels.length > 0) {

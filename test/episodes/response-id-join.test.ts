@@ -148,7 +148,7 @@ describe('evaluations joined by gen_ai.response.id', () => {
   });
 
   describe("a verdict of the run's final response, by response id alone (an LLM judge of the answer)", () => {
-    async function judged(pick: 'final' | 'earlier', withRootVerdict: boolean) {
+    async function judged(pick: 'final' | 'earlier', withRootVerdict: boolean, evaluationName: string | null = 'answer_quality') {
       const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 11 });
       const spans = decodeTraces(run.tracesProto, 'otlp_proto');
       const responses = spans.filter((s) => s.attributes['gen_ai.response.id'] !== undefined).sort((a, b) => (a.endTimeUnixNano < b.endTimeUnixNano ? -1 : 1));
@@ -162,7 +162,7 @@ describe('evaluations joined by gen_ai.response.id', () => {
       const [episode] = asm.flush('shutdown');
       expect(episode!.evaluations.find((e) => e.name === 'answer_quality')?.spanId).toBe(target.spanId);
       const skipped: string[] = [];
-      const events = await processEpisode(episode!, { onSkipped: (_e, err) => void skipped.push(err.message) });
+      const events = await processEpisode(episode!, { ...(evaluationName !== null ? { evaluationName } : {}), onSkipped: (_e, err) => void skipped.push(err.message) });
       return { events, skipped, run };
     }
 
@@ -179,8 +179,14 @@ describe('evaluations joined by gen_ai.response.id', () => {
       expect(skipped[0]).toMatch(/all of inner spans.*the run's final response by its gen_ai\.response\.id/);
     });
 
+    it('only under evaluation.name: unnamed, a per-response metric would score runs — the reason says what to set', async () => {
+      const { events, skipped } = await judged('final', false, null);
+      expect(events).toEqual([]);
+      expect(skipped[0]).toMatch(/"answer_quality" evaluates the run's final response .*set evaluation\.name to "answer_quality"/);
+    });
+
     it("a run-level verdict wins over the final response's", async () => {
-      const { events, run } = await judged('final', true);
+      const { events, run } = await judged('final', true, null);
       const head = events[0];
       expect(head?.event_type === 'episode_credit' && head.system_value).toBe(run.expected.score);
     });
