@@ -62,7 +62,7 @@ async function startWorkers(options: CreateCreditSpanProcessorOptions, size: num
     processOptions: data as Record<string, unknown>,
     taskTimeoutMs: options.creditTimeoutMs ?? 30_000,
     settings: { workers: 'creditWorkers', timeout: 'creditTimeoutMs' },
-    env: process.env,
+    selfTracing: false,
     onWorkerRestart: (reason) => {
       try {
         options.onError?.(new Error(`credit worker: ${reason}`), undefined);

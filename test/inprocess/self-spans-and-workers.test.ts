@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -104,4 +106,29 @@ describe('createCreditSpanProcessor({ creditWorkers })', () => {
     await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1.5 })).rejects.toThrow(/creditWorkers: expected a whole number from 0/);
     await expect(createCreditSpanProcessor({ onCredit, creditTimeoutMs: 100 })).rejects.toThrow(/creditTimeoutMs: only applies with creditWorkers/);
   });
+
+  it("worker threads start no self-tracing SDK from the app's OTEL_* settings (they exported agent-credit's spans as the app)", async () => {
+    const paths: string[] = [];
+    const collector = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'the-app' });
+    try {
+      const got: Episode[] = [];
+      const processor = await createCreditSpanProcessor({ creditWorkers: 1, tickIntervalMs: 60_000, onCredit: (_e, episode) => void got.push(episode) });
+      feed(processor, (await runs()).slice(0, 2));
+      await processor.shutdown(); // a worker's SDK would flush its spans here
+      expect(got).toHaveLength(2);
+      expect(paths).toEqual([]);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await new Promise<void>((r) => collector.close(() => r()));
+    }
+  }, 30_000);
 });
+

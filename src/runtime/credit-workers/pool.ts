@@ -30,6 +30,12 @@ export interface CreditWorkerPoolOptions {
   processOptions?: WorkerProcessOptions;
   /** Ms one episode may take before its worker is replaced (runtime.creditTimeoutMs). */
   taskTimeoutMs: number;
+  /**
+   * Whether each worker starts its own self-tracing SDK when OTEL_* asks for it (default true, the
+   * jobs). The in-process API passes false: there OTEL_* are the app's settings, and each worker
+   * exported agent-credit's spans under the app's service name.
+   */
+  selfTracing?: boolean;
   /** The settings the pool's messages name (default the job's `runtime.creditWorkers` / `runtime.creditTimeoutMs`). */
   settings?: { workers: string; timeout: string };
   /** Ms to wait for a worker to load (module games, judge setup). */
@@ -203,7 +209,7 @@ export class CreditWorkerPool {
   /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
   private startWorker(slot: Slot): Promise<void> {
     const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
-    const init: WorkerInit = { ...stage, entryUrl: entryUrl.href };
+    const init: WorkerInit = { ...stage, entryUrl: entryUrl.href, ...(this.options.selfTracing === false ? { selfTracing: false } : {}) };
     const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
     // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
     worker.unref();

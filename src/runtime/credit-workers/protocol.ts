@@ -25,6 +25,8 @@ export type WorkerStage = { config: AppConfig } | { processOptions: WorkerProces
 export type WorkerInit = WorkerStage & {
   /** URL of ./worker.ts (or .js) for the TypeScript bootstrap (./boot.mjs). */
   entryUrl?: string;
+  /** false: no self-tracing SDK in the worker, whatever OTEL_* says (in-process: those are the app's settings). */
+  selfTracing?: boolean;
 };
 
 /** Pool → worker: an episode to credit, or "flush your telemetry and stop taking work". */

@@ -30,7 +30,7 @@ try {
     onSkipped: (e, err) => void skippedReasons.set(e, { message: err.message, ...(err instanceof DegenerateEpisodeError ? { reason: err.reason } : {}) }),
   };
   // The main thread has already refused an export into its own receiver (src/cli/main.ts).
-  const selfTracing = startSelfTracing();
+  const selfTracing = init.selfTracing === false ? undefined : startSelfTracing();
   port.on('message', (task: PoolMessage) => {
     if (task.kind === 'close') {
       void (selfTracing?.shutdown() ?? Promise.resolve()).catch(() => undefined).finally(() => post({ kind: 'closed' }));
