@@ -128,9 +128,9 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
     if (Array.isArray(whole)) whole.forEach((value, index) => items.push({ index, value }));
     else items.push({ index: 0, value: whole });
   } else {
-    // counted before any line is parsed (lines, blank ones included)
+    // counted before any line is parsed (lines of the trimmed text: a final newline is no record)
     let lines = 1;
-    for (let i = text.indexOf('\n'); i >= 0 && lines <= max; i = text.indexOf('\n', i + 1)) lines++;
+    for (let i = trimmed.indexOf('\n'); i >= 0 && lines <= max; i = trimmed.indexOf('\n', i + 1)) lines++;
     if (lines > max) return tooMany();
     text.split('\n').forEach((line, index) => {
       if (line.trim() === '') return;

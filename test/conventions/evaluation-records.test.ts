@@ -7,6 +7,7 @@ import {
   parseEvaluationRecords,
 } from '../../src/conventions/index.js';
 import { fixtureLogs, runSpans } from './fixtures.js';
+import { MAX_EVALUATION_RECORDS } from '../../src/conventions/evaluation-records.js';
 
 const received = { receivedAtUnixNano: 1_795_575_754_000_000_000n };
 
@@ -99,5 +100,15 @@ describe('evaluation records stream', () => {
       const episode = { episodeId: spans[0]!.traceId, traceIds: [spans[0]!.traceId] };
       expect(evals.filter((e) => evaluationMatchesEpisode(e, episode)).map((e) => e.score)).toEqual([[1, 1, 0][i]]);
     }
+  });
+});
+
+describe('records per payload', () => {
+  it('takes exactly MAX_EVALUATION_RECORDS newline-terminated JSON lines, refuses one more', () => {
+    const line = `${JSON.stringify({ trace_id: 'ab'.repeat(16), name: 'task_success', score: 1 })}\r\n`;
+    const ok = parseEvaluationRecords(line.repeat(MAX_EVALUATION_RECORDS), { receivedAtUnixNano: 1n });
+    expect(ok.tooMany).toBeUndefined();
+    expect(ok.evaluations).toHaveLength(MAX_EVALUATION_RECORDS);
+    expect(parseEvaluationRecords(line.repeat(MAX_EVALUATION_RECORDS + 1), { receivedAtUnixNano: 1n }).tooMany).toBe(true);
   });
 });
