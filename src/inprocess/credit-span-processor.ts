@@ -324,8 +324,10 @@ export class CreditSpanProcessor implements SpanProcessor {
       try {
         const call = Promise.resolve().then(() => this.deps.onCredit(events, episode));
         const limit = this.options.onCreditTimeoutMs;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = (ms: number) => new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)).unref());
         if (limit === undefined) await call;
-        else if ((await Promise.race([call, timeout(limit)])) === TIMED_OUT) {
+        else if ((await Promise.race([call, timedOut(limit)]).finally(() => clearTimeout(timer))) === TIMED_OUT) {
           this.counters.onCreditErrors++;
           this.report(new OnCreditError(undefined, limit), episode);
           // a late failure of the abandoned call is still the app's to see
@@ -370,9 +372,4 @@ export class CreditSpanProcessor implements SpanProcessor {
       shutdown: () => Promise.resolve(),
     };
   }
-}
-
-/** Resolves to TIMED_OUT after `ms` (unref'd: it never keeps the app alive). */
-function timeout(ms: number): Promise<typeof TIMED_OUT> {
-  return new Promise((resolve) => setTimeout(() => resolve(TIMED_OUT), ms).unref());
 }

@@ -124,7 +124,7 @@ describe('live page sink', () => {
 
 describe('live page sink with large events (security review: one GET of /api/recent made the process exit)', () => {
   it('/api/recent and the SSE replay send the newest events within their byte budgets', async () => {
-    const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 100, maxClients: 2, maxClientBufferBytes: 1024 * 1024 });
+    const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 100, maxClients: 2, maxClientBufferBytes: 2 * 1024 * 1024 });
     await live.start();
     try {
       const big = (i: number) => ({ ...episodeCredit(`e${i}`), diagnostics: { warnings: ['x'.repeat(400_000)], late_spans: 0, duplicate_spans: 0, reward_bound: 1 } }) as CreditEvent;
@@ -136,7 +136,7 @@ describe('live page sink with large events (security review: one GET of /api/rec
       expect(recent.length).toBeLessThan(40); // ≤ 8 MiB of them
       expect(recent.at(-1)!.episode_id).toBe('e39'); // the newest, oldest first
       expect(recent.map((e) => e.episode_id)).toEqual(Array.from({ length: recent.length }, (_, i) => `e${40 - recent.length + i}`));
-      // a new SSE client gets what fits its buffer (1 MiB here: two events), not all 16 MB
+      // a new SSE client is replayed what fits half its buffer cap (1 MiB here: two events), not all 16 MB
       const frames = await readSse(live.address().url, 2);
       expect(frames.map((d) => (JSON.parse(d) as CreditEvent).episode_id)).toEqual(['e38', 'e39']);
     } finally {

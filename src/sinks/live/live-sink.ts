@@ -166,7 +166,8 @@ export class LiveSink implements EventSink {
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write('retry: 2000\n\n');
-      for (const f of this.newestWithin(this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
+      // half the client's buffer cap: room for the live events that follow on a slow link
+      for (const f of this.newestWithin((this.options.maxClientBufferBytes ?? 4 * 1024 * 1024) / 2)) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
       return;
