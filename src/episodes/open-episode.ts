@@ -101,7 +101,6 @@ export class OpenEpisode {
     return this.spanIds.get(span.traceId)?.has(span.spanId) === true;
   }
 
-  /** Adds a span that is not a duplicate (check `hasSpan` first). */
   /** Resource and scope objects already counted in `bytes` (held once however many spans share them). */
   private sharedCounted: WeakSet<object> | undefined;
 
@@ -113,6 +112,7 @@ export class OpenEpisode {
     return estimate(shared);
   }
 
+  /** Adds a span that is not a duplicate (check `hasSpan` first). */
   addSpan(span: Span, bytes: number, nowMs: number): void {
     this.indexSpan(span);
     this.spans.push(span);
