@@ -7,10 +7,9 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
 import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
-import type { Episode } from '../../src/model/episode.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, recordSpans } from './sdk.js';
+import { at, episodeOf, recordSpans } from './sdk.js';
 
 const msgs = (m: unknown[]) => JSON.stringify(m);
 const text = (role: string, content: string) => ({ role, parts: [{ type: 'text', content }] });
@@ -45,15 +44,6 @@ function supervisorRun(options: { researchFails?: boolean } = {}): Span[] {
     chat('chat m', 53, 60, { 'gen_ai.input.messages': msgs([result('call_w', 'The moon pulls the sea.')]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea.')]) }, root);
     root.end(at(61));
   });
-}
-
-function episodeOf(spans: Span[], score: number): Episode {
-  const traceId = spans[0]!.traceId;
-  return {
-    episodeId: traceId, keyMode: 'trace', traceIds: [traceId], spans,
-    evaluations: [{ name: 'task_success', score, traceId, source: 'log-event', timeUnixNano: 1n }],
-    closeReason: 'evaluation-arrived', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [],
-  };
 }
 
 describe('agents used as tools', () => {

@@ -9,6 +9,7 @@ import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, Protob
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Episode } from '../../src/model/episode.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 
@@ -72,4 +73,14 @@ export function recordLogs(emit: (logger: Logger) => void, encoding: Encoding = 
 /** Context carrying a remote parent, so log records get the trace/span ids of an evaluated span. */
 export function contextOf(traceId: string, spanId: string): Context {
   return trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: 1 });
+}
+
+/** A closed trace-keyed episode of `spans` with a run-level `task_success` verdict of `score` (as the assembler hands it to credit). */
+export function episodeOf(spans: Span[], score: number): Episode {
+  const traceId = spans[0]!.traceId;
+  return {
+    episodeId: traceId, keyMode: 'trace', traceIds: [traceId], spans,
+    evaluations: [{ name: 'task_success', score, traceId, source: 'log-event', timeUnixNano: 1n }],
+    closeReason: 'evaluation-arrived', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [],
+  };
 }

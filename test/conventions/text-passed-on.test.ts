@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
 import type { EpisodeCredit } from '../../src/events/schemas.js';
-import type { Episode } from '../../src/model/episode.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, recordSpans } from './sdk.js';
+import { at, episodeOf, recordSpans } from './sdk.js';
 
 const SUMMARY = 'Tides are caused mainly by the gravitational pull of the moon.';
 
@@ -30,15 +29,6 @@ function pipeline(writerInput: string): Span[] {
     writer.end(at(21));
     root.end(at(22));
   });
-}
-
-function episodeOf(spans: Span[], score: number): Episode {
-  const traceId = spans[0]!.traceId;
-  return {
-    episodeId: traceId, keyMode: 'trace', traceIds: [traceId], spans,
-    evaluations: [{ name: 'task_success', score, traceId, source: 'log-event', timeUnixNano: 1n }],
-    closeReason: 'evaluation-arrived', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [],
-  };
 }
 
 describe('text passed from one agent to the next in application code', () => {
