@@ -287,7 +287,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // C8: text passed on in code, for agents whose first step still has no other agent's input.
   const withOutput = steps.filter((s) => s.rewardable && s.facts.outputText !== undefined && s.facts.outputText.trim().length >= MIN_PASSED_TEXT);
   if (withOutput.length > 0) {
-    withOutput.sort((a, b) => (a.span.endTimeUnixNano < b.span.endTimeUnixNano ? -1 : a.span.endTimeUnixNano > b.span.endTimeUnixNano ? 1 : 0));
+    withOutput.sort(byEnd);
     const probes = new Map<CausalStepInput, string>();
     const probeOf = (s: CausalStepInput) => {
       let p = probes.get(s);
@@ -297,7 +297,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
     // an enclosing span of another agent (a workflow root) is structure, not another agent's output
     const rewardableIds = new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId));
-    const isRewardableInput = (id: string) => rewardableIds.has(id);
     const seenGroups = new Set<string>();
     for (const b of steps) {
       if (!b.rewardable) continue;
@@ -306,7 +305,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       seenGroups.add(group);
       const input = b.facts.inputText;
       if (input === undefined || input.length < MIN_PASSED_TEXT) continue;
-      if (inputs.get(b.span.spanId)!.some((id) => agentOfStep.get(id) !== b.agentName && isRewardableInput(id))) continue;
+      if (inputs.get(b.span.spanId)!.some((id) => agentOfStep.get(id) !== b.agentName && rewardableIds.has(id))) continue;
       const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > b.span.startTimeUnixNano);
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;
@@ -328,11 +327,13 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // child they sit under (one group per nested agent or call, so parallel ones all count), each
   // sorted by end time; a reader takes, from every group, the latest that ended before it started.
   let childrenOf: Map<string, string[]> | undefined; // built on first use: most episodes nest nothing under a step read from outside
+  let stepById: Map<string, CausalStepInput> | undefined;
   const nested = new Map<string, CausalStepInput[][]>();
   const groupsUnder = (container: string): CausalStepInput[][] => {
     let groups = nested.get(container);
     if (groups !== undefined) return groups;
-    if (childrenOf === undefined) {
+    if (childrenOf === undefined || stepById === undefined) {
+      stepById = new Map(steps.map((s) => [s.span.spanId, s]));
       childrenOf = new Map();
       for (const s of steps) {
         const p = tree.parentOf(s.span.spanId);
@@ -352,12 +353,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
         if (st?.rewardable) group.push(st);
         for (const c of childrenOf.get(id) ?? []) stack.push(c);
       }
-      if (group.length > 0) groups.push(group.sort((a, b) => (a.span.endTimeUnixNano < b.span.endTimeUnixNano ? -1 : a.span.endTimeUnixNano > b.span.endTimeUnixNano ? 1 : 0)));
+      if (group.length > 0) groups.push(group.sort(byEnd));
     }
     nested.set(container, groups);
     return groups;
   };
-  const stepById = new Map(steps.map((s) => [s.span.spanId, s]));
   const hasChildren = (id: string) => tree.childCount(id) > 0;
   for (const x of steps) {
     const list = inputs.get(x.span.spanId)!;
@@ -373,6 +373,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
 
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
   return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+}
+
+/** Steps by end time. */
+function byEnd(a: CausalStepInput, b: CausalStepInput): number {
+  return a.span.endTimeUnixNano < b.span.endTimeUnixNano ? -1 : a.span.endTimeUnixNano > b.span.endTimeUnixNano ? 1 : 0;
 }
 
 /** C8: shortest output text taken as passed on when found in another agent's input, and the length of the probe. */
