@@ -140,10 +140,26 @@ export function duplicateMessages(g: CausalGraph): Map<string, string> {
   g.order.forEach((s, i) => {
     if (!isMessage(s) || s.outputDigest === undefined) return;
     const first = firstByDigest.get(s.outputDigest);
-    if (first !== undefined && !failedOn(first) && fault[i]! <= first) dup.set(s.stepId, g.order[first]!.stepId);
+    if (first !== undefined && !failedOn(first) && fault[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId)) dup.set(s.stepId, g.order[first]!.stepId);
     else firstByDigest.set(s.outputDigest, i);
   });
   return dup;
+}
+
+/**
+ * Whether `s`'s span lies inside `containerId`'s (parent chain, ≤ 64 hops). A tool that runs an
+ * agent (agents as tools) returns that agent's answer: the tool comes first in the order, and its
+ * nested producer was taken for a duplicate of it — the writer of an article got no credit because
+ * the tool call that ran it reported the same text (interop re-check, Python SDK supervisor run).
+ */
+function nestedIn(g: CausalGraph, s: AgentStep, containerId: string): boolean {
+  let parent = s.parentStepId;
+  for (let hops = 0; parent !== undefined && hops < 64; hops++) {
+    if (parent === containerId) return true;
+    const i = g.indexOf.get(parent);
+    parent = i === undefined ? undefined : g.order[i]!.parentStepId;
+  }
+  return false;
 }
 
 /**

@@ -27,7 +27,7 @@ function supervisorRun(options: { researchFails?: boolean } = {}): Span[] {
     };
     const root = r.start('invoke_agent supervisor', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'supervisor' });
     chat('chat m', 1, 2, { 'gen_ai.input.messages': msgs([text('user', 'write an article on tides')]), 'gen_ai.output.messages': msgs([call('call_r', 'research', { topic: 'tides' })]) }, root);
-    const research = r.start('execute_tool research', 3, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research', 'gen_ai.tool.call.id': 'call_r' }, root);
+    const research = r.start('execute_tool research', 3, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research', 'gen_ai.tool.call.id': 'call_r', 'gen_ai.tool.call.result': 'Tides are caused by the moon.' }, root);
     const researcher = r.start('invoke_agent researcher', 4, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, research);
     const search = r.start('execute_tool web_search', 5, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'web_search' }, researcher);
     if (options.researchFails) search.setStatus({ code: SpanStatusCode.ERROR, message: 'search returned the wrong page' });
@@ -36,7 +36,8 @@ function supervisorRun(options: { researchFails?: boolean } = {}): Span[] {
     researcher.end(at(21));
     research.end(at(22));
     chat('chat m', 23, 30, { 'gen_ai.input.messages': msgs([result('call_r', 'Tides are caused by the moon.')]), 'gen_ai.output.messages': msgs([call('call_w', 'write', { notes: 'moon' })]) }, root);
-    const write = r.start('execute_tool write', 31, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'write', 'gen_ai.tool.call.id': 'call_w' }, root);
+    // the tool reports its agent's answer as its result, as agent-as-tool wrappers do
+    const write = r.start('execute_tool write', 31, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'write', 'gen_ai.tool.call.id': 'call_w', 'gen_ai.tool.call.result': 'The moon pulls the sea.' }, root);
     const writer = r.start('invoke_agent writer', 32, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' }, write);
     chat('chat m', 33, 50, { 'gen_ai.input.messages': msgs([text('user', 'write from: moon')]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea.')]) }, writer);
     writer.end(at(51));
@@ -66,7 +67,8 @@ describe('agents used as tools', () => {
     const events = await processEpisode(episodeOf(supervisorRun(), 0.9));
     const episode = events[0] as EpisodeCredit;
     const credit = new Map(episode.agents.map((a) => [a.agent_name, a.credit]));
-    // before: supervisor 0.9, researcher 0, writer 0
+    // before: supervisor 0.9, researcher 0, writer 0 (and, with the C7 edges alone, the writer still
+    // 0: taken for a duplicate of the tool call that reported its answer)
     expect(credit.get('researcher')).toBeGreaterThan(0);
     expect(credit.get('writer')).toBeGreaterThan(0);
     const rewards = events.filter((e): e is MessageReward => e.event_type === 'message_reward');
