@@ -47,6 +47,9 @@ export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, fir
     count++;
     if (!logsOccurrence(count, firstN, every)) return;
     const credit = events.find((e) => e.event_type === 'episode_credit');
+    // a conversation's next turn is a revision too, but nothing was late: say so (the interop
+    // review read "episode corrected: a late evaluation or span reopened it" for every turn)
+    const nextTurn = episode.keyMode === 'conversation' && episode.lateSpans === 0;
     logger?.info(
       {
         episodeId: episode.episodeId,
@@ -57,7 +60,9 @@ export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, fir
         ...(credit && credit.event_type === 'episode_credit' ? { outcome: credit.outcome, systemValue: credit.system_value } : {}),
         correctionsTotal: count,
       },
-      'episode corrected: a late evaluation or span reopened it; its events carry episode_revision > 0 and replace the earlier revision',
+      nextTurn
+        ? 'conversation continued: a new turn (or a late verdict) reopened it; its events carry episode_revision > 0 and replace the earlier revision'
+        : 'episode corrected: a late evaluation or span reopened it; its events carry episode_revision > 0 and replace the earlier revision',
     );
   };
 }

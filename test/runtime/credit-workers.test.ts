@@ -298,4 +298,14 @@ describe('correctionReporter', () => {
     expect(lines.map((l) => l.correctionsTotal)).toEqual([1, 2, 3, 4, 5, 100, 200]);
     expect(lines[0]).toMatchObject({ episodeId: 'e', revision: 1, closeReason: 'evaluation-arrived', outcome: 'success', systemValue: 0.9, evaluations: 1 });
   });
+
+  it("a conversation's next turn is logged as such, not as a late record's correction", () => {
+    const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+    const report = correctionReporter({ info: (f: Record<string, unknown>, msg: string) => void lines.push({ fields: f, msg }) } as never);
+    const ep = (keyMode: string, lateSpans: number) => ({ episodeId: 'conv:c', keyMode, closeReason: 'evaluation-arrived', revision: 1, lateSpans, evaluations: [{}] }) as unknown as Episode;
+    report(ep('conversation', 0), [credit(1)]);
+    report(ep('conversation', 2), [credit(1)]);
+    report(ep('trace', 0), [credit(1)]);
+    expect(lines.map((l) => l.msg.split(':')[0])).toEqual(['conversation continued', 'episode corrected', 'episode corrected']);
+  });
 });
