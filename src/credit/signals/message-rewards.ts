@@ -128,7 +128,8 @@ export function messageRewards(
     const free = msgs.map((_, j) => j).filter((j) => !harmful[j] && !redundant[j]);
     if (excess > 0) {
       if (free.length === 0) {
-        warnings.push(`agent ${agentId}: cannot make its harmful/redundant messages' rewards signed without breaking conservation (no useful message to take ${excess.toFixed(6)}); left as split`);
+        // say what it means for training, not only why (the interop review found the old text unactionable)
+        warnings.push(`agent ${agentId}: cannot sign its rewards — all its messages are harmful or redundant, and its credit (φ = ${phi.toFixed(4)}) must still sum over them: some keep a positive reward (${excess.toFixed(6)} in all) — do not read those rewards as approval; in failed runs train on failure_role and the preference pairs`);
       } else {
         for (const j of capped) {
           const cap = harmful[j] ? Math.min(delta[j]!, -eps) : share;
