@@ -18,7 +18,7 @@
  */
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { firstNum, firstStr, num, str, textOf, toNumber } from './attributes.js';
+import { firstStr, num, str, textOf, toNumber } from './attributes.js';
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { SpanTree } from './span-tree.js';
@@ -107,7 +107,7 @@ export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: Evaluatio
         traceId: log.traceId,
         spanId: log.spanId,
         conversationId: conversationIdOfAttributes(attrs),
-        responseId: str(attrs, 'gen_ai.response.id'),
+        responseId: str(attrs, RESPONSE_ID),
         source: 'log-event',
         // OTLP allows time_unix_nano = 0 ("unknown"); the recorded fixtures have it: use observed time.
         timeUnixNano: log.timeUnixNano > 0n ? log.timeUnixNano : log.observedTimeUnixNano,

@@ -13,6 +13,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthServer } from './health-server.js';
 import { HealthState } from './health.js';
+import { throttledCount } from './expired-evaluations.js';
 import { LocalPipeline } from './local-pipeline.js';
 import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
 
@@ -115,16 +116,13 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
  * requests in a loop wrote 43.5 MB of log in 1.5 s, each line quoting its 15 KB path (security review).
  */
 export function problemLogger(log: { warn(obj: object, msg: string): void }, everyMs = 1_000, now: () => number = Date.now): (p: { signal?: string; status: number; message: string }) => void {
-  const last = new Map<number, { at: number; skipped: number }>();
+  const byStatus = new Map<number, (n: number) => number | undefined>();
   return (p) => {
-    const t = now();
-    const seen = last.get(p.status);
-    if (seen !== undefined && t - seen.at < everyMs) {
-      seen.skipped++;
-      return;
-    }
-    const skipped = seen?.skipped ?? 0;
-    last.set(p.status, { at: t, skipped: 0 });
+    let due = byStatus.get(p.status);
+    if (due === undefined) byStatus.set(p.status, (due = throttledCount(everyMs, now)));
+    const count = due(1);
+    if (count === undefined) return;
+    const skipped = count - 1; // the ones held back since the last line, this one aside
     const message = p.message.length > 500 ? `${p.message.slice(0, 500)}…` : p.message;
     log.warn({ signal: p.signal, status: p.status, ...(skipped > 0 ? { notLoggedSince: skipped } : {}) }, `${p.status < 300 ? 'request partly accepted' : 'request rejected'}: ${message}`);
   };
