@@ -178,7 +178,7 @@ export const PreferencePairSchema = EventHeaderSchema.extend({
   }),
   chosen: PairStepSchema.optional(),
   rejected: PairStepSchema,
-  /** Reward difference chosen - rejected (or |rejected reward| when rejected-only). */
+  /** Reward difference chosen - rejected; when rejected-only, how far below 0 the rejected reward is (max(0, -reward): 0 when it is not negative). */
   margin: z.number(),
   /** True when no corrective attempt exists: a rejected-only sample. */
   rejected_only: z.boolean(),

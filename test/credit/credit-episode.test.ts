@@ -556,6 +556,50 @@ describe('creditEpisode: pluggable and failing games', () => {
 });
 
 describe('creditEpisode: degenerate inputs', () => {
+  // Every step failed, so no message is useful and the harm terms' offset has nowhere to go (the
+  // downstream review: a1's single failed step, the first error, got +0.083 and every δ_m was +0.75).
+  const allFailing = () => [
+    step({ id: 1, agent: 'a1', ok: false }),
+    step({ id: 2, agent: 'a2', inputs: [1], ok: false }),
+    step({ id: 3, agent: 'a3', inputs: [2], ok: false }),
+    step({ id: 4, agent: 'a3', inputs: [3], ok: false }),
+  ];
+
+  it('a run where every step failed: no agent gains for failing less often, the first error is not rewarded', async () => {
+    const out = await creditEpisode(episode(allFailing(), 0), {});
+    expect(out.outcome).toBe('failure');
+    expect(out.provenance?.fallbackSplit).toBe(true);
+    for (const a of out.agents) expect(Math.abs(a.credit)).toBeLessThan(1e-12); // Δ = 0, split by message count
+    for (const m of out.messages) expect(Math.abs(m.delta)).toBeLessThan(1e-12); // Δ/q, not Δ + q·h − h
+    const first = out.messages.find((m) => m.step.stepId === out.firstError?.stepId)!;
+    expect(first.step.stepId).toBe(sid(1));
+    expect(first.reward).toBeLessThanOrEqual(0);
+    const pair = out.pairs.find((p) => p.rejected.stepId === sid(1))!;
+    expect(pair.rejectedOnly).toBe(true);
+    expect(pair.margin).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a rejected-only first error whose reward is not negative has margin 0, not |reward|', async () => {
+    // every step failed but the run scored above the baseline: Δ = 0.3 > 0 is shared by failed steps
+    const out = await creditEpisode(episode(allFailing(), 0.3), {});
+    expect(out.outcome).toBe('failure');
+    const first = out.messages.find((m) => m.step.stepId === sid(1))!;
+    expect(first.reward).toBeGreaterThan(0);
+    expect(out.pairs.find((p) => p.rejected.stepId === sid(1))!.margin).toBe(0);
+  });
+
+  it('a run where every step failed and the score is below the baseline: every agent pays in proportion to its failed steps', async () => {
+    const out = await creditEpisode(episode(allFailing(), 0), { baseline: 0.4 });
+    const credit = (a: string) => out.agents.find((x) => x.agentId === a)!.credit;
+    expect(credit('a1')).toBeCloseTo(-0.1, 12);
+    expect(credit('a2')).toBeCloseTo(-0.1, 12);
+    expect(credit('a3')).toBeCloseTo(-0.2, 12);
+    const first = out.messages.find((m) => m.step.stepId === sid(1))!;
+    expect(first.delta).toBeCloseTo(-0.1, 12);
+    expect(first.reward).toBeLessThan(0);
+    expect(out.pairs.find((p) => p.rejected.stepId === sid(1))!.margin).toBeCloseTo(-first.reward, 12);
+  });
+
   it('throws a typed error without an evaluation or with a non-finite score', async () => {
     await expect(creditEpisode(episode(threeAgentSteps(), undefined), {})).rejects.toMatchObject({ name: 'DegenerateEpisodeError', reason: 'no-evaluation' });
     await expect(creditEpisode(episode(threeAgentSteps(), Number.NaN), {})).rejects.toBeInstanceOf(DegenerateEpisodeError);

@@ -221,12 +221,17 @@ describe('provenance game without materialised carriers', () => {
         const p = analysis.carriers.size;
         const q = [...analysis.roles.values()].filter((r) => r === 'harmful').length;
         const rest = R - 0.1 + q * h - p * u;
-        expect(analysis.fallbackGrandTerm).toBe(p === 0 && rest !== 0);
-        if (analysis.fallbackGrandTerm) {
-          if (players.length > 0) msgTerms.push({ carriers: players.map((_, i) => i), weight: rest });
-          // over the agents that authored a message; all agents when none did (documented fallback)
-          const authors = toAgents([...players]);
-          agentTerms.push({ carriers: authors.length > 0 ? authors : agents.map((_, i) => i), weight: rest });
+        expect(analysis.fallbackSplit).toBe(p === 0 && rest !== 0);
+        if (analysis.fallbackSplit) {
+          // an even split over the messages, one additive term each; over all agents with no messages
+          const perAgent = new Map<number, number>();
+          for (const [i, id] of players.entries()) {
+            msgTerms.push({ carriers: [i], weight: rest / players.length });
+            const a = toAgents([id])[0]!;
+            perAgent.set(a, (perAgent.get(a) ?? 0) + rest / players.length);
+          }
+          for (const [a, w] of perAgent) agentTerms.push({ carriers: [a], weight: w });
+          if (players.length === 0) agentTerms.push({ carriers: agents.map((_, i) => i), weight: rest });
         }
         const refM = new UnanimityGame('ref', players, 0.1, msgTerms);
         const refA = new UnanimityGame('ref', agents.map((a) => a.agentId), 0.1, agentTerms);

@@ -127,7 +127,7 @@ export function provenanceTerms(input: ProvenanceTermsInput): ProvenanceTerms {
 
 /**
  * The provenance game over messages: v(S) = base + Σ_useful u · [C(m) ⊆ S] − h · |harmful ∩ S|
- * (+ the fallback term over all messages when there is no useful one). Same game as the
+ * (+ the fallback split when there is no useful one: (Δ + q·h)/|M| to each message, additive). Same game as the
  * `UnanimityGame` of those terms, with closed form and leave-one-out from `provenanceTerms`.
  */
 export class ProvenanceMessageGame implements Game {
@@ -147,7 +147,7 @@ export class ProvenanceMessageGame implements Game {
     /** Message indices of harmful messages (weight −h each, carrier {m}). */
     harmful: readonly number[],
     private readonly harmWeight: number,
-    /** Weight of the fallback term over all messages (0 when there is none). */
+    /** Total weight of the fallback split over the messages, `/m` each (0 when there is none). */
     private readonly fallbackWeight: number,
   ) {
     const m = players.length;
@@ -164,7 +164,7 @@ export class ProvenanceMessageGame implements Game {
     if (fallbackWeight !== 0 && m > 0) {
       for (let i = 0; i < m; i++) {
         phi[i] = phi[i]! + fallbackWeight / m;
-        loo[i] = loo[i]! + fallbackWeight;
+        loo[i] = loo[i]! + fallbackWeight / m;
       }
     }
     this.phi = phi;
@@ -196,9 +196,9 @@ export class ProvenanceMessageGame implements Game {
     }
     for (const i of this.harmfulMessages) if (coalition[i] === 1) v -= this.harmWeight;
     if (this.fallbackWeight !== 0 && this.players.length > 0) {
-      let all = true;
-      for (let i = 0; i < this.players.length; i++) if (coalition[i] !== 1) all = false;
-      if (all) v += this.fallbackWeight;
+      let k = 0;
+      for (let i = 0; i < this.players.length; i++) if (coalition[i] === 1) k++;
+      v += (this.fallbackWeight * k) / this.players.length;
     }
     return v;
   }

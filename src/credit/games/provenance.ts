@@ -61,7 +61,11 @@ export interface ProvenanceAnalysis {
   readonly carriers: ReadonlyMap<string, readonly string[]>;
   readonly usefulWeight: number;
   readonly harmWeight: number;
-  readonly fallbackGrandTerm: boolean;
+  /**
+   * True when no message is useful and Δ + q·h is split over the messages instead (one singleton
+   * term of weight (Δ + q·h)/|M| per message; over all agents when there are no messages).
+   */
+  readonly fallbackSplit: boolean;
 }
 
 export interface ProvenanceGames {
@@ -151,15 +155,24 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
     agentTerms.push({ carriers: agentAt[j]! >= 0 ? [agentAt[j]!] : [], weight: -h });
   }
   const rest = delta + q * h - p * u;
-  const fallbackGrandTerm = p === 0 && rest !== 0;
-  if (fallbackGrandTerm) {
-    // Over the agents that authored a message (agents without messages stay null players, so
-    // their credit is never stranded without a message to carry it); all agents if none did.
-    const authors = [...new Set(messages.map((m) => agentAt[graph.indexOf.get(m.stepId)!]!).filter((a) => a >= 0))];
-    const carriers = authors.length > 0 ? authors : agents.map((_, i) => i);
-    if (carriers.length > 0) agentTerms.push({ carriers, weight: rest });
+  const fallbackSplit = p === 0 && rest !== 0;
+  if (fallbackSplit) {
+    // Nothing useful carries Δ + q·h, so it is split evenly over the messages, each a term of its
+    // own (additive): with only failed messages each nets (Δ + q·h)/q − h = Δ/q, so an agent's
+    // credit is Δ times its share of the messages, and a harmful message stays below a redundant
+    // one. A term over all messages (or over their authors) instead made every message pivotal
+    // (leave-one-out Δ + q·h − h: +0.75 on a failed run scored 0) and paid an agent with one failed
+    // step more than one with two — the first error was rewarded (downstream review). With no
+    // messages at all it is one term over every agent: an equal split.
+    if (messages.length > 0) {
+      const count = new Map<number, number>();
+      for (const m of messages) {
+        const a = agentAt[graph.indexOf.get(m.stepId)!]!;
+        count.set(a, (count.get(a) ?? 0) + 1);
+      }
+      for (const [a, k] of count) agentTerms.push({ carriers: a >= 0 ? [a] : [], weight: (rest * k) / messages.length });
+    } else if (agents.length > 0) agentTerms.push({ carriers: agents.map((_, i) => i), weight: rest });
   }
-  // With no messages at all the fallback message term would be a constant (part of v(∅)): left out.
   const messageGame = new ProvenanceMessageGame(
     `${episodeId}#provenance/messages`,
     messages.map((m) => m.stepId),
@@ -169,13 +182,13 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
     u,
     harmfulMessages,
     h,
-    fallbackGrandTerm ? rest : 0,
+    fallbackSplit && messages.length > 0 ? rest : 0,
   );
   const agentGame = new UnanimityGame(`${episodeId}#provenance/agents`, agents.map((a) => a.agentId), opts.baseline, agentTerms);
   return {
     agentGame,
     messageGame,
-    analysis: new Analysis(graph, outputs, roles, u, h, fallbackGrandTerm, useful, carrierAt),
+    analysis: new Analysis(graph, outputs, roles, u, h, fallbackSplit, useful, carrierAt),
   };
 }
 
@@ -201,7 +214,7 @@ class Analysis implements ProvenanceAnalysis {
     readonly roles: ReadonlyMap<string, MessageRole>,
     readonly usefulWeight: number,
     readonly harmWeight: number,
-    readonly fallbackGrandTerm: boolean,
+    readonly fallbackSplit: boolean,
     useful: readonly string[],
     carrierAt: readonly number[],
   ) {

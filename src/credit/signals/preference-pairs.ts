@@ -1,7 +1,9 @@
 /**
  * Preference pairs of a failed episode (method.md §3): one pair per corrective attempt c of the
  * first error t* by t*'s own agent, (context, chosen = c, rejected = t*, margin = r_c - r_t*); with
- * no such attempt, one rejected-only sample of t* (margin = |r_t*|), flagged as such.
+ * no such attempt, one rejected-only sample of t* (margin = max(0, −r_t*): how far below zero its reward
+ * is — a first error whose reward is not negative, e.g. its agent's share of a failed run that still
+ * scored above the baseline, is no weight to push it down by), flagged as such.
  *
  * A pair says "in this context, this policy should have answered like c": both sides must come from
  * the same agent (role), or the trainer would learn one agent's answer from another agent's prompt.
@@ -48,7 +50,7 @@ export function preferencePairs(
       return s ? [`${s.stepId} by ${s.agentName ?? s.agentId}`] : [];
     });
     const why = others.length > 0 ? `corrected only by another agent (${others.join(', ')}): no pair across agents` : 'no corrective attempt found';
-    return [{ ...base, margin: Math.abs(rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); ${why}` }];
+    return [{ ...base, margin: Math.max(0, -rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); ${why}` }];
   }
   return own.map(({ chosen, reason }) => ({
     ...base,
