@@ -188,16 +188,49 @@ describe('creditEpisode: failure, first error and repair', () => {
 
   it('a step that reads the error only through a fix is no critic of a later fix (a second review round: the approval of the redo is not a critic)', async () => {
     // coder answers badly (flagged), reviewer objects, coder redoes (repair), reviewer reads only the
-    // redo and approves, coder answers once more reading the approval: also a 'redo' of the sub-task.
-    // The approval never read the error — only the fix — so it is neither a critic nor blamed.
+    // redo and approves, coder answers once more reading the approval: no second redo — t* was
+    // repaired before it started. The approval never read the error — only the fix — so it is
+    // neither a critic nor blamed.
     const steps = [...reviewRound(), step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }), step({ id: 7, agent: 'writer', name: 'chat gpt-4o', inputs: [6] })];
     const out = await creditEpisode(episode(steps, 0.2), {});
     const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
     expect(out.firstError?.stepId).toBe(sid(2));
     expect(m(3).failureRole).toBe('critic');
     expect(m(4).failureRole).toBe('repair');
-    expect(m(6).failureRole).toBe('repair');
+    expect(m(6).failureRole).toBe('unrelated');
     expect(m(5).failureRole).toBe('unrelated'); // reads the fix, not the error (as in the one-round case)
+  });
+
+  it('once t* is repaired, later same-named calls of its agent are no further redos (one pair, not one per later turn)', async () => {
+    // GenAI names every LLM call `chat {model}`: a rate-limited call, its retry, three later turns.
+    const steps = [
+      step({ id: 1, agent: 'user_proxy', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [1] }),
+      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [3] }),
+      step({ id: 5, agent: 'coder', name: 'chat gpt-4o', inputs: [4] }),
+      step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.3), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(3).failureRole).toBe('repair');
+    for (const n of [4, 5, 6]) expect(m(n).failureRole).not.toBe('repair');
+    expect(out.pairs.map((p) => [p.chosen?.stepId, p.rejected.stepId])).toEqual([[sid(3), sid(2)]]);
+  });
+
+  it('parallel attempts that started before the first fix ended are all repairs', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan' }),
+      step({ id: 2, agent: 'coder', kind: 'tool', tool: 'search', name: 'search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'coder', kind: 'tool', tool: 'search', name: 'search', inputs: [1], t: 3 }),
+      step({ id: 4, agent: 'coder', kind: 'tool', tool: 'search', name: 'search', inputs: [1], t: 3 }),
+      step({ id: 5, agent: 'writer', name: 'answer', inputs: [3, 4] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.3), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(m(3).failureRole).toBe('repair');
+    expect(m(4).failureRole).toBe('repair');
   });
 
   it('the LLM call that read a failed tool call and issued the retry is its critic (ReAct loop), no longer blamed as a dependent', async () => {

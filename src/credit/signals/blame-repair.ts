@@ -8,6 +8,7 @@
  *   redo had repaired t* before it started) and succeeds, or (b)
  *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
+ *   A retry or redo that starts after an earlier one has ended is none: t* was already repaired.
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
  *   result builds on the error: it is a dependent, however it is named — GenAI instrumentations
  *   name every LLM call `chat {model}`, so otherwise every later LLM call of t*'s agent that read
@@ -135,6 +136,12 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     const s = graph.order[i]!;
     if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
     if (buildsOn(i)) return;
+    // Once a retry or redo has repaired t*, a later call answers no error: GenAI instrumentations
+    // name every LLM call `chat {model}`, and each later call of t*'s agent counted as another
+    // redo, with its own preference pair against a prompt it never answered (math review: one
+    // rate-limited call, its retry and three later turns made 4 repairs). Parallel attempts that
+    // started before the first one ended still count.
+    if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return;
     let found: CorrectiveAttempt | undefined;
     if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) found = { stepId: s.stepId, reason: `successful retry of tool ${s.toolName}`, via: 'retry' };
     else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
