@@ -1,8 +1,12 @@
 /**
  * The episode's causal graph over steps: an edge u → w when w consumed u's output (u is in
- * w.causalInputs, or u is w's parent step). Steps are put in causal/time order (start time, end
- * time, step id) and only edges from earlier to later steps are kept, so the graph is a DAG even
- * when the telemetry has clock skew or cycles. Pure.
+ * w.causalInputs, or u is w's parent step). Steps are put in causal order — a topological order of
+ * those edges, earliest (start time, end time, step id) first among the steps that are ready — and
+ * only edges from earlier to later steps are kept, so the graph is a DAG even when the telemetry
+ * has cycles (the earliest step of a cycle goes first; its inputs from the cycle are dropped).
+ * Under clock skew between hosts a step that reads another can start before it by the clocks;
+ * time order alone dropped that edge, and the consumer of a failed step became the first error
+ * (math review: 2 ms of skew). Pure.
  */
 import type { AgentStep } from '../model/agents.js';
 
@@ -33,13 +37,19 @@ export function compareSteps(a: AgentStep, b: AgentStep): number {
 }
 
 export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
-  const order = [...steps];
+  let order = [...steps];
   // Steps usually arrive in (nearly) this order already; the check costs n-1 comparisons (bigint
   // compares are slow) where the sort costs ~n log n. The sort is stable, so a sorted list is kept as is.
   if (!isSorted(order)) order.sort(compareSteps);
-  const n = order.length;
-  const indexOf = new Map<string, number>();
+  let n = order.length;
+  let indexOf = new Map<string, number>();
   for (let i = 0; i < n; i++) indexOf.set(order[i]!.stepId, i); // a repeated id maps to its last step
+  if (hasBackwardEdge(order, indexOf)) {
+    order = causalOrder(order, indexOf);
+    n = order.length;
+    indexOf = new Map<string, number>();
+    for (let i = 0; i < n; i++) indexOf.set(order[i]!.stepId, i);
+  }
   const inputs: number[][] = [];
   const consumers: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -59,6 +69,84 @@ function addEdge(u: number | undefined, w: number, inputs: number[][], consumers
   if (u === undefined || u >= w || inputs[w]!.includes(u)) return;
   inputs[w]!.push(u);
   consumers[u]!.push(w);
+}
+
+/** Whether some step reads (input or parent) a step that comes after it in time order. */
+function hasBackwardEdge(order: readonly AgentStep[], indexOf: ReadonlyMap<string, number>): boolean {
+  for (let w = 0; w < order.length; w++) {
+    const s = order[w]!;
+    for (const id of s.causalInputs) if ((indexOf.get(id) ?? -1) > w) return true;
+    if (s.parentStepId !== undefined && (indexOf.get(s.parentStepId) ?? -1) > w) return true;
+  }
+  return false;
+}
+
+/**
+ * A topological order of the read edges over the time-ordered steps (indices into `timeOrder`),
+ * taking the earliest ready step each time (a binary heap of time indices); when a cycle leaves no
+ * step ready, the earliest remaining one goes next.
+ */
+function causalOrder(timeOrder: readonly AgentStep[], indexOf: ReadonlyMap<string, number>): AgentStep[] {
+  const n = timeOrder.length;
+  const pending = new Int32Array(n); // unplaced inputs of each step
+  const readers: number[][] = Array.from({ length: n }, () => []);
+  for (let w = 0; w < n; w++) {
+    const s = timeOrder[w]!;
+    const seen = new Set<number>();
+    const add = (u: number | undefined) => {
+      if (u === undefined || u === w || seen.has(u)) return;
+      seen.add(u);
+      readers[u]!.push(w);
+      pending[w]!++;
+    };
+    for (const id of s.causalInputs) add(indexOf.get(id));
+    if (s.parentStepId !== undefined) add(indexOf.get(s.parentStepId));
+  }
+  const placed = new Uint8Array(n);
+  const heap: number[] = [];
+  const push = (x: number) => {
+    heap.push(x);
+    for (let i = heap.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (heap[p]! <= heap[i]!) break;
+      [heap[p], heap[i]] = [heap[i]!, heap[p]!];
+      i = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  for (let w = 0; w < n; w++) if (pending[w] === 0) push(w);
+  const out: AgentStep[] = [];
+  let scan = 0; // earliest possibly unplaced step, for breaking cycles
+  while (out.length < n) {
+    let u: number;
+    if (heap.length > 0) u = pop();
+    else {
+      while (placed[scan]) scan++;
+      u = scan; // a cycle: its earliest step goes first
+    }
+    if (placed[u]) continue;
+    placed[u] = 1;
+    out.push(timeOrder[u]!);
+    for (const w of readers[u]!) if (--pending[w]! === 0 && !placed[w]) push(w);
+  }
+  return out;
 }
 
 function isSorted(steps: readonly AgentStep[]): boolean {

@@ -201,6 +201,21 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(m(5).failureRole).toBe('unrelated'); // reads the fix, not the error (as in the one-round case)
   });
 
+  it('under clock skew the step that reads a failed step still comes after it: the producer is the first error', async () => {
+    // the reviewer reads the coder's failed test run, but its host clock puts its start 2 ms earlier
+    const steps = [
+      step({ id: 1, agent: 'planner', t: 0 }),
+      step({ id: 2, agent: 'coder', kind: 'tool', tool: 'run_tests', name: 'run_tests', inputs: [1], ok: false, t: 10 }),
+      step({ id: 3, agent: 'reviewer', inputs: [2], ok: false, t: 8 }),
+      step({ id: 4, agent: 'reviewer', inputs: [3], t: 20 }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.1), {});
+    expect(out.firstError?.stepId).toBe(sid(2));
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(m(3).failureRole).toBe('dependent');
+    expect(m(2).reward).toBeLessThan(0);
+  });
+
   it('once t* is repaired, later same-named calls of its agent are no further redos (one pair, not one per later turn)', async () => {
     // GenAI names every LLM call `chat {model}`: a rate-limited call, its retry, three later turns.
     const steps = [

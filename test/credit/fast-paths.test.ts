@@ -16,9 +16,22 @@ const stepsArb = fc
   .array(fc.record({ t: fc.nat(6), inputs: fc.array(fc.nat(9), { maxLength: 3 }), parent: fc.option(fc.nat(9), { nil: undefined }), agent: fc.constantFrom('a', 'b', 'c'), ok: fc.boolean(), kind: fc.constantFrom('llm' as const, 'tool' as const, 'agent' as const) }), { minLength: 1, maxLength: 10 })
   .map((specs) => specs.map((s, i) => step({ id: i + 1, t: s.t, inputs: s.inputs.map((x) => x + 1), agent: s.agent, ok: s.ok, kind: s.kind, ...(s.parent !== undefined ? { parent: s.parent + 1 } : {}) })));
 
-/** The graph as first written: always sort, edges from causal inputs then the parent. */
+/**
+ * The graph by its definition, without the fast paths: sort by time, then repeatedly take the
+ * earliest step all of whose reads (inputs, parent; not itself) are taken — the earliest left when
+ * a cycle leaves none; edges from causal inputs then the parent, forward ones only.
+ */
 function graphReference(steps: readonly AgentStep[]) {
-  const order = [...steps].sort(compareSteps);
+  const byTime = [...steps].sort(compareSteps);
+  const reads = (s: AgentStep) => (s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs).filter((id) => id !== s.stepId && byTime.some((x) => x.stepId === id));
+  const order: AgentStep[] = [];
+  const taken = new Set<string>();
+  while (order.length < byTime.length) {
+    const left = byTime.filter((s) => !taken.has(s.stepId));
+    const next = left.find((s) => reads(s).every((id) => taken.has(id))) ?? left[0]!;
+    taken.add(next.stepId);
+    order.push(next);
+  }
   const indexOf = new Map(order.map((s, i) => [s.stepId, i] as const));
   const inputs: number[][] = order.map(() => []);
   const consumers: number[][] = order.map(() => []);
