@@ -26,6 +26,7 @@ import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
 import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep } from './signals/first-error.js';
 import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
 import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
+import { episodeSeed } from './episode-seed.js';
 import type { Game, ShapleyEstimate } from './types.js';
 
 export interface AgentCreditResult {
@@ -286,7 +287,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
   } else {
     const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
-    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: options.seed, signal };
+    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal };
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
@@ -347,7 +348,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       const cached = () => new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget });
       let l: { players: readonly string[]; values: readonly number[] };
       if (options.messageDelta === 'shapley') {
-        const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: options.seed, signal, maxExactPlayers: options.maxExactPlayers });
+        const e = await estimateShapley(cached(), { budget: options.budget, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal, maxExactPlayers: options.maxExactPlayers });
         if (e.status === 'partial') warnings.push(`message-level Shapley is partial: ${e.note ?? ''}`);
         l = e;
         messageEffects = 'shapley';

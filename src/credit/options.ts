@@ -60,6 +60,7 @@ export const CreditOptionsSchema = z.object({
   targetHalfWidth: z.number().positive().default(0.02),
   confidence: z.number().gt(0).lt(1).default(0.95),
   maxExactPlayers: z.number().int().min(1).max(24).default(14),
+  /** Sampler seed, mixed with the episode id (episode-seed.ts): reproducible per episode, independent across episodes. */
   seed: z.number().int().default(1),
   /** Wall-clock limit of all game evaluations of one episode; then the result is partial. */
   timeoutMs: z.number().int().positive().default(10_000),

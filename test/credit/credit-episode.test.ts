@@ -507,6 +507,21 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   });
 
+  it('samples each episode with its own seed (the seed mixed with the episode id): errors do not repeat across episodes, the same episode gives the same estimate', async () => {
+    // a game where sampling error is visible: a unanimity of 2 of 3 agents, estimated by permutation sampling
+    const options = {
+      gameFactory: (_i: unknown, ctx: { agentIds: readonly string[] }) => ({ agentGame: { id: 'glove', players: ctx.agentIds, value: (c: Uint8Array) => (c[0] && (c[1] || c[2]) ? 0.8 : 0) } satisfies Game }),
+      estimator: 'permutation' as const,
+      budget: 12,
+      seed: 7,
+    };
+    const credits = async (episodeId: string) => (await creditEpisode({ ...episode(steps, 0.8), episodeId }, options as never)).agents.map((a) => a.credit);
+    const a = await credits('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+    expect(await credits('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).toEqual(a);
+    const others = await Promise.all(['b', 'c', 'd', 'e', 'f'].map((x) => credits(x.repeat(32))));
+    expect(others.some((o) => o.some((v, i) => v !== a[i]))).toBe(true);
+  });
+
   it('selects each sampling estimator by name (credit.estimator); on an additive game they recover the weights', async () => {
     const weights: Record<string, number> = { planner: 0.2, researcher: 0.5, writer: 0.1 };
     const factory = (_input: unknown, ctx: { agentIds: readonly string[] }) => ({
