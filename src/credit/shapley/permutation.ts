@@ -26,7 +26,7 @@
  * pending (its evaluated coalitions are cached) and finished first by `continue`.
  */
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomPermutation } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomPermutation, showsNoVariation, unseenEventVariance } from './stats.js';
 import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface PermutationEstimatorOptions {
@@ -77,6 +77,9 @@ export class PermutationRun extends SampledRun {
   private pending: number[][] | undefined;
   private minValue = Number.POSITIVE_INFINITY;
   private maxValue = Number.NEGATIVE_INFINITY;
+  /** Smallest and largest single marginal contribution seen per player (not block means). */
+  private readonly minMarginal: Float64Array;
+  private readonly maxMarginal: Float64Array;
 
   constructor(
     game: Game,
@@ -86,6 +89,8 @@ export class PermutationRun extends SampledRun {
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
     this.moments = new RunningMoments(this.n);
+    this.minMarginal = new Float64Array(this.n).fill(Number.POSITIVE_INFINITY);
+    this.maxMarginal = new Float64Array(this.n).fill(Number.NEGATIVE_INFINITY);
     this.antithetic = opts.antithetic ?? true;
     this.stratified = opts.stratified ?? true;
     this.runName = name;
@@ -99,8 +104,27 @@ export class PermutationRun extends SampledRun {
   private targetMet(): boolean {
     if (this.target === undefined || this.moments.count < MIN_SAMPLES_FOR_TARGET) return false;
     const k = intervalMultiplier(this.confidence, this.moments.count);
-    for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
+    for (let i = 0; i < this.n; i++) if (k * this.standardError(i) > this.target) return false;
     return true;
+  }
+
+  /**
+   * Standard error of player i's mean (count ≥ 2). A player whose blocks were all equal gets the
+   * variance an event not seen yet could still have (`unseenEventVariance`), not 0: on skewed
+   * games (the cheapest airport user, small voters) every block of a small budget is 0, and the t
+   * interval collapsed to zero width. The deviation such an event could have is the spread of the
+   * player's own marginals when they varied inside blocks (antithetic pairs cancelling exactly:
+   * additive and quadratic parts), else what a marginal can reach, ± the range of v seen.
+   */
+  private standardError(i: number): number {
+    const count = this.moments.count;
+    const variance = this.moments.variance(i);
+    const range = this.maxValue - this.minValue;
+    if (!showsNoVariation(variance, range)) return Math.sqrt(variance / count);
+    const own = this.maxMarginal[i]! - this.minMarginal[i]!;
+    const mean = this.moments.mean[i]!;
+    const deviation = own > 1e-9 * range ? own : Math.min(2 * range, range + Math.abs(mean));
+    return Math.sqrt(Math.max(variance, unseenEventVariance(deviation, count, this.confidence)) / count);
   }
 
   /** Evaluations one block costs without cache hits. */
@@ -163,7 +187,11 @@ export class PermutationRun extends SampledRun {
       for (let k = 0; k < n; k++) {
         const cur = k === n - 1 ? this.grand : vals[idx++]!;
         this.observe(cur);
-        sample[p[k]!] = sample[p[k]!]! + (cur - prev);
+        const j = p[k]!;
+        const m = cur - prev;
+        if (m < this.minMarginal[j]!) this.minMarginal[j] = m;
+        if (m > this.maxMarginal[j]!) this.maxMarginal[j] = m;
+        sample[j] = sample[j]! + m;
         prev = cur;
       }
     }
@@ -199,7 +227,7 @@ export class PermutationRun extends SampledRun {
       // a block's value for a player is a mean of marginal contributions, each within ± the range of v seen
       sampleSpread: Number.isFinite(this.maxValue - this.minValue) ? 2 * (this.maxValue - this.minValue) : undefined,
       mean: () => this.moments.mean,
-      halfWidth: (i) => k * this.moments.standardError(i),
+      halfWidth: (i) => k * this.standardError(i),
       targetMet: () => this.targetMet(),
       // Which sampling ran is part of every note (the estimator name says it too).
       noteSuffix: this.samplingNote,
