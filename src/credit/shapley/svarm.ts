@@ -37,7 +37,7 @@
  */
 import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, tQuantile } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
 
@@ -409,7 +409,9 @@ export class SvarmRun extends SampledRun {
     const alphaSum = alpha.reduce((a, b) => a + b, 0);
     const rGrand = this.grand - alphaSum;
     const rEmpty = this.empty;
-    const range = Math.max(set.hi, rGrand, rEmpty) - Math.min(set.lo, rGrand, rEmpty);
+    const hi = Math.max(set.hi, rGrand, rEmpty);
+    const lo = Math.min(set.lo, rGrand, rEmpty);
+    const range = hi - lo;
     const range2 = range * range;
     const stratum = (m: StrataMoments, exact: boolean, k: number, size: number): { mean: number; variance: number; imputed: boolean } => {
       // the endpoints' strata: r(N) and r(∅)
@@ -424,7 +426,11 @@ export class SvarmRun extends SampledRun {
       }
       if (c < 2) return { mean: m.mean[k]!, variance: range2 / 4, imputed: false };
       const sampleVar = Math.max(0, m.m2[k]! / (c - 1));
-      return { mean: m.mean[k]!, variance: Math.min((sampleVar * this.inflation(c)) / c, range2 / (4 * c)), imputed: false };
+      const mean = m.mean[k]!;
+      // All c values equal (the rare event of the stratum not drawn yet): not variance 0, but what
+      // an unseen value anywhere in the range seen could still contribute (stats.ts unseenEventVariance).
+      const perSample = showsNoVariation(sampleVar, range) ? unseenEventVariance(Math.max(hi - mean, mean - lo), c, this.confidence) : sampleVar * this.inflation(c);
+      return { mean, variance: Math.min(perSample / c, range2 / (4 * c)), imputed: false };
     };
     const raw: number[] = [];
     const variances: number[] = [];
