@@ -291,7 +291,6 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
-      if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using permutation sampling`);
       const forced = options.estimator === 'permutation' || options.estimator === 'kernel' || options.estimator === 'regression-adjusted' || options.estimator === 'tree-msr' || options.estimator === 'svarm' ? options.estimator : undefined;
       estimate = await estimateShapley(agentCG, {
         ...est,
@@ -299,6 +298,8 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         useClosedForm: forced === undefined,
         approximate: forced,
       });
+      // named after the run: the fallback is estimateShapley's auto choice (SVARM from 4·n evaluations)
+      if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using ${estimate.estimator}`);
     }
     if (estimate.note) warnings.push(`agent credit ${estimate.status}: ${estimate.note}`);
     if (Math.abs(estimate.grandValue - estimate.emptyValue - (R - b)) > 1e-9) {
