@@ -3,7 +3,8 @@
  *
  * A sample is a *block* of permutations; player i's sample value is the mean of its marginal
  * contributions v(Pre_π(i) ∪ {i}) - v(Pre_π(i)) over the block. Blocks are i.i.d., so Welford's
- * running mean/variance over blocks gives an unbiased estimate and an honest t interval.
+ * running mean/variance over blocks gives an unbiased estimate and a t interval (a player whose
+ * blocks were all equal gets the unseen-event variance instead of 0, see `standardError`).
  * - position stratification (`stratified`, default on): a block holds the n cyclic shifts of a
  *   uniformly random permutation, so every player occupies every position (coalition size) exactly
  *   once per block — each permutation is still uniform (unbiased), and the size stratum of every

@@ -27,13 +27,16 @@
  * Intervals: the strata of one player take disjoint samples, so Var φ̂_i = (1/n²) Σ Var(stratum
  * means). A stratum's variance is its sample variance / count, inflated by (t_{c-1}/z)² for its
  * own small sample, and never above Popoviciu's bound R²/(4c) with R the range of the values seen;
- * a stratum with fewer than 2 samples counts with R²/4. A stratum not sampled yet (small budgets)
+ * a stratum with fewer than 2 samples counts with R²/4, one whose values were all equal with the
+ * variance an unseen value could have (stats.ts unseenEventVariance). A stratum not sampled yet (small budgets)
  * takes the mean of all evaluated coalitions of its size (the symmetric guess), else the straight
  * line between v(∅) and v(N); the result's note says how many.
  *
  * Efficiency: stratum means do not sum to v(N) - v(∅) by themselves. The residual is spread in
  * proportion to each player's variance (the minimum-variance correction under independent
  * errors; exact players keep their value), so credit is conserved like the other estimators'.
+ * Anytime: the result depends on the `continue()` budgets (rounds are planned per round), not only
+ * on the seed; the other samplers do not.
  */
 import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
