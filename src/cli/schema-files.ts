@@ -54,35 +54,48 @@ function configOverride(ctx: OverrideContext): void {
   closeObjects(ctx);
 }
 
+/**
+ * The file's version goes into a `$comment`, a standard keyword every validator ignores: the
+ * `x-schema-version` keyword it replaced made `new Ajv2020().compile(schema)` — the README's recipe,
+ * strict by default — throw `strict mode: unknown keyword` (downstream-trainer review).
+ */
 function render(
   schema: z.ZodType,
   file: string,
   title: string,
   io: 'input' | 'output',
+  version: string,
   extra: Record<string, unknown> = {},
   override: ((ctx: OverrideContext) => void) | undefined = io === 'input' ? keepInputDefaults : undefined,
 ): string {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(override ? { override } : {}) }) as Record<string, unknown>;
-  const doc = { $id: `${BASE_ID}/${file}`, title, 'x-schema-version': SCHEMA_VERSION, ...json, ...extra };
+  const doc = { $id: `${BASE_ID}/${file}`, title, $comment: `schema version ${version}`, ...json, ...extra };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** A branch of "one of these properties is present". */
+function requiredOne(name: string): Record<string, unknown> {
+  return { required: [name], properties: { [name]: true } };
 }
 
 /** File name → content, deterministic (same schemas → same bytes). */
 export function schemaFiles(): Record<string, string> {
   return {
-    'episode-credit.schema.json': render(EpisodeCreditSchema, 'episode-credit.schema.json', 'EpisodeCredit', 'output'),
-    'message-reward.schema.json': render(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward', 'output'),
-    'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output'),
-    'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output'),
+    'episode-credit.schema.json': render(EpisodeCreditSchema, 'episode-credit.schema.json', 'EpisodeCredit', 'output', SCHEMA_VERSION),
+    'message-reward.schema.json': render(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward', 'output', SCHEMA_VERSION),
+    'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output', SCHEMA_VERSION),
+    'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output', SCHEMA_VERSION),
     // Versioned on its own as well (CONFIG_SCHEMA_VERSION; its doc comment lists what each version added).
-    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', { 'x-schema-version': CONFIG_SCHEMA_VERSION }, configOverride),
+    'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', CONFIG_SCHEMA_VERSION, {}, configOverride),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements
     // (an id to join on, a score or a label) are not representable by toJSONSchema: stated here.
     // Versioned on its own (the events' SCHEMA_VERSION did not change): 1.1.0 added response_id,
     // 1.2.0 accepts time_unix_nano as a JSON number of any size.
-    'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic, POST /v1/evaluations)', 'input', {
-      'x-schema-version': EVALUATION_RECORD_SCHEMA_VERSION,
-      allOf: [{ anyOf: [{ required: ['trace_id'] }, { required: ['conversation_id'] }, { required: ['response_id'] }] }, { anyOf: [{ required: ['score'] }, { required: ['label'] }] }],
+    // Each branch restates its property (`true`: no constraint of its own; the type is the parent's):
+    // Ajv checks `allOf` before the parent's `properties`, so under `strict: true` (strictRequired)
+    // a bare `required` there was "not defined" and the schema did not compile.
+    'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic, POST /v1/evaluations)', 'input', EVALUATION_RECORD_SCHEMA_VERSION, {
+      allOf: [{ anyOf: ['trace_id', 'conversation_id', 'response_id'].map(requiredOne) }, { anyOf: ['score', 'label'].map(requiredOne) }],
     }),
   };
 }
