@@ -54,6 +54,21 @@ describe('messageRewards', () => {
     );
   });
 
+  it('shrink is exactly 0 on an agent none of whose rewards exceeds the bound (the rounding residual is not put there)', () => {
+    // the genai fixture's triage agent: φ = 0.2 over δ = 0.4 and 0.2 gave shrink 2.8e-17
+    const { rewards } = messageRewards(new Map([['triage', 0.2]]), [{ stepId: 'h', agentId: 'triage' }, { stepId: 'l', agentId: 'triage' }], new Map([['h', 0.4], ['l', 0.2]]), { bound: 1 });
+    for (const r of rewards) expect(r.components.shrink).toBe(0);
+    fc.assert(
+      fc.property(caseArb, ({ credit, messages, deltas, transfers }) => {
+        // a bound no reward here reaches (|φ| ≤ 1.5, |δ| ≤ 1, |t| ≤ 0.6 over ≤ 6 messages): no shrink
+        const { rewards: rs } = messageRewards(credit, messages, deltas, { bound: 100, transfers });
+        for (const r of rs) expect(r.components.shrink).toBe(0);
+        for (const [agent, phi] of credit) expect(Math.abs(rs.filter((r) => r.agentId === agent).reduce((a, r) => a + r.reward, 0) - phi)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is bounded: |r_m| ≤ C·(Rmax−Rmin) whenever |φ_i/|M_i|| ≤ the bound', () => {
     fc.assert(
       fc.property(caseArb, num(0.5, 2), ({ credit, messages, deltas, transfers }, bound) => {

@@ -7,7 +7,8 @@
  * Invariants (each pinned by a test):
  * - conserving: Σ_{m ∈ M_i} r_m = φ_i (to 1e-9): the marginal terms sum to zero by construction,
  *   sign transfers and failure transfers are zero-sum within the agent, the shrink is a contraction
- *   toward φ_i/k (Σ(r - φ_i/k) stays 0), and the last rounding residual is spread evenly.
+ *   toward φ_i/k (Σ(r - φ_i/k) stays 0), and after a shrink its rounding residual is spread evenly
+ *   over `shrink` (which is exactly 0 on an agent whose messages nothing shrank).
  * - local: r_m depends only on δ_m, the agent's own messages' δ and φ_i.
  * - signed: a harmful message (δ_m < 0, or flagged) gets r_m ≤ δ_m < 0; a redundant message
  *   (|δ_m| ≤ ε or duplicate content) gets r_m ≤ φ_i/k (hence ≤ 0 when φ_i ≤ 0). When the default
@@ -180,10 +181,15 @@ export function messageRewards(
         comp[j]!.shrink += (projected ?? shrunk)[j]! - x;
       });
     }
-    // Spread the rounding residual so that Σ r = φ_i to rounding.
-    r = rewardsOf(comp);
-    const residual = phi - r.reduce((a, b) => a + b, 0);
-    if (residual !== 0) for (const c of comp) c.shrink += residual / k;
+    // After a shrink, spread its rounding residual so that Σ r = φ_i to rounding. Without one the
+    // residual is that of summing the components (a few ulps, far inside the 1e-9 the invariant
+    // promises) and is left alone: spread into `shrink` it made shrink 2.8e-17 on messages nothing
+    // shrank, and the schema says "0 when none" (consumer review).
+    if (alpha < 1) {
+      r = rewardsOf(comp);
+      const residual = phi - r.reduce((a, b) => a + b, 0);
+      if (residual !== 0) for (const c of comp) c.shrink += residual / k;
+    }
     r = rewardsOf(comp);
     msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
   }
