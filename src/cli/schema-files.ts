@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppConfigSchema, CONFIG_SCHEMA_VERSION } from '../config/schema.js';
 import { EVALUATION_RECORD_SCHEMA_VERSION, EvaluationRecordSchema } from '../conventions/evaluation-records.js';
-import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_VERSION } from '../events/schemas.js';
+import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_MAJOR, SCHEMA_VERSION } from '../events/schemas.js';
 
 const BASE_ID = 'https://agent-credit.dev/schemas';
 
@@ -73,6 +73,53 @@ function render(
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
+/**
+ * Enum-valued event fields whose set of values is fixed by definition: a new value would be a major
+ * version. Every other enum may gain values in a minor version.
+ */
+const CLOSED_ENUMS: ReadonlySet<string> = new Set(['outcome']);
+
+/**
+ * The consumer contract of the published event schemas (README, Events: versions). The zod schemas
+ * describe exactly what this version emits — closed objects, `schema_version` = SCHEMA_VERSION, the
+ * enum values it knows — and a validator built from that rejected every event of the next minor
+ * version (consumer review: the 1.1.0 files rejected 19 of 19 1.2.0 events). So the published files:
+ * - accept any `schema_version` of this major (`^1\.\d+\.\d+$`);
+ * - leave objects open (no `additionalProperties: false`): a later minor version adds fields;
+ * - list each enum's known values but accept any string (`anyOf: [{enum}, {type: string}]`): a later
+ *   minor version may add values, except to the CLOSED_ENUMS.
+ * The strict rendering (`eventSchemas('strict')`) is what the tests hold every emitted event to.
+ */
+function consumerContract(ctx: OverrideContext): void {
+  const js = ctx.jsonSchema;
+  if (js.additionalProperties === false) delete js.additionalProperties;
+  const property = ctx.path.at(-2) === 'properties' ? ctx.path.at(-1) : undefined;
+  if (property === 'schema_version' && js.const !== undefined) {
+    delete js.const;
+    js.pattern = `^${SCHEMA_MAJOR}\\.\\d+\\.\\d+$`;
+  }
+  if (Array.isArray(js.enum) && !(typeof property === 'string' && CLOSED_ENUMS.has(property))) {
+    const known = js.enum as unknown[];
+    delete js.enum;
+    js.anyOf = [{ enum: known }, { type: 'string', description: 'a value added by a later minor version: tolerate it (skip or treat as unknown)' }];
+  }
+}
+
+/**
+ * The event schemas: `published` (schemas/, the consumer contract) or `strict` (exactly what this
+ * version emits; for tests, never published).
+ */
+export function eventSchemas(variant: 'published' | 'strict'): Record<string, string> {
+  const override = variant === 'published' ? consumerContract : undefined;
+  const events = (schema: z.ZodType, file: string, title: string) => render(schema, file, title, 'output', SCHEMA_VERSION, {}, override);
+  return {
+    'episode-credit.schema.json': events(EpisodeCreditSchema, 'episode-credit.schema.json', 'EpisodeCredit'),
+    'message-reward.schema.json': events(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward'),
+    'preference-pair.schema.json': events(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair'),
+    'credit-event.schema.json': events(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)'),
+  };
+}
+
 /** A branch of "one of these properties is present". */
 function requiredOne(name: string): Record<string, unknown> {
   return { required: [name], properties: { [name]: true } };
@@ -81,10 +128,7 @@ function requiredOne(name: string): Record<string, unknown> {
 /** File name → content, deterministic (same schemas → same bytes). */
 export function schemaFiles(): Record<string, string> {
   return {
-    'episode-credit.schema.json': render(EpisodeCreditSchema, 'episode-credit.schema.json', 'EpisodeCredit', 'output', SCHEMA_VERSION),
-    'message-reward.schema.json': render(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward', 'output', SCHEMA_VERSION),
-    'preference-pair.schema.json': render(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair', 'output', SCHEMA_VERSION),
-    'credit-event.schema.json': render(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)', 'output', SCHEMA_VERSION),
+    ...eventSchemas('published'),
     // Versioned on its own as well (CONFIG_SCHEMA_VERSION; its doc comment lists what each version added).
     'agent-credit-config.schema.json': render(AppConfigSchema, 'agent-credit-config.schema.json', 'agent-credit configuration file', 'input', CONFIG_SCHEMA_VERSION, {}, configOverride),
     // Input: what a judge service writes to source.kafka.evaluationsTopic. The zod refinements

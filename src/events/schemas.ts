@@ -3,6 +3,11 @@
  * `agent-credit schema` writes them as JSON Schema to `schemas/`, and a test fails when the
  * committed files are stale. Bump SCHEMA_VERSION on any change (semver: additive = minor).
  *
+ * These schemas describe exactly what this version emits (closed objects, this schema_version, the
+ * enum values it knows): the test suite holds every emitted event to that. The published files in
+ * `schemas/` are the consumer contract derived from them (src/cli/schema-files.ts): any 1.x
+ * schema_version, objects open to fields a later minor version adds, enums open to values it adds.
+ *
  * Field names are snake_case because the events leave the process (Kafka, JSON lines) and are
  * read by trainers in any language.
  */
@@ -11,8 +16,13 @@ import { z } from 'zod';
 /**
  * 1.1.0: `failure_role: critic` (additive). 1.2.0: `evaluation.explanation` and
  * `game.message_effects` on episode_credit, `causal_inputs` on message_reward (additive).
+ * 1.3.0: the published schemas accept any 1.x schema_version, unknown fields and unknown enum
+ * values (README, Events: versions); no field changed.
  */
-export const SCHEMA_VERSION = '1.2.0';
+export const SCHEMA_VERSION = '1.3.0';
+
+/** The major version: the published schemas accept any schema_version `<major>.x.y`. */
+export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
 
 const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 

@@ -14,6 +14,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { eventSchemas } from '../../src/cli/schema-files.js';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs, parseEvaluationRecords } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
@@ -45,6 +46,16 @@ function validators(): Record<string, ValidateFunction> {
     out[file] = ajv.compile(JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as object);
   }
   return out;
+}
+
+/**
+ * The emitter's contract, never published: closed objects, schema_version = SCHEMA_VERSION, closed
+ * enums. The published schemas are open (a consumer of this version accepts the next minor's
+ * events), so this is what catches a field the builder adds without declaring it.
+ */
+function strictValidators(): Record<string, ValidateFunction> {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  return Object.fromEntries(Object.entries(eventSchemas('strict')).map(([file, text]) => [file, ajv.compile(JSON.parse(text) as object)]));
 }
 
 describe('the published schemas compile as a consumer compiles them', () => {
@@ -85,12 +96,18 @@ async function eventsOf(episodes: readonly Episode[]): Promise<CreditEvent[]> {
 /** Round trip through JSON text, as a consumer receives it (drops `undefined`, keeps numbers). */
 const wire = (e: CreditEvent): unknown => JSON.parse(JSON.stringify(e)) as unknown;
 
+let strict: Record<string, ValidateFunction> | undefined;
+
+/** Valid against the published schemas and against the strict ones (exactly this version's fields and values). */
 function expectValid(v: Record<string, ValidateFunction>, events: readonly CreditEvent[], label: string): void {
+  strict ??= strictValidators();
   for (const e of events) {
     const json = wire(e);
     for (const file of ['credit-event.schema.json', perType[e.event_type]]) {
-      const ok = v[file]!(json);
-      expect(ok, `${label}: ${e.event_type} ${e.event_id} against ${file}: ${JSON.stringify(v[file]!.errors?.slice(0, 3))}`).toBe(true);
+      for (const [which, check] of [['published', v[file]!], ['strict', strict[file]!]] as const) {
+        const ok = check(json);
+        expect(ok, `${label}: ${e.event_type} ${e.event_id} against ${which} ${file}: ${JSON.stringify(check.errors?.slice(0, 3))}`).toBe(true);
+      }
     }
   }
 }
@@ -147,6 +164,30 @@ describe('events validate against the committed JSON Schemas (Ajv, draft 2020-12
     }
     const reward = wire(events.find((x) => x.event_type === 'message_reward')!) as Record<string, unknown>;
     expect(v['message-reward.schema.json']!({ ...reward, reward: 'high' })).toBe(false);
+    expect(v['message-reward.schema.json']!({ ...reward, outcome: 'partial' }), 'outcome is a closed enum').toBe(false);
+    expect(v['credit-event.schema.json']!({ ...reward, event_type: 'message_rewards' }), 'an unknown event type').toBe(false);
+    expect(v['credit-event.schema.json']!({ ...reward, schema_version: '2.0.0' }), 'the next major').toBe(false);
+  });
+
+  it('versions: a consumer built on these schemas accepts events of any 1.x — older ones, and newer ones with fields and enum values it does not know', async () => {
+    const events = await eventsOf(episodesOf(...fleetOf(await generateFleet({ episodes: 12, seed: 7 }))));
+    strict ??= strictValidators();
+    for (const type of ['episode_credit', 'message_reward', 'preference_pair'] as const) {
+      const e = events.find((x) => x.event_type === type);
+      if (!e) continue;
+      const good = wire(e) as Record<string, unknown>;
+      // a 1.2.0 event (same fields, since 1.3.0 added none) with a field a 1.2.x producer might add
+      const older = { ...good, schema_version: '1.2.0', some_future_field: { x: 1 } };
+      // a later minor: a new top-level field, a new field in a nested object, a new enum value
+      const newer = { ...good, schema_version: '1.9.0', new_field: 'x', estimator: { ...(good.estimator as object), new_nested: 1, status: 'refined' } };
+      for (const [label, event] of [['1.2.0 + unknown field', older], ['1.9.0 with new fields and values', newer]] as const) {
+        for (const file of ['credit-event.schema.json', perType[type]]) {
+          expect(v[file]!(event), `${type} ${label} against published ${file}: ${JSON.stringify(v[file]!.errors)}`).toBe(true);
+          // the emitter's own check does not let them through
+          expect(strict[file]!(event), `${type} ${label} against strict ${file}`).toBe(false);
+        }
+      }
+    }
   });
 });
 
