@@ -7,6 +7,7 @@
  * degenerate results listed in docs/credit.md.
  */
 import type { Agent, AgentStep, Evaluation } from '../model/agents.js';
+import type { CloseReason } from '../model/episode.js';
 import { type CausalGraph, buildCausalGraph, duplicateMessages, isErroneous, isMessage } from './causal-graph.js';
 import type { z } from 'zod';
 import { describeIssue } from '../config/errors.js';
@@ -58,14 +59,14 @@ export interface EvaluationUsed {
   readonly label?: string;
   /** The evaluator's explanation, when it gave one. */
   readonly explanation?: string;
-  readonly source: string;
+  readonly source: Evaluation['source'];
 }
 
 export interface CreditOutcome {
   readonly episodeId: string;
   readonly revision: number;
   readonly traceIds: readonly string[];
-  readonly closeReason: string;
+  readonly closeReason: CloseReason;
   readonly lateSpans: number;
   readonly duplicateSpans: number;
   readonly outcome: 'success' | 'failure';

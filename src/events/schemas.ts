@@ -12,12 +12,15 @@
  * read by trainers in any language.
  */
 import { z } from 'zod';
+import { EvaluationSourceSchema, StepKindSchema } from '../model/agents.js';
+import { CloseReasonSchema } from '../model/episode.js';
 
 /**
  * 1.1.0: `failure_role: critic` (additive). 1.2.0: `evaluation.explanation` and
  * `game.message_effects` on episode_credit, `causal_inputs` on message_reward (additive).
  * 1.3.0: the published schemas accept any 1.x schema_version, unknown fields and unknown enum
- * values (README, Events: versions); no field changed.
+ * values (README, Events: versions); `kind`, `close_reason` and `evaluation.source` are enums (the
+ * model's: one list) instead of open strings.
  */
 export const SCHEMA_VERSION = '1.3.0';
 
@@ -55,7 +58,8 @@ export const EvaluationUsedSchema = z.object({
   name: z.string(),
   score: z.number(),
   label: z.string().optional(),
-  source: z.string(),
+  /** Where the verdict was read (the model's EvaluationSourceSchema). */
+  source: EvaluationSourceSchema,
   /** The evaluator's explanation (gen_ai.evaluation.explanation), at most EXPLANATION_MAX_BYTES (2048) bytes: a longer one is cut, ending in "…". */
   explanation: z.string().optional(),
 });
@@ -95,7 +99,8 @@ export const FirstErrorSchema = z.object({
 
 export const EpisodeCreditSchema = EventHeaderSchema.extend({
   event_type: z.literal('episode_credit'),
-  close_reason: z.string(),
+  /** The model's CloseReasonSchema; `revoked` is never emitted (such an episode is dropped). */
+  close_reason: CloseReasonSchema,
   outcome: z.enum(['success', 'failure']),
   evaluation: EvaluationUsedSchema,
   /** R = v(N), normalized to [0,1] unless configured otherwise. */
@@ -150,7 +155,8 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
   causal_inputs: z.array(Hex(16)).optional(),
   agent_id: z.string(),
   agent_name: z.string(),
-  kind: z.string(),
+  /** The model's StepKindSchema; the pipeline rewards `llm`, `tool` and `handoff` steps. */
+  kind: StepKindSchema,
   name: z.string(),
   start_time_unix_nano: z.string(),
   /** r_m: sums to agent credit over the agent's messages. Use as process reward / turn-level advantage. */
@@ -170,7 +176,8 @@ export const PairStepSchema = z.object({
   step_id: Hex(16),
   agent_id: z.string(),
   name: z.string(),
-  kind: z.string(),
+  /** The model's StepKindSchema; the pipeline rewards `llm`, `tool` and `handoff` steps. */
+  kind: StepKindSchema,
   output: z.string().optional(),
   output_digest: z.string().optional(),
 });

@@ -18,7 +18,7 @@ import { eventSchemas } from '../../src/cli/schema-files.js';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs, parseEvaluationRecords } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
-import type { CreditEvent } from '../../src/events/schemas.js';
+import { MessageRewardSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
@@ -188,6 +188,26 @@ describe('events validate against the committed JSON Schemas (Ajv, draft 2020-12
         }
       }
     }
+  });
+
+  it('enums: the published schemas list the known values and accept new ones; the emitter side rejects an unknown kind, close reason or source', async () => {
+    const events = await eventsOf(episodesOf(...fleetOf(await generateFleet({ episodes: 12, seed: 7 }))));
+    strict ??= strictValidators();
+    const reward = wire(events.find((x) => x.event_type === 'message_reward')!) as Record<string, unknown>;
+    const episode = wire(events.find((x) => x.event_type === 'episode_credit')!) as Record<string, unknown>;
+    const published = JSON.parse(readFileSync(join(schemaDir, 'message-reward.schema.json'), 'utf8')) as { properties: { kind: { anyOf: { enum?: string[] }[] } } };
+    expect(published.properties.kind.anyOf[0]!.enum).toEqual(['llm', 'tool', 'handoff', 'agent', 'chain', 'evaluator', 'other']);
+    const unknownKind = { ...reward, kind: 'retriever' };
+    expect(v['message-reward.schema.json']!(unknownKind)).toBe(true);
+    expect(strict['message-reward.schema.json']!(unknownKind)).toBe(false);
+    expect(MessageRewardSchema.safeParse(unknownKind).success).toBe(false);
+    expect(MessageRewardSchema.safeParse(reward).success).toBe(true);
+    for (const bad of [{ ...episode, close_reason: 'bored' }, { ...episode, evaluation: { ...(episode.evaluation as object), source: 'telepathy' } }]) {
+      expect(v['episode-credit.schema.json']!(bad)).toBe(true);
+      expect(strict['episode-credit.schema.json']!(bad)).toBe(false);
+    }
+    expect(strict['episode-credit.schema.json']!(episode)).toBe(true);
+    expect(SCHEMA_VERSION).toMatch(/^1\.\d+\.\d+$/); // the published pattern is of this major
   });
 });
 
