@@ -39,3 +39,41 @@ describe('committed JSON Schemas', () => {
     expect((union.oneOf ?? union.anyOf ?? []).length).toBe(3);
   });
 });
+
+describe('the published event schemas carry the semantics (descriptions), not only the types', () => {
+  const files = schemaFiles();
+  type Node = { description?: string; properties?: Record<string, Node>; [k: string]: unknown };
+  /** Every property of every object, with its path. */
+  function properties(node: unknown, path: string, out: [string, Node][] = []): [string, Node][] {
+    if (Array.isArray(node)) node.forEach((n, i) => properties(n, `${path}[${i}]`, out));
+    else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node as Node)) {
+        if (k === 'properties') for (const [name, p] of Object.entries(v as Record<string, Node>)) out.push([`${path}.${name}`, p]);
+        properties(v, k === 'properties' ? path : `${path}.${k}`, out);
+      }
+    }
+    return out;
+  }
+
+  it.each(['episode-credit.schema.json', 'message-reward.schema.json', 'preference-pair.schema.json', 'credit-event.schema.json'])('%s: every field has a description', (name) => {
+    const schema = JSON.parse(files[name]!) as Node;
+    const props = properties(schema, '');
+    expect(props.length).toBeGreaterThan(20);
+    expect(props.filter(([, p]) => typeof p.description !== 'string' || p.description.length < 10).map(([path]) => path)).toEqual([]);
+  });
+
+  it('states the rules a trainer needs', () => {
+    const reward = JSON.parse(files['message-reward.schema.json']!) as { properties: Record<string, Node> };
+    const pair = JSON.parse(files['preference-pair.schema.json']!) as { properties: Record<string, Node> };
+    expect(reward.properties.event_id!.description).toMatch(/de-duplicate/);
+    // revisions come from late spans, late verdicts and (conversation mode) next turns
+    expect(reward.properties.episode_revision!.description).toMatch(/late spans.*verdict.*turn/s);
+    expect(reward.properties.step_id!.description).toMatch(/span id/);
+    expect(reward.properties.components!.description).toMatch(/reward = credit_share \+ marginal \+ blame \+ repair \+ shrink/);
+    expect((reward.properties.components!.properties as Record<string, Node>).shrink!.description).toMatch(/exactly 0 when nothing shrank/);
+    expect(pair.properties.margin!.description).toMatch(/chosen\.reward − rejected\.reward/);
+    const input = (pair.properties.context!.properties as Record<string, Node>).input_digest!.description!;
+    expect(input).toMatch(/sha256/);
+    expect(input).toMatch(/before the cut/);
+  });
+});
