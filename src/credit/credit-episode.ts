@@ -196,6 +196,16 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // agent's blame transfer would otherwise have nowhere to go). Pluggable games localize after
   // their baseline is known (prefix values start from it).
   const outcome: 'success' | 'failure' = R < threshold ? 'failure' : 'success';
+  // A verdict whose label says the opposite of its score (`score 5, label fail`): the score decides,
+  // but a trainer reading only the outcome should be told (consumer review).
+  if (used.rawScore !== undefined && used.label !== undefined) {
+    const mapped = scoreOfLabel(used.label, normalizedLabelTable(options.labelScores));
+    const range = options.normalization[used.name] ?? { min: 0, max: 1 };
+    const byLabel = mapped === undefined || options.normalize ? mapped : range.min + mapped * (range.max - range.min);
+    if (byLabel !== undefined && (byLabel < threshold ? 'failure' : 'success') !== outcome) {
+      warnings.push(`evaluation ${used.name}: label ${JSON.stringify(used.label)} says ${outcome === 'success' ? 'failure' : 'success'} but score ${used.rawScore} (R = ${R}) makes it a ${outcome} at threshold ${threshold}; the score decides`);
+    }
+  }
   let firstError: FirstError | undefined;
   let unmarkedFirstError: string | undefined;
   const feOpts: { dropThreshold: number; prefixScores?: readonly number[]; prefixBaseline?: number } = { dropThreshold: options.prefixDropThreshold };

@@ -104,8 +104,10 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   if (outcome.estimator.note !== undefined) estimator.note = outcome.estimator.note;
   const ev = outcome.evaluation;
   const score = finite(ev.score, 'evaluation score');
-  const evaluation: EpisodeCredit['evaluation'] =
-    ev.label === undefined ? { name: ev.name, score, source: ev.source } : { name: ev.name, score, label: ev.label, source: ev.source };
+  const evaluation = { name: ev.name, score } as EpisodeCredit['evaluation'];
+  if (ev.rawScore !== undefined && Number.isFinite(ev.rawScore)) evaluation.raw_score = ev.rawScore;
+  if (ev.label !== undefined) evaluation.label = ev.label;
+  evaluation.source = ev.source;
   // why the judge decided: a trainer or reviewer reads it beside the credit (credit-audit pass)
   if (ev.explanation !== undefined && ev.explanation !== '') evaluation.explanation = truncateUtf8(ev.explanation, EXPLANATION_MAX_BYTES, 'head');
   const fe = outcome.firstError;

@@ -80,7 +80,11 @@ export const EvaluationUsedSchema = z
       .describe(
         'R as used: the verdict’s score normalized to [0, 1] by normalization.<name> (default range [0, 1]) and clamped to it (a warning in diagnostics says when it was clamped), or the labelScores value of a label-only verdict. Equal to system_value; not the raw score.',
       ),
-    label: z.string().optional().describe('The verdict’s label (gen_ai.evaluation.score.label), e.g. `pass`, when it had one. The outcome follows the score, not the label.'),
+    raw_score: z
+      .number()
+      .optional()
+      .describe('The verdict’s score as the evaluator sent it, before normalization and clamping (absent for a label-only verdict). `score` is what credit used; compare the two to see a clamped or rescaled verdict.'),
+    label: z.string().optional().describe('The verdict’s label (gen_ai.evaluation.score.label), e.g. `pass`, when it had one. The outcome follows the score, not the label: a score above the success threshold with label `fail` is a success (a warning says so).'),
     source: EvaluationSourceSchema.describe(
       'Where the verdict was read: `log-event` (a gen_ai.evaluation.result log record), `span-event` (an evaluation event on a span), `evaluator-span` (an evaluator span’s attributes), `root-attribute` (a score attribute on the root span), `evaluations-stream` (an evaluations topic record or POST /v1/evaluations).',
     ),

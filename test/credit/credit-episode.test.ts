@@ -669,6 +669,19 @@ describe('creditEpisode: degenerate inputs', () => {
     await expect(creditEpisode(episode(threeAgentSteps(), Number.POSITIVE_INFINITY), {})).rejects.toMatchObject({ reason: 'non-finite-score' });
   });
 
+  it('a score that contradicts its label: the score decides, a warning says so, and the event keeps the raw score', async () => {
+    const input = episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', score: 5, label: 'fail', source: 'log-event', timeUnixNano: 0n } });
+    const out = await creditEpisode(input, {});
+    expect(out.outcome).toBe('success');
+    expect(out.evaluation.rawScore).toBe(5);
+    expect(out.warnings.some((w) => w.includes('label "fail" says failure') && w.includes('the score decides'))).toBe(true);
+    const ev = outcomeToEvents(out, { emittedAtMs: 1 }).episode;
+    EpisodeCreditSchema.parse(ev);
+    expect(ev.evaluation).toMatchObject({ score: 1, raw_score: 5, label: 'fail' });
+    const agreeing = await creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', score: 0.9, label: 'pass', source: 'log-event', timeUnixNano: 0n } }), {});
+    expect(agreeing.warnings.some((w) => w.includes('the score decides'))).toBe(false);
+  });
+
   it('maps label-only evaluations and rejects unknown labels naming the option', async () => {
     const input = episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', label: 'pass', source: 'log-event', timeUnixNano: 0n } });
     expect((await creditEpisode(input, {})).systemValue).toBe(1);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { creditEpisode, type CreditOutcome } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { eventId, eventIdOfText, eventIdText } from '../../src/events/event-id.js';
-import { EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
+import { EpisodeCreditSchema, EvaluationUsedSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
 import { episode, sid, threeAgentSteps } from '../credit/episode-builder.js';
 
 describe('eventId', () => {
@@ -52,7 +52,7 @@ describe('outcomeToEvents', () => {
       const { episode: ep, rewards, pairs } = outcomeToEvents(out, { emittedAtMs: 5 });
       expectSchemaKeyOrder(ep, Object.keys(EpisodeCreditSchema.shape));
       expectSchemaKeyOrder(ep.estimator, ['name', 'status', 'evaluations', 'budget', 'target_half_width', 'confidence', 'note']);
-      expectSchemaKeyOrder(ep.evaluation, ['name', 'score', 'label', 'source']);
+      expectSchemaKeyOrder(ep.evaluation, Object.keys(EvaluationUsedSchema.shape));
       for (const a of ep.agents) expectSchemaKeyOrder(a, ['agent_id', 'agent_name', 'credit', 'ci_low', 'ci_high', 'leave_one_out', 'steps']);
       for (const r of rewards) {
         expectSchemaKeyOrder(r, Object.keys(MessageRewardSchema.shape));
