@@ -151,14 +151,25 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const stats = await replayFiles(config, files, {
     sinks: [sink],
     logger,
-    onFile: (done, total, s) => progress.update(done, total, `files · ${s.spansIn} spans · ${s.episodesClosed} episodes`),
+    onRequest: (done, total, s) => progress.update(done, total, `requests · ${s.spansIn} spans · ${s.episodesClosed} episodes`),
   });
   progress.done();
   await sink.close();
   if (f.summary !== false) {
-    process.stderr.write(`${renderSummary(summary.summary())}\n`);
+    process.stderr.write(`${renderSummary(summary.summary(), { ...stats, undecodable: stats.undecodable.length })}\n`);
     if (stats.creditFailures > 0) process.stderr.write(`credit failed for ${stats.creditFailures} episode(s); see the logs above\n`);
   }
+  failOnUndecodable('replay', stats.undecodable.length);
+}
+
+/**
+ * Undecodable requests were skipped (each logged with path and reason) and every good episode was
+ * emitted; the exit code still says the input was not all read, so scripts notice.
+ */
+function failOnUndecodable(command: string, n: number): void {
+  if (n === 0) return;
+  process.stderr.write(`agent-credit ${command}: ${n} undecodable request(s) skipped (see the error lines above); exit code 1\n`);
+  process.exitCode = 1;
 }
 
 /** Runs `f` on an output path given by `flag`; a file-system error becomes a ConfigError naming the flag and the fix. */
@@ -242,7 +253,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   const game = await gameFactoryOf(config);
   // The episodes exactly as `replay` closes them; credit is run below, once per estimator.
   const episodes: Episode[] = [];
-  await replayFiles(config, files, {
+  const replayed = await replayFiles(config, files, {
     sinks: [],
     logger,
     processEpisode: async (episode) => {
@@ -260,6 +271,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   if (json !== undefined) replaceFile(json, `${JSON.stringify(report, null, 2)}\n`);
   // A table of zero errors over nothing reads as a perfect result: fail instead.
   if (report.compared === 0) throw new Error(`compare: none of the ${episodes.length} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
+  failOnUndecodable('compare', replayed.undecodable.length);
 }
 
 export function buildProgram(): Command {

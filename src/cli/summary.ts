@@ -90,12 +90,37 @@ export class SummaryCollector {
   }
 }
 
-export function renderSummary(s: ReplaySummary): string {
+/** What the replay itself counted (not visible in the events): see src/runtime/local-replay.ts `ReplayStats`. */
+export interface ReplayCounts {
+  /** Closed episode revisions that gave no credit events (no evaluation, bad score…). */
+  episodesSkipped: number;
+  /** Closed episode revisions whose credit threw or timed out. */
+  creditFailures: number;
+  unmatchedEvaluations: { expired: number; pendingAtEnd: number; unjoinable: number };
+  /** Requests (files, .jsonl lines) skipped as undecodable. */
+  undecodable: number;
+}
+
+/** The summary's line of replay counts: skipped episodes, unmatched evaluations, undecodable requests. */
+export function renderReplayCounts(c: ReplayCounts): string {
+  const u = c.unmatchedEvaluations;
+  const unmatched = u.expired + u.pendingAtEnd + u.unjoinable;
+  const why = [u.expired ? `${u.expired} expired waiting for spans` : '', u.pendingAtEnd ? `${u.pendingAtEnd} with no spans of their trace in the input` : '', u.unjoinable ? `${u.unjoinable} unjoinable` : ''].filter(Boolean).join(', ');
+  return [
+    `skipped episodes (closed without credit): ${c.episodesSkipped}`,
+    `credit failures: ${c.creditFailures}`,
+    `unmatched evaluations: ${unmatched}${why ? ` (${why})` : ''}`,
+    `undecodable requests skipped: ${c.undecodable}`,
+  ].join('   ');
+}
+
+export function renderSummary(s: ReplaySummary, counts?: ReplayCounts): string {
   const rows = [['agent', 'episodes', 'mean credit', 'total credit', 'first errors'], ...s.agents.map((a) => [a.agentName === a.agentId ? a.agentName : `${a.agentName} (${a.agentId})`, String(a.episodes), a.meanCredit.toFixed(4), a.totalCredit.toFixed(4), String(a.firstErrors)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [
     `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision)` : ''}`,
+    ...(counts ? [renderReplayCounts(counts)] : []),
     line(rows[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),

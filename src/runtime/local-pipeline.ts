@@ -65,6 +65,8 @@ export interface LocalPipelineStats {
   evaluationsRejected: number;
   episodesClosed: number;
   episodesCredited: number;
+  /** Closed episodes (revisions) whose credit gave no events: degenerate, e.g. no evaluation (each logged through onSkipped). */
+  episodesSkipped: number;
   creditFailures: number;
   eventsOut: number;
   /** Episodes waiting for or in credit work. */
@@ -117,6 +119,7 @@ export class LocalPipeline implements OtlpHandler {
     evaluationsRejected: 0,
     episodesClosed: 0,
     episodesCredited: 0,
+    episodesSkipped: 0,
     creditFailures: 0,
     eventsOut: 0,
   };
@@ -293,8 +296,10 @@ export class LocalPipeline implements OtlpHandler {
     await this.slicer.yieldIfDue();
     try {
       const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs, `processEpisode timed out after ${this.options.creditTimeoutMs} ms (runtime.creditTimeoutMs)`);
-      if (events.length === 0) this.deps.telemetry?.episodesWithoutCredit.add(1);
-      else {
+      if (events.length === 0) {
+        this.counters.episodesSkipped++;
+        this.deps.telemetry?.episodesWithoutCredit.add(1);
+      } else {
         this.counters.episodesCredited++;
         this.deps.telemetry?.episodesCredited.add(1);
         this.reportCorrection(w.episode, events);

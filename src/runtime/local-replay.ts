@@ -3,11 +3,28 @@
  * data (the latest span end / log time read so far), so episode closing (grace, idle,
  * evaluation-arrived) happens as it would have live, and the output is deterministic.
  * Remaining open episodes close with reason `shutdown` at the end.
+ *
+ * Order: requests are fed in event-time order across all inputs, not in path order. Each
+ * request's key is the clock value it sets (its latest span end or log time); ties keep the
+ * listing order (path, then line of a `.jsonl` file). Path order alone put a collector dump's
+ * `otlp_logs/` before `otlp_spans/` (or `logs/` before `traces/`): the clock ran to the end of the
+ * dump on the logs, and every evaluation older than `episodes.pendingEvaluationTtlMs` expired
+ * before its spans were read (a 10-minute dump of 20 runs gave 3 episodes); reversed, runs closed
+ * `root-ended` before their verdict and came out as revision 1.
+ *
+ * Two passes, so a large dump is never held decoded in memory at once: the first decodes each
+ * request to learn its key and signal and keeps only those (≈ 100 bytes per request: path, byte
+ * range, signal, time); the second reads and decodes the requests again one at a time in key
+ * order. Cost: every request is read and decoded twice (about twice the decode CPU of one pass);
+ * peak memory is one decoded request plus the open episodes, as before.
+ *
+ * Undecodable requests (a file, or a `.jsonl` line) are skipped: each is logged at error level with
+ * its path and reason and counted (`undecodable` in the result); the rest is replayed.
  */
 import type { AppConfig } from '../config/schema.js';
 import { ManualClock } from '../episodes/index.js';
 import type { EventSink } from '../sinks/types.js';
-import { readOtlpFile, type OtlpFile } from '../sources/file/otlp-files.js';
+import { readOtlpRequest, scanOtlpFile, type OtlpFile, type OtlpRequestRef, type UndecodableRequest } from '../sources/file/otlp-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import { LocalPipeline, type LocalPipelineStats } from './local-pipeline.js';
 import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
@@ -16,46 +33,93 @@ export interface ReplayOptions {
   sinks: EventSink[];
   logger?: Logger;
   processEpisode?: ProcessEpisodeFn;
-  /** Called after each file (progress). */
-  onFile?: (done: number, total: number, stats: LocalPipelineStats) => void;
+  /** Called after each request fed to the pipeline (progress). */
+  onRequest?: (done: number, total: number, stats: LocalPipelineStats) => void;
 }
 
-const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
+export interface ReplayStats extends LocalPipelineStats {
+  /** Requests (files, `.jsonl` lines) fed to the pipeline. */
+  requests: number;
+  /** Requests skipped because they could not be read or decoded, each with why (also logged). */
+  undecodable: UndecodableRequest[];
+  /** Closed episode revisions that yielded no credit events (degenerate: no evaluation, bad score…; each logged). */
+  episodesSkipped: number;
+  /** Evaluations that joined no episode, by why. */
+  unmatchedEvaluations: {
+    /** Waited `episodes.pendingEvaluationTtlMs` (or the buffer was full) for spans of their trace that never came. */
+    expired: number;
+    /** Still waiting for spans of their trace when the input ended. */
+    pendingAtEnd: number;
+    /** Carried no trace id, conversation id or response id usable to join. */
+    unjoinable: number;
+  };
+}
 
-export async function replayFiles(config: AppConfig, files: readonly OtlpFile[], options: ReplayOptions): Promise<LocalPipelineStats> {
+/** Total of `ReplayStats.unmatchedEvaluations`. */
+export const unmatchedTotal = (u: ReplayStats['unmatchedEvaluations']) => u.expired + u.pendingAtEnd + u.unjoinable;
+
+export async function replayFiles(config: AppConfig, files: readonly OtlpFile[], options: ReplayOptions): Promise<ReplayStats> {
+  const logger = options.logger;
+  const undecodable: UndecodableRequest[] = [];
+  const skip = (u: UndecodableRequest) => {
+    undecodable.push(u);
+    logger?.error({ file: u.name, reason: u.reason }, 'replay: request skipped, it cannot be decoded (the rest is replayed; the exit code will be 1)');
+  };
+  // Pass 1: keys (event time) and signals of every request, nothing decoded kept.
+  const refs: OtlpRequestRef[] = [];
+  for (const file of files) {
+    const scanned = scanOtlpFile(file);
+    scanned.undecodable.forEach(skip);
+    // An empty file decodes as an empty request (valid protobuf): say so, or it passes unseen.
+    if (scanned.undecodable.length === 0 && scanned.requests.every((r) => r.items === 0)) logger?.warn({ file: file.path }, 'replay: no spans or log records in this file (empty?)');
+    for (const r of scanned.requests) refs.push(r);
+  }
+  // Event-time order; Array.prototype.sort is stable, so ties keep the listing order.
+  refs.sort((a, b) => a.timeMs - b.timeMs);
+
   const clock = new ManualClock(0);
-  const stages = await buildLocalStages(config, clock, options.processEpisode, options.logger);
-  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks: options.sinks, logger: options.logger });
+  const stages = await buildLocalStages(config, clock, options.processEpisode, logger);
+  const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks: options.sinks, logger });
   const advanceTo = (ms: number) => {
     if (Number.isFinite(ms) && ms > clock.now()) clock.set(ms);
   };
+  let requests = 0;
   try {
     let done = 0;
-    for (const file of files) {
-      const batches = readOtlpFile(file);
-      // An empty file decodes as an empty request (valid protobuf): say so, or it passes unseen.
-      if (batches.every((b) => (b.signal === 'traces' ? b.spans.length : b.logs.length) === 0)) options.logger?.warn({ file: file.path }, 'replay: no spans or log records in this file (empty?)');
-      for (const batch of batches) {
-        if (batch.signal === 'traces') {
-          let latest = 0;
-          for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
-          advanceTo(latest);
-          // Backpressure in replay is waiting, not refusing: let credit catch up first.
-          while (pipeline.stats().pending >= config.runtime.creditQueueMax) await pipeline.drain();
-          pipeline.onSpans(batch.spans);
-        } else {
-          let latest = 0;
-          for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
-          advanceTo(latest);
-          pipeline.onLogs(batch.logs);
-        }
-        pipeline.tick();
+    // Pass 2: decode again, one request at a time, in key order.
+    for (const ref of refs) {
+      let batch;
+      try {
+        batch = readOtlpRequest(ref);
+      } catch (err) {
+        skip({ name: ref.name, reason: (err as Error).message.replace(/^replay: /, '') });
+        continue;
       }
-      options.onFile?.(++done, files.length, pipeline.stats());
+      requests++;
+      advanceTo(ref.timeMs);
+      if (batch.signal === 'traces') {
+        // Backpressure in replay is waiting, not refusing: let credit catch up first.
+        while (pipeline.stats().pending >= config.runtime.creditQueueMax) await pipeline.drain();
+        pipeline.onSpans(batch.spans);
+      } else {
+        pipeline.onLogs(batch.logs);
+      }
+      pipeline.tick();
+      options.onRequest?.(++done, refs.length, pipeline.stats());
     }
     await pipeline.stop('shutdown');
   } finally {
     await stages.close();
   }
-  return pipeline.stats();
+  const stats = pipeline.stats();
+  const a = stages.assembler.stats();
+  const unmatchedEvaluations = { expired: a.expiredEvaluations, pendingAtEnd: a.pendingEvaluations, unjoinable: a.unjoinableEvaluations + stats.evaluationsRejected };
+  const total = unmatchedTotal(unmatchedEvaluations);
+  if (total > 0) {
+    logger?.warn(
+      { unmatched: total, ...unmatchedEvaluations },
+      'replay: evaluation(s) joined no episode and were dropped: expired = waited episodes.pendingEvaluationTtlMs for spans of their trace, pendingAtEnd = their trace\'s spans were not in the input, unjoinable = no trace id, gen_ai.conversation.id or gen_ai.response.id',
+    );
+  }
+  return { ...stats, requests, undecodable, episodesSkipped: stats.episodesSkipped, unmatchedEvaluations };
 }

@@ -92,6 +92,23 @@ describe('agent-credit CLI', () => {
     expect(code).toBe(0);
   });
 
+  it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-undecodable-'));
+    const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
+    for (const f of readdirSync(genai)) writeFileSync(join(dir, f), readFileSync(join(genai, f)));
+    writeFileSync(join(dir, '0002a-traces.pb'), 'garbage\n');
+    const r = cli(['replay', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as CreditEvent).filter((e) => e.event_type === 'episode_credit')).toHaveLength(3);
+    expect(r.stderr).toMatch(/"level":50.*"file":"[^"]*0002a-traces\.pb","reason":"[^"]*cannot decode as OTLP traces/);
+    expect(r.stderr).toMatch(/^episodes: 3 .*\n.*undecodable requests skipped: 1$/m);
+    expect(r.stderr).toContain('1 undecodable request(s) skipped');
+    const c = cli(['compare', dir, '--estimators', 'svarm', '--budgets', '4', '--seeds', '1']);
+    expect(c.status).toBe(1);
+    expect(c.stdout).toMatch(/3 of 3 episodes compared/);
+    expect(c.stderr).toContain('agent-credit compare: 1 undecodable request(s) skipped');
+  });
+
   it('compare with no comparable episode fails instead of printing a table of zero errors', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http/0001-traces.pb`]); // spans only: no evaluation
     expect(r.status).toBe(1);

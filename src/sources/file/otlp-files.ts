@@ -14,10 +14,14 @@
  * name, or the directory holding it (kafka dumps: `otlp_logs/0-12.bin`), names logs (`logs`,
  * `otlp_logs`), else `traces`; a body that does not decode as the hinted signal is tried as the
  * other before it is refused. Directories further up do not count (`/var/log/…` holds traces too).
- * Order: by path with numeric parts compared as numbers (`0002-…` before `0010-…`), and
- * kafka dumps by partition then offset, i.e. arrival order within a partition.
+ * Listing order: by path with numeric parts compared as numbers (`0002-…` before `0010-…`), and
+ * kafka dumps by partition then offset, i.e. arrival order within a partition. The replay does not
+ * feed requests in this order but by event time (src/runtime/local-replay.ts): this order only
+ * breaks ties.
+ *
+ * A request that does not decode is reported (`scanOtlpFile`), not thrown: the replay skips it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LogRecord, Span } from '../../model/telemetry.js';
 import { decodeLogs, decodeTraces, detectEncoding } from '../../otlp/index.js';
@@ -85,35 +89,133 @@ export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
   return out.map((path) => ({ path, signal: signalOf(path) }));
 }
 
-/** Decodes one file into one or more batches (JSON lines give one batch per line). */
+/** One request body of a file: the whole file, or one line of a `.jsonl` file (byte range). */
+interface Body {
+  /** 1-based line of a `.jsonl` file; undefined for a whole-file body. */
+  line: number | undefined;
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** A file's request bodies: the whole file, or each non-blank line of a `.jsonl` file with its byte offset. */
+function bodiesOf(path: string, data: Uint8Array): Body[] {
+  if (!path.toLowerCase().endsWith('.jsonl')) return [{ line: undefined, offset: 0, bytes: data }];
+  const out: Body[] = [];
+  let start = 0;
+  let line = 1;
+  while (start <= data.length) {
+    let end = data.indexOf(0x0a, start);
+    if (end === -1) end = data.length;
+    const bytes = data.subarray(start, end);
+    if (Buffer.from(bytes).toString('utf8').trim() !== '') out.push({ line, offset: start, bytes });
+    start = end + 1;
+    line++;
+  }
+  return out;
+}
+
+/** Decodes one body as the signal it states (JSON) or its name hints, else the other; throws an Error saying why not. */
+function decodeBody(path: string, hint: FileSignal, body: Uint8Array): FileBatch {
+  const encoding = detectEncoding(body);
+  const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
+  const first = stated ?? hint;
+  // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
+  const named = /\.jsonl?$/i.test(path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
+  try {
+    return decodeAs(path, first, body, encoding);
+  } catch (err) {
+    if (stated === undefined) {
+      // protobuf (or JSON naming neither): the name was only a hint
+      const other: FileSignal = first === 'traces' ? 'logs' : 'traces';
+      try {
+        return decodeAs(path, other, body, encoding);
+      } catch {
+        throw new Error(`replay: ${path}: cannot decode as OTLP ${first} (${encoding}), nor as ${other}: ${(err as Error).message}${named}`, { cause: err });
+      }
+    }
+    throw new Error(`replay: ${path}: cannot decode as OTLP ${first} (${encoding}): ${(err as Error).message}${named}`, { cause: err });
+  }
+}
+
+/** Decodes one file into one or more batches (JSON lines give one batch per line); throws on the first undecodable body. */
 export function readOtlpFile(file: OtlpFile): FileBatch[] {
   const data = new Uint8Array(readFileSync(file.path));
-  const bodies: Uint8Array[] = file.path.toLowerCase().endsWith('.jsonl')
-    ? Buffer.from(data)
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => Buffer.from(l))
-    : [data];
-  return bodies.map((body) => {
-    const encoding = detectEncoding(body);
-    const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
-    const first = stated ?? file.signal;
-    // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
-    const named = /\.jsonl?$/i.test(file.path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
+  return bodiesOf(file.path, data).map((b) => decodeBody(b.line === undefined ? file.path : `${file.path}:${b.line}`, file.signal, b.bytes));
+}
+
+const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
+
+/** The replay clock value a request sets: its latest span end or log time (ms), 0 when it holds none. */
+export function requestTimeMs(batch: FileBatch): number {
+  let latest = 0;
+  if (batch.signal === 'traces') for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
+  else for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
+  return latest;
+}
+
+/** Where one decodable request is, what it is and when it happened: enough to read it again later. */
+export interface OtlpRequestRef {
+  /** The file, `:line` appended for a `.jsonl` line. */
+  name: string;
+  path: string;
+  offset: number;
+  length: number;
+  /** The signal it decoded as. */
+  signal: FileSignal;
+  /** `requestTimeMs` of the request: the replay feeds requests in this order. */
+  timeMs: number;
+  /** Spans or log records in it. */
+  items: number;
+}
+
+/** A request (a file, or a line of a `.jsonl` file) that could not be read or decoded. */
+export interface UndecodableRequest {
+  name: string;
+  reason: string;
+}
+
+export interface ScannedFile {
+  requests: OtlpRequestRef[];
+  undecodable: UndecodableRequest[];
+}
+
+/**
+ * First pass of a replay over one file: decodes each request once to learn its signal and time,
+ * keeps only that (not the spans), and reports the requests that do not decode instead of throwing.
+ */
+export function scanOtlpFile(file: OtlpFile): ScannedFile {
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(readFileSync(file.path));
+  } catch (err) {
+    return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+  }
+  const out: ScannedFile = { requests: [], undecodable: [] };
+  for (const b of bodiesOf(file.path, data)) {
+    const name = b.line === undefined ? file.path : `${file.path}:${b.line}`;
     try {
-      return decodeAs(file.path, first, body, encoding);
+      const batch = decodeBody(name, file.signal, b.bytes);
+      out.requests.push({ name, path: file.path, offset: b.offset, length: b.bytes.length, signal: batch.signal, timeMs: requestTimeMs(batch), items: batch.signal === 'traces' ? batch.spans.length : batch.logs.length });
     } catch (err) {
-      if (stated === undefined) {
-        // protobuf (or JSON naming neither): the name was only a hint
-        const other: FileSignal = first === 'traces' ? 'logs' : 'traces';
-        try {
-          return decodeAs(file.path, other, body, encoding);
-        } catch {
-          throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}), nor as ${other}: ${(err as Error).message}${named}`, { cause: err });
-        }
-      }
-      throw new Error(`replay: ${file.path}: cannot decode as OTLP ${first} (${encoding}): ${(err as Error).message}${named}`, { cause: err });
+      out.undecodable.push({ name, reason: (err as Error).message.replace(/^replay: /, '') });
     }
-  });
+  }
+  return out;
+}
+
+/** Second pass: reads and decodes one request found by `scanOtlpFile` (only its bytes). Throws when the file changed meanwhile. */
+export function readOtlpRequest(ref: OtlpRequestRef): FileBatch {
+  const bytes = new Uint8Array(ref.length);
+  const fd = openSync(ref.path, 'r');
+  try {
+    let read = 0;
+    while (read < ref.length) {
+      const n = readSync(fd, bytes, read, ref.length - read, ref.offset + read);
+      if (n === 0) throw new Error(`replay: ${ref.name}: file shorter than when it was scanned (changed during the replay?)`);
+      read += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return decodeBody(ref.name, ref.signal, bytes);
 }
