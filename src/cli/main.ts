@@ -11,6 +11,7 @@ import { closeSync, createWriteStream, openSync, renameSync, rmSync, statSync, u
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
+import { CreditOptionsSchema } from '../credit/options.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
@@ -72,8 +73,26 @@ function runOverrides(f: RunFlags): Record<string, unknown> {
   };
 }
 
-function load(f: CommonFlags, overrides: Record<string, unknown>): AppConfig {
-  return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides }).config;
+function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): AppConfig {
+  return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides, ...(flagNames ? { flagNames } : {}) }).config;
+}
+
+/** `replay`'s credit flags → their config keys (validated as the config value; errors name the flag). */
+const CREDIT_FLAGS = {
+  estimator: ['credit.estimator', '--estimator'],
+  budget: ['credit.budget', '--budget'],
+  seed: ['credit.seed', '--seed'],
+  targetHalfWidth: ['credit.targetHalfWidth', '--target-half-width'],
+} as const;
+
+function creditFlagOverrides(f: ReplayFlags): { overrides: Record<string, unknown>; flagNames: Record<string, string> } {
+  const overrides: Record<string, unknown> = {};
+  const flagNames: Record<string, string> = {};
+  for (const [prop, [key, flag]] of Object.entries(CREDIT_FLAGS)) {
+    overrides[key] = f[prop as keyof typeof CREDIT_FLAGS];
+    flagNames[key] = flag;
+  }
+  return { overrides, flagNames };
 }
 
 /** Runs until SIGINT/SIGTERM, then stops gracefully (second signal: exit at once). */
@@ -134,10 +153,15 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
 interface ReplayFlags extends CommonFlags {
   out?: string;
   summary?: boolean;
+  estimator?: string;
+  budget?: string;
+  seed?: string;
+  targetHalfWidth?: string;
 }
 
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
-  const config = load(f, { 'telemetry.logLevel': f.logLevel });
+  const credit = creditFlagOverrides(f);
+  const config = load(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
   const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
   const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
@@ -276,6 +300,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
 
 export function buildProgram(): Command {
   const d = DEFAULTS;
+  const cd = CreditOptionsSchema.parse({}); // the credit stage's own defaults
   const program = new Command('agent-credit')
     .description('OpenTelemetry traces of multi-LLM-agent runs → Shapley agent credit, per-message rewards and preference pairs, live.')
     .version('0.1.0')
@@ -313,6 +338,10 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option('-o, --out <file>', 'write events to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
+    .option('--estimator <name>', `credit.estimator: auto, exact, permutation, kernel, regression-adjusted, tree-msr, svarm (default: ${cd.estimator})`)
+    .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
+    .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
+    .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
     .addOption(logOption())
     .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
 

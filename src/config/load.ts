@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
 import { ConfigError, describeIssue, didYouMean, formatPath } from './errors.js';
-import { envOverrides } from './env.js';
+import { envOverrides, envValue } from './env.js';
 import { acceptedKeysAt, schemaAt, unknownKeys } from './schema-walk.js';
 
 export interface LoadConfigOptions {
@@ -20,6 +20,12 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Highest precedence, by dotted path, e.g. `{ 'source.http.port': 0 }` (CLI flags). */
   overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * CLI flags by dotted path, e.g. `{ 'credit.budget': '--budget' }`: such an override given as
+   * text is converted as an `AGENT_CREDIT_*` value is (then validated the same way), and an error
+   * names the flag.
+   */
+  flagNames?: Readonly<Record<string, string>>;
 }
 
 export interface LoadedConfig {
@@ -101,8 +107,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
   for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
     if (value === undefined) continue;
-    setPath(raw, dotted.split('.'), value);
-    origins.set(dotted, `command-line flag for ${dotted}`);
+    const flag = options.flagNames?.[dotted];
+    setPath(raw, dotted.split('.'), flag !== undefined && typeof value === 'string' ? envValue(schemaAt(AppConfigSchema, dotted.split('.')), value) : value);
+    origins.set(dotted, flag ?? `command-line flag for ${dotted}`);
   }
   return { config: validateConfig(raw, origins, origin), origins };
 }

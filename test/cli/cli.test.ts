@@ -109,6 +109,27 @@ describe('agent-credit CLI', () => {
     expect(c.stderr).toContain('agent-credit compare: 1 undecodable request(s) skipped');
   });
 
+  it('replay --estimator/--budget/--seed/--target-half-width set the credit.* keys as their variables do, and a bad value names the flag', () => {
+    const dir = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
+    const strip = (out: string) => out.trim().split('\n').map((l) => JSON.stringify({ ...(JSON.parse(l) as object), emitted_at_ms: 0 }));
+    const flags = cli(['replay', dir, '--no-summary', '--estimator', 'permutation', '--budget', '12', '--seed', '7', '--target-half-width', '0.001']);
+    expect(flags.status).toBe(0);
+    const env = cli(['replay', dir, '--no-summary'], { AGENT_CREDIT_CREDIT_ESTIMATOR: 'permutation', AGENT_CREDIT_CREDIT_BUDGET: '12', AGENT_CREDIT_CREDIT_SEED: '7', AGENT_CREDIT_CREDIT_TARGETHALFWIDTH: '0.001' });
+    expect(strip(flags.stdout)).toEqual(strip(env.stdout));
+    const credit = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as CreditEvent).filter((e) => e.event_type === 'episode_credit');
+    expect(credit(flags.stdout).every((e) => e.estimator.name === 'permutation' && e.estimator.evaluations <= 12)).toBe(true);
+    for (const [flag, value, message] of [
+      ['--budget', 'abc', 'credit.budget: expected a number > 0, got "abc" (from --budget)'],
+      ['--estimator', 'foo', 'got "foo" (from --estimator)'],
+      ['--seed', '1.5', 'credit.seed: expected an integer, got 1.5 (from --seed)'],
+      ['--target-half-width', '0', 'credit.targetHalfWidth: expected a number > 0, got 0 (from --target-half-width)'],
+    ] as const) {
+      const r = cli(['replay', dir, flag, value]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
   it('compare with no comparable episode fails instead of printing a table of zero errors', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http/0001-traces.pb`]); // spans only: no evaluation
     expect(r.status).toBe(1);
