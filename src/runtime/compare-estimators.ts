@@ -4,7 +4,9 @@
  * black-box value function (http judge, module) where exact enumeration is unaffordable.
  *
  * Per episode: the configured game (provenance, or the http/module game of the config) is solved
- * exactly (the reference), then each estimator runs at each budget (k × agents value-function
+ * exactly (the reference) — by its closed form when the game offers one (`closedForm()`: the
+ * built-in provenance game, any number of agents), else by enumerating its 2^n coalitions (black-box
+ * games, within credit.maxExactPlayers) —, then each estimator runs at each budget (k × agents value-function
  * evaluations, whole budget spent: no early stop) under several seeds. Errors are taken on the
  * agent credits against the reference; interval coverage counts how often an estimator's
  * confidence interval holds the exact value. Pure with respect to I/O: the CLI reads the files.
@@ -50,15 +52,49 @@ export interface CompareRow {
   msPerRun: number;
 }
 
+/** How an episode's exact reference was obtained. */
+export type ReferenceKind = 'closed-form' | 'enumeration';
+
+/** One compared episode: its exact agent credit and how it was obtained (`--json`: `episodeRows`). */
+export interface CompareEpisodeRow {
+  episodeId: string;
+  agents: number;
+  reference: ReferenceKind;
+  /** Exact credit per agent, in the game's player order. */
+  exact: { agentId: string; value: number }[];
+}
+
+/**
+ * One estimator run on one episode at one budget and seed (`--json`: `runRows`): per agent the
+ * estimate, the exact value and the confidence interval, so per-player coverage and error bars on
+ * coverage can be computed.
+ */
+export interface CompareRunRow {
+  episodeId: string;
+  estimator: ComparableEstimator;
+  budgetPerPlayer: number;
+  seed: number;
+  evaluations: number;
+  status: string;
+  confidence: number;
+  agents: { agentId: string; estimate: number; exact: number; low: number; high: number }[];
+}
+
 export interface CompareReport {
   episodes: number;
   compared: number;
+  /** Compared episodes by how their exact reference was obtained. */
+  references: Partial<Record<ReferenceKind, number>>;
   /** Episodes left out, by reason. */
   skipped: Record<string, number>;
   seeds: number[];
   /** `credit.targetHalfWidth` the status column is judged against. */
   targetHalfWidth: number;
   rows: CompareRow[];
+  /** Per compared episode: agents, reference kind, exact values. */
+  episodeRows: CompareEpisodeRow[];
+  /** Per (episode, estimator, budget, seed): per-agent estimate, exact value and interval. */
+  runRows: CompareRunRow[];
 }
 
 interface Acc {
@@ -102,19 +138,35 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   let compared = 0;
   let done = 0;
+  const references: CompareReport['references'] = {};
+  const episodeRows: CompareEpisodeRow[] = [];
+  const runRows: CompareRunRow[] = [];
   for (const episode of episodes) {
     options.onEpisode?.(done++, episodes.length);
     const input = creditInputOf(episode, processOptions);
     let reference;
+    let referenceKind: ReferenceKind;
     try {
-      // exact enumeration of the configured game: 2^n coalitions, within credit.maxExactPlayers
       const n = new Set(input.agents.map((a) => a.agentId)).size;
-      if (n > maxExact) {
-        skip(`more agents than credit.maxExactPlayers (${maxExact}): no exact reference`);
-        continue;
+      // The closed form first where the game may offer one: the built-in provenance game always
+      // does (any n); a pluggable game only past the enumeration cap (the probe costs its v(N),
+      // v(∅) and message game). Budget 1: a game without one is not sampled for nothing.
+      const pluggable = processOptions.credit?.gameFactory !== undefined;
+      const probe = !pluggable || n > maxExact ? (await creditEpisode(input, { ...base, estimator: 'auto', budget: 1 })).estimate : undefined;
+      if (probe && probe.estimator === 'closed-form' && probe.status === 'exact') {
+        reference = probe;
+        referenceKind = 'closed-form';
+      } else {
+        // exact enumeration of the configured game: 2^n coalitions, within credit.maxExactPlayers
+        // (a pluggable game may have more players than the episode's agents: its own count decides)
+        if (Math.max(n, probe?.players.length ?? 0) > maxExact) {
+          skip(`more agents than credit.maxExactPlayers (${maxExact}) and the game has no closed form: no exact reference`);
+          continue;
+        }
+        // (the engine may count more agents than input.agents — agents of messages — so the budget is the cap's)
+        reference = (await creditEpisode(input, { ...base, estimator: 'exact', budget: 2 ** maxExact + 2 })).estimate;
+        referenceKind = 'enumeration';
       }
-      // (the engine may count more agents than input.agents — agents of messages — so the budget is the cap's)
-      reference = (await creditEpisode(input, { ...base, estimator: 'exact', budget: 2 ** maxExact + 2 })).estimate;
     } catch (err) {
       if (err instanceof DegenerateEpisodeError) {
         skip(`no credit (${err.reason})`);
@@ -132,6 +184,8 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
       continue;
     }
     compared++;
+    references[referenceKind] = (references[referenceKind] ?? 0) + 1;
+    episodeRows.push({ episodeId: episode.episodeId, agents: n, reference: referenceKind, exact: reference.players.map((agentId, i) => ({ agentId, value: reference.values[i]! })) });
     const exact = new Map(reference.players.map((p, i) => [p, reference.values[i]!] as const));
     const norm = reference.values.reduce((s, v) => s + v * v, 0);
     for (const estimator of options.estimators) {
@@ -157,10 +211,14 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
             status = (await creditEpisode(input, { ...base, estimator, budget: k * n, seed })).estimate.status;
           }
           acc.statuses[status] = (acc.statuses[status] ?? 0) + 1;
+          const run: CompareRunRow = { episodeId: episode.episodeId, estimator, budgetPerPlayer: k, seed, evaluations: est.evaluations, status, confidence: est.confidence, agents: [] };
+          runRows.push(run);
           let sq = 0;
           est.players.forEach((p, i) => {
             const phi = exact.get(p);
             if (phi === undefined) return;
+            const interval = est.intervals[i];
+            run.agents.push({ agentId: p, estimate: est.values[i]!, exact: phi, low: interval?.low ?? Number.NaN, high: interval?.high ?? Number.NaN });
             const err = Math.abs(est.values[i]! - phi);
             sq += err * err;
             acc.absSum += err;
@@ -202,7 +260,7 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
       });
     }
   }
-  return { episodes: episodes.length, compared, skipped, seeds, targetHalfWidth: resolved.targetHalfWidth, rows };
+  return { episodes: episodes.length, compared, references, skipped, seeds, targetHalfWidth: resolved.targetHalfWidth, rows, episodeRows, runRows };
 }
 
 /**
@@ -220,6 +278,12 @@ export function statusAtTarget(est: ShapleyEstimate, target: number): EstimateSt
   return widest <= target ? 'approximate' : 'partial';
 }
 
+/** Which references the compared episodes used, e.g. "closed form (provenance game) for 3 episodes". */
+function referenceText(refs: CompareReport['references']): string {
+  const parts = [refs['closed-form'] ? `the game's closed form for ${refs['closed-form']} episode(s)` : '', refs.enumeration ? `enumeration of all coalitions for ${refs.enumeration} episode(s)` : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'none (no episode compared)';
+}
+
 const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toFixed(4).replace(/\.?0+$/, '') : x.toExponential(2));
 
 /** The report as Markdown: what was compared, then one row per (estimator, budget). */
@@ -227,7 +291,7 @@ export function renderCompareReport(r: CompareReport): string {
   const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} ${why}`);
   const lines = [
     `Estimator comparison: ${r.compared} of ${r.episodes} episodes compared${skipped.length ? ` (left out: ${skipped.join('; ')})` : ''}; seeds ${r.seeds.join(', ')}.`,
-    'Reference: exact Shapley values of the configured game (enumeration). Each estimator spends its whole budget (k × agents evaluations), or fewer where the game has fewer coalitions (2^agents: a 2-agent game has 4) or the estimator is exact before it (the evaluations column says what was spent). Status: `approximate` when every interval is within credit.targetHalfWidth at that budget and the engine, run at that target, reports it so (it trusts the target only after 10 samples), `partial` when not.',
+    `Reference: exact Shapley values of the configured game — ${referenceText(r.references)}. Each estimator spends its whole budget (k × agents evaluations), or fewer where the game has fewer coalitions (2^agents: a 2-agent game has 4) or the estimator is exact before it (the evaluations column says what was spent). Status: \`approximate\` when every interval is within credit.targetHalfWidth at that budget and the engine, run at that target, reports it so (it trusts the target only after 10 samples), \`partial\` when not.`,
     '',
     `| estimator | budget | runs | agents (mean) | mean abs error | max abs error | relative MSE | CI coverage | evaluations (mean) | status at half-width ${r.targetHalfWidth} | ms per run |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',

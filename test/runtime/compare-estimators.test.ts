@@ -8,7 +8,7 @@ import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { checkCompareOptions, compareEstimators, lowestErrorPerBudget, renderCompareReport, statusAtTarget } from '../../src/runtime/compare-estimators.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { creditInputOf } from '../../src/runtime/process-episode.js';
-import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { generateFleet, generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 
 const config = loadConfig({ env: {} }).config;
 const options = processOptionsOf(config);
@@ -22,7 +22,73 @@ async function fleetEpisodes(episodes: number, seed: number): Promise<Episode[]>
   return assembler.flush('shutdown');
 }
 
+/** Episodes of generated runs with `agents` agents each (real OTel SDK spans), closed as the pipeline closes them. */
+async function largeEpisodes(agents: number, count: number): Promise<Episode[]> {
+  const assembler = new EpisodeAssembler({ maxOpenEpisodes: count + 8 });
+  for (let i = 0; i < count; i++) {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 300 + i, agents, steps: 2 });
+    assembler.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+  }
+  return assembler.flush('shutdown');
+}
+
 describe('compareEstimators (agent-credit compare)', () => {
+  it('compares 20- and 40-agent episodes against the closed form of the provenance game (it skipped every episode over credit.maxExactPlayers, 14), and says which reference it used', async () => {
+    for (const agents of [20, 40]) {
+      const episodes = await largeEpisodes(agents, 1);
+      const report = await compareEstimators(episodes, options, { estimators: ['svarm'], budgetsPerPlayer: [10], seeds: 1 });
+      expect(report.compared).toBe(1);
+      expect(report.references).toEqual({ 'closed-form': 1 });
+      expect(report.rows[0]!.meanAgents).toBe(agents);
+      expect(report.rows[0]!.meanAbsError).toBeLessThan(0.05);
+      // the reference is the pipeline's own closed-form credit
+      const closed = (await creditEpisode(creditInputOf(episodes[0]!, options), options.credit)).estimate;
+      expect(closed.estimator).toBe('closed-form');
+      expect(report.episodeRows[0]!.exact.map((a) => a.value)).toEqual([...closed.values]);
+      expect(renderCompareReport(report)).toContain("Reference: exact Shapley values of the configured game — the game's closed form for 1 episode(s).");
+    }
+  }, 120_000);
+
+  it('a black-box game (no closed form) is enumerated within credit.maxExactPlayers and skipped, saying why, beyond it', async () => {
+    // an additive game over the episode's agents, offered without a closed form (a module game)
+    const credit = {
+      ...options.credit,
+      game: 'module' as const,
+      gameFactory: (_: unknown, ctx: { agentIds: readonly string[]; systemValue: number; baseline: number }) => {
+        const n = ctx.agentIds.length;
+        return { agentGame: { id: `additive-${n}`, players: ctx.agentIds, value: (c: Uint8Array) => ctx.baseline + c.reduce((s, x, i) => s + (x ? ((ctx.systemValue - ctx.baseline) * (i + 1)) / ((n * (n + 1)) / 2) : 0), 0) } };
+      },
+    };
+    const small = await compareEstimators((await fleetEpisodes(3, 5)).slice(0, 1), { ...options, credit }, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
+    expect(small.references).toEqual({ enumeration: 1 });
+    expect(renderCompareReport(small)).toContain('enumeration of all coalitions for 1 episode(s)');
+    const large = await compareEstimators(await largeEpisodes(16, 1), { ...options, credit }, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
+    expect(large.compared).toBe(0);
+    expect(large.skipped).toEqual({ 'more agents than credit.maxExactPlayers (14) and the game has no closed form: no exact reference': 1 });
+  }, 60_000);
+
+  it('--json rows: one per (episode, estimator, budget, seed) with per-agent estimate, exact value and interval, from which the pooled figures follow', async () => {
+    const episodes = await fleetEpisodes(6, 11);
+    const report = await compareEstimators(episodes, options, { estimators: ['permutation', 'svarm'], budgetsPerPlayer: [4, 10], seeds: 2 });
+    expect(report.episodeRows).toHaveLength(report.compared);
+    expect(report.runRows).toHaveLength(report.compared * 2 * 2 * 2);
+    const exactOf = new Map(report.episodeRows.map((e) => [e.episodeId, new Map(e.exact.map((a) => [a.agentId, a.value]))]));
+    for (const row of report.rows) {
+      const runs = report.runRows.filter((r) => r.estimator === row.estimator && r.budgetPerPlayer === row.budgetPerPlayer);
+      expect(runs).toHaveLength(row.runs);
+      expect(new Set(runs.map((r) => r.seed))).toEqual(new Set(report.seeds));
+      const agents = runs.flatMap((r) => r.agents.map((a) => ({ ...a, episodeId: r.episodeId })));
+      for (const a of agents) {
+        expect(a.exact).toBe(exactOf.get(a.episodeId)!.get(a.agentId));
+        expect(a.low).toBeLessThanOrEqual(a.high);
+      }
+      const covered = agents.filter((a) => a.low - 1e-9 * Math.max(1, Math.abs(a.exact)) <= a.exact && a.exact <= a.high + 1e-9 * Math.max(1, Math.abs(a.exact))).length;
+      expect(covered / agents.length).toBeCloseTo(row.coverage, 12);
+      expect(agents.reduce((m, a) => Math.max(m, Math.abs(a.estimate - a.exact)), 0)).toBeCloseTo(row.maxAbsError, 12);
+    }
+  }, 120_000);
+
   it('is exported from the runtime entry (agent-credit/runtime), as docs/credit.md names its library form', async () => {
     const runtime = await import('../../src/runtime/index.js');
     expect(runtime.compareEstimators).toBe(compareEstimators);
