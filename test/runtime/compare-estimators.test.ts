@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -195,6 +197,23 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(engine.status).toBe('partial'); // the run this test is about: the target not trusted on so few samples
     expect(report.rows[0]!.statuses).toEqual({ [engine.status]: 1 });
   });
+
+  it("README's estimator claim holds on 10-agent episodes: SVARM lowest at 4·n, tree-MSR lower at 10·n (README said SVARM from 4·n on)", async () => {
+    const assembler = new EpisodeAssembler({ maxOpenEpisodes: 16 });
+    for (const [kind, convention] of [['error-retry', 'genai'], ['saboteur', 'openinference'], ['redundant', 'openllmetry']] as const) {
+      const run = await generateScenario({ kind, convention, seed: 100, agents: 10, steps: 2 });
+      assembler.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+      assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+    }
+    const report = await compareEstimators(assembler.flush('shutdown'), options, { estimators: ['tree-msr', 'svarm'], budgetsPerPlayer: [4, 10], seeds: 2 });
+    expect(report.compared).toBe(3);
+    const mse = (estimator: string, k: number) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!.relativeMse;
+    expect(mse('svarm', 4)).toBeLessThan(mse('tree-msr', 4));
+    expect(mse('tree-msr', 10)).toBeLessThan(mse('svarm', 10));
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain('the lowest error of our samplers at 4 evaluations per agent on generated agent episodes — at 10·n and 40·n tree-MSR');
+    expect(readme).not.toContain('agent episodes from 4 evaluations per agent on');
+  }, 120_000);
 
   it('refuses options it cannot run, naming the flag', () => {
     expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus"/);
