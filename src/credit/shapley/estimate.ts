@@ -78,10 +78,11 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
 
 /**
  * The sampler when none is named: stratified SVARM once the budget pays for its exact strata
- * (2n + 2 evaluations) and as much again for sampling (≥ 4n), else permutation sampling. On the
- * benchmark games (bench/RESULTS.md, n = 10…50) and on generated agent episodes
- * (`agent-credit compare`) SVARM had the lowest error of our samplers from 4·n evaluations on; at
- * 2·n it cannot finish its exact strata and permutation sampling is better.
+ * (2n + 2 evaluations) and as much again for sampling (≥ 4n), else permutation sampling. On
+ * generated agent episodes (`agent-credit compare`, docs/credit.md) SVARM has the lowest error of
+ * our samplers at 4·n and tree-MSR at 10·n and 40·n, but tree-MSR's error from few evaluations is
+ * the worst of them and varies most across games (bench/RESULTS.md): SVARM is the safe default.
+ * At 2·n SVARM cannot finish its exact strata and permutation sampling is better.
  */
 export function defaultSampler(n: number, budget: number | undefined): 'svarm' | 'permutation' {
   return budget === undefined || budget >= 4 * n ? 'svarm' : 'permutation';
