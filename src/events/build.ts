@@ -57,8 +57,12 @@ function agentCredit(a: CreditOutcome['agents'][number]): EpisodeCredit['agents'
   return out;
 }
 
-function pairStep(s: AgentStep): PreferencePair['rejected'] {
+function pairStep(s: AgentStep, context?: PreferencePair['context']): PreferencePair['rejected'] {
   const out: PreferencePair['rejected'] = { step_id: s.stepId, agent_id: s.agentId, name: s.name, kind: s.kind };
+  // The chosen side's own prompt when it differs from the rejected one's (math review: the pair's
+  // context was the rejected step's alone, so a trainer could not tell a same-prompt pair).
+  if (context !== undefined && s.inputText !== undefined && s.inputDigest !== context.input_digest) out.input = s.inputText;
+  if (s.inputDigest !== undefined) out.input_digest = s.inputDigest;
   if (s.outputText !== undefined) out.output = s.outputText;
   if (s.outputDigest !== undefined) out.output_digest = s.outputDigest;
   return out;
@@ -167,7 +171,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     if (p.context.input !== undefined) context.input = p.context.input;
     if (p.context.inputDigest !== undefined) context.input_digest = p.context.inputDigest;
     e.context = context;
-    if (p.chosen) e.chosen = pairStep(p.chosen);
+    if (p.chosen) e.chosen = pairStep(p.chosen, context);
     e.rejected = pairStep(p.rejected);
     e.margin = finite(p.margin, 'pair margin');
     e.rejected_only = p.rejectedOnly;

@@ -208,6 +208,13 @@ export const PairStepSchema = z
     agent_id: z.string().describe('Agent of the step (the same on both sides of a pair).'),
     name: z.string().describe('Span name, for display.'),
     kind: StepKind(),
+    input: z
+      .string()
+      .optional()
+      .describe(
+        'Chosen side only, and only when it answered another prompt than the rejected step (its input_digest differs from context.input_digest — a retry that read the error was given a longer transcript): its own input, cut like context.input. DPO needs one prompt for both sides: use this one for the chosen answer, or keep only pairs whose digests are equal.',
+      ),
+    input_digest: z.string().optional().describe(`Digest of the step’s own input (the rejected side’s equals context.input_digest). ${DIGEST}`),
     output: z.string().optional().describe('The step’s output text, cut at conventions.maxTextBytes (2048 bytes by default) keeping its start, with a trailing "…" when cut. Absent when the instrumentation recorded none.'),
     output_digest: z.string().optional().describe(`Digest of the step’s output. ${DIGEST}`),
   })

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { creditEpisode, type CreditOutcome } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { eventId, eventIdOfText, eventIdText } from '../../src/events/event-id.js';
-import { EpisodeCreditSchema, EvaluationUsedSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
-import { episode, sid, threeAgentSteps } from '../credit/episode-builder.js';
+import { EpisodeCreditSchema, EvaluationUsedSchema, PairStepSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
+import { episode, sid, step, threeAgentSteps } from '../credit/episode-builder.js';
 
 describe('eventId', () => {
   it('is the first 32 hex chars of sha256 over each part followed by NUL', () => {
@@ -60,7 +60,8 @@ describe('outcomeToEvents', () => {
       }
       for (const p of pairs) {
         expectSchemaKeyOrder(p, Object.keys(PreferencePairSchema.shape));
-        expectSchemaKeyOrder(p.rejected, ['step_id', 'agent_id', 'name', 'kind', 'output', 'output_digest']);
+        expectSchemaKeyOrder(p.rejected, Object.keys(PairStepSchema.shape));
+        if (p.chosen) expectSchemaKeyOrder(p.chosen, Object.keys(PairStepSchema.shape));
       }
     }
     // Both forms of the optional reward fields occur: with and without parent / failure role.
@@ -68,6 +69,28 @@ describe('outcomeToEvents', () => {
     expect(rewards.some((r) => r.failure_role !== undefined)).toBe(true);
     expect(rewards.some((r) => r.parent_step_id !== undefined)).toBe(true);
     expect(rewards.some((r) => r.parent_step_id === undefined)).toBe(true);
+  });
+
+  it("gives the chosen side its own prompt when it answered another one than the rejected step (math review: the pair's context was the rejected step's alone)", async () => {
+    const withInput = (s: ReturnType<typeof step>, text: string) => ({ ...s, inputText: text, inputDigest: createHash('sha256').update(text).digest('hex').slice(0, 16) });
+    const pairFor = async (retryInput: string) => {
+      const steps = [
+        step({ id: 1, agent: 'planner', name: 'plan' }),
+        withInput(step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], ok: false }), 'write the parser'),
+        withInput(step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [1] }), retryInput),
+      ];
+      const { pairs } = outcomeToEvents(await creditEpisode(episode(steps, 0.3), {}), { emittedAtMs: 5 });
+      expect(pairs).toHaveLength(1);
+      PreferencePairSchema.parse(pairs[0]);
+      return pairs[0]!;
+    };
+    const same = await pairFor('write the parser');
+    expect(same.chosen?.input_digest).toBe(same.context.input_digest);
+    expect(same.rejected.input_digest).toBe(same.context.input_digest);
+    expect(same.chosen?.input).toBeUndefined();
+    const longer = await pairFor('write the parser\nerror: rate limited, try again');
+    expect(longer.chosen?.input_digest).not.toBe(longer.context.input_digest);
+    expect(longer.chosen?.input).toBe('write the parser\nerror: rate limited, try again');
   });
 
   it('keeps only well-formed trace ids and gives each event its own id from (episode, revision, type, method, subject)', async () => {
