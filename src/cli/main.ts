@@ -21,6 +21,7 @@ import { ProgressBar } from './progress.js';
 import { renderSummary, SummaryCollector } from './summary.js';
 import { writeSchemaFiles } from './schema-files.js';
 import { startSelfTracing } from '../telemetry/self-tracing.js';
+import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 
 interface CommonFlags {
   config?: string;
@@ -356,6 +357,38 @@ export function buildProgram(): Command {
     .option('--json <file>', 'also write the report as JSON to this file')
     .addOption(logOption())
     .action((inputs: string[], f: CompareFlags) => compareCommand(inputs, f));
+
+  program
+    .command('generate')
+    .description('write generated multi-agent runs (real OTel SDK spans and evaluation log records) as OTLP files for replay and compare, with expected.ndjson saying what each run shows')
+    .argument('<dir>', 'output directory (created if missing)')
+    .option('--episodes <n>', 'runs to write (default: 10)')
+    .option('--seed <n>', 'seed of the corpus: the same seed and options give the same files (default: 1)')
+    .option('--kinds <list>', `comma-separated, drawn uniformly: ${SCENARIO_KINDS.join(', ')} (default: all)`)
+    .option('--conventions <list>', `comma-separated, drawn uniformly: ${SCENARIO_CONVENTIONS.join(', ')} (default: all)`)
+    .option('--agents <n>', 'agents per run, 3–64 (default: the kind’s minimum, 3 or 4)')
+    .option('--steps <n>', 'implementation steps per coder (default: 2)')
+    .option('--start-ms <ms>', 'start of the first run, unix ms; runs follow each other by --spacing-ms (default: a seeded start per run)')
+    .option('--spacing-ms <ms>', 'time between run starts with --start-ms (default: 60000)')
+    .option('--encoding <enc>', 'proto or json (default: proto)')
+    .action(async (dir: string, f: { episodes?: string; seed?: string; kinds?: string; conventions?: string; agents?: string; steps?: string; startMs?: string; spacingMs?: string; encoding?: string }) => {
+      const { generateFiles } = await import('./generate.js');
+      if (f.encoding !== undefined && f.encoding !== 'proto' && f.encoding !== 'json') throw new ConfigError([`--encoding: use proto or json, got ${JSON.stringify(f.encoding)}`]);
+      const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
+      const written = await generateFiles({
+        dir,
+        episodes: f.episodes ? int('--episodes', 1)(f.episodes) : 10,
+        seed: f.seed ? int('--seed')(f.seed) : 1,
+        kinds: csv(f.kinds),
+        conventions: csv(f.conventions),
+        ...(f.agents ? { agents: int('--agents', 3)(f.agents) } : {}),
+        ...(f.steps ? { steps: int('--steps', 1)(f.steps) } : {}),
+        ...(f.startMs ? { baseTimeMs: int('--start-ms', 0)(f.startMs) } : {}),
+        ...(f.spacingMs ? { spacingMs: int('--spacing-ms', 0)(f.spacingMs) } : {}),
+        encoding: f.encoding === 'json' ? 'json' : 'proto',
+      });
+      process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);
+    });
 
   program
     .command('check')

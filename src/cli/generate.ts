@@ -1,0 +1,69 @@
+/**
+ * `agent-credit generate`: writes generated multi-agent runs as OTLP files that `replay` and
+ * `compare` read — one `NNNN-traces.{pb,json}` and `NNNN-logs.{pb,json}` pair per run (the real
+ * OTel JS SDK's spans and log records, serialized by its OTLP serializers) plus `expected.ndjson`,
+ * what each run was built to show (kind, convention, agents, saboteur, redundant agent…). For
+ * researchers: a corpus to compare estimators on without a fleet (researcher review: there was no
+ * way to produce one from the CLI).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config/index.js';
+import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
+
+export interface GenerateOptions {
+  dir: string;
+  episodes: number;
+  seed: number;
+  kinds?: readonly string[];
+  conventions?: readonly string[];
+  agents?: number;
+  steps?: number;
+  /** Start of the first run (unix ms) and the time between runs; default: seeded start per run. */
+  baseTimeMs?: number;
+  spacingMs?: number;
+  encoding: 'proto' | 'json';
+}
+
+/** Names a flag's unknown values and the accepted ones, as ConfigError. */
+function pick<T extends string>(flag: string, values: readonly string[] | undefined, known: readonly T[]): T[] | undefined {
+  if (values === undefined) return undefined;
+  const bad = values.filter((v) => !known.includes(v as T));
+  if (bad.length > 0) throw new ConfigError([`${flag}: unknown ${bad.map((b) => JSON.stringify(b)).join(', ')}; use ${known.join(', ')}`]);
+  return values as T[];
+}
+
+/** Writes the runs; returns the paths written (traces and logs files, then expected.ndjson). */
+export async function generateFiles(o: GenerateOptions): Promise<string[]> {
+  const kinds = pick('--kinds', o.kinds, SCENARIO_KINDS as readonly ScenarioKind[]);
+  const conventions = pick('--conventions', o.conventions, SCENARIO_CONVENTIONS as readonly ScenarioConvention[]);
+  if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
+  const runs = await generateFleet({
+    episodes: o.episodes,
+    seed: o.seed,
+    ...(kinds ? { mix: Object.fromEntries(kinds.map((k) => [k, 1])) } : {}),
+    ...(conventions ? { conventions } : {}),
+    ...(o.agents !== undefined ? { agents: o.agents } : {}),
+    ...(o.steps !== undefined ? { steps: o.steps } : {}),
+    ...(o.baseTimeMs !== undefined ? { baseTimeMs: o.baseTimeMs } : {}),
+    ...(o.spacingMs !== undefined ? { spacingMs: o.spacingMs } : {}),
+  });
+  mkdirSync(o.dir, { recursive: true });
+  const width = Math.max(4, String(runs.length - 1).length);
+  const ext = o.encoding === 'json' ? 'json' : 'pb';
+  const written: string[] = [];
+  const expected: string[] = [];
+  runs.forEach((run, i) => {
+    const stem = String(i).padStart(width, '0');
+    const traces = join(o.dir, `${stem}-traces.${ext}`);
+    const logs = join(o.dir, `${stem}-logs.${ext}`);
+    writeFileSync(traces, o.encoding === 'json' ? run.tracesJson : run.tracesProto);
+    writeFileSync(logs, o.encoding === 'json' ? run.logsJson : run.logsProto);
+    written.push(traces, logs);
+    expected.push(JSON.stringify({ run: stem, trace_id: run.traceId, ...run.expected }));
+  });
+  const exp = join(o.dir, 'expected.ndjson');
+  writeFileSync(exp, `${expected.join('\n')}\n`);
+  written.push(exp);
+  return written;
+}

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CreditEventSchema } from '../../src/events/schemas.js';
+
+const root = join(import.meta.dirname, '../..');
+const MAIN = join(root, 'src/cli/main.ts');
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGENT_CREDIT_')));
+const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+
+describe('agent-credit generate', () => {
+  it('writes a reproducible corpus of runs that replay reads as it is, one episode per run', () => {
+    const a = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const b = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const args = ['--episodes', '4', '--seed', '7', '--agents', '5', '--kinds', 'error-retry,saboteur', '--start-ms', '1767225600000', '--spacing-ms', '120000'];
+    expect(cli(['generate', a, ...args]).status).toBe(0);
+    expect(cli(['generate', b, ...args]).status).toBe(0);
+    const files = readdirSync(a).sort();
+    expect(files).toEqual(['0000-logs.pb', '0000-traces.pb', '0001-logs.pb', '0001-traces.pb', '0002-logs.pb', '0002-traces.pb', '0003-logs.pb', '0003-traces.pb', 'expected.ndjson']);
+    for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f)))).toBe(true);
+    const expected = readFileSync(join(a, 'expected.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trace_id: string; kind: string; agents: string[] });
+    expect(expected.map((e) => e.kind).every((k) => k === 'error-retry' || k === 'saboteur')).toBe(true);
+    for (const e of expected) expect(e.agents.length).toBeGreaterThanOrEqual(5);
+    const r = cli(['replay', a, '--no-summary']);
+    expect(r.status).toBe(0);
+    const credits = r.stdout.trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l))).filter((e) => e.event_type === 'episode_credit');
+    expect(credits.map((e) => e.episode_id).sort()).toEqual(expected.map((e) => e.trace_id).sort());
+    expect(credits.every((e) => e.episode_revision === 0)).toBe(true);
+  }, 120_000);
+
+  it('refuses unknown kinds and out-of-range counts, naming the flag (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const kinds = cli(['generate', dir, '--kinds', 'success,nope']);
+    expect(kinds.status).toBe(2);
+    expect(kinds.stderr).toContain('--kinds: unknown "nope"; use success, redundant, saboteur, error-retry, failure');
+    const agents = cli(['generate', dir, '--agents', '2']);
+    expect(agents.status).toBe(2);
+    expect(agents.stderr).toContain('--agents: expected an integer ≥ 3');
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
