@@ -42,7 +42,7 @@ export interface CreateCreditSpanProcessorOptions extends CreditSpanProcessorOpt
    * do not cross to a thread) and the built-in `processEpisode`.
    */
   creditWorkers?: number;
-  /** With `creditWorkers`: ms one episode may take in a worker before that worker is replaced and the episode fails (`onError`). Default 30000. */
+  /** With `creditWorkers`: ms one episode may take in a worker before that worker is replaced and the episode fails (`onError`; the other episodes it held are re-run on the replacement). Default 30000. */
   creditTimeoutMs?: number;
 }
 

@@ -15,6 +15,7 @@ import { generateScenario } from '../../src/scenarios/index.js';
 
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
 const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
+const CRASHES = fileURLToPath(new URL('./modules/crashes.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -57,7 +58,7 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     expect(withoutClock(b.flat())).toBe(withoutClock(a.flat()));
   }, 60_000);
 
-  it('replaces a worker stuck in a value function: that episode fails with the reason, the next ones are credited', async () => {
+  it('replaces a worker stuck in a value function: that episode fails with the reason, the ones it held are re-run and credited', async () => {
     const [episode] = await episodes();
     const restarts: string[] = [];
     const pool = await CreditWorkerPool.start({
@@ -70,11 +71,62 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       const stuck = pool.process({ ...episode!, episodeId: 'hang-1' });
       const queued = pool.process(episode!); // sent to the same (stuck) worker
       await expect(stuck).rejects.toThrow(/took longer than 1000 ms \(runtime\.creditTimeoutMs\); its credit worker was replaced/);
-      await expect(queued).rejects.toThrow(/credit worker was replaced/);
+      expect((await queued)[0]?.event_type).toBe('episode_credit'); // re-run on the replacement
+      expect(restarts[0]).toMatch(/^episode hang-1: processEpisode took longer than 1000 ms \(runtime\.creditTimeoutMs\); its credit worker was replaced; 1 episode\(s\) it held are re-run on the replacement$/);
       const events = await pool.process(episode!);
       expect(events[0]?.event_type).toBe('episode_credit');
       expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 1 });
       expect(restarts).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('fails only the episodes that hang: the others a replaced worker held are re-run, each with its own time budget', async () => {
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path: HANGS } } }),
+      taskTimeoutMs: 1_000,
+      onWorkerRestart: (r) => restarts.push(r),
+    });
+    try {
+      // 3 hanging episodes among 12, all on one worker (the operator review: 8 of 40 hang, 23 went to the DLQ)
+      const ids = ['hang-a', 'ok-0', 'ok-1', 'ok-2', 'hang-b', 'ok-3', 'ok-4', 'ok-5', 'ok-6', 'hang-c', 'ok-7', 'ok-8'];
+      const results = await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId })));
+      const outcome = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value[0]?.event_type));
+      expect(Object.fromEntries(ids.map((id, i) => [id, outcome[i]]))).toEqual(
+        Object.fromEntries(ids.map((id) => [id, id.startsWith('hang') ? 'processEpisode took longer than 1000 ms (runtime.creditTimeoutMs); its credit worker was replaced' : 'episode_credit'])),
+      );
+      expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 3 });
+      expect(restarts.map((r) => r.split(':')[0])).toEqual(['episode hang-a', 'episode hang-b', 'episode hang-c']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('an episode whose worker keeps dying is not retried forever: it fails saying so, the others it shared the worker with are credited', async () => {
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path: CRASHES } } }),
+      taskTimeoutMs: 5_000,
+      onWorkerRestart: (r) => restarts.push(r),
+    });
+    try {
+      const ids = ['ok-0', 'crash-1', 'ok-1', 'ok-2'];
+      const results = await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId })));
+      const outcome = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value[0]?.event_type));
+      expect(outcome).toEqual([
+        'episode_credit',
+        'its credit worker was stopped 3 times while it held this episode (last: credit worker exited with code 7); not retried again',
+        'episode_credit',
+        'episode_credit',
+      ]);
+      expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 3 });
+      expect(restarts.at(-1)).toMatch(/1 failed after their worker was stopped 3 times/);
     } finally {
       await pool.close();
     }

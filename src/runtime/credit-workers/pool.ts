@@ -8,9 +8,15 @@
  * - An episode goes to the worker with the fewest tasks in flight. Results are identical to the
  *   in-thread path (same function, same options; the episode crosses by structured clone).
  * - Never a stall: a task that exceeds `taskTimeoutMs` terminates its worker (a stuck value
- *   function cannot be interrupted otherwise); that worker's tasks fail with a reason the
- *   runtime sends to the DLQ, and a fresh worker takes its place. A crashed worker is replaced
- *   the same way.
+ *   function cannot be interrupted otherwise) and fails with that reason (the runtime sends it
+ *   to the DLQ); a fresh worker takes the slot's place. The other episodes the stopped worker
+ *   held did nothing wrong: they are re-run on the replacement, each with its time budget
+ *   restarted. A crashed worker is replaced the same way (all its episodes re-run).
+ * - Not retried forever: an episode whose worker is stopped `maxWorkerDeaths` times while running
+ *   it (a crash it causes, or neighbours that time out while it runs) fails, with a reason that
+ *   says so. Only episodes the worker had started count (a queued one was not running, so it
+ *   neither caused nor suffered it) — except after a crash with none started: then every one held
+ *   counts, so a worker that dies before it says it started anything cannot loop forever.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -47,6 +53,11 @@ export interface CreditWorkerPoolOptions {
   retryStartMs?: number;
   /** An episode credited to no events because it is degenerate (processEpisode's onSkipped), with the reason. */
   onSkipped?: (episode: Episode, reason: string, skipped: SkippedReply) => void;
+  /**
+   * Times an episode's worker may be stopped (replaced after another episode's timeout, or
+   * crashed) while it holds the episode before the episode fails instead of being re-run (default 3).
+   */
+  maxWorkerDeaths?: number;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -69,9 +80,13 @@ interface Task {
   reject: (err: Error) => void;
   /**
    * Armed when the worker starts the task (a 'started' reply), so time queued behind other
-   * episodes does not count; armed at once for a slot whose worker is not ready yet.
+   * episodes (or waiting for a replacement worker to start) does not count.
    */
   timer?: NodeJS.Timeout;
+  /** The current worker has started it (a 'started' reply). */
+  started?: boolean;
+  /** Times a worker holding this task was stopped (replaced or crashed) and the task re-queued. */
+  deaths: number;
 }
 
 /** One worker position; its worker is replaced in place when it dies or gets stuck. */
@@ -149,7 +164,7 @@ export class CreditWorkerPool {
     const chosen = slot;
     const id = this.nextId++;
     return new Promise<CreditEvent[]>((resolve, reject) => {
-      const task: Task = { id, episode, resolve, reject };
+      const task: Task = { id, episode, resolve, reject, deaths: 0 };
       chosen.tasks.set(id, task);
       holdWhileBusy(chosen);
       if (chosen.ready) {
@@ -167,14 +182,20 @@ export class CreditWorkerPool {
     });
   }
 
-  /** (Re)starts `task`'s timeout: when it fires, the slot's worker is replaced and its tasks fail. */
+  /** (Re)starts `task`'s timeout: when it fires, that task fails and the slot's worker is replaced (its other tasks re-run). */
   private armTimeout(slot: Slot, task: Task): void {
     clearTimeout(task.timer);
-    task.timer = setTimeout(
-      () => this.replace(slot, `processEpisode took longer than ${this.options.taskTimeoutMs} ms (${this.settings.timeout}); its credit worker was replaced`),
-      this.options.taskTimeoutMs,
-    );
+    task.timer = setTimeout(() => this.timedOut(slot, task), this.options.taskTimeoutMs);
     task.timer.unref();
+  }
+
+  /** `task` ran past the timeout: it fails alone; its worker is replaced and the other episodes it held re-run on the new one. */
+  private timedOut(slot: Slot, task: Task): void {
+    if (slot.tasks.get(task.id) !== task) return;
+    slot.tasks.delete(task.id);
+    const limit = `took longer than ${this.options.taskTimeoutMs} ms (${this.settings.timeout})`;
+    task.reject(new CreditWorkerPoolError(`processEpisode ${limit}; its credit worker was replaced`));
+    this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, { culpritKnown: true });
   }
 
   /** Workers, tasks in flight, replaced workers, and the judge counters summed over workers. */
@@ -244,7 +265,10 @@ export class CreditWorkerPool {
           return; // answered in flushWorker
         } else if (m.kind === 'started') {
           const t = slot.tasks.get(m.id);
-          if (t) this.armTimeout(slot, t);
+          if (t) {
+            t.started = true;
+            this.armTimeout(slot, t);
+          }
         } else if (m.kind === 'fatal') {
           fail(`a credit worker could not build the configured credit stage: ${m.message}`);
         } else {
@@ -283,20 +307,45 @@ export class CreditWorkerPool {
       t.reject(new CreditWorkerPoolError(reason));
     }
     slot.tasks.clear();
-    const w = slot.worker;
-    w.removeAllListeners();
-    w.on('error', () => undefined);
-    await w.terminate().catch(() => undefined);
+    await terminate(slot.worker);
   }
 
-  /** Replaces a stuck or crashed worker in place: its tasks fail with `reason`; new tasks wait for the fresh worker. */
-  private replace(slot: Slot, reason: string): void {
+  /**
+   * Replaces a stuck or crashed worker in place. The tasks it held stay in the slot and are sent
+   * to the fresh worker when it is ready (their timeouts restart when it starts them), except one
+   * whose workers have now been stopped `maxWorkerDeaths` times while running it: that one fails,
+   * saying so. A death counts against the tasks the worker had started; `culpritKnown` false (a
+   * crash) and none started: against every task held.
+   */
+  private replace(slot: Slot, reason: string, { culpritKnown = false }: { culpritKnown?: boolean } = {}): void {
     if (this.closed || !this.slots.includes(slot)) return;
     this.restarts++;
-    this.options.onWorkerRestart?.(reason);
+    const maxDeaths = this.options.maxWorkerDeaths ?? 3;
+    const tasks = [...slot.tasks.values()];
+    const countAll = !culpritKnown && !tasks.some((t) => t.started === true);
+    let requeued = 0;
+    let failed = 0;
+    for (const t of tasks) {
+      clearTimeout(t.timer);
+      delete t.timer;
+      const counts = countAll || t.started === true;
+      t.started = false;
+      if (counts) t.deaths++;
+      if (t.deaths >= maxDeaths) {
+        slot.tasks.delete(t.id);
+        failed++;
+        t.reject(new CreditWorkerPoolError(`its credit worker was stopped ${t.deaths} times while it held this episode (last: ${reason}); not retried again`));
+      } else {
+        requeued++;
+      }
+    }
+    const held = [requeued > 0 ? `${requeued} episode(s) it held are re-run on the replacement` : '', failed > 0 ? `${failed} failed after their worker was stopped ${maxDeaths} times` : '']
+      .filter(Boolean)
+      .join('; ');
+    this.options.onWorkerRestart?.(`${reason}; its credit worker was replaced${held ? `; ${held}` : ''}`);
     if (slot.gameStats) slot.retiredStats = addStats(slot.retiredStats, slot.gameStats);
     delete slot.gameStats;
-    void this.stopWorker(slot, reason);
+    void terminate(slot.worker);
     this.startWorker(slot).catch((err: unknown) => this.outOfRotation(slot, (err as Error).message));
   }
 
@@ -326,6 +375,13 @@ export class CreditWorkerPool {
     }, this.retryStartMs);
     retry.unref();
   }
+}
+
+/** Terminates `w`, ignoring whatever it still says. */
+async function terminate(w: Worker): Promise<void> {
+  w.removeAllListeners();
+  w.on('error', () => undefined);
+  await w.terminate().catch(() => undefined);
 }
 
 /** Asks a worker to flush its telemetry; resolves on its answer or after `timeoutMs`. */
