@@ -6,6 +6,7 @@
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
+import { throttledCount } from './expired-evaluations.js';
 
 /** Whether the n-th occurrence (1-based) is logged: the first `firstN`, then every `every`-th. */
 const logsOccurrence = (n: number, firstN: number, every: number): boolean => n <= firstN || n % every === 0;
@@ -63,6 +64,52 @@ export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, fir
       nextTurn
         ? 'conversation continued: a new turn (or a late verdict) reopened it; its events carry episode_revision > 0 and replace the earlier revision'
         : 'episode corrected: a late evaluation or span reopened it; its events carry episode_revision > 0 and replace the earlier revision',
+    );
+  };
+}
+
+/** What `valueFunctionFailureReporter` reads after each episode: the value function's cumulative counters and its last error. */
+export interface ValueFunctionHealth {
+  /** Evaluations that missed the cache, failed ones included. */
+  calls: number;
+  /** Evaluations that failed for good (after the judge's retries). */
+  failures: number;
+  /** The last failure's message (a judge is named without its URL query). */
+  lastError?: string;
+}
+
+/**
+ * Warns when the value function (`credit.game: http` or `module`) fails: at once for the first
+ * failure, then at most once per `everyMs` with the failures and calls since the last line, the
+ * last error, and what it means for the events. Without it a judge answering 500 to every call,
+ * or a module that throws, turned every episode's credit into an equal split marked partial
+ * without a word in the log (operator review). Totals that went down start again (a new client).
+ */
+export function valueFunctionFailureReporter(
+  logger: Pick<Logger, 'warn'> | undefined,
+  game: string,
+  everyMs = 30_000,
+  now: () => number = Date.now,
+): (health: ValueFunctionHealth | undefined) => void {
+  const due = throttledCount(everyMs, now);
+  let seenFailures = 0;
+  let seenCalls = 0;
+  let callsAtLine = 0;
+  let lines = 0;
+  return (health) => {
+    if (health === undefined) return;
+    if (health.failures < seenFailures || health.calls < seenCalls) seenFailures = seenCalls = callsAtLine = 0;
+    const failures = due(health.failures - seenFailures);
+    seenFailures = health.failures;
+    seenCalls = health.calls;
+    if (failures === undefined) return;
+    const calls = health.calls - callsAtLine;
+    callsAtLine = health.calls;
+    const since = lines++ === 0 ? 'the start' : 'the last such line';
+    logger?.warn(
+      { game, failures, calls, failuresTotal: health.failures, callsTotal: health.calls, ...(health.lastError !== undefined ? { lastError: health.lastError } : {}) },
+      `value function failing (credit.game: ${game}): ${failures} of ${calls} evaluation(s) failed since ${since}${health.lastError !== undefined ? `; last error: ${health.lastError}` : ''}; ` +
+        `the credit of the episodes it failed for falls back to an equal split (or the samples so far) marked partial (estimator …/equal-split-fallback, status partial; metric value_function_failures_total)`,
     );
   };
 }

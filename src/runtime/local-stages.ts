@@ -17,11 +17,12 @@ import type { LocalPipelineDeps } from './local-pipeline.js';
 import type { ProcessEpisodeOptions } from './process-episode.js';
 import { HttpJudgeClient } from '../credit/games/http-judge.js';
 import { loadModuleGame } from '../credit/games/module-game.js';
+import type { Game } from '../credit/types.js';
 import type { GameFactory } from '../credit/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
-import { skippedEpisodeReporter } from './episode-log.js';
+import { skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
 
 export { skippedEpisodeReporter } from './episode-log.js';
 
@@ -62,8 +63,10 @@ export async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
 
 export interface ConfiguredGame {
   gameFactory?: GameFactory;
-  /** Judge counters for self-telemetry (http game). */
+  /** Value-function counters for self-telemetry (http and module games). */
   stats?: () => ObservedStats;
+  /** The last value-function failure's message (http and module games). */
+  lastError?: () => string | undefined;
 }
 
 /**
@@ -85,14 +88,43 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
       }),
       stats: () => {
         const s = client.stats();
-        return { valueFunctionCalls: s.evaluations, valueFunctionCacheHits: s.cacheHits };
+        return {
+          valueFunctionCalls: s.evaluations + s.failures,
+          valueFunctionCacheHits: s.cacheHits,
+          valueFunctionFailures: s.failures,
+          valueFunctionTimeouts: s.timeouts,
+          valueFunctionRetries: s.retries,
+        };
       },
+      lastError: () => client.lastError(),
     };
   }
   if (c.game === 'module' && c.module) {
-    const make = await loadModuleGame(c.module.path, { exportName: c.module.exportName });
+    const load = await loadModuleGame(c.module.path, { exportName: c.module.exportName });
     const players = c.module.players;
+    // Counts the user function's calls and failures (a throw, a non-finite value) for metrics and
+    // the failing-value-function warning; the estimators cache coalition values above this.
+    const counts = { calls: 0, failures: 0, lastError: undefined as string | undefined };
+    const make = (episode: Parameters<typeof load>[0]): Game => {
+      const game = load(episode);
+      return {
+        id: game.id,
+        players: game.players,
+        value: async (coalition) => {
+          counts.calls++;
+          try {
+            return await game.value(coalition);
+          } catch (err) {
+            counts.failures++;
+            counts.lastError = (err as Error)?.message ?? String(err);
+            throw err;
+          }
+        },
+      };
+    };
     return {
+      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures }),
+      lastError: () => counts.lastError,
       gameFactory: (input, ctx) => {
         const episode = { episodeId: input.episodeId, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) };
         return {
@@ -111,7 +143,7 @@ export interface LocalStages {
   assembler: EpisodeAssembler;
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
   evaluationsFromLogs: LocalPipelineDeps['evaluationsFromLogs'];
-  /** Judge counters when the http game is configured. */
+  /** Value-function counters when the http or module game is configured. */
   gameStats?: () => ObservedStats;
   /** Credit worker threads (runtime.creditWorkers > 0), else undefined. */
   workers?: CreditWorkerPool;
@@ -145,13 +177,18 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker pool: worker replaced, failed or back'),
     });
     logger?.info({ creditWorkers: workers }, 'credit runs in worker threads (runtime.creditWorkers)');
-    const isHttp = config.credit.game === 'http';
+    const pluggable = config.credit.game === 'http' || config.credit.game === 'module';
     const concurrency = creditConcurrencyFor(config.runtime.creditConcurrency, workers);
+    const reportFailures = pluggable ? valueFunctionFailureReporter(logger, config.credit.game) : undefined;
+    const health = (): ValueFunctionHealth => {
+      const s = pool.stats();
+      return { calls: s.gameStats?.valueFunctionCalls ?? 0, failures: s.gameStats?.valueFunctionFailures ?? 0, ...(s.lastValueFunctionError !== undefined ? { lastError: s.lastValueFunctionError } : {}) };
+    };
     return {
       assembler,
-      processEpisode: (episode) => pool.process(episode),
+      processEpisode: (episode) => (reportFailures ? pool.process(episode).finally(() => reportFailures(health())) : pool.process(episode)),
       evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
-      ...(isHttp ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
+      ...(pluggable ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
       creditConcurrency: concurrency,
       creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(concurrency / workers) + 1),
@@ -161,9 +198,15 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
   const run = processEpisode ?? (await loadProcessEpisode());
   const game = await gameFactoryOf(config);
   const options: ProcessEpisodeOptions = { ...processOptionsOf(config, game.gameFactory), onSkipped: (episode, err) => onSkipped(episode, err.message) };
+  const reportFailures = game.stats ? valueFunctionFailureReporter(logger, config.credit.game) : undefined;
+  const health = (): ValueFunctionHealth => {
+    const s = game.stats!();
+    const lastError = game.lastError?.();
+    return { calls: s.valueFunctionCalls ?? 0, failures: s.valueFunctionFailures ?? 0, ...(lastError !== undefined ? { lastError } : {}) };
+  };
   return {
     assembler,
-    processEpisode: (episode) => run(episode, options),
+    processEpisode: (episode) => (reportFailures ? run(episode, options).finally(() => reportFailures(health())) : run(episode, options)),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
     creditConcurrency: config.runtime.creditConcurrency,

@@ -40,10 +40,16 @@ export interface ObservedStats {
   evaluationsLateUnused?: number;
   /** Cumulative evaluations that named only a `gen_ai.response.id`, resolved to their LLM span. */
   evaluationsJoinedByResponseId?: number;
-  /** Cumulative value-function (judge) calls that missed the cache. */
+  /** Cumulative value-function (judge or module) evaluations that missed the cache, failed ones included. */
   valueFunctionCalls?: number;
   /** Cumulative value-function cache hits. */
   valueFunctionCacheHits?: number;
+  /** Cumulative value-function evaluations that failed for good (after the judge's retries). */
+  valueFunctionFailures?: number;
+  /** Cumulative judge attempts that hit credit.judge.timeoutMs (each retried or failed). */
+  valueFunctionTimeouts?: number;
+  /** Cumulative judge attempts retried (credit.judge.retries). */
+  valueFunctionRetries?: number;
   /** Kafka consumer lag in records, summed over assigned partitions. */
   consumerLag?: number;
   /** Closed episodes waiting for credit work. */
@@ -154,8 +160,11 @@ export class SelfTelemetry {
     counter('evaluations_late_unused', 'Late run-level evaluations that would not change the verdict (another name than the first that scored the run, or not evaluation.name): no correction', (s) => s.evaluationsLateUnused);
     counter('episodes_evaluation_wait_expired', 'Episodes that waited episodes.awaitEvaluationMs for their system evaluation and closed without it (a slower verdict comes as a correction)', (s) => s.evaluationWaitsExpired);
     counter('evaluations_joined_by_response_id', 'Evaluations that named only gen_ai.response.id, joined to the LLM span that recorded it', (s) => s.evaluationsJoinedByResponseId);
-    counter('value_function_calls', 'Value-function (judge) evaluations, cache misses', (s) => s.valueFunctionCalls);
+    counter('value_function_calls', 'Value-function (judge or module) evaluations, cache misses, failed ones included', (s) => s.valueFunctionCalls);
     counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
+    counter('value_function_failures', "Value-function evaluations that failed for good (after the judge's retries): the episode's credit falls back (an equal split, or the samples so far) and is marked partial", (s) => s.valueFunctionFailures);
+    counter('value_function_timeouts', 'Judge attempts that did not answer within credit.judge.timeoutMs (retried or failed)', (s) => s.valueFunctionTimeouts);
+    counter('value_function_retries', 'Judge attempts retried after a timeout, a network error, HTTP 408, 429 or 5xx (credit.judge.retries)', (s) => s.valueFunctionRetries);
     counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
     counter('kafka_spans_received', 'Spans decoded from Kafka records', (s) => s.kafkaSpansIn);
     counter('kafka_log_records_received', 'Log records decoded from Kafka records', (s) => s.kafkaLogRecordsIn);

@@ -187,6 +187,7 @@ export class HttpJudgeClient {
   private batchSupported: boolean | undefined;
   private readonly batchUrl: string;
   private readonly counters: HttpJudgeStats = { calls: 0, batchCalls: 0, evaluations: 0, cacheHits: 0, retries: 0, failures: 0, timeouts: 0, budgetExhausted: 0, inFlight: 0, queued: 0 };
+  private lastFailure: string | undefined;
 
   constructor(
     options: HttpJudgeOptions,
@@ -205,6 +206,11 @@ export class HttpJudgeClient {
 
   stats(): HttpJudgeStats {
     return { ...this.counters, inFlight: this.active, queued: this.waiters.length };
+  }
+
+  /** The message of the last evaluation that failed for good (`failures`), or undefined. Names the judge by `shownUrl`. */
+  lastError(): string | undefined {
+    return this.lastFailure;
   }
 
   /** A game over `episode` (players = agents or rewardable messages, per options). */
@@ -260,6 +266,7 @@ export class HttpJudgeClient {
         },
         (err: unknown) => {
           this.counters.failures++;
+          this.lastFailure = (err as Error)?.message ?? String(err);
           this.inflight.delete(key);
           throw err;
         },

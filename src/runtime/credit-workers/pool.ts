@@ -4,7 +4,8 @@
  * Config `runtime.creditWorkers` (0 = in the main thread, `auto` = cores − 1).
  *
  * - Each worker builds its own game from the configuration (an http judge client and its cache
- *   per worker, a module game loaded per worker). Judge counters are summed over the workers.
+ *   per worker, a module game loaded per worker). Value-function counters (calls, failures,
+ *   timeouts, retries) are summed over the workers, and the last failure is kept for the warning.
  * - An episode goes to the worker with the fewest tasks in flight. Results are identical to the
  *   in-thread path (same function, same options; the episode crosses by structured clone).
  * - Never a stall: a task that exceeds `taskTimeoutMs` terminates its worker (a stuck value
@@ -118,6 +119,8 @@ export class CreditWorkerPool {
   private nextId = 1;
   private closed = false;
   private restarts = 0;
+  /** The last value-function failure any worker reported. */
+  private lastValueFunctionError: string | undefined;
 
   private constructor(private readonly options: CreditWorkerPoolOptions) {}
 
@@ -198,15 +201,21 @@ export class CreditWorkerPool {
     this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, { culpritKnown: true });
   }
 
-  /** Workers, tasks in flight, replaced workers, and the judge counters summed over workers. */
-  stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats } {
+  /** Workers, tasks in flight, replaced workers, the value-function counters summed over workers, and the last value-function failure. */
+  stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats; lastValueFunctionError?: string } {
     let inFlight = 0;
     let game: ObservedStats | undefined;
     for (const s of this.slots) {
       inFlight += s.tasks.size;
       for (const g of [s.gameStats, s.retiredStats]) if (g) game = addStats(game, g);
     }
-    return { workers: this.slots.length, inFlight, restarts: this.restarts, ...(game ? { gameStats: game } : {}) };
+    return {
+      workers: this.slots.length,
+      inFlight,
+      restarts: this.restarts,
+      ...(game ? { gameStats: game } : {}),
+      ...(this.lastValueFunctionError !== undefined ? { lastValueFunctionError: this.lastValueFunctionError } : {}),
+    };
   }
 
   /** Fails what is in flight, lets each worker flush its self-tracing (≤ 2 s), and terminates them. */
@@ -277,8 +286,9 @@ export class CreditWorkerPool {
           slot.tasks.delete(m.id);
           holdWhileBusy(slot);
           clearTimeout(t.timer);
+          if (m.gameStats) slot.gameStats = m.gameStats;
+          if (m.valueFunctionError !== undefined) this.lastValueFunctionError = m.valueFunctionError;
           if (m.kind === 'done') {
-            if (m.gameStats) slot.gameStats = m.gameStats;
             m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
             if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped.message, m.skipped);
             t.resolve(m.events);

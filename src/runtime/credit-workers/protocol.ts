@@ -39,8 +39,9 @@ export type WorkerReply =
   /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
   | { kind: 'started'; id: number }
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
-  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; skipped?: SkippedReply }
-  | { kind: 'failed'; id: number; name: string; message: string };
+  /** `gameStats`: the worker's value-function counters (cumulative); `valueFunctionError`: its last value-function failure. */
+  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; valueFunctionError?: string; skipped?: SkippedReply }
+  | { kind: 'failed'; id: number; name: string; message: string; gameStats?: ObservedStats; valueFunctionError?: string };
 
 /** Why an episode yielded no events (processEpisode's onSkipped), as it crosses back. */
 export interface SkippedReply {

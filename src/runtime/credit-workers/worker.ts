@@ -37,12 +37,18 @@ try {
       return;
     }
     post({ kind: 'started', id: task.id });
+    // The value function's counters and last error go back with every reply: the main thread's
+    // metrics and its failing-value-function warning read them (src/runtime/local-stages.ts).
+    const gameHealth = () => {
+      const error = game.lastError?.();
+      return { ...(game.stats ? { gameStats: game.stats() } : {}), ...(error !== undefined ? { valueFunctionError: error } : {}) };
+    };
     processEpisode(task.episode, options).then(
       (events) => {
         const skipped = skippedReasons.get(task.episode);
-        post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...(game.stats ? { gameStats: game.stats() } : {}), ...(skipped !== undefined ? { skipped } : {}) });
+        post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...gameHealth(), ...(skipped !== undefined ? { skipped } : {}) });
       },
-      (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) }),
+      (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err), ...gameHealth() }),
     );
   });
   post({ kind: 'ready' });

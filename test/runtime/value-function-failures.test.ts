@@ -1,0 +1,165 @@
+/**
+ * A value function that fails on every call (a module that throws, a judge answering 500) must
+ * be visible: metrics count its calls, failures, timeouts and retries, and a throttled warning
+ * says it is failing, how often, the last error, and what that means for the events — in the main
+ * thread and with credit worker threads (operator review #5: all of it was silent).
+ */
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import type { AppConfig } from '../../src/config/schema.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { valueFunctionFailureReporter } from '../../src/runtime/episode-log.js';
+import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stages.js';
+import { generateScenario } from '../../src/scenarios/index.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
+import type { Logger } from '../../src/telemetry/logger.js';
+
+const THROWS = fileURLToPath(new URL('./modules/throws.mjs', import.meta.url));
+
+function config(overrides: Record<string, unknown>): AppConfig {
+  return loadConfig({ env: {}, overrides }).config;
+}
+
+async function episodes(n: number): Promise<Episode[]> {
+  const asm = new EpisodeAssembler({});
+  for (let seed = 1; seed <= n; seed++) {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed });
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    if (run.logsProto) asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+  }
+  return asm.flush('shutdown');
+}
+
+const metricValue = (text: string, name: string): number | undefined => {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+};
+
+interface Line {
+  obj: Record<string, unknown>;
+  msg: string;
+}
+const logger = (lines: Line[]) => ({ warn: (obj: object, msg: string) => void lines.push({ obj: obj as Record<string, unknown>, msg }), info: () => undefined }) as unknown as Pick<Logger, 'warn' | 'info'>;
+
+let judge: Server;
+let judgeUrl: string;
+let judgeRequests = 0;
+beforeAll(async () => {
+  judge = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      judgeRequests++;
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('judge broken');
+    });
+  });
+  await new Promise<void>((r) => judge.listen(0, '127.0.0.1', r));
+  const a = judge.address() as { port: number };
+  judgeUrl = `http://127.0.0.1:${a.port}/score?api_key=SECRET`;
+});
+afterAll(() => new Promise<void>((r) => judge.close(() => r())));
+
+const open: LocalStages[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+async function run(cfg: AppConfig, n: number): Promise<{ stages: LocalStages; lines: Line[]; metrics: string; partial: number; credited: number }> {
+  const lines: Line[] = [];
+  const stages = await buildLocalStages(cfg, undefined, undefined, logger(lines));
+  open.push(stages);
+  const eps = await episodes(n);
+  const results = await Promise.all(eps.map((e) => stages.processEpisode(e)));
+  const credits = results.flat().filter((e) => e.event_type === 'episode_credit');
+  const telemetry = new SelfTelemetry();
+  try {
+    expect(stages.gameStats).toBeDefined();
+    telemetry.observe(stages.gameStats!);
+    const metrics = await telemetry.metricsText();
+    return { stages, lines, metrics, partial: credits.filter((e) => e.estimator.status === 'partial').length, credited: credits.length };
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
+describe('a value function that fails on every call', () => {
+  for (const creditWorkers of [0, 1]) {
+    it(`module that throws (creditWorkers ${creditWorkers}): counted, and one throttled warning with the last error`, async () => {
+      const { lines, metrics, partial, credited } = await run(config({ runtime: { creditWorkers }, credit: { game: 'module', module: { path: THROWS } } }), 4);
+      expect(credited).toBe(4);
+      expect(partial).toBe(4);
+      const calls = metricValue(metrics, 'agent_credit_value_function_calls_total');
+      const failures = metricValue(metrics, 'agent_credit_value_function_failures_total');
+      expect(calls).toBeGreaterThan(0);
+      expect(failures).toBe(calls);
+      const warns = lines.filter((l) => l.msg.startsWith('value function failing'));
+      expect(warns).toHaveLength(1); // the first at once, the others held back (30 s)
+      expect(warns[0]!.msg).toMatch(/^value function failing \(credit\.game: module\): \d+ of \d+ evaluation\(s\) failed since the start; last error: value function exploded; .*equal split .*marked partial/);
+      expect(warns[0]!.obj).toMatchObject({ game: 'module', lastError: 'value function exploded' });
+    }, 60_000);
+
+    it(`http judge answering 500 (creditWorkers ${creditWorkers}): calls include failed ones, failures and retries counted, the warning names the judge without its query`, async () => {
+      const before = judgeRequests;
+      const { lines, metrics, partial, credited } = await run(
+        config({ runtime: { creditWorkers }, credit: { game: 'http', judge: { url: judgeUrl, retries: 1, backoffMs: 0, maxBackoffMs: 0 } } }),
+        3,
+      );
+      const requests = judgeRequests - before;
+      expect(requests).toBeGreaterThan(0);
+      expect(credited).toBe(3);
+      expect(partial).toBe(3);
+      const calls = metricValue(metrics, 'agent_credit_value_function_calls_total')!;
+      const failures = metricValue(metrics, 'agent_credit_value_function_failures_total')!;
+      const retries = metricValue(metrics, 'agent_credit_value_function_retries_total')!;
+      expect(calls).toBeGreaterThan(0);
+      expect(failures).toBe(calls);
+      expect(retries).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBe(0);
+      const warns = lines.filter((l) => l.msg.startsWith('value function failing'));
+      expect(warns).toHaveLength(1);
+      expect(warns[0]!.msg).toMatch(/credit\.game: http.*last error: judge http:\/\/127\.0\.0\.1:\d+\/score(\/batch)?\?… answered HTTP 500: judge broken; .*equal split/);
+      expect(warns[0]!.msg).not.toContain('SECRET');
+    }, 60_000);
+  }
+
+  it('counts judge timeouts', async () => {
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":1}'), 500));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const port = (slow.address() as { port: number }).port;
+      const { metrics, lines } = await run(config({ credit: { game: 'http', judge: { url: `http://127.0.0.1:${port}/score`, retries: 0, timeoutMs: 50 } } }), 1);
+      expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBeGreaterThan(0);
+      expect(lines.find((l) => l.msg.startsWith('value function failing'))?.msg).toMatch(/did not answer within 50 ms/);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  }, 60_000);
+});
+
+describe('valueFunctionFailureReporter', () => {
+  it('warns at the first failure, then at most every 30 s with the failures and calls since the last line; never without failures', () => {
+    const lines: Line[] = [];
+    let t = 0;
+    const report = valueFunctionFailureReporter(logger(lines), 'http', 30_000, () => t);
+    report({ calls: 10, failures: 0 });
+    expect(lines).toHaveLength(0);
+    report({ calls: 12, failures: 2, lastError: 'boom' });
+    report({ calls: 20, failures: 9, lastError: 'boom 2' });
+    t = 31_000;
+    report({ calls: 30, failures: 10, lastError: 'boom 3' });
+    t = 62_000;
+    report({ calls: 40, failures: 10 });
+    expect(lines.map((l) => [l.obj.failures, l.obj.calls, l.obj.lastError])).toEqual([
+      [2, 12, 'boom'],
+      [8, 18, 'boom 3'],
+    ]);
+  });
+});
