@@ -35,5 +35,17 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       message: `episodes.awaitEvaluationMs ${wait} is above episodes.maxDurationMs ${e.maxDurationMs}: every waiting run closes as max-duration first, without its verdict. Raise maxDurationMs well above awaitEvaluationMs`,
     });
   }
+  // A synchronous module value function runs on the event loop with creditWorkers 0: nothing can
+  // interrupt it (operator review: a spinning one stopped /healthz, publishing and SIGTERM for its
+  // whole run, and crash-looped on the same episode after a restart).
+  if (config.credit.game === 'module' && config.runtime.creditWorkers === 0) {
+    out.push({
+      key: 'runtime.creditWorkers',
+      message:
+        'credit.game: module with runtime.creditWorkers 0 runs your value function on the main thread: a synchronous (CPU-bound) or stuck one blocks everything while it runs — ' +
+        'runtime.creditTimeoutMs cannot interrupt it (it only gives up on an async one that never settles), /healthz and /readyz stop answering, nothing is ingested or published, and SIGTERM waits. ' +
+        'Set runtime.creditWorkers to 1 or more (or auto): a value function stuck past runtime.creditTimeoutMs then gets its worker replaced and only that episode fails',
+    });
+  }
   return out;
 }

@@ -3,6 +3,7 @@
  * `run` warns at start and `check` shows them. From the slow-judge user-acceptance pass: an
  * `awaitEvaluationMs` at or below `graceMs` turned the wait for a slow verdict off without a word.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { configAdvice, loadConfig } from '../../src/config/index.js';
@@ -34,6 +35,28 @@ describe('configAdvice', () => {
     expect(both.map((a) => a.key)).toEqual(['episodes.maxDurationMs']);
     // a wait that is off does not warn about what would cut it
     expect(configAdvice(configWith({ awaitEvaluationMs: 1000, idleMs: 500 })).map((a) => a.key)).toEqual(['episodes.awaitEvaluationMs']);
+  });
+
+  it('credit.game module with creditWorkers 0: a synchronous value function blocks the main thread, said with both keys and the fix', () => {
+    const module = (runtime: Record<string, unknown>) =>
+      loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path: './value.mjs' } }, runtime, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config;
+    const advice = configAdvice(module({}));
+    expect(advice.map((a) => a.key)).toEqual(['runtime.creditWorkers']);
+    expect(advice[0]!.message).toMatch(/^credit\.game: module with runtime\.creditWorkers 0 runs your value function on the main thread/);
+    expect(advice[0]!.message).toMatch(/runtime\.creditTimeoutMs cannot interrupt it/);
+    expect(advice[0]!.message).toMatch(/Set runtime\.creditWorkers to 1 or more \(or auto\)/);
+    expect(configAdvice(module({ creditWorkers: 1 }))).toEqual([]);
+    expect(configAdvice(module({ creditWorkers: 'auto' }))).toEqual([]);
+    // the built-in game and the http judge (async, with its own per-call timeout) draw no such advice
+    expect(configAdvice(configWith({}))).toEqual([]);
+  });
+
+  it('check shows the module advice (run logs every advice at start: src/cli/main.ts)', async () => {
+    const path = fileURLToPath(new URL('../games/modules/additive.mjs', import.meta.url));
+    const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path } }, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config;
+    const report = await runChecks(config);
+    expect(report.ok).toBe(true);
+    expect(renderCheckReport(report)).toMatch(/^! credit\.game: module with runtime\.creditWorkers 0 runs your value function on the main thread/m);
   });
 
   it('check shows the advice as a warning and stays ready', async () => {
