@@ -3,7 +3,8 @@
  * w.causalInputs, or u is w's parent step). Steps are put in causal order — a topological order of
  * those edges, earliest (start time, end time, step id) first among the steps that are ready — and
  * only edges from earlier to later steps are kept, so the graph is a DAG even when the telemetry
- * has cycles (the earliest step of a cycle goes first; its inputs from the cycle are dropped).
+ * has cycles (a cycle goes where its earliest step would, its steps in time order; the reads that
+ * point back within it are dropped).
  * Under clock skew between hosts a step that reads another can start before it by the clocks;
  * time order alone dropped that edge, and the consumer of a failed step became the first error
  * (math review: 2 ms of skew). Pure.
@@ -82,13 +83,15 @@ function hasBackwardEdge(order: readonly AgentStep[], indexOf: ReadonlyMap<strin
 }
 
 /**
- * A topological order of the read edges over the time-ordered steps (indices into `timeOrder`),
- * taking the earliest ready step each time (a binary heap of time indices); when a cycle leaves no
- * step ready, the earliest remaining one goes next.
+ * A topological order of the read edges over the time-ordered steps: cycles (mis-linked ids) are
+ * condensed into one node each (Tarjan's strongly connected components, iteratively), and the
+ * condensed DAG is ordered by Kahn's algorithm taking the ready component with the earliest step
+ * first (a binary heap of time indices); a component's steps follow each other in time order.
+ * A cycle therefore sits where its earliest step would — breaking it only when nothing else was
+ * ready put it after every later unrelated step, and moved the first error (diff review).
  */
 function causalOrder(timeOrder: readonly AgentStep[], indexOf: ReadonlyMap<string, number>): AgentStep[] {
   const n = timeOrder.length;
-  const pending = new Int32Array(n); // unplaced inputs of each step
   const readers: number[][] = Array.from({ length: n }, () => []);
   for (let w = 0; w < n; w++) {
     const s = timeOrder[w]!;
@@ -97,18 +100,72 @@ function causalOrder(timeOrder: readonly AgentStep[], indexOf: ReadonlyMap<strin
       if (u === undefined || u === w || seen.has(u)) return;
       seen.add(u);
       readers[u]!.push(w);
-      pending[w]!++;
     };
     for (const id of s.causalInputs) add(indexOf.get(id));
     if (s.parentStepId !== undefined) add(indexOf.get(s.parentStepId));
   }
-  const placed = new Uint8Array(n);
+  // Tarjan, iterative (long chains would overflow the call stack).
+  const comp = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const disc = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const work: [number, number][] = [];
+  let time = 0;
+  let comps = 0;
+  for (let root = 0; root < n; root++) {
+    if (disc[root] !== -1) continue;
+    work.push([root, 0]);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const v = top[0];
+      if (top[1] === 0) {
+        disc[v] = low[v] = time++;
+        stack.push(v);
+        onStack[v] = 1;
+      }
+      const next = readers[v]![top[1]];
+      if (next !== undefined) {
+        top[1]++;
+        if (disc[next] === -1) work.push([next, 0]);
+        else if (onStack[next]) low[v] = Math.min(low[v]!, disc[next]!);
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1]![0];
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === disc[v]) {
+        let x: number;
+        do {
+          x = stack.pop()!;
+          onStack[x] = 0;
+          comp[x] = comps;
+        } while (x !== v);
+        comps++;
+      }
+    }
+  }
+  // Components: members in time order, earliest member as the key, inputs from other components.
+  const members: number[][] = Array.from({ length: comps }, () => []);
+  for (let v = 0; v < n; v++) members[comp[v]!]!.push(v);
+  const pending = new Int32Array(comps);
+  const next: number[][] = Array.from({ length: comps }, () => []);
+  for (let u = 0; u < n; u++) {
+    for (const w of readers[u]!) {
+      if (comp[u] === comp[w]) continue;
+      next[comp[u]!]!.push(comp[w]!);
+      pending[comp[w]!]!++;
+    }
+  }
+  const key = (c: number) => members[c]![0]!;
   const heap: number[] = [];
-  const push = (x: number) => {
-    heap.push(x);
+  const push = (c: number) => {
+    heap.push(c);
     for (let i = heap.length - 1; i > 0; ) {
       const p = (i - 1) >> 1;
-      if (heap[p]! <= heap[i]!) break;
+      if (key(heap[p]!) <= key(heap[i]!)) break;
       [heap[p], heap[i]] = [heap[i]!, heap[p]!];
       i = p;
     }
@@ -122,8 +179,8 @@ function causalOrder(timeOrder: readonly AgentStep[], indexOf: ReadonlyMap<strin
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < heap.length && heap[l]! < heap[m]!) m = l;
-        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (l < heap.length && key(heap[l]!) < key(heap[m]!)) m = l;
+        if (r < heap.length && key(heap[r]!) < key(heap[m]!)) m = r;
         if (m === i) break;
         [heap[m], heap[i]] = [heap[i]!, heap[m]!];
         i = m;
@@ -131,20 +188,12 @@ function causalOrder(timeOrder: readonly AgentStep[], indexOf: ReadonlyMap<strin
     }
     return top;
   };
-  for (let w = 0; w < n; w++) if (pending[w] === 0) push(w);
+  for (let c = 0; c < comps; c++) if (pending[c] === 0) push(c);
   const out: AgentStep[] = [];
-  let scan = 0; // earliest possibly unplaced step, for breaking cycles
-  while (out.length < n) {
-    let u: number;
-    if (heap.length > 0) u = pop();
-    else {
-      while (placed[scan]) scan++;
-      u = scan; // a cycle: its earliest step goes first
-    }
-    if (placed[u]) continue;
-    placed[u] = 1;
-    out.push(timeOrder[u]!);
-    for (const w of readers[u]!) if (--pending[w]! === 0 && !placed[w]) push(w);
+  while (heap.length > 0) {
+    const c = pop();
+    for (const v of members[c]!) out.push(timeOrder[v]!);
+    for (const d of next[c]!) if (--pending[d]! === 0) push(d);
   }
   return out;
 }

@@ -216,6 +216,34 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(m(2).reward).toBeLessThan(0);
   });
 
+  it('under clock skew a retry that read the error is still its repair (and the call that read it its critic)', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'plan', t: 0 }),
+      step({ id: 2, agent: 'coder', kind: 'tool', tool: 'search', name: 'search', inputs: [1], ok: false, t: 10 }),
+      step({ id: 3, agent: 'coder', name: 'chat gpt-4o', inputs: [2], t: 8 }), // reads the error; its host's clock is behind
+      step({ id: 4, agent: 'coder', kind: 'tool', tool: 'search', name: 'search', inputs: [3], t: 9 }),
+      step({ id: 5, agent: 'writer', name: 'answer', inputs: [4], t: 20 }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.3), {});
+    const m = (n: number) => out.messages.find((x) => x.step.stepId === sid(n))!;
+    expect(out.firstError?.stepId).toBe(sid(2));
+    expect(m(4).failureRole).toBe('repair');
+    expect(m(3).failureRole).toBe('critic');
+    expect(out.pairs.map((p) => [p.chosen?.stepId, p.rejected.stepId])).toEqual([[sid(4), sid(2)]]);
+  });
+
+  it('a cycle in the telemetry stays where its earliest step is: a later unrelated failure does not become the first error', async () => {
+    const steps = [
+      step({ id: 1, agent: 'a', name: 'P', inputs: [2], t: 0 }),
+      step({ id: 2, agent: 'b', name: 'C', inputs: [1], ok: false, t: 1 }),
+      step({ id: 3, agent: 'c', name: 'Q', ok: false, t: 50 }),
+      step({ id: 4, agent: 'c', name: 'final', inputs: [2, 3], t: 60 }),
+    ];
+    expect(buildCausalGraph(steps).order.map((s) => s.name)).toEqual(['P', 'C', 'Q', 'final']);
+    const out = await creditEpisode(episode(steps, 0.1), {});
+    expect(out.firstError?.stepId).toBe(sid(2));
+  });
+
   it('once t* is repaired, later same-named calls of its agent are no further redos (one pair, not one per later turn)', async () => {
     // GenAI names every LLM call `chat {model}`: a rate-limited call, its retry, three later turns.
     const steps = [

@@ -17,20 +17,36 @@ const stepsArb = fc
   .map((specs) => specs.map((s, i) => step({ id: i + 1, t: s.t, inputs: s.inputs.map((x) => x + 1), agent: s.agent, ok: s.ok, kind: s.kind, ...(s.parent !== undefined ? { parent: s.parent + 1 } : {}) })));
 
 /**
- * The graph by its definition, without the fast paths: sort by time, then repeatedly take the
- * earliest step all of whose reads (inputs, parent; not itself) are taken — the earliest left when
- * a cycle leaves none; edges from causal inputs then the parent, forward ones only.
+ * The graph by its definition, without the fast paths: sort by time; group steps that read each
+ * other in a cycle (mutually reachable along reads: inputs, parent; not itself); repeatedly take the
+ * group with the earliest step among those all of whose outside reads are taken, its steps in time
+ * order; edges from causal inputs then the parent, forward ones only.
  */
 function graphReference(steps: readonly AgentStep[]) {
   const byTime = [...steps].sort(compareSteps);
-  const reads = (s: AgentStep) => (s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs).filter((id) => id !== s.stepId && byTime.some((x) => x.stepId === id));
+  const ids = byTime.map((s) => s.stepId);
+  const reads = (s: AgentStep) => (s.parentStepId !== undefined ? [...s.causalInputs, s.parentStepId] : s.causalInputs).filter((id) => id !== s.stepId && ids.includes(id));
+  const reach = new Map(ids.map((id) => [id, new Set<string>([id])] as const)); // reach.get(a) ∋ b: a reads b, transitively
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of byTime) {
+      const r = reach.get(s.stepId)!;
+      for (const id of reads(s)) for (const x of reach.get(id)!) if (!r.has(x)) (r.add(x), (changed = true));
+    }
+  }
+  const group = (id: string) => ids.filter((x) => reach.get(id)!.has(x) && reach.get(x)!.has(id));
   const order: AgentStep[] = [];
   const taken = new Set<string>();
   while (order.length < byTime.length) {
-    const left = byTime.filter((s) => !taken.has(s.stepId));
-    const next = left.find((s) => reads(s).every((id) => taken.has(id))) ?? left[0]!;
-    taken.add(next.stepId);
-    order.push(next);
+    const next = byTime.find((s) => {
+      if (taken.has(s.stepId)) return false;
+      const g = group(s.stepId);
+      return g.every((m) => reads(byTime[ids.indexOf(m)]!).every((id) => taken.has(id) || g.includes(id)));
+    })!;
+    for (const m of group(next.stepId)) {
+      taken.add(m);
+      order.push(byTime[ids.indexOf(m)]!);
+    }
   }
   const indexOf = new Map(order.map((s, i) => [s.stepId, i] as const));
   const inputs: number[][] = order.map(() => []);

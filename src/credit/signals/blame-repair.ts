@@ -131,10 +131,15 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     }
     return readStar[i]!;
   };
+  // Steps that read t* (transitively) come after it whatever their clocks say: under clock skew a
+  // retry that read the error could start "before" t*, and the time check alone blamed it as a
+  // dependent and lost the pair (diff review). Other steps must also start after t* by the clock.
+  let after: Set<number> | undefined;
+  const downstream = (i: number) => (after ??= new Set(descendants(graph, fe.index).keys())).has(i);
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
     const s = graph.order[i]!;
-    if (isErroneous(s) || s.startTimeUnixNano < star.startTimeUnixNano) return;
+    if (isErroneous(s) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) return;
     if (buildsOn(i)) return;
     // Once a retry or redo has repaired t*, a later call answers no error: GenAI instrumentations
     // name every LLM call `chat {model}`, and each later call of t*'s agent counted as another
