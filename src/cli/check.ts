@@ -173,20 +173,28 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
  */
 async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boolean, topics: readonly string[], lines: CheckLine[]): Promise<void> {
   const committed = new Map((await admin.fetchCommittedOffsets(groupId, topics)).filter((c) => BigInt(c.offset) >= 0n).map((c) => [`${c.topic}\u0000${c.partition}`, BigInt(c.offset)]));
-  const startsText = fromBeginning ? 'from their beginning' : 'only new records';
   if (committed.size === 0) {
+    const startsText = fromBeginning ? 'from their beginning' : 'only new records';
     lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads the topics ${startsText} (source.kafka.fromBeginning ${fromBeginning})` });
     return;
   }
   let behind = 0n;
   let uncommitted = 0;
   let uncommittedRecords = 0n;
+  let atEnd = 0;
   for (const topic of topics) {
+    // a partition without a commit in a topic the group has committed on was added since (or its
+    // offset expired): read from its beginning whatever fromBeginning says (KafkaPipeline placeUncommitted)
+    const topicCommitted = [...committed.keys()].some((k) => k.startsWith(`${topic}\u0000`));
     for (const e of await admin.fetchEndOffsets(topic)) {
       const end = BigInt(e.offset);
       const low = BigInt(e.low ?? '0');
       const at = committed.get(`${topic}\u0000${e.partition}`);
       if (at === undefined) {
+        if (!fromBeginning && !topicCommitted) {
+          atEnd++;
+          continue;
+        }
         uncommitted++;
         if (end > low) uncommittedRecords += end - low;
       } else {
@@ -195,7 +203,9 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
       }
     }
   }
-  const rest = uncommitted === 0 ? '' : `; ${uncommitted} partition(s) without a commit, read ${startsText}${fromBeginning ? ` (${uncommittedRecords} record(s) there)` : ''}`;
+  const rest =
+    (uncommitted === 0 ? '' : `; ${uncommitted} partition(s) without a commit, read from their beginning (${uncommittedRecords} record(s) there)`) +
+    (atEnd === 0 ? '' : `; ${atEnd} partition(s) of topics the group has not committed on, started at their end (source.kafka.fromBeginning false)`);
   lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": ${committed.size} partition(s) with committed offsets, ${behind} record(s) behind there${rest}` });
 }
 

@@ -136,9 +136,10 @@ export const EvaluationSelectionSchema = z.strictObject({
  * (`additionalProperties: false`) as the loader always did — no file the loader accepts is refused;
  * 1.8.2 states `credit.labelScores`'s default as the decoding table (passed, failed, successful added);
  * 1.9.0 adds `credit.judge.maxResponseBytes` (a judge URL with user:password@, which fetch never
- * accepted, is now refused when the file is read).
+ * accepted, is now refused when the file is read);
+ * 1.10.0 adds `source.kafka.metadataMaxAgeMs`.
  */
-export const CONFIG_SCHEMA_VERSION = '1.9.0';
+export const CONFIG_SCHEMA_VERSION = '1.10.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

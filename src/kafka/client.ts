@@ -90,6 +90,8 @@ export interface ConsumerOptions {
   isolation?: 'read_committed' | 'read_uncommitted';
   /** Partitions processed concurrently by one member (default 1). */
   partitionsConsumedConcurrently?: number;
+  /** Ms before topic metadata is read again: partitions added to a topic are noticed within this. Default 30 000. */
+  metadataMaxAgeMs?: number;
 }
 
 /** Group consumer without auto-commit: the runtime commits explicitly (offset watermark). */
@@ -108,6 +110,11 @@ export interface KafkaConsumer {
   commit(offsets: readonly OffsetCommit[]): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
+  /**
+   * Moves an assigned partition's fetch position to `offset` (the next offset to read) from its
+   * next fetch on; commits nothing. A batch of the partition still in hand is then stale.
+   */
+  seek(partition: TopicPartition, offset: string): void;
   /** Leaves the group and closes connections. */
   disconnect(): Promise<void>;
 }

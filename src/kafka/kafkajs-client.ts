@@ -254,6 +254,7 @@ export class KafkajsClient implements KafkaClient {
       maxWaitTimeInMs: options.maxWaitMs ?? 1_000,
       readUncommitted: (options.isolation ?? 'read_uncommitted') === 'read_uncommitted',
       allowAutoTopicCreation: false,
+      metadataMaxAge: options.metadataMaxAgeMs ?? 30_000,
       // partition p of spans, logs and evaluations topics on one instance (co-partitioned-assignment.ts)
       partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
     });
@@ -313,6 +314,8 @@ export class KafkajsClient implements KafkaClient {
       },
       pause: (tps) => consumer.pause(groupTopics(tps)),
       resume: (tps) => consumer.resume(groupTopics(tps)),
+      // kafkajs applies it on the partition's next fetch; with autoCommit off it commits nothing
+      seek: (tp, offset) => consumer.seek({ topic: tp.topic, partition: tp.partition, offset }),
       disconnect: () => {
         closed = true;
         return consumer.disconnect();

@@ -45,6 +45,14 @@ export interface KafkaPipelineStats {
   readonly commitOutcomesUnknown: number;
   readonly rebalances: number;
   readonly pauses: number;
+  /**
+   * Assigned partitions without a committed offset in a group that has committed on other
+   * partitions of the topic (added to the topic later, or their offset expired): read from their
+   * beginning whatever `fromBeginning` says (it is about a new group).
+   */
+  readonly partitionsNewToGroup: number;
+  /** Partitions of a new group started at their end (`fromBeginning: false`). */
+  readonly partitionsStartedAtEnd: number;
   /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
   readonly lag: number;
   /** Gauge: closed episodes waiting for credit work. */
@@ -92,6 +100,8 @@ export class KafkaPipelineCounters {
   commitOutcomesUnknown = 0;
   rebalances = 0;
   pauses = 0;
+  partitionsNewToGroup = 0;
+  partitionsStartedAtEnd = 0;
 
   snapshot(gauges: Gauges): KafkaPipelineStats {
     // Own enumerable fields are exactly the counters above.

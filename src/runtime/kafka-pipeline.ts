@@ -149,6 +149,13 @@ interface PartitionState {
   replayOwed: Set<string> | undefined;
   /** Committed offset read after fencing (exactly-once) — records below it are already committed. */
   committedAtStart: string | undefined;
+  /**
+   * A new group's partition started at its end (`fromBeginning: false`, placeUncommitted): records
+   * below this offset are not read (the fetch position is moved there; a batch fetched before is skipped).
+   */
+  startAt: string | undefined;
+  /** Where this assignment starts reading (committed offset, or where an uncommitted partition starts): the base of the lag before the first record. */
+  startOffset: string | undefined;
   /** Next offset to read (last processed + 1) in this assignment; undefined before the first record. */
   processedNext: string | undefined;
   highWatermark: string | undefined;
@@ -385,6 +392,8 @@ export class KafkaPipeline {
         replay: undefined,
         replayOwed: undefined,
         committedAtStart: undefined,
+        startAt: undefined,
+        startOffset: undefined,
         processedNext: undefined,
         highWatermark: undefined,
         looseRecords: [],
@@ -458,8 +467,54 @@ export class KafkaPipeline {
     st.replay = decodeReplayMetadata(mine?.metadata);
     st.replayOwed = st.replay?.heldTraces ? new Set(st.replay.heldTraces) : undefined;
     st.lastCommittedTag = commitTagOf(mine?.metadata);
-    if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = mine.offset;
+    if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = st.startOffset = mine.offset;
+    else await this.placeUncommitted(st);
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
+  }
+
+  /**
+   * A partition without a committed offset. kafkajs reads it from its beginning (the source always
+   * subscribes that way); `source.fromBeginning: false` is about a NEW group, so:
+   * - the group has committed on no partition of the topic (a new group, or one new to the topic):
+   *   with `fromBeginning: false` the partition starts at its end — the fetch position is moved
+   *   there and the position is committed with the next commit, so a rebalance before any record
+   *   arrives does not take the partition for one added later;
+   * - it has committed on other partitions: the partition was added to the topic later (or its
+   *   offset expired), and is read from its beginning — starting it at its end lost every record
+   *   written there before the group noticed it (kafkajs metadataMaxAge). Logged and counted.
+   */
+  private async placeUncommitted(st: PartitionState): Promise<void> {
+    const admin = await this.deps.client.admin();
+    let groupHasCommits: boolean;
+    let end: { offset: string; low?: string } | undefined;
+    try {
+      const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
+      groupHasCommits = committed.some((c) => BigInt(c.offset) >= 0n);
+      end = (await admin.fetchEndOffsets(st.topic)).find((p) => p.partition === st.partition);
+    } finally {
+      await admin.disconnect();
+    }
+    const where = { topic: st.topic, partition: st.partition, groupId: this.config.source.groupId };
+    if (groupHasCommits) {
+      this.counters.partitionsNewToGroup++;
+      st.startOffset = end?.low;
+      this.log.warn(
+        { ...where, from: end?.low, end: end?.offset },
+        'partition without a committed offset in a group that has committed on the topic\'s other partitions (added to the topic since, or its offset expired): reading it from its beginning',
+      );
+      return;
+    }
+    if (this.config.source.fromBeginning || end === undefined) {
+      st.startOffset = end?.low;
+      return;
+    }
+    this.counters.partitionsStartedAtEnd++;
+    st.startAt = st.startOffset = end.offset;
+    // committed with the next commit (an offsets-only transaction in exactly-once mode)
+    st.processedNext = end.offset;
+    st.dirty = true;
+    this.source.seek({ topic: st.topic, partition: st.partition }, end.offset);
+    this.log.info({ ...where, offset: end.offset }, 'new group: partition starts at its end (source.kafka.fromBeginning: false)');
   }
 
   /**
@@ -496,6 +551,7 @@ export class KafkaPipeline {
         control.resolveOffset(record.offset);
         continue;
       }
+      if (st.startAt !== undefined && compareOffsets(record.offset, st.startAt) < 0) continue; // fetched before the seek to the end
       this.counters.recordsIn++;
       const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
       if (!decoded.ok) {

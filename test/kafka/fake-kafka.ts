@@ -212,6 +212,9 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
+  /** Every `seek` of a consumer, in order. */
+  readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+
   /** Options of every consumer created, in order. */
   readonly consumerOptions: ConsumerOptions[] = [];
 
@@ -226,6 +229,7 @@ export class FakeKafka implements KafkaClient {
       },
       pause: (tps) => tps.forEach((tp) => this.paused.add(`${tp.topic}/${tp.partition}`)),
       resume: (tps) => tps.forEach((tp) => this.paused.delete(`${tp.topic}/${tp.partition}`)),
+      seek: (tp, offset) => void this.seeks.push({ ...tp, offset }),
       rejoin: async () => {
         this.rejoins++;
         this.handlers!.onAssignment(this.lastAssignment);

@@ -36,8 +36,20 @@ export const KafkaSourceConfigSchema = z.object({
   /** Encoding of the spans topic records (the exporter writes no header saying which). */
   spansEncoding: SourceEncodingSchema.default('auto'),
   logsEncoding: SourceEncodingSchema.default('auto'),
-  /** Where a group without committed offsets starts. */
+  /**
+   * Where a NEW group (no committed offset on any partition of a topic) starts: true = at the
+   * topic's beginning, false = at its end (only records written from now on). A partition without
+   * a commit in a group that has committed on other partitions of the topic (one added to the
+   * topic later, or whose offset expired) is always read from its beginning: starting it at its
+   * end lost every record written there before the group noticed it.
+   */
   fromBeginning: z.boolean().default(true),
+  /**
+   * Ms after which topic metadata is read again (kafkajs `metadataMaxAge`): partitions added to an
+   * input topic are noticed (and the group rebalanced onto them) within this time. kafkajs's own
+   * default, 300 000, left records on new partitions unread for ~5 min while the lag read 0.
+   */
+  metadataMaxAgeMs: z.number().int().min(1000).default(30_000),
   /** Ms; a dead instance's partitions move after this. */
   sessionTimeoutMs: z.number().int().min(1000).default(30_000),
   heartbeatIntervalMs: z.number().int().min(100).default(3_000),

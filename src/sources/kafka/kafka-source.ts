@@ -98,10 +98,16 @@ export class KafkaTelemetrySource {
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       maxWaitMs: this.config.maxWaitMs,
       isolation: this.config.isolationLevel,
+      metadataMaxAgeMs: this.config.metadataMaxAgeMs,
     });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe(this.topics(), { fromBeginning: this.config.fromBeginning });
+    // Always from the beginning for a partition without a commit: kafkajs applies `fromBeginning`
+    // to EVERY such partition for the consumer's life, so `false` started partitions added to a
+    // topic later at their end (their first records lost). `fromBeginning: false` is about a NEW
+    // group: the runtime moves such a group's partitions to their end (KafkaPipeline
+    // placeUncommitted, with `seek`).
+    await consumer.subscribe(this.topics(), { fromBeginning: true });
     await consumer.run({
       onAssignment: (assignment) => {
         // kafkajs keeps partitions paused across a rejoin; the runtime drops its queued work on a
@@ -152,6 +158,11 @@ export class KafkaTelemetrySource {
     if (!this.consumer) return;
     this.heldBack.set(`${tp.topic}\u0000${tp.partition}`, tp);
     this.consumer.pause([tp]);
+  }
+
+  /** Moves an assigned partition's fetch position (next offset to read); commits nothing. */
+  seek(tp: TopicPartition, offset: string): void {
+    this.consumer?.seek(tp, offset);
   }
 
   isPaused(): boolean {
