@@ -53,7 +53,10 @@ export interface KafkaPipelineStats {
   readonly partitionsNewToGroup: number;
   /** Partitions of a new group started at their end (`fromBeginning: false`). */
   readonly partitionsStartedAtEnd: number;
-  /** Gauge: records behind the log end over assigned partitions (as of their last fetch). */
+  /**
+   * Gauge: records behind the log end over assigned partitions: end offset (from fetches, and read
+   * every `lagRefreshIntervalMs` apart from them, so it is true while paused) − next offset to process.
+   */
   readonly lag: number;
   /** Gauge: closed episodes waiting for credit work. */
   readonly queueDepth: number;

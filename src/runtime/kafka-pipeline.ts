@@ -80,6 +80,11 @@ export const KafkaPipelineConfigSchema = z.object({
   tickIntervalMs: z.number().int().min(10).default(200),
   /** Ms between commits of finished work (events + offsets). */
   commitIntervalMs: z.number().int().min(10).default(500),
+  /**
+   * Ms between reads of the assigned partitions' end offsets (admin ListOffsets), apart from
+   * fetching: the lag stays true while fetching is paused (backpressure) or failing.
+   */
+  lagRefreshIntervalMs: z.number().int().min(10).default(10_000),
   /** Ms `stop()` waits for queued credit work (what is left is replayed later). */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   /** Ms `stop()` then gives the final commit, leaving the group and disconnecting (what is left: see `stop()`). */
@@ -231,6 +236,9 @@ export class KafkaPipeline {
   private generation = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  /** A read of end offsets under way (refreshHighWatermarks): the next tick skips. */
+  private refreshingLag = false;
   private aloCommitting: Promise<void> = Promise.resolve();
   /** At-least-once: failed publishes/commits in a row. */
   private readonly aloFailures: FailureStreak = { count: 0, loggedAtMs: undefined };
@@ -281,6 +289,8 @@ export class KafkaPipeline {
     this.tickTimer.unref();
     this.commitTimer = setInterval(() => this.scheduleCommit(), this.config.commitIntervalMs);
     this.commitTimer.unref();
+    this.lagTimer = setInterval(() => void this.refreshHighWatermarks(), this.config.lagRefreshIntervalMs);
+    this.lagTimer.unref();
     await this.source.start({
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
@@ -306,6 +316,7 @@ export class KafkaPipeline {
     }
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
+    clearInterval(this.lagTimer);
     clearTimeout(this.fenceCheck?.timer);
     // closeTimeoutMs split: the final commit gets 60%; leaving the group and disconnecting get at
     // least 20% each even when the commit used all of its share (a member that does not leave
@@ -346,11 +357,46 @@ export class KafkaPipeline {
     }
   }
 
+  /**
+   * Reads the end offset of every assigned partition (one admin connection), so the lag does not
+   * freeze when fetching stops — paused for backpressure, the consumer crash-restarting — where
+   * the fetch responses' high watermark stopped moving too (the lag read 0 for minutes while 250
+   * records were unread). A failed read keeps the last values (debug log).
+   */
+  private async refreshHighWatermarks(): Promise<void> {
+    if (this.refreshingLag || this.stopping || this.partitions.size === 0) return;
+    this.refreshingLag = true;
+    try {
+      const topics = [...new Set([...this.partitions.values()].map((st) => st.topic))];
+      const read = async () => {
+        const admin = await this.deps.client.admin();
+        try {
+          return await Promise.all(topics.map(async (t) => [t, await admin.fetchEndOffsets(t)] as const));
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      };
+      const ends = await withTimeout(read(), Math.max(this.config.lagRefreshIntervalMs, 5_000), 'reading end offsets timed out');
+      for (const [topic, offsets] of ends) {
+        for (const o of offsets) {
+          const st = this.partitions.get(tpKey(topic, o.partition));
+          if (st && (st.highWatermark === undefined || compareOffsets(o.offset, st.highWatermark) > 0)) st.highWatermark = o.offset;
+        }
+      }
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'reading end offsets for the lag failed; keeping the last ones');
+    } finally {
+      this.refreshingLag = false;
+    }
+  }
+
   stats(): KafkaPipelineStats {
     let lag = 0n;
     for (const st of this.partitions.values()) {
-      if (st.highWatermark !== undefined && st.processedNext !== undefined) {
-        const d = BigInt(st.highWatermark) - BigInt(st.processedNext);
+      // before the first record of this assignment: from where it starts reading
+      const from = st.processedNext ?? st.startOffset;
+      if (st.highWatermark !== undefined && from !== undefined) {
+        const d = BigInt(st.highWatermark) - BigInt(from);
         if (d > 0n) lag += d;
       }
     }
@@ -540,7 +586,7 @@ export class KafkaPipeline {
     if (!st || this.stopping) return;
     await st.ready;
     if (st.generation !== this.generation) return;
-    st.highWatermark = batch.highWatermark;
+    if (st.highWatermark === undefined || compareOffsets(batch.highWatermark, st.highWatermark) > 0) st.highWatermark = batch.highWatermark;
     let n = 0;
     for (const { record, decoded } of batch.items) {
       if (!control.isRunning() || control.isStale() || st.generation !== this.generation || st.fenced) break;

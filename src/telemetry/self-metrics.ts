@@ -145,7 +145,7 @@ export class SelfTelemetry {
       });
     gauge('episodes_open', 'Episodes open in the assembler', (s) => s.episodesOpen);
     gauge('episodes_awaiting_evaluation', 'Open episodes whose run ended and that wait past graceMs for their system evaluation (episodes.awaitEvaluationMs)', (s) => s.episodesAwaitingEvaluation);
-    gauge('consumer_lag', 'Kafka consumer lag (records) over assigned partitions', (s) => s.consumerLag);
+    gauge('consumer_lag', 'Kafka consumer lag (records) over assigned partitions: end offset (read every 10 s apart from fetching) minus the next offset to process', (s) => s.consumerLag);
     gauge('credit_queue_depth', 'Closed episodes waiting for credit', (s) => s.creditQueueDepth);
     counter('late_spans', 'Spans that arrived after their episode closed', (s) => s.lateSpans);
     counter('duplicate_spans', 'Spans received twice', (s) => s.duplicateSpans);
