@@ -20,6 +20,7 @@ import { startDemoFleet } from './demo.js';
 import { ProgressBar } from './progress.js';
 import { renderSummary, SummaryCollector } from './summary.js';
 import { writeSchemaFiles } from './schema-files.js';
+import { stoppingMessage } from './stop-message.js';
 import { startSelfTracing } from '../telemetry/self-tracing.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 
@@ -97,12 +98,12 @@ function creditFlagOverrides(f: ReplayFlags): { overrides: Record<string, unknow
 }
 
 /** Runs until SIGINT/SIGTERM, then stops gracefully (second signal: exit at once). */
-function untilSignal(logger: Logger, stop: () => Promise<void>): void {
+function untilSignal(logger: Logger, stop: () => Promise<void>, message: string): void {
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    logger.info({ signal: sig }, 'stopping: closing open episodes and flushing');
+    logger.info({ signal: sig }, message);
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -127,10 +128,14 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
     const { startKafkaJob } = await import('./kafka-job.js');
     const job = await startKafkaJob(config, logger);
-    untilSignal(logger, async () => {
-      await job.stop();
-      await stopTracing();
-    });
+    untilSignal(
+      logger,
+      async () => {
+        await job.stop();
+        await stopTracing();
+      },
+      stoppingMessage('kafka'),
+    );
     return;
   }
   if (config.source.kind === 'file') {
@@ -144,11 +149,15 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     fleet = startDemoFleet({ endpoint: job.receiverUrl, ...demo, logger });
     logger.info({ live: job.liveUrl }, 'demo fleet started: credit appears on stdout and the live page within seconds');
   }
-  untilSignal(logger, async () => {
-    fleet?.stop();
-    await job.stop();
-    await stopTracing();
-  });
+  untilSignal(
+    logger,
+    async () => {
+      fleet?.stop();
+      await job.stop();
+      await stopTracing();
+    },
+    stoppingMessage('otlp-http'),
+  );
 }
 
 interface ReplayFlags extends CommonFlags {
