@@ -89,6 +89,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       creditConcurrency: stages.creditConcurrency,
       creditTimeoutMs: stages.creditTimeoutMs,
       tickIntervalMs: config.runtime.tickIntervalMs,
+      readinessPublishFailureMs: config.runtime.readinessPublishFailureMs,
+      livenessStallMs: config.runtime.livenessStallMs,
     },
     { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
@@ -147,7 +149,19 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     await shutdown().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'cleanup after a failed start failed'));
     throw explainConnectionError(err, 'source.kafka', connection);
   }
-  health.set('kafka', true, 'consuming');
+  // /readyz and /healthz follow the runtime (KafkaPipeline.health): group membership, publishing,
+  // progress. Liveness once lost stays lost: the orchestrator restarts the job.
+  const reportHealth = (): void => {
+    const h = pipeline.health();
+    health.set('kafka', h.ready, h.detail);
+    if (!h.live && !health.live().reason) {
+      logger.error({ reason: h.detail }, 'agent-credit is not live (/healthz fails): a restart is what helps');
+      health.setFatal(h.detail);
+    }
+  };
+  reportHealth();
+  const healthTimer = setInterval(reportHealth, 1_000);
+  healthTimer.unref();
   const fastPaths = kafkajsFastPathsReport();
   logger.info(
     { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') },
@@ -158,6 +172,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     liveUrl: live?.address().url,
     stop: () =>
       (stopping ??= (async () => {
+        clearInterval(healthTimer);
         health.set('kafka', false, 'stopping');
         await shutdown();
         logger.info(pipeline.stats(), 'agent-credit stopped');

@@ -115,6 +115,13 @@ export const RuntimeSchema = z.strictObject({
   tickIntervalMs: z.number().int().min(10).default(DEFAULTS.runtime.tickIntervalMs),
   /** Ms one episode's credit may take before it is reported as failed. */
   creditTimeoutMs: z.number().int().min(1).default(DEFAULTS.runtime.creditTimeoutMs),
+  /** Kafka source: ms publishing may fail without a break before /readyz says not ready. */
+  readinessPublishFailureMs: z.number().int().min(0).default(DEFAULTS.runtime.readinessPublishFailureMs),
+  /**
+   * Kafka source: ms without any progress (no record processed, nothing published) while there is
+   * lag before /healthz fails (an orchestrator restarts the job); 0 = never for lack of progress.
+   */
+  livenessStallMs: z.number().int().min(0).default(DEFAULTS.runtime.livenessStallMs),
 });
 
 /** Which evaluation is the episode's system score (passed to processEpisode). */
@@ -137,7 +144,7 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.8.2 states `credit.labelScores`'s default as the decoding table (passed, failed, successful added);
  * 1.9.0 adds `credit.judge.maxResponseBytes` (a judge URL with user:password@, which fetch never
  * accepted, is now refused when the file is read);
- * 1.10.0 adds `source.kafka.metadataMaxAgeMs`.
+ * 1.10.0 adds `source.kafka.metadataMaxAgeMs`, `runtime.readinessPublishFailureMs` and `runtime.livenessStallMs`.
  */
 export const CONFIG_SCHEMA_VERSION = '1.10.0';
 

@@ -75,7 +75,15 @@ export interface ConsumerHandlers {
   onBatch(batch: RecordBatch, control: BatchControl): Promise<void>;
   /** Called after every group (re)join with this member's full new assignment. */
   onAssignment(assignment: readonly TopicPartition[]): void;
+  /**
+   * The consumer's group membership changed: `rebalancing` (a join under way), `crashed` (the fetch
+   * loop failed; `restart` says whether the client starts it again by itself), `stopped` (the loop
+   * ended: a stop, rejoin or disconnect). `joined` comes with `onAssignment`. Optional.
+   */
+  onState?(state: ConsumerState, detail?: { error?: string; restart?: boolean }): void;
 }
+
+export type ConsumerState = 'joined' | 'rebalancing' | 'crashed' | 'stopped';
 
 export interface ConsumerOptions {
   groupId: string;

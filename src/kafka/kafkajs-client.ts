@@ -84,6 +84,9 @@ const CONNECTION_FAILURE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNRE
 /** One line per (broker, message) at most this often: a wrong broker address gave 6 error lines with stacks. */
 const CONNECTION_LOG_INTERVAL_MS = 10_000;
 
+/** Any other kafkajs warn/error line: once per (level, message, error) this often, the repeats at debug. */
+const REPEAT_LOG_INTERVAL_MS = 30_000;
+
 /**
  * Routes kafkajs logs into the project logger with levels that match their meaning. Connection
  * failures are warnings without the stack (the job's own error names source.kafka.brokers when it
@@ -91,6 +94,7 @@ const CONNECTION_LOG_INTERVAL_MS = 10_000;
  */
 export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.now): KafkaConfig['logCreator'] {
   const lastConnectionLog = new Map<string, number>();
+  const lastRepeatLog = new Map<string, number>();
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...rest } = log;
@@ -110,9 +114,22 @@ export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.
         }
         return;
       }
-      if (level === KafkaLogLevel.ERROR && !transient) logger.error(obj, text);
-      else if (level === KafkaLogLevel.WARN && !transient) logger.warn(obj, text);
-      else logger.debug(obj, text);
+      if ((level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) && !transient) {
+        // kafkajs logs every attempt of a failure that repeats (a deleted output topic: two error
+        // lines per transaction, ~670 a minute): the same line at most every REPEAT_LOG_INTERVAL_MS
+        const key = `${level} ${text} ${String(rest.error ?? '')}`;
+        const t = now();
+        const last = lastRepeatLog.get(key);
+        if (last !== undefined && t - last < REPEAT_LOG_INTERVAL_MS) {
+          logger.debug(obj, text);
+          return;
+        }
+        lastRepeatLog.set(key, t);
+        if (lastRepeatLog.size > 100) lastRepeatLog.delete(lastRepeatLog.keys().next().value!);
+        const line = `${text} (kafkajs; the same line at most every 30 s)`;
+        if (level === KafkaLogLevel.ERROR) logger.error(obj, line);
+        else logger.warn(obj, line);
+      } else logger.debug(obj, text);
     };
 }
 
@@ -270,7 +287,11 @@ export class KafkajsClient implements KafkaClient {
             for (const partition of partitions as number[]) assignment.push({ topic, partition });
           }
           handlers.onAssignment(assignment);
+          handlers.onState?.('joined');
         });
+        consumer.on(consumer.events.REBALANCING, () => handlers.onState?.('rebalancing'));
+        consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: String((e.payload.error as Error)?.message ?? e.payload.error), restart: e.payload.restart }));
+        consumer.on(consumer.events.STOP, () => handlers.onState?.('stopped'));
         runConfig = {
           autoCommit: false,
           eachBatchAutoResolve: false,

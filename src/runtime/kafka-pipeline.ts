@@ -31,7 +31,7 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
-import type { BatchControl, CommittedOffset, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import type { BatchControl, CommittedOffset, ConsumerState, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { recordBytes } from '../kafka/produce-chunks.js';
@@ -54,7 +54,7 @@ import {
   replayKeeps,
   type ReplayFilter,
 } from './watermark.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, unjoinableEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -85,6 +85,13 @@ export const KafkaPipelineConfigSchema = z.object({
    * fetching: the lag stays true while fetching is paused (backpressure) or failing.
    */
   lagRefreshIntervalMs: z.number().int().min(10).default(10_000),
+  /** Ms publishing may fail without a break (every transaction/send in a row) before `health()` says not ready. */
+  readinessPublishFailureMs: z.number().int().min(0).default(60_000),
+  /**
+   * Ms without any progress (no record processed, nothing published) while there is lag, or with
+   * the consumer stopped for good, before `health()` says not live (a restart is what helps); 0 = never for lack of progress.
+   */
+  livenessStallMs: z.number().int().min(0).default(600_000),
   /** Ms `stop()` waits for queued credit work (what is left is replayed later). */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   /** Ms `stop()` then gives the final commit, leaving the group and disconnecting (what is left: see `stop()`). */
@@ -181,14 +188,32 @@ interface PartitionState {
   failures: FailureStreak;
 }
 
-/** Failed publishes in a row, and when the last error-level line about them was written. */
+/** Failed publishes in a row, since when, and when the last error-level line about them was written. */
 interface FailureStreak {
   count: number;
   loggedAtMs: number | undefined;
+  sinceMs?: number | undefined;
+  lastError?: string | undefined;
 }
+
+/** What `/readyz` and `/healthz` say about the Kafka runtime (KafkaPipeline.health). */
+export interface KafkaPipelineHealth {
+  /** A group member, and publishing has not failed without a break for `readinessPublishFailureMs`. */
+  readonly ready: boolean;
+  /** False only for what a restart fixes: the consumer stopped for good, or no progress for `livenessStallMs` with lag. */
+  readonly live: boolean;
+  /** One line for the status JSON: why, or what it is doing (e.g. paused for backpressure). */
+  readonly detail: string;
+}
+
+/** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
+const STOPPED_FOR_GOOD_MS = 60_000;
 
 /** Failed publishes in a row after which they are logged at error level (then at most every ERROR_LOG_EVERY_MS). */
 const FAILURES_BEFORE_ERROR = 3;
+/** Input records sent to the DLQ logged one by one, then counted at most every DEAD_LETTER_LOG_EVERY_MS. */
+const DEAD_LETTER_LINES = 3;
+const DEAD_LETTER_LOG_EVERY_MS = 30_000;
 const ERROR_LOG_EVERY_MS = 30_000;
 
 type WorkStatus = 'queued' | 'running' | 'ready' | 'committing';
@@ -242,6 +267,14 @@ export class KafkaPipeline {
   private aloCommitting: Promise<void> = Promise.resolve();
   /** At-least-once: failed publishes/commits in a row. */
   private readonly aloFailures: FailureStreak = { count: 0, loggedAtMs: undefined };
+  /** The consumer's group membership (source onState) and since when. */
+  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean } = { state: 'joining', sinceMs: Date.now() };
+  /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
+  private deadLetterLines = 0;
+  private lastDeadLetterReason: string | undefined;
+  private readonly deadLetterDue: (n: number) => number | undefined;
+  /** Last time a record was processed or something was published (health: liveness). */
+  private lastProgressMs = Date.now();
   private stopping = false;
   /** Pending self-fence check (checkFence), for one group generation. */
   private fenceCheck: { generation: number; timer: NodeJS.Timeout } | undefined;
@@ -264,6 +297,7 @@ export class KafkaPipeline {
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
+    this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => (this.deps.now ?? Date.now)());
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -291,7 +325,14 @@ export class KafkaPipeline {
     this.commitTimer.unref();
     this.lagTimer = setInterval(() => void this.refreshHighWatermarks(), this.config.lagRefreshIntervalMs);
     this.lagTimer.unref();
+    const now = this.deps.now ?? Date.now;
+    this.consumerState = { state: 'joining', sinceMs: now() };
+    this.lastProgressMs = now();
     await this.source.start({
+      onState: (state, detail) => {
+        this.consumerState = { state, sinceMs: now(), ...detail };
+        if (state === 'crashed') this.log.warn({ err: detail?.error, restart: detail?.restart }, detail?.restart ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)' : 'kafka consumer crashed and will not restart (not live)');
+      },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
     });
@@ -388,6 +429,53 @@ export class KafkaPipeline {
     } finally {
       this.refreshingLag = false;
     }
+  }
+
+  /**
+   * Readiness and liveness of the Kafka runtime, for /readyz and /healthz:
+   * - not ready while the consumer is not a group member (joining, rebalancing, crashed and
+   *   restarting) or while publishing has failed without a break for `readinessPublishFailureMs`;
+   *   paused for backpressure is ready (it says so in `detail`);
+   * - not live when the consumer has stopped for good (a crash kafkajs does not restart, or
+   *   stopped for STOPPED_FOR_GOOD_MS outside a stop/rejoin), or nothing progressed (no record
+   *   processed, nothing published) for `livenessStallMs` while there is lag: what a restart fixes.
+   */
+  health(): KafkaPipelineHealth {
+    const now = (this.deps.now ?? Date.now)();
+    const stats = this.stats();
+    const c = this.consumerState;
+    let live = true;
+    let liveReason = '';
+    if (!this.stopping && c.state === 'crashed' && c.restart === false) {
+      live = false;
+      liveReason = `kafka consumer crashed and does not restart: ${c.error ?? 'unknown error'}`;
+    } else if (!this.stopping && !this.rejoining && c.state === 'stopped' && now - c.sinceMs >= STOPPED_FOR_GOOD_MS) {
+      live = false;
+      liveReason = `kafka consumer stopped ${Math.round((now - c.sinceMs) / 1000)} s ago and did not rejoin`;
+    } else if (this.config.livenessStallMs > 0 && stats.lag > 0 && now - this.lastProgressMs >= this.config.livenessStallMs) {
+      live = false;
+      liveReason = `no progress for ${Math.round((now - this.lastProgressMs) / 1000)} s (runtime.livenessStallMs) with ${stats.lag} record(s) of lag`;
+    }
+    const streaks = [this.aloFailures, ...[...this.partitions.values()].map((st) => st.failures)].filter((f) => f.count > 0 && f.sinceMs !== undefined);
+    const oldest = streaks.reduce<FailureStreak | undefined>((a, f) => (a === undefined || f.sinceMs! < a.sinceMs! ? f : a), undefined);
+    const failingMs = oldest ? now - oldest.sinceMs! : 0;
+    let ready = true;
+    let detail: string;
+    if (this.stopping) {
+      ready = false;
+      detail = 'stopping';
+    } else if (c.state !== 'joined') {
+      ready = false;
+      detail = c.state === 'crashed' ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}` : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
+    } else if (oldest && failingMs >= this.config.readinessPublishFailureMs) {
+      ready = false;
+      detail = `publishing has failed for ${Math.round(failingMs / 1000)} s (${oldest.count} in a row): ${oldest.lastError ?? ''}`;
+    } else {
+      detail = stats.paused ? `consuming, paused for backpressure (${stats.inFlight} episode(s) in flight, runtime.creditQueueMax ${this.config.creditQueueMax})` : 'consuming';
+      if (oldest) detail += `; publishing failing for ${Math.round(failingMs / 1000)} s`;
+    }
+    if (!live) detail = `${liveReason}; ${detail}`;
+    return { ready: ready && live, live, detail };
   }
 
   stats(): KafkaPipelineStats {
@@ -603,7 +691,7 @@ export class KafkaPipeline {
       if (!decoded.ok) {
         this.counters.decodeErrors++;
         st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.reason }, 'undecodable record sent to DLQ');
+        this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
       } else if (decoded.signal === 'traces') {
         const spans = st.replay ? decoded.spans.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : decoded.spans;
         this.counters.spansIn += decoded.spans.length;
@@ -621,11 +709,12 @@ export class KafkaPipeline {
           // the valid entries are used; the record (with its invalid ones) is not lost
           this.counters.decodeErrors++;
           st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
-          this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decoded.partialReason }, 'evaluation record partly invalid: sent to DLQ');
+          this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.partialReason, 'evaluation record partly invalid: sent to DLQ');
         }
       }
       st.processedNext = nextOffset(record.offset);
       st.dirty = true;
+      this.lastProgressMs = (this.deps.now ?? Date.now)();
       control.resolveOffset(record.offset);
       if (++n % 500 === 0) await control.heartbeat();
       // a fetch can bring megabytes: let produce acks in between (time-slicer.ts)
@@ -643,6 +732,33 @@ export class KafkaPipeline {
     // (a transaction in exactly-once mode) in front of the next episode's events — the record
     // with a trace's spans usually arrives just before the one with its evaluation.
     if (st.looseRecords.length > 0) this.scheduleCommit();
+  }
+
+  /**
+   * Logs an input record sent to the DLQ: the first DEAD_LETTER_LINES each with its reason, then a
+   * count at most every 30 s with the last reason (one warn line per record flooded the log when
+   * a whole topic was unreadable, e.g. a wrong encoding); the rest at debug. decodeErrors and
+   * dlqOut count every one.
+   */
+  private reportDeadLetter(where: SourcePosition, reason: string, message: string): void {
+    if (this.deadLetterLines < DEAD_LETTER_LINES) {
+      this.deadLetterLines++;
+      const more = this.deadLetterLines === DEAD_LETTER_LINES ? ' (further ones: a count at most every 30 s, each at debug)' : '';
+      this.log.warn({ ...where, reason }, `${message}${more}`);
+      return;
+    }
+    this.log.debug({ ...where, reason }, message);
+    this.lastDeadLetterReason = reason;
+    this.reportDeadLetterCount(1);
+  }
+
+  private reportDeadLetterCount(n: number): void {
+    const due = this.deadLetterDue(n);
+    if (due === undefined) return;
+    this.log.warn(
+      { count: due, decodeErrors: this.counters.decodeErrors, lastReason: this.lastDeadLetterReason },
+      `${due} more input record(s) sent to the DLQ since the last line (${this.counters.decodeErrors} in all); the last one: ${this.lastDeadLetterReason ?? ''}`,
+    );
   }
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */
@@ -675,6 +791,7 @@ export class KafkaPipeline {
       this.reportExpired(stats?.expiredEvaluations);
       this.reportOtherNames(stats?.lateEvaluationsOtherName);
       this.reportUnjoinable(stats?.unjoinableEvaluations);
+      this.reportDeadLetterCount(0); // held-back counts go out even when no more come
       this.markReleasedPartitions();
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');
@@ -865,10 +982,11 @@ export class KafkaPipeline {
         await this.commitAtLeastOnce();
         this.aloFailures.count = 0;
         this.aloFailures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
+        this.aloFailures.sinceMs = undefined;
       })
       .catch((err: unknown) => {
         this.counters.commitFailures++;
-        this.log.warn({ err: String(err) }, 'at-least-once commit failed; will retry');
+        this.log[this.aloFailures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ err: String(err) }, 'at-least-once commit failed; will retry');
         this.noteCommitFailure(this.aloFailures, {}, err);
         // Inside the chain, so no send uses the old producer meanwhile.
         if (isProducerStateError(err)) return this.replaceAloProducer(String(err));
@@ -977,7 +1095,8 @@ export class KafkaPipeline {
         return;
       }
       this.counters.commitFailures++;
-      this.log.warn({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
+      // each attempt at warn only before the streak is logged at error (noteCommitFailure, at most every 30 s)
+      this.log[st.failures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
       this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
       st.looseRecords.unshift(...loose);
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
@@ -1008,16 +1127,45 @@ export class KafkaPipeline {
    * `consecutiveCommitFailures` in the stats is the longest current streak.
    */
   private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
+    if (streak.count === 0) streak.sinceMs = (this.deps.now ?? Date.now)();
     streak.count++;
+    streak.lastError = errorMessage(err);
     if (streak.count < FAILURES_BEFORE_ERROR) return;
     const now = (this.deps.now ?? Date.now)();
     if (streak.loggedAtMs !== undefined && now - streak.loggedAtMs < ERROR_LOG_EVERY_MS) return;
     streak.loggedAtMs = now;
-    const hint = publishFailureHint(err, this.config.sink);
-    this.log.error(
-      { ...where, err: errorMessage(err), failuresInARow: streak.count, ...(hint ? { fix: hint } : {}) },
-      `publishing has failed ${streak.count} times in a row, nothing is published meanwhile: ${hint ?? 'retrying (a broker away? see err)'}`,
-    );
+    const count = streak.count;
+    void this.missingOutputTopics().then((missing) => {
+      const hint = publishFailureHint(err, this.config.sink, missing);
+      this.log.error(
+        { ...where, err: errorMessage(err), failuresInARow: count, ...(hint ? { fix: hint } : {}), ...(missing?.length ? { missingTopics: missing } : {}) },
+        `publishing has failed ${count} times in a row, nothing is published meanwhile: ${hint ?? 'retrying (the output topics exist: a broker away? see err)'}`,
+      );
+    });
+  }
+
+  /**
+   * The output topics that do not exist now (metadata), for the advice on a failing publish: a
+   * topic deleted while running fails every transaction, most partitions with an error that does
+   * not name it (OPERATION_NOT_ATTEMPTED). Undefined when the cluster cannot be asked.
+   */
+  private async missingOutputTopics(): Promise<string[] | undefined> {
+    try {
+      return await withTimeout(
+        (async () => {
+          const admin = await this.deps.client.admin();
+          try {
+            return await admin.missingTopics([...new Set(Object.values(this.config.sink.topics))]);
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        })(),
+        5_000,
+        'listing topics timed out',
+      );
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -1037,6 +1185,8 @@ export class KafkaPipeline {
     }
     st.failures.count = 0;
     st.failures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
+    st.failures.sinceMs = undefined;
+    this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
@@ -1215,6 +1365,7 @@ export class KafkaPipeline {
     }
     this.counters.recordsPublished += records.length;
     this.counters.dlqOut += loose.length;
+    if (records.length > 0) this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) this.work.delete(w);
     this.maybeResume();
     if (generation !== this.generation) return;

@@ -28,14 +28,23 @@ function kindOf(err: unknown): Kind | undefined {
   return undefined;
 }
 
-/** The fix for a publish failure that retrying cannot end, naming the settings; undefined for others. */
-export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'>): string | undefined {
+/**
+ * The fix for a publish failure that retrying cannot end, naming the settings; undefined for others.
+ * `missing`: the output topics the cluster says do not exist now (undefined: not known). A topic
+ * deleted while running fails every transaction, on most partitions with an error that does not
+ * name it, and `createTopics` acts only at start.
+ */
+export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'> & { createTopics?: boolean }, missing?: readonly string[]): string | undefined {
   const topics = Object.values(sink.topics).join(', ');
+  if (missing && missing.length > 0) {
+    const restart = sink.createTopics === false ? '' : ' — or restart the job: sinks.kafka.createTopics creates missing output topics, but only at start';
+    return `output topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist (deleted while running?): recreate ${missing.length > 1 ? 'them' : 'it'} (kafka-topics.sh --create --topic ${missing[0]})${restart}; publishing resumes by itself once ${missing.length > 1 ? 'they exist' : 'it exists'}`;
+  }
   switch (kindOf(err)) {
     case 'too-large':
       return `a record is larger than an output topic accepts (its max.message.bytes, or the broker's message.max.bytes): keep sinks.kafka.maxRecordBytes (${sink.maxRecordBytes}) below the max.message.bytes of every output topic (${topics}), the dead-letter topic included, or raise theirs`;
     case 'no-topic':
-      return `an output topic does not exist (${topics}): create it, or set sinks.kafka.createTopics to true`;
+      return `an output topic does not exist (${topics}): create it (sinks.kafka.createTopics: true creates missing output topics, but only at start)`;
     case 'denied':
       return `this client may not write to the output topics (${topics}) or use its transactional ids / consumer group: check its ACLs`;
     default:

@@ -4,7 +4,7 @@
  * transactions and backpressure. Auto-commit is off: nothing is committed here.
  */
 import { TopicSettingError } from '../../kafka/topic-setting-error.js';
-import type { BatchControl, ConsumedRecord, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
+import type { BatchControl, ConsumedRecord, ConsumerState, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
 import type { KafkaSourceConfig } from './config.js';
 import { mismatchedPartitionCounts } from '../../kafka/co-partitioned-assignment.js';
 import { decodeRecord, type DecodedRecord, type TelemetrySignal } from './record-decoder.js';
@@ -29,6 +29,8 @@ export interface SourceHandler {
   onBatch(batch: SourceBatch, control: BatchControl): Promise<void>;
   /** The member's full assignment after every group (re)join. */
   onAssignment(assignment: readonly TopicPartition[]): void;
+  /** Group membership changes (ConsumerHandlers.onState). */
+  onState?(state: ConsumerState, detail?: { error?: string; restart?: boolean }): void;
 }
 
 export class KafkaTelemetrySource {
@@ -119,6 +121,7 @@ export class KafkaTelemetrySource {
         this.assignment = assignment;
         handler.onAssignment(assignment);
       },
+      onState: (state, detail) => handler.onState?.(state, detail),
       onBatch: (batch, control) => {
         const signal = this.signalOf(batch.topic);
         const encoding = signal === 'traces' ? this.config.spansEncoding : this.config.logsEncoding; // unused for evaluations (JSON)
