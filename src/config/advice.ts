@@ -47,5 +47,13 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
         'Set runtime.creditWorkers to 1 or more (or auto): a value function stuck past runtime.creditTimeoutMs then gets its worker replaced and only that episode fails',
     });
   }
+  // A stall check shorter than one episode's credit time restarts a job that is only slow.
+  const stall = config.runtime.livenessStallMs;
+  if (stall > 0 && stall <= config.runtime.creditTimeoutMs * 2) {
+    out.push({
+      key: 'runtime.livenessStallMs',
+      message: `runtime.livenessStallMs ${stall} is not well above runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: while slow credit fills the queue and pauses the consumer nothing is published for that long, /healthz fails and the job is restarted, replaying the same episodes. Set it to several times runtime.creditTimeoutMs, or 0 (off)`,
+    });
+  }
   return out;
 }

@@ -90,8 +90,11 @@ export const KafkaPipelineConfigSchema = z.object({
   /**
    * Ms without any progress (no record processed, nothing published) while there is lag, or with
    * the consumer stopped for good, before `health()` says not live (a restart is what helps); 0 = never for lack of progress.
+   * Off by default: transactionally written input (and aborted transactions under read_committed)
+   * leaves end offsets past the last record (commit markers), so a caught-up job shows lag ≥ 1 for
+   * ever and a stall check restarted it every livenessStallMs (review of this change).
    */
-  livenessStallMs: z.number().int().min(0).default(600_000),
+  livenessStallMs: z.number().int().min(0).default(0),
   /** Ms `stop()` waits for queued credit work (what is left is replayed later). */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   /** Ms `stop()` then gives the final commit, leaving the group and disconnecting (what is left: see `stop()`). */
@@ -629,6 +632,12 @@ export class KafkaPipeline {
       await admin.disconnect();
     }
     const where = { topic: st.topic, partition: st.partition, groupId: this.config.source.groupId };
+    // An empty partition (never a record) is never committed: not "new to the group" at every
+    // rebalance (review of this change: 3 rebalances, 3 false warnings).
+    if (groupHasCommits && end !== undefined && end.low !== undefined && BigInt(end.offset) <= BigInt(end.low)) {
+      st.startOffset = end.low;
+      return;
+    }
     if (groupHasCommits) {
       this.counters.partitionsNewToGroup++;
       st.startOffset = end?.low;
@@ -648,7 +657,9 @@ export class KafkaPipeline {
     st.processedNext = end.offset;
     st.dirty = true;
     this.source.seek({ topic: st.topic, partition: st.partition }, end.offset);
-    this.log.info({ ...where, offset: end.offset }, 'new group: partition starts at its end (source.kafka.fromBeginning: false)');
+    // warn, not info: a group whose committed offsets all expired (Kafka expires a group's offsets
+    // together) looks new too, and what was written since its last commit is skipped here.
+    this.log.warn({ ...where, offset: end.offset }, 'no committed offset on any partition of the topic for this group: starting at the end (source.kafka.fromBeginning: false); records already there are skipped — if this group ran before, its committed offsets expired (offsets.retention.minutes)');
   }
 
   /**

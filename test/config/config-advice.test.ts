@@ -59,6 +59,15 @@ describe('configAdvice', () => {
     expect(renderCheckReport(report)).toMatch(/^! credit\.game: module with runtime\.creditWorkers 0 runs your value function on the main thread/m);
   });
 
+  it('liveness stall check: off by default; one not well above creditTimeoutMs draws advice (it would restart a job that is only slow)', () => {
+    const runtime = (r: Record<string, unknown>) => loadConfig({ env: {}, overrides: { runtime: r, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config;
+    expect(runtime({}).runtime.livenessStallMs).toBe(0);
+    expect(configAdvice(runtime({ livenessStallMs: 600_000 }))).toEqual([]);
+    const advice = configAdvice(runtime({ livenessStallMs: 60_000, creditTimeoutMs: 30_000 }));
+    expect(advice.map((a) => a.key)).toEqual(['runtime.livenessStallMs']);
+    expect(advice[0]!.message).toMatch(/runtime\.livenessStallMs 60000 is not well above runtime\.creditTimeoutMs 30000/);
+  });
+
   it('check shows the advice as a warning and stays ready', async () => {
     const report = await runChecks(configWith({ awaitEvaluationMs: 1000 }));
     expect(report.ok).toBe(true);

@@ -212,6 +212,9 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
+  /** What `fetchEndOffsets` answers per topic (none: an empty list, as before). */
+  readonly endOffsets = new Map<string, { partition: number; offset: string; low?: string }[]>();
+
   /** Every `seek` of a consumer, in order. */
   readonly seeks: { topic: string; partition: number; offset: string }[] = [];
 
@@ -245,7 +248,7 @@ export class FakeKafka implements KafkaClient {
       ensureTopics: async () => {},
       fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
         [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),
-      fetchEndOffsets: async () => [],
+      fetchEndOffsets: async (topic) => this.endOffsets.get(topic) ?? [],
       partitionCounts: async () => new Map(),
       deleteTopics: async () => {},
       deleteGroups: async (ids) => void this.deletedGroups.push(...ids),

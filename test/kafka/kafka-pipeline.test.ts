@@ -69,6 +69,29 @@ function pipeline(fake: KafkaClient, delivery: 'exactly-once' | 'at-least-once',
 const events = async (_episode: Episode) => [] as never[];
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
+describe('KafkaPipeline partitions without a committed offset', () => {
+  it('an empty partition (never a record, so never committed) is not taken for one added to the topic at each rebalance; a non-empty one is, and starts at its beginning', async () => {
+    const fake = new FakeKafka();
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '7' });
+    fake.endOffsets.set('spans', [
+      { partition: 0, offset: '7', low: '0' },
+      { partition: 1, offset: '0', low: '0' },
+      { partition: 2, offset: '5', low: '2' },
+    ]);
+    const p = pipeline(fake, 'at-least-once', events);
+    await p.start();
+    for (let i = 0; i < 3; i++) {
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 1 }]);
+      await settle();
+    }
+    expect(p.stats().partitionsNewToGroup).toBe(0);
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 2 }]);
+    await settle();
+    expect(p.stats().partitionsNewToGroup).toBe(1);
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline offset watermark', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('holds the commit at the first offset of an open episode, with a replay filter (%s)', async (delivery) => {
     const fake = new FakeKafka();
