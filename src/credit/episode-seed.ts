@@ -5,15 +5,11 @@
  * and averages over episodes did not converge. The same seed and episode id still give the same
  * estimate (replays are reproducible); revisions of an episode share its seed. Pure.
  */
+import { hash32 } from './hash32.js';
+
 export function episodeSeed(seed: number, episodeId: string): number {
   // FNV-1a over the id's UTF-16 code units, then the murmur3 finalizer over it and the seed.
   let h = 0x811c9dc5;
   for (let i = 0; i < episodeId.length; i++) h = Math.imul(h ^ episodeId.charCodeAt(i), 0x01000193);
-  h = (h ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hash32(h ^ Math.imul(seed | 0, 0x9e3779b1));
 }

@@ -5,6 +5,7 @@
  * (pure 32-bit integer arithmetic, no `Math.random`, no clock).
  */
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { hash32 } from '../credit/hash32.js';
 
 /** A deterministic PRNG (mulberry32). `next()` returns a float in [0, 1). */
 export class SeededRandom {
@@ -50,16 +51,7 @@ export class SeededRandom {
   }
 }
 
-/** 32-bit integer hash (murmur3 finalizer). */
-export function hash32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { hash32 };
 
 /** Derives the seed of the `index`-th child run from a parent seed (fleets). */
 export function childSeed(seed: number, index: number): number {
