@@ -87,14 +87,27 @@ const CONNECTION_LOG_INTERVAL_MS = 10_000;
 /** Any other kafkajs warn/error line: once per (level, message, error) this often, the repeats at debug. */
 const REPEAT_LOG_INTERVAL_MS = 30_000;
 
+/** `due(key)`: true at most once per `intervalMs` per key (the last 100 keys remembered). */
+function keyedThrottle(intervalMs: number, now: () => number): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const t = now();
+    const at = last.get(key);
+    if (at !== undefined && t - at < intervalMs) return false;
+    last.set(key, t);
+    if (last.size > 100) last.delete(last.keys().next().value!);
+    return true;
+  };
+}
+
 /**
  * Routes kafkajs logs into the project logger with levels that match their meaning. Connection
  * failures are warnings without the stack (the job's own error names source.kafka.brokers when it
  * gives up), at most one per broker and message every 10 s; the rest of a retry storm is debug.
  */
 export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.now): KafkaConfig['logCreator'] {
-  const lastConnectionLog = new Map<string, number>();
-  const lastRepeatLog = new Map<string, number>();
+  const connectionDue = keyedThrottle(CONNECTION_LOG_INTERVAL_MS, now);
+  const repeatDue = keyedThrottle(REPEAT_LOG_INTERVAL_MS, now);
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...rest } = log;
@@ -103,13 +116,9 @@ export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.
       const transient = EXPECTED_TRANSIENT.some((s) => text.includes(s) || String(rest.error ?? '').includes(s));
       if (level <= KafkaLogLevel.WARN && level !== KafkaLogLevel.NOTHING && CONNECTION_FAILURE.test(`${text} ${String(rest.error ?? '')}`)) {
         const key = `${String(rest.broker ?? '')} ${text} ${String(rest.error ?? '')}`;
-        const t = now();
-        const last = lastConnectionLog.get(key);
         const brief = { kafka: { ...(rest.broker !== undefined ? { broker: rest.broker } : {}), ...(rest.error !== undefined ? { error: String(rest.error) } : {}) } };
-        if (last !== undefined && t - last < CONNECTION_LOG_INTERVAL_MS) logger.debug(brief, text);
+        if (!connectionDue(key)) logger.debug(brief, text);
         else {
-          lastConnectionLog.set(key, t);
-          if (lastConnectionLog.size > 100) lastConnectionLog.delete(lastConnectionLog.keys().next().value!);
           logger.warn(brief, `${text} (kafkajs retries; further lines like this at most every 10 s)`);
         }
         return;
@@ -117,15 +126,10 @@ export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.
       if ((level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) && !transient) {
         // kafkajs logs every attempt of a failure that repeats (a deleted output topic: two error
         // lines per transaction, ~670 a minute): the same line at most every REPEAT_LOG_INTERVAL_MS
-        const key = `${level} ${text} ${String(rest.error ?? '')}`;
-        const t = now();
-        const last = lastRepeatLog.get(key);
-        if (last !== undefined && t - last < REPEAT_LOG_INTERVAL_MS) {
+        if (!repeatDue(`${level} ${text} ${String(rest.error ?? '')}`)) {
           logger.debug(obj, text);
           return;
         }
-        lastRepeatLog.set(key, t);
-        if (lastRepeatLog.size > 100) lastRepeatLog.delete(lastRepeatLog.keys().next().value!);
         const line = `${text} (kafkajs; the same line at most every 30 s)`;
         if (level === KafkaLogLevel.ERROR) logger.error(obj, line);
         else logger.warn(obj, line);
