@@ -235,6 +235,8 @@ interface CreditWork {
 export class KafkaPipeline {
   readonly config: KafkaPipelineConfig;
   private readonly source: KafkaTelemetrySource;
+  /** Partitions this process has moved with a seek (`topic/partition`): see preparePartition. */
+  private readonly seekedPartitions = new Set<string>();
   private readonly log: KafkaLogger;
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
@@ -604,8 +606,14 @@ export class KafkaPipeline {
     st.replay = decodeReplayMetadata(mine?.metadata);
     st.replayOwed = st.replay?.heldTraces ? new Set(st.replay.heldTraces) : undefined;
     st.lastCommittedTag = commitTagOf(mine?.metadata);
-    if (mine && BigInt(mine.offset) >= 0n) st.committedAtStart = st.startOffset = mine.offset;
-    else await this.placeUncommitted(st);
+    if (mine && BigInt(mine.offset) >= 0n) {
+      st.committedAtStart = st.startOffset = mine.offset;
+      // kafkajs keeps a seek that was still pending when its partition was revoked and applies it
+      // when the partition comes back: an old seek to the end would skip what another member
+      // committed up to meanwhile. A partition this process ever moved gets the committed offset
+      // as the latest seek (review of the added-partitions change).
+      if (this.seekedPartitions.has(`${st.topic}/${st.partition}`)) this.source.seek({ topic: st.topic, partition: st.partition }, mine.offset);
+    } else await this.placeUncommitted(st);
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
   }
 
@@ -641,6 +649,7 @@ export class KafkaPipeline {
     if (groupHasCommits) {
       this.counters.partitionsNewToGroup++;
       st.startOffset = end?.low;
+      if (end?.low !== undefined && this.seekedPartitions.has(`${st.topic}/${st.partition}`)) this.source.seek({ topic: st.topic, partition: st.partition }, end.low);
       this.log.warn(
         { ...where, from: end?.low, end: end?.offset },
         'partition without a committed offset in a group that has committed on the topic\'s other partitions (added to the topic since, or its offset expired): reading it from its beginning',
@@ -656,6 +665,7 @@ export class KafkaPipeline {
     // committed with the next commit (an offsets-only transaction in exactly-once mode)
     st.processedNext = end.offset;
     st.dirty = true;
+    this.seekedPartitions.add(`${st.topic}/${st.partition}`);
     this.source.seek({ topic: st.topic, partition: st.partition }, end.offset);
     // warn, not info: a group whose committed offsets all expired (Kafka expires a group's offsets
     // together) looks new too, and what was written since its last commit is skipped here.

@@ -92,6 +92,29 @@ describe('KafkaPipeline partitions without a committed offset', () => {
   });
 });
 
+describe('KafkaPipeline seeks', () => {
+  it('a partition it once moved to its end (a new group, fromBeginning: false) gets its committed offset as the latest seek when it comes back: a stale pending seek would skip what another member committed meanwhile', async () => {
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', [{ partition: 0, offset: '100', low: '0' }]);
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics, fromBeginning: false }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await settle();
+    expect(fake.seeks).toEqual([{ topic: 'spans', partition: 0, offset: '100' }]);
+    // revoked before the seek applied; another member read it and committed 40; it comes back
+    fake.assign([]);
+    await settle();
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '40' });
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await settle();
+    expect(fake.seeks.at(-1)).toEqual({ topic: 'spans', partition: 0, offset: '40' });
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline offset watermark', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('holds the commit at the first offset of an open episode, with a replay filter (%s)', async (delivery) => {
     const fake = new FakeKafka();
