@@ -1,0 +1,194 @@
+/**
+ * KafkaPipeline.health() (what /readyz and /healthz serve in Kafka mode) through a broker outage
+ * and a stalled pipeline, on a real broker:
+ * - the broker goes away (SIGKILL, down several seconds, back on the same data and port): the
+ *   pipeline is not ready meanwhile (its consumer crash-restarts or rebalances) — and the job's
+ *   HTTP /readyz answers 503 — and both are ready again once the broker is back, without a restart;
+ * - runtime.livenessStallMs: not live once nothing has progressed for that long while there is lag
+ *   (credit blocked: a processEpisode that never resolves, paused for backpressure, records still
+ *   arriving); an idle, caught-up job with the same livenessStallMs stays live.
+ *
+ * Runs its own broker (scripts/kafka.ts), since it restarts it; the shared one serves the others.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
+import { loadConfig } from '../../src/config/index.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { KafkajsClient } from '../../src/kafka/index.js';
+import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
+import type { Episode } from '../../src/model/episode.js';
+import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { freePort } from '../support/ports.js';
+import { createTopics, produce, unique } from './support/kafka-io.js';
+import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
+
+let kafka: RunningKafka | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  kafka = await startKafka();
+}, 180_000);
+
+afterAll(async () => {
+  // whatever a failed test left running, then the broker
+  for (const f of cleanups.reverse()) await f().catch(() => undefined);
+  await kafka?.stop();
+}, 60_000);
+
+function clientOf(id: string): KafkaClient {
+  return new KafkajsClient({ brokers: [kafka!.brokers], clientId: id });
+}
+
+async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
+  const base = unique(prefix);
+  const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+  await createTopics(c, [topics.spans, topics.logs], 1);
+  const gen = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
+  const spans: OutgoingRecord[] = gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value }));
+  const logs: OutgoingRecord[] = gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }));
+  return { base, topics, spans, logs };
+}
+
+function pipelineOf(config: KafkaPipelineConfigInput, processEpisode: (e: Episode) => Promise<CreditEvent[]> = referenceProcessEpisode): KafkaPipeline {
+  const pipeline = new KafkaPipeline(config, {
+    client: clientOf('health-outage-pipeline'),
+    createAssembler: () => testAssembler(300),
+    processEpisode,
+    evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+  });
+  cleanups.push(() => pipeline.stop());
+  return pipeline;
+}
+
+async function readyz(url: string): Promise<number> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    await res.text();
+    return res.status;
+  } catch {
+    return -1;
+  }
+}
+
+describe('pipeline health through a broker outage and a stall', () => {
+  it('livenessStallMs: not live after no progress with lag (credit blocked); an idle caught-up job stays live', { timeout: 60_000 }, async () => {
+    const c = clientOf('health-outage');
+    const stallMs = 3_000;
+    const runtime = { delivery: 'at-least-once', livenessStallMs: stallMs, lagRefreshIntervalMs: 300, creditQueueMax: 1 } as const;
+
+    // idle, caught up: everything read and published, no lag
+    const idle = await inputOf(c, 'health-idle', 3, 21);
+    await produce(c, [...idle.spans, ...idle.logs]);
+    const idlePipeline = pipelineOf(pipelineConfig(idle.topics, `${idle.base}-grp`, runtime));
+    // blocked: credit never answers, so the pipeline pauses with one episode in flight
+    const stuck = await inputOf(c, 'health-stall', 8, 22);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    cleanups.push(async () => release());
+    const stuckPipeline = pipelineOf(pipelineConfig(stuck.topics, `${stuck.base}-grp`, runtime), async (e) => {
+      await released;
+      return referenceProcessEpisode(e);
+    });
+    await produce(c, [...stuck.spans.slice(0, 4), ...stuck.logs.slice(0, 4)]);
+    try {
+      await Promise.all([idlePipeline.start(), stuckPipeline.start()]);
+      await waitFor(() => idlePipeline.health().ready && idlePipeline.stats().episodesClosed >= 3 && idlePipeline.stats().inFlight === 0, 30_000, 'the idle job published everything');
+      await waitFor(() => stuckPipeline.stats().paused, 30_000, 'the blocked job paused for backpressure');
+      // records keep arriving while it is paused: lag it cannot work off
+      await produce(c, [...stuck.spans.slice(4), ...stuck.logs.slice(4)]);
+      await waitFor(() => stuckPipeline.stats().lag > 0, 15_000, 'lag seen while paused');
+
+      await waitFor(() => !stuckPipeline.health().live, 20_000, 'the blocked job not live');
+      const h = stuckPipeline.health();
+      expect(h.ready).toBe(false);
+      expect(h.detail).toMatch(/^no progress for \d+ s \(runtime\.livenessStallMs\) with \d+ record\(s\) of lag/);
+
+      // Meanwhile (well over livenessStallMs since its last progress) the idle job stayed live:
+      // sample it until the blocked one was found not live, then for another livenessStallMs.
+      const until = Date.now() + stallMs + 1_000;
+      while (Date.now() < until) {
+        const ih = idlePipeline.health();
+        expect(ih, ih.detail).toMatchObject({ live: true, ready: true });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(idlePipeline.stats().lag).toBe(0);
+    } finally {
+      release();
+      await Promise.all([idlePipeline.stop(), stuckPipeline.stop()]);
+    }
+  });
+
+  it('the broker away: not ready (pipeline and job /readyz) while it is down, ready again once it is back', { timeout: 90_000 }, async () => {
+    const broker = kafka!;
+    const c = clientOf('health-outage');
+    const { base, topics, spans, logs } = await inputOf(c, 'health-outage', 4, 23);
+    await produce(c, [...spans, ...logs]);
+    const pipeline = pipelineOf(pipelineConfig(topics, `${base}-grp`, { delivery: 'at-least-once' }));
+
+    const port = await freePort();
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [broker.brokers], groupId: `${base}-job-grp`, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
+        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port }, kafka: { delivery: 'at-least-once', topics: { rewards: `${base}.job.r`, episodes: `${base}.job.e`, preferences: `${base}.job.p`, dlq: `${base}.job.d` } } },
+        runtime: { creditWorkers: 0 },
+      },
+    });
+    let job: KafkaJob | undefined;
+    try {
+      await pipeline.start();
+      job = await startKafkaJob(config, silentLogger(), (e) => referenceProcessEpisode(e));
+      const j = job;
+      cleanups.push(() => j.stop());
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(() => pipeline.health().ready, 30_000, 'the pipeline ready');
+      expect(pipeline.health().detail).toBe('consuming');
+      let jobStatus = 0;
+      const pollJob = async (want: number, timeoutMs: number, what: string) => {
+        const deadline = Date.now() + timeoutMs;
+        while ((jobStatus = await readyz(url)) !== want) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last /readyz status ${jobStatus})`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      await pollJob(200, 30_000, 'the job /readyz 200');
+
+      // While the broker is down: sample both; the HTTP server is the job's own, it stays up.
+      const seen = { pipelineNotReady: false, pipelineDetails: new Set<string>(), jobNotReady: false, broke: false, pipelineLive: true };
+      let down = true;
+      const sampler = (async () => {
+        while (down) {
+          const h = pipeline.health();
+          if (!h.ready) {
+            seen.pipelineNotReady = true;
+            seen.pipelineDetails.add(h.detail.replace(/: .*/s, ''));
+          }
+          if (!h.live) seen.pipelineLive = false;
+          if ((await readyz(url)) === 503) seen.jobNotReady = true;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      try {
+        await broker.restart({ signal: 'SIGKILL', downMs: 12_000 });
+      } finally {
+        down = false;
+        await sampler;
+      }
+      expect(seen.pipelineNotReady, 'pipeline.health().ready went false while the broker was down').toBe(true);
+      expect([...seen.pipelineDetails].every((d) => /^consumer (crashed|rebalancing|joining|stopped)/.test(d)), [...seen.pipelineDetails].join(' | ')).toBe(true);
+      expect(seen.pipelineLive, 'a crash-restarting consumer is not a reason to restart the process').toBe(true);
+      expect(seen.jobNotReady, 'the job /readyz answered 503 while the broker was down').toBe(true);
+
+      await waitFor(() => pipeline.health().ready, 45_000, `the pipeline ready again (${pipeline.health().detail})`);
+      expect(pipeline.health()).toMatchObject({ ready: true, live: true, detail: 'consuming' });
+      await pollJob(200, 30_000, 'the job /readyz 200 again');
+    } finally {
+      await Promise.all([pipeline.stop(), job?.stop()]);
+    }
+  });
+});
