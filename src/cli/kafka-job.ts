@@ -21,7 +21,7 @@ import type { EventSink } from '../sinks/types.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
-import { assemblerObservations, SelfTelemetry } from '../telemetry/self-metrics.js';
+import { assemblerObservations, creditStatusOf, SelfTelemetry } from '../telemetry/self-metrics.js';
 
 export interface KafkaJob {
   readonly liveUrl: string | undefined;
@@ -69,7 +69,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     }
     telemetry.creditLatency.record((performance.now() - t0) / 1000);
     if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
-    else telemetry.episodesCredited.add(1);
+    else telemetry.episodesCredited.add(1, creditStatusOf(events));
     reportCorrection(episode, events);
     for (const s of sinks) {
       await s.publish(events, { episode });

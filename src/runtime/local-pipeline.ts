@@ -22,7 +22,7 @@ import type { EventSink } from '../sinks/types.js';
 import { ReceiverBusyError, type OtlpHandler } from '../sources/otlp-http/receiver.js';
 import type { PartialSuccess } from '../sources/otlp-http/responses.js';
 import type { Logger } from '../telemetry/logger.js';
-import { assemblerObservations, type SelfTelemetry } from '../telemetry/self-metrics.js';
+import { assemblerObservations, creditStatusOf, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { correctionReporter } from './episode-log.js';
@@ -301,7 +301,7 @@ export class LocalPipeline implements OtlpHandler {
         this.deps.telemetry?.episodesWithoutCredit.add(1);
       } else {
         this.counters.episodesCredited++;
-        this.deps.telemetry?.episodesCredited.add(1);
+        this.deps.telemetry?.episodesCredited.add(1, creditStatusOf(events));
         this.reportCorrection(w.episode, events);
       }
       this.deps.telemetry?.creditLatency.record((performance.now() - w.closedAt) / 1000);

@@ -97,6 +97,7 @@ export class SelfTelemetry {
   readonly decodeErrors: Counter;
   readonly requestsRejected: Counter;
   readonly episodesClosed: Counter;
+  /** Add one per credited episode with `creditStatusOf(events)` as attributes. */
   readonly episodesCredited: Counter;
   readonly episodesWithoutCredit: Counter;
   readonly creditFailures: Counter;
@@ -124,7 +125,9 @@ export class SelfTelemetry {
     this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal' });
     this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP/HTTP requests answered with an error status, by status code' });
     this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });
-    this.episodesCredited = m.createCounter(n('episodes_credited'), { description: 'Episodes whose credit events were produced' });
+    this.episodesCredited = m.createCounter(n('episodes_credited'), {
+      description: 'Episodes whose credit events were produced, by estimator status (`exact`, `approximate`, `partial`: the budget or time ran out or the value function failed — watch its share)',
+    });
     this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events (no system evaluation, non-finite score, label not in credit.labelScores)' });
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
@@ -250,4 +253,10 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     evaluationWaitsExpired: a.evaluationWaitsExpired,
     episodesAwaitingEvaluation: a.awaitingEvaluation,
   };
+}
+
+/** The `status` attribute of `episodes_credited`: the episode_credit event's estimator status. */
+export function creditStatusOf(events: readonly { event_type: string; estimator?: { status: string } }[]): { status: string } {
+  for (const e of events) if (e.event_type === 'episode_credit' && e.estimator) return { status: e.estimator.status };
+  return { status: 'unknown' };
 }

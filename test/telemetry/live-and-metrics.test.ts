@@ -237,6 +237,51 @@ describe('/metrics while the pipeline runs', () => {
   });
 });
 
+describe('episodes_credited by estimator status', () => {
+  it('counts credited episodes by their estimator status, so the share of partial credit (a failing judge, a spent budget) can be watched', async () => {
+    const telemetry = new SelfTelemetry();
+    let status: 'exact' | 'partial' = 'partial';
+    const pipeline = new LocalPipeline(
+      { creditQueueMax: 16, creditConcurrency: 1, tickIntervalMs: 20, creditTimeoutMs: 5_000 },
+      {
+        assembler: new EpisodeAssembler({ graceMs: 60_000, closeOnEvaluation: true }),
+        processEpisode: async (e) => {
+          const ev = episodeCredit(e.episodeId);
+          return [{ ...ev, estimator: { ...(ev as { estimator: object }).estimator, status } } as CreditEvent];
+        },
+        evaluationsFromLogs,
+        sinks: [],
+        telemetry,
+      },
+    );
+    const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, telemetry }, pipeline);
+    pipeline.start();
+    await receiver.start();
+    try {
+      const credited = async (n: number) => {
+        for (let i = 0; i < 200; i++) {
+          const text = await telemetry.metricsText();
+          const total = [...text.matchAll(/^agent_credit_episodes_credited_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+          if (total >= n) return text;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`fewer than ${n} credited episodes`);
+      };
+      await sendScenario(receiver.address().url, await generateScenario({ kind: 'success', convention: 'genai', seed: 11 }));
+      await credited(1);
+      status = 'exact';
+      await sendScenario(receiver.address().url, await generateScenario({ kind: 'success', convention: 'genai', seed: 12 }));
+      const text = await credited(2);
+      expect(text).toMatch(/^agent_credit_episodes_credited_total\{status="partial"[^}]*\} 1$/m);
+      expect(text).toMatch(/^agent_credit_episodes_credited_total\{status="exact"[^}]*\} 1$/m);
+    } finally {
+      await receiver.close();
+      await pipeline.stop();
+      await telemetry.shutdown();
+    }
+  });
+});
+
 describe('/metrics of the Kafka runtime', () => {
   it('exports its failure and recovery counters and its gauges, as the Kafka job feeds them', async () => {
     const telemetry = new SelfTelemetry();
