@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/index.js';
+import { episodeSeed } from '../credit/episode-seed.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
 
 export interface GenerateOptions {
@@ -38,9 +39,13 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   const kinds = pick('--kinds', o.kinds, SCENARIO_KINDS as readonly ScenarioKind[]);
   const conventions = pick('--conventions', o.conventions, SCENARIO_CONVENTIONS as readonly ScenarioConvention[]);
   if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
+  // The corpus's options are mixed into the fleet seed: trace ids come from the seed, so two corpora
+  // with one --seed and other --agents (say) had the same ids and merged when replayed together
+  // (researcher review). The same seed and options still give the same files.
+  const shape = JSON.stringify([o.agents ?? null, o.steps ?? null, kinds ?? null, conventions ?? null, o.baseTimeMs ?? null, o.spacingMs ?? null]);
   const runs = await generateFleet({
     episodes: o.episodes,
-    seed: o.seed,
+    seed: episodeSeed(o.seed, shape),
     ...(kinds ? { mix: Object.fromEntries(kinds.map((k) => [k, 1])) } : {}),
     ...(conventions ? { conventions } : {}),
     ...(o.agents !== undefined ? { agents: o.agents } : {}),

@@ -40,4 +40,14 @@ describe('agent-credit generate', () => {
     expect(agents.stderr).toContain('--agents: expected an integer ≥ 3');
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
+
+  it('two corpora with one seed and other options get other trace ids (they can be replayed together)', () => {
+    const a = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const b = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    expect(cli(['generate', a, '--episodes', '2', '--seed', '3', '--agents', '4']).status).toBe(0);
+    expect(cli(['generate', b, '--episodes', '2', '--seed', '3', '--agents', '6']).status).toBe(0);
+    const ids = (dir: string) => readFileSync(join(dir, 'expected.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { trace_id: string }).trace_id);
+    const both = [...ids(a), ...ids(b)];
+    expect(new Set(both).size).toBe(4);
+  }, 60_000);
 });
