@@ -42,6 +42,16 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
+/** A one-worker pool running the module value function at `path`, and the restart reasons it reports. */
+async function oneWorker(path: string, taskTimeoutMs: number): Promise<{ pool: CreditWorkerPool; restarts: string[] }> {
+  const restarts: string[] = [];
+  const pool = await CreditWorkerPool.start({ size: 1, config: config({ credit: { game: 'module', module: { path } } }), taskTimeoutMs, onWorkerRestart: (r) => restarts.push(r) });
+  return { pool, restarts };
+}
+
+/** Each settled `pool.process`: its failure message, or the type of its first event. */
+const outcomes = (results: readonly PromiseSettledResult<readonly { event_type: string }[]>[]) => results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value[0]?.event_type));
+
 describe('credit worker pool (runtime.creditWorkers)', () => {
   it('gives the same events as credit in the main thread, for every scenario kind and convention', async () => {
     const eps = await episodes();
@@ -60,13 +70,7 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
 
   it('replaces a worker stuck in a value function: that episode fails with the reason, the ones it held are re-run and credited', async () => {
     const [episode] = await episodes();
-    const restarts: string[] = [];
-    const pool = await CreditWorkerPool.start({
-      size: 1,
-      config: config({ credit: { game: 'module', module: { path: HANGS } } }),
-      taskTimeoutMs: 1_000,
-      onWorkerRestart: (r) => restarts.push(r),
-    });
+    const { pool, restarts } = await oneWorker(HANGS, 1_000);
     try {
       const stuck = pool.process({ ...episode!, episodeId: 'hang-1' });
       const queued = pool.process(episode!); // sent to the same (stuck) worker
@@ -84,18 +88,12 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
 
   it('fails only the episodes that hang: the others a replaced worker held are re-run, each with its own time budget', async () => {
     const [episode] = await episodes();
-    const restarts: string[] = [];
-    const pool = await CreditWorkerPool.start({
-      size: 1,
-      config: config({ credit: { game: 'module', module: { path: HANGS } } }),
-      taskTimeoutMs: 1_000,
-      onWorkerRestart: (r) => restarts.push(r),
-    });
+    const { pool, restarts } = await oneWorker(HANGS, 1_000);
     try {
       // 3 hanging episodes among 12, all on one worker (the operator review: 8 of 40 hang, 23 went to the DLQ)
       const ids = ['hang-a', 'ok-0', 'ok-1', 'ok-2', 'hang-b', 'ok-3', 'ok-4', 'ok-5', 'ok-6', 'hang-c', 'ok-7', 'ok-8'];
       const results = await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId })));
-      const outcome = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value[0]?.event_type));
+      const outcome = outcomes(results);
       expect(Object.fromEntries(ids.map((id, i) => [id, outcome[i]]))).toEqual(
         Object.fromEntries(ids.map((id) => [id, id.startsWith('hang') ? 'processEpisode took longer than 1000 ms (runtime.creditTimeoutMs); its credit worker was replaced' : 'episode_credit'])),
       );
@@ -108,17 +106,11 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
 
   it('an episode whose worker keeps dying is not retried forever: it fails saying so, the others it shared the worker with are credited', async () => {
     const [episode] = await episodes();
-    const restarts: string[] = [];
-    const pool = await CreditWorkerPool.start({
-      size: 1,
-      config: config({ credit: { game: 'module', module: { path: CRASHES } } }),
-      taskTimeoutMs: 5_000,
-      onWorkerRestart: (r) => restarts.push(r),
-    });
+    const { pool, restarts } = await oneWorker(CRASHES, 5_000);
     try {
       const ids = ['ok-0', 'crash-1', 'ok-1', 'ok-2'];
       const results = await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId })));
-      const outcome = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value[0]?.event_type));
+      const outcome = outcomes(results);
       expect(outcome).toEqual([
         'episode_credit',
         'its credit worker was stopped 3 times while it held this episode (last: credit worker exited with code 7); not retried again',
@@ -134,13 +126,7 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
 
   it('counts the timeout from when the worker starts an episode, not from when it was queued behind others', async () => {
     const [episode] = await episodes();
-    const restarts: string[] = [];
-    const pool = await CreditWorkerPool.start({
-      size: 1,
-      config: config({ credit: { game: 'module', module: { path: SLOW } } }),
-      taskTimeoutMs: 1_000,
-      onWorkerRestart: (r) => restarts.push(r),
-    });
+    const { pool, restarts } = await oneWorker(SLOW, 1_000);
     try {
       // Six episodes of ~250 ms each on one worker: each is well within 1000 ms, the last ones
       // finish ~1.5 s after they were queued.
