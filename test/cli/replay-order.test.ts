@@ -11,20 +11,9 @@ import { loadConfig } from '../../src/config/index.js';
 import type { CreditEvent, EpisodeCredit } from '../../src/events/schemas.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
-import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { CollectingSink } from '../support/collecting-sink.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
-
-class CollectingSink implements EventSink {
-  readonly name = 'collect';
-  events: CreditEvent[] = [];
-  async start() {}
-  publish(events: readonly CreditEvent[]) {
-    this.events.push(...events);
-  }
-  async flush() {}
-  async close() {}
-}
 
 const config = loadConfig({ env: {} }).config;
 const RUNS = 12;

@@ -11,24 +11,13 @@ import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
-import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles, readOtlpFile } from '../../src/sources/file/index.js';
 import { readFileSync } from 'node:fs';
+import { CollectingSink } from '../support/collecting-sink.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const FIXTURES = AGENTS_SDK_FIXTURES;
 const HTTP_DIRS = ['genai', 'openinference', 'openllmetry'].map((i) => join(FIXTURES, i, 'otlp-http'));
-
-class CollectingSink implements EventSink {
-  readonly name = 'collect';
-  events: CreditEvent[] = [];
-  async start() {}
-  publish(events: readonly CreditEvent[]) {
-    this.events.push(...events);
-  }
-  async flush() {}
-  async close() {}
-}
 
 const config = loadConfig({ env: {} }).config;
 
