@@ -11,13 +11,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { brokers, client, createTopics, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { makePipeline, pipelineConfig, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { makePipeline, pipelineConfig, waitFor, topicsNamed } from './support/pipeline-harness.js';
 
 describe('partitions added to the input topics', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('are read from their beginning, while a new group starts at the end (fromBeginning: false, %s)', { timeout: 150_000 }, async (delivery) => {
     const c = client();
     const base = unique('addpart');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 2);
     const runs = await generateFleet({ episodes: 16, seed: 41 });
     const gen = kafkaRecordsFor(runs, 'otlp_proto');

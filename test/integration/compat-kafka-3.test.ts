@@ -8,7 +8,7 @@ import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { fixtureRecords, parseEvents, produce, createTopics, readTopics, unique } from './support/kafka-io.js';
-import { pipelineConfig, testAssembler, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { pipelineConfig, testAssembler, referenceEvents, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -27,7 +27,7 @@ describe.runIf(enabled)(`Kafka ${COMPAT_VERSION} compatibility`, () => {
   it('recorded collector records → exactly-once pipeline → read_committed output equals the in-process computation', async () => {
     const c = new KafkajsClient({ brokers: [broker.brokers], clientId: 'compat' });
     const base = unique('compat');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 4);
     const spans = fixtureRecords('otlp_proto', 'otlp_spans', topics.spans);
     const logs = fixtureRecords('otlp_proto', 'otlp_logs', topics.logs);

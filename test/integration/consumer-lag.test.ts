@@ -10,14 +10,14 @@ import type { OutgoingRecord } from '../../src/kafka/client.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import { client, createTopics, produce, unique } from './support/kafka-io.js';
-import { makePipeline, pipelineConfig, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { makePipeline, pipelineConfig, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 describe('consumer lag', () => {
   it('counts the records written while the consumer is paused behind slow credit', { timeout: 120_000 }, async () => {
     const c = client();
     const base = unique('lag');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 1);
     const runs = await generateFleet({ episodes: 12, seed: 7 });
     const gen = kafkaRecordsFor(runs, 'otlp_proto');

@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { client, createTopics, produce, unique } from './support/kafka-io.js';
-import { makePipeline, pipelineConfig, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { makePipeline, pipelineConfig, waitFor, topicsNamed } from './support/pipeline-harness.js';
 
 describe('offset commits', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('offset-only commits back to back never stall; committed offsets reach the log end (%s)', async (delivery) => {
     const c = client();
     const base = unique(`commit-${delivery}`);
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 4);
     const runs = await generateFleet({ episodes: 150, seed: 9 });
     const gen = kafkaRecordsFor(runs, 'otlp_proto');

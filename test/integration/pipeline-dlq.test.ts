@@ -10,7 +10,7 @@ import type { Episode } from '../../src/model/episode.js';
 import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { DLQ_HEADERS } from '../../src/sinks/kafka/index.js';
 import { client, createTopics, header, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { pipelineConfig, testAssembler, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { pipelineConfig, testAssembler, referenceEvents, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -18,7 +18,7 @@ describe('dead-letter topic', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('poison records and failing credit go to the DLQ, the stream continues (%s)', async (delivery) => {
     const c = client();
     const base = unique('dlq');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 1);
     const runs = await generateFleet({ episodes: 6, seed: 5 });
     const gen = kafkaRecordsFor(runs, 'otlp_proto');
@@ -81,7 +81,7 @@ describe('dead-letter topic', () => {
   it('an undecodable record larger than the dead-letter topic accepts is described there, not copied; the stream continues (exactly-once)', async () => {
     const c = client();
     const base = unique('dlq-big');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     // OTLP topics often accept larger records than the broker's default (1 MiB), which the
     // dead-letter topic the pipeline creates keeps.
     const admin = await c.admin();

@@ -13,7 +13,7 @@ import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { DLQ_HEADERS } from '../../src/sinks/kafka/index.js';
 import { client, createTopics, header, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { comparable, makePipeline, pipelineConfig, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { comparable, makePipeline, pipelineConfig, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 import { testAssembler } from './support/test-assembler.js';
 
@@ -34,7 +34,7 @@ describe('evaluations topic', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('joins JSON evaluation records to episodes and dead-letters invalid ones (%s)', async (delivery) => {
     const c = client();
     const base = unique('evals');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     const evaluationsTopic = `${base}.evaluations`;
     await createTopics(c, [topics.spans, evaluationsTopic], 2);
 

@@ -24,7 +24,7 @@ import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { freePort } from '../support/ports.js';
 import { createTopics, produce, unique } from './support/kafka-io.js';
-import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 let kafka: RunningKafka | undefined;
@@ -46,7 +46,7 @@ function clientOf(id: string): KafkaClient {
 
 async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
   const base = unique(prefix);
-  const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+  const topics = topicsNamed(base);
   await createTopics(c, [topics.spans, topics.logs], 1);
   const gen = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
   const spans: OutgoingRecord[] = gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value }));

@@ -19,7 +19,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { client, createTopics, produce, unique } from './support/kafka-io.js';
-import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 interface Line { level: string; msg: string; obj: unknown }
@@ -31,7 +31,7 @@ function recordingLogger(lines: Line[]): KafkaLogger {
 async function setUp(prefix: string, episodes: number) {
   const c = client();
   const base = unique(prefix);
-  const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+  const topics = topicsNamed(base);
   await createTopics(c, [topics.spans, topics.logs], 1);
   const runs = await generateFleet({ episodes, seed: 13 });
   const gen = kafkaRecordsFor(runs, 'otlp_proto');

@@ -12,7 +12,7 @@ import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { client, createTopics, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { comparable, pipelineConfig, referenceEvents, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { comparable, pipelineConfig, referenceEvents, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { testAssembler } from './support/test-assembler.js';
 
 const credit = (episode: Parameters<typeof processEpisode>[0]) => processEpisode(episode, {});
@@ -21,7 +21,7 @@ describe('KafkaPipeline joins evaluations by gen_ai.response.id', { timeout: 90_
   it('response-id-only step verdicts on any logs partition: output equals the in-process computation', async () => {
     const c = client('resp');
     const base = unique('resp');
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 4);
     const runs = await Promise.all(
       [1, 2, 3, 4, 5, 6].map((seed) => generateScenario({ kind: 'saboteur', convention: seed % 2 ? 'genai' : 'openllmetry', seed, stepEvaluationsBy: 'response-id' })),

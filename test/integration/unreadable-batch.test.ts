@@ -17,7 +17,7 @@ import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { DLQ_HEADERS } from '../../src/sinks/kafka/index.js';
 import { createTopics, header, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
-import { pipelineConfig, referenceEvents, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { pipelineConfig, referenceEvents, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 let kafka: RunningKafka | undefined;
@@ -46,7 +46,7 @@ describe('a record batch damaged on the broker', { timeout: 180_000 }, () => {
     const broker = kafka!;
     const c = new KafkajsClient({ brokers: [broker.brokers], clientId: 'it-unreadable' });
     const base = unique(`damaged-${delivery}`);
-    const topics: PipelineTopics = { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+    const topics = topicsNamed(base);
     await createTopics(c, [topics.spans, topics.logs], 1);
     const runs = await generateFleet({ episodes: 6, seed: 71 });
     const gen = kafkaRecordsFor(runs, 'otlp_proto');

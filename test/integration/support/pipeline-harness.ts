@@ -18,6 +18,11 @@ export interface PipelineTopics {
   dlq: string;
 }
 
+/** The six topics of one test, named `<base>.spans`, `<base>.logs`, … (base unique per test). */
+export function topicsNamed(base: string): PipelineTopics {
+  return { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
+}
+
 export function pipelineConfig(topics: PipelineTopics, groupId: string, extra: Partial<KafkaPipelineConfigInput> = {}): KafkaPipelineConfigInput {
   return {
     source: { brokers: ['unused'], groupId, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },
