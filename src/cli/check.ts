@@ -13,6 +13,7 @@ import type { AppConfig } from '../config/schema.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
+import { isContentEvent } from '../conventions/content-events.js';
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
@@ -318,9 +319,11 @@ async function sampleLines(
     } else if (signal === 'logs') {
       const logs = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'logs' ? x.d.logs : []));
       const evaluations = evaluationsFromLogs(logs).length;
-      detail = `${logs.length} log records, ${evaluations} evaluations`;
+      const contents = logs.filter(isContentEvent).length;
+      detail = `${logs.length} log records, ${evaluations} evaluations, ${contents} GenAI message-content events`;
       if (logs.length > 0 && evaluations === 0) {
-        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });
+        const seen = contents > 0 ? ` (${contents} are GenAI message-content events, read as the messages of their LLM spans; a sample may hold no verdict by chance)` : '';
+        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event${seen}: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });
         continue;
       }
     } else {

@@ -35,3 +35,4 @@ export { openinferenceMapper } from './openinference.js';
 export { openllmetryMapper } from './openllmetry.js';
 export type { SpanFacts, ConventionMapper } from './span-facts.js';
 export { SpanTree } from './span-tree.js';
+export { contentSpansFromLogs, isContentEvent, isContentSpan, mergeContentSpans, CONTENT_EVENT_SCOPE, type ContentSpanOptions, type MergedContent } from './content-events.js';

@@ -6,6 +6,7 @@
  * credit at all) and very deep chains (bounded walk).
  */
 import type { Span } from '../model/telemetry.js';
+import { mergeContentSpans } from './content-events.js';
 
 /** Max ancestors visited by any walk; deeper chains are treated as cut there. */
 export const MAX_DEPTH = 10_000;
@@ -17,11 +18,21 @@ export class SpanTree {
   readonly duplicates: number;
   /** Parent cycles found in the input; each was broken at its earliest span (start time, then span id). */
   readonly cyclesBroken: number;
+  /** GenAI content events (content spans, content-events.ts) folded into the spans they name. */
+  readonly contentEvents: number;
+  /** Content spans naming a span this episode does not hold: ignored. */
+  readonly contentOrphans: number;
   private readonly depthCache = new Map<string, number>();
   /** `parentOf` for every span that has one, resolved once (the walks ask for it many times). */
   private readonly parents: ReadonlyMap<string, string>;
 
-  constructor(spans: readonly Span[]) {
+  constructor(given: readonly Span[]) {
+    // Content spans carry an LLM call's messages from log events: folded into that span here,
+    // so no walk, order or mapper ever sees them as spans.
+    const content = mergeContentSpans(given);
+    const spans = content.spans;
+    this.contentEvents = content.merged;
+    this.contentOrphans = content.orphans;
     const byId = new Map<string, Span>();
     let duplicates = 0;
     for (const s of spans) {

@@ -103,6 +103,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   const opts = resolveConventionsOptions(options);
   const warnings: string[] = [];
   if (tree.duplicates > 0) warnings.push(`${tree.duplicates} duplicate span(s) ignored (same span id; first kept)`);
+  if (tree.contentOrphans > 0) warnings.push(`${tree.contentOrphans} GenAI content event(s) (log records with message contents) name a span this episode does not hold: ignored`);
   if (tree.cyclesBroken > 0) warnings.push(`${tree.cyclesBroken} parent cycle(s) in the span ids: each broken at its earliest span, which is treated as a root`);
 
   const facts = new Map<string, SpanFacts>();

@@ -27,6 +27,7 @@ import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
+import { contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { SpanConverter } from './convert.js';
 import { evaluationsFromInput, type EvaluationInput } from './evaluation-input.js';
 
@@ -163,6 +164,8 @@ export class CreditSpanProcessor implements SpanProcessor {
   private readonly options: z.output<typeof CreditSpanProcessorOptionsSchema>;
   private readonly converter = new SpanConverter();
   private buffer: Span[] = [];
+  /** Arrival order of content events (contentSpansFromLogs: ties of equal timestamps). */
+  private contentOrder = 0;
   private readonly queue: Episode[] = [];
   private readonly running = new Set<Promise<void>>();
   private idleWaiters: (() => void)[] = [];
@@ -360,12 +363,21 @@ export class CreditSpanProcessor implements SpanProcessor {
     return {
       onEmit: (record: ReadableLogRecord) => {
         if (this.shutDown) return;
+        const log = this.converter.logRecord(record);
+        // Message contents logged inside an LLM span (instrumentation-openai and others): content
+        // spans, buffered with the spans so they reach the episode before it closes. Each emit is
+        // its own source: nothing is delivered twice here, and equal messages stay two.
+        if (isContentEvent(log)) {
+          for (const s of contentSpansFromLogs([log], { firstOrder: this.contentOrder, source: String(this.contentOrder) })) this.buffer.push(s);
+          this.contentOrder++;
+          return;
+        }
         const toEvaluations = this.deps.evaluationsFromLogs;
         if (!toEvaluations) {
           this.report(new Error('CreditSpanProcessor: pass deps.evaluationsFromLogs to use evaluationLogProcessor'), undefined);
           return;
         }
-        const evaluations = toEvaluations([this.converter.logRecord(record)]);
+        const evaluations = toEvaluations([log]);
         if (evaluations.length > 0) this.accept(evaluations);
       },
       forceFlush: () => Promise.resolve(),

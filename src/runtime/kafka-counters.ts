@@ -11,6 +11,8 @@ export interface KafkaPipelineStats {
   /** Evaluations of already-committed episodes skipped while replaying below the processed position. */
   readonly evaluationsSkippedOnReplay: number;
   readonly logsIn: number;
+  /** GenAI content events (message contents as log records) added to their episodes as content spans. */
+  readonly contentEventsIn: number;
   /** Records below the committed offset fetched at assignment (committed by a previous owner) skipped. */
   readonly recordsSkippedCommitted: number;
   readonly evaluationsIn: number;
@@ -85,6 +87,7 @@ export class KafkaPipelineCounters {
   spansSkippedOnReplay = 0;
   evaluationsSkippedOnReplay = 0;
   logsIn = 0;
+  contentEventsIn = 0;
   recordsSkippedCommitted = 0;
   evaluationsIn = 0;
   decodeErrors = 0;

@@ -57,6 +57,7 @@ import {
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { contentSpansFromLogs } from '../conventions/content-events.js';
 
 export const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
 export type Delivery = z.infer<typeof DeliverySchema>;
@@ -238,6 +239,8 @@ export class KafkaPipeline {
   /** Partitions this process has moved with a seek (`topic/partition`): see preparePartition. */
   private readonly seekedPartitions = new Set<string>();
   private readonly log: KafkaLogger;
+  /** Arrival order of log records, for content events with equal timestamps (contentSpansFromLogs). */
+  private contentOrder = 0;
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
   private readonly reportExpired: (expiredTotal: number | undefined) => void;
@@ -723,6 +726,16 @@ export class KafkaPipeline {
         }
       } else if (decoded.signal === 'logs') {
         this.counters.logsIn += decoded.logs.length;
+        // GenAI content events (message contents logged instead of set on the LLM span): content
+        // spans, added and held for the watermark like the trace's own spans.
+        const all = contentSpansFromLogs(decoded.logs, { firstOrder: this.contentOrder, source: `${record.topic}/${record.partition}/${record.offset}` });
+        this.contentOrder += decoded.logs.length;
+        const contents = st.replay && all.length > 0 ? all.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : all;
+        this.counters.contentEventsIn += contents.length;
+        if (contents.length > 0) {
+          for (const s of contents) this.held.note(st.key, s.traceId, record.offset);
+          this.assembler.addSpans(contents, position);
+        }
         this.addEvaluations(st, record.offset, position, this.deps.evaluationsFromLogs(decoded.logs));
       } else {
         this.addEvaluations(st, record.offset, position, decoded.evaluations);

@@ -25,6 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, creditStatusOf, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
@@ -61,6 +62,8 @@ export interface LocalPipelineDeps {
 export interface LocalPipelineStats {
   spansIn: number;
   logRecordsIn: number;
+  /** GenAI content events (message contents as log records) added to their episodes (src/conventions/content-events.ts). */
+  contentEventsIn: number;
   evaluationsIn: number;
   evaluationsRejected: number;
   episodesClosed: number;
@@ -112,9 +115,12 @@ export class LocalPipeline implements OtlpHandler {
   private publishing: Promise<void> = Promise.resolve();
   private stopped = false;
   private unobserve: (() => void) | undefined;
+  /** Arrival order of log records, for content events with equal timestamps (contentSpansFromLogs). */
+  private contentOrder = 0;
   private readonly counters: Omit<LocalPipelineStats, 'pending'> = {
     spansIn: 0,
     logRecordsIn: 0,
+    contentEventsIn: 0,
     evaluationsIn: 0,
     evaluationsRejected: 0,
     episodesClosed: 0,
@@ -196,6 +202,15 @@ export class LocalPipeline implements OtlpHandler {
   onLogs(logs: LogRecord[]): PartialSuccess | void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     this.counters.logRecordsIn += logs.length;
+    // Message contents some instrumentations log instead of setting on the span: they travel with
+    // the spans (content spans) and are folded into their LLM span when the episode is mapped.
+    const contents = contentSpansFromLogs(logs, { firstOrder: this.contentOrder });
+    this.contentOrder += logs.length;
+    if (contents.length > 0) {
+      this.counters.contentEventsIn += contents.length;
+      this.deps.assembler.addSpans(contents);
+      this.enqueue(this.deps.assembler.tick());
+    }
     const evaluations = this.deps.evaluationsFromLogs(logs);
     // A `gen_ai.response.id` joins too: the assembler waits for the LLM span that recorded it.
     const byResponse = (this.deps.assembler.options?.responseIdMemory ?? 0) > 0;
