@@ -154,7 +154,8 @@ export interface ContentSpanOptions {
 
 /**
  * Content spans for the GenAI content events among `logs` (see the module comment); records that
- * name no span (no span context), and other records, give none. The span id depends on the
+ * name no span (no span context), records whose trace flags say their span was not sampled (not
+ * exported), and other records, give none. The span id depends on the
  * record, its index in `logs` and `options.source` only, so a record read twice (an exporter's
  * retry, a Kafka record read again) is a duplicate and is ignored.
  */
@@ -164,6 +165,11 @@ export function contentSpansFromLogs(logs: readonly LogRecord[], options: Conten
   for (let seq = 0; seq < logs.length; seq++) {
     const log = logs[seq]!;
     if (log.traceId === undefined || log.spanId === undefined) continue;
+    // Trace flags without the sampled bit: the span this record names is not exported (head
+    // sampling drops spans, not logs), so its content would only open an episode of its own
+    // that holds no step — with 1% sampling, 99 of them per credited run, each waiting
+    // episodes.idleMs and taking a slot of maxOpenEpisodes.
+    if (log.flags !== undefined && (log.flags & 1) === 0) continue;
     const contents = contentsOf(log);
     if (contents.length === 0) continue;
     const time = log.timeUnixNano !== 0n ? log.timeUnixNano : log.observedTimeUnixNano;

@@ -6,6 +6,7 @@
  * are in test/conventions/openai-instrumentation.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { context, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { contentSpansFromLogs, isContentSpan, mergeContentSpans } from '../../src/conventions/content-events.js';
 import { messagesAt } from '../../src/conventions/genai.js';
@@ -98,6 +99,19 @@ describe.each<Encoding>(['otlp_proto', 'otlp_json'])('GenAI content events (%s)'
     expect(messagesAt(merged, 'gen_ai.output.messages').map((m) => m.text)).toEqual(['from the span']);
     expect(stepsFromSpans([...spans, ...once]).warnings).toContain('1 GenAI content event(s) (log records with message contents) name a span this episode does not hold: ignored');
   });
+});
+
+it('a record emitted in an unsampled span\'s context is not read: that span is never exported (head sampling drops spans, not logs)', () => {
+  for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
+    const logs = recordLogs((logger) => {
+      for (const traceFlags of [0, 1]) {
+        const ctx = trace.setSpanContext(context.active(), { traceId: 'ab'.repeat(16), spanId: traceFlags ? 'cd'.repeat(8) : 'ef'.repeat(8), traceFlags });
+        logger.emit({ context: ctx, timestamp: at(1), severityNumber: SeverityNumber.INFO, attributes: { 'event.name': 'gen_ai.user.message' }, body: { content: 'hi' } });
+      }
+    }, encoding);
+    expect(logs.map((l) => l.flags ?? 0)).toEqual([0, 1]);
+    expect(contentSpansFromLogs(logs).map((s) => s.parentSpanId)).toEqual(['cd'.repeat(8)]);
+  }
 });
 
 it('without content spans, SpanTree gets the span array as given (no copy on the common path)', () => {
