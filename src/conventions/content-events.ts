@@ -76,6 +76,19 @@ function inputMessage(role: string, body: AttributeValue | undefined): Attribute
   return m;
 }
 
+/**
+ * Whether a message from an event body carries anything a mapper reads: text, tool calls or the
+ * id of the call it answers. With message capture off (the instrumentations' default) they still
+ * log every message — `{}`, `{id}`, tool calls without arguments — and each call logs the whole
+ * history again: the empty ones would only be held.
+ */
+function carriesSomething(m: AttributeValue): boolean {
+  const r = asRecord(m);
+  if (r === undefined) return false;
+  const c = r['content'];
+  return (c !== undefined && c !== null && c !== '') || (Array.isArray(r['tool_calls']) && r['tool_calls'].length > 0) || typeof r['tool_call_id'] === 'string';
+}
+
 /** A `gen_ai.choice` body → the output message, or undefined when it holds none. */
 function choiceMessage(body: AttributeValue | undefined): AttributeValue | undefined {
   const b = asRecord(body);
@@ -115,16 +128,19 @@ function contentsOf(log: LogRecord): Content[] {
   const name = eventNameOf(log);
   if (name === undefined) return [];
   const role = INPUT_EVENTS.get(name);
-  if (role !== undefined) return [{ direction: 'input', messages: [inputMessage(role, log.body)] }];
+  if (role !== undefined) {
+    const m = inputMessage(role, log.body);
+    return carriesSomething(m) ? [{ direction: 'input', messages: [m] }] : [];
+  }
   if (name === CHOICE_EVENT) {
     const m = choiceMessage(log.body);
-    return m === undefined ? [] : [{ direction: 'output', messages: [m] }];
+    return m !== undefined && carriesSomething(m) ? [{ direction: 'output', messages: [m] }] : [];
   }
   if (name !== DETAILS_EVENT) return [];
   const out: Content[] = [];
   const system = log.attributes['gen_ai.system_instructions'];
   const systemParts = typeof system === 'string' ? messageList(system) : Array.isArray(system) ? system : [];
-  const input = messageList(log.attributes['gen_ai.input.messages']);
+  const input = [...messageList(log.attributes['gen_ai.input.messages'])]; // a copy: the record is not ours to change
   if (systemParts.length > 0) input.unshift({ role: 'system', parts: systemParts });
   if (input.length > 0) out.push({ direction: 'input', messages: input });
   const output = messageList(log.attributes['gen_ai.output.messages']);

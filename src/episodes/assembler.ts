@@ -27,6 +27,7 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import { SELF_TRACER_NAME, type Span } from '../model/telemetry.js';
+import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
@@ -34,7 +35,7 @@ import { ClosedEpisodes } from './closed-episodes.js';
 import { compareOffsets, firstOffsetOn, readsPartition } from './offsets.js';
 import { OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
-import { PendingEvaluations } from './pending-evaluations.js';
+import { PendingByKey } from './pending-by-key.js';
 import { carriesSystemScore } from './span-scores.js';
 import { estimateSharedBytes, estimateSpanBytes } from './span-bytes.js';
 import type { EpisodeAssemblerStats } from './stats.js';
@@ -106,7 +107,9 @@ export class EpisodeAssembler {
   /** Closed, not yet returned by tick()/flush(). */
   private ready: Episode[] = [];
   private readonly closed: ClosedEpisodes;
-  private readonly pending: PendingEvaluations;
+  private readonly pending: PendingByKey<Evaluation>;
+  /** GenAI content events (content spans) of traces no open episode holds yet. */
+  private readonly pendingContent: PendingByKey<Span>;
   private readonly conversationIdOf: ConversationIdOf;
   private readonly closesOnEvaluation: (e: Evaluation) => boolean;
   private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
@@ -136,6 +139,10 @@ export class EpisodeAssembler {
     expiredEvaluations: 0,
     unjoinableEvaluations: 0,
     evaluationsJoinedByResponseId: 0,
+    contentEvents: 0,
+    duplicateContentEvents: 0,
+    lateContentEvents: 0,
+    expiredContentEvents: 0,
     evaluationWaitsExpired: 0,
   };
   /**
@@ -167,7 +174,8 @@ export class EpisodeAssembler {
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
-    this.pending = new PendingEvaluations(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
+    this.pending = new PendingByKey<Evaluation>(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
+    this.pendingContent = new PendingByKey<Span>(this.options.maxPendingContentEvents, this.options.pendingEvaluationTtlMs);
   }
 
   /**
@@ -179,6 +187,7 @@ export class EpisodeAssembler {
     const touched = new Set<OpenEpisode>();
     for (const span of spans) {
       if (span.scope.name === SELF_TRACER_NAME) this.counts.ownSpans++;
+      else if (span.scope.name === CONTENT_EVENT_SCOPE) this.addContentSpan(span, position, now, touched);
       else this.addSpan(span, position, now, touched);
     }
     // Closing on an evaluation waits for the end of the batch: one request can hold a whole trace
@@ -249,13 +258,16 @@ export class EpisodeAssembler {
     this.bufferedBytes += bytes;
     this.bufferedSpans++;
     if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
+    if (this.pendingContent.size > 0) this.joinPendingContent(ep, span.traceId, now);
     if (this.options.responseIdMemory > 0) {
       const responseId = span.attributes[RESPONSE_ID_ATTRIBUTE];
       if (typeof responseId === 'string' && responseId !== '') this.noteResponse(ep, responseId, span);
     }
 
     const o = this.options;
-    if (ep.spanCount >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
+    // content spans are capped by bytes only: their number grows with the square of the calls
+    // (each call logs the whole history again), not with the run's own spans
+    if (ep.spanCount - ep.contentSpans >= o.maxSpansPerEpisode) this.close(ep, 'max-spans', now);
     else if (ep.bytes >= o.maxBytesPerEpisode) this.close(ep, 'max-bytes', now);
     else {
       // Closing on an evaluation is checked at the end of the batch (addSpans). Corrections wait
@@ -281,6 +293,54 @@ export class EpisodeAssembler {
   }
 
   /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */
+  /**
+   * A GenAI content event (content span, src/conventions/content-events.ts): joins the open
+   * episode that holds its trace. It never opens one — its logs may come before the trace's spans
+   * (then it waits in `pendingContent`, like an early evaluation, until a span of the trace
+   * arrives) or without them (sampled out at the collector: it expires, counted). After the
+   * trace's episode closed it is only counted (`lateContentEvents`): a correction for it would
+   * mostly change nothing (the span recorded its messages itself, or capture was off) and a
+   * lagging logs partition would make one revision per run.
+   */
+  private addContentSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
+    const ep = this.byConversation ? (this.traceIndex.get(span.traceId) ?? this.open.get(span.traceId)) : this.open.get(span.traceId);
+    if (ep === undefined) {
+      if (this.closed.find(span.traceId, span.traceId) !== undefined) this.counts.lateContentEvents++;
+      else this.counts.expiredContentEvents += this.pendingContent.add(span.traceId, span, position, now);
+      return;
+    }
+    if (!this.attachContent(ep, span, position, now)) return;
+    const o = this.options;
+    if (ep.bytes >= o.maxBytesPerEpisode) this.close(ep, 'max-bytes', now);
+    else {
+      touched.add(ep);
+      this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(o));
+    }
+    this.evictForBytes(ep, now);
+  }
+
+  /** Adds a content span to `ep` (no cap checks); false for a duplicate. */
+  private attachContent(ep: OpenEpisode, span: Span, position: SourcePosition | undefined, now: number): boolean {
+    if (ep.hasSpan(span)) {
+      this.counts.duplicateContentEvents++;
+      return false;
+    }
+    const bytes = estimateSpanBytes(span) + ep.sharedBytesOf(span.resource, estimateSharedBytes) + ep.sharedBytesOf(span.scope, estimateSharedBytes);
+    ep.addSpan(span, bytes, now);
+    ep.recordPosition(position);
+    this.counts.contentEvents++;
+    this.bufferedBytes += bytes;
+    this.bufferedSpans++;
+    return true;
+  }
+
+  /** Moves the content events waiting for `traceId` into `ep` (a span of that trace just joined it). */
+  private joinPendingContent(ep: OpenEpisode, traceId: string, now: number): void {
+    const waiting = this.pendingContent.take(traceId);
+    if (waiting === undefined) return;
+    for (const p of waiting) this.attachContent(ep, p.item, p.position, now);
+  }
+
   private episodeForSpan(span: Span, now: number): OpenEpisode | undefined {
     if (!this.byConversation) return this.open.get(span.traceId);
     const byTrace = this.traceIndex.get(span.traceId);
@@ -395,7 +455,7 @@ export class EpisodeAssembler {
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
     if (waiting === undefined) return;
     for (const p of waiting) {
-      const e = this.resolveEvaluation(p.evaluation);
+      const e = this.resolveEvaluation(p.item);
       if (e.spanId === undefined) {
         // names a trace other than the one that recorded the response: contradictory, not joined
         this.counts.unjoinableEvaluations++;
@@ -441,7 +501,7 @@ export class EpisodeAssembler {
     for (const list of lists) {
       if (list === undefined) continue;
       for (const p of list) {
-        this.joined(ep, p.evaluation);
+        this.joined(ep, p.item);
         ep.recordPosition(p.position);
       }
     }
@@ -543,6 +603,7 @@ export class EpisodeAssembler {
   tick(): Episode[] {
     const now = this.clock.now();
     this.counts.expiredEvaluations += this.pending.expire(now);
+    this.counts.expiredContentEvents += this.pendingContent.expire(now);
     if (now >= this.nextDueAtMs) {
       let next = Number.POSITIVE_INFINITY;
       for (const ep of [...this.open.values()]) {
@@ -701,6 +762,7 @@ export class EpisodeAssembler {
     this.ready = kept;
     this.closedCounts.revoked += dropped;
     this.pending.dropPartition(topic, partition);
+    this.pendingContent.dropPartition(topic, partition);
     return dropped;
   }
 
@@ -712,6 +774,8 @@ export class EpisodeAssembler {
    */
   lowWatermark(topic: string, partition: number): string | undefined {
     let low = this.pending.lowWatermark(topic, partition);
+    const content = this.pendingContent.lowWatermark(topic, partition);
+    if (content !== undefined && (low === undefined || compareOffsets(content, low) < 0)) low = content;
     const consider = (first: string | undefined) => {
       if (first !== undefined && (low === undefined || compareOffsets(first, low) < 0)) low = first;
     };
@@ -727,6 +791,7 @@ export class EpisodeAssembler {
       ...this.counts,
       evicted: this.closedCounts.evicted,
       pendingEvaluations: this.pending.size,
+      pendingContentEvents: this.pendingContent.size,
       bufferedBytes: this.bufferedBytes,
       bufferedSpans: this.bufferedSpans,
       awaitingEvaluation: this.awaiting,

@@ -10,6 +10,7 @@ import type { CloseReason, Episode, EpisodeKeyMode, SourcePosition } from '../mo
 import type { Span } from '../model/telemetry.js';
 import { evaluatesRun } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
+import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import type { EpisodeAssemblerOptions } from './options.js';
 import { recordPosition, type SourceRange } from './offsets.js';
 
@@ -86,12 +87,16 @@ export class OpenEpisode {
   static reopen(previous: Episode, nowMs: number): OpenEpisode {
     const ep = new OpenEpisode(previous.episodeId, previous.keyMode, nowMs, previous.revision + 1, previous.spans.slice(), previous.evaluations);
     ep.bytes = previous.bytes;
+    for (const s of ep.spans) if (s.scope.name === CONTENT_EVENT_SCOPE) ep.contentSpans++;
     ep.duplicateSpans = previous.duplicateSpans;
     ep.lateSpans = previous.lateSpans;
     ep.turnEvaluationsFrom = ep.evaluations.length;
     ep.inheritedTraces = new Set(ep.traceIds);
     return ep;
   }
+
+  /** Of `spans`, GenAI content events (content spans): not counted against `maxSpansPerEpisode`. */
+  contentSpans = 0;
 
   get spanCount(): number {
     return this.spans.length;
@@ -116,6 +121,7 @@ export class OpenEpisode {
   addSpan(span: Span, bytes: number, nowMs: number): void {
     this.indexSpan(span);
     this.spans.push(span);
+    if (span.scope.name === CONTENT_EVENT_SCOPE) this.contentSpans++;
     this.bytes += bytes;
     this.lastSpanAtMs = nowMs;
   }
@@ -244,6 +250,7 @@ export class OpenEpisode {
       }
       this.indexSpan(s);
       this.spans.push(s);
+      if (s.scope.name === CONTENT_EVENT_SCOPE) this.contentSpans++;
     }
     for (const e of other.evaluations) this.addEvaluation(e);
     for (const r of other.sources) {

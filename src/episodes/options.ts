@@ -65,8 +65,15 @@ export const EpisodeAssemblerOptionsSchema = z
     maxBufferedBytes: count().default(256 * MiB),
     /** Evaluations held while their episode has no span yet (oldest dropped first, counted). */
     maxPendingEvaluations: count().default(10_000),
-    /** Ms an evaluation waits for its first span before it is dropped (counted as expired). */
+    /** Ms an evaluation (or GenAI content event) waits for its first span before it is dropped (counted as expired). */
     pendingEvaluationTtlMs: ms().default(60_000),
+    /**
+     * GenAI content events (message contents logged instead of set on the LLM span,
+     * src/conventions/content-events.ts) held while no episode holds their trace yet — their
+     * logs came first, or their spans never come (sampled out at the collector): oldest dropped
+     * first, counted. They never open an episode.
+     */
+    maxPendingContentEvents: count().default(50_000),
     /**
      * What a span or evaluation for an already-closed episode does. `count`: counted only.
      * `correct`: the episode is reopened as a correction (same id, revision + 1, `correction: true`)

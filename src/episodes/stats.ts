@@ -42,6 +42,16 @@ export const EpisodeAssemblerStatsSchema = z.object({
   duplicateEvaluations: n(),
   /** Evaluations waiting for their first span now. */
   pendingEvaluations: n(),
+  /** GenAI content events (message contents logged as events, src/conventions/content-events.ts) joined to their trace's episode; not in `spans`. */
+  contentEvents: n(),
+  /** Content events dropped as duplicates (the same record read again). */
+  duplicateContentEvents: n(),
+  /** Content events for a trace whose episode had closed: counted only, never a correction. */
+  lateContentEvents: n(),
+  /** Content events waiting for the first span of their trace now (they never open an episode). */
+  pendingContentEvents: n(),
+  /** Pending content events dropped: TTL passed (their spans never came, e.g. sampled out) or `maxPendingContentEvents` full. */
+  expiredContentEvents: n(),
   /** Pending evaluations dropped: TTL passed or buffer full. */
   expiredEvaluations: n(),
   /** Evaluations with neither a usable trace id nor conversation id for the key mode, nor a response id. */

@@ -28,6 +28,10 @@ export interface ObservedStats {
   evaluationsJoined?: number;
   evaluationsPending?: number;
   evaluationsExpired?: number;
+  contentEvents?: number;
+  contentEventsPending?: number;
+  contentEventsExpired?: number;
+  contentEventsLate?: number;
   evaluationsUnjoinable?: number;
   evaluationsLate?: number;
   /** Cumulative episodes that waited `episodes.awaitEvaluationMs` for their verdict and closed without it. */
@@ -157,6 +161,10 @@ export class SelfTelemetry {
     counter('evaluations_joined', 'Evaluations joined to an episode', (s) => s.evaluationsJoined);
     gauge('evaluations_pending', 'Evaluations waiting for the first span of their episode (or the LLM span of their response id)', (s) => s.evaluationsPending);
     counter('evaluations_expired', 'Evaluations dropped after waiting for spans that never came (episodes.pendingEvaluationTtlMs, maxPendingEvaluations)', (s) => s.evaluationsExpired);
+    counter('content_events', 'GenAI content events (message contents logged as events) joined to the LLM span of their episode', (s) => s.contentEvents);
+    gauge('content_events_pending', 'GenAI content events waiting for the first span of their trace (they never open an episode)', (s) => s.contentEventsPending);
+    counter('content_events_expired', 'GenAI content events dropped after waiting for spans that never came — sampled out at the collector, or another consumer reads them (episodes.pendingEvaluationTtlMs, maxPendingContentEvents)', (s) => s.contentEventsExpired);
+    counter('content_events_late', 'GenAI content events for an episode already credited: counted, not used', (s) => s.contentEventsLate);
     counter('evaluations_unjoinable', 'Evaluations without a trace id, conversation id or response id usable for the key mode', (s) => s.evaluationsUnjoinable);
     counter('evaluations_late', 'Evaluations for an episode that had already closed', (s) => s.evaluationsLate);
     counter('late_uncorrected', 'Late spans and evaluations that made no correction: the closed revision was not retained (lateSpanPolicy, episodes.retainClosedBytes, how it closed) or was credited longer than episodes.correctionWindowMs ago', (s) => s.lateUncorrected);
@@ -245,6 +253,10 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     evaluationsJoined: a.evaluations,
     evaluationsPending: a.pendingEvaluations,
     evaluationsExpired: a.expiredEvaluations,
+    contentEvents: a.contentEvents,
+    contentEventsPending: a.pendingContentEvents,
+    contentEventsExpired: a.expiredContentEvents,
+    contentEventsLate: a.lateContentEvents,
     evaluationsUnjoinable: a.unjoinableEvaluations,
     evaluationsLate: a.lateEvaluations,
     lateUncorrected: a.lateUncorrected,

@@ -114,6 +114,19 @@ it('a record emitted in an unsampled span\'s context is not read: that span is n
   }
 });
 
+it('reading a record does not change it: an operation.details record read twice gives the same content spans', () => {
+  const logs = recordLogs((logger) => {
+    logger.emit({
+      eventName: 'gen_ai.client.inference.operation.details', context: contextOf('ab'.repeat(16), 'cd'.repeat(8)), timestamp: at(1), severityNumber: SeverityNumber.INFO,
+      attributes: { 'gen_ai.system_instructions': [{ type: 'text', content: 'Be brief.' }] as never, 'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }] as never },
+    });
+  });
+  const first = contentSpansFromLogs(logs);
+  const second = contentSpansFromLogs(logs);
+  expect(second.map((s) => s.spanId)).toEqual(first.map((s) => s.spanId)); // before: the system message was inserted into the record's own array
+  expect((logs[0]!.attributes['gen_ai.input.messages'] as unknown[]).length).toBe(1);
+});
+
 it('without content spans, SpanTree gets the span array as given (no copy on the common path)', () => {
   const { spans } = chatRun('otlp_proto');
   expect(mergeContentSpans(spans).spans).toBe(spans);

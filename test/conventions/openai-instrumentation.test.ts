@@ -81,6 +81,17 @@ describe.each<Encoding>(['otlp_proto', 'otlp_json'])('a run instrumented by @ope
   it('with message capture off (the instrumentation\'s default) the events carry no text, and the credit is that of the run without them', async () => {
     const bare = await recordOpenAIRun(researchWriteRun({ score: 1 }), { captureContent: false });
     const d = decoded(bare, encoding);
+    // every message is still logged ({} bodies, {id}, tool calls without arguments): only those
+    // that name a tool call or the call they answer are kept — the rest would only be held
+    const kept = contentSpansFromLogs(d.logs);
+    expect(bare.contentLogRecords.length).toBe(run.contentLogRecords.length);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(bare.contentLogRecords.length / 2);
+    for (const s of kept) {
+      const [m] = s.attributes['agent_credit.content.messages'] as Record<string, unknown>[];
+      expect(m!['content']).toBeUndefined();
+      expect(m!['tool_calls'] !== undefined || m!['tool_call_id'] !== undefined).toBe(true);
+    }
     const without = await creditOf(d.spans, d.logs, false);
     const withEvents = await creditOf(d.spans, d.logs, true);
     expect(withEvents.agents.map((a) => [a.agent_name, a.credit])).toEqual(without.agents.map((a) => [a.agent_name, a.credit]));

@@ -1,23 +1,24 @@
 /**
- * Evaluations that arrived before any span of their episode: held by join key (episode id or
- * trace id) until the first span comes, bounded by count (oldest dropped first) and by age
- * (`ttlMs`). Both drops are counted by the caller via the returned numbers.
+ * Items that arrived before any span of their episode — evaluations, and the GenAI content
+ * events of a trace (content spans, src/conventions/content-events.ts) — held by join key
+ * (episode id or trace id) until the first span comes, bounded by count (oldest dropped first)
+ * and by age (`ttlMs`). Both drops are counted by the caller via the returned numbers. Their
+ * source positions hold the Kafka offset watermark (`lowWatermark`).
  *
  * Entries are kept in arrival order in one Map (insertion order), so expiry pops from the front.
  */
-import type { Evaluation } from '../model/agents.js';
 import type { SourcePosition } from '../model/episode.js';
 import { compareOffsets } from './offsets.js';
 
-export interface PendingEvaluation {
-  evaluation: Evaluation;
+export interface PendingItem<T> {
+  item: T;
   position: SourcePosition | undefined;
   arrivedAtMs: number;
 }
 
-export class PendingEvaluations {
-  /** key → evaluations waiting under it (arrival order); Map order = first arrival per key. */
-  private readonly byKey = new Map<string, PendingEvaluation[]>();
+export class PendingByKey<T> {
+  /** key → items waiting under it (arrival order); Map order = first arrival per key. */
+  private readonly byKey = new Map<string, PendingItem<T>[]>();
   private count = 0;
 
   constructor(
@@ -29,8 +30,8 @@ export class PendingEvaluations {
     return this.count;
   }
 
-  /** Holds an evaluation; returns how many old ones were dropped to stay within `max`. */
-  add(key: string, evaluation: Evaluation, position: SourcePosition | undefined, nowMs: number): number {
+  /** Holds an item; returns how many old ones were dropped to stay within `max`. */
+  add(key: string, item: T, position: SourcePosition | undefined, nowMs: number): number {
     let list = this.byKey.get(key);
     if (list === undefined) {
       list = [];
@@ -38,7 +39,7 @@ export class PendingEvaluations {
     }
     // copy the position: callers may pass their whole source record (with its bytes)
     const pos = position === undefined ? undefined : { topic: position.topic, partition: position.partition, offset: position.offset };
-    list.push({ evaluation, position: pos, arrivedAtMs: nowMs });
+    list.push({ item, position: pos, arrivedAtMs: nowMs });
     this.count++;
     let dropped = 0;
     while (this.count > this.max) dropped += this.dropOldestKey();
@@ -54,8 +55,8 @@ export class PendingEvaluations {
     return n;
   }
 
-  /** Removes and returns the evaluations waiting under `key`. */
-  take(key: string): PendingEvaluation[] | undefined {
+  /** Removes and returns the items waiting under `key`. */
+  take(key: string): PendingItem<T>[] | undefined {
     const list = this.byKey.get(key);
     if (list === undefined) return undefined;
     this.byKey.delete(key);
@@ -63,7 +64,7 @@ export class PendingEvaluations {
     return list;
   }
 
-  /** Drops keys whose first evaluation is older than the TTL; returns how many evaluations. */
+  /** Drops keys whose first item is older than the TTL; returns how many items. */
   expire(nowMs: number): number {
     let dropped = 0;
     for (const [key, list] of this.byKey) {
@@ -75,7 +76,7 @@ export class PendingEvaluations {
     return dropped;
   }
 
-  /** Drops evaluations read from a partition (revoked); returns how many. */
+  /** Drops items read from a partition (revoked); returns how many. */
   dropPartition(topic: string, partition: number): number {
     let dropped = 0;
     for (const [key, list] of this.byKey) {
@@ -89,7 +90,7 @@ export class PendingEvaluations {
     return dropped;
   }
 
-  /** Smallest offset of a waiting evaluation on the partition (the watermark must hold it). */
+  /** Smallest offset of a waiting item on the partition (the watermark must hold it). */
   lowWatermark(topic: string, partition: number): string | undefined {
     let low: string | undefined;
     for (const list of this.byKey.values()) {
