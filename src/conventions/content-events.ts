@@ -15,9 +15,9 @@
  *
  * How they reach the mappers: `contentSpansFromLogs` turns each such record into a *content
  * span* — a child of the span the record names (its span id), marked by its instrumentation scope
- * `CONTENT_EVENT_SCOPE`. Content spans travel with the episode's spans through the assembler
- * (joined by trace id, held for the Kafka offset watermark, deduplicated by id, late ones
- * correct a closed episode like late spans) and `mergeContentSpans` (called by `SpanTree`) folds
+ * `CONTENT_EVENT_SCOPE`. The assembler joins content spans to the episode holding their trace
+ * (never opening one: they wait for the trace's spans, holding the Kafka offset watermark;
+ * deduplicated by id; after the credit only counted, src/episodes) and `mergeContentSpans` (called by `SpanTree`) folds
  * them back into their span as `gen_ai.input.messages` / `gen_ai.output.messages` in the order
  * they were emitted, when the span does not carry that attribute itself. They never become steps.
  */

@@ -174,8 +174,17 @@ export class EpisodeAssembler {
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
-    this.pending = new PendingByKey<Evaluation>(this.options.maxPendingEvaluations, this.options.pendingEvaluationTtlMs);
-    this.pendingContent = new PendingByKey<Span>(this.options.maxPendingContentEvents, this.options.pendingEvaluationTtlMs);
+    this.pending = new PendingByKey<Evaluation>({ max: this.options.maxPendingEvaluations, ttlMs: this.options.pendingEvaluationTtlMs });
+    // Content comes before its spans by design (prompt events are logged when an LLM call starts,
+    // its span arrives when it ends): it waits as long as an episode may last, from its trace's
+    // latest event, bounded in count and bytes.
+    this.pendingContent = new PendingByKey<Span>({
+      max: this.options.maxPendingContentEvents,
+      maxBytes: this.options.maxPendingContentBytes,
+      bytesOf: estimateSpanBytes,
+      ttlMs: this.options.maxDurationMs,
+      refreshOnAdd: true,
+    });
   }
 
   /**
@@ -305,8 +314,18 @@ export class EpisodeAssembler {
   private addContentSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
     const ep = this.byConversation ? (this.traceIndex.get(span.traceId) ?? this.open.get(span.traceId)) : this.open.get(span.traceId);
     if (ep === undefined) {
-      if (this.closed.find(span.traceId, span.traceId) !== undefined) this.counts.lateContentEvents++;
-      else this.counts.expiredContentEvents += this.pendingContent.add(span.traceId, span, position, now);
+      const closedId = this.closed.find(span.traceId, span.traceId);
+      if (closedId !== undefined && this.closed.held(closedId, span)) {
+        this.counts.duplicateContentEvents++;
+        return;
+      }
+      // late only once credited: an episode that closed without its verdict emitted nothing, and
+      // its late verdict (reopen) takes the content waiting for its traces
+      if (closedId !== undefined && this.closed.creditedAt(closedId, this.byConversation ? { traceId: span.traceId } : undefined) !== undefined) {
+        this.counts.lateContentEvents++;
+        return;
+      }
+      this.counts.expiredContentEvents += this.pendingContent.add(span.traceId, span, position, now);
       return;
     }
     if (!this.attachContent(ep, span, position, now)) return;
@@ -443,6 +462,7 @@ export class EpisodeAssembler {
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
     this.bufferedBytes += ep.bytes;
     this.bufferedSpans += ep.spanCount;
+    if (this.pendingContent.size > 0) for (const t of ep.traceIds) this.joinPendingContent(ep, t, now);
     while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
     return ep;
   }
@@ -768,9 +788,9 @@ export class EpisodeAssembler {
 
   /**
    * The smallest source offset on the partition still needed here: first offsets of open
-   * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations.
-   * The consumer must not commit past it. Undefined when nothing on the partition is held.
-   * Cost: O(open episodes + pending evaluations).
+   * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations
+   * and content events. The consumer must not commit past it. Undefined when nothing on the
+   * partition is held. Cost: O(open episodes + pending evaluations + pending content events).
    */
   lowWatermark(topic: string, partition: number): string | undefined {
     let low = this.pending.lowWatermark(topic, partition);
@@ -792,6 +812,7 @@ export class EpisodeAssembler {
       evicted: this.closedCounts.evicted,
       pendingEvaluations: this.pending.size,
       pendingContentEvents: this.pendingContent.size,
+      pendingContentBytes: this.pendingContent.bytes,
       bufferedBytes: this.bufferedBytes,
       bufferedSpans: this.bufferedSpans,
       awaitingEvaluation: this.awaiting,

@@ -70,10 +70,14 @@ export const EpisodeAssemblerOptionsSchema = z
     /**
      * GenAI content events (message contents logged instead of set on the LLM span,
      * src/conventions/content-events.ts) held while no episode holds their trace yet — their
-     * logs came first, or their spans never come (sampled out at the collector): oldest dropped
-     * first, counted. They never open an episode.
+     * logs came first (prompt events are logged when an LLM call starts, its span arrives when it
+     * ends), or their spans never come (sampled out at the collector): oldest trace dropped
+     * first, counted. They never open an episode; they wait up to `maxDurationMs` from their
+     * trace's latest event.
      */
     maxPendingContentEvents: count().default(50_000),
+    /** Estimated bytes of waiting content events (span-bytes.ts); the oldest trace's go first beyond it. They wait up to `maxDurationMs` from their trace's latest event. */
+    maxPendingContentBytes: count().default(64 * MiB),
     /**
      * What a span or evaluation for an already-closed episode does. `count`: counted only.
      * `correct`: the episode is reopened as a correction (same id, revision + 1, `correction: true`)

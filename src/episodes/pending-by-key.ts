@@ -16,18 +16,60 @@ export interface PendingItem<T> {
   arrivedAtMs: number;
 }
 
+export interface PendingByKeyOptions<T> {
+  /** Most items held; the oldest key goes first beyond it. */
+  readonly max: number;
+  /** Ms a key waits (see `refreshOnAdd`) before its items are dropped. */
+  readonly ttlMs: number;
+  /**
+   * The TTL counts from the key's latest item, not its first: content events of a trace keep
+   * coming while its first LLM call runs, and the trace's spans come only when calls end.
+   */
+  readonly refreshOnAdd?: boolean;
+  /** With `maxBytes`: estimated bytes of an item; the oldest key goes first beyond the total. */
+  readonly bytesOf?: (item: T) => number;
+  readonly maxBytes?: number;
+}
+
 export class PendingByKey<T> {
-  /** key → items waiting under it (arrival order); Map order = first arrival per key. */
+  /** key → items waiting under it (arrival order); Map order = first arrival per key (latest with `refreshOnAdd`). */
   private readonly byKey = new Map<string, PendingItem<T>[]>();
   private count = 0;
+  private bytesHeld = 0;
+  private readonly max: number;
+  private readonly ttlMs: number;
+  private readonly refreshOnAdd: boolean;
+  private readonly bytesOf: ((item: T) => number) | undefined;
+  private readonly maxBytes: number;
 
-  constructor(
-    private readonly max: number,
-    private readonly ttlMs: number,
-  ) {}
+  constructor(options: PendingByKeyOptions<T>) {
+    this.max = options.max;
+    this.ttlMs = options.ttlMs;
+    this.refreshOnAdd = options.refreshOnAdd ?? false;
+    this.bytesOf = options.bytesOf;
+    this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   get size(): number {
     return this.count;
+  }
+
+  /** Estimated bytes held (0 without `bytesOf`). */
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  private bytesOfList(list: readonly PendingItem<T>[]): number {
+    if (this.bytesOf === undefined) return 0;
+    let n = 0;
+    for (const p of list) n += this.bytesOf(p.item);
+    return n;
+  }
+
+  private remove(key: string, list: readonly PendingItem<T>[]): void {
+    this.byKey.delete(key);
+    this.count -= list.length;
+    this.bytesHeld -= this.bytesOfList(list);
   }
 
   /** Holds an item; returns how many old ones were dropped to stay within `max`. */
@@ -36,31 +78,38 @@ export class PendingByKey<T> {
     if (list === undefined) {
       list = [];
       this.byKey.set(key, list);
+    } else if (this.refreshOnAdd) {
+      // to the back: Map order stays the order of the keys' latest arrivals (expire pops the front)
+      this.byKey.delete(key);
+      this.byKey.set(key, list);
     }
     // copy the position: callers may pass their whole source record (with its bytes)
     const pos = position === undefined ? undefined : { topic: position.topic, partition: position.partition, offset: position.offset };
     list.push({ item, position: pos, arrivedAtMs: nowMs });
     this.count++;
+    if (this.bytesOf !== undefined) this.bytesHeld += this.bytesOf(item);
     let dropped = 0;
-    while (this.count > this.max) dropped += this.dropOldestKey();
+    while (this.count > this.max || this.bytesHeld > this.maxBytes) {
+      const n = this.dropOldestKey();
+      if (n === 0) break;
+      dropped += n;
+    }
     return dropped;
   }
 
   private dropOldestKey(): number {
     const first = this.byKey.keys().next();
     if (first.done) return 0;
-    const n = this.byKey.get(first.value)!.length;
-    this.byKey.delete(first.value);
-    this.count -= n;
-    return n;
+    const list = this.byKey.get(first.value)!;
+    this.remove(first.value, list);
+    return list.length;
   }
 
   /** Removes and returns the items waiting under `key`. */
   take(key: string): PendingItem<T>[] | undefined {
     const list = this.byKey.get(key);
     if (list === undefined) return undefined;
-    this.byKey.delete(key);
-    this.count -= list.length;
+    this.remove(key, list);
     return list;
   }
 
@@ -68,9 +117,10 @@ export class PendingByKey<T> {
   expire(nowMs: number): number {
     let dropped = 0;
     for (const [key, list] of this.byKey) {
-      if (nowMs - list[0]!.arrivedAtMs < this.ttlMs) break; // map order = age order of first arrival
-      this.byKey.delete(key);
-      this.count -= list.length;
+      // map order = age order of the first arrival (of the latest with refreshOnAdd)
+      const since = this.refreshOnAdd ? list[list.length - 1]!.arrivedAtMs : list[0]!.arrivedAtMs;
+      if (nowMs - since < this.ttlMs) break;
+      this.remove(key, list);
       dropped += list.length;
     }
     return dropped;
@@ -84,6 +134,7 @@ export class PendingByKey<T> {
       if (kept.length === list.length) continue;
       dropped += list.length - kept.length;
       this.count -= list.length - kept.length;
+      this.bytesHeld -= this.bytesOfList(list) - this.bytesOfList(kept);
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
     }

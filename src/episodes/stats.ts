@@ -46,11 +46,13 @@ export const EpisodeAssemblerStatsSchema = z.object({
   contentEvents: n(),
   /** Content events dropped as duplicates (the same record read again). */
   duplicateContentEvents: n(),
-  /** Content events for a trace whose episode had closed: counted only, never a correction. */
+  /** Content events for a trace whose episode was credited already: counted only, never a correction. */
   lateContentEvents: n(),
   /** Content events waiting for the first span of their trace now (they never open an episode). */
   pendingContentEvents: n(),
-  /** Pending content events dropped: TTL passed (their spans never came, e.g. sampled out) or `maxPendingContentEvents` full. */
+  /** Estimated bytes of those (bounded by `maxPendingContentBytes`; not in `bufferedBytes`). */
+  pendingContentBytes: n(),
+  /** Pending content events dropped: `maxDurationMs` passed since their trace's latest one (their spans never came, e.g. sampled out) or `maxPendingContentEvents` / `maxPendingContentBytes` full. */
   expiredContentEvents: n(),
   /** Pending evaluations dropped: TTL passed or buffer full. */
   expiredEvaluations: n(),

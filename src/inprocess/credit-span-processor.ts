@@ -51,6 +51,10 @@ export interface InProcessAssembler {
     readonly unjoinableEvaluations?: number;
     readonly open?: number;
     readonly ownSpans?: number;
+    readonly contentEvents?: number;
+    readonly pendingContentEvents?: number;
+    readonly expiredContentEvents?: number;
+    readonly lateContentEvents?: number;
   };
 }
 
@@ -128,6 +132,14 @@ export interface CreditSpanProcessorStats {
    * agent-credit's own `agent_credit.credit_episode` spans that reached this processor (its
    * provider is the app's global one) and were ignored — never an episode of their own.
    */
+  /** GenAI content events (message contents logged by the app's LLM instrumentation) joined to their LLM span's episode. */
+  contentEvents: number;
+  /** Content events waiting for the first span of their trace. */
+  contentEventsPending: number;
+  /** Content events dropped after waiting (their spans never came) or over the pending caps. */
+  contentEventsExpired: number;
+  /** Content events for an episode already credited: counted, not used. */
+  contentEventsLate: number;
   ownSpansIgnored: number;
   episodesClosed: number;
   /** Episodes that yielded events. */
@@ -268,6 +280,10 @@ export class CreditSpanProcessor implements SpanProcessor {
       evaluationsUnjoinable: a?.unjoinableEvaluations ?? 0,
       openEpisodes: a?.open ?? 0,
       ownSpansIgnored: a?.ownSpans ?? 0,
+      contentEvents: a?.contentEvents ?? 0,
+      contentEventsPending: a?.pendingContentEvents ?? 0,
+      contentEventsExpired: a?.expiredContentEvents ?? 0,
+      contentEventsLate: a?.lateContentEvents ?? 0,
       creditWorkers: this.deps.workers?.stats().workers ?? 0,
       creditWorkerRestarts: this.deps.workers?.stats().restarts ?? 0,
     };

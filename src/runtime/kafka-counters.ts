@@ -11,7 +11,7 @@ export interface KafkaPipelineStats {
   /** Evaluations of already-committed episodes skipped while replaying below the processed position. */
   readonly evaluationsSkippedOnReplay: number;
   readonly logsIn: number;
-  /** GenAI content events (message contents as log records) added to their episodes as content spans. */
+  /** GenAI content events (message contents as log records) read and handed to the assembler as content spans (the assembler counts where they went). */
   readonly contentEventsIn: number;
   /** Records below the committed offset fetched at assignment (committed by a previous owner) skipped. */
   readonly recordsSkippedCommitted: number;
