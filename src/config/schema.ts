@@ -145,7 +145,7 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.9.0 adds `credit.judge.maxResponseBytes` (a judge URL with user:password@, which fetch never
  * accepted, is now refused when the file is read);
  * 1.10.0 adds `source.kafka.metadataMaxAgeMs`, `runtime.readinessPublishFailureMs` and `runtime.livenessStallMs`.
- * 1.11.0 adds `episodes.maxPendingContentEvents` (GenAI content events waiting for their trace's spans).
+ * 1.11.0 adds `episodes.maxPendingContentEvents` and `episodes.maxPendingContentBytes` (GenAI content events waiting for their trace's spans).
  */
 export const CONFIG_SCHEMA_VERSION = '1.11.0';
 
