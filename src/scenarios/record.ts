@@ -198,7 +198,8 @@ function collectSpans(into: ReadableSpan[]): SpanProcessor {
   };
 }
 
-function collectLogs(into: ReadableLogRecord[]): LogRecordProcessor {
+/** Collects emitted log records synchronously, in emit order (also used by test/support recorders). */
+export function collectLogs(into: ReadableLogRecord[]): LogRecordProcessor {
   return {
     onEmit: (record) => void into.push(record),
     forceFlush: () => Promise.resolve(),

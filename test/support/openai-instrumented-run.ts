@@ -25,11 +25,11 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type OpenAIType from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { EVALUATOR_SERVICE, PASS_THRESHOLD } from '../../src/scenarios/record.js';
+import { collectLogs, EVALUATOR_SERVICE, PASS_THRESHOLD } from '../../src/scenarios/record.js';
 import { encodeLogs, encodeTraces, type OtlpEncodingName } from '../../src/scenarios/serialize.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -548,10 +548,3 @@ function collectSpans(into: ReadableSpan[], chatSpanIds: string[]): SpanProcesso
   };
 }
 
-function collectLogs(into: ReadableLogRecord[]): LogRecordProcessor {
-  return {
-    onEmit: (record) => void into.push(record),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-}
