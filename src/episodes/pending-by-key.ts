@@ -36,6 +36,12 @@ export class PendingByKey<T> {
   private readonly byKey = new Map<string, PendingItem<T>[]>();
   private count = 0;
   private bytesHeld = 0;
+  /**
+   * Items per source partition (`topic/partition`): `lowWatermark` answers at once for a
+   * partition that holds none — it is asked for every partition at every commit and tick, and
+   * the content store may hold tens of thousands of items (all from the logs topic).
+   */
+  private readonly perPartition = new Map<string, number>();
   private readonly max: number;
   private readonly ttlMs: number;
   private readonly refreshOnAdd: boolean;
@@ -54,6 +60,11 @@ export class PendingByKey<T> {
     return this.count;
   }
 
+  /** Source partitions (`topic/partition`) some waiting item was read from. */
+  partitionsHeld(): string[] {
+    return [...this.perPartition.keys()].sort();
+  }
+
   /** Estimated bytes held (0 without `bytesOf`). */
   get bytes(): number {
     return this.bytesHeld;
@@ -70,6 +81,15 @@ export class PendingByKey<T> {
     this.byKey.delete(key);
     this.count -= list.length;
     this.bytesHeld -= this.bytesOfList(list);
+    for (const p of list) this.countOn(p.position, -1);
+  }
+
+  private countOn(position: SourcePosition | undefined, delta: number): void {
+    if (position === undefined) return;
+    const k = `${position.topic}/${position.partition}`;
+    const n = (this.perPartition.get(k) ?? 0) + delta;
+    if (n <= 0) this.perPartition.delete(k);
+    else this.perPartition.set(k, n);
   }
 
   /** Holds an item; returns how many old ones were dropped to stay within `max`. */
@@ -87,6 +107,7 @@ export class PendingByKey<T> {
     const pos = position === undefined ? undefined : { topic: position.topic, partition: position.partition, offset: position.offset };
     list.push({ item, position: pos, arrivedAtMs: nowMs });
     this.count++;
+    this.countOn(pos, 1);
     if (this.bytesOf !== undefined) this.bytesHeld += this.bytesOf(item);
     let dropped = 0;
     while (this.count > this.max || this.bytesHeld > this.maxBytes) {
@@ -137,12 +158,14 @@ export class PendingByKey<T> {
       this.bytesHeld -= this.bytesOfList(list) - this.bytesOfList(kept);
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
+      this.countOn({ topic, partition, offset: '0' }, -(list.length - kept.length));
     }
     return dropped;
   }
 
   /** Smallest offset of a waiting item on the partition (the watermark must hold it). */
   lowWatermark(topic: string, partition: number): string | undefined {
+    if (!this.perPartition.has(`${topic}/${partition}`)) return undefined;
     let low: string | undefined;
     for (const list of this.byKey.values()) {
       for (const p of list) {

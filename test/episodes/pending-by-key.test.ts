@@ -1,0 +1,86 @@
+/**
+ * PendingByKey (waiting evaluations and content events): its per-partition index answers
+ * lowWatermark without a scan for partitions that hold nothing — checked against a plain model
+ * over random add / take / expire / dropPartition sequences; and the count, byte and TTL bounds.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareOffsets } from '../../src/episodes/offsets.js';
+import { PendingByKey } from '../../src/episodes/pending-by-key.js';
+
+type Op =
+  | { kind: 'add'; key: number; partition: number }
+  | { kind: 'take'; key: number }
+  | { kind: 'expire'; advanceMs: number }
+  | { kind: 'drop'; partition: number };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('add' as const), key: fc.nat(5), partition: fc.nat(2) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('take' as const), key: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.nat(40) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), partition: fc.nat(2) }) },
+);
+
+describe('PendingByKey', () => {
+  it('lowWatermark equals the smallest offset of the items held, per partition, through any sequence', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.boolean(), (ops, refreshOnAdd) => {
+        const store = new PendingByKey<number>({ max: 1_000, ttlMs: 50, refreshOnAdd });
+        // model: key → items (partition, offset, arrival)
+        const model = new Map<string, { partition: number; offset: string; at: number }[]>();
+        let now = 0;
+        let offset = 0;
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            const key = `k${o.key}`;
+            const off = String(offset++);
+            store.add(key, 0, { topic: 't', partition: o.partition, offset: off }, now);
+            const list = model.get(key) ?? [];
+            if (refreshOnAdd) model.delete(key);
+            list.push({ partition: o.partition, offset: off, at: now });
+            model.set(key, list);
+          } else if (o.kind === 'take') {
+            store.take(`k${o.key}`);
+            model.delete(`k${o.key}`);
+          } else if (o.kind === 'expire') {
+            now += o.advanceMs;
+            store.expire(now);
+            for (const [key, list] of model) {
+              const since = refreshOnAdd ? list[list.length - 1]!.at : list[0]!.at;
+              if (now - since < 50) break;
+              model.delete(key);
+            }
+          } else {
+            store.dropPartition('t', o.partition);
+            for (const [key, list] of [...model]) {
+              const kept = list.filter((i) => i.partition !== o.partition);
+              if (kept.length === 0) model.delete(key);
+              else model.set(key, kept);
+            }
+          }
+          for (const p of [0, 1, 2]) {
+            const offsets = [...model.values()].flat().filter((i) => i.partition === p).map((i) => i.offset);
+            const low = offsets.length === 0 ? undefined : offsets.reduce((a, b) => (compareOffsets(a, b) <= 0 ? a : b));
+            expect(store.lowWatermark('t', p)).toBe(low);
+          }
+          expect(store.size).toBe([...model.values()].reduce((n, l) => n + l.length, 0));
+          // the index that lets lowWatermark skip partitions holding nothing is exact
+          expect(store.partitionsHeld()).toEqual([...new Set([...model.values()].flat().map((i) => `t/${i.partition}`))].sort());
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('bounds: count and bytes drop the oldest key first, and say how many went', () => {
+    const store = new PendingByKey<string>({ max: 3, ttlMs: 1_000, bytesOf: (s) => s.length, maxBytes: 10 });
+    expect(store.add('a', 'xxxx', undefined, 0)).toBe(0);
+    expect(store.add('b', 'yyyy', undefined, 0)).toBe(0);
+    expect(store.add('c', 'zzzz', undefined, 0)).toBe(1); // 12 bytes > 10: a's goes
+    expect([store.size, store.bytes]).toEqual([2, 8]);
+    expect(store.take('a')).toBeUndefined();
+    expect(store.add('c', 'z', undefined, 0)).toBe(0);
+    expect(store.add('c', 'z', undefined, 0)).toBe(1); // 4 items > 3: b's goes
+    expect([store.size, store.bytes]).toEqual([3, 6]);
+  });
+});
