@@ -1,18 +1,25 @@
 /**
  * GenAI content events (message contents logged by @opentelemetry/instrumentation-openai, recorded
  * for real by test/support/openai-instrumented-run.ts) reach credit through the two non-Kafka
- * paths: the OTLP/HTTP receiver's pipeline (LocalPipeline.onLogs, the decoded request bodies) and
- * the in-process processor's log processor (the SDK records as emitted). Both credit the
+ * paths: the OTLP/HTTP receiver's pipeline (LocalPipeline.onLogs, the decoded request bodies),
+ * replay of those bodies as files, and the in-process processor's log processor (the SDK
+ * records as emitted). Both credit the
  * researcher as the in-process computation with the content does; without it, 0.
  * The Kafka path: test/integration/pipeline-content-events.test.ts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { contentSpansFromLogs, evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { CreditEvent, EpisodeCredit } from '../../src/events/schemas.js';
 import { createCreditSpanProcessor } from '../../src/inprocess/index.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
+import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { recordOpenAIRun, researchWriteRun, runLogBytes, runTraceBytes, type InstrumentedRun } from '../support/openai-instrumented-run.js';
@@ -51,6 +58,20 @@ describe('GenAI content events outside Kafka', () => {
       await pipeline.stop();
       expect(pipeline.stats().contentEventsIn).toBe(run.contentLogRecords.length);
       expect(credits(sink.events)).toEqual(expected);
+    }
+  });
+
+  it('replay of the OTLP/HTTP bodies as files (agent-credit replay): the same credit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'content-replay-'));
+    try {
+      writeFileSync(join(dir, '0001-traces.pb'), runTraceBytes(run));
+      writeFileSync(join(dir, '0002-logs.pb'), runLogBytes(run));
+      const sink = new CollectingSink();
+      const stats = await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([dir]), { sinks: [sink] });
+      expect(stats.contentEventsIn).toBe(run.contentLogRecords.length);
+      expect(credits(sink.events)).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
