@@ -156,14 +156,20 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     let call: ToolCallRef | undefined;
     if (callId === undefined) {
       const key = stepCallKey(s);
-      // Issued calls: the latest issuer that ended by the time this step started.
+      // Issued calls: the latest issuer that ended by the time this step started — of the
+      // step's own agent invocation first, then of its agent, then any. Agents running side by
+      // side call the same tools: by time alone each tool took the other agent's call (whichever
+      // LLM call ended last), and credit and blame crossed between the agents (third review).
       const cands = key === undefined ? undefined : issued.get(key);
       if (cands) {
         const upto = lowerBound(cands, (e) => e.end > s.span.startTimeUnixNano);
-        for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT); i--) {
-          if (isUnboundMatch(s, cands[i]!.call, bound, retryable)) {
-            call = cands[i]!.call;
-            break;
+        let bestRank = -1;
+        for (let i = upto - 1; i >= Math.max(0, upto - SCAN_LIMIT) && bestRank < 2; i--) {
+          const c = cands[i]!;
+          const rank = s.invocationId !== undefined && c.issuer.invocationId === s.invocationId ? 2 : c.issuer.agentId === s.agentId ? 1 : 0;
+          if (rank > bestRank && isUnboundMatch(s, c.call, bound, retryable)) {
+            call = c.call;
+            bestRank = rank;
           }
         }
       }
