@@ -277,10 +277,27 @@ export function duplicateMessages(g: CausalGraph): Map<string, string> {
   g.order.forEach((s, i) => {
     if (!isMessage(s) || s.outputDigest === undefined) return;
     const first = firstByDigest.get(s.outputDigest);
-    if (first !== undefined && !failedOn(first) && fault[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId)) dup.set(s.stepId, g.order[first]!.stepId);
+    if (first !== undefined && !failedOn(first) && fault[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId) && !readResultOf(g, first, i)) dup.set(s.stepId, g.order[first]!.stepId);
     else firstByDigest.set(s.outputDigest, i);
   });
   return dup;
+}
+
+/**
+ * Whether message `i` read (through any path) the result of a tool that executed message
+ * `first`'s output, and its own equal call was executed again: the model saw what its call
+ * returned and asked the same again — a retry after an error returned as text, or a poll of a
+ * state that changes (`deploy_status` until "live"). Tool-call ids are not in the output digest,
+ * so such a call was the run's most penalized message (δ = 0, redundancy −0.5) while it was on
+ * the only path to the answer (third review of the content-events change, which gives
+ * instrumentation-openai runs their calls). An equal call that no tool executed stays a duplicate;
+ * one executed again after a good result cannot be told from a poll, and is treated as one.
+ */
+function readResultOf(g: CausalGraph, first: number, i: number): boolean {
+  const tools = g.consumers[first]!.filter((w) => w < i && g.order[w]!.kind === 'tool');
+  if (tools.length === 0 || !g.consumers[i]!.some((w) => g.order[w]!.kind === 'tool')) return false;
+  const above = ancestors(g, i);
+  return tools.some((w) => above.has(w));
 }
 
 /**

@@ -10,11 +10,11 @@ import { contentSpansFromLogs } from '../../src/conventions/content-events.js';
 import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
 import { stepsFromSpans } from '../../src/conventions/steps.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
+import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
-import { recordOpenAIRun, RESEARCH_FINDINGS, researchWriteRun, runLogBytes, runTraceBytes, type InstrumentedRun } from '../support/openai-instrumented-run.js';
+import { recordOpenAIRun, RESEARCH_FINDINGS, researchWriteRun, runLogBytes, runTraceBytes, type InstrumentedRun, type OpenAIRunPlan } from '../support/openai-instrumented-run.js';
 
 type Encoding = 'otlp_proto' | 'otlp_json';
 
@@ -95,5 +95,43 @@ describe.each<Encoding>(['otlp_proto', 'otlp_json'])('a run instrumented by @ope
     const without = await creditOf(d.spans, d.logs, false);
     const withEvents = await creditOf(d.spans, d.logs, true);
     expect(withEvents.agents.map((a) => [a.agent_name, a.credit])).toEqual(without.agents.map((a) => [a.agent_name, a.credit]));
+  });
+});
+
+/** One agent polling a tool with the same call until the state it reads changes (instrumentation-openai, content events). */
+function pollingRun(): OpenAIRunPlan {
+  const poll = { name: 'deploy_status', arguments: { q: '7' } };
+  return {
+    agents: [
+      {
+        name: 'deployer',
+        input: 'Wait until deploy 7 is live, then say so.',
+        tools: [{ type: 'function', function: { name: 'deploy_status', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
+        steps: [
+          { kind: 'chat', reply: { toolCalls: [{ id: 'call_1', ...poll }] } },
+          { kind: 'tool', result: 'running' },
+          { kind: 'chat', reply: { toolCalls: [{ id: 'call_2', ...poll }] } },
+          { kind: 'tool', result: 'live' },
+          { kind: 'chat', reply: { text: 'Deploy 7 is live.' } },
+        ],
+      },
+    ],
+    score: 1,
+  };
+}
+
+describe('a model that calls the same tool again after reading its result (a poll, a retry after an error text)', () => {
+  it('the repeated call is not redundant: it is on the path to the answer and gets a positive reward (content events give it its call)', async () => {
+    const run = await recordOpenAIRun(pollingRun());
+    const { spans, logs } = decoded(run, 'otlp_proto');
+    const asm = new EpisodeAssembler();
+    asm.addSpans(spans);
+    asm.addSpans(contentSpansFromLogs(logs));
+    asm.addEvaluations(evaluationsFromLogs(logs));
+    const events = await processEpisode(asm.flush('shutdown')[0]!);
+    const rewards = events.filter((e): e is MessageReward => e.event_type === 'message_reward');
+    const second = rewards.find((r) => r.step_id === run.chatSpanIds[1])!;
+    expect(second.components.redundancy).toBe(0); // before: −0.5, as a duplicate of the first poll
+    expect(second.reward).toBeGreaterThan(0); // before: −0.36, the run's worst
   });
 });
