@@ -13,7 +13,7 @@ import type { AppConfig } from '../config/schema.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
-import { isContentEvent } from '../conventions/content-events.js';
+import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
@@ -320,7 +320,16 @@ async function sampleLines(
       const logs = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'logs' ? x.d.logs : []));
       const evaluations = evaluationsFromLogs(logs).length;
       const contents = logs.filter(isContentEvent).length;
-      detail = `${logs.length} log records, ${evaluations} evaluations, ${contents} GenAI message-content events`;
+      const read = contentSpansFromLogs(logs);
+      const withText = read.filter(contentSpanHasText).length;
+      detail = `${logs.length} log records, ${evaluations} evaluations, ${contents} GenAI message-content events (${withText} with message text)`;
+      if (contents > 0 && withText === 0) {
+        // capture off (the instrumentations' default), or every one unsampled: nothing to read
+        lines.push({
+          status: 'warn',
+          text: `${i.key}: the ${contents} GenAI message-content event(s) in the sample (${where}) carry no message text${read.length === 0 ? ' (or name unsampled spans)' : ''}: only tool-call names and ids are read from them — set OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true in the instrumented apps for text (C8 text passed on, duplicate detection)`,
+        });
+      }
       if (logs.length > 0 && evaluations === 0) {
         const seen = contents > 0 ? ` (${contents} are GenAI message-content events, read as the messages of their LLM spans; a sample may hold no verdict by chance)` : '';
         lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event${seen}: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });

@@ -86,7 +86,35 @@ function carriesSomething(m: AttributeValue): boolean {
   const r = asRecord(m);
   if (r === undefined) return false;
   const c = r['content'];
-  return (c !== undefined && c !== null && c !== '') || (Array.isArray(r['tool_calls']) && r['tool_calls'].length > 0) || typeof r['tool_call_id'] === 'string';
+  if ((c !== undefined && c !== null && c !== '') || (Array.isArray(r['tool_calls']) && r['tool_calls'].length > 0) || typeof r['tool_call_id'] === 'string') return true;
+  // GenAI parts (operation.details): with capture off the Responses path logs `{type: 'text'}` parts
+  const parts = r['parts'];
+  return Array.isArray(parts) && parts.some((p) => {
+    const part = asRecord(p);
+    if (part === undefined) return false;
+    const t = part['type'];
+    if (t === 'tool_call' || t === 'tool_call_response') return typeof part['id'] === 'string' || typeof part['name'] === 'string';
+    const pc = part['content'] ?? part['result'] ?? part['response'];
+    return pc !== undefined && pc !== null && pc !== '';
+  });
+}
+
+/** Whether a content span's messages hold any text (not only tool-call names and ids): `agent-credit check`. */
+export function contentSpanHasText(span: Span): boolean {
+  const messages = span.attributes[MESSAGES];
+  if (!Array.isArray(messages)) return false;
+  return messages.some((m) => {
+    const r = asRecord(m);
+    if (r === undefined) return false;
+    const c = r['content'];
+    if (typeof c === 'string' ? c !== '' : c !== undefined && c !== null) return true;
+    const parts = r['parts'];
+    return Array.isArray(parts) && parts.some((p) => {
+      const part = asRecord(p);
+      const pc = part?.['content'] ?? part?.['result'] ?? part?.['response'] ?? part?.['arguments'];
+      return pc !== undefined && pc !== null && pc !== '';
+    });
+  });
 }
 
 /** A `gen_ai.choice` body → the output message, or undefined when it holds none. */
@@ -140,10 +168,11 @@ function contentsOf(log: LogRecord): Content[] {
   const out: Content[] = [];
   const system = log.attributes['gen_ai.system_instructions'];
   const systemParts = typeof system === 'string' ? messageList(system) : Array.isArray(system) ? system : [];
-  const input = [...messageList(log.attributes['gen_ai.input.messages'])]; // a copy: the record is not ours to change
-  if (systemParts.length > 0) input.unshift({ role: 'system', parts: systemParts });
+  const input = messageList(log.attributes['gen_ai.input.messages']).filter(carriesSomething); // a copy: the record is not ours to change
+  const instructions: AttributeValue = { role: 'system', parts: systemParts };
+  if (systemParts.length > 0 && carriesSomething(instructions)) input.unshift(instructions);
   if (input.length > 0) out.push({ direction: 'input', messages: input });
-  const output = messageList(log.attributes['gen_ai.output.messages']);
+  const output = messageList(log.attributes['gen_ai.output.messages']).filter(carriesSomething);
   if (output.length > 0) out.push({ direction: 'output', messages: output });
   return out;
 }

@@ -128,10 +128,6 @@ export interface CreditSpanProcessorStats {
   evaluationsUnjoinable: number;
   /** Episodes open in the assembler now. */
   openEpisodes: number;
-  /**
-   * agent-credit's own `agent_credit.credit_episode` spans that reached this processor (its
-   * provider is the app's global one) and were ignored — never an episode of their own.
-   */
   /** GenAI content events (message contents logged by the app's LLM instrumentation) joined to their LLM span's episode. */
   contentEvents: number;
   /** Content events waiting for the first span of their trace. */
@@ -140,6 +136,10 @@ export interface CreditSpanProcessorStats {
   contentEventsExpired: number;
   /** Content events for an episode already credited: counted, not used. */
   contentEventsLate: number;
+  /**
+   * agent-credit's own `agent_credit.credit_episode` spans that reached this processor (its
+   * provider is the app's global one) and were ignored — never an episode of their own.
+   */
   ownSpansIgnored: number;
   episodesClosed: number;
   /** Episodes that yielded events. */

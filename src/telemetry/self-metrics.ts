@@ -32,6 +32,7 @@ export interface ObservedStats {
   contentEventsPending?: number;
   contentEventsExpired?: number;
   contentEventsLate?: number;
+  contentEventsDuplicate?: number;
   evaluationsUnjoinable?: number;
   evaluationsLate?: number;
   /** Cumulative episodes that waited `episodes.awaitEvaluationMs` for their verdict and closed without it. */
@@ -163,7 +164,8 @@ export class SelfTelemetry {
     counter('evaluations_expired', 'Evaluations dropped after waiting for spans that never came (episodes.pendingEvaluationTtlMs, maxPendingEvaluations)', (s) => s.evaluationsExpired);
     counter('content_events', 'GenAI content events (message contents logged as events) joined to the LLM span of their episode', (s) => s.contentEvents);
     gauge('content_events_pending', 'GenAI content events waiting for the first span of their trace (they never open an episode)', (s) => s.contentEventsPending);
-    counter('content_events_expired', 'GenAI content events dropped after waiting for spans that never came — sampled out at the collector, or another consumer reads them (episodes.pendingEvaluationTtlMs, maxPendingContentEvents)', (s) => s.contentEventsExpired);
+    counter('content_events_expired', 'GenAI content events dropped after waiting for spans that never came — sampled out at the collector, or another consumer reads them (episodes.maxDurationMs from their trace\'s latest event) — or over episodes.maxPendingContentEvents / maxPendingContentBytes', (s) => s.contentEventsExpired);
+    counter('content_events_duplicate', 'GenAI content events read again (an exporter retry, a Kafka re-read after a restart): ignored', (s) => s.contentEventsDuplicate);
     counter('content_events_late', 'GenAI content events for an episode already credited: counted, not used', (s) => s.contentEventsLate);
     counter('evaluations_unjoinable', 'Evaluations without a trace id, conversation id or response id usable for the key mode', (s) => s.evaluationsUnjoinable);
     counter('evaluations_late', 'Evaluations for an episode that had already closed', (s) => s.evaluationsLate);
@@ -257,6 +259,7 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
     contentEventsPending: a.pendingContentEvents,
     contentEventsExpired: a.expiredContentEvents,
     contentEventsLate: a.lateContentEvents,
+    contentEventsDuplicate: a.duplicateContentEvents,
     evaluationsUnjoinable: a.unjoinableEvaluations,
     evaluationsLate: a.lateEvaluations,
     lateUncorrected: a.lateUncorrected,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { contentSpansFromLogs, isContentSpan, mergeContentSpans } from '../../src/conventions/content-events.js';
+import { contentSpanHasText, contentSpansFromLogs, isContentSpan, mergeContentSpans } from '../../src/conventions/content-events.js';
 import { messagesAt } from '../../src/conventions/genai.js';
 import { SpanTree } from '../../src/conventions/span-tree.js';
 import { stepsFromSpans } from '../../src/conventions/steps.js';
@@ -125,6 +125,19 @@ it('reading a record does not change it: an operation.details record read twice 
   const second = contentSpansFromLogs(logs);
   expect(second.map((s) => s.spanId)).toEqual(first.map((s) => s.spanId)); // before: the system message was inserted into the record's own array
   expect((logs[0]!.attributes['gen_ai.input.messages'] as unknown[]).length).toBe(1);
+});
+
+it('capture off: operation.details parts without text or ids are dropped; contentSpanHasText tells text from bare tool calls (agent-credit check)', () => {
+  const logs = recordLogs((logger) => {
+    const ctx = contextOf('ab'.repeat(16), 'cd'.repeat(8));
+    // what instrumentation-openai's Responses path logs with capture off
+    logger.emit({ eventName: 'gen_ai.client.inference.operation.details', context: ctx, timestamp: at(1), severityNumber: SeverityNumber.INFO, attributes: { 'gen_ai.input.messages': [{ role: 'user', parts: [{ type: 'text' }] }] as never } });
+    logger.emit({ eventName: 'gen_ai.client.inference.operation.details', context: ctx, timestamp: at(2), severityNumber: SeverityNumber.INFO, attributes: { 'gen_ai.output.messages': [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'search' }] }] as never } });
+    logger.emit({ context: ctx, timestamp: at(3), severityNumber: SeverityNumber.INFO, attributes: { 'event.name': 'gen_ai.user.message' }, body: { content: 'hello' } });
+  });
+  const spans = contentSpansFromLogs(logs);
+  expect(spans.map((s) => s.name)).toEqual(['gen_ai.client.inference.operation.details', 'gen_ai.user.message']); // before: the empty text part was kept too
+  expect(spans.map(contentSpanHasText)).toEqual([false, true]);
 });
 
 it('without content spans, SpanTree gets the span array as given (no copy on the common path)', () => {

@@ -86,7 +86,7 @@ describe('agent-credit check --sample', () => {
 
     const good = renderCheckReport(await runChecks(config('auto'), { sample: true }));
     expect(good).toMatch(new RegExp(`✓ source\\.kafka\\.spansTopic: 3 sample record\\(s\\) \\(partition 0, offsets 0–2\\) decode as otlp_proto \\(\\d+ spans; conventions: `));
-    expect(good).toMatch(/✓ source\.kafka\.logsTopic: \d sample record\(s\) .* decode as otlp_proto \(\d+ log records, \d+ evaluations, \d+ GenAI message-content events\)/);
+    expect(good).toMatch(/✓ source\.kafka\.logsTopic: \d sample record\(s\) .* decode as otlp_proto \(\d+ log records, \d+ evaluations, \d+ GenAI message-content events \(\d+ with message text\)\)/);
 
     const wrong = await runChecks(config('otlp_json'), { sample: true });
     expect(wrong.ok).toBe(false);
