@@ -112,7 +112,12 @@ describe('messageRewards', () => {
           if (unresolvable) continue;
           const m = mine.find((x) => x.stepId === r.stepId)!;
           if (r.delta < -1e-12) expect(r.reward).toBeLessThan(0);
-          else if (m.redundant || Math.abs(r.delta) <= 1e-12) {
+          else if (m.harmful) {
+            // A harmful message with no effect (|δ| ≤ ε) is capped by the harmful sign rule, at −ε
+            // (message-rewards.ts caps), not by the agent mean: with φ = −4.02e-12 over 2 messages
+            // the mean + ε is −1.01e-12, below that cap (fast-check seed −1725482960, clean-clone CI)
+            expect(r.reward).toBeLessThanOrEqual(-1e-12 + 1e-14);
+          } else if (m.redundant || Math.abs(r.delta) <= 1e-12) {
             // Rounding: rewards are sums of terms up to |φ| + |δ| ≈ 2.5, so they carry absolute
             // errors of a few ulp of those (≈ 1e-15), not of the bound — a relative slack on a
             // bound near 1e-12 failed (φ = −4e-12 over 2 messages, δ = −5e-324: reward
