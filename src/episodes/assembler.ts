@@ -258,14 +258,9 @@ export class EpisodeAssembler {
       this.counts.lateSpans++;
     }
     if (this.byConversation && ep.traceIds.length > 0 && !ep.holdsTrace(span.traceId)) this.joinTrace(ep, span.traceId, span.startTimeUnixNano);
-    // a resource or scope shared by several spans of the episode is held once
-    const bytes = estimateSpanBytes(span) + ep.sharedBytesOf(span.resource, estimateSharedBytes) + ep.sharedBytesOf(span.scope, estimateSharedBytes);
-    ep.addSpan(span, bytes, now);
-    ep.recordPosition(position);
+    this.hold(ep, span, position, now);
     if (this.byConversation) this.traceIndex.set(span.traceId, ep);
     this.counts.spans++;
-    this.bufferedBytes += bytes;
-    this.bufferedSpans++;
     if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
     if (this.pendingContent.size > 0) this.joinPendingContent(ep, span.traceId, now);
     if (this.options.responseIdMemory > 0) {
@@ -301,15 +296,15 @@ export class EpisodeAssembler {
     return this.closed.creditedAt(own) === undefined ? own : undefined;
   }
 
-  /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */
   /**
    * A GenAI content event (content span, src/conventions/content-events.ts): joins the open
    * episode that holds its trace. It never opens one — its logs may come before the trace's spans
    * (then it waits in `pendingContent`, like an early evaluation, until a span of the trace
    * arrives) or without them (sampled out at the collector: it expires, counted). After the
-   * trace's episode closed it is only counted (`lateContentEvents`): a correction for it would
-   * mostly change nothing (the span recorded its messages itself, or capture was off) and a
-   * lagging logs partition would make one revision per run.
+   * trace's episode was credited it is only counted (`lateContentEvents`): a correction for it
+   * would mostly change nothing (the span recorded its messages itself, or capture was off) and a
+   * lagging logs partition would make one revision per run. After a close without verdict it
+   * waits: the late verdict's revision (`reopen`) takes it.
    */
   private addContentSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
     const ep = this.byConversation ? (this.traceIndex.get(span.traceId) ?? this.open.get(span.traceId)) : this.open.get(span.traceId);
@@ -344,13 +339,19 @@ export class EpisodeAssembler {
       this.counts.duplicateContentEvents++;
       return false;
     }
+    this.hold(ep, span, position, now);
+    this.counts.contentEvents++;
+    return true;
+  }
+
+  /** Adds a span (or content span) to `ep` with its estimated bytes, position and buffer totals. */
+  private hold(ep: OpenEpisode, span: Span, position: SourcePosition | undefined, now: number): void {
+    // a resource or scope shared by several spans of the episode is held once
     const bytes = estimateSpanBytes(span) + ep.sharedBytesOf(span.resource, estimateSharedBytes) + ep.sharedBytesOf(span.scope, estimateSharedBytes);
     ep.addSpan(span, bytes, now);
     ep.recordPosition(position);
-    this.counts.contentEvents++;
     this.bufferedBytes += bytes;
     this.bufferedSpans++;
-    return true;
   }
 
   /** Moves the content events waiting for `traceId` into `ep` (a span of that trace just joined it). */
@@ -360,6 +361,7 @@ export class EpisodeAssembler {
     for (const p of waiting) this.attachContent(ep, p.item, p.position, now);
   }
 
+  /** The open episode a span belongs to (conversation mode: may merge/re-key episodes). */
   private episodeForSpan(span: Span, now: number): OpenEpisode | undefined {
     if (!this.byConversation) return this.open.get(span.traceId);
     const byTrace = this.traceIndex.get(span.traceId);
@@ -794,11 +796,10 @@ export class EpisodeAssembler {
    */
   lowWatermark(topic: string, partition: number): string | undefined {
     let low = this.pending.lowWatermark(topic, partition);
-    const content = this.pendingContent.lowWatermark(topic, partition);
-    if (content !== undefined && (low === undefined || compareOffsets(content, low) < 0)) low = content;
     const consider = (first: string | undefined) => {
       if (first !== undefined && (low === undefined || compareOffsets(first, low) < 0)) low = first;
     };
+    consider(this.pendingContent.lowWatermark(topic, partition));
     for (const ep of this.open.values()) consider(firstOffsetOn(ep.sources, topic, partition));
     for (const ep of this.ready) consider(firstOffsetOn(ep.sources, topic, partition));
     return low;

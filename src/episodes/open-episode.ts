@@ -87,7 +87,6 @@ export class OpenEpisode {
   static reopen(previous: Episode, nowMs: number): OpenEpisode {
     const ep = new OpenEpisode(previous.episodeId, previous.keyMode, nowMs, previous.revision + 1, previous.spans.slice(), previous.evaluations);
     ep.bytes = previous.bytes;
-    for (const s of ep.spans) if (s.scope.name === CONTENT_EVENT_SCOPE) ep.contentSpans++;
     ep.duplicateSpans = previous.duplicateSpans;
     ep.lateSpans = previous.lateSpans;
     ep.turnEvaluationsFrom = ep.evaluations.length;
@@ -95,7 +94,7 @@ export class OpenEpisode {
     return ep;
   }
 
-  /** Of `spans`, GenAI content events (content spans): not counted against `maxSpansPerEpisode`. */
+  /** Of `spans`, GenAI content events (content spans; counted in `indexSpan`): not counted against `maxSpansPerEpisode`. */
   contentSpans = 0;
 
   get spanCount(): number {
@@ -121,7 +120,6 @@ export class OpenEpisode {
   addSpan(span: Span, bytes: number, nowMs: number): void {
     this.indexSpan(span);
     this.spans.push(span);
-    if (span.scope.name === CONTENT_EVENT_SCOPE) this.contentSpans++;
     this.bytes += bytes;
     this.lastSpanAtMs = nowMs;
   }
@@ -134,6 +132,7 @@ export class OpenEpisode {
       this.traceIds.push(span.traceId);
     }
     ids.add(span.spanId);
+    if (span.scope.name === CONTENT_EVENT_SCOPE) this.contentSpans++; // every span held goes through here
     if (isRootCandidate(span)) this.rootCandidates.push(span);
   }
 
@@ -250,7 +249,6 @@ export class OpenEpisode {
       }
       this.indexSpan(s);
       this.spans.push(s);
-      if (s.scope.name === CONTENT_EVENT_SCOPE) this.contentSpans++;
     }
     for (const e of other.evaluations) this.addEvaluation(e);
     for (const r of other.sources) {

@@ -14,6 +14,8 @@ export interface PendingItem<T> {
   item: T;
   position: SourcePosition | undefined;
   arrivedAtMs: number;
+  /** `bytesOf(item)` when it arrived (0 without `bytesOf`): estimated once, not again on removal. */
+  bytes: number;
 }
 
 export interface PendingByKeyOptions<T> {
@@ -70,17 +72,16 @@ export class PendingByKey<T> {
     return this.bytesHeld;
   }
 
-  private bytesOfList(list: readonly PendingItem<T>[]): number {
-    if (this.bytesOf === undefined) return 0;
+  private static bytesOfList(list: readonly PendingItem<unknown>[]): number {
     let n = 0;
-    for (const p of list) n += this.bytesOf(p.item);
+    for (const p of list) n += p.bytes;
     return n;
   }
 
   private remove(key: string, list: readonly PendingItem<T>[]): void {
     this.byKey.delete(key);
     this.count -= list.length;
-    this.bytesHeld -= this.bytesOfList(list);
+    this.bytesHeld -= PendingByKey.bytesOfList(list);
     for (const p of list) this.countOn(p.position, -1);
   }
 
@@ -105,10 +106,11 @@ export class PendingByKey<T> {
     }
     // copy the position: callers may pass their whole source record (with its bytes)
     const pos = position === undefined ? undefined : { topic: position.topic, partition: position.partition, offset: position.offset };
-    list.push({ item, position: pos, arrivedAtMs: nowMs });
+    const bytes = this.bytesOf === undefined ? 0 : this.bytesOf(item);
+    list.push({ item, position: pos, arrivedAtMs: nowMs, bytes });
     this.count++;
     this.countOn(pos, 1);
-    if (this.bytesOf !== undefined) this.bytesHeld += this.bytesOf(item);
+    this.bytesHeld += bytes;
     let dropped = 0;
     while (this.count > this.max || this.bytesHeld > this.maxBytes) {
       const n = this.dropOldestKey();
@@ -155,7 +157,7 @@ export class PendingByKey<T> {
       if (kept.length === list.length) continue;
       dropped += list.length - kept.length;
       this.count -= list.length - kept.length;
-      this.bytesHeld -= this.bytesOfList(list) - this.bytesOfList(kept);
+      this.bytesHeld -= PendingByKey.bytesOfList(list) - PendingByKey.bytesOfList(kept);
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
       this.countOn({ topic, partition, offset: '0' }, -(list.length - kept.length));
