@@ -3,7 +3,12 @@
  * may arrive as a decimal string for int64, a JSON document as a string or as a structured
  * value), so every reader is lenient and total: it returns `undefined` rather than throwing.
  */
-import type { AttributeValue, Attributes } from '../model/telemetry.js';
+import type { AttributeValue, Attributes, LogRecord } from '../model/telemetry.js';
+
+/** A log record's event name: OTLP `LogRecord.event_name`, or (older SDKs, instrumentation-openai) the `event.name` attribute. */
+export function eventNameOf(log: LogRecord): string | undefined {
+  return log.eventName ?? str(log.attributes, 'event.name');
+}
 
 /** A non-empty string value (numbers and booleans are stringified); else undefined. */
 export function str(attrs: Attributes, key: string): string | undefined {

@@ -22,7 +22,7 @@
  * they were emitted, when the span does not carry that attribute itself. They never become steps.
  */
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { str } from './attributes.js';
+import { eventNameOf } from './attributes.js';
 import { sha256Hex } from './text.js';
 
 /** Instrumentation scope name that marks a content span (never a real instrumentation's). */
@@ -55,9 +55,6 @@ export function isContentEvent(log: LogRecord): boolean {
   return name !== undefined && (INPUT_EVENTS.has(name) || name === CHOICE_EVENT || name === DETAILS_EVENT);
 }
 
-function eventNameOf(log: LogRecord): string | undefined {
-  return log.eventName ?? str(log.attributes, 'event.name');
-}
 
 function asRecord(v: AttributeValue | undefined): { [key: string]: AttributeValue } | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? v : undefined;
@@ -151,9 +148,8 @@ interface Content {
   readonly messages: AttributeValue[];
 }
 
-/** What a content event contributes; [] for other records. */
-function contentsOf(log: LogRecord): Content[] {
-  const name = eventNameOf(log);
+/** What a content event (`name`: its event name) contributes; [] for other records. */
+function contentsOf(log: LogRecord, name: string | undefined): Content[] {
   if (name === undefined) return [];
   const role = INPUT_EVENTS.get(name);
   if (role !== undefined) {
@@ -211,20 +207,21 @@ export function contentSpansFromLogs(logs: readonly LogRecord[], options: Conten
     const log = logs[seq]!;
     if (log.traceId === undefined || log.spanId === undefined) continue;
     // Trace flags without the sampled bit: the span this record names is not exported (head
-    // sampling drops spans, not logs), so its content would only open an episode of its own
-    // that holds no step — with 1% sampling, 99 of them per credited run, each waiting
-    // episodes.idleMs and taking a slot of maxOpenEpisodes.
+    // sampling drops spans, not logs), so its content would only wait for spans that never come
+    // — with 1% sampling, 99 traces' worth per credited run, filling the assembler's pending
+    // store and holding the Kafka watermark until they expire.
     if (log.flags !== undefined && (log.flags & 1) === 0) continue;
-    const contents = contentsOf(log);
+    const name = eventNameOf(log);
+    const contents = contentsOf(log, name);
     if (contents.length === 0) continue;
     const time = log.timeUnixNano !== 0n ? log.timeUnixNano : log.observedTimeUnixNano;
     for (const c of contents) {
-      const id = sha256Hex(idText([options.source ?? '', seq, log.traceId, log.spanId, time, eventNameOf(log), c.direction, c.messages])).slice(0, 16);
+      const id = sha256Hex(idText([options.source ?? '', seq, log.traceId, log.spanId, time, name, c.direction, c.messages])).slice(0, 16);
       out.push({
         traceId: log.traceId,
         spanId: id,
         parentSpanId: log.spanId,
-        name: eventNameOf(log)!,
+        name: name!,
         kind: 1,
         startTimeUnixNano: time,
         endTimeUnixNano: time,

@@ -18,7 +18,7 @@
  */
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { firstStr, num, str, textOf, toNumber } from './attributes.js';
+import { eventNameOf, firstStr, num, str, textOf, toNumber } from './attributes.js';
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { SpanTree } from './span-tree.js';
@@ -97,8 +97,7 @@ function bodyAttributes(body: AttributeValue | undefined): Attributes {
 export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: EvaluationReadOptions): Evaluation[] {
   const out: Evaluation[] = [];
   for (const log of logs) {
-    const eventName = log.eventName ?? str(log.attributes, 'event.name');
-    if (eventName !== EVALUATION_EVENT_NAME) continue;
+    if (eventNameOf(log) !== EVALUATION_EVENT_NAME) continue;
     const attrs: Attributes = { ...bodyAttributes(log.body), ...log.attributes };
     if (attrs['error.type'] !== undefined) continue; // the evaluator failed: no verdict
     const ev = build(

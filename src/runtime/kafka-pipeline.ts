@@ -717,25 +717,16 @@ export class KafkaPipeline {
         st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
         this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
       } else if (decoded.signal === 'traces') {
-        const spans = st.replay ? decoded.spans.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : decoded.spans;
+        const kept = this.addSpansHeld(st, record.offset, position, decoded.spans);
         this.counters.spansIn += decoded.spans.length;
-        this.counters.spansSkippedOnReplay += decoded.spans.length - spans.length;
-        if (spans.length > 0) {
-          for (const s of spans) this.held.note(st.key, s.traceId, record.offset);
-          this.assembler.addSpans(spans, position);
-        }
+        this.counters.spansSkippedOnReplay += decoded.spans.length - kept;
       } else if (decoded.signal === 'logs') {
         this.counters.logsIn += decoded.logs.length;
         // GenAI content events (message contents logged instead of set on the LLM span): content
         // spans, added and held for the watermark like the trace's own spans.
-        const all = contentSpansFromLogs(decoded.logs, { firstOrder: this.contentOrder, source: `${record.topic}/${record.partition}/${record.offset}` });
+        const contents = contentSpansFromLogs(decoded.logs, { firstOrder: this.contentOrder, source: `${record.topic}/${record.partition}/${record.offset}` });
         this.contentOrder += decoded.logs.length;
-        const contents = st.replay && all.length > 0 ? all.filter((s) => replayKeeps(st.replay, record.offset, s.traceId)) : all;
-        this.counters.contentEventsIn += contents.length;
-        if (contents.length > 0) {
-          for (const s of contents) this.held.note(st.key, s.traceId, record.offset);
-          this.assembler.addSpans(contents, position);
-        }
+        this.counters.contentEventsIn += this.addSpansHeld(st, record.offset, position, contents);
         this.addEvaluations(st, record.offset, position, this.deps.evaluationsFromLogs(decoded.logs));
       } else {
         this.addEvaluations(st, record.offset, position, decoded.evaluations);
@@ -793,6 +784,20 @@ export class KafkaPipeline {
       { count: due, decodeErrors: this.counters.decodeErrors, lastReason: this.lastDeadLetterReason },
       `${due} more input record(s) sent to the DLQ since the last line (${this.counters.decodeErrors} in all); the last one: ${this.lastDeadLetterReason ?? ''}`,
     );
+  }
+
+  /**
+   * Spans (or content spans) from the record at `offset` → the assembler, replay-filtered (spans
+   * of episodes already committed are skipped) and held under their trace ids for the watermark
+   * metadata; returns how many were kept.
+   */
+  private addSpansHeld(st: PartitionState, offset: string, position: SourcePosition, spans: readonly Span[]): number {
+    const kept = st.replay && spans.length > 0 ? spans.filter((s) => replayKeeps(st.replay, offset, s.traceId)) : spans;
+    if (kept.length > 0) {
+      for (const s of kept) this.held.note(st.key, s.traceId, offset);
+      this.assembler.addSpans(kept, position);
+    }
+    return kept.length;
   }
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */
