@@ -4,6 +4,7 @@
  * of an episode, after late spans or a late evaluation) replaces the episode's earlier revision in
  * every figure: each episode counts once, as its latest revision says.
  */
+import { AgentBoard } from '../events/agent-board.js';
 import type { CreditEvent } from '../events/schemas.js';
 
 export interface AgentSummary {
@@ -26,66 +27,30 @@ export interface ReplaySummary {
   agents: AgentSummary[];
 }
 
-/** What the summary needs of an episode's latest revision (not its whole event: replays can be long). */
-interface EpisodeFigures {
-  revision: number;
-  credit?: { failure: boolean; systemValue: number; agents: { id: string; name: string; credit: number }[]; firstErrorAgent: string | undefined };
-  rewards: number;
-  pairs: number;
-}
-
+/**
+ * The replay's figures, from the events as they are written: the fleet board
+ * (src/events/agent-board.ts) with memory for every episode of the replay, so that any
+ * correction, however late in the input, replaces its episode's earlier revision.
+ */
 export class SummaryCollector {
-  private readonly byEpisode = new Map<string, EpisodeFigures>();
-  private corrections = 0;
+  private readonly board = new AgentBoard({ maxEpisodes: Number.MAX_SAFE_INTEGER, maxAgents: Number.MAX_SAFE_INTEGER });
 
   add(events: readonly CreditEvent[]): void {
-    for (const e of events) {
-      let f = this.byEpisode.get(e.episode_id);
-      if (f !== undefined && e.episode_revision < f.revision) continue; // an older revision, late
-      if (f === undefined || e.episode_revision > f.revision) {
-        if (f !== undefined) this.corrections++;
-        f = { revision: e.episode_revision, rewards: 0, pairs: 0 };
-        this.byEpisode.set(e.episode_id, f);
-      }
-      if (e.event_type === 'message_reward') f.rewards++;
-      else if (e.event_type === 'preference_pair') f.pairs++;
-      else f.credit = { failure: e.outcome === 'failure', systemValue: e.system_value, agents: e.agents.map((a) => ({ id: a.agent_id, name: a.agent_name, credit: a.credit })), firstErrorAgent: e.first_error?.agent_id };
-    }
+    this.board.add(events);
   }
 
   summary(): ReplaySummary {
-    let episodes = 0;
-    let failures = 0;
-    let systemValueSum = 0;
-    let rewards = 0;
-    let pairs = 0;
-    const agents = new Map<string, { name: string; episodes: number; credit: number; firstErrors: number }>();
-    for (const f of this.byEpisode.values()) {
-      rewards += f.rewards;
-      pairs += f.pairs;
-      const e = f.credit;
-      if (e === undefined) continue;
-      episodes++;
-      if (e.failure) failures++;
-      systemValueSum += e.systemValue;
-      for (const a of e.agents) {
-        const s = agents.get(a.id) ?? { name: a.name, episodes: 0, credit: 0, firstErrors: 0 };
-        s.episodes++;
-        s.credit += a.credit;
-        if (e.firstErrorAgent === a.id) s.firstErrors++;
-        agents.set(a.id, s);
-      }
-    }
+    const b = this.board.snapshot();
     return {
-      episodes,
-      failures,
-      meanSystemValue: episodes ? systemValueSum / episodes : 0,
-      messageRewards: rewards,
-      preferencePairs: pairs,
-      corrections: this.corrections,
-      agents: [...agents.entries()]
-        .map(([agentId, s]) => ({ agentId, agentName: s.name, episodes: s.episodes, meanCredit: s.credit / s.episodes, totalCredit: s.credit, firstErrors: s.firstErrors }))
-        .sort((a, b) => b.totalCredit - a.totalCredit || a.agentId.localeCompare(b.agentId)),
+      episodes: b.episodes,
+      failures: b.failures,
+      meanSystemValue: b.system_value_mean,
+      messageRewards: b.message_rewards,
+      preferencePairs: b.preference_pairs,
+      corrections: b.corrections,
+      agents: b.agents
+        .filter((a) => a.episodes > 0)
+        .map((a) => ({ agentId: a.agent_id, agentName: a.agent_name, episodes: a.episodes, meanCredit: a.credit_mean, totalCredit: a.credit_sum, firstErrors: a.first_errors })),
     };
   }
 }
