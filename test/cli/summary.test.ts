@@ -28,4 +28,16 @@ describe('SummaryCollector', () => {
     c.add(fix);
     expect(renderSummary(c.summary())).toMatch(/^episodes: 1 {3}failures: 0 .* corrections: 1 \(each episode counted once, as its latest revision\)/);
   });
+
+  it('conversation mode: a conversation reopened at revision 0 after a restart (another trace_ids[0]) is another episode, not an older revision', async () => {
+    const turn = async (trace: string, revision: number) => {
+      const input = { ...episode(threeAgentSteps(), 0.9), episodeId: 'conv:support-42', traceIds: [trace], revision };
+      const out = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs: 0 });
+      return [out.episode, ...out.rewards, ...out.pairs];
+    };
+    const c = new SummaryCollector();
+    c.add(await turn('1'.repeat(32), 2)); // the conversation's third turn, before the restart
+    c.add(await turn('2'.repeat(32), 0)); // after it: the next turn opens conv:support-42 again
+    expect(c.summary()).toMatchObject({ episodes: 2, corrections: 0 });
+  });
 });
