@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import type { Episode } from '../../src/model/episode.js';
 import { HealthState } from '../../src/runtime/health.js';
 import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
@@ -37,8 +38,9 @@ function episodeCredit(episodeId: string): CreditEvent {
   });
 }
 
-/** Reads SSE frames from /events until `count` data lines arrived. */
-function readSse(url: string, count: number): Promise<string[]> {
+/** Reads SSE frames from /events until `count` data lines of the given event names arrived (default: the credit events). */
+function readSse(url: string, count: number | ((data: string[]) => boolean), events: readonly string[] = ['episode_credit', 'message_reward', 'preference_pair']): Promise<string[]> {
+  const done = typeof count === 'number' ? (data: string[]) => data.length >= count : count;
   return new Promise((resolve, reject) => {
     const req = request(`${url}/events`, (res) => {
       let buf = '';
@@ -50,8 +52,9 @@ function readSse(url: string, count: number): Promise<string[]> {
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const frame = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          for (const line of frame.split('\n')) if (line.startsWith('data: ')) data.push(line.slice(6));
-          if (data.length >= count) {
+          const name = /^event: (.*)$/m.exec(frame)?.[1];
+          if (name !== undefined && events.includes(name)) for (const line of frame.split('\n')) if (line.startsWith('data: ')) data.push(line.slice(6));
+          if (done(data)) {
             req.destroy();
             resolve(data);
             return;
@@ -73,7 +76,7 @@ const metricValue = (text: string, name: string): number => {
 describe('live page sink', () => {
   const health = new HealthState();
   const telemetry = new SelfTelemetry();
-  const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 3, maxClients: 2, health, telemetry });
+  const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 3, maxClients: 2, health, telemetry, boardIntervalMs: 50 });
   let url = '';
   beforeAll(async () => {
     await live.start();
@@ -104,6 +107,23 @@ describe('live page sink', () => {
     live.publish([episodeCredit('e5')]);
     const frames = (await got).map((d) => EpisodeCreditSchema.parse(JSON.parse(d)).episode_id);
     expect(frames).toEqual(['e2', 'e3', 'e4', 'e5']);
+  });
+
+  it('serves the fleet standings since start at /api/agents and pushes them as `agents` to new and live clients', async () => {
+    const before = (await (await fetch(`${url}/api/agents`)).json()) as AgentBoardSnapshot;
+    // the standings on connect, then pushes until one has the next episode
+    const got = readSse(url, (data) => data.some((d) => (JSON.parse(d) as AgentBoardSnapshot).episodes > before.episodes), ['agents']);
+    await new Promise((r) => setTimeout(r, 100));
+    live.publish([episodeCredit('e6')]);
+    const frames = (await got).map((d) => JSON.parse(d) as AgentBoardSnapshot & { agents_total: number });
+    const [onConnect, pushed] = [frames[0]!, frames.at(-1)!];
+    expect(onConnect.episodes).toBe(before.episodes);
+    expect(pushed.episodes).toBe(before.episodes + 1);
+    const after = (await (await fetch(`${url}/api/agents`)).json()) as AgentBoardSnapshot;
+    // every episode published since start, not only the bufferEvents (3) kept for replay
+    expect(after.episodes).toBeGreaterThan(3);
+    expect(after.agents).toEqual([expect.objectContaining({ agent_id: 'triage', episodes: after.episodes, credit_sum: after.episodes, credit_mean: 1, failures: 0 })]);
+    expect(pushed.agents_total).toBe(1);
   });
 
   it('health endpoints reflect registered components', async () => {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
+import { AgentBoard } from '../../src/events/agent-board.js';
+import { boardForPage } from '../../src/sinks/live/live-sink.js';
 import { LIVE_PAGE_HTML } from '../../src/sinks/live/page.js';
 import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
@@ -43,7 +45,7 @@ describe('live page script', () => {
     const sink: EventSink = { name: 'c', start: async () => {}, publish: (e) => void events.push(...e), flush: async () => {}, close: async () => {} };
     await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')]), { sinks: [sink] });
 
-    const byId = new Map(['episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+    const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
     const listeners = new Map<string, (ev: { data: string }) => void>();
     const source = { onopen: undefined as undefined | (() => void), onerror: undefined, addEventListener: (t: string, f: (ev: { data: string }) => void) => listeners.set(t, f) };
     const context = createContext({
@@ -60,6 +62,23 @@ describe('live page script', () => {
     new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
     source.onopen?.();
     for (const e of events) listeners.get(e.event_type)!({ data: JSON.stringify(e) });
+
+    // the fleet table: the server's standings of the same events, as pushed (`agents`)
+    const board = new AgentBoard();
+    board.add(events);
+    const standings = board.snapshot();
+    listeners.get('agents')!({ data: JSON.stringify(boardForPage(standings)) });
+    const table = byId.get('board')!.children[0]!;
+    expect(table.tag).toBe('table');
+    const rows = table.children.filter((c) => c.tag === 'tr').slice(1);
+    expect(rows.map((r) => r.children[0]!.textContent)).toEqual(standings.agents.map((a) => a.agent_name));
+    for (const [i, a] of standings.agents.entries()) {
+      const cells = rows[i]!.children.map((c) => c.textContent);
+      expect(cells[1]).toBe(String(a.episodes));
+      expect(cells[3]).toBe((a.credit_mean >= 0 ? '+' : '') + a.credit_mean.toFixed(3));
+      expect(cells[6]).toBe(String(a.first_errors));
+    }
+    expect(table.children.find((c) => c.tag === 'caption')!.textContent).toContain(`${standings.episodes} episodes · ${standings.failures} failed`);
 
     const root = byId.get('episodes')!;
     const credits = events.filter((e) => e.event_type === 'episode_credit');
@@ -90,5 +109,12 @@ describe('live page script', () => {
     const roles = own.flatMap((e) => (e.event_type === 'message_reward' && e.failure_role && ['first-error', 'repair', 'critic', 'dependent'].includes(e.failure_role) ? [e.failure_role] : []));
     expect(tags.map((t) => t.className.slice('tag role-'.length)).sort()).toEqual(roles.sort());
     expect(tags.some((t) => t.textContent === 'first error')).toBe(true);
+  });
+
+  it('a fleet of more agents than a push carries: the 100 highest and 100 lowest credit sums, and the total', () => {
+    const agents = Array.from({ length: 250 }, (_, i) => ({ agent_id: `a${i}`, agent_name: `a${i}`, episodes: 1, successes: 1, failures: 0, credit_sum: 250 - i, credit_mean: 250 - i, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 }));
+    const page = boardForPage({ episodes: 250, successes: 250, failures: 0, system_value_mean: 1, message_rewards: 250, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
+    expect(page.agents_total).toBe(250);
+    expect(page.agents.map((a) => a.agent_id)).toEqual([...agents.slice(0, 100), ...agents.slice(150)].map((a) => a.agent_id));
   });
 });

@@ -3,6 +3,10 @@
  * - `/`        a self-contained HTML page (./page.ts) that renders credit as it arrives;
  * - `/events`  Server-Sent Events: the ring buffer's recent events first, then new ones, one
  *              CreditEvent per `data:` line (event name = event_type);
+ * - `/api/agents` the fleet's standings (src/events/agent-board.ts): per agent, credited episodes,
+ *              Σ and mean credit, first errors, harmful/redundant steps, repairs — since start,
+ *              not only the buffered events; also pushed on `/events` as `agents` (at most every
+ *              `boardIntervalMs` when it changed, and to every new client);
  * - `/metrics` Prometheus text, `/healthz`, `/readyz` (src/runtime/health.ts).
  *
  * Bounded: the last `bufferEvents` events are kept; at most `maxClients` SSE clients (more get
@@ -12,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AgentBoard, type AgentBoardSnapshot } from '../../events/agent-board.js';
 import { eventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { HealthState, sendJson, serveStatusRoutes } from '../../runtime/health.js';
@@ -31,6 +36,8 @@ export interface LiveSinkOptions {
   maxClientBufferBytes?: number;
   /** Ms between SSE heartbeat comments; default 15000. */
   heartbeatMs?: number;
+  /** Ms between pushes of the fleet's standings (`agents` on `/events`), when they changed; default 1000. */
+  boardIntervalMs?: number;
   health?: HealthState;
   telemetry?: SelfTelemetry;
 }
@@ -40,6 +47,15 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 /** Most bytes of events `/api/recent` returns (the newest ones). */
 const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 
+/** Agents in an `agents` push: the highest and lowest credit sums (the page's table); `/api/agents` has all. */
+const PUSHED_AGENTS = 200;
+
+/** The standings as pushed to the page: at most PUSHED_AGENTS rows, the best and the worst half each. */
+export function boardForPage(s: AgentBoardSnapshot): AgentBoardSnapshot & { agents_total: number } {
+  const rows = s.agents.length <= PUSHED_AGENTS ? s.agents : [...s.agents.slice(0, PUSHED_AGENTS / 2), ...s.agents.slice(-PUSHED_AGENTS / 2)];
+  return { ...s, agents: rows, agents_total: s.agents.length };
+}
+
 export class LiveSink implements EventSink {
   readonly name = 'live';
   private server: Server | undefined;
@@ -47,7 +63,12 @@ export class LiveSink implements EventSink {
   private readonly buffer: RingBuffer<{ type: string; data: string }>;
   private readonly clients = new Set<ServerResponse>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private boardTimer: NodeJS.Timeout | undefined;
   private readonly health: HealthState;
+  /** Every event published since start, as standings (bounded: src/events/agent-board.ts). */
+  private readonly board = new AgentBoard();
+  /** `board.changes` at the last push. */
+  private boardPushed = 0;
   /** Clients disconnected because they could not keep up. */
   slowClientsDropped = 0;
 
@@ -65,6 +86,8 @@ export class LiveSink implements EventSink {
       for (const c of this.clients) this.write(c, ': keep-alive\n\n');
     }, this.options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
+    this.boardTimer = setInterval(() => this.pushBoard(), this.options.boardIntervalMs ?? 1_000);
+    this.boardTimer.unref();
   }
 
   address(): { port: number; url: string } {
@@ -77,12 +100,18 @@ export class LiveSink implements EventSink {
     return this.clients.size;
   }
 
+  /** The fleet's standings from every event published since start. */
+  agents(): AgentBoardSnapshot {
+    return this.board.snapshot();
+  }
+
   /** Recent events, oldest first (at most `bufferEvents`). */
   recent(): CreditEvent[] {
     return this.buffer.toArray().map((f) => JSON.parse(f.data) as CreditEvent);
   }
 
   publish(events: readonly CreditEvent[]): void {
+    this.board.add(events);
     for (const e of events) {
       const data = eventJson(e);
       this.buffer.push({ type: e.event_type, data });
@@ -95,6 +124,7 @@ export class LiveSink implements EventSink {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.boardTimer);
     for (const c of this.clients) c.end();
     this.clients.clear();
     const s = this.server;
@@ -133,6 +163,18 @@ export class LiveSink implements EventSink {
     return LOOPBACK_HOSTS.has(name.toLowerCase());
   }
 
+  private boardFrame(): string {
+    return `event: agents\ndata: ${JSON.stringify(boardForPage(this.board.snapshot()))}\n\n`;
+  }
+
+  /** Pushes the standings to every client when they changed since the last push (one snapshot for all). */
+  private pushBoard(): void {
+    if (this.board.changes === this.boardPushed || this.clients.size === 0) return;
+    this.boardPushed = this.board.changes;
+    const frame = this.boardFrame();
+    for (const c of this.clients) this.write(c, frame);
+  }
+
   private write(client: ServerResponse, frame: string): void {
     if (client.writableLength > (this.options.maxClientBufferBytes ?? 4 * 1024 * 1024)) {
       this.slowClientsDropped++;
@@ -168,6 +210,7 @@ export class LiveSink implements EventSink {
       res.write('retry: 2000\n\n');
       // half the client's buffer cap: room for the live events that follow on a slow link
       for (const f of this.newestWithin((this.options.maxClientBufferBytes ?? 4 * 1024 * 1024) / 2)) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
+      res.write(this.boardFrame());
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
       return;
@@ -178,6 +221,10 @@ export class LiveSink implements EventSink {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end(body);
       return;
     }
-    sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /metrics, /healthz, /readyz' });
+    if (path === '/api/agents') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end(JSON.stringify(this.board.snapshot()));
+      return;
+    }
+    sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz' });
   }
 }

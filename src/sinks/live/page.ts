@@ -1,6 +1,8 @@
 /**
  * The live page: one self-contained HTML document (no external assets). It subscribes to
- * `/events` (SSE) and renders, per episode (newest first, last 40 kept): the outcome and system
+ * `/events` (SSE) and renders the fleet's standings (`agents` pushes: per agent since start,
+ * credit summed and averaged over its episodes, failures it started, harmful and redundant steps,
+ * repairs) and, per episode (newest first, last 40 kept): the outcome and system
  * value, each agent's Shapley credit as a signed bar with its interval, per-message rewards, and
  * for failures the first error and the preference pairs. All telemetry text is inserted with
  * `textContent` (span names and outputs are untrusted).
@@ -25,9 +27,13 @@ main{padding:16px 20px;display:grid;gap:12px}
 details{margin-top:6px}summary{cursor:pointer;color:#445}
 .err{color:#8a1c1c;margin-top:6px}.pair{font-size:12px;margin:4px 0;padding:4px 8px;background:#fafafa;border-left:3px solid #d0483c}
 .muted{color:#778;font-size:12px}
+#board{padding:16px 20px 0}#board table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002;font-size:13px}
+#board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
+#board th:first-child,#board td:first-child{text-align:left}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
 .role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
 <header><h1>agent-credit</h1><span id="status">connecting…</span><span id="count" class="muted"></span></header>
+<section id="board"></section>
 <main id="episodes"></main>
 <script>
 const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
@@ -75,6 +81,24 @@ function render(id) {
     n.append(d);
   }
 }
+const board = document.getElementById('board');
+const BOARD_COLUMNS = ['agent', 'episodes', 'success', 'mean credit', '', 'total credit', 'first errors', 'harmful steps', 'redundant steps', 'repairs'];
+// the fleet since the job started (server-side standings: corrections replace, re-deliveries count once)
+function onAgents(ev) {
+  const s = JSON.parse(ev.data), t = el('table');
+  t.append(el('caption', '', s.episodes + ' episodes · ' + s.failures + ' failed · mean R ' + Number(s.system_value_mean).toFixed(3) + (s.agents_total > s.agents.length ? ' · showing the ' + s.agents.length + ' highest and lowest of ' + s.agents_total + ' agents' : '')));
+  const head = el('tr'); for (const c of BOARD_COLUMNS) head.append(el('th', '', c)); t.append(head);
+  const scale = Math.max(1e-9, ...s.agents.map((a) => Math.abs(a.credit_mean)));
+  for (const a of s.agents) {
+    const r = el('tr'), b = el('td', 'barcell');
+    b.append(bar(a.credit_mean, scale));
+    r.append(el('td', '', a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
+      el('td', 'num', fmt(a.credit_sum)), el('td', 'num', a.first_errors), el('td', 'num', a.harmful_steps), el('td', 'num', a.redundant_steps), el('td', 'num', a.repairs));
+    r.title = a.agent_id + ' · ' + a.steps + ' rewarded steps';
+    t.append(r);
+  }
+  board.replaceChildren(s.agents.length ? t : el('span', 'muted', 'no credited episode yet'));
+}
 let total = 0;
 function onEvent(ev) {
   const e = JSON.parse(ev.data), x = entry(e.episode_id); total++;
@@ -90,6 +114,7 @@ function onEvent(ev) {
 }
 const src = new EventSource('events');
 for (const t of ['episode_credit', 'message_reward', 'preference_pair']) src.addEventListener(t, onEvent);
+src.addEventListener('agents', onAgents);
 src.onopen = () => { episodes.clear(); root.replaceChildren(); total = 0; /* the server replays its buffer on every (re)connect */ document.getElementById('status').textContent = 'live'; };
 src.onerror = () => { document.getElementById('status').textContent = 'reconnecting…'; };
 </script></body></html>
