@@ -15,6 +15,7 @@ import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { correctionReporter } from '../runtime/episode-log.js';
 import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
+import { StandingsSink } from '../sinks/standings/index.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -44,8 +45,12 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // Local sinks see the same events the Kafka sink publishes (before the commit).
   const sinks: EventSink[] = [];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
+  // the fleet's standings: the live page's agent table and the per-agent gauges on /metrics
+  const standings = new StandingsSink();
+  sinks.push(standings);
+  telemetry.observeAgents(() => standings.board.snapshot());
   let live: LiveSink | undefined;
-  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry })));
+  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry) : undefined;
   try {
     await startJobOutputs(sinks, statusServer);

@@ -5,6 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
+import { StandingsSink } from '../sinks/standings/index.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -45,9 +46,13 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
 
   const sinks: EventSink[] = [...(options.sinks ?? [])];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
+  // the fleet's standings: the live page's agent table and the per-agent gauges on /metrics
+  const standings = new StandingsSink();
+  sinks.push(standings);
+  telemetry.observeAgents(() => standings.board.snapshot());
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) {
-    live = new LiveSink({ ...config.sinks.live, health, telemetry });
+    live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board });
     sinks.push(live);
   }
   let healthServer: HealthServer | undefined;

@@ -11,8 +11,9 @@ import { metrics as otelMetrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { EpisodeAssemblerStats } from '../episodes/stats.js';
+import type { AgentBoardSnapshot, AgentStanding } from '../events/agent-board.js';
 
 /** Point-in-time values read from a component when metrics are collected. All optional. */
 export interface ObservedStats {
@@ -113,9 +114,10 @@ export class SelfTelemetry {
   private readonly reader: PrometheusExporter;
   private readonly serializer: PrometheusSerializer;
   private readonly providers = new Set<StatsProvider>();
+  private readonly prefix: string;
 
   constructor(options: SelfTelemetryOptions = {}) {
-    const prefix = options.prefix ?? 'agent_credit';
+    const prefix = (this.prefix = options.prefix ?? 'agent_credit');
     this.reader = new PrometheusExporter({ preventServerStart: true });
     this.serializer = new PrometheusSerializer(undefined, false);
     this.provider = new MeterProvider({
@@ -201,6 +203,42 @@ export class SelfTelemetry {
     gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);
     gauge('kafka_credit_overdue', 'Credit computations past runtime.creditTimeoutMs still running (their slots stay held)', (s) => s.kafkaCreditOverdue);
     gauge('kafka_consecutive_commit_failures', 'Longest current run of failed publishes/commits; alert when it keeps growing (nothing is published meanwhile)', (s) => s.kafkaConsecutiveCommitFailures);
+  }
+
+  /**
+   * Per-agent gauges from the fleet's standings (src/events/agent-board.ts), read once per
+   * collection: `agent_credit_agent_*{agent_id, agent_name}` — episodes, failures, credit sum,
+   * first errors, harmful and redundant steps, repairs. Gauges, not counters: a correction takes
+   * an episode's earlier revision back. One series per agent the board keeps (its `maxAgents`
+   * bounds the cardinality). Returns an unregister function.
+   */
+  observeAgents(read: () => AgentBoardSnapshot): () => void {
+    const m = this.meter;
+    const n = (s: string) => `${this.prefix}_agent_${s}`;
+    const figures: [string, string, (a: AgentStanding) => number][] = [
+      ['episodes', 'Credited episodes the agent took part in (each as its latest revision)', (a) => a.episodes],
+      ['failures', 'Of those, the failed ones', (a) => a.failures],
+      ['credit_sum', "The agent's Shapley credit summed over those episodes (units of R; negative for agents that cost the fleet)", (a) => a.credit_sum],
+      ['first_errors', 'Failed episodes whose first error was a step of the agent', (a) => a.first_errors],
+      ['harmful_steps', "The agent's steps with a sabotage component (negative marginal effect, or flagged harmful)", (a) => a.harmful_steps],
+      ['redundant_steps', "The agent's steps with a redundancy component (no effect, or duplicate content)", (a) => a.redundant_steps],
+      ['repairs', "The agent's steps in the repair role of failed runs (corrective attempts)", (a) => a.repairs],
+    ];
+    const gauges = figures.map(([name, description]) => m.createObservableGauge(n(name), { description }));
+    const callback = (r: BatchObservableResult) => {
+      let snapshot: AgentBoardSnapshot;
+      try {
+        snapshot = read();
+      } catch {
+        return; // a failing provider must not break /metrics
+      }
+      for (const a of snapshot.agents) {
+        const at = { agent_id: a.agent_id, agent_name: a.agent_name };
+        figures.forEach(([, , pick], i) => r.observe(gauges[i]!, pick(a), at));
+      }
+    };
+    m.addBatchObservableCallback(callback, gauges);
+    return () => m.removeBatchObservableCallback(callback, gauges);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */

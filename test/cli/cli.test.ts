@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
+import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -256,6 +257,12 @@ describe('npm start -- --demo', () => {
     const metrics = await (await fetch(`${liveUrl}/metrics`)).text();
     expect(Number(/agent_credit_spans_received_total\{[^}]*\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/agent_credit_events_published_total\{[^}]*sink="stdout"/);
+    // the fleet's standings: per-agent gauges and /api/agents, from the events it published
+    const standings = (await (await fetch(`${liveUrl}/api/agents`)).json()) as AgentBoardSnapshot;
+    expect(standings.episodes).toBeGreaterThanOrEqual(3);
+    const someAgent = standings.agents[0]!;
+    expect(metrics).toMatch(new RegExp(`agent_credit_agent_episodes\\{agent_id="${someAgent.agent_id}",agent_name="${someAgent.agent_name}"[^}]*\\} \\d+`));
+    expect(metrics).toMatch(/agent_credit_agent_credit_sum\{/);
     expect((await fetch(`${liveUrl}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${liveUrl}/`)).text()).toContain('agent-credit');
 

@@ -10,6 +10,7 @@
  *
  * Runs its own broker (scripts/kafka.ts), since it restarts it; the shared one serves the others.
  */
+import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
@@ -189,6 +190,19 @@ describe('pipeline health through a broker outage and a stall', () => {
       await waitFor(() => pipeline.health().ready, 45_000, `the pipeline ready again (${pipeline.health().detail})`);
       expect(pipeline.health()).toMatchObject({ ready: true, live: true, detail: 'consuming' });
       await pollJob(200, 30_000, 'the job /readyz 200 again');
+
+      // the job's fleet standings and per-agent gauges: each of the 4 episodes once, whatever the
+      // outage made it read or publish again
+      const deadline = Date.now() + 30_000;
+      let standings: AgentBoardSnapshot;
+      while ((standings = (await (await fetch(`${url}/api/agents`)).json()) as AgentBoardSnapshot).episodes < 4) {
+        if (Date.now() > deadline) throw new Error(`the job credited ${standings.episodes} of 4 episodes`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      expect(((await (await fetch(`${url}/api/agents`)).json()) as AgentBoardSnapshot).episodes).toBe(4);
+      expect(standings.agents.length).toBeGreaterThan(0);
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(new RegExp(`^agent_credit_agent_episodes\\{agent_id="${standings.agents[0]!.agent_id}"`, 'm'));
     } finally {
       await Promise.all([pipeline.stop(), job?.stop()]);
     }

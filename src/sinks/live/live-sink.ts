@@ -38,6 +38,11 @@ export interface LiveSinkOptions {
   heartbeatMs?: number;
   /** Ms between pushes of the fleet's standings (`agents` on `/events`), when they changed; default 1000. */
   boardIntervalMs?: number;
+  /**
+   * The standings to show, fed by their owner (the job's StandingsSink, which also exports them as
+   * gauges); default: the sink keeps its own from the events it publishes.
+   */
+  board?: AgentBoard;
   health?: HealthState;
   telemetry?: SelfTelemetry;
 }
@@ -66,7 +71,9 @@ export class LiveSink implements EventSink {
   private boardTimer: NodeJS.Timeout | undefined;
   private readonly health: HealthState;
   /** Every event published since start, as standings (bounded: src/events/agent-board.ts). */
-  private readonly board = new AgentBoard();
+  private readonly board: AgentBoard;
+  /** Whether `publish` feeds `board` (not when its owner does). */
+  private readonly feedsBoard: boolean;
   /** `board.changes` at the last push. */
   private boardPushed = 0;
   /** Clients disconnected because they could not keep up. */
@@ -74,6 +81,8 @@ export class LiveSink implements EventSink {
 
   constructor(private readonly options: LiveSinkOptions) {
     this.buffer = new RingBuffer(options.bufferEvents);
+    this.board = options.board ?? new AgentBoard();
+    this.feedsBoard = options.board === undefined;
     this.health = options.health ?? new HealthState();
   }
 
@@ -111,7 +120,7 @@ export class LiveSink implements EventSink {
   }
 
   publish(events: readonly CreditEvent[]): void {
-    this.board.add(events);
+    if (this.feedsBoard) this.board.add(events);
     for (const e of events) {
       const data = eventJson(e);
       this.buffer.push({ type: e.event_type, data });

@@ -1,0 +1,1 @@
+export { StandingsSink } from './standings-sink.js';

@@ -1,0 +1,81 @@
+/**
+ * Per-agent gauges on /metrics (SelfTelemetry.observeAgents) from the fleet's standings that the
+ * job's StandingsSink keeps: real events (the recorded SDK fixtures, replayed), and a correction
+ * that takes an episode's earlier revision back — which is why these are gauges, not counters.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { creditEpisode } from '../../src/credit/index.js';
+import { outcomeToEvents } from '../../src/events/build.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
+import { StandingsSink } from '../../src/sinks/standings/index.js';
+import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { episode, threeAgentSteps } from '../credit/episode-builder.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+
+const gauge = (text: string, name: string, agent: string): number | undefined => {
+  const m = new RegExp(`^agent_credit_agent_${name}\\{agent_id="${agent}",agent_name="[^"]*"[^}]*\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+};
+
+let telemetry: SelfTelemetry | undefined;
+afterEach(async () => {
+  await telemetry?.shutdown();
+  telemetry = undefined;
+});
+
+describe('per-agent gauges', () => {
+  it('say per agent what the standings say, for the recorded SDK runs', async () => {
+    const standings = new StandingsSink();
+    await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')]), { sinks: [standings] });
+    telemetry = new SelfTelemetry();
+    telemetry.observeAgents(() => standings.board.snapshot());
+    const text = await telemetry.metricsText();
+    const agents = standings.board.snapshot().agents;
+    expect(agents.length).toBeGreaterThan(1);
+    for (const a of agents) {
+      expect(gauge(text, 'episodes', a.agent_id)).toBe(a.episodes);
+      expect(gauge(text, 'failures', a.agent_id)).toBe(a.failures);
+      expect(gauge(text, 'credit_sum', a.agent_id)).toBeCloseTo(a.credit_sum, 9);
+      expect(gauge(text, 'first_errors', a.agent_id)).toBe(a.first_errors);
+      expect(gauge(text, 'harmful_steps', a.agent_id)).toBe(a.harmful_steps);
+      expect(gauge(text, 'redundant_steps', a.agent_id)).toBe(a.redundant_steps);
+      expect(gauge(text, 'repairs', a.agent_id)).toBe(a.repairs);
+    }
+    expect(agents.some((a) => a.first_errors > 0)).toBe(true);
+  });
+
+  it('go down when a correction replaces a failed revision with a pass', async () => {
+    const revision = async (r: number, score: number): Promise<CreditEvent[]> => {
+      const out = outcomeToEvents(await creditEpisode({ ...episode(threeAgentSteps({ toolFails: score < 0.5 }), score), revision: r }, {}), { emittedAtMs: r });
+      return [out.episode, ...out.rewards, ...out.pairs];
+    };
+    const standings = new StandingsSink();
+    telemetry = new SelfTelemetry();
+    telemetry.observeAgents(() => standings.board.snapshot());
+    standings.publish(await revision(0, 0.1));
+    const failed = await telemetry.metricsText();
+    expect(gauge(failed, 'failures', 'researcher')).toBe(1);
+    expect(gauge(failed, 'first_errors', 'researcher')).toBe(1);
+    standings.publish(await revision(1, 0.9));
+    const passed = await telemetry.metricsText();
+    expect(gauge(passed, 'episodes', 'researcher')).toBe(1);
+    expect(gauge(passed, 'failures', 'researcher')).toBe(0);
+    expect(gauge(passed, 'first_errors', 'researcher')).toBe(0);
+    expect(gauge(passed, 'credit_sum', 'researcher')).toBeGreaterThan(gauge(failed, 'credit_sum', 'researcher')!);
+  });
+
+  it('a failing standings reader leaves /metrics served', async () => {
+    telemetry = new SelfTelemetry();
+    telemetry.observeAgents(() => {
+      throw new Error('boom');
+    });
+    telemetry.spansReceived.add(1);
+    const text = await telemetry.metricsText();
+    expect(text).toContain('agent_credit_spans_received');
+    expect(text).not.toMatch(/^agent_credit_agent_/m);
+  });
+});
