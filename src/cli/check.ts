@@ -8,7 +8,7 @@
  * throwaway one, deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
@@ -21,6 +21,7 @@ import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnect
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, neededMaxMessageBytes } from '../sinks/kafka/kafka-event-sink.js';
+import { loadValueFunction } from '../credit/games/module-game.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -66,7 +67,46 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
     lines.push({ status: 'info', text: 'source.kind is file: nothing to connect to (`agent-credit replay` reads source.file.paths)' });
   }
   if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, 'sinks.live', 'live page'));
+  const game = await valueFunctionLine(config);
+  if (game) lines.push(game);
   return { lines, ok: lines.every((l) => l.status !== 'fail') };
+}
+
+/**
+ * The pluggable value function `run` would load at start: a module game is loaded (its top-level
+ * code runs, as in `run`) and its export checked; an http judge's host is connected to (no request
+ * is sent: a judge need not answer GET). The built-in provenance game needs nothing.
+ */
+async function valueFunctionLine(config: AppConfig): Promise<CheckLine | undefined> {
+  const c = config.credit;
+  if (c.game === 'module' && c.module) {
+    try {
+      await loadValueFunction(c.module.path, { exportName: c.module.exportName });
+      return { status: 'ok', text: `module game: ${c.module.path} loads and exports ${c.module.exportName ?? 'value'}()` };
+    } catch (err) {
+      return { status: 'fail', text: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  if (c.game === 'http' && c.judge) {
+    const url = new URL(c.judge.url);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const socket = connect({ host, port, timeout: 5_000 });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(Object.assign(new Error('no answer within 5 s'), { code: 'ETIMEDOUT' }));
+      });
+      socket.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+    });
+    if (!err) return { status: 'ok', text: `http judge: ${host}:${port} accepts connections (credit.judge.url; no request sent)` };
+    return { status: 'fail', text: `http judge: cannot connect to ${host}:${port} (${err.code ?? err.message}) — check credit.judge.url, or start the judge` };
+  }
+  return undefined;
 }
 
 async function portLine(host: string, port: number, key: string, what: string): Promise<CheckLine> {

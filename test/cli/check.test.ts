@@ -1,5 +1,6 @@
 /** `agent-credit check` paths that need no broker (src/cli/check.ts); the broker-backed ones are in test/integration/check-command.test.ts. */
 import { describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { loadConfig } from '../../src/config/index.js';
 import { FakeKafka } from '../kafka/fake-kafka.js';
@@ -66,5 +67,37 @@ describe('agent-credit check (no broker)', () => {
     const report = await sampleOf('otlp_json', (await fleetSpans()).slice(0, 2));
     expect(report.ok).toBe(false);
     expect(renderCheckReport(report)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding \(otlp_proto or otlp_json\) \(they decode as otlp_proto\), or point/);
+  });
+});
+
+describe('agent-credit check: the value function run would load', () => {
+  const otlpHttp = (credit: Record<string, unknown>) =>
+    loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { port: 0 } }, sinks: { live: { enabled: false } }, credit } as never }).config;
+
+  it('a module game whose file is missing fails, naming credit.module.path (run refuses it at start)', async () => {
+    const report = await runChecks(otlpHttp({ game: 'module', module: { path: './examples/module-game/game.mjs' } }));
+    expect(report.ok).toBe(false);
+    expect(renderCheckReport(report)).toMatch(/✗ module game: file not found: "\.\/examples\/module-game\/game\.mjs" .*set credit\.module\.path/);
+  });
+
+  it('the example module game loads', async () => {
+    const report = await runChecks(otlpHttp({ game: 'module', module: { path: './examples/module-game/value.mjs' } }));
+    expect(report.ok).toBe(true);
+    expect(renderCheckReport(report)).toContain('✓ module game: ./examples/module-game/value.mjs loads and exports value()');
+  });
+
+  it('an http judge: its host accepts connections, or the line fails naming credit.judge.url', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const up = await runChecks(otlpHttp({ game: 'http', judge: { url: `http://127.0.0.1:${port}/judge` } }));
+      expect(renderCheckReport(up)).toContain(`✓ http judge: 127.0.0.1:${port} accepts connections`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const down = await runChecks(otlpHttp({ game: 'http', judge: { url: `http://127.0.0.1:${port}/judge` } }));
+    expect(down.ok).toBe(false);
+    expect(renderCheckReport(down)).toMatch(new RegExp(`✗ http judge: cannot connect to 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\) — check credit\\.judge\\.url`));
   });
 });
