@@ -132,6 +132,10 @@ describe('replay of the recorded fixtures', () => {
       const f = join(dir, 'traces.json');
       writeFileSync(f, 'resourceSpans: oops, this is no JSON at all\n');
       expect(() => readOtlpFile({ path: f, signal: 'traces' })).toThrow(/cannot decode as OTLP traces \(otlp_proto\).*\(named \.json but does not start with "\{": not JSON, so read as protobuf\)$/);
+      // a .jsonl line is never protobuf: it says which line is not JSON (README audit: it said "cannot decode as OTLP traces (otlp_proto), nor as logs")
+      const lines = join(dir, 'requests.jsonl');
+      writeFileSync(lines, `${readFileSync(join(FIXTURES, 'kafka/otlp_json/otlp_spans', readdirSync(join(FIXTURES, 'kafka/otlp_json/otlp_spans')).find((n) => n.endsWith('.bin'))!), 'utf8').replace(/\n/g, ' ')}\nnot json\n`);
+      expect(() => readOtlpFile({ path: lines, signal: 'traces' })).toThrow(/requests\.jsonl:2: not JSON \(starts "not json"\): each line of a \.jsonl file must be one OTLP\/JSON request/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -115,8 +115,13 @@ function bodiesOf(path: string, data: Uint8Array): Body[] {
 }
 
 /** Decodes one body as the signal it states (JSON) or its name hints, else the other; throws an Error saying why not. */
-function decodeBody(path: string, hint: FileSignal, body: Uint8Array): FileBatch {
+function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine = false): FileBatch {
   const encoding = detectEncoding(body);
+  // a line of a .jsonl file is one OTLP/JSON request: never protobuf (its decode error misled)
+  if (jsonLine && encoding !== 'otlp_json') {
+    const start = Buffer.from(body.subarray(0, 40)).toString('utf8');
+    throw new Error(`replay: ${path}: not JSON (starts ${JSON.stringify(start)}): each line of a .jsonl file must be one OTLP/JSON request, {"resourceSpans": …} or {"resourceLogs": …}`);
+  }
   const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
   const first = stated ?? hint;
   // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
@@ -140,7 +145,7 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array): FileBatch
 /** Decodes one file into one or more batches (JSON lines give one batch per line); throws on the first undecodable body. */
 export function readOtlpFile(file: OtlpFile): FileBatch[] {
   const data = new Uint8Array(readFileSync(file.path));
-  return bodiesOf(file.path, data).map((b) => decodeBody(b.line === undefined ? file.path : `${file.path}:${b.line}`, file.signal, b.bytes));
+  return bodiesOf(file.path, data).map((b) => (b.line === undefined ? decodeBody(file.path, file.signal, b.bytes) : decodeBody(`${file.path}:${b.line}`, file.signal, b.bytes, true)));
 }
 
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
