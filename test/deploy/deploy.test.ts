@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
+import { AgentBoard } from '../../src/events/agent-board.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -186,3 +188,41 @@ describe('deploy/agent-credit.yaml (the documented example)', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('deploy/prometheus-rules.yaml', () => {
+  it('names only metrics the job exports, with their exported names (counters end in _total)', async () => {
+    // every instrument touched once: counters added to, the histogram recorded, every observed
+    // stat answering 1, one agent on the standings
+    const telemetry = new SelfTelemetry();
+    try {
+      for (const v of Object.values(telemetry)) {
+        if (v && typeof v === 'object' && 'add' in v && typeof v.add === 'function') (v as { add(n: number): void }).add(1);
+        if (v && typeof v === 'object' && 'record' in v && typeof v.record === 'function') (v as { record(n: number): void }).record(1);
+      }
+      telemetry.observe(() => new Proxy({}, { get: () => 1 }) as never);
+      const board = new AgentBoard();
+      telemetry.observeAgents(() => board.snapshot());
+      board.add([]);
+      const exported = new Set<string>();
+      for (const m of (await telemetry.metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        const [name, type] = [m[1]!, m[2]!];
+        if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
+        else exported.add(name);
+      }
+      const agentGauges = ['episodes', 'failures', 'credit_sum', 'first_errors', 'harmful_steps', 'redundant_steps', 'repairs'].map((f) => `agent_credit_agent_${f}`);
+      for (const g of agentGauges) exported.add(g); // no agent on the empty board: no series, same names (test/telemetry/agent-gauges.test.ts)
+      const rules = parse(read('prometheus-rules.yaml')) as { groups: { name: string; rules: { alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }[] }[] };
+      const named = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ alert: r.alert, metric: m[0] }))));
+      expect(named.length).toBeGreaterThan(10);
+      expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
+      for (const r of rules.groups.flatMap((g) => g.rules)) {
+        expect(r.alert).toMatch(/^AgentCredit[A-Za-z]+$/);
+        expect(['critical', 'warning', 'info']).toContain(r.labels.severity);
+        expect(r.annotations.summary.length).toBeGreaterThan(10);
+      }
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+});
+
