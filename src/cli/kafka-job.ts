@@ -7,6 +7,7 @@ import { explainConnectionError, resolveKafkaConnection } from '../kafka/connect
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
+import { resolveJobListeners } from '../http/listener-security.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
@@ -35,6 +36,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const { clientId, ssl, sasl, ...sourceConfig } = kafka;
   // PEM files are read now: a wrong path fails here, naming its key.
   const connection = resolveKafkaConnection({ ssl, sasl });
+  const security = resolveJobListeners(config);
   if (sasl?.mechanism === 'plain' && ssl === false) logger.warn({ key: 'source.kafka.sasl' }, 'SASL PLAIN without source.kafka.ssl: the password crosses the network in clear');
 
   const telemetry = new SelfTelemetry();
@@ -50,7 +52,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   sinks.push(standings);
   telemetry.observeAgents(() => standings.board.snapshot());
   let live: LiveSink | undefined;
-  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board })));
+  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry) : undefined;
   try {
     await startJobOutputs(sinks, statusServer);

@@ -34,8 +34,8 @@ function show(value: unknown): string {
   }
 }
 
-/** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase, credit.judge.headers — an Authorization header): never echoed in an error. */
-const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers']);
+/** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase, credit.judge.headers — an Authorization header, source.http.auth.token / sinks.live.auth.token): never echoed in an error. */
+const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers', 'token']);
 
 /** The value with secret keys (at any depth) replaced, for messages. */
 function scrub(value: unknown, depth = 0): unknown {

@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { KafkaCompressionSchema, KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
 import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
+import { ListenerAuthSchema } from '../http/bearer-auth.js';
+import { ListenerTlsSchema } from '../http/listener-tls.js';
 import { DEFAULTS } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
 
@@ -30,6 +32,9 @@ export const HttpSourceSchema = z.strictObject({
     .min(1024)
     .default(DEFAULTS.source.http.maxBodyBytes)
     .describe('largest request body accepted, after gzip decompression (bytes); larger → 413'),
+  // Security of the listener (src/http/listener-tls.ts, bearer-auth.ts), as the collector's otlp receiver + bearertokenauth.
+  tls: ListenerTlsSchema.optional().describe('serve https: certFile and keyFile (PEM), clientCaFile for mutual TLS; unset = plain http'),
+  auth: ListenerAuthSchema.optional().describe('require Authorization: Bearer <token> on every request (401 otherwise): token (best from AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN) or tokenFile; unset = none'),
 });
 
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
@@ -72,6 +77,10 @@ export const LiveSinkSchema = z.strictObject({
   bufferEvents: z.number().int().min(1).max(100_000).default(DEFAULTS.sinks.live.bufferEvents),
   /** Concurrent SSE clients; more are refused with 503. */
   maxClients: z.number().int().min(1).max(10_000).default(DEFAULTS.sinks.live.maxClients),
+  tls: ListenerTlsSchema.optional().describe('serve the live page over https: certFile and keyFile (PEM), clientCaFile for mutual TLS; unset = plain http'),
+  auth: ListenerAuthSchema.optional().describe(
+    'require a bearer token for /, /events, /api/recent and /metrics (/healthz and /readyz stay open for probes): token (best from AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN) or tokenFile; a browser opens /?token=<token> once and gets an HttpOnly SameSite=Strict cookie; unset = none',
+  ),
 });
 
 /** Output topics of the Kafka runtime (kafka source only: it always publishes there, in the same transaction as its offsets). */
@@ -146,8 +155,9 @@ export const EvaluationSelectionSchema = z.strictObject({
  * accepted, is now refused when the file is read);
  * 1.10.0 adds `source.kafka.metadataMaxAgeMs`, `runtime.readinessPublishFailureMs` and `runtime.livenessStallMs`.
  * 1.11.0 adds `episodes.maxPendingContentEvents` and `episodes.maxPendingContentBytes` (GenAI content events waiting for their trace's spans).
+ * 1.12.0 adds `source.http.tls` / `auth` and `sinks.live.tls` / `auth` (https, mutual TLS, bearer tokens on the receiver and the live page).
  */
-export const CONFIG_SCHEMA_VERSION = '1.11.0';
+export const CONFIG_SCHEMA_VERSION = '1.12.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

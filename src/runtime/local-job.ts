@@ -6,6 +6,7 @@
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
 import { StandingsSink } from '../sinks/standings/index.js';
+import { resolveJobListeners } from '../http/listener-security.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -39,6 +40,8 @@ export interface LocalJobOptions {
 
 export async function startLocalJob(config: AppConfig, options: LocalJobOptions): Promise<LocalJob> {
   const log = options.logger;
+  // TLS and token files are read now: a bad one fails the start naming its key, before anything listens.
+  const security = resolveJobListeners(config);
   const telemetry = new SelfTelemetry();
   const health = new HealthState();
   health.register('receiver');
@@ -52,7 +55,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   telemetry.observeAgents(() => standings.board.snapshot());
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) {
-    live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board });
+    live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live });
     sinks.push(live);
   }
   let healthServer: HealthServer | undefined;
@@ -78,6 +81,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const receiver = new OtlpHttpReceiver(
     {
       ...config.source.http,
+      security: security.receiver,
       telemetry,
       onProblem: problemLogger(log),
     },

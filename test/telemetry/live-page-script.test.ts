@@ -48,7 +48,12 @@ describe('live page script', () => {
     const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
     const listeners = new Map<string, (ev: { data: string }) => void>();
     const source = { onopen: undefined as undefined | (() => void), onerror: undefined, addEventListener: (t: string, f: (ev: { data: string }) => void) => listeners.set(t, f) };
+    // opened as /?token=… (sinks.live.auth): the script takes the token out of the address bar
+    const replaced: string[] = [];
     const context = createContext({
+      location: { search: '?token=abc', pathname: '/' },
+      history: { replaceState: (_s: unknown, _t: string, u: string) => replaced.push(u) },
+      URLSearchParams,
       document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
       EventSource: function () {
         return source;
@@ -60,6 +65,7 @@ describe('live page script', () => {
       JSON,
     });
     new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
+    expect(replaced).toEqual(['/']);
     source.onopen?.();
     for (const e of events) listeners.get(e.event_type)!({ data: JSON.stringify(e) });
 

@@ -13,8 +13,18 @@
  * 503); a client whose socket buffer exceeds `maxClientBufferBytes` is disconnected rather than
  * buffered without bound. Heartbeat comments keep proxies from closing idle streams; the timer
  * is unref'd.
+ *
+ * Optional security (`security`, from `sinks.live.tls` / `auth`): https (mutual TLS with a client
+ * CA), and a bearer token for everything but `/healthz` and `/readyz` — those stay open because
+ * orchestrator probes (Kubernetes httpGet) cannot send a token, and they reveal only up/down and
+ * component names. A browser cannot add an Authorization header to a page or an EventSource, so
+ * the page takes the token once as `/?token=<token>`: the answer sets an HttpOnly, SameSite=Strict
+ * cookie (Secure over https) holding an HMAC of the token — never the token — which the page's own
+ * `/events` and `/api/recent` requests then carry; the page removes the token from the address bar.
+ * The query token is accepted on `/` only (it can end up in proxy logs and history: use it once).
+ * Scripts and Prometheus send `Authorization: Bearer <token>` (Prometheus: `authorization.credentials_file`).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AgentBoard, type AgentBoardSnapshot } from '../../events/agent-board.js';
 import { eventJson } from '../../events/event-json.js';
@@ -25,6 +35,8 @@ import type { EventSink } from '../types.js';
 import { LIVE_PAGE_HTML } from './page.js';
 import { RingBuffer } from './ring-buffer.js';
 import { closeNow, listen } from '../../http/server-lifecycle.js';
+import { BearerAuth } from '../../http/bearer-auth.js';
+import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
 
 export interface LiveSinkOptions {
   host: string;
@@ -45,6 +57,8 @@ export interface LiveSinkOptions {
   board?: AgentBoard;
   health?: HealthState;
   telemetry?: SelfTelemetry;
+  /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
+  security?: ListenerSecurity;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -88,7 +102,7 @@ export class LiveSink implements EventSink {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('LiveSink already started');
-    const server = createServer((req, res) => this.route(req, res));
+    const server = createListenerServer(this.options.security?.tls, (req, res) => this.route(req, res));
     this.server = server;
     await listen(server, this.options.port, this.options.host);
     this.heartbeat = setInterval(() => {
@@ -102,7 +116,7 @@ export class LiveSink implements EventSink {
   address(): { port: number; url: string } {
     const a = this.server?.address() as AddressInfo | null;
     if (!a) throw new Error('LiveSink not started');
-    return { port: a.port, url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` };
+    return { port: a.port, url: `${this.options.security?.tls ? 'https' : 'http'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` };
   }
 
   get clientCount(): number {
@@ -194,8 +208,45 @@ export class LiveSink implements EventSink {
     client.write(frame);
   }
 
+  /** The session cookie's name: per port, so two instances on one host do not overwrite each other's. */
+  private cookieName(): string {
+    return `agent_credit_live_${(this.server?.address() as AddressInfo | null)?.port ?? 0}`;
+  }
+
+  /**
+   * True when the request may see `path` (no token configured, or one presented: the
+   * Authorization header, the session cookie, or `?token=` on `/`); otherwise answers 401.
+   * `setCookie` receives the Set-Cookie value when `/?token=` was accepted.
+   */
+  private authorized(req: IncomingMessage, res: ServerResponse, path: string, query: string, setCookie: (value: string) => void): boolean {
+    const auth = this.options.security?.auth;
+    if (!auth) return true;
+    const header = auth.checkHeader(req.headers.authorization);
+    if (header === 'ok') return true;
+    if (header === 'missing') {
+      const cookie = cookieValue(req.headers.cookie, this.cookieName());
+      if (cookie !== undefined && auth.acceptsSession(cookie)) return true;
+      const token = path === '/' ? new URLSearchParams(query).get('token') : null;
+      if (token !== null && auth.acceptsToken(token)) {
+        setCookie(`${this.cookieName()}=${BearerAuth.sessionValueOf(token)}; Path=/; HttpOnly; SameSite=Strict${this.options.security?.tls ? '; Secure' : ''}`);
+        return true;
+      }
+    }
+    const error =
+      path === '/'
+        ? 'this live page needs its token (sinks.live.auth): open /?token=<token> once (the page then keeps a cookie), or send Authorization: Bearer <token>'
+        : `${header === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of sinks.live.auth (the page's cookie also works)`;
+    const text = JSON.stringify({ error });
+    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': BearerAuth.challenge(header, 'agent-credit live'), 'Cache-Control': 'no-store' });
+    res.end(text);
+    return false;
+  }
+
   private route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET' }).end();
       return;
@@ -204,9 +255,21 @@ export class LiveSink implements EventSink {
       sendJson(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} not served: the live page listens on a loopback address and answers only requests for localhost (a DNS-rebinding guard); to reach it from elsewhere set sinks.live.host` });
       return;
     }
+    // Probes stay open (see the module comment); everything else needs the token when one is set.
+    if ((path === '/healthz' || path === '/readyz') && serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
+    let cookie: string | undefined;
+    if (!this.authorized(req, res, path, query, (v) => (cookie = v))) return;
     if (serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
     if (path === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff' });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+        'X-Content-Type-Options': 'nosniff',
+        // a ?token= in the page's address must not leave in a Referer
+        'Referrer-Policy': 'no-referrer',
+        ...(cookie !== undefined ? { 'Set-Cookie': cookie } : {}),
+      });
       res.end(LIVE_PAGE_HTML);
       return;
     }
@@ -236,4 +299,14 @@ export class LiveSink implements EventSink {
     }
     sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz' });
   }
+}
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }

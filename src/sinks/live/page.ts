@@ -36,6 +36,8 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 <section id="board"></section>
 <main id="episodes"></main>
 <script>
+// opened as /?token=… (sinks.live.auth): the cookie is set, the token leaves the address bar and history
+if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname);
 const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);

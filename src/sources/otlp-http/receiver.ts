@@ -14,9 +14,14 @@
  * OTel-instrumented: 200 `{accepted, rejected, errors}` when at least one record is valid, 400 with
  * the errors when none is, 503 + Retry-After under backpressure. Not part of OTLP.
  *
+ * Optional security (`security`, from `source.http.tls` / `auth`): https, with client
+ * certificates required when a client CA is set (mutual TLS: refused in the handshake), and a
+ * bearer token checked before anything else — 401 + `WWW-Authenticate: Bearer` and a Status body
+ * in the request's encoding (UNAUTHENTICATED), for every path, the body left unread.
+ *
  * The receiver decodes (src/otlp) and hands whole requests to the handler; it holds no queue.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Evaluation } from '../../model/agents.js';
 import type { LogRecord, Span } from '../../model/telemetry.js';
@@ -26,6 +31,8 @@ import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, isContentEncoding, readBody } from './body.js';
 import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
 import { listen } from '../../http/server-lifecycle.js';
+import { BearerAuth } from '../../http/bearer-auth.js';
+import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
 
 /** Thrown by a handler that cannot take more data now: the client gets 503 and retries. */
 export class ReceiverBusyError extends Error {
@@ -61,6 +68,8 @@ export interface OtlpHttpReceiverOptions {
    * this gets 503 + Retry-After. Default 4 × maxBodyBytes, at least 64 MiB.
    */
   maxInflightBodyBytes?: number;
+  /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
+  security?: ListenerSecurity;
   telemetry?: SelfTelemetry;
   /** Receives non-fatal problems (decode errors, handler failures). */
   onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
@@ -97,7 +106,7 @@ export class OtlpHttpReceiver {
   /** Listens; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
   async start(): Promise<void> {
     if (this.server) throw new Error('OtlpHttpReceiver already started');
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createListenerServer(this.options.security?.tls, (req, res) => void this.handle(req, res));
     // Exporters keep connections open between batches; a closing receiver must not wait on them.
     server.keepAliveTimeout = 5_000;
     // A body still arriving after a minute is dropped (Node's default waits 5 min): stalled
@@ -142,7 +151,7 @@ export class OtlpHttpReceiver {
     const a = this.server?.address() as AddressInfo | null;
     if (!a) throw new Error('OtlpHttpReceiver not started');
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    return { host: a.address, port: a.port, url: `http://${host}:${a.port}` };
+    return { host: a.address, port: a.port, url: `${this.options.security?.tls ? 'https' : 'http'}://${host}:${a.port}` };
   }
 
   get listening(): boolean {
@@ -234,13 +243,32 @@ export class OtlpHttpReceiver {
     this.sendJson(res, 200, { accepted: evaluations.length, rejected: errors.length, errors: listed });
   }
 
+  /**
+   * Answers 401 and returns false when a token is configured and the request does not carry one
+   * of them. Checked before anything else: an unauthenticated client learns nothing of the paths
+   * and its body is not read (the connection is closed after the answer).
+   */
+  private authenticated(req: IncomingMessage, res: ServerResponse, path: string, encoding: BodyEncoding, signal: OtlpSignal | undefined): boolean {
+    const auth = this.options.security?.auth;
+    if (!auth) return true;
+    const check = auth.checkHeader(req.headers.authorization);
+    if (check === 'ok') return true;
+    req.resume();
+    const message = `${check === 'missing' ? 'no bearer token' : 'invalid bearer token'}: send the header Authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`;
+    const headers = { 'WWW-Authenticate': BearerAuth.challenge(check, 'agent-credit'), Connection: 'close' };
+    if (path === EVALUATIONS_PATH) this.failJson(res, 401, message, {}, headers);
+    else this.fail(res, 401, encoding, GrpcCode.UNAUTHENTICATED, message, signal, headers);
+    return false;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === EVALUATIONS_PATH) return this.handleEvaluations(req, res);
     const signal = PATHS[path];
     const requestEncoding = bodyEncodingOf(req.headers['content-type']);
     // Errors before we know the client's encoding are answered in JSON (readable by people and curl).
     const replyEncoding: BodyEncoding = requestEncoding ?? 'json';
+    if (!this.authenticated(req, res, path, replyEncoding, signal)) return;
+    if (path === EVALUATIONS_PATH) return this.handleEvaluations(req, res);
     if (!signal) {
       req.resume();
       return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs${this.handler.onEvaluations ? ` (or ${EVALUATIONS_PATH} for evaluation records)` : ''}`);

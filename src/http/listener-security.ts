@@ -1,0 +1,75 @@
+/**
+ * A listener's security settings (`tls`, `auth`) read into what the server needs, for the OTLP/HTTP
+ * receiver (`source.http`) and the live page (`sinks.live`). `resolveListenerSecurity` reads every
+ * file at start and throws one ConfigError listing every problem (each naming its key);
+ * `createListenerServer` serves https when TLS is set.
+ */
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP } from 'node:net';
+import type { AppConfig } from '../config/schema.js';
+import { ConfigError } from '../config/errors.js';
+import { BearerAuth, resolveBearerAuth, type ListenerAuthSetting } from './bearer-auth.js';
+import { resolveListenerTls, type ListenerTls, type ListenerTlsSetting } from './listener-tls.js';
+
+export interface ListenerSecuritySettings {
+  tls?: ListenerTlsSetting | undefined;
+  auth?: ListenerAuthSetting | undefined;
+}
+
+/** A listener's TLS material and accepted tokens; both optional (unset = plain http, no auth). */
+export interface ListenerSecurity {
+  tls?: ListenerTls;
+  auth?: BearerAuth;
+}
+
+/** Reads one listener's files; problems are appended (see the resolvers). */
+export function resolveListenerSecurityInto(settings: ListenerSecuritySettings, prefix: string, problems: string[]): ListenerSecurity {
+  const out: ListenerSecurity = {};
+  if (settings.tls) {
+    const tls = resolveListenerTls(settings.tls, `${prefix}.tls`, problems);
+    if (tls) out.tls = tls;
+  }
+  if (settings.auth) {
+    const auth = resolveBearerAuth(settings.auth, `${prefix}.auth`, problems);
+    if (auth) out.auth = auth;
+  }
+  return out;
+}
+
+/** One listener's security; throws a ConfigError naming each problem's key. */
+export function resolveListenerSecurity(settings: ListenerSecuritySettings, prefix: string): ListenerSecurity {
+  const problems: string[] = [];
+  const out = resolveListenerSecurityInto(settings, prefix, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/**
+ * The security of the job's listeners — the receiver (otlp-http source) and the live page (when
+ * enabled) — read now, so every bad file is reported at once, before anything listens.
+ */
+export function resolveJobListeners(config: AppConfig): { receiver: ListenerSecurity; live: ListenerSecurity } {
+  const problems: string[] = [];
+  const receiver = config.source.kind === 'otlp-http' ? resolveListenerSecurityInto(config.source.http, 'source.http', problems) : {};
+  const live = config.sinks.live.enabled && config.source.kind !== 'file' ? resolveListenerSecurityInto(config.sinks.live, 'sinks.live', problems) : {};
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { receiver, live };
+}
+
+/** An http server, or an https one when `tls` is set (mutual TLS when it has a client CA). */
+export function createListenerServer(tls: ListenerTls | undefined, handler: RequestListener): Server {
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler) : createHttpServer(handler);
+}
+
+/**
+ * True for addresses only this machine reaches: `localhost`, 127.0.0.0/8, ::1 (and IPv4-mapped
+ * 127.x). `0.0.0.0`, `::` and every other name or address are reachable from elsewhere.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || h.startsWith('::ffff:127.');
+  return false;
+}

@@ -1,0 +1,105 @@
+/**
+ * TLS for agent-credit's own listeners (the OTLP/HTTP receiver, the live page), as the
+ * OpenTelemetry Collector's `confighttp` server `tls` block has it: a certificate and key (PEM
+ * files), and optionally a client CA — then every client must present a certificate signed by it
+ * (mutual TLS). The files are read once, at start (`resolveListenerTls`): a missing, unreadable or
+ * invalid file fails the start with a ConfigError naming its key. Renewed certificates are taken
+ * on the next start.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { z } from 'zod';
+
+export const ListenerTlsSchema = z
+  .strictObject({
+    certFile: z.string().min(1).describe("PEM file of the server's certificate (its chain may follow it in the same file)"),
+    keyFile: z.string().min(1).describe("PEM file of the server certificate's private key (not encrypted)"),
+    clientCaFile: z.string().min(1).optional().describe('PEM file of the CA(s) that sign client certificates: set = mutual TLS, every client must present a certificate signed by one'),
+  })
+  .describe('serve https: certFile and keyFile (PEM); clientCaFile for mutual TLS. Unset = plain http');
+
+export type ListenerTlsSetting = z.infer<typeof ListenerTlsSchema>;
+
+/** What node:https `createServer` takes, read from the files. */
+export interface ListenerTls {
+  cert: string;
+  key: string;
+  /** Set = mutual TLS: clients without a certificate signed by it are refused in the handshake. */
+  ca?: string;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+}
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** The file's text, or a problem line naming `key`. */
+function readPem(path: string, key: string, what: string, problems: string[]): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    problems.push(`${key}: cannot read ${path} (${code}) — give the path of ${what} (PEM), readable by this process`);
+    return undefined;
+  }
+  if (!text.includes('-----BEGIN ')) {
+    problems.push(`${key}: ${path} is not PEM (no "-----BEGIN" line) — give ${what} in PEM, e.g. convert DER with openssl x509 -inform der -in cert.der -out cert.pem`);
+    return undefined;
+  }
+  return text;
+}
+
+/** Every certificate block of `text` must parse; a problem line otherwise. */
+function checkCertificates(text: string, path: string, key: string, what: string, problems: string[]): boolean {
+  const blocks = text.match(CERTIFICATE_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    const found = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? 'nothing';
+    problems.push(`${key}: ${path} holds no certificate (its PEM block is ${found}) — give ${what} (-----BEGIN CERTIFICATE-----)`);
+    return false;
+  }
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      problems.push(`${key}: ${path}: certificate ${i + 1} of ${blocks.length} cannot be read (${(err as Error).message}) — replace it with ${what} in PEM`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Reads the PEM files of a listener's `tls` setting (`prefix` = its key, e.g. `source.http.tls`).
+ * Problems (each naming its key and the fix) are appended to `problems`; undefined when any.
+ */
+export function resolveListenerTls(setting: ListenerTlsSetting, prefix: string, problems: string[]): ListenerTls | undefined {
+  const before = problems.length;
+  const cert = readPem(setting.certFile, `${prefix}.certFile`, "the server's certificate", problems);
+  if (cert !== undefined) checkCertificates(cert, setting.certFile, `${prefix}.certFile`, "the server's certificate", problems);
+  const key = readPem(setting.keyFile, `${prefix}.keyFile`, "the server certificate's private key", problems);
+  if (key !== undefined) {
+    try {
+      createPrivateKey(key);
+    } catch (err) {
+      const encrypted = /ENCRYPTED|passphrase|bad decrypt/i.test(`${key.slice(0, 64)} ${(err as Error).message}`);
+      problems.push(
+        `${prefix}.keyFile: ${setting.keyFile} holds no usable private key (${(err as Error).message}) — ${encrypted ? 'it is encrypted: give it decrypted, e.g. openssl pkey -in key.pem -out key-plain.pem' : "give the server certificate's private key in PEM (-----BEGIN PRIVATE KEY-----)"}`,
+      );
+    }
+  }
+  let ca: string | undefined;
+  if (setting.clientCaFile !== undefined) {
+    ca = readPem(setting.clientCaFile, `${prefix}.clientCaFile`, 'the CA certificate that signs the client certificates', problems);
+    if (ca !== undefined) checkCertificates(ca, setting.clientCaFile, `${prefix}.clientCaFile`, 'the CA certificate that signs the client certificates', problems);
+  }
+  if (problems.length > before) return undefined;
+  // The key must belong to the certificate: a mismatch found now names the keys, not an OpenSSL error at the first connection.
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    problems.push(`${prefix}.keyFile: the key in ${setting.keyFile} does not belong to the certificate in ${prefix}.certFile ${setting.certFile} (${(err as Error).message}) — give the key the certificate was issued for`);
+    return undefined;
+  }
+  return { cert: cert!, key: key!, ...(ca !== undefined ? { ca } : {}), requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
+}
