@@ -4,6 +4,7 @@
  * `check` shows it, naming the keys and the fix. Pure: config in, advice out.
  */
 import type { AppConfig } from './schema.js';
+import { isLoopbackHost } from '../http/listener-security.js';
 
 export interface ConfigAdvice {
   /** The dotted key the advice is about (the one to change). */
@@ -54,6 +55,40 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       key: 'runtime.livenessStallMs',
       message: `runtime.livenessStallMs ${stall} is not well above runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: while slow credit fills the queue and pauses the consumer nothing is published for that long, /healthz fails and the job is restarted, replaying the same episodes. Set it to several times runtime.creditTimeoutMs, or 0 (off)`,
     });
+  }
+  out.push(...listenerAdvice(config));
+  return out;
+}
+
+/**
+ * A listener bound beyond loopback without TLS (its data — spans, LLM outputs, the token — crosses
+ * the network in clear) or without a token (anyone who reaches it sends spans or reads the
+ * events): a warning each, naming the key to set. Deliberate behind a mesh or an authenticating
+ * proxy, so not an error.
+ */
+function listenerAdvice(config: AppConfig): ConfigAdvice[] {
+  const out: ConfigAdvice[] = [];
+  const listeners = [
+    ...(config.source.kind === 'otlp-http' ? [{ key: 'source.http', what: 'the OTLP/HTTP receiver', open: 'anyone who reaches it can send spans, logs and evaluations', s: config.source.http }] : []),
+    ...(config.source.kind !== 'file' && config.sinks.live.enabled
+      ? [{ key: 'sinks.live', what: 'the live page', open: 'anyone who reaches it can read the events (agent names, LLM outputs, errors) on /, /events and /metrics', s: config.sinks.live }]
+      : []),
+  ];
+  for (const l of listeners) {
+    if (isLoopbackHost(l.s.host)) continue;
+    const env = `AGENT_CREDIT_${l.key.replace('.', '_').toUpperCase()}_AUTH_TOKEN`;
+    if (!l.s.tls) {
+      out.push({
+        key: `${l.key}.tls`,
+        message: `${l.key}.host ${l.s.host} is not a loopback address and ${l.what} has no TLS: what it carries${l.s.auth ? ', the bearer token included,' : ''} crosses the network in clear — set ${l.key}.tls.certFile and ${l.key}.tls.keyFile (PEM files), or terminate TLS in front of it (a mesh, a proxy)`,
+      });
+    }
+    if (!l.s.auth) {
+      out.push({
+        key: `${l.key}.auth`,
+        message: `${l.key}.host ${l.s.host} is not a loopback address and ${l.what} has no authentication: ${l.open} — set ${l.key}.auth.tokenFile (or ${env}), or put an authenticating proxy or a NetworkPolicy in front`,
+      });
+    }
   }
   return out;
 }
