@@ -2,13 +2,19 @@
  * `agent-credit check`: what `run` would meet, without running — for wiring agent-credit to a
  * fleet. For a Kafka source: the connection (TLS/SASL), the input topics (exist, co-partitioned),
  * the consumer group's position and lag, the output topics. For OTLP/HTTP: the receiver and live
- * page ports. Every failing line names the setting to change.
+ * page ports — bound as `run` binds them, with their TLS certificate (https) when `tls` is set,
+ * after reading their TLS and token files (a bad one is a config error naming its key, as in `run`);
+ * a port in use is probed in the scheme configured (https with TLS), saying what answers there.
+ * Every failing line names the setting to change.
  *
  * Read-only: creates no topic and commits nothing; only `--sample` joins a consumer group (a
  * throwaway one, deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createListenerServer, resolveJobListeners, type ListenerSecurity } from '../http/listener-security.js';
 import type { AppConfig } from '../config/schema.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
@@ -59,14 +65,16 @@ export interface CheckDeps {
 
 export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
   const lines: CheckLine[] = configAdvice(config).map((a) => ({ status: 'warn', text: a.message }));
+  // TLS and token files, read as `run` reads them: a bad one is a ConfigError (exit 2) naming its key
+  const security = resolveJobListeners(config);
   if (config.source.kind === 'kafka') await checkKafka(config, lines, deps);
   else if (config.source.kind === 'otlp-http') {
     const { host, port } = config.source.http;
-    lines.push(await portLine(host, port, 'source.http', 'OTLP/HTTP receiver'));
+    lines.push(await portLine(host, port, 'source.http', 'OTLP/HTTP receiver', security.receiver));
   } else {
     lines.push({ status: 'info', text: 'source.kind is file: nothing to connect to (`agent-credit replay` reads source.file.paths)' });
   }
-  if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, 'sinks.live', 'live page'));
+  if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, 'sinks.live', 'live page', security.live));
   const game = await valueFunctionLine(config);
   if (game) lines.push(game);
   return { lines, ok: lines.every((l) => l.status !== 'fail') };
@@ -109,15 +117,46 @@ async function valueFunctionLine(config: AppConfig): Promise<CheckLine | undefin
   return undefined;
 }
 
-async function portLine(host: string, port: number, key: string, what: string): Promise<CheckLine> {
-  if (port === 0) return { status: 'ok', text: `${what}: any free port on ${host} (${key}.port 0)` };
+/** How the listener is secured, for the report: `https, client certificates required, bearer token required`. */
+function securityText(security: ListenerSecurity): string {
+  const parts = [security.tls ? `https${security.tls.ca !== undefined ? ', client certificates required' : ''}` : 'http', security.auth ? 'bearer token required' : 'no authentication'];
+  return parts.join(', ');
+}
+
+async function portLine(host: string, port: number, key: string, what: string, security: ListenerSecurity = {}): Promise<CheckLine> {
+  const how = securityText(security);
+  // bound as run binds it: with TLS, the https server is created from the certificate and key read above
   const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-    const s = createServer();
+    const s = createListenerServer(security.tls, (_req, res) => res.end());
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
     s.listen(port, host, () => s.close(() => resolve(undefined)));
   });
-  if (!err) return { status: 'ok', text: `${what}: ${host}:${port} is free to listen on` };
-  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${key}.port (or ${key}.host), or stop what uses it` };
+  if (!err) return { status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${key}.port 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
+  const answer = err.code === 'EADDRINUSE' ? await whatAnswers(host, port, security) : undefined;
+  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${key}.port (or ${key}.host), or stop what uses it${answer ? ` (${answer})` : ''}` };
+}
+
+/**
+ * What answers on a port in use, asked in the configured scheme (https with TLS — a plain request
+ * to a TLS listener only gets its connection closed — accepting any certificate: this names the
+ * occupant, it does not trust it) with `GET /healthz`, which agent-credit's listeners answer.
+ */
+function whatAnswers(host: string, port: number, security: ListenerSecurity, timeoutMs = 2_000): Promise<string | undefined> {
+  const scheme = security.tls ? 'https' : 'http';
+  return new Promise((resolve) => {
+    const options = { host, port, path: '/healthz', method: 'GET', timeout: timeoutMs, ...(security.tls ? { rejectUnauthorized: false } : {}) };
+    const req = (security.tls ? httpsRequest : httpRequest)(options, (res) => {
+      res.resume();
+      const server = res.headers.server ? `, Server: ${res.headers.server}` : '';
+      resolve(`an ${scheme} server answers there: GET /healthz → ${res.statusCode}${server}${res.statusCode === 200 ? ' — an agent-credit already running?' : ''}`);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer')));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      const plain = security.tls && /wrong version number|packet length too long|EPROTO/i.test(`${e.message} ${e.code ?? ''}`);
+      resolve(plain ? 'what answers there does not speak TLS' : `no ${scheme} answer there: ${e.code ?? e.message}`);
+    });
+    req.end();
+  });
 }
 
 /** Errors the Kafka client logged (kafkajs reports a consumer's failures there, not to the caller). */

@@ -1,0 +1,49 @@
+/** `agent-credit check` for listeners with `tls` / `auth` (src/cli/check.ts). */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCheckReport, runChecks } from '../../src/cli/check.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { resolveListenerSecurity } from '../../src/http/listener-security.js';
+import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+import { makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
+
+let tls: TlsMaterial;
+beforeAll(() => {
+  tls = makeTlsMaterial();
+});
+afterAll(() => tls.remove());
+
+const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides }).config;
+
+describe('agent-credit check with TLS and a token', () => {
+  it('binds with the certificate and says how the listeners are secured', async () => {
+    const c = config({
+      source: { http: { port: 0, tls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa }, auth: { token: 'abc' } } },
+      sinks: { live: { port: 0, tls: { certFile: tls.serverCert, keyFile: tls.serverKey } } },
+    });
+    const report = await runChecks(c);
+    expect(report.ok).toBe(true);
+    const text = renderCheckReport(report);
+    expect(text).toContain('✓ OTLP/HTTP receiver: any free port on 127.0.0.1 (source.http.port 0; https, client certificates required, bearer token required)');
+    expect(text).toContain('✓ live page: any free port on 127.0.0.1 (sinks.live.port 0; https, no authentication)');
+  });
+
+  it('probes a port in use over https when TLS is set: a running TLS receiver is named, not reported as broken TLS', async () => {
+    const security = resolveListenerSecurity({ tls: { certFile: tls.serverCert, keyFile: tls.serverKey }, auth: { token: 'abc' } }, 'source.http');
+    const running = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024, security }, { onSpans() {}, onLogs() {} });
+    await running.start();
+    try {
+      const port = running.address().port;
+      const c = config({ source: { http: { port, tls: { certFile: tls.serverCert, keyFile: tls.serverKey }, auth: { token: 'abc' } } }, sinks: { live: { enabled: false } } });
+      const text = renderCheckReport(await runChecks(c));
+      expect(text).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port \\(or source\\.http\\.host\\), or stop what uses it \\(an https server answers there: GET /healthz → 401\\)`));
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('a bad TLS file is a config error (exit 2), as in run', async () => {
+    const c = config({ source: { http: { tls: { certFile: join(tls.dir, 'gone.pem'), keyFile: tls.serverKey } } } });
+    await expect(runChecks(c)).rejects.toThrow(ConfigError);
+  });
+});
