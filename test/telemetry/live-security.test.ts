@@ -58,8 +58,8 @@ describe('live page with TLS and a bearer token', () => {
     expect((await get('/readyz')).status).toBe(200);
   });
 
-  it('refuses the page, /events, /api/recent and /metrics without the token: 401 with WWW-Authenticate: Bearer', async () => {
-    for (const path of ['/', '/api/recent', '/metrics']) {
+  it('refuses the page, /events, /api/recent, /api/agents and /metrics without the token: 401 with WWW-Authenticate: Bearer', async () => {
+    for (const path of ['/', '/api/recent', '/api/agents', '/metrics']) {
       const r = await get(path);
       expect(r.status, path).toBe(401);
       expect(r.headers['www-authenticate'], path).toBe('Bearer realm="agent-credit live"');
@@ -73,6 +73,7 @@ describe('live page with TLS and a bearer token', () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     expect((await get('/', auth)).status).toBe(200);
     expect((await get('/api/recent', auth)).status).toBe(200);
+    expect((await get('/api/agents', auth)).status).toBe(200);
     const metrics = await get('/metrics', auth);
     expect(metrics.status).toBe(200);
     expect(metrics.body.toString()).toMatch(/# (HELP|TYPE)/);
