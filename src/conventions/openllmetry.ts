@@ -10,10 +10,15 @@
  * `gen_ai.handoff.from_agent` and names agent/tool/handoff spans `<name>.agent`, `<name>.tool`,
  * `<from> → <to>.handoff`, with the GenAI attributes beside them. Its LLM spans (`openai.response`)
  * have no traceloop attributes at all and are recognised by the GenAI mapper.
+ * The Traceloop SDKs' workflow/task/agent/tool decorators (node-server-sdk `withEntity`, Python
+ * `traceloop.sdk.decorators`) record the decorated function's call as `traceloop.entity.input =
+ * {"args": [...], "kwargs": {...}}` and its result as `traceloop.entity.output` = the result
+ * JSON-encoded (a string result arrives quoted): read back as the arguments / text the function
+ * got and returned (`entityArguments`, `entityText`).
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, firstStr, num, str, textOf } from './attributes.js';
+import { firstNum, firstStr, num, str, structured, textOf } from './attributes.js';
 import { genaiUsage, messagesAt } from './genai.js';
 import {
   OPENLLMETRY_COMPLETION,
@@ -50,6 +55,39 @@ const UNKNOWN_TARGETS = new Set(['unknown', 'None', 'null', '']);
 
 function stripSuffix(name: string, suffix: string): string | undefined {
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+/**
+ * The arguments of a decorated call from its `traceloop.entity.input` wrapper `{"args": [...],
+ * "kwargs": {...}}`: the keyword arguments when there are no positional ones (the JS SDK puts a
+ * single object argument there), the one positional argument when there are no keyword ones, else
+ * the wrapper itself. Anything that is not such a wrapper is returned as recorded.
+ */
+export function entityArguments(v: unknown): unknown {
+  // Only a text that can be the wrapper is parsed (entity inputs can be large).
+  const w = typeof v === 'string' ? (v.includes('"kwargs"') ? structured({ v }, 'v') : undefined) : v;
+  if (!isRecord(w) || !Array.isArray(w['args']) || !isRecord(w['kwargs']) || Object.keys(w).length !== 2) return v;
+  const args = w['args'];
+  const kwargs = w['kwargs'];
+  if (args.length === 0) return kwargs;
+  if (args.length === 1 && Object.keys(kwargs).length === 0) return args[0];
+  return v;
+}
+
+/** Text of an entity input (unwrapped by `entityArguments`) or output (a JSON-encoded string result is decoded). */
+export function entityText(v: unknown, input: boolean): string | undefined {
+  if (input) return textOf(entityArguments(v));
+  if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
+    try {
+      const s = JSON.parse(v) as unknown;
+      if (typeof s === 'string') return textOf(s);
+    } catch {
+      // not JSON: the text as recorded
+    }
+  }
+  return textOf(v);
 }
 
 export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
@@ -101,7 +139,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     }
     if (handoffTo !== undefined && UNKNOWN_TARGETS.has(handoffTo)) handoffTo = undefined;
   }
-  const toolArgsRaw = a['gen_ai.tool.call.arguments'] ?? entityInput;
+  const toolArgsRaw = a['gen_ai.tool.call.arguments'] ?? entityArguments(entityInput);
   const input = kind === 'agent' ? messagesAt(span, 'gen_ai.input.messages') : [];
   const gu = genaiUsage(span);
   return compact({
@@ -115,8 +153,8 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     toolArgs: kind === 'tool' ? canonicalArgs(toolArgsRaw) : undefined,
     handoffFrom,
     handoffTo,
-    inputText: textOf(kind === 'tool' ? toolArgsRaw : entityInput),
-    outputText: textOf(a['gen_ai.tool.call.result'] ?? entityOutput),
+    inputText: kind === 'tool' && a['gen_ai.tool.call.arguments'] !== undefined ? textOf(a['gen_ai.tool.call.arguments']) : entityText(entityInput, true),
+    outputText: a['gen_ai.tool.call.result'] !== undefined ? textOf(a['gen_ai.tool.call.result']) : entityText(entityOutput, false),
     usage: gu ?? usageOf(undefined, undefined, firstNum(a, ['gen_ai.usage.cost'])),
     issuedCalls: NO_CALLS,
     historyCalls: input.length > 0 ? issuedCalls(input) : NO_CALLS,

@@ -158,6 +158,44 @@ describe('tool calls with explicit ids (GenAI semconv)', () => {
     expect(tool).toMatchObject({ toolName: 'weather', toolCallId: 'call_w', outputText: 'rain' });
     expect(tool.causalInputs).toContain(llm.stepId);
   });
+
+  it('reads the Traceloop SDK decorators\' {"args", "kwargs"} entity input and JSON-encoded output as the call\'s arguments and result', () => {
+    // what withAgent / withTool (node-server-sdk) and @agent / @tool (Python) write
+    const spans = recordSpans((r) => {
+      const agent = r.start('writer.agent', 0, {
+        'traceloop.span.kind': 'agent',
+        'traceloop.entity.name': 'writer',
+        'traceloop.entity.input': JSON.stringify({ args: ['Write about Oslo weather.'], kwargs: {} }),
+        'traceloop.entity.output': JSON.stringify('Oslo: rain all week.'),
+      });
+      r.start('chat gpt-4o', 1, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.output.messages': genaiMessages([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'call_w', name: 'weather', arguments: { city: 'Oslo', days: 7 } }] }]),
+      }, agent).end(at(2));
+      r.start('weather.tool', 3, {
+        'traceloop.span.kind': 'tool',
+        'traceloop.entity.name': 'weather',
+        'traceloop.entity.input': JSON.stringify({ args: [], kwargs: { days: 7, city: 'Oslo' } }),
+        'traceloop.entity.output': JSON.stringify('rain'),
+      }, agent).end(at(4));
+      r.start('forecast.tool', 5, {
+        'traceloop.span.kind': 'tool',
+        'traceloop.entity.name': 'forecast',
+        'traceloop.entity.input': JSON.stringify({ args: ['Oslo', 7], kwargs: {} }),
+        'traceloop.entity.output': JSON.stringify({ rain: true }),
+      }, agent).end(at(6));
+      agent.end(at(7));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const byName = new Map(steps.map((s) => [s.name, s]));
+    expect(byName.get('writer.agent')).toMatchObject({ inputText: 'Write about Oslo weather.', outputText: 'Oslo: rain all week.' });
+    // keyword arguments: the call the model issued, matched by name + arguments (call id recovered)
+    expect(byName.get('weather.tool')).toMatchObject({ toolCallId: 'call_w', inputText: '{"days":7,"city":"Oslo"}', outputText: 'rain' });
+    expect(byName.get('weather.tool')!.causalInputs).toContain(byName.get('chat gpt-4o')!.stepId);
+    // several positional arguments have no names to match: kept as recorded; a JSON result stays JSON
+    expect(byName.get('forecast.tool')).toMatchObject({ inputText: '{"args":["Oslo",7],"kwargs":{}}', outputText: '{"rain":true}' });
+    expect(byName.get('forecast.tool')!.toolCallId).toBeUndefined();
+  });
 });
 
 describe('OpenInference agent graph', () => {
