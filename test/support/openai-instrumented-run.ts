@@ -204,7 +204,8 @@ export function researchWriteRun(options: { score?: number; root?: 'invoke_agent
 // Fake OpenAI server
 // ---------------------------------------------------------------------------------------------
 
-interface FakeServer {
+/** The fake OpenAI server (also used by the OpenInference / OpenLLMetry JS recorders, js-instrumented-run.ts). */
+export interface FakeServer {
   readonly baseURL: string;
   readonly requests: unknown[];
   /** Queue the reply of the next chat call. */
@@ -212,7 +213,7 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-async function startFakeOpenAI(): Promise<FakeServer> {
+export async function startFakeOpenAI(): Promise<FakeServer> {
   const queue: { reply: ScriptedReply; model: string }[] = [];
   const requests: unknown[] = [];
   let n = 0;
@@ -507,7 +508,8 @@ async function runAgent(tracer: Tracer, client: OpenAIType, agent: AgentPlan, st
   // the caller's await, so every chat span of this agent has ended before the agent span does.
 }
 
-async function recordEvaluation(rootCtx: Context, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord> {
+/** The evaluator's `gen_ai.evaluation.result` verdict on the root span (resource `service.name: task-evaluator`). */
+export async function recordEvaluation(rootCtx: Context, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord> {
   const records: ReadableLogRecord[] = [];
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': EVALUATOR_SERVICE, 'telemetry.sdk.language': 'nodejs' }),
