@@ -17,7 +17,7 @@ import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { jsRunLogBytes, jsRunTraceBytes, recordJsRun, type JsConvention, type JsInstrumentedRun } from '../support/js-instrumented-run.js';
-import { ARTICLE, RESEARCH_FINDINGS, RESEARCH_QUESTION, researchWriteRun, WEB_SEARCH_ARGS, WEB_SEARCH_RESULT } from '../support/openai-instrumented-run.js';
+import { ARTICLE, RESEARCH_FINDINGS, RESEARCH_QUESTION, researchWriteRun, WEB_SEARCH_ARGS, WEB_SEARCH_RESULT, type OpenAIRunPlan } from '../support/openai-instrumented-run.js';
 
 type Encoding = 'otlp_proto' | 'otlp_json';
 
@@ -189,5 +189,44 @@ describe('variants', () => {
     const { credit } = await creditEvents(spans, logs);
     expect(creditOfAgent(credit, 'researcher')).toBe(0);
     expect(creditOfAgent(credit, 'writer')).toBeCloseTo(1, 9);
+  });
+});
+
+/** Two calls in one reply, then the first call again with the same arguments (a re-check). */
+function parallelAndRepeatedCalls(): OpenAIRunPlan {
+  return {
+    agents: [
+      {
+        name: 'researcher',
+        input: 'Compare the weather in Oslo and Bergen.',
+        tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        steps: [
+          { kind: 'chat', reply: { toolCalls: [{ id: 'call_a', name: 'weather', arguments: { city: 'Oslo' } }, { id: 'call_b', name: 'weather', arguments: { city: 'Bergen' } }] } },
+          { kind: 'tool', result: (c) => (c.id === 'call_a' ? 'Oslo: rain' : 'Bergen: rain') },
+          { kind: 'chat', reply: { toolCalls: [{ id: 'call_c', name: 'weather', arguments: { city: 'Oslo' } }] } },
+          { kind: 'tool', result: 'Oslo: sun' },
+          { kind: 'chat', reply: { text: 'Both cities had rain; Oslo has cleared up since and is sunny now.' } },
+        ],
+      },
+    ],
+    score: 1,
+  };
+}
+
+describe.each<JsConvention>(['openinference', 'openllmetry'])('parallel and repeated tool calls instrumented by %s JS', (convention) => {
+  it('each execution gets its own call id (the repeated call its new one) and is read by the call after it', async () => {
+    const run = await recordJsRun(convention, parallelAndRepeatedCalls());
+    const { steps } = stepsFromSpans(decoded(run, 'otlp_proto').spans);
+    const tools = steps.filter((s) => s.kind === 'tool');
+    expect(tools.map((s) => s.stepId)).toEqual(run.toolSpanIds);
+    expect(tools.map((s) => s.toolCallId)).toEqual(['call_a', 'call_b', 'call_c']);
+    const [first, second, third] = steps.filter((s) => s.kind === 'llm');
+    expect(tools[0]!.causalInputs).toContain(first!.stepId);
+    expect(tools[1]!.causalInputs).toContain(first!.stepId);
+    expect(tools[2]!.causalInputs).toContain(second!.stepId);
+    expect(tools[2]!.causalInputs).not.toContain(first!.stepId);
+    expect(second!.causalInputs).toEqual(expect.arrayContaining([tools[0]!.stepId, tools[1]!.stepId]));
+    expect(third!.causalInputs).toContain(tools[2]!.stepId);
+    expect(third!.causalInputs).not.toContain(tools[0]!.stepId);
   });
 });
