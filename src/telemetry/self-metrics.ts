@@ -11,7 +11,7 @@ import { metrics as otelMetrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Attributes, BatchObservableResult, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 import type { AgentBoardSnapshot, AgentStanding } from '../events/agent-board.js';
 
@@ -114,6 +114,7 @@ export class SelfTelemetry {
   private readonly reader: PrometheusExporter;
   private readonly serializer: PrometheusSerializer;
   private readonly providers = new Set<StatsProvider>();
+  private readonly agentReaders = new Set<() => AgentBoardSnapshot>();
   private readonly prefix: string;
 
   constructor(options: SelfTelemetryOptions = {}) {
@@ -209,36 +210,39 @@ export class SelfTelemetry {
    * Per-agent gauges from the fleet's standings (src/events/agent-board.ts), read once per
    * collection: `agent_credit_agent_*{agent_id, agent_name}` — episodes, failures, credit sum,
    * first errors, harmful and redundant steps, repairs. Gauges, not counters: a correction takes
-   * an episode's earlier revision back. One series per agent the board keeps (its `maxAgents`
+   * an episode's earlier revision back. One series per agent the board lists now (its `maxAgents`
    * bounds the cardinality). Returns an unregister function.
+   *
+   * Written by `metricsText` itself, not through an OpenTelemetry observable gauge: the SDK's
+   * cumulative reader keeps reporting every attribute set ever observed with its last value, so an
+   * agent dropped from the board (or renamed) would stay on /metrics for good, stale, and the
+   * series would grow with every agent ever seen.
    */
   observeAgents(read: () => AgentBoardSnapshot): () => void {
-    const m = this.meter;
-    const n = (s: string) => `${this.prefix}_agent_${s}`;
-    const figures: [string, string, (a: AgentStanding) => number][] = [
-      ['episodes', 'Credited episodes the agent took part in (each as its latest revision)', (a) => a.episodes],
-      ['failures', 'Of those, the failed ones', (a) => a.failures],
-      ['credit_sum', "The agent's Shapley credit summed over those episodes (units of R; negative for agents that cost the fleet)", (a) => a.credit_sum],
-      ['first_errors', 'Failed episodes whose first error was a step of the agent', (a) => a.first_errors],
-      ['harmful_steps', "The agent's steps with a sabotage component (negative marginal effect, or flagged harmful)", (a) => a.harmful_steps],
-      ['redundant_steps', "The agent's steps with a redundancy component (no effect, or duplicate content)", (a) => a.redundant_steps],
-      ['repairs', "The agent's steps in the repair role of failed runs (corrective attempts)", (a) => a.repairs],
-    ];
-    const gauges = figures.map(([name, description]) => m.createObservableGauge(n(name), { description }));
-    const callback = (r: BatchObservableResult) => {
-      let snapshot: AgentBoardSnapshot;
+    this.agentReaders.add(read);
+    return () => this.agentReaders.delete(read);
+  }
+
+  /** The per-agent gauges as Prometheus text: the agents the readers list at this collection only. */
+  private agentsText(): string {
+    if (this.agentReaders.size === 0) return '';
+    const rows: AgentStanding[] = [];
+    for (const read of this.agentReaders) {
       try {
-        snapshot = read();
+        rows.push(...read().agents);
       } catch {
-        return; // a failing provider must not break /metrics
+        // a failing provider must not break /metrics
       }
-      for (const a of snapshot.agents) {
-        const at = { agent_id: a.agent_id, agent_name: a.agent_name };
-        figures.forEach(([, , pick], i) => r.observe(gauges[i]!, pick(a), at));
-      }
-    };
-    m.addBatchObservableCallback(callback, gauges);
-    return () => m.removeBatchObservableCallback(callback, gauges);
+    }
+    if (rows.length === 0) return '';
+    const labels = rows.map((a) => `{agent_id="${promLabel(a.agent_id)}",agent_name="${promLabel(a.agent_name)}"}`);
+    let out = '';
+    for (const [name, description, pick] of AGENT_FIGURES) {
+      const metric = `${this.prefix}_agent_${name}`;
+      out += `# HELP ${metric} ${description.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${metric} gauge\n`;
+      rows.forEach((a, i) => (out += `${metric}${labels[i]} ${promNumber(pick(a))}\n`));
+    }
+    return out;
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */
@@ -264,7 +268,9 @@ export class SelfTelemetry {
   /** Collects now and returns everything as Prometheus text exposition format (0.0.4). */
   async metricsText(): Promise<string> {
     const { resourceMetrics } = await this.reader.collect();
-    return this.serializer.serialize(resourceMetrics as ResourceMetrics);
+    const text = this.serializer.serialize(resourceMetrics as ResourceMetrics);
+    const agents = this.agentsText();
+    return agents === '' ? text : `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${agents}`;
   }
 
   /** Makes the meter the global one too, for libraries instrumented with @opentelemetry/api. */
@@ -275,6 +281,30 @@ export class SelfTelemetry {
   async shutdown(): Promise<void> {
     await this.provider.shutdown();
   }
+}
+
+/** The per-agent gauges (`<prefix>_agent_<name>`): name, help, value. */
+const AGENT_FIGURES: readonly (readonly [string, string, (a: AgentStanding) => number])[] = [
+  ['episodes', 'Credited episodes the agent took part in (each as its latest revision)', (a) => a.episodes],
+  ['failures', 'Of those, the failed ones', (a) => a.failures],
+  ['credit_sum', "The agent's Shapley credit summed over those episodes (units of R; negative for agents that cost the fleet)", (a) => a.credit_sum],
+  ['first_errors', 'Failed episodes whose first error was a step of the agent', (a) => a.first_errors],
+  ['harmful_steps', "The agent's steps with a sabotage component (negative marginal effect, or flagged harmful)", (a) => a.harmful_steps],
+  ['redundant_steps', "The agent's steps with a redundancy component (no effect, or duplicate content)", (a) => a.redundant_steps],
+  ['repairs', "The agent's steps in the repair role of failed runs (corrective attempts)", (a) => a.repairs],
+];
+
+/** A label value in the Prometheus text format: backslash, double quote and line feed escaped. */
+function promLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** A sample value in the Prometheus text format. */
+function promNumber(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
 }
 
 /** Attribute helper: keeps metric attribute sets small and typed. */

@@ -13,6 +13,7 @@ import { replayFiles } from '../../src/runtime/local-replay.js';
 import { StandingsSink } from '../../src/sinks/standings/index.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { AgentBoard } from '../../src/events/agent-board.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
@@ -77,5 +78,31 @@ describe('per-agent gauges', () => {
     const text = await telemetry.metricsText();
     expect(text).toContain('agent_credit_spans_received');
     expect(text).not.toMatch(/^agent_credit_agent_/m);
+  });
+
+  it('an agent the standings no longer list (dropped at maxAgents, or renamed) leaves /metrics: the series stay bounded by the board', async () => {
+    const standing = (id: string, name: string) => ({ agent_id: id, agent_name: name, episodes: 1, successes: 1, failures: 0, credit_sum: 0.5, credit_mean: 0.5, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 });
+    let agents = [standing('a', 'alpha')];
+    telemetry = new SelfTelemetry();
+    telemetry.observeAgents(() => ({ ...new AgentBoard().snapshot(), agents }));
+    expect(gauge(await telemetry.metricsText(), 'episodes', 'a')).toBe(1);
+    agents = [standing('b', 'beta')];
+    const text = await telemetry.metricsText();
+    expect(gauge(text, 'episodes', 'b')).toBe(1);
+    expect(gauge(text, 'episodes', 'a')).toBeUndefined();
+    agents = [standing('b', 'beta 2')];
+    const renamed = await telemetry.metricsText();
+    expect(renamed.match(/^agent_credit_agent_episodes\{/gm)).toHaveLength(1);
+    expect(renamed).toContain('agent_name="beta 2"');
+  });
+
+  it('escapes label values as the Prometheus text format requires', async () => {
+    telemetry = new SelfTelemetry();
+    const name = 'say "hi"\\n\nnext';
+    telemetry.observeAgents(() => ({ ...new AgentBoard().snapshot(), agents: [{ agent_id: 'q', agent_name: name, episodes: 2, successes: 1, failures: 1, credit_sum: -0.25, credit_mean: -0.125, first_errors: 1, steps: 3, harmful_steps: 1, redundant_steps: 0, repairs: 0, last_seen_ms: 0 }] }));
+    const text = await telemetry.metricsText();
+    expect(text).toContain('agent_name="say \\"hi\\"\\\\n\\nnext"');
+    expect(text).toMatch(/^# TYPE agent_credit_agent_credit_sum gauge$/m);
+    expect(text).toMatch(/^agent_credit_agent_credit_sum\{agent_id="q",[^}]*\} -0\.25$/m);
   });
 });
