@@ -95,9 +95,10 @@ interface StepTally {
 
 interface EpisodeRecord {
   revision: number;
-  credit?: { success: boolean; systemValue: number; agents: { id: string; credit: number }[]; firstErrorAgent: string | undefined };
-  /** agent id → its steps' tallies in this revision */
-  steps: Map<string, StepTally>;
+  /** `standing`: the agent's standing that was credited (taken back only from that one, not from a later one after a drop) */
+  credit?: { success: boolean; systemValue: number; agents: { id: string; credit: number; standing: Standing }[]; firstErrorAgent: string | undefined };
+  /** agent id → its steps' tallies in this revision, and the standing they were added to */
+  steps: Map<string, { tally: StepTally; standing: Standing }>;
   /** step ids (message rewards) and event ids (pairs) seen in this revision */
   seen: Set<string>;
   rewards: number;
@@ -194,9 +195,11 @@ export class AgentBoard {
     if (e.event_type === 'episode_credit') {
       if (r.credit !== undefined) return this.duplicate();
       const firstErrorAgent = e.first_error?.agent_id;
-      r.credit = { success: e.outcome === 'success', systemValue: e.system_value, agents: e.agents.map((a) => ({ id: a.agent_id, credit: a.credit })), firstErrorAgent };
+      const credited: { id: string; credit: number; standing: Standing }[] = [];
+      r.credit = { success: e.outcome === 'success', systemValue: e.system_value, agents: credited, firstErrorAgent };
       for (const a of e.agents) {
         const s = this.touch(a.agent_id, a.agent_name, e.emitted_at_ms);
+        credited.push({ id: a.agent_id, credit: a.credit, standing: s });
         s.episodes++;
         if (r.credit.success) s.successes++;
         else s.failures++;
@@ -216,10 +219,15 @@ export class AgentBoard {
         redundant: e.components.redundancy < 0 ? 1 : 0,
         repairs: e.failure_role === 'repair' ? 1 : 0,
       };
-      const mine = r.steps.get(e.agent_id) ?? { steps: 0, harmful: 0, redundant: 0, repairs: 0 };
-      addTally(mine, tally, 1);
-      r.steps.set(e.agent_id, mine);
-      addTally(this.touch(e.agent_id, e.agent_name, e.emitted_at_ms), tally, 1);
+      const standing = this.touch(e.agent_id, e.agent_name, e.emitted_at_ms);
+      let mine = r.steps.get(e.agent_id);
+      if (mine === undefined || mine.standing !== standing) {
+        // first step of the agent in this revision, or its standing was dropped and started afresh since
+        mine = { tally: { steps: 0, harmful: 0, redundant: 0, repairs: 0 }, standing };
+        r.steps.set(e.agent_id, mine);
+      }
+      addTally(mine.tally, tally, 1);
+      addTally(standing, tally, 1);
       r.rewards++;
       this.totals.rewards++;
     } else {
@@ -237,7 +245,8 @@ export class AgentBoard {
     if (c !== undefined) {
       for (const a of c.agents) {
         const s = this.agents.get(a.id);
-        if (s === undefined) continue; // dropped (maxAgents): nothing left to take back from
+        // dropped (maxAgents), perhaps started afresh since: nothing of this revision to take back from it
+        if (s === undefined || s !== a.standing) continue;
         s.episodes--;
         if (c.success) s.successes--;
         else s.failures--;
@@ -250,9 +259,8 @@ export class AgentBoard {
       else this.totals.failures--;
       this.totals.systemValue = this.totals.episodes === 0 ? 0 : this.totals.systemValue - c.systemValue;
     }
-    for (const [id, tally] of r.steps) {
-      const s = this.agents.get(id);
-      if (s !== undefined) addTally(s, tally, -1);
+    for (const [id, { tally, standing }] of r.steps) {
+      if (this.agents.get(id) === standing) addTally(standing, tally, -1);
     }
     this.totals.rewards -= r.rewards;
     this.totals.pairs -= r.pairs;

@@ -193,4 +193,34 @@ describe('AgentBoard', () => {
     expect(few.snapshot().agents_dropped).toBeGreaterThan(0);
     expect(() => new AgentBoard({ maxAgents: 0 })).toThrow(/maxAgents must be an integer ≥ 1/);
   });
+
+  it('an agent dropped at maxAgents and seen again starts afresh: a correction of an episode from before the drop takes nothing back from it', async () => {
+    // three agents fit; three others push them out; they come back with another episode
+    const others = (await revisionEvents('4'.repeat(32), 0, { fails: false })).map(
+      (e) => JSON.parse(JSON.stringify(e).replace(/"(planner|researcher|writer)"/g, '"other-$1"')) as CreditEvent,
+    );
+    const ep1 = corrected.filter((e) => e.trace_ids[0] === '1'.repeat(32));
+    const ep3 = corrected.filter((e) => e.trace_ids[0] === '3'.repeat(32));
+    const board = new AgentBoard({ maxAgents: 3 });
+    board.add(ep1.filter((e) => e.episode_revision === 0)); // failed: researcher made the first error
+    board.add(others); // drops planner, researcher, writer
+    expect(board.snapshot().agents.map((a) => a.agent_id).sort()).toEqual(['other-planner', 'other-researcher', 'other-writer']);
+    board.add(ep3); // they come back, with episode 3 only
+    board.add(ep1.filter((e) => e.episode_revision === 1)); // the correction of episode 1 (a pass)
+    const fresh = new AgentBoard();
+    fresh.add([...ep3, ...ep1.filter((e) => e.episode_revision === 1)]);
+    const want = new Map(fresh.snapshot().agents.map((a) => [a.agent_id, a]));
+    for (const a of board.snapshot().agents) {
+      const w = want.get(a.agent_id)!;
+      expect({ id: a.agent_id, episodes: a.episodes, failures: a.failures, firstErrors: a.first_errors, steps: a.steps, repairs: a.repairs }).toEqual({
+        id: w.agent_id,
+        episodes: w.episodes,
+        failures: w.failures,
+        firstErrors: w.first_errors,
+        steps: w.steps,
+        repairs: w.repairs,
+      });
+      expect(a.credit_sum).toBeCloseTo(w.credit_sum, 9);
+    }
+  });
 });
