@@ -226,8 +226,8 @@ export class LiveSink implements EventSink {
     if (header === 'missing') {
       const cookie = cookieValue(req.headers.cookie, this.cookieName());
       if (cookie !== undefined && auth.acceptsSession(cookie)) return true;
-      const token = path === '/' ? new URLSearchParams(query).get('token') : null;
-      if (token !== null && auth.acceptsToken(token)) {
+      const token = path === '/' ? queryToken(query) : undefined;
+      if (token !== undefined && auth.acceptsToken(token)) {
         setCookie(`${this.cookieName()}=${BearerAuth.sessionValueOf(token)}; Path=/; HttpOnly; SameSite=Strict${this.options.security?.tls ? '; Secure' : ''}`);
         return true;
       }
@@ -299,6 +299,24 @@ export class LiveSink implements EventSink {
     }
     sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz' });
   }
+}
+
+/**
+ * The `token` parameter of a query, percent-decoded but with `+` kept as `+`: a token holds no
+ * spaces, and a base64 one (openssl rand -base64 32) typed into the address bar arrives with its
+ * `+` unencoded, which form decoding (URLSearchParams) would turn into a space. Undefined when
+ * absent or not valid percent-encoding.
+ */
+function queryToken(query: string): string | undefined {
+  for (const part of query.split('&')) {
+    if (!part.startsWith('token=')) continue;
+    try {
+      return decodeURIComponent(part.slice('token='.length));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
