@@ -279,6 +279,11 @@ export class LiveSink implements EventSink {
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      // HEAD has no body to stream: answer the headers and end (a HEAD response is never flushed by writes, so it would hang and hold a slot)
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       res.write('retry: 2000\n\n');
       // half the client's buffer cap: room for the live events that follow on a slow link
       for (const f of this.newestWithin((this.options.maxClientBufferBytes ?? 4 * 1024 * 1024) / 2)) res.write(`event: ${f.type}\ndata: ${f.data}\n\n`);
