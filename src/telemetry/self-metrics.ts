@@ -138,6 +138,8 @@ export class SelfTelemetry {
     });
     this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events (no system evaluation, non-finite score, label not in credit.labelScores)' });
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
+    // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
+    this.creditFailures.add(0);
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
     this.creditLatency = m.createHistogram(n('credit_latency_seconds'), {
       description: 'Time from episode close to its credit events',

@@ -224,5 +224,20 @@ describe('deploy/prometheus-rules.yaml', () => {
       await telemetry.shutdown();
     }
   });
-});
 
+  it('every counter an increase() alert names is exported at 0 from the start, so its first increment is seen', async () => {
+    // Prometheus' increase() needs a sample before the increment: a series that first appears at 1
+    // never rises above its first sample, and the alert misses the first failure after a start
+    const telemetry = new SelfTelemetry();
+    try {
+      telemetry.observe(() => new Proxy({}, { get: () => 0 }) as never);
+      const text = await telemetry.metricsText();
+      const rules = parse(read('prometheus-rules.yaml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+      const increased = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/increase\((agent_credit_[a-z_]+_total)\[/g)].map((m) => ({ alert: r.alert, metric: m[1]! }))));
+      expect(increased.length).toBeGreaterThan(2);
+      expect(increased.filter((n) => !new RegExp(`^${n.metric}(\\{[^}]*\\})? 0$`, 'm').test(text))).toEqual([]);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+});
