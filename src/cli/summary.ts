@@ -24,16 +24,29 @@ export interface ReplaySummary {
   preferencePairs: number;
   /** Revisions superseded by a later one (corrections), not counted above. */
   corrections: number;
+  /**
+   * Of those, corrections of an episode the summary no longer remembered (more than
+   * SUMMARY_EPISODE_MEMORY episodes later): the earlier revision is counted too.
+   */
+  correctionsUnmatched: number;
   agents: AgentSummary[];
 }
 
 /**
+ * Episodes the replay summary remembers for corrections (~1 KB each). A correction comes within
+ * `episodes.correctionWindowMs` (1 h by default) of data time after its episode's first credit, so
+ * in a replay in data-time order far fewer episodes lie between the two; one that comes later
+ * still is counted (`correctionsUnmatched`), its earlier revision not taken back.
+ */
+export const SUMMARY_EPISODE_MEMORY = 200_000;
+
+/**
  * The replay's figures, from the events as they are written: the fleet board
- * (src/events/agent-board.ts) with memory for every episode of the replay, so that any
- * correction, however late in the input, replaces its episode's earlier revision.
+ * (src/events/agent-board.ts), so that a correction replaces its episode's earlier revision.
+ * Without de-duplication: a replay publishes every event once, and the ids would cost memory.
  */
 export class SummaryCollector {
-  private readonly board = new AgentBoard({ maxEpisodes: Number.MAX_SAFE_INTEGER, maxAgents: Number.MAX_SAFE_INTEGER });
+  private readonly board = new AgentBoard({ maxEpisodes: SUMMARY_EPISODE_MEMORY, maxAgents: Number.MAX_SAFE_INTEGER, deduplicate: false });
 
   add(events: readonly CreditEvent[]): void {
     this.board.add(events);
@@ -48,6 +61,7 @@ export class SummaryCollector {
       messageRewards: b.message_rewards,
       preferencePairs: b.preference_pairs,
       corrections: b.corrections,
+      correctionsUnmatched: b.corrections_unmatched,
       agents: b.agents
         .filter((a) => a.episodes > 0)
         .map((a) => ({ agentId: a.agent_id, agentName: a.agent_name, episodes: a.episodes, meanCredit: a.credit_mean, totalCredit: a.credit_sum, firstErrors: a.first_errors })),
@@ -84,7 +98,7 @@ export function renderSummary(s: ReplaySummary, counts?: ReplayCounts): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [
-    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision)` : ''}`,
+    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
     ...(counts ? [renderReplayCounts(counts)] : []),
     line(rows[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),

@@ -19,6 +19,12 @@ export interface AgentBoardOptions {
   readonly maxEpisodes?: number;
   /** Agents kept (least recently seen dropped first). Default 1,000. */
   readonly maxAgents?: number;
+  /**
+   * Count an event seen twice once (default true). Costs the step and event ids of every
+   * remembered episode (~2 KB an episode): a replay, whose output holds no duplicates, turns it off
+   * to keep a long replay's summary small. A second episode_credit of a revision is ignored either way.
+   */
+  readonly deduplicate?: boolean;
 }
 
 /** One agent's standing: sums over the latest revision of every credited episode it took part in. */
@@ -99,8 +105,8 @@ interface EpisodeRecord {
   credit?: { success: boolean; systemValue: number; agents: { id: string; credit: number; standing: Standing }[]; firstErrorAgent: string | undefined };
   /** agent id → its steps' tallies in this revision, and the standing they were added to */
   steps: Map<string, { tally: StepTally; standing: Standing }>;
-  /** step ids (message rewards) and event ids (pairs) seen in this revision */
-  seen: Set<string>;
+  /** step ids (message rewards) and event ids (pairs) seen in this revision; undefined when not de-duplicating */
+  seen: Set<string> | undefined;
   rewards: number;
   pairs: number;
 }
@@ -110,6 +116,7 @@ const emptyStanding = (name: string): Standing => ({ name, episodes: 0, successe
 export class AgentBoard {
   private readonly maxEpisodes: number;
   private readonly maxAgents: number;
+  private readonly deduplicate: boolean;
   /** Insertion order = first seen: the oldest are forgotten first. */
   private readonly episodes = new Map<string, EpisodeRecord>();
   /** Re-inserted on every touch: the least recently seen are dropped first. */
@@ -122,6 +129,7 @@ export class AgentBoard {
   constructor(options: AgentBoardOptions = {}) {
     this.maxEpisodes = positiveInt(options.maxEpisodes ?? 10_000, 'maxEpisodes');
     this.maxAgents = positiveInt(options.maxAgents ?? 1_000, 'maxAgents');
+    this.deduplicate = options.deduplicate ?? true;
   }
 
   /** Changes with every event that changed a figure: a cheap "anything new?" for periodic pushes. */
@@ -189,7 +197,7 @@ export class AgentBoard {
         }
       }
       this.episodes.delete(key);
-      r = { revision: e.episode_revision, steps: new Map(), seen: new Set(), rewards: 0, pairs: 0 };
+      r = { revision: e.episode_revision, steps: new Map(), seen: this.deduplicate ? new Set() : undefined, rewards: 0, pairs: 0 };
       this.remember(key, r);
     }
     if (e.event_type === 'episode_credit') {
@@ -211,8 +219,8 @@ export class AgentBoard {
       else this.totals.failures++;
       this.totals.systemValue += e.system_value;
     } else if (e.event_type === 'message_reward') {
-      if (r.seen.has(e.step_id)) return this.duplicate();
-      r.seen.add(e.step_id);
+      if (r.seen?.has(e.step_id)) return this.duplicate();
+      r.seen?.add(e.step_id);
       const tally: StepTally = {
         steps: 1,
         harmful: e.components.sabotage < 0 ? 1 : 0,
@@ -231,8 +239,8 @@ export class AgentBoard {
       r.rewards++;
       this.totals.rewards++;
     } else {
-      if (r.seen.has(e.event_id)) return this.duplicate();
-      r.seen.add(e.event_id);
+      if (r.seen?.has(e.event_id)) return this.duplicate();
+      r.seen?.add(e.event_id);
       r.pairs++;
       this.totals.pairs++;
     }

@@ -223,4 +223,18 @@ describe('AgentBoard', () => {
       expect(a.credit_sum).toBeCloseTo(w.credit_sum, 9);
     }
   });
+
+  it('deduplicate off (replay summaries): the same standings for input without re-deliveries, and no ids kept', () => {
+    const all = [...fixtureEvents, ...corrected];
+    const lean = new AgentBoard({ deduplicate: false });
+    lean.add(all);
+    expectMatches(lean.snapshot(), oracle(all));
+    // a re-delivered message reward counts again (what de-duplication is for); a second episode_credit of a revision never does
+    lean.add(all.filter((e) => e.event_type !== 'message_reward' && e.event_type !== 'preference_pair'));
+    expect(lean.snapshot().episodes).toBe(oracle(all).episodes);
+    const before = lean.snapshot().message_rewards;
+    lean.add(all.filter((e) => e.event_type === 'message_reward').slice(0, 1));
+    expect(lean.snapshot().message_rewards).toBe(before + 1);
+  });
 });
+
