@@ -59,14 +59,16 @@ describe('agent-credit check', () => {
   });
 
   it('OTLP/HTTP: a port in use fails and names the setting', async () => {
-    const s = createServer();
+    // an occupant that reads and never answers (check asks it GET /healthz; a socket nobody reads
+    // never sees the probe's FIN, and close() would wait for it)
+    const s = createServer((socket) => socket.resume());
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as { port: number }).port;
     try {
       const config = loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { host: '127.0.0.1', port } }, sinks: { live: { enabled: false } } } }).config;
       const report = await runChecks(config);
       expect(report.ok).toBe(false);
-      expect(renderCheckReport(report)).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port`));
+      expect(renderCheckReport(report)).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port.*\\(no http answer there: no answer\\)`));
     } finally {
       await new Promise<void>((r) => s.close(() => r()));
     }
