@@ -16,6 +16,8 @@ export interface DemoOptions {
   /** Stop after this many batches; 0 = until stopped. */
   batches: number;
   seed: number;
+  /** Sent with every export, e.g. the receiver's bearer token. */
+  headers?: Record<string, string>;
   logger: Logger;
 }
 
@@ -36,7 +38,7 @@ export function startDemoFleet(o: DemoOptions): DemoFleet {
     const seed = o.seed + batch;
     try {
       const runs = await generateFleet({ episodes: o.episodesPerBatch, seed, baseTimeMs: Date.now(), spacingMs: 50 });
-      const sent = await sendScenario(o.endpoint, runs, { protocol: batch % 2 === 0 ? 'http/protobuf' : 'http/json' });
+      const sent = await sendScenario(o.endpoint, runs, { protocol: batch % 2 === 0 ? 'http/protobuf' : 'http/json', ...(o.headers ? { headers: o.headers } : {}) });
       o.logger.info({ batch, seed, runs: runs.length, ...sent }, 'demo fleet sent a batch');
     } catch (err) {
       o.logger.warn({ batch, err: (err as Error).message }, 'demo fleet batch failed');

@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
-import { closeSync, createWriteStream, openSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
@@ -116,6 +116,19 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, message: string)
   process.on('SIGTERM', onSignal);
 }
 
+/**
+ * What the demo fleet sends to the job's own receiver: its bearer token when `source.http.auth`
+ * asks for one (the first token of `tokenFile`). (TLS is refused before the job starts: the fleet
+ * speaks plain OTLP/HTTP to 127.0.0.1 and could not verify the receiver's certificate for that name.)
+ */
+function demoHeaders(config: AppConfig): Record<string, string> | undefined {
+  const auth = config.source.http.auth;
+  if (!auth) return undefined;
+  // the job has read and checked the file at its start (a bad one stopped it, naming the key)
+  const token = auth.token ?? readFileSync(auth.tokenFile!, 'utf8').split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+  return token === undefined ? undefined : { Authorization: `Bearer ${token}` };
+}
+
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const config = load(f, runOverrides(f));
   const logger = createLogger(config.telemetry.logLevel);
@@ -142,11 +155,12 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
   }
   const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
+  if (demo && config.source.http.tls) throw new ConfigError(['source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine — run the demo without source.http.tls (real exporters can use the TLS receiver)']);
   const { startLocalJob } = await import('../runtime/local-job.js');
   const job = await startLocalJob(config, { logger });
   let fleet: ReturnType<typeof startDemoFleet> | undefined;
   if (demo) {
-    fleet = startDemoFleet({ endpoint: job.receiverUrl, ...demo, logger });
+    fleet = startDemoFleet({ endpoint: job.receiverUrl, ...demo, headers: demoHeaders(config), logger });
     logger.info({ live: job.liveUrl }, 'demo fleet started: credit appears on stdout and the live page within seconds');
   }
   untilSignal(

@@ -272,3 +272,34 @@ describe('npm start -- --demo', () => {
     expect(await exited).toBe(0);
   }, 60_000);
 });
+
+describe('run --demo with a secured receiver', () => {
+  it('sends the receiver\'s bearer token (source.http.auth): credit appears', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], {
+      cwd: root,
+      env: cleanEnv({ AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN: 'demo-Token+1/x=' }),
+    });
+    try {
+      const stderr: string[] = [];
+      createInterface({ input: proc.stderr }).on('line', (l) => stderr.push(l));
+      const credited = await new Promise<boolean>((resolve) => {
+        createInterface({ input: proc.stdout }).on('line', (line) => {
+          if ((JSON.parse(line) as CreditEvent).event_type === 'episode_credit') resolve(true);
+        });
+        proc.on('exit', () => resolve(false));
+        setTimeout(() => resolve(false), 40_000).unref();
+      });
+      expect(credited, stderr.slice(-5).join('\n')).toBe(true);
+      expect(stderr.join('\n')).not.toMatch(/demo fleet batch failed/);
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('refuses source.http.tls, naming the key (the fleet speaks plain OTLP/HTTP)', () => {
+    const r = cli(['run', '--demo', '--port', '0', '--live-port', '0'], { AGENT_CREDIT_SOURCE_HTTP_TLS_CERT_FILE: '/nonexistent/tls.crt', AGENT_CREDIT_SOURCE_HTTP_TLS_KEY_FILE: '/nonexistent/tls.key' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine');
+  });
+});
+
