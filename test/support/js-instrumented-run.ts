@@ -41,10 +41,10 @@ import { SemanticConventions } from '@arizeai/openinference-semantic-conventions
 import { SpanAttributes, TraceloopSpanKindValues } from '@traceloop/ai-semantic-conventions';
 import { OpenAIInstrumentation as TraceloopOpenAIInstrumentation } from '@traceloop/instrumentation-openai';
 import type OpenAIType from 'openai';
-import type { ChatCompletion, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { PASS_THRESHOLD } from '../../src/scenarios/record.js';
 import { encodeLogs, encodeTraces, type OtlpEncodingName } from '../../src/scenarios/serialize.js';
-import { recordEvaluation, startFakeOpenAI, type FakeServer, type OpenAIRunPlan, type AgentPlan, type ToolCallSeen } from './openai-instrumented-run.js';
+import { chatTurn, recordEvaluation, startFakeOpenAI, type FakeServer, type OpenAIRunPlan, type AgentPlan, type ToolCallSeen } from './openai-instrumented-run.js';
 
 export type JsConvention = 'openinference' | 'openllmetry';
 
@@ -383,27 +383,10 @@ async function runAgent(agent: AgentPlan, st: AgentRunState): Promise<void> {
     for (const step of agent.steps) {
       await sleep(st.gap);
       if (step.kind === 'chat') {
-        st.server.push(step.reply, model);
-        const completion: ChatCompletion = await st.client.chat.completions.create({
-          model,
-          messages: [...messages],
-          ...(agent.tools ? { tools: [...agent.tools] } : {}),
-        });
-        st.responseIds.push(completion.id);
-        const message = completion.choices[0]?.message;
-        if (!message) throw new Error('fake OpenAI returned no choice');
-        const calls = (message.tool_calls ?? []).flatMap((tc) => (tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : []));
-        lastToolCalls = calls;
-        if (calls.length > 0) {
-          messages.push({
-            role: 'assistant',
-            content: message.content,
-            tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
-          });
-        } else {
-          messages.push({ role: 'assistant', content: message.content ?? '' });
-          final = message.content ?? '';
-        }
+        const turn = await chatTurn(st.client, st.server, { model, messages, tools: agent.tools, reply: step.reply });
+        st.responseIds.push(turn.responseId);
+        lastToolCalls = turn.calls;
+        if (turn.answer !== undefined) final = turn.answer;
       } else {
         if (lastToolCalls.length === 0) throw new Error(`plan: tool step of ${agent.name} without tool calls in the previous reply`);
         for (const call of lastToolCalls) {

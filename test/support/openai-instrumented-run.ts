@@ -457,27 +457,10 @@ async function runAgent(tracer: Tracer, client: OpenAIType, agent: AgentPlan, st
       for (const step of agent.steps) {
         await sleep(st.gap);
         if (step.kind === 'chat') {
-          st.server.push(step.reply, model);
-          const completion: ChatCompletion = await client.chat.completions.create({
-            model,
-            messages: [...messages],
-            ...(agent.tools ? { tools: [...agent.tools] } : {}),
-          });
-          st.responseIds.push(completion.id);
-          const message = completion.choices[0]?.message;
-          if (!message) throw new Error('fake OpenAI returned no choice');
-          const calls = (message.tool_calls ?? []).flatMap((tc) => (tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : []));
-          lastToolCalls = calls;
-          if (calls.length > 0) {
-            messages.push({
-              role: 'assistant',
-              content: message.content,
-              tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
-            });
-          } else {
-            messages.push({ role: 'assistant', content: message.content ?? '' });
-            st.outputs[agent.name] = message.content ?? '';
-          }
+          const turn = await chatTurn(client, st.server, { model, messages, tools: agent.tools, reply: step.reply });
+          st.responseIds.push(turn.responseId);
+          lastToolCalls = turn.calls;
+          if (turn.answer !== undefined) st.outputs[agent.name] = turn.answer;
         } else {
           if (lastToolCalls.length === 0) throw new Error(`plan: tool step of ${agent.name} without tool calls in the previous reply`);
           for (const call of lastToolCalls) {
@@ -509,6 +492,37 @@ async function runAgent(tracer: Tracer, client: OpenAIType, agent: AgentPlan, st
 }
 
 /** The evaluator's `gen_ai.evaluation.result` verdict on the root span (resource `service.name: task-evaluator`). */
+/**
+ * One chat call of an agent: the fake server is told `reply`, the real client sends the
+ * conversation so far (`messages`, appended with the assistant's answer or tool calls). Returns the
+ * response id, the tool calls asked for, and the text answer when there are none.
+ */
+export async function chatTurn(
+  client: OpenAIType,
+  server: FakeServer,
+  o: { model: string; messages: ChatCompletionMessageParam[]; tools?: readonly ChatCompletionTool[] | undefined; reply: ScriptedReply },
+): Promise<{ responseId: string; calls: ToolCallSeen[]; answer?: string }> {
+  server.push(o.reply, o.model);
+  const completion: ChatCompletion = await client.chat.completions.create({
+    model: o.model,
+    messages: [...o.messages],
+    ...(o.tools ? { tools: [...o.tools] } : {}),
+  });
+  const message = completion.choices[0]?.message;
+  if (!message) throw new Error('fake OpenAI returned no choice');
+  const calls = (message.tool_calls ?? []).flatMap((tc) => (tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : []));
+  if (calls.length > 0) {
+    o.messages.push({
+      role: 'assistant',
+      content: message.content,
+      tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
+    });
+    return { responseId: completion.id, calls };
+  }
+  o.messages.push({ role: 'assistant', content: message.content ?? '' });
+  return { responseId: completion.id, calls, answer: message.content ?? '' };
+}
+
 export async function recordEvaluation(rootCtx: Context, score: number, label: 'pass' | 'fail'): Promise<ReadableLogRecord> {
   const records: ReadableLogRecord[] = [];
   const provider = new LoggerProvider({
