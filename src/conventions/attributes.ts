@@ -72,9 +72,17 @@ export function structured(attrs: Attributes, key: string): unknown {
 }
 
 /** Text form of any attribute value: strings as is, everything else as JSON (bytes as length only). */
+/**
+ * What OpenInference writes instead of a text its `traceConfig` hides (`OPENINFERENCE_HIDE_INPUTS`,
+ * `…_HIDE_INPUT_TEXT`, `…_HIDE_OUTPUT_TEXT`, …; `REDACTED_VALUE` in @arizeai/openinference-core and
+ * the Python package): no text, not a text. Read as one, every hidden text equals every other, so
+ * steps were linked, and tool calls matched, through the placeholder alone.
+ */
+export const REDACTED_TEXT = '__REDACTED__';
+
 export function textOf(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (typeof v === 'string') return v.length > 0 && v !== REDACTED_TEXT ? v : undefined;
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));

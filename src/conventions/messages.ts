@@ -20,7 +20,7 @@
  *   `toolCallsFromPythonRepr` recovers the calls from it.
  */
 import type { Attributes } from '../model/telemetry.js';
-import { textOf } from './attributes.js';
+import { REDACTED_TEXT, textOf } from './attributes.js';
 
 export interface ToolCallRef {
   readonly id?: string;
@@ -52,7 +52,7 @@ const CANONICAL_MEMO_MAX_TEXT = 4_096; // longer texts are not kept (memory), on
 
 /** Canonical form of tool-call arguments, so `{"a": 1}` and `{ "a":1 }` (or an object) compare equal. */
 export function canonicalArgs(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined || v === null || v === REDACTED_TEXT) return undefined;
   if (typeof v !== 'string') return stableStringify(v);
   const memo = canonicalMemo.get(v);
   if (memo !== undefined) return memo;
@@ -130,7 +130,7 @@ export function readMessages(value: unknown): ChatMessage[] {
       }
     } else {
       const c = m['content'];
-      const text = typeof c === 'string' ? c : Array.isArray(c) ? contentArrayText(c) : textOf(c);
+      const text = typeof c === 'string' ? textOf(c) : Array.isArray(c) ? contentArrayText(c) : textOf(c);
       if (text) texts.push(text);
     }
     if (Array.isArray(m['tool_calls'])) {
@@ -152,7 +152,7 @@ function contentArrayText(parts: unknown[]): string {
   const texts: string[] = [];
   for (const p of parts) {
     const r = asRecord(p);
-    const t = r ? asString(r['text']) ?? asString(r['content']) : asString(p);
+    const t = textOf(r ? asString(r['text']) ?? asString(r['content']) : asString(p));
     if (t) texts.push(t);
   }
   return texts.join('\n');

@@ -35,7 +35,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_GEN_AI_AGENT_NAME } from '@opentelemetry/semantic-conventions/incubating';
-import { getToolAttributes, traceAgent, traceChain, traceTool } from '@arizeai/openinference-core';
+import { getToolAttributes, OITracer, traceAgent, traceChain, traceTool, type TraceConfigOptions } from '@arizeai/openinference-core';
 import { OpenAIInstrumentation as OpenInferenceOpenAIInstrumentation } from '@arizeai/openinference-instrumentation-openai';
 import { SemanticConventions } from '@arizeai/openinference-semantic-conventions';
 import { SpanAttributes, TraceloopSpanKindValues } from '@traceloop/ai-semantic-conventions';
@@ -65,6 +65,12 @@ export interface JsRecordOptions {
   readonly agentNameAttribute?: boolean;
   /** Real-time pause between steps (and between agents), ms; default 2. */
   readonly stepGapMs?: number;
+  /**
+   * OpenInference `traceConfig` (what its masking hides: `hideInputs`, `hideOutputText`, …, as
+   * `OPENINFERENCE_HIDE_*` set it), for the instrumentation's LLM spans and, through an `OITracer`,
+   * the app's chain/agent/tool spans. Default: nothing hidden.
+   */
+  readonly traceConfig?: TraceConfigOptions;
 }
 
 export interface JsInstrumentedRun {
@@ -124,7 +130,7 @@ function threadState(): ThreadState {
 }
 
 /** enabled: false so nothing is hooked before the provider is set. */
-function instrumentationOf(state: ThreadState, convention: JsConvention, captureContent: boolean): Instrumentation {
+function instrumentationOf(state: ThreadState, convention: JsConvention, captureContent: boolean, traceConfig?: TraceConfigOptions): Instrumentation {
   let inst = state.instrumentations[convention];
   if (!inst) {
     inst =
@@ -134,6 +140,9 @@ function instrumentationOf(state: ThreadState, convention: JsConvention, capture
     state.instrumentations[convention] = inst;
   }
   if (convention === 'openllmetry') (inst as TraceloopOpenAIInstrumentation).setConfig({ traceContent: captureContent });
+  // OpenInference reads traceConfig when setTracerProvider builds its OITracer (called per run):
+  // set for every run, so one run's masking does not stay on the thread's shared instance
+  else (inst as unknown as { traceConfig: TraceConfigOptions | undefined }).traceConfig = traceConfig;
   return inst;
 }
 
@@ -309,14 +318,17 @@ async function recordLocked(state: ThreadState, convention: JsConvention, plan: 
   const ownsContextManager = context.setGlobalContextManager(contextManager);
   if (!ownsContextManager) contextManager.disable();
   const server = await startFakeOpenAI();
-  const instrumentation = instrumentationOf(state, convention, captureContent);
+  const instrumentation = instrumentationOf(state, convention, captureContent, opts.traceConfig);
   try {
     instrumentation.setTracerProvider(tracerProvider);
     instrumentation.enable();
     const OpenAI = loadPatchedOpenAI(convention);
     const client = new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 10_000 });
     const tracer = tracerProvider.getTracer('research-write-app', '1.0.0');
-    const app = convention === 'openinference' ? openInferenceApp(tracer, plan, opts.agentNameAttribute ?? true) : openLlmetryApp(tracer, captureContent);
+    const app =
+      convention === 'openinference'
+        ? openInferenceApp(opts.traceConfig ? new OITracer({ tracer, traceConfig: opts.traceConfig }) : tracer, plan, opts.agentNameAttribute ?? true)
+        : openLlmetryApp(tracer, captureContent);
     const st: AgentRunState = { gap, outputs: {}, toolSpanIds: [], toolCalls: [], responseIds: [], agentSpanIds: {}, server, app, client };
 
     const { span: root } = await context.with(ROOT_CONTEXT, () =>
