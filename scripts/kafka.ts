@@ -233,9 +233,18 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  * snappy/lz4/zstd codecs, all among the broker's resolved jars) — tests use it as an independent
  * producer and consumer (test/integration/support/java-client.ts).
  */
+/**
+ * `KAFKA_CACHE_DIR` as an absolute path (Maven runs in another directory: a relative one resolved
+ * there, and the jars were not found afterwards); empty or unset = `<repo>/.cache/kafka`.
+ */
+export function kafkaCacheDir(): string {
+  const dir = process.env.KAFKA_CACHE_DIR;
+  return dir ? resolve(dir) : join(REPO, '.cache', 'kafka');
+}
+
 export async function kafkaJavaClasspath(options: { version?: string; cacheDir?: string } = {}): Promise<{ classpath: string; jvmFlag: string }> {
   const v = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
-  const libs = await resolveKafkaLibs(v, options.cacheDir ?? process.env.KAFKA_CACHE_DIR ?? join(REPO, '.cache', 'kafka'));
+  const libs = await resolveKafkaLibs(v, options.cacheDir ?? kafkaCacheDir());
   return { classpath: join(libs, '*'), jvmFlag: loggingProfile(v).jvmFlag };
 }
 
@@ -255,7 +264,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
 
 async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka> {
   const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
-  const cacheDir = options.cacheDir ?? process.env.KAFKA_CACHE_DIR ?? join(REPO, '.cache', 'kafka');
+  const cacheDir = options.cacheDir ?? kafkaCacheDir();
   const heap = options.heap ?? process.env.KAFKA_HEAP ?? '512m';
   const libs = await resolveKafkaLibs(version, cacheDir);
   const { jvmFlag } = loggingProfile(version);
