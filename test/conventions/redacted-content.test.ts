@@ -3,7 +3,9 @@
  * placeholder `__REDACTED__` where a text was: recorded here by the real instrumentation and the
  * real openinference-core OITracer (test/support/js-instrumented-run.ts). A hidden text must count
  * as no text: read as one, every hidden text equalled every other, so steps were linked and credit
- * moved through the placeholder alone (researcher 0.375 → 0.75 in this run).
+ * moved through the placeholder alone (in this run the researcher got 0.75, the writer 0.25;
+ * with the placeholder read as no text 0 and 1, as when the texts are not recorded — the hand-over
+ * is text passed in app code, C8, which the masking hides; unmasked 0.375 / 0.625).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REDACTED_TEXT } from '../../src/conventions/attributes.js';
