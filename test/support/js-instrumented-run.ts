@@ -43,7 +43,6 @@ import { OpenAIInstrumentation as TraceloopOpenAIInstrumentation } from '@tracel
 import type OpenAIType from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { PASS_THRESHOLD } from '../../src/scenarios/record.js';
-import { encodeLogs, encodeTraces, type OtlpEncodingName } from '../../src/scenarios/serialize.js';
 import { chatTurn, recordEvaluation, startFakeOpenAI, type FakeServer, type OpenAIRunPlan, type AgentPlan, type ToolCallSeen } from './openai-instrumented-run.js';
 
 export type JsConvention = 'openinference' | 'openllmetry';
@@ -97,13 +96,8 @@ export interface JsInstrumentedRun {
   readonly label: 'pass' | 'fail';
 }
 
-export function jsRunTraceBytes(run: JsInstrumentedRun, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
-  return encodeTraces(run.spans, encoding);
-}
-
-export function jsRunLogBytes(run: JsInstrumentedRun, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
-  return encodeLogs(run.logRecords, encoding);
-}
+/** OTLP request bytes of a run, as for the OpenTelemetry-instrumented recorder. */
+export { runLogBytes as jsRunLogBytes, runTraceBytes as jsRunTraceBytes } from './openai-instrumented-run.js';
 
 // ---------------------------------------------------------------------------------------------
 // Instrumentations (one per kind and thread) and the patched client

@@ -131,13 +131,13 @@ export interface InstrumentedRun {
   readonly label: 'pass' | 'fail';
 }
 
-/** OTLP ExportTraceServiceRequest bytes of the run's spans (real otlp-transformer serializer). */
-export function runTraceBytes(run: InstrumentedRun, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
+/** OTLP ExportTraceServiceRequest bytes of the run's spans (real otlp-transformer serializer); any recorder's run. */
+export function runTraceBytes(run: Pick<InstrumentedRun, 'spans'>, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
   return encodeTraces(run.spans, encoding);
 }
 
 /** OTLP ExportLogsServiceRequest bytes of the run's log records (content events + verdict). */
-export function runLogBytes(run: InstrumentedRun, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
+export function runLogBytes(run: Pick<InstrumentedRun, 'logRecords'>, encoding: OtlpEncodingName = 'otlp_proto'): Uint8Array {
   return encodeLogs(run.logRecords, encoding);
 }
 
