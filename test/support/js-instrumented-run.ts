@@ -31,7 +31,6 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, ROOT_CONTEXT, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_GEN_AI_AGENT_NAME } from '@opentelemetry/semantic-conventions/incubating';
@@ -43,7 +42,7 @@ import { OpenAIInstrumentation as TraceloopOpenAIInstrumentation } from '@tracel
 import type OpenAIType from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { PASS_THRESHOLD } from '../../src/scenarios/record.js';
-import { chatTurn, recordEvaluation, startFakeOpenAI, type FakeServer, type OpenAIRunPlan, type AgentPlan, type ToolCallSeen } from './openai-instrumented-run.js';
+import { appResource, chatTurn, recordEvaluation, startFakeOpenAI, type FakeServer, type OpenAIRunPlan, type AgentPlan, type ToolCallSeen } from './openai-instrumented-run.js';
 
 export type JsConvention = 'openinference' | 'openllmetry';
 
@@ -292,12 +291,7 @@ async function recordLocked(state: ThreadState, convention: JsConvention, plan: 
   const gap = opts.stepGapMs ?? 2;
   const spans: ReadableSpan[] = [];
   const chatSpanIds: string[] = [];
-  const resource = resourceFromAttributes({
-    'service.name': plan.serviceName ?? 'openai-agents-app',
-    'service.version': '1.0.0',
-    'telemetry.sdk.language': 'nodejs',
-    'telemetry.sdk.name': 'opentelemetry',
-  });
+  const resource = appResource(plan);
   const scope = INSTRUMENTATION_SCOPE[convention];
   const collect: SpanProcessor = {
     onStart: (span) => {

@@ -24,7 +24,7 @@ import { context, ROOT_CONTEXT, SpanKind, trace, type Context, type Span, type T
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type OpenAIType from 'openai';
@@ -343,17 +343,22 @@ export function recordOpenAIRun(plan: OpenAIRunPlan, opts: RecordOptions = {}): 
   return result;
 }
 
-async function recordLocked(state: ThreadState, plan: OpenAIRunPlan, opts: RecordOptions): Promise<InstrumentedRun> {
-  const captureContent = opts.captureContent ?? true;
-  const gap = opts.stepGapMs ?? 2;
-  const spans: ReadableSpan[] = [];
-  const content: ReadableLogRecord[] = [];
-  const resource = resourceFromAttributes({
+/** The recorded app's resource, as the OTel JS SDK describes a Node service. */
+export function appResource(plan: Pick<OpenAIRunPlan, 'serviceName'>): Resource {
+  return resourceFromAttributes({
     'service.name': plan.serviceName ?? 'openai-agents-app',
     'service.version': '1.0.0',
     'telemetry.sdk.language': 'nodejs',
     'telemetry.sdk.name': 'opentelemetry',
   });
+}
+
+async function recordLocked(state: ThreadState, plan: OpenAIRunPlan, opts: RecordOptions): Promise<InstrumentedRun> {
+  const captureContent = opts.captureContent ?? true;
+  const gap = opts.stepGapMs ?? 2;
+  const spans: ReadableSpan[] = [];
+  const content: ReadableLogRecord[] = [];
+  const resource = appResource(plan);
   const chatSpanIds: string[] = [];
   const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [collectSpans(spans, chatSpanIds)] });
   const loggerProvider = new LoggerProvider({ resource, processors: [collectLogs(content)] });
