@@ -110,7 +110,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const llms = steps.filter((s) => s.kind === 'llm');
   const issuerOf = new Map<string, CausalStepInput>();
   const issued = new Map<string, { call: ToolCallRef; end: bigint; issuer: CausalStepInput }[]>();
-  const history = new Map<string, { call: ToolCallRef; start: bigint }[]>();
+  const history = new Map<string, { call: ToolCallRef; start: bigint; reader: CausalStepInput }[]>();
   const consumers = new Map<string, CausalStepInput[]>();
   const seenInHistory = new Set<string>();
   for (const l of llms) {
@@ -125,7 +125,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     for (const c of st.facts.historyCalls) {
       if (c.id === undefined || seenInHistory.has(c.id)) continue; // first appearance only
       seenInHistory.add(c.id);
-      for (const key of callKeys(c)) push(history, key, { call: c, start: st.span.startTimeUnixNano });
+      for (const key of callKeys(c)) push(history, key, { call: c, start: st.span.startTimeUnixNano, reader: st });
     }
   }
   const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined => {
@@ -173,14 +173,19 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
           }
         }
       }
-      // Input history of later steps, when the issuing output was not recorded.
+      // Input history of later steps, when the issuing output was not recorded: the earliest
+      // later step that recalls the call — of the step's own agent invocation first, then of its
+      // agent, then any, as for issued calls (agents side by side recall their own calls).
       const hist = call === undefined && key !== undefined ? history.get(key) : undefined;
       if (hist) {
         const from = lowerBound(hist, (e) => e.start >= s.span.startTimeUnixNano);
-        for (let i = from; i < Math.min(hist.length, from + SCAN_LIMIT); i++) {
-          if (isUnboundMatch(s, hist[i]!.call, bound, retryable)) {
-            call = hist[i]!.call;
-            break;
+        let bestRank = -1;
+        for (let i = from; i < Math.min(hist.length, from + SCAN_LIMIT) && bestRank < 2; i++) {
+          const h = hist[i]!;
+          const rank = s.invocationId !== undefined && h.reader.invocationId === s.invocationId ? 2 : h.reader.agentId === s.agentId ? 1 : 0;
+          if (rank > bestRank && isUnboundMatch(s, h.call, bound, retryable)) {
+            call = h.call;
+            bestRank = rank;
           }
         }
       }
