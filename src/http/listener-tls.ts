@@ -6,10 +6,11 @@
  * invalid file fails the start with a ConfigError naming its key. Renewed certificates are taken
  * on the next start.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import { pemCertificates } from '../tls/pem-certificates.js';
 
 export const ListenerTlsSchema = z
   .strictObject({
@@ -31,8 +32,6 @@ export interface ListenerTls {
   rejectUnauthorized: boolean;
 }
 
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /** The file's text, or a problem line naming `key`. */
 function readPem(path: string, key: string, what: string, problems: string[]): string | undefined {
   let text: string;
@@ -50,21 +49,16 @@ function readPem(path: string, key: string, what: string, problems: string[]): s
   return text;
 }
 
-/** Every certificate block of `text` must parse; a problem line otherwise. */
+/** Every certificate block of `text` must parse (src/tls/pem-certificates.ts); a problem line otherwise. */
 function checkCertificates(text: string, path: string, key: string, what: string, problems: string[]): boolean {
-  const blocks = text.match(CERTIFICATE_BLOCK) ?? [];
-  if (blocks.length === 0) {
-    const found = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? 'nothing';
-    problems.push(`${key}: ${path} holds no certificate (its PEM block is ${found}) — give ${what} (-----BEGIN CERTIFICATE-----)`);
+  const c = pemCertificates(text);
+  if (c.count === 0) {
+    problems.push(`${key}: ${path} holds no certificate (its PEM block is ${c.otherwise}) — give ${what} (-----BEGIN CERTIFICATE-----)`);
     return false;
   }
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch (err) {
-      problems.push(`${key}: ${path}: certificate ${i + 1} of ${blocks.length} cannot be read (${(err as Error).message}) — replace it with ${what} in PEM`);
-      return false;
-    }
+  if (c.unreadable.length > 0) {
+    problems.push(`${key}: ${path} has certificates that cannot be read (${c.unreadable.join('; ')}) — replace the damaged block(s) with ${what} in PEM`);
+    return false;
   }
   return true;
 }

@@ -8,8 +8,8 @@
  * problem names its key and what to change. `explainConnectionError` adds that key to the
  * errors kafkajs gives for a failed handshake (a wrong password, an untrusted certificate).
  */
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pemCertificates } from '../tls/pem-certificates.js';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { oauthBearerAuthenticator, oauthBearerSource, oauthBearerTokenProvider, type OAuthBearerProvider } from './oauthbearer.js';
@@ -109,9 +109,6 @@ function pem(path: string, key: string, what: string): string {
   return text;
 }
 
-/** PEM certificate blocks as OpenSSL reads them: also OpenSSL's `TRUSTED CERTIFICATE` (RHEL's ca-bundle.trust.crt) and old `X509 CERTIFICATE`. */
-const CERTIFICATE_BLOCK = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END (?:TRUSTED |X509 )?CERTIFICATE-----/g;
-
 /**
  * The CA file must hold at least one certificate Node can read. Node's TLS accepts a CA file
  * without one silently (a key, a CSR, a damaged block) and every broker then looks untrusted, which
@@ -119,27 +116,12 @@ const CERTIFICATE_BLOCK = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[\s\S]*
  * beside ones that do are named too: OpenSSL skips them, so a CA the user counted on is missing.
  */
 function caBundle(text: string, path: string, key: string): string {
-  const blocks = text.match(CERTIFICATE_BLOCK) ?? [];
-  if (blocks.length === 0) {
-    const found = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? 'nothing';
-    throw new KafkaConnectionConfigError(`${key}: ${path} holds no certificate (its PEM block is ${found}); give the CA certificate that signed the brokers' certificates (-----BEGIN CERTIFICATE-----)`);
+  const c = pemCertificates(text);
+  if (c.count === 0) {
+    throw new KafkaConnectionConfigError(`${key}: ${path} holds no certificate (its PEM block is ${c.otherwise}); give the CA certificate that signed the brokers' certificates (-----BEGIN CERTIFICATE-----)`);
   }
-  const unreadable: string[] = [];
-  for (const [i, block] of blocks.entries()) {
-    try {
-      try {
-        new X509Certificate(block);
-      } catch (err) {
-        // the other labels wrap the same DER certificate (TRUSTED adds trust settings after it)
-        if (block.startsWith('-----BEGIN CERTIFICATE-----')) throw err;
-        new X509Certificate(block.replace(/(TRUSTED|X509) CERTIFICATE-----/g, 'CERTIFICATE-----'));
-      }
-    } catch (err) {
-      unreadable.push(`certificate ${i + 1} of ${blocks.length}: ${(err as Error).message}`);
-    }
-  }
-  if (unreadable.length > 0) {
-    throw new KafkaConnectionConfigError(`${key}: ${path} has certificates that cannot be read (${unreadable.join('; ')}); replace the damaged block(s) with the CA certificate, e.g. openssl x509 -in ca.crt -out ca.pem`);
+  if (c.unreadable.length > 0) {
+    throw new KafkaConnectionConfigError(`${key}: ${path} has certificates that cannot be read (${c.unreadable.join('; ')}); replace the damaged block(s) with the CA certificate, e.g. openssl x509 -in ca.crt -out ca.pem`);
   }
   return text;
 }

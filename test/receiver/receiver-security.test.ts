@@ -3,6 +3,8 @@
  * mutual TLS, bearer tokens — with request bodies from the real OTel JS serializers and one export
  * through the real OTLP/HTTP exporter configured as an app would configure it.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +153,22 @@ describe('OTLP/HTTP receiver with mutual TLS (source.http.tls.clientCaFile)', ()
     const r = await httpsRequest(`${url}/v1/traces`, { method: 'POST', ca, cert: tls.read(tls.clientCert), key: tls.read(tls.clientKey), headers: PROTO, body: run.tracesProto });
     expect(r.status).toBe(200);
     expect(handler.spans.length).toBe(run.spans.length);
+  });
+
+  it('takes the client CA in OpenSSL\'s TRUSTED CERTIFICATE form too (as the Kafka CA bundle does: src/tls/pem-certificates.ts)', async () => {
+    const trusted = join(tls.dir, 'client-ca-trusted.pem');
+    execFileSync('openssl', ['x509', '-in', tls.clientCa, '-addtrust', 'clientAuth', '-trustout', '-out', trusted], { stdio: 'pipe' });
+    expect(tls.read(trusted)).toContain('-----BEGIN TRUSTED CERTIFICATE-----');
+    // before: "holds no certificate (its PEM block is TRUSTED CERTIFICATE)"
+    const security = resolveListenerSecurity({ tls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: trusted } }, 'source.http');
+    const other = await started(security);
+    try {
+      const r = await httpsRequest(`${other.url}/v1/traces`, { method: 'POST', ca, cert: tls.read(tls.clientCert), key: tls.read(tls.clientKey), headers: PROTO, body: run.tracesProto });
+      expect(r.status).toBe(200);
+      await expect(httpsRequest(`${other.url}/v1/traces`, { method: 'POST', ca, cert: tls.read(tls.strangerCert), key: tls.read(tls.strangerKey), headers: PROTO, body: run.tracesProto })).rejects.toThrow(/unknown ca|socket hang up|ECONNRESET/i);
+    } finally {
+      await other.receiver.close();
+    }
   });
 
   it('refuses a client without a certificate, and one signed by another CA, in the handshake: nothing ingested', async () => {
