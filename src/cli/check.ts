@@ -70,11 +70,15 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
   if (config.source.kind === 'kafka') await checkKafka(config, lines, deps);
   else if (config.source.kind === 'otlp-http') {
     const { host, port } = config.source.http;
-    lines.push(await portLine(host, port, 'source.http', 'OTLP/HTTP receiver', security.receiver));
+    lines.push(await portLine(host, port, listenerKeys('source.http'), 'OTLP/HTTP receiver', security.receiver));
   } else {
     lines.push({ status: 'info', text: 'source.kind is file: nothing to connect to (`agent-credit replay` reads source.file.paths)' });
   }
-  if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, 'sinks.live', 'live page', security.live));
+  if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, listenerKeys('sinks.live'), 'live page', security.live));
+  const t = config.telemetry;
+  if (config.source.kind !== 'file' && t.metricsPort !== null) {
+    lines.push(await portLine(t.metricsHost, t.metricsPort, { host: 'telemetry.metricsHost', port: 'telemetry.metricsPort' }, 'status server (/metrics, /healthz, /readyz)', security.status, ' for /metrics'));
+  }
   const game = await valueFunctionLine(config);
   if (game) lines.push(game);
   return { lines, ok: lines.every((l) => l.status !== 'fail') };
@@ -117,23 +121,25 @@ async function valueFunctionLine(config: AppConfig): Promise<CheckLine | undefin
   return undefined;
 }
 
-/** How the listener is secured, for the report: `https, client certificates required, bearer token required`. */
-function securityText(security: ListenerSecurity): string {
-  const parts = [security.tls ? `https${security.tls.ca !== undefined ? ', client certificates required' : ''}` : 'http', security.auth ? 'bearer token required' : 'no authentication'];
+/** How the listener is secured, for the report: `https, client certificates required, bearer token required` (`scope`: where they are). */
+function securityText(security: ListenerSecurity, scope = ''): string {
+  const parts = [security.tls ? `https${security.tls.ca !== undefined ? `, client certificates required${scope}` : ''}` : 'http', security.auth ? `bearer token required${scope}` : 'no authentication'];
   return parts.join(', ');
 }
 
-async function portLine(host: string, port: number, key: string, what: string, security: ListenerSecurity = {}): Promise<CheckLine> {
-  const how = securityText(security);
+const listenerKeys = (prefix: string) => ({ host: `${prefix}.host`, port: `${prefix}.port` });
+
+async function portLine(host: string, port: number, keys: { host: string; port: string }, what: string, security: ListenerSecurity = {}, scope = ''): Promise<CheckLine> {
+  const how = securityText(security, scope);
   // bound as run binds it: with TLS, the https server is created from the certificate and key read above
   const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const s = createListenerServer(security.tls, (_req, res) => res.end());
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
     s.listen(port, host, () => s.close(() => resolve(undefined)));
   });
-  if (!err) return { status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${key}.port 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
+  if (!err) return { status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${keys.port} 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
   const answer = err.code === 'EADDRINUSE' ? await whatAnswers(host, port, security) : undefined;
-  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${key}.port (or ${key}.host), or stop what uses it${answer ? ` (${answer})` : ''}` };
+  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}` };
 }
 
 /**

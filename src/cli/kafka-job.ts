@@ -53,7 +53,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   telemetry.observeAgents(() => standings.board.snapshot());
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live })));
-  const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry) : undefined;
+  const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;
   try {
     await startJobOutputs(sinks, statusServer);
   } catch (err) {

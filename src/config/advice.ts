@@ -68,25 +68,32 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
  */
 function listenerAdvice(config: AppConfig): ConfigAdvice[] {
   const out: ConfigAdvice[] = [];
+  const keysOf = (prefix: string) => ({ host: `${prefix}.host`, tls: `${prefix}.tls`, auth: `${prefix}.auth` });
+  const t = config.telemetry;
   const listeners = [
-    ...(config.source.kind === 'otlp-http' ? [{ key: 'source.http', what: 'the OTLP/HTTP receiver', open: 'anyone who reaches it can send spans, logs and evaluations', s: config.source.http }] : []),
+    ...(config.source.kind === 'otlp-http'
+      ? [{ keys: keysOf('source.http'), what: 'the OTLP/HTTP receiver', open: 'anyone who reaches it can send spans, logs and evaluations', host: config.source.http.host, tls: config.source.http.tls, auth: config.source.http.auth }]
+      : []),
     ...(config.source.kind !== 'file' && config.sinks.live.enabled
-      ? [{ key: 'sinks.live', what: 'the live page', open: 'anyone who reaches it can read the events (agent names, LLM outputs, errors) on /, /events and /metrics', s: config.sinks.live }]
+      ? [{ keys: keysOf('sinks.live'), what: 'the live page', open: 'anyone who reaches it can read the events (agent names, LLM outputs, errors) on /, /events and /metrics', host: config.sinks.live.host, tls: config.sinks.live.tls, auth: config.sinks.live.auth }]
+      : []),
+    ...(config.source.kind !== 'file' && t.metricsPort !== null
+      ? [{ keys: { host: 'telemetry.metricsHost', tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' }, what: 'the status server (/metrics)', open: 'anyone who reaches it can read /metrics (every agent by name, with its credit, failures and errors)', host: t.metricsHost, tls: t.metricsTls, auth: t.metricsAuth }]
       : []),
   ];
   for (const l of listeners) {
-    if (isLoopbackHost(l.s.host)) continue;
-    const env = `AGENT_CREDIT_${l.key.replace('.', '_').toUpperCase()}_AUTH_TOKEN`;
-    if (!l.s.tls) {
+    if (isLoopbackHost(l.host)) continue;
+    const env = `AGENT_CREDIT_${l.keys.auth.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}_TOKEN`;
+    if (!l.tls) {
       out.push({
-        key: `${l.key}.tls`,
-        message: `${l.key}.host ${l.s.host} is not a loopback address and ${l.what} has no TLS: what it carries${l.s.auth ? ', the bearer token included,' : ''} crosses the network in clear — set ${l.key}.tls.certFile and ${l.key}.tls.keyFile (PEM files), or terminate TLS in front of it (a mesh, a proxy)`,
+        key: l.keys.tls,
+        message: `${l.keys.host} ${l.host} is not a loopback address and ${l.what} has no TLS: what it carries${l.auth ? ', the bearer token included,' : ''} crosses the network in clear — set ${l.keys.tls}.certFile and ${l.keys.tls}.keyFile (PEM files), or terminate TLS in front of it (a mesh, a proxy)`,
       });
     }
-    if (!l.s.auth) {
+    if (!l.auth) {
       out.push({
-        key: `${l.key}.auth`,
-        message: `${l.key}.host ${l.s.host} is not a loopback address and ${l.what} has no authentication: ${l.open} — set ${l.key}.auth.tokenFile (or ${env}), or put an authenticating proxy or a NetworkPolicy in front`,
+        key: l.keys.auth,
+        message: `${l.keys.host} ${l.host} is not a loopback address and ${l.what} has no authentication: ${l.open} — set ${l.keys.auth}.tokenFile (or ${env}), or put an authenticating proxy or a NetworkPolicy in front`,
       });
     }
   }

@@ -107,6 +107,24 @@ export const TelemetrySchema = z.strictObject({
   /** Port of a separate /metrics + /healthz + /readyz server; null = served by the live page server. */
   metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
   metricsHost: Host.default(DEFAULTS.telemetry.metricsHost),
+  // Security of the status server (src/runtime/health-server.ts); only with metricsPort (else /metrics is the live page's: sinks.live.tls / auth).
+  metricsTls: ListenerTlsSchema.optional().describe(
+    'serve the status server (telemetry.metricsPort) over https: certFile and keyFile (PEM); clientCaFile = /metrics needs a client certificate signed by it (/healthz and /readyz answer without one, for probes); unset = plain http',
+  ),
+  metricsAuth: ListenerAuthSchema.optional().describe(
+    'require a bearer token for /metrics on the status server (telemetry.metricsPort; /healthz and /readyz stay open for probes): token (best from AGENT_CREDIT_TELEMETRY_METRICS_AUTH_TOKEN) or tokenFile — Prometheus sends it with authorization.credentials_file; unset = none',
+  ),
+}).superRefine((t, ctx) => {
+  // Without a status server there is nothing for them to secure: silently ignoring them would leave /metrics open where the operator thinks it is closed.
+  for (const key of ['metricsTls', 'metricsAuth'] as const) {
+    if (t[key] !== undefined && t.metricsPort === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `only with telemetry.metricsPort (the separate status server): metricsPort is null, so /metrics is served by the live page — secure it there with sinks.live.${key === 'metricsTls' ? 'tls' : 'auth'}, or set telemetry.metricsPort`,
+      });
+    }
+  }
 });
 
 export const RuntimeSchema = z.strictObject({
@@ -156,8 +174,9 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.10.0 adds `source.kafka.metadataMaxAgeMs`, `runtime.readinessPublishFailureMs` and `runtime.livenessStallMs`.
  * 1.11.0 adds `episodes.maxPendingContentEvents` and `episodes.maxPendingContentBytes` (GenAI content events waiting for their trace's spans).
  * 1.12.0 adds `source.http.tls` / `auth` and `sinks.live.tls` / `auth` (https, mutual TLS, bearer tokens on the receiver and the live page).
+ * 1.13.0 adds `telemetry.metricsTls` / `metricsAuth` (the same for the separate status server).
  */
-export const CONFIG_SCHEMA_VERSION = '1.12.0';
+export const CONFIG_SCHEMA_VERSION = '1.13.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

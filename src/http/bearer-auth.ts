@@ -6,7 +6,7 @@
  *
  * Secrets stay out of the YAML as the Kafka SASL settings keep them out (src/kafka/connection.ts):
  * `token` is best given by its environment variable (`AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN`,
- * `AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN`), or `tokenFile` names a file (a mounted Kubernetes
+ * `AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN`, `AGENT_CREDIT_TELEMETRY_METRICS_AUTH_TOKEN`), or `tokenFile` names a file (a mounted Kubernetes
  * Secret) read at start. A file may list several tokens, one per line, all accepted: to rotate,
  * add the new one, restart, move the clients over, remove the old one, restart.
  *
@@ -91,7 +91,7 @@ function anyEqual(candidates: readonly Buffer[], d: Buffer): boolean {
  * `problems`; undefined when any.
  */
 export function resolveBearerAuth(setting: ListenerAuthSetting, prefix: string, problems: string[]): BearerAuth | undefined {
-  const envName = `AGENT_CREDIT_${prefix.replace(/\./g, '_').toUpperCase()}_TOKEN`;
+  const envName = `AGENT_CREDIT_${prefix.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}_TOKEN`;
   let tokens: string[];
   let key: string;
   if (setting.tokenFile !== undefined) {

@@ -23,15 +23,23 @@ export interface ListenerSecurity {
   auth?: BearerAuth;
 }
 
-/** Reads one listener's files; problems are appended (see the resolvers). */
-export function resolveListenerSecurityInto(settings: ListenerSecuritySettings, prefix: string, problems: string[]): ListenerSecurity {
+/**
+ * Reads one listener's files; problems are appended (see the resolvers). `keys` names the settings
+ * in messages: `<prefix>.tls` / `<prefix>.auth` unless given (the status server's are flat).
+ */
+export function resolveListenerSecurityInto(
+  settings: ListenerSecuritySettings,
+  prefix: string,
+  problems: string[],
+  keys: { tls: string; auth: string } = { tls: `${prefix}.tls`, auth: `${prefix}.auth` },
+): ListenerSecurity {
   const out: ListenerSecurity = {};
   if (settings.tls) {
-    const tls = resolveListenerTls(settings.tls, `${prefix}.tls`, problems);
+    const tls = resolveListenerTls(settings.tls, keys.tls, problems);
     if (tls) out.tls = tls;
   }
   if (settings.auth) {
-    const auth = resolveBearerAuth(settings.auth, `${prefix}.auth`, problems);
+    const auth = resolveBearerAuth(settings.auth, keys.auth, problems);
     if (auth) out.auth = auth;
   }
   return out;
@@ -46,15 +54,22 @@ export function resolveListenerSecurity(settings: ListenerSecuritySettings, pref
 }
 
 /**
- * The security of the job's listeners — the receiver (otlp-http source) and the live page (when
- * enabled) — read now, so every bad file is reported at once, before anything listens.
+ * The security of the job's listeners — the receiver (otlp-http source), the live page (when
+ * enabled) and the status server (`telemetry.metricsPort`, when set) — read now, so every bad file
+ * is reported at once, before anything listens.
  */
-export function resolveJobListeners(config: AppConfig): { receiver: ListenerSecurity; live: ListenerSecurity } {
+export function resolveJobListeners(config: AppConfig): { receiver: ListenerSecurity; live: ListenerSecurity; status: ListenerSecurity } {
   const problems: string[] = [];
   const receiver = config.source.kind === 'otlp-http' ? resolveListenerSecurityInto(config.source.http, 'source.http', problems) : {};
   const live = config.sinks.live.enabled && config.source.kind !== 'file' ? resolveListenerSecurityInto(config.sinks.live, 'sinks.live', problems) : {};
+  const t = config.telemetry;
+  // the status server's keys are flat, beside metricsPort
+  const status =
+    t.metricsPort !== null && config.source.kind !== 'file'
+      ? resolveListenerSecurityInto({ tls: t.metricsTls, auth: t.metricsAuth }, 'telemetry', problems, { tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' })
+      : {};
   if (problems.length > 0) throw new ConfigError(problems);
-  return { receiver, live };
+  return { receiver, live, status };
 }
 
 /** An http server, or an https one when `tls` is set (mutual TLS when it has a client CA). */

@@ -1,32 +1,78 @@
 /**
  * A small HTTP server with only `/metrics`, `/healthz` and `/readyz`: used when the live page
  * is disabled or `telemetry.metricsPort` asks for a separate port (e.g. Kubernetes probes).
+ *
+ * Optional security (`security`, from `telemetry.metricsTls` / `metricsAuth`): https, and a bearer
+ * token and/or a client certificate for `/metrics` — which names every agent and its credit.
+ * `/healthz` and `/readyz` stay open, whatever is set: this server is where the probes go, and a
+ * kubelet's https probe sends neither a token nor a client certificate (it does not verify the
+ * server's either). So with a client CA the TLS handshake asks for a certificate without
+ * requiring one, and `/metrics` refuses a connection that did not present a valid one.
  */
-import { createServer, type Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthState, sendJson, serveStatusRoutes } from './health.js';
 import { closeNow, listen } from '../http/server-lifecycle.js';
+import { BearerAuth } from '../http/bearer-auth.js';
+import { createListenerServer, type ListenerSecurity } from '../http/listener-security.js';
 
 export class HealthServer {
   private server: Server | undefined;
 
   constructor(
-    private readonly options: { host: string; port: number },
+    private readonly options: { host: string; port: number; security?: ListenerSecurity },
     private readonly health: HealthState,
     private readonly telemetry: SelfTelemetry | undefined,
   ) {}
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      if (!serveStatusRoutes(req, res, this.health, this.telemetry)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
-    });
+    const tls = this.options.security?.tls;
+    // a client CA: ask for the certificate in the handshake but let probes without one in (checked per path below)
+    const server = createListenerServer(tls && tls.ca !== undefined ? { ...tls, rejectUnauthorized: false } : tls, (req, res) => this.route(req, res));
     this.server = server;
     await listen(server, this.options.port, this.options.host);
   }
 
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/healthz' && path !== '/readyz' && !this.authorized(req, res)) return;
+    if (!serveStatusRoutes(req, res, this.health, this.telemetry)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
+  }
+
+  /** The client certificate (with a client CA) and the bearer token (with auth); answers 403 (certificate) or 401 (token) when one is missing or wrong. */
+  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
+    const security = this.options.security;
+    if (security?.tls?.ca !== undefined) {
+      const socket = req.socket as TLSSocket;
+      if (!socket.authorized) {
+        // no certificate shows as an empty peer certificate (its authorizationError then names a missing issuer, misleadingly)
+        const presented = Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
+        const why = presented ? `its certificate was refused (${String(socket.authorizationError ?? 'not signed by that CA')})` : 'it presented no client certificate';
+        sendJson(res, 403, { error: `client certificate required: ${why} — present a certificate signed by the CA of telemetry.metricsTls.clientCaFile (Prometheus: tls_config.cert_file / key_file)` });
+        return false;
+      }
+    }
+    const auth = security?.auth;
+    if (!auth) return true;
+    const check = auth.checkHeader(req.headers.authorization);
+    if (check === 'ok') return true;
+    const text = JSON.stringify({
+      error: `${check === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of telemetry.metricsAuth (Prometheus: authorization.credentials_file)`,
+    });
+    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': BearerAuth.challenge(check, 'agent-credit metrics'), 'Cache-Control': 'no-store' });
+    res.end(text);
+    return false;
+  }
+
   port(): number {
     return (this.server?.address() as AddressInfo).port;
+  }
+
+  /** `http` or `https`, as the server was started. */
+  scheme(): 'http' | 'https' {
+    return this.options.security?.tls ? 'https' : 'http';
   }
 
   async close(): Promise<void> {

@@ -60,7 +60,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   }
   let healthServer: HealthServer | undefined;
   if (config.telemetry.metricsPort !== null) {
-    healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort }, health, telemetry);
+    healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry);
   }
   const started: JobOutput[] = [];
   const cleanup = async () => {
@@ -97,7 +97,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   health.set('receiver', true, 'listening');
   const receiverUrl = receiver.address().url;
   const liveUrl = live?.address().url;
-  const metricsUrl = healthServer ? `http://${config.telemetry.metricsHost}:${healthServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
+  const metricsUrl = healthServer ? `${healthServer.scheme()}://${config.telemetry.metricsHost}:${healthServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
   log.info({ receiver: receiverUrl, live: liveUrl, metrics: metricsUrl }, 'agent-credit running: send OTLP/HTTP to the receiver');
 
   let stopping: Promise<void> | undefined;

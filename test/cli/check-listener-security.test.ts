@@ -42,6 +42,25 @@ describe('agent-credit check with TLS and a token', () => {
     }
   });
 
+  it('checks the status server (telemetry.metricsPort) too, with its security, and names its keys when its port is taken', async () => {
+    const c = config({
+      source: { http: { port: 0 } },
+      sinks: { live: { enabled: false } },
+      telemetry: { metricsPort: 0, metricsTls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa }, metricsAuth: { token: 'abc' } },
+    });
+    const text = renderCheckReport(await runChecks(c));
+    expect(text).toContain('✓ status server (/metrics, /healthz, /readyz): any free port on 127.0.0.1 (telemetry.metricsPort 0; https, client certificates required for /metrics, bearer token required for /metrics)');
+    const blocker = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1024 }, { onSpans() {}, onLogs() {} });
+    await blocker.start();
+    try {
+      const port = blocker.address().port;
+      const taken = renderCheckReport(await runChecks(config({ source: { http: { port: 0 } }, sinks: { live: { enabled: false } }, telemetry: { metricsPort: port } })));
+      expect(taken).toMatch(new RegExp(`✗ status server \\(/metrics, /healthz, /readyz\\): cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change telemetry\\.metricsPort \\(or telemetry\\.metricsHost\\)`));
+    } finally {
+      await blocker.close();
+    }
+  });
+
   it('a bad TLS file is a config error (exit 2), as in run', async () => {
     const c = config({ source: { http: { tls: { certFile: join(tls.dir, 'gone.pem'), keyFile: tls.serverKey } } } });
     await expect(runChecks(c)).rejects.toThrow(ConfigError);
