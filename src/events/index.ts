@@ -3,3 +3,4 @@ export * from './schemas.js';
 export { outcomeToEvents, type BuildOptions, type CreditEvents } from './build.js';
 export { eventId } from './event-id.js';
 export { AgentBoard, type AgentBoardOptions, type AgentBoardSnapshot, type AgentStanding } from './agent-board.js';
+export { TrainingLedger, type LedgerOutcome, type TrainingEpisode, type TrainingLedgerOptions, type TrainingLedgerStats } from './training-ledger.js';

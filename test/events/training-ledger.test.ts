@@ -1,0 +1,194 @@
+/**
+ * The trainer's ledger (src/events/training-ledger.ts) applies the README's consumer contract —
+ * de-duplicate on event_id, key on (episode_id, trace_ids[0]), keep the highest revision's credit
+ * and rewards, keep every turn's latest pairs in conversation mode — incrementally, in any arrival
+ * order. Checked against that contract computed directly (the oracle below) on real events: the
+ * recorded SDK fixtures replayed, and credit-engine episodes corrected and continued over turns.
+ */
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { creditEpisode } from '../../src/credit/index.js';
+import { outcomeToEvents } from '../../src/events/build.js';
+import type { CreditEvent, PreferencePair } from '../../src/events/schemas.js';
+import { TrainingLedger, type TrainingEpisode } from '../../src/events/training-ledger.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
+import { listOtlpFiles } from '../../src/sources/file/index.js';
+import { episode, threeAgentSteps } from '../credit/episode-builder.js';
+import { CollectingSink } from '../support/collecting-sink.js';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+
+const T1 = '1'.repeat(32);
+const T2 = '2'.repeat(32);
+const T3 = '3'.repeat(32);
+const keyOf = (e: { episode_id: string; trace_ids: readonly string[] }) => `${e.episode_id}/${e.trace_ids[0]}`;
+const pairKey = (p: PreferencePair) => `${p.rejected.step_id}/${p.chosen?.step_id ?? ''}`;
+
+/** The contract computed from all events at once: what each episode should be handed out as. */
+function oracle(events: readonly CreditEvent[]) {
+  const seen = new Set<string>();
+  const unique = events.filter((e) => !seen.has(e.event_id) && seen.add(e.event_id));
+  const out = new Map<string, { revision: number; credit: string | undefined; rewards: string[]; pairs: string[] }>();
+  for (const key of new Set(unique.map(keyOf))) {
+    const mine = unique.filter((e) => keyOf(e) === key);
+    const revision = Math.max(...mine.map((e) => e.episode_revision));
+    const latest = mine.filter((e) => e.episode_revision === revision);
+    // pairs: of each turn group its highest revision's; of the same steps, the highest revision's
+    const groupMax = new Map<number, number>();
+    for (const e of mine) groupMax.set(e.trace_ids.length, Math.max(groupMax.get(e.trace_ids.length) ?? -1, e.episode_revision));
+    const pairs = new Map<string, PreferencePair>();
+    for (const e of mine) {
+      if (e.event_type !== 'preference_pair' || e.episode_revision < groupMax.get(e.trace_ids.length)!) continue;
+      const old = pairs.get(pairKey(e));
+      if (!old || e.episode_revision > old.episode_revision) pairs.set(pairKey(e), e);
+    }
+    out.set(key, {
+      revision,
+      credit: latest.find((e) => e.event_type === 'episode_credit')?.event_id,
+      rewards: latest.filter((e) => e.event_type === 'message_reward').map((e) => e.event_id).sort(),
+      pairs: [...pairs.values()].map((p) => p.event_id).sort(),
+    });
+  }
+  return out;
+}
+
+const shape = (t: TrainingEpisode) => ({ revision: t.revision, credit: t.credit?.event_id, rewards: t.rewards.map((e) => e.event_id).sort(), pairs: t.pairs.map((p) => p.event_id).sort() });
+
+function expectMatches(released: readonly TrainingEpisode[], o: ReturnType<typeof oracle>): void {
+  expect(new Set(released.map(keyOf)).size).toBe(released.length);
+  expect(new Map(released.map((t) => [keyOf({ episode_id: t.episode_id, trace_ids: [t.first_trace_id] }), shape(t)]))).toEqual(o);
+}
+
+/** One episode of the three-agent example, credited by the engine: trace ids (the turns so far), revision, pass or fail. */
+async function revisionEvents(episodeId: string, traceIds: string[], revision: number, opts: { fails: boolean; emittedAtMs?: number }): Promise<CreditEvent[]> {
+  const input = { ...episode(threeAgentSteps({ toolFails: opts.fails }), opts.fails ? 0.1 : 0.9), episodeId, traceIds, revision };
+  const out = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs: opts.emittedAtMs ?? 1_000 + revision });
+  return [out.episode, ...out.rewards, ...out.pairs];
+}
+
+let fixtureEvents: CreditEvent[];
+let corrected: CreditEvent[];
+let conversation: CreditEvent[];
+beforeAll(async () => {
+  const sink = new CollectingSink();
+  await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http'), join(AGENTS_SDK_FIXTURES, 'openinference', 'otlp-http'), join(AGENTS_SDK_FIXTURES, 'openllmetry', 'otlp-http')]), { sinks: [sink] });
+  fixtureEvents = sink.events;
+  // trace mode: a failed run corrected to a pass (a late verdict), and a pass corrected to a failure
+  corrected = [...(await revisionEvents(T1, [T1], 0, { fails: true })), ...(await revisionEvents(T1, [T1], 1, { fails: false })), ...(await revisionEvents(T2, [T2], 0, { fails: false })), ...(await revisionEvents(T2, [T2], 1, { fails: true }))];
+  // conversation mode: turn 1 fails (pairs), turn 2 passes (revision 1, one more trace: no pairs);
+  // the same conversation re-opened after a restart (another first trace) fails at revision 0
+  conversation = [...(await revisionEvents('conv:c1', [T1], 0, { fails: true })), ...(await revisionEvents('conv:c1', [T1, T2], 1, { fails: false })), ...(await revisionEvents('conv:c1', [T3], 0, { fails: true }))];
+});
+
+describe('TrainingLedger', () => {
+  it('recorded SDK runs: each episode handed out once, whole, with its rewards and pairs', () => {
+    const ledger = new TrainingLedger();
+    for (const e of fixtureEvents) expect(ledger.add(e)).toBe('added');
+    const out = ledger.release(Number.POSITIVE_INFINITY);
+    expectMatches(out, oracle(fixtureEvents));
+    expect(out.length).toBeGreaterThan(3);
+    expect(out.every((t) => t.complete && !t.early && t.credit !== undefined)).toBe(true);
+    expect(out.some((t) => t.pairs.length > 0)).toBe(true);
+    expect(ledger.stats()).toMatchObject({ events: fixtureEvents.length, duplicates: 0, held: 0, released: out.length, released_incomplete: 0 });
+  });
+
+  it('a correction replaces the earlier revision: its rewards, its credit and its pairs', () => {
+    const ledger = new TrainingLedger();
+    for (const e of corrected) ledger.add(e);
+    const out = ledger.release(Number.POSITIVE_INFINITY);
+    expectMatches(out, oracle(corrected));
+    const one = out.find((t) => t.episode_id === T1)!;
+    expect(one.revision).toBe(1);
+    expect(one.credit!.outcome).toBe('success');
+    expect(one.pairs).toEqual([]); // the failed revision's pairs went with it
+    const two = out.find((t) => t.episode_id === T2)!;
+    expect(two.credit!.outcome).toBe('failure');
+    expect(two.pairs.length).toBeGreaterThan(0);
+    expect(two.pairs.every((p) => p.episode_revision === 1)).toBe(true);
+    expect(ledger.stats().revisions_replaced).toBe(2);
+  });
+
+  it('conversation mode: a passing next turn keeps the failed turn’s pairs; a re-opened conversation is its own episode', () => {
+    const ledger = new TrainingLedger();
+    for (const e of conversation) ledger.add(e);
+    const out = ledger.release(Number.POSITIVE_INFINITY);
+    expectMatches(out, oracle(conversation));
+    const c1 = out.find((t) => t.first_trace_id === T1)!;
+    expect(c1.revision).toBe(1);
+    expect(c1.trace_ids).toEqual([T1, T2]);
+    expect(c1.credit!.outcome).toBe('success');
+    const turn1Pairs = conversation.filter((e) => e.event_type === 'preference_pair' && e.episode_revision === 0 && e.trace_ids[0] === T1);
+    expect(turn1Pairs.length).toBeGreaterThan(0);
+    expect(c1.pairs.map((p) => p.event_id).sort()).toEqual(turn1Pairs.map((p) => p.event_id).sort());
+    expect(c1.complete).toBe(true); // revision 1 states 0 pairs of its own
+    const reopened = out.find((t) => t.first_trace_id === T3)!;
+    expect(reopened.episode_id).toBe('conv:c1');
+    expect(reopened.credit!.outcome).toBe('failure');
+  });
+
+  it('any arrival order, any re-deliveries: the same episodes as the direct computation', () => {
+    const all = [...fixtureEvents, ...corrected, ...conversation];
+    const expected = oracle(all);
+    fc.assert(
+      fc.property(fc.array(fc.nat(all.length - 1), { maxLength: all.length }), fc.integer({ min: 1, max: 1 << 30 }), (repeats, seed) => {
+        const order = [...all, ...repeats.map((i) => all[i]!)];
+        let x = seed;
+        for (let i = order.length - 1; i > 0; i--) {
+          x = (x * 1103515245 + 12345) & 0x7fffffff;
+          const j = x % (i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const ledger = new TrainingLedger();
+        for (const e of order) ledger.add(e);
+        expectMatches(ledger.release(Number.POSITIVE_INFINITY), expected);
+        const s = ledger.stats();
+        expect(s.events + s.duplicates + s.stale).toBe(order.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hands an episode out once it is final: finalAfterMs after its first event', async () => {
+    const ledger = new TrainingLedger({ finalAfterMs: 60_000 });
+    for (const e of await revisionEvents(T1, [T1], 0, { fails: false, emittedAtMs: 10_000 })) ledger.add(e);
+    for (const e of await revisionEvents(T2, [T2], 0, { fails: false, emittedAtMs: 40_000 })) ledger.add(e);
+    expect(ledger.release(69_999)).toEqual([]);
+    expect(ledger.release(70_000).map((t) => t.episode_id)).toEqual([T1]);
+    expect(ledger.stats().held).toBe(1);
+    // a re-delivery of what went out, and an older revision: nothing new
+    const again = await revisionEvents(T1, [T1], 0, { fails: false, emittedAtMs: 10_000 });
+    expect(ledger.add(again[0]!)).toBe('after-release');
+    // a later correction of a released episode (after a restart of the job) is handed out again, saying what it replaces
+    for (const e of await revisionEvents(T1, [T1], 1, { fails: true, emittedAtMs: 90_000 })) ledger.add(e);
+    const later = ledger.release(200_000);
+    expect(later.map((t) => [t.episode_id, t.revision, t.supersedes_released_revision])).toEqual([
+      [T2, 0, undefined],
+      [T1, 1, 0],
+    ]);
+    expect(ledger.stats()).toMatchObject({ released: 3, released_again: 1, after_release: 1 });
+  });
+
+  it('an episode missing events goes out marked incomplete; bounded memory hands the oldest out early', async () => {
+    const events = await revisionEvents(T1, [T1], 0, { fails: true });
+    const ledger = new TrainingLedger();
+    for (const e of events.filter((e) => e.event_type !== 'message_reward' || e !== events.find((r) => r.event_type === 'message_reward'))) ledger.add(e);
+    const [partial] = ledger.release(Number.POSITIVE_INFINITY);
+    expect(partial!.complete).toBe(false);
+    expect(ledger.stats().released_incomplete).toBe(1);
+
+    const small = new TrainingLedger({ maxEpisodes: 1 });
+    for (const e of corrected.filter((e) => e.episode_revision === 0)) small.add(e);
+    const early = small.release(0); // nothing final at t = 0, but episode T1 was pushed out by T2
+    expect(early.map((t) => [t.episode_id, t.early])).toEqual([[T1, true]]);
+    expect(small.stats()).toMatchObject({ held: 1, released_early: 1 });
+    expect(() => new TrainingLedger({ maxEpisodes: 0 })).toThrow(/maxEpisodes must be a positive integer/);
+  });
+
+  it('skips event types a later minor version may add, and counts them', () => {
+    const ledger = new TrainingLedger();
+    const future = { ...fixtureEvents[0]!, event_type: 'agent_summary' } as unknown as CreditEvent;
+    expect(ledger.add(future)).toBe('unknown-type');
+    expect(ledger.stats()).toMatchObject({ unknown_types: 1, events: 0, held: 0 });
+  });
+});
