@@ -1,0 +1,70 @@
+/**
+ * examples/trainer-consumer on the real broker: the job (exactly-once) publishes a generated
+ * fleet's events; the trainer's consumer reads the three output topics read_committed, hands out
+ * every episode once, whole, equal to the in-process computation, and commits only offsets of
+ * episodes it handed out — so a consumer stopped while holding episodes gives them all again.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runTrainerConsumer } from '../../examples/trainer-consumer/consume.js';
+import type { TrainingEpisode } from '../../src/events/training-ledger.js';
+import { startChild, type PipelineChild } from './support/child.js';
+import { exactlyOnceSetUp, readAllEvents } from './support/exactly-once.js';
+import { brokers, client, produce, unique } from './support/kafka-io.js';
+import { waitFor } from './support/pipeline-harness.js';
+
+const children: PipelineChild[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    await c.exited;
+  }
+});
+
+/** Runs the trainer consumer until `until` holds for what it handed out (or `ms` passed), then stops it. */
+async function consume(topics: { episodes: string; rewards: string; preferences: string }, groupId: string, finalAfterMs: number, until: (got: TrainingEpisode[]) => boolean, ms: number): Promise<TrainingEpisode[]> {
+  const got: TrainingEpisode[] = [];
+  const stop = new AbortController();
+  const running = runTrainerConsumer({ brokers: brokers().split(','), groupId, topics, finalAfterMs, releaseEveryMs: 200, onEpisode: (e) => void got.push(e), signal: stop.signal });
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !until(got)) await new Promise((r) => setTimeout(r, 100));
+  stop.abort();
+  await running;
+  return got;
+}
+
+describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_000 }, () => {
+  it('hands out every published episode once, whole, as computed in process; commits only what it handed out', async () => {
+    const c = client();
+    const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, 'trainer', 8, 46);
+    // seed 46 has failed runs (preference pairs) among passing ones
+    expect(expected.some((e) => e.event_type === 'preference_pair')).toBe(true);
+    await produce(c, [...spans, ...logs]);
+    const job = startChild({ brokers: brokers(), topics, groupId: unique('trainer-job'), delivery: 'exactly-once', creditDelayMs: 0, idleMs: 60_000 });
+    children.push(job);
+    // the job creates its output topics when it starts publishing
+    await waitFor(() => (job.stats()?.recordsPublished ?? 0) > 0, 60_000, `the job to publish (${job.output()})`);
+    await readAllEvents(c, topics, expected);
+    const outputs = { episodes: topics.episodes, rewards: topics.rewards, preferences: topics.preferences };
+
+    // held, not handed out (final only after an hour): stopping commits nothing past their events
+    const group = unique('trainer');
+    const held = await consume(outputs, group, 3_600_000, () => false, 4_000);
+    expect(held).toEqual([]);
+
+    // the same group again, episodes final at once: every episode comes, once, whole
+    const got = await consume(outputs, group, 0, (g) => g.length >= episodes, 60_000);
+    expect(got).toHaveLength(episodes);
+    for (const t of got) {
+      const mine = expected.filter((e) => e.episode_id === t.episode_id);
+      expect({ id: t.episode_id, complete: t.complete, rewards: t.rewards.length, credit: t.credit?.messages, pairs: t.pairs.length, statedPairs: t.credit?.preference_pairs }).toEqual({ id: t.episode_id, complete: true, rewards: t.credit?.messages, credit: t.credit?.messages, pairs: t.credit?.preference_pairs, statedPairs: t.credit?.preference_pairs });
+      expect(t.credit?.event_id).toBe(mine.find((e) => e.event_type === 'episode_credit')!.event_id);
+      expect(t.rewards.map((e) => e.event_id).sort()).toEqual(mine.filter((e) => e.event_type === 'message_reward').map((e) => e.event_id).sort());
+      expect(t.pairs.map((e) => e.event_id).sort()).toEqual(mine.filter((e) => e.event_type === 'preference_pair').map((e) => e.event_id).sort());
+    }
+    expect(got.some((t) => t.pairs.length > 0)).toBe(true);
+
+    // and again: everything was committed, nothing comes twice
+    const again = await consume(outputs, group, 0, () => false, 3_000);
+    expect(again).toEqual([]);
+  });
+});
