@@ -189,39 +189,47 @@ describe('deploy/agent-credit.yaml (the documented example)', () => {
   });
 });
 
+/**
+ * The metric names the job exports, as Prometheus sees them (histograms with their suffixes):
+ * every instrument touched once — counters added to, the histogram recorded, every observed stat
+ * answering 1 — and the per-agent gauges, which have no series on an empty board.
+ */
+async function exportedMetricNames(): Promise<Set<string>> {
+  const telemetry = new SelfTelemetry();
+  try {
+    for (const v of Object.values(telemetry)) {
+      if (v && typeof v === 'object' && 'add' in v && typeof v.add === 'function') (v as { add(n: number): void }).add(1);
+      if (v && typeof v === 'object' && 'record' in v && typeof v.record === 'function') (v as { record(n: number): void }).record(1);
+    }
+    telemetry.observe(() => new Proxy({}, { get: () => 1 }) as never);
+    const board = new AgentBoard();
+    telemetry.observeAgents(() => board.snapshot());
+    board.add([]);
+    const exported = new Set<string>();
+    for (const m of (await telemetry.metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      const [name, type] = [m[1]!, m[2]!];
+      if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
+      else exported.add(name);
+    }
+    const agentGauges = ['episodes', 'failures', 'credit_sum', 'first_errors', 'harmful_steps', 'redundant_steps', 'repairs'].map((f) => `agent_credit_agent_${f}`);
+    for (const g of agentGauges) exported.add(g); // no agent on the empty board: no series, same names (test/telemetry/agent-gauges.test.ts)
+    return exported;
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
 describe('deploy/prometheus-rules.yaml', () => {
   it('names only metrics the job exports, with their exported names (counters end in _total)', async () => {
-    // every instrument touched once: counters added to, the histogram recorded, every observed
-    // stat answering 1, one agent on the standings
-    const telemetry = new SelfTelemetry();
-    try {
-      for (const v of Object.values(telemetry)) {
-        if (v && typeof v === 'object' && 'add' in v && typeof v.add === 'function') (v as { add(n: number): void }).add(1);
-        if (v && typeof v === 'object' && 'record' in v && typeof v.record === 'function') (v as { record(n: number): void }).record(1);
-      }
-      telemetry.observe(() => new Proxy({}, { get: () => 1 }) as never);
-      const board = new AgentBoard();
-      telemetry.observeAgents(() => board.snapshot());
-      board.add([]);
-      const exported = new Set<string>();
-      for (const m of (await telemetry.metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-        const [name, type] = [m[1]!, m[2]!];
-        if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
-        else exported.add(name);
-      }
-      const agentGauges = ['episodes', 'failures', 'credit_sum', 'first_errors', 'harmful_steps', 'redundant_steps', 'repairs'].map((f) => `agent_credit_agent_${f}`);
-      for (const g of agentGauges) exported.add(g); // no agent on the empty board: no series, same names (test/telemetry/agent-gauges.test.ts)
-      const rules = parse(read('prometheus-rules.yaml')) as { groups: { name: string; rules: { alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }[] }[] };
-      const named = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ alert: r.alert, metric: m[0] }))));
-      expect(named.length).toBeGreaterThan(10);
-      expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
-      for (const r of rules.groups.flatMap((g) => g.rules)) {
-        expect(r.alert).toMatch(/^AgentCredit[A-Za-z]+$/);
-        expect(['critical', 'warning', 'info']).toContain(r.labels.severity);
-        expect(r.annotations.summary.length).toBeGreaterThan(10);
-      }
-    } finally {
-      await telemetry.shutdown();
+    const exported = await exportedMetricNames();
+    const rules = parse(read('prometheus-rules.yaml')) as { groups: { name: string; rules: { alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }[] }[] };
+    const named = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ alert: r.alert, metric: m[0] }))));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
+    for (const r of rules.groups.flatMap((g) => g.rules)) {
+      expect(r.alert).toMatch(/^AgentCredit[A-Za-z]+$/);
+      expect(['critical', 'warning', 'info']).toContain(r.labels.severity);
+      expect(r.annotations.summary.length).toBeGreaterThan(10);
     }
   });
 
@@ -239,5 +247,40 @@ describe('deploy/prometheus-rules.yaml', () => {
     } finally {
       await telemetry.shutdown();
     }
+  });
+});
+
+describe('deploy/grafana-dashboard.json', () => {
+  type Panel = { id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number }; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[] };
+  const dashboard = JSON.parse(read('grafana-dashboard.json')) as { uid: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } };
+
+  it('queries only metrics the job exports (the per-agent gauges and the job’s own), through the datasource variable', async () => {
+    const exported = await exportedMetricNames();
+    const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr, ds: t.datasource?.uid ?? p.datasource?.uid })));
+    expect(queries.length).toBeGreaterThan(20);
+    const agentQuery = JSON.stringify(dashboard.templating.list.find((v) => v.name === 'agent')!.query);
+    const named = [...queries.flatMap((q) => [...q.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ panel: q.panel, metric: m[0] }))), ...[...agentQuery.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ panel: 'variable agent', metric: m[0] }))];
+    expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
+    // every agent_credit_agent_* gauge has a panel
+    for (const g of [...exported].filter((n) => n.startsWith('agent_credit_agent_'))) expect(named.some((n) => n.metric === g), g).toBe(true);
+    expect(queries.filter((q) => q.ds !== '${datasource}')).toEqual([]);
+    // per-agent panels follow the agent selector
+    expect(queries.filter((q) => /agent_credit_agent_/.test(q.expr) && !q.expr.includes('agent_name=~"$agent"'))).toEqual([]);
+  });
+
+  it('lays its panels out on the 24-column grid without overlaps, with unique ids', () => {
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cells = new Set<string>();
+    for (const p of dashboard.panels) {
+      const g = p.gridPos;
+      expect(g.x >= 0 && g.w > 0 && g.x + g.w <= 24, p.title).toBe(true);
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          expect(cells.has(`${x},${y}`), `${p.title} overlaps at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+    expect(dashboard.uid).toBe('agent-credit');
   });
 });
