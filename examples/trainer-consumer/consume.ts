@@ -3,7 +3,8 @@
  * `agent_credit.rewards` and `agent_credit.preferences` with kafkajs (`read_committed`), puts the
  * events through `TrainingLedger` (the README's consumer contract: de-duplication, revisions,
  * conversation turns) and hands each episode to `onEpisode` once it is final — here written as
- * one JSON line per episode, ready for an RL or preference-training job.
+ * one training record per line (schemas/training-record.schema.json, as `agent-credit replay
+ * --episodes` writes them), ready for an RL or preference-training job.
  *
  *   npx tsx examples/trainer-consumer/consume.ts --brokers 127.0.0.1:9092 [--final-after-ms 3900000] > training.jsonl
  *
@@ -19,7 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { TrainingLedger, type CreditEvent, type TrainingEpisode } from 'agent-credit/events';
+import { TrainingLedger, trainingRecord, type CreditEvent, type TrainingEpisode } from 'agent-credit/events';
 import { installKafkajsAbortedFilter } from 'agent-credit/kafka';
 
 // kafkajs 2.2.4's read_committed filter can let a record of an aborted transaction through (README,
@@ -124,22 +125,6 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
   }
 }
 
-/** One training record per episode: what a trainer keys on, and the events it trains with. */
-export function trainingRecord(e: TrainingEpisode): string {
-  return JSON.stringify({
-    episode_id: e.episode_id,
-    first_trace_id: e.first_trace_id,
-    revision: e.revision,
-    supersedes_released_revision: e.supersedes_released_revision ?? null,
-    complete: e.complete,
-    outcome: e.credit?.outcome ?? null,
-    system_value: e.credit?.system_value ?? null,
-    agents: e.credit?.agents.map((a) => ({ agent_id: a.agent_id, credit: a.credit })) ?? [],
-    rewards: e.rewards.map((r) => ({ step_id: r.step_id, trace_id: r.trace_id, agent_id: r.agent_id, kind: r.kind, reward: r.reward, failure_role: r.failure_role ?? null })),
-    pairs: e.pairs,
-  });
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { brokers: { type: 'string', default: '127.0.0.1:9092' }, group: { type: 'string' }, 'final-after-ms': { type: 'string' } } });
   const stop = new AbortController();
@@ -149,7 +134,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     brokers: values.brokers!.split(','),
     ...(values.group !== undefined ? { groupId: values.group } : {}),
     ...(values['final-after-ms'] !== undefined ? { finalAfterMs: Number(values['final-after-ms']) } : {}),
-    onEpisode: (e) => void process.stdout.write(`${trainingRecord(e)}\n`),
+    onEpisode: (e) => void process.stdout.write(`${JSON.stringify(trainingRecord(e))}\n`),
     signal: stop.signal,
   });
 }

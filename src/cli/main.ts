@@ -14,6 +14,7 @@ import type { Episode } from '../model/episode.js';
 import { CreditOptionsSchema } from '../credit/options.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
+import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { startDemoFleet } from './demo.js';
@@ -177,6 +178,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
 interface ReplayFlags extends CommonFlags {
   out?: string;
   summary?: boolean;
+  episodes?: boolean;
   estimator?: string;
   budget?: string;
   seed?: string;
@@ -194,7 +196,10 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
   const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
   const summary = new SummaryCollector();
-  const sink = new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
+  // --episodes: one training record per episode (TrainingLedger) instead of the events
+  const sink = f.episodes
+    ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e) })
+    : new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
   const progress = new ProgressBar();
   const stats = await replayFiles(config, files, {
     sinks: [sink],
@@ -357,11 +362,12 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events on stdout or --out')
+    .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events (or, --episodes, training records) on stdout or --out')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
     .option('-o, --out <file>', 'write events to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
+    .option('--episodes', 'write one training record per episode instead of the events: its last revision’s episode_credit and message_rewards and the preference pairs to keep (schemas/training-record.schema.json)')
     .option('--estimator <name>', `credit.estimator: auto, exact, permutation, kernel, regression-adjusted, tree-msr, svarm (default: ${cd.estimator})`)
     .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AppConfigSchema, CONFIG_SCHEMA_VERSION } from '../config/schema.js';
 import { EVALUATION_RECORD_SCHEMA_VERSION, EvaluationRecordSchema } from '../conventions/evaluation-records.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_MAJOR, SCHEMA_VERSION } from '../events/schemas.js';
+import { TRAINING_RECORD_VERSION, TrainingRecordSchema } from '../events/training-record.js';
 
 const BASE_ID = 'https://agent-credit.dev/schemas';
 
@@ -94,9 +95,11 @@ function consumerContract(ctx: OverrideContext): void {
   const js = ctx.jsonSchema;
   if (js.additionalProperties === false) delete js.additionalProperties;
   const property = ctx.path.at(-2) === 'properties' ? ctx.path.at(-1) : undefined;
-  if (property === 'schema_version' && js.const !== undefined) {
+  if ((property === 'schema_version' || property === 'record_version') && typeof js.const === 'string') {
+    // any version of the same major (the events' and the training record's are versioned apart)
+    const major = property === 'schema_version' ? SCHEMA_MAJOR : Number(js.const.split('.')[0]);
     delete js.const;
-    js.pattern = `^${SCHEMA_MAJOR}\\.\\d+\\.\\d+$`;
+    js.pattern = `^${major}\\.\\d+\\.\\d+$`;
   }
   if (Array.isArray(js.enum) && !(typeof property === 'string' && CLOSED_ENUMS.has(property))) {
     const known = js.enum as unknown[];
@@ -117,6 +120,8 @@ export function eventSchemas(variant: 'published' | 'strict'): Record<string, st
     'message-reward.schema.json': events(MessageRewardSchema, 'message-reward.schema.json', 'MessageReward'),
     'preference-pair.schema.json': events(PreferencePairSchema, 'preference-pair.schema.json', 'PreferencePair'),
     'credit-event.schema.json': events(CreditEventSchema, 'credit-event.schema.json', 'CreditEvent (any published event)'),
+    // versioned apart (record_version); the events inside follow the events' contract
+    'training-record.schema.json': render(TrainingRecordSchema, 'training-record.schema.json', 'Training record (one episode: agent-credit replay --episodes, TrainingLedger)', 'output', TRAINING_RECORD_VERSION, {}, override),
   };
 }
 

@@ -4,3 +4,4 @@ export { outcomeToEvents, type BuildOptions, type CreditEvents } from './build.j
 export { eventId } from './event-id.js';
 export { AgentBoard, type AgentBoardOptions, type AgentBoardSnapshot, type AgentStanding } from './agent-board.js';
 export { TrainingLedger, type LedgerOutcome, type TrainingEpisode, type TrainingLedgerOptions, type TrainingLedgerStats } from './training-ledger.js';
+export { TRAINING_RECORD_VERSION, TrainingRecordSchema, trainingRecord, type TrainingRecord } from './training-record.js';

@@ -47,12 +47,25 @@ export class StdoutSink implements EventSink {
     if (this.failure) return Promise.reject(new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure }));
     const selected = this.types ? events.filter((e) => this.types!.has(e.event_type)) : events;
     if (selected.length === 0) return this.chain;
-    const text = selected.map((e) => eventJson(e)).join('\n') + '\n';
+    return this.writeLines(
+      selected.map((e) => eventJson(e)),
+      () => this.options.onWritten?.(selected),
+    );
+  }
+
+  /**
+   * Writes JSON lines in order with the events (other records on the same stream, e.g. training
+   * records: src/sinks/stdout/training-record-sink.ts), waiting for `drain` when the buffer is full.
+   */
+  writeLines(lines: readonly string[], onWritten?: () => void): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('StdoutSink is closed'));
+    if (lines.length === 0) return this.chain;
+    const text = lines.join('\n') + '\n';
     const written = this.chain.then(async () => {
       if (this.failure) throw new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure });
       // events.once rejects if the stream emits 'error' while we wait.
       if (!this.stream.write(text)) await once(this.stream, 'drain');
-      this.options.onWritten?.(selected);
+      onWritten?.();
     });
     // The chain itself never rejects, so one failed write does not block flush/close.
     this.chain = written.catch(() => undefined);
