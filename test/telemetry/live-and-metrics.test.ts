@@ -184,6 +184,29 @@ describe('live page on a loopback address: DNS-rebinding guard', () => {
       expect(await get(`localhost:${port}`)).toBe(200);
       expect(await get(`[::1]:${port}`)).toBe(200);
       expect(await get(`attacker.example:${port}`)).toBe(403); // a page whose name was rebound to 127.0.0.1
+      // names a browser never resolves through DNS (RFC 6761 *.localhost) and loopback IP literals cannot be rebound
+      expect(await get(`app.localhost:${port}`)).toBe(200);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('guards every loopback address it may be bound to, not only 127.0.0.1 (127.0.0.2 served any Host)', async () => {
+    const live = new LiveSink({ host: '127.0.0.2', port: 0, bufferEvents: 10, maxClients: 2 });
+    await live.start();
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.2', port: live.address().port, path: '/api/recent', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const port = live.address().port;
+      expect(await get(`127.0.0.2:${port}`)).toBe(200);
+      expect(await get(`attacker.example:${port}`)).toBe(403);
     } finally {
       await live.close();
     }

@@ -36,7 +36,7 @@ import { LIVE_PAGE_HTML } from './page.js';
 import { RingBuffer } from './ring-buffer.js';
 import { closeNow, listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
-import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
+import { createListenerServer, isLoopbackHost, type ListenerSecurity } from '../../http/listener-security.js';
 
 export interface LiveSinkOptions {
   host: string;
@@ -60,8 +60,6 @@ export interface LiveSinkOptions {
   /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
   security?: ListenerSecurity;
 }
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** Most bytes of events `/api/recent` returns (the newest ones). */
 const RECENT_MAX_BYTES = 8 * 1024 * 1024;
@@ -179,11 +177,16 @@ export class LiveSink implements EventSink {
    * page the operator visits could rebind its own name to 127.0.0.1 and read the live page's
    * events (LLM outputs, errors) through the browser (security review).
    */
+  /**
+   * On a loopback address (any: 127.0.0.0/8, ::1, localhost) only loopback names are served: IP
+   * literals and `localhost` / `*.localhost`, which browsers never resolve through DNS, so a page
+   * cannot rebind them. The same test as the start-up warning's (isLoopbackHost).
+   */
   private hostAllowed(host: string | undefined): boolean {
-    if (!LOOPBACK_HOSTS.has(this.options.host)) return true;
+    if (!isLoopbackHost(this.options.host)) return true;
     if (host === undefined) return true; // HTTP/1.0 clients and probes send none; browsers always do
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-    return LOOPBACK_HOSTS.has(name.toLowerCase());
+    return isLoopbackHost(name);
   }
 
   private boardFrame(): string {
