@@ -133,6 +133,14 @@ function demoHeaders(config: AppConfig): Record<string, string> | undefined {
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const config = load(f, runOverrides(f));
   const logger = createLogger(config.telemetry.logLevel);
+  // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
+  // ending quietly with 0, as replay does, stopped a long-running job without a word and with the
+  // code of a clean stop, so a supervisor restarting on failure left it down. Say so and exit 1
+  // (nothing is written to stdout any more; Kafka mode replays from the committed offsets).
+  onStdoutClosed = () => {
+    logger.error('stdout was closed (EPIPE): the reader of the credit events went away — exiting with code 1; pipe the events into a reader that keeps running, write them to a file, or run with --no-stdout');
+    process.exit(1);
+  };
   for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
   const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http } : {});
@@ -441,11 +449,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * What a reader closing stdout (EPIPE) does. `agent-credit replay … | head`: the reader's choice,
+ * not a failure to log ("sink publish failed: write EPIPE"): stop quietly, as other CLI tools do.
+ * `run` replaces it (runCommand).
+ */
+let onStdoutClosed = (): void => process.exit(0);
+
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
-  // `agent-credit replay … | head`: the reader closed the pipe. That is the reader's choice, not a
-  // failure to log ("sink publish failed: write EPIPE"): stop quietly, as other CLI tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
+    if (err.code === 'EPIPE') return onStdoutClosed();
     throw err;
   });
   try {

@@ -93,6 +93,23 @@ describe('agent-credit CLI', () => {
     expect(code).toBe(0);
   });
 
+  it('run: a reader that closes stdout stops the job with an error line and exit code 1 (it exited 0 without a word, like replay | head)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], { cwd: root, env: cleanEnv() });
+    try {
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      // `npm start --silent | jq` and jq ends: read the first events, then close our end
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      const exited = await Promise.race([code, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 30_000).unref())]);
+      expect(exited, stderr.slice(-2000)).toBe(1);
+      expect(stderr).toMatch(/"level":50[^\n]*stdout was closed \(EPIPE\): the reader of the credit events went away — exiting with code 1/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-undecodable-'));
     const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
