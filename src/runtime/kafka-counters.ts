@@ -56,6 +56,11 @@ export interface KafkaPipelineStats {
   /** Partitions of a new group started at their end (`fromBeginning: false`). */
   readonly partitionsStartedAtEnd: number;
   /**
+   * Times an input topic's partition count was found changed after a group assignment (logged at
+   * warn): traces in flight at the change may have been split between partitions.
+   */
+  readonly partitionCountChanges: number;
+  /**
    * Gauge: records behind the log end over assigned partitions: end offset (from fetches, and read
    * every `lagRefreshIntervalMs` apart from them, so it is true while paused) − next offset to process.
    */
@@ -108,6 +113,7 @@ export class KafkaPipelineCounters {
   pauses = 0;
   partitionsNewToGroup = 0;
   partitionsStartedAtEnd = 0;
+  partitionCountChanges = 0;
 
   snapshot(gauges: Gauges): KafkaPipelineStats {
     // Own enumerable fields are exactly the counters above.

@@ -41,6 +41,7 @@ import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
+import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
 import {
   HeldTraces,
@@ -291,6 +292,10 @@ export class KafkaPipeline {
   /** Set by `stop()` once it disconnects the producers. */
   private closed = false;
   private started = false;
+  /** Partition count per input topic: read at start, again after every group assignment (checkPartitionCounts). */
+  private inputPartitionCounts = new Map<string, number>();
+  /** A check of the input topics' partition counts under way (checkPartitionCounts). */
+  private checkingCounts: Promise<void> | undefined;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
   private readonly instanceTag = randomBytes(4).toString('hex');
 
@@ -313,7 +318,8 @@ export class KafkaPipeline {
     if (this.started) throw new Error('KafkaPipeline already started');
     this.started = true;
     // Before anything is connected or scheduled: a missing input topic is a configuration error.
-    const { mismatchedPartitionCounts } = await this.source.checkTopics();
+    const { mismatchedPartitionCounts, partitionCounts } = await this.source.checkTopics();
+    this.inputPartitionCounts = new Map(partitionCounts);
     if (mismatchedPartitionCounts.length > 0) {
       this.log.warn(
         { partitionCounts: mismatchedPartitionCounts },
@@ -555,6 +561,45 @@ export class KafkaPipeline {
       // Avoid an unhandled rejection if no batch ever awaits it.
       st.ready.catch(() => undefined);
       this.partitions.set(key, st);
+    }
+    if (!this.checkingCounts) this.checkingCounts = this.checkPartitionCounts().finally(() => (this.checkingCounts = undefined));
+  }
+
+  /**
+   * After a group assignment: have partitions been added to an input topic since the counts were
+   * last read? kafkajs rebalances for them (noticed within `metadataMaxAgeMs`) and this job reads
+   * them, but the collector partitions by trace id modulo the count, so a trace in flight at the
+   * change has its earlier spans on one partition and its later spans (and its evaluation) on
+   * another — possibly another instance, or read after the first part closed alone. Such an
+   * episode is credited from part of its spans, under the event ids a full credit would have (or
+   * not at all): seen on the broker, 12 of 20 traces in flight when 2 → 3 partitions with two
+   * instances. Nothing here can join them; the operator learns which window to distrust. Also
+   * warns when the input topics' counts no longer agree (one topic grown, not the other), which
+   * the start-up check alone saw only at the next start.
+   */
+  private async checkPartitionCounts(): Promise<void> {
+    let now: Map<string, number>;
+    try {
+      now = await this.source.partitionCounts();
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'reading the input topics\' partition counts failed; checked again at the next assignment');
+      return;
+    }
+    const before = this.inputPartitionCounts;
+    const changed = [...now].filter(([t, n]) => n > 0 && (before.get(t) ?? 0) > 0 && before.get(t) !== n).map(([t, n]) => `${t}: ${before.get(t)} → ${n}`);
+    for (const [t, n] of now) if (n > 0) before.set(t, n);
+    if (changed.length === 0) return;
+    this.counters.partitionCountChanges++;
+    this.log.warn(
+      { partitionCounts: changed },
+      'input topic partition count changed while running: the collector now sends a trace id to another partition, so traces in flight at the change may be split — part of their spans or their evaluation on the old partition, the rest on the new one (another instance, or read after the first part closed): such episodes are credited from part of their spans under the same event ids, or not at all. Change partition counts while the collector is stopped and this job has caught up, or distrust credit for traces that ran across the change',
+    );
+    const mismatched = mismatchedPartitionCountsOf(now);
+    if (mismatched.length > 0) {
+      this.log.warn(
+        { partitionCounts: mismatched },
+        'input topics now have different partition counts: a trace\'s spans and its evaluation may be read by different instances and never meet — give source.kafka.spansTopic, logsTopic and evaluationsTopic the same partition count',
+      );
     }
   }
 

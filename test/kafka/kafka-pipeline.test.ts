@@ -1045,3 +1045,36 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(1);
   });
 });
+
+describe('KafkaPipeline input partition counts changed while running', () => {
+  const parts = (n: number) => Array.from({ length: n }, (_, partition) => ({ partition, offset: '0', low: '0' }));
+  it('warns (and counts) when an assignment finds an input topic grown — traces in flight may be split — and when the topics no longer agree', async () => {
+    const warnings: { obj: object; msg?: string }[] = [];
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', parts(2));
+    fake.endOffsets.set('logs', parts(2));
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) } },
+    );
+    await p.start();
+    const all = (n: number) => ['spans', 'logs'].flatMap((topic) => Array.from({ length: n }, (_, partition) => ({ topic, partition })));
+    fake.assign(all(2));
+    await settle();
+    expect(p.stats().partitionCountChanges).toBe(0);
+    // the operator grows the spans topic only (the logs topic later, or never)
+    fake.endOffsets.set('spans', parts(3));
+    fake.assign([...all(2), { topic: 'spans', partition: 2 }]);
+    const grown = () => warnings.find((w) => /partition count changed while running/.test(w.msg ?? ''));
+    for (let i = 0; i < 500 && grown() === undefined; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(grown()?.obj).toEqual({ partitionCounts: ['spans: 2 → 3'] });
+    expect(grown()?.msg).toMatch(/traces in flight at the change may be split/);
+    expect(warnings.find((w) => /now have different partition counts/.test(w.msg ?? ''))?.obj).toEqual({ partitionCounts: ['spans: 3', 'logs: 2'] });
+    expect(p.stats().partitionCountChanges).toBe(1);
+    // later assignments with the same counts say nothing more
+    fake.assign([...all(2), { topic: 'spans', partition: 2 }]);
+    await settle();
+    expect(warnings.filter((w) => /partition count changed while running/.test(w.msg ?? ''))).toHaveLength(1);
+    await p.stop();
+  });
+});

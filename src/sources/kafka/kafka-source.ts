@@ -53,22 +53,17 @@ export class KafkaTelemetrySource {
    * agree): partition p of each topic is assigned to one instance (co-partitioned-assignment.ts),
    * which keeps a trace's spans and evaluation together only when the counts are equal.
    */
-  async checkTopics(): Promise<{ mismatchedPartitionCounts: string[] }> {
+  async checkTopics(): Promise<{ mismatchedPartitionCounts: string[]; partitionCounts: ReadonlyMap<string, number> }> {
     const admin = await this.client.admin();
     let missing: string[];
     let counts = new Map<string, number>();
     try {
       missing = await admin.missingTopics(this.topics());
-      if (missing.length === 0 && this.topics().length > 1) {
-        counts = await admin.partitionCounts(this.topics());
-        // A topic whose metadata request failed is left out there: count it from its end offsets
-        // (one ListOffsets answer per partition), so a transient failure cannot hide a mismatch.
-        for (const t of this.topics()) if (!counts.has(t)) counts.set(t, (await admin.fetchEndOffsets(t)).length);
-      }
+      if (missing.length === 0) counts = await this.countPartitions(admin);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    if (missing.length === 0) return { mismatchedPartitionCounts: mismatchedPartitionCounts(counts) };
+    if (missing.length === 0) return { mismatchedPartitionCounts: mismatchedPartitionCounts(counts), partitionCounts: counts };
     const key = (t: string) =>
       t === this.config.spansTopic ? 'source.kafka.spansTopic' : t === this.config.evaluationsTopic ? 'source.kafka.evaluationsTopic' : 'source.kafka.logsTopic';
     // listTopics shows only topics this client may Describe: with ACLs, "missing" can mean "hidden"
@@ -78,6 +73,27 @@ export class KafkaTelemetrySource {
       `${lines.join('; ')} — create ${missing.length > 1 ? 'them' : 'it'} (the collector's kafka exporter writes otlp_spans / otlp_logs by default; e.g. kafka-topics.sh --create --topic ${missing[0]}) or point the setting at the topic your exporter writes${logsHint}`,
       missing,
     );
+  }
+
+  /**
+   * Partition count of every input topic, read now (the runtime compares them with the counts at
+   * start after each group assignment: partitions added while running move trace ids).
+   */
+  async partitionCounts(): Promise<Map<string, number>> {
+    const admin = await this.client.admin();
+    try {
+      return await this.countPartitions(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async countPartitions(admin: Awaited<ReturnType<KafkaClient['admin']>>): Promise<Map<string, number>> {
+    const counts = new Map(await admin.partitionCounts(this.topics()));
+    // A topic whose metadata request failed is left out there: count it from its end offsets
+    // (one ListOffsets answer per partition), so a transient failure cannot hide a mismatch.
+    for (const t of this.topics()) if (!counts.has(t)) counts.set(t, (await admin.fetchEndOffsets(t)).length);
+    return counts;
   }
 
   /** Topics this source reads. */
