@@ -11,7 +11,7 @@ import { resolveJobListeners } from '../http/listener-security.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
-import { KafkaPipeline } from '../runtime/kafka-pipeline.js';
+import { KafkaPipeline, type KafkaPipelineConfigInput } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { correctionReporter } from '../runtime/episode-log.js';
@@ -28,6 +28,35 @@ import { assemblerObservations, creditStatusOf, SelfTelemetry } from '../telemet
 export interface KafkaJob {
   readonly liveUrl: string | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * The Kafka runtime's settings from the job's configuration. The transactional ids
+ * (`<prefix>-<topic>-<partition>`, exactly-once) are prefixed with the consumer group id: they
+ * must be unique per group, and two deployments reading the same input topics in different
+ * groups (a second job with its own output topics, a blue/green switch to a new group) claimed
+ * the same ids under the fixed default and fenced each other's producers at every transaction —
+ * each taking it for its own fence and rejoining its group (seen on the broker: 5 rejoins, each
+ * a session timeout without publishing, in 80 s of light input). With the default group id
+ * (`agent-credit`) the ids are what they were.
+ */
+export function kafkaPipelineConfigOf(
+  config: AppConfig,
+  sourceConfig: KafkaPipelineConfigInput['source'] & { groupId: string },
+  stages: { readonly creditConcurrency: number; readonly creditTimeoutMs: number },
+): KafkaPipelineConfigInput {
+  return {
+    source: sourceConfig,
+    sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression },
+    delivery: config.sinks.kafka.delivery,
+    transactionalIdPrefix: sourceConfig.groupId,
+    creditQueueMax: config.runtime.creditQueueMax,
+    creditConcurrency: stages.creditConcurrency,
+    creditTimeoutMs: stages.creditTimeoutMs,
+    tickIntervalMs: config.runtime.tickIntervalMs,
+    readinessPublishFailureMs: config.runtime.readinessPublishFailureMs,
+    livenessStallMs: config.runtime.livenessStallMs,
+  };
 }
 
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
@@ -88,17 +117,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   let assembler = stages.assembler;
   const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger, ...connection });
   const pipeline = new KafkaPipeline(
-    {
-      source: sourceConfig,
-      sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression },
-      delivery: config.sinks.kafka.delivery,
-      creditQueueMax: config.runtime.creditQueueMax,
-      creditConcurrency: stages.creditConcurrency,
-      creditTimeoutMs: stages.creditTimeoutMs,
-      tickIntervalMs: config.runtime.tickIntervalMs,
-      readinessPublishFailureMs: config.runtime.readinessPublishFailureMs,
-      livenessStallMs: config.runtime.livenessStallMs,
-    },
+    kafkaPipelineConfigOf(config, sourceConfig, stages),
     { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
