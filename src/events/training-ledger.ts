@@ -158,12 +158,16 @@ export class TrainingLedger {
     if (h.seen.has(event.event_id)) return this.count('duplicate');
     h.firstEmittedMs = Math.min(h.firstEmittedMs, event.emitted_at_ms);
     const turns = event.trace_ids.length;
+    // Every event counts for its turn group, a stale one too: a correction of earlier turns
+    // (revision 1, [T1]) that arrives after the next turn's events (revision 2, [T1, T2]) still
+    // replaces the pairs of the revision it corrects (revision 0, [T1]), whatever the order.
+    const groupBefore = h.groupRevision.get(turns) ?? -1;
+    h.groupRevision.set(turns, Math.max(groupBefore, revision));
     if (type === 'preference_pair') {
       // an earlier turn's pair stays while no later revision of the same turns replaced it
-      if (revision < (h.groupRevision.get(turns) ?? -1)) return this.count('stale');
+      if (revision < groupBefore) return this.count('stale');
       h.pairs.push(event as PreferencePair);
     } else if (revision < h.revision) return this.count('stale');
-    h.groupRevision.set(turns, Math.max(h.groupRevision.get(turns) ?? -1, revision));
     if (revision > h.revision) {
       // a later revision: its credit and rewards replace the earlier one's
       h.revision = revision;

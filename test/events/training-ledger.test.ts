@@ -70,6 +70,7 @@ async function revisionEvents(episodeId: string, traceIds: string[], revision: n
 let fixtureEvents: CreditEvent[];
 let corrected: CreditEvent[];
 let conversation: CreditEvent[];
+let correctedTurn: CreditEvent[];
 beforeAll(async () => {
   const sink = new CollectingSink();
   await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http'), join(AGENTS_SDK_FIXTURES, 'openinference', 'otlp-http'), join(AGENTS_SDK_FIXTURES, 'openllmetry', 'otlp-http')]), { sinks: [sink] });
@@ -79,6 +80,9 @@ beforeAll(async () => {
   // conversation mode: turn 1 fails (pairs), turn 2 passes (revision 1, one more trace: no pairs);
   // the same conversation re-opened after a restart (another first trace) fails at revision 0
   conversation = [...(await revisionEvents('conv:c1', [T1], 0, { fails: true })), ...(await revisionEvents('conv:c1', [T1, T2], 1, { fails: false })), ...(await revisionEvents('conv:c1', [T3], 0, { fails: true }))];
+  // conversation mode: turn 1 fails (pairs), a late verdict corrects it to a pass (revision 1, the
+  // same turns: no pairs), then turn 2 passes (revision 2, one more trace)
+  correctedTurn = [...(await revisionEvents('conv:c2', [T1], 0, { fails: true })), ...(await revisionEvents('conv:c2', [T1], 1, { fails: false })), ...(await revisionEvents('conv:c2', [T1, T2], 2, { fails: false }))];
 });
 
 describe('TrainingLedger', () => {
@@ -127,8 +131,23 @@ describe('TrainingLedger', () => {
     expect(reopened.credit!.outcome).toBe('failure');
   });
 
+  it('conversation mode: a corrected turn’s pairs stay replaced when the correction arrives after the next turn’s events', () => {
+    const byRevision = (r: number) => correctedTurn.filter((e) => e.episode_revision === r);
+    expect(byRevision(0).some((e) => e.event_type === 'preference_pair')).toBe(true);
+    expect(byRevision(1).some((e) => e.event_type === 'preference_pair')).toBe(false);
+    // on Kafka the next turn's rewards (another agent's partition) can be read before the correction
+    for (const order of [correctedTurn, [...byRevision(2), ...byRevision(1), ...byRevision(0)], [...byRevision(2), ...byRevision(0), ...byRevision(1)]]) {
+      const ledger = new TrainingLedger();
+      for (const e of order) ledger.add(e);
+      const out = ledger.release(Number.POSITIVE_INFINITY);
+      expectMatches(out, oracle(correctedTurn));
+      expect(out[0]!.revision).toBe(2);
+      expect(out[0]!.pairs).toEqual([]); // the verdict that made them was corrected
+    }
+  });
+
   it('any arrival order, any re-deliveries: the same episodes as the direct computation', () => {
-    const all = [...fixtureEvents, ...corrected, ...conversation];
+    const all = [...fixtureEvents, ...corrected, ...conversation, ...correctedTurn];
     const expected = oracle(all);
     fc.assert(
       fc.property(fc.array(fc.nat(all.length - 1), { maxLength: all.length }), fc.integer({ min: 1, max: 1 << 30 }), (repeats, seed) => {
