@@ -8,6 +8,10 @@
  *
  *   npx tsx examples/trainer-consumer/consume.ts --brokers 127.0.0.1:9092 [--final-after-ms 3900000] > training.jsonl
  *
+ * Final: `finalAfterMs` after an episode's first event, on the clock of the events read — while
+ * a partition is still behind its end (a backlog), the time of the last event read there, so an
+ * episode is not handed out before its events on a lagging partition were read.
+ *
  * Offsets: the ledger holds an episode for up to `finalAfterMs`, so an offset is committed only
  * once every event before it belongs to an episode already handed out (the same watermark the
  * job keeps on its input): a crash re-reads what was held, and nothing is lost. What was handed
@@ -91,9 +95,54 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
     if (commit.length > 0) await consumer.commitOffsets(commit);
   };
 
+  /**
+   * Partitions not yet read up to their end → `emitted_at_ms` of the last event read there
+   * (-Infinity before the first). An episode is final only once every partition has been read
+   * past its `finalAfterMs`: on a backlog (first start, restart after downtime, a slow consumer)
+   * the wall clock alone would hand episodes out before their other events were read, and those
+   * would then come `after-release` — dropped, and committed past.
+   */
+  const behind = new Map<string, number>();
+  const lastEmitted = new Map<string, number>();
+  const subscribed = [topics.episodes, topics.rewards, topics.preferences];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = new Map<string, number>();
+    for (const topic of subscribed) {
+      try {
+        for (const t of await admin.fetchOffsets({ groupId: options.groupId ?? 'agent-credit-trainer', topics: [topic] })) {
+          for (const p of t.partitions) committed.set(`${t.topic}\u0000${p.partition}`, Number(p.offset));
+        }
+      } catch {
+        // not created yet
+      }
+    }
+    for (const topic of subscribed) {
+      let ends: { partition: number; high: string; low: string }[];
+      try {
+        ends = await admin.fetchTopicOffsets(topic);
+      } catch {
+        continue; // not created yet: nothing to catch up on
+      }
+      for (const p of ends) {
+        const where = `${topic}\u0000${p.partition}`;
+        const from = committed.get(where) ?? -1;
+        if ((from >= 0 ? from : Number(p.low)) < Number(p.high)) behind.set(where, Number.NEGATIVE_INFINITY);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const where = `${payload.topic}\u0000${payload.partition}`;
+    if (Number(payload.offsetLag) > 0) behind.set(where, lastEmitted.get(where) ?? Number.NEGATIVE_INFINITY);
+    else behind.delete(where);
+  });
+
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topics.episodes, topics.rewards, topics.preferences], fromBeginning: true });
+    await consumer.subscribe({ topics: subscribed, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
@@ -104,6 +153,7 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
         } catch {
           console.error(`skipping a record that is not JSON at ${topic}[${partition}]@${message.offset}`);
         }
+        if (typeof event?.emitted_at_ms === 'number') lastEmitted.set(where, Math.max(lastEmitted.get(where) ?? Number.NEGATIVE_INFINITY, event.emitted_at_ms));
         const outcome = event ? ledger.add(event) : undefined;
         // only an event the ledger holds keeps its offset from being committed
         offsets.read(outcome === 'added' ? episodeKey(event!) : undefined, where, Number(message.offset));
@@ -118,7 +168,8 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
       if (options.signal?.aborted) stopping = true;
       // events arriving meanwhile are safe: one of an episode being handed out is `after-release`
       // (its offsets stay protected until offsets.released), any other is held
-      await releaseAndCommit(Date.now());
+      // the clock of final: now, or how far the partitions still behind have been read
+      await releaseAndCommit(Math.min(Date.now(), ...behind.values()));
     }
   } finally {
     await consumer.disconnect();

@@ -67,4 +67,28 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
     const again = await consume(outputs, group, 0, () => false, 3_000);
     expect(again).toEqual([]);
   });
+
+  it('catching up on a backlog older than finalAfterMs: no episode goes out before its events on a lagging partition were read', async () => {
+    const c = client();
+    // enough events that reading them takes several fetches (the rewards topic's are > 1 MiB)
+    const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, 'trainer-backlog', 150, 46);
+    await produce(c, [...spans, ...logs]);
+    const job = startChild({ brokers: brokers(), topics, groupId: unique('trainer-job'), delivery: 'exactly-once', creditDelayMs: 0, idleMs: 60_000 });
+    children.push(job);
+    await waitFor(() => (job.stats()?.recordsPublished ?? 0) > 0, 60_000, `the job to publish (${job.output()})`);
+    await readAllEvents(c, topics, expected);
+    const outputs = { episodes: topics.episodes, rewards: topics.rewards, preferences: topics.preferences };
+    // finalAfterMs 0: every event is older than that (as after a restart following downtime); released as often as possible
+    const got: TrainingEpisode[] = [];
+    const stop = new AbortController();
+    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: unique('trainer'), topics: outputs, finalAfterMs: 0, releaseEveryMs: 5, onEpisode: (e) => void got.push(e), signal: stop.signal });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && got.length < episodes) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1_000)); // anything handed out twice or late shows up
+    stop.abort();
+    await running;
+    expect(got).toHaveLength(episodes);
+    expect(got.filter((t) => !t.complete).map((t) => [t.episode_id, t.rewards.length, t.credit?.messages])).toEqual([]);
+    expect(got.reduce((n, t) => n + t.rewards.length, 0)).toBe(expected.filter((e) => e.event_type === 'message_reward').length);
+  });
 });
