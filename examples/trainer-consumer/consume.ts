@@ -87,10 +87,12 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
 
   /** Hands out what is final, then commits what no held episode needs any more. */
   const releaseAndCommit = async (nowMs: number): Promise<void> => {
-    for (const episode of ledger.release(nowMs)) {
-      await options.onEpisode(episode);
-      offsets.released(episodeKey({ episode_id: episode.episode_id, trace_ids: [episode.first_trace_id] }));
-    }
+    const out = ledger.release(nowMs);
+    // detached now, in the same tick as the release: a later revision of one of these read while
+    // onEpisode awaits is held under a fresh entry, not freed with this one. Nothing is committed
+    // before every onEpisode below has returned, so a crash meanwhile re-reads them all.
+    for (const episode of out) offsets.released(episodeKey({ episode_id: episode.episode_id, trace_ids: [episode.first_trace_id] }));
+    for (const episode of out) await options.onEpisode(episode);
     const commit = offsets.commitable();
     if (commit.length > 0) await consumer.commitOffsets(commit);
   };

@@ -22,7 +22,7 @@
  * (`early`). Unknown event types (a later minor version) are skipped and counted. Pure: no I/O,
  * time comes in as an argument.
  */
-import type { CreditEvent, EpisodeCredit, MessageReward, PreferencePair } from './schemas.js';
+import { SCHEMA_MAJOR, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './schemas.js';
 
 export interface TrainingLedgerOptions {
   /**
@@ -75,6 +75,8 @@ export interface TrainingLedgerStats {
   readonly after_release: number;
   /** Events with an `event_type` this version does not know (skipped). */
   readonly unknown_types: number;
+  /** Records of another major `schema_version`, or without the event header (skipped). */
+  readonly unsupported: number;
   /** Revisions replaced by a later one while held. */
   readonly revisions_replaced: number;
   /** Episodes held now. */
@@ -87,7 +89,7 @@ export interface TrainingLedgerStats {
 }
 
 /** What `add` did with an event. */
-export type LedgerOutcome = 'added' | 'duplicate' | 'stale' | 'after-release' | 'unknown-type';
+export type LedgerOutcome = 'added' | 'duplicate' | 'stale' | 'after-release' | 'unknown-type' | 'unsupported';
 
 interface Held {
   readonly episodeId: string;
@@ -115,7 +117,7 @@ export class TrainingLedger {
   private readonly held = new Map<string, Held>();
   /** key → revision handed out (insertion order = release order, bounded by maxReleased). */
   private readonly released = new Map<string, number>();
-  private counts = { events: 0, duplicates: 0, stale: 0, afterRelease: 0, unknownTypes: 0, revisionsReplaced: 0, released: 0, releasedEarly: 0, releasedIncomplete: 0, releasedAgain: 0 };
+  private counts = { events: 0, duplicates: 0, stale: 0, afterRelease: 0, unknownTypes: 0, unsupported: 0, revisionsReplaced: 0, released: 0, releasedEarly: 0, releasedIncomplete: 0, releasedAgain: 0 };
   private readonly early: TrainingEpisode[] = [];
 
   constructor(options: TrainingLedgerOptions = {}) {
@@ -126,6 +128,17 @@ export class TrainingLedger {
 
   /** Takes one event (any order, re-deliveries allowed). */
   add(event: CreditEvent): LedgerOutcome {
+    // another major version may mean something else by the same fields (README, Events: versions),
+    // and a record without the header is not an event: neither is taken, both are counted
+    const e = event as Partial<CreditEvent> & { schema_version?: unknown };
+    if (typeof e.schema_version !== 'string' || Number(e.schema_version.split('.')[0]) !== SCHEMA_MAJOR) {
+      this.counts.unsupported++;
+      return 'unsupported';
+    }
+    if (typeof e.episode_id !== 'string' || typeof e.event_id !== 'string' || !Array.isArray(e.trace_ids) || !Number.isInteger(e.episode_revision) || typeof e.emitted_at_ms !== 'number') {
+      this.counts.unsupported++;
+      return 'unsupported';
+    }
     const type: string = event.event_type;
     if (!KNOWN_TYPES.has(type)) {
       this.counts.unknownTypes++;
@@ -204,6 +217,7 @@ export class TrainingLedger {
       stale: c.stale,
       after_release: c.afterRelease,
       unknown_types: c.unknownTypes,
+      unsupported: c.unsupported,
       revisions_replaced: c.revisionsReplaced,
       held: this.held.size,
       released: c.released,
@@ -213,7 +227,7 @@ export class TrainingLedger {
     };
   }
 
-  private count(outcome: Exclude<LedgerOutcome, 'unknown-type'>): LedgerOutcome {
+  private count(outcome: Exclude<LedgerOutcome, 'unknown-type' | 'unsupported'>): LedgerOutcome {
     if (outcome === 'added') this.counts.events++;
     else if (outcome === 'duplicate') this.counts.duplicates++;
     else if (outcome === 'stale') this.counts.stale++;

@@ -21,8 +21,19 @@ export const TrainingRecordSchema = z
     revision: z.number().int().min(0).describe('episode_revision of episode_credit and message_rewards: the highest received.'),
     trace_ids: z.array(z.string()).describe('trace_ids of that revision.'),
     complete: z.boolean().describe('The revision’s episode_credit arrived and its messages / preference_pairs counts match the message_rewards and that revision’s pairs here. False: events are missing.'),
-    early: z.boolean().describe('Written before the episode was final, to bound memory (TrainingLedger maxEpisodes): a later revision may follow as another record.'),
-    supersedes_revision: z.number().int().min(0).nullable().describe('Set when a record of an earlier revision of this episode was written before: this one replaces it.'),
+    early: z
+      .boolean()
+      .describe(
+        'Written before the episode was final, to bound memory (TrainingLedger maxEpisodes): events of this revision that come later are not in any record (complete tells), and a later revision follows as another record. Raise maxEpisodes (or lower finalAfterMs) when early records appear.',
+      ),
+    supersedes_revision: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .describe(
+        'Set when a record of an earlier revision of this episode was written before: this one replaces its credit and rewards. Its preference_pairs are replaced only for the same turns — when this record has more trace_ids (a conversation’s next turn, which the finality window does not hold back), the earlier record’s pairs stay valid: keep them.',
+      ),
     episode_credit: EpisodeCreditSchema.nullable().describe('The revision’s episode_credit event; null when it did not arrive.'),
     message_rewards: z.array(MessageRewardSchema).describe('The revision’s message_reward events, in arrival order.'),
     preference_pairs: z

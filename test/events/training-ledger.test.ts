@@ -204,6 +204,18 @@ describe('TrainingLedger', () => {
     expect(() => new TrainingLedger({ maxEpisodes: 0 })).toThrow(/maxEpisodes must be a positive integer/);
   });
 
+  it('takes no event of another major version and no record without the event header: counted, never a TypeError', () => {
+    const ledger = new TrainingLedger();
+    const next = { ...fixtureEvents[0]!, schema_version: '2.0.0' } as unknown as CreditEvent;
+    expect(ledger.add(next)).toBe('unsupported');
+    const { trace_ids: _gone, ...headless } = fixtureEvents[0]!;
+    expect(ledger.add(headless as unknown as CreditEvent)).toBe('unsupported');
+    expect(ledger.add({} as CreditEvent)).toBe('unsupported');
+    expect(ledger.stats()).toMatchObject({ unsupported: 3, events: 0, held: 0 });
+    // a later minor version is taken
+    expect(ledger.add({ ...fixtureEvents[0]!, schema_version: '1.9.0' } as unknown as CreditEvent)).toBe('added');
+  });
+
   it('skips event types a later minor version may add, and counts them', () => {
     const ledger = new TrainingLedger();
     const future = { ...fixtureEvents[0]!, event_type: 'agent_summary' } as unknown as CreditEvent;
