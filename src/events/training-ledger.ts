@@ -148,10 +148,12 @@ export class TrainingLedger {
     const key = `${event.episode_id}\u0000${firstTrace}`;
     const revision = event.episode_revision;
     let h = this.held.get(key);
+    // a revision handed out already (a re-delivery, or a part that came too late), or an older one:
+    // the same whether or not a later revision of the episode is held meanwhile — taken into that
+    // one, a re-delivered earlier turn's pair went out a second time with it
+    const out = h === undefined ? this.released.get(key) : h.supersedes;
+    if (out !== undefined && revision <= out) return this.count(revision === out ? 'after-release' : 'stale');
     if (h === undefined) {
-      const out = this.released.get(key);
-      // a revision handed out already (a re-delivery, or a part that came too late), or an older one
-      if (out !== undefined && revision <= out) return this.count(revision === out ? 'after-release' : 'stale');
       h = {
         episodeId: event.episode_id,
         firstTraceId: firstTrace,

@@ -188,6 +188,34 @@ describe('TrainingLedger', () => {
     expect(ledger.stats()).toMatchObject({ released: 3, released_again: 1, after_release: 1 });
   });
 
+  it('a re-delivery of a released revision is not handed out again with a later revision, whatever the order', async () => {
+    // conversation mode: turn 1 fails (pairs) and goes out; turn 2 (revision 1, one more trace) comes later
+    const turn1 = await revisionEvents('conv:c3', [T1], 0, { fails: true, emittedAtMs: 10_000 });
+    const turn2 = await revisionEvents('conv:c3', [T1, T2], 1, { fails: false, emittedAtMs: 90_000 });
+    const pair = turn1.find((e) => e.event_type === 'preference_pair')!;
+    expect(pair).toBeDefined();
+    const outcomes: string[] = [];
+    const records: TrainingEpisode[] = [];
+    for (const redeliveredAfterTurn2 of [false, true]) {
+      const ledger = new TrainingLedger({ finalAfterMs: 60_000 });
+      for (const e of turn1) ledger.add(e);
+      const first = ledger.release(70_000);
+      expect(first.map((t) => [t.revision, t.pairs.length > 0])).toEqual([[0, true]]);
+      // at-least-once: turn 1's pair is delivered again, before or after turn 2's first event
+      if (!redeliveredAfterTurn2) outcomes.push(ledger.add(pair));
+      for (const e of turn2) ledger.add(e);
+      if (redeliveredAfterTurn2) outcomes.push(ledger.add(pair));
+      const [second] = ledger.release(200_000);
+      records.push(second!);
+    }
+    expect(outcomes).toEqual(['after-release', 'after-release']);
+    // turn 1's pairs went out with revision 0 (kept: the next turn has more trace_ids); revision 1 repeats none of them
+    expect(records.map((t) => [t.revision, t.supersedes_released_revision, t.pairs.map((p) => p.event_id)])).toEqual([
+      [1, 0, []],
+      [1, 0, []],
+    ]);
+  });
+
   it('an episode missing events goes out marked incomplete; bounded memory hands the oldest out early', async () => {
     const events = await revisionEvents(T1, [T1], 0, { fails: true });
     const ledger = new TrainingLedger();
