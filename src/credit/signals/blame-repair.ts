@@ -226,16 +226,6 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
       raw.set(s.stepId, -blame0 * decay ** dependent.get(i)!);
     } else roles.set(s.stepId, i < fe.index ? 'before-error' : 'unrelated');
   });
-  // The LLM call(s) of t*'s agent that issued a failed tool call t* (its llm inputs): the policy's
-  // decision behind t* — the one a trainer trains when t* is a tool execution (README, Events). It
-  // takes no share of the agent's blame offset: handed back as `repair` there it rewarded the
-  // decision that failed (+0.98 on every generated failed run's issuing call).
-  const tStar = graph.order[fe.index]!;
-  const issuers = new Set(
-    tStar.kind === 'tool'
-      ? graph.inputs[fe.index]!.map((u) => graph.order[u]!).filter((u) => u.kind === 'llm' && u.agentId === tStar.agentId && isMessage(u)).map((u) => u.stepId)
-      : [],
-  );
   // Zero-sum within each agent.
   const byAgent = new Map<string, string[]>();
   for (const s of graph.order) {
@@ -254,7 +244,7 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
     // agent's last message (the failed-output fallback) would be centred to no blame at all. A net
     // repair bonus is paid only by the agent's later unrelated messages: messages before t* are
     // not blamed (method.md §3). With no such message the involved transfers are centred.
-    const others = ids.filter((id) => !raw.has(id) && !issuers.has(id) && (net < 0 || roles.get(id) === 'unrelated'));
+    const others = ids.filter((id) => !raw.has(id) && (net < 0 || roles.get(id) === 'unrelated'));
     for (const id of involved) amount.set(id, raw.get(id)! - (others.length === 0 ? net / involved.length : 0));
     for (const id of others) amount.set(id, -net / others.length);
   }
