@@ -108,7 +108,15 @@ export const TelemetrySchema = z.strictObject({
   metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
   metricsHost: Host.default(DEFAULTS.telemetry.metricsHost),
   // Security of the status server (src/runtime/health-server.ts); only with metricsPort (else /metrics is the live page's: sinks.live.tls / auth).
-  metricsTls: ListenerTlsSchema.optional().describe(
+  metricsTls: ListenerTlsSchema.extend({
+    clientCaFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM file of the CA(s) that sign client certificates: set = /metrics answers only a connection that presented a certificate signed by one (the handshake asks without requiring it, so /healthz and /readyz still answer probes)'),
+  })
+    .optional()
+    .describe(
     'serve the status server (telemetry.metricsPort) over https: certFile and keyFile (PEM); clientCaFile = /metrics needs a client certificate signed by it (/healthz and /readyz answer without one, for probes); unset = plain http',
   ),
   metricsAuth: ListenerAuthSchema.optional().describe(
