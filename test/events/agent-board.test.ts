@@ -18,6 +18,7 @@ import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { redeliveredShuffle } from '../support/redelivery.js';
 
 const keyOf = (e: CreditEvent) => `${e.episode_id}/${e.trace_ids[0]}`;
 
@@ -160,13 +161,7 @@ describe('AgentBoard', () => {
     fc.assert(
       fc.property(fc.array(fc.nat(all.length - 1), { maxLength: all.length }), fc.integer({ min: 1, max: 1 << 30 }), (repeats, seed) => {
         // a seeded shuffle of every event plus some delivered again
-        const order = [...all, ...repeats.map((i) => all[i]!)];
-        let x = seed;
-        for (let i = order.length - 1; i > 0; i--) {
-          x = (x * 1103515245 + 12345) & 0x7fffffff;
-          const j = x % (i + 1);
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
+        const order = redeliveredShuffle(all, repeats, seed);
         const board = new AgentBoard();
         for (let i = 0; i < order.length; i += 7) board.add(order.slice(i, i + 7));
         expectMatches(board.snapshot(), oracle(all));

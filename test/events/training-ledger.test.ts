@@ -18,6 +18,7 @@ import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { redeliveredShuffle } from '../support/redelivery.js';
 
 const T1 = '1'.repeat(32);
 const T2 = '2'.repeat(32);
@@ -151,13 +152,8 @@ describe('TrainingLedger', () => {
     const expected = oracle(all);
     fc.assert(
       fc.property(fc.array(fc.nat(all.length - 1), { maxLength: all.length }), fc.integer({ min: 1, max: 1 << 30 }), (repeats, seed) => {
-        const order = [...all, ...repeats.map((i) => all[i]!)];
-        let x = seed;
-        for (let i = order.length - 1; i > 0; i--) {
-          x = (x * 1103515245 + 12345) & 0x7fffffff;
-          const j = x % (i + 1);
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
+        // a seeded shuffle of every event plus some delivered again
+        const order = redeliveredShuffle(all, repeats, seed);
         const ledger = new TrainingLedger();
         for (const e of order) ledger.add(e);
         expectMatches(ledger.release(Number.POSITIVE_INFINITY), expected);

@@ -32,19 +32,24 @@ async function consume(topics: { episodes: string; rewards: string; preferences:
   return got;
 }
 
+/** A generated fleet published by the job (exactly-once) to fresh output topics; resolves once every expected event is there. */
+async function publishedFleet(name: string, size: number, seed: number) {
+  const c = client();
+  const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, name, size, seed);
+  await produce(c, [...spans, ...logs]);
+  const job = startChild({ brokers: brokers(), topics, groupId: unique('trainer-job'), delivery: 'exactly-once', creditDelayMs: 0, idleMs: 60_000 });
+  children.push(job);
+  // the job creates its output topics when it starts publishing
+  await waitFor(() => (job.stats()?.recordsPublished ?? 0) > 0, 60_000, `the job to publish (${job.output()})`);
+  await readAllEvents(c, topics, expected);
+  return { expected, episodes, outputs: { episodes: topics.episodes, rewards: topics.rewards, preferences: topics.preferences } };
+}
+
 describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_000 }, () => {
   it('hands out every published episode once, whole, as computed in process; commits only what it handed out', async () => {
-    const c = client();
-    const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, 'trainer', 8, 46);
+    const { expected, episodes, outputs } = await publishedFleet('trainer', 8, 46);
     // seed 46 has failed runs (preference pairs) among passing ones
     expect(expected.some((e) => e.event_type === 'preference_pair')).toBe(true);
-    await produce(c, [...spans, ...logs]);
-    const job = startChild({ brokers: brokers(), topics, groupId: unique('trainer-job'), delivery: 'exactly-once', creditDelayMs: 0, idleMs: 60_000 });
-    children.push(job);
-    // the job creates its output topics when it starts publishing
-    await waitFor(() => (job.stats()?.recordsPublished ?? 0) > 0, 60_000, `the job to publish (${job.output()})`);
-    await readAllEvents(c, topics, expected);
-    const outputs = { episodes: topics.episodes, rewards: topics.rewards, preferences: topics.preferences };
 
     // held, not handed out (final only after an hour): stopping commits nothing past their events
     const group = unique('trainer');
@@ -69,15 +74,8 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
   });
 
   it('catching up on a backlog older than finalAfterMs: no episode goes out before its events on a lagging partition were read', async () => {
-    const c = client();
     // enough events that reading them takes several fetches (the rewards topic's are > 1 MiB)
-    const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, 'trainer-backlog', 150, 46);
-    await produce(c, [...spans, ...logs]);
-    const job = startChild({ brokers: brokers(), topics, groupId: unique('trainer-job'), delivery: 'exactly-once', creditDelayMs: 0, idleMs: 60_000 });
-    children.push(job);
-    await waitFor(() => (job.stats()?.recordsPublished ?? 0) > 0, 60_000, `the job to publish (${job.output()})`);
-    await readAllEvents(c, topics, expected);
-    const outputs = { episodes: topics.episodes, rewards: topics.rewards, preferences: topics.preferences };
+    const { expected, episodes, outputs } = await publishedFleet('trainer-backlog', 150, 46);
     // finalAfterMs 0: every event is older than that (as after a restart following downtime); released as often as possible
     const got: TrainingEpisode[] = [];
     const stop = new AbortController();

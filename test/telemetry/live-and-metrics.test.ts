@@ -166,20 +166,23 @@ describe('live page sink with large events (security review: one GET of /api/rec
 });
 
 describe('live page on a loopback address: DNS-rebinding guard', () => {
+  /** Status of GET /api/recent on a live page bound to `bind`, asked with the Host header `host`. */
+  const statusFor = (bind: string, port: number, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: bind, port, path: '/api/recent', headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
   it('serves requests for localhost, refuses another Host name with 403', async () => {
     const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2 });
     await live.start();
-    const get = (host: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: live.address().port, path: '/api/recent', headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.end();
-      });
     try {
       const port = live.address().port;
+      const get = (host: string) => statusFor('127.0.0.1', port, host);
       expect(await get(`127.0.0.1:${port}`)).toBe(200);
       expect(await get(`localhost:${port}`)).toBe(200);
       expect(await get(`[::1]:${port}`)).toBe(200);
@@ -194,19 +197,10 @@ describe('live page on a loopback address: DNS-rebinding guard', () => {
   it('guards every loopback address it may be bound to, not only 127.0.0.1 (127.0.0.2 served any Host)', async () => {
     const live = new LiveSink({ host: '127.0.0.2', port: 0, bufferEvents: 10, maxClients: 2 });
     await live.start();
-    const get = (host: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.2', port: live.address().port, path: '/api/recent', headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.end();
-      });
     try {
       const port = live.address().port;
-      expect(await get(`127.0.0.2:${port}`)).toBe(200);
-      expect(await get(`attacker.example:${port}`)).toBe(403);
+      expect(await statusFor('127.0.0.2', port, `127.0.0.2:${port}`)).toBe(200);
+      expect(await statusFor('127.0.0.2', port, `attacker.example:${port}`)).toBe(403);
     } finally {
       await live.close();
     }
