@@ -15,6 +15,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 
 export const ListenerAuthSchema = z
@@ -71,6 +72,13 @@ export class BearerAuth {
   /** Constant-time: true when `value` is the session value of one of the tokens. */
   acceptsSession(value: string): boolean {
     return anyEqual(this.sessions, digest(value));
+  }
+
+  /** Answers a refused request: 401, the challenge for `realm`, and `{ error }` saying what to send. */
+  static refuse(res: ServerResponse, check: BearerCheck, realm: string, error: string): void {
+    const text = JSON.stringify({ error });
+    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': BearerAuth.challenge(check, realm), 'Cache-Control': 'no-store' });
+    res.end(text);
   }
 
   /** The `WWW-Authenticate` value for a refused request (RFC 6750 §3: no error code when none was sent). */

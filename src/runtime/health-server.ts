@@ -58,11 +58,7 @@ export class HealthServer {
     if (!auth) return true;
     const check = auth.checkHeader(req.headers.authorization);
     if (check === 'ok') return true;
-    const text = JSON.stringify({
-      error: `${check === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of telemetry.metricsAuth (Prometheus: authorization.credentials_file)`,
-    });
-    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': BearerAuth.challenge(check, 'agent-credit metrics'), 'Cache-Control': 'no-store' });
-    res.end(text);
+    BearerAuth.refuse(res, check, 'agent-credit metrics', `${check === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of telemetry.metricsAuth (Prometheus: authorization.credentials_file)`);
     return false;
   }
 

@@ -239,9 +239,7 @@ export class LiveSink implements EventSink {
       path === '/'
         ? 'this live page needs its token (sinks.live.auth): open /?token=<token> once (the page then keeps a cookie), or send Authorization: Bearer <token>'
         : `${header === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of sinks.live.auth (the page's cookie also works)`;
-    const text = JSON.stringify({ error });
-    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': BearerAuth.challenge(header, 'agent-credit live'), 'Cache-Control': 'no-store' });
-    res.end(text);
+    BearerAuth.refuse(res, header, 'agent-credit live', error);
     return false;
   }
 
