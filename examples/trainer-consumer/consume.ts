@@ -9,8 +9,8 @@
  *   npx tsx examples/trainer-consumer/consume.ts --brokers 127.0.0.1:9092 [--final-after-ms 3900000] > training.jsonl
  *
  * Final: `finalAfterMs` after an episode's first event, on the clock of the events read — while
- * a partition is still behind its end (a backlog), the time of the last event read there, so an
- * episode is not handed out before its events on a lagging partition were read.
+ * a partition is still behind its end (a backlog), the time of the last event read there less
+ * `reorderSlackMs`, so an episode is not handed out before its events on a lagging partition were read.
  *
  * Offsets: the ledger holds an episode for up to `finalAfterMs`, so an offset is committed only
  * once every event before it belongs to an episode already handed out (the same watermark the
@@ -41,6 +41,13 @@ export interface TrainerConsumerOptions {
   finalAfterMs?: number;
   /** How often final episodes are handed out and offsets committed (default 5,000 ms). */
   releaseEveryMs?: number;
+  /**
+   * How far out of `emitted_at_ms` order one partition's events may be (default 60,000 ms): the job
+   * credits several episodes at once and publishes each when done, so an episode credited earlier
+   * can land after a later one. While a partition is behind, "now" is the time of the last event
+   * read there minus this.
+   */
+  reorderSlackMs?: number;
   onEpisode: (episode: TrainingEpisode) => void | Promise<void>;
   /** Stops the consumer (after handing out what is final and committing). */
   signal?: AbortSignal;
@@ -156,7 +163,7 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
           console.error(`skipping a record that is not JSON at ${topic}[${partition}]@${message.offset}`);
         }
         if (typeof event?.emitted_at_ms === 'number') lastEmitted.set(where, Math.max(lastEmitted.get(where) ?? Number.NEGATIVE_INFINITY, event.emitted_at_ms));
-        const outcome = event ? ledger.add(event) : undefined;
+        const outcome = event ? ledger.add(event, message.value?.length) : undefined;
         // only an event the ledger holds keeps its offset from being committed
         offsets.read(outcome === 'added' ? episodeKey(event!) : undefined, where, Number(message.offset));
       },
@@ -171,7 +178,8 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
       // events arriving meanwhile are safe: one of an episode being handed out is `after-release`
       // (its offsets stay protected until offsets.released), any other is held
       // the clock of final: now, or how far the partitions still behind have been read
-      await releaseAndCommit(Math.min(Date.now(), ...behind.values()));
+      const slack = options.reorderSlackMs ?? 60_000;
+      await releaseAndCommit(Math.min(Date.now(), ...[...behind.values()].map((t) => t - slack)));
     }
   } finally {
     await consumer.disconnect();

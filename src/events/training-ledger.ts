@@ -18,8 +18,8 @@
  *   no more revisions (within one job process: after a restart a correction can still come, and
  *   is handed out again marked `supersedes_released_revision`).
  *
- * Memory is bounded: beyond `maxEpisodes` held, the oldest is handed out before it is final
- * (`early`). Unknown event types (a later minor version) are skipped and counted. Pure: no I/O,
+ * Memory is bounded: beyond `maxEpisodes` held or `maxHeldBytes` of their events (estimated), the
+ * oldest is handed out before it is final (`early`). Unknown event types (a later minor version) are skipped and counted. Pure: no I/O,
  * time comes in as an argument.
  */
 import { SCHEMA_MAJOR, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './schemas.js';
@@ -32,6 +32,13 @@ export interface TrainingLedgerOptions {
   readonly finalAfterMs?: number;
   /** Episodes held at once; beyond it the oldest is handed out early. Default 100,000. */
   readonly maxEpisodes?: number;
+  /**
+   * Estimated heap of the held events; beyond it the oldest episodes are handed out early. An event
+   * is charged 1.5 × the length of its JSON text when `add` is given it (the heap a parsed event
+   * takes, measured: ~24 KB for a 17-event generated episode), else 1,500 bytes. Default 256 MiB
+   * (~11,000 such episodes): raise it with Node's heap (`--max-old-space-size`).
+   */
+  readonly maxHeldBytes?: number;
   /** Handed-out episodes remembered, to recognise a re-delivery or a later correction of one. Default 100,000. */
   readonly maxReleased?: number;
 }
@@ -58,7 +65,7 @@ export interface TrainingEpisode {
   readonly complete: boolean;
   /** Earliest `emitted_at_ms` of its events. */
   readonly first_emitted_ms: number;
-  /** Handed out before it was final, to stay within `maxEpisodes`. */
+  /** Handed out before it was final, to stay within `maxEpisodes` / `maxHeldBytes`. */
   readonly early: boolean;
   /** Set when an earlier revision of this episode was already handed out: this one replaces it. */
   readonly supersedes_released_revision?: number;
@@ -81,6 +88,8 @@ export interface TrainingLedgerStats {
   readonly revisions_replaced: number;
   /** Episodes held now. */
   readonly held: number;
+  /** Their estimated heap (maxHeldBytes). */
+  readonly held_bytes: number;
   readonly released: number;
   readonly released_early: number;
   readonly released_incomplete: number;
@@ -105,6 +114,8 @@ interface Held {
   seen: Set<string>;
   firstEmittedMs: number;
   supersedes: number | undefined;
+  /** Charged bytes of its events (maxHeldBytes). */
+  bytes: number;
 }
 
 const KNOWN_TYPES = new Set(['episode_credit', 'message_reward', 'preference_pair']);
@@ -112,6 +123,9 @@ const KNOWN_TYPES = new Set(['episode_credit', 'message_reward', 'preference_pai
 export class TrainingLedger {
   private readonly finalAfterMs: number;
   private readonly maxEpisodes: number;
+  private readonly maxHeldBytes: number;
+  /** Σ of the held episodes' charged bytes. */
+  private heldBytes = 0;
   private readonly maxReleased: number;
   /** Insertion order = first seen: the oldest are handed out first. */
   private readonly held = new Map<string, Held>();
@@ -123,11 +137,12 @@ export class TrainingLedger {
   constructor(options: TrainingLedgerOptions = {}) {
     this.finalAfterMs = nonNegative(options.finalAfterMs ?? 3_900_000, 'finalAfterMs');
     this.maxEpisodes = positiveInt(options.maxEpisodes ?? 100_000, 'maxEpisodes');
+    this.maxHeldBytes = positiveInt(options.maxHeldBytes ?? 256 * 1024 * 1024, 'maxHeldBytes');
     this.maxReleased = positiveInt(options.maxReleased ?? 100_000, 'maxReleased');
   }
 
-  /** Takes one event (any order, re-deliveries allowed). */
-  add(event: CreditEvent): LedgerOutcome {
+  /** Takes one event (any order, re-deliveries allowed); `jsonBytes`: the length of its JSON text, when known (memory bound). */
+  add(event: CreditEvent, jsonBytes?: number): LedgerOutcome {
     // another major version may mean something else by the same fields (README, Events: versions),
     // and a record without the header is not an event: neither is taken, both are counted
     const e = event as Partial<CreditEvent> & { schema_version?: unknown };
@@ -166,6 +181,7 @@ export class TrainingLedger {
         seen: new Set(),
         firstEmittedMs: event.emitted_at_ms,
         supersedes: out,
+        bytes: 0,
       };
       this.held.set(key, h);
       if (this.held.size > this.maxEpisodes) this.releaseOldestEarly();
@@ -194,6 +210,11 @@ export class TrainingLedger {
     if (type === 'episode_credit') h.credit = event as EpisodeCredit;
     else if (type === 'message_reward') h.rewards.push(event as MessageReward);
     h.seen.add(event.event_id);
+    // charged while held (events a later revision replaced included: an over-estimate, never under)
+    const charge = jsonBytes !== undefined && jsonBytes > 0 ? Math.ceil(1.5 * jsonBytes) : 1_500;
+    h.bytes += charge;
+    this.heldBytes += charge;
+    while (this.heldBytes > this.maxHeldBytes && this.held.size > 1) this.releaseOldestEarly();
     return this.count('added');
   }
 
@@ -222,6 +243,7 @@ export class TrainingLedger {
       unsupported: c.unsupported,
       revisions_replaced: c.revisionsReplaced,
       held: this.held.size,
+      held_bytes: this.heldBytes,
       released: c.released,
       released_early: c.releasedEarly,
       released_incomplete: c.releasedIncomplete,
@@ -255,6 +277,7 @@ export class TrainingLedger {
 
   private releaseOne(key: string, h: Held, early: boolean): TrainingEpisode {
     this.held.delete(key);
+    this.heldBytes -= h.bytes;
     this.released.delete(key);
     this.released.set(key, h.revision);
     if (this.released.size > this.maxReleased) this.released.delete(this.released.keys().next().value!);

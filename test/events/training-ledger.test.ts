@@ -226,6 +226,15 @@ describe('TrainingLedger', () => {
     expect(early.map((t) => [t.episode_id, t.early])).toEqual([[T1, true]]);
     expect(small.stats()).toMatchObject({ held: 1, released_early: 1 });
     expect(() => new TrainingLedger({ maxEpisodes: 0 })).toThrow(/maxEpisodes must be a positive integer/);
+
+    // by bytes: 1.5 × the JSON length of each held event
+    const sizes = corrected.filter((e) => e.episode_revision === 0 && e.episode_id === T1).map((e) => JSON.stringify(e).length);
+    const oneEpisode = sizes.reduce((a, b) => Math.ceil(a + 1.5 * b), 0);
+    const byBytes = new TrainingLedger({ maxHeldBytes: oneEpisode + 10 });
+    for (const e of corrected.filter((e) => e.episode_revision === 0)) byBytes.add(e, JSON.stringify(e).length);
+    expect(byBytes.release(0).map((t) => [t.episode_id, t.early, t.complete])).toEqual([[T1, true, true]]); // T1 whole, pushed out by T2
+    expect(byBytes.stats().held).toBe(1);
+    expect(byBytes.stats().held_bytes).toBeLessThanOrEqual(oneEpisode + 10);
   });
 
   it('takes no event of another major version and no record without the event header: counted, never a TypeError', () => {

@@ -2,12 +2,13 @@
  * Training records instead of events (`agent-credit replay --episodes`): the events go through a
  * `TrainingLedger`, and each episode is written once, as one JSON line (src/events/training-record.ts),
  * when the replay ends — its last revision, the pairs to keep, `complete` when its counts match.
- * Beyond the ledger's `maxEpisodes` the oldest are written as they are pushed out (`early`), so a
+ * Beyond the ledger's `maxEpisodes` or `maxHeldBytes` the oldest are written as they are pushed out (`early`), so a
  * long replay's memory stays bounded; a later revision of one of those is written again
  * (`supersedes_revision`).
  */
 import { TrainingLedger, type TrainingLedgerOptions, type TrainingLedgerStats } from '../../events/training-ledger.js';
 import { trainingRecord } from '../../events/training-record.js';
+import { eventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { EventSink } from '../types.js';
 import { StdoutSink, type StdoutSinkOptions } from './stdout-sink.js';
@@ -32,7 +33,7 @@ export class TrainingRecordSink implements EventSink {
   async start(): Promise<void> {}
 
   publish(events: readonly CreditEvent[]): Promise<void> {
-    for (const e of events) this.ledger.add(e);
+    for (const e of events) this.ledger.add(e, eventJson(e).length);
     this.options.onEvents?.(events);
     // nothing is final before the end (-Infinity): only episodes pushed out by maxEpisodes
     return this.write(Number.NEGATIVE_INFINITY);
