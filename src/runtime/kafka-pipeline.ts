@@ -296,6 +296,8 @@ export class KafkaPipeline {
   private inputPartitionCounts = new Map<string, number>();
   /** A check of the input topics' partition counts under way (checkPartitionCounts). */
   private checkingCounts: Promise<void> | undefined;
+  /** An assignment came since the running check read the counts: check again when it ends. */
+  private recheckCounts = false;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
   private readonly instanceTag = randomBytes(4).toString('hex');
 
@@ -562,7 +564,16 @@ export class KafkaPipeline {
       st.ready.catch(() => undefined);
       this.partitions.set(key, st);
     }
-    if (!this.checkingCounts) this.checkingCounts = this.checkPartitionCounts().finally(() => (this.checkingCounts = undefined));
+    // one check at a time; an assignment during one is checked after it (the counts may have changed since it read them)
+    this.recheckCounts = true;
+    if (!this.checkingCounts) {
+      this.checkingCounts = (async () => {
+        while (this.recheckCounts && !this.closed) {
+          this.recheckCounts = false;
+          await this.checkPartitionCounts();
+        }
+      })().finally(() => (this.checkingCounts = undefined));
+    }
   }
 
   /**

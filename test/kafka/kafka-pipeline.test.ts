@@ -1077,4 +1077,44 @@ describe('KafkaPipeline input partition counts changed while running', () => {
     expect(warnings.filter((w) => /partition count changed while running/.test(w.msg ?? ''))).toHaveLength(1);
     await p.stop();
   });
+
+  it('an assignment that comes while a check is still reading the counts is checked after it (it was skipped)', async () => {
+    const warnings: { obj: object; msg?: string }[] = [];
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', parts(2));
+    fake.endOffsets.set('logs', parts(2));
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) } },
+    );
+    await p.start();
+    const all = (n: number) => ['spans', 'logs'].flatMap((topic) => Array.from({ length: n }, (_, partition) => ({ topic, partition })));
+    fake.assign(all(2));
+    await settle();
+    // from now on a count read takes the counts at the call and answers when released
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const admin = fake.admin.bind(fake);
+    fake.admin = async () => {
+      const a = await admin();
+      return {
+        ...a,
+        fetchEndOffsets: async (topic: string) => {
+          const now = fake.endOffsets.get(topic) ?? [];
+          await gate;
+          return now;
+        },
+      };
+    };
+    fake.assign(all(2)); // a check starts and reads 2 partitions
+    await new Promise((r) => setTimeout(r, 5));
+    fake.endOffsets.set('spans', parts(3)); // grown while that check waits for its answer
+    fake.assign([...all(2), { topic: 'spans', partition: 2 }]);
+    release();
+    const grown = () => warnings.find((w) => /partition count changed while running/.test(w.msg ?? ''));
+    for (let i = 0; i < 500 && grown() === undefined; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(grown()?.obj).toEqual({ partitionCounts: ['spans: 2 → 3'] });
+    expect(p.stats().partitionCountChanges).toBe(1);
+    await p.stop();
+  });
 });
