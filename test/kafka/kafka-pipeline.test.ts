@@ -1048,7 +1048,9 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
 
 describe('KafkaPipeline input partition counts changed while running', () => {
   const parts = (n: number) => Array.from({ length: n }, (_, partition) => ({ partition, offset: '0', low: '0' }));
-  it('warns (and counts) when an assignment finds an input topic grown — traces in flight may be split — and when the topics no longer agree', async () => {
+  const all = (n: number) => ['spans', 'logs'].flatMap((topic) => Array.from({ length: n }, (_, partition) => ({ topic, partition })));
+  /** A started pipeline assigned both input topics' 2 partitions, its warnings collected. */
+  async function assignedOnTwoPartitions() {
     const warnings: { obj: object; msg?: string }[] = [];
     const fake = new FakeKafka();
     fake.endOffsets.set('spans', parts(2));
@@ -1058,9 +1060,12 @@ describe('KafkaPipeline input partition counts changed while running', () => {
       { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) } },
     );
     await p.start();
-    const all = (n: number) => ['spans', 'logs'].flatMap((topic) => Array.from({ length: n }, (_, partition) => ({ topic, partition })));
     fake.assign(all(2));
     await settle();
+    return { warnings, fake, p };
+  }
+  it('warns (and counts) when an assignment finds an input topic grown — traces in flight may be split — and when the topics no longer agree', async () => {
+    const { warnings, fake, p } = await assignedOnTwoPartitions();
     expect(p.stats().partitionCountChanges).toBe(0);
     // the operator grows the spans topic only (the logs topic later, or never)
     fake.endOffsets.set('spans', parts(3));
@@ -1079,18 +1084,7 @@ describe('KafkaPipeline input partition counts changed while running', () => {
   });
 
   it('an assignment that comes while a check is still reading the counts is checked after it (it was skipped)', async () => {
-    const warnings: { obj: object; msg?: string }[] = [];
-    const fake = new FakeKafka();
-    fake.endOffsets.set('spans', parts(2));
-    fake.endOffsets.set('logs', parts(2));
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
-      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: { ...silentLogger, warn: (obj, msg) => void warnings.push({ obj, msg }) } },
-    );
-    await p.start();
-    const all = (n: number) => ['spans', 'logs'].flatMap((topic) => Array.from({ length: n }, (_, partition) => ({ topic, partition })));
-    fake.assign(all(2));
-    await settle();
+    const { warnings, fake, p } = await assignedOnTwoPartitions();
     // from now on a count read takes the counts at the call and answers when released
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
