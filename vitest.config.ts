@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     testTimeout: 60_000,
-    setupFiles: ['test/support/kafkajs-as-shipped.ts'],
+    setupFiles: ['test/support/kafkajs-as-shipped.ts', 'test/support/temp-dir-cleanup.ts'],
     hookTimeout: 240_000,
     projects: [
       {

@@ -4,8 +4,7 @@
  * plays) must give the same v(S) as the TypeScript one.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { valueOf } from '../../bench/games/evaluate.js';
@@ -13,6 +12,7 @@ import { airportShapley, enumerationShapley, exactShapley, gloveShapley, unanimi
 import { airportGame, gloveGame, randomUnanimityGame, weightedVotingGame } from '../../bench/games/generate.js';
 import { GAME_SPEC_FORMAT, GameSpecSchema, type GameSpec } from '../../bench/games/spec.js';
 import { createRng } from '../../bench/lib/rng.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const GAMES_PY = join(import.meta.dirname, '../../bench/games/games.py');
 
@@ -95,7 +95,7 @@ describe('game specs', () => {
 
 describe('Python evaluator (bench/games/games.py) plays the same games', () => {
   it('gives the same v(S) as evaluate.ts on random coalitions of every family', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-games-'));
+    const dir = tempDir('bench-games-');
     const r = createRng(13);
     for (const gen of [randomUnanimityGame, weightedVotingGame, gloveGame, airportGame]) {
       const g = gen(15, r.fork(gen.name), gen.name);

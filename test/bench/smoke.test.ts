@@ -4,15 +4,15 @@
  * The Python baseline runs only if bench/.venv already exists and the Kafka parts only with
  * KAFKA_BROKERS set (quick mode never installs or starts anything); the file must then say so.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs, runBench, SECTIONS } from '../../bench/main.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('bench --quick', () => {
   it('writes a well-formed RESULTS.md with finite headline numbers for every section', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    const out = tempDir('bench-smoke-');
     const report = await runBench(parseArgs(['--quick', '--out', out]), () => {});
     const md = readFileSync(report.file, 'utf8');
     expect(md).toMatch(/^# agent-credit benchmark results/);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
 import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
 const MAIN = join(root, 'src/cli/main.ts');
@@ -67,7 +68,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('replay writes events to --out and a summary table to stderr', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'ac-replay-')), 'events.jsonl');
+    const out = join(tempDir('ac-replay-'), 'events.jsonl');
     const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
@@ -111,7 +112,7 @@ describe('agent-credit CLI', () => {
   }, 60_000);
 
   it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-undecodable-'));
+    const dir = tempDir('cli-undecodable-');
     const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
     for (const f of readdirSync(genai)) writeFileSync(join(dir, f), readFileSync(join(genai, f)));
     writeFileSync(join(dir, '0002a-traces.pb'), 'garbage\n');
@@ -155,7 +156,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('compare prints one row per estimator and budget for the recorded fixtures, and --json writes the same report', () => {
-    const json = join(mkdtempSync(join(tmpdir(), 'ac-compare-')), 'report.json');
+    const json = join(tempDir('ac-compare-'), 'report.json');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'permutation,regression-adjusted', '--budgets', '4,20', '--seeds', '2', '--json', json]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { episodes: number; compared: number; rows: { estimator: string; budgetPerPlayer: number; runs: number }[] };
@@ -181,7 +182,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('compare --json naming a directory fails before the run, naming the flag (it ran to the end, then the rename failed with EISDIR and left its temporary file)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-compare-dir-'));
+    const dir = tempDir('ac-compare-dir-');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`compare --json: cannot write ${dir} (EISDIR)`);
@@ -190,7 +191,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('compare --json keeps an existing report when the run fails (it was truncated before the run) and leaves no temporary file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-compare-keep-'));
+    const dir = tempDir('ac-compare-keep-');
     const report = join(dir, 'report.json');
     writeFileSync(report, '{"previous":"report"}\n');
     const config = join(dir, 'bad-module.yaml');
@@ -219,7 +220,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('schema writes the JSON Schemas that are committed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-schema-'));
+    const dir = tempDir('ac-schema-');
     const r = cli(['schema', '--dir', dir]);
     expect(r.status).toBe(0);
     for (const f of ['episode-credit', 'message-reward', 'preference-pair', 'agent-credit-config']) {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreditEventSchema } from '../../src/events/schemas.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
 const MAIN = join(root, 'src/cli/main.ts');
@@ -12,8 +12,8 @@ const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 
 
 describe('agent-credit generate', () => {
   it('writes a reproducible corpus of runs that replay reads as it is, one episode per run', () => {
-    const a = mkdtempSync(join(tmpdir(), 'ac-gen-'));
-    const b = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const a = tempDir('ac-gen-');
+    const b = tempDir('ac-gen-');
     const args = ['--episodes', '4', '--seed', '7', '--agents', '5', '--kinds', 'error-retry,saboteur', '--start-ms', '1767225600000', '--spacing-ms', '120000'];
     expect(cli(['generate', a, ...args]).status).toBe(0);
     expect(cli(['generate', b, ...args]).status).toBe(0);
@@ -31,7 +31,7 @@ describe('agent-credit generate', () => {
   }, 120_000);
 
   it('refuses unknown kinds and out-of-range counts, naming the flag (exit 2)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const dir = tempDir('ac-gen-');
     const kinds = cli(['generate', dir, '--kinds', 'success,nope']);
     expect(kinds.status).toBe(2);
     expect(kinds.stderr).toContain('--kinds: unknown "nope"; use success, redundant, saboteur, error-retry, failure');
@@ -42,8 +42,8 @@ describe('agent-credit generate', () => {
   }, 60_000);
 
   it('two corpora with one seed and other options get other trace ids (they can be replayed together)', () => {
-    const a = mkdtempSync(join(tmpdir(), 'ac-gen-'));
-    const b = mkdtempSync(join(tmpdir(), 'ac-gen-'));
+    const a = tempDir('ac-gen-');
+    const b = tempDir('ac-gen-');
     expect(cli(['generate', a, '--episodes', '2', '--seed', '3', '--agents', '4']).status).toBe(0);
     expect(cli(['generate', b, '--episodes', '2', '--seed', '3', '--agents', '6']).status).toBe(0);
     const ids = (dir: string) => readFileSync(join(dir, 'expected.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { trace_id: string }).trace_id);

@@ -1,8 +1,8 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, loadConfig, resolveEnvPath, AppConfigSchema } from '../../src/config/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** The ConfigError message of loading this YAML text (+ env); fails the test when it loads. */
 function errorOf(text: string, env: NodeJS.ProcessEnv = {}): string {
@@ -129,7 +129,7 @@ describe('configuration loading', () => {
   });
 
   it('precedence: file < env < flags', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-config-'));
+    const dir = tempDir('ac-config-');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'source:\n  http:\n    port: 1111\n    host: 0.0.0.0\nepisodes:\n  graceMs: 10\n');
     const { config, origins } = loadConfig({

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
@@ -10,6 +9,7 @@ import { CreditEventSchema } from '../../src/events/schemas.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { buildLocalStages } from '../../src/runtime/local-stages.js';
 import { generateScenario } from '../../src/scenarios/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** One closed episode of a generated run, decoded from its real OTLP bytes. */
 async function episodeOf(seed: number, kind: 'redundant' | 'failure' = 'redundant') {
@@ -41,7 +41,7 @@ describe('credit game chosen by the config file', () => {
   });
 
   it('game: module loads the user function from credit.module.path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-module-'));
+    const dir = tempDir('ac-module-');
     const file = join(dir, 'value.mjs');
     // v(S) = |S| / n: every agent's Shapley value is 1/n.
     writeFileSync(file, 'export function value(coalition, episode) { return coalition.length / episode.players.length; }\n');
@@ -76,7 +76,7 @@ describe('credit game chosen by the config file', () => {
   });
 
   it('module.players: messages calls the function with step ids as well (episode.playerKind says which)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-module-msg-'));
+    const dir = tempDir('ac-module-msg-');
     const file = join(dir, 'value.mjs');
     // agents: |S| / n; messages: 1 when the first message is kept (it alone matters)
     writeFileSync(
@@ -98,7 +98,7 @@ describe('credit game chosen by the config file', () => {
   });
 
   it('prefixValues: message-game locates the first error where the message game\'s prefix value drops (before any error status)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ac-module-prefix-'));
+    const dir = tempDir('ac-module-prefix-');
     const file = join(dir, 'value.mjs');
     // messages: the run looks fine (0.6) until the second message is in it (0.1)
     writeFileSync(

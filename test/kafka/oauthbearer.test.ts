@@ -2,13 +2,13 @@
  * SASL/OAUTHBEARER token provider (src/kafka/oauthbearer.ts) and its settings. The broker side
  * is tested in test/integration/kafka-oauthbearer.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { explainConnectionError, resolveKafkaConnection } from '../../src/kafka/connection.js';
 import { jwtExpiryMs, oauthBearerAuthenticator, oauthBearerTokenProvider, parseTokenOutput, type OAuthBearerDeps } from '../../src/kafka/oauthbearer.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
 
@@ -152,7 +152,7 @@ describe('oauthBearerAuthenticator (RFC 7628 client side)', () => {
 
 describe('explainConnectionError with OAUTHBEARER', () => {
   it('blames the token only for a connection closed after a token was sent', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'oauth-')), 'token');
+    const file = join(tempDir('oauth-'), 'token');
     writeFileSync(file, 'tok');
     const connection = resolveKafkaConnection({ sasl: { mechanism: 'oauthbearer', tokenFile: file } });
     const closed = Object.assign(new Error('No brokers in the broker pool'), { name: 'KafkaJSNumberOfRetriesExceeded' });
