@@ -8,6 +8,7 @@ import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
 import { resolveJobListeners } from '../http/listener-security.js';
+import { watchJobListenerFiles } from '../http/job-renewal.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
@@ -153,7 +154,10 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaConsecutiveCommitFailures: k.consecutiveCommitFailures,
     };
   });
+  // renewed certificates and rotated tokens are taken while running (src/http/listener-renewal.ts)
+  const renewal = watchJobListenerFiles(security, telemetry, logger);
   const shutdown = async (): Promise<void> => {
+    renewal.stop();
     await pipeline.stop();
     await stages.close();
     for (const s of sinks) await s.close().catch(() => undefined);

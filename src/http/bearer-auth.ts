@@ -7,8 +7,9 @@
  * Secrets stay out of the YAML as the Kafka SASL settings keep them out (src/kafka/connection.ts):
  * `token` is best given by its environment variable (`AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN`,
  * `AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN`, `AGENT_CREDIT_TELEMETRY_METRICS_AUTH_TOKEN`), or `tokenFile` names a file (a mounted Kubernetes
- * Secret) read at start. A file may list several tokens, one per line, all accepted: to rotate,
- * add the new one, restart, move the clients over, remove the old one, restart.
+ * Secret) read at start and again when it changes (src/http/listener-renewal.ts). A file may list
+ * several tokens, one per line, all accepted: to rotate, add the new one, move the clients over,
+ * remove the old one — no restart.
  *
  * Comparison is constant-time per token (SHA-256 of both sides, `timingSafeEqual`) and every
  * token is compared, so neither a token's length nor which one matched shows in the timing.
@@ -40,8 +41,8 @@ const TOKEN_TEXT = /^[\x21-\x7E]+$/;
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 export class BearerAuth {
-  private readonly digests: readonly Buffer[];
-  private readonly sessions: readonly Buffer[];
+  private digests: readonly Buffer[];
+  private sessions: readonly Buffer[];
 
   /** `tokens`: the accepted tokens (≥ 1). */
   constructor(tokens: readonly string[]) {
@@ -49,6 +50,12 @@ export class BearerAuth {
     this.digests = tokens.map(digest);
     // a browser session cookie carries a value derived from the token, never the token itself
     this.sessions = tokens.map((t) => digest(BearerAuth.sessionValueOf(t)));
+  }
+
+  /** Accepts `other`'s tokens from now on instead of these (a token file read again); sessions of removed tokens end. */
+  adopt(other: BearerAuth): void {
+    this.digests = other.digests;
+    this.sessions = other.sessions;
   }
 
   /** Constant-time: true when `token` is one of the tokens. */

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { BearerAuth, resolveBearerAuth, type ListenerAuthSetting } from './bearer-auth.js';
-import { resolveListenerTls, type ListenerTls, type ListenerTlsSetting } from './listener-tls.js';
+import { resolveListenerTls, TlsUpdates, type ListenerTls, type ListenerTlsSetting } from './listener-tls.js';
 
 export interface ListenerSecuritySettings {
   tls?: ListenerTlsSetting | undefined;
@@ -21,6 +21,8 @@ export interface ListenerSecuritySettings {
 export interface ListenerSecurity {
   tls?: ListenerTls;
   auth?: BearerAuth;
+  /** With `tls`: the listener's servers, to serve a renewed certificate (src/http/listener-renewal.ts). */
+  tlsUpdates?: TlsUpdates;
 }
 
 /**
@@ -36,7 +38,10 @@ export function resolveListenerSecurityInto(
   const out: ListenerSecurity = {};
   if (settings.tls) {
     const tls = resolveListenerTls(settings.tls, keys.tls, problems);
-    if (tls) out.tls = tls;
+    if (tls) {
+      out.tls = tls;
+      out.tlsUpdates = new TlsUpdates();
+    }
   }
   if (settings.auth) {
     const auth = resolveBearerAuth(settings.auth, keys.auth, problems);
@@ -58,23 +63,49 @@ export function resolveListenerSecurity(settings: ListenerSecuritySettings, pref
  * enabled) and the status server (`telemetry.metricsPort`, when set) — read now, so every bad file
  * is reported at once, before anything listens.
  */
-export function resolveJobListeners(config: AppConfig): { receiver: ListenerSecurity; live: ListenerSecurity; status: ListenerSecurity } {
+export function resolveJobListeners(config: AppConfig): JobListeners {
   const problems: string[] = [];
-  const receiver = config.source.kind === 'otlp-http' ? resolveListenerSecurityInto(config.source.http, 'source.http', problems) : {};
-  const live = config.sinks.live.enabled && config.source.kind !== 'file' ? resolveListenerSecurityInto(config.sinks.live, 'sinks.live', problems) : {};
+  const watched: WatchedListener[] = [];
+  const resolve = (name: string, settings: ListenerSecuritySettings, keys: { tls: string; auth: string }): ListenerSecurity => {
+    const security = resolveListenerSecurityInto(settings, name, problems, keys);
+    watched.push({ name, settings, keys, security });
+    return security;
+  };
+  const receiver = config.source.kind === 'otlp-http' ? resolve('source.http', config.source.http, { tls: 'source.http.tls', auth: 'source.http.auth' }) : {};
+  const live = config.sinks.live.enabled && config.source.kind !== 'file' ? resolve('sinks.live', config.sinks.live, { tls: 'sinks.live.tls', auth: 'sinks.live.auth' }) : {};
   const t = config.telemetry;
   // the status server's keys are flat, beside metricsPort
-  const status =
-    t.metricsPort !== null && config.source.kind !== 'file'
-      ? resolveListenerSecurityInto({ tls: t.metricsTls, auth: t.metricsAuth }, 'telemetry', problems, { tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' })
-      : {};
+  const status = t.metricsPort !== null && config.source.kind !== 'file' ? resolve('telemetry', { tls: t.metricsTls, auth: t.metricsAuth }, { tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' }) : {};
   if (problems.length > 0) throw new ConfigError(problems);
-  return { receiver, live, status };
+  return { receiver, live, status, watched };
 }
 
-/** An http server, or an https one when `tls` is set (mutual TLS when it has a client CA). */
-export function createListenerServer(tls: ListenerTls | undefined, handler: RequestListener): Server {
-  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler) : createHttpServer(handler);
+/** The job's listeners' security, and what a file watcher needs to read their files again. */
+export interface JobListeners {
+  receiver: ListenerSecurity;
+  live: ListenerSecurity;
+  status: ListenerSecurity;
+  watched: WatchedListener[];
+}
+
+/** One listener's settings (file paths) and the security read from them, kept up to date by renewal. */
+export interface WatchedListener {
+  /** The settings' prefix, e.g. `source.http`; `telemetry` for the status server. */
+  name: string;
+  settings: ListenerSecuritySettings;
+  keys: { tls: string; auth: string };
+  security: ListenerSecurity;
+}
+
+/**
+ * An http server, or an https one when `tls` is set (mutual TLS when it has a client CA); with
+ * `updates`, a renewed certificate reaches it (src/http/listener-renewal.ts).
+ */
+export function createListenerServer(tls: ListenerTls | undefined, handler: RequestListener, updates?: TlsUpdates): Server {
+  if (!tls) return createHttpServer(handler);
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler);
+  updates?.follow(server);
+  return server;
 }
 
 /**

@@ -2,12 +2,15 @@
  * TLS for agent-credit's own listeners (the OTLP/HTTP receiver, the live page), as the
  * OpenTelemetry Collector's `confighttp` server `tls` block has it: a certificate and key (PEM
  * files), and optionally a client CA — then every client must present a certificate signed by it
- * (mutual TLS). The files are read once, at start (`resolveListenerTls`): a missing, unreadable or
- * invalid file fails the start with a ConfigError naming its key. Renewed certificates are taken
- * on the next start.
+ * (mutual TLS). The files are read at start (`resolveListenerTls`): a missing, unreadable or
+ * invalid file fails the start with a ConfigError naming its key. A running job reads them again
+ * when they change (src/http/listener-renewal.ts) and serves new connections with the renewed
+ * certificate through `TlsUpdates`, as cert-manager or a Kubernetes Secret update expects.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { pemCertificates } from '../tls/pem-certificates.js';
@@ -96,4 +99,29 @@ export function resolveListenerTls(setting: ListenerTlsSetting, prefix: string, 
     return undefined;
   }
   return { cert: cert!, key: key!, ...(ca !== undefined ? { ca } : {}), requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
+}
+
+/**
+ * The https servers of one listener, followed until they close, so a renewed certificate (and
+ * client CA) reaches them: `apply` sets the secure context of new connections; open ones keep the
+ * certificate they were made with. Whether a client certificate is asked for cannot change.
+ */
+export class TlsUpdates {
+  private readonly servers = new Set<HttpsServer>();
+
+  follow(server: Server): void {
+    const https = server as unknown as HttpsServer;
+    if (typeof https.setSecureContext !== 'function') return; // plain http: nothing to renew
+    this.servers.add(https);
+    server.once('close', () => this.servers.delete(https));
+  }
+
+  apply(tls: ListenerTls): void {
+    for (const s of this.servers) s.setSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) });
+  }
+
+  /** Servers followed now (for tests and stats). */
+  get size(): number {
+    return this.servers.size;
+  }
 }

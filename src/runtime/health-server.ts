@@ -30,7 +30,7 @@ export class HealthServer {
   async start(): Promise<void> {
     const tls = this.options.security?.tls;
     // a client CA: ask for the certificate in the handshake but let probes without one in (checked per path below)
-    const server = createListenerServer(tls && tls.ca !== undefined ? { ...tls, rejectUnauthorized: false } : tls, (req, res) => this.route(req, res));
+    const server = createListenerServer(tls && tls.ca !== undefined ? { ...tls, rejectUnauthorized: false } : tls, (req, res) => this.route(req, res), this.options.security?.tlsUpdates);
     this.server = server;
     await listen(server, this.options.port, this.options.host);
   }

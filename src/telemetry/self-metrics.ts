@@ -77,6 +77,8 @@ export interface ObservedStats {
   kafkaEpisodesDropped?: number;
   kafkaProducerReplacements?: number;
   kafkaFenceRejoins?: number;
+  /** Listeners whose changed TLS/token files could not be used: still serving the previous ones (now). */
+  listenerFilesUnusable?: number;
   kafkaCommitOutcomesUnknown?: number;
   kafkaEventsTooLarge?: number;
   kafkaPauses?: number;
@@ -108,6 +110,8 @@ export class SelfTelemetry {
   readonly episodesWithoutCredit: Counter;
   readonly creditFailures: Counter;
   readonly eventsPublished: Counter;
+  /** Listener TLS/token files read again after a change, by `listener` and `outcome` (src/http/listener-renewal.ts). */
+  readonly listenerFileRenewals: Counter;
   /** Seconds from episode close to events ready. */
   readonly creditLatency: Histogram;
   private readonly provider: MeterProvider;
@@ -141,6 +145,9 @@ export class SelfTelemetry {
     // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
     this.creditFailures.add(0);
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
+    this.listenerFileRenewals = m.createCounter(n('listener_file_renewals'), {
+      description: "Listeners' TLS/token files read again after they changed, by listener and outcome (renewed; failed: unusable, the listener keeps the previous ones)",
+    });
     this.creditLatency = m.createHistogram(n('credit_latency_seconds'), {
       description: 'Time from episode close to its credit events',
       unit: 's',
@@ -197,6 +204,7 @@ export class SelfTelemetry {
     counter('kafka_rebalances', 'Consumer group assignments received', (s) => s.kafkaRebalances);
     counter('kafka_episodes_dropped', 'Open or unpublished episodes dropped on a rebalance (rebuilt by replay)', (s) => s.kafkaEpisodesDropped);
     counter('kafka_producer_replacements', 'At-least-once producers replaced after the broker rejected their sequence numbers', (s) => s.kafkaProducerReplacements);
+    gauge('listener_files_unusable', "Listeners whose TLS/token files changed into something unusable (a key that does not match the certificate, an empty token file): they serve the previous ones until the files are fixed — a certificate that then expires is refused by clients", (s) => s.listenerFilesUnusable);
     counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
     counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
     counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);

@@ -100,7 +100,7 @@ export class LiveSink implements EventSink {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('LiveSink already started');
-    const server = createListenerServer(this.options.security?.tls, (req, res) => this.route(req, res));
+    const server = createListenerServer(this.options.security?.tls, (req, res) => this.route(req, res), this.options.security?.tlsUpdates);
     this.server = server;
     await listen(server, this.options.port, this.options.host);
     this.heartbeat = setInterval(() => {

@@ -106,7 +106,7 @@ export class OtlpHttpReceiver {
   /** Listens; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
   async start(): Promise<void> {
     if (this.server) throw new Error('OtlpHttpReceiver already started');
-    const server = createListenerServer(this.options.security?.tls, (req, res) => void this.handle(req, res));
+    const server = createListenerServer(this.options.security?.tls, (req, res) => void this.handle(req, res), this.options.security?.tlsUpdates);
     // Exporters keep connections open between batches; a closing receiver must not wait on them.
     server.keepAliveTimeout = 5_000;
     // A body still arriving after a minute is dropped (Node's default waits 5 min): stalled
