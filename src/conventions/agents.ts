@@ -100,16 +100,24 @@ export function resolveAgents(
   }
   const placeholderIds = new Set(opts.placeholderAgentIds);
   for (const [id, names] of namesById) if (names.size >= 2) placeholderIds.add(id);
-  // One identity per name: the first real id seen with it, else the name itself.
+  // agentScope: the resource values that tell apart same-named agents of different apps
+  const scopeOf = scopeFrom(opts.agentScope);
+  const scoped = (id: string, span: Span) => {
+    const scope = scopeOf(span);
+    return scope === '' ? id : `${scope}/${id}`;
+  };
+  // One identity per name (per scope): the first real id seen with it, else the name itself.
   const idByName = new Map<string, string>();
+  const nameKey = (name: string, span: Span) => `${scopeOf(span)}\u0000${name}`;
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
     const n = realName(f.agentName);
-    if (n !== undefined && f.agentId !== undefined && !placeholderIds.has(f.agentId) && !idByName.has(n)) {
-      idByName.set(n, f.agentId);
+    if (n !== undefined && f.agentId !== undefined && !placeholderIds.has(f.agentId) && !idByName.has(nameKey(n, s))) {
+      idByName.set(nameKey(n, s), f.agentId);
     }
   }
-  const agentNamed = (name: string): Agent => ({ agentId: idByName.get(name) ?? name, agentName: name });
+  /** The agent called `name` where `span` (the span that names it) runs. */
+  const agentNamed = (name: string, span: Span): Agent => ({ agentId: scoped(idByName.get(nameKey(name, span)) ?? name, span), agentName: name });
 
   // Agent spans that name a real agent (an agent span with a placeholder name is attributed to
   // the real agent around it).
@@ -133,14 +141,24 @@ export function resolveAgents(
     const name = own ?? invName;
     let assignment: AgentAssignment;
     if (name !== undefined) {
-      assignment = { agent: agentNamed(name), kind, fallback: false, invocationId: inv?.spanId };
+      assignment = { agent: agentNamed(name, own !== undefined || !inv ? s : inv), kind, fallback: false, invocationId: inv?.spanId };
     } else {
       const fb = capName(opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed');
-      assignment = { agent: { agentId: fb, agentName: fb }, kind, fallback: true };
+      assignment = { agent: { agentId: scoped(fb, s), agentName: fb }, kind, fallback: true };
     }
     bySpan.set(s.spanId, assignment);
     const counts = kind === 'agent' || isRewardable(kind);
     if (counts && !firstSeen.has(assignment.agent.agentId)) firstSeen.set(assignment.agent.agentId, assignment.agent);
   }
   return { bySpan, agents: [...firstSeen.values()], agentNames };
+}
+
+/** The scope of a span's agent: the values of `keys` on its resource, joined by `/` ('' when none). */
+function scopeFrom(keys: readonly string[]): (span: Span) => string {
+  if (keys.length === 0) return () => '';
+  return (span) =>
+    keys
+      .map((k) => str(span.resource.attributes, k))
+      .filter((v): v is string => v !== undefined && v !== '')
+      .join('/');
 }

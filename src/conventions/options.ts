@@ -32,6 +32,15 @@ export const ConventionsOptionsSchema = z.object({
    * `service.name` (a single-agent service is its own agent), else `unattributed`.
    */
   fallbackAgentName: z.string().min(1).optional(),
+  /**
+   * Resource attributes whose values scope agent identities, e.g. `[service.namespace,
+   * service.name]`: an agent's id becomes `<values>/<id>` (values joined by `/`, missing ones
+   * skipped), taken from the resource of the span that names the agent. Without it, agents of
+   * different apps that share a name ("planner") are one agent in the fleet's standings, the
+   * metrics and the trainer's keys; with it they stay apart, also within one episode (a hand-off
+   * across services). Names (`agent_name`, hand-off targets) are unchanged. Default: none.
+   */
+  agentScope: z.array(z.string().min(1)).default([]),
 });
 export type ConventionsOptions = z.input<typeof ConventionsOptionsSchema>;
 export type ResolvedConventionsOptions = z.output<typeof ConventionsOptionsSchema>;

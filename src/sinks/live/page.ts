@@ -94,7 +94,7 @@ function onAgents(ev) {
   for (const a of s.agents) {
     const r = el('tr'), b = el('td', 'barcell');
     b.append(bar(a.credit_mean, scale));
-    r.append(el('td', '', a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
+    r.append(el('td', '', a.agent_id.endsWith('/' + a.agent_name) ? a.agent_id : a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
       el('td', 'num', fmt(a.credit_sum)), el('td', 'num', a.first_errors), el('td', 'num', a.harmful_steps), el('td', 'num', a.redundant_steps), el('td', 'num', a.repairs));
     r.title = a.agent_id + ' · ' + a.steps + ' rewarded steps';
     t.append(r);
