@@ -3,12 +3,12 @@
  * with the configured assembler and credit, plus the status server and live page. Loaded
  * lazily by the CLI so the otlp-http path never loads kafkajs.
  */
-import { explainConnectionError, resolveKafkaConnection } from '../kafka/connection.js';
+import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
 import { resolveJobListeners } from '../http/listener-security.js';
-import { watchJobListenerFiles } from '../http/job-renewal.js';
+import { watchJobCredentialFiles } from '../http/job-renewal.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
@@ -155,7 +155,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     };
   });
   // renewed certificates and rotated tokens are taken while running (src/http/listener-renewal.ts)
-  const renewal = watchJobListenerFiles(security, telemetry, logger);
+  const renewal = watchJobCredentialFiles(security, [renewableKafkaTls({ ssl }, connection)], telemetry, logger);
   const shutdown = async (): Promise<void> => {
     renewal.stop();
     await pipeline.stop();

@@ -1,20 +1,22 @@
 /**
- * The job's file watcher (src/http/listener-renewal.ts) over its listeners, counting each renewal
- * in `agent_credit_listener_file_renewals_total` (`failed` exported at 0 from the start) and the
- * listeners left on their previous files in `agent_credit_listener_files_unusable`, which
+ * The job's credential file watcher (src/http/listener-renewal.ts) over its listeners and, on
+ * Kafka, the client's TLS files, counting each renewal in
+ * `agent_credit_credential_file_renewals_total{settings, outcome}` (`failed` exported at 0 from the
+ * start) and the groups left on earlier files in `agent_credit_credential_files_unusable`, which
  * deploy/prometheus-rules.yaml alerts on. Shared by the OTLP/HTTP and the Kafka job.
  */
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import type { JobListeners } from './listener-security.js';
-import { ListenerFileWatcher, listenerFiles, type ListenerFileWatcherOptions } from './listener-renewal.js';
+import { CredentialFileWatcher, renewableListener, type CredentialFileWatcherOptions, type RenewableFiles } from './listener-renewal.js';
 
-export function watchJobListenerFiles(listeners: JobListeners, telemetry: SelfTelemetry, log: ListenerFileWatcherOptions['log'], intervalMs?: number): ListenerFileWatcher {
-  const watcher = new ListenerFileWatcher(listeners.watched, {
+export function watchJobCredentialFiles(listeners: JobListeners, more: readonly RenewableFiles[], telemetry: SelfTelemetry, log: CredentialFileWatcherOptions['log'], intervalMs?: number): CredentialFileWatcher {
+  const groups = [...listeners.watched.map(renewableListener), ...more];
+  const watcher = new CredentialFileWatcher(groups, {
     log,
     ...(intervalMs !== undefined ? { intervalMs } : {}),
-    onRenewal: (listener, outcome) => telemetry.listenerFileRenewals.add(1, { listener, outcome }),
+    onRenewal: (settings, outcome) => telemetry.credentialFileRenewals.add(1, { settings, outcome }),
   });
-  for (const w of listeners.watched) if (listenerFiles(w).length > 0) telemetry.listenerFileRenewals.add(0, { listener: w.name, outcome: 'failed' });
-  telemetry.observe(() => ({ listenerFilesUnusable: watcher.unusable }));
+  for (const g of groups) if (g.files.length > 0) telemetry.credentialFileRenewals.add(0, { settings: g.name, outcome: 'failed' });
+  telemetry.observe(() => ({ credentialFilesUnusable: watcher.unusable }));
   return watcher.start();
 }

@@ -1,36 +1,64 @@
 /**
- * Renewal of the listeners' TLS and token files while the job runs. cert-manager renews a
- * certificate before it expires, and Kubernetes updates a mounted Secret in place (a symlink
- * swap): a job that read its files only at start served the old certificate until it expired, and
- * rotating a token needed two restarts.
+ * Renewal of credential files while the job runs: the listeners' TLS certificates and token files
+ * and the Kafka client's TLS files. cert-manager renews a certificate before it expires, and
+ * Kubernetes updates a mounted Secret in place (a symlink swap): a job that read its files only at
+ * start served the old certificate until it expired, and rotating a token needed two restarts.
  *
- * `ListenerFileWatcher` looks at the files every `intervalMs` (their inode, size and times —
+ * `CredentialFileWatcher` looks at the files every `intervalMs` (their inode, size and times —
  * polling, because fs.watch misses a Secret's symlink swap and is not reliable on network
- * volumes). When a listener's files changed it reads and checks them as at start
- * (`resolveListenerSecurityInto`): good ones take effect for new connections (`TlsUpdates`,
- * `BearerAuth.adopt`); bad ones — a half-written rotation, a key that does not match the new
- * certificate — are reported naming the key and the fix, and the listener keeps serving what it
- * had; they are read again at the next change. Open connections keep their certificate.
+ * volumes). When a group's files changed it reads and checks them as at start: good ones take
+ * effect for new connections; bad ones — a half-written rotation, a key that does not match the
+ * new certificate — are reported naming the key and the fix, and what was in use stays; they are
+ * read again at their next change. Open connections keep their certificate.
  */
 import { statSync } from 'node:fs';
 import { resolveListenerSecurityInto, type WatchedListener } from './listener-security.js';
 
 /** How often the files are looked at: well within a Secret update's ~1 min, cheap (a few stats). */
-export const LISTENER_FILE_CHECK_MS = 15_000;
+export const CREDENTIAL_FILE_CHECK_MS = 15_000;
 
 export type RenewalOutcome = 'renewed' | 'failed';
 
-export interface ListenerFileWatcherOptions {
+/** Files read together (one listener's, the Kafka client's), and how to take them again. */
+export interface RenewableFiles {
+  /** The settings' key prefix, e.g. `source.http`, `telemetry`, `source.kafka`. */
+  name: string;
+  files: string[];
+  /** Reads the files again and, when all are good, puts them to use; returns the problems otherwise (each naming its key). */
+  renew(): string[];
+}
+
+export interface CredentialFileWatcherOptions {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   intervalMs?: number;
-  /** Called once per listener whose files changed (metrics). */
-  onRenewal?: (listener: string, outcome: RenewalOutcome) => void;
+  /** Called once per group whose files changed (metrics). */
+  onRenewal?: (name: string, outcome: RenewalOutcome) => void;
 }
 
 /** The files a listener's settings name: certificate, key, client CA, token file. */
 export function listenerFiles(w: WatchedListener): string[] {
   const t = w.settings.tls;
   return [t?.certFile, t?.keyFile, t?.clientCaFile, w.settings.auth?.tokenFile].filter((f): f is string => f !== undefined);
+}
+
+/** A listener's files: a renewed certificate reaches its servers (`TlsUpdates`), renewed tokens its `BearerAuth`. */
+export function renewableListener(w: WatchedListener): RenewableFiles {
+  return {
+    name: w.name,
+    files: listenerFiles(w),
+    renew() {
+      const problems: string[] = [];
+      const fresh = resolveListenerSecurityInto(w.settings, w.name, problems, w.keys);
+      if (problems.length > 0) return problems;
+      const current = w.security;
+      if (fresh.tls && current.tls) {
+        Object.assign(current.tls, { cert: fresh.tls.cert, key: fresh.tls.key, ...(fresh.tls.ca !== undefined ? { ca: fresh.tls.ca } : {}) });
+        current.tlsUpdates?.apply(fresh.tls);
+      }
+      if (fresh.auth && current.auth) current.auth.adopt(fresh.auth);
+      return [];
+    },
+  };
 }
 
 /** What tells a changed file: inode (a replaced file), size and times; an error code when unreadable. */
@@ -43,33 +71,30 @@ function stampOf(path: string): string {
   }
 }
 
-export class ListenerFileWatcher {
-  private readonly watched: { listener: WatchedListener; files: string[]; seen: string }[];
+export class CredentialFileWatcher {
+  private readonly watched: { group: RenewableFiles; seen: string }[];
   private timer: NodeJS.Timeout | undefined;
-  /** Listeners whose last change could not be used. */
+  /** Groups whose last change could not be used. */
   private readonly failing = new Set<string>();
 
-  /** Takes the files' current state as the one read at start (`resolveJobListeners` just read them). */
-  constructor(listeners: readonly WatchedListener[], private readonly options: ListenerFileWatcherOptions) {
-    this.watched = listeners
-      .map((listener) => ({ listener, files: listenerFiles(listener) }))
-      .filter((w) => w.files.length > 0)
-      .map((w) => ({ ...w, seen: w.files.map(stampOf).join('|') }));
+  /** Takes the files' current state as the one read at start (the job just read them). */
+  constructor(groups: readonly RenewableFiles[], private readonly options: CredentialFileWatcherOptions) {
+    this.watched = groups.filter((g) => g.files.length > 0).map((group) => ({ group, seen: group.files.map(stampOf).join('|') }));
   }
 
   /** Files looked at (none: `start` does nothing). */
   get files(): string[] {
-    return this.watched.flatMap((w) => w.files);
+    return this.watched.flatMap((w) => w.group.files);
   }
 
-  /** How many listeners serve previous files because their changed ones could not be used. */
+  /** How many groups still use earlier files because their changed ones could not be used. */
   get unusable(): number {
     return this.failing.size;
   }
 
   start(): this {
     if (this.watched.length > 0 && !this.timer) {
-      this.timer = setInterval(() => this.check(), this.options.intervalMs ?? LISTENER_FILE_CHECK_MS);
+      this.timer = setInterval(() => this.check(), this.options.intervalMs ?? CREDENTIAL_FILE_CHECK_MS);
       this.timer.unref();
     }
     return this;
@@ -80,37 +105,32 @@ export class ListenerFileWatcher {
     this.timer = undefined;
   }
 
-  /** Looks at the files now; renews each listener whose files changed. Returns what it did. */
-  check(): { listener: string; outcome: RenewalOutcome }[] {
-    const done: { listener: string; outcome: RenewalOutcome }[] = [];
+  /** Looks at the files now; renews each group whose files changed. Returns what it did. */
+  check(): { name: string; outcome: RenewalOutcome }[] {
+    const done: { name: string; outcome: RenewalOutcome }[] = [];
     for (const w of this.watched) {
-      const stamp = w.files.map(stampOf).join('|');
+      const stamp = w.group.files.map(stampOf).join('|');
       if (stamp === w.seen) continue;
       // a failed read is not retried until the files change again: one warning per change, not per tick
       w.seen = stamp;
-      const outcome = this.renew(w.listener);
-      if (outcome === 'failed') this.failing.add(w.listener.name);
-      else this.failing.delete(w.listener.name);
-      done.push({ listener: w.listener.name, outcome });
-      this.options.onRenewal?.(w.listener.name, outcome);
+      const { name, files } = w.group;
+      let problems: string[];
+      try {
+        problems = w.group.renew();
+      } catch (err) {
+        problems = [String((err as Error)?.message ?? err)];
+      }
+      const outcome: RenewalOutcome = problems.length > 0 ? 'failed' : 'renewed';
+      if (outcome === 'failed') {
+        this.failing.add(name);
+        this.options.log.warn({ settings: name, problems }, `${name}: the changed TLS/token files cannot be used — still using the ones read before; fix the files (they are read again when they change): ${problems.join('; ')}`);
+      } else {
+        this.failing.delete(name);
+        this.options.log.info({ settings: name, files }, `${name}: TLS/token files changed and read again — new connections use them`);
+      }
+      done.push({ name, outcome });
+      this.options.onRenewal?.(name, outcome);
     }
     return done;
-  }
-
-  private renew(w: WatchedListener): RenewalOutcome {
-    const problems: string[] = [];
-    const fresh = resolveListenerSecurityInto(w.settings, w.name, problems, w.keys);
-    if (problems.length > 0) {
-      this.options.log.warn({ listener: w.name, problems }, `${w.name}: the changed TLS/token files cannot be used — still serving the ones read before; fix the files (they are read again when they change): ${problems.join('; ')}`);
-      return 'failed';
-    }
-    const current = w.security;
-    if (fresh.tls && current.tls) {
-      Object.assign(current.tls, { cert: fresh.tls.cert, key: fresh.tls.key, ...(fresh.tls.ca !== undefined ? { ca: fresh.tls.ca } : {}) });
-      current.tlsUpdates?.apply(fresh.tls);
-    }
-    if (fresh.auth && current.auth) current.auth.adopt(fresh.auth);
-    this.options.log.info({ listener: w.name, files: listenerFiles(w) }, `${w.name}: TLS/token files changed and read again — new connections use them`);
-    return 'renewed';
   }
 }

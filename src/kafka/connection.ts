@@ -229,3 +229,31 @@ function tlsHint(text: string, prefix: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The Kafka client's TLS files (`<prefix>.ssl.ca`, `cert`, `key`) as a group the credential file
+ * watcher renews (src/http/listener-renewal.ts): read and checked again as at start, then put into
+ * `connection.ssl` in place — kafkajs keeps that very object and hands it to every connection it
+ * opens later, so reconnections present the renewed client certificate and trust the renewed CA.
+ * Open connections keep theirs (a broker does not re-check a certificate after the handshake).
+ */
+export function renewableKafkaTls(settings: { ssl?: KafkaTlsSetting | undefined }, connection: KafkaConnectionOptions, prefix = 'source.kafka'): { name: string; files: string[]; renew(): string[] } {
+  const tls = settings.ssl;
+  const files = tls && typeof tls === 'object' ? [tls.ca, tls.cert, tls.key].filter((f): f is string => f !== undefined) : [];
+  return {
+    name: prefix,
+    files,
+    renew() {
+      let fresh: KafkaConnectionOptions;
+      try {
+        fresh = resolveKafkaConnection({ ssl: settings.ssl }, prefix);
+      } catch (err) {
+        if (err instanceof KafkaConnectionConfigError) return [err.message];
+        throw err;
+      }
+      const target = connection.ssl;
+      if (target && typeof target === 'object' && fresh.ssl && typeof fresh.ssl === 'object') Object.assign(target, fresh.ssl);
+      return [];
+    },
+  };
+}

@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
 import { StandingsSink } from '../sinks/standings/index.js';
 import { resolveJobListeners } from '../http/listener-security.js';
-import { watchJobListenerFiles } from '../http/job-renewal.js';
+import { watchJobCredentialFiles } from '../http/job-renewal.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -37,8 +37,8 @@ export interface LocalJobOptions {
   processEpisode?: ProcessEpisodeFn;
   /** Extra sinks (e.g. a file). */
   sinks?: EventSink[];
-  /** How often TLS/token files are looked at for changes (default LISTENER_FILE_CHECK_MS, 15 s). */
-  listenerFileCheckMs?: number;
+  /** How often TLS/token files are looked at for changes (default CREDENTIAL_FILE_CHECK_MS, 15 s). */
+  credentialFileCheckMs?: number;
 }
 
 export async function startLocalJob(config: AppConfig, options: LocalJobOptions): Promise<LocalJob> {
@@ -66,7 +66,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry);
   }
   // renewed certificates and rotated tokens are taken while running (src/http/listener-renewal.ts)
-  const renewal = watchJobListenerFiles(security, telemetry, log, options.listenerFileCheckMs);
+  const renewal = watchJobCredentialFiles(security, [], telemetry, log, options.credentialFileCheckMs);
   const started: JobOutput[] = [];
   const cleanup = async () => {
     renewal.stop();

@@ -77,8 +77,8 @@ export interface ObservedStats {
   kafkaEpisodesDropped?: number;
   kafkaProducerReplacements?: number;
   kafkaFenceRejoins?: number;
-  /** Listeners whose changed TLS/token files could not be used: still serving the previous ones (now). */
-  listenerFilesUnusable?: number;
+  /** Settings whose changed TLS/token files could not be used: the earlier ones still in use (now). */
+  credentialFilesUnusable?: number;
   kafkaCommitOutcomesUnknown?: number;
   kafkaEventsTooLarge?: number;
   kafkaPauses?: number;
@@ -110,8 +110,8 @@ export class SelfTelemetry {
   readonly episodesWithoutCredit: Counter;
   readonly creditFailures: Counter;
   readonly eventsPublished: Counter;
-  /** Listener TLS/token files read again after a change, by `listener` and `outcome` (src/http/listener-renewal.ts). */
-  readonly listenerFileRenewals: Counter;
+  /** Credential (TLS, token) files read again after a change, by `settings` and `outcome` (src/http/listener-renewal.ts). */
+  readonly credentialFileRenewals: Counter;
   /** Seconds from episode close to events ready. */
   readonly creditLatency: Histogram;
   private readonly provider: MeterProvider;
@@ -145,8 +145,8 @@ export class SelfTelemetry {
     // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
     this.creditFailures.add(0);
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
-    this.listenerFileRenewals = m.createCounter(n('listener_file_renewals'), {
-      description: "Listeners' TLS/token files read again after they changed, by listener and outcome (renewed; failed: unusable, the listener keeps the previous ones)",
+    this.credentialFileRenewals = m.createCounter(n('credential_file_renewals'), {
+      description: 'TLS and token files (of the listeners, of the Kafka client) read again after they changed, by settings (source.http, sinks.live, telemetry, source.kafka) and outcome (renewed; failed: unusable, the ones read before stay in use)',
     });
     this.creditLatency = m.createHistogram(n('credit_latency_seconds'), {
       description: 'Time from episode close to its credit events',
@@ -204,7 +204,7 @@ export class SelfTelemetry {
     counter('kafka_rebalances', 'Consumer group assignments received', (s) => s.kafkaRebalances);
     counter('kafka_episodes_dropped', 'Open or unpublished episodes dropped on a rebalance (rebuilt by replay)', (s) => s.kafkaEpisodesDropped);
     counter('kafka_producer_replacements', 'At-least-once producers replaced after the broker rejected their sequence numbers', (s) => s.kafkaProducerReplacements);
-    gauge('listener_files_unusable', "Listeners whose TLS/token files changed into something unusable (a key that does not match the certificate, an empty token file): they serve the previous ones until the files are fixed — a certificate that then expires is refused by clients", (s) => s.listenerFilesUnusable);
+    gauge('credential_files_unusable', 'Settings (a listener, the Kafka client) whose TLS/token files changed into something unusable (a key that does not match the certificate, an empty token file): the earlier ones stay in use until the files are fixed — a certificate that then expires is refused', (s) => s.credentialFilesUnusable);
     counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
     counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
     counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);

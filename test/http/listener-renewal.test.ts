@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveJobListeners } from '../../src/http/listener-security.js';
-import { ListenerFileWatcher } from '../../src/http/listener-renewal.js';
+import { CredentialFileWatcher, renewableListener } from '../../src/http/listener-renewal.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
@@ -84,7 +84,7 @@ describe('a running job takes renewed TLS and token files', () => {
         telemetry: { metricsPort: 0, metricsTls: tls },
       },
     });
-    job = await startLocalJob(config, { logger: createLogger('silent'), listenerFileCheckMs: 20 });
+    job = await startLocalJob(config, { logger: createLogger('silent'), credentialFileCheckMs: 20 });
   });
   afterAll(() => job?.stop());
 
@@ -102,26 +102,26 @@ describe('a running job takes renewed TLS and token files', () => {
     const health = await httpsRequest(job.metricsUrl!.replace('/metrics', '/healthz'), { ca: newCa });
     expect(health.status).toBe(200);
     const metrics = await job.telemetry.metricsText();
-    expect(metrics).toMatch(/agent_credit_listener_file_renewals_total\{listener="source\.http",outcome="renewed"[^}]*\} 1\n/);
-    expect(metrics).toMatch(/agent_credit_listener_file_renewals_total\{listener="telemetry",outcome="renewed"[^}]*\} 1\n/);
-    expect(metrics).toMatch(/agent_credit_listener_file_renewals_total\{listener="source\.http",outcome="failed"[^}]*\} 0\n/);
+    expect(metrics).toMatch(/agent_credit_credential_file_renewals_total\{settings="source\.http",outcome="renewed"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/agent_credit_credential_file_renewals_total\{settings="telemetry",outcome="renewed"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/agent_credit_credential_file_renewals_total\{settings="source\.http",outcome="failed"[^}]*\} 0\n/);
   });
 
   it('keeps serving what it had when the new files do not fit together, and takes them once fixed', async () => {
     const current = second.read(second.serverCert);
     // a rotation caught half-way: the first certificate's key beside the second certificate
     secret.write({ 'tls.crt': second.read(second.serverCert), 'tls.key': first.read(first.serverKey), token: 'new-token\n' });
-    await eventually(async () => /agent_credit_listener_file_renewals_total\{listener="source\.http",outcome="failed"[^}]*\} 1\n/.test(await job.telemetry.metricsText()));
+    await eventually(async () => /agent_credit_credential_file_renewals_total\{settings="source\.http",outcome="failed"[^}]*\} 1\n/.test(await job.telemetry.metricsText()));
     expect(await tryWith(job.receiverUrl, current, 'new-token')).toBe('status 200');
     // the receiver and the status server read the same files: both are left on the previous ones
-    expect(await job.telemetry.metricsText()).toMatch(/^agent_credit_listener_files_unusable(\{[^}]*\})? 2$/m);
+    expect(await job.telemetry.metricsText()).toMatch(/^agent_credit_credential_files_unusable(\{[^}]*\})? 2$/m);
     secret.write({ 'tls.crt': first.read(first.serverCert), 'tls.key': first.read(first.serverKey), token: 'new-token\n' });
     await eventually(async () => (await tryWith(job.receiverUrl, first.read(first.serverCert), 'new-token')) === 'status 200');
-    await eventually(async () => /^agent_credit_listener_files_unusable(\{[^}]*\})? 0$/m.test(await job.telemetry.metricsText()));
+    await eventually(async () => /^agent_credit_credential_files_unusable(\{[^}]*\})? 0$/m.test(await job.telemetry.metricsText()));
   });
 });
 
-describe('ListenerFileWatcher', () => {
+describe('CredentialFileWatcher', () => {
   const logger = () => {
     const lines: { level: string; obj: object; msg: string }[] = [];
     return { lines, info: (obj: object, msg: string) => lines.push({ level: 'info', obj, msg }), warn: (obj: object, msg: string) => lines.push({ level: 'warn', obj, msg }) };
@@ -135,12 +135,12 @@ describe('ListenerFileWatcher', () => {
     copyFileSync(first.serverKey, join(dir, 'k.pem'));
     const listeners = resolveJobListeners(statusConfig(join(dir, 'c.pem'), join(dir, 'k.pem')));
     const log = logger();
-    const watcher = new ListenerFileWatcher(listeners.watched, { log });
+    const watcher = new CredentialFileWatcher(listeners.watched.map(renewableListener), { log });
     expect(watcher.files).toEqual([join(dir, 'c.pem'), join(dir, 'k.pem')]);
     expect(watcher.check()).toEqual([]);
     copyFileSync(second.serverCert, join(dir, 'c.pem'));
     copyFileSync(second.serverKey, join(dir, 'k.pem'));
-    expect(watcher.check()).toEqual([{ listener: 'telemetry', outcome: 'renewed' }]);
+    expect(watcher.check()).toEqual([{ name: 'telemetry', outcome: 'renewed' }]);
     expect(listeners.status.tls!.cert).toBe(second.read(second.serverCert));
     expect(watcher.check()).toEqual([]);
   });
@@ -152,28 +152,28 @@ describe('ListenerFileWatcher', () => {
     writeFileSync(join(dir, 'token'), 'one\n');
     const listeners = resolveJobListeners(statusConfig(join(dir, 'c.pem'), join(dir, 'k.pem'), join(dir, 'token')));
     const log = logger();
-    const watcher = new ListenerFileWatcher(listeners.watched, { log });
+    const watcher = new CredentialFileWatcher(listeners.watched.map(renewableListener), { log });
     writeFileSync(join(dir, 'k.pem'), 'not a key');
     writeFileSync(join(dir, 'token'), 'two\n');
-    expect(watcher.check()).toEqual([{ listener: 'telemetry', outcome: 'failed' }]);
+    expect(watcher.check()).toEqual([{ name: 'telemetry', outcome: 'failed' }]);
     expect(watcher.check()).toEqual([]);
     const warnings = log.lines.filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toMatch(/telemetry\.metricsTls\.keyFile: .*k\.pem is not PEM/);
-    expect(warnings[0]!.msg).toMatch(/still serving the ones read before/);
+    expect(warnings[0]!.msg).toMatch(/still using the ones read before/);
     // nothing of the failed read was taken: the old certificate and the old token
     expect(listeners.status.tls!.key).toBe(first.read(first.serverKey));
     expect(listeners.status.auth!.acceptsToken('one')).toBe(true);
     expect(listeners.status.auth!.acceptsToken('two')).toBe(false);
     copyFileSync(first.serverKey, join(dir, 'k.pem'));
-    expect(watcher.check()).toEqual([{ listener: 'telemetry', outcome: 'renewed' }]);
+    expect(watcher.check()).toEqual([{ name: 'telemetry', outcome: 'renewed' }]);
     expect(listeners.status.auth!.acceptsToken('two')).toBe(true);
     expect(listeners.status.auth!.acceptsToken('one')).toBe(false);
   });
 
   it('watches nothing when no listener names a file (a token from the environment)', () => {
     const { config } = loadConfig({ env: { AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN: 'abc' }, overrides: { source: { http: { port: 0 } } } });
-    const watcher = new ListenerFileWatcher(resolveJobListeners(config).watched, { log: logger() }).start();
+    const watcher = new CredentialFileWatcher(resolveJobListeners(config).watched.map(renewableListener), { log: logger() }).start();
     expect(watcher.files).toEqual([]);
     watcher.stop();
   });
