@@ -8,7 +8,7 @@ import { tlsPreflight } from '../kafka/tls-preflight.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
 import { resolveJobListeners } from '../http/listener-security.js';
-import { watchJobCredentialFiles } from '../http/job-renewal.js';
+import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
@@ -154,7 +154,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaConsecutiveCommitFailures: k.consecutiveCommitFailures,
     };
   });
-  // renewed certificates and rotated tokens are taken while running (src/http/listener-renewal.ts)
+  // renewed certificates and rotated tokens are taken while running (src/http/credential-renewal.ts)
   const renewal = watchJobCredentialFiles(security, [renewableKafkaTls({ ssl }, connection)], telemetry, logger);
   const shutdown = async (): Promise<void> => {
     renewal.stop();

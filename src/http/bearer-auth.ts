@@ -7,7 +7,7 @@
  * Secrets stay out of the YAML as the Kafka SASL settings keep them out (src/kafka/connection.ts):
  * `token` is best given by its environment variable (`AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN`,
  * `AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN`, `AGENT_CREDIT_TELEMETRY_METRICS_AUTH_TOKEN`), or `tokenFile` names a file (a mounted Kubernetes
- * Secret) read at start and again when it changes (src/http/listener-renewal.ts). A file may list
+ * Secret) read at start and again when it changes (src/http/credential-renewal.ts). A file may list
  * several tokens, one per line, all accepted: to rotate, add the new one, move the clients over,
  * remove the old one — no restart.
  *

@@ -21,7 +21,7 @@ export interface ListenerSecuritySettings {
 export interface ListenerSecurity {
   tls?: ListenerTls;
   auth?: BearerAuth;
-  /** With `tls`: the listener's servers, to serve a renewed certificate (src/http/listener-renewal.ts). */
+  /** With `tls`: the listener's servers, to serve a renewed certificate (src/http/credential-renewal.ts). */
   tlsUpdates?: TlsUpdates;
 }
 
@@ -99,7 +99,7 @@ export interface WatchedListener {
 
 /**
  * An http server, or an https one when `tls` is set (mutual TLS when it has a client CA); with
- * `updates`, a renewed certificate reaches it (src/http/listener-renewal.ts).
+ * `updates`, a renewed certificate reaches it (src/http/credential-renewal.ts).
  */
 export function createListenerServer(tls: ListenerTls | undefined, handler: RequestListener, updates?: TlsUpdates): Server {
   if (!tls) return createHttpServer(handler);

@@ -4,7 +4,7 @@
  * files), and optionally a client CA — then every client must present a certificate signed by it
  * (mutual TLS). The files are read at start (`resolveListenerTls`): a missing, unreadable or
  * invalid file fails the start with a ConfigError naming its key. A running job reads them again
- * when they change (src/http/listener-renewal.ts) and serves new connections with the renewed
+ * when they change (src/http/credential-renewal.ts) and serves new connections with the renewed
  * certificate through `TlsUpdates`, as cert-manager or a Kubernetes Secret update expects.
  */
 import { createPrivateKey } from 'node:crypto';

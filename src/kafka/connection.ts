@@ -232,7 +232,7 @@ function tlsHint(text: string, prefix: string): string | undefined {
 
 /**
  * The Kafka client's TLS files (`<prefix>.ssl.ca`, `cert`, `key`) as a group the credential file
- * watcher renews (src/http/listener-renewal.ts): read and checked again as at start, then put into
+ * watcher renews (src/http/credential-renewal.ts): read and checked again as at start, then put into
  * `connection.ssl` in place — kafkajs keeps that very object and hands it to every connection it
  * opens later, so reconnections present the renewed client certificate and trust the renewed CA.
  * Open connections keep theirs (a broker does not re-check a certificate after the handshake).

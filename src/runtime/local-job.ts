@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
 import { StandingsSink } from '../sinks/standings/index.js';
 import { resolveJobListeners } from '../http/listener-security.js';
-import { watchJobCredentialFiles } from '../http/job-renewal.js';
+import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -65,7 +65,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   if (config.telemetry.metricsPort !== null) {
     healthServer = new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry);
   }
-  // renewed certificates and rotated tokens are taken while running (src/http/listener-renewal.ts)
+  // renewed certificates and rotated tokens are taken while running (src/http/credential-renewal.ts)
   const renewal = watchJobCredentialFiles(security, [], telemetry, log, options.credentialFileCheckMs);
   const started: JobOutput[] = [];
   const cleanup = async () => {

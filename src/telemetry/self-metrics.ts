@@ -110,7 +110,7 @@ export class SelfTelemetry {
   readonly episodesWithoutCredit: Counter;
   readonly creditFailures: Counter;
   readonly eventsPublished: Counter;
-  /** Credential (TLS, token) files read again after a change, by `settings` and `outcome` (src/http/listener-renewal.ts). */
+  /** Credential (TLS, token) files read again after a change, by `settings` and `outcome` (src/http/credential-renewal.ts). */
   readonly credentialFileRenewals: Counter;
   /** Seconds from episode close to events ready. */
   readonly creditLatency: Histogram;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialFileWatcher } from '../../src/http/listener-renewal.js';
+import { CredentialFileWatcher } from '../../src/http/credential-renewal.js';
 import { renewableKafkaTls, resolveKafkaConnection } from '../../src/kafka/connection.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
 import { tempDir } from '../support/temp-dir.js';

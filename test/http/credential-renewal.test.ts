@@ -1,5 +1,5 @@
 /**
- * Renewed TLS and token files are taken while the job runs (src/http/listener-renewal.ts): the
+ * Renewed TLS and token files are taken while the job runs (src/http/credential-renewal.ts): the
  * files laid out as Kubernetes mounts a Secret (each file a symlink through `..data`, renewed by
  * swapping that symlink, as kubelet does) and as cert-manager renews a certificate; bad files
  * leave the listener serving what it had, with a warning naming the key.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveJobListeners } from '../../src/http/listener-security.js';
-import { CredentialFileWatcher, renewableListener } from '../../src/http/listener-renewal.js';
+import { CredentialFileWatcher, renewableListener } from '../../src/http/credential-renewal.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';

@@ -1,5 +1,5 @@
 /**
- * The job's credential file watcher (src/http/listener-renewal.ts) over its listeners and, on
+ * The job's credential file watcher (src/http/credential-renewal.ts) over its listeners and, on
  * Kafka, the client's TLS files, counting each renewal in
  * `agent_credit_credential_file_renewals_total{settings, outcome}` (`failed` exported at 0 from the
  * start) and the groups left on earlier files in `agent_credit_credential_files_unusable`, which
@@ -7,7 +7,7 @@
  */
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import type { JobListeners } from './listener-security.js';
-import { CredentialFileWatcher, renewableListener, type CredentialFileWatcherOptions, type RenewableFiles } from './listener-renewal.js';
+import { CredentialFileWatcher, renewableListener, type CredentialFileWatcherOptions, type RenewableFiles } from './credential-renewal.js';
 
 export function watchJobCredentialFiles(listeners: JobListeners, more: readonly RenewableFiles[], telemetry: SelfTelemetry, log: CredentialFileWatcherOptions['log'], intervalMs?: number): CredentialFileWatcher {
   const groups = [...listeners.watched.map(renewableListener), ...more];
