@@ -4,6 +4,7 @@
  * plus JSON error paths and encoding detection.
  */
 import { describe, expect, it } from 'vitest';
+import { SpanSchema } from '../../src/model/telemetry.js';
 import { OtlpDecodeError, decodeLogs, decodeTraces, detectEncoding } from '../../src/otlp/index.js';
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
@@ -98,6 +99,17 @@ describe('OTLP/JSON traces', () => {
     ];
     const [s] = decodeTraces(traces([{ traceId: TRACE_ID, spanId: SPAN_ID, attributes: attrs }]), 'otlp_json');
     expect(s!.attributes).toEqual({ n: 7, s: -7, big: '9007199254740993', dbl: '-Infinity' });
+  });
+
+  it('a doubleValue number past the double range (JSON.parse makes it ±Infinity) is named, not kept as a non-finite number', () => {
+    const text = traces([{ traceId: TRACE_ID, spanId: SPAN_ID, attributes: [{ key: 'up', value: { doubleValue: 0 } }, { key: 'down', value: { doubleValue: 0 } }] }])
+      .replace('"doubleValue":0', '"doubleValue":1e999')
+      .replace('"doubleValue":0', '"doubleValue":-1e999');
+    const [s] = decodeTraces(text, 'otlp_json');
+    expect(s!.attributes).toEqual({ up: 'Infinity', down: '-Infinity' });
+    expect(SpanSchema.safeParse(s).success).toBe(true);
+    const logs = decodeLogs('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"doubleValue":1e999}}]}]}]}', 'otlp_json');
+    expect(logs[0]!.body).toBe('Infinity');
   });
 
   it('treats null fields as absent', () => {

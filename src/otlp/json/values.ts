@@ -4,6 +4,7 @@
  * numbers or names, doubles incl. "NaN"/"Infinity", bytes as base64. `null` means "field absent".
  */
 import { DecodeFailure } from '../errors.js';
+import { finiteOrName } from '../proto/common.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -118,10 +119,11 @@ export function asEnum(v: unknown, what: string, names: readonly string[], max: 
 
 /**
  * A double: a JSON number, a numeric string, or "NaN" / "Infinity" / "-Infinity", which are kept
- * as those strings (see `finiteOrName` in proto/common.ts: the model's numbers are finite).
+ * as those strings (see `finiteOrName` in proto/common.ts: the model's numbers are finite). A JSON
+ * number past the double range (`1e999`) is parsed by JSON.parse as ±Infinity: named likewise.
  */
 export function asDouble(v: unknown, what: string): number | string {
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number') return finiteOrName(v);
   if (typeof v === 'string') {
     if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return v;
     const n = Number(v);
