@@ -1,0 +1,200 @@
+/**
+ * OTLP/HTTP conformance of the receiver (opentelemetry-proto docs/specification.md, OTLP/HTTP),
+ * with the real OTel JS exporters where the payload is valid: the status codes the exporters act
+ * on (200 + partial_success, 400, 413, 415, 503 + Retry-After), answers in the request's encoding,
+ * gzip from the exporter's own `compression`, and whether the exporter retries what the spec says
+ * is retryable (429/502/503/504) and nothing else.
+ */
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogRecord, Span } from '../../src/model/telemetry.js';
+import { OtlpHttpReceiver, ReceiverBusyError, decodeExportResponse, decodeStatus, type PartialSuccess } from '../../src/sources/otlp-http/index.js';
+import { recordSpans, serializeSpans } from '../otlp/sdk-telemetry.js';
+
+class Handler {
+  spans: Span[] = [];
+  calls = 0;
+  /** Requests answered 503 before the handler takes spans again. */
+  busyFor = 0;
+  fail: Error | undefined;
+  reply: (n: number) => PartialSuccess | void = () => undefined;
+  onSpans(spans: Span[]) {
+    this.calls++;
+    if (this.busyFor > 0) {
+      this.busyFor--;
+      throw new ReceiverBusyError('credit queue full', 0);
+    }
+    if (this.fail) throw this.fail;
+    this.spans.push(...spans);
+    return this.reply(spans.length);
+  }
+  onLogs(_logs: LogRecord[]) {
+    return undefined;
+  }
+  reset() {
+    Object.assign(this, { spans: [], calls: 0, busyFor: 0, fail: undefined, reply: () => undefined });
+  }
+}
+
+const handler = new Handler();
+const problems: number[] = [];
+const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024, onProblem: (p) => problems.push(p.status) }, handler);
+let url = '';
+const sdkSpans: ReadableSpan[] = recordSpans();
+
+beforeAll(async () => {
+  await receiver.start();
+  url = receiver.address().url;
+});
+afterAll(() => receiver.close());
+
+type Protocol = 'http/protobuf' | 'http/json';
+const PROTOCOLS: Protocol[] = ['http/protobuf', 'http/json'];
+
+async function exportWith(protocol: Protocol, spans: ReadableSpan[], options: { compression?: CompressionAlgorithm; headers?: Record<string, string>; path?: string } = {}): Promise<ExportResult> {
+  const config = { url: `${url}${options.path ?? '/v1/traces'}`, timeoutMillis: 15_000, compression: options.compression, headers: options.headers };
+  const exporter = protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config);
+  try {
+    return await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
+  } finally {
+    await exporter.shutdown();
+  }
+}
+
+/** Captures the SDK's diag messages (the exporter reports partial success there). */
+async function withDiag<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const log = (...args: unknown[]) => lines.push(args.map(String).join(' '));
+  const logger: DiagLogger = { error: log, warn: log, info: log, debug: () => undefined, verbose: () => undefined };
+  diag.setLogger(logger, { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true });
+  try {
+    return { result: await run(), lines };
+  } finally {
+    diag.disable();
+  }
+}
+
+const post = (body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces') => fetch(`${url}${path}`, { method: 'POST', body, headers });
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+describe('OTLP/HTTP conformance with the real OTel JS exporters', () => {
+  for (const protocol of PROTOCOLS) {
+    it(`${protocol}: the exporter's own gzip compression is accepted`, async () => {
+      handler.reset();
+      const result = await exportWith(protocol, sdkSpans, { compression: CompressionAlgorithm.GZIP });
+      expect(result.error).toBeUndefined();
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      expect(handler.spans.map((s) => s.spanId).sort()).toEqual(sdkSpans.map((s) => s.spanContext().spanId).sort());
+    });
+
+    it(`${protocol}: 503 + Retry-After (backpressure) is retried until accepted`, async () => {
+      handler.reset();
+      handler.busyFor = 2;
+      const result = await exportWith(protocol, sdkSpans);
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      expect(handler.calls).toBe(3);
+      expect(handler.spans.length).toBe(sdkSpans.length);
+    });
+
+    it(`${protocol}: a processing failure (500) is not retried`, async () => {
+      handler.reset();
+      handler.fail = new Error('sink down');
+      const result = await exportWith(protocol, sdkSpans);
+      expect(result.code).toBe(ExportResultCode.FAILED);
+      expect(handler.calls).toBe(1);
+    });
+
+    it(`${protocol}: partial success reaches the exporter (success, with the rejected count in its diag warning)`, async () => {
+      handler.reset();
+      handler.reply = () => ({ rejected: 2, errorMessage: 'two spans rejected: test' });
+      const { result, lines } = await withDiag(() => exportWith(protocol, sdkSpans));
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      const warning = lines.find((l) => l.includes('Partial Success'));
+      expect(warning).toMatch(/"rejectedSpans":(2|"2")/);
+      expect(warning).toMatch(/two spans rejected: test/);
+    });
+
+    it(`${protocol}: 400 (undecodable: a Content-Encoding the body does not have) is not retried`, async () => {
+      handler.reset();
+      problems.length = 0;
+      const result = await exportWith(protocol, sdkSpans, { headers: { 'Content-Encoding': 'gzip' } });
+      expect(result.code).toBe(ExportResultCode.FAILED);
+      expect(problems).toEqual([400]);
+      expect(handler.calls).toBe(0);
+    });
+
+    it(`${protocol}: 413 (a body over maxBodyBytes) is not retried`, async () => {
+      handler.reset();
+      problems.length = 0;
+      const big = recordSpans({ 'big.text': 'x'.repeat(70 * 1024) });
+      const result = await exportWith(protocol, big);
+      expect(result.code).toBe(ExportResultCode.FAILED);
+      expect(problems).toEqual([413]);
+      expect(handler.calls).toBe(0);
+    });
+  }
+});
+
+describe('OTLP/HTTP conformance: status codes and bodies', () => {
+  it('an empty protobuf body is an empty request: 200 with an empty ExportTraceServiceResponse', async () => {
+    handler.reset();
+    const r = await post(new Uint8Array(0), PROTO);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/x-protobuf');
+    expect((await r.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it('an empty JSON body is undecodable: 400 with a JSON Status; `{}` is an empty request: 200 `{}`', async () => {
+    const r = await post('', JSON_TYPE);
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(await r.json()).toMatchObject({ code: 3, message: expect.stringMatching(/invalid JSON/) });
+    const e = await post('{}', JSON_TYPE);
+    expect(e.status).toBe(200);
+    expect(await e.json()).toEqual({});
+  });
+
+  it('unknown JSON fields and the original snake_case names are accepted', async () => {
+    handler.reset();
+    const json = JSON.parse(new TextDecoder().decode(serializeSpans(sdkSpans, 'otlp_json'))) as { resourceSpans: unknown[] };
+    const doc = { resource_spans: json.resourceSpans, someFutureField: { nested: [1, 2] } };
+    const r = await post(JSON.stringify(doc), JSON_TYPE);
+    expect(r.status).toBe(200);
+    expect(handler.spans.length).toBe(sdkSpans.length);
+  });
+
+  it('413, 415 and 503 answer a protobuf request with a protobuf Status, a JSON request with JSON', async () => {
+    const big = new Uint8Array(65 * 1024);
+    const p = await post(big, PROTO);
+    expect([p.status, p.headers.get('content-type')]).toEqual([413, 'application/x-protobuf']);
+    expect(decodeStatus(new Uint8Array(await p.arrayBuffer())).code).toBe(8);
+    const j = await post(new Uint8Array(65 * 1024).fill(0x20), JSON_TYPE);
+    expect([j.status, j.headers.get('content-type')]).toEqual([413, 'application/json']);
+    expect(await j.json()).toMatchObject({ code: 8 });
+    const e = await post(serializeSpans(sdkSpans, 'otlp_proto'), { ...PROTO, 'content-encoding': 'br' });
+    expect([e.status, e.headers.get('content-type')]).toEqual([415, 'application/x-protobuf']);
+    handler.reset();
+    handler.busyFor = 1;
+    const b = await post(serializeSpans(sdkSpans, 'otlp_json'), JSON_TYPE);
+    expect([b.status, b.headers.get('content-type'), b.headers.get('retry-after')]).toEqual([503, 'application/json', '0']);
+    expect(await b.json()).toMatchObject({ code: 14 });
+  });
+
+  it('a request without a Content-Type is 415', async () => {
+    const r = await fetch(`${url}/v1/traces`, { method: 'POST', body: new Uint8Array(serializeSpans(sdkSpans, 'otlp_proto')) });
+    expect(r.status).toBe(415);
+  });
+
+  it('full success in protobuf leaves partial_success unset', async () => {
+    handler.reset();
+    handler.reply = () => ({ rejected: 0 });
+    const r = await post(serializeSpans(sdkSpans, 'otlp_proto'), PROTO);
+    expect(decodeExportResponse(new Uint8Array(await r.arrayBuffer()))).toBeUndefined();
+  });
+});
