@@ -4,7 +4,7 @@
  * unexpected runtime error into one, so a poison record can never crash a consumer).
  */
 import type { LogRecord, Span } from '../model/telemetry.js';
-import { OtlpDecodeError, toOtlpDecodeError } from './errors.js';
+import { ItemRejections, OtlpDecodeError, toOtlpDecodeError } from './errors.js';
 import type { OtlpEncoding } from './encoding.js';
 import { decodeLogsRequestJson } from './json/logs.js';
 import { jsonErrorPosition } from './json/syntax.js';
@@ -31,6 +31,36 @@ export function decodeTraces(data: Uint8Array | string, encoding: OtlpEncoding):
  */
 export function decodeLogs(data: Uint8Array | string, encoding: OtlpEncoding): LogRecord[] {
   return decodeRequest(data, encoding, LOGS_REQUEST, decodeLogsRequest, decodeLogsRequestJson);
+}
+
+/** What a partial decode returns: the items that decoded, and those it skipped. */
+export interface PartialDecode<T> {
+  /** The items that decoded, in request order. */
+  readonly items: T[];
+  /** How many items (spans or log records) failed and were skipped. */
+  readonly rejected: number;
+  /** The first few reasons (≤ 5), each with its path, as in OtlpDecodeError#reason. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Like `decodeTraces`, but a span that fails on its own — a wrong-length id, an out-of-range
+ * kind, a bad attribute, or damage inside its own length-delimited bytes — is skipped and counted
+ * instead of failing the request, so the spans around it are kept (for OTLP partial success).
+ * Anything else — the request's framing, a resource or scope, invalid JSON — still throws.
+ * @throws OtlpDecodeError when the request as a whole is malformed.
+ */
+export function decodeTracesPartial(data: Uint8Array | string, encoding: OtlpEncoding): PartialDecode<Span> {
+  const rejects = new ItemRejections(TRACE_REQUEST);
+  const items = decodeRequest(data, encoding, TRACE_REQUEST, (c) => decodeTraceRequest(c, rejects), (v) => decodeTraceRequestJson(v, rejects));
+  return { items, rejected: rejects.count, reasons: rejects.reasons };
+}
+
+/** Like `decodeLogs`, skipping and counting the log records that fail on their own (see `decodeTracesPartial`). */
+export function decodeLogsPartial(data: Uint8Array | string, encoding: OtlpEncoding): PartialDecode<LogRecord> {
+  const rejects = new ItemRejections(LOGS_REQUEST);
+  const items = decodeRequest(data, encoding, LOGS_REQUEST, (c) => decodeLogsRequest(c, rejects), (v) => decodeLogsRequestJson(v, rejects));
+  return { items, rejected: rejects.count, reasons: rejects.reasons };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -42,6 +42,30 @@ export function withPath(error: unknown, segment: string): DecodeFailure {
   return failure;
 }
 
+/** How many rejection reasons a partial decode keeps (the count is always complete). */
+export const MAX_REJECTION_REASONS = 5;
+
+/**
+ * The items (spans, log records) a partial decode skipped: how many, and the first reasons
+ * (each a full OtlpDecodeError reason with its path). An item is skipped only when its bounds are
+ * known — a protobuf item whose length prefix fits its ScopeSpans/ScopeLogs, a JSON array element —
+ * so the items around it decode as they would without it.
+ */
+export class ItemRejections {
+  count = 0;
+  readonly reasons: string[] = [];
+  constructor(private readonly root: string) {}
+
+  /** Records a failed item; `segments` is its path below the request, outermost first. */
+  add(error: unknown, segments: readonly string[]): void {
+    this.count++;
+    if (this.reasons.length >= MAX_REJECTION_REASONS) return;
+    let failure: DecodeFailure | undefined;
+    for (let i = segments.length - 1; i >= 0; i--) failure = withPath(failure ?? error, segments[i]!);
+    this.reasons.push(toOtlpDecodeError(failure ?? error, this.root).reason);
+  }
+}
+
 /** Converts whatever a decoder threw into the public error, rooted at `root` (the request message name). */
 export function toOtlpDecodeError(error: unknown, root: string): OtlpDecodeError {
   if (error instanceof OtlpDecodeError) return error;

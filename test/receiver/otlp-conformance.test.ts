@@ -141,6 +141,54 @@ describe('OTLP/HTTP conformance with the real OTel JS exporters', () => {
   }
 });
 
+/** The span as the SDK would export it with a 7-byte trace id (a broken propagator or hand-made context). */
+function withBadTraceId(span: ReadableSpan): ReadableSpan {
+  const ctx = { ...span.spanContext(), traceId: '0af7651916cd43' };
+  return Object.create(span, { spanContext: { value: () => ctx } }) as ReadableSpan;
+}
+
+describe('OTLP/HTTP partial success: spans that do not decode are dropped, the others taken', () => {
+  for (const protocol of PROTOCOLS) {
+    it(`${protocol}: the real exporter sending one span with a wrong-length trace id gets 200 + partial_success (rejected 1), the other spans arrive`, async () => {
+      handler.reset();
+      const spans = sdkSpans.map((s, i) => (i === 1 ? withBadTraceId(s) : s));
+      const { result, lines } = await withDiag(() => exportWith(protocol, spans));
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      expect(handler.spans.map((s) => s.spanId).sort()).toEqual(sdkSpans.filter((_, i) => i !== 1).map((s) => s.spanContext().spanId).sort());
+      const warning = lines.find((l) => l.includes('Partial Success'));
+      expect(warning).toMatch(/"rejectedSpans":(1|"1")/);
+      expect(warning).toMatch(/1 span of \d+ could not be decoded and was dropped: trace_?[iI]d must be /);
+    });
+  }
+
+  it('the decoder\'s rejections and the handler\'s add up in one partial_success', async () => {
+    handler.reset();
+    handler.reply = () => ({ rejected: 2, errorMessage: 'handler: two late spans' });
+    const spans = sdkSpans.map((s, i) => (i === 0 ? withBadTraceId(s) : s));
+    const r = await post(serializeSpans(spans, 'otlp_proto'), PROTO);
+    expect(r.status).toBe(200);
+    const partial = decodeExportResponse(new Uint8Array(await r.arrayBuffer()));
+    expect(partial?.rejected).toBe(3);
+    expect(partial?.errorMessage).toMatch(/^1 span of \d+ could not be decoded and was dropped: trace_id must be 16 bytes, got 7 in ExportTraceServiceRequest\.resource_spans\[0\]\.scope_spans\[\d+\]\.spans\[\d+\]; handler: two late spans$/);
+    expect(handler.spans.length).toBe(sdkSpans.length - 1);
+  });
+
+  it('a request none of whose spans decode is 400 (not retried), and the handler gets nothing', async () => {
+    handler.reset();
+    const r = await post(serializeSpans(sdkSpans.map(withBadTraceId), 'otlp_json'), JSON_TYPE);
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ code: 3, message: expect.stringMatching(new RegExp(`^undecodable traces request: ${sdkSpans.length} spans of ${sdkSpans.length} could not be decoded`)) });
+    expect(handler.calls).toBe(0);
+  });
+
+  it('log records likewise (JSON): 200 with rejectedLogRecords', async () => {
+    const body = JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'a' } }, { spanId: 'xyz' }, { body: { stringValue: 'b' } }] }] }] });
+    const r = await post(body, JSON_TYPE, '/v1/logs');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ partialSuccess: { rejectedLogRecords: '1', errorMessage: expect.stringMatching(/^1 log record of 3 could not be decoded and was dropped: spanId must be 16 hex characters/) } });
+  });
+});
+
 describe('OTLP/HTTP conformance: status codes and bodies', () => {
   it('an empty protobuf body is an empty request: 200 with an empty ExportTraceServiceResponse', async () => {
     handler.reset();

@@ -4,7 +4,7 @@
  * a `SEVERITY_NUMBER_*` name; an empty body (`{}`) → undefined.
  */
 import type { LogRecord } from '../../model/telemetry.js';
-import { withPath } from '../errors.js';
+import { type ItemRejections, withPath } from '../errors.js';
 import { hexId } from '../hex.js';
 import { anyValue, keyValues, resource as decodeResource, scope as decodeScope } from './common.js';
 import { asArray, asEnum, asInt32, asObject, asUint64, field, optionalString, type JsonObject } from './values.js';
@@ -16,8 +16,8 @@ const SEVERITY_NAMES: readonly string[] = [
   ),
 ];
 
-/** Decodes a parsed ExportLogsServiceRequest JSON value. Throws DecodeFailure (with path). */
-export function decodeLogsRequestJson(root: unknown): LogRecord[] {
+/** Decodes a parsed ExportLogsServiceRequest JSON value. Throws DecodeFailure (with path); with `rejects`, a log record that fails is recorded there and skipped. */
+export function decodeLogsRequestJson(root: unknown, rejects?: ItemRejections): LogRecord[] {
   const req = asObject(root, 'the request');
   const out: LogRecord[] = [];
   const blocks = asArray(field(req, 'resourceLogs', 'resource_logs'), 'resourceLogs');
@@ -35,7 +35,8 @@ export function decodeLogsRequestJson(root: unknown): LogRecord[] {
             try {
               out.push(logRecord(asObject(records[k], 'LogRecord'), res, sc));
             } catch (e) {
-              throw withPath(e, `logRecords[${k}]`);
+              if (!rejects) throw withPath(e, `logRecords[${k}]`);
+              rejects.add(e, [`resourceLogs[${i}]`, `scopeLogs[${j}]`, `logRecords[${k}]`]);
             }
           }
         } catch (e) {

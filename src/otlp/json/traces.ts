@@ -4,7 +4,7 @@
  * decimal strings or numbers; `kind` and `status.code` are enum numbers or names.
  */
 import type { Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
-import { withPath } from '../errors.js';
+import { type ItemRejections, withPath } from '../errors.js';
 import { hexId } from '../hex.js';
 import { keyValues, resource as decodeResource, scope as decodeScope } from './common.js';
 import { asArray, asEnum, asObject, asString, asUint64, field, optionalString, type JsonObject } from './values.js';
@@ -19,8 +19,8 @@ const SPAN_KINDS = [
 ] as const;
 const STATUS_CODES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'] as const;
 
-/** Decodes a parsed ExportTraceServiceRequest JSON value. Throws DecodeFailure (with path). */
-export function decodeTraceRequestJson(root: unknown): Span[] {
+/** Decodes a parsed ExportTraceServiceRequest JSON value. Throws DecodeFailure (with path); with `rejects`, a span that fails is recorded there and skipped. */
+export function decodeTraceRequestJson(root: unknown, rejects?: ItemRejections): Span[] {
   const req = asObject(root, 'the request');
   const out: Span[] = [];
   const blocks = asArray(field(req, 'resourceSpans', 'resource_spans'), 'resourceSpans');
@@ -38,7 +38,8 @@ export function decodeTraceRequestJson(root: unknown): Span[] {
             try {
               out.push(span(asObject(spans[k], 'Span'), res, sc));
             } catch (e) {
-              throw withPath(e, `spans[${k}]`);
+              if (!rejects) throw withPath(e, `spans[${k}]`);
+              rejects.add(e, [`resourceSpans[${i}]`, `scopeSpans[${j}]`, `spans[${k}]`]);
             }
           }
         } catch (e) {

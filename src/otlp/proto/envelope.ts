@@ -9,7 +9,7 @@
  * fields may appear in any order relative to the items.
  */
 import type { Resource, Scope } from '../../model/telemetry.js';
-import { withPath } from '../errors.js';
+import { type ItemRejections, withPath } from '../errors.js';
 import { decodeResource, decodeScope } from './common.js';
 import { type WireCursor, delimitedEnd, skip, tag } from './wire.js';
 
@@ -28,8 +28,12 @@ export type ItemDecoder<T> = (c: WireCursor, end: number, resource: Resource, sc
 const LEN_FIELD_1 = (1 << 3) | 2;
 const LEN_FIELD_2 = (2 << 3) | 2;
 
-/** Decodes a whole export request. Throws DecodeFailure (with path) on malformed input. */
-export function decodeExportRequest<T>(c: WireCursor, names: EnvelopeNames, decodeItem: ItemDecoder<T>): T[] {
+/**
+ * Decodes a whole export request. Throws DecodeFailure (with path) on malformed input — except,
+ * when `rejects` is given, for an item that fails inside its own length-delimited bytes: that
+ * one is recorded there and skipped, and the items around it are kept.
+ */
+export function decodeExportRequest<T>(c: WireCursor, names: EnvelopeNames, decodeItem: ItemDecoder<T>, rejects?: ItemRejections): T[] {
   const r = c.r;
   const end = r.len;
   const out: T[] = [];
@@ -39,7 +43,7 @@ export function decodeExportRequest<T>(c: WireCursor, names: EnvelopeNames, deco
     if (t === LEN_FIELD_1) {
       const stop = delimitedEnd(c, end);
       try {
-        decodeResourceBlock(c, stop, names, decodeItem, out);
+        decodeResourceBlock(c, stop, names, decodeItem, out, rejects, i);
       } catch (e) {
         throw withPath(e, `${names.resource}[${i}]`);
       }
@@ -49,7 +53,15 @@ export function decodeExportRequest<T>(c: WireCursor, names: EnvelopeNames, deco
   return out;
 }
 
-function decodeResourceBlock<T>(c: WireCursor, end: number, names: EnvelopeNames, decodeItem: ItemDecoder<T>, out: T[]): void {
+function decodeResourceBlock<T>(
+  c: WireCursor,
+  end: number,
+  names: EnvelopeNames,
+  decodeItem: ItemDecoder<T>,
+  out: T[],
+  rejects: ItemRejections | undefined,
+  i: number,
+): void {
   const r = c.r;
   const resource: Resource = { attributes: {} };
   let j = 0;
@@ -65,7 +77,7 @@ function decodeResourceBlock<T>(c: WireCursor, end: number, names: EnvelopeNames
     } else if (t === LEN_FIELD_2) {
       const stop = delimitedEnd(c, end);
       try {
-        decodeScopeBlock(c, stop, names, decodeItem, resource, out);
+        decodeScopeBlock(c, stop, names, decodeItem, resource, out, rejects, i, j);
       } catch (e) {
         throw withPath(e, `${names.scope}[${j}]`);
       }
@@ -81,6 +93,9 @@ function decodeScopeBlock<T>(
   decodeItem: ItemDecoder<T>,
   resource: Resource,
   out: T[],
+  rejects: ItemRejections | undefined,
+  i: number,
+  j: number,
 ): void {
   const r = c.r;
   const scope: MutableScope = { name: '', version: undefined, attributes: {} };
@@ -99,7 +114,10 @@ function decodeScopeBlock<T>(
       try {
         out.push(decodeItem(c, stop, resource, scope));
       } catch (e) {
-        throw withPath(e, `${names.item}[${k}]`);
+        if (!rejects) throw withPath(e, `${names.item}[${k}]`);
+        // the item's failure stays within its own bytes: skip to its end, keep the others
+        rejects.add(e, [`${names.resource}[${i}]`, `${names.scope}[${j}]`, `${names.item}[${k}]`]);
+        r.pos = stop;
       }
       k++;
     } else skip(c, t & 7, end);

@@ -13,15 +13,15 @@
  * severity_text and event_name.
  */
 import type { AttributeValue, Attributes, LogRecord, Resource, Scope } from '../../model/telemetry.js';
-import { withPath } from '../errors.js';
+import { type ItemRejections, withPath } from '../errors.js';
 import { decodeAnyValue, decodeAttribute } from './common.js';
 import { optionalId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, internedString, skip, string, tag } from './wire.js';
 
-/** Decodes a whole ExportLogsServiceRequest. Throws DecodeFailure (with path) on malformed input. */
-export function decodeLogsRequest(c: WireCursor): LogRecord[] {
-  return decodeExportRequest(c, NAMES, decodeLogRecord);
+/** Decodes a whole ExportLogsServiceRequest. Throws DecodeFailure (with path) on malformed input; with `rejects`, skips the records that fail alone (envelope.ts). */
+export function decodeLogsRequest(c: WireCursor, rejects?: ItemRejections): LogRecord[] {
+  return decodeExportRequest(c, NAMES, decodeLogRecord, rejects);
 }
 
 const NAMES = { resource: 'resource_logs', scope: 'scope_logs', item: 'log_records' } as const;

@@ -15,15 +15,15 @@
  * fields may appear in any order relative to the spans.
  */
 import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
-import { DecodeFailure, withPath } from '../errors.js';
+import { DecodeFailure, type ItemRejections, withPath } from '../errors.js';
 import { decodeAttribute } from './common.js';
 import { missingId, optionalId, requiredId, requiredTraceId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
 
-/** Decodes a whole ExportTraceServiceRequest. Throws DecodeFailure (with path) on malformed input. */
-export function decodeTraceRequest(c: WireCursor): Span[] {
-  return decodeExportRequest(c, NAMES, decodeSpan);
+/** Decodes a whole ExportTraceServiceRequest. Throws DecodeFailure (with path) on malformed input; with `rejects`, skips the spans that fail alone (envelope.ts). */
+export function decodeTraceRequest(c: WireCursor, rejects?: ItemRejections): Span[] {
+  return decodeExportRequest(c, NAMES, decodeSpan, rejects);
 }
 
 const NAMES = { resource: 'resource_spans', scope: 'scope_spans', item: 'spans' } as const;

@@ -3,8 +3,11 @@
  * - `POST /v1/traces`, `POST /v1/logs`; bodies `application/x-protobuf` or `application/json`,
  *   optionally `Content-Encoding: gzip` (or what else the collector's otlphttp exporter sends: body.ts).
  * - 200 with an Export*ServiceResponse in the request's encoding; `partial_success` carries the
- *   rejected count and message when the handler rejected part of the request.
- * - 400 + google.rpc.Status for undecodable bodies, 415 for unsupported content types or
+ *   rejected count and message when part of the request was not accepted: spans / log records that
+ *   do not decode on their own (a wrong-length id, an out-of-range enum, a bad attribute, damage
+ *   within the item's own bytes) are dropped and counted there while the others are taken, and the
+ *   handler may reject more.
+ * - 400 + google.rpc.Status for undecodable bodies (and when no item of the request decodes), 415 for unsupported content types or
  *   encodings, 413 when the body (after decompression) exceeds `maxBodyBytes`, 404 for other
  *   paths, 405 (with `Allow: POST`) for other methods, 503 + `Retry-After` when the handler is
  *   saturated (retryable for exporters).
@@ -26,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import type { Evaluation } from '../../model/agents.js';
 import type { LogRecord, Span } from '../../model/telemetry.js';
 import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
-import { decodeLogs, decodeTraces } from '../../otlp/index.js';
+import { decodeLogsPartial, decodeTracesPartial, type PartialDecode } from '../../otlp/index.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, isContentEncoding, readBody } from './body.js';
 import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
@@ -306,15 +309,23 @@ export class OtlpHttpReceiver {
       return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, message, signal);
     }
     const otlpEncoding = requestEncoding === 'protobuf' ? 'otlp_proto' : 'otlp_json';
-    let decoded: Span[] | LogRecord[];
+    let result: PartialDecode<Span> | PartialDecode<LogRecord>;
     try {
-      decoded = signal === 'traces' ? decodeTraces(body, otlpEncoding) : decodeLogs(body, otlpEncoding);
+      result = signal === 'traces' ? decodeTracesPartial(body, otlpEncoding) : decodeLogsPartial(body, otlpEncoding);
     } catch (err) {
       this.options.telemetry?.decodeErrors.add(1, { signal });
       // The usual cause: a JSON body labelled as protobuf (or the reverse). Say so.
       const looksJson = firstNonSpaceByte(body) === 0x7b;
       const hint = requestEncoding === 'protobuf' && looksJson ? ' (the body looks like JSON: send it with content-type application/json)' : requestEncoding === 'json' && !looksJson ? ' (the body does not look like JSON: protobuf is sent with content-type application/x-protobuf)' : '';
       return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${(err as Error).message}${hint}`, signal);
+    }
+    const decoded = result.items;
+    const undecodable = undecodableItems(signal, result);
+    if (undecodable !== undefined) {
+      this.options.telemetry?.decodeErrors.add(1, { signal });
+      // nothing of the request is usable: the request as a whole is invalid (400, not retried)
+      if (decoded.length === 0) return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${undecodable}`, signal);
+      this.options.onProblem?.({ signal, status: 200, message: undecodable }); // logged as "request partly accepted: …"
     }
     if (signal === 'traces') this.options.telemetry?.spansReceived.add(decoded.length, { source: 'otlp-http' });
     else this.options.telemetry?.logRecordsReceived.add(decoded.length, { source: 'otlp-http' });
@@ -327,8 +338,23 @@ export class OtlpHttpReceiver {
       }
       return this.fail(res, 500, requestEncoding, GrpcCode.INTERNAL, `processing failed: ${(err as Error).message}`, signal);
     }
-    this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, partial ?? undefined));
+    this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, mergePartial(result.rejected, undecodable, partial ?? undefined)));
   }
+}
+
+/** What a partial decode dropped, as the partial_success message; undefined when it dropped nothing. */
+function undecodableItems(signal: OtlpSignal, result: PartialDecode<unknown>): string | undefined {
+  if (result.rejected === 0) return undefined;
+  const what = signal === 'traces' ? 'span' : 'log record';
+  const more = result.rejected > result.reasons.length ? `; and ${result.rejected - result.reasons.length} more` : '';
+  return `${result.rejected} ${what}${result.rejected === 1 ? '' : 's'} of ${result.rejected + result.items.length} could not be decoded and ${result.rejected === 1 ? 'was' : 'were'} dropped: ${result.reasons.join('; ')}${more}`;
+}
+
+/** The decoder's rejections and the handler's, as one partial_success. */
+function mergePartial(decodeRejected: number, decodeMessage: string | undefined, handler: PartialSuccess | undefined): PartialSuccess | undefined {
+  if (decodeRejected === 0) return handler;
+  const messages = [decodeMessage, handler?.errorMessage].filter((m): m is string => !!m);
+  return { rejected: decodeRejected + (handler?.rejected ?? 0), errorMessage: messages.join('; ') };
 }
 
 /** First byte that is not JSON whitespace, or -1. */
