@@ -175,6 +175,27 @@ describe('protobuf traces: malformed input', () => {
     expect(reasonOf(() => decodeTraces(raw(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 'otlp_proto'))).toMatch(/^varint longer than 10 bytes/);
   });
 
+  it('a length of 2^32 or more is rejected, not wrapped to its low 32 bits; a padded (non-minimal) length is fine', () => {
+    const inner = traceRequest(span()).subarray(2); // the ResourceSpans payload (its length fits one byte)
+    expect(inner.length).toBeLessThan(128);
+    const lengthVarint = (low: number, high: number[]) => raw(0x80 | low, 0x80, 0x80, 0x80, ...high);
+    // 2^32 + inner.length: read as inner.length, the request decoded as if it were valid
+    const wrapped = concat(raw(0x0a), lengthVarint(inner.length, [0x10]), inner);
+    expect(reasonOf(() => decodeTraces(wrapped, 'otlp_proto'))).toMatch(/^length of 2\^32 or more at byte 1 runs past the end/);
+    const beyond = concat(raw(0x0a), lengthVarint(inner.length, [0x80, 0x01]), inner);
+    expect(reasonOf(() => decodeTraces(beyond, 'otlp_proto'))).toMatch(/^length of 2\^32 or more at byte 1/);
+    const padded = concat(raw(0x0a), lengthVarint(inner.length, [0x80, 0x00]), inner);
+    expect(decodeTraces(padded, 'otlp_proto')).toHaveLength(1);
+  });
+
+  it('a bool AnyValue is true for any non-zero varint, also one whose low 32 bits are zero', () => {
+    const boolOf = (...v: number[]) => decodeTraces(traceRequest(span(ld(9, kv('b', raw(0x10, ...v))))), 'otlp_proto')[0]!.attributes.b;
+    expect(boolOf(0x80, 0x80, 0x80, 0x80, 0x10)).toBe(true); // 2^32
+    expect(boolOf(0x01)).toBe(true);
+    expect(boolOf(0x00)).toBe(false);
+    expect(boolOf(0x80, 0x00)).toBe(false);
+  });
+
   it('rejects unterminated and absurdly nested groups', () => {
     expect(reasonOf(() => decodeTraces(group(5, varint(1, 1)).subarray(0, 3), 'otlp_proto'))).toMatch(/truncated varint/);
     let nested: Uint8Array = new Uint8Array(0);

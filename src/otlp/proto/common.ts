@@ -13,7 +13,7 @@
  */
 import type { AttributeValue, Attributes, Resource, Scope } from '../../model/telemetry.js';
 import { DecodeFailure, withPath } from '../errors.js';
-import { type WireCursor, bytes, delimitedEnd, double, int64, internedString, skip, string, tag, varint32 } from './wire.js';
+import { type WireCursor, bool, bytes, delimitedEnd, double, int64, internedString, skip, tag } from './wire.js';
 
 /** AnyValue nesting limit (arrays/kvlists inside each other); deeper input is rejected. */
 export const MAX_ANY_VALUE_DEPTH = 64;
@@ -51,7 +51,7 @@ export function decodeAnyValue(c: WireCursor, end: number, depth: number): Attri
         value = internedString(c, end);
         break;
       case (2 << 3) | 0:
-        value = varint32(c, end) !== 0;
+        value = bool(c, end);
         break;
       case (3 << 3) | 0:
         value = int64(c, end);

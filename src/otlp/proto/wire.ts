@@ -134,11 +134,32 @@ export function double(c: WireCursor, end: number): number {
 export function delimitedEnd(c: WireCursor, end: number): number {
   const at = c.r.pos;
   const len = varint32(c, end);
+  // varint32 keeps the low 32 bits (right for int32/enum fields); a length of 2^32 or more
+  // (5th byte above 0x0f, or a later byte with value bits) must not wrap to a small one and
+  // frame the bytes after it as a message.
+  if (c.r.pos - at > 4 && lengthOverflows(c.buf, at, c.r.pos)) {
+    throw new DecodeFailure(`length of 2^32 or more at byte ${at} runs past the end of its enclosing message (byte ${end})`);
+  }
   const stop = c.r.pos + len;
   if (stop > end) {
     throw new DecodeFailure(`length ${len} at byte ${at} runs past the end of its enclosing message (byte ${end})`);
   }
   return stop;
+}
+
+/** True when the varint in `buf[at, stop)` (5+ bytes) has value bits at 2^32 or above. */
+function lengthOverflows(buf: Uint8Array, at: number, stop: number): boolean {
+  if ((buf[at + 4]! & 0x70) !== 0) return true;
+  for (let i = at + 5; i < stop; i++) if ((buf[i]! & 0x7f) !== 0) return true;
+  return false;
+}
+
+/** Reads a bool varint: any non-zero value is true, also one whose low 32 bits are zero. */
+export function bool(c: WireCursor, end: number): boolean {
+  const at = c.r.pos;
+  if (varint32(c, end) !== 0) return true;
+  for (let i = at; i < c.r.pos; i++) if ((c.buf[i]! & 0x7f) !== 0) return true;
+  return false;
 }
 
 /** Reads a UTF-8 string field (invalid sequences become U+FFFD, as protobuf runtimes do). */
