@@ -1,10 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../src/kafka/client.js';
 import { decodeRecord, recordEncoding } from '../../src/sources/kafka/index.js';
 import { DLQ_HEADERS, KafkaSinkConfigSchema, deadLetterRecord, eventRecord, failedEpisodeRecord, routeEvent } from '../../src/sinks/kafka/index.js';
 import { CreditEventSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import { LogRecordSchema, SpanSchema } from '../../src/model/telemetry.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
@@ -68,6 +70,38 @@ describe('decodeRecord on the recorded collector records', () => {
     const r: ConsumedRecord = { topic: 't', partition: 0, offset: '0', key: null, value: new Uint8Array([0x7b, 0x7d]), headers: { 'Content-Type': new TextEncoder().encode('application/x-protobuf') }, timestampMs: 0 };
     expect(recordEncoding(r, 'auto')).toBe('otlp_proto');
     expect(recordEncoding({ ...r, headers: {} }, 'auto')).toBe('otlp_json');
+  });
+
+  it('any damaged record, under any encoding setting and content-type header, decodes or becomes a dead letter with a reason naming the encoding — never a throw (1,000 cases)', () => {
+    const seeds = (['otlp_proto', 'otlp_json'] as const).flatMap((e) =>
+      (['otlp_spans', 'otlp_logs'] as const).map((topic) => ({ topic, record: fixture(e, topic, names(e, topic)[0]!) })),
+    );
+    const contentTypes = [undefined, 'application/x-protobuf', 'application/json; charset=utf-8', 'text/plain', ''];
+    fc.assert(
+      fc.property(
+        fc.nat(seeds.length - 1),
+        fc.constantFrom('auto', 'otlp_proto', 'otlp_json') as fc.Arbitrary<'auto' | 'otlp_proto' | 'otlp_json'>,
+        fc.constantFrom(...contentTypes),
+        fc.nat(),
+        fc.oneof(fc.constant('truncate' as const), fc.constant('flip' as const), fc.constant('none' as const)),
+        fc.nat(7),
+        (i, setting, contentType, at, how, bit) => {
+          const { topic, record } = seeds[i]!;
+          const value = new Uint8Array(record.value!);
+          const damaged = how === 'truncate' ? value.subarray(0, at % value.length) : how === 'flip' ? ((value[at % value.length]! ^= 1 << bit), value) : value;
+          const headers: Record<string, Uint8Array> = contentType === undefined ? {} : { 'content-type': new TextEncoder().encode(contentType) };
+          const signal = topic === 'otlp_spans' ? 'traces' : 'logs';
+          const d = decodeRecord({ ...record, value: damaged, headers }, signal, setting);
+          if (!d.ok) {
+            expect(d.reason).toMatch(damaged.length === 0 ? /^empty record value/ : /^otlp_(proto|json): \S/);
+            return;
+          }
+          const records: readonly unknown[] = d.signal === 'traces' ? d.spans : d.signal === 'logs' ? d.logs : [];
+          for (const r of records) expect((signal === 'traces' ? SpanSchema : LogRecordSchema).safeParse(r).success).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('empty values are rejected with a reason', () => {
