@@ -11,6 +11,7 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { OtlpHttpReceiver, ReceiverBusyError, decodeExportResponse, decodeStatus, type PartialSuccess } from '../../src/sources/otlp-http/index.js';
@@ -115,6 +116,7 @@ describe('OTLP/HTTP conformance with the real OTel JS exporters', () => {
       handler.reply = () => ({ rejected: 2, errorMessage: 'two spans rejected: test' });
       const { result, lines } = await withDiag(() => exportWith(protocol, sdkSpans));
       expect(result.code).toBe(ExportResultCode.SUCCESS);
+      expect(handler.calls).toBe(1); // a partial success is not retried
       const warning = lines.find((l) => l.includes('Partial Success'));
       expect(warning).toMatch(/"rejectedSpans":(2|"2")/);
       expect(warning).toMatch(/two spans rejected: test/);
@@ -232,6 +234,14 @@ describe('OTLP/HTTP conformance: status codes and bodies', () => {
     const b = await post(serializeSpans(sdkSpans, 'otlp_json'), JSON_TYPE);
     expect([b.status, b.headers.get('content-type'), b.headers.get('retry-after')]).toEqual([503, 'application/json', '0']);
     expect(await b.json()).toMatchObject({ code: 14 });
+  });
+
+  it('an empty gzip body is a corrupt one (400); gzip of an empty protobuf body is an empty request (200)', async () => {
+    const r = await post(new Uint8Array(0), { ...PROTO, 'content-encoding': 'gzip' });
+    expect(r.status).toBe(400);
+    expect(decodeStatus(new Uint8Array(await r.arrayBuffer())).message).toMatch(/invalid gzip body/);
+    const e = await post(gzipSync(new Uint8Array(0)), { ...PROTO, 'content-encoding': 'gzip' });
+    expect(e.status).toBe(200);
   });
 
   it('a request without a Content-Type is 415', async () => {
