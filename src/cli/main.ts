@@ -440,6 +440,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('view')
+    .description("serve the live page and /metrics of the whole fleet from the Kafka job's output topics (every instance's events, read_committed), starting --since ago: standings that survive restarts and cover all instances")
+    .addOption(configOption())
+    .option('--since <duration>', 'read events from this long ago: 30m, 6h, 2d, or all (each topic from its start) (default: 6h)')
+    .option('--live-host <host>', `sinks.live.host (default: ${d.sinks.live.host})`)
+    .option('--live-port <port>', `sinks.live.port (default: ${d.sinks.live.port})`)
+    .option('--metrics-port <port>', 'telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port (default: only on the live page)')
+    .addOption(logOption())
+    .action(async (f: CommonFlags & { since?: string; liveHost?: string; livePort?: string; metricsPort?: string }) => {
+      const { parseSince, startViewJob } = await import('./view-job.js');
+      const sinceMs = parseSince(f.since ?? '6h');
+      const config = load(f, {
+        'sinks.live.host': f.liveHost,
+        'sinks.live.port': f.livePort === undefined ? undefined : int('--live-port')(f.livePort),
+        'telemetry.metricsPort': f.metricsPort === undefined ? undefined : int('--metrics-port')(f.metricsPort),
+        'telemetry.logLevel': f.logLevel,
+      });
+      const logger = createLogger(config.telemetry.logLevel);
+      const job = await startViewJob(config, { logger, sinceMs });
+      untilSignal(logger, () => job.stop(), 'stopping the view');
+    });
+
+  program
     .command('schema')
     .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')

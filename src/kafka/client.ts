@@ -164,6 +164,11 @@ export interface KafkaAdmin {
   fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   /** Log end offset per partition. */
   fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string; /** log start offset (retention may have moved it), when the client knows it */ low?: string }[]>;
+  /**
+   * Per partition, the offset of the first record whose timestamp is at or after `timestampMs`
+   * (the end offset when there is none). Optional: without it a reader starts at the log start.
+   */
+  offsetsForTimestamp?(topic: string, timestampMs: number): Promise<{ partition: number; offset: string }[]>;
   /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /**

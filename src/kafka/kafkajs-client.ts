@@ -395,6 +395,7 @@ export class KafkajsClient implements KafkaClient {
         const res = await admin.fetchTopicOffsets(topic);
         return res.map((p) => ({ partition: p.partition, offset: p.high, low: p.low }));
       },
+      offsetsForTimestamp: async (topic, timestampMs) => (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map((p) => ({ partition: p.partition, offset: p.offset })),
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
       maxMessageBytes: async (topics) => {
         const out = new Map<string, number>();

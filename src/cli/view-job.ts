@@ -1,0 +1,220 @@
+/**
+ * `agent-credit view`: the live page and `/metrics` of the whole fleet, fed by the Kafka job's
+ * output topics instead of a job's own memory. A job's standings are the episodes it credited
+ * itself since it started — each of several instances shows its own partitions' share, and a
+ * restart starts them at zero (README, Limits). The view reads `sinks.kafka.topics` (episodes,
+ * rewards, preferences) with `read_committed` from `--since` ago: every instance's events, only
+ * committed ones, and the recent past after its own restart. It credits nothing and commits
+ * nothing (a consumer group of its own, no offsets; deleted when it stops).
+ *
+ * Loaded lazily by the CLI, as the Kafka job is.
+ */
+import { hostname } from 'node:os';
+import { ConfigError } from '../config/errors.js';
+import type { AppConfig } from '../config/schema.js';
+import { SCHEMA_MAJOR, type CreditEvent } from '../events/schemas.js';
+import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
+import { resolveJobListeners } from '../http/listener-security.js';
+import { startJobOutputs } from '../http/server-lifecycle.js';
+import type { KafkaAdmin, KafkaClient, KafkaConsumer, TopicPartition } from '../kafka/client.js';
+import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
+import { KafkajsClient } from '../kafka/index.js';
+import { tlsPreflight } from '../kafka/tls-preflight.js';
+import { HealthServer } from '../runtime/health-server.js';
+import { HealthState } from '../runtime/health.js';
+import { LiveSink } from '../sinks/live/live-sink.js';
+import { StandingsSink } from '../sinks/standings/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import { SelfTelemetry } from '../telemetry/self-metrics.js';
+
+export interface ViewJobOptions {
+  logger: Logger;
+  /** How far back to start reading (ms before now, by record timestamp); `null` = each topic from its start. */
+  sinceMs: number | null;
+  /** Override for tests (another Kafka client behind the interface). */
+  client?: KafkaClient;
+  now?: () => number;
+}
+
+export interface ViewStats {
+  /** Events read and put on the board. */
+  events: number;
+  /** Records that are no event of this major schema version (another producer on the topic, a future major version). */
+  skipped: number;
+  /** Partitions whose records up to the end offset they had at start have been read. */
+  caughtUp: number;
+  partitions: number;
+}
+
+export interface ViewJob {
+  readonly liveUrl: string | undefined;
+  readonly metricsUrl: string | undefined;
+  readonly telemetry: SelfTelemetry;
+  stats(): ViewStats;
+  /** Resolves once every partition has been read up to where it ended when the view started. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `--since`: `30m`, `6h`, `2d`, `90s`, a number of ms, or `all` (null: each topic from its start). */
+export function parseSince(v: string): number | null {
+  const t = v.trim().toLowerCase();
+  if (t === 'all') return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(t);
+  if (!m) throw new ConfigError([`--since: expected a duration such as 30m, 6h or 2d, or all — got ${JSON.stringify(v)}`]);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+const EVENT_TYPES = new Set(['episode_credit', 'message_reward', 'preference_pair']);
+
+/**
+ * A record of an output topic as an event, or why it is not one. Events of a later minor version
+ * carry fields this one does not know; the board reads only the fields it knows (README, Events:
+ * versions), so they are taken as they are.
+ */
+export function outputEventOf(value: Uint8Array | null): CreditEvent | string {
+  if (value === null) return 'empty record';
+  let e: unknown;
+  try {
+    e = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof e !== 'object' || e === null) return 'not a JSON object';
+  const o = e as { schema_version?: unknown; event_type?: unknown };
+  if (typeof o.schema_version !== 'string' || Number(o.schema_version.split('.')[0]) !== SCHEMA_MAJOR) return `schema_version ${String(o.schema_version)} is not ${SCHEMA_MAJOR}.x`;
+  if (typeof o.event_type !== 'string' || !EVENT_TYPES.has(o.event_type)) return `unknown event_type ${String(o.event_type)}`;
+  return e as CreditEvent;
+}
+
+/** Where each partition of the topics starts: by timestamp, or the start of the log. */
+async function startOffsets(admin: KafkaAdmin, topics: readonly string[], fromMs: number | null): Promise<Map<string, { start: string; end: string }>> {
+  const out = new Map<string, { start: string; end: string }>();
+  for (const topic of topics) {
+    const ends = await admin.fetchEndOffsets(topic);
+    const starts = fromMs === null || !admin.offsetsForTimestamp ? undefined : new Map((await admin.offsetsForTimestamp(topic, fromMs)).map((p) => [p.partition, p.offset]));
+    for (const p of ends) out.set(`${topic}\u0000${p.partition}`, { start: starts?.get(p.partition) ?? p.low ?? '0', end: p.offset });
+  }
+  return out;
+}
+
+export async function startViewJob(config: AppConfig, options: ViewJobOptions): Promise<ViewJob> {
+  const log = options.logger;
+  const kafka = config.source.kafka;
+  if (config.source.kind !== 'kafka' || !kafka) {
+    throw new ConfigError(['source.kind: `view` reads the output topics of the Kafka job — use the job\'s configuration (source.kind: kafka, source.kafka.brokers: the cluster it publishes to)']);
+  }
+  if (!config.sinks.live.enabled && config.telemetry.metricsPort === null) {
+    throw new ConfigError(['sinks.live.enabled: `view` serves the live page and /metrics — enable sinks.live, or set telemetry.metricsPort for /metrics alone']);
+  }
+  const connection = resolveKafkaConnection({ ssl: kafka.ssl, sasl: kafka.sasl });
+  const security = resolveJobListeners(config);
+  const now = options.now ?? Date.now;
+  const topicsOf = config.sinks.kafka.topics;
+  const topics = [topicsOf.episodes, topicsOf.rewards, topicsOf.preferences];
+
+  const telemetry = new SelfTelemetry();
+  const health = new HealthState();
+  health.register('kafka', 'joining');
+  const standings = new StandingsSink();
+  telemetry.observeAgents(() => standings.board.snapshot());
+  const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live }) : undefined;
+  const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;
+  const outputs = await startJobOutputs(live ? [standings, live] : [standings], statusServer);
+  const renewal = watchJobCredentialFiles(security, [renewableKafkaTls({ ssl: kafka.ssl }, connection)], telemetry, log);
+
+  const client = options.client ?? new KafkajsClient({ brokers: kafka.brokers, clientId: `${kafka.clientId}-view`, logger: log, ...connection });
+  const groupId = `${kafka.groupId}.view.${hostname()}.${process.pid}.${now()}`;
+  const stats: ViewStats = { events: 0, skipped: 0, caughtUp: 0, partitions: 0 };
+  let consumer: KafkaConsumer | undefined;
+  let announceCaughtUp: () => void = () => undefined;
+  const caughtUp = new Promise<void>((r) => (announceCaughtUp = r));
+  const close = async () => {
+    renewal.stop();
+    await consumer?.disconnect().catch(() => undefined);
+    // the group has no offsets and no members now: remove it rather than leave it listed
+    const admin = await client.admin().catch(() => undefined);
+    await admin?.deleteGroups([groupId]).catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+    for (const o of [...outputs].reverse()) await o.close().catch(() => undefined);
+    await telemetry.shutdown().catch(() => undefined);
+  };
+  try {
+    if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
+    const admin = await client.admin();
+    let offsets: Map<string, { start: string; end: string }>;
+    try {
+      const missing = await admin.missingTopics(topics);
+      if (missing.length > 0) {
+        const keys = Object.entries(topicsOf).filter(([, t]) => missing.includes(t)).map(([k]) => `sinks.kafka.topics.${k}`);
+        throw new ConfigError([`${keys.join(', ')}: ${missing.join(', ')} not on the cluster — name the topics the job publishes to (its sinks.kafka.topics), or start the job once (it creates them)`]);
+      }
+      offsets = await startOffsets(admin, topics, options.sinceMs === null ? null : now() - options.sinceMs);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    // partitions with nothing to read up to their end at start are caught up already
+    const pending = new Set([...offsets].filter(([, o]) => BigInt(o.start) < BigInt(o.end)).map(([k]) => k));
+    stats.partitions = offsets.size;
+    stats.caughtUp = offsets.size - pending.size;
+    if (pending.size === 0) announceCaughtUp();
+
+    consumer = client.createConsumer({ groupId, isolation: 'read_committed', sessionTimeoutMs: kafka.sessionTimeoutMs, heartbeatIntervalMs: kafka.heartbeatIntervalMs, metadataMaxAgeMs: kafka.metadataMaxAgeMs });
+    await consumer.connect();
+    await consumer.subscribe(topics, { fromBeginning: true });
+    const c = consumer;
+    await c.run({
+      onAssignment: (assignment: readonly TopicPartition[]) => {
+        for (const tp of assignment) {
+          const o = offsets.get(`${tp.topic}\u0000${tp.partition}`);
+          if (o) c.seek(tp, o.start);
+        }
+      },
+      onState: (state, detail) => {
+        if (state === 'joined') health.set('kafka', true, 'reading the output topics');
+        else if (state === 'crashed') health.set('kafka', false, `consumer crashed: ${detail?.error ?? 'unknown'}${detail?.restart ? ' (restarting)' : ''}`);
+        else if (state === 'rebalancing') health.set('kafka', false, 'rejoining');
+      },
+      onBatch: async (batch, control) => {
+        const events: CreditEvent[] = [];
+        for (const r of batch.records) {
+          const e = outputEventOf(r.value);
+          if (typeof e === 'string') stats.skipped++;
+          else events.push(e);
+        }
+        stats.events += events.length;
+        // the standings first (the live page's table reads the board), then the page's feed
+        standings.publish(events);
+        live?.publish(events);
+        const last = batch.records.at(-1);
+        if (last) control.resolveOffset(last.offset);
+        const key = `${batch.topic}\u0000${batch.partition}`;
+        const end = offsets.get(key)?.end;
+        if (last && end !== undefined && pending.has(key) && BigInt(last.offset) + 1n >= BigInt(end)) {
+          pending.delete(key);
+          stats.caughtUp++;
+          if (pending.size === 0) {
+            log.info({ events: stats.events, skipped: stats.skipped }, 'view: read the output topics up to where they ended at start — live from here');
+            announceCaughtUp();
+          }
+        }
+      },
+    });
+  } catch (err) {
+    await close();
+    throw err instanceof ConfigError ? err : explainConnectionError(err, 'source.kafka', connection);
+  }
+  const liveUrl = live?.address().url;
+  const metricsUrl = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
+  log.info({ live: liveUrl, metrics: metricsUrl, topics, since: options.sinceMs === null ? 'the start of each topic' : `${options.sinceMs} ms ago` }, 'agent-credit view: the fleet\'s credit from the output topics');
+  let stopping: Promise<void> | undefined;
+  return {
+    liveUrl,
+    metricsUrl,
+    telemetry,
+    stats: () => ({ ...stats }),
+    caughtUp: () => caughtUp,
+    stop: () => (stopping ??= close()),
+  };
+}

@@ -1,0 +1,36 @@
+/** `agent-credit view --since`: durations and `all`, and an error naming the flag. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/index.js';
+import { outputEventOf, parseSince } from '../../src/cli/view-job.js';
+
+describe('view --since', () => {
+  it('reads durations in ms, s, m, h and d, and all', () => {
+    expect(parseSince('6h')).toBe(6 * 3_600_000);
+    expect(parseSince('30m')).toBe(1_800_000);
+    expect(parseSince('2d')).toBe(172_800_000);
+    expect(parseSince('90s')).toBe(90_000);
+    expect(parseSince('1.5h')).toBe(5_400_000);
+    expect(parseSince('2500')).toBe(2_500);
+    expect(parseSince('ALL')).toBeNull();
+  });
+
+  it('refuses anything else, naming the flag', () => {
+    for (const bad of ['', '6 hours', '-1h', 'yesterday', '1w']) {
+      expect(() => parseSince(bad)).toThrow(ConfigError);
+      expect(() => parseSince(bad)).toThrow(/--since: expected a duration such as 30m, 6h or 2d, or all/);
+    }
+  });
+});
+
+describe('view: records of the output topics', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  it('takes events of this major version, any minor, and says why another record is not one', () => {
+    const e = outputEventOf(bytes(JSON.stringify({ schema_version: '1.9.0', event_type: 'preference_pair', new_field: 1 })));
+    expect(typeof e).toBe('object');
+    expect(outputEventOf(null)).toBe('empty record');
+    expect(outputEventOf(bytes('{'))).toBe('not JSON');
+    expect(outputEventOf(bytes('[1]'))).toBe('schema_version undefined is not 1.x');
+    expect(outputEventOf(bytes(JSON.stringify({ schema_version: '2.0.0', event_type: 'message_reward' })))).toBe('schema_version 2.0.0 is not 1.x');
+    expect(outputEventOf(bytes(JSON.stringify({ schema_version: '1.3.0', event_type: 'dead_letter' })))).toBe('unknown event_type dead_letter');
+  });
+});
