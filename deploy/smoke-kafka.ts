@@ -9,15 +9,24 @@
  * failure. (The unit suite has no broker; the integration suite lives in test/integration.)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../scripts/kafka.js';
 import { CreditEventSchema } from '../src/events/schemas.js';
+import { AGENTS_SDK_FIXTURES } from '../test/support/fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const FIXTURE = process.env.FIXTURE_DIR ?? '/work/shared/fixtures/agents-sdk/kafka/otlp_proto';
+// The collector's recorded kafka records: FIXTURE_DIR, else where the tests find the recorded
+// fixtures (AGENT_CREDIT_FIXTURES, shared/fixtures/agents-sdk beside the checkout, …).
+const FIXTURE = process.env.FIXTURE_DIR ?? join(AGENTS_SDK_FIXTURES, 'kafka', 'otlp_proto');
+if (!existsSync(join(FIXTURE, 'otlp_spans')) || !existsSync(join(FIXTURE, 'otlp_logs'))) {
+  console.error(
+    `smoke-kafka: no recorded collector records in ${FIXTURE} (otlp_spans/, otlp_logs/) — set FIXTURE_DIR to such a folder, or AGENT_CREDIT_FIXTURES to the agents-sdk fixtures`,
+  );
+  process.exit(2);
+}
 const EXPECTED_EPISODES = readdirSync(join(FIXTURE, 'otlp_spans')).filter((f) => f.endsWith('.bin')).length;
 
 const broker = await startKafka({});

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,5 +282,16 @@ describe('deploy/grafana-dashboard.json', () => {
         }
     }
     expect(dashboard.uid).toBe('agent-credit');
+  });
+});
+
+describe('deploy/smoke-kafka.ts', () => {
+  it('reads the recorded collector records where the tests find them (AGENT_CREDIT_FIXTURES), not at a fixed absolute path, and says so before starting a broker when they are missing', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, AGENT_CREDIT_FIXTURES: join(tmpdir(), 'agent-credit-no-fixtures-here') };
+    delete env.FIXTURE_DIR;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(deploy, 'smoke-kafka.ts')], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(join(tmpdir(), 'agent-credit-no-fixtures-here', 'kafka', 'otlp_proto'));
+    expect(run.stderr).toContain('FIXTURE_DIR');
   });
 });
