@@ -429,7 +429,7 @@ export function buildProgram(): Command {
 
   program
     .command('check')
-    .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports. Exit 1 when something fails')
+    .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). Exit 1 when something fails')
     .addOption(configOption())
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
     .action(async (f: CommonFlags & { sample?: boolean }) => {

@@ -25,7 +25,10 @@ describe('agent-credit CLI', () => {
   it('--help lists every command; run --help shows every option with its default', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const c of ['run', 'replay', 'compare', 'demo', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    // every command of README's table of entry points
+    for (const c of ['run', 'replay', 'compare', 'generate', 'demo', 'check', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    // check's help says what README says it checks: also the value function run would load
+    expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/value function \(a module game loaded, an http judge’s host connected to\)/);
     const run = cli(['run', '--help']);
     expect(run.status).toBe(0);
     for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
