@@ -26,7 +26,7 @@ describe('agent-credit CLI', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
     // every command of README's table of entry points
-    for (const c of ['run', 'replay', 'compare', 'generate', 'demo', 'check', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['run', 'replay', 'compare', 'generate', 'demo', 'check', 'view', 'schema']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
     // check's help says what README says it checks: also the value function run would load
     expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/value function \(a module game loaded, an http judge’s host connected to\)/);
     const run = cli(['run', '--help']);
@@ -34,6 +34,15 @@ describe('agent-credit CLI', () => {
     for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
       expect(run.stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-\\s][^\\n]*)*\\(default: ${def.replace('.', '\\.')}\\)`));
     }
+  });
+
+  it('view without a Kafka source, or with a --since it cannot read, exits 2 naming what to set', () => {
+    const noKafka = cli(['view', '--log-level', 'silent']);
+    expect(noKafka.status).toBe(2);
+    expect(noKafka.stderr).toMatch(/source\.kind: `view` reads the output topics of the Kafka job/);
+    const badSince = cli(['view', '--since', 'yesterday']);
+    expect(badSince.status).toBe(2);
+    expect(badSince.stderr).toContain('--since: expected a duration such as 30m, 6h or 2d, or all');
   });
 
   it('a bad setting exits with code 2 and a message naming the key and the variable', () => {
