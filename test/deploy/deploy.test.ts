@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
 import { AgentBoard } from '../../src/events/agent-board.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { parseSince } from '../../src/cli/view-job.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -159,6 +160,42 @@ describe('deploy/kubernetes', () => {
     expect(svc.selector).toEqual(((byKind('Deployment').spec as Obj).selector as { matchLabels: Obj }).matchLabels);
     const mountPath = (container.volumeMounts as { mountPath: string }[])[0]!.mountPath;
     expect((container.args as string[]).join(' ')).toContain(`--config ${mountPath}/agent-credit.yaml`);
+  });
+});
+
+describe('deploy/kubernetes/view.yaml (agent-credit view)', () => {
+  const docs = parseAllDocuments(read('kubernetes/view.yaml')).map((d) => d.toJS() as Obj);
+  const job = parseAllDocuments(read('kubernetes/deployment.yaml')).map((d) => d.toJS() as Obj)[0]!;
+  const jobService = parse(read('kubernetes/service.yaml')) as Obj;
+  const view = docs.find((d) => d.kind === 'Deployment')!;
+  const container = ((view.spec as Obj).template as { spec: { containers: Obj[]; volumes: { configMap?: { name: string } }[] } }).spec.containers[0]!;
+
+  it('runs the view command with the job’s ConfigMap, which it can read (a Kafka source, the live page on its port)', () => {
+    const args = container.args as string[];
+    expect(args[0]).toBe('view');
+    // the image's CLI has the command and every flag the manifest passes
+    const help = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'view', '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(help.status).toBe(0);
+    for (const flag of args.filter((a) => a.startsWith('--'))) expect(help.stdout).toContain(flag);
+    expect(parseSince(args[args.indexOf('--since') + 1]!)).toBe(24 * 3_600_000);
+    const jobVolumes = ((job.spec as Obj).template as { spec: { volumes: { configMap?: { name: string } }[] } }).spec.volumes;
+    const viewVolumes = ((view.spec as Obj).template as { spec: { volumes: { configMap?: { name: string } }[] } }).spec.volumes;
+    expect(viewVolumes.find((v) => v.configMap)?.configMap?.name).toBe(jobVolumes.find((v) => v.configMap)?.configMap?.name);
+    const configMap = parseAllDocuments(read('kubernetes/configmap.yaml')).map((d) => d.toJS() as Obj).find((d) => d.kind === 'ConfigMap')!;
+    const cm = loadConfig({ text: (configMap.data as Record<string, string>)['agent-credit.yaml']!, env: {} }).config;
+    expect(cm.source.kind).toBe('kafka');
+    expect(cm.sinks.live.enabled).toBe(true);
+    expect((container.ports as { containerPort: number }[])[0]!.containerPort).toBe(cm.sinks.live.port);
+  });
+
+  it('is labelled apart from the job: neither Service selects the other’s pods', () => {
+    const viewLabels = ((view.spec as Obj).template as { metadata: { labels: Obj } }).metadata.labels;
+    const jobLabels = ((job.spec as Obj).template as { metadata: { labels: Obj } }).metadata.labels;
+    const selects = (selector: Obj, labels: Obj) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const viewService = docs.find((d) => d.kind === 'Service')!;
+    expect(selects((jobService.spec as { selector: Obj }).selector, viewLabels)).toBe(false);
+    expect(selects((viewService.spec as { selector: Obj }).selector, jobLabels)).toBe(false);
+    expect(selects((viewService.spec as { selector: Obj }).selector, viewLabels)).toBe(true);
   });
 });
 
