@@ -47,7 +47,8 @@ interface RunFlags extends CommonFlags {
 const int =
   (flag: string, min = Number.MIN_SAFE_INTEGER) =>
   (v: string) => {
-    const n = Number(v);
+    // Number('') and Number(' ') are 0: an empty value (`--demo-seed=$UNSET`) is refused, not read as 0
+    const n = v.trim() === '' ? Number.NaN : Number(v);
     if (!Number.isInteger(n) || n < min) throw new ConfigError([`${flag}: expected an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`]);
     return n;
   };
@@ -55,25 +56,39 @@ const int =
 /** The demo fleet's flags, checked before anything starts. */
 function demoOptions(f: RunFlags): { episodesPerBatch: number; intervalMs: number; batches: number; seed: number } {
   return {
-    episodesPerBatch: f.demoEpisodes ? int('--demo-episodes', 1)(f.demoEpisodes) : 4,
-    intervalMs: f.demoIntervalMs ? int('--demo-interval-ms', 1)(f.demoIntervalMs) : 3000,
-    batches: f.demoBatches ? int('--demo-batches', 0)(f.demoBatches) : 0,
-    seed: f.demoSeed ? int('--demo-seed')(f.demoSeed) : 1,
+    episodesPerBatch: f.demoEpisodes !== undefined ? int('--demo-episodes', 1)(f.demoEpisodes) : 4,
+    intervalMs: f.demoIntervalMs !== undefined ? int('--demo-interval-ms', 1)(f.demoIntervalMs) : 3000,
+    batches: f.demoBatches !== undefined ? int('--demo-batches', 0)(f.demoBatches) : 0,
+    seed: f.demoSeed !== undefined ? int('--demo-seed')(f.demoSeed) : 1,
   };
 }
 
-/** CLI flags → dotted config overrides (highest precedence). */
-function runOverrides(f: RunFlags): Record<string, unknown> {
-  return {
-    'source.http.host': f.host,
-    'source.http.port': f.port === undefined ? undefined : int('--port')(f.port),
-    'sinks.live.host': f.liveHost,
-    'sinks.live.port': f.livePort === undefined ? undefined : int('--live-port')(f.livePort),
+/** `run`'s flags that set a config key → that key (validated as the config value; errors name the flag). */
+const RUN_FLAGS = {
+  host: ['source.http.host', '--host'],
+  port: ['source.http.port', '--port'],
+  liveHost: ['sinks.live.host', '--live-host'],
+  livePort: ['sinks.live.port', '--live-port'],
+  metricsPort: ['telemetry.metricsPort', '--metrics-port'],
+  logLevel: ['telemetry.logLevel', '--log-level'],
+} as const;
+
+/**
+ * CLI flags → dotted config overrides (highest precedence). The text of a flag is converted and
+ * validated as its `AGENT_CREDIT_*` variable is: an empty `--port=` (e.g. `--port=$PORT` with PORT
+ * unset) read as 0 — any free port — and the job started on a random port without a word.
+ */
+function runOverrides(f: RunFlags): { overrides: Record<string, unknown>; flagNames: Record<string, string> } {
+  const overrides: Record<string, unknown> = {
     'sinks.live.enabled': f.live === false ? false : undefined,
     'sinks.stdout.enabled': f.stdout === false ? false : undefined,
-    'telemetry.metricsPort': f.metricsPort === undefined ? undefined : int('--metrics-port')(f.metricsPort),
-    'telemetry.logLevel': f.logLevel,
   };
+  const flagNames: Record<string, string> = {};
+  for (const [prop, [key, flag]] of Object.entries(RUN_FLAGS)) {
+    overrides[key] = f[prop as keyof typeof RUN_FLAGS];
+    flagNames[key] = flag;
+  }
+  return { overrides, flagNames };
 }
 
 function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): AppConfig {
@@ -131,7 +146,8 @@ function demoHeaders(config: AppConfig): Record<string, string> | undefined {
 }
 
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
-  const config = load(f, runOverrides(f));
+  const flags = runOverrides(f);
+  const config = load(f, flags.overrides, flags.flagNames);
   const logger = createLogger(config.telemetry.logLevel);
   // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
   // ending quietly with 0, as replay does, stopped a long-running job without a word and with the

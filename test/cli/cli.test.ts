@@ -52,6 +52,20 @@ describe('agent-credit CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('run --port= (empty, e.g. --port=$PORT unset) is refused naming the flag — it read as 0 and started on a random port; run flags name themselves as replay flags do', () => {
+    // spawnSync's timeout: before the fix the job started and ran until killed
+    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const empty = run(['--port=']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('source.http.port: expected a number 0–65535, got "" (from --port)');
+    const range = run(['--metrics-port', '70000']);
+    expect(range.status).toBe(2);
+    expect(range.stderr).toContain('telemetry.metricsPort: expected a number ≤ 65535, got 70000 (from --metrics-port)');
+    const demo = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--no-live', '--no-stdout', '--port', '0', '--demo-seed='], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    expect(demo.status).toBe(2);
+    expect(demo.stderr).toContain('--demo-seed: expected an integer, got ""');
+  });
+
   it('run with a kafka source on an address where no broker listens names source.kafka.brokers (it said only "Connection error: connect ECONNREFUSED")', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
