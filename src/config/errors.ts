@@ -18,6 +18,20 @@ export class ConfigError extends Error {
 /** Where a value came from, per dotted key path, so messages can name the env var. */
 export type ValueOrigins = ReadonlyMap<string, string>;
 
+/**
+ * Where the value at `path` came from: the origin of the path or of the nearest key above it that
+ * was set as a whole — `AGENT_CREDIT_SINKS_STDOUT_EVENT_TYPES=episode_credit,foo` sets the list, and
+ * the problem is at `sinks.stdout.eventTypes[1]` (it was named without its variable).
+ */
+export function originOf(origins: ValueOrigins | undefined, path: readonly PropertyKey[]): string | undefined {
+  if (!origins || origins.size === 0) return undefined;
+  for (let n = path.length; n >= 1; n--) {
+    const from = origins.get(path.slice(0, n).map(String).join('.'));
+    if (from !== undefined) return from;
+  }
+  return undefined;
+}
+
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
 }
@@ -118,7 +132,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
   const path = issue.path;
   const where = formatPath(path);
   const value = valueAt(input, path);
-  const from = origins?.get(path.map(String).join('.'));
+  const from = originOf(origins, path);
   const fromText = from ? ` (from ${from})` : '';
   const hint = hintFor(path);
   let text: string;
@@ -150,7 +164,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       return issue.keys
         .map((k) => {
           const keys = ctx.acceptedKeys?.(path) ?? [];
-          const keyFrom = origins?.get([...path, k].map(String).join('.'));
+          const keyFrom = originOf(origins, [...path, k]);
           const accepted = keys.length ? keys.join(', ') : 'see deploy/agent-credit.yaml';
           return `${formatPath([...path, k])}: unknown key${keyFrom ? ` (from ${keyFrom})` : ''}${didYouMean(String(k), keys)} — accepted keys here: ${accepted}`;
         })

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
-import { ConfigError, describeIssue, didYouMean, formatPath } from './errors.js';
+import { ConfigError, describeIssue, didYouMean, formatPath, originOf } from './errors.js';
 import { envOverrides, envValue } from './env.js';
 import { acceptedKeysAt, schemaAt, unknownKeys } from './schema-walk.js';
 
@@ -70,7 +70,7 @@ export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string
   const problems: string[] = [];
   for (const path of unknownKeys(AppConfigSchema, raw)) {
     const parent = path.slice(0, -1);
-    const from = origins.get(path.map(String).join('.'));
+    const from = originOf(origins, path);
     const keys = acceptedKeys(parent);
     problems.push(`${formatPath(path)}: unknown key${from ? ` (from ${from})` : ''}${didYouMean(String(path.at(-1)), keys)} — accepted keys here: ${keys.join(', ')}`);
   }

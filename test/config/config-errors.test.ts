@@ -86,6 +86,16 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" (from AGENT_CREDIT_EPISODES_GRACEMS)');
   });
 
+  it('a problem inside a value set as a whole by a variable names the variable too (a list item, a key of a YAML-flow object — they were named without it)', () => {
+    expect(errorOf('', { AGENT_CREDIT_SINKS_STDOUT_EVENT_TYPES: 'episode_credit,rewards' })).toContain(
+      'sinks.stdout.eventTypes[1]: expected one of "episode_credit" | "message_reward" | "preference_pair", got "rewards" (from AGENT_CREDIT_SINKS_STDOUT_EVENT_TYPES)',
+    );
+    expect(errorOf('', { AGENT_CREDIT_EPISODES: '{graceMs: soon}' })).toContain('episodes.graceMs: expected a number ≥ 0, got "soon" (from AGENT_CREDIT_EPISODES)');
+    expect(errorOf('', { AGENT_CREDIT_EPISODES: '{grace: 1}' })).toContain('episodes.grace: unknown key (from AGENT_CREDIT_EPISODES) — did you mean graceMs?');
+    // a key the file sets beside a variable's is not said to come from it
+    expect(errorOf('episodes:\n  idleMs: soon\n', { AGENT_CREDIT_EPISODES_GRACE_MS: '1' })).toMatch(/episodes\.idleMs: expected a number ≥ 0, got "soon" — /);
+  });
+
   it('env override for a setting that does not exist', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_HTTP_PROT: '1' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
