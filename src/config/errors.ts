@@ -127,6 +127,55 @@ function boundsText(schema: unknown): string {
   return '';
 }
 
+/**
+ * What a union accepts, from its options: `"auto" or an integer 0–64` (runtime.creditWorkers),
+ * `true or false, or a mapping (ca, cert, …)` (source.kafka.ssl). zod says only "Invalid input".
+ */
+function unionText(schema: unknown): string | undefined {
+  type Def = { type?: string; innerType?: unknown; in?: unknown; options?: unknown[]; values?: unknown[]; shape?: Record<string, unknown>; checks?: readonly { _zod?: { def?: { format?: string } } }[] };
+  const defOf = (x: unknown) => (x as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+  const core = (x: unknown) => {
+    let c = x;
+    for (let i = 0; i < 10; i++) {
+      const d = defOf(c);
+      if (d?.innerType && ['default', 'optional', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type ?? '')) c = d.innerType;
+      else if (d?.type === 'pipe' && d.in) c = d.in;
+      else break;
+    }
+    return c;
+  };
+  const union = defOf(core(schema));
+  if (union?.type !== 'union' || !union.options) return undefined;
+  const parts = union.options.map((o) => {
+    const c = core(o);
+    const d = defOf(c);
+    switch (d?.type) {
+      case 'literal':
+        return (d.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
+      case 'enum':
+        return `one of ${Object.values((d as { entries?: Record<string, unknown> }).entries ?? {}).map((v) => JSON.stringify(v)).join(' | ')}`;
+      case 'number': {
+        const int = (d.checks ?? []).some((k) => /int$/.test(k._zod?.def?.format ?? ''));
+        return `${int ? 'an integer' : 'a number'}${boundsText(c)}`;
+      }
+      case 'boolean':
+        return 'true or false';
+      case 'string':
+        return 'a string';
+      case 'array':
+        return 'a list';
+      case 'object':
+        return `a mapping (${Object.keys(d.shape ?? {}).join(', ')})`;
+      case 'record':
+        return 'a mapping';
+      default:
+        return undefined;
+    }
+  });
+  if (parts.some((p) => p === undefined)) return undefined;
+  return parts.join(parts.some((p) => p!.includes(' or ')) ? ', or ' : ' or ');
+}
+
 export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: DescribeContext = {}): string {
   const origins = ctx.origins;
   const path = issue.path;
@@ -160,6 +209,11 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
     case 'invalid_value':
       text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${showAt(path, value)}`;
       break;
+    case 'invalid_union': {
+      const accepted = unionText(ctx.schemaAt?.(path));
+      text = accepted ? `expected ${accepted}, got ${showAt(path, value)}` : `${issue.message}${value !== undefined ? `, got ${showAt(path, value)}` : ''}`;
+      break;
+    }
     case 'unrecognized_keys':
       return issue.keys
         .map((k) => {

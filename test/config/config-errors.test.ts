@@ -51,6 +51,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('runtime:\n  creditConcurrency: many\n')).toContain('runtime.creditConcurrency: expected a number 1–64, got "many"');
   });
 
+  it('a value that fits none of a setting\'s forms says which forms it takes (zod said only "Invalid input")', () => {
+    expect(errorOf('runtime:\n  creditWorkers: many\n')).toContain('runtime.creditWorkers: expected "auto" or an integer 0–64, got "many"');
+    expect(errorOf('credit:\n  baseline: zero\n')).toContain('credit.baseline: expected a number or "game", got "zero"');
+    const kafka = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: 9092\n    ssl: "yes"\n');
+    expect(kafka).toContain('source.kafka.brokers: expected a list or a string, got 9092 — a list of host:port');
+    expect(kafka).toContain('source.kafka.ssl: expected true or false, or a mapping (ca, cert, key, passphrase, rejectUnauthorized, servername), got "yes"');
+    expect(kafka).not.toContain('Invalid input');
+  });
+
   it('a per-evaluation map given one number says how to write the map, and which key takes one number', () => {
     expect(errorOf('credit:\n  successThreshold: 0.7\n')).toContain(
       'credit.successThreshold: expected a record, got 0.7 — a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold',
