@@ -110,6 +110,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
   });
 
+  it('credit.judge.url (and batchUrl) must be http(s): another scheme passed and every judge call failed with "fetch failed"; a bad URL says what to give', () => {
+    expect(errorOf('credit:\n  game: http\n  judge:\n    url: ftp://judge.local/score\n')).toContain(
+      'credit.judge.url: expected an http:// or https:// URL of the judge endpoint, e.g. http://localhost:8000/judge, got "ftp://judge.local/score"',
+    );
+    expect(errorOf('credit:\n  game: http\n  judge:\n    url: http://judge.local/score\n    batchUrl: file:///tmp/batch\n')).toContain('credit.judge.batchUrl: expected an http:// or https:// URL');
+    expect(errorOf('credit:\n  game: http\n  judge:\n    url: judge.local\n')).toContain('credit.judge.url: expected an http:// or https:// URL');
+    expect(() => loadConfig({ text: 'credit:\n  game: http\n  judge:\n    url: HTTPS://judge.local/score\n', env: {} })).not.toThrow();
+  });
+
   it('credit.judge.headers (an Authorization header) is never echoed in a config error', () => {
     const m = errorOf('credit:\n  game: http\n  judge:\n    url: http://judge.local/score\n    headers: { Authorization: 7 }\n');
     expect(m).toContain('credit.judge.headers.Authorization');

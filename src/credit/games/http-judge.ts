@@ -63,9 +63,12 @@ export const JudgeBatchRequestSchema = z.object({ requests: z.array(JudgeRequest
 export type JudgeBatchRequest = z.infer<typeof JudgeBatchRequestSchema>;
 export const JudgeBatchResponseSchema = z.object({ scores: z.array(z.number().finite()) });
 
-/** fetch refuses URLs with credentials ("Request cannot be constructed from a URL that includes credentials"): said at start, not per call. */
+/**
+ * fetch refuses URLs with credentials ("Request cannot be constructed from a URL that includes credentials"): said at start, not per call.
+ * So it does other schemes than http(s): `ftp://…` or `file://…` passed (z.url() takes any scheme) and every call failed with "fetch failed".
+ */
 const judgeUrl = () =>
-  z.url().refine((u) => {
+  z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL of the judge endpoint, e.g. http://localhost:8000/judge' }).refine((u) => {
     if (!URL.canParse(u)) return true; // z.url() reports it
     const url = new URL(u);
     return url.username === '' && url.password === '';
