@@ -72,7 +72,8 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
     const { host, port } = config.source.http;
     lines.push(await portLine(host, port, listenerKeys('source.http'), 'OTLP/HTTP receiver', security.receiver));
   } else {
-    lines.push({ status: 'info', text: 'source.kind is file: nothing to connect to (`agent-credit replay` reads source.file.paths)' });
+    // `run` refuses it (exit 2): saying "ready: `agent-credit run` … should start" sent the operator to a run that stops at once
+    lines.push({ status: 'fail', text: 'source.kind: "file" is for `agent-credit replay` and `compare` (they read source.file.paths); `run` refuses it — set source.kind to otlp-http or kafka to run' });
   }
   if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, listenerKeys('sinks.live'), 'live page', security.live));
   const t = config.telemetry;

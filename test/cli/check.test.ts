@@ -74,6 +74,14 @@ describe('agent-credit check: the value function run would load', () => {
   const otlpHttp = (credit: Record<string, unknown>) =>
     loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { port: 0 } }, sinks: { live: { enabled: false } }, credit } as never }).config;
 
+  it('source.kind file fails, naming the key — run refuses it, and check said "ready: `agent-credit run` with this configuration should start"', async () => {
+    const report = await runChecks(loadConfig({ env: {}, overrides: { source: { kind: 'file' } } }).config);
+    expect(report.ok).toBe(false);
+    const text = renderCheckReport(report);
+    expect(text).toMatch(/^✗ source\.kind: "file" is for `agent-credit replay` and `compare` .*`run` refuses it — set source\.kind to otlp-http or kafka to run$/m);
+    expect(text).not.toContain('ready: `agent-credit run`');
+  });
+
   it('a module game whose file is missing fails, naming credit.module.path (run refuses it at start)', async () => {
     const report = await runChecks(otlpHttp({ game: 'module', module: { path: './examples/module-game/game.mjs' } }));
     expect(report.ok).toBe(false);
