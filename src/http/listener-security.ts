@@ -76,6 +76,7 @@ export function resolveJobListeners(config: AppConfig): JobListeners {
   const t = config.telemetry;
   // the status server's keys are flat, beside metricsPort
   const status = t.metricsPort !== null && config.source.kind !== 'file' ? resolve('telemetry', { tls: t.metricsTls, auth: t.metricsAuth }, { tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' }) : {};
+  problems.push(...sharedListenerPorts(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return { receiver, live, status, watched };
 }
@@ -106,6 +107,35 @@ export function createListenerServer(tls: ListenerTls | undefined, handler: Requ
   const server = createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler);
   updates?.follow(server);
   return server;
+}
+
+/** Hosts that listen on every address (a listener there takes the port on all of them). */
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
+
+/**
+ * Two of the job's listeners set to the same port (not 0) on the same or an any-address host: the
+ * second cannot listen. `run` failed with EADDRINUSE naming one of them, after the other had
+ * started, and `check` — which binds each alone — said both were free and the job ready.
+ */
+export function sharedListenerPorts(config: AppConfig): string[] {
+  const t = config.telemetry;
+  const listeners = [
+    ...(config.source.kind === 'otlp-http' ? [{ port: config.source.http.port, host: config.source.http.host, keys: { port: 'source.http.port', host: 'source.http.host' } }] : []),
+    ...(config.sinks.live.enabled && config.source.kind !== 'file' ? [{ port: config.sinks.live.port, host: config.sinks.live.host, keys: { port: 'sinks.live.port', host: 'sinks.live.host' } }] : []),
+    ...(t.metricsPort !== null && config.source.kind !== 'file' ? [{ port: t.metricsPort, host: t.metricsHost, keys: { port: 'telemetry.metricsPort', host: 'telemetry.metricsHost' } }] : []),
+  ];
+  const problems: string[] = [];
+  listeners.forEach((l, i) => {
+    const other = listeners.slice(0, i).find((o) => {
+      if (l.port === 0 || o.port !== l.port) return false;
+      const [a, b] = [l.host.trim().toLowerCase(), o.host.trim().toLowerCase()];
+      return a === b || ANY_ADDRESS.has(a) || ANY_ADDRESS.has(b);
+    });
+    if (other) {
+      problems.push(`${l.keys.port}: ${l.port} is also ${other.keys.port} (${other.keys.host} ${other.host}, ${l.keys.host} ${l.host}): two listeners cannot share a port — give each its own port, or 0 for any free port`);
+    }
+  });
+  return problems;
 }
 
 /**

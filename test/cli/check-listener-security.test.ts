@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
-import { resolveListenerSecurity } from '../../src/http/listener-security.js';
+import { resolveListenerSecurity, sharedListenerPorts } from '../../src/http/listener-security.js';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
 
@@ -59,6 +59,20 @@ describe('agent-credit check with TLS and a token', () => {
     } finally {
       await blocker.close();
     }
+  });
+
+  it('two listeners on one port are a config error naming both keys, as in run (check bound each alone and said the job was ready; run failed with EADDRINUSE)', async () => {
+    const shared = config({ source: { http: { port: 18_555 } }, sinks: { live: { port: 18_555 } } });
+    await expect(runChecks(shared)).rejects.toThrow(
+      'sinks.live.port: 18555 is also source.http.port (source.http.host 127.0.0.1, sinks.live.host 127.0.0.1): two listeners cannot share a port — give each its own port, or 0 for any free port',
+    );
+    // an any-address host takes the port on every address
+    const status = config({ source: { http: { port: 0 } }, sinks: { live: { host: '0.0.0.0', port: 18_556 } }, telemetry: { metricsPort: 18_556 } });
+    await expect(runChecks(status)).rejects.toThrow(/^invalid configuration:\n {2}telemetry\.metricsPort: 18556 is also sinks\.live\.port/);
+    // the same port on two addresses, port 0, and a listener that is off are fine
+    expect(sharedListenerPorts(config({ source: { http: { port: 18_557, host: '127.0.0.2' } }, sinks: { live: { port: 18_557 } } }))).toEqual([]);
+    expect(sharedListenerPorts(config({ source: { http: { port: 0 } }, sinks: { live: { port: 0 } }, telemetry: { metricsPort: 0 } }))).toEqual([]);
+    expect(sharedListenerPorts(config({ source: { http: { port: 18_558 } }, sinks: { live: { enabled: false, port: 18_558 } } }))).toEqual([]);
   });
 
   it('a bad TLS file is a config error (exit 2), as in run', async () => {
