@@ -67,7 +67,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // PEM files are read now: a wrong path fails here, naming its key.
   const connection = resolveKafkaConnection({ ssl, sasl });
   const security = resolveJobListeners(config);
-  if (sasl?.mechanism === 'plain' && ssl === false) logger.warn({ key: 'source.kafka.sasl' }, 'SASL PLAIN without source.kafka.ssl: the password crosses the network in clear');
+  // SASL without ssl is warned of with the other advice (src/config/advice.ts: run logs it, check shows it)
 
   const telemetry = new SelfTelemetry();
   const health = new HealthState();

@@ -3,7 +3,7 @@
  * The schema accepts them (a value can be deliberate); `run` logs each as a warning at start and
  * `check` shows it, naming the keys and the fix. Pure: config in, advice out.
  */
-import type { AppConfig } from './schema.js';
+import { KafkaSinkSectionSchema, type AppConfig } from './schema.js';
 import { isLoopbackHost } from '../http/listener-security.js';
 
 export interface ConfigAdvice {
@@ -56,7 +56,45 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       message: `runtime.livenessStallMs ${stall} is not well above runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: while slow credit fills the queue and pauses the consumer nothing is published for that long, /healthz fails and the job is restarted, replaying the same episodes. Set it to several times runtime.creditTimeoutMs, or 0 (off)`,
     });
   }
+  out.push(...kafkaAdvice(config));
   out.push(...listenerAdvice(config));
+  return out;
+}
+
+/**
+ * Kafka settings that the configured source does not use, and credentials sent in clear. Only the
+ * kafka source reads `source.kafka` and publishes with `sinks.kafka`: with otlp-http (the default
+ * kind — a file that sets brokers but forgets `kind: kafka`) the job started a receiver and never
+ * touched Kafka, without a word. SASL without `ssl` was warned of by `run` only, not by `check`.
+ */
+function kafkaAdvice(config: AppConfig): ConfigAdvice[] {
+  const out: ConfigAdvice[] = [];
+  const kind = config.source.kind;
+  if (kind === 'otlp-http') {
+    if (config.source.kafka) {
+      out.push({
+        key: 'source.kind',
+        message: 'source.kafka is set but source.kind is otlp-http: nothing is read from Kafka (the job receives OTLP/HTTP on source.http) — set source.kind: kafka (or AGENT_CREDIT_SOURCE_KIND=kafka) to read the topics, or remove source.kafka',
+      });
+    }
+    const defaults = KafkaSinkSectionSchema.parse({}) as Record<string, unknown>;
+    const sink = config.sinks.kafka as Record<string, unknown>;
+    const changed = Object.keys(sink).filter((k) => JSON.stringify(sink[k]) !== JSON.stringify(defaults[k]));
+    if (changed.length > 0) {
+      out.push({
+        key: 'sinks.kafka',
+        message: `${changed.map((k) => `sinks.kafka.${k}`).join(', ')} ${changed.length > 1 ? 'are' : 'is'} set but source.kind is otlp-http: only the kafka source publishes to Kafka, so the events go to stdout and the live page only — set source.kind: kafka to publish, or remove ${changed.length > 1 ? 'them' : 'it'}`,
+      });
+    }
+  }
+  const kafka = config.source.kafka;
+  if (kind === 'kafka' && kafka?.sasl && kafka.ssl === false && (kafka.sasl.mechanism === 'plain' || kafka.sasl.mechanism === 'oauthbearer')) {
+    const what = kafka.sasl.mechanism === 'plain' ? 'SASL PLAIN sends the password' : 'SASL OAUTHBEARER sends the token';
+    out.push({
+      key: 'source.kafka.ssl',
+      message: `source.kafka.sasl without source.kafka.ssl: ${what} to the brokers in clear — set source.kafka.ssl (true, or { ca: <PEM file> }) for a TLS listener`,
+    });
+  }
   return out;
 }
 

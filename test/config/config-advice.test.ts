@@ -74,4 +74,33 @@ describe('configAdvice', () => {
     expect(report.ok).toBe(true);
     expect(renderCheckReport(report)).toMatch(/^! episodes\.awaitEvaluationMs 1000 is not above episodes\.graceMs 2000/m);
   });
+
+  it('Kafka settings the otlp-http source does not use draw advice naming them (a file with brokers but no kind: kafka started a receiver and never read Kafka, without a word)', () => {
+    const load = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides }).config;
+    expect(configAdvice(load({})).filter((a) => a.key.startsWith('source.k') || a.key.startsWith('sinks.kafka'))).toEqual([]);
+    const forgot = configAdvice(load({ source: { kafka: { brokers: ['kafka:9092'] } } }));
+    expect(forgot.map((a) => a.key)).toEqual(['source.kind']);
+    expect(forgot[0]!.message).toContain('source.kafka is set but source.kind is otlp-http: nothing is read from Kafka');
+    expect(forgot[0]!.message).toContain('set source.kind: kafka (or AGENT_CREDIT_SOURCE_KIND=kafka)');
+    const sink = configAdvice(load({ sinks: { kafka: { delivery: 'exactly-once', partitions: 3 } } }));
+    expect(sink.map((a) => a.key)).toEqual(['sinks.kafka']);
+    expect(sink[0]!.message).toMatch(/^sinks\.kafka\.delivery is set but source\.kind is otlp-http: only the kafka source publishes to Kafka/);
+    // with the kafka source they are what it uses
+    expect(configAdvice(load({ source: { kind: 'kafka', kafka: { brokers: ['kafka:9092'] } }, sinks: { kafka: { delivery: 'exactly-once' } } }))).toEqual([]);
+  });
+
+  it('SASL PLAIN or OAUTHBEARER without source.kafka.ssl draws advice, so check shows it too (run alone warned, for PLAIN only)', async () => {
+    const kafka = (sasl: Record<string, unknown>, ssl: unknown = false) =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['kafka:9092'], ssl, sasl } }, sinks: { live: { enabled: false } } } }).config;
+    const plain = configAdvice(kafka({ mechanism: 'plain', username: 'u', password: 'p' }));
+    expect(plain.map((a) => a.key)).toEqual(['source.kafka.ssl']);
+    expect(plain[0]!.message).toContain('SASL PLAIN sends the password to the brokers in clear — set source.kafka.ssl');
+    expect(configAdvice(kafka({ mechanism: 'oauthbearer', tokenFile: '/t' }))[0]!.message).toContain('SASL OAUTHBEARER sends the token to the brokers in clear');
+    expect(configAdvice(kafka({ mechanism: 'plain', username: 'u', password: 'p' }, true))).toEqual([]);
+    expect(configAdvice(kafka({ mechanism: 'scram-sha-512', username: 'u', password: 'p' }))).toEqual([]);
+    const { FakeKafka } = await import('../kafka/fake-kafka.js');
+    const fake = new FakeKafka();
+    const text = renderCheckReport(await runChecks(kafka({ mechanism: 'plain', username: 'u', password: 'p' }), { kafkaClient: async () => fake }));
+    expect(text).toMatch(/^! source\.kafka\.sasl without source\.kafka\.ssl: SASL PLAIN sends the password/m);
+  });
 });
