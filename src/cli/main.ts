@@ -213,7 +213,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const credit = creditFlagOverrides(f);
   const config = load(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
   const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
-  const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
+  const files = inputFiles('replay', inputs, config);
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
   const { replayFiles } = await import('../runtime/local-replay.js');
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
@@ -237,6 +237,23 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
     if (stats.creditFailures > 0) process.stderr.write(`credit failed for ${stats.creditFailures} episode(s); see the logs above\n`);
   }
   failOnUndecodable('replay', stats.undecodable.length);
+}
+
+/**
+ * The OTLP files of the arguments, else of `source.file.paths`. A path that does not exist is a
+ * ConfigError (exit 2, as "no OTLP files found") naming where it was given: it exited 1 with
+ * "replay: … does not exist" — for compare too, and without naming source.file.paths when it came from there.
+ */
+function inputFiles(command: string, inputs: readonly string[], config: AppConfig): ReturnType<typeof listOtlpFiles> {
+  const fromConfig = inputs.length === 0;
+  const paths = fromConfig ? config.source.file.paths : inputs;
+  const missing = paths.flatMap((p, i) => (statSync(p, { throwIfNoEntry: false }) === undefined ? [{ p, i }] : []));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map(({ p, i }) => (fromConfig ? `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)` : `${command}: ${p} does not exist — give OTLP files or directories`)),
+    );
+  }
+  return listOtlpFiles(paths);
 }
 
 /**
@@ -305,7 +322,7 @@ const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(
 async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
   const config = load(f, { 'telemetry.logLevel': f.logLevel });
   const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
-  const files = listOtlpFiles(inputs.length ? inputs : config.source.file.paths);
+  const files = inputFiles('compare', inputs, config);
   if (files.length === 0) throw new ConfigError(['compare: no OTLP files found — give files or directories (or source.file.paths)']);
   const { COMPARABLE_ESTIMATORS, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
   const options = {

@@ -137,6 +137,16 @@ describe('agent-credit CLI', () => {
     }
   }, 60_000);
 
+  it('an input path that does not exist is a config error (exit 2, as "no OTLP files found") naming where it was given — it exited 1, said "replay:" for compare, and did not name source.file.paths', () => {
+    const missing = join(tmpdir(), 'agent-credit-no-such-input');
+    const compare = cli(['compare', missing]);
+    expect(compare.status).toBe(2);
+    expect(compare.stderr).toContain(`compare: ${missing} does not exist — give OTLP files or directories`);
+    const replay = cli(['replay'], { AGENT_CREDIT_SOURCE_FILE_PATHS: missing });
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toContain(`source.file.paths[0]: ${missing} does not exist — give OTLP files or directories (or pass them to replay as arguments)`);
+  });
+
   it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
     const dir = tempDir('cli-undecodable-');
     const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
