@@ -368,6 +368,22 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   failOnUndecodable('compare', replayed.undecodable.length);
 }
 
+/**
+ * Runs a batch command (replay, compare) with the event loop held open until it settles. The
+ * pipeline waits on unref'd timers — the judge's retry backoff, `AbortSignal.timeout`,
+ * `runtime.creditTimeoutMs` — and with no server keeping the loop alive (as in `run`), Node ended
+ * the process at such a wait: `replay` with a judge that refused connections exited 13 (an
+ * unsettled top-level await) with no output and no error line.
+ */
+async function keptAlive<T>(command: () => Promise<T>): Promise<T> {
+  const hold = setInterval(() => undefined, 2 ** 30);
+  try {
+    return await command();
+  } finally {
+    clearInterval(hold);
+  }
+}
+
 export function buildProgram(): Command {
   const d = DEFAULTS;
   const cd = CreditOptionsSchema.parse({}); // the credit stage's own defaults
@@ -414,7 +430,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
     .addOption(logOption())
-    .action((inputs: string[], f: ReplayFlags) => replayCommand(inputs, f));
+    .action((inputs: string[], f: ReplayFlags) => keptAlive(() => replayCommand(inputs, f)));
 
   program
     .command('compare')
@@ -426,7 +442,7 @@ export function buildProgram(): Command {
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')
     .addOption(logOption())
-    .action((inputs: string[], f: CompareFlags) => compareCommand(inputs, f));
+    .action((inputs: string[], f: CompareFlags) => keptAlive(() => compareCommand(inputs, f)));
 
   program
     .command('generate')

@@ -147,6 +147,17 @@ describe('agent-credit CLI', () => {
     expect(replay.stderr).toContain(`source.file.paths[0]: ${missing} does not exist — give OTLP files or directories (or pass them to replay as arguments)`);
   });
 
+  it('replay with a judge that refuses connections runs to the end and says so — it exited 13 (unsettled top-level await) with no output at the judge\'s retry backoff (an unref\'d timer)', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const r = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'http', AGENT_CREDIT_CREDIT_JUDGE: `{url: "http://127.0.0.1:${port}/judge"}` });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/value function failing \(credit\.game: http\).*unreachable/);
+    expect(r.stderr).toMatch(/^episodes: 3 /m);
+  });
+
   it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
     const dir = tempDir('cli-undecodable-');
     const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
