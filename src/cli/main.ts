@@ -8,7 +8,7 @@
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
 import { CreditOptionsSchema } from '../credit/options.js';
@@ -391,7 +391,11 @@ export function buildProgram(): Command {
     .description('OpenTelemetry traces of multi-LLM-agent runs → Shapley agent credit, per-message rewards and preference pairs, live.')
     .version('0.1.0')
     .showHelpAfterError()
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    // a usage error (unknown option, a value outside --log-level's choices, a missing argument) exits 2
+    // as a bad setting does (main): it exited 1, the code of a runtime failure, so `--log-level loud`
+    // and AGENT_CREDIT_TELEMETRY_LOG_LEVEL=loud ended differently. Inherited by the subcommands.
+    .exitOverride();
 
   const configOption = () => new Option('-c, --config <file>', 'YAML config file (see deploy/agent-credit.yaml; env AGENT_CREDIT_<SECTION>_<KEY> overrides it)');
   const logOption = () => new Option('--log-level <level>', `log level on stderr (default: ${d.telemetry.logLevel})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -536,6 +540,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
+    // commander has written its message (and the usage) already; --help and --version end with 0
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     // A topic a setting names that is missing (input or output) or too small for the job's records
     // is a configuration error, like ConfigError.
     if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError) {

@@ -52,6 +52,17 @@ describe('agent-credit CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a usage error (a value outside --log-level\'s choices, an unknown option) exits 2 as a bad setting does — it exited 1, the code of a runtime failure; --help still exits 0', () => {
+    const level = cli(['run', '--log-level', 'loud']);
+    expect(level.status).toBe(2);
+    expect(level.stderr).toContain("error: option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent.");
+    expect(cli(['run'], { AGENT_CREDIT_TELEMETRY_LOG_LEVEL: 'loud' }).status).toBe(2);
+    const unknown = cli(['check', '--port', '1']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("error: unknown option '--port'");
+    expect(cli(['check', '--help']).status).toBe(0);
+  });
+
   it('run --port= (empty, e.g. --port=$PORT unset) is refused naming the flag — it read as 0 and started on a random port; run flags name themselves as replay flags do', () => {
     // spawnSync's timeout: before the fix the job started and ran until killed
     const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
