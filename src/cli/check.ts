@@ -139,6 +139,10 @@ async function portLine(host: string, port: number, keys: { host: string; port: 
     s.listen(port, host, () => s.close(() => resolve(undefined)));
   });
   if (!err) return { status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${keys.port} 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EADDRNOTAVAIL') {
+    // the host, not the port: as run says it (withListenHint)
+    return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code}) — set ${keys.host} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)` };
+  }
   const answer = err.code === 'EADDRINUSE' ? await whatAnswers(host, port, security) : undefined;
   return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}` };
 }

@@ -24,13 +24,18 @@ export function closeNow(server: Server): Promise<void> {
 }
 
 /**
- * Names the setting to change when a server cannot bind (port taken, or not allowed): the bare
- * `listen EADDRINUSE` message says which address, not which key sets it. Other errors pass as they are.
+ * Names the setting to change when a server cannot bind (port taken, or not allowed; a host that is
+ * not an address of this machine): the bare `listen EADDRINUSE` or `getaddrinfo ENOTFOUND` message
+ * says which address, not which key sets it. Other errors pass as they are.
  */
-export function withListenHint(err: unknown, key: string): Error {
+export function withListenHint(err: unknown, key: string, hostKey?: string): Error {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
     return new Error(`cannot listen: ${e.message} — choose another port with ${key} (0 = any free port)`, { cause: err });
+  }
+  // `run` ended with only "getaddrinfo ENOTFOUND <host>" (check named the key)
+  if (hostKey !== undefined && (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' || e?.code === 'EADDRNOTAVAIL')) {
+    return new Error(`cannot listen: ${e.message} — set ${hostKey} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)`, { cause: err });
   }
   return e instanceof Error ? e : new Error(String(err));
 }
@@ -63,6 +68,6 @@ export async function startJobOutputs(sinks: readonly JobOutput[], metricsServer
     return started;
   } catch (err) {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
-    throw withListenHint(err, starting === 'metrics' ? 'telemetry.metricsPort (--metrics-port)' : 'sinks.live.port (--live-port)');
+    throw withListenHint(err, starting === 'metrics' ? 'telemetry.metricsPort (--metrics-port)' : 'sinks.live.port (--live-port)', starting === 'metrics' ? 'telemetry.metricsHost' : 'sinks.live.host (--live-host)');
   }
 }

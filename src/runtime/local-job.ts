@@ -98,7 +98,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   } catch (err) {
     await pipeline.stop();
     await cleanup();
-    throw withListenHint(err, 'source.http.port (--port)');
+    throw withListenHint(err, 'source.http.port (--port)', 'source.http.host (--host)');
   }
   health.set('receiver', true, 'listening');
   const receiverUrl = receiver.address().url;

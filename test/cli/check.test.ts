@@ -82,6 +82,12 @@ describe('agent-credit check: the value function run would load', () => {
     expect(text).not.toContain('ready: `agent-credit run`');
   });
 
+  it('a host that is not an address of this machine fails naming the host setting, as run says it (it said to change the port, or stop what uses it)', async () => {
+    const report = await runChecks(loadConfig({ env: {}, overrides: { source: { http: { host: '192.0.2.1', port: 0 } }, sinks: { live: { enabled: false } } } }).config);
+    expect(report.ok).toBe(false);
+    expect(renderCheckReport(report)).toMatch(/^✗ OTLP\/HTTP receiver: cannot listen on 192\.0\.2\.1:0 \(EADDRNOTAVAIL\) — set source\.http\.host to an address of this machine \(127\.0\.0\.1 for this machine only, 0\.0\.0\.0 for every interface\)$/m);
+  });
+
   it('a module game whose file is missing fails, naming credit.module.path (run refuses it at start)', async () => {
     const report = await runChecks(otlpHttp({ game: 'module', module: { path: './examples/module-game/game.mjs' } }));
     expect(report.ok).toBe(false);

@@ -104,6 +104,15 @@ describe('agent-credit CLI', () => {
     }
   });
 
+  it('run on a host that is not an address of this machine names the host setting and its flag (it said only "listen EADDRNOTAVAIL" / "getaddrinfo ENOTFOUND")', () => {
+    const r = cli(['run', '--host', '192.0.2.1', '--port', '0', '--no-live', '--no-stdout', '--log-level', 'error']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('address not available 192.0.2.1 — set source.http.host (--host) to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)');
+    const live = cli(['run', '--port', '0', '--live-host', '192.0.2.1', '--live-port', '0', '--no-stdout', '--log-level', 'error']);
+    expect(live.status).toBe(1);
+    expect(live.stderr).toContain('— set sinks.live.host (--live-host) to an address of this machine');
+  });
+
   it('replay writes events to --out and a summary table to stderr', () => {
     const out = join(tempDir('ac-replay-'), 'events.jsonl');
     const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', out]);
