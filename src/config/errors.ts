@@ -40,6 +40,8 @@ function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}`;
+  // JSON.stringify writes them as null: YAML's .inf / .nan were shown as "got null"
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     const s = JSON.stringify(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
@@ -203,7 +205,10 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
     }
     case 'too_big': {
       const cmp = issue.inclusive === false ? '<' : '≤';
-      text = `expected ${issue.origin === 'number' ? 'a number' : issue.origin} ${cmp} ${String(issue.maximum)}, got ${showAt(path, value)}`;
+      // zod's origin is `int` for an integer past the safe range ("expected int ≤ 9007199254740991")
+      const what = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint' ? 'a number' : issue.origin === 'array' ? 'a list of' : issue.origin === 'string' ? 'a string of' : issue.origin;
+      const unit = issue.origin === 'array' ? ' items' : issue.origin === 'string' ? ' characters' : '';
+      text = `expected ${what} ${cmp} ${String(issue.maximum)}${unit}, got ${showAt(path, value)}`;
       break;
     }
     case 'invalid_value':

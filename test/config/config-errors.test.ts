@@ -72,6 +72,12 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('runtime:\n  creditConcurrency: 0\n')).toContain('runtime.creditConcurrency: expected a number ≥ 1, got 0');
   });
 
+  it('YAML .inf and .nan are shown as written (they showed as "got null"), and an integer past the safe range reads as a number (it said "expected int ≤ …")', () => {
+    expect(errorOf('runtime:\n  creditQueueMax: .inf\n')).toContain('runtime.creditQueueMax: expected a number ≥ 1, got Infinity');
+    expect(errorOf('credit:\n  confidence: .nan\n')).toContain('credit.confidence: expected a number > 0 and < 1, got NaN');
+    expect(errorOf('episodes:\n  graceMs: 1e20\n')).toContain('episodes.graceMs: expected a number ≤ 9007199254740991, got 100000000000000000000 — set it in milliseconds');
+  });
+
   it('bad enum lists the choices', () => {
     expect(errorOf('source:\n  kind: kafak\n')).toContain('source.kind: expected one of "otlp-http" | "kafka" | "file", got "kafak"');
     expect(errorOf('sinks:\n  kafka:\n    delivery: exactly_once\n')).toContain('sinks.kafka.delivery: expected one of "exactly-once" | "at-least-once", got "exactly_once"');
