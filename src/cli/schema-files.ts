@@ -33,14 +33,13 @@ function keepInputDefaults(ctx: { zodSchema: unknown; jsonSchema: Record<string,
 
 /**
  * The loader rejects unknown keys in every section (`unknownKeys` walks each object shape, stage
- * schemas included), but zod's input-side JSON Schema leaves objects open below the top level: an
- * editor validating `spansTopc:` against the schema said nothing. So the config schema closes every
- * object the way the loader does (records — free-form maps — stay open).
+ * schemas included, and the object entries of records), but zod's input-side JSON Schema leaves
+ * objects open below the top level: an editor validating `spansTopc:` against the schema said
+ * nothing. So the config schema closes every object the way the loader does (records — free-form
+ * maps — stay open; their object entries, `credit.normalization.<name>`, are closed: 1.14.0).
  */
 function closeObjects(ctx: OverrideContext): void {
   const def = (ctx.zodSchema as { _zod?: { def?: { type?: string } } })._zod?.def;
-  // the loader does not look inside records (`credit.normalization.<name>` strips unknown keys)
-  if (ctx.path.includes('additionalProperties')) return;
   if (def?.type === 'object' && ctx.jsonSchema.properties !== undefined && ctx.jsonSchema.additionalProperties === undefined) ctx.jsonSchema.additionalProperties = false;
 }
 

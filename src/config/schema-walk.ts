@@ -94,6 +94,10 @@ export function unknownKeys(root: AnySchema, input: unknown, path: PropertyKey[]
     }
   } else if (d.type === 'array' && Array.isArray(input)) {
     input.forEach((v, i) => out.push(...unknownKeys(root, v, [...path, i])));
+  } else if (d.type === 'record' && !Array.isArray(input)) {
+    // the entries of a map whose values are objects (credit.normalization.<name>: {min, max}):
+    // `clamp: false` beside min and max was dropped without a word
+    for (const k of Object.keys(input)) out.push(...unknownKeys(root, (input as Record<string, unknown>)[k], [...path, k]));
   }
   return out;
 }

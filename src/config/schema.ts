@@ -183,7 +183,9 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.11.0 adds `episodes.maxPendingContentEvents` and `episodes.maxPendingContentBytes` (GenAI content events waiting for their trace's spans).
  * 1.12.0 adds `source.http.tls` / `auth` and `sinks.live.tls` / `auth` (https, mutual TLS, bearer tokens on the receiver and the live page).
  * 1.13.0 adds `telemetry.metricsTls` / `metricsAuth` (the same for the separate status server).
- * 1.14.0 adds `conventions.agentScope` (agent ids scoped by resource attributes, e.g. service.name).
+ * 1.14.0 adds `conventions.agentScope` (agent ids scoped by resource attributes, e.g. service.name)
+ * and closes the entries of `credit.normalization` (`{min, max}`) as the loader now does: an
+ * unknown key there (`clamp: false`) was dropped without a word.
  */
 export const CONFIG_SCHEMA_VERSION = '1.14.0';
 

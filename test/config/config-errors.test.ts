@@ -60,6 +60,11 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(kafka).not.toContain('Invalid input');
   });
 
+  it('an unknown key in an entry of a map of objects (credit.normalization.<name>) is reported — it was dropped without a word', () => {
+    expect(errorOf('credit:\n  normalization:\n    helpfulness: { min: 1, max: 5, clamp: false }\n')).toContain('credit.normalization.helpfulness.clamp: unknown key — accepted keys here: min, max');
+    expect(errorOf('credit:\n  normalization:\n    helpfulness: { min: 1, maxx: 5 }\n')).toContain('credit.normalization.helpfulness.maxx: unknown key — did you mean max?');
+  });
+
   it('a per-evaluation map given one number says how to write the map, and which key takes one number', () => {
     expect(errorOf('credit:\n  successThreshold: 0.7\n')).toContain(
       'credit.successThreshold: expected a record, got 0.7 — a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold',

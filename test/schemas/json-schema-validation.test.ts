@@ -238,11 +238,14 @@ describe('shipped configuration files validate against schemas/agent-credit-conf
     expect(check({ sinks: { live: { port: 'eighty' } } })).toBe(false);
   });
 
-  it('accepts what the loader accepts inside records (it strips unknown keys of credit.normalization entries)', () => {
-    const config = { credit: { normalization: { task_success: { min: 0, max: 10, clamp: true } } } };
+  it('inside records, as the loader: credit.normalization entries are closed (an unknown key there was stripped without a word), the entry names free', () => {
+    const config = { credit: { normalization: { task_success: { min: 0, max: 10 } } } };
     expect(() => loadConfig({ text: JSON.stringify(config), env: {} })).not.toThrow();
     const check = validate();
     expect(check(config), JSON.stringify(check.errors)).toBe(true);
+    const misspelt = { credit: { normalization: { task_success: { min: 0, max: 10, clamp: true } } } };
+    expect(() => loadConfig({ text: JSON.stringify(misspelt), env: {} })).toThrow('credit.normalization.task_success.clamp: unknown key — accepted keys here: min, max');
+    expect(check(misspelt)).toBe(false);
   });
 });
 
