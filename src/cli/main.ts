@@ -467,14 +467,14 @@ export function buildProgram(): Command {
       const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
       const written = await generateFiles({
         dir,
-        episodes: f.episodes ? int('--episodes', 1)(f.episodes) : 10,
-        seed: f.seed ? int('--seed')(f.seed) : 1,
+        episodes: f.episodes !== undefined ? int('--episodes', 1)(f.episodes) : 10,
+        seed: f.seed !== undefined ? int('--seed')(f.seed) : 1,
         kinds: csv(f.kinds),
         conventions: csv(f.conventions),
-        ...(f.agents ? { agents: int('--agents', 3)(f.agents) } : {}),
-        ...(f.steps ? { steps: int('--steps', 1)(f.steps) } : {}),
-        ...(f.startMs ? { baseTimeMs: int('--start-ms', 0)(f.startMs) } : {}),
-        ...(f.spacingMs ? { spacingMs: int('--spacing-ms', 0)(f.spacingMs) } : {}),
+        ...(f.agents !== undefined ? { agents: int('--agents', 3)(f.agents) } : {}),
+        ...(f.steps !== undefined ? { steps: int('--steps', 1)(f.steps) } : {}),
+        ...(f.startMs !== undefined ? { baseTimeMs: int('--start-ms', 0)(f.startMs) } : {}),
+        ...(f.spacingMs !== undefined ? { spacingMs: int('--spacing-ms', 0)(f.spacingMs) } : {}),
         encoding: f.encoding === 'json' ? 'json' : 'proto',
       });
       process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);

@@ -38,6 +38,10 @@ describe('agent-credit generate', () => {
     const agents = cli(['generate', dir, '--agents', '2']);
     expect(agents.status).toBe(2);
     expect(agents.stderr).toContain('--agents: expected an integer ≥ 3');
+    // an empty value (--episodes=$UNSET) is refused, not taken as the default
+    const empty = cli(['generate', dir, '--episodes=']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('--episodes: expected an integer ≥ 1, got ""');
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 
