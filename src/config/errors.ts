@@ -192,6 +192,8 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       const expected = issue.expected === 'int' ? 'integer' : issue.expected;
       const bounds = expected === 'number' || expected === 'integer' ? boundsText(ctx.schemaAt?.(path)) : '';
       text = `expected ${article(expected)}${bounds}, got ${showAt(path, value)}`;
+      // `credit:` with every key below it commented out is null in YAML
+      if (expected === 'object' && value === null && !from) text += ` — a key with nothing under it (every line below commented out) is null in YAML: write ${formatPath(path).split('.').at(-1)}: {} or remove the line`;
       break;
     }
     case 'too_small': {

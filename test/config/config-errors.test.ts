@@ -83,6 +83,11 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('episodes:\n  graceMs: 1e20\n')).toContain('episodes.graceMs: expected a number ≤ 9007199254740991, got 100000000000000000000 — set it in milliseconds');
   });
 
+  it('a section with every key below it commented out (null in YAML) says how to write an empty one', () => {
+    expect(errorOf('credit:\n  # game: http\nsinks:\n  live:\n')).toContain('credit: expected an object, got null — a key with nothing under it (every line below commented out) is null in YAML: write credit: {} or remove the line');
+    expect(errorOf('sinks:\n  live:\n')).toContain('sinks.live: expected an object, got null — a key with nothing under it (every line below commented out) is null in YAML: write live: {} or remove the line');
+  });
+
   it('bad enum lists the choices', () => {
     expect(errorOf('source:\n  kind: kafak\n')).toContain('source.kind: expected one of "otlp-http" | "kafka" | "file", got "kafak"');
     expect(errorOf('sinks:\n  kafka:\n    delivery: exactly_once\n')).toContain('sinks.kafka.delivery: expected one of "exactly-once" | "at-least-once", got "exactly_once"');
