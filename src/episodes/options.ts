@@ -112,7 +112,8 @@ export const EpisodeAssemblerOptionsSchema = z
   })
   .strict()
   .refine((o) => o.maxBytesPerEpisode <= o.maxBufferedBytes, {
-    message: 'maxBytesPerEpisode must not exceed maxBufferedBytes',
+    // named with its section: the message reads "episodes.maxBytesPerEpisode: <this>, got <value>"
+    message: 'must not exceed episodes.maxBufferedBytes (the bytes of all open episodes) — lower it, or raise episodes.maxBufferedBytes',
     path: ['maxBytesPerEpisode'],
   });
 

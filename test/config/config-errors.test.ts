@@ -88,6 +88,12 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('sinks:\n  live:\n')).toContain('sinks.live: expected an object, got null — a key with nothing under it (every line below commented out) is null in YAML: write live: {} or remove the line');
   });
 
+  it('maxBytesPerEpisode above maxBufferedBytes names both keys and the fix', () => {
+    expect(errorOf('episodes:\n  maxBytesPerEpisode: 999999999999\n')).toContain(
+      'episodes.maxBytesPerEpisode: must not exceed episodes.maxBufferedBytes (the bytes of all open episodes) — lower it, or raise episodes.maxBufferedBytes, got 999999999999',
+    );
+  });
+
   it('bad enum lists the choices', () => {
     expect(errorOf('source:\n  kind: kafak\n')).toContain('source.kind: expected one of "otlp-http" | "kafka" | "file", got "kafak"');
     expect(errorOf('sinks:\n  kafka:\n    delivery: exactly_once\n')).toContain('sinks.kafka.delivery: expected one of "exactly-once" | "at-least-once", got "exactly_once"');
