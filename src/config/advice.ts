@@ -119,6 +119,14 @@ function listenerAdvice(config: AppConfig): ConfigAdvice[] {
       ? [{ keys: { host: 'telemetry.metricsHost', tls: 'telemetry.metricsTls', auth: 'telemetry.metricsAuth' }, what: 'the status server (/metrics)', open: 'anyone who reaches it can read /metrics (every agent by name, with its credit, failures and errors)', host: t.metricsHost, tls: t.metricsTls, auth: t.metricsAuth }]
       : []),
   ];
+  // /metrics secured on the status server is still open on the live page, which serves it too
+  // (new-user pass): on loopback the warning above does not fire, yet every local process reads it
+  if (config.source.kind !== 'file' && t.metricsPort !== null && t.metricsAuth && config.sinks.live.enabled && !config.sinks.live.auth && isLoopbackHost(config.sinks.live.host)) {
+    out.push({
+      key: 'sinks.live.auth',
+      message: `telemetry.metricsAuth protects /metrics on the status server, but the live page (sinks.live, ${config.sinks.live.host}:${config.sinks.live.port}) serves /metrics too, without a token, to any process on this machine — set sinks.live.auth as well (the same token file works), or turn the page off (sinks.live.enabled: false) where /metrics must be private`,
+    });
+  }
   for (const l of listeners) {
     if (isLoopbackHost(l.host)) continue;
     const env = `AGENT_CREDIT_${l.keys.auth.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}_TOKEN`;

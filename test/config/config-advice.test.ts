@@ -37,6 +37,16 @@ describe('configAdvice', () => {
     expect(configAdvice(configWith({ awaitEvaluationMs: 1000, idleMs: 500 })).map((a) => a.key)).toEqual(['episodes.awaitEvaluationMs']);
   });
 
+  it('telemetry.metricsAuth with an open live page on loopback: /metrics is still open there, said with the key and the fix', () => {
+    const withAuth = (live: Record<string, unknown>) =>
+      configAdvice(loadConfig({ env: {}, overrides: { telemetry: { metricsPort: 0, metricsAuth: { token: 'tok' } }, sinks: { live } } }).config).filter((a) => a.key === 'sinks.live.auth');
+    const open = withAuth({});
+    expect(open).toHaveLength(1);
+    expect(open[0]!.message).toMatch(/the live page \(sinks\.live, 127\.0\.0\.1:8080\) serves \/metrics too, without a token.* set sinks\.live\.auth as well/);
+    expect(withAuth({ auth: { token: 'tok' } })).toEqual([]);
+    expect(withAuth({ enabled: false })).toEqual([]);
+  });
+
   it('credit.game module with creditWorkers 0: a synchronous value function blocks the main thread, said with both keys and the fix', () => {
     const module = (runtime: Record<string, unknown>) =>
       loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path: './value.mjs' } }, runtime, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config;
