@@ -164,11 +164,18 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
     await consumer.connect();
     await consumer.subscribe(topics, { fromBeginning: true });
     const c = consumer;
+    /** Per partition, the offset after the last record read: where a rejoin resumes. */
+    const next = new Map<string, string>();
     await c.run({
       onAssignment: (assignment: readonly TopicPartition[]) => {
+        // After a rejoin (the broker went away, a session timeout) kafkajs resumes from committed
+        // offsets — none here — so each partition is placed where the view left it; starting it at
+        // --since again would feed the board everything once more (beyond its de-duplication
+        // memory: counted twice) and re-push it to the page.
         for (const tp of assignment) {
-          const o = offsets.get(`${tp.topic}\u0000${tp.partition}`);
-          if (o) c.seek(tp, o.start);
+          const key = `${tp.topic}\u0000${tp.partition}`;
+          const at = next.get(key) ?? offsets.get(key)?.start;
+          if (at !== undefined) c.seek(tp, at);
         }
       },
       onState: (state, detail) => {
@@ -188,8 +195,11 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         standings.publish(events);
         live?.publish(events);
         const last = batch.records.at(-1);
-        if (last) control.resolveOffset(last.offset);
         const key = `${batch.topic}\u0000${batch.partition}`;
+        if (last) {
+          control.resolveOffset(last.offset);
+          next.set(key, (BigInt(last.offset) + 1n).toString());
+        }
         const end = offsets.get(key)?.end;
         if (last && end !== undefined && pending.has(key) && BigInt(last.offset) + 1n >= BigInt(end)) {
           pending.delete(key);

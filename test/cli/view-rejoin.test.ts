@@ -1,0 +1,40 @@
+/**
+ * `agent-credit view` after a rejoin (the broker went away and came back, a session timeout):
+ * each partition resumes after the last record the view read — the view commits no offsets, so
+ * kafkajs would start it over, and seeking to --since again fed the board the whole window twice.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { startViewJob, type ViewJob } from '../../src/cli/view-job.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { FakeKafka } from '../kafka/fake-kafka.js';
+
+const topics = { episodes: 'v.episodes', rewards: 'v.rewards', preferences: 'v.preferences' };
+const config = () =>
+  loadConfig({
+    env: {},
+    overrides: { source: { kind: 'kafka', kafka: { brokers: ['127.0.0.1:1'], groupId: 'v' } }, sinks: { live: { port: 0, host: '127.0.0.1' }, kafka: { topics: { ...topics, dlq: 'v.dlq' } } } },
+  }).config;
+
+describe('view: a rejoin', () => {
+  let job: ViewJob | undefined;
+  afterEach(async () => {
+    await job?.stop();
+    job = undefined;
+  });
+
+  it('resumes each partition after the last record read, not at --since again', async () => {
+    const fake = new FakeKafka();
+    fake.endOffsets.set(topics.episodes, [{ partition: 0, offset: '10', low: '0' }, { partition: 1, offset: '4', low: '2' }]);
+    job = await startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake });
+    const assignment = [{ topic: topics.episodes, partition: 0 }, { topic: topics.episodes, partition: 1 }];
+    fake.assign(assignment);
+    expect(fake.seeks.splice(0)).toEqual([{ ...assignment[0], offset: '0' }, { ...assignment[1], offset: '2' }]);
+    await fake.deliver(topics.episodes, 0, [0, 1, 2, 3, 4].map((offset) => ({ value: 'not an event', offset })));
+    expect(job.stats().skipped).toBe(5);
+
+    fake.assign(assignment); // the group joined again
+    // partition 0 after offset 4; partition 1, not read yet, still from where the window starts
+    expect(fake.seeks.splice(0)).toEqual([{ ...assignment[0], offset: '5' }, { ...assignment[1], offset: '2' }]);
+  });
+});
