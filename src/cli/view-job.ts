@@ -128,15 +128,21 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   const groupId = `${kafka.groupId}.view.${hostname()}.${process.pid}.${now()}`;
   const stats: ViewStats = { events: 0, skipped: 0, caughtUp: 0, partitions: 0 };
   let consumer: KafkaConsumer | undefined;
+  /** Set once a consumer is made: from then on there may be a group to delete. */
+  let joining = false;
   let announceCaughtUp: () => void = () => undefined;
   const caughtUp = new Promise<void>((r) => (announceCaughtUp = r));
   const close = async () => {
     renewal.stop();
     await consumer?.disconnect().catch(() => undefined);
-    // the group has no offsets and no members now: remove it rather than leave it listed
-    const admin = await client.admin().catch(() => undefined);
-    await admin?.deleteGroups([groupId]).catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
+    // the group has no offsets and no members now: remove it rather than leave it listed. Only
+    // when the consumer got to join one: a start that failed before (a broker out of reach) would
+    // otherwise wait out a second round of connection retries before its error is shown.
+    if (joining) {
+      const admin = await client.admin().catch(() => undefined);
+      await admin?.deleteGroups([groupId]).catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
+    }
     for (const o of [...outputs].reverse()) await o.close().catch(() => undefined);
     await telemetry.shutdown().catch(() => undefined);
   };
@@ -160,6 +166,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
     stats.caughtUp = offsets.size - pending.size;
     if (pending.size === 0) announceCaughtUp();
 
+    joining = true;
     consumer = client.createConsumer({ groupId, isolation: 'read_committed', sessionTimeoutMs: kafka.sessionTimeoutMs, heartbeatIntervalMs: kafka.heartbeatIntervalMs, metadataMaxAgeMs: kafka.metadataMaxAgeMs });
     await consumer.connect();
     await consumer.subscribe(topics, { fromBeginning: true });

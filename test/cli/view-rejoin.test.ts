@@ -38,3 +38,20 @@ describe('view: a rejoin', () => {
     expect(fake.seeks.splice(0)).toEqual([{ ...assignment[0], offset: '5' }, { ...assignment[1], offset: '2' }]);
   });
 });
+
+describe('view: a start that fails before the consumer is made', () => {
+  it('connects no second admin client to delete a group that was never joined (a broker out of reach waited out its retries twice)', async () => {
+    class Counting extends FakeKafka {
+      admins = 0;
+      override async admin() {
+        this.admins++;
+        return super.admin();
+      }
+    }
+    const fake = new Counting();
+    fake.missingTopicNames.add(topics.rewards);
+    await expect(startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake })).rejects.toThrow(/sinks\.kafka\.topics\.rewards: v\.rewards not on the cluster/);
+    expect(fake.admins).toBe(1);
+    expect(fake.deletedGroups).toEqual([]);
+  });
+});
