@@ -11,8 +11,8 @@
  * new certificate — are reported naming the key and the fix, and what was in use stays; they are
  * read again at their next change. Open connections keep their certificate.
  */
-import { statSync } from 'node:fs';
-import { resolveListenerSecurityInto, type WatchedListener } from './listener-security.js';
+import { filesStamp } from './file-stamp.js';
+import { listenerSettingsFiles, resolveListenerSecurityInto, type WatchedListener } from './listener-security.js';
 
 /** How often the files are looked at: well within a Secret update's ~1 min, cheap (a few stats). */
 export const CREDENTIAL_FILE_CHECK_MS = 15_000;
@@ -24,6 +24,12 @@ export interface RenewableFiles {
   /** The settings' key prefix, e.g. `source.http`, `telemetry`, `source.kafka`. */
   name: string;
   files: string[];
+  /**
+   * The files' state (filesStamp) taken just before the job read them at start. A change after it —
+   * also one before the watcher is made, while the job was still starting — is renewed at the first
+   * look. Unset: their state when the watcher is made.
+   */
+  readStamp?: string;
   /** Reads the files again and, when all are good, puts them to use; returns the problems otherwise (each naming its key). */
   renew(): string[];
 }
@@ -37,8 +43,7 @@ export interface CredentialFileWatcherOptions {
 
 /** The files a listener's settings name: certificate, key, client CA, token file. */
 export function listenerFiles(w: WatchedListener): string[] {
-  const t = w.settings.tls;
-  return [t?.certFile, t?.keyFile, t?.clientCaFile, w.settings.auth?.tokenFile].filter((f): f is string => f !== undefined);
+  return listenerSettingsFiles(w.settings);
 }
 
 /** A listener's files: a renewed certificate reaches its servers (`TlsUpdates`), renewed tokens its `BearerAuth`. */
@@ -46,6 +51,7 @@ export function renewableListener(w: WatchedListener): RenewableFiles {
   return {
     name: w.name,
     files: listenerFiles(w),
+    readStamp: w.readStamp,
     renew() {
       const problems: string[] = [];
       const fresh = resolveListenerSecurityInto(w.settings, w.name, problems, w.keys);
@@ -61,25 +67,15 @@ export function renewableListener(w: WatchedListener): RenewableFiles {
   };
 }
 
-/** What tells a changed file: inode (a replaced file), size and times; an error code when unreadable. */
-function stampOf(path: string): string {
-  try {
-    const s = statSync(path, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch (err) {
-    return `error:${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-  }
-}
-
 export class CredentialFileWatcher {
   private readonly watched: { group: RenewableFiles; seen: string }[];
   private timer: NodeJS.Timeout | undefined;
   /** Groups whose last change could not be used. */
   private readonly failing = new Set<string>();
 
-  /** Takes the files' current state as the one read at start (the job just read them). */
+  /** Each group's files as they were when read at start (`readStamp`), else as they are now. */
   constructor(groups: readonly RenewableFiles[], private readonly options: CredentialFileWatcherOptions) {
-    this.watched = groups.filter((g) => g.files.length > 0).map((group) => ({ group, seen: group.files.map(stampOf).join('|') }));
+    this.watched = groups.filter((g) => g.files.length > 0).map((group) => ({ group, seen: group.readStamp ?? filesStamp(group.files) }));
   }
 
   /** Files looked at (none: `start` does nothing). */
@@ -109,7 +105,7 @@ export class CredentialFileWatcher {
   check(): { name: string; outcome: RenewalOutcome }[] {
     const done: { name: string; outcome: RenewalOutcome }[] = [];
     for (const w of this.watched) {
-      const stamp = w.group.files.map(stampOf).join('|');
+      const stamp = filesStamp(w.group.files);
       if (stamp === w.seen) continue;
       // a failed read is not retried until the files change again: one warning per change, not per tick
       w.seen = stamp;

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import type { AppConfig } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
+import { filesStamp } from './file-stamp.js';
 import { BearerAuth, resolveBearerAuth, type ListenerAuthSetting } from './bearer-auth.js';
 import { resolveListenerTls, TlsUpdates, type ListenerTls, type ListenerTlsSetting } from './listener-tls.js';
 
@@ -67,8 +68,10 @@ export function resolveJobListeners(config: AppConfig): JobListeners {
   const problems: string[] = [];
   const watched: WatchedListener[] = [];
   const resolve = (name: string, settings: ListenerSecuritySettings, keys: { tls: string; auth: string }): ListenerSecurity => {
+    // before reading: a file renewed from here on is seen as changed by the watcher made later
+    const readStamp = filesStamp(listenerSettingsFiles(settings));
     const security = resolveListenerSecurityInto(settings, name, problems, keys);
-    watched.push({ name, settings, keys, security });
+    watched.push({ name, settings, keys, security, readStamp });
     return security;
   };
   const receiver = config.source.kind === 'otlp-http' ? resolve('source.http', config.source.http, { tls: 'source.http.tls', auth: 'source.http.auth' }) : {};
@@ -96,6 +99,14 @@ export interface WatchedListener {
   settings: ListenerSecuritySettings;
   keys: { tls: string; auth: string };
   security: ListenerSecurity;
+  /** The files' state just before they were read (src/http/file-stamp.ts). */
+  readStamp: string;
+}
+
+/** The files a listener's settings name: certificate, key, client CA, token file. */
+export function listenerSettingsFiles(settings: ListenerSecuritySettings): string[] {
+  const t = settings.tls;
+  return [t?.certFile, t?.keyFile, t?.clientCaFile, settings.auth?.tokenFile].filter((f): f is string => f !== undefined);
 }
 
 /**

@@ -9,6 +9,7 @@
  * errors kafkajs gives for a failed handshake (a wrong password, an untrusted certificate).
  */
 import { readFileSync } from 'node:fs';
+import { filesStamp } from '../http/file-stamp.js';
 import { pemCertificates } from '../tls/pem-certificates.js';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
@@ -149,6 +150,8 @@ function checkTlsMaterial(o: ConnectionOptions, prefix: string): void {
 export function resolveKafkaConnection(settings: { ssl?: KafkaTlsSetting | undefined; sasl?: KafkaSaslSetting | undefined }, prefix = 'source.kafka'): KafkaConnectionOptions {
   const out: KafkaConnectionOptions = {};
   const tls = settings.ssl;
+  // before reading: renewableKafkaTls, made later, then renews files that change from here on
+  tlsReadStamps.set(out, filesStamp(kafkaTlsFiles(tls)));
   if (tls === true) out.ssl = true;
   else if (tls && typeof tls === 'object') {
     const o: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized };
@@ -230,6 +233,17 @@ function tlsHint(text: string, prefix: string): string | undefined {
   return undefined;
 }
 
+/** The files `ssl` names: ca, cert, key. */
+function kafkaTlsFiles(tls: KafkaTlsSetting | undefined): string[] {
+  return tls && typeof tls === 'object' ? [tls.ca, tls.cert, tls.key].filter((f): f is string => f !== undefined) : [];
+}
+
+/**
+ * The state of the TLS files just before `resolveKafkaConnection` read them, by the options it
+ * returned (kept beside them: the options object goes to kafkajs as it is).
+ */
+const tlsReadStamps = new WeakMap<KafkaConnectionOptions, string>();
+
 /**
  * The Kafka client's TLS files (`<prefix>.ssl.ca`, `cert`, `key`) as a group the credential file
  * watcher renews (src/http/credential-renewal.ts): read and checked again as at start, then put into
@@ -237,12 +251,13 @@ function tlsHint(text: string, prefix: string): string | undefined {
  * opens later, so reconnections present the renewed client certificate and trust the renewed CA.
  * Open connections keep theirs (a broker does not re-check a certificate after the handshake).
  */
-export function renewableKafkaTls(settings: { ssl?: KafkaTlsSetting | undefined }, connection: KafkaConnectionOptions, prefix = 'source.kafka'): { name: string; files: string[]; renew(): string[] } {
-  const tls = settings.ssl;
-  const files = tls && typeof tls === 'object' ? [tls.ca, tls.cert, tls.key].filter((f): f is string => f !== undefined) : [];
+export function renewableKafkaTls(settings: { ssl?: KafkaTlsSetting | undefined }, connection: KafkaConnectionOptions, prefix = 'source.kafka'): { name: string; files: string[]; readStamp?: string; renew(): string[] } {
+  const files = kafkaTlsFiles(settings.ssl);
+  const readStamp = tlsReadStamps.get(connection);
   return {
     name: prefix,
     files,
+    ...(readStamp !== undefined ? { readStamp } : {}),
     renew() {
       let fresh: KafkaConnectionOptions;
       try {

@@ -171,6 +171,19 @@ describe('CredentialFileWatcher', () => {
     expect(listeners.status.auth!.acceptsToken('one')).toBe(false);
   });
 
+  it('renews files changed after the job read them but before its watcher was made (while it was still starting)', () => {
+    const dir = tempDir('ac-watch-');
+    copyFileSync(first.serverCert, join(dir, 'c.pem'));
+    copyFileSync(first.serverKey, join(dir, 'k.pem'));
+    const listeners = resolveJobListeners(statusConfig(join(dir, 'c.pem'), join(dir, 'k.pem')));
+    // cert-manager renews while the job loads its value function and opens its ports
+    copyFileSync(second.serverCert, join(dir, 'c.pem'));
+    copyFileSync(second.serverKey, join(dir, 'k.pem'));
+    const watcher = new CredentialFileWatcher(listeners.watched.map(renewableListener), { log: logger() });
+    expect(watcher.check()).toEqual([{ name: 'telemetry', outcome: 'renewed' }]);
+    expect(listeners.status.tls!.cert).toBe(second.read(second.serverCert));
+  });
+
   it('watches nothing when no listener names a file (a token from the environment)', () => {
     const { config } = loadConfig({ env: { AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN: 'abc' }, overrides: { source: { http: { port: 0 } } } });
     const watcher = new CredentialFileWatcher(resolveJobListeners(config).watched.map(renewableListener), { log: logger() }).start();

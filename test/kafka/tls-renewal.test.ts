@@ -82,6 +82,20 @@ describe('source.kafka.ssl files renewed while running', () => {
     expect(watcher.unusable).toBe(0);
   });
 
+  it('renews files changed after they were read at start but before the watcher was made', () => {
+    const dir = tempDir('ac-kafka-tls-');
+    const file = (name: string) => join(dir, name);
+    copyFileSync(first.clientCert, file('client.crt'));
+    copyFileSync(first.clientKey, file('client.key'));
+    const settings = { ssl: { cert: file('client.crt'), key: file('client.key'), rejectUnauthorized: true } };
+    const connection = resolveKafkaConnection(settings);
+    copyFileSync(second.clientCert, file('client.crt'));
+    copyFileSync(second.clientKey, file('client.key'));
+    const watcher = new CredentialFileWatcher([renewableKafkaTls(settings, connection)], { log: { info: () => undefined, warn: () => undefined } });
+    expect(watcher.check()).toEqual([{ name: 'source.kafka', outcome: 'renewed' }]);
+    expect((connection.ssl as { cert: string }).cert).toBe(second.read(second.clientCert));
+  });
+
   it('watches nothing for ssl: true (the system CAs, no files)', () => {
     expect(renewableKafkaTls({ ssl: true }, resolveKafkaConnection({ ssl: true })).files).toEqual([]);
   });
