@@ -173,6 +173,20 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
     const c = consumer;
     /** Per partition, the offset after the last record read: where a rejoin resumes. */
     const next = new Map<string, string>();
+    /** The partition has been read up to `at` (exclusive). */
+    const passed = (tp: TopicPartition, at: string): void => {
+      const key = `${tp.topic}\u0000${tp.partition}`;
+      next.set(key, at);
+      const end = offsets.get(key)?.end;
+      if (end !== undefined && pending.has(key) && BigInt(at) >= BigInt(end)) {
+        pending.delete(key);
+        stats.caughtUp++;
+        if (pending.size === 0) {
+          log.info({ events: stats.events, skipped: stats.skipped }, 'view: read the output topics up to where they ended at start — live from here');
+          announceCaughtUp();
+        }
+      }
+    };
     await c.run({
       onAssignment: (assignment: readonly TopicPartition[]) => {
         // After a rejoin (the broker went away, a session timeout) kafkajs resumes from committed
@@ -202,21 +216,13 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         standings.publish(events);
         live?.publish(events);
         const last = batch.records.at(-1);
-        const key = `${batch.topic}\u0000${batch.partition}`;
         if (last) {
           control.resolveOffset(last.offset);
-          next.set(key, (BigInt(last.offset) + 1n).toString());
-        }
-        const end = offsets.get(key)?.end;
-        if (last && end !== undefined && pending.has(key) && BigInt(last.offset) + 1n >= BigInt(end)) {
-          pending.delete(key);
-          stats.caughtUp++;
-          if (pending.size === 0) {
-            log.info({ events: stats.events, skipped: stats.skipped }, 'view: read the output topics up to where they ended at start — live from here');
-            announceCaughtUp();
-          }
+          passed(batch, (BigInt(last.offset) + 1n).toString());
         }
       },
+      // the job's exactly-once delivery ends each transaction in a marker no batch hands out
+      onBatchEnd: (tp, at) => passed(tp, at),
     });
   } catch (err) {
     await close();

@@ -81,6 +81,14 @@ export interface ConsumerHandlers {
    * ended: a stop, rejoin or disconnect). `joined` comes with `onAssignment`. Optional.
    */
   onState?(state: ConsumerState, detail?: { error?: string; restart?: boolean }): void;
+  /**
+   * After each fetched batch of a partition: `next`, the offset after its last record, counting
+   * those no `onBatch` sees — transaction markers and, with read_committed, aborted records (a
+   * batch of only those reaches no `onBatch`). A partition written in transactions ends in a commit
+   * marker, so its last record handed out is not its last offset. When `onBatch` resolved the
+   * batch's last record (or it had none to hand out), the fetch position is `next`. Optional.
+   */
+  onBatchEnd?(tp: TopicPartition, next: string): void;
 }
 
 export type ConsumerState = 'joined' | 'rebalancing' | 'crashed' | 'stopped';

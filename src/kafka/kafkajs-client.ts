@@ -296,6 +296,11 @@ export class KafkajsClient implements KafkaClient {
         consumer.on(consumer.events.REBALANCING, () => handlers.onState?.('rebalancing'));
         consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: String((e.payload.error as Error)?.message ?? e.payload.error), restart: e.payload.restart }));
         consumer.on(consumer.events.STOP, () => handlers.onState?.('stopped'));
+        // kafkajs hands no transaction marker to eachBatch and moves past a trailing one when the
+        // last record before it is resolved; only its instrumentation says where a batch ended
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          handlers.onBatchEnd?.({ topic: e.payload.topic, partition: e.payload.partition }, (BigInt(e.payload.lastOffset) + 1n).toString());
+        });
         runConfig = {
           autoCommit: false,
           eachBatchAutoResolve: false,

@@ -146,6 +146,37 @@ describe('agent-credit view', { timeout: 120_000 }, () => {
     }
   });
 
+  it('catches up on topics the job wrote in transactions (delivery: exactly-once), whose partitions end in a commit marker', async () => {
+    const txBase = unique('view-tx');
+    const txTopics = { episodes: `${txBase}.episodes`, rewards: `${txBase}.rewards`, preferences: `${txBase}.preferences` };
+    await createTopics(client(), Object.values(txTopics), 1);
+    const producer = kafka().producer({ transactionalId: txBase, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const tx = await producer.transaction();
+      await tx.send({ topic: txTopics.episodes, messages: [{ value: JSON.stringify(recent[0]!.find((e) => e.event_type === 'episode_credit')) }] });
+      await tx.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    // the coordinator writes the commit markers after answering the commit: wait until the record is readable
+    const reader = kafka().admin();
+    await reader.connect();
+    for (let i = 0; i < 100 && (await reader.fetchTopicOffsets(txTopics.episodes))[0]!.high !== '2'; i++) await new Promise((r) => setTimeout(r, 50));
+    await reader.disconnect();
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: txBase, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
+        sinks: { live: { port: 0 }, kafka: { topics: { ...txTopics, dlq: `${txBase}.dlq` } } },
+      },
+    }).config;
+    const job = await startViewJob(config, { logger: createLogger('silent'), sinceMs: null });
+    jobs.push(job);
+    const outcome = await Promise.race([job.caughtUp().then(() => 'caught up'), new Promise((r) => setTimeout(() => r('not caught up within 15 s'), 15_000))]);
+    expect({ outcome, events: job.stats().events }).toEqual({ outcome: 'caught up', events: 1 });
+  });
+
   it('refuses a configuration that does not read Kafka, naming the key', async () => {
     await expect(startViewJob(loadConfig({ env: {} }).config, { logger: createLogger('silent'), sinceMs: HOUR })).rejects.toThrow(/source\.kind: `view` reads the output topics of the Kafka job/);
   });
