@@ -156,7 +156,9 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         const keys = Object.entries(topicsOf).filter(([, t]) => missing.includes(t)).map(([k]) => `sinks.kafka.topics.${k}`);
         throw new ConfigError([`${keys.join(', ')}: ${missing.join(', ')} not on the cluster — name the topics the job publishes to (its sinks.kafka.topics), or start the job once (it creates them)`]);
       }
-      offsets = await startOffsets(admin, topics, options.sinceMs === null ? null : now() - options.sinceMs);
+      // a window reaching before 1970 is all of it: negative timestamps are ListOffsets's special values (-1 the end)
+      const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
+      offsets = await startOffsets(admin, topics, fromMs === null || fromMs <= 0 ? null : fromMs);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -177,6 +177,17 @@ describe('agent-credit view', { timeout: 120_000 }, () => {
     expect({ outcome, events: job.stats().events }).toEqual({ outcome: 'caught up', events: 1 });
   });
 
+  it('--since longer ago than 1970 reads every topic from its start, as all does', async () => {
+    // now - since < 0: negative timestamps are ListOffsets's special values (-1 latest, -2
+    // earliest, -3 max timestamp…); such a one failed the start with "The version of API is not supported"
+    for (const sinceMs of [1e15, Date.now() + 1]) {
+      const job = await startViewJob(configWith(), { logger: createLogger('silent'), sinceMs });
+      jobs.push(job);
+      await job.caughtUp();
+      expect(comparable(await standings(job))).toEqual(comparable(boardOf([...old, ...recent, ...later].flat())));
+    }
+  });
+
   it('refuses a configuration that does not read Kafka, naming the key', async () => {
     await expect(startViewJob(loadConfig({ env: {} }).config, { logger: createLogger('silent'), sinceMs: HOUR })).rejects.toThrow(/source\.kind: `view` reads the output topics of the Kafka job/);
   });
