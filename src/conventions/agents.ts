@@ -89,30 +89,37 @@ export function resolveAgents(
   for (const [name, set] of underAgents) if (set.size >= 2) placeholderNames.add(name);
   const realName = (n: string | undefined) => (n !== undefined && !placeholderNames.has(n) ? n : undefined);
 
-  // R2: ids that are configured placeholders or shared by several real names are not identities.
-  const namesById = new Map<string, Set<string>>();
-  for (const f of facts.values()) {
-    const n = realName(f.agentName);
-    if (f.agentId === undefined || n === undefined) continue;
-    const set = namesById.get(f.agentId) ?? new Set<string>();
-    set.add(n);
-    namesById.set(f.agentId, set);
-  }
-  const placeholderIds = new Set(opts.placeholderAgentIds);
-  for (const [id, names] of namesById) if (names.size >= 2) placeholderIds.add(id);
   // agentScope: the resource values that tell apart same-named agents of different apps
   const scopeOf = scopeFrom(opts.agentScope);
   const scoped = (id: string, span: Span) => {
     const scope = scopeOf(span);
     return scope === '' ? id : `${scope}/${id}`;
   };
+  // R2: ids that are configured placeholders or shared by several real names are not identities —
+  // shared within a scope: apps told apart by agentScope may well reuse each other's ids, and an
+  // id that names one agent in its own app's traces must name it in a trace that crosses apps too
+  const idKey = (id: string, span: Span) => `${scopeOf(span)}\u0000${id}`;
+  const namesById = new Map<string, Set<string>>();
+  for (const s of tree.ordered) {
+    const f = facts.get(s.spanId)!;
+    const n = realName(f.agentName);
+    if (f.agentId === undefined || n === undefined) continue;
+    const key = idKey(f.agentId, s);
+    const set = namesById.get(key) ?? new Set<string>();
+    set.add(n);
+    namesById.set(key, set);
+  }
+  const configuredPlaceholderIds = new Set(opts.placeholderAgentIds);
+  const sharedIds = new Set<string>();
+  for (const [key, names] of namesById) if (names.size >= 2) sharedIds.add(key);
+  const placeholderId = (id: string, span: Span) => configuredPlaceholderIds.has(id) || sharedIds.has(idKey(id, span));
   // One identity per name (per scope): the first real id seen with it, else the name itself.
   const idByName = new Map<string, string>();
   const nameKey = (name: string, span: Span) => `${scopeOf(span)}\u0000${name}`;
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
     const n = realName(f.agentName);
-    if (n !== undefined && f.agentId !== undefined && !placeholderIds.has(f.agentId) && !idByName.has(nameKey(n, s))) {
+    if (n !== undefined && f.agentId !== undefined && !placeholderId(f.agentId, s) && !idByName.has(nameKey(n, s))) {
       idByName.set(nameKey(n, s), f.agentId);
     }
   }

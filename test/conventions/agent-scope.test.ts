@@ -77,6 +77,34 @@ describe('conventions.agentScope', () => {
     expect(total).toBeCloseTo(credit.system_value - credit.baseline, 9);
   });
 
+  it("keeps an agent's gen_ai.agent.id in a trace that crosses into an app reusing that id for another agent", () => {
+    // each app numbers its agents from agent-1: within an app, agent-1 is one agent
+    const withId = (name: string, id: string) => ({ ...invoke(name), 'gen_ai.agent.id': id });
+    const run = (service: string, name: string) =>
+      recordSpans((r) => {
+        const a = r.start(`invoke_agent ${name}`, 0, withId(name, 'agent-1'));
+        r.start('chat m', 1, chat, a).end(at(2));
+        a.end(at(3));
+      }, 'otlp_proto', service);
+    const front = recordSpans((r) => {
+      const router = r.start('invoke_agent router', 0, withId('router', 'agent-1'));
+      r.start('chat m', 1, chat, router).end(at(2));
+      router.end(at(20));
+    }, 'otlp_proto', 'support-app');
+    const router = front.find((s) => s.name === 'invoke_agent router')!;
+    const back = recordSpans((r) => {
+      const p = r.start('invoke_agent planner', 5, withId('planner', 'agent-1'), contextOf(router.traceId, router.spanId));
+      r.start('chat m', 6, chat, p).end(at(7));
+      p.end(at(8));
+    }, 'otlp_proto', 'billing-app');
+    const opts = { agentScope: ['service.name'] };
+    // alone, each app's agent is known by its id
+    expect(agentIds(stepsFromSpans(run('support-app', 'router'), opts).steps)).toEqual(['support-app/agent-1']);
+    expect(agentIds(stepsFromSpans(run('billing-app', 'planner'), opts).steps)).toEqual(['billing-app/agent-1']);
+    // across both, the same ids: agent-1 names one agent per app (taken as naming two, it was dropped for the names: other ids than alone)
+    expect(agentIds(stepsFromSpans([...front, ...back], opts).steps)).toEqual(['billing-app/agent-1', 'support-app/agent-1']);
+  });
+
   it('rejects a scope that is not a list of attribute names, naming the key', () => {
     expect(() => loadConfig({ env: {}, text: 'conventions:\n  agentScope: service.name\n' })).toThrow(/conventions\.agentScope/);
   });
