@@ -85,7 +85,38 @@ export function outputEventOf(value: Uint8Array | null): CreditEvent | string {
   const o = e as { schema_version?: unknown; event_type?: unknown };
   if (typeof o.schema_version !== 'string' || Number(o.schema_version.split('.')[0]) !== SCHEMA_MAJOR) return `schema_version ${String(o.schema_version)} is not ${SCHEMA_MAJOR}.x`;
   if (typeof o.event_type !== 'string' || !EVENT_TYPES.has(o.event_type)) return `unknown event_type ${String(o.event_type)}`;
+  const missing = missingBoardField(e as Record<string, unknown>, o.event_type);
+  if (missing !== undefined) return `${o.event_type} without ${missing}`;
   return e as CreditEvent;
+}
+
+const isString = (v: unknown) => typeof v === 'string';
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The first field the board (src/events/agent-board.ts) reads that `e` lacks or has of another
+ * type, or undefined. A record that claims to be an event without them (a hand-written test
+ * message, another producer) threw in the batch handler, which kafkajs retries for ever — the
+ * partition stopped there — or put NaN into an agent's credit. Only these are checked: fields of a
+ * later minor version, and the rest, are the events' own business.
+ */
+function missingBoardField(e: Record<string, unknown>, type: string): string | undefined {
+  if (!isString(e.episode_id)) return 'episode_id';
+  if (!Number.isInteger(e.episode_revision)) return 'episode_revision';
+  if (!Array.isArray(e.trace_ids) || !e.trace_ids.every(isString)) return 'trace_ids';
+  if (!isNumber(e.emitted_at_ms)) return 'emitted_at_ms';
+  if (type === 'episode_credit') {
+    if (!isString(e.outcome)) return 'outcome';
+    if (!isNumber(e.system_value)) return 'system_value';
+    if (!Array.isArray(e.agents) || !e.agents.every((a) => isObject(a) && isString(a.agent_id) && isString(a.agent_name) && isNumber(a.credit))) return 'agents (agent_id, agent_name, credit)';
+    if (e.first_error != null && !(isObject(e.first_error) && (e.first_error.agent_id === undefined || isString(e.first_error.agent_id)))) return 'first_error.agent_id';
+  } else if (type === 'message_reward') {
+    if (!isString(e.step_id)) return 'step_id';
+    if (!isString(e.agent_id) || !isString(e.agent_name)) return 'agent_id, agent_name';
+    if (!isObject(e.components) || !isNumber(e.components.sabotage) || !isNumber(e.components.redundancy)) return 'components (sabotage, redundancy)';
+  } else if (!isString(e.event_id)) return 'event_id';
+  return undefined;
 }
 
 /** Where each partition of the topics starts: by timestamp, or the start of the log. */

@@ -55,3 +55,27 @@ describe('view: a start that fails before the consumer is made', () => {
     expect(fake.deletedGroups).toEqual([]);
   });
 });
+
+describe('view: a record that claims to be an event but lacks what the standings read', () => {
+  let job: ViewJob | undefined;
+  afterEach(async () => {
+    await job?.stop();
+    job = undefined;
+  });
+
+  it('is skipped and counted — it threw in the batch handler, which kafkajs retries for ever: the partition stopped there', async () => {
+    const fake = new FakeKafka();
+    fake.endOffsets.set(topics.episodes, [{ partition: 0, offset: '3', low: '0' }]);
+    job = await startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake });
+    fake.assign([{ topic: topics.episodes, partition: 0 }]);
+    const header = { schema_version: '1.0.0', event_id: 'e'.repeat(32), episode_id: 't'.repeat(32), episode_revision: 0, trace_ids: ['t'.repeat(32)], emitted_at_ms: 1 };
+    const records = [
+      { schema_version: '1.0.0', event_type: 'episode_credit' }, // hand-written, a test message
+      { ...header, event_type: 'episode_credit', outcome: 'success', system_value: 1, agents: [{ agent_id: 'a' }] },
+      { ...header, event_type: 'message_reward', step_id: 's', agent_id: 'a', agent_name: 'a' },
+    ];
+    const resolved = await fake.deliver(topics.episodes, 0, records.map((r, offset) => ({ value: JSON.stringify(r), offset })));
+    expect(resolved).toEqual(['2']);
+    expect(job.stats()).toMatchObject({ events: 0, skipped: 3, caughtUp: 1 });
+  });
+});

@@ -25,8 +25,12 @@ describe('view --since', () => {
 describe('view: records of the output topics', () => {
   const bytes = (s: string) => new TextEncoder().encode(s);
   it('takes events of this major version, any minor, and says why another record is not one', () => {
-    const e = outputEventOf(bytes(JSON.stringify({ schema_version: '1.9.0', event_type: 'preference_pair', new_field: 1 })));
+    const header = { event_id: 'e'.repeat(32), episode_id: 't'.repeat(32), episode_revision: 0, trace_ids: ['t'.repeat(32)], emitted_at_ms: 1 };
+    const e = outputEventOf(bytes(JSON.stringify({ ...header, schema_version: '1.9.0', event_type: 'preference_pair', new_field: 1 })));
     expect(typeof e).toBe('object');
+    // what the standings read must be there: such a record threw in the batch handler
+    expect(outputEventOf(bytes(JSON.stringify({ schema_version: '1.9.0', event_type: 'preference_pair' })))).toBe('preference_pair without episode_id');
+    expect(outputEventOf(bytes(JSON.stringify({ ...header, schema_version: '1.0.0', event_type: 'message_reward', step_id: 's', agent_id: 'a', agent_name: 'a' })))).toBe('message_reward without components (sabotage, redundancy)');
     expect(outputEventOf(null)).toBe('empty record');
     expect(outputEventOf(bytes('{'))).toBe('not JSON');
     expect(outputEventOf(bytes('[1]'))).toBe('schema_version undefined is not 1.x');
