@@ -234,7 +234,15 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
       },
       onState: (state, detail) => {
         if (state === 'joined') health.set('kafka', true, 'reading the output topics');
-        else if (state === 'crashed') health.set('kafka', false, `consumer crashed: ${detail?.error ?? 'unknown'}${detail?.restart ? ' (restarting)' : ''}`);
+        else if (state === 'crashed') {
+          health.set('kafka', false, `consumer crashed: ${detail?.error ?? 'unknown'}${detail?.restart ? ' (restarting)' : ''}`);
+          // not restarting (a non-retriable error, e.g. the group or topics no longer authorized):
+          // the view would serve frozen standings while /healthz said ok — a restart is what helps
+          if (detail?.restart === false && !health.live().reason) {
+            log.error({ error: detail.error }, 'view: the consumer stopped for good — /healthz fails so that the view is restarted');
+            health.setFatal(`the Kafka consumer stopped for good: ${detail.error ?? 'unknown'}`);
+          }
+        }
         else if (state === 'rebalancing') health.set('kafka', false, 'rejoining');
       },
       onBatch: async (batch, control) => {

@@ -79,3 +79,22 @@ describe('view: a record that claims to be an event but lacks what the standings
     expect(job.stats()).toMatchObject({ events: 0, skipped: 3, caughtUp: 1 });
   });
 });
+
+describe('view: a consumer that stopped for good', () => {
+  it('fails /healthz, so that an orchestrator restarts the view — it served frozen standings as live', async () => {
+    const fake = new FakeKafka();
+    const job = await startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake });
+    try {
+      fake.assign([]);
+      expect((await fetch(`${job.liveUrl}/healthz`)).status).toBe(200);
+      fake.handlers!.onState!('crashed', { error: 'retrying', restart: true });
+      expect((await fetch(`${job.liveUrl}/healthz`)).status).toBe(200);
+      fake.handlers!.onState!('crashed', { error: 'Not authorized to access group', restart: false });
+      const res = await fetch(`${job.liveUrl}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toMatch(/the Kafka consumer stopped for good: Not authorized to access group/);
+    } finally {
+      await job.stop();
+    }
+  });
+});
