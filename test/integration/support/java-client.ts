@@ -83,13 +83,16 @@ export async function produceWithJava(records: readonly OutgoingRecord[], compre
 }
 
 /**
- * Compression codec of every record batch in a partition's log, by Kafka's own DumpLogSegments
- * (`kafka.tools.DumpLogSegments` on `<logDir>/<topic>-<partition>`); control batches left out.
+ * Compression codec of every record batch in the logs of a topic's `partitions`, by Kafka's own
+ * DumpLogSegments (`kafka.tools.DumpLogSegments` on `<logDir>/<topic>-<partition>`); control
+ * batches left out. One JVM for all the partitions (its start is most of the time).
  */
-export async function batchCodecs(logDir: string, topic: string, partition: number): Promise<string[]> {
+export async function batchCodecs(logDir: string, topic: string, partitions: readonly number[]): Promise<string[]> {
   const { classpath, jvmFlag } = await kafkaJavaClasspath();
-  const dir = join(logDir, `${topic}-${partition}`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f));
+  const files = partitions.flatMap((partition) => {
+    const dir = join(logDir, `${topic}-${partition}`);
+    return readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f));
+  });
   const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return [...stdout.matchAll(/isControl: false .*?compresscodec: (\w+)/g)].map((m) => m[1]!);
 }
