@@ -16,6 +16,11 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**'],
           pool: 'threads',
+          // Vitest's default is cores − 1: one worker on a 2-core CI machine, so the unit files ran
+          // one after another while much of their time is waiting (child processes, timers). Two
+          // workers on 2 cores. The integration project runs after this one (vitest runs a
+          // project without file parallelism as its own group, last), so the two never overlap.
+          maxWorkers: 2,
         },
       },
       {
