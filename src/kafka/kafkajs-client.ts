@@ -34,6 +34,7 @@ import type {
   TransactionalProducerOptions,
 } from './client.js';
 import { KeyPartitioner } from './kafkajs-placement.js';
+import { createTopicsAndWait } from './kafkajs-create-topics.js';
 import { UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
 import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
 import type { KafkaConnectionOptions } from './connection.js';
@@ -375,20 +376,15 @@ export class KafkajsClient implements KafkaClient {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));
         if (missing.length === 0) return;
-        try {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: missing.map((t) => ({
-              topic: t.topic,
-              numPartitions: t.partitions,
-              replicationFactor: t.replicationFactor ?? -1,
-              configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-            })),
-          });
-        } catch (err) {
-          // Another instance may have created it between listTopics and createTopics.
-          if (!String((err as Error).message).includes('already exists')) throw err;
-        }
+        await createTopicsAndWait(
+          admin,
+          missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor ?? -1,
+            configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        );
       },
       fetchCommittedOffsets: async (groupId, topics): Promise<CommittedOffset[]> => {
         const res = await admin.fetchOffsets({ groupId, topics: [...topics] });
