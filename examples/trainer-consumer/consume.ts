@@ -171,8 +171,11 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
     const every = options.releaseEveryMs ?? 5_000;
     while (!stopping) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, every);
-        options.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        // one listener per wait, removed when the wait ends on time: left on the signal, they
+        // piled up one per release interval (MaxListenersExceededWarning after 10 — ~1 min)
+        const onAbort = () => (clearTimeout(t), resolve());
+        const t = setTimeout(() => (options.signal?.removeEventListener('abort', onAbort), resolve()), every);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
       });
       if (options.signal?.aborted) stopping = true;
       // events arriving meanwhile are safe: one of an episode being handed out is `after-release`

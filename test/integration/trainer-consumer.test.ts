@@ -4,6 +4,7 @@
  * every episode once, whole, equal to the in-process computation, and commits only offsets of
  * episodes it handed out — so a consumer stopped while holding episodes gives them all again.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTrainerConsumer } from '../../examples/trainer-consumer/consume.js';
 import type { TrainingEpisode } from '../../src/events/training-ledger.js';
@@ -83,6 +84,8 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && got.length < episodes) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1_000)); // anything handed out twice or late shows up
+    // hundreds of 5 ms release waits later, at most the current one listens on the stop signal
+    expect(getEventListeners(stop.signal, 'abort').length).toBeLessThanOrEqual(1);
     stop.abort();
     await running;
     expect(got).toHaveLength(episodes);
