@@ -5,23 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SpanSchema } from '../../src/model/telemetry.js';
-import { OtlpDecodeError, decodeLogs, decodeTraces, detectEncoding } from '../../src/otlp/index.js';
+import { decodeLogs, decodeTraces, detectEncoding } from '../../src/otlp/index.js';
+import { reasonOf } from './decode-reason.js';
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 const SPAN_ID = 'eee19b7ec3c1b174';
 
 function traces(spans: unknown[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }], ...extra }] });
-}
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OtlpDecodeError);
-    return (e as OtlpDecodeError).reason;
-  }
-  throw new Error('expected an OtlpDecodeError');
 }
 
 describe('OTLP/JSON traces', () => {

@@ -4,7 +4,7 @@
  * model convention, and malformed input yields OtlpDecodeError reasons that say what and where.
  */
 import { describe, expect, it } from 'vitest';
-import { OtlpDecodeError, decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import {
   SPAN_ID,
   TRACE_ID,
@@ -24,16 +24,7 @@ import {
   traceRequest,
   varint,
 } from './proto-wire.js';
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OtlpDecodeError);
-    return (e as OtlpDecodeError).reason;
-  }
-  throw new Error('expected an OtlpDecodeError');
-}
+import { reasonOf } from './decode-reason.js';
 
 describe('protobuf traces: structure', () => {
   it('an empty request decodes to no spans', () => {

@@ -12,6 +12,7 @@ import { LogRecordSchema, SpanSchema } from '../../src/model/telemetry.js';
 import { OtlpDecodeError, decodeLogs, decodeLogsPartial, decodeTraces, decodeTracesPartial } from '../../src/otlp/index.js';
 import { SPAN_ID, TRACE_ID, concat, fixed64, group, kv, ld, logsRequest, raw, span, str, traceRequest } from './proto-wire.js';
 import { recordLogs, recordSpans, serializeLogs, serializeSpans, withScopeAttributes, type Encoding } from './sdk-telemetry.js';
+import { reasonOf } from './decode-reason.js';
 
 type Signal = 'traces' | 'logs';
 
@@ -36,16 +37,6 @@ function decodeChecked(signal: Signal, data: Uint8Array | string, encoding: Enco
       });
     }
   }
-}
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OtlpDecodeError);
-    return (e as OtlpDecodeError).reason;
-  }
-  throw new Error('expected an OtlpDecodeError');
 }
 
 const DEPTH = 10_000;
