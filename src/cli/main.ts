@@ -78,14 +78,19 @@ const RUN_FLAGS = {
  * validated as its `AGENT_CREDIT_*` variable is: an empty `--port=` (e.g. `--port=$PORT` with PORT
  * unset) read as 0 — any free port — and the job started on a random port without a word.
  */
-function runOverrides(f: RunFlags): { overrides: Record<string, unknown>; flagNames: Record<string, string> } {
-  const overrides: Record<string, unknown> = {
-    'sinks.live.enabled': f.live === false ? false : undefined,
-    'sinks.stdout.enabled': f.stdout === false ? false : undefined,
-  };
+function runOverrides(f: RunFlags): FlagOverrides {
+  const { overrides, flagNames } = flagOverrides(RUN_FLAGS, f);
+  return { overrides: { ...overrides, 'sinks.live.enabled': f.live === false ? false : undefined, 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
+}
+
+type FlagOverrides = { overrides: Record<string, unknown>; flagNames: Record<string, string> };
+
+/** Flags of a `{ prop: [config key, flag] }` table → overrides of those keys, and the flag that set each (errors name it). */
+function flagOverrides<T extends Record<string, readonly [string, string]>>(table: T, f: { [K in keyof T]?: string | undefined }): FlagOverrides {
+  const overrides: Record<string, unknown> = {};
   const flagNames: Record<string, string> = {};
-  for (const [prop, [key, flag]] of Object.entries(RUN_FLAGS)) {
-    overrides[key] = f[prop as keyof typeof RUN_FLAGS];
+  for (const [prop, [key, flag]] of Object.entries(table)) {
+    overrides[key] = f[prop as keyof T];
     flagNames[key] = flag;
   }
   return { overrides, flagNames };
@@ -95,6 +100,14 @@ function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Re
   return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides, ...(flagNames ? { flagNames } : {}) }).config;
 }
 
+/** `view`'s flags that set a config key → that key. */
+const VIEW_FLAGS = {
+  liveHost: ['sinks.live.host', '--live-host'],
+  livePort: ['sinks.live.port', '--live-port'],
+  metricsPort: ['telemetry.metricsPort', '--metrics-port'],
+  logLevel: ['telemetry.logLevel', '--log-level'],
+} as const;
+
 /** `replay`'s credit flags → their config keys (validated as the config value; errors name the flag). */
 const CREDIT_FLAGS = {
   estimator: ['credit.estimator', '--estimator'],
@@ -103,14 +116,8 @@ const CREDIT_FLAGS = {
   targetHalfWidth: ['credit.targetHalfWidth', '--target-half-width'],
 } as const;
 
-function creditFlagOverrides(f: ReplayFlags): { overrides: Record<string, unknown>; flagNames: Record<string, string> } {
-  const overrides: Record<string, unknown> = {};
-  const flagNames: Record<string, string> = {};
-  for (const [prop, [key, flag]] of Object.entries(CREDIT_FLAGS)) {
-    overrides[key] = f[prop as keyof typeof CREDIT_FLAGS];
-    flagNames[key] = flag;
-  }
-  return { overrides, flagNames };
+function creditFlagOverrides(f: ReplayFlags): FlagOverrides {
+  return flagOverrides(CREDIT_FLAGS, f);
 }
 
 /** Runs until SIGINT/SIGTERM, then stops gracefully (second signal: exit at once). */
@@ -504,12 +511,8 @@ export function buildProgram(): Command {
     .action(async (f: CommonFlags & { since?: string; liveHost?: string; livePort?: string; metricsPort?: string }) => {
       const { parseSince, startViewJob } = await import('./view-job.js');
       const sinceMs = parseSince(f.since ?? '6h');
-      const config = load(f, {
-        'sinks.live.host': f.liveHost,
-        'sinks.live.port': f.livePort === undefined ? undefined : int('--live-port')(f.livePort),
-        'telemetry.metricsPort': f.metricsPort === undefined ? undefined : int('--metrics-port')(f.metricsPort),
-        'telemetry.logLevel': f.logLevel,
-      });
+      const { overrides, flagNames } = flagOverrides(VIEW_FLAGS, f);
+      const config = load(f, overrides, flagNames);
       const logger = createLogger(config.telemetry.logLevel);
       const job = await startViewJob(config, { logger, sinceMs });
       untilSignal(logger, () => job.stop(), 'stopping the view');

@@ -43,6 +43,10 @@ describe('agent-credit CLI', () => {
     const badSince = cli(['view', '--since', 'yesterday']);
     expect(badSince.status).toBe(2);
     expect(badSince.stderr).toContain('--since: expected a duration such as 30m, 6h or 2d, or all');
+    // its flags are read as run's are: an empty --live-port= is not "any free port"
+    const emptyPort = cli(['view', '--live-port='], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(emptyPort.status).toBe(2);
+    expect(emptyPort.stderr).toMatch(/sinks\.live\.port: .*\(from --live-port\)/);
   });
 
   it('a bad setting exits with code 2 and a message naming the key and the variable', () => {
