@@ -1,7 +1,8 @@
 // The Apache Kafka Java client (kafka-clients, from the broker's Maven-resolved libs) as an
 // independent producer and consumer for integration tests: it writes compressed record batches
 // the way a JVM or collector producer does, and reads what agent-credit writes.
-// Run as a source file (JEP 330): java -cp '<libs>/*' KafkaJavaClient.java <mode> ...
+// The tests compile it once per test process (javac, test/integration/support/java-client.ts) and run
+// the class; by hand it also runs as a source file (JEP 330): java -cp '<libs>/*' KafkaJavaClient.java <mode> ...
 //
 //   produce <bootstrap> <compression> <records-file>
 //     records-file: repeated [int32 topic length][topic UTF-8][int32 partition, -1 = by key]
