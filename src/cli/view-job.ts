@@ -145,7 +145,8 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   const topicsOf = config.sinks.kafka.topics;
   const topics = [topicsOf.episodes, topicsOf.rewards, topicsOf.preferences];
 
-  const telemetry = new SelfTelemetry();
+  // its agent gauges are the fleet's: labelled apart from the instances' (standings="job"), which Prometheus may scrape too
+  const telemetry = new SelfTelemetry({ standings: 'view' });
   const health = new HealthState();
   health.register('kafka', 'joining');
   const standings = new StandingsSink();

@@ -95,6 +95,13 @@ export interface SelfTelemetryOptions {
   serviceVersion?: string;
   /** Metric name prefix; default `agent_credit`. */
   prefix?: string;
+  /**
+   * The `standings` label of the per-agent gauges: `job` (default) — one job instance's episodes
+   * since its start, to be summed over instances — or `view` (`agent-credit view`: the whole fleet
+   * from the output topics). Where Prometheus scrapes both, a sum over all series would count every
+   * episode twice: queries pick one.
+   */
+  standings?: 'job' | 'view';
 }
 
 export class SelfTelemetry {
@@ -120,9 +127,11 @@ export class SelfTelemetry {
   private readonly providers = new Set<StatsProvider>();
   private readonly agentReaders = new Set<() => AgentBoardSnapshot>();
   private readonly prefix: string;
+  private readonly standings: 'job' | 'view';
 
   constructor(options: SelfTelemetryOptions = {}) {
     const prefix = (this.prefix = options.prefix ?? 'agent_credit');
+    this.standings = options.standings ?? 'job';
     this.reader = new PrometheusExporter({ preventServerStart: true });
     this.serializer = new PrometheusSerializer(undefined, false);
     this.provider = new MeterProvider({
@@ -218,7 +227,7 @@ export class SelfTelemetry {
 
   /**
    * Per-agent gauges from the fleet's standings (src/events/agent-board.ts), read once per
-   * collection: `agent_credit_agent_*{agent_id, agent_name}` — episodes, failures, credit sum,
+   * collection: `agent_credit_agent_*{agent_id, agent_name, standings}` — episodes, failures, credit sum,
    * first errors, harmful and redundant steps, repairs. Gauges, not counters: a correction takes
    * an episode's earlier revision back. One series per agent the board lists now (its `maxAgents`
    * bounds the cardinality). Returns an unregister function.
@@ -245,7 +254,7 @@ export class SelfTelemetry {
       }
     }
     if (rows.length === 0) return '';
-    const labels = rows.map((a) => `{agent_id="${promLabel(a.agent_id)}",agent_name="${promLabel(a.agent_name)}"}`);
+    const labels = rows.map((a) => `{agent_id="${promLabel(a.agent_id)}",agent_name="${promLabel(a.agent_name)}",standings="${this.standings}"}`);
     let out = '';
     for (const [name, description, pick] of AGENT_FIGURES) {
       const metric = `${this.prefix}_agent_${name}`;

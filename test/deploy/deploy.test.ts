@@ -263,6 +263,10 @@ describe('deploy/prometheus-rules.yaml', () => {
     const named = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ alert: r.alert, metric: m[0] }))));
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
+    // the per-agent alert reads the instances' standings only (a view's series would double them)
+    const agentSelectors = rules.groups.flatMap((g) => g.rules.flatMap((r) => [...r.expr.matchAll(/agent_credit_agent_[a-z_]+(\{[^}]*\})?/g)].map((m) => m[0])));
+    expect(agentSelectors.length).toBeGreaterThan(0);
+    expect(agentSelectors.filter((sel) => !sel.includes('standings="job"'))).toEqual([]);
     for (const r of rules.groups.flatMap((g) => g.rules)) {
       expect(r.alert).toMatch(/^AgentCredit[A-Za-z]+$/);
       expect(['critical', 'warning', 'info']).toContain(r.labels.severity);
@@ -301,8 +305,15 @@ describe('deploy/grafana-dashboard.json', () => {
     // every agent_credit_agent_* gauge has a panel
     for (const g of [...exported].filter((n) => n.startsWith('agent_credit_agent_'))) expect(named.some((n) => n.metric === g), g).toBe(true);
     expect(queries.filter((q) => q.ds !== '${datasource}')).toEqual([]);
-    // per-agent panels follow the agent selector
+    // per-agent panels follow the agent selector, and read one kind of standings — the job's
+    // instances' or a view's: where Prometheus scrapes both, a sum over both counts each episode twice
     expect(queries.filter((q) => /agent_credit_agent_/.test(q.expr) && !q.expr.includes('agent_name=~"$agent"'))).toEqual([]);
+    const gaugeSelectors = (expr: string) => [...expr.matchAll(/agent_credit_agent_[a-z_]+(\{[^}]*\})?/g)].map((m) => ({ expr, selector: m[0] }));
+    expect(queries.flatMap((q) => gaugeSelectors(q.expr)).filter((g) => !g.selector.includes('standings="$standings"'))).toEqual([]);
+    expect(agentQuery).toContain('standings=\\"$standings\\"');
+    const standings = dashboard.templating.list.find((v) => v.name === 'standings') as unknown as { options: { value: string }[]; current: { value: string } };
+    expect(standings.options.map((o) => o.value)).toEqual(['job', 'view']);
+    expect(standings.current.value).toBe('job');
   });
 
   it('lays its panels out on the 24-column grid without overlaps, with unique ids', () => {

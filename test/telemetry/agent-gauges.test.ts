@@ -28,6 +28,22 @@ afterEach(async () => {
   telemetry = undefined;
 });
 
+describe('the standings label', () => {
+  it('is job by default and view for agent-credit view, so a query can pick one where both are scraped', async () => {
+    const board = new AgentBoard();
+    const out = outcomeToEvents(await creditEpisode(episode(threeAgentSteps(), 1), {}), { emittedAtMs: 0 });
+    board.add([out.episode, ...out.rewards, ...out.pairs]);
+    for (const [options, want] of [[{}, 'job'], [{ standings: 'view' as const }, 'view']] as const) {
+      const t = new SelfTelemetry(options);
+      t.observeAgents(() => board.snapshot());
+      const lines = (await t.metricsText()).split('\n').filter((l) => l.startsWith('agent_credit_agent_'));
+      await t.shutdown();
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.filter((l) => !l.includes(`,standings="${want}"}`))).toEqual([]);
+    }
+  });
+});
+
 describe('per-agent gauges', () => {
   it('say per agent what the standings say, for the recorded SDK runs', async () => {
     const standings = new StandingsSink();
