@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../config/errors.js';
 import type { AppConfig } from '../config/schema.js';
-import { SCHEMA_MAJOR, type CreditEvent } from '../events/schemas.js';
+import { EVENT_TYPES, isThisMajorVersion, SCHEMA_MAJOR, type CreditEvent } from '../events/schemas.js';
 import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { resolveJobListeners } from '../http/listener-security.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
@@ -66,8 +66,6 @@ export function parseSince(v: string): number | null {
   return Math.round(Number(m[1]) * unit);
 }
 
-const EVENT_TYPES = new Set(['episode_credit', 'message_reward', 'preference_pair']);
-
 /**
  * A record of an output topic as an event, or why it is not one. Events of a later minor version
  * carry fields this one does not know; the board reads only the fields it knows (README, Events:
@@ -83,7 +81,7 @@ export function outputEventOf(value: Uint8Array | null): CreditEvent | string {
   }
   if (typeof e !== 'object' || e === null) return 'not a JSON object';
   const o = e as { schema_version?: unknown; event_type?: unknown };
-  if (typeof o.schema_version !== 'string' || Number(o.schema_version.split('.')[0]) !== SCHEMA_MAJOR) return `schema_version ${String(o.schema_version)} is not ${SCHEMA_MAJOR}.x`;
+  if (!isThisMajorVersion(o.schema_version)) return `schema_version ${String(o.schema_version)} is not ${SCHEMA_MAJOR}.x`;
   if (typeof o.event_type !== 'string' || !EVENT_TYPES.has(o.event_type)) return `unknown event_type ${String(o.event_type)}`;
   const missing = missingBoardField(e as Record<string, unknown>, o.event_type);
   if (missing !== undefined) return `${o.event_type} without ${missing}`;

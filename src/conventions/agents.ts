@@ -98,13 +98,14 @@ export function resolveAgents(
   // R2: ids that are configured placeholders or shared by several real names are not identities —
   // shared within a scope: apps told apart by agentScope may well reuse each other's ids, and an
   // id that names one agent in its own app's traces must name it in a trace that crosses apps too
-  const idKey = (id: string, span: Span) => `${scopeOf(span)}\u0000${id}`;
+  /** An id or name as told apart within the scope of `span` (the same text in two scopes: two keys). */
+  const inScope = (idOrName: string, span: Span) => `${scopeOf(span)}\u0000${idOrName}`;
   const namesById = new Map<string, Set<string>>();
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
     const n = realName(f.agentName);
     if (f.agentId === undefined || n === undefined) continue;
-    const key = idKey(f.agentId, s);
+    const key = inScope(f.agentId, s);
     const set = namesById.get(key) ?? new Set<string>();
     set.add(n);
     namesById.set(key, set);
@@ -112,19 +113,18 @@ export function resolveAgents(
   const configuredPlaceholderIds = new Set(opts.placeholderAgentIds);
   const sharedIds = new Set<string>();
   for (const [key, names] of namesById) if (names.size >= 2) sharedIds.add(key);
-  const placeholderId = (id: string, span: Span) => configuredPlaceholderIds.has(id) || sharedIds.has(idKey(id, span));
+  const placeholderId = (id: string, span: Span) => configuredPlaceholderIds.has(id) || sharedIds.has(inScope(id, span));
   // One identity per name (per scope): the first real id seen with it, else the name itself.
   const idByName = new Map<string, string>();
-  const nameKey = (name: string, span: Span) => `${scopeOf(span)}\u0000${name}`;
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
     const n = realName(f.agentName);
-    if (n !== undefined && f.agentId !== undefined && !placeholderId(f.agentId, s) && !idByName.has(nameKey(n, s))) {
-      idByName.set(nameKey(n, s), f.agentId);
+    if (n !== undefined && f.agentId !== undefined && !placeholderId(f.agentId, s) && !idByName.has(inScope(n, s))) {
+      idByName.set(inScope(n, s), f.agentId);
     }
   }
   /** The agent called `name` where `span` (the span that names it) runs. */
-  const agentNamed = (name: string, span: Span): Agent => ({ agentId: scoped(idByName.get(nameKey(name, span)) ?? name, span), agentName: name });
+  const agentNamed = (name: string, span: Span): Agent => ({ agentId: scoped(idByName.get(inScope(name, span)) ?? name, span), agentName: name });
 
   // Agent spans that name a real agent (an agent span with a placeholder name is attributed to
   // the real agent around it).

@@ -31,6 +31,14 @@ export const SCHEMA_VERSION = '1.3.0';
 /** The major version: the published schemas accept any schema_version `<major>.x.y`. */
 export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
 
+/** True for a `schema_version` of this major version (`<major>.x.y`), as the published schemas accept; another major may mean something else by the same fields. */
+export function isThisMajorVersion(v: unknown): v is string {
+  return typeof v === 'string' && Number(v.split('.')[0]) === SCHEMA_MAJOR;
+}
+
+/** The event types this version emits (`event_type`). */
+export const EVENT_TYPES: ReadonlySet<string> = new Set(['episode_credit', 'message_reward', 'preference_pair']);
+
 const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 const SpanId = (what: string) => Hex(16).describe(`${what} (16 lowercase hex chars: the OTel span id)`);
 const TraceId = (what: string) => Hex(32).describe(`${what} (32 lowercase hex chars: the OTel trace id)`);

@@ -22,7 +22,7 @@
  * oldest is handed out before it is final (`early`). Unknown event types (a later minor version) are skipped and counted. Pure: no I/O,
  * time comes in as an argument.
  */
-import { SCHEMA_MAJOR, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './schemas.js';
+import { EVENT_TYPES, isThisMajorVersion, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './schemas.js';
 
 export interface TrainingLedgerOptions {
   /**
@@ -118,7 +118,6 @@ interface Held {
   bytes: number;
 }
 
-const KNOWN_TYPES = new Set(['episode_credit', 'message_reward', 'preference_pair']);
 
 export class TrainingLedger {
   private readonly finalAfterMs: number;
@@ -146,7 +145,7 @@ export class TrainingLedger {
     // another major version may mean something else by the same fields (README, Events: versions),
     // and a record without the header is not an event: neither is taken, both are counted
     const e = event as Partial<CreditEvent> & { schema_version?: unknown };
-    if (typeof e.schema_version !== 'string' || Number(e.schema_version.split('.')[0]) !== SCHEMA_MAJOR) {
+    if (!isThisMajorVersion(e.schema_version)) {
       this.counts.unsupported++;
       return 'unsupported';
     }
@@ -155,7 +154,7 @@ export class TrainingLedger {
       return 'unsupported';
     }
     const type: string = event.event_type;
-    if (!KNOWN_TYPES.has(type)) {
+    if (!EVENT_TYPES.has(type)) {
       this.counts.unknownTypes++;
       return 'unknown-type';
     }

@@ -41,16 +41,11 @@ export interface CredentialFileWatcherOptions {
   onRenewal?: (name: string, outcome: RenewalOutcome) => void;
 }
 
-/** The files a listener's settings name: certificate, key, client CA, token file. */
-export function listenerFiles(w: WatchedListener): string[] {
-  return listenerSettingsFiles(w.settings);
-}
-
 /** A listener's files: a renewed certificate reaches its servers (`TlsUpdates`), renewed tokens its `BearerAuth`. */
 export function renewableListener(w: WatchedListener): RenewableFiles {
   return {
     name: w.name,
-    files: listenerFiles(w),
+    files: listenerSettingsFiles(w.settings),
     readStamp: w.readStamp,
     renew() {
       const problems: string[] = [];

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { filesStamp } from '../http/file-stamp.js';
+import type { RenewableFiles } from '../http/credential-renewal.js';
 import { pemCertificates } from '../tls/pem-certificates.js';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
@@ -251,7 +252,7 @@ const tlsReadStamps = new WeakMap<KafkaConnectionOptions, string>();
  * opens later, so reconnections present the renewed client certificate and trust the renewed CA.
  * Open connections keep theirs (a broker does not re-check a certificate after the handshake).
  */
-export function renewableKafkaTls(settings: { ssl?: KafkaTlsSetting | undefined }, connection: KafkaConnectionOptions, prefix = 'source.kafka'): { name: string; files: string[]; readStamp?: string; renew(): string[] } {
+export function renewableKafkaTls(settings: { ssl?: KafkaTlsSetting | undefined }, connection: KafkaConnectionOptions, prefix = 'source.kafka'): RenewableFiles {
   const files = kafkaTlsFiles(settings.ssl);
   const readStamp = tlsReadStamps.get(connection);
   return {
