@@ -32,6 +32,7 @@ export const CANDIDATES: readonly Candidate[] = [
   { name: 'permutation (antithetic+stratified)', exportName: 'PermutationEstimator' },
   { name: 'permutation (plain)', exportName: 'PermutationEstimator', options: { antithetic: false, stratified: false } },
   { name: 'kernel (paired)', exportName: 'KernelEstimator' },
+  { name: 'unbiased kernel (paired)', exportName: 'UnbiasedKernelEstimator' },
   { name: 'regression-adjusted MSR', exportName: 'RegressionAdjustedEstimator' },
   { name: 'tree MSR (cross-fitted)', exportName: 'TreeMsrEstimator' },
   { name: 'stratified SVARM', exportName: 'SvarmEstimator' },

@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
 import { CreditOptionsSchema } from '../credit/options.js';
+import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
@@ -436,7 +437,7 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write events to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .option('--episodes', 'write one training record per episode instead of the events: its last revision’s episode_credit and message_rewards and the preference pairs to keep (schemas/training-record.schema.json)')
-    .option('--estimator <name>', `credit.estimator: auto, exact, permutation, kernel, regression-adjusted, tree-msr, svarm (default: ${cd.estimator})`)
+    .option('--estimator <name>', `credit.estimator: auto, exact, ${SAMPLERS.join(', ')} (default: ${cd.estimator})`)
     .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
@@ -448,7 +449,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files and compare the sampled Shapley estimators with the exact agent credit of each episode (errors, interval coverage, cost)')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('--estimators <list>', 'comma-separated: permutation, kernel, regression-adjusted, tree-msr, svarm (default: all five)')
+    .option('--estimators <list>', `comma-separated: ${SAMPLERS.join(', ')} (default: all ${SAMPLERS.length})`)
     .option('--budgets <list>', 'value-function evaluations per agent, comma-separated (default: 4,10,40)')
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')

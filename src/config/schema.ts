@@ -186,8 +186,9 @@ export const EvaluationSelectionSchema = z.strictObject({
  * 1.14.0 adds `conventions.agentScope` (agent ids scoped by resource attributes, e.g. service.name)
  * and closes the entries of `credit.normalization` (`{min, max}`) as the loader now does: an
  * unknown key there (`clamp: false`) was dropped without a word.
+ * 1.15.0 adds `credit.estimator: unbiased-kernel` (Covert & Lee's unbiased KernelSHAP).
  */
-export const CONFIG_SCHEMA_VERSION = '1.14.0';
+export const CONFIG_SCHEMA_VERSION = '1.15.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

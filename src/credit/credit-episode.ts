@@ -21,6 +21,7 @@ import type { CreditInput } from './input.js';
 import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
 import { estimateShapley } from './shapley/estimate.js';
 import { ExactEstimator } from './shapley/exact.js';
+import { isSamplerName } from './shapley/samplers.js';
 import { leaveOneOut } from './shapley/leave-one-out.js';
 import { buildEstimate, errorNote } from './shapley/result.js';
 import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
@@ -302,7 +303,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
-      const forced = options.estimator === 'permutation' || options.estimator === 'kernel' || options.estimator === 'regression-adjusted' || options.estimator === 'tree-msr' || options.estimator === 'svarm' ? options.estimator : undefined;
+      const forced = isSamplerName(options.estimator) ? options.estimator : undefined;
       estimate = await estimateShapley(agentCG, {
         ...est,
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,

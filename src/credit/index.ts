@@ -6,6 +6,8 @@ export { coalitionKey, coalitionFromMask, fullCoalition, emptyCoalition, allBut 
 export { exactShapley, ExactEstimator, shapleyWeights, type ExactOptions } from './shapley/exact.js';
 export { PermutationEstimator, PermutationRun, DEFAULT_SAMPLING_BUDGET, type PermutationEstimatorOptions } from './shapley/permutation.js';
 export { KernelEstimator, KernelRun, type KernelEstimatorOptions } from './shapley/kernel.js';
+export { UnbiasedKernelEstimator, type UnbiasedKernelEstimatorOptions } from './shapley/unbiased-kernel.js';
+export { SAMPLERS, isSamplerName, type SamplerName } from './shapley/samplers.js';
 export { SvarmEstimator, SvarmRun, type SvarmEstimatorOptions } from './shapley/svarm.js';
 export { RegressionAdjustedEstimator, RegressionAdjustedRun, type RegressionAdjustedEstimatorOptions } from './shapley/regression-adjusted.js';
 export { TreeMsrEstimator, TreeMsrRun, type TreeMsrEstimatorOptions } from './shapley/tree-msr.js';

@@ -7,6 +7,7 @@ import { DEFAULT_LABEL_SCORES } from '../conventions/labels.js';
 import type { AgentStep } from '../model/agents.js';
 import type { Game } from './types.js';
 import type { CreditInput } from './input.js';
+import { SAMPLERS } from './shapley/samplers.js';
 
 /** What a pluggable game source returns for an episode (http judge, user module, ...). */
 export interface EpisodeGames {
@@ -50,11 +51,12 @@ export const CreditOptionsSchema = z.object({
   /**
    * Agent-credit estimator: `auto` = closed form if offered, else exact up to maxExactPlayers, else
    * stratified SVARM (permutation when the budget is under 4 evaluations per agent).
-   * `permutation`, `kernel`, `regression-adjusted` (regression-adjusted MSR, linear surrogate),
-   * `tree-msr` (regression-adjusted MSR, cross-fitted tree surrogate) and `svarm` always sample
+   * `permutation`, `kernel` (paired KernelSHAP), `unbiased-kernel` (Covert & Lee's unbiased
+   * KernelSHAP), `regression-adjusted` (regression-adjusted MSR, linear surrogate), `tree-msr`
+   * (regression-adjusted MSR, cross-fitted tree surrogate) and `svarm` always sample
    * (docs/credit.md compares them).
    */
-  estimator: z.enum(['auto', 'exact', 'permutation', 'kernel', 'regression-adjusted', 'tree-msr', 'svarm']).default('auto'),
+  estimator: z.enum(['auto', 'exact', ...SAMPLERS]).default('auto'),
   /** Max value-function evaluations per episode (agent game). */
   budget: z.number().int().positive().default(2000),
   targetHalfWidth: z.number().positive().default(0.02),

@@ -11,12 +11,12 @@
  * agent credits against the reference; interval coverage counts how often an estimator's
  * confidence interval holds the exact value. Pure with respect to I/O: the CLI reads the files.
  */
-import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, type CreditOptionsInput, type EstimateStatus, type ShapleyEstimate } from '../credit/index.js';
+import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, SAMPLERS, type CreditOptionsInput, type EstimateStatus, type SamplerName, type ShapleyEstimate } from '../credit/index.js';
 import type { Episode } from '../model/episode.js';
 import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
 
-export const COMPARABLE_ESTIMATORS = ['permutation', 'kernel', 'regression-adjusted', 'tree-msr', 'svarm'] as const;
-export type ComparableEstimator = (typeof COMPARABLE_ESTIMATORS)[number];
+export const COMPARABLE_ESTIMATORS = SAMPLERS;
+export type ComparableEstimator = SamplerName;
 
 export interface CompareOptions {
   estimators: readonly ComparableEstimator[];

@@ -287,7 +287,7 @@ describe('agent-credit CLI', () => {
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--estimators: "shapiq" is not one of permutation, kernel, regression-adjusted');
+    expect(r.stderr).toContain('--estimators: "shapiq" is not one of permutation, kernel, unbiased-kernel, regression-adjusted');
   });
 
   it('schema writes the JSON Schemas that are committed', () => {

@@ -151,7 +151,7 @@ describe('credit game chosen by the config file', () => {
   it('game: http without a judge url is a config error naming credit.judge', () => {
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ text: 'credit:\n  game: http\n', env: {} })).toThrow(/credit\.judge: credit\.game is http: set credit\.judge\.url/);
-    expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel" \| "regression-adjusted" \| "tree-msr" \| "svarm", got "shapiq"/);
+    expect(() => loadConfig({ text: 'credit:\n  estimator: shapiq\n', env: {} })).toThrow(/credit\.estimator: expected one of "auto" \| "exact" \| "permutation" \| "kernel" \| "unbiased-kernel" \| "regression-adjusted" \| "tree-msr" \| "svarm", got "shapiq"/);
   });
 
   it('events report the removal protocol the game applies: the judge\'s own; the provenance game only masks (any other is a config error)', async () => {

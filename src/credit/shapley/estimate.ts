@@ -19,14 +19,17 @@ import { PermutationEstimator, type PermutationEstimatorOptions } from './permut
 import { RegressionAdjustedEstimator, type RegressionAdjustedEstimatorOptions } from './regression-adjusted.js';
 import { SvarmEstimator, type SvarmEstimatorOptions } from './svarm.js';
 import { TreeMsrEstimator, type TreeMsrEstimatorOptions } from './tree-msr.js';
+import { UnbiasedKernelEstimator, type UnbiasedKernelEstimatorOptions } from './unbiased-kernel.js';
+import type { SamplerName } from './samplers.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { enforceSum } from './stats.js';
 
 export interface EstimateShapleyOptions extends EstimateOptions {
   maxExactPlayers?: number;
-  approximate?: 'permutation' | 'kernel' | 'regression-adjusted' | 'tree-msr' | 'svarm';
+  approximate?: SamplerName;
   permutation?: PermutationEstimatorOptions;
   kernel?: KernelEstimatorOptions;
+  unbiasedKernel?: UnbiasedKernelEstimatorOptions;
   regressionAdjusted?: RegressionAdjustedEstimatorOptions;
   treeMsr?: TreeMsrEstimatorOptions;
   svarm?: SvarmEstimatorOptions;
@@ -66,13 +69,15 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
   const estimator =
     approximate === 'kernel'
       ? new KernelEstimator(options.kernel)
-      : approximate === 'regression-adjusted'
-        ? new RegressionAdjustedEstimator(options.regressionAdjusted)
-        : approximate === 'tree-msr'
-          ? new TreeMsrEstimator(options.treeMsr)
-          : approximate === 'svarm'
-            ? new SvarmEstimator(options.svarm)
-            : new PermutationEstimator(options.permutation);
+      : approximate === 'unbiased-kernel'
+        ? new UnbiasedKernelEstimator(options.unbiasedKernel)
+        : approximate === 'regression-adjusted'
+          ? new RegressionAdjustedEstimator(options.regressionAdjusted)
+          : approximate === 'tree-msr'
+            ? new TreeMsrEstimator(options.treeMsr)
+            : approximate === 'svarm'
+              ? new SvarmEstimator(options.svarm)
+              : new PermutationEstimator(options.permutation);
   return estimator.estimate(cg, options);
 }
 

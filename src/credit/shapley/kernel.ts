@@ -12,8 +12,8 @@
  *
  * Bias (documented honestly): φ̂ = Â⁻¹(b̂ - ν̂1) is a ratio of estimates. It is consistent
  * (converges to the Shapley value as the number of pairs grows) but biased for a finite number of
- * pairs, with bias O(1/m); the "unbiased KernelSHAP" variant that uses the exact A has higher
- * variance and is not implemented here. Intervals come from a seeded nonparametric bootstrap over
+ * pairs, with bias O(1/m); the unbiased variant that uses the exact A (unbiased-kernel.ts) has
+ * higher variance. Intervals come from a seeded nonparametric bootstrap over
  * pairs (resample pairs, re-solve; half-width = z·bootstrap sd), which covers sampling variance but
  * not the small-sample bias. Prefer `PermutationEstimator` when unbiasedness matters.
  */

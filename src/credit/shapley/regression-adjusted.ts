@@ -85,6 +85,8 @@ export class RegressionAdjustedRun extends SampledRun {
   /** Surrogate (b₀, w_1..w_n). */
   private coef: Float64Array;
   private pendingPair: Uint8Array | undefined;
+  /** Largest |v(S) − v(∅)| sampled: bounds one sample when there is no fitted surrogate (`sampleSpread`). */
+  private maxAbsLift = 0;
   /** Unnormalized CDF of the size distribution: sizeCdf[t−1] = Σ_{s≤t} 1/(s(n−s)). */
   private readonly sizeCdf: number[] = [];
   /** 1/c = Σ_t 1/(t(n−t)) = 2·H_{n−1}/n: the importance weight's constant. */
@@ -95,6 +97,12 @@ export class RegressionAdjustedRun extends SampledRun {
     private readonly name: string,
     opts: RegressionAdjustedEstimatorOptions,
     est: EstimateOptions,
+    /**
+     * `linear`: the fitted additive surrogate (this estimator). `constant`: u ≡ v(∅), never fitted —
+     * the residual is v(S) − v(∅) and the estimator is Covert & Lee's unbiased KernelSHAP
+     * (unbiased-kernel.ts).
+     */
+    private readonly surrogateKind: 'linear' | 'constant' = 'linear',
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
     this.moments = new RunningMoments(this.n);
@@ -142,6 +150,10 @@ export class RegressionAdjustedRun extends SampledRun {
    */
   private refit(): void {
     const n = this.n;
+    if (this.surrogateKind === 'constant') {
+      this.coef[0] = this.empty;
+      return;
+    }
     if (this.fittedRows >= 2 * (n + 1) && this.rows < this.fittedRows * 1.1) return;
     this.fittedRows = this.rows;
     // An interpolating fit (fewer rows than parameters) would track noise: wait for 2(n+1) rows.
@@ -173,6 +185,7 @@ export class RegressionAdjustedRun extends SampledRun {
   }
 
   protected override async afterEndpoints(): Promise<void> {
+    if (this.surrogateKind === 'constant') return;
     this.addRow(fullCoalition(this.n), this.grand);
     this.addRow(emptyCoalition(this.n), this.empty);
   }
@@ -223,6 +236,10 @@ export class RegressionAdjustedRun extends SampledRun {
     // Residual-game sample plus the surrogate's Shapley value (its weights): a sample of φ(v).
     for (let i = 0; i < n; i++) sample[i] = sample[i]! - gap + this.coef[i + 1]!;
     this.moments.add(sample);
+    if (this.surrogateKind === 'constant') {
+      this.maxAbsLift = Math.max(this.maxAbsLift, Math.abs(vc! - this.empty), Math.abs(vcomp! - this.empty));
+      return;
+    }
     this.addRow(c, vc!);
     this.addRow(comp, vcomp!);
   }
@@ -245,6 +262,9 @@ export class RegressionAdjustedRun extends SampledRun {
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.moments.standardError(i),
       targetMet: () => this.targetMet(),
+      // Without a fitted surrogate one sample is bounded: |X_i − (v(N) − v(∅))/n| ≤ K·(n−1)·max|v(S) − v(∅)|
+      // (|n·[i∈T] − t| ≤ n − 1), which floors the half-width below ten samples (`smallSampleFloor`).
+      ...(this.surrogateKind === 'constant' ? { sampleSpread: 2 * this.kernelMass * (this.n - 1) * this.maxAbsLift } : {}),
     });
   }
 }

@@ -1,0 +1,10 @@
+/**
+ * The sampling estimators by their option name (`credit.estimator`, `estimateShapley`'s
+ * `approximate`, `agent-credit compare --estimators`): one list, so a new sampler is named once.
+ */
+export const SAMPLERS = ['permutation', 'kernel', 'unbiased-kernel', 'regression-adjusted', 'tree-msr', 'svarm'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+export function isSamplerName(name: string): name is SamplerName {
+  return (SAMPLERS as readonly string[]).includes(name);
+}
