@@ -124,3 +124,88 @@ describe('live page script', () => {
     expect(page.agents.map((a) => a.agent_id)).toEqual([...agents.slice(0, 100), ...agents.slice(150)].map((a) => a.agent_id));
   });
 });
+
+describe('live page script: the stream', () => {
+  /** The page script with fake EventSources (every one it opens), timers and fetch under the test's control. */
+  function loadPage(headStatus: number) {
+    const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+    type FakeSource = { readyState: number; closed: boolean; onopen?: () => void; onerror?: () => void; listeners: Map<string, (ev: { data: string }) => void>; addEventListener(t: string, f: (ev: { data: string }) => void): void; close(): void };
+    const sources: FakeSource[] = [];
+    const timers: { fn: () => void; ms: number }[] = [];
+    const heads: Promise<unknown>[] = [];
+    const context = createContext({
+      location: { search: '', pathname: '/' },
+      history: { replaceState: () => {} },
+      URLSearchParams,
+      document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
+      EventSource: function () {
+        const s: FakeSource = { readyState: 0, closed: false, listeners: new Map(), addEventListener: (t, f) => s.listeners.set(t, f), close: () => ((s.closed = true), (s.readyState = 2)) };
+        sources.push(s);
+        return s;
+      },
+      setTimeout: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+      fetch: (path: string, init: { method: string }) => {
+        expect([path, init.method]).toEqual(['events', 'HEAD']);
+        const p = Promise.resolve({ status: headStatus, ok: headStatus === 200 });
+        heads.push(p);
+        return p;
+      },
+      Map,
+      Math,
+      Number,
+      String,
+      JSON,
+    });
+    new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
+    const status = () => byId.get('status')!.textContent;
+    const settle = async () => {
+      await Promise.all(heads);
+      await new Promise((r) => setImmediate(r));
+    };
+    return { sources, timers, status, settle };
+  }
+
+  it('a network error or the stream ending: the browser reconnects by itself, the page only says so', () => {
+    const page = loadPage(200);
+    page.sources[0]!.onopen!();
+    expect(page.status()).toBe('live');
+    page.sources[0]!.readyState = 0; // CONNECTING: the browser retries
+    page.sources[0]!.onerror!();
+    expect(page.status()).toBe('reconnecting…');
+    expect(page.sources).toHaveLength(1);
+    expect(page.timers).toHaveLength(0);
+  });
+
+  it('an answer that is not a stream (a proxy 502 while the job restarts, 503, 401) closes the EventSource for good: the page opens a new one, backing off, and is live again', async () => {
+    const page = loadPage(502);
+    page.sources[0]!.onopen!();
+    for (const [i, ms] of [1000, 2000, 4000].entries()) {
+      const s = page.sources[i]!;
+      s.readyState = 2; // CLOSED: the browser gave up
+      s.onerror!();
+      expect(s.closed).toBe(true);
+      await page.settle();
+      expect(page.status()).toBe(`disconnected: HTTP 502 — retrying in ${ms / 1000} s`);
+      expect(page.timers.map((t) => t.ms)).toEqual([1000, 2000, 4000].slice(0, i + 1));
+      page.timers[i]!.fn();
+      expect(page.sources).toHaveLength(i + 2);
+    }
+    // the job is back: the new stream's events and standings are shown
+    const s = page.sources[3]!;
+    expect([...s.listeners.keys()].sort()).toEqual(['agents', 'episode_credit', 'message_reward', 'preference_pair']);
+    s.onopen!();
+    expect(page.status()).toBe('live');
+    // and the back-off starts again from 1 s
+    s.readyState = 2;
+    s.onerror!();
+    expect(page.timers.at(-1)!.ms).toBe(1000);
+  });
+
+  it('a refused token says what to do', async () => {
+    const page = loadPage(401);
+    page.sources[0]!.readyState = 2;
+    page.sources[0]!.onerror!();
+    await page.settle();
+    expect(page.status()).toMatch(/not authorized — open \/\?token=<token> again/);
+  });
+});

@@ -114,10 +114,27 @@ function onEvent(ev) {
   }
   render(e.episode_id); document.getElementById('count').textContent = total + ' events';
 }
-const src = new EventSource('events');
-for (const t of ['episode_credit', 'message_reward', 'preference_pair']) src.addEventListener(t, onEvent);
-src.addEventListener('agents', onAgents);
-src.onopen = () => { episodes.clear(); root.replaceChildren(); total = 0; /* the server replays its buffer on every (re)connect */ document.getElementById('status').textContent = 'live'; };
-src.onerror = () => { document.getElementById('status').textContent = 'reconnecting…'; };
+const status = (text) => { document.getElementById('status').textContent = text; };
+// The browser reconnects by itself only after a network error or the end of the stream (the job
+// stopping). An answer that is not a stream — 401 (a restarted job with another token), 503
+// (maxClients), a proxy's 502 while the job restarts — closes the EventSource for good
+// (readyState 2): then the page opens a new one, backing off up to 30 s, and says so.
+let retryMs = 1000, current;
+function connect() {
+  const src = current = new EventSource('events');
+  for (const t of ['episode_credit', 'message_reward', 'preference_pair']) src.addEventListener(t, onEvent);
+  src.addEventListener('agents', onAgents);
+  src.onopen = () => { retryMs = 1000; episodes.clear(); root.replaceChildren(); total = 0; /* the server replays its buffer on every (re)connect */ status('live'); };
+  src.onerror = () => {
+    if (src.readyState !== 2) return status('reconnecting…');
+    src.close(); current = undefined;
+    const wait = retryMs; retryMs = Math.min(30000, retryMs * 2);
+    status('disconnected — retrying in ' + Math.round(wait / 1000) + ' s');
+    // why, when the server says (HEAD /events takes no client slot): a refused token needs the page reopened
+    fetch('events', { method: 'HEAD' }).then((r) => { if (current !== undefined) return; /* reconnecting already */ if (r.status === 401) status('disconnected: not authorized — open /?token=<token> again (retrying in ' + Math.round(wait / 1000) + ' s)'); else if (!r.ok) status('disconnected: HTTP ' + r.status + ' — retrying in ' + Math.round(wait / 1000) + ' s'); }, () => {});
+    setTimeout(connect, wait);
+  };
+}
+connect();
 </script></body></html>
 `;
