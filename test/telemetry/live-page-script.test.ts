@@ -125,46 +125,46 @@ describe('live page script', () => {
   });
 });
 
-describe('live page script: the stream', () => {
-  /** The page script with fake EventSources (every one it opens), timers and fetch under the test's control. */
-  function loadPage(headStatus: number) {
-    const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
-    type FakeSource = { readyState: number; closed: boolean; onopen?: () => void; onerror?: () => void; listeners: Map<string, (ev: { data: string }) => void>; addEventListener(t: string, f: (ev: { data: string }) => void): void; close(): void };
-    const sources: FakeSource[] = [];
-    const timers: { fn: () => void; ms: number }[] = [];
-    const heads: Promise<unknown>[] = [];
-    const context = createContext({
-      location: { search: '', pathname: '/' },
-      history: { replaceState: () => {} },
-      URLSearchParams,
-      document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
-      EventSource: function () {
-        const s: FakeSource = { readyState: 0, closed: false, listeners: new Map(), addEventListener: (t, f) => s.listeners.set(t, f), close: () => ((s.closed = true), (s.readyState = 2)) };
-        sources.push(s);
-        return s;
-      },
-      setTimeout: (fn: () => void, ms: number) => timers.push({ fn, ms }),
-      fetch: (path: string, init: { method: string }) => {
-        expect([path, init.method]).toEqual(['events', 'HEAD']);
-        const p = Promise.resolve({ status: headStatus, ok: headStatus === 200 });
-        heads.push(p);
-        return p;
-      },
-      Map,
-      Math,
-      Number,
-      String,
-      JSON,
-    });
-    new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
-    const status = () => byId.get('status')!.textContent;
-    const settle = async () => {
-      await Promise.all(heads);
-      await new Promise((r) => setImmediate(r));
-    };
-    return { sources, timers, status, settle };
-  }
+/** The page script with fake EventSources (every one it opens), timers and fetch under the test's control. */
+function loadPage(headStatus = 200) {
+  const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+  type FakeSource = { readyState: number; closed: boolean; onopen?: () => void; onerror?: () => void; listeners: Map<string, (ev: { data: string }) => void>; addEventListener(t: string, f: (ev: { data: string }) => void): void; close(): void };
+  const sources: FakeSource[] = [];
+  const timers: { fn: () => void; ms: number }[] = [];
+  const heads: Promise<unknown>[] = [];
+  const context = createContext({
+    location: { search: '', pathname: '/' },
+    history: { replaceState: () => {} },
+    URLSearchParams,
+    document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
+    EventSource: function () {
+      const s: FakeSource = { readyState: 0, closed: false, listeners: new Map(), addEventListener: (t, f) => s.listeners.set(t, f), close: () => ((s.closed = true), (s.readyState = 2)) };
+      sources.push(s);
+      return s;
+    },
+    setTimeout: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+    fetch: (path: string, init: { method: string }) => {
+      expect([path, init.method]).toEqual(['events', 'HEAD']);
+      const p = Promise.resolve({ status: headStatus, ok: headStatus === 200 });
+      heads.push(p);
+      return p;
+    },
+    Map,
+    Math,
+    Number,
+    String,
+    JSON,
+  });
+  new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
+  const status = () => byId.get('status')!.textContent;
+  const settle = async () => {
+    await Promise.all(heads);
+    await new Promise((r) => setImmediate(r));
+  };
+  return { byId, sources, timers, status, settle };
+}
 
+describe('live page script: the stream', () => {
   it('a network error or the stream ending: the browser reconnects by itself, the page only says so', () => {
     const page = loadPage(200);
     page.sources[0]!.onopen!();
@@ -207,5 +207,22 @@ describe('live page script: the stream', () => {
     page.sources[0]!.onerror!();
     await page.settle();
     expect(page.status()).toMatch(/not authorized — open \/\?token=<token> again/);
+  });
+});
+
+/** One standing row for the `agents` push. */
+const standing = (agent_id: string, agent_name: string, credit_sum: number) => ({ agent_id, agent_name, episodes: 1, successes: 1, failures: 0, credit_sum, credit_mean: credit_sum, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 });
+const snapshotOf = (agents: ReturnType<typeof standing>[]) => ({ episodes: agents.length, successes: agents.length, failures: 0, system_value_mean: 1, message_rewards: 0, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
+const all = (e: FakeElement): FakeElement[] => [e, ...e.children.flatMap(all)];
+
+describe('live page script: the standings table', () => {
+  it('tells apart two agents of one name (the demo fleet: id reviewer from one convention, agent_reviewer from another) by showing the id', () => {
+    const page = loadPage();
+    const agents = [standing('reviewer', 'reviewer', 3), standing('agent_reviewer', 'reviewer', 2), standing('shop/app/planner', 'planner', 1)];
+    page.sources[0]!.listeners.get('agents')!({ data: JSON.stringify(boardForPage(snapshotOf(agents))) });
+    const rows = page.byId.get('board')!.children[0]!.children.filter((c) => c.tag === 'tr').slice(1);
+    const labels = rows.map((r) => r.children[0]!.text().replace(/\s+/g, ' ').trim());
+    expect(labels).toEqual(['reviewer', 'reviewer agent_reviewer', 'shop/app/planner']);
+    expect(new Set(labels).size).toBe(3);
   });
 });

@@ -85,6 +85,14 @@ function render(id) {
 }
 const board = document.getElementById('board');
 const BOARD_COLUMNS = ['agent', 'episodes', 'success', 'mean credit', '', 'total credit', 'first errors', 'harmful steps', 'redundant steps', 'repairs'];
+// The standings are per agent id: two agents of one name (another convention's id, another app's) are two
+// rows, so a name alone would show the same name twice with different figures. The id is shown
+// beside the name when it says more than the name (a scoped id, shop/app/planner, already holds it).
+function agentCell(id, name) {
+  const td = el('td', '', id === name || id.endsWith('/' + name) ? id : name);
+  if (id !== name && !id.endsWith('/' + name)) td.append(el('span', 'muted', ' ' + id));
+  return td;
+}
 // the fleet since the job started (server-side standings: corrections replace, re-deliveries count once)
 function onAgents(ev) {
   const s = JSON.parse(ev.data), t = el('table');
@@ -94,7 +102,7 @@ function onAgents(ev) {
   for (const a of s.agents) {
     const r = el('tr'), b = el('td', 'barcell');
     b.append(bar(a.credit_mean, scale));
-    r.append(el('td', '', a.agent_id.endsWith('/' + a.agent_name) ? a.agent_id : a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
+    r.append(agentCell(a.agent_id, a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
       el('td', 'num', fmt(a.credit_sum)), el('td', 'num', a.first_errors), el('td', 'num', a.harmful_steps), el('td', 'num', a.redundant_steps), el('td', 'num', a.repairs));
     r.title = a.agent_id + ' · ' + a.steps + ' rewarded steps';
     t.append(r);
