@@ -226,3 +226,18 @@ describe('live page script: the standings table', () => {
     expect(new Set(labels).size).toBe(3);
   });
 });
+
+describe('live page script: a fleet larger than a push', () => {
+  it('marks where the middle of the standings is left out, and how many agents it holds', () => {
+    const page = loadPage();
+    const agents = Array.from({ length: 686 }, (_, i) => standing(`a${i}`, `a${i}`, 686 - i));
+    page.sources[0]!.listeners.get('agents')!({ data: JSON.stringify(boardForPage(snapshotOf(agents))) });
+    const table = page.byId.get('board')!.children[0]!;
+    const rows = table.children.filter((c) => c.tag === 'tr').slice(1);
+    expect(rows).toHaveLength(201);
+    expect(rows[99]!.children[0]!.textContent).toBe('a99');
+    expect(rows[100]!.text()).toContain('486 agents in between, not shown');
+    expect(rows[101]!.children[0]!.textContent).toBe('a586');
+    expect(table.children.find((c) => c.tag === 'caption')!.textContent).toContain('showing the 200 highest and lowest of 686 agents');
+  });
+});

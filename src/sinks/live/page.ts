@@ -29,7 +29,7 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 .muted{color:#778;font-size:12px}
 #board{padding:16px 20px 0}#board table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002;font-size:13px}
 #board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
-#board th:first-child,#board td:first-child{text-align:left}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
+#board th:first-child,#board td:first-child{text-align:left}#board td.gap{text-align:center}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
 .role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
 <header><h1>agent-credit</h1><span id="status">connecting…</span><span id="count" class="muted"></span></header>
@@ -99,7 +99,10 @@ function onAgents(ev) {
   t.append(el('caption', '', s.episodes + ' episodes · ' + s.failures + ' failed · mean R ' + Number(s.system_value_mean).toFixed(3) + (s.agents_total > s.agents.length ? ' · showing the ' + s.agents.length + ' highest and lowest of ' + s.agents_total + ' agents' : '')));
   const head = el('tr'); for (const c of BOARD_COLUMNS) head.append(el('th', '', c)); t.append(head);
   const scale = Math.max(1e-9, ...s.agents.map((a) => Math.abs(a.credit_mean)));
-  for (const a of s.agents) {
+  // a push of a large fleet holds its highest and its lowest half: a row marks where the middle is left out
+  const hidden = s.agents_total > s.agents.length ? s.agents_total - s.agents.length : 0;
+  for (const [i, a] of s.agents.entries()) {
+    if (hidden && i === s.agents.length / 2) { const gap = el('td', 'muted gap', '⋯ ' + hidden + ' agents in between, not shown (all of them: /api/agents)'); gap.colSpan = BOARD_COLUMNS.length; const g = el('tr'); g.append(gap); t.append(g); }
     const r = el('tr'), b = el('td', 'barcell');
     b.append(bar(a.credit_mean, scale));
     r.append(agentCell(a.agent_id, a.agent_name), el('td', 'num', a.episodes), el('td', 'num', a.episodes ? Math.round(100 * a.successes / a.episodes) + '%' : '–'), el('td', 'num', fmt(a.credit_mean)), b,
