@@ -241,3 +241,44 @@ describe('live page script: a fleet larger than a push', () => {
     expect(table.children.find((c) => c.tag === 'caption')!.textContent).toContain('showing the 200 highest and lowest of 686 agents');
   });
 });
+
+describe('live page: accessibility', () => {
+  /** selector → declarations of the page's stylesheet (the page has one, flat: no media queries). */
+  const css = new Map<string, Map<string, string>>();
+  for (const rule of /<style>([\s\S]*)<\/style>/.exec(LIVE_PAGE_HTML)![1]!.split('}')) {
+    const [selectors, body] = rule.split('{');
+    if (body === undefined) continue;
+    const decls = new Map(body.split(';').filter(Boolean).map((d) => [d.slice(0, d.indexOf(':')).trim(), d.slice(d.indexOf(':') + 1).trim()] as [string, string]));
+    for (const sel of selectors!.split(',')) css.set(sel.trim(), new Map([...(css.get(sel.trim()) ?? []), ...decls]));
+  }
+  const colour = (selector: string, prop: string) => css.get(selector)?.get(prop) ?? '';
+  /** WCAG 2 contrast ratio of two #rgb / #rrggbb colours. */
+  const contrast = (a: string, b: string) => {
+    const lum = (hex: string) => {
+      const h = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, (d) => d + d) : hex;
+      const [r, g, bl] = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+    };
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x! + 0.05) / (y! + 0.05);
+  };
+
+  it('small grey text (ids, close reasons, the chosen/rejected lines, the event count in the header) has 4.5:1 contrast on every background it sits on; the credit bars 3:1 on their track', () => {
+    const muted = colour('.muted', 'color');
+    for (const bg of [colour('.ep', 'background'), '#fff', colour('.pair', 'background').split(' ')[0]!, colour('body', 'background')]) expect(contrast(muted, bg), `${muted} on ${bg}`).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(colour('header .muted', 'color'), colour('header', 'background')), 'the event count in the header').toBeGreaterThanOrEqual(4.5);
+    for (const bar of [colour('.pos', 'background'), colour('.neg', 'background')]) expect(contrast(bar, colour('.bar', 'background'))).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the connection status is a live region; the standings table has column headers with a name each', () => {
+    expect(LIVE_PAGE_HTML).toMatch(/<span id="status" role="status">/);
+    const page = loadPage();
+    page.sources[0]!.listeners.get('agents')!({ data: JSON.stringify(boardForPage(snapshotOf([standing('a', 'a', 1)]))) });
+    const head = page.byId.get('board')!.children[0]!.children.find((c) => c.tag === 'tr')!;
+    expect(head.children.map((th) => th.tag)).toEqual(Array(10).fill('th'));
+    for (const th of head.children) {
+      expect((th as unknown as { scope: string }).scope).toBe('col');
+      expect(th.text().trim()).not.toBe('');
+    }
+  });
+});

@@ -21,18 +21,19 @@ main{padding:16px 20px;display:grid;gap:12px}
 .success{background:#d8f3df;color:#17642d}.failure{background:#fbe0e0;color:#8a1c1c}
 .row{display:grid;grid-template-columns:180px 1fr 80px;gap:8px;align-items:center;margin:2px 0}
 .bar{position:relative;height:12px;background:#eef0f4;border-radius:3px}
-.bar i{position:absolute;top:0;bottom:0;border-radius:3px}.pos{background:#3a9d5d}.neg{background:#d0483c}
+.bar i{position:absolute;top:0;bottom:0;border-radius:3px}.pos{background:#2f8f52}.neg{background:#d0483c}
 .bar .mid{position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:#888}
 .num{font-family:ui-monospace,monospace;text-align:right}
 details{margin-top:6px}summary{cursor:pointer;color:#445}
 .err{color:#8a1c1c;margin-top:6px}.pair{font-size:12px;margin:4px 0;padding:4px 8px;background:#fafafa;border-left:3px solid #d0483c}
-.muted{color:#778;font-size:12px}
+.muted{color:#5c6370;font-size:12px}header .muted{color:#c5cad3}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 #board{padding:16px 20px 0}#board table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002;font-size:13px}
 #board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
 #board th:first-child,#board td:first-child{text-align:left}#board td.gap{text-align:center}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
 .role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
-<header><h1>agent-credit</h1><span id="status">connecting…</span><span id="count" class="muted"></span></header>
+<header><h1>agent-credit</h1><span id="status" role="status">connecting…</span><span id="count" class="muted"></span></header>
 <section id="board"></section>
 <main id="episodes"></main>
 <script>
@@ -84,7 +85,7 @@ function render(id) {
   }
 }
 const board = document.getElementById('board');
-const BOARD_COLUMNS = ['agent', 'episodes', 'success', 'mean credit', '', 'total credit', 'first errors', 'harmful steps', 'redundant steps', 'repairs'];
+const BAR_COLUMN = 'mean credit as a bar', BOARD_COLUMNS = ['agent', 'episodes', 'success', 'mean credit', BAR_COLUMN, 'total credit', 'first errors', 'harmful steps', 'redundant steps', 'repairs'];
 // The standings are per agent id: two agents of one name (another convention's id, another app's) are two
 // rows, so a name alone would show the same name twice with different figures. The id is shown
 // beside the name when it says more than the name (a scoped id, shop/app/planner, already holds it).
@@ -97,7 +98,10 @@ function agentCell(id, name) {
 function onAgents(ev) {
   const s = JSON.parse(ev.data), t = el('table');
   t.append(el('caption', '', s.episodes + ' episodes · ' + s.failures + ' failed · mean R ' + Number(s.system_value_mean).toFixed(3) + (s.agents_total > s.agents.length ? ' · showing the ' + s.agents.length + ' highest and lowest of ' + s.agents_total + ' agents' : '')));
-  const head = el('tr'); for (const c of BOARD_COLUMNS) head.append(el('th', '', c)); t.append(head);
+  // column headers (scope col) for screen readers; the bar column's is for them only
+  const head = el('tr');
+  for (const c of BOARD_COLUMNS) { const th = el('th', '', c === BAR_COLUMN ? undefined : c); if (c === BAR_COLUMN) th.append(el('span', 'sr-only', c)); th.scope = 'col'; head.append(th); }
+  t.append(head);
   const scale = Math.max(1e-9, ...s.agents.map((a) => Math.abs(a.credit_mean)));
   // a push of a large fleet holds its highest and its lowest half: a row marks where the middle is left out
   const hidden = s.agents_total > s.agents.length ? s.agents_total - s.agents.length : 0;
