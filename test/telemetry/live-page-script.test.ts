@@ -242,27 +242,27 @@ describe('live page script: a fleet larger than a push', () => {
   });
 });
 
-describe('live page: accessibility', () => {
-  /** selector → declarations of the page's stylesheet (the page has one, flat: no media queries). */
-  const css = new Map<string, Map<string, string>>();
-  for (const rule of /<style>([\s\S]*)<\/style>/.exec(LIVE_PAGE_HTML)![1]!.split('}')) {
-    const [selectors, body] = rule.split('{');
-    if (body === undefined) continue;
-    const decls = new Map(body.split(';').filter(Boolean).map((d) => [d.slice(0, d.indexOf(':')).trim(), d.slice(d.indexOf(':') + 1).trim()] as [string, string]));
-    for (const sel of selectors!.split(',')) css.set(sel.trim(), new Map([...(css.get(sel.trim()) ?? []), ...decls]));
-  }
-  const colour = (selector: string, prop: string) => css.get(selector)?.get(prop) ?? '';
-  /** WCAG 2 contrast ratio of two #rgb / #rrggbb colours. */
-  const contrast = (a: string, b: string) => {
-    const lum = (hex: string) => {
-      const h = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, (d) => d + d) : hex;
-      const [r, g, bl] = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-      return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
-    };
-    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
-    return (x! + 0.05) / (y! + 0.05);
+/** selector → declarations of the page's stylesheet (the page has one, flat: no media queries). */
+const css = new Map<string, Map<string, string>>();
+for (const rule of /<style>([\s\S]*)<\/style>/.exec(LIVE_PAGE_HTML)![1]!.split('}')) {
+  const [selectors, body] = rule.split('{');
+  if (body === undefined) continue;
+  const decls = new Map(body.split(';').filter(Boolean).map((d) => [d.slice(0, d.indexOf(':')).trim(), d.slice(d.indexOf(':') + 1).trim()] as [string, string]));
+  for (const sel of selectors!.split(',')) css.set(sel.trim(), new Map([...(css.get(sel.trim()) ?? []), ...decls]));
+}
+const colour = (selector: string, prop: string) => css.get(selector)?.get(prop) ?? '';
+/** WCAG 2 contrast ratio of two #rgb / #rrggbb colours. */
+const contrast = (a: string, b: string) => {
+  const lum = (hex: string) => {
+    const h = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, (d) => d + d) : hex;
+    const [r, g, bl] = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
   };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x! + 0.05) / (y! + 0.05);
+};
 
+describe('live page: accessibility', () => {
   it('small grey text (ids, close reasons, the chosen/rejected lines, the event count in the header) has 4.5:1 contrast on every background it sits on; the credit bars 3:1 on their track', () => {
     const muted = colour('.muted', 'color');
     for (const bg of [colour('.ep', 'background'), '#fff', colour('.pair', 'background').split(' ')[0]!, colour('body', 'background')]) expect(contrast(muted, bg), `${muted} on ${bg}`).toBeGreaterThanOrEqual(4.5);
@@ -280,5 +280,16 @@ describe('live page: accessibility', () => {
       expect((th as unknown as { scope: string }).scope).toBe('col');
       expect(th.text().trim()).not.toBe('');
     }
+  });
+});
+
+describe('live page: long names', () => {
+  it('an agent name or id of hundreds of characters without a space wraps in its cell instead of widening the table past the screen or running over the credit bars', () => {
+    // every cell of the standings was white-space: nowrap (a 300-character name made the table ~2,400 px wide, the figures off screen),
+    // and an episode's name column is 180 px: a longer word ran over the bar beside it
+    expect(css.get('#board td:first-child')?.get('white-space')).toBe('normal');
+    expect(css.get('#board td:first-child')?.get('overflow-wrap')).toBe('anywhere');
+    expect(css.get('.ep')?.get('overflow-wrap')).toBe('anywhere');
+    expect(css.get('.row>span')?.get('min-width')).toBe('0');
   });
 });

@@ -15,11 +15,11 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d233
 header{padding:12px 20px;background:#1d2330;color:#fff;display:flex;gap:16px;align-items:baseline}
 header h1{font-size:18px;margin:0}#status{font-size:12px;opacity:.8}
 main{padding:16px 20px;display:grid;gap:12px}
-.ep{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px #0002}
+.ep{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px #0002;overflow-wrap:anywhere}
 .ep h2{font-size:14px;margin:0 0 6px;font-family:ui-monospace,monospace}
 .tag{display:inline-block;padding:0 6px;border-radius:4px;font-size:12px;margin-left:6px}
 .success{background:#d8f3df;color:#17642d}.failure{background:#fbe0e0;color:#8a1c1c}
-.row{display:grid;grid-template-columns:180px 1fr 80px;gap:8px;align-items:center;margin:2px 0}
+.row{display:grid;grid-template-columns:180px 1fr 80px;gap:8px;align-items:center;margin:2px 0}.row>span{min-width:0}
 .bar{position:relative;height:12px;background:#eef0f4;border-radius:3px}
 .bar i{position:absolute;top:0;bottom:0;border-radius:3px}.pos{background:#2f8f52}.neg{background:#d0483c}
 .bar .mid{position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:#888}
@@ -30,7 +30,8 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 #board{padding:16px 20px 0}#board table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002;font-size:13px}
 #board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
-#board th:first-child,#board td:first-child{text-align:left}#board td.gap{text-align:center}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
+#board th:first-child,#board td:first-child{text-align:left}#board td.gap{text-align:center}
+#board td:first-child{white-space:normal;overflow-wrap:anywhere;min-width:10em}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
 .role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
 <header><h1>agent-credit</h1><span id="status" role="status">connecting…</span><span id="count" class="muted"></span></header>
