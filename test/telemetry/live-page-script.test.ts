@@ -293,3 +293,18 @@ describe('live page: long names', () => {
     expect(css.get('.row>span')?.get('min-width')).toBe('0');
   });
 });
+
+describe('live page script: a failed episode', () => {
+  it('names the first error as the rows do (step name, agent name, with their ids) and says when other steps are tied with it', () => {
+    const page = loadPage();
+    const send = (e: object) => page.sources[0]!.listeners.get((e as { event_type: string }).event_type)!({ data: JSON.stringify(e) });
+    const header = { episode_id: 'ep1', episode_revision: 0, trace_ids: ['t1'], emitted_at_ms: 1 };
+    const agent = (agent_id: string, agent_name: string, credit: number) => ({ agent_id, agent_name, credit, ci_low: credit, ci_high: credit, steps: 1 });
+    send({ ...header, event_type: 'episode_credit', outcome: 'failure', system_value: 0.2, close_reason: 'evaluation-arrived', estimator: { name: 'closed-form', status: 'exact' }, agents: [agent('agent_planner', 'planner', 0.1), agent('agent_coder', 'coder', 0.1)], first_error: { step_id: 'a1a1a1a1a1a1a1a1', agent_id: 'agent_coder', evidence: ['status=error: search_docs timed out'], ties: ['b2b2b2b2b2b2b2b2'] } });
+    const err = () => all(page.byId.get('episodes')!).find((x) => x.className === 'err')!.textContent;
+    expect(err()).toBe('first error: step a1a1a1a1a1a1a1a1 by coder (agent_coder) — status=error: search_docs timed out · 1 other step equally likely: b2b2b2b2b2b2b2b2');
+    // its message reward arrives: the step is named
+    send({ ...header, event_type: 'message_reward', step_id: 'a1a1a1a1a1a1a1a1', agent_id: 'agent_coder', agent_name: 'coder', name: 'execute_tool search_docs', reward: -0.5, failure_role: 'first-error' });
+    expect(err()).toMatch(/^first error: execute_tool search_docs \(step a1a1a1a1a1a1a1a1\) by coder \(agent_coder\)/);
+  });
+});

@@ -55,6 +55,16 @@ function entry(id) {
     while (episodes.size > MAX) { const [k, v] = episodes.entries().next().value; v.node.remove(); episodes.delete(k); } }
   return e;
 }
+// The first error as the rows above name things: the step's name (from its message reward, once
+// that has arrived) and the agent's name, with the ids; and the steps tied with it, which the event
+// reports rather than hides — a tie means the localization is not certain.
+function firstError(fe, agents, rewards) {
+  const step = rewards.find((m) => m.step_id === fe.step_id), agent = agents.find((a) => a.agent_id === fe.agent_id);
+  const who = agent && agent.agent_name !== fe.agent_id ? agent.agent_name + ' (' + fe.agent_id + ')' : fe.agent_id;
+  const ties = fe.ties || [];
+  return 'first error: ' + (step ? step.name + ' (step ' + fe.step_id + ')' : 'step ' + fe.step_id) + ' by ' + who + ' — ' + fe.evidence.join('; ') +
+    (ties.length ? ' · ' + ties.length + (ties.length === 1 ? ' other step' : ' other steps') + ' equally likely: ' + ties.join(', ') : '');
+}
 function render(id) {
   const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren();
   const c = e.credit, h = el('h2', '', id);
@@ -63,7 +73,7 @@ function render(id) {
   if (c) {
     const scale = Math.max(1e-9, ...c.agents.map((a) => Math.abs(a.credit)));
     for (const a of c.agents) { const r = el('div', 'row'); r.append(el('span', '', a.agent_name), bar(a.credit, scale), el('span', 'num', fmt(a.credit))); r.title = 'CI [' + a.ci_low.toFixed(3) + ', ' + a.ci_high.toFixed(3) + '] · ' + a.steps + ' steps'; n.append(r); }
-    if (c.first_error) n.append(el('div', 'err', 'first error: step ' + c.first_error.step_id + ' by ' + c.first_error.agent_id + ' — ' + c.first_error.evidence.join('; ')));
+    if (c.first_error) n.append(el('div', 'err', firstError(c.first_error, c.agents, e.rewards)));
   }
   if (e.rewards.length) {
     const d = el('details'); d.append(el('summary', '', e.rewards.length + ' message rewards'));
