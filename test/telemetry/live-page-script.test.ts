@@ -63,6 +63,7 @@ describe('live page script', () => {
       Number,
       String,
       JSON,
+      Date,
     });
     new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
     expect(replaced).toEqual(['/']);
@@ -97,7 +98,8 @@ describe('live page script', () => {
     expect(text).toMatch(/message rewards/);
     if (credits.some((c) => c.event_type === 'episode_credit' && c.first_error)) expect(text).toContain('first error');
     if (events.some((e) => e.event_type === 'preference_pair')) expect(text).toContain('pair for');
-    expect(byId.get('count')!.textContent).toBe(`${events.length} events`);
+    const newest = Math.max(...events.map((e) => e.emitted_at_ms));
+    expect(byId.get('count')!.textContent).toBe(`${events.length} events · newest ${new Date(newest).toDateString() === new Date().toDateString() ? new Date(newest).toLocaleTimeString() : new Date(newest).toLocaleString()}`);
 
     // A correction (revision 1) replaces the episode's rewards and pairs; a late revision-0 event is ignored.
     const failed = credits.find((c) => c.event_type === 'episode_credit' && c.outcome === 'failure')!;
@@ -154,6 +156,7 @@ function loadPage(headStatus = 200) {
     Number,
     String,
     JSON,
+    Date,
   });
   new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
   const status = () => byId.get('status')!.textContent;
@@ -306,5 +309,20 @@ describe('live page script: a failed episode', () => {
     // its message reward arrives: the step is named
     send({ ...header, event_type: 'message_reward', step_id: 'a1a1a1a1a1a1a1a1', agent_id: 'agent_coder', agent_name: 'coder', name: 'execute_tool search_docs', reward: -0.5, failure_role: 'first-error' });
     expect(err()).toMatch(/^first error: execute_tool search_docs \(step a1a1a1a1a1a1a1a1\) by coder \(agent_coder\)/);
+  });
+});
+
+describe('live page script: a stream gone quiet', () => {
+  it("shows when the newest event was made, so a fleet that stopped sending is told from a quiet minute ('live' only says the stream is open); a reconnect starts over", () => {
+    const page = loadPage();
+    const count = () => page.byId.get('count')!.textContent;
+    const at = Date.parse('2001-01-02T03:04:05Z');
+    const credit = (episode_id: string, emitted_at_ms: number) => ({ event_type: 'episode_credit', episode_id, episode_revision: 0, trace_ids: [episode_id], emitted_at_ms, outcome: 'success', system_value: 1, close_reason: 'root-ended', estimator: { name: 'exact', status: 'exact' }, agents: [] });
+    page.sources[0]!.onopen!();
+    page.sources[0]!.listeners.get('episode_credit')!({ data: JSON.stringify(credit('e1', at)) });
+    page.sources[0]!.listeners.get('episode_credit')!({ data: JSON.stringify(credit('e0', at - 60_000)) }); // older, arriving later
+    expect(count()).toBe(`2 events · newest ${new Date(at).toLocaleString()}`); // not today: with its date
+    page.sources[0]!.onopen!(); // reconnected: the server replays its buffer from scratch
+    expect(count()).toBe('');
   });
 });

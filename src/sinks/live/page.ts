@@ -127,9 +127,12 @@ function onAgents(ev) {
   }
   board.replaceChildren(s.agents.length ? t : el('span', 'muted', 'no credited episode yet'));
 }
-let total = 0;
+// 'live' says the stream is open, not that credit still comes: the newest event's time tells a fleet
+// (or a pipeline) that stopped sending from a quiet minute
+let total = 0, newest = 0;
+const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 function onEvent(ev) {
-  const e = JSON.parse(ev.data), x = entry(e.episode_id); total++;
+  const e = JSON.parse(ev.data), x = entry(e.episode_id); total++; newest = Math.max(newest, e.emitted_at_ms || 0);
   // A correction (higher revision) replaces everything shown for the episode; older revisions' events are ignored.
   const rev = e.episode_revision || 0;
   if (x.rev === undefined || rev > x.rev) { x.rev = rev; x.credit = null; x.rewards = []; x.pairs = []; }
@@ -138,7 +141,7 @@ function onEvent(ev) {
     else if (e.event_type === 'message_reward') x.rewards.push(e);
     else if (e.event_type === 'preference_pair') x.pairs.push(e);
   }
-  render(e.episode_id); document.getElementById('count').textContent = total + ' events';
+  render(e.episode_id); document.getElementById('count').textContent = total + ' events' + (newest ? ' · newest ' + when(newest) : '');
 }
 const status = (text) => { document.getElementById('status').textContent = text; };
 // The browser reconnects by itself only after a network error or the end of the stream (the job
@@ -150,7 +153,7 @@ function connect() {
   const src = current = new EventSource('events');
   for (const t of ['episode_credit', 'message_reward', 'preference_pair']) src.addEventListener(t, onEvent);
   src.addEventListener('agents', onAgents);
-  src.onopen = () => { retryMs = 1000; episodes.clear(); root.replaceChildren(); total = 0; /* the server replays its buffer on every (re)connect */ status('live'); };
+  src.onopen = () => { retryMs = 1000; episodes.clear(); root.replaceChildren(); total = 0; newest = 0; document.getElementById('count').textContent = ''; /* the server replays its buffer on every (re)connect */ status('live'); };
   src.onerror = () => {
     if (src.readyState !== 2) return status('reconnecting…');
     src.close(); current = undefined;
