@@ -149,7 +149,8 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   health.register('kafka', 'joining');
   const standings = new StandingsSink();
   telemetry.observeAgents(() => standings.board.snapshot());
-  const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live }) : undefined;
+  const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
+  const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, scope: { kind: 'view', fromMs: fromMs === null || fromMs <= 0 ? null : fromMs } }) : undefined;
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;
   const outputs = await startJobOutputs(live ? [standings, live] : [standings], statusServer);
   const renewal = watchJobCredentialFiles(security, [renewableKafkaTls({ ssl: kafka.ssl }, connection)], telemetry, log);
@@ -187,7 +188,6 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         throw new ConfigError([`${keys.join(', ')}: ${missing.join(', ')} not on the cluster — name the topics the job publishes to (its sinks.kafka.topics), or start the job once (it creates them)`]);
       }
       // a window reaching before 1970 is all of it: negative timestamps are ListOffsets's special values (-1 the end)
-      const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
       offsets = await startOffsets(admin, topics, fromMs === null || fromMs <= 0 ? null : fromMs);
     } finally {
       await admin.disconnect().catch(() => undefined);

@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
 import { AgentBoard } from '../../src/events/agent-board.js';
-import { boardForPage } from '../../src/sinks/live/live-sink.js';
+import { request as httpRequest } from 'node:http';
+import { LiveSink, boardForPage, type StandingsScope } from '../../src/sinks/live/live-sink.js';
 import { LIVE_PAGE_HTML } from '../../src/sinks/live/page.js';
 import type { EventSink } from '../../src/sinks/types.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
@@ -324,5 +325,55 @@ describe('live page script: a stream gone quiet', () => {
     expect(count()).toBe(`2 events · newest ${new Date(at).toLocaleString()}`); // not today: with its date
     page.sources[0]!.onopen!(); // reconnected: the server replays its buffer from scratch
     expect(count()).toBe('');
+  });
+});
+
+describe('live page: whose episodes the standings count', () => {
+  const caption = (scope: StandingsScope | undefined) => {
+    const page = loadPage();
+    page.sources[0]!.listeners.get('agents')!({ data: JSON.stringify(boardForPage(snapshotOf([standing('a', 'a', 1)]), scope)) });
+    return page.byId.get('board')!.children[0]!.children.find((c) => c.tag === 'caption')!.textContent;
+  };
+  const at = Date.parse('2001-01-02T03:04:05Z');
+
+  it("the caption says whether the table is one job process's since it started (a restart starts at zero, a Kafka instance counts its own partitions) or every instance's, from agent-credit view", () => {
+    expect(caption({ kind: 'job', since_ms: at })).toBe(`this job process, since it started ${new Date(at).toLocaleString()}: 1 episodes · 0 failed · mean R 1.000`);
+    expect(caption({ kind: 'view', since_ms: at })).toMatch(/^all instances \(committed\), since .*2001.*: 1 episodes/);
+    expect(caption({ kind: 'view', since_ms: null })).toMatch(/^all instances \(committed\), since the topics began: 1 episodes/);
+  });
+
+  it("the sink pushes its scope: a job's start time by default, view's window when given", async () => {
+    const firstAgentsFrame = (sink: LiveSink) =>
+      new Promise<{ scope?: StandingsScope }>((resolve, reject) => {
+        const req = httpRequest(`${sink.address().url}/events`, (res) => {
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            const m = /event: agents\ndata: (.*)\n\n/.exec(buf);
+            if (m) {
+              req.destroy();
+              resolve(JSON.parse(m[1]!));
+            }
+          });
+        });
+        req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+        req.end();
+      });
+    const before = Date.now();
+    const job = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 1, maxClients: 1 });
+    const view = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 1, maxClients: 1, scope: { kind: 'view', fromMs: at } });
+    await job.start();
+    await view.start();
+    try {
+      const j = (await firstAgentsFrame(job)).scope!;
+      expect(j.kind).toBe('job');
+      expect(j.since_ms).toBeGreaterThanOrEqual(before);
+      expect(j.since_ms).toBeLessThanOrEqual(Date.now());
+      expect((await firstAgentsFrame(view)).scope).toEqual({ kind: 'view', since_ms: at });
+    } finally {
+      await job.close();
+      await view.close();
+    }
   });
 });

@@ -59,6 +59,19 @@ export interface LiveSinkOptions {
   telemetry?: SelfTelemetry;
   /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
   security?: ListenerSecurity;
+  /**
+   * What the standings cover, said in the page's table caption: default `job` (this process's
+   * events since it started: a restart starts at zero, an instance of a Kafka group sees its own
+   * partitions); `view` for `agent-credit view` (every instance's committed events from `fromMs`,
+   * null = the topics' start).
+   */
+  scope?: { kind: 'view'; fromMs: number | null };
+}
+
+/** The standings' coverage as pushed to the page: whose events, from when (unix ms; null = the output topics' start). */
+export interface StandingsScope {
+  kind: 'job' | 'view';
+  since_ms: number | null;
 }
 
 /** Most bytes of events `/api/recent` returns (the newest ones). */
@@ -68,9 +81,9 @@ const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 const PUSHED_AGENTS = 200;
 
 /** The standings as pushed to the page: at most PUSHED_AGENTS rows, the best and the worst half each. */
-export function boardForPage(s: AgentBoardSnapshot): AgentBoardSnapshot & { agents_total: number } {
+export function boardForPage(s: AgentBoardSnapshot, scope?: StandingsScope): AgentBoardSnapshot & { agents_total: number; scope?: StandingsScope } {
   const rows = s.agents.length <= PUSHED_AGENTS ? s.agents : [...s.agents.slice(0, PUSHED_AGENTS / 2), ...s.agents.slice(-PUSHED_AGENTS / 2)];
-  return { ...s, agents: rows, agents_total: s.agents.length };
+  return { ...s, agents: rows, agents_total: s.agents.length, ...(scope ? { scope } : {}) };
 }
 
 export class LiveSink implements EventSink {
@@ -90,12 +103,15 @@ export class LiveSink implements EventSink {
   private boardPushed = 0;
   /** Clients disconnected because they could not keep up. */
   slowClientsDropped = 0;
+  /** What the standings cover (the page's caption). */
+  private readonly scope: StandingsScope;
 
   constructor(private readonly options: LiveSinkOptions) {
     this.buffer = new RingBuffer(options.bufferEvents);
     this.board = options.board ?? new AgentBoard();
     this.feedsBoard = options.board === undefined;
     this.health = options.health ?? new HealthState();
+    this.scope = options.scope ? { kind: 'view', since_ms: options.scope.fromMs } : { kind: 'job', since_ms: Date.now() };
   }
 
   async start(): Promise<void> {
@@ -190,7 +206,7 @@ export class LiveSink implements EventSink {
   }
 
   private boardFrame(): string {
-    return `event: agents\ndata: ${JSON.stringify(boardForPage(this.board.snapshot()))}\n\n`;
+    return `event: agents\ndata: ${JSON.stringify(boardForPage(this.board.snapshot(), this.scope))}\n\n`;
   }
 
   /** Pushes the standings to every client when they changed since the last push (one snapshot for all). */

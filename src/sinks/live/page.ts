@@ -42,6 +42,8 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname);
 const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
+// a time of day today, with the date otherwise
+const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
 const ROLE_TAGS = { 'first-error': 'first error', repair: 'repair', critic: 'critic', dependent: 'dependent' };
 function bar(value, scale) {
@@ -105,10 +107,18 @@ function agentCell(id, name) {
   if (id !== name && !id.endsWith('/' + name)) td.append(el('span', 'muted', ' ' + id));
   return td;
 }
+// Whose episodes the table counts: one job process's since it started (a restart starts again at
+// zero; an instance of a Kafka group counts its own partitions), or — agent-credit view — every
+// instance's committed ones from a time on.
+function scopeText(scope) {
+  if (!scope) return '';
+  if (scope.kind === 'view') return 'all instances (committed), since ' + (scope.since_ms === null ? 'the topics began' : when(scope.since_ms)) + ': ';
+  return 'this job process, since it started ' + when(scope.since_ms) + ': ';
+}
 // the fleet since the job started (server-side standings: corrections replace, re-deliveries count once)
 function onAgents(ev) {
   const s = JSON.parse(ev.data), t = el('table');
-  t.append(el('caption', '', s.episodes + ' episodes · ' + s.failures + ' failed · mean R ' + Number(s.system_value_mean).toFixed(3) + (s.agents_total > s.agents.length ? ' · showing the ' + s.agents.length + ' highest and lowest of ' + s.agents_total + ' agents' : '')));
+  t.append(el('caption', '', scopeText(s.scope) + s.episodes + ' episodes · ' + s.failures + ' failed · mean R ' + Number(s.system_value_mean).toFixed(3) + (s.agents_total > s.agents.length ? ' · showing the ' + s.agents.length + ' highest and lowest of ' + s.agents_total + ' agents' : '')));
   // column headers (scope col) for screen readers; the bar column's is for them only
   const head = el('tr');
   for (const c of BOARD_COLUMNS) { const th = el('th', '', c === BAR_COLUMN ? undefined : c); if (c === BAR_COLUMN) th.append(el('span', 'sr-only', c)); th.scope = 'col'; head.append(th); }
@@ -130,7 +140,6 @@ function onAgents(ev) {
 // 'live' says the stream is open, not that credit still comes: the newest event's time tells a fleet
 // (or a pipeline) that stopped sending from a quiet minute
 let total = 0, newest = 0;
-const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 function onEvent(ev) {
   const e = JSON.parse(ev.data), x = entry(e.episode_id); total++; newest = Math.max(newest, e.emitted_at_ms || 0);
   // A correction (higher revision) replaces everything shown for the episode; older revisions' events are ignored.
