@@ -4,8 +4,10 @@
  * credit summed and averaged over its episodes, failures it started, harmful and redundant steps,
  * repairs) and, per episode (newest first, last 40 kept): the outcome and system
  * value, each agent's Shapley credit as a signed bar with its interval, per-message rewards, and
- * for failures the first error and the preference pairs. All telemetry text is inserted with
- * `textContent` (span names and outputs are untrusted).
+ * for failures the first error (named, with its ties) and the preference pairs. All telemetry text
+ * is inserted with `textContent` (span names and outputs are untrusted). The header shows the
+ * connection and the newest event's time; a stream the browser gives up on (an answer that is not
+ * a stream) is reopened with back-off.
  */
 export const LIVE_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
