@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Script } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
@@ -73,6 +73,16 @@ const metricValue = (text: string, name: string): number => {
   return total;
 };
 
+/**
+ * Waits until the sink has exactly `n` SSE clients: a stream opened with readSse is connected (its
+ * replay sent) only then — events published before that come in its replay, not after it. A fixed
+ * 100 ms sleep stood in for this and lost the race on a loaded machine (the whole unit project on 2
+ * cores: the replay test waited 60 s for a 4th event that had been replayed as the 3rd).
+ */
+async function clients(live: LiveSink, n: number): Promise<void> {
+  await vi.waitFor(() => expect(live.clientCount).toBe(n), { timeout: 10_000, interval: 5 });
+}
+
 describe('live page sink', () => {
   const health = new HealthState();
   const telemetry = new SelfTelemetry();
@@ -102,8 +112,9 @@ describe('live page sink', () => {
   it('keeps only the last bufferEvents events and replays them to a new SSE client, then streams new ones', async () => {
     live.publish(['e1', 'e2', 'e3', 'e4'].map(episodeCredit));
     expect(live.recent().map((e) => e.episode_id)).toEqual(['e2', 'e3', 'e4']);
+    await clients(live, 0);
     const got = readSse(url, 4);
-    await new Promise((r) => setTimeout(r, 100));
+    await clients(live, 1);
     live.publish([episodeCredit('e5')]);
     const frames = (await got).map((d) => EpisodeCreditSchema.parse(JSON.parse(d)).episode_id);
     expect(frames).toEqual(['e2', 'e3', 'e4', 'e5']);
@@ -112,8 +123,9 @@ describe('live page sink', () => {
   it('serves the fleet standings since start at /api/agents and pushes them as `agents` to new and live clients', async () => {
     const before = (await (await fetch(`${url}/api/agents`)).json()) as AgentBoardSnapshot;
     // the standings on connect, then pushes until one has the next episode
+    await clients(live, 0); // the previous test's stream has gone
     const got = readSse(url, (data) => data.some((d) => (JSON.parse(d) as AgentBoardSnapshot).episodes > before.episodes), ['agents']);
-    await new Promise((r) => setTimeout(r, 100));
+    await clients(live, 1);
     live.publish([episodeCredit('e6')]);
     const frames = (await got).map((d) => JSON.parse(d) as AgentBoardSnapshot & { agents_total: number });
     const [onConnect, pushed] = [frames[0]!, frames.at(-1)!];
