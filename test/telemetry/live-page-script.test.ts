@@ -19,6 +19,8 @@ class FakeElement {
   className = '';
   textContent = '';
   title = '';
+  checked = false;
+  onchange: (() => void) | undefined;
   style: Record<string, string> = {};
   constructor(readonly tag: string) {}
   append(...els: FakeElement[]) {
@@ -46,7 +48,7 @@ describe('live page script', () => {
     const sink: EventSink = { name: 'c', start: async () => {}, publish: (e) => void events.push(...e), flush: async () => {}, close: async () => {} };
     await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')]), { sinks: [sink] });
 
-    const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+    const byId = new Map(['board', 'episodes', 'status', 'count', 'failonly'].map((id) => [id, new FakeElement('div')]));
     const listeners = new Map<string, (ev: { data: string }) => void>();
     const source = { onopen: undefined as undefined | (() => void), onerror: undefined, addEventListener: (t: string, f: (ev: { data: string }) => void) => listeners.set(t, f) };
     // opened as /?token=… (sinks.live.auth): the script takes the token out of the address bar
@@ -130,7 +132,7 @@ describe('live page script', () => {
 
 /** The page script with fake EventSources (every one it opens), timers and fetch under the test's control. */
 function loadPage(headStatus = 200) {
-  const byId = new Map(['board', 'episodes', 'status', 'count'].map((id) => [id, new FakeElement('div')]));
+  const byId = new Map(['board', 'episodes', 'status', 'count', 'failonly'].map((id) => [id, new FakeElement('div')]));
   type FakeSource = { readyState: number; closed: boolean; onopen?: () => void; onerror?: () => void; listeners: Map<string, (ev: { data: string }) => void>; addEventListener(t: string, f: (ev: { data: string }) => void): void; close(): void };
   const sources: FakeSource[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
@@ -243,6 +245,41 @@ describe('live page script: a fleet larger than a push', () => {
     expect(rows[100]!.text()).toContain('486 agents in between, not shown');
     expect(rows[101]!.children[0]!.textContent).toBe('a586');
     expect(table.children.find((c) => c.tag === 'caption')!.textContent).toContain('showing the 200 highest and lowest of 686 agents');
+  });
+});
+
+describe('live page script: failures stay on the page', () => {
+  /** An episode_credit with just what the page reads. */
+  const credit = (id: string, outcome: 'success' | 'failure') => ({
+    event_type: 'episode_credit', episode_id: id, episode_revision: 0, emitted_at_ms: 1, outcome, system_value: outcome === 'success' ? 1 : 0,
+    close_reason: 'evaluation-arrived', estimator: { name: 'closed-form', status: 'exact' }, agents: [{ agent_id: 'a', agent_name: 'a', credit: 0.5, ci_low: 0.5, ci_high: 0.5, steps: 1 }],
+  });
+  it('keeps up to 20 failed episodes over older successes, and a switch shows failures only', () => {
+    const page = loadPage();
+    const send = (id: string, outcome: 'success' | 'failure') => page.sources[0]!.listeners.get('episode_credit')!({ data: JSON.stringify(credit(id, outcome)) });
+    const shown = () => page.byId.get('episodes')!.children.map((c) => c.children[0]!.textContent);
+    for (let i = 1; i <= 5; i++) send(`F${i}`, 'failure');
+    for (let i = 1; i <= 60; i++) send(`S${i}`, 'success');
+    // 40 cards: the 5 failures (the newest 40 alone would have dropped them 35 successes ago) and the 35 newest successes
+    expect(shown()).toHaveLength(40);
+    for (let i = 1; i <= 5; i++) expect(shown()).toContain(`F${i}`);
+    expect(shown()).not.toContain('S25');
+    expect(shown()).toContain('S26');
+    // a run of failures: beyond 20 failures kept, the oldest card goes again, whatever it is
+    for (let i = 6; i <= 35; i++) send(`F${i}`, 'failure');
+    expect(shown().sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `F${i + 6}`), ...Array.from({ length: 10 }, (_, i) => `S${i + 51}`)].sort());
+    // failures only: failed cards are marked, the switch hides the others (main.failonly .ep:not(.failed))
+    const cards = page.byId.get('episodes')!.children;
+    expect(cards.filter((c) => c.className === 'ep failed')).toHaveLength(30);
+    expect(cards.filter((c) => c.className === 'ep')).toHaveLength(10);
+    const toggle = page.byId.get('failonly')!;
+    toggle.checked = true;
+    toggle.onchange!();
+    expect(page.byId.get('episodes')!.className).toBe('failonly');
+    expect(css.get('main.failonly .ep:not(.failed)')?.get('display')).toBe('none');
+    toggle.checked = false;
+    toggle.onchange!();
+    expect(page.byId.get('episodes')!.className).toBe('');
   });
 });
 

@@ -2,7 +2,8 @@
  * The live page: one self-contained HTML document (no external assets). It subscribes to
  * `/events` (SSE) and renders the fleet's standings (`agents` pushes: per agent since start,
  * credit summed and averaged over its episodes, failures it started, harmful and redundant steps,
- * repairs) and, per episode (newest first, last 40 kept): the outcome and system
+ * repairs) and, per episode (newest first; 40 cards, of which up to 20 failed ones are kept over
+ * older successes, and a "failures only" switch): the outcome and system
  * value, each agent's Shapley credit as a signed bar with its interval, per-message rewards, and
  * for failures the first error (named, with its ties) and the preference pairs. All telemetry text
  * is inserted with `textContent` (span names and outputs are untrusted). The header shows the
@@ -29,6 +30,7 @@ main{padding:16px 20px;display:grid;gap:12px}
 details{margin-top:6px}summary{cursor:pointer;color:#445}
 .err{color:#8a1c1c;margin-top:6px}.pair{font-size:12px;margin:4px 0;padding:4px 8px;background:#fafafa;border-left:3px solid #d0483c}
 .muted{color:#5c6370;font-size:12px}header .muted{color:#c5cad3}
+main.failonly .ep:not(.failed){display:none}header label{margin-left:auto;font-size:12px}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 #board{padding:16px 20px 0}#board table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002;font-size:13px}
 #board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
@@ -36,13 +38,18 @@ details{margin-top:6px}summary{cursor:pointer;color:#445}
 #board td:first-child{white-space:normal;overflow-wrap:anywhere;min-width:10em}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
 .role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
-<header><h1>agent-credit</h1><span id="status" role="status">connecting…</span><span id="count" class="muted"></span></header>
+<header><h1>agent-credit</h1><span id="status" role="status">connecting…</span><span id="count" class="muted"></span><label><input type="checkbox" id="failonly"> failures only</label></header>
 <section id="board"></section>
 <main id="episodes"></main>
 <script>
 // opened as /?token=… (sinks.live.auth): the cookie is set, the token leaves the address bar and history
 if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname);
-const MAX = 40, episodes = new Map(), root = document.getElementById('episodes');
+// 40 cards; a failure is what an operator comes back for, so up to 20 failed episodes are kept
+// over older successes (on a busy fleet the newest 40 alone replaced a failure within seconds)
+const MAX = 40, MAX_FAILED_KEPT = 20, episodes = new Map(), root = document.getElementById('episodes');
+const isFailed = (e) => e.credit !== null && e.credit.outcome === 'failure';
+const failOnly = document.getElementById('failonly');
+failOnly.onchange = () => { root.className = failOnly.checked ? 'failonly' : ''; };
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
 // a time of day today, with the date otherwise
 const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
@@ -56,7 +63,12 @@ function bar(value, scale) {
 function entry(id) {
   let e = episodes.get(id);
   if (!e) { e = { credit: null, rewards: [], pairs: [], node: el('section', 'ep') }; episodes.set(id, e); root.prepend(e.node);
-    while (episodes.size > MAX) { const [k, v] = episodes.entries().next().value; v.node.remove(); episodes.delete(k); } }
+    while (episodes.size > MAX) {
+      let failed = 0, oldestOther;
+      for (const [k, v] of episodes) { if (isFailed(v)) failed++; else if (oldestOther === undefined) oldestOther = k; }
+      const k = oldestOther !== undefined && failed <= MAX_FAILED_KEPT ? oldestOther : episodes.keys().next().value;
+      episodes.get(k).node.remove(); episodes.delete(k);
+    } }
   return e;
 }
 // The first error as the rows above name things: the step's name (from its message reward, once
@@ -70,7 +82,7 @@ function firstError(fe, agents, rewards) {
     (ties.length ? ' · ' + ties.length + (ties.length === 1 ? ' other step' : ' other steps') + ' equally likely: ' + ties.join(', ') : '');
 }
 function render(id) {
-  const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren();
+  const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren(); n.className = isFailed(e) ? 'ep failed' : 'ep';
   const c = e.credit, h = el('h2', '', id);
   if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(2)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
   n.append(h);
