@@ -42,11 +42,11 @@ import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
+import { compareOffsets } from '../episodes/offsets.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
 import {
   HeldTraces,
   commitOffsetFor,
-  compareOffsets,
   commitTagOf,
   decodeReplayMetadata,
   encodeReplayMetadata,

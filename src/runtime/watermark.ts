@@ -16,12 +16,7 @@
  * says "no filter": replay everything and rely on downstream de-duplication by event id.
  */
 
-/** Offsets are int64 decimal strings; compare as bigint. */
-export function compareOffsets(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+import { compareOffsets } from '../episodes/offsets.js';
 
 /** The smallest defined offset, or undefined when none is defined. */
 export function minOffset(...offsets: readonly (string | undefined)[]): string | undefined {
@@ -96,7 +91,8 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   } catch {
     held = undefined; // not ours after all: replay everything (safe, only slower)
   }
-  return { processedNext: parts[1]!, heldTraces: held };
+  // canonical (no leading zeros), as compareOffsets compares offsets
+  return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held };
 }
 
 /** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */

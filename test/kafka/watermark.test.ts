@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compareOffsets } from '../../src/episodes/offsets.js';
 import {
   HeldTraces,
   commitOffsetFor,
-  compareOffsets,
   commitTagOf,
   decodeReplayMetadata,
   encodeReplayMetadata,
@@ -117,6 +117,14 @@ describe('replay metadata', () => {
     expect(replayKeeps(f, '3', undefined)).toBe(false);
     expect(replayKeeps(f, '10', b)).toBe(true);
     expect(replayKeeps(undefined, '3', b)).toBe(true);
+  });
+
+  it('a processed position written with leading zeros reads as its number (offsets compare as canonical decimals)', () => {
+    const a = 'a'.repeat(32);
+    const f = decodeReplayMetadata(`ac1;0010;${a}`)!;
+    expect(f.processedNext).toBe('10');
+    expect(replayKeeps(f, '9', 'b'.repeat(32))).toBe(false);
+    expect(replayKeeps(f, '100', 'b'.repeat(32))).toBe(true);
   });
 });
 
