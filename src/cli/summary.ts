@@ -38,7 +38,7 @@ export interface ReplaySummary {
  * in a replay in data-time order far fewer episodes lie between the two; one that comes later
  * still is counted (`correctionsUnmatched`), its earlier revision not taken back.
  */
-export const SUMMARY_EPISODE_MEMORY = 200_000;
+const SUMMARY_EPISODE_MEMORY = 200_000;
 
 /**
  * The replay's figures, from the events as they are written: the fleet board
@@ -81,7 +81,7 @@ export interface ReplayCounts {
 }
 
 /** The summary's line of replay counts: skipped episodes, unmatched evaluations, undecodable requests. */
-export function renderReplayCounts(c: ReplayCounts): string {
+function renderReplayCounts(c: ReplayCounts): string {
   const u = c.unmatchedEvaluations;
   const unmatched = u.expired + u.pendingAtEnd + u.unjoinable;
   const why = [u.expired ? `${u.expired} expired waiting for spans` : '', u.pendingAtEnd ? `${u.pendingAtEnd} with no spans of their trace in the input` : '', u.unjoinable ? `${u.unjoinable} unjoinable` : ''].filter(Boolean).join(', ');

@@ -21,7 +21,7 @@ export const ENV_PREFIX = 'AGENT_CREDIT_';
  * `AGENT_CREDIT_KAFKAJS_FAST_PATHS=off` runs kafkajs unmodified (src/kafka/kafkajs-fast-paths.ts).
  * Before, it was refused as an unknown setting, so the documented opt-out stopped the job.
  */
-export const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS']);
+const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS']);
 
 export interface EnvOverride {
   variable: string;

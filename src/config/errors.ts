@@ -79,7 +79,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** A fix-it hint from the key's name (units are part of the key names: `…Ms`, `…Bytes`, `port`). */
-export function hintFor(path: readonly PropertyKey[]): string | undefined {
+function hintFor(path: readonly PropertyKey[]): string | undefined {
   const key = String(path[path.length - 1] ?? '');
   if (/Ms$/.test(key)) return 'set it in milliseconds, e.g. 2000';
   if (/Bytes$/.test(key)) return 'set it in bytes, e.g. 16777216 for 16 MiB';

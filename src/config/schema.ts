@@ -23,7 +23,7 @@ export const SourceKindSchema = z.enum(['otlp-http', 'kafka', 'file']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
 
 /** Embedded OTLP/HTTP receiver (`POST /v1/traces`, `POST /v1/logs`). */
-export const HttpSourceSchema = z.strictObject({
+const HttpSourceSchema = z.strictObject({
   host: Host.default(DEFAULTS.source.http.host).describe('interface to listen on; 0.0.0.0 to accept remote exporters'),
   port: Port.default(DEFAULTS.source.http.port).describe('OTLP/HTTP port (4318 is the OTLP default); 0 = any free port'),
   maxBodyBytes: z
@@ -38,7 +38,7 @@ export const HttpSourceSchema = z.strictObject({
 });
 
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
-export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
+const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
   // Connection settings of the whole job (consumer, producers, admin): src/kafka/connection.ts.
   ssl: KafkaTlsSchema.default(DEFAULTS.source.kafka.ssl),
@@ -46,11 +46,11 @@ export const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
 });
 
 /** Replay source: OTLP files or directories (collector kafka record dumps included). */
-export const FileSourceSchema = z.strictObject({
+const FileSourceSchema = z.strictObject({
   paths: z.array(z.string().min(1)).default([]),
 });
 
-export const SourceSchema = z
+const SourceSchema = z
   .strictObject({
     kind: SourceKindSchema.default(DEFAULTS.source.kind),
     http: HttpSourceSchema.default(() => HttpSourceSchema.parse({})),
@@ -63,13 +63,13 @@ export const SourceSchema = z
     }
   });
 
-export const StdoutSinkSchema = z.strictObject({
+const StdoutSinkSchema = z.strictObject({
   enabled: z.boolean().default(DEFAULTS.sinks.stdout.enabled).describe('one CreditEvent per line on stdout'),
   /** Only these event types; empty = all. */
   eventTypes: z.array(z.enum(['episode_credit', 'message_reward', 'preference_pair'])).default([]),
 });
 
-export const LiveSinkSchema = z.strictObject({
+const LiveSinkSchema = z.strictObject({
   enabled: z.boolean().default(DEFAULTS.sinks.live.enabled),
   host: Host.default(DEFAULTS.sinks.live.host),
   port: Port.default(DEFAULTS.sinks.live.port).describe('live page, /events (SSE), /metrics, /healthz, /readyz'),
@@ -94,15 +94,15 @@ export const KafkaSinkSectionSchema = z.strictObject({
   compression: KafkaCompressionSchema.default(DEFAULTS.sinks.kafka.compression),
 });
 
-export const SinksSchema = z.strictObject({
+const SinksSchema = z.strictObject({
   stdout: StdoutSinkSchema.default(() => StdoutSinkSchema.parse({})),
   live: LiveSinkSchema.default(() => LiveSinkSchema.parse({})),
   kafka: KafkaSinkSectionSchema.default(() => KafkaSinkSectionSchema.parse({})),
 });
 
-export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export const TelemetrySchema = z.strictObject({
+const TelemetrySchema = z.strictObject({
   logLevel: LogLevelSchema.default(DEFAULTS.telemetry.logLevel).describe('pino level; logs go to stderr'),
   /** Port of a separate /metrics + /healthz + /readyz server; null = served by the live page server. */
   metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
@@ -135,7 +135,7 @@ export const TelemetrySchema = z.strictObject({
   }
 });
 
-export const RuntimeSchema = z.strictObject({
+const RuntimeSchema = z.strictObject({
   /** Closed episodes waiting for credit before the receiver answers 503 (retryable). */
   creditQueueMax: z.number().int().min(1).default(DEFAULTS.runtime.creditQueueMax),
   creditConcurrency: z.number().int().min(1).max(64).default(DEFAULTS.runtime.creditConcurrency),
@@ -160,7 +160,7 @@ export const RuntimeSchema = z.strictObject({
 });
 
 /** Which evaluation is the episode's system score (passed to processEpisode). */
-export const EvaluationSelectionSchema = z.strictObject({
+const EvaluationSelectionSchema = z.strictObject({
   /** Evaluation name to use, e.g. task_success (also the only one whose arrival closes an episode at once); unset = the first name that scored the run (its latest evaluation of that name), so a later tone score does not replace the task verdict. */
   name: z.string().min(1).optional(),
   /** Root-span attribute carrying a system score, e.g. agent_credit.score; unset = none. */

@@ -16,7 +16,7 @@ export const EpisodesOptionsSchema = EpisodeAssemblerOptionsSchema;
 export const ConventionsOptionsSchema = ConventionsSchema;
 
 /** `credit.module`: a user's value function `value(coalition, episode)` (src/credit module game). */
-export const ModuleGameConfigSchema = z.strictObject({
+const ModuleGameConfigSchema = z.strictObject({
   /** .js/.mjs/.ts file, absolute or relative to the working directory. */
   path: z.string().min(1),
   exportName: z.string().min(1).default('value'),

@@ -67,7 +67,7 @@ export interface CausalLinks {
 }
 
 /** OpenAI Agents SDK default hand-off tool name (`Handoff.default_tool_name`). */
-export function handoffToolName(agentName: string): string {
+function handoffToolName(agentName: string): string {
   return `transfer_to_${agentName.replace(/\s+/g, '_').replace(/[^a-zA-Z0-9_-]/g, '').toLowerCase()}`;
 }
 

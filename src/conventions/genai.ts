@@ -34,7 +34,7 @@ const STRUCTURE_OPERATIONS = new Set(['invoke_workflow']);
 const TOOL_OPERATIONS = new Set(['execute_tool', 'retrieval']);
 
 /** Step kind for a `gen_ai.operation.name` value. Unknown values (incl. the literal "unknown") are structure. */
-export function genaiKind(operation: string): StepKind {
+function genaiKind(operation: string): StepKind {
   if (LLM_OPERATIONS.has(operation)) return 'llm';
   if (TOOL_OPERATIONS.has(operation)) return 'tool';
   if (HANDOFF_OPERATIONS.has(operation)) return 'handoff';

@@ -26,7 +26,7 @@ import {
 import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
 
 /** Step kind per OpenInference span kind. RETRIEVER/RERANKER are work an agent does with a result the LLM consumes: tools. */
-export function openinferenceKind(spanKind: string): StepKind {
+function openinferenceKind(spanKind: string): StepKind {
   switch (spanKind.toUpperCase()) {
     case 'LLM':
       return 'llm';

@@ -32,7 +32,7 @@ import {
 } from './messages.js';
 import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
 
-export function openllmetryKind(traceloopKind: string): StepKind {
+function openllmetryKind(traceloopKind: string): StepKind {
   switch (traceloopKind) {
     case 'workflow':
     case 'task':
@@ -65,7 +65,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * single object argument there), the one positional argument when there are no keyword ones, else
  * the wrapper itself. Anything that is not such a wrapper is returned as recorded.
  */
-export function entityArguments(v: unknown): unknown {
+function entityArguments(v: unknown): unknown {
   // Only a text that can be the wrapper is parsed (entity inputs can be large).
   const w = typeof v === 'string' ? (v.includes('"kwargs"') ? structured({ v }, 'v') : undefined) : v;
   if (!isRecord(w) || !Array.isArray(w['args']) || !isRecord(w['kwargs']) || Object.keys(w).length !== 2) return v;
@@ -77,7 +77,7 @@ export function entityArguments(v: unknown): unknown {
 }
 
 /** Text of an entity input (unwrapped by `entityArguments`) or output (a JSON-encoded string result is decoded). */
-export function entityText(v: unknown, input: boolean): string | undefined {
+function entityText(v: unknown, input: boolean): string | undefined {
   if (input) return textOf(entityArguments(v));
   if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
     try {

@@ -9,7 +9,7 @@ import type { Span } from '../model/telemetry.js';
 import { mergeContentSpans } from './content-events.js';
 
 /** Max ancestors visited by any walk; deeper chains are treated as cut there. */
-export const MAX_DEPTH = 10_000;
+const MAX_DEPTH = 10_000;
 
 export class SpanTree {
   readonly byId: ReadonlyMap<string, Span>;

@@ -459,7 +459,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
  * causal order: the run cut after each message, as the game scores it. A message that is not a
  * player leaves the coalition unchanged. Evaluated in one batch (a judge batches them).
  */
-export async function prefixValuesOf(game: CachedGame, messages: readonly AgentStep[]): Promise<number[]> {
+async function prefixValuesOf(game: CachedGame, messages: readonly AgentStep[]): Promise<number[]> {
   const index = new Map(game.players.map((p, i) => [p, i] as const));
   const coalition = new Uint8Array(game.players.length);
   const prefixes = messages.map((m) => {

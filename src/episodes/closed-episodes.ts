@@ -29,7 +29,7 @@ function hex32(s: string, from: number): number {
 }
 
 /** 32-bit fingerprint of (trace id, span id): low halves of both ids (random bits), xor-ed. */
-export function spanFingerprint(span: Pick<Span, 'traceId' | 'spanId'>): number {
+function spanFingerprint(span: Pick<Span, 'traceId' | 'spanId'>): number {
   return (hex32(span.spanId, 8) ^ hex32(span.traceId, 24)) >>> 0;
 }
 

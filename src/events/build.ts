@@ -31,7 +31,7 @@ export interface CreditEvents {
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 /** Bytes of an evaluator's explanation carried in episode_credit (as conventions.maxTextBytes for step texts). */
-export const EXPLANATION_MAX_BYTES = 2048;
+const EXPLANATION_MAX_BYTES = 2048;
 
 /**
  * JSON cannot carry NaN/Infinity; the engine never produces them, this guards the boundary.

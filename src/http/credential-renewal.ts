@@ -15,7 +15,7 @@ import { filesStamp } from './file-stamp.js';
 import { listenerSettingsFiles, resolveListenerSecurityInto, type WatchedListener } from './listener-security.js';
 
 /** How often the files are looked at: well within a Secret update's ~1 min, cheap (a few stats). */
-export const CREDENTIAL_FILE_CHECK_MS = 15_000;
+const CREDENTIAL_FILE_CHECK_MS = 15_000;
 
 export type RenewalOutcome = 'renewed' | 'failed';
 

@@ -73,8 +73,8 @@ let lz4Lib: Lz4Lib | undefined;
 let fzstdLib: FzstdLib | undefined;
 /** The codec libraries, loaded on first use (also by the OTLP/HTTP receiver's body reader). */
 export const snappy = (): SnappyLib => (snappyLib ??= load<SnappyLib>('snappy', 'snappy'));
-export const lz4 = (): Lz4Lib => (lz4Lib ??= load<Lz4Lib>('lz4-napi', 'lz4'));
-export const fzstd = (): FzstdLib => (fzstdLib ??= load<FzstdLib>('fzstd', 'zstd'));
+const lz4 = (): Lz4Lib => (lz4Lib ??= load<Lz4Lib>('lz4-napi', 'lz4'));
+const fzstd = (): FzstdLib => (fzstdLib ??= load<FzstdLib>('fzstd', 'zstd'));
 
 // ---- snappy (xerial framing) ----------------------------------------------------------------
 
@@ -139,14 +139,14 @@ export function snappyDecompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_
 
 // ---- lz4 -------------------------------------------------------------------------------------
 
-export const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
+const LZ4_MAX_BLOCK = 4 * 1024 * 1024;
 
 /**
  * An upper bound of an LZ4 frame's decompressed size from its headers, without decompressing:
  * blocks × maximum block size (each block decompresses to at most that; a stated content size is
  * not trusted for this, only checked too). Throws on a frame that is not well formed.
  */
-export function lz4FrameSizeBound(buf: Buffer): number {
+function lz4FrameSizeBound(buf: Buffer): number {
   if (buf.length < 7 || buf.readUInt32LE(0) !== 0x184d2204) throw new Error('not an LZ4 frame (magic number)');
   const flg = buf[4]!;
   const bd = buf[5]!;
@@ -225,7 +225,7 @@ export function zstdDecompress(buf: Buffer, maxBytes = MAX_DECOMPRESSED_BATCH_BY
 }
 
 /** Bytes of window shifting a zstd input may cost fzstd (~1 s of memmove on a slow core). */
-export const ZSTD_MAX_SHIFT_BYTES = 4 * 1024 * 1024 * 1024;
+const ZSTD_MAX_SHIFT_BYTES = 4 * 1024 * 1024 * 1024;
 /** RFC 8878 Block_Maximum_Size: what one compressed block decompresses to at most. */
 const ZSTD_MAX_BLOCK = 128 * 1024;
 

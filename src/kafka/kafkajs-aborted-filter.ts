@@ -17,7 +17,7 @@ import path from 'node:path';
 import { kafkajsRoot } from './kafkajs-internals.js';
 
 /** The kafkajs version whose internals this replaces; any other version is left alone. */
-export const KAFKAJS_ABORTED_FILTER_VERSION = '2.2.4';
+const KAFKAJS_ABORTED_FILTER_VERSION = '2.2.4';
 const MODULE = 'src/consumer/filterAbortedMessages.js';
 
 /** The subset of kafkajs's decoded message this filter reads. */

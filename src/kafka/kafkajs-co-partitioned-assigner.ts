@@ -7,7 +7,7 @@ import type { Assigner, PartitionAssigner } from 'kafkajs';
 import { coPartitionedAssignment } from './co-partitioned-assignment.js';
 import { AssignerProtocol } from './kafkajs-module.js';
 
-export const CO_PARTITIONED_PROTOCOL = 'AgentCreditCoPartitioned';
+const CO_PARTITIONED_PROTOCOL = 'AgentCreditCoPartitioned';
 
 export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }): Assigner => ({
   name: CO_PARTITIONED_PROTOCOL,

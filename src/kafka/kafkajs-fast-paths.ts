@@ -28,7 +28,7 @@ import path from 'node:path';
 import { kafkajsRoot } from './kafkajs-internals.js';
 
 /** The kafkajs version whose internals these replace; any other version is left alone. */
-export const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
+const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
 
 export interface FastPathsReport {
   /** True when every replacement is in place. */
@@ -137,7 +137,7 @@ interface RecordArgs {
  * length, attributes, timestamp and offset deltas, key, value, then the headers inline (kafkajs
  * builds an Encoder per header and copies each in; the bytes are the same).
  */
-export function recordEncoder(Encoder: EncoderClass): (args: RecordArgs) => EncoderLike {
+function recordEncoder(Encoder: EncoderClass): (args: RecordArgs) => EncoderLike {
   const sizeOfVarLong = (v: unknown) => (smallInt(v) ? Encoder.sizeOfVarInt(v) : Encoder.sizeOfVarLong(v));
   return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
     const headerKeys: string[] = [];
@@ -172,7 +172,7 @@ export function recordEncoder(Encoder: EncoderClass): (args: RecordArgs) => Enco
 }
 
 /** A constructor sharing `Encoder`'s prototype and statics whose buffer comes from the pool. */
-export function pooledEncoderClass(Encoder: EncoderClass): EncoderClass {
+function pooledEncoderClass(Encoder: EncoderClass): EncoderClass {
   function PooledEncoder(this: EncoderLike, initialSize = 511): void {
     this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
     this.offset = 0;

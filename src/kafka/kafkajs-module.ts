@@ -21,4 +21,4 @@ const kafkajs = require('kafkajs') as typeof import('kafkajs');
 // snappy, lz4 and zstd batches (a collector's `producer.compression`) decode like gzip ones.
 registerKafkajsCodecs(kafkajs.CompressionCodecs as unknown as Parameters<typeof registerKafkajsCodecs>[0]);
 
-export const { Kafka, Partitioners, logLevel, AssignerProtocol, PartitionAssigners, CompressionTypes, ConfigResourceTypes } = kafkajs;
+export const { Kafka, Partitioners, logLevel, AssignerProtocol, PartitionAssigners, ConfigResourceTypes } = kafkajs;

@@ -29,7 +29,7 @@ import { CodecUnavailableError } from './compression-codecs.js';
 import { crc32c } from './kafkajs-fast-paths.js';
 import { kafkajsRoot } from './kafkajs-internals.js';
 
-export const KAFKAJS_UNREADABLE_BATCHES_VERSION = '2.2.4';
+const KAFKAJS_UNREADABLE_BATCHES_VERSION = '2.2.4';
 const MODULE = 'src/protocol/recordBatch/v0/decoder.js';
 /** The fetch decoder that loads MODULE at its own load: it must not be loaded before the install. */
 const DEPENDENT = 'src/protocol/requests/fetch/v4/decodeMessages.js';
@@ -55,7 +55,7 @@ const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
  * Wraps kafkajs's batch decoder: a batch whose header was read (so the response stays aligned on
  * the next batch) but whose records failed becomes one stand-in record, as described above.
  */
-export function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
+function unreadableBatchesDecoder(original: BatchDecoder): BatchDecoder {
   return async (fetchDecoder) => {
     const start = fetchDecoder.offset;
     const buffer = fetchDecoder.buffer;

@@ -24,7 +24,7 @@ export type AttributeValue =
   | AttributeValue[]
   | { [key: string]: AttributeValue };
 
-export const AttributeValueSchema: z.ZodType<AttributeValue> = z.lazy(() =>
+const AttributeValueSchema: z.ZodType<AttributeValue> = z.lazy(() =>
   z.union([
     z.string(),
     z.number(),
@@ -55,7 +55,7 @@ export const ScopeSchema = z.object({
 export type Scope = z.infer<typeof ScopeSchema>;
 
 /** OTLP SpanKind numbers: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
-export const SpanKindSchema = z.number().int().min(0).max(5);
+const SpanKindSchema = z.number().int().min(0).max(5);
 
 /** OTLP status: code 0 unset, 1 ok, 2 error. */
 export const SpanStatusSchema = z.object({

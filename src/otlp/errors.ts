@@ -43,7 +43,7 @@ export function withPath(error: unknown, segment: string): DecodeFailure {
 }
 
 /** How many rejection reasons a partial decode keeps (the count is always complete). */
-export const MAX_REJECTION_REASONS = 5;
+const MAX_REJECTION_REASONS = 5;
 
 /**
  * The items (spans, log records) a partial decode skipped: how many, and the first reasons

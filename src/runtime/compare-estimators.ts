@@ -317,7 +317,7 @@ export function renderCompareReport(r: CompareReport): string {
  * Relative MSE below which an estimate counts as numerically exact: float rounding of exact
  * values leaves 1e-33…1e-30 (mean φ² normalized), which must not rank one exact estimator above another.
  */
-export const NUMERICALLY_EXACT_RELATIVE_MSE = 1e-24;
+const NUMERICALLY_EXACT_RELATIVE_MSE = 1e-24;
 
 /**
  * Per budget, the rows with the lowest relative MSE (rows without runs left out); several when they

@@ -60,7 +60,7 @@ import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 
-export const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
+const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
 export type Delivery = z.infer<typeof DeliverySchema>;
 
 export const KafkaPipelineConfigSchema = z.object({

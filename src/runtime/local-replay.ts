@@ -56,7 +56,7 @@ export interface ReplayStats extends LocalPipelineStats {
 }
 
 /** Total of `ReplayStats.unmatchedEvaluations`. */
-export const unmatchedTotal = (u: ReplayStats['unmatchedEvaluations']) => u.expired + u.pendingAtEnd + u.unjoinable;
+const unmatchedTotal = (u: ReplayStats['unmatchedEvaluations']) => u.expired + u.pendingAtEnd + u.unjoinable;
 
 export async function replayFiles(config: AppConfig, files: readonly OtlpFile[], options: ReplayOptions): Promise<ReplayStats> {
   const logger = options.logger;

@@ -48,7 +48,7 @@ export function assemblerHooksOf(config: AppConfig): EpisodeAssemblerHooks {
 }
 
 /** Loads `processEpisode` from src/runtime/process-episode.ts (docs/contracts.md signature). */
-export async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
+async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
   // A variable specifier keeps this file compiling while the module is being written.
   const specifier = './process-episode.js';
   let mod: { processEpisode?: unknown };

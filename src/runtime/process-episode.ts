@@ -13,7 +13,7 @@ import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { Episode } from '../model/episode.js';
-import { SELF_TRACER_NAME, type Span } from '../model/telemetry.js';
+import { SELF_TRACER_NAME } from '../model/telemetry.js';
 
 // Which evaluation is the run's score lives with the conventions (the assembler asks it too).
 export { systemEvaluation } from '../conventions/index.js';

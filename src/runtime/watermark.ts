@@ -53,7 +53,7 @@ export interface ReplayFilter {
 
 const METADATA_VERSION = 'ac1';
 /** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
-export const DEFAULT_METADATA_MAX_BYTES = 3_800;
+const DEFAULT_METADATA_MAX_BYTES = 3_800;
 
 /**
  * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (or `ac1;<processedNext>;*`

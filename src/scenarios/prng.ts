@@ -51,7 +51,6 @@ export class SeededRandom {
   }
 }
 
-export { hash32 };
 
 /** Derives the seed of the `index`-th child run from a parent seed (fleets). */
 export function childSeed(seed: number, index: number): number {

@@ -13,8 +13,8 @@ import type { PlannedSpan, ScenarioPlan } from './plan.js';
 import { SeededIdGenerator } from './prng.js';
 import type { ScenarioConvention } from './types.js';
 
-export const SCOPE_NAME = 'agent-credit.scenarios';
-export const SCOPE_VERSION = '0.1.0';
+const SCOPE_NAME = 'agent-credit.scenarios';
+const SCOPE_VERSION = '0.1.0';
 export const EVALUATOR_SERVICE = 'task-evaluator';
 /** A run passes when its score is at least this. */
 export const PASS_THRESHOLD = 0.5;
@@ -31,7 +31,7 @@ export interface RecordedScenario {
   readonly label: 'pass' | 'fail';
 }
 
-export function nsToHrTime(ns: bigint): HrTime {
+function nsToHrTime(ns: bigint): HrTime {
   return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
 }
 
@@ -44,7 +44,7 @@ export function nsToHrTime(ns: bigint): HrTime {
  * after the span starts, as an instrumentation does once the response is in). Derived from the
  * span id so it is unique per run and deterministic.
  */
-export function responseIdOf(spanId: string): string {
+function responseIdOf(spanId: string): string {
   return `chatcmpl-${spanId}`;
 }
 

@@ -2,7 +2,7 @@
  * Options and expectations of generated scenarios (zod: the one source of these types).
  */
 import { z } from 'zod';
-import { SpanIdSchema, TraceIdSchema } from '../model/telemetry.js';
+import { SpanIdSchema } from '../model/telemetry.js';
 
 /**
  * - `success`: cooperation; every agent's output is used downstream.
@@ -83,5 +83,3 @@ export const ScenarioExpectationSchema = z.object({
   forbiddenContent: z.array(z.string()),
 });
 export type ScenarioExpectation = z.infer<typeof ScenarioExpectationSchema>;
-
-export const ScenarioIdsSchema = z.object({ traceId: TraceIdSchema, rootSpanId: SpanIdSchema });

@@ -26,11 +26,11 @@ import { z } from 'zod';
 import type { AgentStep } from '../../model/agents.js';
 import type { Game } from '../types.js';
 
-export const RemovalProtocolSchema = z.enum(['mask', 'null']);
+const RemovalProtocolSchema = z.enum(['mask', 'null']);
 export type RemovalProtocol = z.infer<typeof RemovalProtocolSchema>;
 
 /** One message of the episode as the judge sees it. */
-export const JudgeMessageSchema = z.object({
+const JudgeMessageSchema = z.object({
   step_id: z.string(),
   agent_id: z.string(),
   /** AgentStep kind: llm, tool, handoff */
@@ -56,12 +56,12 @@ export const JudgeRequestSchema = z.object({
 });
 export type JudgeRequest = z.infer<typeof JudgeRequestSchema>;
 
-export const JudgeResponseSchema = z.object({ score: z.number().finite() });
+const JudgeResponseSchema = z.object({ score: z.number().finite() });
 export type JudgeResponse = z.infer<typeof JudgeResponseSchema>;
 
 export const JudgeBatchRequestSchema = z.object({ requests: z.array(JudgeRequestSchema).min(1) });
 export type JudgeBatchRequest = z.infer<typeof JudgeBatchRequestSchema>;
-export const JudgeBatchResponseSchema = z.object({ scores: z.array(z.number().finite()) });
+const JudgeBatchResponseSchema = z.object({ scores: z.array(z.number().finite()) });
 
 /**
  * fetch refuses URLs with credentials ("Request cannot be constructed from a URL that includes credentials"): said at start, not per call.
@@ -561,18 +561,12 @@ class JudgeGame implements HttpJudgeGame {
   }
 }
 
-/** Convenience: a client for `options` and a game for `episode` (tests, one-off use). */
-export function createHttpJudgeGame(episode: JudgeEpisode, options: HttpJudgeOptions): { game: HttpJudgeGame; client: HttpJudgeClient } {
-  const client = new HttpJudgeClient(options);
-  return { game: client.game(episode), client };
-}
-
 /**
  * A judge URL as messages show it: no query (an `?api_key=`) and no credentials. Judge errors go
  * into `episode_credit.diagnostics.warnings` — stdout, Kafka, the live page — and the full URL
  * leaked its key there (security review).
  */
-export function shownUrl(url: string): string {
+function shownUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
@@ -582,7 +576,7 @@ export function shownUrl(url: string): string {
 }
 
 /** `{url}/batch`: on the path, keeping the query (before, `/score?api_key=K` became `/score?api_key=K/batch`). */
-export function batchUrlOf(url: string): string {
+function batchUrlOf(url: string): string {
   const u = new URL(url);
   u.pathname = `${u.pathname.replace(/\/+$/, '')}/batch`;
   return u.href;

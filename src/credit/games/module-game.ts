@@ -65,7 +65,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
 }
 
 /** A Game over `episode.players` whose values come from `fn`. Non-finite results are errors. */
-export function moduleGame(fn: ModuleValueFunction, episode: ModuleGameEpisode, label = 'module'): Game {
+function moduleGame(fn: ModuleValueFunction, episode: ModuleGameEpisode, label = 'module'): Game {
   return {
     id: episode.episodeId,
     players: episode.players,

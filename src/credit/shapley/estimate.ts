@@ -89,6 +89,6 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
  * the worst of them and varies most across games (bench/RESULTS.md): SVARM is the safe default.
  * At 2·n SVARM cannot finish its exact strata and permutation sampling is better.
  */
-export function defaultSampler(n: number, budget: number | undefined): 'svarm' | 'permutation' {
+function defaultSampler(n: number, budget: number | undefined): 'svarm' | 'permutation' {
   return budget === undefined || budget >= 4 * n ? 'svarm' : 'permutation';
 }

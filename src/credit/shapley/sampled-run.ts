@@ -248,7 +248,7 @@ export interface SampledResultInput {
  * rounding floor. `partial` when nothing was evaluated, the game failed, fewer than 2 samples give
  * no interval, or the budget ended before a requested target.
  */
-export function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: number[]; status: ShapleyEstimate['status']; note: string | undefined } {
+function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: number[]; status: ShapleyEstimate['status']; note: string | undefined } {
   let values: number[];
   let halfWidths: number[];
   if (r.n === 1) {

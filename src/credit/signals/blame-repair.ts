@@ -176,7 +176,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
  * that retried or redid t*, other than the repairs themselves, in causal order. A prefix-value recovery leads to no critic: the steps before it are the ones the
  * scorer still rated low, and on a linear conversation every step would lie on the path.
  */
-export function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly CorrectiveAttempt[]): CorrectiveAttempt[] {
+function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly CorrectiveAttempt[]): CorrectiveAttempt[] {
   const fixes = repairs.filter((r) => r.via === 'retry' || r.via === 'redo');
   if (fixes.length === 0) return [];
   const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));

@@ -9,7 +9,7 @@ import { finiteOrName } from '../proto/common.js';
 export type JsonObject = Record<string, unknown>;
 
 /** Describes a JSON value's type for error messages. */
-export function typeName(v: unknown): string {
+function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   return typeof v;

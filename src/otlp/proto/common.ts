@@ -112,7 +112,7 @@ function decodeKeyValueList(c: WireCursor, end: number, depth: number): Record<s
 }
 
 /** Decodes one KeyValue payload ending at `end` into `into`. A KeyValue without value maps to `null`. */
-export function decodeKeyValue(c: WireCursor, end: number, into: Record<string, AttributeValue>, depth: number): void {
+function decodeKeyValue(c: WireCursor, end: number, into: Record<string, AttributeValue>, depth: number): void {
   const r = c.r;
   let key = '';
   let value: AttributeValue = null;

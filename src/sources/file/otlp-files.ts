@@ -151,7 +151,7 @@ export function readOtlpFile(file: OtlpFile): FileBatch[] {
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
 
 /** The replay clock value a request sets: its latest span end or log time (ms), 0 when it holds none. */
-export function requestTimeMs(batch: FileBatch): number {
+function requestTimeMs(batch: FileBatch): number {
   let latest = 0;
   if (batch.signal === 'traces') for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
   else for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));

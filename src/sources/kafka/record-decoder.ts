@@ -34,7 +34,7 @@ const MAX_LISTED_ERRORS = 5;
  * An evaluations-topic record: one JSON evaluation record, a JSON array of them, or JSON lines.
  * Records without `time_unix_nano` take the Kafka record's timestamp.
  */
-export function decodeEvaluationsRecord(record: ConsumedRecord): DecodedRecord {
+function decodeEvaluationsRecord(record: ConsumedRecord): DecodedRecord {
   if (record.value === null || record.value.length === 0) {
     return { ok: false, signal: 'evaluations', reason: 'empty record value (tombstone or empty payload)' };
   }

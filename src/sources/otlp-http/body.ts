@@ -18,7 +18,7 @@ import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zli
 import { DecompressedTooLargeError, lz4Decompress, snappy, snappyDecodedLength, zstdDecompress } from '../../kafka/compression-codecs.js';
 import { crc32c } from '../../kafka/kafkajs-fast-paths.js';
 
-export const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zlib', 'zstd', 'snappy', 'x-snappy-framed', 'lz4'] as const;
+const CONTENT_ENCODINGS = ['identity', 'gzip', 'deflate', 'zlib', 'zstd', 'snappy', 'x-snappy-framed', 'lz4'] as const;
 export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
 export const isContentEncoding = (v: string): v is ContentEncoding => (CONTENT_ENCODINGS as readonly string[]).includes(v);
 
