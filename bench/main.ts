@@ -37,7 +37,7 @@ export type SectionName = keyof typeof SECTIONS;
 /** Section numbers are fixed (the task's numbering), whatever `--only` selects. */
 const sectionNumber = (name: string) => Object.keys(SECTIONS).indexOf(name) + 1;
 
-export const DEFAULT_SEED = 20261125;
+const DEFAULT_SEED = 20261125;
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface BenchOptions {

@@ -13,9 +13,9 @@ import type { GameSpec } from '../games/spec.js';
 const execFileP = promisify(execFile);
 
 /** shapiq 1.8.0 needs Python ≥ 3.12; on 3.10–3.11 the newest release that installs is 1.4.1. */
-export const SHAPIQ_PIN = { modern: '1.8.0', legacy: '1.4.1' } as const;
+const SHAPIQ_PIN = { modern: '1.8.0', legacy: '1.4.1' } as const;
 
-export const ShapiqRowSchema = z.object({
+const ShapiqRowSchema = z.object({
   game: z.string(),
   approximator: z.string(),
   budget: z.number().int(),

@@ -28,7 +28,7 @@ interface Candidate {
 }
 
 /** Our estimators under test. Constructor options are the documented ones of src/credit. */
-export const CANDIDATES: readonly Candidate[] = [
+const CANDIDATES: readonly Candidate[] = [
   { name: 'permutation (antithetic+stratified)', exportName: 'PermutationEstimator' },
   { name: 'permutation (plain)', exportName: 'PermutationEstimator', options: { antithetic: false, stratified: false } },
   { name: 'kernel (paired)', exportName: 'KernelEstimator' },

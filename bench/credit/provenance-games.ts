@@ -26,7 +26,7 @@ interface ProvenanceModule {
 }
 
 /** Scenario kinds used, one instance each per size (cooperation and sabotage shape the game differently). */
-export const PROVENANCE_KINDS = ['success', 'saboteur'] as const;
+const PROVENANCE_KINDS = ['success', 'saboteur'] as const;
 
 export async function provenanceGames(sizes: readonly number[], seed: number, kinds: readonly string[] = PROVENANCE_KINDS): Promise<ProvenanceGames> {
   const prov = await loadOptional<ProvenanceModule>('../src/credit/games/provenance.js');

@@ -9,7 +9,7 @@ import { allEstimatorsTable, detailTable, failuresList, headlineTable, msePlots,
 import { provenanceGames } from './provenance-games.js';
 import { closedFormCheck } from './closed-form-check.js';
 
-export function accuracyConfig(ctx: Pick<BenchContext, 'quick' | 'seed'>): AccuracyConfig {
+function accuracyConfig(ctx: Pick<BenchContext, 'quick' | 'seed'>): AccuracyConfig {
   return ctx.quick
     ? { sizes: [10], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 2, budgetMultiples: [4, 10], seed: ctx.seed }
     : { sizes: [10, 20, 50], families: ['random unanimity', 'weighted voting', 'glove', 'airport'], instances: 1, reps: 4, budgetMultiples: [4, 10, 20, 40], seed: ctx.seed };

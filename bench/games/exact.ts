@@ -13,7 +13,7 @@ export interface ExactValues {
 }
 
 /** Enumeration is used up to this many players (2^n values in memory: 8 MiB at n = 20). */
-export const MAX_ENUMERATION_PLAYERS = 20;
+const MAX_ENUMERATION_PLAYERS = 20;
 
 export function exactShapley(spec: GameSpec): ExactValues {
   switch (spec.kind) {
@@ -41,7 +41,7 @@ export function unanimityShapley(spec: UnanimityGameSpec): number[] {
 }
 
 /** C(n, k) as a double (exact below 2^53; relative error ~1e-16 above). */
-export function binomial(n: number, k: number): number {
+function binomial(n: number, k: number): number {
   if (k < 0 || k > n) return 0;
   const kk = Math.min(k, n - k);
   let r = 1;
@@ -50,7 +50,7 @@ export function binomial(n: number, k: number): number {
 }
 
 /** Shapley weight of a coalition of s other players in an n-player game: s!(n-1-s)!/n!. */
-export function shapleyWeight(n: number, s: number): number {
+function shapleyWeight(n: number, s: number): number {
   return 1 / (n * binomial(n - 1, s));
 }
 

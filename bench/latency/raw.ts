@@ -30,7 +30,7 @@ export async function steadyTicks(load: SteadyLoad, send: (i: number) => Promise
 }
 
 /** Sends `payload(i)` to `topic` at a steady rate, each record stamped with its send time. */
-export async function steadySend(producer: Producer, topic: string, load: SteadyLoad, payload: (i: number) => { key: string; value: Buffer }): Promise<number[]> {
+async function steadySend(producer: Producer, topic: string, load: SteadyLoad, payload: (i: number) => { key: string; value: Buffer }): Promise<number[]> {
   return steadyTicks(load, async (i) => {
     const m = payload(i);
     await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers: { 'bench-sent-ms': String(performance.timeOrigin + performance.now()) } }] });

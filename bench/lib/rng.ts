@@ -25,7 +25,7 @@ function splitmix32(seed: number): () => number {
 }
 
 /** FNV-1a of a string: turns fork labels into seed material. */
-export function hashString(text: string): number {
+function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

@@ -29,21 +29,3 @@ export function throughput(pass: () => number, minMs: number, rounds = 3): Throu
   }
   return { perSecond: median(perRound), rounds: perRound, items };
 }
-
-export async function throughputAsync(pass: () => Promise<number>, minMs: number, rounds = 3): Promise<Throughput> {
-  await pass();
-  const perRound: number[] = [];
-  let items = 0;
-  for (let r = 0; r < rounds; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    do {
-      n += await pass();
-      t = performance.now();
-    } while (t - t0 < minMs);
-    items += n;
-    perRound.push((n * 1000) / (t - t0));
-  }
-  return { perSecond: median(perRound), rounds: perRound, items };
-}

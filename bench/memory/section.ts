@@ -7,7 +7,7 @@ import type { BenchContext, SectionResult } from '../lib/section.js';
 import { linePlot } from '../lib/svg.js';
 
 const execFileP = promisify(execFile);
-export const BYTES_PER_SPAN_GOAL = 1536; // 1.5 KB per buffered span
+const BYTES_PER_SPAN_GOAL = 1536; // 1.5 KB per buffered span
 
 interface ProbeOutput {
   args: { held: number; flood: number; maxOpen: number; templates: number };

@@ -16,7 +16,7 @@ import { creditPool, runPipelineOnce, type PipelineRun } from './pipeline-run.js
 import { fleetEvents, publishFloor, type PublishFloor } from './publish-floor.js';
 import { kafkajsFastPathsReport } from '../../src/kafka/kafkajs-fast-paths.js';
 
-export const KAFKA_RATIO_GOAL = 0.5;
+const KAFKA_RATIO_GOAL = 0.5;
 
 export interface KafkaBenchResult {
   rawSpansPerSecond?: number;

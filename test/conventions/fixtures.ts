@@ -8,7 +8,7 @@ import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
-export const FIXTURES = AGENTS_SDK_FIXTURES;
+const FIXTURES = AGENTS_SDK_FIXTURES;
 export const INSTRUMENTATIONS = ['genai', 'openinference', 'openllmetry'] as const;
 export type Instrumentation = (typeof INSTRUMENTATIONS)[number];
 

@@ -5,7 +5,7 @@
 import type { AgentStep, StepKind } from '../../src/model/agents.js';
 import type { CreditInput } from '../../src/credit/index.js';
 
-export const TRACE = 'a'.repeat(32);
+const TRACE = 'a'.repeat(32);
 
 export function sid(n: number): string {
   return n.toString(16).padStart(16, '0');

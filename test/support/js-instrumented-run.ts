@@ -47,7 +47,7 @@ import { appResource, chatTurn, recordEvaluation, startFakeOpenAI, type FakeServ
 export type JsConvention = 'openinference' | 'openllmetry';
 
 /** OTel scope name of each instrumentation's tracer. */
-export const INSTRUMENTATION_SCOPE: Readonly<Record<JsConvention, string>> = {
+const INSTRUMENTATION_SCOPE: Readonly<Record<JsConvention, string>> = {
   openinference: '@arizeai/openinference-instrumentation-openai',
   openllmetry: '@traceloop/instrumentation-openai',
 };

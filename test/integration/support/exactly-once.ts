@@ -11,7 +11,7 @@ import type { KafkaClient, OutgoingRecord } from '../../../src/kafka/client.js';
 import { createTopics, parseEvents, readTopics, unique } from './kafka-io.js';
 import { comparable, referenceEvents, type PipelineTopics } from './pipeline-harness.js';
 
-export function topicsFor(name: string): PipelineTopics {
+function topicsFor(name: string): PipelineTopics {
   const base = unique(name);
   return { spans: `${base}.spans`, logs: `${base}.logs`, rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.preferences`, dlq: `${base}.dlq` };
 }

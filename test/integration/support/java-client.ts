@@ -21,7 +21,7 @@ function bytes(v: string | Uint8Array | null): Buffer | null {
 }
 
 /** The records file KafkaJavaClient's `produce` reads (see its header). */
-export function encodeRecordsFile(records: readonly OutgoingRecord[]): Buffer {
+function encodeRecordsFile(records: readonly OutgoingRecord[]): Buffer {
   const parts: Buffer[] = [];
   const field = (b: Buffer | null) => {
     const len = Buffer.alloc(4);

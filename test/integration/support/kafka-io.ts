@@ -7,7 +7,7 @@ import type { ConsumedRecord, KafkaClient, OutgoingRecord } from '../../../src/k
 import type { CreditEvent } from '../../../src/events/schemas.js';
 import { AGENTS_SDK_FIXTURES } from '../../support/fixtures.js';
 
-export const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
+const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
 
 export function brokers(): string {
   return inject('kafkaBrokers');
