@@ -71,6 +71,11 @@ export function structured(attrs: Attributes, key: string): unknown {
   return undefined;
 }
 
+/** Whether `v` is an object of named values (an attribute map, a parsed JSON object): not null, an array or bytes. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
 /** Text form of any attribute value: strings as is, everything else as JSON (bytes as length only). */
 /**
  * What OpenInference writes instead of a text its `traceConfig` hides (`OPENINFERENCE_HIDE_INPUTS`,

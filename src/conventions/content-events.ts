@@ -22,7 +22,7 @@
  * they were emitted, when the span does not carry that attribute itself. They never become steps.
  */
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { eventNameOf } from './attributes.js';
+import { eventNameOf, isRecord } from './attributes.js';
 import { sha256Hex } from './text.js';
 
 /** Instrumentation scope name that marks a content span (never a real instrumentation's). */
@@ -57,7 +57,7 @@ export function isContentEvent(log: LogRecord): boolean {
 
 
 function asRecord(v: AttributeValue | undefined): { [key: string]: AttributeValue } | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? v : undefined;
+  return isRecord(v) ? v : undefined;
 }
 
 /** A message event's body → one chat message (`readMessages` shape), `role` from the event name. */

@@ -18,7 +18,7 @@
  */
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { eventNameOf, firstStr, num, str, textOf, toNumber } from './attributes.js';
+import { eventNameOf, firstStr, isRecord, num, str, textOf, toNumber } from './attributes.js';
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { SpanTree } from './span-tree.js';
@@ -90,7 +90,7 @@ function build(
 }
 
 function bodyAttributes(body: AttributeValue | undefined): Attributes {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) && !(body instanceof Uint8Array) ? body : {};
+  return isRecord(body) ? body : {};
 }
 
 /** Evaluations among log records; records of other events are ignored. Never throws. */

@@ -20,7 +20,7 @@
  *   `toolCallsFromPythonRepr` recovers the calls from it.
  */
 import type { Attributes } from '../model/telemetry.js';
-import { REDACTED_TEXT, textOf } from './attributes.js';
+import { REDACTED_TEXT, isRecord, textOf } from './attributes.js';
 
 export interface ToolCallRef {
   readonly id?: string;
@@ -85,9 +85,7 @@ function stableStringify(v: unknown, depth = 0): string {
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-    ? (v as Record<string, unknown>)
-    : undefined;
+  return isRecord(v) ? v : undefined;
 }
 
 function asString(v: unknown): string | undefined {

@@ -18,7 +18,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, firstStr, num, str, structured, textOf } from './attributes.js';
+import { firstNum, firstStr, isRecord, num, str, structured, textOf } from './attributes.js';
 import { genaiUsage, messagesAt } from './genai.js';
 import {
   OPENLLMETRY_COMPLETION,
@@ -56,8 +56,6 @@ const UNKNOWN_TARGETS = new Set(['unknown', 'None', 'null', '']);
 function stripSuffix(name: string, suffix: string): string | undefined {
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 /**
  * The arguments of a decorated call from its `traceloop.entity.input` wrapper `{"args": [...],
