@@ -8,7 +8,7 @@ import {
   type Game,
 } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
-import { expectAnytimeRun, expectMeanNearExact, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
+import { expectAnytimeRun, expectMeanNearExact, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
 
 
 /** A random sum of unanimity games (closed-form Shapley), seeded. */
@@ -67,19 +67,7 @@ describe('RegressionAdjustedEstimator', () => {
   });
 
   it('nominal 95% intervals cover the exact value in ≥ 90% of seeded runs', async () => {
-    for (const table of [VOTING12, mixedTable(9, 11)]) {
-      const exact = (await exactShapley(tableGame(table))).values;
-      let covered = 0;
-      let total = 0;
-      for (let seed = 1; seed <= 25; seed++) {
-        const est = await new RegressionAdjustedEstimator().estimate(tableGame(table, `c${seed}`), { budget: 600, seed });
-        est.intervals.forEach((iv, i) => {
-          total++;
-          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
-        });
-      }
-      expect(covered / total).toBeGreaterThanOrEqual(0.9);
-    }
+    for (const table of [VOTING12, mixedTable(9, 11)]) expect(await intervalCoverage(() => new RegressionAdjustedEstimator(), table, 600)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('beats plain permutation sampling in MSE on weighted voting at equal budget', async () => {

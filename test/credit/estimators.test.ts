@@ -14,7 +14,7 @@ import {
   type ShapleyEstimate,
   type ShapleyEstimator,
 } from '../../src/credit/index.js';
-import { mixedTable, tableGame, votingTable } from './helpers.js';
+import { intervalCoverage, mixedTable, tableGame, votingTable } from './helpers.js';
 
 const VOTING = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1], 13);
 const MIXED = mixedTable(10, 7);
@@ -43,20 +43,7 @@ describe.each([
   });
 
   it('nominal 95% intervals cover the exact value in ≥ 90% of seeded runs', async () => {
-    for (const table of [VOTING, mixedTable(9, 11)]) {
-      const exact = (await exactShapley(tableGame(table))).values;
-      let covered = 0;
-      let total = 0;
-      for (let seed = 1; seed <= 25; seed++) {
-        const est = await make().estimate(tableGame(table, `c${seed}`), { budget: 1500, seed });
-        expect(est.confidence).toBe(0.95);
-        est.intervals.forEach((iv, i) => {
-          total++;
-          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
-        });
-      }
-      expect(covered / total).toBeGreaterThanOrEqual(0.9);
-    }
+    for (const table of [VOTING, mixedTable(9, 11)]) expect(await intervalCoverage(make, table, 1500, 25, (est) => expect(est.confidence).toBe(0.95))).toBeGreaterThanOrEqual(0.9);
   });
 
   it('is efficient to rounding for every budget', async () => {

@@ -118,6 +118,25 @@ export async function expectMeanNearExact(make: () => ShapleyEstimator, table: r
   sum.forEach((m, i) => expect(Math.abs(m - exact[i]!)).toBeLessThan(tol));
 }
 
+/**
+ * Share of (seed, player) intervals that hold the exact value: `seeds` seeded runs of a fresh
+ * estimator on the table's game (a fresh game id per seed, so no shared cache); `check` sees each estimate.
+ */
+export async function intervalCoverage(make: () => ShapleyEstimator, table: readonly number[], budget: number, seeds = 25, check?: (est: ShapleyEstimate) => void): Promise<number> {
+  const exact = (await exactShapley(tableGame(table))).values;
+  let covered = 0;
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const est = await make().estimate(tableGame(table, `c${seed}`), { budget, seed });
+    check?.(est);
+    est.intervals.forEach((iv, i) => {
+      total++;
+      if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
+    });
+  }
+  return covered / total;
+}
+
 /** Mean squared error per player of one estimate. */
 export function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
   return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;

@@ -4,7 +4,7 @@ import { creditEpisode, estimateShapley, exactShapley, SAMPLERS, UnbiasedKernelE
 import { CreditOptionsSchema } from '../../src/credit/options.js';
 import { COMPARABLE_ESTIMATORS } from '../../src/runtime/compare-estimators.js';
 import { episode, threeAgentSteps } from './episode-builder.js';
-import { expectAnytimeRun, expectMeanNearExact, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
+import { expectAnytimeRun, expectMeanNearExact, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
 
 const VOTING12 = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1, 3], 14);
 
@@ -103,19 +103,7 @@ describe('UnbiasedKernelEstimator', () => {
   });
 
   it('nominal 95% intervals cover the exact value in ≥ 90% of seeded runs', async () => {
-    for (const table of [VOTING12, mixedTable(9, 11)]) {
-      const exact = (await exactShapley(tableGame(table))).values;
-      let covered = 0;
-      let total = 0;
-      for (let seed = 1; seed <= 25; seed++) {
-        const est = await new UnbiasedKernelEstimator().estimate(tableGame(table, `c${seed}`), { budget: 600, seed });
-        est.intervals.forEach((iv, i) => {
-          total++;
-          if (iv.low <= exact[i]! && exact[i]! <= iv.high) covered++;
-        });
-      }
-      expect(covered / total).toBeGreaterThanOrEqual(0.9);
-    }
+    for (const table of [VOTING12, mixedTable(9, 11)]) expect(await intervalCoverage(() => new UnbiasedKernelEstimator(), table, 600)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('below ten pairs the half-width is held at the bound of one pair’s range, not the sample spread alone', async () => {
