@@ -16,14 +16,21 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { installKafkajsRequestQueueSchedule } from '../src/kafka/kafkajs-request-queue.js';
 
 const execFileP = promisify(execFile);
+// This kafkajs is loaded without src/kafka/kafkajs-module.ts: give it the request-queue fix alone (a
+// prototype patch, so loading kafkajs first is fine): no 1 ms timer per idle connection in the
+// process holding the broker, no TimeoutNegativeWarning from it on Node ≥ 23.
+installKafkajsRequestQueueSchedule(createRequire(import.meta.url));
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
 
