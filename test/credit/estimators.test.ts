@@ -5,6 +5,7 @@ import {
   CachedGame,
   EstimationAbortedError,
   estimateShapley,
+  GameEvaluationError,
   exactShapley,
   KernelEstimator,
   leaveOneOut,
@@ -171,6 +172,32 @@ describe('CachedGame', () => {
     expect(cg.peek(Uint8Array.from([0, 1, 0]))).toBe(2);
     cg.addBudget(1);
     expect(await cg.value(Uint8Array.from([1, 1, 1]))).toBe(7);
+  });
+
+  it('refuses a coalition of another length instead of caching it under this game (review: a 3-entry mask on a 4-player game was answered, and stored as ∅)', async () => {
+    let calls = 0;
+    const base = tableGame([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    const cg = new CachedGame({ ...base, value: (c) => (calls++, base.value(c)) });
+    expect(() => cg.value(new Uint8Array(3))).toThrow(/has 4 players, the coalition has 3 entries: a coalition is a 0\/1 Uint8Array with one entry per player/);
+    expect(() => cg.value(new Uint8Array(5))).toThrow(RangeError);
+    expect(calls).toBe(0);
+    expect(cg.evaluations).toBe(0);
+    expect(cg.cachedCount).toBe(0);
+  });
+
+  it('a value function returning something other than a number fails as a game error that says what it returned', async () => {
+    const players = ['a', 'b', 'c'];
+    const str = new CachedGame({ id: 's', players, value: () => '1' as unknown as number });
+    expect(() => str.value(new Uint8Array(3))).toThrow(/game s failed on coalition s:0: value is a string \("1"\), expected a finite number/);
+    const undef = new CachedGame({ id: 'u', players, value: () => undefined as unknown as number });
+    expect(() => undef.value(new Uint8Array(3))).toThrow(GameEvaluationError);
+    // and through an estimator: a partial result whose note names it (was `TypeError: out.finally is not a function`)
+    const r = await estimateShapley({ id: 'u', players, value: () => undefined as unknown as number });
+    expect(r.status).toBe('partial');
+    expect(r.note).toMatch(/GameEvaluationError: .*value is undefined, expected a finite number/);
+    // a thenable that is not a Promise still works
+    const thenable = new CachedGame({ id: 't', players, value: (c) => ({ then: (ok: (v: number) => void) => ok(c[0]!) }) as unknown as Promise<number> });
+    expect(await thenable.value(Uint8Array.from([1, 0, 0]))).toBe(1);
   });
 
   it('limits the concurrency of an async game', async () => {

@@ -89,6 +89,11 @@ export class CachedGame implements Game {
    * `BudgetExhaustedError` before a miss beyond the budget, `GameEvaluationError` when the game fails.
    */
   value(coalition: Uint8Array): number | Promise<number> {
+    // The cache key is the coalition's bitmask: a mask of another length would be stored under a
+    // key of this game (a 3-entry empty mask and the 4-player ∅ are both `0`) and poison the cache.
+    if (coalition.length !== this.players.length) {
+      throw new RangeError(`game ${this.id} has ${this.players.length} players, the coalition has ${coalition.length} entries: a coalition is a 0/1 Uint8Array with one entry per player, indexed like game.players`);
+    }
     const key = this.key(coalition);
     const hit = this.cache.get(key);
     if (hit !== undefined) {
@@ -113,7 +118,12 @@ export class CachedGame implements Game {
         throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
       }
       if (typeof out === 'number') this.release();
-      else out = out.finally(() => this.release());
+      else if (isThenable(out)) out = Promise.resolve(out).finally(() => this.release());
+      else {
+        // a value function returning a string, undefined, … got `out.finally is not a function`
+        this.release();
+        return this.store(key, out);
+      }
     } else {
       out = this.queued(coalition);
     }
@@ -158,7 +168,7 @@ export class CachedGame implements Game {
 
   private store(key: string, v: number): number {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new GameEvaluationError(this.id, key, `value is ${String(v)}, expected a finite number`);
+      throw new GameEvaluationError(this.id, key, `value is ${typeof v === 'number' || v == null ? String(v) : `a ${typeof v} (${JSON.stringify(v) ?? String(v)})`}, expected a finite number (or a Promise of one)`);
     }
     this.cache.set(key, v);
     return v;
@@ -232,4 +242,8 @@ export class CachedGame implements Game {
     this.active--;
     this.waiting.shift()?.();
   }
+}
+
+function isThenable(x: unknown): x is PromiseLike<number> {
+  return typeof (x as PromiseLike<number> | null)?.then === 'function';
 }
