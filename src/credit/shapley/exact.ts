@@ -9,6 +9,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { coalitionFromMask, emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
+import { checkEstimateOptions } from './check-options.js';
 
 export interface ExactOptions {
   /** Refuse games with more players than this (2^n evaluations). Default 14. */
@@ -37,6 +38,7 @@ const CHUNK = 4096;
  * never-throwing variant).
  */
 export async function exactShapley(game: Game, options: ExactOptions = {}): Promise<ShapleyEstimate> {
+  checkEstimateOptions({ ...(options.budget !== undefined ? { budget: options.budget } : {}) }, 'exactShapley');
   const n = game.players.length;
   const maxPlayers = options.maxPlayers ?? 14;
   if (n > maxPlayers) throw new TooManyPlayersError(n, maxPlayers);
@@ -82,6 +84,7 @@ export class ExactEstimator implements ShapleyEstimator {
   readonly name = 'exact';
   constructor(private readonly opts: { maxPlayers?: number } = {}) {}
   async estimate(game: Game, options: EstimateOptions = {}): Promise<ShapleyEstimate> {
+    checkEstimateOptions(options, 'ExactEstimator.estimate');
     const cg = CachedGame.wrap(game, { ...(options.signal ? { signal: options.signal } : {}) });
     const before = cg.evaluations;
     const saved = cg.budget;

@@ -13,6 +13,7 @@ import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
 import { ENDPOINTS_NOT_EVALUATED_NOTE, buildEstimate, errorNote } from './result.js';
 import { createRng, enforceSum, roundingFloor, smallSampleFloor } from './stats.js';
+import { checkEstimateOptions, checkSamplingStops } from './check-options.js';
 
 export type StopReason = 'target' | 'budget' | 'error' | undefined;
 
@@ -41,6 +42,7 @@ export abstract class SampledRun implements AnytimeRun {
     /** Look-ups allowed per evaluation of budget. */
     private readonly lookupsPerEvaluation: number,
   ) {
+    checkEstimateOptions(est, 'estimate options');
     this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
     this.rng = createRng(est.seed ?? 0x5eed);
     this.confidence = est.confidence ?? 0.95;
@@ -83,6 +85,7 @@ export abstract class SampledRun implements AnytimeRun {
   protected abstract snapshotStep(): number;
 
   async continue(extraBudget: number): Promise<ShapleyEstimate> {
+    checkSamplingStops(extraBudget, this.target, 'continue(extraBudget): extraBudget');
     this.openWindow(Math.max(this.limit, this.cg.evaluations), Math.max(0, extraBudget));
     await this.advance(Number.POSITIVE_INFINITY);
     return this.current();
@@ -90,6 +93,7 @@ export abstract class SampledRun implements AnytimeRun {
 
   async *snapshots(): AsyncIterable<ShapleyEstimate> {
     if (this.limit <= this.cg.evaluations) {
+      checkSamplingStops(samplingBudget(this.est), this.target, 'snapshots(): the run\'s budget');
       this.openWindow(this.cg.evaluations, samplingBudget(this.est));
     }
     for (;;) {

@@ -1,0 +1,39 @@
+/**
+ * Checks the `EstimateOptions` a caller hands an estimator, so a wrong value is refused with its
+ * name and what to give instead. Before, `budget: NaN` made every sampler loop forever (no
+ * comparison with NaN ends a run), `budget: Infinity` without a target half-width too, a
+ * `confidence` of 95 failed deep inside as `normalQuantile: p must be in (0,1), got 48`, and a
+ * negative target or budget came back as a `partial` result as if the game had been the problem.
+ * `creditEpisode` validates its own options (CreditOptionsSchema); this guards the library entry
+ * points (`estimateShapley`, `exactShapley`, the estimators' `estimate`/`start`/`continue`).
+ */
+import type { EstimateOptions } from '../types.js';
+
+/** Throws a `RangeError` naming the option when `options` cannot describe a run. */
+export function checkEstimateOptions(options: EstimateOptions, where: string): void {
+  const { budget, targetHalfWidth, confidence, seed } = options;
+  if (budget !== undefined) checkBudget(budget, `${where}: budget`);
+  if (targetHalfWidth !== undefined && !(typeof targetHalfWidth === 'number' && targetHalfWidth > 0 && Number.isFinite(targetHalfWidth))) {
+    throw new RangeError(`${where}: targetHalfWidth must be a finite number > 0 (the largest per-player interval half-width to stop at, e.g. 0.02), got ${String(targetHalfWidth)}; leave it out to spend the budget`);
+  }
+  if (confidence !== undefined && !(typeof confidence === 'number' && confidence > 0 && confidence < 1)) {
+    throw new RangeError(`${where}: confidence must be a number in (0, 1), e.g. 0.95 for 95% intervals, got ${String(confidence)}`);
+  }
+  if (seed !== undefined && !(typeof seed === 'number' && Number.isFinite(seed))) {
+    throw new RangeError(`${where}: seed must be a finite number, got ${String(seed)}`);
+  }
+}
+
+/** A sampling run must end: by its budget, or by its target half-width. */
+export function checkSamplingStops(budget: number, targetHalfWidth: number | undefined, where: string): void {
+  checkBudget(budget, where);
+  if (budget === Number.POSITIVE_INFINITY && targetHalfWidth === undefined) {
+    throw new RangeError(`${where} is Infinity and the run has no targetHalfWidth, so it would never stop: give a finite budget (evaluations) or a targetHalfWidth`);
+  }
+}
+
+function checkBudget(budget: number, what: string): void {
+  if (!(typeof budget === 'number' && budget >= 0 && (Number.isInteger(budget) || budget === Number.POSITIVE_INFINITY))) {
+    throw new RangeError(`${what} must be a whole number of value-function evaluations ≥ 0 (or Infinity with a targetHalfWidth), got ${String(budget)}`);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Wrong `EstimateOptions` from a library caller are refused with the option's name and what to
+ * give instead (review of the package as a research library): `budget: NaN` made every sampler
+ * loop forever, `budget: Infinity` with no target half-width too, `confidence: 95` failed as
+ * `normalQuantile: p must be in (0,1), got 48`, and a negative budget or target came back as a
+ * `partial` result as if the game had failed.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ExactEstimator,
+  KernelEstimator,
+  PermutationEstimator,
+  RegressionAdjustedEstimator,
+  SvarmEstimator,
+  TreeMsrEstimator,
+  UnbiasedKernelEstimator,
+  estimateShapley,
+  exactShapley,
+  type Game,
+} from '../../src/credit/index.js';
+
+const game = (n: number): Game => ({ id: `sum${n}`, players: Array.from({ length: n }, (_, i) => `p${i}`), value: (c) => c.reduce((a, b) => a + b, 0) });
+const SAMPLERS = [PermutationEstimator, KernelEstimator, UnbiasedKernelEstimator, RegressionAdjustedEstimator, TreeMsrEstimator, SvarmEstimator];
+
+describe('estimate options are checked at the entry points', () => {
+  it('a NaN, negative or fractional budget is a RangeError naming the budget (NaN used to hang every sampler)', async () => {
+    for (const budget of [Number.NaN, -5, 1.5]) {
+      await expect(estimateShapley(game(20), { budget })).rejects.toThrow(/estimateShapley: budget must be a whole number of value-function evaluations ≥ 0/);
+      for (const E of SAMPLERS) expect(() => new E().start(game(20), { budget }), `${E.name} ${budget}`).toThrow(RangeError);
+      await expect(new ExactEstimator().estimate(game(4), { budget })).rejects.toThrow(/budget must be/);
+      await expect(exactShapley(game(4), { budget })).rejects.toThrow(/exactShapley: budget must be/);
+    }
+  });
+
+  it('an infinite budget needs a target half-width to stop a sampler; exact enumeration takes it', async () => {
+    await expect(estimateShapley(game(20), { budget: Number.POSITIVE_INFINITY })).rejects.toThrow(/Infinity and the run has no targetHalfWidth, so it would never stop/);
+    await expect(new SvarmEstimator().estimate(game(20), { budget: Number.POSITIVE_INFINITY })).rejects.toThrow(/never stop/);
+    const run = new PermutationEstimator().start(game(20), { seed: 1 });
+    await expect(run.continue(Number.POSITIVE_INFINITY)).rejects.toThrow(/continue\(extraBudget\): extraBudget is Infinity .* never stop/);
+    await expect(run.continue(Number.NaN)).rejects.toThrow(/extraBudget must be a whole number/);
+    // with a target, or on a game small enough to enumerate, Infinity is a valid budget
+    expect((await estimateShapley(game(6), { budget: Number.POSITIVE_INFINITY })).status).toBe('exact');
+    const targeted = await new PermutationEstimator().estimate(game(8), { budget: Number.POSITIVE_INFINITY, targetHalfWidth: 0.5, seed: 1 });
+    expect(targeted.values.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 9);
+  });
+
+  it('confidence outside (0, 1) and a target half-width ≤ 0 are refused with what to give', async () => {
+    await expect(estimateShapley(game(20), { budget: 100, confidence: 95 })).rejects.toThrow(/confidence must be a number in \(0, 1\), e\.g\. 0\.95 for 95% intervals, got 95/);
+    for (const E of SAMPLERS) expect(() => new E().start(game(20), { confidence: 0 })).toThrow(/confidence must be/);
+    await expect(estimateShapley(game(20), { budget: 100, targetHalfWidth: -1 })).rejects.toThrow(/targetHalfWidth must be a finite number > 0/);
+    await expect(estimateShapley(game(20), { budget: 100, seed: Number.NaN })).rejects.toThrow(/seed must be a finite number/);
+  });
+
+  it('valid options are unchanged: budget 0 and 1 still give the documented partial result', async () => {
+    for (const budget of [0, 1]) {
+      const r = await estimateShapley(game(5), { budget });
+      expect(r.status).toBe('partial');
+      expect(r.note).toMatch(/budget allowed fewer than the 2 evaluations/);
+    }
+  });
+});
