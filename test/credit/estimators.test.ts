@@ -10,7 +10,10 @@ import {
   KernelEstimator,
   leaveOneOut,
   PermutationEstimator,
+  RegressionAdjustedEstimator,
   SvarmEstimator,
+  TreeMsrEstimator,
+  UnbiasedKernelEstimator,
   type Game,
   type ShapleyEstimate,
   type ShapleyEstimator,
@@ -271,6 +274,17 @@ describe('tiny games', () => {
       expect(r.values).toHaveLength(n);
       r.values.forEach((v, i) => expect(Math.abs(v - exact.values[i]!)).toBeLessThan(n <= 1 ? 1e-9 : 0.2));
       for (const iv of r.intervals) expect(Number.isFinite(iv.low) && Number.isFinite(iv.high)).toBe(true);
+    }
+  });
+});
+
+describe('a game of no players', () => {
+  it('every sampler reports it exact, as estimateShapley and SVARM do (review: permutation said "interval not estimated: 0 sample block(s), need 2", kernel "no coalition pair evaluated")', async () => {
+    const none: Game = { id: 'none', players: [], value: () => 0.5 };
+    expect((await estimateShapley(none)).status).toBe('exact');
+    for (const est of [new PermutationEstimator(), new KernelEstimator(), new UnbiasedKernelEstimator(), new RegressionAdjustedEstimator(), new TreeMsrEstimator(), new SvarmEstimator()]) {
+      const r = await est.estimate({ ...none, id: `none-${est.name}` }, { budget: 10 });
+      expect({ estimator: r.estimator, status: r.status, values: r.values, note: r.note }).toEqual({ estimator: r.estimator, status: 'exact', values: [], note: undefined });
     }
   });
 });

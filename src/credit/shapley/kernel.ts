@@ -248,9 +248,9 @@ export class KernelRun extends SampledRun {
     let halfWidths: number[];
     let status: ShapleyEstimate['status'] = 'approximate';
     let note = this.note;
-    if (n === 1) {
-      values = [total];
-      halfWidths = [0];
+    if (n <= 1) {
+      values = n === 1 ? [total] : [];
+      halfWidths = values.map(() => 0);
       status = this.endpointsKnown ? 'exact' : 'partial';
     } else if (this.pairs.length === 0) {
       values = Array.from({ length: n }, () => total / n);

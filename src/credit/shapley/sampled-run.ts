@@ -247,7 +247,7 @@ export interface SampledResultInput {
 
 /**
  * Values, half-widths, status and note of a sampling run, as every sampler reports them: one
- * player takes the whole total (exact); without samples an equal split with the whole range as
+ * player takes the whole total, no player nothing (exact); without samples an equal split with the whole range as
  * half-width; else the means made efficient (`enforceSum`) with their half-widths plus the
  * rounding floor. `partial` when nothing was evaluated, the game failed, fewer than 2 samples give
  * no interval, or the budget ended before a requested target.
@@ -255,9 +255,10 @@ export interface SampledResultInput {
 function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: number[]; status: ShapleyEstimate['status']; note: string | undefined } {
   let values: number[];
   let halfWidths: number[];
-  if (r.n === 1) {
-    values = [r.total];
-    halfWidths = [0];
+  if (r.n <= 1) {
+    // one player takes the whole total; a game of no players has nothing to estimate
+    values = r.n === 1 ? [r.total] : [];
+    halfWidths = values.map(() => 0);
   } else if (r.count === 0) {
     values = Array.from({ length: r.n }, () => r.total / r.n);
     halfWidths = values.map(() => r.range);
@@ -273,7 +274,7 @@ function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: n
   if (!r.endpointsKnown) {
     status = 'partial';
     note ??= ENDPOINTS_NOT_EVALUATED_NOTE;
-  } else if (r.n === 1) status = 'exact';
+  } else if (r.n <= 1) status = 'exact';
   else if (r.stop === 'error') status = 'partial';
   else if (r.count < 2) {
     status = 'partial';
