@@ -25,4 +25,5 @@ export { blameAndRepair, correctiveAttempts, type BlameRepair, type BlameRepairO
 export { preferencePairs, type PreferencePairDraft } from './signals/preference-pairs.js';
 export { CreditOptionsSchema, type CreditOptions, type CreditOptionsInput, type EpisodeGames, type GameFactory, type PrefixScorer } from './options.js';
 export { CreditInputSchema, type CreditInput } from './input.js';
+export { episodeSeed } from './episode-seed.js';
 export { creditEpisode, type CreditOutcome, type AgentCreditResult, type MessageOutcome, type EvaluationUsed } from './credit-episode.js';

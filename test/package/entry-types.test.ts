@@ -5,7 +5,7 @@
  * by `npm run typecheck` (expectTypeOf); the run checks a factory typed with them.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { GameFactory } from '../../src/credit/index.js';
+import { episodeSeed, type GameFactory } from '../../src/credit/index.js';
 import { creditEpisode, type Agent, type AgentStep, type CreditInput, type Game, type StepKind } from '../../src/index.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 
@@ -25,5 +25,14 @@ describe('package root types', () => {
     const out = await creditEpisode(episode(threeAgentSteps(), 0.9), { game: 'module', gameFactory: factory });
     expect(seen.length).toBeGreaterThan(0);
     expect(out.agents.map((a) => a.credit).reduce((a, b) => a + b, 0)).toBeCloseTo(0.9, 9);
+  });
+});
+
+describe('agent-credit/credit names what docs/credit.md names', () => {
+  it('episodeSeed (the `seed` option: the seed mixed with the episode id) is exported, so a script can re-run an episode\'s sampler with the seed creditEpisode used', () => {
+    expect(episodeSeed(1, 'ep-a')).toBe(episodeSeed(1, 'ep-a'));
+    expect(episodeSeed(1, 'ep-a')).not.toBe(episodeSeed(1, 'ep-b'));
+    // seeds are taken modulo 2^32 (docs: 4294967297 samples as 1)
+    expect(episodeSeed(4294967297, 'ep-a')).toBe(episodeSeed(1, 'ep-a'));
   });
 });
