@@ -163,10 +163,21 @@ function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, war
   return out;
 }
 
+/**
+ * Unknown option keys are errors, as in processEpisode and the config file: a research script
+ * comparing estimators with `{ estimater: 'kernel' }` (a JavaScript caller, or options built from
+ * JSON) got the default estimator's credit without a word.
+ */
+const StrictCreditOptionsSchema = CreditOptionsSchema.strict();
+const CREDIT_OPTION_KEYS = Object.keys(CreditOptionsSchema.shape);
+
 export async function creditEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
-  const parsed = CreditOptionsSchema.safeParse(optionsInput);
+  const parsed = StrictCreditOptionsSchema.safeParse(optionsInput);
   // a bad option was a raw ZodError (a JSON dump of issues) for library callers: name the key instead
-  if (!parsed.success) throw new CreditOptionsError(describeIssue({ ...parsed.error.issues[0]!, path: ['credit', ...parsed.error.issues[0]!.path] } as z.core.$ZodIssue, { credit: optionsInput }));
+  if (!parsed.success) {
+    const issue = { ...parsed.error.issues[0]!, path: ['credit', ...parsed.error.issues[0]!.path] } as z.core.$ZodIssue;
+    throw new CreditOptionsError(describeIssue(issue, { credit: optionsInput }, { acceptedKeys: (path) => (path.length === 1 ? CREDIT_OPTION_KEYS : []) }));
+  }
   const options = parsed.data;
   const warnings: string[] = [...(input.warnings ?? [])];
   const { used, R, scale } = scoreOf(input, options, warnings);

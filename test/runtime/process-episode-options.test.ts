@@ -37,4 +37,14 @@ describe('option errors of the library entry points name the key', () => {
     expect(err).toBeInstanceOf(CreditOptionsError);
     expect((err as Error).message).toMatch(/^credit\.estimator: expected one of "auto"/);
   });
+
+  it('creditEpisode: a misspelt key is a CreditOptionsError naming the one meant, not ignored (an estimator comparison with { estimater } got the default estimator)', async () => {
+    const input = creditInputOf(await episode());
+    const err = await creditEpisode(input, { estimater: 'kernel' } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CreditOptionsError);
+    expect((err as Error).message).toMatch(/^credit\.estimater: unknown key — did you mean estimator\? — accepted keys here: game, /);
+    // a parsed CreditOptions object (every key, defaults filled) is still accepted
+    const { CreditOptionsSchema } = await import('../../src/credit/index.js');
+    expect((await creditEpisode(input, CreditOptionsSchema.parse({ estimator: 'svarm' }))).estimator.name).toBeDefined();
+  });
 });
