@@ -33,7 +33,8 @@ describe('estimate options are checked at the entry points', () => {
   });
 
   it('an infinite budget needs a target half-width to stop a sampler; exact enumeration takes it', async () => {
-    await expect(estimateShapley(game(20), { budget: Number.POSITIVE_INFINITY })).rejects.toThrow(/Infinity and the run has no targetHalfWidth, so it would never stop/);
+    await expect(estimateShapley(game(20), { budget: Number.POSITIVE_INFINITY })).rejects.toThrow(/^estimate options: budget is Infinity and the run has no targetHalfWidth, so it would never stop/);
+    expect(() => new PermutationEstimator().start(game(20), { budget: Number.POSITIVE_INFINITY })).toThrow(/^estimate options: budget is Infinity/);
     await expect(new SvarmEstimator().estimate(game(20), { budget: Number.POSITIVE_INFINITY })).rejects.toThrow(/never stop/);
     const run = new PermutationEstimator().start(game(20), { seed: 1 });
     await expect(run.continue(Number.POSITIVE_INFINITY)).rejects.toThrow(/continue\(extraBudget\): extraBudget is Infinity .* never stop/);

@@ -43,6 +43,8 @@ export abstract class SampledRun implements AnytimeRun {
     private readonly lookupsPerEvaluation: number,
   ) {
     checkEstimateOptions(est, 'estimate options');
+    // refused here, not by the first continue(): estimate() calls it, and the error named continue
+    checkSamplingStops(samplingBudget(est), est.targetHalfWidth, 'estimate options: budget');
     this.cg = CachedGame.wrap(game, est.signal ? { signal: est.signal } : {});
     this.rng = createRng(est.seed ?? 0x5eed);
     this.confidence = est.confidence ?? 0.95;
