@@ -38,11 +38,20 @@ export interface ShapleyEstimate {
   /** Value-function evaluations the result rests on (cache misses of this estimator run). */
   readonly evaluations: number;
   readonly status: EstimateStatus;
-  /** Estimator name: `exact`, `closed-form`, `permutation`, `kernel`, ... */
+  /**
+   * Estimator name: `exact`, `closed-form`, `svarm`, `permutation` (`permutation+antithetic` /
+   * `permutation-plain` when it dropped stratification), `kernel`, `unbiased-kernel`,
+   * `regression-adjusted-msr`, `tree-msr`; `<name>/equal-split-fallback` when nothing usable was
+   * evaluated (then `partial`).
+   */
   readonly estimator: string;
   readonly grandValue: number;
   readonly emptyValue: number;
-  /** Why the result is partial (budget, timeout, game error), when it is. */
+  /**
+   * Why the result is partial (budget, timeout, game error — naming the coalition and the
+   * error), when it is; on an `approximate` result, what the sampler changed (e.g. stratification
+   * dropped for a small budget).
+   */
   readonly note?: string;
 }
 
