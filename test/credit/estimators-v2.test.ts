@@ -5,10 +5,9 @@ import {
   PermutationEstimator,
   RegressionAdjustedEstimator,
   UnanimityGame,
-  type Game,
 } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
-import { expectAnytimeRun, expectMeanNearExact, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
+import { expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
 
 
 /** A random sum of unanimity games (closed-form Shapley), seeded. */
@@ -87,18 +86,6 @@ describe('RegressionAdjustedEstimator', () => {
   it('stops at a target half-width, and reports a failing game as partial with the error', async () => {
     const est = await new RegressionAdjustedEstimator().estimate(tableGame(mixedTable(8, 2), 't'), { targetHalfWidth: 0.05, seed: 4 });
     for (const iv of est.intervals) expect((iv.high - iv.low) / 2).toBeLessThanOrEqual(0.05 + 1e-9);
-    let calls = 0;
-    const failing: Game = {
-      id: 'failing',
-      players: ['a', 'b', 'c', 'd'],
-      value: (c) => {
-        if (++calls > 10) throw new Error('judge down');
-        return c.reduce((a, x) => a + x, 0);
-      },
-    };
-    const bad = await new RegressionAdjustedEstimator().estimate(failing, { budget: 100, seed: 1 });
-    expect(bad.status).toBe('partial');
-    expect(bad.note).toMatch(/judge down/);
-    expect(Math.abs(bad.values.reduce((a, b) => a + b, 0) - 4)).toBeLessThan(1e-12);
+    await expectPartialOnFailingJudge(() => new RegressionAdjustedEstimator(), 4, 10);
   });
 });

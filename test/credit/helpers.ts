@@ -137,6 +137,31 @@ export async function intervalCoverage(make: () => ShapleyEstimator, table: read
   return covered / total;
 }
 
+/**
+ * A judge that goes down: an additive game of `players` players (v(S) = |S|) whose value function
+ * throws after `calls` evaluations. An estimator must report `partial` with the error, its
+ * credits still summing to v(N) − v(∅) = `players`.
+ */
+export function judgeGoingDown(players: number, calls: number): Game {
+  let made = 0;
+  return {
+    id: 'failing',
+    players: Array.from({ length: players }, (_, i) => String.fromCharCode(97 + i)),
+    value: (c) => {
+      if (++made > calls) throw new Error('judge down');
+      return c.reduce((a, x) => a + x, 0);
+    },
+  };
+}
+
+/** `estimate` of a judge going down after `calls` (see `judgeGoingDown`): partial, the error in the note, efficient. */
+export async function expectPartialOnFailingJudge(make: () => ShapleyEstimator, players: number, calls: number): Promise<void> {
+  const bad = await make().estimate(judgeGoingDown(players, calls), { budget: 100, seed: 1 });
+  expect(bad.status).toBe('partial');
+  expect(bad.note).toMatch(/judge down/);
+  expect(Math.abs(bad.values.reduce((a, b) => a + b, 0) - players)).toBeLessThan(1e-12);
+}
+
 /** Mean squared error per player of one estimate. */
 export function squaredError(est: ShapleyEstimate, exact: readonly number[]): number {
   return est.values.reduce((a, v, i) => a + (v - exact[i]!) ** 2, 0) / exact.length;

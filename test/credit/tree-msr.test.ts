@@ -1,8 +1,8 @@
 /** The coalition tree (fit, exact Shapley read-out) and the cross-fitted tree-MSR estimator. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CoalitionTree, TreeMsrEstimator, creditEpisode, exactShapley, type Game } from '../../src/credit/index.js';
-import { expectAnytimeRun, expectMeanNearExact, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
+import { CoalitionTree, TreeMsrEstimator, creditEpisode, exactShapley } from '../../src/credit/index.js';
+import { expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
 import { episode, threeAgentSteps } from './episode-builder.js';
 
 /** Every coalition of n players as membership vectors, in bitmask order (bit i = player i). */
@@ -125,19 +125,7 @@ describe('TreeMsrEstimator', () => {
   });
 
   it('reports a failing game as partial with the error, and refuses bad options', async () => {
-    let calls = 0;
-    const failing: Game = {
-      id: 'failing',
-      players: ['a', 'b', 'c', 'd', 'e'],
-      value: (c) => {
-        if (++calls > 30) throw new Error('judge down');
-        return c.reduce((a, x) => a + x, 0);
-      },
-    };
-    const bad = await new TreeMsrEstimator().estimate(failing, { budget: 100, seed: 1 });
-    expect(bad.status).toBe('partial');
-    expect(bad.note).toMatch(/judge down/);
-    expect(Math.abs(bad.values.reduce((a, b) => a + b, 0) - 5)).toBeLessThan(1e-12);
+    await expectPartialOnFailingJudge(() => new TreeMsrEstimator(), 5, 30);
     expect(() => new TreeMsrEstimator({ folds: 1 })).toThrow(/folds must be an integer ≥ 2/);
     expect(() => new TreeMsrEstimator({ maxDepth: -1 })).toThrow(/maxDepth/);
   });

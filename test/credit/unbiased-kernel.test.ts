@@ -4,7 +4,7 @@ import { creditEpisode, estimateShapley, exactShapley, SAMPLERS, UnbiasedKernelE
 import { CreditOptionsSchema } from '../../src/credit/options.js';
 import { COMPARABLE_ESTIMATORS } from '../../src/runtime/compare-estimators.js';
 import { episode, threeAgentSteps } from './episode-builder.js';
-import { expectAnytimeRun, expectMeanNearExact, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
+import { expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, intervalCoverage, mixedTable, mse, squaredError, tableGame, votingTable } from './helpers.js';
 
 const VOTING12 = votingTable([4, 3, 3, 2, 2, 1, 1, 1, 5, 2, 1, 3], 14);
 
@@ -119,18 +119,7 @@ describe('UnbiasedKernelEstimator', () => {
   it('stops at a target half-width, and reports a failing game as partial with the error', async () => {
     const est = await new UnbiasedKernelEstimator().estimate(tableGame(mixedTable(8, 2), 't'), { targetHalfWidth: 0.05, seed: 4 });
     for (const iv of est.intervals) expect((iv.high - iv.low) / 2).toBeLessThanOrEqual(0.05 + 1e-9);
-    let calls = 0;
-    const failing: Game = {
-      id: 'failing',
-      players: ['a', 'b', 'c', 'd'],
-      value: (c) => {
-        if (++calls > 10) throw new Error('judge down');
-        return c.reduce((a, x) => a + x, 0);
-      },
-    };
-    const bad = await new UnbiasedKernelEstimator().estimate(failing, { budget: 100, seed: 1 });
-    expect(bad.status).toBe('partial');
-    expect(bad.note).toMatch(/judge down/);
+    await expectPartialOnFailingJudge(() => new UnbiasedKernelEstimator(), 4, 10);
   });
 
   it('is a sampler by name everywhere: credit.estimator, estimateShapley, compare', async () => {
