@@ -48,30 +48,14 @@ describe('live page script', () => {
     const sink: EventSink = { name: 'c', start: async () => {}, publish: (e) => void events.push(...e), flush: async () => {}, close: async () => {} };
     await replayFiles(loadConfig({ env: {} }).config, listOtlpFiles([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')]), { sinks: [sink] });
 
-    const byId = new Map(['board', 'episodes', 'status', 'count', 'failonly'].map((id) => [id, new FakeElement('div')]));
-    const listeners = new Map<string, (ev: { data: string }) => void>();
-    const source = { onopen: undefined as undefined | (() => void), onerror: undefined, addEventListener: (t: string, f: (ev: { data: string }) => void) => listeners.set(t, f) };
     // opened as /?token=… (sinks.live.auth): the script takes the token out of the address bar
-    const replaced: string[] = [];
-    const context = createContext({
-      location: { search: '?token=abc', pathname: '/' },
-      history: { replaceState: (_s: unknown, _t: string, u: string) => replaced.push(u) },
-      URLSearchParams,
-      document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
-      EventSource: function () {
-        return source;
-      },
-      Map,
-      Math,
-      Number,
-      String,
-      JSON,
-      Date,
-    });
-    new Script(/<script>([\s\S]*)<\/script>/.exec(LIVE_PAGE_HTML)![1]!).runInContext(context);
-    expect(replaced).toEqual(['/']);
+    const page = loadPage(200, '?token=abc');
+    const byId = page.byId;
+    expect(page.replaced).toEqual(['/']);
+    const source = page.sources[0]!;
     source.onopen?.();
-    for (const e of events) listeners.get(e.event_type)!({ data: JSON.stringify(e) });
+    for (const e of events) source.listeners.get(e.event_type)!({ data: JSON.stringify(e) });
+    const listeners = source.listeners;
 
     // the fleet table: the server's standings of the same events, as pushed (`agents`)
     const board = new AgentBoard();
@@ -130,16 +114,20 @@ describe('live page script', () => {
   });
 });
 
-/** The page script with fake EventSources (every one it opens), timers and fetch under the test's control. */
-function loadPage(headStatus = 200) {
+/**
+ * The page script with fake EventSources (every one it opens), timers and fetch under the test's
+ * control, opened at `/` + `search`; `replaced` holds the addresses it put in the history.
+ */
+function loadPage(headStatus = 200, search = '') {
   const byId = new Map(['board', 'episodes', 'status', 'count', 'failonly'].map((id) => [id, new FakeElement('div')]));
   type FakeSource = { readyState: number; closed: boolean; onopen?: () => void; onerror?: () => void; listeners: Map<string, (ev: { data: string }) => void>; addEventListener(t: string, f: (ev: { data: string }) => void): void; close(): void };
   const sources: FakeSource[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
   const heads: Promise<unknown>[] = [];
+  const replaced: string[] = [];
   const context = createContext({
-    location: { search: '', pathname: '/' },
-    history: { replaceState: () => {} },
+    location: { search, pathname: '/' },
+    history: { replaceState: (_s: unknown, _t: string, u: string) => replaced.push(u) },
     URLSearchParams,
     document: { getElementById: (id: string) => byId.get(id), createElement: (t: string) => new FakeElement(t) },
     EventSource: function () {
@@ -167,7 +155,7 @@ function loadPage(headStatus = 200) {
     await Promise.all(heads);
     await new Promise((r) => setImmediate(r));
   };
-  return { byId, sources, timers, status, settle };
+  return { byId, sources, timers, status, settle, replaced };
 }
 
 describe('live page script: the stream', () => {
