@@ -80,6 +80,8 @@ describe('live page script', () => {
     const text = root.text();
     for (const c of credits) {
       expect(text).toContain(c.episode_id);
+      // R as precise as the credits beside it and the standings' mean R (3 decimals; it had 2)
+      if (c.event_type === 'episode_credit') expect(text).toContain(`${c.outcome} · R=${c.system_value.toFixed(3)}`);
       if (c.event_type === 'episode_credit') for (const a of c.agents) expect(text).toContain(a.agent_name);
     }
     expect(text).toMatch(/message rewards/);

@@ -84,7 +84,7 @@ function firstError(fe, agents, rewards) {
 function render(id) {
   const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren(); n.className = isFailed(e) ? 'ep failed' : 'ep';
   const c = e.credit, h = el('h2', '', id);
-  if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(2)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
+  if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(3)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
   n.append(h);
   if (c) {
     const scale = Math.max(1e-9, ...c.agents.map((a) => Math.abs(a.credit)));
