@@ -112,6 +112,25 @@ describe('UnbiasedKernelEstimator', () => {
     for (const iv of est.intervals) expect((iv.high - iv.low) / 2).toBeGreaterThan(0.5 * total);
   });
 
+  it('pairs that all show v(T) = v(N∖T) do not make a zero-width interval that meets the target at ten pairs', async () => {
+    // v = 1 iff players 0..7 are all in: most sampled pairs have y = 0 on both sides, and every
+    // sample is then the equal split exactly (sample variance 0). Half of the seeds saw ten such
+    // pairs and stopped there, `approximate`, with the equal split and 1e-12-wide intervals.
+    const n = 10;
+    const players = Array.from({ length: n }, (_, i) => `p${i}`);
+    const exact = [...Array<number>(8).fill(1 / 8), 0, 0];
+    let early = 0;
+    let zeroWidthMisses = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const game: Game = { id: `sparse${seed}`, players, value: (c) => (c.subarray(0, 8).every((x) => x === 1) ? 1 : 0) };
+      const est = await new UnbiasedKernelEstimator().estimate(game, { budget: 2000, targetHalfWidth: 0.02, seed });
+      if (est.evaluations < 100) early++;
+      if (est.intervals.some((iv, i) => iv.high - iv.low < 1e-6 && Math.abs(est.values[i]! - exact[i]!) > 1e-3)) zeroWidthMisses++;
+    }
+    expect(early).toBe(0);
+    expect(zeroWidthMisses).toBe(0);
+  });
+
   it('anytime: snapshots spend more evaluations each round and continue() extends the run', async () => {
     await expectAnytimeRun(new UnbiasedKernelEstimator({ roundSamples: 20 }).start(tableGame(mixedTable(10, 4), 'any'), { budget: 200, seed: 2 }), 200);
   });

@@ -41,7 +41,7 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { solve } from './linalg.js';
-import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomCoalition } from './stats.js';
+import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomCoalition, showsNoVariation, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
 export interface RegressionAdjustedEstimatorOptions {
@@ -85,7 +85,10 @@ export class RegressionAdjustedRun extends SampledRun {
   /** Surrogate (b₀, w_1..w_n). */
   private coef: Float64Array;
   private pendingPair: Uint8Array | undefined;
-  /** Largest |v(S) − v(∅)| sampled: bounds one sample when there is no fitted surrogate (`sampleSpread`). */
+  /**
+   * Largest |v(S) − v(∅)| evaluated, S = N included: bounds one sample when there is no fitted
+   * surrogate (`sampleSpread`, `standardError`).
+   */
   private maxAbsLift = 0;
   /** Unnormalized CDF of the size distribution: sizeCdf[t−1] = Σ_{s≤t} 1/(s(n−s)). */
   private readonly sizeCdf: number[] = [];
@@ -127,8 +130,26 @@ export class RegressionAdjustedRun extends SampledRun {
   private targetMet(): boolean {
     if (this.target === undefined || this.moments.count < MIN_SAMPLES_FOR_TARGET) return false;
     const k = intervalMultiplier(this.confidence, this.moments.count);
-    for (let i = 0; i < this.n; i++) if (k * this.moments.standardError(i) > this.target) return false;
+    for (let i = 0; i < this.n; i++) if (k * this.standardError(i) > this.target) return false;
     return true;
+  }
+
+  /**
+   * Standard error of player i's mean (count ≥ 2). Without a fitted surrogate every sample is
+   * (v(N) − v(∅))/n exactly while no sampled pair has v(T) ≠ v(N∖T) — common on sparse games
+   * (a unanimity game on 8 of 10 players: half the runs saw ten such pairs), and the t interval
+   * was then 0 wide, met any target at ten pairs and reported the equal split as `approximate`.
+   * Such a player gets the variance an unseen pair could still have (`unseenEventVariance`), a
+   * sample deviating by up to K·(n−1)·max|v(S) − v(∅)|, as the permutation sampler does.
+   */
+  private standardError(i: number): number {
+    const se = this.moments.standardError(i);
+    if (this.surrogateKind !== 'constant') return se;
+    const deviation = this.kernelMass * (this.n - 1) * this.maxAbsLift;
+    const variance = this.moments.variance(i);
+    if (!showsNoVariation(variance, deviation)) return se;
+    const count = this.moments.count;
+    return Math.sqrt(Math.max(variance, unseenEventVariance(deviation, count, this.confidence)) / count);
   }
 
   private addRow(c: Uint8Array, y: number): void {
@@ -185,7 +206,11 @@ export class RegressionAdjustedRun extends SampledRun {
   }
 
   protected override async afterEndpoints(): Promise<void> {
-    if (this.surrogateKind === 'constant') return;
+    if (this.surrogateKind === 'constant') {
+      // y(N) = v(N) − v(∅) is a lift the run knows: the scale of one sample before any pair shows one
+      this.maxAbsLift = Math.abs(this.grand - this.empty);
+      return;
+    }
     this.addRow(fullCoalition(this.n), this.grand);
     this.addRow(emptyCoalition(this.n), this.empty);
   }
@@ -260,7 +285,7 @@ export class RegressionAdjustedRun extends SampledRun {
       unit: 'sample',
       range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => this.moments.mean,
-      halfWidth: (i) => k * this.moments.standardError(i),
+      halfWidth: (i) => k * this.standardError(i),
       targetMet: () => this.targetMet(),
       // Without a fitted surrogate one sample is bounded: |X_i − (v(N) − v(∅))/n| ≤ K·(n−1)·max|v(S) − v(∅)|
       // (|n·[i∈T] − t| ≤ n − 1), which floors the half-width below ten samples (`smallSampleFloor`).

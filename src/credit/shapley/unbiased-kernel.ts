@@ -19,7 +19,9 @@
  *
  * Intervals: samples are i.i.d., so the per-player sample variance gives a t interval (no bootstrap
  * as the biased variant needs); below ten samples the half-width is floored by Hoeffding's bound on
- * one sample's range (`smallSampleFloor`). Efficiency holds exactly (Σ_i X_i = v(N) − v(∅) for every
+ * one sample's range (`smallSampleFloor`), and a player whose samples were all equal (every pair
+ * had v(T) = v(N∖T): sparse games) gets the variance of a pair not seen yet (`unseenEventVariance`),
+ * not 0. Efficiency holds exactly (Σ_i X_i = v(N) − v(∅) for every
  * sample). Compared with the fitted surrogate (`regression-adjusted`), the variance scales with
  * |v − v(∅)| rather than with the residual of an additive fit: higher on nearly additive games, but
  * with no fit to pay for and no surrogate to warm up.
