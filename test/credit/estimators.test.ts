@@ -192,6 +192,13 @@ describe('CachedGame', () => {
     const players = ['a', 'b', 'c'];
     const str = new CachedGame({ id: 's', players, value: () => '1' as unknown as number });
     expect(() => str.value(new Uint8Array(3))).toThrow(/game s failed on coalition s:0: value is a string \("1"\), expected a finite number/);
+    // JSON.stringify throws on these: the error was a TypeError ('Do not know how to serialize a BigInt'), not a game error
+    const big = new CachedGame({ id: 'b', players, value: () => 1n as unknown as number });
+    expect(() => big.value(new Uint8Array(3))).toThrow(/game b failed on coalition b:0: value is a bigint \(1n\), expected a finite number/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cyc = new CachedGame({ id: 'c', players, value: async () => cyclic as unknown as number });
+    await expect(cyc.value(new Uint8Array(3))).rejects.toThrow(/value is a object \(\[object Object\]\), expected a finite number/);
     const undef = new CachedGame({ id: 'u', players, value: () => undefined as unknown as number });
     expect(() => undef.value(new Uint8Array(3))).toThrow(GameEvaluationError);
     // and through an estimator: a partial result whose note names it (was `TypeError: out.finally is not a function`)

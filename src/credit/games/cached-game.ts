@@ -168,7 +168,7 @@ export class CachedGame implements Game {
 
   private store(key: string, v: number): number {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new GameEvaluationError(this.id, key, `value is ${typeof v === 'number' || v == null ? String(v) : `a ${typeof v} (${JSON.stringify(v) ?? String(v)})`}, expected a finite number (or a Promise of one)`);
+      throw new GameEvaluationError(this.id, key, `value is ${describeValue(v)}, expected a finite number (or a Promise of one)`);
     }
     this.cache.set(key, v);
     return v;
@@ -246,4 +246,17 @@ export class CachedGame implements Game {
 
 function isThenable(x: unknown): x is PromiseLike<number> {
   return typeof (x as PromiseLike<number> | null)?.then === 'function';
+}
+
+/** What a value function returned instead of a number, for the error (JSON.stringify throws on a bigint or a cycle). */
+function describeValue(v: unknown): string {
+  if (typeof v === 'number' || v == null) return String(v);
+  if (typeof v === 'bigint') return `a bigint (${v}n)`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  return `a ${typeof v} (${text ?? String(v)})`;
 }
