@@ -35,7 +35,13 @@ describe('partitions added to the input topics', () => {
     const pipeline = makePipeline({ ...config, source: { ...config.source, fromBeginning: false, metadataMaxAgeMs: 2_000 } }, 1_000);
     await pipeline.start();
     try {
-      await waitFor(() => pipeline.stats().partitionsStartedAtEnd === 4 && pipeline.stats().assignedPartitions === 4, 30_000, 'the new group placed at the end');
+      // exactly-once commits each partition's position in an offsets-only transaction of its own
+      const committedStarts = () => (delivery === 'exactly-once' ? pipeline.stats().transactions >= 4 : pipeline.stats().commits >= 1);
+      // placed at the end and those positions committed before anything is written: a rebalance
+      // while the topics' metadata settles places the partitions again (the counter passes 4; an
+      // exact 4 timed out in a full CI run), and one before the first commit is the documented
+      // limit (README, Operating it), not what this test is about
+      await waitFor(() => pipeline.stats().partitionsStartedAtEnd >= 4 && pipeline.stats().assignedPartitions === 4 && committedStarts(), 30_000, 'the new group placed at the end and committed');
       await produce(c, recordsOf(4, 10, 2));
       await waitFor(() => pipeline.stats().episodesClosed >= 6 && pipeline.stats().inFlight === 0, 60_000, 'episodes 4–9 published');
 
