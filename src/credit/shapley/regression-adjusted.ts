@@ -145,11 +145,19 @@ export class RegressionAdjustedRun extends SampledRun {
   private standardError(i: number): number {
     const se = this.moments.standardError(i);
     if (this.surrogateKind !== 'constant') return se;
-    const deviation = this.kernelMass * (this.n - 1) * this.maxAbsLift;
+    const deviation = this.sampleDeviationBound();
     const variance = this.moments.variance(i);
     if (!showsNoVariation(variance, deviation)) return se;
     const count = this.moments.count;
     return Math.sqrt(Math.max(variance, unseenEventVariance(deviation, count, this.confidence)) / count);
+  }
+
+  /**
+   * Without a fitted surrogate, how far one sample can lie from (v(N) − v(∅))/n:
+   * |X_i − (v(N) − v(∅))/n| ≤ K·(n−1)·max|v(S) − v(∅)| (|n·[i∈T] − t| ≤ n − 1).
+   */
+  private sampleDeviationBound(): number {
+    return this.kernelMass * (this.n - 1) * this.maxAbsLift;
   }
 
   private addRow(c: Uint8Array, y: number): void {
@@ -287,9 +295,8 @@ export class RegressionAdjustedRun extends SampledRun {
       mean: () => this.moments.mean,
       halfWidth: (i) => k * this.standardError(i),
       targetMet: () => this.targetMet(),
-      // Without a fitted surrogate one sample is bounded: |X_i − (v(N) − v(∅))/n| ≤ K·(n−1)·max|v(S) − v(∅)|
-      // (|n·[i∈T] − t| ≤ n − 1), which floors the half-width below ten samples (`smallSampleFloor`).
-      ...(this.surrogateKind === 'constant' ? { sampleSpread: 2 * this.kernelMass * (this.n - 1) * this.maxAbsLift } : {}),
+      // without a fitted surrogate one sample is bounded, which floors the half-width below ten samples (`smallSampleFloor`)
+      ...(this.surrogateKind === 'constant' ? { sampleSpread: 2 * this.sampleDeviationBound() } : {}),
     });
   }
 }
