@@ -34,7 +34,8 @@ const CANDIDATES: readonly Candidate[] = [
   { name: 'kernel (paired)', exportName: 'KernelEstimator' },
   { name: 'unbiased kernel (paired)', exportName: 'UnbiasedKernelEstimator' },
   { name: 'regression-adjusted MSR', exportName: 'RegressionAdjustedEstimator' },
-  { name: 'tree MSR (cross-fitted)', exportName: 'TreeMsrEstimator' },
+  { name: 'tree MSR (in-sample)', exportName: 'TreeMsrEstimator' },
+  { name: 'tree MSR (cross-fitted)', exportName: 'TreeMsrEstimator', options: { fit: 'cross-fitted' } },
   { name: 'stratified SVARM', exportName: 'SvarmEstimator' },
 ];
 

@@ -53,7 +53,7 @@ export const CreditOptionsSchema = z.object({
    * stratified SVARM (permutation when the budget is under 4 evaluations per agent).
    * `permutation`, `kernel` (paired KernelSHAP), `unbiased-kernel` (Covert & Lee's unbiased
    * KernelSHAP), `regression-adjusted` (regression-adjusted MSR, linear surrogate), `tree-msr`
-   * (regression-adjusted MSR, cross-fitted tree surrogate) and `svarm` always sample
+   * (regression-adjusted MSR, tree surrogate: point in-sample, interval cross-fitted) and `svarm` always sample
    * (docs/credit.md compares them).
    */
   estimator: z.enum(['auto', 'exact', ...SAMPLERS]).default('auto'),

@@ -1,13 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateFiles } from '../../src/cli/generate.js';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { creditEpisode } from '../../src/credit/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { listOtlpFiles } from '../../src/sources/file/otlp-files.js';
 import { checkCompareOptions, compareEstimators, lowestErrorPerBudget, renderCompareReport, statusAtTarget } from '../../src/runtime/compare-estimators.js';
+import { replayFiles } from '../../src/runtime/local-replay.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { creditInputOf } from '../../src/runtime/process-episode.js';
 import { generateFleet, generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
@@ -198,18 +202,25 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(report.rows[0]!.statuses).toEqual({ [engine.status]: 1 });
   });
 
-  it("README's estimator claim holds on 10-agent episodes: SVARM lowest at 4·n, tree-MSR lower at 10·n (README said SVARM from 4·n on)", async () => {
-    const assembler = new EpisodeAssembler({ maxOpenEpisodes: 16 });
-    for (const [kind, convention] of [['error-retry', 'genai'], ['saboteur', 'openinference'], ['redundant', 'openllmetry']] as const) {
-      const run = await generateScenario({ kind, convention, seed: 100, agents: 10, steps: 2 });
-      assembler.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
-      assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+  it("README's estimator claim holds on README's corpus (12 generated 10-agent episodes, 5 seeds): SVARM lowest at 4·n, tree-MSR lower at 10·n and 40·n", async () => {
+    // The corpus and command README and docs/credit.md give (`generate corpus --episodes 12 --seed 1
+    // --kinds error-retry,saboteur,redundant --agents 10`, then `compare … --budgets 4,10,40 --seeds 5`).
+    // It used 3 other episodes and 2 seeds: tree-MSR's in-sample fit made it lowest at 4·n there
+    // (0.068 vs SVARM's 0.094) while README's corpus still has SVARM lowest (0.089 vs 0.15).
+    const dir = mkdtempSync(join(tmpdir(), 'agent-credit-compare-'));
+    try {
+      await generateFiles({ dir, episodes: 12, seed: 1, kinds: ['error-retry', 'saboteur', 'redundant'], agents: 10, encoding: 'proto' });
+      const episodes: Episode[] = [];
+      await replayFiles(config, listOtlpFiles([dir]), { sinks: [], processEpisode: async (episode) => (episodes.push(episode), []) });
+      const report = await compareEstimators(episodes, options, { estimators: ['tree-msr', 'svarm'], budgetsPerPlayer: [4, 10, 40], seeds: 5 });
+      expect(report.compared).toBe(12);
+      const mse = (estimator: string, k: number) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!.relativeMse;
+      expect(mse('svarm', 4)).toBeLessThan(mse('tree-msr', 4));
+      expect(mse('tree-msr', 10)).toBeLessThan(mse('svarm', 10));
+      expect(mse('tree-msr', 40)).toBeLessThan(mse('svarm', 40));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    const report = await compareEstimators(assembler.flush('shutdown'), options, { estimators: ['tree-msr', 'svarm'], budgetsPerPlayer: [4, 10], seeds: 2 });
-    expect(report.compared).toBe(3);
-    const mse = (estimator: string, k: number) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!.relativeMse;
-    expect(mse('svarm', 4)).toBeLessThan(mse('tree-msr', 4));
-    expect(mse('tree-msr', 10)).toBeLessThan(mse('svarm', 10));
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
     expect(readme).toContain('the lowest error of our samplers at 4 evaluations per agent on generated agent episodes — at 10·n and 40·n tree-MSR');
     expect(readme).not.toContain('agent episodes from 4 evaluations per agent on');

@@ -1,6 +1,7 @@
 /**
  * Tree-MSR Shapley estimator (anytime): regression-adjusted MSR (./regression-adjusted.ts) with a
- * regression tree as the surrogate (./coalition-tree.ts), cross-fitted.
+ * regression tree as the surrogate (./coalition-tree.ts); intervals cross-fitted, the point in-sample
+ * by default.
  *
  * The identity it samples (MSR, "maximum sample reuse"): for any game r,
  *   φ_i(r) = (r(N) − r(∅))/n + Σ_{t=1}^{n−1} E_{|T|=t} [ r(T)·([i∈T]/t − [i∉T]/(n−t)) ],
@@ -31,10 +32,25 @@
  * are not independent (each fold trains the others' trees): the standard error is widened by 1.25,
  * an empirical calibration (CROSS_FIT_SE_FACTOR).
  *
+ * In-sample point (`fit: 'in-sample'`, the default): the reported values are those of the surrogate
+ * fitted on every coalition evaluated (v(N), v(∅), the border and all pairs) plus the MSR mean of
+ * its residuals on the same pairs — shapiq's RegressionMSR with k_folds = 1, which Witter et al.
+ * recommend. Where a tree represents the game it is exact with the data of all folds, not 4/5 of
+ * it; elsewhere its residuals are fitted, so the MSR correction shrinks and the point is biased
+ * toward the tree's own values. Its interval is the cross-fitted one, widened by |in-sample −
+ * cross-fitted| per player: it contains the cross-fitted interval, so it holds the exact value
+ * whenever that does (coverage at least the cross-fitted one's), and the target stop uses it.
+ * Measured (bench games, 4 seeds, 48 cells at n = 10 and 20): lower MSE than cross-fitted in 30
+ * cells, geomean ratio 0.096 (exact where a tree fits: airport, provenance); 1.6–3.6× higher on
+ * glove games at n = 20 (not tree-like); on 12 generated 10-agent episodes relative MSE 0.15 /
+ * 2.8e-5 / 1.2e-6 at 4·n / 10·n / 40·n (cross-fitted 0.36 / 1.4e-4 / 2.0e-7), intervals holding
+ * the exact value 97–100% (89–100%). `fit: 'cross-fitted'` keeps the unbiased cross-fitted mean.
+ *
  * Efficiency: every coalition's term sums to 0 over the players, so every sample sums to
  * v(N) − v(∅); rounding is projected away per sample and `enforceSum` spreads what is left.
  * Cost: 2 evaluations per pair (fewer with cache hits) plus v(N), v(∅) and the 2n border
- * coalitions; `folds` tree fits per estimate, each O(coalitions · n · depth).
+ * coalitions; `folds` tree fits per estimate (geometrically: O(log pairs) per run) and, in-sample, one
+ * more per reported result, each O(coalitions · n · depth).
  */
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
@@ -45,15 +61,29 @@ import { SampledRun, samplingBudget } from './sampled-run.js';
 export interface TreeMsrEstimatorOptions {
   /** Cross-fitting folds (≥ 2; fewer while there are < 10 pairs per fold). Default 5. */
   folds?: number;
+  /**
+   * Where the point estimate comes from (see "In-sample point" in the file header). `in-sample`
+   * (default): the surrogate fitted on every coalition evaluated, as shapiq's RegressionMSR; its
+   * interval is the cross-fitted one widened to reach it. `cross-fitted`: the cross-fitted mean
+   * and its interval, unchanged.
+   */
+  fit?: TreeMsrFit;
   /** Deepest tree path. Default min(players, 32). */
   maxDepth?: number;
   /** Pairs per snapshot round. Default n. */
   roundSamples?: number;
 }
 
+/** Where tree-MSR's point estimate comes from (TreeMsrEstimatorOptions.fit). */
+export const TREE_MSR_FITS = ['in-sample', 'cross-fitted'] as const;
+export type TreeMsrFit = (typeof TREE_MSR_FITS)[number];
+
 export class TreeMsrEstimator implements ShapleyEstimator {
   readonly name = 'tree-msr';
   constructor(readonly options: TreeMsrEstimatorOptions = {}) {
+    if (options.fit !== undefined && !(TREE_MSR_FITS as readonly unknown[]).includes(options.fit)) {
+      throw new RangeError(`TreeMsrEstimator option fit must be one of ${TREE_MSR_FITS.join(', ')}, got ${String(options.fit)}`);
+    }
     const folds = options.folds ?? 5;
     if (!Number.isInteger(folds) || folds < 2) throw new RangeError(`TreeMsrEstimator option folds must be an integer ≥ 2, got ${folds}`);
     const depth = options.maxDepth;
@@ -105,10 +135,13 @@ interface Estimate {
   standardError: Float64Array;
   /** Satterthwaite degrees of freedom per player. */
   df: Float64Array;
+  /** Added to the cross-fitted half-width: |in-sample point − cross-fitted mean| (0 when cross-fitted). */
+  shift: Float64Array;
 }
 
 export class TreeMsrRun extends SampledRun {
   private readonly folds: number;
+  private readonly fit: TreeMsrFit;
   private readonly maxDepth: number | undefined;
   private readonly roundSamples: number;
   private readonly pairs: Pair[] = [];
@@ -120,6 +153,8 @@ export class TreeMsrRun extends SampledRun {
   private foldStates: Fold[] = [];
   /** Pairs the current trees were fitted on (−1: none yet). */
   private fittedAt = -1;
+  /** In-sample fit: the surrogate fitted on every pair so far (`fit: 'in-sample'`), and its pairs. */
+  private inSample: { fold: Fold; fittedAt: number; scored: number } | undefined;
   /** Pairs scored into the folds' moments so far. */
   private scored = 0;
   /** Unnormalized CDF of the sampled sizes' distribution: sizeCdf[k] = Σ_{s ≤ lowSize+k} 1/√(s(n−s)). */
@@ -133,6 +168,7 @@ export class TreeMsrRun extends SampledRun {
   ) {
     super(game, est, LOOKUPS_PER_EVALUATION);
     this.folds = opts.folds ?? 5;
+    this.fit = opts.fit ?? 'in-sample';
     this.maxDepth = opts.maxDepth;
     this.roundSamples = Math.max(1, opts.roundSamples ?? this.n);
     this.setSampledSizes(1);
@@ -197,8 +233,8 @@ export class TreeMsrRun extends SampledRun {
     // The same interval as reported: a player with no residual variance carries the bound for
     // residuals not seen yet (`estimateNow`), so a few folds of held-out trees that happen to be
     // right everywhere they were tested no longer stop a run (seen: 20 pairs, ±1e-12, 0.16 off).
-    const e = this.estimateNow();
-    for (let i = 0; i < this.n; i++) if (tQuantile(0.5 + this.confidence / 2, e.df[i]!) * e.standardError[i]! > this.target) return false;
+    const e = this.estimateNow(false);
+    for (let i = 0; i < this.n; i++) if (tQuantile(0.5 + this.confidence / 2, e.df[i]!) * e.standardError[i]! + e.shift[i]! > this.target) return false;
     return true;
   }
 
@@ -232,8 +268,39 @@ export class TreeMsrRun extends SampledRun {
     }
   }
 
+  /**
+   * The in-sample point over the pairs so far (see the file header): the surrogate fitted on all of
+   * them, refitted when `fresh` or when the pairs grew by 10%; pairs in between are scored against it.
+   */
+  private inSampleMean(fresh: boolean): Float64Array {
+    const m = this.pairs.length;
+    let state = this.inSample;
+    if (!state || (m > state.fittedAt && (fresh || m >= 1.1 * state.fittedAt))) {
+      state = this.inSample = { fold: this.foldState(this.treeWithout(-1, 1)), fittedAt: m, scored: 0 };
+    }
+    for (; state.scored < m; state.scored++) state.fold.moments.add(this.sample(this.pairs[state.scored]!, state.fold));
+    return state.fold.moments.mean;
+  }
+
+  /**
+   * Cross-fitted means, standard errors and degrees of freedom over the pairs so far; with
+   * `fit: 'in-sample'`, the in-sample point as the mean and its distance to the cross-fitted mean
+   * as `shift` (refitted on every pair when `fresh`: the reported result).
+   */
+  private estimateNow(fresh: boolean): Estimate {
+    const e = this.crossFitted();
+    if (this.fit === 'in-sample' && this.pairs.length > 0) {
+      const point = this.inSampleMean(fresh);
+      for (let i = 0; i < this.n; i++) {
+        e.shift[i] = Math.abs(point[i]! - e.mean[i]!);
+        e.mean[i] = point[i]!;
+      }
+    }
+    return e;
+  }
+
   /** Cross-fitted means, standard errors and degrees of freedom over the pairs so far. */
-  private estimateNow(): Estimate {
+  private crossFitted(): Estimate {
     this.update();
     const n = this.n;
     const m = this.pairs.length;
@@ -268,7 +335,7 @@ export class TreeMsrRun extends SampledRun {
       standardError[i] = Math.sqrt(unseenEventVariance(reach, m, this.confidence) / m);
       df[i] = m - 1;
     }
-    return { mean, standardError, df };
+    return { mean, standardError, df, shift: new Float64Array(n) };
   }
 
   /**
@@ -291,7 +358,7 @@ export class TreeMsrRun extends SampledRun {
     return (hi - lo) / (this.sizeProbability(t) * Math.min(t, this.n - t));
   }
 
-  /** The tree fitted on v(N), v(∅), the border and the pairs of every fold but `fold` (of k). */
+  /** The tree fitted on v(N), v(∅), the border and the pairs of every fold but `fold` (of k; −1: all pairs). */
   private treeWithout(fold: number, k: number): CoalitionTree {
     const coalitions: Uint8Array[] = [fullCoalition(this.n), emptyCoalition(this.n), ...(this.border?.coalitions ?? [])];
     const values: number[] = [this.grand, this.empty, ...(this.border?.values ?? [])];
@@ -341,13 +408,13 @@ export class TreeMsrRun extends SampledRun {
 
   current(): ShapleyEstimate {
     const count = this.pairs.length;
-    const e = count > 0 ? this.estimateNow() : undefined;
+    const e = count > 0 ? this.estimateNow(true) : undefined;
     return this.sampledEstimate(this.name, {
       count,
       unit: 'sample',
       range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
       mean: () => e!.mean,
-      halfWidth: (i) => tQuantile(0.5 + this.confidence / 2, e!.df[i]!) * e!.standardError[i]!,
+      halfWidth: (i) => tQuantile(0.5 + this.confidence / 2, e!.df[i]!) * e!.standardError[i]! + e!.shift[i]!,
       targetMet: () => this.targetMet(),
     });
   }
