@@ -15,7 +15,7 @@ import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
 import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
 import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
-import { emptyCoalition } from './games/coalition.js';
+import { checkDistinctPlayers, emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
 import type { CreditInput } from './input.js';
 import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
@@ -257,6 +257,9 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   if (options.gameFactory) {
     try {
       games = await options.gameFactory(input, { messages, agentIds: agents.map((a) => a.agentId), systemValue: R, baseline: b });
+      // credit and δ_m are mapped back by player name: two players of one name would lose one's value
+      checkDistinctPlayers(games.agentGame);
+      if (games.messageGame) checkDistinctPlayers(games.messageGame);
       kind = games.kind ?? (options.game === 'provenance' ? 'module' : options.game);
     } catch (err) {
       warnings.push(`gameFactory failed (${errorNote(err)}); falling back to the provenance game`);

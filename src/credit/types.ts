@@ -11,6 +11,7 @@
 export interface Game {
   /** Identifies the game instance (e.g. the episode id); part of every cache key. */
   readonly id: string;
+  /** Distinct names: results are keyed by them (`CachedGame`, and so every estimator, refuses a repeated one). */
   readonly players: readonly string[];
   value(coalition: Uint8Array): number | Promise<number>;
   /**

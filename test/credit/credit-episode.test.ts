@@ -621,6 +621,22 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.agents.find((a) => a.agentId === 'planner')!.credit).toBeCloseTo(0.1, 12);
   });
 
+  it('a factory game that names one player twice falls back to the provenance game with a warning naming the player (credit is mapped back by name: one of the two credits was dropped and the credits did not sum to R)', async () => {
+    const players = ['planner', 'researcher', 'writer', 'planner'];
+    const out = await creditEpisode(episode(steps, 0.8), {
+      gameFactory: () => ({ kind: 'module', agentGame: { id: 'dup', players, value: (c) => 0.2 * c.reduce((a, b) => a + b, 0) } }),
+    });
+    expect(out.game.kind).toBe('provenance');
+    expect(out.warnings.some((w) => /^gameFactory failed \(.*game dup: player "planner" appears twice in players \(indices 0 and 3\).*\); falling back to the provenance game$/.test(w))).toBe(true);
+    expect(sum(out.agents.map((a) => a.credit))).toBeCloseTo(0.8, 12);
+    // a message game too
+    const messages = await creditEpisode(episode(steps, 0.8), {
+      gameFactory: (_i, ctx) => ({ agentGame: { id: 'ok', players: ctx.agentIds, value: (c) => 0.8 * Math.min(1, c.reduce((a, b) => a + b, 0)) }, messageGame: { id: 'mdup', players: [ctx.messages[0]!.stepId, ctx.messages[0]!.stepId], value: () => 0 } }),
+    });
+    expect(messages.game.kind).toBe('provenance');
+    expect(messages.warnings.some((w) => /^gameFactory failed \(.*game mdup: player ".+" appears twice in players \(indices 0 and 1\)/.test(w))).toBe(true);
+  });
+
   it('turns a throwing game into a partial, flagged, finite result', async () => {
     const out = await creditEpisode(episode(steps, 0.8), {
       gameFactory: (_i, ctx) => ({ agentGame: { id: 'broken', players: ctx.agentIds, value: () => Promise.reject(new Error('judge 503')) } }),

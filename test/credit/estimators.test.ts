@@ -188,6 +188,23 @@ describe('CachedGame', () => {
     expect(cg.cachedCount).toBe(0);
   });
 
+  it('refuses a game that names one player twice, naming the player (results are keyed by name: creditEpisode kept one of the two credits, a module game saw both coalitions as one)', async () => {
+    let calls = 0;
+    const twice: Game = { id: 'dup', players: ['planner', 'coder', 'planner'], value: (c) => (calls++, c[0]! + 2 * c[1]! + 4 * c[2]!) };
+    const message = /^game dup: player "planner" appears twice in players \(indices 0 and 2\); results are keyed by player name, so give every player a distinct name/;
+    expect(() => new CachedGame(twice)).toThrow(message);
+    expect(() => new CachedGame(twice)).toThrow(RangeError);
+    await expect(estimateShapley(twice)).rejects.toThrow(message);
+    await expect(exactShapley(twice)).rejects.toThrow(message);
+    await expect(leaveOneOut(twice)).rejects.toThrow(message);
+    for (const E of [PermutationEstimator, KernelEstimator, UnbiasedKernelEstimator, RegressionAdjustedEstimator, TreeMsrEstimator, SvarmEstimator]) {
+      await expect(new E().estimate(twice, { budget: 20, seed: 1 }), E.name).rejects.toThrow(message);
+    }
+    expect(calls).toBe(0);
+    // distinct names, however alike, are fine
+    expect((await estimateShapley({ ...twice, players: ['planner', 'coder', 'planner#2'] })).values).toEqual([1, 2, 4]);
+  });
+
   it('a value function returning something other than a number fails as a game error that says what it returned', async () => {
     const players = ['a', 'b', 'c'];
     const str = new CachedGame({ id: 's', players, value: () => '1' as unknown as number });

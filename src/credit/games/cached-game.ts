@@ -3,12 +3,13 @@
  * values (lru-cache, key = game id + coalition bitmask, so values are shared by every estimator of
  * one episode and never across episodes), counts evaluations (cache misses) and hits, enforces an
  * evaluation budget, limits the concurrency of slow async games, de-duplicates in-flight
- * evaluations, and stops on an AbortSignal.
+ * evaluations, and stops on an AbortSignal. It refuses a game whose players repeat a name
+ * (`checkDistinctPlayers`): every estimator goes through it.
  */
 import { LRUCache } from 'lru-cache';
 import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
 import type { Game } from '../types.js';
-import { coalitionKey } from './coalition.js';
+import { checkDistinctPlayers, coalitionKey } from './coalition.js';
 
 export interface CachedGameOptions {
   /** Max evaluations (cache misses) over the wrapper's life; default unlimited. */
@@ -45,6 +46,7 @@ export class CachedGame implements Game {
   ) {
     this.id = inner.id;
     this.players = inner.players;
+    checkDistinctPlayers(inner);
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
     this.cache = new LRUCache({ maxSize: options.maxEntries ?? 65_536, sizeCalculation: () => 1 });

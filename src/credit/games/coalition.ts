@@ -31,3 +31,25 @@ export function allBut(n: number, i: number): Uint8Array {
   c[i] = 0;
   return c;
 }
+
+/**
+ * Throws a `RangeError` when two players of `game` have one name. Results are keyed by name — an
+ * estimate's `players`, creditEpisode's credit per agent id, the names a module game's value
+ * function or an http judge is given for a coalition — so two players of one name cannot be told
+ * apart: creditEpisode gave the agent the second one's credit and dropped the first's (credits no
+ * longer summed to R − b), and a module game saw both coalitions as the same list of names.
+ */
+export function checkDistinctPlayers(game: { readonly id: string; readonly players: readonly string[] }): void {
+  const players = game.players;
+  const first = new Map<string, number>();
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i]!;
+    const at = first.get(p);
+    if (at !== undefined) {
+      throw new RangeError(
+        `game ${game.id}: player ${JSON.stringify(p)} appears twice in players (indices ${at} and ${i}); results are keyed by player name, so give every player a distinct name (e.g. ${JSON.stringify(`${p}#${i}`)})`,
+      );
+    }
+    first.set(p, i);
+  }
+}
