@@ -188,6 +188,21 @@ describe('CachedGame', () => {
     expect(cg.cachedCount).toBe(0);
   });
 
+  it('refuses a coalition entry other than 0/1, naming the entry and its player (it was cached as 1 while a game reading `=== 1` evaluated it as 0: every later {a} got v(∅))', async () => {
+    let calls = 0;
+    // as a module game reads a coalition: members are the entries === 1
+    const strict: Game = { id: 'strict', players: ['a', 'b', 'c'], value: (c) => (calls++, ['a', 'b', 'c'].reduce((v, _, i) => v + (c[i] === 1 ? 2 ** i : 0), 10)) };
+    const cg = new CachedGame(strict);
+    expect(() => cg.value(Uint8Array.from([2, 0, 0]))).toThrow(/^game strict: coalition entry 0 \(player "a"\) is 2: a coalition is a 0\/1 Uint8Array with one entry per player/);
+    expect(() => cg.value(Uint8Array.from([1, 0, 255]))).toThrow(RangeError);
+    expect(() => cg.peek(Uint8Array.from([0, 3, 0]))).toThrow(/coalition entry 1 \(player "b"\) is 3/);
+    await expect(cg.valueMany([Uint8Array.from([1, 0, 0]), Uint8Array.from([0, 0, 7])])).rejects.toThrow(/coalition entry 2 \(player "c"\) is 7/);
+    expect(cg.evaluations).toBe(1);
+    expect(cg.value(Uint8Array.from([1, 0, 0]))).toBe(11);
+    expect(cg.value(Uint8Array.from([0, 0, 0]))).toBe(10);
+    expect(calls).toBe(2);
+  });
+
   it('refuses a game that names one player twice, naming the player (results are keyed by name: creditEpisode kept one of the two credits, a module game saw both coalitions as one)', async () => {
     let calls = 0;
     const twice: Game = { id: 'dup', players: ['planner', 'coder', 'planner'], value: (c) => (calls++, c[0]! + 2 * c[1]! + 4 * c[2]!) };

@@ -9,7 +9,7 @@
 import { LRUCache } from 'lru-cache';
 import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
 import type { Game } from '../types.js';
-import { checkDistinctPlayers, coalitionKey } from './coalition.js';
+import { checkDistinctPlayers, coalitionKeyIfBinary } from './coalition.js';
 
 export interface CachedGameOptions {
   /** Max evaluations (cache misses) over the wrapper's life; default unlimited. */
@@ -77,8 +77,18 @@ export class CachedGame implements Game {
     this.budget = budget;
   }
 
+  /**
+   * The cache key. An entry other than 0/1 is refused: the key reads entries as members when
+   * non-zero, but games need not (a module game takes `=== 1`), so [2, 0, 0] was evaluated as ∅ by
+   * such a game and cached as {0} — every later {0} got ∅'s value.
+   */
   private key(coalition: Uint8Array): string {
-    return `${this.id}:${coalitionKey(coalition)}`;
+    const mask = coalitionKeyIfBinary(coalition);
+    if (mask === undefined) {
+      const at = coalition.findIndex((x) => x !== 0 && x !== 1);
+      throw new RangeError(`game ${this.id}: coalition entry ${at} (player ${JSON.stringify(this.players[at])}) is ${coalition[at]}: a coalition is a 0/1 Uint8Array with one entry per player, indexed like game.players (1 = in the coalition)`);
+    }
+    return `${this.id}:${mask}`;
   }
 
   /** Cached value, or undefined (counts nothing). */

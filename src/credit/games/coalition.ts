@@ -10,6 +10,25 @@ export function coalitionKey(coalition: Uint8Array): string {
   return out === '' ? '0' : out;
 }
 
+/**
+ * `coalitionKey` of a coalition whose entries are all 0 or 1, else undefined — in the same single
+ * pass (the entries are OR-ed as the key is built), for `CachedGame`'s every look-up.
+ */
+export function coalitionKeyIfBinary(coalition: Uint8Array): string | undefined {
+  let out = '';
+  let seen = 0;
+  for (let i = 0; i < coalition.length; i += 4) {
+    const a = coalition[i]!;
+    const b = coalition[i + 1] ?? 0;
+    const c = coalition[i + 2] ?? 0;
+    const d = coalition[i + 3] ?? 0;
+    seen |= a | b | c | d;
+    out = (a | (b << 1) | (c << 2) | (d << 3)).toString(16) + out;
+  }
+  if (seen > 1) return undefined;
+  return out === '' ? '0' : out;
+}
+
 /** Coalition from an integer bitmask (n <= 31). */
 export function coalitionFromMask(mask: number, n: number): Uint8Array {
   const c = new Uint8Array(n);
