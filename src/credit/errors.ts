@@ -53,11 +53,11 @@ export class EstimationAbortedError extends Error {
   }
 }
 
-export type DegenerateReason =
-  | 'no-evaluation'
-  | 'non-finite-score'
-  | 'unknown-label'
-  | 'invalid-normalization';
+/**
+ * Why `creditEpisode` refused an episode. (A normalization range that cannot map a score — min ≥ max,
+ * not finite — is refused with the options, as a `CreditOptionsError`, before any episode.)
+ */
+export type DegenerateReason = 'no-evaluation' | 'non-finite-score' | 'unknown-label';
 
 /**
  * The episode cannot be credited as given (no usable evaluation, a NaN score, ...). Not retriable

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { buildCausalGraph, creditEpisode, DegenerateEpisodeError, firstErrorStep, type Game } from '../../src/credit/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { buildCausalGraph, creditEpisode, CreditOptionsError, DegenerateEpisodeError, firstErrorStep, type DegenerateReason, type Game } from '../../src/credit/index.js';
 import { correctiveAttempts } from '../../src/credit/signals/blame-repair.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
@@ -731,6 +731,14 @@ describe('creditEpisode: degenerate inputs', () => {
     expect((await creditEpisode(input, {})).systemValue).toBe(1);
     const bad = episode(threeAgentSteps(), undefined, { evaluation: { name: 'task_success', label: 'meh', source: 'log-event', timeUnixNano: 0n } });
     await expect(creditEpisode(bad, {})).rejects.toThrow(/labelScores/);
+  });
+
+  it("a DegenerateEpisodeError's reason is one creditEpisode can give: a bad normalization range is refused with the options, not per episode (the type listed 'invalid-normalization', which nothing threw)", async () => {
+    // checked by `npm run typecheck` (expectTypeOf), as test/package/entry-types.test.ts does
+    expectTypeOf<DegenerateReason>().toEqualTypeOf<'no-evaluation' | 'non-finite-score' | 'unknown-label'>();
+    for (const range of [{ min: 1, max: 1 }, { min: 10, max: 0 }, { min: 0, max: Number.POSITIVE_INFINITY }]) {
+      await expect(creditEpisode(episode(threeAgentSteps(), 0.5), { normalization: { task_success: range } })).rejects.toThrow(CreditOptionsError);
+    }
   });
 
   it('normalizes raw scores per evaluation name and clamps out-of-range scores with a warning', async () => {
