@@ -23,8 +23,12 @@ class FakeElement {
   onchange: (() => void) | undefined;
   style: Record<string, string> = {};
   constructor(readonly tag: string) {}
-  append(...els: FakeElement[]) {
-    for (const e of els) (e.parent = this), this.children.push(e);
+  /** Strings become text nodes (`#text`), as in the DOM. */
+  append(...els: (FakeElement | string)[]) {
+    for (const x of els) {
+      const e = typeof x === 'string' ? Object.assign(new FakeElement('#text'), { textContent: x }) : x;
+      (e.parent = this), this.children.push(e);
+    }
   }
   prepend(e: FakeElement) {
     e.parent = this;
@@ -39,6 +43,10 @@ class FakeElement {
   }
   text(): string {
     return [this.textContent, ...this.children.map((c) => c.text())].join(' ');
+  }
+  /** The text as the DOM's textContent reads it: the element's and its descendants', joined as they are. */
+  content(): string {
+    return this.textContent + this.children.map((c) => c.content()).join('');
   }
 }
 
@@ -65,7 +73,7 @@ describe('live page script', () => {
     const table = byId.get('board')!.children[0]!;
     expect(table.tag).toBe('table');
     const rows = table.children.filter((c) => c.tag === 'tr').slice(1);
-    expect(rows.map((r) => r.children[0]!.textContent)).toEqual(standings.agents.map((a) => a.agent_name));
+    expect(rows.map((r) => r.children[0]!.content())).toEqual(standings.agents.map((a) => a.agent_name));
     for (const [i, a] of standings.agents.entries()) {
       const cells = rows[i]!.children.map((c) => c.textContent);
       expect(cells[1]).toBe(String(a.episodes));
@@ -231,9 +239,9 @@ describe('live page script: a fleet larger than a push', () => {
     const table = page.byId.get('board')!.children[0]!;
     const rows = table.children.filter((c) => c.tag === 'tr').slice(1);
     expect(rows).toHaveLength(201);
-    expect(rows[99]!.children[0]!.textContent).toBe('a99');
+    expect(rows[99]!.children[0]!.content()).toBe('a99');
     expect(rows[100]!.text()).toContain('486 agents in between, not shown');
-    expect(rows[101]!.children[0]!.textContent).toBe('a586');
+    expect(rows[101]!.children[0]!.content()).toBe('a586');
     expect(table.children.find((c) => c.tag === 'caption')!.textContent).toContain('showing the 200 highest and lowest of 686 agents');
   });
 });
@@ -247,7 +255,7 @@ describe('live page script: failures stay on the page', () => {
   it('keeps up to 20 failed episodes over older successes, and a switch shows failures only', () => {
     const page = loadPage();
     const send = (id: string, outcome: 'success' | 'failure') => page.sources[0]!.listeners.get('episode_credit')!({ data: JSON.stringify(credit(id, outcome)) });
-    const shown = () => page.byId.get('episodes')!.children.map((c) => c.children[0]!.textContent);
+    const shown = () => page.byId.get('episodes')!.children.map((c) => c.children[0]!.content().replace(/(success|failure) · R=.*$/, '')); // the heading's id
     for (let i = 1; i <= 5; i++) send(`F${i}`, 'failure');
     for (let i = 1; i <= 60; i++) send(`S${i}`, 'success');
     // 40 cards: the 5 failures (the newest 40 alone would have dropped them 35 successes ago) and the 35 newest successes
@@ -332,7 +340,7 @@ describe('live page script: a failed episode', () => {
     const header = { episode_id: 'ep1', episode_revision: 0, trace_ids: ['t1'], emitted_at_ms: 1 };
     const agent = (agent_id: string, agent_name: string, credit: number) => ({ agent_id, agent_name, credit, ci_low: credit, ci_high: credit, steps: 1 });
     send({ ...header, event_type: 'episode_credit', outcome: 'failure', system_value: 0.2, close_reason: 'evaluation-arrived', estimator: { name: 'closed-form', status: 'exact' }, agents: [agent('agent_planner', 'planner', 0.1), agent('agent_coder', 'coder', 0.1)], first_error: { step_id: 'a1a1a1a1a1a1a1a1', agent_id: 'agent_coder', evidence: ['status=error: search_docs timed out'], ties: ['b2b2b2b2b2b2b2b2'] } });
-    const err = () => all(page.byId.get('episodes')!).find((x) => x.className === 'err')!.textContent;
+    const err = () => all(page.byId.get('episodes')!).find((x) => x.className === 'err')!.content();
     expect(err()).toBe('first error: step a1a1a1a1a1a1a1a1 by coder (agent_coder) — status=error: search_docs timed out · 1 other step equally likely: b2b2b2b2b2b2b2b2');
     // its message reward arrives: the step is named
     send({ ...header, event_type: 'message_reward', step_id: 'a1a1a1a1a1a1a1a1', agent_id: 'agent_coder', agent_name: 'coder', name: 'execute_tool search_docs', reward: -0.5, failure_role: 'first-error' });
@@ -402,5 +410,48 @@ describe('live page: whose episodes the standings count', () => {
       await job.close();
       await view.close();
     }
+  });
+});
+
+describe('live page script: names that carry bidi controls', () => {
+  it('renders every name, id and text from telemetry in a <bdi> of its own, so a U+202E (RIGHT-TO-LEFT OVERRIDE) in an agent name cannot reverse the credit, the names or the words beside it', () => {
+    const page = loadPage();
+    const send = (e: object) => page.sources[0]!.listeners.get((e as { event_type: string }).event_type)!({ data: JSON.stringify(e) });
+    const RLO = '\u202E', RLI = '\u2067';
+    const header = { episode_id: `ep${RLO}1`, episode_revision: 0, trace_ids: ['t1'], emitted_at_ms: 1 };
+    const agent = (agent_id: string, agent_name: string, credit: number) => ({ agent_id, agent_name, credit, ci_low: credit, ci_high: credit, steps: 1 });
+    const untrusted = {
+      episode: header.episode_id,
+      planner: `plan${RLO}ner`,
+      coder: `co${RLI}der`,
+      coderId: `agent_${RLO}coder`,
+      step: `execute_tool ${RLO}search_docs`,
+      evidence: `status=error: ${RLO}timed out`,
+      tie: `b2${RLO}b2`,
+      reason: `first error (${RLO}timed out) corrected by retry`,
+      rejected: `search_docs ${RLO}v1`,
+      chosen: `search_docs ${RLO}v2`,
+      output: `${RLO}no results`,
+      reviewer: `rev${RLO}iewer`,
+      reviewerId: `agent_${RLO}reviewer`,
+    };
+    send({ ...header, event_type: 'episode_credit', outcome: 'failure', system_value: 0.2, close_reason: 'evaluation-arrived', estimator: { name: 'closed-form', status: 'exact' }, agents: [agent('agent_planner', untrusted.planner, 0.1), agent(untrusted.coderId, untrusted.coder, 0.1)], first_error: { step_id: 'a1', agent_id: untrusted.coderId, evidence: [untrusted.evidence, 'flagged'], ties: [untrusted.tie] } });
+    send({ ...header, event_type: 'message_reward', step_id: 'a1', agent_id: untrusted.coderId, agent_name: untrusted.coder, name: untrusted.step, reward: -0.5, failure_role: 'first-error' });
+    send({ ...header, event_type: 'preference_pair', agent_id: untrusted.coderId, margin: 0.5, reason: untrusted.reason, rejected: { name: untrusted.rejected, output: untrusted.output }, chosen: { name: untrusted.chosen, output: untrusted.output } });
+    page.sources[0]!.listeners.get('agents')!({ data: JSON.stringify(boardForPage(snapshotOf([standing(untrusted.reviewerId, untrusted.reviewer, 1)]))) });
+
+    const nodes = [...all(page.byId.get('episodes')!), ...all(page.byId.get('board')!)];
+    const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+    // every piece of text holding a bidi control is a <bdi> holding one telemetry value, whole
+    const carriers = nodes.filter((n) => BIDI.test(n.textContent));
+    expect(carriers.filter((n) => n.tag !== 'bdi').map((n) => `<${n.tag}> ${JSON.stringify(n.textContent)}`)).toEqual([]);
+    expect(new Set(carriers.map((n) => n.textContent))).toEqual(new Set(Object.values(untrusted)));
+    // and the lines read as before
+    const err = nodes.find((n) => n.className === 'err')!.content();
+    expect(err).toBe(`first error: ${untrusted.step} (step a1) by ${untrusted.coder} (${untrusted.coderId}) — ${untrusted.evidence}; flagged · 1 other step equally likely: ${untrusted.tie}`);
+    const pair = nodes.find((n) => n.className === 'pair')!;
+    expect(pair.children.map((c) => c.content())).toEqual([`pair for ${untrusted.coderId} (margin 0.500): ${untrusted.reason}`, `rejected: ${untrusted.rejected} — ${untrusted.output}`, `chosen: ${untrusted.chosen} — ${untrusted.output}`]);
+    expect(nodes.find((n) => n.tag === 'h2')!.content()).toMatch(new RegExp(`^${untrusted.episode}failure · R=0\\.200`));
+    expect(nodes.find((n) => n.tag === 'td')!.content()).toBe(`${untrusted.reviewer} ${untrusted.reviewerId}`);
   });
 });

@@ -6,7 +6,9 @@
  * older successes, and a "failures only" switch): the outcome and system
  * value, each agent's Shapley credit as a signed bar with its interval, per-message rewards, and
  * for failures the first error (named, with its ties) and the preference pairs. All telemetry text
- * is inserted with `textContent` (span names and outputs are untrusted). The header shows the
+ * is inserted with `textContent` (span names and outputs are untrusted), each name, id and text
+ * from telemetry in a `<bdi>` of its own: a bidi control in it (U+202E RIGHT-TO-LEFT OVERRIDE…)
+ * then reorders only itself, not the words, figures and other names beside it. The header shows the
  * connection and the newest event's time; a stream the browser gives up on (an answer that is not
  * a stream) is reopened with back-off.
  */
@@ -51,6 +53,14 @@ const isFailed = (e) => e.credit !== null && e.credit.outcome === 'failure';
 const failOnly = document.getElementById('failonly');
 failOnly.onchange = () => { root.className = failOnly.checked ? 'failonly' : ''; };
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = String(text); return e; };
+// Telemetry's own text (agent and step names, ids, evidence) in an isolate: a name ending in U+202E
+// (RIGHT-TO-LEFT OVERRIDE) would otherwise reverse what follows it on the line — the credit, the
+// next name — and one with U+202B/U+2067 reorder its neighbours
+const iso = (text) => el('bdi', '', text);
+// an element of text and isolates (strings become text nodes)
+const line = (tag, cls, ...parts) => { const e = el(tag, cls); e.append(...parts); return e; };
+// telemetry texts, each an isolate, with sep between them
+const joined = (texts, sep) => texts.flatMap((t, i) => (i ? [sep, iso(t)] : [iso(t)]));
 // a time of day today, with the date otherwise
 const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
@@ -76,26 +86,26 @@ function entry(id) {
 // reports rather than hides — a tie means the localization is not certain.
 function firstError(fe, agents, rewards) {
   const step = rewards.find((m) => m.step_id === fe.step_id), agent = agents.find((a) => a.agent_id === fe.agent_id);
-  const who = agent && agent.agent_name !== fe.agent_id ? agent.agent_name + ' (' + fe.agent_id + ')' : fe.agent_id;
+  const who = agent && agent.agent_name !== fe.agent_id ? [iso(agent.agent_name), ' (', iso(fe.agent_id), ')'] : [iso(fe.agent_id)];
   const ties = fe.ties || [];
-  return 'first error: ' + (step ? step.name + ' (step ' + fe.step_id + ')' : 'step ' + fe.step_id) + ' by ' + who + ' — ' + fe.evidence.join('; ') +
-    (ties.length ? ' · ' + ties.length + (ties.length === 1 ? ' other step' : ' other steps') + ' equally likely: ' + ties.join(', ') : '');
+  return ['first error: ', ...(step ? [iso(step.name), ' (step ', iso(fe.step_id), ')'] : ['step ', iso(fe.step_id)]), ' by ', ...who, ' — ', ...joined(fe.evidence, '; '),
+    ...(ties.length ? [' · ' + ties.length + (ties.length === 1 ? ' other step' : ' other steps') + ' equally likely: ', ...joined(ties, ', ')] : [])];
 }
 function render(id) {
   const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren(); n.className = isFailed(e) ? 'ep failed' : 'ep';
-  const c = e.credit, h = el('h2', '', id);
+  const c = e.credit, h = line('h2', '', iso(id));
   if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(3)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
   n.append(h);
   if (c) {
     const scale = Math.max(1e-9, ...c.agents.map((a) => Math.abs(a.credit)));
-    for (const a of c.agents) { const r = el('div', 'row'); r.append(el('span', '', a.agent_name), bar(a.credit, scale), el('span', 'num', fmt(a.credit))); r.title = 'CI [' + a.ci_low.toFixed(3) + ', ' + a.ci_high.toFixed(3) + '] · ' + a.steps + ' steps'; n.append(r); }
-    if (c.first_error) n.append(el('div', 'err', firstError(c.first_error, c.agents, e.rewards)));
+    for (const a of c.agents) { const r = el('div', 'row'); r.append(line('span', '', iso(a.agent_name)), bar(a.credit, scale), el('span', 'num', fmt(a.credit))); r.title = 'CI [' + a.ci_low.toFixed(3) + ', ' + a.ci_high.toFixed(3) + '] · ' + a.steps + ' steps'; n.append(r); }
+    if (c.first_error) n.append(line('div', 'err', ...firstError(c.first_error, c.agents, e.rewards)));
   }
   if (e.rewards.length) {
     const d = el('details'); d.append(el('summary', '', e.rewards.length + ' message rewards'));
     const scale = Math.max(1e-9, ...e.rewards.map((r) => Math.abs(r.reward)));
     for (const m of e.rewards) {
-      const r = el('div', 'row'), name = el('span', '', m.agent_name + ' · ' + m.name);
+      const r = el('div', 'row'), name = line('span', '', iso(m.agent_name), ' · ', iso(m.name));
       // failed runs: who erred, who fixed or flagged it, who built on the error (roles that say nothing stay a tooltip)
       if (ROLE_TAGS[m.failure_role]) name.append(el('span', 'tag role-' + m.failure_role, ROLE_TAGS[m.failure_role]));
       r.append(name, bar(m.reward, scale), el('span', 'num', fmt(m.reward)));
@@ -105,9 +115,10 @@ function render(id) {
     n.append(d);
   }
   for (const p of e.pairs) {
-    const d = el('div', 'pair'); d.append(el('div', '', 'pair for ' + p.agent_id + ' (margin ' + p.margin.toFixed(3) + '): ' + p.reason));
-    d.append(el('div', 'muted', 'rejected: ' + p.rejected.name + (p.rejected.output ? ' — ' + p.rejected.output.slice(0, 160) : '')));
-    if (p.chosen) d.append(el('div', 'muted', 'chosen: ' + p.chosen.name + (p.chosen.output ? ' — ' + p.chosen.output.slice(0, 160) : '')));
+    const d = el('div', 'pair'); d.append(line('div', '', 'pair for ', iso(p.agent_id), ' (margin ' + p.margin.toFixed(3) + '): ', iso(p.reason)));
+    const side = (label, s) => line('div', 'muted', label, iso(s.name), ...(s.output ? [' — ', iso(s.output.slice(0, 160))] : []));
+    d.append(side('rejected: ', p.rejected));
+    if (p.chosen) d.append(side('chosen: ', p.chosen));
     n.append(d);
   }
 }
@@ -117,8 +128,8 @@ const BAR_COLUMN = 'mean credit as a bar', BOARD_COLUMNS = ['agent', 'episodes',
 // rows, so a name alone would show the same name twice with different figures. The id is shown
 // beside the name when it says more than the name (a scoped id, shop/app/planner, already holds it).
 function agentCell(id, name) {
-  const td = el('td', '', id === name || id.endsWith('/' + name) ? id : name);
-  if (id !== name && !id.endsWith('/' + name)) td.append(el('span', 'muted', ' ' + id));
+  const td = line('td', '', iso(id === name || id.endsWith('/' + name) ? id : name));
+  if (id !== name && !id.endsWith('/' + name)) td.append(line('span', 'muted', ' ', iso(id)));
   return td;
 }
 // Whose episodes the table counts: one job process's since it started (a restart starts again at
