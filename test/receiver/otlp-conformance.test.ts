@@ -20,15 +20,19 @@ import { recordSpans, serializeSpans } from '../otlp/sdk-telemetry.js';
 class Handler {
   spans: Span[] = [];
   calls = 0;
+  /** When each request reached the handler (ms). */
+  callTimes: number[] = [];
   /** Requests answered 503 before the handler takes spans again. */
   busyFor = 0;
   fail: Error | undefined;
   reply: (n: number) => PartialSuccess | void = () => undefined;
   onSpans(spans: Span[]) {
     this.calls++;
+    this.callTimes.push(performance.now());
     if (this.busyFor > 0) {
       this.busyFor--;
-      throw new ReceiverBusyError('credit queue full', 0);
+      // Retry-After: 1, as the product sends (never 0: the OTel JS exporter reads 0 as a -1 ms delay)
+      throw new ReceiverBusyError('credit queue full');
     }
     if (this.fail) throw this.fail;
     this.spans.push(...spans);
@@ -38,7 +42,7 @@ class Handler {
     return undefined;
   }
   reset() {
-    Object.assign(this, { spans: [], calls: 0, busyFor: 0, fail: undefined, reply: () => undefined });
+    Object.assign(this, { spans: [], calls: 0, callTimes: [], busyFor: 0, fail: undefined, reply: () => undefined });
   }
 }
 
@@ -94,13 +98,15 @@ describe('OTLP/HTTP conformance with the real OTel JS exporters', () => {
       expect(handler.spans.map((s) => s.spanId).sort()).toEqual(sdkSpans.map((s) => s.spanContext().spanId).sort());
     });
 
-    it(`${protocol}: 503 + Retry-After (backpressure) is retried until accepted`, async () => {
+    it(`${protocol}: 503 + Retry-After (backpressure) is retried after the time it names, until accepted`, async () => {
       handler.reset();
-      handler.busyFor = 2;
+      handler.busyFor = 1;
       const result = await exportWith(protocol, sdkSpans);
       expect(result.code).toBe(ExportResultCode.SUCCESS);
-      expect(handler.calls).toBe(3);
+      expect(handler.calls).toBe(2);
       expect(handler.spans.length).toBe(sdkSpans.length);
+      // the exporter waited the Retry-After's second (it retried after 1 ms when the test sent 0, which it reads as -1 ms)
+      expect(handler.callTimes[1]! - handler.callTimes[0]!).toBeGreaterThanOrEqual(950);
     });
 
     it(`${protocol}: a processing failure (500) is not retried`, async () => {
@@ -232,7 +238,7 @@ describe('OTLP/HTTP conformance: status codes and bodies', () => {
     handler.reset();
     handler.busyFor = 1;
     const b = await post(serializeSpans(sdkSpans, 'otlp_json'), JSON_TYPE);
-    expect([b.status, b.headers.get('content-type'), b.headers.get('retry-after')]).toEqual([503, 'application/json', '0']);
+    expect([b.status, b.headers.get('content-type'), b.headers.get('retry-after')]).toEqual([503, 'application/json', '1']);
     expect(await b.json()).toMatchObject({ code: 14 });
   });
 
