@@ -48,6 +48,27 @@ describe('CoalitionTree', () => {
     all.forEach((c, m) => expect(tree.predict(c)).toBe(table[m]));
   });
 
+  it('grows past 32 levels by default: a 40-player airport game from its singletons, and its exact Shapley value', () => {
+    // The default depth was min(players, 32): a decision list of 40 distinct costs was cut at 32.
+    const n = 40;
+    const costs = Array.from({ length: n }, (_, i) => ((i * 17) % n) + 1);
+    const row = (members: number[]) => Uint8Array.from({ length: n }, (_, i) => (members.includes(i) ? 1 : 0));
+    const coalitions = [row([]), row(costs.map((_, i) => i)), ...costs.map((_, i) => row([i]))];
+    const value = (c: Uint8Array) => costs.reduce((m, x, i) => (c[i] ? Math.max(m, x) : m), 0);
+    const tree = CoalitionTree.fit(coalitions, coalitions.map(value), n);
+    for (const members of [[0, 5], [3, 7, 11, 39], [12], costs.map((_, i) => i).filter((i) => i % 3 === 0)]) expect(tree.predict(row(members))).toBe(value(row(members)));
+    // Airport closed form: the k-th smallest cost's increment is shared by everyone who pays at least it.
+    const sorted = [...costs].sort((a, b) => a - b);
+    const phi = tree.shapley();
+    costs.forEach((c, i) => {
+      let expected = 0;
+      sorted.forEach((x, k) => {
+        if (x <= c) expected += (x - (k > 0 ? sorted[k - 1]! : 0)) / (n - k);
+      });
+      expect(phi[i]!).toBeCloseTo(expected, 9);
+    });
+  });
+
   it('stops at maxDepth and refuses mismatched input', () => {
     const all = allCoalitions(4);
     const table = all.map((c) => c[0]! * 4 + c[1]! * 2 + c[2]!);

@@ -68,7 +68,7 @@ export interface TreeMsrEstimatorOptions {
    * and its interval, unchanged.
    */
   fit?: TreeMsrFit;
-  /** Deepest tree path. Default min(players, 32). */
+  /** Deepest tree path. Default min(players, 50). */
   maxDepth?: number;
   /** Pairs per snapshot round. Default n. */
   roundSamples?: number;
