@@ -28,9 +28,14 @@ async function node(file: string): Promise<string> {
   return stdout;
 }
 
+/** Stands for the output of a source file since deleted or renamed: the build must not leave it in dist/ (and so in the tarball). */
+const STALE = 'dist/episodes/removed-module.js';
+
 beforeAll(async () => {
-  // the same command `prepare` runs, so the test sees dist/ as it is built from these sources
-  await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 170_000 });
+  mkdirSync(path.join(ROOT, 'dist/episodes'), { recursive: true });
+  writeFileSync(path.join(ROOT, STALE), 'export const removed = 1;\n');
+  // what `prepare` runs, so the test sees dist/ as it is built from these sources
+  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT, timeout: 170_000 });
   app = mkdtempSync(path.join(tmpdir(), 'agent-credit-app-'));
   const modules = path.join(app, 'node_modules');
   mkdirSync(modules);
@@ -127,5 +132,10 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     expect(files.has('schemas/message-reward.schema.json')).toBe(true);
     expect(files.has('dist/runtime/credit-workers/worker.js')).toBe(true);
     expect([...files].filter((f) => f.startsWith('test/'))).toEqual([]);
+    // only what the current sources compile to: a dist/ built before a source was deleted or
+    // renamed kept the old module (dist/episodes/pending-evaluations.js in a long-lived checkout)
+    expect(files.has(STALE)).toBe(false);
+    const orphans = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js') && !files.has(`src/${f.slice(5, -3)}.ts`));
+    expect(orphans).toEqual([]);
   }, 60_000);
 });
