@@ -138,4 +138,26 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     const orphans = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js') && !files.has(`src/${f.slice(5, -3)}.ts`));
     expect(orphans).toEqual([]);
   }, 60_000);
+
+  it('every link of the packed READMEs into the library and event reference (docs/, src/, schemas/) names a packed file', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
+    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const readmes = [...files].filter((f) => f.endsWith('.md'));
+    const links: string[] = [];
+    for (const md of readmes) {
+      for (const m of readFileSync(path.join(ROOT, md), 'utf8').matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+        // http:, mailto:, and bracketed maths that reads like a link (docs/credit.md: [i∈T](n−t))
+        if (/^[a-z]+:/i.test(m[1]!) || !/^[\w./-]+$/.test(m[1]!)) continue;
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(md), m[1]!)).replace(/\/$/, '');
+        if (/^(docs|src|schemas)(\/|$)/.test(target)) links.push(`${md} → ${target}`);
+      }
+    }
+    expect(links.length).toBeGreaterThan(10);
+    // a directory link (schemas/) counts when a file under it is packed
+    const dead = links.filter((l) => {
+      const target = l.split(' → ')[1]!;
+      return !files.has(target) && ![...files].some((f) => f.startsWith(`${target}/`));
+    });
+    expect(dead).toEqual([]);
+  }, 60_000);
 });
