@@ -35,8 +35,8 @@
  * In-sample point (`fit: 'in-sample'`, the default): the reported values are those of the surrogate
  * fitted on every coalition evaluated (v(N), v(∅), the border and all pairs) plus the MSR mean of
  * its residuals on the same pairs — shapiq's RegressionMSR with k_folds = 1, which Witter et al.
- * recommend. Where a tree represents the game it is exact with the data of all folds, not 4/5 of
- * it; elsewhere its residuals are fitted, so the MSR correction shrinks and the point is biased
+ * recommend, at any number of pairs (the cross-fitted trees start at 20). Where a tree represents
+ * the game it is exact with all the data, not a (K − 1)/K share of it or none; elsewhere its residuals are fitted, so the MSR correction shrinks and the point is biased
  * toward the tree's own values. Its interval is the cross-fitted one, widened by |in-sample −
  * cross-fitted| per player: it contains the cross-fitted interval, so it holds the exact value
  * whenever that does (coverage at least the cross-fitted one's), and the target stop uses it.
