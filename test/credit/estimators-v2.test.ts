@@ -36,6 +36,22 @@ describe('PermutationEstimator budget fallback', () => {
     expect(est.status).toBe('approximate');
   });
 
+  it('a stratified block costs n(n−1) evaluations, antithetic or not: 12 players keep stratification at 2·12·11 + 2', async () => {
+    // The reversed shifts' prefixes are arcs of the same cycle, already looked up by the shifts; the
+    // fallback counted look-ups (2n(n−1) per block) and dropped stratification here (it asked for 528).
+    const table = mixedTable(12, 9);
+    let calls = 0;
+    const base = tableGame(table, 'strat12');
+    const game = { ...base, value: (c: Uint8Array) => (calls++, base.value(c)) };
+    const run = new PermutationEstimator().start(game, { budget: 2 * 12 * 11 + 2, seed: 4 });
+    const est = await run.continue(2 * 12 * 11 + 2);
+    expect(est.estimator).toBe('permutation');
+    expect(est.note).toBeUndefined();
+    expect(calls).toBe(est.evaluations);
+    expect(est.evaluations).toBeLessThanOrEqual(2 * 12 * 11 + 2);
+    expect(run.samples).toBe(2); // two whole blocks of 12 shifts and their reverses in 264 evaluations
+  });
+
   it('keeps stratification when the budget pays for two blocks', async () => {
     const g = tableGame(mixedTable(8, 5));
     const est = await new PermutationEstimator().estimate(g, { budget: 4 * 8 * 7 * 2, seed: 3 });

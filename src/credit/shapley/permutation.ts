@@ -12,10 +12,12 @@
  * - antithetic pairs (`antithetic`, default on): every permutation is paired with its reverse;
  *   a player's predecessors in the reverse are its successors in the original, which makes the two
  *   marginals negatively correlated for most games (exactly cancelling for additive parts).
- * Block cost: (1 or n) × (1 or 2) permutations × (n-1) evaluations, fewer with cache hits.
- * Budget fallback: a stratified block costs n(n-1) (×2 antithetic) evaluations — 4,900 at n = 50 —
- * so a small budget would never finish one and return the flat prior at every budget. When a run
- * starts (no block taken yet) with a finite budget that cannot pay for two stratified blocks, it
+ * Block cost: (1 or n) × (1 or 2) permutations × (n-1) look-ups. The prefixes of the n cyclic
+ * shifts are the n(n-1) proper arcs of the cycle, and a reversed shift's prefixes are arcs too (those
+ * of another shift), so a stratified block evaluates n(n-1) coalitions with or without antithetic
+ * pairs; an unstratified one 2(n-1) or n-1. Fewer with cache hits.
+ * Budget fallback: a stratified block costs n(n-1) evaluations — 2,450 at n = 50 — so a small
+ * budget would never finish one and return the flat prior at every budget. When a run starts (no block taken yet) with a finite budget that cannot pay for two stratified blocks, it
  * drops stratification for the whole run (blocks stay i.i.d.); the result's estimator name then
  * reads `permutation+antithetic` (or `permutation-plain`) and its note says why.
  *
@@ -128,9 +130,14 @@ export class PermutationRun extends SampledRun {
     return Math.sqrt(Math.max(variance, unseenEventVariance(deviation, count, this.confidence)) / count);
   }
 
-  /** Evaluations one block costs without cache hits. */
+  /**
+   * Evaluations one block costs without cache hits: distinct coalitions, not look-ups — a stratified
+   * block's reversed shifts look up the same arcs as its shifts (file header). Counting look-ups
+   * (2n(n-1)) dropped stratification at budgets that paid for up to four blocks (docs review).
+   */
   private blockCost(): number {
-    return (this.stratified ? this.n : 1) * (this.antithetic ? 2 : 1) * Math.max(1, this.n - 1);
+    const perPermutation = Math.max(1, this.n - 1);
+    return this.stratified ? this.n * perPermutation : (this.antithetic ? 2 : 1) * perPermutation;
   }
 
   /** Before the first block: drop stratification when the budget cannot pay for two blocks. */
