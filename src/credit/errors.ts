@@ -25,7 +25,7 @@ export class TooManyPlayersError extends Error {
   ) {
     super(
       `exact Shapley needs 2^${players} coalition values, above the limit of ${maxPlayers} players; ` +
-        `use an approximate estimator (PermutationEstimator, KernelEstimator or estimateShapley) or raise maxPlayers`,
+        `use estimateShapley (it samples above the limit) or a sampler (SvarmEstimator, PermutationEstimator, KernelEstimator, UnbiasedKernelEstimator, RegressionAdjustedEstimator, TreeMsrEstimator), or raise maxPlayers`,
     );
   }
 }

@@ -97,7 +97,7 @@ describe('exactShapley', () => {
   it('refuses more than maxPlayers with an error that names the alternatives', async () => {
     const game = tableGame(new Array(2 ** 5).fill(0));
     await expect(exactShapley(game, { maxPlayers: 4 })).rejects.toBeInstanceOf(TooManyPlayersError);
-    await expect(exactShapley(game, { maxPlayers: 4 })).rejects.toThrow(/approximate estimator.*raise maxPlayers/);
+    await expect(exactShapley(game, { maxPlayers: 4 })).rejects.toThrow(/use estimateShapley .*SvarmEstimator.*TreeMsrEstimator.*raise maxPlayers/);
   });
 
   it('evaluates an async game once per coalition', async () => {
