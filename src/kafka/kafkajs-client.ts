@@ -1,7 +1,7 @@
 /**
  * `KafkaClient` implemented with kafkajs 2.2.4.
  *
- * kafkajs facts this relies on (see /work/shared/docs/kafka-notes.md):
+ * kafkajs facts this relies on (read in the kafkajs 2.2.4 source; test/kafka and test/integration pin them):
  * - `autoCommit: false` + `eachBatchAutoResolve: false`: kafkajs never commits by itself; the
  *   fetch position advances only through `resolveOffset`.
  * - After every group join kafkajs builds a new offset manager that re-reads committed offsets
