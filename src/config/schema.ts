@@ -186,9 +186,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.14.0 adds `conventions.agentScope` (agent ids scoped by resource attributes, e.g. service.name)
  * and closes the entries of `credit.normalization` (`{min, max}`) as the loader now does: an
  * unknown key there (`clamp: false`) was dropped without a word.
- * 1.15.0 adds `credit.estimator: unbiased-kernel` (Covert & Lee's unbiased KernelSHAP).
+ * 1.15.0 adds `credit.estimator: unbiased-kernel` (Covert & Lee's unbiased KernelSHAP); 1.16.0
+ * `credit.treeMsrFit` (`in-sample`, the default, or `cross-fitted`).
  */
-export const CONFIG_SCHEMA_VERSION = '1.15.0';
+export const CONFIG_SCHEMA_VERSION = '1.16.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

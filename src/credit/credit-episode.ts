@@ -323,6 +323,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,
         useClosedForm: forced === undefined,
         approximate: forced,
+        treeMsr: { fit: options.treeMsrFit },
       });
       // named after the run: the fallback is estimateShapley's auto choice (SVARM from 4·n evaluations)
       if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using ${estimate.estimator}`);

@@ -7,7 +7,7 @@ export { exactShapley, ExactEstimator, shapleyWeights, type ExactOptions } from 
 export { PermutationEstimator, PermutationRun, DEFAULT_SAMPLING_BUDGET, type PermutationEstimatorOptions } from './shapley/permutation.js';
 export { KernelEstimator, KernelRun, type KernelEstimatorOptions } from './shapley/kernel.js';
 export { UnbiasedKernelEstimator, type UnbiasedKernelEstimatorOptions } from './shapley/unbiased-kernel.js';
-export { SAMPLERS, isSamplerName, type SamplerName } from './shapley/samplers.js';
+export { SAMPLERS, TREE_MSR_FITS, isSamplerName, type SamplerName, type TreeMsrFit } from './shapley/samplers.js';
 export { SvarmEstimator, SvarmRun, type SvarmEstimatorOptions } from './shapley/svarm.js';
 export { RegressionAdjustedEstimator, RegressionAdjustedRun, type RegressionAdjustedEstimatorOptions } from './shapley/regression-adjusted.js';
 export { TreeMsrEstimator, TreeMsrRun, type TreeMsrEstimatorOptions } from './shapley/tree-msr.js';

@@ -7,7 +7,7 @@ import { DEFAULT_LABEL_SCORES } from '../conventions/labels.js';
 import type { AgentStep } from '../model/agents.js';
 import type { Game } from './types.js';
 import type { CreditInput } from './input.js';
-import { SAMPLERS } from './shapley/samplers.js';
+import { SAMPLERS, TREE_MSR_FITS } from './shapley/samplers.js';
 
 /** What a pluggable game source returns for an episode (http judge, user module, ...). */
 export interface EpisodeGames {
@@ -57,6 +57,13 @@ export const CreditOptionsSchema = z.object({
    * (docs/credit.md compares them).
    */
   estimator: z.enum(['auto', 'exact', ...SAMPLERS]).default('auto'),
+  /**
+   * With `estimator: tree-msr`: `in-sample` (default) reports the tree fitted on every coalition
+   * evaluated (lower error where the game is tree-like, biased where it is not); `cross-fitted`
+   * the unbiased cross-fitted mean. Both report the cross-fitted interval (widened to reach the
+   * in-sample point). docs/credit.md, Tree-MSR.
+   */
+  treeMsrFit: z.enum(TREE_MSR_FITS).default('in-sample'),
   /** Max value-function evaluations per episode (agent game). */
   budget: z.number().int().positive().default(2000),
   targetHalfWidth: z.number().positive().default(0.02),

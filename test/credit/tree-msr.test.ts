@@ -1,9 +1,9 @@
 /** The coalition tree (fit, exact Shapley read-out) and the tree-MSR estimator (in-sample and cross-fitted). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CoalitionTree, TreeMsrEstimator, creditEpisode, exactShapley } from '../../src/credit/index.js';
+import { CoalitionTree, CreditOptionsSchema, TreeMsrEstimator, creditEpisode, episodeSeed, exactShapley, type Game } from '../../src/credit/index.js';
 import { expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
-import { episode, threeAgentSteps } from './episode-builder.js';
+import { episode, step, threeAgentSteps } from './episode-builder.js';
 
 /** Every coalition of n players as membership vectors, in bitmask order (bit i = player i). */
 function allCoalitions(n: number): Uint8Array[] {
@@ -177,6 +177,30 @@ describe('TreeMsrEstimator', () => {
     expect(() => new TreeMsrEstimator({ folds: 1 })).toThrow(/folds must be an integer ≥ 2/);
     expect(() => new TreeMsrEstimator({ maxDepth: -1 })).toThrow(/maxDepth/);
     expect(() => new TreeMsrEstimator({ fit: 'in-fold' as never })).toThrow(/fit must be one of in-sample, cross-fitted, got in-fold/);
+  });
+
+  it('credit.treeMsrFit chooses the point creditEpisode reports: each fit gives what TreeMsrEstimator({ fit }) gives with the episode seed', async () => {
+    const costs = [0.12, 0.4, 0.07, 0.33, 0.8, 0.21, 0.55, 0.03, 0.68, 0.47]; // v(N) = 0.8 = R: the anchor changes nothing
+    const steps = costs.map((_, i) => step({ id: i + 1, agent: `a${i}` }));
+    const airport = (id: string, players: readonly string[]): Game => ({ id, players, value: (c) => costs.reduce((m, x, i) => (c[i] ? Math.max(m, x) : m), 0) });
+    let differ = 0;
+    for (const id of ['1', '3']) {
+      const episodeId = id.repeat(32);
+      const values: Record<string, number[]> = {};
+      for (const fit of ['in-sample', 'cross-fitted'] as const) {
+        const out = await creditEpisode(
+          { ...episode(steps, 0.8), episodeId },
+          { estimator: 'tree-msr', treeMsrFit: fit, budget: 100, gameFactory: ((_: unknown, ctx: { agentIds: readonly string[] }) => ({ kind: 'module', agentGame: airport('job', ctx.agentIds) })) as never },
+        );
+        const direct = await new TreeMsrEstimator({ fit }).estimate(airport(`direct-${fit}-${id}`, out.agents.map((a) => a.agentId)), { budget: 100, seed: episodeSeed(1, episodeId), targetHalfWidth: 0.02 });
+        expect(out.estimator.name).toBe('tree-msr');
+        values[fit] = out.agents.map((a) => a.credit);
+        values[fit]!.forEach((v, i) => expect(v).toBeCloseTo(direct.values[i]!, 12));
+      }
+      if (values['in-sample']!.some((v, i) => Math.abs(v - values['cross-fitted']![i]!) > 1e-9)) differ++;
+    }
+    expect(differ).toBeGreaterThan(0);
+    expect(() => CreditOptionsSchema.parse({ treeMsrFit: 'in-fold' })).toThrow(/treeMsrFit/);
   });
 
   it('is selectable as credit.estimator tree-msr', async () => {

@@ -8,3 +8,7 @@ export type SamplerName = (typeof SAMPLERS)[number];
 export function isSamplerName(name: string): name is SamplerName {
   return (SAMPLERS as readonly string[]).includes(name);
 }
+
+/** Where tree-MSR's point estimate comes from (TreeMsrEstimatorOptions.fit, credit.treeMsrFit). */
+export const TREE_MSR_FITS = ['in-sample', 'cross-fitted'] as const;
+export type TreeMsrFit = (typeof TREE_MSR_FITS)[number];

@@ -55,6 +55,7 @@
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { CoalitionTree } from './coalition-tree.js';
+import { TREE_MSR_FITS, type TreeMsrFit } from './samplers.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, randomCoalition, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 
@@ -74,9 +75,6 @@ export interface TreeMsrEstimatorOptions {
   roundSamples?: number;
 }
 
-/** Where tree-MSR's point estimate comes from (TreeMsrEstimatorOptions.fit). */
-export const TREE_MSR_FITS = ['in-sample', 'cross-fitted'] as const;
-export type TreeMsrFit = (typeof TREE_MSR_FITS)[number];
 
 export class TreeMsrEstimator implements ShapleyEstimator {
   readonly name = 'tree-msr';
