@@ -42,7 +42,8 @@ export interface ShapleyEstimate {
   /**
    * Estimator name: `exact`, `closed-form`, `svarm`, `permutation` (`permutation+antithetic` /
    * `permutation-plain` when it dropped stratification), `kernel`, `unbiased-kernel`,
-   * `regression-adjusted-msr`, `tree-msr`; `<name>/equal-split-fallback` when nothing usable was
+   * `regression-adjusted-msr`, `tree-msr` (`tree-msr-cross-fitted` with `fit: 'cross-fitted'`);
+   * `<name>/equal-split-fallback` when nothing usable was
    * evaluated (then `partial`).
    */
   readonly estimator: string;

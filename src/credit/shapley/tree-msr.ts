@@ -407,7 +407,9 @@ export class TreeMsrRun extends SampledRun {
   current(): ShapleyEstimate {
     const count = this.pairs.length;
     const e = count > 0 ? this.estimateNow(true) : undefined;
-    return this.sampledEstimate(this.name, {
+    // The fit is part of the name events carry (estimator.name, and the event id's method): the
+    // cross-fitted mean is unbiased, the in-sample point is not — a trainer must be able to tell.
+    return this.sampledEstimate(this.fit === 'cross-fitted' ? `${this.name}-cross-fitted` : this.name, {
       count,
       unit: 'sample',
       range: Math.abs(this.grand - this.empty) + Math.abs(this.grand) + Math.abs(this.empty),
