@@ -183,6 +183,8 @@ describe('CachedGame', () => {
     const cg = new CachedGame({ ...base, value: (c) => (calls++, base.value(c)) });
     expect(() => cg.value(new Uint8Array(3))).toThrow(/has 4 players, the coalition has 3 entries: a coalition is a 0\/1 Uint8Array with one entry per player/);
     expect(() => cg.value(new Uint8Array(5))).toThrow(RangeError);
+    // peek() too: it skipped the check, and an entry past the end was named "player undefined"
+    expect(() => cg.peek(Uint8Array.from([0, 0, 0, 0, 2]))).toThrow(/has \d+ players, the coalition has 5 entries/);
     expect(calls).toBe(0);
     expect(cg.evaluations).toBe(0);
     expect(cg.cachedCount).toBe(0);

@@ -83,6 +83,12 @@ export class CachedGame implements Game {
    * such a game and cached as {0} — every later {0} got ∅'s value.
    */
   private key(coalition: Uint8Array): string {
+    // The cache key is the coalition's bitmask: a mask of another length would be stored under a
+    // key of this game (a 3-entry empty mask and the 4-player ∅ are both `0`) and poison the cache.
+    // Checked here, so peek() refuses it too (it named "player undefined" for an entry past the end).
+    if (coalition.length !== this.players.length) {
+      throw new RangeError(`game ${this.id} has ${this.players.length} players, the coalition has ${coalition.length} entries: a coalition is a 0/1 Uint8Array with one entry per player, indexed like game.players`);
+    }
     const mask = coalitionKeyIfBinary(coalition);
     if (mask === undefined) {
       const at = coalition.findIndex((x) => x !== 0 && x !== 1);
@@ -101,11 +107,6 @@ export class CachedGame implements Game {
    * `BudgetExhaustedError` before a miss beyond the budget, `GameEvaluationError` when the game fails.
    */
   value(coalition: Uint8Array): number | Promise<number> {
-    // The cache key is the coalition's bitmask: a mask of another length would be stored under a
-    // key of this game (a 3-entry empty mask and the 4-player ∅ are both `0`) and poison the cache.
-    if (coalition.length !== this.players.length) {
-      throw new RangeError(`game ${this.id} has ${this.players.length} players, the coalition has ${coalition.length} entries: a coalition is a 0/1 Uint8Array with one entry per player, indexed like game.players`);
-    }
     const key = this.key(coalition);
     const hit = this.cache.get(key);
     if (hit !== undefined) {
