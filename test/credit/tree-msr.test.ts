@@ -186,6 +186,15 @@ describe('TreeMsrEstimator', () => {
     expect(Math.abs(est.values.reduce((a, b) => a + b, 0) - (est.grandValue - est.emptyValue))).toBeLessThan(1e-12);
   });
 
+  it('the first snapshot samples a whole round after v(N), v(∅) and the border strata (10 players: 10 pairs, not 1)', async () => {
+    const run = new TreeMsrEstimator().start(tableGame(mixedTable(10, 3), 'first-round'), { budget: 400, seed: 1 });
+    for await (const s of run.snapshots()) {
+      expect(run.samples).toBeGreaterThanOrEqual(10);
+      expect(s.evaluations).toBe(2 + 20 + 2 * 10);
+      break;
+    }
+  });
+
   it('anytime: snapshots spend more evaluations each round; continue() extends the run', async () => {
     await expectAnytimeRun(new TreeMsrEstimator({ roundSamples: 10 }).start(tableGame(mixedTable(10, 4), 'any'), { budget: 200, seed: 2 }), 200);
   });
