@@ -332,9 +332,9 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
   const files = inputFiles('compare', inputs, config);
   if (files.length === 0) throw new ConfigError(['compare: no OTLP files found — give files or directories (or source.file.paths)']);
-  const { COMPARABLE_ESTIMATORS, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
+  const { COMPARABLE_ESTIMATORS, DEFAULT_COMPARED, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
   const options = {
-    estimators: list(f.estimators, COMPARABLE_ESTIMATORS.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],
+    estimators: list(f.estimators, DEFAULT_COMPARED.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],
     budgetsPerPlayer: list(f.budgets, '4,10,40').map(Number),
     seeds: f.seeds === undefined ? 3 : Number(f.seeds),
     // as typed, for the error messages (Number('abc') reads as NaN)
@@ -449,7 +449,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files and compare the sampled Shapley estimators with the exact agent credit of each episode (errors, interval coverage, cost)')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('--estimators <list>', `comma-separated: ${SAMPLERS.join(', ')} (default: all ${SAMPLERS.length})`)
+    .option('--estimators <list>', `comma-separated: ${SAMPLERS.join(', ')} (default: these ${SAMPLERS.length}), or tree-msr-cross-fitted (tree-msr with credit.treeMsrFit: cross-fitted)`)
     .option('--budgets <list>', 'value-function evaluations per agent, comma-separated (default: 4,10,40)')
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')

@@ -15,8 +15,20 @@ import { creditEpisode, CreditOptionsSchema, DegenerateEpisodeError, SAMPLERS, t
 import type { Episode } from '../model/episode.js';
 import { creditInputOf, type ProcessEpisodeOptions } from './process-episode.js';
 
-export const COMPARABLE_ESTIMATORS = SAMPLERS;
-export type ComparableEstimator = SamplerName;
+/**
+ * What `--estimators` accepts: the samplers by their `credit.estimator` name, and
+ * `tree-msr-cross-fitted` — tree-MSR with `credit.treeMsrFit: cross-fitted` — so one run compares
+ * its two fits (the in-sample point is biased, the cross-fitted mean is not). The default is
+ * the samplers (`DEFAULT_COMPARED`).
+ */
+export const COMPARABLE_ESTIMATORS = [...SAMPLERS, 'tree-msr-cross-fitted'] as const;
+export type ComparableEstimator = (typeof COMPARABLE_ESTIMATORS)[number];
+export const DEFAULT_COMPARED: readonly ComparableEstimator[] = SAMPLERS;
+
+/** The creditEpisode options that run a compared estimator. */
+function estimatorOptions(estimator: ComparableEstimator): { estimator: SamplerName; treeMsrFit?: 'cross-fitted' } {
+  return estimator === 'tree-msr-cross-fitted' ? { estimator: 'tree-msr', treeMsrFit: 'cross-fitted' } : { estimator };
+}
 
 export interface CompareOptions {
   estimators: readonly ComparableEstimator[];
@@ -196,7 +208,7 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
         for (const seed of seeds) {
           const t = performance.now();
           // targetHalfWidth ~0: every estimator spends its whole budget, so rows compare equal cost
-          const est = (await creditEpisode(input, { ...base, estimator, budget: k * n, seed, targetHalfWidth: 1e-12 })).estimate;
+          const est = (await creditEpisode(input, { ...base, ...estimatorOptions(estimator), budget: k * n, seed, targetHalfWidth: 1e-12 })).estimate;
           acc.ms += performance.now() - t;
           acc.runs++;
           acc.agents += n;
@@ -208,7 +220,7 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
           // the estimate does not show. So such a claim is checked by the engine's own run at the
           // configured target (same seed and budget; it stops early when it does meet it).
           if (status === 'approximate' && est.status === 'partial') {
-            status = (await creditEpisode(input, { ...base, estimator, budget: k * n, seed })).estimate.status;
+            status = (await creditEpisode(input, { ...base, ...estimatorOptions(estimator), budget: k * n, seed })).estimate.status;
           }
           acc.statuses[status] = (acc.statuses[status] ?? 0) + 1;
           const run: CompareRunRow = { episodeId: episode.episodeId, estimator, budgetPerPlayer: k, seed, evaluations: est.evaluations, status, confidence: est.confidence, agents: [] };
@@ -308,7 +320,7 @@ export function renderCompareReport(r: CompareReport): string {
       const exact = tied.every((b) => b.relativeMse <= NUMERICALLY_EXACT_RELATIVE_MSE);
       return `${k}·n ${tied.map((b) => b.estimator).join(' = ')} (${exact ? 'numerically exact' : fmt(Math.max(...tied.map((b) => b.relativeMse)))})`;
     });
-    lines.push('', `Lowest relative MSE per budget: ${perBudget.join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one.`);
+    lines.push('', `Lowest relative MSE per budget: ${perBudget.join('; ')}. With credit.estimator: auto the engine samples with svarm from 4·n evaluations and permutation below; set credit.estimator to pin one${best.some((b) => b.estimator === 'tree-msr-cross-fitted') ? ' (tree-msr-cross-fitted: credit.estimator tree-msr with credit.treeMsrFit cross-fitted)' : ''}.`);
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ export {
   renderCompareReport,
   lowestErrorPerBudget,
   COMPARABLE_ESTIMATORS,
+  DEFAULT_COMPARED,
   type ComparableEstimator,
   type CompareOptions,
   type CompareReport,

@@ -212,12 +212,17 @@ describe('compareEstimators (agent-credit compare)', () => {
       await generateFiles({ dir, episodes: 12, seed: 1, kinds: ['error-retry', 'saboteur', 'redundant'], agents: 10, encoding: 'proto' });
       const episodes: Episode[] = [];
       await replayFiles(config, listOtlpFiles([dir]), { sinks: [], processEpisode: async (episode) => (episodes.push(episode), []) });
-      const report = await compareEstimators(episodes, options, { estimators: ['tree-msr', 'svarm'], budgetsPerPlayer: [4, 10, 40], seeds: 5 });
+      const report = await compareEstimators(episodes, options, { estimators: ['tree-msr', 'tree-msr-cross-fitted', 'svarm'], budgetsPerPlayer: [4, 10, 40], seeds: 5 });
       expect(report.compared).toBe(12);
       const mse = (estimator: string, k: number) => report.rows.find((r) => r.estimator === estimator && r.budgetPerPlayer === k)!.relativeMse;
       expect(mse('svarm', 4)).toBeLessThan(mse('tree-msr', 4));
       expect(mse('tree-msr', 10)).toBeLessThan(mse('svarm', 10));
       expect(mse('tree-msr', 40)).toBeLessThan(mse('svarm', 40));
+      // docs/credit.md's table: the in-sample point (default) lower at 4·n and 10·n (0.15 vs 0.36,
+      // 2.8e-5 vs 1.4e-4), the cross-fitted mean lower at 40·n (2.0e-7 vs 1.2e-6)
+      expect(mse('tree-msr', 4)).toBeLessThan(mse('tree-msr-cross-fitted', 4));
+      expect(mse('tree-msr', 10)).toBeLessThan(mse('tree-msr-cross-fitted', 10));
+      expect(mse('tree-msr-cross-fitted', 40)).toBeLessThan(mse('tree-msr', 40));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -227,7 +232,8 @@ describe('compareEstimators (agent-credit compare)', () => {
   }, 120_000);
 
   it('refuses options it cannot run, naming the flag', () => {
-    expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus"/);
+    expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus" is not one of .*tree-msr-cross-fitted/);
+    expect(() => checkCompareOptions({ estimators: ['tree-msr-cross-fitted'], budgetsPerPlayer: [4], seeds: 1 })).not.toThrow();
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [0], seeds: 1 })).toThrow(/--budgets/);
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [4], seeds: 0 })).toThrow(/--seeds/);
   });
