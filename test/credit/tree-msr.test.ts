@@ -186,8 +186,31 @@ describe('TreeMsrEstimator', () => {
     expect(Math.abs(est.values.reduce((a, b) => a + b, 0) - (est.grandValue - est.emptyValue))).toBeLessThan(1e-12);
   });
 
+  it("border strata grow with the window (shapiq's border trick): 10 players at 400 evaluations enumerate sizes 1, 2, 8, 9, at 200 only 1 and 9; cross-fitted stays unbiased with them (8 players at 200)", async () => {
+    const table = mixedTable(10, 5);
+    for (const [budget, complete] of [
+      [400, [1, 2, 8, 9]],
+      [200, [1, 9]],
+    ] as const) {
+      const seen = new Set<string>();
+      const base = tableGame(table, `border-${budget}`);
+      const game: Game = { ...base, value: (c) => (seen.add(c.join('')), base.value(c)) };
+      const est = await new TreeMsrEstimator().estimate(game, { budget, seed: 2 });
+      expect(est.evaluations).toBeLessThanOrEqual(budget);
+      const bySize = new Array<number>(11).fill(0);
+      for (const key of seen) bySize[[...key].filter((x) => x === '1').length]!++;
+      const binom = (k: number) => Array.from({ length: k }, (_, i) => (10 - i) / (i + 1)).reduce((a, b) => a * b, 1);
+      for (let size = 1; size <= 9; size++) {
+        if ((complete as readonly number[]).includes(size)) expect(bySize[size]).toBe(Math.round(binom(size)));
+        else expect(bySize[size]).toBeLessThan(Math.round(binom(size)));
+      }
+    }
+    // 8 players at 200: sizes 1, 2, 6, 7 enumerated, 3–5 sampled; the cross-fitted mean is unbiased
+    for (const table8 of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new TreeMsrEstimator({ fit: 'cross-fitted' }), table8, 200);
+  });
+
   it('the first snapshot samples a whole round after v(N), v(∅) and the border strata (10 players: 10 pairs, not 1)', async () => {
-    const run = new TreeMsrEstimator().start(tableGame(mixedTable(10, 3), 'first-round'), { budget: 400, seed: 1 });
+    const run = new TreeMsrEstimator().start(tableGame(mixedTable(10, 3), 'first-round'), { budget: 200, seed: 1 });
     for await (const s of run.snapshots()) {
       expect(run.samples).toBeGreaterThanOrEqual(10);
       expect(s.evaluations).toBe(2 + 20 + 2 * 10);
@@ -215,7 +238,7 @@ describe('TreeMsrEstimator', () => {
         for await (const s of run.snapshots()) last = s;
         counts[fit] = fits.mock.calls.length;
         finals[fit] = last!.values;
-        expect(run.samples).toBeGreaterThan(250);
+        expect(run.samples).toBeGreaterThan(200); // 600 − 2 − the border strata (sizes 1, 2, 10, 11: 156)
       }
       // one all-pairs tree per 10% growth (≈ log(pairs)/log(1.1) ≈ 60 here), not one per round (≈ 280)
       expect(counts['in-sample']! - counts['cross-fitted']!).toBeLessThanOrEqual(100);

@@ -13,8 +13,14 @@
  * Border strata: when the window pays for it (≥ 4n evaluations, n ≥ 4), the 2n coalitions of sizes
  * 1 and n−1 are evaluated first and their terms of the sum are computed exactly (the border trick
  * of shapiq's samplers; also SVARM's exact strata). They are the most informative coalitions for a
- * tree (every singleton splits a decision list), and they join every tree's training data. The
- * other sizes are sampled: t with probability p(t) ∝ 1/√(t(n−t)) (the size law Witter et al. and
+ * tree (every singleton splits a decision list), and they join every tree's training data. Then
+ * sizes 2 and n−2, 3 and n−3, … while the draws the rest of the window would spend on such a size
+ * are expected to reach all its C(n, s) coalitions (shapiq's rule; a middle size always stays
+ * sampled): at n = 10, 400 evaluations enumerate sizes 2 and 8 too. Measured (bench games, 4
+ * seeds, the only cells it changes at n ≤ 50): random unanimity n = 10 at 400, MSE 9.7e-4 → 5.2e-5;
+ * weighted voting 2.5e-4 → 4.2e-4 and glove 3.8e-4 → 3.2e-4 (the 90 evaluations it costs were
+ * worth more sampled there); on 12 generated 10-agent episodes at 40·n 1.2e-6 → numerically exact.
+ * The other sizes are sampled: t with probability p(t) ∝ 1/√(t(n−t)) (the size law Witter et al. and
  * shapiq use with tree proxies: more mid-size coalitions than the Shapley kernel gives), T uniform
  * of size t, paired with N∖T; each coalition's term is divided by p(t).
  *
@@ -145,8 +151,8 @@ export class TreeMsrRun extends SampledRun {
   private readonly roundSamples: number;
   private readonly pairs: Pair[] = [];
   /** Sizes 1 and n−1 evaluated exactly (see the file header), with their values; undefined: not used. */
-  private border: { coalitions: Uint8Array[]; values: number[] } | undefined;
-  /** Sampled sizes: lowSize..n−lowSize (1 without the border, 2 with it). */
+  private border: { coalitions: Uint8Array[]; values: number[]; sizes: number[] } | undefined;
+  /** Sampled sizes: lowSize..n−lowSize (1 without the border; past the enumerated sizes with it). */
   private lowSize = 1;
   private pendingPair: Uint8Array | undefined;
   private foldStates: Fold[] = [];
@@ -193,21 +199,41 @@ export class TreeMsrRun extends SampledRun {
     return this.pairs.length;
   }
 
-  /** The border strata (sizes 1 and n−1), when the window pays for them (see the file header). */
+  /**
+   * The border strata, when the window pays for them (see the file header): sizes 1 and n−1 from
+   * 4n evaluations on, then sizes s and n−s for s = 2, 3, … while the draws the rest of the window
+   * would spend on size s are expected to reach all C(n, s) of its coalitions (shapiq's border
+   * trick). At least one size in the middle is always sampled.
+   */
   protected override async afterEndpoints(): Promise<void> {
     const n = this.n;
-    if (n >= 4 && this.limit - this.cg.evaluations >= 4 * n) {
-      const coalitions: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) {
-        const single = new Uint8Array(n);
-        single[i] = 1;
-        coalitions.push(single, single.map((x) => 1 - x));
+    if (n < 4 || this.limit - this.cg.evaluations < 4 * n) return;
+    const border: { coalitions: Uint8Array[]; values: number[]; sizes: number[] } = { coalitions: [], values: [], sizes: [] };
+    let low = 1;
+    for (;;) {
+      const batch: Uint8Array[] = [];
+      const sizes: number[] = [];
+      for (const c of coalitionsOfSize(n, low)) {
+        batch.push(c, c.map((x) => 1 - x));
+        sizes.push(low, n - low);
       }
-      const values = await this.cg.valueMany(coalitions);
-      this.lookupsLeft -= coalitions.length;
-      this.border = { coalitions, values: values as number[] };
-      this.setSampledSizes(2);
+      const values = await this.cg.valueMany(batch);
+      this.lookupsLeft -= batch.length;
+      border.coalitions.push(...batch);
+      border.values.push(...(values as number[]));
+      border.sizes.push(...sizes);
+      low++;
+      // Enumerating `low` must leave a size to sample: low + 1 … n − low − 1.
+      if (2 * low + 2 > n) break;
+      // Expected draws of size `low` from the rest of the window: each pair draws size t or n − t
+      // with probability ∝ 1/√(t(n−t)) over low..n−low and adds its complement.
+      let z = 0;
+      for (let t = low; t <= n - low; t++) z += 1 / Math.sqrt(t * (n - t));
+      const expected = ((this.limit - this.cg.evaluations) / Math.sqrt(low * (n - low))) / z;
+      if (expected < binomialCount(n, low)) break;
     }
+    this.border = border;
+    this.setSampledSizes(low);
   }
 
   private sampleSize(): number {
@@ -382,10 +408,10 @@ export class TreeMsrRun extends SampledRun {
     const g = (c: Uint8Array) => (tree ? tree.predict(c) : 0);
     const rTotal = this.grand - g(fullCoalition(n)) - (this.empty - g(emptyCoalition(n)));
     const constant = tree ? tree.shapley() : new Float64Array(n);
-    // Border sizes, exactly: E over the n coalitions of size 1 (and of size n−1) = their mean.
+    // Border sizes, exactly: E over the C(n, s) coalitions of an enumerated size s = their mean.
     if (this.border) {
-      const { coalitions, values } = this.border;
-      for (let j = 0; j < coalitions.length; j++) addTerm(constant, coalitions[j]!, j % 2 === 0 ? 1 : n - 1, (values[j]! - g(coalitions[j]!)) / n);
+      const { coalitions, values, sizes } = this.border;
+      for (let j = 0; j < coalitions.length; j++) addTerm(constant, coalitions[j]!, sizes[j]!, (values[j]! - g(coalitions[j]!)) / binomialCount(n, sizes[j]!));
     }
     for (let i = 0; i < n; i++) constant[i] = constant[i]! + rTotal / n;
     return { tree, constant, moments: new RunningMoments(n) };
@@ -429,6 +455,28 @@ export class TreeMsrRun extends SampledRun {
       targetMet: () => this.targetMet(),
     });
   }
+}
+
+/** The C(n, k) coalitions of size k, in lexicographic order of their members. */
+function* coalitionsOfSize(n: number, k: number): Generator<Uint8Array> {
+  const idx = Array.from({ length: k }, (_, i) => i);
+  for (;;) {
+    const c = new Uint8Array(n);
+    for (const i of idx) c[i] = 1;
+    yield c;
+    let j = k - 1;
+    while (j >= 0 && idx[j] === n - k + j) j--;
+    if (j < 0) return;
+    idx[j]!++;
+    for (let m = j + 1; m < k; m++) idx[m] = idx[m - 1]! + 1;
+  }
+}
+
+/** C(n, k) as a double (the border strata enumerate it, so it is small wherever it is used). */
+function binomialCount(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return Math.round(c);
 }
 
 /** x_i += w·([i∈C]/t − [i∉C]/(n−t)) for the coalition C of size t (0 < t < n). */
