@@ -106,7 +106,7 @@ export class CoalitionTree {
  * c·(n − m + i) stays below 2^53 (checked against BigInt); from n = 56 it rounds, at 1e-16 relative
  * (C(56, 23) comes out 1 off, though C(56, 28) ≈ 7.6e15 itself fits a double).
  */
-function binomial(n: number, k: number): number {
+export function binomial(n: number, k: number): number {
   const m = Math.min(k, n - k);
   let c = 1;
   for (let i = 1; i <= m; i++) c = (c * (n - m + i)) / i;

@@ -61,7 +61,7 @@
  */
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
-import { CoalitionTree } from './coalition-tree.js';
+import { CoalitionTree, binomial } from './coalition-tree.js';
 import { TREE_MSR_FITS, type TreeMsrFit } from './samplers.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, randomCoalition, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
@@ -230,7 +230,7 @@ export class TreeMsrRun extends SampledRun {
       let z = 0;
       for (let t = low; t <= n - low; t++) z += 1 / Math.sqrt(t * (n - t));
       const expected = ((this.limit - this.cg.evaluations) / Math.sqrt(low * (n - low))) / z;
-      if (expected < binomialCount(n, low)) break;
+      if (expected < binomial(n, low)) break;
     }
     this.border = border;
     this.setSampledSizes(low);
@@ -411,7 +411,7 @@ export class TreeMsrRun extends SampledRun {
     // Border sizes, exactly: E over the C(n, s) coalitions of an enumerated size s = their mean.
     if (this.border) {
       const { coalitions, values, sizes } = this.border;
-      for (let j = 0; j < coalitions.length; j++) addTerm(constant, coalitions[j]!, sizes[j]!, (values[j]! - g(coalitions[j]!)) / binomialCount(n, sizes[j]!));
+      for (let j = 0; j < coalitions.length; j++) addTerm(constant, coalitions[j]!, sizes[j]!, (values[j]! - g(coalitions[j]!)) / binomial(n, sizes[j]!));
     }
     for (let i = 0; i < n; i++) constant[i] = constant[i]! + rTotal / n;
     return { tree, constant, moments: new RunningMoments(n) };
@@ -470,13 +470,6 @@ function* coalitionsOfSize(n: number, k: number): Generator<Uint8Array> {
     idx[j]!++;
     for (let m = j + 1; m < k; m++) idx[m] = idx[m - 1]! + 1;
   }
-}
-
-/** C(n, k) as a double (the border strata enumerate it, so it is small wherever it is used). */
-function binomialCount(n: number, k: number): number {
-  let c = 1;
-  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
-  return Math.round(c);
 }
 
 /** x_i += w·([i∈C]/t − [i∉C]/(n−t)) for the coalition C of size t (0 < t < n). */
