@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BudgetExhaustedError,
   CachedGame,
+  coalitionKey,
   EstimationAbortedError,
   estimateShapley,
   GameEvaluationError,
@@ -188,6 +189,13 @@ describe('CachedGame', () => {
     expect(calls).toBe(0);
     expect(cg.evaluations).toBe(0);
     expect(cg.cachedCount).toBe(0);
+  });
+
+  it('coalitionKey (public) reads a non-zero entry as a member, as it always did; binary coalitions key as CachedGame keys them', () => {
+    expect(coalitionKey(Uint8Array.from([1, 0, 1, 1, 0]))).toBe('0d');
+    expect(coalitionKey(Uint8Array.from([2, 0, 255, 1, 0]))).toBe('0d');
+    expect(coalitionKey(Uint8Array.from([0, 0, 0, 0, 1]))).toBe('10');
+    expect(coalitionKey(new Uint8Array(0))).toBe('0');
   });
 
   it('refuses a coalition entry other than 0/1, naming the entry and its player (it was cached as 1 while a game reading `=== 1` evaluated it as 0: every later {a} got v(∅))', async () => {

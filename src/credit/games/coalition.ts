@@ -1,13 +1,11 @@
 /** Coalition helpers: a coalition is a 0/1 `Uint8Array` indexed like the game's players. */
 
-/** Hex bitmask of a coalition (player 0 = lowest bit), the cache-key part that names the coalition. */
+/**
+ * Hex bitmask of a coalition (player 0 = lowest bit), the cache-key part that names the coalition;
+ * a non-zero entry counts as a member (CachedGame refuses such entries instead: `coalitionKeyIfBinary`).
+ */
 export function coalitionKey(coalition: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < coalition.length; i += 4) {
-    const nib = (coalition[i] ? 1 : 0) | (coalition[i + 1] ? 2 : 0) | (coalition[i + 2] ? 4 : 0) | (coalition[i + 3] ? 8 : 0);
-    out = nib.toString(16) + out;
-  }
-  return out === '' ? '0' : out;
+  return coalitionKeyIfBinary(coalition) ?? coalitionKeyIfBinary(coalition.map((x) => (x ? 1 : 0)))!;
 }
 
 /**
