@@ -145,6 +145,8 @@ export interface CellSummary {
   meanEvaluations: number;
   okRuns: number;
   failedRuns: number;
+  /** Runs numerically exact (relative MSE ≤ EXACT_FLOOR). */
+  exactRuns: number;
 }
 
 /** Per (game, budget): each estimator's mean over seeds. */
@@ -172,6 +174,7 @@ export function summarizeCells(runs: readonly AccuracyRun[]): Map<string, CellSu
       meanEvaluations: mean(list.map((r) => r.evaluations)),
       okRuns: ok.length,
       failedRuns: list.length - ok.length,
+      exactRuns: ok.filter((r) => (r.relMse as number) <= EXACT_FLOOR).length,
     });
   }
   return cells;

@@ -45,12 +45,19 @@ export function detailTable(comparisons: readonly BestComparison[]): string {
     c.ours ? `${c.ours.estimator}` : 'n/a',
     num(c.ours?.meanMse),
     num(c.ours?.meanMaxError),
+    exactOf(c.ours),
     c.shapiq ? `${c.shapiq.estimator}` : 'n/a',
     num(c.shapiq?.meanMse),
     num(c.shapiq?.meanMaxError),
+    exactOf(c.shapiq),
     fmtRatio(c.ratio),
   ]);
-  return table(['game', 'budget', 'our best', 'MSE', 'max err', 'shapiq best', 'MSE', 'max err', 'ratio'], rows);
+  return table(['game', 'budget', 'our best', 'MSE', 'max err', 'exact', 'shapiq best', 'MSE', 'max err', 'exact', 'ratio'], rows);
+}
+
+/** "k/N": runs of the cell's best estimator that were numerically exact, of those that ran. */
+function exactOf(c: CellSummary | undefined): string {
+  return c ? `${c.exactRuns}/${c.okRuns}` : '';
 }
 
 /** Every estimator's relative MSE (geomean over games) per n and budget multiple. */
