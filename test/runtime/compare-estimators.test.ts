@@ -206,7 +206,7 @@ describe('compareEstimators (agent-credit compare)', () => {
     // The corpus and command README and docs/credit.md give (`generate corpus --episodes 12 --seed 1
     // --kinds error-retry,saboteur,redundant --agents 10`, then `compare … --budgets 4,10,40 --seeds 5`).
     // It used 3 other episodes and 2 seeds: tree-MSR's in-sample fit made it lowest at 4·n there
-    // (0.068 vs SVARM's 0.094) while README's corpus still has SVARM lowest (0.089 vs 0.15).
+    // (0.068 vs SVARM's 0.094) while README's corpus still has SVARM lowest (0.089 vs 0.16).
     const dir = mkdtempSync(join(tmpdir(), 'agent-credit-compare-'));
     try {
       await generateFiles({ dir, episodes: 12, seed: 1, kinds: ['error-retry', 'saboteur', 'redundant'], agents: 10, encoding: 'proto' });
@@ -218,8 +218,8 @@ describe('compareEstimators (agent-credit compare)', () => {
       expect(mse('svarm', 4)).toBeLessThan(mse('tree-msr', 4));
       expect(mse('tree-msr', 10)).toBeLessThan(mse('svarm', 10));
       expect(mse('tree-msr', 40)).toBeLessThan(mse('svarm', 40));
-      // docs/credit.md's table: the in-sample point (default) lower at 4·n and 10·n (0.15 vs 0.36,
-      // 2.8e-5 vs 1.4e-4); at 40·n both numerically exact, the border strata reaching sizes 2 and 8
+      // docs/credit.md's table: the in-sample point (default) lower at 4·n and 10·n (0.16 vs 0.37,
+      // 5.5e-5 vs 1.5e-4); at 40·n both numerically exact, the border strata reaching sizes 2 and 8
       // (1.2e-6 and 2.0e-7 before)
       expect(mse('tree-msr', 4)).toBeLessThan(mse('tree-msr-cross-fitted', 4));
       expect(mse('tree-msr', 10)).toBeLessThan(mse('tree-msr-cross-fitted', 10));

@@ -48,9 +48,10 @@
  * whenever that does (coverage at least the cross-fitted one's), and the target stop uses it.
  * Measured (bench games, 4 seeds, 48 cells at n = 10 and 20): lower MSE than cross-fitted in 30
  * cells, geomean ratio 0.096 (exact where a tree fits: airport, provenance); 1.6–3.6× higher on
- * glove games at n = 20 (not tree-like); on 12 generated 10-agent episodes relative MSE 0.15 /
- * 2.8e-5 / 1.2e-6 at 4·n / 10·n / 40·n (cross-fitted 0.36 / 1.4e-4 / 2.0e-7), intervals holding
- * the exact value 97–100% (89–100%). `fit: 'cross-fitted'` keeps the unbiased cross-fitted mean.
+ * glove games at n = 20 (not tree-like); on 12 generated 10-agent episodes relative MSE 0.16 /
+ * 5.5e-5 at 4·n / 10·n, numerically exact at 40·n (cross-fitted 0.37 / 1.5e-4), intervals holding
+ * the exact value 98–100% (90–100%) — docs/credit.md has the commands. `fit: 'cross-fitted'` keeps
+ * the unbiased cross-fitted mean.
  *
  * Efficiency: every coalition's term sums to 0 over the players, so every sample sums to
  * v(N) − v(∅); rounding is projected away per sample and `enforceSum` spreads what is left.
