@@ -8,7 +8,10 @@
  *   Attributes placed in a map body (pre-1.x event API) are read too.
  * - the legacy form: a span event with that name on the evaluated span;
  * - OpenInference EVALUATOR spans (`evaluation.{name,score,label,explanation}` or
- *   `annotation.*`, spec/semantic_conventions.md): they evaluate their parent span;
+ *   `annotation.*`): they evaluate the span their one link names, else their parent span;
+ * - OpenInference feedback attributes (spec/annotations.md, openinference-feedback.ts) on any span:
+ *   `[trace.|session.]{annotations,evaluations}.<i>.{annotation,evaluation}.*`, inline or on an
+ *   EVALUATOR carrier span;
  * - a configurable attribute on the root span (e.g. `agent_credit.score`).
  * Label-only evaluations get a score from labels.ts (pass/true → 1, fail/false → 0).
  * An evaluation event with `error.type` (the evaluator itself failed, v1.38 events.yaml) is no
@@ -21,6 +24,7 @@ import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telem
 import { eventNameOf, firstStr, isRecord, num, str, textOf, toNumber } from './attributes.js';
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+import { feedbackOf, type Feedback } from './openinference-feedback.js';
 import { SpanTree } from './span-tree.js';
 import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
@@ -176,12 +180,19 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
       );
       if (ev) out.push(ev);
     }
-    if (str(span.attributes, 'openinference.span.kind')?.toUpperCase() === 'EVALUATOR') {
+    const isEvaluator = str(span.attributes, 'openinference.span.kind')?.toUpperCase() === 'EVALUATOR';
+    const feedback = feedbackOf(span.attributes);
+    if (feedback.length > 0) {
+      for (const fb of feedback) {
+        const ev = feedbackEvaluation(tree, span, isEvaluator, fb, opts);
+        if (ev) out.push(ev);
+      }
+    } else if (isEvaluator) {
       const ev = build(
         evaluatorFields(span),
         {
           traceId: span.traceId,
-          spanId: tree.parentOf(span.spanId) ?? span.parentSpanId ?? span.spanId,
+          spanId: evaluatorTarget(tree, span) ?? span.spanId,
           conversationId: conversationIdOfAttributes(span.attributes),
           source: 'evaluator-span',
           timeUnixNano: span.endTimeUnixNano,
@@ -203,6 +214,46 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
     }
   }
   return out;
+}
+
+/**
+ * The span an EVALUATOR span evaluates. Post-hoc OpenInference carriers name their target by their one
+ * span link (spec/annotations.md: parentage "MUST NOT be used to identify the feedback target"); a
+ * carrier without one, and the older EVALUATOR spans, evaluate their parent. A link to a span this
+ * episode does not hold (a carrier in another trace) names no target here: undefined.
+ */
+function evaluatorTarget(tree: SpanTree, span: Span): string | undefined {
+  if (span.links.length === 1) {
+    const link = span.links[0]!;
+    return tree.byId.get(link.spanId)?.traceId === link.traceId ? link.spanId : undefined;
+  }
+  return tree.parentOf(span.spanId) ?? span.parentSpanId;
+}
+
+/**
+ * One OpenInference feedback result (openinference-feedback.ts) as an evaluation of what its scope
+ * names: span scope → the carrying span (inline) or the EVALUATOR carrier's target; trace scope →
+ * the run (no span id: `evaluatesRun`), of the carrying span's trace or the trace its link names;
+ * session scope → the run of the conversation the carrying span's `session.id` names. A carrier
+ * whose target is outside this episode is skipped: another trace's verdict must not score this one.
+ */
+function feedbackEvaluation(tree: SpanTree, span: Span, isEvaluator: boolean, fb: Feedback, opts: EvaluationReadOptions | undefined): Evaluation | undefined {
+  const f = fb.fields;
+  const fields: Fields = { name: str(f, 'name'), score: scoreOf(f, ['score']), label: str(f, 'label'), explanation: str(f, 'explanation') };
+  const base = { source: 'evaluator-span' as const, timeUnixNano: span.endTimeUnixNano };
+  const link = isEvaluator && span.links.length === 1 ? span.links[0]! : undefined;
+  if (fb.scope === 'session') {
+    const conversationId = str(span.attributes, 'session.id');
+    return conversationId === undefined ? undefined : build(fields, { ...base, conversationId }, opts);
+  }
+  if (fb.scope === 'trace') {
+    const traceId = link?.traceId ?? span.traceId;
+    if (traceId !== span.traceId && tree.byId.get(link!.spanId)?.traceId !== traceId) return undefined;
+    return build(fields, { ...base, traceId }, opts);
+  }
+  const target = isEvaluator ? evaluatorTarget(tree, span) : span.spanId;
+  if (target === undefined) return undefined;
+  return build(fields, { ...base, traceId: tree.byId.get(target)?.traceId ?? span.traceId, spanId: target, conversationId: conversationIdOfAttributes(span.attributes) }, opts);
 }
 
 /**
