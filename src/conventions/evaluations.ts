@@ -25,6 +25,7 @@ import { eventNameOf, firstStr, isRecord, num, str, textOf, toNumber } from './a
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { feedbackOf, type Feedback } from './openinference-feedback.js';
+import { isResponseFetch, RESPONSE_ID_ATTRIBUTE, responseIdOf } from './response-ids.js';
 import { SpanTree } from './span-tree.js';
 import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
@@ -338,8 +339,16 @@ function finalResponseSpans(tree: SpanTree): ReadonlySet<string> {
   if (out === undefined) {
     let last: bigint | undefined;
     const ids = new Set<string>();
+    // A fetch of a response is not that response (response-ids.ts): it counts only for an id no
+    // span of the episode generated (the generating call was not instrumented).
+    const generated = new Set<string>();
     for (const s of tree.ordered) {
-      if (s.attributes[RESPONSE_ID] === undefined) continue;
+      const id = responseIdOf(s);
+      if (id !== undefined && !isResponseFetch(s)) generated.add(id);
+    }
+    for (const s of tree.ordered) {
+      const id = responseIdOf(s);
+      if (id === undefined || (isResponseFetch(s) && generated.has(id))) continue;
       if (last === undefined || s.endTimeUnixNano > last) {
         last = s.endTimeUnixNano;
         ids.clear();
@@ -351,7 +360,7 @@ function finalResponseSpans(tree: SpanTree): ReadonlySet<string> {
   return out;
 }
 
-const RESPONSE_ID = 'gen_ai.response.id';
+const RESPONSE_ID = RESPONSE_ID_ATTRIBUTE;
 
 /**
  * A root as the tree sees them — no parent, a parent outside the episode (real instrumentations

@@ -28,6 +28,7 @@ import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import { SELF_TRACER_NAME, type Span } from '../model/telemetry.js';
 import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
+import { isResponseFetch, responseIdOf } from '../conventions/response-ids.js';
 import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
@@ -85,7 +86,6 @@ function earliestStart(spans: readonly Span[]): bigint {
 }
 /** Pending key of evaluations that wait for the LLM span recording their response id. */
 const RESPONSE_PREFIX = 'resp:';
-const RESPONSE_ID_ATTRIBUTE = 'gen_ai.response.id';
 
 /**
  * Close reasons after which the revision is kept for a correction. Not after caps (`max-spans`,
@@ -150,7 +150,7 @@ export class EpisodeAssembler {
    * `responseIdMemory` (a plain insertion-ordered Map: set on every LLM span, read rarely, so
    * FIFO is enough; ~0.2 µs per LLM span on the assemble path, measured).
    */
-  private readonly responses = new Map<string, { traceId: string; spanId: string }>();
+  private readonly responses = new Map<string, { traceId: string; spanId: string; /** recorded by a `fetch_response` span (not the generating call) */ fetch: boolean }>();
   /** Evaluations `resolveEvaluation` produced: counted as joined by response id when they join. */
   private readonly resolvedByResponse = new WeakSet<Evaluation>();
   private readonly closedCounts = zeroCloseCounts();
@@ -264,8 +264,8 @@ export class EpisodeAssembler {
     if (joinKey !== undefined) this.joinPending(ep, joinKey, span.traceId);
     if (this.pendingContent.size > 0) this.joinPendingContent(ep, span.traceId, now);
     if (this.options.responseIdMemory > 0) {
-      const responseId = span.attributes[RESPONSE_ID_ATTRIBUTE];
-      if (typeof responseId === 'string' && responseId !== '') this.noteResponse(ep, responseId, span);
+      const responseId = responseIdOf(span);
+      if (responseId !== undefined) this.noteResponse(ep, responseId, span);
     }
 
     const o = this.options;
@@ -471,7 +471,12 @@ export class EpisodeAssembler {
 
   /** Remembers an LLM span's response id; evaluations that waited for it join `ep` now. */
   private noteResponse(ep: OpenEpisode, responseId: string, span: Span): void {
-    this.responses.set(responseId, { traceId: span.traceId, spanId: span.spanId });
+    // A `fetch_response` span re-reads a response another span generated (conventions/response-ids.ts):
+    // it names the response only while no generating span is known, and never replaces one.
+    const fetch = isResponseFetch(span);
+    const known = this.responses.get(responseId);
+    if (fetch && known !== undefined && !known.fetch) return;
+    this.responses.set(responseId, { traceId: span.traceId, spanId: span.spanId, fetch });
     if (this.responses.size > this.options.responseIdMemory) this.responses.delete(this.responses.keys().next().value!);
     if (this.pending.size === 0) return;
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
