@@ -5,7 +5,8 @@
  * v1.38–v1.41 (all `development` stability; from v1.42 the GenAI conventions live in
  * open-telemetry/semantic-conventions-genai). `gen_ai.operation.name` well-known values (v1.41):
  * chat, generate_content, text_completion, embeddings, retrieval, create_agent, invoke_agent,
- * execute_tool, invoke_workflow; `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,
+ * execute_tool, invoke_workflow (and, semantic-conventions-genai unreleased, handle_conversation_turn,
+ * plan, fetch_response, memory operations: all but the turn are `other`); `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,
  * call.arguments,call.result}`, `gen_ai.usage.{input_tokens,output_tokens}`,
  * `gen_ai.input.messages` / `gen_ai.output.messages`.
  * Hand-offs are not in the registry: `agent_handoff` (opentelemetry-instrumentation-openai-agents-v2)
@@ -28,7 +29,11 @@ import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts
 
 const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 const HANDOFF_OPERATIONS = new Set(['agent_handoff', 'handoff']);
-const STRUCTURE_OPERATIONS = new Set(['invoke_workflow']);
+// `handle_conversation_turn` (semantic-conventions-genai `gen_ai.invocation.internal`, #571): one
+// framework-steered turn, e.g. an OpenAI Agents `Runner.run` or ADK `Runner.run`, which were
+// `invoke_workflow` before. Its `gen_ai.agent.name` is the entry-point agent, not an agent at work
+// here: the agents are the `invoke_agent` spans below it, so the turn is structure like a workflow.
+const STRUCTURE_OPERATIONS = new Set(['invoke_workflow', 'handle_conversation_turn']);
 // A retrieval is work the agent does whose result the model consumes, like a tool call
 // (OpenInference RETRIEVER is mapped the same way).
 const TOOL_OPERATIONS = new Set(['execute_tool', 'retrieval']);
