@@ -88,11 +88,15 @@ function earliestStart(spans: readonly Span[]): bigint {
 const RESPONSE_PREFIX = 'resp:';
 
 /**
- * Close reasons after which the revision is kept for a correction. Not after caps (`max-spans`,
- * `max-bytes`: every further span would reopen and re-close a full episode), `evicted` (memory
- * pressure), `shutdown` or `revoked`: late records of those are only counted.
+ * Close reasons after which the revision is kept for a correction. Not after `evicted` (memory
+ * pressure), `shutdown` or `revoked`: late records of those are only counted. A revision closed by
+ * a cap (`max-spans`, `max-bytes`; `CAP_REASONS`) is kept for its late evaluations and late
+ * top-level root spans (no parent span id) only: every other span would reopen and re-close a full
+ * episode. Without those a capped run was never credited: spans are exported as they end, so the
+ * root — which the run's verdict names — is past the cap, and the verdict comes after it.
  */
-const RETAINED_REASONS: ReadonlySet<CloseReason> = new Set(['root-ended', 'evaluation-arrived', 'idle', 'max-duration']);
+const RETAINED_REASONS: ReadonlySet<CloseReason> = new Set(['root-ended', 'evaluation-arrived', 'idle', 'max-duration', 'max-spans', 'max-bytes']);
+const CAP_REASONS: ReadonlySet<CloseReason> = new Set(['max-spans', 'max-bytes']);
 
 function zeroCloseCounts(): Record<CloseReason, number> {
   return { 'root-ended': 0, 'evaluation-arrived': 0, idle: 0, 'max-duration': 0, 'max-spans': 0, 'max-bytes': 0, evicted: 0, shutdown: 0, revoked: 0 };
@@ -424,7 +428,8 @@ export class EpisodeAssembler {
       return undefined;
     }
     const newTurn = this.isNewTurn(closedId, span.traceId);
-    const ep = this.reopen(closedId, now, span.traceId, !newTurn);
+    // a top-level root may reopen a capped revision: its verdict names it (see RETAINED_REASONS)
+    const ep = this.reopen(closedId, now, span.traceId, !newTurn, !newTurn && span.parentSpanId === undefined);
     if (ep !== undefined) {
       // a trace the conversation did not hold: its next turn if it started after the held roots
       // ended, else a late part of the last turn (a sub-agent's trace exported late) — a correction
@@ -445,7 +450,16 @@ export class EpisodeAssembler {
     return this.byConversation && traceId !== undefined && !this.closed.heldTrace(closedId, traceId);
   }
 
-  private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true): OpenEpisode | undefined {
+  /** A revision at a cap (closed by one, or a correction of one that was): reopened only past the cap (`RETAINED_REASONS`). */
+  private atCap(e: Episode): boolean {
+    if (CAP_REASONS.has(e.closeReason) || e.bytes >= this.options.maxBytesPerEpisode) return true;
+    if (e.spans.length < this.options.maxSpansPerEpisode) return false;
+    let own = 0;
+    for (const s of e.spans) if (s.scope.name !== CONTENT_EVENT_SCOPE) own++;
+    return own >= this.options.maxSpansPerEpisode;
+  }
+
+  private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true, pastCap = false): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;
     const newTurn = this.isNewTurn(closedId, traceId);
     const credited = this.closed.creditedAt(closedId, this.byConversation ? { traceId } : undefined);
@@ -453,12 +467,16 @@ export class EpisodeAssembler {
     // it); one that closed without its verdict emitted nothing, so its late verdict is its first
     // credit, and a conversation's next turn is no correction
     const inWindow = newTurn || window === 0 || credited === undefined || now - credited <= window;
-    const previous = this.options.lateSpanPolicy === 'correct' && inWindow ? this.closed.takeRetained(closedId) : undefined;
+    // a capped revision reopens for its verdict and its root, never for another span (see RETAINED_REASONS)
+    const kept = pastCap ? undefined : this.closed.peekRetained(closedId);
+    const reopenable = kept === undefined || !this.atCap(kept);
+    const previous = this.options.lateSpanPolicy === 'correct' && inWindow && reopenable ? this.closed.takeRetained(closedId) : undefined;
     if (previous === undefined) {
       if (countUncorrected) this.counts.lateUncorrected++;
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);
+    ep.capped = this.atCap(previous);
     this.counts.corrections++;
     this.open.set(ep.episodeId, ep);
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
@@ -610,7 +628,7 @@ export class EpisodeAssembler {
         if (unchanged === 'other-name') this.counts.lateEvaluationsOtherName++;
         return;
       }
-      ep = this.reopen(closedId, now, e.traceId);
+      ep = this.reopen(closedId, now, e.traceId, true, true);
       if (ep === undefined) return;
       this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
     }
@@ -618,7 +636,8 @@ export class EpisodeAssembler {
     ep.recordPosition(position);
     // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
     const ofTurn = ep.turnTraces === undefined || e.traceId === undefined || ep.turnTraces.has(e.traceId);
-    if (this.options.closeOnEvaluation && ofTurn && ep.rootEnded() && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
+    // a capped revision takes no more spans (but its root): its verdict closes it, root or not
+    if (this.options.closeOnEvaluation && ofTurn && (ep.rootEnded() || ep.capped) && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
 

@@ -190,6 +190,11 @@ export class ClosedEpisodes {
     return e.name === current.name ? 'superseded' : 'other-name';
   }
 
+  /** The retained last revision, left in the memory; undefined when it is not retained. */
+  peekRetained(episodeId: string): Episode | undefined {
+    return this.retained?.peek(episodeId);
+  }
+
   /** Takes the retained last revision out of the memory (it is being reopened), if still there. */
   takeRetained(episodeId: string): Episode | undefined {
     const e = this.retained?.get(episodeId);

@@ -65,6 +65,8 @@ export class OpenEpisode {
   turnTraces: Set<string> | undefined;
   /** `evaluations[turnEvaluationsFrom…]` joined since the current turn began (or since `reopen`). */
   turnEvaluationsFrom = 0;
+  /** Reopened from a revision closed by a cap (`max-spans`, `max-bytes`), for its late verdict. */
+  capped = false;
   /** Traces the closed revision held when reopened (their new spans are late); undefined on revision 0. */
   inheritedTraces: ReadonlySet<string> | undefined;
 

@@ -83,13 +83,39 @@ describe('late spans', () => {
     expect(asm.tick().map((e) => [e.revision, e.spans.length])).toEqual([[2, run!.length + 1]]);
   });
 
-  it('policy correct does not reopen an episode closed by a cap (late spans only counted)', () => {
+  it('policy correct does not reopen an episode closed by a cap for its late spans, but for its root (counted, re-closed at once)', () => {
     const [run] = recordRuns([{ children: 6 }]);
     const { asm } = setup({ maxSpansPerEpisode: 4, lateSpanPolicy: 'correct' });
     asm.addSpans(run!);
     const closed = asm.tick();
-    expect(closed.map((e) => e.closeReason)).toEqual(['max-spans']);
-    expect(asm.stats()).toMatchObject({ lateSpans: run!.length - 4, lateUncorrected: run!.length - 4, corrections: 0, open: 0 });
+    expect(closed.map((e) => [e.closeReason, e.revision])).toEqual([['max-spans', 0], ['max-spans', 1]]);
+    expect(closed[1]!.spans.map((s) => s.spanId)).toContain(rootOf(run!).spanId);
+    expect(asm.stats()).toMatchObject({ lateSpans: run!.length - 4, lateUncorrected: run!.length - 4 - 1, corrections: 1, open: 0 });
+  });
+
+  it.each(['root first', 'verdict first'] as const)('a capped run is credited by its late root and verdict (%s); other spans past the cap are only counted', (order) => {
+    // spans are exported as they end: the root — which the verdict names — comes after the cap,
+    // and the verdict after the run. Both reopen the capped revision (nothing else does).
+    const [run] = recordRuns([{ children: 6 }]);
+    const root = rootOf(run!);
+    const children = run!.filter((s) => s !== root);
+    const { asm } = setup({ maxSpansPerEpisode: 4, lateSpanPolicy: 'correct' });
+    asm.addSpans(children);
+    const [capped] = asm.tick();
+    expect(capped).toMatchObject({ closeReason: 'max-spans', revision: 0, evaluations: [] });
+    expect(capped!.spans).toHaveLength(4);
+    const steps: Array<() => void> = [() => asm.addSpans([root]), () => asm.addEvaluations([evaluationOf(run!)])];
+    if (order === 'verdict first') steps.reverse();
+    const closed = steps.flatMap((step) => { step(); return asm.tick(); });
+    const credited = closed.at(-1)!;
+    expect(credited).toMatchObject({ episodeId: capped!.episodeId, correction: true, closeReason: order === 'root first' ? 'evaluation-arrived' : 'max-spans' });
+    expect(credited.evaluations).toHaveLength(1);
+    expect(spanKeys(credited.spans)).toEqual(spanKeys([...capped!.spans, root]));
+    // still capped: another span past the cap is counted, reopens nothing
+    const [other] = recordRuns([{}]);
+    asm.addSpans([{ ...other![0]!, traceId: run![0]!.traceId, parentSpanId: root.spanId }]);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats()).toMatchObject({ lateEvaluations: 1, lateUncorrected: children.length - 4 + 1, open: 0 });
   });
 
   it('policy correct counts a late span as uncorrected when the revision is no longer retained', () => {
