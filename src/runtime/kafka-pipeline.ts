@@ -34,9 +34,8 @@ import type { LogRecord, Span } from '../model/telemetry.js';
 import type { BatchControl, CommittedOffset, ConsumerState, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
-import { recordBytes } from '../kafka/produce-chunks.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
-import { deadLetterRecord, eventRecord, failedEpisodeRecord, oversizeEventRecord } from '../sinks/kafka/event-records.js';
+import { deadLetterRecord, failedEpisodeRecord, publishableEventRecord } from '../sinks/kafka/event-records.js';
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
@@ -985,12 +984,11 @@ export class KafkaPipeline {
       );
       const max = this.config.sink.maxRecordBytes;
       records = events.map((e) => {
-        const r = eventRecord(e, this.config.sink.topics);
-        const bytes = recordBytes(r);
-        if (bytes <= max) return r;
+        const { record, tooLargeBytes: bytes } = publishableEventRecord(e, this.config.sink.topics, max);
+        if (bytes === undefined) return record;
         this.counters.eventsTooLarge++;
         this.log.warn({ episodeId: w.episode.episodeId, eventId: e.event_id, eventType: e.event_type, bytes, maxRecordBytes: max }, 'event too large to publish; its description goes to the DLQ');
-        return oversizeEventRecord(e, bytes, max, dlq);
+        return record;
       });
       this.counters.eventsOut += records.length;
     } catch (err) {

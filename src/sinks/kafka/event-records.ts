@@ -51,13 +51,34 @@ export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): Outgoi
  * (event id and type, episode, size, limit, what to change) in its place; key = episode id.
  */
 export function oversizeEventRecord(event: CreditEvent, bytes: number, maxBytes: number, dlqTopic: string): OutgoingRecord {
-  const reason = `${event.event_type} ${event.event_id} is ${bytes} bytes, over sinks.kafka.maxRecordBytes ${maxBytes}: raise it (and the output topic's max.message.bytes) or lower conventions text limits`;
+  // what grows an event: texts in rewards and pairs (cut at conventions.maxTextBytes); agents and
+  // trace ids in an episode's credit
+  const smaller = event.event_type === 'episode_credit' ? 'key by trace rather than by a long conversation, or lower episodes.maxSpansPerEpisode' : 'lower conventions.maxTextBytes';
+  const reason = `${event.event_type} ${event.event_id} is ${bytes} bytes, over sinks.kafka.maxRecordBytes ${maxBytes}: raise sinks.kafka.maxRecordBytes (the output topics' max.message.bytes must be at least that + ${RECORD_OVERHEAD_BYTES} bytes), or ${smaller}`;
   return {
     topic: dlqTopic,
     key: event.episode_id,
     value: JSON.stringify({ kind: 'event_too_large', event_id: event.event_id, event_type: event.event_type, episode_id: event.episode_id, episode_revision: event.episode_revision, bytes, max_bytes: maxBytes, reason }),
     headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS), 'x-agent-credit-event-id': event.event_id },
   };
+}
+
+/**
+ * Bytes a one-record batch needs beyond the record's value: the batch header (61), the record's
+ * own framing, its key (an id) and headers. 16 KiB is far above what the sink writes and small
+ * next to any sensible limit.
+ */
+export const RECORD_OVERHEAD_BYTES = 16 * 1024;
+
+/**
+ * The record for an event, or — over `maxBytes` (`sinks.kafka.maxRecordBytes`) — its description
+ * for the dead-letter topic (`oversizeEventRecord`), with the event's size: a record the output
+ * topic refuses fails its send (and, exactly-once, its transaction) on every retry.
+ */
+export function publishableEventRecord(event: CreditEvent, topics: KafkaSinkTopics, maxBytes: number): { record: OutgoingRecord; tooLargeBytes?: number } {
+  const record = eventRecord(event, topics);
+  const bytes = recordBytes(record);
+  return bytes <= maxBytes ? { record } : { record: oversizeEventRecord(event, bytes, maxBytes, topics.dlq), tooLargeBytes: bytes };
 }
 
 /** Header values are bounded so a huge error message cannot make the record too large. */

@@ -8,12 +8,13 @@ import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord } from '../../kafka/client.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
-import { eventRecord } from './event-records.js';
+import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
 
 export class KafkaEventSink {
   readonly config: KafkaSinkConfig;
   private producer: KafkaProducer | undefined;
   private published = 0;
+  private tooLarge = 0;
 
   constructor(
     private readonly client: KafkaClient,
@@ -29,8 +30,18 @@ export class KafkaEventSink {
     this.producer = producer;
   }
 
+  /**
+   * Publishes the events; one over `maxRecordBytes` is described in the dead-letter topic instead
+   * (`kind: event_too_large`, counted by `eventsTooLarge`), as the pipeline does.
+   */
   async publish(events: readonly CreditEvent[]): Promise<void> {
-    await this.send(events.map((e) => eventRecord(e, this.config.topics)));
+    await this.send(
+      events.map((e) => {
+        const { record, tooLargeBytes } = publishableEventRecord(e, this.config.topics, this.config.maxRecordBytes);
+        if (tooLargeBytes !== undefined) this.tooLarge++;
+        return record;
+      }),
+    );
   }
 
   /** Sends prepared records (events or dead letters). */
@@ -53,14 +64,14 @@ export class KafkaEventSink {
   recordsPublished(): number {
     return this.published;
   }
+
+  /** Events over `maxRecordBytes`, published as descriptions in the dead-letter topic. */
+  eventsTooLarge(): number {
+    return this.tooLarge;
+  }
 }
 
-/**
- * Bytes a one-record batch needs beyond the record's value: the batch header (61), the record's
- * own framing, its key (an id) and headers. 16 KiB is far above what the sink writes and small
- * next to any sensible limit.
- */
-export const RECORD_OVERHEAD_BYTES = 16 * 1024;
+export { RECORD_OVERHEAD_BYTES };
 
 /** Creates missing output topics (rewards, episodes, preferences, dlq), accepting records of `maxRecordBytes`. */
 export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
