@@ -8,8 +8,7 @@
  * Settings (environment):
  * - `KAFKA_VERSION` (default 4.1.1; 3.9.1 supported): the `org.apache.kafka:kafka_2.13` version.
  * - `KAFKA_CACHE_DIR` (default `<repo>/.cache/kafka`): resolved jars, `<version>/libs`, reused.
- * - `KAFKA_HEAP` (default `512m`, `1g` with `KAFKA_JVM=server`): JVM max heap.
- * - `KAFKA_JVM` (default `fast-start`; or `server`): the JVM flags, see `KafkaJvmProfile`.
+ * - `KAFKA_HEAP` (default `512m`): JVM max heap.
  *
  * The library functions (`startKafka`, `resolveKafkaLibs`) are what test/integration/global-setup.ts
  * uses. Every start formats fresh storage in a temp dir, so nothing is kept between runs except the jars.
@@ -37,38 +36,13 @@ const REPO = resolve(HERE, '..');
 
 export const DEFAULT_KAFKA_VERSION = '4.1.1';
 
-/**
- * - `fast-start`: C1 compiler only and the serial collector. The broker is ready ~2× sooner and
- *   idles on less CPU — what a test suite that starts brokers wants — but its steady-state request
- *   handling is slower than a production broker's.
- * - `server`: the flags Kafka's own `kafka-server-start.sh` uses (G1, both JIT tiers,
- *   `MaxInlineLevel=15`, heap min = max), as a broker serving a fleet would run. The benchmark
- *   uses it, so what it measures against is the broker users run, not the test one.
- */
-export type KafkaJvmProfile = 'fast-start' | 'server';
-
-export const KAFKA_JVM_FLAGS: Readonly<Record<KafkaJvmProfile, (heap: string) => string[]>> = {
-  'fast-start': (heap) => [`-Xmx${heap}`, '-Xss1m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'],
-  // KAFKA_HEAP_OPTS of kafka-server-start.sh and KAFKA_JVM_PERFORMANCE_OPTS of kafka-run-class.sh.
-  server: (heap) => [`-Xmx${heap}`, `-Xms${heap}`, '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35', '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15'],
-};
-
-/** The profile `KAFKA_JVM` names (empty or unset: `fast-start`). */
-export function kafkaJvmProfile(value: string | undefined): KafkaJvmProfile {
-  const v = value || 'fast-start';
-  if (v === 'fast-start' || v === 'server') return v;
-  throw new Error(`KAFKA_JVM: "${v}" is not a JVM profile; use fast-start (the default) or server`);
-}
-
 export interface KafkaLaunchOptions {
   /** kafka_2.13 version; default env KAFKA_VERSION or 4.1.1. 4.x and 3.9.x are supported. */
   version?: string;
   /** Where resolved jars are cached (`<cacheDir>/<version>/libs`). */
   cacheDir?: string;
-  /** JVM max heap, e.g. `512m` (the default; `1g` for the `server` profile, as Kafka's script). */
+  /** JVM max heap, e.g. `512m`. */
   heap?: string;
-  /** JVM flags; default env KAFKA_JVM or `fast-start`. See `KafkaJvmProfile`. */
-  jvm?: KafkaJvmProfile;
   /** Max ms to wait for the broker (and its group coordinator) to be ready. Default 120 000. */
   readyTimeoutMs?: number;
   /** Extra server.properties lines (key → value), applied last. */
@@ -93,8 +67,6 @@ export interface RunningKafka {
   /** Address of each `extraListeners` entry by name. */
   readonly listeners: Readonly<Record<string, string>>;
   readonly version: string;
-  /** The JVM flags it runs with. */
-  readonly jvm: KafkaJvmProfile;
   /** The JVM's pid (a new one after `restart`). */
   readonly pid: number;
   /** Temp dir holding server.properties, data and broker.log; removed by `stop`. */
@@ -300,8 +272,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
 async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka> {
   const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
   const cacheDir = options.cacheDir ?? kafkaCacheDir();
-  const jvmKind = options.jvm ?? kafkaJvmProfile(process.env.KAFKA_JVM);
-  const heap = options.heap ?? process.env.KAFKA_HEAP ?? (jvmKind === 'server' ? '1g' : '512m');
+  const heap = options.heap ?? process.env.KAFKA_HEAP ?? '512m';
   const libs = await resolveKafkaLibs(version, cacheDir);
   const { jvmFlag } = loggingProfile(version);
   const classpath = join(libs, '*');
@@ -315,7 +286,7 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
     propsFile,
     serverProperties({ brokerPort, controllerPort, dataDir: join(workDir, 'data'), extra: options.extraProperties ?? {}, listeners }),
   );
-  const jvm = [...KAFKA_JVM_FLAGS[jvmKind](heap), '-Djava.awt.headless=true', jvmFlag];
+  const jvm = [`-Xmx${heap}`, '-Xss1m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', jvmFlag];
 
   // KRaft needs formatted storage: a fresh random cluster id (22 chars base64url) every start.
   // Kafka rejects ids that start with '-' (they read as a CLI flag), as its own random-uuid avoids them.
@@ -382,7 +353,6 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
     brokers,
     listeners: Object.fromEntries(listeners.map((l) => [l.name, `127.0.0.1:${l.port}`])),
     version,
-    jvm: jvmKind,
     get pid() {
       return jvmProcess.child.pid!;
     },

@@ -1,7 +1,6 @@
 /**
  * The real broker for the Kafka parts of the benchmark: KAFKA_BROKERS when set, otherwise one
- * started with the project's launcher (scripts/kafka.ts, `server` JVM profile unless KAFKA_JVM
- * is set) and stopped afterwards. Plus the raw
+ * started with the project's launcher (scripts/kafka.ts) and stopped afterwards. Plus the raw
  * kafkajs helpers the baseline uses: load a topic, drain it with a bare consumer.
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -11,8 +10,6 @@ import { cpuBetween, cpuSample, type CpuSample } from '../lib/cpu.js';
 export interface Broker {
   brokers: string;
   version: string;
-  /** The broker JVM's flags (scripts/kafka.ts `KafkaJvmProfile`) when this process started it. */
-  jvm?: string;
   /** True when this process started it. */
   started: boolean;
   /** The broker JVM's pid when this process started it (for its CPU time). */
@@ -23,10 +20,8 @@ export interface Broker {
 export async function openBroker(): Promise<Broker> {
   const external = process.env.KAFKA_BROKERS;
   if (external) return { brokers: external, version: process.env.KAFKA_BROKER_VERSION ?? 'external', started: false, stop: async () => {} };
-  // Kafka's own server JVM flags unless KAFKA_JVM says otherwise: the test suite's fast-start
-  // broker (C1 only, serial GC) handles produce requests slower than the brokers users run.
-  const k = await startKafka({ jvm: process.env.KAFKA_JVM ? undefined : 'server' });
-  return { brokers: k.brokers, version: k.version, jvm: k.jvm, started: true, pid: k.pid, stop: () => k.stop() };
+  const k = await startKafka();
+  return { brokers: k.brokers, version: k.version, started: true, pid: k.pid, stop: () => k.stop() };
 }
 
 export function kafkaClient(brokers: string, clientId: string): Kafka {

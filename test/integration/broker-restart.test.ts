@@ -5,11 +5,8 @@
  * equal to the in-process computation — exactly once in exactly-once mode, at least once (the
  * same content when repeated) in at-least-once mode.
  *
- * Runs its own broker (scripts/kafka.ts), since the shared one serves the other test files —
- * with the `server` JVM flags (Kafka's own, as the benchmark runs it), so that profile is tested
- * too, across a restart.
+ * Runs its own broker (scripts/kafka.ts), since the shared one serves the other test files.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
@@ -22,11 +19,8 @@ let kafka: RunningKafka | undefined;
 const pipelines: PipelineChild[] = [];
 
 beforeAll(async () => {
-  kafka = await startKafka({ jvm: 'server' });
+  kafka = await startKafka();
 }, 180_000);
-
-/** The broker JVM's command line flags (Linux /proc). */
-const jvmFlags = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('-X'));
 
 afterAll(async () => {
   for (const p of pipelines) {
@@ -53,14 +47,7 @@ describe('broker crash and restart mid-stream', { timeout: 240_000 }, () => {
     await waitFor(() => progress() >= 1 && (child.stats()?.episodesClosed ?? 0) >= 5, 60_000, `first commits (${child.output()})`);
 
     const before = child.stats()!;
-    const pidBefore = broker.pid;
-    const flagsBefore = jvmFlags(pidBefore);
-    expect(flagsBefore).toEqual(expect.arrayContaining(['-XX:+UseG1GC', '-Xms1g', '-Xmx1g']));
-    expect(flagsBefore.some((f) => f.startsWith('-XX:TieredStopAtLevel'))).toBe(false);
     await broker.restart({ signal: 'SIGKILL', downMs: 3_000 });
-    // the same flags after the restart (a new JVM)
-    expect(broker.pid).not.toBe(pidBefore);
-    expect(jvmFlags(broker.pid)).toEqual(flagsBefore);
     // Still the same process: it was not restarted, it recovered.
     expect(child.proc.exitCode).toBeNull();
     expect(child.proc.signalCode).toBeNull();
