@@ -4,8 +4,8 @@
  *   KAFKA_CACHE_DIR=/tmp/kafka-cache node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/pipeline/profile.ts
  *
  * Environment: RUNS (default 4; the first warms the JIT), CREDIT_WORKERS (default 0: credit on the
- * consumer thread), EPISODES (default 1500), KAFKA_BROKERS (else a broker of its own, `server`
- * JVM flags as the benchmark's). Prints each run's seconds and CPU-seconds (this process + broker).
+ * consumer thread), EPISODES (default 1500), KAFKA_BROKERS (else a broker of its own, as the
+ * benchmark's). Prints each run's seconds and CPU-seconds (this process + broker).
  * The main thread's profile is the largest .cpuprofile file; worker threads write their own.
  */
 import '../../src/kafka/kafkajs-module.js';
