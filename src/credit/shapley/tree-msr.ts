@@ -60,7 +60,7 @@
  * more as often (snapshot rounds included) plus one per stopped run's result and per target check
  * that passes, each O(coalitions · n · depth).
  */
-import { emptyCoalition, fullCoalition } from '../games/coalition.js';
+import { coalitionKey, emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { CoalitionTree, binomial } from './coalition-tree.js';
 import { TREE_MSR_FITS, type TreeMsrFit } from './samplers.js';
@@ -401,7 +401,7 @@ export class TreeMsrRun extends SampledRun {
     // turned an exact tree into one 0.07 off (shapiq's sampler draws without replacement).
     const seen = new Set<string>();
     const add = (c: Uint8Array, v: number) => {
-      const key = String.fromCharCode(...c);
+      const key = coalitionKey(c);
       if (seen.has(key)) return;
       seen.add(key);
       coalitions.push(c);
