@@ -29,6 +29,14 @@
  *   pipeline under OpenInference's OpenAI instrumentor); also found JSON-escaped in a prompt
  *   recorded as JSON. Not when that step's own input already held the text (it copied it: both
  *   agents may have read it at the source). Before, the upstream agent got no credit.
+ * - C9 hand-off seen only in the finish reason (opentelemetry-instrumentation-genai-openai-agents
+ *   1.x without message content: no hand-off span, no `transfer_to_*` tool span, no call ids): an
+ *   agent invocation whose last rewardable step is an LLM call that ended asking for tool calls
+ *   (`gen_ai.response.finish_reasons` `tool_calls`) none of which ran, and that did not fail, handed
+ *   the run on — the OpenAI Agents SDK runs a hand-off call without a tool span and starts the
+ *   target's invocation next, under the same parent. The first rewardable step of the next agent
+ *   invocation under that parent, started after it ended, reads that LLM call, when it has no other
+ *   agent's input yet. Before, the routing agent reached no output and got 0 credit.
  * - C7 results of nested work (agents as tools): a step that reads a step T whose span holds
  *   rewardable steps below it (a tool that runs a sub-agent — OpenAI Agents SDK `as_tool`, a
  *   LangGraph supervisor's worker — or calls an LLM itself) also reads, under each of T's direct
@@ -293,6 +301,50 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (c.span.endTimeUnixNano <= a.span.startTimeUnixNano && (prev === undefined || c.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = c;
     }
     if (prev) add(first.span.spanId, prev.span.spanId);
+  }
+
+  // C9: a hand-off only the finish reason shows. opentelemetry-instrumentation-genai-openai-agents
+  // 1.x records no hand-off span (HandoffSpanData is ignored), the OpenAI Agents SDK runs the
+  // `transfer_to_<agent>` call without a tool span, and without message content nothing names the
+  // call: what remains is the triage agent's last chat span, whose response asked for tool calls
+  // (`gen_ai.response.finish_reasons`), none of which ran in its invocation, and the target's
+  // `invoke_agent` span, started under the same parent (the run's workflow or turn span) after the
+  // triage invocation ended. Such an agent invocation — its last rewardable step an LLM call that
+  // ended on a call nothing executed, not failed — handed the run on: the first rewardable step of
+  // the next agent invocation under its parent that started after it ended reads that LLM call,
+  // when that step has no other agent's input yet (with contents, C3 already linked it). Agents
+  // merely one after another are not linked: the last answer of an agent that finished is `stop`.
+  const enders = agentSpans.length > 1 ? steps.filter((s) => s.kind === 'llm' && s.facts.endedOnToolCall === true && s.invocationId !== undefined) : [];
+  if (enders.length > 0) {
+    const lastOf = new Map<string, CausalStepInput>();
+    const firstOf = new Map<string, CausalStepInput>();
+    for (const s of steps) {
+      if (!s.rewardable || s.invocationId === undefined) continue;
+      if (!firstOf.has(s.invocationId)) firstOf.set(s.invocationId, s);
+      const last = lastOf.get(s.invocationId);
+      if (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano) lastOf.set(s.invocationId, s);
+    }
+    const siblings = new Map<string, CausalStepInput[]>(); // agent invocations by parent span, by start
+    for (const a of agentSpans) {
+      const p = tree.parentOf(a.span.spanId);
+      if (p !== undefined) push(siblings, p, a);
+    }
+    const rewardableIds = new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId));
+    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
+    const handedOn = new Set(enders.map((s) => s.invocationId!));
+    for (const a of agentSpans) {
+      if (!handedOn.has(a.span.spanId) || a.span.status.code === STATUS_ERROR) continue;
+      const last = lastOf.get(a.span.spanId);
+      if (last === undefined || last.kind !== 'llm' || last.facts.endedOnToolCall !== true) continue;
+      const parent = tree.parentOf(a.span.spanId);
+      const sibs = parent === undefined ? undefined : siblings.get(parent);
+      if (sibs === undefined) continue;
+      const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
+      const first = next === undefined || next === a ? undefined : firstOf.get(next.span.spanId);
+      if (first === undefined) continue;
+      if (inputs.get(first.span.spanId)!.some((id) => rewardableIds.has(id) && agentOfStep.get(id) !== next!.agentName)) continue;
+      add(first.span.spanId, last.span.spanId);
+    }
   }
 
   // C8: text passed on in code, for agents whose first step still has no other agent's input.

@@ -65,6 +65,19 @@ export function genaiUsage(span: Span): SpanFacts['usage'] {
   );
 }
 
+// `gen_ai.response.finish_reasons` values of a response that asked for tool calls: `tool_calls`
+// (OpenAI chat completions, and what opentelemetry-instrumentation-genai-openai records for a
+// Responses API function call), `tool_call` (the util-genai / semconv message finish reason) and
+// the pre-tools `function_call`.
+const TOOL_CALL_FINISH = new Set(['tool_calls', 'tool_call', 'function_call']);
+
+/** The span's finish reasons include a tool-call reason (recorded without message content). */
+function endedOnToolCall(span: Span): boolean {
+  const v = span.attributes['gen_ai.response.finish_reasons'];
+  if (typeof v === 'string') return TOOL_CALL_FINISH.has(v);
+  return Array.isArray(v) && v.some((r) => typeof r === 'string' && TOOL_CALL_FINISH.has(r));
+}
+
 export const genaiMapper = (span: Span): SpanFacts | undefined => {
   const a = span.attributes;
   const operation = str(a, 'gen_ai.operation.name');
@@ -98,5 +111,6 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
     issuedCalls: kind === 'llm' ? issuedCalls(output) : NO_CALLS,
     historyCalls: kind === 'llm' || kind === 'agent' ? issuedCalls(input) : NO_CALLS,
     consumedCallIds: kind === 'llm' ? resultIds(input) : NO_IDS,
+    endedOnToolCall: kind === 'llm' && endedOnToolCall(span) ? true : undefined,
   }) as SpanFacts;
 };

@@ -36,6 +36,11 @@ export interface SpanFacts {
   readonly historyCalls: readonly ToolCallRef[];
   /** Ids of tool results this step's input contains. */
   readonly consumedCallIds: readonly string[];
+  /**
+   * LLM steps: the response ended asking for tool calls (`gen_ai.response.finish_reasons` holds
+   * `tool_calls`), known even when the calls themselves were not recorded (no message content).
+   */
+  readonly endedOnToolCall?: boolean;
 }
 
 /** One convention: a pure function recognising the spans it knows, `undefined` for the rest. */
