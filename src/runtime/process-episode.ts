@@ -88,9 +88,9 @@ function withLabelScores(evaluations: readonly Evaluation[], table: Readonly<Rec
 }
 
 /**
- * What a later evaluation can still do for an episode closed without one, by close reason. Only
- * revisions closed by a timer are kept for corrections (src/episodes RETAINED_REASONS): one closed
- * at a stop, at a cap or by eviction cannot be corrected — saying it "re-opens it" sent a user
+ * What a later evaluation can still do for an episode closed without one, by close reason.
+ * Revisions closed by a timer are kept for corrections, those closed at a cap for their verdict and
+ * root only (src/episodes RETAINED_REASONS): one closed at a stop or by eviction cannot be corrected — saying it "re-opens it" sent a user
  * whose runs were waiting for their verdict at Ctrl-C looking for corrections that never come.
  */
 function afterClose(reason: Episode['closeReason']): string {
@@ -102,6 +102,10 @@ function afterClose(reason: Episode['closeReason']): string {
     case 'idle':
     case 'max-duration':
       return ` It closed by ${reason}; an evaluation that arrives later re-opens it as a correction (revision + 1; episodes.lateSpanPolicy: correct).`;
+    case 'max-spans':
+    case 'max-bytes':
+      // capped revisions are retained for their verdict (src/episodes RETAINED_REASONS, CAP_REASONS)
+      return ` It closed by ${reason} (a size cap): its later spans are only counted (lateUncorrected), but its root span and an evaluation that arrive later re-open it as a correction (revision + 1; episodes.lateSpanPolicy: correct), credited on the spans up to the cap${reason === 'max-bytes' ? ' — if episodes.retainClosedBytes is above episodes.maxBytesPerEpisode (else it is not kept, and a later evaluation is only counted)' : ''}.`;
     case 'shutdown':
       return ` It closed by shutdown (the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes): an evaluation that arrives later cannot correct it, its run gets no credit.`;
     default:

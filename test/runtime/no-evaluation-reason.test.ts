@@ -29,7 +29,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
     expect(msg).toMatch(/closed by idle; an evaluation that arrives later re-opens it/);
   });
 
-  it('closed by shutdown, at a cap or by eviction: a later evaluation cannot correct it (such revisions are not kept)', async () => {
+  it('closed by shutdown or by eviction: a later evaluation cannot correct it (such revisions are not kept); at a cap: its root and verdict re-open it', async () => {
     const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
     const asm = new EpisodeAssembler({});
     asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
@@ -43,7 +43,11 @@ describe('an episode skipped for want of a system evaluation says which case it 
     expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
     expect(shutdown).not.toMatch(/re-opens/);
     expect(await reasonFor('evicted')).toMatch(/closed by evicted, and revisions closed so are not kept for corrections: .* only counted \(lateUncorrected\) — raise episodes\.maxOpenEpisodes/);
-    expect(await reasonFor('max-spans')).toMatch(/closed by max-spans, and revisions closed so are not kept/);
+    // a capped revision is kept for its late root and verdict (src/episodes RETAINED_REASONS)
+    const capped = await reasonFor('max-spans');
+    expect(capped).toMatch(/closed by max-spans \(a size cap\): its later spans are only counted .* its root span and an evaluation that arrive later re-open it as a correction/);
+    expect(capped).not.toMatch(/not kept/);
+    expect(await reasonFor('max-bytes')).toMatch(/closed by max-bytes .* re-open it .* if episodes\.retainClosedBytes is above episodes\.maxBytesPerEpisode/);
     // root-ended: the correction, and the two settings that decide how long a run waits for its verdict
     expect(await reasonFor('root-ended')).toMatch(/closed by root-ended; an evaluation that arrives later re-opens it as a correction.*episodes\.awaitEvaluationMs.*episodes\.evaluationsArrivingMs/);
   });
