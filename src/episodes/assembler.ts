@@ -450,14 +450,27 @@ export class EpisodeAssembler {
     return this.byConversation && traceId !== undefined && !this.closed.heldTrace(closedId, traceId);
   }
 
-  /** A revision at a cap (closed by one, or a correction of one that was): reopened only past the cap (`RETAINED_REASONS`). */
+  /**
+   * A revision at a cap (closed by one, or a correction of one that was): reopened only past the cap
+   * (`RETAINED_REASONS`). Asked for every late span of a retained revision that does not reopen it —
+   * in conversation mode, every span of each later turn of a capped conversation (`reopen` from
+   * `episodeForSpan`) —, so the span count of a correction is taken once per revision (`capCounts`),
+   * not once per span: that was a scan of up to `maxSpansPerEpisode` spans on the assemble path.
+   */
   private atCap(e: Episode): boolean {
     if (CAP_REASONS.has(e.closeReason) || e.bytes >= this.options.maxBytesPerEpisode) return true;
     if (e.spans.length < this.options.maxSpansPerEpisode) return false;
-    let own = 0;
-    for (const s of e.spans) if (s.scope.name !== CONTENT_EVENT_SCOPE) own++;
+    let own = this.capCounts.get(e);
+    if (own === undefined) {
+      own = 0;
+      for (const s of e.spans) if (s.scope.name !== CONTENT_EVENT_SCOPE) own++;
+      this.capCounts.set(e, own);
+    }
     return own >= this.options.maxSpansPerEpisode;
   }
+
+  /** Own (non-content) spans of closed revisions `atCap` counted (a closed revision never changes). */
+  private readonly capCounts = new WeakMap<Episode, number>();
 
   private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true, pastCap = false): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;

@@ -278,3 +278,27 @@ function expectNoCorrection(asm: EpisodeAssembler, clock: ManualClock, afterMs: 
   expect(asm.tick()).toEqual([]);
   expect(asm.stats()).toMatchObject(counts);
 }
+
+describe('a capped conversation', () => {
+  it('is not rescanned for every span of its later turns (the cap check of a retained correction is taken once)', () => {
+    // conversation mode, a turn past the cap: revision 0 at max-spans, then its verdict's revision
+    // (closed evaluation-arrived: a correction of a capped revision, atCap by its span count)
+    const [t1, t2] = recordRuns([{ conversationId: 'c-cap', children: 12 }, { conversationId: 'c-cap', children: 40 }]);
+    const { asm, clock } = setup({ keyBy: 'conversation', maxSpansPerEpisode: 8, lateSpanPolicy: 'correct' });
+    asm.addSpans(t1!.filter((s) => s !== rootOf(t1!)));
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['max-spans', 0]]);
+    asm.addEvaluations([evaluationOf(t1!)]); // names the root, not held: the revision waits for grace
+    clock.advance(60_000);
+    const [verdict] = asm.tick();
+    expect(verdict).toMatchObject({ revision: 1, evaluations: [expect.anything()] });
+    expect(verdict!.closeReason).not.toMatch(/^max-/);
+    // count the passes over the retained revision's spans
+    let passes = 0;
+    const iterate = Array.prototype[Symbol.iterator];
+    Object.defineProperty(verdict!.spans, Symbol.iterator, { value(this: unknown[]) { passes++; return iterate.call(this); } });
+    // the next turn: every span names the conversation and finds it closed (capped: it stays a turn of its own)
+    asm.addSpans(t2!);
+    expect(asm.stats()).toMatchObject({ corrections: 1, open: 1 });
+    expect(passes).toBeLessThanOrEqual(1); // was one pass per span of the turn (41)
+  });
+});
