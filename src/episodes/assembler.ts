@@ -373,6 +373,10 @@ export class EpisodeAssembler {
     if (conversation === undefined) return byTrace ?? this.open.get(span.traceId);
     const key = CONVERSATION_PREFIX + conversation;
     let byConversation = this.open.get(key);
+    // A capped conversation reopened for a late verdict or root takes no other trace (RETAINED_REASONS):
+    // joined, a next turn's first span re-closed it at the cap and the rest of the turn was only
+    // counted. The turn goes on as when the capped revision is closed: an episode of its own.
+    if (byConversation?.capped === true && !byConversation.holdsTrace(span.traceId)) return byTrace;
     // A trace that first showed no conversation id is keyed by its trace id; once one of its
     // spans names the conversation, the trace joins the conversation's episode. A trace already
     // in a conversation stays there (a second conversation id on the same trace is ignored).

@@ -302,3 +302,25 @@ describe('a capped conversation', () => {
     expect(passes).toBeLessThanOrEqual(1); // was one pass per span of the turn (41)
   });
 });
+
+describe('a capped conversation reopened for a late evaluation', () => {
+  it('does not take the next turn while it waits for grace: the turn stays an episode of its own, whole', () => {
+    // turn 1 past the cap (its root re-closed it at once); a step-level verdict of turn 1 reopens it
+    // (capped) and it waits for grace; meanwhile the user's next turn comes
+    const [t1, t2] = recordRuns([{ conversationId: 'c-swallow', children: 12 }, { conversationId: 'c-swallow', children: 5 }]);
+    const { asm, clock } = setup({ keyBy: 'conversation', maxSpansPerEpisode: 8, lateSpanPolicy: 'correct', graceMs: 2_000 });
+    asm.addSpans(t1!);
+    expect(asm.tick().map((e) => [e.closeReason, e.revision])).toEqual([['max-spans', 0], ['max-spans', 1]]);
+    const step = t1!.find((s) => s.parentSpanId !== undefined)!;
+    asm.addEvaluations([{ ...evaluationOf(t1!, 0, step.spanId), name: 'faithfulness' }]);
+    expect(asm.tick()).toEqual([]);
+    asm.addSpans(t2!);
+    clock.advance(60_000);
+    const closed = asm.tick();
+    const turn2 = closed.find((e) => e.traceIds.includes(t2![0]!.traceId))!;
+    expect(turn2.episodeId).toBe(t2![0]!.traceId); // its own episode, as when the capped revision is not retained
+    expect(spanKeys(turn2.spans)).toEqual(spanKeys(t2!));
+    expect(closed.find((e) => e.episodeId === 'conv:c-swallow')!.traceIds).toEqual([t1![0]!.traceId]);
+    expect(asm.stats().lateUncorrected).toBe(t1!.length - 8 - 1);
+  });
+});
