@@ -178,6 +178,16 @@ export function episodeIdsOfEvaluation(ev: Pick<Evaluation, 'traceId' | 'convers
   return ids;
 }
 
+/**
+ * Whether an evaluation read from an episode's own spans belongs to it: all do but one naming only
+ * a conversation (OpenInference session-scoped feedback, `session.…`), which judges that
+ * conversation — a trace-keyed episode, or another conversation's, is not it (as a record naming
+ * only a conversation never joins a trace-keyed episode: src/episodes).
+ */
+export function spanEvaluationOfEpisode(ev: Pick<Evaluation, 'traceId' | 'spanId' | 'conversationId'>, episode: Pick<Episode, 'episodeId' | 'traceIds'>): boolean {
+  return ev.traceId !== undefined || ev.spanId !== undefined || ev.conversationId === undefined || evaluationMatchesEpisode(ev, episode);
+}
+
 /** True when the evaluation belongs to the episode (by episode id or one of its trace ids). */
 export function evaluationMatchesEpisode(ev: Pick<Evaluation, 'traceId' | 'conversationId'>, episode: Pick<Episode, 'episodeId' | 'traceIds'>): boolean {
   if (ev.traceId !== undefined && (episode.episodeId === ev.traceId || episode.traceIds.includes(ev.traceId))) return true;

@@ -22,6 +22,7 @@ export {
   parseEvaluationRecords,
   episodeIdsOfEvaluation,
   evaluationMatchesEpisode,
+  spanEvaluationOfEpisode,
   type EvaluationRecord,
   type EvaluationRecordError,
   type EvaluationRecordOptions,

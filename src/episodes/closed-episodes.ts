@@ -13,6 +13,7 @@ import type { Evaluation } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { holdsEvaluation } from './open-episode.js';
 import { evaluatesRun, evaluationsFromTree, systemEvaluation } from '../conventions/evaluations.js';
+import { spanEvaluationOfEpisode } from '../conventions/evaluation-records.js';
 import { SpanTree } from '../conventions/span-tree.js';
 
 const HEX = (() => {
@@ -182,7 +183,7 @@ export class ClosedEpisodes {
     if (!accepts(e)) return 'not-accepted';
     // as credit reads them (runtime creditInputOf): joined records, then what the spans carry —
     // a span-borne verdict can be the first name that a later re-judgment supersedes
-    const fromSpans = spanEvaluations(tree).filter(accepts);
+    const fromSpans = spanEvaluations(tree).filter((s) => accepts(s) && spanEvaluationOfEpisode(s, kept));
     const joined = kept.evaluations.filter(accepts);
     const current = systemEvaluation(tree, [...joined, ...fromSpans]);
     if (current === undefined) return false;

@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -44,7 +44,9 @@ export interface ProcessEpisodeOptions {
  */
 function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<ProcessEpisodeOptions, 'rootScoreAttribute' | 'credit'>): { all: Evaluation[]; fromSpans: readonly Evaluation[] } {
   const table = labelTable(options);
-  const fromSpans = withLabelScores(evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}), table);
+  // a session-scoped verdict (naming only a conversation) is not a trace-keyed episode's (spanEvaluationOfEpisode)
+  const read = evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {});
+  const fromSpans = withLabelScores(read.every((e) => spanEvaluationOfEpisode(e, episode)) ? read : read.filter((e) => spanEvaluationOfEpisode(e, episode)), table);
   return { all: [...withLabelScores(episode.evaluations, table), ...fromSpans], fromSpans };
 }
 
