@@ -283,6 +283,14 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const agentByNode = new Map<string, string>();
   for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
   let agentOf: Map<string, string> | undefined; // built on first use: most episodes have no graph edges
+  let rewardableIds: Set<string> | undefined;
+  // Whether a step already reads another agent's rewardable step (C9 and C8 link only those that
+  // do not): an enclosing span of another agent (a workflow root) is structure, not its output.
+  const readsOtherAgent = (spanId: string, agentName: string): boolean => {
+    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
+    const rewardable = (rewardableIds ??= new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId)));
+    return inputs.get(spanId)!.some((id) => rewardable.has(id) && agentOfStep.get(id) !== agentName);
+  };
   for (const a of agentSpans) {
     const parentNode = a.facts.graphParentNodeId;
     const parentAgent = parentNode === undefined ? undefined : agentByNode.get(parentNode);
@@ -329,8 +337,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const p = tree.parentOf(a.span.spanId);
       if (p !== undefined) push(siblings, p, a);
     }
-    const rewardableIds = new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId));
-    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
     const handedOn = new Set(enders.map((s) => s.invocationId!));
     for (const a of agentSpans) {
       if (!handedOn.has(a.span.spanId) || a.span.status.code === STATUS_ERROR) continue;
@@ -342,7 +348,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
       const first = next === undefined || next === a ? undefined : firstOf.get(next.span.spanId);
       if (first === undefined) continue;
-      if (inputs.get(first.span.spanId)!.some((id) => rewardableIds.has(id) && agentOfStep.get(id) !== next!.agentName)) continue;
+      if (readsOtherAgent(first.span.spanId, next!.agentName)) continue;
       add(first.span.spanId, last.span.spanId);
     }
   }
@@ -357,9 +363,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (p === undefined) probes.set(s, (p = s.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE)));
       return p;
     };
-    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
-    // an enclosing span of another agent (a workflow root) is structure, not another agent's output
-    const rewardableIds = new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId));
     const seenGroups = new Set<string>();
     for (const b of steps) {
       if (!b.rewardable) continue;
@@ -368,7 +371,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       seenGroups.add(group);
       const input = b.facts.inputText;
       if (input === undefined || input.length < MIN_PASSED_TEXT) continue;
-      if (inputs.get(b.span.spanId)!.some((id) => agentOfStep.get(id) !== b.agentName && rewardableIds.has(id))) continue;
+      if (readsOtherAgent(b.span.spanId, b.agentName)) continue;
       const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > b.span.startTimeUnixNano);
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;

@@ -46,7 +46,7 @@ function episodeEvaluations(episode: Episode, tree: SpanTree, options: Pick<Proc
   const table = labelTable(options);
   // a session-scoped verdict (naming only a conversation) is not a trace-keyed episode's (spanEvaluationOfEpisode)
   const read = evaluationsFromTree(tree, options.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {});
-  const fromSpans = withLabelScores(read.every((e) => spanEvaluationOfEpisode(e, episode)) ? read : read.filter((e) => spanEvaluationOfEpisode(e, episode)), table);
+  const fromSpans = withLabelScores(read.filter((e) => spanEvaluationOfEpisode(e, episode)), table);
   return { all: [...withLabelScores(episode.evaluations, table), ...fromSpans], fromSpans };
 }
 
