@@ -9,9 +9,10 @@
  * plan, fetch_response, memory operations: all but the turn are `other`); `gen_ai.agent.{id,name}`, `gen_ai.tool.{name,call.id,
  * call.arguments,call.result}`, `gen_ai.usage.{input_tokens,output_tokens}`,
  * `gen_ai.input.messages` / `gen_ai.output.messages`.
- * Hand-offs are not in the registry: `agent_handoff` (opentelemetry-instrumentation-openai-agents-v2)
- * and `handoff` (OpenLLMetry) with `gen_ai.handoff.{from_agent,to_agent}` are what real
- * instrumentation emits.
+ * Hand-offs: `agent_handoff` (opentelemetry-instrumentation-openai-agents-v2) and `handoff`
+ * (OpenLLMetry) with `gen_ai.handoff.{from_agent,to_agent}` are what real instrumentation emits;
+ * semantic-conventions-genai (unreleased, #447) models one as the agent-as-a-tool refinement
+ * `gen_ai.execute_tool.transfer.internal` of `execute_tool` (`transferTarget`).
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
@@ -48,6 +49,20 @@ function genaiKind(operation: string): StepKind {
   // create_agent, embeddings, and quirk: opentelemetry-instrumentation-openai-agents-v2 emits
   // per-turn container spans with `gen_ai.operation.name = "unknown"`: kept as structure.
   return 'other';
+}
+
+/**
+ * Target of a hand-off recorded as a tool call: semantic-conventions-genai `model/gen-ai/spans.yaml`
+ * refinement `gen_ai.execute_tool.transfer.internal` (unreleased, #447; docs/gen-ai/non-normative/
+ * examples-agent-interactions.md): an `execute_tool` span (`execute_tool transfer_to_weather_agent
+ * weather_agent`) whose `gen_ai.agent.*` is the source agent, `gen_ai.transfer.target.name` the target
+ * and `gen_ai.transfer.mode` `pass_control` when the target takes over the remaining work. That is a
+ * hand-off: read as a tool, nothing linked the target's work to it and, without message content, the
+ * source agent reached no output. `return_to_caller` (the source waits for the target's result) stays a
+ * tool: the target runs inside it as nested work (C7).
+ */
+function transferTarget(a: Span['attributes']): string | undefined {
+  return str(a, 'gen_ai.transfer.mode') === 'pass_control' ? str(a, 'gen_ai.transfer.target.name') : undefined;
 }
 
 export function messagesAt(span: Span, key: string): ChatMessage[] {
@@ -87,14 +102,17 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
+  const transferTo = kind === 'tool' ? transferTarget(a) : undefined;
+  if (transferTo !== undefined) kind = 'handoff';
+  // A tool-call hand-off keeps its tool texts (arguments, result) like any tool.
+  const toolLike = kind === 'tool' || transferTo !== undefined;
 
   // A tool step's texts are its arguments and result: its message attributes are never read.
-  const input = kind === 'tool' ? [] : messagesAt(span, 'gen_ai.input.messages');
-  const output = kind === 'tool' ? [] : messagesAt(span, 'gen_ai.output.messages');
-  const toolArgs = kind === 'tool' ? canonicalArgs(a['gen_ai.tool.call.arguments']) : undefined;
-  const inputText =
-    kind === 'tool' ? textOf(a['gen_ai.tool.call.arguments']) : renderTranscript(input);
-  const outputText = kind === 'tool' ? textOf(a['gen_ai.tool.call.result']) : renderOutput(output);
+  const input = toolLike ? [] : messagesAt(span, 'gen_ai.input.messages');
+  const output = toolLike ? [] : messagesAt(span, 'gen_ai.output.messages');
+  const toolArgs = toolLike ? canonicalArgs(a['gen_ai.tool.call.arguments']) : undefined;
+  const inputText = toolLike ? textOf(a['gen_ai.tool.call.arguments']) : renderTranscript(input);
+  const outputText = toolLike ? textOf(a['gen_ai.tool.call.result']) : renderOutput(output);
   return compact({
     convention: 'genai',
     kind,
@@ -104,7 +122,7 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
     toolCallId: str(a, 'gen_ai.tool.call.id'),
     toolArgs,
     handoffFrom: str(a, 'gen_ai.handoff.from_agent'),
-    handoffTo: str(a, 'gen_ai.handoff.to_agent'),
+    handoffTo: str(a, 'gen_ai.handoff.to_agent') ?? transferTo,
     inputText,
     outputText,
     usage: genaiUsage(span),
