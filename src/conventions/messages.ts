@@ -6,7 +6,8 @@
  * - OTel GenAI semconv (registry `gen_ai.input.messages` / `gen_ai.output.messages`, JSON schemas
  *   docs/gen-ai/gen-ai-{input,output}-messages.json): `[{role, parts: [{type: 'text', content} |
  *   {type: 'tool_call', id, name, arguments} | {type: 'tool_call_response', id, result}]}]`,
- *   as a JSON string or structured value. OpenLLMetry 0.62 writes `response` instead of `result`.
+ *   as a JSON string or structured value. OpenLLMetry 0.62 and the current semantic-conventions-genai
+ *   schema write `response` instead of `result`. `reasoning` and `blob` parts are not text (`NOT_SAID`).
  * - OpenAI chat format (OpenInference `input.value` / `output.value` JSON):
  *   `[{role, content, tool_calls: [{id, function: {name, arguments}}], tool_call_id}]`.
  * - OpenInference flattened (spec/semantic_conventions.md): `llm.{input,output}_messages.N.message.
@@ -92,6 +93,16 @@ function asString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/**
+ * GenAI part types whose `content` is not what the message says (semantic-conventions-genai
+ * `model/gen-ai/gen-ai-{input,output}-messages.json`, unreleased): `reasoning` is the model's
+ * thinking, recorded before the answer (Anthropic thinking blocks, OpenAI reasoning summaries), and
+ * `blob` is base64 bytes (an inline image or file). Read as text, either became the head of a step's
+ * output text, so the answer that another agent's prompt held (C8, which probes the head) no longer
+ * matched. `file`, `uri` and server tool parts carry no `content` and yield no text anyway.
+ */
+const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob']);
+
 /** Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. */
 export function readMessages(value: unknown): ChatMessage[] {
   const list = Array.isArray(value) ? value : asRecord(value) ? [value] : [];
@@ -108,7 +119,8 @@ export function readMessages(value: unknown): ChatMessage[] {
         const part = asRecord(p);
         if (!part) continue;
         const type = asString(part['type']);
-        if (type === 'text' || type === 'reasoning') {
+        if (NOT_SAID.has(type ?? '')) continue;
+        if (type === 'text') {
           const c = textOf(part['content']);
           if (c !== undefined) {
             texts.push(c);

@@ -1,0 +1,63 @@
+/**
+ * Message part types of the GenAI input/output messages JSON schemas besides text and tool calls
+ * (semantic-conventions-genai `model/gen-ai/gen-ai-{input,output}-messages.json`: `reasoning`,
+ * `blob`, `file`, `uri`, `server_tool_call`, `server_tool_call_response`, `compaction`, generic).
+ * A reasoning model's answer is recorded as `[{type: 'reasoning', content: <thinking>}, {type:
+ * 'text', content: <answer>}]` (Anthropic thinking blocks, OpenAI reasoning summaries); an image
+ * sent or generated inline is a `blob` part whose `content` is base64. Neither is what the agent
+ * said. Spans from the real OTel JS SDK.
+ */
+import { describe, expect, it } from 'vitest';
+import { stepsFromSpans } from '../../src/conventions/index.js';
+import type { EpisodeCredit } from '../../src/events/schemas.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { at, episodeOf, recordSpans } from './sdk.js';
+
+const ANSWER = 'Tides are caused mainly by the gravitational pull of the moon.';
+const THINKING = 'The user asks about tides. I should recall the physics: gravity of the moon and sun, the rotation of the earth, and keep the answer to one sentence as requested.';
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/** researcher answers (parts `first` before the text); the writer is run on that answer in application code (C8). */
+function pipeline(first: Record<string, unknown>): Span[] {
+  return recordSpans((r) => {
+    const wf = r.start('invoke_workflow research', 0, { 'gen_ai.operation.name': 'invoke_workflow' });
+    const chat = (parent: Parameters<typeof r.start>[3], start: number, input: string, output: unknown[]) =>
+      r.start('chat claude', start, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: input }] }]),
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: output, finish_reason: 'stop' }]),
+      }, parent).end(at(start + 5));
+    const researcher = r.start('invoke_agent researcher', 1, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, wf);
+    chat(researcher, 2, 'What causes tides? Answer in one sentence.', [first, { type: 'text', content: ANSWER }]);
+    researcher.end(at(8));
+    const writer = r.start('invoke_agent writer', 10, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' }, wf);
+    chat(writer, 11, `Write a paragraph for children from these notes:\n${ANSWER}`, [{ type: 'text', content: 'The moon tugs at the sea.' }]);
+    writer.end(at(17));
+    wf.end(at(18));
+  });
+}
+
+describe('GenAI message parts that are not what the agent said', () => {
+  it('a reasoning part is not the output text: the answer passed on is still found (C8)', () => {
+    const { steps } = stepsFromSpans(pipeline({ type: 'reasoning', content: THINKING }));
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
+
+  it('the researcher whose answer the writer used gets credit (before: its thinking was the probe, 0)', async () => {
+    const events = await processEpisode(episodeOf(pipeline({ type: 'reasoning', content: THINKING }), 1));
+    const credit = new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+  });
+
+  it('an inline blob (base64 bytes) is not text either', () => {
+    const { steps } = stepsFromSpans(pipeline({ type: 'blob', modality: 'image', mime_type: 'image/png', content: PNG }));
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
+});
