@@ -46,7 +46,10 @@ function genaiKind(operation: string): StepKind {
   if (HANDOFF_OPERATIONS.has(operation)) return 'handoff';
   if (operation === 'invoke_agent') return 'agent';
   if (STRUCTURE_OPERATIONS.has(operation)) return 'chain';
-  // create_agent, embeddings, and quirk: opentelemetry-instrumentation-openai-agents-v2 emits
+  // create_agent, embeddings, plan (its model call is a child span: that is the step), memory
+  // operations (read by the next model call of the invocation), apply_guardrail (a provider-native
+  // result, no verdict: semantic-conventions-genai forbids generalizing it), and quirk:
+  // opentelemetry-instrumentation-openai-agents-v2 emits
   // per-turn container spans with `gen_ai.operation.name = "unknown"`: kept as structure.
   return 'other';
 }
