@@ -13,7 +13,10 @@ const MAX_DEPTH = 10_000;
 
 export class SpanTree {
   readonly byId: ReadonlyMap<string, Span>;
-  /** Spans in a deterministic causal order: start time, then tree depth, then span id. */
+  /**
+   * Spans in a deterministic causal order: start time (skew-adjusted, `clockOffset`), then tree
+   * depth, then span id.
+   */
   readonly ordered: readonly Span[];
   readonly duplicates: number;
   /** Parent cycles found in the input; each was broken at its earliest span (start time, then span id). */
@@ -51,14 +54,34 @@ export class SpanTree {
     const list = [...byId.values()];
     for (const s of list) this.depth(s.spanId);
     const depth = this.depthCache;
-    list.sort((a, b) =>
-      a.startTimeUnixNano !== b.startTimeUnixNano
-        ? a.startTimeUnixNano < b.startTimeUnixNano
-          ? -1
-          : 1
-        : depth.get(a.spanId)! - depth.get(b.spanId)! || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0),
-    );
+    this.offsets = clockOffsets(list, parents, byId, depth);
+    const offsets = this.offsets;
+    const startOf = offsets.size === 0 ? (s: Span) => s.startTimeUnixNano : (s: Span) => s.startTimeUnixNano + (offsets.get(s.spanId) ?? 0n);
+    list.sort((a, b) => {
+      const sa = startOf(a);
+      const sb = startOf(b);
+      return sa !== sb ? (sa < sb ? -1 : 1) : depth.get(a.spanId)! - depth.get(b.spanId)! || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+    });
     this.ordered = list;
+  }
+
+  /** Skew corrections (ns, see `clockOffsets`) of the spans that have one. */
+  private readonly offsets: ReadonlyMap<string, bigint>;
+
+  /**
+   * How far (ns) a span's timestamps are moved onto its parent's clock: non-zero only for a span
+   * recorded on another clock (another resource: process, host) than its parent whose times the
+   * tree contradicts (it starts before its parent, or ends after it while fitting inside it), and
+   * for the spans below it on the same clock. 0 when the clocks agree.
+   */
+  clockOffset(spanId: string): bigint {
+    return this.offsets.get(spanId) ?? 0n;
+  }
+
+  /** The span with its timestamps moved by `clockOffset` (the span itself when not moved). */
+  adjusted(span: Span): Span {
+    const off = this.offsets.get(span.spanId);
+    return off === undefined ? span : { ...span, startTimeUnixNano: span.startTimeUnixNano + off, endTimeUnixNano: span.endTimeUnixNano + off };
   }
 
   /** Parent span id when the parent is in this episode and is not the span itself. */
@@ -163,6 +186,62 @@ export class SpanTree {
   }
 
   private childCounts: Map<string, number> | undefined;
+}
+
+/** OTLP span kinds of asynchronous messaging: a consumer may run after its producer ended. */
+const PRODUCER = 4;
+const CONSUMER = 5;
+
+/**
+ * Clock-skew corrections along the tree, as Jaeger's clock-skew adjuster makes them: the spans of
+ * one resource (a process, a host) share a clock, spans of another resource may not. Parents
+ * first, a span on its parent's clock (same resource attributes) takes its parent's offset; a
+ * span on another clock is moved only as far as its parent contradicts it: forward to the
+ * parent's start when it starts before it (no span starts before its parent), else back to the
+ * parent's end when it ends after it but fits inside it (a synchronous call returns before its
+ * caller ends; not for messaging spans, whose consumers may run later). Spans of one resource,
+ * and spans whose times agree with their parents', are never moved: the map is empty when the
+ * clocks agree. Zero or reversed timestamps are taken as they are (a span that ends before it
+ * starts fits nowhere and is only moved forward).
+ */
+function clockOffsets(list: readonly Span[], parents: ReadonlyMap<string, string>, byId: ReadonlyMap<string, Span>, depth: ReadonlyMap<string, number>): Map<string, bigint> {
+  const offsets = new Map<string, bigint>();
+  // Fast path: every child shares its parent's resource object (one process, one decoded block).
+  let crossing = false;
+  for (const [id, p] of parents) if (byId.get(id)!.resource !== byId.get(p)!.resource) crossing = true;
+  if (!crossing) return offsets;
+  const clockKeys = new Map<object, string>();
+  const clockOf = (s: Span): string => {
+    let k = clockKeys.get(s.resource);
+    if (k === undefined) clockKeys.set(s.resource, (k = stableKey(s.resource.attributes)));
+    return k;
+  };
+  // Parents before children: by depth (a parent is one above its child, cycles are broken).
+  const byDepth = [...list].sort((a, b) => depth.get(a.spanId)! - depth.get(b.spanId)!);
+  for (const s of byDepth) {
+    const pid = parents.get(s.spanId);
+    if (pid === undefined) continue;
+    const p = byId.get(pid)!;
+    const pOff = offsets.get(pid) ?? 0n;
+    if (p.resource === s.resource || clockOf(p) === clockOf(s)) {
+      if (pOff !== 0n) offsets.set(s.spanId, pOff);
+      continue;
+    }
+    const ps = p.startTimeUnixNano + pOff;
+    const pe = p.endTimeUnixNano + pOff;
+    let off = 0n;
+    if (s.startTimeUnixNano < ps) off = ps - s.startTimeUnixNano;
+    else if (s.endTimeUnixNano > pe && s.endTimeUnixNano >= s.startTimeUnixNano && s.endTimeUnixNano - s.startTimeUnixNano <= pe - ps && s.kind !== CONSUMER && p.kind !== PRODUCER) {
+      off = pe - s.endTimeUnixNano; // negative: back onto the parent's clock
+    }
+    if (off !== 0n) offsets.set(s.spanId, off);
+  }
+  return offsets;
+}
+
+/** A key equal for equal attribute sets, whatever their order. */
+function stableKey(attributes: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]]));
 }
 
 /**

@@ -110,10 +110,13 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   for (const s of tree.ordered) facts.set(s.spanId, factsOf(s));
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);
 
+  // Causal rules compare times: they read each span on its parent's clock (SpanTree.clockOffset),
+  // so a remote agent whose host's clock is off is not read as running before its caller or
+  // after the step that read its result.
   const drafts: CausalStepInput[] = tree.ordered.map((span) => {
     const a = resolution.bySpan.get(span.spanId)!;
     return {
-      span,
+      span: tree.adjusted(span),
       facts: facts.get(span.spanId)!,
       kind: a.kind,
       rewardable: isRewardableKind(a.kind),
@@ -195,6 +198,8 @@ function buildStep(
     status: statusOf(span, maxTextBytes),
     causalInputs: [...(links.inputs.get(span.spanId) ?? [])],
   };
+  const offset = tree.clockOffset(span.spanId);
+  if (offset !== 0n) step.clockOffsetNano = offset;
   const parent = tree.parentOf(span.spanId);
   if (parent !== undefined) step.parentStepId = parent;
   if (facts.toolName !== undefined && (d.kind === 'tool' || d.kind === 'handoff')) step.toolName = facts.toolName;

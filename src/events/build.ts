@@ -150,7 +150,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     r.agent_name = step.agentName;
     r.kind = step.kind;
     r.name = step.name;
-    r.start_time_unix_nano = step.startTimeUnixNano.toString();
+    r.start_time_unix_nano = (step.startTimeUnixNano - (step.clockOffsetNano ?? 0n)).toString(); // the span's own start
     r.reward = finite(m.reward, 'reward of', step.stepId);
     r.marginal_effect = finite(m.delta, 'delta of', step.stepId);
     r.components = { ...m.components };

@@ -31,8 +31,15 @@ export const AgentStepSchema = z.object({
   convention: ConventionSchema,
   /** Span name, for display. */
   name: z.string(),
+  /** Start and end on the episode's clock: the span's own, moved by `clockOffsetNano` when set. */
   startTimeUnixNano: z.bigint(),
   endTimeUnixNano: z.bigint(),
+  /**
+   * Clock-skew correction applied to the span's timestamps (ns; the span's own start is
+   * `startTimeUnixNano - clockOffsetNano`): set when the span was recorded on another clock (other
+   * resource) than its parent and the span tree contradicted its times (conventions/span-tree.ts).
+   */
+  clockOffsetNano: z.bigint().optional(),
   status: z.object({ ok: z.boolean(), message: z.string().optional() }),
   /** Parent step (nearest ancestor span that is a step), if any. */
   parentStepId: SpanIdSchema.optional(),
