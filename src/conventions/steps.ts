@@ -19,6 +19,7 @@ import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
 import { openllmetryMapper } from './openllmetry.js';
 import { resolveConventionsOptions, type ConventionsOptions } from './options.js';
+import { collapseRerecordedCalls } from './rerecorded-calls.js';
 import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
 import { SpanTree } from './span-tree.js';
 import { capName, digestOf, truncateUtf8 } from './text.js';
@@ -108,6 +109,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
 
   const facts = new Map<string, SpanFacts>();
   for (const s of tree.ordered) facts.set(s.spanId, factsOf(s));
+  // D1: a call recorded twice (framework span + provider SDK span inside it) is one step
+  const rerecorded = collapseRerecordedCalls(tree, facts);
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);
 
   // Causal rules compare times: they read each span on its parent's clock (SpanTree.clockOffset),
@@ -141,7 +144,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   for (const evals of [fromSpans, options?.evaluations ?? []]) {
     for (const ev of evals) {
       if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || isRunLevelSpan(tree, ev.spanId)) continue; // a run-level verdict scores the run, not a step
-      if (isFailingEvaluation(ev, labelScores)) flagged.add(ev.spanId);
+      // a verdict joined to the inner copy of a re-recorded call (by its response id) flags the call's step
+      if (isFailingEvaluation(ev, labelScores)) flagged.add(rerecorded.into.get(ev.spanId) ?? ev.spanId);
     }
   }
 
