@@ -16,6 +16,9 @@
  * step and takes what only the inner one recorded (texts, tool calls, usage); the inner one is kept
  * as structure (kind `other`). Two or more LLM spans below one LLM span are calls of their own
  * (retries, fallbacks) and stay steps.
+ *
+ * Rule D2, the same for a tool call recorded by the framework and by an MCP client instrumentation
+ * inside it (`sameToolCall`).
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
@@ -27,7 +30,7 @@ import type { SpanTree } from './span-tree.js';
 const MAX_HOPS = 8;
 
 /** Kinds a re-recorded call can have (the span above it has the same kind). */
-const COLLAPSIBLE: ReadonlySet<StepKind> = new Set(['llm']);
+const COLLAPSIBLE: ReadonlySet<StepKind> = new Set(['llm', 'tool']);
 
 const STOPS: ReadonlySet<StepKind> = new Set(['llm', 'tool', 'handoff', 'agent']);
 
@@ -87,6 +90,7 @@ function nearestStop(tree: SpanTree, facts: ReadonlyMap<string, SpanFacts>, span
 }
 
 function sameCall(outerSpan: Span, outer: SpanFacts, innerSpan: Span, inner: SpanFacts): boolean {
+  if (outer.kind === 'tool') return sameToolCall(outer, inner);
   const a = responseIdOf(outerSpan);
   const b = responseIdOf(innerSpan);
   if (a !== undefined && b !== undefined) return a === b;
@@ -97,6 +101,17 @@ function sameCall(outerSpan: Span, outer: SpanFacts, innerSpan: Span, inner: Spa
   return (
     u?.inputTokens !== undefined && u.outputTokens !== undefined && u.inputTokens === v?.inputTokens && u.outputTokens === v.outputTokens
   );
+}
+
+/**
+ * D2: a tool span inside a tool span of the same tool name, nothing recorded by both differing (call
+ * id, arguments, result): the MCP client's `tools/call <tool>` span (`execute_tool`, GenAI MCP
+ * conventions) under the framework's span of that tool. A tool that runs another tool has another name.
+ */
+function sameToolCall(outer: SpanFacts, inner: SpanFacts): boolean {
+  if (outer.toolName === undefined || outer.toolName !== inner.toolName) return false;
+  const differ = (x: string | undefined, y: string | undefined) => both(x, y) && x !== y;
+  return !differ(outer.toolCallId, inner.toolCallId) && !differ(outer.toolArgs, inner.toolArgs) && !differ(outer.outputText, inner.outputText);
 }
 
 const both = (x: string | undefined, y: string | undefined): boolean => x !== undefined && y !== undefined && x !== '' && y !== '';
@@ -111,5 +126,7 @@ function completed(outer: SpanFacts, inner: SpanFacts): SpanFacts {
   if (out.historyCalls.length === 0 && inner.historyCalls.length > 0) out.historyCalls = inner.historyCalls;
   if (out.consumedCallIds.length === 0 && inner.consumedCallIds.length > 0) out.consumedCallIds = inner.consumedCallIds;
   if (out.endedOnToolCall === undefined && inner.endedOnToolCall !== undefined) out.endedOnToolCall = inner.endedOnToolCall;
+  if (out.toolCallId === undefined && inner.toolCallId !== undefined) out.toolCallId = inner.toolCallId;
+  if (out.toolArgs === undefined && inner.toolArgs !== undefined) out.toolArgs = inner.toolArgs;
   return out;
 }

@@ -234,3 +234,56 @@ describe('a call recorded twice: the outer span keeps the step, with what only t
     expect(events.filter((e) => e.event_type === 'message_reward')).toHaveLength(5);
   });
 });
+
+/**
+ * A tool call recorded twice: the framework's tool span and, inside it, the MCP client span of the
+ * same call (GenAI MCP conventions: `tools/call <tool>`, CLIENT, `mcp.method.name = tools/call`,
+ * `gen_ai.operation.name = execute_tool`, `gen_ai.tool.name`; arguments and result opt-in, here
+ * not recorded), made by the real OTel JS SDK under each tool span of the fixture runs.
+ */
+function withMcpClientSpans(spans: Span[], opts: { otherTool?: boolean } = {}): { spans: Span[]; inner: string[] } {
+  const tools = stepsFromSpans(spans).steps.filter((s) => s.kind === 'tool');
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const extra = recordSpans((r) => {
+    for (const step of tools) {
+      const outer = byId.get(step.stepId)!;
+      const tool = opts.otherTool ? 'lookup_airport' : step.toolName!;
+      const parent = trace.setSpanContext(context.active(), { traceId: outer.traceId, spanId: outer.spanId, traceFlags: 1 });
+      r.tracer
+        .startSpan(`tools/call ${tool}`, {
+          kind: 2,
+          startTime: hr(outer.startTimeUnixNano + 1000n),
+          attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool, 'jsonrpc.request.id': '3', 'mcp.protocol.version': '2025-06-18', 'network.transport': 'pipe' },
+        }, parent)
+        .end(hr(outer.endTimeUnixNano - 1000n));
+    }
+  });
+  return { spans: [...spans, ...extra], inner: extra.map((s) => s.spanId) };
+}
+
+describe.each<Instrumentation>(['genai', 'openinference', 'openllmetry'])('%s fixture runs with MCP client spans inside their tool spans', (inst) => {
+  it.each([1, 2, 3])('run %i: one step per tool call, and the credit and rewards of the run instrumented once', async (run) => {
+    const single = runSpans(inst)[run - 1]!;
+    const { spans, inner } = withMcpClientSpans(single);
+    const once = stepsFromSpans(single);
+    const twice = stepsFromSpans(spans);
+    expect(twice.steps.filter((s) => s.rewardable).map((s) => s.stepId)).toEqual(once.steps.filter((s) => s.rewardable).map((s) => s.stepId));
+    for (const id of inner) expect(twice.steps.find((s) => s.stepId === id)).toMatchObject({ kind: 'other', rewardable: false });
+    const a = summary(await processEpisode(fixtureEpisode(single, inst)));
+    const b = summary(await processEpisode(fixtureEpisode(spans, inst)));
+    // before (run 1): triage 0.2 → 0.167; the call that issued the tool 0.067 → −0.042, the tool's
+    // reward split in 0.125 and 0.292
+    for (const [i, [, credit]] of a.agents.entries()) expect(b.agents[i]![1]).toBeCloseTo(credit, 12);
+    expect(b.rewards.map(([id]) => id)).toEqual(a.rewards.map(([id]) => id));
+    for (const [i, r] of a.rewards.entries()) expect(b.rewards[i]![2]).toBeCloseTo(r[2], 12);
+    expect(b.firstError).toBe(a.firstError);
+    expect(b.pairs).toBe(a.pairs);
+  });
+
+  it('a tool that runs another tool (another name) keeps both steps', () => {
+    const single = runSpans(inst)[0]!;
+    const { spans, inner } = withMcpClientSpans(single, { otherTool: true });
+    const { steps } = stepsFromSpans(spans);
+    for (const id of inner) expect(steps.find((s) => s.stepId === id)).toMatchObject({ kind: 'tool', rewardable: true });
+  });
+});
