@@ -96,12 +96,36 @@ function endedOnToolCall(span: Span): boolean {
   return Array.isArray(v) && v.some((r) => typeof r === 'string' && TOOL_CALL_FINISH.has(r));
 }
 
+/**
+ * Quirk: Pydantic AI's own instrumentation (pydantic/pydantic-ai, instrumentation version 2, the 1.x
+ * default, and 3+) wrote `gen_ai.operation.name` only on model request spans until v1.76.0 (#4936, agent
+ * runs) and v1.86.1 (#5182, tool calls). Its agent run span — `agent run` (version 2) or
+ * `invoke_agent <name>` (3+) — carries `agent_name` (and from 1.x `gen_ai.agent.name`); its tool span —
+ * `running tool` / `running output function` (2) or `execute_tool <tool>` (3+) — `gen_ai.tool.name` and
+ * `gen_ai.tool.call.id`. Read as what they are; before, both matched no convention: every model call of
+ * the run went to one fallback agent and no tool call was a step.
+ */
+function pydanticAiOperation(span: Span): { operation: string; agentName?: string } | undefined {
+  const a = span.attributes;
+  const tool = str(a, 'gen_ai.tool.name');
+  if (tool !== undefined && (span.name === 'running tool' || span.name === 'running output function' || span.name === `execute_tool ${tool}`)) {
+    return { operation: 'execute_tool' };
+  }
+  const agent = str(a, 'agent_name');
+  if (agent !== undefined && (span.name === 'agent run' || span.name === `invoke_agent ${agent}`)) {
+    return { operation: 'invoke_agent', agentName: agent };
+  }
+  return undefined;
+}
+
 export const genaiMapper = (span: Span): SpanFacts | undefined => {
   const a = span.attributes;
-  const operation = str(a, 'gen_ai.operation.name');
+  const recorded = str(a, 'gen_ai.operation.name');
+  const inferred = recorded === undefined ? pydanticAiOperation(span) : undefined;
+  const operation = recorded ?? inferred?.operation;
   if (operation === undefined) return undefined;
   let kind = genaiKind(operation);
-  const agentName = str(a, 'gen_ai.agent.name');
+  const agentName = str(a, 'gen_ai.agent.name') ?? inferred?.agentName;
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
@@ -113,9 +137,12 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // A tool step's texts are its arguments and result: its message attributes are never read.
   const input = toolLike ? [] : messagesAt(span, 'gen_ai.input.messages');
   const output = toolLike ? [] : messagesAt(span, 'gen_ai.output.messages');
-  const toolArgs = toolLike ? canonicalArgs(a['gen_ai.tool.call.arguments']) : undefined;
-  const inputText = toolLike ? textOf(a['gen_ai.tool.call.arguments']) : renderTranscript(input);
-  const outputText = toolLike ? textOf(a['gen_ai.tool.call.result']) : renderOutput(output);
+  // Pydantic AI instrumentation version 2 names a tool call's arguments and result `tool_arguments` /
+  // `tool_response` (pydantic_ai `_instrumentation.py` `InstrumentationNames.for_version(2)`)
+  const args = toolLike ? a['gen_ai.tool.call.arguments'] ?? a['tool_arguments'] : undefined;
+  const toolArgs = toolLike ? canonicalArgs(args) : undefined;
+  const inputText = toolLike ? textOf(args) : renderTranscript(input);
+  const outputText = toolLike ? textOf(a['gen_ai.tool.call.result'] ?? a['tool_response']) : renderOutput(output);
   return compact({
     convention: 'genai',
     kind,
