@@ -130,19 +130,20 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
   const transferTo = kind === 'tool' ? transferTarget(a) : undefined;
+  const toolLike = kind === 'tool';
   if (transferTo !== undefined) kind = 'handoff';
   // A tool-call hand-off keeps its tool texts (arguments, result) like any tool.
-  const toolLike = kind === 'tool' || transferTo !== undefined;
 
   // A tool step's texts are its arguments and result: its message attributes are never read.
   const input = toolLike ? [] : messagesAt(span, 'gen_ai.input.messages');
   const output = toolLike ? [] : messagesAt(span, 'gen_ai.output.messages');
   // Pydantic AI instrumentation version 2 names a tool call's arguments and result `tool_arguments` /
-  // `tool_response` (pydantic_ai `_instrumentation.py` `InstrumentationNames.for_version(2)`)
-  const args = toolLike ? a['gen_ai.tool.call.arguments'] ?? a['tool_arguments'] : undefined;
+  // `tool_response` (pydantic_ai `_instrumentation.py` `InstrumentationNames.for_version(2)`), Google ADK
+  // `gcp.vertex.agent.tool_call_args` / `gcp.vertex.agent.tool_response` (`telemetry/tracing.py`)
+  const args = toolLike ? a['gen_ai.tool.call.arguments'] ?? a['tool_arguments'] ?? a['gcp.vertex.agent.tool_call_args'] : undefined;
   const toolArgs = toolLike ? canonicalArgs(args) : undefined;
   const inputText = toolLike ? textOf(args) : renderTranscript(input);
-  const outputText = toolLike ? textOf(a['gen_ai.tool.call.result'] ?? a['tool_response']) : renderOutput(output);
+  const outputText = toolLike ? textOf(a['gen_ai.tool.call.result'] ?? a['tool_response'] ?? a['gcp.vertex.agent.tool_response']) : renderOutput(output);
   return compact({
     convention: 'genai',
     kind,

@@ -1,0 +1,93 @@
+/**
+ * Google ADK (google/adk-python `src/google/adk/telemetry/tracing.py`, `flows/llm_flows/functions.py`,
+ * `flows/llm_flows/base_llm_flow.py`, `tools/transfer_to_agent_tool.py`): a coordinator LlmAgent routes
+ * the user to a sub-agent with ADK's built-in `transfer_to_agent(agent_name=...)` tool; the flow then
+ * runs the target agent inside the coordinator's invocation. Spans as ADK writes them:
+ * `invocation` (runner), `invoke_agent <name>` (`gen_ai.operation.name = invoke_agent`,
+ * `gen_ai.agent.name`), `call_llm` (no operation name; `gen_ai.system = gcp.vertex.agent`,
+ * `gcp.vertex.agent.llm_request` / `llm_response` JSON, finish reasons) around the model call's own
+ * `generate_content <model>` span (`use_generate_content_span`: `gen_ai.operation.name =
+ * generate_content`, `gen_ai.agent.name`; message contents only as log events), and
+ * `execute_tool <tool>` (`gen_ai.operation.name = execute_tool`, `gen_ai.tool.{name,call.id}`, arguments
+ * and response in `gcp.vertex.agent.tool_call_args` / `gcp.vertex.agent.tool_response`, not the GenAI keys).
+ * Spans from the real OTel JS SDK (test/conventions/sdk.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { stepsFromSpans } from '../../src/conventions/index.js';
+import type { EpisodeCredit } from '../../src/events/schemas.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+
+type Parent = Parameters<Recorder['start']>[3];
+
+function modelCall(r: Recorder, agent: string, parent: Parent, start: number, end: number, finish: string, response: object) {
+  const call = r.start('call_llm', start, {
+    'gen_ai.system': 'gcp.vertex.agent', 'gen_ai.request.model': 'gemini-2.5-flash',
+    'gcp.vertex.agent.invocation_id': 'e-1', 'gcp.vertex.agent.session_id': 's-1', 'gcp.vertex.agent.event_id': `ev-${start}`,
+    'gcp.vertex.agent.llm_request': '{}', 'gcp.vertex.agent.llm_response': JSON.stringify(response),
+    'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': 12, 'gen_ai.response.finish_reasons': [finish],
+  }, parent);
+  r.start('generate_content gemini-2.5-flash', start + 1, {
+    'gen_ai.system': 'gemini', 'gen_ai.operation.name': 'generate_content', 'gen_ai.request.model': 'gemini-2.5-flash',
+    'gen_ai.agent.name': agent, 'gen_ai.conversation.id': 's-1', 'gen_ai.response.finish_reasons': [finish],
+    'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': 12,
+  }, call).end(at(end - 1));
+  call.end(at(end));
+}
+
+function tool(r: Recorder, parent: Parent, start: number, end: number, name: string, id: string, args: object, response: object) {
+  r.start(`execute_tool ${name}`, start, {
+    'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.description': name, 'gen_ai.tool.type': 'FunctionTool',
+    'gen_ai.tool.call.id': id, 'gcp.vertex.agent.llm_request': '{}', 'gcp.vertex.agent.llm_response': '{}',
+    'gcp.vertex.agent.tool_call_args': JSON.stringify(args), 'gcp.vertex.agent.event_id': `ev-${start}`,
+    'gcp.vertex.agent.tool_response': JSON.stringify(response),
+  }, parent).end(at(end));
+}
+
+const fc = (id: string, name: string, args: object) => ({ content: { role: 'model', parts: [{ function_call: { id, name, args } }] }, finish_reason: 'STOP' });
+const said = (text: string) => ({ content: { role: 'model', parts: [{ text }] }, finish_reason: 'STOP' });
+
+/** coordinator → transfer_to_agent(billing_agent) → billing_agent looks the invoice up and answers. */
+function transferRun(): Span[] {
+  return recordSpans((r) => {
+    const invocation = r.start('invocation', 0);
+    const coordinator = r.start('invoke_agent coordinator', 1, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'coordinator', 'gen_ai.agent.description': 'routes', 'gen_ai.conversation.id': 's-1' }, invocation);
+    modelCall(r, 'coordinator', coordinator, 2, 10, 'stop', fc('adk-t1', 'transfer_to_agent', { agent_name: 'billing_agent' }));
+    tool(r, coordinator, 11, 12, 'transfer_to_agent', 'adk-t1', { agent_name: 'billing_agent' }, { result: null });
+    const billing = r.start('invoke_agent billing_agent', 13, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'billing_agent', 'gen_ai.agent.description': 'billing', 'gen_ai.conversation.id': 's-1' }, coordinator);
+    modelCall(r, 'billing_agent', billing, 14, 20, 'stop', fc('adk-l1', 'lookup_invoice', { invoice: 'INV-7' }));
+    tool(r, billing, 21, 22, 'lookup_invoice', 'adk-l1', { invoice: 'INV-7' }, { status: 'paid', amount: 120 });
+    modelCall(r, 'billing_agent', billing, 23, 30, 'stop', said('Invoice INV-7 is paid (120 EUR).'));
+    billing.end(at(31));
+    coordinator.end(at(32));
+    invocation.end(at(33));
+  });
+}
+
+async function creditOf(spans: Span[]): Promise<Map<string, number>> {
+  const events = await processEpisode(episodeOf(spans, 1));
+  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+}
+
+describe('Google ADK', () => {
+  it('agents, model calls and tool calls: each model call is one step of its agent', () => {
+    const { steps, agents } = stepsFromSpans(transferRun());
+    expect(agents.map((a) => a.agentName)).toEqual(['coordinator', 'billing_agent']);
+    const rewardable = steps.filter((s) => s.rewardable).map((s) => [s.name, s.agentName]);
+    expect(rewardable).toEqual([
+      ['generate_content gemini-2.5-flash', 'coordinator'],
+      ['execute_tool transfer_to_agent', 'coordinator'],
+      ['generate_content gemini-2.5-flash', 'billing_agent'],
+      ['execute_tool lookup_invoice', 'billing_agent'],
+      ['generate_content gemini-2.5-flash', 'billing_agent'],
+    ]);
+  });
+
+  it("a tool step's texts are ADK's gcp.vertex.agent.tool_call_args / tool_response", () => {
+    const { steps } = stepsFromSpans(transferRun());
+    const lookup = steps.find((s) => s.name === 'execute_tool lookup_invoice')!;
+    expect(lookup.inputText).toBe('{"invoice":"INV-7"}');
+    expect(lookup.outputText).toBe('{"status":"paid","amount":120}');
+  });
+});
