@@ -68,6 +68,23 @@ function transferTarget(a: Span['attributes']): string | undefined {
   return str(a, 'gen_ai.transfer.mode') === 'pass_control' ? str(a, 'gen_ai.transfer.target.name') : undefined;
 }
 
+/**
+ * Google ADK's agent transfer (google/adk-python `tools/transfer_to_agent_tool.py`: the built-in
+ * `transfer_to_agent(agent_name)` tool sets `actions.transfer_to_agent`, and `flows/llm_flows/base_llm_flow.py`
+ * then runs the named agent): an `execute_tool transfer_to_agent` span that ADK wrote (its own
+ * `gcp.vertex.agent.tool_call_args` attribute, `telemetry/tracing.py` `trace_tool_call`) is a hand-off.
+ * Returns the target named in the arguments ('' when they were not recorded: C5 then takes the next
+ * agent invoked), undefined for any other span.
+ */
+function adkTransferTarget(a: Span['attributes']): string | undefined {
+  if (str(a, 'gen_ai.tool.name') !== 'transfer_to_agent') return undefined;
+  const args = a['gcp.vertex.agent.tool_call_args'];
+  if (args === undefined) return undefined;
+  const parsed = structured(a, 'gcp.vertex.agent.tool_call_args');
+  const target = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)['agent_name'] : undefined;
+  return typeof target === 'string' ? target.trim() : '';
+}
+
 export function messagesAt(span: Span, key: string): ChatMessage[] {
   const v = structured(span.attributes, key);
   return v === undefined ? [] : readMessages(v);
@@ -129,9 +146,10 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
-  const transferTo = kind === 'tool' ? transferTarget(a) : undefined;
+  const adkTransfer = kind === 'tool' ? adkTransferTarget(a) : undefined;
+  const transferTo = kind === 'tool' ? transferTarget(a) ?? (adkTransfer || undefined) : undefined;
   const toolLike = kind === 'tool';
-  if (transferTo !== undefined) kind = 'handoff';
+  if (transferTo !== undefined || adkTransfer !== undefined) kind = 'handoff';
   // A tool-call hand-off keeps its tool texts (arguments, result) like any tool.
 
   // A tool step's texts are its arguments and result: its message attributes are never read.

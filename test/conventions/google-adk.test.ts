@@ -90,4 +90,20 @@ describe('Google ADK', () => {
     expect(lookup.inputText).toBe('{"invoice":"INV-7"}');
     expect(lookup.outputText).toBe('{"status":"paid","amount":120}');
   });
+
+  it('transfer_to_agent is a hand-off of the coordinator to the agent it names, read by that agent (C5)', () => {
+    const { steps } = stepsFromSpans(transferRun());
+    const transfer = steps.find((s) => s.name === 'execute_tool transfer_to_agent')!;
+    expect(transfer.kind).toBe('handoff');
+    expect(transfer.agentName).toBe('coordinator');
+    expect(transfer.handoffTo).toBe('billing_agent');
+    const first = steps.find((s) => s.rewardable && s.agentName === 'billing_agent')!;
+    expect(first.causalInputs).toContain(transfer.stepId);
+  });
+
+  it('the routing agent gets credit (before: 0, nothing linked the target to it)', async () => {
+    const credit = await creditOf(transferRun());
+    expect(credit.get('coordinator')).toBeGreaterThan(0);
+    expect(credit.get('billing_agent')).toBeGreaterThan(0);
+  });
 });
