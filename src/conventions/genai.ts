@@ -76,13 +76,25 @@ function transferTarget(a: Span['attributes']): string | undefined {
  * Returns the target named in the arguments ('' when they were not recorded: C5 then takes the next
  * agent invoked), undefined for any other span.
  */
-function adkTransferTarget(a: Span['attributes']): string | undefined {
+function frameworkTransferTarget(a: Span['attributes']): string | undefined {
   if (str(a, 'gen_ai.tool.name') !== 'transfer_to_agent') return undefined;
   const args = a['gcp.vertex.agent.tool_call_args'];
   if (args === undefined) return undefined;
   const parsed = structured(a, 'gcp.vertex.agent.tool_call_args');
   const target = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)['agent_name'] : undefined;
   return typeof target === 'string' ? target.trim() : '';
+}
+
+/**
+ * Strands Agents' swarm hand-off (strands-agents/sdk-python `multiagent/swarm.py`: each swarm node gets a
+ * `handoff_to_agent(agent_name, message, context)` tool; the swarm then invokes that node's agent under
+ * its `invoke_swarm` span). Strands writes its spans with `gen_ai.provider.name` (or, before the latest
+ * GenAI conventions, `gen_ai.system`) `strands-agents` (`telemetry/tracer.py` `_get_common_attributes`)
+ * and the tool's arguments only as span events: the target is not read here ('' — C5 takes the next agent
+ * invoked).
+ */
+function isStrandsHandoff(a: Span['attributes']): boolean {
+  return str(a, 'gen_ai.tool.name') === 'handoff_to_agent' && (str(a, 'gen_ai.provider.name') ?? str(a, 'gen_ai.system')) === 'strands-agents';
 }
 
 export function messagesAt(span: Span, key: string): ChatMessage[] {
@@ -146,10 +158,10 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
-  const adkTransfer = kind === 'tool' ? adkTransferTarget(a) : undefined;
-  const transferTo = kind === 'tool' ? transferTarget(a) ?? (adkTransfer || undefined) : undefined;
+  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? (isStrandsHandoff(a) ? '' : undefined) : undefined;
+  const transferTo = kind === 'tool' ? transferTarget(a) ?? (frameworkTransfer || undefined) : undefined;
   const toolLike = kind === 'tool';
-  if (transferTo !== undefined || adkTransfer !== undefined) kind = 'handoff';
+  if (transferTo !== undefined || frameworkTransfer !== undefined) kind = 'handoff';
   // A tool-call hand-off keeps its tool texts (arguments, result) like any tool.
 
   // A tool step's texts are its arguments and result: its message attributes are never read.
