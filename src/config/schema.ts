@@ -187,9 +187,11 @@ const EvaluationSelectionSchema = z.strictObject({
  * and closes the entries of `credit.normalization` (`{min, max}`) as the loader now does: an
  * unknown key there (`clamp: false`) was dropped without a word.
  * 1.15.0 adds `credit.estimator: unbiased-kernel` (Covert & Lee's unbiased KernelSHAP); 1.16.0
- * `credit.treeMsrFit` (`in-sample`, the default, or `cross-fitted`).
+ * `credit.treeMsrFit` (`in-sample`, the default, or `cross-fitted`); 1.16.1 states the larger
+ * default of `credit.labelScores` (the labels of Phoenix and DeepEval evaluators: factual,
+ * hallucinated, toxic, non-toxic, relevant, unrelated, ...).
  */
-export const CONFIG_SCHEMA_VERSION = '1.16.0';
+export const CONFIG_SCHEMA_VERSION = '1.16.1';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),
