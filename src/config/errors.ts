@@ -86,7 +86,7 @@ function hintFor(path: readonly PropertyKey[]): string | undefined {
   if (/port$/i.test(key)) return 'a TCP port 0–65535 (0 = any free port)';
   if (key === 'brokers') return 'a list of host:port, e.g. [localhost:9092]';
   if (key === 'successThreshold' && path.length === 2) return 'a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold';
-  if (key === 'normalization' && path.length === 2) return 'a score range per evaluation name, e.g. { helpfulness: { min: 1, max: 5 } }';
+  if (key === 'normalization' && path.length === 2) return 'a score range per evaluation name, e.g. { helpfulness: { min: 1, max: 5 } }; where lower is better, { hallucination: { min: 0, max: 1, higherIsBetter: false } }';
   return undefined;
 }
 

@@ -189,9 +189,11 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.15.0 adds `credit.estimator: unbiased-kernel` (Covert & Lee's unbiased KernelSHAP); 1.16.0
  * `credit.treeMsrFit` (`in-sample`, the default, or `cross-fitted`); 1.16.1 states the larger
  * default of `credit.labelScores` (the labels of Phoenix and DeepEval evaluators: factual,
- * hallucinated, toxic, non-toxic, relevant, unrelated, ...).
+ * hallucinated, toxic, non-toxic, relevant, unrelated, ...); 1.17.0 adds
+ * `credit.normalization.<name>.higherIsBetter` (false: a score where lower is better, e.g. DeepEval
+ * hallucination — before, such a score could not be stated: a reversed range was refused).
  */
-export const CONFIG_SCHEMA_VERSION = '1.16.1';
+export const CONFIG_SCHEMA_VERSION = '1.17.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -257,14 +257,32 @@ function feedbackEvaluation(tree: SpanTree, span: Span, isEvaluator: boolean, fb
   return build(fields, { ...base, traceId: tree.byId.get(target)?.traceId ?? span.traceId, spanId: target, conversationId: conversationIdOfAttributes(span.attributes) }, opts);
 }
 
+/** A score range of one evaluation name (the credit stage's `normalization.<name>`), as far as step flags read it. */
+export interface EvaluationScoreRange {
+  readonly min: number;
+  readonly max: number;
+  /** false: lower is better (DeepEval hallucination, toxicity, bias: 0 is best). */
+  readonly higherIsBetter?: boolean | undefined;
+}
+
 /**
  * Whether an evaluation says its target failed: its label scores 0 in the label table, or its
- * score is ≤ 0. Used to flag steps (`flaggedErroneous`) that a span-level evaluation failed.
+ * score is ≤ 0 — read the right way up: a score whose range (`scoreRanges[name]`) says lower is
+ * better is reflected within it first (`min + max − score`), so a clean DeepEval hallucination
+ * step (0.0) flags nothing and a hallucinating one (1.0) is flagged. Used to flag steps
+ * (`flaggedErroneous`) that a span-level evaluation failed.
  */
-export function isFailingEvaluation(ev: Evaluation, labelScores: Readonly<Record<string, number>> = DEFAULT_LABEL_SCORES): boolean {
+export function isFailingEvaluation(
+  ev: Evaluation,
+  labelScores: Readonly<Record<string, number>> = DEFAULT_LABEL_SCORES,
+  scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>,
+): boolean {
   const fromLabel = scoreOfLabel(ev.label, labelScores);
   if (fromLabel !== undefined) return fromLabel <= 0;
-  return ev.score !== undefined && ev.score <= 0;
+  if (ev.score === undefined) return false;
+  const range = scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined;
+  const score = range?.higherIsBetter === false ? range.min + range.max - ev.score : ev.score;
+  return score <= 0;
 }
 
 /**

@@ -12,6 +12,7 @@ export {
   evaluatesFinalResponse,
   systemEvaluation,
   isFailingEvaluation,
+  type EvaluationScoreRange,
   EVALUATION_EVENT_NAME,
   type EvaluationReadOptions,
   type SpanEvaluationOptions,

@@ -13,7 +13,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
-import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan } from './evaluations.js';
+import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
@@ -76,6 +76,11 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
    */
   evaluations?: readonly Evaluation[];
   labelScores?: Readonly<Record<string, number>>;
+  /**
+   * Score range per evaluation name (the credit stage's `normalization`): a span-level score whose
+   * range says `higherIsBetter: false` is read the right way up before it flags its step.
+   */
+  scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>;
   /**
    * What `evaluationsFromTree` (or `evaluationsFromSpans`) already read from these same spans with
    * the default label table, when the caller has it: used instead of reading span events and
@@ -145,7 +150,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
     for (const ev of evals) {
       if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || isRunLevelSpan(tree, ev.spanId)) continue; // a run-level verdict scores the run, not a step
       // a verdict joined to the inner copy of a re-recorded call (by its response id) flags the call's step
-      if (isFailingEvaluation(ev, labelScores)) flagged.add(rerecorded.into.get(ev.spanId) ?? ev.spanId);
+      if (isFailingEvaluation(ev, labelScores, options?.scoreRanges)) flagged.add(rerecorded.into.get(ev.spanId) ?? ev.spanId);
     }
   }
 

@@ -18,7 +18,7 @@ import { CachedGame } from './games/cached-game.js';
 import { checkDistinctPlayers, emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
 import type { CreditInput } from './input.js';
-import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames } from './options.js';
+import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames, orientedScore } from './options.js';
 import { estimateShapley } from './shapley/estimate.js';
 import { ExactEstimator } from './shapley/exact.js';
 import { isSamplerName } from './shapley/samplers.js';
@@ -125,11 +125,13 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
   } else if (ev.score !== undefined) {
     raw = ev.score;
     if (!Number.isFinite(raw)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} has score ${raw}; the producer must send a finite gen_ai.evaluation.score.value`);
-    R = options.normalize ? (raw - range.min) / (range.max - range.min) : raw;
+    // a lower-is-better score (higherIsBetter: false) is reflected within its range first
+    const oriented = orientedScore(raw, range);
+    R = options.normalize ? (oriented - range.min) / (range.max - range.min) : oriented;
     const lo = options.normalize ? 0 : range.min;
     const hi = options.normalize ? 1 : range.max;
     if (R < lo || R > hi) {
-      warnings.push(`evaluation ${ev.name} score ${raw} is outside normalization.${ev.name} [${range.min}, ${range.max}]; clamped`);
+      warnings.push(`evaluation ${ev.name} score ${raw} is outside normalization.${ev.name} [${range.min}, ${range.max}]${range.higherIsBetter === false ? ' (lower is better)' : ''}; clamped`);
       R = Math.min(hi, Math.max(lo, R));
     }
   } else {

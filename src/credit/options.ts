@@ -25,9 +25,35 @@ export type GameFactory = (input: CreditInput, context: { messages: readonly Age
 /** Prefix values v_≤t for the messages in causal order (see firstErrorStep). */
 export type PrefixScorer = (messages: readonly AgentStep[]) => readonly number[] | Promise<readonly number[]>;
 
+/**
+ * The raw score range of one evaluation name. `min` is the lowest score the evaluator gives and
+ * `max` the highest, whatever their meaning; `higherIsBetter: false` says the lowest is the best
+ * (DeepEval's hallucination, toxicity and bias; Phoenix's hallucination and toxicity scores, where
+ * `hallucinated` / `toxic` is 1). An explicit flag rather than a reversed `{min: 1, max: 0}`: a
+ * range typed the wrong way round stays an error instead of silently inverting every verdict.
+ */
 const RangeSchema = z
-  .object({ min: z.number(), max: z.number() })
-  .refine((r) => Number.isFinite(r.min) && Number.isFinite(r.max) && r.max > r.min, { message: 'normalization range needs finite min < max' });
+  .object({ min: z.number(), max: z.number(), higherIsBetter: z.boolean().optional() })
+  .superRefine((r, ctx) => {
+    if (Number.isFinite(r.min) && Number.isFinite(r.max) && r.max < r.min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs min < max: min is the lowest score the evaluator gives, max the highest; for a score where lower is better (e.g. DeepEval hallucination, toxicity or bias, 0 = best) write { min: ${r.max}, max: ${r.min}, higherIsBetter: false }`,
+      });
+    } else if (!(Number.isFinite(r.min) && Number.isFinite(r.max) && r.max > r.min)) {
+      ctx.addIssue({ code: 'custom', message: 'normalization range needs finite min < max' });
+    }
+  });
+export type ScoreRange = z.infer<typeof RangeSchema>;
+
+/**
+ * A raw score turned the right way up: itself, or — with `higherIsBetter: false` — reflected within
+ * its range (`min + max − score`: the best score becomes `max`). Everything that reads a score as
+ * "higher is better" (R, the success threshold, step flags) reads this. Units are kept.
+ */
+export function orientedScore(raw: number, range: { readonly min: number; readonly max: number; readonly higherIsBetter?: boolean | undefined } | undefined): number {
+  return range?.higherIsBetter === false ? range.min + range.max - raw : raw;
+}
 
 export const CreditOptionsSchema = z.object({
   /** Value function source; `provenance` is built in, others need `gameFactory`. */
@@ -39,7 +65,11 @@ export const CreditOptionsSchema = z.object({
   /** Success threshold τ per evaluation name (normalized scale); `defaultSuccessThreshold` otherwise. */
   successThreshold: z.record(z.string(), z.number()).default({}),
   defaultSuccessThreshold: z.number().default(0.5),
-  /** Raw score range per evaluation name, mapped to [0,1]; default [0,1]. Scores outside are clamped (warning). */
+  /**
+   * Raw score range per evaluation name, mapped to [0,1]; default [0,1]. Scores outside are clamped
+   * (warning). `higherIsBetter: false` (default true) for a score where lower is better: it is
+   * reflected within the range first (`orientedScore`), so DeepEval hallucination 0.9 in [0, 1] is R = 0.1.
+   */
   normalization: z.record(z.string(), RangeSchema).default({}),
   /** Normalize scores to [0,1]. When false R is the raw score and the bound uses the configured range. */
   normalize: z.boolean().default(true),

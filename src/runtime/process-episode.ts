@@ -212,7 +212,9 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
   const { all: evaluations, fromSpans: spanEvaluations } = episodeEvaluations(episode, tree, options);
   const table = labelTable(options);
   // with a configured table, step verdicts (failing labels flag steps) are read by it too
-  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}) });
+  // lower-is-better ranges (credit.normalization.<name>.higherIsBetter: false) turn step scores the right way up too
+  const scoreRanges = options.credit?.normalization;
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}) });
   return {
     episodeId: episode.episodeId,
     revision: episode.revision,
