@@ -215,13 +215,25 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
   // lower-is-better ranges (credit.normalization.<name>.higherIsBetter: false) turn step scores the right way up too
   const scoreRanges = options.credit?.normalization;
   const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}) });
+  const evaluation = systemEvaluation(tree, evaluations, options.evaluationName);
+  if (options.evaluationName === undefined && evaluation !== undefined) {
+    // The rule (the earliest name's latest) is documented, but an evaluator that sends several
+    // metrics at once (the OTel DeepEval evaluator: bias, toxicity, ... on the root) made the first
+    // one sent — bias, 0 = best — the verdict without a word.
+    const names = [...new Set(evaluations.filter((e) => e.score !== undefined && evaluatesRun(tree, e)).map((e) => e.name))];
+    if (names.length > 1) {
+      warnings.push(
+        `${names.length} evaluation names scored the run (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); with evaluation.name unset the earliest, ${JSON.stringify(evaluation.name)}, is its verdict: set evaluation.name (AGENT_CREDIT_EVALUATION_NAME; in-process processOptions.evaluationName) to the task verdict's name`,
+      );
+    }
+  }
   return {
     episodeId: episode.episodeId,
     revision: episode.revision,
     traceIds: episode.traceIds,
     steps,
     agents,
-    evaluation: systemEvaluation(tree, evaluations, options.evaluationName),
+    evaluation,
     closeReason: episode.closeReason,
     lateSpans: episode.lateSpans,
     duplicateSpans: episode.duplicateSpans,
