@@ -403,7 +403,7 @@ async function sampleLines(
       }
       detail = `${spans.length} spans; conventions: ${[...byConvention].map(([c, n]) => `${c} ${n}`).join(', ')}`;
       if (spans.length > 0 && (byConvention.get('unknown') ?? 0) === spans.length) {
-        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions: no agent steps will be found in them` });
+        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions or the Vercel AI SDK's telemetry: no agent steps will be found in them` });
         continue;
       }
     } else if (signal === 'logs') {

@@ -1,6 +1,7 @@
 /**
- * Conventions stage: decoded spans → agent steps (GenAI semconv, OpenInference, OpenLLMetry) and
- * evaluations (log records, span events, EVALUATOR spans, root attribute, evaluations stream).
+ * Conventions stage: decoded spans → agent steps (GenAI semconv, OpenInference, OpenLLMetry,
+ * Vercel AI SDK) and evaluations (log records, span events, EVALUATOR spans, root attribute,
+ * evaluations stream).
  * See README.md in this folder for the rules and the instrumentation quirks they handle.
  */
 export { stepsFromSpans, stepsFromTree, factsOf, isRewardableKind, MAPPERS, type StepsFromSpansOptions, type StepsFromSpansResult } from './steps.js';
@@ -32,6 +33,7 @@ export {
 export { conversationIdOf, conversationIdOfSpans, CONVERSATION_ID_ATTRIBUTES } from './conversation.js';
 export { DEFAULT_LABEL_SCORES, normalizedLabelTable, scoreOfLabel } from './labels.js';
 export { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions } from './options.js';
+export { aiSdkMapper, AI_SDK_AGENT_ATTRIBUTE } from './ai-sdk.js';
 export { genaiMapper } from './genai.js';
 export { openinferenceMapper } from './openinference.js';
 export { openllmetryMapper } from './openllmetry.js';

@@ -4,7 +4,8 @@
  * Every span becomes a step (unknown spans as kind `other`, structure they carry is kept for
  * causality); only `llm`, `tool` and `handoff` steps are rewardable. Mappers are tried in a fixed
  * order, first match wins: OpenInference (explicit `openinference.span.kind`), OpenLLMetry
- * (`traceloop.span.kind`, legacy `llm.request.type`), GenAI (`gen_ai.operation.name`).
+ * (`traceloop.span.kind`, legacy `llm.request.type`), Vercel AI SDK (`ai.operationId`), GenAI
+ * (`gen_ai.operation.name`).
  * OpenInference goes first because its kind attribute is unambiguous; OpenLLMetry before GenAI
  * because it writes `gen_ai.*` beside its own kind, which is the more specific one.
  */
@@ -13,6 +14,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
+import { aiSdkMapper } from './ai-sdk.js';
 import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
@@ -24,7 +26,17 @@ import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-
 import { SpanTree } from './span-tree.js';
 import { capName, digestOf, truncateUtf8 } from './text.js';
 
-export const MAPPERS: readonly ConventionMapper[] = [openinferenceMapper, openllmetryMapper, genaiMapper];
+/**
+ * The AI SDK goes before GenAI: its model-call spans carry `gen_ai.*` beside its own `ai.*`
+ * (`gen_ai.system`, `gen_ai.request.model`, `gen_ai.usage.*`, …), so a GenAI reading of them —
+ * today they lack `gen_ai.operation.name`, a later SDK may add it — would lose the prompt, the
+ * tool calls and the agent, which only the `ai.*` attributes hold. It goes after OpenInference
+ * and OpenLLMetry: a span processor that appends its convention's attributes to AI SDK spans
+ * (`@arizeai/openinference-vercel` appends OpenInference ones; the Traceloop SDK writes
+ * `llm.request.type` and flattened `gen_ai.prompt.N.*` on the model calls) was installed to have
+ * them read that way, and they are read as before.
+ */
+export const MAPPERS: readonly ConventionMapper[] = [openinferenceMapper, openllmetryMapper, aiSdkMapper, genaiMapper];
 
 const REWARDABLE: ReadonlySet<StepKind> = new Set(['llm', 'tool', 'handoff']);
 export const isRewardableKind = (kind: StepKind): boolean => REWARDABLE.has(kind);

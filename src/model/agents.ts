@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SpanIdSchema, TraceIdSchema } from './telemetry.js';
 
 /** Which instrumentation convention a step was recognised by. */
-export const ConventionSchema = z.enum(['genai', 'openinference', 'openllmetry', 'unknown']);
+export const ConventionSchema = z.enum(['genai', 'openinference', 'openllmetry', 'ai-sdk', 'unknown']);
 export type Convention = z.infer<typeof ConventionSchema>;
 
 /**
