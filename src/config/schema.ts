@@ -192,8 +192,9 @@ const EvaluationSelectionSchema = z.strictObject({
  * hallucinated, toxic, non-toxic, relevant, unrelated, ...); 1.17.0 adds
  * `credit.normalization.<name>.higherIsBetter` (false: a score where lower is better, e.g. DeepEval
  * hallucination — before, such a score could not be stated: a reversed range was refused).
+ * 1.18.0 adds `conventions.aiSdkAgentAttributes` (the span attributes that name a Vercel AI SDK call's agent).
  */
-export const CONFIG_SCHEMA_VERSION = '1.17.0';
+export const CONFIG_SCHEMA_VERSION = '1.18.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

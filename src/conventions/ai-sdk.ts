@@ -28,20 +28,22 @@
  *
  * Older lines are read as well: 4.x names the tool call's arguments `args` (in
  * `ai.response.toolCalls` and prompt `tool-call` parts), a tool result `result` (prompt
- * `tool-result` parts) and the usage `ai.usage.{promptTokens,completionTokens}`.
+ * `tool-result` parts) and the usage `ai.usage.{promptTokens,completionTokens}`; a tool span's
+ * `ai.toolCall.input` / `.output` are taken when `.args` / `.result` are absent.
  *
  * Agents: the SDK has no agent attribute. The `functionId` an app gives each call names what the
  * call does, and a multi-agent app gives each agent its own (`router`, `researcher`, …), so an
- * outer call with a `functionId` is an invocation of the agent of that name (kind `agent`) and
+ * outer call with a `functionId` is an invocation of the agent of that name (kind `agent`; other
+ * attributes, e.g. a metadata key, by `conventions.aiSdkAgentAttributes`) and
  * its provider calls and tool executions are that agent's steps; an outer call without one is
  * structure (`chain`: its steps belong to the agent around it, R4). A sub-agent run inside a
  * tool's `execute` is a child of that `ai.toolCall` span: an agent used as a tool (C7).
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, isRecord, str, structured, textOf } from './attributes.js';
+import { firstNum, firstStr, isRecord, str, structured, textOf } from './attributes.js';
 import { canonicalArgs, issuedCalls, readMessages, renderOutput, renderTranscript, resultIds, type ChatMessage } from './messages.js';
-import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+import { NO_CALLS, NO_IDS, compact, usageOf, type ConventionMapper, type SpanFacts } from './span-facts.js';
 
 /** Outer calls of the SDK: one agent invocation (or structure) each. */
 const CALL_OPERATIONS = new Set(['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject']);
@@ -49,7 +51,7 @@ const CALL_OPERATIONS = new Set(['ai.generateText', 'ai.streamText', 'ai.generat
 const MODEL_CALL = /^ai\.(?:generateText|streamText|generateObject|streamObject)\.do(?:Generate|Stream)$/;
 const TOOL_OPERATION = 'ai.toolCall';
 
-/** The attribute that names the agent of an AI SDK call. */
+/** The attribute that names the agent of an AI SDK call by default (`conventions.aiSdkAgentAttributes`). */
 export const AI_SDK_AGENT_ATTRIBUTE = 'ai.telemetry.functionId';
 
 function aiSdkKind(operationId: string): StepKind {
@@ -160,12 +162,21 @@ function toolResultText(v: unknown): string | undefined {
   return textOf(v);
 }
 
-export const aiSdkMapper = (span: Span): SpanFacts | undefined => {
+/**
+ * The AI SDK mapper naming agents by the first of `agentAttributes` a span has
+ * (`conventions.aiSdkAgentAttributes`; `aiSdkMapper` reads the `functionId`).
+ */
+export function aiSdkMapperFor(agentAttributes: readonly string[]): ConventionMapper {
+  const keys = [...agentAttributes];
+  return (span) => mapAiSdkSpan(span, keys);
+}
+
+function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts | undefined {
   const a = span.attributes;
   const operationId = str(a, 'ai.operationId');
   if (operationId === undefined || !operationId.startsWith('ai.')) return undefined;
   let kind = aiSdkKind(operationId);
-  const agentName = str(a, AI_SDK_AGENT_ATTRIBUTE);
+  const agentName = firstStr(a, agentAttributes);
   // an SDK call without a functionId names no agent: structure, its steps go to the agent around it
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
 
@@ -221,4 +232,6 @@ export const aiSdkMapper = (span: Span): SpanFacts | undefined => {
     }) as SpanFacts;
   }
   return compact({ convention: 'ai-sdk', kind, agentName, issuedCalls: NO_CALLS, historyCalls: NO_CALLS, consumedCallIds: NO_IDS }) as SpanFacts;
-};
+}
+
+export const aiSdkMapper: ConventionMapper = aiSdkMapperFor([AI_SDK_AGENT_ATTRIBUTE]);

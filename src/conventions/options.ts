@@ -41,6 +41,14 @@ export const ConventionsOptionsSchema = z.object({
    * across services). Names (`agent_name`, hand-off targets) are unchanged. Default: none.
    */
   agentScope: z.array(z.string().min(1)).default([]),
+  /**
+   * Span attributes that name the agent of a Vercel AI SDK call (its `ai.generateText` /
+   * `ai.streamText` / … span, and the model calls and tool executions inside it), the first one
+   * present wins. Default: the call's `experimental_telemetry.functionId`. An app whose
+   * `functionId`s name routes or features and whose agents are named in the telemetry metadata
+   * (`metadata: { agent: 'planner' }`) sets `[ai.telemetry.metadata.agent, ai.telemetry.functionId]`.
+   */
+  aiSdkAgentAttributes: z.array(z.string().min(1)).min(1).default(['ai.telemetry.functionId']),
 });
 export type ConventionsOptions = z.input<typeof ConventionsOptionsSchema>;
 export type ResolvedConventionsOptions = z.output<typeof ConventionsOptionsSchema>;

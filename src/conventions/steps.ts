@@ -14,7 +14,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
-import { aiSdkMapper } from './ai-sdk.js';
+import { AI_SDK_AGENT_ATTRIBUTE, aiSdkMapper, aiSdkMapperFor } from './ai-sdk.js';
 import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
@@ -67,9 +67,26 @@ function cappedFacts(f: SpanFacts): SpanFacts {
   return (out as SpanFacts | undefined) ?? f;
 }
 
-/** Facts of one span by the first mapper that recognises it; a mapper that throws counts as no match. */
-export function factsOf(span: Span): SpanFacts {
-  for (const mapper of MAPPERS) {
+/** `MAPPERS` with the AI SDK mapper naming agents by `aiSdkAgentAttributes` (the same array for the default). */
+const mappersByAgentAttributes = new Map<string, readonly ConventionMapper[]>();
+function mappersFor(aiSdkAgentAttributes: readonly string[]): readonly ConventionMapper[] {
+  if (aiSdkAgentAttributes.length === 1 && aiSdkAgentAttributes[0] === AI_SDK_AGENT_ATTRIBUTE) return MAPPERS;
+  const key = aiSdkAgentAttributes.join('\u0000');
+  let mappers = mappersByAgentAttributes.get(key);
+  if (mappers === undefined) {
+    if (mappersByAgentAttributes.size >= 16) mappersByAgentAttributes.clear(); // a config has one; bound odd callers
+    const aiSdk = aiSdkMapperFor(aiSdkAgentAttributes);
+    mappersByAgentAttributes.set(key, (mappers = MAPPERS.map((m) => (m === aiSdkMapper ? aiSdk : m))));
+  }
+  return mappers;
+}
+
+/**
+ * Facts of one span by the first mapper that recognises it; a mapper that throws counts as no match.
+ * `mappers`: default `MAPPERS` (what `stepsFromSpans` uses with the default options).
+ */
+export function factsOf(span: Span, mappers: readonly ConventionMapper[] = MAPPERS): SpanFacts {
+  for (const mapper of mappers) {
     try {
       const f = mapper(span);
       if (f) return cappedFacts(f);
@@ -125,7 +142,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   if (tree.cyclesBroken > 0) warnings.push(`${tree.cyclesBroken} parent cycle(s) in the span ids: each broken at its earliest span, which is treated as a root`);
 
   const facts = new Map<string, SpanFacts>();
-  for (const s of tree.ordered) facts.set(s.spanId, factsOf(s));
+  const mappers = mappersFor(opts.aiSdkAgentAttributes);
+  for (const s of tree.ordered) facts.set(s.spanId, factsOf(s, mappers));
   // D1: a call recorded twice (framework span + provider SDK span inside it) is one step
   const rerecorded = collapseRerecordedCalls(tree, facts);
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);

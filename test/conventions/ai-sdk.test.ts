@@ -226,6 +226,26 @@ describe('variants', () => {
     expect(warnings.join('\n')).toContain('fallback agent');
   });
 
+  it('agents named in the telemetry metadata: conventions.aiSdkAgentAttributes reads them, through processEpisode too', async () => {
+    const run = await recordAiSdkRun({ noFunctionId: true }); // metadata: { agentRole: router | researcher | writer }
+    const { spans, logs } = decoded(run);
+    const aiSdkAgentAttributes = ['ai.telemetry.metadata.agentRole', 'ai.telemetry.functionId'];
+    const { steps, agents, warnings } = stepsFromSpans(spans, { aiSdkAgentAttributes });
+    expect(warnings).toEqual([]);
+    expect(agents.map((a) => a.agentName)).toEqual(['router', 'researcher', 'writer']);
+    expect(steps.filter((s) => s.kind === 'llm').map((s) => s.agentName)).toEqual(['router', 'researcher', 'researcher', 'router', 'writer', 'router']);
+    // the default reads the functionId only: the same spans name no agent
+    expect(stepsFromSpans(spans).agents.map((a) => a.agentName)).toEqual(['travel-desk']);
+    const asm = new EpisodeAssembler();
+    asm.addSpans(spans);
+    asm.addEvaluations(evaluationsFromLogs(logs));
+    const [episode] = asm.flush('shutdown');
+    const events = await processEpisode(episode!, { conventions: { aiSdkAgentAttributes } });
+    const credit = events.find((e): e is EpisodeCredit => e.event_type === 'episode_credit')!;
+    for (const name of ['router', 'researcher', 'writer']) expect(creditOfAgent(credit, name)).toBeGreaterThan(0);
+    expect(() => stepsFromSpans(spans, { aiSdkAgentAttributes: [] })).toThrow(/conventions\.aiSdkAgentAttributes/);
+  });
+
   it('recordOutputs off: no responses, tool arguments or results; the call ids and the prompts still link the run', async () => {
     const run = await recordAiSdkRun({ recordOutputs: false });
     const { spans, logs } = decoded(run);
