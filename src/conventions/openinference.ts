@@ -58,6 +58,21 @@ function messages(span: Span, flatLayout: typeof OPENINFERENCE_INPUT, valueKey: 
   return v === undefined ? [] : readMessages(v);
 }
 
+/**
+ * Quirk (openinference-instrumentation-smolagents 0.1.x, `_wrappers.py` `_RunWrapper`): an agent run is an
+ * AGENT span `<agent name or class>.run` with no `agent.name`, but with the run's own attributes
+ * (`smolagents.max_steps`, `smolagents.tools_names`, `smolagents.managed_agents.<i>.name`). The span names
+ * a real agent: the name before `.run`. Read as a name taken from the span name, a manager whose managed
+ * agent runs inside its step (an agent span below it) was demoted to a workflow root (R3) and its model
+ * and tool calls went to the fallback agent.
+ */
+function smolagentsAgentName(span: Span): string | undefined {
+  const a = span.attributes;
+  if (a['smolagents.max_steps'] === undefined && a['smolagents.tools_names'] === undefined) return undefined;
+  const name = span.name.endsWith('.run') ? span.name.slice(0, -'.run'.length) : span.name;
+  return name === '' ? undefined : name;
+}
+
 export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
   const a = span.attributes;
   const spanKind = str(a, 'openinference.span.kind');
@@ -77,6 +92,7 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
 
   let agentName = str(a, 'agent.name');
   let agentNameFromSpanName = false;
+  if (kind === 'agent' && agentName === undefined) agentName = smolagentsAgentName(span);
   if (kind === 'agent' && agentName === undefined) {
     // An AGENT span must name an agent; without `agent.name` the span name is the best name, and
     // agents.ts decides whether it is really a workflow root (quirk: "Agent workflow").
