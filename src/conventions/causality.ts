@@ -37,6 +37,9 @@
  *   target's invocation next, under the same parent. The first rewardable step of the next agent
  *   invocation under that parent, started after it ended, reads that LLM call, when it has no other
  *   agent's input yet. Before, the routing agent reached no output and got 0 credit.
+ * - C10 an agent run from its caller's code (smolagents managed agents: the manager's step runs it, no
+ *   tool span between): the caller's first rewardable step after it ended reads its last rewardable
+ *   step. Before, the managed agent's answer reached nothing and it got 0 credit.
  * - C7 results of nested work (agents as tools): a step that reads a step T whose span holds
  *   rewardable steps below it (a tool that runs a sub-agent — OpenAI Agents SDK `as_tool`, a
  *   LangGraph supervisor's worker — or calls an LLM itself) also reads, under each of T's direct
@@ -392,6 +395,40 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // C7: results of nested work. A container's rewardable descendants are grouped by the direct
   // child they sit under (one group per nested agent or call, so parallel ones all count), each
   // sorted by end time; a reader takes, from every group, the latest that ended before it started.
+  // C10: an agent run from its caller's code (smolagents: a manager calls its managed agent inside its
+  // step, no tool span between them). Its result goes back to the caller: the caller's first rewardable
+  // step that starts after it ended reads its last rewardable step, unless it already reads one of its
+  // steps. Only where nothing rewardable lies between the two agent spans (an agent used through a tool
+  // is C7's), so runs whose agents are siblings or tools are unchanged.
+  if (agentSpans.length > 1) {
+    const kindOf = new Map(steps.map((s) => [s.span.spanId, s]));
+    let byInvocation: Map<string, CausalStepInput[]> | undefined;
+    for (const j of agentSpans) {
+      let caller: CausalStepInput | undefined;
+      for (let p = tree.parentOf(j.span.spanId), hops = 0; p !== undefined && hops < 64; p = tree.parentOf(p), hops++) {
+        const st = kindOf.get(p);
+        if (st === undefined) break;
+        if (st.kind === 'agent') { caller = st; break; }
+        if (st.rewardable) break;
+      }
+      if (caller === undefined || caller.agentName === j.agentName) continue;
+      if (byInvocation === undefined) {
+        byInvocation = new Map();
+        for (const s of steps) if (s.rewardable && s.invocationId !== undefined) push(byInvocation, s.invocationId, s);
+      }
+      const own = byInvocation.get(j.span.spanId);
+      const theirs = byInvocation.get(caller.span.spanId);
+      if (own === undefined || theirs === undefined) continue;
+      let last = own[0]!;
+      for (const s of own) if (s.span.endTimeUnixNano >= last.span.endTimeUnixNano) last = s;
+      const next = theirs.find((s) => s.span.startTimeUnixNano >= j.span.endTimeUnixNano);
+      if (next === undefined) continue;
+      const ownIds = new Set(own.map((s) => s.span.spanId));
+      if (inputs.get(next.span.spanId)!.some((id) => ownIds.has(id))) continue;
+      add(next.span.spanId, last.span.spanId);
+    }
+  }
+
   let childrenOf: Map<string, string[]> | undefined; // built on first use: most episodes nest nothing under a step read from outside
   let stepById: Map<string, CausalStepInput> | undefined;
   const nested = new Map<string, CausalStepInput[][]>();

@@ -99,9 +99,17 @@ describe('smolagents (OpenInference): a manager agent with a managed agent', () 
     expect(search.causalInputs).toContain(webLlm[0]!.stepId);
   });
 
-  it('the manager gets credit for the answer it gave (before: its answer was the fallback agent\'s)', async () => {
+  it('the managed agent\'s answer is read by the manager\'s next model call (C10)', () => {
+    const { steps } = stepsFromSpans(managedAgentRun());
+    const webLast = steps.filter((s) => s.rewardable && s.agentName === 'web_agent').at(-1)!;
+    const managerNext = steps.filter((s) => s.kind === 'llm' && s.agentName === 'manager')[1]!;
+    expect(managerNext.causalInputs).toContain(webLast.stepId);
+  });
+
+  it('both agents get credit for a successful run (before: the managed agent that found the facts got 0)', async () => {
     const credit = await creditOf(managedAgentRun());
     expect(credit.get('manager')).toBeGreaterThan(0);
+    expect(credit.get('web_agent')).toBeGreaterThan(0);
     expect(credit.has('sdk-agents')).toBe(false);
   });
 });
