@@ -97,6 +97,18 @@ function isStrandsHandoff(a: Span['attributes']): boolean {
   return str(a, 'gen_ai.tool.name') === 'handoff_to_agent' && (str(a, 'gen_ai.provider.name') ?? str(a, 'gen_ai.system')) === 'strands-agents';
 }
 
+/**
+ * AutoGen AgentChat's hand-off (microsoft/autogen `autogen_agentchat/base/_handoff.py`: a `Handoff` to `target`
+ * is a function tool named `transfer_to_<target>` (lower-cased); `agents/_assistant_agent.py`
+ * `_execute_tool_call` runs it through `BaseTool.run_json`, which records it with autogen-core's
+ * `trace_tool_span` (`_telemetry/_genai.py`: `execute_tool <tool>`, `gen_ai.system` `autogen`,
+ * `gen_ai.tool.call.id`, no arguments or result); a Swarm then runs the target agent). A hand-off of its
+ * agent: the target is the agent the tool name names, else the next agent invoked (C5).
+ */
+function isAutogenHandoff(a: Span['attributes']): boolean {
+  return str(a, 'gen_ai.system') === 'autogen' && (str(a, 'gen_ai.tool.name') ?? '').startsWith('transfer_to_');
+}
+
 export function messagesAt(span: Span, key: string): ChatMessage[] {
   const v = structured(span.attributes, key);
   return v === undefined ? [] : readMessages(v);
@@ -158,7 +170,7 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
-  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? (isStrandsHandoff(a) ? '' : undefined) : undefined;
+  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? (isStrandsHandoff(a) || isAutogenHandoff(a) ? '' : undefined) : undefined;
   const transferTo = kind === 'tool' ? transferTarget(a) ?? (frameworkTransfer || undefined) : undefined;
   const toolLike = kind === 'tool';
   if (transferTo !== undefined || frameworkTransfer !== undefined) kind = 'handoff';
