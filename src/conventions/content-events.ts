@@ -20,9 +20,13 @@
  * deduplicated by id; after the credit only counted, src/episodes) and `mergeContentSpans` (called by `SpanTree`) folds
  * them back into their span as `gen_ai.input.messages` / `gen_ai.output.messages` in the order
  * they were emitted, when the span does not carry that attribute itself. They never become steps.
+ *
+ * Some sources write the same events on the span itself (`span.addEvent`: Strands Agents, Semantic
+ * Kernel .NET, Azure AI SDKs; `SPAN_CONTENT_EVENTS` below): `mergeContentSpans` folds those into
+ * their span as well, with the same body readers.
  */
-import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
-import { eventNameOf, isRecord } from './attributes.js';
+import type { AttributeValue, Attributes, LogRecord, Span, SpanEvent } from '../model/telemetry.js';
+import { eventNameOf, isRecord, str } from './attributes.js';
 import { sha256Hex } from './text.js';
 
 /** Instrumentation scope name that marks a content span (never a real instrumentation's). */
@@ -148,27 +152,30 @@ interface Content {
   readonly messages: AttributeValue[];
 }
 
-/** What a content event (`name`: its event name) contributes; [] for other records. */
-function contentsOf(log: LogRecord, name: string | undefined): Content[] {
+/**
+ * What a content event (`name`: its event name; `body`: its body, `attributes`: its attributes)
+ * contributes; [] for other events.
+ */
+function contentsOf(name: string | undefined, body: AttributeValue | undefined, attributes: Attributes): Content[] {
   if (name === undefined) return [];
   const role = INPUT_EVENTS.get(name);
   if (role !== undefined) {
-    const m = inputMessage(role, log.body);
+    const m = inputMessage(role, body);
     return carriesSomething(m) ? [{ direction: 'input', messages: [m] }] : [];
   }
   if (name === CHOICE_EVENT) {
-    const m = choiceMessage(log.body);
+    const m = choiceMessage(body);
     return m !== undefined && carriesSomething(m) ? [{ direction: 'output', messages: [m] }] : [];
   }
   if (name !== DETAILS_EVENT) return [];
   const out: Content[] = [];
-  const system = log.attributes['gen_ai.system_instructions'];
+  const system = attributes['gen_ai.system_instructions'];
   const systemParts = typeof system === 'string' ? messageList(system) : Array.isArray(system) ? system : [];
-  const input = messageList(log.attributes['gen_ai.input.messages']).filter(carriesSomething); // a copy: the record is not ours to change
+  const input = messageList(attributes['gen_ai.input.messages']).filter(carriesSomething); // a copy: the record is not ours to change
   const instructions: AttributeValue = { role: 'system', parts: systemParts };
   if (systemParts.length > 0 && carriesSomething(instructions)) input.unshift(instructions);
   if (input.length > 0) out.push({ direction: 'input', messages: input });
-  const output = messageList(log.attributes['gen_ai.output.messages']).filter(carriesSomething);
+  const output = messageList(attributes['gen_ai.output.messages']).filter(carriesSomething);
   if (output.length > 0) out.push({ direction: 'output', messages: output });
   return out;
 }
@@ -212,7 +219,7 @@ export function contentSpansFromLogs(logs: readonly LogRecord[], options: Conten
     // store and holding the Kafka watermark until they expire.
     if (log.flags !== undefined && (log.flags & 1) === 0) continue;
     const name = eventNameOf(log);
-    const contents = contentsOf(log, name);
+    const contents = contentsOf(name, log.body, log.attributes);
     if (contents.length === 0) continue;
     const time = log.timeUnixNano !== 0n ? log.timeUnixNano : log.observedTimeUnixNano;
     for (const c of contents) {
@@ -251,20 +258,201 @@ export interface MergedContent {
   readonly orphans: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The same events on the span itself
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Span event names read as message contents of the span that carries them: the GenAI event names
+ * above, written with `span.addEvent` instead of the logs API by
+ * - AWS Strands Agents (strands-agents/sdk-python `telemetry/tracer.py`, checked v1.9–v1.40): by
+ *   default `gen_ai.system.message` / `gen_ai.user.message` / `gen_ai.assistant.message` /
+ *   `gen_ai.tool.message` with attribute `content` (the message's Bedrock content blocks as JSON,
+ *   `[{"text"}, {"toolUse": {toolUseId, name, input}}, {"toolResult": {toolUseId, status, content}}]`)
+ *   and `gen_ai.choice` with `message` (the blocks as JSON; on an `invoke_agent` span the answer as
+ *   plain text) and `finish_reason`; on an `execute_tool` span `gen_ai.tool.message` holds the call
+ *   (`content` its input as JSON, `id` the tool use id) and `gen_ai.choice` its result (`message`, `id`).
+ *   With `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` (v1.11+), one
+ *   `gen_ai.client.inference.operation.details` event per direction instead (JSON-string
+ *   `gen_ai.input.messages` / `gen_ai.output.messages` / `gen_ai.system_instructions` in GenAI parts).
+ * - Microsoft Semantic Kernel .NET (`InternalUtilities/src/Diagnostics/ModelDiagnostics.cs`, checked
+ *   dotnet-1.80.0) and the Azure AI SDKs (azure-ai-inference, azure-ai-agents): the message or choice
+ *   body as JSON in one attribute, `gen_ai.event.content` (`{role, content, tool_calls}`,
+ *   `{index, message, finish_reason}`).
+ */
+const SPAN_CONTENT_EVENTS: ReadonlySet<string> = new Set([...INPUT_EVENTS.keys(), CHOICE_EVENT, DETAILS_EVENT]);
+
+/** Whether the span carries message contents as span events (`SPAN_CONTENT_EVENTS`). */
+function hasContentSpanEvents(span: Span): boolean {
+  const events = span.events;
+  if (events.length === 0) return false;
+  for (const e of events) if (SPAN_CONTENT_EVENTS.has(e.name)) return true;
+  return false;
+}
+
+/** A JSON text parsed, or undefined when it is not JSON (or not a string). */
+function parsedJson(v: AttributeValue | undefined): unknown {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (!(t.startsWith('[') || t.startsWith('{'))) return undefined;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bedrock Converse content blocks (Strands `types/content.py` `ContentBlock`, recorded as JSON)
+ * → GenAI parts, as Strands itself maps them when it writes the latest conventions
+ * (`Tracer._map_content_blocks_to_otel_parts`): so a run recorded either way reads the same.
+ * Undefined when `v` is not a list of such blocks (a plain text, a tool's own JSON).
+ */
+function strandsParts(v: AttributeValue | undefined): AttributeValue[] | undefined {
+  const blocks = parsedJson(v);
+  if (!Array.isArray(blocks) || blocks.length === 0) return undefined;
+  const parts: AttributeValue[] = [];
+  let known = false;
+  for (const b of blocks) {
+    if (!isRecord(b)) return undefined;
+    const toolUse = asRecord(b['toolUse'] as AttributeValue);
+    const toolResult = asRecord(b['toolResult'] as AttributeValue);
+    if (typeof b['text'] === 'string') {
+      known = true;
+      parts.push({ type: 'text', content: b['text'] });
+    } else if (toolUse !== undefined) {
+      known = true;
+      parts.push({ type: 'tool_call', name: toolUse['name'] ?? null, id: toolUse['toolUseId'] ?? null, arguments: toolUse['input'] ?? null });
+    } else if (toolResult !== undefined) {
+      known = true;
+      parts.push({ type: 'tool_call_response', id: toolResult['toolUseId'] ?? null, response: toolResult['content'] ?? null });
+    } else {
+      for (const [key, value] of Object.entries(b)) parts.push({ type: key, content: value as AttributeValue });
+    }
+  }
+  return known ? parts : undefined;
+}
+
+/**
+ * A message span event's body: the JSON of `gen_ai.event.content` (Semantic Kernel .NET, Azure AI
+ * SDKs), else the event's attributes themselves (Strands: `content`, `message`, `id`, `finish_reason`).
+ */
+function spanEventBody(attributes: Attributes): AttributeValue | undefined {
+  const carried = attributes['gen_ai.event.content'];
+  if (carried === undefined) return attributes;
+  const parsed = parsedJson(carried);
+  return parsed !== undefined ? (parsed as AttributeValue) : carried;
+}
+
+/** What one span event of a model call, agent or cycle span contributes (`contentsOf` plus Strands' content blocks). */
+function spanEventContents(e: SpanEvent): Content[] {
+  const name = e.name;
+  if (name === DETAILS_EVENT) return contentsOf(name, undefined, e.attributes);
+  const body = spanEventBody(e.attributes);
+  const b = asRecord(body);
+  const role = INPUT_EVENTS.get(name);
+  if (role !== undefined) {
+    const parts = strandsParts(b?.['content']);
+    if (parts !== undefined) {
+      const m: AttributeValue = { role, parts };
+      return carriesSomething(m) ? [{ direction: 'input', messages: [m] }] : [];
+    }
+    return contentsOf(name, body, e.attributes);
+  }
+  // gen_ai.choice: a message object (event bodies), Strands' blocks as JSON, or a plain answer
+  const message = b?.['message'];
+  if (typeof message !== 'string') return contentsOf(name, body, e.attributes);
+  const parts = strandsParts(message);
+  const m: { [key: string]: AttributeValue } = parts !== undefined ? { role: 'assistant', parts } : { role: 'assistant', content: message };
+  if (b?.['finish_reason'] !== undefined) m['finish_reason'] = b['finish_reason'];
+  return carriesSomething(m) ? [{ direction: 'output', messages: [m] }] : [];
+}
+
+/** The first GenAI part of `type` among the messages (`tool_call` / `tool_call_response`). */
+function firstPart(messages: readonly AttributeValue[], type: string): { [key: string]: AttributeValue } | undefined {
+  for (const m of messages) {
+    const parts = asRecord(m)?.['parts'];
+    if (!Array.isArray(parts)) continue;
+    for (const p of parts) {
+      const part = asRecord(p);
+      if (part?.['type'] === type) return part;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A tool span's call from its span events → `gen_ai.tool.call.arguments` / `gen_ai.tool.call.result`
+ * (what the GenAI mapper reads of a tool): Strands' `gen_ai.tool.message` `content` / `gen_ai.choice`
+ * `message` as recorded, or the `tool_call` part's `arguments` / the `tool_call_response` part's
+ * `response` of its operation.details events.
+ */
+function toolCallFromSpanEvents(events: readonly SpanEvent[]): { arguments?: AttributeValue; result?: AttributeValue } {
+  const out: { arguments?: AttributeValue; result?: AttributeValue } = {};
+  for (const e of events) {
+    if (e.name === DETAILS_EVENT) {
+      const call = firstPart(messageList(e.attributes['gen_ai.input.messages']), 'tool_call');
+      if (out.arguments === undefined && call?.['arguments'] !== undefined && call['arguments'] !== null) out.arguments = call['arguments'];
+      const response = firstPart(messageList(e.attributes['gen_ai.output.messages']), 'tool_call_response');
+      if (out.result === undefined && response?.['response'] !== undefined && response['response'] !== null) out.result = response['response'];
+      continue;
+    }
+    const b = asRecord(spanEventBody(e.attributes));
+    if (b === undefined) continue;
+    if (INPUT_EVENTS.has(e.name) && out.arguments === undefined && b['content'] !== undefined && b['content'] !== null) out.arguments = b['content'];
+    if (e.name === CHOICE_EVENT && out.result === undefined) {
+      const m = b['message'];
+      if (typeof m === 'string') out.result = m;
+      else if (isRecord(m) && m['content'] !== undefined && m['content'] !== null) out.result = m['content'];
+    }
+  }
+  return out;
+}
+
+/** Span events in emission order: by time, then as recorded. */
+function eventsInOrder(events: readonly SpanEvent[]): SpanEvent[] {
+  const list = events.filter((e) => SPAN_CONTENT_EVENTS.has(e.name));
+  return list.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => (a.timeUnixNano !== b.timeUnixNano ? (a.timeUnixNano < b.timeUnixNano ? -1 : 1) : i - j)).map(([e]) => e);
+}
+
+/**
+ * What a span's own content events add to its attributes: `gen_ai.input.messages` /
+ * `gen_ai.output.messages`, and for an `execute_tool` span its call's arguments and result, each
+ * only where the span lacks that attribute. Undefined when they add nothing.
+ */
+function spanEventAttributes(span: Span): Attributes | undefined {
+  const events = eventsInOrder(span.events);
+  const added: { [key: string]: AttributeValue } = {};
+  const a = span.attributes;
+  if (str(a, 'gen_ai.operation.name') === 'execute_tool') {
+    const call = toolCallFromSpanEvents(events);
+    if (call.arguments !== undefined && a['gen_ai.tool.call.arguments'] === undefined) added['gen_ai.tool.call.arguments'] = call.arguments;
+    if (call.result !== undefined && a['gen_ai.tool.call.result'] === undefined) added['gen_ai.tool.call.result'] = call.result;
+  } else {
+    const input: AttributeValue[] = [];
+    const output: AttributeValue[] = [];
+    for (const e of events) for (const c of spanEventContents(e)) (c.direction === 'input' ? input : output).push(...c.messages);
+    if (input.length > 0 && a['gen_ai.input.messages'] === undefined) added['gen_ai.input.messages'] = input;
+    if (output.length > 0 && a['gen_ai.output.messages'] === undefined) added['gen_ai.output.messages'] = output;
+  }
+  return Object.keys(added).length > 0 ? added : undefined;
+}
+
 function byEmission(a: Span, b: Span): number {
   if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
   return (a.attributes[ORDER] as number) - (b.attributes[ORDER] as number) || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
 }
 
 /**
- * Folds content spans into the spans they name (module comment). A span's own
- * `gen_ai.input.messages` / `gen_ai.output.messages` wins over events. Returns `spans` itself when
- * it holds no content span (the common case costs one scan).
+ * Folds content spans into the spans they name, and a span's own content span events into it
+ * (module comment). Per direction, a span's own `gen_ai.input.messages` / `gen_ai.output.messages`
+ * wins over its span events, which win over log records. Returns `spans` itself when it holds no
+ * content span and no span with content events (the common case costs one scan).
  */
 export function mergeContentSpans(spans: readonly Span[]): MergedContent {
   let any = false;
   for (const s of spans) {
-    if (s.scope.name === CONTENT_EVENT_SCOPE) {
+    if (s.scope.name === CONTENT_EVENT_SCOPE || hasContentSpanEvents(s)) {
       any = true;
       break;
     }
@@ -288,16 +476,19 @@ export function mergeContentSpans(spans: readonly Span[]): MergedContent {
   }
   let merged = 0;
   const out = rest.map((span) => {
+    const own = hasContentSpanEvents(span) ? spanEventAttributes(span) : undefined;
     const contents = byTarget.get(span.spanId);
-    if (contents === undefined) return span;
-    byTarget.delete(span.spanId);
-    merged += contents.length;
-    contents.sort(byEmission);
-    const attributes: Attributes = { ...span.attributes };
-    for (const [direction, key] of [['input', 'gen_ai.input.messages'], ['output', 'gen_ai.output.messages']] as const) {
-      if (span.attributes[key] !== undefined) continue;
-      const messages = contents.filter((c) => c.attributes[DIRECTION] === direction).flatMap((c) => c.attributes[MESSAGES] as AttributeValue[]);
-      if (messages.length > 0) attributes[key] = messages;
+    if (contents === undefined && own === undefined) return span;
+    const attributes: Attributes = own === undefined ? { ...span.attributes } : { ...span.attributes, ...own };
+    if (contents !== undefined) {
+      byTarget.delete(span.spanId);
+      merged += contents.length;
+      contents.sort(byEmission);
+      for (const [direction, key] of [['input', 'gen_ai.input.messages'], ['output', 'gen_ai.output.messages']] as const) {
+        if (attributes[key] !== undefined) continue;
+        const messages = contents.filter((c) => c.attributes[DIRECTION] === direction).flatMap((c) => c.attributes[MESSAGES] as AttributeValue[]);
+        if (messages.length > 0) attributes[key] = messages;
+      }
     }
     return { ...span, attributes };
   });
