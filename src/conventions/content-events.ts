@@ -279,8 +279,26 @@ export interface MergedContent {
  *   dotnet-1.80.0) and the Azure AI SDKs (azure-ai-inference, azure-ai-agents): the message or choice
  *   body as JSON in one attribute, `gen_ai.event.content` (`{role, content, tool_calls}`,
  *   `{index, message, finish_reason}`).
+ * - GenAI semantic conventions v1.26.0–v1.27.0 (`model/trace/gen-ai.yaml`; replaced by the log events
+ *   in v1.28.0): `gen_ai.content.prompt` with `gen_ai.prompt` and `gen_ai.content.completion` with
+ *   `gen_ai.completion`, the whole prompt / completion in one string, RECOMMENDED as JSON in the OpenAI
+ *   messages format (written so by e.g. Semantic Kernel before it moved to the per-message events).
  */
-const SPAN_CONTENT_EVENTS: ReadonlySet<string> = new Set([...INPUT_EVENTS.keys(), CHOICE_EVENT, DETAILS_EVENT]);
+const PROMPT_EVENT = 'gen_ai.content.prompt';
+const COMPLETION_EVENT = 'gen_ai.content.completion';
+const SPAN_CONTENT_EVENTS: ReadonlySet<string> = new Set([...INPUT_EVENTS.keys(), CHOICE_EVENT, DETAILS_EVENT, PROMPT_EVENT, COMPLETION_EVENT]);
+
+/**
+ * A v1.26–v1.27 `gen_ai.prompt` / `gen_ai.completion` value → messages: the JSON list (or one message
+ * object) as recorded, else — the spec's own example is a Python-style `[{'role': 'user', ...}]`, not
+ * JSON — the whole text as one message of `role`.
+ */
+function wholeTextMessages(v: AttributeValue | undefined, role: string): AttributeValue[] {
+  if (v === undefined || v === null) return [];
+  const parsed = parsedJson(v);
+  const list = Array.isArray(parsed) ? (parsed as AttributeValue[]) : isRecord(parsed) ? [parsed as AttributeValue] : typeof v === 'string' ? [{ role, content: v }] : [];
+  return list.filter(carriesSomething);
+}
 
 /** Whether the span carries message contents as span events (`SPAN_CONTENT_EVENTS`). */
 function hasContentSpanEvents(span: Span): boolean {
@@ -348,6 +366,11 @@ function spanEventBody(attributes: Attributes): AttributeValue | undefined {
 function spanEventContents(e: SpanEvent): Content[] {
   const name = e.name;
   if (name === DETAILS_EVENT) return contentsOf(name, undefined, e.attributes);
+  if (name === PROMPT_EVENT || name === COMPLETION_EVENT) {
+    const input = name === PROMPT_EVENT;
+    const messages = wholeTextMessages(e.attributes[input ? 'gen_ai.prompt' : 'gen_ai.completion'], input ? 'user' : 'assistant');
+    return messages.length > 0 ? [{ direction: input ? 'input' : 'output', messages }] : [];
+  }
   const body = spanEventBody(e.attributes);
   const b = asRecord(body);
   const role = INPUT_EVENTS.get(name);

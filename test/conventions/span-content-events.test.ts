@@ -224,3 +224,42 @@ describe('Semantic Kernel .NET / Azure AI SDK shape: the body as JSON in gen_ai.
     expect(before.find((s) => s.name === 'execute_tool Clock-Now')!.causalInputs).not.toContain(first!.stepId);
   });
 });
+
+describe('GenAI semconv v1.26–v1.27 span events: gen_ai.content.prompt / gen_ai.content.completion', () => {
+  /** Two agents chained in code; each model call records its whole prompt / completion in one span event each. */
+  function run(prompt2: string, jsonCompletion = true): Span[] {
+    return recordSpans((r) => {
+      const root = r.start('pipeline', 0, {});
+      const call = (agentName: string, t: number, prompt: string, completion: string) => {
+        const agent = r.start(`invoke_agent ${agentName}`, t, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': agentName }, root);
+        const chat = r.start('chat gpt-4o', t + 1, { 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o' }, agent);
+        chat.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': prompt }, at(t + 1));
+        chat.addEvent('gen_ai.content.completion', { 'gen_ai.completion': completion }, at(t + 5));
+        chat.end(at(t + 5));
+        agent.end(at(t + 6));
+      };
+      call('researcher', 1, J([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What causes tides?' }]), jsonCompletion ? J([{ role: 'assistant', content: SUMMARY }]) : SUMMARY);
+      call('writer', 10, prompt2, J([{ role: 'assistant', content: 'The moon tugs the sea.' }]));
+      root.end(at(20));
+    });
+  }
+
+  it('the JSON messages are the call\'s input and output: the writer reads the researcher\'s answer (C8), the researcher gets credit (before: 0)', async () => {
+    const spans = run(J([{ role: 'user', content: `Notes: ${SUMMARY}` }]));
+    const { steps } = stepsFromSpans(spans);
+    const [researcher, writer] = steps.filter((s) => s.kind === 'llm');
+    expect(researcher!.inputText).toBe('system: Be brief.\nuser: What causes tides?');
+    expect(researcher!.outputText).toBe(SUMMARY);
+    expect(writer!.causalInputs).toContain(researcher!.stepId);
+    const got = new Map((await credit(spans)).agents);
+    expect(got.get('researcher')).toBeGreaterThan(0);
+  });
+
+  it('a value that is not JSON (the spec\'s own example is Python-style) is read as one message\'s text', () => {
+    const { steps } = stepsFromSpans(run(`[{'role': 'user', 'content': 'Notes: ${SUMMARY}'}]`, false));
+    const [researcher, writer] = steps.filter((s) => s.kind === 'llm');
+    expect(researcher!.outputText).toBe(SUMMARY);
+    expect(writer!.inputText).toContain(SUMMARY);
+    expect(writer!.causalInputs).toContain(researcher!.stepId);
+  });
+});
