@@ -11,8 +11,9 @@
  *
  * Rule D1: an LLM span whose nearest rewardable or agent span above it (structure spans skipped)
  * is an LLM span, the only LLM span in that position below it, and that records the same call —
- * equal `gen_ai.response.id`, or (no conflicting response ids) equal output text, equal input text
- * or equal token usage (input and output counts) — is that call again. The outer span keeps the
+ * equal `gen_ai.response.id`, or (no conflicting response ids) equal output text, or (an output
+ * not recorded by both) equal input text or equal token usage (input and output counts) — is that
+ * call again. Different output texts are different calls. The outer span keeps the
  * step and takes what only the inner one recorded (texts, tool calls, usage); the inner one is kept
  * as structure (kind `other`). Two or more LLM spans below one LLM span are calls of their own
  * (retries, fallbacks) and stay steps.
@@ -94,7 +95,10 @@ function sameCall(outerSpan: Span, outer: SpanFacts, innerSpan: Span, inner: Spa
   const a = responseIdOf(outerSpan);
   const b = responseIdOf(innerSpan);
   if (a !== undefined && b !== undefined) return a === b;
-  if (both(outer.outputText, inner.outputText) && outer.outputText === inner.outputText) return true;
+  // Both recorded an output: it decides. A call that answered something else is another call (an
+  // LLM-as-judge or a summariser run inside the framework's call) even when its input text or its
+  // token counts happen to be equal.
+  if (both(outer.outputText, inner.outputText)) return outer.outputText === inner.outputText;
   if (both(outer.inputText, inner.inputText) && outer.inputText === inner.inputText) return true;
   const u = outer.usage;
   const v = inner.usage;

@@ -236,6 +236,46 @@ describe('a call recorded twice: the outer span keeps the step, with what only t
 });
 
 /**
+ * Another call inside a framework LLM span: the app's model wrapper asks a second model something
+ * (a summariser of the same prompt, a judge) while the framework records its call, and the second
+ * model's client is instrumented. One LLM span below, but it answered something else.
+ */
+function otherCallInside(match: 'input' | 'usage'): Span[] {
+  return recordSpans((r) => {
+    const root = r.start('invoke_agent writer', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' });
+    const outer = r.start('chat gpt-4o', 1, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 40,
+      'gen_ai.usage.output_tokens': 9,
+      'gen_ai.input.messages': msgs([text('user', 'Write two lines about tides.')]),
+      'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea. The sea comes back.')]),
+    }, root);
+    r.start('chat gpt-4o-mini', 2, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.id': 'chatcmpl-summary',
+      ...(match === 'usage' ? { 'gen_ai.usage.input_tokens': 40, 'gen_ai.usage.output_tokens': 9 } : { 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 3 }),
+      'gen_ai.input.messages': msgs([text('user', match === 'input' ? 'Write two lines about tides.' : 'Topic of: Write two lines about tides.')]),
+      'gen_ai.output.messages': msgs([text('assistant', 'topic: tides')]),
+    }, outer).end(at(3));
+    outer.end(at(10));
+    root.end(at(11));
+  });
+}
+
+describe('not collapsed: another call inside a framework LLM span', () => {
+  it.each(['input', 'usage'] as const)('different output texts are two calls, whatever the equal %s says', (match) => {
+    const { steps } = stepsFromSpans(otherCallInside(match));
+    // before: the summariser's call was taken for a copy of the outer call and was no step
+    expect(steps.filter((s) => s.rewardable).map((s) => [s.kind, s.outputText])).toEqual([
+      ['llm', 'The moon pulls the sea. The sea comes back.'],
+      ['llm', 'topic: tides'],
+    ]);
+  });
+});
+
+/**
  * A tool call recorded twice: the framework's tool span and, inside it, the MCP client span of the
  * same call (GenAI MCP conventions: `tools/call <tool>`, CLIENT, `mcp.method.name = tools/call`,
  * `gen_ai.operation.name = execute_tool`, `gen_ai.tool.name`; arguments and result opt-in, here
