@@ -194,8 +194,8 @@ const CONSUMER = 5;
 
 /**
  * Clock-skew corrections along the tree, as Jaeger's clock-skew adjuster makes them: the spans of
- * one resource (a process, a host) share a clock, spans of another resource may not. Parents
- * first, a span on its parent's clock (same resource attributes) takes its parent's offset; a
+ * one host share a clock, spans of another host or process may not (`sameClockAttributes`). Parents
+ * first, a span on its parent's clock takes its parent's offset; a
  * span on another clock is moved only as far as its parent contradicts it: forward to the
  * parent's start when it starts before it (no span starts before its parent), else back to the
  * parent's end when it ends after it but fits inside it (a synchronous call returns before its
@@ -210,11 +210,13 @@ function clockOffsets(list: readonly Span[], parents: ReadonlyMap<string, string
   let crossing = false;
   for (const [id, p] of parents) if (byId.get(id)!.resource !== byId.get(p)!.resource) crossing = true;
   if (!crossing) return offsets;
-  const clockKeys = new Map<object, string>();
-  const clockOf = (s: Span): string => {
-    let k = clockKeys.get(s.resource);
-    if (k === undefined) clockKeys.set(s.resource, (k = stableKey(s.resource.attributes)));
-    return k;
+  const clocks = new Map<object, Map<object, boolean>>();
+  const sameClock = (a: Span, b: Span): boolean => {
+    let row = clocks.get(a.resource);
+    if (row === undefined) clocks.set(a.resource, (row = new Map()));
+    let v = row.get(b.resource);
+    if (v === undefined) row.set(b.resource, (v = sameClockAttributes(a.resource.attributes, b.resource.attributes)));
+    return v;
   };
   // Parents before children: by depth (a parent is one above its child, cycles are broken).
   const byDepth = [...list].sort((a, b) => depth.get(a.spanId)! - depth.get(b.spanId)!);
@@ -223,7 +225,7 @@ function clockOffsets(list: readonly Span[], parents: ReadonlyMap<string, string
     if (pid === undefined) continue;
     const p = byId.get(pid)!;
     const pOff = offsets.get(pid) ?? 0n;
-    if (p.resource === s.resource || clockOf(p) === clockOf(s)) {
+    if (p.resource === s.resource || sameClock(p, s)) {
       if (pOff !== 0n) offsets.set(s.spanId, pOff);
       continue;
     }
@@ -239,9 +241,23 @@ function clockOffsets(list: readonly Span[], parents: ReadonlyMap<string, string
   return offsets;
 }
 
-/** A key equal for equal attribute sets, whatever their order. */
-function stableKey(attributes: Readonly<Record<string, unknown>>): string {
-  return JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]]));
+/** Resource attributes that name a host: spans of one host share its clock. */
+const HOST_ATTRIBUTES = ['host.id', 'host.name'] as const;
+/** Resource attributes that name a process (and its runtime): other attributes say nothing about the clock. */
+const PROCESS_ATTRIBUTES = ['service.name', 'service.namespace', 'service.instance.id', 'process.pid', 'telemetry.sdk.language', 'container.id', 'k8s.pod.uid', 'k8s.pod.name'] as const;
+
+/**
+ * Whether two resources are on one clock: the host both name (`host.id`, else `host.name`) when
+ * both name one; else no process attribute both record differs. Attributes that describe no host
+ * or process — the SDK's version (one process exporting through two providers), a per-batch or
+ * per-pipeline attribute — and one a collector added to some records only do not make another
+ * clock: read as one, the spans of one process that ended after their parent (a stream consumed
+ * later) were moved as if skewed, and gained or lost edges.
+ */
+function sameClockAttributes(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  for (const k of HOST_ATTRIBUTES) if (a[k] !== undefined && b[k] !== undefined) return JSON.stringify(a[k]) === JSON.stringify(b[k]);
+  for (const k of PROCESS_ATTRIBUTES) if (a[k] !== undefined && b[k] !== undefined && JSON.stringify(a[k]) !== JSON.stringify(b[k])) return false;
+  return true;
 }
 
 /**

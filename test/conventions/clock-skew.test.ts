@@ -114,3 +114,42 @@ describe('clock skew between the hosts of agents called as tools', () => {
     expect(stepsFromSpans(spans).steps.every((s) => s.clockOffsetNano === undefined)).toBe(true);
   });
 });
+
+/**
+ * One process, one clock, two Resource objects: the app's TracerProvider and a library's (another
+ * SDK version), or a collector that added `host.name` to one pipeline's records. The researcher's
+ * streamed model call ends after its agent span (the stream is consumed after the agent returned),
+ * while the writer's call has already started: on one clock, nothing says its times are wrong.
+ */
+function oneProcessRun(libraryResource: Record<string, string> | undefined): Span[] {
+  const exporter = new InMemorySpanExporter();
+  const tracerOf = (attrs: Record<string, string>): Tracer =>
+    new BasicTracerProvider({ resource: resourceFromAttributes(attrs), spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('agents', '1.0.0');
+  const app = tracerOf({ 'service.name': 'agents' });
+  const library = libraryResource === undefined ? app : tracerOf({ 'service.name': 'agents', ...libraryResource });
+  const start = (t: Tracer, name: string, ms: number, attributes: Record<string, unknown>, parent?: OtelSpan): OtelSpan =>
+    t.startSpan(name, { startTime: at(ms), attributes: attributes as never, ...(parent ? {} : { root: true }) }, parent ? trace.setSpan(context.active(), parent) : context.active());
+  const chat = (input: string, output: string) => ({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.input.messages': msgs([text('user', input)]), 'gen_ai.output.messages': msgs([text('assistant', output)]) });
+  const root = start(app, 'workflow', 0, {});
+  const researcher = start(app, 'invoke_agent researcher', 1, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, root);
+  start(library, 'chat m', 12, chat('research tides', 'Tides are caused by the moon.'), researcher).end(at(24));
+  researcher.end(at(20));
+  const writer = start(app, 'invoke_agent writer', 21, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' }, root);
+  start(app, 'chat m', 22, chat('write from: Tides are caused by the moon.', 'The moon pulls the sea.'), writer).end(at(40));
+  writer.end(at(45));
+  root.end(at(50));
+  return decodeTraces(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!, 'otlp_proto');
+}
+
+describe('one process exporting through two resources is one clock', () => {
+  it.each<Record<string, string>>([{ 'telemetry.sdk.version': '2.0.0-other' }, { 'host.name': 'node-1' }])('no span is moved and the edges are those of one resource (%o)', (attrs) => {
+    const edges = (spans: Span[]) => {
+      const { steps } = stepsFromSpans(spans);
+      const index = new Map(steps.map((s, i) => [s.stepId, i]));
+      return steps.map((s) => [s.kind, s.clockOffsetNano ?? 0n, s.causalInputs.map((id) => index.get(id))]);
+    };
+    // before: the researcher's call was moved back 4 ms onto "its parent's clock" and the writer's
+    // call, which started before it ended, read its text (C8)
+    expect(edges(oneProcessRun(attrs))).toEqual(edges(oneProcessRun(undefined)));
+  });
+});
