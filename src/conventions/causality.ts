@@ -37,6 +37,10 @@
  *   target's invocation next, under the same parent. The first rewardable step of the next agent
  *   invocation under that parent, started after it ended, reads that LLM call, when it has no other
  *   agent's input yet. Before, the routing agent reached no output and got 0 credit.
+ * - L2 a LangGraph agent's result passes on to the next node of its graph (langgraph.ts): the first
+ *   rewardable step of the next LangGraph agent invocation under the same parent (a supervisor after its
+ *   worker, which returns by a fixed edge with no tool span) reads the last one of an invocation that did
+ *   not end on a hand-off, when it has no other agent's input yet.
  * - C10 an agent run from its caller's code (smolagents managed agents: the manager's step runs it, no
  *   tool span between): the caller's first rewardable step after it ended reads its last rewardable
  *   step. Before, the managed agent's answer reached nothing and it got 0 credit.
@@ -312,6 +316,42 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (c.span.endTimeUnixNano <= a.span.startTimeUnixNano && (prev === undefined || c.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = c;
     }
     if (prev) add(first.span.spanId, prev.span.spanId);
+  }
+
+  // L2: a LangGraph agent's result passes on to the next node (langgraph.ts, L1). LangGraph nodes share the
+  // graph's state: the node that runs after an agent's node reads the messages it wrote — a supervisor's worker
+  // returns to the supervisor by a fixed edge (langgraph-supervisor `supervisor.py` `add_edge(agent.name,
+  // supervisor)`), with only the `transfer_back_to_<supervisor>` messages, no tool span. An agent invocation
+  // that did not end on a hand-off (that one is C5's): the first rewardable step of the next LangGraph agent
+  // invocation of another agent under the same parent span, started after it ended, reads its last rewardable
+  // step — when it has no other agent's input yet. Parallel nodes (started before it ended) are not linked.
+  const graphAgents = agentSpans.filter((s) => s.facts.langGraphAgent === true);
+  if (graphAgents.length > 1) {
+    const firstOf = new Map<string, CausalStepInput>();
+    const lastOf = new Map<string, CausalStepInput>();
+    for (const s of steps) {
+      if (!s.rewardable || s.invocationId === undefined) continue;
+      if (!firstOf.has(s.invocationId)) firstOf.set(s.invocationId, s);
+      const last = lastOf.get(s.invocationId);
+      if (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano) lastOf.set(s.invocationId, s);
+    }
+    const siblings = new Map<string, CausalStepInput[]>();
+    for (const a of graphAgents) {
+      const p = tree.parentOf(a.span.spanId);
+      if (p !== undefined) push(siblings, p, a);
+    }
+    for (const a of graphAgents) {
+      const last = lastOf.get(a.span.spanId);
+      if (last === undefined || last.kind === 'handoff') continue;
+      const parent = tree.parentOf(a.span.spanId);
+      const sibs = parent === undefined ? undefined : siblings.get(parent);
+      if (sibs === undefined) continue;
+      const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
+      if (next === undefined || next === a || next.agentName === a.agentName) continue;
+      const first = firstOf.get(next.span.spanId);
+      if (first === undefined || readsOtherAgent(first.span.spanId, next.agentName)) continue;
+      add(first.span.spanId, last.span.spanId);
+    }
   }
 
   // C9: a hand-off only the finish reason shows. opentelemetry-instrumentation-genai-openai-agents

@@ -17,6 +17,8 @@ export interface SpanFacts {
    * span may be a workflow root rather than an agent (quirk handled in agents.ts).
    */
   readonly agentNameFromSpanName?: boolean;
+  /** An agent span that is a LangGraph agent's graph node (langgraph.ts, L1): its result passes on to the next node (L2). */
+  readonly langGraphAgent?: boolean;
   readonly toolName?: string;
   readonly toolCallId?: string;
   /** Canonical tool arguments (tool steps). */

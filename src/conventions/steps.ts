@@ -15,6 +15,7 @@ import { str } from './attributes.js';
 import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
 import { AI_SDK_AGENT_ATTRIBUTE, aiSdkMapper, aiSdkMapperFor } from './ai-sdk.js';
+import { refineLangGraphAgents } from './langgraph.js';
 import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
@@ -144,6 +145,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   const facts = new Map<string, SpanFacts>();
   const mappers = mappersFor(opts.aiSdkAgentAttributes);
   for (const s of tree.ordered) facts.set(s.spanId, factsOf(s, mappers));
+  // L1: LangGraph agents under OpenInference's LangChain instrumentor (agent graphs, hand-off tools)
+  refineLangGraphAgents(tree, facts);
   // D1: a call recorded twice (framework span + provider SDK span inside it) is one step
   const rerecorded = collapseRerecordedCalls(tree, facts);
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);
