@@ -18,6 +18,12 @@
  *   matched `transfer_to_<agent>` call, else from the first other agent invoked after the hand-off
  *   (reported as a warning).
  *
+ * - C11 workflow messages (Microsoft Agent Framework): the first rewardable step under an
+ *   `executor.process` span reads, per span link to a `message.send`, the last rewardable step under the
+ *   sending executor that ended before the send (a sender without one passes on what it read, through
+ *   its own links). Before, a hand-off workflow's routing agent (its `handoff_to_<id>` call has no span,
+ *   each agent runs under its own executor span) reached no output and got 0 credit.
+ *
  * - C6 agent graph (OpenInference `graph.node.parent_id`): when an agent span names a parent node
  *   and the agent's first rewardable step has no input from another agent yet (no hand-off span),
  *   that step gets the parent node's latest rewardable step that ended before the agent started.
@@ -286,6 +292,63 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     if (first) add(first.span.spanId, h.span.spanId);
   }
 
+  // C11: messages between workflow executors (Microsoft Agent Framework, python `agent_framework` and .NET
+  // `Microsoft.Agents.AI.Workflows`). Each delivered message is processed under an `executor.process <id>` span
+  // (`executor.id`), a child of the run span, LINKED (not nested) to the `message.send` span that sent it, itself a
+  // child of the sender's `executor.process` (`observability.py` `create_processing_span`, `_workflow_context.py`
+  // `send_message`; .NET `Executor.ExecuteCoreAsync` `CreateSourceLinks`, `InProcessRunnerContext.SendMessageAsync`).
+  // An agent executor runs its agent on what it received: the first rewardable step under a receiving executor span
+  // reads, for each linked send, the last rewardable step under the sending executor that ended before the send
+  // started; a sender with none (a dispatcher, a round-robin group chat manager, an adapter) passes on what it read
+  // itself, through its own links. The hand-off orchestration (`_handoff.py`) sends `AgentExecutorRequest` to the
+  // target after the routing call, whose `handoff_to_<id>` call middleware short-circuits (no tool span), and each
+  // agent runs under its own executor span: C5 and C9 saw no hand-off and the routing agent got 0.
+  const executorSpans = steps.filter((s) => isWorkflowExecutor(s.span));
+  if (executorSpans.length > 1) {
+    const executorIds = new Set(executorSpans.map((s) => s.span.spanId));
+    const executorById = new Map(executorSpans.map((s) => [s.span.spanId, s]));
+    const nearestExecutor = (spanId: string): string | undefined => {
+      for (let p: string | undefined = spanId, hops = 0; p !== undefined && hops < 64; p = tree.parentOf(p), hops++) if (executorIds.has(p)) return p;
+      return undefined;
+    };
+    const rewardableIn = new Map<string, CausalStepInput[]>(); // executor span → its rewardable steps, in order
+    for (const s of steps) {
+      if (!s.rewardable) continue;
+      const e = nearestExecutor(s.span.spanId);
+      if (e !== undefined) push(rewardableIn, e, s);
+    }
+    const linked = (link: Span['links'][number]): Span | undefined => {
+      const target = tree.byId.get(link.spanId);
+      return target !== undefined && target.traceId === link.traceId ? target : undefined;
+    };
+    const producers = (send: Span, seen: Set<string>, out: CausalStepInput[]): void => {
+      const x = nearestExecutor(send.spanId);
+      if (x === undefined || seen.has(x) || seen.size > SCAN_LIMIT) return;
+      seen.add(x);
+      let last: CausalStepInput | undefined;
+      for (const s of rewardableIn.get(x) ?? []) if (s.span.endTimeUnixNano <= send.startTimeUnixNano && (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano)) last = s;
+      if (last !== undefined) {
+        out.push(last);
+        return;
+      }
+      for (const l of executorById.get(x)!.span.links) {
+        const from = linked(l);
+        if (from !== undefined) producers(from, seen, out);
+      }
+    };
+    for (const e of executorSpans) {
+      const first = rewardableIn.get(e.span.spanId)?.[0];
+      if (first === undefined || e.span.links.length === 0) continue;
+      const read: CausalStepInput[] = [];
+      const seen = new Set([e.span.spanId]);
+      for (const l of e.span.links) {
+        const from = linked(l);
+        if (from !== undefined) producers(from, seen, read);
+      }
+      for (const p of read) add(first.span.spanId, p.span.spanId);
+    }
+  }
+
   // C6: agent graph edges without a hand-off span.
   const agentByNode = new Map<string, string>();
   for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
@@ -516,6 +579,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
 
   if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
   return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+}
+
+/** A Microsoft Agent Framework workflow executor's span (`executor.process <executor id>`, with `executor.id`). */
+function isWorkflowExecutor(span: Span): boolean {
+  return span.name.startsWith('executor.process') && typeof span.attributes['executor.id'] === 'string';
 }
 
 /** Steps by end time. */
