@@ -28,7 +28,14 @@ import {
 } from './messages.js';
 import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
 
-const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
+// Plus Semantic Kernel's own names for a model call (microsoft/semantic-kernel model diagnostics): `chat.completions` /
+// `text.completions` (.NET `ModelDiagnostics.cs` dotnet-1.12.0 to 1.67.0; Python `model_diagnostics/decorators.py`
+// python-1.4.0 to 1.37.1, with `chat.streaming_completions` / `text.streaming_completions` from 1.10.0) and Python's
+// `text_completions` (python-1.38.0 on). Read as structure, a run recorded by those versions had no model-call step.
+const LLM_OPERATIONS = new Set([
+  'chat', 'text_completion', 'generate_content',
+  'chat.completions', 'chat.streaming_completions', 'text.completions', 'text.streaming_completions', 'text_completions',
+]);
 const HANDOFF_OPERATIONS = new Set(['agent_handoff', 'handoff']);
 // `handle_conversation_turn` (semantic-conventions-genai `gen_ai.invocation.internal`, #571): one
 // framework-steered turn, e.g. an OpenAI Agents `Runner.run` or ADK `Runner.run`, which were
