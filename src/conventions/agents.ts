@@ -127,8 +127,14 @@ export function resolveAgents(
   const agentNamed = (name: string, span: Span): Agent => ({ agentId: scoped(idByName.get(inScope(name, span)) ?? name, span), agentName: name });
 
   // Agent spans that name a real agent (an agent span with a placeholder name is attributed to
-  // the real agent around it).
-  const nearestRealAgent = tree.nearestWhere((x) => kinds.get(x.spanId) === 'agent' && realName(facts.get(x.spanId)!.agentName) !== undefined);
+  // the real agent around it), and tool spans whose work below them is another agent's (CrewAI
+  // delegation, crewai.ts W1: the span is its caller's step, what runs under it the coworker's).
+  const nearestScope = tree.nearestWhere((x) => {
+    const f = facts.get(x.spanId)!;
+    return f.delegatesTo !== undefined || (kinds.get(x.spanId) === 'agent' && realName(f.agentName) !== undefined);
+  });
+  const nearestRealAgent = (spanId: string) => (facts.get(spanId)!.delegatesTo !== undefined ? nearestScope(tree.parentOf(spanId)) : nearestScope(spanId));
+  const scopeAgentName = (span: Span) => facts.get(span.spanId)!.delegatesTo ?? facts.get(span.spanId)!.agentName;
 
   const bySpan = new Map<string, AgentAssignment>();
   const agentNames = new Set<string>();
@@ -141,7 +147,7 @@ export function resolveAgents(
     const f = facts.get(s.spanId)!;
     const kind = kinds.get(s.spanId)!;
     const inv = nearestRealAgent(s.spanId);
-    const invName = inv ? facts.get(inv.spanId)!.agentName : undefined;
+    const invName = inv ? scopeAgentName(inv) : undefined;
     // A name taken only from the span name is no agent attribute once R3 demoted the span.
     const ownName = f.agentNameFromSpanName && kind !== 'agent' ? undefined : realName(f.agentName);
     const own = kind === 'handoff' ? realName(f.handoffFrom) ?? ownName : ownName;

@@ -26,6 +26,11 @@ export interface SpanFacts {
   /** OpenInference `graph.node.id` / `graph.node.parent_id` (agent graph edges). */
   readonly graphNodeId?: string;
   readonly graphParentNodeId?: string;
+  /**
+   * A tool step whose work below it is another agent's (CrewAI's delegation tools, crewai.ts W1): the steps
+   * under its span belong to this agent; the tool step itself stays its caller's.
+   */
+  readonly delegatesTo?: string;
   readonly handoffFrom?: string;
   readonly handoffTo?: string;
   /** Full texts (truncated only when the step is built; digests use the full text). */

@@ -16,6 +16,7 @@ import { resolveAgents } from './agents.js';
 import { linkCausalInputs, type CausalStepInput } from './causality.js';
 import { AI_SDK_AGENT_ATTRIBUTE, aiSdkMapper, aiSdkMapperFor } from './ai-sdk.js';
 import { refineLangGraphAgents } from './langgraph.js';
+import { refineCrewAIDelegations } from './crewai.js';
 import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
@@ -147,6 +148,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   for (const s of tree.ordered) facts.set(s.spanId, factsOf(s, mappers));
   // L1: LangGraph agents under OpenInference's LangChain instrumentor (agent graphs, hand-off tools)
   refineLangGraphAgents(tree, facts);
+  // W1: CrewAI delegation tools run a coworker agent below them
+  refineCrewAIDelegations(tree, facts);
   // D1: a call recorded twice (framework span + provider SDK span inside it) is one step
   const rerecorded = collapseRerecordedCalls(tree, facts);
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);

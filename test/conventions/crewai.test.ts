@@ -113,6 +113,50 @@ export function sequentialCrew(): Span[] {
   });
 }
 
+/**
+ * A hierarchical crew (`process=Process.hierarchical`, `manager_llm`): one task, run by `Crew Manager`, which
+ * delegates the research to `Senior Researcher` and the writing to `Content Writer` through `Delegate work to
+ * coworker`, then answers with the writer's article.
+ */
+export function hierarchicalCrew(): Span[] {
+  return recordSpans((r) => {
+    const crew = r.start('Crew_3f1c.kickoff', 0, {
+      'openinference.span.kind': 'CHAIN', 'input.value': JSON.stringify({ topic: 'AI agents' }), 'input.mime_type': 'application/json',
+      crew_key: 'crew-key', crew_id: 'crew-id',
+      crew_agents: JSON.stringify([{ role: 'Senior Researcher' }, { role: 'Content Writer' }]),
+    });
+    const manager = task(r, crew, 'Crew Manager', 'article_task', 1, {}, agentJson('Crew Manager', 'Manage the team', ['Delegate work to coworker', 'Ask question to coworker'], true), '');
+    const sysM = { role: 'system', content: 'You are Crew Manager. You are a seasoned manager.\nYour personal goal is: Manage the team' };
+    const userM = { role: 'user', content: '\nCurrent Task: Write an article on AI agents in 2026' };
+    const d1Args = { task: 'Research AI agents in 2026', context: 'We are writing an article on AI agents.', coworker: 'Senior Researcher' };
+    const d1 = { id: 'call_d1', name: 'delegate_work_to_coworker', args: JSON.stringify(d1Args) };
+    llm(r, manager, 2, 8, [sysM, userM], { role: 'assistant', call: d1 });
+    tool(r, manager, 'Delegate work to coworker', 9, d1Args, FOUND, 30, (t) => {
+      const sysR = { role: 'system', content: 'You are Senior Researcher. You are a Senior Researcher.\nYour personal goal is: Find facts' };
+      const userR = { role: 'user', content: `\nCurrent Task: Research AI agents in 2026\n\nThis is the context you're working with:\nWe are writing an article on AI agents.` };
+      const call = { id: 'call_search', name: 'search_the_internet', args: '{"search_query": "AI agents 2026"}' };
+      llm(r, t, 10, 16, [sysR, userR], { role: 'assistant', call });
+      tool(r, t, 'Search the internet', 17, { search_query: 'AI agents 2026' }, FOUND, 20);
+      llm(r, t, 21, 29, [sysR, userR, { role: 'assistant', call }, { role: 'tool', toolCallId: 'call_search', content: FOUND }], { role: 'assistant', content: FOUND });
+    });
+    const d2Args = { task: 'Write an article on AI agents', context: FOUND, coworker: 'content writer' };
+    const d2 = { id: 'call_d2', name: 'delegate_work_to_coworker', args: JSON.stringify(d2Args) };
+    const hist = [sysM, userM, { role: 'assistant', call: d1 }, { role: 'tool', toolCallId: 'call_d1', content: FOUND }];
+    llm(r, manager, 31, 36, hist, { role: 'assistant', call: d2 });
+    tool(r, manager, 'Delegate work to coworker', 37, d2Args, ARTICLE, 50, (t) => {
+      llm(r, t, 38, 49, [
+        { role: 'system', content: 'You are Content Writer. You are a Content Writer.\nYour personal goal is: Write articles' },
+        { role: 'user', content: `\nCurrent Task: Write an article on AI agents\n\nThis is the context you're working with:\n${FOUND}` },
+      ], { role: 'assistant', content: ARTICLE });
+    });
+    llm(r, manager, 51, 58, [...hist, { role: 'assistant', call: d2 }, { role: 'tool', toolCallId: 'call_d2', content: ARTICLE }], { role: 'assistant', content: ARTICLE });
+    manager.setAttributes({ 'output.value': taskOutput('article_task', 'Crew Manager', ARTICLE), 'output.mime_type': 'application/json' });
+    manager.end(at(59));
+    crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
+    crew.end(at(60));
+  });
+}
+
 export async function creditOf(spans: Span[]): Promise<Map<string, number>> {
   const events = await processEpisode(episodeOf(spans, 1));
   return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
@@ -141,3 +185,42 @@ describe('CrewAI (OpenInference): a sequential crew, researcher → writer', () 
   });
 });
 
+describe('CrewAI (OpenInference): a hierarchical crew, the manager delegating to coworkers (W1)', () => {
+  it('the coworkers\' model and tool calls below a delegation tool span are theirs, the delegation the manager\'s (before: all the manager\'s)', () => {
+    const { steps, agents, warnings } = stepsFromSpans(hierarchicalCrew());
+    expect(agents.map((a) => a.agentName)).toEqual(['Crew Manager', 'Senior Researcher', 'Content Writer']);
+    expect(steps.filter((s) => s.rewardable).map((s) => `${s.agentName}:${s.toolName ?? s.kind}`)).toEqual([
+      'Crew Manager:llm', 'Crew Manager:Delegate work to coworker',
+      'Senior Researcher:llm', 'Senior Researcher:Search the internet', 'Senior Researcher:llm',
+      'Crew Manager:llm', 'Crew Manager:Delegate work to coworker',
+      'Content Writer:llm', // the model wrote `content writer`: the role as `crew_agents` spells it
+      'Crew Manager:llm',
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('the manager\'s next model call reads the coworker\'s answer (C7), the coworker reads its delegation (C1)', () => {
+    const { steps } = stepsFromSpans(hierarchicalCrew());
+    const [d1] = steps.filter((s) => s.toolName === 'Delegate work to coworker');
+    const researcher = steps.filter((s) => s.agentName === 'Senior Researcher' && s.rewardable);
+    const managerLlm = steps.filter((s) => s.agentName === 'Crew Manager' && s.kind === 'llm');
+    expect(researcher[0]!.causalInputs).toContain(d1!.stepId);
+    expect(managerLlm[1]!.causalInputs).toContain(researcher.at(-1)!.stepId);
+  });
+
+  it('credit reaches the coworkers (before: Crew Manager 1.0; after: manager 1/3, researcher 4/21, writer 10/21)', async () => {
+    const credit = await creditOf(hierarchicalCrew());
+    expect(credit.get('Crew Manager')).toBeCloseTo(1 / 3, 6);
+    expect(credit.get('Senior Researcher')).toBeCloseTo(4 / 21, 6);
+    expect(credit.get('Content Writer')).toBeCloseTo(10 / 21, 6);
+  });
+
+  it('a tool of that name not written by the CrewAI instrumentor is read as before', () => {
+    const spans = hierarchicalCrew().map((s) => {
+      const { ['tool.result_as_answer']: _a, ['tool.description_updated']: _b, ...attributes } = s.attributes;
+      return { ...s, attributes };
+    });
+    const { agents } = stepsFromSpans(spans);
+    expect(agents.map((a) => a.agentName)).toEqual(['Crew Manager']);
+  });
+});
