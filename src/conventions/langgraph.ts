@@ -22,7 +22,10 @@
  * such a run is a hand-off to the `Command`'s `goto`, else to the LangGraph agent its name names (C5 links the
  * target's first step). A tool span without `tool.id` takes the call id of the ToolMessage it returned.
  *
- * Runs whose spans carry no `langgraph_checkpoint_ns` in an OpenInference `metadata` attribute are untouched; a
+ * LangChain 1.x `create_agent(name=…)` (model node `model` / JS `model_request`, no `agent` node) is found by the
+ * `lc_agent_name` metadata its runs carry instead (below, `namedCreateAgents`).
+ *
+ * Runs whose spans carry no `langgraph_checkpoint_ns` nor `lc_agent_name` in an OpenInference `metadata` attribute are untouched; a
  * single react agent (no enclosing graph in its namespace) keeps its `agent` span as before.
  */
 import type { Span } from '../model/telemetry.js';
@@ -56,6 +59,59 @@ function langGraphMeta(span: Span): LangGraphMeta | undefined {
   const node = v['langgraph_node'];
   const ns = v['langgraph_checkpoint_ns'];
   return typeof node === 'string' && typeof ns === 'string' && ns !== '' ? { node, ns } : undefined;
+}
+
+/**
+ * L1 for LangChain 1.x `create_agent(name=…)`: its compiled graph runs with the metadata `lc_agent_name` = the
+ * name (langchain `agents/factory.py`, JS `ReactAgent`), inherited by every run inside it — LangChain's own
+ * marker of a named agent (a nested run whose `lc_agent_name` differs from its parent's is a subagent).
+ */
+function lcAgentName(span: Span): string | undefined {
+  const m = span.attributes['metadata'];
+  if (typeof m !== 'string' || !m.includes('lc_agent_name')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(m);
+  } catch {
+    return undefined;
+  }
+  const n = isRecord(v) ? v['lc_agent_name'] : undefined;
+  return typeof n === 'string' && n !== '' ? n : undefined;
+}
+
+/**
+ * A run whose `lc_agent_name` differs from its parent's is the graph run of that agent (the span named after the
+ * compiled graph): it becomes the agent span — or the node span around it that runs the graph as a subgraph and
+ * is named after it (a langgraph-supervisor / swarm worker), so that agents side by side share a parent (L2).
+ * AGENT spans inside it that the Python tracer made from a run's name (middleware `<name>.before_agent`) are
+ * structure.
+ */
+function namedCreateAgents(tree: SpanTree, facts: Map<string, SpanFacts>, lcNames: ReadonlyMap<string, string>, agentNames: Set<string>): void {
+  for (const s of tree.ordered) {
+    const name = lcNames.get(s.spanId);
+    if (name === undefined) continue;
+    const f = facts.get(s.spanId)!;
+    const p = tree.parentOf(s.spanId);
+    if (p !== undefined && lcNames.get(p) === name) {
+      if (f.kind === 'agent' && f.agentNameFromSpanName === true && f.langGraphAgent !== true) {
+        facts.set(s.spanId, compact({ ...f, kind: 'chain', agentName: undefined, agentNameFromSpanName: undefined }) as SpanFacts);
+      }
+      continue;
+    }
+    if (f.kind !== 'chain' && f.kind !== 'agent') continue;
+    let agentSpan = s.spanId;
+    const node = p === undefined ? undefined : tree.byId.get(p);
+    if (node !== undefined && node.name === s.name) {
+      const nf = facts.get(node.spanId)!;
+      if (nf.kind === 'chain' || nf.kind === 'agent') {
+        agentSpan = node.spanId;
+        facts.set(s.spanId, compact({ ...f, kind: 'chain', agentName: undefined, agentNameFromSpanName: undefined, langGraphAgent: undefined }) as SpanFacts);
+      }
+    }
+    const a = facts.get(agentSpan)!;
+    facts.set(agentSpan, compact({ ...a, kind: 'agent', agentName: name, agentNameFromSpanName: undefined, langGraphAgent: true }) as SpanFacts);
+    agentNames.add(name);
+  }
 }
 
 /** The node named by one namespace segment (`<node>:<task id>`). */
@@ -110,12 +166,16 @@ function toolOutput(span: Span, toolName: string | undefined): { callId?: string
  */
 export function refineLangGraphAgents(tree: SpanTree, facts: Map<string, SpanFacts>): boolean {
   let metas: Map<string, LangGraphMeta> | undefined;
+  let lcNames: Map<string, string> | undefined;
   for (const s of tree.ordered) {
     if (facts.get(s.spanId)!.convention !== 'openinference') continue;
     const m = langGraphMeta(s);
     if (m !== undefined) (metas ??= new Map()).set(s.spanId, m);
+    const n = lcAgentName(s);
+    if (n !== undefined) (lcNames ??= new Map()).set(s.spanId, n);
   }
-  if (metas === undefined) return false;
+  if (metas === undefined && lcNames === undefined) return false;
+  metas ??= new Map();
 
   // Agent graphs: the enclosing graph of each model node.
   const agentNames = new Set<string>();
@@ -144,6 +204,7 @@ export function refineLangGraphAgents(tree: SpanTree, facts: Map<string, SpanFac
       facts.set(agentSpan, compact({ ...a, kind: 'agent', agentName: name, agentNameFromSpanName: undefined, langGraphAgent: true }) as SpanFacts);
     }
   }
+  if (lcNames !== undefined) namedCreateAgents(tree, facts, lcNames, agentNames);
   const byNormalised = new Map([...agentNames].map((n) => [normalise(n), n]));
 
   // Tool spans: the call id of the ToolMessage they returned; hand-off tools.
