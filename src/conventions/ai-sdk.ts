@@ -41,7 +41,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, firstStr, isRecord, str, structured, textOf } from './attributes.js';
+import { firstNum, firstStr, isRecord, str, structured, textOf, unquotedText } from './attributes.js';
 import { canonicalArgs, issuedCalls, readMessages, renderOutput, renderTranscript, resultIds, type ChatMessage } from './messages.js';
 import { NO_CALLS, NO_IDS, compact, usageOf, type ConventionMapper, type SpanFacts } from './span-facts.js';
 
@@ -149,18 +149,6 @@ function responseOutput(span: Span): ChatMessage[] {
   return parts.length > 0 ? readMessages([{ role: 'assistant', parts }]) : [];
 }
 
-/** A tool's result: the SDK JSON-encodes it, so a string result arrives quoted; decoded to the string. */
-function toolResultText(v: unknown): string | undefined {
-  if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
-    try {
-      const s = JSON.parse(v) as unknown;
-      if (typeof s === 'string') return textOf(s);
-    } catch {
-      // not JSON: as recorded
-    }
-  }
-  return textOf(v);
-}
 
 /**
  * The AI SDK mapper naming agents by the first of `agentAttributes` a span has
@@ -190,7 +178,7 @@ function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts
       toolCallId: str(a, 'ai.toolCall.id'),
       toolArgs: canonicalArgs(args),
       inputText: textOf(args),
-      outputText: toolResultText(a['ai.toolCall.result'] ?? a['ai.toolCall.output']),
+      outputText: unquotedText(a['ai.toolCall.result'] ?? a['ai.toolCall.output']),
       issuedCalls: NO_CALLS,
       historyCalls: NO_CALLS,
       consumedCallIds: NO_IDS,

@@ -58,17 +58,37 @@ export function firstNum(attrs: Attributes, keys: readonly string[]): number | u
 export function structured(attrs: Attributes, key: string): unknown {
   const v = attrs[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (!(t.startsWith('[') || t.startsWith('{'))) return undefined;
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return undefined;
-    }
-  }
+  if (typeof v === 'string') return parsedJsonText(v);
   if (typeof v === 'object' && !(v instanceof Uint8Array)) return v;
   return undefined;
+}
+
+/** A JSON object or array written as text, parsed; undefined for anything else (not a string, not JSON). */
+export function parsedJsonText(v: unknown): unknown {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (!(t.startsWith('[') || t.startsWith('{'))) return undefined;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Text of a value an SDK JSON-encoded before recording it (a tool's result): a quoted string arrives
+ * with its quotes and escapes, and is decoded to the string; anything else is read as `textOf` reads it.
+ */
+export function unquotedText(v: unknown): string | undefined {
+  if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
+    try {
+      const s = JSON.parse(v) as unknown;
+      if (typeof s === 'string') return textOf(s);
+    } catch {
+      // not JSON: the text as recorded
+    }
+  }
+  return textOf(v);
 }
 
 /** Whether `v` is an object of named values (an attribute map, a parsed JSON object): not null, an array or bytes. */

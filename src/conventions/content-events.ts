@@ -26,7 +26,7 @@
  * their span as well, with the same body readers.
  */
 import type { AttributeValue, Attributes, LogRecord, Span, SpanEvent } from '../model/telemetry.js';
-import { eventNameOf, isRecord, str } from './attributes.js';
+import { eventNameOf, isRecord, parsedJsonText, str } from './attributes.js';
 import { sha256Hex } from './text.js';
 
 /** Instrumentation scope name that marks a content span (never a real instrumentation's). */
@@ -295,7 +295,7 @@ const SPAN_CONTENT_EVENTS: ReadonlySet<string> = new Set([...INPUT_EVENTS.keys()
  */
 function wholeTextMessages(v: AttributeValue | undefined, role: string): AttributeValue[] {
   if (v === undefined || v === null) return [];
-  const parsed = parsedJson(v);
+  const parsed = parsedJsonText(v);
   const list = Array.isArray(parsed) ? (parsed as AttributeValue[]) : isRecord(parsed) ? [parsed as AttributeValue] : typeof v === 'string' ? [{ role, content: v }] : [];
   return list.filter(carriesSomething);
 }
@@ -308,17 +308,6 @@ function hasContentSpanEvents(span: Span): boolean {
   return false;
 }
 
-/** A JSON text parsed, or undefined when it is not JSON (or not a string). */
-function parsedJson(v: AttributeValue | undefined): unknown {
-  if (typeof v !== 'string') return undefined;
-  const t = v.trim();
-  if (!(t.startsWith('[') || t.startsWith('{'))) return undefined;
-  try {
-    return JSON.parse(t) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Bedrock Converse content blocks (Strands `types/content.py` `ContentBlock`, recorded as JSON)
@@ -327,7 +316,7 @@ function parsedJson(v: AttributeValue | undefined): unknown {
  * Undefined when `v` is not a list of such blocks (a plain text, a tool's own JSON).
  */
 function strandsParts(v: AttributeValue | undefined): AttributeValue[] | undefined {
-  const blocks = parsedJson(v);
+  const blocks = parsedJsonText(v);
   if (!Array.isArray(blocks) || blocks.length === 0) return undefined;
   const parts: AttributeValue[] = [];
   let known = false;
@@ -358,7 +347,7 @@ function strandsParts(v: AttributeValue | undefined): AttributeValue[] | undefin
 function spanEventBody(attributes: Attributes): AttributeValue | undefined {
   const carried = attributes['gen_ai.event.content'];
   if (carried === undefined) return attributes;
-  const parsed = parsedJson(carried);
+  const parsed = parsedJsonText(carried);
   return parsed !== undefined ? (parsed as AttributeValue) : carried;
 }
 

@@ -18,7 +18,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, firstStr, isRecord, num, str, structured, textOf } from './attributes.js';
+import { firstNum, firstStr, isRecord, num, str, structured, textOf, unquotedText } from './attributes.js';
 import { genaiUsage, messagesAt } from './genai.js';
 import {
   OPENLLMETRY_COMPLETION,
@@ -76,16 +76,7 @@ function entityArguments(v: unknown): unknown {
 
 /** Text of an entity input (unwrapped by `entityArguments`) or output (a JSON-encoded string result is decoded). */
 function entityText(v: unknown, input: boolean): string | undefined {
-  if (input) return textOf(entityArguments(v));
-  if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
-    try {
-      const s = JSON.parse(v) as unknown;
-      if (typeof s === 'string') return textOf(s);
-    } catch {
-      // not JSON: the text as recorded
-    }
-  }
-  return textOf(v);
+  return input ? textOf(entityArguments(v)) : unquotedText(v);
 }
 
 export const openllmetryMapper = (span: Span): SpanFacts | undefined => {

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
 import { factsOf, stepsFromSpans } from '../../src/conventions/steps.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
-import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
+import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { AgentStep } from '../../src/model/agents.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
@@ -30,6 +30,7 @@ import {
   recordAiSdkRun,
   type AiSdkRun,
 } from '../support/ai-sdk-run.js';
+import { creditEventsOf, creditOfAgent } from './sdk.js';
 import { jsRunLogBytes, jsRunTraceBytes } from '../support/js-instrumented-run.js';
 
 type Encoding = 'otlp_proto' | 'otlp_json';
@@ -38,20 +39,6 @@ function decoded(run: AiSdkRun, encoding: Encoding = 'otlp_proto'): { spans: Spa
   return { spans: decodeTraces(jsRunTraceBytes(run, encoding), encoding), logs: decodeLogs(jsRunLogBytes(run, encoding), encoding) };
 }
 
-async function creditEvents(spans: Span[], logs: LogRecord[]): Promise<{ credit: EpisodeCredit; rewards: MessageReward[] }> {
-  const asm = new EpisodeAssembler();
-  asm.addSpans(spans);
-  asm.addEvaluations(evaluationsFromLogs(logs));
-  const [episode, ...rest] = asm.flush('shutdown');
-  expect(rest).toEqual([]);
-  const events = await processEpisode(episode!);
-  return {
-    credit: events.find((e): e is EpisodeCredit => e.event_type === 'episode_credit')!,
-    rewards: events.filter((e): e is MessageReward => e.event_type === 'message_reward'),
-  };
-}
-
-const creditOfAgent = (ev: EpisodeCredit, name: string): number => ev.agents.find((a) => a.agent_name === name)!.credit;
 
 /** The run's steps by role: model calls in call order, tool executions by tool name. */
 function roles(run: AiSdkRun, steps: readonly AgentStep[]) {
@@ -160,7 +147,7 @@ describe.each<Encoding>(['otlp_proto', 'otlp_json'])('a router → researcher �
   });
 
   it('credit: the verdict is joined, all three agents contributed, Σ credit = R − b, one reward per model call and tool execution', async () => {
-    const { credit, rewards } = await creditEvents(spans, logs);
+    const { credit, rewards } = await creditEventsOf(spans, logs);
     expect(credit.system_value).toBe(1);
     expect(credit.outcome).toBe('success');
     expect(credit.agents.map((a) => a.agent_name).sort()).toEqual(['researcher', 'router', 'writer']);
@@ -200,7 +187,7 @@ describe('a run whose web_search tool throws, traced by the AI SDK', () => {
   });
 
   it('credit: the failing tool is the first error, the agent that ran it takes the blame, Σ credit = R − b', async () => {
-    const { credit, rewards } = await creditEvents(spans, logs);
+    const { credit, rewards } = await creditEventsOf(spans, logs);
     const webSearch = run.toolSpans.find((t) => t.name === 'web_search')!.spanId;
     expect(credit.outcome).toBe('failure');
     expect(credit.system_value).toBe(0);
@@ -257,7 +244,7 @@ describe('variants', () => {
     expect(r.researcherFindings.causalInputs).toContain(r.webSearch.stepId); // its prompt holds the result's id
     // (the issuing call → tool edge is then only C4's, which needs the tool recorded as starting after the call ended: see APP_GAP in ai-sdk-run.ts)
     expect(r.routerBrief.causalInputs).toContain(r.researcherFindings.stepId);
-    const { credit } = await creditEvents(spans, logs);
+    const { credit } = await creditEventsOf(spans, logs);
     for (const name of ['router', 'researcher', 'writer']) expect(creditOfAgent(credit, name)).toBeGreaterThan(0);
   });
 });

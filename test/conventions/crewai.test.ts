@@ -23,10 +23,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
 type Parent = Parameters<Recorder['start']>[3];
 const DIVIDER = '\n\n----------\n\n';
@@ -157,10 +155,6 @@ export function hierarchicalCrew(): Span[] {
   });
 }
 
-export async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe('CrewAI (OpenInference): a sequential crew, researcher → writer', () => {
   it('each task span is its role\'s agent, its model and tool calls that agent\'s steps (already so: graph.node.id names the agent)', () => {

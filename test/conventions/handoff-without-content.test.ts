@@ -27,10 +27,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
 type Parent = Parameters<Recorder['start']>[3];
 
@@ -73,10 +71,6 @@ function handoffRun(opts: { triageFails?: boolean } = {}): Span[] {
   });
 }
 
-async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe('hand-off without message content (genai-openai-agents 1.x: no hand-off span, no transfer tool span)', () => {
   it("the specialist's first model call reads the triage call that ended on the hand-off call (C9)", () => {

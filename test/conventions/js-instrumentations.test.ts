@@ -8,14 +8,12 @@
  * as a log record. Encoded with our OTLP encoders, decoded, then read the way the pipeline reads.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
 import { stepsFromSpans } from '../../src/conventions/steps.js';
-import { EpisodeAssembler } from '../../src/episodes/index.js';
-import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
+import type { MessageReward } from '../../src/events/schemas.js';
 import type { AgentStep } from '../../src/model/agents.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
+import { creditEventsOf, creditOfAgent } from './sdk.js';
 import { jsRunLogBytes, jsRunTraceBytes, recordJsRun, type JsConvention, type JsInstrumentedRun } from '../support/js-instrumented-run.js';
 import { ARTICLE, RESEARCH_FINDINGS, RESEARCH_QUESTION, researchWriteRun, WEB_SEARCH_ARGS, WEB_SEARCH_RESULT, type OpenAIRunPlan } from '../support/openai-instrumented-run.js';
 
@@ -25,20 +23,6 @@ function decoded(run: JsInstrumentedRun, encoding: Encoding): { spans: Span[]; l
   return { spans: decodeTraces(jsRunTraceBytes(run, encoding), encoding), logs: decodeLogs(jsRunLogBytes(run, encoding), encoding) };
 }
 
-async function creditEvents(spans: Span[], logs: LogRecord[]): Promise<{ credit: EpisodeCredit; rewards: MessageReward[] }> {
-  const asm = new EpisodeAssembler();
-  asm.addSpans(spans);
-  asm.addEvaluations(evaluationsFromLogs(logs));
-  const [episode, ...rest] = asm.flush('shutdown');
-  expect(rest).toEqual([]);
-  const events = await processEpisode(episode!);
-  return {
-    credit: events.find((e): e is EpisodeCredit => e.event_type === 'episode_credit')!,
-    rewards: events.filter((e): e is MessageReward => e.event_type === 'message_reward'),
-  };
-}
-
-const creditOfAgent = (ev: EpisodeCredit, name: string): number => ev.agents.find((a) => a.agent_name === name)!.credit;
 
 /** What each instrumentation's LLM spans are read as: OpenLLMetry JS 0.27 writes GenAI semconv 1.40 on them. */
 const LLM_CONVENTION: Readonly<Record<JsConvention, string>> = { openinference: 'openinference', openllmetry: 'genai' };
@@ -124,7 +108,7 @@ describe.each<[JsConvention, Encoding]>([
   });
 
   it('credit: the verdict is joined, both agents share it, Σ credit = system value − baseline, rewards follow each step\'s effect', async () => {
-    const { credit, rewards } = await creditEvents(spans, logs);
+    const { credit, rewards } = await creditEventsOf(spans, logs);
     expect(credit.system_value).toBe(1);
     expect(credit.outcome).toBe('success');
     expect(creditOfAgent(credit, 'researcher')).toBeGreaterThan(0.1);
@@ -155,7 +139,7 @@ describe.each<JsConvention>(['openinference', 'openllmetry'])('a failed research
   it('the failing verdict is shared as non-positive credit that still sums to R − b', async () => {
     const run = await recordJsRun(convention, researchWriteRun({ score: 0 }));
     const { spans, logs } = decoded(run, 'otlp_proto');
-    const { credit } = await creditEvents(spans, logs);
+    const { credit } = await creditEventsOf(spans, logs);
     expect(credit.system_value).toBe(0);
     expect(credit.outcome).toBe('failure');
     expect(credit.agents.map((a) => a.agent_name).sort()).toEqual(['researcher', 'writer']);
@@ -186,7 +170,7 @@ describe('variants', () => {
     expect(steps.find((s) => s.kind === 'tool')!.toolCallId).toBeUndefined();
     // agents and their steps are still found from the span structure
     expect(rewardable.map((s) => s.agentName)).toEqual(['researcher', 'researcher', 'researcher', 'writer']);
-    const { credit } = await creditEvents(spans, logs);
+    const { credit } = await creditEventsOf(spans, logs);
     expect(creditOfAgent(credit, 'researcher')).toBe(0);
     expect(creditOfAgent(credit, 'writer')).toBeCloseTo(1, 9);
   });

@@ -17,10 +17,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
 type Parent = Parameters<Recorder['start']>[3];
 const msgs = (m: unknown[]) => JSON.stringify(m);
@@ -67,10 +65,6 @@ function delegationRun(version: 2 | 3, opts: { agentOnModelSpans?: boolean; oper
   });
 }
 
-async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe.each([2, 3] as const)('Pydantic AI 1.x, instrumentation version %i (no gen_ai.operation.name on agent and tool spans)', (version) => {
   it('the agent run spans are agents and every model call is its agent\'s step (before: one fallback agent)', () => {

@@ -9,9 +9,13 @@ import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, Protob
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
 
 export type Encoding = 'otlp_proto' | 'otlp_json';
 
@@ -84,3 +88,29 @@ export function episodeOf(spans: Span[], score: number): Episode {
     closeReason: 'evaluation-arrived', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [],
   };
 }
+
+/** Each agent's Shapley credit (by agent name) when `spans` are one run judged `score` (default 1), through `processEpisode`. */
+export async function creditOf(spans: Span[], score = 1): Promise<Map<string, number>> {
+  const events = await processEpisode(episodeOf(spans, score));
+  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+}
+
+/**
+ * The run of `spans` and `logs` (its verdict among them) through the real assembler and `processEpisode`:
+ * its episode_credit and message_reward events. Throws unless they make exactly one episode.
+ */
+export async function creditEventsOf(spans: Span[], logs: LogRecord[]): Promise<{ credit: EpisodeCredit; rewards: MessageReward[] }> {
+  const asm = new EpisodeAssembler();
+  asm.addSpans(spans);
+  asm.addEvaluations(evaluationsFromLogs(logs));
+  const episodes = asm.flush('shutdown');
+  if (episodes.length !== 1) throw new Error(`expected one episode, got ${episodes.length}`);
+  const events = await processEpisode(episodes[0]!);
+  return {
+    credit: events.find((e): e is EpisodeCredit => e.event_type === 'episode_credit')!,
+    rewards: events.filter((e): e is MessageReward => e.event_type === 'message_reward'),
+  };
+}
+
+/** One agent's credit in an episode_credit event. */
+export const creditOfAgent = (ev: EpisodeCredit, name: string): number => ev.agents.find((a) => a.agent_name === name)!.credit;

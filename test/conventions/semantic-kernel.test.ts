@@ -11,10 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans } from './sdk.js';
+import { at, recordSpans, creditOf } from './sdk.js';
 
 const J = JSON.stringify;
 const FINDINGS = 'Hotel prices in Lisbon rose 12% this spring, driven by conference season.';
@@ -45,10 +43,6 @@ function skRun(chatOperation: string, textOperation = chatOperation): Span[] {
   });
 }
 
-async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe('Semantic Kernel model calls under their pre-1.38 (Python) / pre-1.67.1 (.NET) operation names', () => {
   it('current names (chat) were read before: the baseline', async () => {

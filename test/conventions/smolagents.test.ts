@@ -11,10 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
 type Parent = Parameters<Recorder['start']>[3];
 const FOUND = 'The LLaMA 3 405B model was trained on 16,384 H100 GPUs for about 54 days.';
@@ -78,10 +76,6 @@ export function managedAgentRun(): Span[] {
   });
 }
 
-async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe('smolagents (OpenInference): a manager agent with a managed agent', () => {
   it('both agent runs are agents, each model call and tool call its own agent\'s step (before: the manager, which contains an agent span, was demoted to a chain)', () => {

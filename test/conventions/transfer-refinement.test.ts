@@ -10,10 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
-import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { at, episodeOf, recordSpans, type Recorder } from './sdk.js';
+import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
 type Parent = Parameters<Recorder['start']>[3];
 
@@ -51,10 +49,6 @@ function transferRun(mode: 'pass_control' | 'return_to_caller'): Span[] {
   });
 }
 
-async function creditOf(spans: Span[]): Promise<Map<string, number>> {
-  const events = await processEpisode(episodeOf(spans, 1));
-  return new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
-}
 
 describe('agent transfer as a tool call (semantic-conventions-genai gen_ai.execute_tool.transfer.internal)', () => {
   it('pass_control is a hand-off of the source agent to the target: the target reads it (C5)', () => {
