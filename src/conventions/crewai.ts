@@ -18,7 +18,18 @@
  * caller's tool step, and the steps below it belong to the coworker — the role it names as `crew_agents` or a
  * task span's `graph.node.id` spells it, else as the model wrote it (agents.ts, `delegatesTo`). Before, they
  * were the manager's (R4), and a hierarchical crew's whole credit went to its manager.
+ *
+ * W2 — the name the model called a CrewAI tool by. The TOOL span's `tool.name` is the tool's display name
+ * (`Search the internet with Serper`) and it has no `tool.id`, while the model calls it by
+ * `sanitize_tool_name(name)` (crewAIInc/crewAI 1.15.17 `utilities/string_utils.py`; `utilities/agent_utils.py`
+ * `convert_tools_to_openai_schema` names the function so, `crew_agent_executor.py` `_parse_native_tool_call`
+ * and `ToolUsageStartedEvent` use it): C3 matched no CrewAI tool to its call. Sequential calls were still
+ * chained by C4 (order), but the tools of one response run side by side (`_handle_native_tool_calls`,
+ * `ThreadPoolExecutor`) and C4 gave the next model call only the one that ended last: the others reached no
+ * output (a coworker asked in parallel got 0 credit). Rule: a tool step of CrewAI's (its tool attributes) is
+ * named as the model called it, so C3 matches it by name and arguments (`input.value` the keyword arguments).
  */
+import { createHash } from 'node:crypto';
 import type { Span } from '../model/telemetry.js';
 import { isRecord, str, structured } from './attributes.js';
 import type { SpanFacts } from './span-facts.js';
@@ -28,9 +39,11 @@ import { capName } from './text.js';
 /** crewai `utilities/agent_utils.py` DELEGATION_TOOL_NAMES, as `sanitize_tool_name` writes them. */
 const DELEGATION_TOOLS: ReadonlySet<string> = new Set(['delegate_work_to_coworker', 'ask_question_to_coworker']);
 
-/** crewai `utilities/string_utils.py` `sanitize_tool_name` (ASCII names): the name the model calls a tool by. */
+/** crewai 1.15.17 `utilities/string_utils.py` `sanitize_tool_name`: the name the model calls a tool by. */
 export function crewaiToolName(name: string): string {
-  return name
+  let n = name
+    .normalize('NFKD')
+    .replace(/[^\x00-\x7f]/g, '') // encode("ascii", "ignore")
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase()
@@ -38,7 +51,15 @@ export function crewaiToolName(name: string): string {
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^_+|_+$/g, '');
+  if (n.length > MAX_TOOL_NAME) {
+    const suffix = `_${createHash('sha256').update(n).digest('hex').slice(0, 8)}`;
+    n = n.slice(0, MAX_TOOL_NAME - suffix.length).replace(/_+$/, '') + suffix;
+  }
+  return n;
 }
+
+/** crewai `_MAX_TOOL_NAME_LENGTH` (OpenAI's limit on function names). */
+const MAX_TOOL_NAME = 64;
 
 /** A tool span written by the CrewAI instrumentor (wrapper mode: `_BaseToolRunWrapper`'s own attributes). */
 export function isCrewAITool(span: Span): boolean {
@@ -77,14 +98,19 @@ function crewRoles(tree: SpanTree, facts: ReadonlyMap<string, SpanFacts>): Map<s
   return roles;
 }
 
-/** W1: marks CrewAI delegation tool spans with the coworker whose work is below them. Returns whether any was found. */
+/**
+ * W2: names CrewAI tool steps as the model called them; W1: marks CrewAI delegation tool spans with the coworker
+ * whose work is below them. Returns whether any delegation was found.
+ */
 export function refineCrewAIDelegations(tree: SpanTree, facts: Map<string, SpanFacts>): boolean {
   let roles: Map<string, string> | undefined;
   let found = false;
   for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
-    if (f.convention !== 'openinference' || f.kind !== 'tool' || f.toolName === undefined) continue;
-    if (!DELEGATION_TOOLS.has(crewaiToolName(f.toolName)) || !isCrewAITool(s)) continue;
+    let f = facts.get(s.spanId)!;
+    if (f.convention !== 'openinference' || f.kind !== 'tool' || f.toolName === undefined || !isCrewAITool(s)) continue;
+    const called = crewaiToolName(f.toolName);
+    if (called !== '' && called !== f.toolName) facts.set(s.spanId, (f = { ...f, toolName: called }));
+    if (!DELEGATION_TOOLS.has(called)) continue;
     const coworker = coworkerOf(s);
     if (coworker === undefined) continue;
     roles ??= crewRoles(tree, facts);

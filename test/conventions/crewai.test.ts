@@ -22,6 +22,7 @@
  * calls are children of the TOOL span, no span names the coworker but the tool's `coworker` argument).
  */
 import { describe, expect, it } from 'vitest';
+import { crewaiToolName } from '../../src/conventions/crewai.js';
 import { stepsFromSpans } from '../../src/conventions/index.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
@@ -31,7 +32,8 @@ const DIVIDER = '\n\n----------\n\n';
 const FOUND = 'In 2026 most production AI agents run with OpenTelemetry tracing; multi-agent credit assignment is an open problem.';
 const ARTICLE = 'AI agents in 2026: tracing is now standard, and the next frontier is knowing which agent earned the result.';
 
-interface Msg { role: string; content?: string; call?: { id: string; name: string; args: string }; toolCallId?: string }
+interface Call { id: string; name: string; args: string }
+interface Msg { role: string; content?: string; call?: Call; calls?: Call[]; toolCallId?: string }
 
 function llm(r: Recorder, parent: Parent, start: number, end: number, input: Msg[], output: Msg): void {
   const a: Record<string, unknown> = {
@@ -43,11 +45,11 @@ function llm(r: Recorder, parent: Parent, start: number, end: number, input: Msg
     a[`${prefix}.${i}.message.role`] = m.role;
     if (m.content !== undefined) a[`${prefix}.${i}.message.content`] = m.content;
     if (m.toolCallId !== undefined) a[`${prefix}.${i}.message.tool_call_id`] = m.toolCallId;
-    if (m.call) {
-      a[`${prefix}.${i}.message.tool_calls.0.tool_call.id`] = m.call.id;
-      a[`${prefix}.${i}.message.tool_calls.0.tool_call.function.name`] = m.call.name;
-      a[`${prefix}.${i}.message.tool_calls.0.tool_call.function.arguments`] = m.call.args;
-    }
+    (m.calls ?? (m.call ? [m.call] : [])).forEach((c, j) => {
+      a[`${prefix}.${i}.message.tool_calls.${j}.tool_call.id`] = c.id;
+      a[`${prefix}.${i}.message.tool_calls.${j}.tool_call.function.name`] = c.name;
+      a[`${prefix}.${i}.message.tool_calls.${j}.tool_call.function.arguments`] = c.args;
+    });
   };
   input.forEach((m, i) => put('llm.input_messages', i, m));
   put('llm.output_messages', 0, output);
@@ -156,6 +158,96 @@ export function hierarchicalCrew(): Span[] {
 }
 
 
+const PAGE = 'Survey 2026: 78% of teams trace their agents with OpenTelemetry; few can say which agent earned a result.';
+const STATS = 'Of 1,200 surveyed teams, 78% trace their agents; 9% measure per-agent contribution.';
+/** crewai `translations/en.json` `post_tool_reasoning`: the user message appended after a round of tool results. */
+const POST_TOOL = { role: 'user', content: 'Analyze the tool result. If requirements are met, provide the Final Answer. Otherwise, call the next tool. Deliver only the answer without meta-commentary.' };
+
+/**
+ * A sequential crew whose researcher's model asks for two tools in one response (OpenAI parallel tool calls):
+ * crewai 1.15.17 `CrewAgentExecutor._handle_native_tool_calls` runs them side by side (`ThreadPoolExecutor`,
+ * `contextvars.copy_context()`: both TOOL spans children of the task span), appends `{role: tool, tool_call_id}`
+ * for each in call order and `post_tool_reasoning`, then calls the model again. The tools are crewai-tools'
+ * `SerperDevTool` (`Search the internet with Serper`) and `ScrapeWebsiteTool` (`Read website content`); the model
+ * calls them `search_the_internet_with_serper` / `read_website_content` (`sanitize_tool_name`).
+ */
+export function parallelToolsCrew(): Span[] {
+  return recordSpans((r) => {
+    const crew = r.start('research_crew.kickoff', 0, {
+      'openinference.span.kind': 'CHAIN', 'input.value': JSON.stringify({ topic: 'AI agents' }), 'input.mime_type': 'application/json',
+      crew_key: 'crew-key', crew_id: 'crew-id', crew_inputs: JSON.stringify({ topic: 'AI agents' }),
+      crew_agents: JSON.stringify([{ role: 'Senior Researcher' }, { role: 'Content Writer' }]),
+    });
+    const research = task(r, crew, 'Senior Researcher', 'research_task', 1, {}, agentJson('Senior Researcher', 'Find facts', ['Search the internet with Serper', 'Read website content']), '');
+    const sys1 = { role: 'system', content: 'You are Senior Researcher. You are a Senior Researcher.\nYour personal goal is: Find facts' };
+    const user1 = { role: 'user', content: '\nCurrent Task: Research AI agents in 2026\n\nThis is the expected criteria for your final answer: A report' };
+    const calls = [
+      { id: 'call_search', name: 'search_the_internet_with_serper', args: '{"search_query": "AI agents 2026"}' },
+      { id: 'call_read', name: 'read_website_content', args: '{"website_url": "https://example.com/agents-2026"}' },
+    ];
+    llm(r, research, 2, 10, [sys1, user1], { role: 'assistant', calls });
+    tool(r, research, 'Search the internet with Serper', 11, { search_query: 'AI agents 2026' }, FOUND, 15);
+    tool(r, research, 'Read website content', 12, { website_url: 'https://example.com/agents-2026' }, PAGE, 18);
+    const results = [{ role: 'tool', toolCallId: 'call_search', content: FOUND }, { role: 'tool', toolCallId: 'call_read', content: PAGE }];
+    llm(r, research, 19, 27, [sys1, user1, { role: 'assistant', calls }, ...results, POST_TOOL], { role: 'assistant', content: FOUND });
+    research.setAttributes({ 'output.value': taskOutput('research_task', 'Senior Researcher', FOUND), 'output.mime_type': 'application/json' });
+    research.end(at(28));
+    const write = task(r, crew, 'Content Writer', 'write_task', 29, { 'graph.node.parent_id': 'Senior Researcher' }, agentJson('Content Writer', 'Write articles', []), FOUND);
+    llm(r, write, 30, 40, [
+      { role: 'system', content: 'You are Content Writer. You are a Content Writer.\nYour personal goal is: Write articles' },
+      { role: 'user', content: `\nCurrent Task: Write an article on AI agents\n\nThis is the context you're working with:\n${FOUND}` },
+    ], { role: 'assistant', content: ARTICLE });
+    write.setAttributes({ 'output.value': taskOutput('write_task', 'Content Writer', ARTICLE), 'output.mime_type': 'application/json' });
+    write.end(at(41));
+    crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
+    crew.end(at(42));
+  });
+}
+
+/**
+ * A hierarchical crew whose manager asks two coworkers at once: one response with `delegate_work_to_coworker`
+ * (to `Senior Researcher`) and `ask_question_to_coworker` (to `Data Analyst`), run side by side as above, then
+ * one model call that reads both answers and writes the article.
+ */
+export function parallelDelegationCrew(): Span[] {
+  return recordSpans((r) => {
+    const crew = r.start('Crew_7a2e.kickoff', 0, {
+      'openinference.span.kind': 'CHAIN', 'input.value': JSON.stringify({ topic: 'AI agents' }), 'input.mime_type': 'application/json',
+      crew_key: 'crew-key', crew_id: 'crew-id',
+      crew_agents: JSON.stringify([{ role: 'Senior Researcher' }, { role: 'Data Analyst' }]),
+    });
+    const manager = task(r, crew, 'Crew Manager', 'article_task', 1, {}, agentJson('Crew Manager', 'Manage the team', ['Delegate work to coworker', 'Ask question to coworker'], true), '');
+    const sysM = { role: 'system', content: 'You are Crew Manager. You are a seasoned manager.\nYour personal goal is: Manage the team' };
+    const userM = { role: 'user', content: '\nCurrent Task: Write an article on AI agents in 2026' };
+    const dArgs = { task: 'Research AI agents in 2026', context: 'We are writing an article on AI agents.', coworker: 'Senior Researcher' };
+    const qArgs = { question: 'How many teams trace their agents, and how many measure each agent\'s contribution?', context: 'We are writing an article on AI agents.', coworker: 'Data Analyst' };
+    const calls = [
+      { id: 'call_d1', name: 'delegate_work_to_coworker', args: JSON.stringify(dArgs) },
+      { id: 'call_q1', name: 'ask_question_to_coworker', args: JSON.stringify(qArgs) },
+    ];
+    llm(r, manager, 2, 8, [sysM, userM], { role: 'assistant', calls });
+    tool(r, manager, 'Delegate work to coworker', 9, dArgs, FOUND, 30, (t) => {
+      llm(r, t, 10, 29, [
+        { role: 'system', content: 'You are Senior Researcher. You are a Senior Researcher.\nYour personal goal is: Find facts' },
+        { role: 'user', content: `\nCurrent Task: Research AI agents in 2026\n\nThis is the context you're working with:\n${dArgs.context}` },
+      ], { role: 'assistant', content: FOUND });
+    });
+    tool(r, manager, 'Ask question to coworker', 10, qArgs, STATS, 25, (t) => {
+      llm(r, t, 11, 24, [
+        { role: 'system', content: 'You are Data Analyst. You are a Data Analyst.\nYour personal goal is: Answer with numbers' },
+        { role: 'user', content: `\nCurrent Task: ${qArgs.question}\n\nThis is the context you're working with:\n${qArgs.context}` },
+      ], { role: 'assistant', content: STATS });
+    });
+    const results = [{ role: 'tool', toolCallId: 'call_d1', content: FOUND }, { role: 'tool', toolCallId: 'call_q1', content: STATS }];
+    llm(r, manager, 31, 40, [sysM, userM, { role: 'assistant', calls }, ...results, POST_TOOL], { role: 'assistant', content: ARTICLE });
+    manager.setAttributes({ 'output.value': taskOutput('article_task', 'Crew Manager', ARTICLE), 'output.mime_type': 'application/json' });
+    manager.end(at(41));
+    crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
+    crew.end(at(42));
+  });
+}
+
+
 describe('CrewAI (OpenInference): a sequential crew, researcher → writer', () => {
   it('each task span is its role\'s agent, its model and tool calls that agent\'s steps (already so: graph.node.id names the agent)', () => {
     const { steps, agents, warnings } = stepsFromSpans(sequentialCrew());
@@ -184,9 +276,9 @@ describe('CrewAI (OpenInference): a hierarchical crew, the manager delegating to
     const { steps, agents, warnings } = stepsFromSpans(hierarchicalCrew());
     expect(agents.map((a) => a.agentName)).toEqual(['Crew Manager', 'Senior Researcher', 'Content Writer']);
     expect(steps.filter((s) => s.rewardable).map((s) => `${s.agentName}:${s.toolName ?? s.kind}`)).toEqual([
-      'Crew Manager:llm', 'Crew Manager:Delegate work to coworker',
-      'Senior Researcher:llm', 'Senior Researcher:Search the internet', 'Senior Researcher:llm',
-      'Crew Manager:llm', 'Crew Manager:Delegate work to coworker',
+      'Crew Manager:llm', 'Crew Manager:delegate_work_to_coworker', // named as the model called it (W2)
+      'Senior Researcher:llm', 'Senior Researcher:search_the_internet', 'Senior Researcher:llm',
+      'Crew Manager:llm', 'Crew Manager:delegate_work_to_coworker',
       'Content Writer:llm', // the model wrote `content writer`: the role as `crew_agents` spells it
       'Crew Manager:llm',
     ]);
@@ -195,7 +287,7 @@ describe('CrewAI (OpenInference): a hierarchical crew, the manager delegating to
 
   it('the manager\'s next model call reads the coworker\'s answer (C7), the coworker reads its delegation (C1)', () => {
     const { steps } = stepsFromSpans(hierarchicalCrew());
-    const [d1] = steps.filter((s) => s.toolName === 'Delegate work to coworker');
+    const [d1] = steps.filter((s) => s.toolName === 'delegate_work_to_coworker');
     const researcher = steps.filter((s) => s.agentName === 'Senior Researcher' && s.rewardable);
     const managerLlm = steps.filter((s) => s.agentName === 'Crew Manager' && s.kind === 'llm');
     expect(researcher[0]!.causalInputs).toContain(d1!.stepId);
@@ -216,5 +308,61 @@ describe('CrewAI (OpenInference): a hierarchical crew, the manager delegating to
     });
     const { agents } = stepsFromSpans(spans);
     expect(agents.map((a) => a.agentName)).toEqual(['Crew Manager']);
+  });
+});
+
+describe('CrewAI (OpenInference): one model call asking for two tools at once (W2)', () => {
+  const links = (spans: Span[]) => {
+    const { steps } = stepsFromSpans(spans);
+    return { tools: steps.filter((s) => s.kind === 'tool'), llms: steps.filter((s) => s.kind === 'llm') };
+  };
+
+  it('each tool step is matched to its call by the name the model called it (C3), and the next model call reads both results (before: no tool matched; by C4 that call read only the tool that ended last)', () => {
+    const { tools, llms } = links(parallelToolsCrew());
+    expect(tools.map((t) => [t.toolName, t.toolCallId])).toEqual([
+      ['search_the_internet_with_serper', 'call_search'], ['read_website_content', 'call_read'],
+    ]);
+    for (const t of tools) expect(t.causalInputs).toContain(llms[0]!.stepId);
+    expect(llms[1]!.causalInputs).toEqual(expect.arrayContaining(tools.map((t) => t.stepId)));
+  });
+
+  it('the search both tools fed reaches the answer (before: researcher 1/3, writer 2/3, the search a dead end; after: 3/8, 5/8)', async () => {
+    const credit = await creditOf(parallelToolsCrew());
+    expect(credit.get('Senior Researcher')).toBeCloseTo(3 / 8, 6);
+    expect(credit.get('Content Writer')).toBeCloseTo(5 / 8, 6);
+  });
+
+  it('both coworkers asked at once reach the manager\'s answer (before: the Data Analyst, whose tool ended first, reached nothing: manager 5/8, researcher 3/8, analyst 0; after: 5/9, 2/9, 2/9)', async () => {
+    const { tools, llms } = links(parallelDelegationCrew());
+    expect(tools.map((t) => `${t.agentName}:${t.toolName}:${t.toolCallId}`)).toEqual([
+      'Crew Manager:delegate_work_to_coworker:call_d1', 'Crew Manager:ask_question_to_coworker:call_q1',
+    ]);
+    const analyst = llms.find((s) => s.agentName === 'Data Analyst')!;
+    const managerLast = llms.filter((s) => s.agentName === 'Crew Manager').at(-1)!;
+    expect(managerLast.causalInputs).toEqual(expect.arrayContaining([...tools.map((t) => t.stepId), analyst.stepId]));
+    const credit = await creditOf(parallelDelegationCrew());
+    expect(credit.get('Crew Manager')).toBeCloseTo(5 / 9, 6);
+    expect(credit.get('Senior Researcher')).toBeCloseTo(2 / 9, 6);
+    expect(credit.get('Data Analyst')).toBeCloseTo(2 / 9, 6);
+  });
+
+  it('a tool of that name not written by the CrewAI instrumentor keeps its name and is read as before', () => {
+    const spans = parallelToolsCrew().map((s) => {
+      const { ['tool.result_as_answer']: _a, ['tool.description_updated']: _b, ...attributes } = s.attributes;
+      return { ...s, attributes };
+    });
+    const { tools, llms } = links(spans);
+    expect(tools.map((t) => [t.toolName, t.toolCallId])).toEqual([['Search the internet with Serper', undefined], ['Read website content', undefined]]);
+    expect(llms[1]!.causalInputs).not.toContain(tools[0]!.stepId);
+  });
+
+  it('crewaiToolName is crewai 1.15.17 sanitize_tool_name (values from running it)', () => {
+    expect([
+      'Search the internet with Serper', 'Café Menü Lookup', 'getHTTPResponse Tool', 'What\'s the "best" tool?',
+      'Retrieve the full quarterly financial statements of a publicly listed company by ticker symbol',
+    ].map(crewaiToolName)).toEqual([
+      'search_the_internet_with_serper', 'cafe_menu_lookup', 'get_http_response_tool', 'whats_the_best_tool',
+      'retrieve_the_full_quarterly_financial_statements_of_a_p_040caa5e',
+    ]);
   });
 });
