@@ -18,6 +18,7 @@ import { AI_SDK_AGENT_ATTRIBUTE, aiSdkMapper, aiSdkMapperFor } from './ai-sdk.js
 import { refineLangGraphAgents } from './langgraph.js';
 import { refineCrewAIDelegations } from './crewai.js';
 import { refineMastraSteps } from './mastra.js';
+import { refineLlamaIndexAgents } from './llamaindex.js';
 import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
@@ -153,6 +154,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   refineCrewAIDelegations(tree, facts);
   // M1: Mastra's model steps record the calls their chat span issued and read
   refineMastraSteps(tree, facts);
+  // X1: LlamaIndex workflow agents name themselves only inside their steps' event reprs
+  refineLlamaIndexAgents(tree, facts);
   // D1: a call recorded twice (framework span + provider SDK span inside it) is one step
   const rerecorded = collapseRerecordedCalls(tree, facts);
   const resolution = resolveAgents(tree, facts, opts, isRewardableKind);
