@@ -131,17 +131,44 @@ export function genaiUsage(span: Span): SpanFacts['usage'] {
   );
 }
 
-// `gen_ai.response.finish_reasons` values of a response that asked for tool calls: `tool_calls`
-// (OpenAI chat completions, and what opentelemetry-instrumentation-genai-openai records for a
-// Responses API function call), `tool_call` (the util-genai / semconv message finish reason) and
-// the pre-tools `function_call`.
-const TOOL_CALL_FINISH = new Set(['tool_calls', 'tool_call', 'function_call']);
+// `gen_ai.response.finish_reasons` values of a response that asked for tool calls, compared lower-cased without
+// `_` / `-` (a value of other characters is none of them): `tool_calls` (OpenAI chat completions, and what
+// opentelemetry-instrumentation-genai-openai records for a Responses API function call; Microsoft.Extensions.AI
+// and Agent Framework write it too), `tool_call` (the util-genai / semconv message finish reason), the pre-tools
+// `function_call`, `tool_use` (Anthropic Messages `stop_reason`, Bedrock Converse `stopReason`) and the same in
+// other casings (Semantic Kernel .NET `ToolCalls`, Cohere `TOOL_CALL`). Gemini's `STOP` ends a function call and an
+// answer alike: not read as one.
+const TOOL_CALL_FINISH = new Set(['toolcalls', 'toolcall', 'functioncall', 'tooluse']);
+
+function isToolCallFinish(reason: unknown): boolean {
+  if (typeof reason !== 'string') return false;
+  const r = reason.trim().toLowerCase();
+  return /^[a-z_-]+$/.test(r) && TOOL_CALL_FINISH.has(r.replace(/[_-]/g, ''));
+}
+
+/**
+ * Finish reasons as recorded: a string array (the spec), one string, or a JSON-encoded array in one string —
+ * Microsoft Agent Framework python (`observability.py` `_get_response_attributes`: `json.dumps([finish_reason])`)
+ * and Microsoft.Extensions.AI's `OpenTelemetryChatClient` (.NET Agent Framework's chat spans: `["tool_calls"]`).
+ */
+function finishReasonsIn(v: unknown): readonly unknown[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v !== 'string') return [];
+  const t = v.trim();
+  if (t.startsWith('[') && t.endsWith(']')) {
+    try {
+      const parsed: unknown = JSON.parse(t);
+      if (Array.isArray(parsed)) return parsed;
+    } catch {
+      // not JSON: the string itself
+    }
+  }
+  return [v];
+}
 
 /** The span's finish reasons include a tool-call reason (recorded without message content). */
 function endedOnToolCall(span: Span): boolean {
-  const v = span.attributes['gen_ai.response.finish_reasons'];
-  if (typeof v === 'string') return TOOL_CALL_FINISH.has(v);
-  return Array.isArray(v) && v.some((r) => typeof r === 'string' && TOOL_CALL_FINISH.has(r));
+  return finishReasonsIn(span.attributes['gen_ai.response.finish_reasons']).some(isToolCallFinish);
 }
 
 /**
