@@ -166,9 +166,28 @@ function finishReasonsIn(v: unknown): readonly unknown[] {
   return [v];
 }
 
+/**
+ * Semantic Kernel's own model diagnostics write the reason under the singular `gen_ai.response.finish_reason`
+ * (microsoft/semantic-kernel): Python (`utils/telemetry/model_diagnostics/decorators.py`, python-1.44.1) the
+ * comma-joined `str()` of each choice's `FinishReason` (a `str, Enum`: `FinishReason.TOOL_CALLS`), .NET
+ * (`InternalUtilities/src/Diagnostics/ModelDiagnostics.cs` `SetFinishReasons`, dotnet-1.80.0) a JSON-like list of
+ * the connector's reason (`["ToolCalls"]`, `"N/A"` when none). Read only when the spec's plural key is absent.
+ */
+function semanticKernelFinishReasons(v: unknown): string[] {
+  const out: string[] = [];
+  for (const r of finishReasonsIn(v)) {
+    if (typeof r !== 'string') continue;
+    for (const part of r.split(',')) out.push(part.trim().replace(/^FinishReason\./, ''));
+  }
+  return out;
+}
+
 /** The span's finish reasons include a tool-call reason (recorded without message content). */
 function endedOnToolCall(span: Span): boolean {
-  return finishReasonsIn(span.attributes['gen_ai.response.finish_reasons']).some(isToolCallFinish);
+  const plural = span.attributes['gen_ai.response.finish_reasons'];
+  if (plural !== undefined) return finishReasonsIn(plural).some(isToolCallFinish);
+  const singular = span.attributes['gen_ai.response.finish_reason'];
+  return singular !== undefined && semanticKernelFinishReasons(singular).some(isToolCallFinish);
 }
 
 /**
