@@ -116,6 +116,19 @@ function isAutogenHandoff(a: Span['attributes']): boolean {
   return str(a, 'gen_ai.system') === 'autogen' && (str(a, 'gen_ai.tool.name') ?? '').startsWith('transfer_to_');
 }
 
+/**
+ * Semantic Kernel Python's hand-off orchestration (microsoft/semantic-kernel python-1.44.1
+ * `agents/orchestration/handoffs.py` `_add_handoff_functions`): each connection is a kernel function
+ * `transfer_to_<agent name>` in the plugin `Handoff` (`HANDOFF_PLUGIN_NAME`), recorded by
+ * `utils/telemetry/model_diagnostics/function_tracer.py` as `execute_tool <plugin>-<function>` with
+ * `gen_ai.tool.name` the fully qualified name: `Handoff-transfer_to_<agent>`. Its filter then ends the agent and
+ * the orchestration runs `<agent>`. Returns that agent, undefined for any other span.
+ */
+function semanticKernelHandoffTarget(a: Span['attributes']): string | undefined {
+  const m = /^Handoff-transfer_to_(.+)$/.exec(str(a, 'gen_ai.tool.name') ?? '');
+  return m === null ? undefined : m[1];
+}
+
 export function messagesAt(span: Span, key: string): ChatMessage[] {
   const v = structured(span.attributes, key);
   return v === undefined ? [] : readMessages(v);
@@ -223,7 +236,7 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
-  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? (isStrandsHandoff(a) || isAutogenHandoff(a) ? '' : undefined) : undefined;
+  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? semanticKernelHandoffTarget(a) ?? (isStrandsHandoff(a) || isAutogenHandoff(a) ? '' : undefined) : undefined;
   const transferTo = kind === 'tool' ? transferTarget(a) ?? (frameworkTransfer || undefined) : undefined;
   const toolLike = kind === 'tool';
   if (transferTo !== undefined || frameworkTransfer !== undefined) kind = 'handoff';
