@@ -86,7 +86,13 @@ function lcAgentName(span: Span): string | undefined {
  * AGENT spans inside it that the Python tracer made from a run's name (middleware `<name>.before_agent`) are
  * structure.
  */
-function namedCreateAgents(tree: SpanTree, facts: Map<string, SpanFacts>, lcNames: ReadonlyMap<string, string>, agentNames: Set<string>): void {
+function namedCreateAgents(
+  tree: SpanTree,
+  facts: Map<string, SpanFacts>,
+  lcNames: ReadonlyMap<string, string>,
+  metas: ReadonlyMap<string, LangGraphMeta>,
+  agentNames: Set<string>,
+): void {
   for (const s of tree.ordered) {
     const name = lcNames.get(s.spanId);
     if (name === undefined) continue;
@@ -108,8 +114,10 @@ function namedCreateAgents(tree: SpanTree, facts: Map<string, SpanFacts>, lcName
         facts.set(s.spanId, compact({ ...f, kind: 'chain', agentName: undefined, agentNameFromSpanName: undefined, langGraphAgent: undefined }) as SpanFacts);
       }
     }
+    // L2 only for an agent inside a LangGraph graph (its run has a `langgraph_checkpoint_ns`): a named agent the
+    // application invokes itself (no graph around it) shares no graph state with the next one it invokes.
     const a = facts.get(agentSpan)!;
-    facts.set(agentSpan, compact({ ...a, kind: 'agent', agentName: name, agentNameFromSpanName: undefined, langGraphAgent: true }) as SpanFacts);
+    facts.set(agentSpan, compact({ ...a, kind: 'agent', agentName: name, agentNameFromSpanName: undefined, langGraphAgent: metas.has(agentSpan) || undefined }) as SpanFacts);
     agentNames.add(name);
   }
 }
@@ -204,7 +212,7 @@ export function refineLangGraphAgents(tree: SpanTree, facts: Map<string, SpanFac
       facts.set(agentSpan, compact({ ...a, kind: 'agent', agentName: name, agentNameFromSpanName: undefined, langGraphAgent: true }) as SpanFacts);
     }
   }
-  if (lcNames !== undefined) namedCreateAgents(tree, facts, lcNames, agentNames);
+  if (lcNames !== undefined) namedCreateAgents(tree, facts, lcNames, metas, agentNames);
   const byNormalised = new Map([...agentNames].map((n) => [normalise(n), n]));
 
   // Tool spans: the call id of the ToolMessage they returned; hand-off tools.

@@ -199,3 +199,33 @@ describe('LangChain create_agent workers in a langgraph-supervisor graph', () =>
     expect(stepsFromSpans(spans).agents.map((a) => a.agentName)).toEqual(['writer']);
   });
 });
+
+describe('LangChain create_agent — named agents the application runs one after another', () => {
+  /**
+   * Two named `create_agent`s invoked by the application's own code under its request span, on unrelated inputs:
+   * their graph runs carry `lc_agent_name` but no `langgraph_checkpoint_ns` (no graph runs them as nodes), so no
+   * graph state passes between them. L2 (a node reads the state the previous node wrote) must not link them:
+   * before, the second agent's first model call read the first agent's answer and the first agent took a quarter
+   * of the credit for a reply it had no part in.
+   */
+  it.each([true, false])('no L2 edge between them (Python tracer: %s)', async (python) => {
+    const run: Run = { python, namedSupervisor: true };
+    const spans = recordSpans((r) => {
+      const root = r.start('POST /chat', 0, { 'http.request.method': 'POST' });
+      const a = r.start('summarizer', 1, { 'openinference.span.kind': 'CHAIN', metadata: meta(run, 'summarizer') }, root);
+      modelNode(r, run, a, 'summarizer', '', 2, 'Summarize the ACME Corp quarterly report.', { text: 'ACME revenue grew 12% year over year in Q3.' });
+      a.end(at(12));
+      const b = r.start('translator', 20, { 'openinference.span.kind': 'CHAIN', metadata: meta(run, 'translator') }, root);
+      modelNode(r, run, b, 'translator', '', 21, 'Translate "good morning" into French.', { text: 'Bonjour.' });
+      b.end(at(31));
+      root.end(at(32));
+    });
+    const { steps, agents } = stepsFromSpans(spans);
+    expect(agents.map((x) => x.agentName)).toEqual(['summarizer', 'translator']);
+    const first = steps.find((s) => s.rewardable && s.agentName === 'translator')!;
+    expect(first.causalInputs.filter((id) => steps.find((s) => s.stepId === id)!.agentName === 'summarizer')).toEqual([]);
+    const credit = await creditOf(spans);
+    expect(credit.get('summarizer')).toBe(0);
+    expect(credit.get('translator')).toBe(1);
+  });
+});
