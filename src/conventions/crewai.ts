@@ -109,7 +109,7 @@ export function refineCrewAIDelegations(tree: SpanTree, facts: Map<string, SpanF
     let f = facts.get(s.spanId)!;
     if (f.convention !== 'openinference' || f.kind !== 'tool' || f.toolName === undefined || !isCrewAITool(s)) continue;
     const called = crewaiToolName(f.toolName);
-    if (called !== '' && called !== f.toolName) facts.set(s.spanId, (f = { ...f, toolName: called }));
+    if (called !== '' && called !== f.toolName) facts.set(s.spanId, (f = { ...f, toolName: called, recordedToolName: f.toolName }));
     if (!DELEGATION_TOOLS.has(called)) continue;
     const coworker = coworkerOf(s);
     if (coworker === undefined) continue;

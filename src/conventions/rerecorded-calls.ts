@@ -113,7 +113,8 @@ function sameCall(outerSpan: Span, outer: SpanFacts, innerSpan: Span, inner: Spa
  * conventions) under the framework's span of that tool. A tool that runs another tool has another name.
  */
 function sameToolCall(outer: SpanFacts, inner: SpanFacts): boolean {
-  if (outer.toolName === undefined || outer.toolName !== inner.toolName) return false;
+  // the outer span's name as recorded too: CrewAI's is renamed to the model's (W2), an MCP client span inside keeps the server's
+  if (inner.toolName === undefined || (outer.toolName !== inner.toolName && outer.recordedToolName !== inner.toolName)) return false;
   const differ = (x: string | undefined, y: string | undefined) => both(x, y) && x !== y;
   return !differ(outer.toolCallId, inner.toolCallId) && !differ(outer.toolArgs, inner.toolArgs) && !differ(outer.outputText, inner.outputText);
 }

@@ -20,6 +20,8 @@ export interface SpanFacts {
   /** An agent span that is a LangGraph agent's graph node (langgraph.ts, L1): its result passes on to the next node (L2). */
   readonly langGraphAgent?: boolean;
   readonly toolName?: string;
+  /** The tool name as the span recorded it, when `toolName` is another (CrewAI W2: the name the model called it by). */
+  readonly recordedToolName?: string;
   readonly toolCallId?: string;
   /** Canonical tool arguments (tool steps). */
   readonly toolArgs?: string;

@@ -366,3 +366,47 @@ describe('CrewAI (OpenInference): one model call asking for two tools at once (W
     ]);
   });
 });
+
+describe('CrewAI (OpenInference): an MCP tool recorded twice (W2 with D2)', () => {
+  /**
+   * crewai-tools' `MCPServerAdapter` names a CrewAI tool after the MCP server's tool (`resolve-library-id`); the model
+   * calls it `resolve_library_id` (W2), and the MCP client writes its own `tools/call resolve-library-id` span (GenAI
+   * MCP conventions) inside the CrewAI TOOL span. D2 reads the two as one call by their tool name: the name as the
+   * span recorded it, not the one W2 gives the step.
+   */
+  function mcpCrew(withClientSpan: boolean): Span[] {
+    return recordSpans((r) => {
+      const crew = r.start('research_crew.kickoff', 0, {
+        'openinference.span.kind': 'CHAIN', crew_key: 'crew-key', crew_id: 'crew-id',
+        crew_agents: JSON.stringify([{ role: 'Senior Researcher' }, { role: 'Content Writer' }]),
+      });
+      const research = task(r, crew, 'Senior Researcher', 'research_task', 1, {}, agentJson('Senior Researcher', 'Find facts', ['resolve-library-id']), '');
+      const sys1 = { role: 'system', content: 'You are Senior Researcher.' };
+      const user1 = { role: 'user', content: '\nCurrent Task: Find the library id of OpenTelemetry JS' };
+      const call = { id: 'call_lib', name: 'resolve_library_id', args: '{"libraryName": "opentelemetry-js"}' };
+      llm(r, research, 2, 10, [sys1, user1], { role: 'assistant', call });
+      tool(r, research, 'resolve-library-id', 11, { libraryName: 'opentelemetry-js' }, FOUND, 15, (t) => {
+        if (!withClientSpan) return;
+        r.start('tools/call resolve-library-id', 12, {
+          'mcp.method.name': 'tools/call', 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'resolve-library-id',
+          'jsonrpc.request.id': '3', 'mcp.protocol.version': '2025-06-18', 'network.transport': 'pipe',
+        }, t).end(at(14));
+      });
+      llm(r, research, 16, 25, [sys1, user1, { role: 'assistant', call }, { role: 'tool', toolCallId: 'call_lib', content: FOUND }], { role: 'assistant', content: FOUND });
+      research.end(at(26));
+      const write = task(r, crew, 'Content Writer', 'write_task', 27, { 'graph.node.parent_id': 'Senior Researcher' }, agentJson('Content Writer', 'Write articles', []), FOUND);
+      llm(r, write, 28, 40, [{ role: 'system', content: 'You are Content Writer.' }, { role: 'user', content: `\nCurrent Task: Write an article\n\n${FOUND}` }], { role: 'assistant', content: ARTICLE });
+      write.end(at(41));
+      crew.end(at(42));
+    });
+  }
+
+  it('the MCP client span inside the CrewAI tool span is that call again: one tool step, matched to its call', async () => {
+    const { steps } = stepsFromSpans(mcpCrew(true));
+    const tools = steps.filter((s) => s.kind === 'tool');
+    expect(tools.map((s) => `${s.name}:${s.toolName}`)).toEqual(['resolve-library-id.run:resolve_library_id']);
+    expect(tools[0]!.toolCallId).toBe('call_lib');
+    expect(steps.find((s) => s.name === 'tools/call resolve-library-id')!.kind).toBe('other');
+    expect(await creditOf(mcpCrew(true))).toEqual(await creditOf(mcpCrew(false)));
+  });
+});
