@@ -101,16 +101,22 @@ export function sequentialCrew(): Span[] {
     llm(r, research, 16, 25, [sys1, user1, { role: 'assistant', call }, { role: 'tool', toolCallId: 'call_search', content: FOUND }], { role: 'assistant', content: FOUND });
     research.setAttributes({ 'output.value': taskOutput('research_task', 'Senior Researcher', FOUND), 'output.mime_type': 'application/json' });
     research.end(at(26));
-    const write = task(r, crew, 'Content Writer', 'write_task', 27, { 'graph.node.parent_id': 'Senior Researcher' }, agentJson('Content Writer', 'Write articles', []), FOUND);
-    llm(r, write, 28, 40, [
-      { role: 'system', content: 'You are Content Writer. You are a Content Writer.\nYour personal goal is: Write articles' },
-      { role: 'user', content: `\nCurrent Task: Write an article on AI agents\n\nThis is the context you're working with:\n${FOUND}` },
-    ], { role: 'assistant', content: ARTICLE });
-    write.setAttributes({ 'output.value': taskOutput('write_task', 'Content Writer', ARTICLE), 'output.mime_type': 'application/json' });
-    write.end(at(41));
-    crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
-    crew.end(at(42));
+    writerTask(r, crew, 27);
   });
+}
+
+
+/** The sequential crew's second task: `Content Writer` writes the article from the researcher's output (its context), then the crew ends at 42 ms. */
+function writerTask(r: Recorder, crew: Parent & ReturnType<Recorder['start']>, startMs: number): void {
+  const write = task(r, crew, 'Content Writer', 'write_task', startMs, { 'graph.node.parent_id': 'Senior Researcher' }, agentJson('Content Writer', 'Write articles', []), FOUND);
+  llm(r, write, startMs + 1, 40, [
+    { role: 'system', content: 'You are Content Writer. You are a Content Writer.\nYour personal goal is: Write articles' },
+    { role: 'user', content: `\nCurrent Task: Write an article on AI agents\n\nThis is the context you're working with:\n${FOUND}` },
+  ], { role: 'assistant', content: ARTICLE });
+  write.setAttributes({ 'output.value': taskOutput('write_task', 'Content Writer', ARTICLE), 'output.mime_type': 'application/json' });
+  write.end(at(41));
+  crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
+  crew.end(at(42));
 }
 
 /**
@@ -192,15 +198,7 @@ export function parallelToolsCrew(): Span[] {
     llm(r, research, 19, 27, [sys1, user1, { role: 'assistant', calls }, ...results, POST_TOOL], { role: 'assistant', content: FOUND });
     research.setAttributes({ 'output.value': taskOutput('research_task', 'Senior Researcher', FOUND), 'output.mime_type': 'application/json' });
     research.end(at(28));
-    const write = task(r, crew, 'Content Writer', 'write_task', 29, { 'graph.node.parent_id': 'Senior Researcher' }, agentJson('Content Writer', 'Write articles', []), FOUND);
-    llm(r, write, 30, 40, [
-      { role: 'system', content: 'You are Content Writer. You are a Content Writer.\nYour personal goal is: Write articles' },
-      { role: 'user', content: `\nCurrent Task: Write an article on AI agents\n\nThis is the context you're working with:\n${FOUND}` },
-    ], { role: 'assistant', content: ARTICLE });
-    write.setAttributes({ 'output.value': taskOutput('write_task', 'Content Writer', ARTICLE), 'output.mime_type': 'application/json' });
-    write.end(at(41));
-    crew.setAttributes({ 'output.value': JSON.stringify({ raw: ARTICLE, tasks_output: [] }), 'output.mime_type': 'application/json' });
-    crew.end(at(42));
+    writerTask(r, crew, 29);
   });
 }
 
