@@ -381,6 +381,10 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     if (prev) add(first.span.spanId, prev.span.spanId);
   }
 
+  // First and last rewardable step of each agent invocation (L2 and C9), built on first use.
+  let ends: InvocationEnds | undefined;
+  const invocationEnds = (): InvocationEnds => (ends ??= firstAndLastOfInvocations(steps));
+
   // L2: a LangGraph agent's result passes on to the next node (langgraph.ts, L1). LangGraph nodes share the
   // graph's state: the node that runs after an agent's node reads the messages it wrote — a supervisor's worker
   // returns to the supervisor by a fixed edge (langgraph-supervisor `supervisor.py` `add_edge(agent.name,
@@ -390,14 +394,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // step — when it has no other agent's input yet. Parallel nodes (started before it ended) are not linked.
   const graphAgents = agentSpans.filter((s) => s.facts.langGraphAgent === true);
   if (graphAgents.length > 1) {
-    const firstOf = new Map<string, CausalStepInput>();
-    const lastOf = new Map<string, CausalStepInput>();
-    for (const s of steps) {
-      if (!s.rewardable || s.invocationId === undefined) continue;
-      if (!firstOf.has(s.invocationId)) firstOf.set(s.invocationId, s);
-      const last = lastOf.get(s.invocationId);
-      if (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano) lastOf.set(s.invocationId, s);
-    }
+    const { firstOf, lastOf } = invocationEnds();
     const siblings = new Map<string, CausalStepInput[]>();
     for (const a of graphAgents) {
       const p = tree.parentOf(a.span.spanId);
@@ -430,14 +427,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // merely one after another are not linked: the last answer of an agent that finished is `stop`.
   const enders = agentSpans.length > 1 ? steps.filter((s) => s.kind === 'llm' && s.facts.endedOnToolCall === true && s.invocationId !== undefined) : [];
   if (enders.length > 0) {
-    const lastOf = new Map<string, CausalStepInput>();
-    const firstOf = new Map<string, CausalStepInput>();
-    for (const s of steps) {
-      if (!s.rewardable || s.invocationId === undefined) continue;
-      if (!firstOf.has(s.invocationId)) firstOf.set(s.invocationId, s);
-      const last = lastOf.get(s.invocationId);
-      if (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano) lastOf.set(s.invocationId, s);
-    }
+    const { firstOf, lastOf } = invocationEnds();
     const siblings = new Map<string, CausalStepInput[]>(); // agent invocations by parent span, by start
     for (const a of agentSpans) {
       const p = tree.parentOf(a.span.spanId);
@@ -611,6 +601,25 @@ function callKeys(c: ToolCallRef): string[] {
 function stepCallKey(s: CausalStepInput): string | undefined {
   if (s.kind === 'handoff') return s.facts.handoffTo === undefined ? HANDOFF_KEY : handoffToolName(s.facts.handoffTo);
   return s.facts.toolName;
+}
+
+interface InvocationEnds {
+  /** Invocation (agent span id) → its first rewardable step in causal order. */
+  readonly firstOf: ReadonlyMap<string, CausalStepInput>;
+  /** Invocation → its rewardable step that ended last (the later one on a tie). */
+  readonly lastOf: ReadonlyMap<string, CausalStepInput>;
+}
+
+function firstAndLastOfInvocations(steps: readonly CausalStepInput[]): InvocationEnds {
+  const firstOf = new Map<string, CausalStepInput>();
+  const lastOf = new Map<string, CausalStepInput>();
+  for (const s of steps) {
+    if (!s.rewardable || s.invocationId === undefined) continue;
+    if (!firstOf.has(s.invocationId)) firstOf.set(s.invocationId, s);
+    const last = lastOf.get(s.invocationId);
+    if (last === undefined || s.span.endTimeUnixNano >= last.span.endTimeUnixNano) lastOf.set(s.invocationId, s);
+  }
+  return { firstOf, lastOf };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
