@@ -139,12 +139,8 @@ function messageList(v: AttributeValue | undefined): AttributeValue[] {
     const r = asRecord(v);
     return r !== undefined ? [r] : [];
   }
-  try {
-    const parsed = JSON.parse(v) as unknown;
-    return Array.isArray(parsed) ? (parsed as AttributeValue[]) : [];
-  } catch {
-    return [];
-  }
+  const parsed = parsedJsonText(v);
+  return Array.isArray(parsed) ? (parsed as AttributeValue[]) : [];
 }
 
 interface Content {

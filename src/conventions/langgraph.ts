@@ -29,7 +29,7 @@
  * single react agent (no enclosing graph in its namespace) keeps its `agent` span as before.
  */
 import type { Span } from '../model/telemetry.js';
-import { isRecord } from './attributes.js';
+import { isRecord, parsedJsonText } from './attributes.js';
 import { compact, type SpanFacts } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 
@@ -49,12 +49,7 @@ interface LangGraphMeta {
 function langGraphMeta(span: Span): LangGraphMeta | undefined {
   const m = span.attributes['metadata'];
   if (typeof m !== 'string' || !m.includes('langgraph_checkpoint_ns')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(m);
-  } catch {
-    return undefined;
-  }
+  const v = parsedJsonText(m);
   if (!isRecord(v)) return undefined;
   const node = v['langgraph_node'];
   const ns = v['langgraph_checkpoint_ns'];
@@ -69,12 +64,7 @@ function langGraphMeta(span: Span): LangGraphMeta | undefined {
 function lcAgentName(span: Span): string | undefined {
   const m = span.attributes['metadata'];
   if (typeof m !== 'string' || !m.includes('lc_agent_name')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(m);
-  } catch {
-    return undefined;
-  }
+  const v = parsedJsonText(m);
   const n = isRecord(v) ? v['lc_agent_name'] : undefined;
   return typeof n === 'string' && n !== '' ? n : undefined;
 }

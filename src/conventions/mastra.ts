@@ -18,7 +18,7 @@
  * loop continues with those results) consumed their ids — each only where the span recorded none itself.
  */
 import type { Span } from '../model/telemetry.js';
-import { isRecord } from './attributes.js';
+import { isRecord, parsedJsonText } from './attributes.js';
 import { canonicalArgs, type ToolCallRef } from './messages.js';
 import type { SpanFacts } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
@@ -29,12 +29,7 @@ const STEP_OUTPUT = 'mastra.model_step.output';
 function stepCalls(span: Span): ToolCallRef[] {
   const raw = span.attributes[STEP_OUTPUT];
   if (typeof raw !== 'string' || !raw.includes('toolCallId')) return [];
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return [];
-  }
+  const v = parsedJsonText(raw);
   const calls = isRecord(v) ? v['toolCalls'] : undefined;
   if (!Array.isArray(calls)) return [];
   const out: ToolCallRef[] = [];
