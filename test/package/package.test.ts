@@ -84,6 +84,22 @@ describe('the package from outside (compiled, through its exports)', () => {
     expect(wrong).toMatch(/wrong\.ts\(2,\d+\): error TS2322: .*number.*not assignable/);
   }, 120_000);
 
+  it('older TypeScript set-ups (moduleResolution node10, which ignores `exports`) find every typed entry point through typesVersions', async () => {
+    const typed = Object.entries(pkg.exports).filter(([k, t]) => k !== '.' && typeof t === 'object');
+    const versions = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { typesVersions?: Record<string, Record<string, string[]>> }).typesVersions?.['*'] ?? {};
+    // one source of truth: typesVersions maps exactly the typed subpaths of exports, to the same files
+    expect(Object.fromEntries(Object.entries(versions).map(([k, v]) => [k, v[0]]))).toEqual(Object.fromEntries(typed.map(([k, t]) => [k.slice(2), (t as { types: string }).types])));
+    const imports = typed.map(([k], i) => `import * as m${i} from 'agent-credit/${k.slice(2)}';\nexport const n${i}: number = Object.keys(m${i}).length;`).join('\n');
+    writeFileSync(path.join(app, 'node10.ts'), `${imports}\nimport { createCreditSpanProcessor } from 'agent-credit/inprocess';\nexport const f: typeof createCreditSpanProcessor = createCreditSpanProcessor;\n`);
+    const config = { compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'node', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], ignoreDeprecations: '5.0' }, files: ['node10.ts'] };
+    writeFileSync(path.join(app, 'tsconfig.node10.json'), JSON.stringify(config));
+    const out = await run(process.execPath, [TSC, '-p', 'tsconfig.node10.json'], { cwd: app, timeout: 120_000 }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(out).toBe('');
+  }, 120_000);
+
   it('every entry point loads; the root entry credits an episode, and a credit worker runs the compiled worker module with the same result', async () => {
     const entries = Object.keys(pkg.exports).filter((k) => !k.includes('*') && k !== './package.json');
     writeFileSync(
