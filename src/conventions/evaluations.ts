@@ -265,25 +265,61 @@ export interface EvaluationScoreRange {
   readonly higherIsBetter?: boolean | undefined;
 }
 
+/** τ of the run verdict when none is configured for its name (the credit stage's `defaultSuccessThreshold` default). */
+export const DEFAULT_SUCCESS_THRESHOLD = 0.5;
+
 /**
- * Whether an evaluation says its target failed: its label scores 0 in the label table, or its
- * score is ≤ 0 — read the right way up: a score whose range (`scoreRanges[name]`) says lower is
- * better is reflected within it first (`min + max − score`), so a clean DeepEval hallucination
- * step (0.0) flags nothing and a hallucinating one (1.0) is flagged. Used to flag steps
- * (`flaggedErroneous`) that a span-level evaluation failed.
+ * How the credit stage reads a verdict (its `successThreshold`, `defaultSuccessThreshold` and
+ * `normalize`), so that a step verdict is read by the same rule as the run's.
+ */
+export interface EvaluationThresholds {
+  /** τ per evaluation name, on the scale R is on (normalized unless `normalize: false`). */
+  readonly successThreshold?: Readonly<Record<string, number>> | undefined;
+  /** τ for names without one; default `DEFAULT_SUCCESS_THRESHOLD` (0.5). */
+  readonly defaultSuccessThreshold?: number | undefined;
+  /** false: R (and τ) in the range's units instead of [0, 1]. Default true. */
+  readonly normalize?: boolean | undefined;
+}
+
+/**
+ * Whether an evaluation says its target failed, by the rule that makes a run a failure: its R —
+ * the score read the right way up (`higherIsBetter: false` reflects it within its range,
+ * `min + max − score`), mapped from its range (`scoreRanges[name]`, default [0, 1]) to [0, 1] and
+ * clamped to it, or its label's score in the label table (already normalized) — is below τ
+ * (`successThreshold[name]`, else `defaultSuccessThreshold`, 0.5). With `normalize: false`, R and
+ * τ are in the range's units, as for the run. The label is read first: Phoenix scores
+ * `hallucinated` 1 and `factual` 0, so a step's label is the safer reading when no range says
+ * which way its score goes. Used to flag steps (`flaggedErroneous`) that a span-level evaluation failed.
+ *
+ * Before, a step was flagged when its (reflected) raw score was ≤ 0, whatever its range: a 1–5
+ * Likert judge's worst step (1) was never flagged, on [−1, 1] a neutral 0 was, and on the default
+ * [0, 1] a step judged 0.2 — a failure by the rule that fails a run judged 0.2 — was not.
  */
 export function isFailingEvaluation(
   ev: Evaluation,
   labelScores: Readonly<Record<string, number>> = DEFAULT_LABEL_SCORES,
   scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>,
+  thresholds?: EvaluationThresholds,
 ): boolean {
-  const fromLabel = scoreOfLabel(ev.label, labelScores);
-  if (fromLabel !== undefined) return fromLabel <= 0;
-  if (ev.score === undefined) return false;
-  const range = scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined;
-  const score = range?.higherIsBetter === false ? range.min + range.max - ev.score : ev.score;
-  return score <= 0;
+  const range = (scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined) ?? UNIT_RANGE;
+  const normalize = thresholds?.normalize ?? true;
+  const perName = thresholds?.successThreshold;
+  const threshold = (perName !== undefined && Object.hasOwn(perName, ev.name) ? perName[ev.name] : undefined) ?? thresholds?.defaultSuccessThreshold ?? DEFAULT_SUCCESS_THRESHOLD;
+  // a label's score, and a score decoding took from a label, are already normalized and oriented (credit-episode.ts scoreOf)
+  const fromLabel = scoreOfLabel(ev.label, labelScores) ?? (ev.scoreFromLabel === true ? ev.score : undefined);
+  let R: number;
+  if (fromLabel !== undefined) {
+    const normalized = Math.min(1, Math.max(0, fromLabel));
+    R = normalize ? normalized : range.min + normalized * (range.max - range.min);
+  } else if (ev.score !== undefined && Number.isFinite(ev.score)) {
+    const oriented = range.higherIsBetter === false ? range.min + range.max - ev.score : ev.score;
+    R = normalize ? (oriented - range.min) / (range.max - range.min) : oriented;
+    R = normalize ? Math.min(1, Math.max(0, R)) : Math.min(range.max, Math.max(range.min, R));
+  } else return false;
+  return R < threshold;
 }
+
+const UNIT_RANGE: EvaluationScoreRange = { min: 0, max: 1 };
 
 /**
  * The system-level evaluation of an episode: one that evaluates the run (`evaluatesRun`), with a

@@ -14,6 +14,8 @@ export {
   systemEvaluation,
   isFailingEvaluation,
   type EvaluationScoreRange,
+  type EvaluationThresholds,
+  DEFAULT_SUCCESS_THRESHOLD,
   EVALUATION_EVENT_NAME,
   type EvaluationReadOptions,
   type SpanEvaluationOptions,

@@ -19,7 +19,7 @@ import { refineLangGraphAgents } from './langgraph.js';
 import { refineCrewAIDelegations } from './crewai.js';
 import { refineMastraSteps } from './mastra.js';
 import { refineLlamaIndexAgents } from './llamaindex.js';
-import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange } from './evaluations.js';
+import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange, type EvaluationThresholds } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
@@ -110,10 +110,16 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
   evaluations?: readonly Evaluation[];
   labelScores?: Readonly<Record<string, number>>;
   /**
-   * Score range per evaluation name (the credit stage's `normalization`): a span-level score whose
-   * range says `higherIsBetter: false` is read the right way up before it flags its step.
+   * Score range per evaluation name (the credit stage's `normalization`): a span-level score is
+   * read the right way up (`higherIsBetter: false`) and mapped from its range before it is
+   * compared with τ (`stepThresholds`).
    */
   scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>;
+  /**
+   * The credit stage's `successThreshold`, `defaultSuccessThreshold` and `normalize`: a span-level
+   * evaluation flags its step when its R is below τ, as the run verdict fails the run. Default τ 0.5.
+   */
+  stepThresholds?: EvaluationThresholds;
   /**
    * What `evaluationsFromTree` (or `evaluationsFromSpans`) already read from these same spans with
    * the default label table, when the caller has it: used instead of reading span events and
@@ -192,7 +198,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
     for (const ev of evals) {
       if (ev.spanId === undefined || !tree.byId.has(ev.spanId) || isRunLevelSpan(tree, ev.spanId)) continue; // a run-level verdict scores the run, not a step
       // a verdict joined to the inner copy of a re-recorded call (by its response id) flags the call's step
-      if (isFailingEvaluation(ev, labelScores, options?.scoreRanges)) flagged.add(rerecorded.into.get(ev.spanId) ?? ev.spanId);
+      if (isFailingEvaluation(ev, labelScores, options?.scoreRanges, options?.stepThresholds)) flagged.add(rerecorded.into.get(ev.spanId) ?? ev.spanId);
     }
   }
 

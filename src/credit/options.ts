@@ -3,6 +3,7 @@
  * choice (docs/credit.md has the table). Parse with `CreditOptionsSchema.parse(partial)`.
  */
 import { z } from 'zod';
+import { DEFAULT_SUCCESS_THRESHOLD } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES } from '../conventions/labels.js';
 import type { AgentStep } from '../model/agents.js';
 import type { Game } from './types.js';
@@ -62,9 +63,13 @@ export const CreditOptionsSchema = z.object({
   removalProtocol: z.enum(['mask', 'null', 'replay']).default('mask'),
   /** b = v(∅): a constant (the runtime may pass a running mean per workflow) or `game` (the game's own v(∅), e.g. a judge scoring the empty run). */
   baseline: z.union([z.number(), z.literal('game')]).default(0),
-  /** Success threshold τ per evaluation name (normalized scale); `defaultSuccessThreshold` otherwise. */
+  /**
+   * Success threshold τ per evaluation name (normalized scale); `defaultSuccessThreshold` otherwise.
+   * The run fails when R < τ; a span-level evaluation flags its step by the same rule
+   * (conventions/evaluations.ts `isFailingEvaluation`, passed by processEpisode).
+   */
   successThreshold: z.record(z.string(), z.number()).default({}),
-  defaultSuccessThreshold: z.number().default(0.5),
+  defaultSuccessThreshold: z.number().default(DEFAULT_SUCCESS_THRESHOLD),
   /**
    * Raw score range per evaluation name, mapped to [0,1]; default [0,1]. Scores outside are clamped
    * (warning). `higherIsBetter: false` (default true) for a score where lower is better: it is

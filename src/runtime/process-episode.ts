@@ -212,9 +212,12 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
   const { all: evaluations, fromSpans: spanEvaluations } = episodeEvaluations(episode, tree, options);
   const table = labelTable(options);
   // with a configured table, step verdicts (failing labels flag steps) are read by it too
-  // lower-is-better ranges (credit.normalization.<name>.higherIsBetter: false) turn step scores the right way up too
-  const scoreRanges = options.credit?.normalization;
-  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}) });
+  // a step verdict is read as the run's: its score through credit.normalization.<name> (range,
+  // higherIsBetter) compared with credit.successThreshold.<name> / defaultSuccessThreshold
+  const credit = options.credit;
+  const scoreRanges = credit?.normalization;
+  const stepThresholds = { successThreshold: credit?.successThreshold, defaultSuccessThreshold: credit?.defaultSuccessThreshold, normalize: credit?.normalize };
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}), stepThresholds });
   const evaluation = systemEvaluation(tree, evaluations, options.evaluationName);
   if (options.evaluationName === undefined && evaluation !== undefined) {
     // The rule (the earliest name's latest) is documented, but an evaluator that sends several

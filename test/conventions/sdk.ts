@@ -15,7 +15,7 @@ import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
+import { processEpisode, type ProcessEpisodeOptions } from '../../src/runtime/process-episode.js';
 
 export type Encoding = 'otlp_proto' | 'otlp_json';
 
@@ -96,16 +96,17 @@ export async function creditOf(spans: Span[], score = 1): Promise<Map<string, nu
 }
 
 /**
- * The run of `spans` and `logs` (its verdict among them) through the real assembler and `processEpisode`:
- * its episode_credit and message_reward events. Throws unless they make exactly one episode.
+ * The run of `spans` and `logs` (its verdict among them) through the real assembler and `processEpisode`
+ * (with `options`, e.g. a job's `credit` section): its episode_credit and message_reward events.
+ * Throws unless they make exactly one episode.
  */
-export async function creditEventsOf(spans: Span[], logs: LogRecord[]): Promise<{ credit: EpisodeCredit; rewards: MessageReward[] }> {
+export async function creditEventsOf(spans: Span[], logs: LogRecord[], options?: ProcessEpisodeOptions): Promise<{ credit: EpisodeCredit; rewards: MessageReward[] }> {
   const asm = new EpisodeAssembler();
   asm.addSpans(spans);
   asm.addEvaluations(evaluationsFromLogs(logs));
   const episodes = asm.flush('shutdown');
   if (episodes.length !== 1) throw new Error(`expected one episode, got ${episodes.length}`);
-  const events = await processEpisode(episodes[0]!);
+  const events = await processEpisode(episodes[0]!, options);
   return {
     credit: events.find((e): e is EpisodeCredit => e.event_type === 'episode_credit')!,
     rewards: events.filter((e): e is MessageReward => e.event_type === 'message_reward'),
