@@ -39,7 +39,7 @@ export interface EvaluationReadOptions {
 }
 
 export interface SpanEvaluationOptions extends EvaluationReadOptions {
-  /** Root-span attribute holding a system score (number, numeric string, or label), e.g. `agent_credit.score`. */
+  /** Root-span attribute holding a system score (number, numeric string, boolean, or label), e.g. `agent_credit.score`. */
   readonly rootScoreAttribute?: string;
   /** Evaluation name for the root attribute; default: the attribute key. */
   readonly rootScoreName?: string;
@@ -62,14 +62,23 @@ function genaiFields(attrs: Attributes): Fields {
 }
 
 /**
- * A score attribute: a number (or numeric string), or a boolean as 1 / 0 — a Python judge's
- * `score=True` is a bool attribute, which was dropped, and the run then said "no evaluation joined it".
+ * A score as evaluators send it: a finite number, a numeric string (`"0.8"`), or a boolean as
+ * 1 / 0. The semantic conventions type `gen_ai.evaluation.score.value` as a double and
+ * OpenInference's `score` as an integer or float (spec/annotations.md), but a Python judge's
+ * `score=True` becomes a bool attribute, and evaluators that return `{"score": true}` (a
+ * pass/fail check) write it so into an EVALUATOR span's `output.value`: before, such a verdict
+ * was dropped and the run said "no evaluation joined it". Anything else (NaN, Infinity, an
+ * array, an object): undefined.
  */
+export function scoreValue(v: unknown): number | undefined {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return typeof v === 'number' || typeof v === 'string' ? toNumber(v) : undefined;
+}
+
+/** The first score (`scoreValue`) among `keys`. */
 function scoreOf(attrs: Attributes, keys: readonly string[]): number | undefined {
   for (const k of keys) {
-    const v = attrs[k];
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    const n = num(attrs, k);
+    const n = scoreValue(attrs[k]);
     if (n !== undefined) return n;
   }
   return undefined;
@@ -135,12 +144,14 @@ function evaluatorFields(span: Span): Fields {
     // Evaluators that only record their result as output.value: a number, a {score,label,explanation} JSON, or a short label.
     const out = textOf(a['output.value'])?.trim();
     if (out !== undefined) {
-      const n = toNumber(out);
+      const n = scoreValue(out);
       if (n !== undefined) f.score = n;
       else if (out.startsWith('{')) {
         try {
           const o = JSON.parse(out) as Record<string, unknown>;
-          if (typeof o['score'] === 'number' && Number.isFinite(o['score'])) f.score = o['score'];
+          // the JSON's score is read as a score attribute is: {"score": true} of a pass/fail check is 1
+          const score = scoreValue(o['score']);
+          if (score !== undefined) f.score = score;
           if (typeof o['label'] === 'string') f.label = o['label'];
           if (typeof o['explanation'] === 'string') f.explanation ??= o['explanation'];
         } catch {
@@ -204,7 +215,8 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
     }
     if (opts?.rootScoreAttribute !== undefined && tree.isRoot(span.spanId)) {
       const raw = span.attributes[opts.rootScoreAttribute];
-      const score = toNumber(raw);
+      // the attribute is configured to hold a score: a boolean there is one (true → 1)
+      const score = scoreValue(raw);
       const label = score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
       const ev = build(
         { name: opts.rootScoreName ?? opts.rootScoreAttribute, score, label },
