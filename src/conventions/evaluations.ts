@@ -62,17 +62,28 @@ function genaiFields(attrs: Attributes): Fields {
 }
 
 /**
- * A score as evaluators send it: a finite number, a numeric string (`"0.8"`), or a boolean as
- * 1 / 0. The semantic conventions type `gen_ai.evaluation.score.value` as a double and
- * OpenInference's `score` as an integer or float (spec/annotations.md), but a Python judge's
- * `score=True` becomes a bool attribute, and evaluators that return `{"score": true}` (a
- * pass/fail check) write it so into an EVALUATOR span's `output.value`: before, such a verdict
- * was dropped and the run said "no evaluation joined it". Anything else (NaN, Infinity, an
- * array, an object): undefined.
+ * A score as evaluators send it: a finite number, a numeric string (`"0.8"`), a percent string
+ * (`"80%"` → 0.8), or a boolean as 1 / 0. The semantic conventions type
+ * `gen_ai.evaluation.score.value` as a double and OpenInference's `score` as an integer or float
+ * (spec/annotations.md), but a Python judge's `score=True` becomes a bool attribute, evaluators
+ * that return `{"score": true}` (a pass/fail check) write it so into an EVALUATOR span's
+ * `output.value`, and evaluators that format their score send `"80%"`: before, such a verdict was
+ * dropped (or read as an unknown label) and the run had no credit. A percent is a fraction of 1,
+ * so it is on the default [0, 1] range whatever the evaluation's `normalization` says. Anything
+ * else (NaN, Infinity, `"NaN%"`, `"1e999%"`, an array, an object): undefined — the value is then
+ * no score, as a non-finite numeric string always was.
  */
 export function scoreValue(v: unknown): number | undefined {
   if (typeof v === 'boolean') return v ? 1 : 0;
-  return typeof v === 'number' || typeof v === 'string' ? toNumber(v) : undefined;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t.endsWith('%')) {
+      const n = toNumber(t.slice(0, -1));
+      return n === undefined ? undefined : n / 100;
+    }
+    return toNumber(t);
+  }
+  return typeof v === 'number' ? toNumber(v) : undefined;
 }
 
 /** The first score (`scoreValue`) among `keys`. */

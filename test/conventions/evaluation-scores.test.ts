@@ -6,9 +6,11 @@
  * formatted strings. A score that is read nowhere leaves the run with no verdict and no credit.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluationsFromSpans } from '../../src/conventions/evaluations.js';
+import { evaluationsFromLogs, evaluationsFromSpans } from '../../src/conventions/evaluations.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { at, creditEventsOf, recordSpans } from './sdk.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { at, contextOf, creditEventsOf, recordLogs, recordSpans } from './sdk.js';
 
 /** One agent's run whose root is judged by an OpenInference EVALUATOR child span (it evaluates its parent). */
 function judgedRun(evaluator: Record<string, unknown>, rootAttributes: Record<string, unknown> = {}): Span[] {
@@ -50,5 +52,60 @@ describe('boolean scores', () => {
   it('end to end: a run judged {"score": false} by its EVALUATOR span is credited as a failure (before: no events)', async () => {
     const { credit } = await creditEventsOf(judgedRun({ 'output.value': '{"score": false}' }), []);
     expect(credit).toMatchObject({ outcome: 'failure', system_value: 0, evaluation: { name: 'task_success', source: 'evaluator-span' } });
+  });
+});
+
+describe('percent strings', () => {
+  const traceOf = (spans: Span[]) => spans[0]!.traceId;
+  /** A run judged by a `gen_ai.evaluation.result` log record of its root whose score.value is `value`. */
+  function loggedVerdict(value: string) {
+    const spans = judgedRun({});
+    const root = spans.find((s) => s.name === 'invoke_agent writer')!;
+    const logs = recordLogs((logger) => logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceOf(spans), root.spanId), attributes: { 'gen_ai.evaluation.name': 'quality', 'gen_ai.evaluation.score.value': value } }));
+    // only the logged verdict: the EVALUATOR child above carries no result
+    return { spans: spans.filter((s) => s.name !== 'task_success'), logs };
+  }
+
+  it('"80%" in gen_ai.evaluation.score.value is 0.8, as "0.8" is (before: no evaluation)', () => {
+    expect(evaluationsFromLogs(loggedVerdict('80%').logs).map((e) => e.score)).toEqual([0.8]);
+    expect(evaluationsFromLogs(loggedVerdict(' 12.5 % ').logs).map((e) => e.score)).toEqual([0.125]);
+    expect(evaluationsFromLogs(loggedVerdict('0.8').logs).map((e) => e.score)).toEqual([0.8]);
+  });
+
+  it('in an EVALUATOR span (output.value text or JSON, evaluation.score), OpenInference feedback and the root score attribute', () => {
+    // before: output.value "80%" became an unknown label, the others no score at all
+    expect(scores(judgedRun({ 'output.value': '80%' }))).toEqual([['evaluator-span', 'task_success', 0.8, null]]);
+    expect(scores(judgedRun({ 'output.value': '{"score": "80%", "explanation": "4 of 5 criteria"}' }))).toEqual([['evaluator-span', 'task_success', 0.8, null]]);
+    expect(scores(judgedRun({ 'evaluation.name': 'task_success', 'evaluation.score': '100%' }))).toEqual([['evaluator-span', 'task_success', 1, null]]);
+    const feedback = recordSpans((r) => r.start('run', 0, { 'trace.evaluations.0.evaluation.name': 'thumbs', 'trace.evaluations.0.evaluation.score': '0%' }).end(at(1)));
+    expect(scores(feedback)).toEqual([['evaluator-span', 'thumbs', 0, null]]);
+    expect(scores(recordSpans((r) => r.start('run', 0, { 'agent_credit.score': '75%' }).end(at(1))), 'agent_credit.score')).toEqual([['root-attribute', 'agent_credit.score', 0.75, null]]);
+  });
+
+  it('end to end: a run judged "80%" is credited R = 0.8, a success (before: no events)', async () => {
+    const { spans, logs } = loggedVerdict('80%');
+    const { credit } = await creditEventsOf(spans, logs);
+    expect(credit).toMatchObject({ outcome: 'success', system_value: 0.8, evaluation: { name: 'quality', score: 0.8 } });
+  });
+
+  /** Why processEpisode skipped the one episode of `spans` and `logs` (it emits no events). */
+  async function skipReason(spans: Span[], logs: ReturnType<typeof recordLogs>): Promise<string[]> {
+    const asm = new EpisodeAssembler();
+    asm.addSpans(spans);
+    asm.addEvaluations(evaluationsFromLogs(logs));
+    const skipped: string[] = [];
+    expect(await processEpisode(asm.flush('shutdown')[0]!, { onSkipped: (_e, err) => skipped.push(err.message) })).toEqual([]);
+    return skipped;
+  }
+
+  it.each(['NaN%', 'Infinity%', '-Infinity%', '1e999%', '%', '80%%', 'eighty%'])('%s is no score, as a non-finite "Infinity" never was one', async (value) => {
+    // a score attribute: the verdict carries nothing usable and is dropped; the run is skipped and says why
+    const { spans, logs } = loggedVerdict(value);
+    expect(evaluationsFromLogs(logs)).toEqual([]);
+    expect(await skipReason(spans, logs)).toEqual([expect.stringContaining('no-evaluation: no evaluation joined it')]);
+    // output.value text: kept as a label no table scores, and the skipped run names it
+    const judged = judgedRun({ 'output.value': value });
+    expect(scores(judged)).toEqual([['evaluator-span', 'task_success', undefined, value]]);
+    expect(await skipReason(judged, [])).toEqual([expect.stringContaining(`carry label ${JSON.stringify(value)} and no score`)]);
   });
 });
