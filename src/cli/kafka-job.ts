@@ -80,7 +80,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // the fleet's standings: the live page's agent table and the per-agent gauges on /metrics
   const standings = new StandingsSink();
   sinks.push(standings);
-  telemetry.observeAgents(() => standings.board.snapshot());
+  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;

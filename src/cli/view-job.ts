@@ -148,7 +148,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   const health = new HealthState();
   health.register('kafka', 'joining');
   const standings = new StandingsSink();
-  telemetry.observeAgents(() => standings.board.snapshot());
+  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
   const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, scope: { kind: 'view', fromMs: fromMs === null || fromMs <= 0 ? null : fromMs } }) : undefined;
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;

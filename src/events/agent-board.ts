@@ -11,8 +11,13 @@
  * once. Bounded: the oldest-seen episodes are forgotten beyond `maxEpisodes` (their contribution
  * stays; a correction of one of them then adds without taking back, counted in
  * `corrections_unmatched`), and the least recently seen agents beyond `maxAgents`.
+ *
+ * Beside each standing, totals that only go up (src/events/agent-totals.ts) for the counters on
+ * `/metrics`: the standings fall when a correction takes a revision back, which Prometheus's
+ * delta() cannot tell from a restart.
  */
 import type { CreditEvent } from './schemas.js';
+import { addCount, addCredit, emptyTotals, Replaced, type AgentTotals } from './agent-totals.js';
 
 export interface AgentBoardOptions {
   /** Episodes whose contribution is remembered for corrections and de-duplication. Default 10,000. */
@@ -51,6 +56,12 @@ export interface AgentStanding {
   readonly repairs: number;
   /** Latest `emitted_at_ms` of an event naming the agent. */
   readonly last_seen_ms: number;
+  /**
+   * The figures that only go up (src/events/agent-totals.ts), for the counters on `/metrics`; only
+   * in `snapshot({ totals: true })`: they depend on how the events were batched (a correction is
+   * netted within its batch), so the live page's JSON, which a view compares with a job's, leaves them out.
+   */
+  readonly totals?: Readonly<AgentTotals>;
 }
 
 export interface AgentBoardSnapshot {
@@ -89,6 +100,7 @@ interface Standing {
   redundant: number;
   repairs: number;
   lastSeen: number;
+  totals: AgentTotals;
 }
 
 /** What one episode revision added, so that it can be taken back. */
@@ -109,9 +121,11 @@ interface EpisodeRecord {
   seen: Set<string> | undefined;
   rewards: number;
   pairs: number;
+  /** When this revision replaced another: per standing, what was taken back from it, for the totals to net against. */
+  replaced?: Map<Standing, Replaced>;
 }
 
-const emptyStanding = (name: string): Standing => ({ name, episodes: 0, successes: 0, failures: 0, credit: 0, firstErrors: 0, steps: 0, harmful: 0, redundant: 0, repairs: 0, lastSeen: 0 });
+const emptyStanding = (name: string): Standing => ({ name, episodes: 0, successes: 0, failures: 0, credit: 0, firstErrors: 0, steps: 0, harmful: 0, redundant: 0, repairs: 0, lastSeen: 0, totals: emptyTotals() });
 
 export class AgentBoard {
   private readonly maxEpisodes: number;
@@ -124,6 +138,8 @@ export class AgentBoard {
   private totals = { episodes: 0, successes: 0, failures: 0, systemValue: 0, rewards: 0, pairs: 0, corrections: 0, correctionsUnmatched: 0, duplicates: 0, agentsDropped: 0 };
   /** Revision of forgotten episodes, so their corrections are told from new episodes (bounded with them). */
   private readonly forgotten = new Map<string, number>();
+  /** Corrections of the current `add` whose replaced credit may still wait for the new revision's. */
+  private readonly corrected: EpisodeRecord[] = [];
   private version = 0;
 
   constructor(options: AgentBoardOptions = {}) {
@@ -138,10 +154,17 @@ export class AgentBoard {
   }
 
   add(events: readonly CreditEvent[]): void {
-    for (const e of events) this.addOne(e);
+    try {
+      for (const e of events) this.addOne(e);
+    } finally {
+      // nothing reads the board during an add: the totals need to agree with the sums only after it
+      for (const r of this.corrected) for (const x of r.replaced?.values() ?? []) x.settle();
+      this.corrected.length = 0;
+    }
   }
 
-  snapshot(): AgentBoardSnapshot {
+  /** `totals`: with each agent's totals (AgentStanding.totals). */
+  snapshot(options: { totals?: boolean } = {}): AgentBoardSnapshot {
     const t = this.totals;
     const agents = [...this.agents.entries()]
       .map(([id, s]): AgentStanding => ({
@@ -158,6 +181,7 @@ export class AgentBoard {
         redundant_steps: s.redundant,
         repairs: s.repairs,
         last_seen_ms: s.lastSeen,
+        ...(options.totals ? { totals: { ...s.totals } } : {}),
       }))
       .sort((a, b) => b.credit_sum - a.credit_sum || (a.agent_id < b.agent_id ? -1 : a.agent_id > b.agent_id ? 1 : 0));
     return {
@@ -182,8 +206,9 @@ export class AgentBoard {
     let r = this.episodes.get(key);
     if (r !== undefined && e.episode_revision < r.revision) return; // an older revision, arriving late
     if (r === undefined || e.episode_revision > r.revision) {
+      let replaced: Map<Standing, Replaced> | undefined;
       if (r !== undefined) {
-        this.takeBack(r);
+        replaced = this.takeBack(r);
         this.totals.corrections++;
       } else {
         const before = this.forgotten.get(key);
@@ -197,7 +222,8 @@ export class AgentBoard {
         }
       }
       this.episodes.delete(key);
-      r = { revision: e.episode_revision, steps: new Map(), seen: this.deduplicate ? new Set() : undefined, rewards: 0, pairs: 0 };
+      r = { revision: e.episode_revision, steps: new Map(), seen: this.deduplicate ? new Set() : undefined, rewards: 0, pairs: 0, replaced };
+      if (replaced !== undefined) this.corrected.push(r);
       this.remember(key, r);
     }
     if (e.event_type === 'episode_credit') {
@@ -207,13 +233,25 @@ export class AgentBoard {
       r.credit = { success: e.outcome === 'success', systemValue: e.system_value, agents: credited, firstErrorAgent };
       for (const a of e.agents) {
         const s = this.touch(a.agent_id, a.agent_name, e.emitted_at_ms);
+        const replaced = r.replaced?.get(s);
         credited.push({ id: a.agent_id, credit: a.credit, standing: s });
         s.episodes++;
+        addCount(s.totals, 'episodes', 1, replaced);
         if (r.credit.success) s.successes++;
-        else s.failures++;
+        else {
+          s.failures++;
+          addCount(s.totals, 'failures', 1, replaced);
+        }
         s.credit += a.credit;
-        if (firstErrorAgent === a.agent_id) s.firstErrors++;
+        if (replaced?.unsettled) replaced.netCredit(a.credit);
+        else addCredit(s.totals, a.credit);
+        if (firstErrorAgent === a.agent_id) {
+          s.firstErrors++;
+          addCount(s.totals, 'firstErrors', 1, replaced);
+        }
       }
+      // the replaced revision's agents that this one does not name: their credit was taken back
+      for (const x of r.replaced?.values() ?? []) x.settle();
       this.totals.episodes++;
       if (r.credit.success) this.totals.successes++;
       else this.totals.failures++;
@@ -236,6 +274,10 @@ export class AgentBoard {
       }
       addTally(mine.tally, tally, 1);
       addTally(standing, tally, 1);
+      const replaced = r.replaced?.get(standing);
+      addCount(standing.totals, 'harmful', tally.harmful, replaced);
+      addCount(standing.totals, 'redundant', tally.redundant, replaced);
+      addCount(standing.totals, 'repairs', tally.repairs, replaced);
       r.rewards++;
       this.totals.rewards++;
     } else {
@@ -247,20 +289,43 @@ export class AgentBoard {
     this.version++;
   }
 
-  /** Takes an episode revision's contribution back out of the totals (a correction replaces it). */
-  private takeBack(r: EpisodeRecord): void {
+  /**
+   * Takes an episode revision's contribution back out of the totals (a correction replaces it).
+   * Returns, per standing, what was taken back: the agents' totals net the new revision against it.
+   */
+  private takeBack(r: EpisodeRecord): Map<Standing, Replaced> {
+    const replaced = new Map<Standing, Replaced>();
+    const of = (s: Standing): Replaced => {
+      let x = replaced.get(s);
+      if (x === undefined) replaced.set(s, (x = new Replaced(s.totals)));
+      return x;
+    };
+    // a correction of a correction: what the first one had not counted again yet still is counted
+    for (const [s, x] of r.replaced ?? []) {
+      x.settle();
+      of(s).inherit(x);
+    }
     const c = r.credit;
     if (c !== undefined) {
       for (const a of c.agents) {
         const s = this.agents.get(a.id);
         // dropped (maxAgents), perhaps started afresh since: nothing of this revision to take back from it
         if (s === undefined || s !== a.standing) continue;
+        const x = of(s);
         s.episodes--;
+        x.takeCount('episodes', 1);
         if (c.success) s.successes--;
-        else s.failures--;
+        else {
+          s.failures--;
+          x.takeCount('failures', 1);
+        }
         s.credit -= a.credit;
+        x.takeCredit(a.credit);
         if (s.episodes === 0) s.credit = 0; // no float residue on an agent with no episode left
-        if (c.firstErrorAgent === a.id) s.firstErrors--;
+        if (c.firstErrorAgent === a.id) {
+          s.firstErrors--;
+          x.takeCount('firstErrors', 1);
+        }
       }
       this.totals.episodes--;
       if (c.success) this.totals.successes--;
@@ -268,10 +333,16 @@ export class AgentBoard {
       this.totals.systemValue = this.totals.episodes === 0 ? 0 : this.totals.systemValue - c.systemValue;
     }
     for (const [id, { tally, standing }] of r.steps) {
-      if (this.agents.get(id) === standing) addTally(standing, tally, -1);
+      if (this.agents.get(id) !== standing) continue;
+      addTally(standing, tally, -1);
+      const x = of(standing);
+      x.takeCount('harmful', tally.harmful);
+      x.takeCount('redundant', tally.redundant);
+      x.takeCount('repairs', tally.repairs);
     }
     this.totals.rewards -= r.rewards;
     this.totals.pairs -= r.pairs;
+    return replaced;
   }
 
   private remember(key: string, r: EpisodeRecord): void {

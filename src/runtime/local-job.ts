@@ -52,10 +52,10 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
 
   const sinks: EventSink[] = [...(options.sinks ?? [])];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
-  // the fleet's standings: the live page's agent table and the per-agent gauges on /metrics
+  // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
   const standings = new StandingsSink();
   sinks.push(standings);
-  telemetry.observeAgents(() => standings.board.snapshot());
+  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) {
     live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live });

@@ -14,6 +14,7 @@ import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 import type { AgentBoardSnapshot, AgentStanding } from '../events/agent-board.js';
+import { agentMetricsText } from './agent-metrics.js';
 
 /** Point-in-time values read from a component when metrics are collected. All optional. */
 export interface ObservedStats {
@@ -226,25 +227,24 @@ export class SelfTelemetry {
   }
 
   /**
-   * Per-agent gauges from the fleet's standings (src/events/agent-board.ts), read once per
-   * collection: `agent_credit_agent_*{agent_id, agent_name, standings}` — episodes, failures, credit sum,
-   * first errors, harmful and redundant steps, repairs. Gauges, not counters: a correction takes
-   * an episode's earlier revision back. One series per agent the board lists now (its `maxAgents`
-   * bounds the cardinality). Returns an unregister function.
+   * Per-agent series from the fleet's standings (src/events/agent-board.ts), read once per
+   * collection: `agent_credit_agent_*{agent_id, agent_name, standings}` gauges — episodes,
+   * failures, credit sum, first errors, harmful and redundant steps, repairs, as they stand (a
+   * correction takes an episode's earlier revision back) — and, for rows read with their totals
+   * (`board.snapshot({ totals: true })`), `agent_credit_agent_*_total` counters that only go up
+   * (credit gained and lost, and the counts), for increase() across restarts. One series per agent
+   * the board lists now (its `maxAgents` bounds the cardinality). Returns an unregister function.
    *
-   * Written by `metricsText` itself, not through an OpenTelemetry observable gauge: the SDK's
-   * cumulative reader keeps reporting every attribute set ever observed with its last value, so an
-   * agent dropped from the board (or renamed) would stay on /metrics for good, stale, and the
-   * series would grow with every agent ever seen.
+   * Written by `metricsText` itself (src/telemetry/agent-metrics.ts), not through OpenTelemetry
+   * instruments, so that an agent the board no longer lists leaves /metrics.
    */
   observeAgents(read: () => AgentBoardSnapshot): () => void {
     this.agentReaders.add(read);
     return () => this.agentReaders.delete(read);
   }
 
-  /** The per-agent gauges as Prometheus text: the agents the readers list at this collection only. */
+  /** The per-agent series as Prometheus text: the agents the readers list at this collection only. */
   private agentsText(): string {
-    if (this.agentReaders.size === 0) return '';
     const rows: AgentStanding[] = [];
     for (const read of this.agentReaders) {
       try {
@@ -253,15 +253,7 @@ export class SelfTelemetry {
         // a failing provider must not break /metrics
       }
     }
-    if (rows.length === 0) return '';
-    const labels = rows.map((a) => `{agent_id="${promLabel(a.agent_id)}",agent_name="${promLabel(a.agent_name)}",standings="${this.standings}"}`);
-    let out = '';
-    for (const [name, description, pick] of AGENT_FIGURES) {
-      const metric = `${this.prefix}_agent_${name}`;
-      out += `# HELP ${metric} ${description.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${metric} gauge\n`;
-      rows.forEach((a, i) => (out += `${metric}${labels[i]} ${promNumber(pick(a))}\n`));
-    }
-    return out;
+    return agentMetricsText(rows, this.prefix, this.standings);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */
@@ -300,30 +292,6 @@ export class SelfTelemetry {
   async shutdown(): Promise<void> {
     await this.provider.shutdown();
   }
-}
-
-/** The per-agent gauges (`<prefix>_agent_<name>`): name, help, value. */
-const AGENT_FIGURES: readonly (readonly [string, string, (a: AgentStanding) => number])[] = [
-  ['episodes', 'Credited episodes the agent took part in (each as its latest revision)', (a) => a.episodes],
-  ['failures', 'Of those, the failed ones', (a) => a.failures],
-  ['credit_sum', "The agent's Shapley credit summed over those episodes (units of R; negative for agents that cost the fleet)", (a) => a.credit_sum],
-  ['first_errors', 'Failed episodes whose first error was a step of the agent', (a) => a.first_errors],
-  ['harmful_steps', "The agent's steps with a sabotage component (negative marginal effect, or flagged harmful)", (a) => a.harmful_steps],
-  ['redundant_steps', "The agent's steps with a redundancy component (no effect, or duplicate content)", (a) => a.redundant_steps],
-  ['repairs', "The agent's steps in the repair role of failed runs (corrective attempts)", (a) => a.repairs],
-];
-
-/** A label value in the Prometheus text format: backslash, double quote and line feed escaped. */
-function promLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-/** A sample value in the Prometheus text format. */
-function promNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
 }
 
 /** Attribute helper: keeps metric attribute sets small and typed. */

@@ -1,7 +1,7 @@
 /**
  * Keeps the fleet's standings (src/events/agent-board.ts) from every event the job publishes, for
- * the live page's agent table and the per-agent gauges on `/metrics` — whichever of them is on,
- * so that a job with the live page off still exports the gauges. In memory only: a restart
+ * the live page's agent table and the per-agent gauges and counters on `/metrics` — whichever of
+ * them is on, so that a job with the live page off still exports them. In memory only: a restart
  * starts the standings empty (the output topics hold the history).
  */
 import { AgentBoard } from '../../events/agent-board.js';
