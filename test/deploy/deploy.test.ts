@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
+import { creditEpisode } from '../../src/credit/index.js';
 import { AgentBoard } from '../../src/events/agent-board.js';
+import { outcomeToEvents } from '../../src/events/build.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
 import { parseSince } from '../../src/cli/view-job.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 
 const root = join(import.meta.dirname, '../..');
 const deploy = join(root, 'deploy');
@@ -229,7 +232,8 @@ describe('deploy/agent-credit.yaml (the documented example)', () => {
 /**
  * The metric names the job exports, as Prometheus sees them (histograms with their suffixes):
  * every instrument touched once — counters added to, the histogram recorded, every observed stat
- * answering 1 — and the per-agent gauges, which have no series on an empty board.
+ * answering 1 — and the per-agent gauges and counters of a board with one credited episode (an
+ * empty board has no per-agent series), read as the jobs read it.
  */
 async function exportedMetricNames(): Promise<Set<string>> {
   const telemetry = new SelfTelemetry();
@@ -240,16 +244,15 @@ async function exportedMetricNames(): Promise<Set<string>> {
     }
     telemetry.observe(() => new Proxy({}, { get: () => 1 }) as never);
     const board = new AgentBoard();
-    telemetry.observeAgents(() => board.snapshot());
-    board.add([]);
+    telemetry.observeAgents(() => board.snapshot({ totals: true }));
+    const out = outcomeToEvents(await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.1), {}), { emittedAtMs: 0 });
+    board.add([out.episode, ...out.rewards, ...out.pairs]);
     const exported = new Set<string>();
     for (const m of (await telemetry.metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
       const [name, type] = [m[1]!, m[2]!];
       if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
       else exported.add(name);
     }
-    const agentGauges = ['episodes', 'failures', 'credit_sum', 'first_errors', 'harmful_steps', 'redundant_steps', 'repairs'].map((f) => `agent_credit_agent_${f}`);
-    for (const g of agentGauges) exported.add(g); // no agent on the empty board: no series, same names (test/telemetry/agent-gauges.test.ts)
     return exported;
   } finally {
     await telemetry.shutdown();
@@ -295,14 +298,14 @@ describe('deploy/grafana-dashboard.json', () => {
   type Panel = { id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number }; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[] };
   const dashboard = JSON.parse(read('grafana-dashboard.json')) as { uid: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } };
 
-  it('queries only metrics the job exports (the per-agent gauges and the job’s own), through the datasource variable', async () => {
+  it('queries only metrics the job exports (the per-agent gauges and counters, and the job’s own), through the datasource variable', async () => {
     const exported = await exportedMetricNames();
     const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr, ds: t.datasource?.uid ?? p.datasource?.uid })));
     expect(queries.length).toBeGreaterThan(20);
     const agentQuery = JSON.stringify(dashboard.templating.list.find((v) => v.name === 'agent')!.query);
     const named = [...queries.flatMap((q) => [...q.expr.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ panel: q.panel, metric: m[0] }))), ...[...agentQuery.matchAll(/agent_credit_[a-z_]+/g)].map((m) => ({ panel: 'variable agent', metric: m[0] }))];
     expect(named.filter((n) => !exported.has(n.metric))).toEqual([]);
-    // every agent_credit_agent_* gauge has a panel
+    // every agent_credit_agent_* gauge and counter has a panel
     for (const g of [...exported].filter((n) => n.startsWith('agent_credit_agent_'))) expect(named.some((n) => n.metric === g), g).toBe(true);
     expect(queries.filter((q) => q.ds !== '${datasource}')).toEqual([]);
     // per-agent panels follow the agent selector, and read one kind of standings — the job's
@@ -330,6 +333,38 @@ describe('deploy/grafana-dashboard.json', () => {
         }
     }
     expect(dashboard.uid).toBe('agent-credit');
+  });
+});
+
+describe('per-agent metrics in the deploy files and READMEs', () => {
+  const rules = parse(read('prometheus-rules.yaml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const dashboard = JSON.parse(read('grafana-dashboard.json')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+  const exprs = [
+    ...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
+    ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+  ];
+
+  it('read changes over time with increase() or rate() over the _total counters, never delta() over the standings gauges', () => {
+    // the gauges hold one process's standings: every restart starts them at 0, which delta(),
+    // idelta() or deriv() read as a fall (a false alert after a deploy); increase() and rate()
+    // read a counter's drop as a reset
+    const ranged = exprs.flatMap(({ where, expr }) => [...expr.matchAll(/(\w+)\s*\(\s*(agent_credit_agent_[a-z_]+)(\{[^}]*\})?\s*\[/g)].map((m) => ({ where, fn: m[1]!, metric: m[2]! })));
+    expect(ranged.filter((r) => !['increase', 'rate'].includes(r.fn) || !r.metric.endsWith('_total'))).toEqual([]);
+    expect(ranged.length).toBeGreaterThan(8);
+    // and no range over a per-agent metric outside such a call (a subquery, a function nested otherwise)
+    const ranges = exprs.flatMap(({ expr }) => [...expr.matchAll(/agent_credit_agent_[a-z_]+(\{[^}]*\})?\s*\[/g)]).length;
+    expect(ranges).toBe(ranged.length);
+    expect(exprs.filter(({ expr }) => /\bdelta\s*\(/.test(expr) && /agent_credit_agent_/.test(expr))).toEqual([]);
+  });
+
+  it('README (Operating it → Metrics) and deploy/README.md name every per-agent counter the job exports', async () => {
+    const perAgent = [...(await exportedMetricNames())].filter((n) => n.startsWith('agent_credit_agent_') && n.endsWith('_total'));
+    expect(perAgent.length).toBe(8);
+    for (const [file, text] of [['README.md', readFileSync(join(root, 'README.md'), 'utf8')], ['deploy/README.md', read('README.md')]] as const) {
+      // named with or without the agent_credit_ prefix, as each README lists metrics
+      const missing = perAgent.filter((n) => !text.includes(`\`${n}\``) && !text.includes(`\`${n.slice('agent_credit_'.length)}\``));
+      expect(missing, file).toEqual([]);
+    }
   });
 });
 
