@@ -77,7 +77,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // Local sinks see the same events the Kafka sink publishes (before the commit).
   const sinks: EventSink[] = [];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
-  // the fleet's standings: the live page's agent table and the per-agent gauges on /metrics
+  // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
   const standings = new StandingsSink();
   sinks.push(standings);
   telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));

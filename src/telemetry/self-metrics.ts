@@ -97,7 +97,7 @@ export interface SelfTelemetryOptions {
   /** Metric name prefix; default `agent_credit`. */
   prefix?: string;
   /**
-   * The `standings` label of the per-agent gauges: `job` (default) — one job instance's episodes
+   * The `standings` label of the per-agent gauges and counters: `job` (default) — one job instance's episodes
    * since its start, to be summed over instances — or `view` (`agent-credit view`: the whole fleet
    * from the output topics). Where Prometheus scrapes both, a sum over all series would count every
    * episode twice: queries pick one.
