@@ -187,7 +187,7 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
       throw err;
     }
     if (reference.status !== 'exact') {
-      skip(`exact reference not reached (${reference.note ?? reference.status})`);
+      skip(`exact reference not reached (${referenceReason(reference)})`);
       continue;
     }
     const n = reference.players.length;
@@ -284,6 +284,16 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
  * `approximate` read off the intervals is only a candidate: the engine also needs
  * MIN_SAMPLES_FOR_TARGET samples, so `compareEstimators` confirms it with the engine's run.
  */
+/**
+ * Why an episode's exact reference was not reached, without what is the episode's own: a failing
+ * game's note names its game and coalition (`game <episode id>#anchored(R,b) failed on coalition
+ * …: <cause>`), which made one skip reason per episode — a judge that was down listed every
+ * episode on its own. The cause is what tells; the episodes with it are counted under it.
+ */
+function referenceReason(reference: ShapleyEstimate): string {
+  return (reference.note ?? reference.status).replace(/\bgame .+? failed on coalition .+?: /g, 'the game failed on a coalition: ');
+}
+
 export function statusAtTarget(est: ShapleyEstimate, target: number): EstimateStatus {
   if (est.status !== 'partial' || !est.note?.startsWith('budget exhausted before every half-width')) return est.status;
   const widest = est.intervals.reduce((w, ci) => Math.max(w, (ci.high - ci.low) / 2), 0);

@@ -226,6 +226,29 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/compare: none of the \d+ closed episode\(s\) could be compared \(skipped: \d+ .*\): nothing was measured/);
   });
 
+  it('compare with a judge that refuses connections groups the episodes it left out under one reason — each had its own line, naming its game and coalition', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const json = join(tempDir('ac-compare-judge-down-'), 'report.json');
+    const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '--estimators', 'svarm', '--budgets', '4', '--seeds', '1', '--json', json, '--log-level', 'error'], {
+      AGENT_CREDIT_CREDIT_GAME: 'http',
+      AGENT_CREDIT_CREDIT_JUDGE: `{url: "http://127.0.0.1:${port}/judge", retries: 0}`,
+    });
+    expect(r.status).toBe(1);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { episodes: number; compared: number; skipped: Record<string, number> };
+    expect(report.episodes).toBe(3);
+    expect(report.compared).toBe(0);
+    const reasons = Object.keys(report.skipped);
+    expect(reasons).toHaveLength(1);
+    expect(report.skipped[reasons[0]!]).toBe(3);
+    expect(reasons[0]).toMatch(/^exact reference not reached \(GameEvaluationError: .*unreachable/);
+    expect(reasons[0]).not.toMatch(/[0-9a-f]{32}/); // no episode's id in the reason
+    expect(r.stdout).toMatch(/0 of 3 episodes compared \(left out: 3 exact reference not reached \(/);
+    expect(r.stderr).toMatch(/none of the 3 closed episode\(s\) could be compared \(skipped: 3 exact reference not reached \(/);
+  });
+
   it('compare prints one row per estimator and budget for the recorded fixtures, and --json writes the same report', () => {
     const json = join(tempDir('ac-compare-'), 'report.json');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'permutation,regression-adjusted', '--budgets', '4,20', '--seeds', '2', '--json', json]);
