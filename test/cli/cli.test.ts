@@ -297,6 +297,24 @@ describe('agent-credit CLI', () => {
     expect(readdirSync(dir).sort()).toEqual(['bad-module.yaml', 'report.json']); // no temporary file left
   });
 
+  it('a module game without the function to call names credit.module.exportName — it said to set "the \\"exportName\\" option", which no config key is called', () => {
+    const dir = tempDir('ac-module-export-');
+    writeFileSync(join(dir, 'game.mjs'), 'export function score(coalition) { return coalition.length > 0 ? 1 : 0; }\n');
+    const config = join(dir, 'agent-credit.yaml');
+    writeFileSync(config, `credit:\n  game: module\n  module:\n    path: ${join(dir, 'game.mjs')}\nruntime:\n  creditWorkers: 1\nsinks:\n  live:\n    enabled: false\nsource:\n  http:\n    port: 0\n`);
+    const check = cli(['check', '-c', config]);
+    expect(check.status).toBe(1);
+    expect(check.stdout + check.stderr).toMatch(/✗ module game: .* has no exported function "value" \(exports found: score\); export function value\(coalition, episode\) or set credit\.module\.exportName/);
+    const replay = cli(['replay', '-c', config, `${AGENTS_SDK_FIXTURES}/genai/otlp-http`]);
+    expect(replay.status).not.toBe(0);
+    expect(replay.stderr).toContain('set credit.module.exportName');
+    // and the key it names works
+    writeFileSync(config, `${readFileSync(config, 'utf8').replace('game.mjs\n', 'game.mjs\n    exportName: score\n')}`);
+    const fixed = cli(['check', '-c', config]);
+    expect(fixed.stdout).toContain('loads and exports score()');
+    expect(fixed.status).toBe(0);
+  });
+
   it('demo flags are checked before anything starts; compare quotes a bad --budgets as typed', () => {
     const demo = cli(['demo', '--demo-episodes', '-1', '--port', '0', '--live-port', '0']);
     expect(demo.status).toBe(2);

@@ -59,7 +59,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
   const fn = mod[exportName] ?? fromDefault;
   if (typeof fn !== 'function') {
     const found = Object.keys(mod).sort().join(', ') || 'none';
-    throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found}); export function ${exportName}(coalition, episode) or set the "exportName" option`);
+    throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found}); export function ${exportName}(coalition, episode) or set credit.module.exportName (library: loadModuleGame's exportName)`);
   }
   return fn as ModuleValueFunction;
 }
