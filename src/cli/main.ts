@@ -153,7 +153,15 @@ function demoHeaders(config: AppConfig): Record<string, string> | undefined {
   return token === undefined ? undefined : { Authorization: `Bearer ${token}` };
 }
 
+/** `--demo-*` flags given to `run` without `--demo`: refused, as they would be ignored (the plain job started, with no fleet and no word). */
+function refuseDemoFlagsWithoutDemo(f: RunFlags): void {
+  const given = ([['demoEpisodes', '--demo-episodes'], ['demoIntervalMs', '--demo-interval-ms'], ['demoBatches', '--demo-batches'], ['demoSeed', '--demo-seed']] as const).filter(([k]) => f[k] !== undefined).map(([, flag]) => flag);
+  if (given.length === 0) return;
+  throw new ConfigError([`${given.join(', ')}: ${given.length === 1 ? 'a demo option' : 'demo options'}, and the demo fleet is off — add --demo (or run \`agent-credit demo\`)`]);
+}
+
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
+  if (!forceDemo && !f.demo) refuseDemoFlagsWithoutDemo(f);
   const flags = runOverrides(f);
   const config = load(f, flags.overrides, flags.flagNames);
   const logger = createLogger(config.telemetry.logLevel);

@@ -325,6 +325,18 @@ describe('agent-credit CLI', () => {
     expect(budgets.stderr).toContain('--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got "abc"');
   });
 
+  it('run with a --demo-* flag but without --demo is refused, naming the flag and the fix — it started the plain job without a word (no fleet, no credit) and ignored the flag', () => {
+    // spawnSync's timeout: before the fix the job started and ran until killed
+    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', '--port', '0', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const batches = run(['--demo-batches', '2']);
+    expect(batches.status).toBe(2);
+    expect(batches.stderr).toContain('--demo-batches: a demo option, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
+    expect(batches.stderr).not.toMatch(/running/);
+    const several = run(['--demo-episodes', '2', '--demo-seed', '5']);
+    expect(several.status).toBe(2);
+    expect(several.stderr).toContain('--demo-episodes, --demo-seed: demo options, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
+  });
+
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
     expect(r.status).toBe(2);
