@@ -39,6 +39,8 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   const kinds = pick('--kinds', o.kinds, SCENARIO_KINDS as readonly ScenarioKind[]);
   const conventions = pick('--conventions', o.conventions, SCENARIO_CONVENTIONS as readonly ScenarioConvention[]);
   if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
+  // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
+  if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new ConfigError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
   // The corpus's options are mixed into the fleet seed: trace ids come from the seed, so two corpora
   // with one --seed and other --agents (say) had the same ids and merged when replayed together
   // (researcher review). The same seed and options still give the same files.

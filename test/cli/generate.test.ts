@@ -42,6 +42,10 @@ describe('agent-credit generate', () => {
     const empty = cli(['generate', dir, '--episodes=']);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('--episodes: expected an integer ≥ 1, got ""');
+    // --spacing-ms spaces runs from --start-ms: alone it was ignored (each run kept its seeded start) and exit 0
+    const spacing = cli(['generate', dir, '--episodes', '2', '--spacing-ms', '1000']);
+    expect(spacing.status).toBe(2);
+    expect(spacing.stderr).toContain('--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out');
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 
