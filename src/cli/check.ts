@@ -71,6 +71,8 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
   else if (config.source.kind === 'otlp-http') {
     const { host, port } = config.source.http;
     lines.push(await portLine(host, port, listenerKeys('source.http'), 'OTLP/HTTP receiver', security.receiver));
+    // without this line the report read as if the input had been sampled and decoded
+    if (deps.sample) lines.push({ status: 'info', text: '--sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)' });
   } else {
     // `run` refuses it (exit 2): saying "ready: `agent-credit run` … should start" sent the operator to a run that stops at once
     lines.push({ status: 'fail', text: 'source.kind: "file" is for `agent-credit replay` and `compare` (they read source.file.paths); `run` refuses it — set source.kind to otlp-http or kafka to run' });

@@ -337,6 +337,13 @@ describe('agent-credit CLI', () => {
     expect(several.stderr).toContain('--demo-episodes, --demo-seed: demo options, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
   });
 
+  it('check --sample on an OTLP/HTTP configuration says there is nothing to sample — it printed the same report as without --sample, as if the input had been read and decoded', () => {
+    const r = cli(['check', '--sample'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('· --sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)');
+    expect(cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' }).stdout).not.toContain('--sample');
+  });
+
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--estimators', 'shapiq']);
     expect(r.status).toBe(2);
