@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
@@ -197,6 +198,15 @@ describe('agent-credit CLI', () => {
     expect(c.status).toBe(1);
     expect(c.stdout).toMatch(/3 of 3 episodes compared/);
     expect(c.stderr).toContain('agent-credit compare: 1 undecodable request(s) skipped');
+  });
+
+  it('replay of a gzip-compressed OTLP file says it is compressed and how to read it — it said only "unexpected wire type 7 at byte 1"', () => {
+    const dir = tempDir('cli-gzip-');
+    const gz = join(dir, '0001-traces.pb.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http', '0001-traces.pb'))));
+    const r = cli(['replay', gz]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/"file":"[^"]*0001-traces\.pb\.gz","reason":"[^"]*cannot decode as OTLP traces[^"]*\(the file is gzip-compressed: decompress it first, e\.g\. gunzip\)"/);
   });
 
   it('replay --estimator/--budget/--seed/--target-half-width set the credit.* keys as their variables do, and a bad value names the flag', () => {

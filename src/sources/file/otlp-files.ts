@@ -114,6 +114,13 @@ function bodiesOf(path: string, data: Uint8Array): Body[] {
   return out;
 }
 
+/** The compression a body starts with (its magic bytes): replay reads uncompressed OTLP only. */
+function compression(body: Uint8Array): { name: string; tool: string } | undefined {
+  if (body[0] === 0x1f && body[1] === 0x8b) return { name: 'gzip', tool: 'gunzip' };
+  if (body[0] === 0x28 && body[1] === 0xb5 && body[2] === 0x2f && body[3] === 0xfd) return { name: 'zstd', tool: 'zstd -d' };
+  return undefined;
+}
+
 /** Decodes one body as the signal it states (JSON) or its name hints, else the other; throws an Error saying why not. */
 function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine = false): FileBatch {
   const encoding = detectEncoding(body);
@@ -125,7 +132,10 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine =
   const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
   const first = stated ?? hint;
   // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
-  const named = /\.jsonl?$/i.test(path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
+  let named = /\.jsonl?$/i.test(path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
+  // A compressed file read as protobuf failed with "unexpected wire type 7 at byte 1", which does not say why.
+  const compressed = compression(body);
+  if (compressed !== undefined) named += ` (the file is ${compressed.name}-compressed: decompress it first, e.g. ${compressed.tool})`;
   try {
     return decodeAs(path, first, body, encoding);
   } catch (err) {
