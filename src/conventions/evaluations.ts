@@ -305,18 +305,27 @@ export interface EvaluationThresholds {
 }
 
 /**
- * Whether an evaluation says its target failed, by the rule that makes a run a failure: its R —
- * the score read the right way up (`higherIsBetter: false` reflects it within its range,
- * `min + max − score`), mapped from its range (`scoreRanges[name]`, default [0, 1]) to [0, 1] and
- * clamped to it, or its label's score in the label table (already normalized) — is below τ
- * (`successThreshold[name]`, else `defaultSuccessThreshold`, 0.5). With `normalize: false`, R and
- * τ are in the range's units, as for the run. The label is read first: Phoenix scores
- * `hallucinated` 1 and `factual` 0, so a step's label is the safer reading when no range says
- * which way its score goes. Used to flag steps (`flaggedErroneous`) that a span-level evaluation failed.
- *
- * Before, a step was flagged when its (reflected) raw score was ≤ 0, whatever its range: a 1–5
- * Likert judge's worst step (1) was never flagged, on [−1, 1] a neutral 0 was, and on the default
- * [0, 1] a step judged 0.2 — a failure by the rule that fails a run judged 0.2 — was not.
+ * Whether an evaluation says its target failed. Used to flag steps (`flaggedErroneous`) that a
+ * span-level evaluation failed: a flag makes the step harmful (a −h term in the provenance game, a
+ * capped negative reward — in successful runs too) and a candidate first error, so it must mean
+ * "the evaluator says this step failed", not "this step scored below average".
+ * - A label in the label table (pass/fail, Phoenix's rails — `hallucinated`, `toxic`, `irrelevant`
+ *   — or a score decoding took from one) is the evaluator's own verdict, already oriented and
+ *   normalized: it flags when its score is below τ (`successThreshold[name]`, else
+ *   `defaultSuccessThreshold`, 0.5; in the range's units with `normalize: false`). It is read first.
+ * - A score of a name the credit stage is told about — `scoreRanges[name]`
+ *   (`credit.normalization.<name>`) or `successThreshold[name]` — is read by the rule that makes a
+ *   run a failure: turned the right way up (`higherIsBetter: false` reflects it within its range,
+ *   `min + max − score`), mapped from its range to [0, 1] and clamped (or kept in the range's
+ *   units with `normalize: false`), flagged when that R is below τ of its name.
+ * - A score of any other name flags only at 0 or below — its evaluator's worst verdict (a binary
+ *   judge's 0, `{"score": false}`). Its range, direction and pass mark are unknown: span-level
+ *   metrics come many at once (answer relevancy, faithfulness, toxicity, hallucination), with
+ *   thresholds of their own (DeepEval: 0.7 relevancy, a toxicity *maximum* of 0.5) and half of
+ *   them lower-is-better; the run's τ (0.5 by default) applied to them flagged a relevancy of 0.4
+ *   and every clean toxicity score below 0.5, which moved a failed run's first error from the tool
+ *   call that raised to the first LLM call and made a successful run's clean steps harmful.
+ *   Configure the name (`successThreshold.<name>`, `normalization.<name>`) to flag it below τ.
  */
 export function isFailingEvaluation(
   ev: Evaluation,
@@ -324,10 +333,12 @@ export function isFailingEvaluation(
   scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>,
   thresholds?: EvaluationThresholds,
 ): boolean {
-  const range = (scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined) ?? UNIT_RANGE;
+  const configuredRange = scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined;
+  const range = configuredRange ?? UNIT_RANGE;
   const normalize = thresholds?.normalize ?? true;
   const perName = thresholds?.successThreshold;
-  const threshold = (perName !== undefined && Object.hasOwn(perName, ev.name) ? perName[ev.name] : undefined) ?? thresholds?.defaultSuccessThreshold ?? DEFAULT_SUCCESS_THRESHOLD;
+  const ownThreshold = perName !== undefined && Object.hasOwn(perName, ev.name) ? perName[ev.name] : undefined;
+  const threshold = ownThreshold ?? thresholds?.defaultSuccessThreshold ?? DEFAULT_SUCCESS_THRESHOLD;
   // a label's score, and a score decoding took from a label, are already normalized and oriented (credit-episode.ts scoreOf)
   const fromLabel = scoreOfLabel(ev.label, labelScores) ?? (ev.scoreFromLabel === true ? ev.score : undefined);
   let R: number;
@@ -335,6 +346,8 @@ export function isFailingEvaluation(
     const normalized = Math.min(1, Math.max(0, fromLabel));
     R = normalize ? normalized : range.min + normalized * (range.max - range.min);
   } else if (ev.score !== undefined && Number.isFinite(ev.score)) {
+    // a name nothing is configured for: only its worst verdict flags (the rule before 708b78a)
+    if (configuredRange === undefined && ownThreshold === undefined) return ev.score <= 0;
     const oriented = range.higherIsBetter === false ? range.min + range.max - ev.score : ev.score;
     R = normalize ? (oriented - range.min) / (range.max - range.min) : oriented;
     R = normalize ? Math.min(1, Math.max(0, R)) : Math.min(range.max, Math.max(range.min, R));

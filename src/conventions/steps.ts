@@ -117,7 +117,8 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
   scoreRanges?: Readonly<Record<string, EvaluationScoreRange>>;
   /**
    * The credit stage's `successThreshold`, `defaultSuccessThreshold` and `normalize`: a span-level
-   * evaluation flags its step when its R is below τ, as the run verdict fails the run. Default τ 0.5.
+   * evaluation of a name listed there (or in `scoreRanges`) flags its step when its R is below τ,
+   * as the run verdict fails the run; other names' scores flag only at ≤ 0. Default τ 0.5.
    */
   stepThresholds?: EvaluationThresholds;
   /**

@@ -65,7 +65,8 @@ export const CreditOptionsSchema = z.object({
   baseline: z.union([z.number(), z.literal('game')]).default(0),
   /**
    * Success threshold τ per evaluation name (normalized scale); `defaultSuccessThreshold` otherwise.
-   * The run fails when R < τ; a span-level evaluation flags its step by the same rule
+   * The run fails when R < τ; a span-level evaluation of a name listed here or in `normalization`
+   * flags its step by the same rule (other names: only a score ≤ 0, or a failing label)
    * (conventions/evaluations.ts `isFailingEvaluation`, passed by processEpisode).
    */
   successThreshold: z.record(z.string(), z.number()).default({}),

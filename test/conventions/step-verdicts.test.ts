@@ -11,7 +11,9 @@ import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
 import type { CreditOptionsInput } from '../../src/credit/index.js';
 import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Span } from '../../src/model/telemetry.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { creditInputOf, processEpisode } from '../../src/runtime/process-episode.js';
+import { generateScenario } from '../../src/scenarios/index.js';
 import { at, contextOf, creditEventsOf, episodeOf, recordLogs, recordSpans } from './sdk.js';
 
 /** planner (one LLM call) hands over to writer (one LLM call), under one root: GenAI semconv spans. */
@@ -53,8 +55,14 @@ describe('a step verdict is read as the run verdict is', () => {
     expect([-1, -0.5, 0, 0.5].map((s) => writerFlagged('stance', s, signed))).toEqual([true, true, false, false]);
   });
 
-  it('on the default [0, 1] range, a score below τ = 0.5 flags (0.2 was not flagged before); 0 still flags, 0.5 and 1 do not', () => {
-    expect([0, 0.2, 0.49, 0.5, 1].map((s) => writerFlagged('correctness', s))).toEqual([true, true, true, false, false]);
+  it('a name with τ or a range configured: a score below τ flags (0.2 on [0, 1] was not flagged before); 0 still flags, 0.5 and 1 do not', () => {
+    expect([0, 0.2, 0.49, 0.5, 1].map((s) => writerFlagged('correctness', s, { successThreshold: { correctness: 0.5 } }))).toEqual([true, true, true, false, false]);
+    expect([0, 0.2, 0.49, 0.5, 1].map((s) => writerFlagged('correctness', s, { normalization: { correctness: { min: 0, max: 1 } } }))).toEqual([true, true, true, false, false]);
+  });
+
+  it('a name nothing is configured for flags only at its worst score 0, whatever defaultSuccessThreshold says (708b78a flagged 0.2 and 0.49: every mediocre relevancy, every clean toxicity)', () => {
+    expect([0, 0.2, 0.49, 0.5, 1].map((s) => writerFlagged('answer_relevancy', s))).toEqual([true, false, false, false, false]);
+    expect([0, 0.05, 0.3, 1].map((s) => writerFlagged('toxicity', s, { defaultSuccessThreshold: 0.7 }))).toEqual([true, false, false, false]);
   });
 
   it('τ per evaluation name applies to steps: successThreshold.helpfulness 0.2 on 1–5 flags only the worst score', () => {
@@ -71,9 +79,9 @@ describe('a step verdict is read as the run verdict is', () => {
     expect([0, 0.4, 0.6, 1].map((s) => writerFlagged('hallucination', s, lower))).toEqual([false, false, true, true]);
   });
 
-  it('flags the step exactly when the same evaluation of the run would make it a failure', async () => {
+  it('a configured name flags the step exactly when the same evaluation of the run would make it a failure', async () => {
     const cases: { credit: CreditOptionsInput; scores: number[] }[] = [
-      { credit: {}, scores: [-0.5, 0, 0.25, 0.5, 0.75, 1, 1.5] },
+      { credit: { successThreshold: { quality: 0.5 } }, scores: [-0.5, 0, 0.25, 0.5, 0.75, 1, 1.5] },
       { credit: { normalization: { quality: { min: 1, max: 5 } } }, scores: [0, 1, 2, 2.99, 3, 4, 5, 6] },
       { credit: { normalization: { quality: { min: -1, max: 1 } }, defaultSuccessThreshold: 0.7 }, scores: [-1, 0, 0.39, 0.4, 1] },
       { credit: { normalization: { quality: { min: 0, max: 10, higherIsBetter: false } }, successThreshold: { quality: 0.8 } }, scores: [0, 1.9, 2, 2.1, 10] },
@@ -97,5 +105,51 @@ describe('a step verdict is read as the run verdict is', () => {
     const { credit } = await creditEventsOf(spans, logs, { evaluationName: 'task_success', credit: { normalization: { helpfulness: { min: 1, max: 5 } } } });
     expect(credit.outcome).toBe('failure');
     expect(credit.first_error).toMatchObject({ step_id: writer.spanId, evidence: ['evaluator flag'] });
+  });
+});
+
+describe('span-level metrics an evaluator attaches to every LLM call (generated runs: the scenario generator, real SDK spans and log records)', () => {
+  /**
+   * The generated `kind` run (genai convention) with `metrics(i)` logged as gen_ai.evaluation.result
+   * records on its i-th LLM call (time order), through the real assembler and processEpisode.
+   */
+  async function scenario(kind: 'success' | 'failure', metrics: (i: number) => Record<string, number>, credit?: CreditOptionsInput) {
+    const run = await generateScenario({ kind, convention: 'genai', seed: 5 });
+    const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+    const chats = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'chat').sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
+    const stepLogs = recordLogs((logger) =>
+      chats.forEach((s, i) => {
+        for (const [name, score] of Object.entries(metrics(i))) logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(s.traceId, s.spanId), attributes: { 'gen_ai.evaluation.name': name, 'gen_ai.evaluation.score.value': score } });
+      }),
+    );
+    const out = await creditEventsOf(spans, [...stepLogs, ...decodeLogs(run.logsProto!, 'otlp_proto')], { evaluationName: 'task_success', ...(credit !== undefined ? { credit } : {}) });
+    return { ...out, spans, chats, expected: run.expected };
+  }
+  const creditsOf = (c: EpisodeCredit) => Object.fromEntries(c.agents.map((a) => [a.agent_name, a.credit]));
+  const rewardsOf = (rs: readonly { step_id: string; reward: number }[]) => Object.fromEntries(rs.map((r) => [r.step_id, r.reward]));
+  // DeepEval-style metrics without labels: relevancy 0.4 on the planner's second call, clean toxicity (lower is better, not configured) everywhere
+  const typical = (i: number) => ({ answer_relevancy: i === 1 ? 0.4 : 0.9, toxicity: 0.05, faithfulness: 0.8 });
+
+  it('a successful run: unconfigured metrics change no credit and no reward (708b78a: every LLM call harmful, planner 0.077 → −0.033, its calls −0.14)', async () => {
+    const plain = await scenario('success', () => ({}));
+    const judged = await scenario('success', typical);
+    expect(judged.credit.outcome).toBe('success');
+    expect(creditsOf(judged.credit)).toEqual(creditsOf(plain.credit));
+    expect(rewardsOf(judged.rewards)).toEqual(rewardsOf(plain.rewards));
+  });
+
+  it('a failed run: the first error stays the tool call that raised, and the pair rejects it (708b78a: the planner\'s first LLM call, by "evaluator flag")', async () => {
+    const { credit, rewards, expected } = await scenario('failure', typical);
+    expect(credit.outcome).toBe('failure');
+    expect(credit.first_error).toMatchObject({ step_id: expected.firstErrorSpanId, evidence: [expect.stringMatching(/^status=error/)] });
+    expect(rewards.find((r) => r.failure_role === 'first-error')!.step_id).toBe(expected.firstErrorSpanId);
+  });
+
+  it('configured, a metric flags by its own τ: answer_relevancy below successThreshold 0.7 makes that LLM call the failed run\'s first error', async () => {
+    const { credit, chats } = await scenario('failure', (i) => ({ answer_relevancy: i === 0 ? 0.4 : 0.9 }), { successThreshold: { answer_relevancy: 0.7 } });
+    expect(credit.first_error).toMatchObject({ step_id: chats[0]!.spanId, evidence: ['evaluator flag'] });
+    // toxicity configured lower-is-better: clean 0.05 flags nothing, 0.9 flags its step
+    const tox = await scenario('failure', (i) => ({ toxicity: i === 0 ? 0.9 : 0.05 }), { normalization: { toxicity: { min: 0, max: 1, higherIsBetter: false } } });
+    expect(tox.credit.first_error).toMatchObject({ step_id: tox.chats[0]!.spanId, evidence: ['evaluator flag'] });
   });
 });
