@@ -48,6 +48,8 @@ export interface SpanEvaluationOptions extends EvaluationReadOptions {
 interface Fields {
   name?: string;
   score?: number;
+  /** The score was a percent string ("80%"): a fraction of its name's range (`Evaluation.scoreIsFraction`). */
+  fraction?: boolean;
   label?: string;
   explanation?: string;
 }
@@ -55,7 +57,7 @@ interface Fields {
 function genaiFields(attrs: Attributes): Fields {
   return {
     name: str(attrs, 'gen_ai.evaluation.name'),
-    score: scoreOf(attrs, ['gen_ai.evaluation.score.value']),
+    ...scoreOf(attrs, ['gen_ai.evaluation.score.value']),
     label: str(attrs, 'gen_ai.evaluation.score.label'),
     explanation: str(attrs, 'gen_ai.evaluation.explanation'),
   };
@@ -68,8 +70,9 @@ function genaiFields(attrs: Attributes): Fields {
  * (spec/annotations.md), but a Python judge's `score=True` becomes a bool attribute, evaluators
  * that return `{"score": true}` (a pass/fail check) write it so into an EVALUATOR span's
  * `output.value`, and evaluators that format their score send `"80%"`: before, such a verdict was
- * dropped (or read as an unknown label) and the run had no credit. A percent is a fraction of 1,
- * so it is on the default [0, 1] range whatever the evaluation's `normalization` says. Anything
+ * dropped (or read as an unknown label) and the run had no credit. A percent is a fraction of 1
+ * here; the evaluation that holds it says so (`scoreIsFraction`), and credit reads it as that
+ * fraction of its name's `normalization` range ("80%" on {min: 0, max: 100} is 80). Anything
  * else (NaN, Infinity, `"NaN%"`, `"1e999%"`, an array, an object): undefined — the value is then
  * no score, as a non-finite numeric string always was.
  */
@@ -86,13 +89,25 @@ export function scoreValue(v: unknown): number | undefined {
   return typeof v === 'number' ? toNumber(v) : undefined;
 }
 
-/** The first score (`scoreValue`) among `keys`. */
-function scoreOf(attrs: Attributes, keys: readonly string[]): number | undefined {
+/** Whether `v` is a score written as a percent string ("80%"): `scoreValue` divided it by 100. */
+function isPercentScore(v: unknown): boolean {
+  return typeof v === 'string' && v.trim().endsWith('%') && scoreValue(v) !== undefined;
+}
+
+/** `v` as a score (`scoreValue`), and whether it was a percent string. */
+function scoreReading(v: unknown): Pick<Fields, 'score' | 'fraction'> {
+  const score = scoreValue(v);
+  if (score === undefined) return {};
+  return isPercentScore(v) ? { score, fraction: true } : { score };
+}
+
+/** The first score (`scoreValue`) among `keys`, and whether it was a percent string. */
+function scoreOf(attrs: Attributes, keys: readonly string[]): Pick<Fields, 'score' | 'fraction'> {
   for (const k of keys) {
-    const n = scoreValue(attrs[k]);
-    if (n !== undefined) return n;
+    const r = scoreReading(attrs[k]);
+    if (r.score !== undefined) return r;
   }
-  return undefined;
+  return {};
 }
 
 function build(
@@ -105,6 +120,7 @@ function build(
   const ev: Evaluation = { name: capName(f.name ?? opts?.defaultName ?? 'unnamed'), ...base };
   if (score !== undefined) ev.score = score;
   if (f.score === undefined && score !== undefined) ev.scoreFromLabel = true;
+  if (f.score !== undefined && f.fraction === true) ev.scoreIsFraction = true;
   if (f.label !== undefined) ev.label = capName(f.label);
   if (f.explanation !== undefined) ev.explanation = truncateUtf8(f.explanation, MAX_EXPLANATION_BYTES);
   if (ev.traceId === undefined) delete ev.traceId;
@@ -147,7 +163,7 @@ function evaluatorFields(span: Span): Fields {
   const a = span.attributes;
   const f: Fields = {
     name: firstStr(a, ['evaluation.name', 'annotation.name', 'gen_ai.evaluation.name']),
-    score: scoreOf(a, ['evaluation.score', 'annotation.score', 'gen_ai.evaluation.score.value']),
+    ...scoreOf(a, ['evaluation.score', 'annotation.score', 'gen_ai.evaluation.score.value']),
     label: firstStr(a, ['evaluation.label', 'annotation.label', 'gen_ai.evaluation.score.label']),
     explanation: firstStr(a, ['evaluation.explanation', 'annotation.explanation', 'gen_ai.evaluation.explanation']),
   };
@@ -155,14 +171,14 @@ function evaluatorFields(span: Span): Fields {
     // Evaluators that only record their result as output.value: a number, a {score,label,explanation} JSON, or a short label.
     const out = textOf(a['output.value'])?.trim();
     if (out !== undefined) {
-      const n = scoreValue(out);
-      if (n !== undefined) f.score = n;
+      const n = scoreReading(out);
+      if (n.score !== undefined) Object.assign(f, n);
       else if (out.startsWith('{')) {
         try {
           const o = JSON.parse(out) as Record<string, unknown>;
           // the JSON's score is read as a score attribute is: {"score": true} of a pass/fail check is 1
-          const score = scoreValue(o['score']);
-          if (score !== undefined) f.score = score;
+          const score = scoreReading(o['score']);
+          if (score.score !== undefined) Object.assign(f, score);
           if (typeof o['label'] === 'string') f.label = o['label'];
           if (typeof o['explanation'] === 'string') f.explanation ??= o['explanation'];
         } catch {
@@ -227,10 +243,10 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
     if (opts?.rootScoreAttribute !== undefined && tree.isRoot(span.spanId)) {
       const raw = span.attributes[opts.rootScoreAttribute];
       // the attribute is configured to hold a score: a boolean there is one (true → 1)
-      const score = scoreValue(raw);
-      const label = score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
+      const reading = scoreReading(raw);
+      const label = reading.score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
       const ev = build(
-        { name: opts.rootScoreName ?? opts.rootScoreAttribute, score, label },
+        { name: opts.rootScoreName ?? opts.rootScoreAttribute, ...reading, label },
         { traceId: span.traceId, spanId: span.spanId, conversationId: conversationIdOfAttributes(span.attributes), source: 'root-attribute', timeUnixNano: span.endTimeUnixNano },
         opts,
       );
@@ -263,7 +279,7 @@ function evaluatorTarget(tree: SpanTree, span: Span): string | undefined {
  */
 function feedbackEvaluation(tree: SpanTree, span: Span, isEvaluator: boolean, fb: Feedback, opts: EvaluationReadOptions | undefined): Evaluation | undefined {
   const f = fb.fields;
-  const fields: Fields = { name: str(f, 'name'), score: scoreOf(f, ['score']), label: str(f, 'label'), explanation: str(f, 'explanation') };
+  const fields: Fields = { name: str(f, 'name'), ...scoreOf(f, ['score']), label: str(f, 'label'), explanation: str(f, 'explanation') };
   const base = { source: 'evaluator-span' as const, timeUnixNano: span.endTimeUnixNano };
   const link = isEvaluator && span.links.length === 1 ? span.links[0]! : undefined;
   if (fb.scope === 'session') {
@@ -348,7 +364,9 @@ export function isFailingEvaluation(
   } else if (ev.score !== undefined && Number.isFinite(ev.score)) {
     // a name nothing is configured for: only its worst verdict flags (the rule before 708b78a)
     if (configuredRange === undefined && ownThreshold === undefined) return ev.score <= 0;
-    const oriented = range.higherIsBetter === false ? range.min + range.max - ev.score : ev.score;
+    // a percent ("80%") is a fraction of its range (credit-episode.ts scoreOf)
+    const score = ev.scoreIsFraction === true ? range.min + ev.score * (range.max - range.min) : ev.score;
+    const oriented = range.higherIsBetter === false ? range.min + range.max - score : score;
     R = normalize ? (oriented - range.min) / (range.max - range.min) : oriented;
     R = normalize ? Math.min(1, Math.max(0, R)) : Math.min(range.max, Math.max(range.min, R));
   } else return false;

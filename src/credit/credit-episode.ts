@@ -126,7 +126,9 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
     raw = ev.score;
     if (!Number.isFinite(raw)) throw new DegenerateEpisodeError('non-finite-score', input.episodeId, `evaluation ${ev.name} has score ${raw}; the producer must send a finite gen_ai.evaluation.score.value`);
     // a lower-is-better score (higherIsBetter: false) is reflected within its range first
-    const oriented = orientedScore(raw, range);
+    // a percent string ("80%", scoreIsFraction) is a fraction of the range: on {min: 0, max: 100} it is 80, not 0.8
+    const inRange = ev.scoreIsFraction === true ? range.min + raw * (range.max - range.min) : raw;
+    const oriented = orientedScore(inRange, range);
     R = options.normalize ? (oriented - range.min) / (range.max - range.min) : oriented;
     const lo = options.normalize ? 0 : range.min;
     const hi = options.normalize ? 1 : range.max;

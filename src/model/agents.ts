@@ -103,5 +103,11 @@ export const EvaluationSchema = z.object({
    * stage maps such labels again by the configured `credit.labelScores` (src/runtime/process-episode.ts).
    */
   scoreFromLabel: z.boolean().optional(),
+  /**
+   * True when `score` was read from a percent string ("80%" → 0.8): a fraction of the evaluation's
+   * range, which the credit stage maps into `normalization.<name>` (min + score · (max − min))
+   * before reading it as any other score — "80%" on {min: 0, max: 100} is 80, not 0.8.
+   */
+  scoreIsFraction: z.boolean().optional(),
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;

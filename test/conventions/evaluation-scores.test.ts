@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs, evaluationsFromSpans } from '../../src/conventions/evaluations.js';
+import type { CreditOptionsInput } from '../../src/credit/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
@@ -86,6 +87,40 @@ describe('percent strings', () => {
     const { spans, logs } = loggedVerdict('80%');
     const { credit } = await creditEventsOf(spans, logs);
     expect(credit).toMatchObject({ outcome: 'success', system_value: 0.8, evaluation: { name: 'quality', score: 0.8 } });
+  });
+
+  it('a percent is that fraction of its name\'s normalization range: "80%" on {min: 0, max: 100} is 80, R = 0.8, as 80 is (before: raw 0.8, R = 0.008, a silent failure)', async () => {
+    const percent = { normalization: { quality: { min: 0, max: 100 } } };
+    for (const value of ['80%', '80']) {
+      const { spans, logs } = loggedVerdict(value);
+      const { credit } = await creditEventsOf(spans, logs, { credit: percent });
+      expect({ value, outcome: credit.outcome, R: credit.system_value }).toEqual({ value, outcome: 'success', R: 0.8 });
+    }
+    // on a 1–5 scale 50 % is the midpoint 3 (R = 0.5), not 0.5 clamped to 1 (R = 0); lower-is-better "10%" toxicity is clean (R = 0.9)
+    const judged = (value: string, credit: CreditOptionsInput) => {
+      const { spans, logs } = loggedVerdict(value);
+      return creditEventsOf(spans, logs, { credit });
+    };
+    const likert = await judged('50%', { normalization: { quality: { min: 1, max: 5 } } });
+    expect([likert.credit.outcome, likert.credit.system_value]).toEqual(['success', 0.5]);
+    const tox = await judged('10%', { normalization: { quality: { min: 0, max: 1, higherIsBetter: false } } });
+    expect(tox.credit.system_value).toBeCloseTo(0.9, 12);
+  });
+
+  it('a step judged "80%" on {min: 0, max: 100} is not flagged; "20%" is (before: both flagged, R 0.008 / 0.002)', async () => {
+    const spans = judgedRun({}).filter((s) => s.name !== 'task_success');
+    const root = spans.find((s) => s.name === 'invoke_agent writer')!;
+    const chat = spans.find((s) => s.name === 'chat write')!;
+    const flagged: boolean[] = [];
+    for (const value of ['80%', '20%']) {
+      const logs = recordLogs((logger) => {
+        logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceOf(spans), chat.spanId), attributes: { 'gen_ai.evaluation.name': 'quality', 'gen_ai.evaluation.score.value': value } });
+        logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(traceOf(spans), root.spanId), attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 0 } });
+      });
+      const { credit } = await creditEventsOf(spans, logs, { evaluationName: 'task_success', credit: { normalization: { quality: { min: 0, max: 100 } } } });
+      flagged.push(credit.first_error?.evidence.includes('evaluator flag') === true);
+    }
+    expect(flagged).toEqual([false, true]);
   });
 
   /** Why processEpisode skipped the one episode of `spans` and `logs` (it emits no events). */
