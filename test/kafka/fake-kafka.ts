@@ -241,8 +241,13 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
+  /** Ms an `admin()` call takes to connect (asked at each call): a slow connection, to widen races in tests. */
+  adminDelayMs: (() => number) | undefined;
+
   async admin(): Promise<KafkaAdmin> {
     if (this.hangAdmin) await new Promise<never>(() => undefined);
+    const delay = this.adminDelayMs?.() ?? 0;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     return {
       missingTopics: async (topics) => topics.filter((t) => this.missingTopicNames.has(t)),
       ensureTopics: async () => {},

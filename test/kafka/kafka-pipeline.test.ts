@@ -92,6 +92,43 @@ describe('KafkaPipeline partitions without a committed offset', () => {
   });
 });
 
+describe('KafkaPipeline partitions of a new group', () => {
+  // Seen on the broker: the first start of a new group whose partitions' preparation took longer
+  // than the first commit of another partition (8 partitions, ~750 ms on 2 cores; the commit came
+  // with a DLQ publish) warned for 3 partitions "added to the topic since, or its offset expired",
+  // counted them as new to the group — and with fromBeginning: false read them from their beginning.
+  it.each([false, true])('a partition prepared after another partition of this assignment committed is still one of a new group (fromBeginning: %s)', async (fromBeginning) => {
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', [
+      { partition: 0, offset: '100', low: '0' },
+      { partition: 1, offset: '100', low: '0' },
+    ]);
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics, fromBeginning }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    // the second partition's first admin connection (its committed-offset read) is slow
+    let calls = 0;
+    fake.adminDelayMs = () => (++calls === 2 ? 150 : 0);
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 1 }]);
+    if (fromBeginning) {
+      // partition 0 is read from its beginning and commits before partition 1 is prepared
+      await new Promise((r) => setTimeout(r, 20));
+      await fake.deliver('spans', 0, [{ offset: 0, value: 'not otlp' }]);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.committed.has('spans/0')).toBe(true);
+    expect(p.stats().partitionsNewToGroup).toBe(0);
+    if (fromBeginning) expect(fake.seeks).toEqual([]);
+    else {
+      expect(p.stats().partitionsStartedAtEnd).toBe(2);
+      expect(fake.seeks).toEqual([{ topic: 'spans', partition: 0, offset: '100' }, { topic: 'spans', partition: 1, offset: '100' }]);
+    }
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline seeks', () => {
   it('a partition it once moved to its end (a new group, fromBeginning: false) gets its committed offset as the latest seek when it comes back: a stale pending seek would skip what another member committed meanwhile', async () => {
     const fake = new FakeKafka();
