@@ -127,7 +127,9 @@ export function kafkajsLogCreator(logger: KafkaLogger, now: () => number = Date.
       if ((level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) && !transient) {
         // kafkajs logs every attempt of a failure that repeats (a deleted output topic: two error
         // lines per transaction, ~670 a minute): the same line at most every REPEAT_LOG_INTERVAL_MS
-        if (!repeatDue(`${level} ${text} ${String(rest.error ?? '')}`)) {
+        // a delay it names is not what makes a line another one ("Restarting the consumer in
+        // 7064ms", then "in 9700ms": each was logged, at error level, while the broker was away)
+        if (!repeatDue(`${level} ${text.replace(/\b\d+ ?ms\b/g, 'N ms')} ${String(rest.error ?? '')}`)) {
           logger.debug(obj, text);
           return;
         }

@@ -31,6 +31,22 @@ describe('kafkajs log lines', () => {
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(3);
   });
 
+  it('a line that differs only in the delay it names (kafkajs: "Restarting the consumer in 7064ms") is the same line', () => {
+    // seen with the broker away: kafkajs's consumer restart line at error level every ~16 s,
+    // each with another retryTime, under "(kafkajs; the same line at most every 30 s)"
+    let now = 0;
+    const { lines, logger } = recorder();
+    const log = kafkajsLogCreator(logger as never, () => now)!(logLevel.INFO);
+    const restarting = (ms: number) => ({ namespace: 'Consumer', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: '', message: `Restarting the consumer in ${ms}ms`, retryCount: 5, retryTime: ms, groupId: 'g' } });
+    for (const ms of [300, 7064, 9700, 5858]) {
+      log(restarting(ms));
+      now += 8_000; // 32 s in all
+    }
+    log(restarting(10276));
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual(['Restarting the consumer in 300ms (kafkajs; the same line at most every 30 s)', 'Restarting the consumer in 10276ms (kafkajs; the same line at most every 30 s)']);
+    expect(lines.filter((l) => l.level === 'debug')).toHaveLength(3);
+  });
+
   it('a connection failure is a warning at most every 10 s per broker', () => {
     let now = 0;
     const { lines, logger } = recorder();
