@@ -94,5 +94,7 @@ function otherEncodingHint(value: Uint8Array, signal: 'traces' | 'logs', failed:
     return '';
   }
   const key = signal === 'traces' ? 'source.kafka.spansEncoding' : 'source.kafka.logsEncoding';
-  return ` — it decodes as ${other}: set ${key} to ${other} (or auto); the records read so far are in the dead-letter topic with their original bytes`;
+  // The group commits past each dead-lettered record, so a run with the fixed setting alone never
+  // credits the ones already read (on the broker: 18 records to the DLQ, then recordsIn 0).
+  return ` — it decodes as ${other}: set ${key} to ${other} (or auto); the records already read are in the dead-letter topic with their original bytes: to credit them, stop the job after the fix and reset source.kafka.groupId's offsets on the topic (kafka-consumer-groups --reset-offsets) to the first of them`;
 }
