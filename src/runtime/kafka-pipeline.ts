@@ -1099,9 +1099,7 @@ export class KafkaPipeline {
     this.aloCommitting = this.aloCommitting
       .then(async () => {
         await this.commitAtLeastOnce();
-        this.aloFailures.count = 0;
-        this.aloFailures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
-        this.aloFailures.sinceMs = undefined;
+        this.endStreak(this.aloFailures, {});
       })
       .catch((err: unknown) => {
         this.counters.commitFailures++;
@@ -1245,6 +1243,26 @@ export class KafkaPipeline {
    * level with the reason and, when the error says, the fix (at most every ERROR_LOG_EVERY_MS);
    * `consecutiveCommitFailures` in the stats is the longest current streak.
    */
+  /**
+   * A publish or commit succeeded: the failure streak ends. When it had been logged at error
+   * ("publishing has failed n times in a row"), a line says publishing works again — without it the
+   * log of an outage showed when publishing stopped but never that it recovered.
+   */
+  private endStreak(streak: FailureStreak, where: object): void {
+    if (streak.count === 0) return;
+    if (streak.loggedAtMs !== undefined) {
+      const since = streak.sinceMs;
+      const failingMs = since !== undefined ? (this.deps.now ?? Date.now)() - since : undefined;
+      this.log.info(
+        { ...where, failuresInARow: streak.count, ...(failingMs !== undefined ? { failingMs } : {}) },
+        `publishing works again, after ${streak.count} failures in a row${failingMs !== undefined ? ` over ${(failingMs / 1000).toFixed(1)} s` : ''}`,
+      );
+    }
+    streak.count = 0;
+    streak.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
+    streak.sinceMs = undefined;
+  }
+
   private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
     if (streak.count === 0) streak.sinceMs = (this.deps.now ?? Date.now)();
     streak.count++;
@@ -1302,9 +1320,7 @@ export class KafkaPipeline {
       st.lastCommittedTag = tag;
       st.committedOffset = wm.offset;
     }
-    st.failures.count = 0;
-    st.failures.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
-    st.failures.sinceMs = undefined;
+    this.endStreak(st.failures, { topic: st.topic, partition: st.partition });
     this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) {
       this.work.delete(w);

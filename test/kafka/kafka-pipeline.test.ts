@@ -1042,7 +1042,10 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     const [a, b] = await runs(2);
     const { processEpisode } = await import('../../src/runtime/process-episode.js');
     const lines: { obj: Record<string, unknown>; msg: string }[] = [];
-    const logger = { ...silentLogger, error: (obj: object, msg: string) => void lines.push({ obj: obj as Record<string, unknown>, msg }) };
+    const infos: { obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = { ...silentLogger, error: (obj: object, msg: string) => void lines.push({ obj: obj as Record<string, unknown>, msg }), info: (obj: object, msg: string) => void infos.push({ obj: obj as Record<string, unknown>, msg }) };
+    // each streak ended with a line saying publishing works again, per partition
+    const recoveries = () => infos.filter((l) => l.msg.startsWith('publishing works again')).map((l) => `${l.obj['topic']}/${l.obj['partition']}`).sort();
     // the clock never moves: each streak's line may only come from its own 3rd failure
     const p = new KafkaPipeline(
       { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10_000, commitIntervalMs: 20 },
@@ -1057,10 +1060,13 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
       await deliverRun(fake, a!, 0);
       await bothPartitionsCommitted(fake, 1);
       expect(streakLines()).toEqual(['logs/0', 'spans/0']);
+      expect(recoveries()).toEqual(['logs/0', 'spans/0']);
       fake.failCommits(20, new Error('broker away'));
       await deliverRun(fake, b!, 1);
       await bothPartitionsCommitted(fake, 2);
       expect(streakLines()).toEqual(['logs/0', 'logs/0', 'spans/0', 'spans/0']);
+      expect(recoveries()).toEqual(['logs/0', 'logs/0', 'spans/0', 'spans/0']);
+      expect(infos.find((l) => l.msg.startsWith('publishing works again'))!.obj['failuresInARow']).toBeGreaterThanOrEqual(3);
     } finally {
       await p.stop();
     }
