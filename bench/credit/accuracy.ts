@@ -2,6 +2,8 @@
  * Section 1: Shapley accuracy per value-function evaluation. Our estimators (src/credit) and
  * shapiq's approximators play the same JSON games at the same budgets and seeds; both are scored
  * by mean squared error and max absolute error against the exact values (bench/games/exact.ts).
+ * Per (game, budget), each side's best estimator is compared by the ratio of mean MSEs, with a
+ * bootstrap interval over seeds and a verdict (met / missed / not distinguishable from 1).
  * Pure orchestration; the Python side is behind `baseline.ts`.
  */
 import type { Game } from '../../src/credit/types.js';
@@ -10,7 +12,7 @@ import { exactShapley } from '../games/exact.js';
 import { GAME_GENERATORS } from '../games/generate.js';
 import type { GameSpec } from '../games/spec.js';
 import { createRng, type Rng } from '../lib/rng.js';
-import { geomean, maxAbsError, mean, mse } from '../lib/stats.js';
+import { bootstrapInterval, geomean, maxAbsError, mean, mse, type Interval } from '../lib/stats.js';
 import type { ShapiqOutput } from './baseline.js';
 import type { OurEstimator } from './our-estimators.js';
 
@@ -19,8 +21,10 @@ export interface AccuracyConfig {
   families: readonly (keyof typeof GAME_GENERATORS)[];
   /** Game instances per (family, n). */
   instances: number;
-  /** Seeds per (game, estimator, budget). */
+  /** Seeds per (game, estimator, budget), for sizes not in `repsBySize`. */
   reps: number;
+  /** Seeds per (game, estimator, budget) at a size n, where it differs from `reps` (more seeds where runs are cheap). */
+  repsBySize?: Readonly<Record<number, number>>;
   /** Budgets as multiples of n (evaluations = multiple · n). */
   budgetMultiples: readonly number[];
   seed: number;
@@ -33,6 +37,8 @@ export interface BenchGame {
   /** Σ φ_i² / n: scale for relative MSE, so families of different scale can be averaged. */
   scale: number;
   budgets: number[];
+  /** Seeds of every (estimator, budget) run on this game, the same for both sides: `seedsForSize(config, n)`. */
+  seeds: number[];
 }
 
 export interface AccuracyRun {
@@ -53,6 +59,7 @@ export interface AccuracyRun {
 }
 
 export function buildGames(config: AccuracyConfig, extra: readonly GameSpec[] = []): BenchGame[] {
+  const seeds = repSeeds(config);
   const rng: Rng = createRng(config.seed).fork('credit-accuracy-games');
   const specs: GameSpec[] = [];
   for (const n of config.sizes) {
@@ -68,14 +75,30 @@ export function buildGames(config: AccuracyConfig, extra: readonly GameSpec[] = 
     const { values, method } = exactShapley(spec);
     const scale = values.reduce((s, x) => s + x * x, 0) / spec.n;
     const budgets = config.budgetMultiples.map((m) => m * spec.n).filter((b) => b < 2 ** spec.n);
-    return { spec, exact: values, exactMethod: method, scale, budgets };
+    return { spec, exact: values, exactMethod: method, scale, budgets, seeds: seedsForSize(config, spec.n, seeds) };
   });
 }
 
-/** Seeds used for repetition r: the same for both sides. */
+/** Seeds per (game, estimator, budget) at size n. */
+export function repsAt(config: AccuracyConfig, n: number): number {
+  return config.repsBySize?.[n] ?? config.reps;
+}
+
+/**
+ * The seed list of the whole section: as many seeds as the largest per-size count, drawn from the
+ * bench seed. Repetition r uses seed r on both sides; a size with k seeds uses the first k, so a
+ * size's seeds do not depend on the other sizes' counts and the first `reps` are those of a run
+ * with `reps` seeds everywhere.
+ */
 export function repSeeds(config: AccuracyConfig): number[] {
   const rng = createRng(config.seed).fork('credit-accuracy-seeds');
-  return Array.from({ length: config.reps }, () => rng.int(1, 2 ** 31 - 2));
+  const count = Math.max(config.reps, ...Object.values(config.repsBySize ?? {}));
+  return Array.from({ length: count }, () => rng.int(1, 2 ** 31 - 2));
+}
+
+/** The seeds of the games of size n (a prefix of `repSeeds`). */
+export function seedsForSize(config: AccuracyConfig, n: number, all: readonly number[] = repSeeds(config)): number[] {
+  return all.slice(0, repsAt(config, n));
 }
 
 function score(game: BenchGame, values: readonly number[]) {
@@ -88,9 +111,10 @@ function score(game: BenchGame, values: readonly number[]) {
  * estimator) run concurrently: the estimators are async (they yield between rounds), and section 1
  * reports errors and evaluation counts, not wall time.
  */
-export async function runOurs(games: readonly BenchGame[], estimators: readonly OurEstimator[], seeds: readonly number[]): Promise<AccuracyRun[]> {
+export async function runOurs(games: readonly BenchGame[], estimators: readonly OurEstimator[]): Promise<AccuracyRun[]> {
   const runs: AccuracyRun[] = [];
   for (const g of games) {
+    const seeds = g.seeds;
     const v = valueOf(g.spec);
     const players = Array.from({ length: g.spec.n }, (_, i) => `p${i}`);
     for (const budget of g.budgets) {
@@ -147,6 +171,9 @@ export interface CellSummary {
   failedRuns: number;
   /** Runs numerically exact (relative MSE ≤ EXACT_FLOOR). */
   exactRuns: number;
+  /** The seeds of the runs that succeeded and their MSEs (same order): what the bootstrap resamples. */
+  seeds: number[];
+  mses: number[];
 }
 
 /** Per (game, budget): each estimator's mean over seeds. */
@@ -175,6 +202,8 @@ export function summarizeCells(runs: readonly AccuracyRun[]): Map<string, CellSu
       okRuns: ok.length,
       failedRuns: list.length - ok.length,
       exactRuns: ok.filter((r) => (r.relMse as number) <= EXACT_FLOOR).length,
+      seeds: ok.map((r) => r.seed),
+      mses: ok.map((r) => r.mse as number),
     });
   }
   return cells;
@@ -189,6 +218,74 @@ export interface BestComparison {
   shapiq?: CellSummary;
   /** ours.meanMse / shapiq.meanMse (NaN when a side is missing; 0/0 → 1). */
   ratio: number;
+  /** Seeds both sides ran (and the bootstrap resamples). */
+  seeds: number;
+  /** Percentile bootstrap interval of `ratio` over seeds (see `ratioInterval`); NaN bounds when not computable. */
+  interval: Interval;
+  verdict: CellVerdict;
+  /** Per seed (the seeds both best estimators ran), each side's MSE, and the floor of the ratio: the bootstrap's input. */
+  paired?: PairedMses;
+}
+
+/** The goal: our best MSE at most this fraction of shapiq's best, per (game, budget). */
+export const RATIO_GOAL = 0.5;
+
+/** Resamples per bootstrap interval, and its coverage. */
+export const BOOTSTRAP = { resamples: 2000, level: 0.95 } as const;
+
+export interface PairedMses {
+  seeds: number[];
+  ours: number[];
+  shapiq: number[];
+  /** EXACT_FLOOR · mean(φ²): MSEs are floored here before the ratio is taken. */
+  floor: number;
+}
+
+/**
+ * Per-cell verdict against RATIO_GOAL, from the ratio and its bootstrap interval:
+ * - `met`: ratio ≤ goal and the interval lies below 1 (ours distinguishably better, by the goal's factor at the point estimate);
+ * - `missed`: ratio > goal and the interval excludes 1 (above 1: ours worse; below 1: ours better, by less than the goal's factor);
+ * - `indistinct`: the interval contains 1 — at this many seeds the two sides cannot be told apart
+ *   (e.g. tree surrogates exact on most seeds of both sides, or both exact on every seed);
+ * - `n/a`: no ratio (a side did not run). Without an interval (no common seeds) the point decides.
+ */
+export type CellVerdict = 'met' | 'missed' | 'indistinct' | 'n/a';
+
+export function classifyCell(ratio: number, interval: Interval, goal: number = RATIO_GOAL): CellVerdict {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  const known = Number.isFinite(interval.lo) && Number.isFinite(interval.hi);
+  if (known && interval.lo <= 1 && interval.hi >= 1) return 'indistinct';
+  return ratio <= goal ? 'met' : 'missed';
+}
+
+/** max(mean ours, floor) / max(mean shapiq, floor) over the seeds at `idx` (all seeds when omitted). */
+export function pairedRatio(p: PairedMses, idx?: readonly number[]): number {
+  const pick = (xs: readonly number[]) => (idx ? mean(idx.map((i) => xs[i] as number)) : mean(xs));
+  return Math.max(pick(p.ours), p.floor) / Math.max(pick(p.shapiq), p.floor);
+}
+
+/**
+ * Percentile bootstrap interval of the MSE ratio of one cell: seeds are resampled with replacement
+ * (a seed drawn brings both sides' runs with it), each side's best estimator stays the one chosen
+ * on all seeds, and the floored ratio of mean MSEs is recomputed. It describes how far the ratio
+ * moves with the seeds drawn, on this game instance.
+ */
+export function ratioInterval(p: PairedMses, rng: Rng, opts: { resamples?: number; level?: number } = {}): Interval {
+  return bootstrapInterval(p.seeds.length, (idx) => pairedRatio(p, idx), { resamples: opts.resamples ?? BOOTSTRAP.resamples, level: opts.level ?? BOOTSTRAP.level, next: rng.next });
+}
+
+/** Both sides' MSEs on the seeds both ran (in the order of our runs), or undefined if there are none. */
+function pairUp(ours: CellSummary, shapiq: CellSummary, floor: number): PairedMses | undefined {
+  const theirs = new Map(shapiq.seeds.map((s, i) => [s, shapiq.mses[i] as number]));
+  const p: PairedMses = { seeds: [], ours: [], shapiq: [], floor };
+  ours.seeds.forEach((s, i) => {
+    const t = theirs.get(s);
+    if (t === undefined) return;
+    p.seeds.push(s);
+    p.ours.push(ours.mses[i] as number);
+    p.shapiq.push(t);
+  });
+  return p.seeds.length ? p : undefined;
 }
 
 /** Lowest mean MSE among an estimator list (only estimators that never failed count). */
@@ -196,7 +293,13 @@ function best(list: readonly CellSummary[]): CellSummary | undefined {
   return list.filter((c) => Number.isFinite(c.meanMse)).sort((a, b) => a.meanMse - b.meanMse)[0];
 }
 
-export function compareBest(games: readonly BenchGame[], cells: Map<string, CellSummary[]>): BestComparison[] {
+/**
+ * Each side's best estimator per (game, budget), their ratio, its bootstrap interval and the verdict.
+ * `seed` seeds the resampling: each cell's generator is forked from it by the cell's key, so an
+ * interval does not depend on which other cells were compared.
+ */
+export function compareBest(games: readonly BenchGame[], cells: Map<string, CellSummary[]>, opts: { seed?: number; resamples?: number } = {}): BestComparison[] {
+  const root = createRng(opts.seed ?? 1).fork('credit-accuracy-bootstrap');
   const out: BestComparison[] = [];
   for (const g of games) {
     for (const budget of g.budgets) {
@@ -204,9 +307,16 @@ export function compareBest(games: readonly BenchGame[], cells: Map<string, Cell
       const ours = best(cell.filter((c) => c.side === 'ours'));
       const shapiq = best(cell.filter((c) => c.side === 'shapiq'));
       let ratio = Number.NaN;
+      let interval: Interval = { lo: Number.NaN, hi: Number.NaN };
+      let paired: PairedMses | undefined;
       const floor = EXACT_FLOOR * Math.max(g.scale, Number.MIN_VALUE);
-      if (ours && shapiq) ratio = Math.max(ours.meanMse, floor) / Math.max(shapiq.meanMse, floor);
-      out.push({ game: g.spec.id, family: g.spec.family, n: g.spec.n, budget, ours, shapiq, ratio });
+      if (ours && shapiq) {
+        ratio = Math.max(ours.meanMse, floor) / Math.max(shapiq.meanMse, floor);
+        paired = pairUp(ours, shapiq, floor);
+        if (paired) interval = ratioInterval(paired, root.fork(`${g.spec.id}|${budget}`), { resamples: opts.resamples });
+      }
+      const seeds = paired?.seeds.length ?? 0;
+      out.push({ game: g.spec.id, family: g.spec.family, n: g.spec.n, budget, ours, shapiq, ratio, seeds, interval, verdict: classifyCell(ratio, interval), paired });
     }
   }
   return out;
@@ -222,4 +332,23 @@ export const EXACT_FLOOR = 1e-12;
 /** Geometric mean of the finite ratios of a list. */
 export function ratioGeomean(list: readonly BestComparison[]): number {
   return geomean(list.map((c) => c.ratio).filter((r) => Number.isFinite(r) && r > 0));
+}
+
+/**
+ * Percentile bootstrap interval of `ratioGeomean` over a list of cells that share their seeds (the
+ * games of one size): each resample draws one set of seed indices and applies it to every cell, so
+ * whatever the seeds share across games (the same seed drives the same sample on games of one n)
+ * is kept. NaN bounds if a cell has no paired data or the cells' seeds differ.
+ */
+export function ratioGeomeanInterval(list: readonly BestComparison[], rng: Rng, opts: { resamples?: number; level?: number } = {}): Interval {
+  const nan = { lo: Number.NaN, hi: Number.NaN };
+  const cells = list.filter((c) => Number.isFinite(c.ratio) && c.ratio > 0);
+  if (cells.length === 0 || cells.some((c) => !c.paired)) return nan;
+  const seeds = (cells[0] as BestComparison).paired!.seeds.join(',');
+  if (cells.some((c) => c.paired!.seeds.join(',') !== seeds)) return nan;
+  return bootstrapInterval(cells[0]!.paired!.seeds.length, (idx) => geomean(cells.map((c) => pairedRatio(c.paired!, idx))), {
+    resamples: opts.resamples ?? BOOTSTRAP.resamples,
+    level: opts.level ?? BOOTSTRAP.level,
+    next: rng.next,
+  });
 }

@@ -38,7 +38,8 @@ export type ShapiqOutput = z.infer<typeof ShapiqOutputSchema>;
 export interface ShapiqJob {
   games: GameSpec[];
   budgets: Record<string, number[]>;
-  seeds: number[];
+  /** The same seeds for every game, or per game id. */
+  seeds: number[] | Record<string, number[]>;
   approximators?: string[];
 }
 

@@ -2,7 +2,8 @@
 benchmark's JSON games at given budgets and seeds, and print their estimates as JSON.
 
 Input (a JSON file named on the command line):
-    {"games": [spec, ...], "budgets": {"<game id>": [int, ...]}, "seeds": [int, ...],
+    {"games": [spec, ...], "budgets": {"<game id>": [int, ...]},
+     "seeds": [int, ...] or {"<game id>": [int, ...]},   # the same for every game, or per game
      "approximators": ["PermutationSamplingSV", ...]}    # optional, default: APPROXIMATORS
 Output (stdout): {"shapiq_version", "python", "numpy", "results": [
     {"game", "approximator", "budget", "seed", "values": [...], "evaluations", "seconds", "error"?}]}
@@ -59,9 +60,10 @@ def run(job):
     for raw in job["games"]:
         spec = load_spec(raw)
         n = spec["n"]
+        seeds = job["seeds"][spec["id"]] if isinstance(job["seeds"], dict) else job["seeds"]
         for budget in job["budgets"][spec["id"]]:
             for name in names:
-                for seed in job["seeds"]:
+                for seed in seeds:
                     counter = {"rows": 0}
 
                     def game(coalitions, spec=spec, counter=counter):

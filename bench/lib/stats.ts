@@ -41,3 +41,41 @@ export function maxAbsError(estimate: readonly number[], truth: readonly number[
   for (let i = 0; i < truth.length; i++) m = Math.max(m, Math.abs((estimate[i] as number) - (truth[i] as number)));
   return m;
 }
+
+/** A two-sided interval [lo, hi]. */
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+export interface BootstrapOptions {
+  /** Number of resamples (default 2000). */
+  resamples?: number;
+  /** Coverage of the interval (default 0.95: the 2.5% and 97.5% percentiles). */
+  level?: number;
+  /** Uniform in [0, 1): the resampling's randomness (a seeded generator, so intervals are reproducible). */
+  next: () => number;
+}
+
+/**
+ * Percentile bootstrap interval of a statistic of `size` units (e.g. seeds): each resample draws
+ * `size` unit indices with replacement and evaluates `statistic` on them; the interval is the
+ * (1 − level)/2 and (1 + level)/2 quantiles (linear interpolation) of the resampled values. NaN
+ * resamples are dropped; NaN bounds if none is left or `size` is 0. With few units the percentile
+ * interval is too narrow (it cannot reach beyond the values the units allow), so treat it as a
+ * statement about seed-to-seed spread, not as a calibrated confidence interval.
+ */
+export function bootstrapInterval(size: number, statistic: (indices: readonly number[]) => number, opts: BootstrapOptions): Interval {
+  const resamples = opts.resamples ?? 2000;
+  const level = opts.level ?? 0.95;
+  if (!(size > 0) || !(resamples > 0) || !(level > 0 && level < 1)) return { lo: Number.NaN, hi: Number.NaN };
+  const values: number[] = [];
+  const idx = new Array<number>(size);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < size; i++) idx[i] = Math.min(size - 1, Math.floor(opts.next() * size));
+    const v = statistic(idx);
+    if (!Number.isNaN(v)) values.push(v);
+  }
+  if (values.length === 0) return { lo: Number.NaN, hi: Number.NaN };
+  return { lo: quantile(values, (1 - level) / 2), hi: quantile(values, (1 + level) / 2) };
+}

@@ -23,8 +23,8 @@ describe('accuracy cells', () => {
     const theirs = cell.find((c) => c.side === 'shapiq')!;
     expect([ours.exactRuns, ours.okRuns, ours.failedRuns]).toEqual([2, 3, 1]);
     expect([theirs.exactRuns, theirs.okRuns]).toEqual([3, 3]);
-    const md = detailTable([{ game: 'airport-n10-i0', family: 'airport', n: 10, budget: 100, ours: { ...ours, meanMse: 1e-3 }, shapiq: theirs, ratio: 1e7 }]);
+    const md = detailTable([{ game: 'airport-n10-i0', family: 'airport', n: 10, budget: 100, ours: { ...ours, meanMse: 1e-3 }, shapiq: theirs, ratio: 1e7, seeds: 3, interval: { lo: 1, hi: 3e7 }, verdict: 'indistinct' }]);
     expect(md.split('\n')[0]).toContain('| exact |');
-    expect(md).toMatch(/\| 2\/3 \|.*\| 3\/3 \|/);
+    expect(md).toMatch(/\| 2\/3 \|.*\| 3\/3 \| 3 \| 1\.00e\+7 \| \[1, 3\.00e\+7\] \| n\.s\. \|/);
   });
 });
