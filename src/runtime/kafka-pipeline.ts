@@ -198,6 +198,8 @@ interface FailureStreak {
   loggedAtMs: number | undefined;
   sinceMs?: number | undefined;
   lastError?: string | undefined;
+  /** The error-level line still being written (it waits for the missing-topics check): a recovery line goes after it. */
+  logging?: Promise<void> | undefined;
 }
 
 /** What `/readyz` and `/healthz` say about the Kafka runtime (KafkaPipeline.health). */
@@ -1253,14 +1255,21 @@ export class KafkaPipeline {
     if (streak.loggedAtMs !== undefined) {
       const since = streak.sinceMs;
       const failingMs = since !== undefined ? (this.deps.now ?? Date.now)() - since : undefined;
-      this.log.info(
-        { ...where, failuresInARow: streak.count, ...(failingMs !== undefined ? { failingMs } : {}) },
-        `publishing works again, after ${streak.count} failures in a row${failingMs !== undefined ? ` over ${(failingMs / 1000).toFixed(1)} s` : ''}`,
-      );
+      const count = streak.count;
+      const line = () =>
+        this.log.info(
+          { ...where, failuresInARow: count, ...(failingMs !== undefined ? { failingMs } : {}) },
+          `publishing works again, after ${count} failures in a row${failingMs !== undefined ? ` over ${(failingMs / 1000).toFixed(1)} s` : ''}`,
+        );
+      // the streak's error line waits for the missing-topics check (up to 5 s with the broker away):
+      // written before it, this line was followed by "publishing has failed …, nothing is published meanwhile"
+      if (streak.logging !== undefined) void streak.logging.then(line);
+      else line();
     }
     streak.count = 0;
     streak.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
     streak.sinceMs = undefined;
+    streak.logging = undefined;
   }
 
   private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
@@ -1272,12 +1281,17 @@ export class KafkaPipeline {
     if (streak.loggedAtMs !== undefined && now - streak.loggedAtMs < ERROR_LOG_EVERY_MS) return;
     streak.loggedAtMs = now;
     const count = streak.count;
-    void this.missingOutputTopics().then((missing) => {
+    const logging = this.missingOutputTopics().then((missing) => {
       const hint = publishFailureHint(err, this.config.sink, missing);
       this.log.error(
         { ...where, err: errorMessage(err), failuresInARow: count, ...(hint ? { fix: hint } : {}), ...(missing?.length ? { missingTopics: missing } : {}) },
         `publishing has failed ${count} times in a row, nothing is published meanwhile: ${hint ?? 'retrying (the output topics exist: a broker away? see err)'}`,
       );
+    });
+    const written = logging.catch(() => undefined);
+    streak.logging = written;
+    void written.then(() => {
+      if (streak.logging === written) streak.logging = undefined;
     });
   }
 

@@ -1072,6 +1072,34 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     }
   });
 
+  it('exactly-once: "publishing works again" comes after the streak\'s error line, also when that line waits for a slow admin connection (the broker away)', async () => {
+    // the error line is written once the missing-topics check answers (up to 5 s): the recovery
+    // line was written at once, and the log ended on "publishing has failed 3 times in a row, nothing is published meanwhile"
+    const fake = new FakeKafka();
+    const order: string[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (obj: object, msg: string) => void (msg.startsWith('publishing has failed') && order.push(`failed ${(obj as Record<string, unknown>)['failuresInARow']}`)),
+      info: (_obj: object, msg: string) => void (msg.startsWith('publishing works again') && order.push('works again')),
+    };
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10_000, commitIntervalMs: 20 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger, now: () => 1_000_000 },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      fake.adminDelayMs = () => 400;
+      fake.failCommits(3, new Error('broker away'));
+      await fake.deliver('spans', 0, [{ offset: 0, value: 'not otlp' }]);
+      for (let i = 0; i < 300 && order.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(order).toEqual(['failed 3', 'works again']);
+    } finally {
+      await p.stop();
+    }
+  });
+
   it('exactly-once: a transaction failing with FENCED_LEADER_EPOCH is retried, not left to a new owner', async () => {
     const fake = new FakeKafka();
     const [a] = await runs(1);
