@@ -276,15 +276,6 @@ export async function compareEstimators(episodes: readonly Episode[], processOpt
 }
 
 /**
- * The run's status against the configured `credit.targetHalfWidth`. Compare forces the whole budget
- * with a ~0 target, so every sampled run would read `partial` ("budget exhausted before every
- * half-width reached 1e-12") — which says nothing. A run whose intervals all meet the configured
- * target is `approximate` (the engine would have stopped there, earlier); one that does not is
- * `partial`, as the engine would report it at this budget. Other statuses are kept. An
- * `approximate` read off the intervals is only a candidate: the engine also needs
- * MIN_SAMPLES_FOR_TARGET samples, so `compareEstimators` confirms it with the engine's run.
- */
-/**
  * Why an episode's exact reference was not reached, without what is the episode's own: a failing
  * game's note names its game and coalition (`game <episode id>#anchored(R,b) failed on coalition
  * …: <cause>`), which made one skip reason per episode — a judge that was down listed every
@@ -294,6 +285,15 @@ function referenceReason(reference: ShapleyEstimate): string {
   return (reference.note ?? reference.status).replace(/\bgame .+? failed on coalition .+?: /g, 'the game failed on a coalition: ');
 }
 
+/**
+ * The run's status against the configured `credit.targetHalfWidth`. Compare forces the whole budget
+ * with a ~0 target, so every sampled run would read `partial` ("budget exhausted before every
+ * half-width reached 1e-12") — which says nothing. A run whose intervals all meet the configured
+ * target is `approximate` (the engine would have stopped there, earlier); one that does not is
+ * `partial`, as the engine would report it at this budget. Other statuses are kept. An
+ * `approximate` read off the intervals is only a candidate: the engine also needs
+ * MIN_SAMPLES_FOR_TARGET samples, so `compareEstimators` confirms it with the engine's run.
+ */
 export function statusAtTarget(est: ShapleyEstimate, target: number): EstimateStatus {
   if (est.status !== 'partial' || !est.note?.startsWith('budget exhausted before every half-width')) return est.status;
   const widest = est.intervals.reduce((w, ci) => Math.max(w, (ci.high - ci.low) / 2), 0);

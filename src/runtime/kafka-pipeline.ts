@@ -1237,15 +1237,6 @@ export class KafkaPipeline {
   }
 
   /**
-   * Counts a failed publish (transaction or send + offset commit) in a row. Retrying is right for
-   * a broker that is away for a while, but some failures repeat until a setting or the cluster is
-   * changed — a record over an output topic's max.message.bytes, a missing output topic, missing
-   * ACLs — and meanwhile nothing is published (at-least-once: nothing at all; exactly-once: on
-   * that partition). From the FAILURES_BEFORE_ERROR-th failure in a row they are logged at error
-   * level with the reason and, when the error says, the fix (at most every ERROR_LOG_EVERY_MS);
-   * `consecutiveCommitFailures` in the stats is the longest current streak.
-   */
-  /**
    * A publish or commit succeeded: the failure streak ends. When it had been logged at error
    * ("publishing has failed n times in a row"), a line says publishing works again — without it the
    * log of an outage showed when publishing stopped but never that it recovered.
@@ -1272,6 +1263,15 @@ export class KafkaPipeline {
     streak.logging = undefined;
   }
 
+  /**
+   * Counts a failed publish (transaction or send + offset commit) in a row. Retrying is right for
+   * a broker that is away for a while, but some failures repeat until a setting or the cluster is
+   * changed — a record over an output topic's max.message.bytes, a missing output topic, missing
+   * ACLs — and meanwhile nothing is published (at-least-once: nothing at all; exactly-once: on
+   * that partition). From the FAILURES_BEFORE_ERROR-th failure in a row they are logged at error
+   * level with the reason and, when the error says, the fix (at most every ERROR_LOG_EVERY_MS);
+   * `consecutiveCommitFailures` in the stats is the longest current streak.
+   */
   private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
     if (streak.count === 0) streak.sinceMs = (this.deps.now ?? Date.now)();
     streak.count++;
