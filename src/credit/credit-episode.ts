@@ -133,7 +133,9 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
     const lo = options.normalize ? 0 : range.min;
     const hi = options.normalize ? 1 : range.max;
     if (R < lo || R > hi) {
-      warnings.push(`evaluation ${ev.name} score ${raw} is outside normalization.${ev.name} [${range.min}, ${range.max}]${range.higherIsBetter === false ? ' (lower is better)' : ''}; clamped`);
+      // a percent is shown as sent and as placed on the range: "score 1.5 is outside [0, 100]" contradicted itself
+      const shown = ev.scoreIsFraction === true ? `${Number((raw * 100).toPrecision(12))}% (${Number(inRange.toPrecision(12))} on the range)` : String(raw);
+      warnings.push(`evaluation ${ev.name} score ${shown} is outside normalization.${ev.name} [${range.min}, ${range.max}]${range.higherIsBetter === false ? ' (lower is better)' : ''}; clamped`);
       R = Math.min(hi, Math.max(lo, R));
     }
   } else {

@@ -107,6 +107,17 @@ describe('percent strings', () => {
     expect(tox.credit.system_value).toBeCloseTo(0.9, 12);
   });
 
+  it('a percent outside its range is named as sent in the clamp warning: "150%" on {min: 0, max: 100} (before: "score 1.5 is outside normalization.quality [0, 100]")', async () => {
+    const warned = async (value: string) => {
+      const { spans, logs } = loggedVerdict(value);
+      const { credit } = await creditEventsOf(spans, logs, { credit: { normalization: { quality: { min: 0, max: 100 } } } });
+      return credit.diagnostics.warnings.filter((w) => w.includes('is outside normalization'));
+    };
+    expect(await warned('150%')).toEqual(['evaluation quality score 150% (150 on the range) is outside normalization.quality [0, 100]; clamped']);
+    expect(await warned('-7%')).toEqual(['evaluation quality score -7% (-7 on the range) is outside normalization.quality [0, 100]; clamped']);
+    expect(await warned('150')).toEqual(['evaluation quality score 150 is outside normalization.quality [0, 100]; clamped']);
+  });
+
   it('a step judged "80%" on {min: 0, max: 100} is not flagged; "20%" is (before: both flagged, R 0.008 / 0.002)', async () => {
     const spans = judgedRun({}).filter((s) => s.name !== 'task_success');
     const root = spans.find((s) => s.name === 'invoke_agent writer')!;
