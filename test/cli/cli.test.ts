@@ -209,6 +209,16 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/"file":"[^"]*0001-traces\.pb\.gz","reason":"[^"]*cannot decode as OTLP traces[^"]*\(the file is gzip-compressed: decompress it first, e\.g\. gunzip\)"/);
   });
 
+  it('replay of a gzip-compressed .jsonl file names the compression once — its "lines" each failed with "not JSON" before', () => {
+    const dir = tempDir('cli-gzip-jsonl-');
+    const gz = join(dir, 'traces.jsonl');
+    writeFileSync(gz, gzipSync(readFileSync(join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http', '0001-traces.pb'))));
+    const r = cli(['replay', gz]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('(the file is gzip-compressed: decompress it first, e.g. gunzip)');
+    expect(r.stderr).not.toMatch(/traces\.jsonl:\d+/);
+  });
+
   it('replay --estimator/--budget/--seed/--target-half-width set the credit.* keys as their variables do, and a bad value names the flag', () => {
     const dir = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
     const strip = (out: string) => out.trim().split('\n').map((l) => JSON.stringify({ ...(JSON.parse(l) as object), emitted_at_ms: 0 }));

@@ -99,7 +99,9 @@ interface Body {
 
 /** A file's request bodies: the whole file, or each non-blank line of a `.jsonl` file with its byte offset. */
 function bodiesOf(path: string, data: Uint8Array): Body[] {
-  if (!path.toLowerCase().endsWith('.jsonl')) return [{ line: undefined, offset: 0, bytes: data }];
+  // a compressed .jsonl has no lines to split: whole, its error names the compression (decodeBody),
+  // where its "lines" each failed with "not JSON"
+  if (!path.toLowerCase().endsWith('.jsonl') || compression(data) !== undefined) return [{ line: undefined, offset: 0, bytes: data }];
   const out: Body[] = [];
   let start = 0;
   let line = 1;
