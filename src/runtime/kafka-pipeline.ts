@@ -240,6 +240,8 @@ export class KafkaPipeline {
   private readonly source: KafkaTelemetrySource;
   /** Per input topic, whether the group had committed on it before the current assignment: see groupCommittedBefore. */
   private readonly groupCommitsAtAssignment = new Map<string, Promise<boolean>>();
+  /** Input topics whose "starting at the end" warning this assignment has logged (placeUncommitted). */
+  private readonly endStartWarned = new Set<string>();
   /** Partitions this process has moved with a seek (`topic/partition`): see preparePartition. */
   private readonly seekedPartitions = new Set<string>();
   private readonly log: KafkaLogger;
@@ -534,6 +536,7 @@ export class KafkaPipeline {
     this.queue.length = 0;
     this.counters.rebalances++;
     this.groupCommitsAtAssignment.clear();
+    this.endStartWarned.clear();
     this.log.info({ assignment, generation }, 'kafka group assignment');
     for (const tp of assignment) {
       const key = tpKey(tp.topic, tp.partition);
@@ -731,7 +734,13 @@ export class KafkaPipeline {
     this.source.seek({ topic: st.topic, partition: st.partition }, end.offset);
     // warn, not info: a group whose committed offsets all expired (Kafka expires a group's offsets
     // together) looks new too, and what was written since its last commit is skipped here.
-    this.log.warn({ ...where, offset: end.offset }, 'no committed offset on any partition of the topic for this group: starting at the end (source.kafka.fromBeginning: false); records already there are skipped — if this group ran before, its committed offsets expired (offsets.retention.minutes)');
+    // Once per topic and assignment at warn (a new group's 8 partitions made 8 identical lines); each partition's offset at debug.
+    const first = !this.endStartWarned.has(st.topic);
+    this.endStartWarned.add(st.topic);
+    this.log[first ? 'warn' : 'debug'](
+      { ...where, offset: end.offset },
+      'no committed offset on any partition of the topic for this group: starting at the end (source.kafka.fromBeginning: false); records already there are skipped — if this group ran before, its committed offsets expired (offsets.retention.minutes)',
+    );
   }
 
   /**

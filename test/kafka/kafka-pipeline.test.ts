@@ -93,6 +93,26 @@ describe('KafkaPipeline partitions without a committed offset', () => {
 });
 
 describe('KafkaPipeline partitions of a new group', () => {
+  it('a new group starting at the end (fromBeginning: false) warns once per topic, each offset at debug — 8 partitions made 8 identical warnings', async () => {
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', [0, 1, 2, 3].map((partition) => ({ partition, offset: '100', low: '0' })));
+    const warns: string[] = [];
+    const debugs: string[] = [];
+    const logger = { ...silentLogger, warn: (obj: object, msg?: string) => void warns.push(msg ?? ''), debug: (obj: object, msg?: string) => void debugs.push(msg ?? '') };
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics, fromBeginning: false }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger },
+    );
+    await p.start();
+    fake.assign([0, 1, 2, 3].map((partition) => ({ topic: 'spans', partition })));
+    await new Promise((r) => setTimeout(r, 200));
+    await p.stop();
+    expect(p.stats().partitionsStartedAtEnd).toBe(4);
+    const atEnd = (m: string) => m.includes('starting at the end');
+    expect(warns.filter(atEnd)).toHaveLength(1);
+    expect(debugs.filter(atEnd)).toHaveLength(3);
+  });
+
   // Seen on the broker: the first start of a new group whose partitions' preparation took longer
   // than the first commit of another partition (8 partitions, ~750 ms on 2 cores; the commit came
   // with a DLQ publish) warned for 3 partitions "added to the topic since, or its offset expired",
