@@ -297,10 +297,15 @@ export function holdsEvaluation(held: readonly Evaluation[], e: Evaluation): boo
   for (const x of held) {
     if (x.name !== e.name || x.spanId !== e.spanId || x.traceId !== e.traceId) continue;
     const timed = x.timeFromReceipt !== true && e.timeFromReceipt !== true;
-    if (timed && x.timeUnixNano === e.timeUnixNano && x.score === e.score && x.label === e.label) return true;
+    if (timed && x.timeUnixNano === e.timeUnixNano && sameScore(x, e) && x.label === e.label) return true;
     if (latest === undefined || x.timeUnixNano >= latest.timeUnixNano) latest = x;
   }
   // a receipt time on either side says nothing: equal to the latest verdict is a re-delivery
   if (latest === undefined || (latest.timeFromReceipt !== true && e.timeFromReceipt !== true)) return false;
-  return latest.score === e.score && latest.label === e.label;
+  return sameScore(latest, e) && latest.label === e.label;
+}
+
+/** Equal scores read the same way: 0.8 and "80%" (a fraction of the name's range, `scoreIsFraction`) differ on a {0, 100} range. */
+function sameScore(a: Evaluation, b: Evaluation): boolean {
+  return a.score === b.score && (a.scoreIsFraction === true) === (b.scoreIsFraction === true);
 }

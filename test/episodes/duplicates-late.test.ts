@@ -268,6 +268,12 @@ describe('holdsEvaluation: re-delivery or re-judgment', () => {
     expect(holdsEvaluation([ev(1, 100n, true), ev(0, 200n)], ev(1, 300n))).toBe(false);
     expect(holdsEvaluation([ev(1, 100n, true), ev(0, 200n)], ev(0, 300n, true))).toBe(true);
   });
+  it('0.8 and "80%" are different verdicts (on a {0, 100} range one is 0.8, the other 80), not one re-delivered', () => {
+    const pct = (e: Evaluation): Evaluation => ({ ...e, scoreIsFraction: true });
+    expect(holdsEvaluation([ev(0.8, 100n)], pct(ev(0.8, 100n)))).toBe(false);
+    expect(holdsEvaluation([ev(0.8, 100n, true)], pct(ev(0.8, 150n, true)))).toBe(false);
+    expect(holdsEvaluation([pct(ev(0.8, 100n))], pct(ev(0.8, 100n)))).toBe(true);
+  });
 });
 
 /** A late verdict `afterMs` on, past the correction window: no revision, and the counts say so. */
