@@ -26,38 +26,18 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Evaluation } from '../../model/agents.js';
-import type { LogRecord, Span } from '../../model/telemetry.js';
 import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
-import { decodeLogsPartial, decodeTracesPartial, type PartialDecode } from '../../otlp/index.js';
+import { ReceiverBusyError, type OtlpHandler } from '../otlp-export/handler.js';
+import { ingestExport } from '../otlp-export/ingest.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import { BodyEncodingError, BodyTooLargeError, isContentEncoding, readBody } from './body.js';
-import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal, type PartialSuccess } from './responses.js';
+import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal } from './responses.js';
 import { listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
 import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
 
-/** Thrown by a handler that cannot take more data now: the client gets 503 and retries. */
-export class ReceiverBusyError extends Error {
-  constructor(
-    message: string,
-    /** Seconds the client should wait (Retry-After). */
-    readonly retryAfterSeconds = 1,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * What the receiver feeds. Return a PartialSuccess when some items were not accepted (the count
- * and reason go back to the exporter); throw ReceiverBusyError for backpressure.
- */
-export interface OtlpHandler {
-  onSpans(spans: Span[]): PartialSuccess | void | Promise<PartialSuccess | void>;
-  onLogs(logs: LogRecord[]): PartialSuccess | void | Promise<PartialSuccess | void>;
-  /** Validated standalone evaluation records; without it `/v1/evaluations` answers 404. */
-  onEvaluations?(evaluations: Evaluation[]): void | Promise<void>;
-}
+// The handler contract is shared with the OTLP/gRPC receiver (src/sources/otlp-export/handler.ts).
+export { ReceiverBusyError, type OtlpHandler } from '../otlp-export/handler.js';
 
 export interface OtlpHttpReceiverOptions {
   host: string;
@@ -309,52 +289,26 @@ export class OtlpHttpReceiver {
       return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, message, signal);
     }
     const otlpEncoding = requestEncoding === 'protobuf' ? 'otlp_proto' : 'otlp_json';
-    let result: PartialDecode<Span> | PartialDecode<LogRecord>;
-    try {
-      result = signal === 'traces' ? decodeTracesPartial(body, otlpEncoding) : decodeLogsPartial(body, otlpEncoding);
-    } catch (err) {
-      this.options.telemetry?.decodeErrors.add(1, { signal });
-      // The usual cause: a JSON body labelled as protobuf (or the reverse). Say so.
-      const looksJson = firstNonSpaceByte(body) === 0x7b;
-      const hint = requestEncoding === 'protobuf' && looksJson ? ' (the body looks like JSON: send it with content-type application/json)' : requestEncoding === 'json' && !looksJson ? ' (the body does not look like JSON: protobuf is sent with content-type application/x-protobuf)' : '';
-      return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${(err as Error).message}${hint}`, signal);
-    }
-    const decoded = result.items;
-    const undecodable = undecodableItems(signal, result);
-    if (undecodable !== undefined) {
-      this.options.telemetry?.decodeErrors.add(1, { signal });
-      // nothing of the request is usable: the request as a whole is invalid (400, not retried)
-      if (decoded.length === 0) return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${undecodable}`, signal);
-      this.options.onProblem?.({ signal, status: 200, message: undecodable }); // logged as "request partly accepted: …"
-    }
-    if (signal === 'traces') this.options.telemetry?.spansReceived.add(decoded.length, { source: 'otlp-http' });
-    else this.options.telemetry?.logRecordsReceived.add(decoded.length, { source: 'otlp-http' });
-    let partial: PartialSuccess | void;
-    try {
-      partial = signal === 'traces' ? await this.handler.onSpans(decoded as Span[]) : await this.handler.onLogs(decoded as LogRecord[]);
-    } catch (err) {
-      if (err instanceof ReceiverBusyError) {
-        return this.fail(res, 503, requestEncoding, GrpcCode.UNAVAILABLE, err.message, signal, { 'Retry-After': String(err.retryAfterSeconds) });
+    const outcome = await ingestExport(signal, body, otlpEncoding, this.handler, {
+      telemetry: this.options.telemetry,
+      source: 'otlp-http',
+      onPartlyUndecodable: (s, message) => this.options.onProblem?.({ signal: s, status: 200, message }), // logged as "request partly accepted: …"
+    });
+    switch (outcome.kind) {
+      case 'undecodable': {
+        // The usual cause of an envelope that does not decode: a JSON body labelled as protobuf (or the reverse). Say so.
+        const looksJson = firstNonSpaceByte(body) === 0x7b;
+        const hint = !outcome.threw ? '' : requestEncoding === 'protobuf' && looksJson ? ' (the body looks like JSON: send it with content-type application/json)' : requestEncoding === 'json' && !looksJson ? ' (the body does not look like JSON: protobuf is sent with content-type application/x-protobuf)' : '';
+        return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${outcome.reason}${hint}`, signal);
       }
-      return this.fail(res, 500, requestEncoding, GrpcCode.INTERNAL, `processing failed: ${(err as Error).message}`, signal);
+      case 'busy':
+        return this.fail(res, 503, requestEncoding, GrpcCode.UNAVAILABLE, outcome.message, signal, { 'Retry-After': String(outcome.retryAfterSeconds) });
+      case 'failed':
+        return this.fail(res, 500, requestEncoding, GrpcCode.INTERNAL, outcome.message, signal);
+      case 'accepted':
+        this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, outcome.partial));
     }
-    this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, mergePartial(result.rejected, undecodable, partial ?? undefined)));
   }
-}
-
-/** What a partial decode dropped, as the partial_success message; undefined when it dropped nothing. */
-function undecodableItems(signal: OtlpSignal, result: PartialDecode<unknown>): string | undefined {
-  if (result.rejected === 0) return undefined;
-  const what = signal === 'traces' ? 'span' : 'log record';
-  const more = result.rejected > result.reasons.length ? `; and ${result.rejected - result.reasons.length} more` : '';
-  return `${result.rejected} ${what}${result.rejected === 1 ? '' : 's'} of ${result.rejected + result.items.length} could not be decoded and ${result.rejected === 1 ? 'was' : 'were'} dropped: ${result.reasons.join('; ')}${more}`;
-}
-
-/** The decoder's rejections and the handler's, as one partial_success. */
-function mergePartial(decodeRejected: number, decodeMessage: string | undefined, handler: PartialSuccess | undefined): PartialSuccess | undefined {
-  if (decodeRejected === 0) return handler;
-  const messages = [decodeMessage, handler?.errorMessage].filter((m): m is string => !!m);
-  return { rejected: decodeRejected + (handler?.rejected ?? 0), errorMessage: messages.join('; ') };
 }
 
 /** First byte that is not JSON whitespace, or -1. */
