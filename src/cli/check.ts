@@ -1,8 +1,8 @@
 /**
  * `agent-credit check`: what `run` would meet, without running — for wiring agent-credit to a
  * fleet. For a Kafka source: the connection (TLS/SASL), the input topics (exist, co-partitioned),
- * the consumer group's position and lag, the output topics. For OTLP/HTTP: the receiver and live
- * page ports — bound as `run` binds them, with their TLS certificate (https) when `tls` is set,
+ * the consumer group's position and lag, the output topics. For OTLP/HTTP: the receivers' (HTTP,
+ * and gRPC when enabled) and live page ports — bound as `run` binds them, with their TLS certificate (https) when `tls` is set,
  * after reading their TLS and token files (a bad one is a config error naming its key, as in `run`);
  * a port in use is probed in the scheme configured (https with TLS), saying what answers there.
  * Every failing line names the setting to change.
@@ -71,6 +71,10 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
   else if (config.source.kind === 'otlp-http') {
     const { host, port } = config.source.http;
     lines.push(await portLine(host, port, listenerKeys('source.http'), 'OTLP/HTTP receiver', security.receiver));
+    // bound with a node server as the HTTP one is: a port free to it is free to grpc-js; the security is source.http's
+    const g = config.source.grpc;
+    if (g.enabled) lines.push(await portLine(g.host, g.port, listenerKeys('source.grpc'), 'OTLP/gRPC receiver', security.receiver, '', true));
+    else lines.push({ status: 'info', text: 'OTLP/gRPC receiver: off (source.grpc.enabled: false) — exporters must send OTLP/HTTP' });
     // without this line the report read as if the input had been sampled and decoded
     if (deps.sample) lines.push({ status: 'info', text: '--sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)' });
   } else {
@@ -132,7 +136,8 @@ function securityText(security: ListenerSecurity, scope = ''): string {
 
 const listenerKeys = (prefix: string) => ({ host: `${prefix}.host`, port: `${prefix}.port` });
 
-async function portLine(host: string, port: number, keys: { host: string; port: string }, what: string, security: ListenerSecurity = {}, scope = ''): Promise<CheckLine> {
+/** `grpc`: the listener speaks OTLP/gRPC — an occupant is not asked over HTTP/1.1, and the failure says the receiver can be turned off. */
+async function portLine(host: string, port: number, keys: { host: string; port: string }, what: string, security: ListenerSecurity = {}, scope = '', grpc = false): Promise<CheckLine> {
   const how = securityText(security, scope);
   // bound as run binds it: with TLS, the https server is created from the certificate and key read above
   const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
@@ -145,8 +150,9 @@ async function portLine(host: string, port: number, keys: { host: string; port: 
     // the host, not the port: as run says it (withListenHint)
     return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code}) — set ${keys.host} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)` };
   }
-  const answer = err.code === 'EADDRINUSE' ? await whatAnswers(host, port, security) : undefined;
-  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}` };
+  const answer = err.code === 'EADDRINUSE' && !grpc ? await whatAnswers(host, port, security) : undefined;
+  const off = grpc ? '; or set source.grpc.enabled: false (--no-grpc) when your exporters send OTLP/HTTP only' : '';
+  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}${off}` };
 }
 
 /**

@@ -33,6 +33,8 @@ interface CommonFlags {
 interface RunFlags extends CommonFlags {
   host?: string;
   port?: string;
+  grpcPort?: string;
+  grpc?: boolean;
   liveHost?: string;
   livePort?: string;
   live?: boolean;
@@ -68,6 +70,7 @@ function demoOptions(f: RunFlags): { episodesPerBatch: number; intervalMs: numbe
 const RUN_FLAGS = {
   host: ['source.http.host', '--host'],
   port: ['source.http.port', '--port'],
+  grpcPort: ['source.grpc.port', '--grpc-port'],
   liveHost: ['sinks.live.host', '--live-host'],
   livePort: ['sinks.live.port', '--live-port'],
   metricsPort: ['telemetry.metricsPort', '--metrics-port'],
@@ -81,7 +84,7 @@ const RUN_FLAGS = {
  */
 function runOverrides(f: RunFlags): FlagOverrides {
   const { overrides, flagNames } = flagOverrides(RUN_FLAGS, f);
-  return { overrides: { ...overrides, 'sinks.live.enabled': f.live === false ? false : undefined, 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
+  return { overrides: { ...overrides, 'source.grpc.enabled': f.grpc === false ? false : undefined, 'sinks.live.enabled': f.live === false ? false : undefined, 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
 }
 
 type FlagOverrides = { overrides: Record<string, unknown>; flagNames: Record<string, string> };
@@ -175,7 +178,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   };
   for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
-  const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http } : {});
+  const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http, grpcReceiver: config.source.grpc.enabled ? config.source.grpc : undefined } : {});
   if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');
   const stopTracing = async () => selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'self-tracing shutdown failed'));
   if (config.source.kind === 'kafka') {
@@ -420,6 +423,8 @@ export function buildProgram(): Command {
       .addOption(configOption())
       .option('--host <host>', `OTLP/HTTP receiver interface (default: ${d.source.http.host})`)
       .option('--port <port>', `OTLP/HTTP receiver port, 0 = any free (default: ${d.source.http.port})`)
+      .option('--grpc-port <port>', `OTLP/gRPC receiver port (on source.grpc.host), 0 = any free (default: ${d.source.grpc.port})`)
+      .option('--no-grpc', 'do not start the OTLP/gRPC receiver (default: enabled)')
       .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
       .option('--live-port <port>', `live page port: /, /events, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
       .option('--no-live', 'disable the live page server (default: enabled)')
@@ -431,7 +436,7 @@ export function buildProgram(): Command {
       .option('--demo-batches <n>', 'demo: stop sending after n batches, 0 = never (default: 0)')
       .option('--demo-seed <n>', 'demo: seed of the first batch (default: 1)');
 
-  addRunOptions(program.command('run').description(`run the stream processor (default source: otlp-http on ${d.source.http.host}:${d.source.http.port}; kafka when source.kind is kafka)`))
+  addRunOptions(program.command('run').description(`run the stream processor (default source: OTLP/HTTP on ${d.source.http.host}:${d.source.http.port} and OTLP/gRPC on ${d.source.grpc.host}:${d.source.grpc.port}; kafka when source.kind is kafka)`))
     .option('--demo', 'also start a simulated agent fleet that sends OTLP to the receiver (default: off)')
     .action((f: RunFlags) => runCommand(f, false));
 

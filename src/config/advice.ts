@@ -112,6 +112,10 @@ function listenerAdvice(config: AppConfig): ConfigAdvice[] {
     ...(config.source.kind === 'otlp-http'
       ? [{ keys: keysOf('source.http'), what: 'the OTLP/HTTP receiver', open: 'anyone who reaches it can send spans, logs and evaluations', host: config.source.http.host, tls: config.source.http.tls, auth: config.source.http.auth }]
       : []),
+    // the gRPC receiver is secured by source.http's tls / auth: the warning names those keys and source.grpc.host
+    ...(config.source.kind === 'otlp-http' && config.source.grpc.enabled
+      ? [{ keys: { host: 'source.grpc.host', tls: 'source.http.tls', auth: 'source.http.auth' }, what: 'the OTLP/gRPC receiver', open: 'anyone who reaches it can send spans and logs', host: config.source.grpc.host, tls: config.source.http.tls, auth: config.source.http.auth }]
+      : []),
     ...(config.source.kind !== 'file' && config.sinks.live.enabled
       ? [{ keys: keysOf('sinks.live'), what: 'the live page', open: 'anyone who reaches it can read the events (agent names, LLM outputs, errors) on /, /events and /metrics', host: config.sinks.live.host, tls: config.sinks.live.tls, auth: config.sinks.live.auth }]
       : []),

@@ -7,6 +7,9 @@ export const DEFAULTS = {
   source: {
     kind: 'otlp-http',
     http: { host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
+    // on by default as the collector's otlp receiver serves both: Python's opentelemetry-instrument
+    // (opentelemetry-distro) exports OTLP/gRPC to 4317 unless told otherwise
+    grpc: { enabled: true, host: '127.0.0.1', port: 4317 },
     kafka: { clientId: 'agent-credit', ssl: false },
   },
   sinks: {

@@ -37,6 +37,17 @@ const HttpSourceSchema = z.strictObject({
   auth: ListenerAuthSchema.optional().describe('require Authorization: Bearer <token> on every request (401 otherwise): token (best from AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN) or tokenFile; unset = none'),
 });
 
+/**
+ * Embedded OTLP/gRPC receiver (TraceService/Export, LogsService/Export) beside the HTTP one, with
+ * the same handler; its security and message size limit are source.http's (one receiver, two
+ * transports), so it is never open while OTLP/HTTP is protected.
+ */
+const GrpcSourceSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.source.grpc.enabled).describe('also receive OTLP/gRPC (the default protocol of Python\'s opentelemetry-instrument); false = OTLP/HTTP only'),
+  host: Host.default(DEFAULTS.source.grpc.host).describe('interface to listen on; 0.0.0.0 to accept remote exporters'),
+  port: Port.default(DEFAULTS.source.grpc.port).describe('OTLP/gRPC port (4317 is the OTLP default); 0 = any free port. TLS, bearer token and message size limit are source.http\'s'),
+});
+
 /** Kafka source: the collector's kafka exporter topics. Field schema from src/sources/kafka. */
 const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   clientId: z.string().min(1).default(DEFAULTS.source.kafka.clientId).describe('kafka client id'),
@@ -54,6 +65,7 @@ const SourceSchema = z
   .strictObject({
     kind: SourceKindSchema.default(DEFAULTS.source.kind),
     http: HttpSourceSchema.default(() => HttpSourceSchema.parse({})),
+    grpc: GrpcSourceSchema.default(() => GrpcSourceSchema.parse({})),
     kafka: KafkaSourceSectionSchema.optional(),
     file: FileSourceSchema.default(() => FileSourceSchema.parse({})),
   })

@@ -60,7 +60,8 @@ export function resolveListenerSecurity(settings: ListenerSecuritySettings, pref
 }
 
 /**
- * The security of the job's listeners — the receiver (otlp-http source), the live page (when
+ * The security of the job's listeners — the receiver (otlp-http source; its OTLP/gRPC listener,
+ * `source.grpc`, uses the same: never open while OTLP/HTTP is protected), the live page (when
  * enabled) and the status server (`telemetry.metricsPort`, when set) — read now, so every bad file
  * is reported at once, before anything listens.
  */
@@ -132,6 +133,7 @@ export function sharedListenerPorts(config: AppConfig): string[] {
   const t = config.telemetry;
   const listeners = [
     ...(config.source.kind === 'otlp-http' ? [{ port: config.source.http.port, host: config.source.http.host, keys: { port: 'source.http.port', host: 'source.http.host' } }] : []),
+    ...(config.source.kind === 'otlp-http' && config.source.grpc.enabled ? [{ port: config.source.grpc.port, host: config.source.grpc.host, keys: { port: 'source.grpc.port', host: 'source.grpc.host' } }] : []),
     ...(config.sinks.live.enabled && config.source.kind !== 'file' ? [{ port: config.sinks.live.port, host: config.sinks.live.host, keys: { port: 'sinks.live.port', host: 'sinks.live.host' } }] : []),
     ...(t.metricsPort !== null && config.source.kind !== 'file' ? [{ port: t.metricsPort, host: t.metricsHost, keys: { port: 'telemetry.metricsPort', host: 'telemetry.metricsHost' } }] : []),
   ];

@@ -108,6 +108,8 @@ export function resolveListenerTls(setting: ListenerTlsSetting, prefix: string, 
  */
 export class TlsUpdates {
   private readonly servers = new Set<HttpsServer>();
+  /** Other TLS holders of the listener (the OTLP/gRPC receiver's credentials, which share source.http.tls). */
+  private readonly others = new Set<{ apply(tls: ListenerTls): void }>();
 
   follow(server: Server): void {
     const https = server as unknown as HttpsServer;
@@ -116,12 +118,19 @@ export class TlsUpdates {
     server.once('close', () => this.servers.delete(https));
   }
 
-  apply(tls: ListenerTls): void {
-    for (const s of this.servers) s.setSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) });
+  /** Follows another holder of the listener's certificate until the returned function is called. */
+  add(target: { apply(tls: ListenerTls): void }): () => void {
+    this.others.add(target);
+    return () => this.others.delete(target);
   }
 
-  /** Servers followed now (for tests and stats). */
+  apply(tls: ListenerTls): void {
+    for (const s of this.servers) s.setSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) });
+    for (const o of this.others) o.apply(tls);
+  }
+
+  /** Servers (and other holders) followed now (for tests and stats). */
   get size(): number {
-    return this.servers.size;
+    return this.servers.size + this.others.size;
   }
 }

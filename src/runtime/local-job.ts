@@ -1,7 +1,8 @@
 /**
- * `agent-credit run` with the embedded OTLP/HTTP source: self-telemetry, sinks (stdout JSON
- * lines, live page), the local pipeline and the receiver, started in that order (sinks before
- * the receiver, so nothing arrives before it can leave) and stopped in reverse.
+ * `agent-credit run` with the embedded OTLP source: self-telemetry, sinks (stdout JSON
+ * lines, live page), the local pipeline and the receivers — OTLP/HTTP, and OTLP/gRPC unless
+ * `source.grpc.enabled` is false, both feeding the pipeline — started in that order (sinks before
+ * the receivers, so nothing arrives before it can leave) and stopped in reverse.
  */
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
@@ -12,6 +13,7 @@ import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
 import { OtlpHttpReceiver } from '../sources/otlp-http/receiver.js';
+import { OtlpGrpcReceiver } from '../sources/otlp-grpc/receiver.js';
 import type { Logger } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthServer } from './health-server.js';
@@ -22,6 +24,8 @@ import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
 
 export interface LocalJob {
   readonly receiverUrl: string;
+  /** The OTLP/gRPC receiver's endpoint (http:// = plaintext, https:// = TLS); undefined when source.grpc.enabled is false. */
+  readonly grpcReceiverUrl: string | undefined;
   readonly liveUrl: string | undefined;
   readonly metricsUrl: string | undefined;
   readonly pipeline: LocalPipeline;
@@ -93,6 +97,10 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     },
     pipeline,
   );
+  // one handler (the pipeline) behind both transports; gRPC shares source.http's security and size limit
+  const grpcReceiver = config.source.grpc.enabled
+    ? new OtlpGrpcReceiver({ host: config.source.grpc.host, port: config.source.grpc.port, maxMessageBytes: config.source.http.maxBodyBytes, security: security.receiver, telemetry, onProblem: problemLogger(log) }, pipeline)
+    : undefined;
   try {
     await receiver.start();
   } catch (err) {
@@ -100,15 +108,28 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     await cleanup();
     throw withListenHint(err, 'source.http.port (--port)', 'source.http.host (--host)');
   }
+  try {
+    await grpcReceiver?.start();
+  } catch (err) {
+    await receiver.close();
+    await pipeline.stop();
+    await cleanup();
+    throw grpcListenError(err);
+  }
   health.set('receiver', true, 'listening');
   const receiverUrl = receiver.address().url;
+  const grpcReceiverUrl = grpcReceiver?.address().url;
   const liveUrl = live?.address().url;
   const metricsUrl = healthServer ? `${healthServer.scheme()}://${config.telemetry.metricsHost}:${healthServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
-  log.info({ receiver: receiverUrl, live: liveUrl, metrics: metricsUrl }, 'agent-credit running: send OTLP/HTTP to the receiver');
+  log.info(
+    { receiver: receiverUrl, ...(grpcReceiverUrl !== undefined ? { grpcReceiver: grpcReceiverUrl } : {}), live: liveUrl, metrics: metricsUrl },
+    grpcReceiverUrl !== undefined ? 'agent-credit running: send OTLP/HTTP to the receiver, or OTLP/gRPC to the grpcReceiver' : 'agent-credit running: send OTLP/HTTP to the receiver',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
     receiverUrl,
+    grpcReceiverUrl,
     liveUrl,
     metricsUrl,
     pipeline,
@@ -117,12 +138,23 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     stop: () =>
       (stopping ??= (async () => {
         health.set('receiver', false, 'stopping');
-        await receiver.close();
+        await Promise.all([receiver.close(), grpcReceiver?.close()]);
         await pipeline.stop();
         await cleanup();
         log.info(pipeline.stats(), 'agent-credit stopped');
       })()),
   };
+}
+
+/**
+ * The gRPC receiver's bind error, naming the key to change — and that the receiver can be turned
+ * off: a collector or another agent-credit already on 4317 is the usual cause, and a fleet that
+ * exports OTLP/HTTP does not need it.
+ */
+function grpcListenError(err: unknown): Error {
+  const hinted = withListenHint(err, 'source.grpc.port (--grpc-port)', 'source.grpc.host');
+  if (hinted === err) return hinted;
+  return new Error(`${hinted.message}; or set source.grpc.enabled: false (--no-grpc) when your exporters send OTLP/HTTP only`, { cause: err });
 }
 
 /**

@@ -6,7 +6,7 @@
 export { generateScenario, ScenarioRun } from './generate.js';
 export { generateFleet, batchFleet, FleetOptionsSchema, type FleetOptions, type FleetBatch } from './fleet.js';
 export { kafkaRecordsFor, type KafkaRecordShape, type KafkaRecordsForRuns } from './kafka-records.js';
-export { sendScenario, type SendOptions, type SendResult } from './send.js';
+export { sendScenario, sendScenarioWith, type SendOptions, type SendResult } from './send.js';
 export { scoreContents } from './score.js';
 export { PASS_THRESHOLD, EVALUATOR_SERVICE } from './record.js';
 export { encodeTraces, encodeLogs, type OtlpEncodingName } from './serialize.js';

@@ -7,6 +7,8 @@ import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ScenarioRun } from './generate.js';
 
 export interface SendOptions {
@@ -34,14 +36,23 @@ export async function sendScenario(endpoint: string, runs: ScenarioRun | readonl
   const json = options.protocol === 'http/json';
   const traceExporter = json ? new OTLPTraceExporterJson({ ...config, url: `${base}/v1/traces` }) : new OTLPTraceExporterProto({ ...config, url: `${base}/v1/traces` });
   const logExporter = json ? new OTLPLogExporterJson({ ...config, url: `${base}/v1/logs` }) : new OTLPLogExporterProto({ ...config, url: `${base}/v1/logs` });
+  return sendScenarioWith({ traces: traceExporter, logs: logExporter }, list);
+}
+
+/**
+ * Exports the runs' spans, then their log records, with the given exporters (any transport: the
+ * OTLP/gRPC ones, say), and shuts them down. Rejects with the exporter's error.
+ */
+export async function sendScenarioWith(exporters: { traces: SpanExporter; logs: LogRecordExporter }, runs: ScenarioRun | readonly ScenarioRun[]): Promise<SendResult> {
+  const list = Array.isArray(runs) ? (runs as readonly ScenarioRun[]) : [runs as ScenarioRun];
   try {
     const spans = list.flatMap((r) => r.spans);
     const logRecords = list.flatMap((r) => r.logRecords);
-    await exportOnce((cb) => traceExporter.export(spans, cb), 'traces');
-    await exportOnce((cb) => logExporter.export(logRecords, cb), 'logs');
+    await exportOnce((cb) => exporters.traces.export(spans, cb), 'traces');
+    await exportOnce((cb) => exporters.logs.export(logRecords, cb), 'logs');
     return { spans: spans.length, logRecords: logRecords.length };
   } finally {
-    await Promise.allSettled([traceExporter.shutdown(), logExporter.shutdown()]);
+    await Promise.allSettled([exporters.traces.shutdown(), exporters.logs.shutdown()]);
   }
 }
 

@@ -20,6 +20,8 @@ export interface SelfTracingOptions {
   env?: NodeJS.ProcessEnv;
   /** The embedded receiver's address, to refuse exporting into ourselves. */
   receiver?: { host: string; port: number };
+  /** The embedded OTLP/gRPC receiver's address (source.grpc, when enabled): an exporter set to protocol grpc would reach it. */
+  grpcReceiver?: { host: string; port: number } | undefined;
   /** Replaces the env-configured exporters (tests, embedding apps). */
   spanProcessors?: SpanProcessor[];
   serviceName?: string;
@@ -35,12 +37,18 @@ export function selfTracingRequested(env: NodeJS.ProcessEnv): boolean {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
 
-/** Throws when the configured OTLP traces endpoint is agent-credit's own receiver. */
-export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: string; port: number }): void {
+/**
+ * Throws when the configured OTLP traces endpoint is agent-credit's own receiver: the OTLP/HTTP one,
+ * or with protocol grpc (whose default endpoint is localhost:4317) the OTLP/gRPC one.
+ */
+export function assertNoSelfLoop(env: NodeJS.ProcessEnv, httpReceiver: { host: string; port: number }, grpcReceiver?: { host: string; port: number }): void {
   const exporter = env.OTEL_TRACES_EXPORTER ?? 'otlp';
   if (!exporter.split(',').map((s) => s.trim()).includes('otlp')) return;
+  const grpc = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || '').trim() === 'grpc';
+  const receiver = grpc ? grpcReceiver : httpReceiver;
+  if (!receiver) return;
   const variable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'the default OTLP endpoint';
-  const raw = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318';
+  const raw = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || (grpc ? 'http://localhost:4317' : 'http://localhost:4318');
   let url: URL;
   try {
     url = new URL(raw);
@@ -51,7 +59,7 @@ export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: strin
   const sameHost = url.hostname === receiver.host || (LOOPBACK.has(url.hostname) && LOOPBACK.has(receiver.host));
   if (sameHost && port === receiver.port) {
     throw new Error(
-      `${variable} (${raw}) points at agent-credit's own OTLP/HTTP receiver (source.http ${receiver.host}:${receiver.port}): ` +
+      `${variable} (${raw}) points at agent-credit's own ${grpc ? 'OTLP/gRPC receiver (source.grpc' : 'OTLP/HTTP receiver (source.http'} ${receiver.host}:${receiver.port}): ` +
         `its self-telemetry would become episodes. Point the OTel variables at your collector, or set OTEL_SDK_DISABLED=true.`,
     );
   }
@@ -64,7 +72,7 @@ export function assertNoSelfLoop(env: NodeJS.ProcessEnv, receiver: { host: strin
 export function startSelfTracing(options: SelfTracingOptions = {}): SelfTracing | undefined {
   const env = options.env ?? process.env;
   if (!options.spanProcessors && !selfTracingRequested(env)) return undefined;
-  if (!options.spanProcessors && options.receiver) assertNoSelfLoop(env, options.receiver);
+  if (!options.spanProcessors && options.receiver) assertNoSelfLoop(env, options.receiver, options.grpcReceiver);
   const sdk = new NodeSDK({
     serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'agent-credit',
     instrumentations: [],

@@ -1,4 +1,6 @@
 /** `agent-credit check` for listeners with `tls` / `auth` (src/cli/check.ts). */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
@@ -18,7 +20,7 @@ const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, ove
 describe('agent-credit check with TLS and a token', () => {
   it('binds with the certificate and says how the listeners are secured', async () => {
     const c = config({
-      source: { http: { port: 0, tls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa }, auth: { token: 'abc' } } },
+      source: { http: { port: 0, tls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa }, auth: { token: 'abc' } }, grpc: { port: 0 } },
       sinks: { live: { port: 0, tls: { certFile: tls.serverCert, keyFile: tls.serverKey } } },
     });
     const report = await runChecks(c);
@@ -26,6 +28,22 @@ describe('agent-credit check with TLS and a token', () => {
     const text = renderCheckReport(report);
     expect(text).toContain('✓ OTLP/HTTP receiver: any free port on 127.0.0.1 (source.http.port 0; https, client certificates required, bearer token required)');
     expect(text).toContain('✓ live page: any free port on 127.0.0.1 (sinks.live.port 0; https, no authentication)');
+    // the OTLP/gRPC receiver is secured by source.http's settings, and says so
+    expect(text).toContain('✓ OTLP/gRPC receiver: any free port on 127.0.0.1 (source.grpc.port 0; https, client certificates required, bearer token required)');
+  });
+
+  it('names source.grpc.port, and how to turn the gRPC receiver off, when its port is taken; says when it is off', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const text = renderCheckReport(await runChecks(config({ source: { http: { port: 0 }, grpc: { port } }, sinks: { live: { enabled: false } } })));
+      expect(text).toContain(`✗ OTLP/gRPC receiver: cannot listen on 127.0.0.1:${port} (EADDRINUSE) — change source.grpc.port (or source.grpc.host), or stop what uses it; or set source.grpc.enabled: false (--no-grpc) when your exporters send OTLP/HTTP only`);
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+    const off = renderCheckReport(await runChecks(config({ source: { http: { port: 0 }, grpc: { enabled: false } }, sinks: { live: { enabled: false } } })));
+    expect(off).toContain('· OTLP/gRPC receiver: off (source.grpc.enabled: false) — exporters must send OTLP/HTTP');
   });
 
   it('probes a port in use over https when TLS is set: a running TLS receiver is named, not reported as broken TLS', async () => {
@@ -34,7 +52,7 @@ describe('agent-credit check with TLS and a token', () => {
     await running.start();
     try {
       const port = running.address().port;
-      const c = config({ source: { http: { port, tls: { certFile: tls.serverCert, keyFile: tls.serverKey }, auth: { token: 'abc' } } }, sinks: { live: { enabled: false } } });
+      const c = config({ source: { http: { port, tls: { certFile: tls.serverCert, keyFile: tls.serverKey }, auth: { token: 'abc' } }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } });
       const text = renderCheckReport(await runChecks(c));
       expect(text).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port \\(or source\\.http\\.host\\), or stop what uses it \\(an https server answers there: GET /healthz → 401\\)`));
     } finally {
@@ -44,7 +62,7 @@ describe('agent-credit check with TLS and a token', () => {
 
   it('checks the status server (telemetry.metricsPort) too, with its security, and names its keys when its port is taken', async () => {
     const c = config({
-      source: { http: { port: 0 } },
+      source: { http: { port: 0 }, grpc: { port: 0 } },
       sinks: { live: { enabled: false } },
       telemetry: { metricsPort: 0, metricsTls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa }, metricsAuth: { token: 'abc' } },
     });
@@ -54,7 +72,7 @@ describe('agent-credit check with TLS and a token', () => {
     await blocker.start();
     try {
       const port = blocker.address().port;
-      const taken = renderCheckReport(await runChecks(config({ source: { http: { port: 0 } }, sinks: { live: { enabled: false } }, telemetry: { metricsPort: port } })));
+      const taken = renderCheckReport(await runChecks(config({ source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } }, telemetry: { metricsPort: port } })));
       expect(taken).toMatch(new RegExp(`✗ status server \\(/metrics, /healthz, /readyz\\): cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change telemetry\\.metricsPort \\(or telemetry\\.metricsHost\\)`));
     } finally {
       await blocker.close();
@@ -67,11 +85,11 @@ describe('agent-credit check with TLS and a token', () => {
       'sinks.live.port: 18555 is also source.http.port (source.http.host 127.0.0.1, sinks.live.host 127.0.0.1): two listeners cannot share a port — give each its own port, or 0 for any free port',
     );
     // an any-address host takes the port on every address
-    const status = config({ source: { http: { port: 0 } }, sinks: { live: { host: '0.0.0.0', port: 18_556 } }, telemetry: { metricsPort: 18_556 } });
+    const status = config({ source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { host: '0.0.0.0', port: 18_556 } }, telemetry: { metricsPort: 18_556 } });
     await expect(runChecks(status)).rejects.toThrow(/^invalid configuration:\n {2}telemetry\.metricsPort: 18556 is also sinks\.live\.port/);
     // the same port on two addresses, port 0, and a listener that is off are fine
     expect(sharedListenerPorts(config({ source: { http: { port: 18_557, host: '127.0.0.2' } }, sinks: { live: { port: 18_557 } } }))).toEqual([]);
-    expect(sharedListenerPorts(config({ source: { http: { port: 0 } }, sinks: { live: { port: 0 } }, telemetry: { metricsPort: 0 } }))).toEqual([]);
+    expect(sharedListenerPorts(config({ source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { port: 0 } }, telemetry: { metricsPort: 0 } }))).toEqual([]);
     expect(sharedListenerPorts(config({ source: { http: { port: 18_558 } }, sinks: { live: { enabled: false, port: 18_558 } } }))).toEqual([]);
   });
 

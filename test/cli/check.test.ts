@@ -72,7 +72,7 @@ describe('agent-credit check (no broker)', () => {
 
 describe('agent-credit check: the value function run would load', () => {
   const otlpHttp = (credit: Record<string, unknown>) =>
-    loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { port: 0 } }, sinks: { live: { enabled: false } }, credit } as never }).config;
+    loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } }, credit } as never }).config;
 
   it('source.kind file fails, naming the key — run refuses it, and check said "ready: `agent-credit run` with this configuration should start"', async () => {
     const report = await runChecks(loadConfig({ env: {}, overrides: { source: { kind: 'file' } } }).config);
@@ -83,7 +83,7 @@ describe('agent-credit check: the value function run would load', () => {
   });
 
   it('a host that is not an address of this machine fails naming the host setting, as run says it (it said to change the port, or stop what uses it)', async () => {
-    const report = await runChecks(loadConfig({ env: {}, overrides: { source: { http: { host: '192.0.2.1', port: 0 } }, sinks: { live: { enabled: false } } } }).config);
+    const report = await runChecks(loadConfig({ env: {}, overrides: { source: { http: { host: '192.0.2.1', port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } } }).config);
     expect(report.ok).toBe(false);
     expect(renderCheckReport(report)).toMatch(/^✗ OTLP\/HTTP receiver: cannot listen on 192\.0\.2\.1:0 \(EADDRNOTAVAIL\) — set source\.http\.host to an address of this machine \(127\.0\.0\.1 for this machine only, 0\.0\.0\.0 for every interface\)$/m);
   });

@@ -32,7 +32,7 @@ describe('agent-credit CLI', () => {
     expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/value function \(a module game loaded, an http judge’s host connected to\)/);
     const run = cli(['run', '--help']);
     expect(run.status).toBe(0);
-    for (const [flag, def] of [['--port', '4318'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
+    for (const [flag, def] of [['--port', '4318'], ['--grpc-port', '4317'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
       expect(run.stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-\\s][^\\n]*)*\\(default: ${def.replace('.', '\\.')}\\)`));
     }
   });
@@ -77,7 +77,7 @@ describe('agent-credit CLI', () => {
     const range = run(['--metrics-port', '70000']);
     expect(range.status).toBe(2);
     expect(range.stderr).toContain('telemetry.metricsPort: expected a number ≤ 65535, got 70000 (from --metrics-port)');
-    const demo = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--no-live', '--no-stdout', '--port', '0', '--demo-seed='], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const demo = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', '--demo-seed='], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     expect(demo.status).toBe(2);
     expect(demo.stderr).toContain('--demo-seed: expected an integer, got ""');
   });
@@ -101,19 +101,23 @@ describe('agent-credit CLI', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/EADDRINUSE.* — choose another port with source\.http\.port \(--port\) \(0 = any free port\)/);
       // the live page on a busy port names its own setting (startJobOutputs, shared with the Kafka job)
-      const live = cli(['run', '--port', '0', '--live-port', String(port), '--no-stdout']);
+      const live = cli(['run', '--port', '0', '--grpc-port', '0', '--live-port', String(port), '--no-stdout']);
       expect(live.status).toBe(1);
       expect(live.stderr).toMatch(/EADDRINUSE.* — choose another port with sinks\.live\.port \(--live-port\) \(0 = any free port\)/);
+      // the OTLP/gRPC receiver's port (4317 taken by a local collector, say): its key, its flag, and how to do without it
+      const grpcBusy = cli(['run', '--port', '0', '--grpc-port', String(port), '--no-live', '--no-stdout']);
+      expect(grpcBusy.status).toBe(1);
+      expect(grpcBusy.stderr).toMatch(/EADDRINUSE.* — choose another port with source\.grpc\.port \(--grpc-port\) \(0 = any free port\); or set source\.grpc\.enabled: false \(--no-grpc\) when your exporters send OTLP\/HTTP only/);
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
   });
 
   it('run on a host that is not an address of this machine names the host setting and its flag (it said only "listen EADDRNOTAVAIL" / "getaddrinfo ENOTFOUND")', () => {
-    const r = cli(['run', '--host', '192.0.2.1', '--port', '0', '--no-live', '--no-stdout', '--log-level', 'error']);
+    const r = cli(['run', '--host', '192.0.2.1', '--port', '0', '--grpc-port', '0', '--no-live', '--no-stdout', '--log-level', 'error']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('address not available 192.0.2.1 — set source.http.host (--host) to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)');
-    const live = cli(['run', '--port', '0', '--live-host', '192.0.2.1', '--live-port', '0', '--no-stdout', '--log-level', 'error']);
+    const live = cli(['run', '--port', '0', '--grpc-port', '0', '--live-host', '192.0.2.1', '--live-port', '0', '--no-stdout', '--log-level', 'error']);
     expect(live.status).toBe(1);
     expect(live.stderr).toContain('— set sinks.live.host (--live-host) to an address of this machine');
   });
@@ -146,7 +150,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('run: a reader that closes stdout stops the job with an error line and exit code 1 (it exited 0 without a word, like replay | head)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], { cwd: root, env: cleanEnv() });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], { cwd: root, env: cleanEnv() });
     try {
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -336,7 +340,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('demo flags are checked before anything starts; compare quotes a bad --budgets as typed', () => {
-    const demo = cli(['demo', '--demo-episodes', '-1', '--port', '0', '--live-port', '0']);
+    const demo = cli(['demo', '--demo-episodes', '-1', '--port', '0', '--grpc-port', '0', '--live-port', '0']);
     expect(demo.status).toBe(2);
     expect(demo.stderr).toContain('--demo-episodes: expected an integer ≥ 1, got "-1"');
     expect(demo.stderr).not.toMatch(/running|demo fleet started/);
@@ -347,7 +351,7 @@ describe('agent-credit CLI', () => {
 
   it('run with a --demo-* flag but without --demo is refused, naming the flag and the fix — it started the plain job without a word (no fleet, no credit) and ignored the flag', () => {
     // spawnSync's timeout: before the fix the job started and ran until killed
-    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', '--port', '0', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     const batches = run(['--demo-batches', '2']);
     expect(batches.status).toBe(2);
     expect(batches.stderr).toContain('--demo-batches: a demo option, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
@@ -358,10 +362,10 @@ describe('agent-credit CLI', () => {
   });
 
   it('check --sample on an OTLP/HTTP configuration says there is nothing to sample — it printed the same report as without --sample, as if the input had been read and decoded', () => {
-    const r = cli(['check', '--sample'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
+    const r = cli(['check', '--sample'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('· --sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)');
-    expect(cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' }).stdout).not.toContain('--sample');
+    expect(cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' }).stdout).not.toContain('--sample');
   });
 
   it('compare refuses an unknown estimator with exit code 2, naming the flag', () => {
@@ -388,7 +392,7 @@ describe('npm start -- --demo', () => {
 
   it('serves the receiver and live page, and credit from the simulated fleet appears on stdout as valid events', async () => {
     // Free ports via flags (0 = any free port); the ports in use are read from the startup log.
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '500', '--demo-episodes', '3'], {
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '500', '--demo-episodes', '3'], {
       cwd: root,
       env: cleanEnv(),
     });
@@ -444,7 +448,7 @@ describe('npm start -- --demo', () => {
 
 describe('run --demo with a secured receiver', () => {
   it('sends the receiver\'s bearer token (source.http.auth): credit appears', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], {
       cwd: root,
       env: cleanEnv({ AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN: 'demo-Token+1/x=' }),
     });
@@ -466,7 +470,7 @@ describe('run --demo with a secured receiver', () => {
   }, 60_000);
 
   it('refuses source.http.tls, naming the key (the fleet speaks plain OTLP/HTTP)', () => {
-    const r = cli(['run', '--demo', '--port', '0', '--live-port', '0'], { AGENT_CREDIT_SOURCE_HTTP_TLS_CERT_FILE: '/nonexistent/tls.crt', AGENT_CREDIT_SOURCE_HTTP_TLS_KEY_FILE: '/nonexistent/tls.key' });
+    const r = cli(['run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0'], { AGENT_CREDIT_SOURCE_HTTP_TLS_CERT_FILE: '/nonexistent/tls.crt', AGENT_CREDIT_SOURCE_HTTP_TLS_KEY_FILE: '/nonexistent/tls.key' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine');
   });

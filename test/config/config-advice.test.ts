@@ -63,7 +63,7 @@ describe('configAdvice', () => {
 
   it('check shows the module advice (run logs every advice at start: src/cli/main.ts)', async () => {
     const path = fileURLToPath(new URL('../games/modules/additive.mjs', import.meta.url));
-    const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path } }, source: { http: { port: 0 } }, sinks: { live: { enabled: false } } } }).config;
+    const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path } }, source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } } }).config;
     const report = await runChecks(config);
     expect(report.ok).toBe(true);
     expect(renderCheckReport(report)).toMatch(/^! credit\.game: module with runtime\.creditWorkers 0 runs your value function on the main thread/m);
@@ -80,7 +80,7 @@ describe('configAdvice', () => {
 
   it('check shows the advice as a warning and stays ready', async () => {
     // on a receiver that can listen (source.kind file is not ready: run refuses it)
-    const report = await runChecks(loadConfig({ env: {}, overrides: { episodes: { awaitEvaluationMs: 1000 }, source: { http: { port: 0 } }, sinks: { live: { enabled: false } } } }).config);
+    const report = await runChecks(loadConfig({ env: {}, overrides: { episodes: { awaitEvaluationMs: 1000 }, source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } } }).config);
     expect(report.ok).toBe(true);
     expect(renderCheckReport(report)).toMatch(/^! episodes\.awaitEvaluationMs 1000 is not above episodes\.graceMs 2000/m);
   });

@@ -21,6 +21,15 @@ describe('warning for a listener beyond loopback without TLS or a token', () => 
     expect(configAdvice(config({ source: { http: { ...secured, tls: undefined } }, sinks: { live: { enabled: false, host: '0.0.0.0' } } })).map((a) => a.key)).toEqual(['source.http.tls']);
   });
 
+  it('the OTLP/gRPC receiver beyond loopback: warned about naming source.grpc.host and the source.http keys that secure it', () => {
+    const advice = configAdvice(config({ source: { grpc: { host: '0.0.0.0' } } }));
+    expect(advice.map((a) => a.key)).toEqual(['source.http.tls', 'source.http.auth']);
+    expect(advice[0]!.message).toMatch(/^source\.grpc\.host 0\.0\.0\.0 is not a loopback address and the OTLP\/gRPC receiver has no TLS: .* set source\.http\.tls\.certFile and source\.http\.tls\.keyFile/);
+    expect(advice[1]!.message).toMatch(/the OTLP\/gRPC receiver has no authentication: anyone who reaches it can send spans and logs — set source\.http\.auth\.tokenFile/);
+    // off: nothing to warn about
+    expect(configAdvice(config({ source: { grpc: { enabled: false, host: '0.0.0.0' } } }))).toEqual([]);
+  });
+
   it('knows loopback addresses', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', 'agent-credit.internal', '::ffff:10.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);

@@ -70,7 +70,7 @@ describe('listener security settings', () => {
 
 describe('listener security files (read at start)', () => {
   it('a missing certificate file is a config error naming the key and the fix — run fails before anything listens', async () => {
-    const c = config({ source: { http: { port: 0, tls: { certFile: join(tls.dir, 'nope.crt'), keyFile: tls.serverKey } } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } });
+    const c = config({ source: { http: { port: 0, tls: { certFile: join(tls.dir, 'nope.crt'), keyFile: tls.serverKey } }, grpc: { port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } });
     expect(problemsOf(() => resolveJobListeners(c))).toEqual([`source.http.tls.certFile: cannot read ${join(tls.dir, 'nope.crt')} (ENOENT) — give the path of the server's certificate (PEM), readable by this process`]);
     await expect(startLocalJob(c, { logger: createLogger('silent') })).rejects.toThrow(/source\.http\.tls\.certFile: cannot read .*nope\.crt \(ENOENT\)/);
   });

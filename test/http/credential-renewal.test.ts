@@ -6,6 +6,7 @@
  */
 import { copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { resolveJobListeners } from '../../src/http/listener-security.js';
@@ -13,6 +14,7 @@ import { CredentialFileWatcher, renewableListener } from '../../src/http/credent
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
+import { OTLP_GRPC_METHODS } from '../../src/sources/otlp-grpc/index.js';
 import { httpsRequest, makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -70,6 +72,21 @@ async function tryWith(url: string, ca: string, token: string): Promise<string> 
   }
 }
 
+/** The same over OTLP/gRPC (which serves source.http's certificate and tokens): 'OK' or the status name. */
+function tryGrpc(url: string, ca: string, token: string): Promise<string> {
+  // a channel of its own (no shared subchannel): each try makes a new TLS connection
+  const client = new grpc.Client(url.replace(/^https:\/\//, ''), grpc.credentials.createSsl(Buffer.from(ca)), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 });
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  const identity = (b: Buffer) => b;
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(OTLP_GRPC_METHODS.traces, identity, identity, Buffer.from(run.tracesProto), metadata, { deadline: Date.now() + 5_000 }, (err) => {
+      client.close();
+      resolve(err ? grpc.status[err.code] : 'OK');
+    });
+  });
+}
+
 describe('a running job takes renewed TLS and token files', () => {
   let job: LocalJob;
   let secret: SecretVolume;
@@ -79,7 +96,7 @@ describe('a running job takes renewed TLS and token files', () => {
     const { config } = loadConfig({
       env: {},
       overrides: {
-        source: { http: { port: 0, tls, auth: { tokenFile: secret.path('token') } } },
+        source: { http: { port: 0, tls, auth: { tokenFile: secret.path('token') } }, grpc: { port: 0 } },
         sinks: { stdout: { enabled: false }, live: { enabled: false } },
         telemetry: { metricsPort: 0, metricsTls: tls },
       },
@@ -93,11 +110,17 @@ describe('a running job takes renewed TLS and token files', () => {
     const newCa = second.read(second.serverCert);
     expect(await tryWith(job.receiverUrl, oldCa, 'old-token')).toBe('status 200');
     expect(await tryWith(job.receiverUrl, newCa, 'old-token')).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(await tryGrpc(job.grpcReceiverUrl!, oldCa, 'old-token')).toBe('OK');
+    expect(await tryGrpc(job.grpcReceiverUrl!, newCa, 'old-token')).toBe('UNAVAILABLE');
 
     secret.write({ 'tls.crt': second.read(second.serverCert), 'tls.key': second.read(second.serverKey), token: 'new-token\n' });
     await eventually(async () => (await tryWith(job.receiverUrl, newCa, 'new-token')) === 'status 200');
     expect(await tryWith(job.receiverUrl, newCa, 'old-token')).toBe('status 401');
     expect(await tryWith(job.receiverUrl, oldCa, 'new-token')).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    // the OTLP/gRPC receiver took the same files: the new certificate and only the new token
+    await eventually(async () => (await tryGrpc(job.grpcReceiverUrl!, newCa, 'new-token')) === 'OK');
+    expect(await tryGrpc(job.grpcReceiverUrl!, newCa, 'old-token')).toBe('UNAUTHENTICATED');
+    expect(await tryGrpc(job.grpcReceiverUrl!, oldCa, 'new-token')).toBe('UNAVAILABLE');
     // the status server read the same certificate files
     const health = await httpsRequest(job.metricsUrl!.replace('/metrics', '/healthz'), { ca: newCa });
     expect(health.status).toBe(200);

@@ -117,7 +117,7 @@ describe('per-agent counters on the status server’s /metrics', () => {
 describe('per-agent counters of a running job', () => {
   let job: LocalJob;
   beforeAll(async () => {
-    const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 0 } } });
+    const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 0 } } });
     job = await startLocalJob(config, { logger: createLogger('silent') });
   });
   afterAll(() => job?.stop());

@@ -28,6 +28,16 @@ describe('self-tracing (OTel Node SDK)', () => {
     expect(() => startSelfTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver })).toThrow(/own OTLP\/HTTP receiver/);
   });
 
+  it('refuses a gRPC exporter pointed at its own OTLP/gRPC receiver — the default endpoint of protocol grpc is localhost:4317', () => {
+    const http = { host: '127.0.0.1', port: 4318 };
+    const grpc = { host: '127.0.0.1', port: 4317 };
+    expect(() => assertNoSelfLoop({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, http, grpc)).toThrow(/^the default OTLP endpoint \(http:\/\/localhost:4317\) points at agent-credit's own OTLP\/gRPC receiver \(source\.grpc 127\.0\.0\.1:4317\)/);
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317' }, http, grpc)).toThrow(/own OTLP\/gRPC receiver/);
+    // gRPC to the HTTP port, or with the gRPC receiver off: no loop into agent-credit
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, http, grpc)).not.toThrow();
+    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317' }, http)).not.toThrow();
+  });
+
   describe('with the SDK started', () => {
     const exporter = new InMemorySpanExporter();
     let tracing: SelfTracing | undefined;
