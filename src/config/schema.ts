@@ -205,8 +205,9 @@ const EvaluationSelectionSchema = z.strictObject({
  * `credit.normalization.<name>.higherIsBetter` (false: a score where lower is better, e.g. DeepEval
  * hallucination — before, such a score could not be stated: a reversed range was refused).
  * 1.18.0 adds `conventions.aiSdkAgentAttributes` (the span attributes that name a Vercel AI SDK call's agent).
+ * 1.19.0 adds `source.grpc` (`enabled`, `host`, `port`: the OTLP/gRPC receiver, on by default at 127.0.0.1:4317).
  */
-export const CONFIG_SCHEMA_VERSION = '1.18.0';
+export const CONFIG_SCHEMA_VERSION = '1.19.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),
