@@ -7,7 +7,8 @@
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
-import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptionsInput } from '../credit/index.js';
+import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
+import { parseCreditOptions } from '../credit/credit-episode.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
@@ -244,10 +245,23 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
   };
 }
 
+/**
+ * The credit options, parsed once per options object as they are checked once (`checkedOptions`):
+ * an object changed after its first episode is not read again.
+ */
+function creditOptionsOf(options: ProcessEpisodeOptions): CreditOptions {
+  const given = options.credit ?? NO_CREDIT_OPTIONS;
+  let parsed = parsedCreditOptions.get(given);
+  if (parsed === undefined) parsedCreditOptions.set(given, (parsed = parseCreditOptions(given)));
+  return parsed;
+}
+const parsedCreditOptions = new WeakMap<object, CreditOptions>();
+const NO_CREDIT_OPTIONS: CreditOptionsInput = Object.freeze({});
+
 async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
   let outcome;
   try {
-    outcome = await creditEpisode(creditInputOf(episode, options), options.credit ?? {});
+    outcome = await creditEpisode(creditInputOf(episode, options), creditOptionsOf(options));
   } catch (err) {
     if (err instanceof DegenerateEpisodeError) {
       options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
