@@ -16,7 +16,7 @@ import { resolveListenerSecurity, sharedListenerPorts } from '../../src/http/lis
 import type { LogRecord, Span } from '../../src/model/telemetry.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { generateScenario, sendScenario, sendScenarioWith, type ScenarioRun } from '../../src/scenarios/index.js';
-import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, retryDelayOf } from '../../src/sources/otlp-grpc/index.js';
+import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, RETRY_INFO_TRAILER, retryDelayOf, retryInfoDelayOf } from '../../src/sources/otlp-grpc/index.js';
 import { ReceiverBusyError, decodeExportResponse, type OtlpHandler, type PartialSuccess } from '../../src/sources/otlp-http/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
@@ -140,6 +140,12 @@ describe('OTLP/gRPC statuses', () => {
     const details = r.error.metadata.get('grpc-status-details-bin')[0];
     expect(Buffer.isBuffer(details)).toBe(true);
     expect(retryDelayOf(details as Buffer)).toBe(7);
+    // the Python OTLP exporter (opentelemetry-exporter-otlp-proto-grpc 1.45) ignores the Status
+    // details and reads a bare RetryInfo from this trailer; without it, it retried on its own
+    // jittered backoff (~1 s, 2 s, 4 s) whatever the delay
+    const python = r.error.metadata.get(RETRY_INFO_TRAILER)[0];
+    expect(Buffer.isBuffer(python)).toBe(true);
+    expect(retryInfoDelayOf(python as Buffer)).toBe(7);
   });
 
   it('another handler failure: INTERNAL', async () => {

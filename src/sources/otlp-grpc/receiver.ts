@@ -7,7 +7,8 @@
  *   decompression; larger → RESOURCE_EXHAUSTED from grpc-js).
  * - OK with an Export*ServiceResponse, `partial_success` set as the OTLP/HTTP receiver sets it.
  * - INVALID_ARGUMENT when nothing of the request decodes (not retried), UNAVAILABLE with a
- *   RetryInfo when the handler is saturated (retried after the delay), INTERNAL when the handler
+ *   RetryInfo (in the Status details, and in the `google.rpc.retryinfo-bin` trailer the Python
+ *   exporter reads) when the handler is saturated (retried after the delay), INTERNAL when the handler
  *   fails otherwise, UNAUTHENTICATED without a valid bearer token (when one is configured).
  *
  * No .proto files nor proto loader: the methods are registered with pass-through (de)serializers,
@@ -27,7 +28,7 @@ import type { OtlpHandler } from '../otlp-export/handler.js';
 import { ingestExport } from '../otlp-export/ingest.js';
 import { exportResponse, type OtlpSignal } from '../otlp-http/responses.js';
 import { RenewableServerCredentials } from './credentials.js';
-import { statusWithRetryInfo } from './status-details.js';
+import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -178,6 +179,8 @@ export class OtlpGrpcReceiver {
         // UNAVAILABLE is retryable for every OTLP exporter; the RetryInfo says after how long (spec: OTLP/gRPC Throttling)
         const metadata = new grpc.Metadata();
         metadata.set('grpc-status-details-bin', statusWithRetryInfo(grpc.status.UNAVAILABLE, outcome.message, outcome.retryAfterSeconds));
+        // the Python exporter reads the delay from this trailer instead (./status-details.ts)
+        metadata.set(RETRY_INFO_TRAILER, retryInfo(outcome.retryAfterSeconds));
         return fail(grpc.status.UNAVAILABLE, outcome.message, metadata);
       }
       case 'failed':

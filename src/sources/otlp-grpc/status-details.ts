@@ -7,18 +7,29 @@
  * - google.protobuf.Any  { string type_url = 1; bytes value = 2; }
  * - google.rpc.RetryInfo { google.protobuf.Duration retry_delay = 1; }
  * - google.protobuf.Duration { int64 seconds = 1; int32 nanos = 2; }
+ *
+ * The Python OTLP gRPC exporter (opentelemetry-exporter-otlp-proto-grpc, checked on 1.45.2) does
+ * not read the Status details: it takes the delay from a trailer of its own,
+ * `google.rpc.retryinfo-bin`, holding the RetryInfo alone — so the receiver sends both.
  */
 import protobuf from 'protobufjs/minimal.js';
 
 export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
-/** The Status bytes for `code` / `message` with a RetryInfo of `retryDelaySeconds`. */
-export function statusWithRetryInfo(code: number, message: string, retryDelaySeconds: number): Buffer {
+/** The trailer the Python OTLP gRPC exporter reads the retry delay from: a google.rpc.RetryInfo. */
+export const RETRY_INFO_TRAILER = 'google.rpc.retryinfo-bin';
+
+/** A google.rpc.RetryInfo of `retryDelaySeconds` (whole seconds). */
+export function retryInfo(retryDelaySeconds: number): Buffer {
   const seconds = Math.max(0, Math.floor(retryDelaySeconds));
   const duration = protobuf.Writer.create();
   if (seconds > 0) duration.uint32((1 << 3) | 0).int64(seconds);
-  const retryInfo = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(duration.finish()).finish();
-  const any = protobuf.Writer.create().uint32((1 << 3) | 2).string(RETRY_INFO_TYPE_URL).uint32((2 << 3) | 2).bytes(retryInfo).finish();
+  return Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(duration.finish()).finish());
+}
+
+/** The Status bytes for `code` / `message` with a RetryInfo of `retryDelaySeconds`. */
+export function statusWithRetryInfo(code: number, message: string, retryDelaySeconds: number): Buffer {
+  const any = protobuf.Writer.create().uint32((1 << 3) | 2).string(RETRY_INFO_TYPE_URL).uint32((2 << 3) | 2).bytes(retryInfo(retryDelaySeconds)).finish();
   const status = protobuf.Writer.create();
   if (code !== 0) status.uint32((1 << 3) | 0).int32(code);
   if (message) status.uint32((2 << 3) | 2).string(message);
@@ -46,20 +57,26 @@ export function retryDelayOf(statusBytes: Uint8Array): number | undefined {
       else any.skipType(t & 7);
     }
     if (typeUrl !== RETRY_INFO_TYPE_URL || !value) continue;
-    delay = 0;
-    const info = protobuf.Reader.create(value);
-    while (info.pos < info.len) {
-      const t = info.uint32();
-      if (t >>> 3 !== 1) {
-        info.skipType(t & 7);
-        continue;
-      }
-      const d = protobuf.Reader.create(info.bytes());
-      while (d.pos < d.len) {
-        const u = d.uint32();
-        if (u >>> 3 === 1) delay = Number(d.int64().toString());
-        else d.skipType(u & 7);
-      }
+    delay = retryInfoDelayOf(value);
+  }
+  return delay;
+}
+
+/** The retry delay (seconds) of a google.rpc.RetryInfo (0 when it has none). */
+export function retryInfoDelayOf(retryInfoBytes: Uint8Array): number {
+  let delay = 0;
+  const info = protobuf.Reader.create(retryInfoBytes);
+  while (info.pos < info.len) {
+    const t = info.uint32();
+    if (t >>> 3 !== 1) {
+      info.skipType(t & 7);
+      continue;
+    }
+    const d = protobuf.Reader.create(info.bytes());
+    while (d.pos < d.len) {
+      const u = d.uint32();
+      if (u >>> 3 === 1) delay = Number(d.int64().toString());
+      else d.skipType(u & 7);
     }
   }
   return delay;
