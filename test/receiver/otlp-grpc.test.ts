@@ -174,6 +174,18 @@ describe('OTLP/gRPC statuses', () => {
     expect(spans.ok && spans.bytes.length).toBe(0);
   });
 
+  it('metrics (MetricsService/Export, which Python’s opentelemetry-instrument also sends by default): UNIMPLEMENTED naming the fix, and reported as the HTTP receiver reports /v1/metrics', async () => {
+    const { target, seen, problems } = await receiverWith({});
+    // an ExportMetricsServiceRequest with one empty ResourceMetrics, as any exporter's body starts
+    const r = await call(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(r.error.details).toMatch(/^agent-credit takes traces and logs, not metrics: .*OTEL_METRICS_EXPORTER=none/);
+    expect(seen.spans).toHaveLength(0);
+    expect(problems).toEqual([{ status: 404, message: expect.stringMatching(/^OTLP\/gRPC UNIMPLEMENTED: agent-credit takes traces and logs, not metrics/) }]);
+  });
+
   it('a message over maxMessageBytes: RESOURCE_EXHAUSTED, the handler not called', async () => {
     const { target, seen } = await receiverWith({}, { maxMessageBytes: 1024 });
     const run = await aRun();

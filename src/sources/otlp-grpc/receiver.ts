@@ -10,6 +10,8 @@
  *   RetryInfo (in the Status details, and in the `google.rpc.retryinfo-bin` trailer the Python
  *   exporter reads) when the handler is saturated (retried after the delay), INTERNAL when the handler
  *   fails otherwise, UNAUTHENTICATED without a valid bearer token (when one is configured).
+ * - UNIMPLEMENTED for `MetricsService/Export`, with a message naming the fix, reported as the HTTP
+ *   receiver reports a POST to /v1/metrics (404).
  *
  * No .proto files nor proto loader: the methods are registered with pass-through (de)serializers,
  * so the request bytes go to the project's own OTLP decoder (src/otlp) and the response bytes
@@ -52,6 +54,16 @@ export const OTLP_GRPC_METHODS: Readonly<Record<OtlpSignal, string>> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
 
+/**
+ * The OTLP metrics service: not taken, but answered with a reason and reported (as the HTTP
+ * receiver reports a POST to /v1/metrics) rather than left to grpc-js's bare UNIMPLEMENTED, which
+ * the job never saw — Python's opentelemetry-instrument exports metrics to the same endpoint by
+ * default (its distro sets OTEL_METRICS_EXPORTER=otlp).
+ */
+const OTLP_GRPC_METRICS_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+const METRICS_REFUSED =
+  'agent-credit takes traces and logs, not metrics: set OTEL_METRICS_EXPORTER=none in the app (opentelemetry-instrument exports metrics by default), or send metrics to a collector';
+
 /** Unary method with the bytes passed through both ways (no proto loader: src/otlp decodes). */
 function passThroughService(path: string): grpc.ServiceDefinition {
   const identity = (b: Buffer) => b;
@@ -72,6 +84,7 @@ function passThroughService(path: string): grpc.ServiceDefinition {
 const HTTP_EQUIVALENT: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
   [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.UNIMPLEMENTED]: 404,
   [grpc.status.INTERNAL]: 500,
   [grpc.status.UNAVAILABLE]: 503,
 };
@@ -102,6 +115,12 @@ export class OtlpGrpcReceiver {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.export(signal, call.request, callback),
       });
     }
+    server.addService(passThroughService(OTLP_GRPC_METRICS_METHOD), {
+      Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        this.problem('none', grpc.status.UNIMPLEMENTED, METRICS_REFUSED);
+        callback({ code: grpc.status.UNIMPLEMENTED, details: METRICS_REFUSED });
+      },
+    });
     const tls = this.options.security?.tls;
     let credentials: grpc.ServerCredentials;
     if (tls) {
