@@ -20,7 +20,19 @@
  *
  * Security is the HTTP receiver's (`source.http.tls` / `auth`): TLS server credentials from the
  * same PEM files (renewed with them: ./credentials.ts) and the same tokens, read from the
- * `authorization` metadata before the message is handed over.
+ * `authorization` metadata before the message is read.
+ *
+ * Memory is bounded as the HTTP receiver bounds it: grpc-js reads a call's message into memory as it
+ * arrives, on as many calls (HTTP/2 streams, 2^32 per connection) as clients open, and waits for
+ * the rest of it forever (security review: 30 calls stalled 15 MB into their message held 472 MB,
+ * none of them ever answered). So each call reserves `maxMessageBytes` from
+ * `maxInflightMessageBytes` while its message is read (metadata → half-close; the message's length
+ * prefix is not seen before the message is). A call that does not fit waits, its stream paused —
+ * HTTP/2 flow control holds its client to one window (64 KiB) — until one does, in arrival order:
+ * the calls an exporter multiplexes on one connection arrive together, metadata first, and are
+ * read a few at a time instead of refused. Past `maxWaitingCalls` waiting, or after
+ * `admissionWaitMs`, UNAVAILABLE + RetryInfo, before a byte of the message is read. A message not
+ * received within `messageTimeoutMs` of its admission ends its call DEADLINE_EXCEEDED.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { BearerAuth } from '../../http/bearer-auth.js';
@@ -38,6 +50,20 @@ export interface OtlpGrpcReceiverOptions {
   port: number;
   /** Largest request message accepted after decompression, bytes (source.http.maxBodyBytes). */
   maxMessageBytes: number;
+  /**
+   * Bytes of request messages read at once over all calls and connections: each call reserves
+   * `maxMessageBytes` while its message is read; one that would pass this waits for room
+   * (`maxWaitingCalls`, `admissionWaitMs`), else is refused UNAVAILABLE with a RetryInfo. One call
+   * is always admitted when nothing else is being read. Default
+   * 4 × maxMessageBytes, at least 64 MiB (the OTLP/HTTP receiver's in-flight limit).
+   */
+  maxInflightMessageBytes?: number;
+  /** A call whose message has not arrived whole (with its half-close) this long after its admission ends DEADLINE_EXCEEDED. Default 60 s, as the HTTP receiver's request timeout. */
+  messageTimeoutMs?: number;
+  /** Calls that may wait for room in `maxInflightMessageBytes` (each holds at most its stream's flow-control window, 64 KiB); more are refused UNAVAILABLE at once. Default 256. */
+  maxWaitingCalls?: number;
+  /** How long a call waits for that room before it is refused UNAVAILABLE (shorter than an exporter's 10 s timeout, so it gets the RetryInfo). Default 5 s. */
+  admissionWaitMs?: number;
   /** TLS and bearer-token authentication, shared with the OTLP/HTTP receiver; unset = plaintext, open. */
   security?: ListenerSecurity;
   telemetry?: SelfTelemetry;
@@ -84,16 +110,33 @@ function passThroughService(path: string): grpc.ServiceDefinition {
 const HTTP_EQUIVALENT: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
   [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.DEADLINE_EXCEEDED]: 408,
   [grpc.status.UNIMPLEMENTED]: 404,
   [grpc.status.INTERNAL]: 500,
   [grpc.status.UNAVAILABLE]: 503,
 };
+
+/** Seconds an exporter is asked to wait when the receiver reads too many messages at once (the HTTP receiver's Retry-After). */
+const SATURATED_RETRY_AFTER_S = 1;
+const MESSAGE_TIMEOUT_MS = 60_000;
+const MAX_WAITING_CALLS = 256;
+const ADMISSION_WAIT_MS = 5_000;
+
+/** A call waiting for room in the in-flight limit. */
+interface WaitingCall {
+  admit(release: () => void): void;
+  timer: NodeJS.Timeout;
+}
 
 export class OtlpGrpcReceiver {
   private server: grpc.Server | undefined;
   private credentials: RenewableServerCredentials | undefined;
   private stopFollowingTls: (() => void) | undefined;
   private boundPort: number | undefined;
+  /** Bytes reserved by the calls whose message is being read now (see `maxInflightMessageBytes`). */
+  private inflightBytes = 0;
+  /** Calls waiting for room, in arrival order. */
+  private readonly waiting: WaitingCall[] = [];
 
   constructor(
     private readonly options: OtlpGrpcReceiverOptions,
@@ -108,7 +151,14 @@ export class OtlpGrpcReceiver {
       'grpc.max_receive_message_length': this.options.maxMessageBytes,
       // exporters keep the connection between batches; an idle one is closed after 5 minutes
       'grpc.max_connection_idle_ms': 5 * 60_000,
-      ...(auth ? { interceptors: [bearerInterceptor(auth, (message) => this.problem('none', grpc.status.UNAUTHENTICATED, message))] } : {}),
+      interceptors: [
+        admissionInterceptor({
+          auth,
+          admit: (admitted, refused) => this.admit(admitted, refused),
+          timeoutMs: this.options.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS,
+          onRefused: (code, message) => this.problem('none', code, message),
+        }),
+      ],
     });
     for (const signal of ['traces', 'logs'] as const) {
       server.addService(passThroughService(OTLP_GRPC_METHODS[signal]), {
@@ -141,6 +191,79 @@ export class OtlpGrpcReceiver {
       server.forceShutdown();
       throw withErrnoCode(err as Error);
     }
+  }
+
+  private get maxInflightMessageBytes(): number {
+    return this.options.maxInflightMessageBytes ?? Math.max(64 * 1024 * 1024, 4 * this.options.maxMessageBytes);
+  }
+
+  /**
+   * Reserves maxMessageBytes for a call's message while it is read; the release, or undefined past
+   * the limit. One call is always admitted when nothing else is being read.
+   */
+  private reserveMessage(): (() => void) | undefined {
+    const bytes = this.options.maxMessageBytes;
+    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.maxInflightMessageBytes) return undefined;
+    this.inflightBytes += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflightBytes -= bytes;
+      // admitted from a fresh microtask: not inside the grpc-js event of the call that released
+      if (this.waiting.length > 0) queueMicrotask(() => this.admitWaiting());
+    };
+  }
+
+  private admitWaiting(): void {
+    while (this.waiting.length > 0) {
+      const release = this.reserveMessage();
+      if (!release) return;
+      this.waiting.shift()!.admit(release);
+    }
+  }
+
+  /**
+   * Admits a call now or once there is room (see the module comment): `admitted` gets the release
+   * of its reservation, `refused` the reason it is not read. Returns the withdrawal of a waiting call
+   * (its client gave up), a no-op otherwise.
+   */
+  private admit(admitted: (release: () => void) => void, refused: (message: string) => void): () => void {
+    const noop = () => undefined;
+    // behind the calls already waiting, in arrival order
+    const release = this.waiting.length === 0 ? this.reserveMessage() : undefined;
+    if (release) {
+      admitted(release);
+      return noop;
+    }
+    const limit = this.options.maxWaitingCalls ?? MAX_WAITING_CALLS;
+    if (this.waiting.length >= limit) {
+      refused(`${this.saturatedMessage()}, and ${limit} calls wait for room already: retry shortly`);
+      return noop;
+    }
+    const waitMs = this.options.admissionWaitMs ?? ADMISSION_WAIT_MS;
+    const withdraw = () => {
+      const at = this.waiting.indexOf(entry);
+      if (at >= 0) this.waiting.splice(at, 1);
+      clearTimeout(entry.timer);
+    };
+    const entry: WaitingCall = {
+      admit: (r) => {
+        clearTimeout(entry.timer);
+        admitted(r);
+      },
+      timer: setTimeout(() => {
+        withdraw();
+        refused(`${this.saturatedMessage()}, and this call waited ${waitMs / 1000} s for room: retry shortly`);
+      }, waitMs),
+    };
+    entry.timer.unref();
+    this.waiting.push(entry);
+    return withdraw;
+  }
+
+  private saturatedMessage(): string {
+    return `the receiver is reading ${this.inflightBytes} bytes of request messages already (limit ${this.maxInflightMessageBytes}, 4 × source.http.maxBodyBytes)`;
   }
 
   /** Bound address (after start): the real port when configured with 0. */
@@ -211,28 +334,91 @@ export class OtlpGrpcReceiver {
 }
 
 /**
- * Refuses a call without a valid `authorization: Bearer <token>` metadata entry (what an OTLP
- * exporter's headers setting sends over gRPC) as soon as its metadata arrives: the message is never
- * handed to the handler. Tokens are compared in constant time (BearerAuth).
+ * Admits a call before grpc-js reads its message (the stream stays paused until the metadata has
+ * passed every interceptor):
+ * - with `auth`, a call without a valid `authorization: Bearer <token>` metadata entry (what an
+ *   OTLP exporter's headers setting sends over gRPC) is refused UNAUTHENTICATED; tokens are
+ *   compared in constant time (BearerAuth), and neither the status nor the log quotes the one sent.
+ * - the call reserves its message's bytes (`admit`: at once, or after a wait for room; refused
+ *   UNAVAILABLE + RetryInfo when it cannot), released once the message is read (half-close) or
+ *   the call ends;
+ * - a message still not read whole `timeoutMs` after the call's admission ends it DEADLINE_EXCEEDED.
  */
-function bearerInterceptor(auth: BearerAuth, onRefused: (message: string) => void): grpc.ServerInterceptor {
-  return (_method, call) =>
-    new grpc.ServerInterceptingCall(call, {
+function admissionInterceptor(opts: {
+  auth: BearerAuth | undefined;
+  /** OtlpGrpcReceiver.admit */
+  admit: (admitted: (release: () => void) => void, refused: (message: string) => void) => () => void;
+  timeoutMs: number;
+  onRefused: (code: grpc.status, message: string) => void;
+}): grpc.ServerInterceptor {
+  return (_method, call) => {
+    let release: (() => void) | undefined;
+    let withdraw: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      withdraw?.();
+      withdraw = undefined;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      release?.();
+      release = undefined;
+    };
+    const refuse = (code: grpc.status, message: string, metadata?: grpc.Metadata) => {
+      settle();
+      opts.onRefused(code, message);
+      call.sendStatus({ code, details: message, ...(metadata ? { metadata } : {}) });
+    };
+    return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next(
           new grpc.ServerListenerBuilder()
             .withOnReceiveMetadata((metadata, mdNext) => {
-              const value = metadata.get('authorization')[0];
-              const check = auth.checkHeader(typeof value === 'string' ? value : undefined);
-              if (check === 'ok') return mdNext(metadata);
-              const message = `${check === 'missing' ? 'no bearer token' : 'invalid bearer token'}: send the metadata authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`;
-              onRefused(message);
-              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message });
+              if (opts.auth) {
+                const value = metadata.get('authorization')[0];
+                const check = opts.auth.checkHeader(typeof value === 'string' ? value : undefined);
+                if (check !== 'ok') {
+                  return refuse(
+                    grpc.status.UNAUTHENTICATED,
+                    `${check === 'missing' ? 'no bearer token' : 'invalid bearer token'}: send the metadata authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`,
+                  );
+                }
+              }
+              withdraw = opts.admit(
+                (r) => {
+                  withdraw = undefined;
+                  // the call ended while it waited: nothing to read
+                  if (settled) return r();
+                  release = r;
+                  timer = setTimeout(() => refuse(grpc.status.DEADLINE_EXCEEDED, `the request message did not arrive whole within ${opts.timeoutMs / 1000} s: send each Export request at once`), opts.timeoutMs);
+                  timer.unref();
+                  mdNext(metadata);
+                },
+                (message) => {
+                  withdraw = undefined;
+                  if (settled) return;
+                  const details = new grpc.Metadata();
+                  details.set('grpc-status-details-bin', statusWithRetryInfo(grpc.status.UNAVAILABLE, message, SATURATED_RETRY_AFTER_S));
+                  details.set(RETRY_INFO_TRAILER, retryInfo(SATURATED_RETRY_AFTER_S)); // as under backpressure: the Python exporter reads this one
+                  refuse(grpc.status.UNAVAILABLE, message, details);
+                },
+              );
             })
+            .withOnReceiveHalfClose((next) => {
+              settle();
+              next();
+            })
+            .withOnCancel(settle)
             .build(),
         );
       },
+      sendStatus: (status, next) => {
+        settle();
+        next(status);
+      },
     });
+  };
 }
 
 /** grpc-js reports a failed bind as one Error quoting the listen errors: the errno code is set from them, so callers can name the setting. */

@@ -1,0 +1,157 @@
+/**
+ * The OTLP/gRPC receiver's resource limits, as the OTLP/HTTP receiver has them: the bytes of
+ * request messages read at once (calls past the limit wait, then are refused UNAVAILABLE +
+ * RetryInfo before their message is read) and a message that does not arrive whole in time
+ * (DEADLINE_EXCEEDED). grpc-js buffers each call's message as it arrives, on any number of HTTP/2
+ * streams, and waited for a stalled one forever: 30 calls stalled 15 MB into their message held
+ * 472 MB, none answered.
+ *
+ * A stalled client is a raw HTTP/2 stream (a gRPC client sends its message whole); the calls the
+ * receiver answers are made with @grpc/grpc-js, as an exporter makes them.
+ */
+import http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { generateScenario } from '../../src/scenarios/index.js';
+import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, RETRY_INFO_TRAILER, retryDelayOf, retryInfoDelayOf, type OtlpGrpcReceiverOptions } from '../../src/sources/otlp-grpc/index.js';
+
+const MiB = 1024 * 1024;
+const opened: OtlpGrpcReceiver[] = [];
+const sessions: http2.ClientHttp2Session[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.destroy();
+});
+afterAll(async () => {
+  await Promise.all(opened.map((r) => r.close()));
+});
+
+async function receiverWith(options: Partial<OtlpGrpcReceiverOptions>) {
+  const seen = { spans: 0 };
+  const problems: { status: number; message: string }[] = [];
+  const receiver = new OtlpGrpcReceiver(
+    { host: '127.0.0.1', port: 0, maxMessageBytes: MiB, onProblem: (p) => problems.push(p), ...options },
+    {
+      onSpans: (spans) => {
+        seen.spans += spans.length;
+      },
+      onLogs: () => undefined,
+    },
+  );
+  await receiver.start();
+  opened.push(receiver);
+  return { receiver, seen, problems, target: `127.0.0.1:${receiver.address().port}` };
+}
+
+/** A gRPC call (a raw HTTP/2 stream) whose message declares `declared` bytes and stops after `sent` of them. */
+function stalledCall(target: string, declared: number, sent: number) {
+  const session = http2.connect(`http://${target}`);
+  sessions.push(session);
+  session.on('error', () => undefined);
+  const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('error', () => undefined);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(declared, 1);
+  stream.write(Buffer.concat([prefix, Buffer.alloc(sent, 1)]));
+  let status: number | undefined;
+  const answered = new Promise<number>((resolve) => {
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-status'] !== undefined) resolve((status = Number(h['grpc-status'])));
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+  });
+  stream.resume();
+  return { stream, answered, status: () => status };
+}
+
+/** One unary call from a grpc-js client: the response, or the error status. */
+function call(target: string, body: Uint8Array): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+  const identity = (b: Buffer) => b;
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(OTLP_GRPC_METHODS.traces, identity, identity, Buffer.from(body), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error) => {
+      client.close();
+      resolve(error ? { ok: false, error } : { ok: true });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, sleep(ms).then(() => 'no answer' as const)]);
+
+describe('OTLP/gRPC: messages read at once are bounded', () => {
+  it('past maxInflightMessageBytes a call waits, then is refused UNAVAILABLE with a RetryInfo, before its message is read; admitted again once the others end', async () => {
+    const { target, seen, problems } = await receiverWith({ maxInflightMessageBytes: 2 * MiB, admissionWaitMs: 200 });
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
+    // two calls stalled partway through a 1 MiB message hold the 2 MiB
+    const stalled = [stalledCall(target, MiB - 1, 256 * 1024), stalledCall(target, MiB - 1, 256 * 1024)];
+    await sleep(300);
+    expect(stalled.map((s) => s.status())).toEqual([undefined, undefined]);
+
+    const refused = await call(target, run.tracesProto);
+    expect(refused.ok || [refused.error.code, refused.error.details]).toEqual([
+      grpc.status.UNAVAILABLE,
+      `the receiver is reading ${2 * MiB} bytes of request messages already (limit ${2 * MiB}, 4 × source.http.maxBodyBytes), and this call waited 0.2 s for room: retry shortly`,
+    ]);
+    if (!refused.ok) {
+      expect(retryDelayOf(refused.error.metadata.get('grpc-status-details-bin')[0] as Buffer)).toBe(1);
+      expect(retryInfoDelayOf(refused.error.metadata.get(RETRY_INFO_TRAILER)[0] as Buffer)).toBe(1);
+    }
+    expect(seen.spans).toBe(0);
+    expect(problems).toContainEqual({ status: 503, message: expect.stringMatching(/^OTLP\/gRPC UNAVAILABLE: the receiver is reading/) });
+
+    // the stalled clients give up (RST_STREAM): their reservations are released
+    for (const s of stalled) s.stream.close(http2.constants.NGHTTP2_CANCEL);
+    await sleep(200);
+    expect(await call(target, run.tracesProto)).toEqual({ ok: true });
+    expect(seen.spans).toBe(run.spans.length);
+  });
+
+  it('a message that does not arrive whole within messageTimeoutMs ends its call DEADLINE_EXCEEDED, its bytes released', async () => {
+    const { target, problems } = await receiverWith({ maxInflightMessageBytes: MiB, messageTimeoutMs: 300 });
+    const stalled = stalledCall(target, MiB - 1, 64 * 1024);
+    expect(await within(stalled.answered, 3_000)).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(problems).toContainEqual({ status: 408, message: 'OTLP/gRPC DEADLINE_EXCEEDED: the request message did not arrive whole within 0.3 s: send each Export request at once' });
+    // the one slot is free again (the stalled client has not even closed its stream)
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
+    expect(await call(target, run.tracesProto)).toEqual({ ok: true });
+  });
+
+  it('a waiting call is read as soon as a call ends; past maxWaitingCalls one is refused at once', async () => {
+    const { target } = await receiverWith({ maxInflightMessageBytes: MiB, maxWaitingCalls: 1 });
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
+    const stalled = stalledCall(target, MiB - 1, 64 * 1024);
+    await sleep(100);
+    const waiting = call(target, run.tracesProto);
+    await sleep(100);
+    const third = await call(target, run.tracesProto);
+    expect(third.ok || [third.error.code, third.error.details]).toEqual([
+      grpc.status.UNAVAILABLE,
+      `the receiver is reading ${MiB} bytes of request messages already (limit ${MiB}, 4 × source.http.maxBodyBytes), and 1 calls wait for room already: retry shortly`,
+    ]);
+    stalled.stream.close(http2.constants.NGHTTP2_CANCEL);
+    expect(await waiting).toEqual({ ok: true });
+  });
+
+  it('the calls an exporter multiplexes on one connection (50 at once, metadata first) are all read, a few at a time — none refused', async () => {
+    const { target, seen } = await receiverWith({ maxMessageBytes: 16 * MiB });
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    const identity = (b: Buffer) => b;
+    const codes = await Promise.all(
+      Array.from({ length: 50 }, () => new Promise<string>((resolve) => client.makeUnaryRequest(OTLP_GRPC_METHODS.traces, identity, identity, Buffer.from(run.tracesProto), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) => resolve(e ? grpc.status[e.code] : 'OK')))),
+    );
+    client.close();
+    expect(codes).toEqual(Array.from({ length: 50 }, () => 'OK'));
+    expect(seen.spans).toBe(50 * run.spans.length);
+  });
+
+  it('by default 4 × maxMessageBytes, at least 64 MiB: 4 calls of 16 MiB messages are read at once, the 5th waits', async () => {
+    const { target } = await receiverWith({ maxMessageBytes: 16 * MiB, admissionWaitMs: 200 });
+    const stalled = [0, 1, 2, 3].map(() => stalledCall(target, 16 * MiB - 1, 1024));
+    await sleep(300);
+    expect(stalled.map((s) => s.status())).toEqual([undefined, undefined, undefined, undefined]);
+    const fifth = stalledCall(target, 16 * MiB - 1, 1024);
+    expect(await within(fifth.answered, 3_000)).toBe(grpc.status.UNAVAILABLE);
+  });
+});
