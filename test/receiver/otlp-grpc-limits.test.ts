@@ -10,8 +10,10 @@
  * receiver answers are made with @grpc/grpc-js, as an exporter makes them.
  */
 import http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { BearerAuth } from '../../src/http/bearer-auth.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, RETRY_INFO_TRAILER, retryDelayOf, retryInfoDelayOf, type OtlpGrpcReceiverOptions } from '../../src/sources/otlp-grpc/index.js';
 
@@ -42,34 +44,45 @@ async function receiverWith(options: Partial<OtlpGrpcReceiverOptions>) {
   return { receiver, seen, problems, target: `127.0.0.1:${receiver.address().port}` };
 }
 
-/** A gRPC call (a raw HTTP/2 stream) whose message declares `declared` bytes and stops after `sent` of them. */
-function stalledCall(target: string, declared: number, sent: number) {
+/**
+ * A gRPC call (a raw HTTP/2 stream) whose message declares `declared` bytes and stops after `sent`
+ * of them; or, with `whole`, sends that message (its compressed flag set with `grpc-encoding`) and ends.
+ */
+function stalledCall(target: string, declared: number, sent: number, opts: { path?: string; headers?: Record<string, string>; whole?: Buffer } = {}) {
   const session = http2.connect(`http://${target}`);
   sessions.push(session);
   session.on('error', () => undefined);
-  const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers' });
+  const stream = session.request({ ':method': 'POST', ':path': opts.path ?? OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers', ...opts.headers });
   stream.on('error', () => undefined);
   const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(declared, 1);
-  stream.write(Buffer.concat([prefix, Buffer.alloc(sent, 1)]));
+  if (opts.whole) {
+    prefix[0] = opts.headers?.['grpc-encoding'] ? 1 : 0;
+    prefix.writeUInt32BE(opts.whole.length, 1);
+    stream.end(Buffer.concat([prefix, opts.whole]));
+  } else {
+    prefix.writeUInt32BE(declared, 1);
+    stream.write(Buffer.concat([prefix, Buffer.alloc(sent, 1)]));
+  }
   let status: number | undefined;
+  let message: string | undefined;
   const answered = new Promise<number>((resolve) => {
     const take = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']));
       if (h['grpc-status'] !== undefined) resolve((status = Number(h['grpc-status'])));
     };
     stream.on('response', take);
     stream.on('trailers', take);
   });
   stream.resume();
-  return { stream, answered, status: () => status };
+  return { stream, answered, status: () => status, message: () => message };
 }
 
 /** One unary call from a grpc-js client: the response, or the error status. */
-function call(target: string, body: Uint8Array): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
+function call(target: string, body: Uint8Array, metadata = new grpc.Metadata(), method = OTLP_GRPC_METHODS.traces): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
   const client = new grpc.Client(target, grpc.credentials.createInsecure());
   const identity = (b: Buffer) => b;
   return new Promise((resolve) => {
-    client.makeUnaryRequest(OTLP_GRPC_METHODS.traces, identity, identity, Buffer.from(body), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error) => {
+    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 10_000 }, (error) => {
       client.close();
       resolve(error ? { ok: false, error } : { ok: true });
     });
@@ -153,5 +166,40 @@ describe('OTLP/gRPC: messages read at once are bounded', () => {
     expect(stalled.map((s) => s.status())).toEqual([undefined, undefined, undefined, undefined]);
     const fifth = stalledCall(target, 16 * MiB - 1, 1024);
     expect(await within(fifth.answered, 3_000)).toBe(grpc.status.UNAVAILABLE);
+  });
+});
+
+describe('OTLP/gRPC: what is refused before the message is read (checks that held before the in-flight limit)', () => {
+  it('a gzip bomb (64 KiB inflating to 64 MiB): RESOURCE_EXHAUSTED at maxMessageBytes after decompression, the handler not called', async () => {
+    const { target, seen } = await receiverWith({});
+    const bomb = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
+    expect(bomb.length).toBeLessThan(MiB);
+    const c = stalledCall(target, 0, 0, { headers: { 'grpc-encoding': 'gzip' }, whole: bomb });
+    expect(await within(c.answered, 5_000)).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(c.message()).toBe(`Received message that decompresses to a size larger than ${MiB}`);
+    expect(seen.spans).toBe(0);
+  });
+
+  it('with a token: calls without it are refused UNAUTHENTICATED and reserve nothing; the token sent is never quoted; methods without a handler (reflection, health, unknown) are UNIMPLEMENTED, nothing read', async () => {
+    const { target, seen, problems } = await receiverWith({ maxInflightMessageBytes: MiB, security: { auth: new BearerAuth(['s3cret-token']) } });
+    const wrong = 'Bearer guess-4f1d9c-not-the-token';
+    const refused = [0, 1, 2].map(() => stalledCall(target, MiB - 1, 64 * 1024, { headers: { authorization: wrong } }));
+    expect(await Promise.all(refused.map((r) => within(r.answered, 3_000)))).toEqual([16, 16, 16]);
+    for (const r of refused) expect(r.message()).not.toContain('guess-4f1d9c');
+    expect(problems.map((p) => p.message).join('\n')).not.toContain('guess-4f1d9c');
+    // methods grpc-js has no handler for: its own UNIMPLEMENTED, before any interceptor, the message not read
+    for (const path of ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', '/grpc.health.v1.Health/Check', '/x.Unknown/Method']) {
+      const other = stalledCall(target, 0, 0, { path, whole: Buffer.alloc(MiB - 1, 1) });
+      expect(await within(other.answered, 3_000), path).toBe(grpc.status.UNIMPLEMENTED);
+    }
+    // MetricsService/Export is registered (to say why it is refused): the token comes first, as /v1/metrics gets 401 before 404
+    const metrics = stalledCall(target, 0, 0, { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', whole: Buffer.alloc(MiB - 1, 1) });
+    expect(await within(metrics.answered, 3_000)).toBe(grpc.status.UNAUTHENTICATED);
+    // the one slot of the in-flight limit is free: an authenticated call gets in
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', 'Bearer s3cret-token');
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
+    expect(await call(target, run.tracesProto, metadata)).toEqual({ ok: true });
+    expect(seen.spans).toBe(run.spans.length);
   });
 });
