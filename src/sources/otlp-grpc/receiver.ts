@@ -43,6 +43,7 @@ import { ingestExport } from '../otlp-export/ingest.js';
 import { exportResponse, type OtlpSignal } from '../otlp-http/responses.js';
 import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
+import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -134,14 +135,16 @@ export class OtlpGrpcReceiver {
   private stopFollowingTls: (() => void) | undefined;
   private boundPort: number | undefined;
   /** Bytes reserved by the calls whose message is being read now (see `maxInflightMessageBytes`). */
-  private inflightBytes = 0;
+  private readonly inflight: InflightBytes;
   /** Calls waiting for room, in arrival order. */
   private readonly waiting: WaitingCall[] = [];
 
   constructor(
     private readonly options: OtlpGrpcReceiverOptions,
     private readonly handler: OtlpHandler,
-  ) {}
+  ) {
+    this.inflight = new InflightBytes(options.maxInflightMessageBytes ?? defaultInflightLimit(options.maxMessageBytes));
+  }
 
   /** Listens; resolves once bound, rejects with the bind error (its `code` set, e.g. EADDRINUSE, when grpc-js names one). */
   async start(): Promise<void> {
@@ -193,26 +196,15 @@ export class OtlpGrpcReceiver {
     }
   }
 
-  private get maxInflightMessageBytes(): number {
-    return this.options.maxInflightMessageBytes ?? Math.max(64 * 1024 * 1024, 4 * this.options.maxMessageBytes);
-  }
-
   /**
    * Reserves maxMessageBytes for a call's message while it is read; the release, or undefined past
    * the limit. One call is always admitted when nothing else is being read.
    */
   private reserveMessage(): (() => void) | undefined {
-    const bytes = this.options.maxMessageBytes;
-    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.maxInflightMessageBytes) return undefined;
-    this.inflightBytes += bytes;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inflightBytes -= bytes;
+    return this.inflight.reserve(this.options.maxMessageBytes, () => {
       // admitted from a fresh microtask: not inside the grpc-js event of the call that released
       if (this.waiting.length > 0) queueMicrotask(() => this.admitWaiting());
-    };
+    });
   }
 
   private admitWaiting(): void {
@@ -263,7 +255,7 @@ export class OtlpGrpcReceiver {
   }
 
   private saturatedMessage(): string {
-    return `the receiver is reading ${this.inflightBytes} bytes of request messages already (limit ${this.maxInflightMessageBytes}, 4 × source.http.maxBodyBytes)`;
+    return `the receiver is reading ${this.inflight.bytes} bytes of request messages already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes)`;
   }
 
   /** Bound address (after start): the real port when configured with 0. */

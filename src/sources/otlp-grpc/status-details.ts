@@ -13,6 +13,7 @@
  * `google.rpc.retryinfo-bin`, holding the RetryInfo alone — so the receiver sends both.
  */
 import protobuf from 'protobufjs/minimal.js';
+import { statusBody } from '../otlp-http/responses.js';
 
 export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
@@ -30,11 +31,8 @@ export function retryInfo(retryDelaySeconds: number): Buffer {
 /** The Status bytes for `code` / `message` with a RetryInfo of `retryDelaySeconds`. */
 export function statusWithRetryInfo(code: number, message: string, retryDelaySeconds: number): Buffer {
   const any = protobuf.Writer.create().uint32((1 << 3) | 2).string(RETRY_INFO_TYPE_URL).uint32((2 << 3) | 2).bytes(retryInfo(retryDelaySeconds)).finish();
-  const status = protobuf.Writer.create();
-  if (code !== 0) status.uint32((1 << 3) | 0).int32(code);
-  if (message) status.uint32((2 << 3) | 2).string(message);
-  status.uint32((3 << 3) | 2).bytes(any);
-  return Buffer.from(status.finish());
+  // code and message as the HTTP receiver's Status; the details field appended (protobuf fields concatenate)
+  return Buffer.concat([statusBody('protobuf', code, message), protobuf.Writer.create().uint32((3 << 3) | 2).bytes(any).finish()]);
 }
 
 /** Reads the retry delay (seconds) of a Status with a RetryInfo; undefined without one (for tests and clients). */

@@ -35,6 +35,7 @@ import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding,
 import { listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
 import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
+import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 
 // The handler contract is shared with the OTLP/gRPC receiver (src/sources/otlp-export/handler.ts).
 export { ReceiverBusyError, type OtlpHandler } from '../otlp-export/handler.js';
@@ -79,12 +80,14 @@ function bodyEncodingOf(contentType: string | undefined): BodyEncoding | undefin
 export class OtlpHttpReceiver {
   private server: Server | undefined;
   /** Bytes reserved by the bodies being read now (see `maxInflightBodyBytes`). */
-  private inflightBodyBytes = 0;
+  private readonly inflight: InflightBytes;
 
   constructor(
     private readonly options: OtlpHttpReceiverOptions,
     private readonly handler: OtlpHandler,
-  ) {}
+  ) {
+    this.inflight = new InflightBytes(options.maxInflightBodyBytes ?? defaultInflightLimit(options.maxBodyBytes));
+  }
 
   /** Listens; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
   async start(): Promise<void> {
@@ -100,10 +103,6 @@ export class OtlpHttpReceiver {
     await listen(server, this.options.port, this.options.host);
   }
 
-  private get maxInflightBodyBytes(): number {
-    return this.options.maxInflightBodyBytes ?? Math.max(64 * 1024 * 1024, 4 * this.options.maxBodyBytes);
-  }
-
   /**
    * Reserves a body's bytes (its Content-Length when uncompressed, else maxBodyBytes) while it is read; returns the
    * release, or undefined when the reservation would pass `maxInflightBodyBytes`. One request is
@@ -114,19 +113,11 @@ export class OtlpHttpReceiver {
     // Content-Length says nothing of that, so it reserves maxBodyBytes (review: 40 stalled gzip
     // uploads of 15 KB each held 436 MB while 612 KB was reserved)
     const known = contentEncoding === 'identity' && Number.isFinite(declared) && declared >= 0;
-    const bytes = known ? Math.min(declared, this.options.maxBodyBytes) : this.options.maxBodyBytes;
-    if (this.inflightBodyBytes > 0 && this.inflightBodyBytes + bytes > this.maxInflightBodyBytes) return undefined;
-    this.inflightBodyBytes += bytes;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inflightBodyBytes -= bytes;
-    };
+    return this.inflight.reserve(known ? Math.min(declared, this.options.maxBodyBytes) : this.options.maxBodyBytes);
   }
 
   private saturatedMessage(): string {
-    return `the receiver is reading ${this.inflightBodyBytes} bytes of request bodies already (limit ${this.maxInflightBodyBytes}, 4 × source.http.maxBodyBytes): retry shortly`;
+    return `the receiver is reading ${this.inflight.bytes} bytes of request bodies already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes): retry shortly`;
   }
 
   /** Bound address (after start): the real port when configured with 0. */
