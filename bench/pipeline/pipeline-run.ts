@@ -32,6 +32,12 @@ export interface PipelineRun {
   notes: string[];
 }
 
+/** Called at the edges of a run's timed window (first span in → last episode's events out), e.g. to profile only that. */
+export interface TimedWindowHooks {
+  onStart?(): void;
+  onEnd?(): void;
+}
+
 export interface PipelineTopics {
   spansTopic: string;
   logsTopic: string;
@@ -101,7 +107,7 @@ interface Harness {
   outputTopic: string;
 }
 
-function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none'): Harness {
+function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none', hooks?: TimedWindowHooks): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
   let firstCpu: CpuSample | undefined;
@@ -116,6 +122,7 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
     return {
       addSpans: (spans: readonly Span[], p?: unknown) => {
         if (firstSpan === undefined) {
+          hooks?.onStart?.();
           firstCpu = cpuSample(brokerPid);
           firstSpan = performance.now();
         }
@@ -168,13 +175,13 @@ export async function creditPool(workers: number): Promise<CreditPool | undefine
  * `creditWorkers`: 0 = credit on the consumer's thread, n = `pool` runs it in n worker threads
  * (runtime.creditWorkers; the pool outlives the run so repeated runs measure warm workers).
  */
-export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string, brokerPid?: number, compression: 'none' | 'lz4' = 'none'): Promise<PipelineRun> {
+export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics: PipelineTopics, creditWorkers = 0, pool?: CreditPool, creditLabel?: string, brokerPid?: number, compression: 'none' | 'lz4' = 'none', hooks?: TimedWindowHooks): Promise<PipelineRun> {
   const s = await loadStages();
   if (creditWorkers > 0 && !pool) throw new Error(`runPipelineOnce: creditWorkers ${creditWorkers} needs a pool (creditPool)`);
   if (pool) s.processEpisode = pool.process.bind(pool);
   const tag = `${ctx.seed}_w${creditWorkers}_${Date.now()}`;
   // as the runtime does (src/runtime/credit-workers creditConcurrencyFor): ≥ 16 episodes per worker
-  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4, brokerPid, compression);
+  const h = buildPipeline(s, brokers, topics, tag, creditWorkers > 0 ? Math.max(4, 16 * creditWorkers) : 4, brokerPid, compression, hooks);
   await h.pipeline.start();
   const deadline = Date.now() + (topics.episodes < 500 ? 60_000 : 240_000);
   let end = 0;
@@ -184,6 +191,7 @@ export async function runPipelineOnce(ctx: BenchContext, brokers: string, topics
       if (idle(h.pipeline.stats(), topics.episodes)) {
         endCpu = cpuSample(brokerPid);
         end = performance.now();
+        hooks?.onEnd?.();
         break;
       }
       await sleep(20);

@@ -1,14 +1,22 @@
 /**
- * The Kafka pipeline run of the benchmark (section 2), alone and repeated, for a CPU profile:
+ * The Kafka pipeline run of the benchmark (section 2), alone and repeated, for a CPU profile of
+ * its timed window only (first span in → last episode's events published):
  *
- *   KAFKA_CACHE_DIR=/tmp/kafka-cache node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/pipeline/profile.ts
+ *   KAFKA_CACHE_DIR=/tmp/kafka-cache PROFILE_DIR=/tmp/prof node --import tsx bench/pipeline/profile.ts
+ *   node --import tsx bench/pipeline/profile-summary.ts /tmp/prof/*.cpuprofile
  *
- * Environment: RUNS (default 4; the first warms the JIT), CREDIT_WORKERS (default 0: credit on the
- * consumer thread), EPISODES (default 1500), KAFKA_BROKERS (else a broker of its own, as the
- * benchmark's). Prints each run's seconds and CPU-seconds (this process + broker).
- * The main thread's profile is the largest .cpuprofile file; worker threads write their own.
+ * Environment: RUNS (default 4), WARM (default 2: runs not profiled, they warm the JIT),
+ * CREDIT_WORKERS (default 0: credit on the consumer thread), EPISODES (default 1500),
+ * COMPRESSION (none | lz4, default none), PROFILE_DIR (one .cpuprofile per profiled run; without
+ * it nothing is profiled), KAFKA_BROKERS (else a broker of its own, as the benchmark's).
+ * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
+ * event-loop utilization over the window (near 1: that thread is the limit). The profiler runs
+ * in-process (node:inspector), so setup, group join and teardown stay out of the profile — a
+ * whole-process `--cpu-prof` mixes them in. Worker threads (CREDIT_WORKERS > 0) are not profiled.
  */
 import '../../src/kafka/kafkajs-module.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/section.js';
@@ -25,8 +33,22 @@ const int = (name: string, fallback: number): number => {
 };
 const workers = int('CREDIT_WORKERS', 0);
 const runs = int('RUNS', 4);
+const warm = int('WARM', 2);
 const episodes = int('EPISODES', 1500);
+const compression = process.env.COMPRESSION ?? 'none';
+if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSION: "${compression}" is not none or lz4`);
+const profileDir = process.env.PROFILE_DIR;
 const seed = 20261125;
+
+const session = profileDir ? new Session() : undefined;
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+if (session && profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+}
 
 const pool = await creditPool(workers);
 const fleet = await fleetRecords(episodes, seed, 'otlp_proto');
@@ -46,10 +68,32 @@ try {
   await loadTopic(broker.brokers, spansTopic, 4, fleet.spanRecords);
   await loadTopic(broker.brokers, logsTopic, 4, fleet.logRecords);
   for (let i = 0; i < runs; i++) {
-    const r = await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, workers, pool, undefined, broker.pid, 'none');
-    process.stdout.write(`run ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s, CPU ${r.cpu?.processSeconds.toFixed(2)} s (process) + ${r.cpu?.brokerSeconds?.toFixed(2) ?? '?'} s (broker)\n`);
+    const profiled = session !== undefined && i >= warm;
+    let elu: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+    let stopped: Promise<unknown> | undefined;
+    // session.post is asynchronous but the inspector handles it on this thread before the next task
+    const hooks = {
+      onStart: () => {
+        elu = performance.eventLoopUtilization();
+        if (profiled) void post('Profiler.start');
+      },
+      onEnd: () => {
+        if (elu) elu = performance.eventLoopUtilization(elu);
+        if (profiled) stopped = post('Profiler.stop');
+      },
+    };
+    const r = await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, workers, pool, undefined, broker.pid, compression, hooks);
+    let file = '';
+    if (stopped) {
+      const { profile } = (await stopped) as { profile: unknown };
+      file = join(profileDir!, `run-${String(i + 1).padStart(2, '0')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+    }
+    const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %` : '';
+    process.stdout.write(`run ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s, CPU ${r.cpu?.processSeconds.toFixed(2)} s (process) + ${r.cpu?.brokerSeconds?.toFixed(2) ?? '?'} s (broker)${u}${file ? ` → ${file}` : ''}\n`);
   }
 } finally {
+  session?.disconnect();
   await pool?.close();
   await broker.stop();
 }
