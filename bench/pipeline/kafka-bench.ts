@@ -2,7 +2,8 @@
  * Kafka part of section 2 (and the broker for section 3): the same topics drained by a bare
  * kafkajs consumer (baseline, median of 3 fresh groups) and processed by the full pipeline
  * (src/runtime KafkaPipeline: decode → assemble → credit → publish), with credit on the consumer
- * thread and in worker threads (runtime.creditWorkers `auto` = cores − 1). Plus what publishing
+ * thread and in worker threads (runtime.creditWorkers `auto` = cores − 1), and scaled out to two
+ * instances in one consumer group (./instances-run.ts). Plus what publishing
  * the output alone costs (./publish-floor.ts), to show where the pipeline's time goes.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { median } from '../lib/stats.js';
 import { drainRaw, loadTopic, openBroker, type DrainResult } from './broker.js';
 import type { FleetRecords } from './data.js';
 import { creditPool, runPipelineOnce, type PipelineRun } from './pipeline-run.js';
+import { runPipelineInstances, startInstances } from './instances-run.js';
 import { fleetEvents, publishFloor, type PublishFloor } from './publish-floor.js';
 import { kafkajsFastPathsReport } from '../../src/kafka/kafkajs-fast-paths.js';
 
@@ -48,16 +50,39 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
     const rawSpansPerSecond = fleet.spans / rawSeconds;
 
     const workers = Math.max(1, Math.min(16, availableParallelism() - 1));
-    const runs: { label: string; workers: number; precomputed?: boolean; compression?: 'lz4'; run?: PipelineRun; seconds?: number[] }[] = [
+    const runs: { label: string; workers: number; instances?: number; precomputed?: boolean; compression?: 'lz4'; run?: PipelineRun; seconds?: number[] }[] = [
       { label: 'ours: KafkaPipeline, credit on the consumer thread (creditWorkers 0)', workers: 0 },
       { label: 'ours: the same, publishing lz4-compressed batches (sinks.kafka.compression lz4)', workers: 0, compression: 'lz4' },
       { label: `ours: KafkaPipeline, credit in ${workers} worker thread${workers > 1 ? 's' : ''} (creditWorkers auto)`, workers },
+      { label: 'ours: scale-out — 2 KafkaPipeline instances in one consumer group (partitions shared), each on its own thread as a second process would be, credit on their consumer threads', workers: 0, instances: 2 },
       { label: 'diagnostic: KafkaPipeline with credit free (each episode’s events computed beforehand and looked up)', workers: 0, precomputed: true },
     ];
     const lookup = await fleetEvents(fleet);
     // Like the baseline: 3 runs (fresh group and output topics each), the median reported; the
     // first run of each mode also warms the JIT (one process, one worker pool for all its runs).
     for (const r of runs) {
+      if (r.instances) {
+        const instances = await startInstances(r.instances).catch((err: unknown) => {
+          notes.push(`pipeline instance threads not started: ${(err as Error).message.split('\n')[0]}`);
+          return undefined;
+        });
+        if (!instances) continue;
+        try {
+          const done: PipelineRun[] = [];
+          for (let i = 0; i < 3; i++) {
+            ctx.log(`pipeline: ${r.instances} KafkaPipeline instances in one group, run ${i + 1}/3`);
+            done.push(await runPipelineInstances(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, instances, broker.pid));
+          }
+          const med = median(done.map((d) => d.seconds));
+          r.run = done.find((d) => d.seconds === med) ?? done[0]!;
+          r.seconds = done.map((d) => d.seconds);
+        } catch (err) {
+          notes.push(`Kafka pipeline (${r.instances} instances) not measured: ${(err as Error).message.split('\n')[0]}`);
+        } finally {
+          await instances.close();
+        }
+        continue;
+      }
       const pool = r.precomputed
         ? { process: async (e: { episodeId: string }) => lookup.get(e.episodeId) ?? [], close: async () => undefined }
         : await creditPool(r.workers).catch((err: unknown) => {
@@ -133,7 +158,7 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
           ].join('\n\n')
         : '',
     ].filter((x) => x !== '');
-    return { rawSpansPerSecond, ...(best > 0 ? { pipelineSpansPerSecond: best } : {}), markdown: markdown.join('\n\n'), notes, data: { raw, runs: runs.map((r) => ({ workers: r.workers, run: r.run })), floor } };
+    return { rawSpansPerSecond, ...(best > 0 ? { pipelineSpansPerSecond: best } : {}), markdown: markdown.join('\n\n'), notes, data: { raw, runs: runs.map((r) => ({ workers: r.workers, instances: r.instances ?? 1, run: r.run })), floor } };
   } finally {
     await broker.stop();
   }

@@ -64,7 +64,7 @@ interface Stages {
   processEpisodeSource: string;
 }
 
-async function loadStages(): Promise<Stages> {
+export async function loadStages(): Promise<Stages> {
   const need = async (spec: string) => {
     const r = await loadOptional<Record<string, unknown>>(spec);
     if ('missing' in r) throw new Error(r.missing);
@@ -98,7 +98,7 @@ async function loadStages(): Promise<Stages> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
-interface Harness {
+export interface Harness {
   pipeline: InstanceType<Stages['KafkaPipeline']>;
   closedAt: Map<string, number>;
   firstSpanAt: () => number | undefined;
@@ -107,7 +107,14 @@ interface Harness {
   outputTopic: string;
 }
 
-function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none', hooks?: TimedWindowHooks): Harness {
+/** What a pipeline instance of a scale-out run (./instances-run.ts) changes: its client, and group timing. */
+export interface InstanceOptions {
+  wrapClient?: (client: KafkaClient) => KafkaClient;
+  source?: { heartbeatIntervalMs?: number; sessionTimeoutMs?: number };
+  clientId?: string;
+}
+
+export function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none', hooks?: TimedWindowHooks, instance: InstanceOptions = {}): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
   let firstCpu: CpuSample | undefined;
@@ -140,14 +147,14 @@ function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string;
   const outputTopic = `bench_out_episodes_${tag}`;
   const pipeline = new s.KafkaPipeline(
     {
-      source: { brokers: brokers.split(','), groupId: `bench-pipeline-${tag}`, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, spansEncoding: 'otlp_proto', logsEncoding: 'otlp_proto', maxWaitMs: 100 },
+      source: { brokers: brokers.split(','), groupId: `bench-pipeline-${tag}`, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, spansEncoding: 'otlp_proto', logsEncoding: 'otlp_proto', maxWaitMs: 100, ...instance.source },
       sink: { topics: { rewards: `bench_out_rewards_${tag}`, episodes: outputTopic, preferences: `bench_out_prefs_${tag}`, dlq: `bench_out_dlq_${tag}` }, partitions: 4, compression },
       delivery: 'at-least-once',
       tickIntervalMs: 20,
       commitIntervalMs: 100,
       creditConcurrency,
     },
-    { client: new s.KafkajsClient({ brokers: brokers.split(','), clientId: `bench-${tag}` }), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
+    { client: (instance.wrapClient ?? ((c: KafkaClient) => c))(new s.KafkajsClient({ brokers: brokers.split(','), clientId: instance.clientId ?? `bench-${tag}` })), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
   );
   return { pipeline, closedAt, firstSpanAt: () => firstSpan, firstSpanCpu: () => firstCpu, outputTopic };
 }

@@ -7,7 +7,8 @@
  *
  * Environment: RUNS (default 4), WARM (default 2: runs not profiled, they warm the JIT),
  * CREDIT_WORKERS (default 0: credit on the consumer thread), EPISODES (default 1500),
- * COMPRESSION (none | lz4, default none), PROFILE_DIR (one .cpuprofile per profiled run; without
+ * COMPRESSION (none | lz4, default none), INSTANCES (default 1; n > 1: n pipeline instances in one
+ * group, each on its own thread — ./instances-run.ts; not profiled), PROFILE_DIR (one .cpuprofile per profiled run; without
  * it nothing is profiled), KAFKA_BROKERS (else a broker of its own, as the benchmark's).
  * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
  * event-loop utilization over the window (near 1: that thread is the limit). The profiler runs
@@ -24,6 +25,7 @@ import type { BenchContext } from '../lib/section.js';
 const { openBroker, loadTopic } = await import('./broker.js');
 const { fleetRecords } = await import('./data.js');
 const { runPipelineOnce, creditPool } = await import('./pipeline-run.js');
+const { runPipelineInstances, startInstances } = await import('./instances-run.js');
 
 const int = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -35,6 +37,7 @@ const workers = int('CREDIT_WORKERS', 0);
 const runs = int('RUNS', 4);
 const warm = int('WARM', 2);
 const episodes = int('EPISODES', 1500);
+const instances = Math.max(1, int('INSTANCES', 1));
 const compression = process.env.COMPRESSION ?? 'none';
 if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSION: "${compression}" is not none or lz4`);
 const profileDir = process.env.PROFILE_DIR;
@@ -51,6 +54,7 @@ if (session && profileDir) {
 }
 
 const pool = await creditPool(workers);
+const instancePool = instances > 1 ? await startInstances(instances) : undefined;
 const fleet = await fleetRecords(episodes, seed, 'otlp_proto');
 const broker = await openBroker();
 const ctx: BenchContext = {
@@ -82,7 +86,10 @@ try {
         if (profiled) stopped = post('Profiler.stop');
       },
     };
-    const r = await runPipelineOnce(ctx, broker.brokers, { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans }, workers, pool, undefined, broker.pid, compression, hooks);
+    const topics = { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans };
+    const r = instancePool
+      ? await runPipelineInstances(ctx, broker.brokers, topics, instancePool, broker.pid, compression)
+      : await runPipelineOnce(ctx, broker.brokers, topics, workers, pool, undefined, broker.pid, compression, hooks);
     let file = '';
     if (stopped) {
       const { profile } = (await stopped) as { profile: unknown };
@@ -95,6 +102,7 @@ try {
 } finally {
   session?.disconnect();
   await pool?.close();
+  await instancePool?.close();
   await broker.stop();
 }
 process.exit(0);

@@ -41,6 +41,8 @@ describe('bench --quick', () => {
     if (process.env.KAFKA_BROKERS) {
       expect(report.sections.pipeline!.headline.kafka_pipeline_spans_per_s, report.sections.pipeline!.markdown).toBeGreaterThan(0);
       expect(report.sections.latency!.headline.pipeline_p50_ms, report.sections.latency!.markdown).toBeGreaterThan(0);
+      // the scale-out row: two instances in one group shared the input and closed every episode between them
+      expect(report.sections.pipeline!.markdown).toMatch(/Pipeline counters \(2 instances in one group[^)]*\): [\d,]+ spans in, [\d,]+ evaluations, 40 episodes closed \(\d+ \+ \d+\)/);
     }
     expect(report.sections.memory!.headline.baseline_bytes_per_span).toBeGreaterThan(0);
   }, 120_000);
