@@ -94,12 +94,13 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
       security: security.receiver,
       telemetry,
       onProblem: problemLogger(log),
+      grpcAddress: (): string | undefined => (grpcReceiver?.listening ? grpcReceiver.address().url : undefined),
     },
     pipeline,
   );
   // one handler (the pipeline) behind both transports; gRPC shares source.http's security and size limit
   const grpcReceiver = config.source.grpc.enabled
-    ? new OtlpGrpcReceiver({ host: config.source.grpc.host, port: config.source.grpc.port, maxMessageBytes: config.source.http.maxBodyBytes, security: security.receiver, telemetry, onProblem: problemLogger(log) }, pipeline)
+    ? new OtlpGrpcReceiver({ host: config.source.grpc.host, port: config.source.grpc.port, maxMessageBytes: config.source.http.maxBodyBytes, security: security.receiver, telemetry, onProblem: problemLogger(log), httpAddress: (): string | undefined => (receiver.listening ? receiver.address().url : undefined) }, pipeline)
     : undefined;
   try {
     await receiver.start();

@@ -44,6 +44,8 @@ import { exportResponse, type OtlpSignal } from '../otlp-http/responses.js';
 import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
+import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE } from '../wrong-transport.js';
+import type { EventEmitter } from 'node:events';
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -73,6 +75,8 @@ export interface OtlpGrpcReceiverOptions {
    * same case (400, 401, 500, 503; 200 for a partly accepted request), so one problem logger serves both.
    */
   onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
+  /** Where OTLP/HTTP is taken (the job's HTTP receiver), for the hint to an HTTP/1.1 client that came here. */
+  httpAddress?: () => string | undefined;
 }
 
 /** The two OTLP services: full method paths (the gRPC wire names of the proto services). */
@@ -194,6 +198,26 @@ export class OtlpGrpcReceiver {
       server.forceShutdown();
       throw withErrnoCode(err as Error);
     }
+    if (!tls) this.reportWrongTransport(server);
+  }
+
+  /**
+   * An HTTP/1.1 client (an OTLP/HTTP exporter on the wrong port) ends in an http2 session error
+   * before grpc-js sees a call, so grpc-js says nothing: listen on its HTTP/2 servers
+   * (src/sources/wrong-transport.ts). They are a private field of grpc-js (1.14): without it the
+   * receiver works as before, only without this report.
+   */
+  private reportWrongTransport(server: grpc.Server): void {
+    const servers = (server as unknown as { http2Servers?: Map<EventEmitter, unknown> }).http2Servers;
+    if (!(servers instanceof Map)) return;
+    for (const h2 of servers.keys()) {
+      h2.on('sessionError', (err: Error) => {
+        if (!MISSING_HTTP2_PREFACE.test(err.message)) return;
+        // counted and logged as the HTTP receiver's 400s; no gRPC status was sent (there was no call)
+        this.options.telemetry?.requestsRejected.add(1, { status: 400, signal: 'none', transport: 'grpc' });
+        this.options.onProblem?.({ status: 400, message: httpAtGrpcPortMessage(this.options.httpAddress?.()) });
+      });
+    }
   }
 
   /**
@@ -256,6 +280,10 @@ export class OtlpGrpcReceiver {
 
   private saturatedMessage(): string {
     return `the receiver is reading ${this.inflight.bytes} bytes of request messages already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes)`;
+  }
+
+  get listening(): boolean {
+    return this.server !== undefined && this.boundPort !== undefined;
   }
 
   /** Bound address (after start): the real port when configured with 0. */

@@ -36,6 +36,8 @@ import { listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
 import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
+import { defaultClientErrorResponse, grpcAtHttpPortMessage, HTTP2_PREFACE_CODE } from '../wrong-transport.js';
+import type { Socket } from 'node:net';
 
 // The handler contract is shared with the OTLP/gRPC receiver (src/sources/otlp-export/handler.ts).
 export { ReceiverBusyError, type OtlpHandler } from '../otlp-export/handler.js';
@@ -55,8 +57,10 @@ export interface OtlpHttpReceiverOptions {
   /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
   security?: ListenerSecurity;
   telemetry?: SelfTelemetry;
-  /** Receives non-fatal problems (decode errors, handler failures). */
+  /** Receives non-fatal problems (decode errors, handler failures, an OTLP/gRPC client on this port). */
   onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
+  /** Where OTLP/gRPC is taken (the job's gRPC receiver), for the hint to a gRPC client that came here. */
+  grpcAddress?: () => string | undefined;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -99,6 +103,7 @@ export class OtlpHttpReceiver {
     // uploads held their bytes that long (security review: 40 stalled 15 MB uploads → 737 MB).
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
     this.server = server;
     await listen(server, this.options.port, this.options.host);
   }
@@ -118,6 +123,15 @@ export class OtlpHttpReceiver {
 
   private saturatedMessage(): string {
     return `the receiver is reading ${this.inflight.bytes} bytes of request bodies already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes): retry shortly`;
+  }
+
+  /** An OTLP/gRPC client on this port is reported (src/sources/wrong-transport.ts); any other client error answered as Node does. */
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (err.code !== HTTP2_PREFACE_CODE) return defaultClientErrorResponse(err, socket);
+    const message = grpcAtHttpPortMessage(this.options.grpcAddress?.());
+    this.options.telemetry?.requestsRejected.add(1, { status: 400, signal: 'none' });
+    this.options.onProblem?.({ status: 400, message });
+    socket.destroy(); // an HTTP/2 client cannot read an HTTP/1.1 answer
   }
 
   /** Bound address (after start): the real port when configured with 0. */
