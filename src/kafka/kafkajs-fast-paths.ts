@@ -1,5 +1,5 @@
 /**
- * Faster, byte-identical replacements for five kafkajs 2.2.4 produce-path internals.
+ * Faster, byte-identical replacements for seven kafkajs 2.2.4 produce-path internals.
  *
  * Why: publishing the credit events is the largest single cost of the Kafka pipeline (bench
  * "pipeline", publish floor), and a CPU profile of kafkajs sending them shows most of it in
@@ -18,6 +18,9 @@
  *   zig-zag-32 one; anything else goes through kafkajs's Long code as before.
  * - CRC-32C by slicing-by-8 tables (the same Castagnoli polynomial, same result).
  * - Messages grouped per partition in one pass (same object shape, same order).
+ * - An uncompressed Produce v3–v7 request, and the size-prefixed request around any payload, each
+ *   written into one buffer instead of nested Encoders copied into each other
+ *   (kafkajs-produce-request.ts says how).
  * - A record is written into one Encoder sized for it up front, headers inline, instead of one
  *   Encoder per header copied in afterwards (same fields, same order, same length prefix).
  * test/kafka/kafkajs-fast-paths.test.ts checks each against the kafkajs original on random input.
@@ -26,6 +29,7 @@
  */
 import path from 'node:path';
 import { kafkajsRoot } from './kafkajs-internals.js';
+import { createRequest, produceRequestV3, type ProduceDeps, type ProduceEncoderClass } from './kafkajs-produce-request.js';
 
 /** The kafkajs version whose internals these replace; any other version is left alone. */
 const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
@@ -223,6 +227,8 @@ const MODULES = {
   crc32c: 'src/protocol/recordBatch/crc32C/index.js',
   group: 'src/producer/groupMessagesPerPartition.js',
   record: 'src/protocol/recordBatch/record/v0/index.js',
+  produceV3: 'src/protocol/requests/produce/v3/request.js',
+  request: 'src/protocol/request.js',
 } as const;
 
 let report: FastPathsReport | undefined;
@@ -255,6 +261,13 @@ export function installKafkajsFastPaths(req: Require, enabled = process.env.AGEN
   req.cache[paths.crc32c]!.exports = crc32c;
   req.cache[paths.group]!.exports = groupMessagesPerPartition;
   req.cache[paths.record]!.exports = recordEncoder(Pooled);
+  // loaded after the replacements above, so kafkajs's own produce request (kept for compressed
+  // batches) uses them too
+  const originalProduce = req(paths.produceV3) as ProduceDeps['original'];
+  req(paths.request);
+  const Long = req(path.join(root, 'src/utils/long.js')) as ProduceDeps['Long'];
+  req.cache[paths.produceV3]!.exports = produceRequestV3({ Encoder: Pooled as unknown as ProduceEncoderClass, crc32c, Long, original: originalProduce });
+  req.cache[paths.request]!.exports = createRequest(Pooled as unknown as ProduceEncoderClass);
   return (report =
     loadedBefore.length > 0
       ? { installed: false, reason: `kafkajs was loaded before the fast paths: the kafkajs modules loaded then keep the original ${loadedBefore.join(', ')}; the Encoder prototype patches and modules kafkajs loads later use the fast paths` }

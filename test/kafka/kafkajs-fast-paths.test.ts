@@ -115,7 +115,7 @@ describe('kafkajs fast paths', () => {
   });
 
   it('whole Produce v3 requests (record batches, headers, CRC) encode to the same bytes', async () => {
-    type Req = (a: object) => { encode(): Promise<{ buffer: Buffer }> };
+    type Req = (a: object) => { encode(): Promise<{ buffer: Buffer }>; expectResponse(): boolean };
     const fastRequest = require(mod('src/protocol/requests/produce/v3/request.js')) as Req;
     const originalRequest = pristine<Req>('src/protocol/requests/produce/v3/request.js');
     const Long = require(mod('src/utils/long.js')) as { fromNumber(n: number): unknown };
@@ -127,22 +127,64 @@ describe('kafkajs fast paths', () => {
         fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.uint8Array({ maxLength: 60 }).map((u) => Buffer.from(u)), fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 })),
         { maxKeys: 5 },
       ),
-      // kafkajs takes timestamps as strings; deltas up to ~3 years cross the 2^30 varint fast-path bound
-      timestamp: fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }).map(String),
+      // kafkajs takes timestamps as strings; deltas up to ~3 years cross the 2^30 varint fast-path bound;
+      // without one, kafkajs uses the partition's Date.now()
+      timestamp: fc.option(fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }).map(String), { nil: undefined }),
     });
-    const topicData = fc.array(
-      fc.record({ topic: fc.string({ minLength: 1, maxLength: 20 }), partitions: fc.array(fc.record({ partition: fc.nat(8), firstSequence: fc.nat(1000), messages: fc.array(message, { minLength: 1, maxLength: 30 }) }), { minLength: 1, maxLength: 3 }) }),
-      { minLength: 1, maxLength: 3 },
-    );
+    const partition = fc.record({ partition: fc.nat(8), firstSequence: fc.nat(1000), messages: fc.array(message, { maxLength: 30 }) }, { requiredKeys: ['partition', 'messages'] });
+    const topicData = fc.array(fc.record({ topic: fc.string({ minLength: 1, maxLength: 20 }), partitions: fc.array(partition, { maxLength: 3 }) }), { maxLength: 3 });
+    const now = Date.now;
+    try {
+      await fc.assert(
+        fc.asyncProperty(topicData, fc.boolean(), fc.constantFrom(undefined, 0, 1), fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }), async (data, transactional, compression, clock) => {
+          // the clock moves on each call, so the per-partition Date.now() must be taken as often, in the same order
+          let t = clock;
+          Date.now = () => (t += 7);
+          const args = { acks: -1, timeout: 30000, topicData: data, compression, ...(transactional ? { transactionalId: 'tx', producerId: Long.fromNumber(42), producerEpoch: 3 } : {}) };
+          dirtyPool();
+          const fastReq = fastRequest(args);
+          const fast = (await fastReq.encode()).buffer;
+          t = clock;
+          const originalReq = originalRequest(args);
+          const original = (await originalReq.encode()).buffer;
+          if (compression === 1) return; // gzip output is not reproducible byte for byte (header mtime); the kafkajs original encodes it
+          expect(Buffer.from(fast).equals(Buffer.from(original))).toBe(true);
+          expect({ ...fastReq, encode: undefined, expectResponse: fastReq.expectResponse() }).toEqual({ ...originalReq, encode: undefined, expectResponse: originalReq.expectResponse() });
+        }),
+        { numRuns: 100 },
+      );
+    } finally {
+      Date.now = now;
+    }
+  });
+
+  it('compressed Produce requests are left to kafkajs', () => {
+    type Req = (a: object) => { encode: () => unknown };
+    const fastRequest = require(mod('src/protocol/requests/produce/v3/request.js')) as Req;
+    const args = { acks: 1, timeout: 1000, compression: 2, topicData: [] };
+    expect(fastRequest(args).encode.toString()).toBe(pristine<Req>('src/protocol/requests/produce/v3/request.js')(args).encode.toString());
+  });
+
+  it('requests are framed (size, header, payload) to the same bytes', async () => {
+    type Frame = (a: { correlationId: number; clientId: string | null | undefined; request: { apiKey: number; apiVersion: number; encode(): Promise<unknown> } }) => Promise<{ buffer: Buffer }>;
+    const fastFrame = require(mod('src/protocol/request.js')) as Frame;
+    const originalFrame = pristine<Frame>('src/protocol/request.js');
+    expect(fastFrame).not.toBe(originalFrame);
     await fc.assert(
-      fc.asyncProperty(topicData, fc.boolean(), async (data, transactional) => {
-        const args = { acks: -1, timeout: 30000, topicData: data, ...(transactional ? { transactionalId: 'tx', producerId: Long.fromNumber(42), producerEpoch: 3 } : {}) };
+      fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constant(null), fc.constant(undefined)), fc.nat(2 ** 31 - 1), fc.nat(70), fc.nat(12), async (ops, clientId, correlationId, apiKey, apiVersion) => {
+        const payload = () => {
+          const e = new FastEncoder();
+          for (const [m, v] of ops) (e[m] as (v: unknown) => unknown).call(e, v);
+          return Promise.resolve(e);
+        };
         dirtyPool();
-        const fast = (await fastRequest(args).encode()).buffer;
-        const original = (await originalRequest(args).encode()).buffer;
+        const fast = (await fastFrame({ correlationId, clientId, request: { apiKey, apiVersion, encode: payload } })).buffer;
+        const original = (await originalFrame({ correlationId, clientId, request: { apiKey, apiVersion, encode: payload } })).buffer;
         expect(Buffer.from(fast).equals(Buffer.from(original))).toBe(true);
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
+    const notAnEncoder = { correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: () => Promise.resolve(null) } };
+    await expect(fastFrame(notAnEncoder)).rejects.toThrow('value should be an instance of Encoder');
   });
 });
