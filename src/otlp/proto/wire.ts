@@ -162,18 +162,33 @@ export function bool(c: WireCursor, end: number): boolean {
   return false;
 }
 
+/**
+ * `buf.toString('utf8', start, stop)` for in-range offsets: Buffer#toString validates its arguments
+ * and looks the encoding up on every call before calling this same method (protobufjs's reader
+ * calls it directly too). Invalid sequences become U+FFFD either way.
+ */
+function utf8(buf: Uint8Array, start: number, stop: number): string {
+  return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, stop);
+}
+
 /** Reads a UTF-8 string field (invalid sequences become U+FFFD, as protobuf runtimes do). */
 export function string(c: WireCursor, end: number): string {
   const stop = delimitedEnd(c, end);
   const start = c.r.pos;
   c.r.pos = stop;
-  return (c.buf as Buffer).toString('utf8', start, stop);
+  return utf8(c.buf, start, stop);
 }
 
 /** Strings up to this many bytes go through the interning cache. */
 const INTERN_MAX_BYTES = 64;
-const INTERN_SLOTS = 4096; // power of two; bounded memory: ≤ 4096 × 64 bytes
-const internBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const INTERN_SLOTS = 4096; // power of two; bounded memory: 4096 × 64 bytes
+/**
+ * The cached strings' bytes, slot `i` at `i * INTERN_MAX_BYTES`, in one preallocated array: a
+ * miss (mostly unique values such as ids) copies into it instead of allocating a copy of its own.
+ */
+const internSlab = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+/** Byte length of each slot's string; -1 for an empty slot. */
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
 
 /**
@@ -188,7 +203,7 @@ export function internedString(c: WireCursor, end: number): string {
   c.r.pos = stop;
   const len = stop - start;
   const buf = c.buf;
-  if (len > INTERN_MAX_BYTES) return (buf as Buffer).toString('utf8', start, stop);
+  if (len > INTERN_MAX_BYTES) return utf8(buf, start, stop);
   // FNV-1a-style hash, four bytes per step (keys are short; this is the hot loop of attribute decoding).
   const view = c.view;
   let h = 0x811c9dc5 ^ len;
@@ -197,19 +212,17 @@ export function internedString(c: WireCursor, end: number): string {
   for (; i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   h ^= h >>> 15;
   const slot = (h >>> 0) & (INTERN_SLOTS - 1);
-  const cached = internBytes[slot];
-  if (cached !== undefined && cached.length === len) {
-    let same = true;
-    for (let k = 0; k < len; k++) {
-      if (cached[k] !== buf[start + k]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return internStrings[slot]!;
+  const base = slot * INTERN_MAX_BYTES;
+  const slab = internSlab;
+  if (internLengths[slot] === len) {
+    let k = 0;
+    while (k < len && slab[base + k] === buf[start + k]) k++;
+    if (k === len) return internStrings[slot]!;
   }
-  const s = (buf as Buffer).toString('utf8', start, stop);
-  internBytes[slot] = new Uint8Array(buf.subarray(start, stop)); // a copy: the caller may reuse its buffer
+  const s = utf8(buf, start, stop);
+  // a copy: the caller may reuse its buffer
+  for (let k = 0; k < len; k++) slab[base + k] = buf[start + k]!;
+  internLengths[slot] = len;
   internStrings[slot] = s;
   return s;
 }
