@@ -37,10 +37,15 @@ export function httpAtGrpcPortMessage(httpAddress: string | undefined): string {
 
 /**
  * What Node's HTTP server does with a client error when nobody listens for `clientError` (a
- * listener replaces it): the matching status line when nothing was written yet, then destroy.
+ * listener replaces it; `socketOnError` in Node's lib/_http_server.js): the matching status line
+ * unless a response on this socket has its head sent already, then destroy. Not "nothing written
+ * to the socket yet": a kept-alive connection has had earlier responses written, and its next
+ * malformed, oversized or timed-out request is answered all the same.
  */
 export function defaultClientErrorResponse(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (socket.writable && socket.bytesWritten === 0) {
+  // the response in flight on the socket (Node's own field; null between keep-alive requests)
+  const inFlight = (socket as Socket & { _httpMessage?: { _headerSent?: boolean } | null })._httpMessage;
+  if (socket.writable && (!inFlight || !inFlight._headerSent)) {
     const status =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? '431 Request Header Fields Too Large'

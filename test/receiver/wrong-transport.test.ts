@@ -81,4 +81,25 @@ describe('an exporter on the other transport’s port', () => {
     expect(await raw(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     expect(warnings(/OTLP\/gRPC exporter/).length).toBe(before);
   });
+
+  it('malformed HTTP/1.1 after an answered request on a kept-alive connection is answered too, as Node does', async () => {
+    // Node answers when no response is in flight or its head is not sent yet; a connection that
+    // was already written to (a previous keep-alive response) is not a reason to stay silent
+    const twoRequests = (second: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(job.receiverUrl).port), '127.0.0.1');
+        let got = '';
+        socket.on('data', (d) => {
+          const first = got === '';
+          got += d.toString();
+          if (first) socket.end(second); // the first response is in: send the malformed one
+        });
+        socket.on('connect', () => socket.write('GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('close', () => resolve(got));
+        socket.on('error', reject);
+      });
+    const statuses = (s: string) => s.match(/HTTP\/1\.1 \d{3}/g);
+    expect(statuses(await twoRequests('NOT HTTP AT ALL\r\n\r\n'))).toEqual(['HTTP/1.1 404', 'HTTP/1.1 400']);
+    expect(statuses(await twoRequests(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))).toEqual(['HTTP/1.1 404', 'HTTP/1.1 431']);
+  });
 });
