@@ -57,7 +57,9 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
   const latest: (KafkaPipelineStats | undefined)[] = new Array(n).fill(undefined);
   const final: (KafkaPipelineStats | undefined)[] = new Array(n).fill(undefined);
   let started = 0;
-  let stopped = 0;
+  /** Instances done with the run: stopped, failed after `stop`, or their thread gone. */
+  const finished = new Set<number>();
+  let stopping = false;
   let failure: string | undefined;
   let first: number | undefined;
   let firstCpu: CpuSample | undefined;
@@ -73,8 +75,11 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
       if (m.kind === 'started') started++;
       else if (m.kind === 'stopped') {
         final[i] = m.stats;
-        stopped++;
-      } else if (m.kind === 'failed') failure ??= `instance ${i + 1}: ${m.message}`;
+        finished.add(i);
+      } else if (m.kind === 'failed') {
+        failure ??= `instance ${i + 1}: ${m.message}`;
+        if (stopping) finished.add(i); // its answer to stop: no 'stopped' follows
+      }
       else if (m.kind === 'first') {
         const at = m.at - performance.timeOrigin;
         if (first === undefined) firstCpu = cpuSample(brokerPid);
@@ -87,8 +92,24 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
         }
       }
     };
+    // a thread that died answers nothing more: the run fails now, naming it, instead of waiting
+    // out the episode deadline and then the stop deadline (whose error hid this one)
+    const onError = (err: Error) => {
+      failure ??= `instance ${i + 1}: its thread failed: ${err.message}`;
+      finished.add(i);
+    };
+    const onExit = (code: number) => {
+      failure ??= `instance ${i + 1}: its thread exited (code ${code})`;
+      finished.add(i);
+    };
     w.on('message', on);
-    return () => w.off('message', on);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    return () => {
+      w.off('message', on);
+      w.off('error', onError);
+      w.off('exit', onExit);
+    };
   });
   const until = async (what: string, done: () => boolean, ms: number, failFast = true) => {
     const deadline = Date.now() + ms;
@@ -98,6 +119,7 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
       await sleep(5);
     }
   };
+  let runError: unknown;
   try {
     pool.workers.forEach((w, index) => w.postMessage({ kind: 'run', index, brokers, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, tag, compression } satisfies ToInstance));
     await until('every instance started', () => started === n, 60_000);
@@ -108,10 +130,20 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
     await until('a balanced assignment (still)', balanced, 60_000);
     for (const w of pool.workers) w.postMessage({ kind: 'go' } satisfies ToInstance);
     await until('every episode published', () => end !== undefined, topics.episodes < 500 ? 60_000 : 240_000);
-  } finally {
-    for (const w of pool.workers) w.postMessage({ kind: 'stop' } satisfies ToInstance);
-    await until('every instance stopped', () => stopped === n, 60_000, false).finally(() => listeners.forEach((off) => off()));
+  } catch (err) {
+    runError = err;
   }
+  stopping = true;
+  for (const w of pool.workers) w.postMessage({ kind: 'stop' } satisfies ToInstance);
+  try {
+    await until('every instance stopped', () => finished.size === n, 60_000, false);
+  } catch (err) {
+    runError ??= err; // the run's own error, when it has one, is the one to report
+  } finally {
+    listeners.forEach((off) => off());
+  }
+  if (runError !== undefined) throw runError;
+  if (failure) throw new Error(failure); // an instance that failed while stopping: no final counters
   const stats = sumStats(final as KafkaPipelineStats[]);
   const seconds = (end! - first!) / 1000;
   const shares = final.map((s) => `${int(s!.episodesClosed)}`).join(' + ');
