@@ -27,11 +27,16 @@ export function grpcAtHttpPortMessage(grpcAddress: string | undefined): string {
   );
 }
 
+/**
+ * The HTTP/2 server cannot tell what the first bytes were: HTTP/1.1 and a TLS ClientHello (a gRPC
+ * exporter with TLS — an https:// endpoint, OTEL_EXPORTER_OTLP_INSECURE unset — on this plaintext
+ * port) both end in "bad client magic", so the line names both causes and their fixes.
+ */
 export function httpAtGrpcPortMessage(httpAddress: string | undefined): string {
   return (
-    'a client that does not speak HTTP/2 (an OTLP/HTTP exporter?) connected to the OTLP/gRPC port: ' +
+    'a client that did not open with plaintext HTTP/2 connected to the OTLP/gRPC port: an OTLP/HTTP exporter? ' +
     (httpAddress ? `send OTLP/HTTP to ${httpAddress} (source.http)` : 'send OTLP/HTTP to the OTLP/HTTP receiver (source.http)') +
-    ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc'
+    ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc; a gRPC exporter using TLS? this port takes plaintext: give the exporter an http:// endpoint (OTEL_EXPORTER_OTLP_INSECURE=true), or serve TLS (source.http.tls)'
   );
 }
 

@@ -202,7 +202,8 @@ export class OtlpGrpcReceiver {
   }
 
   /**
-   * An HTTP/1.1 client (an OTLP/HTTP exporter on the wrong port) ends in an http2 session error
+   * An HTTP/1.1 client (an OTLP/HTTP exporter on the wrong port), or a TLS one (a gRPC exporter
+   * with TLS on this plaintext port), ends in an http2 session error
    * before grpc-js sees a call, so grpc-js says nothing: listen on its HTTP/2 servers
    * (src/sources/wrong-transport.ts). They are a private field of grpc-js (1.14): without it the
    * receiver works as before, only without this report.
