@@ -158,6 +158,45 @@ describe('kafkajs fast paths', () => {
     }
   });
 
+  it('Produce v3–v7 requests encode to the same bytes on wider input (numeric, negative and missing timestamps, null keys and values, lone surrogates, large batches)', async () => {
+    type Req = (a: object) => { apiVersion: number; encode(): Promise<{ buffer: Buffer }> };
+    const versions = [3, 4, 5, 6, 7];
+    const fast = versions.map((v) => require(mod(`src/protocol/requests/produce/v${v}/request.js`)) as Req);
+    const original = versions.map((v) => pristine<Req>(`src/protocol/requests/produce/v${v}/request.js`));
+    const Long = require(mod('src/utils/long.js')) as { fromString(s: string): unknown };
+    const str = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 100 }), fc.constantFrom('', '\ud800', 'a\udc00b', 'é'.repeat(70)));
+    const buf = fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u));
+    const bytes = fc.oneof(str, buf, fc.constant(null), fc.constant(undefined));
+    const headerValue = fc.oneof(str, buf, fc.array(fc.oneof(str, buf), { maxLength: 3 }));
+    // kafkajs sorts timestamps as strings and subtracts: numbers of different lengths, 0 (falsy: Date.now()), negatives
+    const timestamp = fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant(0), fc.integer({ min: -1e13, max: 1e13 }), fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }).map(String));
+    const message = fc.record({ key: bytes, value: bytes, headers: fc.option(fc.dictionary(str, headerValue, { maxKeys: 4 }), { nil: undefined }), timestamp }, { requiredKeys: [] });
+    const partition = fc.record({ partition: fc.nat(100), firstSequence: fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: undefined }), messages: fc.array(message, { maxLength: 200, size: 'large' }) }, { requiredKeys: ['partition', 'messages'] });
+    const topicData = fc.array(fc.record({ topic: str, partitions: fc.array(partition, { maxLength: 3 }) }), { maxLength: 3 });
+    const producerId = fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) => Long.fromString(b.toString())), { nil: undefined });
+    const now = Date.now;
+    try {
+      await fc.assert(
+        fc.asyncProperty(topicData, fc.option(str, { nil: undefined }), fc.constantFrom(-1, 0, 1), fc.nat(2 ** 31 - 1), producerId, fc.option(fc.integer({ min: -32768, max: 32767 }), { nil: undefined }), fc.nat(versions.length - 1), fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }), async (data, transactionalId, acks, timeout, pid, producerEpoch, v, clock) => {
+          let t = clock;
+          Date.now = () => (t += 7);
+          const args = { acks, timeout, topicData: data, transactionalId, producerId: pid, producerEpoch };
+          dirtyPool();
+          const fastReq = fast[v]!(args);
+          const fastBytes = Buffer.from((await fastReq.encode()).buffer);
+          t = clock;
+          const originalReq = original[v]!(args);
+          const originalBytes = Buffer.from((await originalReq.encode()).buffer);
+          expect(fastReq.apiVersion).toBe(originalReq.apiVersion);
+          expect(fastBytes.equals(originalBytes)).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      Date.now = now;
+    }
+  });
+
   it('compressed Produce requests are left to kafkajs', () => {
     type Req = (a: object) => { encode: () => unknown };
     const fastRequest = require(mod('src/protocol/requests/produce/v3/request.js')) as Req;
