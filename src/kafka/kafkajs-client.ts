@@ -144,13 +144,21 @@ function toBytes(v: Buffer | string): Uint8Array {
   return typeof v === 'string' ? Buffer.from(v) : v;
 }
 
-function toHeaders(headers: IHeaders | undefined): Record<string, Uint8Array> {
+/**
+ * A consumed record's headers as the client interface has them: one value per key (the last of
+ * a repeated key). Kafka allows a header without a value (a Java producer's `new RecordHeader(k,
+ * null)`), which kafkajs decodes as `null` although its types say otherwise: it becomes an empty
+ * value. Passed on as null it crashed whatever read the headers — the dead letter of an
+ * undecodable record measuring its size — on every redelivery of the batch.
+ */
+export function consumedHeaders(headers: IHeaders | undefined): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
+  for (const [k, v] of Object.entries(headers) as [string, IHeaders[string] | null][]) {
     if (v === undefined) continue;
-    const last = Array.isArray(v) ? v[v.length - 1] : v;
-    if (last !== undefined) out[k] = toBytes(last);
+    const last = Array.isArray(v) ? (v[v.length - 1] as Buffer | string | null | undefined) : v;
+    if (last === undefined) continue;
+    out[k] = last === null ? new Uint8Array(0) : toBytes(last);
   }
   return out;
 }
@@ -316,7 +324,7 @@ export class KafkajsClient implements KafkaClient {
                 offset: m.offset,
                 key: m.key,
                 value: m.value,
-                headers: toHeaders(m.headers),
+                headers: consumedHeaders(m.headers),
                 timestampMs: Number(m.timestamp),
               };
               // a stand-in for a batch kafkajs could not decode (kafkajs-unreadable-batches.ts)
