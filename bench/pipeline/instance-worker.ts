@@ -80,22 +80,24 @@ port.on('message', (m: ToInstance) => {
     try {
       if (m.kind === 'run') {
         open = false;
-        harness = buildPipeline(stages, m.brokers, { spansTopic: m.spansTopic, logsTopic: m.logsTopic }, m.tag, 4, undefined, m.compression, { onStart: () => post({ kind: 'first', at: performance.timeOrigin + performance.now() }) }, {
+        const h = (harness = buildPipeline(stages, m.brokers, { spansTopic: m.spansTopic, logsTopic: m.logsTopic }, m.tag, 4, undefined, m.compression, { onStart: () => post({ kind: 'first', at: performance.timeOrigin + performance.now() }) }, {
           wrapClient: gated,
           // the waiting member learns of the second one's join at its next heartbeat
           source: { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000 },
           clientId: `bench-${m.tag}-${m.index}`,
-        });
-        await harness.pipeline.start();
+        }));
+        await h.pipeline.start();
+        if (harness !== h) return; // stopped while it started: no stats to report
         post({ kind: 'started' });
-        timer = setInterval(() => post({ kind: 'stats', stats: harness!.pipeline.stats() }), 10);
+        timer = setInterval(() => post({ kind: 'stats', stats: h.pipeline.stats() }), 10);
       } else if (m.kind === 'go') {
         open = true;
       } else if (m.kind === 'stop') {
         clearInterval(timer);
-        await harness?.pipeline.stop();
-        post({ kind: 'stopped', stats: harness!.pipeline.stats() });
+        const h = harness;
         harness = undefined;
+        await h?.pipeline.stop();
+        post({ kind: 'stopped', stats: h ? h.pipeline.stats() : ({} as KafkaPipelineStats) });
       }
     } catch (err) {
       post({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
