@@ -7,8 +7,9 @@
  *
  * Environment: RUNS (default 4), WARM (default 2: runs not profiled, they warm the JIT),
  * CREDIT_WORKERS (default 0: credit on the consumer thread), EPISODES (default 1500),
- * COMPRESSION (none | lz4, default none), INSTANCES (default 1; n > 1: n pipeline instances in one
- * group, each on its own thread — ./instances-run.ts; not profiled), PROFILE_DIR (one .cpuprofile per profiled run; without
+ * COMPRESSION (none | lz4, default none), INSTANCES (default 1; 2–4: that many pipeline instances in
+ * one group, each on its own thread — ./instances-run.ts; not profiled; the topics have 4
+ * partitions, so a fifth instance would get none), PROFILE_DIR (one .cpuprofile per profiled run; without
  * it nothing is profiled), KAFKA_BROKERS (else a broker of its own, as the benchmark's).
  * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
  * event-loop utilization over the window (near 1: that thread is the limit). The profiler runs
@@ -38,6 +39,7 @@ const runs = int('RUNS', 4);
 const warm = int('WARM', 2);
 const episodes = int('EPISODES', 1500);
 const instances = Math.max(1, int('INSTANCES', 1));
+if (instances > 4) throw new Error(`INSTANCES: ${instances} instances for topics of 4 partitions: at most 4`);
 const compression = process.env.COMPRESSION ?? 'none';
 if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSION: "${compression}" is not none or lz4`);
 const profileDir = process.env.PROFILE_DIR;
