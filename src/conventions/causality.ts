@@ -79,7 +79,8 @@ export interface CausalStepInput {
 }
 
 export interface CausalLinks {
-  readonly inputs: ReadonlyMap<string, readonly string[]>;
+  /** Inputs per step, every step's list its own: `stepsFromTree` hands it to the step without a copy. */
+  readonly inputs: ReadonlyMap<string, string[]>;
   /** Tool-call ids recovered for tool/hand-off steps that did not record one. */
   readonly inferredCallIds: ReadonlyMap<string, string>;
   /** Hand-off targets recovered for hand-off steps that did not record one. */
@@ -98,9 +99,19 @@ const HANDOFF_TOOL_PREFIX = 'transfer_to_';
  * @param steps every span of the episode as a step draft, in `tree.ordered` order.
  */
 export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput[], agentNames: ReadonlySet<string>): CausalLinks {
+  // One index of the episode's steps by span id: the rules below look steps up through it
+  // (`stepOf`) instead of each building its own span id → step map.
   const order = new Map<string, number>();
-  steps.forEach((s, i) => order.set(s.span.spanId, i));
-  const inputs = new Map<string, string[]>(steps.map((s) => [s.span.spanId, []]));
+  const inputs = new Map<string, string[]>();
+  for (let i = 0; i < steps.length; i++) {
+    const id = steps[i]!.span.spanId;
+    order.set(id, i);
+    inputs.set(id, []);
+  }
+  const stepOf = (spanId: string): CausalStepInput | undefined => {
+    const i = order.get(spanId);
+    return i === undefined ? undefined : steps[i];
+  };
   const warnings: string[] = [];
   let forward = 0;
   const add = (to: string, from: string) => {
@@ -137,7 +148,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   for (const l of llms) {
     for (const c of l.facts.issuedCalls) {
       if (c.id !== undefined && !issuerOf.has(c.id)) issuerOf.set(c.id, l);
-      for (const key of callKeys(c)) push(issued, key, { call: c, end: l.span.endTimeUnixNano, issuer: l });
+      pushByCallKeys(issued, c, { call: c, end: l.span.endTimeUnixNano, issuer: l });
     }
     for (const id of l.facts.consumedCallIds) push(consumers, id, l);
   }
@@ -146,7 +157,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     for (const c of st.facts.historyCalls) {
       if (c.id === undefined || seenInHistory.has(c.id)) continue; // first appearance only
       seenInHistory.add(c.id);
-      for (const key of callKeys(c)) push(history, key, { call: c, start: st.span.startTimeUnixNano, reader: st });
+      pushByCallKeys(history, c, { call: c, start: st.span.startTimeUnixNano, reader: st });
     }
   }
   const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined => {
@@ -352,14 +363,14 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // C6: agent graph edges without a hand-off span.
   const agentByNode = new Map<string, string>();
   for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
-  let agentOf: Map<string, string> | undefined; // built on first use: most episodes have no graph edges
-  let rewardableIds: Set<string> | undefined;
   // Whether a step already reads another agent's rewardable step (C9 and C8 link only those that
   // do not): an enclosing span of another agent (a workflow root) is structure, not its output.
   const readsOtherAgent = (spanId: string, agentName: string): boolean => {
-    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
-    const rewardable = (rewardableIds ??= new Set(steps.filter((s) => s.rewardable).map((s) => s.span.spanId)));
-    return inputs.get(spanId)!.some((id) => rewardable.has(id) && agentOfStep.get(id) !== agentName);
+    for (const id of inputs.get(spanId)!) {
+      const st = stepOf(id);
+      if (st !== undefined && st.rewardable && st.agentName !== agentName) return true;
+    }
+    return false;
   };
   for (const a of agentSpans) {
     const parentNode = a.facts.graphParentNodeId;
@@ -368,8 +379,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     const own = rewardableByAgent.get(a.agentName);
     const first = own?.[lowerBound(own, (s) => s.span.startTimeUnixNano >= a.span.startTimeUnixNano)];
     if (!first) continue;
-    const agentOfStep = (agentOf ??= new Map(steps.map((s) => [s.span.spanId, s.agentName])));
-    if (inputs.get(first.span.spanId)!.some((id) => agentOfStep.get(id) !== a.agentName)) continue;
+    if (inputs.get(first.span.spanId)!.some((id) => stepOf(id)?.agentName !== a.agentName)) continue;
     const theirs = rewardableByAgent.get(parentAgent);
     if (!theirs) continue;
     let prev: CausalStepInput | undefined;
@@ -494,12 +504,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // steps. Only where nothing rewardable lies between the two agent spans (an agent used through a tool
   // is C7's), so runs whose agents are siblings or tools are unchanged.
   if (agentSpans.length > 1) {
-    const kindOf = new Map(steps.map((s) => [s.span.spanId, s]));
     let byInvocation: Map<string, CausalStepInput[]> | undefined;
     for (const j of agentSpans) {
       let caller: CausalStepInput | undefined;
       for (let p = tree.parentOf(j.span.spanId), hops = 0; p !== undefined && hops < 64; p = tree.parentOf(p), hops++) {
-        const st = kindOf.get(p);
+        const st = stepOf(p);
         if (st === undefined) break;
         if (st.kind === 'agent') { caller = st; break; }
         if (st.rewardable) break;
@@ -523,13 +532,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   }
 
   let childrenOf: Map<string, string[]> | undefined; // built on first use: most episodes nest nothing under a step read from outside
-  let stepById: Map<string, CausalStepInput> | undefined;
   const nested = new Map<string, CausalStepInput[][]>();
   const groupsUnder = (container: string): CausalStepInput[][] => {
     let groups = nested.get(container);
     if (groups !== undefined) return groups;
-    if (childrenOf === undefined || stepById === undefined) {
-      stepById = new Map(steps.map((s) => [s.span.spanId, s]));
+    if (childrenOf === undefined) {
       childrenOf = new Map();
       for (const s of steps) {
         const p = tree.parentOf(s.span.spanId);
@@ -545,7 +552,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
         const id = stack.pop()!;
         if (seen.has(id)) continue; // parent cycles
         seen.add(id);
-        const st = stepById.get(id);
+        const st = stepOf(id);
         if (st?.rewardable) group.push(st);
         for (const c of childrenOf.get(id) ?? []) stack.push(c);
       }
@@ -591,10 +598,11 @@ const PASSED_TEXT_SCAN = 64;
 const SCAN_LIMIT = 256;
 const HANDOFF_KEY = '\u0000handoff';
 
-/** Index keys of a call: its tool name, plus the hand-off bucket for `transfer_to_*` calls. */
-function callKeys(c: ToolCallRef): string[] {
-  if (c.name === undefined) return [];
-  return c.name.startsWith(HANDOFF_TOOL_PREFIX) ? [c.name, HANDOFF_KEY] : [c.name];
+/** Indexes `entry` under the call's keys: its tool name, plus the hand-off bucket for `transfer_to_*` calls (no key array per call). */
+function pushByCallKeys<V>(map: Map<string, V[]>, c: ToolCallRef, entry: V): void {
+  if (c.name === undefined) return;
+  push(map, c.name, entry);
+  if (c.name.startsWith(HANDOFF_TOOL_PREFIX)) push(map, HANDOFF_KEY, entry);
 }
 
 /** Index key a tool/hand-off step looks up (undefined: nothing to match by). */

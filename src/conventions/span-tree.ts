@@ -100,9 +100,15 @@ export class SpanTree {
     }
   }
 
-  /** Whether `ancestorId` is above `spanId` (cycle-safe, as `ancestors`). */
+  /**
+   * Whether `ancestorId` is above `spanId` (as `ancestors` finds it). A plain bounded walk: the
+   * causal linker asks this per input of every step, and `ancestors` costs a generator and a Set
+   * per call. Parent cycles are broken when the tree is built; one that remained would be walked
+   * round again, finding nothing it had not found on the first round, until MAX_DEPTH.
+   */
   isAncestor(ancestorId: string, spanId: string): boolean {
-    for (const a of this.ancestors(spanId)) if (a.spanId === ancestorId) return true;
+    if (ancestorId === spanId) return false;
+    for (let cur = this.parentOf(spanId), hops = 0; cur !== undefined && hops < MAX_DEPTH; cur = this.parentOf(cur), hops++) if (cur === ancestorId) return true;
     return false;
   }
 

@@ -254,7 +254,7 @@ function buildStep(
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
     status: statusOf(span, maxTextBytes),
-    causalInputs: [...(links.inputs.get(span.spanId) ?? [])],
+    causalInputs: links.inputs.get(span.spanId) ?? [], // the linker's list, made for this step
   };
   const offset = tree.clockOffset(span.spanId);
   if (offset !== 0n) step.clockOffsetNano = offset;
