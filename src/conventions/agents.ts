@@ -99,7 +99,9 @@ export function resolveAgents(
   // shared within a scope: apps told apart by agentScope may well reuse each other's ids, and an
   // id that names one agent in its own app's traces must name it in a trace that crosses apps too
   /** An id or name as told apart within the scope of `span` (the same text in two scopes: two keys). */
-  const inScope = (idOrName: string, span: Span) => `${scopeOf(span)}\u0000${idOrName}`;
+  // Without agentScope (the default) every scope is '': the id or name is its own key, not a new
+  // string per span and lookup.
+  const inScope = opts.agentScope.length === 0 ? (idOrName: string) => idOrName : (idOrName: string, span: Span) => `${scopeOf(span)}\u0000${idOrName}`;
   const namesById = new Map<string, Set<string>>();
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;

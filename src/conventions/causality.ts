@@ -241,6 +241,12 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // (else the last that started before it). A call retried under the same id linked the next
   // step to the failed attempt too, which then counted as depending on the error.
   for (const [callId, runs] of executions) {
+    if (runs.length === 1) {
+      // the common case, one execution: its consumer reads it (no grouping map per call)
+      const consumer = firstConsumer(callId, runs[0]!.span);
+      if (consumer) add(consumer.span.spanId, runs[0]!.span.spanId);
+      continue;
+    }
     const byConsumer = new Map<CausalStepInput, CausalStepInput[]>();
     for (const run of runs) {
       const consumer = firstConsumer(callId, run.span);

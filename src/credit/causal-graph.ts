@@ -270,6 +270,23 @@ export function ancestors(g: CausalGraph, to: number): Set<number> {
  * most penalized message, r = −0.56, below the sabotage itself); it becomes the one later copies duplicate.
  */
 export function duplicateMessages(g: CausalGraph): Map<string, string> {
+  return new Map(duplicatesOf(g));
+}
+
+const duplicatesByGraph = new WeakMap<CausalGraph, ReadonlyMap<string, string>>();
+
+/**
+ * `duplicateMessages`, found once per graph: the provenance game (roles) and the message rewards
+ * (redundancy) both ask for the same episode's graph, and the steps it holds do not change after
+ * it is built. Read-only: the map is shared.
+ */
+export function duplicatesOf(g: CausalGraph): ReadonlyMap<string, string> {
+  let dups = duplicatesByGraph.get(g);
+  if (dups === undefined) duplicatesByGraph.set(g, (dups = findDuplicates(g)));
+  return dups;
+}
+
+function findDuplicates(g: CausalGraph): Map<string, string> {
   const firstByDigest = new Map<string, number>();
   const dup = new Map<string, string>();
   const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));

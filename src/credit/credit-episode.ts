@@ -8,7 +8,7 @@
  */
 import type { Agent, AgentStep, Evaluation } from '../model/agents.js';
 import type { CloseReason } from '../model/episode.js';
-import { type CausalGraph, buildCausalGraph, duplicateMessages, isErroneous, isMessage } from './causal-graph.js';
+import { type CausalGraph, buildCausalGraph, duplicatesOf, isErroneous, isMessage } from './causal-graph.js';
 import type { z } from 'zod';
 import { describeIssue } from '../config/errors.js';
 import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
@@ -439,7 +439,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   }
 
   // Message rewards.
-  const dups = duplicateMessages(graph);
+  const dups = duplicatesOf(graph);
   const roles = provenance?.roles;
   const mr = messageRewards(
     credit,

@@ -20,7 +20,7 @@
  * that authored one of its messages). Message game: players are the messages themselves.
  */
 import type { Agent, AgentStep } from '../../model/agents.js';
-import { type CausalGraph, ancestors, buildCausalGraph, descendantOrder, duplicateMessages, isErroneous, isMessage } from '../causal-graph.js';
+import { type CausalGraph, ancestors, buildCausalGraph, descendantOrder, duplicatesOf, isErroneous, isMessage } from '../causal-graph.js';
 import { ProvenanceMessageGame, provenanceTerms } from './provenance-message-game.js';
 import { UnanimityGame, type UnanimityTerm } from './unanimity.js';
 
@@ -95,7 +95,7 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const outputIdx = outputs.map((id) => graph.indexOf.get(id)!);
   const reachesOutput = new Set<number>(outputIdx);
   for (const o of outputIdx) for (const a of ancestors(graph, o)) reachesOutput.add(a);
-  const dups = duplicateMessages(graph);
+  const dups = duplicatesOf(graph);
 
   const roles = new Map<string, MessageRole>();
   const messages: AgentStep[] = [];
