@@ -20,7 +20,7 @@ import { firstNum, num, str, structured, textOf } from './attributes.js';
 import {
   canonicalArgs,
   issuedCalls,
-  readMessages,
+  messagesOfAttribute,
   renderOutput,
   renderTranscript,
   resultIds,
@@ -130,8 +130,7 @@ function semanticKernelHandoffTarget(a: Span['attributes']): string | undefined 
 }
 
 export function messagesAt(span: Span, key: string): ChatMessage[] {
-  const v = structured(span.attributes, key);
-  return v === undefined ? [] : readMessages(v);
+  return messagesOfAttribute(span.attributes, key);
 }
 
 /** Token usage in GenAI names, plus the pre-1.27 `prompt_tokens`/`completion_tokens` names. */

@@ -14,7 +14,7 @@ import {
   stepsFromSpans,
   stepsFromTree,
 } from '../../src/conventions/index.js';
-import { OPENINFERENCE_INPUT, OPENLLMETRY_PROMPT, readFlattenedMessages, type ChatMessage } from '../../src/conventions/messages.js';
+import { messagesOfAttribute, OPENINFERENCE_INPUT, OPENLLMETRY_PROMPT, readFlattenedMessages, readMessages, type ChatMessage } from '../../src/conventions/messages.js';
 import { digestOf, sha256Hex, truncateUtf8 } from '../../src/conventions/text.js';
 import type { Attributes } from '../../src/model/telemetry.js';
 import { fixtureLogs, INSTRUMENTATIONS, runSpans } from './fixtures.js';
@@ -162,6 +162,52 @@ describe('readFlattenedMessages', () => {
         expect(summary(readFlattenedMessages(attrs, OPENLLMETRY_PROMPT))).toEqual(readFlattenedReference(attrs, OPENLLMETRY_PROMPT));
       }),
     );
+  });
+});
+
+describe('messagesOfAttribute', () => {
+  /** The straightforward reading: the whole text parsed, then read. */
+  const reference = (text: string): ChatMessage[] => {
+    const t = text.trim();
+    if (!t.startsWith('[') && !t.startsWith('{')) return [];
+    try {
+      return readMessages(JSON.parse(t));
+    } catch {
+      return [];
+    }
+  };
+  const part = fc.oneof(
+    fc.record({ type: fc.constant('text'), content: fc.string() }),
+    fc.record({ type: fc.constant('tool_call'), id: fc.constantFrom('c1', 'c2'), name: fc.constantFrom('search', 'transfer_to_b'), arguments: fc.jsonValue() }),
+    fc.record({ type: fc.constant('tool_call_response'), id: fc.constantFrom('c1', 'c2'), result: fc.jsonValue() }),
+  );
+  const item = fc.oneof(fc.record({ role: fc.constantFrom('user', 'assistant', 'tool'), parts: fc.array(part, { maxLength: 3 }) }), fc.jsonValue());
+  // What may follow a remembered text's items: more items (the conversation going on), or text that
+  // only looks like it (a trailing comma, garbage, another value glued on, whitespace JSON does not allow).
+  const tail = fc.oneof(
+    fc.array(item, { minLength: 1, maxLength: 4 }).map((xs) => `,${xs.map((x) => JSON.stringify(x)).join(',')}]`),
+    fc.constantFrom(',]', ' , ]', ']', '1]', ',{]', ',\u00a0{"role":"user"}]', ' ,\n\t{"role":"user","parts":[]} ]', ',"a"]x', ', null ]'),
+    fc.string().map((s) => `,${s}]`),
+  );
+
+  it('reads a text extending one read before exactly as the whole text, whatever follows the prefix', () => {
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 5 }), fc.constantFrom('', ' ', '\n  '), tail, fc.boolean(), (items, space, more, twice) => {
+        const first = `${space}[${items.map((x) => JSON.stringify(x)).join(',')}${space}]${space}`;
+        const next = `${first.trimEnd().slice(0, -1)}${space}${more}`;
+        expect(messagesOfAttribute({ k: first }, 'k')).toEqual(reference(first));
+        if (twice) expect(messagesOfAttribute({ k: first }, 'k')).toEqual(reference(first));
+        expect(messagesOfAttribute({ k: next }, 'k')).toEqual(reference(next));
+        expect(messagesOfAttribute({ k: next }, 'k')).toEqual(reference(next));
+      }),
+    );
+  });
+
+  it('gives every caller its own list', () => {
+    const text = '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]';
+    const a = messagesOfAttribute({ k: text }, 'k');
+    a.length = 0;
+    expect(messagesOfAttribute({ k: text }, 'k')).toEqual(reference(text));
   });
 });
 
