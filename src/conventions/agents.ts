@@ -52,22 +52,29 @@ export function resolveAgents(
   isRewardable: (kind: StepKind) => boolean,
 ): AgentResolution {
   const workflowNames = new Set(opts.workflowSpanNames);
+  // The passes below walk the spans in order: their facts and kinds are held by position, looked
+  // up once per span rather than once per pass (the walks up the tree look kinds up by id).
+  const spans = tree.ordered;
+  const factsAt = spans.map((s) => facts.get(s.spanId)!);
+  const kindAt = factsAt.map((f) => f.kind);
   const kinds = new Map<string, StepKind>();
-  for (const s of tree.ordered) kinds.set(s.spanId, facts.get(s.spanId)!.kind);
+  for (let i = 0; i < spans.length; i++) kinds.set(spans[i]!.spanId, kindAt[i]!);
 
   // R3: demote weakly named agent spans that are workflow roots or contain other agent spans.
   // Every agent span marks its nearest agent ancestor, so containment propagates upwards.
   const nearestAgentBefore = tree.nearestWhere((s) => facts.get(s.spanId)!.kind === 'agent');
   const containers = new Set<string>();
-  for (const s of tree.ordered) {
-    if (facts.get(s.spanId)!.kind !== 'agent') continue;
-    const above = nearestAgentBefore(tree.parentOf(s.spanId));
+  for (let i = 0; i < spans.length; i++) {
+    if (factsAt[i]!.kind !== 'agent') continue;
+    const above = nearestAgentBefore(tree.parentOf(spans[i]!.spanId));
     if (above && facts.get(above.spanId)!.agentNameFromSpanName) containers.add(above.spanId);
   }
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    const f = factsAt[i]!;
     if (f.kind === 'agent' && f.agentNameFromSpanName && (workflowNames.has(s.name) || containers.has(s.spanId))) {
       kinds.set(s.spanId, 'chain');
+      kindAt[i] = 'chain';
     }
   }
 
@@ -76,10 +83,10 @@ export function resolveAgents(
   // R1 (data part): names on non-agent spans that sit under 2+ different real agent spans.
   const placeholderNames = new Set(opts.placeholderAgentNames);
   const underAgents = new Map<string, Set<string>>();
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
-    if (kinds.get(s.spanId) === 'agent' || f.agentName === undefined) continue;
-    const inv = nearestAgentSpan(s.spanId);
+  for (let i = 0; i < spans.length; i++) {
+    const f = factsAt[i]!;
+    if (kindAt[i] === 'agent' || f.agentName === undefined) continue;
+    const inv = nearestAgentSpan(spans[i]!.spanId);
     const invName = inv ? facts.get(inv.spanId)!.agentName : undefined;
     if (invName === undefined || invName === f.agentName) continue;
     const set = underAgents.get(f.agentName) ?? new Set<string>();
@@ -103,11 +110,11 @@ export function resolveAgents(
   // string per span and lookup.
   const inScope = opts.agentScope.length === 0 ? (idOrName: string) => idOrName : (idOrName: string, span: Span) => `${scopeOf(span)}\u0000${idOrName}`;
   const namesById = new Map<string, Set<string>>();
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
+  for (let i = 0; i < spans.length; i++) {
+    const f = factsAt[i]!;
     const n = realName(f.agentName);
     if (f.agentId === undefined || n === undefined) continue;
-    const key = inScope(f.agentId, s);
+    const key = inScope(f.agentId, spans[i]!);
     const set = namesById.get(key) ?? new Set<string>();
     set.add(n);
     namesById.set(key, set);
@@ -118,8 +125,9 @@ export function resolveAgents(
   const placeholderId = (id: string, span: Span) => configuredPlaceholderIds.has(id) || sharedIds.has(inScope(id, span));
   // One identity per name (per scope): the first real id seen with it, else the name itself.
   const idByName = new Map<string, string>();
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    const f = factsAt[i]!;
     const n = realName(f.agentName);
     if (n !== undefined && f.agentId !== undefined && !placeholderId(f.agentId, s) && !idByName.has(inScope(n, s))) {
       idByName.set(inScope(n, s), f.agentId);
@@ -140,14 +148,15 @@ export function resolveAgents(
 
   const bySpan = new Map<string, AgentAssignment>();
   const agentNames = new Set<string>();
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
-    if (kinds.get(s.spanId) === 'agent' && realName(f.agentName) !== undefined) agentNames.add(f.agentName!);
+  for (let i = 0; i < spans.length; i++) {
+    const f = factsAt[i]!;
+    if (kindAt[i] === 'agent' && realName(f.agentName) !== undefined) agentNames.add(f.agentName!);
   }
   const firstSeen = new Map<string, Agent>();
-  for (const s of tree.ordered) {
-    const f = facts.get(s.spanId)!;
-    const kind = kinds.get(s.spanId)!;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    const f = factsAt[i]!;
+    const kind = kindAt[i]!;
     const inv = nearestRealAgent(s.spanId);
     const invName = inv ? scopeAgentName(inv) : undefined;
     // A name taken only from the span name is no agent attribute once R3 demoted the span.

@@ -170,13 +170,16 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   // Causal rules compare times: they read each span on its parent's clock (SpanTree.clockOffset),
   // so a remote agent whose host's clock is off is not read as running before its caller or
   // after the step that read its result.
+  let fallbackRewardable = 0;
   const drafts: CausalStepInput[] = tree.ordered.map((span) => {
     const a = resolution.bySpan.get(span.spanId)!;
+    const rewardable = isRewardableKind(a.kind);
+    if (rewardable && a.fallback) fallbackRewardable++;
     return {
       span: tree.adjusted(span),
       facts: facts.get(span.spanId)!,
       kind: a.kind,
-      rewardable: isRewardableKind(a.kind),
+      rewardable,
       agentId: a.agent.agentId,
       agentName: a.agent.agentName,
       invocationId: a.invocationId,
@@ -185,7 +188,6 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   const links = linkCausalInputs(tree, drafts, resolution.agentNames);
   warnings.push(...links.warnings);
 
-  const fallbackRewardable = drafts.filter((d) => d.rewardable && resolution.bySpan.get(d.span.spanId)!.fallback).length;
   if (fallbackRewardable > 0) {
     warnings.push(`${fallbackRewardable} rewardable step(s) have no agent attribute and no agent ancestor: attributed to the fallback agent`);
   }
