@@ -18,10 +18,11 @@ export const ENV_PREFIX = 'AGENT_CREDIT_';
 
 /**
  * `AGENT_CREDIT_*` variables that are switches of the process, not settings (read where they act):
- * `AGENT_CREDIT_KAFKAJS_FAST_PATHS=off` runs kafkajs unmodified (src/kafka/kafkajs-fast-paths.ts).
- * Before, it was refused as an unknown setting, so the documented opt-out stopped the job.
+ * `AGENT_CREDIT_KAFKAJS_FAST_PATHS=off` runs kafkajs unmodified (src/kafka/kafkajs-fast-paths.ts);
+ * `AGENT_CREDIT_FROM_SOURCES=1` makes bin/agent-credit.js run the TypeScript sources, not the build.
+ * Before, the first was refused as an unknown setting, so the documented opt-out stopped the job.
  */
-const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS']);
+const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS', 'AGENT_CREDIT_FROM_SOURCES']);
 
 export interface EnvOverride {
   variable: string;

@@ -7,13 +7,14 @@
  * checkout, as `npm install <path>` makes) and links to this checkout's other packages.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -176,4 +177,62 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     });
     expect(dead).toEqual([]);
   }, 60_000);
+});
+
+describe('bin/agent-credit.js after the build', () => {
+  const bin = path.join(ROOT, 'bin/agent-credit.js');
+  const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 120_000, maxBuffer: 64 << 20 });
+
+  it('picks the compiled CLI when the build is up to date, the sources when one is newer or AGENT_CREDIT_FROM_SOURCES=1', async () => {
+    const { launchTarget } = (await import(pathToFileURL(path.join(ROOT, 'bin/launch-target.js')).href)) as { launchTarget(root: URL, env: object): { target: string; reason: string } };
+    expect(launchTarget(pathToFileURL(`${ROOT}/`), {}).target).toBe('dist');
+    expect(launchTarget(pathToFileURL(`${ROOT}/`), { AGENT_CREDIT_FROM_SOURCES: '1' }).target).toBe('sources');
+    const fake = mkdtempSync(path.join(tmpdir(), 'agent-credit-launch-'));
+    try {
+      mkdirSync(path.join(fake, 'src/cli'), { recursive: true });
+      writeFileSync(path.join(fake, 'src/cli/main.ts'), '');
+      const root = pathToFileURL(`${fake}/`);
+      expect(launchTarget(root, {})).toEqual({ target: 'sources', reason: expect.stringMatching(/no complete build/) });
+      mkdirSync(path.join(fake, 'dist'));
+      writeFileSync(path.join(fake, 'dist/.build-stamp'), '');
+      const t = Date.now() / 1000;
+      utimesSync(path.join(fake, 'src/cli/main.ts'), t - 60, t - 60);
+      expect(launchTarget(root, {}).target).toBe('dist');
+      utimesSync(path.join(fake, 'src/cli/main.ts'), t + 60, t + 60); // edited after the build
+      expect(launchTarget(root, {})).toEqual({ target: 'sources', reason: expect.stringMatching(/newer than the build/) });
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
+
+  it('the compiled CLI replays the recorded fixtures with the same events as the sources', async () => {
+    const args = ['replay', path.join(AGENTS_SDK_FIXTURES, 'genai'), path.join(AGENTS_SDK_FIXTURES, 'openinference'), '-o', '-'];
+    const [compiled, sources] = await Promise.all([cli(args), cli(args, { AGENT_CREDIT_FROM_SOURCES: '1' })]);
+    expect(compiled.stdout.split('\n').filter((l) => l.includes('"event_type":"episode_credit"')).length).toBeGreaterThan(1);
+    // the same bytes but the wall-clock field
+    const timeless = (out: string) => out.replace(/"emitted_at_ms":\d+,/g, '');
+    expect(timeless(compiled.stdout)).toBe(timeless(sources.stdout));
+  }, 130_000);
+
+  it('the compiled CLI runs a TypeScript value function in a credit worker (tsx registered there too)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-ts-module-'));
+    try {
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' })); // an ESM project's value function
+      writeFileSync(
+        path.join(dir, 'value.ts'),
+        "const CHECKLIST: readonly string[] = ['Plan:', 'tests passed', 'LGTM'];\n" +
+          'export function value(coalition: readonly string[], episode: { steps: { rewardable: boolean; agentId: string; outputText?: string }[] }): number {\n' +
+          '  const kept = new Set(coalition);\n' +
+          "  const texts = episode.steps.filter((s) => s.rewardable && kept.has(s.agentId)).map((s) => s.outputText ?? '');\n" +
+          '  return CHECKLIST.filter((item) => texts.some((t) => t.includes(item))).length / CHECKLIST.length;\n}\n',
+      );
+      writeFileSync(path.join(dir, 'config.yaml'), `credit:\n  game: module\n  module:\n    path: ${path.join(dir, 'value.ts')}\nruntime:\n  creditWorkers: 1\n`);
+      const { stdout } = await cli(['replay', path.join(AGENTS_SDK_FIXTURES, 'genai'), '--config', path.join(dir, 'config.yaml'), '-o', '-']);
+      const credits = stdout.split('\n').filter((l) => l.includes('"event_type":"episode_credit"')).map((l) => JSON.parse(l) as { game: { kind: string } });
+      expect(credits.length).toBeGreaterThan(0);
+      expect(credits.every((e) => e.game.kind === 'module')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 130_000);
 });
