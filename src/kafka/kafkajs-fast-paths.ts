@@ -29,7 +29,7 @@
  */
 import path from 'node:path';
 import { kafkajsRoot } from './kafkajs-internals.js';
-import { createRequest, produceRequestV3, type ProduceDeps, type ProduceEncoderClass } from './kafkajs-produce-request.js';
+import { createRequest, flattenHeaders, produceRequestV3, type HeaderValue, type ProduceDeps, type ProduceEncoderClass } from './kafkajs-produce-request.js';
 
 /** The kafkajs version whose internals these replace; any other version is left alone. */
 const KAFKAJS_FAST_PATHS_VERSION = '2.2.4';
@@ -142,7 +142,6 @@ interface EncoderClass {
 /** |v| < 2^30: zig-zag-64 equals zig-zag-32, so the 32-bit varint code gives the same bytes. */
 const smallInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > -0x40000000 && v < 0x40000000;
 
-type HeaderValue = Buffer | string | undefined;
 interface RecordArgs {
   offsetDelta?: number;
   timestampDelta?: unknown;
@@ -163,18 +162,7 @@ function recordEncoder(Encoder: EncoderClass): (args: RecordArgs) => EncoderLike
     const headerValues: HeaderValue[] = [];
     // Same flattening and the same size arithmetic as kafkajs (including its Buffer.byteLength on each value).
     let headersSize = 0;
-    for (const k of Object.keys(headers)) {
-      const v = headers[k];
-      if (Array.isArray(v)) {
-        for (const x of v) {
-          headerKeys.push(k);
-          headerValues.push(x);
-        }
-      } else {
-        headerKeys.push(k);
-        headerValues.push(v);
-      }
-    }
+    flattenHeaders(headers, headerKeys, headerValues);
     headersSize += Encoder.sizeOfVarInt(headerKeys.length);
     for (let i = 0; i < headerKeys.length; i++) {
       const keySize = Buffer.byteLength(headerKeys[i]!);

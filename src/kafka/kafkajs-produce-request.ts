@@ -21,7 +21,28 @@
  */
 
 type Bytes = Buffer | string | null | undefined;
-type HeaderValue = Buffer | string | undefined;
+export type HeaderValue = Buffer | string | undefined;
+
+/**
+ * Appends a record's headers to `keys` / `values` as kafkajs flattens them (an array value: one
+ * header per element, in order); returns how many were appended.
+ */
+export function flattenHeaders(headers: Record<string, HeaderValue | HeaderValue[]>, keys: string[], values: HeaderValue[]): number {
+  const before = keys.length;
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        keys.push(k);
+        values.push(x);
+      }
+    } else {
+      keys.push(k);
+      values.push(v);
+    }
+  }
+  return keys.length - before;
+}
 
 /** The Encoder members used here (kafkajs's Encoder with the fast-path prototype patches). */
 export interface ProduceEncoder {
@@ -144,19 +165,7 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
       deltas[i] = timestampDelta;
       // headers flattened as kafkajs does (an array value: one header per element)
       const before = headerKeys.length;
-      for (const k of Object.keys(headers)) {
-        const v = headers[k];
-        if (Array.isArray(v)) {
-          for (const x of v) {
-            headerKeys.push(k);
-            headerValues.push(x);
-          }
-        } else {
-          headerKeys.push(k);
-          headerValues.push(v);
-        }
-      }
-      const count = headerKeys.length - before;
+      const count = flattenHeaders(headers, headerKeys, headerValues);
       // the same size arithmetic as kafkajs (including its Buffer.byteLength on each value)
       let headersSize = Encoder.sizeOfVarInt(count);
       for (let h = before; h < headerKeys.length; h++) {
