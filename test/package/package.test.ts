@@ -214,10 +214,13 @@ describe('bin/agent-credit.js after the build', () => {
     expect(timeless(compiled.stdout)).toBe(timeless(sources.stdout));
   }, 130_000);
 
-  it('the compiled CLI runs a TypeScript value function in a credit worker (tsx registered there too)', async () => {
+  it.each([
+    ['an ES-module package ("type": "module")', true],
+    ['a folder without package.json (loaded as CommonJS)', false],
+  ])('the compiled CLI runs a TypeScript value function from %s, in a credit worker and on the main thread', async (_what, esm) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-ts-module-'));
     try {
-      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' })); // an ESM project's value function
+      if (esm) writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
       writeFileSync(
         path.join(dir, 'value.ts'),
         "const CHECKLIST: readonly string[] = ['Plan:', 'tests passed', 'LGTM'];\n" +
@@ -226,11 +229,13 @@ describe('bin/agent-credit.js after the build', () => {
           "  const texts = episode.steps.filter((s) => s.rewardable && kept.has(s.agentId)).map((s) => s.outputText ?? '');\n" +
           '  return CHECKLIST.filter((item) => texts.some((t) => t.includes(item))).length / CHECKLIST.length;\n}\n',
       );
-      writeFileSync(path.join(dir, 'config.yaml'), `credit:\n  game: module\n  module:\n    path: ${path.join(dir, 'value.ts')}\nruntime:\n  creditWorkers: 1\n`);
-      const { stdout } = await cli(['replay', path.join(AGENTS_SDK_FIXTURES, 'genai'), '--config', path.join(dir, 'config.yaml'), '-o', '-']);
-      const credits = stdout.split('\n').filter((l) => l.includes('"event_type":"episode_credit"')).map((l) => JSON.parse(l) as { game: { kind: string } });
-      expect(credits.length).toBeGreaterThan(0);
-      expect(credits.every((e) => e.game.kind === 'module')).toBe(true);
+      for (const workers of [1, 0]) {
+        writeFileSync(path.join(dir, 'config.yaml'), `credit:\n  game: module\n  module:\n    path: ${path.join(dir, 'value.ts')}\nruntime:\n  creditWorkers: ${workers}\n`);
+        const { stdout } = await cli(['replay', path.join(AGENTS_SDK_FIXTURES, 'genai'), '--config', path.join(dir, 'config.yaml'), '-o', '-']);
+        const credits = stdout.split('\n').filter((l) => l.includes('"event_type":"episode_credit"')).map((l) => JSON.parse(l) as { game: { kind: string } });
+        expect(credits.length, `creditWorkers ${workers}`).toBeGreaterThan(0);
+        expect(credits.every((e) => e.game.kind === 'module')).toBe(true);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
