@@ -21,6 +21,7 @@ import { HealthState } from './health.js';
 import { throttledCount } from './expired-evaluations.js';
 import { LocalPipeline } from './local-pipeline.js';
 import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
+import { defaultInflightLimit, InflightBytes } from '../sources/inflight-bytes.js';
 
 export interface LocalJob {
   readonly receiverUrl: string;
@@ -88,9 +89,12 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks, telemetry, logger: log });
   pipeline.start();
+  // one budget of request bytes read at once for both transports: separate ones let the two hold twice the bound
+  const inflight = config.source.grpc.enabled ? new InflightBytes(defaultInflightLimit(config.source.http.maxBodyBytes), 'OTLP/HTTP and OTLP/gRPC') : undefined;
   const receiver = new OtlpHttpReceiver(
     {
       ...config.source.http,
+      ...(inflight ? { inflight } : {}),
       security: security.receiver,
       telemetry,
       onProblem: problemLogger(log),
@@ -100,7 +104,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   );
   // one handler (the pipeline) behind both transports; gRPC shares source.http's security and size limit
   const grpcReceiver = config.source.grpc.enabled
-    ? new OtlpGrpcReceiver({ host: config.source.grpc.host, port: config.source.grpc.port, maxMessageBytes: config.source.http.maxBodyBytes, security: security.receiver, telemetry, onProblem: problemLogger(log), httpAddress: (): string | undefined => (receiver.listening ? receiver.address().url : undefined) }, pipeline)
+    ? new OtlpGrpcReceiver({ host: config.source.grpc.host, port: config.source.grpc.port, maxMessageBytes: config.source.http.maxBodyBytes, security: security.receiver, telemetry, onProblem: problemLogger(log), ...(inflight ? { inflight } : {}), httpAddress: (): string | undefined => (receiver.listening ? receiver.address().url : undefined) }, pipeline)
     : undefined;
   try {
     await receiver.start();

@@ -1,5 +1,6 @@
 /**
- * Bytes of request bodies (OTLP/HTTP) or messages (OTLP/gRPC) a receiver reads at once: each
+ * Bytes of request bodies (OTLP/HTTP) or messages (OTLP/gRPC) a receiver reads at once — or both
+ * receivers of a job together, sharing one (src/runtime/local-job.ts): each
  * request reserves what it may hold while it is read, and one that would pass the limit is not
  * read (the receivers answer 503 / UNAVAILABLE, or let it wait). One request is always admitted
  * while nothing else is being read, so a limit below one request never refuses everything.
@@ -12,8 +13,25 @@ export function defaultInflightLimit(maxRequestBytes: number): number {
 
 export class InflightBytes {
   private held = 0;
+  private readonly freed = new Set<() => void>();
 
-  constructor(readonly limit: number) {}
+  /**
+   * `sharedBy`: the receivers that share this budget (e.g. "OTLP/HTTP and OTLP/gRPC"), named in
+   * their refusals; unset for a receiver's own.
+   */
+  constructor(
+    readonly limit: number,
+    readonly sharedBy?: string,
+  ) {}
+
+  /**
+   * Calls `listener` after every release, whoever reserved (a receiver whose requests wait for room
+   * hears the other receiver's releases too); returns the unsubscription.
+   */
+  onFree(listener: () => void): () => void {
+    this.freed.add(listener);
+    return () => void this.freed.delete(listener);
+  }
 
   /** Bytes reserved now. */
   get bytes(): number {
@@ -33,6 +51,7 @@ export class InflightBytes {
       released = true;
       this.held -= bytes;
       onRelease?.();
+      for (const listener of this.freed) listener();
     };
   }
 }

@@ -61,6 +61,8 @@ export interface OtlpGrpcReceiverOptions {
    * 4 × maxMessageBytes, at least 64 MiB (the OTLP/HTTP receiver's in-flight limit).
    */
   maxInflightMessageBytes?: number;
+  /** A budget shared with the job's OTLP/HTTP receiver, in place of `maxInflightMessageBytes` (its limit then bounds both). */
+  inflight?: InflightBytes;
   /** A call whose message has not arrived whole (with its half-close) this long after its admission ends DEADLINE_EXCEEDED. Default 60 s, as the HTTP receiver's request timeout. */
   messageTimeoutMs?: number;
   /** Calls that may wait for room in `maxInflightMessageBytes` (each holds at most its stream's flow-control window, 64 KiB); more are refused UNAVAILABLE at once. Default 256. */
@@ -137,6 +139,7 @@ export class OtlpGrpcReceiver {
   private server: grpc.Server | undefined;
   private credentials: RenewableServerCredentials | undefined;
   private stopFollowingTls: (() => void) | undefined;
+  private stopHearingReleases: (() => void) | undefined;
   private boundPort: number | undefined;
   /** Bytes reserved by the calls whose message is being read now (see `maxInflightMessageBytes`). */
   private readonly inflight: InflightBytes;
@@ -147,7 +150,7 @@ export class OtlpGrpcReceiver {
     private readonly options: OtlpGrpcReceiverOptions,
     private readonly handler: OtlpHandler,
   ) {
-    this.inflight = new InflightBytes(options.maxInflightMessageBytes ?? defaultInflightLimit(options.maxMessageBytes));
+    this.inflight = options.inflight ?? new InflightBytes(options.maxInflightMessageBytes ?? defaultInflightLimit(options.maxMessageBytes));
   }
 
   /** Listens; resolves once bound, rejects with the bind error (its `code` set, e.g. EADDRINUSE, when grpc-js names one). */
@@ -198,6 +201,7 @@ export class OtlpGrpcReceiver {
       server.forceShutdown();
       throw withErrnoCode(err as Error);
     }
+    this.stopHearingReleases = this.inflight.onFree(this.admitOnFree);
     if (!tls) this.reportWrongTransport(server);
   }
 
@@ -226,11 +230,14 @@ export class OtlpGrpcReceiver {
    * the limit. One call is always admitted when nothing else is being read.
    */
   private reserveMessage(): (() => void) | undefined {
-    return this.inflight.reserve(this.options.maxMessageBytes, () => {
-      // admitted from a fresh microtask: not inside the grpc-js event of the call that released
-      if (this.waiting.length > 0) queueMicrotask(() => this.admitWaiting());
-    });
+    return this.inflight.reserve(this.options.maxMessageBytes);
   }
+
+  /** After any release of the budget — a call of ours, or an HTTP body when it is shared — waiting calls get their turn. */
+  private readonly admitOnFree = (): void => {
+    // admitted from a fresh microtask: not inside the grpc-js (or http) event of the request that released
+    if (this.waiting.length > 0) queueMicrotask(() => this.admitWaiting());
+  };
 
   private admitWaiting(): void {
     while (this.waiting.length > 0) {
@@ -280,7 +287,10 @@ export class OtlpGrpcReceiver {
   }
 
   private saturatedMessage(): string {
-    return `the receiver is reading ${this.inflight.bytes} bytes of request messages already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes)`;
+    const shared = this.inflight.sharedBy;
+    return shared
+      ? `the receivers are reading ${this.inflight.bytes} bytes of requests already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes for ${shared} together)`
+      : `the receiver is reading ${this.inflight.bytes} bytes of request messages already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes)`;
   }
 
   get listening(): boolean {
@@ -312,6 +322,9 @@ export class OtlpGrpcReceiver {
         resolve();
       });
     });
+    // after the calls in flight: their releases still admit the waiting ones
+    this.stopHearingReleases?.();
+    this.stopHearingReleases = undefined;
   }
 
   private problem(signal: OtlpSignal | 'none', code: grpc.status, message: string): void {

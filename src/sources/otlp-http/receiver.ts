@@ -54,6 +54,8 @@ export interface OtlpHttpReceiverOptions {
    * this gets 503 + Retry-After. Default 4 × maxBodyBytes, at least 64 MiB.
    */
   maxInflightBodyBytes?: number;
+  /** A budget shared with the job's OTLP/gRPC receiver, in place of `maxInflightBodyBytes` (its limit then bounds both). */
+  inflight?: InflightBytes;
   /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
   security?: ListenerSecurity;
   telemetry?: SelfTelemetry;
@@ -90,7 +92,7 @@ export class OtlpHttpReceiver {
     private readonly options: OtlpHttpReceiverOptions,
     private readonly handler: OtlpHandler,
   ) {
-    this.inflight = new InflightBytes(options.maxInflightBodyBytes ?? defaultInflightLimit(options.maxBodyBytes));
+    this.inflight = options.inflight ?? new InflightBytes(options.maxInflightBodyBytes ?? defaultInflightLimit(options.maxBodyBytes));
   }
 
   /** Listens; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
@@ -122,7 +124,10 @@ export class OtlpHttpReceiver {
   }
 
   private saturatedMessage(): string {
-    return `the receiver is reading ${this.inflight.bytes} bytes of request bodies already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes): retry shortly`;
+    const shared = this.inflight.sharedBy;
+    return shared
+      ? `the receivers are reading ${this.inflight.bytes} bytes of requests already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes for ${shared} together): retry shortly`
+      : `the receiver is reading ${this.inflight.bytes} bytes of request bodies already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes): retry shortly`;
   }
 
   /** An OTLP/gRPC client on this port is reported (src/sources/wrong-transport.ts); any other client error answered as Node does. */
