@@ -38,11 +38,8 @@ export class InflightBytes {
     return this.held;
   }
 
-  /**
-   * Reserves `bytes`: the release (its later calls do nothing), or undefined past the limit.
-   * `onRelease` runs once, after the bytes are free again (e.g. to admit a waiting request).
-   */
-  reserve(bytes: number, onRelease?: () => void): (() => void) | undefined {
+  /** Reserves `bytes`: the release (its later calls do nothing), or undefined past the limit. */
+  reserve(bytes: number): (() => void) | undefined {
     if (this.held > 0 && this.held + bytes > this.limit) return undefined;
     this.held += bytes;
     let released = false;
@@ -50,8 +47,17 @@ export class InflightBytes {
       if (released) return;
       released = true;
       this.held -= bytes;
-      onRelease?.();
       for (const listener of this.freed) listener();
     };
+  }
+
+  /**
+   * Why a request does not fit, for the refusals of the receivers: `what` this receiver reads
+   * (its own budget), or the requests of all that share it.
+   */
+  fullMessage(what: 'request bodies' | 'request messages'): string {
+    return this.sharedBy
+      ? `the receivers are reading ${this.held} bytes of requests already (limit ${this.limit}, 4 × source.http.maxBodyBytes for ${this.sharedBy} together)`
+      : `the receiver is reading ${this.held} bytes of ${what} already (limit ${this.limit}, 4 × source.http.maxBodyBytes)`;
   }
 }

@@ -287,10 +287,7 @@ export class OtlpGrpcReceiver {
   }
 
   private saturatedMessage(): string {
-    const shared = this.inflight.sharedBy;
-    return shared
-      ? `the receivers are reading ${this.inflight.bytes} bytes of requests already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes for ${shared} together)`
-      : `the receiver is reading ${this.inflight.bytes} bytes of request messages already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes)`;
+    return this.inflight.fullMessage('request messages');
   }
 
   get listening(): boolean {

@@ -124,10 +124,7 @@ export class OtlpHttpReceiver {
   }
 
   private saturatedMessage(): string {
-    const shared = this.inflight.sharedBy;
-    return shared
-      ? `the receivers are reading ${this.inflight.bytes} bytes of requests already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes for ${shared} together): retry shortly`
-      : `the receiver is reading ${this.inflight.bytes} bytes of request bodies already (limit ${this.inflight.limit}, 4 × source.http.maxBodyBytes): retry shortly`;
+    return `${this.inflight.fullMessage('request bodies')}: retry shortly`;
   }
 
   /** An OTLP/gRPC client on this port is reported (src/sources/wrong-transport.ts); any other client error answered as Node does. */
