@@ -30,6 +30,11 @@ export interface ModuleGameEpisode {
 
 export type ModuleValueFunction = (coalition: readonly string[], episode: ModuleGameEpisode) => number | Promise<number>;
 
+/** A TypeScript module path (.ts, .mts, .cts): loading it needs the tsx loader. */
+export function isTypeScriptFile(path: string): boolean {
+  return /\.(c|m)?ts$/.test(path);
+}
+
 export class ModuleGameError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -52,7 +57,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
   try {
     mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (err) {
-    const hint = /\.(c|m)?ts$/.test(resolved) ? ' (TypeScript modules need the tsx loader: run with `tsx` or compile to .js)' : '';
+    const hint = isTypeScriptFile(resolved) ? ' (TypeScript modules need the tsx loader: run with `tsx` or compile to .js)' : '';
     throw new ModuleGameError(`module game: cannot load "${resolved}": ${(err as Error)?.message ?? String(err)}${hint}`, { cause: err });
   }
   const fromDefault = mod.default && typeof mod.default === 'object' ? (mod.default as Record<string, unknown>)[exportName] : undefined;
