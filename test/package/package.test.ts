@@ -152,8 +152,8 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     // only what the current sources compile to: a dist/ built before a source was deleted or
     // renamed kept the old module (dist/episodes/pending-evaluations.js in a long-lived checkout)
     expect(files.has(STALE)).toBe(false);
-    // what bin/agent-credit.js needs to run the build once installed: the stamp, and the worker's tsx bootstrap beside worker.js
-    for (const f of ['dist/.build-stamp', 'dist/runtime/credit-workers/boot.mjs', 'bin/launch-target.js']) expect(files.has(f), f).toBe(true);
+    // what bin/agent-credit.js needs to run the build once installed
+    for (const f of ['dist/.build-stamp', 'bin/launch-target.js']) expect(files.has(f), f).toBe(true);
     const orphans = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js') && !files.has(`src/${f.slice(5, -3)}.ts`));
     expect(orphans).toEqual([]);
   }, 60_000);

@@ -16,6 +16,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Agent, AgentStep, Evaluation } from '../../model/agents.js';
 import type { Game } from '../types.js';
+import { ensureTypeScriptLoader } from './typescript-loader.js';
 
 /** What the user's function receives as its second argument. */
 export interface ModuleGameEpisode {
@@ -54,6 +55,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
     throw new ModuleGameError(`module game: file not found: "${modulePath}" (resolved to ${resolved}); set credit.module.path (library: loadModuleGame's path) to a .js/.mjs/.ts file exporting ${exportName}(coalition, episode)`);
   }
   let mod: Record<string, unknown>;
+  if (isTypeScriptFile(resolved)) await ensureTypeScriptLoader();
   try {
     mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (err) {

@@ -1,6 +1,6 @@
 // Worker bootstrap when agent-credit runs from its TypeScript sources (the bin without a build,
-// vitest), or when the value function (credit.module) is TypeScript: registers tsx in this thread,
-// then loads the worker module. Otherwise a compiled build loads worker.js directly.
+// vitest): registers tsx in this thread, then loads the worker module. A compiled build loads
+// worker.js directly (a TypeScript value function registers tsx itself: src/credit/games/typescript-loader.ts).
 import { workerData } from 'node:worker_threads';
 import { register as registerCjs } from 'tsx/cjs/api';
 import { register } from 'tsx/esm/api';

@@ -25,7 +25,6 @@ import type { AppConfig } from '../../config/schema.js';
 import { rememberEventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
-import { isTypeScriptFile } from '../../credit/games/module-game.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
 import type { PoolMessage, SkippedReply, WorkerInit, WorkerProcessOptions, WorkerReply } from './protocol.js';
 
@@ -113,7 +112,6 @@ export class CreditWorkerPoolError extends Error {
 const here = import.meta.url;
 const fromSources = here.endsWith('.ts');
 const entryUrl = new URL(fromSources ? './worker.ts' : './worker.js', here);
-/** Registers tsx in the worker, then loads the entry: for the TypeScript sources, and for a TypeScript value-function module (credit.module) from the compiled build (the build copies it next to worker.js). */
 const bootUrl = new URL('./boot.mjs', here);
 
 export class CreditWorkerPool {
@@ -242,8 +240,7 @@ export class CreditWorkerPool {
   private startWorker(slot: Slot): Promise<void> {
     const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
     const init: WorkerInit = { ...stage, entryUrl: entryUrl.href, ...(this.options.selfTracing === false ? { selfTracing: false } : {}) };
-    const tsModule = isTypeScriptFile(this.options.config?.credit.module?.path ?? '');
-    const worker = new Worker(fromSources || tsModule ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
+    const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
     // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
     worker.unref();
     slot.worker = worker;
