@@ -12,6 +12,10 @@
  *   fails otherwise, UNAUTHENTICATED without a valid bearer token (when one is configured).
  * - UNIMPLEMENTED for `MetricsService/Export`, with a message naming the fix, reported as the HTTP
  *   receiver reports a POST to /v1/metrics (404).
+ * - What grpc-js refuses by itself — a message over `maxMessageBytes`, a method not served, a
+ *   compression it cannot undo — is counted and logged too, naming the fix (observeStatuses,
+ *   ./grpc-js-statuses.ts); every failure status is counted once, as `requestsRejected` with
+ *   `transport: grpc` and the HTTP receiver's status for the same case.
  *
  * No .proto files nor proto loader: the methods are registered with pass-through (de)serializers,
  * so the request bytes go to the project's own OTLP decoder (src/otlp) and the response bytes
@@ -45,7 +49,9 @@ import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE } from '../wrong-transport.js';
+import { describeGrpcJsStatus } from './grpc-js-statuses.js';
 import type { EventEmitter } from 'node:events';
+import type http2 from 'node:http2';
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -74,7 +80,7 @@ export interface OtlpGrpcReceiverOptions {
   telemetry?: SelfTelemetry;
   /**
    * Receives non-fatal problems. `status` is the HTTP status the OTLP/HTTP receiver answers in the
-   * same case (400, 401, 500, 503; 200 for a partly accepted request), so one problem logger serves both.
+   * same case (400, 401, 404, 408, 413, 415, 500, 503; 200 for a partly accepted request), so one problem logger serves both.
    */
   onProblem?: (info: { signal?: OtlpSignal; status: number; message: string }) => void;
   /** Where OTLP/HTTP is taken (the job's HTTP receiver), for the hint to an HTTP/1.1 client that came here. */
@@ -118,6 +124,7 @@ const HTTP_EQUIVALENT: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: 400,
   [grpc.status.UNAUTHENTICATED]: 401,
   [grpc.status.DEADLINE_EXCEEDED]: 408,
+  [grpc.status.RESOURCE_EXHAUSTED]: 413,
   [grpc.status.UNIMPLEMENTED]: 404,
   [grpc.status.INTERNAL]: 500,
   [grpc.status.UNAVAILABLE]: 503,
@@ -145,6 +152,12 @@ export class OtlpGrpcReceiver {
   private readonly inflight: InflightBytes;
   /** Calls waiting for room, in arrival order. */
   private readonly waiting: WaitingCall[] = [];
+  /** The HTTP/2 stream grpc-js is setting a call up for, while it does (observeStatuses). */
+  private arriving: http2.ServerHttp2Stream | undefined;
+  /** Streams whose failure status the receiver's own code sent, counted and logged already. */
+  private readonly counted = new WeakSet<http2.ServerHttp2Stream>();
+  /** The methods registered with grpc-js: another path is answered UNIMPLEMENTED by grpc-js itself. */
+  private readonly served = new Set([OTLP_GRPC_METHODS.traces, OTLP_GRPC_METHODS.logs, OTLP_GRPC_METRICS_METHOD]);
 
   constructor(
     private readonly options: OtlpGrpcReceiverOptions,
@@ -166,7 +179,16 @@ export class OtlpGrpcReceiver {
           auth,
           admit: (admitted, refused) => this.admit(admitted, refused),
           timeoutMs: this.options.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS,
-          onRefused: (code, message) => this.problem('none', code, message),
+          onCall: (path) => {
+            // grpc-js sets the call up within its http2 'stream' event: the stream observeStatuses saw arrive
+            const stream = this.arriving;
+            this.arriving = undefined;
+            return (code, message, refusal) => {
+              if (stream) this.counted.add(stream);
+              // a refusal is decided before the message is read (signal 'none', as always); the handler's statuses name theirs
+              this.problem(refusal ? 'none' : (signalOf(path) ?? 'none'), code, message);
+            };
+          },
         }),
       ],
     });
@@ -176,10 +198,8 @@ export class OtlpGrpcReceiver {
       });
     }
     server.addService(passThroughService(OTLP_GRPC_METRICS_METHOD), {
-      Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        this.problem('none', grpc.status.UNIMPLEMENTED, METRICS_REFUSED);
-        callback({ code: grpc.status.UNIMPLEMENTED, details: METRICS_REFUSED });
-      },
+      // counted and logged by the admission interceptor, as every status the handlers send
+      Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback({ code: grpc.status.UNIMPLEMENTED, details: METRICS_REFUSED }),
     });
     const tls = this.options.security?.tls;
     let credentials: grpc.ServerCredentials;
@@ -202,27 +222,66 @@ export class OtlpGrpcReceiver {
       throw withErrnoCode(err as Error);
     }
     this.stopHearingReleases = this.inflight.onFree(this.admitOnFree);
-    if (!tls) this.reportWrongTransport(server);
+    const servers = (server as unknown as { http2Servers?: Map<EventEmitter, unknown> }).http2Servers;
+    // a private field of grpc-js (1.14): without it the receiver works as before, only without these reports
+    if (!(servers instanceof Map)) return;
+    for (const h2 of servers.keys()) {
+      this.observeStatuses(h2);
+      if (!tls) this.reportWrongTransport(h2);
+    }
+  }
+
+  /**
+   * The statuses grpc-js sends by itself never pass a server interceptor, so the job said nothing of
+   * them while the exporter dropped its batch: RESOURCE_EXHAUSTED for a message larger than
+   * maxMessageBytes, UNIMPLEMENTED for a method not served (a typo'd path, a profiles exporter) or a
+   * compression it cannot undo, INTERNAL for a message that does not decompress, DEADLINE_EXCEEDED at
+   * the client's grpc-timeout. Each HTTP/2 stream's answer is read when it closes (the response
+   * headers of a trailers-only answer, else the trailers: Node's `sentHeaders` / `sentTrailers`) and
+   * any failure status the interceptor did not count (`counted`) is counted and logged here, named as
+   * ./grpc-js-statuses.ts describes it. grpc-js builds a call's interceptors inside its own 'stream'
+   * listener, after this one (prepended): the interceptor takes the stream from `arriving`.
+   */
+  private observeStatuses(h2: EventEmitter): void {
+    h2.prependListener('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      this.arriving = stream;
+      // left for the next stream's call if grpc-js set up none for this one (an unknown method)
+      queueMicrotask(() => {
+        if (this.arriving === stream) this.arriving = undefined;
+      });
+      stream.once('close', () => {
+        if (this.counted.has(stream)) return;
+        const sent = stream.sentTrailers?.['grpc-status'] !== undefined ? stream.sentTrailers : stream.sentHeaders;
+        const code = Number(sent?.['grpc-status']);
+        // no status sent (the client reset the stream), or OK
+        if (!Number.isInteger(code) || code === grpc.status.OK) return;
+        const path = String(headers[':path'] ?? '');
+        const refusal = describeGrpcJsStatus({
+          path,
+          served: this.served.has(path),
+          code,
+          details: grpcMessage(sent?.['grpc-message']),
+          encoding: typeof headers['grpc-encoding'] === 'string' ? headers['grpc-encoding'] : undefined,
+          maxMessageBytes: this.options.maxMessageBytes,
+        });
+        this.problem(signalOf(path) ?? 'none', code, refusal.message, refusal.status);
+      });
+    });
   }
 
   /**
    * An HTTP/1.1 client (an OTLP/HTTP exporter on the wrong port), or a TLS one (a gRPC exporter
    * with TLS on this plaintext port), ends in an http2 session error
    * before grpc-js sees a call, so grpc-js says nothing: listen on its HTTP/2 servers
-   * (src/sources/wrong-transport.ts). They are a private field of grpc-js (1.14): without it the
-   * receiver works as before, only without this report.
+   * (src/sources/wrong-transport.ts).
    */
-  private reportWrongTransport(server: grpc.Server): void {
-    const servers = (server as unknown as { http2Servers?: Map<EventEmitter, unknown> }).http2Servers;
-    if (!(servers instanceof Map)) return;
-    for (const h2 of servers.keys()) {
-      h2.on('sessionError', (err: Error) => {
-        if (!MISSING_HTTP2_PREFACE.test(err.message)) return;
-        // counted and logged as the HTTP receiver's 400s; no gRPC status was sent (there was no call)
-        this.options.telemetry?.requestsRejected.add(1, { status: 400, signal: 'none', transport: 'grpc' });
-        this.options.onProblem?.({ status: 400, message: httpAtGrpcPortMessage(this.options.httpAddress?.()) });
-      });
-    }
+  private reportWrongTransport(h2: EventEmitter): void {
+    h2.on('sessionError', (err: Error) => {
+      if (!MISSING_HTTP2_PREFACE.test(err.message)) return;
+      // counted and logged as the HTTP receiver's 400s; no gRPC status was sent (there was no call)
+      this.options.telemetry?.requestsRejected.add(1, { status: 400, signal: 'none', transport: 'grpc' });
+      this.options.onProblem?.({ status: 400, message: httpAtGrpcPortMessage(this.options.httpAddress?.()) });
+    });
   }
 
   /**
@@ -324,17 +383,14 @@ export class OtlpGrpcReceiver {
     this.stopHearingReleases = undefined;
   }
 
-  private problem(signal: OtlpSignal | 'none', code: grpc.status, message: string): void {
-    const status = HTTP_EQUIVALENT[code] ?? 500;
+  private problem(signal: OtlpSignal | 'none', code: grpc.status, message: string, status = HTTP_EQUIVALENT[code] ?? 500): void {
     this.options.telemetry?.requestsRejected.add(1, { status, signal, transport: 'grpc' });
     this.options.onProblem?.({ ...(signal !== 'none' ? { signal } : {}), status, message: `OTLP/gRPC ${grpc.status[code]}: ${message}` });
   }
 
   private async export(signal: OtlpSignal, request: Buffer, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
-    const fail = (code: grpc.status, message: string, metadata?: grpc.Metadata) => {
-      this.problem(signal, code, message);
-      callback({ code, details: message, ...(metadata ? { metadata } : {}) });
-    };
+    // counted and logged by the admission interceptor, which sees the status go out
+    const fail = (code: grpc.status, message: string, metadata?: grpc.Metadata) => callback({ code, details: message, ...(metadata ? { metadata } : {}) });
     let outcome;
     try {
       outcome = await ingestExport(signal, request, 'otlp_proto', this.handler, {
@@ -380,9 +436,20 @@ function admissionInterceptor(opts: {
   /** OtlpGrpcReceiver.admit */
   admit: (admitted: (release: () => void) => void, refused: (message: string) => void) => () => void;
   timeoutMs: number;
-  onRefused: (code: grpc.status, message: string) => void;
+  /**
+   * A call of method `path` is being set up: what hears its failure status, once — a refusal of
+   * this interceptor (`refusal`), or one that the handler (or grpc-js's unary handling) sends.
+   */
+  onCall: (path: string) => (code: grpc.status, message: string, refusal: boolean) => void;
 }): grpc.ServerInterceptor {
-  return (_method, call) => {
+  return (method, call) => {
+    const onFailure = opts.onCall(method.path);
+    let statusSeen = false;
+    const seeStatus = (code: grpc.status, message: string, refusal: boolean) => {
+      if (statusSeen) return;
+      statusSeen = true;
+      if (code !== grpc.status.OK) onFailure(code, message, refusal);
+    };
     let release: (() => void) | undefined;
     let withdraw: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -398,7 +465,7 @@ function admissionInterceptor(opts: {
     };
     const refuse = (code: grpc.status, message: string, metadata?: grpc.Metadata) => {
       settle();
-      opts.onRefused(code, message);
+      seeStatus(code, message, true);
       call.sendStatus({ code, details: message, ...(metadata ? { metadata } : {}) });
     };
     return new grpc.ServerInterceptingCall(call, {
@@ -446,10 +513,26 @@ function admissionInterceptor(opts: {
       },
       sendStatus: (status, next) => {
         settle();
+        seeStatus(status.code, status.details, false);
         next(status);
       },
     });
   };
+}
+
+/** The signal of an OTLP method path; undefined for another one. */
+function signalOf(path: string): OtlpSignal | undefined {
+  return path === OTLP_GRPC_METHODS.traces ? 'traces' : path === OTLP_GRPC_METHODS.logs ? 'logs' : undefined;
+}
+
+/** grpc-message as sent: percent-encoded by grpc-js's calls, raw in its answer to an unknown method. */
+function grpcMessage(value: unknown): string {
+  const raw = typeof value === 'string' ? value : value === undefined ? '' : String(value);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /** grpc-js reports a failed bind as one Error quoting the listen errors: the errno code is set from them, so callers can name the setting. */

@@ -1,0 +1,171 @@
+/**
+ * The statuses grpc-js sends by itself on the OTLP/gRPC port — a message over the size limit, a
+ * method not served, a compression it cannot undo — reach the job's log and
+ * `receiver_requests_rejected` as the receiver's own refusals do (src/sources/otlp-grpc/grpc-js-statuses.ts):
+ * they never pass a server interceptor, so the exporter dropped its batch and the job said nothing.
+ * They are read from grpc-js's HTTP/2 servers, a private field (as the wrong-transport report,
+ * test/receiver/wrong-transport.test.ts): these tests fail if a grpc-js upgrade removes it.
+ */
+import http2 from 'node:http2';
+import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import type { ExportResult } from '@opentelemetry/core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { BearerAuth } from '../../src/http/bearer-auth.js';
+import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
+import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
+import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
+import { CollectingSink } from '../support/collecting-sink.js';
+
+interface Line {
+  level: number;
+  msg: string;
+  status?: number;
+  signal?: string;
+}
+
+function jobLog() {
+  const lines: Line[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as Line), done()) });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (f: () => boolean) => {
+  for (let i = 0; i < 300 && !f(); i++) await sleep(10);
+};
+
+/** One raw unary call from a grpc-js client: the error status, or ok. */
+function call(target: string, method: string, body: Uint8Array, metadata = new grpc.Metadata()): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+  const identity = (b: Buffer) => b;
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 10_000 }, (error) => {
+      client.close();
+      resolve(error ? { ok: false, error } : { ok: true });
+    });
+  });
+}
+
+/** A call sending one message with its compressed flag set and `grpc-encoding: encoding` (grpc-js's client compresses with gzip or deflate only): the grpc-status. */
+function compressedCall(target: string, encoding: string, message: Buffer): Promise<number> {
+  const session = http2.connect(`http://${target}`);
+  session.on('error', () => undefined);
+  const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': encoding });
+  const prefix = Buffer.alloc(5);
+  prefix[0] = 1;
+  prefix.writeUInt32BE(message.length, 1);
+  stream.end(Buffer.concat([prefix, message]));
+  return new Promise<number>((resolve) => {
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-status'] !== undefined) resolve(Number(h['grpc-status']));
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.resume();
+  }).finally(() => session.close());
+}
+
+/** The value of receiver_requests_rejected_total for the series with all of `labels`. */
+async function rejected(job: LocalJob, labels: Record<string, string>): Promise<number> {
+  const lines = (await job.telemetry.metricsText()).split('\n').filter((l) => l.startsWith('agent_credit_receiver_requests_rejected_total{'));
+  const line = lines.find((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+describe('statuses grpc-js sends by itself, through the job', () => {
+  let job: LocalJob;
+  let run: ScenarioRun;
+  const { lines, logger } = jobLog();
+  const warnings = (re: RegExp) => lines.filter((l) => l.level === 40 && re.test(l.msg));
+  beforeAll(async () => {
+    const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0, maxBodyBytes: 1024 }, grpc: { enabled: true, port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } } });
+    job = await startLocalJob(config, { logger, sinks: [new CollectingSink()] });
+    run = await generateScenario({ kind: 'success', convention: 'genai', seed: 7 });
+  });
+  afterAll(async () => {
+    await job?.stop();
+  });
+
+  it('an export larger than source.http.maxBodyBytes from the real JS exporter: counted (413) and one warning naming the limit, the key and smaller batches', async () => {
+    expect(run.tracesProto.byteLength).toBeGreaterThan(1024);
+    const exporter = new OTLPTraceExporter({ url: job.grpcReceiverUrl!, timeoutMillis: 3_000 });
+    const result = await new Promise<ExportResult>((resolve) => exporter.export(run.spans as never, resolve)).finally(() => exporter.shutdown());
+    expect(result.code).not.toBe(0);
+    expect(result.error?.message).toMatch(/RESOURCE_EXHAUSTED|larger than max/);
+    await until(() => warnings(/RESOURCE_EXHAUSTED/).length > 0);
+    await sleep(50); // not a second line for the same call
+    const found = warnings(/RESOURCE_EXHAUSTED/);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ status: 413, signal: 'traces' });
+    expect(found[0]!.msg).toContain('limit of 1024 bytes');
+    expect(found[0]!.msg).toContain('raise source.http.maxBodyBytes');
+    expect(found[0]!.msg).toContain('OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+    expect(await rejected(job, { status: '413', signal: 'traces', transport: 'grpc' })).toBe(1);
+    expect(job.pipeline.stats().spansIn ?? 0).toBe(0);
+  });
+
+  it('a method not served (a typo, a profiles exporter): counted (404) and logged with the path', async () => {
+    const target = new URL(job.grpcReceiverUrl!).host;
+    const typo = '/opentelemetry.proto.collector.trace.v1.TraceService/Exports';
+    const r = await call(target, typo, Uint8Array.from([0x0a, 0x00]));
+    expect(r.ok || r.error.code).toBe(grpc.status.UNIMPLEMENTED);
+    await until(() => warnings(/UNIMPLEMENTED/).length > 0);
+    expect(warnings(/UNIMPLEMENTED/)[0]).toMatchObject({ status: 404, msg: expect.stringContaining(`no method "${typo}" on the OTLP/gRPC port`) });
+    expect(await rejected(job, { status: '404', signal: 'none', transport: 'grpc' })).toBe(1);
+  });
+
+  it('a message in a compression grpc-js cannot undo (zstd, as a collector may send): counted (415) and logged naming gzip', async () => {
+    const target = new URL(job.grpcReceiverUrl!).host;
+    expect(await compressedCall(target, 'zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe(grpc.status.UNIMPLEMENTED);
+    await until(() => warnings(/"zstd"/).length > 0);
+    expect(warnings(/"zstd"/)[0]).toMatchObject({ status: 415, signal: 'traces', msg: expect.stringContaining("set the exporter's compression to gzip or none") });
+    expect(await rejected(job, { status: '415', signal: 'traces', transport: 'grpc' })).toBe(1);
+  });
+});
+
+describe('the receiver counts each refusal once', () => {
+  const opened: OtlpGrpcReceiver[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((r) => r.close()));
+  });
+  async function receiverWith(options: Partial<ConstructorParameters<typeof OtlpGrpcReceiver>[0]> = {}) {
+    const problems: { signal?: string; status: number; message: string }[] = [];
+    const receiver = new OtlpGrpcReceiver({ host: '127.0.0.1', port: 0, maxMessageBytes: 1024, onProblem: (p) => problems.push(p), ...options }, { onSpans: () => undefined, onLogs: () => undefined });
+    await receiver.start();
+    opened.push(receiver);
+    return { problems, target: `127.0.0.1:${receiver.address().port}` };
+  }
+
+  it('its own refusals (the interceptor’s, the handler’s, the metrics service’s) are not reported a second time when their stream closes', async () => {
+    const { problems, target } = await receiverWith({ security: { auth: new BearerAuth(['s3cret']) } });
+    const authorized = new grpc.Metadata();
+    authorized.set('authorization', 'Bearer s3cret');
+    expect((await call(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x00]))).ok).toBe(false); // UNAUTHENTICATED
+    expect((await call(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x05, 0x01]), authorized)).ok).toBe(false); // INVALID_ARGUMENT
+    expect((await call(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]), authorized)).ok).toBe(false);
+    expect((await call(target, OTLP_GRPC_METHODS.logs, new Uint8Array(), authorized)).ok).toBe(true);
+    await sleep(100);
+    expect(problems.map((p) => [p.status, p.message.split(':')[0]])).toEqual([
+      [401, 'OTLP/gRPC UNAUTHENTICATED'],
+      [400, 'OTLP/gRPC INVALID_ARGUMENT'],
+      [404, 'OTLP/gRPC UNIMPLEMENTED'],
+    ]);
+  });
+
+  it('gzip: a message that does not decompress (400), one that decompresses past the limit (413)', async () => {
+    const { problems, target } = await receiverWith();
+    expect(await compressedCall(target, 'gzip', Buffer.from('not gzip at all'))).toBe(grpc.status.INTERNAL);
+    expect(await compressedCall(target, 'gzip', gzipSync(Buffer.alloc(64 * 1024)))).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    await until(() => problems.length >= 2);
+    await sleep(50);
+    expect(problems).toEqual([
+      { signal: 'traces', status: 400, message: 'OTLP/gRPC INTERNAL: a request message that does not decompress as "gzip": Failed to decompress message' },
+      { signal: 'traces', status: 413, message: expect.stringMatching(/^OTLP\/gRPC RESOURCE_EXHAUSTED: a request message decompresses to more than the receiver's limit of 1024 bytes, .*raise source\.http\.maxBodyBytes/) },
+    ]);
+  });
+});
