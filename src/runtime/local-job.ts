@@ -14,6 +14,7 @@ import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
 import { OtlpHttpReceiver } from '../sources/otlp-http/receiver.js';
 import { OtlpGrpcReceiver } from '../sources/otlp-grpc/receiver.js';
+import { routeGrpcJsLog } from '../sources/otlp-grpc/grpc-js-log.js';
 import type { Logger } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthServer } from './health-server.js';
@@ -113,9 +114,12 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     await cleanup();
     throw withListenHint(err, 'source.http.port (--port)', 'source.http.host (--host)');
   }
+  // grpc-js's own log lines (stderr, bare) go to the job's log while it runs (src/sources/otlp-grpc/grpc-js-log.ts)
+  const unrouteGrpcJsLog = grpcReceiver ? routeGrpcJsLog(log) : undefined;
   try {
     await grpcReceiver?.start();
   } catch (err) {
+    unrouteGrpcJsLog?.();
     await receiver.close();
     await pipeline.stop();
     await cleanup();
@@ -144,6 +148,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
       (stopping ??= (async () => {
         health.set('receiver', false, 'stopping');
         await Promise.all([receiver.close(), grpcReceiver?.close()]);
+        unrouteGrpcJsLog?.();
         await pipeline.stop();
         await cleanup();
         log.info(pipeline.stats(), 'agent-credit stopped');

@@ -5,33 +5,37 @@
  * they never pass a server interceptor, so the exporter dropped its batch and the job said nothing.
  * They are read from grpc-js's HTTP/2 servers, a private field (as the wrong-transport report,
  * test/receiver/wrong-transport.test.ts): these tests fail if a grpc-js upgrade removes it.
+ * And grpc-js's own log lines go to the job's logger instead of bare lines on stderr.
  */
 import http2 from 'node:http2';
+import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import type { ExportResult } from '@opentelemetry/core';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { BearerAuth } from '../../src/http/bearer-auth.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
+import { freePort } from '../support/ports.js';
 
 interface Line {
   level: number;
   msg: string;
   status?: number;
   signal?: string;
+  grpcJs?: boolean;
 }
 
-function jobLog() {
+function jobLog(level = 'info') {
   const lines: Line[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as Line), done()) });
-  return { lines, logger: pino({ level: 'info' }, stream) };
+  return { lines, logger: pino({ level }, stream) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,5 +171,51 @@ describe('the receiver counts each refusal once', () => {
       { signal: 'traces', status: 400, message: 'OTLP/gRPC INTERNAL: a request message that does not decompress as "gzip": Failed to decompress message' },
       { signal: 'traces', status: 413, message: expect.stringMatching(/^OTLP\/gRPC RESOURCE_EXHAUSTED: a request message decompresses to more than the receiver's limit of 1024 bytes, .*raise source\.http\.maxBodyBytes/) },
     ]);
+  });
+});
+
+describe("grpc-js's own log lines", () => {
+  it('go to the job’s logger while it runs (an error at error level), to stderr again after it stopped', async () => {
+    const { lines, logger } = jobLog();
+    const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 }, grpc: { enabled: true, port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } } });
+    const job = await startLocalJob(config, { logger, sinks: [new CollectingSink()] });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      grpc.experimental.log(grpc.logVerbosity.ERROR, 'something grpc-js saw');
+      expect(lines.filter((l) => l.grpcJs)).toEqual([expect.objectContaining({ level: 50, msg: 'grpc-js: something grpc-js saw' })]);
+      await job.stop();
+      grpc.experimental.log(grpc.logVerbosity.ERROR, 'after the job');
+      expect(stderr).toHaveBeenCalledWith('E after the job\n');
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      stderr.mockRestore();
+      consoleError.mockRestore();
+      await job.stop();
+    }
+  });
+
+  it('a port in use: grpc-js’s bare "No address added" line is not printed (the job’s error names the setting); it is in the log at debug', async () => {
+    const port = await freePort();
+    const taken: Server = createServer();
+    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+    const { lines, logger } = jobLog('debug');
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 }, grpc: { port } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } } });
+      const err = await startLocalJob(config, { logger }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toMatch(/EADDRINUSE.*source\.grpc\.port/);
+      expect(consoleError).not.toHaveBeenCalled();
+      expect(stderr.mock.calls.filter(([chunk]) => String(chunk).includes('No address added'))).toEqual([]);
+      expect(lines.filter((l) => l.grpcJs)).toEqual([expect.objectContaining({ level: 20, msg: 'grpc-js: No address added out of total 1 resolved' })]);
+    } finally {
+      stderr.mockRestore();
+      consoleError.mockRestore();
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });
