@@ -5,7 +5,7 @@
  */
 import type { AttributeValue, Attributes, Resource, Scope } from '../../model/telemetry.js';
 import { DecodeFailure, withPath } from '../errors.js';
-import { MAX_ANY_VALUE_DEPTH, setAttribute } from '../proto/common.js';
+import { MAX_ANY_VALUE_DEPTH, setAttribute, settledAttributes } from '../proto/common.js';
 import {
   asArray,
   asBase64Bytes,
@@ -64,7 +64,7 @@ export function keyValues(v: unknown, what: string, depth = 0): Attributes {
       throw withPath(e, `${what}[${i}]`);
     }
   }
-  return out;
+  return settledAttributes(out, list.length);
 }
 
 /** Decodes a Resource JSON object (absent → no attributes). */

@@ -28,6 +28,22 @@ export function setAttribute(obj: Record<string, AttributeValue>, key: string, v
 }
 
 /**
+ * Attribute records are built by computed key (`obj[key] = value`), and V8 turns an object that
+ * gets more than 16 properties that way (4 in the object, 12 beside it) into a hash table
+ * ("dictionary mode"). For spans with many attributes — LLM calls with flattened messages, 28 % of
+ * the bench fleet's spans — that made every later read of the record (conventions, byte counting)
+ * a hash lookup, listing its keys several times slower, and the span ~25 % larger while the
+ * assembler holds it. A copy by spread is built in V8's fast mode: same own keys, same order, same
+ * values (a `__proto__` key stays an own data property), same prototype.
+ */
+const FAST_MODE_KEYED_PROPERTIES = 16;
+
+/** `attrs`, or a fast-mode copy of it when it got more than 16 attributes (see above). */
+export function settledAttributes(attrs: Attributes, added: number): Attributes {
+  return added > FAST_MODE_KEYED_PROPERTIES ? { ...attrs } : attrs;
+}
+
+/**
  * Non-finite doubles become their protobuf-JSON names (`"NaN"`, `"Infinity"`, `"-Infinity"`):
  * the model's attribute numbers are finite (zod `z.number()`), and records must stay JSON-safe
  * (JSON has no NaN/Infinity). Both decoders apply this, so proto and JSON agree.

@@ -14,7 +14,7 @@
  */
 import type { AttributeValue, Attributes, LogRecord, Resource, Scope } from '../../model/telemetry.js';
 import { type ItemRejections, withPath } from '../errors.js';
-import { decodeAnyValue, decodeAttribute } from './common.js';
+import { decodeAnyValue, decodeAttribute, settledAttributes } from './common.js';
 import { optionalId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed32, fixed64, int32, internedString, skip, string, tag } from './wire.js';
@@ -93,7 +93,7 @@ function decodeLogRecord(c: WireCursor, end: number, resource: Resource, scope: 
     severityNumber,
     severityText,
     body,
-    attributes,
+    attributes: settledAttributes(attributes, nAttributes),
     eventName,
     traceId,
     spanId,

@@ -16,7 +16,7 @@
  */
 import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { DecodeFailure, type ItemRejections, withPath } from '../errors.js';
-import { decodeAttribute } from './common.js';
+import { decodeAttribute, settledAttributes } from './common.js';
 import { missingId, optionalId, requiredId, requiredTraceId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
@@ -118,7 +118,7 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
     kind,
     startTimeUnixNano,
     endTimeUnixNano,
-    attributes,
+    attributes: settledAttributes(attributes, nAttributes),
     events,
     links,
     status,
