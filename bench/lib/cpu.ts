@@ -27,8 +27,20 @@ function ticksPerSecond(): number {
 
 /** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15), in seconds. */
 export function procCpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds of this process's main thread alone (/proc/self/task/<pid>/stat; its thread id is
+ * the pid): what the consumer loop costs, without the credit workers' threads beside it.
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  return statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // the command name (field 2) may hold spaces: count fields after its closing parenthesis
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(rest[11]);

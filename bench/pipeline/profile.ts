@@ -12,7 +12,8 @@
  * partitions, so a fifth instance would get none), PROFILE_DIR (one .cpuprofile per profiled run; without
  * it nothing is profiled), KAFKA_BROKERS (else a broker of its own, as the benchmark's).
  * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
- * event-loop utilization over the window (near 1: that thread is the limit). The profiler runs
+ * event-loop utilization over the window (near 1: that thread is the limit) and its own CPU time
+ * (Linux /proc; unlike the utilization, not raised by other processes taking the cores). The profiler runs
  * in-process (node:inspector), so setup, group join and teardown stay out of the profile — a
  * whole-process `--cpu-prof` mixes them in. Worker threads (CREDIT_WORKERS > 0) are not profiled.
  */
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/section.js';
 
+const { mainThreadCpuSeconds } = await import('../lib/cpu.js');
 const { openBroker, loadTopic } = await import('./broker.js');
 const { fleetRecords } = await import('./data.js');
 const { runPipelineOnce, creditPool } = await import('./pipeline-run.js');
@@ -76,15 +78,21 @@ try {
   for (let i = 0; i < runs; i++) {
     const profiled = session !== undefined && i >= warm;
     let elu: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+    // busy % counts time the thread was runnable but not running (other processes on the cores); its CPU time does not
+    let mainCpuAtStart: number | undefined;
+    let mainCpu: number | undefined;
     let stopped: Promise<unknown> | undefined;
     // session.post is asynchronous but the inspector handles it on this thread before the next task
     const hooks = {
       onStart: () => {
         elu = performance.eventLoopUtilization();
+        mainCpuAtStart = mainThreadCpuSeconds();
         if (profiled) void post('Profiler.start');
       },
       onEnd: () => {
         if (elu) elu = performance.eventLoopUtilization(elu);
+        const now = mainThreadCpuSeconds();
+        if (mainCpuAtStart !== undefined && now !== undefined) mainCpu = now - mainCpuAtStart;
         if (profiled) stopped = post('Profiler.stop');
       },
     };
@@ -98,7 +106,7 @@ try {
       file = join(profileDir!, `run-${String(i + 1).padStart(2, '0')}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
     }
-    const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %` : '';
+    const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %${mainCpu !== undefined ? ` (CPU ${mainCpu.toFixed(2)} s)` : ''}` : '';
     process.stdout.write(`run ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s, CPU ${r.cpu?.processSeconds.toFixed(2)} s (process) + ${r.cpu?.brokerSeconds?.toFixed(2) ?? '?'} s (broker)${u}${file ? ` → ${file}` : ''}\n`);
   }
 } finally {
