@@ -5,12 +5,8 @@
  * sample). Usage: node --import tsx bench/pipeline/profile-summary.ts [--top N] <files...>
  */
 import { readFileSync } from 'node:fs';
+import { area, fnName, type CallFrame } from './profile-frames.js';
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
@@ -33,15 +29,6 @@ if (files.length === 0 || !Number.isInteger(top) || top <= 0) {
   process.stderr.write('usage: profile-summary.ts [--top N] <file.cpuprofile ...>\n');
   process.exit(2);
 }
-
-const area = (cf: CallFrame): string => {
-  const m = /\/(node_modules\/(?:@[^/]+\/)?[^/]+|src\/[^/]+|bench\/[^/]+|scripts)\//.exec(cf.url);
-  if (m) return m[1]!;
-  if (cf.url.startsWith('node:')) return cf.url;
-  return cf.functionName || '(anonymous)';
-};
-const fnName = (cf: CallFrame, withLine: boolean): string =>
-  `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-2).join('/')}${withLine ? `:${cf.lineNumber + 1}` : ''}`;
 
 const byArea = new Map<string, number>();
 const self = new Map<string, number>();

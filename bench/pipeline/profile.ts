@@ -10,7 +10,9 @@
  * COMPRESSION (none | lz4, default none), INSTANCES (default 1; 2–4: that many pipeline instances in
  * one group, each on its own thread — ./instances-run.ts; not profiled; the topics have 4
  * partitions, so a fifth instance would get none), PROFILE_DIR (one .cpuprofile per profiled run; without
- * it nothing is profiled), KAFKA_BROKERS (else a broker of its own, as the benchmark's).
+ * it nothing is profiled), HEAP=1 (a .heapprofile of the window's allocations instead, sampled
+ * every 4 KiB, collected ones included: ./heap-summary.ts sums them), KAFKA_BROKERS (else a
+ * broker of its own, as the benchmark's).
  * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
  * event-loop utilization over the window (near 1: that thread is the limit) and its own CPU time
  * (Linux /proc; unlike the utilization, not raised by other processes taking the cores). The profiler runs
@@ -45,6 +47,7 @@ if (instances > 4) throw new Error(`INSTANCES: ${instances} instances for topics
 const compression = process.env.COMPRESSION ?? 'none';
 if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSION: "${compression}" is not none or lz4`);
 const profileDir = process.env.PROFILE_DIR;
+const heap = process.env.HEAP === '1';
 const seed = 20261125;
 
 const session = profileDir ? new Session() : undefined;
@@ -55,6 +58,7 @@ if (session && profileDir) {
   session.connect();
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
+  if (heap) await post('HeapProfiler.enable');
 }
 
 const pool = await creditPool(workers);
@@ -87,13 +91,13 @@ try {
       onStart: () => {
         elu = performance.eventLoopUtilization();
         mainCpuAtStart = mainThreadCpuSeconds();
-        if (profiled) void post('Profiler.start');
+        if (profiled) void (heap ? post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }) : post('Profiler.start'));
       },
       onEnd: () => {
         if (elu) elu = performance.eventLoopUtilization(elu);
         const now = mainThreadCpuSeconds();
         if (mainCpuAtStart !== undefined && now !== undefined) mainCpu = now - mainCpuAtStart;
-        if (profiled) stopped = post('Profiler.stop');
+        if (profiled) stopped = post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
       },
     };
     const topics = { spansTopic, logsTopic, episodes: fleet.episodes, spans: fleet.spans };
@@ -103,7 +107,7 @@ try {
     let file = '';
     if (stopped) {
       const { profile } = (await stopped) as { profile: unknown };
-      file = join(profileDir!, `run-${String(i + 1).padStart(2, '0')}.cpuprofile`);
+      file = join(profileDir!, `run-${String(i + 1).padStart(2, '0')}.${heap ? 'heapprofile' : 'cpuprofile'}`);
       writeFileSync(file, JSON.stringify(profile));
     }
     const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %${mainCpu !== undefined ? ` (CPU ${mainCpu.toFixed(2)} s)` : ''}` : '';
