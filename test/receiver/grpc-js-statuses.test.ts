@@ -21,6 +21,7 @@ import { BearerAuth } from '../../src/http/bearer-auth.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
+import { ReceiverBusyError } from '../../src/sources/otlp-http/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { freePort } from '../support/ports.js';
 
@@ -159,6 +160,36 @@ describe('the receiver counts each refusal once', () => {
       [400, 'OTLP/gRPC INVALID_ARGUMENT'],
       [404, 'OTLP/gRPC UNIMPLEMENTED'],
     ]);
+  });
+
+  it('the exporter’s deadline passing while the handler runs: counted once (408), not again when the handler fails after it', async () => {
+    const problems: { signal?: string; status: number; message: string }[] = [];
+    const slowBusy = async () => {
+      await sleep(300);
+      throw new ReceiverBusyError('busy');
+    };
+    const receiver = new OtlpGrpcReceiver({ host: '127.0.0.1', port: 0, maxMessageBytes: 1 << 20, onProblem: (p) => problems.push(p) }, { onSpans: slowBusy, onLogs: slowBusy });
+    await receiver.start();
+    opened.push(receiver);
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 7 });
+    // a raw HTTP/2 client, which does not reset the stream at its deadline as grpc-js's does: grpc-js's server answers it
+    const session = http2.connect(`http://127.0.0.1:${receiver.address().port}`);
+    session.on('error', () => undefined);
+    const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '100m' });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(run.tracesProto.byteLength, 1);
+    stream.end(Buffer.concat([prefix, run.tracesProto]));
+    const code = await new Promise<number>((resolve) => {
+      const take = (h: http2.IncomingHttpHeaders) => {
+        if (h['grpc-status'] !== undefined) resolve(Number(h['grpc-status']));
+      };
+      stream.on('response', take);
+      stream.on('trailers', take);
+      stream.resume();
+    }).finally(() => session.close());
+    expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await sleep(500); // the handler's UNAVAILABLE comes after the deadline's status went out: it reaches no client
+    expect(problems).toEqual([{ signal: 'traces', status: 408, message: expect.stringMatching(/^OTLP\/gRPC DEADLINE_EXCEEDED: the exporter's deadline/) }]);
   });
 
   it('gzip: a message that does not decompress (400), one that decompresses past the limit (413)', async () => {

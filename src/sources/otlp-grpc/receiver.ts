@@ -184,7 +184,12 @@ export class OtlpGrpcReceiver {
             const stream = this.arriving;
             this.arriving = undefined;
             return (code, message, refusal) => {
-              if (stream) this.counted.add(stream);
+              if (stream) {
+                // a status went out on the stream already — grpc-js's own (the client's deadline passed while
+                // the handler ran), counted when the stream closes: this one reaches no client, not a second refusal
+                if (sentStatus(stream) !== undefined) return;
+                this.counted.add(stream);
+              }
               // a refusal is decided before the message is read (signal 'none', as always); the handler's statuses name theirs
               this.problem(refusal ? 'none' : (signalOf(path) ?? 'none'), code, message);
             };
@@ -251,7 +256,7 @@ export class OtlpGrpcReceiver {
       });
       stream.once('close', () => {
         if (this.counted.has(stream)) return;
-        const sent = stream.sentTrailers?.['grpc-status'] !== undefined ? stream.sentTrailers : stream.sentHeaders;
+        const sent = sentStatus(stream);
         const code = Number(sent?.['grpc-status']);
         // no status sent (the client reset the stream), or OK
         if (!Number.isInteger(code) || code === grpc.status.OK) return;
@@ -518,6 +523,12 @@ function admissionInterceptor(opts: {
       },
     });
   };
+}
+
+/** The headers that carried the status sent on `stream` (the trailers, or a trailers-only answer's headers); undefined before one was sent. */
+function sentStatus(stream: http2.ServerHttp2Stream): http2.OutgoingHttpHeaders | undefined {
+  if (stream.sentTrailers?.['grpc-status'] !== undefined) return stream.sentTrailers;
+  return stream.sentHeaders?.['grpc-status'] !== undefined ? stream.sentHeaders : undefined;
 }
 
 /** The signal of an OTLP method path; undefined for another one. */
