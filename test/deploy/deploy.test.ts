@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, delimiter, dirname, join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
@@ -115,43 +115,46 @@ describe('deploy/docker-compose.yaml', () => {
   });
 
   // No Docker engine here: each stage of the Dockerfile runs as the image build would, in a
-  // directory of its own holding only what that stage copies (from the repository or from an earlier
-  // stage), its RUN steps as written. The last stage's directory then runs the entry point on a
-  // fixture set. Before the build stage, the image installed production dependencies only and ran
-  // the TypeScript sources through tsx (~8 % slower credit, twice the start-up).
+  // directory of its own standing for the stage's filesystem root, holding only what that stage
+  // copies (from the repository or from an earlier stage's filesystem, `COPY --from` paths being
+  // from that stage's root), at the WORKDIR it sets, its RUN steps as written with the base image's
+  // environment (not the test runner's: its PATH has the repository's node_modules/.bin, where a
+  // build stage without typescript would still find tsc). The last stage's WORKDIR then runs the
+  // entry point on a fixture set. Before the build stage, the image installed production
+  // dependencies only and ran the TypeScript sources through tsx (~8 % slower credit, twice the start-up).
   it("the Dockerfile's stages build dist/ and the image runs it with production dependencies only", () => {
     const steps = dockerfileSteps(read('Dockerfile'));
-    const dirs = new Map<string, string>();
-    let dir = '';
+    const roots = new Map<string, string>();
+    let stageRoot = '';
+    let workdir = '/';
     let env: Record<string, string> = {};
     try {
       for (const step of steps) {
         if (step.kind === 'from') {
-          dir = mkdtempSync(join(tmpdir(), `agent-credit-image-${step.name}-`));
-          dirs.set(step.name, dir);
+          stageRoot = mkdtempSync(join(tmpdir(), `agent-credit-image-${step.name}-`));
+          roots.set(step.name, stageRoot);
+          workdir = '/'; // Docker's default
           env = {};
+        } else if (step.kind === 'workdir') {
+          workdir = posix.resolve(workdir, step.path);
+          mkdirSync(join(stageRoot, workdir), { recursive: true });
         } else if (step.kind === 'env') {
           Object.assign(env, step.vars);
         } else if (step.kind === 'copy') {
-          if (step.dest.startsWith('/') && step.from === undefined) continue; // outside WORKDIR (the config file)
-          for (const src of step.srcs) {
-            // COPY --from paths are absolute in the stage's WORKDIR (/app)
-            const from = step.from === undefined ? join(root, src) : join(dirs.get(step.from)!, src.replace(/^\/app\/?/, ''));
-            cpSync(from, join(dir, step.dest === './' ? src.replace(/^\/app\/?/, '') : step.dest), { recursive: true });
-          }
+          copyStep(step, step.from === undefined ? root : roots.get(step.from)!, step.from !== undefined, stageRoot, workdir);
         } else {
           // the step as written, offline from npm's cache when it can (the suite's own `npm ci` filled it)
-          execFileSync('sh', ['-c', step.command], { cwd: dir, env: { ...process.env, ...env, npm_config_prefer_offline: 'true' }, stdio: 'pipe', timeout: 300_000 });
+          execFileSync('sh', ['-c', step.command], { cwd: join(stageRoot, workdir), env: { ...baseImageEnv(), ...env, npm_config_prefer_offline: 'true' }, stdio: 'pipe', timeout: 300_000 });
         }
       }
-      const image = dir;
+      const image = join(stageRoot, workdir);
       expect(existsSync(join(image, 'src'))).toBe(false);
       expect(existsSync(join(image, 'dist/.build-stamp'))).toBe(true);
       expect(existsSync(join(image, 'node_modules/typescript'))).toBe(false); // devDependencies stayed out
       expect(existsSync(join(image, 'node_modules/tsx'))).toBe(true); // for TypeScript value functions
       const out = execFileSync('node', ['bin/agent-credit.js', 'replay', join(AGENTS_SDK_FIXTURES, 'genai'), '-o', '-'], {
         cwd: image,
-        env: { ...process.env, ...env },
+        env: { ...baseImageEnv(), ...env },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 120_000,
@@ -159,16 +162,74 @@ describe('deploy/docker-compose.yaml', () => {
       const events = out.trim().split('\n').map((l) => JSON.parse(l) as { event_type: string });
       expect(events.filter((e) => e.event_type === 'episode_credit').length).toBeGreaterThan(0);
     } finally {
-      for (const d of dirs.values()) rmSync(d, { recursive: true, force: true });
+      for (const d of roots.values()) rmSync(d, { recursive: true, force: true });
     }
   }, 600_000);
+
+  it('the simulated build follows COPY and WORKDIR as Docker does', () => {
+    const steps = dockerfileSteps(['FROM node:20-slim AS build', 'WORKDIR /build', 'WORKDIR out', 'COPY bin ./', 'COPY schemas package.json ./etc/', 'ENV A=1 B="two words" C=x=y', 'ENV D 4', 'FROM node:20-slim', 'COPY --from=build /app/bin ./bin'].join('\n'));
+    expect(steps.filter((s) => s.kind === 'env')).toEqual([
+      { kind: 'env', vars: { A: '1', B: 'two words', C: 'x=y' } },
+      { kind: 'env', vars: { D: '4' } },
+    ]);
+    const stage = mkdtempSync(join(tmpdir(), 'agent-credit-copy-'));
+    try {
+      // a directory's contents, not the directory, go to the destination
+      copyStep(steps[3] as CopyStep, root, false, stage, '/build/out');
+      expect(existsSync(join(stage, 'build/out/agent-credit.js'))).toBe(true);
+      expect(existsSync(join(stage, 'build/out/bin'))).toBe(false);
+      // files into a directory destination keep their names
+      copyStep(steps[4] as CopyStep, root, false, stage, '/build/out');
+      expect(existsSync(join(stage, 'build/out/etc/package.json'))).toBe(true);
+      // COPY --from takes the path in that stage's filesystem: /app/bin is not where this build stage put bin/
+      expect(() => copyStep(steps[8] as CopyStep, stage, true, stage, '/')).toThrow();
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+  });
 });
+
+/**
+ * One COPY into the stage whose filesystem is `stageRoot`, at `workdir`, from `source` (the build
+ * context, or with `fromStage` an earlier stage's filesystem root): as Docker does, a directory's
+ * contents go into the destination, a file goes into it when it is a directory (ends with "/", several
+ * sources, or exists), else becomes it; a source that is not there fails the build.
+ */
+function copyStep(step: CopyStep, source: string, fromStage: boolean, stageRoot: string, workdir: string): void {
+  const dest = join(stageRoot, posix.resolve(workdir, step.dest));
+  const intoDir = step.dest.endsWith('/') || step.srcs.length > 1 || (existsSync(dest) && statSync(dest).isDirectory());
+  for (const src of step.srcs) {
+    const from = fromStage ? join(source, posix.resolve('/', src)) : join(source, src);
+    if (!existsSync(from)) throw new Error(`COPY ${fromStage ? `--from=${step.from} ` : ''}${src}: not found`);
+    if (statSync(from).isDirectory()) cpSync(from, dest, { recursive: true });
+    else {
+      const target = intoDir ? join(dest, basename(src)) : dest;
+      mkdirSync(dirname(target), { recursive: true });
+      cpSync(from, target);
+    }
+  }
+}
+
+/** The environment a base image's RUN steps get: this machine's, less what npm / vitest put in the test runner's (node_modules/.bin on PATH, NODE_ENV, npm's script variables). */
+function baseImageEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_ENV' || k === 'INIT_CWD' || /^npm_(lifecycle|package)_|^npm_config_local_prefix$/i.test(k)) continue;
+    env[k] = v;
+  }
+  const path = Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
+  if (path) env[path] = env[path]!.split(delimiter).filter((d) => !/node_modules[\\/]\.bin/.test(d)).join(delimiter);
+  return env;
+}
 
 interface FromStep { kind: 'from'; name: string }
 interface CopyStep { kind: 'copy'; from: string | undefined; srcs: string[]; dest: string }
-type DockerStep = FromStep | CopyStep | { kind: 'env'; vars: Record<string, string> } | { kind: 'run'; command: string };
+type DockerStep = FromStep | CopyStep | { kind: 'workdir'; path: string } | { kind: 'env'; vars: Record<string, string> } | { kind: 'run'; command: string };
 
-/** The FROM, ENV (KEY=value form), COPY and RUN steps of a Dockerfile, continuation lines joined. */
+/** Dockerfile quoting of an ENV value: surrounding double or single quotes dropped (backslash escapes in double quotes). */
+const unquote = (v: string) => (v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v.startsWith("'") ? v.slice(1, -1) : v);
+
+/** The FROM, WORKDIR, ENV (KEY=value and KEY value forms), COPY and RUN steps of a Dockerfile, continuation lines joined. */
 function dockerfileSteps(text: string): DockerStep[] {
   const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const steps: DockerStep[] = [];
@@ -178,8 +239,15 @@ function dockerfileSteps(text: string): DockerStep[] {
     if (op === 'FROM') {
       steps.push({ kind: 'from', name: /\sAS\s+(\S+)/i.exec(line)?.[1] ?? `stage${stage}` });
       stage++;
-    } else if (op === 'ENV') steps.push({ kind: 'env', vars: Object.fromEntries(rest.map((kv) => kv.split('=', 2) as [string, string])) });
-    else if (op === 'RUN') steps.push({ kind: 'run', command: line.slice(4).trim() });
+    } else if (op === 'WORKDIR') steps.push({ kind: 'workdir', path: rest.join(' ') });
+    else if (op === 'ENV') {
+      const args = line.slice(3).trim();
+      if (/^[^\s=]+=/.test(args)) {
+        const vars: Record<string, string> = {};
+        for (const m of args.matchAll(/([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) vars[m[1]!] = unquote(m[2]!);
+        steps.push({ kind: 'env', vars });
+      } else steps.push({ kind: 'env', vars: { [rest[0]!]: unquote(rest.slice(1).join(' ')) } });
+    } else if (op === 'RUN') steps.push({ kind: 'run', command: line.slice(4).trim() });
     else if (op === 'COPY') {
       const from = rest[0]?.startsWith('--from=') ? rest.shift()!.slice('--from='.length) : undefined;
       steps.push({ kind: 'copy', from, srcs: rest.slice(0, -1), dest: rest[rest.length - 1]! });
