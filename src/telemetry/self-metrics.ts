@@ -145,7 +145,7 @@ export class SelfTelemetry {
     this.logRecordsReceived = m.createCounter(n('log_records_received'), { description: 'Log records decoded from sources' });
     this.evaluationsReceived = m.createCounter(n('evaluations_received'), { description: 'Evaluations received: from gen_ai.evaluation.result log records and from evaluation records (POST /v1/evaluations)' });
     this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal' });
-    this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP exports refused or answered with an error, by the OTLP/HTTP status code (a gRPC status counts as its HTTP equivalent), signal and transport (http, grpc)' });
+    this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP exports refused or answered with an error, by the OTLP/HTTP status code (a gRPC status counts as its HTTP equivalent) and signal; transport=grpc on the OTLP/gRPC receiver\'s (OTLP/HTTP\'s have no transport label)' });
     this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });
     this.episodesCredited = m.createCounter(n('episodes_credited'), {
       description: 'Episodes whose credit events were produced, by estimator status (`exact`, `approximate`, `partial`: the budget or time ran out or the value function failed — watch its share)',

@@ -131,6 +131,17 @@ describe('statuses grpc-js sends by itself, through the job', () => {
     expect(warnings(/"zstd"/)[0]).toMatchObject({ status: 415, signal: 'traces', msg: expect.stringContaining("set the exporter's compression to gzip or none") });
     expect(await rejected(job, { status: '415', signal: 'traces', transport: 'grpc' })).toBe(1);
   });
+
+  it('the metric’s description says which series have a transport label: the gRPC receiver’s, not the HTTP receiver’s', async () => {
+    expect((await fetch(`${job.receiverUrl}/v1/nothing`, { method: 'POST', body: '' })).status).toBe(404);
+    const text = await job.telemetry.metricsText();
+    const series = text.split('\n').filter((l) => l.startsWith('agent_credit_receiver_requests_rejected_total{'));
+    expect(series.filter((l) => !l.includes('transport='))).not.toEqual([]); // the HTTP receiver's 404
+    expect(series.filter((l) => l.includes('transport=') && !l.includes('transport="grpc"'))).toEqual([]);
+    const help = text.split('\n').find((l) => l.startsWith('# HELP agent_credit_receiver_requests_rejected_total'));
+    expect(help).not.toMatch(/transport \(http/);
+    expect(help).toMatch(/transport=grpc/);
+  });
 });
 
 describe('the receiver counts each refusal once', () => {
