@@ -18,12 +18,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { BearerAuth } from '../../src/http/bearer-auth.js';
+import { resolveListenerSecurity } from '../../src/http/listener-security.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
 import { ReceiverBusyError } from '../../src/sources/otlp-http/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { freePort } from '../support/ports.js';
+import { makeTlsMaterial } from '../support/tls.js';
 
 interface Line {
   level: number;
@@ -201,6 +203,31 @@ describe('the receiver counts each refusal once', () => {
     expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await sleep(500); // the handler's UNAVAILABLE comes after the deadline's status went out: it reaches no client
     expect(problems).toEqual([{ signal: 'traces', status: 408, message: expect.stringMatching(/^OTLP\/gRPC DEADLINE_EXCEEDED: the exporter's deadline/) }]);
+  });
+
+  it('an OTLP/HTTP request over HTTP/2 (h2c, or ALPN h2 over TLS), answered 415 by grpc-js with no grpc-status: counted (415) and logged naming the OTLP/HTTP port', async () => {
+    const tls = makeTlsMaterial();
+    try {
+      const security = resolveListenerSecurity({ tls: { certFile: tls.serverCert, keyFile: tls.serverKey } }, 'source.http');
+      for (const secure of [false, true]) {
+        const { problems, target } = await receiverWith({ host: 'localhost', httpAddress: () => 'http://localhost:4318', ...(secure ? { security } : {}) });
+        const session = http2.connect(`${secure ? 'https' : 'http'}://${target.replace('127.0.0.1', 'localhost')}`, secure ? { ca: tls.read(tls.serverCert) } : {});
+        session.on('error', () => undefined);
+        const stream = session.request({ ':method': 'POST', ':path': '/v1/traces', 'content-type': 'application/x-protobuf' });
+        stream.end(Buffer.from([0x0a, 0x00]));
+        const status = await new Promise<unknown>((resolve) => {
+          stream.on('response', (h) => resolve(h[':status']));
+          stream.resume();
+        });
+        await new Promise((r) => stream.on('close', r));
+        session.close();
+        expect(status).toBe(415);
+        await until(() => problems.length > 0);
+        expect(problems).toEqual([{ status: 415, message: expect.stringContaining('not gRPC (content-type "application/x-protobuf", "/v1/traces") came to the OTLP/gRPC port: an OTLP/HTTP exporter? send OTLP/HTTP to http://localhost:4318') }]);
+      }
+    } finally {
+      tls.remove();
+    }
   });
 
   it('gzip: a message that does not decompress (400), one that decompresses past the limit (413)', async () => {

@@ -24,7 +24,7 @@ export interface GrpcJsStatus {
 const ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
 
 /** A client-sent text quoted in a log line: JSON-quoted (control characters escaped), 200 characters at most. */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
 }
 

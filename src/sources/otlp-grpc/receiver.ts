@@ -49,7 +49,7 @@ import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE } from '../wrong-transport.js';
-import { describeGrpcJsStatus } from './grpc-js-statuses.js';
+import { describeGrpcJsStatus, quoted } from './grpc-js-statuses.js';
 import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
 
@@ -257,6 +257,8 @@ export class OtlpGrpcReceiver {
       stream.once('close', () => {
         if (this.counted.has(stream)) return;
         const sent = sentStatus(stream);
+        // no gRPC status, but grpc-js's 415 to a request that is not gRPC (an OTLP/HTTP exporter speaking HTTP/2: h2c, or ALPN h2 over TLS)
+        if (sent === undefined && Number(stream.sentHeaders?.[':status']) === 415) return this.notGrpc(headers);
         const code = Number(sent?.['grpc-status']);
         // no status sent (the client reset the stream), or OK
         if (!Number.isInteger(code) || code === grpc.status.OK) return;
@@ -271,6 +273,25 @@ export class OtlpGrpcReceiver {
         });
         this.problem(signalOf(path) ?? 'none', code, refusal.message, refusal.status);
       });
+    });
+  }
+
+  /**
+   * grpc-js answers an HTTP/2 request whose content-type is not application/grpc with a bare HTTP
+   * 415 (no grpc-status), before any call: an OTLP/HTTP exporter that speaks HTTP/2 to this port
+   * (over TLS an exporter offering h2 in ALPN gets it; or h2c), which only reports the 415.
+   */
+  private notGrpc(headers: http2.IncomingHttpHeaders): void {
+    this.options.telemetry?.requestsRejected.add(1, { status: 415, signal: 'none', transport: 'grpc' });
+    const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : '';
+    const path = String(headers[':path'] ?? '');
+    const httpAddress = this.options.httpAddress?.();
+    this.options.onProblem?.({
+      status: 415,
+      message:
+        `OTLP/gRPC: an HTTP/2 request that is not gRPC (content-type ${quoted(contentType)}, ${quoted(path)}) came to the OTLP/gRPC port: an OTLP/HTTP exporter? ` +
+        (httpAddress ? `send OTLP/HTTP to ${httpAddress} (source.http)` : 'send OTLP/HTTP to the OTLP/HTTP receiver (source.http)') +
+        ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc',
     });
   }
 
