@@ -230,6 +230,13 @@ describe('the receiver counts each refusal once', () => {
     }
   });
 
+  it('an encoding grpc-js does not take though its lowercase is one it does ("GZIP": grpc-js matches exactly): 415 naming it, not 404', async () => {
+    const { problems, target } = await receiverWith();
+    expect(await compressedCall(target, 'GZIP', gzipSync(Buffer.from([0x0a, 0x00])))).toBe(grpc.status.UNIMPLEMENTED);
+    await until(() => problems.length > 0);
+    expect(problems).toEqual([{ signal: 'traces', status: 415, message: expect.stringContaining('compressed with "GZIP" (grpc-encoding), which the receiver cannot undo') }]);
+  });
+
   it('gzip: a message that does not decompress (400), one that decompresses past the limit (413)', async () => {
     const { problems, target } = await receiverWith();
     expect(await compressedCall(target, 'gzip', Buffer.from('not gzip at all'))).toBe(grpc.status.INTERNAL);

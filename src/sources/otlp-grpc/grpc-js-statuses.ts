@@ -20,9 +20,6 @@ export interface GrpcJsStatus {
   maxMessageBytes: number;
 }
 
-/** The compressions grpc-js undoes (its server's decompressMessage). */
-const ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
-
 /** A client-sent text quoted in a log line: JSON-quoted (control characters escaped), 200 characters at most. */
 export function quoted(text: string): string {
   return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
@@ -59,10 +56,11 @@ export function describeGrpcJsStatus(s: GrpcJsStatus): { status?: number; messag
     };
   }
   const encoding = s.encoding?.trim().toLowerCase();
-  if (s.code === grpc.status.UNIMPLEMENTED && /encoding/i.test(s.details) && encoding !== undefined && !ENCODINGS.has(encoding)) {
+  // grpc-js matches the header exactly ("GZIP" is not gzip to it): its own word decides, not the lowercased name
+  if (s.code === grpc.status.UNIMPLEMENTED && /unsupported encoding/i.test(s.details) && s.encoding !== undefined) {
     return {
       status: 415,
-      message: `a request message compressed with ${quoted(encoding)} (grpc-encoding), which the receiver cannot undo: set the exporter's compression to gzip or none (OTEL_EXPORTER_OTLP_COMPRESSION; a collector's otlp exporter: compression: gzip)`,
+      message: `a request message compressed with ${quoted(s.encoding)} (grpc-encoding), which the receiver cannot undo: set the exporter's compression to gzip or none (OTEL_EXPORTER_OTLP_COMPRESSION; a collector's otlp exporter: compression: gzip)`,
     };
   }
   if (s.code === grpc.status.INTERNAL && /decompress/i.test(s.details)) {
