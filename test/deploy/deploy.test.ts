@@ -112,6 +112,12 @@ describe('deploy/docker-compose.yaml', () => {
     const stages = steps.filter((s): s is FromStep => s.kind === 'from').map((s) => s.name);
     for (const c of copies.filter((c) => c.from !== undefined)) expect(stages, `COPY --from=${c.from}`).toContain(c.from);
     expect(readFileSync(join(ctx, build.dockerfile), 'utf8')).toMatch(/ENTRYPOINT \["node", "bin\/agent-credit.js"\]/);
+    // .dockerignore keeps node_modules, dist/ and local state out of the context, never what a COPY takes
+    const ignored = readFileSync(join(ctx, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+    for (const c of copies.filter((c) => c.from === undefined)) {
+      for (const src of c.srcs) for (const pattern of ignored) expect(pattern === src || pattern.startsWith(`${src}/`) || src.startsWith(`${pattern}/`), `COPY ${src} vs .dockerignore ${pattern}`).toBe(false);
+    }
   });
 
   // No Docker engine here: each stage of the Dockerfile runs as the image build would, in a
