@@ -457,8 +457,14 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const messageOutcomes: MessageOutcome[] = messages.map((m) => {
     const r = rewardById.get(m.stepId)!;
     const role = transfers?.roles.get(m.stepId);
-    const o: MessageOutcome = { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit: credit.get(m.agentId) ?? 0 };
-    return role ? { ...o, failureRole: role } : o;
+    const agentCredit = credit.get(m.agentId) ?? 0;
+    // Two literals, not `{ ...o, failureRole }`: in this V8 an object literal that starts with a
+    // spread and adds a property gets a map of its own, every one of them (a copied map that keeps
+    // no transitions). Messages with a role then had as many shapes as objects, and every read of
+    // a message (events, the live page) went megamorphic.
+    return role
+      ? { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit, failureRole: role }
+      : { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit };
   });
   const pairs =
     firstError && transfers
