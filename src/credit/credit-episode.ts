@@ -275,7 +275,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       }
     }
     const output = outputMessages(graph, evaluatedStepId)[0];
-    firstError = firstErrorStep(graph, { ...feOpts, ...(output !== undefined ? { failedOutputStepId: output } : {}) });
+    firstError = firstErrorStep(graph, output !== undefined ? { failedOutputStepId: output, ...feOpts } : feOpts);
     if (!firstError) warnings.push('failed run without an identifiable first error');
     // Only a located one: the failed-output fallback is a guess, and as a harm term it would raise
     // every useful message's weight — upstream agents would earn more for a failed run than for a
@@ -347,8 +347,15 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
       const forced = isSamplerName(options.estimator) ? options.estimator : undefined;
+      // est's members written out (a member added to est goes here too), not spread: `{ ...est,
+      // more }` got a map of its own per episode in this V8 (see messageOutcomes below), and the
+      // estimators' option reads went megamorphic
       estimate = await estimateShapley(agentCG, {
-        ...est,
+        budget: est.budget,
+        targetHalfWidth: est.targetHalfWidth,
+        confidence: est.confidence,
+        seed: est.seed,
+        signal: est.signal,
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,
         useClosedForm: forced === undefined,
         approximate: forced,
@@ -435,7 +442,8 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   await localizeFailure(kind === 'provenance' ? undefined : games.messageGame); // pluggable games: now that b is known
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
-    transfers = blameAndRepair(graph, firstError, { ...feOpts, blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight });
+    // blame's options first, then feOpts': a literal that starts with a spread gets a map per episode
+    transfers = blameAndRepair(graph, firstError, { blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight, ...feOpts });
   }
 
   // Message rewards.

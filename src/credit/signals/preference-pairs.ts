@@ -33,13 +33,15 @@ export function preferencePairs(
 ): PreferencePairDraft[] {
   const rejected = stepsById.get(fe.stepId);
   if (!rejected) return [];
-  const context = {
-    ...(rejected.parentStepId !== undefined ? { parentStepId: rejected.parentStepId } : {}),
-    subTask: rejected.toolName ?? rejected.name,
-    ...(rejected.inputText !== undefined ? { input: rejected.inputText } : {}),
-    ...(rejected.inputDigest !== undefined ? { inputDigest: rejected.inputDigest } : {}),
-  };
-  const base = { agentId: rejected.agentId, traceId: rejected.traceId, context, rejected };
+  // Built by assignment, and the drafts below written out, not as `{ ...(cond ? { a } : {}), b }` /
+  // `{ ...base, more }`: in this V8 a literal that starts with a spread and has more gets a map of
+  // its own per object, which made every read of a pair (outcomeToEvents) megamorphic.
+  const context: { -readonly [K in keyof PreferencePairDraft['context']]: PreferencePairDraft['context'][K] } = {};
+  if (rejected.parentStepId !== undefined) context.parentStepId = rejected.parentStepId;
+  context.subTask = rejected.toolName ?? rejected.name;
+  if (rejected.inputText !== undefined) context.input = rejected.inputText;
+  if (rejected.inputDigest !== undefined) context.inputDigest = rejected.inputDigest;
+  const { agentId, traceId } = rejected;
   const own = repairs.flatMap((r) => {
     const chosen = stepsById.get(r.stepId);
     return chosen && chosen.agentId === rejected.agentId ? [{ chosen, reason: r.reason }] : [];
@@ -50,10 +52,13 @@ export function preferencePairs(
       return s ? [`${s.stepId} by ${s.agentName ?? s.agentId}`] : [];
     });
     const why = others.length > 0 ? `corrected only by another agent (${others.join(', ')}): no pair across agents` : 'no corrective attempt found';
-    return [{ ...base, margin: Math.max(0, -rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); ${why}` }];
+    return [{ agentId, traceId, context, rejected, margin: Math.max(0, -rewardOf(rejected.stepId)), rejectedOnly: true, reason: `first error (${fe.evidence.join('; ')}); ${why}` }];
   }
   return own.map(({ chosen, reason }) => ({
-    ...base,
+    agentId,
+    traceId,
+    context,
+    rejected,
     chosen,
     margin: rewardOf(chosen.stepId) - rewardOf(rejected.stepId),
     rejectedOnly: false,
