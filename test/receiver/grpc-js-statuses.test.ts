@@ -24,6 +24,7 @@ import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
 import { ReceiverBusyError } from '../../src/sources/otlp-http/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
+import { rawGrpcStatus, unaryCall } from '../support/grpc-call.js';
 import { freePort } from '../support/ports.js';
 import { makeTlsMaterial } from '../support/tls.js';
 
@@ -46,36 +47,7 @@ const until = async (f: () => boolean) => {
   for (let i = 0; i < 300 && !f(); i++) await sleep(10);
 };
 
-/** One raw unary call from a grpc-js client: the error status, or ok. */
-function call(target: string, method: string, body: Uint8Array, metadata = new grpc.Metadata()): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
-  const identity = (b: Buffer) => b;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 10_000 }, (error) => {
-      client.close();
-      resolve(error ? { ok: false, error } : { ok: true });
-    });
-  });
-}
 
-/** A call sending one message with its compressed flag set and `grpc-encoding: encoding` (grpc-js's client compresses with gzip or deflate only): the grpc-status. */
-function compressedCall(target: string, encoding: string, message: Buffer): Promise<number> {
-  const session = http2.connect(`http://${target}`);
-  session.on('error', () => undefined);
-  const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': encoding });
-  const prefix = Buffer.alloc(5);
-  prefix[0] = 1;
-  prefix.writeUInt32BE(message.length, 1);
-  stream.end(Buffer.concat([prefix, message]));
-  return new Promise<number>((resolve) => {
-    const take = (h: http2.IncomingHttpHeaders) => {
-      if (h['grpc-status'] !== undefined) resolve(Number(h['grpc-status']));
-    };
-    stream.on('response', take);
-    stream.on('trailers', take);
-    stream.resume();
-  }).finally(() => session.close());
-}
 
 /** The value of receiver_requests_rejected_total for the series with all of `labels`. */
 async function rejected(job: LocalJob, labels: Record<string, string>): Promise<number> {
@@ -119,7 +91,7 @@ describe('statuses grpc-js sends by itself, through the job', () => {
   it('a method not served (a typo, a profiles exporter): counted (404) and logged with the path', async () => {
     const target = new URL(job.grpcReceiverUrl!).host;
     const typo = '/opentelemetry.proto.collector.trace.v1.TraceService/Exports';
-    const r = await call(target, typo, Uint8Array.from([0x0a, 0x00]));
+    const r = await unaryCall(target, typo, Uint8Array.from([0x0a, 0x00]));
     expect(r.ok || r.error.code).toBe(grpc.status.UNIMPLEMENTED);
     await until(() => warnings(/UNIMPLEMENTED/).length > 0);
     expect(warnings(/UNIMPLEMENTED/)[0]).toMatchObject({ status: 404, msg: expect.stringContaining(`no method "${typo}" on the OTLP/gRPC port`) });
@@ -128,7 +100,7 @@ describe('statuses grpc-js sends by itself, through the job', () => {
 
   it('a message in a compression grpc-js cannot undo (zstd, as a collector may send): counted (415) and logged naming gzip', async () => {
     const target = new URL(job.grpcReceiverUrl!).host;
-    expect(await compressedCall(target, 'zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe(grpc.status.UNIMPLEMENTED);
+    expect(await rawGrpcStatus(target, OTLP_GRPC_METHODS.traces, Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), { headers: { 'grpc-encoding': 'zstd' }, compressed: true })).toBe(grpc.status.UNIMPLEMENTED);
     await until(() => warnings(/"zstd"/).length > 0);
     expect(warnings(/"zstd"/)[0]).toMatchObject({ status: 415, signal: 'traces', msg: expect.stringContaining("set the exporter's compression to gzip or none") });
     expect(await rejected(job, { status: '415', signal: 'traces', transport: 'grpc' })).toBe(1);
@@ -163,10 +135,10 @@ describe('the receiver counts each refusal once', () => {
     const { problems, target } = await receiverWith({ security: { auth: new BearerAuth(['s3cret']) } });
     const authorized = new grpc.Metadata();
     authorized.set('authorization', 'Bearer s3cret');
-    expect((await call(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x00]))).ok).toBe(false); // UNAUTHENTICATED
-    expect((await call(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x05, 0x01]), authorized)).ok).toBe(false); // INVALID_ARGUMENT
-    expect((await call(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]), authorized)).ok).toBe(false);
-    expect((await call(target, OTLP_GRPC_METHODS.logs, new Uint8Array(), authorized)).ok).toBe(true);
+    expect((await unaryCall(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x00]))).ok).toBe(false); // UNAUTHENTICATED
+    expect((await unaryCall(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x05, 0x01]), { metadata: authorized })).ok).toBe(false); // INVALID_ARGUMENT
+    expect((await unaryCall(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]), { metadata: authorized })).ok).toBe(false);
+    expect((await unaryCall(target, OTLP_GRPC_METHODS.logs, new Uint8Array(), { metadata: authorized })).ok).toBe(true);
     await sleep(100);
     expect(problems.map((p) => [p.status, p.message.split(':')[0]])).toEqual([
       [401, 'OTLP/gRPC UNAUTHENTICATED'],
@@ -186,20 +158,7 @@ describe('the receiver counts each refusal once', () => {
     opened.push(receiver);
     const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 7 });
     // a raw HTTP/2 client, which does not reset the stream at its deadline as grpc-js's does: grpc-js's server answers it
-    const session = http2.connect(`http://127.0.0.1:${receiver.address().port}`);
-    session.on('error', () => undefined);
-    const stream = session.request({ ':method': 'POST', ':path': OTLP_GRPC_METHODS.traces, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '100m' });
-    const prefix = Buffer.alloc(5);
-    prefix.writeUInt32BE(run.tracesProto.byteLength, 1);
-    stream.end(Buffer.concat([prefix, run.tracesProto]));
-    const code = await new Promise<number>((resolve) => {
-      const take = (h: http2.IncomingHttpHeaders) => {
-        if (h['grpc-status'] !== undefined) resolve(Number(h['grpc-status']));
-      };
-      stream.on('response', take);
-      stream.on('trailers', take);
-      stream.resume();
-    }).finally(() => session.close());
+    const code = await rawGrpcStatus(`127.0.0.1:${receiver.address().port}`, OTLP_GRPC_METHODS.traces, run.tracesProto, { headers: { 'grpc-timeout': '100m' } });
     expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await sleep(500); // the handler's UNAVAILABLE comes after the deadline's status went out: it reaches no client
     expect(problems).toEqual([{ signal: 'traces', status: 408, message: expect.stringMatching(/^OTLP\/gRPC DEADLINE_EXCEEDED: the exporter's deadline/) }]);
@@ -232,15 +191,15 @@ describe('the receiver counts each refusal once', () => {
 
   it('an encoding grpc-js does not take though its lowercase is one it does ("GZIP": grpc-js matches exactly): 415 naming it, not 404', async () => {
     const { problems, target } = await receiverWith();
-    expect(await compressedCall(target, 'GZIP', gzipSync(Buffer.from([0x0a, 0x00])))).toBe(grpc.status.UNIMPLEMENTED);
+    expect(await rawGrpcStatus(target, OTLP_GRPC_METHODS.traces, gzipSync(Buffer.from([0x0a, 0x00])), { headers: { 'grpc-encoding': 'GZIP' }, compressed: true })).toBe(grpc.status.UNIMPLEMENTED);
     await until(() => problems.length > 0);
     expect(problems).toEqual([{ signal: 'traces', status: 415, message: expect.stringContaining('compressed with "GZIP" (grpc-encoding), which the receiver cannot undo') }]);
   });
 
   it('gzip: a message that does not decompress (400), one that decompresses past the limit (413)', async () => {
     const { problems, target } = await receiverWith();
-    expect(await compressedCall(target, 'gzip', Buffer.from('not gzip at all'))).toBe(grpc.status.INTERNAL);
-    expect(await compressedCall(target, 'gzip', gzipSync(Buffer.alloc(64 * 1024)))).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(await rawGrpcStatus(target, OTLP_GRPC_METHODS.traces, Buffer.from('not gzip at all'), { headers: { 'grpc-encoding': 'gzip' }, compressed: true })).toBe(grpc.status.INTERNAL);
+    expect(await rawGrpcStatus(target, OTLP_GRPC_METHODS.traces, gzipSync(Buffer.alloc(64 * 1024)), { headers: { 'grpc-encoding': 'gzip' }, compressed: true })).toBe(grpc.status.RESOURCE_EXHAUSTED);
     await until(() => problems.length >= 2);
     await sleep(50);
     expect(problems).toEqual([

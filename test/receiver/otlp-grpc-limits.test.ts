@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BearerAuth } from '../../src/http/bearer-auth.js';
 import { generateScenario } from '../../src/scenarios/index.js';
+import { unaryCall } from '../support/grpc-call.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, RETRY_INFO_TRAILER, retryDelayOf, retryInfoDelayOf, type OtlpGrpcReceiverOptions } from '../../src/sources/otlp-grpc/index.js';
 
 const MiB = 1024 * 1024;
@@ -77,17 +78,6 @@ function stalledCall(target: string, declared: number, sent: number, opts: { pat
   return { stream, answered, status: () => status, message: () => message };
 }
 
-/** One unary call from a grpc-js client: the response, or the error status. */
-function call(target: string, body: Uint8Array, metadata = new grpc.Metadata(), method = OTLP_GRPC_METHODS.traces): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
-  const identity = (b: Buffer) => b;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 10_000 }, (error) => {
-      client.close();
-      resolve(error ? { ok: false, error } : { ok: true });
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, sleep(ms).then(() => 'no answer' as const)]);
@@ -101,7 +91,7 @@ describe('OTLP/gRPC: messages read at once are bounded', () => {
     await sleep(300);
     expect(stalled.map((s) => s.status())).toEqual([undefined, undefined]);
 
-    const refused = await call(target, run.tracesProto);
+    const refused = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(refused.ok || [refused.error.code, refused.error.details]).toEqual([
       grpc.status.UNAVAILABLE,
       `the receiver is reading ${2 * MiB} bytes of request messages already (limit ${2 * MiB}, 4 × source.http.maxBodyBytes), and this call waited 0.2 s for room: retry shortly`,
@@ -116,7 +106,7 @@ describe('OTLP/gRPC: messages read at once are bounded', () => {
     // the stalled clients give up (RST_STREAM): their reservations are released
     for (const s of stalled) s.stream.close(http2.constants.NGHTTP2_CANCEL);
     await sleep(200);
-    expect(await call(target, run.tracesProto)).toEqual({ ok: true });
+    expect(await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto)).toMatchObject({ ok: true });
     expect(seen.spans).toBe(run.spans.length);
   });
 
@@ -127,7 +117,7 @@ describe('OTLP/gRPC: messages read at once are bounded', () => {
     expect(problems).toContainEqual({ status: 408, message: 'OTLP/gRPC DEADLINE_EXCEEDED: the request message did not arrive whole within 0.3 s: send each Export request at once' });
     // the one slot is free again (the stalled client has not even closed its stream)
     const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
-    expect(await call(target, run.tracesProto)).toEqual({ ok: true });
+    expect(await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto)).toMatchObject({ ok: true });
   });
 
   it('a waiting call is read as soon as a call ends; past maxWaitingCalls one is refused at once', async () => {
@@ -135,15 +125,15 @@ describe('OTLP/gRPC: messages read at once are bounded', () => {
     const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
     const stalled = stalledCall(target, MiB - 1, 64 * 1024);
     await sleep(100);
-    const waiting = call(target, run.tracesProto);
+    const waiting = unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     await sleep(100);
-    const third = await call(target, run.tracesProto);
+    const third = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(third.ok || [third.error.code, third.error.details]).toEqual([
       grpc.status.UNAVAILABLE,
       `the receiver is reading ${MiB} bytes of request messages already (limit ${MiB}, 4 × source.http.maxBodyBytes), and 1 calls wait for room already: retry shortly`,
     ]);
     stalled.stream.close(http2.constants.NGHTTP2_CANCEL);
-    expect(await waiting).toEqual({ ok: true });
+    expect(await waiting).toMatchObject({ ok: true });
   });
 
   it('the calls an exporter multiplexes on one connection (50 at once, metadata first) are all read, a few at a time — none refused', async () => {
@@ -199,7 +189,7 @@ describe('OTLP/gRPC: what is refused before the message is read (checks that hel
     const metadata = new grpc.Metadata();
     metadata.set('authorization', 'Bearer s3cret-token');
     const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
-    expect(await call(target, run.tracesProto, metadata)).toEqual({ ok: true });
+    expect(await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto, { metadata })).toMatchObject({ ok: true });
     expect(seen.spans).toBe(run.spans.length);
   });
 });

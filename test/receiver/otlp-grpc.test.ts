@@ -20,6 +20,7 @@ import { OTLP_GRPC_METHODS, OtlpGrpcReceiver, RETRY_INFO_TRAILER, retryDelayOf, 
 import { ReceiverBusyError, decodeExportResponse, type OtlpHandler, type PartialSuccess } from '../../src/sources/otlp-http/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
+import { unaryCall } from '../support/grpc-call.js';
 import { freePort } from '../support/ports.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
 
@@ -97,18 +98,6 @@ afterAll(async () => {
   await Promise.all(opened.map((r) => r.close()));
 });
 
-/** One raw unary call with the given bytes: the response bytes, or the error status. */
-function call(target: string, method: string, body: Uint8Array, opts: { credentials?: grpc.ChannelCredentials; metadata?: grpc.Metadata; channelOptions?: grpc.ChannelOptions } = {}): Promise<{ ok: true; bytes: Buffer } | { ok: false; error: grpc.ServiceError }> {
-  // the test certificate names localhost: TLS clients ask for that name (a server name that is an IP is deprecated)
-  const client = new grpc.Client(target, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions ?? (opts.credentials ? { 'grpc.ssl_target_name_override': 'localhost' } : {}));
-  const identity = (b: Buffer) => b;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), opts.metadata ?? new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error, bytes) => {
-      client.close();
-      resolve(error ? { ok: false, error } : { ok: true, bytes: bytes! });
-    });
-  });
-}
 
 const aRun = () => generateScenario({ kind: 'saboteur', convention: 'genai', seed: 11 });
 
@@ -116,7 +105,7 @@ describe('OTLP/gRPC statuses', () => {
   it('an undecodable request: INVALID_ARGUMENT (not retried), the handler not called', async () => {
     const { target, seen, problems } = await receiverWith({});
     // field 1 (resource_spans), length 5, but only one byte follows
-    const r = await call(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x05, 0x01]));
+    const r = await unaryCall(target, OTLP_GRPC_METHODS.traces, Uint8Array.from([0x0a, 0x05, 0x01]));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -132,7 +121,7 @@ describe('OTLP/gRPC statuses', () => {
       },
     });
     const run = await aRun();
-    const r = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
+    const r = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.code).toBe(grpc.status.UNAVAILABLE);
@@ -155,7 +144,7 @@ describe('OTLP/gRPC statuses', () => {
       },
     });
     const run = await aRun();
-    const r = await call(target, OTLP_GRPC_METHODS.logs, run.logsProto);
+    const r = await unaryCall(target, OTLP_GRPC_METHODS.logs, run.logsProto);
     expect(r.ok || r.error.code).toBe(grpc.status.INTERNAL);
     expect(r.ok || r.error.details).toBe('processing failed: disk on fire');
   });
@@ -164,20 +153,20 @@ describe('OTLP/gRPC statuses', () => {
     const partial: PartialSuccess = { rejected: 2, errorMessage: 'two log records could not be joined' };
     const { target, seen } = await receiverWith({ onLogs: () => partial });
     const run = await aRun();
-    const r = await call(target, OTLP_GRPC_METHODS.logs, run.logsProto);
+    const r = await unaryCall(target, OTLP_GRPC_METHODS.logs, run.logsProto);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(decodeExportResponse(r.bytes)).toEqual(partial);
     expect(seen.logs.length).toBe(run.logRecords.length);
     // full success: an empty response (partial_success unset)
-    const spans = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
+    const spans = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(spans.ok && spans.bytes.length).toBe(0);
   });
 
   it('metrics (MetricsService/Export, which Python’s opentelemetry-instrument also sends by default): UNIMPLEMENTED naming the fix, and reported as the HTTP receiver reports /v1/metrics', async () => {
     const { target, seen, problems } = await receiverWith({});
     // an ExportMetricsServiceRequest with one empty ResourceMetrics, as any exporter's body starts
-    const r = await call(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]));
+    const r = await unaryCall(target, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', Uint8Array.from([0x0a, 0x00]));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.code).toBe(grpc.status.UNIMPLEMENTED);
@@ -190,7 +179,7 @@ describe('OTLP/gRPC statuses', () => {
     const { target, seen } = await receiverWith({}, { maxMessageBytes: 1024 });
     const run = await aRun();
     expect(run.tracesProto.byteLength).toBeGreaterThan(1024);
-    const r = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
+    const r = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(r.ok || r.error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(seen.spans).toHaveLength(0);
   });
@@ -235,11 +224,11 @@ describe('OTLP/gRPC secured by source.http.auth / tls', () => {
   it('a bearer token: refused UNAUTHENTICATED without or with a wrong one (the handler not called); the real exporter with the header gets in', async () => {
     const { target, seen, receiver } = await receiverWith({}, { security: { auth: new BearerAuth(['s3cret-token']) } });
     const run = await aRun();
-    const none = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
+    const none = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(none.ok || [none.error.code, none.error.details]).toEqual([grpc.status.UNAUTHENTICATED, expect.stringMatching(/^no bearer token: send the metadata authorization: Bearer <token> with a token of source\.http\.auth/)]);
     const wrong = new grpc.Metadata();
     wrong.set('authorization', 'Bearer nope');
-    const bad = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto, { metadata: wrong });
+    const bad = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto, { metadata: wrong });
     expect(bad.ok || [bad.error.code, bad.error.details]).toEqual([grpc.status.UNAUTHENTICATED, expect.stringMatching(/^invalid bearer token/)]);
     expect(seen.spans).toHaveLength(0);
 
@@ -257,19 +246,19 @@ describe('OTLP/gRPC secured by source.http.auth / tls', () => {
     expect(receiver.address().url).toMatch(/^https:\/\//);
     const run = await aRun();
     const ca = Buffer.from(tls.read(tls.serverCert));
-    const ok = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca) });
+    const ok = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca) });
     expect(ok.ok).toBe(true);
     expect(seen.spans.length).toBe(run.spans.length);
-    const plain = await call(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
+    const plain = await unaryCall(target, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(plain.ok || plain.error.code).toBe(grpc.status.UNAVAILABLE);
 
     const mutual = resolveListenerSecurity({ tls: { certFile: tls.serverCert, keyFile: tls.serverKey, clientCaFile: tls.clientCa } }, 'source.http');
     const m = await receiverWith({}, { security: mutual });
-    const withoutCert = await call(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca) });
+    const withoutCert = await unaryCall(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca) });
     expect(withoutCert.ok).toBe(false);
-    const stranger = await call(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca, Buffer.from(tls.read(tls.strangerKey)), Buffer.from(tls.read(tls.strangerCert))) });
+    const stranger = await unaryCall(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca, Buffer.from(tls.read(tls.strangerKey)), Buffer.from(tls.read(tls.strangerCert))) });
     expect(stranger.ok).toBe(false);
-    const client = await call(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca, Buffer.from(tls.read(tls.clientKey)), Buffer.from(tls.read(tls.clientCert))) });
+    const client = await unaryCall(m.target, OTLP_GRPC_METHODS.traces, run.tracesProto, { credentials: grpc.credentials.createSsl(ca, Buffer.from(tls.read(tls.clientKey)), Buffer.from(tls.read(tls.clientCert))) });
     expect(client.ok).toBe(true);
     expect(m.seen.spans.length).toBe(run.spans.length);
   });

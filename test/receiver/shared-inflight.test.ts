@@ -16,6 +16,7 @@ import { InflightBytes } from '../../src/sources/inflight-bytes.js';
 import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc/index.js';
 import { OtlpHttpReceiver, type OtlpHandler } from '../../src/sources/otlp-http/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
+import { unaryCall } from '../support/grpc-call.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 const MiB = 1024 * 1024;
@@ -54,16 +55,6 @@ function halfSentPost(port: number, body: Uint8Array) {
   return { answered, finish: () => req.end(Buffer.from(body.subarray(half))) };
 }
 
-function grpcCall(target: string, body: Uint8Array): Promise<{ ok: true } | { ok: false; error: grpc.ServiceError }> {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
-  const identity = (b: Buffer) => b;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(OTLP_GRPC_METHODS.traces, identity, identity, Buffer.from(body), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error) => {
-      client.close();
-      resolve(error ? { ok: false, error } : { ok: true });
-    });
-  });
-}
 
 describe('one in-flight budget for OTLP/HTTP and OTLP/gRPC', () => {
   it('a gRPC call waits while an HTTP body holds the room and is admitted when that body is read', async () => {
@@ -72,11 +63,11 @@ describe('one in-flight budget for OTLP/HTTP and OTLP/gRPC', () => {
     const post = halfSentPost(httpPort, run.tracesProto);
     await sleep(200);
     expect(shared.bytes).toBe(run.tracesProto.byteLength); // the HTTP body's Content-Length, reserved while it is read
-    const waiting = grpcCall(grpcTarget, run.tracesProto);
+    const waiting = unaryCall(grpcTarget, OTLP_GRPC_METHODS.traces, run.tracesProto);
     expect(await within(waiting, 400)).toBe('no answer'); // its 1 MiB does not fit beside the body
     post.finish();
     expect((await post.answered).status).toBe(200);
-    expect(await within(waiting, 3_000)).toEqual({ ok: true });
+    expect(await within(waiting, 3_000)).toMatchObject({ ok: true });
     expect(seen.spans).toBe(2 * run.spans.length);
     expect(shared.bytes).toBe(0);
   });
