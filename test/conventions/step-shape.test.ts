@@ -1,0 +1,32 @@
+/**
+ * buildStep declares every optional member of a step up front (undefined when absent) so that all
+ * steps share one V8 map (steps.ts). Absent members must stay invisible: JSON and the present
+ * members' order are those of the former build, which added present members one by one in this order.
+ */
+import { describe, expect, it } from 'vitest';
+import { stepsFromSpans } from '../../src/conventions/index.js';
+import { INSTRUMENTATIONS, runSpans } from './fixtures.js';
+
+const FORMER_ORDER = [
+  'stepId', 'traceId', 'agentId', 'agentName', 'kind', 'rewardable', 'convention', 'name', 'startTimeUnixNano', 'endTimeUnixNano', 'status', 'causalInputs',
+  'clockOffsetNano', 'parentStepId', 'toolName', 'toolCallId', 'handoffTo', 'inputDigest', 'inputText', 'outputDigest', 'outputText', 'usage', 'flaggedErroneous',
+];
+
+describe.each(INSTRUMENTATIONS)('%s fixture steps', (inst) => {
+  const steps = runSpans(inst).flatMap((spans) => stepsFromSpans(spans).steps);
+
+  it('all have the same own keys (one shape)', () => {
+    expect(steps.length).toBeGreaterThan(0);
+    for (const s of steps) expect(Object.keys(s)).toEqual(FORMER_ORDER);
+  });
+
+  it('present members in the former order; JSON as if absent members were never set', () => {
+    for (const s of steps) {
+      const present = Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined));
+      const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v);
+      expect(JSON.stringify(s, replacer)).toBe(JSON.stringify(present, replacer));
+      const keys = Object.keys(present);
+      expect(keys).toEqual(FORMER_ORDER.filter((k) => keys.includes(k)));
+    }
+  });
+});
