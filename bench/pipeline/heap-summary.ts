@@ -7,7 +7,7 @@
  * Usage: node --import tsx bench/pipeline/heap-summary.ts [--top N] <files...>
  */
 import { readFileSync } from 'node:fs';
-import { area, fnName, type CallFrame } from './profile-frames.js';
+import { area, fnName, summaryArgs, type CallFrame } from './profile-frames.js';
 
 interface HeapNode {
   callFrame: CallFrame;
@@ -15,17 +15,7 @@ interface HeapNode {
   children: HeapNode[];
 }
 
-const args = process.argv.slice(2);
-let top = 30;
-const files: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--top') top = Number(args[++i]);
-  else files.push(args[i]!);
-}
-if (files.length === 0 || !Number.isInteger(top) || top <= 0) {
-  process.stderr.write('usage: heap-summary.ts [--top N] <file.heapprofile ...>\n');
-  process.exit(2);
-}
+const { top, files } = summaryArgs(process.argv.slice(2), 'usage: heap-summary.ts [--top N] <file.heapprofile ...>', 30);
 
 const byArea = new Map<string, number>();
 const self = new Map<string, number>();

@@ -5,7 +5,7 @@
  * sample). Usage: node --import tsx bench/pipeline/profile-summary.ts [--top N] <files...>
  */
 import { readFileSync } from 'node:fs';
-import { area, fnName, type CallFrame } from './profile-frames.js';
+import { area, fnName, summaryArgs, type CallFrame } from './profile-frames.js';
 
 interface ProfileNode {
   id: number;
@@ -18,17 +18,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const args = process.argv.slice(2);
-let top = 40;
-const files: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--top') top = Number(args[++i]);
-  else files.push(args[i]!);
-}
-if (files.length === 0 || !Number.isInteger(top) || top <= 0) {
-  process.stderr.write('usage: profile-summary.ts [--top N] <file.cpuprofile ...>\n');
-  process.exit(2);
-}
+const { top, files } = summaryArgs(process.argv.slice(2), 'usage: profile-summary.ts [--top N] <file.cpuprofile ...>', 40);
 
 const byArea = new Map<string, number>();
 const self = new Map<string, number>();
