@@ -34,9 +34,16 @@ export function grpcAtHttpPortMessage(grpcAddress: string | undefined): string {
  */
 export function httpAtGrpcPortMessage(httpAddress: string | undefined): string {
   return (
-    'a client that did not open with plaintext HTTP/2 connected to the OTLP/gRPC port: an OTLP/HTTP exporter? ' +
+    `a client that did not open with plaintext HTTP/2 connected to the OTLP/gRPC port: an OTLP/HTTP exporter? ${otlpHttpFix(httpAddress)}` +
+    '; a gRPC exporter using TLS? this port takes plaintext: give the exporter an http:// endpoint (OTEL_EXPORTER_OTLP_INSECURE=true), or serve TLS (source.http.tls)'
+  );
+}
+
+/** The fix for an OTLP/HTTP exporter sending to the OTLP/gRPC port: where OTLP/HTTP goes, or switch the exporter to gRPC. */
+export function otlpHttpFix(httpAddress: string | undefined): string {
+  return (
     (httpAddress ? `send OTLP/HTTP to ${httpAddress} (source.http)` : 'send OTLP/HTTP to the OTLP/HTTP receiver (source.http)') +
-    ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc; a gRPC exporter using TLS? this port takes plaintext: give the exporter an http:// endpoint (OTEL_EXPORTER_OTLP_INSECURE=true), or serve TLS (source.http.tls)'
+    ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc'
   );
 }
 

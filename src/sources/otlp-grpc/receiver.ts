@@ -48,7 +48,7 @@ import { exportResponse, type OtlpSignal } from '../otlp-http/responses.js';
 import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
-import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE } from '../wrong-transport.js';
+import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE, otlpHttpFix } from '../wrong-transport.js';
 import { describeGrpcJsStatus, quoted } from './grpc-js-statuses.js';
 import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
@@ -282,17 +282,12 @@ export class OtlpGrpcReceiver {
    * (over TLS an exporter offering h2 in ALPN gets it; or h2c), which only reports the 415.
    */
   private notGrpc(headers: http2.IncomingHttpHeaders): void {
-    this.options.telemetry?.requestsRejected.add(1, { status: 415, signal: 'none', transport: 'grpc' });
     const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : '';
     const path = String(headers[':path'] ?? '');
-    const httpAddress = this.options.httpAddress?.();
-    this.options.onProblem?.({
-      status: 415,
-      message:
-        `OTLP/gRPC: an HTTP/2 request that is not gRPC (content-type ${quoted(contentType)}, ${quoted(path)}) came to the OTLP/gRPC port: an OTLP/HTTP exporter? ` +
-        (httpAddress ? `send OTLP/HTTP to ${httpAddress} (source.http)` : 'send OTLP/HTTP to the OTLP/HTTP receiver (source.http)') +
-        ', or set the exporter to OTEL_EXPORTER_OTLP_PROTOCOL=grpc',
-    });
+    this.reportWithoutCall(
+      415,
+      `OTLP/gRPC: an HTTP/2 request that is not gRPC (content-type ${quoted(contentType)}, ${quoted(path)}) came to the OTLP/gRPC port: an OTLP/HTTP exporter? ${otlpHttpFix(this.options.httpAddress?.())}`,
+    );
   }
 
   /**
@@ -305,9 +300,14 @@ export class OtlpGrpcReceiver {
     h2.on('sessionError', (err: Error) => {
       if (!MISSING_HTTP2_PREFACE.test(err.message)) return;
       // counted and logged as the HTTP receiver's 400s; no gRPC status was sent (there was no call)
-      this.options.telemetry?.requestsRejected.add(1, { status: 400, signal: 'none', transport: 'grpc' });
-      this.options.onProblem?.({ status: 400, message: httpAtGrpcPortMessage(this.options.httpAddress?.()) });
+      this.reportWithoutCall(400, httpAtGrpcPortMessage(this.options.httpAddress?.()));
     });
+  }
+
+  /** Counts and logs, as the HTTP receiver's `status`, a refusal that carried no gRPC status (there was no call). */
+  private reportWithoutCall(status: number, message: string): void {
+    this.options.telemetry?.requestsRejected.add(1, { status, signal: 'none', transport: 'grpc' });
+    this.options.onProblem?.({ status, message });
   }
 
   /**
