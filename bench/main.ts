@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { creditAccuracySection } from './credit/section.js';
+import { benchCode } from './lib/code.js';
 import { machineInfo } from './lib/machine.js';
 import { bytes } from './lib/markdown.js';
 import type { BenchContext, SectionResult } from './lib/section.js';
@@ -104,6 +105,7 @@ export async function runBench(opts: BenchOptions, log: (m: string) => void = (m
     `| Node.js | ${m.node} |`,
     `| Python | ${m.python} |`,
     `| date | ${m.date} |`,
+    `| code | ${benchCode()} |`,
     `| commit | ${m.commit}${m.dirty ? ' (work tree had uncommitted changes)' : ''} |`,
     `| seed | ${opts.seed} |`,
     `| mode | ${opts.quick ? 'quick (tiny sizes: not for conclusions)' : 'full'} |`,

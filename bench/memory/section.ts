@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { benchCodeImports } from '../lib/code.js';
 import { bytes, int, num, table } from '../lib/markdown.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
 import { linePlot } from '../lib/svg.js';
@@ -29,7 +30,7 @@ export async function memorySection(ctx: BenchContext): Promise<SectionResult> {
   const args = ctx.quick
     ? { seed: ctx.seed, templates: 10, held: 200, flood: 2000, samples: 8, maxOpen: 100 }
     : { seed: ctx.seed, templates: 60, held: 5000, flood: 200000, samples: 25, maxOpen: 2000 };
-  const { stdout } = await execFileP(process.execPath, ['--expose-gc', '--import', 'tsx', join(ctx.repo, 'bench', 'memory', 'probe.ts'), JSON.stringify(args)], {
+  const { stdout } = await execFileP(process.execPath, ['--expose-gc', '--import', 'tsx', ...benchCodeImports(ctx.repo), join(ctx.repo, 'bench', 'memory', 'probe.ts'), JSON.stringify(args)], {
     cwd: ctx.repo,
     maxBuffer: 64 * 1024 * 1024,
     timeout: 600_000,

@@ -7,6 +7,7 @@
  * the output alone costs (./publish-floor.ts), to show where the pipeline's time goes.
  */
 import { availableParallelism, cpus } from 'node:os';
+import { benchCode } from '../lib/code.js';
 import type { CpuSample } from '../lib/cpu.js';
 import { int, num, table } from '../lib/markdown.js';
 import type { BenchContext } from '../lib/section.js';
@@ -144,7 +145,7 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
       : `kafkajs without the product's fast paths (${fastPaths?.reason ?? 'not installed'})`;
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores shared by the broker (JVM), the pipeline's threads and the consumer`;
     const markdown = [
-      `Broker: Apache Kafka ${broker.version} (${broker.started ? 'started by scripts/kafka.ts for this run, on this machine' : 'external, KAFKA_BROKERS'}), topics with 4 partitions, ${int(fleet.episodes)} episodes = ${int(fleet.spans)} spans in ${int(fleet.spanRecords.length)} span records + ${int(fleet.logRecords.length)} evaluation log records. Time is first record delivered → last record (baseline) / last episode's events acknowledged (ours); group join excluded. Machine: ${machine}. Client: ${kafkajsNote}. Code: the TypeScript sources through tsx, as the benchmark loads them; \`npm start\` runs the compiled build when it is up to date (bin/launch-target.js), whose processEpisode took ~8 % less CPU in a separate in-process comparison — so these rows are, if anything, slow for the product.`,
+      `Broker: Apache Kafka ${broker.version} (${broker.started ? 'started by scripts/kafka.ts for this run, on this machine' : 'external, KAFKA_BROKERS'}), topics with 4 partitions, ${int(fleet.episodes)} episodes = ${int(fleet.spans)} spans in ${int(fleet.spanRecords.length)} span records + ${int(fleet.logRecords.length)} evaluation log records. Time is first record delivered → last record (baseline) / last episode's events acknowledged (ours); group join excluded. Machine: ${machine}. Client: ${kafkajsNote}. Code: ${benchCode()}.`,
       table(['consumer', 'records in', 'seconds', 'spans/s', 'ours ÷ baseline', 'CPU-seconds: this process + broker JVM'], rows),
       bounds.length > 0
         ? `**What the cores allow.** CPU time from the first record to the end, of this process (all threads) and of the broker (its JVM, /proc), is work the run had to do on ${cores} cores; no schedule finishes it in less than its sum ÷ ${cores}. For the median runs: ${bounds.join('; ')}.${rawMedian?.cpu.brokerSeconds !== undefined ? ` The baseline used ${num(rawMedian.cpu.processSeconds + rawMedian.cpu.brokerSeconds)} CPU-s in ${num(rawSeconds)} s (${Math.round((100 * (rawMedian.cpu.processSeconds + rawMedian.cpu.brokerSeconds)) / (rawSeconds * cores))}% of the cores).` : ''} A ratio of ${KAFKA_RATIO_GOAL} on this machine needs the whole pipeline run, broker included, to fit in ${num((cores * rawSeconds) / KAFKA_RATIO_GOAL)} CPU-seconds.`

@@ -2,9 +2,11 @@
  * The Kafka pipeline run of the benchmark (section 2), alone and repeated, for a CPU profile of
  * its timed window only (first span in → last episode's events published):
  *
- *   KAFKA_CACHE_DIR=/tmp/kafka-cache PROFILE_DIR=/tmp/prof node --import tsx bench/pipeline/profile.ts
+ *   KAFKA_CACHE_DIR=/tmp/kafka-cache PROFILE_DIR=/tmp/prof node --import tsx --import ./bench/lib/use-build.mjs bench/pipeline/profile.ts
  *   node --import tsx bench/pipeline/profile-summary.ts /tmp/prof/*.cpuprofile
  *
+ * Without `--import ./bench/lib/use-build.mjs` it measures the sources through tsx instead of the
+ * compiled build that `npm run bench` and `npm start` run (it prints which).
  * Environment: RUNS (default 4), WARM (default 2: runs not profiled, they warm the JIT),
  * CREDIT_WORKERS (default 0: credit on the consumer thread), EPISODES (default 1500),
  * COMPRESSION (none | lz4, default none), INSTANCES (default 1; 2–4: that many pipeline instances in
@@ -27,6 +29,7 @@ import { join } from 'node:path';
 import type { BenchContext } from '../lib/section.js';
 
 const { mainThreadCpuSeconds } = await import('../lib/cpu.js');
+const { benchCode } = await import('../lib/code.js');
 const { openBroker, loadTopic } = await import('./broker.js');
 const { fleetRecords } = await import('./data.js');
 const { runPipelineOnce, creditPool } = await import('./pipeline-run.js');
@@ -49,6 +52,7 @@ if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSIO
 const profileDir = process.env.PROFILE_DIR;
 const heap = process.env.HEAP === '1';
 const seed = 20261125;
+process.stdout.write(`code: ${benchCode()}\n`);
 
 const session = profileDir ? new Session() : undefined;
 const post = (method: string, params?: object) =>
