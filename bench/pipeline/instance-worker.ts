@@ -26,7 +26,8 @@ export type FromInstance =
   | { kind: 'started' }
   /** The first span reached the assembler; `at` is performance.timeOrigin + performance.now(). */
   | { kind: 'first'; at: number }
-  | { kind: 'stats'; stats: KafkaPipelineStats }
+  /** `lastAckAt`: when the broker last acknowledged this instance's events (performance.timeOrigin + performance.now()). */
+  | { kind: 'stats'; stats: KafkaPipelineStats; lastAckAt?: number }
   | { kind: 'stopped'; stats: KafkaPipelineStats }
   | { kind: 'failed'; message: string };
 
@@ -89,7 +90,10 @@ port.on('message', (m: ToInstance) => {
         await h.pipeline.start();
         if (harness !== h) return; // stopped while it started: no stats to report
         post({ kind: 'started' });
-        timer = setInterval(() => post({ kind: 'stats', stats: h.pipeline.stats() }), 10);
+        timer = setInterval(() => {
+          const ack = h.lastAckAt();
+          post({ kind: 'stats', stats: h.pipeline.stats(), ...(ack !== undefined ? { lastAckAt: performance.timeOrigin + ack } : {}) });
+        }, 10);
       } else if (m.kind === 'go') {
         open = true;
       } else if (m.kind === 'stop') {

@@ -55,6 +55,8 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
   const n = pool.workers.length;
   const tag = `${ctx.seed}_x${n}_${Date.now()}`;
   const latest: (KafkaPipelineStats | undefined)[] = new Array(n).fill(undefined);
+  /** Each instance's last acknowledged send, on this thread's clock: the run ends at the latest. */
+  const lastAck: (number | undefined)[] = new Array(n).fill(undefined);
   const final: (KafkaPipelineStats | undefined)[] = new Array(n).fill(undefined);
   let started = 0;
   /** Instances done with the run: stopped, failed after `stop`, or their thread gone. */
@@ -86,9 +88,12 @@ export async function runPipelineInstances(ctx: BenchContext, brokers: string, t
         first = Math.min(first ?? at, at);
       } else if (m.kind === 'stats') {
         latest[i] = m.stats;
+        if (m.lastAckAt !== undefined) lastAck[i] = m.lastAckAt - performance.timeOrigin;
         if (end === undefined && first !== undefined && idle()) {
           endCpu = cpuSample(brokerPid);
-          end = performance.now();
+          // the broker's acknowledgement of the last events, not this poll (stats come every 10 ms)
+          const acks = lastAck.filter((a): a is number => a !== undefined);
+          end = acks.length > 0 ? Math.max(...acks) : performance.now();
         }
       }
     };
