@@ -187,6 +187,19 @@ const INTERN_SLOTS = 4096; // power of two; bounded memory: 4096 × 64 bytes
  * miss (mostly unique values such as ids) copies into it instead of allocating a copy of its own.
  */
 const internSlab = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+/** The slab read four bytes at a time (slots start at multiples of 64, so aligned reads). */
+const internSlabView = new DataView(internSlab.buffer);
+
+/** Whether `view[start, stop)` holds the bytes of the slot at `base`, compared four bytes at a time. */
+function sameBytes(view: DataView, start: number, stop: number, base: number): boolean {
+  const slab = internSlabView;
+  let i = start;
+  let k = base;
+  for (; i + 4 <= stop; i += 4, k += 4) if (view.getUint32(i, true) !== slab.getUint32(k, true)) return false;
+  for (; i < stop; i++, k++) if (view.getUint8(i) !== slab.getUint8(k)) return false;
+  return true;
+}
+
 /** Byte length of each slot's string; -1 for an empty slot. */
 const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
@@ -213,15 +226,10 @@ export function internedString(c: WireCursor, end: number): string {
   h ^= h >>> 15;
   const slot = (h >>> 0) & (INTERN_SLOTS - 1);
   const base = slot * INTERN_MAX_BYTES;
-  const slab = internSlab;
-  if (internLengths[slot] === len) {
-    let k = 0;
-    while (k < len && slab[base + k] === buf[start + k]) k++;
-    if (k === len) return internStrings[slot]!;
-  }
+  if (internLengths[slot] === len && sameBytes(view, start, stop, base)) return internStrings[slot]!;
   const s = utf8(buf, start, stop);
   // a copy: the caller may reuse its buffer
-  for (let k = 0; k < len; k++) slab[base + k] = buf[start + k]!;
+  for (let k = 0; k < len; k++) internSlab[base + k] = buf[start + k]!;
   internLengths[slot] = len;
   internStrings[slot] = s;
   return s;
