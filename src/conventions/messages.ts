@@ -376,6 +376,8 @@ interface KeyPart {
   readonly field: Field;
   /** Tool call or content part index, for the fields that have one. */
   readonly sub: number;
+  /** A key of a call's output layout (`readFlattenedCall`); false for its input layout and for a single layout. */
+  readonly output: boolean;
 }
 
 /**
@@ -385,21 +387,21 @@ interface KeyPart {
  * memoized. `null` = not a message key of the layout. Bounded like `canonicalMemo`: cleared when
  * full, long (hostile) keys are parsed but not kept.
  */
-const keyPartMemo = new WeakMap<FlatLayout, Map<string, KeyPart | null>>();
+const keyPartMemo = new WeakMap<FlatLayout | FlatCall, Map<string, KeyPart | null>>();
 const KEY_MEMO_MAX = 16_384;
 const KEY_MEMO_MAX_KEY = 256;
 
-/** The key → part memo of a layout (looked up once per read, not per key). */
-function keyPartsOf(layout: FlatLayout): Map<string, KeyPart | null> {
-  let memo = keyPartMemo.get(layout);
-  if (memo === undefined) keyPartMemo.set(layout, (memo = new Map()));
+/** The key → part memo of a layout or a call's two (looked up once per read, not per key). */
+function keyPartsOf(layouts: FlatLayout | FlatCall): Map<string, KeyPart | null> {
+  let memo = keyPartMemo.get(layouts);
+  if (memo === undefined) keyPartMemo.set(layouts, (memo = new Map()));
   return memo;
 }
 
-function keyPartOf(key: string, layout: FlatLayout, memo: Map<string, KeyPart | null>): KeyPart | null {
+function keyPartOf(key: string, layouts: FlatLayout | FlatCall, memo: Map<string, KeyPart | null>): KeyPart | null {
   const known = memo.get(key);
   if (known !== undefined) return known;
-  const part = parseKey(key, layout);
+  const part = 'prefix' in layouts ? parseKey(key, layouts, false) : parseKey(key, layouts.input, false) ?? parseKey(key, layouts.output, true);
   if (key.length <= KEY_MEMO_MAX_KEY) {
     if (memo.size >= KEY_MEMO_MAX) memo.clear();
     memo.set(key, part);
@@ -407,7 +409,7 @@ function keyPartOf(key: string, layout: FlatLayout, memo: Map<string, KeyPart | 
   return part;
 }
 
-function parseKey(key: string, layout: FlatLayout): KeyPart | null {
+function parseKey(key: string, layout: FlatLayout, output: boolean): KeyPart | null {
   const prefix = layout.prefix;
   if (!key.startsWith(prefix)) return null;
   const dot = key.indexOf('.', prefix.length);
@@ -415,7 +417,7 @@ function parseKey(key: string, layout: FlatLayout): KeyPart | null {
   const index = decimalAt(key, prefix.length, dot);
   if (!Number.isSafeInteger(index) || index < 0) return null;
   const field = key.slice(dot + 1);
-  const part = (f: Field, sub = 0): KeyPart => ({ index, field: f, sub });
+  const part = (f: Field, sub = 0): KeyPart => ({ index, field: f, sub, output });
   if (field === layout.role) return part('role');
   if (field === layout.content) return part('content');
   if (field === layout.toolCallId) return part('toolCallId');
@@ -444,36 +446,79 @@ function parseKey(key: string, layout: FlatLayout): KeyPart | null {
  * Rebuilds messages from flattened, indexed attributes (see layouts above). Indices need not
  * be contiguous (real instrumentation numbers tool calls per conversation, e.g.
  * `llm.input_messages.4.message.tool_calls.1.tool_call.id` with no call 0); order follows the index.
- * `keys` = `Object.keys(attrs)`, passed in when one span is read with several layouts (spans with
- * many attributes are dictionary-mode objects, for which listing the keys is the costly part).
+ * `keys`: the keys to read (default `Object.keys(attrs)`). A model call's two sides are read
+ * together by `readFlattenedCall`.
  */
 export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, keys: readonly string[] = Object.keys(attrs)): ChatMessage[] {
-  interface Draft {
-    role?: string;
-    content?: string;
-    // Created on first use: most messages have neither multi-part contents nor tool calls.
-    contents?: Map<number, string>;
-    toolCallId?: string;
-    calls?: Map<number, { id?: unknown; name?: unknown; args?: unknown }>;
-  }
-  const drafts = new Map<number, Draft>();
-  // Instrumentations write messages in index order: then no sort is needed at the end.
-  let ascending = true;
-  let lastIndex = -1;
   const memo = keyPartsOf(layout);
+  const messages = new FlatMessages();
   for (const key of keys) {
     const part = keyPartOf(key, layout, memo);
+    if (part !== null) messages.add(part, attrs[key]);
+  }
+  return messages.read();
+}
+
+/** A model call's flattened input and output layouts (the same convention's), read together. */
+export interface FlatCall {
+  readonly input: FlatLayout;
+  readonly output: FlatLayout;
+}
+
+export const OPENINFERENCE_CALL: FlatCall = { input: OPENINFERENCE_INPUT, output: OPENINFERENCE_OUTPUT };
+export const OPENLLMETRY_CALL: FlatCall = { input: OPENLLMETRY_PROMPT, output: OPENLLMETRY_COMPLETION };
+
+/**
+ * `readFlattenedMessages` of both layouts of a call, in one pass over the span's keys: an LLM span
+ * carries dozens of flattened keys (the conversation so far), and reading them once per layout
+ * listed and looked up every key twice. `for…in` with the value read in the loop lets V8 load the
+ * value by the key's position instead of a keyed lookup.
+ */
+export function readFlattenedCall(attrs: Attributes, call: FlatCall): { input: ChatMessage[]; output: ChatMessage[] } {
+  const memo = keyPartsOf(call);
+  const input = new FlatMessages();
+  const output = new FlatMessages();
+  for (const key in attrs) {
+    const part = keyPartOf(key, call, memo);
     if (part === null) continue;
+    (part.output ? output : input).add(part, attrs[key]);
+  }
+  return { input: input.read(), output: output.read() };
+}
+
+interface FlatCallDraft {
+  id: unknown;
+  name: unknown;
+  args: unknown;
+}
+
+/** One message being rebuilt. Every member declared up front: one object shape for all. */
+interface FlatDraft {
+  role: string | undefined;
+  content: string | undefined;
+  // Created on first use: most messages have neither multi-part contents nor tool calls.
+  contents: Map<number, string> | undefined;
+  toolCallId: string | undefined;
+  calls: Map<number, FlatCallDraft> | undefined;
+}
+
+/** The messages of one layout, rebuilt key by key (`add`), then read in index order (`read`). */
+class FlatMessages {
+  private readonly drafts = new Map<number, FlatDraft>();
+  // Instrumentations write messages in index order: then no sort is needed at the end.
+  private ascending = true;
+  private lastIndex = -1;
+
+  add(part: KeyPart, value: unknown): void {
     const index = part.index;
-    let d = drafts.get(index);
-    if (!d) {
-      if (drafts.size >= MAX_MESSAGES) continue;
-      d = {};
-      drafts.set(index, d);
-      if (index < lastIndex) ascending = false;
-      lastIndex = index;
+    let d = this.drafts.get(index);
+    if (d === undefined) {
+      if (this.drafts.size >= MAX_MESSAGES) return;
+      d = { role: undefined, content: undefined, contents: undefined, toolCallId: undefined, calls: undefined };
+      this.drafts.set(index, d);
+      if (index < this.lastIndex) this.ascending = false;
+      this.lastIndex = index;
     }
-    const value = attrs[key];
     switch (part.field) {
       case 'role':
         d.role = textOf(value);
@@ -488,7 +533,7 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
       case 'callName':
       case 'callArgs': {
         const calls = (d.calls ??= new Map());
-        const call = calls.get(part.sub) ?? {};
+        const call = calls.get(part.sub) ?? { id: undefined, name: undefined, args: undefined };
         if (part.field === 'callId') call.id = value;
         else if (part.field === 'callName') call.name = value;
         else call.args = value;
@@ -505,17 +550,20 @@ export function readFlattenedMessages(attrs: Attributes, layout: FlatLayout, key
         break;
     }
   }
-  const inOrder = ascending ? [...drafts.values()] : sortedValues(drafts);
-  return inOrder.map((d) => {
-    const text = d.content ?? (d.contents ? sortedValues(d.contents).join('\n') : '');
-    const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
-    return {
-      role: d.role ?? 'unknown',
-      text,
-      toolCalls: calls.length > 0 ? dedupeCalls(calls) : calls,
-      toolResultIds: d.toolCallId ? [d.toolCallId] : [],
-    };
-  });
+
+  read(): ChatMessage[] {
+    const inOrder = this.ascending ? [...this.drafts.values()] : sortedValues(this.drafts);
+    return inOrder.map((d) => {
+      const text = d.content ?? (d.contents ? sortedValues(d.contents).join('\n') : '');
+      const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
+      return {
+        role: d.role ?? 'unknown',
+        text,
+        toolCalls: calls.length > 0 ? dedupeCalls(calls) : calls,
+        toolResultIds: d.toolCallId ? [d.toolCallId] : [],
+      };
+    });
+  }
 }
 
 /** Values of an index-keyed map in ascending index order. */

@@ -12,11 +12,10 @@ import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { firstNum, num, str, structured, textOf } from './attributes.js';
 import {
-  OPENINFERENCE_INPUT,
-  OPENINFERENCE_OUTPUT,
+  OPENINFERENCE_CALL,
   canonicalArgs,
   issuedCalls,
-  readFlattenedMessages,
+  readFlattenedCall,
   readMessages,
   renderOutput,
   renderTranscript,
@@ -49,10 +48,9 @@ function openinferenceKind(spanKind: string): StepKind {
 // `handoff to <agent>` with `input.value` = source agent and `output.value` = target agent.
 const HANDOFF_NAME = /^handoff to (.+)$/i;
 
-function messages(span: Span, flatLayout: typeof OPENINFERENCE_INPUT, valueKey: string, keys: readonly string[]): ChatMessage[] {
-  const flat = readFlattenedMessages(span.attributes, flatLayout, keys);
+/** `flat`, the flattened messages of one side of the call, or when there are none the JSON `valueKey` in OpenAI chat form, if it is one. */
+function messages(span: Span, flat: ChatMessage[], valueKey: string): ChatMessage[] {
   if (flat.length > 0) return flat;
-  // No flattened messages: the JSON `input.value` / `output.value` in OpenAI chat form, if it is one.
   if (!/json/i.test(str(span.attributes, `${valueKey.split('.')[0]}.mime_type`) ?? 'application/json')) return [];
   const v = structured(span.attributes, valueKey);
   return v === undefined ? [] : readMessages(v);
@@ -101,9 +99,9 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
   }
 
   if (kind === 'llm') {
-    const keys = Object.keys(a);
-    const input = messages(span, OPENINFERENCE_INPUT, 'input.value', keys);
-    const output = messages(span, OPENINFERENCE_OUTPUT, 'output.value', keys);
+    const flat = readFlattenedCall(a, OPENINFERENCE_CALL);
+    const input = messages(span, flat.input, 'input.value');
+    const output = messages(span, flat.output, 'output.value');
     return compact({
       convention: 'openinference',
       kind,

@@ -21,11 +21,10 @@ import type { Span } from '../model/telemetry.js';
 import { firstNum, firstStr, isRecord, num, str, structured, textOf, unquotedText } from './attributes.js';
 import { genaiUsage, messagesAt } from './genai.js';
 import {
-  OPENLLMETRY_COMPLETION,
-  OPENLLMETRY_PROMPT,
+  OPENLLMETRY_CALL,
   canonicalArgs,
   issuedCalls,
-  readFlattenedMessages,
+  readFlattenedCall,
   renderOutput,
   renderTranscript,
   resultIds,
@@ -87,9 +86,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
 
   if (legacyLlm !== undefined) {
     if (legacyLlm !== 'chat' && legacyLlm !== 'completion') return undefined; // rerank/embedding: not ours
-    const keys = Object.keys(a);
-    const prompt = readFlattenedMessages(a, OPENLLMETRY_PROMPT, keys);
-    const completion = readFlattenedMessages(a, OPENLLMETRY_COMPLETION, keys);
+    const { input: prompt, output: completion } = readFlattenedCall(a, OPENLLMETRY_CALL);
     const input = prompt.length > 0 ? prompt : messagesAt(span, 'gen_ai.input.messages');
     const output = completion.length > 0 ? completion : messagesAt(span, 'gen_ai.output.messages');
     const gu = genaiUsage(span);

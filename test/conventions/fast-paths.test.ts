@@ -14,7 +14,19 @@ import {
   stepsFromSpans,
   stepsFromTree,
 } from '../../src/conventions/index.js';
-import { messagesOfAttribute, OPENINFERENCE_INPUT, OPENLLMETRY_PROMPT, readFlattenedMessages, readMessages, type ChatMessage } from '../../src/conventions/messages.js';
+import {
+  messagesOfAttribute,
+  OPENINFERENCE_CALL,
+  OPENINFERENCE_INPUT,
+  OPENINFERENCE_OUTPUT,
+  OPENLLMETRY_CALL,
+  OPENLLMETRY_COMPLETION,
+  OPENLLMETRY_PROMPT,
+  readFlattenedCall,
+  readFlattenedMessages,
+  readMessages,
+  type ChatMessage,
+} from '../../src/conventions/messages.js';
 import { digestOf, sha256Hex, truncateUtf8 } from '../../src/conventions/text.js';
 import type { Attributes } from '../../src/model/telemetry.js';
 import { fixtureLogs, INSTRUMENTATIONS, runSpans } from './fixtures.js';
@@ -144,7 +156,7 @@ describe('readFlattenedMessages', () => {
         for (const [k, v] of noise) attrs[k] = v;
         for (const [i, f, v] of entries) attrs[`llm.input_messages.${i}.${f}`] = v;
         expect(summary(readFlattenedMessages(attrs, OPENINFERENCE_INPUT))).toEqual(readFlattenedReference(attrs, OPENINFERENCE_INPUT));
-        // Passing the key list (as the mappers do for their two layouts) changes nothing.
+        // Passing the key list changes nothing.
         expect(readFlattenedMessages(attrs, OPENINFERENCE_INPUT, Object.keys(attrs))).toEqual(readFlattenedMessages(attrs, OPENINFERENCE_INPUT));
       }),
     );
@@ -162,6 +174,29 @@ describe('readFlattenedMessages', () => {
         expect(summary(readFlattenedMessages(attrs, OPENLLMETRY_PROMPT))).toEqual(readFlattenedReference(attrs, OPENLLMETRY_PROMPT));
       }),
     );
+  });
+
+  it('reads both sides of a call in one pass exactly as each layout on its own', () => {
+    const legacyField = fc.oneof(
+      fc.constantFrom('role', 'content', 'tool_call_id', 'other'),
+      fc.tuple(index, fc.constantFrom('id', 'name', 'arguments', 'z')).map(([i, f]) => `tool_calls.${i}.${f}`),
+    );
+    const calls = [
+      { call: OPENINFERENCE_CALL, input: OPENINFERENCE_INPUT, output: OPENINFERENCE_OUTPUT, field: oiField },
+      { call: OPENLLMETRY_CALL, input: OPENLLMETRY_PROMPT, output: OPENLLMETRY_COMPLETION, field: legacyField },
+    ];
+    for (const { call, input, output, field } of calls) {
+      const entry = fc.tuple(fc.boolean(), index, field, value);
+      fc.assert(
+        fc.property(fc.array(entry, { maxLength: 30 }), fc.array(fc.tuple(fc.string(), value), { maxLength: 5 }), (entries, noise) => {
+          const attrs: Attributes = {};
+          // keys of both sides interleaved, among keys of neither
+          for (const [k, v] of noise) attrs[k] = v;
+          for (const [out, i, f, v] of entries) attrs[`${(out ? output : input).prefix}${i}.${f}`] = v;
+          expect(readFlattenedCall(attrs, call)).toEqual({ input: readFlattenedMessages(attrs, input), output: readFlattenedMessages(attrs, output) });
+        }),
+      );
+    }
   });
 });
 
