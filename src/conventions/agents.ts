@@ -94,27 +94,23 @@ export function resolveAgents(
     underAgents.set(f.agentName, set);
   }
   for (const [name, set] of underAgents) if (set.size >= 2) placeholderNames.add(name);
-  const realName = (n: string | undefined) => (n !== undefined && !placeholderNames.has(n) ? n : undefined);
+  // (Helpers below are module functions, not closures: under tsx — the benchmarks, dev runs — esbuild's
+  // keepNames wraps every named closure in an Object.defineProperty call each time it is created.)
 
   // agentScope: the resource values that tell apart same-named agents of different apps
   const scopeOf = scopeFrom(opts.agentScope);
-  const scoped = (id: string, span: Span) => {
-    const scope = scopeOf(span);
-    return scope === '' ? id : `${scope}/${id}`;
-  };
   // R2: ids that are configured placeholders or shared by several real names are not identities —
   // shared within a scope: apps told apart by agentScope may well reuse each other's ids, and an
   // id that names one agent in its own app's traces must name it in a trace that crosses apps too
-  /** An id or name as told apart within the scope of `span` (the same text in two scopes: two keys). */
-  // Without agentScope (the default) every scope is '': the id or name is its own key, not a new
-  // string per span and lookup.
-  const inScope = opts.agentScope.length === 0 ? (idOrName: string) => idOrName : (idOrName: string, span: Span) => `${scopeOf(span)}\u0000${idOrName}`;
+  // Keys are ids and names told apart by scope (`inScope`). Without agentScope (the default) every
+  // scope is '': the id or name is its own key, not a new string per span and lookup.
+  const scopes = opts.agentScope.length === 0 ? undefined : scopeOf;
   const namesById = new Map<string, Set<string>>();
   for (let i = 0; i < spans.length; i++) {
     const f = factsAt[i]!;
-    const n = realName(f.agentName);
+    const n = realName(placeholderNames, f.agentName);
     if (f.agentId === undefined || n === undefined) continue;
-    const key = inScope(f.agentId, spans[i]!);
+    const key = inScope(scopes, f.agentId, spans[i]!);
     const set = namesById.get(key) ?? new Set<string>();
     set.add(n);
     namesById.set(key, set);
@@ -122,59 +118,74 @@ export function resolveAgents(
   const configuredPlaceholderIds = new Set(opts.placeholderAgentIds);
   const sharedIds = new Set<string>();
   for (const [key, names] of namesById) if (names.size >= 2) sharedIds.add(key);
-  const placeholderId = (id: string, span: Span) => configuredPlaceholderIds.has(id) || sharedIds.has(inScope(id, span));
   // One identity per name (per scope): the first real id seen with it, else the name itself.
   const idByName = new Map<string, string>();
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     const f = factsAt[i]!;
-    const n = realName(f.agentName);
-    if (n !== undefined && f.agentId !== undefined && !placeholderId(f.agentId, s) && !idByName.has(inScope(n, s))) {
-      idByName.set(inScope(n, s), f.agentId);
+    const n = realName(placeholderNames, f.agentName);
+    if (n !== undefined && f.agentId !== undefined && !configuredPlaceholderIds.has(f.agentId) && !sharedIds.has(inScope(scopes, f.agentId, s)) && !idByName.has(inScope(scopes, n, s))) {
+      idByName.set(inScope(scopes, n, s), f.agentId);
     }
   }
-  /** The agent called `name` where `span` (the span that names it) runs. */
-  const agentNamed = (name: string, span: Span): Agent => ({ agentId: scoped(idByName.get(inScope(name, span)) ?? name, span), agentName: name });
 
   // Agent spans that name a real agent (an agent span with a placeholder name is attributed to
   // the real agent around it), and tool spans whose work below them is another agent's (CrewAI
   // delegation, crewai.ts W1: the span is its caller's step, what runs under it the coworker's).
   const nearestScope = tree.nearestWhere((x) => {
     const f = facts.get(x.spanId)!;
-    return f.delegatesTo !== undefined || (kinds.get(x.spanId) === 'agent' && realName(f.agentName) !== undefined);
+    return f.delegatesTo !== undefined || (kinds.get(x.spanId) === 'agent' && realName(placeholderNames, f.agentName) !== undefined);
   });
-  const nearestRealAgent = (spanId: string) => (facts.get(spanId)!.delegatesTo !== undefined ? nearestScope(tree.parentOf(spanId)) : nearestScope(spanId));
-  const scopeAgentName = (span: Span) => facts.get(span.spanId)!.delegatesTo ?? facts.get(span.spanId)!.agentName;
 
   const bySpan = new Map<string, AgentAssignment>();
   const agentNames = new Set<string>();
   for (let i = 0; i < spans.length; i++) {
     const f = factsAt[i]!;
-    if (kindAt[i] === 'agent' && realName(f.agentName) !== undefined) agentNames.add(f.agentName!);
+    if (kindAt[i] === 'agent' && realName(placeholderNames, f.agentName) !== undefined) agentNames.add(f.agentName!);
   }
   const firstSeen = new Map<string, Agent>();
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     const f = factsAt[i]!;
     const kind = kindAt[i]!;
-    const inv = nearestRealAgent(s.spanId);
-    const invName = inv ? scopeAgentName(inv) : undefined;
+    // a delegating tool's own step is its caller's: its scope starts above it
+    const inv = f.delegatesTo !== undefined ? nearestScope(tree.parentOf(s.spanId)) : nearestScope(s.spanId);
+    const invFacts = inv ? facts.get(inv.spanId)! : undefined;
+    const invName = invFacts ? invFacts.delegatesTo ?? invFacts.agentName : undefined;
     // A name taken only from the span name is no agent attribute once R3 demoted the span.
-    const ownName = f.agentNameFromSpanName && kind !== 'agent' ? undefined : realName(f.agentName);
-    const own = kind === 'handoff' ? realName(f.handoffFrom) ?? ownName : ownName;
+    const ownName = f.agentNameFromSpanName && kind !== 'agent' ? undefined : realName(placeholderNames, f.agentName);
+    const own = kind === 'handoff' ? realName(placeholderNames, f.handoffFrom) ?? ownName : ownName;
     const name = own ?? invName;
     let assignment: AgentAssignment;
     if (name !== undefined) {
-      assignment = { agent: agentNamed(name, own !== undefined || !inv ? s : inv), kind, fallback: false, invocationId: inv?.spanId };
+      // the agent called `name` where the span that names it runs
+      const namer = own !== undefined || !inv ? s : inv;
+      assignment = { agent: { agentId: scoped(scopeOf, idByName.get(inScope(scopes, name, namer)) ?? name, namer), agentName: name }, kind, fallback: false, invocationId: inv?.spanId };
     } else {
       const fb = capName(opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed');
-      assignment = { agent: { agentId: scoped(fb, s), agentName: fb }, kind, fallback: true };
+      assignment = { agent: { agentId: scoped(scopeOf, fb, s), agentName: fb }, kind, fallback: true };
     }
     bySpan.set(s.spanId, assignment);
     const counts = kind === 'agent' || isRewardable(kind);
     if (counts && !firstSeen.has(assignment.agent.agentId)) firstSeen.set(assignment.agent.agentId, assignment.agent);
   }
   return { bySpan, agents: [...firstSeen.values()], agentNames };
+}
+
+/** `n` unless it is a placeholder name (R1). */
+function realName(placeholderNames: ReadonlySet<string>, n: string | undefined): string | undefined {
+  return n !== undefined && !placeholderNames.has(n) ? n : undefined;
+}
+
+/** An agent id in its span's scope (`scope/id`; the id itself without a scope). */
+function scoped(scopeOf: (span: Span) => string, id: string, span: Span): string {
+  const scope = scopeOf(span);
+  return scope === '' ? id : `${scope}/${id}`;
+}
+
+/** An id or name as told apart within the scope of `span` (the same text in two scopes: two keys); itself without agentScope. */
+function inScope(scopeOf: ((span: Span) => string) | undefined, idOrName: string, span: Span): string {
+  return scopeOf === undefined ? idOrName : `${scopeOf(span)}\u0000${idOrName}`;
 }
 
 /** The scope of a span's agent: the values of `keys` on its resource, joined by `/` ('' when none). */

@@ -99,41 +99,17 @@ const HANDOFF_TOOL_PREFIX = 'transfer_to_';
  * @param steps every span of the episode as a step draft, in `tree.ordered` order.
  */
 export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput[], agentNames: ReadonlySet<string>): CausalLinks {
-  // One index of the episode's steps by span id: the rules below look steps up through it
-  // (`stepOf`) instead of each building its own span id → step map.
-  const order = new Map<string, number>();
-  const inputs = new Map<string, string[]>();
-  for (let i = 0; i < steps.length; i++) {
-    const id = steps[i]!.span.spanId;
-    order.set(id, i);
-    inputs.set(id, []);
-  }
-  const stepOf = (spanId: string): CausalStepInput | undefined => {
-    const i = order.get(spanId);
-    return i === undefined ? undefined : steps[i];
-  };
+  const links = new StepInputs(steps);
+  const inputs = links.inputs;
   const warnings: string[] = [];
-  let forward = 0;
-  const add = (to: string, from: string) => {
-    if (to === from) return;
-    const oTo = order.get(to);
-    const oFrom = order.get(from);
-    if (oTo === undefined || oFrom === undefined) return;
-    if (oFrom >= oTo) {
-      forward++;
-      return;
-    }
-    const list = inputs.get(to)!;
-    if (!list.includes(from)) list.push(from);
-  };
 
   // C1, C2
   for (const s of steps) {
     const parent = tree.parentOf(s.span.spanId);
-    if (parent !== undefined) add(s.span.spanId, parent);
+    if (parent !== undefined) links.add(s.span.spanId, parent);
     for (const link of s.span.links) {
       const target = tree.byId.get(link.spanId);
-      if (target && target.traceId === link.traceId) add(s.span.spanId, link.spanId);
+      if (target && target.traceId === link.traceId) links.add(s.span.spanId, link.spanId);
     }
   }
 
@@ -160,12 +136,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       pushByCallKeys(history, c, { call: c, start: st.span.startTimeUnixNano, reader: st });
     }
   }
-  const firstConsumer = (callId: string, after: Span): CausalStepInput | undefined => {
-    const list = consumers.get(callId);
-    if (!list) return undefined;
-    const i = lowerBound(list, (l) => l.span.startTimeUnixNano >= after.startTimeUnixNano);
-    return list[i];
-  };
 
   const bound = new Set<string>();
   // Bound ids whose every execution so far failed (span status error): a later execution of the
@@ -180,7 +150,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const inferredHandoffTo = new Map<string, string>();
   // Built on first use: only hand-offs that name no target need it.
   let byNormalisedName: Map<string, string> | undefined;
-  const agentByToolName = (toolName: string) => (byNormalisedName ??= new Map([...agentNames].map((n) => [handoffToolName(n), n]))).get(toolName);
 
   for (const s of steps) {
     if (s.kind !== 'tool' && s.kind !== 'handoff') continue;
@@ -225,16 +194,16 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (callId !== undefined) inferredCallIds.set(s.span.spanId, callId);
     }
     if (s.kind === 'handoff' && s.facts.handoffTo === undefined) {
-      const target = call?.name !== undefined ? agentByToolName(call.name) : undefined;
+      const target = call?.name !== undefined ? (byNormalisedName ??= new Map([...agentNames].map((n) => [handoffToolName(n), n]))).get(call.name) : undefined;
       if (target !== undefined) inferredHandoffTo.set(s.span.spanId, target);
     }
     if (callId === undefined) continue;
     const failed = s.span.status.code === STATUS_ERROR;
-    if (!bound.has(callId) && failed) retryable.set(callId, firstConsumer(callId, s.span)?.span.startTimeUnixNano ?? NEVER);
+    if (!bound.has(callId) && failed) retryable.set(callId, firstConsumer(consumers, callId, s.span)?.span.startTimeUnixNano ?? NEVER);
     else if (!failed) retryable.delete(callId);
     bound.add(callId);
     const issuer = issuerOf.get(callId);
-    if (issuer) add(s.span.spanId, issuer.span.spanId);
+    if (issuer) links.add(s.span.spanId, issuer.span.spanId);
     push(executions, callId, s);
   }
   // The consumer of a call reads one execution's result: the last that ended before it started
@@ -243,27 +212,27 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   for (const [callId, runs] of executions) {
     if (runs.length === 1) {
       // the common case, one execution: its consumer reads it (no grouping map per call)
-      const consumer = firstConsumer(callId, runs[0]!.span);
-      if (consumer) add(consumer.span.spanId, runs[0]!.span.spanId);
+      const consumer = firstConsumer(consumers, callId, runs[0]!.span);
+      if (consumer) links.add(consumer.span.spanId, runs[0]!.span.spanId);
       continue;
     }
     const byConsumer = new Map<CausalStepInput, CausalStepInput[]>();
     for (const run of runs) {
-      const consumer = firstConsumer(callId, run.span);
+      const consumer = firstConsumer(consumers, callId, run.span);
       if (consumer) push(byConsumer, consumer, run);
     }
     for (const [consumer, read] of byConsumer) {
       const start = consumer.span.startTimeUnixNano;
       let chosen: CausalStepInput | undefined;
       for (const r of read) if (r.span.endTimeUnixNano <= start && (chosen === undefined || r.span.endTimeUnixNano >= chosen.span.endTimeUnixNano)) chosen = r;
-      add(consumer.span.spanId, (chosen ?? read[read.length - 1]!).span.spanId);
+      links.add(consumer.span.spanId, (chosen ?? read[read.length - 1]!).span.spanId);
     }
   }
   // Calls with no executing span: the consumer read what the issuer asked for.
   for (const [callId, issuer] of issuerOf) {
     if (bound.has(callId)) continue;
-    const consumer = firstConsumer(callId, issuer.span);
-    if (consumer) add(consumer.span.spanId, issuer.span.spanId);
+    const consumer = firstConsumer(consumers, callId, issuer.span);
+    if (consumer) links.add(consumer.span.spanId, issuer.span.spanId);
   }
 
   // C4: previous rewardable step of the same agent invocation. Only the last RECENT_STEPS steps of
@@ -279,7 +248,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const e = earlier[i]!;
       if (e.span.endTimeUnixNano <= s.span.startTimeUnixNano && (prev === undefined || e.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = e;
     }
-    if (prev) add(s.span.spanId, prev.span.spanId);
+    if (prev) links.add(s.span.spanId, prev.span.spanId);
     earlier.push(s);
     byGroup.set(group, earlier);
   }
@@ -306,7 +275,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     }
     const list = rewardableByAgent.get(target);
     const first = list?.[lowerBound(list, (s) => s.span.startTimeUnixNano >= hStart)];
-    if (first) add(first.span.spanId, h.span.spanId);
+    if (first) links.add(first.span.spanId, h.span.spanId);
   }
 
   // C11: messages between workflow executors (Microsoft Agent Framework, python `agent_framework` and .NET
@@ -362,22 +331,13 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
         const from = linked(l);
         if (from !== undefined) producers(from, seen, read);
       }
-      for (const p of read) add(first.span.spanId, p.span.spanId);
+      for (const p of read) links.add(first.span.spanId, p.span.spanId);
     }
   }
 
   // C6: agent graph edges without a hand-off span.
   const agentByNode = new Map<string, string>();
   for (const a of agentSpans) if (a.facts.graphNodeId !== undefined && !agentByNode.has(a.facts.graphNodeId)) agentByNode.set(a.facts.graphNodeId, a.agentName);
-  // Whether a step already reads another agent's rewardable step (C9 and C8 link only those that
-  // do not): an enclosing span of another agent (a workflow root) is structure, not its output.
-  const readsOtherAgent = (spanId: string, agentName: string): boolean => {
-    for (const id of inputs.get(spanId)!) {
-      const st = stepOf(id);
-      if (st !== undefined && st.rewardable && st.agentName !== agentName) return true;
-    }
-    return false;
-  };
   for (const a of agentSpans) {
     const parentNode = a.facts.graphParentNodeId;
     const parentAgent = parentNode === undefined ? undefined : agentByNode.get(parentNode);
@@ -385,7 +345,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     const own = rewardableByAgent.get(a.agentName);
     const first = own?.[lowerBound(own, (s) => s.span.startTimeUnixNano >= a.span.startTimeUnixNano)];
     if (!first) continue;
-    if (inputs.get(first.span.spanId)!.some((id) => stepOf(id)?.agentName !== a.agentName)) continue;
+    if (inputs.get(first.span.spanId)!.some((id) => links.stepOf(id)?.agentName !== a.agentName)) continue;
     const theirs = rewardableByAgent.get(parentAgent);
     if (!theirs) continue;
     let prev: CausalStepInput | undefined;
@@ -394,12 +354,11 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const c = theirs[i]!;
       if (c.span.endTimeUnixNano <= a.span.startTimeUnixNano && (prev === undefined || c.span.endTimeUnixNano > prev.span.endTimeUnixNano)) prev = c;
     }
-    if (prev) add(first.span.spanId, prev.span.spanId);
+    if (prev) links.add(first.span.spanId, prev.span.spanId);
   }
 
   // First and last rewardable step of each agent invocation (L2 and C9), built on first use.
   let ends: InvocationEnds | undefined;
-  const invocationEnds = (): InvocationEnds => (ends ??= firstAndLastOfInvocations(steps));
 
   // L2: a LangGraph agent's result passes on to the next node (langgraph.ts, L1). LangGraph nodes share the
   // graph's state: the node that runs after an agent's node reads the messages it wrote — a supervisor's worker
@@ -410,7 +369,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // step — when it has no other agent's input yet. Parallel nodes (started before it ended) are not linked.
   const graphAgents = agentSpans.filter((s) => s.facts.langGraphAgent === true);
   if (graphAgents.length > 1) {
-    const { firstOf, lastOf } = invocationEnds();
+    const { firstOf, lastOf } = (ends ??= firstAndLastOfInvocations(steps));
     const siblings = new Map<string, CausalStepInput[]>();
     for (const a of graphAgents) {
       const p = tree.parentOf(a.span.spanId);
@@ -425,8 +384,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
       if (next === undefined || next === a || next.agentName === a.agentName) continue;
       const first = firstOf.get(next.span.spanId);
-      if (first === undefined || readsOtherAgent(first.span.spanId, next.agentName)) continue;
-      add(first.span.spanId, last.span.spanId);
+      if (first === undefined || links.readsOtherAgent(first.span.spanId, next.agentName)) continue;
+      links.add(first.span.spanId, last.span.spanId);
     }
   }
 
@@ -443,7 +402,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // merely one after another are not linked: the last answer of an agent that finished is `stop`.
   const enders = agentSpans.length > 1 ? steps.filter((s) => s.kind === 'llm' && s.facts.endedOnToolCall === true && s.invocationId !== undefined) : [];
   if (enders.length > 0) {
-    const { firstOf, lastOf } = invocationEnds();
+    const { firstOf, lastOf } = (ends ??= firstAndLastOfInvocations(steps));
     const siblings = new Map<string, CausalStepInput[]>(); // agent invocations by parent span, by start
     for (const a of agentSpans) {
       const p = tree.parentOf(a.span.spanId);
@@ -460,8 +419,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
       const first = next === undefined || next === a ? undefined : firstOf.get(next.span.spanId);
       if (first === undefined) continue;
-      if (readsOtherAgent(first.span.spanId, next!.agentName)) continue;
-      add(first.span.spanId, last.span.spanId);
+      if (links.readsOtherAgent(first.span.spanId, next!.agentName)) continue;
+      links.add(first.span.spanId, last.span.spanId);
     }
   }
 
@@ -470,11 +429,6 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   if (withOutput.length > 0) {
     withOutput.sort(byEnd);
     const probes = new Map<CausalStepInput, string>();
-    const probeOf = (s: CausalStepInput) => {
-      let p = probes.get(s);
-      if (p === undefined) probes.set(s, (p = s.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE)));
-      return p;
-    };
     const seenGroups = new Set<string>();
     for (const b of steps) {
       if (!b.rewardable) continue;
@@ -483,19 +437,20 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       seenGroups.add(group);
       const input = b.facts.inputText;
       if (input === undefined || input.length < MIN_PASSED_TEXT) continue;
-      if (readsOtherAgent(b.span.spanId, b.agentName)) continue;
+      if (links.readsOtherAgent(b.span.spanId, b.agentName)) continue;
       const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > b.span.startTimeUnixNano);
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;
         if (a.agentName === b.agentName) continue;
-        const probe = probeOf(a);
+        let probe = probes.get(a);
+        if (probe === undefined) probes.set(a, (probe = a.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE)));
         // as written, or JSON-escaped (a prompt recorded as a JSON document: OpenInference input.value)
         const escaped = probe.includes('"') || probe.includes('\\') || /[\n\r\t]/.test(probe) ? JSON.stringify(probe).slice(1, -1) : undefined;
         if (!input.includes(probe) && (escaped === undefined || !input.includes(escaped))) continue;
         // text the upstream step copied from its own input (a quote of the user's message) is not
         // its contribution: both agents may have read it at the source
         if (a.facts.inputText?.includes(probe)) continue;
-        add(b.span.spanId, a.span.spanId);
+        links.add(b.span.spanId, a.span.spanId);
         break;
       }
     }
@@ -514,7 +469,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     for (const j of agentSpans) {
       let caller: CausalStepInput | undefined;
       for (let p = tree.parentOf(j.span.spanId), hops = 0; p !== undefined && hops < 64; p = tree.parentOf(p), hops++) {
-        const st = stepOf(p);
+        const st = links.stepOf(p);
         if (st === undefined) break;
         if (st.kind === 'agent') { caller = st; break; }
         if (st.rewardable) break;
@@ -533,19 +488,109 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       if (next === undefined) continue;
       const ownIds = new Set(own.map((s) => s.span.spanId));
       if (inputs.get(next.span.spanId)!.some((id) => ownIds.has(id))) continue;
-      add(next.span.spanId, last.span.spanId);
+      links.add(next.span.spanId, last.span.spanId);
     }
   }
 
-  let childrenOf: Map<string, string[]> | undefined; // built on first use: most episodes nest nothing under a step read from outside
-  const nested = new Map<string, CausalStepInput[][]>();
-  const groupsUnder = (container: string): CausalStepInput[][] => {
-    let groups = nested.get(container);
+  const nested = new NestedWork(tree, steps, links);
+  for (const x of steps) {
+    const list = inputs.get(x.span.spanId)!;
+    for (let k = 0, n = list.length; k < n; k++) {
+      const container = list[k]!;
+      if (tree.childCount(container) === 0 || tree.isAncestor(container, x.span.spanId)) continue;
+      for (const group of nested.groupsUnder(container)) {
+        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > x.span.startTimeUnixNano) - 1;
+        if (i >= 0 && group[i] !== x) links.add(x.span.spanId, group[i]!.span.spanId);
+      }
+    }
+  }
+
+  if (links.forward > 0) warnings.push(`${links.forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
+  return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+}
+
+/**
+ * The inputs being collected for one episode's steps, and the index of the steps by span id the
+ * rules look steps up through (`stepOf`) instead of each building its own span id → step map.
+ * Methods rather than closures over linkCausalInputs' locals: the benchmarks and dev runs execute
+ * the TypeScript through tsx, whose esbuild `keepNames` wraps every named closure in an
+ * `Object.defineProperty` call each time it is created, i.e. per episode.
+ */
+class StepInputs {
+  private readonly order = new Map<string, number>();
+  /** Inputs per step, every step's list its own. */
+  readonly inputs = new Map<string, string[]>();
+  /** Inputs dropped because they pointed to a later step. */
+  forward = 0;
+  private readonly steps: readonly CausalStepInput[];
+
+  constructor(steps: readonly CausalStepInput[]) {
+    this.steps = steps;
+    for (let i = 0; i < steps.length; i++) {
+      const id = steps[i]!.span.spanId;
+      this.order.set(id, i);
+      this.inputs.set(id, []);
+    }
+  }
+
+  stepOf(spanId: string): CausalStepInput | undefined {
+    const i = this.order.get(spanId);
+    return i === undefined ? undefined : this.steps[i];
+  }
+
+  /** `from` as an input of `to`, once; dropped (and counted) when it does not come earlier in the order. */
+  add(to: string, from: string): void {
+    if (to === from) return;
+    const oTo = this.order.get(to);
+    const oFrom = this.order.get(from);
+    if (oTo === undefined || oFrom === undefined) return;
+    if (oFrom >= oTo) {
+      this.forward++;
+      return;
+    }
+    const list = this.inputs.get(to)!;
+    if (!list.includes(from)) list.push(from);
+  }
+
+  /**
+   * Whether a step already reads another agent's rewardable step (C9 and C8 link only those that
+   * do not): an enclosing span of another agent (a workflow root) is structure, not its output.
+   */
+  readsOtherAgent(spanId: string, agentName: string): boolean {
+    for (const id of this.inputs.get(spanId)!) {
+      const st = this.stepOf(id);
+      if (st !== undefined && st.rewardable && st.agentName !== agentName) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * C7: the rewardable descendants of a container span, one group per direct child (each nested
+ * agent or call), each sorted by end time; memoised per container. The children index is built on
+ * first use: most episodes nest nothing under a step read from outside.
+ */
+class NestedWork {
+  private childrenOf: Map<string, string[]> | undefined;
+  private readonly nested = new Map<string, CausalStepInput[][]>();
+  private readonly tree: SpanTree;
+  private readonly steps: readonly CausalStepInput[];
+  private readonly links: StepInputs;
+
+  constructor(tree: SpanTree, steps: readonly CausalStepInput[], links: StepInputs) {
+    this.tree = tree;
+    this.steps = steps;
+    this.links = links;
+  }
+
+  groupsUnder(container: string): CausalStepInput[][] {
+    let groups = this.nested.get(container);
     if (groups !== undefined) return groups;
+    let childrenOf = this.childrenOf;
     if (childrenOf === undefined) {
-      childrenOf = new Map();
-      for (const s of steps) {
-        const p = tree.parentOf(s.span.spanId);
+      childrenOf = this.childrenOf = new Map();
+      for (const s of this.steps) {
+        const p = this.tree.parentOf(s.span.spanId);
         if (p !== undefined) push(childrenOf, p, s.span.spanId);
       }
     }
@@ -558,30 +603,23 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
         const id = stack.pop()!;
         if (seen.has(id)) continue; // parent cycles
         seen.add(id);
-        const st = stepOf(id);
+        const st = this.links.stepOf(id);
         if (st?.rewardable) group.push(st);
         for (const c of childrenOf.get(id) ?? []) stack.push(c);
       }
       if (group.length > 0) groups.push(group.sort(byEnd));
     }
-    nested.set(container, groups);
+    this.nested.set(container, groups);
     return groups;
-  };
-  const hasChildren = (id: string) => tree.childCount(id) > 0;
-  for (const x of steps) {
-    const list = inputs.get(x.span.spanId)!;
-    for (let k = 0, n = list.length; k < n; k++) {
-      const container = list[k]!;
-      if (!hasChildren(container) || tree.isAncestor(container, x.span.spanId)) continue;
-      for (const group of groupsUnder(container)) {
-        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > x.span.startTimeUnixNano) - 1;
-        if (i >= 0 && group[i] !== x) add(x.span.spanId, group[i]!.span.spanId);
-      }
-    }
   }
+}
 
-  if (forward > 0) warnings.push(`${forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
-  return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+/** The first step that consumed the call's result and started at or after `after` started. */
+function firstConsumer(consumers: ReadonlyMap<string, CausalStepInput[]>, callId: string, after: Span): CausalStepInput | undefined {
+  const list = consumers.get(callId);
+  if (!list) return undefined;
+  const i = lowerBound(list, (l) => l.span.startTimeUnixNano >= after.startTimeUnixNano);
+  return list[i];
 }
 
 /** A Microsoft Agent Framework workflow executor's span (`executor.process <executor id>`, with `executor.id`). */
