@@ -43,7 +43,7 @@ import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { firstNum, firstStr, isRecord, str, structured, textOf, unquotedText } from './attributes.js';
 import { canonicalArgs, issuedCalls, readMessages, renderOutput, renderTranscript, resultIds, type ChatMessage } from './messages.js';
-import { NO_CALLS, NO_IDS, compact, usageOf, type ConventionMapper, type SpanFacts } from './span-facts.js';
+import { NO_CALLS, NO_IDS, usageOf, type ConventionMapper, type SpanFacts } from './span-facts.js';
 
 /** Outer calls of the SDK: one agent invocation (or structure) each. */
 const CALL_OPERATIONS = new Set(['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject']);
@@ -170,7 +170,7 @@ function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts
 
   if (kind === 'tool') {
     const args = a['ai.toolCall.args'] ?? a['ai.toolCall.input'];
-    return compact({
+    return {
       convention: 'ai-sdk',
       kind,
       agentName,
@@ -182,12 +182,12 @@ function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts
       issuedCalls: NO_CALLS,
       historyCalls: NO_CALLS,
       consumedCallIds: NO_IDS,
-    }) as SpanFacts;
+    } as SpanFacts;
   }
   if (kind === 'llm') {
     const input = messagesOf(structured(a, 'ai.prompt.messages'));
     const output = responseOutput(span);
-    return compact({
+    return {
       convention: 'ai-sdk',
       kind,
       agentName,
@@ -202,13 +202,13 @@ function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts
       historyCalls: issuedCalls(input),
       consumedCallIds: resultIds(input),
       endedOnToolCall: str(a, 'ai.response.finishReason') === 'tool-calls' ? true : undefined,
-    }) as SpanFacts;
+    } as SpanFacts;
   }
   if (kind === 'agent' || kind === 'chain') {
     // the whole call: what the app passed in and got back (its usage totals stay off: the model
     // calls below carry theirs)
     const input = callInput(span);
-    return compact({
+    return {
       convention: 'ai-sdk',
       kind,
       agentName,
@@ -217,9 +217,9 @@ function mapAiSdkSpan(span: Span, agentAttributes: readonly string[]): SpanFacts
       issuedCalls: NO_CALLS,
       historyCalls: issuedCalls(input),
       consumedCallIds: NO_IDS,
-    }) as SpanFacts;
+    } as SpanFacts;
   }
-  return compact({ convention: 'ai-sdk', kind, agentName, issuedCalls: NO_CALLS, historyCalls: NO_CALLS, consumedCallIds: NO_IDS }) as SpanFacts;
+  return { convention: 'ai-sdk', kind, agentName, issuedCalls: NO_CALLS, historyCalls: NO_CALLS, consumedCallIds: NO_IDS } as SpanFacts;
 }
 
 export const aiSdkMapper: ConventionMapper = aiSdkMapperFor([AI_SDK_AGENT_ATTRIBUTE]);

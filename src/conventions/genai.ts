@@ -26,7 +26,7 @@ import {
   resultIds,
   type ChatMessage,
 } from './messages.js';
-import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+import { NO_CALLS, NO_IDS, usageOf, type SpanFacts } from './span-facts.js';
 
 // Plus Semantic Kernel's own names for a model call (microsoft/semantic-kernel model diagnostics): `chat.completions` /
 // `text.completions` (.NET `ModelDiagnostics.cs` dotnet-1.12.0 to 1.67.0; Python `model_diagnostics/decorators.py`
@@ -251,7 +251,7 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   const toolArgs = toolLike ? canonicalArgs(args) : undefined;
   const inputText = toolLike ? textOf(args) : renderTranscript(input);
   const outputText = toolLike ? textOf(a['gen_ai.tool.call.result'] ?? a['tool_response'] ?? a['gcp.vertex.agent.tool_response']) : renderOutput(output);
-  return compact({
+  return {
     convention: 'genai',
     kind,
     agentName,
@@ -268,5 +268,5 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
     historyCalls: kind === 'llm' || kind === 'agent' ? issuedCalls(input) : NO_CALLS,
     consumedCallIds: kind === 'llm' ? resultIds(input) : NO_IDS,
     endedOnToolCall: kind === 'llm' && endedOnToolCall(span) ? true : undefined,
-  }) as SpanFacts;
+  } as SpanFacts;
 };

@@ -22,7 +22,7 @@ import {
   resultIds,
   type ChatMessage,
 } from './messages.js';
-import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+import { NO_CALLS, NO_IDS, usageOf, type SpanFacts } from './span-facts.js';
 
 /** Step kind per OpenInference span kind. RETRIEVER/RERANKER are work an agent does with a result the LLM consumes: tools. */
 function openinferenceKind(spanKind: string): StepKind {
@@ -102,7 +102,7 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
     const flat = readFlattenedCall(a, OPENINFERENCE_CALL);
     const input = messages(span, flat.input, 'input.value');
     const output = messages(span, flat.output, 'output.value');
-    return compact({
+    return {
       convention: 'openinference',
       kind,
       agentName,
@@ -116,9 +116,9 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
       issuedCalls: issuedCalls(output),
       historyCalls: issuedCalls(input),
       consumedCallIds: resultIds(input),
-    }) as SpanFacts;
+    } as SpanFacts;
   }
-  return compact({
+  return {
     convention: 'openinference',
     kind,
     agentName,
@@ -135,5 +135,5 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
     issuedCalls: NO_CALLS,
     historyCalls: NO_CALLS,
     consumedCallIds: NO_IDS,
-  }) as SpanFacts;
+  } as SpanFacts;
 };

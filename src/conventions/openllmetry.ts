@@ -29,7 +29,7 @@ import {
   renderTranscript,
   resultIds,
 } from './messages.js';
-import { NO_CALLS, NO_IDS, compact, usageOf, type SpanFacts } from './span-facts.js';
+import { NO_CALLS, NO_IDS, usageOf, type SpanFacts } from './span-facts.js';
 
 function openllmetryKind(traceloopKind: string): StepKind {
   switch (traceloopKind) {
@@ -90,7 +90,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     const input = prompt.length > 0 ? prompt : messagesAt(span, 'gen_ai.input.messages');
     const output = completion.length > 0 ? completion : messagesAt(span, 'gen_ai.output.messages');
     const gu = genaiUsage(span);
-    return compact({
+    return {
       convention: 'openllmetry',
       kind: 'llm',
       agentName: str(a, 'gen_ai.agent.name'),
@@ -101,7 +101,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
       issuedCalls: issuedCalls(output),
       historyCalls: issuedCalls(input),
       consumedCallIds: resultIds(input),
-    }) as SpanFacts;
+    } as SpanFacts;
   }
 
   const kind = openllmetryKind(traceloopKind!);
@@ -128,7 +128,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
   const toolArgsRaw = a['gen_ai.tool.call.arguments'] ?? entityArguments(entityInput);
   const input = kind === 'agent' ? messagesAt(span, 'gen_ai.input.messages') : [];
   const gu = genaiUsage(span);
-  return compact({
+  return {
     convention: 'openllmetry',
     kind,
     agentName,
@@ -145,5 +145,5 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     issuedCalls: NO_CALLS,
     historyCalls: input.length > 0 ? issuedCalls(input) : NO_CALLS,
     consumedCallIds: NO_IDS,
-  }) as SpanFacts;
+  } as SpanFacts;
 };

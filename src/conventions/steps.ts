@@ -45,30 +45,45 @@ export const MAPPERS: readonly ConventionMapper[] = [openinferenceMapper, openll
 const REWARDABLE: ReadonlySet<StepKind> = new Set(['llm', 'tool', 'handoff']);
 export const isRewardableKind = (kind: StepKind): boolean => REWARDABLE.has(kind);
 
-const UNKNOWN_FACTS: SpanFacts = Object.freeze({
-  convention: 'unknown',
-  kind: 'other',
-  issuedCalls: NO_CALLS,
-  historyCalls: NO_CALLS,
-  consumedCallIds: NO_IDS,
-}) as SpanFacts;
+const UNKNOWN_FACTS: SpanFacts = Object.freeze(canonicalFacts({ convention: 'unknown', kind: 'other', issuedCalls: NO_CALLS, historyCalls: NO_CALLS, consumedCallIds: NO_IDS }));
 
 const MAX_WARNINGS = 50;
 
 /** Longest warning text of an episode (a warning may quote span names). */
 const MAX_WARNING_BYTES = 1024;
 
-const NAME_FACTS = ['agentName', 'agentId', 'toolName', 'toolCallId', 'handoffFrom', 'handoffTo', 'graphNodeId', 'graphParentNodeId'] as const;
-
-/** `f` with its names and ids cut to MAX_NAME_BYTES (the same object when none is longer). */
-function cappedFacts(f: SpanFacts): SpanFacts {
-  let out: Record<string, unknown> | undefined;
-  for (const k of NAME_FACTS) {
-    const v = f[k];
-    const c = capName(v);
-    if (c !== v) (out ??= { ...f })[k] = c;
-  }
-  return (out as SpanFacts | undefined) ?? f;
+/**
+ * `f` as every step draft holds it: its names and ids cut to MAX_NAME_BYTES, and every member
+ * declared, in one order (undefined when absent). The mappers' facts had 16 member sets (V8 maps)
+ * over the bench fleet, so each read of a fact in the episode passes (agents, causal links, steps)
+ * was megamorphic; one object shape now, built in one literal instead of dropping undefined
+ * members key by key (`compact`) and copying again to cut a name.
+ */
+function canonicalFacts(f: SpanFacts): SpanFacts {
+  return {
+    convention: f.convention,
+    kind: f.kind,
+    agentName: capName(f.agentName),
+    agentId: capName(f.agentId),
+    agentNameFromSpanName: f.agentNameFromSpanName,
+    langGraphAgent: f.langGraphAgent,
+    toolName: capName(f.toolName),
+    recordedToolName: f.recordedToolName,
+    toolCallId: capName(f.toolCallId),
+    toolArgs: f.toolArgs,
+    graphNodeId: capName(f.graphNodeId),
+    graphParentNodeId: capName(f.graphParentNodeId),
+    delegatesTo: f.delegatesTo,
+    handoffFrom: capName(f.handoffFrom),
+    handoffTo: capName(f.handoffTo),
+    inputText: f.inputText,
+    outputText: f.outputText,
+    usage: f.usage,
+    issuedCalls: f.issuedCalls,
+    historyCalls: f.historyCalls,
+    consumedCallIds: f.consumedCallIds,
+    endedOnToolCall: f.endedOnToolCall,
+  };
 }
 
 /** `MAPPERS` with the AI SDK mapper naming agents by `aiSdkAgentAttributes` (the same array for the default). */
@@ -93,7 +108,7 @@ export function factsOf(span: Span, mappers: readonly ConventionMapper[] = MAPPE
   for (const mapper of mappers) {
     try {
       const f = mapper(span);
-      if (f) return cappedFacts(f);
+      if (f) return canonicalFacts(f);
     } catch {
       // A mapper bug on odd input must not lose the span: fall through to the next convention.
     }

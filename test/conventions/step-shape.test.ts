@@ -2,9 +2,11 @@
  * buildStep declares every optional member of a step up front (undefined when absent) so that all
  * steps share one V8 map (steps.ts). Absent members must stay invisible: JSON and the present
  * members' order are those of the former build, which added present members one by one in this order.
+ * The span facts the steps are drafted from share one shape too (steps.ts `canonicalFacts`).
  */
 import { describe, expect, it } from 'vitest';
-import { stepsFromSpans } from '../../src/conventions/index.js';
+import { factsOf, stepsFromSpans } from '../../src/conventions/index.js';
+import { MAX_NAME_BYTES, truncateUtf8 } from '../../src/conventions/text.js';
 import { INSTRUMENTATIONS, runSpans } from './fixtures.js';
 
 const FORMER_ORDER = [
@@ -28,5 +30,27 @@ describe.each(INSTRUMENTATIONS)('%s fixture steps', (inst) => {
       const keys = Object.keys(present);
       expect(keys).toEqual(FORMER_ORDER.filter((k) => keys.includes(k)));
     }
+  });
+});
+
+describe.each(INSTRUMENTATIONS)('%s fixture span facts', (inst) => {
+  it('all have the same own keys (one shape), names cut as before', () => {
+    const spans = runSpans(inst).flat();
+    expect(spans.length).toBeGreaterThan(0);
+    const keys = Object.keys(factsOf(spans[0]!));
+    for (const s of spans) {
+      const f = factsOf(s);
+      expect(Object.keys(f)).toEqual(keys);
+      for (const k of ['agentName', 'agentId', 'toolName', 'toolCallId', 'handoffFrom', 'handoffTo', 'graphNodeId', 'graphParentNodeId'] as const) {
+        expect(f[k] === undefined || Buffer.byteLength(f[k]!) <= MAX_NAME_BYTES).toBe(true);
+      }
+    }
+  });
+
+  it('names over MAX_NAME_BYTES are cut', () => {
+    const long = 'a'.repeat(MAX_NAME_BYTES + 10);
+    const f = factsOf({ ...runSpans(inst).flat()[0]!, attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': long, 'gen_ai.agent.name': long } });
+    expect(f.toolName).toBe(truncateUtf8(long, MAX_NAME_BYTES));
+    expect(f.agentName).toBe(truncateUtf8(long, MAX_NAME_BYTES));
   });
 });
