@@ -107,16 +107,18 @@ const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob']);
 export function readMessages(value: unknown): ChatMessage[] {
   const list = Array.isArray(value) ? value : asRecord(value) ? [value] : [];
   const out: ChatMessage[] = [];
-  for (const item of list.slice(0, MAX_MESSAGES)) {
-    const m = asRecord(item);
+  // indexed up to the bound rather than over a bounded copy (`slice`) of each list
+  for (let i = 0, n = Math.min(list.length, MAX_MESSAGES); i < n; i++) {
+    const m = asRecord(list[i]);
     if (!m) continue;
     const role = asString(m['role']) ?? 'unknown';
     const texts: string[] = [];
     const toolCalls: ToolCallRef[] = [];
     const toolResultIds: string[] = [];
-    if (Array.isArray(m['parts'])) {
-      for (const p of m['parts'].slice(0, MAX_MESSAGES)) {
-        const part = asRecord(p);
+    const parts = m['parts'];
+    if (Array.isArray(parts)) {
+      for (let j = 0, n = Math.min(parts.length, MAX_MESSAGES); j < n; j++) {
+        const part = asRecord(parts[j]);
         if (!part) continue;
         const type = asString(part['type']);
         if (NOT_SAID.has(type ?? '')) continue;
@@ -143,9 +145,10 @@ export function readMessages(value: unknown): ChatMessage[] {
       const text = typeof c === 'string' ? textOf(c) : Array.isArray(c) ? contentArrayText(c) : textOf(c);
       if (text) texts.push(text);
     }
-    if (Array.isArray(m['tool_calls'])) {
-      for (const tc of m['tool_calls'].slice(0, MAX_MESSAGES)) {
-        const call = asRecord(tc);
+    const calls = m['tool_calls'];
+    if (Array.isArray(calls)) {
+      for (let j = 0, n = Math.min(calls.length, MAX_MESSAGES); j < n; j++) {
+        const call = asRecord(calls[j]);
         if (!call) continue;
         const fn = asRecord(call['function']);
         toolCalls.push(ref(call['id'], fn?.['name'] ?? call['name'], fn?.['arguments'] ?? call['arguments']));
@@ -153,7 +156,7 @@ export function readMessages(value: unknown): ChatMessage[] {
     }
     const resultId = asString(m['tool_call_id']);
     if (resultId) toolResultIds.push(resultId);
-    out.push({ role, text: texts.join('\n'), toolCalls: dedupeCalls(toolCalls), toolResultIds });
+    out.push({ role, text: texts.length === 1 ? texts[0]! : texts.join('\n'), toolCalls: dedupeCalls(toolCalls), toolResultIds });
   }
   return out;
 }
@@ -274,6 +277,7 @@ function ref(id: unknown, name: unknown, args: unknown): ToolCallRef {
 }
 
 function dedupeCalls(calls: ToolCallRef[]): ToolCallRef[] {
+  if (calls.length < 2) return calls; // most messages request one call or none: no Set, no copy
   const seen = new Set<string>();
   const out: ToolCallRef[] = [];
   for (const c of calls) {
