@@ -45,16 +45,21 @@ export class SpanTree {
     this.byId = byId;
     this.duplicates = duplicates;
     const parents = new Map<string, string>();
-    for (const [id, s] of byId) {
+    // Whether some child is not on its parent's resource object (clockOffsets' fast path when none).
+    let crossing = false;
+    for (const s of byId.values()) {
       const p = s.parentSpanId;
-      if (p !== undefined && p !== id && byId.has(p)) parents.set(id, p);
+      const parent = p === undefined || p === s.spanId ? undefined : byId.get(p);
+      if (parent === undefined) continue;
+      parents.set(s.spanId, p!);
+      if (parent.resource !== s.resource) crossing = true;
     }
     this.cyclesBroken = breakCycles(parents, byId);
     this.parents = parents;
     const list = [...byId.values()];
     for (const s of list) this.depth(s.spanId);
     const depth = this.depthCache;
-    this.offsets = clockOffsets(list, parents, byId, depth);
+    this.offsets = crossing ? clockOffsets(list, parents, byId, depth) : new Map();
     const offsets = this.offsets;
     const startOf = offsets.size === 0 ? (s: Span) => s.startTimeUnixNano : (s: Span) => s.startTimeUnixNano + (offsets.get(s.spanId) ?? 0n);
     list.sort((a, b) => {
@@ -208,14 +213,11 @@ const CONSUMER = 5;
  * caller ends; not for messaging spans, whose consumers may run later). Spans of one resource,
  * and spans whose times agree with their parents', are never moved: the map is empty when the
  * clocks agree. Zero or reversed timestamps are taken as they are (a span that ends before it
- * starts fits nowhere and is only moved forward).
+ * starts fits nowhere and is only moved forward). Not called when every child shares its parent's
+ * resource object (one process, one decoded block): no span is moved then.
  */
 function clockOffsets(list: readonly Span[], parents: ReadonlyMap<string, string>, byId: ReadonlyMap<string, Span>, depth: ReadonlyMap<string, number>): Map<string, bigint> {
   const offsets = new Map<string, bigint>();
-  // Fast path: every child shares its parent's resource object (one process, one decoded block).
-  let crossing = false;
-  for (const [id, p] of parents) if (byId.get(id)!.resource !== byId.get(p)!.resource) crossing = true;
-  if (!crossing) return offsets;
   const clocks = new Map<object, Map<object, boolean>>();
   const sameClock = (a: Span, b: Span): boolean => {
     let row = clocks.get(a.resource);
