@@ -123,6 +123,26 @@ function exactEncoder(Encoder: ProduceEncoderClass, bytes: number): ProduceEncod
   return e;
 }
 
+/** kafkajs's measure of a record's key or value (`Encoder.sizeOfVarIntBytes`): -1 for null, else `Buffer.byteLength`. */
+const byteLengthOrNull = (v: Bytes): number => (v == null ? -1 : Buffer.byteLength(v));
+
+/**
+ * kafkajs `Encoder.writeVarIntBytes` of a string whose UTF-8 length `size` was measured already:
+ * the same length prefix and bytes without measuring it again (every key, value and header
+ * string of a batch is measured once for the sizes and was measured again by each write).
+ * Anything else (Buffers, null) takes kafkajs's own path.
+ */
+function writeMeasured(e: ProduceEncoder, v: Bytes, size: number): void {
+  if (typeof v !== 'string') {
+    e.writeVarIntBytes(v);
+    return;
+  }
+  e.writeVarInt(size);
+  e.ensureAvailable(size);
+  e.buf.write(v, e.offset, size, 'utf8');
+  e.offset += size;
+}
+
 /** UTF-8 bytes of a string field for the size estimate (anything else is left to writeString). */
 const stringBytes = (s: unknown): number => (typeof s === 'string' ? Buffer.byteLength(s, 'utf8') : 0);
 
@@ -136,9 +156,14 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
     readonly maxTimestamp: unknown;
     readonly deltas: unknown[];
     readonly bodySizes: number[];
+    /** `Buffer.byteLength` of each record's key and value (-1 for null), as measured: writePartition does not measure again. */
+    readonly keySizes: number[];
+    readonly valueSizes: number[];
     readonly headerCounts: number[];
     readonly headerKeys: string[];
     readonly headerValues: HeaderValue[];
+    readonly headerKeySizes: number[];
+    readonly headerValueSizes: number[];
     /** Bytes of the partition's entry in the request: partition, record set size, batch. */
     readonly bytes: number;
   }
@@ -155,9 +180,13 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
     const n = messages.length;
     const deltas: unknown[] = new Array(n);
     const bodySizes: number[] = new Array(n);
+    const keySizes: number[] = new Array(n);
+    const valueSizes: number[] = new Array(n);
     const headerCounts: number[] = new Array(n);
     const headerKeys: string[] = [];
     const headerValues: HeaderValue[] = [];
+    const headerKeySizes: number[] = [];
+    const headerValueSizes: number[] = [];
     let recordsSize = 0;
     for (let i = 0; i < n; i++) {
       const { key, value, headers = {}, timestamp } = messages[i]!;
@@ -171,18 +200,28 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
       for (let h = before; h < headerKeys.length; h++) {
         const keySize = Buffer.byteLength(headerKeys[h]!);
         const valueSize = Buffer.byteLength(headerValues[h] as string);
+        headerKeySizes.push(keySize);
+        headerValueSizes.push(valueSize);
         headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
         headersSize += headerValues[h] === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(valueSize) + valueSize;
       }
-      const sizeOfBody = 1 + sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(i) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
+      // kafkajs `Encoder.sizeOfVarIntBytes`, keeping the byte lengths
+      const keySize = byteLengthOrNull(key);
+      const valueSize = byteLengthOrNull(value);
+      keySizes[i] = keySize;
+      valueSizes[i] = valueSize;
+      const sizeOfBody = 1 + sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(i) + sizeOfVarIntBytes(keySize) + sizeOfVarIntBytes(valueSize) + headersSize;
       bodySizes[i] = sizeOfBody;
       headerCounts[i] = count;
       recordsSize += Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody;
     }
     // partition, record set size, first offset, batch length, leader epoch, magic, CRC, batch header (36 B), record count
     const bytes = 4 + 4 + 8 + 4 + 4 + 1 + 4 + 36 + 4 + recordsSize;
-    return { firstTimestamp, maxTimestamp, deltas, bodySizes, headerCounts, headerKeys, headerValues, bytes };
+    return { firstTimestamp, maxTimestamp, deltas, bodySizes, keySizes, valueSizes, headerCounts, headerKeys, headerValues, headerKeySizes, headerValueSizes, bytes };
   }
+
+  /** kafkajs `Encoder.sizeOfVarIntBytes` from the byte length it measures (-1: null). */
+  const sizeOfVarIntBytes = (size: number): number => (size < 0 ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(size) + size);
 
   /** One partition's entry (kafkajs `partitionsEncoder` + `RecordBatch` + `Record`), written at `e.offset`. */
   function writePartition(e: ProduceEncoder, partition: number, messages: readonly Message[], plan: PartitionPlan, firstSequence: number, transactional: boolean, producerId: unknown, producerEpoch: number): void {
@@ -205,12 +244,18 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
       .writeInt16(producerEpoch)
       .writeInt32(firstSequence)
       .writeInt32(n);
-    const { deltas, bodySizes, headerCounts, headerKeys, headerValues } = plan;
+    const { deltas, bodySizes, keySizes, valueSizes, headerCounts, headerKeys, headerValues, headerKeySizes, headerValueSizes } = plan;
     let h = 0;
     for (let i = 0; i < n; i++) {
       const { key, value } = messages[i]!;
-      e.writeVarInt(bodySizes[i]!).writeInt8(0).writeVarLong(deltas[i]).writeVarInt(i).writeVarIntBytes(key).writeVarIntBytes(value).writeVarInt(headerCounts[i]!);
-      for (const end = h + headerCounts[i]!; h < end; h++) e.writeVarIntString(headerKeys[h]).writeVarIntBytes(headerValues[h]);
+      e.writeVarInt(bodySizes[i]!).writeInt8(0).writeVarLong(deltas[i]).writeVarInt(i);
+      writeMeasured(e, key, keySizes[i]!);
+      writeMeasured(e, value, valueSizes[i]!);
+      e.writeVarInt(headerCounts[i]!);
+      for (const end = h + headerCounts[i]!; h < end; h++) {
+        writeMeasured(e, headerKeys[h], headerKeySizes[h]!); // kafkajs writeVarIntString: the same bytes for a string
+        writeMeasured(e, headerValues[h], headerValueSizes[h]!);
+      }
     }
     // the three values kafkajs knows only after encoding the nested parts
     const buf = e.buf;
