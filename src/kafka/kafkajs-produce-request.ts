@@ -123,6 +123,43 @@ function exactEncoder(Encoder: ProduceEncoderClass, bytes: number): ProduceEncod
   return e;
 }
 
+/**
+ * Bytes left free in front of a Produce payload for its framing (size, API key and version,
+ * correlation id, client id): createRequest writes the frame there instead of copying the payload
+ * (up to a request's 2 MiB) behind it into a new buffer. A longer client id takes the copy.
+ */
+const FRAME_HEADROOM = 256;
+
+/** Produce payload encoders → the buffer their `buf` was cut from, FRAME_HEADROOM bytes earlier. */
+const framedPayloads = new WeakMap<ProduceEncoder, Buffer>();
+
+/**
+ * Writing a varint asks for 5 free bytes (writeUVarInt's ensureAvailable) whatever it then writes:
+ * a payload ending in a short varint (a record without headers: its header count) would otherwise
+ * grow — copy — the whole buffer at its last byte.
+ */
+const VARINT_SLACK = 4;
+
+/** An exactEncoder whose buffer has FRAME_HEADROOM free bytes in front of it (registered in framedPayloads). */
+function payloadEncoder(Encoder: ProduceEncoderClass, bytes: number): ProduceEncoder {
+  const whole = Buffer.allocUnsafe(FRAME_HEADROOM + bytes + VARINT_SLACK);
+  const e = new Encoder(0);
+  e.buf = whole.subarray(FRAME_HEADROOM);
+  framedPayloads.set(e, whole);
+  return e;
+}
+
+/**
+ * The headroom in front of `payload` when it is still there and fits a frame of `frameBytes`:
+ * an encoder whose estimate fell short grew into a new buffer without it.
+ */
+function headroomFor(payload: ProduceEncoder, frameBytes: number): Buffer | undefined {
+  const whole = framedPayloads.get(payload);
+  if (whole === undefined || frameBytes > FRAME_HEADROOM) return undefined;
+  const buf = payload.buf;
+  return buf.buffer === whole.buffer && buf.byteOffset === whole.byteOffset + FRAME_HEADROOM ? whole : undefined;
+}
+
 /** kafkajs's measure of a record's key or value (`Encoder.sizeOfVarIntBytes`): -1 for null, else `Buffer.byteLength`. */
 const byteLengthOrNull = (v: Bytes): number => (v == null ? -1 : Buffer.byteLength(v));
 
@@ -281,7 +318,7 @@ export function produceRequestV3({ Encoder, crc32c, Long, original }: ProduceDep
           bytes += 2 + stringBytes(topicData[t]!.topic) + 4;
           for (const plan of plans[t]!) bytes += plan.bytes;
         }
-        const e = exactEncoder(Encoder, bytes);
+        const e = payloadEncoder(Encoder, bytes);
         e.writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeInt32(topicData.length);
         for (let t = 0; t < topicData.length; t++) {
           const { topic, partitions } = topicData[t]!;
@@ -307,7 +344,8 @@ interface RequestArgs {
 /**
  * A replacement for kafkajs `protocol/request.js`: size, header and payload written into one
  * Encoder sized for them (kafkajs copies the payload into a header Encoder, then that into a
- * size-prefixed one).
+ * size-prefixed one). A Produce payload encoded above is not copied at all: the frame goes into
+ * the headroom in front of it, and the request is that region of the same buffer.
  */
 export function createRequest(Encoder: ProduceEncoderClass): (args: RequestArgs) => Promise<ProduceEncoder> {
   return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }) => {
@@ -316,12 +354,19 @@ export function createRequest(Encoder: ProduceEncoderClass): (args: RequestArgs)
     const headerSize = 2 + 2 + 4 + 2 + (clientId == null ? 0 : Buffer.byteLength(clientId, 'utf8'));
     // not an Encoder: writeEncoder below throws kafkajs's own error
     const payloadSize = payload != null && Buffer.isBuffer(payload.buf) ? payload.size() : 0;
-    return exactEncoder(Encoder, 4 + headerSize + payloadSize)
-      .writeInt32(headerSize + payloadSize)
-      .writeInt16(apiKey)
-      .writeInt16(apiVersion)
-      .writeInt32(correlationId)
-      .writeString(clientId)
-      .writeEncoder(payload);
+    const whole = payload != null ? headroomFor(payload, 4 + headerSize) : undefined;
+    if (whole !== undefined) {
+      const e = new Encoder(0);
+      e.buf = whole.subarray(FRAME_HEADROOM - 4 - headerSize, FRAME_HEADROOM + payloadSize);
+      writeFrame(e, headerSize + payloadSize, apiKey, apiVersion, correlationId, clientId);
+      e.offset += payloadSize; // the payload is already in place behind the frame
+      return e;
+    }
+    return writeFrame(exactEncoder(Encoder, 4 + headerSize + payloadSize), headerSize + payloadSize, apiKey, apiVersion, correlationId, clientId).writeEncoder(payload);
   };
+}
+
+/** kafkajs's request frame: size (of what follows it), API key and version, correlation id, client id. */
+function writeFrame(e: ProduceEncoder, size: number, apiKey: number, apiVersion: number, correlationId: number, clientId: string | null | undefined): ProduceEncoder {
+  return e.writeInt32(size).writeInt16(apiKey).writeInt16(apiVersion).writeInt32(correlationId).writeString(clientId);
 }

@@ -226,4 +226,42 @@ describe('kafkajs fast paths', () => {
     const notAnEncoder = { correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: () => Promise.resolve(null) } };
     await expect(fastFrame(notAnEncoder)).rejects.toThrow('value should be an instance of Encoder');
   });
+
+  it('Produce requests are framed in place, in front of their payload, to the same bytes (client ids over the headroom, payloads grown past it)', async () => {
+    type Frame = (a: { correlationId: number; clientId: string | null | undefined; request: { apiKey: number; apiVersion: number; encode(): Promise<Enc> } }) => Promise<{ buffer: Buffer }>;
+    type Req = (a: object) => { apiKey: number; apiVersion: number; encode(): Promise<Enc> };
+    const fastFrame = require(mod('src/protocol/request.js')) as Frame;
+    const originalFrame = pristine<Frame>('src/protocol/request.js');
+    const produce = require(mod('src/protocol/requests/produce/v3/request.js')) as Req;
+    const message = fc.record({ key: fc.oneof(fc.string(), fc.constant(null)), value: fc.oneof(fc.string({ maxLength: 500 }), fc.string({ unit: 'grapheme', maxLength: 50 })), headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }) });
+    const topicData = fc.array(fc.record({ topic: fc.string({ minLength: 1, maxLength: 20 }), partitions: fc.array(fc.record({ partition: fc.nat(8), messages: fc.array(message, { maxLength: 20 }) }), { maxLength: 3 }) }), { maxLength: 3 });
+    const clientId = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', minLength: 60, maxLength: 120 }), fc.constant('c'.repeat(242)), fc.constant('c'.repeat(243)), fc.constant(null), fc.constant(undefined));
+    const now = Date.now;
+    try {
+      Date.now = () => 1_764_000_000_000;
+      await fc.assert(
+        fc.asyncProperty(topicData, clientId, fc.nat(2 ** 31 - 1), fc.boolean(), async (data, id, correlationId, grow) => {
+          const request = produce({ acks: -1, timeout: 30000, topicData: data });
+          let payload: Enc | undefined;
+          const encode = async () => {
+            const e = (payload = await request.encode());
+            // an estimate that fell short: the encoder grew into a buffer without the headroom
+            if (grow) (e.ensureAvailable as (n: number) => void).call(e, (e.buf as Buffer).length + 1);
+            return e;
+          };
+          dirtyPool();
+          const fast = (await fastFrame({ correlationId, clientId: id, request: { ...request, encode } })).buffer;
+          // framed in place (no copy) unless the payload grew or the client id is over the 256 B headroom
+          const inPlace = !grow && 4 + 10 + Buffer.byteLength(id ?? '') <= 256;
+          const p = payload!.buf as Buffer;
+          expect(fast.buffer === p.buffer && fast.byteOffset + fast.length - (payload!.size as () => number).call(payload) === p.byteOffset).toBe(inPlace);
+          const original = (await originalFrame({ correlationId, clientId: id, request: { ...request, encode } })).buffer;
+          expect(Buffer.from(fast).equals(Buffer.from(original))).toBe(true);
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      Date.now = now;
+    }
+  });
 });
