@@ -5,6 +5,7 @@
  * Keyed by the event object (a WeakMap): an event changed after it was remembered would be stale,
  * and events are never changed after they are built.
  */
+import { messageRewardJson } from './reward-json.js';
 import type { CreditEvent } from './schemas.js';
 
 const texts = new WeakMap<CreditEvent, string>();
@@ -16,5 +17,5 @@ export function rememberEventJson(event: CreditEvent, json: string): void {
 
 /** `JSON.stringify(event)`, or the text remembered for it. */
 export function eventJson(event: CreditEvent): string {
-  return texts.get(event) ?? JSON.stringify(event);
+  return texts.get(event) ?? (event.event_type === 'message_reward' ? messageRewardJson(event) : undefined) ?? JSON.stringify(event);
 }
