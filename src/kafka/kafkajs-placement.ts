@@ -26,21 +26,28 @@ export class KeyPartitioner {
   /** Partition metadata as kafkajs would see it for a topic with n partitions, all led by a broker. */
   private readonly metadata = new Map<number, PartitionMetadata[]>();
   /**
-   * `partitions \0 key` → partition, for string keys (output keys repeat: agent ids). The topic is
-   * not part of it: for keyed messages the partitioner does not read it. Cleared when full.
+   * Partition count → string key → partition (output keys repeat: agent ids). The topic is not
+   * part of it: for keyed messages the partitioner does not read it. Keyed by the key string
+   * itself, so a lookup builds no string (V8 keeps a string's hash). Cleared when full.
    */
-  private readonly memo = new Map<string, number>();
+  private readonly memo = new Map<number, Map<string, number>>();
+  private memoSize = 0;
   private static readonly MEMO_MAX = 65_536;
 
   /** Partition (0 ≤ p < `partitions`) of a message with a non-null key, on a topic with `partitions` partitions. */
   partition(topic: string, key: Buffer | string, partitions: number): number {
     if (typeof key !== 'string') return this.compute(topic, key, partitions);
-    const memoKey = `${partitions}\u0000${key}`;
-    let p = this.memo.get(memoKey);
+    let byKey = this.memo.get(partitions);
+    if (!byKey) this.memo.set(partitions, (byKey = new Map()));
+    let p = byKey.get(key);
     if (p === undefined) {
       p = this.compute(topic, key, partitions);
-      if (this.memo.size >= KeyPartitioner.MEMO_MAX) this.memo.clear();
-      this.memo.set(memoKey, p);
+      if (this.memoSize >= KeyPartitioner.MEMO_MAX) {
+        for (const m of this.memo.values()) m.clear();
+        this.memoSize = 0;
+      }
+      byKey.set(key, p);
+      this.memoSize++;
     }
     return p;
   }
@@ -102,6 +109,12 @@ export function topicMessages(placed: readonly PlacedMessage[]): { topic: string
  * message placed on a partition kafkajs does not know yet is not sent and not reported.
  */
 export function unacknowledged(placed: readonly PlacedMessage[], acks: readonly { topicName: string; partition: number }[]): PlacedMessage[] {
-  const acked = new Set(acks.map((a) => `${a.partition}\u0000${a.topicName}`));
-  return placed.filter((p) => p.partition !== undefined && !acked.has(`${p.partition}\u0000${p.topic}`));
+  // topic → acknowledged partitions: a lookup per message builds no string
+  const acked = new Map<string, Set<number>>();
+  for (const a of acks) {
+    let partitions = acked.get(a.topicName);
+    if (!partitions) acked.set(a.topicName, (partitions = new Set()));
+    partitions.add(a.partition);
+  }
+  return placed.filter((p) => p.partition !== undefined && acked.get(p.topic)?.has(p.partition) !== true);
 }
