@@ -76,10 +76,16 @@ function num(v: unknown): string {
   return Number.isFinite(v) ? String(v) : 'null';
 }
 
-/** JSON.stringify(v) of an array member. */
+/** JSON.stringify(v) of an array member; a list of strings (ids, as the schema has them) without the call. */
 function list(v: unknown): string {
   if (!Array.isArray(v)) throw NOT_SCHEMA_TYPED;
-  return JSON.stringify(v);
+  let j = '[';
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string') return JSON.stringify(v); // other values, holes
+    j += i === 0 ? str(s) : `,${str(s)}`;
+  }
+  return `${j}]`;
 }
 
 /** The components object's text: its members in RewardComponentsSchema's order, all present. */

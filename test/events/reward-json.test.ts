@@ -23,15 +23,15 @@ const text = fc.oneof(
   fc.constantFrom('', 'planner', 'a851ab877780fb1f', '1.3.0'),
 );
 const number = fc.oneof(fc.double(), fc.constantFrom(-0, 0, NaN, Infinity, -Infinity, 1e21, 5e-324, -0.033552631578947376), fc.integer());
-const ids = fc.array(text, { maxLength: 4 });
+const ids = fc.oneof(fc.array(text, { maxLength: 4 }), fc.array(fc.oneof(text, number, fc.constant(null), fc.constant(undefined)), { maxLength: 3 }), fc.sparseArray(text, { maxLength: 3 }));
 const estimator = fc.record(
   { name: text, status: fc.constantFrom('exact', 'approximate', 'partial'), evaluations: number, budget: number, target_half_width: number, confidence: number, note: text },
   { requiredKeys: ['name', 'status', 'evaluations'] },
 );
 const components = fc.record({ credit_share: number, marginal: number, redundancy: number, sabotage: number, blame: number, repair: number, shrink: number });
 
-/** A reward in schema member order (as outcomeToEvents writes it), sharing `episodeOf`'s members and estimator object. */
-const reward = (shared: { episode_id: string; episode_revision: number; trace_ids: string[]; emitted_at_ms: number; estimator: object }) =>
+/** A reward in schema member order (as outcomeToEvents writes it), sharing `shared`'s members and estimator object. */
+const reward = (shared: { episode_id: string; episode_revision: number; trace_ids: unknown[]; emitted_at_ms: number; estimator: object }) =>
   fc
     .record(
       {
