@@ -143,6 +143,19 @@ function episodeMembersJson(r: MessageReward): string {
   return json;
 }
 
+/**
+ * The members rewardText and componentsJson write, in their order. keysInOrder accepts any of the
+ * schema's members, so a member added to the schema and not written here would be dropped
+ * silently: loading this module fails instead, naming what to update.
+ */
+const WRITTEN_REWARD_KEYS = ['schema_version', 'event_id', 'episode_id', 'episode_revision', 'trace_ids', 'emitted_at_ms', 'event_type', 'step_id', 'trace_id', 'parent_step_id', 'causal_inputs', 'agent_id', 'agent_name', 'kind', 'name', 'start_time_unix_nano', 'reward', 'marginal_effect', 'components', 'agent_credit', 'outcome', 'failure_role', 'estimator'];
+const WRITTEN_COMPONENT_KEYS = ['credit_share', 'marginal', 'redundancy', 'sabotage', 'blame', 'repair', 'shrink'];
+if (WRITTEN_REWARD_KEYS.join() !== REWARD_KEYS.join() || WRITTEN_COMPONENT_KEYS.join() !== COMPONENT_KEYS.join()) {
+  throw new Error(
+    `src/events/reward-json.ts writes MessageReward members ${WRITTEN_REWARD_KEYS.join(', ')} (components: ${WRITTEN_COMPONENT_KEYS.join(', ')}) but MessageRewardSchema now has ${REWARD_KEYS.join(', ')} (components: ${COMPONENT_KEYS.join(', ')}): update rewardText / componentsJson and these lists`,
+  );
+}
+
 /** The members in MessageRewardSchema's order; `present`: which optional ones r has. */
 function rewardText(r: MessageReward, present: number): string {
   let j = `{"schema_version":${str(r.schema_version)},"event_id":${str(r.event_id)}${episodeMembersJson(r)},"step_id":${str(r.step_id)},"trace_id":${str(r.trace_id)}`;

@@ -6,7 +6,7 @@
  * JSON.stringify's text either way.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { creditEpisode } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { eventJson } from '../../src/events/event-json.js';
@@ -121,5 +121,19 @@ describe('messageRewardJson', () => {
     // a null-prototype reward is plain for JSON.stringify too
     const bare = Object.assign(Object.create(null) as object, r) as MessageReward;
     expect(messageRewardJson(bare)).toBe(JSON.stringify(r));
+  });
+
+  it('refuses to load when MessageRewardSchema gains a member it does not write (instead of dropping it)', async () => {
+    vi.resetModules();
+    vi.doMock('../../src/events/schemas.js', async (importOriginal) => {
+      const real = await importOriginal<typeof import('../../src/events/schemas.js')>();
+      return { ...real, MessageRewardSchema: real.MessageRewardSchema.extend({ weight: real.MessageRewardSchema.shape.reward.optional() }) };
+    });
+    try {
+      await expect(import('../../src/events/reward-json.js')).rejects.toThrow(/MessageRewardSchema now has .*estimator, weight .*: update rewardText/);
+    } finally {
+      vi.doUnmock('../../src/events/schemas.js');
+      vi.resetModules();
+    }
   });
 });
