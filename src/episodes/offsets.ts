@@ -32,3 +32,69 @@ export function firstOffsetOn(ranges: readonly SourceRange[], topic: string, par
 export function readsPartition(ranges: readonly SourceRange[], topic: string, partition: number): boolean {
   return firstOffsetOn(ranges, topic, partition) !== undefined;
 }
+
+/**
+ * A multiset of offsets (one partition's) that answers its smallest member at once: the distinct
+ * offsets in ascending order, with how many items hold each. Items arrive in read order and mostly
+ * leave in it, so an add is almost always an append (or a count at the last offset: a Kafka record
+ * holds many items) and a removal a count or a shift at the front; otherwise a binary search and a
+ * splice over the distinct offsets — instead of a scan of every item held for each minimum.
+ */
+export class OffsetMultiset {
+  /** Distinct offsets held, ascending (compareOffsets). */
+  private readonly offsets: string[] = [];
+  /** How many items hold `offsets[i]` (> 0). */
+  private readonly counts: number[] = [];
+
+  /** Distinct offsets held. */
+  get size(): number {
+    return this.offsets.length;
+  }
+
+  /** The smallest offset held, or undefined when empty. */
+  min(): string | undefined {
+    return this.offsets[0];
+  }
+
+  add(offset: string): void {
+    const last = this.offsets.length - 1;
+    const order = last < 0 ? 1 : compareOffsets(offset, this.offsets[last]!);
+    if (order > 0) {
+      this.offsets.push(offset);
+      this.counts.push(1);
+    } else if (order === 0) this.counts[last]!++;
+    else {
+      const i = this.indexOf(offset);
+      if (this.offsets[i] === offset) this.counts[i]!++;
+      else {
+        this.offsets.splice(i, 0, offset);
+        this.counts.splice(i, 0, 1);
+      }
+    }
+  }
+
+  /** Removes one item at `offset` (it must hold one). */
+  remove(offset: string): void {
+    const i = this.offsets[0] === offset ? 0 : this.indexOf(offset);
+    if (--this.counts[i]! > 0) return;
+    if (i === 0) {
+      this.offsets.shift();
+      this.counts.shift();
+    } else {
+      this.offsets.splice(i, 1);
+      this.counts.splice(i, 1);
+    }
+  }
+
+  /** Index of `offset` in `offsets`, or where it would go (binary search). */
+  private indexOf(offset: string): number {
+    let lo = 0;
+    let hi = this.offsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareOffsets(this.offsets[mid]!, offset) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

@@ -8,7 +8,7 @@
  * Entries are kept in arrival order in one Map (insertion order), so expiry pops from the front.
  */
 import type { SourcePosition } from '../model/episode.js';
-import { compareOffsets } from './offsets.js';
+import { OffsetMultiset } from './offsets.js';
 
 export interface PendingItem<T> {
   item: T;
@@ -39,11 +39,12 @@ export class PendingByKey<T> {
   private count = 0;
   private bytesHeld = 0;
   /**
-   * Items per source partition (`topic/partition`): `lowWatermark` answers at once for a
-   * partition that holds none — it is asked for every partition at every commit and tick, and
-   * the content store may hold tens of thousands of items (all from the logs topic).
+   * Offsets of the items held, per source partition (`topic/partition`; partitions holding none
+   * have no entry): `lowWatermark` is asked for every partition at every commit and tick, and a
+   * scan of every item held made each commit O(items waiting) — the content store may hold tens
+   * of thousands of items, and evaluations waiting for their spans pile up under load.
    */
-  private readonly perPartition = new Map<string, number>();
+  private readonly perPartition = new Map<string, OffsetMultiset>();
   private readonly max: number;
   private readonly ttlMs: number;
   private readonly refreshOnAdd: boolean;
@@ -85,12 +86,17 @@ export class PendingByKey<T> {
     for (const p of list) this.countOn(p.position, -1);
   }
 
-  private countOn(position: SourcePosition | undefined, delta: number): void {
+  private countOn(position: SourcePosition | undefined, delta: 1 | -1): void {
     if (position === undefined) return;
     const k = `${position.topic}/${position.partition}`;
-    const n = (this.perPartition.get(k) ?? 0) + delta;
-    if (n <= 0) this.perPartition.delete(k);
-    else this.perPartition.set(k, n);
+    let offsets = this.perPartition.get(k);
+    if (delta > 0) {
+      if (offsets === undefined) this.perPartition.set(k, (offsets = new OffsetMultiset()));
+      offsets.add(position.offset);
+      return;
+    }
+    offsets!.remove(position.offset);
+    if (offsets!.size === 0) this.perPartition.delete(k);
   }
 
   /** Holds an item; returns how many old ones were dropped to stay within `max`. */
@@ -160,20 +166,13 @@ export class PendingByKey<T> {
       this.bytesHeld -= PendingByKey.bytesOfList(list) - PendingByKey.bytesOfList(kept);
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
-      this.countOn({ topic, partition, offset: '0' }, -(list.length - kept.length));
     }
+    this.perPartition.delete(`${topic}/${partition}`);
     return dropped;
   }
 
   /** Smallest offset of a waiting item on the partition (the watermark must hold it). */
   lowWatermark(topic: string, partition: number): string | undefined {
-    if (!this.perPartition.has(`${topic}/${partition}`)) return undefined;
-    let low: string | undefined;
-    for (const list of this.byKey.values()) {
-      for (const p of list) {
-        if (p.position?.topic === topic && p.position.partition === partition && (low === undefined || compareOffsets(p.position.offset, low) < 0)) low = p.position.offset;
-      }
-    }
-    return low;
+    return this.perPartition.get(`${topic}/${partition}`)?.min();
   }
 }

@@ -78,4 +78,50 @@ describe('source positions and the offset watermark', () => {
     const closed = asm.flush();
     expect(closed.map((e) => e.traceIds[0]).sort()).toEqual([a![0]!.traceId, b![0]!.traceId, c![0]!.traceId].sort());
   });
+
+  it('evaluations waiting for their spans hold their partition at the smallest offset still waiting: through joins, drops over the count, expiry and dropPartition', () => {
+    const runs = recordRuns([{}, {}, {}, {}, {}, {}]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ closeOnEvaluation: true, maxPendingEvaluations: 4, pendingEvaluationTtlMs: 1_000 }, clock);
+    const waitOn = (run: number, partition: number, offset: number | string, name?: string) =>
+      asm.addEvaluations([{ ...evaluationOf(runs[run]!), ...(name === undefined ? {} : { name }) }], pos(partition, offset, 'otlp_logs'));
+    // read out of offset order (a replay, or several records per fetch); two at one offset
+    waitOn(0, 2, 40);
+    waitOn(1, 2, 9); // numerically below 40, above it as a string
+    waitOn(2, 2, 9);
+    waitOn(3, 5, 100);
+    expect([asm.lowWatermark('otlp_logs', 2), asm.lowWatermark('otlp_logs', 5), asm.lowWatermark('otlp_logs', 3)]).toEqual(['9', '100', undefined]);
+    // runs 1 and 2's spans come: their evaluations join and close them — held until handed out by tick()
+    asm.addSpans(runs[1]!, pos(0, 1));
+    asm.addSpans(runs[2]!, pos(0, 2));
+    expect(asm.stats().pendingEvaluations).toBe(2);
+    expect(asm.lowWatermark('otlp_logs', 2)).toBe('9');
+    expect(asm.tick().length).toBe(2);
+    expect(asm.lowWatermark('otlp_logs', 2)).toBe('40');
+    // over the count (4): the oldest key (run 0's, at 40) goes whole
+    clock.advance(500);
+    waitOn(4, 2, 41);
+    waitOn(5, 2, 45);
+    waitOn(4, 2, 3, 'second');
+    expect(asm.stats().pendingEvaluations).toBe(4);
+    expect(asm.lowWatermark('otlp_logs', 2)).toBe('3');
+    expect(asm.lowWatermark('otlp_logs', 5)).toBe('100');
+    waitOn(4, 2, 50, 'third'); // over again: run 3's key (partition 5) goes
+    expect(asm.stats().expiredEvaluations).toBe(2); // drops over the count are counted as expired
+    expect([asm.stats().pendingEvaluations, asm.lowWatermark('otlp_logs', 2), asm.lowWatermark('otlp_logs', 5)]).toEqual([4, '3', undefined]);
+    // expiry: those that waited past the TTL go
+    clock.advance(1_000);
+    asm.tick();
+    expect([asm.stats().pendingEvaluations, asm.lowWatermark('otlp_logs', 2)]).toEqual([0, undefined]);
+    // a revoked partition holds nothing any more; the others keep theirs
+    waitOn(3, 6, 8);
+    waitOn(5, 7, 2);
+    asm.dropPartition('otlp_logs', 6);
+    expect([asm.lowWatermark('otlp_logs', 6), asm.lowWatermark('otlp_logs', 7)]).toEqual([undefined, '2']);
+    waitOn(3, 6, 12); // read again by the next owner (here: us, reassigned)
+    expect(asm.lowWatermark('otlp_logs', 6)).toBe('12');
+    clock.advance(1_000);
+    asm.tick();
+    expect([asm.lowWatermark('otlp_logs', 6), asm.lowWatermark('otlp_logs', 7), asm.stats().pendingEvaluations]).toEqual([undefined, undefined, 0]);
+  });
 });
