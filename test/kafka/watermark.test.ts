@@ -101,6 +101,33 @@ describe('replay metadata', () => {
     expect(() => encodeReplayMetadata('1', [], undefined, 'a;b')).toThrow(/commit tag/);
   });
 
+  it('writes what the plain encoding (sort, encodeURIComponent, join, then the length check) writes: the early "replay everything" and the skipped escapes change nothing', () => {
+    // the encoding before the shortcuts, as the reference
+    const plain = (next: string, held: Iterable<string>, max: number, tag?: string) => {
+      const tail = tag === undefined ? '' : `;${tag}`;
+      let ids: string[];
+      try {
+        ids = [...new Set(held)].sort().map(encodeURIComponent);
+      } catch {
+        return `ac1;${next};*${tail}`;
+      }
+      const full = `ac1;${next};${ids.join(',')}${tail}`;
+      return full.length <= max ? full : `ac1;${next};*${tail}`;
+    };
+    const id = fc.oneof(
+      fc.stringMatching(/^[0-9a-f]{32}$/),
+      fc.string({ unit: 'binary', maxLength: 6 }), // any UTF-16, lone surrogates included
+      fc.string({ unit: fc.constantFrom('a', '-', '_', '.', '!', '~', '*', "'", '(', ')', ',', ';', '%', ' ', 'é', '\ud800'), maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(offset, fc.array(id, { maxLength: 12 }), fc.nat(200), fc.boolean(), fc.option(fc.stringMatching(/^[\w.-]{1,8}$/), { nil: undefined }), (next, ids, max, asSet, tag) => {
+        const held = asSet ? new Set(ids) : ids;
+        expect(encodeReplayMetadata(next, held, max, tag)).toBe(plain(next, ids, max, tag));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('ignores metadata it did not write', () => {
     expect(decodeReplayMetadata(null)).toBeUndefined();
     expect(decodeReplayMetadata('')).toBeUndefined();
