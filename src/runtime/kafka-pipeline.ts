@@ -940,8 +940,8 @@ export class KafkaPipeline {
   private markReleasedPartitions(): void {
     for (const st of this.partitions.values()) {
       if (st.dirty || st.fenced || st.processedNext === undefined || st.committedOffset === st.processedNext) continue;
-      const holds = [...this.work].filter((w) => w.holds.has(st.key)).map((w) => w.holds.get(st.key));
-      const offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition), ...holds);
+      let offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition));
+      for (const w of this.work) offset = minOffset(offset, w.holds.get(st.key));
       if (offset !== st.committedOffset) st.dirty = true;
     }
   }
@@ -1085,11 +1085,18 @@ export class KafkaPipeline {
    *  and the replay metadata: the trace ids still held at that offset. */
   private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): { offset: string; metadata: string } | undefined {
     if (st.processedNext === undefined) return undefined;
-    const holding = [...this.work].filter((w) => !excluding.has(w) && w.holds.has(st.key));
-    const offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition), ...holding.map((w) => w.holds.get(st.key)));
+    // one pass over the work, no copies: this runs per dirty partition at every commit
+    const holding: CreditWork[] = [];
+    let offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition));
+    for (const w of this.work) {
+      const hold = w.holds.get(st.key);
+      if (hold === undefined || excluding.has(w)) continue;
+      holding.push(w);
+      offset = minOffset(offset, hold);
+    }
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
-    const heldTraces = new Set(this.held.get(st.key));
+    const heldTraces = this.held.get(st.key);
     for (const w of holding) for (const k of episodeHeldKeys(w.episode)) heldTraces.add(k);
     // Still replaying below the previous owner's processed position P: records in [processedNext, P)
     // were read by it, not by us yet, and hold spans of episodes it committed. Writing our own
@@ -1145,7 +1152,8 @@ export class KafkaPipeline {
 
   private async partitionTx(st: PartitionState): Promise<void> {
     if (st.fenced || st.generation !== this.generation || !st.producer) return;
-    const batch = new Set([...this.work].filter((w) => w.owner === st.key && w.status === 'ready'));
+    const batch = new Set<CreditWork>();
+    for (const w of this.work) if (w.owner === st.key && w.status === 'ready') batch.add(w);
     if (batch.size === 0 && st.looseRecords.length === 0 && !st.dirty) return;
     // Snapshot synchronously: records, offset and replay metadata must describe the same moment.
     // The watermark first: until the snapshot is taken nothing is changed, so a throw here leaves
@@ -1504,10 +1512,23 @@ export class KafkaPipeline {
     const producer = this.producer;
     if (!producer) return;
     const generation = this.generation;
-    const batch = new Set([...this.work].filter((w) => w.status === 'ready'));
-    const loose = [...this.partitions.values()].flatMap((st) => st.looseRecords.splice(0));
-    const records = [...loose, ...[...batch].flatMap((w) => w.records)];
-    const dirty = [...this.partitions.values()].filter((st) => st.dirty || [...batch].some((w) => w.holds.has(st.key)));
+    // one pass over the work and one over the partitions (this runs after every credit computation)
+    const batch = new Set<CreditWork>();
+    const batchHolds = new Set<string>();
+    for (const w of this.work) {
+      if (w.status !== 'ready') continue;
+      batch.add(w);
+      for (const k of w.holds.keys()) batchHolds.add(k);
+    }
+    const loose: OutgoingRecord[] = [];
+    const dirty: PartitionState[] = [];
+    for (const st of this.partitions.values()) {
+      for (const r of st.looseRecords) loose.push(r);
+      st.looseRecords.length = 0;
+      if (st.dirty || batchHolds.has(st.key)) dirty.push(st);
+    }
+    const records = loose.slice();
+    for (const w of batch) for (const r of w.records) records.push(r);
     if (records.length === 0 && dirty.length === 0) return;
     for (const w of batch) w.status = 'committing';
     try {
@@ -1531,7 +1552,7 @@ export class KafkaPipeline {
     try {
       for (const st of dirty) {
         st.dirty = false;
-        const wm = this.watermarkFor(st, new Set());
+        const wm = this.watermarkFor(st, NO_WORK);
         if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
       }
       if (offsets.length > 0) {
@@ -1551,6 +1572,9 @@ export class KafkaPipeline {
     }
   }
 }
+
+/** No work excluded from a watermark's holds (at-least-once commits after publishing). */
+const NO_WORK: ReadonlySet<CreditWork> = new Set();
 
 /**
  * Reads of the committed offset before a transaction whose outcome was lost is taken as aborted

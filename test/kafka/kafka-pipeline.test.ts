@@ -12,7 +12,7 @@ import { KafkaPipeline, isFence, type KafkaPipelineDeps } from '../../src/runtim
 import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { decodeLogs } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
-import type { KafkaClient } from '../../src/kafka/client.js';
+import type { KafkaClient, OffsetCommit } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/kafka/log.js';
 import { FakeKafka } from './fake-kafka.js';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -1201,5 +1201,50 @@ describe('KafkaPipeline input partition counts changed while running', () => {
     expect(grown()?.obj).toEqual({ partitionCounts: ['spans: 2 → 3'] });
     expect(p.stats().partitionCountChanges).toBe(1);
     await p.stop();
+  });
+});
+
+describe('KafkaPipeline offset watermark with episodes still being credited', () => {
+  it('at-least-once: a partition\'s commits never pass the first offset of an episode not yet published, and name its traces; later episodes published meanwhile are not named', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    const commits: OffsetCommit[] = [];
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => fake.createTransactionalProducer(o),
+      createConsumer: (o) => {
+        const c = fake.createConsumer(o);
+        return { ...c, commit: async (offsets) => (commits.push(...offsets), c.commit(offsets)) };
+      },
+      admin: () => fake.admin(),
+    };
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const firstTrace = rs[0]!.spans[0]!.key;
+    // the first run's credit waits until released; the others are credited at once
+    const p = pipeline(client, 'at-least-once', async (ep) => {
+      if (ep.traceIds.includes(firstTrace)) await released;
+      return [];
+    });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    for (const i of [0, 1, 2]) await deliverRun(fake, rs[i]!, i);
+    for (let i = 0; i < 1_000 && p.stats().episodesClosed < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    await settle();
+    expect(commits.length).toBeGreaterThan(0);
+    for (const c of commits) {
+      expect(c.offset).toBe('0');
+      const filter = decodeReplayMetadata(c.metadata);
+      expect(filter?.processedNext).toBeDefined();
+      expect(filter!.heldTraces!.has(firstTrace)).toBe(true);
+    }
+    // the last commit made after the other two were published names the first run's trace only (and its episode id)
+    const last = decodeReplayMetadata(commits[commits.length - 1]!.metadata)!;
+    expect(last.processedNext).toBe('3');
+    expect([...last.heldTraces!].some((k) => k === rs[1]!.spans[0]!.key || k === rs[2]!.spans[0]!.key)).toBe(false);
+    release();
+    for (let i = 0; i < 1_000 && fake.committed.get('spans/0')?.offset !== '3'; i++) await new Promise((r) => setTimeout(r, 2));
+    await p.stop();
+    expect([fake.committed.get('spans/0')?.offset, fake.committed.get('logs/0')?.offset]).toEqual(['3', '3']);
   });
 });
