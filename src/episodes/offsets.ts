@@ -73,10 +73,10 @@ export class OffsetMultiset {
     }
   }
 
-  /** Removes one item at `offset` (it must hold one). */
-  remove(offset: string): void {
+  /** Removes `n` items at `offset` (it must hold them). */
+  remove(offset: string, n = 1): void {
     const i = this.offsets[0] === offset ? 0 : this.indexOf(offset);
-    if (--this.counts[i]! > 0) return;
+    if ((this.counts[i]! -= n) > 0) return;
     if (i === 0) {
       this.offsets.shift();
       this.counts.shift();

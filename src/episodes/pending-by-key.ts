@@ -44,7 +44,7 @@ export class PendingByKey<T> {
    * scan of every item held made each commit O(items waiting) — the content store may hold tens
    * of thousands of items, and evaluations waiting for their spans pile up under load.
    */
-  private readonly perPartition = new Map<string, OffsetMultiset>();
+  private readonly perPartition = new Map<string, Map<number, OffsetMultiset>>();
   private readonly max: number;
   private readonly ttlMs: number;
   private readonly refreshOnAdd: boolean;
@@ -65,7 +65,9 @@ export class PendingByKey<T> {
 
   /** Source partitions (`topic/partition`) some waiting item was read from. */
   partitionsHeld(): string[] {
-    return [...this.perPartition.keys()].sort();
+    const held: string[] = [];
+    for (const [topic, partitions] of this.perPartition) for (const partition of partitions.keys()) held.push(`${topic}/${partition}`);
+    return held.sort();
   }
 
   /** Estimated bytes held (0 without `bytesOf`). */
@@ -83,20 +85,35 @@ export class PendingByKey<T> {
     this.byKey.delete(key);
     this.count -= list.length;
     this.bytesHeld -= PendingByKey.bytesOfList(list);
-    for (const p of list) this.countOn(p.position, -1);
+    // items of one key mostly come from one record: one removal per run of equal positions
+    for (let i = 0; i < list.length; ) {
+      const at = list[i]!.position;
+      let j = i + 1;
+      while (j < list.length && samePosition(list[j]!.position, at)) j++;
+      if (at !== undefined) this.release(at, j - i);
+      i = j;
+    }
   }
 
-  private countOn(position: SourcePosition | undefined, delta: 1 | -1): void {
-    if (position === undefined) return;
-    const k = `${position.topic}/${position.partition}`;
-    let offsets = this.perPartition.get(k);
-    if (delta > 0) {
-      if (offsets === undefined) this.perPartition.set(k, (offsets = new OffsetMultiset()));
-      offsets.add(position.offset);
-      return;
-    }
-    offsets!.remove(position.offset);
-    if (offsets!.size === 0) this.perPartition.delete(k);
+  private offsetsOf(topic: string, partition: number): OffsetMultiset | undefined {
+    return this.perPartition.get(topic)?.get(partition);
+  }
+
+  private hold(position: SourcePosition): void {
+    let partitions = this.perPartition.get(position.topic);
+    if (partitions === undefined) this.perPartition.set(position.topic, (partitions = new Map()));
+    let offsets = partitions.get(position.partition);
+    if (offsets === undefined) partitions.set(position.partition, (offsets = new OffsetMultiset()));
+    offsets.add(position.offset);
+  }
+
+  private release(position: SourcePosition, n: number): void {
+    const partitions = this.perPartition.get(position.topic)!;
+    const offsets = partitions.get(position.partition)!;
+    offsets.remove(position.offset, n);
+    if (offsets.size > 0) return;
+    partitions.delete(position.partition);
+    if (partitions.size === 0) this.perPartition.delete(position.topic);
   }
 
   /** Holds an item; returns how many old ones were dropped to stay within `max`. */
@@ -115,7 +132,7 @@ export class PendingByKey<T> {
     const bytes = this.bytesOf === undefined ? 0 : this.bytesOf(item);
     list.push({ item, position: pos, arrivedAtMs: nowMs, bytes });
     this.count++;
-    this.countOn(pos, 1);
+    if (pos !== undefined) this.hold(pos);
     this.bytesHeld += bytes;
     let dropped = 0;
     while (this.count > this.max || this.bytesHeld > this.maxBytes) {
@@ -167,12 +184,18 @@ export class PendingByKey<T> {
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
     }
-    this.perPartition.delete(`${topic}/${partition}`);
+    const partitions = this.perPartition.get(topic);
+    partitions?.delete(partition);
+    if (partitions?.size === 0) this.perPartition.delete(topic);
     return dropped;
   }
 
   /** Smallest offset of a waiting item on the partition (the watermark must hold it). */
   lowWatermark(topic: string, partition: number): string | undefined {
-    return this.perPartition.get(`${topic}/${partition}`)?.min();
+    return this.offsetsOf(topic, partition)?.min();
   }
+}
+
+function samePosition(a: SourcePosition | undefined, b: SourcePosition | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.offset === b.offset && a.partition === b.partition && a.topic === b.topic);
 }
