@@ -7,6 +7,17 @@ describe('KafkaTelemetrySource pausing', () => {
   const config = KafkaSourceConfigSchema.parse({ brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' });
   const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 1 }, { topic: 'logs', partition: 0 }];
 
+  /** A started source on the fake consumer, assigned and paused for backpressure; `handled`: the sizes of the batches it handed on. */
+  async function pausedSource() {
+    const fake = new FakeKafka();
+    const source = new KafkaTelemetrySource(config, fake);
+    const handled: number[] = [];
+    await source.start({ onBatch: async (b) => void handled.push(b.size), onAssignment: () => {} });
+    fake.assign(assignment);
+    source.pause();
+    return { fake, source, handled };
+  }
+
   it('a held-back partition stays paused in the consumer until the next assignment; backpressure never pauses the consumer', async () => {
     const fake = new FakeKafka();
     const source = new KafkaTelemetrySource(config, fake);
@@ -34,12 +45,7 @@ describe('KafkaTelemetrySource pausing', () => {
   // wake it: backpressure holds the batch in hand instead, so the consumer fetches nothing more
   // and goes on the moment the source resumes.
   it('holds a batch handed over while paused until resume, and hands it on then', async () => {
-    const fake = new FakeKafka();
-    const source = new KafkaTelemetrySource(config, fake);
-    const handled: number[] = [];
-    await source.start({ onBatch: async (b) => void handled.push(b.size), onAssignment: () => {} });
-    fake.assign(assignment);
-    source.pause();
+    const { fake, source, handled } = await pausedSource();
     let delivered = false;
     const delivery = fake.deliver('spans', 0, [{ offset: 0, value: 'x' }, { offset: 1, value: 'y' }]).then(() => (delivered = true));
     await new Promise((r) => setTimeout(r, 250)); // past a few of the gate's checks
@@ -51,12 +57,7 @@ describe('KafkaTelemetrySource pausing', () => {
   });
 
   it('a new assignment opens the gate too', async () => {
-    const fake = new FakeKafka();
-    const source = new KafkaTelemetrySource(config, fake);
-    const handled: number[] = [];
-    await source.start({ onBatch: async (b) => void handled.push(b.size), onAssignment: () => {} });
-    fake.assign(assignment);
-    source.pause();
+    const { fake, handled } = await pausedSource();
     const delivery = fake.deliver('spans', 0, [{ offset: 0, value: 'x' }]);
     await new Promise((r) => setTimeout(r, 20));
     fake.assign(assignment);
@@ -65,12 +66,7 @@ describe('KafkaTelemetrySource pausing', () => {
   });
 
   it('a held batch is dropped unhandled, nothing resolved, when the consumer stops or the partition moves; it heartbeats while held', async () => {
-    const fake = new FakeKafka();
-    const source = new KafkaTelemetrySource(config, fake);
-    const handled: number[] = [];
-    await source.start({ onBatch: async (b) => void handled.push(b.size), onAssignment: () => {} });
-    fake.assign(assignment);
-    source.pause();
+    const { fake, source, handled } = await pausedSource();
     for (const ends of ['stop', 'stale'] as const) {
       let running = true;
       let stale = false;
