@@ -14,7 +14,7 @@ import '../../src/kafka/kafkajs-module.js';
 import { parentPort } from 'node:worker_threads';
 import type { BatchControl, ConsumerHandlers, KafkaClient, RecordBatch } from '../../src/kafka/client.js';
 import type { KafkaPipelineStats } from '../../src/runtime/kafka-counters.js';
-import { buildPipeline, loadStages, type Harness } from './pipeline-run.js';
+import { buildPipeline, loadStages, withMethods, type Harness } from './pipeline-run.js';
 
 export type ToInstance =
   | { kind: 'run'; index: number; brokers: string; spansTopic: string; logsTopic: string; tag: string; compression: 'none' | 'lz4' }
@@ -37,17 +37,6 @@ const post = (m: FromInstance) => port.postMessage(m);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let open = false;
-
-/** `target` with `overrides` in place of some methods; every other method runs on `target` itself. */
-function withMethods<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, key) {
-      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
-      const v = Reflect.get(t, key, t) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
 
 /** `client` whose consumers hold each batch until `open` (see the header). */
 function gated(client: KafkaClient): KafkaClient {

@@ -116,6 +116,17 @@ export interface InstanceOptions {
   clientId?: string;
 }
 
+/** `target` with `overrides` in place of some methods; every other method runs on `target` itself. */
+export function withMethods<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
+      const v = Reflect.get(t, key, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
 export function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: string; logsTopic: string }, tag: string, creditConcurrency = 4, brokerPid?: number, compression: 'none' | 'lz4' = 'none', hooks?: TimedWindowHooks, instance: InstanceOptions = {}): Harness {
   const closedAt = new Map<string, number>();
   let firstSpan: number | undefined;
@@ -150,17 +161,13 @@ export function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: 
   // definition in RESULTS.md), not the poll that notices it: the poll runs every 20 ms on the
   // pipeline's own thread and would add ~10 ms to every run.
   let lastAck: number | undefined;
-  const ackTimed = (client: KafkaClient): KafkaClient => ({
-    createProducer: (o) => {
-      const p = client.createProducer(o);
-      return { connect: () => p.connect(), disconnect: () => p.disconnect(), send: (r) => p.send(r).then(() => void (lastAck = performance.now())) };
-    },
-    createTransactionalProducer: (o) => client.createTransactionalProducer(o),
-    createConsumer: (o) => client.createConsumer(o),
-    admin: () => client.admin(),
-    ...(client.limitBatchBytes ? { limitBatchBytes: (l: ReadonlyMap<string, number>) => client.limitBatchBytes!(l) } : {}),
-    ...(client.prepareSends ? { prepareSends: (t: readonly string[]) => client.prepareSends!(t) } : {}),
-  });
+  const ackTimed = (client: KafkaClient): KafkaClient =>
+    withMethods(client, {
+      createProducer: (o) => {
+        const p = client.createProducer(o);
+        return withMethods(p, { send: (r) => p.send(r).then(() => void (lastAck = performance.now())) });
+      },
+    });
   const outputTopic = `bench_out_episodes_${tag}`;
   const pipeline = new s.KafkaPipeline(
     {
