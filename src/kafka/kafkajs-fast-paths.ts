@@ -16,7 +16,8 @@
  * - `writeUVarInt` writes its bytes in place (same loop as kafkajs, no temporary array/Buffer);
  *   `writeVarLong` takes the 32-bit path for integers |v| < 2^30, whose zig-zag-64 value equals the
  *   zig-zag-32 one; anything else goes through kafkajs's Long code as before.
- * - CRC-32C by slicing-by-16 tables (the same Castagnoli polynomial, same result).
+ * - CRC-32C by `@node-rs/crc32` (native), or slicing-by-16 tables where that does not load (the
+ *   same Castagnoli polynomial, same result).
  * - Messages grouped per partition in one pass (same object shape, same order).
  * - An uncompressed Produce v3–v7 request, and the size-prefixed request around any payload, each
  *   written into one buffer instead of nested Encoders copied into each other
@@ -27,6 +28,7 @@
  *
  * Opt out with AGENT_CREDIT_KAFKAJS_FAST_PATHS=off (kafkajs then runs unmodified).
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { kafkajsRoot } from './kafkajs-internals.js';
 import { createRequest, flattenHeaders, produceRequestV3, type HeaderValue, type ProduceDeps, type ProduceEncoderClass } from './kafkajs-produce-request.js';
@@ -61,11 +63,11 @@ const CRC32C_TABLES = (() => {
 })();
 
 /**
- * CRC-32C (Castagnoli) of `buf`, unsigned; slicing-by-16, reading four bytes at a time through a
- * DataView (a third less CPU than slicing-by-8 with byte loads: the CRC of every produced batch
- * is on the publish path). Same value as kafkajs's `crc32C/index.js`.
+ * CRC-32C (Castagnoli) of `buf`, unsigned, in JavaScript; slicing-by-16, reading four bytes at a
+ * time through a DataView (a third less CPU than slicing-by-8 with byte loads). Same value as
+ * kafkajs's `crc32C/index.js`. The fallback of `crc32c` where the native module does not load.
  */
-export function crc32c(buf: Uint8Array): number {
+export function crc32cJs(buf: Uint8Array): number {
   const t = CRC32C_TABLES;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let c = -1;
@@ -97,6 +99,29 @@ export function crc32c(buf: Uint8Array): number {
   for (; i < buf.length; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
+
+/** `@node-rs/crc32`'s `crc32c`: unsigned, the same value as `crc32cJs`. */
+type Crc32c = (buf: Uint8Array) => number;
+
+/**
+ * The native CRC-32C of `@node-rs/crc32` (napi-rs, prebuilt per platform; hardware CRC32
+ * instructions where the CPU has them), or undefined where it does not load. It is ~3.4× faster
+ * than `crc32cJs` on record-batch sizes (4 KiB–1 MiB: ~8.5 vs ~2.5 GB/s here), and the CRC of every
+ * produced batch is on the consumer thread's publish path. Loaded with `require` inside try/catch,
+ * not imported: a platform without a prebuilt binary (or an install without optional
+ * dependencies) must still run, on the JavaScript CRC, instead of failing at import.
+ */
+export const crc32cNative: Crc32c | undefined = (() => {
+  try {
+    const lib = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: unknown };
+    return typeof lib.crc32c === 'function' ? (lib.crc32c as Crc32c) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CRC-32C (Castagnoli) of `buf`, unsigned: native where it loads, else `crc32cJs` (same values). */
+export const crc32c: Crc32c = crc32cNative ?? crc32cJs;
 
 interface GroupArgs<M> {
   topic: string;
