@@ -33,7 +33,7 @@ import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
-import { compareOffsets, firstOffsetOn, readsPartition } from './offsets.js';
+import { lowerOffset, PartitionOffsets, readsPartition } from './offsets.js';
 import { OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingByKey } from './pending-by-key.js';
@@ -110,6 +110,13 @@ export class EpisodeAssembler {
   private readonly traceIndex = new Map<string, OpenEpisode>();
   /** Closed, not yet returned by tick()/flush(). */
   private ready: Episode[] = [];
+  /**
+   * First offsets of the sources of every episode in `open` and `ready`, per partition: the part
+   * of `lowWatermark` they hold, at once — a scan of every open episode per partition and commit
+   * cost O(open episodes) (thousands under load). Kept in step where sources change (each
+   * `recordPosition` and merge) and where an episode leaves (handed out by `drain`, or dropped).
+   */
+  private readonly firsts = new PartitionOffsets();
   private readonly closed: ClosedEpisodes;
   private readonly pending: PendingByKey<Evaluation>;
   /** GenAI content events (content spans) of traces no open episode holds yet. */
@@ -353,7 +360,7 @@ export class EpisodeAssembler {
     // a resource or scope shared by several spans of the episode is held once
     const bytes = estimateSpanBytes(span) + ep.sharedBytesOf(span.resource, estimateSharedBytes) + ep.sharedBytesOf(span.scope, estimateSharedBytes);
     ep.addSpan(span, bytes, now);
-    ep.recordPosition(position);
+    ep.recordPosition(position, this.firsts);
     this.bufferedBytes += bytes;
     this.bufferedSpans++;
   }
@@ -403,7 +410,8 @@ export class EpisodeAssembler {
     // joined by trace id, counts as the turn's) — decided on the conversation's own roots, before
     // the trace's are absorbed (its own root always ends after it starts)
     if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), byConversation.evaluations.length);
-    byConversation.absorb(byTrace);
+    this.firsts.removeFirsts(byTrace.sources); // its ranges become the conversation's (held there)
+    byConversation.absorb(byTrace, this.firsts);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
     for (const t of byTrace.traceIds) this.traceIndex.set(t, byConversation);
@@ -524,7 +532,7 @@ export class EpisodeAssembler {
         continue;
       }
       this.joined(ep, e);
-      ep.recordPosition(p.position);
+      ep.recordPosition(p.position, this.firsts);
     }
   }
 
@@ -564,7 +572,7 @@ export class EpisodeAssembler {
       if (list === undefined) continue;
       for (const p of list) {
         this.joined(ep, p.item);
-        ep.recordPosition(p.position);
+        ep.recordPosition(p.position, this.firsts);
       }
     }
   }
@@ -650,7 +658,7 @@ export class EpisodeAssembler {
       this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
     }
     if (!this.joined(ep, e)) return;
-    ep.recordPosition(position);
+    ep.recordPosition(position, this.firsts);
     // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
     const ofTurn = ep.turnTraces === undefined || e.traceId === undefined || ep.turnTraces.has(e.traceId);
     // a capped revision takes no more spans (but its root): its verdict closes it, root or not
@@ -760,6 +768,7 @@ export class EpisodeAssembler {
   private drain(): Episode[] {
     const out = this.ready;
     this.ready = [];
+    for (const ep of out) this.firsts.removeFirsts(ep.sources);
     return out;
   }
 
@@ -808,6 +817,7 @@ export class EpisodeAssembler {
     for (const ep of [...this.open.values()]) {
       if (!readsPartition(ep.sources, topic, partition)) continue;
       this.forgetOpen(ep);
+      this.firsts.removeFirsts(ep.sources);
       dropped++;
     }
     // Closed but not handed out yet: withdrawn too (the new owner emits them), and forgotten, so
@@ -819,6 +829,7 @@ export class EpisodeAssembler {
         continue;
       }
       this.closed.forget(ep.episodeId);
+      this.firsts.removeFirsts(ep.sources);
       this.closedCounts[ep.closeReason]--;
       dropped++;
     }
@@ -833,17 +844,10 @@ export class EpisodeAssembler {
    * The smallest source offset on the partition still needed here: first offsets of open
    * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations
    * and content events. The consumer must not commit past it. Undefined when nothing on the
-   * partition is held. Cost: O(open episodes + pending evaluations + pending content events).
+   * partition is held. Cost: O(1) (three indexed minimums).
    */
   lowWatermark(topic: string, partition: number): string | undefined {
-    let low = this.pending.lowWatermark(topic, partition);
-    const consider = (first: string | undefined) => {
-      if (first !== undefined && (low === undefined || compareOffsets(first, low) < 0)) low = first;
-    };
-    consider(this.pendingContent.lowWatermark(topic, partition));
-    for (const ep of this.open.values()) consider(firstOffsetOn(ep.sources, topic, partition));
-    for (const ep of this.ready) consider(firstOffsetOn(ep.sources, topic, partition));
-    return low;
+    return lowerOffset(lowerOffset(this.firsts.min(topic, partition), this.pending.lowWatermark(topic, partition)), this.pendingContent.lowWatermark(topic, partition));
   }
 
   stats(): EpisodeAssemblerStats {

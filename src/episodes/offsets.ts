@@ -8,19 +8,36 @@ export function compareOffsets(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The smaller of two offsets (numeric order); undefined only when both are. */
+export function lowerOffset(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  return b === undefined || compareOffsets(a, b) <= 0 ? a : b;
+}
+
 /** First and last offsets one episode read from one partition (the `Episode.sources` element). */
 export type SourceRange = Episode['sources'][number];
 
-/** Widens the matching range in `ranges` to include `offset`, or appends a new range. */
-export function recordPosition(ranges: SourceRange[], topic: string, partition: number, offset: string): void {
+/**
+ * Widens the matching range in `ranges` to include `offset`, or appends a new range. `firsts`, when
+ * given, holds the first offsets of `ranges` and is kept in step (a new range's first offset is
+ * added, a lowered one replaced).
+ */
+export function recordPosition(ranges: SourceRange[], topic: string, partition: number, offset: string, firsts?: PartitionOffsets): void {
   for (const r of ranges) {
     if (r.partition === partition && r.topic === topic) {
-      if (compareOffsets(offset, r.firstOffset) < 0) r.firstOffset = offset;
+      if (compareOffsets(offset, r.firstOffset) < 0) {
+        if (firsts !== undefined) {
+          firsts.remove(topic, partition, r.firstOffset);
+          firsts.add(topic, partition, offset);
+        }
+        r.firstOffset = offset;
+      }
       if (compareOffsets(offset, r.lastOffset) > 0) r.lastOffset = offset;
       return;
     }
   }
   ranges.push({ topic, partition, firstOffset: offset, lastOffset: offset });
+  firsts?.add(topic, partition, offset);
 }
 
 /** Smallest first offset of `ranges` on the partition, or undefined. */
@@ -96,5 +113,61 @@ export class OffsetMultiset {
       else hi = mid;
     }
     return lo;
+  }
+}
+
+/**
+ * Offsets held per source partition (`OffsetMultiset`s by topic and partition; a partition holding
+ * none has no entry): the smallest one of a partition at once, for the Kafka offset watermark,
+ * which is asked for every partition at every commit and tick.
+ */
+export class PartitionOffsets {
+  private readonly perPartition = new Map<string, Map<number, OffsetMultiset>>();
+
+  /** The smallest offset held on the partition, or undefined. */
+  min(topic: string, partition: number): string | undefined {
+    return this.perPartition.get(topic)?.get(partition)?.min();
+  }
+
+  /** Source partitions (`topic/partition`) holding an offset, sorted. */
+  partitionsHeld(): string[] {
+    const held: string[] = [];
+    for (const [topic, partitions] of this.perPartition) for (const partition of partitions.keys()) held.push(`${topic}/${partition}`);
+    return held.sort();
+  }
+
+  add(topic: string, partition: number, offset: string): void {
+    let partitions = this.perPartition.get(topic);
+    if (partitions === undefined) this.perPartition.set(topic, (partitions = new Map()));
+    let offsets = partitions.get(partition);
+    if (offsets === undefined) partitions.set(partition, (offsets = new OffsetMultiset()));
+    offsets.add(offset);
+  }
+
+  /** Removes `n` holds of `offset` on the partition (it must hold them). */
+  remove(topic: string, partition: number, offset: string, n = 1): void {
+    const partitions = this.perPartition.get(topic)!;
+    const offsets = partitions.get(partition)!;
+    offsets.remove(offset, n);
+    if (offsets.size > 0) return;
+    partitions.delete(partition);
+    if (partitions.size === 0) this.perPartition.delete(topic);
+  }
+
+  /** Holds the first offset of each range. */
+  addFirsts(ranges: readonly SourceRange[]): void {
+    for (const r of ranges) this.add(r.topic, r.partition, r.firstOffset);
+  }
+
+  /** Releases the first offset of each range (held by `addFirsts` or `recordPosition`). */
+  removeFirsts(ranges: readonly SourceRange[]): void {
+    for (const r of ranges) this.remove(r.topic, r.partition, r.firstOffset);
+  }
+
+  /** Forgets every offset held on the partition. */
+  dropPartition(topic: string, partition: number): void {
+    const partitions = this.perPartition.get(topic);
+    partitions?.delete(partition);
+    if (partitions?.size === 0) this.perPartition.delete(topic);
   }
 }

@@ -12,7 +12,7 @@ import { evaluatesRun } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
 import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import type { EpisodeAssemblerOptions } from './options.js';
-import { recordPosition, type SourceRange } from './offsets.js';
+import { recordPosition, type PartitionOffsets, type SourceRange } from './offsets.js';
 
 /** OTLP SpanKind SERVER and CONSUMER: entry points whose parent is normally in another process. */
 const SERVER = 2;
@@ -148,8 +148,9 @@ export class OpenEpisode {
     return true;
   }
 
-  recordPosition(position: SourcePosition | undefined): void {
-    if (position !== undefined) recordPosition(this.sources, position.topic, position.partition, position.offset);
+  /** Widens `sources` to `position`, keeping `firsts` (the assembler's index of first offsets) in step. */
+  recordPosition(position: SourcePosition | undefined, firsts: PartitionOffsets): void {
+    if (position !== undefined) recordPosition(this.sources, position.topic, position.partition, position.offset, firsts);
   }
 
   private isRoot(span: Span): boolean {
@@ -242,8 +243,11 @@ export class OpenEpisode {
     return Math.min(this.openedAtMs + o.maxDurationMs, this.lastSpanAtMs + quietFor);
   }
 
-  /** Moves everything of `other` (another episode of the same conversation) into this one. */
-  absorb(other: OpenEpisode): void {
+  /**
+   * Moves everything of `other` (another episode of the same conversation) into this one. `firsts`
+   * holds the first offsets of this episode's sources (not of `other`'s) and is kept in step.
+   */
+  absorb(other: OpenEpisode, firsts: PartitionOffsets): void {
     for (const s of other.spans) {
       if (this.hasSpan(s)) {
         this.duplicateSpans++;
@@ -254,8 +258,8 @@ export class OpenEpisode {
     }
     for (const e of other.evaluations) this.addEvaluation(e);
     for (const r of other.sources) {
-      recordPosition(this.sources, r.topic, r.partition, r.firstOffset);
-      recordPosition(this.sources, r.topic, r.partition, r.lastOffset);
+      recordPosition(this.sources, r.topic, r.partition, r.firstOffset, firsts);
+      recordPosition(this.sources, r.topic, r.partition, r.lastOffset, firsts);
     }
     this.bytes += other.bytes;
     this.duplicateSpans += other.duplicateSpans;

@@ -8,7 +8,7 @@
  * Entries are kept in arrival order in one Map (insertion order), so expiry pops from the front.
  */
 import type { SourcePosition } from '../model/episode.js';
-import { OffsetMultiset } from './offsets.js';
+import { PartitionOffsets } from './offsets.js';
 
 export interface PendingItem<T> {
   item: T;
@@ -44,7 +44,7 @@ export class PendingByKey<T> {
    * scan of every item held made each commit O(items waiting) — the content store may hold tens
    * of thousands of items, and evaluations waiting for their spans pile up under load.
    */
-  private readonly perPartition = new Map<string, Map<number, OffsetMultiset>>();
+  private readonly offsets = new PartitionOffsets();
   private readonly max: number;
   private readonly ttlMs: number;
   private readonly refreshOnAdd: boolean;
@@ -65,9 +65,7 @@ export class PendingByKey<T> {
 
   /** Source partitions (`topic/partition`) some waiting item was read from. */
   partitionsHeld(): string[] {
-    const held: string[] = [];
-    for (const [topic, partitions] of this.perPartition) for (const partition of partitions.keys()) held.push(`${topic}/${partition}`);
-    return held.sort();
+    return this.offsets.partitionsHeld();
   }
 
   /** Estimated bytes held (0 without `bytesOf`). */
@@ -90,30 +88,9 @@ export class PendingByKey<T> {
       const at = list[i]!.position;
       let j = i + 1;
       while (j < list.length && samePosition(list[j]!.position, at)) j++;
-      if (at !== undefined) this.release(at, j - i);
+      if (at !== undefined) this.offsets.remove(at.topic, at.partition, at.offset, j - i);
       i = j;
     }
-  }
-
-  private offsetsOf(topic: string, partition: number): OffsetMultiset | undefined {
-    return this.perPartition.get(topic)?.get(partition);
-  }
-
-  private hold(position: SourcePosition): void {
-    let partitions = this.perPartition.get(position.topic);
-    if (partitions === undefined) this.perPartition.set(position.topic, (partitions = new Map()));
-    let offsets = partitions.get(position.partition);
-    if (offsets === undefined) partitions.set(position.partition, (offsets = new OffsetMultiset()));
-    offsets.add(position.offset);
-  }
-
-  private release(position: SourcePosition, n: number): void {
-    const partitions = this.perPartition.get(position.topic)!;
-    const offsets = partitions.get(position.partition)!;
-    offsets.remove(position.offset, n);
-    if (offsets.size > 0) return;
-    partitions.delete(position.partition);
-    if (partitions.size === 0) this.perPartition.delete(position.topic);
   }
 
   /** Holds an item; returns how many old ones were dropped to stay within `max`. */
@@ -132,7 +109,7 @@ export class PendingByKey<T> {
     const bytes = this.bytesOf === undefined ? 0 : this.bytesOf(item);
     list.push({ item, position: pos, arrivedAtMs: nowMs, bytes });
     this.count++;
-    if (pos !== undefined) this.hold(pos);
+    if (pos !== undefined) this.offsets.add(pos.topic, pos.partition, pos.offset);
     this.bytesHeld += bytes;
     let dropped = 0;
     while (this.count > this.max || this.bytesHeld > this.maxBytes) {
@@ -184,15 +161,13 @@ export class PendingByKey<T> {
       if (kept.length === 0) this.byKey.delete(key);
       else this.byKey.set(key, kept);
     }
-    const partitions = this.perPartition.get(topic);
-    partitions?.delete(partition);
-    if (partitions?.size === 0) this.perPartition.delete(topic);
+    this.offsets.dropPartition(topic, partition);
     return dropped;
   }
 
   /** Smallest offset of a waiting item on the partition (the watermark must hold it). */
   lowWatermark(topic: string, partition: number): string | undefined {
-    return this.offsetsOf(topic, partition)?.min();
+    return this.offsets.min(topic, partition);
   }
 }
 

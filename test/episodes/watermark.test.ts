@@ -1,6 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
-import { evaluationOf, recordRuns } from './sdk.js';
+import { firstOffsetOn, lowerOffset, type SourceRange } from '../../src/episodes/offsets.js';
+import type { PendingByKey } from '../../src/episodes/pending-by-key.js';
+import type { Span } from '../../src/model/telemetry.js';
+import { evaluationOf, recordRuns, rootOf } from './sdk.js';
 
 const pos = (partition: number, offset: number | string, topic = 'otlp_spans') => ({ topic, partition, offset: String(offset) });
 
@@ -124,4 +128,106 @@ describe('source positions and the offset watermark', () => {
     asm.tick();
     expect([asm.lowWatermark('otlp_logs', 6), asm.lowWatermark('otlp_logs', 7), asm.stats().pendingEvaluations]).toEqual([undefined, undefined, 0]);
   });
+
+  it('a trace-keyed episode merged into its conversation keeps holding its first offset there, until the merged episode is handed out', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-7' }, { conversationId: 'c-7' }]);
+    const root2 = rootOf(t2!);
+    const t2Children = t2!.filter((s) => s !== root2).map(withoutConversation);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', awaitEvaluationMs: 0 }, new ManualClock(0));
+    asm.addSpans(t1!, pos(0, 8));
+    asm.addSpans(t2Children.slice(1), pos(0, 5)); // keyed by its trace: no span names the conversation yet
+    asm.addSpans(t2Children.slice(0, 1), pos(1, 3));
+    expect(asm.stats().open).toBe(2);
+    expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual(['5', '3']);
+    asm.addSpans([root2], pos(0, 9)); // merges the trace-keyed episode into conv:c-7
+    expect(asm.stats().open).toBe(1);
+    expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual(['5', '3']);
+    const [conv] = asm.flush();
+    expect(conv!.sources).toEqual([
+      { topic: 'otlp_spans', partition: 0, firstOffset: '5', lastOffset: '9' },
+      { topic: 'otlp_spans', partition: 1, firstOffset: '3', lastOffset: '3' },
+    ]);
+    expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual([undefined, undefined]);
+  });
+
+  it('an episode fed by two partitions and dropped for one no longer holds the other', () => {
+    const [a, b] = recordRuns([{}, {}]);
+    const asm = new EpisodeAssembler({}, new ManualClock(0));
+    asm.addSpans(a!.slice(0, 1), pos(0, 4));
+    asm.addSpans(a!.slice(1), pos(1, 2));
+    asm.addSpans(b!, pos(1, 6));
+    expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual(['4', '2']);
+    expect(asm.dropPartition('otlp_spans', 0)).toBe(1);
+    expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual([undefined, '6']);
+  });
+
+  it('a span read from a lower offset than the episode\'s first lowers its hold; a correction holds its late record only', () => {
+    const [a] = recordRuns([{}]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ graceMs: 10, awaitEvaluationMs: 0, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(a!.slice(0, 1), pos(0, 20));
+    asm.addSpans(a!.slice(1, 2), pos(0, 12)); // read out of offset order: the range widens down
+    asm.addSpans(a!.slice(2, -1), pos(0, 30));
+    expect(asm.lowWatermark('otlp_spans', 0)).toBe('12');
+    asm.addSpans(a!.slice(-1), pos(0, 31)); // root: closes at grace
+    clock.advance(20);
+    expect(asm.tick()).toHaveLength(1);
+    expect(asm.lowWatermark('otlp_spans', 0)).toBeUndefined();
+    asm.addEvaluations([evaluationOf(a!)], pos(0, 40)); // late verdict: a correction (closed by it, not yet handed out)
+    expect(asm.stats().corrections).toBe(1);
+    expect(asm.lowWatermark('otlp_spans', 0)).toBe('40');
+    expect(asm.tick()[0]!.sources).toEqual([{ topic: 'otlp_spans', partition: 0, firstOffset: '40', lastOffset: '40' }]);
+    expect(asm.lowWatermark('otlp_spans', 0)).toBeUndefined();
+  });
+
+  for (const keyBy of ['trace', 'conversation'] as const) {
+    it(`property (${keyBy} keying): lowWatermark equals a scan of every open and unreturned episode and waiting item, through merges, closes, corrections and dropPartition`, () => {
+      const runs = recordRuns([{ children: 2 }, { children: 3, conversationId: 'c-1' }, { children: 2, conversationId: 'c-1' }, { children: 1 }]);
+      // children first without the conversation id: trace-keyed episodes that merge when the root comes
+      const spans: Span[] = runs.flatMap((run) => run.map((s) => (s === rootOf(run) ? s : withoutConversation(s))));
+      const op = fc.oneof(
+        fc.record({ kind: fc.constant('spans' as const), at: fc.nat(spans.length - 1), n: fc.integer({ min: 1, max: 4 }), partition: fc.nat(2), offset: fc.nat(60) }),
+        fc.record({ kind: fc.constant('evaluation' as const), run: fc.nat(runs.length - 1), partition: fc.nat(2), offset: fc.nat(60) }),
+        fc.record({ kind: fc.constant('tick' as const), ms: fc.nat(40) }),
+        fc.record({ kind: fc.constant('drop' as const), partition: fc.nat(2) }),
+      );
+      const seen = { corrections: 0, evicted: 0, revoked: 0 };
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+          const clock = new ManualClock(0);
+          const asm = new EpisodeAssembler({ keyBy, graceMs: 10, idleMs: 30, awaitEvaluationMs: 0, lateSpanPolicy: 'correct', maxOpenEpisodes: 3 }, clock);
+          for (const o of ops) {
+            if (o.kind === 'spans') asm.addSpans(spans.slice(o.at, o.at + o.n), pos(o.partition, o.offset));
+            else if (o.kind === 'evaluation') asm.addEvaluations([evaluationOf(runs[o.run]!)], pos(o.partition, o.offset));
+            else if (o.kind === 'tick') {
+              clock.advance(o.ms);
+              if (o.ms % 2 === 0) asm.tick(); // else closed episodes stay unreturned a while
+            } else asm.dropPartition('otlp_spans', o.partition);
+            for (let p = 0; p < 3; p++) expect(asm.lowWatermark('otlp_spans', p)).toBe(scannedWatermark(asm, 'otlp_spans', p));
+          }
+          const stats = asm.stats();
+          seen.corrections += stats.corrections;
+          seen.evicted += stats.closed.evicted;
+          seen.revoked += stats.closed.revoked;
+          asm.flush(); // evaluations still waiting for their spans keep their hold
+          for (let p = 0; p < 3; p++) expect(asm.lowWatermark('otlp_spans', p)).toBe(scannedWatermark(asm, 'otlp_spans', p));
+        }),
+        { numRuns: 300 },
+      );
+      // the paths in the title were taken
+      expect(Object.values(seen).every((n) => n > 0)).toBe(true);
+    });
+  }
 });
+
+function withoutConversation(s: Span): Span {
+  return { ...s, attributes: Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k !== 'gen_ai.conversation.id')) };
+}
+
+/** The watermark as a scan of the assembler's episodes and waiting items (its definition; the assembler keeps it indexed). */
+function scannedWatermark(asm: EpisodeAssembler, topic: string, partition: number): string | undefined {
+  const held = asm as unknown as { open: Map<string, { sources: SourceRange[] }>; ready: { sources: SourceRange[] }[]; pending: PendingByKey<unknown>; pendingContent: PendingByKey<unknown> };
+  let low = lowerOffset(held.pending.lowWatermark(topic, partition), held.pendingContent.lowWatermark(topic, partition));
+  for (const ep of [...held.open.values(), ...held.ready]) low = lowerOffset(low, firstOffsetOn(ep.sources, topic, partition));
+  return low;
+}
