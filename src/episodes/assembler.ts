@@ -37,6 +37,7 @@ import { lowerOffset, PartitionOffsets, readsPartition } from './offsets.js';
 import { OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingByKey } from './pending-by-key.js';
+import { ResponseIndex } from './response-index.js';
 import { carriesSystemScore } from './span-scores.js';
 import { estimateSharedBytes, estimateSpanBytes } from './span-bytes.js';
 import type { EpisodeAssemblerStats } from './stats.js';
@@ -156,12 +157,8 @@ export class EpisodeAssembler {
     expiredContentEvents: 0,
     evaluationWaitsExpired: 0,
   };
-  /**
-   * `gen_ai.response.id` → the LLM span that recorded it; the oldest forgotten first beyond
-   * `responseIdMemory` (a plain insertion-ordered Map: set on every LLM span, read rarely, so
-   * FIFO is enough; ~0.2 µs per LLM span on the assemble path, measured).
-   */
-  private readonly responses = new Map<string, { traceId: string; spanId: string; /** recorded by a `fetch_response` span (not the generating call) */ fetch: boolean }>();
+  /** `gen_ai.response.id` → the LLM span that recorded it, the latest `responseIdMemory` (noted on every LLM span, read rarely). */
+  private readonly responses: ResponseIndex;
   /** Evaluations `resolveEvaluation` produced: counted as joined by response id when they join. */
   private readonly resolvedByResponse = new WeakSet<Evaluation>();
   private readonly closedCounts = zeroCloseCounts();
@@ -181,6 +178,7 @@ export class EpisodeAssembler {
     // A (re)start counts as evaluations arriving: after a crash the replayed runs wait for the
     // verdicts that were on their way, instead of closing at grace before the first one is read.
     this.lastEvaluationAtMs = clock.now();
+    this.responses = new ResponseIndex(Math.max(1, this.options.responseIdMemory)); // 0: never used
     this.closed = new ClosedEpisodes({
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
@@ -516,11 +514,7 @@ export class EpisodeAssembler {
   private noteResponse(ep: OpenEpisode, responseId: string, span: Span): void {
     // A `fetch_response` span re-reads a response another span generated (conventions/response-ids.ts):
     // it names the response only while no generating span is known, and never replaces one.
-    const fetch = isResponseFetch(span);
-    const known = this.responses.get(responseId);
-    if (fetch && known !== undefined && !known.fetch) return;
-    this.responses.set(responseId, { traceId: span.traceId, spanId: span.spanId, fetch });
-    if (this.responses.size > this.options.responseIdMemory) this.responses.delete(this.responses.keys().next().value!);
+    if (!this.responses.note(responseId, span.traceId, span.spanId, isResponseFetch(span))) return;
     if (this.pending.size === 0) return;
     const waiting = this.pending.take(RESPONSE_PREFIX + responseId);
     if (waiting === undefined) return;
@@ -616,7 +610,7 @@ export class EpisodeAssembler {
       // Names a model response not seen yet: wait for the LLM span that records it — also when it
       // carries a trace or conversation id, else (no span id) it would pass for a system verdict.
       // A response id already recorded in another trace than the one it names: contradictory.
-      if (this.responses.has(e.responseId)) this.counts.unjoinableEvaluations++;
+      if (this.responses.get(e.responseId) !== undefined) this.counts.unjoinableEvaluations++;
       else this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
       return;
     }

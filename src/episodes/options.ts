@@ -101,8 +101,9 @@ export const EpisodeAssemblerOptionsSchema = z
     /**
      * `gen_ai.response.id`s of LLM spans remembered (oldest forgotten first) with their trace and span id, to join
      * evaluation events that name only the response id (no span context). Also after the
-     * episode closed, so a late verdict still finds its episode. 0 turns the join off (saves
-     * ~0.2 µs per LLM span; such evaluations are then counted as unjoinable).
+     * episode closed, so a late verdict still finds its episode. 0 turns the join off (saves an
+     * array append per LLM span, and a Map insert once such evaluations come; they are then
+     * counted as unjoinable).
      */
     responseIdMemory: z.number().int().min(0).default(100_000),
     /** Ids of recently closed episodes remembered (LRU) to recognise late spans and evaluations. */
