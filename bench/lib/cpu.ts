@@ -4,7 +4,7 @@
  * cores allow: a run that needs C CPU-seconds on N cores cannot take less than C / N seconds.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuSample {
   processSeconds: number;
@@ -36,6 +36,34 @@ export function procCpuSeconds(pid: number): number | undefined {
  */
 export function mainThreadCpuSeconds(): number | undefined {
   return statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+}
+
+/**
+ * CPU seconds of each of this process's threads by thread id (/proc/self/task): the busiest thread
+ * after the main one is the credit worker in a run with one (V8's helper threads use far less).
+ */
+export function threadCpuSeconds(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const s = statCpuSeconds(`/proc/self/task/${tid}/stat`);
+      if (s !== undefined) out.set(Number(tid), s);
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+}
+
+/** CPU seconds of the busiest thread other than the main one between two `threadCpuSeconds` samples. */
+export function busiestOtherThreadSeconds(before: Map<number, number>, after: Map<number, number>): number | undefined {
+  let best: number | undefined;
+  for (const [tid, s] of after) {
+    if (tid === process.pid) continue;
+    const d = s - (before.get(tid) ?? 0);
+    if (best === undefined || d > best) best = d;
+  }
+  return best;
 }
 
 function statCpuSeconds(path: string): number | undefined {

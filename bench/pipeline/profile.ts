@@ -19,7 +19,8 @@
  * event-loop utilization over the window (near 1: that thread is the limit) and its own CPU time
  * (Linux /proc; unlike the utilization, not raised by other processes taking the cores). The profiler runs
  * in-process (node:inspector), so setup, group join and teardown stay out of the profile — a
- * whole-process `--cpu-prof` mixes them in. Worker threads (CREDIT_WORKERS > 0) are not profiled.
+ * whole-process `--cpu-prof` mixes them in. Worker threads (CREDIT_WORKERS > 0) are not profiled; the
+ * busiest thread besides the main one (the credit worker) has its CPU time printed.
  */
 import '../../src/kafka/kafkajs-module.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/section.js';
 
-const { mainThreadCpuSeconds } = await import('../lib/cpu.js');
+const { mainThreadCpuSeconds, threadCpuSeconds, busiestOtherThreadSeconds } = await import('../lib/cpu.js');
 const { benchCode } = await import('../lib/code.js');
 const { openBroker, loadTopic } = await import('./broker.js');
 const { fleetRecords } = await import('./data.js');
@@ -89,18 +90,22 @@ try {
     // busy % counts time the thread was runnable but not running (other processes on the cores); its CPU time does not
     let mainCpuAtStart: number | undefined;
     let mainCpu: number | undefined;
+    let threadsAtStart: Map<number, number> | undefined;
+    let workerCpu: number | undefined;
     let stopped: Promise<unknown> | undefined;
     // session.post is asynchronous but the inspector handles it on this thread before the next task
     const hooks = {
       onStart: () => {
         elu = performance.eventLoopUtilization();
         mainCpuAtStart = mainThreadCpuSeconds();
+        if (workers > 0) threadsAtStart = threadCpuSeconds();
         if (profiled) void (heap ? post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }) : post('Profiler.start'));
       },
       onEnd: () => {
         if (elu) elu = performance.eventLoopUtilization(elu);
         const now = mainThreadCpuSeconds();
         if (mainCpuAtStart !== undefined && now !== undefined) mainCpu = now - mainCpuAtStart;
+        if (threadsAtStart) workerCpu = busiestOtherThreadSeconds(threadsAtStart, threadCpuSeconds());
         if (profiled) stopped = post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
       },
     };
@@ -114,7 +119,7 @@ try {
       file = join(profileDir!, `run-${String(i + 1).padStart(2, '0')}.${heap ? 'heapprofile' : 'cpuprofile'}`);
       writeFileSync(file, JSON.stringify(profile));
     }
-    const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %${mainCpu !== undefined ? ` (CPU ${mainCpu.toFixed(2)} s)` : ''}` : '';
+    const u = elu ? `, main thread busy ${(100 * elu.utilization).toFixed(1)} %${mainCpu !== undefined ? ` (CPU ${mainCpu.toFixed(2)} s)` : ''}${workerCpu !== undefined ? `, busiest other thread (the credit worker) CPU ${workerCpu.toFixed(2)} s` : ''}` : '';
     process.stdout.write(`run ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s, CPU ${r.cpu?.processSeconds.toFixed(2)} s (process) + ${r.cpu?.brokerSeconds?.toFixed(2) ?? '?'} s (broker)${u}${file ? ` → ${file}` : ''}\n`);
   }
 } finally {
