@@ -45,7 +45,8 @@ export interface PipelineTopics {
   spans: number;
 }
 
-type ProcessEpisode = (episode: Episode) => Promise<CreditEvent[]>;
+/** The events, or (credit workers) the packed form the Kafka runtime also takes (src/events/credited-events.ts). */
+type ProcessEpisode = (episode: Episode) => Promise<readonly CreditEvent[] | object>;
 
 interface Stages {
   KafkaPipeline: new (config: unknown, deps: unknown) => { start(): Promise<void>; stop(): Promise<void>; stats(): KafkaPipelineStats };
@@ -187,7 +188,11 @@ function idle(st: KafkaPipelineStats, episodes: number): boolean {
   return st.episodesClosed >= episodes && st.inFlight === 0 && st.queueDepth === 0;
 }
 
-/** A credit worker pool (src/runtime/credit-workers) with the default configuration, or undefined for 0 workers. */
+/**
+ * A credit worker pool (src/runtime/credit-workers) with the default configuration, or undefined
+ * for 0 workers. `process` is the pool's `credit` (the events packed, as the Kafka job takes them)
+ * where the pool has one.
+ */
 export interface CreditPool {
   process: ProcessEpisode;
   close(): Promise<void>;
@@ -195,11 +200,12 @@ export interface CreditPool {
 
 export async function creditPool(workers: number): Promise<CreditPool | undefined> {
   if (workers === 0) return undefined;
-  const poolMod = await loadOptional<{ CreditWorkerPool: { start(o: unknown): Promise<{ process: ProcessEpisode; close(): Promise<void> }> } }>('../src/runtime/credit-workers/pool.js');
+  const poolMod = await loadOptional<{ CreditWorkerPool: { start(o: unknown): Promise<{ process: ProcessEpisode; credit?: ProcessEpisode; close(): Promise<void> }> } }>('../src/runtime/credit-workers/pool.js');
   const configMod = await loadOptional<{ AppConfigSchema: { parse(x: unknown): unknown } }>('../src/config/schema.js');
   if ('missing' in poolMod) throw new Error(poolMod.missing);
   if ('missing' in configMod) throw new Error(configMod.missing);
-  return poolMod.mod.CreditWorkerPool.start({ size: workers, config: configMod.mod.AppConfigSchema.parse({}), taskTimeoutMs: 30_000 });
+  const pool = await poolMod.mod.CreditWorkerPool.start({ size: workers, config: configMod.mod.AppConfigSchema.parse({}), taskTimeoutMs: 30_000 });
+  return { process: (pool.credit ?? pool.process).bind(pool), close: () => pool.close() };
 }
 
 /**

@@ -21,7 +21,7 @@ import { StandingsSink } from '../sinks/standings/index.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
-import type { CreditEvent } from '../events/schemas.js';
+import type { CreditedEvents } from '../events/credited-events.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, creditStatusOf, SelfTelemetry } from '../telemetry/self-metrics.js';
@@ -60,6 +60,9 @@ export function kafkaPipelineConfigOf(
   };
 }
 
+/** The job's sinks (stdout, standings, live page) all take the events as facts and JSON. */
+type CreditedSink = EventSink & Required<Pick<EventSink, 'publishCredited'>>;
+
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
   const kafka = config.source.kafka;
   if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
@@ -75,7 +78,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const stages = await buildLocalStages(config, undefined, processEpisodeOverride, logger);
 
   // Local sinks see the same events the Kafka sink publishes (before the commit).
-  const sinks: EventSink[] = [];
+  const sinks: CreditedSink[] = [];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
   // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
   const standings = new StandingsSink();
@@ -94,25 +97,28 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   }
 
   const reportCorrection = correctionReporter(logger);
-  const processEpisode = async (episode: Episode): Promise<CreditEvent[]> => {
+  // The events as facts and JSON (src/events/credited-events.ts): with credit workers the event
+  // objects never reach this thread; the sinks, metrics and correction log read only those.
+  const processEpisode = async (episode: Episode): Promise<CreditedEvents> => {
     telemetry.episodesClosed.add(1, { reason: episode.closeReason });
     const t0 = performance.now();
-    let events: CreditEvent[];
+    let credited: CreditedEvents;
     try {
-      events = await stages.processEpisode(episode);
+      credited = await stages.creditEpisode(episode);
     } catch (err) {
       telemetry.creditFailures.add(1);
       throw err; // the runtime sends the episode to the DLQ
     }
+    const events = credited.facts;
     telemetry.creditLatency.record((performance.now() - t0) / 1000);
     if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
     else telemetry.episodesCredited.add(1, creditStatusOf(events));
     reportCorrection(episode, events);
     for (const s of sinks) {
-      await s.publish(events, { episode });
+      await s.publishCredited(credited, { episode });
       for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });
     }
-    return events;
+    return credited;
   };
   // The runtime makes a fresh assembler after every group join; metrics read the current one.
   let assembler = stages.assembler;

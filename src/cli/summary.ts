@@ -5,7 +5,7 @@
  * every figure: each episode counts once, as its latest revision says.
  */
 import { AgentBoard } from '../events/agent-board.js';
-import type { CreditEvent } from '../events/schemas.js';
+import type { EventFacts } from '../events/credited-events.js';
 
 export interface AgentSummary {
   agentId: string;
@@ -48,7 +48,7 @@ const SUMMARY_EPISODE_MEMORY = 200_000;
 export class SummaryCollector {
   private readonly board = new AgentBoard({ maxEpisodes: SUMMARY_EPISODE_MEMORY, maxAgents: Number.MAX_SAFE_INTEGER, deduplicate: false });
 
-  add(events: readonly CreditEvent[]): void {
+  add(events: readonly EventFacts[]): void {
     this.board.add(events);
   }
 

@@ -16,7 +16,7 @@
  * `/metrics`: the standings fall when a correction takes a revision back, which Prometheus's
  * delta() cannot tell from a restart.
  */
-import type { CreditEvent } from './schemas.js';
+import type { EventFacts } from './credited-events.js';
 import { addCount, addCredit, emptyTotals, Replaced, type AgentTotals } from './agent-totals.js';
 
 export interface AgentBoardOptions {
@@ -153,7 +153,7 @@ export class AgentBoard {
     return this.version;
   }
 
-  add(events: readonly CreditEvent[]): void {
+  add(events: readonly EventFacts[]): void {
     try {
       for (const e of events) this.addOne(e);
     } finally {
@@ -199,7 +199,7 @@ export class AgentBoard {
     };
   }
 
-  private addOne(e: CreditEvent): void {
+  private addOne(e: EventFacts): void {
     // conversation mode: a conversation's episode id names every turn; trace_ids[0] tells an
     // episode that was split off (README, Events) — keyed on both, as consumers are told to
     const key = `${e.episode_id}\u0000${e.trace_ids[0] ?? ''}`;

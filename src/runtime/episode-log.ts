@@ -3,7 +3,7 @@
  * per episode: the first few of a kind with their details, then one line per `every` with the
  * running totals. Shared by the OTLP/HTTP and Kafka jobs.
  */
-import type { CreditEvent } from '../events/schemas.js';
+import type { EventFacts } from '../events/credited-events.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
 import { throttledCount } from './expired-evaluations.js';
@@ -41,7 +41,7 @@ export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined,
  * the first `firstN` then one per `every`, with the new system value and outcome. Without it a
  * slow judge's verdicts arrived as corrections without a word in the log (slow-judge pass).
  */
-export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, firstN = 5, every = 100): (episode: Episode, events: readonly CreditEvent[]) => void {
+export function correctionReporter(logger: Pick<Logger, 'info'> | undefined, firstN = 5, every = 100): (episode: Episode, events: readonly EventFacts[]) => void {
   let count = 0;
   return (episode, events) => {
     if (episode.revision === 0 || events.length === 0) return;

@@ -35,7 +35,8 @@ import type { BatchControl, CommittedOffset, ConsumerState, KafkaAdmin, KafkaCli
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
-import { deadLetterRecord, failedEpisodeRecord, publishableEventRecord } from '../sinks/kafka/event-records.js';
+import { deadLetterRecord, failedEpisodeRecord, publishableFactsRecord } from '../sinks/kafka/event-records.js';
+import { creditedFromEvents, type CreditedEvents } from '../events/credited-events.js';
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
@@ -138,8 +139,11 @@ export interface KafkaPipelineDeps {
    * events were never committed must rebuild that episode, not count as a late span.
    */
   createAssembler: () => EpisodeAssemblerPort;
-  /** conventions → credit → events for one closed episode (credit options already bound). */
-  processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /**
+   * conventions → credit → events for one closed episode (credit options already bound): the
+   * events, or their facts and JSON as a credit worker sends them (CreditWorkerPool.credit).
+   */
+  processEpisode: (episode: Episode) => Promise<readonly CreditEvent[] | CreditedEvents>;
   /** Evaluations carried by log records (src/conventions `evaluationsFromLogs`). */
   evaluationsFromLogs: (logs: readonly LogRecord[]) => Evaluation[];
   logger?: KafkaLogger;
@@ -1005,7 +1009,7 @@ export class KafkaPipeline {
     let records: OutgoingRecord[];
     await this.slicer.yieldIfDue();
     if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
-    let computing: Promise<CreditEvent[]> | undefined;
+    let computing: Promise<readonly CreditEvent[] | CreditedEvents> | undefined;
     let settled = false;
     try {
       computing = this.deps.processEpisode(w.episode);
@@ -1014,14 +1018,15 @@ export class KafkaPipeline {
         () => void (settled = true),
         () => void (settled = true),
       );
-      const events = await withTimeout(
+      const result = await withTimeout(
         computing,
         this.config.creditTimeoutMs,
         `processEpisode timed out after ${this.config.creditTimeoutMs} ms (runtime.creditTimeoutMs; raise it for slow value functions)`,
       );
+      const credited = isEventList(result) ? creditedFromEvents(result) : result;
       const max = this.config.sink.maxRecordBytes;
-      records = events.map((e) => {
-        const { record, tooLargeBytes: bytes } = publishableEventRecord(e, this.config.sink.topics, max);
+      records = credited.facts.map((e, i) => {
+        const { record, tooLargeBytes: bytes } = publishableFactsRecord(e, credited.value(i), this.config.sink.topics, max);
         if (bytes === undefined) return record;
         this.counters.eventsTooLarge++;
         this.log.warn({ episodeId: w.episode.episodeId, eventId: e.event_id, eventType: e.event_type, bytes, maxRecordBytes: max }, 'event too large to publish; its description goes to the DLQ');
@@ -1610,6 +1615,11 @@ function heldKeyOf(e: Evaluation): string | undefined {
   if (e.traceId !== undefined) return e.traceId;
   if (e.conversationId !== undefined) return `conv:${e.conversationId}`;
   return e.responseId !== undefined ? `resp:${e.responseId}` : undefined;
+}
+
+/** Events (credit on this thread) rather than their packed form from a credit worker. */
+function isEventList(r: readonly CreditEvent[] | CreditedEvents): r is readonly CreditEvent[] {
+  return Array.isArray(r);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { AppConfig } from '../config/schema.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
 import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EpisodeAssemblerHooks } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
+import { creditedFromEvents, type CreditedEvents } from '../events/credited-events.js';
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
 import type { ProcessEpisodeOptions } from './process-episode.js';
@@ -142,6 +143,11 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
 export interface LocalStages {
   assembler: EpisodeAssembler;
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /**
+   * `processEpisode` for the Kafka job: the events as facts and JSON (src/events/credited-events.ts).
+   * With credit workers only those cross back (CreditWorkerPool.credit), not the event objects.
+   */
+  creditEpisode: (episode: Episode) => Promise<CreditedEvents>;
   evaluationsFromLogs: LocalPipelineDeps['evaluationsFromLogs'];
   /** Value-function counters when the http or module game is configured. */
   gameStats?: () => ObservedStats;
@@ -184,9 +190,11 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       const s = pool.stats();
       return { calls: s.gameStats?.valueFunctionCalls ?? 0, failures: s.gameStats?.valueFunctionFailures ?? 0, ...(s.lastValueFunctionError !== undefined ? { lastError: s.lastValueFunctionError } : {}) };
     };
+    const reported = <T>(p: Promise<T>): Promise<T> => (reportFailures ? p.finally(() => reportFailures(health())) : p);
     return {
       assembler,
-      processEpisode: (episode) => (reportFailures ? pool.process(episode).finally(() => reportFailures(health())) : pool.process(episode)),
+      processEpisode: (episode) => reported(pool.process(episode)),
+      creditEpisode: (episode) => reported(pool.credit(episode)),
       evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
       ...(pluggable ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
@@ -204,9 +212,11 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     const lastError = game.lastError?.();
     return { calls: s.valueFunctionCalls ?? 0, failures: s.valueFunctionFailures ?? 0, ...(lastError !== undefined ? { lastError } : {}) };
   };
+  const processInThread = (episode: Episode) => (reportFailures ? run(episode, options).finally(() => reportFailures(health())) : run(episode, options));
   return {
     assembler,
-    processEpisode: (episode) => (reportFailures ? run(episode, options).finally(() => reportFailures(health())) : run(episode, options)),
+    processEpisode: processInThread,
+    creditEpisode: (episode) => processInThread(episode).then(creditedFromEvents),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
     creditConcurrency: config.runtime.creditConcurrency,

@@ -10,7 +10,7 @@ import type { OutgoingRecord } from '../../src/kafka/client.js';
 import { client, createTopics, fixtureRecords, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { comparable, makePipeline, pipelineConfig, referenceEvents, runUntilPublished, type PipelineTopics, type ProcessEpisodeFn } from './support/pipeline-harness.js';
+import { comparable, makePipeline, pipelineConfig, referenceEvents, runUntilPublished, type PipelineProcessEpisodeFn, type PipelineTopics, type ProcessEpisodeFn } from './support/pipeline-harness.js';
 
 // The integrator's processEpisode (conventions → credit → events). Loaded by a computed specifier
 // so this file also type-checks in a tree without it; when the file exists the test must pass.
@@ -40,7 +40,7 @@ async function runCase(
   delivery: 'exactly-once' | 'at-least-once',
   processEpisode?: ProcessEpisodeFn,
   /** What the pipeline credits with, when not `processEpisode` (the reference always uses that). */
-  pipelineProcessEpisode?: ProcessEpisodeFn,
+  pipelineProcessEpisode?: PipelineProcessEpisodeFn,
 ) {
   const c = client();
   const topics = topicsFor(`out-${encoding}`);
@@ -94,6 +94,18 @@ describe('KafkaPipeline output equals the in-process computation', () => {
     const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
     try {
       await runCase('otlp_proto', 'otlp_proto', 'at-least-once', await realProcessEpisode(), (episode) => pool.process(episode));
+      expect(pool.stats().restarts).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(hasRealProcessEpisode)('with credit in worker threads replying without the event objects (CreditWorkerPool.credit, as the Kafka job): same events as in-process', async () => {
+    const { CreditWorkerPool } = await import('../../src/runtime/credit-workers/pool.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
+    try {
+      await runCase('otlp_proto', 'otlp_proto', 'exactly-once', await realProcessEpisode(), (episode) => pool.credit(episode));
       expect(pool.stats().restarts).toBe(0);
     } finally {
       await pool.close();

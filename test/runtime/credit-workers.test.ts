@@ -242,6 +242,38 @@ describe('event JSON made in the workers', () => {
   }, 60_000);
 });
 
+describe('credit worker replies without the event objects (CreditWorkerPool.credit, the Kafka job)', () => {
+  it('carry the facts and JSON bytes of the events `process` gives: the same records', async () => {
+    const { eventFacts } = await import('../../src/events/credited-events.js');
+    const { eventJson } = await import('../../src/events/event-json.js');
+    const { publishableEventRecord, publishableFactsRecord } = await import('../../src/sinks/kafka/event-records.js');
+    const topics = { rewards: 'r', episodes: 'e', preferences: 'p', dlq: 'd' };
+    // emitted_at_ms is the wall clock of each computation
+    const clockless = (s: string) => s.replace(/"emitted_at_ms":\d+/g, '"emitted_at_ms":0');
+    const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 10_000 });
+    try {
+      let events = 0;
+      for (const e of await episodes()) {
+        const [objects, credited] = await Promise.all([pool.process(e), pool.credit(e)]);
+        expect(credited.facts.map((f) => clockless(JSON.stringify(f)))).toEqual(objects.map((o) => clockless(JSON.stringify(eventFacts(o)))));
+        objects.forEach((o, i) => {
+          const value = credited.value(i);
+          expect(value).toBeInstanceOf(Uint8Array);
+          expect(clockless(Buffer.from(value as Uint8Array).toString('utf8'))).toBe(clockless(eventJson(o)));
+          const { value: a, ...rest } = publishableEventRecord(o, topics, 1_000_000).record;
+          const { value: b, ...restB } = publishableFactsRecord(credited.facts[i]!, value, topics, 1_000_000).record;
+          expect(restB).toEqual(rest);
+          expect(clockless(Buffer.from(b).toString('utf8'))).toBe(clockless(a as string));
+          events++;
+        });
+      }
+      expect(events).toBeGreaterThan(50);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('a credit worker that cannot be restarted', () => {
   it('fails episodes fast with the reason while none runs, and the pool recovers once it can start again', async () => {
     const { copyFileSync, mkdtempSync, rmSync } = await import('node:fs');

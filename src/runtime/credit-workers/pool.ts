@@ -8,6 +8,9 @@
  *   timeouts, retries) are summed over the workers, and the last failure is kept for the warning.
  * - An episode goes to the worker with the fewest tasks in flight. Results are identical to the
  *   in-thread path (same function, same options; the episode crosses by structured clone).
+ *   `process` answers the event objects; `credit` (the Kafka job) only each event's facts and the
+ *   events' JSON bytes in one transferred buffer (src/events/credited-events.ts), which the
+ *   consumer thread takes without deserializing and collecting whole events.
  * - Never a stall: a task that exceeds `taskTimeoutMs` terminates its worker (a stuck value
  *   function cannot be interrupted otherwise) and fails with that reason (the runtime sends it
  *   to the DLQ); a fresh worker takes the slot's place. The other episodes the stopped worker
@@ -22,6 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../../config/schema.js';
+import { unpackEvents, type CreditedEvents } from '../../events/credited-events.js';
 import { rememberEventJson } from '../../events/event-json.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
@@ -77,7 +81,9 @@ export function creditConcurrencyFor(configured: number, workers: number): numbe
 interface Task {
   id: number;
   episode: Episode;
-  resolve: (events: CreditEvent[]) => void;
+  /** The worker replies with packed events (`credit`), not event objects (`process`). */
+  packed: boolean;
+  resolve: (result: CreditEvent[] | CreditedEvents) => void;
   reject: (err: Error) => void;
   /**
    * Armed when the worker starts the task (a 'started' reply), so time queued behind other
@@ -156,6 +162,19 @@ export class CreditWorkerPool {
 
   /** conventions → credit → events for one episode, in a worker. */
   process(episode: Episode): Promise<CreditEvent[]> {
+    return this.run(episode, false) as Promise<CreditEvent[]>;
+  }
+
+  /**
+   * `process`, for a thread that only routes, publishes and counts the events (the Kafka
+   * runtime): their facts and JSON bytes cross instead of the event objects, which this thread
+   * would otherwise deserialize and collect (src/events/credited-events.ts).
+   */
+  credit(episode: Episode): Promise<CreditedEvents> {
+    return this.run(episode, true) as Promise<CreditedEvents>;
+  }
+
+  private run(episode: Episode, packed: boolean): Promise<CreditEvent[] | CreditedEvents> {
     if (this.closed) return Promise.reject(new CreditWorkerPoolError('credit worker pool is closed'));
     // Slots whose replacement failed are out of rotation until a retry starts them again.
     let slot: Slot | undefined;
@@ -166,8 +185,8 @@ export class CreditWorkerPool {
     }
     const chosen = slot;
     const id = this.nextId++;
-    return new Promise<CreditEvent[]>((resolve, reject) => {
-      const task: Task = { id, episode, resolve, reject, deaths: 0 };
+    return new Promise<CreditEvent[] | CreditedEvents>((resolve, reject) => {
+      const task: Task = { id, episode, packed, resolve, reject, deaths: 0 };
       chosen.tasks.set(id, task);
       holdWhileBusy(chosen);
       if (chosen.ready) {
@@ -288,10 +307,14 @@ export class CreditWorkerPool {
           clearTimeout(t.timer);
           if (m.gameStats) slot.gameStats = m.gameStats;
           if (m.valueFunctionError !== undefined) this.lastValueFunctionError = m.valueFunctionError;
-          if (m.kind === 'done') {
-            m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
+          if (m.kind === 'done' || m.kind === 'credited') {
             if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped.message, m.skipped);
-            t.resolve(m.events);
+            if (m.kind === 'credited') {
+              t.resolve(unpackEvents(m.packed));
+            } else {
+              m.events.forEach((e, i) => rememberEventJson(e, m.json[i]!));
+              t.resolve(m.events);
+            }
           } else {
             const err = new Error(m.message);
             err.name = m.name;
@@ -418,7 +441,7 @@ function holdWhileBusy(slot: Slot): void {
 }
 
 function send(slot: Slot, task: Task): void {
-  const req: PoolMessage = { kind: 'task', id: task.id, episode: task.episode };
+  const req: PoolMessage = { kind: 'task', id: task.id, episode: task.episode, ...(task.packed ? { packed: true } : {}) };
   slot.worker.postMessage(req);
 }
 

@@ -1,9 +1,13 @@
 /**
  * Messages between the credit worker pool (./pool.ts) and its workers (./worker.ts). Episodes
- * and events cross by structured clone (bigint, Uint8Array and plain objects survive it).
+ * cross by structured clone (bigint, Uint8Array and plain objects survive it); events either as
+ * objects with their JSON (`process`, the in-process API's callbacks want the events) or packed
+ * (`credit`, the Kafka runtime: src/events/credited-events.ts — facts, and the JSON's bytes in a
+ * transferred buffer).
  */
 import type { AppConfig } from '../../config/schema.js';
 import type { DegenerateReason } from '../../credit/errors.js';
+import type { PackedEvents } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
@@ -30,7 +34,7 @@ export type WorkerInit = WorkerStage & {
 };
 
 /** Pool → worker: an episode to credit, or "flush your telemetry and stop taking work". */
-export type PoolMessage = { kind: 'task'; id: number; episode: Episode } | { kind: 'close' };
+export type PoolMessage = { kind: 'task'; id: number; episode: Episode; /** Reply `credited` (packed events) instead of `done`. */ packed?: boolean } | { kind: 'close' };
 
 export type WorkerReply =
   | { kind: 'ready' }
@@ -41,6 +45,8 @@ export type WorkerReply =
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
   /** `gameStats`: the worker's value-function counters (cumulative); `valueFunctionError`: its last value-function failure. */
   | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; valueFunctionError?: string; skipped?: SkippedReply }
+  /** The events of a `packed` task: their facts and JSON bytes (`packed.bytes` is transferred). */
+  | { kind: 'credited'; id: number; packed: PackedEvents; gameStats?: ObservedStats; valueFunctionError?: string; skipped?: SkippedReply }
   | { kind: 'failed'; id: number; name: string; message: string; gameStats?: ObservedStats; valueFunctionError?: string };
 
 /** Why an episode yielded no events (processEpisode's onSkipped), as it crosses back. */

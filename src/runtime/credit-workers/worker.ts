@@ -7,6 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DegenerateEpisodeError } from '../../credit/errors.js';
+import { packEvents } from '../../events/credited-events.js';
+import { eventJson } from '../../events/event-json.js';
 import { gameFactoryOf, processOptionsOf, type ConfiguredGame } from '../local-stages.js';
 import { processEpisode, type ProcessEpisodeOptions } from '../process-episode.js';
 import { startSelfTracing } from '../../telemetry/self-tracing.js';
@@ -14,7 +16,7 @@ import type { PoolMessage, SkippedReply, WorkerInit, WorkerReply } from './proto
 
 const port = parentPort;
 if (!port) throw new Error('src/runtime/credit-workers/worker.ts runs only as a worker thread (started by CreditWorkerPool)');
-const post = (m: WorkerReply) => port.postMessage(m);
+const post = (m: WorkerReply, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
 try {
   const init = workerData as WorkerInit;
@@ -46,7 +48,13 @@ try {
     processEpisode(task.episode, options).then(
       (events) => {
         const skipped = skippedReasons.get(task.episode);
-        post({ kind: 'done', id: task.id, events, json: events.map((e) => JSON.stringify(e)), ...gameHealth(), ...(skipped !== undefined ? { skipped } : {}) });
+        const extra = { ...gameHealth(), ...(skipped !== undefined ? { skipped } : {}) };
+        if (task.packed) {
+          const packed = packEvents(events);
+          post({ kind: 'credited', id: task.id, packed, ...extra }, [packed.bytes]);
+        } else {
+          post({ kind: 'done', id: task.id, events, json: events.map(eventJson), ...extra });
+        }
       },
       (err: unknown) => post({ kind: 'failed', id: task.id, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err), ...gameHealth() }),
     );

@@ -10,6 +10,7 @@ import type { ConsumedRecord, OutgoingRecord } from '../../kafka/client.js';
 import { recordBytes } from '../../kafka/produce-chunks.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { eventJson } from '../../events/event-json.js';
+import type { EventFacts } from '../../events/credited-events.js';
 import type { KafkaSinkTopics } from './config.js';
 
 export const DLQ_HEADERS = {
@@ -20,7 +21,7 @@ export const DLQ_HEADERS = {
 } as const;
 
 /** Topic and key of an event: rewards and pairs by agent id, episode credits by episode id. */
-export function routeEvent(event: CreditEvent, topics: KafkaSinkTopics): { topic: string; key: string } {
+export function routeEvent(event: EventFacts, topics: KafkaSinkTopics): { topic: string; key: string } {
   switch (event.event_type) {
     case 'message_reward':
       return { topic: topics.rewards, key: event.agent_id };
@@ -32,11 +33,16 @@ export function routeEvent(event: CreditEvent, topics: KafkaSinkTopics): { topic
 }
 
 export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): OutgoingRecord {
+  return factsRecord(event, eventJson(event), topics);
+}
+
+/** The record of an event from its facts and its JSON (`value`: the text or its UTF-8 bytes, as a credit worker sends it). */
+export function factsRecord(event: EventFacts, value: string | Uint8Array, topics: KafkaSinkTopics): OutgoingRecord {
   const { topic, key } = routeEvent(event, topics);
   return {
     topic,
     key,
-    value: eventJson(event),
+    value,
     headers: {
       'content-type': 'application/json',
       'x-agent-credit-event-type': event.event_type,
@@ -50,7 +56,7 @@ export function eventRecord(event: CreditEvent, topics: KafkaSinkTopics): Outgoi
  * Dead letter for an event too large to publish (over `sink.maxRecordBytes`): a JSON description
  * (event id and type, episode, size, limit, what to change) in its place; key = episode id.
  */
-export function oversizeEventRecord(event: CreditEvent, bytes: number, maxBytes: number, dlqTopic: string): OutgoingRecord {
+export function oversizeEventRecord(event: EventFacts, bytes: number, maxBytes: number, dlqTopic: string): OutgoingRecord {
   // what grows an event: texts in rewards and pairs (cut at conventions.maxTextBytes); agents and
   // trace ids in an episode's credit
   const smaller = event.event_type === 'episode_credit' ? 'key by trace rather than by a long conversation, or lower episodes.maxSpansPerEpisode' : 'lower conventions.maxTextBytes';
@@ -76,7 +82,12 @@ export const RECORD_OVERHEAD_BYTES = 16 * 1024;
  * topic refuses fails its send (and, exactly-once, its transaction) on every retry.
  */
 export function publishableEventRecord(event: CreditEvent, topics: KafkaSinkTopics, maxBytes: number): { record: OutgoingRecord; tooLargeBytes?: number } {
-  const record = eventRecord(event, topics);
+  return publishableFactsRecord(event, eventJson(event), topics, maxBytes);
+}
+
+/** `publishableEventRecord` from an event's facts and JSON (see `factsRecord`). */
+export function publishableFactsRecord(event: EventFacts, value: string | Uint8Array, topics: KafkaSinkTopics, maxBytes: number): { record: OutgoingRecord; tooLargeBytes?: number } {
+  const record = factsRecord(event, value, topics);
   const bytes = recordBytes(record);
   return bytes <= maxBytes ? { record } : { record: oversizeEventRecord(event, bytes, maxBytes, topics.dlq), tooLargeBytes: bytes };
 }

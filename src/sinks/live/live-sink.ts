@@ -27,7 +27,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AgentBoard, type AgentBoardSnapshot } from '../../events/agent-board.js';
-import { eventJson } from '../../events/event-json.js';
+import { creditedFromEvents, type CreditedEvents } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { HealthState, sendJson, serveStatusRoutes } from '../../runtime/health.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
@@ -148,13 +148,17 @@ export class LiveSink implements EventSink {
   }
 
   publish(events: readonly CreditEvent[]): void {
-    if (this.feedsBoard) this.board.add(events);
-    for (const e of events) {
-      const data = eventJson(e);
+    this.publishCredited(creditedFromEvents(events));
+  }
+
+  publishCredited(credited: CreditedEvents): void {
+    if (this.feedsBoard) this.board.add(credited.facts);
+    credited.facts.forEach((e, i) => {
+      const data = credited.text(i);
       this.buffer.push({ type: e.event_type, data });
       const frame = `event: ${e.event_type}\ndata: ${data}\n\n`;
       for (const c of this.clients) this.write(c, frame);
-    }
+    });
   }
 
   async flush(): Promise<void> {}

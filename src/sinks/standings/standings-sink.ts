@@ -5,6 +5,7 @@
  * starts the standings empty (the output topics hold the history).
  */
 import { AgentBoard } from '../../events/agent-board.js';
+import type { CreditedEvents } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { EventSink } from '../types.js';
 
@@ -17,6 +18,10 @@ export class StandingsSink implements EventSink {
 
   publish(events: readonly CreditEvent[]): void {
     this.board.add(events);
+  }
+
+  publishCredited(credited: CreditedEvents): void {
+    this.board.add(credited.facts);
   }
 
   async flush(): Promise<void> {}

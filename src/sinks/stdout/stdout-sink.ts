@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { eventJson } from '../../events/event-json.js';
+import { creditedFromEvents, type CreditedEvents, type EventFacts } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { EventSink } from '../types.js';
 
@@ -19,7 +19,7 @@ export interface StdoutSinkOptions {
   /** End the stream on close (files yes, stdout no). */
   endOnClose?: boolean;
   /** Called with the number of events written (metrics). */
-  onWritten?: (events: readonly CreditEvent[]) => void;
+  onWritten?: (events: readonly EventFacts[]) => void;
 }
 
 export class StdoutSink implements EventSink {
@@ -43,14 +43,21 @@ export class StdoutSink implements EventSink {
   async start(): Promise<void> {}
 
   publish(events: readonly CreditEvent[]): Promise<void> {
+    return this.publishCredited(creditedFromEvents(events));
+  }
+
+  publishCredited(credited: CreditedEvents): Promise<void> {
     if (this.closed) return Promise.reject(new Error('StdoutSink is closed'));
     if (this.failure) return Promise.reject(new Error(`cannot write events: ${this.failure.message}`, { cause: this.failure }));
-    const selected = this.types ? events.filter((e) => this.types!.has(e.event_type)) : events;
+    const selected: EventFacts[] = [];
+    const lines: string[] = [];
+    credited.facts.forEach((e, i) => {
+      if (this.types && !this.types.has(e.event_type)) return;
+      selected.push(e);
+      lines.push(credited.text(i));
+    });
     if (selected.length === 0) return this.chain;
-    return this.writeLines(
-      selected.map((e) => eventJson(e)),
-      () => this.options.onWritten?.(selected),
-    );
+    return this.writeLines(lines, () => this.options.onWritten?.(selected));
   }
 
   /**

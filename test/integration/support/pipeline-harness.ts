@@ -1,5 +1,6 @@
 /** Builds a KafkaPipeline wired to the test stand-ins, and the in-process reference result. */
 import { decodeLogs, decodeTraces, detectEncoding } from '../../../src/otlp/index.js';
+import type { CreditedEvents } from '../../../src/events/credited-events.js';
 import type { CreditEvent } from '../../../src/events/schemas.js';
 import type { OutgoingRecord } from '../../../src/kafka/client.js';
 import type { Episode } from '../../../src/model/episode.js';
@@ -37,8 +38,10 @@ export function pipelineConfig(topics: PipelineTopics, groupId: string, extra: P
 export { testAssembler };
 
 export type ProcessEpisodeFn = (episode: Episode) => Promise<CreditEvent[]>;
+/** What KafkaPipeline takes: the events, or their facts and JSON as a credit worker sends them (CreditWorkerPool.credit). */
+export type PipelineProcessEpisodeFn = (episode: Episode) => Promise<readonly CreditEvent[] | CreditedEvents>;
 
-export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000, processEpisode: ProcessEpisodeFn = referenceProcessEpisode): KafkaPipeline {
+export function makePipeline(config: KafkaPipelineConfigInput, idleMs = 2_000, processEpisode: PipelineProcessEpisodeFn = referenceProcessEpisode): KafkaPipeline {
   return new KafkaPipeline(config, {
     client: client('pipeline'),
     createAssembler: () => testAssembler(idleMs),
