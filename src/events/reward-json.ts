@@ -88,13 +88,6 @@ function list(v: unknown): string {
   return `${j}]`;
 }
 
-/** The components object's text: its members in RewardComponentsSchema's order, all present. */
-function componentsJson(c: unknown): string {
-  if (typeof c !== 'object' || c === null || keysInOrder(c, COMPONENT_KEYS) !== ALL_COMPONENT_KEYS || hasToJson(c)) throw NOT_SCHEMA_TYPED;
-  const m = c as MessageReward['components'];
-  return `{"credit_share":${num(m.credit_share)},"marginal":${num(m.marginal)},"redundancy":${num(m.redundancy)},"sabotage":${num(m.sabotage)},"blame":${num(m.blame)},"repair":${num(m.repair)},"shrink":${num(m.shrink)}}`;
-}
-
 /** JSON.stringify would call it (own or inherited) instead of reading the members. */
 const hasToJson = (o: object): boolean => typeof (o as { toJSON?: unknown }).toJSON === 'function';
 
@@ -144,7 +137,7 @@ function episodeMembersJson(r: MessageReward): string {
 }
 
 /**
- * The members rewardText and componentsJson write, in their order. keysInOrder accepts any of the
+ * The members rewardText writes, in their order. keysInOrder accepts any of the
  * schema's members, so a member added to the schema and not written here would be dropped
  * silently: loading this module fails instead, naming what to update.
  */
@@ -152,17 +145,44 @@ const WRITTEN_REWARD_KEYS = ['schema_version', 'event_id', 'episode_id', 'episod
 const WRITTEN_COMPONENT_KEYS = ['credit_share', 'marginal', 'redundancy', 'sabotage', 'blame', 'repair', 'shrink'];
 if (WRITTEN_REWARD_KEYS.join() !== REWARD_KEYS.join() || WRITTEN_COMPONENT_KEYS.join() !== COMPONENT_KEYS.join()) {
   throw new Error(
-    `src/events/reward-json.ts writes MessageReward members ${WRITTEN_REWARD_KEYS.join(', ')} (components: ${WRITTEN_COMPONENT_KEYS.join(', ')}) but MessageRewardSchema now has ${REWARD_KEYS.join(', ')} (components: ${COMPONENT_KEYS.join(', ')}): update rewardText / componentsJson and these lists`,
+    `src/events/reward-json.ts writes MessageReward members ${WRITTEN_REWARD_KEYS.join(', ')} (components: ${WRITTEN_COMPONENT_KEYS.join(', ')}) but MessageRewardSchema now has ${REWARD_KEYS.join(', ')} (components: ${COMPONENT_KEYS.join(', ')}): update rewardText and these lists`,
   );
 }
 
-/** The members in MessageRewardSchema's order; `present`: which optional ones r has. */
+/**
+ * A string member's JSON text without its quotes (the writers below put the quotes in the pieces
+ * around it): the string itself when nothing in it needs escaping, which allocates nothing.
+ */
+function bare(v: unknown): string {
+  if (typeof v !== 'string') throw NOT_SCHEMA_TYPED;
+  return plainString(v) ? v : JSON.stringify(v).slice(1, -1);
+}
+
+/** The components object, checked: its members in RewardComponentsSchema's order, all present. */
+function components(c: unknown): MessageReward['components'] {
+  if (typeof c !== 'object' || c === null || keysInOrder(c, COMPONENT_KEYS) !== ALL_COMPONENT_KEYS || hasToJson(c)) throw NOT_SCHEMA_TYPED;
+  return c as MessageReward['components'];
+}
+
+/**
+ * The members in MessageRewardSchema's order; `present`: which optional ones r has. The pieces
+ * are joined once into one flat string: written as a chain of concatenations, each of its ~70
+ * steps was a cons string (~2 KB of them per reward, the largest allocation of the consumer
+ * thread's garbage) and the record's Buffer.byteLength then copied the chain flat once more.
+ */
 function rewardText(r: MessageReward, present: number): string {
-  let j = `{"schema_version":${str(r.schema_version)},"event_id":${str(r.event_id)}${episodeMembersJson(r)},"step_id":${str(r.step_id)},"trace_id":${str(r.trace_id)}`;
-  if (present & PARENT_STEP_ID) j += `,"parent_step_id":${str(r.parent_step_id)}`;
-  if (present & CAUSAL_INPUTS) j += `,"causal_inputs":${list(r.causal_inputs)}`;
-  j += `,"agent_id":${str(r.agent_id)},"agent_name":${str(r.agent_name)},"kind":${str(r.kind)},"name":${str(r.name)},"start_time_unix_nano":${str(r.start_time_unix_nano)},"reward":${num(r.reward)},"marginal_effect":${num(r.marginal_effect)}`;
-  j += `,"components":${componentsJson(r.components)},"agent_credit":${num(r.agent_credit)},"outcome":${str(r.outcome)}`;
-  if (present & FAILURE_ROLE) j += `,"failure_role":${str(r.failure_role)}`;
-  return `${j},"estimator":${estimatorJson(r.estimator)}}`;
+  const c = components(r.components);
+  return [
+    '{"schema_version":"', bare(r.schema_version), '","event_id":"', bare(r.event_id), '"', episodeMembersJson(r),
+    ',"step_id":"', bare(r.step_id), '","trace_id":"', bare(r.trace_id), '"',
+    present & PARENT_STEP_ID ? `,"parent_step_id":${str(r.parent_step_id)}` : '',
+    present & CAUSAL_INPUTS ? `,"causal_inputs":${list(r.causal_inputs)}` : '',
+    ',"agent_id":"', bare(r.agent_id), '","agent_name":"', bare(r.agent_name), '","kind":"', bare(r.kind), '","name":"', bare(r.name),
+    '","start_time_unix_nano":"', bare(r.start_time_unix_nano), '","reward":', num(r.reward), ',"marginal_effect":', num(r.marginal_effect),
+    ',"components":{"credit_share":', num(c.credit_share), ',"marginal":', num(c.marginal), ',"redundancy":', num(c.redundancy), ',"sabotage":', num(c.sabotage),
+    ',"blame":', num(c.blame), ',"repair":', num(c.repair), ',"shrink":', num(c.shrink),
+    '},"agent_credit":', num(r.agent_credit), ',"outcome":"', bare(r.outcome), '"',
+    present & FAILURE_ROLE ? `,"failure_role":${str(r.failure_role)}` : '',
+    ',"estimator":', estimatorJson(r.estimator), '}',
+  ].join('');
 }
