@@ -28,6 +28,7 @@ import { resolveConventionsOptions, type ConventionsOptions } from './options.js
 import { collapseRerecordedCalls } from './rerecorded-calls.js';
 import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
 import { SpanTree } from './span-tree.js';
+import { deferDigests } from './step-digests.js';
 import { capName, digestOf, truncateUtf8 } from './text.js';
 
 /**
@@ -142,6 +143,13 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
    * EVALUATOR spans a second time. Ignored when `labelScores` is given (another table).
    */
   spanEvaluations?: readonly Evaluation[];
+  /**
+   * `'eager'` (default): every step carries its `inputDigest` / `outputDigest`. `'on-read'`: they
+   * are computed when read through `inputDigestOf` / `outputDigestOf` (./step-digests.ts), for a
+   * caller that hands the steps only to code that reads them so (processEpisode: the credit
+   * engine and the events).
+   */
+  digests?: 'eager' | 'on-read';
 }
 
 export interface StepsFromSpansResult {
@@ -220,7 +228,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
     }
   }
 
-  const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes));
+  const deferDigests = options?.digests === 'on-read';
+  const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes, deferDigests));
   // A span that matches no convention but holds recognised spans below it is the application's own
   // structure (a request or workflow span around the agents): expected, and warned about on every
   // episode it would only teach operators to ignore the warning. The others may be steps an
@@ -257,6 +266,7 @@ function buildStep(
   links: ReturnType<typeof linkCausalInputs>,
   flagged: ReadonlySet<string>,
   maxTextBytes: number,
+  deferredDigests: boolean,
 ): AgentStep {
   const { span, facts } = d;
   const step: AgentStep = {
@@ -300,13 +310,14 @@ function buildStep(
     if (to !== undefined) step.handoffTo = to;
   }
   if (facts.inputText !== undefined) {
-    step.inputDigest = digestOf(facts.inputText);
+    if (!deferredDigests) step.inputDigest = digestOf(facts.inputText);
     step.inputText = truncateUtf8(facts.inputText, maxTextBytes, 'tail');
   }
   if (facts.outputText !== undefined) {
-    step.outputDigest = digestOf(facts.outputText);
+    if (!deferredDigests) step.outputDigest = digestOf(facts.outputText);
     step.outputText = truncateUtf8(facts.outputText, maxTextBytes, 'head');
   }
+  if (deferredDigests && (facts.inputText !== undefined || facts.outputText !== undefined)) deferDigests(step, facts.inputText, facts.outputText);
   if (facts.usage !== undefined) step.usage = { ...facts.usage };
   if (flagged.has(span.spanId)) step.flaggedErroneous = true;
   return step;

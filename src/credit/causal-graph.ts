@@ -9,6 +9,7 @@
  * time order alone dropped that edge, and the consumer of a failed step became the first error
  * (math review: 2 ms of skew). Pure.
  */
+import { sameOutputKeys } from '../conventions/step-digests.js';
 import type { AgentStep } from '../model/agents.js';
 
 export interface CausalGraph {
@@ -287,15 +288,18 @@ export function duplicatesOf(g: CausalGraph): ReadonlyMap<string, string> {
 }
 
 function findDuplicates(g: CausalGraph): Map<string, string> {
-  const firstByDigest = new Map<string, number>();
+  const firstByOutput = new Map<string, number>();
   const dup = new Map<string, string>();
   const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));
   const fault = lastFaultBefore(g);
+  // equal keys = equal output digests (the texts themselves while the digests are not computed)
+  const outputs = sameOutputKeys(g.order);
   g.order.forEach((s, i) => {
-    if (!isMessage(s) || s.outputDigest === undefined) return;
-    const first = firstByDigest.get(s.outputDigest);
+    const output = outputs[i];
+    if (!isMessage(s) || output === undefined) return;
+    const first = firstByOutput.get(output);
     if (first !== undefined && !failedOn(first) && fault[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId) && !readResultOf(g, first, i)) dup.set(s.stepId, g.order[first]!.stepId);
-    else firstByDigest.set(s.outputDigest, i);
+    else firstByOutput.set(output, i);
   });
   return dup;
 }

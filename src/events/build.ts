@@ -12,6 +12,7 @@ import { eventIdOfText, eventIdText } from './event-id.js';
 
 /** Episode ids of conversation-keyed episodes (model/episode.ts). */
 const CONVERSATION_EPISODE_PREFIX = 'conv:';
+import { inputDigestOf, outputDigestOf } from '../conventions/step-digests.js';
 import { truncateUtf8 } from '../conventions/text.js';
 import type { z } from 'zod';
 import { type EpisodeCredit, EventHeaderSchema, type MessageReward, type PreferencePair, SCHEMA_VERSION } from './schemas.js';
@@ -61,10 +62,12 @@ function pairStep(s: AgentStep, context?: PreferencePair['context']): Preference
   const out: PreferencePair['rejected'] = { step_id: s.stepId, agent_id: s.agentId, name: s.name, kind: s.kind };
   // The chosen side's own prompt when it differs from the rejected one's (math review: the pair's
   // context was the rejected step's alone, so a trainer could not tell a same-prompt pair).
-  if (context !== undefined && s.inputText !== undefined && s.inputDigest !== context.input_digest) out.input = s.inputText;
-  if (s.inputDigest !== undefined) out.input_digest = s.inputDigest;
+  const inputDigest = inputDigestOf(s);
+  const outputDigest = outputDigestOf(s);
+  if (context !== undefined && s.inputText !== undefined && inputDigest !== context.input_digest) out.input = s.inputText;
+  if (inputDigest !== undefined) out.input_digest = inputDigest;
   if (s.outputText !== undefined) out.output = s.outputText;
-  if (s.outputDigest !== undefined) out.output_digest = s.outputDigest;
+  if (outputDigest !== undefined) out.output_digest = outputDigest;
   return out;
 }
 

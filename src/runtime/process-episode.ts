@@ -9,6 +9,7 @@ import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api
 import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
 import { parseCreditOptions } from '../credit/credit-episode.js';
+import { releaseDeferredDigests } from '../conventions/step-digests.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
@@ -207,7 +208,17 @@ const tracer = trace.getTracer(SELF_TRACER_NAME);
  * The credit engine's input for one closed episode: conventions (spans → steps and agents),
  * evaluations from log records and spans, and the system evaluation chosen from them.
  */
-export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute' | 'credit'> = {}): CreditInput {
+export function creditInputOf(episode: Episode, options: CreditInputOptions = {}): CreditInput {
+  return creditInput(episode, options, 'eager');
+}
+
+type CreditInputOptions = Pick<ProcessEpisodeOptions, 'conventions' | 'evaluationName' | 'rootScoreAttribute' | 'credit'>;
+
+/**
+ * `creditInputOf`; `digests: 'on-read'` leaves the steps' digests to be computed when the credit
+ * engine or the events read them (conventions/step-digests.ts): processEpisode's steps go nowhere else.
+ */
+function creditInput(episode: Episode, options: CreditInputOptions, digests: 'eager' | 'on-read'): CreditInput {
   // One span tree for the whole episode: both conventions passes read it.
   const tree = new SpanTree(episode.spans);
   const { all: evaluations, fromSpans: spanEvaluations } = episodeEvaluations(episode, tree, options);
@@ -218,19 +229,11 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
   const credit = options.credit;
   const scoreRanges = credit?.normalization;
   const stepThresholds = { successThreshold: credit?.successThreshold, defaultSuccessThreshold: credit?.defaultSuccessThreshold, normalize: credit?.normalize };
-  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}), stepThresholds });
   const evaluation = systemEvaluation(tree, evaluations, options.evaluationName);
-  if (options.evaluationName === undefined && evaluation !== undefined) {
-    // The rule (the earliest name's latest) is documented, but an evaluator that sends several
-    // metrics at once (the OTel DeepEval evaluator: bias, toxicity, ... on the root) made the first
-    // one sent — bias, 0 = best — the verdict without a word.
-    const names = [...new Set(evaluations.filter((e) => e.score !== undefined && evaluatesRun(tree, e)).map((e) => e.name))];
-    if (names.length > 1) {
-      warnings.push(
-        `${names.length} evaluation names scored the run (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); with evaluation.name unset the earliest, ${JSON.stringify(evaluation.name)}, is its verdict: set evaluation.name (AGENT_CREDIT_EVALUATION_NAME; in-process processOptions.evaluationName) to the task verdict's name`,
-      );
-    }
-  }
+  const verdicts = options.evaluationName === undefined && evaluation !== undefined ? severalRunVerdicts(tree, evaluations, evaluation) : undefined;
+  // last: with digests 'on-read' the caller releases the steps' texts, so nothing may throw after it
+  const { steps, agents, warnings } = stepsFromTree(tree, { ...options.conventions, evaluations, spanEvaluations, ...(table !== undefined ? { labelScores: table } : {}), ...(scoreRanges !== undefined ? { scoreRanges } : {}), stepThresholds, digests });
+  if (verdicts !== undefined) warnings.push(verdicts);
   return {
     episodeId: episode.episodeId,
     revision: episode.revision,
@@ -243,6 +246,18 @@ export function creditInputOf(episode: Episode, options: Pick<ProcessEpisodeOpti
     duplicateSpans: episode.duplicateSpans,
     warnings,
   };
+}
+
+/**
+ * The warning when several evaluation names scored the run and evaluation.name is unset. The rule
+ * (the earliest name's latest) is documented, but an evaluator that sends several metrics at once
+ * (the OTel DeepEval evaluator: bias, toxicity, ... on the root) made the first one sent — bias,
+ * 0 = best — the verdict without a word.
+ */
+function severalRunVerdicts(tree: SpanTree, evaluations: readonly Evaluation[], verdict: Evaluation): string | undefined {
+  const names = [...new Set(evaluations.filter((e) => e.score !== undefined && evaluatesRun(tree, e)).map((e) => e.name))];
+  if (names.length <= 1) return undefined;
+  return `${names.length} evaluation names scored the run (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); with evaluation.name unset the earliest, ${JSON.stringify(verdict.name)}, is its verdict: set evaluation.name (AGENT_CREDIT_EVALUATION_NAME; in-process processOptions.evaluationName) to the task verdict's name`;
 }
 
 /**
@@ -259,16 +274,21 @@ const parsedCreditOptions = new WeakMap<object, CreditOptions>();
 const NO_CREDIT_OPTIONS: CreditOptionsInput = Object.freeze({});
 
 async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
-  let outcome;
+  const input = creditInput(episode, options, 'on-read');
   try {
-    outcome = await creditEpisode(creditInputOf(episode, options), creditOptionsOf(options));
-  } catch (err) {
-    if (err instanceof DegenerateEpisodeError) {
-      options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
-      return [];
+    let outcome;
+    try {
+      outcome = await creditEpisode(input, creditOptionsOf(options));
+    } catch (err) {
+      if (err instanceof DegenerateEpisodeError) {
+        options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
+        return [];
+      }
+      throw err;
     }
-    throw err;
+    const { episode: episodeEvent, rewards, pairs } = outcomeToEvents(outcome, { emittedAtMs: (options.now ?? Date.now)() });
+    return [episodeEvent, ...rewards, ...pairs];
+  } finally {
+    releaseDeferredDigests(input.steps); // the events are built: no digest is read after this
   }
-  const { episode: episodeEvent, rewards, pairs } = outcomeToEvents(outcome, { emittedAtMs: (options.now ?? Date.now)() });
-  return [episodeEvent, ...rewards, ...pairs];
 }

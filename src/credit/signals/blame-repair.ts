@@ -30,6 +30,7 @@
  *   messages before t*. An agent with no such message has its involved transfers centred instead
  *   (an agent whose only message is t* carries its blame through φ_i alone).
  */
+import { inputDigestOf } from '../../conventions/step-digests.js';
 import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
 import { ancestors, descendants } from '../causal-graph.js';
 import type { FirstError } from './first-error.js';
@@ -87,7 +88,8 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     // crashed test run, then handed over, and the reviewer's own test run (its history holds the
     // crash) was counted as a second repair (trainer pass).
     if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return false;
-    if (star.inputDigest !== undefined && s.inputDigest === star.inputDigest) return true;
+    const starInput = inputDigestOf(star);
+    if (starInput !== undefined && inputDigestOf(s) === starInput) return true;
     // Another agent that read the error retries once: its first successful call of the tool after
     // reading it answers t*, and its later calls (it keeps the error in its history) are its own.
     if (!agentReadStar(i) || retriedBy.has(s.agentId)) return false;

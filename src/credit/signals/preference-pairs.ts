@@ -10,6 +10,7 @@
  * A corrective attempt by another agent still earns its repair reward (blame-repair.ts); it only
  * forms no pair, and the rejected-only sample's reason names it.
  */
+import { inputDigestOf } from '../../conventions/step-digests.js';
 import type { AgentStep } from '../../model/agents.js';
 import type { CorrectiveAttempt } from './blame-repair.js';
 import type { FirstError } from './first-error.js';
@@ -40,7 +41,8 @@ export function preferencePairs(
   if (rejected.parentStepId !== undefined) context.parentStepId = rejected.parentStepId;
   context.subTask = rejected.toolName ?? rejected.name;
   if (rejected.inputText !== undefined) context.input = rejected.inputText;
-  if (rejected.inputDigest !== undefined) context.inputDigest = rejected.inputDigest;
+  const inputDigest = inputDigestOf(rejected);
+  if (inputDigest !== undefined) context.inputDigest = inputDigest;
   const { agentId, traceId } = rejected;
   const own = repairs.flatMap((r) => {
     const chosen = stepsById.get(r.stepId);
