@@ -410,7 +410,9 @@ export class EpisodeAssembler {
     // joined by trace id, counts as the turn's) — decided on the conversation's own roots, before
     // the trace's are absorbed (its own root always ends after it starts)
     if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), byConversation.evaluations.length);
-    this.firsts.removeFirsts(byTrace.sources); // its ranges become the conversation's (held there)
+    // its ranges become the conversation's (held there) — unless reopening the conversation just
+    // evicted it: then its closed episode, waiting in `ready`, holds them until handed out
+    if (this.open.get(byTrace.episodeId) === byTrace) this.firsts.removeFirsts(byTrace.sources);
     byConversation.absorb(byTrace, this.firsts);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);

@@ -150,6 +150,29 @@ describe('source positions and the offset watermark', () => {
     expect([asm.lowWatermark('otlp_spans', 0), asm.lowWatermark('otlp_spans', 1)]).toEqual([undefined, undefined]);
   });
 
+  it('a trace-keyed episode evicted by reopening the conversation that then absorbs it: both hold its first offset until each is handed out', () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-9' }, { conversationId: 'c-9' }]);
+    const root2 = rootOf(t2!);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 10, awaitEvaluationMs: 0, lateSpanPolicy: 'correct', maxOpenEpisodes: 1 }, clock);
+    asm.addSpans(t1!, pos(0, 1));
+    clock.advance(20);
+    expect(asm.tick().map((e) => e.episodeId)).toEqual(['conv:c-9']); // turn 1, retained
+    asm.addSpans(t2!.filter((s) => s !== root2).map(withoutConversation), pos(0, 5)); // keyed by its trace
+    // names the conversation: its revision 1 reopens (over maxOpenEpisodes: the trace-keyed episode
+    // is evicted, closed but not handed out) and absorbs the trace's spans and ranges
+    asm.addSpans([root2], pos(0, 9));
+    expect(asm.stats()).toMatchObject({ open: 1, corrections: 1 });
+    expect(asm.lowWatermark('otlp_spans', 0)).toBe(scannedWatermark(asm, 'otlp_spans', 0));
+    expect(asm.tick().map((e) => [e.closeReason, e.sources[0]!.firstOffset])).toEqual([['evicted', '5']]);
+    // the reopened conversation, still open, read offset 5: the watermark stayed there (it was
+    // undefined, and the conversation's close then threw in tick(): its hold was released twice)
+    expect(asm.lowWatermark('otlp_spans', 0)).toBe('5');
+    clock.advance(20);
+    expect(asm.tick().map((e) => [e.episodeId, e.revision, e.sources[0]!.firstOffset])).toEqual([['conv:c-9', 1, '5']]);
+    expect(asm.lowWatermark('otlp_spans', 0)).toBeUndefined();
+  });
+
   it('an episode fed by two partitions and dropped for one no longer holds the other', () => {
     const [a, b] = recordRuns([{}, {}]);
     const asm = new EpisodeAssembler({}, new ManualClock(0));
