@@ -216,7 +216,8 @@ type CreditInputOptions = Pick<ProcessEpisodeOptions, 'conventions' | 'evaluatio
 
 /**
  * `creditInputOf`; `digests: 'on-read'` leaves the steps' digests to be computed when the credit
- * engine or the events read them (conventions/step-digests.ts): processEpisode's steps go nowhere else.
+ * engine or the events read them (conventions/step-digests.ts): processEpisode's steps go nowhere
+ * else, unless a pluggable game or a prefix scorer is configured (then it asks for 'eager').
  */
 function creditInput(episode: Episode, options: CreditInputOptions, digests: 'eager' | 'on-read'): CreditInput {
   // One span tree for the whole episode: both conventions passes read it.
@@ -274,11 +275,16 @@ const parsedCreditOptions = new WeakMap<object, CreditOptions>();
 const NO_CREDIT_OPTIONS: CreditOptionsInput = Object.freeze({});
 
 async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): Promise<CreditEvent[]> {
-  const input = creditInput(episode, options, 'on-read');
+  const creditOptions = creditOptionsOf(options);
+  // A pluggable game (gameFactory: the http judge, a module game's value function, a library
+  // caller's own) and a prefixScorer are handed the steps and may read their digests as fields:
+  // they get them set, as creditInputOf sets them.
+  const userSeesSteps = creditOptions.gameFactory !== undefined || creditOptions.prefixScorer !== undefined;
+  const input = creditInput(episode, options, userSeesSteps ? 'eager' : 'on-read');
   try {
     let outcome;
     try {
-      outcome = await creditEpisode(input, creditOptionsOf(options));
+      outcome = await creditEpisode(input, creditOptions);
     } catch (err) {
       if (err instanceof DegenerateEpisodeError) {
         options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs, stepsFromSpans } from '../../src/conventions/index.js';
 import { inputDigestOf, outputDigestOf, releaseDeferredDigests, sameOutputKeys } from '../../src/conventions/step-digests.js';
-import { creditEpisode } from '../../src/credit/index.js';
+import { creditEpisode, type GameFactory, type PrefixScorer } from '../../src/credit/index.js';
+import type { AgentStep } from '../../src/model/agents.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import type { Episode } from '../../src/model/episode.js';
@@ -39,6 +40,41 @@ describe('processEpisode with digests computed on read', () => {
       }
     }
     expect(pairs).toBeGreaterThan(0);
+  });
+
+  it('hands a pluggable game and a prefix scorer (user code) the steps with their digests set, as creditInputOf does', async () => {
+    const digests = (steps: readonly AgentStep[]) => steps.map((s) => [s.stepId, s.inputDigest, s.outputDigest]);
+    let games = 0;
+    let scored = 0;
+    for (const kind of SCENARIO_KINDS) {
+      for (const ep of await episodesOf(kind, SCENARIO_CONVENTIONS[0]!, 3)) {
+        const eager = digests(creditInputOf(ep).steps);
+        const eagerById = new Map(eager.map((d) => [d[0], d]));
+        // seen outside: creditEpisode turns a throw in either into a warning
+        let gameSaw: unknown[] | undefined;
+        let scorerSaw: unknown[] | undefined;
+        const gameFactory: GameFactory = (input, ctx) => {
+          gameSaw = digests(input.steps);
+          return { agentGame: { id: 'sum', players: ctx.agentIds, value: async (c) => c.reduce((a, b) => a + b, 0) } };
+        };
+        const prefixScorer: PrefixScorer = (messages) => {
+          scorerSaw = digests(messages);
+          return messages.map(() => 0.5);
+        };
+        await processEpisode(ep, { now: () => 7, credit: { gameFactory } });
+        await processEpisode(ep, { now: () => 7, credit: { prefixScorer } });
+        if (gameSaw !== undefined) {
+          games++;
+          expect(gameSaw).toEqual(eager);
+        }
+        if (scorerSaw !== undefined) {
+          scored++;
+          expect(scorerSaw).toEqual(scorerSaw.map((d) => eagerById.get((d as string[])[0])));
+        }
+      }
+    }
+    expect(games).toBeGreaterThan(0);
+    expect(scored).toBeGreaterThan(0);
   });
 });
 
