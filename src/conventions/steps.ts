@@ -147,7 +147,8 @@ export interface StepsFromSpansOptions extends ConventionsOptions {
    * `'eager'` (default): every step carries its `inputDigest` / `outputDigest`. `'on-read'`: they
    * are computed when read through `inputDigestOf` / `outputDigestOf` (./step-digests.ts), for a
    * caller that hands the steps only to code that reads them so (processEpisode: the credit
-   * engine and the events).
+   * engine and the events). The full texts are held until the caller passes the steps to
+   * `releaseDeferredDigests` (exported with them): steps never released are never collected.
    */
   digests?: 'eager' | 'on-read';
 }

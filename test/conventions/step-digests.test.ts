@@ -122,3 +122,22 @@ describe.each(INSTRUMENTATIONS)('%s fixture steps built with digests on read', (
     }
   });
 });
+
+describe('digests on read through the package entry agent-credit/conventions', () => {
+  it('exports what reads and releases them', async () => {
+    const conventions = await import('../../src/conventions/index.js');
+    const spans = runSpans('genai')[0]!;
+    const steps = conventions.stepsFromSpans(spans, { digests: 'on-read' }).steps;
+    const eager = conventions.stepsFromSpans(spans).steps;
+    const read = steps.findIndex((s) => s.inputDigest === undefined && eager[steps.indexOf(s)]!.inputDigest !== undefined);
+    expect(read).toBeGreaterThanOrEqual(0);
+    expect(conventions.inputDigestOf(steps[read]!)).toBe(eager[read]!.inputDigest);
+    // the texts are held (in a module-global Map) until released: the entry exported no way to
+    // release them, and every step a caller built 'on-read' stayed in memory for good
+    const unread = steps.findIndex((s, i) => s.outputDigest === undefined && eager[i]!.outputDigest !== undefined);
+    expect(unread).toBeGreaterThanOrEqual(0);
+    conventions.releaseDeferredDigests(steps);
+    expect(conventions.outputDigestOf(steps[unread]!)).toBeUndefined(); // released: not held any more
+    expect(conventions.inputDigestOf(steps[read]!)).toBe(eager[read]!.inputDigest); // a digest read stays on its step
+  });
+});
