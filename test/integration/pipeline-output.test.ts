@@ -22,6 +22,19 @@ async function realProcessEpisode(): Promise<ProcessEpisodeFn> {
   return (episode) => mod.processEpisode(episode, {});
 }
 
+/** Runs `body` with a pool of 2 credit workers on the default configuration; no worker may have been replaced. */
+async function withWorkerPool(body: (pool: import('../../src/runtime/credit-workers/pool.js').CreditWorkerPool) => Promise<unknown>): Promise<void> {
+  const { CreditWorkerPool } = await import('../../src/runtime/credit-workers/pool.js');
+  const { loadConfig } = await import('../../src/config/index.js');
+  const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
+  try {
+    await body(pool);
+    expect(pool.stats().restarts).toBe(0);
+  } finally {
+    await pool.close();
+  }
+}
+
 function topicsFor(name: string): PipelineTopics {
   const base = unique(name);
   return {
@@ -89,26 +102,10 @@ describe('KafkaPipeline output equals the in-process computation', () => {
   });
 
   it.runIf(hasRealProcessEpisode)('with credit in worker threads (runtime.creditWorkers 2), at-least-once: same events as in-process', async () => {
-    const { CreditWorkerPool } = await import('../../src/runtime/credit-workers/pool.js');
-    const { loadConfig } = await import('../../src/config/index.js');
-    const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
-    try {
-      await runCase('otlp_proto', 'otlp_proto', 'at-least-once', await realProcessEpisode(), (episode) => pool.process(episode));
-      expect(pool.stats().restarts).toBe(0);
-    } finally {
-      await pool.close();
-    }
+    await withWorkerPool(async (pool) => runCase('otlp_proto', 'otlp_proto', 'at-least-once', await realProcessEpisode(), (episode) => pool.process(episode)));
   });
 
   it.runIf(hasRealProcessEpisode)('with credit in worker threads replying without the event objects (CreditWorkerPool.credit, as the Kafka job): same events as in-process', async () => {
-    const { CreditWorkerPool } = await import('../../src/runtime/credit-workers/pool.js');
-    const { loadConfig } = await import('../../src/config/index.js');
-    const pool = await CreditWorkerPool.start({ size: 2, config: loadConfig({ env: {} }).config, taskTimeoutMs: 30_000 });
-    try {
-      await runCase('otlp_proto', 'otlp_proto', 'exactly-once', await realProcessEpisode(), (episode) => pool.credit(episode));
-      expect(pool.stats().restarts).toBe(0);
-    } finally {
-      await pool.close();
-    }
+    await withWorkerPool(async (pool) => runCase('otlp_proto', 'otlp_proto', 'exactly-once', await realProcessEpisode(), (episode) => pool.credit(episode)));
   });
 });
