@@ -402,7 +402,7 @@ export class EpisodeAssembler {
       // became a second revision 0 under the closed conversation's id — event ids colliding with
       // the first turn's. It joins a correction of the conversation instead; if that revision is
       // gone, the turn stays an episode of its own, keyed by its trace.
-      byConversation = this.reopen(closedId, now, span.traceId, false);
+      byConversation = this.reopen(closedId, now, span.traceId, false, false, byTrace);
       if (byConversation === undefined) return byTrace;
     }
     const spansBefore = byConversation.spanCount + byTrace.spanCount;
@@ -410,9 +410,7 @@ export class EpisodeAssembler {
     // joined by trace id, counts as the turn's) — decided on the conversation's own roots, before
     // the trace's are absorbed (its own root always ends after it starts)
     if (byTrace.traceIds[0] !== undefined) this.joinTrace(byConversation, byTrace.traceIds[0], earliestStart(byTrace.spans), byConversation.evaluations.length);
-    // its ranges become the conversation's (held there) — unless reopening the conversation just
-    // evicted it: then its closed episode, waiting in `ready`, holds them until handed out
-    if (this.open.get(byTrace.episodeId) === byTrace) this.firsts.removeFirsts(byTrace.sources);
+    this.firsts.removeFirsts(byTrace.sources); // its ranges become the conversation's (held there)
     byConversation.absorb(byTrace, this.firsts);
     if (byTrace.awaitedEvaluation) this.awaiting--; // its wait ends in the conversation's episode
     this.open.delete(byTrace.episodeId);
@@ -486,7 +484,7 @@ export class EpisodeAssembler {
   /** Own (non-content) spans of closed revisions `atCap` counted (a closed revision never changes). */
   private readonly capCounts = new WeakMap<Episode, number>();
 
-  private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true, pastCap = false): OpenEpisode | undefined {
+  private reopen(closedId: string, now: number, traceId: string | undefined, countUncorrected = true, pastCap = false, absorbing?: OpenEpisode): OpenEpisode | undefined {
     const window = this.options.correctionWindowMs;
     const newTurn = this.isNewTurn(closedId, traceId);
     const credited = this.closed.creditedAt(closedId, this.byConversation ? { traceId } : undefined);
@@ -510,7 +508,10 @@ export class EpisodeAssembler {
     this.bufferedBytes += ep.bytes;
     this.bufferedSpans += ep.spanCount;
     if (this.pendingContent.size > 0) for (const t of ep.traceIds) this.joinPendingContent(ep, t, now);
-    while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
+    // An open episode the reopened one absorbs next leaves `open`: the count does not grow, and
+    // evicting it here (the oldest, at maxOpenEpisodes) emitted its spans as an episode of their own
+    // while the conversation absorbed them too — credited twice.
+    if (absorbing === undefined) while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
     return ep;
   }
 
