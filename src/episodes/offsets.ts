@@ -154,12 +154,7 @@ export class PartitionOffsets {
     if (partitions.size === 0) this.perPartition.delete(topic);
   }
 
-  /** Holds the first offset of each range. */
-  addFirsts(ranges: readonly SourceRange[]): void {
-    for (const r of ranges) this.add(r.topic, r.partition, r.firstOffset);
-  }
-
-  /** Releases the first offset of each range (held by `addFirsts` or `recordPosition`). */
+  /** Releases the first offset of each range (held through `recordPosition`). */
   removeFirsts(ranges: readonly SourceRange[]): void {
     for (const r of ranges) this.remove(r.topic, r.partition, r.firstOffset);
   }
