@@ -190,7 +190,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       const s = pool.stats();
       return { calls: s.gameStats?.valueFunctionCalls ?? 0, failures: s.gameStats?.valueFunctionFailures ?? 0, ...(s.lastValueFunctionError !== undefined ? { lastError: s.lastValueFunctionError } : {}) };
     };
-    const reported = <T>(p: Promise<T>): Promise<T> => (reportFailures ? p.finally(() => reportFailures(health())) : p);
+    const reported = reportingAfterEach(reportFailures, health);
     return {
       assembler,
       processEpisode: (episode) => reported(pool.process(episode)),
@@ -212,7 +212,8 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     const lastError = game.lastError?.();
     return { calls: s.valueFunctionCalls ?? 0, failures: s.valueFunctionFailures ?? 0, ...(lastError !== undefined ? { lastError } : {}) };
   };
-  const processInThread = (episode: Episode) => (reportFailures ? run(episode, options).finally(() => reportFailures(health())) : run(episode, options));
+  const reported = reportingAfterEach(reportFailures, health);
+  const processInThread = (episode: Episode) => reported(run(episode, options));
   return {
     assembler,
     processEpisode: processInThread,
@@ -223,4 +224,12 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     creditTimeoutMs: config.runtime.creditTimeoutMs,
     close: async () => undefined,
   };
+}
+
+/**
+ * Wraps each credit computation so that `report` (a pluggable value function's failure reporter)
+ * reads the value function's health once it settles; without a reporter, the computation as is.
+ */
+function reportingAfterEach(report: ((health: ValueFunctionHealth) => void) | undefined, health: () => ValueFunctionHealth): <T>(p: Promise<T>) => Promise<T> {
+  return (p) => (report ? p.finally(() => report(health())) : p);
 }
