@@ -223,7 +223,7 @@ export interface BestComparison {
   /** Percentile bootstrap interval of `ratio` over seeds (see `ratioInterval`); NaN bounds when not computable. */
   interval: Interval;
   verdict: CellVerdict;
-  /** Per seed (the seeds both best estimators ran), each side's MSE, and the floor of the ratio: the bootstrap's input. */
+  /** Per seed (the seeds every candidate of both sides ran), each candidate estimator's MSE, and the floor of the ratio: the bootstrap's input. */
   paired?: PairedMses;
 }
 
@@ -235,8 +235,13 @@ export const BOOTSTRAP = { resamples: 2000, level: 0.95 } as const;
 
 export interface PairedMses {
   seeds: number[];
-  ours: number[];
-  shapiq: number[];
+  /**
+   * Each side's candidates — every estimator that ran the cell without failing —, one MSE per
+   * seed each (`ours[e][i]`: estimator e on `seeds[i]`). The side's value on a set of seeds is
+   * its best candidate's mean there, so a resample chooses "best" again, as the point estimate did.
+   */
+  ours: number[][];
+  shapiq: number[][];
   /** EXACT_FLOOR · mean(φ²): MSEs are floored here before the ratio is taken. */
   floor: number;
 }
@@ -258,39 +263,50 @@ export function classifyCell(ratio: number, interval: Interval, goal: number = R
   return ratio <= goal ? 'met' : 'missed';
 }
 
-/** max(mean ours, floor) / max(mean shapiq, floor) over the seeds at `idx` (all seeds when omitted). */
+/**
+ * max(best mean of ours, floor) / max(best mean of shapiq, floor) over the seeds at `idx` (all
+ * seeds when omitted), each side's best being its candidate with the lowest mean MSE on those seeds.
+ */
 export function pairedRatio(p: PairedMses, idx?: readonly number[]): number {
   const pick = (xs: readonly number[]) => (idx ? mean(idx.map((i) => xs[i] as number)) : mean(xs));
-  return Math.max(pick(p.ours), p.floor) / Math.max(pick(p.shapiq), p.floor);
+  const bestOf = (candidates: readonly (readonly number[])[]) => Math.min(...candidates.map(pick));
+  return Math.max(bestOf(p.ours), p.floor) / Math.max(bestOf(p.shapiq), p.floor);
 }
 
 /**
  * Percentile bootstrap interval of the MSE ratio of one cell: seeds are resampled with replacement
- * (a seed drawn brings both sides' runs with it), each side's best estimator stays the one chosen
- * on all seeds, and the floored ratio of mean MSEs is recomputed. It describes how far the ratio
- * moves with the seeds drawn, on this game instance.
+ * (a seed drawn brings both sides' runs with it), each side's best estimator is chosen again on
+ * the resample (the lowest mean MSE among its candidates), and the floored ratio of mean MSEs is
+ * recomputed. It describes how far the ratio moves with the seeds drawn, on this game instance,
+ * choice of "best" included: kept fixed, the estimator that won on these very seeds was treated
+ * as known in advance, and a side with more candidates (ours: 8) gained from the luck of the draw.
  */
 export function ratioInterval(p: PairedMses, rng: Rng, opts: { resamples?: number; level?: number } = {}): Interval {
   return bootstrapInterval(p.seeds.length, (idx) => pairedRatio(p, idx), { resamples: opts.resamples ?? BOOTSTRAP.resamples, level: opts.level ?? BOOTSTRAP.level, next: rng.next });
 }
 
-/** Both sides' MSEs on the seeds both ran (in the order of our runs), or undefined if there are none. */
-function pairUp(ours: CellSummary, shapiq: CellSummary, floor: number): PairedMses | undefined {
-  const theirs = new Map(shapiq.seeds.map((s, i) => [s, shapiq.mses[i] as number]));
-  const p: PairedMses = { seeds: [], ours: [], shapiq: [], floor };
-  ours.seeds.forEach((s, i) => {
-    const t = theirs.get(s);
-    if (t === undefined) return;
-    p.seeds.push(s);
-    p.ours.push(ours.mses[i] as number);
-    p.shapiq.push(t);
-  });
-  return p.seeds.length ? p : undefined;
+/**
+ * Every candidate's MSEs on the seeds all candidates of both sides ran (in the order of the first
+ * of ours), or undefined if there are none. Candidates: the estimators that never failed on the
+ * cell (those `best` chooses from).
+ */
+export function pairUp(ours: readonly CellSummary[], shapiq: readonly CellSummary[], floor: number): PairedMses | undefined {
+  if (ours.length === 0 || shapiq.length === 0) return undefined;
+  const bySeed = [...ours, ...shapiq].map((c) => new Map(c.seeds.map((s, i) => [s, c.mses[i] as number])));
+  const seeds = ours[0]!.seeds.filter((s) => bySeed.every((m) => m.has(s)));
+  if (seeds.length === 0) return undefined;
+  const rows = (from: number, count: number) => bySeed.slice(from, from + count).map((m) => seeds.map((s) => m.get(s) as number));
+  return { seeds, ours: rows(0, ours.length), shapiq: rows(ours.length, shapiq.length), floor };
+}
+
+/** The estimators of a list that never failed on the cell: `best`'s choices. */
+function candidates(list: readonly CellSummary[]): CellSummary[] {
+  return list.filter((c) => Number.isFinite(c.meanMse));
 }
 
 /** Lowest mean MSE among an estimator list (only estimators that never failed count). */
 function best(list: readonly CellSummary[]): CellSummary | undefined {
-  return list.filter((c) => Number.isFinite(c.meanMse)).sort((a, b) => a.meanMse - b.meanMse)[0];
+  return candidates(list).sort((a, b) => a.meanMse - b.meanMse)[0];
 }
 
 /**
@@ -312,7 +328,7 @@ export function compareBest(games: readonly BenchGame[], cells: Map<string, Cell
       const floor = EXACT_FLOOR * Math.max(g.scale, Number.MIN_VALUE);
       if (ours && shapiq) {
         ratio = Math.max(ours.meanMse, floor) / Math.max(shapiq.meanMse, floor);
-        paired = pairUp(ours, shapiq, floor);
+        paired = pairUp(candidates(cell.filter((c) => c.side === 'ours')), candidates(cell.filter((c) => c.side === 'shapiq')), floor);
         if (paired) interval = ratioInterval(paired, root.fork(`${g.spec.id}|${budget}`), { resamples: opts.resamples });
       }
       const seeds = paired?.seeds.length ?? 0;

@@ -10,6 +10,7 @@ import {
   compareBest,
   EXACT_FLOOR,
   pairedRatio,
+  pairUp,
   ratioGeomeanInterval,
   ratioInterval,
   repSeeds,
@@ -18,6 +19,7 @@ import {
   type AccuracyConfig,
   type AccuracyRun,
   type BenchGame,
+  type CellSummary,
   type PairedMses,
 } from '../../bench/credit/accuracy.js';
 import { cellVerdicts, detailTable, fmtInterval, headlineTable } from '../../bench/credit/report.js';
@@ -84,7 +86,7 @@ describe('classifyCell', () => {
 
 describe('ratio interval of a cell', () => {
   const floor = EXACT_FLOOR * 50;
-  const paired = (ours: number[], shapiq: number[]): PairedMses => ({ seeds: ours.map((_, i) => i + 1), ours, shapiq, floor });
+  const paired = (ours: number[], shapiq: number[]): PairedMses => ({ seeds: ours.map((_, i) => i + 1), ours: [ours], shapiq: [shapiq], floor });
 
   it('reaches 1 when ours is exact on 3 of 4 seeds and shapiq on all: not distinguishable from 1', () => {
     const p = paired([0, 0, 0, 4e-4], [0, 0, 0, 0]);
@@ -100,6 +102,36 @@ describe('ratio interval of a cell', () => {
     expect(i.lo).toBeCloseTo(0.1, 12);
     expect(i.hi).toBeCloseTo(0.1, 12);
     expect(classifyCell(0.1, ratioInterval(paired([0.1, 0.1], [1, 1]), createRng(3)))).toBe('met');
+  });
+});
+
+describe('the best estimator in a bootstrap resample', () => {
+  const floor = EXACT_FLOOR;
+  // our two estimators win on opposite halves of the seeds; every seed's MSEs sum to 10
+  const p: PairedMses = { seeds: [1, 2, 3, 4], ours: [[1, 1, 9, 9], [9, 9, 1, 1]], shapiq: [[2, 2, 2, 2]], floor };
+
+  it('is chosen again on the resampled seeds, not kept from all seeds', () => {
+    expect(pairedRatio(p)).toBeCloseTo(2.5, 12); // both mean 5 on all seeds
+    expect(pairedRatio(p, [2, 2, 3, 3])).toBeCloseTo(0.5, 12); // the second wins here (the first, kept, gave 4.5)
+    expect(pairedRatio(p, [0, 1, 0, 1])).toBeCloseTo(0.5, 12);
+    const i = ratioInterval(p, createRng(3));
+    // a resample's best mean is at most 5 (the two means sum to 10): no ratio above the point
+    expect(i.hi).toBeLessThanOrEqual(2.5 + 1e-12);
+    expect(i.lo).toBeGreaterThanOrEqual(0.5 - 1e-12);
+    expect(i.lo).toBeLessThan(2.5);
+  });
+
+  it('is chosen on both sides, among the seeds every candidate ran', () => {
+    const cell = (estimator: string, side: 'ours' | 'shapiq', seeds: number[], mses: number[]): CellSummary => ({
+      estimator, side, meanMse: mses.reduce((a, b) => a + b, 0) / mses.length, meanRelMse: 0, meanMaxError: 0, meanEvaluations: 0, okRuns: seeds.length, failedRuns: 0, exactRuns: 0, seeds, mses,
+    });
+    const paired = pairUp([cell('a', 'ours', [1, 2, 3], [1, 2, 3]), cell('b', 'ours', [2, 3, 4], [20, 30, 40])], [cell('x', 'shapiq', [3, 2, 1], [3, 2, 1]), cell('y', 'shapiq', [1, 2, 3], [0.5, 5, 5])], floor)!;
+    expect(paired.seeds).toEqual([2, 3]);
+    expect(paired.ours).toEqual([[2, 3], [20, 30]]);
+    expect(paired.shapiq).toEqual([[2, 3], [5, 5]]);
+    expect(pairedRatio(paired)).toBeCloseTo(2.5 / 2.5, 12);
+    expect(pairedRatio(paired, [0, 0])).toBeCloseTo(2 / 2, 12);
+    expect(pairUp([cell('a', 'ours', [1], [1])], [cell('x', 'shapiq', [2], [1])], floor)).toBeUndefined();
   });
 });
 
