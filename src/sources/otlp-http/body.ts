@@ -8,7 +8,10 @@
  * - zstd: frames whose windows (a single-segment frame's: its declared size) fit the cap, decoded
  *   through `fzstd` and capped as data comes out;
  * - snappy: one block (golang/snappy `Encode`); its header states the decompressed length, checked
- *   before decompressing;
+ *   before decompressing — or, when the body opens with the framing format's stream identifier, the
+ *   framing format: the collector's otlphttp exporter sent that for `compression: snappy` up to
+ *   v0.130 (until its confighttp.framedSnappy gate went beta), and the collector's receiver tells
+ *   the two apart the same way;
  * - x-snappy-framed: the snappy framing format (chunks of ≤ 64 KiB, CRC-32C checked), capped per chunk;
  * - lz4: an LZ4 frame; its block headers bound the decompressed size (every block but the last is
  *   full), checked before decompressing, so memory stays within the cap plus one block.
@@ -96,7 +99,7 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
         const body = Buffer.concat(compressed, compressedSize);
         // bounded decoders: each refuses past maxBytes before allocating it (compression-codecs.ts)
         if (contentEncoding === 'zstd') return finish(undefined, zstdDecompress(body, maxBytes));
-        if (contentEncoding === 'x-snappy-framed') return finish(undefined, unframeSnappy(body, maxBytes));
+        if (contentEncoding === 'x-snappy-framed' || (contentEncoding === 'snappy' && isSnappyFramed(body))) return finish(undefined, unframeSnappy(body, maxBytes));
         if (contentEncoding === 'lz4') return finish(undefined, lz4Decompress(body, maxBytes));
         if (snappyDecodedLength(body) > maxBytes) return finish(new BodyTooLargeError(maxBytes));
         finish(undefined, snappy().uncompressSync(body, { asBuffer: true }));
@@ -106,6 +109,14 @@ function readBlockCompressed(req: IncomingMessage, contentEncoding: 'zstd' | 'sn
     });
     req.on('error', (e) => finish(e));
   });
+}
+
+/** The chunk every snappy framing-format stream opens with: type 0xff, length 6, "sNaPpY". */
+const SNAPPY_STREAM_IDENTIFIER = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
+
+/** Whether a body labelled `snappy` is in the framing format (see the module comment). */
+function isSnappyFramed(body: Buffer): boolean {
+  return body.length >= SNAPPY_STREAM_IDENTIFIER.length && body.subarray(0, SNAPPY_STREAM_IDENTIFIER.length).equals(SNAPPY_STREAM_IDENTIFIER);
 }
 
 /** CRC-32C, masked as the snappy framing format stores it. */
