@@ -8,7 +8,8 @@
  *   within the item's own bytes) are dropped and counted there while the others are taken, and the
  *   handler may reject more.
  * - 400 + google.rpc.Status for undecodable bodies (and when no item of the request decodes), 415 for unsupported content types or
- *   encodings, 413 when the body (after decompression) exceeds `maxBodyBytes`, 404 for other
+ *   encodings, 413 when the body (after decompression) exceeds `maxBodyBytes` (answered once the
+ *   rest of the body has been read and thrown away, at most 5 s: bodyDrained), 404 for other
  *   paths, 405 (with `Allow: POST`) for other methods, 503 + `Retry-After` when the handler is
  *   saturated (retryable for exporters).
  *
@@ -69,6 +70,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 20_000;
 /** Seconds an exporter is asked to wait when the receiver reads too many bodies at once. */
 const SATURATED_RETRY_AFTER_S = 1;
+/** How long the rest of a body over maxBodyBytes is still read (and thrown away) before the 413 (bodyDrained). */
+const DRAIN_BEFORE_413_MS = 5_000;
 
 const PATHS: Readonly<Record<string, OtlpSignal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
 const EVALUATIONS_PATH = '/v1/evaluations';
@@ -214,7 +217,10 @@ export class OtlpHttpReceiver {
     try {
       body = await readBody(req, ce, this.options.maxBodyBytes).finally(lease);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return this.failJson(res, 413, err.message, {}, { Connection: 'close' });
+      if (err instanceof BodyTooLargeError) {
+        await bodyDrained(req);
+        return this.failJson(res, 413, err.message, {}, { Connection: 'close' });
+      }
       return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
     }
     const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
@@ -278,7 +284,7 @@ export class OtlpHttpReceiver {
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {
-      req.resume();
+      await bodyDrained(req);
       return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, new BodyTooLargeError(this.options.maxBodyBytes).message, signal, { Connection: 'close' });
     }
     const lease = this.reserveBody(declared, ce);
@@ -290,7 +296,10 @@ export class OtlpHttpReceiver {
     try {
       body = await readBody(req, ce, this.options.maxBodyBytes).finally(lease);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, err.message, signal, { Connection: 'close' });
+      if (err instanceof BodyTooLargeError) {
+        await bodyDrained(req);
+        return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, err.message, signal, { Connection: 'close' });
+      }
       const message = err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`;
       this.options.telemetry?.decodeErrors.add(1, { signal });
       return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, message, signal);
@@ -316,6 +325,30 @@ export class OtlpHttpReceiver {
         this.send(res, 200, requestEncoding, exportResponse(signal, requestEncoding, outcome.partial));
     }
   }
+}
+
+/**
+ * Resolves once the rest of a refused request's body has arrived — read and thrown away (nothing is
+ * held) — or after DRAIN_BEFORE_413_MS. A 413 sent while the client was still sending, on a
+ * connection closed right after it (`Connection: close`), made the client's next writes fail
+ * (EPIPE / ECONNRESET: its data reached a closed socket), and exporters take those for network
+ * errors and retry before reading the answer: the OTel JS exporter sent the same too-large batch
+ * up to 5 times, each refused again. Read to its end, the request leaves nothing unread on the
+ * connection, and the close after the 413 is clean.
+ */
+function bodyDrained(req: IncomingMessage, ms = DRAIN_BEFORE_413_MS): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    req.on('end', done).on('close', done).on('error', done);
+    req.resume();
+  });
 }
 
 /** First byte that is not JSON whitespace, or -1. */
