@@ -1512,7 +1512,12 @@ export class KafkaPipeline {
     await old.disconnect().catch(() => undefined);
   }
 
-  /** At-least-once: publish every ready record (acks=all), then commit the watermarks. */
+  /**
+   * At-least-once: publish every ready record (acks=all), then commit the watermarks — taken with
+   * the records, before the send: what is read while it is under way (a dead letter, which
+   * nothing else holds) is not in it, and an offset taken after it passed that record: a restart
+   * or rebalance before the next send lost the dead letter for good.
+   */
   private async commitAtLeastOnce(): Promise<void> {
     const producer = this.producer;
     if (!producer) return;
@@ -1525,21 +1530,30 @@ export class KafkaPipeline {
       batch.add(w);
       for (const k of w.holds.keys()) batchHolds.add(k);
     }
-    const loose: OutgoingRecord[] = [];
     const dirty: PartitionState[] = [];
+    for (const st of this.partitions.values()) if (st.dirty || batchHolds.has(st.key)) dirty.push(st);
+    // The offsets first: until they are taken nothing is changed, so a throw here leaves the
+    // records, the work and the dirty flags as they were for the next commit.
+    const offsets: OffsetCommit[] = [];
+    for (const st of dirty) {
+      const wm = this.watermarkFor(st, batch);
+      if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
+    }
+    const loose: OutgoingRecord[] = [];
     for (const st of this.partitions.values()) {
       for (const r of st.looseRecords) loose.push(r);
       st.looseRecords.length = 0;
-      if (st.dirty || batchHolds.has(st.key)) dirty.push(st);
     }
     const records = loose.slice();
     for (const w of batch) for (const r of w.records) records.push(r);
     if (records.length === 0 && dirty.length === 0) return;
     for (const w of batch) w.status = 'committing';
+    for (const st of dirty) st.dirty = false;
     try {
       await producer.send(records);
     } catch (err) {
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
+      if (generation === this.generation) for (const st of dirty) st.dirty = true;
       const byKey = new Map([...this.partitions.values()].map((s) => [s.key, s]));
       for (const r of loose) {
         const k = tpKey(String(r.headers?.['x-agent-credit-source-topic'] ?? ''), Number(r.headers?.['x-agent-credit-source-partition'] ?? -1));
@@ -1553,13 +1567,7 @@ export class KafkaPipeline {
     for (const w of batch) this.work.delete(w);
     this.maybeResume();
     if (generation !== this.generation) return;
-    const offsets: OffsetCommit[] = [];
     try {
-      for (const st of dirty) {
-        st.dirty = false;
-        const wm = this.watermarkFor(st, NO_WORK);
-        if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
-      }
       if (offsets.length > 0) {
         await this.source.commit(offsets);
         this.counters.commits++;
@@ -1569,17 +1577,13 @@ export class KafkaPipeline {
         }
       }
     } catch (err) {
-      // Dirty again (a failed commit, or a watermark that threw), or these offsets would wait for
-      // new input on the partition (not even the final commit at stop would make them): a restart
-      // then republished everything since.
+      // Dirty again, or these offsets would wait for new input on the partition (not even the
+      // final commit at stop would make them): a restart then republished everything since.
       if (generation === this.generation) for (const st of dirty) st.dirty = true;
       throw err;
     }
   }
 }
-
-/** No work excluded from a watermark's holds (at-least-once commits after publishing). */
-const NO_WORK: ReadonlySet<CreditWork> = new Set();
 
 /**
  * Reads of the committed offset before a transaction whose outcome was lost is taken as aborted
