@@ -808,10 +808,16 @@ export class KafkaPipeline {
       if (st.startAt !== undefined && compareOffsets(record.offset, st.startAt) < 0) continue; // fetched before the seek to the end
       this.counters.recordsIn++;
       const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
+      // Replaying below the position the committed offset's metadata names: the commit that wrote
+      // it published this record's dead letter (with it, or before it), so it is not sent again.
+      const deadLettered = st.replay !== undefined && compareOffsets(record.offset, st.replay.processedNext) < 0;
       if (!decoded.ok) {
-        this.counters.decodeErrors++;
-        st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
-        this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
+        if (deadLettered) this.log.debug({ ...position, reason: decoded.reason }, 'undecodable record replayed: its dead letter was published before');
+        else {
+          this.counters.decodeErrors++;
+          st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
+          this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
+        }
       } else if (decoded.signal === 'traces') {
         const kept = this.addSpansHeld(st, record.offset, position, decoded.spans);
         this.counters.spansIn += decoded.spans.length;
@@ -826,7 +832,7 @@ export class KafkaPipeline {
         this.addEvaluations(st, record.offset, position, this.deps.evaluationsFromLogs(decoded.logs));
       } else {
         this.addEvaluations(st, record.offset, position, decoded.evaluations);
-        if (decoded.partialReason !== undefined) {
+        if (decoded.partialReason !== undefined && !deadLettered) {
           // the valid entries are used; the record (with its invalid ones) is not lost
           this.counters.decodeErrors++;
           st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));

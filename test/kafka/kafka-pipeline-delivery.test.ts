@@ -84,3 +84,47 @@ describe('KafkaPipeline at-least-once: offsets committed after a send', () => {
     expect(new Set(offsets)).toEqual(new Set(['0', '1']));
   });
 });
+
+describe('KafkaPipeline dead letters on replay', () => {
+  it.each(['exactly-once', 'at-least-once'] as const)('a dead letter already published is not published again when its record is replayed below the processed position (an open episode held the offset before it; %s)', async (delivery) => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const p = pipeline(fake, delivery, events);
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    // offset 0: spans of an episode that stays open (its verdict never comes); offset 1: undecodable
+    const batch = [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, key: 'k', value: 'not otlp at all' }];
+    await fake.deliver('spans', 0, batch);
+    await until(() => fake.committed.get('spans/0') !== undefined);
+    expect(fake.published.filter((r) => r.topic === DLQ)).toHaveLength(1);
+    expect(fake.committed.get('spans/0')!.offset).toBe('0'); // held by the open episode
+    // a rebalance (same member): the partition is read again from its committed offset
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.deliver('spans', 0, batch);
+    await new Promise((r) => setTimeout(r, 30));
+    await p.stop();
+    expect(fake.published.filter((r) => r.topic === DLQ)).toHaveLength(1);
+  });
+  it('the same for a partly invalid evaluation record (its valid entries are used, the record goes to the DLQ): not again on replay', async () => {
+    const fake = new FakeKafka();
+    const p = pipeline(fake, 'exactly-once', events, { source: { brokers: ['fake:9092'], ...topics, evaluationsTopic: 'evals' } });
+    await p.start();
+    fake.assign([{ topic: 'evals', partition: 0 }]);
+    // offset 0: a verdict whose spans never come (it waits, holding its record); offset 1: one valid entry, one invalid
+    const batch = [
+      { offset: 0, value: JSON.stringify({ trace_id: 'a'.repeat(32), name: 'quality', score: 1 }) },
+      { offset: 1, value: `${JSON.stringify({ trace_id: 'b'.repeat(32), name: 'quality', score: 1 })}\nnot json` },
+    ];
+    await fake.deliver('evals', 0, batch);
+    await until(() => fake.committed.get('evals/0') !== undefined);
+    expect(fake.published.filter((r) => r.topic === DLQ)).toHaveLength(1);
+    expect(fake.committed.get('evals/0')!.offset).toBe('0');
+    fake.assign([{ topic: 'evals', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.deliver('evals', 0, batch);
+    await new Promise((r) => setTimeout(r, 30));
+    await p.stop();
+    expect(fake.published.filter((r) => r.topic === DLQ)).toHaveLength(1);
+  });
+});
