@@ -845,6 +845,19 @@ export class EpisodeAssembler {
   }
 
   /**
+   * Whether the trace's spans are held here: by an open episode, a closed one not yet returned by
+   * tick()/flush(), or content events waiting for its spans. False after a span of it was dropped
+   * (a duplicate of a closed episode, a late span only counted): the Kafka runtime names in its
+   * replay metadata only the traces a replay must rebuild. O(1), plus a scan of the closed
+   * episodes not yet returned.
+   */
+  holdsTrace(traceId: string): boolean {
+    if (this.open.has(traceId) || (this.byConversation && this.traceIndex.has(traceId)) || this.pendingContent.has(traceId)) return true;
+    for (const ep of this.ready) if (ep.traceIds.includes(traceId)) return true;
+    return false;
+  }
+
+  /**
    * The smallest source offset on the partition still needed here: first offsets of open
    * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations
    * and content events. The consumer must not commit past it. Undefined when nothing on the

@@ -128,6 +128,11 @@ export class PendingByKey<T> {
     return list.length;
   }
 
+  /** Whether items wait under `key`. */
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
   /** Removes and returns the items waiting under `key`. */
   take(key: string): PendingItem<T>[] | undefined {
     const list = this.byKey.get(key);

@@ -125,6 +125,12 @@ export interface EpisodeAssemblerPort {
   dropPartition(topic: string, partition: number): number;
   /** First offset still needed by an open episode on the partition. */
   lowWatermark(topic: string, partition: number): string | undefined;
+  /**
+   * Whether an open (or closed, not yet returned) episode or waiting content holds the trace
+   * (src/episodes EpisodeAssembler). Optional: without it every span's trace is held for the
+   * replay metadata, also one the assembler dropped (a re-sent span of a published episode).
+   */
+  holdsTrace?(traceId: string): boolean;
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
   stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number };
   readonly options?: { readonly pendingEvaluationTtlMs?: number };
@@ -896,8 +902,16 @@ export class KafkaPipeline {
   private addSpansHeld(st: PartitionState, offset: string, position: SourcePosition, spans: readonly Span[]): number {
     const kept = st.replay && spans.length > 0 ? spans.filter((s) => replayKeeps(st.replay, offset, s.traceId)) : spans;
     if (kept.length > 0) {
-      for (const s of kept) this.held.note(st.key, s.traceId, offset);
       this.assembler.addSpans(kept, position);
+      // Only traces the assembler holds now: a span it dropped (a re-send of an episode already
+      // closed, a late span only counted) feeds nothing to rebuild, and naming its trace made a
+      // replay take that episode's earlier records too — rebuilt and published a second time.
+      let last: string | undefined;
+      for (const s of kept) {
+        if (s.traceId === last) continue;
+        last = s.traceId;
+        if (this.assembler.holdsTrace === undefined || this.assembler.holdsTrace(s.traceId)) this.held.note(st.key, s.traceId, offset);
+      }
     }
     return kept.length;
   }

@@ -9,6 +9,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
+import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { FakeKafka } from './fake-kafka.js';
 
 const topics = { spansTopic: 'spans', logsTopic: 'logs' };
@@ -126,5 +127,59 @@ describe('KafkaPipeline dead letters on replay', () => {
     await new Promise((r) => setTimeout(r, 30));
     await p.stop();
     expect(fake.published.filter((r) => r.topic === DLQ)).toHaveLength(1);
+  });
+});
+
+describe('KafkaPipeline replay metadata: records that fed no episode', () => {
+  it("re-sent records of an episode already published (the collector's exporters retry) do not make a replay rebuild that episode and publish it again", async () => {
+    const fake = new FakeKafka();
+    const [a, b, c] = await runs(3);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(fake, 'exactly-once', processEpisode, { commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    // A's spans and C's verdict wait (no verdict, no spans), holding both partitions' offsets at 0;
+    // B closes on its verdict and is published
+    const spans = [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }];
+    const logs = [{ offset: 0, value: c!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }];
+    await fake.deliver('spans', 0, spans);
+    await fake.deliver('logs', 0, logs);
+    const bCredits = () => fake.published.filter((r) => r.topic === 'agent_credit.episodes' && r.key === b!.spans[0]!.key).length;
+    await until(() => bCredits() === 1);
+    // the exporters send B's records again (retries): duplicates, dropped by the assembler
+    spans.push({ offset: 2, value: b!.spans[0]!.value });
+    logs.push({ offset: 2, value: b!.logs[0]!.value });
+    await fake.deliver('spans', 0, spans.slice(2));
+    await fake.deliver('logs', 0, logs.slice(2));
+    const processed = (tp: string) => decodeReplayMetadata(fake.committed.get(tp)?.metadata)?.processedNext === '3';
+    await until(() => processed('spans/0') && processed('logs/0'));
+    expect([fake.committed.get('spans/0')!.offset, fake.committed.get('logs/0')!.offset]).toEqual(['0', '0']);
+    // a rebalance: both partitions are read again from offset 0
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.deliver('spans', 0, spans);
+    await fake.deliver('logs', 0, logs);
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    expect(bCredits()).toBe(1);
+  });
+});
+
+describe('EpisodeAssembler.holdsTrace (what the Kafka runtime names in its replay metadata)', () => {
+  it('holds a trace whose one record opened and closed its episode until tick() returns it; not a span dropped as a duplicate after that', async () => {
+    const run = (await import('../../src/scenarios/index.js')).kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
+    const { decodeTraces, decodeLogs } = await import('../../src/otlp/index.js');
+    const spans = decodeTraces(run.spans[0]!.value, 'otlp_proto');
+    const traceId = spans[0]!.traceId;
+    const assembler = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true });
+    // the verdict first (it waits), then the spans in one record: the episode opens and closes there
+    assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logs[0]!.value, 'otlp_proto')), { topic: 'logs', partition: 0, offset: '0' });
+    assembler.addSpans(spans, { topic: 'spans', partition: 0, offset: '0' });
+    expect(assembler.holdsTrace(traceId)).toBe(true);
+    expect(assembler.tick()).toHaveLength(1);
+    expect(assembler.holdsTrace(traceId)).toBe(false);
+    assembler.addSpans(spans, { topic: 'spans', partition: 0, offset: '1' }); // re-sent
+    expect(assembler.stats().duplicateSpans).toBe(spans.length);
+    expect(assembler.holdsTrace(traceId)).toBe(false);
   });
 });
