@@ -111,6 +111,8 @@ export class EpisodeAssembler {
   private readonly traceIndex = new Map<string, OpenEpisode>();
   /** Closed, not yet returned by tick()/flush(). */
   private ready: Episode[] = [];
+  /** How many episodes in `ready` name each trace (holdsTrace in O(1): it runs for every record's traces). */
+  private readyTraces = new Map<string, number>();
   /**
    * First offsets of the sources of every episode in `open` and `ready`, per partition: the part
    * of `lowWatermark` they hold, at once — a scan of every open episode per partition and commit
@@ -772,6 +774,7 @@ export class EpisodeAssembler {
   private drain(): Episode[] {
     const out = this.ready;
     this.ready = [];
+    if (this.readyTraces.size > 0) this.readyTraces = new Map();
     for (const ep of out) this.firsts.removeFirsts(ep.sources);
     return out;
   }
@@ -780,6 +783,7 @@ export class EpisodeAssembler {
     this.forgetOpen(ep);
     const episode = ep.toEpisode(reason, now);
     this.ready.push(episode);
+    for (const t of episode.traceIds) this.readyTraces.set(t, (this.readyTraces.get(t) ?? 0) + 1);
     this.closedCounts[reason]++;
     this.closed.remember(episode, this.byConversation, RETAINED_REASONS.has(reason), this.hasVerdict(ep));
   }
@@ -834,6 +838,11 @@ export class EpisodeAssembler {
       }
       this.closed.forget(ep.episodeId);
       this.firsts.removeFirsts(ep.sources);
+      for (const t of ep.traceIds) {
+        const n = (this.readyTraces.get(t) ?? 0) - 1;
+        if (n > 0) this.readyTraces.set(t, n);
+        else this.readyTraces.delete(t);
+      }
       this.closedCounts[ep.closeReason]--;
       dropped++;
     }
@@ -848,13 +857,12 @@ export class EpisodeAssembler {
    * Whether the trace's spans are held here: by an open episode, a closed one not yet returned by
    * tick()/flush(), or content events waiting for its spans. False after a span of it was dropped
    * (a duplicate of a closed episode, a late span only counted): the Kafka runtime names in its
-   * replay metadata only the traces a replay must rebuild. O(1), plus a scan of the closed
-   * episodes not yet returned.
+   * replay metadata only the traces a replay must rebuild. O(1): it runs for the traces of every
+   * record, and a scan of the closed episodes not yet returned (thousands between two ticks of a
+   * busy fleet) made that quadratic.
    */
   holdsTrace(traceId: string): boolean {
-    if (this.open.has(traceId) || (this.byConversation && this.traceIndex.has(traceId)) || this.pendingContent.has(traceId)) return true;
-    for (const ep of this.ready) if (ep.traceIds.includes(traceId)) return true;
-    return false;
+    return this.open.has(traceId) || (this.byConversation && this.traceIndex.has(traceId)) || this.pendingContent.has(traceId) || this.readyTraces.has(traceId);
   }
 
   /**

@@ -182,4 +182,23 @@ describe('EpisodeAssembler.holdsTrace (what the Kafka runtime names in its repla
     expect(assembler.stats().duplicateSpans).toBe(spans.length);
     expect(assembler.holdsTrace(traceId)).toBe(false);
   });
+
+  it('forgets a closed episode not yet returned when its partition is dropped, and keeps the others', async () => {
+    const { decodeTraces, decodeLogs } = await import('../../src/otlp/index.js');
+    const { kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const assembler = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true });
+    const traces: string[] = [];
+    for (const [seed, partition] of [[7, 0], [8, 1]] as const) {
+      const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed }), 'otlp_proto');
+      const spans = decodeTraces(run.spans[0]!.value, 'otlp_proto');
+      traces.push(spans[0]!.traceId);
+      assembler.addEvaluations(evaluationsFromLogs(decodeLogs(run.logs[0]!.value, 'otlp_proto')), { topic: 'logs', partition, offset: '0' });
+      assembler.addSpans(spans, { topic: 'spans', partition, offset: '0' });
+    }
+    expect(traces.map((t) => assembler.holdsTrace(t))).toEqual([true, true]); // both closed, not returned
+    expect(assembler.dropPartition('spans', 0)).toBe(1);
+    expect(traces.map((t) => assembler.holdsTrace(t))).toEqual([false, true]);
+    expect(assembler.tick().map((e) => e.traceIds[0])).toEqual([traces[1]]);
+    expect(traces.map((t) => assembler.holdsTrace(t))).toEqual([false, false]);
+  });
 });
