@@ -334,6 +334,8 @@ interface FlatLayout {
   /** optional multi-part contents: `<prefix>N.<contents>K.<contentText>` */
   readonly contents?: string;
   readonly contentText?: string;
+  /** the part's type, `<prefix>N.<contents>K.<contentType>`: a part of a type in `NOT_SAID_CONTENT` is no text */
+  readonly contentType?: string;
 }
 
 export const OPENINFERENCE_INPUT: FlatLayout = oiLayout('llm.input_messages.');
@@ -350,6 +352,7 @@ function oiLayout(prefix: string): FlatLayout {
     callArgs: 'tool_call.function.arguments',
     contents: 'message.contents.',
     contentText: 'message_content.text',
+    contentType: 'message_content.type',
   };
 }
 export const OPENLLMETRY_PROMPT: FlatLayout = legacyLayout('gen_ai.prompt.');
@@ -372,7 +375,7 @@ function legacyLayout(prefix: string): FlatLayout {
  * a `<contents>K.<contentText>` part; `none` a message key with no field of ours, which still
  * makes the message exist (role `unknown`).
  */
-type Field = 'role' | 'content' | 'toolCallId' | 'callId' | 'callName' | 'callArgs' | 'contentText' | 'none';
+type Field = 'role' | 'content' | 'toolCallId' | 'callId' | 'callName' | 'callArgs' | 'contentText' | 'contentType' | 'none';
 
 interface KeyPart {
   /** Message index (`<prefix>N.`). */
@@ -442,6 +445,7 @@ function parseKey(key: string, layout: FlatLayout, output: boolean): KeyPart | n
     const dd = field.indexOf('.', from);
     const ci = dd > from ? decimalAt(field, from, dd) : NaN;
     if (Number.isSafeInteger(ci) && field.slice(dd + 1) === layout.contentText) return part('contentText', ci);
+    if (Number.isSafeInteger(ci) && layout.contentType && field.slice(dd + 1) === layout.contentType) return part('contentType', ci);
   }
   return part('none');
 }
@@ -502,6 +506,8 @@ interface FlatDraft {
   content: string | undefined;
   // Created on first use: most messages have neither multi-part contents nor tool calls.
   contents: Map<number, string> | undefined;
+  /** Indices of the parts whose `message_content.type` says they are no text (`NOT_SAID_CONTENT`). */
+  notSaid: Set<number> | undefined;
   toolCallId: string | undefined;
   calls: Map<number, FlatCallDraft> | undefined;
 }
@@ -518,7 +524,7 @@ class FlatMessages {
     let d = this.drafts.get(index);
     if (d === undefined) {
       if (this.drafts.size >= MAX_MESSAGES) return;
-      d = { role: undefined, content: undefined, contents: undefined, toolCallId: undefined, calls: undefined };
+      d = { role: undefined, content: undefined, contents: undefined, notSaid: undefined, toolCallId: undefined, calls: undefined };
       this.drafts.set(index, d);
       if (index < this.lastIndex) this.ascending = false;
       this.lastIndex = index;
@@ -550,6 +556,11 @@ class FlatMessages {
         if (t !== undefined && contents.size < MAX_MESSAGES) contents.set(part.sub, t);
         break;
       }
+      case 'contentType': {
+        const t = textOf(value);
+        if (t !== undefined && NOT_SAID_CONTENT.has(t.toLowerCase())) (d.notSaid ??= new Set()).add(part.sub);
+        break;
+      }
       case 'none':
         break;
     }
@@ -558,7 +569,7 @@ class FlatMessages {
   read(): ChatMessage[] {
     const inOrder = this.ascending ? [...this.drafts.values()] : sortedValues(this.drafts);
     return inOrder.map((d) => {
-      const text = d.content ?? (d.contents ? sortedValues(d.contents).join('\n') : '');
+      const text = d.content ?? (d.contents ? saidContents(d.contents, d.notSaid).join('\n') : '');
       const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
       return {
         role: d.role ?? 'unknown',
@@ -568,6 +579,25 @@ class FlatMessages {
       };
     });
   }
+}
+
+/**
+ * OpenInference `message_content.type` values whose `message_content.text` is not what the message says
+ * (Arize-ai/openinference spec/semantic_conventions.md: `"reasoning"` for reasoning/thinking content, the
+ * text being the visible reasoning or its summary). Its Anthropic instrumentations (JS
+ * `openinference-instrumentation-anthropic` `getAnthropicOutputMessagesAttributes`, Python `_stream.py`)
+ * write a thinking block as such a part before the answer's `text` part, the OpenAI ones a Responses
+ * reasoning item's summary: read as text, the model's thinking became the head of the step's output
+ * text, as GenAI `reasoning` parts did before `NOT_SAID`.
+ */
+const NOT_SAID_CONTENT: ReadonlySet<string> = new Set(['reasoning']);
+
+/** The texts of a message's content parts in index order, without the parts that are no text. */
+function saidContents(contents: ReadonlyMap<number, string>, notSaid: ReadonlySet<number> | undefined): string[] {
+  const texts = sortedValues(contents);
+  if (notSaid === undefined) return texts;
+  const indices = [...contents.keys()].sort((a, b) => a - b);
+  return texts.filter((_t, i) => !notSaid.has(indices[i]!));
 }
 
 /** Values of an index-keyed map in ascending index order. */

@@ -61,3 +61,52 @@ describe('GenAI message parts that are not what the agent said', () => {
     expect(writer.causalInputs).toContain(researcher.stepId);
   });
 });
+
+/**
+ * The same in OpenInference's flattened form (Arize-ai/openinference spec/semantic_conventions.md
+ * `message_content.type` "reasoning"): its Anthropic instrumentations (JS `getAnthropicOutputMessagesAttributes`,
+ * Python `_stream.py`) write a thinking block as `llm.output_messages.0.message.contents.0` of type `reasoning`
+ * with its thinking as `message_content.text`, then the answer as `contents.1` of type `text`.
+ */
+function openinferencePipeline(): Span[] {
+  return recordSpans((r) => {
+    const root = r.start('research', 0, { 'openinference.span.kind': 'CHAIN' });
+    const llm = (parent: Parameters<typeof r.start>[3], start: number, input: string, contents: [string, string][]) => {
+      const attrs: Record<string, string> = {
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'claude',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': input,
+        'llm.output_messages.0.message.role': 'assistant',
+      };
+      contents.forEach(([type, text], i) => {
+        attrs[`llm.output_messages.0.message.contents.${i}.message_content.type`] = type;
+        attrs[`llm.output_messages.0.message.contents.${i}.message_content.text`] = text;
+      });
+      r.start('Messages.create', start, attrs, parent).end(at(start + 5));
+    };
+    const researcher = r.start('researcher', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'researcher' }, root);
+    llm(researcher, 2, 'What causes tides? Answer in one sentence.', [['reasoning', THINKING], ['text', ANSWER]]);
+    researcher.end(at(8));
+    const writer = r.start('writer', 10, { 'openinference.span.kind': 'AGENT', 'agent.name': 'writer' }, root);
+    llm(writer, 11, `Write a paragraph for children from these notes:\n${ANSWER}`, [['text', 'The moon tugs at the sea.']]);
+    writer.end(at(17));
+    root.end(at(18));
+  });
+}
+
+describe('OpenInference message contents that are not what the agent said', () => {
+  it('a reasoning content part is not the output text: the answer passed on is still found (C8)', () => {
+    const { steps } = stepsFromSpans(openinferencePipeline());
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
+
+  it('the researcher whose answer the writer used gets credit (before: its thinking was the probe, 0)', async () => {
+    const events = await processEpisode(episodeOf(openinferencePipeline(), 1));
+    const credit = new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+  });
+});
