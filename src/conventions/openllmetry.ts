@@ -52,6 +52,16 @@ function openllmetryKind(traceloopKind: string): StepKind {
 const HANDOFF_NAME = /^(.+?)\s*(?:→|->)\s*(.+)\.handoff$/;
 const UNKNOWN_TARGETS = new Set(['unknown', 'None', 'null', '']);
 
+/**
+ * Quirk (opentelemetry-instrumentation-anthropic, `span_utils.py` `_set_span_completions` and
+ * `set_streaming_response_attributes`): a thinking block of the response is written as a completion of
+ * its own before the answer, `gen_ai.completion.0.role = "thinking"` with the thinking as its `content`,
+ * the answer at `gen_ai.completion.1`. It is the model's reasoning, not what it said: read as a message,
+ * it became the head of the step's output text and C8 no longer found the answer another agent was run
+ * on (as GenAI `reasoning` parts, messages.ts `NOT_SAID`).
+ */
+const THINKING_ROLE = 'thinking';
+
 function stripSuffix(name: string, suffix: string): string | undefined {
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
 }
@@ -88,7 +98,7 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     if (legacyLlm !== 'chat' && legacyLlm !== 'completion') return undefined; // rerank/embedding: not ours
     const { input: prompt, output: completion } = readFlattenedCall(a, OPENLLMETRY_CALL);
     const input = prompt.length > 0 ? prompt : messagesAt(span, 'gen_ai.input.messages');
-    const output = completion.length > 0 ? completion : messagesAt(span, 'gen_ai.output.messages');
+    const output = completion.length > 0 ? completion.filter((m) => m.role !== THINKING_ROLE) : messagesAt(span, 'gen_ai.output.messages');
     const gu = genaiUsage(span);
     return {
       convention: 'openllmetry',

@@ -110,3 +110,53 @@ describe('OpenInference message contents that are not what the agent said', () =
     expect(credit.get('researcher')).toBeGreaterThan(0);
   });
 });
+
+/**
+ * OpenLLMetry's legacy flattened completions (traceloop/openllmetry opentelemetry-instrumentation-anthropic
+ * `span_utils.py` `_set_span_completions`): an `anthropic.chat` span (`llm.request.type` `completion`) writes a
+ * thinking block as a completion of its own, `gen_ai.completion.0.role = "thinking"` with the thinking as its
+ * `content`, and the answer as `gen_ai.completion.1`.
+ */
+function openllmetryPipeline(): Span[] {
+  return recordSpans((r) => {
+    const wf = r.start('research.workflow', 0, { 'traceloop.span.kind': 'workflow', 'traceloop.entity.name': 'research' });
+    const chat = (parent: Parameters<typeof r.start>[3], start: number, input: string, completions: [string, string][]) => {
+      const attrs: Record<string, string> = {
+        'gen_ai.system': 'Anthropic',
+        'llm.request.type': 'completion',
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': input,
+      };
+      completions.forEach(([role, content], i) => {
+        attrs[`gen_ai.completion.${i}.role`] = role;
+        attrs[`gen_ai.completion.${i}.content`] = content;
+      });
+      r.start('anthropic.chat', start, attrs, parent).end(at(start + 5));
+    };
+    const agent = (name: string, start: number) =>
+      r.start(`${name}.agent`, start, { 'traceloop.span.kind': 'agent', 'traceloop.entity.name': name }, wf);
+    const researcher = agent('researcher', 1);
+    chat(researcher, 2, 'What causes tides? Answer in one sentence.', [['thinking', THINKING], ['assistant', ANSWER]]);
+    researcher.end(at(8));
+    const writer = agent('writer', 10);
+    chat(writer, 11, `Write a paragraph for children from these notes:\n${ANSWER}`, [['assistant', 'The moon tugs at the sea.']]);
+    writer.end(at(17));
+    wf.end(at(18));
+  });
+}
+
+describe('OpenLLMetry thinking completions are not what the agent said', () => {
+  it('a thinking completion is not the output text: the answer passed on is still found (C8)', () => {
+    const { steps } = stepsFromSpans(openllmetryPipeline());
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
+
+  it('the researcher whose answer the writer used gets credit (before: its thinking was the probe, 0)', async () => {
+    const events = await processEpisode(episodeOf(openllmetryPipeline(), 1));
+    const credit = new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+  });
+});
