@@ -81,9 +81,10 @@ function transferTarget(a: Span['attributes']): string | undefined {
  * then runs the named agent): an `execute_tool transfer_to_agent` span that ADK wrote (its own
  * `gcp.vertex.agent.tool_call_args` attribute, `telemetry/tracing.py` `trace_tool_call`) is a hand-off.
  * Returns the target named in the arguments ('' when they were not recorded: C5 then takes the next
- * agent invoked), undefined for any other span.
+ * agent invoked), undefined for any other span. Also read on ADK's tool spans that openinference-instrumentation-google-adk
+ * made OpenInference TOOL spans (openinference.ts).
  */
-function frameworkTransferTarget(a: Span['attributes']): string | undefined {
+export function adkTransferTarget(a: Span['attributes']): string | undefined {
   if (str(a, 'gen_ai.tool.name') !== 'transfer_to_agent') return undefined;
   const args = a['gcp.vertex.agent.tool_call_args'];
   if (args === undefined) return undefined;
@@ -235,7 +236,7 @@ export const genaiMapper = (span: Span): SpanFacts | undefined => {
   // Quirk: the openai-agents-v2 workflow root is `invoke_agent` with no agent name ("Agent
   // workflow"): an agent invocation that names no agent is the run, i.e. structure.
   if (kind === 'agent' && agentName === undefined) kind = 'chain';
-  const frameworkTransfer = kind === 'tool' ? frameworkTransferTarget(a) ?? semanticKernelHandoffTarget(a) ?? (isStrandsHandoff(a) || isAutogenHandoff(a) ? '' : undefined) : undefined;
+  const frameworkTransfer = kind === 'tool' ? adkTransferTarget(a) ?? semanticKernelHandoffTarget(a) ?? (isStrandsHandoff(a) || isAutogenHandoff(a) ? '' : undefined) : undefined;
   const transferTo = kind === 'tool' ? transferTarget(a) ?? (frameworkTransfer || undefined) : undefined;
   const toolLike = kind === 'tool';
   if (transferTo !== undefined || frameworkTransfer !== undefined) kind = 'handoff';

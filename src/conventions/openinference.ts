@@ -11,6 +11,7 @@
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { firstNum, num, str, structured, textOf } from './attributes.js';
+import { adkTransferTarget } from './genai.js';
 import {
   OPENINFERENCE_CALL,
   canonicalArgs,
@@ -88,6 +89,16 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
     handoffFrom = inputValue;
   }
 
+  // A1 under openinference-instrumentation-google-adk (`google_adk/_wrappers.py` `_TraceToolCall`): ADK's own
+  // `execute_tool transfer_to_agent` span, on which ADK's `trace_tool_call` wrote its `gen_ai.tool.name` and
+  // `gcp.vertex.agent.tool_call_args`, is made a TOOL span. Read as a tool, nothing after it read the transfer (the
+  // target agent sees the routing agent's turn only as "For context:" text) and the routing agent got 0.
+  const adkTarget = kind === 'tool' && !handoff ? adkTransferTarget(a) : undefined;
+  if (adkTarget !== undefined) {
+    kind = 'handoff';
+    if (adkTarget !== '') handoffTo = adkTarget;
+  }
+
   let agentName = str(a, 'agent.name');
   let agentNameFromSpanName = false;
   if (kind === 'agent' && agentName === undefined) agentName = smolagentsAgentName(span);
@@ -125,9 +136,9 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
     agentNameFromSpanName: agentNameFromSpanName || undefined,
     graphNodeId: str(a, 'graph.node.id'),
     graphParentNodeId: str(a, 'graph.node.parent_id'),
-    toolName: kind === 'tool' ? str(a, 'tool.name') ?? span.name : undefined,
-    toolCallId: kind === 'tool' ? str(a, 'tool.id') ?? str(a, 'tool_call.id') : undefined,
-    toolArgs: kind === 'tool' ? canonicalArgs(a['input.value']) : undefined,
+    toolName: kind === 'tool' || adkTarget !== undefined ? str(a, 'tool.name') ?? span.name : undefined,
+    toolCallId: kind === 'tool' || adkTarget !== undefined ? str(a, 'tool.id') ?? str(a, 'tool_call.id') : undefined,
+    toolArgs: kind === 'tool' || adkTarget !== undefined ? canonicalArgs(a['input.value']) : undefined,
     handoffFrom,
     handoffTo,
     inputText: inputValue,

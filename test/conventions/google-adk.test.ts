@@ -101,3 +101,75 @@ describe('Google ADK', () => {
     expect(credit.get('billing_agent')).toBeGreaterThan(0);
   });
 });
+
+/**
+ * The same run under openinference-instrumentation-google-adk (Arize-ai/openinference `google_adk/_wrappers.py`):
+ * its runner and agent spans `invocation [<app>]` (CHAIN) and `agent_run [<name>]` (AGENT, `agent.name`; a
+ * transferred-to agent runs inside the routing agent's), and ADK's own `call_llm` / `execute_tool <tool>` spans
+ * made OpenInference ones — `_TraceCallLlm` / `_TraceToolCall` set `openinference.span.kind` LLM / TOOL, the
+ * flattened messages, `tool.name`, `tool.id`, `input.value` (the arguments) on the current span after ADK's
+ * `trace_tool_call` wrote its `gen_ai.*` / `gcp.vertex.agent.*` attributes there. The model sees the other agent's
+ * turn only as "For context:" text (no call ids).
+ */
+function openinferenceTransferRun(): Span[] {
+  const adkTool = (name: string, id: string, args: object, response: object) => ({
+    'openinference.span.kind': 'TOOL', 'tool.name': name, 'tool.description': name, 'tool.id': id,
+    'input.value': JSON.stringify(args), 'input.mime_type': 'application/json',
+    'output.value': JSON.stringify({ id, name, response }), 'output.mime_type': 'application/json',
+    'gen_ai.system': 'gcp.vertex.agent', 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': id,
+    'gcp.vertex.agent.tool_call_args': JSON.stringify(args), 'gcp.vertex.agent.tool_response': JSON.stringify(response),
+  });
+  const llm = (messages: Record<string, string>) => ({
+    'openinference.span.kind': 'LLM', 'llm.provider': 'google', 'llm.model_name': 'gemini-2.5-flash',
+    'gen_ai.system': 'gcp.vertex.agent', 'gen_ai.request.model': 'gemini-2.5-flash', ...messages,
+  });
+  const USER = 'Is invoice INV-7 paid?';
+  return recordSpans((r) => {
+    const invocation = r.start('invocation [support]', 0, { 'openinference.span.kind': 'CHAIN', 'session.id': 's-1' });
+    const coordinator = r.start('agent_run [coordinator]', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'coordinator' }, invocation);
+    r.start('call_llm', 2, llm({
+      'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.contents.0.message_content.type': 'text', 'llm.input_messages.0.message.contents.0.message_content.text': USER,
+      'llm.output_messages.0.message.role': 'model', 'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'adk-t1',
+      'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'transfer_to_agent', 'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"agent_name": "billing_agent"}',
+    }), coordinator).end(at(10));
+    r.start('execute_tool transfer_to_agent', 11, adkTool('transfer_to_agent', 'adk-t1', { agent_name: 'billing_agent' }, { result: null }), coordinator).end(at(12));
+    const billing = r.start('agent_run [billing_agent]', 13, { 'openinference.span.kind': 'AGENT', 'agent.name': 'billing_agent' }, coordinator);
+    const context = {
+      'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.contents.0.message_content.type': 'text', 'llm.input_messages.0.message.contents.0.message_content.text': USER,
+      'llm.input_messages.1.message.role': 'user', 'llm.input_messages.1.message.contents.0.message_content.type': 'text', 'llm.input_messages.1.message.contents.0.message_content.text': 'For context:',
+      'llm.input_messages.1.message.contents.1.message_content.type': 'text', 'llm.input_messages.1.message.contents.1.message_content.text': '[coordinator] called tool `transfer_to_agent` with parameters: {\'agent_name\': \'billing_agent\'}',
+    };
+    r.start('call_llm', 14, llm({
+      ...context,
+      'llm.output_messages.0.message.role': 'model', 'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'adk-l1',
+      'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'lookup_invoice', 'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"invoice": "INV-7"}',
+    }), billing).end(at(20));
+    r.start('execute_tool lookup_invoice', 21, adkTool('lookup_invoice', 'adk-l1', { invoice: 'INV-7' }, { status: 'paid', amount: 120 }), billing).end(at(22));
+    r.start('call_llm', 23, llm({
+      ...context,
+      'llm.input_messages.2.message.role': 'tool', 'llm.input_messages.2.message.tool_call_id': 'adk-l1', 'llm.input_messages.2.message.content': '{"status": "paid", "amount": 120}',
+      'llm.output_messages.0.message.role': 'model', 'llm.output_messages.0.message.contents.0.message_content.type': 'text', 'llm.output_messages.0.message.contents.0.message_content.text': 'Invoice INV-7 is paid (120 EUR).',
+    }), billing).end(at(30));
+    billing.end(at(31));
+    coordinator.end(at(32));
+    invocation.end(at(33));
+  });
+}
+
+describe('Google ADK under the OpenInference instrumentor', () => {
+  it('transfer_to_agent (a TOOL span with ADK’s attributes) is a hand-off of the coordinator, read by the agent it names (C5)', () => {
+    const { steps } = stepsFromSpans(openinferenceTransferRun());
+    const transfer = steps.find((s) => s.name === 'execute_tool transfer_to_agent')!;
+    expect(transfer.kind).toBe('handoff');
+    expect(transfer.agentName).toBe('coordinator');
+    expect(transfer.handoffTo).toBe('billing_agent');
+    const first = steps.find((s) => s.rewardable && s.agentName === 'billing_agent')!;
+    expect(first.causalInputs).toContain(transfer.stepId);
+  });
+
+  it('the routing agent gets credit (before: 0, the transfer was a tool nothing read)', async () => {
+    const credit = await creditOf(openinferenceTransferRun());
+    expect(credit.get('coordinator')).toBeGreaterThan(0);
+    expect(credit.get('billing_agent')).toBeGreaterThan(0);
+  });
+});
