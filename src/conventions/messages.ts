@@ -100,8 +100,11 @@ function asString(v: unknown): string | undefined {
  * `blob` is base64 bytes (an inline image or file). Read as text, either became the head of a step's
  * output text, so the answer that another agent's prompt held (C8, which probes the head) no longer
  * matched. `file`, `uri` and server tool parts carry no `content` and yield no text anyway.
+ * Pydantic AI writes the same under its own names (pydantic_ai `_otel_messages.py`, `ModelResponse.otel_message_parts`):
+ * a thinking part as `{type: 'thinking', content}` and a file (before its instrumentation version 4's `blob`) as
+ * `{type: 'binary', media_type, content: <base64>}` — read as text alike before.
  */
-const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob']);
+const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob', 'thinking', 'binary']);
 
 /** Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. */
 export function readMessages(value: unknown): ChatMessage[] {

@@ -53,6 +53,23 @@ describe('GenAI message parts that are not what the agent said', () => {
     expect(credit.get('researcher')).toBeGreaterThan(0);
   });
 
+  it("Pydantic AI's thinking part ({type: 'thinking'}, pydantic_ai ModelResponse.otel_message_parts) is not the output text either", async () => {
+    const { steps } = stepsFromSpans(pipeline({ type: 'thinking', content: THINKING }));
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+    const events = await processEpisode(episodeOf(pipeline({ type: 'thinking', content: THINKING }), 1));
+    const credit = new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+  });
+
+  it("nor Pydantic AI's binary part ({type: 'binary'}: a file's base64 bytes before its instrumentation version 4)", () => {
+    const { steps } = stepsFromSpans(pipeline({ type: 'binary', media_type: 'image/png', content: PNG }));
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+  });
+
   it('an inline blob (base64 bytes) is not text either', () => {
     const { steps } = stepsFromSpans(pipeline({ type: 'blob', modality: 'image', mime_type: 'image/png', content: PNG }));
     const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
