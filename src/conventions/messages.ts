@@ -102,9 +102,13 @@ function asString(v: unknown): string | undefined {
  * matched. `file`, `uri` and server tool parts carry no `content` and yield no text anyway.
  * Pydantic AI writes the same under its own names (pydantic_ai `_otel_messages.py`, `ModelResponse.otel_message_parts`):
  * a thinking part as `{type: 'thinking', content}` and a file (before its instrumentation version 4's `blob`) as
- * `{type: 'binary', media_type, content: <base64>}` — read as text alike before.
+ * `{type: 'binary', media_type, content: <base64>}` — read as text alike before. Strands Agents maps a Bedrock
+ * `reasoningContent` block (a model's thinking, kept before its answer) to `{type: 'reasoningContent', content:
+ * {reasoningText: {text, signature}}}` (`telemetry/tracer.py` `_map_content_blocks_to_otel_parts`, "the key as type
+ * and value as content"; content-events.ts `strandsParts` maps its span events alike): the JSON of the thinking was
+ * the head of the output text.
  */
-const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob', 'thinking', 'binary']);
+const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob', 'thinking', 'binary', 'reasoningContent']);
 
 /** Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. */
 export function readMessages(value: unknown): ChatMessage[] {

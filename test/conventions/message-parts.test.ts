@@ -70,6 +70,41 @@ describe('GenAI message parts that are not what the agent said', () => {
     expect(researcher.outputText).toBe(ANSWER);
   });
 
+  it("nor Strands' reasoningContent part (telemetry/tracer.py _map_content_blocks_to_otel_parts: a Bedrock block's key as type, its value as content)", async () => {
+    const part = { type: 'reasoningContent', content: { reasoningText: { text: THINKING, signature: 'c2ln' } } };
+    const { steps } = stepsFromSpans(pipeline(part));
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+    const events = await processEpisode(episodeOf(pipeline(part), 1));
+    const credit = new Map((events[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+    expect(credit.get('researcher')).toBeGreaterThan(0);
+  });
+
+  it("nor a reasoningContent block of Strands' default gen_ai.choice span event (content-events.ts strandsParts)", () => {
+    const spans = recordSpans((r) => {
+      const common = { 'gen_ai.system': 'strands-agents' };
+      const chat = (parent: Parameters<typeof r.start>[3], start: number, input: string, out: unknown[]) => {
+        const s = r.start('chat', start, { ...common, 'gen_ai.operation.name': 'chat' }, parent);
+        s.addEvent('gen_ai.user.message', { content: JSON.stringify([{ text: input }]) }, at(start));
+        s.addEvent('gen_ai.choice', { finish_reason: 'end_turn', message: JSON.stringify(out) }, at(start + 4));
+        s.end(at(start + 5));
+      };
+      const researcher = r.start('invoke_agent researcher', 1, { ...common, 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' });
+      chat(researcher, 2, 'What causes tides? Answer in one sentence.', [{ reasoningContent: { reasoningText: { text: THINKING, signature: 'c2ln' } } }, { text: ANSWER }]);
+      researcher.end(at(8));
+      const writer = r.start('invoke_agent writer', 10, { ...common, 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' });
+      chat(writer, 11, `Write a paragraph for children from these notes:\n${ANSWER}`, [{ text: 'The moon tugs at the sea.' }]);
+      writer.end(at(17));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(researcher.outputText).toBe(ANSWER);
+    expect(writer.causalInputs).toContain(researcher.stepId);
+  });
+
   it('an inline blob (base64 bytes) is not text either', () => {
     const { steps } = stepsFromSpans(pipeline({ type: 'blob', modality: 'image', mime_type: 'image/png', content: PNG }));
     const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
