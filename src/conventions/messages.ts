@@ -151,6 +151,7 @@ export function readMessages(value: unknown): ChatMessage[] {
       const c = m['content'];
       const text = typeof c === 'string' ? textOf(c) : Array.isArray(c) ? contentArrayText(c) : textOf(c);
       if (text) texts.push(text);
+      if (Array.isArray(c)) anthropicBlockCalls(c, toolCalls, toolResultIds);
     }
     const calls = m['tool_calls'];
     if (Array.isArray(calls)) {
@@ -260,6 +261,35 @@ function remember(text: string, items: number, messages: readonly ChatMessage[])
 /** JSON's insignificant whitespace (RFC 8259): space, tab, line feed, carriage return. */
 function isJsonSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * The tool calls and results in a content list of Anthropic Messages blocks (`{type: 'tool_use', id, name, input}`,
+ * `{type: 'tool_result', tool_use_id, content}`): a tool's result reaches the model as such a block in a user message,
+ * with no `tool_call_id` beside it. OpenLLMetry's Anthropic instrumentation (traceloop/openllmetry
+ * opentelemetry-instrumentation-anthropic `span_utils.py` `_dump_content`) records a message's blocks as this list in
+ * JSON (`gen_ai.prompt.N.content`), other sources as the message's `content`. Unread, the model call that read the
+ * results named none of them: C3 linked no tool to it, and of tools run side by side (one response's calls) only the
+ * one that ended last reached it (C4); the others' results were dead ends.
+ */
+function anthropicBlockCalls(blocks: readonly unknown[], toolCalls: ToolCallRef[], toolResultIds: string[]): void {
+  for (let i = 0, n = Math.min(blocks.length, MAX_MESSAGES); i < n; i++) {
+    const b = asRecord(blocks[i]);
+    if (b === undefined) continue;
+    if (b['type'] === 'tool_result') {
+      const id = asString(b['tool_use_id'])?.trim();
+      if (id) toolResultIds.push(id);
+    } else if (b['type'] === 'tool_use') {
+      toolCalls.push(ref(b['id'], b['name'], b['input']));
+    }
+  }
+}
+
+/** `anthropicBlockCalls` of a flattened message's content when it is such a block list in JSON (else nothing). */
+function anthropicBlockCallsOfText(content: string | undefined, toolCalls: ToolCallRef[], toolResultIds: string[]): void {
+  if (content === undefined || !content.includes('"tool_') || !content.trimStart().startsWith('[')) return;
+  const blocks = parsedJsonText(content);
+  if (Array.isArray(blocks)) anthropicBlockCalls(blocks, toolCalls, toolResultIds);
 }
 
 function contentArrayText(parts: unknown[]): string {
@@ -578,11 +608,13 @@ class FlatMessages {
     return inOrder.map((d) => {
       const text = d.content ?? (d.contents ? saidContents(d.contents, d.notSaid).join('\n') : '');
       const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
+      const resultIds = d.toolCallId ? [d.toolCallId] : [];
+      anthropicBlockCallsOfText(d.content, calls, resultIds);
       return {
         role: d.role ?? 'unknown',
         text,
         toolCalls: calls.length > 0 ? dedupeCalls(calls) : calls,
-        toolResultIds: d.toolCallId ? [d.toolCallId] : [],
+        toolResultIds: resultIds.length > 1 ? [...new Set(resultIds)] : resultIds,
       };
     });
   }
