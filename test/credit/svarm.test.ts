@@ -47,6 +47,18 @@ describe('SvarmEstimator', () => {
     expect(covered / (10 * 12)).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('is partial, as every other sampler is, while nothing but v(N) and v(∅) (or one coalition more) was evaluated', async () => {
+    // v(N) = v(∅) = 0, v({p0}) = 1, v({p1}) = −1: φ = (1, −1). At budget 2 the run knows only the
+    // endpoints; it reported [0, 0] ± 1e-12 as `approximate` (the imputed strata's range bound was
+    // the range of v(N) and v(∅), 0).
+    const est = await new SvarmEstimator().estimate(tableGame([0, 1, -1, 0], 'endpoints-only'), { budget: 2, seed: 1 });
+    expect(est.status).toBe('partial');
+    expect(est.note).toMatch(/interval not estimated: 0 coalition/);
+    const voting = tableGame(votingTable([3, 1, 1, 1, 1], 4), 'one-more');
+    for (const budget of [2, 3]) expect((await new SvarmEstimator().estimate(voting, { budget, seed: 1 })).status).toBe('partial');
+    expect((await new SvarmEstimator().estimate(tableGame(votingTable([3, 1, 1, 1, 1], 4), 'two-more'), { budget: 4, seed: 1 })).status).toBe('approximate');
+  });
+
   it('is deterministic for a seed and resumable', async () => {
     const g = () => tableGame(mixedTable(9, 2), 'det');
     const a = await new SvarmEstimator().estimate(g(), { budget: 300, seed: 8 });

@@ -502,7 +502,13 @@ export class SvarmRun extends SampledRun {
       halfWidths = r.halfWidths;
       if (this.allExact()) status = 'exact';
       else if (this.stop === 'error') status = 'partial';
-      else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
+      else if (this.recorded < 2) {
+        // Every stratum but the endpoints' is a guess: no interval, as the other samplers say of
+        // fewer than 2 samples. It was `approximate`, and with v(N) = v(∅) its "range bound" was
+        // the range of those two values, 0: a zero-width interval around a guess.
+        status = 'partial';
+        note ??= `interval not estimated: ${this.recorded} coalition(s) evaluated besides v(N) and v(∅), need 2`;
+      } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
         status = 'partial';
         note = `budget exhausted before every half-width reached ${this.target}`;
       }
