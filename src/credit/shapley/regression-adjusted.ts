@@ -90,6 +90,8 @@ export class RegressionAdjustedRun extends SampledRun {
    * surrogate (`sampleSpread`, `standardError`).
    */
   private maxAbsLift = 0;
+  /** Samples taken with a fitted surrogate (linear kind, 2(n+1) coalitions known): the bound above no longer holds for them. */
+  private fittedSamples = 0;
   /** Unnormalized CDF of the size distribution: sizeCdf[t−1] = Σ_{s≤t} 1/(s(n−s)). */
   private readonly sizeCdf: number[] = [];
   /** 1/c = Σ_t 1/(t(n−t)) = 2·H_{n−1}/n: the importance weight's constant. */
@@ -144,7 +146,7 @@ export class RegressionAdjustedRun extends SampledRun {
    */
   private standardError(i: number): number {
     const se = this.moments.standardError(i);
-    if (this.surrogateKind !== 'constant') return se;
+    if (!this.unfittedOnly()) return se;
     const deviation = this.sampleDeviationBound();
     const variance = this.moments.variance(i);
     if (!showsNoVariation(variance, deviation)) return se;
@@ -158,6 +160,17 @@ export class RegressionAdjustedRun extends SampledRun {
    */
   private sampleDeviationBound(): number {
     return this.kernelMass * (this.n - 1) * this.maxAbsLift;
+  }
+
+  /**
+   * Whether every sample so far was taken without a fitted surrogate: the constant one, or the
+   * linear kind's equal-split additive game before 2(n+1) coalitions are known (a fixed surrogate,
+   * r(N) = r(∅) = 0, so `sampleDeviationBound` holds with max|r| for max|v − v(∅)|). At n ≥ 9 that
+   * is every run below ten samples, where the t interval rests on a sample variance that was often
+   * 0 (weighted voting, 6 players at a budget of 6: 88 zero-width intervals in 100 runs, coverage 0.84).
+   */
+  private unfittedOnly(): boolean {
+    return this.surrogateKind === 'constant' || this.fittedSamples === 0;
   }
 
   private addRow(c: Uint8Array, y: number): void {
@@ -240,6 +253,7 @@ export class RegressionAdjustedRun extends SampledRun {
   private async samplePair(): Promise<void> {
     const n = this.n;
     this.refit();
+    const fitted = this.surrogateKind === 'linear' && this.fittedRows >= 2 * (n + 1);
     const c = this.pendingPair ?? this.nextCoalition();
     this.pendingPair = c;
     const comp = c.map((x) => 1 - x);
@@ -273,6 +287,8 @@ export class RegressionAdjustedRun extends SampledRun {
       this.maxAbsLift = Math.max(this.maxAbsLift, Math.abs(vc! - this.empty), Math.abs(vcomp! - this.empty));
       return;
     }
+    if (fitted) this.fittedSamples++;
+    else this.maxAbsLift = Math.max(this.maxAbsLift, Math.abs(vc! - this.surrogate(c)), Math.abs(vcomp! - this.surrogate(comp)));
     this.addRow(c, vc!);
     this.addRow(comp, vcomp!);
   }
@@ -296,7 +312,7 @@ export class RegressionAdjustedRun extends SampledRun {
       halfWidth: (i) => k * this.standardError(i),
       targetMet: () => this.targetMet(),
       // without a fitted surrogate one sample is bounded, which floors the half-width below ten samples (`smallSampleFloor`)
-      ...(this.surrogateKind === 'constant' ? { sampleSpread: 2 * this.sampleDeviationBound() } : {}),
+      ...(this.unfittedOnly() ? { sampleSpread: 2 * this.sampleDeviationBound() } : {}),
     });
   }
 }
