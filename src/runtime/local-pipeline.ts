@@ -181,6 +181,20 @@ export class LocalPipeline implements OtlpHandler {
   }
 
   /**
+   * `onSpans` for replay, where backpressure is waiting, not refusing: the request goes in the
+   * same slices of whole traces, and before each one the credit queue is drained while it is at
+   * `creditQueueMax`. A request whose slices evicted or closed more than that many episodes made
+   * `onSpans` throw its 503 for the rest mid-request, which ended `replay` with "credit queue
+   * full … retry later" (the queue was checked only before each request).
+   */
+  async feedSpans(spans: Span[]): Promise<void> {
+    for (const slice of traceSlices(spans, SPANS_PER_SLICE)) {
+      while (this.inOrder.length >= this.options.creditQueueMax) await this.drain();
+      this.onSpans(slice);
+    }
+  }
+
+  /**
    * Standalone evaluation records (`POST /v1/evaluations`, src/conventions/evaluation-records.ts):
    * already validated, each carries a trace or conversation id to join on.
    */

@@ -98,9 +98,8 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
       requests++;
       advanceTo(ref.timeMs);
       if (batch.signal === 'traces') {
-        // Backpressure in replay is waiting, not refusing: let credit catch up first.
-        while (pipeline.stats().pending >= config.runtime.creditQueueMax) await pipeline.drain();
-        pipeline.onSpans(batch.spans);
+        // Backpressure in replay is waiting, not refusing: credit catches up before each slice.
+        await pipeline.feedSpans(batch.spans);
       } else {
         pipeline.onLogs(batch.logs);
       }

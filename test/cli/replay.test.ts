@@ -1,6 +1,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -100,6 +102,22 @@ describe('replay of the recorded fixtures', () => {
     const b = await replay([join(FIXTURES, 'kafka/otlp_proto')]);
     const strip = (es: CreditEvent[]) => es.map((e) => JSON.stringify({ ...e, emitted_at_ms: 0 }));
     expect(strip(a)).toEqual(strip(b));
+  });
+
+  it('waits for credit inside a request that evicts more episodes than runtime.creditQueueMax (it ended with the receiver\'s "credit queue full … retry later")', async () => {
+    // one request of 3,000 one-span traces (two slices of the request) (real SDK spans, OTLP/protobuf): past maxOpenEpisodes each new trace evicts an episode
+    const exporter = new InMemorySpanExporter();
+    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('flood');
+    for (let i = 0; i < 3_000; i++) tracer.startSpan('invoke_agent a', { root: true, attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' } }).end();
+    const dir = mkdtempSync(join(tmpdir(), 'replay-evict-'));
+    try {
+      writeFileSync(join(dir, 'traces.pb'), ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!);
+      const small = loadConfig({ env: {}, overrides: { episodes: { maxOpenEpisodes: 10 }, runtime: { creditQueueMax: 4 } } }).config;
+      const stats = await replayFiles(small, listOtlpFiles([dir]), { sinks: [new CollectingSink()] });
+      expect(stats).toMatchObject({ spansIn: 3_000, episodesClosed: 3_000, pending: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists kafka dumps in partition/offset order and reads their signal from the topic folder', () => {
