@@ -29,6 +29,8 @@ export interface GenerateOptions {
 /** Names a flag's unknown values and the accepted ones, as ConfigError. */
 function pick<T extends string>(flag: string, values: readonly string[] | undefined, known: readonly T[]): T[] | undefined {
   if (values === undefined) return undefined;
+  // `--kinds ,` or `--kinds "$UNSET"`: an empty list failed later as 'invalid fleet option "mix"' (exit 1), naming no flag
+  if (values.length === 0) throw new ConfigError([`${flag}: no value given; use one or more of ${known.join(', ')} (comma-separated), or leave ${flag} out for all`]);
   const bad = values.filter((v) => !known.includes(v as T));
   if (bad.length > 0) throw new ConfigError([`${flag}: unknown ${bad.map((b) => JSON.stringify(b)).join(', ')}; use ${known.join(', ')}`]);
   return values as T[];

@@ -35,6 +35,12 @@ describe('agent-credit generate', () => {
     const kinds = cli(['generate', dir, '--kinds', 'success,nope']);
     expect(kinds.status).toBe(2);
     expect(kinds.stderr).toContain('--kinds: unknown "nope"; use success, redundant, saboteur, error-retry, failure');
+    // an empty list (`--kinds ,`, `--conventions "$UNSET"`) named an internal option: 'invalid fleet option "mix"', exit 1
+    for (const flag of ['--kinds', '--conventions']) {
+      const empty = cli(['generate', dir, flag, ',']);
+      expect(empty.status).toBe(2);
+      expect(empty.stderr).toContain(`${flag}: no value given; use one or more of`);
+    }
     const agents = cli(['generate', dir, '--agents', '2']);
     expect(agents.status).toBe(2);
     expect(agents.stderr).toContain('--agents: expected an integer ≥ 3');
