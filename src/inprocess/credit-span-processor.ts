@@ -378,12 +378,12 @@ export class CreditSpanProcessor implements SpanProcessor {
   private makeLogProcessor(): LogRecordProcessor {
     return {
       onEmit: (record: ReadableLogRecord) => {
-        if (this.shutDown) return;
         const log = this.converter.logRecord(record);
         // Message contents logged inside an LLM span (instrumentation-openai and others): content
         // spans, buffered with the spans so they reach the episode before it closes. Each emit is
         // its own source: nothing is delivered twice here, and equal messages stay two.
         if (isContentEvent(log)) {
+          if (this.shutDown) return;
           for (const s of contentSpansFromLogs([log], { firstOrder: this.contentOrder, source: String(this.contentOrder) })) this.buffer.push(s);
           this.contentOrder++;
           return;
@@ -393,6 +393,8 @@ export class CreditSpanProcessor implements SpanProcessor {
           this.report(new Error('CreditSpanProcessor: pass deps.evaluationsFromLogs to use evaluationLogProcessor'), undefined);
           return;
         }
+        // after shutdown, accept() counts them as dropped (evaluationsDropped), as addEvaluations' are:
+        // returning here first left an evaluation logged after shutdown uncounted
         const evaluations = toEvaluations([log]);
         if (evaluations.length > 0) this.accept(evaluations);
       },

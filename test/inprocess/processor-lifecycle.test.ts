@@ -82,6 +82,13 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(credited[0]!.evaluations[0]).toMatchObject({ score: 0.9, traceId: root.spanContext().traceId });
     expect(processor.stats()).toMatchObject({ spansReceived: 2, evaluationsReceived: 1, episodesWithoutCredit: 1, episodesCredited: 0, creditErrors: 0 }); // the fake credit emits no events
     await processor.shutdown();
+    // an evaluation logged after shutdown is dropped and counted, as one given to addEvaluations is (it went uncounted)
+    logger.emit({
+      eventName: 'gen_ai.evaluation.result',
+      attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 0.2 },
+      context: trace.setSpanContext(ROOT_CONTEXT, root.spanContext()),
+    });
+    expect(processor.stats()).toMatchObject({ evaluationsReceived: 1, evaluationsDropped: 1 });
   });
 
   it('shutdown closes and credits open episodes, waits for callbacks, then drops late spans', async () => {
