@@ -15,6 +15,7 @@ import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
+import type { EventSink } from '../sinks/types.js';
 import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
 import { listOtlpFiles } from '../sources/file/otlp-files.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -242,10 +243,13 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   // --episodes: one training record per episode (TrainingLedger) instead of the events
   const sink = f.episodes
     ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e) })
-    : new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes, onWritten: (e) => summary.add(e) });
+    : new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes });
+  // The summary counts every event the replay published, whatever sinks.stdout.eventTypes writes:
+  // fed by the written ones, `eventTypes: [message_reward]` made it say "episodes: 0" and list no agent.
+  const summarySink: EventSink = { name: 'summary', start: async () => undefined, publish: (events) => summary.add(events), flush: async () => undefined, close: async () => undefined };
   const progress = new ProgressBar();
   const stats = await replayFiles(config, files, {
-    sinks: [sink],
+    sinks: f.episodes ? [sink] : [sink, summarySink],
     logger,
     onRequest: (done, total, s) => progress.update(done, total, `requests · ${s.spansIn} spans · ${s.episodesClosed} episodes`),
   });

@@ -131,6 +131,12 @@ describe('agent-credit CLI', () => {
     const episodes = events.filter((e) => e.event_type === 'episode_credit');
     expect(r.stderr).toMatch(new RegExp(`episodes: ${episodes.length}\\s+failures: ${episodes.filter((e) => e.outcome === 'failure').length}`));
     expect(r.stderr).toMatch(/agent\s+episodes\s+mean credit/);
+    // sinks.stdout.eventTypes selects what is written, not what the summary counts (it said "episodes: 0" and listed no agent)
+    const rewardsOnly = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', out], { AGENT_CREDIT_SINKS_STDOUT_EVENT_TYPES: 'message_reward' });
+    expect(rewardsOnly.status, rewardsOnly.stderr).toBe(0);
+    expect(new Set(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as CreditEvent).event_type))).toEqual(new Set(['message_reward']));
+    expect(rewardsOnly.stderr).toMatch(new RegExp(`episodes: ${episodes.length}\\s+failures: ${episodes.filter((e) => e.outcome === 'failure').length}`));
+    expect(rewardsOnly.stderr).toMatch(/\ntriage\s+9\s/);
   });
 
   it('replay -o - writes to stdout, and a reader that closes the pipe early ends it quietly (no "EPIPE" error line)', async () => {
