@@ -3,8 +3,10 @@
  *
  * Words are separated by `_` and matched case-insensitively against the schema's keys, so both
  * `AGENT_CREDIT_EPISODES_GRACEMS` and `AGENT_CREDIT_EPISODES_GRACE_MS` mean `episodes.graceMs`,
- * and `AGENT_CREDIT_SOURCE_HTTP_PORT` means `source.http.port`. Inside a section whose schema
- * does not list its keys, write camelCase word breaks with `_` (`GRACE_MS` → `graceMs`).
+ * and `AGENT_CREDIT_SOURCE_HTTP_PORT` means `source.http.port`. Inside a map of names
+ * (credit.successThreshold, normalization, labelScores, judge.headers, source.kafka.sasl.extensions)
+ * a one-word name is taken lower-case (`…_SUCCESS_THRESHOLD_HELPFULNESS`); a longer one is refused
+ * (mapKeyProblem): set the whole map as YAML flow (`AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD='{task_success: 0.7}'`).
  *
  * Values: numbers and booleans as written (`2000`, `true`), `null`, lists comma-separated
  * (`a:9092,b:9092`) or as YAML flow (`[a:9092, b:9092]`), objects as YAML flow (`{kind: http}`).
@@ -34,10 +36,22 @@ const camel = (words: readonly string[]) => words.map((w, i) => (i === 0 ? w.toL
 
 /** Key path for the words after the prefix, or undefined when no setting has that name. */
 export function resolveEnvPath(root: z.core.$ZodType, words: readonly string[]): string[] | undefined {
+  return resolveEnv(root, words)?.path;
+}
+
+/**
+ * `resolveEnvPath`, and how many words made the key of a map (a record: credit.successThreshold,
+ * normalization, labelScores, judge.headers, source.kafka.sasl.extensions) when the path ends in one.
+ */
+function resolveEnv(root: z.core.$ZodType, words: readonly string[]): { path: string[]; recordKeyWords: number } | undefined {
+  let recordKeyWords = 0;
   const walk = (schema: z.core.$ZodType, rest: readonly string[]): string[] | undefined => {
     if (rest.length === 0) return [];
     const kind = kindOf(schema);
-    if (kind === 'record') return [camel(rest)];
+    if (kind === 'record') {
+      recordKeyWords = rest.length;
+      return [camel(rest)];
+    }
     const shape = shapeOf(schema);
     if (!shape) return undefined;
     for (let j = rest.length; j >= 1; j--) {
@@ -49,7 +63,27 @@ export function resolveEnvPath(root: z.core.$ZodType, words: readonly string[]):
     }
     return undefined;
   };
-  return walk(root, words);
+  const path = walk(root, words);
+  return path && { path, recordKeyWords };
+}
+
+/**
+ * The keys of a map are names — evaluation names (`task_success`), labels (`not_relevant`), header
+ * names (`x-api-key`) — which a variable's words cannot spell: `…_SUCCESS_THRESHOLD_TASK_SUCCESS`
+ * set `successThreshold.taskSuccess`, a threshold no evaluation named `task_success` ever reads,
+ * without a word (and `…_NORMALIZATION_HALLUCINATION_MIN` failed as "normalization.hallucinationMin:
+ * expected an object"). A one-word name is taken, lower-case; a longer one is refused with the fix:
+ * the whole map as YAML flow in the map's own variable.
+ */
+function mapKeyProblem(root: z.core.$ZodType, variable: string, path: readonly string[], words: readonly string[]): string {
+  const map = path.slice(0, -1);
+  const value = schemaAt(root, [...map, '*']);
+  const keys = value ? Object.keys(shapeOf(value) ?? {}) : [];
+  const name = words.join('_').toLowerCase();
+  // the value is not shown: a map may hold secrets (credit.judge.headers)
+  const example = keys.length > 0 ? `{<name>: {${keys.map((k) => `${k}: …`).join(', ')}}}` : `{${name}: …}`;
+  const mapVariable = `${ENV_PREFIX}${map.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+  return `${variable}: ${map.join('.')} is a map of names, and a variable of several words after it cannot tell ${JSON.stringify(name)} from ${JSON.stringify(name.replace(/_/g, '-'))} or ${JSON.stringify(camel(name.split('_')))} — set the whole map as YAML flow, e.g. ${mapVariable}='${example}', or set it in the file`;
 }
 
 /** The deepest section (object with listed keys, below the root) that a prefix of `words` names, for messages. */
@@ -99,7 +133,12 @@ export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): Env
   for (const [variable, text] of Object.entries(env)) {
     if (!variable.startsWith(ENV_PREFIX) || text === undefined || PROCESS_SWITCHES.has(variable)) continue;
     const words = variable.slice(ENV_PREFIX.length).split('_').filter((w) => w !== '');
-    const path = resolveEnvPath(root, words);
+    const resolved = resolveEnv(root, words);
+    const path = resolved?.path;
+    if (resolved && resolved.recordKeyWords > 1) {
+      problems.push(mapKeyProblem(root, variable, resolved.path, words.slice(words.length - resolved.recordKeyWords)));
+      continue;
+    }
     if (!path) {
       const near = nearestSection(root, words);
       if (near) {

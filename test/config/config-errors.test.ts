@@ -127,6 +127,22 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('episodes:\n  idleMs: soon\n', { AGENT_CREDIT_EPISODES_GRACE_MS: '1' })).toMatch(/episodes\.idleMs: expected a number ≥ 0, got "soon" — /);
   });
 
+  it('a variable naming a key of several words inside a map of names is refused with the fix (…_SUCCESS_THRESHOLD_TASK_SUCCESS set the threshold of "taskSuccess", which no task_success evaluation reads, without a word)', () => {
+    const m = errorOf('', { AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD_TASK_SUCCESS: '0.7' });
+    expect(m).toContain(
+      'AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD_TASK_SUCCESS: credit.successThreshold is a map of names, and a variable of several words after it cannot tell "task_success" from "task-success" or "taskSuccess" — set the whole map as YAML flow, e.g. AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD=\'{task_success: …}\'',
+    );
+    // a map of objects says their keys (it failed as "credit.normalization.hallucinationMin: expected an object", no fix)
+    expect(errorOf('', { AGENT_CREDIT_CREDIT_NORMALIZATION_HALLUCINATION_MIN: '0' })).toContain("e.g. AGENT_CREDIT_CREDIT_NORMALIZATION='{<name>: {min: …, max: …, higherIsBetter: …}}'");
+    // a header's value is a secret: not echoed
+    expect(errorOf('', { AGENT_CREDIT_CREDIT_JUDGE_HEADERS_X_API_KEY: 'secret-key' })).not.toContain('secret-key');
+    // the fix works, and a one-word name is still taken (lower-case)
+    const env = { AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD: '{task_success: 0.7}', AGENT_CREDIT_CREDIT_NORMALIZATION_HELPFULNESS: '{min: 1, max: 5}' };
+    const { config } = loadConfig({ env });
+    expect(config.credit.successThreshold).toEqual({ task_success: 0.7 });
+    expect(config.credit.normalization).toEqual({ helpfulness: { min: 1, max: 5 } });
+  });
+
   it('env override for a setting that does not exist', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_HTTP_PROT: '1' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
