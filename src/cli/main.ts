@@ -9,7 +9,7 @@
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig } from '../config/index.js';
+import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig, type LoadedConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
 import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
@@ -102,7 +102,22 @@ function flagOverrides<T extends Record<string, readonly [string, string]>>(tabl
 }
 
 function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): AppConfig {
-  return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides, ...(flagNames ? { flagNames } : {}) }).config;
+  return loadWithOrigins(f, overrides, flagNames).config;
+}
+
+function loadWithOrigins(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): LoadedConfig {
+  return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides, ...(flagNames ? { flagNames } : {}) });
+}
+
+/**
+ * The log level of `replay` and `compare`: `warn` where the configuration says `info` (the
+ * default, and a file written for `run`), so a batch run prints only what went wrong — but a level
+ * asked for by `--log-level` or AGENT_CREDIT_TELEMETRY_LOG_LEVEL is taken as given. `--log-level
+ * info` was turned into warn as well: a correction's info line, say, could not be shown.
+ */
+function batchLogLevel(loaded: LoadedConfig): AppConfig['telemetry']['logLevel'] {
+  const level = loaded.config.telemetry.logLevel;
+  return level === 'info' && !loaded.origins.has('telemetry.logLevel') ? 'warn' : level;
 }
 
 /** `view`'s flags that set a config key → that key. */
@@ -231,8 +246,9 @@ interface ReplayFlags extends CommonFlags {
 
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const credit = creditFlagOverrides(f);
-  const config = load(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
-  const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
+  const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
+  const config = loaded.config;
+  const logger = createLogger(batchLogLevel(loaded));
   const files = inputFiles('replay', inputs, config);
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
   const { replayFiles } = await import('../runtime/local-replay.js');
@@ -343,8 +359,9 @@ const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(
 
 /** `compare`: replay files, keep the closed episodes, run every estimator against the exact reference. */
 async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
-  const config = load(f, { 'telemetry.logLevel': f.logLevel });
-  const logger = createLogger(config.telemetry.logLevel === 'info' ? 'warn' : config.telemetry.logLevel);
+  const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
+  const config = loaded.config;
+  const logger = createLogger(batchLogLevel(loaded));
   const files = inputFiles('compare', inputs, config);
   if (files.length === 0) throw new ConfigError(['compare: no OTLP files found — give files or directories (or source.file.paths)']);
   const { COMPARABLE_ESTIMATORS, DEFAULT_COMPARED, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
@@ -421,7 +438,9 @@ export function buildProgram(): Command {
     .exitOverride();
 
   const configOption = () => new Option('-c, --config <file>', 'YAML config file (see deploy/agent-credit.yaml; env AGENT_CREDIT_<SECTION>_<KEY> overrides it)');
-  const logOption = () => new Option('--log-level <level>', `log level on stderr (default: ${d.telemetry.logLevel})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  // replay and compare: warn unless asked (batchLogLevel); the help said info for them too
+  const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
   const addRunOptions = (c: Command) =>
     c
       .addOption(configOption())
@@ -458,7 +477,7 @@ export function buildProgram(): Command {
     .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
-    .addOption(logOption())
+    .addOption(batchLogOption())
     .action((inputs: string[], f: ReplayFlags) => keptAlive(() => replayCommand(inputs, f)));
 
   program
@@ -470,7 +489,7 @@ export function buildProgram(): Command {
     .option('--budgets <list>', 'value-function evaluations per agent, comma-separated (default: 4,10,40)')
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')
-    .addOption(logOption())
+    .addOption(batchLogOption())
     .action((inputs: string[], f: CompareFlags) => keptAlive(() => compareCommand(inputs, f)));
 
   program

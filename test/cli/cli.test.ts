@@ -139,6 +139,15 @@ describe('agent-credit CLI', () => {
     expect(rewardsOnly.stderr).toMatch(/\ntriage\s+9\s/);
   });
 
+  it('replay logs at warn by default, but --log-level info (or the variable) is taken as asked (it was turned into warn too)', () => {
+    const args = ['replay', `${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '--no-summary'];
+    const info = /"level":30,.*credit runs in worker threads/;
+    expect(cli(args, { AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: '1' }).stderr).not.toMatch(info);
+    expect(cli([...args, '--log-level', 'info'], { AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: '1' }).stderr).toMatch(info);
+    expect(cli(args, { AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: '1', AGENT_CREDIT_TELEMETRY_LOG_LEVEL: 'info' }).stderr).toMatch(info);
+    expect(cli(['replay', '--help']).stdout).toMatch(/--log-level <level>\s+log level on stderr \(default: warn,/);
+  }, 60_000);
+
   it('replay -o - writes to stdout, and a reader that closes the pipe early ends it quietly (no "EPIPE" error line)', async () => {
     const r = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '-o', '-', '--no-summary']);
     expect(r.status, r.stderr).toBe(0);
