@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { KafkaConnectionConfigError } from '../kafka/connection.js';
-import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig, type LoadedConfig } from '../config/index.js';
 import type { Episode } from '../model/episode.js';
@@ -249,11 +249,11 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
   const logger = createLogger(batchLogLevel(loaded));
-  const files = inputFiles('replay', inputs, config);
+  const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
+  const files = withoutOutput(inputFiles('replay', inputs, config), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
   if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
   const { replayFiles } = await import('../runtime/local-replay.js');
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
-  const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
   const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
   const summary = new SummaryCollector();
   // --episodes: one training record per episode (TrainingLedger) instead of the events
@@ -293,6 +293,30 @@ function inputFiles(command: string, inputs: readonly string[], config: AppConfi
     );
   }
   return listOtlpFiles(paths);
+}
+
+/**
+ * The inputs without the `--out` file. `--out` is truncated before the inputs are read, so an input
+ * named as the output (`replay events.jsonl -o events.jsonl`) was emptied and the replay read
+ * nothing of it, and a previous output inside an input directory (`replay runs/ -o
+ * runs/events.jsonl`, run again) was listed, emptied and warned about as an empty input: the
+ * first is refused, the second left out.
+ */
+function withoutOutput(files: ReturnType<typeof listOtlpFiles>, given: readonly string[], out: string | undefined): ReturnType<typeof listOtlpFiles> {
+  if (out === undefined) return files;
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined; // an output that does not exist yet is no input
+    }
+  };
+  const target = real(out);
+  if (target === undefined) return files;
+  if (given.some((p) => real(p) === target)) {
+    throw new ConfigError([`replay --out: ${out} is also an input — writing the events there would empty it before it is read; give another output file`]);
+  }
+  return files.filter((file) => real(file.path) !== target);
 }
 
 /**

@@ -139,6 +139,24 @@ describe('agent-credit CLI', () => {
     expect(rewardsOnly.stderr).toMatch(/\ntriage\s+9\s/);
   });
 
+  it('replay --out never empties an input: named as an input it is refused, an earlier output inside an input directory is left out (it was emptied, then warned about as an empty input)', () => {
+    const dir = tempDir('ac-replay-out-');
+    const src = `${AGENTS_SDK_FIXTURES}/genai/otlp-http`;
+    for (const f of readdirSync(src)) writeFileSync(join(dir, f), readFileSync(join(src, f)));
+    const input = join(dir, '0001-traces.pb');
+    const before = readFileSync(input);
+    const same = cli(['replay', input, '-o', input, '--no-summary']);
+    expect(same.status).toBe(2);
+    expect(same.stderr).toContain(`replay --out: ${input} is also an input`);
+    expect(readFileSync(input).equals(before)).toBe(true);
+    const out = join(dir, 'events.jsonl');
+    writeFileSync(out, 'an earlier replay\n');
+    const again = cli(['replay', dir, '-o', out, '--no-summary']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('no spans or log records in this file');
+    expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as CreditEvent).event_type).filter((t) => t === 'episode_credit')).toHaveLength(3);
+  }, 60_000);
+
   it('replay logs at warn by default, but --log-level info (or the variable) is taken as asked (it was turned into warn too)', () => {
     const args = ['replay', `${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '--no-summary'];
     const info = /"level":30,.*credit runs in worker threads/;
