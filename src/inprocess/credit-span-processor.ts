@@ -386,6 +386,8 @@ export class CreditSpanProcessor implements SpanProcessor {
           if (this.shutDown) return;
           for (const s of contentSpansFromLogs([log], { firstOrder: this.contentOrder, source: String(this.contentOrder) })) this.buffer.push(s);
           this.contentOrder++;
+          // the buffer's bound holds for content spans too (they grew it past maxBufferedSpans until the next tick)
+          if (this.buffer.length >= this.options.maxBufferedSpans) this.drainBuffer();
           return;
         }
         const toEvaluations = this.deps.evaluationsFromLogs;

@@ -91,6 +91,18 @@ describe('CreditSpanProcessor lifecycle', () => {
     expect(processor.stats()).toMatchObject({ evaluationsReceived: 1, evaluationsDropped: 1 });
   });
 
+  it('content events logged between ticks stay within maxBufferedSpans (they grew the buffer without bound until the next tick)', async () => {
+    const { processor } = setup({ maxBufferedSpans: 4 });
+    const tracer = new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [processor] }).getTracer('app');
+    const logger = new LoggerProvider({ processors: [processor.evaluationLogProcessor] }).getLogger('openai');
+    const llm = tracer.startSpan('chat m', { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'chat' } });
+    const ctx = trace.setSpan(ROOT_CONTEXT, llm);
+    for (let i = 0; i < 20; i++) logger.emit({ eventName: 'gen_ai.user.message', body: { content: `message ${i}` }, context: ctx });
+    expect(processor.stats().bufferedSpans).toBeLessThan(4);
+    llm.end();
+    await processor.shutdown();
+  });
+
   it('shutdown closes and credits open episodes, waits for callbacks, then drops late spans', async () => {
     const { processor, credited } = setup();
     const run = await generateScenario({ kind: 'success', convention: 'openllmetry', seed: 4 });
