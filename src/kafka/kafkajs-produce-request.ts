@@ -25,16 +25,18 @@ export type HeaderValue = Buffer | string | undefined;
 
 /**
  * Appends a record's headers to `keys` / `values` as kafkajs flattens them (an array value: one
- * header per element, in order); returns how many were appended.
+ * header per element, in order; a hole of a sparse array is none); returns how many were appended.
  */
 export function flattenHeaders(headers: Record<string, HeaderValue | HeaderValue[]>, keys: string[], values: HeaderValue[]): number {
   const before = keys.length;
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (Array.isArray(v)) {
-      for (const x of v) {
+      // indices, not for…of: kafkajs flattens with flatMap, which skips the holes of a sparse array
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) continue;
         keys.push(k);
-        values.push(x);
+        values.push(v[i]);
       }
     } else {
       keys.push(k);
