@@ -71,11 +71,13 @@ export class SpanConverter {
   /** ReadableSpan (ended) → Span. */
   span(s: ReadableSpan): Span {
     const ctx = s.spanContext();
-    const parent = s.parentSpanContext?.spanId;
+    const parent = s.parentSpanContext?.spanId.toLowerCase();
     const traceState = ctx.traceState?.serialize();
     return {
-      traceId: ctx.traceId,
-      spanId: ctx.spanId,
+      // lower case, as the OTLP decoders give them: the API takes ids in either case, and the B3 and
+      // Jaeger propagators pass a remote parent's on as its header wrote them
+      traceId: ctx.traceId.toLowerCase(),
+      spanId: ctx.spanId.toLowerCase(),
       parentSpanId: parent && parent !== ZERO_SPAN_ID ? parent : undefined,
       ...(traceState ? { traceState } : {}),
       name: s.name,
@@ -86,8 +88,8 @@ export class SpanConverter {
       attributes: convertAttributes(s.attributes),
       events: s.events.map((e) => ({ timeUnixNano: hrTimeToNanos(e.time), name: e.name, attributes: convertAttributes(e.attributes) })),
       links: s.links.map((l) => ({
-        traceId: l.context.traceId,
-        spanId: l.context.spanId,
+        traceId: l.context.traceId.toLowerCase(),
+        spanId: l.context.spanId.toLowerCase(),
         ...(l.context.traceState ? { traceState: l.context.traceState.serialize() } : {}),
         attributes: convertAttributes(l.attributes),
       })),
@@ -108,7 +110,7 @@ export class SpanConverter {
       ...(r.body !== undefined ? { body: value(r.body) } : {}),
       attributes: convertAttributes(r.attributes),
       ...(r.eventName !== undefined ? { eventName: r.eventName } : {}),
-      ...(ctx ? { traceId: ctx.traceId, spanId: ctx.spanId, flags: ctx.traceFlags } : {}),
+      ...(ctx ? { traceId: ctx.traceId.toLowerCase(), spanId: ctx.spanId.toLowerCase(), flags: ctx.traceFlags } : {}),
       resource: this.resource(r.resource),
       scope: this.scope(r.instrumentationScope),
     };
