@@ -927,7 +927,7 @@ describe('KafkaPipeline failures never stall', () => {
       'at-least-once',
       async (episode) => {
         const evs = await processEpisode(episode);
-        // one reward grows past the limit (a huge agent name): it cannot be published as is
+        // one reward grows past the limit (a huge agent name, as a long conversation's trace_ids would): it cannot be published as is
         const r = evs.find((e) => e.event_type === 'message_reward')!;
         (r as { agent_name: string }).agent_name = 'x'.repeat(8_000);
         big = r.event_id;
@@ -946,7 +946,7 @@ describe('KafkaPipeline failures never stall', () => {
     const described = JSON.parse(dlq[0]!.value as string) as { kind: string; event_id: string; bytes: number; max_bytes: number };
     expect(described).toMatchObject({ kind: 'event_too_large', event_id: big, max_bytes: 4_096 });
     expect(described.bytes).toBeGreaterThan(8_000);
-    expect(dlq[0]!.headers!['x-agent-credit-error']).toMatch(/over sinks\.kafka\.maxRecordBytes 4096: raise sinks\.kafka\.maxRecordBytes \(the output topics. max\.message\.bytes must be at least that \+ 16384 bytes\), or lower conventions\.maxTextBytes/);
+    expect(dlq[0]!.headers!['x-agent-credit-error']).toMatch(/over sinks\.kafka\.maxRecordBytes 4096: raise sinks\.kafka\.maxRecordBytes \(the output topics. max\.message\.bytes must be at least that \+ 16384 bytes\), or key by trace rather than by a long conversation, or lower episodes\.maxSpansPerEpisode/);
     const rest = fake.published.filter((r) => r.topic !== 'agent_credit.dlq');
     expect(rest.length).toBe(p.stats().eventsOut - 1);
     expect(rest.every((r) => !(r.value as string).includes(big))).toBe(true);

@@ -57,9 +57,10 @@ export function factsRecord(event: EventFacts, value: string | Uint8Array, topic
  * (event id and type, episode, size, limit, what to change) in its place; key = episode id.
  */
 export function oversizeEventRecord(event: EventFacts, bytes: number, maxBytes: number, dlqTopic: string): OutgoingRecord {
-  // what grows an event: texts in rewards and pairs (cut at conventions.maxTextBytes); agents and
-  // trace ids in an episode's credit
-  const smaller = event.event_type === 'episode_credit' ? 'key by trace rather than by a long conversation, or lower episodes.maxSpansPerEpisode' : 'lower conventions.maxTextBytes';
+  // what grows an event: the texts of a pair (cut at conventions.maxTextBytes); a reward has no
+  // text (names and ids are cut at 256 bytes): its trace_ids (every turn of a conversation) and
+  // causal_inputs, as an episode's credit its agents and trace ids, grow with the episode
+  const smaller = event.event_type === 'preference_pair' ? 'lower conventions.maxTextBytes' : 'key by trace rather than by a long conversation, or lower episodes.maxSpansPerEpisode';
   const reason = `${event.event_type} ${event.event_id} is ${bytes} bytes, over sinks.kafka.maxRecordBytes ${maxBytes}: raise sinks.kafka.maxRecordBytes (the output topics' max.message.bytes must be at least that + ${RECORD_OVERHEAD_BYTES} bytes), or ${smaller}`;
   return {
     topic: dlqTopic,
