@@ -400,6 +400,30 @@ describe('conversation keying', () => {
     expectSecondTurnsVerdictCloses(asm, t1!, t2!);
   });
 
+  it.each([
+    ['no conversation open', false],
+    ['the conversation open', true],
+  ])('late spans naming the conversation of a trace credited on its own (its first spans named none) are its correction, not the conversation\'s (%s)', (_, convOpen) => {
+    const [run, other] = recordRuns([{ conversationId: 'c-k', children: 4 }, { conversationId: 'c-k' }]);
+    const root = rootOf(run!);
+    const children = run!.filter((s) => s !== root);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans([children[0]!, root].map(withoutConversation));
+    asm.addEvaluations([evaluationOf(run!, 1)]);
+    expect(asm.tick()).toMatchObject([{ episodeId: root.traceId, revision: 0, closeReason: 'evaluation-arrived' }]); // credited
+    if (convOpen) asm.addSpans(other!.filter((s) => s !== rootOf(other!)));
+    asm.addSpans([children[1]!, children[2]!]); // exported late (another host), naming the conversation
+    clock.advance(200);
+    const out = [...asm.tick(), ...asm.flush()];
+    // before: a revision 1 of conv:c-k holding the whole credited run (its credit again, under another id),
+    // or the conversation holding the late spans without their root
+    const fix = out.find((e) => e.episodeId === root.traceId);
+    expect(fix).toMatchObject({ revision: 1, correction: true, lateSpans: 2 });
+    expect(spanKeys(fix!.spans)).toEqual(spanKeys([children[0]!, root, children[1]!, children[2]!]));
+    for (const e of out.filter((x) => x !== fix)) expect(e.traceIds).not.toContain(root.traceId);
+  });
+
   it('a sub-agent\'s trace exported after its conversation closed is a correction of the last turn: it does not wait for a verdict', () => {
     const [orchestrator, subAgent] = recordRuns([{ conversationId: 'c-l' }, { conversationId: 'c-l' }]);
     const root = rootOf(orchestrator!);
