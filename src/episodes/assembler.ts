@@ -231,8 +231,8 @@ export class EpisodeAssembler {
       const splitTurn = this.splitTurnOf(key, span.traceId);
       // the split turn reopened (else, not retained or policy `count`, the span goes as before)
       const split = splitTurn === undefined ? undefined : this.reopen(splitTurn, now, span.traceId, false);
-      // a trace whose own episode was credited keeps its spans: its late ones are that episode's correction
-      const closedId = split !== undefined ? undefined : (this.creditedOwnEpisodeOf(key, span.traceId) ?? this.closed.find(key, this.byConversation ? span.traceId : undefined));
+      // a trace kept by its closed episode (closedOwnerOf): its late spans are that episode's correction
+      const closedId = split !== undefined ? undefined : (this.closedOwnerOf(key, span.traceId) ?? this.closed.find(key, this.byConversation ? span.traceId : undefined));
       if (split !== undefined) {
         split.inheritedTraces = new Set(); // its spans closed early, on their own: none of them is late
         // it joins the conversation this span names, as an open trace-keyed turn does (`episodeForSpan`),
@@ -304,26 +304,26 @@ export class EpisodeAssembler {
    * span came. Its spans belong to the conversation's turn; one that emitted credit keeps it.
    */
   private splitTurnOf(key: string, traceId: string): string | undefined {
-    const own = this.ownEpisodeOf(key, traceId);
-    return own !== undefined && this.closed.creditedAt(own) === undefined ? own : undefined;
+    if (!this.byConversation || key === traceId) return undefined;
+    const own = this.closed.ownerOfTrace(traceId);
+    if (own === undefined || own.startsWith(CONVERSATION_PREFIX)) return undefined;
+    return this.closed.creditedAt(own) === undefined ? own : undefined;
   }
 
   /**
-   * Conversation mode, a span naming a conversation: the closed trace-keyed episode of its trace if
-   * that emitted credit. Its late spans are its correction (same id, revision + 1): joined to the
-   * conversation, its spans were credited a second time under the conversation's id (re-keyed, its
-   * correction went out as `conv:<id>` revision 1; absorbed, inside the conversation's revision).
+   * Conversation mode, a span naming conversation `key` whose trace no open episode holds: the
+   * closed episode that keeps the trace — another conversation (a trace already in one stays
+   * there), or the trace's own episode once it was credited (its first spans named none) — so its
+   * late spans are that episode's correction. Sent to the conversation named, a credited run's
+   * spans were credited again under the conversation's id (its correction re-keyed to `conv:<id>`,
+   * or absorbed into the conversation's revision), or joined another conversation without their root.
    */
-  private creditedOwnEpisodeOf(key: string, traceId: string): string | undefined {
-    const own = this.ownEpisodeOf(key, traceId);
-    return own !== undefined && this.closed.creditedAt(own) !== undefined ? own : undefined;
-  }
-
-  /** Conversation mode, a span naming a conversation: the closed episode keyed by its trace, if still remembered. */
-  private ownEpisodeOf(key: string, traceId: string): string | undefined {
+  private closedOwnerOf(key: string, traceId: string): string | undefined {
     if (!this.byConversation || key === traceId) return undefined;
     const own = this.closed.ownerOfTrace(traceId);
-    return own === undefined || own.startsWith(CONVERSATION_PREFIX) ? undefined : own;
+    if (own === undefined || own === key) return undefined;
+    // a trace-keyed episode that emitted nothing is a split turn: it joins the conversation (splitTurnOf)
+    return own.startsWith(CONVERSATION_PREFIX) || this.closed.creditedAt(own) !== undefined ? own : undefined;
   }
 
   /**
@@ -398,9 +398,9 @@ export class EpisodeAssembler {
     const conversation = this.conversationIdOf(span);
     if (conversation === undefined) return byTrace ?? this.open.get(span.traceId);
     const key = CONVERSATION_PREFIX + conversation;
-    // a trace whose own episode (keyed by the trace: its first spans named no conversation) was
-    // credited keeps its spans: late ones go to its correction, not into the conversation
-    if (byTrace === undefined ? this.creditedOwnEpisodeOf(key, span.traceId) !== undefined : byTrace.revision > 0 && byTrace.episodeId === span.traceId && this.closed.creditedAt(byTrace.episodeId) !== undefined) return byTrace;
+    // a trace kept by the closed episode that holds it (closedOwnerOf) goes to its correction, not
+    // into this conversation: a credited trace-keyed run's correction stays keyed by its trace
+    if (byTrace === undefined ? this.closedOwnerOf(key, span.traceId) !== undefined : byTrace.revision > 0 && byTrace.episodeId === span.traceId && this.closed.creditedAt(byTrace.episodeId) !== undefined) return byTrace;
     let byConversation = this.open.get(key);
     // A capped conversation reopened for a late verdict or root takes no other trace (RETAINED_REASONS):
     // joined, a next turn's first span re-closed it at the cap and the rest of the turn was only

@@ -424,6 +424,30 @@ describe('conversation keying', () => {
     for (const e of out.filter((x) => x !== fix)) expect(e.traceIds).not.toContain(root.traceId);
   });
 
+  it.each([
+    ['the other conversation open', true],
+    ['the other conversation closed', false],
+  ])('a late span of a closed conversation\'s trace naming another conversation is the first one\'s correction (%s)', (_, otherOpen) => {
+    const [a, b] = recordRuns([{ conversationId: 'c-a1', children: 3 }, { conversationId: 'c-b1' }]);
+    const rootA = rootOf(a!);
+    const late = { ...a!.find((s) => s !== rootA)!, attributes: { ...a![0]!.attributes, 'gen_ai.conversation.id': 'c-b1' } };
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans(a!.filter((s) => s !== late && s.spanId !== late.spanId));
+    asm.addEvaluations([evaluationOf(a!, 1)]);
+    if (!otherOpen) {
+      asm.addSpans(b!);
+      asm.addEvaluations([evaluationOf(b!, 1)]);
+    } else asm.addSpans(b!.filter((s) => s !== rootOf(b!)));
+    expect(asm.tick().map((e) => e.episodeId).sort()).toEqual(otherOpen ? ['conv:c-a1'] : ['conv:c-a1', 'conv:c-b1']);
+    asm.addSpans([late]); // the trace's step exported late, stamped with another service's session id
+    clock.advance(200);
+    const out = [...asm.tick(), ...asm.flush()];
+    // before: conv:c-b1 took it (a trace of its own, without its root) and conv:c-a1 made no correction
+    expect(out.find((e) => e.episodeId === 'conv:c-a1')).toMatchObject({ revision: 1, lateSpans: 1, spans: expect.arrayContaining([late]) });
+    for (const e of out.filter((x) => x.episodeId !== 'conv:c-a1')) expect(e.traceIds).not.toContain(rootA.traceId);
+  });
+
   it('a sub-agent\'s trace exported after its conversation closed is a correction of the last turn: it does not wait for a verdict', () => {
     const [orchestrator, subAgent] = recordRuns([{ conversationId: 'c-l' }, { conversationId: 'c-l' }]);
     const root = rootOf(orchestrator!);
