@@ -457,7 +457,7 @@ export class EpisodeAssembler {
 
   /** Span for a closed episode: a duplicate, or late (counted; reopened as a correction when retained). */
   private reopenForLateSpan(closedId: string, span: Span, now: number): OpenEpisode | 'own-episode' | undefined {
-    if (this.closed.held(closedId, span)) {
+    if (this.closed.held(closedId, span) || this.heldByTraceOwner(closedId, span)) {
       this.counts.duplicateSpans++;
       return undefined;
     }
@@ -473,6 +473,18 @@ export class EpisodeAssembler {
     if (newTurn) return 'own-episode';
     this.counts.lateSpans++; // a reopened episode counts it when the span is added
     return undefined;
+  }
+
+  /**
+   * Conversation mode: whether the closed episode that last held the span's trace, another than
+   * `closedId`, held the span — a turn that went out as an episode of its own (its conversation's
+   * revision not retained), re-sent: else, not held by the conversation, it passed for the next
+   * turn and opened that episode again, revision 0 of re-sent spans.
+   */
+  private heldByTraceOwner(closedId: string, span: Span): boolean {
+    if (!this.byConversation) return false;
+    const owner = this.closed.ownerOfTrace(span.traceId);
+    return owner !== undefined && owner !== closedId && this.closed.held(owner, span);
   }
 
   /**

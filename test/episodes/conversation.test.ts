@@ -380,6 +380,18 @@ describe('conversation keying', () => {
     expect(own).toMatchObject({ episodeId: root.traceId });
     expect(own!.evaluations.map((e) => e.score)).toEqual([0.6]);
   });
+  it('a re-sent turn that went out as an episode of its own (no verdict yet) is a duplicate, not that episode again', () => {
+    const { turns: [, t2], clock, asm } = afterFirstTurn('c-d', 2, { graceMs: 100, awaitEvaluationMs: 0, lateSpanPolicy: 'count' });
+    asm.addSpans(t2!); // the conversation's revision is not kept (policy count): an episode of its own
+    clock.advance(200);
+    expect(asm.tick()).toMatchObject([{ episodeId: t2![0]!.traceId, revision: 0, evaluations: [] }]);
+    asm.addSpans(t2!); // the collector's exporter re-sends the batch
+    clock.advance(200);
+    // before: the same episode id at revision 0 again, holding the re-sent spans
+    expect([...asm.tick(), ...asm.flush()]).toEqual([]);
+    expect(asm.stats()).toMatchObject({ duplicateSpans: t2!.length, lateSpans: 0 });
+  });
+
   it('a next turn whose first spans name no conversation takes over the wait when it joins (merge path)', () => {
     const { t1, t2, asm } = firstTurnWaiting('c-g');
     const root2 = rootOf(t2!);
