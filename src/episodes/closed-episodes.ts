@@ -116,8 +116,18 @@ export class ClosedEpisodes {
     }
   }
 
-  /** Closed episode id for a key (episode id) or, failing that, for a trace id. */
+  /**
+   * Closed episode id for a key (episode id) or, failing that, for a trace id. A key that is the
+   * trace id (conversation mode: a record naming no conversation) asks for the closed episode that
+   * last held the trace first: the trace's own record is stale once the trace joined its
+   * conversation (a split turn), and a late span found it — its next turn to nothing, so it opened
+   * the trace's episode again at revision 0, without the conversation's spans or verdict.
+   */
   find(key: string, traceId: string | undefined): string | undefined {
+    if (traceId !== undefined && key === traceId) {
+      const owner = this.ownerOfTrace(traceId);
+      if (owner !== undefined) return owner;
+    }
     if (this.records.has(key)) return key;
     return traceId === undefined ? undefined : this.ownerOfTrace(traceId);
   }

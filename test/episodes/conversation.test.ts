@@ -392,6 +392,28 @@ describe('conversation keying', () => {
     expect(asm.stats()).toMatchObject({ duplicateSpans: t2!.length, lateSpans: 0 });
   });
 
+  it('the root of a split turn that joined its conversation, exported after the conversation closed and naming no conversation, is the conversation\'s correction', () => {
+    const [run] = recordRuns([{ conversationId: 'c-u', children: 2 }]);
+    const root = rootOf(run!);
+    const [c0, c1] = run!.filter((s) => s !== root);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100, awaitEvaluationMs: 0, idleMs: 30_000, lateSpanPolicy: 'correct' }, clock);
+    asm.addSpans([withoutConversation(c0!)]);
+    clock.advance(31_000); // a long LLM call: the first step closes on its own
+    expect(asm.tick()).toMatchObject([{ episodeId: root.traceId, closeReason: 'idle' }]);
+    asm.addSpans([c1!]); // names the conversation: the trace joins it
+    clock.advance(31_000);
+    expect(asm.tick()).toMatchObject([{ episodeId: 'conv:c-u', closeReason: 'idle' }]);
+    asm.addSpans([withoutConversation(root)]); // the root names none (only some spans carry the id)
+    asm.addEvaluations([evaluationOf(run!, 0.3)]);
+    clock.advance(200);
+    // before: the trace's stale record of its own took the root — the trace's episode again at revision 0, the root alone credited
+    const [fix] = asm.tick();
+    expect(fix).toMatchObject({ episodeId: 'conv:c-u', revision: 2, closeReason: 'evaluation-arrived' });
+    expect(spanKeys(fix!.spans)).toEqual(spanKeys(run!));
+    expect(fix!.evaluations.map((e) => e.score)).toEqual([0.3]);
+  });
+
   it('a next turn whose first spans name no conversation takes over the wait when it joins (merge path)', () => {
     const { t1, t2, asm } = firstTurnWaiting('c-g');
     const root2 = rootOf(t2!);
