@@ -14,6 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stepsFromSpans } from '../../src/conventions/index.js';
+import type { AgentStep } from '../../src/model/agents.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { at, recordSpans, type Recorder, creditOf } from './sdk.js';
 
@@ -86,19 +87,11 @@ describe('Google ADK', () => {
   });
 
   it('transfer_to_agent is a hand-off of the coordinator to the agent it names, read by that agent (C5)', () => {
-    const { steps } = stepsFromSpans(transferRun());
-    const transfer = steps.find((s) => s.name === 'execute_tool transfer_to_agent')!;
-    expect(transfer.kind).toBe('handoff');
-    expect(transfer.agentName).toBe('coordinator');
-    expect(transfer.handoffTo).toBe('billing_agent');
-    const first = steps.find((s) => s.rewardable && s.agentName === 'billing_agent')!;
-    expect(first.causalInputs).toContain(transfer.stepId);
+    expectTransferHandoff(stepsFromSpans(transferRun()).steps);
   });
 
   it('the routing agent gets credit (before: 0, nothing linked the target to it)', async () => {
-    const credit = await creditOf(transferRun());
-    expect(credit.get('coordinator')).toBeGreaterThan(0);
-    expect(credit.get('billing_agent')).toBeGreaterThan(0);
+    expectBothCredited(await creditOf(transferRun()));
   });
 });
 
@@ -158,18 +151,26 @@ function openinferenceTransferRun(): Span[] {
 
 describe('Google ADK under the OpenInference instrumentor', () => {
   it('transfer_to_agent (a TOOL span with ADK’s attributes) is a hand-off of the coordinator, read by the agent it names (C5)', () => {
-    const { steps } = stepsFromSpans(openinferenceTransferRun());
+    expectTransferHandoff(stepsFromSpans(openinferenceTransferRun()).steps);
+  });
+
+  it('the routing agent gets credit (before: 0, the transfer was a tool nothing read)', async () => {
+    expectBothCredited(await creditOf(openinferenceTransferRun()));
+  });
+});
+
+/** The coordinator's transfer_to_agent is its hand-off to the agent it names, read by that agent's first step (C5). */
+function expectTransferHandoff(steps: readonly AgentStep[]): void {
     const transfer = steps.find((s) => s.name === 'execute_tool transfer_to_agent')!;
     expect(transfer.kind).toBe('handoff');
     expect(transfer.agentName).toBe('coordinator');
     expect(transfer.handoffTo).toBe('billing_agent');
     const first = steps.find((s) => s.rewardable && s.agentName === 'billing_agent')!;
     expect(first.causalInputs).toContain(transfer.stepId);
-  });
+}
 
-  it('the routing agent gets credit (before: 0, the transfer was a tool nothing read)', async () => {
-    const credit = await creditOf(openinferenceTransferRun());
+/** Both the routing agent and the one it routed to get credit. */
+function expectBothCredited(credit: Map<string, number>): void {
     expect(credit.get('coordinator')).toBeGreaterThan(0);
     expect(credit.get('billing_agent')).toBeGreaterThan(0);
-  });
-});
+}
