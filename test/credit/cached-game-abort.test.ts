@@ -28,3 +28,25 @@ describe('CachedGame after its signal aborts', () => {
     expect(calls).toBe(atAbort);
   });
 });
+
+describe('CachedGame.valueMany after one evaluation failed', () => {
+  it('starts none of the call\'s evaluations still waiting for a slot (a failing value function is not asked 2^n times)', async () => {
+    let calls = 0;
+    const failing: Game = {
+      id: 'ep',
+      players: ['a', 'b', 'c', 'd', 'e', 'f'],
+      value: () => {
+        calls++;
+        return new Promise((_, reject) => setTimeout(() => reject(new Error('judge answered HTTP 503')), 5));
+      },
+    };
+    const cg = new CachedGame(failing, { concurrency: 2 });
+    const all = Array.from({ length: 64 }, (_, m) => coalitionFromMask(m, 6));
+    await expect(cg.valueMany(all)).rejects.toThrow(/HTTP 503/);
+    // 64 without the fix (the call throws the first failure anyway)
+    expect(calls).toBeLessThanOrEqual(4);
+    // a later call asks the game again
+    await expect(cg.valueMany([coalitionFromMask(1, 6)])).rejects.toThrow(/HTTP 503/);
+    expect(calls).toBeLessThanOrEqual(5);
+  });
+});

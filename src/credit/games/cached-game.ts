@@ -107,6 +107,11 @@ export class CachedGame implements Game {
    * `BudgetExhaustedError` before a miss beyond the budget, `GameEvaluationError` when the game fails.
    */
   value(coalition: Uint8Array): number | Promise<number> {
+    return this.valueIn(coalition, undefined);
+  }
+
+  /** `value`; `call`: the `valueMany` it belongs to, whose waiting evaluations stop once one of them failed. */
+  private valueIn(coalition: Uint8Array, call: { failed?: unknown } | undefined): number | Promise<number> {
     const key = this.key(coalition);
     const hit = this.cache.get(key);
     if (hit !== undefined) {
@@ -138,7 +143,7 @@ export class CachedGame implements Game {
         return this.store(key, out);
       }
     } else {
-      out = this.queued(coalition);
+      out = this.queued(coalition, call);
     }
     if (typeof out === 'number') return this.store(key, out);
     const p = this.track(key, out);
@@ -155,10 +160,17 @@ export class CachedGame implements Game {
     const out = new Array<number>(coalitions.length);
     const pending: Promise<void>[] = [];
     let budgetError: unknown;
+    // Once one evaluation failed the call throws: those still waiting for a slot are not started
+    // (an exact run over a judge that is down sent every coalition, each with its retries).
+    const call: { failed?: unknown } = {};
+    const noteFailure = (err: unknown) => {
+      call.failed ??= err;
+      throw err;
+    };
     for (let i = 0; i < coalitions.length; i++) {
       let v: number | Promise<number>;
       try {
-        v = this.value(coalitions[i]!);
+        v = this.valueIn(coalitions[i]!, call);
       } catch (err) {
         if (err instanceof BudgetExhaustedError) {
           budgetError = err;
@@ -168,7 +180,7 @@ export class CachedGame implements Game {
         throw err;
       }
       if (typeof v === 'number') out[i] = v;
-      else pending.push(v.then((x) => void (out[i] = x)));
+      else pending.push(v.then((x) => void (out[i] = x), noteFailure));
     }
     if (pending.length > 0) {
       const settled = await Promise.allSettled(pending);
@@ -239,9 +251,13 @@ export class CachedGame implements Game {
     for (const w of waiters) w(err);
   };
 
-  private async queued(coalition: Uint8Array): Promise<number> {
+  private async queued(coalition: Uint8Array, call?: { failed?: unknown }): Promise<number> {
     if (this.active >= this.concurrency || this.waiting.length > 0) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (call?.failed !== undefined) {
+        this.waiting.shift()?.();
+        throw call.failed;
+      }
       // Aborted while waiting (credit.timeoutMs): the run has given up on this value, so the game
       // is not asked for it — before, every coalition still queued (an exact run's 2^n) went on to
       // a slow judge after its episode was abandoned, holding the shared client for the next ones.
