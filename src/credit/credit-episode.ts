@@ -285,7 +285,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
 
   if (options.gameFactory) {
     try {
-      games = await options.gameFactory(input, { messages, agentIds: agents.map((a) => a.agentId), systemValue: R, baseline: b });
+      games = await options.gameFactory(input, { messages, agentIds: agents.map((a) => a.agentId), systemValue: R, baseline: b, ...(signal ? { signal } : {}) });
       // credit and δ_m are mapped back by player name: two players of one name would lose one's value
       checkDistinctPlayers(games.agentGame);
       if (games.messageGame) checkDistinctPlayers(games.messageGame);

@@ -21,7 +21,11 @@ export interface EpisodeGames {
   removalProtocol?: 'mask' | 'null' | 'replay';
 }
 
-export type GameFactory = (input: CreditInput, context: { messages: readonly AgentStep[]; agentIds: readonly string[]; systemValue: number; baseline: number }) => EpisodeGames | Promise<EpisodeGames>;
+/**
+ * `context.signal` aborts when the episode's credit gives up (`timeoutMs`): a game that calls out
+ * (the http judge) cuts its requests with it, so an abandoned episode does not hold the service.
+ */
+export type GameFactory = (input: CreditInput, context: { messages: readonly AgentStep[]; agentIds: readonly string[]; systemValue: number; baseline: number; signal?: AbortSignal }) => EpisodeGames | Promise<EpisodeGames>;
 
 /** Prefix values v_≤t for the messages in causal order (see firstErrorStep). */
 export type PrefixScorer = (messages: readonly AgentStep[]) => readonly number[] | Promise<readonly number[]>;

@@ -80,10 +80,13 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     const judge = c.judge;
     const client = new HttpJudgeClient(judge);
     return {
+      // ctx.signal: the episode's credit.timeoutMs — a given-up episode's calls in flight or
+      // waiting for one of the client's slots (shared by all episodes) are cut with it, not sent
+      // on (with their retries) ahead of the next episodes' calls
       gameFactory: (input, ctx) => ({
-        agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds, playerKind: 'agents' }),
+        agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds, playerKind: 'agents' }, ctx.signal ? { signal: ctx.signal } : {}),
         // judge.players: messages — the same judge scores message coalitions for δ_m
-        ...(judge.players === 'messages' ? { messageGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }) } : {}),
+        ...(judge.players === 'messages' ? { messageGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal ? { signal: ctx.signal } : {}) } : {}),
         kind: 'http',
         removalProtocol: judge.removalProtocol,
       }),

@@ -268,8 +268,11 @@ export class HttpJudgeClient {
           return score;
         },
         (err: unknown) => {
-          this.counters.failures++;
-          this.lastFailure = (err as Error)?.message ?? String(err);
+          // cut by its episode's credit giving up (credit.timeoutMs), not a failure of the judge
+          if (!(err instanceof JudgeError && err.kind === 'aborted')) {
+            this.counters.failures++;
+            this.lastFailure = (err as Error)?.message ?? String(err);
+          }
           this.inflight.delete(key);
           throw err;
         },
@@ -331,6 +334,8 @@ export class HttpJudgeClient {
   }
 
   private async post(url: string, payload: unknown, signal: AbortSignal | undefined, batch: boolean): Promise<unknown> {
+    // given up while it waited for a slot: not sent
+    if (signal?.aborted) throw new JudgeError(`judge call to ${shownUrl(url)} aborted by caller`, 'aborted', false);
     this.counters.calls++;
     if (batch) this.counters.batchCalls++;
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
