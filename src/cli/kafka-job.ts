@@ -24,7 +24,7 @@ import type { EventSink } from '../sinks/types.js';
 import type { CreditedEvents } from '../events/credited-events.js';
 import type { Episode } from '../model/episode.js';
 import type { Logger } from '../telemetry/logger.js';
-import { assemblerObservations, creditStatusOf, SelfTelemetry } from '../telemetry/self-metrics.js';
+import { creditStatusOf, ReplacedAssemblerObservations, SelfTelemetry } from '../telemetry/self-metrics.js';
 
 export interface KafkaJob {
   readonly liveUrl: string | undefined;
@@ -120,21 +120,21 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     }
     return credited;
   };
-  // The runtime makes a fresh assembler after every group join; metrics read the current one.
-  let assembler = stages.assembler;
+  // The runtime makes a fresh assembler after every group join: metrics read the current one's
+  // gauges, and its totals with those of the ones it replaced (no counter falls at a rebalance).
+  const assembler = new ReplacedAssemblerObservations(stages.assembler);
   const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger, ...connection });
   const pipeline = new KafkaPipeline(
     kafkaPipelineConfigOf(config, sourceConfig, stages),
-    { client, createAssembler: () => (assembler = new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+    { client, createAssembler: () => assembler.replace(new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   telemetry.observe(() => {
     const k = pipeline.stats();
-    const a = assembler.stats();
     return {
       consumerLag: k.lag,
       creditQueueDepth: k.queueDepth,
-      ...assemblerObservations(a),
+      ...assembler.read(),
       kafkaRecordsIn: k.recordsIn,
       kafkaSpansIn: k.spansIn,
       kafkaLogRecordsIn: k.logsIn,

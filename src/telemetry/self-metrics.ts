@@ -325,6 +325,37 @@ export function assemblerObservations(a: Partial<EpisodeAssemblerStats>): Observ
   };
 }
 
+/** Assembler observations that are a state now (gauges); the others are totals since the assembler was made. */
+const ASSEMBLER_GAUGES: ReadonlySet<keyof ObservedStats> = new Set<keyof ObservedStats>(['episodesOpen', 'evaluationsPending', 'contentEventsPending', 'episodesAwaitingEvaluation']);
+
+/**
+ * The observations of an assembler a runtime replaces — the Kafka runtime makes a fresh one at
+ * every group join: the totals of the replaced ones are carried over, so the counters on /metrics
+ * (`late_spans_total`, `evaluations_expired_total`, `late_uncorrected_total`…) keep counting
+ * rather than falling to 0 at every rebalance of a running process; the gauges read the current one.
+ */
+export class ReplacedAssemblerObservations {
+  private readonly carried: ObservedStats = {};
+
+  constructor(private current: { stats(): Partial<EpisodeAssemblerStats> }) {}
+
+  /** Makes `next` the current assembler, keeping the totals the one it replaces counted. */
+  replace<A extends { stats(): Partial<EpisodeAssemblerStats> }>(next: A): A {
+    const old = assemblerObservations(this.current.stats());
+    for (const [k, v] of Object.entries(old) as [keyof ObservedStats, number | undefined][]) {
+      if (v !== undefined && !ASSEMBLER_GAUGES.has(k)) this.carried[k] = (this.carried[k] ?? 0) + v;
+    }
+    this.current = next;
+    return next;
+  }
+
+  read(): ObservedStats {
+    const now = assemblerObservations(this.current.stats());
+    for (const [k, v] of Object.entries(this.carried) as [keyof ObservedStats, number][]) now[k] = (now[k] ?? 0) + v;
+    return now;
+  }
+}
+
 /** The `status` attribute of `episodes_credited`: the episode_credit event's estimator status. */
 export function creditStatusOf(events: readonly { event_type: string; estimator?: { status: string } }[]): { status: string } {
   for (const e of events) if (e.event_type === 'episode_credit' && e.estimator) return { status: e.estimator.status };
