@@ -152,6 +152,20 @@ export function sharedListenerPorts(config: AppConfig): string[] {
 }
 
 /**
+ * The DNS-rebinding guard of a server bound to a loopback address: only requests whose Host names a
+ * loopback host (an IP literal, `localhost`, `*.localhost`, which browsers never resolve through DNS)
+ * are served — otherwise a web page the operator visits could rebind its own name to 127.0.0.1 and
+ * read the server's answers through the browser. Any Host is served on other addresses, and a
+ * request without one (HTTP/1.0 clients and probes; browsers always send it).
+ */
+export function loopbackHostAllowed(listenHost: string, hostHeader: string | undefined): boolean {
+  if (!isLoopbackHost(listenHost)) return true;
+  if (hostHeader === undefined) return true;
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+  return isLoopbackHost(name);
+}
+
+/**
  * True for addresses only this machine reaches: `localhost`, 127.0.0.0/8, ::1 (and IPv4-mapped
  * 127.x). `0.0.0.0`, `::` and every other name or address are reachable from elsewhere.
  */

@@ -16,7 +16,7 @@ import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthState, sendJson, serveStatusRoutes } from './health.js';
 import { closeNow, listen } from '../http/server-lifecycle.js';
 import { BearerAuth } from '../http/bearer-auth.js';
-import { createListenerServer, type ListenerSecurity } from '../http/listener-security.js';
+import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../http/listener-security.js';
 
 export class HealthServer {
   private server: Server | undefined;
@@ -37,7 +37,14 @@ export class HealthServer {
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/healthz' && path !== '/readyz' && !this.authorized(req, res)) return;
+    if (path !== '/healthz' && path !== '/readyz') {
+      // on 127.0.0.1 (the default metricsHost) a page could rebind its name to it and read /metrics through the browser
+      if (!loopbackHostAllowed(this.options.host, req.headers.host)) {
+        sendJson(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} not served: the status server listens on a loopback address and answers only requests for localhost (a DNS-rebinding guard); to reach it from elsewhere set telemetry.metricsHost` });
+        return;
+      }
+      if (!this.authorized(req, res)) return;
+    }
     if (!serveStatusRoutes(req, res, this.health, this.telemetry)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
   }
 

@@ -36,7 +36,7 @@ import { LIVE_PAGE_HTML } from './page.js';
 import { RingBuffer } from './ring-buffer.js';
 import { closeNow, listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
-import { createListenerServer, isLoopbackHost, type ListenerSecurity } from '../../http/listener-security.js';
+import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../../http/listener-security.js';
 
 export interface LiveSinkOptions {
   host: string;
@@ -200,13 +200,10 @@ export class LiveSink implements EventSink {
   /**
    * On a loopback address (any: 127.0.0.0/8, ::1, localhost) only loopback names are served: IP
    * literals and `localhost` / `*.localhost`, which browsers never resolve through DNS, so a page
-   * cannot rebind them. The same test as the start-up warning's (isLoopbackHost).
+   * cannot rebind them (loopbackHostAllowed, the status server's guard too).
    */
   private hostAllowed(host: string | undefined): boolean {
-    if (!isLoopbackHost(this.options.host)) return true;
-    if (host === undefined) return true; // HTTP/1.0 clients and probes send none; browsers always do
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-    return isLoopbackHost(name);
+    return loopbackHostAllowed(this.options.host, host);
   }
 
   private boardFrame(): string {
