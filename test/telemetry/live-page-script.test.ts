@@ -455,3 +455,29 @@ describe('live page script: names that carry bidi controls', () => {
     expect(nodes.find((n) => n.tag === 'td')!.content()).toBe(`${untrusted.reviewer} ${untrusted.reviewerId}`);
   });
 });
+
+describe('live page script: a conversation opened again at revision 0', () => {
+  it("shows conv:<id>'s new episode (another trace_ids[0]) beside the earlier one's revision 3 instead of dropping it as an older revision", () => {
+    // conversation mode: once the conversation left the job's memory (closedEpisodeMemory,
+    // retainClosedBytes), or after a restart or rebalance, its next turn opens conv:<id> again at
+    // revision 0, told apart by trace_ids[0] (README, Events) — as the standings key it
+    const page = loadPage();
+    const send = (e: object) => page.sources[0]!.listeners.get((e as { event_type: string }).event_type)!({ data: JSON.stringify(e) });
+    const credit = (revision: number, traceIds: string[], outcome: 'success' | 'failure', agent: string) => ({
+      event_type: 'episode_credit', episode_id: 'conv:c1', episode_revision: revision, trace_ids: traceIds, emitted_at_ms: 1, outcome, system_value: outcome === 'success' ? 1 : 0,
+      close_reason: 'evaluation-arrived', estimator: { name: 'closed-form', status: 'exact' }, agents: [{ agent_id: agent, agent_name: agent, credit: 0.5, ci_low: 0.5, ci_high: 0.5, steps: 1 }],
+    });
+    const [t1, t2, t3, t4, t5] = ['1', '2', '3', '4', '5'].map((d) => d.repeat(32));
+    send(credit(3, [t1!, t2!, t3!, t4!], 'success', 'planner'));
+    send(credit(0, [t5!], 'failure', 'coder'));
+    const cards = page.byId.get('episodes')!.children;
+    expect(cards).toHaveLength(2);
+    const text = cards.map((c) => c.content());
+    expect(text[0]).toMatch(/^conv:c1failure · R=0\.000/);
+    expect(text[0]).toContain('coder');
+    expect(text[1]).toMatch(/^conv:c1success · R=1\.000/);
+    // a correction of the new episode still replaces its card
+    send(credit(1, [t5!], 'success', 'coder'));
+    expect(page.byId.get('episodes')!.children.map((c) => c.content().slice(0, 'conv:c1success'.length))).toEqual(['conv:c1success', 'conv:c1success']);
+  });
+});

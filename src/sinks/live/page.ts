@@ -70,9 +70,9 @@ function bar(value, scale) {
   i.style.width = w + '%'; i.style.left = value >= 0 ? '50%' : (50 - w) + '%';
   b.append(el('span', 'mid'), i); return b;
 }
-function entry(id) {
-  let e = episodes.get(id);
-  if (!e) { e = { credit: null, rewards: [], pairs: [], node: el('section', 'ep') }; episodes.set(id, e); root.prepend(e.node);
+function entry(key, id) {
+  let e = episodes.get(key);
+  if (!e) { e = { id, credit: null, rewards: [], pairs: [], node: el('section', 'ep') }; episodes.set(key, e); root.prepend(e.node);
     while (episodes.size > MAX) {
       let failed = 0, oldestOther;
       for (const [k, v] of episodes) { if (isFailed(v)) failed++; else if (oldestOther === undefined) oldestOther = k; }
@@ -91,9 +91,9 @@ function firstError(fe, agents, rewards) {
   return ['first error: ', ...(step ? [iso(step.name), ' (step ', iso(fe.step_id), ')'] : ['step ', iso(fe.step_id)]), ' by ', ...who, ' — ', ...joined(fe.evidence, '; '),
     ...(ties.length ? [' · ' + ties.length + (ties.length === 1 ? ' other step' : ' other steps') + ' equally likely: ', ...joined(ties, ', ')] : [])];
 }
-function render(id) {
-  const e = episodes.get(id); if (!e) return; const n = e.node; n.replaceChildren(); n.className = isFailed(e) ? 'ep failed' : 'ep';
-  const c = e.credit, h = line('h2', '', iso(id));
+function render(key) {
+  const e = episodes.get(key); if (!e) return; const n = e.node; n.replaceChildren(); n.className = isFailed(e) ? 'ep failed' : 'ep';
+  const c = e.credit, h = line('h2', '', iso(e.id));
   if (c) { h.append(el('span', 'tag ' + c.outcome, c.outcome + ' · R=' + c.system_value.toFixed(3)), el('span', 'muted', ' ' + c.close_reason + ' · ' + c.estimator.name + ' (' + c.estimator.status + ')')); }
   n.append(h);
   if (c) {
@@ -166,7 +166,11 @@ function onAgents(ev) {
 // (or a pipeline) that stopped sending from a quiet minute
 let total = 0, newest = 0;
 function onEvent(ev) {
-  const e = JSON.parse(ev.data), x = entry(e.episode_id); total++; newest = Math.max(newest, e.emitted_at_ms || 0);
+  const e = JSON.parse(ev.data);
+  // a card per (episode_id, trace_ids[0]), as the standings key them: in conversation mode a
+  // conversation that left the job's memory (or a restart, a rebalance) opens conv:<id> again at
+  // revision 0 with another first trace — a new episode, not an older revision of the shown one
+  const key = JSON.stringify([e.episode_id, (e.trace_ids && e.trace_ids[0]) || '']), x = entry(key, e.episode_id); total++; newest = Math.max(newest, e.emitted_at_ms || 0);
   // A correction (higher revision) replaces everything shown for the episode; older revisions' events are ignored.
   const rev = e.episode_revision || 0;
   if (x.rev === undefined || rev > x.rev) { x.rev = rev; x.credit = null; x.rewards = []; x.pairs = []; }
@@ -175,7 +179,7 @@ function onEvent(ev) {
     else if (e.event_type === 'message_reward') x.rewards.push(e);
     else if (e.event_type === 'preference_pair') x.pairs.push(e);
   }
-  render(e.episode_id); document.getElementById('count').textContent = total + ' events' + (newest ? ' · newest ' + when(newest) : '');
+  render(key); document.getElementById('count').textContent = total + ' events' + (newest ? ' · newest ' + when(newest) : '');
 }
 const status = (text) => { document.getElementById('status').textContent = text; };
 // The browser reconnects by itself only after a network error or the end of the stream (the job
