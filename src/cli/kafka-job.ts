@@ -63,6 +63,51 @@ export function kafkaPipelineConfigOf(
 /** The job's sinks (stdout, standings, live page) all take the events as facts and JSON. */
 type CreditedSink = EventSink & Required<Pick<EventSink, 'publishCredited'>>;
 
+/**
+ * What the Kafka runtime calls per closed episode (its `processEpisode`): credit, the job's metrics,
+ * the correction log, then the local sinks (stdout, standings, live page), which see the events
+ * before the commit. The events as facts and JSON (src/events/credited-events.ts): with credit
+ * workers the event objects never reach this thread; the sinks, metrics and correction log read
+ * only those.
+ *
+ * A computation that ends after `stages.creditTimeoutMs` has already failed for the runtime (it
+ * sent the episode to the DLQ at the timeout, src/runtime/kafka-pipeline.ts, and cannot cancel it):
+ * it is counted as a credit failure and its events go to no local sink — published there, the
+ * standings, the live page and stdout showed credit the output topics never got, and
+ * `episodes_credited_total` counted an episode `credit_failures_total` did not.
+ */
+export function jobProcessEpisode(
+  stages: { readonly creditTimeoutMs: number; creditEpisode(episode: Episode): Promise<CreditedEvents> },
+  sinks: readonly CreditedSink[],
+  telemetry: SelfTelemetry,
+  logger: Logger,
+): (episode: Episode) => Promise<CreditedEvents> {
+  const reportCorrection = correctionReporter(logger);
+  return async (episode: Episode): Promise<CreditedEvents> => {
+    telemetry.episodesClosed.add(1, { reason: episode.closeReason });
+    const t0 = performance.now();
+    let credited: CreditedEvents;
+    try {
+      credited = await stages.creditEpisode(episode);
+      const ms = performance.now() - t0;
+      if (ms > stages.creditTimeoutMs) throw new Error(`processEpisode ended after ${Math.round(ms)} ms, past runtime.creditTimeoutMs (${stages.creditTimeoutMs} ms): the episode went to the DLQ at the timeout`);
+    } catch (err) {
+      telemetry.creditFailures.add(1);
+      throw err; // the runtime sends the episode to the DLQ
+    }
+    const events = credited.facts;
+    telemetry.creditLatency.record((performance.now() - t0) / 1000);
+    if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
+    else telemetry.episodesCredited.add(1, creditStatusOf(events));
+    reportCorrection(episode, events);
+    for (const s of sinks) {
+      await s.publishCredited(credited, { episode });
+      for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });
+    }
+    return credited;
+  };
+}
+
 export async function startKafkaJob(config: AppConfig, logger: Logger, processEpisodeOverride?: ProcessEpisodeFn): Promise<KafkaJob> {
   const kafka = config.source.kafka;
   if (!kafka) throw new Error('source.kafka: required when source.kind is kafka (set source.kafka.brokers)');
@@ -96,30 +141,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     throw err;
   }
 
-  const reportCorrection = correctionReporter(logger);
-  // The events as facts and JSON (src/events/credited-events.ts): with credit workers the event
-  // objects never reach this thread; the sinks, metrics and correction log read only those.
-  const processEpisode = async (episode: Episode): Promise<CreditedEvents> => {
-    telemetry.episodesClosed.add(1, { reason: episode.closeReason });
-    const t0 = performance.now();
-    let credited: CreditedEvents;
-    try {
-      credited = await stages.creditEpisode(episode);
-    } catch (err) {
-      telemetry.creditFailures.add(1);
-      throw err; // the runtime sends the episode to the DLQ
-    }
-    const events = credited.facts;
-    telemetry.creditLatency.record((performance.now() - t0) / 1000);
-    if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
-    else telemetry.episodesCredited.add(1, creditStatusOf(events));
-    reportCorrection(episode, events);
-    for (const s of sinks) {
-      await s.publishCredited(credited, { episode });
-      for (const e of events) telemetry.eventsPublished.add(1, { sink: s.name, event_type: e.event_type });
-    }
-    return credited;
-  };
+  const processEpisode = jobProcessEpisode(stages, sinks, telemetry, logger);
   // The runtime makes a fresh assembler after every group join: metrics read the current one's
   // gauges, and its totals with those of the ones it replaced (no counter falls at a rebalance).
   const assembler = new ReplacedAssemblerObservations(stages.assembler);
