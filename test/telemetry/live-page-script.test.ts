@@ -481,3 +481,21 @@ describe('live page script: a conversation opened again at revision 0', () => {
     expect(page.byId.get('episodes')!.children.map((c) => c.content().slice(0, 'conv:c1success'.length))).toEqual(['conv:c1success', 'conv:c1success']);
   });
 });
+
+describe('live page script: an event delivered twice', () => {
+  it('shows a message reward and a preference pair read again (at-least-once output under agent-credit view, an episode re-credited after a rebalance) once, as the standings count them', () => {
+    const page = loadPage();
+    const send = (e: object) => page.sources[0]!.listeners.get((e as { event_type: string }).event_type)!({ data: JSON.stringify(e) });
+    const header = { episode_id: 'ep1', episode_revision: 0, trace_ids: ['t1'], emitted_at_ms: 1 };
+    const reward = (event_id: string, step_id: string) => ({ ...header, event_type: 'message_reward', event_id, step_id, agent_id: 'coder', agent_name: 'coder', name: 'execute_tool search', reward: -0.5, failure_role: 'first-error' });
+    const pair = { ...header, event_type: 'preference_pair', event_id: 'p1', agent_id: 'coder', margin: 0.5, reason: 'first error', rejected: { name: 'execute_tool search', output: 'x' } };
+    for (let i = 0; i < 2; i++) {
+      send(reward('r1', 'a1a1a1a1a1a1a1a1'));
+      send(reward('r2', 'b2b2b2b2b2b2b2b2'));
+      send(pair);
+    }
+    const text = page.byId.get('episodes')!.children[0]!.content();
+    expect(text).toContain('2 message rewards');
+    expect(text.match(/pair for /g)).toHaveLength(1);
+  });
+});

@@ -174,10 +174,13 @@ function onEvent(ev) {
   // A correction (higher revision) replaces everything shown for the episode; older revisions' events are ignored.
   const rev = e.episode_revision || 0;
   if (x.rev === undefined || rev > x.rev) { x.rev = rev; x.credit = null; x.rewards = []; x.pairs = []; }
+  // an event delivered again (at-least-once output read by agent-credit view, an episode credited
+  // again after a rebalance) is the same event_id: shown once, as the standings count it once
+  const again = (list) => list.some((o) => o.event_id === e.event_id);
   if (rev === x.rev) {
     if (e.event_type === 'episode_credit') x.credit = e;
-    else if (e.event_type === 'message_reward') x.rewards.push(e);
-    else if (e.event_type === 'preference_pair') x.pairs.push(e);
+    else if (e.event_type === 'message_reward') { if (!again(x.rewards)) x.rewards.push(e); }
+    else if (e.event_type === 'preference_pair') { if (!again(x.pairs)) x.pairs.push(e); }
   }
   render(key); document.getElementById('count').textContent = total + ' events' + (newest ? ' · newest ' + when(newest) : '');
 }
