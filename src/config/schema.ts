@@ -73,6 +73,25 @@ const SourceSchema = z
     if (s.kind === 'kafka' && !s.kafka) {
       ctx.addIssue({ code: 'custom', path: ['kafka'], message: 'source.kind is kafka: set source.kafka.brokers (e.g. [localhost:9092])' });
     }
+    // A topic's records are decoded as the one signal its key names (spans first): with one topic
+    // for two keys, the other signal's records failed to decode, every one to the dead-letter topic.
+    const k = s.kafka;
+    if (k) {
+      const keys = [
+        ['spansTopic', k.spansTopic],
+        ['logsTopic', k.logsTopic],
+        ['evaluationsTopic', k.evaluationsTopic],
+      ] as const;
+      for (const [i, [key, topic]] of keys.entries()) {
+        const first = keys.find(([, t], j) => j < i && t !== null && t === topic);
+        if (topic === null || !first) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kafka', key],
+          message: `"${topic}" is also source.kafka.${first[0]}: each input topic carries one signal (its records are decoded as ${first[0] === 'spansTopic' ? 'OTLP spans' : 'OTLP logs'}) — ${key === 'evaluationsTopic' ? 'give the evaluation records a topic of their own' : "give the collector's kafka exporter a topic per signal (traces.topic and logs.topic; in versions with a single topic setting, one exporter per pipeline, each with its own topic) and name each here, or set source.kafka.logsTopic to null"}`,
+        });
+      }
+    }
   });
 
 const StdoutSinkSchema = z.strictObject({

@@ -239,3 +239,18 @@ describe('configuration loading', () => {
     expect(resolveEnvPath(AppConfigSchema, ['NOPE'])).toBeUndefined();
   });
 });
+
+describe('source.kafka input topics', () => {
+  // a topic is decoded as the signal of its first key: the other signal's records all went to the DLQ
+  it('one topic named by two of spansTopic, logsTopic and evaluationsTopic is refused, naming both keys', () => {
+    const base = 'source:\n  kind: kafka\n  kafka:\n    brokers: [localhost:9092]\n';
+    const m = errorOf(`${base}    spansTopic: telemetry\n    logsTopic: telemetry\n`);
+    expect(m).toContain('source.kafka.logsTopic: "telemetry" is also source.kafka.spansTopic');
+    expect(m).toContain('a topic per signal');
+    expect(errorOf(`${base}    logsTopic: evals\n    evaluationsTopic: evals\n`)).toContain('source.kafka.evaluationsTopic: "evals" is also source.kafka.logsTopic');
+    expect(errorOf(`${base}    evaluationsTopic: otlp_spans\n`)).toContain('source.kafka.evaluationsTopic: "otlp_spans" is also source.kafka.spansTopic');
+    // distinct topics, and logsTopic null beside the default spans topic, load
+    expect(loadConfig({ text: `${base}    logsTopic: null\n    evaluationsTopic: evals\n`, env: {} }).config.source.kafka!.logsTopic).toBeNull();
+    expect(loadConfig({ text: base, env: {} }).config.source.kafka!.spansTopic).toBe('otlp_spans');
+  });
+});
