@@ -238,6 +238,23 @@ export const AppConfigSchema = z.strictObject({
   sinks: SinksSchema.default(() => SinksSchema.parse({})),
   telemetry: TelemetrySchema.default(() => TelemetrySchema.parse({})),
   runtime: RuntimeSchema.default(() => RuntimeSchema.parse({})),
+}).superRefine((c, ctx) => {
+  // An output topic read as input: the job's events failed to decode as OTLP and went to the
+  // dead-letter topic — and with the dead-letter topic an input, each undecodable record was
+  // written back to the topic it came from, read again and dead-lettered again, for ever.
+  const k = c.source.kind === 'kafka' ? c.source.kafka : undefined;
+  if (!k) return;
+  const inputs = new Map<string, string>();
+  for (const [key, topic] of [['evaluationsTopic', k.evaluationsTopic], ['logsTopic', k.logsTopic], ['spansTopic', k.spansTopic]] as const) if (topic !== null) inputs.set(topic, key);
+  for (const [name, topic] of Object.entries(c.sinks.kafka.topics)) {
+    const input = inputs.get(topic);
+    if (input === undefined) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sinks', 'kafka', 'topics', name],
+      message: `"${topic}" is also source.kafka.${input}: the job would read what it writes there${name === 'dlq' ? ' (an undecodable record dead-lettered back into its own topic, read and dead-lettered again without end)' : ' (its events are not OTLP: each would go to the dead-letter topic)'} — give the output a topic of its own`,
+    });
+  }
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 export type AppConfigInput = z.input<typeof AppConfigSchema>;

@@ -254,3 +254,17 @@ describe('source.kafka input topics', () => {
     expect(loadConfig({ text: base, env: {} }).config.source.kafka!.spansTopic).toBe('otlp_spans');
   });
 });
+
+describe('sinks.kafka.topics against the input topics', () => {
+  const base = 'source:\n  kind: kafka\n  kafka:\n    brokers: [localhost:9092]\n';
+  // the job would read its own output: a dead letter written back to its topic is read and dead-lettered again, without end
+  it('an output topic that is an input topic is refused, naming both keys', () => {
+    const dlq = errorOf(`${base}sinks:\n  kafka:\n    topics: { dlq: otlp_spans }\n`);
+    expect(dlq).toContain('sinks.kafka.topics.dlq: "otlp_spans" is also source.kafka.spansTopic');
+    expect(dlq).toContain('without end');
+    expect(errorOf(`${base}    evaluationsTopic: judged\nsinks:\n  kafka:\n    topics: { rewards: judged }\n`)).toContain('sinks.kafka.topics.rewards: "judged" is also source.kafka.evaluationsTopic');
+    // logsTopic null frees otlp_logs; an otlp-http job does not read the Kafka topics
+    expect(loadConfig({ text: `${base}    logsTopic: null\nsinks:\n  kafka:\n    topics: { dlq: otlp_logs }\n`, env: {} }).config.sinks.kafka.topics.dlq).toBe('otlp_logs');
+    expect(loadConfig({ text: 'source:\n  kafka:\n    brokers: [localhost:9092]\nsinks:\n  kafka:\n    topics: { dlq: otlp_spans }\n', env: {} }).config.source.kind).toBe('otlp-http');
+  });
+});
