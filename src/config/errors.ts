@@ -55,6 +55,8 @@ const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers'
 
 /** The value with secret keys (at any depth) replaced, for messages. */
 function scrub(value: unknown, depth = 0): unknown {
+  // a URL's user:password@ (a token endpoint or judge URL given with credentials, which is refused)
+  if (typeof value === 'string') return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1(credentials hidden)@');
   if (value === null || typeof value !== 'object' || depth > 10 || value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '(hidden)' : scrub(v, depth + 1)]));

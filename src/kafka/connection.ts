@@ -73,6 +73,10 @@ export const KafkaSaslSchema = z
     if (s.tokenEndpoint !== undefined && /^http:/i.test(s.tokenEndpoint) && !/^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/i.test(s.tokenEndpoint)) {
       ctx.addIssue({ code: 'custom', path: ['tokenEndpoint'], message: 'use https: the client secret goes to the token endpoint (http only on a loopback address)' });
     }
+    // fetch refuses such a URL, and its error quoted it — password included — at every token fetch
+    if (s.tokenEndpoint !== undefined && URL.canParse(s.tokenEndpoint) && (new URL(s.tokenEndpoint).username !== '' || new URL(s.tokenEndpoint).password !== '')) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEndpoint'], message: 'a URL with user:password@ is refused by fetch: give the client credentials as clientId and clientSecret (sent as HTTP Basic) and remove them from the URL' });
+    }
     if (s.tokenEndpoint !== undefined) {
       for (const k of ['clientId', 'clientSecret'] as const) if (s[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required with tokenEndpoint${k === 'clientSecret' ? ' (best from AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_SECRET)' : ''}` });
     } else {

@@ -268,3 +268,11 @@ describe('sinks.kafka.topics against the input topics', () => {
     expect(loadConfig({ text: 'source:\n  kafka:\n    brokers: [localhost:9092]\nsinks:\n  kafka:\n    topics: { dlq: otlp_spans }\n', env: {} }).config.source.kind).toBe('otlp-http');
   });
 });
+
+describe('a URL refused for its user:password@ is not echoed with them', () => {
+  it('credit.judge.url', () => {
+    const m = errorOf('credit:\n  game: http\n  judge: { url: "http://u:pw-1234@localhost:8000/judge" }\n');
+    expect(m).toContain('credit.judge.url: a URL with user:password@ is refused by fetch');
+    expect(m).not.toContain('pw-1234');
+  });
+});

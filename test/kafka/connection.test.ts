@@ -93,6 +93,22 @@ describe('source.kafka.ssl / sasl', () => {
     expect(err?.message).not.toContain('12345678');
   });
 
+  // fetch refuses such a URL ("Request cannot be constructed from a URL that includes credentials: <the URL>"):
+  // every token fetch failed, and the error quoting the URL put the password in the job's log
+  it('an oauthbearer tokenEndpoint with user:password@ is refused at start, without echoing the password', () => {
+    const err = (() => {
+      try {
+        kafkaConfig('    ssl: true\n    sasl: { mechanism: oauthbearer, tokenEndpoint: "https://client:s3cr3t@idp.example/token", clientId: c, clientSecret: x }\n');
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toContain('source.kafka.sasl.tokenEndpoint: a URL with user:password@ is refused by fetch: give the client credentials as clientId and clientSecret');
+    expect(err?.message).not.toContain('s3cr3t');
+    expect(kafkaConfig('    ssl: true\n    sasl: { mechanism: oauthbearer, tokenEndpoint: "https://idp.example/token", clientId: c, clientSecret: x }\n').sasl?.tokenEndpoint).toBe('https://idp.example/token');
+  });
+
   it('handshake errors get the key to check', () => {
     const sasl = Object.assign(new Error('SASL PLAIN authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN'), { name: 'KafkaJSSASLAuthenticationError' });
     expect(explainConnectionError(sasl).message).toMatch(/check source\.kafka\.sasl/);
