@@ -194,7 +194,8 @@ async function defaultClient(kafka: NonNullable<AppConfig['source']['kafka']>, e
 async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps): Promise<void> {
   const kafka = config.source.kafka!;
   const sasl = kafka.sasl;
-  const who = sasl?.mechanism === 'oauthbearer' ? `with a token from ${sasl.tokenEndpoint ?? (sasl.tokenFile !== undefined ? sasl.tokenFile : (sasl.tokenCommand ?? []).join(' '))}` : `as ${sasl?.username}`;
+  // a command by its program only: its arguments may be secrets (as in oauthbearer.ts's errors)
+  const who = sasl?.mechanism === 'oauthbearer' ? `with a token from ${sasl.tokenEndpoint ?? (sasl.tokenFile !== undefined ? sasl.tokenFile : `the command ${sasl.tokenCommand?.[0] ?? ''}`)}` : `as ${sasl?.username}`;
   const security = `${kafka.ssl === false ? 'plaintext' : 'TLS'}${sasl ? `, SASL ${sasl.mechanism} ${who}` : ''}`;
   let admin: KafkaAdmin;
   let client: KafkaClient;

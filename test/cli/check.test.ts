@@ -115,3 +115,17 @@ describe('agent-credit check: the value function run would load', () => {
     expect(renderCheckReport(down)).toMatch(new RegExp(`✗ http judge: cannot connect to 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\) — check credit\\.judge\\.url`));
   });
 });
+
+describe('agent-credit check: the connection line', () => {
+  // the command's arguments may be secrets (a signer's --secret-key): the token provider's errors never quote them, nor may check
+  it('names an oauthbearer tokenCommand by its program, without its arguments', async () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { source: { kind: 'kafka', kafka: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, ssl: true, sasl: { mechanism: 'oauthbearer', tokenCommand: ['msk-signer', '--secret-key', 'AKIA-s3cr3t'] } } }, sinks: { live: { enabled: false } } },
+    }).config;
+    const report = await runChecks(config, { kafkaClient: async () => new FakeKafka() });
+    const text = renderCheckReport(report);
+    expect(text).toContain('kafka: connected to fake:9092 (TLS, SASL oauthbearer with a token from the command msk-signer)');
+    expect(text).not.toContain('s3cr3t');
+  });
+});
