@@ -80,7 +80,8 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
     // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
     const limit = neededMaxMessageBytes(config);
     const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
-    await admin.ensureTopics(Object.values(config.topics).map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
+    // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
+    await admin.ensureTopics([...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
   } finally {
     await admin.disconnect();
   }
