@@ -195,9 +195,9 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
     hint = tlsHint(text, prefix);
   } else if (text.includes(`${prefix}.sasl.`)) {
     // a token provider's own error (oauthbearer.ts) already names its key
-  } else if (/OAUTHBEARER|invalid_token|oauthbearer/i.test(text)) {
+  } else if (/OAUTHBEARER|invalid_token|oauthbearer/i.test(withoutHosts(text))) {
     hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token (issuer, audience, scope, expiry: see the broker's sasl.oauthbearer.* settings)`;
-  } else if (/SASL|Authentication failed|authentication/i.test(text)) {
+  } else if (/SASL|Authentication failed|authentication/i.test(withoutHosts(text))) {
     hint = `check ${prefix}.sasl (mechanism, username, password — AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD) against the listener's SASL settings`;
   } else if ((hint = tlsHint(text, prefix)) !== undefined) {
     // a TLS failure kafkajs reported
@@ -213,6 +213,15 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
   const wrapped = new Error(`${e.message} — ${hint}`, { cause: e });
   wrapped.name = e.name;
   return wrapped;
+}
+
+/**
+ * `text` without the host names it quotes ("getaddrinfo ENOTFOUND kafka-sasl.example", "host:port"),
+ * for the SASL patterns: a broker named for its listener (kafka-sasl, …-oauthbearer) that does not
+ * resolve was sent to check the SASL password instead of the broker list.
+ */
+function withoutHosts(text: string): string {
+  return text.replace(/\b(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME) \S+/g, '$1').replace(/\b[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(\.[A-Za-z0-9-]+|:\d+)\b/g, '<host>');
 }
 
 /** The setting to check for a TLS failure (Node's message or code in `text`), or undefined. */

@@ -117,6 +117,13 @@ describe('source.kafka.ssl / sasl', () => {
     expect(explainConnectionError(new Error('Connection error: certificate has expired')).message).toMatch(/outside its validity period/);
     expect(explainConnectionError(new Error("Connection error: Hostname/IP does not match certificate's altnames")).message).toMatch(/set source\.kafka\.ssl\.servername/);
     expect(explainConnectionError(new Error('Connection error: write EPROTO ... wrong version number')).message).toMatch(/does the listener speak TLS/);
+    // a broker host named for its listener: the broker list to check, not the SASL password
+    for (const host of ['kafka-sasl.example.com', 'kafka-sasl', 'broker-oauthbearer.internal']) {
+      const notFound = Object.assign(new Error(`Connection error: getaddrinfo ENOTFOUND ${host}`), { name: 'KafkaJSNumberOfRetriesExceeded' });
+      expect(explainConnectionError(notFound).message).toBe(`Connection error: getaddrinfo ENOTFOUND ${host} — check source.kafka.brokers (host:port of a listener this client can reach)`);
+    }
+    const scram = new Error('SASL SCRAM SHA512 authentication failed: broker kafka-plain.example:9094: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
+    expect(explainConnectionError(scram).message).toMatch(/check source\.kafka\.sasl \(mechanism/);
     const other = new Error('source.kafka.spansTopic: topic "x" does not exist');
     expect(explainConnectionError(other)).toBe(other);
   });
