@@ -174,10 +174,15 @@ export class LocalPipeline implements OtlpHandler {
         throw new ReceiverBusyError(`credit queue full after ${taken} of this request's ${spans.length} spans (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later — the spans already taken are dropped as duplicates`);
       }
       taken += slice.length;
-      this.counters.spansIn += slice.length;
-      this.deps.assembler.addSpans(slice);
-      this.enqueue(this.deps.assembler.tick());
+      this.takeSlice(slice);
     }
+  }
+
+  /** One slice of whole traces into the assembler, and the episodes that closed into the credit queue. */
+  private takeSlice(slice: Span[]): void {
+    this.counters.spansIn += slice.length;
+    this.deps.assembler.addSpans(slice);
+    this.enqueue(this.deps.assembler.tick());
   }
 
   /**
@@ -188,9 +193,10 @@ export class LocalPipeline implements OtlpHandler {
    * full … retry later" (the queue was checked only before each request).
    */
   async feedSpans(spans: Span[]): Promise<void> {
+    if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     for (const slice of traceSlices(spans, SPANS_PER_SLICE)) {
       while (this.inOrder.length >= this.options.creditQueueMax) await this.drain();
-      this.onSpans(slice);
+      this.takeSlice(slice);
     }
   }
 
