@@ -254,17 +254,15 @@ export class CachedGame implements Game {
   private async queued(coalition: Uint8Array, call?: { failed?: unknown }): Promise<number> {
     if (this.active >= this.concurrency || this.waiting.length > 0) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-      if (call?.failed !== undefined) {
+      // Another evaluation of the same valueMany failed, or aborted while waiting (credit.timeoutMs):
+      // the run has given up on this value, so the game is not asked for it — before, every
+      // coalition still queued (an exact run's 2^n) went on to a slow judge after its episode was
+      // abandoned, holding the shared client for the next ones. The slot this waiter was handed
+      // goes to the next one, which stops the same way.
+      const stop = call?.failed !== undefined ? call.failed : this.signal?.aborted ? new EstimationAbortedError(this.signal.reason) : undefined;
+      if (stop !== undefined) {
         this.waiting.shift()?.();
-        throw call.failed;
-      }
-      // Aborted while waiting (credit.timeoutMs): the run has given up on this value, so the game
-      // is not asked for it — before, every coalition still queued (an exact run's 2^n) went on to
-      // a slow judge after its episode was abandoned, holding the shared client for the next ones.
-      // The slot this waiter was handed goes to the next one, which stops the same way.
-      if (this.signal?.aborted) {
-        this.waiting.shift()?.();
-        throw new EstimationAbortedError(this.signal.reason);
+        throw stop;
       }
     }
     this.active++;
