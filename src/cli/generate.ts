@@ -6,7 +6,7 @@
  * researchers: a corpus to compare estimators on without a fleet (researcher review: there was no
  * way to produce one from the CLI).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/index.js';
 import { episodeSeed } from '../credit/episode-seed.js';
@@ -24,6 +24,21 @@ export interface GenerateOptions {
   baseTimeMs?: number;
   spacingMs?: number;
   encoding: 'proto' | 'json';
+  /** Replace a corpus already in `dir` (its run files and expected.ndjson are removed first). */
+  force?: boolean;
+}
+
+/** A file `generate` writes: a run's traces or logs, or the expected.ndjson. */
+const CORPUS_FILE = /^(\d{4,}-(traces|logs)\.(pb|json)|expected\.ndjson)$/;
+
+/**
+ * The corpus files already in `dir`. Writing over them in place left the runs of a larger older
+ * corpus (or the other encoding's files) beside the new ones: `replay <dir>` then credited runs that
+ * expected.ndjson no longer described, without a word.
+ */
+function corpusFilesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => CORPUS_FILE.test(f)).sort();
 }
 
 /** Names a flag's unknown values and the accepted ones, as ConfigError. */
@@ -43,6 +58,10 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
   // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
   if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new ConfigError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
+  const old = corpusFilesIn(o.dir);
+  if (old.length > 0 && o.force !== true) {
+    throw new ConfigError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);
+  }
   // The corpus's options are mixed into the fleet seed: trace ids come from the seed, so two corpora
   // with one --seed and other --agents (say) had the same ids and merged when replayed together
   // (researcher review). The same seed and options still give the same files.
@@ -57,6 +76,7 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
     ...(o.baseTimeMs !== undefined ? { baseTimeMs: o.baseTimeMs } : {}),
     ...(o.spacingMs !== undefined ? { spacingMs: o.spacingMs } : {}),
   });
+  for (const f of old) rmSync(join(o.dir, f));
   mkdirSync(o.dir, { recursive: true });
   const width = Math.max(4, String(runs.length - 1).length);
   const ext = o.encoding === 'json' ? 'json' : 'pb';

@@ -529,7 +529,8 @@ export function buildProgram(): Command {
     .option('--start-ms <ms>', 'start of the first run, unix ms; runs follow each other by --spacing-ms (default: a seeded start per run)')
     .option('--spacing-ms <ms>', 'time between run starts with --start-ms (default: 60000)')
     .option('--encoding <enc>', 'proto or json (default: proto)')
-    .action(async (dir: string, f: { episodes?: string; seed?: string; kinds?: string; conventions?: string; agents?: string; steps?: string; startMs?: string; spacingMs?: string; encoding?: string }) => {
+    .option('--force', 'replace a corpus already in <dir> (its NNNN-traces/logs files and expected.ndjson are removed first; other files are kept)')
+    .action(async (dir: string, f: { episodes?: string; seed?: string; kinds?: string; conventions?: string; agents?: string; steps?: string; startMs?: string; spacingMs?: string; encoding?: string; force?: boolean }) => {
       const { generateFiles } = await import('./generate.js');
       if (f.encoding !== undefined && f.encoding !== 'proto' && f.encoding !== 'json') throw new ConfigError([`--encoding: use proto or json, got ${JSON.stringify(f.encoding)}`]);
       const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
@@ -544,6 +545,7 @@ export function buildProgram(): Command {
         ...(f.startMs !== undefined ? { baseTimeMs: int('--start-ms', 0)(f.startMs) } : {}),
         ...(f.spacingMs !== undefined ? { spacingMs: int('--spacing-ms', 0)(f.spacingMs) } : {}),
         encoding: f.encoding === 'json' ? 'json' : 'proto',
+        force: f.force === true,
       });
       process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);
     });

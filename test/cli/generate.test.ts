@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreditEventSchema } from '../../src/events/schemas.js';
@@ -64,4 +64,25 @@ describe('agent-credit generate', () => {
     const both = [...ids(a), ...ids(b)];
     expect(new Set(both).size).toBe(4);
   }, 60_000);
+
+  it('does not mix a new corpus into an older one in the same directory: refuses (exit 2), or replaces it with --force', () => {
+    // Written in place, 3 runs over a 5-run corpus left runs 0003 and 0004 beside them: replay
+    // credited 5 episodes while expected.ndjson described 3.
+    const dir = tempDir('ac-gen-');
+    expect(cli(['generate', dir, '--episodes', '5', '--seed', '2']).status).toBe(0);
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const before = readdirSync(dir).sort();
+    const refused = cli(['generate', dir, '--episodes', '3', '--seed', '4']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('already holds a corpus (11 files, e.g. 0000-logs.pb)');
+    expect(refused.stderr).toContain('--force to replace that corpus');
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(cli(['generate', dir, '--episodes', '3', '--seed', '4', '--encoding', 'json', '--force']).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['0000-logs.json', '0000-traces.json', '0001-logs.json', '0001-traces.json', '0002-logs.json', '0002-traces.json', 'expected.ndjson', 'notes.txt']);
+    const expected = readFileSync(join(dir, 'expected.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { trace_id: string }).trace_id);
+    const r = cli(['replay', dir, '--no-summary']);
+    expect(r.status).toBe(0);
+    const credited = r.stdout.trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l))).filter((e) => e.event_type === 'episode_credit').map((e) => e.episode_id);
+    expect(credited.sort()).toEqual(expected.sort());
+  }, 120_000);
 });
