@@ -96,7 +96,10 @@ export function jobProcessEpisode(
       throw err; // the runtime sends the episode to the DLQ
     }
     const events = credited.facts;
-    telemetry.creditLatency.record((performance.now() - t0) / 1000);
+    // From close, as the description and the local runtime have it: the job's assembler stamps
+    // closedAtMs with the wall clock. Measured from t0 it left out the wait in the credit queue
+    // (runtime.creditConcurrency), so a credit backlog never showed in the latency.
+    telemetry.creditLatency.record(Math.max(0, Date.now() - episode.closedAtMs) / 1000);
     if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
     else telemetry.episodesCredited.add(1, creditStatusOf(events));
     reportCorrection(episode, events);

@@ -23,7 +23,7 @@ function setup(creditMs: number, creditTimeoutMs: number) {
   const telemetry = new SelfTelemetry();
   const stages = { creditTimeoutMs, creditEpisode: () => new Promise<CreditedEvents>((r) => setTimeout(() => r(creditedFromEvents([])), creditMs)) };
   const process = jobProcessEpisode(stages, [sink], telemetry, silentLogger());
-  const episode = { episodeId: 'e1', revision: 0, closeReason: 'root-ended' } as unknown as Episode;
+  const episode = { episodeId: 'e1', revision: 0, closeReason: 'root-ended', closedAtMs: Date.now() } as unknown as Episode;
   return { published, telemetry, run: () => process(episode) };
 }
 
@@ -43,6 +43,19 @@ describe('kafka job: credit that ends past runtime.creditTimeoutMs', () => {
     await run();
     expect(published).toHaveLength(1);
     expect(sample(await telemetry.metricsText(), 'agent_credit_credit_failures_total')).toBe(0);
+    await telemetry.shutdown();
+  });
+
+  it('credit_latency_seconds counts from close, with the wait in the credit queue (runtime.creditConcurrency)', async () => {
+    // The runtime calls processEpisode when a credit slot frees: an episode that closed 2 s before
+    // (a backlog) was recorded as the few ms of its own computation.
+    const telemetry = new SelfTelemetry();
+    const stages = { creditTimeoutMs: 5_000, creditEpisode: async () => creditedFromEvents([]) };
+    const process = jobProcessEpisode(stages, [], telemetry, silentLogger());
+    await process({ episodeId: 'e2', revision: 0, closeReason: 'root-ended', closedAtMs: Date.now() - 2_000 } as unknown as Episode);
+    const text = await telemetry.metricsText();
+    expect(sample(text, 'agent_credit_credit_latency_seconds_count')).toBe(1);
+    expect(sample(text, 'agent_credit_credit_latency_seconds_sum')).toBeGreaterThanOrEqual(2);
     await telemetry.shutdown();
   });
 });
