@@ -335,7 +335,8 @@ export interface EvaluationThresholds {
  *   `min + max − score`), mapped from its range to [0, 1] and clamped (or kept in the range's
  *   units with `normalize: false`), flagged when that R is below τ of its name.
  * - A score of any other name flags only at 0 or below — its evaluator's worst verdict (a binary
- *   judge's 0, `{"score": false}`). Its range, direction and pass mark are unknown: span-level
+ *   judge's 0, `{"score": false}`) —, or at 1 or above for the lower-is-better names DeepEval and
+ *   Phoenix share (toxicity, bias, hallucination: `isLowerIsBetterMetric`). Its range, direction and pass mark are unknown: span-level
  *   metrics come many at once (answer relevancy, faithfulness, toxicity, hallucination), with
  *   thresholds of their own (DeepEval: 0.7 relevancy, a toxicity *maximum* of 0.5) and half of
  *   them lower-is-better; the run's τ (0.5 by default) applied to them flagged a relevancy of 0.4
@@ -362,8 +363,9 @@ export function isFailingEvaluation(
     const normalized = Math.min(1, Math.max(0, fromLabel));
     R = normalize ? normalized : range.min + normalized * (range.max - range.min);
   } else if (ev.score !== undefined && Number.isFinite(ev.score)) {
-    // a name nothing is configured for: only its worst verdict flags (the rule before 708b78a)
-    if (configuredRange === undefined && ownThreshold === undefined) return ev.score <= 0;
+    // a name nothing is configured for: only its worst verdict flags (the rule before 708b78a) —
+    // 1 for the lower-is-better metrics evaluators name alike, else 0
+    if (configuredRange === undefined && ownThreshold === undefined) return isLowerIsBetterMetric(ev.name) ? ev.score >= 1 : ev.score <= 0;
     // a percent ("80%") is a fraction of its range (credit-episode.ts scoreOf)
     const score = ev.scoreIsFraction === true ? range.min + ev.score * (range.max - range.min) : ev.score;
     const oriented = range.higherIsBetter === false ? range.min + range.max - score : score;
@@ -374,6 +376,23 @@ export function isFailingEvaluation(
 }
 
 const UNIT_RANGE: EvaluationScoreRange = { min: 0, max: 1 };
+
+/**
+ * Metric names that DeepEval (Toxicity, Bias, Hallucination: 0 is best, the threshold a maximum)
+ * and Phoenix (hallucination, toxicity: `hallucinated` / `toxic` score 1) both score lower-is-better
+ * on [0, 1]. Unconfigured, their worst verdict is 1: read as higher-is-better, every clean 0.0 on
+ * a span flagged its step — harmful in successful runs, the first error of failed ones — and a
+ * fully toxic 1.0 did not. Matched on the last segment of the name, letters and digits only, case
+ * folded (`Toxicity`, `deepeval.toxicity`, `hallucination_score`). Configuring the name
+ * (`normalization.<name>`, `successThreshold.<name>`) replaces this default.
+ */
+const LOWER_IS_BETTER_METRICS = new Set(['toxicity', 'bias', 'hallucination']);
+
+export function isLowerIsBetterMetric(name: string): boolean {
+  const last = name.slice(Math.max(name.lastIndexOf('.'), name.lastIndexOf('/'), name.lastIndexOf(':')) + 1);
+  const key = last.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/(metric|score)$/, '');
+  return LOWER_IS_BETTER_METRICS.has(key);
+}
 
 /**
  * The system-level evaluation of an episode: one that evaluates the run (`evaluatesRun`), with a

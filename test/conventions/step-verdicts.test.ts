@@ -62,7 +62,18 @@ describe('a step verdict is read as the run verdict is', () => {
 
   it('a name nothing is configured for flags only at its worst score 0, whatever defaultSuccessThreshold says (708b78a flagged 0.2 and 0.49: every mediocre relevancy, every clean toxicity)', () => {
     expect([0, 0.2, 0.49, 0.5, 1].map((s) => writerFlagged('answer_relevancy', s))).toEqual([true, false, false, false, false]);
-    expect([0, 0.05, 0.3, 1].map((s) => writerFlagged('toxicity', s, { defaultSuccessThreshold: 0.7 }))).toEqual([true, false, false, false]);
+    expect([0, 0.05, 0.3, 1].map((s) => writerFlagged('faithfulness', s, { defaultSuccessThreshold: 0.7 }))).toEqual([true, false, false, false]);
+  });
+
+  it('an unconfigured lower-is-better metric (DeepEval / Phoenix toxicity, bias, hallucination) flags only at its worst score 1, not at a clean 0', () => {
+    // read as higher-is-better, every clean 0.0 toxicity on a step flagged it harmful, and a toxic 1.0 passed
+    for (const name of ['toxicity', 'Toxicity', 'Bias', 'hallucination', 'deepeval.Hallucination', 'toxicity_score', 'HallucinationMetric']) {
+      expect([0, 0.05, 0.5, 0.99, 1].map((s) => writerFlagged(name, s, { defaultSuccessThreshold: 0.7 })), name).toEqual([false, false, false, false, true]);
+    }
+    // names that only contain one of them are not taken for it
+    expect([0, 1].map((s) => writerFlagged('non_toxicity', s))).toEqual([true, false]);
+    // configured, the name follows its configuration (here: higher-is-better on [0, 1])
+    expect([0, 0.4, 1].map((s) => writerFlagged('toxicity', s, { normalization: { toxicity: { min: 0, max: 1 } } }))).toEqual([true, true, false]);
   });
 
   it('τ per evaluation name applies to steps: successThreshold.helpfulness 0.2 on 1–5 flags only the worst score', () => {
