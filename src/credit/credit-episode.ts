@@ -12,6 +12,7 @@ import { type CausalGraph, buildCausalGraph, duplicatesOf, isErroneous, isMessag
 import type { z } from 'zod';
 import { describeIssue } from '../config/errors.js';
 import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
+import { isLowerIsBetterMetric } from '../conventions/metric-direction.js';
 import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
 import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
@@ -106,10 +107,23 @@ interface Score {
   scale: number;
 }
 
+const UNIT_RANGE = Object.freeze({ min: 0, max: 1 });
+const LOWER_IS_BETTER_UNIT_RANGE = Object.freeze({ min: 0, max: 1, higherIsBetter: false });
+
+/**
+ * The range of an evaluation name: `normalization.<name>`, else [0, 1] — lower-is-better for the
+ * names DeepEval and Phoenix both score so (toxicity, bias, hallucination; `isLowerIsBetterMetric`):
+ * read higher-is-better, a run whose only verdict was DeepEval's toxicity 0.0 was a failure (R = 0)
+ * and a hallucination of 0.9 a success.
+ */
+function scoreRangeOf(options: CreditOptions, name: string): { readonly min: number; readonly max: number; readonly higherIsBetter?: boolean } {
+  return options.normalization[name] ?? (isLowerIsBetterMetric(name) ? LOWER_IS_BETTER_UNIT_RANGE : UNIT_RANGE);
+}
+
 function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[]): Score {
   const ev: Evaluation | undefined = input.evaluation;
   if (!ev) throw new DegenerateEpisodeError('no-evaluation', input.episodeId, 'the episode has no evaluation; configure an evaluation source (log events, evaluator spans, root attribute) or close on evaluation arrival');
-  const range = options.normalization[ev.name] ?? { min: 0, max: 1 };
+  const range = scoreRangeOf(options, ev.name);
   const scale = options.normalize ? 1 : range.max - range.min;
   let R: number;
   let raw: number | undefined;
@@ -241,7 +255,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // but a trainer reading only the outcome should be told (consumer review).
   if (used.rawScore !== undefined && used.label !== undefined) {
     const mapped = scoreOfLabel(used.label, labelTableOf(options));
-    const range = options.normalization[used.name] ?? { min: 0, max: 1 };
+    const range = scoreRangeOf(options, used.name);
     const byLabel = mapped === undefined || options.normalize ? mapped : range.min + mapped * (range.max - range.min);
     if (byLabel !== undefined && (byLabel < threshold ? 'failure' : 'success') !== outcome) {
       warnings.push(`evaluation ${used.name}: label ${JSON.stringify(used.label)} says ${outcome === 'success' ? 'failure' : 'success'} but score ${used.rawScore} (R = ${R}) makes it a ${outcome} at threshold ${threshold}; the score decides`);

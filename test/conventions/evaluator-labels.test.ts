@@ -65,10 +65,14 @@ describe('labels of real evaluators are scored with their meaning', () => {
   it('a run verdict whose score says success and whose label says hallucinated is credited by the score, with a warning that says so', async () => {
     const spans = runSpans('genai')[0]!;
     const verdict = evaluationsFromLogs(fixtureLogs('genai')).find((e) => e.traceId === spans[0]!.traceId)!;
-    const episode = { episodeId: 'e1', revision: 0, traceIds: [spans[0]!.traceId], spans, logs: [], evaluations: [{ ...verdict, name: 'hallucination', score: 1, label: 'hallucinated' }], closeReason: 'root-ended' as const, lateSpans: 0, duplicateSpans: 0 };
-    const [head] = await processEpisode(episode as never);
+    const episode = (name: string) => ({ episodeId: 'e1', revision: 0, traceIds: [spans[0]!.traceId], spans, logs: [], evaluations: [{ ...verdict, name, score: 1, label: 'hallucinated' }], closeReason: 'root-ended' as const, lateSpans: 0, duplicateSpans: 0 });
+    const [head] = await processEpisode(episode('groundedness') as never);
     expect(head).toMatchObject({ event_type: 'episode_credit', outcome: 'success' });
     const warnings = head?.event_type === 'episode_credit' ? head.diagnostics.warnings : [];
     expect(warnings.some((w) => w.includes('label "hallucinated" says failure') && w.includes('the score decides'))).toBe(true);
+    // Phoenix's own hallucination verdict (hallucinated scores 1, lower-is-better) agrees with its label: a failure, no warning
+    const [phoenix] = await processEpisode(episode('hallucination') as never);
+    expect(phoenix).toMatchObject({ event_type: 'episode_credit', outcome: 'failure' });
+    expect(phoenix?.event_type === 'episode_credit' && phoenix.diagnostics.warnings.some((w) => w.includes('the score decides'))).toBe(false);
   });
 });

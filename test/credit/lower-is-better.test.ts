@@ -33,6 +33,21 @@ describe('a lower-is-better score (normalization.<name>.higherIsBetter: false)',
     expect((await creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: hallucination(0.5) }), { normalization: LOWER })).outcome).toBe('success');
   });
 
+  it('unconfigured, DeepEval and Phoenix’s lower-is-better names (toxicity, bias, hallucination) are read lower-is-better on [0, 1]; other names higher-is-better', async () => {
+    // read higher-is-better, a run whose only verdict was a clean toxicity 0.0 failed (R = 0), a hallucinated 0.9 succeeded
+    const run = (name: string, score: number) => creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: { name, score, source: 'log-event', timeUnixNano: 0n } }), {});
+    const clean = await run('Toxicity', 0);
+    expect([clean.systemValue, clean.outcome]).toEqual([1, 'success']);
+    const hallucinated = await run('hallucination', 0.9);
+    expect(hallucinated.systemValue).toBeCloseTo(0.1, 12);
+    expect(hallucinated.outcome).toBe('failure');
+    expect((await run('deepeval.bias', 0.2)).outcome).toBe('success');
+    expect((await run('relevancy', 0.2)).outcome).toBe('failure');
+    // configured, the name follows its configuration
+    const configured = await creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: hallucination(0.9) }), { normalization: { hallucination: { min: 0, max: 1 } } });
+    expect(configured.outcome).toBe('success');
+  });
+
   it('a Likert scale where 1 is best, and normalize: false keeps the range’s units (R = min + max − score)', async () => {
     const rank = (score: number): Evaluation => ({ name: 'rank', score, source: 'log-event', timeUnixNano: 0n });
     const normalized = await creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: rank(2) }), { normalization: { rank: { min: 1, max: 5, higherIsBetter: false } } });
@@ -79,8 +94,12 @@ describe('a lower-is-better score (normalization.<name>.higherIsBetter: false)',
       creditInputOf({ ...base, evaluations: [verdict, { ...verdict, name: 'hallucination', spanId: llm.stepId, score, label: undefined } as Evaluation] } as never, { credit: { normalization: LOWER } }).steps.find((s) => s.stepId === llm.stepId)!.flaggedErroneous === true;
     expect(flagged(0)).toBe(false);
     expect(flagged(1)).toBe(true);
-    // without the setting, as before: a score ≤ 0 flags
-    expect(creditInputOf({ ...base, evaluations: [verdict, { ...verdict, name: 'hallucination', spanId: llm.stepId, score: 0, label: undefined } as Evaluation] } as never).steps.find((s) => s.stepId === llm.stepId)!.flaggedErroneous).toBe(true);
+    // without the setting: hallucination is one of the names read lower-is-better by default, so
+    // only its worst score 1 flags; a name not known to be flags only at ≤ 0
+    const unconfigured = (name: string, score: number) =>
+      creditInputOf({ ...base, evaluations: [verdict, { ...verdict, name, spanId: llm.stepId, score, label: undefined } as Evaluation] } as never).steps.find((s) => s.stepId === llm.stepId)!.flaggedErroneous === true;
+    expect([unconfigured('hallucination', 0), unconfigured('hallucination', 0.9), unconfigured('hallucination', 1)]).toEqual([false, false, true]);
+    expect([unconfigured('groundedness', 0), unconfigured('groundedness', 1)]).toEqual([true, false]);
     expect(processEpisode).toBeDefined();
   });
 });

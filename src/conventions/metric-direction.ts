@@ -1,0 +1,18 @@
+/** Which way an evaluation name's score points when nothing is configured for it. */
+
+/**
+ * Metric names that DeepEval (Toxicity, Bias, Hallucination: 0 is best, the threshold a maximum)
+ * and Phoenix (hallucination, toxicity: `hallucinated` / `toxic` score 1) both score lower-is-better
+ * on [0, 1]. Unconfigured, their worst verdict is 1: read as higher-is-better, every clean 0.0 on
+ * a span flagged its step — harmful in successful runs, the first error of failed ones — and a
+ * fully toxic 1.0 did not. Matched on the last segment of the name, letters and digits only, case
+ * folded (`Toxicity`, `deepeval.toxicity`, `hallucination_score`). Configuring the name
+ * (`normalization.<name>`, `successThreshold.<name>`) replaces this default.
+ */
+const LOWER_IS_BETTER_METRICS = new Set(['toxicity', 'bias', 'hallucination']);
+
+export function isLowerIsBetterMetric(name: string): boolean {
+  const last = name.slice(Math.max(name.lastIndexOf('.'), name.lastIndexOf('/'), name.lastIndexOf(':')) + 1);
+  const key = last.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/(metric|score)$/, '');
+  return LOWER_IS_BETTER_METRICS.has(key);
+}
