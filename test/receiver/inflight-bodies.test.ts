@@ -1,6 +1,7 @@
 /**
  * Bodies read at once are bounded: each request reserves its Content-Length (or maxBodyBytes)
- * while it is read, and one that would pass `maxInflightBodyBytes` gets 503 + Retry-After. Before,
+ * while it is read, and one that would pass `maxInflightBodyBytes` waits for room (`admissionWaitMs`,
+ * short here; inflight-wait.test.ts) and then gets 503 + Retry-After. Before,
  * 40 stalled 15 MB uploads held 737 MB (security review). Real sockets, a real SDK body.
  */
 import { connect, type Socket } from 'node:net';
@@ -13,7 +14,7 @@ import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
 describe('OTLP/HTTP receiver: request bodies in flight', () => {
   const spans: Span[] = [];
   const receiver = new OtlpHttpReceiver(
-    { host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024, maxInflightBodyBytes: 2 * 1024 * 1024 },
+    { host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024, maxInflightBodyBytes: 2 * 1024 * 1024, admissionWaitMs: 300 },
     { onSpans: (s) => void spans.push(...s), onLogs: (_l: LogRecord[]) => undefined },
   );
   beforeAll(() => receiver.start());

@@ -31,7 +31,7 @@ async function receivers() {
   const shared = new InflightBytes(MiB, 'OTLP/HTTP and OTLP/gRPC');
   const seen = { spans: 0 };
   const handler: OtlpHandler = { onSpans: (s) => void (seen.spans += s.length), onLogs: () => undefined };
-  const httpReceiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: MiB, inflight: shared }, handler);
+  const httpReceiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: MiB, inflight: shared, admissionWaitMs: 300 }, handler);
   const grpcReceiver = new OtlpGrpcReceiver({ host: '127.0.0.1', port: 0, maxMessageBytes: MiB, inflight: shared, admissionWaitMs: 5_000 }, handler);
   await httpReceiver.start();
   await grpcReceiver.start();

@@ -11,7 +11,8 @@
  *   encodings, 413 when the body (after decompression) exceeds `maxBodyBytes` (answered once the
  *   rest of the body has been read and thrown away, at most 5 s: bodyDrained), 404 for other
  *   paths, 405 (with `Allow: POST`) for other methods, 503 + `Retry-After` when the handler is
- *   saturated (retryable for exporters).
+ *   saturated, or when the bodies read at once leave no room within `admissionWaitMs` (retryable
+ *   for exporters).
  *
  * Beside OTLP, `POST /v1/evaluations` takes standalone evaluation records as JSON (one object, an
  * array, or JSON lines; schemas/evaluation-record.schema.json), for a judge service that is not
@@ -51,10 +52,15 @@ export interface OtlpHttpReceiverOptions {
   maxBodyBytes: number;
   /**
    * Bytes of request bodies read at once over all connections: each request reserves its
-   * Content-Length (or `maxBodyBytes` when it sends none) while it is read; one that would pass
-   * this gets 503 + Retry-After. Default 4 × maxBodyBytes, at least 64 MiB.
+   * Content-Length (or `maxBodyBytes` when it sends none or is compressed) while it is read; one
+   * that would pass this waits for room (its body unread), in arrival order, up to
+   * `admissionWaitMs`, then gets 503 + Retry-After. Default 4 × maxBodyBytes, at least 64 MiB.
    */
   maxInflightBodyBytes?: number;
+  /** Requests that may wait for room in `maxInflightBodyBytes`; more get 503 at once. Default 256. */
+  maxWaitingRequests?: number;
+  /** How long a request waits for that room before its 503 (shorter than an exporter's 10 s timeout). Default 5 s. */
+  admissionWaitMs?: number;
   /** A budget shared with the job's OTLP/gRPC receiver, in place of `maxInflightBodyBytes` (its limit then bounds both). */
   inflight?: InflightBytes;
   /** TLS and bearer-token authentication (src/http/listener-security.ts); unset = plain http, open. */
@@ -70,6 +76,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 20_000;
 /** Seconds an exporter is asked to wait when the receiver reads too many bodies at once. */
 const SATURATED_RETRY_AFTER_S = 1;
+const MAX_WAITING_REQUESTS = 256;
+const ADMISSION_WAIT_MS = 5_000;
 /** How long the rest of a refused body (over maxBodyBytes, or unauthenticated) is still read (and thrown away) before the 413 / 401 (bodyDrained). */
 const DRAIN_BEFORE_413_MS = 5_000;
 
@@ -86,10 +94,20 @@ function bodyEncodingOf(contentType: string | undefined): BodyEncoding | undefin
   return undefined;
 }
 
+/** A request waiting for room in the in-flight limit: the bytes it reserves once admitted. */
+interface WaitingRequest {
+  bytes: number;
+  admit(release: () => void): void;
+  timer: NodeJS.Timeout;
+}
+
 export class OtlpHttpReceiver {
   private server: Server | undefined;
   /** Bytes reserved by the bodies being read now (see `maxInflightBodyBytes`). */
   private readonly inflight: InflightBytes;
+  /** Requests waiting for room, in arrival order. */
+  private readonly waiting: WaitingRequest[] = [];
+  private stopHearingReleases: (() => void) | undefined;
 
   constructor(
     private readonly options: OtlpHttpReceiverOptions,
@@ -110,20 +128,67 @@ export class OtlpHttpReceiver {
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
     this.server = server;
+    this.stopHearingReleases = this.inflight.onFree(this.admitOnFree);
     await listen(server, this.options.port, this.options.host);
   }
 
   /**
-   * Reserves a body's bytes (its Content-Length when uncompressed, else maxBodyBytes) while it is read; returns the
-   * release, or undefined when the reservation would pass `maxInflightBodyBytes`. One request is
-   * always admitted when nothing else is being read.
+   * Reserves a body's bytes (its Content-Length when uncompressed, else maxBodyBytes) while it is
+   * read: resolves with the release — at once, or once there is room, behind the requests already
+   * waiting — or with undefined when it does not fit within `admissionWaitMs`, when
+   * `maxWaitingRequests` wait already, or when the client went away. One request is always
+   * admitted when nothing else is being read. Waiting, not refusing at once, as the OTLP/gRPC
+   * receiver's calls do: a compressed body reserves maxBodyBytes, so at the defaults only 4 are
+   * read at once, and the collector's otlphttp exporter (gzip, 10 senders) had 6 of 10 concurrent
+   * exports refused 503 while a few MB were held.
    */
-  private reserveBody(declared: number, contentEncoding: string): (() => void) | undefined {
+  private async reserveBody(declared: number, contentEncoding: string, res: ServerResponse): Promise<(() => void) | undefined> {
     // a compressed body is held decompressed while it is read (gzip streams as it arrives): its
     // Content-Length says nothing of that, so it reserves maxBodyBytes (review: 40 stalled gzip
     // uploads of 15 KB each held 436 MB while 612 KB was reserved)
     const known = contentEncoding === 'identity' && Number.isFinite(declared) && declared >= 0;
-    return this.inflight.reserve(known ? Math.min(declared, this.options.maxBodyBytes) : this.options.maxBodyBytes);
+    const bytes = known ? Math.min(declared, this.options.maxBodyBytes) : this.options.maxBodyBytes;
+    const now = this.waiting.length === 0 ? this.inflight.reserve(bytes) : undefined;
+    if (now) return now;
+    if (this.waiting.length >= (this.options.maxWaitingRequests ?? MAX_WAITING_REQUESTS)) return undefined;
+    return new Promise((resolve) => {
+      const withdraw = (): void => {
+        const at = this.waiting.indexOf(entry);
+        if (at >= 0) this.waiting.splice(at, 1);
+        clearTimeout(entry.timer);
+        res.off('close', giveUp);
+      };
+      const giveUp = (): void => {
+        withdraw();
+        resolve(undefined);
+        // its place may have held up smaller requests behind it
+        this.admitOnFree();
+      };
+      const entry: WaitingRequest = {
+        bytes,
+        admit: (release) => {
+          withdraw();
+          resolve(release);
+        },
+        timer: setTimeout(giveUp, this.options.admissionWaitMs ?? ADMISSION_WAIT_MS),
+      };
+      entry.timer.unref();
+      res.once('close', giveUp); // the client went away (or the receiver closed its connection)
+      this.waiting.push(entry);
+    });
+  }
+
+  /** After any release of the budget — a body of ours, or a gRPC message when it is shared — waiting requests get their turn. */
+  private readonly admitOnFree = (): void => {
+    if (this.waiting.length > 0) queueMicrotask(() => this.admitWaiting());
+  };
+
+  private admitWaiting(): void {
+    while (this.waiting.length > 0) {
+      const release = this.inflight.reserve(this.waiting[0]!.bytes);
+      if (!release) return;
+      this.waiting[0]!.admit(release);
+    }
   }
 
   private saturatedMessage(): string {
@@ -156,6 +221,8 @@ export class OtlpHttpReceiver {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.stopHearingReleases?.();
+    this.stopHearingReleases = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const t = setTimeout(() => server.closeAllConnections(), 2_000);
@@ -208,8 +275,9 @@ export class OtlpHttpReceiver {
       req.resume();
       return this.failJson(res, 415, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip, zlib, deflate, zstd, snappy, x-snappy-framed, lz4 or none`);
     }
-    const lease = this.reserveBody(Number(req.headers['content-length'] ?? NaN), ce);
+    const lease = await this.reserveBody(Number(req.headers['content-length'] ?? NaN), ce, res);
     if (lease === undefined) {
+      if (res.destroyed) return;
       req.resume();
       return this.failJson(res, 503, this.saturatedMessage(), {}, { 'Retry-After': String(SATURATED_RETRY_AFTER_S), Connection: 'close' });
     }
@@ -292,8 +360,9 @@ export class OtlpHttpReceiver {
       await bodyDrained(req);
       return this.fail(res, 413, requestEncoding, GrpcCode.RESOURCE_EXHAUSTED, new BodyTooLargeError(this.options.maxBodyBytes).message, signal, { Connection: 'close' });
     }
-    const lease = this.reserveBody(declared, ce);
+    const lease = await this.reserveBody(declared, ce, res);
     if (lease === undefined) {
+      if (res.destroyed) return;
       req.resume();
       return this.fail(res, 503, requestEncoding, GrpcCode.UNAVAILABLE, this.saturatedMessage(), signal, { 'Retry-After': String(SATURATED_RETRY_AFTER_S), Connection: 'close' });
     }
