@@ -16,6 +16,7 @@ import { generateScenario } from '../../src/scenarios/index.js';
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
 const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
 const CRASHES = fileURLToPath(new URL('./modules/crashes.mjs', import.meta.url));
+const CRASHES_ASYNC = fileURLToPath(new URL('./modules/crashes-async.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -119,6 +120,30 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       ]);
       expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0, restarts: 3 });
       expect(restarts.at(-1)).toMatch(/1 failed after their worker was stopped 3 times/);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('with an async value function, the episodes in flight beside the one that crashes its worker are credited, not failed with it', async () => {
+    // the worker runs every episode it holds at once: each crash found them all started, counted a
+    // death against each, and the third failed all four
+    const [episode] = await episodes();
+    const { pool, restarts } = await oneWorker(CRASHES_ASYNC, 5_000);
+    try {
+      const ids = ['ok-0', 'crash-1', 'ok-1', 'ok-2'];
+      const results = await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId })));
+      expect(outcomes(results)).toEqual([
+        'episode_credit',
+        'its credit worker was stopped 3 times while it held this episode (last: credit worker exited with code 7); not retried again',
+        'episode_credit',
+        'episode_credit',
+      ]);
+      expect(pool.stats()).toMatchObject({ workers: 1, inFlight: 0 });
+      expect(restarts.at(-1)).toMatch(/1 failed after their worker was stopped 3 times/);
+      // the pool goes back to running episodes side by side
+      const again = await Promise.allSettled(['ok-3', 'ok-4'].map((episodeId) => pool.process({ ...episode!, episodeId })));
+      expect(outcomes(again)).toEqual(['episode_credit', 'episode_credit']);
     } finally {
       await pool.close();
     }

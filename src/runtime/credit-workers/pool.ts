@@ -21,6 +21,12 @@
  *   says so. Only episodes the worker had started count (a queued one was not running, so it
  *   neither caused nor suffered it) — except after a crash with none started: then every one held
  *   counts, so a worker that dies before it says it started anything cannot loop forever.
+ * - A crash with several episodes started (an async value function — a judge — runs every episode
+ *   its worker holds at once) does not say which one caused it: none is counted, and those
+ *   episodes are suspects, re-run on the replacement one at a time, each alone on its worker, so
+ *   the next crash names its culprit; the worker's other episodes wait until the suspects are
+ *   done. Before, each such crash counted against every episode in flight, and an episode that
+ *   crashed its worker took those beside it down with it (all failed at the third crash).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -94,6 +100,10 @@ interface Task {
   started?: boolean;
   /** Times a worker holding this task was stopped (replaced or crashed) and the task re-queued. */
   deaths: number;
+  /** Sent to the slot's current worker. */
+  sent?: boolean;
+  /** In flight when a worker crashed with other episodes started: runs alone until it settles (see the module comment). */
+  suspect?: boolean;
 }
 
 /** One worker position; its worker is replaced in place when it dies or gets stuck. */
@@ -189,19 +199,44 @@ export class CreditWorkerPool {
       const task: Task = { id, episode, packed, resolve, reject, deaths: 0 };
       chosen.tasks.set(id, task);
       holdWhileBusy(chosen);
-      if (chosen.ready) {
-        try {
-          send(chosen, task);
-        } catch (err) {
-          // Not clonable (DataCloneError): this episode fails alone, nothing stays in flight.
-          chosen.tasks.delete(id);
-          holdWhileBusy(chosen);
-          throw err;
-        }
-      }
-      // else: a replacement is starting; it sends this task when ready, or fails it if it cannot
-      // start (startTimeoutMs), so start-up time never counts against runtime.creditTimeoutMs.
+      this.dispatch(chosen);
+      // not sent while a replacement is starting (it sends this task when ready, or fails it if it
+      // cannot start: startTimeoutMs, so start-up time never counts against runtime.creditTimeoutMs),
+      // nor while the slot runs suspects of a crash one at a time
     });
+  }
+
+  /**
+   * Sends the slot's unsent tasks to its worker once it is ready: all of them, or while any task
+   * is a suspect of a crash, one suspect at a time with nothing else in flight.
+   */
+  private dispatch(slot: Slot): void {
+    if (!slot.ready) return;
+    let suspect: Task | undefined;
+    let inFlight = false;
+    for (const t of slot.tasks.values()) {
+      if (t.sent) inFlight = true;
+      if (t.suspect && suspect === undefined) suspect = t;
+    }
+    if (suspect !== undefined) {
+      if (!inFlight) this.sendOrFail(slot, suspect);
+      return;
+    }
+    for (const t of [...slot.tasks.values()]) if (!t.sent) this.sendOrFail(slot, t);
+  }
+
+  private sendOrFail(slot: Slot, t: Task): void {
+    try {
+      send(slot, t);
+      t.sent = true;
+    } catch (err) {
+      // Not clonable (DataCloneError): this episode fails alone, nothing stays in flight.
+      slot.tasks.delete(t.id);
+      clearTimeout(t.timer);
+      holdWhileBusy(slot);
+      t.reject(err as Error);
+      if (t.suspect) this.dispatch(slot);
+    }
   }
 
   /** (Re)starts `task`'s timeout: when it fires, that task fails and the slot's worker is replaced (its other tasks re-run). */
@@ -215,6 +250,7 @@ export class CreditWorkerPool {
   private timedOut(slot: Slot, task: Task): void {
     if (slot.tasks.get(task.id) !== task) return;
     slot.tasks.delete(task.id);
+    task.suspect = false;
     const limit = `took longer than ${this.options.taskTimeoutMs} ms (${this.settings.timeout})`;
     task.reject(new CreditWorkerPoolError(`processEpisode ${limit}; its credit worker was replaced`));
     this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, { culpritKnown: true });
@@ -278,15 +314,7 @@ export class CreditWorkerPool {
         if (m.kind === 'ready') {
           clearTimeout(startTimer);
           slot.ready = true;
-          for (const t of slot.tasks.values()) {
-            try {
-              send(slot, t);
-            } catch (err) {
-              slot.tasks.delete(t.id); // not clonable: fails alone
-              clearTimeout(t.timer);
-              t.reject(err as Error);
-            }
-          }
+          this.dispatch(slot);
           holdWhileBusy(slot);
           resolve();
         } else if (m.kind === 'closed') {
@@ -305,6 +333,8 @@ export class CreditWorkerPool {
           slot.tasks.delete(m.id);
           holdWhileBusy(slot);
           clearTimeout(t.timer);
+          // a suspect that settled on its own worker: the next one (or the others) go
+          if (t.suspect) this.dispatch(slot);
           if (m.gameStats) slot.gameStats = m.gameStats;
           if (m.valueFunctionError !== undefined) this.lastValueFunctionError = m.valueFunctionError;
           if (m.kind === 'done' || m.kind === 'credited') {
@@ -348,20 +378,26 @@ export class CreditWorkerPool {
    * to the fresh worker when it is ready (their timeouts restart when it starts them), except one
    * whose workers have now been stopped `maxWorkerDeaths` times while running it: that one fails,
    * saying so. A death counts against the tasks the worker had started; `culpritKnown` false (a
-   * crash) and none started: against every task held.
+   * crash) and none started: against every task held; a crash with several started: against none
+   * of them — they become suspects, re-run one at a time (dispatch), so the next crash names its
+   * culprit.
    */
   private replace(slot: Slot, reason: string, { culpritKnown = false }: { culpritKnown?: boolean } = {}): void {
     if (this.closed || !this.slots.includes(slot)) return;
     this.restarts++;
     const maxDeaths = this.options.maxWorkerDeaths ?? 3;
     const tasks = [...slot.tasks.values()];
-    const countAll = !culpritKnown && !tasks.some((t) => t.started === true);
+    const started = tasks.filter((t) => t.started === true).length;
+    const countAll = !culpritKnown && started === 0;
+    const unclear = !culpritKnown && started > 1;
     let requeued = 0;
     let failed = 0;
     for (const t of tasks) {
       clearTimeout(t.timer);
       delete t.timer;
-      const counts = countAll || t.started === true;
+      t.sent = false;
+      if (unclear && t.started === true) t.suspect = true;
+      const counts = countAll || (t.started === true && !unclear);
       t.started = false;
       if (counts) t.deaths++;
       if (t.deaths >= maxDeaths) {
