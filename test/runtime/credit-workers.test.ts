@@ -149,6 +149,41 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     }
   }, 60_000);
 
+  it('a replacement whose ready comes after its start timeout is given up for good: one worker per slot, no second replacement beside the retry', async () => {
+    // the main thread is busy past the replacement's start timeout while the worker starts: the
+    // timeout fires, then the worker's 'ready' arrives, then its exit (terminated) — which passed
+    // for a crash of a running worker and started a second replacement beside the pool's retry
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    let blocked = false;
+    const pool = await CreditWorkerPool.start({
+      size: 1,
+      config: config({ credit: { game: 'module', module: { path: CRASHES } } }),
+      taskTimeoutMs: 5_000,
+      startTimeoutMs: 2_000,
+      retryStartMs: 1_000,
+      onWorkerRestart: (r) => {
+        restarts.push(r);
+        if (blocked) return;
+        blocked = true;
+        setImmediate(() => {
+          const end = Date.now() + 3_500;
+          while (Date.now() < end);
+        });
+      },
+    });
+    try {
+      const [crashed] = await Promise.allSettled([pool.process({ ...episode!, episodeId: 'crash-1' })]);
+      expect((crashed as PromiseRejectedResult).reason.message).toBe('no credit worker: a credit worker did not start within 2000 ms');
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect(restarts.map((r) => r.split(';')[0])).toEqual(['credit worker exited with code 7', 'replacing a credit worker failed: a credit worker did not start within 2000 ms', 'a credit worker is running again']);
+      expect(pool.stats()).toMatchObject({ workers: 1, restarts: 1 }); // 2 without the fix: the given-up worker's exit replaced it
+      expect(outcomes(await Promise.allSettled([pool.process({ ...episode!, episodeId: 'ok-1' })]))).toEqual(['episode_credit']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
   it('counts the timeout from when the worker starts an episode, not from when it was queued behind others', async () => {
     const [episode] = await episodes();
     const { pool, restarts } = await oneWorker(SLOW, 1_000);

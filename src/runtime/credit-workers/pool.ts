@@ -305,7 +305,10 @@ export class CreditWorkerPool {
     return new Promise<void>((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(startTimer);
-        void worker.terminate();
+        // given up for good, its listeners with it: a 'ready' already on its way (the start timeout
+        // fired first) made the slot ready again, and the exit of this terminated worker then passed
+        // for a crash of a running one — a second replacement started beside the pool's retry
+        void terminate(worker);
         reject(new CreditWorkerPoolError(message));
       };
       const startTimer = setTimeout(() => fail(`a credit worker did not start within ${startTimeoutMs} ms`), startTimeoutMs);
