@@ -271,6 +271,11 @@ function isJsonSpace(c: number): boolean {
  * JSON (`gen_ai.prompt.N.content`), other sources as the message's `content`. Unread, the model call that read the
  * results named none of them: C3 linked no tool to it, and of tools run side by side (one response's calls) only the
  * one that ended last reached it (C4); the others' results were dead ends.
+ * Bedrock's Converse API has the same blocks under other names, `{toolUse: {toolUseId, name, input}}` and
+ * `{toolResult: {toolUseId, content, status}}`, and OpenLLMetry's Bedrock instrumentation up to 0.56 (`span_utils.py`
+ * `set_converse_input_prompt_span_attributes`, before its GenAI-parts rewrite) records a message's blocks as JSON in
+ * `gen_ai.prompt.N.content` the same way (and of a response only its text blocks: a call is found in the next call's
+ * history): read alike.
  */
 function anthropicBlockCalls(blocks: readonly unknown[], toolCalls: ToolCallRef[], toolResultIds: string[]): void {
   for (let i = 0, n = Math.min(blocks.length, MAX_MESSAGES); i < n; i++) {
@@ -281,13 +286,19 @@ function anthropicBlockCalls(blocks: readonly unknown[], toolCalls: ToolCallRef[
       if (id) toolResultIds.push(id);
     } else if (b['type'] === 'tool_use') {
       toolCalls.push(ref(b['id'], b['name'], b['input']));
+    } else if (isRecord(b['toolResult'])) {
+      const id = asString(b['toolResult']['toolUseId'])?.trim();
+      if (id) toolResultIds.push(id);
+    } else if (isRecord(b['toolUse'])) {
+      const u = b['toolUse'];
+      toolCalls.push(ref(u['toolUseId'], u['name'], u['input']));
     }
   }
 }
 
 /** `anthropicBlockCalls` of a flattened message's content when it is such a block list in JSON (else nothing). */
 function anthropicBlockCallsOfText(content: string | undefined, toolCalls: ToolCallRef[], toolResultIds: string[]): void {
-  if (content === undefined || !content.includes('"tool_') || !content.trimStart().startsWith('[')) return;
+  if (content === undefined || !(content.includes('"tool_') || content.includes('"toolUse') || content.includes('"toolResult')) || !content.trimStart().startsWith('[')) return;
   const blocks = parsedJsonText(content);
   if (Array.isArray(blocks)) anthropicBlockCalls(blocks, toolCalls, toolResultIds);
 }
