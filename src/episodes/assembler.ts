@@ -637,11 +637,20 @@ export class EpisodeAssembler {
       key = CONVERSATION_PREFIX + e.conversationId;
       // the episode holding its trace first: a turn whose spans name no conversation is keyed by its trace
       ep = (e.traceId === undefined ? undefined : this.traceIndex.get(e.traceId)) ?? this.open.get(key);
-      if (ep !== undefined && e.traceId !== undefined && !ep.holdsTrace(e.traceId) && e.responseId === undefined) {
-        // names the open conversation and a trace it does not hold yet: the next turn, judged
-        // before its spans came — joined now it would close and credit the current turns with it
-        this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
-        return;
+      // (a response id not resolved yet names no trace of its own: it waits for its span below)
+      if (ep !== undefined && e.traceId !== undefined && !ep.holdsTrace(e.traceId) && !(e.responseId !== undefined && e.spanId === undefined)) {
+        // names the open conversation and a trace it does not hold: a trace a closed episode holds
+        // (a turn that closed on its own, keyed by its trace) is that episode's late verdict — its
+        // first credit when it closed without one; joined here it judged nothing (a response id's
+        // span is no span of this episode) and the turn was never credited
+        const owner = this.closed.ownerOfTrace(e.traceId);
+        if (owner !== undefined && owner !== ep.episodeId) ep = undefined;
+        else {
+          // else the next turn, judged before its spans came — joined now it would close and
+          // credit the current turns with it
+          this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
+          return;
+        }
       }
     } else if (e.traceId !== undefined) {
       key = e.traceId;
