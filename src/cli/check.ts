@@ -338,7 +338,9 @@ async function sampleLines(
 ): Promise<void> {
   const samples = new Map<string, ConsumedRecord[]>();
   const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
-  const consumer = client.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200 });
+  // read as run reads (source.kafka.isolationLevel): under read_committed, the default, an aborted
+  // transaction's records were sampled — and reported as poison run would dead-letter — though run never sees them
+  const consumer = client.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200, isolation: kafka.isolationLevel });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const timer = setTimeout(resolveDone, timeoutMs);

@@ -104,4 +104,30 @@ describe('agent-credit check --sample', () => {
       await admin.disconnect();
     }
   });
+  it('samples as run reads (source.kafka.isolationLevel): an aborted transaction\'s records are not sampled under read_committed, the default', async () => {
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const base = unique('sample-iso');
+    const c = client();
+    await createTopics(c, [`${base}.spans`], 1);
+    // an upstream transactional writer (a re-keying job, say) aborted a transaction: its records stay in the log
+    const kafka = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING });
+    const tx = kafka.producer({ transactionalId: `${base}-upstream`, idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    const t = await tx.transaction();
+    await t.send({ topic: `${base}.spans`, messages: [{ value: 'not an OTLP request' }, { value: 'nor this' }] });
+    await t.abort();
+    await tx.disconnect();
+    const gen = kafkaRecordsFor(await generateFleet({ episodes: 2, seed: 7 }), 'otlp_proto');
+    await produce(c, gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })));
+    const config = (isolationLevel: 'read_committed' | 'read_uncommitted') =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null, isolationLevel } }, sinks: { live: { enabled: false } } } }).config;
+
+    const committed = await runChecks(config('read_committed'), { sample: true });
+    const text = renderCheckReport(committed);
+    expect(text).toMatch(new RegExp(`✓ source\\.kafka\\.spansTopic: 2 sample record\\(s\\) \\(partition 0, offsets 3–4\\) decode as otlp_proto`));
+    expect(text).not.toContain('do not decode');
+    expect(committed.ok).toBe(true);
+    // read_uncommitted, as configured: run reads them too (and dead-letters them), and check says so
+    expect(renderCheckReport(await runChecks(config('read_uncommitted'), { sample: true }))).toMatch(/! source\.kafka\.spansTopic: 2 of 4 sample record\(s\) \(partition 0, offsets 0–4\) do not decode — offset 0: /);
+  });
 });
