@@ -8,7 +8,8 @@
  * Every failing line names the setting to change.
  *
  * Read-only: creates no topic and commits nothing; only `--sample` joins a consumer group (a
- * throwaway one, deleted afterwards).
+ * throwaway one, deleted afterwards), and with exactly-once delivery one throwaway transactional
+ * id is claimed, no transaction begun (`transactionLine`).
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -260,10 +261,43 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       status: 'info',
       text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
     });
+    if (config.sinks.kafka.delivery === 'exactly-once') lines.push(await transactionLine(client, kafka, errors));
   } catch (err) {
     lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err, 'source.kafka', connection).message}` });
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Exactly-once: whether this principal may claim a transactional id as `run` names them,
+ * `<groupId>-<input topic>-<partition>` (TransactionalId Describe and Write; IdempotentWrite on the
+ * cluster for brokers before 2.8). Without them every partition's producer is refused at
+ * assignment and run publishes nothing, while check said ready. The probe claims a throwaway id
+ * under the same prefix, `<groupId>-<spans topic>-check-<random>` (no partition's id: claiming one
+ * would fence a running instance's producer), and begins no transaction; the broker forgets the id
+ * after its transactional.id.expiration.ms.
+ */
+async function transactionLine(client: KafkaClient, kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog): Promise<CheckLine> {
+  const prefix = `${kafka.groupId}-${kafka.spansTopic}-`;
+  const producer = client.createTransactionalProducer({ transactionalId: `${prefix}check-${randomUUID().slice(0, 8)}` });
+  const logged = errors.length; // kafkajs names the refusal only in its log ('Failed to find group coordinator' thrown)
+  try {
+    await withTimeout(producer.connect(), 15_000, 'no transaction coordinator answered within 15 s');
+    return { status: 'ok', text: `exactly-once: this principal may claim transactional ids under "${prefix}" (run claims ${kafka.groupId}-<input topic>-<partition>)` };
+  } catch (err) {
+    const log = errors.slice(logged).filter((e) => e.trim() !== '');
+    const text = `${err instanceof Error ? err.message : String(err)}${log.length > 0 ? ` (kafka: ${log.at(-1)})` : ''}`;
+    const denied = /AUTHORIZATION_FAILED|not authorized|authorization failed/i.test(`${text} ${(err as { type?: unknown }).type ?? ''}`);
+    return {
+      // refused: an ACL to grant; anything else (a timeout, no coordinator) may pass by itself
+      status: denied ? 'fail' : 'warn',
+      text: denied
+        ? `exactly-once: the broker refused a transactional id under "${prefix}" (${text}) — run claims one per input partition (${kafka.groupId}-<input topic>-<partition>) and would publish nothing: grant this principal Describe and Write on TransactionalId resources with the prefix "${kafka.groupId}-" (and IdempotentWrite on the cluster for brokers before 2.8), or set sinks.kafka.delivery: at-least-once`
+        : `exactly-once: claiming a transactional id under "${prefix}" failed (${text}) — run claims one per input partition and publishes nothing until it can: check that the brokers run the transaction coordinator (transaction.state.log.replication.factor and min.isr within the number of brokers), or set sinks.kafka.delivery: at-least-once`,
+    };
+  } finally {
+    await producer.disconnect().catch(() => undefined);
   }
 }
 
