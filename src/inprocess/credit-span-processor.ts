@@ -74,6 +74,19 @@ export class OnCreditError extends Error {
   }
 }
 
+/**
+ * Telemetry the processor could not take in (a span or log record it could not convert, or the
+ * assembler failing on a batch), as `onError` receives it: the app's span pipeline and timer never
+ * see the exception — a span processor that throws breaks `span.end()` in the app's code, and one
+ * thrown from the tick timer is an uncaught exception that ends the app.
+ */
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+  constructor(what: string, cause: unknown) {
+    super(`agent-credit could not take in ${what}: ${cause instanceof Error ? cause.message : String(cause)} — their episodes may lack them; please report it with the telemetry that caused it`, { cause });
+  }
+}
+
 const TIMED_OUT = Symbol('onCredit timed out');
 
 // Strict: a misspelt option (`tickIntervall`) was ignored and the default used without a word.
@@ -149,6 +162,8 @@ export interface CreditSpanProcessorStats {
   /** Episodes dropped because the credit queue was full. */
   episodesDropped: number;
   creditErrors: number;
+  /** Telemetry that could not be taken in (`IngestError` to `onError`): spans, evaluations, or a failed close. */
+  ingestErrors: number;
   /** Errors thrown by `onCredit` (reported to `onError` as `OnCreditError`, its `cause` the original). */
   onCreditErrors: number;
   eventsEmitted: number;
@@ -184,7 +199,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
-  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
+  private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, ingestErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
 
   /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
   readonly evaluationLogProcessor: LogRecordProcessor;
@@ -215,7 +230,12 @@ export class CreditSpanProcessor implements SpanProcessor {
       return;
     }
     this.counters.spansReceived++;
-    this.buffer.push(this.converter.span(span));
+    try {
+      this.buffer.push(this.converter.span(span));
+    } catch (err) {
+      this.ingestFailed('a span', err);
+      return;
+    }
     if (this.buffer.length >= this.options.maxBufferedSpans) this.drainBuffer();
   }
 
@@ -237,13 +257,17 @@ export class CreditSpanProcessor implements SpanProcessor {
     }
     this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
-    this.deps.assembler.addEvaluations(evaluations);
+    try {
+      this.deps.assembler.addEvaluations(evaluations);
+    } catch (err) {
+      this.ingestFailed(`${evaluations.length} evaluations`, err);
+    }
   }
 
   async forceFlush(): Promise<void> {
     if (this.shutDown) return this.shutdownPromise;
     this.tick();
-    if (this.options.flushClosesEpisodes) this.enqueue(this.deps.assembler.flush('shutdown'));
+    if (this.options.flushClosesEpisodes) this.closeEpisodes(() => this.deps.assembler.flush('shutdown'));
     await this.idle();
   }
 
@@ -254,8 +278,8 @@ export class CreditSpanProcessor implements SpanProcessor {
         this.shutDown = true;
         if (this.timer) clearInterval(this.timer);
         this.timer = undefined;
-        this.enqueue(this.deps.assembler.tick());
-        this.enqueue(this.deps.assembler.flush('shutdown'));
+        this.closeEpisodes(() => this.deps.assembler.tick());
+        this.closeEpisodes(() => this.deps.assembler.flush('shutdown'));
         await this.idle();
         await this.deps.workers?.close();
       })();
@@ -291,14 +315,35 @@ export class CreditSpanProcessor implements SpanProcessor {
 
   private tick(): void {
     this.drainBuffer();
-    this.enqueue(this.deps.assembler.tick());
+    this.closeEpisodes(() => this.deps.assembler.tick());
   }
 
   private drainBuffer(): void {
     if (this.buffer.length === 0) return;
     const spans = this.buffer;
     this.buffer = [];
-    this.deps.assembler.addSpans(spans);
+    try {
+      this.deps.assembler.addSpans(spans);
+    } catch (err) {
+      this.ingestFailed(`${spans.length} spans`, err);
+    }
+  }
+
+  /** The assembler's closed episodes, queued for credit; a failure to close is reported, not thrown (IngestError). */
+  private closeEpisodes(take: () => Episode[]): void {
+    let episodes: Episode[];
+    try {
+      episodes = take();
+    } catch (err) {
+      this.ingestFailed('the episodes due to close', err);
+      return;
+    }
+    this.enqueue(episodes);
+  }
+
+  private ingestFailed(what: string, err: unknown): void {
+    this.counters.ingestErrors++;
+    this.report(new IngestError(what, err), undefined);
   }
 
   private enqueue(episodes: Episode[]): void {
@@ -378,7 +423,13 @@ export class CreditSpanProcessor implements SpanProcessor {
   private makeLogProcessor(): LogRecordProcessor {
     return {
       onEmit: (record: ReadableLogRecord) => {
-        const log = this.converter.logRecord(record);
+        let log: LogRecord;
+        try {
+          log = this.converter.logRecord(record);
+        } catch (err) {
+          this.ingestFailed('a log record', err);
+          return;
+        }
         // Message contents logged inside an LLM span (instrumentation-openai and others): content
         // spans, buffered with the spans so they reach the episode before it closes. Each emit is
         // its own source: nothing is delivered twice here, and equal messages stay two.
@@ -397,7 +448,13 @@ export class CreditSpanProcessor implements SpanProcessor {
         }
         // after shutdown, accept() counts them as dropped (evaluationsDropped), as addEvaluations' are:
         // returning here first left an evaluation logged after shutdown uncounted
-        const evaluations = toEvaluations([log]);
+        let evaluations: Evaluation[];
+        try {
+          evaluations = toEvaluations([log]);
+        } catch (err) {
+          this.ingestFailed('a log record', err);
+          return;
+        }
         if (evaluations.length > 0) this.accept(evaluations);
       },
       forceFlush: () => Promise.resolve(),

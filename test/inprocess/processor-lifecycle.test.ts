@@ -3,7 +3,7 @@ import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import { OnCreditError, CreditSpanProcessor, type InProcessAssembler } from '../../src/inprocess/index.js';
+import { IngestError, OnCreditError, CreditSpanProcessor, type InProcessAssembler } from '../../src/inprocess/index.js';
 import type { Evaluation } from '../../src/model/agents.js';
 import type { CloseReason, Episode } from '../../src/model/episode.js';
 import type { Span } from '../../src/model/telemetry.js';
@@ -218,5 +218,51 @@ describe('CreditSpanProcessor lifecycle', () => {
 
   it('rejects invalid options naming the key', () => {
     expect(() => setup({ concurrency: 0 })).toThrow(/"concurrency"/);
+  });
+
+  it('an assembler that throws reaches onError as IngestError, never the app: not span.end(), not the tick timer; the next batches still count', async () => {
+    // unguarded, an exception from the assembler went up through span.end() into the app's code,
+    // and one from the tick timer was an uncaught exception that ends the app
+    class Failing extends TraceAssembler {
+      failSpans = 1;
+      failTicks = 1;
+      override addSpans(spans: readonly Span[]): void {
+        if (this.failSpans-- > 0) throw new Error('assembler broke on spans');
+        super.addSpans(spans);
+      }
+      override tick(): Episode[] {
+        if (this.failTicks-- > 0) throw new Error('assembler broke on tick');
+        return super.tick();
+      }
+    }
+    const assembler = new Failing();
+    const errors: unknown[] = [];
+    const credited: Episode[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const processor = new CreditSpanProcessor(
+        { assembler, processEpisode: async () => [{} as never], onCredit: (_e, episode) => void credited.push(episode), onError: (err) => void errors.push(err), evaluationsFromLogs },
+        { tickIntervalMs: 5, maxBufferedSpans: 1 },
+      );
+      const [lost, kept] = await Promise.all([1, 2].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
+      // maxBufferedSpans 1: each span's end drains into the assembler, inside onEnd
+      expect(() => { for (const s of lost!.spans) processor.onEnd(s); }).not.toThrow();
+      await new Promise((r) => setTimeout(r, 40)); // the timer's first tick throws, the next ones run
+      for (const s of kept!.spans) processor.onEnd(s);
+      processor.addEvaluations([{ name: 'task_success', score: 1, traceId: kept!.traceId, spanId: kept!.rootSpanId, source: 'log-event', timeUnixNano: 0n }]);
+      await processor.shutdown();
+      expect(uncaught).toEqual([]);
+      expect(errors.map(String)).toEqual([
+        'IngestError: agent-credit could not take in 1 spans: assembler broke on spans — their episodes may lack them; please report it with the telemetry that caused it',
+        'IngestError: agent-credit could not take in the episodes due to close: assembler broke on tick — their episodes may lack them; please report it with the telemetry that caused it',
+      ]);
+      expect(errors.every((e) => e instanceof IngestError)).toBe(true);
+      expect(processor.stats().ingestErrors).toBe(2);
+      expect(credited.map((e) => e.episodeId).sort()).toEqual([lost!.traceId, kept!.traceId].sort());
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 });
