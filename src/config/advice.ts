@@ -56,6 +56,15 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       message: `runtime.livenessStallMs ${stall} is not well above runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: while slow credit fills the queue and pauses the consumer nothing is published for that long, /healthz fails and the job is restarted, replaying the same episodes. Set it to several times runtime.creditTimeoutMs, or 0 (off)`,
     });
   }
+  // /metrics, /healthz and /readyz are served by the live page and, with metricsPort, the status
+  // server: with neither, a job has no probe or scrape endpoint, and nothing said so (README's
+  // telemetry row says where they are served, not that turning the page off removes them).
+  if (config.source.kind !== 'file' && !config.sinks.live.enabled && config.telemetry.metricsPort === null) {
+    out.push({
+      key: 'telemetry.metricsPort',
+      message: 'sinks.live is off and telemetry.metricsPort is unset: this job serves no /metrics, /healthz or /readyz (probes and Prometheus get nothing) — set telemetry.metricsPort (e.g. 9464; --metrics-port) for a status server of its own, or leave the live page on',
+    });
+  }
   out.push(...kafkaAdvice(config));
   out.push(...listenerAdvice(config));
   return out;

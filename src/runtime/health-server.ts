@@ -1,6 +1,7 @@
 /**
- * A small HTTP server with only `/metrics`, `/healthz` and `/readyz`: used when the live page
- * is disabled or `telemetry.metricsPort` asks for a separate port (e.g. Kubernetes probes).
+ * A small HTTP server with only `/metrics`, `/healthz` and `/readyz`, started when
+ * `telemetry.metricsPort` asks for a separate port (e.g. Kubernetes probes). Without it they are
+ * served by the live page only (with the page off: none — src/config/advice.ts says so).
  *
  * Optional security (`security`, from `telemetry.metricsTls` / `metricsAuth`): https, and a bearer
  * token and/or a client certificate for `/metrics` — which names every agent and its credit.

@@ -101,7 +101,7 @@ describe('configAdvice', () => {
 
   it('SASL PLAIN or OAUTHBEARER without source.kafka.ssl draws advice, so check shows it too (run alone warned, for PLAIN only)', async () => {
     const kafka = (sasl: Record<string, unknown>, ssl: unknown = false) =>
-      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['kafka:9092'], ssl, sasl } }, sinks: { live: { enabled: false } } } }).config;
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['kafka:9092'], ssl, sasl } } } }).config;
     const plain = configAdvice(kafka({ mechanism: 'plain', username: 'u', password: 'p' }));
     expect(plain.map((a) => a.key)).toEqual(['source.kafka.ssl']);
     expect(plain[0]!.message).toContain('SASL PLAIN sends the password to the brokers in clear — set source.kafka.ssl');
@@ -112,5 +112,15 @@ describe('configAdvice', () => {
     const fake = new FakeKafka();
     const text = renderCheckReport(await runChecks(kafka({ mechanism: 'plain', username: 'u', password: 'p' }), { kafkaClient: async () => fake }));
     expect(text).toMatch(/^! source\.kafka\.sasl without source\.kafka\.ssl: SASL PLAIN sends the password/m);
+  });
+
+  it('a job with the live page off and no metricsPort serves no /metrics, /healthz or /readyz: said, naming telemetry.metricsPort; replay (source file) is not a server', () => {
+    const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides }).config;
+    const off = configAdvice(config({ sinks: { live: { enabled: false } } }));
+    expect(off.map((a) => a.key)).toEqual(['telemetry.metricsPort']);
+    expect(off[0]!.message).toContain('serves no /metrics, /healthz or /readyz');
+    expect(configAdvice(config({ sinks: { live: { enabled: false } }, telemetry: { metricsPort: 9464 } })).map((a) => a.key)).not.toContain('telemetry.metricsPort');
+    expect(configAdvice(config({})).map((a) => a.key)).not.toContain('telemetry.metricsPort');
+    expect(configAdvice(config({ source: { kind: 'file' }, sinks: { live: { enabled: false } } }))).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ describe('warning for a listener beyond loopback without TLS or a token', () => 
     expect(configAdvice(config({}))).toEqual([]);
     const secured = { host: '10.0.0.5', tls: { certFile: 'c', keyFile: 'k' }, auth: { tokenFile: 't' } };
     expect(configAdvice(config({ source: { http: secured }, sinks: { live: secured } }))).toEqual([]);
-    expect(configAdvice(config({ source: { http: { ...secured, tls: undefined } }, sinks: { live: { enabled: false, host: '0.0.0.0' } } })).map((a) => a.key)).toEqual(['source.http.tls']);
+    expect(configAdvice(config({ source: { http: { ...secured, tls: undefined } }, sinks: { live: { enabled: false, host: '0.0.0.0' } }, telemetry: { metricsPort: 9464 } })).map((a) => a.key)).toEqual(['source.http.tls']);
   });
 
   it('the OTLP/gRPC receiver beyond loopback: warned about naming source.grpc.host and the source.http keys that secure it', () => {
