@@ -1122,7 +1122,30 @@ export class KafkaPipeline {
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
     const heldTraces = this.held.get(st.key);
-    for (const w of holding) for (const k of episodeHeldKeys(w.episode)) heldTraces.add(k);
+    // From which offset each id is needed: a trace seen again above the committed offset after its
+    // episode closed (a late span or evaluation reopening it) must not take its earlier records
+    // there on replay — they fed a revision already published, which would be rebuilt and
+    // published again. Only such ids get an entry (the others are needed from `offset` on): each
+    // one lengthens the metadata, and past its limit everything is replayed.
+    const from = this.held.seenAgain(st.key, offset);
+    /** `k` is needed from `o` too: the earlier of the two (no entry once that is `offset`). */
+    const needFrom = (k: string, o: string) => {
+      if (!heldTraces.has(k)) {
+        heldTraces.add(k);
+        if (compareOffsets(o, offset) > 0) from.set(k, o);
+        return;
+      }
+      const had = from.get(k);
+      if (had === undefined || compareOffsets(had, o) <= 0) return;
+      if (compareOffsets(o, offset) > 0) from.set(k, o);
+      else from.delete(k);
+    };
+    for (const w of holding) {
+      // a correction (revision > 0) needs its own records; the earlier revision's are published,
+      // or held by that revision's own work
+      const o = w.episode.revision > 0 ? w.holds.get(st.key)! : offset;
+      for (const k of episodeHeldKeys(w.episode)) needFrom(k, o);
+    }
     // Still replaying below the previous owner's processed position P: records in [processedNext, P)
     // were read by it, not by us yet, and hold spans of episodes it committed. Writing our own
     // position would make the next owner take them whole and publish those episodes again
@@ -1130,9 +1153,10 @@ export class KafkaPipeline {
     let processedNext = st.processedNext;
     if (st.replay && st.replayOwed && compareOffsets(processedNext, st.replay.processedNext) < 0) {
       processedNext = st.replay.processedNext;
-      for (const k of st.replayOwed) heldTraces.add(k);
+      // needed from where the previous owner's filter said (else from its committed offset: all of them)
+      for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
     }
-    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, undefined, commitTag) };
+    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, undefined, commitTag, from) };
   }
 
   private commitAll(): Promise<void> {

@@ -49,6 +49,13 @@ export interface ReplayFilter {
   readonly processedNext: string;
   /** Trace ids whose records below `processedNext` must be replayed; undefined = replay everything. */
   readonly heldTraces: ReadonlySet<string> | undefined;
+  /**
+   * Of `heldTraces`, those needed only from an offset above the committed one: their records below
+   * it fed a revision whose events are committed (a correction — a late span or evaluation that
+   * reopened a credited episode — holds its trace from the late record on). Replaying those
+   * records rebuilt that revision and published it a second time under its event ids.
+   */
+  readonly heldFrom?: ReadonlyMap<string, string>;
 }
 
 const METADATA_VERSION = 'ac1';
@@ -60,9 +67,10 @@ const DEFAULT_METADATA_MAX_BYTES = 3_800;
  * when the ids do not fit in `maxBytes`, meaning "replay everything"), followed by
  * `;<commitTag>` when one is given: a tag unique to the transaction that commits this offset, so
  * a transaction whose outcome was lost (connection dropped during EndTxn) can be told committed
- * or aborted afterwards by reading the group's offset back (`commitTagOf`).
+ * or aborted afterwards by reading the group's offset back (`commitTagOf`). An id in `heldFrom`
+ * is written `<id>@<offset>` (`ReplayFilter.heldFrom`; an escaped id never contains `@`).
  */
-export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES, commitTag?: string): string {
+export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable<string>, maxBytes = DEFAULT_METADATA_MAX_BYTES, commitTag?: string, heldFrom?: ReadonlyMap<string, string>): string {
   if (commitTag !== undefined && !/^[\w.-]+$/.test(commitTag)) throw new Error(`commit tag ${JSON.stringify(commitTag)} must be word characters, '.' or '-'`);
   // ids are trace ids (hex) or `conv:<conversation id>` (any text): escaped so `,` and `;` stay separators
   const tail = commitTag === undefined ? '' : `;${commitTag}`;
@@ -70,10 +78,13 @@ export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable
   // Escaping only lengthens an id: when the ids do not fit even as they are, the answer is "replay
   // everything" without sorting and escaping them (under load a third of the commits hold more
   // ids than fit, ~100 trace ids)
-  if (unescapedLength(processedNext, unique, tail) > maxBytes) return `${METADATA_VERSION};${processedNext};*${tail}`;
+  if (unescapedLength(processedNext, unique, tail, heldFrom) > maxBytes) return `${METADATA_VERSION};${processedNext};*${tail}`;
   let ids: string[];
   try {
-    ids = [...unique].sort().map(escapeId);
+    ids = [...unique].sort().map((id) => {
+      const from = heldFrom?.get(id);
+      return from === undefined ? escapeId(id) : `${escapeId(id)}@${from}`;
+    });
   } catch {
     // An id that is not well-formed UTF-16 (a lone surrogate, which a JSON conversation or response
     // id can carry) makes encodeURIComponent throw: that threw out of every commit of the partition
@@ -93,9 +104,10 @@ function escapeId(id: string): string {
 }
 
 /** Length of the metadata for these ids if none needed escaping: a lower bound of its length. */
-function unescapedLength(processedNext: string, ids: ReadonlySet<string>, tail: string): number {
+function unescapedLength(processedNext: string, ids: ReadonlySet<string>, tail: string, heldFrom?: ReadonlyMap<string, string>): number {
   let n = METADATA_VERSION.length + 1 + processedNext.length + 1 + Math.max(0, ids.size - 1) + tail.length;
   for (const id of ids) n += id.length;
+  if (heldFrom) for (const [id, from] of heldFrom) if (ids.has(id)) n += 1 + from.length;
   return n;
 }
 
@@ -106,13 +118,29 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   if ((parts.length !== 3 && parts.length !== 4) || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
   const ids = parts[2]!;
   let held: Set<string> | undefined;
+  let from: Map<string, string> | undefined;
   try {
-    held = ids === '*' ? undefined : new Set(ids === '' ? [] : ids.split(',').map(decodeURIComponent));
+    if (ids !== '*') {
+      held = new Set();
+      for (const entry of ids === '' ? [] : ids.split(',')) {
+        const at = entry.lastIndexOf('@');
+        if (at < 0) {
+          held.add(decodeURIComponent(entry));
+          continue;
+        }
+        const offset = entry.slice(at + 1);
+        if (!/^\d+$/.test(offset)) throw new Error('not an offset');
+        const id = decodeURIComponent(entry.slice(0, at));
+        held.add(id);
+        (from ??= new Map()).set(id, BigInt(offset).toString());
+      }
+    }
   } catch {
     held = undefined; // not ours after all: replay everything (safe, only slower)
+    from = undefined;
   }
   // canonical (no leading zeros), as compareOffsets compares offsets
-  return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held };
+  return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}) };
 }
 
 /** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */
@@ -126,7 +154,9 @@ export function commitTagOf(metadata: string | null | undefined): string | undef
 export function replayKeeps(filter: ReplayFilter | undefined, offset: string, traceId: string | undefined): boolean {
   if (filter === undefined || filter.heldTraces === undefined) return true;
   if (compareOffsets(offset, filter.processedNext) >= 0) return true;
-  return traceId !== undefined && filter.heldTraces.has(traceId);
+  if (traceId === undefined || !filter.heldTraces.has(traceId)) return false;
+  const from = filter.heldFrom?.get(traceId);
+  return from === undefined || compareOffsets(offset, from) >= 0;
 }
 
 /**
@@ -137,28 +167,71 @@ export function replayKeeps(filter: ReplayFilter | undefined, offset: string, tr
  * e.g. an evaluation that expired waiting for its spans).
  */
 export class HeldTraces {
-  private readonly byPartition = new Map<string, Map<string, string>>();
+  private readonly byPartition = new Map<string, Map<string, Seen>>();
+  /**
+   * Per partition: ids handed on in a closed episode, with the last offset they were seen at —
+   * their records up to there fed that episode. Pruned once the commit offset passed it.
+   */
+  private readonly released = new Map<string, Map<string, string>>();
+  /** Per partition: the commit offset of the last `prune` (nothing to prune while it stays). */
+  private readonly prunedAt = new Map<string, string>();
 
   note(partitionKey: string, traceId: string, offset: string): void {
     let m = this.byPartition.get(partitionKey);
     if (!m) this.byPartition.set(partitionKey, (m = new Map()));
-    const prev = m.get(traceId);
-    if (prev === undefined || compareOffsets(offset, prev) < 0) m.set(traceId, offset);
+    const seen = m.get(traceId);
+    if (seen === undefined) m.set(traceId, { first: offset, last: offset });
+    else if (compareOffsets(offset, seen.first) < 0) seen.first = offset;
+    else if (compareOffsets(offset, seen.last) > 0) seen.last = offset;
   }
 
   release(traceIds: readonly string[]): void {
-    for (const m of this.byPartition.values()) for (const t of traceIds) m.delete(t);
+    for (const [key, m] of this.byPartition) {
+      for (const t of traceIds) {
+        const seen = m.get(t);
+        if (seen === undefined) continue;
+        m.delete(t);
+        let r = this.released.get(key);
+        if (!r) this.released.set(key, (r = new Map()));
+        const last = r.get(t);
+        if (last === undefined || compareOffsets(seen.last, last) > 0) r.set(t, seen.last);
+      }
+    }
   }
 
-  /** Forgets ids first seen below `commitOffset` on the partition. */
+  /** Forgets ids first seen below `commitOffset` on the partition, and released ids last seen below it. */
   prune(partitionKey: string, commitOffset: string): void {
+    if (this.prunedAt.get(partitionKey) === commitOffset) return;
+    this.prunedAt.set(partitionKey, commitOffset);
     const m = this.byPartition.get(partitionKey);
-    if (!m) return;
-    for (const [t, o] of m) if (compareOffsets(o, commitOffset) < 0) m.delete(t);
+    if (m) for (const [t, seen] of m) if (compareOffsets(seen.first, commitOffset) < 0) m.delete(t);
+    const r = this.released.get(partitionKey);
+    if (r) for (const [t, last] of r) if (compareOffsets(last, commitOffset) < 0) r.delete(t);
   }
 
   dropPartition(partitionKey: string): void {
     this.byPartition.delete(partitionKey);
+    this.released.delete(partitionKey);
+    this.prunedAt.delete(partitionKey);
+  }
+
+  /**
+   * Held ids first seen above `commitOffset` whose earlier records there were handed on in a
+   * closed episode (a late span or evaluation that reopened it as a correction), each with the
+   * offset it is held from: replaying its records below that would rebuild the earlier revision
+   * (`ReplayFilter.heldFrom`).
+   */
+  seenAgain(partitionKey: string, commitOffset: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const m = this.byPartition.get(partitionKey);
+    const r = this.released.get(partitionKey);
+    if (!m || !r || r.size === 0) return out;
+    for (const [t, seen] of m) {
+      if (compareOffsets(seen.first, commitOffset) <= 0) continue;
+      const last = r.get(t);
+      if (last !== undefined && compareOffsets(last, commitOffset) >= 0) out.set(t, seen.first);
+    }
+    return out;
   }
 
   /** The ids held on the partition: a fresh set, the caller's to extend. */
@@ -170,3 +243,10 @@ export class HeldTraces {
     return this.byPartition.get(partitionKey)?.size ?? 0;
   }
 }
+
+/** Offsets a held id was first and last seen at on a partition (since its last release). */
+interface Seen {
+  first: string;
+  last: string;
+}
+

@@ -128,6 +128,23 @@ describe('replay metadata', () => {
     );
   });
 
+  it('an id needed only from an offset above the committed one (a correction) is written <id>@<offset>, and records of it below that offset are not replayed', () => {
+    fc.assert(
+      fc.property(offset, fc.uniqueArray(fc.oneof(traceId, fc.constantFrom('conv:a@b', 'conv:x,y@1', 'resp:r@')), { minLength: 1, maxLength: 20 }), fc.array(offset, { minLength: 20, maxLength: 20 }), (next, ids, froms) => {
+        const heldFrom = new Map(ids.filter((_, i) => i % 2 === 0).map((id, i) => [id, froms[i]!] as const));
+        const f = decodeReplayMetadata(encodeReplayMetadata(next, ids, undefined, 'tag', heldFrom))!;
+        expect([...f.heldTraces!].sort()).toEqual([...ids].sort());
+        expect(new Map(f.heldFrom ?? [])).toEqual(new Map([...heldFrom].map(([k, v]) => [k, BigInt(v).toString()])));
+      }),
+    );
+    const t = 'b'.repeat(32);
+    const f = decodeReplayMetadata(encodeReplayMetadata('10', [t, 'c'.repeat(32)], undefined, undefined, new Map([[t, '7']])))!;
+    expect(replayKeeps(f, '6', t)).toBe(false); // fed the committed revision
+    expect(replayKeeps(f, '7', t)).toBe(true);
+    expect(replayKeeps(f, '6', 'c'.repeat(32))).toBe(true);
+    expect(replayKeeps(f, '12', t)).toBe(true);
+  });
+
   it('ignores metadata it did not write', () => {
     expect(decodeReplayMetadata(null)).toBeUndefined();
     expect(decodeReplayMetadata('')).toBeUndefined();
@@ -178,4 +195,22 @@ describe('HeldTraces', () => {
     h.prune('p', '10');
     expect(h.size('p')).toBe(0);
   });
+
+  it('seenAgain: only ids seen again after their release, whose released records reach the commit offset, with the offset they are held from', () => {
+    const h = new HeldTraces();
+    h.note('p', 'open', '5'); // an episode still open, first seen above the commit offset: no entry
+    h.note('p', 'again', '3');
+    h.note('p', 'again', '4');
+    h.release(['again']); // its episode closed (credited) ...
+    h.note('p', 'again', '9'); // ... and a late span reopened it
+    h.note('p', 'old', '1');
+    h.release(['old']);
+    h.note('p', 'old', '7'); // its earlier records all below the commit offset: nothing to skip
+    expect(h.seenAgain('p', '2')).toEqual(new Map([['again', '9']]));
+    expect(h.seenAgain('p', '5')).toEqual(new Map()); // the released records (3, 4) are below 5
+    h.prune('p', '5');
+    expect(h.seenAgain('p', '2')).toEqual(new Map()); // forgotten once the commit offset passed them
+    expect([...h.get('p')].sort()).toEqual(['again', 'old', 'open']);
+  });
 });
+
