@@ -52,9 +52,12 @@ export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { partitionBytes: 512 * 1024, r
 const MIN_RECORD_BYTES = 64;
 
 /**
- * Upper estimate of a record's size in a v2 record batch: key, value, header names and values,
- * plus 64 B for the length/attribute/timestamp/offset varints and per-header lengths (the real
- * per-record overhead is ~10–25 B plus ~2 B per header).
+ * Upper estimate of a record's size in a v2 record batch: key, value, header names and values
+ * with each one's length varint, plus 64 B for the record's own length/attribute/timestamp/
+ * offset/key/value/header-count varints (≤ 36 B). The header lengths were once in the 64 B too,
+ * which held for a few headers, not for a record with tens of thousands (a dead-lettered input
+ * record keeps all of its headers): such a record passed the `maxRecordBytes` check while its
+ * batch was over the dead-letter topic's `max.message.bytes`, refused by the broker at every retry.
  */
 export function recordBytes(r: {
   readonly key: string | Uint8Array | null;
@@ -67,8 +70,21 @@ export function recordBytes(r: {
   if (h) {
     for (const k in h) {
       const v = h[k]!;
-      n += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength);
+      const kb = Buffer.byteLength(k);
+      const vb = typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength;
+      n += kb + vb + lengthVarintBytes(kb) + lengthVarintBytes(vb);
     }
+  }
+  return n;
+}
+
+/** Bytes of the zigzag varint a v2 record writes for a length. */
+function lengthVarintBytes(length: number): number {
+  let zz = length * 2;
+  let n = 1;
+  while (zz >= 128) {
+    zz = Math.floor(zz / 128);
+    n++;
   }
   return n;
 }

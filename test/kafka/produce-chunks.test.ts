@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { chunkRecords, recordBytes, type ChunkLimits, type SizedRecord } from '../../src/kafka/produce-chunks.js';
 
@@ -135,7 +136,27 @@ describe('recordBytes', () => {
     expect(recordBytes({ key: null, value: 'é' })).toBe(base + 2);
     expect(recordBytes({ key: 'ab', value: new Uint8Array(10) })).toBe(base + 12);
     expect(recordBytes({ key: new Uint8Array(3), value: '', headers: { 'content-type': 'application/json', b: new Uint8Array(4) } })).toBe(
-      base + 3 + 'content-type'.length + 'application/json'.length + 1 + 4,
+      base + 3 + 'content-type'.length + 'application/json'.length + 1 + 4 + 4, // + a length varint per header name and value
     );
   });
+
+  it('is never below the record as a v2 batch holds it (kafkajs\'s record encoder), whatever its headers — tens of thousands of them included', () => {
+    const Record = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => { buffer: Buffer };
+    const bytes = fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }));
+    fc.assert(
+      fc.property(fc.option(bytes, { nil: null }), bytes, fc.dictionary(fc.string({ maxLength: 200 }), bytes, { maxKeys: 20 }), (key, value, headers) => {
+        const r = { key, value, headers };
+        const encoded = Record({ key: toBuffer(key), value: toBuffer(value), headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, toBuffer(v)])) }).buffer.length;
+        expect(recordBytes(r)).toBeGreaterThanOrEqual(encoded);
+      }),
+      { numRuns: 300 },
+    );
+    // a hostile record: 50,000 headers with short names and empty values
+    const many: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 50_000; i++) many[i.toString(36)] = new Uint8Array(0);
+    const encoded = Record({ key: null, value: Buffer.alloc(10), headers: Object.fromEntries(Object.entries(many).map(([k, v]) => [k, Buffer.from(v)])) }).buffer.length;
+    expect(recordBytes({ key: null, value: new Uint8Array(10), headers: many })).toBeGreaterThanOrEqual(encoded); // ~100 KB short without the header lengths
+  });
 });
+
+const toBuffer = (b: string | Uint8Array | null) => (b === null ? null : typeof b === 'string' ? Buffer.from(b) : Buffer.from(b));

@@ -184,6 +184,23 @@ describe('sink records', () => {
     expect(d.key).toEqual(rec.key);
   });
 
+  it('an input record with tens of thousands of headers over sinks.kafka.maxRecordBytes as a dead letter is described, not copied (the broker refused the copy at every retry: the stream stalled)', async () => {
+    const { createRequire } = await import('node:module');
+    const Record = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => { buffer: Buffer };
+    const encodedBytes = (r: { key: Uint8Array | string | null; value: Uint8Array | string; headers?: Record<string, string | Uint8Array> }) =>
+      Record({ key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(r.value), headers: Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k, Buffer.from(v)])) }).buffer.length;
+    const headers: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 40_000; i++) headers[`h${i.toString(36)}`] = new Uint8Array(0);
+    const max = 1_000_000;
+    const rec = (valueBytes: number) => ({ topic: 'otlp_spans', partition: 0, offset: '9', key: null, value: new Uint8Array(valueBytes), headers, timestampMs: 0 });
+    // the copy as the broker sees it: 1.06 MB, past maxRecordBytes and the 1 MiB + 12 B a dead-letter
+    // topic gets by default (the input passed its topic's limit compressed: empty headers compress well)
+    const valueBytes = 1_060_000 - encodedBytes(deadLetterRecord(rec(0), 'not OTLP', 'dlq'));
+    const d = deadLetterRecord(rec(valueBytes), 'not OTLP', 'dlq', max);
+    expect(encodedBytes(d)).toBeLessThanOrEqual(max);
+    expect(JSON.parse(d.value as string)).toMatchObject({ kind: 'record_too_large', source_offset: '9' });
+  });
+
   it('failed episodes are dead-lettered as JSON keyed by episode id', () => {
     const r = failedEpisodeRecord({ episodeId: 'e1', traceIds: ['t'], sources: [{ topic: 's', partition: 1, firstOffset: '4', lastOffset: '9' }] }, 'boom', 'dlq');
     expect(r.key).toBe('e1');
