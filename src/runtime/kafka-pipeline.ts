@@ -541,6 +541,10 @@ export class KafkaPipeline {
     }
     this.counters.episodesDropped += [...this.work].filter((w) => w.status !== 'committing').length;
     this.assembler = this.deps.createAssembler();
+    // A partition kept across the join keeps its failure streak: a rebalance is no break in failing
+    // publishes (a fresh streak at every join kept /readyz ready while publishing failed, whenever
+    // the group rebalanced more often than readinessPublishFailureMs, and restarted the error logs).
+    const streaks = new Map([...this.partitions].map(([k, st]) => [k, st.failures] as const));
     this.partitions.clear();
     this.work.clear();
     this.queue.length = 0;
@@ -571,7 +575,7 @@ export class KafkaPipeline {
         committedOffset: undefined,
         dirty: false,
         fenced: false,
-        failures: { count: 0, loggedAtMs: undefined },
+        failures: streaks.get(key) ?? { count: 0, loggedAtMs: undefined },
       };
       st.ready = retry(() => this.preparePartition(st), 3, 500).catch((err: unknown) => {
         this.log.error({ err, topic: tp.topic, partition: tp.partition }, 'preparing partition failed');
