@@ -10,6 +10,9 @@ import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js'
 import type { AgentStep } from '../model/agents.js';
 import { eventIdOfText, eventIdText } from './event-id.js';
 
+/** The suffix `equalSplitFallback` gives an estimator's name (src/credit/shapley/result.ts). */
+const EQUAL_SPLIT_FALLBACK = /\/equal-split-fallback$/;
+
 /** Episode ids of conversation-keyed episodes (model/episode.ts). */
 const CONVERSATION_EPISODE_PREFIX = 'conv:';
 import { inputDigestOf, outputDigestOf } from '../conventions/step-digests.js';
@@ -78,7 +81,12 @@ function pairStep(s: AgentStep, context?: PreferencePair['context']): Preference
  * of the episode (trace ids, estimator info, id prefixes) are built once and shared by reference.
  */
 export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): CreditEvents {
-  const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name}`;
+  // The estimator the run was (the closed form's or exact's `/equal-split-fallback` is that run
+  // with its game failing before any sample, as a timeout's partial result is the run cut short):
+  // with the suffix in the id, a revision credited while the value function answered and again
+  // (a replay) while it failed got two sets of ids, and consumers de-duplicating on event_id kept
+  // both — the same steps rewarded twice. The events still name the estimator the run applied.
+  const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name.replace(EQUAL_SPLIT_FALLBACK, '')}`;
   const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
   const emittedAtMs = Math.trunc(opts.emittedAtMs);
   // The id text of every event starts with the same (episode, revision, type, method) parts. A
