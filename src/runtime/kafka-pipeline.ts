@@ -210,6 +210,14 @@ interface FailureStreak {
   lastError?: string | undefined;
   /** The error-level line still being written (it waits for the missing-topics check): a recovery line goes after it. */
   logging?: Promise<void> | undefined;
+  /** A failed transaction of the streak carried records (events or dead letters), not only offsets. */
+  recordsFailed?: boolean | undefined;
+  /**
+   * Kept across a group join (exactly-once, a partition kept): when records were failing, only a
+   * transaction that publishes records ends it. The first ones after the join carry offsets only
+   * (the replayed episodes are open again): their success said nothing about the failing publishes.
+   */
+  carried?: boolean | undefined;
 }
 
 /** What `/readyz` and `/healthz` say about the Kafka runtime (KafkaPipeline.health). */
@@ -291,6 +299,8 @@ export class KafkaPipeline {
   private aloCommitting: Promise<void> = Promise.resolve();
   /** At-least-once: failed publishes/commits in a row. */
   private readonly aloFailures: FailureStreak = { count: 0, loggedAtMs: undefined };
+  /** At-least-once: the partitions whose records (events, dead letters) failed to publish in the current streak. */
+  private readonly aloFailedPartitions = new Set<string>();
   /** The consumer's group membership (source onState) and since when. */
   private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean } = { state: 'joining', sinceMs: Date.now() };
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
@@ -545,6 +555,9 @@ export class KafkaPipeline {
     // publishes (a fresh streak at every join kept /readyz ready while publishing failed, whenever
     // the group rebalanced more often than readinessPublishFailureMs, and restarted the error logs).
     const streaks = new Map([...this.partitions].map(([k, st]) => [k, st.failures] as const));
+    for (const f of streaks.values()) if (f.count > 0) f.carried = true;
+    // at-least-once: one streak for every partition, carried when a partition whose records failed stays here
+    if (this.aloFailures.count > 0 && assignment.some((tp) => this.aloFailedPartitions.has(tpKey(tp.topic, tp.partition)))) this.aloFailures.carried = true;
     this.partitions.clear();
     this.work.clear();
     this.queue.length = 0;
@@ -1169,8 +1182,13 @@ export class KafkaPipeline {
     }
     this.aloCommitting = this.aloCommitting
       .then(async () => {
-        await this.commitAtLeastOnce();
-        this.endStreak(this.aloFailures, {});
+        const sent = await this.commitAtLeastOnce();
+        // nothing to send (right after a join, before the replay) is no success; nor, for a streak
+        // carried over the join, an offsets-only commit while records were failing (see FailureStreak.carried)
+        const f = this.aloFailures;
+        if (sent === undefined || (f.carried && f.recordsFailed && sent === 0)) return;
+        this.endStreak(f, {});
+        this.aloFailedPartitions.clear();
       })
       .catch((err: unknown) => {
         this.counters.commitFailures++;
@@ -1287,6 +1305,7 @@ export class KafkaPipeline {
       // each attempt at warn only before the streak is logged at error (noteCommitFailure, at most every 30 s)
       this.log[st.failures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
       this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
+      if (records.length > 0) st.failures.recordsFailed = true;
       st.looseRecords.unshift(...loose);
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
       st.dirty = true;
@@ -1331,6 +1350,8 @@ export class KafkaPipeline {
     streak.loggedAtMs = undefined; // a new streak is logged at its own 3rd failure
     streak.sinceMs = undefined;
     streak.logging = undefined;
+    streak.carried = undefined;
+    streak.recordsFailed = undefined;
   }
 
   /**
@@ -1404,7 +1425,7 @@ export class KafkaPipeline {
       st.lastCommittedTag = tag;
       st.committedOffset = wm.offset;
     }
-    this.endStreak(st.failures, { topic: st.topic, partition: st.partition });
+    if (!st.failures.carried || !st.failures.recordsFailed || records.length > 0) this.endStreak(st.failures, { topic: st.topic, partition: st.partition });
     this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) {
       this.work.delete(w);
@@ -1564,11 +1585,12 @@ export class KafkaPipeline {
    * At-least-once: publish every ready record (acks=all), then commit the watermarks — taken with
    * the records, before the send: what is read while it is under way (a dead letter, which
    * nothing else holds) is not in it, and an offset taken after it passed that record: a restart
-   * or rebalance before the next send lost the dead letter for good.
+   * or rebalance before the next send lost the dead letter for good. Resolves with the number of
+   * records published, undefined when there was nothing to do.
    */
-  private async commitAtLeastOnce(): Promise<void> {
+  private async commitAtLeastOnce(): Promise<number | undefined> {
     const producer = this.producer;
-    if (!producer) return;
+    if (!producer) return undefined;
     const generation = this.generation;
     // one pass over the work and one over the partitions (this runs after every credit computation)
     const batch = new Set<CreditWork>();
@@ -1594,7 +1616,7 @@ export class KafkaPipeline {
     }
     const records = loose.slice();
     for (const w of batch) for (const r of w.records) records.push(r);
-    if (records.length === 0 && dirty.length === 0) return;
+    if (records.length === 0 && dirty.length === 0) return undefined;
     for (const w of batch) w.status = 'committing';
     for (const st of dirty) st.dirty = false;
     try {
@@ -1606,7 +1628,10 @@ export class KafkaPipeline {
       for (const r of loose) {
         const k = tpKey(String(r.headers?.['x-agent-credit-source-topic'] ?? ''), Number(r.headers?.['x-agent-credit-source-partition'] ?? -1));
         byKey.get(k)?.looseRecords.push(r);
+        this.aloFailedPartitions.add(k);
       }
+      for (const w of batch) this.aloFailedPartitions.add(w.owner);
+      if (records.length > 0) this.aloFailures.recordsFailed = true;
       throw err;
     }
     this.counters.recordsPublished += records.length;
@@ -1614,7 +1639,7 @@ export class KafkaPipeline {
     if (records.length > 0) this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) this.work.delete(w);
     this.maybeResume();
-    if (generation !== this.generation) return;
+    if (generation !== this.generation) return records.length;
     try {
       if (offsets.length > 0) {
         await this.source.commit(offsets);
@@ -1630,6 +1655,7 @@ export class KafkaPipeline {
       if (generation === this.generation) for (const st of dirty) st.dirty = true;
       throw err;
     }
+    return records.length;
   }
 }
 

@@ -43,17 +43,20 @@ export class FakeKafka implements KafkaClient {
    * Every send of the producers created so far fails with `error` from now on (a broker that no
    * longer accepts their sequence numbers); producers created later send normally.
    */
-  poisonProducers(error: Error): void {
+  poisonProducers(error: Error, options: { withRecordsOnly?: boolean } = {}): void {
     this.poisonedUpTo = this.producersCreated;
     this.poisonError = error;
+    this.poisonWithRecordsOnly = options.withRecordsOnly === true;
   }
+  /** `poisonProducers` fails only sends that carry records: an empty send returns at once, as the kafkajs client's does. */
+  private poisonWithRecordsOnly = false;
 
   createProducer(): KafkaProducer {
     const id = ++this.producersCreated;
     return {
       connect: async () => {},
       send: async (records) => {
-        if (id <= this.poisonedUpTo) throw this.poisonError!;
+        if (id <= this.poisonedUpTo && (!this.poisonWithRecordsOnly || records.length > 0)) throw this.poisonError!;
         this.published.push(...records);
       },
       disconnect: async () => {},
@@ -61,10 +64,13 @@ export class FakeKafka implements KafkaClient {
   }
 
   /** The next `n` transaction commits fail with `error` (e.g. a producer fenced by its own replacement). */
-  failCommits(n: number, error: Error): void {
+  failCommits(n: number, error: Error, options: { withRecordsOnly?: boolean } = {}): void {
     this.commitFailuresLeft = n;
     this.commitError = error;
+    this.commitFailsWithRecordsOnly = options.withRecordsOnly === true;
   }
+  /** `failCommits` fails only transactions that carry records (e.g. one output topic refuses them); offsets-only ones commit. */
+  private commitFailsWithRecordsOnly = false;
   private commitFailuresLeft = 0;
   private commitError: Error | undefined;
 
@@ -181,7 +187,7 @@ export class FakeKafka implements KafkaClient {
               this.hungCommits++;
               await new Promise<never>(() => undefined);
             }
-            if (this.commitFailuresLeft > 0) {
+            if (this.commitFailuresLeft > 0 && (!this.commitFailsWithRecordsOnly || records.length > 0)) {
               this.commitFailuresLeft--;
               throw this.commitError!;
             }

@@ -48,4 +48,100 @@ describe('KafkaPipeline readiness while publishing fails', () => {
     fake.failCommits(0, new Error('unused'));
     await p.stop();
   });
+
+  it('exactly-once: nor do the offsets-only transactions right after it, while the replayed episodes are open again — only one that publishes ends the streak', async () => {
+    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
+    const fake = new FakeKafka();
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'exactly-once', commitIntervalMs: 20, tickIntervalMs: 10, readinessPublishFailureMs: 400 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 100, idleMs: 600_000, closeOnEvaluation: true }),
+        processEpisode: (e) => processEpisode(e),
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    // transactions with events fail (an output topic refuses them); offsets-only ones commit
+    fake.failCommits(Number.MAX_SAFE_INTEGER, Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }), { withRecordsOnly: true });
+    const joinAndRead = async () => {
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      fake.handlers!.onState!('joined');
+      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    };
+    await joinAndRead();
+    await fake.deliver('logs', 0, [{ offset: 0, value: run.logs[0]!.value }]); // the verdict closes the run: its events fail
+    await sleep(250);
+    expect(p.stats().consecutiveCommitFailures).toBeGreaterThan(0);
+    fake.handlers!.onState!('rebalancing');
+    await joinAndRead(); // replayed: the run is open again (its verdict not read yet), the spans partition commits offsets only
+    await sleep(300);
+    const h = p.health();
+    expect(h.ready, h.detail).toBe(false);
+    expect(h.detail).toMatch(/publishing has failed for/);
+    fake.failCommits(0, new Error('unused'));
+    await p.stop();
+  });
+
+  it('exactly-once: a streak of offsets-only failures kept across a rebalance ends with the next offsets-only commit (nothing was failing to publish)', async () => {
+    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
+    const fake = new FakeKafka();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery: 'exactly-once', commitIntervalMs: 20, readinessPublishFailureMs: 400 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.failCommits(Number.MAX_SAFE_INTEGER, new Error('The coordinator is not available'));
+    const joinAndRead = async () => {
+      fake.assign([{ topic: 'spans', partition: 0 }]);
+      fake.handlers!.onState!('joined');
+      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    };
+    await joinAndRead();
+    await sleep(100);
+    expect(p.stats().consecutiveCommitFailures).toBeGreaterThan(0);
+    fake.handlers!.onState!('rebalancing');
+    await joinAndRead();
+    fake.failCommits(0, new Error('unused')); // the coordinator is back
+    await sleep(400);
+    expect(p.stats().consecutiveCommitFailures).toBe(0);
+    expect(p.health()).toMatchObject({ ready: true, detail: 'consuming' });
+    await p.stop();
+  });
+
+  it('at-least-once: a rebalance (and the offsets-only commits after it) does not end the failure streak while the events keep failing', async () => {
+    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
+    const fake = new FakeKafka();
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', commitIntervalMs: 20, tickIntervalMs: 10, readinessPublishFailureMs: 400 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 100, idleMs: 600_000, closeOnEvaluation: true }),
+        processEpisode: (e) => processEpisode(e),
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    // sends with records fail (an output topic refuses them); the group's offset commits work
+    fake.poisonProducers(Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }), { withRecordsOnly: true });
+    const joinAndRead = async () => {
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      fake.handlers!.onState!('joined');
+      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    };
+    await joinAndRead();
+    await fake.deliver('logs', 0, [{ offset: 0, value: run.logs[0]!.value }]);
+    await sleep(250);
+    expect(p.stats().consecutiveCommitFailures).toBeGreaterThan(0);
+    fake.handlers!.onState!('rebalancing');
+    await joinAndRead();
+    await sleep(300);
+    const h = p.health();
+    expect(h.ready, h.detail).toBe(false);
+    expect(h.detail).toMatch(/publishing has failed for/);
+    await p.stop();
+  });
 });
+
