@@ -491,6 +491,29 @@ describe('creditEpisode: failure, first error and repair', () => {
     expect(out.pairs[0]!.reason).toMatch(/prefix value recovers/);
   });
 
+  it('a prefix value that never fell does not recover: a failed step the scorer did not mark has no prefix-recovery repair; a later drop recovers where the value comes back', async () => {
+    const steps = [
+      step({ id: 1, agent: 'a', name: 'plan' }),
+      step({ id: 2, agent: 'a', kind: 'tool', tool: 'search', name: 'search', inputs: [1], ok: false }),
+      step({ id: 3, agent: 'a', name: 'think', inputs: [2] }),
+      step({ id: 4, agent: 'b', name: 'answer', inputs: [3] }),
+    ];
+    const held = await creditEpisode(episode(steps, 0.1), { prefixScorer: () => [0.5, 0.5, 0.5, 0.5] });
+    expect(held.firstError).toMatchObject({ stepId: sid(2), evidence: ['status=error: boom'] });
+    const role = (out: typeof held, n: number) => out.messages.find((m) => m.step.stepId === sid(n))!;
+    // the call that read the error fixed nothing: a dependent, not a repair with a pair against t*
+    expect(role(held, 3).failureRole).toBe('dependent');
+    expect(role(held, 3).components.repair).toBe(0);
+    expect(role(held, 4).failureRole).toBe('dependent');
+    expect(held.pairs).toHaveLength(1);
+    expect(held.pairs[0]).toMatchObject({ rejectedOnly: true });
+    // the value holds after t*, falls at 3 and comes back at 4: 4 is the recovery
+    const later = await creditEpisode(episode(steps, 0.1), { prefixScorer: () => [0.5, 0.5, 0.1, 0.6] });
+    expect(role(later, 3).failureRole).toBe('dependent');
+    expect(role(later, 4).failureRole).toBe('repair');
+    expect(later.pairs[0]).toMatchObject({ rejectedOnly: true }); // 4 is another agent's
+  });
+
   it('falls back to the failed output when nothing is marked erroneous, and says so', async () => {
     const out = await creditEpisode(episode(threeAgentSteps(), 0), {});
     expect(out.firstError?.stepId).toBe(sid(7));

@@ -6,7 +6,7 @@
  *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* — or
  *   was handed the error by an agent that read it — or repeats its input, as long as no retry or
  *   redo had repaired t* before it started) and succeeds, or (b)
- *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value recovers to
+ *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value, having fallen below it, recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
  *   A retry or redo that starts after an earlier one has ended is none: t* was already repaired.
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
@@ -162,7 +162,15 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   if (ps && starPos >= 0) {
     const before = starPos === 0 ? (opts.prefixBaseline ?? 0) : ps[starPos - 1]!;
     const tol = (opts.dropThreshold ?? 0.2) / 2;
+    // Only a value that fell below that level can recover to it: t* located by its status or a flag
+    // while the prefix values held made the next message (a dependent that read the error) a
+    // 'repair' — rewarded, unblamed, and with t*'s agent a preference pair for a step that fixed nothing.
+    let dropped = starPos < ps.length && ps[starPos]! < before - tol;
     for (let pos = starPos + 1; pos < Math.min(ps.length, msgIdx.length); pos++) {
+      if (!dropped) {
+        dropped = ps[pos]! < before - tol;
+        continue;
+      }
       if (ps[pos]! >= before - tol) {
         const s = graph.order[msgIdx[pos]!]!;
         if (!seen.has(s.stepId) && !isErroneous(s) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})`, via: 'prefix-recovery' });
