@@ -83,8 +83,8 @@ export interface CreditOutcome {
   /**
    * `messageEffects`: how δ_m were obtained — `closed-form` (the game's own leave-one-out),
    * `leave-one-out` (|M|+1 coalitions evaluated), `shapley` (message-level Shapley), or `none`
-   * (no message game, or it failed: δ_m = 0 and rewards are an equal split of agent credit plus
-   * failure transfers). `none` with messages present is worth a trainer's notice: marginal_effect
+   * (no message game, or it failed: δ_m = 0 and rewards are an equal split of agent credit — a
+   * failed or flagged step held below 0 by the sign rule — plus failure transfers). `none` with messages present is worth a trainer's notice: marginal_effect
    * then carries no signal.
    */
   readonly game: { kind: 'provenance' | 'http' | 'module'; removalProtocol: 'mask' | 'null' | 'replay'; players: 'agents'; messageEffects: MessageEffects };
@@ -416,7 +416,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   if (messages.length === 0) {
     if (agents.length > 0) warnings.push('episode has no rewardable messages: no message rewards');
   } else if (!games.messageGame) {
-    warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
+    warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit, a failed or flagged step held below 0; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   } else {
     const mg = games.messageGame;
     const ids = new Set(messages.map((m) => m.stepId));
@@ -449,7 +449,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       });
     } catch (err) {
       messageEffects = 'none';
-      warnings.push(`message game failed (${errorNote(err)}): δ_m = 0 for every message; rewards are an equal split (partial)`);
+      warnings.push(`message game failed (${errorNote(err)}): δ_m = 0 for every message; rewards are an equal split, a failed or flagged step held below 0 (partial)`);
     }
   }
 
@@ -472,7 +472,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
     })),
     deltas,
-    { bound: rewardBound, ...(transfers ? { transfers: transfers.transfers } : {}) },
+    { bound: rewardBound, deltasMeasured: messageEffects !== 'none', ...(transfers ? { transfers: transfers.transfers } : {}) },
   );
   warnings.push(...mr.warnings);
   const rewardById = new Map(mr.rewards.map((r) => [r.stepId, r] as const));

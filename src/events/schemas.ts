@@ -75,7 +75,7 @@ export const GameInfoSchema = z
     message_effects: z
       .enum(['closed-form', 'leave-one-out', 'shapley', 'none'])
       .describe(
-        'How marginal_effect (δ_m) was obtained: `closed-form` (the game’s own leave-one-out), `leave-one-out` (|M|+1 coalitions evaluated), `shapley` (message-level Shapley), `none` (no message game, or it failed: δ_m = 0, message rewards are an equal split of agent credit plus failure transfers; the warnings say why).',
+        'How marginal_effect (δ_m) was obtained: `closed-form` (the game’s own leave-one-out), `leave-one-out` (|M|+1 coalitions evaluated), `shapley` (message-level Shapley), `none` (no message game, or it failed: δ_m = 0, message rewards are an equal split of agent credit (a failed or flagged step still held below 0) plus failure transfers; the warnings say why).',
       ),
   })
   .describe('The game agent credit was computed in.');

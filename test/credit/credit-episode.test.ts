@@ -555,7 +555,26 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.game.kind).toBe('module');
     expect(out.estimator.name).toBe('exact');
     expect(Math.abs(sum(out.agents.map((a) => a.credit)) - 0.8)).toBeLessThan(1e-9);
-    expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
+    expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit, a failed or flagged step held below 0; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
+  });
+
+  it('without a message game (δ_m not measured) a failed step of a positively credited agent still gets a negative reward, its share going to the agent\'s other messages — unmeasured is not redundant', async () => {
+    // a judge scoring agents only (credit.judge.players: agents): every δ_m is 0 because none was measured
+    const out = await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.9), {
+      gameFactory: (_i, ctx) => ({ kind: 'module', agentGame: { id: 'flat', players: ctx.agentIds, value: (c) => 0.3 * c.reduce((a, b) => a + b, 0) } }),
+    });
+    expect(out.outcome).toBe('success');
+    expect(out.game.messageEffects).toBe('none');
+    const r = (n: number) => out.messages.find((m) => m.step.stepId === sid(n))!;
+    expect(r(3).step.status.ok).toBe(false);
+    expect(r(3).reward).toBeLessThan(0); // +0.075, the researcher's equal share, without the fix
+    for (const n of [2, 4, 5]) expect(r(n).reward).toBeCloseTo(0.1, 9);
+    expect(Math.abs(sum(out.messages.filter((m) => m.step.agentId === 'researcher').map((m) => m.reward)) - 0.3)).toBeLessThan(1e-9);
+    // its other messages are not redundant: no 'cannot sign … all its messages are harmful or redundant'
+    expect(out.warnings.filter((w) => /cannot sign/.test(w))).toEqual([]);
+    // agents without a failed step keep the equal split
+    expect(r(1).reward).toBeCloseTo(0.15, 12);
+    expect(r(6).reward).toBeCloseTo(0.15, 12);
   });
 
   it('samples each episode with its own seed (the seed mixed with the episode id): errors do not repeat across episodes, the same episode gives the same estimate', async () => {

@@ -50,6 +50,13 @@ export interface MessageRewardOptions {
   readonly transfers?: ReadonlyMap<string, Transfer>;
   /** |δ| at or below this is "no effect" (redundant). Default 1e-12. */
   readonly epsilon?: number;
+  /**
+   * False when the δ_m were not measured (no message game, or it failed: every δ is 0). A δ of 0
+   * is then no evidence of "no effect", so only `redundant` makes a message redundant: read as
+   * redundant, every message of an agent with a failed step was capped, the failed step kept its
+   * positive share and a warning said all its messages were harmful or redundant. Default true.
+   */
+  readonly deltasMeasured?: boolean;
 }
 
 export interface RewardComponents {
@@ -113,7 +120,8 @@ export function messageRewards(
       shrink: 0,
     }));
     const harmful = msgs.map((m, j) => m.harmful === true || delta[j]! < -eps);
-    const redundant = msgs.map((m, j) => !harmful[j] && (m.redundant === true || Math.abs(delta[j]!) <= eps));
+    const measured = opts.deltasMeasured ?? true;
+    const redundant = msgs.map((m, j) => !harmful[j] && (m.redundant === true || (measured && Math.abs(delta[j]!) <= eps)));
 
     // Sign transfers: cap harmful at min(δ_m, 0) and redundant at φ_i/k; give the excess to free messages.
     let r = rewardsOf(comp);
