@@ -51,4 +51,25 @@ describe('zero total, every sampled coalition at v(N) = v(∅)', () => {
     const est = await new PermutationEstimator().estimate(tableGame(constant), { budget: 20, seed: 1 });
     expect(est.status).toBe('approximate');
   });
+
+  it('SVARM: a game every evaluated coalition of which fits one additive game is not reported approximate with zero-width intervals (its residual after the additive part showed no variation)', async () => {
+    // additive but for one 6-player coalition: φ off the weights by ±1/(12·462) ≈ 1.8e-4
+    const w = [0.5, -0.2, 1.3, 0.05, 0.7, -0.9, 0.4, 0.25, 1.1, -0.3, 0.6, 0.15];
+    const n = w.length;
+    const values = Array.from({ length: 1 << n }, (_, s) => w.reduce((a, x, i) => a + (s & (1 << i) ? x : 0), 0) + (s === 0b111111 ? 1 : 0));
+    const game = tableGame(values);
+    const exact = (await exactShapley(game)).values;
+    for (const budget of [60, 200]) {
+      let partial = 0;
+      for (let seed = 1; seed <= 10; seed++) {
+        const est = await new SvarmEstimator().estimate(game, { budget, seed });
+        if (est.status === 'approximate') {
+          est.intervals.forEach(({ low, high }, i) => {
+            if (high - low < 1e-6) expect(low <= exact[i]! && exact[i]! <= high, `budget ${budget} seed ${seed} p${i}: [${low}, ${high}] against ${exact[i]}`).toBe(true);
+          });
+        } else if (est.status === 'partial' && est.note?.includes('every coalition evaluated fits one additive game')) partial++;
+      }
+      expect(partial, `budget ${budget}`).toBeGreaterThan(5);
+    }
+  });
 });
