@@ -52,6 +52,17 @@ describe('estimate options are checked at the entry points', () => {
     await expect(estimateShapley(game(20), { budget: 100, seed: Number.NaN })).rejects.toThrow(/seed must be a finite number/);
   });
 
+  it('nothing evaluated (budget 0 or 1, or the signal aborted before v(N) and v(∅)): every sampler gives the equal split with a wide interval, not [0, 0]', async () => {
+    for (const Sampler of SAMPLERS) {
+      const runs = [await new Sampler().estimate(game(5), { budget: 1, seed: 1 }), await new Sampler().estimate(game(5), { budget: 100, seed: 1, signal: AbortSignal.abort() })];
+      for (const r of runs) {
+        expect(r.status, Sampler.name).toBe('partial');
+        // [0, 0] for permutation, unbiased kernel, regression-adjusted and tree-MSR without the fix
+        for (const { low, high } of r.intervals) expect(high - low, Sampler.name).toBeGreaterThanOrEqual(2);
+      }
+    }
+  });
+
   it('valid options are unchanged: budget 0 and 1 still give the documented partial result', async () => {
     for (const budget of [0, 1]) {
       const r = await estimateShapley(game(5), { budget });

@@ -291,7 +291,10 @@ function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: n
     halfWidths = values.map(() => 0);
   } else if (r.count === 0) {
     values = Array.from({ length: r.n }, () => r.total / r.n);
-    halfWidths = values.map(() => r.range);
+    // Nothing evaluated (the budget, or the episode's timeout before v(N) and v(∅)): no range seen
+    // either, and `range` was 0 — a [0, 0] interval around a guess. The equal-split fallback's
+    // width (|v(N) − v(∅)| + 1, as SVARM, the kernel and exact enumeration report it) instead.
+    halfWidths = values.map(() => (r.endpointsKnown ? r.range : Math.abs(r.total) + 1));
   } else {
     values = enforceSum(Array.from(r.mean()), r.total);
     const floor = roundingFloor(values);
