@@ -8,7 +8,8 @@
  * a one-word name is taken lower-case (`…_SUCCESS_THRESHOLD_HELPFULNESS`); a longer one is refused
  * (mapKeyProblem): set the whole map as YAML flow (`AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD='{task_success: 0.7}'`).
  *
- * Values: numbers and booleans as written (`2000`, `true`), `null`, lists comma-separated
+ * Values: numbers and booleans as written (`2000`, `true`), `null` (the choice "null" where a setting has it:
+ * credit.removalProtocol), lists comma-separated
  * (`a:9092,b:9092`) or as YAML flow (`[a:9092, b:9092]`), objects as YAML flow (`{kind: http}`).
  */
 import { parse as parseYaml } from 'yaml';
@@ -100,8 +101,10 @@ function nearestSection(root: z.core.$ZodType, words: readonly string[]): { path
 /** Converts the text of a variable to the value the target setting expects (zod validates it after). */
 export function envValue(target: z.core.$ZodType | undefined, text: string): unknown {
   const t = text.trim();
-  if (t === 'null') return null;
   const kind = target ? kindOf(target) : 'unknown';
+  // `null` is no value — except where it is one of the setting's choices (credit.removalProtocol,
+  // credit.judge.removalProtocol: the null removal protocol), which `null` made unreachable
+  if (t === 'null' && !(kind === 'enum' && enumValues(target!).includes('null'))) return null;
   switch (kind) {
     case 'number':
       return t !== '' && Number.isFinite(Number(t)) ? Number(t) : text;
@@ -116,6 +119,12 @@ export function envValue(target: z.core.$ZodType | undefined, text: string): unk
     default:
       return yamlOr(text);
   }
+}
+
+/** The choices of an enum setting (through its default/optional wrappers). */
+function enumValues(target: z.core.$ZodType): unknown[] {
+  const def = (unwrap(target) as unknown as { _zod: { def: { entries?: Record<string, unknown> } } })._zod.def;
+  return Object.values(def.entries ?? {});
 }
 
 function yamlOr(text: string): unknown {

@@ -217,6 +217,8 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
     }
     case 'invalid_value':
       text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${showAt(path, value)}`;
+      // YAML reads a bare `null` as no value: the choice "null" (the null removal protocol) needs quotes
+      if (value === null && issue.values.includes('null')) text += ` — a bare null is no value in YAML: quote the choice, ${formatPath(path).split('.').at(-1)}: "null"`;
       break;
     case 'invalid_union': {
       const accepted = unionText(ctx.schemaAt?.(path));

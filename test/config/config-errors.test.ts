@@ -223,6 +223,16 @@ describe('configuration loading', () => {
     expect(config.sinks.live.enabled).toBe(false);
   });
 
+  it('the removal protocol "null" is a choice, not no value: AGENT_CREDIT_CREDIT_(JUDGE_)REMOVAL_PROTOCOL=null sets it (it was read as null and refused as "got null"); a bare null in YAML says to quote it', () => {
+    const judge = 'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8090/score\n';
+    const { config } = loadConfig({ text: judge, env: { AGENT_CREDIT_CREDIT_JUDGE_REMOVAL_PROTOCOL: 'null', AGENT_CREDIT_CREDIT_REMOVAL_PROTOCOL: 'null' } });
+    expect((config.credit as { judge?: { removalProtocol?: string } }).judge?.removalProtocol).toBe('null');
+    expect((config.credit as { removalProtocol?: string }).removalProtocol).toBe('null');
+    // `null` still means no value for a setting that takes null (source.kafka.logsTopic, above)
+    expect(errorOf(`${judge}    removalProtocol: null\n`)).toContain('credit.judge.removalProtocol: expected one of "mask" | "null", got null — a bare null is no value in YAML: quote the choice, removalProtocol: "null"');
+    expect(loadConfig({ text: `${judge}    removalProtocol: "null"\n`, env: {} }).config.credit).toMatchObject({ judge: { removalProtocol: 'null' } });
+  });
+
   it("brokers may be one comma-separated string in YAML too, as Kafka's bootstrap.servers is written (a list only was accepted)", () => {
     const { config } = loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: a:9092, b:9092\n', env: {} });
     expect(config.source.kafka?.brokers).toEqual(['a:9092', 'b:9092']);
