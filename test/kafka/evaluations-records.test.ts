@@ -58,6 +58,12 @@ describe('evaluations topic records', () => {
     }
   });
 
+  it('the expected form names response_id beside trace_id and conversation_id (it said "trace_id or conversation_id", so a judge joining by response id was told its id was the problem)', () => {
+    const d = decodeRecord(record(JSON.stringify({ response_id: 'chatcmpl-1', name: 'judge' })), 'evaluations', 'auto');
+    expect(!d.ok && d.reason).toMatch(/^evaluation record invalid \(#0: score: needs score or label\); expected JSON objects \{ trace_id, conversation_id or response_id, name, score or label, \.\.\. \}/);
+    expect(decodeRecord(record(JSON.stringify({ response_id: 'chatcmpl-1', name: 'judge', label: 'pass' })), 'evaluations', 'auto').ok).toBe(true);
+  });
+
   it('lists at most five invalid entries', () => {
     const bad = Array.from({ length: 9 }, () => ({ name: 'x' }));
     const d = decodeRecord(record(JSON.stringify(bad)), 'evaluations', 'auto');

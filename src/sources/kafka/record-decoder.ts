@@ -43,7 +43,7 @@ function decodeEvaluationsRecord(record: ConsumedRecord): DecodedRecord {
   if (errors.length === 0) return { ok: true, signal: 'evaluations', evaluations };
   const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `#${e.index}: ${e.message}`);
   if (errors.length > MAX_LISTED_ERRORS) listed.push(`and ${errors.length - MAX_LISTED_ERRORS} more`);
-  const reason = `evaluation record${errors.length > 1 ? 's' : ''} invalid (${listed.join('; ')}); expected JSON objects { trace_id or conversation_id, name, score or label, ... } as in schemas/evaluation-record.schema.json`;
+  const reason = `evaluation record${errors.length > 1 ? 's' : ''} invalid (${listed.join('; ')}); expected JSON objects { trace_id, conversation_id or response_id, name, score or label, ... } as in schemas/evaluation-record.schema.json`;
   if (evaluations.length === 0) return { ok: false, signal: 'evaluations', reason };
   return { ok: true, signal: 'evaluations', evaluations, partialReason: `${evaluations.length} valid evaluation(s) used; ${reason}` };
 }
