@@ -4,9 +4,10 @@
  * Words are separated by `_` and matched case-insensitively against the schema's keys, so both
  * `AGENT_CREDIT_EPISODES_GRACEMS` and `AGENT_CREDIT_EPISODES_GRACE_MS` mean `episodes.graceMs`,
  * and `AGENT_CREDIT_SOURCE_HTTP_PORT` means `source.http.port`. Inside a map of names
- * (credit.successThreshold, normalization, labelScores, judge.headers, source.kafka.sasl.extensions)
- * a one-word name is taken lower-case (`…_SUCCESS_THRESHOLD_HELPFULNESS`); a longer one is refused
- * (mapKeyProblem): set the whole map as YAML flow (`AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD='{task_success: 0.7}'`).
+ * (credit.successThreshold, normalization, labelScores, judge.headers) a one-word name is taken
+ * lower-case (`…_SUCCESS_THRESHOLD_HELPFULNESS`); a longer one — and any in source.kafka.sasl.extensions,
+ * whose keys are case-sensitive (CASE_SENSITIVE_MAPS) — is refused (mapKeyProblem): set the whole map
+ * as YAML flow (`AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD='{task_success: 0.7}'`).
  *
  * Values: numbers and booleans as written (`2000`, `true`), `null` (the choice "null" where a setting has it:
  * credit.removalProtocol), lists comma-separated
@@ -69,6 +70,13 @@ function resolveEnv(root: z.core.$ZodType, words: readonly string[]): { path: st
 }
 
 /**
+ * Maps whose keys are case-sensitive identifiers, so a one-word variable — taken lower-case — names
+ * the wrong key: SASL extensions (Confluent Cloud's `logicalCluster`, `identityPoolId`; a
+ * `logicalcluster` extension is not one). Their variables are refused with the YAML-flow fix.
+ */
+const CASE_SENSITIVE_MAPS: ReadonlySet<string> = new Set(['source.kafka.sasl.extensions']);
+
+/**
  * The keys of a map are names — evaluation names (`task_success`), labels (`not_relevant`), header
  * names (`x-api-key`) — which a variable's words cannot spell: `…_SUCCESS_THRESHOLD_TASK_SUCCESS`
  * set `successThreshold.taskSuccess`, a threshold no evaluation named `task_success` ever reads,
@@ -84,6 +92,9 @@ function mapKeyProblem(root: z.core.$ZodType, variable: string, path: readonly s
   // the value is not shown: a map may hold secrets (credit.judge.headers)
   const example = keys.length > 0 ? `{<name>: {${keys.map((k) => `${k}: …`).join(', ')}}}` : `{${name}: …}`;
   const mapVariable = `${ENV_PREFIX}${map.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+  if (words.length === 1) {
+    return `${variable}: the keys of ${map.join('.')} are case-sensitive (Confluent Cloud's logicalCluster, identityPoolId) and a variable's name has none: it would set ${JSON.stringify(name)} — set the whole map as YAML flow, e.g. ${mapVariable}='{logicalCluster: …}', or set it in the file`;
+  }
   return `${variable}: ${map.join('.')} is a map of names, and a variable of several words after it cannot tell ${JSON.stringify(name)} from ${JSON.stringify(name.replace(/_/g, '-'))} or ${JSON.stringify(camel(name.split('_')))} — set the whole map as YAML flow, e.g. ${mapVariable}='${example}', or set it in the file`;
 }
 
@@ -144,7 +155,7 @@ export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): Env
     const words = variable.slice(ENV_PREFIX.length).split('_').filter((w) => w !== '');
     const resolved = resolveEnv(root, words);
     const path = resolved?.path;
-    if (resolved && resolved.recordKeyWords > 1) {
+    if (resolved && (resolved.recordKeyWords > 1 || (resolved.recordKeyWords === 1 && CASE_SENSITIVE_MAPS.has(resolved.path.slice(0, -1).join('.'))))) {
       problems.push(mapKeyProblem(root, variable, resolved.path, words.slice(words.length - resolved.recordKeyWords)));
       continue;
     }

@@ -143,6 +143,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(config.credit.normalization).toEqual({ helpfulness: { min: 1, max: 5 } });
   });
 
+  it('a one-word variable inside source.kafka.sasl.extensions is refused with the fix: its keys are case-sensitive, and …_EXTENSIONS_LOGICALCLUSTER set "logicalcluster", not Confluent Cloud\'s logicalCluster, without a word', () => {
+    const kafka = { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: 'a:9092', AGENT_CREDIT_SOURCE_KAFKA_SSL: 'true', AGENT_CREDIT_SOURCE_KAFKA_SASL: '{mechanism: oauthbearer, tokenFile: /run/token}' };
+    expect(errorOf('', { ...kafka, AGENT_CREDIT_SOURCE_KAFKA_SASL_EXTENSIONS_LOGICALCLUSTER: 'lkc-abc12' })).toContain(
+      'AGENT_CREDIT_SOURCE_KAFKA_SASL_EXTENSIONS_LOGICALCLUSTER: the keys of source.kafka.sasl.extensions are case-sensitive (Confluent Cloud\'s logicalCluster, identityPoolId) and a variable\'s name has none: it would set "logicalcluster" — set the whole map as YAML flow, e.g. AGENT_CREDIT_SOURCE_KAFKA_SASL_EXTENSIONS=\'{logicalCluster: …}\'',
+    );
+    const { config } = loadConfig({ env: { ...kafka, AGENT_CREDIT_SOURCE_KAFKA_SASL_EXTENSIONS: '{logicalCluster: lkc-abc12, identityPoolId: pool-1}' } });
+    expect(config.source.kafka?.sasl).toMatchObject({ extensions: { logicalCluster: 'lkc-abc12', identityPoolId: 'pool-1' } });
+  });
+
   it('env override for a setting that does not exist', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_HTTP_PROT: '1' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
