@@ -10,7 +10,7 @@
  * as YAML flow (`AGENT_CREDIT_CREDIT_SUCCESS_THRESHOLD='{task_success: 0.7}'`).
  *
  * Values: numbers and booleans as written (`2000`, `true`), `null` (the choice "null" where a setting has it:
- * credit.removalProtocol), lists comma-separated
+ * credit.removalProtocol), lists comma-separated, each item trimmed
  * (`a:9092,b:9092`) or as YAML flow (`[a:9092, b:9092]`), objects as YAML flow (`{kind: http}`).
  */
 import { parse as parseYaml } from 'yaml';
@@ -123,7 +123,8 @@ export function envValue(target: z.core.$ZodType | undefined, text: string): unk
       return /^(true|1|yes|on)$/i.test(t) ? true : /^(false|0|no|off)$/i.test(t) ? false : text;
     case 'array':
       if (t.startsWith('[')) return yamlOr(text);
-      return t === '' ? [] : t.split(',').map((s) => envValue(target ? schemaAt(unwrap(target), [0]) : undefined, s));
+      // items trimmed: `service.namespace, service.name` set the attribute " service.name", which no resource has
+      return t === '' ? [] : t.split(',').map((s) => envValue(target ? schemaAt(unwrap(target), [0]) : undefined, s.trim()));
     case 'string':
     case 'enum':
       return text;

@@ -232,6 +232,19 @@ describe('configuration loading', () => {
     expect(config.sinks.live.enabled).toBe(false);
   });
 
+  it('the items of a comma-separated list variable are trimmed: AGENT_CREDIT_CONVENTIONS_AGENT_SCOPE="service.namespace, service.name" scoped by the attribute " service.name", which no resource has (agent ids went unscoped without a word)', () => {
+    const { config } = loadConfig({
+      env: {
+        AGENT_CREDIT_CONVENTIONS_AGENT_SCOPE: 'service.namespace, service.name',
+        AGENT_CREDIT_CONVENTIONS_PLACEHOLDER_AGENT_NAMES: 'OpenAI Agent , Agent',
+        AGENT_CREDIT_SINKS_STDOUT_EVENT_TYPES: 'episode_credit, preference_pair',
+      },
+    });
+    expect(config.conventions.agentScope).toEqual(['service.namespace', 'service.name']);
+    expect(config.conventions.placeholderAgentNames).toEqual(['OpenAI Agent', 'Agent']);
+    expect(config.sinks.stdout.eventTypes).toEqual(['episode_credit', 'preference_pair']);
+  });
+
   it('the removal protocol "null" is a choice, not no value: AGENT_CREDIT_CREDIT_(JUDGE_)REMOVAL_PROTOCOL=null sets it (it was read as null and refused as "got null"); a bare null in YAML says to quote it', () => {
     const judge = 'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8090/score\n';
     const { config } = loadConfig({ text: judge, env: { AGENT_CREDIT_CREDIT_JUDGE_REMOVAL_PROTOCOL: 'null', AGENT_CREDIT_CREDIT_REMOVAL_PROTOCOL: 'null' } });
