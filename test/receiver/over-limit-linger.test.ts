@@ -7,7 +7,6 @@
  * or three times, each refused again). Real sockets: the request's first part passes the limit, the rest
  * follows after a pause.
  */
-import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
@@ -15,6 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
 import { recordSpans } from '../otlp/sdk-telemetry.js';
+import { postInTwoParts } from './post-in-two-parts.js';
 
 const MAX = 64 * 1024;
 const problems: number[] = [];
@@ -38,30 +38,6 @@ function noise(n: number): Buffer {
   return b;
 }
 
-/**
- * POSTs `body` chunked to `path`: its first `first` bytes, a pause, then the rest. Resolves with
- * the raw answer and the socket error the client got while sending, if any.
- */
-function postInTwoParts(path: string, headers: Record<string, string>, body: Buffer, first: number): Promise<{ answer: string; error: string | undefined }> {
-  return new Promise((resolve) => {
-    // as an HTTP client's socket: it keeps sending the request after the server's FIN
-    const socket = connect({ port: receiver.address().port, host: '127.0.0.1', allowHalfOpen: true });
-    let answer = '';
-    let error: string | undefined;
-    socket.on('data', (d) => (answer += d.toString('latin1')));
-    socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
-    socket.on('close', () => resolve({ answer, error }));
-    const chunk = (b: Buffer) => socket.write(`${b.length.toString(16)}\r\n`) && socket.write(b) && socket.write('\r\n');
-    socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
-      chunk(body.subarray(0, first));
-      setTimeout(() => {
-        for (let at = first; at < body.length && !socket.destroyed; at += 16 * 1024) chunk(body.subarray(at, at + 16 * 1024));
-        if (!socket.destroyed) socket.end('0\r\n\r\n');
-      }, 300);
-    });
-  });
-}
 
 describe('OTLP/HTTP receiver: a body over maxBodyBytes is read to its end before the 413', () => {
   it.each([
@@ -70,7 +46,7 @@ describe('OTLP/HTTP receiver: a body over maxBodyBytes is read to its end before
   ] as const)('%s: the client sends the whole body without a socket error and reads the 413', async (encoding, encode) => {
     problems.length = 0;
     const body = encode(noise(1024 * 1024));
-    const { answer, error } = await postInTwoParts('/v1/traces', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': encoding }, body, 2 * MAX);
+    const { answer, error } = await postInTwoParts(receiver.address().port, '/v1/traces', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': encoding }, body, 2 * MAX);
     expect(error).toBeUndefined();
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
@@ -81,7 +57,7 @@ describe('OTLP/HTTP receiver: a body over maxBodyBytes is read to its end before
     const body = Buffer.from(`[${Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ trace_id: 'ab'.repeat(16), name: `n${i}`, score: 1 })).join(',')}]`);
     expect(body.length).toBeGreaterThan(4 * MAX);
     problems.length = 0;
-    const { answer, error } = await postInTwoParts('/v1/evaluations', { 'Content-Type': 'application/json' }, body, 2 * MAX);
+    const { answer, error } = await postInTwoParts(receiver.address().port, '/v1/evaluations', { 'Content-Type': 'application/json' }, body, 2 * MAX);
     expect(error).toBeUndefined();
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(problems).toEqual([413]);
