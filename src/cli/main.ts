@@ -428,7 +428,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   process.stdout.write(`${renderCompareReport(report)}\n`);
   if (json !== undefined) replaceFile(json, `${JSON.stringify(report, null, 2)}\n`);
   // A table of zero errors over nothing reads as a perfect result: fail instead.
-  if (report.compared === 0) throw new Error(`compare: none of the ${episodes.length} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
+  if (report.compared === 0) throw new Error(`compare: none of the ${report.episodes} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
   failOnUndecodable('compare', replayed.undecodable.length);
 }
 

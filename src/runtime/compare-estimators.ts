@@ -3,7 +3,7 @@
  * know how the sampled Shapley estimators do on *their* agents' games before choosing one for a
  * black-box value function (http judge, module) where exact enumeration is unaffordable.
  *
- * Per episode: the configured game (provenance, or the http/module game of the config) is solved
+ * Per episode (its latest revision: `latestRevisions`): the configured game (provenance, or the http/module game of the config) is solved
  * exactly (the reference) — by its closed form when the game offers one (`closedForm()`: the
  * built-in provenance game, any number of agents), else by enumerating its 2^n coalitions (black-box
  * games, within credit.maxExactPlayers) —, then each estimator runs at each budget (k × agents value-function
@@ -137,8 +137,26 @@ export function checkCompareOptions(o: CompareOptions): void {
   if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new Error(`--seeds: give a positive integer, got ${JSON.stringify(o.seedsText ?? String(o.seeds))}`);
 }
 
-export async function compareEstimators(episodes: readonly Episode[], processOptions: ProcessEpisodeOptions, options: CompareOptions): Promise<CompareReport> {
+/**
+ * Each episode once, as its latest revision: replay closes an episode again for a correction (a late
+ * span or verdict: revision n + 1) or, in conversation mode, for each next turn, and the earlier
+ * revision is what the correction replaces (README, Events) — compared beside it, one episode
+ * counted as two and its stale revision weighed in every figure (the replay summary and
+ * TrainingLedger count it once). Keyed as the events are: (episode id, first trace id); first-seen order.
+ */
+export function latestRevisions(episodes: readonly Episode[]): Episode[] {
+  const latest = new Map<string, Episode>();
+  for (const e of episodes) {
+    const key = `${e.episodeId}\u0000${e.traceIds[0] ?? ''}`;
+    const held = latest.get(key);
+    if (held === undefined || e.revision >= held.revision) latest.set(key, e);
+  }
+  return [...latest.values()];
+}
+
+export async function compareEstimators(allRevisions: readonly Episode[], processOptions: ProcessEpisodeOptions, options: CompareOptions): Promise<CompareReport> {
   checkCompareOptions(options);
+  const episodes = latestRevisions(allRevisions);
   const base: CreditOptionsInput = { ...(processOptions.credit ?? {}), leaveOneOut: false };
   // the engine's own defaults (one source: CreditOptionsSchema), not copies of them
   const resolved = CreditOptionsSchema.parse(base);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { replayFiles } from '../../src/runtime/local-replay.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { creditInputOf } from '../../src/runtime/process-episode.js';
 import { generateFleet, generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const config = loadConfig({ env: {} }).config;
 const options = processOptionsOf(config);
@@ -232,6 +233,33 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(readme).toContain('the lowest error of our samplers at 4 evaluations per agent on generated agent episodes — at 10·n and 40·n tree-MSR');
     expect(readme).not.toContain('agent episodes from 4 evaluations per agent on');
   }, 120_000);
+
+  it('compares each episode once, as its latest revision: a late span\u2019s correction is not a second episode', async () => {
+    // 3 generated runs, and a span of run 0 ending two minutes after it: replay credits run 0, then
+    // the late span re-opens it as revision 1. The revision it replaces was compared beside it
+    // (4 of 4 episodes compared, run 0 weighed twice) — the replay summary counts 3 episodes.
+    const dir = tempDir('agent-credit-compare-late-');
+    await generateFiles({ dir, episodes: 3, seed: 5, kinds: ['success'], encoding: 'json' });
+    const body = JSON.parse(readFileSync(join(dir, '0000-traces.json'), 'utf8')) as { resourceSpans: { scopeSpans: { spans: { spanId: string; name: string; startTimeUnixNano: string; endTimeUnixNano: string }[] }[] }[] };
+    const spans = body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano) > m ? BigInt(s.endTimeUnixNano) : m), 0n);
+    const late = { ...spans.find((s) => s.name.startsWith('chat'))!, spanId: 'abcdefabcdef0001', startTimeUnixNano: String(end + 120_000_000_000n), endTimeUnixNano: String(end + 121_000_000_000n) };
+    const rs = body.resourceSpans[0]!;
+    writeFileSync(join(dir, '0000-late.json'), JSON.stringify({ resourceSpans: [{ ...rs, scopeSpans: [{ ...rs.scopeSpans[0]!, spans: [late] }] }] }));
+    const closed: Episode[] = [];
+    await replayFiles(config, listOtlpFiles([dir]), { sinks: [], processEpisode: async (episode) => (closed.push(episode), []) });
+    expect(closed.map((e) => e.revision).sort()).toEqual([0, 0, 0, 1]); // the correction happened
+    const corrected = closed.find((e) => e.revision === 1)!;
+    const report = await compareEstimators(closed, options, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
+    expect(report.episodes).toBe(3);
+    expect(report.compared).toBe(3);
+    expect(report.rows[0]!.runs).toBe(3);
+    expect(report.episodeRows.filter((r) => r.episodeId === corrected.episodeId)).toHaveLength(1);
+    // the row is the correction's: its exact credit, not revision 0's
+    const exact = (await creditEpisode(creditInputOf(corrected, options), options.credit)).estimate;
+    expect(report.episodeRows.find((r) => r.episodeId === corrected.episodeId)!.exact.map((a) => a.value)).toEqual([...exact.values]);
+    expect(renderCompareReport(report)).toContain('3 of 3 episodes compared');
+  });
 
   it('refuses options it cannot run, naming the flag', () => {
     expect(() => checkCompareOptions({ estimators: ['bogus' as never], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/--estimators: "bogus" is not one of .*tree-msr-cross-fitted/);
