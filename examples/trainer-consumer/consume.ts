@@ -24,7 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { TrainingLedger, trainingRecord, type CreditEvent, type TrainingEpisode } from 'agent-credit/events';
+import { TrainingLedger, trainingRecord, type CreditEvent, type TrainingEpisode, type TrainingLedgerOptions } from 'agent-credit/events';
 import { installKafkajsAbortedFilter } from 'agent-credit/kafka';
 
 // kafkajs 2.2.4's read_committed filter can let a record of an aborted transaction through (README,
@@ -39,6 +39,8 @@ export interface TrainerConsumerOptions {
   topics?: { episodes: string; rewards: string; preferences: string };
   /** The job's `episodes.correctionWindowMs + maxDurationMs` (default 3,900,000 ms). */
   finalAfterMs?: number;
+  /** The ledger's memory bounds (`maxEpisodes`, `maxHeldBytes`, `maxReleased`; README, Events: TrainingLedger): size them for the fleet's episode rate × finalAfterMs. */
+  ledger?: Omit<TrainingLedgerOptions, 'finalAfterMs'>;
   /** How often final episodes are handed out and offsets committed (default 5,000 ms). */
   releaseEveryMs?: number;
   /**
@@ -58,6 +60,8 @@ class HeldOffsets {
   private readonly byEpisode = new Map<string, Map<string, number>>();
   /** Next offset to read per partition (`topic\0partition`). */
   private readonly next = new Map<string, number>();
+  /** Entries set aside so far (their keys: `setAside`). */
+  private asideCount = 0;
 
   read(episodeKey: string | undefined, partition: string, offset: number): void {
     this.next.set(partition, Math.max(this.next.get(partition) ?? 0, offset + 1));
@@ -69,6 +73,18 @@ class HeldOffsets {
 
   released(episodeKey: string): void {
     this.byEpisode.delete(episodeKey);
+  }
+
+  /**
+   * Moves an episode's offsets aside under a key of their own (returned), still held until
+   * `released(thatKey)`: a later revision of the episode read meanwhile is held under its key, apart.
+   */
+  setAside(episodeKey: string): string {
+    const aside = `\u0001${this.asideCount++}`;
+    const held = this.byEpisode.get(episodeKey);
+    this.byEpisode.delete(episodeKey);
+    if (held !== undefined) this.byEpisode.set(aside, held);
+    return aside;
   }
 
   /** Per partition, the offset to commit: the first one still held, else the next to read. */
@@ -86,20 +102,32 @@ const episodeKey = (e: { episode_id: string; trace_ids: readonly string[] }) => 
 
 export async function runTrainerConsumer(options: TrainerConsumerOptions): Promise<void> {
   const topics = options.topics ?? { episodes: 'agent_credit.episodes', rewards: 'agent_credit.rewards', preferences: 'agent_credit.preferences' };
-  const ledger = new TrainingLedger({ finalAfterMs: options.finalAfterMs ?? 3_900_000 });
+  const ledger = new TrainingLedger({ ...options.ledger, finalAfterMs: options.finalAfterMs ?? 3_900_000 });
   const offsets = new HeldOffsets();
   const kafka = new Kafka({ clientId: 'agent-credit-trainer', brokers: options.brokers, logLevel: logLevel.WARN });
   const consumer = kafka.consumer({ groupId: options.groupId ?? 'agent-credit-trainer', readUncommitted: false });
   let stopping = false;
 
+  /**
+   * Episodes the ledger pushed out early (maxEpisodes / maxHeldBytes) inside `add`, not yet handed
+   * out, with the key their offsets were set aside under: a later revision of one of them read
+   * before the next release is held under the episode's key — detached by that key at the release,
+   * its offsets went with the early one's and were committed past while it was still held, so a
+   * restart never read it again.
+   */
+  const early: { episode: TrainingEpisode; aside: string }[] = [];
+
   /** Hands out what is final, then commits what no held episode needs any more. */
   const releaseAndCommit = async (nowMs: number): Promise<void> => {
+    const pushedOut = early.splice(0);
     const out = ledger.release(nowMs);
     // detached now, in the same tick as the release: a later revision of one of these read while
     // onEpisode awaits is held under a fresh entry, not freed with this one. Nothing is committed
     // before every onEpisode below has returned, so a crash meanwhile re-reads them all.
     for (const episode of out) offsets.released(episodeKey({ episode_id: episode.episode_id, trace_ids: [episode.first_trace_id] }));
+    for (const { episode } of pushedOut) await options.onEpisode(episode);
     for (const episode of out) await options.onEpisode(episode);
+    for (const { aside } of pushedOut) offsets.released(aside);
     const commit = offsets.commitable();
     if (commit.length > 0) await consumer.commitOffsets(commit);
   };
@@ -164,6 +192,9 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
         }
         if (typeof event?.emitted_at_ms === 'number') lastEmitted.set(where, Math.max(lastEmitted.get(where) ?? Number.NEGATIVE_INFINITY, event.emitted_at_ms));
         const outcome = event ? ledger.add(event, message.value?.length) : undefined;
+        // episodes that add pushed out early (release(-Infinity) hands out only those): their
+        // offsets set aside at once, before a later revision of one is read
+        for (const episode of ledger.release(Number.NEGATIVE_INFINITY)) early.push({ episode, aside: offsets.setAside(episodeKey({ episode_id: episode.episode_id, trace_ids: [episode.first_trace_id] })) });
         // only an event the ledger holds keeps its offset from being committed
         offsets.read(outcome === 'added' ? episodeKey(event!) : undefined, where, Number(message.offset));
       },

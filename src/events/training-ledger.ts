@@ -220,10 +220,12 @@ export class TrainingLedger {
   /**
    * Hands out the episodes final at `nowMs` (ms since the epoch, on the clock of `emitted_at_ms`)
    * and those released early since the last call, oldest first. `Infinity` hands out everything
-   * held (the end of a replay).
+   * held (the end of a replay); `-Infinity` only those released early, without looking at the held
+   * ones (a consumer takes them after each `add`).
    */
   release(nowMs: number): TrainingEpisode[] {
     const out = this.early.splice(0);
+    if (nowMs === Number.NEGATIVE_INFINITY) return out;
     for (const [key, h] of this.held) {
       if (nowMs - h.firstEmittedMs < this.finalAfterMs) continue;
       out.push(this.releaseOne(key, h, false));

@@ -7,10 +7,14 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTrainerConsumer } from '../../examples/trainer-consumer/consume.js';
+import { creditEpisode } from '../../src/credit/index.js';
+import { outcomeToEvents } from '../../src/events/build.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
 import type { TrainingEpisode } from '../../src/events/training-ledger.js';
+import { episode as creditInput, threeAgentSteps } from '../credit/episode-builder.js';
 import { startChild, type PipelineChild } from './support/child.js';
 import { exactlyOnceSetUp, readAllEvents } from './support/exactly-once.js';
-import { brokers, client, produce, unique } from './support/kafka-io.js';
+import { brokers, client, createTopics, produce, unique } from './support/kafka-io.js';
 import { waitFor } from './support/pipeline-harness.js';
 
 const children: PipelineChild[] = [];
@@ -72,6 +76,42 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
     // and again: everything was committed, nothing comes twice
     const again = await consume(outputs, group, 0, () => false, 3_000);
     expect(again).toEqual([]);
+  });
+
+  it('an episode pushed out early (maxEpisodes) and its next revision read before the release: the revision stays held, its offsets uncommitted', async () => {
+    // Early releases happen inside ledger.add; the consumer detached the released episode's offsets
+    // by its key only at the next release, together with those of a later revision of it read in
+    // between (a correction, a conversation's next turn) — still held, yet committed past, so a
+    // restart never read it again and that revision was lost.
+    const emittedAtMs = Date.now();
+    const events = async (traceId: string, revision: number, fails: boolean): Promise<CreditEvent[]> => {
+      const input = { ...creditInput(threeAgentSteps({ toolFails: fails }), fails ? 0.1 : 0.9), episodeId: traceId, traceIds: [traceId], revision };
+      const out = outcomeToEvents(await creditEpisode(input, {}), { emittedAtMs });
+      return [out.episode, ...out.rewards, ...out.pairs];
+    };
+    const [A, B] = ['a1'.repeat(16), 'b2'.repeat(16)];
+    // one partition, read in one batch: A's revision 0, B's (A out early: maxEpisodes 1), A's revision 1 (B out early)
+    const all = [...(await events(A, 0, true)), ...(await events(B, 0, false)), ...(await events(A, 1, false))];
+    const topic = unique('trainer-early');
+    const c = client();
+    await createTopics(c, [topic, `${topic}-r`, `${topic}-p`], 1);
+    await produce(c, all.map((e) => ({ topic, key: e.episode_id, value: JSON.stringify(e) })));
+    const outputs = { episodes: topic, rewards: `${topic}-r`, preferences: `${topic}-p` };
+    const group = unique('trainer-early');
+    const first: TrainingEpisode[] = [];
+    const stop = new AbortController();
+    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: group, topics: outputs, finalAfterMs: 3_600_000, ledger: { maxEpisodes: 1 }, releaseEveryMs: 1_500, onEpisode: (e) => void first.push(e), signal: stop.signal });
+    await waitFor(() => first.length >= 2, 30_000, 'the two episodes pushed out early');
+    stop.abort();
+    await running;
+    expect(first.map((t) => [t.episode_id, t.revision, t.early])).toEqual([
+      [A, 0, true],
+      [B, 0, true],
+    ]);
+    // A's revision 1 was still held at the stop: the next start reads it again and hands it out
+    const again = await consume(outputs, group, 0, (g) => g.length > 0, 8_000);
+    expect(again.map((t) => [t.episode_id, t.revision, t.complete])).toEqual([[A, 1, true]]);
+    expect(again[0]!.rewards.map((e) => e.event_id).sort()).toEqual(all.filter((e) => e.episode_id === A && e.episode_revision === 1 && e.event_type === 'message_reward').map((e) => e.event_id).sort());
   });
 
   it('catching up on a backlog older than finalAfterMs: no episode goes out before its events on a lagging partition were read', async () => {
