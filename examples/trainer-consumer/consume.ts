@@ -16,7 +16,10 @@
  * once every event before it belongs to an episode already handed out (the same watermark the
  * job keeps on its input): a crash re-reads what was held, and nothing is lost. What was handed
  * out after the last commit can come out again after a crash — write idempotently, keyed on
- * (`episode_id`, `first_trace_id`, `revision`).
+ * (`episode_id`, `first_trace_id`, `revision`), and train on the highest revision of each
+ * (`episode_id`, `first_trace_id`) (README, Events: TrainingLedger): after a restart the ledger no
+ * longer knows what went out before, so a later revision (a conversation's next turn) comes
+ * without `supersedes_revision`, and its record re-credits the turns of the earlier one.
  *
  * Run one instance per output (a group of one): the job keys rewards and pairs by agent and
  * episode credit by episode, so an episode's events lie on several partitions, and instances

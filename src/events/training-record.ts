@@ -32,7 +32,7 @@ export const TrainingRecordSchema = z
       .min(0)
       .nullable()
       .describe(
-        'Set when a record of an earlier revision of this episode was written before: this one replaces its credit and rewards. Its preference_pairs are replaced only for the same turns — when this record has more trace_ids (a conversation’s next turn, which the finality window does not hold back), the earlier record’s pairs stay valid: keep them.',
+        'Set when a record of an earlier revision of this episode was written before: this one replaces its credit and rewards. Its preference_pairs are replaced only for the same turns — when this record has more trace_ids (a conversation’s next turn, which the finality window does not hold back), the earlier record’s pairs stay valid: keep them. Set only by the process (TrainingLedger) that wrote that earlier record: after a restart of the consumer, or once it no longer remembers the episode (maxReleased), a later revision comes with null — so apply the rule by revision, not by this mark: of the records with one (episode_id, first_trace_id) train on the highest revision’s credit and rewards, and on a lower one’s preference_pairs only while no higher revision has as many trace_ids.',
       ),
     episode_credit: EpisodeCreditSchema.nullable().describe('The revision’s episode_credit event; null when it did not arrive.'),
     message_rewards: z.array(MessageRewardSchema).describe('The revision’s message_reward events, in arrival order.'),

@@ -6,6 +6,7 @@
  * recorded SDK fixtures replayed, and credit-engine episodes corrected and continued over turns.
  */
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -13,6 +14,7 @@ import { creditEpisode } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import type { CreditEvent, PreferencePair } from '../../src/events/schemas.js';
 import { TrainingLedger, type TrainingEpisode } from '../../src/events/training-ledger.js';
+import { TrainingRecordSchema, trainingRecord } from '../../src/events/training-record.js';
 import { replayFiles } from '../../src/runtime/local-replay.js';
 import { listOtlpFiles } from '../../src/sources/file/index.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
@@ -247,6 +249,40 @@ describe('TrainingLedger', () => {
     expect(ledger.stats()).toMatchObject({ unsupported: 3, events: 0, held: 0 });
     // a later minor version is taken
     expect(ledger.add({ ...fixtureEvents[0]!, schema_version: '1.9.0' } as unknown as CreditEvent)).toBe('added');
+  });
+
+  it('after a consumer restart a next turn comes without supersedes_revision: the record contract says to apply revisions by number, which gives the one-process result', () => {
+    // one process hands out turn 1 (revision 0, a failed turn's pairs); a restarted one, whose
+    // ledger never saw it, gets turn 2 (revision 1, re-crediting turn 1): no mark. Records kept as
+    // the example's header said (keyed on episode, first trace and revision) and replaced only where
+    // marked — as the record schema described the mark — held turn 1's rewards twice.
+    const c1 = conversation.filter((e) => e.trace_ids[0] === T1);
+    const before = new TrainingLedger();
+    for (const e of c1.filter((e) => e.episode_revision === 0)) before.add(e);
+    const after = new TrainingLedger();
+    for (const e of c1.filter((e) => e.episode_revision === 1)) after.add(e);
+    const records = [...before.release(Number.POSITIVE_INFINITY), ...after.release(Number.POSITIVE_INFINITY)].map(trainingRecord);
+    expect(records.map((r) => [r.revision, r.supersedes_revision])).toEqual([
+      [0, null],
+      [1, null],
+    ]);
+    // the rule by revision: the highest record's credit and rewards, a lower one's pairs while no higher one has as many trace ids
+    const top = records.reduce((a, b) => (b.revision > a.revision ? b : a));
+    const pairs = records.flatMap((r) => (records.some((o) => o.revision > r.revision && o.trace_ids.length === r.trace_ids.length) ? [] : r.preference_pairs));
+    const one = new TrainingLedger();
+    for (const e of c1) one.add(e);
+    const [whole] = one.release(Number.POSITIVE_INFINITY);
+    expect(top.message_rewards.map((e) => e.event_id)).toEqual(whole!.rewards.map((e) => e.event_id));
+    expect(pairs.map((p) => p.event_id).sort()).toEqual(whole!.pairs.map((p) => p.event_id).sort());
+    // and that is what the contract says
+    const flat = (t: string) => t.replace(/\s+\*?\s*/g, ' ');
+    const description = (TrainingRecordSchema.shape.supersedes_revision as { description?: string }).description ?? '';
+    expect(description).toContain('after a restart of the consumer');
+    expect(description).toContain('apply the rule by revision, not by this mark');
+    const readme = flat(readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8'));
+    expect(readme).toContain('train on the highest revision of each (`episode_id`, `first_trace_id`)');
+    const example = flat(readFileSync(join(import.meta.dirname, '../../examples/trainer-consumer/consume.ts'), 'utf8'));
+    expect(example).toContain('and train on the highest revision of each (`episode_id`, `first_trace_id`)');
   });
 
   it('skips event types a later minor version may add, and counts them', () => {
