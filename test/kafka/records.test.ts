@@ -69,6 +69,49 @@ describe('decodeRecord on the recorded collector records', () => {
     expect(!junk.ok && junk.reason).not.toMatch(/decodes as/);
   });
 
+  it("records in the kafka exporter's other encodings (jaeger, zipkin, raw) or of another signal are dead-lettered naming the cause, never read as empty requests", () => {
+    const dir = join(import.meta.dirname, 'fixtures', 'exporter-encodings');
+    const record = (value: Uint8Array): ConsumedRecord => ({ topic: 't', partition: 0, offset: '0', key: null, value, headers: {}, timestampMs: 0 });
+    const cases = [
+      ['jaeger_json', 'traces', /Jaeger span in JSON \(the kafka exporter's `encoding: jaeger_json`\)/],
+      ['jaeger_proto', 'traces', /Jaeger span in protobuf \(the kafka exporter's `encoding: jaeger_proto`\)/],
+      ['zipkin_json', 'traces', /Zipkin v2 spans in JSON \(the kafka exporter's `encoding: zipkin_json`\)/],
+      ['zipkin_proto', 'traces', /Zipkin v2 spans in protobuf \(the kafka exporter's `encoding: zipkin_proto`\)/],
+      ['raw', 'logs', /a log record's body alone, as the kafka exporter's `encoding: raw` writes it/],
+    ] as const;
+    for (const [file, signal, cause] of cases) {
+      const r = record(readFileSync(join(dir, `${file}.bin`)));
+      for (const setting of ['auto', 'otlp_proto', 'otlp_json'] as const) {
+        const d = decodeRecord(r, signal, setting);
+        // jaeger_json and raw are JSON objects: OTLP/JSON ignores their fields, and they decoded as
+        // requests with no span / log record — consumed and committed past without a word
+        expect(d.ok, `${file} as ${setting}`).toBe(false);
+        if (d.ok) continue;
+        expect(d.reason).toMatch(cause);
+        expect(d.reason).toMatch(new RegExp(`set the collector kafka exporter's ${signal} encoding .* to otlp_proto or otlp_json`));
+        // never the advice to switch to the other OTLP encoding: that read them as empty requests
+        expect(d.reason).not.toMatch(/decodes as/);
+      }
+    }
+    // logs on the spans topic and spans on the logs topic (one `topic` for every signal), in both encodings
+    for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
+      const logs = decodeRecord(fixture(encoding, 'otlp_logs', names(encoding, 'otlp_logs')[0]!), 'traces', 'auto');
+      expect(!logs.ok && logs.reason).toMatch(/it is an OTLP ExportLogsServiceRequest \(otlp_(proto|json)\): this topic carries logs, not traces — give the collector kafka exporter's traces and logs a topic each/);
+      const spans = decodeRecord(fixture(encoding, 'otlp_spans', names(encoding, 'otlp_spans')[0]!), 'logs', encoding);
+      expect(!spans.ok && spans.reason).toMatch(/it is an OTLP ExportTraceServiceRequest \(otlp_(proto|json)\): this topic carries traces, not logs/);
+    }
+    const metrics = decodeRecord(record(new TextEncoder().encode('{"resourceMetrics":[{"resource":{},"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":[{"asInt":"1"}]}}]}]}]}')), 'traces', 'auto');
+    expect(!metrics.ok && metrics.reason).toMatch(/ExportMetricsServiceRequest/);
+    const other = decodeRecord(record(new TextEncoder().encode('{"hello":"world"}')), 'traces', 'otlp_json');
+    expect(!other.ok && other.reason).toBe("otlp_json: not an OTLP ExportTraceServiceRequest: a JSON object without resourceSpans (its fields: hello) — set the collector kafka exporter's traces encoding (`traces.encoding`; `encoding` in versions before per-signal settings) to otlp_proto or otlp_json");
+    // empty requests stay empty requests (OTLP/JSON's {} and empty blocks), in both signals
+    for (const empty of ['{}', '{"resourceSpans":[]}', '{"resource_spans":null}', '{"resourceLogs":[{"resource":{},"scopeLogs":[]}]}']) {
+      const signal = empty.includes('Logs') ? 'logs' : 'traces';
+      const d = decodeRecord(record(new TextEncoder().encode(empty)), signal, 'auto');
+      expect(d.ok, empty).toBe(true);
+    }
+  });
+
   it('the content-type header decides under auto', () => {
     const r: ConsumedRecord = { topic: 't', partition: 0, offset: '0', key: null, value: new Uint8Array([0x7b, 0x7d]), headers: { 'Content-Type': new TextEncoder().encode('application/x-protobuf') }, timestampMs: 0 };
     expect(recordEncoding(r, 'auto')).toBe('otlp_proto');
