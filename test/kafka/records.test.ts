@@ -118,6 +118,22 @@ describe('decodeRecord on the recorded collector records', () => {
     expect(recordEncoding({ ...r, headers: {} }, 'auto')).toBe('otlp_json');
   });
 
+  it("under auto, a content-type header that is not the record's own (the exporter's include_metadata_keys: [content-type] copies the received request's) does not send the record to the DLQ: the bytes decide when its encoding fails", () => {
+    const header = (type: string) => ({ 'content-type': new TextEncoder().encode(type) });
+    for (const [encoding, type] of [['otlp_json', 'application/x-protobuf'], ['otlp_proto', 'application/json']] as const) {
+      const spans = fixture(encoding, 'otlp_spans', names(encoding, 'otlp_spans')[0]!);
+      const expected = decodeRecord(spans, 'traces', encoding);
+      const d = decodeRecord({ ...spans, headers: header(type) }, 'traces', 'auto');
+      expect(d.ok, `${encoding} under ${type}`).toBe(true);
+      expect(d).toEqual(expected);
+      const logs = fixture(encoding, 'otlp_logs', names(encoding, 'otlp_logs')[0]!);
+      expect(decodeRecord({ ...logs, headers: header(type) }, 'logs', 'auto')).toEqual(decodeRecord(logs, 'logs', encoding));
+    }
+    // a record that fails both ways keeps the header's encoding in its reason
+    const junk = decodeRecord({ ...fixture('otlp_json', 'otlp_spans', names('otlp_json', 'otlp_spans')[0]!), value: new TextEncoder().encode('{"resourceSpans": 5}'), headers: header('application/x-protobuf') }, 'traces', 'auto');
+    expect(!junk.ok && junk.reason).toMatch(/^otlp_proto: /);
+  });
+
   it('any damaged record, under any encoding setting and content-type header, decodes or becomes a dead letter with a reason naming the encoding — never a throw (1,000 cases)', () => {
     const seeds = (['otlp_proto', 'otlp_json'] as const).flatMap((e) =>
       (['otlp_spans', 'otlp_logs'] as const).map((topic) => ({ topic, record: fixture(e, topic, names(e, topic)[0]!) })),

@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 
-/** `auto`: by a `content-type` record header when present, else sniffed (see src/otlp detectEncoding). */
+/**
+ * `auto`: by a `content-type` record header when present, else sniffed (see src/otlp detectEncoding);
+ * sniffed too when the header's encoding fails (the header may be a copied client's: the exporter's
+ * `include_metadata_keys`).
+ */
 export const SourceEncodingSchema = z.enum(['otlp_proto', 'otlp_json', 'auto']);
 export type SourceEncoding = z.infer<typeof SourceEncodingSchema>;
 

@@ -81,6 +81,16 @@ export function decodeRecord(record: ConsumedRecord, signal: TelemetrySignal, se
     const notRequest = logs.length === 0 && encoding === 'otlp_json' ? notAnOtlpRequest(record.value, signal) : undefined;
     return notRequest === undefined ? { ok: true, signal, encoding, logs } : { ok: false, signal, reason: `${encoding}: ${notRequest}` };
   } catch (err) {
+    if (setting === 'auto' && contentTypeOf(record) !== undefined && detectEncoding(record.value) !== encoding) {
+      // A content-type header is not always the record's own: the collector's kafka exporter
+      // copies client metadata into headers (include_metadata_keys), and with `content-type` among
+      // them every record carries the content type of the OTLP request the collector received —
+      // application/x-protobuf from an SDK's http/protobuf exporter on records the exporter wrote
+      // as otlp_json — so each went to the dead-letter topic. The bytes decide when the header's
+      // encoding fails.
+      const sniffed = decodeRecord({ ...record, headers: {} }, signal, 'auto', options);
+      if (sniffed.ok) return sniffed;
+    }
     const reason = err instanceof OtlpDecodeError ? err.reason : err instanceof Error ? err.message : String(err);
     const foreign = foreignPayload(record.value, signal);
     if (foreign !== undefined) return { ok: false, signal, reason: `${encoding}: ${reason} — ${foreign}` };
