@@ -31,7 +31,7 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
-import type { BatchControl, CommittedOffset, ConsumerState, KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import type { BatchControl, CommittedOffset, ConsumedRecord, ConsumerState, KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
@@ -133,7 +133,7 @@ export interface EpisodeAssemblerPort {
   holdsTrace?(traceId: string): boolean;
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
   stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number };
-  readonly options?: { readonly pendingEvaluationTtlMs?: number };
+  readonly options?: { readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation' };
 }
 
 export interface KafkaPipelineDeps {
@@ -158,6 +158,7 @@ export interface KafkaPipelineDeps {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const keyText = new TextDecoder();
 
 interface PartitionState {
   readonly topic: string;
@@ -260,6 +261,8 @@ export class KafkaPipeline {
   private readonly groupCommitsAtAssignment = new Map<string, Promise<boolean>>();
   /** Input topics whose "starting at the end" warning this assignment has logged (placeUncommitted). */
   private readonly endStartWarned = new Set<string>();
+  /** Input topics whose "records not keyed by trace id" warning was logged (once for the process: warnUnkeyed). */
+  private readonly unkeyedWarned = new Set<string>();
   /** Partitions this process has moved with a seek (`topic/partition`): see preparePartition. */
   private readonly seekedPartitions = new Set<string>();
   private readonly log: KafkaLogger;
@@ -842,10 +845,12 @@ export class KafkaPipeline {
           this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
         }
       } else if (decoded.signal === 'traces') {
+        this.warnUnkeyed(record, decoded.spans);
         const kept = this.addSpansHeld(st, record.offset, position, decoded.spans);
         this.counters.spansIn += decoded.spans.length;
         this.counters.spansSkippedOnReplay += decoded.spans.length - kept;
       } else if (decoded.signal === 'logs') {
+        this.warnUnkeyed(record, decoded.logs);
         this.counters.logsIn += decoded.logs.length;
         // GenAI content events (message contents logged instead of set on the LLM span): content
         // spans, added and held for the watermark like the trace's own spans.
@@ -931,6 +936,29 @@ export class KafkaPipeline {
       }
     }
     return kept.length;
+  }
+
+  /**
+   * The collector's kafka exporter keys a record by its trace id only with `partition_traces_by_id`
+   * (spans) and `partition_logs_by_trace_id` (logs), both off by default: without them a record
+   * holds whatever the batch held, under no key, on any partition, and the spans of one agent run —
+   * exported in several batches over its seconds — and its evaluation land on different partitions.
+   * One instance still puts them together; in a group of several, each instance assembled and
+   * credited its share of the trace as the whole episode (an episode_credit per instance for one
+   * episode id, every part with the wrong outcome or none), without a word. Warns once per topic
+   * when a record's spans or log records have a trace id that is not its key (trace-keyed episodes).
+   */
+  private warnUnkeyed(record: ConsumedRecord, items: readonly { readonly traceId?: string | undefined }[]): void {
+    if (this.unkeyedWarned.has(record.topic) || (this.assembler.options?.keyBy ?? 'trace') !== 'trace') return;
+    const key = record.key === null ? '' : keyText.decode(record.key);
+    const other = items.find((i) => i.traceId !== undefined && i.traceId !== key);
+    if (other === undefined) return;
+    this.unkeyedWarned.add(record.topic);
+    const logs = record.topic !== this.config.source.spansTopic;
+    this.log.warn(
+      { topic: record.topic, partition: record.partition, offset: record.offset, key: key === '' ? null : key, traceId: other.traceId },
+      `records of ${record.topic} are not keyed by their trace id (${key === '' ? 'no key' : `key "${key.length > 40 ? `${key.slice(0, 40)}…` : key}"`} on a record of trace ${other.traceId}): set \`${logs ? 'partition_logs_by_trace_id' : 'partition_traces_by_id'}: true\` in the collector's kafka exporter — without it one trace's ${logs ? 'evaluations' : 'spans'} land on several partitions, and with more than one instance in the consumer group each instance credits its part of the trace as a whole episode`,
+    );
   }
 
   /** Evaluations from a logs or evaluations record at `offset` → the assembler (replay-filtered, held for the watermark metadata). */

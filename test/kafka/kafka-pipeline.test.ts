@@ -1256,3 +1256,54 @@ describe('KafkaPipeline offset watermark with episodes still being credited', ()
     expect([fake.committed.get('spans/0')?.offset, fake.committed.get('logs/0')?.offset]).toEqual(['3', '3']);
   });
 });
+
+describe('KafkaPipeline input keys', () => {
+  // The collector's kafka exporter keys a record by its trace id only with partition_traces_by_id /
+  // partition_logs_by_trace_id (both off by default); without them a trace's spans and evaluation
+  // land on any partition, and in a group of several instances each credited its part of the trace
+  // as the whole episode — silently.
+  async function warningsFor(deliveries: { topic: 'spans' | 'logs'; key?: string; value: Uint8Array }[], keyBy: 'trace' | 'conversation' = 'trace') {
+    const fake = new FakeKafka();
+    const warns: { obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = { ...silentLogger, warn: (obj: object, msg?: string) => void warns.push({ obj: obj as Record<string, unknown>, msg: msg ?? '' }) };
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, keyBy }), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    const offsets = { spans: 0, logs: 0 };
+    for (const d of deliveries) await fake.deliver(d.topic, 0, [{ offset: offsets[d.topic]++, value: d.value, ...(d.key !== undefined ? { key: d.key } : {}) }]);
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    expect(p.stats().recordsIn).toBe(deliveries.length);
+    return warns.filter((w) => w.msg.includes('not keyed by their trace id'));
+  }
+
+  it('warns once per topic when records are not keyed by their trace id (the exporter without partition_traces_by_id / partition_logs_by_trace_id); trace-keyed records and conversation-keyed episodes draw nothing', async () => {
+    const [a, b] = await runs(2);
+    const traceOf = (run: typeof a) => run!.spans[0]!.key;
+    // unkeyed, as the exporter writes by default: two runs' spans, then their evaluations
+    const unkeyed = await warningsFor([
+      { topic: 'spans', value: a!.spans[0]!.value },
+      { topic: 'spans', value: b!.spans[0]!.value },
+      { topic: 'logs', value: a!.logs[0]!.value },
+      { topic: 'logs', value: b!.logs[0]!.value },
+    ]);
+    expect(unkeyed.map((w) => w.obj.topic)).toEqual(['spans', 'logs']);
+    expect(unkeyed[0]!.msg).toMatch(/^records of spans are not keyed by their trace id \(no key on a record of trace [0-9a-f]{32}\): set `partition_traces_by_id: true` in the collector's kafka exporter — .* with more than one instance in the consumer group each instance credits its part of the trace as a whole episode/);
+    expect(unkeyed[1]!.msg).toMatch(/set `partition_logs_by_trace_id: true`/);
+    // a key that is not the trace id (e.g. another partitioning key) is the same
+    const wrongKey = await warningsFor([{ topic: 'spans', key: traceOf(b), value: a!.spans[0]!.value }]);
+    expect(wrongKey).toHaveLength(1);
+    // keyed by trace id: nothing
+    const keyed = [a!, b!].flatMap((run) => [
+      { topic: 'spans' as const, key: traceOf(run), value: run.spans[0]!.value },
+      { topic: 'logs' as const, key: run.logs[0]!.key, value: run.logs[0]!.value },
+    ]);
+    expect(keyed.every((d) => d.key !== undefined && /^[0-9a-f]{32}$/.test(d.key))).toBe(true);
+    expect(await warningsFor(keyed)).toEqual([]);
+    // conversation-keyed episodes are keyed otherwise (a re-keyed topic): not this warning's business
+    expect(await warningsFor([{ topic: 'spans', value: a!.spans[0]!.value }], 'conversation')).toEqual([]);
+  });
+});
