@@ -10,36 +10,50 @@ import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js'
 import { FakeKafka } from './fake-kafka.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tooLarge = () => Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
+
+/**
+ * A pipeline on the in-memory client with readinessPublishFailureMs 400. `crediting`: the spans
+ * and logs topics, episodes closed by their verdict and credited for real (events to publish);
+ * else the spans topic only, nothing closing.
+ */
+async function pipeline(delivery: 'exactly-once' | 'at-least-once', crediting: boolean) {
+  const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
+  const fake = new FakeKafka();
+  const { processEpisode } = await import('../../src/runtime/process-episode.js');
+  const p = new KafkaPipeline(
+    crediting
+      ? { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery, commitIntervalMs: 20, tickIntervalMs: 10, readinessPublishFailureMs: 400 }
+      : { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery, commitIntervalMs: 20, readinessPublishFailureMs: 400 },
+    {
+      client: fake,
+      createAssembler: () => (crediting ? new EpisodeAssembler({ graceMs: 100, idleMs: 600_000, closeOnEvaluation: true }) : new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 })),
+      processEpisode: crediting ? (e) => processEpisode(e) : async () => [],
+      evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+    },
+  );
+  await p.start();
+  /** The group assigns the partitions here (again) and the run's first spans record is read. */
+  const joinAndRead = async () => {
+    fake.assign(crediting ? [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }] : [{ topic: 'spans', partition: 0 }]);
+    fake.handlers!.onState!('joined');
+    await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+  };
+  return { run, fake, p, joinAndRead };
+}
 
 describe('KafkaPipeline readiness while publishing fails', () => {
   it('exactly-once: a rebalance does not restart the failure streak — not ready once publishing has failed readinessPublishFailureMs in a row across it', async () => {
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
-    const fake = new FakeKafka();
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery: 'exactly-once', commitIntervalMs: 20, readinessPublishFailureMs: 400 },
-      {
-        client: fake,
-        createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }),
-        processEpisode: async () => [],
-        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
-      },
-    );
-    await p.start();
+    const { fake, p, joinAndRead } = await pipeline('exactly-once', false);
     // every transaction fails (e.g. the output topics' max.message.bytes lowered, missing ACLs)
-    fake.failCommits(Number.MAX_SAFE_INTEGER, Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }));
-    const joined = () => {
-      fake.assign([{ topic: 'spans', partition: 0 }]);
-      fake.handlers!.onState!('joined');
-    };
-    joined();
-    await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    fake.failCommits(Number.MAX_SAFE_INTEGER, tooLarge());
+    await joinAndRead();
     await sleep(250);
     expect(p.stats().consecutiveCommitFailures).toBeGreaterThan(0);
     expect(p.health().ready).toBe(true); // failing for < 400 ms
     // the group rebalances (another member joins or leaves); the partition comes back here and is read again
     fake.handlers!.onState!('rebalancing');
-    joined();
-    await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    await joinAndRead();
     await sleep(300);
     // publishing has now failed for ~550 ms without a single success
     const h = p.health();
@@ -50,26 +64,9 @@ describe('KafkaPipeline readiness while publishing fails', () => {
   });
 
   it('exactly-once: nor do the offsets-only transactions right after it, while the replayed episodes are open again — only one that publishes ends the streak', async () => {
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
-    const fake = new FakeKafka();
-    const { processEpisode } = await import('../../src/runtime/process-episode.js');
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'exactly-once', commitIntervalMs: 20, tickIntervalMs: 10, readinessPublishFailureMs: 400 },
-      {
-        client: fake,
-        createAssembler: () => new EpisodeAssembler({ graceMs: 100, idleMs: 600_000, closeOnEvaluation: true }),
-        processEpisode: (e) => processEpisode(e),
-        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
-      },
-    );
-    await p.start();
+    const { run, fake, p, joinAndRead } = await pipeline('exactly-once', true);
     // transactions with events fail (an output topic refuses them); offsets-only ones commit
-    fake.failCommits(Number.MAX_SAFE_INTEGER, Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }), { withRecordsOnly: true });
-    const joinAndRead = async () => {
-      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-      fake.handlers!.onState!('joined');
-      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
-    };
+    fake.failCommits(Number.MAX_SAFE_INTEGER, tooLarge(), { withRecordsOnly: true });
     await joinAndRead();
     await fake.deliver('logs', 0, [{ offset: 0, value: run.logs[0]!.value }]); // the verdict closes the run: its events fail
     await sleep(250);
@@ -85,19 +82,8 @@ describe('KafkaPipeline readiness while publishing fails', () => {
   });
 
   it('exactly-once: a streak of offsets-only failures kept across a rebalance ends with the next offsets-only commit (nothing was failing to publish)', async () => {
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
-    const fake = new FakeKafka();
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery: 'exactly-once', commitIntervalMs: 20, readinessPublishFailureMs: 400 },
-      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
-    await p.start();
+    const { fake, p, joinAndRead } = await pipeline('exactly-once', false);
     fake.failCommits(Number.MAX_SAFE_INTEGER, new Error('The coordinator is not available'));
-    const joinAndRead = async () => {
-      fake.assign([{ topic: 'spans', partition: 0 }]);
-      fake.handlers!.onState!('joined');
-      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
-    };
     await joinAndRead();
     await sleep(100);
     expect(p.stats().consecutiveCommitFailures).toBeGreaterThan(0);
@@ -111,26 +97,9 @@ describe('KafkaPipeline readiness while publishing fails', () => {
   });
 
   it('at-least-once: a rebalance (and the offsets-only commits after it) does not end the failure streak while the events keep failing', async () => {
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 7 }), 'otlp_proto');
-    const fake = new FakeKafka();
-    const { processEpisode } = await import('../../src/runtime/process-episode.js');
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', commitIntervalMs: 20, tickIntervalMs: 10, readinessPublishFailureMs: 400 },
-      {
-        client: fake,
-        createAssembler: () => new EpisodeAssembler({ graceMs: 100, idleMs: 600_000, closeOnEvaluation: true }),
-        processEpisode: (e) => processEpisode(e),
-        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
-      },
-    );
-    await p.start();
+    const { run, fake, p, joinAndRead } = await pipeline('at-least-once', true);
     // sends with records fail (an output topic refuses them); the group's offset commits work
-    fake.poisonProducers(Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' }), { withRecordsOnly: true });
-    const joinAndRead = async () => {
-      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-      fake.handlers!.onState!('joined');
-      await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
-    };
+    fake.poisonProducers(tooLarge(), { withRecordsOnly: true });
     await joinAndRead();
     await fake.deliver('logs', 0, [{ offset: 0, value: run.logs[0]!.value }]);
     await sleep(250);
