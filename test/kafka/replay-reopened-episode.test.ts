@@ -35,26 +35,37 @@ async function until(cond: () => boolean, ms = 3_000): Promise<void> {
   expect(cond()).toBe(true);
 }
 
+/**
+ * Two runs: A without its root (it stays open and holds the committed offset at 0) and B, whose
+ * root carries its verdict, one inner span held back to come late (after B was credited).
+ */
+async function openAndReopened() {
+  const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 501 });
+  const b = await generateScenario({ kind: 'success', convention: 'genai', seed: 502 });
+  const aRecord = encodeTraces(a.spans.filter((s) => !isRoot(s)), 'otlp_proto');
+  const bRoot = b.spans.find(isRoot)!;
+  (bRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
+  const late = b.spans.find((s) => !isRoot(s))!;
+  const bRecord = encodeTraces(b.spans.filter((s) => s !== late), 'otlp_proto');
+  const lateRecord = encodeTraces([late], 'otlp_proto');
+  return { aRecord, bRecord, lateRecord, bTrace: bRoot.spanContext().traceId };
+}
+
+/** The episode_credit events published so far. */
+const creditsOf = (fake: FakeKafka) =>
+  fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').map((r) => JSON.parse(String(r.value)) as { event_id: string; episode_id: string; episode_revision: number; trace_ids: string[] });
+
 describe('KafkaPipeline replay of a reopened episode', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('%s: a correction still open at a restart is not rebuilt as its first revision again from records the first revision already committed', async (delivery) => {
-    const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 501 });
-    const b = await generateScenario({ kind: 'success', convention: 'genai', seed: 502 });
-    // A: its root never comes, so it stays open and holds the committed offset at 0
-    const aRecord = encodeTraces(a.spans.filter((s) => !isRoot(s)), 'otlp_proto');
-    // B: the verdict on its root; one inner span comes late (offset 2), after B was credited
-    const bRoot = b.spans.find(isRoot)!;
-    (bRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
-    const late = b.spans.find((s) => !isRoot(s))!;
-    const bRecord = encodeTraces(b.spans.filter((s) => s !== late), 'otlp_proto');
-    const lateRecord = encodeTraces([late], 'otlp_proto');
-    const bTrace = bRoot.spanContext().traceId;
+    // A stays open at offset 0; B is credited from offset 1, its late span comes at offset 2
+    const { aRecord, bRecord, lateRecord, bTrace } = await openAndReopened();
 
     const fake = new FakeKafka();
     const first = pipeline(fake, delivery);
     await first.start();
     fake.assign([{ topic: 'spans', partition: 0 }]);
     await fake.deliver('spans', 0, [{ offset: 0, value: aRecord }, { offset: 1, value: bRecord }]);
-    const episodeCredits = () => fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').map((r) => JSON.parse(String(r.value)) as { event_id: string; episode_id: string; episode_revision: number; trace_ids: string[] });
+    const episodeCredits = () => creditsOf(fake);
     await until(() => episodeCredits().length === 1);
     expect(episodeCredits()[0]).toMatchObject({ episode_id: bTrace, episode_revision: 0 });
     // the late span reopens B (revision 1); the instance stops (or the group rebalances) before it closes
@@ -109,15 +120,7 @@ describe('KafkaPipeline replay of a reopened episode', () => {
   });
 
   it('exactly-once: a correction closed but still being credited at a restart is not rebuilt as its first revision either', async () => {
-    const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 501 });
-    const b = await generateScenario({ kind: 'success', convention: 'genai', seed: 502 });
-    const aRecord = encodeTraces(a.spans.filter((s) => !isRoot(s)), 'otlp_proto');
-    const bRoot = b.spans.find(isRoot)!;
-    (bRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
-    const late = b.spans.find((s) => !isRoot(s))!;
-    const bRecord = encodeTraces(b.spans.filter((s) => s !== late), 'otlp_proto');
-    const lateRecord = encodeTraces([late], 'otlp_proto');
-    const bTrace = bRoot.spanContext().traceId;
+    const { aRecord, bRecord, lateRecord, bTrace } = await openAndReopened();
     const fake = new FakeKafka();
     let calls = 0;
     // revision 1's credit never ends in this instance's life
@@ -125,7 +128,7 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     await first.start();
     fake.assign([{ topic: 'spans', partition: 0 }]);
     await fake.deliver('spans', 0, [{ offset: 0, value: aRecord }, { offset: 1, value: bRecord }]);
-    const episodeCredits = () => fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').map((r) => JSON.parse(String(r.value)) as { event_id: string; episode_revision: number });
+    const episodeCredits = () => creditsOf(fake);
     await until(() => episodeCredits().length === 1);
     await fake.deliver('spans', 0, [{ offset: 2, value: lateRecord }]);
     await until(() => calls === 2);
