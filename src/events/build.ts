@@ -6,12 +6,10 @@
  * the only wall-clock field and is not part of the id.
  */
 import type { CreditOutcome } from '../credit/credit-episode.js';
+import { estimatorOfRun } from '../credit/shapley/result.js';
 import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js';
 import type { AgentStep } from '../model/agents.js';
 import { eventIdOfText, eventIdText } from './event-id.js';
-
-/** The suffix `equalSplitFallback` gives an estimator's name (src/credit/shapley/result.ts). */
-const EQUAL_SPLIT_FALLBACK = /\/equal-split-fallback$/;
 
 /** Episode ids of conversation-keyed episodes (model/episode.ts). */
 const CONVERSATION_EPISODE_PREFIX = 'conv:';
@@ -86,7 +84,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   // with the suffix in the id, a revision credited while the value function answered and again
   // (a replay) while it failed got two sets of ids, and consumers de-duplicating on event_id kept
   // both — the same steps rewarded twice. The events still name the estimator the run applied.
-  const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${outcome.estimator.name.replace(EQUAL_SPLIT_FALLBACK, '')}`;
+  const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${estimatorOfRun(outcome.estimator.name)}`;
   const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
   const emittedAtMs = Math.trunc(opts.emittedAtMs);
   // The id text of every event starts with the same (episode, revision, type, method) parts. A

@@ -33,6 +33,14 @@ export function buildEstimate(p: EstimateParts): ShapleyEstimate {
   };
 }
 
+/** The suffix `equalSplitFallback` gives the estimator's name: the run, its game failing before any sample. */
+export const EQUAL_SPLIT_FALLBACK = '/equal-split-fallback';
+
+/** The estimator a run was, without the suffix its fallback adds (event ids name the run, not how it ended). */
+export function estimatorOfRun(name: string): string {
+  return name.endsWith(EQUAL_SPLIT_FALLBACK) ? name.slice(0, -EQUAL_SPLIT_FALLBACK.length) : name;
+}
+
 /**
  * The estimate when nothing better is known (the game failed before any sample): v(N) - v(∅)
  * split equally (the Shapley value of the symmetric game with those two values), status
@@ -58,7 +66,7 @@ export function equalSplitFallback(
     confidence: 0.95,
     evaluations,
     status: 'partial',
-    estimator: `${estimator}/equal-split-fallback`,
+    estimator: `${estimator}${EQUAL_SPLIT_FALLBACK}`,
     grandValue,
     emptyValue,
     note,
