@@ -24,7 +24,7 @@ import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telem
 import { eventNameOf, firstStr, isRecord, num, str, textOf, toNumber } from './attributes.js';
 import { conversationIdOfAttributes } from './conversation.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
-import { isLowerIsBetterMetric } from './metric-direction.js';
+import { defaultScoreRange, isLowerIsBetterMetric } from './metric-direction.js';
 import { feedbackOf, type Feedback } from './openinference-feedback.js';
 import { isResponseFetch, RESPONSE_ID_ATTRIBUTE, responseIdOf } from './response-ids.js';
 import { SpanTree } from './span-tree.js';
@@ -352,7 +352,7 @@ export function isFailingEvaluation(
   thresholds?: EvaluationThresholds,
 ): boolean {
   const configuredRange = scoreRanges !== undefined && Object.hasOwn(scoreRanges, ev.name) ? scoreRanges[ev.name] : undefined;
-  const range = configuredRange ?? UNIT_RANGE;
+  const range = configuredRange ?? defaultScoreRange(ev.name);
   const normalize = thresholds?.normalize ?? true;
   const perName = thresholds?.successThreshold;
   const ownThreshold = perName !== undefined && Object.hasOwn(perName, ev.name) ? perName[ev.name] : undefined;
@@ -376,7 +376,6 @@ export function isFailingEvaluation(
   return R < threshold;
 }
 
-const UNIT_RANGE: EvaluationScoreRange = { min: 0, max: 1 };
 
 /**
  * The system-level evaluation of an episode: one that evaluates the run (`evaluatesRun`), with a

@@ -16,3 +16,15 @@ export function isLowerIsBetterMetric(name: string): boolean {
   const key = last.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/(metric|score)$/, '');
   return LOWER_IS_BETTER_METRICS.has(key);
 }
+
+const UNIT_RANGE = Object.freeze({ min: 0, max: 1 });
+const LOWER_IS_BETTER_UNIT_RANGE = Object.freeze({ min: 0, max: 1, higherIsBetter: false });
+
+/**
+ * The score range of a name nothing in `normalization` describes: [0, 1], lower-is-better for
+ * `isLowerIsBetterMetric` names. Run verdicts (credit) and step flags (conventions) both read it,
+ * so a configured threshold judges a step as it judges a run.
+ */
+export function defaultScoreRange(name: string): { readonly min: number; readonly max: number; readonly higherIsBetter?: boolean } {
+  return isLowerIsBetterMetric(name) ? LOWER_IS_BETTER_UNIT_RANGE : UNIT_RANGE;
+}

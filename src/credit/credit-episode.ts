@@ -12,7 +12,7 @@ import { type CausalGraph, buildCausalGraph, duplicatesOf, isErroneous, isMessag
 import type { z } from 'zod';
 import { describeIssue } from '../config/errors.js';
 import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
-import { isLowerIsBetterMetric } from '../conventions/metric-direction.js';
+import { defaultScoreRange } from '../conventions/metric-direction.js';
 import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
 import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
@@ -107,17 +107,14 @@ interface Score {
   scale: number;
 }
 
-const UNIT_RANGE = Object.freeze({ min: 0, max: 1 });
-const LOWER_IS_BETTER_UNIT_RANGE = Object.freeze({ min: 0, max: 1, higherIsBetter: false });
-
 /**
- * The range of an evaluation name: `normalization.<name>`, else [0, 1] — lower-is-better for the
- * names DeepEval and Phoenix both score so (toxicity, bias, hallucination; `isLowerIsBetterMetric`):
+ * The range of an evaluation name: `normalization.<name>`, else `defaultScoreRange` — [0, 1],
+ * lower-is-better for the names DeepEval and Phoenix both score so (toxicity, bias, hallucination):
  * read higher-is-better, a run whose only verdict was DeepEval's toxicity 0.0 was a failure (R = 0)
  * and a hallucination of 0.9 a success.
  */
 function scoreRangeOf(options: CreditOptions, name: string): { readonly min: number; readonly max: number; readonly higherIsBetter?: boolean } {
-  return options.normalization[name] ?? (isLowerIsBetterMetric(name) ? LOWER_IS_BETTER_UNIT_RANGE : UNIT_RANGE);
+  return options.normalization[name] ?? defaultScoreRange(name);
 }
 
 function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[]): Score {

@@ -91,21 +91,23 @@ describe('a step verdict is read as the run verdict is', () => {
   });
 
   it('a configured name flags the step exactly when the same evaluation of the run would make it a failure', async () => {
-    const cases: { credit: CreditOptionsInput; scores: number[] }[] = [
+    const cases: { credit: CreditOptionsInput; scores: number[]; name?: string }[] = [
       { credit: { successThreshold: { quality: 0.5 } }, scores: [-0.5, 0, 0.25, 0.5, 0.75, 1, 1.5] },
+      // a lower-is-better name by default (toxicity) with only its threshold configured: both sides reflect it
+      { name: 'toxicity', credit: { successThreshold: { toxicity: 0.7 } }, scores: [0, 0.2, 0.3, 0.31, 1] },
       { credit: { normalization: { quality: { min: 1, max: 5 } } }, scores: [0, 1, 2, 2.99, 3, 4, 5, 6] },
       { credit: { normalization: { quality: { min: -1, max: 1 } }, defaultSuccessThreshold: 0.7 }, scores: [-1, 0, 0.39, 0.4, 1] },
       { credit: { normalization: { quality: { min: 0, max: 10, higherIsBetter: false } }, successThreshold: { quality: 0.8 } }, scores: [0, 1.9, 2, 2.1, 10] },
       { credit: { normalize: false, normalization: { quality: { min: 1, max: 5 } }, successThreshold: { quality: 4 } }, scores: [1, 3.9, 4, 5, 7] },
     ];
-    for (const { credit, scores } of cases) {
+    for (const { credit, scores, name = 'quality' } of cases) {
       for (const score of scores) {
         const { spans, root } = run();
         // the oracle: the credit stage's own outcome for a run judged `score`
-        const episode = { ...episodeOf(spans, 1), evaluations: evaluationsFromLogs(verdictOn(root, 'quality', score)) };
+        const episode = { ...episodeOf(spans, 1), evaluations: evaluationsFromLogs(verdictOn(root, name, score)) };
         const [head] = await processEpisode(episode, { credit });
         const failure = (head as EpisodeCredit).outcome === 'failure';
-        expect({ credit, score, flagged: writerFlagged('quality', score, credit) }).toEqual({ credit, score, flagged: failure });
+        expect({ credit, score, flagged: writerFlagged(name, score, credit) }).toEqual({ credit, score, flagged: failure });
       }
     }
   });
