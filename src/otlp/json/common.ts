@@ -78,6 +78,26 @@ export function resource(v: unknown): Resource {
 }
 
 /** Decodes an InstrumentationScope JSON object (absent → name ''). */
+const SCOPE_KEY = ['scope', 'scope'] as const;
+const LEGACY_SCOPE_KEY = ['instrumentationLibrary', 'instrumentation_library'] as const;
+
+/**
+ * A Resource<X>'s scope blocks: `scope<X>`, or — from senders older than OTLP 0.15 (2022) —
+ * `instrumentationLibrary<X>` with its scope under `instrumentationLibrary` (same fields), read
+ * only when the block has no current ones, as the collector's own migration did (a sender that
+ * wrote both for compatibility is not counted twice).
+ */
+export function scopeBlocks(
+  block: JsonObject,
+  names: { readonly current: readonly [string, string]; readonly legacy: readonly [string, string] },
+): { scopes: readonly unknown[]; name: string; scopeKey: readonly [string, string] } {
+  const scopes = asArray(field(block, names.current[0], names.current[1]), names.current[0]);
+  if (scopes.length > 0) return { scopes, name: names.current[0], scopeKey: SCOPE_KEY };
+  const legacy = field(block, names.legacy[0], names.legacy[1]);
+  if (legacy === undefined || legacy === null) return { scopes, name: names.current[0], scopeKey: SCOPE_KEY };
+  return { scopes: asArray(legacy, names.legacy[0]), name: names.legacy[0], scopeKey: LEGACY_SCOPE_KEY };
+}
+
 export function scope(v: unknown): Scope {
   if (v === undefined || v === null) return { name: '', version: undefined, attributes: {} };
   try {

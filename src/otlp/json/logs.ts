@@ -6,8 +6,10 @@
 import type { LogRecord } from '../../model/telemetry.js';
 import { type ItemRejections, withPath } from '../errors.js';
 import { hexId } from '../hex.js';
-import { anyValue, keyValues, resource as decodeResource, scope as decodeScope } from './common.js';
+import { anyValue, keyValues, resource as decodeResource, scope as decodeScope, scopeBlocks } from './common.js';
 import { asArray, asEnum, asInt32, asObject, asUint64, field, optionalString, type JsonObject } from './values.js';
+
+const LOG_SCOPES = { current: ['scopeLogs', 'scope_logs'], legacy: ['instrumentationLibraryLogs', 'instrumentation_library_logs'] } as const;
 
 const SEVERITY_NAMES: readonly string[] = [
   'SEVERITY_NUMBER_UNSPECIFIED',
@@ -25,22 +27,22 @@ export function decodeLogsRequestJson(root: unknown, rejects?: ItemRejections): 
     try {
       const rl = asObject(blocks[i], 'ResourceLogs');
       const res = decodeResource(rl.resource);
-      const scopes = asArray(field(rl, 'scopeLogs', 'scope_logs'), 'scopeLogs');
+      const { scopes, name: scopesName, scopeKey } = scopeBlocks(rl, LOG_SCOPES);
       for (let j = 0; j < scopes.length; j++) {
         try {
           const sl = asObject(scopes[j], 'ScopeLogs');
-          const sc = decodeScope(sl.scope);
+          const sc = decodeScope(field(sl, scopeKey[0], scopeKey[1]));
           const records = asArray(field(sl, 'logRecords', 'log_records'), 'logRecords');
           for (let k = 0; k < records.length; k++) {
             try {
               out.push(logRecord(asObject(records[k], 'LogRecord'), res, sc));
             } catch (e) {
               if (!rejects) throw withPath(e, `logRecords[${k}]`);
-              rejects.add(e, [`resourceLogs[${i}]`, `scopeLogs[${j}]`, `logRecords[${k}]`]);
+              rejects.add(e, [`resourceLogs[${i}]`, `${scopesName}[${j}]`, `logRecords[${k}]`]);
             }
           }
         } catch (e) {
-          throw withPath(e, `scopeLogs[${j}]`);
+          throw withPath(e, `${scopesName}[${j}]`);
         }
       }
     } catch (e) {

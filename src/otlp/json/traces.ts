@@ -6,7 +6,7 @@
 import type { Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { type ItemRejections, withPath } from '../errors.js';
 import { hexId } from '../hex.js';
-import { keyValues, resource as decodeResource, scope as decodeScope } from './common.js';
+import { keyValues, resource as decodeResource, scope as decodeScope, scopeBlocks } from './common.js';
 import { asArray, asEnum, asObject, asString, asUint64, field, optionalString, type JsonObject } from './values.js';
 
 const SPAN_KINDS = [
@@ -17,6 +17,7 @@ const SPAN_KINDS = [
   'SPAN_KIND_PRODUCER',
   'SPAN_KIND_CONSUMER',
 ] as const;
+const SPAN_SCOPES = { current: ['scopeSpans', 'scope_spans'], legacy: ['instrumentationLibrarySpans', 'instrumentation_library_spans'] } as const;
 const STATUS_CODES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'] as const;
 
 /** Decodes a parsed ExportTraceServiceRequest JSON value. Throws DecodeFailure (with path); with `rejects`, a span that fails is recorded there and skipped. */
@@ -28,22 +29,22 @@ export function decodeTraceRequestJson(root: unknown, rejects?: ItemRejections):
     try {
       const rs = asObject(blocks[i], 'ResourceSpans');
       const res = decodeResource(rs.resource);
-      const scopes = asArray(field(rs, 'scopeSpans', 'scope_spans'), 'scopeSpans');
+      const { scopes, name: scopesName, scopeKey } = scopeBlocks(rs, SPAN_SCOPES);
       for (let j = 0; j < scopes.length; j++) {
         try {
           const ss = asObject(scopes[j], 'ScopeSpans');
-          const sc = decodeScope(ss.scope);
+          const sc = decodeScope(field(ss, scopeKey[0], scopeKey[1]));
           const spans = asArray(ss.spans, 'spans');
           for (let k = 0; k < spans.length; k++) {
             try {
               out.push(span(asObject(spans[k], 'Span'), res, sc));
             } catch (e) {
               if (!rejects) throw withPath(e, `spans[${k}]`);
-              rejects.add(e, [`resourceSpans[${i}]`, `scopeSpans[${j}]`, `spans[${k}]`]);
+              rejects.add(e, [`resourceSpans[${i}]`, `${scopesName}[${j}]`, `spans[${k}]`]);
             }
           }
         } catch (e) {
-          throw withPath(e, `scopeSpans[${j}]`);
+          throw withPath(e, `${scopesName}[${j}]`);
         }
       }
     } catch (e) {

@@ -4,6 +4,13 @@
  * schema_url=3 }. Traces and logs differ only in the leaf message, so they share this walker
  * and pass their leaf decoder.
  *
+ * Before OTLP 0.15 (2022) Resource<X> carried its scopes as instrumentation_library_<x>=1000 —
+ * InstrumentationLibrary<X> { instrumentation_library=1, <items>=2, schema_url=3 }, the same
+ * layout, InstrumentationLibrary { name=1, version=2 } a prefix of InstrumentationScope. Old
+ * SDKs and collectors still send it; like the collector's own migration (pdata, OTLP 0.15–0.19),
+ * a block's field-1000 scopes are read only when it has no scope_<x>, so a sender that wrote
+ * both for compatibility is not counted twice.
+ *
  * One `resource` object per Resource<X> and one `scope` object per Scope<X> are shared by
  * reference by their items; they are created before the block is read so the resource/scope
  * fields may appear in any order relative to the items.
@@ -20,6 +27,8 @@ export interface EnvelopeNames {
   readonly resource: string;
   readonly scope: string;
   readonly item: string;
+  /** The pre-0.15 name of field 1000, e.g. `instrumentation_library_spans`. */
+  readonly legacyScope: string;
 }
 
 /** Decodes the leaf message that ends at `end`. */
@@ -27,6 +36,7 @@ export type ItemDecoder<T> = (c: WireCursor, end: number, resource: Resource, sc
 
 const LEN_FIELD_1 = (1 << 3) | 2;
 const LEN_FIELD_2 = (2 << 3) | 2;
+const LEN_FIELD_1000 = (1000 << 3) | 2;
 
 /**
  * Decodes a whole export request. Throws DecodeFailure (with path) on malformed input — except,
@@ -65,6 +75,7 @@ function decodeResourceBlock<T>(
   const r = c.r;
   const resource: Resource = { attributes: {} };
   let j = 0;
+  let legacy: number[] | undefined; // [start, stop] pairs of field-1000 blocks, read at the end
   while (r.pos < end) {
     const t = tag(c, end);
     if (t === LEN_FIELD_1) {
@@ -77,13 +88,27 @@ function decodeResourceBlock<T>(
     } else if (t === LEN_FIELD_2) {
       const stop = delimitedEnd(c, end);
       try {
-        decodeScopeBlock(c, stop, names, decodeItem, resource, out, rejects, i, j);
+        decodeScopeBlock(c, stop, names, decodeItem, resource, out, rejects, i, j, names.scope);
       } catch (e) {
         throw withPath(e, `${names.scope}[${j}]`);
       }
       j++;
+    } else if (t === LEN_FIELD_1000) {
+      const stop = delimitedEnd(c, end);
+      (legacy ??= []).push(r.pos, stop);
+      r.pos = stop;
     } else skip(c, t & 7, end);
   }
+  if (legacy === undefined || j > 0) return;
+  for (let k = 0; k < legacy.length; k += 2) {
+    r.pos = legacy[k]!;
+    try {
+      decodeScopeBlock(c, legacy[k + 1]!, names, decodeItem, resource, out, rejects, i, k / 2, names.legacyScope);
+    } catch (e) {
+      throw withPath(e, `${names.legacyScope}[${k / 2}]`);
+    }
+  }
+  r.pos = end;
 }
 
 function decodeScopeBlock<T>(
@@ -96,6 +121,7 @@ function decodeScopeBlock<T>(
   rejects: ItemRejections | undefined,
   i: number,
   j: number,
+  scopeName: string,
 ): void {
   const r = c.r;
   const scope: MutableScope = { name: '', version: undefined, attributes: {} };
@@ -116,7 +142,7 @@ function decodeScopeBlock<T>(
       } catch (e) {
         if (!rejects) throw withPath(e, `${names.item}[${k}]`);
         // the item's failure stays within its own bytes: skip to its end, keep the others
-        rejects.add(e, [`${names.resource}[${i}]`, `${names.scope}[${j}]`, `${names.item}[${k}]`]);
+        rejects.add(e, [`${names.resource}[${i}]`, `${scopeName}[${j}]`, `${names.item}[${k}]`]);
         r.pos = stop;
       }
       k++;

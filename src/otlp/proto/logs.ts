@@ -24,7 +24,7 @@ export function decodeLogsRequest(c: WireCursor, rejects?: ItemRejections): LogR
   return decodeExportRequest(c, NAMES, decodeLogRecord, rejects);
 }
 
-const NAMES = { resource: 'resource_logs', scope: 'scope_logs', item: 'log_records' } as const;
+const NAMES = { resource: 'resource_logs', scope: 'scope_logs', item: 'log_records', legacyScope: 'instrumentation_library_logs' } as const;
 
 function decodeLogRecord(c: WireCursor, end: number, resource: Resource, scope: Scope): LogRecord {
   const r = c.r;

@@ -26,7 +26,7 @@ export function decodeTraceRequest(c: WireCursor, rejects?: ItemRejections): Spa
   return decodeExportRequest(c, NAMES, decodeSpan, rejects);
 }
 
-const NAMES = { resource: 'resource_spans', scope: 'scope_spans', item: 'spans' } as const;
+const NAMES = { resource: 'resource_spans', scope: 'scope_spans', item: 'spans', legacyScope: 'instrumentation_library_spans' } as const;
 
 function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope): Span {
   const r = c.r;
