@@ -114,6 +114,28 @@ describe('undecodable requests are skipped and reported, the rest is replayed', 
   });
 });
 
+describe('JSON that is not an OTLP request is named, not replayed as an empty one', () => {
+  it("a previous replay's events.jsonl in the input directory: each line skipped as agent-credit's own output, the telemetry still credited", async () => {
+    const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
+    const good = await replay([genai]);
+    const dir = join(base, 'with-output');
+    mkdirSync(dir);
+    for (const f of readdirSync(genai)) copyFileSync(join(genai, f), join(dir, f));
+    // the real output of the replay above, as `replay --out <dir>` writes it
+    writeFileSync(join(dir, 'events.jsonl'), good.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ resourceMetrics: [] }));
+    writeFileSync(join(dir, 'empty-traces.json'), '{}');
+    const r = await replay([dir]);
+    expect(strip(r.events)).toEqual(strip(good.events));
+    // before: no error, one warning "no spans or log records in this file (empty?)" per file
+    expect(r.stats.undecodable.map((u) => u.name)).toEqual([...good.events.map((_, i) => `${join(dir, 'events.jsonl')}:${i + 1}`), join(dir, 'metrics.json')]);
+    expect(r.stats.undecodable[0]!.reason).toMatch(/not an OTLP traces or logs request .*its fields: schema_version, .*agent-credit's own output/);
+    expect(r.stats.undecodable.at(-1)!.reason).toMatch(/an OTLP metrics request: replay reads traces and logs/);
+    // an empty request is still only that: a warning
+    expect(r.lines.filter((l) => l.level === 'warn' && /empty\?/.test(l.msg)).map((l) => l.obj.file)).toEqual([join(dir, 'empty-traces.json')]);
+  });
+});
+
 describe('unmatched evaluations and skipped episodes are counted', () => {
   it('logs without their spans: each evaluation counted as unmatched and logged at warn with the count (it was silent even at debug)', async () => {
     const r = await replay([join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http', '0004-logs.pb')]);

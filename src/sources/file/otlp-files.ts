@@ -49,19 +49,32 @@ export function signalOf(path: string): FileSignal {
   return parts.slice(-2).some((p) => NAMES_LOGS.test(p)) ? 'logs' : 'traces';
 }
 
-/** What an OTLP/JSON request holds, from its top-level key; undefined when it names neither. */
-function jsonSignal(body: Uint8Array): FileSignal | undefined {
+/**
+ * What an OTLP/JSON request holds, from its top-level key; undefined when it names neither.
+ * Throws when it is a JSON object with fields but neither key: not an OTLP request at all (it
+ * "decoded" as an empty request, and the file was reported only as "empty?").
+ */
+function jsonSignal(path: string, body: Uint8Array): FileSignal | undefined {
   const head = Buffer.from(body.subarray(0, 64)).toString('utf8');
   const m = /^\s*\{\s*"resource(Spans|Logs)"/.exec(head);
   if (m) return m[1] === 'Spans' ? 'traces' : 'logs';
+  let parsed: unknown;
   try {
-    const keys = Object.keys(JSON.parse(Buffer.from(body).toString('utf8')) as object);
-    if (keys.includes('resourceSpans')) return 'traces';
-    if (keys.includes('resourceLogs')) return 'logs';
+    parsed = JSON.parse(Buffer.from(body).toString('utf8'));
   } catch {
-    // not JSON after all: the decoder's error says so
+    return undefined; // not JSON after all: the decoder's error says so
   }
-  return undefined;
+  const keys = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+  if (keys.includes('resourceSpans') || keys.includes('resource_spans')) return 'traces';
+  if (keys.includes('resourceLogs') || keys.includes('resource_logs')) return 'logs';
+  if (keys.length === 0) return undefined;
+  const listed = keys.length > 6 ? `${keys.slice(0, 6).join(', ')}, …` : keys.join(', ');
+  const what = keys.includes('event_type') && keys.includes('schema_version')
+    ? "agent-credit's own output (credit events, e.g. a previous replay's events.jsonl), not telemetry: leave it out of the inputs"
+    : keys.includes('resourceMetrics') || keys.includes('resource_metrics')
+      ? 'an OTLP metrics request: replay reads traces and logs'
+      : 'give OTLP/JSON export requests, as the collector\'s file exporter writes them';
+  throw new Error(`replay: ${path}: not an OTLP traces or logs request — a JSON object without resourceSpans or resourceLogs (its fields: ${listed}): ${what}`);
 }
 
 function decodeAs(path: string, signal: FileSignal, body: Uint8Array, encoding: ReturnType<typeof detectEncoding>): FileBatch {
@@ -131,7 +144,7 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine =
     const start = Buffer.from(body.subarray(0, 40)).toString('utf8');
     throw new Error(`replay: ${path}: not JSON (starts ${JSON.stringify(start)}): each line of a .jsonl file must be one OTLP/JSON request, {"resourceSpans": …} or {"resourceLogs": …}`);
   }
-  const stated = encoding === 'otlp_json' ? jsonSignal(body) : undefined;
+  const stated = encoding === 'otlp_json' ? jsonSignal(path, body) : undefined;
   const first = stated ?? hint;
   // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
   let named = /\.jsonl?$/i.test(path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
