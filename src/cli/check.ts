@@ -19,6 +19,7 @@ import { createListenerServer, resolveJobListeners, type ListenerSecurity } from
 import type { AppConfig } from '../config/schema.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
+import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
 import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { factsOf } from '../conventions/steps.js';
@@ -242,7 +243,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
         if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition) });
         else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
-      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors);
+      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy);
     }
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
@@ -369,6 +370,7 @@ async function sampleLines(
   lines: CheckLine[],
   timeoutMs: number,
   errors: ErrorLog,
+  keyBy: AppConfig['episodes']['keyBy'],
 ): Promise<void> {
   const samples = new Map<string, ConsumedRecord[]>();
   const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
@@ -472,6 +474,18 @@ async function sampleLines(
       }
     } else {
       detail = `${decoded.reduce((n, x) => n + (x.d.ok && x.d.signal === 'evaluations' ? x.d.evaluations.length : 0), 0)} evaluations`;
+    }
+    if (keyBy === 'trace' && signal !== 'evaluations') {
+      // as run warns (once per topic): the exporter's partition_*_by_id settings are off by default
+      for (const x of decoded) {
+        if (!x.d.ok || x.d.signal === 'evaluations') continue;
+        const key = recordKeyText(x.r);
+        const traceId = traceNotKeyed(key, x.d.signal === 'traces' ? x.d.spans : x.d.logs);
+        if (traceId === undefined) continue;
+        const one = i.partitions.length === 1 ? ` (harmless while "${i.topic}" has 1 partition)` : '';
+        lines.push({ status: 'warn', text: `${i.key}: ${unkeyedAdvice(i.topic, signal === 'logs', key, traceId)}${one}` });
+        break;
+      }
     }
     const encodings = [...new Set(decoded.flatMap((x) => (!x.d.ok ? [] : 'encoding' in x.d ? [x.d.encoding] : ['json'])))].join(', ');
     lines.push({ status: 'ok', text: `${i.key}: ${decoded.length - badCount} sample record(s) (${where}) decode as ${encodings} (${detail})` });

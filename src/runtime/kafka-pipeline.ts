@@ -59,6 +59,7 @@ import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, 
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
+import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 
 const DeliverySchema = z.enum(['exactly-once', 'at-least-once']);
 export type Delivery = z.infer<typeof DeliverySchema>;
@@ -158,7 +159,6 @@ export interface KafkaPipelineDeps {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const keyText = new TextDecoder();
 
 interface PartitionState {
   readonly topic: string;
@@ -938,26 +938,17 @@ export class KafkaPipeline {
     return kept.length;
   }
 
-  /**
-   * The collector's kafka exporter keys a record by its trace id only with `partition_traces_by_id`
-   * (spans) and `partition_logs_by_trace_id` (logs), both off by default: without them a record
-   * holds whatever the batch held, under no key, on any partition, and the spans of one agent run —
-   * exported in several batches over its seconds — and its evaluation land on different partitions.
-   * One instance still puts them together; in a group of several, each instance assembled and
-   * credited its share of the trace as the whole episode (an episode_credit per instance for one
-   * episode id, every part with the wrong outcome or none), without a word. Warns once per topic
-   * when a record's spans or log records have a trace id that is not its key (trace-keyed episodes).
-   */
+  /** Warns once per topic when a record's spans or log records have a trace id that is not its key (trace-keyed episodes; sources/kafka/unkeyed.ts says why it matters). */
   private warnUnkeyed(record: ConsumedRecord, items: readonly { readonly traceId?: string | undefined }[]): void {
     if (this.unkeyedWarned.has(record.topic) || (this.assembler.options?.keyBy ?? 'trace') !== 'trace') return;
-    const key = record.key === null ? '' : keyText.decode(record.key);
-    const other = items.find((i) => i.traceId !== undefined && i.traceId !== key);
-    if (other === undefined) return;
+    const key = recordKeyText(record);
+    const traceId = traceNotKeyed(key, items);
+    if (traceId === undefined) return;
     this.unkeyedWarned.add(record.topic);
     const logs = record.topic !== this.config.source.spansTopic;
     this.log.warn(
-      { topic: record.topic, partition: record.partition, offset: record.offset, key: key === '' ? null : key, traceId: other.traceId },
-      `records of ${record.topic} are not keyed by their trace id (${key === '' ? 'no key' : `key "${key.length > 40 ? `${key.slice(0, 40)}…` : key}"`} on a record of trace ${other.traceId}): set \`${logs ? 'partition_logs_by_trace_id' : 'partition_traces_by_id'}: true\` in the collector's kafka exporter — without it one trace's ${logs ? 'evaluations' : 'spans'} land on several partitions, and with more than one instance in the consumer group each instance credits its part of the trace as a whole episode`,
+      { topic: record.topic, partition: record.partition, offset: record.offset, key: key === '' ? null : key, traceId },
+      unkeyedAdvice(record.topic, logs, key, traceId),
     );
   }
 

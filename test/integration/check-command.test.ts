@@ -89,6 +89,7 @@ describe('agent-credit check --sample', () => {
     const good = renderCheckReport(await runChecks(config('auto'), { sample: true }));
     expect(good).toMatch(new RegExp(`✓ source\\.kafka\\.spansTopic: 3 sample record\\(s\\) \\(partition 0, offsets 0–2\\) decode as otlp_proto \\(\\d+ spans; conventions: `));
     expect(good).toMatch(/✓ source\.kafka\.logsTopic: \d sample record\(s\) .* decode as otlp_proto \(\d+ log records, \d+ evaluations, \d+ GenAI message-content events \(\d+ with message text\)\)/);
+    expect(good).not.toContain('not keyed'); // records keyed by trace id, as the scenario generator writes them
 
     const wrong = await runChecks(config('otlp_json'), { sample: true });
     expect(wrong.ok).toBe(false);
@@ -103,6 +104,25 @@ describe('agent-credit check --sample', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+  it("warns, as run does, when the sampled records are not keyed by their trace id (the exporter's partition_traces_by_id / partition_logs_by_trace_id off)", async () => {
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const base = unique('sample-unkeyed');
+    const c = client();
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 2);
+    const gen = kafkaRecordsFor(await generateFleet({ episodes: 2, seed: 7 }), 'otlp_proto');
+    // the exporter's default: no key
+    await produce(c, [...gen.spans.map((r) => ({ topic: `${base}.spans`, key: null, value: r.value })), ...gen.logs.map((r) => ({ topic: `${base}.logs`, key: null, value: r.value }))]);
+    const config = (keyBy: 'trace' | 'conversation') =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } }, episodes: { keyBy }, sinks: { live: { enabled: false } } } }).config;
+    const report = await runChecks(config('trace'), { sample: true });
+    const text = renderCheckReport(report);
+    expect(text).toMatch(/! source\.kafka\.spansTopic: records of .*\.spans are not keyed by their trace id \(no key on a record of trace [0-9a-f]{32}\): set `partition_traces_by_id: true` in the collector's kafka exporter/);
+    expect(text).toMatch(/! source\.kafka\.logsTopic: records of .*\.logs are not keyed by their trace id \(no key on a record of trace [0-9a-f]{32}\): set `partition_logs_by_trace_id: true`/);
+    expect(text).toMatch(/✓ source\.kafka\.spansTopic: \d sample record\(s\)/); // a warning, the records still decode
+    expect(report.ok).toBe(true);
+    // conversation-keyed episodes do not depend on the record key
+    expect(renderCheckReport(await runChecks(config('conversation'), { sample: true }))).not.toContain('not keyed');
   });
   it('samples as run reads (source.kafka.isolationLevel): an aborted transaction\'s records are not sampled under read_committed, the default', async () => {
     const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
