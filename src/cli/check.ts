@@ -23,7 +23,7 @@ import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/un
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
 import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { factsOf } from '../conventions/steps.js';
-import { decodeRecord, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
+import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
@@ -429,7 +429,14 @@ async function sampleLines(
       const other = setting === 'otlp_proto' ? 'otlp_json' : setting === 'otlp_json' ? 'otlp_proto' : undefined;
       const asOther = other && signal !== 'evaluations' && decoded.every((x) => decodeRecord(x.r, signal, other).ok) ? ` (they decode as ${other})` : '';
       // the evaluation-record reason already names the schema file: do not name it twice
-      const fix = signal === 'evaluations' ? `the topic should hold evaluation records${bad.d.reason.includes('evaluation-record.schema.json') ? '' : ' (schemas/evaluation-record.schema.json)'}` : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
+      // another signal's OTLP, Jaeger, Zipkin, raw: the reason names the exporter's setting, and no value of ours reads them
+      const foreign = signal !== 'evaluations' && bad.r.value !== null && foreignPayload(bad.r.value, signal) !== undefined;
+      const fix =
+        signal === 'evaluations'
+          ? `the topic should hold evaluation records${bad.d.reason.includes('evaluation-record.schema.json') ? '' : ' (schemas/evaluation-record.schema.json)'}`
+          : foreign
+            ? `or point ${i.key} at a topic the exporter writes OTLP ${signal} to`
+            : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
       lines.push({ status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
       continue;
     }

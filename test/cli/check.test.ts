@@ -68,6 +68,19 @@ describe('agent-credit check (no broker)', () => {
     expect(report.ok).toBe(false);
     expect(renderCheckReport(report)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding \(otlp_proto or otlp_json\) \(they decode as otlp_proto\), or point/);
   });
+
+  it("--sample: Jaeger or Zipkin records (the exporter's non-OTLP encodings) name the exporter's setting, not source.kafka.spansEncoding — no value of it reads them", async () => {
+    const { readFileSync } = await import('node:fs');
+    const dir = new URL('../kafka/fixtures/exporter-encodings/', import.meta.url);
+    for (const [file, what] of [['jaeger_json.bin', /Jaeger span in JSON/], ['zipkin_proto.bin', /Zipkin v2 spans in protobuf/]] as const) {
+      const bin = new Uint8Array(readFileSync(new URL(file, dir)));
+      const text = renderCheckReport(await sampleOf('otlp_proto', [bin, bin]));
+      expect(text).toMatch(what);
+      expect(text).toMatch(/✗ source\.kafka\.spansTopic: .* set the collector kafka exporter's traces encoding .* to otlp_proto or otlp_json/);
+      // before: "— set source.kafka.spansEncoding (now otlp_proto) to the exporter's encoding (otlp_proto or otlp_json)" after the exporter's fix
+      expect(text).not.toContain('spansEncoding');
+    }
+  });
 });
 
 describe('agent-credit check: the value function run would load', () => {

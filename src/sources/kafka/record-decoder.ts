@@ -145,7 +145,7 @@ function parseJson(value: Uint8Array): unknown {
  * topic as "length 75 at byte 6 runs past the end of its enclosing message", or — JSON — decoded
  * as empty requests. Only asked about records that failed or decoded to nothing.
  */
-function foreignPayload(value: Uint8Array, signal: 'traces' | 'logs'): string | undefined {
+export function foreignPayload(value: Uint8Array, signal: 'traces' | 'logs'): string | undefined {
   const other = signal === 'traces' ? 'logs' : 'traces';
   for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
     try {
