@@ -25,7 +25,7 @@ describe('OTLP/HTTP receiver: request bodies in flight', () => {
     new Promise((resolve, reject) => {
       const { port } = receiver.address();
       const s = connect(port, '127.0.0.1', () => {
-        s.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${length}\r\n\r\n`);
+        s.write(`POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${length}\r\n\r\n`);
         // a valid start of the body (a gzip stream's first bytes; zeros for identity)
         s.write(encoding === 'gzip' ? gzipSync(Buffer.alloc(15 * 1024 * 1024)).subarray(0, 100) : Buffer.alloc(100));
         setTimeout(() => resolve(s), 50);

@@ -16,7 +16,7 @@ export function postInTwoParts(port: number, path: string, headers: Record<strin
     socket.on('close', () => resolve({ answer, error }));
     const chunk = (b: Buffer) => socket.write(`${b.length.toString(16)}\r\n`) && socket.write(b) && socket.write('\r\n');
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
       chunk(body.subarray(0, first));
       setTimeout(() => {
         for (let at = first; at < body.length && !socket.destroyed; at += 16 * 1024) chunk(body.subarray(at, at + 16 * 1024));

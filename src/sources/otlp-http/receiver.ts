@@ -23,6 +23,8 @@
  * certificates required when a client CA is set (mutual TLS: refused in the handshake), and a
  * bearer token checked before anything else — 401 + `WWW-Authenticate: Bearer` and a Status body
  * in the request's encoding (UNAUTHENTICATED), for every path, the body thrown away (bodyDrained).
+ * On a loopback address only requests naming a loopback host are taken (403 otherwise: hostServed,
+ * a DNS-rebinding guard), checked first.
  *
  * The receiver decodes (src/otlp) and hands whole requests to the handler; it holds no queue.
  */
@@ -36,7 +38,7 @@ import { BodyEncodingError, BodyTooLargeError, isContentEncoding, readBody } fro
 import { CONTENT_TYPES, GrpcCode, exportResponse, statusBody, type BodyEncoding, type OtlpSignal } from './responses.js';
 import { listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
-import { createListenerServer, type ListenerSecurity } from '../../http/listener-security.js';
+import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../../http/listener-security.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 import { defaultClientErrorResponse, grpcAtHttpPortMessage, HTTP2_PREFACE_CODE } from '../wrong-transport.js';
 import type { Socket } from 'node:net';
@@ -330,12 +332,30 @@ export class OtlpHttpReceiver {
     return false;
   }
 
+  /**
+   * Bound to a loopback address (the default 127.0.0.1), only requests whose Host names a loopback
+   * host are taken (loopbackHostAllowed, the live page's and the status server's guard): a web page
+   * the operator visits could otherwise rebind its own name to 127.0.0.1 and, same-origin, POST
+   * spans and evaluation records — credited and published as rewards — through the browser. Answers
+   * 403 (the body read and thrown away first, as before a 401) and returns false otherwise.
+   */
+  private async hostServed(req: IncomingMessage, res: ServerResponse, path: string, encoding: BodyEncoding, signal: OtlpSignal | undefined): Promise<boolean> {
+    if (loopbackHostAllowed(this.options.host, req.headers.host)) return true;
+    await bodyDrained(req);
+    const message = `Host ${JSON.stringify(req.headers.host ?? '')} not served: the receiver listens on a loopback address and answers only requests for localhost or a loopback address (a DNS-rebinding guard) — send to localhost / 127.0.0.1, or to take exports from elsewhere set source.http.host`;
+    const headers = { Connection: 'close' };
+    if (path === EVALUATIONS_PATH) this.failJson(res, 403, message, {}, headers);
+    else this.fail(res, 403, encoding, GrpcCode.PERMISSION_DENIED, message, signal, headers);
+    return false;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const signal = PATHS[path];
     const requestEncoding = bodyEncodingOf(req.headers['content-type']);
     // Errors before we know the client's encoding are answered in JSON (readable by people and curl).
     const replyEncoding: BodyEncoding = requestEncoding ?? 'json';
+    if (!(await this.hostServed(req, res, path, replyEncoding, signal))) return;
     if (!(await this.authenticated(req, res, path, replyEncoding, signal))) return;
     if (path === EVALUATIONS_PATH) return this.handleEvaluations(req, res);
     if (!signal) {

@@ -48,7 +48,7 @@ export function exportResponse(signal: OtlpSignal, encoding: BodyEncoding, parti
 }
 
 /** gRPC status codes used in `google.rpc.Status.code` beside the HTTP status. */
-export const GrpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+export const GrpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
 /** Body of an error response (4xx/5xx). */
 export function statusBody(encoding: BodyEncoding, code: number, message: string): Uint8Array {
