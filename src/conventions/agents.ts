@@ -188,12 +188,17 @@ function inScope(scopeOf: ((span: Span) => string) | undefined, idOrName: string
   return scopeOf === undefined ? idOrName : `${scopeOf(span)}\u0000${idOrName}`;
 }
 
-/** The scope of a span's agent: the values of `keys` on its resource, joined by `/` ('' when none). */
+/**
+ * The scope of a span's agent: the values of `keys` on its resource, each cut to MAX_NAME_BYTES as
+ * names and ids are (capName: a resource attribute is the sender's, and a scoped id is every
+ * event's agent_id and a label of every per-agent series on /metrics), joined by `/` ('' when none).
+ */
 function scopeFrom(keys: readonly string[]): (span: Span) => string {
   if (keys.length === 0) return () => '';
   return (span) =>
     keys
       .map((k) => str(span.resource.attributes, k))
       .filter((v): v is string => v !== undefined && v !== '')
+      .map(capName)
       .join('/');
 }

@@ -10,6 +10,9 @@ import { stepsFromSpans } from '../../src/conventions/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { processOptionsOf } from '../../src/runtime/local-stages.js';
 import { at, contextOf, episodeOf, recordSpans } from './sdk.js';
+import { MAX_NAME_BYTES } from '../../src/conventions/text.js';
+import { AgentBoard } from '../../src/events/agent-board.js';
+import { SelfTelemetry } from '../../src/telemetry/index.js';
 
 const invoke = (name: string) => ({ 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name });
 const chat = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' };
@@ -103,6 +106,33 @@ describe('conventions.agentScope', () => {
     expect(agentIds(stepsFromSpans(run('billing-app', 'planner'), opts).steps)).toEqual(['billing-app/agent-1']);
     // across both, the same ids: agent-1 names one agent per app (taken as naming two, it was dropped for the names: other ids than alone)
     expect(agentIds(stepsFromSpans([...front, ...back], opts).steps)).toEqual(['billing-app/agent-1', 'support-app/agent-1']);
+  });
+
+  it('cuts a scope value as names and ids are cut (MAX_NAME_BYTES): a resource attribute is the sender\'s, and the scoped id is every event\'s agent_id and a label of every per-agent series on /metrics', async () => {
+    // one export whose service.name is 1 MB: the agent id was 1 MB, so its 15 agent_credit_agent_* series made /metrics
+    // over 30 MB (the id in agent_id, each series) — about 36 such agents passed V8's longest string and /metrics answered 500
+    const huge = 's'.repeat(1_000_000);
+    const spans = appRun(huge);
+    const steps = stepsFromSpans(spans, { agentScope: ['service.name'] });
+    const ids = agentIds(steps.steps);
+    expect(ids).toHaveLength(1);
+    expect(Buffer.byteLength(ids[0]!)).toBeLessThanOrEqual(MAX_NAME_BYTES + 1 + 'planner'.length);
+    expect(ids[0]!.endsWith('/planner')).toBe(true);
+    expect(steps.agents.map((a) => a.agentId)).toEqual(ids);
+    // a cut value still tells its app apart from another app's
+    expect(agentIds(stepsFromSpans(appRun('billing-app'), { agentScope: ['service.name'] }).steps)).toEqual(['billing-app/planner']);
+
+    const config = loadConfig({ env: {}, overrides: { conventions: { agentScope: ['service.name'] } } }).config;
+    const events = await processEpisode(episodeOf(spans, 1), processOptionsOf(config));
+    const board = new AgentBoard();
+    board.add(events);
+    const telemetry = new SelfTelemetry();
+    telemetry.observeAgents(() => board.snapshot({ totals: true }));
+    const text = await telemetry.metricsText();
+    await telemetry.shutdown();
+    expect(text).toContain(`agent_id="${ids[0]}"`);
+    expect(text.length).toBeLessThan(100_000);
+    for (const e of events) expect(JSON.stringify(e).length, e.event_type).toBeLessThan(100_000);
   });
 
   it('rejects a scope that is not a list of attribute names, naming the key', () => {
