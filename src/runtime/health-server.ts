@@ -18,9 +18,12 @@ import { HealthState, sendJson, serveStatusRoutes } from './health.js';
 import { closeNow, listen } from '../http/server-lifecycle.js';
 import { BearerAuth } from '../http/bearer-auth.js';
 import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../http/listener-security.js';
+import { LargeAnswers } from '../http/large-answers.js';
 
 export class HealthServer {
   private server: Server | undefined;
+  /** /metrics answers being sent (src/http/large-answers.ts). */
+  private readonly large = new LargeAnswers();
 
   constructor(
     private readonly options: { host: string; port: number; security?: ListenerSecurity },
@@ -46,7 +49,7 @@ export class HealthServer {
       }
       if (!this.authorized(req, res)) return;
     }
-    if (!serveStatusRoutes(req, res, this.health, this.telemetry)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
+    if (!serveStatusRoutes(req, res, this.health, this.telemetry, this.large)) sendJson(res, 404, { error: 'not found: /metrics, /healthz, /readyz' });
   }
 
   /** The client certificate (with a client CA) and the bearer token (with auth); answers 403 (certificate) or 401 (token) when one is missing or wrong. */

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
+import type { LargeAnswers } from '../http/large-answers.js';
 
 export interface ComponentHealth {
   ready: boolean;
@@ -45,7 +46,7 @@ export class HealthState {
  * Serves `/metrics`, `/healthz` and `/readyz` on an existing server; returns false for other
  * paths so the caller can route them.
  */
-export function serveStatusRoutes(req: IncomingMessage, res: ServerResponse, health: HealthState, telemetry: SelfTelemetry | undefined): boolean {
+export function serveStatusRoutes(req: IncomingMessage, res: ServerResponse, health: HealthState, telemetry: SelfTelemetry | undefined, large?: LargeAnswers): boolean {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/healthz') {
     const l = health.live();
@@ -62,6 +63,8 @@ export function serveStatusRoutes(req: IncomingMessage, res: ServerResponse, hea
       sendJson(res, 404, { error: 'metrics disabled' });
       return true;
     }
+    // megabytes with a thousand agents, held until the client reads them: a bounded number at once
+    if (large && !large.admit(res, '/metrics')) return true;
     telemetry.metricsText().then(
       (text) => {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });

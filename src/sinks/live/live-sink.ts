@@ -11,7 +11,8 @@
  *
  * Bounded: the last `bufferEvents` events are kept; at most `maxClients` SSE clients (more get
  * 503); a client whose socket buffer exceeds `maxClientBufferBytes` is disconnected rather than
- * buffered without bound. Heartbeat comments keep proxies from closing idle streams; the timer
+ * buffered without bound; at most MAX_LARGE_ANSWERS answers of `/api/recent`, `/api/agents` and
+ * `/metrics` are being sent at once (src/http/large-answers.ts; more get 503). Heartbeat comments keep proxies from closing idle streams; the timer
  * is unref'd.
  *
  * Optional security (`security`, from `sinks.live.tls` / `auth`): https (mutual TLS with a client
@@ -36,6 +37,7 @@ import { LIVE_PAGE_HTML } from './page.js';
 import { RingBuffer } from './ring-buffer.js';
 import { closeNow, listen } from '../../http/server-lifecycle.js';
 import { BearerAuth } from '../../http/bearer-auth.js';
+import { LargeAnswers } from '../../http/large-answers.js';
 import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../../http/listener-security.js';
 
 export interface LiveSinkOptions {
@@ -105,6 +107,8 @@ export class LiveSink implements EventSink {
   slowClientsDropped = 0;
   /** What the standings cover (the page's caption). */
   private readonly scope: StandingsScope;
+  /** /api/recent, /api/agents and /metrics answers being sent (src/http/large-answers.ts). */
+  private readonly large = new LargeAnswers();
 
   constructor(private readonly options: LiveSinkOptions) {
     this.buffer = new RingBuffer(options.bufferEvents);
@@ -277,7 +281,7 @@ export class LiveSink implements EventSink {
     if ((path === '/healthz' || path === '/readyz') && serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
     let cookie: string | undefined;
     if (!this.authorized(req, res, path, query, (v) => (cookie = v))) return;
-    if (serveStatusRoutes(req, res, this.health, this.options.telemetry)) return;
+    if (serveStatusRoutes(req, res, this.health, this.options.telemetry, this.large)) return;
     if (path === '/') {
       res.writeHead(200, {
         'Content-Type': 'text/html; charset=utf-8',
@@ -311,12 +315,14 @@ export class LiveSink implements EventSink {
       return;
     }
     if (path === '/api/recent') {
+      if (!this.large.admit(res, path)) return;
       // the buffered JSON as is, newest first up to RECENT_MAX_BYTES, sent oldest first
       const body = `[${this.newestWithin(RECENT_MAX_BYTES).map((f) => f.data).join(',')}]`;
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end(body);
       return;
     }
     if (path === '/api/agents') {
+      if (!this.large.admit(res, path)) return;
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end(JSON.stringify(this.board.snapshot()));
       return;
     }
