@@ -150,7 +150,11 @@ describe('live page sink', () => {
 
   it('unknown paths are 404 and writes are 405', async () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
-    expect((await fetch(`${url}/events`, { method: 'POST' })).status).toBe(405);
+    const post = await fetch(`${url}/events`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    // HEAD is served too (RFC 9110 §15.5.6: Allow lists the methods the resource supports)
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect((await fetch(`${url}/api/agents`, { method: 'HEAD' })).status).toBe(200);
   });
 });
 

@@ -270,7 +270,7 @@ export class LiveSink implements EventSink {
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET' }).end();
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
     if (!this.hostAllowed(req.headers.host)) {
