@@ -40,7 +40,7 @@ import { creditedFromEvents, type CreditedEvents } from '../events/credited-even
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
-import { KafkaTelemetrySource, type SourceBatch } from '../sources/kafka/kafka-source.js';
+import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
 import { compareOffsets } from '../episodes/offsets.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
@@ -234,6 +234,15 @@ export interface KafkaPipelineHealth {
 /** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
 const STOPPED_FOR_GOOD_MS = 60_000;
 
+/** The same consumer crash logged at warn at most this often (reportCrash); the input topics checked at most every INPUT_CHECK_EVERY_MS. */
+const CRASH_LOG_EVERY_MS = 30_000;
+const INPUT_CHECK_EVERY_MS = 5_000;
+
+/** kafkajs's text for UNKNOWN_TOPIC_OR_PARTITION (and the type / newer UNKNOWN_TOPIC_ID, should a message carry them). */
+function isUnknownTopicError(error: string | undefined): boolean {
+  return error !== undefined && /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION|UNKNOWN_TOPIC_ID/i.test(error);
+}
+
 /** Failed publishes in a row after which they are logged at error level (then at most every ERROR_LOG_EVERY_MS). */
 const FAILURES_BEFORE_ERROR = 3;
 /** Input records sent to the DLQ logged one by one, then counted at most every DEAD_LETTER_LOG_EVERY_MS. */
@@ -326,6 +335,12 @@ export class KafkaPipeline {
   private checkingCounts: Promise<void> | undefined;
   /** An assignment came since the running check read the counts: check again when it ends. */
   private recheckCounts = false;
+  /** The consumer's last crash line (reportCrash): its error, when it was written, repeats since. */
+  private lastCrash: { key: string; loggedAtMs: number; repeats: number } | undefined;
+  /** An input topic found missing after a crash (checkInputTopics), until the consumer joins again. */
+  private missingInput: { reason: string; loggedAtMs: number } | undefined;
+  private checkingInput = false;
+  private lastInputCheckMs: number | undefined;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
   private readonly instanceTag = randomBytes(4).toString('hex');
 
@@ -374,12 +389,70 @@ export class KafkaPipeline {
     this.lastProgressMs = now();
     await this.source.start({
       onState: (state, detail) => {
-        this.consumerState = { state, sinceMs: now(), ...detail };
-        if (state === 'crashed') this.log.warn({ err: detail?.error, restart: detail?.restart }, detail?.restart ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)' : 'kafka consumer crashed and will not restart (not live)');
+        if (state === 'joined') this.missingInput = undefined;
+        // an input topic found gone (checkInputTopics): health's detail names it, not kafkajs's text
+        const named = state === 'crashed' && this.missingInput !== undefined && isUnknownTopicError(detail?.error) ? { error: this.missingInput.reason } : {};
+        this.consumerState = { state, sinceMs: now(), ...detail, ...named };
+        if (state === 'crashed') this.reportCrash(detail);
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
     });
+  }
+
+  /**
+   * Logs a consumer crash: the first one of an error at warn, then the same error at most every
+   * CRASH_LOG_EVERY_MS with how often it came since (each at debug). kafkajs restarts a retriable
+   * crash within a few hundred ms, so one that repeats — an input topic deleted while running —
+   * wrote a warn line three times a second for as long as it lasted. A crash saying a topic or
+   * partition is unknown has the input topics checked (checkInputTopics).
+   */
+  private reportCrash(detail: { error?: string; restart?: boolean } | undefined): void {
+    const now = (this.deps.now ?? Date.now)();
+    const key = `${detail?.restart === true} ${(detail?.error ?? '').replace(/\d+/g, 'N')}`;
+    const last = this.lastCrash;
+    const message = detail?.restart ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)' : 'kafka consumer crashed and will not restart (not live)';
+    if (last !== undefined && last.key === key && now - last.loggedAtMs < CRASH_LOG_EVERY_MS) {
+      last.repeats++;
+      this.log.debug({ err: detail?.error, restart: detail?.restart }, message);
+    } else {
+      const repeats = last !== undefined && last.key === key ? last.repeats : 0;
+      this.lastCrash = { key, loggedAtMs: now, repeats: 0 };
+      this.log.warn(
+        { err: detail?.error, restart: detail?.restart, ...(repeats > 0 ? { repeats } : {}) },
+        repeats > 0 ? `${message}; ${repeats} more crash(es) like it since the last line (further ones at most every 30 s)` : message,
+      );
+    }
+    if (detail?.restart && isUnknownTopicError(detail.error)) void this.checkInputTopics();
+  }
+
+  /**
+   * After a crash saying a topic or partition is unknown: are the input topics still there? An
+   * input topic deleted while running makes kafkajs crash and restart the consumer over and over
+   * with "This server does not host this topic-partition", which names neither the topic nor the
+   * setting (the start-up check, MissingTopicError, does both). When one is gone: an error line
+   * with the start-up check's words (at most every CRASH_LOG_EVERY_MS), and health()'s detail
+   * says it until the consumer joins again. One check at a time, at most every INPUT_CHECK_EVERY_MS.
+   */
+  private async checkInputTopics(): Promise<void> {
+    const now = (this.deps.now ?? Date.now)();
+    if (this.checkingInput || this.stopping || (this.lastInputCheckMs !== undefined && now - this.lastInputCheckMs < INPUT_CHECK_EVERY_MS)) return;
+    this.checkingInput = true;
+    this.lastInputCheckMs = now;
+    try {
+      await withTimeout(this.source.checkTopics(), 5_000, 'checking the input topics timed out');
+      this.missingInput = undefined;
+    } catch (err) {
+      if (!(err instanceof MissingTopicError) || this.stopping) return;
+      const reason = `input topic gone while running — ${err.message}; the consumer restarts until it exists again`;
+      const t = (this.deps.now ?? Date.now)();
+      const due = this.missingInput?.reason !== reason || t - this.missingInput.loggedAtMs >= CRASH_LOG_EVERY_MS;
+      this.missingInput = { reason, loggedAtMs: due ? t : this.missingInput!.loggedAtMs };
+      if (this.consumerState.state === 'crashed') this.consumerState = { ...this.consumerState, error: reason };
+      if (due) this.log.error({ missingTopics: err.topics }, reason);
+    } finally {
+      this.checkingInput = false;
+    }
   }
 
   /**
