@@ -9,12 +9,14 @@ import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord } from '../../kafka/client.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
 import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
+import { isProducerStateError } from '../../kafka/producer-errors.js';
 
 export class KafkaEventSink {
   readonly config: KafkaSinkConfig;
   private producer: KafkaProducer | undefined;
   private published = 0;
   private tooLarge = 0;
+  private replaced = 0;
 
   constructor(
     private readonly client: KafkaClient,
@@ -44,12 +46,42 @@ export class KafkaEventSink {
     );
   }
 
-  /** Sends prepared records (events or dead letters). */
+  /**
+   * Sends prepared records (events or dead letters). A send the broker refuses for the producer's
+   * sequence state (src/kafka/producer-errors.ts: OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID
+   * after a broker crash) still rejects, and the producer is replaced by a fresh one, so the
+   * caller's retry can succeed: kept, a kafkajs idempotent producer in that state failed every
+   * later send (the pipeline replaces its own the same way, replaceAloProducer).
+   */
   async send(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
-    if (!this.producer) throw new Error('KafkaEventSink: call start() before publish()');
-    await this.producer.send(records);
+    const producer = this.producer;
+    if (!producer) throw new Error('KafkaEventSink: call start() before publish()');
+    try {
+      await producer.send(records);
+    } catch (err) {
+      if (isProducerStateError(err)) await this.replaceProducer(producer);
+      throw err;
+    }
     this.published += records.length;
+  }
+
+  /** A fresh idempotent producer in place of `old`; if it cannot connect, `old` stays (the next such failure tries again). */
+  private async replaceProducer(old: KafkaProducer): Promise<void> {
+    if (this.producer !== old) return; // closed, or replaced by a concurrent send's failure
+    const fresh = this.client.createProducer({ idempotent: true, compression: this.config.compression });
+    try {
+      await fresh.connect();
+    } catch {
+      return;
+    }
+    if (this.producer !== old) {
+      await fresh.disconnect().catch(() => undefined);
+      return;
+    }
+    this.producer = fresh;
+    this.replaced++;
+    await old.disconnect().catch(() => undefined);
   }
 
   /** Nothing is buffered: `publish` resolves after the broker acknowledged. */
@@ -68,6 +100,11 @@ export class KafkaEventSink {
   /** Events over `maxRecordBytes`, published as descriptions in the dead-letter topic. */
   eventsTooLarge(): number {
     return this.tooLarge;
+  }
+
+  /** Producers replaced after the broker refused their sequence state (see `send`). */
+  producerReplacements(): number {
+    return this.replaced;
   }
 }
 
