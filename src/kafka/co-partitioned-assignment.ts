@@ -15,12 +15,21 @@ export type Assignment = Map<string, Map<string, number[]>>;
 /**
  * Partition number p → the (p mod n)-th member in sorted member-id order, for every topic.
  * Balanced: per topic, member loads differ by at most one partition.
+ *
+ * `subscriptions` (member id → the topics it subscribed to): a topic's partitions go only to the
+ * members subscribed to it, n counting those. One group id can be shared by jobs reading different
+ * topics (two deployments left at the default `agent-credit`): without it, each member got
+ * partitions of topics it does not read (kafkajs drops them) — those partitions were read by
+ * nobody. Members of one job subscribe to the same topics, so its topics stay co-partitioned. A
+ * member missing from `subscriptions` takes part in every topic.
  */
-export function coPartitionedAssignment(memberIds: readonly string[], topics: ReadonlyMap<string, readonly number[]>): Assignment {
-  const members = [...new Set(memberIds)].sort();
-  const out: Assignment = new Map(members.map((m) => [m, new Map<string, number[]>()]));
-  if (members.length === 0) return out;
+export function coPartitionedAssignment(memberIds: readonly string[], topics: ReadonlyMap<string, readonly number[]>, subscriptions?: ReadonlyMap<string, readonly string[]>): Assignment {
+  const all = [...new Set(memberIds)].sort();
+  const out: Assignment = new Map(all.map((m) => [m, new Map<string, number[]>()]));
+  if (all.length === 0) return out;
   for (const [topic, partitions] of topics) {
+    const members = subscriptions ? all.filter((m) => subscriptions.get(m)?.includes(topic) ?? true) : all;
+    if (members.length === 0) continue;
     for (const p of [...partitions].sort((a, b) => a - b)) {
       const member = members[p % members.length]!;
       const byTopic = out.get(member)!;

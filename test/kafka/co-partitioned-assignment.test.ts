@@ -39,6 +39,18 @@ describe('coPartitionedAssignment', () => {
     expect(coPartitionedAssignment(['a', 'b', 'c'], topics).get('a')).toEqual(new Map([['spans', [0, 3]], ['logs', [0, 3]]]));
   });
 
+  it('gives a topic only to the members subscribed to it (jobs sharing a group id on topics of their own)', () => {
+    const topics = new Map([['a.spans', [0, 1, 2]], ['a.logs', [0, 1, 2]], ['b.spans', [0, 1]], ['b.logs', [0, 1]]]);
+    const subscriptions = new Map([['m1', ['a.spans', 'a.logs']], ['m2', ['b.spans', 'b.logs']], ['m3', ['a.spans', 'a.logs']]]);
+    const a = coPartitionedAssignment(['m1', 'm2', 'm3'], topics, subscriptions);
+    expect(a.get('m1')).toEqual(new Map([['a.spans', [0, 2]], ['a.logs', [0, 2]]]));
+    expect(a.get('m3')).toEqual(new Map([['a.spans', [1]], ['a.logs', [1]]]));
+    expect(a.get('m2')).toEqual(new Map([['b.spans', [0, 1]], ['b.logs', [0, 1]]]));
+    // a topic nobody subscribed to is left out; a member without known subscriptions takes part in every topic
+    expect(coPartitionedAssignment(['m1'], new Map([['c', [0]]]), subscriptions).get('m1')).toEqual(new Map());
+    expect(coPartitionedAssignment(['m1', 'x'], new Map([['a.spans', [0, 1]]]), subscriptions).get('x')).toEqual(new Map([['a.spans', [1]]]));
+  });
+
   it('names topics whose partition counts differ', () => {
     expect(mismatchedPartitionCounts(new Map([['s', 4], ['l', 4]]))).toEqual([]);
     expect(mismatchedPartitionCounts(new Map([['s', 4]]))).toEqual([]);
