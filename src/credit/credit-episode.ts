@@ -381,7 +381,15 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     }
     if (options.leaveOneOut) {
       try {
-        loo = (await leaveOneOut(agentCG)).values;
+        // Closed form when the game has one (the provenance game's unanimity sum: Σ_{T∋i} w_T), as
+        // for δ_m below: evaluating n + 1 coalitions of it costs O(n · Σ|T|), minutes at thousands
+        // of agents, run synchronously (no credit.timeoutMs stops it) on the credit thread.
+        const closed = games.agentGame.leaveOneOut?.();
+        if (closed && closed.length === games.agentGame.players.length && closed.every(Number.isFinite)) loo = closed;
+        else {
+          if (closed) warnings.push(`agent game leaveOneOut() returned ${closed.length} values for ${games.agentGame.players.length} players (or a non-finite one); evaluated coalitions instead`);
+          loo = (await leaveOneOut(agentCG)).values;
+        }
       } catch (err) {
         warnings.push(`leave-one-out skipped: ${errorNote(err)}`);
       }
