@@ -40,6 +40,12 @@ export class OpenEpisode {
   readonly sources: SourceRange[] = [];
   /** trace id → ids of the spans held (duplicate detection and parent lookups). */
   private readonly spanIds = new Map<string, Set<string>>();
+  /**
+   * Indices into `evaluations` by name, trace and span — the only ones `holdsEvaluation` compares
+   * an evaluation with: scanning every held one made joining n verdicts O(n²) on the assembler's
+   * thread (a judge scoring each of an open run's spans, 40,000 verdicts: 5 s with nothing else read).
+   */
+  private readonly evaluationsByTarget = new Map<string, number[]>();
   /** Spans that may be roots (see `isRootCandidate`); usually one per trace. */
   private readonly rootCandidates: Span[] = [];
   /** Estimated bytes of `spans` (span-bytes.ts). */
@@ -143,7 +149,15 @@ export class OpenEpisode {
     // A receipt-timed verdict naming no trace cannot be told from a re-send of an equal one: once
     // a conversation's next turn began it is that turn's verdict (else the turn waited it out).
     const fresh = e.timeFromReceipt === true && e.traceId === undefined && this.turnTraces !== undefined;
-    if (holdsEvaluation(fresh ? this.evaluations.slice(this.turnEvaluationsFrom) : this.evaluations, e)) return false;
+    const target = `${e.name}\u0000${e.traceId ?? ''}\u0000${e.spanId ?? ''}`;
+    const same = this.evaluationsByTarget.get(target);
+    if (same !== undefined) {
+      const from = fresh ? this.turnEvaluationsFrom : 0;
+      const held: Evaluation[] = [];
+      for (const i of same) if (i >= from) held.push(this.evaluations[i]!);
+      if (holdsEvaluation(held, e)) return false;
+      same.push(this.evaluations.length);
+    } else this.evaluationsByTarget.set(target, [this.evaluations.length]);
     this.evaluations.push(e);
     return true;
   }
