@@ -23,6 +23,21 @@ export function allZero(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * A span's trace id and span id of all zeros: OTLP calls such ids invalid, as it does ids of
+ * another length (trace.proto: "An ID with all zeroes OR of length other than 16 bytes is
+ * considered invalid"). Taken as ids, the spans of every run sent so were one episode (trace id
+ * 0…0), and every span of a trace after its first with span id 0…0 a duplicate, dropped.
+ */
+export const ZERO_TRACE_ID = '0'.repeat(32);
+export const ZERO_SPAN_ID = '0'.repeat(16);
+
+/** Throws for a span's all-zero trace or span id (`ZERO_TRACE_ID`); `names`: the fields as the encoding spells them. */
+export function checkSpanIds(traceId: string, spanId: string, names: { trace: string; span: string }): void {
+  if (traceId === ZERO_TRACE_ID) throw new DecodeFailure(`${names.trace} is all zeros, an invalid trace id in OTLP: a span needs the non-zero id of its trace`);
+  if (spanId === ZERO_SPAN_ID) throw new DecodeFailure(`${names.span} is all zeros, an invalid span id in OTLP: a span needs a non-zero id of its own`);
+}
+
 const HEX_ID = /^[0-9a-fA-F]*$/;
 const ZERO_ID = /^0*$/;
 

@@ -5,9 +5,11 @@
  */
 import type { Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { type ItemRejections, withPath } from '../errors.js';
-import { hexId } from '../hex.js';
+import { checkSpanIds, hexId } from '../hex.js';
 import { keyValues, resource as decodeResource, scope as decodeScope, scopeBlocks } from './common.js';
 import { asArray, asEnum, asObject, asString, asUint64, field, optionalString, type JsonObject } from './values.js';
+
+const JSON_ID_NAMES = { trace: 'traceId', span: 'spanId' } as const;
 
 const SPAN_KINDS = [
   'SPAN_KIND_UNSPECIFIED',
@@ -55,9 +57,12 @@ export function decodeTraceRequestJson(root: unknown, rejects?: ItemRejections):
 }
 
 function span(o: JsonObject, resource: Span['resource'], scope: Span['scope']): Span {
+  const traceId = hexId(field(o, 'traceId', 'trace_id'), 'traceId', 16, false)!;
+  const spanId = hexId(field(o, 'spanId', 'span_id'), 'spanId', 8, false)!;
+  checkSpanIds(traceId, spanId, JSON_ID_NAMES);
   return {
-    traceId: hexId(field(o, 'traceId', 'trace_id'), 'traceId', 16, false)!,
-    spanId: hexId(field(o, 'spanId', 'span_id'), 'spanId', 8, false)!,
+    traceId,
+    spanId,
     parentSpanId: hexId(field(o, 'parentSpanId', 'parent_span_id'), 'parentSpanId', 8, true),
     traceState: optionalString(field(o, 'traceState', 'trace_state'), 'traceState'),
     name: asString(o.name, 'name'),

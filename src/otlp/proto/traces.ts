@@ -17,6 +17,7 @@
 import type { Attributes, Resource, Scope, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/telemetry.js';
 import { DecodeFailure, type ItemRejections, withPath } from '../errors.js';
 import { decodeAttribute, settledAttributes } from './common.js';
+import { checkSpanIds } from '../hex.js';
 import { missingId, optionalId, requiredId, requiredTraceId } from './ids.js';
 import { decodeExportRequest } from './envelope.js';
 import { type WireCursor, delimitedEnd, fixed64, internedString, skip, string, tag, varint32 } from './wire.js';
@@ -27,6 +28,7 @@ export function decodeTraceRequest(c: WireCursor, rejects?: ItemRejections): Spa
 }
 
 const NAMES = { resource: 'resource_spans', scope: 'scope_spans', item: 'spans', legacyScope: 'instrumentation_library_spans' } as const;
+const PROTO_ID_NAMES = { trace: 'trace_id', span: 'span_id' } as const;
 
 function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope): Span {
   const r = c.r;
@@ -109,6 +111,7 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
   }
   if (traceId === undefined) throw missingId('trace_id', 16);
   if (spanId === undefined) throw missingId('span_id', 8);
+  checkSpanIds(traceId, spanId, PROTO_ID_NAMES);
   return {
     traceId,
     spanId,
