@@ -53,6 +53,12 @@ interface Fields {
   fraction?: boolean;
   label?: string;
   explanation?: string;
+  /**
+   * A score attribute was there but held no score (NaN, ±Infinity — ragas's failed metrics —, text
+   * that is no number): the evaluation is kept without a score, so its run is skipped saying its
+   * verdict has no finite score, not that no verdict came (and waits for none past it).
+   */
+  unreadableScore?: true;
 }
 
 function genaiFields(attrs: Attributes): Fields {
@@ -102,13 +108,16 @@ function scoreReading(v: unknown): Pick<Fields, 'score' | 'fraction'> {
   return isPercentScore(v) ? { score, fraction: true } : { score };
 }
 
-/** The first score (`scoreValue`) among `keys`, and whether it was a percent string. */
-function scoreOf(attrs: Attributes, keys: readonly string[]): Pick<Fields, 'score' | 'fraction'> {
+/** The first score (`scoreValue`) among `keys`, and whether it was a percent string; `unreadableScore` when one was set but none is a score. */
+function scoreOf(attrs: Attributes, keys: readonly string[]): Pick<Fields, 'score' | 'fraction' | 'unreadableScore'> {
+  let unreadable = false;
   for (const k of keys) {
-    const r = scoreReading(attrs[k]);
+    const v = attrs[k];
+    const r = scoreReading(v);
     if (r.score !== undefined) return r;
+    if (v !== undefined && v !== null) unreadable = true;
   }
-  return {};
+  return unreadable ? { unreadableScore: true } : {};
 }
 
 function build(
@@ -117,7 +126,7 @@ function build(
   opts: EvaluationReadOptions | undefined,
 ): Evaluation | undefined {
   const score = f.score ?? scoreOfLabel(f.label, opts?.labelScores ?? DEFAULT_LABEL_SCORES);
-  if (score === undefined && f.label === undefined) return undefined; // nothing to use
+  if (score === undefined && f.label === undefined && f.unreadableScore !== true) return undefined; // nothing to use
   const ev: Evaluation = { name: capName(f.name ?? opts?.defaultName ?? 'unnamed'), ...base };
   if (score !== undefined) ev.score = score;
   if (f.score === undefined && score !== undefined) ev.scoreFromLabel = true;
@@ -246,8 +255,9 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
       // the attribute is configured to hold a score: a boolean there is one (true → 1)
       const reading = scoreReading(raw);
       const label = reading.score === undefined && typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
+      const unreadable = reading.score === undefined && label === undefined && raw !== undefined && raw !== null;
       const ev = build(
-        { name: opts.rootScoreName ?? opts.rootScoreAttribute, ...reading, label },
+        { name: opts.rootScoreName ?? opts.rootScoreAttribute, ...reading, label, ...(unreadable ? { unreadableScore: true as const } : {}) },
         { traceId: span.traceId, spanId: span.spanId, conversationId: conversationIdOfAttributes(span.attributes), source: 'root-attribute', timeUnixNano: span.endTimeUnixNano },
         opts,
       );

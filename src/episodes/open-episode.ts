@@ -190,9 +190,12 @@ export class OpenEpisode {
   /**
    * A system-level evaluation: one with no span id, or scoring a root span or a wrapper of one
    * (conventions' `evaluatesRun`, which credit applies too). Span-level evaluations are joined
-   * but never close the episode.
+   * but never close the episode. One with neither score nor label (its score attribute held NaN,
+   * Infinity or no number: conventions' `unreadableScore`) is no verdict: the episode goes on
+   * waiting as if it had not come; credit names it in the reason the run is skipped.
    */
   isSystemEvaluation(e: Evaluation): boolean {
+    if (e.score === undefined && e.label === undefined) return false;
     if (e.spanId === undefined) return true;
     for (const s of this.rootCandidates) if (s.spanId === e.spanId && this.isRoot(s)) return true;
     // a wrapper shares its root's name (OpenInference "Agent workflow" AGENT → CHAIN): only then

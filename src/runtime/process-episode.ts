@@ -143,7 +143,7 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
     const table = labelTable(options);
     return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? `the built-in label table scores ${Object.keys(DEFAULT_LABEL_SCORES).join(', ')}` : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
   }
-  return `the system-level evaluation(s) joined carry no finite score: set gen_ai.evaluation.score.value.${closed}`;
+  return `the system-level evaluation(s) joined carry no finite score (NaN, Infinity or a value that is no number: an evaluator that failed — ragas scores a failed metric NaN): send a finite gen_ai.evaluation.score.value, or a label.${closed}`;
 }
 
 const checkedOptions = new WeakSet<ProcessEpisodeOptions>();

@@ -145,10 +145,11 @@ describe('percent strings', () => {
   }
 
   it.each(['NaN%', 'Infinity%', '-Infinity%', '1e999%', '%', '80%%', 'eighty%'])('%s is no score, as a non-finite "Infinity" never was one', async (value) => {
-    // a score attribute: the verdict carries nothing usable and is dropped; the run is skipped and says why
+    // a score attribute: the verdict carries no score and is kept as one without (it was dropped, and
+    // the run said no evaluation had joined it); the run is skipped saying its verdict has no finite score
     const { spans, logs } = loggedVerdict(value);
-    expect(evaluationsFromLogs(logs)).toEqual([]);
-    expect(await skipReason(spans, logs)).toEqual([expect.stringContaining('no-evaluation: no evaluation joined it')]);
+    expect(evaluationsFromLogs(logs).map((e) => [e.name, e.score, e.label])).toEqual([['quality', undefined, undefined]]);
+    expect(await skipReason(spans, logs)).toEqual([expect.stringContaining('no-evaluation: the system-level evaluation(s) joined carry no finite score')]);
     // output.value text: kept as a label no table scores, and the skipped run names it
     const judged = judgedRun({ 'output.value': value });
     expect(scores(judged)).toEqual([['evaluator-span', 'task_success', undefined, value]]);

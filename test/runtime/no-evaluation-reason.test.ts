@@ -135,3 +135,28 @@ describe('credit.labelScores scores the run\'s label-only verdict (it was never 
     expect(run.score).toBeGreaterThan(0.5);
   });
 });
+
+describe('a verdict whose score is NaN or Infinity (a failed evaluator: ragas scores a failed metric NaN)', () => {
+  /** An OTLP/JSON gen_ai.evaluation.result log record of the run's root with this score value. */
+  const verdictLog = (traceId: string, spanId: string, value: object) =>
+    JSON.stringify({
+      resourceLogs: [{ resource: {}, scopeLogs: [{ scope: { name: 'ragas' }, logRecords: [{ timeUnixNano: '1700000000000000000', eventName: 'gen_ai.evaluation.result', traceId, spanId, attributes: [{ key: 'gen_ai.evaluation.name', value: { stringValue: 'task_success' } }, { key: 'gen_ai.evaluation.score.value', value }] }] }] }],
+    });
+
+  for (const value of [{ doubleValue: 'NaN' }, { doubleValue: 'Infinity' }, { stringValue: 'n/a' }]) {
+    it(`${JSON.stringify(value)}: the run is skipped saying its verdict has no finite score — not that none came — and the verdict closes nothing`, async () => {
+      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+      const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+      const root = spans.find((s) => s.parentSpanId === undefined)!;
+      const asm = new EpisodeAssembler({});
+      asm.addSpans(spans);
+      asm.addEvaluations(evaluationsFromLogs(decodeLogs(verdictLog(root.traceId, root.spanId, value), 'otlp_json')));
+      expect(asm.tick()).toEqual([]); // not closed by it (evaluation-arrived): it waits as for no verdict
+      const [episode] = asm.flush('idle');
+      let reason: DegenerateEpisodeError | undefined;
+      expect(await processEpisode(episode!, { onSkipped: (_e, err) => (reason = err) })).toEqual([]);
+      expect(reason?.message).toMatch(/the system-level evaluation\(s\) joined carry no finite score \(NaN, Infinity or a value that is no number/);
+      expect(reason?.message).not.toMatch(/no evaluation joined it/); // what it said without the fix: the verdict was dropped unread
+    });
+  }
+});
