@@ -16,11 +16,18 @@ import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
+/**
+ * A hex id, lower-cased; all zeros is no id (undefined), as OTLP reads a log record's all-zero
+ * trace and span ids: a judge that took them from an invalid span context (evaluating outside any
+ * span — OpenTelemetry's INVALID_SPAN_CONTEXT) sent trace_id 0…0, and its record was accepted and
+ * never joined — naming a response id too, it was counted unjoinable (no span records that
+ * response in trace 0…0), naming nothing else it waited out pendingEvaluationTtlMs.
+ */
 const hexId = (n: number) =>
   z
     .string()
     .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `${n} hex chars`)
-    .transform((s) => s.toLowerCase());
+    .transform((s) => (/^0+$/.test(s) ? undefined : s.toLowerCase()));
 
 /**
  * Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added
@@ -48,7 +55,7 @@ export const EvaluationRecordSchema = z
     time_unix_nano: z.union([z.string().regex(/^\d{1,20}$/), z.number().nonnegative().multipleOf(1, 'whole nanoseconds since the epoch (a fraction looks like seconds or ms)').max(MAX_UNIX_NANO)]).optional(),
   })
   .refine((r) => r.trace_id !== undefined || r.conversation_id !== undefined || r.response_id !== undefined, {
-    message: 'needs trace_id, conversation_id or response_id to join it to an episode',
+    message: 'needs trace_id, conversation_id or response_id to join it to an episode (a trace_id of all zeros is none: an invalid span context)',
     path: ['trace_id'],
   })
   .refine((r) => r.score !== undefined || r.label !== undefined, { message: 'needs score or label', path: ['score'] });

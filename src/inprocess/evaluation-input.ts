@@ -15,9 +15,12 @@ export class EvaluationInputError extends Error {
   override readonly name = 'EvaluationInputError';
 }
 
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
 const WithVerdict = EvaluationSchema.refine((e) => e.score !== undefined || e.label !== undefined, { message: 'needs score (a number) or label (see credit.labelScores)', path: ['score'] }).refine(
   (e) => e.traceId !== undefined || e.conversationId !== undefined || e.responseId !== undefined,
-  { message: 'needs traceId (32 hex), conversationId or responseId to join it to an episode', path: ['traceId'] },
+  { message: 'needs traceId (32 hex), conversationId or responseId to join it to an episode (a traceId of all zeros is none: an invalid span context)', path: ['traceId'] },
 );
 
 /**
@@ -38,6 +41,9 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     delete e.scoreFromLabel; // set here only, from a label (it marks a score as already normalized)
     if (typeof e.traceId === 'string') e.traceId = e.traceId.toLowerCase();
     if (typeof e.spanId === 'string') e.spanId = e.spanId.toLowerCase();
+    // all zeros is no id (an invalid span context: the app judged outside any span), as OTLP reads it
+    if (e.traceId === ZERO_TRACE_ID) delete e.traceId;
+    if (e.spanId === ZERO_SPAN_ID) delete e.spanId;
     if (e.source === undefined) e.source = 'evaluations-stream';
     // a label without a score is scored as decoding scores one (processOptions.credit.labelScores re-scores it)
     if (e.score === undefined && typeof e.label === 'string') {

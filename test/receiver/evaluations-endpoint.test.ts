@@ -100,7 +100,7 @@ describe('POST /v1/evaluations', () => {
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { error: string; rejected: number; errors: { index: number; message: string }[] };
     expect(body.error).toMatch(/no valid evaluation record: each needs trace_id, conversation_id or response_id/);
-    expect(body.errors).toEqual([{ index: 0, message: 'trace_id: needs trace_id, conversation_id or response_id to join it to an episode' }]);
+    expect(body.errors).toEqual([{ index: 0, message: 'trace_id: needs trace_id, conversation_id or response_id to join it to an episode (a trace_id of all zeros is none: an invalid span context)' }]);
     // OTLP/JSON habits: camelCase ids are named in the error (unknown keys are otherwise ignored)
     const camel = (await (await post(JSON.stringify({ traceId: 'ab'.repeat(16), name: 'judge', score: 1 }), 'application/json')).json()) as typeof body;
     expect(camel.errors[0]!.message).toMatch(/needs trace_id.* \(found traceId: the keys are snake_case — trace_id\)$/);
