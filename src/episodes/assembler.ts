@@ -34,7 +34,7 @@ import { conversationIdOf as defaultConversationIdOf } from '../conventions/conv
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
 import { lowerOffset, PartitionOffsets, readsPartition } from './offsets.js';
-import { OpenEpisode } from './open-episode.js';
+import { isTopLevel, OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingByKey } from './pending-by-key.js';
 import { ResponseIndex } from './response-index.js';
@@ -463,7 +463,7 @@ export class EpisodeAssembler {
     }
     const newTurn = this.isNewTurn(closedId, span.traceId);
     // a top-level root may reopen a capped revision: its verdict names it (see RETAINED_REASONS)
-    const ep = this.reopen(closedId, now, span.traceId, !newTurn, !newTurn && span.parentSpanId === undefined);
+    const ep = this.reopen(closedId, now, span.traceId, !newTurn, !newTurn && isTopLevel(span));
     if (ep !== undefined) {
       // a trace the conversation did not hold: its next turn if it started after the held roots
       // ended, else a late part of the last turn (a sub-agent's trace exported late) — a correction

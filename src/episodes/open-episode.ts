@@ -30,7 +30,16 @@ const CONSUMER = 5;
  * inner one has a parent, so only the outer one is a root.
  */
 function isRootCandidate(span: Span): boolean {
-  return span.parentSpanId === undefined || span.kind === SERVER || span.kind === CONSUMER;
+  return isTopLevel(span) || span.kind === SERVER || span.kind === CONSUMER;
+}
+
+/**
+ * No parent: no parent span id, or its own span id as its parent (corrupt telemetry, which the
+ * credit stage's SpanTree reads as no parent too). Such a root was never one here: its run waited
+ * for idleMs instead of closing at its verdict or graceMs after it ended.
+ */
+export function isTopLevel(span: Pick<Span, 'parentSpanId' | 'spanId'>): boolean {
+  return span.parentSpanId === undefined || span.parentSpanId === span.spanId;
 }
 
 export class OpenEpisode {
@@ -168,8 +177,8 @@ export class OpenEpisode {
   }
 
   private isRoot(span: Span): boolean {
-    if (span.parentSpanId === undefined) return true;
-    return this.spanIds.get(span.traceId)?.has(span.parentSpanId) !== true;
+    if (isTopLevel(span)) return true;
+    return this.spanIds.get(span.traceId)?.has(span.parentSpanId!) !== true;
   }
 
   /** Whether every trace of the episode has an ended root (one trace in `trace` mode). */
