@@ -8,6 +8,7 @@
  */
 import type { Attributes, Span } from '../model/telemetry.js';
 import { firstStr } from './attributes.js';
+import { boundedId } from './text.js';
 
 export const CONVERSATION_ID_ATTRIBUTES = [
   'gen_ai.conversation.id',
@@ -17,8 +18,9 @@ export const CONVERSATION_ID_ATTRIBUTES = [
   'traceloop.association.properties.thread_id',
 ] as const;
 
+/** The conversation id the attributes name (bounded: conventions/text.ts `boundedId`). */
 export function conversationIdOfAttributes(attrs: Attributes): string | undefined {
-  return firstStr(attrs, CONVERSATION_ID_ATTRIBUTES);
+  return boundedId(firstStr(attrs, CONVERSATION_ID_ATTRIBUTES));
 }
 
 /** The span's conversation id, or undefined when it records none. */

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
-import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
+import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 /**
  * A hex id, lower-cased; all zeros is no id (undefined), as OTLP reads a log record's all-zero
@@ -104,8 +104,8 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
   if (r.time_unix_nano === undefined) ev.timeFromReceipt = true;
   if (r.trace_id !== undefined) ev.traceId = r.trace_id;
   if (r.span_id !== undefined) ev.spanId = r.span_id;
-  if (r.conversation_id !== undefined) ev.conversationId = r.conversation_id;
-  if (r.response_id !== undefined) ev.responseId = r.response_id;
+  if (r.conversation_id !== undefined) ev.conversationId = boundedId(r.conversation_id);
+  if (r.response_id !== undefined) ev.responseId = boundedId(r.response_id);
   return ev;
 }
 

@@ -28,7 +28,7 @@ import { defaultScoreRange, isLowerIsBetterMetric } from './metric-direction.js'
 import { feedbackOf, type Feedback } from './openinference-feedback.js';
 import { isResponseFetch, RESPONSE_ID_ATTRIBUTE, responseIdOf } from './response-ids.js';
 import { SpanTree } from './span-tree.js';
-import { capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
+import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 export const EVALUATION_EVENT_NAME = 'gen_ai.evaluation.result';
 
@@ -157,7 +157,7 @@ export function evaluationsFromLogs(logs: readonly LogRecord[], opts?: Evaluatio
         traceId: log.traceId,
         spanId: log.spanId,
         conversationId: conversationIdOfAttributes(attrs),
-        responseId: str(attrs, RESPONSE_ID),
+        responseId: boundedId(str(attrs, RESPONSE_ID)),
         source: 'log-event',
         // OTLP allows time_unix_nano = 0 ("unknown"); the recorded fixtures have it: use observed time.
         timeUnixNano: log.timeUnixNano > 0n ? log.timeUnixNano : log.observedTimeUnixNano,
@@ -294,7 +294,7 @@ function feedbackEvaluation(tree: SpanTree, span: Span, isEvaluator: boolean, fb
   const base = { source: 'evaluator-span' as const, timeUnixNano: span.endTimeUnixNano };
   const link = isEvaluator && span.links.length === 1 ? span.links[0]! : undefined;
   if (fb.scope === 'session') {
-    const conversationId = str(span.attributes, 'session.id');
+    const conversationId = boundedId(str(span.attributes, 'session.id'));
     return conversationId === undefined ? undefined : build(fields, { ...base, conversationId }, opts);
   }
   if (fb.scope === 'trace') {

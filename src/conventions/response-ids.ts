@@ -13,15 +13,16 @@
  * instead of scoring the run).
  */
 import type { Span } from '../model/telemetry.js';
+import { boundedId } from './text.js';
 
 export const RESPONSE_ID_ATTRIBUTE = 'gen_ai.response.id';
 
 const FETCH_OPERATION = 'fetch_response';
 
-/** The response id a span records, if any (a non-empty string). */
+/** The response id a span records, if any (a non-empty string; bounded: conventions/text.ts `boundedId`). */
 export function responseIdOf(span: Pick<Span, 'attributes'>): string | undefined {
   const v = span.attributes[RESPONSE_ID_ATTRIBUTE];
-  return typeof v === 'string' && v !== '' ? v : undefined;
+  return typeof v === 'string' && v !== '' ? boundedId(v) : undefined;
 }
 
 /** Whether the span only re-reads a response generated elsewhere (`gen_ai.operation.name = fetch_response`). */

@@ -64,6 +64,22 @@ export const MAX_NAME_BYTES = 256;
  */
 export const MAX_EXPLANATION_BYTES = 2048;
 
+/**
+ * A conversation or response id as every part of agent-credit holds it: as sent up to
+ * MAX_NAME_BYTES; a longer one as its head and the digest of the whole (`head…digest`, within
+ * MAX_NAME_BYTES), so two long ids stay two while none is held whole. They are joined on (a verdict
+ * to its conversation, to the span that recorded its response), remembered after their episodes
+ * close (closed conversations, the response index, evaluations waiting for their spans), written
+ * into every event (`conv:<id>` episode ids) and into commit metadata — an instrumentation that
+ * wrote a whole session or response into the id (1 MB) kept it in each of those: 1,000 closed
+ * conversations with 100 kB ids held 132 MB, 100,000 remembered ones 13 GB. Every place an id
+ * enters (span attributes, log records, evaluation records, in-process evaluations) bounds it so.
+ */
+export function boundedId<T extends string | undefined>(v: T): T {
+  if (v === undefined || v.length * 3 <= MAX_NAME_BYTES || Buffer.byteLength(v, 'utf8') <= MAX_NAME_BYTES) return v;
+  return `${truncateUtf8(v, MAX_NAME_BYTES - 20)}${digestOf(v)}` as T;
+}
+
 /** A name or id cut to MAX_NAME_BYTES (undefined stays undefined). */
 export function capName<T extends string | undefined>(v: T): T {
   return (v === undefined || v.length * 3 <= MAX_NAME_BYTES ? v : truncateUtf8(v, MAX_NAME_BYTES)) as T;

@@ -31,6 +31,7 @@ import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import { isResponseFetch, responseIdOf } from '../conventions/response-ids.js';
 import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
+import { boundedId } from '../conventions/text.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
 import { lowerOffset, PartitionOffsets, readsPartition } from './offsets.js';
@@ -70,6 +71,18 @@ export interface EpisodeAssemblerHooks {
 }
 
 const CONVERSATION_PREFIX = 'conv:';
+
+/**
+ * The evaluation with its conversation and response ids as every source bounds them (conventions'
+ * `boundedId`; the same object when they are): one handed to the assembler by a caller of its own
+ * joins, and is held, as one decoded from a record.
+ */
+function withBoundedIds(e: Evaluation): Evaluation {
+  const conversationId = boundedId(e.conversationId);
+  const responseId = boundedId(e.responseId);
+  if (conversationId === e.conversationId && responseId === e.responseId) return e;
+  return { ...e, ...(conversationId !== undefined ? { conversationId } : {}), ...(responseId !== undefined ? { responseId } : {}) };
+}
 
 /**
  * A trace starting up to this long before the conversation's held roots ended still counts as its
@@ -175,7 +188,9 @@ export class EpisodeAssembler {
     this.options = resolveEpisodeAssemblerOptions(options);
     this.clock = clock;
     this.byConversation = this.options.keyBy === 'conversation';
-    this.conversationIdOf = hooks.conversationIdOf ?? defaultConversationIdOf;
+    // ids held as the conventions hold them (boundedId): a hook of the caller's may return any length
+    const conversationIdOf = hooks.conversationIdOf;
+    this.conversationIdOf = conversationIdOf === undefined ? defaultConversationIdOf : (span) => boundedId(conversationIdOf(span));
     this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
     this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
     this.spanEvaluations = hooks.spanEvaluations;
@@ -590,7 +605,8 @@ export class EpisodeAssembler {
    * Kafka pipeline resolves before its replay filter, then adds it here) changes nothing; it is
    * counted in `evaluationsJoinedByResponseId` when it joins an episode.
    */
-  resolveEvaluation(e: Evaluation): Evaluation {
+  resolveEvaluation(given: Evaluation): Evaluation {
+    const e = withBoundedIds(given);
     if (e.responseId === undefined || e.spanId !== undefined || this.options.responseIdMemory === 0) return e;
     const at = this.responses.get(e.responseId);
     if (at === undefined || (e.traceId !== undefined && e.traceId !== at.traceId)) return e;

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
+import { boundedId } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
 
 export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano'> & Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>>;
@@ -44,6 +45,9 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     // all zeros is no id (an invalid span context: the app judged outside any span), as OTLP reads it
     if (e.traceId === ZERO_TRACE_ID) delete e.traceId;
     if (e.spanId === ZERO_SPAN_ID) delete e.spanId;
+    // held as every other path holds them (conventions/text.ts boundedId)
+    if (typeof e.conversationId === 'string') e.conversationId = boundedId(e.conversationId);
+    if (typeof e.responseId === 'string') e.responseId = boundedId(e.responseId);
     if (e.source === undefined) e.source = 'evaluations-stream';
     // a label without a score is scored as decoding scores one (processOptions.credit.labelScores re-scores it)
     if (e.score === undefined && typeof e.label === 'string') {
