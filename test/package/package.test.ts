@@ -7,7 +7,7 @@
  * checkout, as `npm install <path>` makes) and links to this checkout's other packages.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -186,7 +186,10 @@ describe('bin/agent-credit.js after the build', () => {
   const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 120_000, maxBuffer: 64 << 20 });
 
   it('picks the compiled CLI when the build is up to date, the sources when one is newer or AGENT_CREDIT_FROM_SOURCES=1', async () => {
-    const { launchTarget } = (await import(pathToFileURL(path.join(ROOT, 'bin/launch-target.js')).href)) as { launchTarget(root: URL, env: object): { target: string; reason: string } };
+    const { launchTarget, sourcesDigest } = (await import(pathToFileURL(path.join(ROOT, 'bin/launch-target.js')).href)) as {
+      launchTarget(root: URL, env: object): { target: string; reason: string };
+      sourcesDigest(src: URL): string;
+    };
     expect(launchTarget(pathToFileURL(`${ROOT}/`), {}).target).toBe('dist');
     expect(launchTarget(pathToFileURL(`${ROOT}/`), { AGENT_CREDIT_FROM_SOURCES: '1' }).target).toBe('sources');
     const fake = mkdtempSync(path.join(tmpdir(), 'agent-credit-launch-'));
@@ -202,10 +205,44 @@ describe('bin/agent-credit.js after the build', () => {
       expect(launchTarget(root, {}).target).toBe('dist');
       utimesSync(path.join(fake, 'src/cli/main.ts'), t + 60, t + 60); // edited after the build
       expect(launchTarget(root, {})).toEqual({ target: 'sources', reason: expect.stringMatching(/newer than the build/) });
+      // a stamp naming the sources' digest (what scripts/finish-build.mjs writes): a newer file with
+      // the same content is the build's (npm installs every file with its extraction time) …
+      writeFileSync(path.join(fake, 'dist/.build-stamp'), `2026-01-01T00:00:00.000Z\nsources sha256:${sourcesDigest(new URL('src/', root))}\n`);
+      utimesSync(path.join(fake, 'dist/.build-stamp'), t - 60, t - 60);
+      expect(launchTarget(root, {}).target).toBe('dist');
+      // … an edited one is not
+      writeFileSync(path.join(fake, 'src/cli/main.ts'), 'export {};\n');
+      expect(launchTarget(root, {})).toEqual({ target: 'sources', reason: expect.stringMatching(/newer than the build/) });
     } finally {
       rmSync(fake, { recursive: true, force: true });
     }
   });
+
+  it('installed from the packed tarball (npm gives every file its extraction time: src/ after dist/), the bin runs the build', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-installed-'));
+    try {
+      const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, timeout: 60_000 });
+      const tarball = path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+      const modules = path.join(dir, 'node_modules');
+      mkdirSync(modules);
+      // as npm (pacote) extracts a package: in archive order, mtimes not restored (tar -m)
+      await run('tar', ['-xzf', tarball, '-m', '-C', modules]);
+      const installed = path.join(modules, 'agent-credit');
+      renameSync(path.join(modules, 'package'), installed);
+      for (const name of readdirSync(path.join(ROOT, 'node_modules'))) {
+        if (!name.startsWith('.')) symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
+      }
+      // npm's order: the stamp (dist/) extracted before the sources; make it certain, as a slow disk would
+      const t = Date.now() / 1000;
+      utimesSync(path.join(installed, 'dist/.build-stamp'), t - 5, t - 5);
+      const { launchTarget } = (await import(pathToFileURL(path.join(installed, 'bin/launch-target.js')).href)) as { launchTarget(root: URL, env: object): { target: string; reason: string } };
+      expect(launchTarget(pathToFileURL(`${installed}/`), {})).toEqual({ target: 'dist', reason: 'the build is up to date' });
+      const version = await run(process.execPath, [path.join(installed, 'bin/agent-credit.js'), '--version'], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 });
+      expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('the compiled CLI replays the recorded fixtures with the same events as the sources', async () => {
     const args = ['replay', path.join(AGENTS_SDK_FIXTURES, 'genai'), path.join(AGENTS_SDK_FIXTURES, 'openinference'), '-o', '-'];
