@@ -158,6 +158,26 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     expect(orphans).toEqual([]);
   }, 60_000);
 
+  it("the packed package, unpacked, survives its own `prepare` (npm install in it, or npm install <its path>), without devDependencies", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-unpacked-'));
+    try {
+      const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, timeout: 60_000 });
+      await run('tar', ['-xzf', path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename), '-C', dir]);
+      const unpacked = path.join(dir, 'package');
+      // no tsc anywhere: vitest's PATH has this checkout's node_modules/.bin
+      const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.includes('node_modules')).join(path.delimiter);
+      const r = await run('npm', ['run', 'prepare'], { cwd: unpacked, env: { ...process.env, PATH, NODE_OPTIONS: '' }, timeout: 60_000 }).then(
+        (o) => ({ ok: true, out: o.stdout + o.stderr }),
+        (e: { stdout: string; stderr: string }) => ({ ok: false, out: e.stdout + e.stderr }),
+      );
+      expect(r.ok, r.out).toBe(true);
+      // its build is still there
+      for (const f of ['dist/.build-stamp', 'dist/index.js', 'dist/inprocess/index.d.ts']) expect(readdirSync(path.join(unpacked, path.dirname(f))), f).toContain(path.basename(f));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('every link of the packed READMEs into the library and event reference (docs/, src/, schemas/) names a packed file', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
