@@ -178,6 +178,21 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     }
   }, 90_000);
 
+  it("the files the CLI's help and config errors send a user to are packed (deploy/agent-credit.yaml: every option and its default)", async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
+    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const bin = path.join(ROOT, 'bin/agent-credit.js');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const help = (await run(process.execPath, [bin, 'run', '--help'], { cwd: ROOT, env, timeout: 60_000 })).stdout;
+    const unreadable = await run(process.execPath, [bin, 'check', '--config', path.join(tmpdir(), 'agent-credit-no-such-config.yaml')], { cwd: ROOT, env, timeout: 60_000 }).then(
+      (o) => o.stdout + o.stderr,
+      (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
+    );
+    const named = [...`${help}\n${unreadable}`.matchAll(/\b((?:deploy|docs|schemas|examples)\/[\w./-]+\.(?:ya?ml|json|md))\b/g)].map((m) => m[1]!);
+    expect(named).toContain('deploy/agent-credit.yaml');
+    expect(named.filter((f) => !files.has(f))).toEqual([]);
+  }, 90_000);
+
   it('every link of the packed READMEs into the library and event reference (docs/, src/, schemas/) names a packed file', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
