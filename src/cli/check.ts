@@ -29,6 +29,7 @@ import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnect
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, neededMaxMessageBytes } from '../sinks/kafka/kafka-event-sink.js';
+import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
@@ -262,7 +263,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       status: 'info',
       text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
     });
-    if (config.sinks.kafka.delivery === 'exactly-once') lines.push(await transactionLine(client, kafka, errors));
+    if (config.sinks.kafka.delivery === 'exactly-once') lines.push(await transactionLine(client, kafka, errors, config.sinks.kafka.transactionTimeoutMs));
   } catch (err) {
     lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err, 'source.kafka', connection).message}` });
   } finally {
@@ -279,16 +280,20 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
  * would fence a running instance's producer), and begins no transaction; the broker forgets the id
  * after its transactional.id.expiration.ms.
  */
-async function transactionLine(client: KafkaClient, kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog): Promise<CheckLine> {
+async function transactionLine(client: KafkaClient, kafka: NonNullable<AppConfig['source']['kafka']>, errors: ErrorLog, transactionTimeoutMs: number): Promise<CheckLine> {
   const prefix = `${kafka.groupId}-${kafka.spansTopic}-`;
-  const producer = client.createTransactionalProducer({ transactionalId: `${prefix}check-${randomUUID().slice(0, 8)}` });
+  // with run's transaction timeout: the broker checks it against its transaction.max.timeout.ms at this claim
+  const producer = client.createTransactionalProducer({ transactionalId: `${prefix}check-${randomUUID().slice(0, 8)}`, transactionTimeoutMs });
   const logged = errors.length; // kafkajs names the refusal only in its log ('Failed to find group coordinator' thrown)
   try {
     await withTimeout(producer.connect(), 15_000, 'no transaction coordinator answered within 15 s');
-    return { status: 'ok', text: `exactly-once: this principal may claim transactional ids under "${prefix}" (run claims ${kafka.groupId}-<input topic>-<partition>)` };
+    return { status: 'ok', text: `exactly-once: this principal may claim transactional ids under "${prefix}" (run claims ${kafka.groupId}-<input topic>-<partition>), with a transaction timeout of ${transactionTimeoutMs} ms (sinks.kafka.transactionTimeoutMs)` };
   } catch (err) {
     const log = errors.slice(logged).filter((e) => e.trim() !== '');
     const text = `${err instanceof Error ? err.message : String(err)}${log.length > 0 ? ` (kafka: ${log.at(-1)})` : ''}`;
+    // refused for its timeout: run's producers all are, whatever the ACLs (it read as a coordinator problem, a warning)
+    const timeout = transactionTimeoutHint(err, transactionTimeoutMs);
+    if (timeout !== undefined) return { status: 'fail', text: `exactly-once: run's transactional producers would publish nothing: ${timeout}` };
     const denied = /AUTHORIZATION_FAILED|not authorized|authorization failed/i.test(`${text} ${(err as { type?: unknown }).type ?? ''}`);
     return {
       // refused: an ACL to grant; anything else (a timeout, no coordinator) may pass by itself

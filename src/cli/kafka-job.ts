@@ -48,7 +48,7 @@ export function kafkaPipelineConfigOf(
 ): KafkaPipelineConfigInput {
   return {
     source: sourceConfig,
-    sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression },
+    sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression, transactionTimeoutMs: config.sinks.kafka.transactionTimeoutMs },
     delivery: config.sinks.kafka.delivery,
     transactionalIdPrefix: sourceConfig.groupId,
     creditQueueMax: config.runtime.creditQueueMax,

@@ -123,6 +123,13 @@ export const KafkaSinkSectionSchema = z.strictObject({
   /** Largest event record published; larger events go to the DLQ as a description (never a stalled partition). */
   maxRecordBytes: z.number().int().min(1024).default(DEFAULTS.sinks.kafka.maxRecordBytes),
   compression: KafkaCompressionSchema.default(DEFAULTS.sinks.kafka.compression),
+  transactionTimeoutMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(2_147_483_647)
+    .default(DEFAULTS.sinks.kafka.transactionTimeoutMs)
+    .describe("exactly-once: the producers' transaction timeout (ms; a transaction a killed instance left open is aborted after it) — at most the brokers' transaction.max.timeout.ms, or every producer is refused"),
 });
 
 const SinksSchema = z.strictObject({
@@ -225,8 +232,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * hallucination — before, such a score could not be stated: a reversed range was refused).
  * 1.18.0 adds `conventions.aiSdkAgentAttributes` (the span attributes that name a Vercel AI SDK call's agent).
  * 1.19.0 adds `source.grpc` (`enabled`, `host`, `port`: the OTLP/gRPC receiver, on by default at 127.0.0.1:4317).
+ * 1.20.0 adds `sinks.kafka.transactionTimeoutMs` (the exactly-once producers' transaction timeout,
+ * fixed at 60 000 before: a broker whose `transaction.max.timeout.ms` is lower refused them all).
  */
-export const CONFIG_SCHEMA_VERSION = '1.19.0';
+export const CONFIG_SCHEMA_VERSION = '1.20.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

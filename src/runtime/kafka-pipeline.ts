@@ -38,7 +38,7 @@ import { isProducerStateError } from '../kafka/producer-errors.js';
 import { deadLetterRecord, failedEpisodeRecord, publishableFactsRecord } from '../sinks/kafka/event-records.js';
 import { creditedFromEvents, type CreditedEvents } from '../events/credited-events.js';
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
-import { publishFailureHint } from '../sinks/kafka/publish-errors.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, publishFailureHint, transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
@@ -339,6 +339,13 @@ export class KafkaPipeline {
   private lastCrash: { key: string; loggedAtMs: number; repeats: number } | undefined;
   /** An input topic found missing after a crash (checkInputTopics), until the consumer joins again. */
   private missingInput: { reason: string; loggedAtMs: number } | undefined;
+  /**
+   * A partition of the current assignment whose preparation failed for a cause retrying cannot end
+   * (the brokers refuse the transaction timeout: transactionTimeoutHint): the
+   * partition can publish nothing, its first batch crashes the consumer for good. health() says
+   * why from the failure on, input or not; cleared by the next assignment.
+   */
+  private prepareFailure: { error: string; reason: string } | undefined;
   private checkingInput = false;
   private lastInputCheckMs: number | undefined;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
@@ -391,7 +398,13 @@ export class KafkaPipeline {
       onState: (state, detail) => {
         if (state === 'joined') this.missingInput = undefined;
         // an input topic found gone (checkInputTopics): health's detail names it, not kafkajs's text
-        const named = state === 'crashed' && this.missingInput !== undefined && isUnknownTopicError(detail?.error) ? { error: this.missingInput.reason } : {};
+        const named =
+          state === 'crashed' && this.missingInput !== undefined && isUnknownTopicError(detail?.error)
+            ? { error: this.missingInput.reason }
+            : // the partition whose preparation failed crashed the consumer (its batch awaited it): say why, not kafkajs's text
+              state === 'crashed' && this.prepareFailure !== undefined && detail?.error === this.prepareFailure.error
+              ? { error: this.prepareFailure.reason }
+              : {};
         this.consumerState = { state, sinceMs: now(), ...detail, ...named };
         if (state === 'crashed') this.reportCrash(detail);
       },
@@ -584,6 +597,9 @@ export class KafkaPipeline {
     } else if (c.state !== 'joined') {
       ready = false;
       detail = c.state === 'crashed' ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}` : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
+    } else if (this.prepareFailure !== undefined) {
+      ready = false;
+      detail = this.prepareFailure.reason;
     } else if (oldest && failingMs >= this.config.readinessPublishFailureMs) {
       ready = false;
       detail = `publishing has failed for ${Math.round(failingMs / 1000)} s (${oldest.count} in a row): ${oldest.lastError ?? ''}`;
@@ -635,6 +651,7 @@ export class KafkaPipeline {
     // at-least-once: one streak for every partition, carried when a partition whose records failed stays here
     if (this.aloFailures.count > 0 && assignment.some((tp) => this.aloFailedPartitions.has(tpKey(tp.topic, tp.partition)))) this.aloFailures.carried = true;
     this.partitions.clear();
+    this.prepareFailure = undefined;
     this.work.clear();
     this.queue.length = 0;
     this.counters.rebalances++;
@@ -667,7 +684,13 @@ export class KafkaPipeline {
         failures: streaks.get(key) ?? { count: 0, loggedAtMs: undefined },
       };
       st.ready = retry(() => this.preparePartition(st), 3, 500).catch((err: unknown) => {
-        this.log.error({ err, topic: tp.topic, partition: tp.partition }, 'preparing partition failed');
+        // kafkajs's text alone (INVALID_TRANSACTION_TIMEOUT even misnames the broker setting) left the operator guessing
+        // (only this cause: publishFailureHint's others speak of output topics, which preparing does not touch)
+        const hint = transactionTimeoutHint(err, this.config.sink.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
+        if (hint !== undefined && st.generation === this.generation && !this.stopping) {
+          this.prepareFailure = { error: errorMessage(err), reason: `preparing partition ${tp.topic}/${tp.partition} failed, nothing can be published: ${hint}` };
+        }
+        this.log.error({ err, topic: tp.topic, partition: tp.partition, ...(hint ? { fix: hint } : {}) }, hint ? `preparing partition failed: ${hint}` : 'preparing partition failed');
         throw err;
       });
       // Avoid an unhandled rejection if no batch ever awaits it.
@@ -735,7 +758,7 @@ export class KafkaPipeline {
     const swap = (this.producerSwaps.get(id) ?? Promise.resolve()).then(async () => {
       if (st.generation !== this.generation || this.closed) return;
       await this.txProducers.get(id)?.disconnect().catch(() => undefined);
-      const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression });
+      const p = this.deps.client.createTransactionalProducer({ transactionalId: id, compression: this.config.sink.compression, transactionTimeoutMs: this.config.sink.transactionTimeoutMs });
       this.txProducers.set(id, p);
       await p.connect();
       if (this.closed) {

@@ -1307,3 +1307,67 @@ describe('KafkaPipeline input keys', () => {
     expect(await warningsFor([{ topic: 'spans', value: a!.spans[0]!.value }], 'conversation')).toEqual([]);
   });
 });
+
+describe('KafkaPipeline exactly-once: the brokers refuse the transaction timeout', () => {
+  // what kafkajs throws when the broker's transaction.max.timeout.ms is below the producer's timeout
+  const refused = () =>
+    Object.assign(new Error('The transaction timeout is larger than the maximum value allowed by the broker (as configured by max.transaction.timeout.ms)'), {
+      name: 'KafkaJSProtocolError',
+      type: 'INVALID_TRANSACTION_TIMEOUT',
+      code: 50,
+      retriable: false,
+    });
+
+  it('claims with sinks.kafka.transactionTimeoutMs, and a refusal makes health() not ready naming the broker setting and the key at once, with no input; a new assignment clears it', async () => {
+    const fake = new FakeKafka();
+    const timeouts: (number | undefined)[] = [];
+    let refuse = true;
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => {
+        timeouts.push(o.transactionTimeoutMs);
+        const pr = fake.createTransactionalProducer(o);
+        return { ...pr, connect: async () => (refuse ? Promise.reject(refused()) : pr.connect()) };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
+    const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj: obj as Record<string, unknown> });
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false, transactionTimeoutMs: 45_000 }, delivery: 'exactly-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      {
+        client,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }),
+        processEpisode: events,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+      },
+    );
+    await p.start();
+    fake.handlers!.onState?.('joined');
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    for (let i = 0; i < 300 && !lines.some((l) => l.level === 'error'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(timeouts.length).toBeGreaterThan(0);
+    expect(timeouts.every((t) => t === 45_000)).toBe(true);
+    const named = /sinks\.kafka\.transactionTimeoutMs 45000 ms: it is above their transaction\.max\.timeout\.ms .*set sinks\.kafka\.transactionTimeoutMs to at most the brokers' transaction\.max\.timeout\.ms/;
+    const h = p.health();
+    expect(h.ready).toBe(false);
+    expect(h.live).toBe(true);
+    expect(h.detail).toMatch(/^preparing partition (spans|logs)\/0 failed, nothing can be published: /);
+    expect(h.detail).toMatch(named);
+    const error = lines.find((l) => l.level === 'error')!;
+    expect(error.msg).toMatch(named);
+    expect(String(error.obj.fix)).toMatch(named);
+    // the consumer crashes on the partition's first batch: its detail says why, not kafkajs's text alone
+    fake.handlers!.onState?.('crashed', { error: refused().message, restart: false });
+    expect(p.health().detail).toMatch(named);
+    // refused no more (the brokers' cap raised), the group rejoins: ready again
+    refuse = false;
+    fake.handlers!.onState?.('joined');
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await settle();
+    expect(p.health()).toMatchObject({ ready: true, detail: 'consuming' });
+    await p.stop();
+  });
+});

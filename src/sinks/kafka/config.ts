@@ -40,5 +40,12 @@ export const KafkaSinkConfigSchema = z.object({
   maxRecordBytes: z.number().int().min(1024).default(1_000_000),
   /** Compression of the published batches (output topics and DLQ). */
   compression: KafkaCompressionSchema.default('none'),
+  /**
+   * Transaction timeout of the exactly-once producers (ms): the broker aborts a transaction left
+   * open this long by a dead instance. It must not exceed the brokers' `transaction.max.timeout.ms`
+   * (Kafka's default 900 000), or every producer is refused (INVALID_TRANSACTION_TIMEOUT). Unset:
+   * 60 000 (the client's default).
+   */
+  transactionTimeoutMs: z.number().int().min(1_000).max(2_147_483_647).optional(),
 });
 export type KafkaSinkConfig = z.infer<typeof KafkaSinkConfigSchema>;

@@ -13,8 +13,12 @@ const NO_TOPIC = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
 const NO_TOPIC_CODES = new Set([3]);
 const DENIED = new Set(['TOPIC_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED']);
 const DENIED_CODES = new Set([29, 30, 31, 53]);
+const TX_TIMEOUT = 'INVALID_TRANSACTION_TIMEOUT';
+const TX_TIMEOUT_CODE = 50;
+/** The exactly-once producers' transaction timeout when sinks.kafka.transactionTimeoutMs is unset (the client's default). */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
-type Kind = 'too-large' | 'no-topic' | 'denied';
+type Kind = 'too-large' | 'no-topic' | 'denied' | 'tx-timeout';
 
 function kindOf(err: unknown): Kind | undefined {
   for (const e of errorChain(err)) {
@@ -24,8 +28,20 @@ function kindOf(err: unknown): Kind | undefined {
     if ((type && TOO_LARGE.has(type)) || (code !== undefined && TOO_LARGE_CODES.has(code))) return 'too-large';
     if ((type && NO_TOPIC.has(type)) || (code !== undefined && NO_TOPIC_CODES.has(code))) return 'no-topic';
     if ((type && DENIED.has(type)) || (code !== undefined && DENIED_CODES.has(code))) return 'denied';
+    if (type === TX_TIMEOUT || code === TX_TIMEOUT_CODE) return 'tx-timeout';
   }
   return undefined;
+}
+
+/**
+ * The fix when the broker refused the exactly-once producers' transaction timeout
+ * (INVALID_TRANSACTION_TIMEOUT: above the brokers' `transaction.max.timeout.ms`, which kafkajs's
+ * message misnames max.transaction.timeout.ms); undefined for other errors. Every transactional
+ * producer is refused at its claim (InitProducerId), so nothing is published until one changes.
+ */
+export function transactionTimeoutHint(err: unknown, transactionTimeoutMs: number): string | undefined {
+  if (kindOf(err) !== 'tx-timeout') return undefined;
+  return `the brokers refuse the transaction timeout of the exactly-once producers, sinks.kafka.transactionTimeoutMs ${transactionTimeoutMs} ms: it is above their transaction.max.timeout.ms (kafkajs's message calls it max.transaction.timeout.ms) — set sinks.kafka.transactionTimeoutMs to at most the brokers' transaction.max.timeout.ms, or raise that on every broker, or set sinks.kafka.delivery: at-least-once`;
 }
 
 /**
@@ -34,7 +50,7 @@ function kindOf(err: unknown): Kind | undefined {
  * deleted while running fails every transaction, on most partitions with an error that does not
  * name it, and `createTopics` acts only at start.
  */
-export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'> & { createTopics?: boolean }, missing?: readonly string[]): string | undefined {
+export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'> & { createTopics?: boolean; transactionTimeoutMs?: number }, missing?: readonly string[]): string | undefined {
   const topics = Object.values(sink.topics).join(', ');
   if (missing && missing.length > 0) {
     const restart = sink.createTopics === false ? '' : ' — or restart the job: sinks.kafka.createTopics creates missing output topics, but only at start';
@@ -47,6 +63,8 @@ export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'to
       return `an output topic does not exist (${topics}): create it (sinks.kafka.createTopics: true creates missing output topics, but only at start)`;
     case 'denied':
       return `this client may not write to the output topics (${topics}) or use its transactional ids / consumer group: check its ACLs`;
+    case 'tx-timeout':
+      return transactionTimeoutHint(err, sink.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
     default:
       return undefined;
   }

@@ -1,0 +1,142 @@
+/**
+ * Exactly-once on a broker whose `transaction.max.timeout.ms` (30 s here) is below the producers'
+ * transaction timeout (60 s by default): the broker refuses every transactional producer's claim
+ * (InitProducerId: INVALID_TRANSACTION_TIMEOUT, whose kafkajs message misnames the setting
+ * max.transaction.timeout.ms). `check` fails naming the broker setting and
+ * sinks.kafka.transactionTimeoutMs (it warned about the transaction coordinator and said ready);
+ * `run`'s error line and /readyz name them too, at once and with no input (it stayed ready), and
+ * after the first batch crashed the consumer; with sinks.kafka.transactionTimeoutMs within the
+ * cap, check is ready and the job credits its episodes.
+ *
+ * Runs its own broker (scripts/kafka.ts) with the lower cap; the shared one serves the others.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { renderCheckReport, runChecks } from '../../src/cli/check.js';
+import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
+import { loadConfig } from '../../src/config/index.js';
+import { KafkajsClient } from '../../src/kafka/index.js';
+import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { freePort } from '../support/ports.js';
+import { createTopics, produce, readTopics, unique } from './support/kafka-io.js';
+import { topicsNamed, waitFor } from './support/pipeline-harness.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
+
+let kafka: RunningKafka | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  kafka = await startKafka({ extraProperties: { 'transaction.max.timeout.ms': '30000' } });
+}, 180_000);
+
+afterAll(async () => {
+  for (const f of cleanups.reverse()) await f().catch(() => undefined);
+  await kafka?.stop();
+}, 60_000);
+
+function clientOf(id: string): KafkaClient {
+  return new KafkajsClient({ brokers: [kafka!.brokers], clientId: id });
+}
+
+async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
+  const base = unique(prefix);
+  const topics = topicsNamed(base);
+  await createTopics(c, [topics.spans, topics.logs], 2);
+  const gen = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
+  const records: OutgoingRecord[] = [...gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }))];
+  return { base, topics, records };
+}
+
+function configOf(base: string, topics: ReturnType<typeof topicsNamed>, metricsPort: number, transactionTimeoutMs?: number) {
+  return loadConfig({
+    env: {},
+    overrides: {
+      source: { kind: 'kafka', grpc: { port: 0 }, kafka: { brokers: [kafka!.brokers], groupId: `${base}-grp`, spansTopic: topics.spans, logsTopic: topics.logs } },
+      sinks: {
+        stdout: { enabled: false },
+        live: { enabled: false },
+        kafka: { delivery: 'exactly-once', ...(transactionTimeoutMs !== undefined ? { transactionTimeoutMs } : {}), topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq } },
+      },
+      telemetry: { metricsPort },
+      runtime: { creditWorkers: 0 },
+    },
+  }).config;
+}
+
+function jobLog() {
+  const lines: { level: number; msg: string; fix?: string }[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string }), done()) });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+async function readyz(port: number): Promise<{ status: number; detail: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+  const body = (await res.json()) as { components?: { kafka?: { detail?: string } } };
+  return { status: res.status, detail: body.components?.kafka?.detail ?? '' };
+}
+
+const NAMED = /sinks\.kafka\.transactionTimeoutMs 60000 ms: it is above their transaction\.max\.timeout\.ms .*set sinks\.kafka\.transactionTimeoutMs to at most the brokers' transaction\.max\.timeout\.ms, or raise that on every broker/;
+
+describe('exactly-once under a broker transaction.max.timeout.ms below the transaction timeout', () => {
+  it('check fails naming transaction.max.timeout.ms and sinks.kafka.transactionTimeoutMs; within the cap it is ready', { timeout: 90_000 }, async () => {
+    const { base, topics } = await inputOf(clientOf('tx-cap-check'), 'tx-cap-check', 1, 1);
+    const refused = await runChecks(configOf(base, topics, 0));
+    const text = renderCheckReport(refused);
+    expect(refused.ok, text).toBe(false);
+    expect(text).toMatch(new RegExp(`✗ exactly-once: run's transactional producers would publish nothing: the brokers refuse .*${NAMED.source}`));
+
+    const fine = await runChecks(configOf(base, topics, 0, 30_000));
+    const fineText = renderCheckReport(fine);
+    expect(fineText).toContain(`✓ exactly-once: this principal may claim transactional ids under "${base}-grp-${topics.spans}-"`);
+    expect(fineText).toContain('with a transaction timeout of 30000 ms (sinks.kafka.transactionTimeoutMs)');
+    expect(fine.ok, fineText).toBe(true);
+  });
+
+  it('run: the error line and /readyz name the broker setting and the key at once, input or not; within the cap the episodes are credited', { timeout: 120_000 }, async () => {
+    const c = clientOf('tx-cap-run');
+    const { base, topics, records } = await inputOf(c, 'tx-cap-run', 3, 7);
+    const port = await freePort();
+    const { lines, logger } = jobLog();
+    const job: KafkaJob = await startKafkaJob(configOf(base, topics, port), logger, (e) => referenceProcessEpisode(e));
+    cleanups.push(() => job.stop());
+    try {
+      // no input yet: the partitions' producers were refused at assignment
+      await waitFor(() => lines.some((l) => l.level === 50 && l.msg.startsWith('preparing partition failed')), 30_000, 'the preparation failure logged');
+      const logged = lines.find((l) => l.level === 50 && l.msg.startsWith('preparing partition failed'))!;
+      expect(logged.msg).toMatch(NAMED);
+      expect(logged.fix).toMatch(NAMED);
+      let r = await readyz(port);
+      for (let i = 0; i < 20 && r.status === 200; i++) r = await readyz(port).then(async (x) => (await new Promise((ok) => setTimeout(ok, 100)), x));
+      expect(r.status).toBe(503);
+      expect(r.detail).toMatch(/^preparing partition .* failed, nothing can be published: the brokers refuse/);
+      expect(r.detail).toMatch(NAMED);
+
+      // the first batch awaits its partition's preparation and crashes the consumer: still named
+      await produce(c, records);
+      await waitFor(() => lines.some((l) => l.msg.startsWith('kafka consumer crashed')), 30_000, 'the consumer crash');
+      await new Promise((ok) => setTimeout(ok, 1_500)); // the job reads the pipeline's health every second
+      r = await readyz(port);
+      expect(r.status).toBe(503);
+      expect(r.detail).toMatch(NAMED);
+    } finally {
+      await job.stop();
+    }
+
+    // the key within the cap: the same input is credited
+    const port2 = await freePort();
+    const ok = jobLog();
+    const job2 = await startKafkaJob(configOf(`${base}-b`, topics, port2, 30_000), ok.logger, (e) => referenceProcessEpisode(e));
+    cleanups.push(() => job2.stop());
+    try {
+      const credited = await readTopics(c, [topics.episodes], (rs) => rs.length >= 3, 60_000);
+      expect(credited).toHaveLength(3);
+      expect((await readyz(port2)).status).toBe(200);
+      expect(ok.lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      await job2.stop();
+    }
+  });
+});
