@@ -102,6 +102,42 @@ describe('deploy/docker-compose.yaml', () => {
     expect(config.sinks.live.host).toBe('0.0.0.0');
   });
 
+  // `run` refuses to start while an input topic is missing (MissingTopicError, exit 2), and nothing
+  // created them: the collector's exporter creates a topic only when it first writes to it, so a
+  // fresh `up` ended with agent-credit exited before any telemetry came.
+  it('creates the input topics agent-credit reads, co-partitioned, before agent-credit and the collector start', () => {
+    const init = compose.services['kafka-init']!;
+    expect(init, 'a kafka-init service').toBeDefined();
+    expect(init.image).toBe(compose.services.kafka!.image); // the broker's own kafka-topics.sh
+    expect(init.depends_on).toEqual({ kafka: { condition: 'service_healthy' } });
+    expect(init.entrypoint).toEqual(['/bin/bash', '-c']);
+    const script = (init.command as string[]).join(' ');
+    const calls = script.split('&&').map((c) => c.trim().split(/\s+/));
+    const app = compose.services['agent-credit']!;
+    const [hostPath] = (app.volumes as string[])[0]!.split(':');
+    const env = Object.fromEntries(Object.entries(app.environment as Obj).map(([k, v]) => [k, String(v)]));
+    const { config } = loadConfig({ text: readFileSync(join(deploy, hostPath!), 'utf8'), origin: hostPath, env });
+    const kafkaSource = config.source.kafka!;
+    const created = new Map<string, number>();
+    for (const args of calls) {
+      expect(args[0]).toBe('/opt/kafka/bin/kafka-topics.sh');
+      const opt = (name: string) => args[args.indexOf(name) + 1];
+      expect(args).toContain('--create');
+      expect(args).toContain('--if-not-exists'); // a second `up` exits 0
+      expect(kafkaSource.brokers).toContain(opt('--bootstrap-server'));
+      created.set(opt('--topic')!, Number(opt('--partitions')));
+    }
+    const inputs = [kafkaSource.spansTopic, kafkaSource.logsTopic, kafkaSource.evaluationsTopic].filter((t): t is string => typeof t === 'string');
+    expect([...created.keys()].sort()).toEqual([...inputs].sort());
+    expect(new Set(created.values()).size, 'input topics with one partition count').toBe(1);
+    expect([...created.values()][0]).toBeGreaterThan(0);
+    // the collector's exporter writes to them: it starts after them too
+    for (const name of ['agent-credit', 'otel-collector']) {
+      expect((compose.services[name]!.depends_on as Obj)['kafka-init'], name).toEqual({ condition: 'service_completed_successfully' });
+    }
+    expect(app.restart).toBe('on-failure');
+  });
+
   it('builds from a Dockerfile whose copied paths exist', () => {
     const build = compose.services['agent-credit']!.build as { context: string; dockerfile: string };
     const ctx = join(deploy, build.context);
