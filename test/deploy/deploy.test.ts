@@ -527,6 +527,18 @@ describe('per-agent metrics in the deploy files and READMEs', () => {
   });
 });
 
+describe('deploy/README.md', () => {
+  // its Endpoints table lacked the 401 (source.http.auth), the 403 (DNS-rebinding guard) and the 500
+  it('the OTLP/HTTP receiver table names every status the receiver answers', () => {
+    const receiver = readFileSync(join(root, 'src/sources/otlp-http/receiver.ts'), 'utf8');
+    const statuses = new Set([...receiver.matchAll(/\bfail(?:Json)?\(res, (\d{3})\b/g)].map((m) => m[1]!));
+    expect([...statuses].sort()).toEqual(expect.arrayContaining(['400', '401', '403', '404', '405', '413', '415', '500', '503']));
+    const text = read('README.md');
+    const table = text.slice(text.indexOf('OTLP/HTTP receiver (`source.http`'), text.indexOf('OTLP/gRPC receiver (`source.grpc`'));
+    expect([...statuses].filter((s) => !table.includes(`\`${s}\``))).toEqual([]);
+  });
+});
+
 describe('deploy/smoke-kafka.ts', () => {
   it('reads the recorded collector records where the tests find them (AGENT_CREDIT_FIXTURES), not at a fixed absolute path, and says so before starting a broker when they are missing', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, AGENT_CREDIT_FIXTURES: join(tmpdir(), 'agent-credit-no-fixtures-here') };
