@@ -1,30 +1,11 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
+import { sampleEpisodeCredit } from '../support/sample-events.js';
 import { StdoutSink } from '../../src/sinks/stdout/index.js';
 
-const event = (id: string, type: 'episode_credit' = 'episode_credit'): CreditEvent =>
-  EpisodeCreditSchema.parse({
-    schema_version: SCHEMA_VERSION,
-    event_type: type,
-    event_id: 'c'.repeat(32),
-    episode_id: id,
-    episode_revision: 0,
-    trace_ids: [],
-    emitted_at_ms: 0,
-    close_reason: 'shutdown',
-    outcome: 'failure',
-    evaluation: { name: 'task_success', score: 0, source: 'log-event' },
-    system_value: 0,
-    baseline: 0,
-    success_threshold: 0.5,
-    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents', message_effects: 'closed-form' },
-    estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
-    agents: [],
-    messages: 0,
-    preference_pairs: 0,
-    diagnostics: { warnings: [], late_spans: 0, duplicate_spans: 0, reward_bound: 1 },
-  });
+const event = (id: string): CreditEvent =>
+  sampleEpisodeCredit(id, { event_id: 'c'.repeat(32), trace_ids: [], emitted_at_ms: 0, close_reason: 'shutdown', outcome: 'failure', evaluation: { name: 'task_success', score: 0, source: 'log-event' }, system_value: 0, agents: [], messages: 0 });
 
 describe('StdoutSink', () => {
   it('writes one JSON event per line, in publish order', async () => {

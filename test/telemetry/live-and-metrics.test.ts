@@ -3,7 +3,7 @@ import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import { EpisodeCreditSchema, type CreditEvent } from '../../src/events/schemas.js';
 import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import type { Episode } from '../../src/model/episode.js';
 import { HealthState } from '../../src/runtime/health.js';
@@ -12,31 +12,9 @@ import { generateScenario, sendScenario } from '../../src/scenarios/index.js';
 import { LiveSink } from '../../src/sinks/live/index.js';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { sampleEpisodeCredit } from '../support/sample-events.js';
 
-/** A schema-valid EpisodeCredit for sink tests (the sink does not look inside events). */
-function episodeCredit(episodeId: string): CreditEvent {
-  return EpisodeCreditSchema.parse({
-    schema_version: SCHEMA_VERSION,
-    event_type: 'episode_credit',
-    event_id: 'a'.repeat(32),
-    episode_id: episodeId,
-    episode_revision: 0,
-    trace_ids: ['b'.repeat(32)],
-    emitted_at_ms: 1,
-    close_reason: 'root-ended',
-    outcome: 'success',
-    evaluation: { name: 'task_success', score: 1, source: 'log-event' },
-    system_value: 1,
-    baseline: 0,
-    success_threshold: 0.5,
-    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents', message_effects: 'closed-form' },
-    estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
-    agents: [{ agent_id: 'triage', agent_name: 'triage', credit: 1, ci_low: 1, ci_high: 1, steps: 2 }],
-    messages: 2,
-    preference_pairs: 0,
-    diagnostics: { warnings: [], late_spans: 0, duplicate_spans: 0, reward_bound: 1 },
-  });
-}
+const episodeCredit = (episodeId: string): CreditEvent => sampleEpisodeCredit(episodeId);
 
 /** Reads SSE frames from /events until `count` data lines of the given event names arrived (default: the credit events). */
 function readSse(url: string, count: number | ((data: string[]) => boolean), events: readonly string[] = ['episode_credit', 'message_reward', 'preference_pair']): Promise<string[]> {

@@ -10,37 +10,17 @@
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EpisodeCreditSchema, SCHEMA_VERSION, type CreditEvent } from '../../src/events/schemas.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
 import type { AgentBoardSnapshot, AgentStanding } from '../../src/events/agent-board.js';
 import { MAX_LARGE_ANSWERS } from '../../src/http/large-answers.js';
 import { HealthState } from '../../src/runtime/health.js';
 import { HealthServer } from '../../src/runtime/health-server.js';
 import { LiveSink } from '../../src/sinks/live/index.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { sampleEpisodeCredit } from '../support/sample-events.js';
 
-function bigCredit(i: number): CreditEvent {
-  return EpisodeCreditSchema.parse({
-    schema_version: SCHEMA_VERSION,
-    event_type: 'episode_credit',
-    event_id: String(i).padStart(32, '0'),
-    episode_id: `e${i}`,
-    episode_revision: 0,
-    trace_ids: ['b'.repeat(32)],
-    emitted_at_ms: 1,
-    close_reason: 'root-ended',
-    outcome: 'success',
-    evaluation: { name: 'task_success', score: 1, source: 'log-event' },
-    system_value: 1,
-    baseline: 0,
-    success_threshold: 0.5,
-    game: { kind: 'provenance', removal_protocol: 'mask', players: 'agents', message_effects: 'closed-form' },
-    estimator: { name: 'closed-form', status: 'exact', evaluations: 0 },
-    agents: [{ agent_id: 'triage', agent_name: 'triage', credit: 1, ci_low: 1, ci_high: 1, steps: 2 }],
-    messages: 2,
-    preference_pairs: 0,
-    diagnostics: { warnings: ['x'.repeat(400_000)], late_spans: 0, duplicate_spans: 0, reward_bound: 1 },
-  });
-}
+const bigCredit = (i: number): CreditEvent =>
+  sampleEpisodeCredit(`e${i}`, { event_id: String(i).padStart(32, '0'), diagnostics: { warnings: ['x'.repeat(400_000)], late_spans: 0, duplicate_spans: 0, reward_bound: 1 } });
 
 /** A board of 1,000 agents with 256-byte ids and names: /metrics of about 8 MB. */
 function bigBoard(): AgentBoardSnapshot {
