@@ -81,6 +81,7 @@ export function jobProcessEpisode(
   sinks: readonly CreditedSink[],
   telemetry: SelfTelemetry,
   logger: Logger,
+  closedAtWallMs: (episode: Episode) => number | undefined = () => undefined,
 ): (episode: Episode) => Promise<CreditedEvents> {
   const reportCorrection = correctionReporter(logger);
   return async (episode: Episode): Promise<CreditedEvents> => {
@@ -96,10 +97,11 @@ export function jobProcessEpisode(
       throw err; // the runtime sends the episode to the DLQ
     }
     const events = credited.facts;
-    // From close, as the description and the local runtime have it: the job's assembler stamps
-    // closedAtMs with the wall clock. Measured from t0 it left out the wait in the credit queue
-    // (runtime.creditConcurrency), so a credit backlog never showed in the latency.
-    telemetry.creditLatency.record(Math.max(0, Date.now() - episode.closedAtMs) / 1000);
+    // From close, as the description and the local runtime have it, on the wall clock: the
+    // pipeline's (closedAtWallMs) — the job's assembler stamps closedAtMs on a clock that leaves
+    // out the time ingestion was held for backpressure. Measured from t0 it left out the wait in
+    // the credit queue (runtime.creditConcurrency), so a credit backlog never showed in the latency.
+    telemetry.creditLatency.record(Math.max(0, Date.now() - (closedAtWallMs(episode) ?? episode.closedAtMs)) / 1000);
     if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
     else telemetry.episodesCredited.add(1, creditStatusOf(events));
     reportCorrection(episode, events);
@@ -144,14 +146,14 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     throw err;
   }
 
-  const processEpisode = jobProcessEpisode(stages, sinks, telemetry, logger);
+  const processEpisode = jobProcessEpisode(stages, sinks, telemetry, logger, (episode) => pipeline.closedAtWallMs(episode));
   // The runtime makes a fresh assembler after every group join: metrics read the current one's
   // gauges, and its totals with those of the ones it replaced (no counter falls at a rebalance).
   const assembler = new ReplacedAssemblerObservations(stages.assembler);
   const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger, ...connection });
   const pipeline = new KafkaPipeline(
     kafkaPipelineConfigOf(config, sourceConfig, stages),
-    { client, createAssembler: () => assembler.replace(new EpisodeAssembler(config.episodes, undefined, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+    { client, createAssembler: (clock) => assembler.replace(new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   telemetry.observe(() => {

@@ -43,6 +43,7 @@ import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
 import { compareOffsets } from '../episodes/offsets.js';
+import type { Clock } from '../episodes/clock.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
 import {
   HeldTraces,
@@ -144,8 +145,11 @@ export interface KafkaPipelineDeps {
    * start and after every group join: all state of the previous assignment is rebuilt by replay,
    * including the assembler's memory of closed episodes — a replayed span of an episode whose
    * events were never committed must rebuild that episode, not count as a late span.
+   * `clock` is the one to give it: the wall clock less the time ingestion was held for
+   * backpressure (`KafkaPipeline.assemblerClock`), so the episodes' timers do not run while the
+   * records that would feed them wait unread.
    */
-  createAssembler: () => EpisodeAssemblerPort;
+  createAssembler: (clock: Clock) => EpisodeAssemblerPort;
   /**
    * conventions → credit → events for one closed episode (credit options already bound): the
    * events, or their facts and JSON as a credit worker sends them (CreditWorkerPool.credit).
@@ -283,6 +287,19 @@ export class KafkaPipeline {
   private readonly reportOtherNames: (total: number | undefined) => void;
   private readonly reportUnjoinable: (total: number | undefined) => void;
   private assembler: EpisodeAssemblerPort;
+  /**
+   * The assemblers' clock: wall time less the time the source held ingestion for backpressure
+   * (runtime.creditQueueMax). While held, the next batch — the rest of the open episodes' spans,
+   * their verdicts — waits unread, so graceMs, awaitEvaluationMs, idleMs and the evaluations'
+   * pendingEvaluationTtlMs must not run on: on the wall clock a credit stage slower than those
+   * timers closed runs whose verdict was in the held batch `root-ended` without it (no credit) and
+   * corrected them once it was read — an answer neither replay nor a job that keeps up gives.
+   * Never goes back.
+   */
+  private readonly assemblerClock: Clock;
+  private assemblerClockMs = Number.NEGATIVE_INFINITY;
+  /** Wall-clock ms at which each queued episode closed (the assembler's `closedAtMs` is on `assemblerClock`). */
+  private readonly closedAtWall = new WeakMap<Episode, number>();
   private readonly partitions = new Map<string, PartitionState>();
   /** Producers by transactional id, kept across rebalances (re-init fences zombies). */
   private readonly txProducers = new Map<string, KafkaTransactionalProducer>();
@@ -357,8 +374,12 @@ export class KafkaPipeline {
   ) {
     this.config = KafkaPipelineConfigSchema.parse(config);
     this.log = deps.logger ?? silentLogger;
-    this.source = new KafkaTelemetrySource(this.config.source, deps.client);
-    this.assembler = deps.createAssembler();
+    const wall = deps.now ?? Date.now;
+    this.source = new KafkaTelemetrySource(this.config.source, deps.client, wall);
+    this.assemblerClock = {
+      now: () => (this.assemblerClockMs = Math.max(this.assemblerClockMs, wall() - this.source.pausedMs())),
+    };
+    this.assembler = deps.createAssembler(this.assemblerClock);
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
@@ -642,7 +663,7 @@ export class KafkaPipeline {
       this.held.dropPartition(st.key);
     }
     this.counters.episodesDropped += [...this.work].filter((w) => w.status !== 'committing').length;
-    this.assembler = this.deps.createAssembler();
+    this.assembler = this.deps.createAssembler(this.assemblerClock);
     // A partition kept across the join keeps its failure streak: a rebalance is no break in failing
     // publishes (a fresh streak at every join kept /readyz ready while publishing failed, whenever
     // the group rebalanced more often than readinessPublishFailureMs, and restarted the error logs).
@@ -1104,6 +1125,14 @@ export class KafkaPipeline {
 
   // ---- credit work ---------------------------------------------------------------------------
 
+  /**
+   * Wall-clock ms at which a closed episode this pipeline handed to `processEpisode` closed: its
+   * `closedAtMs` is on the assembler clock, which leaves out the time ingestion was held.
+   */
+  closedAtWallMs(episode: Episode): number | undefined {
+    return this.closedAtWall.get(episode);
+  }
+
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
       this.counters.episodesClosed++;
@@ -1124,6 +1153,7 @@ export class KafkaPipeline {
         holds.set(k, minOffset(holds.get(k), s.firstOffset)!);
       }
       const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [] };
+      this.closedAtWall.set(episode, (this.deps.now ?? Date.now)()); // closed in the call that hands it over
       this.work.add(w);
       this.queue.push(w);
     }

@@ -44,10 +44,15 @@ export class KafkaTelemetrySource {
   private opened: Promise<void> | undefined;
   /** Partitions stopped until the next assignment (`holdBack`), by `topic\u0000partition`. */
   private readonly heldBack = new Map<string, TopicPartition>();
+  /** Since when the gate is closed (`now()` ms), while paused. */
+  private pausedSinceMs: number | undefined;
+  /** Ms the gate was closed in all, pauses that ended. */
+  private pausedTotalMs = 0;
 
   constructor(
     private readonly config: KafkaSourceConfig,
     private readonly client: KafkaClient,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -176,6 +181,7 @@ export class KafkaTelemetrySource {
   pause(): void {
     if (this.paused || !this.consumer) return;
     this.paused = true;
+    this.pausedSinceMs = this.now();
     this.opened = new Promise<void>((resolve) => (this.wake = resolve));
   }
 
@@ -186,6 +192,8 @@ export class KafkaTelemetrySource {
 
   private openGate(): void {
     const wake = this.wake;
+    if (this.pausedSinceMs !== undefined) this.pausedTotalMs += Math.max(0, this.now() - this.pausedSinceMs);
+    this.pausedSinceMs = undefined;
     this.paused = false;
     this.wake = undefined;
     this.opened = undefined;
@@ -223,6 +231,15 @@ export class KafkaTelemetrySource {
 
   isPaused(): boolean {
     return this.paused;
+  }
+
+  /**
+   * Ms the gate has been closed for backpressure since this source was made (the current pause
+   * included): time in which nothing was read, though records may wait in the topics. The
+   * runtime's assembler clock leaves it out (KafkaPipeline `assemblerClock`).
+   */
+  pausedMs(): number {
+    return this.pausedTotalMs + (this.pausedSinceMs === undefined ? 0 : Math.max(0, this.now() - this.pausedSinceMs));
   }
 
   /** Leaves the group and joins again: every partition assigned anew, read from its committed offset. */

@@ -1,0 +1,61 @@
+/**
+ * Event time vs processing time under backpressure: while ingestion is held (runtime.creditQueueMax
+ * reached, the next batch waiting unread in the source), the records that would close the open
+ * episodes — their verdicts — are not read, so the episodes' timers (graceMs, awaitEvaluationMs,
+ * idleMs, pendingEvaluationTtlMs) must not run on: closing them then gave a revision 0 without its
+ * verdict (no credit) and, once the held batch was read, a correction — an answer replay and a job
+ * that keeps up do not give.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler, type Clock } from '../../src/episodes/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import { FakeKafka } from './fake-kafka.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('KafkaPipeline: the assembler clock stands still while ingestion is held for backpressure', () => {
+  it('a run whose verdict waits in the held batch closes on it at revision 0, not root-ended without it and then corrected', async () => {
+    const fake = new FakeKafka();
+    const runs = [];
+    for (let i = 0; i < 2; i++) runs.push(kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 300 + i }), 'otlp_proto'));
+    const [a, b] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    const seen: Episode[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 20, commitIntervalMs: 10_000, creditQueueMax: 1, creditConcurrency: 1 },
+      {
+        client: fake,
+        // the job's own timers, shortened: a run waits 300 ms for its verdict once its root ended
+        createAssembler: (clock?: Clock) => new EpisodeAssembler({ graceMs: 50, awaitEvaluationMs: 300, idleMs: 60_000 }, clock),
+        processEpisode: async (episode) => {
+          seen.push(episode);
+          await gate; // a slow credit stage
+          return [];
+        },
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    // both runs' spans are read (each waits for its verdict); A's verdict closes A, which fills the queue
+    await fake.deliver('spans', 0, [{ offset: 0, value: a.spans[0]!.value }, { offset: 1, value: b.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a.logs[0]!.value }]);
+    expect(p.stats().paused).toBe(true);
+    // B's verdict is in the topic, but ingestion is held: the batch waits in the source
+    const held = fake.deliver('logs', 0, [{ offset: 1, value: b.logs[0]!.value }]);
+    await sleep(700); // longer than B's awaitEvaluationMs
+    release();
+    await held;
+    await sleep(200);
+    await p.stop();
+    const ofB = seen.filter((e) => e.episodeId !== seen[0]!.episodeId).map((e) => ({ revision: e.revision, closeReason: e.closeReason, evaluations: e.evaluations.length }));
+    expect(ofB).toEqual([{ revision: 0, closeReason: 'evaluation-arrived', evaluations: 1 }]);
+    // the credit latency metric is measured from the wall-clock close, which the pipeline keeps
+    const episodeB = seen.find((e) => e.episodeId !== seen[0]!.episodeId)!;
+    expect(p.closedAtWallMs(episodeB)! - episodeB.closedAtMs).toBeGreaterThanOrEqual(600);
+  });
+});
