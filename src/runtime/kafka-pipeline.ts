@@ -164,6 +164,17 @@ export interface KafkaPipelineDeps {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Record-time lead (ms) over the earliest input partition with records to read at which a partition stops fetching (`alignInputs`). */
+const ALIGN_SLACK_MS = 1_000;
+/** A partition that reads nothing this long while it seems to have records to read holds no other back (`alignInputs`). */
+const ALIGN_STALL_MS = 5_000;
+
+/** Whether the partition has records this assignment has not read (as far as the last fetch or end-offset refresh knew). */
+function hasUnread(st: { readonly processedNext: string | undefined; readonly startOffset: string | undefined; readonly highWatermark: string | undefined }): boolean {
+  const from = st.processedNext ?? st.startOffset;
+  return st.highWatermark !== undefined && from !== undefined && compareOffsets(st.highWatermark, from) > 0;
+}
+
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
@@ -190,6 +201,10 @@ interface PartitionState {
   /** Next offset to read (last processed + 1) in this assignment; undefined before the first record. */
   processedNext: string | undefined;
   highWatermark: string | undefined;
+  /** Latest record timestamp (ms) read in this assignment: how far it has been read in record time (`alignInputs`). */
+  readTimestampMs: number | undefined;
+  /** Wall-clock ms of the last record read in this assignment. */
+  readAtMs: number | undefined;
   /** Records to publish with the next commit that belong to no episode (dead letters). */
   looseRecords: OutgoingRecord[];
   producer: KafkaTransactionalProducer | undefined;
@@ -694,6 +709,8 @@ export class KafkaPipeline {
         startOffset: undefined,
         processedNext: undefined,
         highWatermark: undefined,
+        readTimestampMs: undefined,
+        readAtMs: undefined,
         looseRecords: [],
         producer: undefined,
         committing: Promise.resolve(),
@@ -987,6 +1004,8 @@ export class KafkaPipeline {
       st.processedNext = nextOffset(record.offset);
       st.dirty = true;
       this.lastProgressMs = (this.deps.now ?? Date.now)();
+      st.readAtMs = this.lastProgressMs;
+      if (record.timestampMs >= 0 && !(record.timestampMs <= (st.readTimestampMs ?? Number.NEGATIVE_INFINITY))) st.readTimestampMs = record.timestampMs;
       control.resolveOffset(record.offset);
       if (++n % 500 === 0) await control.heartbeat();
       // a fetch can bring megabytes: let produce acks in between (time-slicer.ts)
@@ -998,6 +1017,7 @@ export class KafkaPipeline {
       st.replayOwed = undefined;
     }
     this.enqueue(this.assembler.tick());
+    this.alignInputs();
     await control.heartbeat();
     // Dead letters go out now. Progress alone (offsets, no events) waits for the commit timer or
     // the next publish, which carries it: committing it after every batch put an offset commit
@@ -1055,6 +1075,36 @@ export class KafkaPipeline {
     return kept.length;
   }
 
+  /**
+   * Reads the input partitions together in record time (the Kafka timestamps the collector's
+   * exporter writes): a partition read more than ALIGN_SLACK_MS past the earliest partition that
+   * still has records to read stops fetching until that one catches up (or is read to its end).
+   * kafkajs fetches every partition up to maxBytesPerPartition at a time, so on a backlog — a first
+   * start, a restart after downtime — a topic of small records ran ahead of one of large records in
+   * record time: the logs topic's evaluations (~0.4 kB each) read far ahead of their spans (~20 kB a
+   * run) waited in the assembler and went over `maxPendingEvaluations` or `pendingEvaluationTtlMs`
+   * — dropped, their runs closed without credit — and a logs topic carrying more bytes (application
+   * logs) ran behind, so runs waited out `awaitEvaluationMs` for verdicts not read yet and were
+   * corrected when they came: answers neither replay (event-time order) nor a job that keeps up
+   * gives. A partition that reads nothing for ALIGN_STALL_MS while it seems to lag (the last offsets
+   * of a transactional producer's topic are markers, never read) holds no other back.
+   */
+  private alignInputs(): void {
+    const now = (this.deps.now ?? Date.now)();
+    let frontier = Number.POSITIVE_INFINITY;
+    for (const st of this.partitions.values()) {
+      if (st.fenced || st.readTimestampMs === undefined || !hasUnread(st)) continue;
+      const held = this.source.isHeldAhead(st);
+      if (!held && now - (st.readAtMs ?? now) > ALIGN_STALL_MS) continue;
+      frontier = Math.min(frontier, st.readTimestampMs);
+    }
+    for (const st of this.partitions.values()) {
+      const ahead = !st.fenced && st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS;
+      if (ahead) this.source.holdAhead(st);
+      else this.source.releaseAhead(st);
+    }
+  }
+
   /** Warns once per topic when a record's spans or log records have a trace id that is not its key (trace-keyed episodes; sources/kafka/unkeyed.ts says why it matters). */
   private warnUnkeyed(record: ConsumedRecord, items: readonly { readonly traceId?: string | undefined }[]): void {
     if (this.unkeyedWarned.has(record.topic) || (this.assembler.options?.keyBy ?? 'trace') !== 'trace') return;
@@ -1095,6 +1145,7 @@ export class KafkaPipeline {
     if (this.stopping) return;
     try {
       this.enqueue(this.assembler.tick());
+      this.alignInputs();
       const stats = this.assembler.stats?.();
       this.reportExpired(stats?.expiredEvaluations);
       this.reportOtherNames(stats?.lateEvaluationsOtherName);

@@ -273,7 +273,8 @@ export class FakeKafka implements KafkaClient {
   }
 
   /** Delivers one batch and resolves when the pipeline handled it; returns the resolved offsets. */
-  async deliver(topic: string, partition: number, values: readonly { key?: string; value: Uint8Array | string; offset: number }[]): Promise<string[]> {
+  /** Hands one batch to the consumer; `highWatermark` defaults to the offset after the last record (read to the end). */
+  async deliver(topic: string, partition: number, values: readonly { key?: string; value: Uint8Array | string; offset: number; timestampMs?: number }[], highWatermark?: number): Promise<string[]> {
     const resolved: string[] = [];
     const records: ConsumedRecord[] = values.map((v) => ({
       topic,
@@ -282,10 +283,10 @@ export class FakeKafka implements KafkaClient {
       key: v.key === undefined ? null : new TextEncoder().encode(v.key),
       value: typeof v.value === 'string' ? new TextEncoder().encode(v.value) : v.value,
       headers: {},
-      timestampMs: 0,
+      timestampMs: v.timestampMs ?? 0,
     }));
     const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, isStale: () => false, resolveOffset: (o) => void resolved.push(o) };
-    await this.handlers!.onBatch({ topic, partition, records, highWatermark: String((values.at(-1)?.offset ?? -1) + 1) }, control);
+    await this.handlers!.onBatch({ topic, partition, records, highWatermark: String(highWatermark ?? (values.at(-1)?.offset ?? -1) + 1) }, control);
     return resolved;
   }
 }

@@ -44,6 +44,8 @@ export class KafkaTelemetrySource {
   private opened: Promise<void> | undefined;
   /** Partitions stopped until the next assignment (`holdBack`), by `topic\u0000partition`. */
   private readonly heldBack = new Map<string, TopicPartition>();
+  /** Partitions stopped while read ahead of the others (`holdAhead`), by `topic\u0000partition`. */
+  private readonly heldAhead = new Map<string, TopicPartition>();
   /** Since when the gate is closed (`now()` ms), while paused. */
   private pausedSinceMs: number | undefined;
   /** Ms the gate was closed in all, pauses that ended. */
@@ -140,9 +142,10 @@ export class KafkaTelemetrySource {
       onAssignment: (assignment) => {
         // kafkajs keeps partitions paused across a rejoin; the runtime drops its queued work on a
         // rejoin, so fetching starts again for everything.
-        if (this.heldBack.size > 0) consumer.resume([...this.heldBack.values()]);
+        if (this.heldBack.size > 0 || this.heldAhead.size > 0) consumer.resume([...this.heldBack.values(), ...this.heldAhead.values()]);
         this.openGate();
         this.heldBack.clear();
+        this.heldAhead.clear();
         this.assignment = assignment;
         handler.onAssignment(assignment);
       },
@@ -222,6 +225,28 @@ export class KafkaTelemetrySource {
     if (!this.consumer) return;
     this.heldBack.set(`${tp.topic}\u0000${tp.partition}`, tp);
     this.consumer.pause([tp]);
+  }
+
+  /**
+   * Stops fetching on one partition read ahead of the others in record time (KafkaPipeline
+   * `alignInputs`) until `releaseAhead` or the next assignment. Idempotent.
+   */
+  holdAhead(tp: TopicPartition): void {
+    const key = `${tp.topic}\u0000${tp.partition}`;
+    if (!this.consumer || this.heldAhead.has(key)) return;
+    this.heldAhead.set(key, tp);
+    this.consumer.pause([tp]);
+  }
+
+  /** Fetches again a partition `holdAhead` stopped (unless `holdBack` stopped it too). */
+  releaseAhead(tp: TopicPartition): void {
+    const key = `${tp.topic}\u0000${tp.partition}`;
+    if (!this.consumer || !this.heldAhead.delete(key)) return;
+    if (!this.heldBack.has(key)) this.consumer.resume([tp]);
+  }
+
+  isHeldAhead(tp: TopicPartition): boolean {
+    return this.heldAhead.has(`${tp.topic}\u0000${tp.partition}`);
   }
 
   /** Moves an assigned partition's fetch position (next offset to read); commits nothing. */

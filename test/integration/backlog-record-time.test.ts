@@ -1,0 +1,89 @@
+/**
+ * A job that starts behind: the input topics hold a backlog the collector wrote over half an hour
+ * (record timestamps as its kafka exporter writes them: a run's spans when it ended, its verdict
+ * two seconds later), read at full speed. kafkajs fetches every partition up to
+ * maxBytesPerPartition at a time, so without reading the topics together in record time the one
+ * with the smaller records ran ahead: evaluations (~0.4 kB) read far before their spans (~20 kB a
+ * run) went over maxPendingEvaluations and were dropped, their runs closed without credit; a logs
+ * topic carrying application logs as well ran behind, and runs waited out awaitEvaluationMs and
+ * were corrected when their verdict came. Replay (event-time order) and a job that keeps up give
+ * every run once, at revision 0, closed by its verdict.
+ */
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import type { Episode } from '../../src/model/episode.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { brokers, client, createTopics, unique } from './support/kafka-io.js';
+import { pipelineConfig, waitFor, topicsNamed } from './support/pipeline-harness.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
+
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
+
+const RUNS = 60;
+const SPACING_MS = 30_000;
+
+/** An OTLP/JSON logs request of `n` application log lines (no evaluation) of `bytes` each, at `timeMs`. */
+function applicationLogs(timeMs: number, n: number, bytes: number): string {
+  const logRecords = Array.from({ length: n }, (_, i) => ({ timeUnixNano: `${BigInt(timeMs) * 1_000_000n + BigInt(i)}`, severityText: 'INFO', body: { stringValue: 'x'.repeat(bytes) } }));
+  return JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'app' } }] }, scopeLogs: [{ scope: { name: 'app' }, logRecords }] }] });
+}
+
+async function backlogRun(options: { episodes: Record<string, unknown>; applicationLogBytes?: number }) {
+  const c = client();
+  const topics = topicsNamed(unique('backlog'));
+  await createTopics(c, [topics.spans, topics.logs], 1);
+  const startMs = Date.now() - RUNS * SPACING_MS - 60_000; // within the broker's retention
+  const runs = await generateFleet({ episodes: RUNS, seed: 5, baseTimeMs: startMs, spacingMs: SPACING_MS });
+  const gen = kafkaRecordsFor(runs, 'otlp_proto');
+  const at = new Map(runs.map((r, i) => [r.traceId, startMs + i * SPACING_MS + 20_000]));
+  // written as the collector does, one request at a time, each record stamped when it was exported
+  const kafka = new Kafka({ brokers: [brokers()], clientId: 'backlog-writer', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (const r of gen.spans) await producer.send({ topic: topics.spans, messages: [{ key: r.key, value: Buffer.from(r.value), timestamp: String(at.get(r.key)!) }] });
+    for (const r of gen.logs) {
+      const t = at.get(r.key)! + 2_000;
+      for (let i = 0; options.applicationLogBytes && i < 4; i++) await producer.send({ topic: topics.logs, messages: [{ key: null, value: applicationLogs(t - 1, 1, options.applicationLogBytes / 4), timestamp: String(t - 1) }] });
+      await producer.send({ topic: topics.logs, messages: [{ key: r.key, value: Buffer.from(r.value), timestamp: String(t) }] });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const seen: Episode[] = [];
+  let assembler: EpisodeAssembler | undefined;
+  const config = pipelineConfig(topics, unique('backlog-grp'), { delivery: 'at-least-once', tickIntervalMs: 50 });
+  const pipeline = new KafkaPipeline({ ...config, source: { ...config.source, maxBytesPerPartition: 4_096, maxWaitMs: 100 } }, {
+    client: client('pipeline'),
+    createAssembler: (clock) => (assembler = new EpisodeAssembler(options.episodes, clock)),
+    processEpisode: async (e) => (seen.push(e), referenceProcessEpisode(e)),
+    evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+  });
+  await pipeline.start();
+  try {
+    await waitFor(() => pipeline.stats().lag === 0 && new Set(seen.map((e) => e.episodeId)).size >= RUNS && pipeline.stats().inFlight === 0, 60_000, 'every run closed');
+    await new Promise((r) => setTimeout(r, 1_000)); // corrections, if any, come now
+  } finally {
+    await pipeline.stop();
+  }
+  const shape = seen.map((e) => `${e.revision}:${e.closeReason}:${e.evaluations.length > 0 ? 'verdict' : 'none'}`);
+  return { shape, expired: assembler!.stats().expiredEvaluations };
+}
+
+describe('a backlog is read in record time across the input topics', () => {
+  it('evaluations read ahead of their spans are not dropped over maxPendingEvaluations', { timeout: 120_000 }, async () => {
+    const { shape, expired } = await backlogRun({ episodes: { maxPendingEvaluations: 20 } });
+    expect({ expired, shape: [...new Set(shape)] }).toEqual({ expired: 0, shape: ['0:evaluation-arrived:verdict'] });
+    expect(shape).toHaveLength(RUNS);
+  });
+
+  it('a logs topic with more bytes (application logs) does not fall behind so far that runs close without their verdict', { timeout: 120_000 }, async () => {
+    const { shape, expired } = await backlogRun({ episodes: { graceMs: 100, awaitEvaluationMs: 300 }, applicationLogBytes: 60_000 });
+    expect({ expired, shape: [...new Set(shape)] }).toEqual({ expired: 0, shape: ['0:evaluation-arrived:verdict'] });
+    expect(shape).toHaveLength(RUNS);
+  });
+});

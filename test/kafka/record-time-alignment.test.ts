@@ -1,0 +1,42 @@
+/**
+ * KafkaPipeline.alignInputs against the in-memory client: a partition read more than 1 s of record
+ * time past the earliest partition that still has records to read stops fetching until that one
+ * catches up; one that seems to lag but reads nothing for 5 s holds no other back (the broker-backed
+ * backlog is test/integration/backlog-record-time.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { FakeKafka } from './fake-kafka.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const empty = JSON.stringify({ resourceLogs: [] });
+const noSpans = JSON.stringify({ resourceSpans: [] });
+
+describe('KafkaPipeline reads its input partitions together in record time', () => {
+  it('holds a partition read ahead of one with records left, releases it as that one catches up, and stops waiting for one that reads nothing', { timeout: 20_000 }, async () => {
+    const fake = new FakeKafka();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }], 10); // 9 records left to read
+    await fake.deliver('logs', 0, [0, 1, 2].map((offset) => ({ offset, value: empty, timestampMs: 5_000 })));
+    expect([...fake.paused]).toEqual(['logs/0']); // 4 s ahead of the spans
+    await fake.deliver('spans', 0, [{ offset: 1, value: noSpans, timestampMs: 4_500 }], 10);
+    expect([...fake.paused]).toEqual([]); // within 1 s now
+    await fake.deliver('logs', 0, [{ offset: 3, value: empty, timestampMs: 9_000 }]);
+    expect([...fake.paused]).toEqual(['logs/0']);
+    // the spans partition reads nothing more (its last offsets may be a transactional producer's markers)
+    await sleep(5_500);
+    expect([...fake.paused]).toEqual([]);
+    // a partition read to its end holds nothing back
+    await fake.deliver('spans', 0, [{ offset: 9, value: noSpans, timestampMs: 4_600 }]);
+    await fake.deliver('logs', 0, [{ offset: 4, value: empty, timestampMs: 20_000 }]);
+    expect([...fake.paused]).toEqual([]);
+    await p.stop();
+  });
+});
