@@ -351,6 +351,10 @@ export class KafkaPipeline {
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
   private readonly deadLetterDue: (n: number) => number | undefined;
+  /** Events over sink.maxRecordBytes logged one by one so far (reportTooLarge), and the last one held back. */
+  private tooLargeLines = 0;
+  private lastTooLarge: { episodeId: string; eventId: string; eventType: string; bytes: number } | undefined;
+  private readonly tooLargeDue: (n: number) => number | undefined;
   /** Last time a record was processed or something was published (health: liveness). */
   private lastProgressMs = Date.now();
   private stopping = false;
@@ -399,6 +403,7 @@ export class KafkaPipeline {
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
     this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => (this.deps.now ?? Date.now)());
+    this.tooLargeDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => (this.deps.now ?? Date.now)());
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -1054,6 +1059,38 @@ export class KafkaPipeline {
   }
 
   /**
+   * Logs an event over `sink.maxRecordBytes` (its description goes to the DLQ): the first
+   * DEAD_LETTER_LINES each with the episode and the event, then a count at most every 30 s with the
+   * last one; the rest at debug. One warn line per event flooded the log when the limit was below
+   * what the fleet's episodes need — every episode's events over it, at the episode rate.
+   * eventsTooLarge counts every one.
+   */
+  private reportTooLarge(what: { episodeId: string; eventId: string; eventType: string; bytes: number }): void {
+    const fields = { ...what, maxRecordBytes: this.config.sink.maxRecordBytes };
+    const message = 'event too large to publish; its description goes to the DLQ';
+    if (this.tooLargeLines < DEAD_LETTER_LINES) {
+      this.tooLargeLines++;
+      const more = this.tooLargeLines === DEAD_LETTER_LINES ? ' (further ones: a count at most every 30 s, each at debug)' : '';
+      this.log.warn(fields, `${message}${more}`);
+      return;
+    }
+    this.log.debug(fields, message);
+    this.lastTooLarge = what;
+    this.reportTooLargeCount(1);
+  }
+
+  private reportTooLargeCount(n: number): void {
+    const due = this.tooLargeDue(n);
+    if (due === undefined) return;
+    const last = this.lastTooLarge;
+    const max = this.config.sink.maxRecordBytes;
+    this.log.warn(
+      { count: due, eventsTooLarge: this.counters.eventsTooLarge, maxRecordBytes: max, ...(last ? { last } : {}) },
+      `${due} more event(s) over sinks.kafka.maxRecordBytes (${max}) since the last line (${this.counters.eventsTooLarge} in all), their descriptions sent to the DLQ${last ? `; the last one: ${last.eventType} ${last.eventId} of ${last.episodeId}, ${last.bytes} bytes` : ''}`,
+    );
+  }
+
+  /**
    * Spans (or content spans) from the record at `offset` → the assembler, replay-filtered (spans
    * of episodes already committed are skipped) and held under their trace ids for the watermark
    * metadata; returns how many were kept.
@@ -1151,6 +1188,7 @@ export class KafkaPipeline {
       this.reportOtherNames(stats?.lateEvaluationsOtherName);
       this.reportUnjoinable(stats?.unjoinableEvaluations);
       this.reportDeadLetterCount(0); // held-back counts go out even when no more come
+      this.reportTooLargeCount(0);
       this.markReleasedPartitions();
     } catch (err) {
       this.log.error({ err }, 'assembler tick failed');
@@ -1262,7 +1300,7 @@ export class KafkaPipeline {
         const { record, tooLargeBytes: bytes } = publishableFactsRecord(e, credited.value(i), this.config.sink.topics, max);
         if (bytes === undefined) return record;
         this.counters.eventsTooLarge++;
-        this.log.warn({ episodeId: w.episode.episodeId, eventId: e.event_id, eventType: e.event_type, bytes, maxRecordBytes: max }, 'event too large to publish; its description goes to the DLQ');
+        this.reportTooLarge({ episodeId: w.episode.episodeId, eventId: e.event_id, eventType: e.event_type, bytes });
         return record;
       });
       this.counters.eventsOut += records.length;

@@ -953,6 +953,43 @@ describe('KafkaPipeline failures never stall', () => {
     expect(fake.committed.get('spans/0')!.offset).toBe('1');
   });
 
+  it('events over sink.maxRecordBytes in every episode are logged at warn three times, then as a count (not one line per event); each is counted', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(10);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false, maxRecordBytes: 4_096 }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true }),
+        // every episode has one reward past the limit (a limit below what the fleet's episodes need)
+        processEpisode: async (episode) => {
+          const evs = await processEpisode(episode);
+          (evs.find((e) => e.event_type === 'message_reward') as { agent_name: string }).agent_name = 'x'.repeat(8_000);
+          return evs;
+        },
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    for (let i = 0; i < rs.length; i++) await deliverRun(fake, rs[i]!, i);
+    for (let i = 0; i < 1_000 && p.stats().eventsTooLarge < rs.length; i++) await new Promise((r) => setTimeout(r, 2));
+    await settle();
+    await p.stop();
+    expect(p.stats().eventsTooLarge).toBe(10);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.dlq')).toHaveLength(10);
+    const warned = lines.filter((l) => l.level === 'warn' && /too large|maxRecordBytes/.test(l.msg));
+    // three with their event, then one count line for the next (the others held back within 30 s)
+    expect(warned.length).toBeLessThanOrEqual(4);
+    expect(warned.slice(0, 3).every((l) => l.msg.startsWith('event too large to publish') && typeof l.obj.eventId === 'string')).toBe(true);
+    expect(warned[3]!.msg).toMatch(/^1 more event\(s\) over sinks\.kafka\.maxRecordBytes \(4096\) since the last line \(4 in all\)/);
+    expect(lines.filter((l) => l.level === 'debug' && l.msg.startsWith('event too large to publish'))).toHaveLength(7);
+  });
+
   it.each(['exactly-once', 'at-least-once'] as const)('keeps ingestion paused while credited episodes cannot be published (sends failing), and resumes once they are (%s)', async (delivery) => {
     const fake = new FakeKafka();
     const rs = await runs(3);
