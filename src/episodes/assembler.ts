@@ -202,7 +202,7 @@ export class EpisodeAssembler {
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
-    this.pending = new PendingByKey<Evaluation>({ max: this.options.maxPendingEvaluations, ttlMs: this.options.pendingEvaluationTtlMs });
+    this.pending = new PendingByKey<Evaluation>({ max: this.options.maxPendingEvaluations, ttlMs: this.options.pendingEvaluationTtlMs, keepDropped: true });
     // Content comes before its spans by design (prompt events are logged when an LLM call starts,
     // its span arrives when it ends): it waits as long as an episode may last, from its trace's
     // latest event, bounded in count and bytes.
@@ -920,6 +920,23 @@ export class EpisodeAssembler {
    */
   holdsTrace(traceId: string): boolean {
     return this.open.has(traceId) || (this.byConversation && this.traceIndex.has(traceId)) || this.pendingContent.has(traceId) || this.readyTraces.has(traceId);
+  }
+
+  /**
+   * Evaluations read from a source position (Kafka) that expired waiting for their spans or were
+   * dropped over `maxPendingEvaluations` since the last call: the key each waited under and where
+   * it was read — only keys nothing here waits under or holds any more. The Kafka runtime stops
+   * naming them in its replay metadata: a replay read such an evaluation again, waited out its TTL
+   * again and counted it expired again (`expiredEvaluations`, at every rebalance while the
+   * partition's committed offset stayed below it).
+   */
+  takeDroppedEvaluations(): { key: string; topic: string; partition: number }[] {
+    const out: { key: string; topic: string; partition: number }[] = [];
+    for (const { key, position } of this.pending.takeDropped()) {
+      if (this.pending.has(key) || this.holdsTrace(key)) continue;
+      out.push({ key, topic: position.topic, partition: position.partition });
+    }
+    return out;
   }
 
   /**

@@ -31,7 +31,16 @@ export interface PendingByKeyOptions<T> {
   /** With `maxBytes`: estimated bytes of an item; the oldest key goes first beyond the total. */
   readonly bytesOf?: (item: T) => number;
   readonly maxBytes?: number;
+  /**
+   * Remember the key and source position of each item dropped by age or count (`takeDropped`):
+   * the Kafka runtime stops naming such a key in its replay metadata, so a replay does not read
+   * the dropped item again (and count it dropped again). Items without a position are not kept.
+   */
+  readonly keepDropped?: boolean;
 }
+
+/** Most dropped items remembered between two `takeDropped` calls (the rest are not). */
+const MAX_KEPT_DROPPED = 100_000;
 
 export class PendingByKey<T> {
   /** key → items waiting under it (arrival order); Map order = first arrival per key (latest with `refreshOnAdd`). */
@@ -50,6 +59,8 @@ export class PendingByKey<T> {
   private readonly refreshOnAdd: boolean;
   private readonly bytesOf: ((item: T) => number) | undefined;
   private readonly maxBytes: number;
+  private readonly keepDropped: boolean;
+  private dropped: { key: string; position: SourcePosition }[] = [];
 
   constructor(options: PendingByKeyOptions<T>) {
     this.max = options.max;
@@ -57,6 +68,19 @@ export class PendingByKey<T> {
     this.refreshOnAdd = options.refreshOnAdd ?? false;
     this.bytesOf = options.bytesOf;
     this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    this.keepDropped = options.keepDropped ?? false;
+  }
+
+  /** The keys and positions of the items dropped by age or count since the last call (`keepDropped`). */
+  takeDropped(): { key: string; position: SourcePosition }[] {
+    const out = this.dropped;
+    this.dropped = [];
+    return out;
+  }
+
+  private noteDropped(key: string, list: readonly PendingItem<T>[]): void {
+    if (!this.keepDropped) return;
+    for (const p of list) if (p.position !== undefined && this.dropped.length < MAX_KEPT_DROPPED) this.dropped.push({ key, position: p.position });
   }
 
   get size(): number {
@@ -125,6 +149,7 @@ export class PendingByKey<T> {
     if (first.done) return 0;
     const list = this.byKey.get(first.value)!;
     this.remove(first.value, list);
+    this.noteDropped(first.value, list);
     return list.length;
   }
 
@@ -149,6 +174,7 @@ export class PendingByKey<T> {
       const since = this.refreshOnAdd ? list[list.length - 1]!.arrivedAtMs : list[0]!.arrivedAtMs;
       if (nowMs - since < this.ttlMs) break;
       this.remove(key, list);
+      this.noteDropped(key, list);
       dropped += list.length;
     }
     return dropped;

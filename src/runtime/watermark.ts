@@ -199,6 +199,21 @@ export class HeldTraces {
     }
   }
 
+  /** `release`, on one partition only: ids no longer held for what was read there (an evaluation that expired waiting for its spans). */
+  releaseOn(partitionKey: string, traceIds: readonly string[]): void {
+    const m = this.byPartition.get(partitionKey);
+    if (!m) return;
+    for (const t of traceIds) {
+      const seen = m.get(t);
+      if (seen === undefined) continue;
+      m.delete(t);
+      let r = this.released.get(partitionKey);
+      if (!r) this.released.set(partitionKey, (r = new Map()));
+      const last = r.get(t);
+      if (last === undefined || compareOffsets(seen.last, last) > 0) r.set(t, seen.last);
+    }
+  }
+
   /** Forgets ids first seen below `commitOffset` on the partition, and released ids last seen below it. */
   prune(partitionKey: string, commitOffset: string): void {
     if (this.prunedAt.get(partitionKey) === commitOffset) return;

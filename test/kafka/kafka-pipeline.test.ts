@@ -10,6 +10,7 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, isFence, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
+import { ReplacedAssemblerObservations } from '../../src/telemetry/self-metrics.js';
 import { decodeLogs } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { KafkaClient, OffsetCommit } from '../../src/kafka/client.js';
@@ -951,6 +952,41 @@ describe('KafkaPipeline failures never stall', () => {
     expect(rest.length).toBe(p.stats().eventsOut - 1);
     expect(rest.every((r) => !(r.value as string).includes(big))).toBe(true);
     expect(fake.committed.get('spans/0')!.offset).toBe('1');
+  });
+
+  it('an evaluation that expired waiting for its spans is not read again by a replay while another run holds the committed offset: counted expired once, not at every rebalance', async () => {
+    const fake = new FakeKafka();
+    const [b, a] = await runs(2);
+    // run b stays open (its verdict joins it without closing it) and holds logs/0 at offset 0;
+    // a's verdict (offset 1) names a trace whose spans never come and expires after 100 ms
+    const make = () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: false, pendingEvaluationTtlMs: 100 });
+    const observed = new ReplacedAssemblerObservations(make());
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+      { client: fake, createAssembler: () => observed.replace(make()), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    const tps = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    // what kafkajs reads from the committed offsets (0 on both: b is open) after each join
+    const readFromCommitted = async () => {
+      expect(fake.committed.get('logs/0')?.offset ?? '0').toBe('0');
+      await fake.deliver('spans', 0, [{ offset: 0, value: b!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [{ offset: 0, value: b!.logs[0]!.value }, { offset: 1, value: a!.logs[0]!.value }]);
+    };
+    fake.assign(tps);
+    await readFromCommitted();
+    for (let i = 0; i < 1_000 && observed.read().evaluationsExpired !== 1; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(observed.read().evaluationsExpired).toBe(1);
+    await new Promise((r) => setTimeout(r, 150)); // a commit after the expiry
+    for (let round = 0; round < 2; round++) {
+      fake.assign(tps); // a rebalance: the same partitions again, read from their committed offsets
+      await readFromCommitted();
+      await new Promise((r) => setTimeout(r, 300)); // past the TTL
+    }
+    await p.stop();
+    expect(observed.read().episodesOpen).toBe(1); // b rebuilt each time
+    expect(observed.read().evaluationsExpired).toBe(1); // 3 without the fix: once more per rebalance
+    expect(p.stats().evaluationsSkippedOnReplay).toBe(2);
   });
 
   it('events over sink.maxRecordBytes in every episode are logged at warn three times, then as a count (not one line per event); each is counted', async () => {
