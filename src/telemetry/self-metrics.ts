@@ -144,7 +144,7 @@ export class SelfTelemetry {
     this.spansReceived = m.createCounter(n('spans_received'), { description: 'Spans decoded from sources' });
     this.logRecordsReceived = m.createCounter(n('log_records_received'), { description: 'Log records decoded from sources' });
     this.evaluationsReceived = m.createCounter(n('evaluations_received'), { description: 'Evaluations received: from gen_ai.evaluation.result log records and from evaluation records (POST /v1/evaluations)' });
-    this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal' });
+    this.decodeErrors = m.createCounter(n('decode_errors'), { description: 'Undecodable requests or records, by signal (evaluations: each evaluation record POST /v1/evaluations refused)' });
     this.requestsRejected = m.createCounter(n('receiver_requests_rejected'), { description: 'OTLP exports refused or answered with an error, by the OTLP/HTTP status code (a gRPC status counts as its HTTP equivalent) and signal; transport=grpc on the OTLP/gRPC receiver\'s (OTLP/HTTP\'s have no transport label)' });
     this.episodesClosed = m.createCounter(n('episodes_closed'), { description: 'Episodes closed, by close reason' });
     this.episodesCredited = m.createCounter(n('episodes_credited'), {

@@ -14,6 +14,7 @@ import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
+import { SelfTelemetry } from '../../src/telemetry/self-metrics.js';
 
 describe('POST /v1/evaluations', () => {
   const credited: { episode: Episode; events: CreditEvent[] }[] = [];
@@ -119,4 +120,33 @@ describe('POST /v1/evaluations', () => {
     expect(((await r.json()) as { error: string }).error).toMatch(/more than 10000 records in one payload: send at most 10000 per request or Kafka record/);
   });
 
+});
+
+describe('POST /v1/evaluations on /metrics', () => {
+  // a judge posting records without ids beside valid ones got 200 {accepted, rejected}: the
+  // refused records were counted nowhere (the Kafka source counts each one it dead-letters)
+  it('counts every refused record in decode_errors_total{signal="evaluations"}, in a partly valid request and in one refused whole', async () => {
+    const telemetry = new SelfTelemetry();
+    const pipeline = new LocalPipeline(
+      { creditQueueMax: 16, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 },
+      { assembler: new EpisodeAssembler({ graceMs: 60_000 }), processEpisode: async () => [], evaluationsFromLogs, sinks: [], telemetry },
+    );
+    const receiver = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, telemetry }, pipeline);
+    pipeline.start();
+    await receiver.start();
+    try {
+      const post = (records: unknown[]) => fetch(`${receiver.address().url}/v1/evaluations`, { method: 'POST', body: JSON.stringify(records), headers: { 'content-type': 'application/json' } });
+      const trace = 'cd'.repeat(16);
+      // one valid, two without any id (a judge outside any span context)
+      expect((await post([{ trace_id: trace, name: 'judge', score: 1 }, { name: 'judge', score: 0 }, { name: 'judge', score: 1 }])).status).toBe(200);
+      expect((await post([{ name: 'judge', score: 1 }])).status).toBe(400);
+      const text = await telemetry.metricsText();
+      expect(text).toMatch(/^agent_credit_decode_errors_total\{signal="evaluations",otel_scope_name="agent-credit"\} 3$/m);
+      expect(text).toMatch(/^agent_credit_evaluations_received_total\{otel_scope_name="agent-credit"\} 1$/m);
+    } finally {
+      await receiver.close();
+      await pipeline.stop();
+      await telemetry.shutdown();
+    }
+  });
 });

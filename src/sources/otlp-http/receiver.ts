@@ -295,6 +295,9 @@ export class OtlpHttpReceiver {
     }
     const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
     if (tooMany) return this.failJson(res, 413, errors[0]!.message);
+    // each invalid record, as the Kafka source counts each one it dead-letters: refused beside
+    // valid ones (200 {accepted, rejected}) they were on /metrics nowhere, and a 400 counted the request only
+    if (errors.length > 0) this.options.telemetry?.decodeErrors.add(errors.length, { signal: 'evaluations' });
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     if (evaluations.length === 0) {
       return this.failJson(res, 400, 'no valid evaluation record: each needs trace_id, conversation_id or response_id, name, and score or label (schemas/evaluation-record.schema.json)', { rejected: errors.length, errors: listed });
