@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { problemLogger } from '../../src/runtime/local-job.js';
 
 describe('problemLogger (receiver rejections in the log)', () => {
@@ -14,5 +14,35 @@ describe('problemLogger (receiver rejections in the log)', () => {
     t += 1_000;
     log({ status: 404, message: 'again' });
     expect(lines.at(-1)!.obj).toMatchObject({ status: 404, notLoggedSince: 2_999 });
+  });
+
+  it('logs the ones held back as a count a second later even when no more come (a burst that ended within the second)', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: { obj: Record<string, unknown>; msg: string }[] = [];
+      let t = 0;
+      const log = problemLogger({ warn: (obj, msg) => void lines.push({ obj: obj as Record<string, unknown>, msg }) }, 1_000, () => t);
+      for (let i = 0; i < 500; i++) log({ status: 401, signal: 'traces', message: `no bearer token ${i}` }); // an exporter without its token, then stopped
+      expect(lines).toHaveLength(1);
+      t += 1_000;
+      vi.advanceTimersByTime(1_000);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]!.obj).toMatchObject({ status: 401, signal: 'traces', notLoggedSince: 499 });
+      expect(lines[1]!.msg).toBe('request rejected: 499 more not logged since the last line; the last one: no bearer token 499');
+      // nothing held back: no further line
+      t += 5_000;
+      vi.advanceTimersByTime(5_000);
+      expect(lines).toHaveLength(2);
+      // a held-back one taken by the next line is not logged twice
+      log({ status: 401, message: 'a' });
+      log({ status: 401, message: 'b' });
+      t += 1_000;
+      log({ status: 401, message: 'c' });
+      expect(lines.at(-1)!.obj).toMatchObject({ notLoggedSince: 1 });
+      vi.advanceTimersByTime(1_000);
+      expect(lines).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
