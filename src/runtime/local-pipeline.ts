@@ -275,6 +275,7 @@ export class LocalPipeline implements OtlpHandler {
       this.reportOtherNames(stats.lateEvaluationsOtherName);
       this.reportUnjoinable ??= unjoinableEvaluationsReporter(this.deps.logger);
       this.reportUnjoinable(stats.unjoinableEvaluations);
+      this.noteRejectedEvaluations(0); // held-back counts go out even when no more come
     } catch (err) {
       this.deps.logger?.error({ err }, 'assembler tick failed');
     }
