@@ -90,19 +90,23 @@ export function valueFunctionFailureReporter(
   game: string,
   everyMs = 30_000,
   now: () => number = Date.now,
-): (health: ValueFunctionHealth | undefined) => void {
+): (health: ValueFunctionHealth | undefined) => boolean {
   const due = throttledCount(everyMs, now);
   let seenFailures = 0;
   let seenCalls = 0;
   let callsAtLine = 0;
+  let failuresAtLine = 0;
   let lines = 0;
+  // true while failures wait to be logged (held back within everyMs of the last line): the caller
+  // asks again later (reportingAfterEach), or they were logged only if another episode followed
   return (health) => {
-    if (health === undefined) return;
-    if (health.failures < seenFailures || health.calls < seenCalls) seenFailures = seenCalls = callsAtLine = 0;
+    if (health === undefined) return false;
+    if (health.failures < seenFailures || health.calls < seenCalls) seenFailures = seenCalls = callsAtLine = failuresAtLine = 0;
     const failures = due(health.failures - seenFailures);
     seenFailures = health.failures;
     seenCalls = health.calls;
-    if (failures === undefined) return;
+    if (failures === undefined) return health.failures > failuresAtLine;
+    failuresAtLine = health.failures;
     const calls = health.calls - callsAtLine;
     callsAtLine = health.calls;
     const since = lines++ === 0 ? 'the start' : 'the last such line';
@@ -111,5 +115,6 @@ export function valueFunctionFailureReporter(
       `value function failing (credit.game: ${game}): ${failures} of ${calls} evaluation(s) failed since ${since}${health.lastError !== undefined ? `; last error: ${health.lastError}` : ''}; ` +
         `the credit of the episodes it failed for falls back to an equal split (or the samples so far) marked partial (estimator …/equal-split-fallback, status partial; metric value_function_failures_total)`,
     );
+    return false;
   };
 }

@@ -232,7 +232,20 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
 /**
  * Wraps each credit computation so that `report` (a pluggable value function's failure reporter)
  * reads the value function's health once it settles; without a reporter, the computation as is.
+ * Failures the reporter holds back (its line is at most once per 30 s) are read again once the 30 s
+ * are up, even when no episode follows: they went out only with a later episode's, so the failures
+ * of a fleet's last episodes before a pause were never in the log.
  */
-function reportingAfterEach(report: ((health: ValueFunctionHealth) => void) | undefined, health: () => ValueFunctionHealth): <T>(p: Promise<T>) => Promise<T> {
-  return (p) => (report ? p.finally(() => report(health())) : p);
+function reportingAfterEach(report: ((health: ValueFunctionHealth) => boolean) | undefined, health: () => ValueFunctionHealth, everyMs = 30_000): <T>(p: Promise<T>) => Promise<T> {
+  if (!report) return (p) => p;
+  let timer: NodeJS.Timeout | undefined;
+  const check = (): void => {
+    if (!report(health()) || timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      check();
+    }, everyMs);
+    timer.unref?.();
+  };
+  return (p) => p.finally(check);
 }

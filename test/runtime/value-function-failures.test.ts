@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { AppConfig } from '../../src/config/schema.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
@@ -125,6 +125,33 @@ describe('a value function that fails on every call', () => {
       expect(warns[0]!.msg).not.toContain('SECRET');
     }, 60_000);
   }
+
+  // the warning is at most once per 30 s; the failures held back went out only with a later
+  // episode's, so those of the last episodes before a pause never reached the log
+  it('logs the failures held back once the 30 s are up, even when no episode follows (module that throws, in this thread)', async () => {
+    const eps = await episodes(4);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const lines: Line[] = [];
+      const stages = await buildLocalStages(config({ credit: { game: 'module', module: { path: THROWS } } }), undefined, undefined, logger(lines));
+      open.push(stages);
+      for (const e of eps) await stages.processEpisode(e);
+      await Promise.resolve();
+      const warns = () => lines.filter((l) => l.msg.startsWith('value function failing'));
+      expect(warns()).toHaveLength(1);
+      const total = stages.gameStats!().valueFunctionFailures!;
+      const first = warns()[0]!.obj.failures as number;
+      expect(first).toBeLessThan(total);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(warns()).toHaveLength(2);
+      expect(warns()[1]!.obj).toMatchObject({ failures: total - first, failuresTotal: total });
+      expect(warns()[1]!.msg).toMatch(/failed since the last such line/);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(warns()).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 60_000);
 
   it('counts judge timeouts', async () => {
     const slow = createServer((req, res) => {
