@@ -212,6 +212,7 @@ export class EpisodeAssembler {
       bytesOf: estimateSpanBytes,
       ttlMs: this.options.maxDurationMs,
       refreshOnAdd: true,
+      keepDropped: true,
     });
   }
 
@@ -923,16 +924,16 @@ export class EpisodeAssembler {
   }
 
   /**
-   * Evaluations read from a source position (Kafka) that expired waiting for their spans or were
-   * dropped over `maxPendingEvaluations` since the last call: the key each waited under and where
-   * it was read — only keys nothing here waits under or holds any more. The Kafka runtime stops
-   * naming them in its replay metadata: a replay read such an evaluation again, waited out its TTL
-   * again and counted it expired again (`expiredEvaluations`, at every rebalance while the
-   * partition's committed offset stayed below it).
+   * Evaluations and content events read from a source position (Kafka) that expired waiting for
+   * their spans or were dropped over their count (or bytes) limit since the last call: the key each
+   * waited under and where it was read — only keys nothing here waits under or holds any more. The
+   * Kafka runtime stops naming them in its replay metadata: a replay read such an item again,
+   * waited out its TTL again and counted it expired again (`expiredEvaluations`,
+   * `expiredContentEvents`, at every rebalance while the partition's committed offset stayed below it).
    */
-  takeDroppedEvaluations(): { key: string; topic: string; partition: number }[] {
+  takeDroppedWaiting(): { key: string; topic: string; partition: number }[] {
     const out: { key: string; topic: string; partition: number }[] = [];
-    for (const { key, position } of this.pending.takeDropped()) {
+    for (const { key, position } of [...this.pending.takeDropped(), ...this.pendingContent.takeDropped()]) {
       if (this.pending.has(key) || this.holdsTrace(key)) continue;
       out.push({ key, topic: position.topic, partition: position.partition });
     }

@@ -134,12 +134,12 @@ export interface EpisodeAssemblerPort {
    */
   holdsTrace?(traceId: string): boolean;
   /**
-   * Evaluations that expired waiting for their spans (or were dropped over the count limit) since
-   * the last call, with the key they waited under and the partition they were read from (src/episodes
-   * EpisodeAssembler): their keys leave the replay metadata, so a replay does not read them again.
-   * Optional: without it they are named until the committed offset passes them.
+   * Evaluations and content events that expired waiting for their spans (or were dropped over
+   * their limits) since the last call, with the key they waited under and the partition they were
+   * read from (src/episodes EpisodeAssembler): their keys leave the replay metadata, so a replay
+   * does not read them again. Optional: without it they are named until the committed offset passes them.
    */
-  takeDroppedEvaluations?(): { key: string; topic: string; partition: number }[];
+  takeDroppedWaiting?(): { key: string; topic: string; partition: number }[];
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
   stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number };
   readonly options?: { readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation' };
@@ -1190,10 +1190,10 @@ export class KafkaPipeline {
     try {
       this.enqueue(this.assembler.tick());
       this.alignInputs();
-      // an expired evaluation feeds nothing to rebuild: named in the replay metadata, a replay read
-      // it again, waited out its TTL again and counted it expired again (at every rebalance while
-      // the committed offset stayed below it, e.g. held by another run still open)
-      const dropped = this.assembler.takeDroppedEvaluations?.() ?? [];
+      // an expired evaluation (or content event) feeds nothing to rebuild: named in the replay
+      // metadata, a replay read it again, waited out its TTL again and counted it expired again (at
+      // every rebalance while the committed offset stayed below it, e.g. held by another run still open)
+      const dropped = this.assembler.takeDroppedWaiting?.() ?? [];
       for (const d of dropped) {
         const key = tpKey(d.topic, d.partition);
         const before = this.held.size(key);

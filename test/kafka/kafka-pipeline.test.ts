@@ -989,6 +989,47 @@ describe('KafkaPipeline failures never stall', () => {
     expect(p.stats().evaluationsSkippedOnReplay).toBe(2);
   });
 
+  it('content events dropped while waiting for their spans (over maxPendingContentEvents) are not read again by a replay: counted once, not at every rebalance', async () => {
+    const fake = new FakeKafka();
+    const [b] = await runs(1);
+    /** One gen_ai.user.message content event of a trace whose spans never come, as the collector's kafka exporter writes it. */
+    const content = (traceId: string) =>
+      JSON.stringify({
+        resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '1700000000000000000', eventName: 'gen_ai.user.message', traceId, spanId: '12'.repeat(8), flags: 1, body: { kvlistValue: { values: [{ key: 'content', value: { stringValue: `hello ${traceId}` } }] } } }] }] }],
+      });
+    // b stays open and holds logs/0 at offset 0; content of trace A (offset 1) is dropped when C's (offset 2) arrives
+    const make = () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: false, maxPendingContentEvents: 1 });
+    const observed = new ReplacedAssemblerObservations(make());
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+      { client: fake, createAssembler: () => observed.replace(make()), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    const tps = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const readFromCommitted = async () => {
+      expect(fake.committed.get('logs/0')?.offset ?? '0').toBe('0');
+      await fake.deliver('spans', 0, [{ offset: 0, value: b!.spans[0]!.value }]);
+      await fake.deliver('logs', 0, [
+        { offset: 0, value: b!.logs[0]!.value },
+        { offset: 1, value: content('aa'.repeat(16)) },
+        { offset: 2, value: content('cc'.repeat(16)) },
+      ]);
+    };
+    fake.assign(tps);
+    await readFromCommitted();
+    expect(observed.read().contentEventsExpired).toBe(1);
+    await new Promise((r) => setTimeout(r, 150)); // a tick and a commit after the drop
+    for (let round = 0; round < 2; round++) {
+      fake.assign(tps);
+      await readFromCommitted();
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await p.stop();
+    expect(observed.read().episodesOpen).toBe(1);
+    expect(observed.read().contentEventsPending).toBe(1); // C's, read again each time
+    expect(observed.read().contentEventsExpired).toBe(1); // 3 without the fix: once more per rebalance
+  });
+
   it('events over sink.maxRecordBytes in every episode are logged at warn three times, then as a count (not one line per event); each is counted', async () => {
     const fake = new FakeKafka();
     const rs = await runs(10);
