@@ -35,7 +35,7 @@ import type { BatchControl, CommittedOffset, ConsumedRecord, ConsumerState, Kafk
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
-import { deadLetterRecord, failedEpisodeRecord, publishableFactsRecord } from '../sinks/kafka/event-records.js';
+import { DLQ_HEADERS, deadLetterRecord, failedEpisodeRecord, publishableFactsRecord } from '../sinks/kafka/event-records.js';
 import { creditedFromEvents, type CreditedEvents } from '../events/credited-events.js';
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS, publishFailureHint, transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
@@ -358,6 +358,15 @@ export class KafkaPipeline {
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
   private readonly deadLetterDue: (n: number) => number | undefined;
+  /**
+   * Input records (`topic/partition/offset`) whose dead letter was counted and logged but is not
+   * published yet. Read again before it is — a group join while publishing failed drops the dead
+   * letters waiting and the records are read again from the committed offset — such a record is
+   * dead-lettered again without being counted and logged again (decodeErrors counted each one
+   * once per read: 2N for N records after one such join). Entries go when the dead letter is
+   * published, and with partitions no longer assigned.
+   */
+  private readonly deadLettersUnpublished = new Set<string>();
   /** Events over sink.maxRecordBytes logged one by one so far (reportTooLarge), and the last one held back. */
   private tooLargeLines = 0;
   private lastTooLarge: { episodeId: string; eventId: string; eventType: string; bytes: number } | undefined;
@@ -684,6 +693,9 @@ export class KafkaPipeline {
     // kafkajs resumes every assigned partition from its committed offset after a join, so all
     // state built from the previous assignment is rebuilt by replay: drop its open episodes
     // (dropPartition), then start from a fresh assembler (see KafkaPipelineDeps.createAssembler).
+    // dead letters counted and not published stay known for the partitions read again here
+    const assigned = new Set(assignment.map((tp) => `${tp.topic}/${tp.partition}`));
+    for (const k of this.deadLettersUnpublished) if (!assigned.has(k.slice(0, k.lastIndexOf('/')))) this.deadLettersUnpublished.delete(k);
     for (const st of this.partitions.values()) {
       const dropped = this.assembler.dropPartition(st.topic, st.partition);
       this.counters.episodesDropped += dropped;
@@ -986,9 +998,12 @@ export class KafkaPipeline {
       if (!decoded.ok) {
         if (deadLettered) this.log.debug({ ...position, reason: decoded.reason }, 'undecodable record replayed: its dead letter was published before');
         else {
-          this.counters.decodeErrors++;
           st.looseRecords.push(deadLetterRecord(record, decoded.reason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
-          this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
+          if (this.countedBefore(record)) this.log.debug({ ...position, reason: decoded.reason }, 'undecodable record read again before its dead letter was published: counted before');
+          else {
+            this.counters.decodeErrors++;
+            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
+          }
         }
       } else if (decoded.signal === 'traces') {
         this.warnUnkeyed(record, decoded.spans);
@@ -1008,9 +1023,12 @@ export class KafkaPipeline {
         this.addEvaluations(st, record.offset, position, decoded.evaluations);
         if (decoded.partialReason !== undefined && !deadLettered) {
           // the valid entries are used; the record (with its invalid ones) is not lost
-          this.counters.decodeErrors++;
           st.looseRecords.push(deadLetterRecord(record, decoded.partialReason, this.config.sink.topics.dlq, this.config.sink.maxRecordBytes));
-          this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.partialReason, 'evaluation record partly invalid: sent to DLQ');
+          if (this.countedBefore(record)) this.log.debug({ ...position, reason: decoded.partialReason }, 'partly invalid evaluation record read again before its dead letter was published: counted before');
+          else {
+            this.counters.decodeErrors++;
+            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.partialReason, 'evaluation record partly invalid: sent to DLQ');
+          }
         }
       }
       st.processedNext = nextOffset(record.offset);
@@ -1036,6 +1054,24 @@ export class KafkaPipeline {
     // (a transaction in exactly-once mode) in front of the next episode's events — the record
     // with a trace's spans usually arrives just before the one with its evaluation.
     if (st.looseRecords.length > 0) this.scheduleCommit();
+  }
+
+  /** Whether the record's dead letter was counted and is not published yet (deadLettersUnpublished); notes it as counted now otherwise. */
+  private countedBefore(record: ConsumedRecord): boolean {
+    const k = `${record.topic}/${record.partition}/${record.offset}`;
+    if (this.deadLettersUnpublished.has(k)) return true;
+    this.deadLettersUnpublished.add(k);
+    return false;
+  }
+
+  /** Dead letters published: their records are no longer counted-and-waiting (deadLettersUnpublished). */
+  private deadLettersPublished(loose: readonly OutgoingRecord[]): void {
+    if (this.deadLettersUnpublished.size === 0) return;
+    const text = (v: string | Uint8Array | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : new TextDecoder().decode(v));
+    for (const r of loose) {
+      const h = r.headers ?? {};
+      this.deadLettersUnpublished.delete(`${text(h[DLQ_HEADERS.sourceTopic])}/${text(h[DLQ_HEADERS.sourcePartition])}/${text(h[DLQ_HEADERS.sourceOffset])}`);
+    }
   }
 
   /**
@@ -1696,6 +1732,7 @@ export class KafkaPipeline {
     this.counters.transactions++;
     this.counters.recordsPublished += records.length;
     this.counters.dlqOut += loose.length;
+    this.deadLettersPublished(loose);
   }
 
   /**
@@ -1889,6 +1926,7 @@ export class KafkaPipeline {
     }
     this.counters.recordsPublished += records.length;
     this.counters.dlqOut += loose.length;
+    this.deadLettersPublished(loose);
     if (records.length > 0) this.lastProgressMs = (this.deps.now ?? Date.now)();
     for (const w of batch) this.work.delete(w);
     this.maybeResume();

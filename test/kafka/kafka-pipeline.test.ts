@@ -1030,6 +1030,46 @@ describe('KafkaPipeline failures never stall', () => {
     expect(observed.read().contentEventsExpired).toBe(1); // 3 without the fix: once more per rebalance
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('undecodable records read again after a join while their dead letters could not be published are counted once (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    let failing = true;
+    const refuse = () => new Error('Broker: Request timed out');
+    const client: KafkaClient = {
+      createProducer: () => {
+        const pr = fake.createProducer();
+        return { ...pr, send: async (r) => (failing ? Promise.reject(refuse()) : pr.send(r)) };
+      },
+      createTransactionalProducer: (o) => {
+        const pr = fake.createTransactionalProducer(o);
+        return {
+          ...pr,
+          transaction: async () => {
+            const tx = await pr.transaction();
+            return { ...tx, send: async (r) => (failing ? Promise.reject(refuse()) : tx.send(r)) };
+          },
+        };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const p = pipeline(client, delivery, events, { commitIntervalMs: 20 });
+    await p.start();
+    const tps = [{ topic: 'spans', partition: 0 }];
+    const poison = [0, 1, 2].map((offset) => ({ offset, value: 'not OTLP' }));
+    fake.assign(tps);
+    await fake.deliver('spans', 0, poison);
+    for (let i = 0; i < 1_000 && p.stats().commitFailures < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    // a join while publishing fails (a broker outage rebalances the group too): read again from the committed offset
+    fake.assign(tps);
+    await fake.deliver('spans', 0, poison);
+    failing = false;
+    for (let i = 0; i < 1_000 && p.stats().dlqOut < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    await p.stop();
+    expect(p.stats().dlqOut).toBe(3);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.dlq')).toHaveLength(3);
+    expect(p.stats().decodeErrors).toBe(3); // 6 without the fix
+  });
+
   it('events over sink.maxRecordBytes in every episode are logged at warn three times, then as a count (not one line per event); each is counted', async () => {
     const fake = new FakeKafka();
     const rs = await runs(10);
