@@ -70,6 +70,29 @@ function pipeline(fake: KafkaClient, delivery: 'exactly-once' | 'at-least-once',
 const events = async (_episode: Episode) => [] as never[];
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
+/** The in-memory client whose sends (plain and in transactions) fail with a broker timeout while `failing()` says so. */
+function failingSends(fake: FakeKafka, failing: () => boolean): KafkaClient {
+  const refuse = () => new Error('Broker: Request timed out');
+  return {
+    createProducer: () => {
+      const pr = fake.createProducer();
+      return { ...pr, send: async (r) => (failing() ? Promise.reject(refuse()) : pr.send(r)) };
+    },
+    createTransactionalProducer: (o) => {
+      const pr = fake.createTransactionalProducer(o);
+      return {
+        ...pr,
+        transaction: async () => {
+          const tx = await pr.transaction();
+          return { ...tx, send: async (r) => (failing() ? Promise.reject(refuse()) : tx.send(r)) };
+        },
+      };
+    },
+    createConsumer: (o) => fake.createConsumer(o),
+    admin: () => fake.admin(),
+  };
+}
+
 describe('KafkaPipeline partitions without a committed offset', () => {
   it('an empty partition (never a record, so never committed) is not taken for one added to the topic at each rebalance; a non-empty one is, and starts at its beginning', async () => {
     const fake = new FakeKafka();
@@ -1033,25 +1056,7 @@ describe('KafkaPipeline failures never stall', () => {
   it.each(['exactly-once', 'at-least-once'] as const)('undecodable records read again after a join while their dead letters could not be published are counted once (%s)', async (delivery) => {
     const fake = new FakeKafka();
     let failing = true;
-    const refuse = () => new Error('Broker: Request timed out');
-    const client: KafkaClient = {
-      createProducer: () => {
-        const pr = fake.createProducer();
-        return { ...pr, send: async (r) => (failing ? Promise.reject(refuse()) : pr.send(r)) };
-      },
-      createTransactionalProducer: (o) => {
-        const pr = fake.createTransactionalProducer(o);
-        return {
-          ...pr,
-          transaction: async () => {
-            const tx = await pr.transaction();
-            return { ...tx, send: async (r) => (failing ? Promise.reject(refuse()) : tx.send(r)) };
-          },
-        };
-      },
-      createConsumer: (o) => fake.createConsumer(o),
-      admin: () => fake.admin(),
-    };
+    const client = failingSends(fake, () => failing);
     const p = pipeline(client, delivery, events, { commitIntervalMs: 20 });
     await p.start();
     const tps = [{ topic: 'spans', partition: 0 }];
@@ -1111,25 +1116,7 @@ describe('KafkaPipeline failures never stall', () => {
     const fake = new FakeKafka();
     const rs = await runs(3);
     let failing = true;
-    const refuse = () => new Error('Broker: Request timed out');
-    const client: KafkaClient = {
-      createProducer: (o) => {
-        const pr = fake.createProducer();
-        return { ...pr, send: async (r) => (failing ? Promise.reject(refuse()) : pr.send(r)) };
-      },
-      createTransactionalProducer: (o) => {
-        const pr = fake.createTransactionalProducer(o);
-        return {
-          ...pr,
-          transaction: async () => {
-            const tx = await pr.transaction();
-            return { ...tx, send: async (r) => (failing ? Promise.reject(refuse()) : tx.send(r)) };
-          },
-        };
-      },
-      createConsumer: (o) => fake.createConsumer(o),
-      admin: () => fake.admin(),
-    };
+    const client = failingSends(fake, () => failing);
     const p = pipeline(client, delivery, events, { creditQueueMax: 2, commitIntervalMs: 20 });
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
