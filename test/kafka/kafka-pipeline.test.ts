@@ -70,6 +70,17 @@ function pipeline(fake: KafkaClient, delivery: 'exactly-once' | 'at-least-once',
 const events = async (_episode: Episode) => [] as never[];
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
+/** An exactly-once pipeline on spans/0 and logs/0 whose assemblers (`make`, one per join) are observed across replacements. */
+async function startObserved(fake: FakeKafka, make: () => EpisodeAssembler) {
+  const observed = new ReplacedAssemblerObservations(make());
+  const p = new KafkaPipeline(
+    { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+    { client: fake, createAssembler: () => observed.replace(make()), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+  );
+  await p.start();
+  return { p, observed, tps: [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }] };
+}
+
 /** The in-memory client whose sends (plain and in transactions) fail with a broker timeout while `failing()` says so. */
 function failingSends(fake: FakeKafka, failing: () => boolean): KafkaClient {
   const refuse = () => new Error('Broker: Request timed out');
@@ -983,13 +994,7 @@ describe('KafkaPipeline failures never stall', () => {
     // run b stays open (its verdict joins it without closing it) and holds logs/0 at offset 0;
     // a's verdict (offset 1) names a trace whose spans never come and expires after 100 ms
     const make = () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: false, pendingEvaluationTtlMs: 100 });
-    const observed = new ReplacedAssemblerObservations(make());
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
-      { client: fake, createAssembler: () => observed.replace(make()), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
-    await p.start();
-    const tps = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const { p, observed, tps } = await startObserved(fake, make);
     // what kafkajs reads from the committed offsets (0 on both: b is open) after each join
     const readFromCommitted = async () => {
       expect(fake.committed.get('logs/0')?.offset ?? '0').toBe('0');
@@ -1022,13 +1027,7 @@ describe('KafkaPipeline failures never stall', () => {
       });
     // b stays open and holds logs/0 at offset 0; content of trace A (offset 1) is dropped when C's (offset 2) arrives
     const make = () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: false, maxPendingContentEvents: 1 });
-    const observed = new ReplacedAssemblerObservations(make());
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
-      { client: fake, createAssembler: () => observed.replace(make()), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
-    await p.start();
-    const tps = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const { p, observed, tps } = await startObserved(fake, make);
     const readFromCommitted = async () => {
       expect(fake.committed.get('logs/0')?.offset ?? '0').toBe('0');
       await fake.deliver('spans', 0, [{ offset: 0, value: b!.spans[0]!.value }]);
