@@ -186,17 +186,7 @@ export class HeldTraces {
   }
 
   release(traceIds: readonly string[]): void {
-    for (const [key, m] of this.byPartition) {
-      for (const t of traceIds) {
-        const seen = m.get(t);
-        if (seen === undefined) continue;
-        m.delete(t);
-        let r = this.released.get(key);
-        if (!r) this.released.set(key, (r = new Map()));
-        const last = r.get(t);
-        if (last === undefined || compareOffsets(seen.last, last) > 0) r.set(t, seen.last);
-      }
-    }
+    for (const key of this.byPartition.keys()) this.releaseOn(key, traceIds);
   }
 
   /** `release`, on one partition only: ids no longer held for what was read there (an evaluation that expired waiting for its spans). */
