@@ -57,6 +57,15 @@ export interface EpisodeAssemblerHooks {
    */
   closesOnEvaluation?: (e: Evaluation) => boolean;
   /**
+   * Whether a system-level evaluation gives credit a score: a finite one, or a label the label
+   * table scores. Default: a finite `score` (labels were scored by the built-in table at decoding;
+   * `assemblerHooksFor` passes the configured `credit.labelScores`). Only a revision closed with
+   * one emits credit, so only such a close starts the correction window and ends the wait for a
+   * verdict: an unknown label or a NaN score (an evaluator that failed) started the window, and
+   * the real verdict, an hour later, was dropped although the episode had never been credited.
+   */
+  scoresRun?: (e: Evaluation) => boolean;
+  /**
    * Whether an episode's spans carry its system score already, so it does not wait for an
    * evaluation (`awaitEvaluationMs`). Default: src/episodes `carriesSystemScore` with no
    * evaluation name and no root score attribute (`assemblerHooksFor` passes the configured ones).
@@ -139,6 +148,8 @@ export class EpisodeAssembler {
   private readonly pendingContent: PendingByKey<Span>;
   private readonly conversationIdOf: ConversationIdOf;
   private readonly closesOnEvaluation: (e: Evaluation) => boolean;
+  /** `closesOnEvaluation` and `scoresRun`: a verdict credit is computed from. */
+  private readonly givesCredit: (e: Evaluation) => boolean;
   private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
   private readonly spanEvaluations: ((tree: SpanTree) => readonly Evaluation[]) | undefined;
   /** Assembler-clock ms of the last evaluation `closesOnEvaluation` accepts: evaluations are arriving (`awaitEvaluationMs`). */
@@ -192,6 +203,8 @@ export class EpisodeAssembler {
     const conversationIdOf = hooks.conversationIdOf;
     this.conversationIdOf = conversationIdOf === undefined ? defaultConversationIdOf : (span) => boundedId(conversationIdOf(span));
     this.closesOnEvaluation = hooks.closesOnEvaluation ?? (() => true);
+    const scoresRun = hooks.scoresRun ?? ((e: Evaluation) => Number.isFinite(e.score));
+    this.givesCredit = (e) => this.closesOnEvaluation(e) && scoresRun(e);
     this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
     this.spanEvaluations = hooks.spanEvaluations;
     // A (re)start counts as evaluations arriving: after a crash the replayed runs wait for the
@@ -812,7 +825,7 @@ export class EpisodeAssembler {
    * per span count and turn: a waiting episode is asked on every tick.
    */
   private hasVerdict(ep: OpenEpisode, ofTurn = false): boolean {
-    if (ep.hasSystemEvaluation(this.closesOnEvaluation, ofTurn)) return true;
+    if (ep.hasSystemEvaluation(this.givesCredit, ofTurn)) return true;
     const turnTraces = ofTurn ? ep.turnTraces : undefined;
     const known = ep.spanScore;
     if (known !== undefined && known.spans === ep.spanCount && known.turnTraces === turnTraces) return known.scored;

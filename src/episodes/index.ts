@@ -3,7 +3,7 @@
  * See README.md for options and the close, root, late-span and watermark rules.
  */
 export { EpisodeAssembler, type ConversationIdOf, type EpisodeAssemblerHooks } from './assembler.js';
-export { assemblerHooksFor } from './evaluation-hooks.js';
+export { assemblerHooksFor, type EvaluationHookOptions } from './evaluation-hooks.js';
 export { carriesSystemScore, type SpanScoreOptions } from './span-scores.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export {

@@ -87,8 +87,8 @@ export const EpisodeAssemblerOptionsSchema = z
      */
     lateSpanPolicy: LateSpanPolicySchema.default('correct'),
     /**
-     * Ms after an episode's first credited close (the first that carried a system verdict, so
-     * emitted events) during which a late span or evaluation may still reopen it (`lateSpanPolicy:
+     * Ms after an episode's first credited close (the first that carried a system verdict credit
+     * scores — a finite score, or a label the label table scores —, so emitted events) during which a late span or evaluation may still reopen it (`lateSpanPolicy:
      * correct`); later ones are only counted (`lateUncorrected`). Bounds how late a revision can
      * come, so an online trainer knows when an episode's events are final: a correction opened
      * inside the window closes by the usual rules, so the last revision is published at most

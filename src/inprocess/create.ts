@@ -14,7 +14,7 @@
  */
 import { DegenerateEpisodeError } from '../credit/errors.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
-import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EvaluationHookOptions, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { CreditWorkerPool } from '../runtime/credit-workers/pool.js';
@@ -98,7 +98,7 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   }
   if (creditTimeoutMs !== undefined && workerCount === 0) throw new InProcessOptionsError('creditTimeoutMs: only applies with creditWorkers ≥ 1 (credit on the app\'s thread cannot be interrupted); set creditWorkers or drop creditTimeoutMs');
   // checked before any thread starts: bad assembler options throw here
-  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, processOptions?.rootScoreAttribute !== undefined ? { rootScoreAttribute: processOptions.rootScoreAttribute } : {}));
+  const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, hookOptionsOf(processOptions)));
   const run = processEpisode ?? defaultProcessEpisode;
   const workers = workerCount > 0 ? await startWorkers(options, workerCount) : undefined;
   // each worker gets its next episode queued while it computes one (unless concurrency is set)
@@ -119,4 +119,13 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
     await workers?.close(); // a bad processor option: the started threads go too
     throw err;
   }
+}
+
+/** The process options the assembler's evaluation hooks read (`assemblerHooksFor`): root score attribute and label table. */
+function hookOptionsOf(o: ProcessEpisodeOptions | undefined): EvaluationHookOptions {
+  const labelScores = (o?.credit as { labelScores?: Record<string, number> } | undefined)?.labelScores;
+  return {
+    ...(o?.rootScoreAttribute !== undefined ? { rootScoreAttribute: o.rootScoreAttribute } : {}),
+    ...(labelScores !== undefined ? { labelScores } : {}),
+  };
 }

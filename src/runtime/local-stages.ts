@@ -45,7 +45,10 @@ export function processOptionsOf(config: AppConfig, gameFactory?: GameFactory): 
 
 /** Assembler hooks for the configured evaluation: its name closes episodes; its root score attribute means nothing to wait for. */
 export function assemblerHooksOf(config: AppConfig): EpisodeAssemblerHooks {
-  return assemblerHooksFor(config.evaluation.name, config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {});
+  return assemblerHooksFor(config.evaluation.name, {
+    labelScores: config.credit.labelScores,
+    ...(config.evaluation.rootScoreAttribute !== undefined ? { rootScoreAttribute: config.evaluation.rootScoreAttribute } : {}),
+  });
 }
 
 /** Loads `processEpisode` from src/runtime/process-episode.ts (docs/contracts.md signature). */

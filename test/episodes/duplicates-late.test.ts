@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
+import { assemblerHooksFor, EpisodeAssembler, ManualClock, type EpisodeAssemblerOptionsInput } from '../../src/episodes/index.js';
 import { holdsEvaluation } from '../../src/episodes/open-episode.js';
 import type { Evaluation } from '../../src/model/agents.js';
 import { evaluationOf, recordRuns, rootOf, spanKeys } from './sdk.js';
@@ -179,6 +179,38 @@ describe('correction window (episodes.correctionWindowMs)', () => {
     expect(closed.map((e) => [e.revision, e.closeReason, e.evaluations.length])).toEqual([[1, 'evaluation-arrived', 1]]);
     // from that credited close on, the window runs
     expectNoCorrection(asm, clock, 61_000, { ...evaluationOf(run!, 0), timeUnixNano: 2n }, { corrections: 1, lateUncorrected: 1 });
+  });
+
+  it('a verdict credit cannot score (no finite score: a failed evaluator; a label no table scores) starts no window: the real verdict hours later is the first credit', () => {
+    const [run] = recordRuns([{ children: 2 }]);
+    const { clock, asm } = setup({ graceMs: 10, correctionWindowMs: 60_000 });
+    asm.addSpans(run!);
+    const { score: _none, ...failed } = { ...evaluationOf(run!, 1), label: 'error' };
+    asm.addEvaluations([failed]);
+    expect(asm.tick().map((e) => [e.revision, e.closeReason])).toEqual([[0, 'evaluation-arrived']]);
+    clock.advance(2 * 3_600_000); // the evaluator re-run two hours later
+    asm.addEvaluations([{ ...evaluationOf(run!, 1), timeUnixNano: 2n }]);
+    expect(asm.tick().map((e) => [e.revision, e.evaluations.length])).toEqual([[1, 2]]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 0 });
+    // from that credited close on, the window runs
+    expectNoCorrection(asm, clock, 61_000, { ...evaluationOf(run!, 0), timeUnixNano: 3n }, { corrections: 1, lateUncorrected: 1 });
+  });
+
+  it('with a configured label table (assemblerHooksFor, credit.labelScores), a label the table lacks starts no window; one it scores does', () => {
+    const [a, b] = recordRuns([{ children: 2 }, { children: 2 }]);
+    const clock = new ManualClock(0);
+    const asm = new EpisodeAssembler({ awaitEvaluationMs: 0, graceMs: 10, correctionWindowMs: 60_000 }, clock, assemblerHooksFor(undefined, { labelScores: { Approved: 1, rejected: 0 } }));
+    const labelOnly = (spans: typeof a, label: string): Evaluation => {
+      const { score: _s, ...e } = evaluationOf(spans!, 1);
+      return { ...e, label };
+    };
+    asm.addSpans([...a!, ...b!]);
+    asm.addEvaluations([labelOnly(a, 'pass'), labelOnly(b, 'APPROVED')]); // "pass" is built in, not in this table
+    expect(asm.tick().map((e) => e.revision)).toEqual([0, 0]);
+    clock.advance(2 * 3_600_000);
+    asm.addEvaluations([{ ...labelOnly(a, 'approved'), timeUnixNano: 2n }, { ...labelOnly(b, 'rejected'), timeUnixNano: 2n }]);
+    expect(asm.tick().map((e) => [e.traceIds[0] === a![0]!.traceId ? 'a' : 'b', e.revision])).toEqual([['a', 1]]);
+    expect(asm.stats()).toMatchObject({ corrections: 1, lateUncorrected: 1 });
   });
 
   it("conversation mode: the conversation's next turn (a new trace) past the window still joins it, and each turn's window runs from its own first credited close", () => {
