@@ -292,6 +292,8 @@ interface CreditWork {
 export class KafkaPipeline {
   readonly config: KafkaPipelineConfig;
   private readonly source: KafkaTelemetrySource;
+  /** Wall clock in ms (`deps.now`, for tests; else `Date.now`). */
+  private readonly wall: () => number;
   /** Per input topic, whether the group had committed on it before the current assignment: see groupCommittedBefore. */
   private readonly groupCommitsAtAssignment = new Map<string, Promise<boolean>>();
   /** Input topics whose "starting at the end" warning this assignment has logged (placeUncommitted). */
@@ -409,7 +411,7 @@ export class KafkaPipeline {
   ) {
     this.config = KafkaPipelineConfigSchema.parse(config);
     this.log = deps.logger ?? silentLogger;
-    const wall = deps.now ?? Date.now;
+    const wall = (this.wall = deps.now ?? Date.now);
     this.source = new KafkaTelemetrySource(this.config.source, deps.client, wall);
     this.assemblerClock = {
       now: () => (this.assemblerClockMs = Math.max(this.assemblerClockMs, wall() - this.source.pausedMs())),
@@ -418,8 +420,8 @@ export class KafkaPipeline {
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
-    this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => (this.deps.now ?? Date.now)());
-    this.tooLargeDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => (this.deps.now ?? Date.now)());
+    this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => this.wall());
+    this.tooLargeDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => this.wall());
   }
 
   /** Creates missing output topics, connects and joins the group. Resolves once consuming. */
@@ -448,9 +450,8 @@ export class KafkaPipeline {
     this.commitTimer.unref();
     this.lagTimer = setInterval(() => void this.refreshHighWatermarks(), this.config.lagRefreshIntervalMs);
     this.lagTimer.unref();
-    const now = this.deps.now ?? Date.now;
-    this.consumerState = { state: 'joining', sinceMs: now() };
-    this.lastProgressMs = now();
+    this.consumerState = { state: 'joining', sinceMs: this.wall() };
+    this.lastProgressMs = this.wall();
     await this.source.start({
       onState: (state, detail) => {
         if (state === 'joined') this.missingInput = undefined;
@@ -462,7 +463,7 @@ export class KafkaPipeline {
               state === 'crashed' && this.prepareFailure !== undefined && detail?.error === this.prepareFailure.error
               ? { error: this.prepareFailure.reason }
               : {};
-        this.consumerState = { state, sinceMs: now(), ...detail, ...named };
+        this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
         if (state === 'crashed') this.reportCrash(detail);
       },
       onAssignment: (a) => this.onAssignment(a),
@@ -478,7 +479,7 @@ export class KafkaPipeline {
    * partition is unknown has the input topics checked (checkInputTopics).
    */
   private reportCrash(detail: { error?: string; restart?: boolean } | undefined): void {
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.wall();
     const key = `${detail?.restart === true} ${(detail?.error ?? '').replace(/\d+/g, 'N')}`;
     const last = this.lastCrash;
     const message = detail?.restart ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)' : 'kafka consumer crashed and will not restart (not live)';
@@ -505,7 +506,7 @@ export class KafkaPipeline {
    * says it until the consumer joins again. One check at a time, at most every INPUT_CHECK_EVERY_MS.
    */
   private async checkInputTopics(): Promise<void> {
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.wall();
     if (this.checkingInput || this.stopping || (this.lastInputCheckMs !== undefined && now - this.lastInputCheckMs < INPUT_CHECK_EVERY_MS)) return;
     this.checkingInput = true;
     this.lastInputCheckMs = now;
@@ -515,7 +516,7 @@ export class KafkaPipeline {
     } catch (err) {
       if (!(err instanceof MissingTopicError) || this.stopping) return;
       const reason = `input topic gone while running — ${err.message}; the consumer restarts until it exists again`;
-      const t = (this.deps.now ?? Date.now)();
+      const t = this.wall();
       const due = this.missingInput?.reason !== reason || t - this.missingInput.loggedAtMs >= CRASH_LOG_EVERY_MS;
       this.missingInput = { reason, loggedAtMs: due ? t : this.missingInput!.loggedAtMs };
       if (this.consumerState.state === 'crashed') this.consumerState = { ...this.consumerState, error: reason };
@@ -628,7 +629,7 @@ export class KafkaPipeline {
    *   processed, nothing published) for `livenessStallMs` while there is lag: what a restart fixes.
    */
   health(): KafkaPipelineHealth {
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.wall();
     const stats = this.stats();
     const c = this.consumerState;
     let live = true;
@@ -1033,7 +1034,7 @@ export class KafkaPipeline {
       }
       st.processedNext = nextOffset(record.offset);
       st.dirty = true;
-      this.lastProgressMs = (this.deps.now ?? Date.now)();
+      this.lastProgressMs = this.wall();
       st.readAtMs = this.lastProgressMs;
       if (record.timestampMs >= 0 && !(record.timestampMs <= (st.readTimestampMs ?? Number.NEGATIVE_INFINITY))) st.readTimestampMs = record.timestampMs;
       control.resolveOffset(record.offset);
@@ -1170,7 +1171,7 @@ export class KafkaPipeline {
    * of a transactional producer's topic are markers, never read) holds no other back.
    */
   private alignInputs(): void {
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.wall();
     let frontier = Number.POSITIVE_INFINITY;
     for (const st of this.partitions.values()) {
       if (st.fenced || st.readTimestampMs === undefined || !hasUnread(st)) continue;
@@ -1297,7 +1298,7 @@ export class KafkaPipeline {
         holds.set(k, minOffset(holds.get(k), s.firstOffset)!);
       }
       const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [] };
-      this.closedAtWall.set(episode, (this.deps.now ?? Date.now)()); // closed in the call that hands it over
+      this.closedAtWall.set(episode, this.wall()); // closed in the call that hands it over
       this.work.add(w);
       this.queue.push(w);
     }
@@ -1623,7 +1624,7 @@ export class KafkaPipeline {
     if (streak.count === 0) return;
     if (streak.loggedAtMs !== undefined) {
       const since = streak.sinceMs;
-      const failingMs = since !== undefined ? (this.deps.now ?? Date.now)() - since : undefined;
+      const failingMs = since !== undefined ? this.wall() - since : undefined;
       const count = streak.count;
       const line = () =>
         this.log.info(
@@ -1653,11 +1654,11 @@ export class KafkaPipeline {
    * `consecutiveCommitFailures` in the stats is the longest current streak.
    */
   private noteCommitFailure(streak: FailureStreak, where: object, err: unknown): void {
-    if (streak.count === 0) streak.sinceMs = (this.deps.now ?? Date.now)();
+    if (streak.count === 0) streak.sinceMs = this.wall();
     streak.count++;
     streak.lastError = errorMessage(err);
     if (streak.count < FAILURES_BEFORE_ERROR) return;
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.wall();
     if (streak.loggedAtMs !== undefined && now - streak.loggedAtMs < ERROR_LOG_EVERY_MS) return;
     streak.loggedAtMs = now;
     const count = streak.count;
@@ -1715,7 +1716,7 @@ export class KafkaPipeline {
       st.committedOffset = wm.offset;
     }
     if (!st.failures.carried || !st.failures.recordsFailed || records.length > 0) this.endStreak(st.failures, { topic: st.topic, partition: st.partition });
-    this.lastProgressMs = (this.deps.now ?? Date.now)();
+    this.lastProgressMs = this.wall();
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
@@ -1927,7 +1928,7 @@ export class KafkaPipeline {
     this.counters.recordsPublished += records.length;
     this.counters.dlqOut += loose.length;
     this.deadLettersPublished(loose);
-    if (records.length > 0) this.lastProgressMs = (this.deps.now ?? Date.now)();
+    if (records.length > 0) this.lastProgressMs = this.wall();
     for (const w of batch) this.work.delete(w);
     this.maybeResume();
     if (generation !== this.generation) return records.length;
