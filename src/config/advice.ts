@@ -104,6 +104,33 @@ function kafkaAdvice(config: AppConfig): ConfigAdvice[] {
       message: `source.kafka.sasl without source.kafka.ssl: ${what} to the brokers in clear — set source.kafka.ssl (true, or { ca: <PEM file> }) for a TLS listener`,
     });
   }
+  if (kind === 'kafka' && kafka?.sasl) out.push(...credentialEdgeAdvice(kafka.sasl as Record<string, unknown>));
+  return out;
+}
+
+/** SASL settings sent to the brokers as given: the ones a stray space or line break breaks. */
+const SASL_CREDENTIAL_KEYS = ['username', 'password', 'clientId', 'clientSecret'] as const;
+
+/**
+ * A SASL credential with spaces or a line break at either end — a Kubernetes Secret made from a
+ * file that ends in a newline (`kubectl create secret --from-file`), or a value pasted with one,
+ * and handed over as AGENT_CREDIT_SOURCE_KAFKA_SASL_…: sent as is, the broker refuses it with
+ * "Invalid username or password", which names neither the key nor the newline. Not trimmed here:
+ * a credential may end in a space on purpose, and changing it unsaid would be worse. The value
+ * itself is never shown (a secret).
+ */
+function credentialEdgeAdvice(sasl: Record<string, unknown>): ConfigAdvice[] {
+  const out: ConfigAdvice[] = [];
+  for (const k of SASL_CREDENTIAL_KEYS) {
+    const v = sasl[k];
+    if (typeof v !== 'string' || v === v.trim()) continue;
+    const what = /[\r\n]\s*$/.test(v) ? 'ends with a line break' : /^\s/.test(v) ? 'starts with a space' : 'ends with a space';
+    const env = `AGENT_CREDIT_SOURCE_KAFKA_SASL_${k.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+    out.push({
+      key: `source.kafka.sasl.${k}`,
+      message: `source.kafka.sasl.${k} ${what} (value hidden: a secret), sent to the brokers as is — a Secret made from a file that ends in a newline (kubectl create secret --from-file) or a pasted value; unless the credential really has it, the broker refuses the login ("Invalid username or password"). Write it without (printf '%s' "$VALUE" > file; or fix ${env})`,
+    });
+  }
   return out;
 }
 

@@ -114,6 +114,22 @@ describe('configAdvice', () => {
     expect(text).toMatch(/^! source\.kafka\.sasl without source\.kafka\.ssl: SASL PLAIN sends the password/m);
   });
 
+  it('a SASL credential with a line break or spaces at an end (a Secret made from a file ending in a newline) draws advice naming the key, never the value', () => {
+    const kafka = (sasl: Record<string, unknown>) => loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['kafka:9092'], ssl: true, sasl } } } }).config;
+    const fromEnv = configAdvice(kafka({ mechanism: 'scram-sha-512', username: 'svc', password: 's3cr3t-Pa55\n' }));
+    expect(fromEnv.map((a) => a.key)).toEqual(['source.kafka.sasl.password']);
+    expect(fromEnv[0]!.message).toContain('source.kafka.sasl.password ends with a line break (value hidden: a secret)');
+    expect(fromEnv[0]!.message).toContain('AGENT_CREDIT_SOURCE_KAFKA_SASL_PASSWORD');
+    expect(fromEnv[0]!.message).not.toContain('s3cr3t');
+    const oauth = configAdvice(kafka({ mechanism: 'oauthbearer', tokenEndpoint: 'https://idp.example/token', clientId: ' app', clientSecret: 'x ' }));
+    expect(oauth.map((a) => [a.key, a.message.split(' (')[0]])).toEqual([
+      ['source.kafka.sasl.clientId', 'source.kafka.sasl.clientId starts with a space'],
+      ['source.kafka.sasl.clientSecret', 'source.kafka.sasl.clientSecret ends with a space'],
+    ]);
+    expect(oauth[0]!.message).toContain('AGENT_CREDIT_SOURCE_KAFKA_SASL_CLIENT_ID');
+    expect(configAdvice(kafka({ mechanism: 'plain', username: 'u', password: 'p w' }))).toEqual([]);
+  });
+
   it('a job with the live page off and no metricsPort serves no /metrics, /healthz or /readyz: said, naming telemetry.metricsPort; replay (source file) is not a server', () => {
     const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides }).config;
     const off = configAdvice(config({ sinks: { live: { enabled: false } } }));
