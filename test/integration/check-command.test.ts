@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { loadConfig } from '../../src/config/index.js';
-import { brokers, client, createTopics, produce, unique } from './support/kafka-io.js';
+import { brokers, client, createTopics, produce, fleetRecords, unique } from './support/kafka-io.js';
 
 describe('agent-credit check', () => {
   it('reports topics, a partition-count mismatch, the group lag and the output topics; fails on a missing input topic', async () => {
@@ -77,12 +77,10 @@ describe('agent-credit check', () => {
 
 describe('agent-credit check --sample', () => {
   it('decodes the first records of each input topic as run would, and names the encoding setting when they do not decode', async () => {
-    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
     const base = unique('sample');
     const c = client();
     await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
-    const gen = kafkaRecordsFor(await generateFleet({ episodes: 3, seed: 7 }), 'otlp_proto');
-    await produce(c, [...gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: `${base}.logs`, key: r.key, value: r.value }))]);
+    await produce(c, (await fleetRecords({ spans: `${base}.spans`, logs: `${base}.logs` }, { episodes: 3, seed: 7 })).all);
     const config = (spansEncoding: 'auto' | 'otlp_json') =>
       loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, spansEncoding } }, sinks: { live: { enabled: false } } } }).config;
 

@@ -9,11 +9,10 @@
  * Also: the source reports input topics whose partition counts differ.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KafkaConsumer, OutgoingRecord, TopicPartition } from '../../src/kafka/client.js';
-import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import type { KafkaConsumer, TopicPartition } from '../../src/kafka/client.js';
 import { KafkaSourceConfigSchema } from '../../src/sources/kafka/config.js';
 import { KafkaTelemetrySource } from '../../src/sources/kafka/kafka-source.js';
-import { brokers, client, createTopics, produce, unique } from './support/kafka-io.js';
+import { brokers, client, createTopics, produce, fleetRecords, unique } from './support/kafka-io.js';
 import { makePipeline, pipelineConfig, topicsNamed, waitFor } from './support/pipeline-harness.js';
 
 const c = client('co-partitioned');
@@ -68,8 +67,7 @@ describe('co-partitioned group assignment', () => {
       [0, 1].map(async (i) => {
         const topics = topicsNamed(unique(`cp-job${i}`));
         await createTopics(c, [topics.spans, topics.logs], 2);
-        const gen = kafkaRecordsFor(await generateFleet({ episodes: 6, seed: 60 + i }), 'otlp_proto');
-        const records: OutgoingRecord[] = [...gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }))];
+        const { all: records } = await fleetRecords(topics, { episodes: 6, seed: 60 + i });
         const config = pipelineConfig(topics, groupId, { delivery: 'at-least-once' });
         return { topics, records, pipeline: makePipeline({ ...config, source: { ...config.source, metadataMaxAgeMs: 1_000 } }, 60_000) };
       }),
@@ -92,8 +90,7 @@ describe('co-partitioned group assignment', () => {
       }
       await waitFor(() => first.pipeline.stats().rebalances >= 3 && first.pipeline.health().ready, 30_000, `the first job alone in the group (${first.pipeline.stats().rebalances} ${first.pipeline.health().detail})`);
       await new Promise((r) => setTimeout(r, 3_000)); // a few of its metadata refreshes (metadataMaxAgeMs 1 s)
-      const more = kafkaRecordsFor(await generateFleet({ episodes: 3, seed: 62 }), 'otlp_proto');
-      await produce(c, [...more.spans.map((r) => ({ topic: first.topics.spans, key: r.key, value: r.value })), ...more.logs.map((r) => ({ topic: first.topics.logs, key: r.key, value: r.value }))]);
+      await produce(c, (await fleetRecords(first.topics, { episodes: 3, seed: 62 })).all);
       await waitFor(() => first.pipeline.stats().episodesClosed >= 9 && first.pipeline.stats().inFlight === 0, 30_000, `the first job credited 3 more (${first.pipeline.health().detail})`);
       expect(first.pipeline.health()).toMatchObject({ ready: true, detail: 'consuming' });
     } finally {

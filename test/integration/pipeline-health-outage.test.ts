@@ -18,13 +18,12 @@ import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
-import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
+import type { KafkaClient } from '../../src/kafka/client.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
-import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { freePort } from '../support/ports.js';
-import { createTopics, produce, unique } from './support/kafka-io.js';
+import { createTopics, produce, fleetRecords, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -49,9 +48,7 @@ async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: n
   const base = unique(prefix);
   const topics = topicsNamed(base);
   await createTopics(c, [topics.spans, topics.logs], 1);
-  const gen = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
-  const spans: OutgoingRecord[] = gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value }));
-  const logs: OutgoingRecord[] = gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }));
+  const { spans, logs } = await fleetRecords(topics, { episodes, seed });
   return { base, topics, spans, logs };
 }
 

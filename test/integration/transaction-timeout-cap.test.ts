@@ -18,10 +18,9 @@ import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
-import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
-import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
+import type { KafkaClient } from '../../src/kafka/client.js';
 import { freePort } from '../support/ports.js';
-import { createTopics, produce, readTopics, unique } from './support/kafka-io.js';
+import { createTopics, produce, readTopics, fleetRecords, unique } from './support/kafka-io.js';
 import { topicsNamed, waitFor } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -45,8 +44,7 @@ async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: n
   const base = unique(prefix);
   const topics = topicsNamed(base);
   await createTopics(c, [topics.spans, topics.logs], 2);
-  const gen = kafkaRecordsFor(await generateFleet({ episodes, seed }), 'otlp_proto');
-  const records: OutgoingRecord[] = [...gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value })), ...gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }))];
+  const { all: records } = await fleetRecords(topics, { episodes, seed });
   return { base, topics, records };
 }
 

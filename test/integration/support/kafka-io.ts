@@ -6,6 +6,7 @@ import { KafkajsClient } from '../../../src/kafka/index.js';
 import type { ConsumedRecord, KafkaClient, OutgoingRecord } from '../../../src/kafka/client.js';
 import type { CreditEvent } from '../../../src/events/schemas.js';
 import { AGENTS_SDK_FIXTURES } from '../../support/fixtures.js';
+import { generateFleet, kafkaRecordsFor } from '../../../src/scenarios/index.js';
 
 const FIXTURES = `${AGENTS_SDK_FIXTURES}/kafka`;
 
@@ -40,6 +41,17 @@ export async function produce(c: KafkaClient, records: readonly OutgoingRecord[]
   } finally {
     await p.disconnect();
   }
+}
+
+/**
+ * A generated fleet (`generateFleet`) as the collector's exporter writes it (otlp_proto, keyed by
+ * trace id), addressed to a spans and a logs topic: `spans`, `logs`, and `all` (spans first).
+ */
+export async function fleetRecords(topics: { spans: string; logs: string }, fleet: { episodes: number; seed: number }): Promise<{ spans: OutgoingRecord[]; logs: OutgoingRecord[]; all: OutgoingRecord[] }> {
+  const gen = kafkaRecordsFor(await generateFleet(fleet), 'otlp_proto');
+  const spans = gen.spans.map((r) => ({ topic: topics.spans, key: r.key, value: r.value }));
+  const logs = gen.logs.map((r) => ({ topic: topics.logs, key: r.key, value: r.value }));
+  return { spans, logs, all: [...spans, ...logs] };
 }
 
 /**
