@@ -354,6 +354,27 @@ describe('KafkaPipeline assignment', () => {
     expect(p.stats()).toMatchObject({ recordsSkippedCommitted: 1, recordsIn: 1 });
     await p.stop();
   });
+
+  it('exactly-once: the producers of partitions assigned to another instance are disconnected, not kept until stop', async () => {
+    const fake = new FakeKafka();
+    const p = pipeline(fake, 'exactly-once', events);
+    await p.start();
+    const all = [0, 1, 2, 3].flatMap((partition) => [{ topic: 'spans', partition }, { topic: 'logs', partition }]);
+    const connected = async (n: number) => {
+      for (let i = 0; i < 1_000 && fake.connectedTxProducers !== n; i++) await new Promise((r) => setTimeout(r, 2));
+      return fake.connectedTxProducers;
+    };
+    fake.assign(all);
+    expect(await connected(8)).toBe(8);
+    // another instance joined: this one keeps partition 0 of both topics
+    fake.assign(all.slice(0, 2));
+    expect(await connected(2)).toBe(2); // 8 before: one producer per partition ever assigned here
+    // and gets the others back: each claimed again once
+    fake.assign(all);
+    expect(await connected(8)).toBe(8);
+    await p.stop();
+    expect(fake.connectedTxProducers).toBe(0);
+  });
 });
 
 describe('KafkaPipeline failures never stall', () => {
