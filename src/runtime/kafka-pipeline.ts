@@ -1331,7 +1331,7 @@ export class KafkaPipeline {
       this.work.add(w);
       this.queue.push(w);
     }
-    if (this.work.size >= this.config.creditQueueMax && !this.source.isPaused()) {
+    if (this.unpublished() >= this.config.creditQueueMax && !this.source.isPaused()) {
       this.counters.pauses++;
       this.source.pause();
     }
@@ -1344,7 +1344,18 @@ export class KafkaPipeline {
    * and ingestion must not go on closing more. Called wherever work ends (credit done, published).
    */
   private maybeResume(): void {
-    if (this.source.isPaused() && !this.stopping && this.work.size <= this.config.creditQueueMax / 2) this.source.resume();
+    if (this.source.isPaused() && !this.stopping && this.unpublished() <= this.config.creditQueueMax / 2) this.source.resume();
+  }
+
+  /**
+   * What backpressure counts: closed episodes and dead letters not yet published. Dead letters too:
+   * input that is all undecodable closes no episode, and while publishing failed each record read
+   * was held as its dead letter (a copy of it) — the whole topic, read on into memory.
+   */
+  private unpublished(): number {
+    let n = this.work.size;
+    for (const st of this.partitions.values()) n += st.looseRecords.length;
+    return n;
   }
 
   private pump(): void {
@@ -1754,10 +1765,8 @@ export class KafkaPipeline {
         if (other && other !== st) other.dirty = true;
       }
     }
-    if (batch.size > 0) {
-      this.maybeResume();
-      this.scheduleCommit();
-    }
+    if (batch.size > 0 || loose.length > 0) this.maybeResume();
+    if (batch.size > 0) this.scheduleCommit();
     this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
     this.counters.transactions++;
     this.counters.recordsPublished += records.length;

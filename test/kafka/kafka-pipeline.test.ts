@@ -1152,6 +1152,24 @@ describe('KafkaPipeline failures never stall', () => {
     await p.stop();
   });
 
+  it.each(['exactly-once', 'at-least-once'] as const)('keeps ingestion paused while dead letters cannot be published (undecodable input closes no episode), and resumes once they are (%s)', async (delivery) => {
+    const fake = new FakeKafka();
+    let failing = true;
+    const client = failingSends(fake, () => failing);
+    const p = pipeline(client, delivery, events, { creditQueueMax: 4, commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    // a collector writing another encoding: every record is a dead letter, held (a copy) until published
+    await fake.deliver('spans', 0, [0, 1, 2, 3].map((offset) => ({ offset, value: 'not OTLP' })));
+    for (let i = 0; i < 1_000 && p.stats().commitFailures < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats()).toMatchObject({ decodeErrors: 4, inFlight: 0, paused: true }); // not paused: the topic was read on into memory
+    failing = false;
+    for (let i = 0; i < 1_000 && p.stats().paused; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().paused).toBe(false);
+    expect(fake.published.filter((r) => r.topic === 'agent_credit.dlq')).toHaveLength(4);
+    await p.stop();
+  });
+
   it('pauses ingestion when the credit queue is full and resumes when it drains', async () => {
     const fake = new FakeKafka();
     const rs = await runs(3);
