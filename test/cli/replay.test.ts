@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -17,6 +17,7 @@ import { listOtlpFiles, readOtlpFile } from '../../src/sources/file/index.js';
 import { readFileSync } from 'node:fs';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const FIXTURES = AGENTS_SDK_FIXTURES;
 const HTTP_DIRS = ['genai', 'openinference', 'openllmetry'].map((i) => join(FIXTURES, i, 'otlp-http'));
@@ -197,5 +198,26 @@ describe('replay of the recorded fixtures', () => {
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
+  });
+});
+
+describe('replay of one large .jsonl file (the collector file exporter writes one)', () => {
+  it('scans it a chunk at a time: a file past 2 GiB is read line by line, not skipped whole as unreadable', async () => {
+    const { generateScenario } = await import('../../src/scenarios/index.js');
+    const { scanOtlpFile, readOtlpRequest } = await import('../../src/sources/file/otlp-files.js');
+    const dir = tempDir('agent-credit-jsonl-');
+    const path = join(dir, 'otel.jsonl');
+    const runs = await Promise.all([1, 2].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
+    writeFileSync(path, runs.flatMap((r) => [r.tracesJson, r.logsJson]).join('\n') + '\n');
+    const small = scanOtlpFile({ path, signal: 'traces' });
+    expect(small.requests.map((r) => r.signal)).toEqual(['traces', 'logs', 'traces', 'logs']);
+    // lines read across chunk boundaries are the same requests
+    expect(scanOtlpFile({ path, signal: 'traces' }, { chunkBytes: 7 })).toEqual(small);
+    // days of telemetry: the same lines, then (sparse, no disk used) 2 GiB more of one line
+    truncateSync(path, 2 ** 31 + 2 ** 20);
+    const big = scanOtlpFile({ path, signal: 'traces' }, { maxLineBytes: 2 ** 20 });
+    expect(big.requests).toEqual(small.requests); // none without the fix: "cannot read: ERR_FS_FILE_TOO_LARGE"
+    expect(big.undecodable).toEqual([{ name: `${path}:5`, reason: expect.stringMatching(/:5: a line of more than 1048576 bytes, not read/) }]);
+    expect(big.requests.map((r) => readOtlpRequest(r).signal)).toEqual(['traces', 'logs', 'traces', 'logs']);
   });
 });

@@ -213,22 +213,109 @@ export interface ScannedFile {
  * First pass of a replay over one file: decodes each request once to learn its signal and time,
  * keeps only that (not the spans), and reports the requests that do not decode instead of throwing.
  */
-export function scanOtlpFile(file: OtlpFile): ScannedFile {
+export function scanOtlpFile(file: OtlpFile, limits: JsonLinesLimits = {}): ScannedFile {
+  if (file.path.toLowerCase().endsWith('.jsonl')) {
+    const lines = scanJsonLines(file, limits);
+    if (lines !== undefined) return lines;
+  }
   let data: Uint8Array;
   try {
     data = new Uint8Array(readFileSync(file.path));
   } catch (err) {
-    return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+    return cannotRead(file, err);
   }
   const out: ScannedFile = { requests: [], undecodable: [] };
-  for (const b of bodiesOf(file.path, data)) {
-    const name = b.line === undefined ? file.path : `${file.path}:${b.line}`;
-    try {
-      const batch = decodeBody(name, file.signal, b.bytes);
-      out.requests.push({ name, path: file.path, offset: b.offset, length: b.bytes.length, signal: batch.signal, timeMs: requestTimeMs(batch), items: batch.signal === 'traces' ? batch.spans.length : batch.logs.length });
-    } catch (err) {
-      out.undecodable.push({ name, reason: (err as Error).message.replace(/^replay: /, '') });
+  for (const b of bodiesOf(file.path, data)) scanBody(out, file, b.line === undefined ? file.path : `${file.path}:${b.line}`, b.offset, b.bytes);
+  return out;
+}
+
+function cannotRead(file: OtlpFile, err: unknown): ScannedFile {
+  return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+}
+
+/** Decodes one body of `file` (at `offset`) to note its signal and time in `out`, or why it does not decode. */
+function scanBody(out: ScannedFile, file: OtlpFile, name: string, offset: number, bytes: Uint8Array): void {
+  try {
+    const batch = decodeBody(name, file.signal, bytes);
+    out.requests.push({ name, path: file.path, offset, length: bytes.length, signal: batch.signal, timeMs: requestTimeMs(batch), items: batch.signal === 'traces' ? batch.spans.length : batch.logs.length });
+  } catch (err) {
+    out.undecodable.push({ name, reason: (err as Error).message.replace(/^replay: /, '') });
+  }
+}
+
+/** How a `.jsonl` file is scanned (tests lower them). */
+export interface JsonLinesLimits {
+  /** Bytes read at a time. Default 16 MiB. */
+  chunkBytes?: number;
+  /** A longer line is reported and not held. Default 512 MiB: about V8's longest string, so no JSON parser could read it anyway. */
+  maxLineBytes?: number;
+}
+
+/**
+ * `scanOtlpFile` of a `.jsonl` file, a chunk at a time: only the line being read is held. Read
+ * whole, the collector's file exporter output — one file, days of telemetry — was held whole
+ * during the scan, and past 2 GiB not read at all (ERR_FS_FILE_TOO_LARGE: every line skipped).
+ * Undefined for a compressed file, read whole as before (its error names the compression).
+ */
+function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | undefined {
+  const chunkBytes = limits.chunkBytes ?? 16 * 1024 * 1024;
+  const maxLineBytes = limits.maxLineBytes ?? 512 * 1024 * 1024;
+  let fd: number;
+  try {
+    fd = openSync(file.path, 'r');
+  } catch (err) {
+    return cannotRead(file, err);
+  }
+  const out: ScannedFile = { requests: [], undecodable: [] };
+  try {
+    const head = Buffer.alloc(4);
+    if (compression(head.subarray(0, readSync(fd, head, 0, 4, 0))) !== undefined) return undefined;
+    const chunk = Buffer.alloc(chunkBytes);
+    /** The current line: its bytes read so far (copies), their length, its offset and number. */
+    let parts: Buffer[] = [];
+    let held = 0;
+    let tooLong = false;
+    let lineStart = 0;
+    let line = 1;
+    const take = (from: number, to: number) => {
+      if (tooLong || to === from) return;
+      if (held + (to - from) > maxLineBytes) {
+        tooLong = true;
+        parts = [];
+        return;
+      }
+      parts.push(Buffer.from(chunk.subarray(from, to)));
+      held += to - from;
+    };
+    const lineEnds = (at: number) => {
+      const name = `${file.path}:${line}`;
+      if (tooLong) out.undecodable.push({ name, reason: `${name}: a line of more than ${maxLineBytes} bytes, not read: each line of a .jsonl file is one OTLP/JSON request` });
+      else {
+        const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+        if (bytes.toString('utf8').trim() !== '') scanBody(out, file, name, lineStart, bytes);
+      }
+      parts = [];
+      held = 0;
+      tooLong = false;
+      lineStart = at + 1;
+      line++;
+    };
+    let pos = 0;
+    for (let got; (got = readSync(fd, chunk, 0, chunkBytes, pos)) > 0; pos += got) {
+      const read = chunk.subarray(0, got);
+      let from = 0;
+      for (let nl = read.indexOf(0x0a); nl !== -1; nl = read.indexOf(0x0a, from)) {
+        take(from, nl);
+        lineEnds(pos + nl);
+        from = nl + 1;
+      }
+      take(from, got);
     }
+    lineEnds(pos); // the last line, with or without a newline after it
+  } catch (err) {
+    return cannotRead(file, err);
+  } finally {
+    closeSync(fd);
   }
   return out;
 }
