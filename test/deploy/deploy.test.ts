@@ -325,6 +325,17 @@ describe('deploy/kubernetes', () => {
   });
 });
 
+describe('deploy/kubernetes: upgrades', () => {
+  it('the job replaces its pods all at once (Recreate): README says never to run an older release beside a newer one in the group', () => {
+    const job = parseAllDocuments(read('kubernetes/deployment.yaml')).map((d) => d.toJS() as Obj).find((d) => d.kind === 'Deployment')!;
+    // Kubernetes's default (RollingUpdate, maxSurge 25 % → 1 of 2 replicas, maxUnavailable 0)
+    // starts a new pod while the old ones still consume: both in one consumer group
+    expect(((job.spec as Obj).strategy as { type?: string } | undefined)?.type).toBe('Recreate');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('stop every instance of an older release before starting this one');
+  });
+});
+
 describe('deploy/kubernetes/view.yaml (agent-credit view)', () => {
   const docs = parseAllDocuments(read('kubernetes/view.yaml')).map((d) => d.toJS() as Obj);
   const job = parseAllDocuments(read('kubernetes/deployment.yaml')).map((d) => d.toJS() as Obj)[0]!;
