@@ -54,6 +54,7 @@ import {
   minOffset,
   nextOffset,
   replayKeeps,
+  replayKeyOf,
   type ReplayFilter,
 } from './watermark.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
@@ -1312,7 +1313,8 @@ export class KafkaPipeline {
       this.counters.episodesClosed++;
       const released = episodeHeldKeys(episode);
       this.held.release(released);
-      for (const st of this.partitions.values()) if (st.replayOwed) for (const k of released) st.replayOwed.delete(k);
+      // a compact filter (watermark.ts compactOrAll) names them by key
+      for (const st of this.partitions.values()) if (st.replayOwed) for (const k of released) st.replayOwed.delete(replayKeyOf(st.replay, k));
       this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released, sources: episode.sources }, 'episode closed');
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;

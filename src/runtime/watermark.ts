@@ -12,8 +12,9 @@
  * spans would rebuild partial copies of finished episodes and publish them again. So each
  * commit stores, in the offset metadata, P and the trace ids still held at W; on replay,
  * records below P contribute only spans/evaluations of those traces. When the held set is too
- * large for the metadata (Kafka's `offset.metadata.max.bytes`, default 4096), the metadata
- * says "no filter": replay everything and rely on downstream de-duplication by event id.
+ * large for the metadata (Kafka's `offset.metadata.max.bytes`, default 4096), they are written as
+ * 32-bit hashes instead (`ac2`, ~420 of them fit); only past that the metadata says "no filter":
+ * replay everything and rely on downstream de-duplication by event id.
  */
 
 import { compareOffsets } from '../episodes/offsets.js';
@@ -56,15 +57,23 @@ export interface ReplayFilter {
    * records rebuilt that revision and published it a second time under its event ids.
    */
   readonly heldFrom?: ReadonlyMap<string, string>;
+  /**
+   * `heldTraces` and `heldFrom` name `compactKey`s of the ids, not the ids (metadata `ac2`, written
+   * when the ids themselves did not fit): `replayKeeps` looks an id up by its key.
+   */
+  readonly compact?: true;
 }
 
 const METADATA_VERSION = 'ac1';
+/** Held ids written as `compactKey`s (each 8 hex digits on the wire): the ids did not fit. */
+const COMPACT_VERSION = 'ac2';
 /** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
 const DEFAULT_METADATA_MAX_BYTES = 3_800;
 
 /**
- * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (or `ac1;<processedNext>;*`
- * when the ids do not fit in `maxBytes`, meaning "replay everything"), followed by
+ * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (when the ids do not fit in
+ * `maxBytes`, as their hashes: `compactOrAll`; when those do not fit either, `ac1;<processedNext>;*`,
+ * meaning "replay everything"), followed by
  * `;<commitTag>` when one is given: a tag unique to the transaction that commits this offset, so
  * a transaction whose outcome was lost (connection dropped during EndTxn) can be told committed
  * or aborted afterwards by reading the group's offset back (`commitTagOf`). An id in `heldFrom`
@@ -78,7 +87,10 @@ export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable
   // Escaping only lengthens an id: when the ids do not fit even as they are, the answer is "replay
   // everything" without sorting and escaping them (under load a third of the commits hold more
   // ids than fit, ~100 trace ids)
-  if (unescapedLength(processedNext, unique, tail, heldFrom) > maxBytes) return `${METADATA_VERSION};${processedNext};*${tail}`;
+  // keys a compact filter read at assignment names (its ids are not known): only a compact filter can carry them on
+  let carriesKeys = false;
+  for (const id of unique) if (isCompactKey(id)) carriesKeys = true;
+  if (carriesKeys || unescapedLength(processedNext, unique, tail, heldFrom) > maxBytes) return compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
   let ids: string[];
   try {
     ids = [...unique].sort().map((id) => {
@@ -88,11 +100,59 @@ export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable
   } catch {
     // An id that is not well-formed UTF-16 (a lone surrogate, which a JSON conversation or response
     // id can carry) makes encodeURIComponent throw: that threw out of every commit of the partition
-    // (an unhandled rejection, and no offset committed again). "Replay everything" is always safe.
-    return `${METADATA_VERSION};${processedNext};*${tail}`;
+    // (an unhandled rejection, and no offset committed again). Its hash is well defined.
+    return compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
   }
   const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}${tail}`;
-  return full.length <= maxBytes ? full : `${METADATA_VERSION};${processedNext};*${tail}`;
+  return full.length <= maxBytes ? full : compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
+}
+
+/**
+ * The held ids as `compactKey`s — `ac2;<processedNext>;<hex8>,<hex8>@<offset>...` — when they fit
+ * `maxBytes`, else "replay everything". Writing "replay everything" as soon as the ids did not fit
+ * (~115 trace ids open on a partition, a busy fleet's normal load) made every restart or rebalance
+ * rebuild the episodes already committed above the committed offset and publish them again, under
+ * their event ids — exactly-once included. A hash names ~3.7× as many ids. Two ids with the same key
+ * are both replayed: a committed trace sharing a held one's key (p ≈ held / 2^32 for each) is rebuilt
+ * from its records there, as every committed trace was under "replay everything". Releases before
+ * this one read `ac2` as no filter: replay everything, as they did when the ids did not fit.
+ */
+function compactOrAll(processedNext: string, ids: ReadonlySet<string>, maxBytes: number, tail: string, heldFrom: ReadonlyMap<string, string> | undefined): string {
+  const all = `${METADATA_VERSION};${processedNext};*${tail}`;
+  // every key is 8 hex digits and a separator: too many to fit, without hashing one
+  if (COMPACT_VERSION.length + 2 + processedNext.length + ids.size * 9 - 1 + tail.length > maxBytes) return all;
+  /** key → the offset it is needed from; undefined = from the committed offset (all its records) */
+  const keys = new Map<string, string | undefined>();
+  for (const id of ids) {
+    const key = compactKey(id);
+    const from = heldFrom?.get(id);
+    // two ids on one key: the earlier need wins (no offset = every record)
+    if (!keys.has(key)) keys.set(key, from);
+    else {
+      const had = keys.get(key);
+      if (had !== undefined && (from === undefined || compareOffsets(from, had) < 0)) keys.set(key, from);
+    }
+  }
+  const entries = [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, from]) => (from === undefined ? k.slice(1) : `${k.slice(1)}@${from}`));
+  const text = `${COMPACT_VERSION};${processedNext};${entries.join(',')}${tail}`;
+  return text.length <= maxBytes ? text : all;
+}
+
+/**
+ * The key a compact filter (`ac2`) names an id by: `~` and 8 hex digits of the id's 32-bit FNV-1a
+ * hash over its UTF-16 code units (fixed: metadata written by one release is read by the next). An
+ * id that already is a key (carried over from a compact filter read at assignment) is its own key.
+ * Held ids are trace ids (hex), `conv:…` or `resp:…`: none starts with `~`.
+ */
+export function compactKey(id: string): string {
+  if (isCompactKey(id)) return id;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return `~${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function isCompactKey(id: string): boolean {
+  return id.length === 9 && id.charCodeAt(0) === 126 /* ~ */ && /^~[0-9a-f]{8}$/.test(id);
 }
 
 /** The characters `encodeURIComponent` leaves as they are. */
@@ -115,7 +175,9 @@ function unescapedLength(processedNext: string, ids: ReadonlySet<string>, tail: 
 export function decodeReplayMetadata(metadata: string | null | undefined): ReplayFilter | undefined {
   if (!metadata) return undefined;
   const parts = metadata.split(';');
-  if ((parts.length !== 3 && parts.length !== 4) || parts[0] !== METADATA_VERSION || !/^\d+$/.test(parts[1]!)) return undefined;
+  if ((parts.length !== 3 && parts.length !== 4) || !/^\d+$/.test(parts[1]!)) return undefined;
+  if (parts[0] === COMPACT_VERSION) return decodeCompact(parts[1]!, parts[2]!);
+  if (parts[0] !== METADATA_VERSION) return undefined;
   const ids = parts[2]!;
   let held: Set<string> | undefined;
   let from: Map<string, string> | undefined;
@@ -143,19 +205,39 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}) };
 }
 
+/** The filter of `ac2` metadata: the held ids' `compactKey`s; anything malformed = no filter. */
+function decodeCompact(processedNext: string, entries: string): ReplayFilter | undefined {
+  const held = new Set<string>();
+  let from: Map<string, string> | undefined;
+  for (const entry of entries === '' ? [] : entries.split(',')) {
+    const m = /^([0-9a-f]{8})(?:@(\d+))?$/.exec(entry);
+    if (!m) return { processedNext: BigInt(processedNext).toString(), heldTraces: undefined }; // not ours after all: replay everything
+    held.add(`~${m[1]!}`);
+    if (m[2] !== undefined) (from ??= new Map()).set(`~${m[1]!}`, BigInt(m[2]).toString());
+  }
+  return { processedNext: BigInt(processedNext).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}), compact: true };
+}
+
 /** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */
 export function commitTagOf(metadata: string | null | undefined): string | undefined {
   if (!metadata) return undefined;
   const parts = metadata.split(';');
-  return parts.length === 4 && parts[0] === METADATA_VERSION ? parts[3] : undefined;
+  return parts.length === 4 && (parts[0] === METADATA_VERSION || parts[0] === COMPACT_VERSION) ? parts[3] : undefined;
+}
+
+/** How `filter` names `id` in its held set: the id, or its `compactKey` in a compact filter. */
+export function replayKeyOf(filter: ReplayFilter | undefined, id: string): string {
+  return filter?.compact ? compactKey(id) : id;
 }
 
 /** Whether a trace's data in the record at `offset` must be fed to the assembler on replay. */
 export function replayKeeps(filter: ReplayFilter | undefined, offset: string, traceId: string | undefined): boolean {
   if (filter === undefined || filter.heldTraces === undefined) return true;
   if (compareOffsets(offset, filter.processedNext) >= 0) return true;
-  if (traceId === undefined || !filter.heldTraces.has(traceId)) return false;
-  const from = filter.heldFrom?.get(traceId);
+  if (traceId === undefined) return false;
+  const key = replayKeyOf(filter, traceId);
+  if (!filter.heldTraces.has(key)) return false;
+  const from = filter.heldFrom?.get(key);
   return from === undefined || compareOffsets(offset, from) >= 0;
 }
 

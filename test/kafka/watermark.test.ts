@@ -5,6 +5,7 @@ import {
   HeldTraces,
   commitOffsetFor,
   commitTagOf,
+  compactKey,
   decodeReplayMetadata,
   encodeReplayMetadata,
   minOffset,
@@ -71,13 +72,63 @@ describe('replay metadata', () => {
     );
   });
 
-  it('says "replay everything" when the held ids do not fit the metadata limit', () => {
-    const ids = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+  it('says "replay everything" when the held ids do not fit the metadata limit even as hashes', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => i.toString(16).padStart(32, '0'));
     const md = encodeReplayMetadata('42', ids);
     expect(md.length).toBeLessThanOrEqual(3_800);
     const f = decodeReplayMetadata(md)!;
     expect(f.heldTraces).toBeUndefined();
     expect(replayKeeps(f, '0', 'ff'.repeat(16))).toBe(true);
+  });
+
+  it('writes held ids that do not fit as hashes (ac2): held traces are still replayed, committed ones still skipped', () => {
+    // 200 open trace ids on a partition (~6.6 kB as ids): "replay everything" rebuilt and published
+    // again every committed episode above the committed offset at each restart or rebalance
+    fc.assert(
+      fc.property(fc.uniqueArray(traceId, { minLength: 120, maxLength: 400 }), fc.uniqueArray(traceId, { maxLength: 50 }), fc.option(fc.stringMatching(/^[\w.-]{1,24}$/), { nil: undefined }), (held, others, tag) => {
+        const md = encodeReplayMetadata('1000', held, 3_800, tag);
+        expect(md.length).toBeLessThanOrEqual(3_800);
+        expect(md.startsWith('ac2;1000;')).toBe(true);
+        expect(commitTagOf(md)).toBe(tag);
+        const f = decodeReplayMetadata(md)!;
+        expect(f.compact).toBe(true);
+        for (const t of held) expect(replayKeeps(f, '999', t)).toBe(true);
+        // a committed trace is skipped unless its 32-bit hash is a held one's
+        const keys = new Set(held.map(compactKey));
+        for (const t of others) if (!held.includes(t)) expect(replayKeeps(f, '999', t)).toBe(keys.has(compactKey(t)));
+        for (const t of others) expect(replayKeeps(f, '1000', t)).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+    // conversation and response ids, separators and lone surrogates included
+    const mixed = [...Array.from({ length: 150 }, (_, i) => i.toString(16).padStart(32, '0')), 'conv:a,b;c', 'resp:x@1', 'conv:\ud800'];
+    const f = decodeReplayMetadata(encodeReplayMetadata('7', mixed))!;
+    for (const id of mixed) expect(replayKeeps(f, '6', id)).toBe(true);
+    expect(replayKeeps(f, '6', 'ff'.repeat(16))).toBe(false);
+  });
+
+  it('a compact filter carries its corrections (<key>@<offset>) and, carried over by the next owner before it reached the position, its keys', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const corrected = ids[7]!;
+    const f = decodeReplayMetadata(encodeReplayMetadata('100', ids, 3_800, 'tag', new Map([[corrected, '60']])))!;
+    expect(f.heldFrom).toEqual(new Map([[compactKey(corrected), '60']]));
+    expect(replayKeeps(f, '59', corrected)).toBe(false); // fed the committed revision
+    expect(replayKeeps(f, '60', corrected)).toBe(true);
+    // the next owner commits before it reached 100: the keys it still owes (it cannot know their
+    // ids) beside its own held ids, and what each is needed from
+    const owed = [...f.heldTraces!].filter((k) => k !== compactKey(ids[0]!));
+    const own = 'ab'.repeat(16);
+    const g = decodeReplayMetadata(encodeReplayMetadata('100', [...owed, own], 3_800, 'tag2', new Map([[compactKey(corrected), '60']])))!;
+    expect(g.compact).toBe(true);
+    for (const id of ids.slice(1)) expect(replayKeeps(g, '50', id)).toBe(id !== corrected);
+    expect(replayKeeps(g, '80', own)).toBe(true);
+    expect(replayKeeps(g, '80', ids[0])).toBe(false); // handed on by the next owner since
+    expect(replayKeeps(g, '60', corrected)).toBe(true);
+    // a few owed keys and ids that fit as ids are still written compact: the keys name no id
+    const h = decodeReplayMetadata(encodeReplayMetadata('100', [compactKey(ids[3]!), own]))!;
+    expect(h.compact).toBe(true);
+    expect(replayKeeps(h, '50', ids[3])).toBe(true);
+    expect(replayKeeps(h, '50', own)).toBe(true);
   });
 
   it('carries a commit tag beside the filter, which does not change what the filter keeps', () => {
@@ -90,7 +141,7 @@ describe('replay metadata', () => {
       }),
     );
     // the tag survives the "replay everything" fallback, and the limit still holds with it
-    const many = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const many = Array.from({ length: 500 }, (_, i) => i.toString(16).padStart(32, '0'));
     const md = encodeReplayMetadata('42', many, 3_800, 'a1b2c3d4.17');
     expect(md.length).toBeLessThanOrEqual(3_800);
     expect(commitTagOf(md)).toBe('a1b2c3d4.17');
@@ -102,17 +153,22 @@ describe('replay metadata', () => {
   });
 
   it('writes what the plain encoding (sort, encodeURIComponent, join, then the length check) writes: the early "replay everything" and the skipped escapes change nothing', () => {
-    // the encoding before the shortcuts, as the reference
+    // the encoding before the shortcuts, as the reference; what does not fit as ids is written as
+    // their hashes when those fit, else "replay everything"
     const plain = (next: string, held: Iterable<string>, max: number, tag?: string) => {
       const tail = tag === undefined ? '' : `;${tag}`;
+      const compact = () => {
+        const text = `ac2;${next};${[...new Set([...new Set(held)].map(compactKey))].sort().map((k) => k.slice(1)).join(',')}${tail}`;
+        return text.length <= max ? text : `ac1;${next};*${tail}`;
+      };
       let ids: string[];
       try {
         ids = [...new Set(held)].sort().map(encodeURIComponent);
       } catch {
-        return `ac1;${next};*${tail}`;
+        return compact();
       }
       const full = `ac1;${next};${ids.join(',')}${tail}`;
-      return full.length <= max ? full : `ac1;${next};*${tail}`;
+      return full.length <= max ? full : compact();
     };
     const id = fc.oneof(
       fc.stringMatching(/^[0-9a-f]{32}$/),

@@ -1,0 +1,64 @@
+/**
+ * A replay filter written as hashes (offset metadata `ac2`: more held ids than fit as ids) read
+ * by the next owner of the partition, which commits before its replay passed the previous owner's
+ * position: it carries the keys it still owes on, and not those of episodes it handed on since.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
+import { decodeReplayMetadata, encodeReplayMetadata, replayKeeps } from '../../src/runtime/watermark.js';
+import { FakeKafka } from './fake-kafka.js';
+
+const SCORE = 'test.run.score';
+const isRoot = (s: ReadableSpan) => s.parentSpanContext === undefined;
+
+async function until(cond: () => boolean, ms = 3_000): Promise<void> {
+  for (let t = 0; t < ms && !cond(); t += 10) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
+
+describe('KafkaPipeline with a compact (hashed) replay filter', () => {
+  it.each(['exactly-once', 'at-least-once'] as const)('%s: an episode handed on during the replay is not named again in the next commit', async (delivery) => {
+    // X: no root, stays open at offset 0; A: whole, its verdict on the root, at offset 1
+    const x = await generateScenario({ kind: 'success', convention: 'genai', seed: 601 });
+    const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 602 });
+    const aRoot = a.spans.find(isRoot)!;
+    (aRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
+    const xTrace = x.spans[0]!.spanContext().traceId;
+    const aTrace = aRoot.spanContext().traceId;
+    const fake = new FakeKafka();
+    // the previous owner read up to offset 2 and held X and A, written as hashes
+    const previous = encodeReplayMetadata('3', [xTrace, aTrace], 60);
+    expect(previous.startsWith('ac2;3;')).toBe(true);
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: previous });
+
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery, tickIntervalMs: 10, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000 }),
+        processEpisode: (e) => processEpisode(e, { rootScoreAttribute: SCORE }),
+        evaluationsFromLogs: () => [],
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [
+      { offset: 0, value: encodeTraces(x.spans.filter((s) => !isRoot(s)), 'otlp_proto') },
+      { offset: 1, value: encodeTraces(a.spans, 'otlp_proto') },
+    ]);
+    const published = () => fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').length;
+    await until(() => published() === 1);
+    await p.stop();
+    const committed = fake.committed.get('spans/0')!;
+    expect(committed.offset).toBe('0'); // X is open
+    const filter = decodeReplayMetadata(committed.metadata)!;
+    expect(filter.processedNext).toBe('3'); // offset 2 was read by the previous owner, not yet by this one
+    expect(replayKeeps(filter, '0', xTrace)).toBe(true);
+    // A was credited and published here: the next owner must not rebuild it from offset 1
+    expect(replayKeeps(filter, '1', aTrace)).toBe(false);
+  });
+});
