@@ -652,10 +652,15 @@ export class EpisodeAssembler {
    */
   addEvaluations(evaluations: readonly Evaluation[], position?: SourcePosition): void {
     const now = this.clock.now();
-    for (const e of evaluations) this.addEvaluation(e, position, now);
+    const closing = new Set<OpenEpisode>();
+    for (const e of evaluations) this.addEvaluation(e, position, now, closing);
+    // Closing on a verdict waits for the end of the batch, as in addSpans: a judge that sends the
+    // run's verdict before its step verdicts in one request closed the run on the first, and the
+    // others, a moment later, made a revision + 1 — revision 0 credited without the flagged step.
+    for (const ep of closing) if (this.open.get(ep.episodeId) === ep) this.close(ep, 'evaluation-arrived', now);
   }
 
-  private addEvaluation(given: Evaluation, position: SourcePosition | undefined, now: number): void {
+  private addEvaluation(given: Evaluation, position: SourcePosition | undefined, now: number, closing: Set<OpenEpisode>): void {
     const e = this.resolveEvaluation(given);
     if (this.closesOnEvaluation(e)) this.lastEvaluationAtMs = now;
     let key: string | undefined;
@@ -739,7 +744,7 @@ export class EpisodeAssembler {
     // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
     const ofTurn = ep.turnTraces === undefined || e.traceId === undefined || ep.turnTraces.has(e.traceId);
     // a capped revision takes no more spans (but its root): its verdict closes it, root or not
-    if (this.options.closeOnEvaluation && ofTurn && (ep.rootEnded() || ep.capped) && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) this.close(ep, 'evaluation-arrived', now);
+    if (this.options.closeOnEvaluation && ofTurn && (ep.rootEnded() || ep.capped) && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) closing.add(ep);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
 
