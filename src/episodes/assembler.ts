@@ -247,9 +247,15 @@ export class EpisodeAssembler {
     for (const ep of touched) if (this.open.get(ep.episodeId) === ep && this.closesOnArrivedEvaluation(ep)) this.close(ep, 'evaluation-arrived', now);
   }
 
-  /** `evaluation-arrived` holds: a first revision whose root ended and that holds a system-level evaluation that closes it. */
+  /**
+   * `evaluation-arrived` holds: a first revision — or a conversation's next turn — whose root ended
+   * and that holds a system-level evaluation that closes it (the turn's own). A next turn is a
+   * revision > 0, but its verdict is no inherited one: sent before the turn's spans (it waits for
+   * them, then joins), it closed the turn only at graceMs, `root-ended`, where the same verdict sent
+   * after them closed it at once — the event's close_reason depended on the order.
+   */
   private closesOnArrivedEvaluation(ep: OpenEpisode): boolean {
-    return this.options.closeOnEvaluation && ep.revision === 0 && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined);
+    return this.options.closeOnEvaluation && (ep.revision === 0 || ep.turnTraces !== undefined) && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined);
   }
 
   private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {

@@ -216,6 +216,28 @@ describe('conversation keying', () => {
     expect(next!.evaluations.map((e) => e.score).sort()).toEqual([0, 1]);
   });
 
+  it('a next turn closes on its verdict when its root arrives, the verdict sent before its spans or after them: the same events', async () => {
+    const [t1, t2] = recordRuns([{ conversationId: 'c-b' }, { conversationId: 'c-b' }]);
+    const nextTurn = async (verdictFirst: boolean) => {
+      const asm = new EpisodeAssembler({ keyBy: 'conversation', graceMs: 100 }, new ManualClock(0));
+      asm.addSpans(t1!);
+      asm.addEvaluations([{ ...evaluationOf(t1!, 1), timeUnixNano: 1n }]);
+      expect(asm.tick()).toMatchObject([{ revision: 0, closeReason: 'evaluation-arrived' }]);
+      const verdict = { ...evaluationOf(t2!, 0), timeUnixNano: 2n };
+      if (verdictFirst) asm.addEvaluations([verdict]); // waits for the turn's spans
+      asm.addSpans(t2!);
+      if (!verdictFirst) asm.addEvaluations([verdict]);
+      const closed = asm.tick(); // no time passes: grace is not what closes it
+      return { closed, events: await Promise.all(closed.map((e) => processEpisode(e, { now: () => 0 }))) };
+    };
+    const after = await nextTurn(false);
+    expect(after.closed).toMatchObject([{ revision: 1, closeReason: 'evaluation-arrived' }]);
+    // without the fix: nothing closed here — the turn went out at graceMs, close_reason root-ended
+    const before = await nextTurn(true);
+    expect(before.closed).toMatchObject([{ revision: 1, closeReason: 'evaluation-arrived' }]);
+    expect(before.events).toEqual(after.events);
+  });
+
   it('a turn arriving while the previous turn\'s revision is open takes over the wait: not late, closed by its own verdict', () => {
     const { turns: [t1, t2, t3], clock, asm } = afterFirstTurn('c-o', 3, { graceMs: 100, awaitEvaluationMs: 5_000, idleMs: 30_000 });
     asm.addSpans(t2!); // revision 1 opens for turn 2
