@@ -4,8 +4,9 @@
  * events, its `evaluationLogProcessor` on the app's LoggerProvider (or call `addEvaluations`).
  *
  * Flow: onEnd converts the ReadableSpan to the internal Span (no OTLP round trip) into a bounded
- * buffer; a timer (unref'd: it never keeps the process alive) moves the buffer into the episode
- * assembler and closes due episodes; closed episodes go through a bounded credit queue to
+ * buffer; a timer (unref'd: it never keeps the process alive) moves the buffer — and the
+ * evaluations logged since (`evaluationLogProcessor`), as one batch — into the episode assembler
+ * and closes due episodes; closed episodes go through a bounded credit queue to
  * `processEpisode` (conventions → credit → events) and then to `onCredit(events, episode)`.
  *
  * Lifecycle (OpenTelemetry SpanProcessor contract):
@@ -191,6 +192,14 @@ export class CreditSpanProcessor implements SpanProcessor {
   private readonly options: z.output<typeof CreditSpanProcessorOptionsSchema>;
   private readonly converter = new SpanConverter();
   private buffer: Span[] = [];
+  /**
+   * Evaluations logged since the last drain (evaluationLogProcessor), added to the assembler as one
+   * batch at the next one (before the spans buffered after them). Added one record at a time, a
+   * judge that logs the run's verdict before its step verdicts closed the run on the first, and the
+   * others made a revision 1 — where the same records exported in one OTLP request make one revision.
+   * Nothing waits longer for it: closed episodes are taken at the next tick either way.
+   */
+  private loggedEvaluations: Evaluation[] = [];
   /** Arrival order of content events (contentSpansFromLogs: ties of equal timestamps). */
   private contentOrder = 0;
   private readonly queue: Episode[] = [];
@@ -257,6 +266,22 @@ export class CreditSpanProcessor implements SpanProcessor {
     }
     this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
+    this.addToAssembler(evaluations);
+  }
+
+  /** Logged evaluations wait for the next drain, after the spans buffered before them (`loggedEvaluations`). */
+  private acceptLogged(evaluations: readonly Evaluation[]): void {
+    if (this.shutDown) {
+      this.counters.evaluationsDropped += evaluations.length;
+      return;
+    }
+    if (this.buffer.length > 0) this.drainBuffer(); // keep spans before evaluations that refer to them
+    this.counters.evaluationsReceived += evaluations.length;
+    for (const e of evaluations) this.loggedEvaluations.push(e);
+    if (this.loggedEvaluations.length >= this.options.maxBufferedSpans) this.drainBuffer();
+  }
+
+  private addToAssembler(evaluations: readonly Evaluation[]): void {
     try {
       this.deps.assembler.addEvaluations(evaluations);
     } catch (err) {
@@ -319,6 +344,11 @@ export class CreditSpanProcessor implements SpanProcessor {
   }
 
   private drainBuffer(): void {
+    if (this.loggedEvaluations.length > 0) {
+      const evaluations = this.loggedEvaluations;
+      this.loggedEvaluations = [];
+      this.addToAssembler(evaluations);
+    }
     if (this.buffer.length === 0) return;
     const spans = this.buffer;
     this.buffer = [];
@@ -446,7 +476,7 @@ export class CreditSpanProcessor implements SpanProcessor {
           this.report(new Error('CreditSpanProcessor: pass deps.evaluationsFromLogs to use evaluationLogProcessor'), undefined);
           return;
         }
-        // after shutdown, accept() counts them as dropped (evaluationsDropped), as addEvaluations' are:
+        // after shutdown, acceptLogged() counts them as dropped (evaluationsDropped), as addEvaluations' are:
         // returning here first left an evaluation logged after shutdown uncounted
         let evaluations: Evaluation[];
         try {
@@ -455,7 +485,7 @@ export class CreditSpanProcessor implements SpanProcessor {
           this.ingestFailed('a log record', err);
           return;
         }
-        if (evaluations.length > 0) this.accept(evaluations);
+        if (evaluations.length > 0) this.acceptLogged(evaluations);
       },
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),

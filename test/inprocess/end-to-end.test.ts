@@ -38,3 +38,25 @@ describe('CreditSpanProcessor end to end (real assembler, conventions, credit en
     await provider.shutdown();
   });
 });
+
+describe('CreditSpanProcessor evaluationLogProcessor: the order of a judge\'s records', () => {
+  it("the run's verdict logged before a step verdict gives one revision, the same events as the other order (as one OTLP request does)", async () => {
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 5 });
+    const creditOf = async (records: typeof run.logRecords) => {
+      const received: CreditEvent[][] = [];
+      const processor = await createCreditSpanProcessor({ tickIntervalMs: 60_000, onCredit: (events) => void received.push(events) });
+      const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+      for (const span of run.spans) processor.onEnd(span);
+      for (const record of records) processor.evaluationLogProcessor.onEmit(record as never); // as a judge logs them, one by one
+      await provider.forceFlush();
+      await provider.shutdown();
+      return received.map((events) => events.map((e) => ({ ...e, emitted_at_ms: 0 })));
+    };
+    // the generator logs the step verdict (code_review) first
+    const stepFirst = await creditOf(run.logRecords);
+    expect(stepFirst.map((events) => events[0]!.episode_revision)).toEqual([0]);
+    // without the fix: revisions 0 (closed on task_success alone, the harmful step not flagged) and 1
+    const verdictFirst = await creditOf([...run.logRecords].reverse());
+    expect(verdictFirst).toEqual(stepFirst);
+  });
+});
