@@ -77,7 +77,12 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
   // Event-time order; Array.prototype.sort is stable, so ties keep the listing order.
   refs.sort((a, b) => a.timeMs - b.timeMs);
 
-  const clock = new ManualClock(0);
+  // The assembler's start counts as an evaluation arriving (runs wait awaitEvaluationMs for theirs
+  // while evaluations arrive, episodes.evaluationsArrivingMs): it starts at the input's first
+  // request, as a job started before its first record. At 0 (1970) the runs before the first
+  // verdict in the input did not wait for theirs — closed at graceMs without credit, then
+  // credited by their verdict as revision 1, where the job gives revision 0.
+  const clock = new ManualClock(refs.find((r) => r.timeMs > 0)?.timeMs ?? 0);
   const stages = await buildLocalStages(config, clock, options.processEpisode, logger);
   const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks: options.sinks, logger });
   const advanceTo = (ms: number) => {
