@@ -85,8 +85,11 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
   const clock = new ManualClock(refs.find((r) => r.timeMs > 0)?.timeMs ?? 0);
   const stages = await buildLocalStages(config, clock, options.processEpisode, logger);
   const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks: options.sinks, logger });
-  const advanceTo = (ms: number) => {
-    if (Number.isFinite(ms) && ms > clock.now()) clock.set(ms);
+  /** Moves the clock to `ms`; whether it moved. */
+  const advanceTo = (ms: number): boolean => {
+    if (!Number.isFinite(ms) || ms <= clock.now()) return false;
+    clock.set(ms);
+    return true;
   };
   let requests = 0;
   try {
@@ -101,7 +104,11 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
         continue;
       }
       requests++;
-      advanceTo(ref.timeMs);
+      // What is due by this request's time closes before its records join (grace, awaitEvaluationMs,
+      // idleMs), as the job's timer closes it live: else a verdict that came after its run's wait
+      // joined it when no other request fell in between — the same run credited as revision 0 or
+      // 1, with other event ids, depending on the other runs in the input.
+      if (advanceTo(ref.timeMs)) pipeline.tick();
       if (batch.signal === 'traces') {
         // Backpressure in replay is waiting, not refusing: credit catches up before each slice.
         await pipeline.feedSpans(batch.spans);

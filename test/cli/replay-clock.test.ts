@@ -76,4 +76,14 @@ describe('replay closes a run as the job would, whatever else the input holds', 
     expect(between.skipped).toBe(1); // the other run: no verdict in the input
     expect(between.events).toEqual(alone.events);
   });
+
+  it('a verdict 20 s after the run (past awaitEvaluationMs) is its late verdict, revision 1, also when no other request comes between', async () => {
+    // another request 15 s after the run: its tick closes the run (waited out) before the verdict comes
+    const between = await replayRun('20s-between', 20_000, 15_000);
+    expect(between.credits).toEqual([[1, 'evaluation-arrived']]);
+    // without the fix: nothing ticked between the run and its verdict, which joined it — revision 0, other event ids
+    const alone = await replayRun('20s-alone', 20_000);
+    expect(alone.credits).toEqual([[1, 'evaluation-arrived']]);
+    expect(alone.events).toEqual(between.events);
+  });
 });
