@@ -23,10 +23,13 @@ export const ENV_PREFIX = 'AGENT_CREDIT_';
 /**
  * `AGENT_CREDIT_*` variables that are switches of the process, not settings (read where they act):
  * `AGENT_CREDIT_KAFKAJS_FAST_PATHS=off` runs kafkajs unmodified (src/kafka/kafkajs-fast-paths.ts);
- * `AGENT_CREDIT_FROM_SOURCES=1` makes bin/agent-credit.js run the TypeScript sources, not the build.
- * Before, the first was refused as an unknown setting, so the documented opt-out stopped the job.
+ * `AGENT_CREDIT_FROM_SOURCES=1` makes bin/agent-credit.js run the TypeScript sources, not the build;
+ * `AGENT_CREDIT_FIXTURES` is the folder of recorded telemetry the tests and deploy/smoke-kafka.ts
+ * read (test/support/fixtures.ts) — exported in a shell, it reaches every CLI those start.
+ * Before, the first and the third were refused as unknown settings: the documented opt-out stopped
+ * the job, and a fixture folder exported for the tests stopped every command (the smoke test's job too).
  */
-const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS', 'AGENT_CREDIT_FROM_SOURCES']);
+const PROCESS_SWITCHES: ReadonlySet<string> = new Set(['AGENT_CREDIT_KAFKAJS_FAST_PATHS', 'AGENT_CREDIT_FROM_SOURCES', 'AGENT_CREDIT_FIXTURES']);
 
 export interface EnvOverride {
   variable: string;

@@ -178,6 +178,11 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(config).toEqual(loadConfig({ env: {} }).config);
   });
 
+  it('AGENT_CREDIT_FIXTURES (the recorded-telemetry folder the README tells the tests and deploy/smoke-kafka.ts to read) is no setting either: exported, it stopped every command with "no setting has this name"', () => {
+    const { config } = loadConfig({ env: { AGENT_CREDIT_FIXTURES: '/work/shared/fixtures/agents-sdk' } });
+    expect(config).toEqual(loadConfig({ env: {} }).config);
+  });
+
   it('an env variable whose section exists but key does not lists that section\'s keys (it listed only the top-level sections)', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_BROKER: 'kafka:9092' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_KAFKA_BROKER: no setting has this name — source.kafka has the keys brokers, groupId,');
