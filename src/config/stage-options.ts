@@ -28,6 +28,18 @@ const ModuleGameConfigSchema = z.strictObject({
   players: z.enum(['agents', 'messages']).default('agents'),
 });
 
+/** The removal protocols the http judge applies (`credit.judge.removalProtocol`): mask and null, not replay. */
+const JUDGE_PROTOCOLS: readonly string[] = HttpJudgeOptionsSchema.shape.removalProtocol.unwrap().options;
+
+/**
+ * Where a removal protocol other than mask is applied, for the fix of an error: the http judge
+ * applies null; replay only a module game's value function can do (its events report
+ * `credit.removalProtocol`). Both errors below named `credit.judge.removalProtocol replay`, which
+ * the judge refuses — the user was sent from one error to the other.
+ */
+const gameApplying = (protocol: string) =>
+  JUDGE_PROTOCOLS.includes(protocol) ? `credit.game http with credit.judge.removalProtocol ${protocol}` : `credit.game module, whose value function does the ${protocol}`;
+
 /**
  * Credit engine options (src/credit `CreditOptions`) as a file can state them: the game factory is
  * built by the runtime from `judge` (game: http, the counterfactual judge client's own options) or
@@ -51,7 +63,7 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
     if (c.judge && c.game !== 'http') ctx.addIssue({ code: 'custom', path: ['judge'], message: `credit.judge is set but credit.game is ${c.game}, which does not call it: set credit.game: http to use the judge, or remove credit.judge` });
     if (c.module && c.game !== 'module') ctx.addIssue({ code: 'custom', path: ['module'], message: `credit.module is set but credit.game is ${c.game}, which does not load it: set credit.game: module to use it, or remove credit.module` });
     if (c.game === 'provenance' && c.removalProtocol !== 'mask') {
-      ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use credit.game http with credit.judge.removalProtocol ${c.removalProtocol}` });
+      ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use ${gameApplying(c.removalProtocol)}` });
     }
     if (c.prefixValues === 'message-game') {
       const messageGame = (c.game === 'http' && c.judge?.players === 'messages') || (c.game === 'module' && c.module?.players === 'messages');
@@ -60,7 +72,9 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
       }
     }
     // mask is the default: a judge configured for another protocol is reported as that one.
-    if (c.game === 'http' && c.judge && c.removalProtocol !== 'mask' && c.removalProtocol !== c.judge.removalProtocol) {
+    if (c.game === 'http' && c.judge && !JUDGE_PROTOCOLS.includes(c.removalProtocol)) {
+      ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the http judge applies ${JUDGE_PROTOCOLS.join(' or ')} (credit.judge.removalProtocol), not ${c.removalProtocol}: leave credit.removalProtocol out, or use ${gameApplying(c.removalProtocol)}` });
+    } else if (c.game === 'http' && c.judge && c.removalProtocol !== 'mask' && c.removalProtocol !== c.judge.removalProtocol) {
       ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `credit.removalProtocol is ${c.removalProtocol} but the judge applies credit.judge.removalProtocol (${c.judge.removalProtocol}): set credit.judge.removalProtocol to ${c.removalProtocol} (events report the protocol the judge applies)` });
     }
   });

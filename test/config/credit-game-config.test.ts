@@ -164,4 +164,26 @@ describe('credit game chosen by the config file', () => {
       /credit\.removalProtocol: credit\.removalProtocol is null but the judge applies credit\.judge\.removalProtocol \(mask\): set credit\.judge\.removalProtocol to null/,
     );
   });
+
+  it('credit.removalProtocol replay: the error names where replay is done — a module game —, not credit.judge.removalProtocol replay, which the judge refuses (the errors of the http and provenance games sent the user there, and from there back)', () => {
+    const errorOf = (text: string) => {
+      try {
+        loadConfig({ text, env: {} });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    const judge = '  judge:\n    url: http://127.0.0.1:8090/score\n';
+    // what the old messages advised is refused
+    expect(errorOf(`credit:\n  game: http\n  removalProtocol: replay\n${judge}    removalProtocol: replay\n`)).toMatch(/credit\.judge\.removalProtocol: expected one of "mask" \| "null", got "replay"/);
+    const http = errorOf(`credit:\n  game: http\n  removalProtocol: replay\n${judge}`);
+    expect(http).toMatch(/credit\.removalProtocol: the http judge applies mask or null \(credit\.judge\.removalProtocol\), not replay: leave credit\.removalProtocol out, or use credit\.game module/);
+    const provenance = errorOf('credit:\n  removalProtocol: replay\n');
+    expect(provenance).toMatch(/so it can only be mask \(got replay\): leave credit\.removalProtocol out, or use credit\.game module/);
+    for (const m of [http, provenance]) expect(m).not.toMatch(/judge\.removalProtocol (to )?replay/);
+    // what they advise now loads, and null still points at the judge
+    expect(() => loadConfig({ text: 'credit:\n  game: module\n  removalProtocol: replay\n  module:\n    path: examples/module-game/value.mjs\n', env: {} })).not.toThrow();
+    expect(errorOf('credit:\n  removalProtocol: "null"\n')).toContain('or use credit.game http with credit.judge.removalProtocol null');
+  });
 });
