@@ -225,13 +225,20 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { brokers: { type: 'string', default: '127.0.0.1:9092' }, group: { type: 'string' }, 'final-after-ms': { type: 'string' } } });
+  // checked here, naming the flag: `--final-after-ms 1h` (the job's `view --since` takes 6h) became
+  // NaN and failed in the ledger as "TrainingLedger: finalAfterMs must be ≥ 0 ms, got NaN", a stack trace
+  const finalAfterMs = values['final-after-ms'];
+  if (finalAfterMs !== undefined && !/^\d+$/.test(finalAfterMs.trim())) {
+    console.error(`consume: --final-after-ms: expected milliseconds, a whole number ≥ 0 (e.g. 3900000 = 1 h 5 min, the job's episodes.correctionWindowMs + maxDurationMs), got "${finalAfterMs}"`);
+    process.exit(2);
+  }
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   await runTrainerConsumer({
     brokers: values.brokers!.split(','),
     ...(values.group !== undefined ? { groupId: values.group } : {}),
-    ...(values['final-after-ms'] !== undefined ? { finalAfterMs: Number(values['final-after-ms']) } : {}),
+    ...(finalAfterMs !== undefined ? { finalAfterMs: Number(finalAfterMs) } : {}),
     onEpisode: (e) => void process.stdout.write(`${JSON.stringify(trainingRecord(e))}\n`),
     signal: stop.signal,
   });
