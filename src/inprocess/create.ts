@@ -12,6 +12,7 @@
  * ```
  * Async for forward compatibility (stages that load resources); it does no I/O today.
  */
+import { didYouMean } from '../config/errors.js';
 import { DegenerateEpisodeError } from '../credit/errors.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
 import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EvaluationHookOptions, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
@@ -20,7 +21,7 @@ import type { Episode } from '../model/episode.js';
 import { CreditWorkerPool } from '../runtime/credit-workers/pool.js';
 import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
 import { checkProcessOptions, checkType, InProcessOptionsError } from './check-options.js';
-import { CreditSpanProcessor, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';
+import { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';
 
 export type ProcessEpisodeWithOptions = (episode: Episode, options: ProcessEpisodeOptions) => Promise<CreditEvent[]>;
 
@@ -81,9 +82,19 @@ function skippedError(episode: Episode, message: string, reason: string | undefi
   return err;
 }
 
+/** The processor's own options, handed on to `CreditSpanProcessor`. */
+const PROCESSOR_OPTIONS = Object.keys(CreditSpanProcessorOptionsSchema.shape);
+/** Every option `createCreditSpanProcessor` takes (src/inprocess/README.md): its own, then the processor's. */
+const CREATE_OPTIONS = ['onCredit', 'onError', 'episodes', 'processOptions', 'processEpisode', 'clock', 'creditWorkers', 'creditTimeoutMs', ...PROCESSOR_OPTIONS];
+
 export async function createCreditSpanProcessor(options: CreateCreditSpanProcessorOptions): Promise<CreditSpanProcessor> {
   if (options === null || typeof options !== 'object') throw new InProcessOptionsError('createCreditSpanProcessor: expected an options object with at least onCredit: (events, episode) => void');
   const { onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, ...processorOptions } = options;
+  // checked here against every option: the processor's own check listed only its six, so a
+  // misspelt creditWorkers or episodes was answered with a list that left them out (and after
+  // the workers had started)
+  const unknown = Object.keys(processorOptions).find((k) => !PROCESSOR_OPTIONS.includes(k));
+  if (unknown !== undefined) throw new InProcessOptionsError(`${unknown}: unknown option${didYouMean(unknown, CREATE_OPTIONS)} — accepted: ${CREATE_OPTIONS.join(', ')}`);
   // a missing onCredit failed every episode later, silently without onError
   if (typeof onCredit !== 'function') throw new InProcessOptionsError(`onCredit: expected an (events, episode) => void | Promise<void> callback, got ${onCredit === null ? 'null' : typeof onCredit} — it receives each closed episode's credit events`);
   checkType('onError', onError, 'function', 'an (error, episode) => void callback');

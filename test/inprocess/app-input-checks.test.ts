@@ -17,6 +17,11 @@ describe('createCreditSpanProcessor checks the callbacks and processOptions it i
     ['processOptions null', { onCredit: noop, processOptions: null }, /processOptions: expected an object .* got null/],
     ['processOptions.onSkipped not a function', { onCredit: noop, processOptions: { onSkipped: 'x' } }, /processOptions\.onSkipped: expected an \(episode, error\) => void callback/],
     ['processOptions.evaluationName not a string', { onCredit: noop, processOptions: { evaluationName: 5 } }, /processOptions\.evaluationName: expected the evaluation name .* got number/],
+    // the processor's own check answered these with its six options ("accepted: tickIntervalMs, …,
+    // onCreditTimeoutMs"), leaving out the very option meant
+    ['a misspelt creditWorkers', { onCredit: noop, creditWorker: 2 }, /^creditWorker: unknown option — did you mean creditWorkers\? — accepted: onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, tickIntervalMs, /],
+    ['a misspelt episodes', { onCredit: noop, episode: { graceMs: 500 } }, /^episode: unknown option — did you mean episodes\? — accepted: .*\bepisodes\b/],
+    ['a misspelt processor option', { onCredit: noop, tickIntervall: 5 }, /^tickIntervall: unknown option — did you mean tickIntervalMs\?/],
   ];
   it.each(cases)('%s', async (_, options, message) => {
     const err = await make(options).catch((e: unknown) => e);
