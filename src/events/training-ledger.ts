@@ -22,6 +22,7 @@
  * oldest is handed out before it is final (`early`). Unknown event types (a later minor version) are skipped and counted. Pure: no I/O,
  * time comes in as an argument.
  */
+import { didYouMean } from '../config/errors.js';
 import { EVENT_TYPES, isThisMajorVersion, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './schemas.js';
 
 export interface TrainingLedgerOptions {
@@ -134,6 +135,10 @@ export class TrainingLedger {
   private readonly early: TrainingEpisode[] = [];
 
   constructor(options: TrainingLedgerOptions = {}) {
+    // a misspelt option (finalAfterMS, maxEpisode — a JavaScript consumer has no type check) was
+    // ignored: the ledger ran on the default, handing episodes out an hour later or early
+    const unknown = Object.keys(options).find((k) => !LEDGER_OPTIONS.includes(k));
+    if (unknown !== undefined) throw new RangeError(`TrainingLedger: unknown option ${unknown}${didYouMean(unknown, LEDGER_OPTIONS)} — accepted: ${LEDGER_OPTIONS.join(', ')}`);
     this.finalAfterMs = nonNegative(options.finalAfterMs ?? 3_900_000, 'finalAfterMs');
     this.maxEpisodes = positiveInt(options.maxEpisodes ?? 100_000, 'maxEpisodes');
     this.maxHeldBytes = positiveInt(options.maxHeldBytes ?? 256 * 1024 * 1024, 'maxHeldBytes');
@@ -309,6 +314,8 @@ export class TrainingLedger {
     this.early.push(this.releaseOne(key, h, true));
   }
 }
+
+const LEDGER_OPTIONS: readonly string[] = ['finalAfterMs', 'maxEpisodes', 'maxHeldBytes', 'maxReleased'] satisfies readonly (keyof TrainingLedgerOptions)[];
 
 function positiveInt(n: number, name: string): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`TrainingLedger: ${name} must be a positive integer, got ${n}`);

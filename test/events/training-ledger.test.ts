@@ -89,6 +89,12 @@ beforeAll(async () => {
 });
 
 describe('TrainingLedger', () => {
+  it('a misspelt option (finalAfterMS, maxEpisode) is refused naming the one meant — it was ignored and the default used (a JavaScript consumer has no type check)', () => {
+    expect(() => new TrainingLedger({ finalAfterMS: 60_000 } as never)).toThrow('TrainingLedger: unknown option finalAfterMS — did you mean finalAfterMs? — accepted: finalAfterMs, maxEpisodes, maxHeldBytes, maxReleased');
+    expect(() => new TrainingLedger({ maxEpisode: 1_000_000 } as never)).toThrow(/unknown option maxEpisode — did you mean maxEpisodes\?/);
+    expect(() => new TrainingLedger({ finalAfterMs: 60_000, maxEpisodes: 10, maxHeldBytes: 1 << 20, maxReleased: 10 })).not.toThrow();
+  });
+
   it('recorded SDK runs: each episode handed out once, whole, with its rewards and pairs', () => {
     const ledger = new TrainingLedger();
     for (const e of fixtureEvents) expect(ledger.add(e)).toBe('added');
