@@ -8,7 +8,7 @@ import type { Logger } from '@opentelemetry/api-logs';
 import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanLimits } from '@opentelemetry/sdk-trace-base';
 import { evaluationsFromLogs } from '../../src/conventions/evaluations.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { EpisodeCredit, MessageReward } from '../../src/events/schemas.js';
@@ -31,12 +31,13 @@ export interface Recorder {
   start(name: string, startMs: number, attributes?: Record<string, unknown>, parent?: OtelSpan | Context, links?: OtelSpan[]): OtelSpan;
 }
 
-/** Runs `build` against a fresh SDK tracer, then returns the exported spans decoded by src/otlp. */
-export function recordSpans(build: (r: Recorder) => void, encoding: Encoding = 'otlp_proto', serviceName = 'sdk-agents'): Span[] {
+/** Runs `build` against a fresh SDK tracer (with `spanLimits`, if given), then returns the exported spans decoded by src/otlp. */
+export function recordSpans(build: (r: Recorder) => void, encoding: Encoding = 'otlp_proto', serviceName = 'sdk-agents', spanLimits?: SpanLimits): Span[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(spanLimits ? { spanLimits } : {}),
   });
   const tracer = provider.getTracer('agent-credit.conventions.test', '1.0.0');
   build({
