@@ -10,7 +10,8 @@
  *   canonical arguments against the calls LLM steps issued (output messages) or, when outputs are
  *   not recorded (openllmetry quirk: `openai.response` spans have input messages only), against the
  *   calls in later LLM steps' input history. A hand-off matches the OpenAI Agents SDK hand-off tool
- *   `transfer_to_<agent>`. A call X with no executing span links issuer → consumer directly.
+ *   `transfer_to_<agent>` (named as the SDK names it: `handoffToolName`), or its own tool name when
+ *   its span is a `transfer_to_*` tool. A call X with no executing span links issuer → consumer directly.
  * - C4 turn order: the previous rewardable step of the same agent invocation (nearest agent span)
  *   that ended before this step started.
  * - C5 hand-off: the hand-off step → the first rewardable step of the target agent that starts
@@ -88,9 +89,17 @@ export interface CausalLinks {
   readonly warnings: readonly string[];
 }
 
-/** OpenAI Agents SDK default hand-off tool name (`Handoff.default_tool_name`). */
+/**
+ * OpenAI Agents SDK default hand-off tool name (`Handoff.default_tool_name`,
+ * `transform_string_function_style(f"transfer_to_{agent.name}")` in `util/_transforms.py`): each
+ * code point other than an ASCII letter, digit or `_` — a space, `-`, `.`, `(`, `é`, an emoji — is
+ * one `_`, then lower case: `Flights-EU` is `transfer_to_flights_eu`, `Vols (EU)`
+ * `transfer_to_vols__eu_`. Dropping those characters and collapsing whitespace instead named no
+ * call the SDK makes: the hand-off was not bound to its call and, without a recorded target,
+ * was inferred with a warning on the episode.
+ */
 function handoffToolName(agentName: string): string {
-  return `transfer_to_${agentName.replace(/\s+/g, '_').replace(/[^a-zA-Z0-9_-]/g, '').toLowerCase()}`;
+  return `transfer_to_${agentName.replace(/[^a-zA-Z0-9_]/gu, '_').toLowerCase()}`;
 }
 
 const HANDOFF_TOOL_PREFIX = 'transfer_to_';
@@ -651,8 +660,20 @@ function pushByCallKeys<V>(map: Map<string, V[]>, c: ToolCallRef, entry: V): voi
 
 /** Index key a tool/hand-off step looks up (undefined: nothing to match by). */
 function stepCallKey(s: CausalStepInput): string | undefined {
-  if (s.kind === 'handoff') return s.facts.handoffTo === undefined ? HANDOFF_KEY : handoffToolName(s.facts.handoffTo);
+  if (s.kind === 'handoff') return handoffCallName(s) ?? HANDOFF_KEY;
   return s.facts.toolName;
+}
+
+/**
+ * The name of the call a hand-off step ran: its own tool name when its span is a `transfer_to_*`
+ * tool (LangGraph, AutoGen, the GenAI transfer refinement: the name as the model called it, which
+ * their frameworks form their own way — LangGraph keeps `-`), else the OpenAI Agents SDK's for its
+ * target (its hand-off spans record no tool name); undefined when neither is known.
+ */
+function handoffCallName(s: CausalStepInput): string | undefined {
+  const own = s.facts.toolName;
+  if (own !== undefined && own.startsWith(HANDOFF_TOOL_PREFIX)) return own;
+  return s.facts.handoffTo === undefined ? undefined : handoffToolName(s.facts.handoffTo);
 }
 
 interface InvocationEnds {
@@ -709,7 +730,8 @@ const STATUS_ERROR = 2;
 function callMatches(s: CausalStepInput, c: ToolCallRef): boolean {
   if (s.kind === 'handoff') {
     if (c.name === undefined || !c.name.startsWith(HANDOFF_TOOL_PREFIX)) return false;
-    return s.facts.handoffTo === undefined || c.name === handoffToolName(s.facts.handoffTo);
+    const name = handoffCallName(s);
+    return name === undefined || c.name === name;
   }
   if (s.facts.toolName === undefined || c.name !== s.facts.toolName) return false;
   return s.facts.toolArgs === undefined || c.args === undefined || c.args === s.facts.toolArgs;
