@@ -160,6 +160,24 @@ describe('replay of the recorded fixtures', () => {
     }
   });
 
+  it('replay says which .jsonl line is not JSON, as readOtlpFile does (its first pass read the line as protobuf: "unexpected wire type 6")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-notjson-lines-'));
+    try {
+      const spansDir = join(FIXTURES, 'kafka/otlp_json/otlp_spans');
+      const good = readFileSync(join(spansDir, readdirSync(spansDir).find((n) => n.endsWith('.bin'))!), 'utf8').replace(/\n/g, ' ');
+      writeFileSync(join(dir, 'requests.jsonl'), `${good}\nnot json\n`);
+      const errors: { file: string; reason: string }[] = [];
+      const logger = { warn: () => undefined, info: () => undefined, error: (obj: { file: string; reason: string }) => void errors.push(obj), debug: () => undefined };
+      const stats = await replayFiles(config, listOtlpFiles([dir]), { sinks: [new CollectingSink()], logger: logger as never });
+      expect(stats.undecodable.map((u) => u.name)).toEqual([`${join(dir, 'requests.jsonl')}:2`]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.file).toBe(`${join(dir, 'requests.jsonl')}:2`);
+      expect(errors[0]!.reason).toMatch(/requests\.jsonl:2: not JSON \(starts "not json"\): each line of a \.jsonl file must be one OTLP\/JSON request/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads what each body is: JSON by its top-level key (also per .jsonl line), protobuf by its name, then as the other signal — never by directories further up (/var/log/…)', async () => {
     const base = mkdtempSync(join(tmpdir(), 'replay-signal-'));
     try {

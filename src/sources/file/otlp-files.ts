@@ -225,7 +225,7 @@ export function scanOtlpFile(file: OtlpFile, limits: JsonLinesLimits = {}): Scan
     return cannotRead(file, err);
   }
   const out: ScannedFile = { requests: [], undecodable: [] };
-  for (const b of bodiesOf(file.path, data)) scanBody(out, file, b.line === undefined ? file.path : `${file.path}:${b.line}`, b.offset, b.bytes);
+  for (const b of bodiesOf(file.path, data)) scanBody(out, file, b.line === undefined ? file.path : `${file.path}:${b.line}`, b.offset, b.bytes, b.line !== undefined);
   return out;
 }
 
@@ -233,10 +233,14 @@ function cannotRead(file: OtlpFile, err: unknown): ScannedFile {
   return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
 }
 
-/** Decodes one body of `file` (at `offset`) to note its signal and time in `out`, or why it does not decode. */
-function scanBody(out: ScannedFile, file: OtlpFile, name: string, offset: number, bytes: Uint8Array): void {
+/**
+ * Decodes one body of `file` (at `offset`) to note its signal and time in `out`, or why it does not
+ * decode. A `.jsonl` line (`jsonLine`) is read as readOtlpFile reads it: JSON only (read as
+ * protobuf, its error misled).
+ */
+function scanBody(out: ScannedFile, file: OtlpFile, name: string, offset: number, bytes: Uint8Array, jsonLine: boolean): void {
   try {
-    const batch = decodeBody(name, file.signal, bytes);
+    const batch = decodeBody(name, file.signal, bytes, jsonLine);
     out.requests.push({ name, path: file.path, offset, length: bytes.length, signal: batch.signal, timeMs: requestTimeMs(batch), items: batch.signal === 'traces' ? batch.spans.length : batch.logs.length });
   } catch (err) {
     out.undecodable.push({ name, reason: (err as Error).message.replace(/^replay: /, '') });
@@ -292,7 +296,7 @@ function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | u
       if (tooLong) out.undecodable.push({ name, reason: `${name}: a line of more than ${maxLineBytes} bytes, not read: each line of a .jsonl file is one OTLP/JSON request` });
       else {
         const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
-        if (bytes.toString('utf8').trim() !== '') scanBody(out, file, name, lineStart, bytes);
+        if (bytes.toString('utf8').trim() !== '') scanBody(out, file, name, lineStart, bytes, true);
       }
       parts = [];
       held = 0;
