@@ -178,6 +178,31 @@ describe('replay of the recorded fixtures', () => {
     }
   });
 
+  it('a UTF-16 file (Windows PowerShell 5 redirects write UTF-16LE) is named as such, once per file, not as a protobuf that "does not start with {"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-utf16-'));
+    try {
+      const spansDir = join(FIXTURES, 'kafka/otlp_json/otlp_spans');
+      const records = readdirSync(spansDir).filter((n) => n.endsWith('.bin')).sort().slice(0, 2).map((n) => readFileSync(join(spansDir, n), 'utf8').replace(/\n/g, ' '));
+      const utf16le = (text: string, bom: boolean) => Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(text, 'utf16le')]);
+      writeFileSync(join(dir, 'traces.json'), utf16le(records[0]!, true));
+      writeFileSync(join(dir, 'requests.jsonl'), utf16le(`${records.join('\r\n')}\r\n`, false));
+      const errors: { file: string; reason: string }[] = [];
+      const logger = { warn: () => undefined, info: () => undefined, error: (obj: { file: string; reason: string }) => void errors.push(obj), debug: () => undefined };
+      const stats = await replayFiles(config, listOtlpFiles([dir]), { sinks: [new CollectingSink()], logger: logger as never });
+      expect(stats.undecodable.map((u) => u.name).sort()).toEqual([join(dir, 'requests.jsonl'), join(dir, 'traces.json')]);
+      for (const e of errors) {
+        expect(e.reason).toMatch(/\(the file is UTF-16LE text: OTLP\/JSON is UTF-8 — convert it first, e\.g\. iconv -f UTF-16LE -t UTF-8/);
+        expect(e.reason).not.toMatch(/does not start with/);
+      }
+      // converted, both replay
+      writeFileSync(join(dir, 'traces.json'), records[0]!);
+      writeFileSync(join(dir, 'requests.jsonl'), `${records.join('\n')}\n`);
+      expect((await replayFiles(config, listOtlpFiles([dir]), { sinks: [new CollectingSink()] })).undecodable).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads what each body is: JSON by its top-level key (also per .jsonl line), protobuf by its name, then as the other signal — never by directories further up (/var/log/…)', async () => {
     const base = mkdtempSync(join(tmpdir(), 'replay-signal-'));
     try {

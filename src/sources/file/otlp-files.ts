@@ -114,7 +114,8 @@ interface Body {
 function bodiesOf(path: string, data: Uint8Array): Body[] {
   // a compressed .jsonl has no lines to split: whole, its error names the compression (decodeBody),
   // where its "lines" each failed with "not JSON"
-  if (!path.toLowerCase().endsWith('.jsonl') || compression(data) !== undefined) return [{ line: undefined, offset: 0, bytes: data }];
+  // nor a UTF-16 one, whose line feeds are two bytes (one error naming the encoding, not one per "line")
+  if (!path.toLowerCase().endsWith('.jsonl') || compression(data) !== undefined || utf16(data) !== undefined) return [{ line: undefined, offset: 0, bytes: data }];
   const out: Body[] = [];
   let start = 0;
   let line = 1;
@@ -136,6 +137,18 @@ function compression(body: Uint8Array): { name: string; tool: string } | undefin
   return undefined;
 }
 
+/**
+ * The UTF-16 a body is written in, if it is: a byte order mark, or `{` beside a NUL byte. Windows
+ * PowerShell 5's `>` and Out-File write UTF-16LE with a mark; OTLP/JSON is UTF-8 (RFC 8259). Such a
+ * file was read as protobuf and failed with "unexpected wire type 7 at byte 3 … (named .json but
+ * does not start with "{")" — while an editor shows it starting with `{`.
+ */
+function utf16(body: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
+  if ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0x7b && body[1] === 0x00)) return 'UTF-16LE';
+  if ((body[0] === 0xfe && body[1] === 0xff) || (body[0] === 0x00 && body[1] === 0x7b)) return 'UTF-16BE';
+  return undefined;
+}
+
 /** Decodes one body as the signal it states (JSON) or its name hints, else the other; throws an Error saying why not. */
 function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine = false): FileBatch {
   const encoding = detectEncoding(body);
@@ -151,6 +164,8 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine =
   // A compressed file read as protobuf failed with "unexpected wire type 7 at byte 1", which does not say why.
   const compressed = compression(body);
   if (compressed !== undefined) named += ` (the file is ${compressed.name}-compressed: decompress it first, e.g. ${compressed.tool})`;
+  const wide = utf16(body);
+  if (wide !== undefined) named = ` (the file is ${wide} text: OTLP/JSON is UTF-8 — convert it first, e.g. iconv -f ${wide} -t UTF-8, or in PowerShell Out-File -Encoding utf8)`;
   try {
     return decodeAs(path, first, body, encoding);
   } catch (err) {
@@ -259,7 +274,8 @@ export interface JsonLinesLimits {
  * `scanOtlpFile` of a `.jsonl` file, a chunk at a time: only the line being read is held. Read
  * whole, the collector's file exporter output — one file, days of telemetry — was held whole
  * during the scan, and past 2 GiB not read at all (ERR_FS_FILE_TOO_LARGE: every line skipped).
- * Undefined for a compressed file, read whole as before (its error names the compression).
+ * Undefined for a compressed or UTF-16 file, read whole as before (its error names the compression
+ * or the encoding).
  */
 function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | undefined {
   const chunkBytes = limits.chunkBytes ?? 16 * 1024 * 1024;
@@ -273,7 +289,8 @@ function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | u
   const out: ScannedFile = { requests: [], undecodable: [] };
   try {
     const head = Buffer.alloc(4);
-    if (compression(head.subarray(0, readSync(fd, head, 0, 4, 0))) !== undefined) return undefined;
+    const start = head.subarray(0, readSync(fd, head, 0, 4, 0));
+    if (compression(start) !== undefined || utf16(start) !== undefined) return undefined;
     const chunk = Buffer.alloc(chunkBytes);
     /** The current line: its bytes read so far (copies), their length, its offset and number. */
     let parts: Buffer[] = [];
