@@ -93,10 +93,57 @@ function renderReplayCounts(c: ReplayCounts): string {
   ].join('   ');
 }
 
+/**
+ * An agent's name or id as the table prints it: control characters as `\uXXXX`. They come from
+ * telemetry, and written raw to the terminal an ESC started an escape sequence (colours, a cleared
+ * screen, a window title) and a CR or LF broke the row.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Combining marks and zero-width format characters (U+200B…, ZWJ, U+FEFF): no column of their own. */
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+
+/**
+ * Whether a code point takes two terminal columns: East Asian wide and fullwidth characters and
+ * emoji (the ranges of Node's own getStringWidth, lib/internal/util/inspect.js isFullWidthCodePoint).
+ */
+function isWide(code: number): boolean {
+  return (
+    code >= 0x1100 &&
+    (code <= 0x115f ||
+      code === 0x2329 ||
+      code === 0x232a ||
+      (code >= 0x2e80 && code <= 0x3247 && code !== 0x303f) ||
+      (code >= 0x3250 && code <= 0x4dbf) ||
+      (code >= 0x4e00 && code <= 0xa4c6) ||
+      (code >= 0xa960 && code <= 0xa97c) ||
+      (code >= 0xac00 && code <= 0xd7a3) ||
+      (code >= 0xf900 && code <= 0xfaff) ||
+      (code >= 0xfe10 && code <= 0xfe19) ||
+      (code >= 0xfe30 && code <= 0xfe6b) ||
+      (code >= 0xff01 && code <= 0xff60) ||
+      (code >= 0xffe0 && code <= 0xffe6) ||
+      (code >= 0x1b000 && code <= 0x1b001) ||
+      (code >= 0x1f200 && code <= 0x1f251) ||
+      (code >= 0x1f300 && code <= 0x1f64f) ||
+      (code >= 0x20000 && code <= 0x3fffd))
+  );
+}
+
+/** Terminal columns of `text` (padding by UTF-16 length shifted every column after a CJK name: 客服代理 is 4 units, 8 columns). */
+function columns(text: string): number {
+  let n = 0;
+  for (const ch of text) n += ZERO_WIDTH.test(ch) ? 0 : isWide(ch.codePointAt(0)!) ? 2 : 1;
+  return n;
+}
+
 export function renderSummary(s: ReplaySummary, counts?: ReplayCounts): string {
-  const rows = [['agent', 'episodes', 'mean credit', 'total credit', 'first errors'], ...s.agents.map((a) => [a.agentName === a.agentId ? a.agentName : `${a.agentName} (${a.agentId})`, String(a.episodes), a.meanCredit.toFixed(4), a.totalCredit.toFixed(4), String(a.firstErrors)])];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const rows = [['agent', 'episodes', 'mean credit', 'total credit', 'first errors'], ...s.agents.map((a) => [printable(a.agentName === a.agentId ? a.agentName : `${a.agentName} (${a.agentId})`), String(a.episodes), a.meanCredit.toFixed(4), a.totalCredit.toFixed(4), String(a.firstErrors)])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => columns(r[c]!))));
+  const pad = (cell: string, width: number) => ' '.repeat(Math.max(0, width - columns(cell)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell + pad(cell, widths[c]!) : pad(cell, widths[c]!) + cell)).join('  ');
   return [
     `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
     ...(counts ? [renderReplayCounts(counts)] : []),

@@ -41,3 +41,28 @@ describe('SummaryCollector', () => {
     expect(c.summary()).toMatchObject({ episodes: 2, corrections: 0 });
   });
 });
+
+describe('renderSummary with names from telemetry', () => {
+  const agent = (agentName: string, agentId = agentName) => ({ agentId, agentName, episodes: 2, meanCredit: 0.125, totalCredit: 0.25, firstErrors: 0 });
+  const summary = (names: ReturnType<typeof agent>[]) => ({ episodes: 2, failures: 0, meanSystemValue: 1, messageRewards: 6, preferencePairs: 0, corrections: 0, correctionsUnmatched: 0, agents: names });
+
+  it('pads by terminal columns: a CJK name (two columns a character) or a combining accent keeps the figures under their headings', () => {
+    // columns of each name as a terminal shows it, written out: 客服代理 4 characters in 8 columns, Cafe + U+0301 (é) 4
+    const names: [string, number][] = [['planner', 7], ['客服代理', 8], ['Cafe\u0301', 4]];
+    const table = renderSummary(summary(names.map(([n]) => agent(n)))).split('\n');
+    const header = table.find((l) => l.startsWith('agent '))!;
+    const figures = header.indexOf('episodes'); // the first column is 8 columns wide (客服代理), then two spaces
+    expect(figures).toBe(10);
+    for (const [name, cols] of names) {
+      const row = table.find((l) => l.startsWith(name))!;
+      expect(row.slice(name.length, name.length + (figures - cols))).toBe(' '.repeat(figures - cols));
+      expect(row.slice(name.length + (figures - cols))).toBe(`       2       0.1250        0.2500             0`);
+    }
+  });
+
+  it('writes control characters of a name as \\uXXXX: an ESC would reach the terminal as an escape sequence, a CR overwrite the row', () => {
+    const text = renderSummary(summary([agent('evil\u001b[2J\rX\n', 'evil')]));
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text.split('\n').filter((l) => l.startsWith('evil'))).toEqual([expect.stringMatching(/^evil\\u001b\[2J\\u000dX\\u000a \(evil\) +2 +0\.1250 +0\.2500 +0$/)]);
+  });
+});
