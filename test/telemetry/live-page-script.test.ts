@@ -456,6 +456,20 @@ describe('live page script: names that carry bidi controls', () => {
   });
 });
 
+describe('live page script: a pair output cut for the card', () => {
+  it('keeps an emoji at the cut whole or leaves it out, never half of it (a lone surrogate shows as U+FFFD)', () => {
+    const page = loadPage();
+    const send = (e: object) => page.sources[0]!.listeners.get((e as { event_type: string }).event_type)!({ data: JSON.stringify(e) });
+    const header = { episode_id: 'ep1', episode_revision: 0, trace_ids: ['t1'], emitted_at_ms: 1 };
+    const output = `${'x'.repeat(159)}🚀 shipped`; // the emoji's two halves are units 160 and 161
+    send({ ...header, event_type: 'preference_pair', agent_id: 'coder', margin: 0.5, reason: 'retry', rejected: { name: 'publish', output } });
+    const pair = [...all(page.byId.get('episodes')!)].find((n) => n.className === 'pair')!;
+    const rejected = pair.children[1]!.content();
+    expect(rejected).toBe(`rejected: publish — ${'x'.repeat(159)}`);
+    expect(rejected).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+});
+
 describe('live page script: a conversation opened again at revision 0', () => {
   it("shows conv:<id>'s new episode (another trace_ids[0]) beside the earlier one's revision 3 instead of dropping it as an older revision", () => {
     // conversation mode: once the conversation left the job's memory (closedEpisodeMemory,

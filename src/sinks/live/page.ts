@@ -61,6 +61,9 @@ const iso = (text) => el('bdi', '', text);
 const line = (tag, cls, ...parts) => { const e = el(tag, cls); e.append(...parts); return e; };
 // telemetry texts, each an isolate, with sep between them
 const joined = (texts, sep) => texts.flatMap((t, i) => (i ? [sep, iso(t)] : [iso(t)]));
+// the first n UTF-16 units of a text, one fewer when the n-th is the first half of a pair: cut there,
+// an emoji showed as � (a lone surrogate)
+const head = (t, n) => { const c = t.length > n ? t.charCodeAt(n - 1) : 0; return t.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n); };
 // a time of day today, with the date otherwise
 const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
@@ -116,7 +119,7 @@ function render(key) {
   }
   for (const p of e.pairs) {
     const d = el('div', 'pair'); d.append(line('div', '', 'pair for ', iso(p.agent_id), ' (margin ' + p.margin.toFixed(3) + '): ', iso(p.reason)));
-    const side = (label, s) => line('div', 'muted', label, iso(s.name), ...(s.output ? [' — ', iso(s.output.slice(0, 160))] : []));
+    const side = (label, s) => line('div', 'muted', label, iso(s.name), ...(s.output ? [' — ', iso(head(s.output, 160))] : []));
     d.append(side('rejected: ', p.rejected));
     if (p.chosen) d.append(side('chosen: ', p.chosen));
     n.append(d);
