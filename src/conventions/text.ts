@@ -42,6 +42,17 @@ export function wellFormed(text: string): string {
 }
 
 /**
+ * The first `maxUnits` UTF-16 units of `text` (one fewer when the last would be the first half of
+ * a pair), well-formed: a cut by `slice` through an emoji left its first half, which a JSON
+ * record then carried as `\ud83d` (jq refuses it) and a Kafka header as U+FFFD.
+ */
+export function headUnits(text: string, maxUnits: number): string {
+  if (text.length <= maxUnits) return wellFormed(text);
+  const last = text.charCodeAt(maxUnits - 1);
+  return wellFormed(text.slice(0, last >= 0xd800 && last <= 0xdbff ? maxUnits - 1 : maxUnits));
+}
+
+/**
  * Keeps at most `maxBytes` UTF-8 bytes of `text`, cut at a code point boundary.
  * `keep: 'head'` keeps the start (outputs: the answer begins there); `'tail'` keeps the end
  * (inputs: the latest messages, which are what the step reacted to). The result is never longer

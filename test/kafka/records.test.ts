@@ -275,6 +275,26 @@ describe('sink records', () => {
   });
 });
 
+describe('dead-letter reasons cut between characters', () => {
+  // `\ud800`–`\udfff` escapes: JSON.stringify writes a paired surrogate as the character itself, so each is a lone one
+  const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/i;
+  const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+  it('a reason cut at 2,000 units through an emoji (a judge\'s or value function\'s error text) leaves no half of it in the JSON dead letter or its header', () => {
+    const reason = `judge answered HTTP 500: ${'x'.repeat(2_000 - 26)}🚀 overloaded`; // the emoji's halves are units 2,000 and 2,001
+    const failed = failedEpisodeRecord({ episodeId: 'e1', traceIds: ['t'], sources: [] }, reason, 'dlq');
+    expect(failed.value as string).not.toMatch(LONE_SURROGATE_ESCAPE);
+    expect(JSON.parse(failed.value as string).reason).toBe(reason.slice(0, 1_999));
+    expect(failed.headers![DLQ_HEADERS.error]).not.toMatch(LONE_SURROGATE);
+    const rec: ConsumedRecord = { topic: 't', partition: 0, offset: '5', key: null, value: new Uint8Array(2_000), headers: {}, timestampMs: 0 };
+    const copied = deadLetterRecord(rec, reason, 'dlq');
+    expect(copied.headers![DLQ_HEADERS.error]).toBe(reason.slice(0, 1_999));
+    const described = deadLetterRecord(rec, reason, 'dlq', 1_000);
+    expect(described.value as string).not.toMatch(LONE_SURROGATE_ESCAPE);
+    expect(described.headers![DLQ_HEADERS.error]).not.toMatch(LONE_SURROGATE);
+  });
+});
+
 describe('kafkajs client chunking', () => {
   it('event records are cut per partition: a chunk carries up to the bound in every partition, never more in one', async () => {
     const { chunkRecords, recordBytes } = await import('../../src/kafka/produce-chunks.js');

@@ -10,6 +10,7 @@ import type { ConsumedRecord, OutgoingRecord } from '../../kafka/client.js';
 import { recordBytes } from '../../kafka/produce-chunks.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import { eventJson } from '../../events/event-json.js';
+import { headUnits } from '../../conventions/text.js';
 import type { EventFacts } from '../../events/credited-events.js';
 import type { KafkaSinkTopics } from './config.js';
 
@@ -66,7 +67,7 @@ export function oversizeEventRecord(event: EventFacts, bytes: number, maxBytes: 
     topic: dlqTopic,
     key: event.episode_id,
     value: JSON.stringify({ kind: 'event_too_large', event_id: event.event_id, event_type: event.event_type, episode_id: event.episode_id, episode_revision: event.episode_revision, bytes, max_bytes: maxBytes, reason }),
-    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS), 'x-agent-credit-event-id': event.event_id },
+    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: headUnits(reason, MAX_REASON_CHARS), 'x-agent-credit-event-id': event.event_id },
   };
 }
 
@@ -93,7 +94,7 @@ export function publishableFactsRecord(event: EventFacts, value: string | Uint8A
   return bytes <= maxBytes ? { record } : { record: oversizeEventRecord(event, bytes, maxBytes, topics.dlq), tooLargeBytes: bytes };
 }
 
-/** Header values are bounded so a huge error message cannot make the record too large. */
+/** Header values are bounded so a huge error message cannot make the record too large (UTF-16 units, cut between characters: headUnits). */
 const MAX_REASON_CHARS = 2_000;
 /** Trace ids listed in a failed episode's dead letter (the count is given when there are more). */
 const MAX_LISTED_TRACES = 1_000;
@@ -118,12 +119,12 @@ export function deadLetterRecord(record: ConsumedRecord, reason: string, dlqTopi
     topic: dlqTopic,
     key: record.key,
     value: record.value ?? new Uint8Array(0),
-    headers: { ...record.headers, [DLQ_HEADERS.error]: reason.slice(0, MAX_REASON_CHARS), ...position },
+    headers: { ...record.headers, [DLQ_HEADERS.error]: headUnits(reason, MAX_REASON_CHARS), ...position },
   };
   const bytes = recordBytes(copy);
   if (bytes <= maxBytes) return copy;
   const value = record.value ?? new Uint8Array(0);
-  const described = `${reason.slice(0, MAX_REASON_CHARS)} — the record (${bytes} bytes as a dead letter) is over sinks.kafka.maxRecordBytes ${maxBytes}, so it is described here, not copied: read it at ${record.topic}[${record.partition}]@${record.offset} before the topic's retention removes it, or raise sinks.kafka.maxRecordBytes and the dead-letter topic's max.message.bytes`;
+  const described = `${headUnits(reason, MAX_REASON_CHARS)} — the record (${bytes} bytes as a dead letter) is over sinks.kafka.maxRecordBytes ${maxBytes}, so it is described here, not copied: read it at ${record.topic}[${record.partition}]@${record.offset} before the topic's retention removes it, or raise sinks.kafka.maxRecordBytes and the dead-letter topic's max.message.bytes`;
   return {
     topic: dlqTopic,
     key: record.key !== null && record.key.byteLength <= 1_024 ? record.key : null,
@@ -138,7 +139,7 @@ export function deadLetterRecord(record: ConsumedRecord, reason: string, dlqTopi
       max_bytes: maxBytes,
       reason: described,
     }),
-    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: described.slice(0, MAX_REASON_CHARS), ...position },
+    headers: { 'content-type': 'application/json', [DLQ_HEADERS.error]: headUnits(described, MAX_REASON_CHARS), ...position },
   };
 }
 
@@ -163,11 +164,11 @@ export function failedEpisodeRecord(
       trace_ids: episode.traceIds.slice(0, MAX_LISTED_TRACES),
       ...(episode.traceIds.length > MAX_LISTED_TRACES ? { trace_count: episode.traceIds.length } : {}),
       sources: episode.sources,
-      reason: reason.slice(0, MAX_REASON_CHARS),
+      reason: headUnits(reason, MAX_REASON_CHARS),
     }),
     headers: {
       'content-type': 'application/json',
-      [DLQ_HEADERS.error]: `credit failed: ${reason}`.slice(0, MAX_REASON_CHARS),
+      [DLQ_HEADERS.error]: headUnits(`credit failed: ${reason}`, MAX_REASON_CHARS),
       ...(first
         ? { [DLQ_HEADERS.sourceTopic]: first.topic, [DLQ_HEADERS.sourcePartition]: String(first.partition), [DLQ_HEADERS.sourceOffset]: first.firstOffset }
         : {}),
