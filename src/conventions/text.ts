@@ -112,7 +112,13 @@ export function boundedId<T extends string | undefined>(v: T): T {
   return `${truncateUtf8(v, MAX_NAME_BYTES - 20)}${digestOf(v)}` as T;
 }
 
-/** A name or id cut to MAX_NAME_BYTES, well-formed (undefined stays undefined). */
+/**
+ * A name or id within MAX_NAME_BYTES, well-formed (undefined stays undefined): a longer one as its
+ * head and the digest of the whole, as `boundedId` holds ids. Names are compared (an agent's name
+ * is its id when it has none; a tool's, a hand-off target's): cut to their first 256 bytes, two
+ * agents named after their tasks ("Research sub-agent for the task: …") that differ only past
+ * them were one agent — one Shapley player, their credit summed.
+ */
 export function capName<T extends string | undefined>(v: T): T {
-  return (v === undefined ? v : v.length * 3 <= MAX_NAME_BYTES ? wellFormed(v) : truncateUtf8(v, MAX_NAME_BYTES)) as T;
+  return (v === undefined ? v : v.length * 3 <= MAX_NAME_BYTES ? wellFormed(v) : boundedId(v)) as T;
 }

@@ -14,7 +14,7 @@ import {
   parseEvaluationRecords,
   stepsFromSpans,
 } from '../../src/conventions/index.js';
-import { at, contextOf, recordLogs, recordSpans } from './sdk.js';
+import { at, contextOf, creditOf, recordLogs, recordSpans } from './sdk.js';
 import { MAX_NAME_BYTES } from '../../src/conventions/text.js';
 
 const genaiMessages = (messages: unknown[]) => JSON.stringify(messages);
@@ -438,6 +438,27 @@ describe('names from the sender are bounded (security review: 1.5 MB step names 
     expect(agents).toHaveLength(1);
     expect(new Set(steps.map((s) => s.agentId))).toEqual(new Set([agents[0]!.agentId]));
     expect(agents[0]!.agentName.startsWith('agent-nnn')).toBe(true);
+  });
+});
+
+describe('long names stay distinct', () => {
+  it('two agents named after their tasks, alike in their first 256 bytes, are two agents (they were one player, credit summed)', async () => {
+    const task = `Research sub-agent for the task: ${'compare the quarterly revenue of the three largest vendors '.repeat(4)}`;
+    const [europe, asia] = [`${task}in Europe`, `${task}in Asia`];
+    const spans = recordSpans((r) => {
+      const wf = r.start('invoke_workflow research', 0, { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'research' });
+      [europe, asia].forEach((name, i) => {
+        const agent = r.start('invoke_agent researcher', 1 + i * 10, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name }, wf);
+        r.start('chat m', 2 + i * 10, { 'gen_ai.operation.name': 'chat' }, agent).end(at(5 + i * 10));
+        agent.end(at(6 + i * 10));
+      });
+      wf.end(at(30));
+    });
+    expect(Buffer.byteLength(task)).toBeGreaterThan(MAX_NAME_BYTES);
+    const { agents } = stepsFromSpans(spans);
+    expect(agents).toHaveLength(2);
+    for (const a of agents) expect(Buffer.byteLength(a.agentId)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect((await creditOf(spans)).size).toBe(2);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { factsOf, stepsFromSpans } from '../../src/conventions/index.js';
-import { MAX_NAME_BYTES, truncateUtf8 } from '../../src/conventions/text.js';
+import { digestOf, MAX_NAME_BYTES, truncateUtf8 } from '../../src/conventions/text.js';
 import { INSTRUMENTATIONS, runSpans } from './fixtures.js';
 
 const FORMER_ORDER = [
@@ -47,10 +47,11 @@ describe.each(INSTRUMENTATIONS)('%s fixture span facts', (inst) => {
     }
   });
 
-  it('names over MAX_NAME_BYTES are cut', () => {
+  it('names over MAX_NAME_BYTES are cut, as their head and the digest of the whole', () => {
     const long = 'a'.repeat(MAX_NAME_BYTES + 10);
     const f = factsOf({ ...runSpans(inst).flat()[0]!, attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': long, 'gen_ai.agent.name': long } });
-    expect(f.toolName).toBe(truncateUtf8(long, MAX_NAME_BYTES));
-    expect(f.agentName).toBe(truncateUtf8(long, MAX_NAME_BYTES));
+    expect(f.toolName).toBe(`${truncateUtf8(long, MAX_NAME_BYTES - 20)}${digestOf(long)}`);
+    expect(f.agentName).toBe(`${truncateUtf8(long, MAX_NAME_BYTES - 20)}${digestOf(long)}`);
+    expect(Buffer.byteLength(f.agentName!)).toBeLessThanOrEqual(MAX_NAME_BYTES);
   });
 });
