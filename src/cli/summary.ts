@@ -4,6 +4,7 @@
  * of an episode, after late spans or a late evaluation) replaces the episode's earlier revision in
  * every figure: each episode counts once, as its latest revision says.
  */
+import { eastAsianWidth } from 'get-east-asian-width';
 import { AgentBoard } from '../events/agent-board.js';
 import type { EventFacts } from '../events/credited-events.js';
 
@@ -105,37 +106,11 @@ function printable(text: string): string {
 /** Combining marks and zero-width format characters (U+200B…, ZWJ, U+FEFF): no column of their own. */
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
 
-/**
- * Whether a code point takes two terminal columns: East Asian wide and fullwidth characters and
- * emoji (the ranges of Node's own getStringWidth, lib/internal/util/inspect.js isFullWidthCodePoint).
- */
-function isWide(code: number): boolean {
-  return (
-    code >= 0x1100 &&
-    (code <= 0x115f ||
-      code === 0x2329 ||
-      code === 0x232a ||
-      (code >= 0x2e80 && code <= 0x3247 && code !== 0x303f) ||
-      (code >= 0x3250 && code <= 0x4dbf) ||
-      (code >= 0x4e00 && code <= 0xa4c6) ||
-      (code >= 0xa960 && code <= 0xa97c) ||
-      (code >= 0xac00 && code <= 0xd7a3) ||
-      (code >= 0xf900 && code <= 0xfaff) ||
-      (code >= 0xfe10 && code <= 0xfe19) ||
-      (code >= 0xfe30 && code <= 0xfe6b) ||
-      (code >= 0xff01 && code <= 0xff60) ||
-      (code >= 0xffe0 && code <= 0xffe6) ||
-      (code >= 0x1b000 && code <= 0x1b001) ||
-      (code >= 0x1f200 && code <= 0x1f251) ||
-      (code >= 0x1f300 && code <= 0x1f64f) ||
-      (code >= 0x20000 && code <= 0x3fffd))
-  );
-}
-
 /** Terminal columns of `text` (padding by UTF-16 length shifted every column after a CJK name: 客服代理 is 4 units, 8 columns). */
 function columns(text: string): number {
   let n = 0;
-  for (const ch of text) n += ZERO_WIDTH.test(ch) ? 0 : isWide(ch.codePointAt(0)!) ? 2 : 1;
+  // East Asian wide and fullwidth characters and emoji take two columns (Unicode's EastAsianWidth, ambiguous ones narrow as terminals default to)
+  for (const ch of text) n += ZERO_WIDTH.test(ch) ? 0 : eastAsianWidth(ch.codePointAt(0)!);
   return n;
 }
 
