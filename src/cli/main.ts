@@ -286,7 +286,15 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
 function inputFiles(command: string, inputs: readonly string[], config: AppConfig): ReturnType<typeof listOtlpFiles> {
   const fromConfig = inputs.length === 0;
   const paths = fromConfig ? config.source.file.paths : inputs;
-  const missing = paths.flatMap((p, i) => (statSync(p, { throwIfNoEntry: false }) === undefined ? [{ p, i }] : []));
+  // other failures than "no such file" (a link loop, no permission) are listOtlpFiles's to name
+  const absent = (p: string) => {
+    try {
+      return statSync(p, { throwIfNoEntry: false }) === undefined;
+    } catch {
+      return false;
+    }
+  };
+  const missing = paths.flatMap((p, i) => (absent(p) ? [{ p, i }] : []));
   if (missing.length > 0) {
     throw new ConfigError(
       missing.map(({ p, i }) => (fromConfig ? `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)` : `${command}: ${p} does not exist — give OTLP files or directories`)),

@@ -84,15 +84,28 @@ function decodeAs(path: string, signal: FileSignal, body: Uint8Array, encoding: 
 /** Expands files and directories into the ordered list of OTLP files to read. */
 export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
   const out: string[] = [];
+  // Directories already listed (device and inode): a symbolic link back up the tree (`loop -> .`)
+  // was followed until the path was too long and then reported as "does not exist"; a second link
+  // to a listed directory read its files twice.
+  const listed = new Set<string>();
   const visit = (p: string, explicit: boolean) => {
     let st;
     try {
       st = statSync(p);
-    } catch {
-      throw new Error(`replay: ${p} does not exist — give OTLP files or directories`);
+    } catch (err) {
+      throw new Error(`replay: ${p} ${unreadablePath(err)}`);
     }
     if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort(collator.compare)) visit(join(p, name), false);
+      const id = `${st.dev}:${st.ino}`;
+      if (listed.has(id)) return;
+      listed.add(id);
+      let names: string[];
+      try {
+        names = readdirSync(p);
+      } catch (err) {
+        throw new Error(`replay: ${p} ${unreadablePath(err)}`);
+      }
+      for (const name of names.sort(collator.compare)) visit(join(p, name), false);
     } else if (explicit || DATA_EXT.test(basename(p))) {
       out.push(p);
     }
@@ -100,6 +113,24 @@ export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
   for (const i of inputs) visit(i, true);
   // Stable, deterministic: each input keeps its own order, directories sorted numerically.
   return out.map((path) => ({ path, signal: signalOf(path) }));
+}
+
+/** Why a path cannot be listed, by its error code: every failure read "does not exist" (a symbolic-link loop, a directory without read permission). */
+function unreadablePath(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'does not exist — give OTLP files or directories';
+    case 'ELOOP':
+      return 'is a symbolic link that leads back to itself (ELOOP) — fix or remove the link';
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot be read (${code}: permission denied) — give this process read access, or leave it out`;
+    case 'ENOTDIR':
+      return 'does not exist (a part of its path is a file, not a directory) — give OTLP files or directories';
+    default:
+      return `cannot be read (${code ?? (err as Error).message}) — give OTLP files or directories`;
+  }
 }
 
 /** One request body of a file: the whole file, or one line of a `.jsonl` file (byte range). */
