@@ -3,7 +3,10 @@
  * `npx tsx examples/inprocess-app/app.ts` in this repository (tsconfig `paths` map `agent-credit/*`
  * to the sources); in your own app, after `npm install <path or URL of agent-credit>`, the same
  * import loads the compiled package (`dist/`, built on install) — this file is TypeScript, so run
- * it with `tsx` or compile it; the package itself needs no TypeScript at run time.
+ * it with `tsx` or compile it; the package itself needs no TypeScript at run time. It uses
+ * top-level await, so it runs as an ES module: in a package with `"type": "module"` (`npm init -y`
+ * writes `"commonjs"`: then `npm pkg set type=module`, or name the file `app.mts`) — else tsx
+ * stops with "Top-level await is currently not supported with the "cjs" output format".
  *
  * Two agents (researcher → writer) instrumented by hand with the OpenTelemetry GenAI semantic
  * conventions; an evaluator emits a `gen_ai.evaluation.result` log record on the root span. The

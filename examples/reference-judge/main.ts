@@ -13,6 +13,11 @@ const program = new Command('reference-judge')
   .option('--no-batch', 'do not serve /score/batch')
   .parse();
 const o = program.opts<{ port: string; host: string; required?: string; forbidden?: string; batch: boolean }>();
+// checked here: Node's listen() threw ERR_SOCKET_BAD_PORT with a stack trace for `--port abc`
+if (!/^\d+$/.test(o.port) || Number(o.port) > 65_535) {
+  console.error(`--port: expected a port number 0–65535, got ${JSON.stringify(o.port)}`);
+  process.exit(2);
+}
 const split = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 const judge = await startReferenceJudge({
   port: Number(o.port),

@@ -8,6 +8,9 @@
  *
  *   npx tsx examples/trainer-consumer/consume.ts --brokers 127.0.0.1:9092 [--final-after-ms 3900000] > training.jsonl
  *
+ * Copied into your own project, it runs as an ES module (top-level await): a package with
+ * `"type": "module"`, or the file named `consume.mts`.
+ *
  * Final: `finalAfterMs` after an episode's first event, on the clock of the events read — while
  * a partition is still behind its end (a backlog), the time of the last event read there less
  * `reorderSlackMs`, so an episode is not handed out before its events on a lagging partition were read.
