@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
-import { boundedId } from '../conventions/text.js';
+import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
 
 export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano'> & Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>>;
@@ -48,6 +48,11 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     // held as every other path holds them (conventions/text.ts boundedId)
     if (typeof e.conversationId === 'string') e.conversationId = boundedId(e.conversationId);
     if (typeof e.responseId === 'string') e.responseId = boundedId(e.responseId);
+    // names and labels bounded, the explanation cut, as decoding bounds them on every other path
+    // (an evaluation name of 100 kB was held per episode and copied into each episode_credit)
+    if (typeof e.name === 'string') e.name = capName(e.name);
+    if (typeof e.label === 'string') e.label = capName(e.label);
+    if (typeof e.explanation === 'string') e.explanation = truncateUtf8(e.explanation, MAX_EXPLANATION_BYTES);
     if (e.source === undefined) e.source = 'evaluations-stream';
     // a label without a score is scored as decoding scores one (processOptions.credit.labelScores re-scores it)
     if (e.score === undefined && typeof e.label === 'string') {

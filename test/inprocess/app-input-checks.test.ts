@@ -61,6 +61,20 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  it('names, labels and explanations are bounded as on every other path (100 kB of each reached episode_credit whole)', async () => {
+    const { run, processor, credited, clock } = await processorWithRun();
+    const long = 'x'.repeat(100_000);
+    processor.addEvaluations([{ name: `task_success${long}`, label: `pass${long}`, score: 1, explanation: long, traceId: run.traceId }]);
+    clock.advance(10);
+    await processor.forceFlush();
+    const credit = credited[0]![0] as Extract<CreditEvent, { event_type: 'episode_credit' }>;
+    expect(CreditEventSchema.safeParse(credit).success).toBe(true);
+    expect(Buffer.byteLength(credit.evaluation!.name!)).toBeLessThanOrEqual(256);
+    expect(Buffer.byteLength(credit.evaluation!.label!)).toBeLessThanOrEqual(256);
+    expect(Buffer.byteLength(credit.evaluation!.explanation!)).toBeLessThanOrEqual(2048); // MAX_EXPLANATION_BYTES
+    await processor.shutdown();
+  });
+
   it('bad entries throw naming index, field and fix, and nothing is added', async () => {
     const { run, processor } = await processorWithRun();
     const call = () =>
