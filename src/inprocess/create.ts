@@ -20,6 +20,7 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { CreditWorkerPool } from '../runtime/credit-workers/pool.js';
 import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
+import { callApp } from './app-callback.js';
 import { checkProcessOptions, checkType, InProcessOptionsError } from './check-options.js';
 import { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';
 
@@ -64,13 +65,8 @@ async function startWorkers(options: CreateCreditSpanProcessorOptions, size: num
     taskTimeoutMs: options.creditTimeoutMs ?? 30_000,
     settings: { workers: 'creditWorkers', timeout: 'creditTimeoutMs' },
     selfTracing: false,
-    onWorkerRestart: (reason) => {
-      try {
-        options.onError?.(new Error(`credit worker: ${reason}`), undefined);
-      } catch {
-        // a failing error handler must not break the app
-      }
-    },
+    // a failing error handler (a throw, or an async one's rejection) must not break the app
+    onWorkerRestart: (reason) => callApp(() => options.onError?.(new Error(`credit worker: ${reason}`), undefined)),
     ...(onSkipped ? { onSkipped: (episode: Episode, message: string, skipped: { reason?: string }) => onSkipped(episode, skippedError(episode, message, skipped.reason)) } : {}),
   });
 }

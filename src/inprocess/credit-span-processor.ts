@@ -29,6 +29,7 @@ import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
 import { contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
+import { callApp } from './app-callback.js';
 import { SpanConverter } from './convert.js';
 import { evaluationsFromInput, type EvaluationInput } from './evaluation-input.js';
 
@@ -438,11 +439,8 @@ export class CreditSpanProcessor implements SpanProcessor {
   }
 
   private report(err: unknown, episode: Episode | undefined): void {
-    try {
-      this.deps.onError?.(err, episode);
-    } catch {
-      // A failing error handler must not break the app's span pipeline.
-    }
+    // A failing error handler (a throw, or an async one's rejection) must not break the app.
+    callApp(() => this.deps.onError?.(err, episode));
   }
 
   private idle(): Promise<void> {
