@@ -57,8 +57,8 @@ function notForWorkers(options: CreateCreditSpanProcessorOptions): string | unde
   return undefined;
 }
 
-async function startWorkers(options: CreateCreditSpanProcessorOptions, size: number): Promise<CreditWorkerPool> {
-  const { onSkipped, now: _now, ...data } = options.processOptions ?? {};
+async function startWorkers(options: CreateCreditSpanProcessorOptions, processOptions: ProcessEpisodeOptions, size: number): Promise<CreditWorkerPool> {
+  const { onSkipped, now: _now, ...data } = processOptions;
   return CreditWorkerPool.start({
     size,
     processOptions: data as Record<string, unknown>,
@@ -69,6 +69,20 @@ async function startWorkers(options: CreateCreditSpanProcessorOptions, size: num
     onWorkerRestart: (reason) => callApp(() => options.onError?.(new Error(`credit worker: ${reason}`), undefined)),
     ...(onSkipped ? { onSkipped: (episode: Episode, message: string, skipped: { reason?: string }) => onSkipped(episode, skippedError(episode, message, skipped.reason)) } : {}),
   });
+}
+
+/**
+ * `processOptions` as the credit stage gets them: the app's `onSkipped` guarded (callApp), its
+ * failure — a throw, or an async one's rejection — going to `onError` with the episode. Unguarded,
+ * with `creditWorkers` a throw was uncaught in the worker's reply handler (the app crashed, and that
+ * episode's credit never settled, so `shutdown()` never resolved), and a rejection was unhandled in
+ * either mode (Node ends the process on one).
+ */
+function stageOptionsOf(options: ProcessEpisodeOptions | undefined, onError: CreateCreditSpanProcessorOptions['onError']): ProcessEpisodeOptions {
+  const onSkipped = options?.onSkipped;
+  if (onSkipped === undefined) return options ?? {};
+  const failed = (episode: Episode) => (err: unknown) => callApp(() => onError?.(new Error(`processOptions.onSkipped failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }), episode));
+  return { ...options, onSkipped: (episode, why) => callApp(() => onSkipped(episode, why), failed(episode)) };
 }
 
 /** The worker's skipped-episode reason as the `DegenerateEpisodeError` the app's `onSkipped` gets on its thread. */
@@ -107,14 +121,15 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   // checked before any thread starts: bad assembler options throw here
   const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, hookOptionsOf(processOptions)));
   const run = processEpisode ?? defaultProcessEpisode;
-  const workers = workerCount > 0 ? await startWorkers(options, workerCount) : undefined;
+  const stageOptions = stageOptionsOf(processOptions, onError);
+  const workers = workerCount > 0 ? await startWorkers(options, stageOptions, workerCount) : undefined;
   // each worker gets its next episode queued while it computes one (unless concurrency is set)
   if (workers && processorOptions.concurrency === undefined) processorOptions.concurrency = Math.min(64, 2 * workerCount);
   try {
     return new CreditSpanProcessor(
       {
         assembler,
-        processEpisode: workers ? (episode) => workers.process(episode) : (episode) => run(episode, processOptions ?? {}),
+        processEpisode: workers ? (episode) => workers.process(episode) : (episode) => run(episode, stageOptions),
         onCredit,
         onError,
         evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCreditSpanProcessor } from '../../src/inprocess/index.js';
+import type { Episode } from '../../src/model/episode.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 
 /** What reached the process while `body` ran: uncaught exceptions and unhandled rejections (each would end a Node app). */
@@ -49,4 +50,42 @@ describe('an async onError that rejects', () => {
     expect(reported.map(String)).toEqual(['OnCreditError: onCredit threw: trainer queue full']);
     expect(processor.stats()).toMatchObject({ episodesCredited: 1, onCreditErrors: 1 });
   });
+});
+
+describe('a processOptions.onSkipped that fails', () => {
+  it.each([
+    { workers: 1, how: 'throws', where: 'in a credit worker' },
+    { workers: 1, how: 'rejects', where: 'in a credit worker' },
+    { workers: 0, how: 'throws', where: "on the app's thread" },
+    { workers: 0, how: 'rejects', where: "on the app's thread" },
+  ])('credit $where, one that $how reaches onError with its episode; the app lives on, onCredit gets the empty list and shutdown resolves', async ({ workers, how }) => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 5 });
+    const reported: { err: unknown; episode: Episode | undefined }[] = [];
+    const credited: number[] = [];
+    const processor = await createCreditSpanProcessor({
+      creditWorkers: workers,
+      tickIntervalMs: 60_000,
+      onCredit: (events) => void credited.push(events.length),
+      onError: (err, episode) => void reported.push({ err, episode }),
+      processOptions: {
+        onSkipped:
+          how === 'throws'
+            ? () => {
+                throw new Error('skip log full');
+              }
+            : async () => {
+                throw new Error('skip log full');
+              },
+      },
+    });
+    const failures = await reachedProcess(async () => {
+      for (const span of run.spans) processor.onEnd(span); // no verdict: the episode is skipped
+      await processor.shutdown(); // with a worker, a throw left this episode's credit unsettled: shutdown never resolved
+    });
+    expect(failures).toEqual([]);
+    expect(reported.map((r) => String(r.err))).toEqual(['Error: processOptions.onSkipped failed: skip log full']);
+    expect(reported[0]!.episode?.traceIds).toEqual([run.traceId]);
+    expect(credited).toEqual([0]);
+    expect(processor.stats()).toMatchObject({ episodesWithoutCredit: 1, creditErrors: 0, creditInFlight: 0 });
+  }, 30_000);
 });
