@@ -29,7 +29,7 @@ import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
 import { contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
-import { callApp } from './app-callback.js';
+import { callApp, untraced } from './app-callback.js';
 import { SpanConverter } from './convert.js';
 import { evaluationsFromInput, type EvaluationInput } from './evaluation-input.js';
 
@@ -417,7 +417,7 @@ export class CreditSpanProcessor implements SpanProcessor {
       else this.counters.episodesCredited++;
       this.counters.eventsEmitted += events.length;
       try {
-        const call = Promise.resolve().then(() => this.deps.onCredit(events, episode));
+        const call = Promise.resolve().then(() => untraced(() => this.deps.onCredit(events, episode)));
         const limit = this.options.onCreditTimeoutMs;
         let timer: NodeJS.Timeout | undefined;
         const timedOut = (ms: number) => new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)).unref());

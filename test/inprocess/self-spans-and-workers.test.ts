@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DegenerateEpisodeError } from '../../src/credit/index.js';
+import { ManualClock } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { createCreditSpanProcessor, InProcessOptionsError, type CreditSpanProcessor } from '../../src/inprocess/index.js';
 import type { Episode } from '../../src/model/episode.js';
@@ -32,6 +34,7 @@ const until = async (cond: () => boolean, ms = 10_000) => {
 
 afterEach(() => {
   trace.disable();
+  context.disable();
 });
 
 describe('CreditSpanProcessor on an app provider registered globally', () => {
@@ -59,6 +62,43 @@ describe('CreditSpanProcessor on an app provider registered globally', () => {
     expect(stats.ownSpansIgnored).toBeGreaterThanOrEqual(1);
     expect(stats.spansReceived).toBe(run!.spans.length + stats.ownSpansIgnored);
     await provider.shutdown();
+  });
+
+  it("does not trace the app's onCredit and onSkipped: their instrumented I/O (an HTTP client pushing the events) made an episode each, skipped, whose callbacks made the next — for ever", async () => {
+    // NodeSDK registers a context manager: without one nothing is in a context, suppressed or not
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const clock = new ManualClock(Date.now());
+    const calls: number[] = [];
+    const skipped: string[] = [];
+    /** What an instrumented HTTP client records for a request made in the app's callback. */
+    const push = () => trace.getTracer('@opentelemetry/instrumentation-undici').startSpan('POST', { kind: SpanKind.CLIENT, attributes: { 'url.full': 'http://trainer/push' } }).end();
+    const processor = await createCreditSpanProcessor({
+      clock,
+      tickIntervalMs: 60_000,
+      onCredit: (events) => {
+        calls.push(events.length);
+        push();
+      },
+      processOptions: {
+        onSkipped: (episode) => {
+          skipped.push(episode.spans.map((s) => s.name).join(','));
+          push();
+        },
+      },
+    });
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }));
+    const [run] = await runs();
+    feed(processor, [run!]);
+    // ten rounds of the default close rules (grace 2 s, awaitEvaluationMs 10 s) on the assembler's clock
+    for (let round = 0; round < 10; round++) {
+      clock.advance(15_000);
+      await processor.forceFlush();
+    }
+    expect(skipped).toEqual([]); // before: 'POST' ten times, one junk episode per round
+    expect(calls).toEqual([calls[0]]);
+    expect(calls[0]).toBeGreaterThan(0);
+    expect(processor.stats()).toMatchObject({ spansReceived: run!.spans.length, episodesClosed: 1, episodesWithoutCredit: 0, openEpisodes: 0 });
+    await processor.shutdown();
   });
 });
 
