@@ -500,8 +500,13 @@ export class SvarmRun extends SampledRun {
       const r = this.compute();
       values = r.values;
       halfWidths = r.halfWidths;
-      if (this.allExact()) status = 'exact';
-      else if (this.stop === 'error') status = 'partial';
+      // Every stratum evaluated whole (n < 4): the values are the Shapley values, as exact
+      // enumeration's are, and an exact result has no interval (the events promise ci_low = credit
+      // = ci_high). The rounding floor solve() adds made `exact` events carry ±1e-12 intervals.
+      if (this.allExact()) {
+        status = 'exact';
+        halfWidths = values.map(() => 0);
+      } else if (this.stop === 'error') status = 'partial';
       else if (this.recorded < 2) {
         // Every stratum but the endpoints' is a guess: no interval, as the other samplers say of
         // fewer than 2 samples. It was `approximate`, and with v(N) = v(∅) its "range bound" was
