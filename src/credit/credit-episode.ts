@@ -24,7 +24,7 @@ import { estimateShapley } from './shapley/estimate.js';
 import { ExactEstimator } from './shapley/exact.js';
 import { isSamplerName } from './shapley/samplers.js';
 import { leaveOneOut } from './shapley/leave-one-out.js';
-import { buildEstimate, errorNote } from './shapley/result.js';
+import { buildEstimate, equalSplitFallback, errorNote } from './shapley/result.js';
 import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
 import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep } from './signals/first-error.js';
 import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
@@ -375,6 +375,13 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       // named after the run: the fallback is estimateShapley's auto choice (SVARM from 4·n evaluations)
       if (options.estimator === 'exact') warnings.push(`estimator 'exact' refused: ${agents.length} agents > maxExactPlayers ${options.maxExactPlayers}; using ${estimate.estimator}`);
     }
+    // A value function's values are checked finite, not sized: values near 1e308 (or any above
+    // ~1e154, once squared for a variance) overflow the estimators' sums to ±Infinity or NaN, and
+    // the episode failed at the events' finiteness guard as a "bug in the credit engine". The
+    // equal split, partial and flagged, as for a game that fails.
+    if (!isFiniteEstimate(estimate)) {
+      estimate = equalSplitFallback(estimate.players, estimate.grandValue, estimate.emptyValue, scale, estimate.estimator, estimate.evaluations, `the value function's values overflow the ${estimate.estimator} estimator's arithmetic (a non-finite credit or interval): return values on the score's scale (R is ${R})`);
+    }
     if (estimate.note) warnings.push(`agent credit ${estimate.status}: ${estimate.note}`);
     if (Math.abs(estimate.grandValue - estimate.emptyValue - (R - b)) > 1e-9) {
       warnings.push(`the game's v(N) - v(∅) = ${estimate.grandValue - estimate.emptyValue} differs from R - b = ${R - b} (anchor is off or the game failed); credits sum to the game's`);
@@ -468,17 +475,22 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // Message rewards.
   const dups = duplicatesOf(graph);
   const roles = provenance?.roles;
-  const mr = messageRewards(
-    credit,
-    messages.map((m) => ({
-      stepId: m.stepId,
-      agentId: m.agentId,
-      harmful: isErroneous(m) || m.stepId === unmarkedFirstError,
-      redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
-    })),
-    deltas,
-    { bound: rewardBound, deltasMeasured: messageEffects !== 'none', ...(transfers ? { transfers: transfers.transfers } : {}) },
-  );
+  const rewardInputs = messages.map((m) => ({
+    stepId: m.stepId,
+    agentId: m.agentId,
+    harmful: isErroneous(m) || m.stepId === unmarkedFirstError,
+    redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
+  }));
+  const rewardsOf = (deltasMeasured: boolean) => messageRewards(credit, rewardInputs, deltas, { bound: rewardBound, deltasMeasured, ...(transfers ? { transfers: transfers.transfers } : {}) });
+  let mr = rewardsOf(messageEffects !== 'none');
+  if (messageEffects !== 'none' && mr.rewards.some((r) => !Number.isFinite(r.reward))) {
+    // δ_m of a message game whose values are near ±1e308 overflow (their mean, v(M) − v(M∖{m})):
+    // as for a message game that fails, δ_m = 0 rather than an episode lost to a NaN reward
+    warnings.push('message game values overflow (δ_m or their mean is not finite): δ_m = 0 for every message; rewards are an equal split, a failed or flagged step held below 0');
+    messageEffects = 'none';
+    deltas.clear();
+    mr = rewardsOf(false);
+  }
   warnings.push(...mr.warnings);
   const rewardById = new Map(mr.rewards.map((r) => [r.stepId, r] as const));
   const messageOutcomes: MessageOutcome[] = messages.map((m) => {
@@ -529,6 +541,11 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     warnings,
     ...(provenance ? { provenance } : {}),
   };
+}
+
+/** Whether every value and interval end of an estimate is finite (what the events can carry). */
+function isFiniteEstimate(e: ShapleyEstimate): boolean {
+  return e.values.every(Number.isFinite) && e.intervals.every((i) => Number.isFinite(i.low) && Number.isFinite(i.high));
 }
 
 /**

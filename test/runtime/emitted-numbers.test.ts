@@ -3,12 +3,15 @@
  * processEpisode → events): what the event schema promises of them holds — an `exact` estimate has
  * ci_low = credit = ci_high.
  */
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { EpisodeCredit } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
+import { buildLocalStages, type LocalStages } from '../../src/runtime/local-stages.js';
 import { processEpisode, type ProcessEpisodeOptions } from '../../src/runtime/process-episode.js';
 import { generateScenario } from '../../src/scenarios/index.js';
 import type { ScenarioKind } from '../../src/scenarios/types.js';
@@ -39,4 +42,43 @@ describe('estimator status and intervals in episode_credit', () => {
       expect(a.ci_high).toBe(a.credit);
     }
   });
+});
+
+const HUGE_VALUES = fileURLToPath(new URL('./modules/huge-values.mjs', import.meta.url));
+
+const open: LocalStages[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+describe('a module value function returning huge finite values (±1e308)', () => {
+  for (const estimator of ['kernel', 'permutation', 'regression-adjusted'] as const) {
+    for (const players of ['agents', 'messages'] as const) {
+      it(`${estimator}, module.players ${players}: the episode is credited — partial, flagged, finite and conserving — not failed as a credit-engine bug`, async () => {
+        const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', estimator, module: { path: HUGE_VALUES, players } } } }).config;
+        const stages = await buildLocalStages(config);
+        open.push(stages);
+        const events = await stages.processEpisode(await episodeOf('success', 2));
+        const ec = events[0] as EpisodeCredit;
+        expect(ec.event_type).toBe('episode_credit');
+        expect(ec.estimator.status).toBe('partial');
+        expect(ec.diagnostics.warnings.join('\n')).toMatch(/overflow the \S+ estimator's arithmetic/);
+        // δ_m of such a message game overflow too: an equal split, said so
+        if (players === 'messages') {
+          expect(ec.game.message_effects).toBe('none');
+          expect(ec.diagnostics.warnings.join('\n')).toMatch(/message game values overflow/);
+        }
+        const json = events.map((e) => JSON.stringify(e)).join('\n');
+        expect(json).not.toMatch(/null/);
+        const sum = ec.agents.reduce((a, x) => a + x.credit, 0);
+        expect(sum).toBeCloseTo(ec.system_value - ec.baseline, 9);
+        for (const a of ec.agents) {
+          expect(a.ci_low).toBeLessThanOrEqual(a.credit);
+          expect(a.credit).toBeLessThanOrEqual(a.ci_high);
+          const rewards = events.filter((e) => e.event_type === 'message_reward' && e.agent_id === a.agent_id);
+          expect(rewards.reduce((x, r) => x + (r.event_type === 'message_reward' ? r.reward : 0), 0)).toBeCloseTo(a.credit, 9);
+        }
+      });
+    }
+  }
 });
