@@ -47,6 +47,10 @@ const RangeSchema = z
       });
     } else if (!(Number.isFinite(r.min) && Number.isFinite(r.max) && r.max > r.min)) {
       ctx.addIssue({ code: 'custom', message: 'normalization range needs finite min < max' });
+    } else if (!Number.isFinite(r.max - r.min)) {
+      // R = (score − min) / (max − min): a width past the double range (±1e308) made every R 0 —
+      // every run a failure — or NaN (the episode failed), without a word
+      ctx.addIssue({ code: 'custom', message: `normalization range is too wide: max − min (${r.max} − ${r.min}) overflows a double; give the range your evaluator's scores really span` });
     }
   });
 export type ScoreRange = z.infer<typeof RangeSchema>;

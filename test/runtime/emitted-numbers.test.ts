@@ -82,3 +82,18 @@ describe('a module value function returning huge finite values (±1e308)', () =>
     }
   }
 });
+
+describe('a normalization range wider than a double can hold', () => {
+  it('{min: -1e308, max: 1e308} is refused naming the key — it normalized a score of 0 (the middle) to R = 0, a failure', async () => {
+    const episode = await episodeOf('success', 3);
+    const options: ProcessEpisodeOptions = { credit: { normalization: { task_success: { min: -1e308, max: 1e308 } } } };
+    await expect(processEpisode({ ...episode, evaluations: episode.evaluations.map((e) => (e.name === 'task_success' ? { ...e, score: 0 } : e)) }, options)).rejects.toThrow(/normalization\.task_success.*too wide: max − min/);
+    // the same range's halves are fine: the middle is R = 0.5
+    const half = await episodeCredit({ ...episode, evaluations: episode.evaluations.map((e) => (e.name === 'task_success' ? { ...e, score: 0 } : e)) }, { credit: { normalization: { task_success: { min: -5e307, max: 5e307 } } } });
+    expect(half.system_value).toBe(0.5);
+  });
+
+  it('the config file refuses it too, naming the key', () => {
+    expect(() => loadConfig({ env: {}, overrides: { credit: { normalization: { task_success: { min: -1e308, max: 1e308 } } } } })).toThrow(/credit\.normalization\.task_success.*too wide/);
+  });
+});
