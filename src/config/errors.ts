@@ -53,13 +53,24 @@ function show(value: unknown): string {
 /** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase, credit.judge.headers — an Authorization header, source.http.auth.token / sinks.live.auth.token): never echoed in an error. */
 const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers', 'token']);
 
-/** The value with secret keys (at any depth) replaced, for messages. */
-function scrub(value: unknown, depth = 0): unknown {
-  // a URL's user:password@ (a token endpoint or judge URL given with credentials, which is refused)
-  if (typeof value === 'string') return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1(credentials hidden)@');
+/**
+ * Keys whose values are URLs (credit.judge.url / batchUrl, source.kafka.sasl.tokenEndpoint): their
+ * query may carry a key (`/score?api_key=…`), so it is not shown — as the judge's own messages show
+ * its URL (http-judge.ts shownUrl). A judge left configured under another credit.game, or given
+ * without its scheme, had its api_key quoted in the error.
+ */
+const URL_KEYS = new Set(['url', 'batchUrl', 'tokenEndpoint']);
+
+/** The value with secret keys (at any depth) replaced, for messages; `key` is the key holding it. */
+function scrub(value: unknown, key?: string, depth = 0): unknown {
+  if (typeof value === 'string') {
+    // a URL's user:password@ (a token endpoint or judge URL given with credentials, which is refused)
+    const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1(credentials hidden)@');
+    return key !== undefined && URL_KEYS.has(key) ? shown.replace(/\?[\s\S]*$/, '?(query hidden)') : shown;
+  }
   if (value === null || typeof value !== 'object' || depth > 10 || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '(hidden)' : scrub(v, depth + 1)]));
+  if (Array.isArray(value)) return value.map((v) => scrub(v, undefined, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '(hidden)' : scrub(v, k, depth + 1)]));
 }
 
 /** `show` for the value at `path`: a secret shows as its kind only. */
@@ -68,7 +79,7 @@ function showAt(path: readonly PropertyKey[], value: unknown): string {
     const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
     return `${kind} (value hidden: a secret)`;
   }
-  return show(scrub(value));
+  return show(scrub(value, path.length > 0 ? String(path[path.length - 1]) : undefined));
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFileSync} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -311,5 +312,28 @@ describe('a URL refused for its user:password@ is not echoed with them', () => {
     const m = errorOf('credit:\n  game: http\n  judge: { url: "http://u:pw-1234@localhost:8000/judge" }\n');
     expect(m).toContain('credit.judge.url: a URL with user:password@ is refused by fetch');
     expect(m).not.toContain('pw-1234');
+  });
+});
+
+describe("a URL's query (an api_key) is not echoed in a config error, as the README says of messages", () => {
+  const secret = `S3CR3T-${randomUUID().slice(0, 8)}`;
+
+  it('credit.judge set while credit.game is not http: the judge is shown without its query', () => {
+    const m = errorOf(`credit:\n  judge: { url: "http://j:8000/s?api_key=${secret}" }\n`);
+    expect(m).toContain('credit.judge: credit.judge is set but credit.game is provenance');
+    expect(m).toContain('"url":"http://j:8000/s?(query hidden)"');
+    expect(m).not.toContain(secret);
+  });
+
+  it('credit.judge.url, batchUrl and source.kafka.sasl.tokenEndpoint refused as URLs', () => {
+    const noScheme = errorOf(`credit:\n  game: http\n  judge: { url: "judge.local:8000/score?api_key=${secret}" }\n`);
+    expect(noScheme).toContain('credit.judge.url: expected an http:// or https:// URL of the judge endpoint, e.g. http://localhost:8000/judge, got "judge.local:8000/score?(query hidden)"');
+    expect(noScheme).not.toContain(secret);
+    const batch = errorOf('credit:\n  game: http\n  judge: { url: "http://j:8000/s" }\n', { AGENT_CREDIT_CREDIT_JUDGE_BATCH_URL: `ftp://j/batch?key=${secret}` });
+    expect(batch).toContain('credit.judge.batchUrl: expected an http:// or https:// URL');
+    expect(batch).not.toContain(secret);
+    const endpoint = errorOf(`source:\n  kind: kafka\n  kafka:\n    brokers: [b:9093]\n    sasl: { mechanism: oauthbearer, tokenEndpoint: "ftp://idp/token?key=${secret}", clientId: c, clientSecret: s }\n`);
+    expect(endpoint).toContain('source.kafka.sasl.tokenEndpoint:');
+    expect(endpoint).not.toContain(secret);
   });
 });
