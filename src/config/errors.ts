@@ -50,8 +50,14 @@ function show(value: unknown): string {
   }
 }
 
-/** Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase, credit.judge.headers — an Authorization header, source.http.auth.token / sinks.live.auth.token): never echoed in an error. */
-const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers', 'token']);
+/**
+ * Keys whose values are secrets (source.kafka.sasl.password / clientSecret, ssl.passphrase,
+ * credit.judge.headers — an Authorization header, source.http.auth.token / sinks.live.auth.token,
+ * and source.kafka.sasl.tokenCommand, whose arguments may be secrets — README: "the command's
+ * arguments are never quoted in errors", as oauthbearer.ts and check name it by its program only):
+ * never echoed in an error.
+ */
+const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers', 'token', 'tokenCommand']);
 
 /**
  * Keys whose values are URLs (credit.judge.url / batchUrl, source.kafka.sasl.tokenEndpoint): their

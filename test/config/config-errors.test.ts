@@ -337,3 +337,20 @@ describe("a URL's query (an api_key) is not echoed in a config error, as the REA
     expect(endpoint).not.toContain(secret);
   });
 });
+
+describe('source.kafka.sasl.tokenCommand is never echoed in a config error (its arguments may be secrets, README: "the command\'s arguments are never quoted in errors")', () => {
+  const secret = `S3CR3T-${randomUUID().slice(0, 8)}`;
+  const base = 'source:\n  kind: kafka\n  kafka:\n    brokers: [b:9093]\n    ssl: true\n    sasl:\n      mechanism: oauthbearer\n';
+
+  it('a command line written as one string, not a list', () => {
+    const m = errorOf(`${base}      tokenCommand: "signer --client-secret ${secret}"\n`);
+    expect(m).toContain('source.kafka.sasl.tokenCommand: expected an array, got a string (value hidden: a secret)');
+    expect(m).not.toContain(secret);
+  });
+
+  it('a second token source beside it', () => {
+    const m = errorOf(`${base}      tokenEndpoint: https://idp.example/token\n      clientId: c\n      clientSecret: s\n      tokenCommand: [signer, --client-secret, ${secret}]\n`);
+    expect(m).toContain('source.kafka.sasl.tokenCommand: mechanism oauthbearer needs exactly one token source');
+    expect(m).not.toContain(secret);
+  });
+});
