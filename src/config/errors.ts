@@ -4,6 +4,7 @@
  * came from the environment also name the variable.
  */
 import type { z } from 'zod';
+import { hasKeyBelow } from './schema-walk.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -79,11 +80,19 @@ function scrub(value: unknown, key?: string, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '(hidden)' : scrub(v, k, depth + 1)]));
 }
 
-/** `show` for the value at `path`: a secret shows as its kind only. */
-function showAt(path: readonly PropertyKey[], value: unknown): string {
-  if (value !== undefined && path.some((k) => SECRET_KEYS.has(String(k)))) {
-    const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
-    return `${kind} (value hidden: a secret)`;
+/**
+ * `show` for the value at `path` (`schema`: the setting's schema there): a secret shows as its kind
+ * only — and so does a list, or YAML-flow text (`{…`, `[…`), where a mapping holding secrets
+ * belongs, which scrub cannot look into: a variable's YAML flow that does not parse
+ * (`AGENT_CREDIT_SOURCE_KAFKA_SASL='{…, password: p]w}'`) is kept as text, and was quoted whole,
+ * password included. Other text there (`AGENT_CREDIT_SOURCE_KAFKA_SSL=yes`) is still shown.
+ */
+function showAt(path: readonly PropertyKey[], value: unknown, schema?: unknown): string {
+  const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+  if (value !== undefined && path.some((k) => SECRET_KEYS.has(String(k)))) return `${kind} (value hidden: a secret)`;
+  const flowText = typeof value === 'string' && /^\s*[{[]/.test(value);
+  if ((flowText || Array.isArray(value)) && hasKeyBelow(schema as Parameters<typeof hasKeyBelow>[0], SECRET_KEYS)) {
+    return `${kind} (value hidden: ${formatPath(path)} holds secrets)`;
   }
   return show(scrub(value, path.length > 0 ? String(path[path.length - 1]) : undefined));
 }
@@ -205,14 +214,17 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
   const from = originOf(origins, path);
   const fromText = from ? ` (from ${from})` : '';
   const hint = hintFor(path);
+  const got = showAt(path, value, ctx.schemaAt?.(path));
   let text: string;
   switch (issue.code) {
     case 'invalid_type': {
       const expected = issue.expected === 'int' ? 'integer' : issue.expected;
       const bounds = expected === 'number' || expected === 'integer' ? boundsText(ctx.schemaAt?.(path)) : '';
-      text = `expected ${article(expected)}${bounds}, got ${showAt(path, value)}`;
+      text = `expected ${article(expected)}${bounds}, got ${got}`;
       // `credit:` with every key below it commented out is null in YAML
       if (expected === 'object' && value === null && !from) text += ` — a key with nothing under it (every line below commented out) is null in YAML: write ${formatPath(path).split('.').at(-1)}: {} or remove the line`;
+      // a variable's YAML flow that does not parse is kept as text (env.ts): say why it is not a mapping
+      if (expected === 'object' && typeof value === 'string' && from?.startsWith('AGENT_CREDIT_')) text += ' — the variable is read as YAML flow ({key: value, …}) and its text is not a mapping: quote a value that holds , [ ] { } or # ("…")';
       break;
     }
     case 'too_small': {
@@ -220,8 +232,8 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       const cmp = issue.inclusive === false ? '>' : '≥';
       const what = issue.origin === 'array' ? 'a list of' : issue.origin === 'string' ? 'a string of' : 'a number';
       text = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint'
-        ? `expected a number ${cmp} ${String(issue.minimum)}, got ${showAt(path, value)}`
-        : `expected ${what} ${cmp} ${String(issue.minimum)}${unit}, got ${showAt(path, value)}`;
+        ? `expected a number ${cmp} ${String(issue.minimum)}, got ${got}`
+        : `expected ${what} ${cmp} ${String(issue.minimum)}${unit}, got ${got}`;
       break;
     }
     case 'too_big': {
@@ -229,17 +241,17 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       // zod's origin is `int` for an integer past the safe range ("expected int ≤ 9007199254740991")
       const what = issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint' ? 'a number' : issue.origin === 'array' ? 'a list of' : issue.origin === 'string' ? 'a string of' : issue.origin;
       const unit = issue.origin === 'array' ? ' items' : issue.origin === 'string' ? ' characters' : '';
-      text = `expected ${what} ${cmp} ${String(issue.maximum)}${unit}, got ${showAt(path, value)}`;
+      text = `expected ${what} ${cmp} ${String(issue.maximum)}${unit}, got ${got}`;
       break;
     }
     case 'invalid_value':
-      text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${showAt(path, value)}`;
+      text = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${got}`;
       // YAML reads a bare `null` as no value: the choice "null" (the null removal protocol) needs quotes
       if (value === null && issue.values.includes('null')) text += ` — a bare null is no value in YAML: quote the choice, ${formatPath(path).split('.').at(-1)}: "null"`;
       break;
     case 'invalid_union': {
       const accepted = unionText(ctx.schemaAt?.(path));
-      text = accepted ? `expected ${accepted}, got ${showAt(path, value)}` : `${issue.message}${value !== undefined ? `, got ${showAt(path, value)}` : ''}`;
+      text = accepted ? `expected ${accepted}, got ${got}` : `${issue.message}${value !== undefined ? `, got ${got}` : ''}`;
       break;
     }
     case 'unrecognized_keys':
@@ -252,7 +264,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
         })
         .join('\n  ');
     default:
-      text = `${issue.message}${value !== undefined ? `, got ${showAt(path, value)}` : ''}`;
+      text = `${issue.message}${value !== undefined ? `, got ${got}` : ''}`;
   }
   return `${where}: ${text}${fromText}${hint ? ` — ${hint}` : ''}`;
 }

@@ -68,6 +68,20 @@ export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySche
   return s;
 }
 
+/**
+ * True when an object at or below `schema` (through unions, lists and maps) has a key in `keys`:
+ * whether a value given there can hold one of them (config errors: secrets).
+ */
+export function hasKeyBelow(schema: AnySchema | undefined, keys: ReadonlySet<string>, depth = 0): boolean {
+  if (!schema || depth > 20) return false;
+  const d = defOf(unwrap(schema));
+  if (d.type === 'object') return Object.entries(d.shape ?? {}).some(([k, s]) => keys.has(k) || hasKeyBelow(s, keys, depth + 1));
+  if (d.type === 'union') return (d.options ?? []).some((o) => hasKeyBelow(o, keys, depth + 1));
+  if (d.type === 'array') return hasKeyBelow(d.element, keys, depth + 1);
+  if (d.type === 'record') return hasKeyBelow(d.valueType, keys, depth + 1);
+  return false;
+}
+
 /** Keys accepted at a path (empty when the schema there is not an object). */
 export function acceptedKeysAt(root: AnySchema, path: readonly PropertyKey[]): string[] {
   const s = schemaAt(root, path);

@@ -354,3 +354,29 @@ describe('source.kafka.sasl.tokenCommand is never echoed in a config error (its 
     expect(m).not.toContain(secret);
   });
 });
+
+describe('a setting that holds secrets given as text (a variable whose YAML flow does not parse) is not echoed', () => {
+  const secret = `S3CR3T-${randomUUID().slice(0, 8)}`;
+  const kafka = { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: 'b:9093', AGENT_CREDIT_SOURCE_KAFKA_SSL: 'true' };
+
+  it('source.kafka.sasl with a password holding a YAML flow indicator', () => {
+    const m = errorOf('', { ...kafka, AGENT_CREDIT_SOURCE_KAFKA_SASL: `{mechanism: plain, username: svc, password: ${secret}]x}` });
+    expect(m).toContain('source.kafka.sasl: expected an object, got a string (value hidden: source.kafka.sasl holds secrets) — the variable is read as YAML flow');
+    expect(m).not.toContain(secret);
+  });
+
+  it('a listener auth, a whole section', () => {
+    const auth = errorOf('', { AGENT_CREDIT_SINKS_LIVE_AUTH: `{token: ${secret}}}` });
+    expect(auth).toContain('sinks.live.auth: expected an object, got a string (value hidden');
+    expect(auth).not.toContain(secret);
+    const section = errorOf('', { AGENT_CREDIT_SOURCE_KAFKA: `{brokers: [b:9093], sasl: {mechanism: plain, username: svc, password: ${secret}]x}}` });
+    expect(section).toContain('source.kafka: expected an object, got a string (value hidden: source.kafka holds secrets)');
+    expect(section).not.toContain(secret);
+  });
+
+  it('text in place of a mapping without secrets is still shown', () => {
+    expect(errorOf('', { AGENT_CREDIT_EPISODES: '{graceMs: 5]}' })).toContain('episodes: expected an object, got "{graceMs: 5]}" — the variable is read as YAML flow');
+    // as is text that is no YAML flow where a setting takes a scalar too (source.kafka.ssl: true, or a mapping)
+    expect(errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_SSL: 'yes' })).toContain('got "yes"');
+  });
+});
