@@ -34,6 +34,22 @@ export interface LoadedConfig {
   origins: Map<string, string>;
 }
 
+/**
+ * yaml's message for a syntax error, without its position (given as line:col before it) and
+ * without the input it quotes: yaml ends some messages with the text it stopped at — "Block scalar
+ * header includes extra characters: >…", an escape sequence — so a password or token starting with
+ * > or | (a block scalar header) was quoted whole in the error, on stderr and in the job's log.
+ */
+export function yamlProblem(message: string): string {
+  return message
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .replace(/: (?:"(?:[^"\\]|\\.)*"|\S+)$/, '')
+    .replace(/^(Invalid escape sequence) \S+$/, '$1');
+}
+
+const YAML_FIX = 'fix the YAML; indent with spaces, quote values containing ": " or starting with > | * & ! @ %';
+
 /** Parses YAML text into a plain object; YAML syntax errors become ConfigErrors with line and column. */
 export function parseConfigText(text: string, origin: string): Record<string, unknown> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -41,12 +57,22 @@ export function parseConfigText(text: string, origin: string): Record<string, un
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error — ${e.message.split('\n')[0]} (fix the YAML; indent with spaces, quote values containing ": ")`;
+        return `${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error — ${yamlProblem(e.message)} (${YAML_FIX})`;
       }),
       origin,
     );
   }
-  const value = doc.toJS() as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS() as unknown;
+  } catch (err) {
+    // yaml throws a bare ReferenceError naming the alias — a value starting with * (a password
+    // "*…") is one — which left the command with exit 1, no line, and the value after the *
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ConfigError([`${origin}: YAML syntax error — a value starts with * (an alias) and no &anchor of that name comes before it (${YAML_FIX})`], origin);
+    }
+    throw err;
+  }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError([`(root): expected a mapping of sections (source, episodes, conventions, evaluation, credit, sinks, telemetry, runtime), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`], origin);

@@ -380,3 +380,22 @@ describe('a setting that holds secrets given as text (a variable whose YAML flow
     expect(errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_SSL: 'yes' })).toContain('got "yes"');
   });
 });
+
+describe('a YAML error does not quote the value it stopped at', () => {
+  const secret = `S3CR3T-${randomUUID().slice(0, 8)}`;
+  const withToken = (v: string) => `source:\n  kind: kafka\n  kafka:\n    brokers: [b:9093]\n    sasl:\n      mechanism: plain\n      username: svc\n      password: ${v}\n`;
+
+  it('a password starting with > or | (a block scalar header) was quoted whole', () => {
+    for (const v of [`>${secret}`, `|${secret}`]) {
+      const m = errorOf(withToken(v));
+      expect(m).toContain('config:8:18: YAML syntax error — Block scalar header includes extra characters (fix the YAML;');
+      expect(m).not.toContain(secret);
+    }
+  });
+
+  it('a password starting with * (an alias) failed with a bare ReferenceError quoting the rest: now a ConfigError without it', () => {
+    const m = errorOf(withToken(`*${secret}`));
+    expect(m).toContain('config: YAML syntax error — a value starts with * (an alias)');
+    expect(m).not.toContain(secret);
+  });
+});
