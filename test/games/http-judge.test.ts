@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
+import { loadConfig } from '../../src/config/index.js';
 import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers } from '../../src/credit/games/http-judge.js';
 import { allCoalitions, codingEpisode, exactShapley } from './episode.js';
 
@@ -290,6 +291,27 @@ describe('a hostile or careless judge endpoint (security review)', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('refuses a header value with a line break inside: fetch quoted the credential in "judge unreachable", which went into the events and the log', async () => {
+    const secret = `S3CR3T-${Math.random().toString(36).slice(2, 10)}`;
+    // `Basic $(printf %s user:long-password | base64)`: base64 wraps at 76 columns
+    const headers = { authorization: `Basic ${secret}${'A'.repeat(70)}\n${'B'.repeat(8)}` };
+    const construct = () => new HttpJudgeClient({ url: 'http://127.0.0.1:9/score', retries: 0, headers, ...fast });
+    expect(construct).toThrow(/invalid http judge option "headers\.authorization": a header value cannot hold a line break/);
+    expect(construct).not.toThrow(new RegExp(secret));
+    const config = (() => {
+      try {
+        loadConfig({ env: {}, text: `credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:9/score\n    headers: { authorization: ${JSON.stringify(headers.authorization)} }\n` });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'loaded';
+    })();
+    expect(config).toContain('credit.judge.headers.authorization: a header value cannot hold a line break');
+    expect(config).not.toContain(secret);
+    // at either end fetch trims it: still accepted (a Secret file's final newline)
+    expect(() => new HttpJudgeClient({ url: 'http://127.0.0.1:9/score', headers: { authorization: `Bearer ${secret}\n` }, ...fast })).not.toThrow();
   });
 
   it('refuses an answer longer than maxResponseBytes (streamed or declared) instead of reading it all', async () => {

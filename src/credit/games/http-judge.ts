@@ -113,7 +113,19 @@ export const HttpJudgeOptionsSchema = z.object({
   budget: z.number().int().min(0).optional(),
   /** Cached coalition values (entries). */
   cacheSize: z.number().int().min(1).default(100_000),
-  headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * Sent with every call (credentials: `Authorization`, `x-api-key`). A value with a line break or
+   * NUL inside — `Basic $(… | base64)` wraps at 76 columns — is refused here: fetch throws
+   * `Headers.append: "<the value>" is an invalid header value.`, which every call then reported as
+   * "judge unreachable" (retried), and that message went into the events' warnings and the log
+   * with the credential in it. fetch itself trims spaces and line breaks at either end.
+   */
+  headers: z
+    .record(
+      z.string(),
+      z.string().refine((v) => !/[\r\n\0]/.test(v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '')), 'a header value cannot hold a line break or NUL inside it (an HTTP request cannot carry it): write it on one line — e.g. base64 -w0 for a Basic credential'),
+    )
+    .default({}),
   /** Largest judge answer read (bytes); a longer one fails the call (`invalid-response`). */
   maxResponseBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
 });
