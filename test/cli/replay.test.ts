@@ -60,6 +60,13 @@ async function inProcess(): Promise<CreditEvent[]> {
   return out;
 }
 
+/** A logger that keeps replay's error lines (file and reason) and drops the rest. */
+function errorLog() {
+  const errors: { file: string; reason: string }[] = [];
+  const logger = { warn: () => undefined, info: () => undefined, error: (obj: { file: string; reason: string }) => void errors.push(obj), debug: () => undefined };
+  return { errors, logger };
+}
+
 describe('replay of the recorded fixtures', () => {
   it('gives the same events with credit in worker threads (runtime.creditWorkers) as in the main thread', async () => {
     const pooled = loadConfig({ env: {}, overrides: { runtime: { creditWorkers: 2 } } }).config;
@@ -166,8 +173,7 @@ describe('replay of the recorded fixtures', () => {
       const spansDir = join(FIXTURES, 'kafka/otlp_json/otlp_spans');
       const good = readFileSync(join(spansDir, readdirSync(spansDir).find((n) => n.endsWith('.bin'))!), 'utf8').replace(/\n/g, ' ');
       writeFileSync(join(dir, 'requests.jsonl'), `${good}\nnot json\n`);
-      const errors: { file: string; reason: string }[] = [];
-      const logger = { warn: () => undefined, info: () => undefined, error: (obj: { file: string; reason: string }) => void errors.push(obj), debug: () => undefined };
+      const { errors, logger } = errorLog();
       const stats = await replayFiles(config, listOtlpFiles([dir]), { sinks: [new CollectingSink()], logger: logger as never });
       expect(stats.undecodable.map((u) => u.name)).toEqual([`${join(dir, 'requests.jsonl')}:2`]);
       expect(errors).toHaveLength(1);
@@ -186,8 +192,7 @@ describe('replay of the recorded fixtures', () => {
       const utf16le = (text: string, bom: boolean) => Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(text, 'utf16le')]);
       writeFileSync(join(dir, 'traces.json'), utf16le(records[0]!, true));
       writeFileSync(join(dir, 'requests.jsonl'), utf16le(`${records.join('\r\n')}\r\n`, false));
-      const errors: { file: string; reason: string }[] = [];
-      const logger = { warn: () => undefined, info: () => undefined, error: (obj: { file: string; reason: string }) => void errors.push(obj), debug: () => undefined };
+      const { errors, logger } = errorLog();
       const stats = await replayFiles(config, listOtlpFiles([dir]), { sinks: [new CollectingSink()], logger: logger as never });
       expect(stats.undecodable.map((u) => u.name).sort()).toEqual([join(dir, 'requests.jsonl'), join(dir, 'traces.json')]);
       for (const e of errors) {
