@@ -11,14 +11,13 @@
  * Runs its own broker (scripts/kafka.ts), since it restarts it; the shared one serves the others.
  */
 import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { describe, expect, it } from 'vitest';
 import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
-import { KafkajsClient } from '../../src/kafka/index.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
+import { useOwnBroker } from './support/own-broker.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -27,22 +26,7 @@ import { createTopics, produce, fleetRecords, unique } from './support/kafka-io.
 import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
-let kafka: RunningKafka | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  kafka = await startKafka();
-}, 180_000);
-
-afterAll(async () => {
-  // whatever a failed test left running, then the broker
-  for (const f of cleanups.reverse()) await f().catch(() => undefined);
-  await kafka?.stop();
-}, 60_000);
-
-function clientOf(id: string): KafkaClient {
-  return new KafkajsClient({ brokers: [kafka!.brokers], clientId: id });
-}
+const { broker, clientOf, cleanups } = useOwnBroker();
 
 async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
   const base = unique(prefix);
@@ -122,7 +106,7 @@ describe('pipeline health through a broker outage and a stall', () => {
   });
 
   it('the broker away: not ready (pipeline and job /readyz) while it is down, ready again once it is back', { timeout: 150_000 }, async () => {
-    const broker = kafka!;
+    const running = broker();
     const c = clientOf('health-outage');
     const { base, topics, spans, logs } = await inputOf(c, 'health-outage', 4, 23);
     await produce(c, [...spans, ...logs]);
@@ -132,7 +116,7 @@ describe('pipeline health through a broker outage and a stall', () => {
     const { config } = loadConfig({
       env: {},
       overrides: {
-        source: { kind: 'kafka', kafka: { brokers: [broker.brokers], groupId: `${base}-job-grp`, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
+        source: { kind: 'kafka', kafka: { brokers: [running.brokers], groupId: `${base}-job-grp`, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
         sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port }, kafka: { delivery: 'at-least-once', topics: { rewards: `${base}.job.r`, episodes: `${base}.job.e`, preferences: `${base}.job.p`, dlq: `${base}.job.d` } } },
         runtime: { creditWorkers: 0 },
       },
@@ -174,7 +158,7 @@ describe('pipeline health through a broker outage and a stall', () => {
       try {
         // 20 s: past kafkajs's default retries (~9 s with jitter) for both consumers — with 12 s the
         // job's consumer sometimes had not given up yet when the broker came back (one CI run).
-        await broker.restart({ signal: 'SIGKILL', downMs: 20_000 });
+        await running.restart({ signal: 'SIGKILL', downMs: 20_000 });
       } finally {
         down = false;
         await sampler;

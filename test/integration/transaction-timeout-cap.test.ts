@@ -12,33 +12,18 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
-import { KafkajsClient } from '../../src/kafka/index.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
+import { useOwnBroker } from './support/own-broker.js';
 import { freePort } from '../support/ports.js';
 import { createTopics, produce, readTopics, fleetRecords, unique } from './support/kafka-io.js';
 import { topicsNamed, waitFor } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
-let kafka: RunningKafka | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  kafka = await startKafka({ extraProperties: { 'transaction.max.timeout.ms': '30000' } });
-}, 180_000);
-
-afterAll(async () => {
-  for (const f of cleanups.reverse()) await f().catch(() => undefined);
-  await kafka?.stop();
-}, 60_000);
-
-function clientOf(id: string): KafkaClient {
-  return new KafkajsClient({ brokers: [kafka!.brokers], clientId: id });
-}
+const { broker, clientOf, cleanups } = useOwnBroker({ 'transaction.max.timeout.ms': '30000' });
 
 async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
   const base = unique(prefix);
@@ -52,7 +37,7 @@ function configOf(base: string, topics: ReturnType<typeof topicsNamed>, metricsP
   return loadConfig({
     env: {},
     overrides: {
-      source: { kind: 'kafka', grpc: { port: 0 }, kafka: { brokers: [kafka!.brokers], groupId: `${base}-grp`, spansTopic: topics.spans, logsTopic: topics.logs } },
+      source: { kind: 'kafka', grpc: { port: 0 }, kafka: { brokers: [broker().brokers], groupId: `${base}-grp`, spansTopic: topics.spans, logsTopic: topics.logs } },
       sinks: {
         stdout: { enabled: false },
         live: { enabled: false },
