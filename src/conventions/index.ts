@@ -34,7 +34,7 @@ export {
   type ParsedEvaluationRecords,
 } from './evaluation-records.js';
 export { conversationIdOf, conversationIdOfSpans, CONVERSATION_ID_ATTRIBUTES } from './conversation.js';
-export { DEFAULT_LABEL_SCORES, normalizedLabelTable, scoreOfLabel } from './labels.js';
+export { DEFAULT_LABEL_SCORES, normalizedLabelTable, scoredByLabel, scoreOfLabel } from './labels.js';
 export { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions } from './options.js';
 export { aiSdkMapper, AI_SDK_AGENT_ATTRIBUTE } from './ai-sdk.js';
 export { genaiMapper } from './genai.js';

@@ -60,3 +60,13 @@ export function scoreOfLabel(
 export function normalizedLabelTable(table: Readonly<Record<string, number>>): Record<string, number> {
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [k.trim().toLowerCase(), v]));
 }
+
+/**
+ * Whether an evaluation's score is (to be) read from its label by a label table: it has a label, and
+ * no score of its own or one decoding already read from that label (`scoreFromLabel`). Credit
+ * re-scores such a verdict by the configured `credit.labelScores` (src/runtime/process-episode.ts),
+ * and the assembler asks the same of it (src/episodes/evaluation-hooks.ts).
+ */
+export function scoredByLabel(e: { label?: string | undefined; score?: number | undefined; scoreFromLabel?: boolean | undefined }): e is { label: string } {
+  return e.label !== undefined && (e.score === undefined || e.scoreFromLabel === true);
+}

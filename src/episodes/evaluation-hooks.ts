@@ -1,6 +1,6 @@
 import type { EpisodeAssemblerHooks } from './assembler.js';
 import { evaluationsFromTree } from '../conventions/evaluations.js';
-import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
+import { normalizedLabelTable, scoredByLabel, scoreOfLabel } from '../conventions/labels.js';
 import type { Evaluation } from '../model/agents.js';
 import { carriesSystemScore, type SpanScoreOptions } from './span-scores.js';
 
@@ -27,7 +27,7 @@ export function assemblerHooksFor(evaluationName: string | undefined, options: E
     ...(evaluationName === undefined ? {} : { closesOnEvaluation: (e) => e.name === evaluationName }),
     scoresRun: (e) => scoresRun(e, table),
     carriesSystemScore: (spans) => carriesSystemScore(spans, scoreOptions),
-    spanEvaluations: (tree) => evaluationsFromTree(tree, spanOptions.rootScoreAttribute !== undefined ? { rootScoreAttribute: options.rootScoreAttribute } : {}),
+    spanEvaluations: (tree) => evaluationsFromTree(tree, spanOptions.rootScoreAttribute !== undefined ? { rootScoreAttribute: spanOptions.rootScoreAttribute } : {}),
   };
 }
 
@@ -37,6 +37,6 @@ export function assemblerHooksFor(evaluationName: string | undefined, options: E
  * other by a finite score.
  */
 function scoresRun(e: Evaluation, table: Readonly<Record<string, number>> | undefined): boolean {
-  if (table !== undefined && e.label !== undefined && (e.score === undefined || e.scoreFromLabel === true)) return scoreOfLabel(e.label, table) !== undefined;
+  if (table !== undefined && scoredByLabel(e)) return scoreOfLabel(e.label, table) !== undefined;
   return Number.isFinite(e.score);
 }

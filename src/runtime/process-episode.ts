@@ -6,7 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
-import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoredByLabel, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
 import { parseCreditOptions } from '../credit/credit-episode.js';
 import { releaseDeferredDigests } from '../conventions/step-digests.js';
@@ -82,7 +82,7 @@ const labelTables = new WeakMap<object, Readonly<Record<string, number>> | 'buil
 function withLabelScores(evaluations: readonly Evaluation[], table: Readonly<Record<string, number>> | undefined): readonly Evaluation[] {
   if (table === undefined) return evaluations; // the common case: no copy
   return evaluations.map((e) => {
-    if (e.label === undefined || (e.score !== undefined && e.scoreFromLabel !== true)) return e;
+    if (!scoredByLabel(e)) return e;
     const score = scoreOfLabel(e.label, table);
     const out: Evaluation = { ...e, scoreFromLabel: true };
     if (score === undefined) delete out.score;
