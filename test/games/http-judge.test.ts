@@ -337,6 +337,31 @@ describe('a hostile or careless judge endpoint (security review)', () => {
     }
   });
 
+  it('does not follow a redirect: fetch sent judge.headers (an api key) on to the other host, and a 302 turned the POST into a GET', async () => {
+    const seen: { method?: string; key?: string }[] = [];
+    const elsewhere = await server((req, res) => {
+      seen.push({ method: req.method, key: req.headers['x-api-key'] as string | undefined });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
+    });
+    for (const status of [302, 307]) {
+      const s = await server((_req, res) => res.writeHead(status, { location: `${elsewhere.base}/collect?token=T` }).end());
+      try {
+        const client = new HttpJudgeClient({ url: `${s.base}/score`, retries: 2, batch: 'never', headers: { 'x-api-key': 'KEY-123' }, ...fast });
+        const err = await client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e);
+        expect(err).toMatchObject({ kind: 'http', status, retriable: false });
+        expect((err as Error).message).toBe(
+          `judge ${s.base}/score answered HTTP ${status}, a redirect to ${elsewhere.base}/collect?…: redirects are not followed (they would send judge.headers to another address); set judge.url to the address that answers`,
+        );
+        expect(s.paths).toHaveLength(1); // not retried
+      } finally {
+        await s.close();
+      }
+    }
+    // before: the target got both calls, the key with them (the 302 one as a GET)
+    expect(seen).toEqual([]);
+    await elsewhere.close();
+  });
+
   it('refuses a URL with credentials at start, naming where they go', () => {
     expect(() => new HttpJudgeClient({ url: 'http://user:pass@judge.local/score' })).toThrow(/refused by fetch: give the credentials in judge.headers/);
   });

@@ -359,9 +359,29 @@ export class HttpJudgeClient {
         headers: { 'content-type': 'application/json', accept: 'application/json', ...this.options.headers },
         body: JSON.stringify(payload),
         signal: combined,
+        // Not followed: fetch re-sent judge.headers (an api key under any name but Authorization)
+        // to wherever the Location pointed, another host included, and a 301/302/303 turned the
+        // POST into a GET without the request, so the judge answered something unrelated.
+        redirect: 'manual',
       });
     } catch (err) {
       throw this.classifyAbort(err, url, signal, timeout);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      void res.body?.cancel().catch(() => undefined);
+      const location = res.headers.get('location');
+      let to = '';
+      try {
+        if (location !== null) to = ` to ${shownUrl(new URL(location, url).href)}`;
+      } catch {
+        /* an unparsable Location: the status says enough */
+      }
+      throw new JudgeError(
+        `judge ${shownUrl(url)} answered HTTP ${res.status}, a redirect${to}: redirects are not followed (they would send judge.headers to another address); set judge.url${batch ? ' / judge.batchUrl' : ''} to the address that answers`,
+        'http',
+        false,
+        res.status,
+      );
     }
     let text: string;
     try {
