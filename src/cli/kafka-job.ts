@@ -18,6 +18,7 @@ import { HealthState } from '../runtime/health.js';
 import { correctionReporter } from '../runtime/episode-log.js';
 import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
 import { StandingsSink } from '../sinks/standings/index.js';
+import { AgentBoard } from '../events/agent-board.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -131,7 +132,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const sinks: CreditedSink[] = [];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
   // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
-  const standings = new StandingsSink();
+  const standings = new StandingsSink(new AgentBoard({ maxAgents: config.telemetry.maxAgents }));
   sinks.push(standings);
   telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;

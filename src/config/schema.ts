@@ -145,6 +145,14 @@ const TelemetrySchema = z.strictObject({
   /** Port of a separate /metrics + /healthz + /readyz server; null = served by the live page server. */
   metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
   metricsHost: Host.default(DEFAULTS.telemetry.metricsHost),
+  maxAgents: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULTS.telemetry.maxAgents)
+    .describe(
+      "agents the fleet's standings keep: the live page's agent table and one set of agent_credit_agent_* series per agent on /metrics; past it the least recently credited agent is dropped (counted in agent_credit_agents_dropped_total) — raise it for a fleet of more agents, at 15 series each",
+    ),
   // Security of the status server (src/runtime/health-server.ts); only with metricsPort (else /metrics is the live page's: sinks.live.tls / auth).
   metricsTls: ListenerTlsSchema.extend({
     clientCaFile: z
@@ -234,8 +242,9 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.19.0 adds `source.grpc` (`enabled`, `host`, `port`: the OTLP/gRPC receiver, on by default at 127.0.0.1:4317).
  * 1.20.0 adds `sinks.kafka.transactionTimeoutMs` (the exactly-once producers' transaction timeout,
  * fixed at 60 000 before: a broker whose `transaction.max.timeout.ms` is lower refused them all).
+ * 1.21.0 adds `telemetry.maxAgents` (the agents the standings keep: fixed at 1 000 before).
  */
-export const CONFIG_SCHEMA_VERSION = '1.20.0';
+export const CONFIG_SCHEMA_VERSION = '1.21.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -7,6 +7,7 @@
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
 import { StandingsSink } from '../sinks/standings/index.js';
+import { AgentBoard } from '../events/agent-board.js';
 import { resolveJobListeners } from '../http/listener-security.js';
 import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
@@ -59,7 +60,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const sinks: EventSink[] = [...(options.sinks ?? [])];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
   // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
-  const standings = new StandingsSink();
+  const standings = new StandingsSink(new AgentBoard({ maxAgents: config.telemetry.maxAgents }));
   sinks.push(standings);
   telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;

@@ -72,6 +72,16 @@ export function agentMetricsText(rows: readonly AgentStanding[], prefix: string,
   return out;
 }
 
+/**
+ * Agents the standings dropped to stay within `telemetry.maxAgents` (least recently credited
+ * first): their per-agent series left /metrics. Without it a fleet of more agents than the cap
+ * lost series with nothing saying so; alert on its increase().
+ */
+export function agentsDroppedText(dropped: number, prefix: string, standings: string): string {
+  const metric = `${prefix}_agents_dropped_total`;
+  return `# HELP ${metric} Drops of an agent from the standings to stay within telemetry.maxAgents (least recently credited first; an agent that comes back and is dropped again counts again): their per-agent series left /metrics and their standings start afresh; raise telemetry.maxAgents\n# TYPE ${metric} counter\n${metric}{standings="${promLabel(standings)}"} ${promNumber(dropped)}\n`;
+}
+
 /** A label value in the Prometheus text format: backslash, double quote and line feed escaped. */
 function promLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -14,7 +14,7 @@ import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 import type { AgentBoardSnapshot, AgentStanding } from '../events/agent-board.js';
-import { agentMetricsText } from './agent-metrics.js';
+import { agentsDroppedText, agentMetricsText } from './agent-metrics.js';
 
 /** Point-in-time values read from a component when metrics are collected. All optional. */
 export interface ObservedStats {
@@ -245,15 +245,19 @@ export class SelfTelemetry {
 
   /** The per-agent series as Prometheus text: the agents the readers list at this collection only. */
   private agentsText(): string {
+    if (this.agentReaders.size === 0) return '';
     const rows: AgentStanding[] = [];
+    let dropped = 0;
     for (const read of this.agentReaders) {
       try {
-        rows.push(...read().agents);
+        const snapshot = read();
+        rows.push(...snapshot.agents);
+        dropped += snapshot.agents_dropped;
       } catch {
         // a failing provider must not break /metrics
       }
     }
-    return agentMetricsText(rows, this.prefix, this.standings);
+    return agentMetricsText(rows, this.prefix, this.standings) + agentsDroppedText(dropped, this.prefix, this.standings);
   }
 
   /** Registers a component whose state is read at collection time; returns an unregister function. */

@@ -453,6 +453,8 @@ describe('deploy/prometheus-rules.yaml', () => {
     const telemetry = new SelfTelemetry();
     try {
       telemetry.observe(() => new Proxy({}, { get: () => 0 }) as never);
+      // as every job does: the standings (agent_credit_agents_dropped_total comes with them)
+      telemetry.observeAgents(() => new AgentBoard().snapshot({ totals: true }));
       const text = await telemetry.metricsText();
       const rules = parse(read('prometheus-rules.yaml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
       // (per-agent counters are left out: a series per agent, appearing with the agent, read over

@@ -142,3 +142,30 @@ describe('per-agent counters of a running job', () => {
     expect(Math.max(...series(last, 'agent_credit_agent_failures_total').values())).toBeGreaterThan(0);
   });
 });
+
+describe('telemetry.maxAgents', () => {
+  let job: LocalJob;
+  beforeAll(async () => {
+    const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 0, maxAgents: 2 } } });
+    job = await startLocalJob(config, { logger: createLogger('silent') });
+  });
+  afterAll(() => job?.stop());
+
+  it('bounds the per-agent series of a running job and counts the agents dropped for it on /metrics (before: 1,000 fixed, and the drops were nowhere)', async () => {
+    const scrape = async () => (await fetch(job.metricsUrl!)).text();
+    expect(total(await scrape(), 'agent_credit_agents_dropped_total')).toBe(0); // there from the start, for alerts
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 5 });
+    await sendScenario(job.receiverUrl, run);
+    let text = '';
+    for (let i = 0; i < 500 && total(text, 'agent_credit_episodes_credited_total') < 1; i++) {
+      text = await scrape();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const credited = run.expected.agents.length;
+    expect(credited).toBeGreaterThan(2);
+    expect(series(text, 'agent_credit_agent_episodes').size).toBe(2);
+    // a drop each time an agent beyond the cap comes (back): at least one per agent not listed
+    expect(total(text, 'agent_credit_agents_dropped_total')).toBeGreaterThanOrEqual(credited - 2);
+    expect(text).toMatch(/^# TYPE agent_credit_agents_dropped_total counter$/m);
+  });
+});
