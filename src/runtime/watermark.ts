@@ -13,8 +13,9 @@
  * commit stores, in the offset metadata, P and the trace ids still held at W; on replay,
  * records below P contribute only spans/evaluations of those traces. When the held set is too
  * large for the metadata (Kafka's `offset.metadata.max.bytes`, default 4096), they are written as
- * 32-bit hashes instead (`ac2`, ~420 of them fit); only past that the metadata says "no filter":
- * replay everything and rely on downstream de-duplication by event id.
+ * 32-bit hashes instead (`ac2`, ~415 of them fit), and past that as the same hashes Golomb-Rice
+ * coded (`ac3`, ~1,000 fit); only past that the metadata says "no filter": replay everything and
+ * rely on downstream de-duplication by event id.
  */
 
 import { compareOffsets } from '../episodes/offsets.js';
@@ -67,6 +68,8 @@ export interface ReplayFilter {
 const METADATA_VERSION = 'ac1';
 /** Held ids written as `compactKey`s (each 8 hex digits on the wire): the ids did not fit. */
 const COMPACT_VERSION = 'ac2';
+/** The same keys Golomb-Rice coded (~23 bits each instead of 54): their hex did not fit either. */
+const CODED_VERSION = 'ac3';
 /** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
 const DEFAULT_METADATA_MAX_BYTES = 3_800;
 
@@ -119,8 +122,10 @@ export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable
  */
 function compactOrAll(processedNext: string, ids: ReadonlySet<string>, maxBytes: number, tail: string, heldFrom: ReadonlyMap<string, string> | undefined): string {
   const all = `${METADATA_VERSION};${processedNext};*${tail}`;
-  // every key is 8 hex digits and a separator: too many to fit, without hashing one
-  if (COMPACT_VERSION.length + 2 + processedNext.length + ids.size * 9 - 1 + tail.length > maxBytes) return all;
+  // every key is 8 hex digits and a separator: too many to fit as hex, without hashing one
+  const hexFits = COMPACT_VERSION.length + 2 + processedNext.length + ids.size * 9 - 1 + tail.length <= maxBytes;
+  // coded, a key takes more than 2 bits (its gap's unary end and low bits, k ≥ 1 below 2^30 keys)
+  if (!hexFits && CODED_VERSION.length + 2 + processedNext.length + Math.ceil((ids.size * 2) / 6) + tail.length > maxBytes) return all;
   /** key → the offset it is needed from; undefined = from the committed offset (all its records) */
   const keys = new Map<string, string | undefined>();
   for (const id of ids) {
@@ -133,9 +138,112 @@ function compactOrAll(processedNext: string, ids: ReadonlySet<string>, maxBytes:
       if (had !== undefined && (from === undefined || compareOffsets(from, had) < 0)) keys.set(key, from);
     }
   }
-  const entries = [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, from]) => (from === undefined ? k.slice(1) : `${k.slice(1)}@${from}`));
-  const text = `${COMPACT_VERSION};${processedNext};${entries.join(',')}${tail}`;
+  const sorted = [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (hexFits) {
+    const entries = sorted.map(([k, from]) => (from === undefined ? k.slice(1) : `${k.slice(1)}@${from}`));
+    const text = `${COMPACT_VERSION};${processedNext};${entries.join(',')}${tail}`;
+    if (text.length <= maxBytes) return text;
+  }
+  // More keys than fit as hex (~415): Golomb-Rice coded. Before, past ~415 runs open on a
+  // partition the commit said "replay everything", and a restart or rebalance published every
+  // episode committed above the committed offset again, exactly-once included.
+  const coded = riceEncode(sorted.map(([k]) => parseInt(k.slice(1), 16)), maxBytes - CODED_VERSION.length - 2 - processedNext.length - tail.length);
+  if (coded === undefined) return all;
+  const froms = sorted.flatMap(([k, from]) => (from === undefined ? [] : [`,${k.slice(1)}@${from}`])).join('');
+  const text = `${CODED_VERSION};${processedNext};${coded}${froms}${tail}`;
   return text.length <= maxBytes ? text : all;
+}
+
+/** URL-safe base64 digits: none of them is a separator of the metadata (`;`, `,`, `@`, `.`). */
+const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Sorted distinct 32-bit keys as `<k>.<n>.<bits>`: each gap to the previous key (minus one) as its
+ * quotient by 2^k in unary (ones, then a zero) and its k low bits, the bits 6 to a digit. k is the
+ * one that writes fewest bits — about log2(2^32 / n): n random keys take ~34 - log2(n) bits each
+ * (~23 at 1,000) where hex took 54. Undefined when that is longer than `maxChars` already.
+ */
+export function riceEncode(keys: readonly number[], maxChars = Infinity): string | undefined {
+  const gaps = new Array<number>(keys.length);
+  let prev = -1;
+  let sum = 0;
+  for (let i = 0; i < keys.length; i++) {
+    gaps[i] = keys[i]! - prev - 1;
+    sum += gaps[i]!;
+    prev = keys[i]!;
+  }
+  // the best k is within one of log2(mean gap · ln 2) (Gallager & van Voorhis): count those three
+  const guess = keys.length === 0 ? 0 : Math.max(0, Math.min(31, Math.round(Math.log2(Math.max(1, (sum / keys.length) * Math.LN2)))));
+  let k = 0;
+  let best = Infinity;
+  for (let c = Math.max(0, guess - 1); c <= Math.min(31, guess + 1); c++) {
+    const unit = 2 ** c;
+    let bits = 0;
+    for (const g of gaps) bits += Math.floor(g / unit) + 1 + c;
+    if (bits < best) [best, k] = [bits, c];
+  }
+  const head = `${k}.${keys.length}.`;
+  if (head.length + Math.ceil(best / 6) > maxChars) return undefined;
+  const digits: string[] = [];
+  // bits not yet written (fewer than 6 between writes), as a number: exact up to 2^53
+  let acc = 0;
+  let held = 0;
+  const write = (value: number, width: number) => {
+    acc = acc * 2 ** width + value;
+    held += width;
+    while (held >= 6) {
+      held -= 6;
+      const unit = 2 ** held;
+      const d = Math.floor(acc / unit);
+      digits.push(DIGITS[d]!);
+      acc -= d * unit;
+    }
+  };
+  const unit = 2 ** k;
+  for (const g of gaps) {
+    let q = Math.floor(g / unit);
+    for (; q > 20; q -= 20) write(2 ** 20 - 1, 20); // ones
+    write((2 ** q - 1) * 2, q + 1); // the last ones, then the zero
+    if (k > 0) write(g % unit, k);
+  }
+  if (held > 0) write(0, 6 - held);
+  return head + digits.join('');
+}
+
+/** The keys `riceEncode` wrote; undefined for anything else (malformed, or keys beyond 32 bits). */
+export function riceDecode(text: string): number[] | undefined {
+  const m = /^(\d{1,2})\.(\d{1,7})\.([\w-]*)$/.exec(text);
+  if (!m) return undefined;
+  const k = Number(m[1]);
+  const n = Number(m[2]);
+  const digits = m[3]!;
+  if (k > 31 || n > digits.length * 6) return undefined;
+  let pos = 0;
+  const total = digits.length * 6;
+  const bit = () => {
+    const d = DIGITS.indexOf(digits[Math.floor(pos / 6)]!);
+    const b = (d >> (5 - (pos % 6))) & 1;
+    pos++;
+    return b;
+  };
+  const keys: number[] = [];
+  const unit = 2 ** k;
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    let q = 0;
+    for (;;) {
+      if (pos >= total) return undefined; // the unary part never ended
+      if (bit() === 0) break;
+      q++;
+    }
+    if (pos + k > total) return undefined;
+    let r = 0;
+    for (let b = 0; b < k; b++) r = r * 2 + bit();
+    prev = prev + 1 + q * unit + r;
+    if (prev > 0xffffffff) return undefined;
+    keys.push(prev);
+  }
+  return keys;
 }
 
 /**
@@ -177,6 +285,7 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   const parts = metadata.split(';');
   if ((parts.length !== 3 && parts.length !== 4) || !/^\d+$/.test(parts[1]!)) return undefined;
   if (parts[0] === COMPACT_VERSION) return decodeCompact(parts[1]!, parts[2]!);
+  if (parts[0] === CODED_VERSION) return decodeCoded(parts[1]!, parts[2]!);
   if (parts[0] !== METADATA_VERSION) return undefined;
   const ids = parts[2]!;
   let held: Set<string> | undefined;
@@ -218,11 +327,27 @@ function decodeCompact(processedNext: string, entries: string): ReplayFilter | u
   return { processedNext: BigInt(processedNext).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}), compact: true };
 }
 
+/** The filter of `ac3` metadata: the Rice-coded keys, then `,<hex8>@<offset>` per key needed from an offset; anything malformed = no filter. */
+function decodeCoded(processedNext: string, body: string): ReplayFilter {
+  const next = BigInt(processedNext).toString();
+  const [coded, ...froms] = body.split(',');
+  const keys = riceDecode(coded!);
+  if (keys === undefined) return { processedNext: next, heldTraces: undefined }; // not ours after all: replay everything
+  const held = new Set(keys.map((v) => `~${v.toString(16).padStart(8, '0')}`));
+  let from: Map<string, string> | undefined;
+  for (const entry of froms) {
+    const e = /^([0-9a-f]{8})@(\d+)$/.exec(entry);
+    if (!e || !held.has(`~${e[1]!}`)) return { processedNext: next, heldTraces: undefined };
+    (from ??= new Map()).set(`~${e[1]!}`, BigInt(e[2]!).toString());
+  }
+  return { processedNext: next, heldTraces: held, ...(from ? { heldFrom: from } : {}), compact: true };
+}
+
 /** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */
 export function commitTagOf(metadata: string | null | undefined): string | undefined {
   if (!metadata) return undefined;
   const parts = metadata.split(';');
-  return parts.length === 4 && (parts[0] === METADATA_VERSION || parts[0] === COMPACT_VERSION) ? parts[3] : undefined;
+  return parts.length === 4 && (parts[0] === METADATA_VERSION || parts[0] === COMPACT_VERSION || parts[0] === CODED_VERSION) ? parts[3] : undefined;
 }
 
 /** How `filter` names `id` in its held set: the id, or its `compactKey` in a compact filter. */

@@ -11,6 +11,8 @@ import {
   minOffset,
   nextOffset,
   replayKeeps,
+  riceDecode,
+  riceEncode,
 } from '../../src/runtime/watermark.js';
 
 const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String);
@@ -72,8 +74,8 @@ describe('replay metadata', () => {
     );
   });
 
-  it('says "replay everything" when the held ids do not fit the metadata limit even as hashes', () => {
-    const ids = Array.from({ length: 500 }, (_, i) => i.toString(16).padStart(32, '0'));
+  it('says "replay everything" when the held ids do not fit the metadata limit even as coded hashes', () => {
+    const ids = Array.from({ length: 1_200 }, (_, i) => i.toString(16).padStart(32, '0'));
     const md = encodeReplayMetadata('42', ids);
     expect(md.length).toBeLessThanOrEqual(3_800);
     const f = decodeReplayMetadata(md)!;
@@ -105,6 +107,54 @@ describe('replay metadata', () => {
     const f = decodeReplayMetadata(encodeReplayMetadata('7', mixed))!;
     for (const id of mixed) expect(replayKeeps(f, '6', id)).toBe(true);
     expect(replayKeeps(f, '6', 'ff'.repeat(16))).toBe(false);
+  });
+
+  it('Rice-codes sorted distinct 32-bit keys and reads them back; anything malformed reads as nothing', () => {
+    const key = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom(0, 1, 0xfffffffe, 0xffffffff));
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 300 }), (raw) => {
+        const keys = [...raw].sort((a, b) => a - b);
+        const text = riceEncode(keys)!;
+        expect(text).toMatch(/^\d+\.\d+\.[\w-]*$/);
+        expect(riceDecode(text)).toEqual(keys);
+      }),
+      { numRuns: 300 },
+    );
+    // dense and sparse sets (k = 0, k = 31)
+    for (const keys of [Array.from({ length: 64 }, (_, i) => i), [0, 0xffffffff], [0xffffffff], []]) expect(riceDecode(riceEncode(keys)!)).toEqual(keys);
+    // a limit it cannot fit: undefined, not a cut-off text
+    expect(riceEncode(Array.from({ length: 100 }, (_, i) => i * 40_000_000), 20)).toBeUndefined();
+    for (const bad of ['', '3.2', '32.1.AAAA', '3.5.A', '3.1.____', '2.1.A;A', 'x.1.AA', '0.2.__']) expect(riceDecode(bad), bad).toBeUndefined();
+  });
+
+  it('writes held ids that do not fit as hex hashes Golomb-Rice coded (ac3): ~950 open runs on a partition, where "replay everything" began at ~415', () => {
+    // before: past ~415 ids the commit said "replay everything", and a restart or rebalance
+    // published every episode committed above the committed offset again, exactly-once included
+    fc.assert(
+      fc.property(fc.uniqueArray(traceId, { minLength: 425, maxLength: 900 }), fc.uniqueArray(traceId, { maxLength: 50 }), fc.option(fc.stringMatching(/^[\w.-]{1,24}$/), { nil: undefined }), (held, others, tag) => {
+        const md = encodeReplayMetadata('1234567890', held, 3_800, tag);
+        expect(md.length).toBeLessThanOrEqual(3_800);
+        expect(md.startsWith('ac3;1234567890;')).toBe(true);
+        expect(commitTagOf(md)).toBe(tag);
+        const f = decodeReplayMetadata(md)!;
+        expect(f.compact).toBe(true);
+        expect(f.heldTraces!.size).toBe(new Set(held.map(compactKey)).size);
+        for (const t of held) expect(replayKeeps(f, '999', t)).toBe(true);
+        const keys = new Set(held.map(compactKey));
+        for (const t of others) if (!held.includes(t)) expect(replayKeeps(f, '999', t)).toBe(keys.has(compactKey(t)));
+      }),
+      { numRuns: 20 },
+    );
+    // with corrections (<key>@<offset>) and keys carried over from an earlier compact filter
+    const ids = Array.from({ length: 700 }, (_, i) => (i * 7919).toString(16).padStart(32, '0'));
+    const corrected = ids[11]!;
+    const f = decodeReplayMetadata(encodeReplayMetadata('100', [...ids.slice(1), compactKey(ids[0]!)], 3_800, 'tag', new Map([[corrected, '60']])))!;
+    expect(f.heldFrom).toEqual(new Map([[compactKey(corrected), '60']]));
+    expect(replayKeeps(f, '59', corrected)).toBe(false);
+    expect(replayKeeps(f, '60', corrected)).toBe(true);
+    for (const id of ids) if (id !== corrected) expect(replayKeeps(f, '10', id)).toBe(true);
+    // malformed ac3 (another application's metadata, or cut): no filter, replay everything
+    for (const bad of ['ac3;100;5.3.A', 'ac3;100;5.1.AAAA,zz@1', 'ac3;100;5.1.AAAA,0000000f@1']) expect(decodeReplayMetadata(bad)!.heldTraces, bad).toBeUndefined();
   });
 
   it('a compact filter carries its corrections (<key>@<offset>) and, carried over by the next owner before it reached the position, its keys', () => {
@@ -141,7 +191,7 @@ describe('replay metadata', () => {
       }),
     );
     // the tag survives the "replay everything" fallback, and the limit still holds with it
-    const many = Array.from({ length: 500 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const many = Array.from({ length: 1_200 }, (_, i) => i.toString(16).padStart(32, '0'));
     const md = encodeReplayMetadata('42', many, 3_800, 'a1b2c3d4.17');
     expect(md.length).toBeLessThanOrEqual(3_800);
     expect(commitTagOf(md)).toBe('a1b2c3d4.17');
@@ -158,8 +208,11 @@ describe('replay metadata', () => {
     const plain = (next: string, held: Iterable<string>, max: number, tag?: string) => {
       const tail = tag === undefined ? '' : `;${tag}`;
       const compact = () => {
-        const text = `ac2;${next};${[...new Set([...new Set(held)].map(compactKey))].sort().map((k) => k.slice(1)).join(',')}${tail}`;
-        return text.length <= max ? text : `ac1;${next};*${tail}`;
+        const keys = [...new Set([...new Set(held)].map(compactKey))].sort();
+        const text = `ac2;${next};${keys.map((k) => k.slice(1)).join(',')}${tail}`;
+        if (text.length <= max) return text;
+        const coded = `ac3;${next};${riceEncode(keys.map((k) => parseInt(k.slice(1), 16)))}${tail}`;
+        return coded.length <= max ? coded : `ac1;${next};*${tail}`;
       };
       let ids: string[];
       try {
