@@ -69,13 +69,31 @@ describe('messageRewards', () => {
     );
   });
 
+  it('never ends an ulp past the bound after the shrink spreads its rounding residual', () => {
+    // found by fast-check (30,000 runs): |r| = bound + 1 ulp on one message
+    const messages = ['0-0', '0-1', '0-2'].map((stepId) => ({ stepId, agentId: 'agent0', harmful: false, redundant: false }));
+    const deltas = new Map([['0-0', 0], ['0-1', 0], ['0-2', -0.8849003135657083]]);
+    const transfers = new Map([
+      ['0-0', { blame: -0.19999999999999052, repair: 0 }],
+      ['0-1', { blame: 0, repair: 0.39999999999998104 }],
+      ['0-2', { blame: -0.19999999999999052, repair: 0 }],
+    ]);
+    const bound = 0.7327391690376747;
+    const { rewards } = messageRewards(new Map([['agent0', 0]]), messages, deltas, { bound, transfers });
+    for (const r of rewards) expect(Math.abs(r.reward)).toBeLessThanOrEqual(bound);
+    expect(Math.abs(rewards.reduce((a, r) => a + r.reward, 0))).toBeLessThan(1e-12);
+    // still the sum of its parts (sabotage and redundancy are parts of marginal)
+    for (const { reward, components: c } of rewards) expect(Math.abs(reward - (c.credit_share + c.marginal + c.blame + c.repair + c.shrink))).toBeLessThan(1e-15);
+  });
+
   it('is bounded: |r_m| ≤ C·(Rmax−Rmin) whenever |φ_i/|M_i|| ≤ the bound', () => {
     fc.assert(
       fc.property(caseArb, num(0.5, 2), ({ credit, messages, deltas, transfers }, bound) => {
         const { rewards, warnings } = messageRewards(credit, messages, deltas, { bound, transfers });
         for (const r of rewards) {
           const k = messages.filter((m) => m.agentId === r.agentId).length;
-          if (Math.abs(credit.get(r.agentId)! / k) <= bound) expect(Math.abs(r.reward)).toBeLessThanOrEqual(bound + 1e-9);
+          // exactly: a consumer checks |r| ≤ reward_bound with <= (an ulp past it was possible)
+          if (Math.abs(credit.get(r.agentId)! / k) <= bound) expect(Math.abs(r.reward)).toBeLessThanOrEqual(bound);
           else expect(warnings.some((w) => w.includes(r.agentId))).toBe(true);
         }
       }),

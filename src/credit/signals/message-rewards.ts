@@ -197,6 +197,7 @@ export function messageRewards(
       r = rewardsOf(comp);
       const residual = phi - r.reduce((a, b) => a + b, 0);
       if (residual !== 0) for (const c of comp) c.shrink += residual / k;
+      keepWithinBound(comp, B);
     }
     r = rewardsOf(comp);
     msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
@@ -225,6 +226,37 @@ function projectOntoCaps(r: readonly number[], total: number, caps: readonly (re
     else hi = mid;
   }
   return at((lo + hi) / 2);
+}
+
+/**
+ * A reward the shrink put at the bound can end an ulp past it once its rounding residual is spread
+ * (|r| = 0.9047194867251165 on a bound of 0.9047194867251164): the schema's and the method's
+ * |r_m| ≤ bound, checked with `<=` by a consumer, failed. Such an excess (ulps) is taken off that
+ * message's shrink and given to the message with the most room in that direction, so Σ r stays φ_i.
+ */
+function keepWithinBound(comp: RewardComponents[], B: number): void {
+  const r = rewardsOf(comp);
+  for (let j = 0; j < comp.length; j++) {
+    const sign = r[j]! > B ? 1 : r[j]! < -B ? -1 : 0;
+    if (sign === 0) continue;
+    let room = 0;
+    let to = -1;
+    for (let i = 0; i < comp.length; i++) {
+      const free = sign > 0 ? B - r[i]! : r[i]! + B;
+      if (i !== j && free > room) [room, to] = [free, i];
+    }
+    if (to < 0) continue; // every message at the bound: nowhere to put it (Σ r = φ_i needs it)
+    let moved = 0;
+    // each pass takes off what the sum still exceeds by (≥ an ulp of B): one or two passes
+    for (let pass = 0; pass < 4; pass++) {
+      const excess = sign > 0 ? rewardsOf([comp[j]!])[0]! - B : -B - rewardsOf([comp[j]!])[0]!;
+      if (excess <= 0 || moved + excess > room) break;
+      comp[j]!.shrink -= sign * excess;
+      moved += excess;
+    }
+    comp[to]!.shrink += sign * moved;
+    r[to] = rewardsOf([comp[to]!])[0]!;
+  }
 }
 
 /** r_m of each message from its components (the sum every step above re-reads after changing them). */
