@@ -229,7 +229,12 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const graph: CausalGraph = buildCausalGraph(steps);
   const messages = graph.order.filter(isMessage);
   const threshold = options.successThreshold[used.name] ?? options.defaultSuccessThreshold;
-  const rewardBound = options.boundC * (options.normalize ? 1 : scale);
+  // Constants stated on the normalized scale, in the score's units when R is the raw score
+  // (normalize: false), as the bound and the blame: a sampling target of 0.02 or a prefix drop of
+  // 0.2 on a 0–100 score sampled the whole budget and called a 0.2-point wobble the first error.
+  const unit = options.normalize ? 1 : scale;
+  const rewardBound = options.boundC * unit;
+  const targetHalfWidth = options.targetHalfWidth * unit;
   // The timeout can only cut a game that yields to the event loop; the built-in provenance game is
   // synchronous (every await resolves in microtasks, before any timer), so only a pluggable game
   // needs the signal, and its timer.
@@ -260,7 +265,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   }
   let firstError: FirstError | undefined;
   let unmarkedFirstError: string | undefined;
-  const feOpts: { dropThreshold: number; prefixScores?: readonly number[]; prefixBaseline?: number } = { dropThreshold: options.prefixDropThreshold };
+  const feOpts: { dropThreshold: number; prefixScores?: readonly number[]; prefixBaseline?: number } = { dropThreshold: options.prefixDropThreshold * unit };
   let localized = false;
   const localizeFailure = async (prefixGame?: Game): Promise<void> => {
     if (localized) return;
@@ -329,7 +334,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     const pg = provenanceGames(input.episodeId, steps, agents, {
       systemValue: R,
       baseline: b,
-      scale: options.normalize ? 1 : scale,
+      scale: unit,
       harmWeight: options.harmWeight,
       evaluatedStepId,
       graph,
@@ -353,7 +358,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
   } else {
     const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
-    const est = { budget: options.budget, targetHalfWidth: options.targetHalfWidth, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal };
+    const est = { budget: options.budget, targetHalfWidth, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal };
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
@@ -469,7 +474,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
     // blame's options first, then feOpts': a literal that starts with a spread gets a map per episode
-    transfers = blameAndRepair(graph, firstError, { blame0: options.blameWeight * (options.normalize ? 1 : scale), decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight, ...feOpts });
+    transfers = blameAndRepair(graph, firstError, { blame0: options.blameWeight * unit, decay: options.blameDecay, repairWeight: options.repairWeight, criticWeight: options.criticWeight, ...feOpts });
   }
 
   // Message rewards.
@@ -530,7 +535,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       status: estimate.status,
       evaluations: estimate.evaluations,
       budget: options.budget,
-      targetHalfWidth: options.targetHalfWidth,
+      targetHalfWidth,
       confidence: options.confidence,
       ...(estimate.note !== undefined ? { note: estimate.note } : {}),
     },

@@ -57,6 +57,22 @@ describe('a lower-is-better score (normalization.<name>.higherIsBetter: false)',
     expect(raw.outcome).toBe('success');
   });
 
+  it('normalize: false states the sampling target and the prefix drop in the range’s units too, as the bound and the blame', async () => {
+    // a 0–100 score: 0.02 and 0.2 were taken as points — a prefix wobble of 0.5 points was the
+    // "first error" and the sampling target 0.02 points (on the normalized scale, 0.0002)
+    const pct = (score: number): Evaluation => ({ name: 'pct', score, source: 'log-event', timeUnixNano: 0n });
+    const steps = threeAgentSteps();
+    const options = { normalize: false, normalization: { pct: { min: 0, max: 100 } }, successThreshold: { pct: 50 } } as const;
+    const wobble = await creditEpisode(episode(steps, undefined, { evaluation: pct(10) }), { ...options, prefixScorer: (m) => m.map((_, i) => (i === 1 ? 59.5 : 60)) });
+    expect(wobble.outcome).toBe('failure');
+    expect(wobble.firstError?.evidence.some((e) => e.startsWith('prefix value drop'))).toBe(false);
+    const drop = await creditEpisode(episode(steps, undefined, { evaluation: pct(10) }), { ...options, prefixScorer: (m) => m.map((_, i) => (i >= 1 ? 20 : 60)) });
+    expect(drop.firstError?.evidence).toEqual(['prefix value drop 60.00→20.00']);
+    expect(drop.estimator.targetHalfWidth).toBe(2); // 0.02 of the range
+    const normalized = await creditEpisode(episode(steps, undefined, { evaluation: pct(10) }), { normalization: { pct: { min: 0, max: 100 } } });
+    expect(normalized.estimator.targetHalfWidth).toBe(0.02);
+  });
+
   it('its label agrees with the reflected score: no contradiction warning for (0.9, Hallucinated); a label-only verdict is already oriented', async () => {
     const out = await creditEpisode(episode(threeAgentSteps(), undefined, { evaluation: hallucination(0.9, 'Hallucinated') }), { normalization: LOWER });
     expect(out.outcome).toBe('failure');
