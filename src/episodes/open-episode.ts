@@ -84,6 +84,8 @@ export class OpenEpisode {
   capped = false;
   /** Traces the closed revision held when reopened (their new spans are late); undefined on revision 0. */
   inheritedTraces: ReadonlySet<string> | undefined;
+  /** Leading `traceIds` whose order an earlier revision published (`reopen`): kept as they are. */
+  private publishedTraces = 0;
 
   constructor(
     public episodeId: string,
@@ -108,6 +110,11 @@ export class OpenEpisode {
     ep.lateSpans = previous.lateSpans;
     ep.turnEvaluationsFrom = ep.evaluations.length;
     ep.inheritedTraces = new Set(ep.traceIds);
+    // indexed from the spans, the traces came in arrival order: the published order stays
+    if (previous.traceIds.length === ep.traceIds.length) {
+      ep.traceIds.splice(0, ep.traceIds.length, ...previous.traceIds);
+      ep.publishedTraces = ep.traceIds.length;
+    }
     return ep;
   }
 
@@ -294,8 +301,32 @@ export class OpenEpisode {
     this.lastSpanAtMs = Math.max(this.lastSpanAtMs, other.lastSpanAtMs);
   }
 
+  /**
+   * Orders the traces this revision added, after those an earlier revision published, by their
+   * earliest span start, then trace id — not by arrival. `trace_ids[0]` is part of every event id
+   * of a conversation's episode, and a turn's traces (the run's and a sub-agent's, exported by two
+   * services) reach the receiver in either order and replay in event-time order: the same
+   * telemetry got other event ids by the order its exports happened to arrive in.
+   */
+  private orderNewTraces(): void {
+    const from = this.publishedTraces;
+    if (this.traceIds.length - from < 2) return; // trace mode: one trace
+    const start = new Map<string, bigint>();
+    for (const s of this.spans) {
+      const t = start.get(s.traceId);
+      if (t === undefined || s.startTimeUnixNano < t) start.set(s.traceId, s.startTimeUnixNano);
+    }
+    const added = this.traceIds.slice(from).sort((a, b) => {
+      const sa = start.get(a) ?? 0n;
+      const sb = start.get(b) ?? 0n;
+      return sa !== sb ? (sa < sb ? -1 : 1) : a < b ? -1 : a > b ? 1 : 0;
+    });
+    this.traceIds.splice(from, added.length, ...added);
+  }
+
   /** Freezes the state into the model `Episode`. The arrays are handed over, not copied. */
   toEpisode(closeReason: CloseReason, closedAtMs: number): Episode {
+    this.orderNewTraces();
     return {
       episodeId: this.episodeId,
       keyMode: this.keyMode,
