@@ -94,6 +94,28 @@ describe('replay feeds requests in event-time order across all inputs', () => {
   }, 120_000);
 });
 
+describe('replay: the order the inputs are given in', () => {
+  it('two verdicts of the same nanosecond in directories given in either order: the same events in the same order', async () => {
+    // Two runs of one start whose judge logged both verdicts at one time, each run in a directory of its own:
+    // their log requests tie, and the order of the inputs broke the tie (the episodes came out swapped).
+    const runs = await generateFleet({ episodes: 2, seed: 7, baseTimeMs: Date.UTC(2026, 0, 1), spacingMs: 0, mix: { success: 1, 'error-retry': 1 } });
+    const recs = kafkaRecordsFor(runs, 'otlp_json');
+    const text = (v: Uint8Array) => Buffer.from(v).toString('utf8');
+    const times = [...recs.spans, ...recs.logs].flatMap((r) => [...text(r.value).matchAll(/"(?:endTimeUnixNano|timeUnixNano)":"?(\d+)/g)].map((m) => BigInt(m[1]!)));
+    const tie = times.reduce((a, b) => (a > b ? a : b)).toString();
+    const dirs = ['run-a', 'run-b'].map((d) => join(base, 'ties', d));
+    dirs.forEach((dir, i) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'traces.json'), recs.spans[i]!.value);
+      writeFileSync(join(dir, 'logs.json'), text(recs.logs[i]!.value).replace(/"(timeUnixNano|observedTimeUnixNano)":"?\d+"?/g, `"$1":"${tie}"`));
+    });
+    const given = await replay(dirs);
+    expect(given.credits.map((e) => e.close_reason)).toEqual(['evaluation-arrived', 'evaluation-arrived']);
+    const reversed = await replay([...dirs].reverse());
+    expect(strip(reversed.events)).toEqual(strip(given.events));
+  }, 120_000);
+});
+
 describe('undecodable requests are skipped and reported, the rest is replayed', () => {
   it('a garbage file and a bad .jsonl line: each logged at error with its path and reason, counted; every good episode still emitted', async () => {
     const dir = join(base, 'mixed');

@@ -15,7 +15,8 @@
  * `otlp_logs`), else `traces`; a body that does not decode as the hinted signal is tried as the
  * other before it is refused. Directories further up do not count (`/var/log/…` holds traces too).
  * Listing order: by path with numeric parts compared as numbers (`0002-…` before `0010-…`), and
- * kafka dumps by partition then offset, i.e. arrival order within a partition. The replay does not
+ * kafka dumps by partition then offset, i.e. arrival order within a partition; the inputs
+ * themselves sorted the same way, whatever order they are given in. The replay does not
  * feed requests in this order but by event time (src/runtime/local-replay.ts): this order only
  * breaks ties.
  *
@@ -110,8 +111,10 @@ export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
       out.push(p);
     }
   };
-  for (const i of inputs) visit(i, true);
-  // Stable, deterministic: each input keeps its own order, directories sorted numerically.
+  // The inputs sorted as directory entries are: in the order given, two requests of one time in
+  // two inputs (verdicts logged in the same nanosecond) swapped places with the inputs, and so did
+  // their episodes in the output — README promises the same events in the same order either way.
+  for (const i of [...inputs].sort(collator.compare)) visit(i, true);
   return out.map((path) => ({ path, signal: signalOf(path) }));
 }
 
