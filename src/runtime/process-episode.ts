@@ -256,8 +256,16 @@ function creditInput(episode: Episode, options: CreditInputOptions, digests: 'ea
  * 0 = best — the verdict without a word.
  */
 function severalRunVerdicts(tree: SpanTree, evaluations: readonly Evaluation[], verdict: Evaluation): string | undefined {
-  const names = [...new Set(evaluations.filter((e) => e.score !== undefined && evaluatesRun(tree, e)).map((e) => e.name))];
-  if (names.length <= 1) return undefined;
+  // by each name's earliest time, as the rule reads them (ties: the first sent): in arrival order,
+  // two evaluators' records arriving the other way round changed the episode_credit event's text
+  const earliest = new Map<string, bigint>();
+  for (const e of evaluations) {
+    if (e.score === undefined || !evaluatesRun(tree, e)) continue;
+    const t = earliest.get(e.name);
+    if (t === undefined || e.timeUnixNano < t) earliest.set(e.name, e.timeUnixNano);
+  }
+  if (earliest.size <= 1) return undefined;
+  const names = [...earliest].sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name]) => name);
   return `${names.length} evaluation names scored the run (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); with evaluation.name unset the earliest, ${JSON.stringify(verdict.name)}, is its verdict: set evaluation.name (AGENT_CREDIT_EVALUATION_NAME; in-process processOptions.evaluationName) to the task verdict's name`;
 }
 

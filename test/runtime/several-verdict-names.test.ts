@@ -30,6 +30,20 @@ describe('several evaluation names score the run and evaluation.name is unset', 
     expect(warnings.some((w) => /3 evaluation names scored the run \(bias, toxicity, task_success\).*bias.*evaluation\.name/.test(w))).toBe(true);
   });
 
+  it('the names are listed by time, as the rule reads them, whatever order their records arrived in (two evaluators, two services)', async () => {
+    const timed = [
+      { ...verdict, name: 'task_success', score: 1, label: 'pass', timeUnixNano: verdict.timeUnixNano + 2n },
+      { ...verdict, name: 'toxicity', score: 0, label: 'Not Toxic', timeUnixNano: verdict.timeUnixNano + 1n },
+    ];
+    const warningsOf = async (evaluations: Evaluation[]) => {
+      const [head] = await processEpisode(ep(evaluations));
+      return head?.event_type === 'episode_credit' ? head.diagnostics.warnings : [];
+    };
+    const inTimeOrder = await warningsOf([timed[1]!, timed[0]!]);
+    expect(inTimeOrder.some((w) => w.startsWith('2 evaluation names scored the run (toxicity, task_success); with evaluation.name unset the earliest, "toxicity"'))).toBe(true);
+    expect(await warningsOf(timed)).toEqual(inTimeOrder);
+  });
+
   it('with evaluation.name set, or with one name, nothing is said', async () => {
     const [named] = await processEpisode(ep(deepeval), { evaluationName: 'task_success' });
     expect(named).toMatchObject({ evaluation: { name: 'task_success' }, outcome: 'success' });
