@@ -442,7 +442,7 @@ export function evaluatesRun(tree: SpanTree, e: Evaluation): boolean {
 /**
  * An evaluation that named only a model response (`gen_ai.response.id`, joined to the LLM span
  * that recorded it) and that response is the run's final one: no span recording a response id
- * ends later. An LLM judge of the final answer usually sees the answer, not the trace; before, its
+ * ends later than the spans recording this one. An LLM judge of the final answer usually sees the answer, not the trace; before, its
  * verdict flagged the last step and the run got no credit. Taken as the run's verdict only when no
  * evaluation scores the run itself and it has the configured `evaluation.name` (`systemEvaluation`;
  * unnamed, a per-response metric would score runs); the assembler does not close on it (a
@@ -474,6 +474,17 @@ function finalResponseSpans(tree: SpanTree): ReadonlySet<string> {
         ids.clear();
       }
       if (s.endTimeUnixNano === last) ids.add(s.spanId);
+    }
+    // Every span that recorded a final response is final: one call recorded twice (the provider
+    // SDK's span inside the framework's, rerecorded-calls.ts D1) records one response id, and the
+    // assembler joins a verdict to the span noted first when it waited for the response (the
+    // inner one, which ends first) and to the latest noted when it came after both — the run got
+    // its credit or none by the order its telemetry arrived in.
+    const finals = new Set<string>();
+    for (const id of ids) finals.add(responseIdOf(tree.byId.get(id)!)!);
+    for (const s of tree.ordered) {
+      const id = responseIdOf(s);
+      if (id !== undefined && finals.has(id) && !(isResponseFetch(s) && generated.has(id))) ids.add(s.spanId);
     }
     finalResponses.set(tree, (out = ids));
   }

@@ -185,6 +185,33 @@ describe('evaluations joined by gen_ai.response.id', () => {
       expect(skipped[0]).toMatch(/"answer_quality" evaluates the run's final response .*set evaluation\.name to "answer_quality"/);
     });
 
+    it('the final response recorded twice (the framework\'s span and the provider SDK\'s inside it, one response id): the verdict scores the run whether it arrives before the spans, between them or after', async () => {
+      // The inner copy ends first and is noted first: a verdict waiting for the response id took
+      // the inner span, one arriving after both the outer (the latest noted) — and only the outer
+      // ended last, so the run got its credit or none by the order its telemetry arrived in.
+      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 11 });
+      const decoded = decodeTraces(run.tracesProto, 'otlp_proto');
+      const outer = decoded.filter((s) => s.attributes['gen_ai.response.id'] !== undefined).sort((a, b) => (a.endTimeUnixNano < b.endTimeUnixNano ? -1 : 1)).at(-1)!;
+      const inner: Span = { ...outer, spanId: 'f'.repeat(16), parentSpanId: outer.spanId, endTimeUnixNano: outer.endTimeUnixNano - 1_000_000n };
+      const spans = decoded.flatMap((s) => (s === outer ? [inner, s] : [s]));
+      const judge: Evaluation = { name: 'answer_quality', score: 0.8, responseId: String(outer.attributes['gen_ai.response.id']), source: 'evaluations-stream', timeUnixNano: 1n };
+      const cut = spans.indexOf(outer);
+      const eventsOf = async (requests: Span[][], verdictAfter: number) => {
+        const asm = new EpisodeAssembler({}, new ManualClock(0));
+        requests.forEach((r, i) => {
+          if (i === verdictAfter) asm.addEvaluations([judge]);
+          asm.addSpans(r);
+        });
+        if (verdictAfter === requests.length) asm.addEvaluations([judge]);
+        const [episode] = asm.flush('shutdown');
+        return (await processEpisode(episode!, { evaluationName: 'answer_quality', now: () => 0 })).map((e) => JSON.stringify(e));
+      };
+      const after = await eventsOf([spans], 1);
+      expect(after[0]).toContain('"system_value":0.8');
+      expect(await eventsOf([spans], 0)).toEqual(after);
+      expect(await eventsOf([spans.slice(0, cut), spans.slice(cut)], 1)).toEqual(after);
+    });
+
     it("a run-level verdict wins over the final response's", async () => {
       const { events, run } = await judged('final', true, null);
       const head = events[0];
