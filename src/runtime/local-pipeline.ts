@@ -219,12 +219,14 @@ export class LocalPipeline implements OtlpHandler {
    * while `episodes.responseIdMemory` is 0) cannot be joined to any episode: they are rejected
    * (partial success) so the sender learns about it.
    */
-  onLogs(logs: LogRecord[]): PartialSuccess | void {
+  onLogs(logs: LogRecord[], source?: string): PartialSuccess | void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     this.counters.logRecordsIn += logs.length;
     // Message contents some instrumentations log instead of setting on the span: they travel with
     // the spans (content spans) and are folded into their LLM span when the episode is mapped.
-    const contents = contentSpansFromLogs(logs, { firstOrder: this.contentOrder });
+    // `source`: where the records came from when that is known (replay of a Kafka dump), none for
+    // an OTLP/HTTP request (contentSpansFromLogs).
+    const contents = contentSpansFromLogs(logs, source === undefined ? { firstOrder: this.contentOrder } : { firstOrder: this.contentOrder, source });
     this.contentOrder += logs.length;
     if (contents.length > 0) {
       this.counters.contentEventsIn += contents.length;

@@ -24,7 +24,7 @@
 import type { AppConfig } from '../config/schema.js';
 import { ManualClock } from '../episodes/index.js';
 import type { EventSink } from '../sinks/types.js';
-import { readOtlpRequest, scanOtlpFile, type OtlpFile, type OtlpRequestRef, type UndecodableRequest } from '../sources/file/otlp-files.js';
+import { kafkaRecordSource, readOtlpRequest, scanOtlpFile, type OtlpFile, type OtlpRequestRef, type UndecodableRequest } from '../sources/file/otlp-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import { LocalPipeline, type LocalPipelineStats } from './local-pipeline.js';
 import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
@@ -113,7 +113,8 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
         // Backpressure in replay is waiting, not refusing: credit catches up before each slice.
         await pipeline.feedSpans(batch.spans);
       } else {
-        pipeline.onLogs(batch.logs);
+        // a dumped Kafka record's content events are named by their record, as the job names them
+        pipeline.onLogs(batch.logs, kafkaRecordSource(ref.path));
       }
       pipeline.tick();
       options.onRequest?.(++done, refs.length, pipeline.stats());

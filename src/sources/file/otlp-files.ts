@@ -44,6 +44,20 @@ const collator = new Intl.Collator('en', { numeric: true });
 
 const NAMES_LOGS = /(^|[^a-z])logs?([^a-z]|$)/i;
 
+/** A collector Kafka record dumped as `<topic>/<partition>-<offset>.bin`. */
+const KAFKA_RECORD = /(?:^|[\\/])([^\\/]+)[\\/](\d+)-(\d+)\.bin$/;
+
+/**
+ * The Kafka record a dumped file holds, as the Kafka job names a record's content events
+ * (`topic/partition/offset`, src/conventions `contentSpansFromLogs` `source`); undefined for other
+ * files. Read as an OTLP/HTTP request (no source), the second of two equal content records was
+ * taken for a re-sent one and dropped, where the job reading the same records keeps both.
+ */
+export function kafkaRecordSource(path: string): string | undefined {
+  const m = KAFKA_RECORD.exec(path);
+  return m === null ? undefined : `${m[1]}/${m[2]}/${m[3]}`;
+}
+
 /** The signal a file's name (or the directory holding it) suggests: see the module comment. */
 export function signalOf(path: string): FileSignal {
   const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '');
