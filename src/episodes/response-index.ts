@@ -1,7 +1,8 @@
 /**
- * `gen_ai.response.id` → the LLM span that recorded it, for the assembler's evaluations that name a
- * response instead of a span (`EpisodeAssembler.resolveEvaluation`): the latest `memory` response
- * ids, the oldest forgotten first (a plain insertion-ordered Map: FIFO is enough).
+ * `gen_ai.response.id` → the LLM span that recorded it (the first generating one, whatever spans
+ * record it after), for the assembler's evaluations that name a response instead of a span
+ * (`EpisodeAssembler.resolveEvaluation`): the latest `memory` response ids, the oldest forgotten
+ * first (a plain insertion-ordered Map: FIFO is enough).
  *
  * Why a log in front of the Map: every LLM span records its response id, while evaluations that
  * name one are rare (none in most fleets; the bench fleet has none). A Map insert per LLM span —
@@ -56,7 +57,14 @@ export class ResponseIndex {
   private index(): void {
     const log = this.log;
     if (log.length === 0) return;
-    for (let i = 0; i < log.length; i += 3) this.set(log[i]!, { traceId: log[i + 1]!, spanId: log[i + 2]!, fetch: false });
+    for (let i = 0; i < log.length; i += 3) {
+      // The first generating span stays: one call recorded twice (a provider SDK's span inside the
+      // framework's, rerecorded-calls.ts D1) records one response id, and a verdict that waited for
+      // it joined the first span noted — the latest one answering later lookups, the same verdict
+      // re-sent was no copy of the held one (other span) and reopened its closed run.
+      const known = this.byId.get(log[i]!);
+      if (known === undefined || known.fetch) this.set(log[i]!, { traceId: log[i + 1]!, spanId: log[i + 2]!, fetch: false });
+    }
     log.length = 0;
   }
 

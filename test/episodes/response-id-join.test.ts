@@ -212,6 +212,27 @@ describe('evaluations joined by gen_ai.response.id', () => {
       expect(await eventsOf([spans.slice(0, cut), spans.slice(cut)], 1)).toEqual(after);
     });
 
+    it('the same verdict by response id sent again after the spans of a call recorded twice is a duplicate, not a correction', async () => {
+      // The first copy waited for the response id and joined the span noted first (the inner
+      // copy); the re-sent one was resolved to the latest noted (the outer), so it was no copy of
+      // a held verdict: the closed run was reopened and credited again as revision 1.
+      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 11 });
+      const decoded = decodeTraces(run.tracesProto, 'otlp_proto');
+      const outer = decoded.filter((s) => s.attributes['gen_ai.response.id'] !== undefined).sort((a, b) => (a.endTimeUnixNano < b.endTimeUnixNano ? -1 : 1)).at(-1)!;
+      const inner: Span = { ...outer, spanId: 'f'.repeat(16), parentSpanId: outer.spanId, endTimeUnixNano: outer.endTimeUnixNano - 1_000_000n };
+      const judge: Evaluation = { name: 'answer_quality', score: 0.8, responseId: String(outer.attributes['gen_ai.response.id']), source: 'evaluations-stream', timeUnixNano: 1n };
+      const clock = new ManualClock(0);
+      const asm = new EpisodeAssembler({}, clock);
+      asm.addEvaluations([judge]);
+      asm.addSpans(decoded.flatMap((s) => (s === outer ? [inner, s] : [s])));
+      asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
+      expect(asm.tick().map((e) => e.revision)).toEqual([0]);
+      asm.addEvaluations([judge]);
+      clock.advance(600_000);
+      expect([...asm.tick(), ...asm.flush('shutdown')]).toEqual([]);
+      expect(asm.stats()).toMatchObject({ duplicateEvaluations: 1, lateEvaluations: 0 });
+    });
+
     it("a run-level verdict wins over the final response's", async () => {
       const { events, run } = await judged('final', true, null);
       const head = events[0];

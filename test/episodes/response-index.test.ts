@@ -1,19 +1,21 @@
 /**
  * ResponseIndex logs generating spans and indexes them only when asked: it must answer exactly as
- * the eager Map it replaced (set on every LLM span, a fetch never replacing a generating span,
- * the oldest id forgotten beyond the memory), for any interleaving of notes and lookups.
+ * an eager Map (set on an LLM span unless a generating span holds the id — the first stays —, a
+ * fetch never replacing a generating span, the oldest id forgotten beyond the memory), for any
+ * interleaving of notes and lookups.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ResponseIndex, type ResponseSpan } from '../../src/episodes/response-index.js';
 
-/** The eager Map of EpisodeAssembler before the log (its noteResponse and lookups, verbatim). */
+/** The eager Map of EpisodeAssembler before the log (its noteResponse and lookups), keeping the first generating span of an id. */
 class EagerResponses {
   private readonly responses = new Map<string, ResponseSpan>();
   constructor(private readonly memory: number) {}
   note(responseId: string, traceId: string, spanId: string, fetch: boolean): boolean {
     const known = this.responses.get(responseId);
     if (fetch && known !== undefined && !known.fetch) return false;
+    if (known !== undefined && !known.fetch) return true; // the first generating span stays
     this.responses.set(responseId, { traceId, spanId, fetch });
     if (this.responses.size > this.memory) this.responses.delete(this.responses.keys().next().value!);
     return true;
