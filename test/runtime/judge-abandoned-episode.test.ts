@@ -50,7 +50,8 @@ describe('http judge: an episode past credit.timeoutMs', () => {
       overrides: {
         'credit.game': 'http',
         'credit.judge': { url, batch: 'never', concurrency: 1, retries: 0, timeoutMs: 5_000 },
-        'credit.timeoutMs': 300,
+        // below the slow judge's 1.5 s, and room for the next episode's calls on a loaded machine
+        'credit.timeoutMs': 1_000,
         'runtime.creditWorkers': 0,
       },
     }).config;
@@ -61,11 +62,10 @@ describe('http judge: an episode past credit.timeoutMs', () => {
       const first = await stages.processEpisode(a!);
       const head = (events: Awaited<ReturnType<typeof stages.processEpisode>>) => events.find((e) => e.event_type === 'episode_credit') as { estimator: { status: string } } | undefined;
       expect(head(first)?.estimator.status).toBe('partial');
-      const started = Date.now();
       const second = await stages.processEpisode(b!);
-      // partial without the fix: b's calls waited behind a's, still sent one by one for 1.5 s each
+      // partial without the fix: b's calls waited behind a's, still sent one by one for 1.5 s each,
+      // past b's own credit.timeoutMs (a wall-time assertion here failed on a loaded machine)
       expect(head(second)?.estimator.status).not.toBe('partial');
-      expect(Date.now() - started).toBeLessThan(300);
       // the cut calls are not the judge failing (no "value function failing" warning for them)
       expect(stages.gameStats!().valueFunctionFailures).toBe(0);
     } finally {
