@@ -619,17 +619,25 @@ export class EpisodeAssembler {
 
   /**
    * The evaluation as if it carried the span context of the LLM span that recorded its
-   * `gen_ai.response.id`, when it names no span and that span has been seen (still remembered,
-   * `responseIdMemory`); else unchanged. An evaluation whose trace id differs from that span's
-   * is left as it is (its own context wins). The result names a span, so resolving it again (the
+   * `gen_ai.response.id`, when that span has been seen (still remembered, `responseIdMemory`) and
+   * the evaluation names no span, or names a span of another trace (a traced judge's own span);
+   * else unchanged. One naming a trace but no span, another than that span's, is left as it is
+   * (contradictory: not joined). The result names a span, so resolving it again (the
    * Kafka pipeline resolves before its replay filter, then adds it here) changes nothing; it is
    * counted in `evaluationsJoinedByResponseId` when it joins an episode.
    */
   resolveEvaluation(given: Evaluation): Evaluation {
     const e = withBoundedIds(given);
-    if (e.responseId === undefined || e.spanId !== undefined || this.options.responseIdMemory === 0) return e;
+    if (e.responseId === undefined || this.options.responseIdMemory === 0) return e;
     const at = this.responses.get(e.responseId);
-    if (at === undefined || (e.traceId !== undefined && e.traceId !== at.traceId)) return e;
+    if (at === undefined) return e;
+    if (e.spanId !== undefined) {
+      // Span context and a response id of another trace: the context is not the evaluated span's
+      // but the judge's own — an OTel logger stamps a record with the span active where it is
+      // emitted (a traced judge service's request span). Joined by it, the verdict scored the
+      // judge's trace as a run of its own and the evaluated run never got it.
+      if (e.traceId === at.traceId) return e;
+    } else if (e.traceId !== undefined && e.traceId !== at.traceId) return e;
     const resolved = { ...e, traceId: at.traceId, spanId: at.spanId };
     this.resolvedByResponse.add(resolved);
     return resolved;

@@ -5,6 +5,7 @@
  * the episode closed. Data: scenario runs recorded with the real OTel SDK (spans and log records),
  * serialized to OTLP protobuf and decoded by src/otlp.
  */
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
@@ -13,6 +14,7 @@ import type { Span } from '../../src/model/telemetry.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { generateScenario } from '../../src/scenarios/index.js';
+import { recordLogs, recordSpans } from '../conventions/sdk.js';
 import type { ScenarioConvention } from '../../src/scenarios/types.js';
 
 async function saboteurRun(convention: ScenarioConvention, stepEvaluationsBy: 'span-context' | 'response-id', seed = 5) {
@@ -122,6 +124,44 @@ describe('evaluations joined by gen_ai.response.id', () => {
     expect(flag.traceId).toBe(first!.episodeId);
     expect(spans.find((s) => s.spanId === flag.spanId)?.attributes['gen_ai.response.id']).toBe(flag.responseId);
     expect(asm.stats()).toMatchObject({ lateEvaluations: 1, corrections: 1, evaluationsJoinedByResponseId: 1 });
+  });
+
+  it("a verdict a traced judge emits inside its own span joins the response's span, not the judge's trace", async () => {
+    // The judge is a service of its own with OTel on: its request span is active when it emits the
+    // event, and the logs SDK stamps the record with that span's context (another trace than the
+    // run's). Joined by that context, the flag scored the judge's trace as a run of its own.
+    const byContext = await saboteurRun('genai', 'span-context');
+    const { spans, evaluations } = await saboteurRun('genai', 'response-id');
+    const flag = evaluations.find(isFlag)!;
+    let judgeContext = context.active();
+    const judgeSpans = recordSpans((r) => {
+      const request = r.tracer.startSpan('POST /judge', { kind: SpanKind.SERVER, root: true });
+      judgeContext = trace.setSpan(context.active(), request);
+      request.end();
+    }, 'otlp_proto', 'judge');
+    const logs = recordLogs((logger) =>
+      logger.emit({
+        eventName: 'gen_ai.evaluation.result',
+        context: judgeContext,
+        attributes: { 'gen_ai.evaluation.name': 'code_review', 'gen_ai.evaluation.score.value': 0, 'gen_ai.evaluation.score.label': 'fail', 'gen_ai.response.id': flag.responseId! },
+      }),
+    );
+    const judged = evaluationsFromLogs(logs);
+    expect(judged[0]).toMatchObject({ traceId: judgeSpans[0]!.traceId, spanId: judgeSpans[0]!.spanId, responseId: flag.responseId });
+    const asm = new EpisodeAssembler({ closeOnEvaluation: false }, new ManualClock(0));
+    asm.addSpans(spans);
+    asm.addEvaluations([...judged, ...evaluations.filter((e) => !isFlag(e))]);
+    asm.addSpans(judgeSpans);
+    const episodes = asm.flush('shutdown');
+    const run = episodes.find((e) => e.episodeId === spans[0]!.traceId)!;
+    const judge = episodes.find((e) => e.episodeId === judgeSpans[0]!.traceId)!;
+    expect(run.evaluations.find(isFlag)?.spanId).toBe(byContext.evaluations.find(isFlag)!.spanId);
+    expect(judge.evaluations).toEqual([]);
+    expect(await processEpisode(judge, { now: () => 0 })).toEqual([]);
+    const want = await processEpisode({ ...run, evaluations: byContext.evaluations.map((e) => ({ ...e, traceId: run.episodeId })) }, { now: () => 0 });
+    const flagged = (await processEpisode(run, { now: () => 0 })).filter((e) => e.event_type === 'message_reward' && e.step_id === byContext.evaluations.find(isFlag)!.spanId);
+    expect(flagged).toEqual(want.filter((e) => e.event_type === 'message_reward' && e.step_id === byContext.evaluations.find(isFlag)!.spanId));
+    expect(asm.stats()).toMatchObject({ evaluationsJoinedByResponseId: 1 });
   });
 
   it('a response id no span ever records waits, then expires (counted), like any unjoined evaluation', async () => {
