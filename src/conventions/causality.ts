@@ -60,8 +60,8 @@
  *   steps reached no output and got no credit (nor blame for an error relayed up).
  *
  * Invariant: inputs only point to steps earlier in the episode order (start time, then depth, then
- * span id), so the causal graph is a DAG even with forward links, clock skew or parent cycles;
- * an input that would point forward is dropped and counted.
+ * end time, then span id), so the causal graph is a DAG even with forward links, clock skew or
+ * parent cycles; an input that would point forward is dropped and counted.
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';

@@ -15,7 +15,12 @@ export class SpanTree {
   readonly byId: ReadonlyMap<string, Span>;
   /**
    * Spans in a deterministic causal order: start time (skew-adjusted, `clockOffset`), then tree
-   * depth, then span id.
+   * depth, then end time, then span id. Ends break ties before ids: the OTel JS SDK stamps a
+   * span's start in whole milliseconds (its end is that plus the measured duration), so a fast
+   * tool and the model call that reads its result often start in the same millisecond; by span id
+   * alone half of such runs put the model call first, the tool → call edge pointed forward and was
+   * dropped, and the tool reached no output. Of two spans started together, the one still running
+   * when the other ended cannot have come first.
    */
   readonly ordered: readonly Span[];
   readonly duplicates: number;
@@ -65,7 +70,14 @@ export class SpanTree {
     list.sort((a, b) => {
       const sa = startOf(a);
       const sb = startOf(b);
-      return sa !== sb ? (sa < sb ? -1 : 1) : depth.get(a.spanId)! - depth.get(b.spanId)! || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+      if (sa !== sb) return sa < sb ? -1 : 1;
+      const d = depth.get(a.spanId)! - depth.get(b.spanId)!;
+      if (d !== 0) return d;
+      // ends on the starts' clock (skew-adjusted)
+      const ea = a.endTimeUnixNano + (offsets.get(a.spanId) ?? 0n);
+      const eb = b.endTimeUnixNano + (offsets.get(b.spanId) ?? 0n);
+      if (ea !== eb) return ea < eb ? -1 : 1;
+      return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
     });
     this.ordered = list;
   }

@@ -161,8 +161,8 @@ export interface StepsFromSpansResult {
 
 /**
  * Maps all spans of one episode (a trace or a conversation) to steps, in causal order (start
- * time, then depth, then span id). Pure and total: never throws on any span content, except for
- * invalid options (an Error naming the key).
+ * time, then depth, then end time, then span id: SpanTree). Pure and total: never throws on any
+ * span content, except for invalid options (an Error naming the key).
  */
 export function stepsFromSpans(spans: readonly Span[], options?: StepsFromSpansOptions): StepsFromSpansResult {
   return stepsFromTree(new SpanTree(spans), options);
