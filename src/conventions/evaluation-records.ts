@@ -80,6 +80,8 @@ export interface EvaluationRecordOptions {
   readonly labelScores?: Readonly<Record<string, number>>;
   /** Most records one payload may hold (default MAX_EVALUATION_RECORDS); more refuse the payload whole. */
   readonly maxRecords?: number;
+  /** Why a valid record cannot be used by the caller (it is then reported in `errors` with this reason), or undefined. */
+  readonly refuse?: (evaluation: Evaluation) => string | undefined;
 }
 
 /**
@@ -156,8 +158,12 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
       continue;
     }
     const parsed = EvaluationRecordSchema.safeParse(item.value);
-    if (parsed.success) evaluations.push(evaluationFromRecord(parsed.data, opts));
-    else {
+    if (parsed.success) {
+      const ev = evaluationFromRecord(parsed.data, opts);
+      const refused = opts.refuse?.(ev);
+      if (refused === undefined) evaluations.push(ev);
+      else errors.push({ index: item.index, message: refused });
+    } else {
       const issue = parsed.error.issues[0]!;
       errors.push({ index: item.index, message: `${issue.path.join('.') || 'record'}: ${issue.message}${camelCaseHint(item.value)}` });
     }

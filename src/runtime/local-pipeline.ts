@@ -37,8 +37,11 @@ export interface LocalAssembler {
   flush(reason: CloseReason): Episode[];
   /** EpisodeAssembler stats (`src/episodes/stats.ts`); the self-metrics read what is there. */
   stats(): { open: number; lateSpans: number; duplicateSpans: number } & Partial<EpisodeAssemblerStats>;
-  /** EpisodeAssembler options this pipeline reads (`responseIdMemory`: 0 = evaluations cannot join by response id). */
-  readonly options?: { readonly responseIdMemory: number; readonly pendingEvaluationTtlMs?: number };
+  /**
+   * EpisodeAssembler options this pipeline reads (`responseIdMemory`: 0 = evaluations cannot join
+   * by response id; `keyBy: trace`: they cannot join by conversation id).
+   */
+  readonly options?: { readonly responseIdMemory: number; readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation' };
 }
 
 export interface LocalPipelineOptions {
@@ -202,7 +205,7 @@ export class LocalPipeline implements OtlpHandler {
 
   /**
    * Standalone evaluation records (`POST /v1/evaluations`, src/conventions/evaluation-records.ts):
-   * already validated, each carries a trace or conversation id to join on.
+   * already validated — `evaluationRefusal` refused those that name nothing the assembler joins on.
    */
   onEvaluations(evaluations: Evaluation[]): void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
@@ -234,9 +237,7 @@ export class LocalPipeline implements OtlpHandler {
       this.enqueue(this.deps.assembler.tick());
     }
     const evaluations = this.deps.evaluationsFromLogs(logs);
-    // A `gen_ai.response.id` joins too: the assembler waits for the LLM span that recorded it.
-    const byResponse = (this.deps.assembler.options?.responseIdMemory ?? 0) > 0;
-    const joinable = evaluations.filter((e) => e.traceId !== undefined || e.conversationId !== undefined || (byResponse && e.responseId !== undefined));
+    const joinable = evaluations.filter((e) => this.evaluationRefusal(e) === undefined);
     const rejected = evaluations.length - joinable.length;
     this.counters.evaluationsIn += joinable.length;
     this.counters.evaluationsRejected += rejected;
@@ -247,8 +248,26 @@ export class LocalPipeline implements OtlpHandler {
     }
     if (rejected > 0) {
       this.noteRejectedEvaluations(rejected);
-      return { rejected, errorMessage: `${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate` };
+      return { rejected, errorMessage: `${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate` };
     }
+  }
+
+  /**
+   * Why an evaluation joins no episode here, or undefined when it can: it names no trace, no
+   * conversation unless episodes are keyed by trace, and no response while responses are
+   * remembered (the assembler waits for the LLM span that recorded it). Keyed by trace, a verdict
+   * naming only its conversation was taken (200, no partial_success) and then only counted as
+   * unjoinable: the sender never learnt that its runs went without credit.
+   */
+  evaluationRefusal(e: Evaluation): string | undefined {
+    if (e.traceId !== undefined) return undefined;
+    const options = this.deps.assembler.options;
+    if (e.conversationId !== undefined && options?.keyBy !== 'trace') return undefined;
+    if (e.responseId !== undefined && (options?.responseIdMemory ?? 0) > 0) return undefined;
+    if (e.conversationId !== undefined) {
+      return 'names only a conversation, which joins episodes only when they are keyed by conversation (episodes.keyBy: conversation): send the run\'s trace_id (or the evaluated response\'s response_id), or key episodes by conversation';
+    }
+    return 'names no trace, conversation (with episodes.keyBy: conversation) or response (with episodes.responseIdMemory above 0) to join it to an episode';
   }
 
   /**

@@ -130,7 +130,7 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
   if (total > 0) {
     logger?.warn(
       { unmatched: total, ...unmatchedEvaluations },
-      'replay: evaluation(s) joined no episode and were dropped: expired = waited episodes.pendingEvaluationTtlMs for spans of their trace, pendingAtEnd = their trace\'s spans were not in the input, unjoinable = no trace id, gen_ai.conversation.id or gen_ai.response.id',
+      'replay: evaluation(s) joined no episode and were dropped: expired = waited episodes.pendingEvaluationTtlMs for spans of their trace, pendingAtEnd = their trace\'s spans were not in the input, unjoinable = no trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id',
     );
   }
   return { ...stats, requests, undecodable, episodesSkipped: stats.episodesSkipped, unmatchedEvaluations };

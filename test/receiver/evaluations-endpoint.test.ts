@@ -111,6 +111,19 @@ describe('POST /v1/evaluations', () => {
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  // A judge keyed by chat session posted {conversation_id, name, score} to the default job (trace
+  // keying): 200 {accepted: 1}, yet the record joined nothing — the assembler counted it
+  // unjoinable and a throttled log line was all that said so; the run was skipped "no evaluation".
+  it('refuses a record naming only a conversation_id while episodes are keyed by trace, saying which key to set', async () => {
+    const only = await post(JSON.stringify({ conversation_id: 'chat-7', name: 'task_success', score: 1 }), 'application/json');
+    expect(only.status).toBe(400);
+    const body = (await only.json()) as { rejected: number; errors: { index: number; message: string }[] };
+    expect(body.rejected).toBe(1);
+    expect(body.errors[0]!.message).toMatch(/names only a conversation.*episodes\.keyBy: conversation.*trace_id/);
+    const both = await post(JSON.stringify([{ conversation_id: 'chat-7', trace_id: 'ab'.repeat(16), name: 'task_success', score: 1 }, { conversation_id: 'chat-7', name: 'task_success', score: 1 }]), 'application/json');
+    expect(await both.json()).toMatchObject({ accepted: 1, rejected: 1, errors: [{ index: 1 }] });
+  });
+
   it.each([
     ['JSON lines', '{}\n'.repeat(10_001), 'application/x-ndjson'],
     ['a JSON array', `[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`, 'application/json'],

@@ -68,7 +68,7 @@ describe('receiver + local pipeline', () => {
     expect(r.status).toBe(200);
     const json = (await r.json()) as { partialSuccess?: { rejectedLogRecords?: string; errorMessage?: string } };
     expect(json.partialSuccess?.rejectedLogRecords).toBe('1');
-    expect(json.partialSuccess?.errorMessage).toMatch(/carry no trace id, gen_ai\.conversation\.id or gen_ai\.response\.id; .*or name the response they evaluate/);
+    expect(json.partialSuccess?.errorMessage).toMatch(/carry no trace id, gen_ai\.conversation\.id \(with episodes\.keyBy: conversation\) or gen_ai\.response\.id; .*or name the response they evaluate/);
     expect(pipeline.stats().evaluationsRejected).toBe(1);
     // gen_ai.response.id (as /v1/evaluations' response_id): accepted, held until that response's LLM span arrives
     const named = await post('/v1/logs', body([{ key: 'gen_ai.response.id', value: { stringValue: 'resp_def' } }]), 'application/json');

@@ -5,8 +5,8 @@ import { decodeLogs } from '../../src/otlp/index.js';
 import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 
-/** OTLP/JSON: `n` gen_ai.evaluation.result events emitted outside any trace context (no trace, conversation or response id). */
-const idless = (n: number) =>
+/** OTLP/JSON: `n` gen_ai.evaluation.result events emitted outside any trace context (no trace, conversation or response id; `attributes` added). */
+const idless = (n: number, attributes: { key: string; value: { stringValue: string } }[] = []) =>
   decodeLogs(
     new TextEncoder().encode(
       JSON.stringify({
@@ -20,6 +20,7 @@ const idless = (n: number) =>
                   attributes: [
                     { key: 'gen_ai.evaluation.name', value: { stringValue: 'task_success' } },
                     { key: 'gen_ai.evaluation.score.value', value: { doubleValue: 1 } },
+                    ...attributes,
                   ],
                 })),
               },
@@ -58,5 +59,21 @@ describe('LocalPipeline: evaluation log records refused for carrying no id, in t
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  // Keyed by trace, a verdict that names only its conversation joins nothing: it was taken (no
+  // partial_success) and then counted unjoinable by the assembler, so the exporter never learnt it.
+  it.each([
+    ['trace', 1],
+    ['conversation', 0],
+  ] as const)('with episodes.keyBy %s, refuses %i event(s) naming only a gen_ai.conversation.id', (keyBy, refused) => {
+    const pipeline = new LocalPipeline(
+      { creditQueueMax: 16, creditConcurrency: 1, tickIntervalMs: 1_000, creditTimeoutMs: 5_000 },
+      { assembler: new EpisodeAssembler({ keyBy }), processEpisode: async () => [], evaluationsFromLogs, sinks: [] },
+    );
+    const answer = pipeline.onLogs(idless(1, [{ key: 'gen_ai.conversation.id', value: { stringValue: 'chat-7' } }]));
+    if (refused === 0) expect(answer).toBeUndefined();
+    else expect(answer).toMatchObject({ rejected: 1, errorMessage: expect.stringMatching(/gen_ai\.conversation\.id \(with episodes\.keyBy: conversation\)/) });
+    expect(pipeline.stats().evaluationsRejected).toBe(refused);
   });
 });

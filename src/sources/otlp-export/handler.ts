@@ -26,4 +26,6 @@ export interface OtlpHandler {
   onLogs(logs: LogRecord[]): PartialSuccess | void | Promise<PartialSuccess | void>;
   /** Validated standalone evaluation records; without it `/v1/evaluations` answers 404 (OTLP/HTTP only). */
   onEvaluations?(evaluations: Evaluation[]): void | Promise<void>;
+  /** Why a valid evaluation record would join nothing here (refused with this reason, as an invalid one is), or undefined. */
+  evaluationRefusal?(evaluation: Evaluation): string | undefined;
 }

@@ -293,7 +293,8 @@ export class OtlpHttpReceiver {
       }
       return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
     }
-    const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n });
+    const refuse = this.handler.evaluationRefusal?.bind(this.handler);
+    const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n, ...(refuse ? { refuse } : {}) });
     if (tooMany) return this.failJson(res, 413, errors[0]!.message);
     // each invalid record, as the Kafka source counts each one it dead-letters: refused beside
     // valid ones (200 {accepted, rejected}) they were on /metrics nowhere, and a 400 counted the request only
