@@ -507,8 +507,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     for (let k = 0, n = list.length; k < n; k++) {
       const container = list[k]!;
       if (tree.childCount(container) === 0 || tree.isAncestor(container, x.span.spanId)) continue;
+      const startedBy = readerStart(x.span.startTimeUnixNano);
       for (const group of nested.groupsUnder(container)) {
-        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > x.span.startTimeUnixNano) - 1;
+        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > startedBy) - 1;
         if (i >= 0 && group[i] !== x) links.add(x.span.spanId, group[i]!.span.spanId);
       }
     }
@@ -634,6 +635,21 @@ function firstConsumer(consumers: ReadonlyMap<string, CausalStepInput[]>, callId
 /** A Microsoft Agent Framework workflow executor's span (`executor.process <executor id>`, with `executor.id`). */
 function isWorkflowExecutor(span: Span): boolean {
   return span.name.startsWith('executor.process') && typeof span.attributes['executor.id'] === 'string';
+}
+
+const MS = 1_000_000n;
+
+/**
+ * The latest time (ns) a step may have ended at to have been read by a step whose recorded start is
+ * `start`: that start — or, when it is a whole millisecond, the end of that millisecond. The OTel
+ * JS SDK stamps every start with Date.now() (whole ms) and every end as that start plus the
+ * measured duration, so a nested agent's last step that ended just before its caller's next model
+ * call began is recorded as ending up to 1 ms after that call's recorded start: C7 found no step
+ * that ended before the reader started, and in about a third of such Node runs (real SDK clock)
+ * the agent used as a tool lost all its credit. Other SDKs record sub-millisecond starts.
+ */
+function readerStart(start: bigint): bigint {
+  return start % MS === 0n ? start + MS - 1n : start;
 }
 
 /** Steps by end time. */

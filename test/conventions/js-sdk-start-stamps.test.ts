@@ -1,0 +1,63 @@
+/**
+ * An agent used as a tool in a Node app: the OTel JS SDK stamps each span's start with Date.now()
+ * (whole milliseconds) and its end as that start plus the measured duration. So the nested agent's
+ * last model call, which ended just before the caller's next model call really began, can be
+ * recorded as ending up to 1 ms after that call's recorded start. C7 ("the last nested step that
+ * ended before the reader started") then found none: with the real SDK clock about a third of such
+ * runs gave the nested agent 0 and its caller everything. Spans from the real OTel SDK, with the
+ * stamps the JS SDK gives such a run (the first case), and with sub-millisecond stamps as other
+ * SDKs record them (the second: a step that ended after the reader started is still not read).
+ */
+import { context, trace, type Span as OtelSpan } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import type { EpisodeCredit } from '../../src/events/schemas.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { episodeOf, recordSpans } from './sdk.js';
+
+const T0 = 1_795_575_745;
+const us = (n: number): [number, number] => [T0 + Math.floor(n / 1e6), (n % 1e6) * 1000];
+const msgs = (m: unknown[]) => JSON.stringify(m);
+const text = (role: string, content: string) => ({ role, parts: [{ type: 'text', content }] });
+
+/** boss → tool `researcher` → agent researcher → its model call (ends at `nestedEndUs`) → boss's next model call (starts at `readerStartUs`). */
+function run(nestedEndUs: number, readerStartUs: number) {
+  return recordSpans((r) => {
+    const span = (name: string, startUs: number, attributes: Record<string, string>, parent?: OtelSpan) =>
+      r.tracer.startSpan(name, { startTime: us(startUs), attributes, ...(parent ? {} : { root: true }) }, parent ? trace.setSpan(context.active(), parent) : context.active());
+    const root = span('invoke_agent boss', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'boss' });
+    span('chat m', 1_000, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.input.messages': msgs([text('user', 'research tides')]),
+      'gen_ai.output.messages': msgs([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'researcher', arguments: { q: 'tides' } }] }]),
+    }, root).end(us(4_200));
+    const tool = span('execute_tool researcher', 5_000, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'researcher', 'gen_ai.tool.call.id': 'c1' }, root);
+    const agent = span('invoke_agent researcher', 5_000, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, tool);
+    span('chat m', 5_000, { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': msgs([text('user', 'tides')]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon causes tides.')]) }, agent).end(us(nestedEndUs));
+    agent.end(us(nestedEndUs + 20));
+    tool.end(us(nestedEndUs + 40));
+    span('chat m', readerStartUs, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.input.messages': msgs([text('user', 'research tides'), { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: 'The moon causes tides.' }] }]),
+      'gen_ai.output.messages': msgs([text('assistant', 'Tides: the moon.')]),
+    }, root).end(us(readerStartUs + 3_100));
+    root.end(us(readerStartUs + 3_200));
+  });
+}
+
+const creditOf = async (spans: ReturnType<typeof run>) =>
+  Object.fromEntries(((await processEpisode(episodeOf(spans, 1), { now: () => 0 }))[0] as EpisodeCredit).agents.map((a) => [a.agent_name, a.credit]));
+
+describe('an agent used as a tool, recorded by the OTel JS SDK', () => {
+  it("keeps its credit when its last step's recorded end passes the caller's next call's whole-millisecond start", async () => {
+    // really: the nested call ended at ~8.95 ms, the boss's next call began at ~8.99 ms, stamped 8.000
+    const stamped = await creditOf(run(8_300, 8_000));
+    const apart = await creditOf(run(7_900, 9_000));
+    expect(apart.researcher).toBeGreaterThan(0);
+    expect(stamped).toEqual(apart);
+  });
+
+  it('a sub-millisecond start (another SDK) is taken as it is', async () => {
+    const credit = await creditOf(run(8_300, 8_100));
+    expect(credit.researcher).toBe(0);
+  });
+});
