@@ -447,7 +447,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const input = b.facts.inputText;
       if (input === undefined || input.length < MIN_PASSED_TEXT) continue;
       if (links.readsOtherAgent(b.span.spanId, b.agentName)) continue;
-      const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > b.span.startTimeUnixNano);
+      const startedBy = readerStart(b.span.startTimeUnixNano);
+      const upto = lowerBound(withOutput, (s) => s.span.endTimeUnixNano > startedBy);
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;
         if (a.agentName === b.agentName) continue;
@@ -643,10 +644,13 @@ const MS = 1_000_000n;
  * The latest time (ns) a step may have ended at to have been read by a step whose recorded start is
  * `start`: that start — or, when it is a whole millisecond, the end of that millisecond. The OTel
  * JS SDK stamps every start with Date.now() (whole ms) and every end as that start plus the
- * measured duration, so a nested agent's last step that ended just before its caller's next model
- * call began is recorded as ending up to 1 ms after that call's recorded start: C7 found no step
- * that ended before the reader started, and in about a third of such Node runs (real SDK clock)
- * the agent used as a tool lost all its credit. Other SDKs record sub-millisecond starts.
+ * measured duration, so a step that ended just before its reader began is recorded as ending up to
+ * 1 ms after the reader's recorded start. C7 then found no nested step that ended before the reader
+ * started (an agent used as a tool lost all its credit in about a third of such Node runs, real SDK
+ * clock), and C8 no earlier step whose output the reader's prompt holds (an agent chained in app
+ * code, 12 of 30). Only for rules whose edge needs more than time (a container the reader read, text
+ * it holds): C4, by time alone, would chain parallel tool calls started in one millisecond. Other
+ * SDKs record sub-millisecond starts.
  */
 function readerStart(start: bigint): bigint {
   return start % MS === 0n ? start + MS - 1n : start;

@@ -7,6 +7,8 @@
  * runs gave the nested agent 0 and its caller everything. Spans from the real OTel SDK, with the
  * stamps the JS SDK gives such a run (the first case), and with sub-millisecond stamps as other
  * SDKs record them (the second: a step that ended after the reader started is still not read).
+ * The same stamps cut C8, text passed on between agents chained in app code: the next agent's first
+ * call, recorded as starting before the answer in its prompt ended, did not read it (12 of 30 runs).
  */
 import { context, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +61,31 @@ describe('an agent used as a tool, recorded by the OTel JS SDK', () => {
   it('a sub-millisecond start (another SDK) is taken as it is', async () => {
     const credit = await creditOf(run(8_300, 8_100));
     expect(credit.researcher).toBe(0);
+  });
+});
+
+/** researcher's model call (ends at `upstreamEndUs`) → writer's first model call (starts at `readerStartUs`) whose prompt holds its answer, chained in app code. */
+function chained(upstreamEndUs: number, readerStartUs: number) {
+  const findings = 'Tides are caused by the gravitational pull of the moon and the sun.';
+  return recordSpans((r) => {
+    const span = (name: string, startUs: number, attributes: Record<string, string>, parent?: OtelSpan) =>
+      r.tracer.startSpan(name, { startTime: us(startUs), attributes, ...(parent ? {} : { root: true }) }, parent ? trace.setSpan(context.active(), parent) : context.active());
+    const root = span('workflow', 0, {});
+    const researcher = span('invoke_agent researcher', 1_000, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, root);
+    span('chat m', 1_000, { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': msgs([text('user', 'research tides')]), 'gen_ai.output.messages': msgs([text('assistant', findings)]) }, researcher).end(us(upstreamEndUs));
+    researcher.end(us(upstreamEndUs + 20));
+    const writer = span('invoke_agent writer', readerStartUs, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' }, root);
+    span('chat m', readerStartUs, { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': msgs([text('user', `Write an article from these notes: ${findings}`)]), 'gen_ai.output.messages': msgs([text('assistant', 'The moon pulls the sea.')]) }, writer).end(us(readerStartUs + 3_100));
+    writer.end(us(readerStartUs + 3_150));
+    root.end(us(readerStartUs + 3_200));
+  });
+}
+
+describe('agents chained in the code of a Node app (text passed on, C8)', () => {
+  it("the next agent reads the answer in its prompt when that answer's recorded end passes its whole-millisecond start", async () => {
+    const stamped = await creditOf(chained(4_300, 4_000));
+    const apart = await creditOf(chained(3_900, 5_000));
+    expect(apart.researcher).toBeGreaterThan(0);
+    expect(stamped).toEqual(apart);
   });
 });
