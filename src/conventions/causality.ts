@@ -390,8 +390,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const parent = tree.parentOf(a.span.spanId);
       const sibs = parent === undefined ? undefined : siblings.get(parent);
       if (sibs === undefined) continue;
-      const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
-      if (next === undefined || next === a || next.agentName === a.agentName) continue;
+      const next = firstStartedAfter(sibs, a);
+      if (next === undefined || next.agentName === a.agentName) continue;
       const first = firstOf.get(next.span.spanId);
       if (first === undefined || links.readsOtherAgent(first.span.spanId, next.agentName)) continue;
       links.add(first.span.spanId, last.span.spanId);
@@ -425,8 +425,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const parent = tree.parentOf(a.span.spanId);
       const sibs = parent === undefined ? undefined : siblings.get(parent);
       if (sibs === undefined) continue;
-      const next = sibs[lowerBound(sibs, (b) => b.span.startTimeUnixNano >= a.span.endTimeUnixNano)];
-      const first = next === undefined || next === a ? undefined : firstOf.get(next.span.spanId);
+      const next = firstStartedAfter(sibs, a);
+      const first = next === undefined ? undefined : firstOf.get(next.span.spanId);
       if (first === undefined) continue;
       if (links.readsOtherAgent(first.span.spanId, next!.agentName)) continue;
       links.add(first.span.spanId, last.span.spanId);
@@ -654,6 +654,21 @@ const MS = 1_000_000n;
  */
 function readerStart(start: bigint): bigint {
   return start % MS === 0n ? start + MS - 1n : start;
+}
+
+/**
+ * Of agent invocations sorted by start, the first other than `a` that started after `a` ended
+ * (a whole-millisecond start counting to the end of its millisecond, `readerStart`): L2 and C9 pass
+ * an agent's result to the next agent invoked under the same parent, which a Node app's graph
+ * starts in the millisecond the previous one ended — recorded, it started before that one ended.
+ */
+function firstStartedAfter(sorted: readonly CausalStepInput[], a: CausalStepInput): CausalStepInput | undefined {
+  const end = a.span.endTimeUnixNano;
+  for (let i = lowerBound(sorted, (b) => b.span.startTimeUnixNano > end - MS); i < sorted.length; i++) {
+    const b = sorted[i]!;
+    if (b !== a && readerStart(b.span.startTimeUnixNano) >= end) return b;
+  }
+  return undefined;
 }
 
 /** Steps by end time. */

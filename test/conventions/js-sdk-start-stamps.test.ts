@@ -8,7 +8,8 @@
  * stamps the JS SDK gives such a run (the first case), and with sub-millisecond stamps as other
  * SDKs record them (the second: a step that ended after the reader started is still not read).
  * The same stamps cut C8, text passed on between agents chained in app code: the next agent's first
- * call, recorded as starting before the answer in its prompt ended, did not read it (12 of 30 runs).
+ * call, recorded as starting before the answer in its prompt ended, did not read it (12 of 30 runs);
+ * and L2, a LangGraph JS graph's next agent node, started in the millisecond the previous one ended.
  */
 import { context, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +86,43 @@ describe('agents chained in the code of a Node app (text passed on, C8)', () => 
   it("the next agent reads the answer in its prompt when that answer's recorded end passes its whole-millisecond start", async () => {
     const stamped = await creditOf(chained(4_300, 4_000));
     const apart = await creditOf(chained(3_900, 5_000));
+    expect(apart.researcher).toBeGreaterThan(0);
+    expect(stamped).toEqual(apart);
+  });
+});
+
+/** The `metadata` attribute OpenInference's LangChain tracer writes on a run inside a LangGraph task. */
+const graphMeta = (node: string, ns: string) => JSON.stringify({ langgraph_step: 1, langgraph_node: node, langgraph_triggers: [`branch:to:${node}`], langgraph_path: ['__pregel_pull', node], langgraph_checkpoint_ns: ns });
+
+/**
+ * A LangGraph JS graph of two `create_react_agent` workers run one after the other (no message
+ * contents recorded: L2 passes the first's result to the second); `researcherEndUs`: the end of the
+ * researcher's node spans, `writerStartUs`: the start of the writer's.
+ */
+function graph(researcherEndUs: number, writerStartUs: number) {
+  return recordSpans((r) => {
+    const span = (name: string, startUs: number, attributes: Record<string, string>, parent?: OtelSpan) =>
+      r.tracer.startSpan(name, { startTime: us(startUs), attributes, ...(parent ? {} : { root: true }) }, parent ? trace.setSpan(context.active(), parent) : context.active());
+    const root = span('LangGraph', 0, { 'openinference.span.kind': 'CHAIN' });
+    const agent = (name: string, id: string, startUs: number, endUs: number) => {
+      const ns = `${name}:${id}`;
+      const node = span(name, startUs, { 'openinference.span.kind': 'CHAIN', metadata: graphMeta(name, ns) }, root);
+      const model = span('agent', startUs + 100, { 'openinference.span.kind': 'CHAIN', metadata: graphMeta('agent', `${ns}|agent:${id}`) }, node);
+      span('ChatOpenAI', startUs + 200, { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', metadata: graphMeta('agent', `${ns}|agent:${id}`) }, model).end(us(endUs - 300));
+      model.end(us(endUs - 200));
+      node.end(us(endUs));
+    };
+    agent('researcher', '1f0e2d3c-0001-4a5b-8c7d-000000000001', 1_000, researcherEndUs);
+    agent('writer', '1f0e2d3c-0002-4a5b-8c7d-000000000002', writerStartUs, writerStartUs + 3_000);
+    root.end(us(writerStartUs + 3_100));
+  });
+}
+
+describe('LangGraph JS agents one after the other, no contents (L2)', () => {
+  it("the next agent reads the previous one's result when their node spans' stamps overlap by less than a millisecond", async () => {
+    // really: the researcher's node ended at ~9.95 ms and the writer's began at ~9.97 ms, stamped 9.000
+    const stamped = await creditOf(graph(9_400, 9_000));
+    const apart = await creditOf(graph(8_900, 10_000));
     expect(apart.researcher).toBeGreaterThan(0);
     expect(stamped).toEqual(apart);
   });
