@@ -160,25 +160,25 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       size: 1,
       config: config({ credit: { game: 'module', module: { path: CRASHES } } }),
       taskTimeoutMs: 5_000,
-      startTimeoutMs: 4_000, // the retry's worker must start within it: room for a loaded machine (2 s failed once beside other suites)
+      startTimeoutMs: 8_000, // the retry's worker must start within it: room for a loaded machine (2 s, then 4 s, failed beside other suites)
       retryStartMs: 1_000,
       onWorkerRestart: (r) => {
         restarts.push(r);
         if (blocked) return;
         blocked = true;
         setImmediate(() => {
-          const end = Date.now() + 6_000; // past startTimeoutMs
+          const end = Date.now() + 10_000; // past startTimeoutMs
           while (Date.now() < end);
         });
       },
     });
     try {
       const [crashed] = await Promise.allSettled([pool.process({ ...episode!, episodeId: 'crash-1' })]);
-      expect((crashed as PromiseRejectedResult).reason.message).toBe('no credit worker: a credit worker did not start within 4000 ms');
+      expect((crashed as PromiseRejectedResult).reason.message).toBe('no credit worker: a credit worker did not start within 8000 ms');
       // the retry (retryStartMs) has started a worker, and the given-up one's exit has come and gone
-      for (const end = Date.now() + 20_000; !restarts.some((r) => r.startsWith('a credit worker is running again')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+      for (const end = Date.now() + 30_000; !restarts.some((r) => r.startsWith('a credit worker is running again')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 500));
-      expect(restarts.map((r) => r.split(';')[0])).toEqual(['credit worker exited with code 7', 'replacing a credit worker failed: a credit worker did not start within 4000 ms', 'a credit worker is running again']);
+      expect(restarts.map((r) => r.split(';')[0])).toEqual(['credit worker exited with code 7', 'replacing a credit worker failed: a credit worker did not start within 8000 ms', 'a credit worker is running again']);
       expect(pool.stats()).toMatchObject({ workers: 1, restarts: 1 }); // 2 without the fix: the given-up worker's exit replaced it
       expect(outcomes(await Promise.allSettled([pool.process({ ...episode!, episodeId: 'ok-1' })]))).toEqual(['episode_credit']);
     } finally {
