@@ -73,4 +73,27 @@ describe('duplicateMessages: which faults make a repeat a re-check (hand-built c
     expect(dup.size).toBe(9_999);
     expect(dup.get(sid(10_000))).toBe(sid(1));
   });
+
+  it('a call repeated after reading its result (a poll) is not a duplicate, one in a branch that did not read it is — each repeat costs no walk of its ancestors', async () => {
+    const { buildCausalGraph, duplicateMessages } = await import('../../src/credit/index.js');
+    const { step, sid } = await import('./episode-builder.js');
+    // 1 a's deploy_status call (D) · 2 its tool · then b, in a branch that reads none of a's results, makes the same call 1,500 times, each after its own previous one's tool
+    const steps = [step({ id: 1, agent: 'a', digest: 'D' }), step({ id: 2, agent: 'a', kind: 'tool', digest: 'running', inputs: [1] })];
+    for (let k = 0; k < 1_500; k++) {
+      const call = 3 + 2 * k;
+      steps.push(step({ id: call, agent: 'b', digest: 'D', ...(k > 0 ? { inputs: [call - 1] } : {}) }), step({ id: call + 1, agent: 'b', kind: 'tool', digest: `status ${k}`, inputs: [call] }));
+    }
+    // a's second call reads its first one's result: a poll, not a duplicate
+    steps.push(step({ id: 3_003, agent: 'a', digest: 'D', inputs: [2] }), step({ id: 3_004, agent: 'a', kind: 'tool', digest: 'live', inputs: [3_003] }));
+    const graph = buildCausalGraph(steps);
+    let rowsRead = 0;
+    const counted = { ...graph, inputs: new Proxy(graph.inputs, { get: (rows, key, receiver) => (typeof key === 'string' && /^\d+$/.test(key) && rowsRead++, Reflect.get(rows, key, receiver)) }) };
+    const dup = duplicateMessages(counted);
+    // b's calls read none of a's results: each is a duplicate of a's first call; a's second call is a poll
+    expect(dup.size).toBe(1_500);
+    expect(dup.get(sid(3))).toBe(sid(1));
+    expect(dup.get(sid(2_999))).toBe(sid(1));
+    expect(dup.has(sid(3_003))).toBe(false);
+    expect(rowsRead).toBeLessThan(20 * steps.length); // 2,253,007 without the sweep: every repeat walked its ancestors
+  });
 });
