@@ -509,9 +509,16 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const container = list[k]!;
       if (tree.childCount(container) === 0 || tree.isAncestor(container, x.span.spanId)) continue;
       const startedBy = readerStart(x.span.startTimeUnixNano);
-      for (const group of nested.groupsUnder(container)) {
-        const i = lowerBound(group, (d) => d.span.endTimeUnixNano > startedBy) - 1;
-        if (i >= 0 && group[i] !== x) links.add(x.span.spanId, group[i]!.span.spanId);
+      for (const child of nested.childrenUnder(container)) {
+        // usually all the nested work had ended when x started: its latest step, without a search
+        const latest = nested.latestUnder(child);
+        if (latest === undefined) continue;
+        let read: CausalStepInput | undefined = latest;
+        if (latest.span.endTimeUnixNano > startedBy) {
+          const group = nested.groupUnder(child);
+          read = group[lowerBound(group, (d) => d.span.endTimeUnixNano > startedBy) - 1];
+        }
+        if (read !== undefined && read !== x) links.add(x.span.spanId, read.span.spanId);
       }
     }
   }
@@ -578,12 +585,17 @@ class StepInputs {
 
 /**
  * C7: the rewardable descendants of a container span, one group per direct child (each nested
- * agent or call), each sorted by end time; memoised per container. The children index is built on
- * first use: most episodes nest nothing under a step read from outside.
+ * agent or call). Per child, the one that ended last (`latestUnder`, found for every span in one
+ * bottom-up pass) answers a reader that started after all of them ended — the usual case; only a
+ * reader that overlaps the nested work needs the child's group sorted by end time (`groupUnder`,
+ * memoised per child). Building every container's groups read each nested span once per container
+ * above it: agents calling agents through tools 1,000 deep (8,000 spans) took 4 s to map. The
+ * children index is built on first use: most episodes nest nothing under a step read from outside.
  */
 class NestedWork {
   private childrenOf: Map<string, string[]> | undefined;
-  private readonly nested = new Map<string, CausalStepInput[][]>();
+  private latest: Map<string, CausalStepInput> | undefined;
+  private readonly groups = new Map<string, CausalStepInput[]>();
   private readonly tree: SpanTree;
   private readonly steps: readonly CausalStepInput[];
   private readonly links: StepInputs;
@@ -594,9 +606,8 @@ class NestedWork {
     this.links = links;
   }
 
-  groupsUnder(container: string): CausalStepInput[][] {
-    let groups = this.nested.get(container);
-    if (groups !== undefined) return groups;
+  /** The direct children of a span, in causal order. */
+  childrenUnder(container: string): readonly string[] {
     let childrenOf = this.childrenOf;
     if (childrenOf === undefined) {
       childrenOf = this.childrenOf = new Map();
@@ -605,25 +616,54 @@ class NestedWork {
         if (p !== undefined) push(childrenOf, p, s.span.spanId);
       }
     }
-    groups = [];
-    for (const child of childrenOf.get(container) ?? []) {
-      const group: CausalStepInput[] = [];
-      const seen = new Set<string>();
-      const stack = [child];
-      while (stack.length > 0) {
-        const id = stack.pop()!;
-        if (seen.has(id)) continue; // parent cycles
-        seen.add(id);
-        const st = this.links.stepOf(id);
-        if (st?.rewardable) group.push(st);
-        for (const c of childrenOf.get(id) ?? []) stack.push(c);
+    return childrenOf.get(container) ?? NO_CHILDREN;
+  }
+
+  /**
+   * The rewardable step at or below `spanId` that ended last; on equal ends the one `groupUnder`
+   * puts last (its walk visits a span, then its children's subtrees last child first).
+   */
+  latestUnder(spanId: string): CausalStepInput | undefined {
+    if (this.latest === undefined) {
+      const latest = (this.latest = new Map());
+      // children before their parents: deepest first (parent cycles are broken in the tree)
+      const byDepth = this.steps.map((s) => s.span.spanId).sort((a, b) => this.tree.depth(b) - this.tree.depth(a));
+      for (const id of byDepth) {
+        const own = this.links.stepOf(id);
+        let best = own?.rewardable === true ? own : undefined;
+        const children = this.childrenUnder(id);
+        for (let c = children.length - 1; c >= 0; c--) {
+          const b = latest.get(children[c]!);
+          if (b !== undefined && (best === undefined || b.span.endTimeUnixNano >= best.span.endTimeUnixNano)) best = b;
+        }
+        if (best !== undefined) latest.set(id, best);
       }
-      if (group.length > 0) groups.push(group.sort(byEnd));
     }
-    this.nested.set(container, groups);
-    return groups;
+    return this.latest.get(spanId);
+  }
+
+  /** The rewardable steps at or below `child`, sorted by end time (memoised). */
+  groupUnder(child: string): CausalStepInput[] {
+    let group = this.groups.get(child);
+    if (group !== undefined) return group;
+    group = [];
+    const seen = new Set<string>();
+    const stack = [child];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue; // parent cycles
+      seen.add(id);
+      const st = this.links.stepOf(id);
+      if (st?.rewardable) group.push(st);
+      for (const c of this.childrenUnder(id)) stack.push(c);
+    }
+    group.sort(byEnd);
+    this.groups.set(child, group);
+    return group;
   }
 }
+
+const NO_CHILDREN: readonly string[] = [];
 
 /** The first step that consumed the call's result and started at or after `after` started. */
 function firstConsumer(consumers: ReadonlyMap<string, CausalStepInput[]>, callId: string, after: Span): CausalStepInput | undefined {
