@@ -53,6 +53,7 @@ export function kafkaPipelineConfigOf(
     delivery: config.sinks.kafka.delivery,
     transactionalIdPrefix: sourceConfig.groupId,
     creditQueueMax: config.runtime.creditQueueMax,
+    creditQueueMaxBytes: config.runtime.creditQueueMaxBytes,
     creditConcurrency: stages.creditConcurrency,
     creditTimeoutMs: stages.creditTimeoutMs,
     tickIntervalMs: config.runtime.tickIntervalMs,

@@ -184,6 +184,12 @@ const TelemetrySchema = z.strictObject({
 const RuntimeSchema = z.strictObject({
   /** Closed episodes waiting for credit before the receiver answers 503 (retryable). */
   creditQueueMax: z.number().int().min(1).default(DEFAULTS.runtime.creditQueueMax),
+  /**
+   * Bytes of those episodes (their spans, as the assembler estimates them: Episode.bytes) at which
+   * the queue is full too: a count alone let 256 large runs (up to episodes.maxBytesPerEpisode each)
+   * pile up in the heap while credit fell behind.
+   */
+  creditQueueMaxBytes: z.number().int().min(1).default(DEFAULTS.runtime.creditQueueMaxBytes),
   creditConcurrency: z.number().int().min(1).max(64).default(DEFAULTS.runtime.creditConcurrency),
   /**
    * Worker threads that run credit (src/runtime/credit-workers): 0 = in the main thread, `auto` =
@@ -243,8 +249,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.20.0 adds `sinks.kafka.transactionTimeoutMs` (the exactly-once producers' transaction timeout,
  * fixed at 60 000 before: a broker whose `transaction.max.timeout.ms` is lower refused them all).
  * 1.21.0 adds `telemetry.maxAgents` (the agents the standings keep: fixed at 1 000 before).
+ * 1.22.0 adds `runtime.creditQueueMaxBytes` (the credit queue is full at this many bytes of closed
+ * episodes too, not only at `creditQueueMax` of them).
  */
-export const CONFIG_SCHEMA_VERSION = '1.21.0';
+export const CONFIG_SCHEMA_VERSION = '1.22.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -77,6 +77,13 @@ export const KafkaPipelineConfigSchema = z.object({
    * their transaction/send — at which ingestion pauses (it resumes at half).
    */
   creditQueueMax: z.number().int().min(1).default(256),
+  /**
+   * Bytes of those episodes (Episode.bytes, the assembler's estimate of their spans, plus their
+   * events once credited) at which ingestion pauses too (it resumes at half of both): large runs —
+   * thousands of spans with their messages, up to episodes.maxBytesPerEpisode each, and a reward
+   * per message — piled up 256 at a time while credit or publishing fell behind.
+   */
+  creditQueueMaxBytes: z.number().int().min(1).default(256 * 1024 * 1024),
   /** Episodes credited at once. */
   creditConcurrency: z.number().int().min(1).default(4),
   /** Ms a single `processEpisode` may take before the episode goes to the DLQ. */
@@ -288,6 +295,8 @@ interface CreditWork {
   readonly holds: ReadonlyMap<string, string>;
   status: WorkStatus;
   records: OutgoingRecord[];
+  /** Characters (≈ bytes) of `records`' keys and values: held with the episode until published. */
+  recordBytes: number;
 }
 
 export class KafkaPipeline {
@@ -663,7 +672,7 @@ export class KafkaPipeline {
       ready = false;
       detail = `publishing has failed for ${Math.round(failingMs / 1000)} s (${oldest.count} in a row): ${oldest.lastError ?? ''}`;
     } else {
-      detail = stats.paused ? `consuming, paused for backpressure (${stats.inFlight} episode(s) in flight, runtime.creditQueueMax ${this.config.creditQueueMax})` : 'consuming';
+      detail = stats.paused ? `consuming, paused for backpressure (${stats.inFlight} episode(s) in flight, runtime.creditQueueMax ${this.config.creditQueueMax}; ${mib(this.unpublishedBytes())} of spans and events, runtime.creditQueueMaxBytes ${mib(this.config.creditQueueMaxBytes)})` : 'consuming';
       if (oldest) detail += `; publishing failing for ${Math.round(failingMs / 1000)} s`;
     }
     if (!live) detail = `${liveReason}; ${detail}`;
@@ -1328,12 +1337,12 @@ export class KafkaPipeline {
         const k = tpKey(s.topic, s.partition);
         holds.set(k, minOffset(holds.get(k), s.firstOffset)!);
       }
-      const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [] };
+      const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [], recordBytes: 0 };
       this.closedAtWall.set(episode, this.wall()); // closed in the call that hands it over
       this.work.add(w);
       this.queue.push(w);
     }
-    if (this.unpublished() >= this.config.creditQueueMax && !this.source.isPaused()) {
+    if ((this.unpublished() >= this.config.creditQueueMax || this.unpublishedBytes() >= this.config.creditQueueMaxBytes) && !this.source.isPaused()) {
       this.counters.pauses++;
       this.source.pause();
     }
@@ -1346,7 +1355,14 @@ export class KafkaPipeline {
    * and ingestion must not go on closing more. Called wherever work ends (credit done, published).
    */
   private maybeResume(): void {
-    if (this.source.isPaused() && !this.stopping && this.unpublished() <= this.config.creditQueueMax / 2) this.source.resume();
+    if (this.source.isPaused() && !this.stopping && this.unpublished() <= this.config.creditQueueMax / 2 && this.unpublishedBytes() <= this.config.creditQueueMaxBytes / 2) this.source.resume();
+  }
+
+  /** Bytes of the closed episodes not yet published (Episode.bytes, and their events once credited): backpressure's other measure. */
+  private unpublishedBytes(): number {
+    let bytes = 0;
+    for (const w of this.work) bytes += w.episode.bytes + w.recordBytes;
+    return bytes;
   }
 
   /**
@@ -1411,6 +1427,9 @@ export class KafkaPipeline {
     }
     if (w.generation !== this.generation || !this.work.has(w)) return; // rebalanced meanwhile
     w.records = records;
+    // what backpressure counts by bytes: a credited run's events (a reward per message) are held
+    // with it until published; string length, not byteLength (no second pass over each text)
+    for (const r of records) w.recordBytes += (typeof r.value === 'string' ? r.value.length : r.value.byteLength) + (r.key === null ? 0 : typeof r.key === 'string' ? r.key.length : r.key.byteLength);
     w.status = 'ready';
     this.scheduleCommit();
   }
@@ -2095,4 +2114,9 @@ function isWedged(err: unknown): boolean {
 
 function errorMessage(err: unknown): string {
   return String((err as Error)?.message ?? err);
+}
+
+/** Bytes as MiB for messages (one decimal). */
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

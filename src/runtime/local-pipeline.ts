@@ -25,6 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { assemblerObservations, creditStatusOf, type SelfTelemetry } from '../telemetry/self-metrics.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
@@ -46,6 +47,8 @@ export interface LocalAssembler {
 
 export interface LocalPipelineOptions {
   creditQueueMax: number;
+  /** Bytes of the queued episodes (Episode.bytes) at which the queue is full too; default runtime.creditQueueMaxBytes's. */
+  creditQueueMaxBytes?: number;
   creditConcurrency: number;
   tickIntervalMs: number;
   creditTimeoutMs: number;
@@ -139,12 +142,16 @@ export class LocalPipeline implements OtlpHandler {
   private readonly rejectedDue = throttledCount();
   /** Works not yet published, in close order. */
   private readonly inOrder: Work[] = [];
+  /** Bytes of their episodes (Episode.bytes). */
+  private inOrderBytes = 0;
+  private readonly maxBytes: number;
 
   constructor(
     private readonly options: LocalPipelineOptions,
     private readonly deps: LocalPipelineDeps,
   ) {
     this.reportCorrection = correctionReporter(deps.logger);
+    this.maxBytes = options.creditQueueMaxBytes ?? DEFAULTS.runtime.creditQueueMaxBytes;
   }
 
   start(): void {
@@ -163,9 +170,7 @@ export class LocalPipeline implements OtlpHandler {
 
   onSpans(spans: Span[]): void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
-    if (this.inOrder.length >= this.options.creditQueueMax) {
-      throw new ReceiverBusyError(`credit queue full (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later`);
-    }
+    if (this.queueFull()) throw new ReceiverBusyError(`credit queue full (${this.queueState()}); retry later`);
     // In slices, checking the queue between them: a request is not bounded in traces, and one
     // with 200k one-span traces evicted 190k episodes into the queue past creditQueueMax, which
     // then starved every exporter for minutes (security review). The rest of such a request gets
@@ -173,12 +178,25 @@ export class LocalPipeline implements OtlpHandler {
     // Slices hold whole traces (a trace's spans are one batch for the assembler, as before).
     let taken = 0;
     for (const slice of traceSlices(spans, SPANS_PER_SLICE)) {
-      if (taken > 0 && this.inOrder.length >= this.options.creditQueueMax) {
-        throw new ReceiverBusyError(`credit queue full after ${taken} of this request's ${spans.length} spans (${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}); retry later — the spans already taken are dropped as duplicates`);
+      if (taken > 0 && this.queueFull()) {
+        throw new ReceiverBusyError(`credit queue full after ${taken} of this request's ${spans.length} spans (${this.queueState()}); retry later — the spans already taken are dropped as duplicates`);
       }
       taken += slice.length;
       this.takeSlice(slice);
     }
+  }
+
+  /**
+   * Whether closed episodes not yet published fill the queue: `creditQueueMax` of them, or
+   * `creditQueueMaxBytes` of their spans — by count alone, 256 large runs (thousands of spans with
+   * their messages, up to episodes.maxBytesPerEpisode each) were held while credit fell behind.
+   */
+  private queueFull(): boolean {
+    return this.inOrder.length >= this.options.creditQueueMax || this.inOrderBytes >= this.maxBytes;
+  }
+
+  private queueState(): string {
+    return `${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}; ${(this.inOrderBytes / 1024 / 1024).toFixed(1)} MiB of spans, runtime.creditQueueMaxBytes = ${(this.maxBytes / 1024 / 1024).toFixed(1)} MiB`;
   }
 
   /** One slice of whole traces into the assembler, and the episodes that closed into the credit queue. */
@@ -198,7 +216,7 @@ export class LocalPipeline implements OtlpHandler {
   async feedSpans(spans: Span[]): Promise<void> {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     for (const slice of traceSlices(spans, SPANS_PER_SLICE)) {
-      while (this.inOrder.length >= this.options.creditQueueMax) await this.drain();
+      while (this.queueFull()) await this.drain();
       this.takeSlice(slice);
     }
   }
@@ -332,6 +350,7 @@ export class LocalPipeline implements OtlpHandler {
       const w: Work = { episode, closedAt: performance.now(), result: undefined };
       this.queue.push(w);
       this.inOrder.push(w);
+      this.inOrderBytes += episode.bytes;
     }
     this.pump();
   }
@@ -377,6 +396,7 @@ export class LocalPipeline implements OtlpHandler {
       const w = this.inOrder[0]!;
       const events = await w.result!;
       this.inOrder.shift();
+      this.inOrderBytes -= w.episode.bytes;
       if (!events || events.length === 0) continue;
       for (const sink of this.deps.sinks) {
         try {

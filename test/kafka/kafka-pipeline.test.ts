@@ -11,7 +11,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, isFence, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { ReplacedAssemblerObservations } from '../../src/telemetry/self-metrics.js';
-import { decodeLogs } from '../../src/otlp/index.js';
+import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { KafkaClient, OffsetCommit } from '../../src/kafka/client.js';
 import { silentLogger } from '../../src/kafka/log.js';
@@ -1195,6 +1195,55 @@ describe('KafkaPipeline failures never stall', () => {
     await settle();
     expect(p.stats().paused).toBe(false);
     expect(fake.paused.size).toBe(0);
+    await p.stop();
+  });
+  it('counts a credited episode\'s events with its spans against runtime.creditQueueMaxBytes while they cannot be published', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    // the three runs' spans as the pipeline's assembler estimates them: below the limit on their own
+    const asm = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true });
+    for (const r of rs) {
+      asm.addSpans(decodeTraces(r!.spans[0]!.value, 'otlp_proto'));
+      asm.addEvaluations(evaluationsFromLogs(decodeLogs(r!.logs[0]!.value, 'otlp_proto')));
+    }
+    const spanBytes = asm.flush('shutdown').reduce((a, e) => a + e.bytes, 0);
+    let failing = true;
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const p = pipeline(failingSends(fake, () => failing), 'at-least-once', processEpisode, { creditQueueMax: 256, creditQueueMaxBytes: spanBytes + 1, commitIntervalMs: 20 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, rs.map((r, i) => ({ offset: i, value: r!.spans[0]!.value })));
+    await fake.deliver('logs', 0, rs.map((r, i) => ({ offset: i, value: r!.logs[0]!.value })));
+    for (let i = 0; i < 1_000 && p.stats().commitFailures < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats()).toMatchObject({ queueDepth: 0, inFlight: 3, paused: false }); // spans alone: under the limit
+    // the next batch finds the three runs' spans and their held events over the limit
+    const more = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 300 }), 'otlp_proto');
+    await fake.deliver('spans', 0, [{ offset: 3, value: more.spans[0]!.value }]);
+    expect(p.stats().paused).toBe(true); // before: not paused, the events not counted
+    const next = fake.deliver('logs', 0, [{ offset: 3, value: more.logs[0]!.value }]); // held in the source meanwhile
+    failing = false;
+    await next;
+    for (let i = 0; i < 1_000 && (p.stats().inFlight > 0 || p.stats().paused); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats()).toMatchObject({ inFlight: 0, paused: false, episodesClosed: 4 });
+    await p.stop();
+  });
+
+  it('pauses ingestion when the closed episodes not yet published hold runtime.creditQueueMaxBytes, far below creditQueueMax, and resumes when they drain', async () => {
+    const fake = new FakeKafka();
+    const rs = await runs(3);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // one generated run's episode holds tens of kB: 1 byte is full at the first one (a large run reaches 32 MiB)
+    const p = pipeline(fake, 'at-least-once', async () => (await gate, []), { creditQueueMax: 256, creditQueueMaxBytes: 1, creditConcurrency: 1 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, rs.map((r, i) => ({ offset: i, value: r!.spans[0]!.value })));
+    await fake.deliver('logs', 0, rs.map((r, i) => ({ offset: i, value: r!.logs[0]!.value })));
+    expect(p.stats().inFlight).toBe(3);
+    expect(p.stats().paused).toBe(true); // before: not paused until 256 episodes were held
+    release();
+    for (let i = 0; i < 1_000 && p.stats().paused; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(p.stats().paused).toBe(false);
     await p.stop();
   });
 });
