@@ -99,6 +99,12 @@ export const CreditSpanProcessorOptionsSchema = z.strictObject({
   maxBufferedSpans: z.number().int().min(1).default(8_192),
   /** Max closed episodes waiting for credit; beyond it the oldest waiting one is dropped. */
   maxQueuedEpisodes: z.number().int().min(1).default(1_000),
+  /**
+   * Max bytes of those episodes (their spans, as the assembler estimates them: Episode.bytes);
+   * beyond it the oldest waiting ones are dropped too (the newest always waits). By count alone,
+   * 1,000 large runs — thousands of spans with their messages — were held in the app's heap.
+   */
+  maxQueuedBytes: z.number().int().min(1).default(256 * 1024 * 1024),
   /** Episodes credited at the same time. */
   concurrency: z.number().int().min(1).max(64).default(1),
   /** forceFlush() also closes open episodes (close reason `shutdown`). */
@@ -204,6 +210,8 @@ export class CreditSpanProcessor implements SpanProcessor {
   /** Arrival order of content events (contentSpansFromLogs: ties of equal timestamps). */
   private contentOrder = 0;
   private readonly queue: Episode[] = [];
+  /** Bytes of the queued episodes (Episode.bytes). */
+  private queuedBytes = 0;
   private readonly running = new Set<Promise<void>>();
   private idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -383,10 +391,18 @@ export class CreditSpanProcessor implements SpanProcessor {
       if (episode.closeReason === 'revoked') continue; // never emitted (Kafka-only reason)
       if (this.queue.length >= this.options.maxQueuedEpisodes) {
         const dropped = this.queue.shift()!;
+        this.queuedBytes -= dropped.bytes;
         this.counters.episodesDropped++;
         this.report(new Error(`credit queue full (option "maxQueuedEpisodes" = ${this.options.maxQueuedEpisodes}): dropped episode ${dropped.episodeId}`), dropped);
       }
       this.queue.push(episode);
+      this.queuedBytes += episode.bytes;
+      while (this.queue.length > 1 && this.queuedBytes > this.options.maxQueuedBytes) {
+        const dropped = this.queue.shift()!;
+        this.queuedBytes -= dropped.bytes;
+        this.counters.episodesDropped++;
+        this.report(new Error(`credit queue full (option "maxQueuedBytes" = ${this.options.maxQueuedBytes}: the waiting episodes' spans hold more): dropped episode ${dropped.episodeId} (${dropped.bytes} bytes)`), dropped);
+      }
       // Let free workers take episodes before the next one can overflow the queue.
       this.pump();
     }
@@ -395,6 +411,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private pump(): void {
     while (this.running.size < this.options.concurrency && this.queue.length > 0) {
       const episode = this.queue.shift()!;
+      this.queuedBytes -= episode.bytes;
       const job: Promise<void> = this.credit(episode).finally(() => {
         this.running.delete(job);
         this.pump();

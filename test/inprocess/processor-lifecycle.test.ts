@@ -15,6 +15,8 @@ import { generateScenario } from '../../src/scenarios/index.js';
  */
 class TraceAssembler implements InProcessAssembler {
   readonly open = new Map<string, { spans: Span[]; evaluations: Evaluation[] }>();
+  /** Episode.bytes of a closed episode, per span. */
+  bytesPerSpan = 0;
   addSpans(spans: readonly Span[]): void {
     for (const s of spans) this.entry(s.traceId).spans.push(s);
   }
@@ -37,7 +39,7 @@ class TraceAssembler implements InProcessAssembler {
     for (const [id, e] of this.open) {
       if (!due(e)) continue;
       this.open.delete(id);
-      out.push({ episodeId: id, keyMode: 'trace', traceIds: [id], spans: e.spans, evaluations: e.evaluations, closeReason: reason, openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [] });
+      out.push({ episodeId: id, keyMode: 'trace', traceIds: [id], spans: e.spans, evaluations: e.evaluations, closeReason: reason, openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: e.spans.length * this.bytesPerSpan, sources: [] });
     }
     return out;
   }
@@ -203,6 +205,25 @@ describe('CreditSpanProcessor lifecycle', () => {
     release();
     await done;
     expect(processor.stats().episodesWithoutCredit).toBe(2); // the fake credit emits no events
+  });
+
+  it('bounds its credit queue by bytes too: large runs waiting past maxQueuedBytes drop the oldest, the newest always waits', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { processor, assembler, errors } = setup({ maxQueuedBytes: 2 * 1024 * 1024 }, async () => {
+      await gate;
+      return [];
+    });
+    assembler.bytesPerSpan = 64 * 1024; // runs of ~20 spans: ~1.3 MiB each as the assembler estimates them
+    const runs = await Promise.all([1, 2, 3, 4, 5].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
+    for (const run of runs) for (const s of run.spans) processor.onEnd(s);
+    const done = processor.shutdown();
+    // 5 episodes close at once: one runs, one waits within 2 MiB, three are dropped (none without the bound: maxQueuedEpisodes is 1,000)
+    expect(processor.stats()).toMatchObject({ episodesClosed: 5, episodesDropped: 3, queuedEpisodes: 1 });
+    expect(String(errors[0])).toMatch(/"maxQueuedBytes"/);
+    release();
+    await done;
+    expect(processor.stats().episodesWithoutCredit).toBe(2);
   });
 
   it('ticks on its own (unref-ed) timer and closes episodes whose evaluation came through addEvaluations', async () => {
