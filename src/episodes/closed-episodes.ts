@@ -29,9 +29,27 @@ function hex32(s: string, from: number): number {
   return h >>> 0;
 }
 
-/** 32-bit fingerprint of (trace id, span id): low halves of both ids (random bits), xor-ed. */
-function spanFingerprint(span: Pick<Span, 'traceId' | 'spanId'>): number {
-  return (hex32(span.spanId, 8) ^ hex32(span.traceId, 24)) >>> 0;
+/**
+ * 32-bit fingerprint of (trace id, span id): every bit of both ids, mixed (murmur3's 32-bit steps).
+ * It was the low halves xor-ed, which assumed random ids: ids from a counter (a deterministic id
+ * generator, a test harness) collide across the traces of one conversation — trace …03 span …01
+ * is trace …01 span …03 —, so a late span of a conversation's turn was dropped as a re-sent one.
+ */
+export function spanFingerprint(span: Pick<Span, 'traceId' | 'spanId'>): number {
+  let h = 0x9747b28c;
+  const mix = (w: number) => {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  };
+  for (let i = 0; i < 32; i += 8) mix(hex32(span.traceId, i));
+  mix(hex32(span.spanId, 0));
+  mix(hex32(span.spanId, 8));
+  h ^= 24;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function sortedFingerprints(spans: readonly Span[]): Uint32Array {
