@@ -130,8 +130,9 @@ function callInput(span: Span): ChatMessage[] {
   if (typeof p['system'] === 'string') list.push({ role: 'system', content: p['system'] });
   const prompt = p['prompt'];
   if (typeof prompt === 'string') list.push({ role: 'user', content: prompt });
-  else if (Array.isArray(prompt)) list.push(...prompt);
-  if (Array.isArray(p['messages'])) list.push(...p['messages']);
+  // loops, not push(...): spreading a prompt of a few million entries (a few MB of JSON) threw a RangeError
+  else if (Array.isArray(prompt)) for (const m of prompt as unknown[]) list.push(m);
+  if (Array.isArray(p['messages'])) for (const m of p['messages'] as unknown[]) list.push(m);
   return messagesOf(list);
 }
 

@@ -439,7 +439,8 @@ function spanEventAttributes(span: Span): Attributes | undefined {
   } else {
     const input: AttributeValue[] = [];
     const output: AttributeValue[] = [];
-    for (const e of events) for (const c of spanEventContents(e)) (c.direction === 'input' ? input : output).push(...c.messages);
+    // a loop, not push(...): an event of millions of messages threw a RangeError out of the mapping
+    for (const e of events) for (const c of spanEventContents(e)) for (const m of c.messages) (c.direction === 'input' ? input : output).push(m);
     if (input.length > 0 && a['gen_ai.input.messages'] === undefined) added['gen_ai.input.messages'] = input;
     if (output.length > 0 && a['gen_ai.output.messages'] === undefined) added['gen_ai.output.messages'] = output;
   }

@@ -251,7 +251,7 @@ export class SelfTelemetry {
     for (const read of this.agentReaders) {
       try {
         const snapshot = read();
-        rows.push(...snapshot.agents);
+        for (const a of snapshot.agents) rows.push(a); // not push(...): a RangeError past ~125k agents (telemetry.maxAgents)
         dropped += snapshot.agents_dropped;
       } catch {
         // a failing provider must not break /metrics

@@ -301,6 +301,13 @@ describe('mapper order and older SDK lines', () => {
     expect(f.inputText).toBe('user: weather?\nassistant: → weather({"city":"Oslo"})\ntool: {"temp":3}');
   });
 
+  it('a call whose ai.prompt holds millions of entries (6 MB of JSON) is read, not a RangeError out of the mapping (its list was spread into push)', () => {
+    const messages: unknown[] = [{ role: 'user', content: 'first' }, ...Array.from({ length: 3_000_000 }, () => 0)];
+    const f = factsOf(span({ 'ai.operationId': 'ai.generateText', 'ai.telemetry.functionId': 'planner', 'ai.prompt': JSON.stringify({ messages }) }));
+    expect(f).toMatchObject({ convention: 'ai-sdk', agentName: 'planner' });
+    expect(f.inputText?.startsWith('user: first')).toBe(true);
+  });
+
   it('generateObject: the generated object is the output text', () => {
     const f = factsOf(span({ 'ai.operationId': 'ai.generateObject.doGenerate', 'ai.response.object': '{"city":"Oslo"}' }));
     expect(f).toMatchObject({ convention: 'ai-sdk', kind: 'llm', outputText: '{"city":"Oslo"}' });

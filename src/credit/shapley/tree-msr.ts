@@ -220,9 +220,10 @@ export class TreeMsrRun extends SampledRun {
       }
       const values = await this.cg.valueMany(batch);
       this.lookupsLeft -= batch.length;
-      border.coalitions.push(...batch);
-      border.values.push(...(values as number[]));
-      border.sizes.push(...sizes);
+      // loops, not push(...): a batch past ~125k (a large budget) threw a RangeError
+      for (const c of batch) border.coalitions.push(c);
+      for (const v of values as number[]) border.values.push(v);
+      for (const s of sizes) border.sizes.push(s);
       low++;
       // Enumerating `low` must leave a size to sample: low + 1 … n − low − 1.
       if (2 * low + 2 > n) break;

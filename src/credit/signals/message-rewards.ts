@@ -218,8 +218,13 @@ function projectOntoCaps(r: readonly number[], total: number, caps: readonly (re
   const at = (lambda: number) => r.map((x, j) => Math.min(caps[j]![1], Math.max(caps[j]![0], x + lambda)));
   const sumAt = (lambda: number) => at(lambda).reduce((a, b) => a + b, 0);
   // Σ clamp(r + λ) is continuous and non-decreasing in λ; these ends bracket the root.
-  let lo = Math.min(...caps.map(([l], j) => l - r[j]!));
-  let hi = Math.max(...caps.map(([, h], j) => h - r[j]!));
+  // loops, not Math.min(...): a RangeError past ~125k messages of one agent
+  let lo = Infinity;
+  let hi = -Infinity;
+  caps.forEach(([l, h], j) => {
+    lo = Math.min(lo, l - r[j]!);
+    hi = Math.max(hi, h - r[j]!);
+  });
   for (let i = 0; i < 200 && hi - lo > 1e-15 * (1 + Math.abs(lo) + Math.abs(hi)); i++) {
     const mid = (lo + hi) / 2;
     if (sumAt(mid) < total) lo = mid;
