@@ -199,6 +199,23 @@ export class LocalPipeline implements OtlpHandler {
     return `${this.inOrder.length} episodes waiting, runtime.creditQueueMax = ${this.options.creditQueueMax}; ${(this.inOrderBytes / 1024 / 1024).toFixed(1)} MiB of spans, runtime.creditQueueMaxBytes = ${(this.maxBytes / 1024 / 1024).toFixed(1)} MiB`;
   }
 
+  /**
+   * Log records and evaluations get the 503 the spans get while the queue is full. Taken while
+   * the spans were refused, a verdict waited for spans the exporter was still retrying — past
+   * episodes.pendingEvaluationTtlMs (60 s) under sustained backpressure it expired, and the run
+   * went without credit —, and a verdict closing an episode added to the full queue. Refused,
+   * both are retried by the exporter and come back with the spans.
+   */
+  private refuseWhileFull(): void {
+    if (this.queueFull()) throw new ReceiverBusyError(`credit queue full (${this.queueState()}); retry later`);
+  }
+
+  /** `onLogs` for replay, where backpressure is waiting, not refusing (feedSpans). */
+  async feedLogs(logs: LogRecord[], source?: string): Promise<PartialSuccess | void> {
+    while (this.queueFull() && !this.stopped) await this.drain();
+    return this.onLogs(logs, source);
+  }
+
   /** One slice of whole traces into the assembler, and the episodes that closed into the credit queue. */
   private takeSlice(slice: Span[]): void {
     this.counters.spansIn += slice.length;
@@ -227,6 +244,7 @@ export class LocalPipeline implements OtlpHandler {
    */
   onEvaluations(evaluations: Evaluation[]): void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
+    this.refuseWhileFull();
     this.counters.evaluationsIn += evaluations.length;
     this.deps.telemetry?.evaluationsReceived.add(evaluations.length);
     if (evaluations.length === 0) return;
@@ -242,6 +260,7 @@ export class LocalPipeline implements OtlpHandler {
    */
   onLogs(logs: LogRecord[], source?: string): PartialSuccess | void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
+    this.refuseWhileFull();
     this.counters.logRecordsIn += logs.length;
     // Message contents some instrumentations log instead of setting on the span: they travel with
     // the spans (content spans) and are folded into their LLM span when the episode is mapped.

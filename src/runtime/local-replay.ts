@@ -114,7 +114,7 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
         await pipeline.feedSpans(batch.spans);
       } else {
         // a dumped Kafka record's content events are named by their record, as the job names them
-        pipeline.onLogs(batch.logs, kafkaRecordSource(ref.path));
+        await pipeline.feedLogs(batch.logs, kafkaRecordSource(ref.path));
       }
       pipeline.tick();
       options.onRequest?.(++done, refs.length, pipeline.stats());

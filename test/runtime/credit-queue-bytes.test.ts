@@ -61,6 +61,22 @@ describe('LocalPipeline: the credit queue by bytes', () => {
     expect(pipeline.stats().pending).toBe(2);
   });
 
+  it('refuses log records and evaluations too while the queue is full: a verdict taken while its spans were refused waited for them past pendingEvaluationTtlMs', () => {
+    const pipeline = new LocalPipeline(
+      { creditQueueMax: 1, creditConcurrency: 1, tickIntervalMs: 60_000, creditTimeoutMs: 5_000 },
+      { assembler: new EpisodeAssembler({ maxOpenEpisodes: 1 }), processEpisode: () => new Promise(() => undefined), evaluationsFromLogs, sinks: [] },
+    );
+    const [a, b, c] = largeRuns(3, 10);
+    pipeline.onSpans(a!);
+    pipeline.onSpans(b!); // a evicted into the queue: full
+    expect(() => pipeline.onSpans(c!)).toThrow(ReceiverBusyError);
+    const verdict = { name: 'task_success', score: 1, traceId: c![0]!.traceId, source: 'log-event' as const, timeUnixNano: 0n };
+    // before: taken (200), held for spans the exporter was still retrying
+    expect(() => pipeline.onEvaluations([verdict])).toThrow(/credit queue full \(1 episodes waiting, runtime\.creditQueueMax = 1/);
+    expect(() => pipeline.onLogs([])).toThrow(ReceiverBusyError);
+    expect(pipeline.stats().evaluationsIn).toBe(0);
+  });
+
   it('replay waits for the queue to drain below creditQueueMaxBytes before taking the next run', async () => {
     let crediting = 0;
     let most = 0;
