@@ -10,7 +10,6 @@ import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig, type LoadedConfig } from '../config/index.js';
-import type { Episode } from '../model/episode.js';
 import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
@@ -413,20 +412,12 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   // Checked before the (long) run, so an unwritable --json fails at once; an existing report is
   // replaced only when the new one is complete (a run that fails keeps the old file).
   const json = f.json ? checkReplaceable(f.json, 'compare --json') : undefined;
-  const { replayFiles } = await import('../runtime/local-replay.js');
+  const { replayEpisodes } = await import('../runtime/local-replay.js');
   const { gameFactoryOf, processOptionsOf } = await import('../runtime/local-stages.js');
   // The value function is loaded before the replay: a wrong credit.module.path fails at once.
   const game = await gameFactoryOf(config);
-  // The episodes exactly as `replay` closes them; credit is run below, once per estimator.
-  const episodes: Episode[] = [];
-  const replayed = await replayFiles(config, files, {
-    sinks: [],
-    logger,
-    processEpisode: async (episode) => {
-      episodes.push(episode);
-      return [];
-    },
-  });
+  // The episodes exactly as `replay` closes them, in its close order; credit is run below, once per estimator.
+  const { episodes, stats: replayed } = await replayEpisodes(config, files, { logger });
   const progress = new ProgressBar();
   const report = await compareEstimators(episodes, processOptionsOf(config, game.gameFactory), {
     ...options,

@@ -23,6 +23,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { ManualClock } from '../episodes/index.js';
+import type { Episode } from '../model/episode.js';
 import type { EventSink } from '../sinks/types.js';
 import { kafkaRecordSource, readOtlpRequest, scanOtlpFile, type OtlpFile, type OtlpRequestRef, type UndecodableRequest } from '../sources/file/otlp-files.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -57,6 +58,30 @@ export interface ReplayStats extends LocalPipelineStats {
 
 /** Total of `ReplayStats.unmatchedEvaluations`. */
 const unmatchedTotal = (u: ReplayStats['unmatchedEvaluations']) => u.expired + u.pendingAtEnd + u.unjoinable;
+
+/**
+ * The episodes `replay` closes, each revision in the order it closed them, with nothing credited
+ * (what `compare` measures its estimators on). One at a time: with `runtime.creditConcurrency`
+ * above 1 the pipeline starts several `processEpisode` calls at once, each after a time-slicer
+ * yield when the event loop's turn has run 10 ms (time-slicer.ts), and an episode enqueued later
+ * could be handed over first when the one before it was still waiting for its turn. The sinks
+ * never saw that (they publish in close order) but `compare` collected its episodes that way:
+ * its `--json` episode and run rows came in another order from one run to the next (a machine
+ * under load, or Node 22 instead of 20, was enough), and the pooled errors, summed in that
+ * order, differed in their last digits.
+ */
+export async function replayEpisodes(config: AppConfig, files: readonly OtlpFile[], options: Pick<ReplayOptions, 'logger'> = {}): Promise<{ episodes: Episode[]; stats: ReplayStats }> {
+  const episodes: Episode[] = [];
+  const stats = await replayFiles({ ...config, runtime: { ...config.runtime, creditConcurrency: 1 } }, files, {
+    sinks: [],
+    ...options,
+    processEpisode: async (episode) => {
+      episodes.push(episode);
+      return [];
+    },
+  });
+  return { episodes, stats };
+}
 
 export async function replayFiles(config: AppConfig, files: readonly OtlpFile[], options: ReplayOptions): Promise<ReplayStats> {
   const logger = options.logger;
