@@ -9,6 +9,7 @@
  * - `KAFKA_VERSION` (default 4.1.1; 3.9.1 supported): the `org.apache.kafka:kafka_2.13` version.
  * - `KAFKA_CACHE_DIR` (default `<repo>/.cache/kafka`): resolved jars, `<version>/libs`, reused.
  * - `KAFKA_HEAP` (default `512m`): JVM max heap.
+ * - `JAVA_HOME`: the JDK (17+) whose `bin/java` runs the broker; unset, `java` from PATH (`javaTool`).
  *
  * The library functions (`startKafka`, `resolveKafkaLibs`) are what test/integration/global-setup.ts
  * uses. Every start formats fresh storage in a temp dir, so nothing is kept between runs except the jars.
@@ -143,6 +144,28 @@ export async function resolveKafkaLibs(version: string, cacheDir: string): Promi
   }
   writeFileSync(marker, new Date().toISOString());
   return libs;
+}
+
+/**
+ * The JDK tool to run (`java`, `keytool`): `$JAVA_HOME/bin/<tool>` when JAVA_HOME is set, else
+ * `<tool>` from PATH — the rule of Kafka's own bin/kafka-run-class.sh and of Maven's `mvn`. Always
+ * PATH before. On macOS a JDK from Homebrew or an installer is found through JAVA_HOME
+ * (`/usr/libexec/java_home`), and /usr/bin/java is a stub that answers "Unable to locate a Java
+ * Runtime" when no JDK is registered; on a machine with several JDKs, Maven resolved the jars
+ * with the JAVA_HOME one while the broker was started with an older java on PATH, and Kafka 4
+ * (Java 17+) failed with UnsupportedClassVersionError.
+ */
+export function javaTool(tool: 'java' | 'javac' | 'keytool', env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.JAVA_HOME;
+  return home ? join(home, 'bin', tool) : tool;
+}
+
+/** What to say when the JVM cannot be started: where java was looked for. */
+function javaAdvice(): string {
+  const java = javaTool('java');
+  return process.env.JAVA_HOME
+    ? `java is run as ${java} (JAVA_HOME): does it hold a JDK 17+?`
+    : 'java is taken from PATH (JAVA_HOME is not set): is a JDK 17+ installed and on PATH, or set JAVA_HOME to it?';
 }
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
@@ -292,24 +315,24 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
   // Kafka rejects ids that start with '-' (they read as a CLI flag), as its own random-uuid avoids them.
   const clusterId = randomBytes(16).toString('base64url').slice(0, 22).replace(/^-/, 'A');
   try {
-    await execFileP('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...(options.formatArgs ?? [])], {
+    await execFileP(javaTool('java'), [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...(options.formatArgs ?? [])], {
       timeout: 120_000,
     });
   } catch (err) {
     rmSync(workDir, { recursive: true, force: true });
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`Formatting KRaft storage failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`Formatting KRaft storage failed (${javaAdvice()}): ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 
   const logFile = join(workDir, 'broker.log');
   const launch = (): { child: ChildProcess; exited: Promise<void> } => {
     const fd = openSync(logFile, 'a');
-    const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
+    const child = spawn(javaTool('java'), [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
       stdio: ['ignore', fd, fd],
       detached: options.detached ?? false,
     });
     closeSync(fd);
-    if (child.pid === undefined) throw new Error('could not spawn java (is a JRE 17+ on PATH?)');
+    if (child.pid === undefined) throw new Error(`could not spawn java (${javaAdvice()})`);
     return { child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
   };
   let jvmProcess = launch();
@@ -400,7 +423,7 @@ async function cli(cmd: string | undefined): Promise<void> {
     console.log(`Kafka (pid ${s.pid}) stopped`);
     return;
   }
-  console.error('usage: tsx scripts/kafka.ts start|stop   (env KAFKA_VERSION, KAFKA_CACHE_DIR, KAFKA_HEAP)');
+  console.error('usage: tsx scripts/kafka.ts start|stop   (env KAFKA_VERSION, KAFKA_CACHE_DIR, KAFKA_HEAP, JAVA_HOME)');
   process.exitCode = 2;
 }
 

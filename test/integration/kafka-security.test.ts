@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
+import { javaTool, startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { startKafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
@@ -36,8 +36,8 @@ beforeAll(async () => {
   const keystore = join(dir, 'broker.p12');
   caFile = join(dir, 'ca.pem');
   const store = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', 'changeit'];
-  execFileSync('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-keypass', 'changeit', ...store], { stdio: 'pipe' });
-  execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-file', caFile, ...store], { stdio: 'pipe' });
+  execFileSync(javaTool('keytool'), ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-keypass', 'changeit', ...store], { stdio: 'pipe' });
+  execFileSync(javaTool('keytool'), ['-exportcert', '-rfc', '-alias', 'broker', '-file', caFile, ...store], { stdio: 'pipe' });
   kafka = await startKafka({
     extraListeners: [
       { name: 'SECURE', protocol: 'SASL_SSL' },

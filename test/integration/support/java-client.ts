@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { kafkaJavaClasspath } from '../../../scripts/kafka.js';
+import { javaTool, kafkaJavaClasspath } from '../../../scripts/kafka.js';
 import type { OutgoingRecord } from '../../../src/kafka/client.js';
 import { brokers } from './kafka-io.js';
 
@@ -51,7 +51,7 @@ function compiledClasses(classpath: string): Promise<string> {
   compiled ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'java-client-classes-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await execFileP('javac', ['-d', dir, '-cp', classpath, SOURCE], { timeout: 120_000 });
+    await execFileP(javaTool('javac'), ['-d', dir, '-cp', classpath, SOURCE], { timeout: 120_000 });
     return dir;
   })();
   return compiled;
@@ -61,7 +61,7 @@ async function java(args: readonly string[], timeoutMs: number): Promise<string>
   const { classpath, jvmFlag } = await kafkaJavaClasspath();
   const classes = await compiledClasses(classpath);
   try {
-    const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', `${classes}${delimiter}${classpath}`, 'KafkaJavaClient', ...args], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await execFileP(javaTool('java'), ['-Xmx256m', jvmFlag, '-cp', `${classes}${delimiter}${classpath}`, 'KafkaJavaClient', ...args], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
@@ -93,7 +93,7 @@ export async function batchCodecs(logDir: string, topic: string, partitions: rea
     const dir = join(logDir, `${topic}-${partition}`);
     return readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f));
   });
-  const { stdout } = await execFileP('java', ['-Xmx256m', jvmFlag, '-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await execFileP(javaTool('java'), ['-Xmx256m', jvmFlag, '-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return [...stdout.matchAll(/isControl: false .*?compresscodec: (\w+)/g)].map((m) => m[1]!);
 }
 
