@@ -10,14 +10,16 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../scripts/kafka.js';
 import { CreditEventSchema } from '../src/events/schemas.js';
 import { AGENTS_SDK_FIXTURES } from '../test/support/fixtures.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+// a file URL, not `import.meta`'s dirname (Node 20.11+): the package supports Node 20.6 (engines)
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 // The collector's recorded kafka records: FIXTURE_DIR, else where the tests find the recorded
 // fixtures (AGENT_CREDIT_FIXTURES, shared/fixtures/agents-sdk beside the checkout, …).
 const FIXTURE = process.env.FIXTURE_DIR ?? join(AGENTS_SDK_FIXTURES, 'kafka', 'otlp_proto');

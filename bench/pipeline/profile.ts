@@ -27,6 +27,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchContext } from '../lib/section.js';
 
 const { mainThreadCpuSeconds, threadCpuSeconds, busiestOtherThreadSeconds } = await import('../lib/cpu.js');
@@ -75,7 +76,7 @@ const ctx: BenchContext = {
   quick: false,
   baseline: false,
   kafka: true,
-  repo: join(import.meta.dirname, '../..'),
+  repo: join(fileURLToPath(new URL('.', import.meta.url)), '../..'), // not `import.meta`'s dirname: Node 20.11+
   workDir: tmpdir(),
   log: (m) => process.stderr.write(`${m}\n`),
 };
