@@ -54,4 +54,13 @@ describe('engines floor (package.json engines.node)', () => {
     }
     expect(found).toEqual([]);
   });
+
+  it("README names the Node 20 the test suite needs: the lowest that vitest's vite and rolldown accept (it said Node ≥ 20.6 and only warned about a benchmark row)", () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } }> };
+    const node20 = (pkg: string) => /\^20\.(\d+)\.\d+/.exec(lock.packages[`node_modules/${pkg}`]?.engines?.node ?? '')?.[1];
+    const floors = ['vite', 'rolldown'].map((p) => Number(node20(p)));
+    expect(floors.every(Number.isInteger)).toBe(true);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`**test suite needs Node ≥ 20.${Math.max(...floors)}**`);
+  });
 });
