@@ -18,7 +18,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -389,38 +389,72 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
 
 const STATE_FILE = join(REPO, '.kafka', 'state.json');
 
-async function cli(cmd: string | undefined): Promise<void> {
+interface BrokerState {
+  pid: number;
+  brokers: string;
+  workDir: string;
+}
+
+/**
+ * Whether the broker `state` records is still the one running: its pid alive AND its listener
+ * accepting connections. The pid alone is not enough: .kafka/state.json outlives a reboot (or a
+ * broker killed some other way), and pids start low again after a boot, so the recorded pid was
+ * often a process of the same user by then — `kafka:start` refused to start ("already running")
+ * and `kafka:stop`, as told, sent that unrelated process SIGTERM and then SIGKILL.
+ */
+export async function brokerOfState(state: BrokerState): Promise<boolean> {
+  if (!isAlive(state.pid)) return false;
+  const [host, port] = [state.brokers.slice(0, state.brokers.lastIndexOf(':')), Number(state.brokers.slice(state.brokers.lastIndexOf(':') + 1))];
+  return new Promise<boolean>((res) => {
+    const socket = connect({ host, port });
+    const done = (answers: boolean) => {
+      socket.destroy();
+      res(answers);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('connect', () => done(true)).once('error', () => done(false));
+  });
+}
+
+export async function cli(cmd: string | undefined, stateFile = STATE_FILE): Promise<void> {
   if (cmd === 'start') {
-    if (existsSync(STATE_FILE)) {
-      const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number; brokers: string };
-      if (isAlive(s.pid)) {
+    if (existsSync(stateFile)) {
+      const s = JSON.parse(readFileSync(stateFile, 'utf8')) as BrokerState;
+      if (await brokerOfState(s)) {
         console.log(`Kafka already running: ${s.brokers} (pid ${s.pid}); npm run kafka:stop first`);
         return;
       }
     }
     const k = await startKafka({ detached: true });
-    mkdirSync(dirname(STATE_FILE), { recursive: true });
-    writeFileSync(STATE_FILE, JSON.stringify({ pid: k.pid, brokers: k.brokers, version: k.version, workDir: k.workDir }, null, 2));
+    mkdirSync(dirname(stateFile), { recursive: true });
+    writeFileSync(stateFile, JSON.stringify({ pid: k.pid, brokers: k.brokers, version: k.version, workDir: k.workDir }, null, 2));
     console.log(`Kafka ${k.version} running at ${k.brokers} (pid ${k.pid}, dir ${k.workDir})`);
     console.log(`export KAFKA_BROKERS=${k.brokers}`);
     return;
   }
   if (cmd === 'stop') {
-    if (!existsSync(STATE_FILE)) {
+    if (!existsSync(stateFile)) {
       console.log('No Kafka started by kafka:start (no .kafka/state.json)');
       return;
     }
-    const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number; workDir: string };
-    if (isAlive(s.pid)) {
+    const s = JSON.parse(readFileSync(stateFile, 'utf8')) as BrokerState;
+    if (await brokerOfState(s)) {
       process.kill(s.pid, 'SIGTERM');
       const deadline = Date.now() + 20_000;
       // A ref'd timer: this loop is all the CLI process is doing.
       while (isAlive(s.pid) && Date.now() < deadline) await new Promise<void>((r) => setTimeout(r, 200));
       if (isAlive(s.pid)) process.kill(s.pid, 'SIGKILL');
+      console.log(`Kafka (pid ${s.pid}) stopped`);
+    } else if (isAlive(s.pid)) {
+      console.log(
+        `Nothing answers at ${s.brokers}, so pid ${s.pid} is not the broker kafka:start recorded (a stale .kafka/state.json, e.g. from before a reboot): left running; state removed. ` +
+          `If it is a hung broker, kill it yourself.`,
+      );
+    } else {
+      console.log(`Kafka (pid ${s.pid}) was no longer running; state removed`);
     }
     rmSync(s.workDir, { recursive: true, force: true });
-    rmSync(STATE_FILE, { force: true });
-    console.log(`Kafka (pid ${s.pid}) stopped`);
+    rmSync(stateFile, { force: true });
     return;
   }
   console.error('usage: tsx scripts/kafka.ts start|stop   (env KAFKA_VERSION, KAFKA_CACHE_DIR, KAFKA_HEAP, JAVA_HOME)');
