@@ -346,6 +346,16 @@ describe('agent-credit CLI', () => {
     expect(readdirSync(dir).sort()).toEqual(['bad-module.yaml', 'report.json']); // no temporary file left
   });
 
+  it('a CommonJS module game without the function lists its exports as written — on Node 24 the list also showed "module.exports", a key Node adds to the namespace of a CommonJS module', () => {
+    const dir = tempDir('ac-module-export-cjs-');
+    writeFileSync(join(dir, 'game.cjs'), 'exports.score = (coalition) => coalition.length;\n');
+    const config = join(dir, 'agent-credit.yaml');
+    writeFileSync(config, `credit:\n  game: module\n  module:\n    path: ${join(dir, 'game.cjs')}\nsinks:\n  live:\n    enabled: false\nsource:\n  http:\n    port: 0\n  grpc:\n    enabled: false\n`);
+    const check = cli(['check', '-c', config]);
+    expect(check.status).toBe(1);
+    expect(check.stdout + check.stderr).toMatch(/has no exported function "value" \(exports found: default, score\);/);
+  });
+
   it('a module game without the function to call names credit.module.exportName — it said to set "the \\"exportName\\" option", which no config key is called', () => {
     const dir = tempDir('ac-module-export-');
     writeFileSync(join(dir, 'game.mjs'), 'export function score(coalition) { return coalition.length > 0 ? 1 : 0; }\n');

@@ -65,7 +65,9 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
   const fromDefault = mod.default && typeof mod.default === 'object' ? (mod.default as Record<string, unknown>)[exportName] : undefined;
   const fn = mod[exportName] ?? fromDefault;
   if (typeof fn !== 'function') {
-    const found = Object.keys(mod).sort().join(', ') || 'none';
+    // Node 24 (not 22) gives a CommonJS module's namespace a "module.exports" key (the whole exports
+    // object, for `import { 'module.exports' as m }`): not something the module exported by name
+    const found = Object.keys(mod).filter((k) => k !== 'module.exports').sort().join(', ') || 'none';
     throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found}); export function ${exportName}(coalition, episode) or set credit.module.exportName (library: loadModuleGame's exportName)`);
   }
   return fn as ModuleValueFunction;
