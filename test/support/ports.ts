@@ -9,3 +9,16 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/**
+ * Whether this machine lets a socket listen on `host`. Linux answers on all of 127.0.0.0/8; macOS
+ * and the BSDs configure only 127.0.0.1 on lo0 (another loopback address needs
+ * `sudo ifconfig lo0 alias 127.0.0.2 up`), and listening there fails with EADDRNOTAVAIL.
+ */
+export async function canListenOn(host: string): Promise<boolean> {
+  const s = createServer();
+  return new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(0, host, () => s.close(() => resolve(true)));
+  });
+}
