@@ -311,9 +311,14 @@ function inputFiles(command: string, inputs: readonly string[], config: AppConfi
  */
 function withoutOutput(files: ReturnType<typeof listOtlpFiles>, given: readonly string[], out: string | undefined): ReturnType<typeof listOtlpFiles> {
   if (out === undefined) return files;
+  // The file itself (device and inode), not its real path: on macOS and Windows names are
+  // case-insensitive, so `replay Events.jsonl -o events.jsonl` named one file by two real paths
+  // and emptied the input; so did a hard link. (bigint: Windows file ids exceed 2^53.) A file
+  // system without file ids (inode 0: some network shares) falls back to the real path.
   const real = (p: string) => {
     try {
-      return realpathSync(p);
+      const st = statSync(p, { bigint: true });
+      return st.ino === 0n ? realpathSync(p) : `${st.dev}:${st.ino}`;
     } catch {
       return undefined; // an output that does not exist yet is no input
     }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -156,6 +156,19 @@ describe('agent-credit CLI', () => {
     expect(again.stderr).not.toContain('no spans or log records in this file');
     expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as CreditEvent).event_type).filter((t) => t === 'episode_credit')).toHaveLength(3);
   }, 60_000);
+
+  it('replay --out is refused when it is an input under another name — a hard link here, the same file in another letter case on macOS and Windows (it emptied the input: the names differ in their real paths)', () => {
+    const dir = tempDir('ac-replay-out-link-');
+    const input = join(dir, 'events.jsonl');
+    writeFileSync(input, readFileSync(join(`${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '0001-traces.pb')));
+    const before = readFileSync(input);
+    const other = join(dir, 'Events.jsonl'); // what a case-insensitive file system makes of that name
+    linkSync(input, other);
+    const r = cli(['replay', other, '-o', input, '--no-summary']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`replay --out: ${input} is also an input`);
+    expect(readFileSync(input).equals(before)).toBe(true);
+  });
 
   it('replay logs at warn by default, but --log-level info (or the variable) is taken as asked (it was turned into warn too)', () => {
     const args = ['replay', `${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '--no-summary'];
