@@ -20,3 +20,10 @@ export const DEFAULTS = {
   telemetry: { logLevel: 'info', metricsPort: null, metricsHost: '127.0.0.1', maxAgents: 1_000 },
   runtime: { creditQueueMax: 256, creditQueueMaxBytes: 256 * 1024 * 1024, creditConcurrency: 4, creditWorkers: 0, tickIntervalMs: 200, creditTimeoutMs: 30_000, readinessPublishFailureMs: 60_000, livenessStallMs: 0 },
 } as const;
+
+/**
+ * Longest delay a Node.js timer takes, in ms (2^31 − 1, ≈ 24.8 days). A longer one is not a longer
+ * wait: Node prints a TimeoutOverflowWarning and fires it after 1 ms. So the settings that become
+ * timers stop here.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

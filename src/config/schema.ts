@@ -13,7 +13,7 @@ import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { ListenerAuthSchema } from '../http/bearer-auth.js';
 import { ListenerTlsSchema } from '../http/listener-tls.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, MAX_TIMER_MS } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
 
 const Port = z.number().int().min(0).max(65_535);
@@ -198,10 +198,14 @@ const RuntimeSchema = z.strictObject({
    * With workers, at least 16 episodes per worker are credited at once (creditConcurrency is raised).
    */
   creditWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(DEFAULTS.runtime.creditWorkers),
-  /** Ms between assembler ticks (close-policy timers). */
-  tickIntervalMs: z.number().int().min(10).default(DEFAULTS.runtime.tickIntervalMs),
-  /** Ms one episode's credit may take before it is reported as failed. */
-  creditTimeoutMs: z.number().int().min(1).default(DEFAULTS.runtime.creditTimeoutMs),
+  /** Ms between assembler ticks (close-policy timers). At most MAX_TIMER_MS, as creditTimeoutMs. */
+  tickIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(DEFAULTS.runtime.tickIntervalMs),
+  /**
+   * Ms one episode's credit may take before it is reported as failed. At most MAX_TIMER_MS (≈ 24.8
+   * days), the longest Node.js timer: 3000000000 fired after 1 ms, and every episode with an async
+   * value function failed "timed out after 3000000000 ms".
+   */
+  creditTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(DEFAULTS.runtime.creditTimeoutMs),
   /** Kafka source: ms publishing may fail without a break before /readyz says not ready. */
   readinessPublishFailureMs: z.number().int().min(0).default(DEFAULTS.runtime.readinessPublishFailureMs),
   /**
@@ -251,8 +255,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.21.0 adds `telemetry.maxAgents` (the agents the standings keep: fixed at 1 000 before).
  * 1.22.0 adds `runtime.creditQueueMaxBytes` (the credit queue is full at this many bytes of closed
  * episodes too, not only at `creditQueueMax` of them).
+ * 1.22.1 states the maximum of `runtime.creditTimeoutMs` and `runtime.tickIntervalMs`, 2147483647
+ * (the longest Node.js timer: a larger value fired after 1 ms; the loader now refuses it).
  */
-export const CONFIG_SCHEMA_VERSION = '1.22.0';
+export const CONFIG_SCHEMA_VERSION = '1.22.1';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

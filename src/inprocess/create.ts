@@ -12,6 +12,7 @@
  * ```
  * Async for forward compatibility (stages that load resources); it does no I/O today.
  */
+import { MAX_TIMER_MS } from '../config/defaults.js';
 import { didYouMean } from '../config/errors.js';
 import { DegenerateEpisodeError } from '../credit/errors.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
@@ -111,7 +112,8 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   checkType('processEpisode', processEpisode, 'function', 'an (episode, options) => Promise<CreditEvent[]> function');
   checkProcessOptions(processOptions);
   if (creditWorkers !== undefined && !(Number.isInteger(creditWorkers) && creditWorkers >= 0 && creditWorkers <= 16)) throw new InProcessOptionsError(`creditWorkers: expected a whole number from 0 (credit on the app's thread) to 16, got ${JSON.stringify(creditWorkers)}`);
-  if (creditTimeoutMs !== undefined && !(Number.isInteger(creditTimeoutMs) && creditTimeoutMs >= 1)) throw new InProcessOptionsError(`creditTimeoutMs: expected a whole number of ms ≥ 1, got ${JSON.stringify(creditTimeoutMs)}`);
+  // at most MAX_TIMER_MS: a longer Node.js timer fires after 1 ms (every episode "timed out")
+  if (creditTimeoutMs !== undefined && !(Number.isInteger(creditTimeoutMs) && creditTimeoutMs >= 1 && creditTimeoutMs <= MAX_TIMER_MS)) throw new InProcessOptionsError(`creditTimeoutMs: expected a whole number of ms from 1 to ${MAX_TIMER_MS} (≈ 24.8 days, the longest Node.js timer), got ${JSON.stringify(creditTimeoutMs)}`);
   const workerCount = creditWorkers ?? 0;
   if (workerCount > 0) {
     const why = notForWorkers(options);

@@ -24,6 +24,7 @@ import type { Context } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan, Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../config/defaults.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
@@ -93,8 +94,8 @@ const TIMED_OUT = Symbol('onCredit timed out');
 
 // Strict: a misspelt option (`tickIntervall`) was ignored and the default used without a word.
 export const CreditSpanProcessorOptionsSchema = z.strictObject({
-  /** How often buffered spans move to the assembler and due episodes close (ms). */
-  tickIntervalMs: z.number().int().min(1).default(250),
+  /** How often buffered spans move to the assembler and due episodes close (ms); at most MAX_TIMER_MS (a longer timer fires after 1 ms). */
+  tickIntervalMs: z.number().int().min(1).max(MAX_TIMER_MS).default(250),
   /** Max converted spans waiting for the next tick. */
   maxBufferedSpans: z.number().int().min(1).default(8_192),
   /** Max closed episodes waiting for credit; beyond it the oldest waiting one is dropped. */
@@ -114,7 +115,7 @@ export const CreditSpanProcessorOptionsSchema = z.strictObject({
    * `OnCreditError` (the call itself cannot be cancelled and may still finish). Unset: no limit —
    * a callback that never settles holds its slot, and `forceFlush`/`shutdown` wait for it.
    */
-  onCreditTimeoutMs: z.number().int().min(1).optional(),
+  onCreditTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
 });
 export type CreditSpanProcessorOptions = z.input<typeof CreditSpanProcessorOptionsSchema>;
 

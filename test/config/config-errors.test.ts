@@ -23,6 +23,14 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('accepted keys here: host, port, maxBodyBytes');
   });
 
+  it('a runtime timer longer than Node.js timers take is refused (runtime.creditTimeoutMs: 3000000000 timed every episode out after 1 ms)', () => {
+    for (const key of ['creditTimeoutMs', 'tickIntervalMs']) {
+      const m = errorOf(`runtime:\n  ${key}: 3000000000\n`);
+      expect(m).toContain(`runtime.${key}: expected a number ≤ 2147483647, got 3000000000`);
+    }
+    expect(loadConfig({ text: 'runtime:\n  creditTimeoutMs: 2147483647\n', env: {} }).config.runtime.creditTimeoutMs).toBe(2 ** 31 - 1);
+  });
+
   it('unknown key inside a stage-owned section (episodes) is not silently dropped', () => {
     const m = errorOf('episodes:\n  grace: 2000\n');
     expect(m).toContain('episodes.grace: unknown key');

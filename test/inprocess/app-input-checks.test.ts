@@ -22,11 +22,18 @@ describe('createCreditSpanProcessor checks the callbacks and processOptions it i
     ['a misspelt creditWorkers', { onCredit: noop, creditWorker: 2 }, /^creditWorker: unknown option — did you mean creditWorkers\? — accepted: onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, tickIntervalMs, /],
     ['a misspelt episodes', { onCredit: noop, episode: { graceMs: 500 } }, /^episode: unknown option — did you mean episodes\? — accepted: .*\bepisodes\b/],
     ['a misspelt processor option', { onCredit: noop, tickIntervall: 5 }, /^tickIntervall: unknown option — did you mean tickIntervalMs\?/],
+    // a Node.js timer longer than 2^31 − 1 ms fires after 1 ms: every episode timed out at once
+    ['creditTimeoutMs past the longest timer', { onCredit: noop, creditWorkers: 1, creditTimeoutMs: 3_000_000_000 }, /^creditTimeoutMs: expected a whole number of ms from 1 to 2147483647 .* got 3000000000/],
   ];
   it.each(cases)('%s', async (_, options, message) => {
     const err = await make(options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InProcessOptionsError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('tickIntervalMs and onCreditTimeoutMs past the longest Node.js timer are refused (a 1 ms tick, an onCredit timed out at once)', async () => {
+    await expect(make({ onCredit: noop, tickIntervalMs: 3_000_000_000 })).rejects.toThrow(/"tickIntervalMs": Too big: expected number to be <=2147483647/);
+    await expect(make({ onCredit: noop, onCreditTimeoutMs: 3_000_000_000 })).rejects.toThrow(/"onCreditTimeoutMs": Too big: expected number to be <=2147483647/);
   });
 });
 
