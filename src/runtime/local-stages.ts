@@ -16,7 +16,7 @@ import { creditedFromEvents, type CreditedEvents } from '../events/credited-even
 import type { Episode } from '../model/episode.js';
 import type { LocalPipelineDeps } from './local-pipeline.js';
 import type { ProcessEpisodeOptions } from './process-episode.js';
-import { HttpJudgeClient } from '../credit/games/http-judge.js';
+import { HttpJudgeClient, shownUrl as shownJudgeUrl } from '../credit/games/http-judge.js';
 import { loadModuleGame } from '../credit/games/module-game.js';
 import type { Game } from '../credit/types.js';
 import type { GameFactory } from '../credit/options.js';
@@ -77,33 +77,104 @@ export interface ConfiguredGame {
  * Builds the configured pluggable game: one shared judge client for `http` (its cache,
  * concurrency limit and counters span all episodes), the loaded user function for `module`.
  */
+/**
+ * Value-function calls still unanswered when their episode's credit gave up (credit.timeoutMs:
+ * the game factory's signal aborts), counted as failures with a last error saying so. A judge or
+ * module that hangs made every episode's credit an equal split marked partial without a word in
+ * the log, and value_function_failures_total stayed 0: the judge client leaves the calls its
+ * episode cut (aborted) out of its failures, and a module call that never settles neither returns
+ * nor throws.
+ */
+export class GaveUpCounts {
+  failures = 0;
+  private last: { message: string; gameErrorThen: string | undefined } | undefined;
+
+  constructor(
+    private readonly what: string,
+    private readonly timeoutMs: number,
+    /** The game's own last failure, to report the more recent of the two. */
+    private readonly gameLastError: () => string | undefined,
+  ) {}
+
+  /** For one episode's game: `start()` at each call, `done()` when it settles. One 'abort' listener while calls are pending. */
+  episode(signal: AbortSignal | undefined): () => { gaveUp: boolean; done: () => void } {
+    const pending = new Set<{ gaveUp: boolean }>();
+    const onAbort = (): void => {
+      if (pending.size === 0) return;
+      for (const call of pending) call.gaveUp = true;
+      this.failures += pending.size;
+      this.last = {
+        message: `${this.what} gave no answer to ${pending.size} call(s) within credit.timeoutMs (${this.timeoutMs} ms), so the episode's credit stopped waiting for it: make it answer sooner (a call that hangs never does), or raise credit.timeoutMs`,
+        gameErrorThen: this.gameLastError(),
+      };
+      pending.clear();
+    };
+    return () => {
+      const call = {
+        gaveUp: false,
+        done: (): void => {
+          if (pending.delete(call) && pending.size === 0) signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      if (signal && !signal.aborted) {
+        if (pending.size === 0) signal.addEventListener('abort', onAbort, { once: true });
+        pending.add(call);
+      }
+      return call;
+    };
+  }
+
+  /** The last failure: this one until the game reports another. */
+  lastError(): string | undefined {
+    const own = this.gameLastError();
+    return this.last !== undefined && own === this.last.gameErrorThen ? this.last.message : own;
+  }
+}
+
 export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> {
   const c = config.credit;
   if (c.game === 'http' && c.judge) {
     const judge = c.judge;
     const client = new HttpJudgeClient(judge);
+    // the client leaves calls cut by their episode (aborted) out of its failures
+    const gaveUp = new GaveUpCounts(`judge ${shownJudgeUrl(judge.url)}`, c.timeoutMs, () => client.lastError());
+    const watched = (game: Game, signal: AbortSignal | undefined): Game => {
+      const start = gaveUp.episode(signal);
+      return {
+        id: game.id,
+        players: game.players,
+        value: async (coalition) => {
+          const call = start();
+          try {
+            return await game.value(coalition);
+          } finally {
+            call.done();
+          }
+        },
+      };
+    };
     return {
       // ctx.signal: the episode's credit.timeoutMs — a given-up episode's calls in flight or
       // waiting for one of the client's slots (shared by all episodes) are cut with it, not sent
       // on (with their retries) ahead of the next episodes' calls
       gameFactory: (input, ctx) => ({
-        agentGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds, playerKind: 'agents' }, ctx.signal ? { signal: ctx.signal } : {}),
+        agentGame: watched(client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.agentIds, playerKind: 'agents' }, ctx.signal ? { signal: ctx.signal } : {}), ctx.signal),
         // judge.players: messages — the same judge scores message coalitions for δ_m
-        ...(judge.players === 'messages' ? { messageGame: client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal ? { signal: ctx.signal } : {}) } : {}),
+        ...(judge.players === 'messages' ? { messageGame: watched(client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal ? { signal: ctx.signal } : {}), ctx.signal) } : {}),
         kind: 'http',
         removalProtocol: judge.removalProtocol,
       }),
       stats: () => {
         const s = client.stats();
         return {
-          valueFunctionCalls: s.evaluations + s.failures,
+          valueFunctionCalls: s.evaluations + s.failures + gaveUp.failures,
           valueFunctionCacheHits: s.cacheHits,
-          valueFunctionFailures: s.failures,
+          valueFunctionFailures: s.failures + gaveUp.failures,
           valueFunctionTimeouts: s.timeouts,
           valueFunctionRetries: s.retries,
         };
       },
-      lastError: () => client.lastError(),
+      lastError: () => gaveUp.lastError(),
     };
   }
   if (c.game === 'module' && c.module) {
@@ -112,32 +183,41 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     // Counts the user function's calls and failures (a throw, a non-finite value) for metrics and
     // the failing-value-function warning; the estimators cache coalition values above this.
     const counts = { calls: 0, failures: 0, lastError: undefined as string | undefined };
-    const make = (episode: Parameters<typeof load>[0]): Game => {
+    // a call that never settles neither returns nor throws: counted when its episode gives up
+    const gaveUp = new GaveUpCounts(`module game ${c.module.path}: value()`, c.timeoutMs, () => counts.lastError);
+    const make = (episode: Parameters<typeof load>[0], signal: AbortSignal | undefined): Game => {
       const game = load(episode);
+      const start = gaveUp.episode(signal);
       return {
         id: game.id,
         players: game.players,
         value: async (coalition) => {
           counts.calls++;
+          const call = start();
           try {
             return await game.value(coalition);
           } catch (err) {
-            counts.failures++;
-            counts.lastError = (err as Error)?.message ?? String(err);
+            // already counted when its episode gave up on it
+            if (!call.gaveUp) {
+              counts.failures++;
+              counts.lastError = (err as Error)?.message ?? String(err);
+            }
             throw err;
+          } finally {
+            call.done();
           }
         },
       };
     };
     return {
-      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures }),
-      lastError: () => counts.lastError,
+      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures + gaveUp.failures }),
+      lastError: () => gaveUp.lastError(),
       gameFactory: (input, ctx) => {
         const episode = { episodeId: input.episodeId, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) };
         return {
-          agentGame: make({ ...episode, players: ctx.agentIds, playerKind: 'agents' }),
+          agentGame: make({ ...episode, players: ctx.agentIds, playerKind: 'agents' }, ctx.signal),
           // module.players: messages — the same function scores message coalitions for δ_m
-          ...(players === 'messages' ? { messageGame: make({ ...episode, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }) } : {}),
+          ...(players === 'messages' ? { messageGame: make({ ...episode, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal) } : {}),
           kind: 'module',
         };
       },

@@ -66,8 +66,10 @@ describe('http judge: an episode past credit.timeoutMs', () => {
       // partial without the fix: b's calls waited behind a's, still sent one by one for 1.5 s each,
       // past b's own credit.timeoutMs (a wall-time assertion here failed on a loaded machine)
       expect(head(second)?.estimator.status).not.toBe('partial');
-      // the cut calls are not the judge failing (no "value function failing" warning for them)
-      expect(stages.gameStats!().valueFunctionFailures).toBe(0);
+      // the cut calls are what made a's credit partial: counted, and the last error says why (they
+      // were left out, and a judge slower than credit.timeoutMs made every episode partial silently)
+      expect(stages.gameStats!().valueFunctionFailures).toBeGreaterThan(0);
+      expect(stages.gameStats!().valueFunctionFailures).toBeLessThanOrEqual(stages.gameStats!().valueFunctionCalls!);
     } finally {
       await stages.close();
     }

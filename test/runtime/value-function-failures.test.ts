@@ -20,6 +20,7 @@ import { SelfTelemetry } from '../../src/telemetry/index.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 
 const THROWS = fileURLToPath(new URL('./modules/throws.mjs', import.meta.url));
+const NEVER_SETTLES = fileURLToPath(new URL('./modules/never-settles.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -167,6 +168,41 @@ describe('a value function that fails on every call', () => {
     } finally {
       slow.closeAllConnections();
       await new Promise<void>((r) => slow.close(() => r()));
+    }
+  }, 60_000);
+});
+
+// A call that never answers neither returns nor throws, and the judge client leaves the calls its
+// episode cut out of its failures: credit gave up at credit.timeoutMs, every episode an equal split
+// marked partial, without a word in the log and with value_function_failures_total 0.
+describe('a value function that never answers within credit.timeoutMs', () => {
+  for (const creditWorkers of [0, 1]) {
+    it(`module whose calls never settle (creditWorkers ${creditWorkers}): counted as failures, and the warning names credit.timeoutMs`, async () => {
+      const { lines, metrics, partial, credited } = await run(config({ runtime: { creditWorkers }, credit: { game: 'module', timeoutMs: 200, module: { path: NEVER_SETTLES } } }), 2);
+      expect(credited).toBe(2);
+      expect(partial).toBe(2);
+      expect(metricValue(metrics, 'agent_credit_value_function_failures_total')).toBeGreaterThan(0);
+      const warns = lines.filter((l) => l.msg.startsWith('value function failing'));
+      expect(warns).toHaveLength(1);
+      expect(warns[0]!.msg).toMatch(/last error: module game .*never-settles\.mjs: value\(\) gave no answer to \d+ call\(s\) within credit\.timeoutMs \(200 ms\).*raise credit\.timeoutMs/);
+    }, 60_000);
+  }
+
+  it('http judge that accepts and never answers: counted as failures, the warning names the judge without its query and credit.timeoutMs', async () => {
+    const mute = createServer((req) => void req.resume());
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      const port = (mute.address() as { port: number }).port;
+      const { lines, metrics, partial } = await run(config({ credit: { game: 'http', timeoutMs: 300, judge: { url: `http://127.0.0.1:${port}/score?api_key=SECRET` } } }), 1);
+      expect(partial).toBe(1);
+      expect(metricValue(metrics, 'agent_credit_value_function_failures_total')).toBeGreaterThan(0);
+      const warns = lines.filter((l) => l.msg.startsWith('value function failing'));
+      expect(warns).toHaveLength(1);
+      expect(warns[0]!.msg).toMatch(/credit\.game: http.*last error: judge http:\/\/127\.0\.0\.1:\d+\/score\?… gave no answer to \d+ call\(s\) within credit\.timeoutMs \(300 ms\)/);
+      expect(warns[0]!.msg).not.toContain('SECRET');
+    } finally {
+      mute.closeAllConnections();
+      await new Promise<void>((r) => mute.close(() => r()));
     }
   }, 60_000);
 });

@@ -603,7 +603,7 @@ class JudgeGame implements HttpJudgeGame {
  * into `episode_credit.diagnostics.warnings` — stdout, Kafka, the live page — and the full URL
  * leaked its key there (security review).
  */
-function shownUrl(url: string): string {
+export function shownUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
