@@ -240,7 +240,7 @@ describe('CachedGame', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const cyc = new CachedGame({ id: 'c', players, value: async () => cyclic as unknown as number });
-    await expect(cyc.value(new Uint8Array(3))).rejects.toThrow(/value is a object \(\[object Object\]\), expected a finite number/);
+    await expect(cyc.value(new Uint8Array(3))).rejects.toThrow(/value is an object \(\[object Object\]\), expected a finite number/);
     const undef = new CachedGame({ id: 'u', players, value: () => undefined as unknown as number });
     expect(() => undef.value(new Uint8Array(3))).toThrow(GameEvaluationError);
     // and through an estimator: a partial result whose note names it (was `TypeError: out.finally is not a function`)

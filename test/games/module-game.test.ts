@@ -47,6 +47,13 @@ describe('module game', () => {
     await expect(game.value(Uint8Array.from([1, 0, 0]))).rejects.toThrow(/must return a finite number/);
     await expect(game.value(Uint8Array.from([1, 0]))).rejects.toThrow(/2 entries, the game has 3 players/);
   });
+
+  // String(v) showed the text "0.5" as 0.5 — "returned 0.5; it must return a finite number" — and an object as [object Object]
+  it('shows what a wrong-typed value is: text as text, an object as JSON', async () => {
+    const game = (await loadModuleGame('returns-wrong-type.mjs', { baseDir: dir }))(episode);
+    await expect(game.value(Uint8Array.from([1, 0, 0]))).rejects.toThrow('value([planner]) returned a string ("0.5"); it must return a finite number');
+    await expect(game.value(Uint8Array.from([1, 1, 0]))).rejects.toThrow('value([planner, coder]) returned an object ({"score":1}); it must return a finite number');
+  });
 });
 
 describe('examples/module-game/value.mjs on a generated run', () => {

@@ -284,7 +284,7 @@ function isThenable(x: unknown): x is PromiseLike<number> {
 }
 
 /** What a value function returned instead of a number, for the error (JSON.stringify throws on a bigint or a cycle). */
-function describeValue(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (typeof v === 'number' || v == null) return String(v);
   if (typeof v === 'bigint') return `a bigint (${v}n)`;
   let text: string | undefined;
@@ -293,5 +293,5 @@ function describeValue(v: unknown): string {
   } catch {
     text = undefined;
   }
-  return `a ${typeof v} (${text ?? String(v)})`;
+  return `${typeof v === 'object' ? 'an' : 'a'} ${typeof v} (${text ?? String(v)})`;
 }

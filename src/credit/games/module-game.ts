@@ -16,6 +16,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Agent, AgentStep, Evaluation } from '../../model/agents.js';
 import type { Game } from '../types.js';
+import { describeValue } from './cached-game.js';
 import { ensureTypeScriptLoader } from './typescript-loader.js';
 
 /** What the user's function receives as its second argument. */
@@ -85,7 +86,8 @@ function moduleGame(fn: ModuleValueFunction, episode: ModuleGameEpisode, label =
       const members = episode.players.filter((_, i) => coalition[i] === 1);
       const v = await fn(members, episode);
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ModuleGameError(`module game ${label}: value([${members.join(', ')}]) returned ${String(v)}; it must return a finite number`);
+        // String(v) showed the text "0.5" as 0.5 (a number, to the reader) and an object as [object Object]
+        throw new ModuleGameError(`module game ${label}: value([${members.join(', ')}]) returned ${describeValue(v)}; it must return a finite number`);
       }
       return v;
     },
