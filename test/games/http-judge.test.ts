@@ -225,6 +225,25 @@ describe('http judge game against the reference judge', () => {
     await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'network' });
   });
 
+  // undici's "fetch failed" keeps the reason in its cause: every unreachable judge read "unreachable: fetch failed"
+  it('says why a judge is unreachable: refused, no such host, TLS against a plain-http port', async () => {
+    const j = await judge({});
+    const refused = j.url;
+    await j.close();
+    judges.pop();
+    const plain = await judge({});
+    const cases: [string, RegExp][] = [
+      [refused, /^judge http:\/\/127\.0\.0\.1:\d+\/score unreachable: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) — check credit\.judge\.url, or start the judge$/],
+      ['http://no-such-host.invalid/score', /unreachable: fetch failed \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\) — check credit\.judge\.url/],
+      [plain.url.replace(/^http:/, 'https:'), /unreachable: fetch failed \(.*(SSL|TLS|EPROTO|ECONNRESET|socket).*\) — check credit\.judge\.url/i],
+    ];
+    for (const [url, message] of cases) {
+      const client = new HttpJudgeClient({ url, retries: 0, batch: 'never', ...fast });
+      const err = await client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e as Error);
+      expect((err as Error).message).toMatch(message);
+    }
+  });
+
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);

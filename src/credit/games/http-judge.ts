@@ -407,7 +407,7 @@ export class HttpJudgeClient {
       this.counters.timeouts++;
       return new JudgeError(`judge ${shownUrl(url)} did not answer within ${this.options.timeoutMs} ms (option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
     }
-    return new JudgeError(`judge ${shownUrl(url)} unreachable: ${(err as Error)?.message ?? String(err)}`, 'network', true, undefined, { cause: err });
+    return new JudgeError(`judge ${shownUrl(url)} unreachable: ${networkReason(err)} — check credit.judge.url, or start the judge`, 'network', true, undefined, { cause: err });
   }
 
   private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
@@ -596,6 +596,19 @@ class JudgeGame implements HttpJudgeGame {
     misses.forEach((m, i) => (results[m.index] = pending[i]!));
     return results;
   }
+}
+
+/**
+ * Why fetch could not reach the judge. undici says only "fetch failed" and keeps the reason in
+ * `cause` (getaddrinfo ENOTFOUND host, connect ECONNREFUSED, a TLS error such as an https URL on a
+ * plain-http port or a certificate the CA list does not hold): every such judge was reported as
+ * "unreachable: fetch failed", while `agent-credit check` named ECONNREFUSED / ENOTFOUND.
+ */
+function networkReason(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const cause = (err as { cause?: { message?: unknown; code?: unknown } } | undefined)?.cause;
+  const causeText = typeof cause?.message === 'string' && cause.message !== '' ? cause.message : typeof cause?.code === 'string' ? cause.code : undefined;
+  return causeText !== undefined && causeText !== message ? `${message} (${causeText.split('\n')[0]})` : message;
 }
 
 /**
