@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { filesStamp } from '../http/file-stamp.js';
 import type { RenewableFiles } from '../http/credential-renewal.js';
+import { fetchBlockedPort } from '../http/fetch-ports.js';
 import { pemCertificates } from '../tls/pem-certificates.js';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
@@ -70,6 +71,8 @@ export const KafkaSaslSchema = z
     if (sources.length !== 1) {
       ctx.addIssue({ code: 'custom', path: sources.length === 0 ? [] : [sources[1]!], message: `mechanism oauthbearer needs exactly one token source: tokenEndpoint (with clientId, clientSecret), tokenCommand or tokenFile${sources.length > 1 ? ` (got ${sources.join(', ')})` : ''}` });
     }
+    const blocked = s.tokenEndpoint !== undefined ? fetchBlockedPort(s.tokenEndpoint) : undefined;
+    if (blocked !== undefined) ctx.addIssue({ code: 'custom', path: ['tokenEndpoint'], message: blocked });
     if (s.tokenEndpoint !== undefined && /^http:/i.test(s.tokenEndpoint) && !/^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/i.test(s.tokenEndpoint)) {
       ctx.addIssue({ code: 'custom', path: ['tokenEndpoint'], message: 'use https: the client secret goes to the token endpoint (http only on a loopback address)' });
     }

@@ -323,6 +323,22 @@ describe('a URL refused for its user:password@ is not echoed with them', () => {
   });
 });
 
+// check connected to such a port (✓), then every judge call failed with "fetch failed (bad port)"
+describe('a URL on a port fetch refuses (the Fetch standard\'s bad ports) is refused when the config is read', () => {
+  it('credit.judge.url and batchUrl', () => {
+    const m = errorOf('credit:\n  game: http\n  judge: { url: "http://localhost:6666/judge", batchUrl: "http://localhost:6000/batch" }\n');
+    expect(m).toContain('credit.judge.url: port 6666 is one fetch refuses to connect to');
+    expect(m).toContain('credit.judge.batchUrl: port 6000 is one fetch refuses to connect to');
+    expect(m).toContain('serve it on another port');
+    expect(() => loadConfig({ text: 'credit:\n  game: http\n  judge: { url: "http://localhost:6600/judge" }\n', env: {} })).not.toThrow();
+  });
+
+  it('source.kafka.sasl.tokenEndpoint', () => {
+    const m = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [localhost:9092]\n    sasl: { mechanism: oauthbearer, tokenEndpoint: "http://localhost:10080/token", clientId: a, clientSecret: b }\n');
+    expect(m).toContain('source.kafka.sasl.tokenEndpoint: port 10080 is one fetch refuses to connect to');
+  });
+});
+
 describe("a URL's query (an api_key) is not echoed in a config error, as the README says of messages", () => {
   const secret = `S3CR3T-${randomUUID().slice(0, 8)}`;
 

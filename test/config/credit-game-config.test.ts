@@ -134,7 +134,7 @@ describe('credit game chosen by the config file', () => {
       throw new Error('expected a ConfigError');
     };
     expect(e('credit:\n  prefixValues: message-game\n')).toContain('use credit.game http or module with players: messages');
-    expect(e(`credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:9/\n  prefixValues: message-game\n`)).toContain('set credit.judge.players: messages');
+    expect(e(`credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:59/\n  prefixValues: message-game\n`)).toContain('set credit.judge.players: messages');
   });
 
   it('a judge or module that credit.game does not use is a config error (it was ignored: the provenance game ran)', () => {

@@ -316,12 +316,12 @@ describe('a hostile or careless judge endpoint (security review)', () => {
     const secret = `S3CR3T-${Math.random().toString(36).slice(2, 10)}`;
     // `Basic $(printf %s user:long-password | base64)`: base64 wraps at 76 columns
     const headers = { authorization: `Basic ${secret}${'A'.repeat(70)}\n${'B'.repeat(8)}` };
-    const construct = () => new HttpJudgeClient({ url: 'http://127.0.0.1:9/score', retries: 0, headers, ...fast });
+    const construct = () => new HttpJudgeClient({ url: 'http://127.0.0.1:59/score', retries: 0, headers, ...fast });
     expect(construct).toThrow(/invalid http judge option "headers\.authorization": a header value cannot hold a line break/);
     expect(construct).not.toThrow(new RegExp(secret));
     const config = (() => {
       try {
-        loadConfig({ env: {}, text: `credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:9/score\n    headers: { authorization: ${JSON.stringify(headers.authorization)} }\n` });
+        loadConfig({ env: {}, text: `credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:59/score\n    headers: { authorization: ${JSON.stringify(headers.authorization)} }\n` });
       } catch (err) {
         return (err as Error).message;
       }
@@ -330,7 +330,7 @@ describe('a hostile or careless judge endpoint (security review)', () => {
     expect(config).toContain('credit.judge.headers.authorization: a header value cannot hold a line break');
     expect(config).not.toContain(secret);
     // at either end fetch trims it: still accepted (a Secret file's final newline)
-    expect(() => new HttpJudgeClient({ url: 'http://127.0.0.1:9/score', headers: { authorization: `Bearer ${secret}\n` }, ...fast })).not.toThrow();
+    expect(() => new HttpJudgeClient({ url: 'http://127.0.0.1:59/score', headers: { authorization: `Bearer ${secret}\n` }, ...fast })).not.toThrow();
   });
 
   it('refuses an answer longer than maxResponseBytes (streamed or declared) instead of reading it all', async () => {

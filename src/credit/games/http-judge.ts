@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { fetchBlockedPort } from '../../http/fetch-ports.js';
 import type { AgentStep } from '../../model/agents.js';
 import type { Game } from '../types.js';
 
@@ -72,7 +73,11 @@ const judgeUrl = () =>
     if (!URL.canParse(u)) return true; // z.url() reports it
     const url = new URL(u);
     return url.username === '' && url.password === '';
-  }, 'a URL with user:password@ is refused by fetch: give the credentials in judge.headers (e.g. Authorization: Basic …)');
+  }, 'a URL with user:password@ is refused by fetch: give the credentials in judge.headers (e.g. Authorization: Basic …)')
+    .superRefine((u, ctx) => {
+      const port = fetchBlockedPort(u);
+      if (port !== undefined) ctx.addIssue({ code: 'custom', message: port });
+    });
 
 export const HttpJudgeOptionsSchema = z.object({
   /** Evaluator endpoint receiving one JudgeRequest per POST. */
