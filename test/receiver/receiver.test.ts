@@ -110,6 +110,15 @@ describe('OTLP/HTTP receiver', () => {
     expect(((await asJson.json()) as { message: string }).message).toMatch(/protobuf is sent with content-type application\/x-protobuf/);
   });
 
+  // a JSON array is JSON: it was told "the body does not look like JSON: protobuf is sent with content-type application/x-protobuf"
+  it('does not tell a JSON array that it does not look like JSON', async () => {
+    const r = await post('/v1/traces', '[{"resourceSpans": []}]', { 'content-type': 'application/json' });
+    expect(r.status).toBe(400);
+    const message = ((await r.json()) as { message: string }).message;
+    expect(message).toMatch(/the request must be an object, got array/);
+    expect(message).not.toMatch(/does not look like JSON/);
+  });
+
   it('answers 400 for corrupt gzip', async () => {
     const r = await post('/v1/traces', new Uint8Array([1, 2, 3, 4]), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
     expect(r.status).toBe(400);

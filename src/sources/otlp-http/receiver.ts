@@ -411,7 +411,8 @@ export class OtlpHttpReceiver {
     switch (outcome.kind) {
       case 'undecodable': {
         // The usual cause of an envelope that does not decode: a JSON body labelled as protobuf (or the reverse). Say so.
-        const looksJson = firstNonSpaceByte(body) === 0x7b;
+        // [ too: a JSON array ("the request must be an object, got array") was told it did not look like JSON
+        const looksJson = firstNonSpaceByte(body) === 0x7b || firstNonSpaceByte(body) === 0x5b;
         const hint = !outcome.threw ? '' : requestEncoding === 'protobuf' && looksJson ? ' (the body looks like JSON: send it with content-type application/json)' : requestEncoding === 'json' && !looksJson ? ' (the body does not look like JSON: protobuf is sent with content-type application/x-protobuf)' : '';
         return this.fail(res, 400, requestEncoding, GrpcCode.INVALID_ARGUMENT, `undecodable ${signal} request: ${outcome.reason}${hint}`, signal);
       }
