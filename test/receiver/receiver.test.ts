@@ -110,6 +110,32 @@ describe('OTLP/HTTP receiver', () => {
     expect(((await asJson.json()) as { message: string }).message).toMatch(/protobuf is sent with content-type application\/x-protobuf/);
   });
 
+  // OTLP/JSON ignores unknown fields: a logs request POSTed to /v1/traces decoded as an empty traces
+  // request, answered 200 {}, and its records were dropped without a word
+  it('refuses an OTLP/JSON body without the signal\'s field that is not an empty request, saying what it is', async () => {
+    handler.spans = [];
+    handler.logs = [];
+    const logsToTraces = await post('/v1/traces', run.logsJson, { 'content-type': 'application/json' });
+    expect(logsToTraces.status).toBe(400);
+    expect(((await logsToTraces.json()) as { message: string }).message).toMatch(
+      /^undecodable traces request: not an OTLP traces request: a JSON object without resourceSpans \(its fields: resourceLogs\) — it is an OTLP logs request: POST it to \/v1\/logs/,
+    );
+    const tracesToLogs = await post('/v1/logs', run.tracesJson, { 'content-type': 'application/json' });
+    expect(tracesToLogs.status).toBe(400);
+    expect(((await tracesToLogs.json()) as { message: string }).message).toMatch(/it is an OTLP traces request: POST it to \/v1\/traces/);
+    const misspelt = await post('/v1/traces', '{"resourcespans": [{"scopeSpans": []}]}', { 'content-type': 'application/json' });
+    expect(((await misspelt.json()) as { message: string }).message).toMatch(/did you mean resourceSpans\?/);
+    const evaluation = await post('/v1/traces', '{"trace_id": "0af7651916cd43dd8448eb211c80319c", "name": "task_success", "score": 0.8}', { 'content-type': 'application/json' });
+    expect(((await evaluation.json()) as { message: string }).message).toMatch(/an evaluation record\? POST it to \/v1\/evaluations/);
+    // empty requests stay accepted
+    for (const body of ['{}', '{"resourceSpans": []}', '{"resource_spans": null}']) {
+      const r = await post('/v1/traces', body, { 'content-type': 'application/json' });
+      expect(r.status).toBe(200);
+    }
+    expect(handler.spans).toHaveLength(0);
+    expect(handler.logs).toHaveLength(0);
+  });
+
   // a JSON array is JSON: it was told "the body does not look like JSON: protobuf is sent with content-type application/x-protobuf"
   it('does not tell a JSON array that it does not look like JSON', async () => {
     const r = await post('/v1/traces', '[{"resourceSpans": []}]', { 'content-type': 'application/json' });

@@ -38,6 +38,11 @@ export async function ingestExport(signal: OtlpSignal, body: Uint8Array, encodin
     return { kind: 'undecodable', reason: (err as Error).message, threw: true };
   }
   const decoded = result.items;
+  const foreign = decoded.length === 0 && result.rejected === 0 && encoding === 'otlp_json' ? notAnOtlpJsonRequest(signal, body) : undefined;
+  if (foreign !== undefined) {
+    ctx.telemetry?.decodeErrors.add(1, { signal });
+    return { kind: 'undecodable', reason: foreign, threw: false };
+  }
   const undecodable = undecodableItems(signal, result);
   if (undecodable !== undefined) {
     ctx.telemetry?.decodeErrors.add(1, { signal });
@@ -55,6 +60,40 @@ export async function ingestExport(signal: OtlpSignal, body: Uint8Array, encodin
     return { kind: 'failed', message: `processing failed: ${(err as Error).message}` };
   }
   return { kind: 'accepted', partial: mergePartial(result.rejected, undecodable, partial ?? undefined) };
+}
+
+const REQUEST_FIELDS = { traces: ['resourceSpans', 'resource_spans'], logs: ['resourceLogs', 'resource_logs'] } as const;
+const ENDPOINTS = { traces: '/v1/traces', logs: '/v1/logs' } as const;
+
+/**
+ * What an OTLP/JSON body that decoded to nothing is, when it is not an empty request: OTLP/JSON
+ * ignores unknown fields, so an object without the signal's field — a logs request POSTed to
+ * /v1/traces (or the reverse), a misspelt `resourcespans`, an evaluation record meant for
+ * /v1/evaluations — decoded as an empty request and was answered 200 {}, its content dropped without
+ * a word in the response or the log (the Kafka source sends such records to the dead-letter topic
+ * with the reason: record-decoder's notAnOtlpRequest). `{}` and empty blocks are empty requests.
+ */
+function notAnOtlpJsonRequest(signal: OtlpSignal, body: Uint8Array): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const keys = Object.keys(json);
+  const [camel, snake] = REQUEST_FIELDS[signal];
+  if (keys.length === 0 || keys.includes(camel) || keys.includes(snake)) return undefined;
+  const shown = keys.length > 6 ? `${keys.slice(0, 6).join(', ')}, …` : keys.join(', ');
+  const what = `not an OTLP ${signal} request: a JSON object without ${camel} (its fields: ${shown})`;
+  const other: OtlpSignal = signal === 'traces' ? 'logs' : 'traces';
+  if (keys.some((k) => (REQUEST_FIELDS[other] as readonly string[]).includes(k))) {
+    return `${what} — it is an OTLP ${other} request: POST it to ${ENDPOINTS[other]} (the exporter's ${other} endpoint, e.g. OTEL_EXPORTER_OTLP_${other.toUpperCase()}_ENDPOINT)`;
+  }
+  const misspelt = keys.find((k) => k.toLowerCase().replace(/_/g, '') === camel.toLowerCase());
+  if (misspelt !== undefined) return `${what} — did you mean ${camel}? (field names are case-sensitive)`;
+  if (keys.includes('score') || keys.includes('label')) return `${what} — an evaluation record? POST it to /v1/evaluations`;
+  return `${what} — send {"${camel}": [ … ]} (OTLP/JSON, docs: https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding)`;
 }
 
 /** What a partial decode dropped, as the partial_success message; undefined when it dropped nothing. */
