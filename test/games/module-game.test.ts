@@ -38,6 +38,12 @@ describe('module game', () => {
     expect(await game.value(Uint8Array.from([1, 0, 0]))).toBe(1);
   });
 
+  // it read "has no exported function "name" (exports found: name, score)": found, and not found
+  it('says what an export of that name is when it is not a function', async () => {
+    const err = await loadModuleGame('wrong-export.mjs', { baseDir: dir, exportName: 'name' }).catch((e: unknown) => e as Error);
+    expect((err as Error).message).toMatch(/no exported function "name" \(exports found: name, score\) — its "name" is a string \("not a value function"\), not a function; export function name\(coalition, episode\)/);
+  });
+
   it('reports a module that fails to load with the cause', async () => {
     await expect(loadModuleGame('broken.mjs', { baseDir: dir })).rejects.toThrow(/cannot load .*broken\.mjs/);
   });

@@ -69,7 +69,9 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
     // Node 24 (not 22) gives a CommonJS module's namespace a "module.exports" key (the whole exports
     // object, for `import { 'module.exports' as m }`): not something the module exported by name
     const found = Object.keys(mod).filter((k) => k !== 'module.exports').sort().join(', ') || 'none';
-    throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found}); export function ${exportName}(coalition, episode) or set credit.module.exportName (library: loadModuleGame's exportName)`);
+    // an export of that name that is not a function read "has no exported function "value" (exports found: value)"
+    const notFunction = fn !== undefined ? ` — its "${exportName}" is ${describeValue(fn)}, not a function` : '';
+    throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found})${notFunction}; export function ${exportName}(coalition, episode) or set credit.module.exportName (library: loadModuleGame's exportName)`);
   }
   return fn as ModuleValueFunction;
 }
