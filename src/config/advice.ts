@@ -65,6 +65,16 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       message: 'sinks.live is off and telemetry.metricsPort is unset: this job serves no /metrics, /healthz or /readyz (probes and Prometheus get nothing) — set telemetry.metricsPort (e.g. 9464; --metrics-port) for a status server of its own, or leave the live page on',
     });
   }
+  // With otlp-http the events go to stdout and the live page only (sinks.kafka is the kafka
+  // source's): both off, every episode was credited and its events dropped — `check` said ready.
+  if (config.source.kind === 'otlp-http' && !config.sinks.stdout.enabled && !config.sinks.live.enabled) {
+    out.push({
+      key: 'sinks.stdout.enabled',
+      message:
+        'sinks.stdout and sinks.live are both off and source.kind is otlp-http, whose events go to those two only: every credit event is computed and dropped (the agent metrics on /metrics still count them) — ' +
+        'set sinks.stdout.enabled: true (or sinks.live.enabled), or use source.kind: kafka to publish to topics; leave it so only if /metrics is all you want',
+    });
+  }
   out.push(...kafkaAdvice(config));
   out.push(...listenerAdvice(config));
   return out;

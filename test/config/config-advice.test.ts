@@ -139,4 +139,17 @@ describe('configAdvice', () => {
     expect(configAdvice(config({})).map((a) => a.key)).not.toContain('telemetry.metricsPort');
     expect(configAdvice(config({ source: { kind: 'file' }, sinks: { live: { enabled: false } } }))).toEqual([]);
   });
+
+  // the events of otlp-http go to stdout and the live page only: both off, each one was dropped and check said ready
+  it('otlp-http with stdout and the live page off drops every event: said, naming the keys and the fixes; kafka and replay are not concerned', async () => {
+    const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, overrides }).config;
+    const off = configAdvice(config({ sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 9464 } }));
+    expect(off.map((a) => a.key)).toEqual(['sinks.stdout.enabled']);
+    expect(off[0]!.message).toMatch(/^sinks\.stdout and sinks\.live are both off and source\.kind is otlp-http.*every credit event is computed and dropped.*set sinks\.stdout\.enabled: true \(or sinks\.live\.enabled\), or use source\.kind: kafka/);
+    expect(configAdvice(config({ sinks: { stdout: { enabled: false } } })).map((a) => a.key)).not.toContain('sinks.stdout.enabled');
+    expect(configAdvice(config({ sinks: { live: { enabled: false } } })).map((a) => a.key)).not.toContain('sinks.stdout.enabled');
+    expect(configAdvice(config({ source: { kind: 'kafka', kafka: { brokers: ['localhost:9092'] } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 9464 } })).map((a) => a.key)).not.toContain('sinks.stdout.enabled');
+    const report = await runChecks(config({ source: { http: { port: 0 }, grpc: { enabled: false } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 0 } }));
+    expect(renderCheckReport(report)).toMatch(/^! sinks\.stdout and sinks\.live are both off/m);
+  });
 });
