@@ -272,9 +272,14 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   await sink.close();
   if (f.summary !== false) {
     process.stderr.write(`${renderSummary(summary.summary(), { ...stats, undecodable: stats.undecodable.length })}\n`);
-    if (stats.creditFailures > 0) process.stderr.write(`credit failed for ${stats.creditFailures} episode(s); see the logs above\n`);
   }
   failOnUndecodable('replay', stats.undecodable.length);
+  // an episode whose credit failed has no events in the output: as undecodable input, the exit
+  // code says so — it was 0, and a script building a dataset did not notice the episodes missing
+  if (stats.creditFailures > 0) {
+    process.stderr.write(`agent-credit replay: credit failed for ${stats.creditFailures} episode(s), which have no events in the output (see the error lines above: runtime.creditTimeoutMs, the value function); exit code 1\n`);
+    process.exitCode = 1;
+  }
 }
 
 /**

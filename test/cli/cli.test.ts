@@ -233,6 +233,21 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/^episodes: 3 /m);
   });
 
+  // an episode whose credit failed has no events in the output: replay exited 0, and a script did not notice
+  it('replay exits 1 when credit failed for an episode (none of its events in the output), saying so after the summary', () => {
+    const never = join(root, 'test/runtime/modules/never-settles.mjs');
+    const r = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], {
+      AGENT_CREDIT_CREDIT_GAME: 'module',
+      AGENT_CREDIT_CREDIT_MODULE_PATH: never,
+      AGENT_CREDIT_CREDIT_TIMEOUT_MS: '60000',
+      AGENT_CREDIT_RUNTIME_CREDIT_TIMEOUT_MS: '300',
+    });
+    expect(r.stderr).toMatch(/credit failures: 3/);
+    expect(r.stderr).toMatch(/^agent-credit replay: credit failed for 3 episode\(s\), which have no events in the output .*; exit code 1$/m);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(1);
+  });
+
   it('replay and compare skip an undecodable file, name it in an error line, emit every good episode, count it in the summary and exit 1 (one bad file lost the whole replay)', () => {
     const dir = tempDir('cli-undecodable-');
     const genai = join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http');
