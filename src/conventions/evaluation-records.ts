@@ -11,6 +11,7 @@
  * A payload is one record, a JSON array of records, or JSON lines.
  */
 import { z } from 'zod';
+import { didYouMean } from '../config/errors.js';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
@@ -177,7 +178,15 @@ const CAMEL_KEYS: Readonly<Record<string, string>> = { traceId: 'trace_id', span
 function camelCaseHint(value: unknown): string {
   if (typeof value !== 'object' || value === null) return '';
   const found = Object.keys(value).filter((k) => k in CAMEL_KEYS);
-  return found.length === 0 ? '' : ` (found ${found.join(', ')}: the keys are snake_case — ${found.map((k) => CAMEL_KEYS[k]).join(', ')})`;
+  if (found.length > 0) return ` (found ${found.join(', ')}: the keys are snake_case — ${found.map((k) => CAMEL_KEYS[k]).join(', ')})`;
+  // a misspelt key is ignored as any unknown one: {"socre": 0.8} was refused as "score: needs score or label", the typo unnamed
+  const known = Object.keys(EvaluationRecordSchema.shape);
+  for (const k of Object.keys(value)) {
+    if (known.includes(k)) continue;
+    const near = didYouMean(k, known);
+    if (near !== '') return ` (found ${k}${near})`;
+  }
+  return '';
 }
 
 /**

@@ -105,6 +105,11 @@ describe('POST /v1/evaluations', () => {
     // OTLP/JSON habits: camelCase ids are named in the error (unknown keys are otherwise ignored)
     const camel = (await (await post(JSON.stringify({ traceId: 'ab'.repeat(16), name: 'judge', score: 1 }), 'application/json')).json()) as typeof body;
     expect(camel.errors[0]!.message).toMatch(/needs trace_id.* \(found traceId: the keys are snake_case — trace_id\)$/);
+    // a misspelt key was ignored unnamed: {"socre": 0.8} read "score: needs score or label"
+    const typo = (await (await post(JSON.stringify({ trace_id: 'ab'.repeat(16), name: 'judge', socre: 0.8 }), 'application/json')).json()) as typeof body;
+    expect(typo.errors[0]!.message).toBe('score: needs score or label (found socre — did you mean score?)');
+    const noTypo = (await (await post(JSON.stringify({ trace_id: 'ab'.repeat(16), name: 'judge', verdict: 'ok' }), 'application/json')).json()) as typeof body;
+    expect(noTypo.errors[0]!.message).toBe('score: needs score or label');
     expect((await post('{}', 'text/plain')).status).toBe(415);
     const get = await fetch(`${receiver.address().url}/v1/evaluations`);
     expect(get.status).toBe(405);
