@@ -233,7 +233,7 @@ describe('http judge game against the reference judge', () => {
     judges.pop();
     const plain = await judge({});
     const cases: [string, RegExp][] = [
-      [refused, /^judge http:\/\/127\.0\.0\.1:\d+\/score unreachable: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) — check credit\.judge\.url, or start the judge$/],
+      [refused, /^judge http:\/\/127\.0\.0\.1:\d+\/score unreachable: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) — check credit\.judge\.url \(library: HttpJudgeClient option "url"\), or start the judge$/],
       ['http://no-such-host.invalid/score', /unreachable: fetch failed \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\) — check credit\.judge\.url/],
       [plain.url.replace(/^http:/, 'https:'), /unreachable: fetch failed \(.*(SSL|TLS|EPROTO|ECONNRESET|socket).*\) — check credit\.judge\.url/i],
     ];
@@ -349,7 +349,7 @@ describe('a hostile or careless judge endpoint (security review)', () => {
     try {
       for (const path of ['/streamed', '/declared']) {
         const client = new HttpJudgeClient({ url: `${s.base}${path}`, retries: 0, batch: 'never', maxResponseBytes: 100_000, ...fast });
-        await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'invalid-response', message: expect.stringMatching(/longer than 100000 bytes \(option "maxResponseBytes"\)/) });
+        await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({ kind: 'invalid-response', message: expect.stringMatching(/longer than 100000 bytes \(credit\.judge\.maxResponseBytes; library: HttpJudgeClient option "maxResponseBytes"\)/) });
       }
     } finally {
       await s.close();

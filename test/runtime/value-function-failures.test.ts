@@ -164,7 +164,7 @@ describe('a value function that fails on every call', () => {
       const port = (slow.address() as { port: number }).port;
       const { metrics, lines } = await run(config({ credit: { game: 'http', judge: { url: `http://127.0.0.1:${port}/score`, retries: 0, timeoutMs: 50 } } }), 1);
       expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBeGreaterThan(0);
-      expect(lines.find((l) => l.msg.startsWith('value function failing'))?.msg).toMatch(/did not answer within 50 ms/);
+      expect(lines.find((l) => l.msg.startsWith('value function failing'))?.msg).toMatch(/did not answer within 50 ms \(credit\.judge\.timeoutMs; library: HttpJudgeClient option "timeoutMs"\)/);
     } finally {
       slow.closeAllConnections();
       await new Promise<void>((r) => slow.close(() => r()));

@@ -410,15 +410,15 @@ export class HttpJudgeClient {
     if (signal?.aborted) return new JudgeError(`judge call to ${shownUrl(url)} aborted by caller`, 'aborted', false, undefined, { cause: err });
     if (timeout.aborted) {
       this.counters.timeouts++;
-      return new JudgeError(`judge ${shownUrl(url)} did not answer within ${this.options.timeoutMs} ms (option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
+      return new JudgeError(`judge ${shownUrl(url)} did not answer within ${this.options.timeoutMs} ms (credit.judge.timeoutMs; library: HttpJudgeClient option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
     }
-    return new JudgeError(`judge ${shownUrl(url)} unreachable: ${networkReason(err)} — check credit.judge.url, or start the judge`, 'network', true, undefined, { cause: err });
+    return new JudgeError(`judge ${shownUrl(url)} unreachable: ${networkReason(err)} — check credit.judge.url (library: HttpJudgeClient option "url"), or start the judge`, 'network', true, undefined, { cause: err });
   }
 
   private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.options.concurrency) {
       if (this.waiters.length >= this.options.maxQueue) {
-        throw new JudgeError(`judge client overloaded: ${this.waiters.length} calls waiting (option "maxQueue")`, 'overloaded', true);
+        throw new JudgeError(`judge client overloaded: ${this.waiters.length} calls waiting (credit.judge.maxQueue; library: HttpJudgeClient option "maxQueue")`, 'overloaded', true);
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     } else {
@@ -589,7 +589,7 @@ class JudgeGame implements HttpJudgeGame {
       if (!missKeys.has(key)) {
         if (this.budget !== undefined && this.used >= this.budget) {
           this.client.noteBudgetExhausted();
-          results[index] = Promise.reject(new JudgeError(`judge evaluation budget of ${this.budget} spent for episode ${this.id} (option "budget")`, 'budget', false));
+          results[index] = Promise.reject(new JudgeError(`judge evaluation budget of ${this.budget} spent for episode ${this.id} (credit.judge.budget; library: HttpJudgeClient option "budget")`, 'budget', false));
           continue;
         }
         this.used++;
@@ -639,7 +639,7 @@ function batchUrlOf(url: string): string {
 
 /** The body as text, refusing more than `max` bytes (declared or read): a judge must not exhaust memory. */
 async function readCapped(res: Response, max: number): Promise<string> {
-  const tooLong = () => new JudgeError(`judge answer longer than ${max} bytes (option "maxResponseBytes")`, 'invalid-response', false, res.status);
+  const tooLong = () => new JudgeError(`judge answer longer than ${max} bytes (credit.judge.maxResponseBytes; library: HttpJudgeClient option "maxResponseBytes")`, 'invalid-response', false, res.status);
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > max) {
     await res.body?.cancel().catch(() => undefined);
