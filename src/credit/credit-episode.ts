@@ -238,7 +238,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // The timeout can only cut a game that yields to the event loop; the built-in provenance game is
   // synchronous (every await resolves in microtasks, before any timer), so only a pluggable game
   // needs the signal, and its timer.
-  const signal = options.gameFactory ? AbortSignal.timeout(options.timeoutMs) : undefined;
+  const signal = options.gameFactory ? creditDeadline(options.timeoutMs) : undefined;
 
   // Games.
   let kind: CreditOutcome['game']['kind'] = options.game;
@@ -551,6 +551,18 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
 /** Whether every value and interval end of an estimate is finite (what the events can carry). */
 function isFiniteEstimate(e: ShapleyEstimate): boolean {
   return e.values.every(Number.isFinite) && e.intervals.every((i) => Number.isFinite(i.low) && Number.isFinite(i.high));
+}
+
+/**
+ * A signal that aborts after `ms`, its reason naming the limit: AbortSignal.timeout's reason ("The
+ * operation was aborted due to timeout") went into the events' estimator note and warnings —
+ * "estimation aborted: The operation was aborted due to timeout" — without saying which of the
+ * limits (credit.timeoutMs, credit.judge.timeoutMs, runtime.creditTimeoutMs) ran out.
+ */
+function creditDeadline(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error(`timeoutMs (credit.timeoutMs: ${ms} ms) ran out while waiting for the value function`)), ms).unref?.();
+  return controller.signal;
 }
 
 /**

@@ -701,6 +701,8 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(out.estimator.status).toBe('partial');
     expect(out.estimator.note).toMatch(/abort/i);
+    // the note named no limit: "estimation aborted: The operation was aborted due to timeout"
+    expect(out.estimator.note).toContain('timeoutMs (credit.timeoutMs: 100 ms) ran out while waiting for the value function');
   });
 });
 
