@@ -41,6 +41,20 @@ function corpusFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((f) => CORPUS_FILE.test(f)).sort();
 }
 
+/**
+ * Runs a file-system step on `path` in <dir>; its error becomes a ConfigError naming <dir> and the
+ * fix, as replay's --out does (a bare "EACCES: permission denied, mkdir 'runs'" or "ENOTDIR: not a
+ * directory, scandir …", exit 1, named neither).
+ */
+function writing<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([`<dir>: cannot write ${path} (${code}); give a directory you can write to (created when missing)`]);
+  }
+}
+
 /** Names a flag's unknown values and the accepted ones, as ConfigError. */
 function pick<T extends string>(flag: string, values: readonly string[] | undefined, known: readonly T[]): T[] | undefined {
   if (values === undefined) return undefined;
@@ -58,10 +72,12 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
   // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
   if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new ConfigError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
-  const old = corpusFilesIn(o.dir);
+  const old = writing(o.dir, () => corpusFilesIn(o.dir));
   if (old.length > 0 && o.force !== true) {
     throw new ConfigError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);
   }
+  // before the runs are generated: an unwritable <dir> failed after it, with a bare "EACCES: permission denied, mkdir …" (exit 1)
+  writing(o.dir, () => mkdirSync(o.dir, { recursive: true }));
   // The corpus's options are mixed into the fleet seed: trace ids come from the seed, so two corpora
   // with one --seed and other --agents (say) had the same ids and merged when replayed together
   // (researcher review). The same seed and options still give the same files.
@@ -76,8 +92,7 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
     ...(o.baseTimeMs !== undefined ? { baseTimeMs: o.baseTimeMs } : {}),
     ...(o.spacingMs !== undefined ? { spacingMs: o.spacingMs } : {}),
   });
-  for (const f of old) rmSync(join(o.dir, f));
-  mkdirSync(o.dir, { recursive: true });
+  for (const f of old) writing(join(o.dir, f), () => rmSync(join(o.dir, f)));
   const width = Math.max(4, String(runs.length - 1).length);
   const ext = o.encoding === 'json' ? 'json' : 'pb';
   const written: string[] = [];
@@ -86,13 +101,13 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
     const stem = String(i).padStart(width, '0');
     const traces = join(o.dir, `${stem}-traces.${ext}`);
     const logs = join(o.dir, `${stem}-logs.${ext}`);
-    writeFileSync(traces, o.encoding === 'json' ? run.tracesJson : run.tracesProto);
-    writeFileSync(logs, o.encoding === 'json' ? run.logsJson : run.logsProto);
+    writing(traces, () => writeFileSync(traces, o.encoding === 'json' ? run.tracesJson : run.tracesProto));
+    writing(logs, () => writeFileSync(logs, o.encoding === 'json' ? run.logsJson : run.logsProto));
     written.push(traces, logs);
     expected.push(JSON.stringify({ run: stem, trace_id: run.traceId, ...run.expected }));
   });
   const exp = join(o.dir, 'expected.ndjson');
-  writeFileSync(exp, `${expected.join('\n')}\n`);
+  writing(exp, () => writeFileSync(exp, `${expected.join('\n')}\n`));
   written.push(exp);
   return written;
 }

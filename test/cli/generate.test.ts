@@ -65,6 +65,19 @@ describe('agent-credit generate', () => {
     expect(new Set(both).size).toBe(4);
   }, 60_000);
 
+  // "ENOTDIR: not a directory, scandir …" / "EACCES: permission denied, mkdir …" (exit 1) named neither <dir> nor the fix,
+  // and an unwritable directory failed only after the runs were generated
+  it('a <dir> it cannot write (a file, or under one) is refused naming <dir> and the fix (exit 2), as replay --out is', () => {
+    const dir = tempDir('ac-gen-');
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const target of [file, join(file, 'runs')]) {
+      const r = cli(['generate', target, '--episodes', '1']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`<dir>: cannot write ${target} (ENOTDIR); give a directory you can write to (created when missing)`);
+    }
+  }, 60_000);
+
   it('does not mix a new corpus into an older one in the same directory: refuses (exit 2), or replaces it with --force', () => {
     // Written in place, 3 runs over a 5-run corpus left runs 0003 and 0004 beside them: replay
     // credited 5 episodes while expected.ndjson described 3.
