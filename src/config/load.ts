@@ -120,7 +120,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     try {
       text = readFileSync(options.file, 'utf8');
     } catch (err) {
-      throw new ConfigError([`--config ${options.file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}) — give the path of a YAML file such as deploy/agent-credit.yaml`]);
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      // the fix depends on why: "give the path of a YAML file" sent a user whose file exists but is unreadable, or who gave its directory, looking for the wrong thing
+      const fix =
+        code === 'EACCES' || code === 'EPERM'
+          ? `make it readable by this process (user id ${process.getuid?.() ?? '?'})`
+          : code === 'EISDIR'
+            ? 'it is a directory: give the path of the YAML file in it, such as deploy/agent-credit.yaml'
+            : 'give the path of a YAML file such as deploy/agent-credit.yaml';
+      throw new ConfigError([`--config ${options.file}: cannot read the file (${code}) — ${fix}`]);
     }
     raw = parseConfigText(text, options.file);
   } else if (options.text !== undefined) {

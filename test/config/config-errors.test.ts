@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync} from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, loadConfig, resolveEnvPath, AppConfigSchema } from '../../src/config/index.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -119,6 +120,8 @@ describe('configuration errors name the key, the bad value and what is accepted'
 
   it('a missing config file names the flag and the path', () => {
     expect(() => loadConfig({ file: '/nonexistent/agent-credit.yaml', env: {} })).toThrow(/--config \/nonexistent\/agent-credit.yaml: cannot read the file \(ENOENT\)/);
+    // EISDIR and EACCES were told to "give the path of a YAML file such as deploy/agent-credit.yaml"
+    expect(() => loadConfig({ file: tmpdir(), env: {} })).toThrow(`--config ${tmpdir()}: cannot read the file (EISDIR) — it is a directory: give the path of the YAML file in it`);
   });
 
   it('bad env override value names the variable and the key', () => {
