@@ -71,6 +71,21 @@ export class BearerAuth {
     return this.acceptsToken(m[1]!) ? 'ok' : 'invalid';
   }
 
+  /**
+   * What a refused request's Authorization lacks, to open its 401 message: "no bearer token",
+   * "invalid bearer token", or — the token sent without its scheme (`Authorization: <token>`,
+   * OTEL_EXPORTER_OTLP_HEADERS=authorization=<token>) or with another (`Basic …`) — that the
+   * scheme is missing or wrong: those read "invalid bearer token" too, and a user with the right
+   * token went looking for another one. The value is never echoed (only a scheme word).
+   */
+  static problem(check: BearerCheck, authorization: string | undefined): string {
+    if (check === 'missing') return 'no bearer token';
+    const value = authorization?.trim() ?? '';
+    if (/^Bearer(\s|$)/i.test(value)) return 'invalid bearer token';
+    const scheme = /^([A-Za-z][A-Za-z0-9._~+-]*)\s+\S/.exec(value)?.[1];
+    return scheme !== undefined ? `the Authorization scheme is ${scheme}, not Bearer` : 'the Authorization value has no Bearer scheme before the token';
+  }
+
   /** The cookie value standing for `token` (an HMAC of it): the cookie does not hold the token. */
   static sessionValueOf(token: string): string {
     return createHmac('sha256', token).update('agent-credit live page session').digest('base64url');

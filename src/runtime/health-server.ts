@@ -69,7 +69,7 @@ export class HealthServer {
     if (!auth) return true;
     const check = auth.checkHeader(req.headers.authorization);
     if (check === 'ok') return true;
-    BearerAuth.refuse(res, check, 'agent-credit metrics', `${check === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of telemetry.metricsAuth (Prometheus: authorization.credentials_file)`);
+    BearerAuth.refuse(res, check, 'agent-credit metrics', `${BearerAuth.problem(check, req.headers.authorization)}: send Authorization: Bearer <token> with a token of telemetry.metricsAuth (Prometheus: authorization.credentials_file)`);
     return false;
   }
 

@@ -105,6 +105,19 @@ describe('OTLP/HTTP receiver over TLS with a bearer token', () => {
     expect(unknown.status).toBe(401);
   });
 
+  // the right token without "Bearer " (OTEL_EXPORTER_OTLP_HEADERS=authorization=<token>) read "invalid bearer token",
+  // as a wrong one did: the message says what is missing, never echoing the value
+  it('says when the token came without the Bearer scheme, or under another scheme', async () => {
+    const json = { 'content-type': 'application/json' };
+    const bare = await httpsRequest(`${url}/v1/logs`, { method: 'POST', ca, headers: { ...json, authorization: TOKEN }, body: run.logsJson });
+    expect(bare.status).toBe(401);
+    expect((JSON.parse(bare.body.toString()) as { message: string }).message).toMatch(/^the Authorization value has no Bearer scheme before the token: send the header Authorization: Bearer <token>/);
+    expect(bare.body.toString()).not.toContain(TOKEN);
+    const basic = await httpsRequest(`${url}/v1/logs`, { method: 'POST', ca, headers: { ...json, authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` }, body: run.logsJson });
+    expect((JSON.parse(basic.body.toString()) as { message: string }).message).toMatch(/^the Authorization scheme is Basic, not Bearer: send the header Authorization: Bearer <token>/);
+    expect(basic.body.toString()).not.toContain(Buffer.from(`u:${TOKEN}`).toString('base64'));
+  });
+
   it('protects /v1/evaluations too (JSON error)', async () => {
     const record = JSON.stringify({ trace_id: run.traceId, name: 'task_success', score: 1 });
     const refused = await httpsRequest(`${url}/v1/evaluations`, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, body: record });

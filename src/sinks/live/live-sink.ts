@@ -259,7 +259,7 @@ export class LiveSink implements EventSink {
     const error =
       path === '/'
         ? 'this live page needs its token (sinks.live.auth): open /?token=<token> once (the page then keeps a cookie), or send Authorization: Bearer <token>'
-        : `${header === 'invalid' ? 'invalid bearer token' : 'no bearer token'}: send Authorization: Bearer <token> with a token of sinks.live.auth (the page's cookie also works)`;
+        : `${BearerAuth.problem(header, req.headers.authorization)}: send Authorization: Bearer <token> with a token of sinks.live.auth (the page's cookie also works)`;
     BearerAuth.refuse(res, header, 'agent-credit live', error);
     return false;
   }

@@ -39,7 +39,7 @@
  * received within `messageTimeoutMs` of its admission ends its call DEADLINE_EXCEEDED.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { BearerAuth } from '../../http/bearer-auth.js';
+import { BearerAuth } from '../../http/bearer-auth.js';
 import type { ListenerSecurity } from '../../http/listener-security.js';
 import type { SelfTelemetry } from '../../telemetry/self-metrics.js';
 import type { OtlpHandler } from '../otlp-export/handler.js';
@@ -505,7 +505,7 @@ function admissionInterceptor(opts: {
                 if (check !== 'ok') {
                   return refuse(
                     grpc.status.UNAUTHENTICATED,
-                    `${check === 'missing' ? 'no bearer token' : 'invalid bearer token'}: send the metadata authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`,
+                    `${BearerAuth.problem(check, typeof value === 'string' ? value : undefined)}: send the metadata authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`,
                   );
                 }
               }

@@ -329,7 +329,7 @@ export class OtlpHttpReceiver {
     // and Go's net/http — the collector's otlphttp exporter — returned 'write: broken pipe' instead
     // of the 401 for about half of the 4 MB requests
     await bodyDrained(req);
-    const message = `${check === 'missing' ? 'no bearer token' : 'invalid bearer token'}: send the header Authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`;
+    const message = `${BearerAuth.problem(check, req.headers.authorization)}: send the header Authorization: Bearer <token> with a token of source.http.auth (an OTLP exporter's headers setting, e.g. OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>)`;
     const headers = { 'WWW-Authenticate': BearerAuth.challenge(check, 'agent-credit'), Connection: 'close' };
     if (path === EVALUATIONS_PATH) this.failJson(res, 401, message, {}, headers);
     else this.fail(res, 401, encoding, GrpcCode.UNAUTHENTICATED, message, signal, headers);
