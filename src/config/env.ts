@@ -15,7 +15,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, didYouMean } from './errors.js';
 import { kindOf, schemaAt, shapeOf, unwrap } from './schema-walk.js';
 
 export const ENV_PREFIX = 'AGENT_CREDIT_';
@@ -102,15 +102,17 @@ function mapKeyProblem(root: z.core.$ZodType, variable: string, path: readonly s
 }
 
 /** The deepest section (object with listed keys, below the root) that a prefix of `words` names, for messages. */
-function nearestSection(root: z.core.$ZodType, words: readonly string[]): { path: string[]; schema: z.core.$ZodType } | undefined {
+function nearestSection(root: z.core.$ZodType, words: readonly string[]): { path: string[]; schema: z.core.$ZodType; rest: readonly string[] } | undefined {
   for (let j = words.length - 1; j >= 1; j--) {
     const path = resolveEnvPath(root, words.slice(0, j));
     if (!path || path.length === 0) continue;
     const schema = schemaAt(root, path);
-    if (schema && kindOf(schema) !== 'record' && Object.keys(shapeOf(schema) ?? {}).length > 0) return { path, schema };
+    if (schema && kindOf(schema) !== 'record' && Object.keys(shapeOf(schema) ?? {}).length > 0) return { path, schema, rest: words.slice(j) };
   }
   return undefined;
 }
+
+const envName = (path: readonly string[]): string => `${ENV_PREFIX}${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
 
 /** Converts the text of a variable to the value the target setting expects (zod validates it after). */
 export function envValue(target: z.core.$ZodType | undefined, text: string): unknown {
@@ -168,8 +170,10 @@ export function envOverrides(root: z.core.$ZodType, env: NodeJS.ProcessEnv): Env
       if (near) {
         // the section was found, the key was not (AGENT_CREDIT_SOURCE_KAFKA_BROKER): name its keys
         const keys = Object.keys(shapeOf(near.schema) ?? {});
-        const example = `${ENV_PREFIX}${[...near.path, keys[0]!].map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
-        problems.push(`${variable}: no setting has this name — ${near.path.join('.')} has the keys ${keys.join(', ')} (e.g. ${example})`);
+        // a misspelt key in a file is answered "did you mean port?"; in a variable it was not
+        const meant = /did you mean (\S+)\?/.exec(didYouMean(near.rest.join('_'), keys))?.[1];
+        const hint = meant !== undefined ? ` — did you mean ${envName([...near.path, meant])}?` : '';
+        problems.push(`${variable}: no setting has this name${hint} — ${near.path.join('.')} has the keys ${keys.join(', ')} (e.g. ${envName([...near.path, keys[0]!])})`);
         continue;
       }
       const sections = Object.keys(shapeOf(root) ?? {}).join(', ');

@@ -167,6 +167,10 @@ describe('configuration errors name the key, the bad value and what is accepted'
   it('env override for a setting that does not exist', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_HTTP_PROT: '1' });
     expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name');
+    // a misspelt key in the file is answered "did you mean port?"; the variable was not
+    expect(m).toContain('AGENT_CREDIT_SOURCE_HTTP_PROT: no setting has this name — did you mean AGENT_CREDIT_SOURCE_HTTP_PORT? — source.http has the keys');
+    expect(errorOf('', { AGENT_CREDIT_EPISODES_IDLE: '1' })).toContain('did you mean AGENT_CREDIT_EPISODES_IDLE_MS?');
+    expect(errorOf('', { AGENT_CREDIT_SOURCE_HTTP_XYZZY: '1' })).not.toContain('did you mean');
   });
 
   it('credit.judge.url (and batchUrl) must be http(s): another scheme passed and every judge call failed with "fetch failed"; a bad URL says what to give', () => {
@@ -197,7 +201,7 @@ describe('configuration errors name the key, the bad value and what is accepted'
 
   it('an env variable whose section exists but key does not lists that section\'s keys (it listed only the top-level sections)', () => {
     const m = errorOf('', { AGENT_CREDIT_SOURCE_KAFKA_BROKER: 'kafka:9092' });
-    expect(m).toContain('AGENT_CREDIT_SOURCE_KAFKA_BROKER: no setting has this name — source.kafka has the keys brokers, groupId,');
+    expect(m).toContain('AGENT_CREDIT_SOURCE_KAFKA_BROKER: no setting has this name — did you mean AGENT_CREDIT_SOURCE_KAFKA_BROKERS? — source.kafka has the keys brokers, groupId,');
     expect(m).toContain('(e.g. AGENT_CREDIT_SOURCE_KAFKA_BROKERS)');
   });
 
