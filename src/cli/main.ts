@@ -595,7 +595,16 @@ export function buildProgram(): Command {
     .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')
     .action((f: { dir?: string }) => {
-      for (const p of writeSchemaFiles(f.dir ?? 'schemas')) process.stderr.write(`wrote ${p}\n`);
+      const dir = f.dir ?? 'schemas';
+      let written: string[];
+      try {
+        written = writeSchemaFiles(dir);
+      } catch (err) {
+        // it stopped with a bare "EACCES: permission denied, mkdir 'schemas'" (exit 1), naming no flag
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new ConfigError([`--dir: cannot write the schemas to ${dir} (${code}); give a directory you can write to (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
+      }
+      for (const p of written) process.stderr.write(`wrote ${p}\n`);
     });
   return program;
 }

@@ -445,6 +445,15 @@ describe('agent-credit CLI', () => {
       expect(readFileSync(join(dir, `${f}.schema.json`), 'utf8')).toBe(readFileSync(join(root, 'schemas', `${f}.schema.json`), 'utf8'));
     }
   });
+
+  // it stopped with a bare "ENOTDIR: not a directory, mkdir …" / "EACCES: permission denied, mkdir 'schemas'" (exit 1)
+  it('schema into a --dir it cannot write names the flag and the fix (exit 2)', () => {
+    const file = join(tempDir('ac-schema-'), 'a-file');
+    writeFileSync(file, 'x');
+    const r = cli(['schema', '--dir', join(file, 'schemas')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--dir: cannot write the schemas to ${join(file, 'schemas')} (ENOTDIR); give a directory you can write to`);
+  });
 });
 
 describe('npm start -- --demo', () => {
