@@ -172,7 +172,11 @@ function whatAnswers(host: string, port: number, security: ListenerSecurity, tim
       const server = res.headers.server ? `, Server: ${res.headers.server}` : '';
       resolve(`an ${scheme} server answers there: GET /healthz → ${res.statusCode}${server}${res.statusCode === 200 ? ' — an agent-credit already running?' : ''}`);
     });
-    req.on('timeout', () => req.destroy(new Error('no answer')));
+    // it read "no http answer there: no answer"
+    req.on('timeout', () => {
+      resolve(`something accepts connections there but sent no ${scheme} answer within ${timeoutMs / 1000} s — not an agent-credit, whose listeners answer GET /healthz`);
+      req.destroy();
+    });
     req.on('error', (e: NodeJS.ErrnoException) => {
       const plain = security.tls && /wrong version number|packet length too long|EPROTO/i.test(`${e.message} ${e.code ?? ''}`);
       resolve(plain ? 'what answers there does not speak TLS' : `no ${scheme} answer there: ${e.code ?? e.message}`);

@@ -60,6 +60,18 @@ describe('agent-credit check with TLS and a token', () => {
     }
   });
 
+  it('says what holds a port in use that accepts connections and never answers (it read "no http answer there: no answer")', async () => {
+    const mute = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      const port = (mute.address() as AddressInfo).port;
+      const text = renderCheckReport(await runChecks(config({ source: { http: { port }, grpc: { enabled: false } }, sinks: { live: { enabled: false } } })));
+      expect(text).toContain(`✗ OTLP/HTTP receiver: cannot listen on 127.0.0.1:${port} (EADDRINUSE) — change source.http.port (or source.http.host), or stop what uses it (something accepts connections there but sent no http answer within 2 s — not an agent-credit, whose listeners answer GET /healthz)`);
+    } finally {
+      mute.close();
+    }
+  }, 20_000);
+
   it('checks the status server (telemetry.metricsPort) too, with its security, and names its keys when its port is taken', async () => {
     const c = config({
       source: { http: { port: 0 }, grpc: { port: 0 } },
