@@ -105,7 +105,11 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   // misspelt creditWorkers or episodes was answered with a list that left them out (and after
   // the workers had started)
   const unknown = Object.keys(processorOptions).find((k) => !PROCESSOR_OPTIONS.includes(k));
-  if (unknown !== undefined) throw new InProcessOptionsError(`${unknown}: unknown option${didYouMean(unknown, CREATE_OPTIONS)} — accepted: ${CREATE_OPTIONS.join(', ')}`);
+  if (unknown !== undefined) {
+    // the config file's sections: { credit: { estimator: 'exact' } } was answered "did you mean onCredit?"
+    const nested = ['credit', 'conventions'].includes(unknown) ? ` — ${unknown} options go in processOptions: { ${unknown}: { … } }` : didYouMean(unknown, CREATE_OPTIONS);
+    throw new InProcessOptionsError(`${unknown}: unknown option${nested} — accepted: ${CREATE_OPTIONS.join(', ')}`);
+  }
   // a missing onCredit failed every episode later, silently without onError
   if (typeof onCredit !== 'function') throw new InProcessOptionsError(`onCredit: expected an (events, episode) => void | Promise<void> callback, got ${onCredit === null ? 'null' : typeof onCredit} — it receives each closed episode's credit events`);
   checkType('onError', onError, 'function', 'an (error, episode) => void callback');

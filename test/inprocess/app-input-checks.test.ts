@@ -24,6 +24,8 @@ describe('createCreditSpanProcessor checks the callbacks and processOptions it i
     ['a misspelt processor option', { onCredit: noop, tickIntervall: 5 }, /^tickIntervall: unknown option — did you mean tickIntervalMs\?/],
     // a Node.js timer longer than 2^31 − 1 ms fires after 1 ms: every episode timed out at once
     ['creditTimeoutMs past the longest timer', { onCredit: noop, creditWorkers: 1, creditTimeoutMs: 3_000_000_000 }, /^creditTimeoutMs: expected a whole number of ms from 1 to 2147483647 .* got 3000000000/],
+    // a config file's section at the top: it was answered "did you mean onCredit?"
+    ['credit options at the top', { onCredit: noop, credit: { estimator: 'exact' } }, /^credit: unknown option — credit options go in processOptions: \{ credit: \{ … \} \} — accepted: /],
   ];
   it.each(cases)('%s', async (_, options, message) => {
     const err = await make(options).catch((e: unknown) => e);
