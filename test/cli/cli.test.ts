@@ -233,6 +233,14 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/^episodes: 3 /m);
   });
 
+  // import() gives a SyntaxError without its place: "cannot load "…": Unexpected token ';'" left the user to find it
+  // (the CLI, not vitest: vite's transform reports its own parse failure, with a place)
+  it('a value-function module with a syntax error: the error says where in the file', () => {
+    const r = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'module', AGENT_CREDIT_CREDIT_MODULE_PATH: join(root, 'test/runtime/modules/syntax-error.mjs') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/module game: cannot load ".*syntax-error\.mjs": Unexpected token ';' \(at line 3: "return coalition\.length \+;"\)$/m);
+  });
+
   // an episode whose credit failed has no events in the output: replay exited 0, and a script did not notice
   it('replay exits 1 when credit failed for an episode (none of its events in the output), saying so after the summary', () => {
     const never = join(root, 'test/runtime/modules/never-settles.mjs');

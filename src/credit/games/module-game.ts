@@ -11,6 +11,7 @@
  * TypeScript modules load when the process runs under tsx (as `npm start` does); plain Node
  * needs a .js/.mjs file.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -60,7 +61,7 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
   try {
     mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (err) {
-    const hint = isTypeScriptFile(resolved) ? ' (TypeScript modules need the tsx loader: run with `tsx` or compile to .js)' : '';
+    const hint = isTypeScriptFile(resolved) ? ' (TypeScript modules need the tsx loader: run with `tsx` or compile to .js)' : err instanceof SyntaxError ? syntaxErrorPlace(resolved) : '';
     throw new ModuleGameError(`module game: cannot load "${resolved}": ${(err as Error)?.message ?? String(err)}${hint}`, { cause: err });
   }
   const fromDefault = mod.default && typeof mod.default === 'object' ? (mod.default as Record<string, unknown>)[exportName] : undefined;
@@ -74,6 +75,23 @@ export async function loadValueFunction(modulePath: string, options: { exportNam
     throw new ModuleGameError(`module game: "${resolved}" has no exported function "${exportName}" (exports found: ${found})${notFunction}; export function ${exportName}(coalition, episode) or set credit.module.exportName (library: loadModuleGame's exportName)`);
   }
   return fn as ModuleValueFunction;
+}
+
+/**
+ * Where in `file` a syntax error is, as " (at line N: <the line>)", or '' when the file itself parses
+ * (the error is in a module it imports, or an import names a missing export). A module's
+ * SyntaxError from import() carries no position — "cannot load "…/value.mjs": Unexpected token ';'"
+ * left the user to find it —, so the file is checked once more with `node --check`, which names it.
+ */
+function syntaxErrorPlace(file: string): string {
+  const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status === 0 || typeof r.stderr !== 'string') return '';
+  const lines = r.stderr.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`${file}:`));
+  const line = at >= 0 ? /:(\d+)$/.exec(lines[at]!)?.[1] : undefined;
+  if (line === undefined) return '';
+  const text = (lines[at + 1] ?? '').trim();
+  return ` (at line ${line}${text !== '' ? `: ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}` : ''})`;
 }
 
 /** A Game over `episode.players` whose values come from `fn`. Non-finite results are errors. */
