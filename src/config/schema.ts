@@ -56,6 +56,22 @@ const KafkaSourceSectionSchema = KafkaSourceConfigSchema.extend({
   sasl: KafkaSaslSchema.optional(),
 });
 
+/**
+ * What is wrong with one bootstrap broker, or undefined. kafkajs splits it at its last ':' and
+ * connects: `localhost` (no port), `PLAINTEXT://host:9092` or `http://host:9092` (a scheme, as in
+ * the brokers' own listener settings) and `host:99999` passed the config and then failed — in
+ * `check`, and at every kafkajs retry of `run` — with "Failed to connect: Port should be >= 0 and
+ * < 65536. Received type number (NaN).", naming neither the setting nor the fix.
+ */
+function brokerProblem(broker: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+._-]*):\/\//i.exec(broker);
+  if (scheme) return `a broker is host:port, without ${scheme[1]}:// (the scheme of a listener setting): write ${broker.slice(scheme[0].length).replace(/\/.*$/, '') || 'localhost:9092'}`;
+  const port = /:(\d+)$/.exec(broker)?.[1];
+  if (port === undefined) return `a broker is host:port and "${broker}" has no port: write e.g. ${broker.endsWith(':') ? `${broker}9092` : `${broker}:9092`} (9092 is Kafka's default)`;
+  if (Number(port) < 1 || Number(port) > 65_535) return `a broker's port is 1–65535, got ${port} in "${broker}"`;
+  return undefined;
+}
+
 /** Replay source: OTLP files or directories (collector kafka record dumps included). */
 const FileSourceSchema = z.strictObject({
   paths: z.array(z.string().min(1)).default([]),
@@ -72,6 +88,10 @@ const SourceSchema = z
   .superRefine((s, ctx) => {
     if (s.kind === 'kafka' && !s.kafka) {
       ctx.addIssue({ code: 'custom', path: ['kafka'], message: 'source.kind is kafka: set source.kafka.brokers (e.g. [localhost:9092])' });
+    }
+    for (const [i, broker] of (s.kafka?.brokers ?? []).entries()) {
+      const problem = brokerProblem(broker);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['kafka', 'brokers', i], message: problem });
     }
     // A topic's records are decoded as the one signal its key names (spans first): with one topic
     // for two keys, the other signal's records failed to decode, every one to the dead-letter topic.

@@ -205,6 +205,17 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toContain('(e.g. AGENT_CREDIT_SOURCE_KAFKA_BROKERS)');
   });
 
+  // kafkajs split each at its last ':': these passed and then failed, in check and at every retry of run, with
+  // "Failed to connect: Port should be >= 0 and < 65536. Received type number (NaN)."
+  it('a bootstrap broker without a port, with a scheme, or with a port out of range is refused naming it and the fix', () => {
+    const m = errorOf('', { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: 'kafka-1,SASL_SSL://kafka-2:9093,kafka-3:99999,kafka-4:9092' });
+    expect(m).toContain('source.kafka.brokers[0]: a broker is host:port and "kafka-1" has no port: write e.g. kafka-1:9092 (9092 is Kafka\'s default) (from AGENT_CREDIT_SOURCE_KAFKA_BROKERS)');
+    expect(m).toContain('source.kafka.brokers[1]: a broker is host:port, without SASL_SSL:// (the scheme of a listener setting): write kafka-2:9093');
+    expect(m).toContain('source.kafka.brokers[2]: a broker\'s port is 1–65535, got 99999 in "kafka-3:99999"');
+    expect(m).not.toContain('brokers[3]');
+    expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1.example.com:9092, 10.0.0.7:19092]\n', env: {} })).not.toThrow();
+  });
+
   it('kind kafka without a kafka section says what to set', () => {
     expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
   });
