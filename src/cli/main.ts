@@ -616,6 +616,11 @@ export function buildProgram(): Command {
  */
 let onStdoutClosed = (): void => process.exit(0);
 
+/** ModuleGameError (module-game.ts) or a CreditWorkerPoolError with `setting` (pool.ts), told by name: main does not load the credit modules up front. */
+function isModuleSettingError(err: unknown): err is Error {
+  return err instanceof Error && (err.name === 'ModuleGameError' || (err.name === 'CreditWorkerPoolError' && (err as Error & { setting?: unknown }).setting === true));
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') return onStdoutClosed();
@@ -628,7 +633,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     // A topic a setting names that is missing (input or output) or too small for the job's records
     // is a configuration error, like ConfigError.
-    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError) {
+    // So is a credit.module.path module that cannot be loaded or has no such function (in this
+    // thread or in the credit workers): it exited 1, while a missing TLS file named by a setting exits 2.
+    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || isModuleSettingError(err)) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);
     }

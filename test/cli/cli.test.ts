@@ -237,8 +237,21 @@ describe('agent-credit CLI', () => {
   // (the CLI, not vitest: vite's transform reports its own parse failure, with a place)
   it('a value-function module with a syntax error: the error says where in the file', () => {
     const r = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'module', AGENT_CREDIT_CREDIT_MODULE_PATH: join(root, 'test/runtime/modules/syntax-error.mjs') });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/module game: cannot load ".*syntax-error\.mjs": Unexpected token ';' \(at line 3: "return coalition\.length \+;"\)$/m);
+  });
+
+  // a module the config names that is missing or has no such function exited 1 (a runtime failure), while a missing
+  // TLS file named by a setting exits 2: now 2 as well, in this thread and from the credit workers
+  it('a credit.module.path that is missing or exports no function exits 2, as other settings do', () => {
+    for (const creditWorkers of ['0', '1']) {
+      const missing = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'module', AGENT_CREDIT_CREDIT_MODULE_PATH: 'no-such-module.mjs', AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: creditWorkers });
+      expect(missing.stderr).toMatch(/module game: file not found: "no-such-module\.mjs"/);
+      expect(missing.status).toBe(2);
+    }
+    const noFunction = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'module', AGENT_CREDIT_CREDIT_MODULE_PATH: join(root, 'test/games/modules/wrong-export.mjs') });
+    expect(noFunction.stderr).toMatch(/has no exported function "value"/);
+    expect(noFunction.status).toBe(2);
   });
 
   // an episode whose credit failed has no events in the output: replay exited 0, and a script did not notice

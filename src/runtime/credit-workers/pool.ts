@@ -123,6 +123,12 @@ interface Slot {
 
 export class CreditWorkerPoolError extends Error {
   override readonly name = 'CreditWorkerPoolError';
+  /** The workers could not build what a setting names (credit.module.path's module): a configuration error, as in the main thread. */
+  readonly setting: boolean;
+  constructor(message: string, options: { setting?: boolean } = {}) {
+    super(message);
+    this.setting = options.setting ?? false;
+  }
 }
 
 const here = import.meta.url;
@@ -303,13 +309,13 @@ export class CreditWorkerPool {
     holdWhileBusy(slot);
     const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {
-      const fail = (message: string) => {
+      const fail = (message: string, setting = false) => {
         clearTimeout(startTimer);
         // given up for good, its listeners with it: a 'ready' already on its way (the start timeout
         // fired first) made the slot ready again, and the exit of this terminated worker then passed
         // for a crash of a running one — a second replacement started beside the pool's retry
         void terminate(worker);
-        reject(new CreditWorkerPoolError(message));
+        reject(new CreditWorkerPoolError(message, { setting }));
       };
       const startTimer = setTimeout(() => fail(`a credit worker did not start within ${startTimeoutMs} ms`), startTimeoutMs);
       startTimer.unref();
@@ -329,7 +335,7 @@ export class CreditWorkerPool {
             this.armTimeout(slot, t);
           }
         } else if (m.kind === 'fatal') {
-          fail(`a credit worker could not build the configured credit stage: ${m.message}`);
+          fail(`a credit worker could not build the configured credit stage: ${m.message}`, m.name === 'ModuleGameError');
         } else {
           const t = slot.tasks.get(m.id);
           if (!t) return; // already failed by a timeout

@@ -38,7 +38,7 @@ export type PoolMessage = { kind: 'task'; id: number; episode: Episode; /** Repl
 
 export type WorkerReply =
   | { kind: 'ready' }
-  | { kind: 'fatal'; message: string }
+  | { kind: 'fatal'; message: string; name?: string }
   | { kind: 'closed' }
   /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
   | { kind: 'started'; id: number }

@@ -61,5 +61,5 @@ try {
   });
   post({ kind: 'ready' });
 } catch (err) {
-  post({ kind: 'fatal', message: (err as Error)?.message ?? String(err) });
+  post({ kind: 'fatal', message: (err as Error)?.message ?? String(err), name: (err as Error)?.name ?? 'Error' });
 }
