@@ -68,7 +68,7 @@ describe('agent-credit check', () => {
       const config = loadConfig({ env: {}, overrides: { source: { kind: 'otlp-http', http: { host: '127.0.0.1', port } }, sinks: { live: { enabled: false } } } }).config;
       const report = await runChecks(config);
       expect(report.ok).toBe(false);
-      expect(renderCheckReport(report)).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port.*\\(no http answer there: no answer\\)`));
+      expect(renderCheckReport(report)).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port.*\\(something accepts connections there but sent no http answer within \\d+(\\.\\d+)? s — not an agent-credit, whose listeners answer GET /healthz\\)`));
     } finally {
       await new Promise<void>((r) => s.close(() => r()));
     }
