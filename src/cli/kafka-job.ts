@@ -17,8 +17,7 @@ import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { correctionReporter } from '../runtime/episode-log.js';
 import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
-import { StandingsSink } from '../sinks/standings/index.js';
-import { AgentBoard } from '../events/agent-board.js';
+import { jobStandings } from '../sinks/standings/index.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
@@ -133,9 +132,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const sinks: CreditedSink[] = [];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
   // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
-  const standings = new StandingsSink(new AgentBoard({ maxAgents: config.telemetry.maxAgents }));
+  const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   sinks.push(standings);
-  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;

@@ -23,8 +23,7 @@ import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
-import { StandingsSink } from '../sinks/standings/index.js';
-import { AgentBoard } from '../events/agent-board.js';
+import { jobStandings } from '../sinks/standings/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 
@@ -148,8 +147,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   const telemetry = new SelfTelemetry({ standings: 'view' });
   const health = new HealthState();
   health.register('kafka', 'joining');
-  const standings = new StandingsSink(new AgentBoard({ maxAgents: config.telemetry.maxAgents }));
-  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
+  const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
   const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, scope: { kind: 'view', fromMs: fromMs === null || fromMs <= 0 ? null : fromMs } }) : undefined;
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;

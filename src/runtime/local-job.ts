@@ -6,8 +6,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
-import { StandingsSink } from '../sinks/standings/index.js';
-import { AgentBoard } from '../events/agent-board.js';
+import { jobStandings } from '../sinks/standings/index.js';
 import { resolveJobListeners } from '../http/listener-security.js';
 import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
@@ -60,9 +59,8 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const sinks: EventSink[] = [...(options.sinks ?? [])];
   if (config.sinks.stdout.enabled) sinks.push(new StdoutSink({ eventTypes: config.sinks.stdout.eventTypes }));
   // the fleet's standings: the live page's agent table and the per-agent gauges and counters on /metrics
-  const standings = new StandingsSink(new AgentBoard({ maxAgents: config.telemetry.maxAgents }));
+  const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   sinks.push(standings);
-  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
   let live: LiveSink | undefined;
   if (config.sinks.live.enabled) {
     live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live });

@@ -1,1 +1,1 @@
-export { StandingsSink } from './standings-sink.js';
+export { jobStandings, StandingsSink } from './standings-sink.js';

@@ -7,6 +7,7 @@
 import { AgentBoard } from '../../events/agent-board.js';
 import type { CreditedEvents } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
+import type { AgentBoardSnapshot } from '../../events/agent-board.js';
 import type { EventSink } from '../types.js';
 
 export class StandingsSink implements EventSink {
@@ -27,4 +28,15 @@ export class StandingsSink implements EventSink {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+/**
+ * A job's standings: at most `maxAgents` agents (telemetry.maxAgents), read by the job's /metrics
+ * at each collection (the per-agent series and agent_credit_agents_dropped_total). One place for
+ * the receiver job, the Kafka job and `view`, which each built and registered them alike.
+ */
+export function jobStandings(maxAgents: number, telemetry: { observeAgents(read: () => AgentBoardSnapshot): unknown }): StandingsSink {
+  const standings = new StandingsSink(new AgentBoard({ maxAgents }));
+  telemetry.observeAgents(() => standings.board.snapshot({ totals: true }));
+  return standings;
 }
