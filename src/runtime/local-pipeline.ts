@@ -170,7 +170,7 @@ export class LocalPipeline implements OtlpHandler {
 
   onSpans(spans: Span[]): void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
-    if (this.queueFull()) throw new ReceiverBusyError(`credit queue full (${this.queueState()}); retry later`);
+    this.refuseWhileFull();
     // In slices, checking the queue between them: a request is not bounded in traces, and one
     // with 200k one-span traces evicted 190k episodes into the queue past creditQueueMax, which
     // then starved every exporter for minutes (security review). The rest of such a request gets
@@ -200,7 +200,7 @@ export class LocalPipeline implements OtlpHandler {
   }
 
   /**
-   * Log records and evaluations get the 503 the spans get while the queue is full. Taken while
+   * Spans, log records and evaluations alike get a 503 while the queue is full. Log records and evaluations taken while
    * the spans were refused, a verdict waited for spans the exporter was still retrying — past
    * episodes.pendingEvaluationTtlMs (60 s) under sustained backpressure it expired, and the run
    * went without credit —, and a verdict closing an episode added to the full queue. Refused,

@@ -14,7 +14,7 @@
  * records below P contribute only spans/evaluations of those traces. When the held set is too
  * large for the metadata (Kafka's `offset.metadata.max.bytes`, default 4096), they are written as
  * 32-bit hashes instead (`ac2`, ~415 of them fit), and past that as the same hashes Golomb-Rice
- * coded (`ac3`, ~1,000 fit); only past that the metadata says "no filter": replay everything and
+ * coded (`ac3`, ~950 fit); only past that the metadata says "no filter": replay everything and
  * rely on downstream de-duplication by event id.
  */
 
