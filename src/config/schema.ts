@@ -277,8 +277,11 @@ const EvaluationSelectionSchema = z.strictObject({
  * episodes too, not only at `creditQueueMax` of them).
  * 1.22.1 states the maximum of `runtime.creditTimeoutMs` and `runtime.tickIntervalMs`, 2147483647
  * (the longest Node.js timer: a larger value fired after 1 ms; the loader now refuses it).
+ * 1.22.2 states the same maximum of `credit.timeoutMs`, `credit.judge.timeoutMs`/`backoffMs`/
+ * `maxBackoffMs` and `source.kafka.metadataMaxAgeMs`/`sessionTimeoutMs`/`heartbeatIntervalMs`/
+ * `maxWaitMs` (a judge timeout above it aborted every call after 1 ms).
  */
-export const CONFIG_SCHEMA_VERSION = '1.22.1';
+export const CONFIG_SCHEMA_VERSION = '1.22.2';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -3,6 +3,7 @@
  * choice (docs/credit.md has the table). Parse with `CreditOptionsSchema.parse(partial)`.
  */
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../config/defaults.js';
 import { DEFAULT_SUCCESS_THRESHOLD } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES } from '../conventions/labels.js';
 import type { AgentStep } from '../model/agents.js';
@@ -116,7 +117,7 @@ export const CreditOptionsSchema = z.object({
   /** Sampler seed, mixed with the episode id (episode-seed.ts): reproducible per episode, independent across episodes. */
   seed: z.number().int().default(1),
   /** Wall-clock limit of all game evaluations of one episode; then the result is partial. */
-  timeoutMs: z.number().int().positive().default(10_000),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(10_000),
   /** Max concurrent in-flight evaluations of an async game. */
   concurrency: z.number().int().positive().default(8),
   /** Force v(N) = R and v(∅) = b on pluggable games so credits sum to R - b. */

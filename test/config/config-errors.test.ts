@@ -32,6 +32,18 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(loadConfig({ text: 'runtime:\n  creditTimeoutMs: 2147483647\n', env: {} }).config.runtime.creditTimeoutMs).toBe(2 ** 31 - 1);
   });
 
+  it('the other ms options used as Node.js timers are refused above 2147483647 too (credit.judge.timeoutMs: 3000000000 aborted every judge call after 1 ms)', () => {
+    const cases = [
+      'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8000/score\n    timeoutMs: 3000000000\n',
+      'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8000/score\n    maxBackoffMs: 3000000000\n',
+      'credit:\n  timeoutMs: 3000000000\n',
+      'source:\n  kind: kafka\n  kafka:\n    brokers: [127.0.0.1:9092]\n    sessionTimeoutMs: 3000000000\n',
+    ];
+    for (const text of cases) expect(errorOf(text)).toContain('expected a number ≤ 2147483647, got 3000000000');
+    expect(errorOf(cases[0]!)).toContain('credit.judge.timeoutMs');
+    expect(loadConfig({ text: 'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8000/score\n    timeoutMs: 2147483647\n', env: {} }).config.credit.judge?.timeoutMs).toBe(2 ** 31 - 1);
+  });
+
   it('unknown key inside a stage-owned section (episodes) is not silently dropped', () => {
     const m = errorOf('episodes:\n  grace: 2000\n');
     expect(m).toContain('episodes.grace: unknown key');

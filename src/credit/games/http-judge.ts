@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../../config/defaults.js';
 import { fetchBlockedPort } from '../../http/fetch-ports.js';
 import type { AgentStep } from '../../model/agents.js';
 import type { Game } from '../types.js';
@@ -99,13 +100,16 @@ export const HttpJudgeOptionsSchema = z.object({
    */
   players: z.enum(['agents', 'messages']).default('agents'),
   evaluationName: z.string().default('task_success'),
-  /** Per HTTP attempt, milliseconds. */
-  timeoutMs: z.number().int().min(1).default(10_000),
+  /**
+   * Per HTTP attempt, milliseconds; at most MAX_TIMER_MS (≈ 24.8 days, the longest Node.js timer:
+   * AbortSignal.timeout of a longer one fires after 1 ms, so every call "did not answer").
+   */
+  timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(10_000),
   /** Retries after the first attempt (so at most retries+1 attempts per request). */
   retries: z.number().int().min(0).max(20).default(3),
   /** Backoff before retry k (k = 0, 1, ...): random in [0, min(maxBackoffMs, backoffMs * 2^k)]. */
-  backoffMs: z.number().int().min(0).default(100),
-  maxBackoffMs: z.number().int().min(0).default(5_000),
+  backoffMs: z.number().int().min(0).max(MAX_TIMER_MS).default(100),
+  maxBackoffMs: z.number().int().min(0).max(MAX_TIMER_MS).default(5_000),
   /** Max HTTP requests in flight for this client. */
   concurrency: z.number().int().min(1).max(1024).default(4),
   /** Max requests waiting for a slot; beyond it calls fail fast (`overloaded`). */

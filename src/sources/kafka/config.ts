@@ -3,6 +3,7 @@
  * OpenTelemetry Collector's kafka exporter: `otlp_spans` / `otlp_logs`, `otlp_proto` by default.
  */
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../../config/defaults.js';
 
 /**
  * `auto`: by a `content-type` record header when present, else sniffed (see src/otlp detectEncoding);
@@ -53,13 +54,13 @@ export const KafkaSourceConfigSchema = z.object({
    * input topic are noticed (and the group rebalanced onto them) within this time. kafkajs's own
    * default, 300 000, left records on new partitions unread for ~5 min while the lag read 0.
    */
-  metadataMaxAgeMs: z.number().int().min(1000).default(30_000),
+  metadataMaxAgeMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(30_000),
   /** Ms; a dead instance's partitions move after this. */
-  sessionTimeoutMs: z.number().int().min(1000).default(30_000),
-  heartbeatIntervalMs: z.number().int().min(100).default(3_000),
+  sessionTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(30_000),
+  heartbeatIntervalMs: z.number().int().min(100).max(MAX_TIMER_MS).default(3_000),
   maxBytesPerPartition: z.number().int().min(1024).default(1_048_576),
   /** Ms a fetch waits for data on an idle partition; also bounds how long a stop waits for the fetch loop. */
-  maxWaitMs: z.number().int().min(10).default(1_000),
+  maxWaitMs: z.number().int().min(10).max(MAX_TIMER_MS).default(1_000),
   /**
    * Isolation level of the input consumer. `read_committed` skips records of aborted transactions
    * (and waits for open ones): what input written with Kafka transactions needs, e.g. evaluation
