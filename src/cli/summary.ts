@@ -21,6 +21,8 @@ export interface ReplaySummary {
   episodes: number;
   failures: number;
   meanSystemValue: number;
+  /** Episodes whose estimate is partial (budget or time ran out, value function failed): credit that is a best guess. */
+  partialEstimates: number;
   messageRewards: number;
   preferencePairs: number;
   /** Revisions superseded by a later one (corrections), not counted above. */
@@ -59,6 +61,7 @@ export class SummaryCollector {
       episodes: b.episodes,
       failures: b.failures,
       meanSystemValue: b.system_value_mean,
+      partialEstimates: b.partial_estimates,
       messageRewards: b.message_rewards,
       preferencePairs: b.preference_pairs,
       corrections: b.corrections,
@@ -120,7 +123,7 @@ export function renderSummary(s: ReplaySummary, counts?: ReplayCounts): string {
   const pad = (cell: string, width: number) => ' '.repeat(Math.max(0, width - columns(cell)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell + pad(cell, widths[c]!) : pad(cell, widths[c]!) + cell)).join('  ');
   return [
-    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
+    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${s.meanSystemValue.toFixed(4)}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.partialEstimates > 0 ? `   partial estimates: ${s.partialEstimates} (budget or time ran out, or the value function failed: weight them less; their events' warnings say why)` : ''}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
     ...(counts ? [renderReplayCounts(counts)] : []),
     line(rows[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),

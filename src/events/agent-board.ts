@@ -71,6 +71,11 @@ export interface AgentBoardSnapshot {
   readonly failures: number;
   /** Mean system value R over those episodes (0 with none). */
   readonly system_value_mean: number;
+  /**
+   * Of the credited episodes, those whose estimate is `partial` (estimator.status: the budget or
+   * time ran out, or the value function failed — their credit is a best guess; the events' warnings say why).
+   */
+  readonly partial_estimates: number;
   readonly message_rewards: number;
   readonly preference_pairs: number;
   /** Revisions replaced by a later one. */
@@ -114,7 +119,7 @@ interface StepTally {
 interface EpisodeRecord {
   revision: number;
   /** `standing`: the agent's standing that was credited (taken back only from that one, not from a later one after a drop) */
-  credit?: { success: boolean; systemValue: number; agents: { id: string; credit: number; standing: Standing }[]; firstErrorAgent: string | undefined };
+  credit?: { success: boolean; partial: boolean; systemValue: number; agents: { id: string; credit: number; standing: Standing }[]; firstErrorAgent: string | undefined };
   /** agent id → its steps' tallies in this revision, and the standing they were added to */
   steps: Map<string, { tally: StepTally; standing: Standing }>;
   /** step ids (message rewards) and event ids (pairs) seen in this revision; undefined when not de-duplicating */
@@ -135,7 +140,7 @@ export class AgentBoard {
   private readonly episodes = new Map<string, EpisodeRecord>();
   /** Re-inserted on every touch: the least recently seen are dropped first. */
   private readonly agents = new Map<string, Standing>();
-  private totals = { episodes: 0, successes: 0, failures: 0, systemValue: 0, rewards: 0, pairs: 0, corrections: 0, correctionsUnmatched: 0, duplicates: 0, agentsDropped: 0 };
+  private totals = { episodes: 0, successes: 0, failures: 0, partial: 0, systemValue: 0, rewards: 0, pairs: 0, corrections: 0, correctionsUnmatched: 0, duplicates: 0, agentsDropped: 0 };
   /** Revision of forgotten episodes, so their corrections are told from new episodes (bounded with them). */
   private readonly forgotten = new Map<string, number>();
   /** Corrections of the current `add` whose replaced credit may still wait for the new revision's. */
@@ -189,6 +194,7 @@ export class AgentBoard {
       successes: t.successes,
       failures: t.failures,
       system_value_mean: t.episodes > 0 ? t.systemValue / t.episodes : 0,
+      partial_estimates: t.partial,
       message_rewards: t.rewards,
       preference_pairs: t.pairs,
       corrections: t.corrections,
@@ -230,7 +236,7 @@ export class AgentBoard {
       if (r.credit !== undefined) return this.duplicate();
       const firstErrorAgent = e.first_error?.agent_id;
       const credited: { id: string; credit: number; standing: Standing }[] = [];
-      r.credit = { success: e.outcome === 'success', systemValue: e.system_value, agents: credited, firstErrorAgent };
+      r.credit = { success: e.outcome === 'success', partial: e.estimator.status === 'partial', systemValue: e.system_value, agents: credited, firstErrorAgent };
       for (const a of e.agents) {
         const s = this.touch(a.agent_id, a.agent_name, e.emitted_at_ms);
         const replaced = r.replaced?.get(s);
@@ -255,6 +261,7 @@ export class AgentBoard {
       this.totals.episodes++;
       if (r.credit.success) this.totals.successes++;
       else this.totals.failures++;
+      if (r.credit.partial) this.totals.partial++;
       this.totals.systemValue += e.system_value;
     } else if (e.event_type === 'message_reward') {
       if (r.seen?.has(e.step_id)) return this.duplicate();
@@ -330,6 +337,7 @@ export class AgentBoard {
       this.totals.episodes--;
       if (c.success) this.totals.successes--;
       else this.totals.failures--;
+      if (c.partial) this.totals.partial--;
       this.totals.systemValue = this.totals.episodes === 0 ? 0 : this.totals.systemValue - c.systemValue;
     }
     for (const [id, { tally, standing }] of r.steps) {

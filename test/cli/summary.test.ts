@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SummaryCollector, renderSummary } from '../../src/cli/summary.js';
 import { creditEpisode } from '../../src/credit/index.js';
+import type { Game } from '../../src/credit/types.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 
@@ -29,6 +30,28 @@ describe('SummaryCollector', () => {
     expect(renderSummary(c.summary())).toMatch(/^episodes: 1 {3}failures: 0 .* corrections: 1 \(each episode counted once, as its latest revision\)/);
   });
 
+  it('counts episodes whose estimate is partial, as their latest revision says (a failing value function: the replay said nothing of it)', async () => {
+    const failing = {
+      game: 'module' as const,
+      gameFactory: (_i: unknown, ctx: { agentIds: readonly string[] }) => ({
+        agentGame: { id: 'down', players: ctx.agentIds, value: (): number => { throw new Error('value function down'); } } satisfies Game,
+      }),
+    };
+    const partial = async (revision: number) => {
+      const out = outcomeToEvents(await creditEpisode({ ...episode(threeAgentSteps(), 0.9), revision }, failing), { emittedAtMs: 0 });
+      return [out.episode, ...out.rewards, ...out.pairs];
+    };
+    const broken = await partial(0);
+    expect(broken[0]).toMatchObject({ event_type: 'episode_credit', estimator: { status: 'partial' } });
+    const c = new SummaryCollector();
+    c.add(broken);
+    expect(c.summary().partialEstimates).toBe(1);
+    expect(renderSummary(c.summary())).toContain('partial estimates: 1 (');
+    c.add(await events(1, 0.9)); // a correction credited in full takes it back
+    expect(c.summary()).toMatchObject({ episodes: 1, partialEstimates: 0 });
+    expect(renderSummary(c.summary())).not.toContain('partial estimates');
+  });
+
   it('conversation mode: a conversation reopened at revision 0 after a restart (another trace_ids[0]) is another episode, not an older revision', async () => {
     const turn = async (trace: string, revision: number) => {
       const input = { ...episode(threeAgentSteps(), 0.9), episodeId: 'conv:support-42', traceIds: [trace], revision };
@@ -44,7 +67,7 @@ describe('SummaryCollector', () => {
 
 describe('renderSummary with names from telemetry', () => {
   const agent = (agentName: string, agentId = agentName) => ({ agentId, agentName, episodes: 2, meanCredit: 0.125, totalCredit: 0.25, firstErrors: 0 });
-  const summary = (names: ReturnType<typeof agent>[]) => ({ episodes: 2, failures: 0, meanSystemValue: 1, messageRewards: 6, preferencePairs: 0, corrections: 0, correctionsUnmatched: 0, agents: names });
+  const summary = (names: ReturnType<typeof agent>[]) => ({ episodes: 2, failures: 0, meanSystemValue: 1, partialEstimates: 0, messageRewards: 6, preferencePairs: 0, corrections: 0, correctionsUnmatched: 0, agents: names });
 
   it('pads by terminal columns: a CJK name (two columns a character) or a combining accent keeps the figures under their headings', () => {
     // columns of each name as a terminal shows it, written out: 客服代理 4 characters in 8 columns, Cafe + U+0301 (é) 4

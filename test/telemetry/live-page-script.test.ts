@@ -118,7 +118,7 @@ describe('live page script', () => {
 
   it('a fleet of more agents than a push carries: the 100 highest and 100 lowest credit sums, and the total', () => {
     const agents = Array.from({ length: 250 }, (_, i) => ({ agent_id: `a${i}`, agent_name: `a${i}`, episodes: 1, successes: 1, failures: 0, credit_sum: 250 - i, credit_mean: 250 - i, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 }));
-    const page = boardForPage({ episodes: 250, successes: 250, failures: 0, system_value_mean: 1, message_rewards: 250, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
+    const page = boardForPage({ episodes: 250, successes: 250, failures: 0, system_value_mean: 1, partial_estimates: 0, message_rewards: 250, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
     expect(page.agents_total).toBe(250);
     expect(page.agents.map((a) => a.agent_id)).toEqual([...agents.slice(0, 100), ...agents.slice(150)].map((a) => a.agent_id));
   });
@@ -216,7 +216,7 @@ describe('live page script: the stream', () => {
 
 /** One standing row for the `agents` push. */
 const standing = (agent_id: string, agent_name: string, credit_sum: number) => ({ agent_id, agent_name, episodes: 1, successes: 1, failures: 0, credit_sum, credit_mean: credit_sum, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 });
-const snapshotOf = (agents: ReturnType<typeof standing>[]) => ({ episodes: agents.length, successes: agents.length, failures: 0, system_value_mean: 1, message_rewards: 0, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
+const snapshotOf = (agents: ReturnType<typeof standing>[]) => ({ episodes: agents.length, successes: agents.length, failures: 0, system_value_mean: 1, partial_estimates: 0, message_rewards: 0, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents });
 const all = (e: FakeElement): FakeElement[] => [e, ...e.children.flatMap(all)];
 
 describe('live page script: the standings table', () => {

@@ -28,7 +28,7 @@ function bigBoard(): AgentBoardSnapshot {
     const id = `${i}`.padEnd(256, 'a');
     return { agent_id: id, agent_name: id, episodes: 1, successes: 1, failures: 0, credit_sum: 1, credit_mean: 1, first_errors: 0, steps: 1, harmful_steps: 0, redundant_steps: 0, repairs: 0, last_seen_ms: 0 };
   });
-  return { episodes: 1000, successes: 1000, failures: 0, system_value_mean: 1, message_rewards: 0, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents };
+  return { episodes: 1000, successes: 1000, failures: 0, system_value_mean: 1, partial_estimates: 0, message_rewards: 0, preference_pairs: 0, corrections: 0, corrections_unmatched: 0, duplicates: 0, agents_dropped: 0, agents };
 }
 
 const sockets: Socket[] = [];
