@@ -8,7 +8,8 @@
  * (`time_unix_nano`: decimal string, exact; or a JSON number, exact only below 2^53)
  * At least one of `trace_id` / `conversation_id`, and at least one of `score` / `label` (a
  * label-only record is scored by labels.ts). Hex ids are accepted in any case and lowercased.
- * A payload is one record, a JSON array of records, or JSON lines.
+ * A payload is one record, a JSON array of records, or JSON lines. Other keys are ignored, but not
+ * one that looks like a misspelling of an absent field (`misspeltField`).
  */
 import { z } from 'zod';
 import { didYouMean } from '../config/errors.js';
@@ -159,7 +160,9 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
       continue;
     }
     const parsed = EvaluationRecordSchema.safeParse(item.value);
-    if (parsed.success) {
+    const typo = parsed.success ? misspeltField(item.value as Record<string, unknown>) : undefined;
+    if (typo !== undefined) errors.push({ index: item.index, message: typo });
+    else if (parsed.success) {
       const ev = evaluationFromRecord(parsed.data, opts);
       const refused = opts.refuse?.(ev);
       if (refused === undefined) evaluations.push(ev);
@@ -187,6 +190,37 @@ function camelCaseHint(value: unknown): string {
     if (near !== '') return ` (found ${k}${near})`;
   }
   return '';
+}
+
+/** The JSON type each optional field takes, for telling a misspelling of it from an extra field. */
+const OPTIONAL_FIELD_TYPES: Readonly<Record<string, readonly string[]>> = {
+  trace_id: ['string'],
+  conversation_id: ['string'],
+  span_id: ['string'],
+  response_id: ['string'],
+  score: ['number'],
+  label: ['string'],
+  explanation: ['string'],
+  time_unix_nano: ['string', 'number'],
+};
+
+/**
+ * Why a record that is valid without it names a key that looks like one of its absent optional
+ * fields (`spanid`, `spanId`, `explaination`, `time_unix_nanos`) holding a value that field would
+ * take, or undefined. Unknown keys are otherwise ignored (extra metadata, newer producers), but
+ * such a one was read as missing: `{"trace_id", "spanId", "name", "score"}` — a verdict on one
+ * step — became the verdict on the whole run, and a misspelt `time_unix_nano` took the time of
+ * receipt. A key whose value is of another type (`"labels": {…}`) is still taken as extra.
+ */
+function misspeltField(value: Record<string, unknown>): string | undefined {
+  const optional = Object.keys(OPTIONAL_FIELD_TYPES);
+  for (const [k, v] of Object.entries(value)) {
+    if (k in EvaluationRecordSchema.shape) continue;
+    const absent = optional.filter((f) => value[f] === undefined && OPTIONAL_FIELD_TYPES[f]!.includes(typeof v));
+    const near = didYouMean(k, absent);
+    if (near !== '') return `found ${k}${near} The record is refused rather than read without it (keys are snake_case and case-sensitive: schemas/evaluation-record.schema.json)`;
+  }
+  return undefined;
 }
 
 /**

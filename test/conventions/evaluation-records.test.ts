@@ -70,6 +70,24 @@ describe('evaluation records stream', () => {
     expect(seconds.errors[0]!.message).toMatch(/time_unix_nano.*whole nanoseconds/);
   });
 
+  it('refuses a record whose misspelt optional field would have been dropped (spanId made a step verdict the run verdict); other extra keys stay accepted', () => {
+    const trace = 'ca8891194bd518f6b7a57a2864b5b581';
+    const step = parseEvaluationRecords(JSON.stringify({ trace_id: trace, spanId: 'b7a57a2864b5b581', name: 'tool_ok', score: 0 }), received);
+    expect(step.evaluations).toEqual([]);
+    expect(step.errors[0]!.message).toContain('found spanId — did you mean span_id?');
+    for (const [typo, value, field] of [['explaination', 'why', 'explanation'], ['time_unix_nanos', 5, 'time_unix_nano'], ['conversationid', 'c-1', 'conversation_id']] as const) {
+      const r = parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'task_success', score: 1, [typo]: value }), received);
+      expect(r.evaluations, typo).toEqual([]);
+      expect(r.errors[0]!.message).toContain(`did you mean ${field}?`);
+    }
+    // metadata beside the fields, of another type than the field it resembles, or far from any: taken
+    for (const extra of [{ labels: { env: 'prod' } }, { scores: [0.2, 0.9] }, { model: 'gpt-4o', run: 'nightly' }, { spanid: 'b7a57a2864b5b581', span_id: 'b7a57a2864b5b581' }]) {
+      const r = parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'task_success', score: 1, ...extra }), received);
+      expect(r.errors, JSON.stringify(extra)).toEqual([]);
+      expect(r.evaluations).toHaveLength(1);
+    }
+  });
+
   it('reports an empty payload instead of throwing', () => {
     expect(parseEvaluationRecords('  ', received)).toEqual({ evaluations: [], errors: [{ index: 0, message: 'empty payload' }] });
   });
