@@ -198,6 +198,10 @@ export function explainConnectionError(err: unknown, prefix = 'source.kafka', co
     hint = tlsHint(text, prefix);
   } else if (text.includes(`${prefix}.sasl.`)) {
     // a token provider's own error (oauthbearer.ts) already names its key
+  } else if (/ILLEGAL_SASL_STATE|current SASL state/i.test(text)) {
+    // Kafka's ILLEGAL_SASL_STATE to the SASL handshake: the listener does not use SASL at all (a
+    // PLAINTEXT or SSL listener). "Check the password" sent users to the wrong setting.
+    hint = `this listener does not use SASL (a PLAINTEXT or SSL listener answers the SASL handshake so): give ${prefix}.brokers the port of the SASL listener (SASL_PLAINTEXT / SASL_SSL in the broker's listeners), or remove ${prefix}.sasl`;
   } else if (/OAUTHBEARER|invalid_token|oauthbearer/i.test(withoutHosts(text))) {
     hint = `check ${prefix}.sasl: the broker refused the OAUTHBEARER token (issuer, audience, scope, expiry: see the broker's sasl.oauthbearer.* settings)`;
   } else if (/SASL|Authentication failed|authentication/i.test(withoutHosts(text))) {

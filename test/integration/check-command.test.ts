@@ -148,4 +148,14 @@ describe('agent-credit check --sample', () => {
     // read_uncommitted, as configured: run reads them too (and dead-letters them), and check says so
     expect(renderCheckReport(await runChecks(config('read_uncommitted'), { sample: true }))).toMatch(/! source\.kafka\.spansTopic: 2 of 4 sample record\(s\) \(partition 0, offsets 0–4\) do not decode — offset 0: /);
   });
+
+  it('SASL against a listener without SASL (this plaintext broker) names the listener, not the password', async () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], sasl: { mechanism: 'plain', username: 'u', password: 'p' } } }, sinks: { live: { enabled: false } } },
+    }).config;
+    const report = renderCheckReport(await runChecks(config));
+    expect(report).toMatch(/✗ kafka: cannot connect to .*this listener does not use SASL .*give source\.kafka\.brokers the port of the SASL listener .*or remove source\.kafka\.sasl/);
+    expect(report).not.toContain('check source.kafka.sasl (mechanism, username, password');
+  });
 });
