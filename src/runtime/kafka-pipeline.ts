@@ -1322,8 +1322,11 @@ export class KafkaPipeline {
       this.counters.episodesClosed++;
       const released = episodeHeldKeys(episode);
       this.held.release(released);
-      // a compact filter (watermark.ts compactOrAll) names them by key
-      for (const st of this.partitions.values()) if (st.replayOwed) for (const k of released) st.replayOwed.delete(replayKeyOf(st.replay, k));
+      // a compact filter (watermark.ts compactOrAll) names them by key. A key of an `ac4` filter (the
+      // hashes' first bits) often stands for several held traces: handing one on must not drop the
+      // others' records from the next commit's filter (lost, were the next owner to skip them), so
+      // such keys stay owed until the replay passes the previous owner's position.
+      for (const st of this.partitions.values()) if (st.replayOwed && st.replay?.keyBits === undefined) for (const k of released) st.replayOwed.delete(replayKeyOf(st.replay, k));
       this.log.debug({ episodeId: episode.episodeId, closeReason: episode.closeReason, released, sources: episode.sources }, 'episode closed');
       const spansSource = episode.sources.find((s) => s.topic === this.config.source.spansTopic) ?? episode.sources[0];
       const owner = spansSource ? tpKey(spansSource.topic, spansSource.partition) : undefined;

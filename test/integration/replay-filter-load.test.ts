@@ -5,7 +5,9 @@
  * committed offset and published them a second time (exactly-once: 20 of 20 committed episodes
  * twice, after a clean stop). The ids are now written as hashes when they do not fit
  * (src/runtime/watermark.ts, `ac2`), and when those do not fit (~415) as the same hashes
- * Golomb-Rice coded (`ac3`, ~950).
+ * Golomb-Rice coded (`ac3`, ~950: test/kafka/replay-compact-filter.test.ts), and past that as
+ * their first b bits (`ac4`: at 1,100 open, 30 bits — a committed trace is rebuilt with
+ * p ≈ 1,100 ÷ 2^30, none of these 20; the release before wrote "replay everything").
  */
 import { describe, expect, it } from 'vitest';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
@@ -18,7 +20,7 @@ import { expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
 describe('restart with more episodes open than their ids fit in the offset metadata', () => {
   it.each([
     [150, 'ac2'],
-    [600, 'ac3'],
+    [1_100, 'ac4'],
   ] as const)('%i runs open: publishes every episode exactly once (exactly-once, clean stop and start; filter %s)', { timeout: 240_000 }, async (open, version) => {
     const c = client();
     const topics = topicsNamed(unique('heldload'));

@@ -9,7 +9,7 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
-import { decodeReplayMetadata, encodeReplayMetadata, replayKeeps } from '../../src/runtime/watermark.js';
+import { compactKey, decodeReplayMetadata, encodeReplayMetadata, keyAtBits, replayKeeps } from '../../src/runtime/watermark.js';
 import { FakeKafka } from './fake-kafka.js';
 
 const SCORE = 'test.run.score';
@@ -70,5 +70,52 @@ describe('KafkaPipeline with a compact (hashed) replay filter', () => {
     // the keys still owed (never seen by this owner) are carried on, in the same form
     expect(committed.metadata!.startsWith(`${version};3;`)).toBe(true);
     for (const t of version === 'ac3' ? others : []) expect(replayKeeps(filter, '2', t)).toBe(true);
+  });
+
+  it('ac4 (the hashes\' first bits): handing on a run whose key stands for another owed run keeps that key owed — the other run\'s records stay in the next filter', async () => {
+    const x = await generateScenario({ kind: 'success', convention: 'genai', seed: 601 });
+    const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 602 });
+    const aRoot = a.spans.find(isRoot)!;
+    (aRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
+    const xTrace = x.spans[0]!.spanContext().traceId;
+    const aTrace = aRoot.spanContext().traceId;
+    // 8,000 runs owed: the previous owner's filter kept 14 bits of each hash; one owed run (never
+    // read by the new owner before its commit) shares A's key
+    const others = Array.from({ length: 8_000 }, (_, i) => (i * 104_729 + 1).toString(16).padStart(32, '0'));
+    const bitsOf = (ids: string[]) => decodeReplayMetadata(encodeReplayMetadata('3', ids))!.keyBits!;
+    const bits = bitsOf([xTrace, aTrace, ...others]);
+    const aKey = keyAtBits(compactKey(aTrace), bits);
+    let collider = '';
+    for (let i = 0; collider === ''; i++) if (keyAtBits(compactKey(`conv:${i}`), bits) === aKey) collider = `conv:${i}`;
+    const previous = encodeReplayMetadata('3', [xTrace, aTrace, collider, ...others]);
+    expect(decodeReplayMetadata(previous)!.keyBits).toBe(bits);
+    const fake = new FakeKafka();
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: previous });
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000 }),
+        processEpisode: (e) => processEpisode(e, { rootScoreAttribute: SCORE }),
+        evaluationsFromLogs: () => [],
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [
+      { offset: 0, value: encodeTraces(x.spans.filter((s) => !isRoot(s)), 'otlp_proto') },
+      { offset: 1, value: encodeTraces(a.spans, 'otlp_proto') },
+    ]);
+    const published = () => fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').length;
+    await until(() => published() === 1);
+    await p.stop();
+    const committed = fake.committed.get('spans/0')!;
+    expect(committed.offset).toBe('0');
+    const filter = decodeReplayMetadata(committed.metadata)!;
+    expect(committed.metadata!.startsWith('ac4;3;')).toBe(true);
+    // the collider's records at offset 2 (read by the previous owner, not yet by this one) are still replayed
+    expect(replayKeeps(filter, '2', collider)).toBe(true);
+    expect(replayKeeps(filter, '0', xTrace)).toBe(true);
+    for (const t of others) expect(replayKeeps(filter, '2', t)).toBe(true);
   });
 });

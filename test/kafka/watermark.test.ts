@@ -11,6 +11,7 @@ import {
   minOffset,
   nextOffset,
   replayKeeps,
+  replayKeyOf,
   riceDecode,
   riceEncode,
 } from '../../src/runtime/watermark.js';
@@ -74,13 +75,74 @@ describe('replay metadata', () => {
     );
   });
 
-  it('says "replay everything" when the held ids do not fit the metadata limit even as coded hashes', () => {
-    const ids = Array.from({ length: 1_200 }, (_, i) => i.toString(16).padStart(32, '0'));
-    const md = encodeReplayMetadata('42', ids);
+  it('past ~950 held ids writes the first b bits of their hashes, b as large as fits (ac4): every held trace replayed, about held ÷ 2^b of the committed ones too — it said "replay everything"', () => {
+    // a committed trace is rebuilt when its first b bits equal a held key's; before, all of them were
+    const held = Array.from({ length: 5_000 }, (_, i) => `${(i * 2_654_435_761) % 2 ** 32}`.padStart(32, '0'));
+    const committed = Array.from({ length: 4_000 }, (_, i) => `c${i}`.padStart(32, 'f'));
+    const md = encodeReplayMetadata('42', held, 3_800, 'tag.1');
     expect(md.length).toBeLessThanOrEqual(3_800);
+    expect(md).toMatch(/^ac4;42;(\d+):/);
+    expect(commitTagOf(md)).toBe('tag.1');
+    const f = decodeReplayMetadata(md)!;
+    const bits = f.keyBits!;
+    expect(bits).toBeGreaterThanOrEqual(15); // ~6 bits a key in 3,800 characters: 2^15 ≥ 6 × 5,000
+    for (const t of held) expect(replayKeeps(f, '10', t)).toBe(true);
+    const rebuilt = committed.filter((t) => replayKeeps(f, '10', t)).length;
+    // each committed trace is rebuilt with probability ≤ held ÷ 2^bits (≤ 15 % at 15 bits): far from all 4,000
+    expect(rebuilt).toBeLessThan(committed.length * (held.length / 2 ** bits) * 1.5 + 40);
+    for (const t of committed) expect(replayKeeps(f, '42', t)).toBe(true); // at and above processedNext: all
+    // one more bit would not have fitted: b is the largest that does
+    const values = [...new Set(held.map((t) => parseInt(compactKey(t).slice(1), 16) >>> (31 - bits)))].sort((a, b) => a - b);
+    if (bits < 31) expect(`ac4;42;${bits + 1}:${riceEncode(values)};tag.1`.length).toBeGreaterThan(3_800);
+  });
+
+  it('an ac4 filter never skips a held id (from its offset on, when it has one): property', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(traceId, { minLength: 960, maxLength: 4_000 }), fc.array(fc.tuple(fc.nat(3_999), fc.bigInt({ min: 1n, max: 10n ** 12n })), { maxLength: 40 }), (held, needs) => {
+        const heldFrom = new Map(needs.filter(([i]) => i < held.length).map(([i, o]) => [held[i]!, String(o)] as const));
+        const md = encodeReplayMetadata('10000000000000', held, 3_800, 'tag', heldFrom);
+        expect(md.length).toBeLessThanOrEqual(3_800);
+        const f = decodeReplayMetadata(md)!;
+        expect(f.heldTraces).toBeDefined();
+        for (const t of held) expect(replayKeeps(f, heldFrom.get(t) ?? '0', t)).toBe(true);
+        for (const t of held) if (!heldFrom.has(t)) expect(replayKeeps(f, '0', t)).toBe(true);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('says "replay everything" when not even one bit of the keys fits the limit', () => {
+    const ids = Array.from({ length: 1_200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const md = encodeReplayMetadata('42', ids, 12);
+    expect(md).toBe('ac1;42;*');
     const f = decodeReplayMetadata(md)!;
     expect(f.heldTraces).toBeUndefined();
     expect(replayKeeps(f, '0', 'ff'.repeat(16))).toBe(true);
+  });
+
+  it('an ac4 filter carried on by the next owner keeps its keys at their bits (a finer key would miss the ids it stands for), with corrections', () => {
+    const held = Array.from({ length: 3_000 }, (_, i) => `h${i}`.padStart(32, '0'));
+    const corrected = held[5]!;
+    const f = decodeReplayMetadata(encodeReplayMetadata('500', held, 3_800, 't1', new Map([[corrected, '400']])))!;
+    expect(f.keyBits).toBeDefined();
+    expect(replayKeeps(f, '399', corrected)).toBe(false);
+    expect(replayKeeps(f, '400', corrected)).toBe(true);
+    // the next owner owes all but the first 10 keys and holds 3 runs of its own: few keys, but not
+    // more bits than the carried ones have
+    const owed = [...f.heldTraces!].slice(10);
+    const own = ['a', 'b', 'c'].map((c) => c.repeat(32));
+    const md = encodeReplayMetadata('500', [...owed, ...own], 3_800, 't2', new Map([[owed[0]!, '450']]));
+    const g = decodeReplayMetadata(md)!;
+    expect(md.startsWith('ac4;500;')).toBe(true);
+    expect(g.keyBits).toBeLessThanOrEqual(f.keyBits!);
+    const owedSet = new Set(owed);
+    const owedIds = held.filter((t) => owedSet.has(replayKeyOf(f, t)));
+    expect(owedIds.length).toBeGreaterThan(2_900);
+    for (const t of owedIds) expect(replayKeeps(g, '460', t)).toBe(true); // every id an owed key stood for
+    expect(replayKeeps(g, '449', held.find((t) => replayKeyOf(f, t) === owed[0])!)).toBe(owed.filter((k) => k === owed[0]).length === 0); // needed from 450 only
+    for (const t of own) expect(replayKeeps(g, '100', t)).toBe(true);
+    // malformed ac4: no filter
+    for (const bad of ['ac4;1;32:1.1.A', 'ac4;1;0:1.1.A', 'ac4;1;4:0.1.____', 'ac4;1;8:5.1.AAAA,zz@1', 'ac4;1;8:5.1.AAAA,0000000f@1', 'ac4;1;x']) expect(decodeReplayMetadata(bad)!.heldTraces, bad).toBeUndefined();
   });
 
   it('writes held ids that do not fit as hashes (ac2): held traces are still replayed, committed ones still skipped', () => {
@@ -192,8 +254,8 @@ describe('replay metadata', () => {
     );
     // the tag survives the "replay everything" fallback, and the limit still holds with it
     const many = Array.from({ length: 1_200 }, (_, i) => i.toString(16).padStart(32, '0'));
-    const md = encodeReplayMetadata('42', many, 3_800, 'a1b2c3d4.17');
-    expect(md.length).toBeLessThanOrEqual(3_800);
+    const md = encodeReplayMetadata('42', many, 24, 'a1b2c3d4.17');
+    expect(md.length).toBeLessThanOrEqual(24);
     expect(commitTagOf(md)).toBe('a1b2c3d4.17');
     expect(decodeReplayMetadata(md)!.heldTraces).toBeUndefined();
     // metadata without a tag (as written before tags existed) has none
@@ -208,11 +270,19 @@ describe('replay metadata', () => {
     const plain = (next: string, held: Iterable<string>, max: number, tag?: string) => {
       const tail = tag === undefined ? '' : `;${tag}`;
       const compact = () => {
+        if (new Set(held).size > max * 3) return `ac1;${next};*${tail}`; // over half of all keys even at 2 bits each
         const keys = [...new Set([...new Set(held)].map(compactKey))].sort();
         const text = `ac2;${next};${keys.map((k) => k.slice(1)).join(',')}${tail}`;
         if (text.length <= max) return text;
         const coded = `ac3;${next};${riceEncode(keys.map((k) => parseInt(k.slice(1), 16)))}${tail}`;
-        return coded.length <= max ? coded : `ac1;${next};*${tail}`;
+        if (coded.length <= max) return coded;
+        for (let b = 31; b >= 1; b--) {
+          const values = [...new Set(keys.map((k) => parseInt(k.slice(1), 16) >>> (32 - b)))].sort((x, y) => x - y);
+          if (values.length > 2 ** b / 2) break; // naming over half of all traces: "replay everything"
+          const cut = `ac4;${next};${b}:${riceEncode(values)}${tail}`;
+          if (cut.length <= max) return cut;
+        }
+        return `ac1;${next};*${tail}`;
       };
       let ids: string[];
       try {
