@@ -12,7 +12,9 @@
  *   When t* completed with a bad result (evaluator-flagged, ok status), a step that reads that
  *   result builds on the error: it is a dependent, however it is named — GenAI instrumentations
  *   name every LLM call `chat {model}`, so otherwise every later LLM call of t*'s agent that read
- *   the bad answer would count as its repair. When t* failed (error status), what it passed on is
+ *   the bad answer would count as its repair — so is a later step of t*'s agent that has the bad
+ *   result in its history (through the agent's steps in between: chat → execute_tool → chat),
+ *   unless it also reads another agent's step downstream of t*. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - critics get +criticWeight · blame0 (default half a repair). A critic is a message on a causal
  *   path from t* to a corrective attempt that read t* itself (t* is one of its inputs) and that the
@@ -74,9 +76,36 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const starPos = msgIdx.indexOf(fe.index);
   // Reads a result of t* that was not a failure (flagged, or a prefix-value drop): a dependent, never
-  // a repair (see the file header). Direct inputs only: a step that reads it through another step
-  // is not caught.
+  // a repair (see the file header). Direct inputs only here: a step that reads it through another
+  // agent's step is not caught; through its own agent's steps, see buildsOnOwnHistory.
   const buildsOn = (i: number) => star.status.ok && graph.inputs[i]!.includes(fe.index);
+  // Nor does a step of t*'s agent redo t* when it has t*'s bad result in its own history: an LLM
+  // call's input is the previous step of its agent invocation (chat → execute_tool → chat, or
+  // chat → chat), so the call after a flagged one read it through the tool call it issued or the
+  // call in between, and — named `chat {model}` as t* is — counted as its "successful redo": a
+  // repair with a preference pair (chosen = a call built on the bad answer), the step between a
+  // critic, and what followed unblamed. The history is followed through t*'s agent's own steps
+  // only, and a step that also reads another agent's step downstream of t* (a reviewer's objection)
+  // may have been told of the error: it stays a candidate, as does what follows it. Tool calls
+  // keep their rule (a tool has no history: its retry after the LLM call that read t* is the fix).
+  let ownHistory: boolean[] | undefined;
+  const buildsOnOwnHistory = (i: number): boolean => {
+    if (!star.status.ok) return false;
+    if (!ownHistory) {
+      const h: boolean[] = (ownHistory = new Array<boolean>(graph.order.length).fill(false));
+      graph.order.forEach((s, w) => {
+        if (w <= fe.index || s.agentId !== star.agentId) return;
+        let builds = false;
+        let told = false;
+        for (const u of graph.inputs[w]!) {
+          if (u === fe.index || h[u]) builds = true;
+          else if (graph.order[u]!.agentId !== star.agentId && downstream(u)) told = true;
+        }
+        h[w] = builds && !told;
+      });
+    }
+    return ownHistory[i]!;
+  };
   // A call of t*'s tool retries it when t*'s own agent makes it, when its agent read t* (the error
   // it answers), or when it repeats t*'s input. Another agent calling the same tool for its own
   // sub-task (every coder of a team calls search_docs) is no retry: counted as one, a failed
@@ -151,7 +180,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return;
     let found: CorrectiveAttempt | undefined;
     if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) found = { stepId: s.stepId, reason: `successful retry of tool ${s.toolName}`, via: 'retry' };
-    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
+    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name && (s.kind === 'tool' || !buildsOnOwnHistory(i))) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
     if (found && !seen.has(s.stepId)) {
       seen.add(s.stepId);
       out.push(found);
