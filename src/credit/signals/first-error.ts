@@ -4,6 +4,11 @@
  * Evidence, strongest first:
  * - `status=error[: message]` (error status; exceptions set it),
  * - `evaluator flag` (`flaggedErroneous`),
+ * - `evaluator flag on agent invocation "…"`: a failing verdict on a step that is no message (an
+ *   agent invocation — `invoke_agent`, an AGENT span: what per-agent evaluators score — or another
+ *   structural span) falls on that step's output, its last LLM call to end (else its last message),
+ *   found through the messages' parent steps. Walking messages only, the verdict was dropped
+ *   without a word and the failed run's last output took the blame,
  * - `prefix value drop a→b` when prefix scores are given and v_≤t drops by more than
  *   `dropThreshold` from v_≤t-1 (v_≤-1 = the baseline).
  * Ties: other erroneous messages that are causally concurrent with t* (neither depends on the
@@ -62,6 +67,7 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
   const graph = Array.isArray(stepsOrGraph) ? buildCausalGraph(stepsOrGraph as readonly AgentStep[]) : (stepsOrGraph as CausalGraph);
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const evidence = msgIdx.map((i, pos) => errorEvidence(graph.order[i]!, pos, opts));
+  for (const [i, ev] of flaggedInvocationOutputs(graph)) evidence[msgIdx.indexOf(i)]!.push(ev);
   const firstPos = evidence.findIndex((e) => e.length > 0);
   if (firstPos < 0) {
     const out = opts.failedOutputStepId !== undefined ? graph.indexOf.get(opts.failedOutputStepId) : undefined;
@@ -79,4 +85,40 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
     if (graph.order[i]!.startTimeUnixNano <= star.endTimeUnixNano) ties.push(graph.order[i]!.stepId);
   });
   return { stepId: star.stepId, agentId: star.agentId, evidence: evidence[firstPos]!, ties, index: t };
+}
+
+/**
+ * Message index → evidence, for the outputs of flagged structural steps (see the file header): for
+ * each flagged non-message step, the last-ending LLM call among the messages below it (parent steps
+ * followed up), else the last-ending message. Nothing to do (one pass) when no such step is flagged.
+ */
+function flaggedInvocationOutputs(graph: CausalGraph): Map<number, string> {
+  const out = new Map<number, string>();
+  if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return out;
+  const later = (a: number | undefined, b: number) => a === undefined || graph.order[b]!.endTimeUnixNano >= graph.order[a]!.endTimeUnixNano;
+  const lastLlm = new Map<number, number>();
+  const lastAny = new Map<number, number>();
+  graph.order.forEach((s, i) => {
+    if (!isMessage(s)) return;
+    const seen = new Set<number>();
+    for (let p = s.parentStepId; p !== undefined; ) {
+      const j = graph.indexOf.get(p);
+      if (j === undefined || seen.has(j)) break;
+      seen.add(j);
+      const a = graph.order[j]!;
+      if (!isMessage(a) && a.flaggedErroneous === true) {
+        if (later(lastAny.get(j), i)) lastAny.set(j, i);
+        if (s.kind === 'llm' && later(lastLlm.get(j), i)) lastLlm.set(j, i);
+      }
+      p = a.parentStepId;
+    }
+  });
+  for (const [j, any] of lastAny) {
+    const a = graph.order[j]!;
+    const i = lastLlm.get(j) ?? any;
+    const what = a.kind === 'agent' ? 'agent invocation' : `${a.kind} span`;
+    const ev = `evaluator flag on ${what} "${a.name}" (its last ${graph.order[i]!.kind === 'llm' ? 'LLM call' : 'message'})`;
+    if (!out.has(i)) out.set(i, ev);
+  }
+  return out;
 }
