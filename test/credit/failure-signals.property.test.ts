@@ -34,7 +34,7 @@ const episodeArb = fc.integer({ min: 1, max: 9 }).chain((k) =>
 );
 
 describe('failure signals on random failed episodes', () => {
-  it('t* is the first message in causal order with evidence; its ties are exactly the erroneous messages concurrent with it that started before it ended; messages before t* are never blamed, repairs never; pairs are (repair of t* by its own agent, t*) with margin r_c − r_t*, else one rejected-only sample', async () => {
+  it('t* is the first message in causal order with evidence; its ties are exactly the erroneous messages concurrent with it that started before it ended; messages before t* are never blamed, repairs never; pairs are (repair of t* by its own agent in kind, t*) with margin r_c − r_t*, else one rejected-only sample', async () => {
     await fc.assert(
       fc.asyncProperty(episodeArb, async ([specs, score, baseline, prefix]) => {
         const steps = specs.map((s, i) =>
@@ -70,7 +70,10 @@ describe('failure signals on random failed episodes', () => {
           if (m.failureRole === 'repair') expect(m.components.blame).toBe(0);
         }
         const rStar = byId.get(fe.stepId)!.reward;
-        const ownRepairs = out.messages.filter((m) => m.failureRole === 'repair' && m.step.agentId === fe.agentId).map((m) => m.step.stepId);
+        // a pair's sides are one agent's steps of one kind (the same tool for tool calls)
+        const star = byId.get(fe.stepId)!.step;
+        const inKind = (s: typeof star) => s.agentId === fe.agentId && s.kind === star.kind && (s.kind !== 'tool' || s.toolName === star.toolName);
+        const ownRepairs = out.messages.filter((m) => m.failureRole === 'repair' && inKind(m.step)).map((m) => m.step.stepId);
         for (const p of out.pairs) expect(p.rejected.stepId).toBe(fe.stepId);
         if (ownRepairs.length === 0) {
           expect(out.pairs).toHaveLength(1);
