@@ -5,7 +5,8 @@
  * - corrective attempts c get +repairWeight · blame0. A corrective attempt is a later message that
  *   (a) retries the same tool (same tool name; by t*'s agent, or by another agent that read t* — or
  *   was handed the error by an agent that read it — or repeats its input, as long as no retry or
- *   redo had repaired t* before it started) and succeeds, or (b)
+ *   redo had repaired t* before it started; not when it repeats the input of another failed call
+ *   of that tool instead: it retries that one) and succeeds, or (b)
  *   redoes the same sub-task (same agent, kind and name) and succeeds, or (c) is the first after t* whose prefix value, having fallen below it, recovers to
  *   the level before t* (when prefix scores are given). "Succeeds" = ok status and not flagged.
  *   A retry or redo that starts after an earlier one has ended is none: t* was already repaired.
@@ -112,6 +113,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // search was "repaired" by each colleague's unrelated search.
   const retriesStar = (i: number) => {
     const s = graph.order[i]!;
+    if (retriesAnother(i)) return false;
     if (s.agentId === star.agentId) return true;
     // Another agent's call after t* was already repaired answers no error: the coder retried its
     // crashed test run, then handed over, and the reviewer's own test run (its history holds the
@@ -124,6 +126,25 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     if (!agentReadStar(i) || retriedBy.has(s.agentId)) return false;
     retriedBy.add(s.agentId);
     return true;
+  };
+  // A call that repeats the arguments of another failed call of t*'s tool, not t*'s, retries that
+  // one: an LLM call issues searches for "qA" and "qB" at once, both fail (t* and its tie), and it
+  // retries both — the retry of "qB" was a second repair of t*, paired with search("qA").
+  let failedInputs: Map<string, number> | undefined; // input digest → first failed call of t*'s tool with it
+  const retriesAnother = (i: number): boolean => {
+    const starInput = inputDigestOf(star);
+    const input = starInput === undefined ? undefined : inputDigestOf(graph.order[i]!);
+    if (input === undefined || input === starInput) return false;
+    if (!failedInputs) {
+      failedInputs = new Map();
+      graph.order.forEach((o, w) => {
+        if (w === fe.index || o.kind !== 'tool' || o.toolName !== star.toolName || !isErroneous(o)) return;
+        const d = inputDigestOf(o);
+        if (d !== undefined && !failedInputs!.has(d)) failedInputs!.set(d, w);
+      });
+    }
+    const other = failedInputs.get(input);
+    return other !== undefined && other < i;
   };
   const retriedBy = new Set<string>();
   /** End time of the earliest-ending retry or redo found so far (the loop below runs in causal order). */
@@ -180,7 +201,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return;
     let found: CorrectiveAttempt | undefined;
     if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) found = { stepId: s.stepId, reason: `successful retry of tool ${s.toolName}`, via: 'retry' };
-    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name && (s.kind === 'tool' || !buildsOnOwnHistory(i))) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
+    else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name && (s.kind === 'tool' ? !retriesAnother(i) : !buildsOnOwnHistory(i))) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
     if (found && !seen.has(s.stepId)) {
       seen.add(s.stepId);
       out.push(found);
