@@ -62,6 +62,22 @@ describe('a flagged answer built on by its own agent is not redone by it', () =>
     expect(out.pairs.map((p) => [p.chosen?.stepId, p.rejected.stepId])).toEqual([[sid(5), sid(2)]]);
   });
 
+  it('through hand-offs: the reviewer who objected is the critic, not the coder’s hand-off that passed the bad answer on', async () => {
+    const steps = [
+      step({ id: 1, agent: 'planner', name: 'chat gpt-4o' }),
+      step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], flagged: true }),
+      step({ id: 3, agent: 'coder', kind: 'handoff', name: 'agent_handoff coder', inputs: [2] }),
+      step({ id: 4, agent: 'reviewer', name: 'chat gpt-4o', inputs: [3] }),
+      step({ id: 5, agent: 'reviewer', kind: 'handoff', name: 'agent_handoff reviewer', inputs: [4] }),
+      step({ id: 6, agent: 'coder', name: 'chat gpt-4o', inputs: [5] }),
+    ];
+    const out = await creditEpisode(episode(steps, 0.2), {});
+    expect(roleOf(out, 6)).toBe('repair');
+    expect(roleOf(out, 4)).toBe('critic');
+    expect(roleOf(out, 3)).toBe('dependent');
+    expect(out.messages.find((m) => m.step.stepId === sid(3))!.components.repair).toBe(0);
+  });
+
   it('a failed tool call retried by the same agent is still repaired (the retry reads the error through the call that issued it)', async () => {
     const steps = [
       step({ id: 1, agent: 'coder', name: 'chat gpt-4o' }),

@@ -18,7 +18,8 @@
  *   unless it also reads another agent's step downstream of t*. When t* failed (error status), what it passed on is
  *   the error itself, and a retry that read it is the usual corrective attempt.
  * - critics get +criticWeight · blame0 (default half a repair). A critic is a message on a causal
- *   path from t* to a corrective attempt that read t* itself (t* is one of its inputs) and that the
+ *   path from t* to a corrective attempt that read t* itself (t* is one of its inputs, or for a
+ *   flagged non-tool t* a step of its agent that carried it on, see criticsOf) and that the
  *   fix reads, directly or through other steps; it succeeded and is no attempt itself: the step that
  *   noticed the error and passed it on to the fix — a reviewer's verdict the redo reads, or the LLM call that read a
  *   failed tool's error and issued the retry. method.md §3 names "a critic that flags the error";
@@ -244,10 +245,23 @@ function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly Correct
   // between it and the fix only carried its notice on — rewarding them too made every step of a
   // long chain before a retry a 'critic' — and a step that reads only a fix read no error at all
   // (a second review round's approval of the redo).
+  // A flagged (ok) non-tool t* — a bad answer — is carried on by its own agent's next steps (its
+  // hand-off, the tool call it issued, the next call): they pass the answer on and notice nothing.
+  // Reading t* "itself" then means reading it or such a carrier, and a carrier is no critic: the
+  // coder's hand-off of the flagged answer was the critic (rewarded, not blamed), the reviewer who
+  // read it and objected unrelated. The LLM call that read a tool's bad result and retried the
+  // tool keeps its role (a tool t* has no continuation of its own).
+  const star = graph.order[fe.index]!;
+  const carrier = new Array<boolean>(graph.order.length).fill(false);
+  if (star.status.ok && star.kind !== 'tool') {
+    graph.order.forEach((s, w) => {
+      if (w > fe.index && s.agentId === star.agentId) carrier[w] = graph.inputs[w]!.some((u) => u === fe.index || carrier[u]);
+    });
+  }
   const ledTo = new Map<number, string>(); // critic index → the first repair it led to
   for (const r of fixes) {
     for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
-      if (!graph.inputs[i]!.includes(fe.index) || repairIdx.has(i) || ledTo.has(i)) continue;
+      if (carrier[i] || !graph.inputs[i]!.some((u) => u === fe.index || carrier[u]) || repairIdx.has(i) || ledTo.has(i)) continue;
       const s = graph.order[i]!;
       if (isMessage(s) && !isErroneous(s)) ledTo.set(i, r.stepId);
     }
