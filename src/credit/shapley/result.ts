@@ -80,6 +80,14 @@ export function equalSplitFallback(
  */
 export const ENDPOINTS_NOT_EVALUATED_NOTE = 'v(N) and v(∅) not evaluated yet: the budget allowed fewer than the 2 evaluations every estimate starts with (continue with more budget)';
 
+/**
+ * Note of a sampled result whose arithmetic overflowed: finite values above ~1e154 (a value
+ * function's "impossible" sentinel, ±1e308) square past the largest double in a variance, and the
+ * run reported `approximate` with ±Infinity intervals (SVARM: NaN credits). `creditEpisode` turns
+ * such a result into the equal split; a library caller gets this note and `partial`.
+ */
+export const OVERFLOW_NOTE = 'interval not estimated: the value function\'s values overflow the estimator\'s arithmetic (a variance past the largest double: values above ~1e154) — return values on a smaller scale';
+
 /** Readable reason from an estimator failure. */
 export function errorNote(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

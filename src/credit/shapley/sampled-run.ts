@@ -11,7 +11,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
-import { ENDPOINTS_NOT_EVALUATED_NOTE, buildEstimate, errorNote } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, OVERFLOW_NOTE, buildEstimate, errorNote } from './result.js';
 import { createRng, enforceSum, roundingFloor, smallSampleFloor } from './stats.js';
 import { checkEstimateOptions, checkSamplingStops } from './check-options.js';
 
@@ -160,6 +160,10 @@ export abstract class SampledRun implements AnytimeRun {
         const more = `interval not estimated: the samples showed no variation (${what}), nothing to scale an interval by — a coalition not drawn may differ`;
         note = note === undefined ? more : `${more}; ${note}`;
       }
+    }
+    if (status === 'approximate' && !halfWidths.every(Number.isFinite)) {
+      status = 'partial';
+      note = note === undefined ? OVERFLOW_NOTE : `${OVERFLOW_NOTE}; ${note}`;
     }
     return buildEstimate({
       players: this.cg.players,

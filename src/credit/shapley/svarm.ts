@@ -42,7 +42,7 @@ import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
-import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, OVERFLOW_NOTE } from './result.js';
 
 export interface SvarmEstimatorOptions {
   /** Coalitions evaluated per round (between stopping checks and snapshots). Default max(n, 16). */
@@ -455,7 +455,9 @@ export class SvarmRun extends SampledRun {
     const target = this.grand - this.empty;
     const residual = target - raw.reduce((a, b) => a + b, 0);
     const totalVar = variances.reduce((a, b) => a + b, 0);
-    const adjusted = totalVar > 0 ? raw.map((x, i) => x + (residual * variances[i]!) / totalVar) : raw;
+    // Variances that overflowed (values above ~1e154) give no weights — Infinity/Infinity made every
+    // credit NaN —, so the residual is then spread equally by enforceSum.
+    const adjusted = totalVar > 0 && Number.isFinite(totalVar) ? raw.map((x, i) => x + (residual * variances[i]!) / totalVar) : raw;
     const values = enforceSum(adjusted, target);
     const floor = roundingFloor(values);
     const halfWidths = variances.map((v) => z * Math.sqrt(v) + floor);
@@ -517,12 +519,18 @@ export class SvarmRun extends SampledRun {
         status = 'partial';
         note = `budget exhausted before every half-width reached ${this.target}`;
       }
+      if (status === 'approximate' && !halfWidths.every(Number.isFinite)) {
+        status = 'partial';
+        note = note === undefined ? OVERFLOW_NOTE : `${OVERFLOW_NOTE}; ${note}`;
+      }
       if (r.imputed > 0) {
         const strata = 2 * n * n;
         const more = `${r.imputed} of ${strata} strata not sampled yet (their mean taken from all evaluated coalitions of that size; counted with the range bound in the interval)`;
         note = note === undefined ? more : `${note}; ${more}`;
       }
     }
-    return this.resultOf('svarm', values, halfWidths.map((h) => (Number.isFinite(h) ? h : Math.abs(total) + 1)), status, note);
+    // Without v(N) and v(∅) the width of no information; an overflowed interval stays ±Infinity, as
+    // the other samplers report it (creditEpisode then takes the equal split).
+    return this.resultOf('svarm', values, this.endpointsKnown ? halfWidths : halfWidths.map(() => Math.abs(total) + 1), status, note);
   }
 }
