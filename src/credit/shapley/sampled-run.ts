@@ -153,7 +153,11 @@ export abstract class SampledRun implements AnytimeRun {
     // 6-player coalition: ±1e-12 intervals missing by 1.8e-4 in 30 of 30 runs at budget 60, 26 of
     // 30 at 1000). The other samplers' floors use the range of v and keep such intervals open.
     if (status === 'approximate' && this.n >= 2 && !(this.n <= 30 && this.cg.cachedCount >= 2 ** this.n)) {
-      const floor = roundingFloor(values) + 1e-9 * (1 + Math.max(...values.map(Math.abs)));
+      // Relative to the credits' scale (1 only when every credit is 0): with an absolute 1e-9 every
+      // run on a game whose values are ~1e-9 (a rare-event probability, a small unit) was `partial`
+      // with this note, though its samples varied (weighted voting × 1e-9: 20 of 20 runs, 5 samplers).
+      const scale = Math.max(...values.map(Math.abs));
+      const floor = roundingFloor(values) + 1e-9 * (scale > 0 ? scale : 1);
       if (halfWidths.every((h) => h <= floor * (1 + 1e-6))) {
         status = 'partial';
         const what = this.grand === this.empty ? `every value they used was v(N) = v(∅) = ${this.grand}` : 'every coalition evaluated fits one additive game';
