@@ -129,11 +129,11 @@ export const MIN_SAMPLES_FOR_TARGET = 10;
  * i.i.d. values that lie in an interval of width `spread`, at `confidence`. Below ten samples the
  * sample variance is too often 0 or far too small (a 10-player game at 4 permutation blocks gave
  * zero-width intervals for 231 of 300 players and 47% coverage), and a t interval built on it
- * claims a precision the run does not have. From ten samples on: 0 (a player whose samples were all
- * equal is covered at every count by `unseenEventVariance`).
+ * claims a precision the run does not have. From ten samples on (from `below`, when a sampler needs
+ * more): 0 (a player whose samples were all equal is covered at every count by `unseenEventVariance`).
  */
-export function smallSampleFloor(spread: number, samples: number, confidence: number): number {
-  if (samples >= MIN_SAMPLES_FOR_TARGET || !(spread > 0) || !Number.isFinite(spread)) return 0;
+export function smallSampleFloor(spread: number, samples: number, confidence: number, below = MIN_SAMPLES_FOR_TARGET): number {
+  if (samples >= below || !(spread > 0) || !Number.isFinite(spread)) return 0;
   return spread * Math.sqrt(Math.log(2 / (1 - confidence)) / (2 * Math.max(1, samples)));
 }
 
