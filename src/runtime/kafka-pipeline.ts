@@ -38,7 +38,7 @@ import { isProducerStateError } from '../kafka/producer-errors.js';
 import { DLQ_HEADERS, deadLetterRecord, failedEpisodeRecord, publishableFactsRecord } from '../sinks/kafka/event-records.js';
 import { creditedFromEvents, type CreditedEvents } from '../events/credited-events.js';
 import { prepareOutputTopics } from '../sinks/kafka/kafka-event-sink.js';
-import { DEFAULT_TRANSACTION_TIMEOUT_MS, publishFailureHint, transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, isOffsetMetadataTooLarge, publishFailureHint, transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
@@ -354,6 +354,12 @@ export class KafkaPipeline {
   /** Lets produce acks and fetches in between credit work on this thread (time-slicer.ts). */
   private readonly slicer = new TimeSlicer(CREDIT_SLICE_MS);
   private generation = 0;
+  /**
+   * Longest offset metadata (replay filter) written; undefined = encodeReplayMetadata's default,
+   * sized for Kafka's default offset.metadata.max.bytes. Lowered when the brokers refuse it
+   * (shortenReplayMetadata).
+   */
+  private metadataMaxBytes: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -1527,7 +1533,24 @@ export class KafkaPipeline {
       // needed from where the previous owner's filter said (else from its committed offset: all of them)
       for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
     }
-    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, undefined, commitTag, from) };
+    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from) };
+  }
+
+  /**
+   * The brokers refused a commit for its offset metadata (their offset.metadata.max.bytes is below
+   * what the replay filter may take, ~3.8 KB): every later commit carried metadata as long and was
+   * refused too — exactly-once published nothing more, at-least-once never committed again — for
+   * as long as the job ran. From now on the filter is written at most half as long as the refused
+   * one (held ids as hashes, then coded, at the end "replay everything"), until the brokers take it.
+   */
+  private shortenReplayMetadata(refusedBytes: number): void {
+    const limit = Math.max(1, Math.floor(Math.min(this.metadataMaxBytes ?? Number.POSITIVE_INFINITY, refusedBytes) / 2));
+    if (this.metadataMaxBytes !== undefined && limit >= this.metadataMaxBytes) return;
+    this.metadataMaxBytes = limit;
+    this.log.warn(
+      { refusedBytes, metadataMaxBytes: limit },
+      `the brokers refused an offset commit's metadata of ${refusedBytes} bytes (their offset.metadata.max.bytes is below it; Kafka's default 4096): the replay filter is written in at most ${limit} bytes from now on — it names fewer open traces, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes to 4096 on the brokers to keep it whole`,
+    );
   }
 
   private commitAll(): Promise<void> {
@@ -1656,6 +1679,7 @@ export class KafkaPipeline {
         return;
       }
       this.counters.commitFailures++;
+      if (wm && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(Buffer.byteLength(wm.metadata));
       // each attempt at warn only before the streak is logged at error (noteCommitFailure, at most every 30 s)
       this.log[st.failures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
       this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
@@ -2007,6 +2031,7 @@ export class KafkaPipeline {
       // Dirty again, or these offsets would wait for new input on the partition (not even the
       // final commit at stop would make them): a restart then republished everything since.
       if (generation === this.generation) for (const st of dirty) st.dirty = true;
+      if (offsets.length > 0 && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(Math.max(...offsets.map((o) => Buffer.byteLength(o.metadata ?? ''))));
       throw err;
     }
     return records.length;

@@ -15,10 +15,12 @@ const DENIED = new Set(['TOPIC_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZ
 const DENIED_CODES = new Set([29, 30, 31, 53]);
 const TX_TIMEOUT = 'INVALID_TRANSACTION_TIMEOUT';
 const TX_TIMEOUT_CODE = 50;
+const METADATA_TOO_LARGE = 'OFFSET_METADATA_TOO_LARGE';
+const METADATA_TOO_LARGE_CODE = 12;
 /** The exactly-once producers' transaction timeout when sinks.kafka.transactionTimeoutMs is unset (the client's default). */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
-type Kind = 'too-large' | 'no-topic' | 'denied' | 'tx-timeout';
+type Kind = 'too-large' | 'no-topic' | 'denied' | 'tx-timeout' | 'metadata-too-large';
 
 function kindOf(err: unknown): Kind | undefined {
   for (const e of errorChain(err)) {
@@ -29,8 +31,18 @@ function kindOf(err: unknown): Kind | undefined {
     if ((type && NO_TOPIC.has(type)) || (code !== undefined && NO_TOPIC_CODES.has(code))) return 'no-topic';
     if ((type && DENIED.has(type)) || (code !== undefined && DENIED_CODES.has(code))) return 'denied';
     if (type === TX_TIMEOUT || code === TX_TIMEOUT_CODE) return 'tx-timeout';
+    if (type === METADATA_TOO_LARGE || code === METADATA_TOO_LARGE_CODE) return 'metadata-too-large';
   }
   return undefined;
+}
+
+/**
+ * The brokers refused an offset commit's metadata (OFFSET_METADATA_TOO_LARGE: longer than their
+ * `offset.metadata.max.bytes`, 4096 by default, which the replay filter is sized for). Every later
+ * commit carries the same metadata and fails the same way until it is written shorter.
+ */
+export function isOffsetMetadataTooLarge(err: unknown): boolean {
+  return kindOf(err) === 'metadata-too-large';
 }
 
 /**
@@ -65,6 +77,8 @@ export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'to
       return `this client may not write to the output topics (${topics}) or use its transactional ids / consumer group: check its ACLs`;
     case 'tx-timeout':
       return transactionTimeoutHint(err, sink.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
+    case 'metadata-too-large':
+      return `the brokers refuse the offset commit's metadata (the replay filter, written shorter after each refusal): their offset.metadata.max.bytes is too small even for its shortest form — raise it (Kafka's default 4096)`;
     default:
       return undefined;
   }
