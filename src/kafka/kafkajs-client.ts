@@ -2,8 +2,9 @@
  * `KafkaClient` implemented with kafkajs 2.2.4.
  *
  * kafkajs facts this relies on (read in the kafkajs 2.2.4 source; test/kafka and test/integration pin them):
- * - `autoCommit: false` + `eachBatchAutoResolve: false`: kafkajs never commits by itself; the
- *   fetch position advances only through `resolveOffset`.
+ * - `autoCommit: false` + `eachBatchAutoResolve: false`: kafkajs never commits by itself (its
+ *   out-of-range recovery did: kafkajs-offset-out-of-range.ts); the fetch position advances only
+ *   through `resolveOffset`.
  * - After every group join kafkajs builds a new offset manager that re-reads committed offsets
  *   from the broker, so every assigned partition (kept or new) resumes from its committed offset.
  * - No KIP-447: transactional producers fence zombies only by transactional id.

@@ -626,6 +626,9 @@ export class KafkaPipeline {
         for (const o of offsets) {
           const st = this.partitions.get(tpKey(topic, o.partition));
           if (st && (st.highWatermark === undefined || compareOffsets(o.offset, st.highWatermark) > 0)) st.highWatermark = o.offset;
+          // a committed offset below the log start (retention removed records never read; the
+          // consumer reads from the log start): those records are not lag, nor anything to wait for
+          if (st && st.processedNext === undefined && o.low !== undefined && st.startOffset !== undefined && compareOffsets(o.low, st.startOffset) > 0) st.startOffset = o.low;
         }
       }
     } catch (err) {
