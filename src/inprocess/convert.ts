@@ -42,6 +42,13 @@ export function convertAttributes(attrs: OtelAttributes | LogAttributes | undefi
 
 type SdkResource = ReadableSpan['resource'];
 type SdkScope = ReadableSpan['instrumentationScope'] & { attributes?: LogAttributes };
+/**
+ * A span of the OpenTelemetry JS SDK 1.x line (sdk-trace-base 1.x), which many apps still run:
+ * its parent is `parentSpanId` and its scope `instrumentationLibrary` (2.x renamed both), the rest
+ * is the same. Read as 1.x, every span failed to convert ("Cannot read properties of undefined
+ * (reading 'name')", an IngestError asking to report it) and no episode got credit.
+ */
+type SdkSpan = ReadableSpan & { parentSpanId?: string; instrumentationLibrary?: ReadableSpan['instrumentationScope'] };
 
 /** Shares one internal Resource/Scope per SDK instance (SDKs reuse these objects). */
 export class SpanConverter {
@@ -68,10 +75,10 @@ export class SpanConverter {
     return out;
   }
 
-  /** ReadableSpan (ended) → Span. */
-  span(s: ReadableSpan): Span {
+  /** ReadableSpan (ended; SDK 2.x, or 1.x: `SdkSpan`) → Span. */
+  span(s: SdkSpan): Span {
     const ctx = s.spanContext();
-    const parent = s.parentSpanContext?.spanId.toLowerCase();
+    const parent = (s.parentSpanContext?.spanId ?? s.parentSpanId)?.toLowerCase();
     const traceState = ctx.traceState?.serialize();
     return {
       // lower case, as the OTLP decoders give them: the API takes ids in either case, and the B3 and
@@ -95,7 +102,7 @@ export class SpanConverter {
       })),
       status: { code: s.status.code as 0 | 1 | 2, ...(s.status.message ? { message: s.status.message } : {}) },
       resource: this.resource(s.resource),
-      scope: this.scope(s.instrumentationScope),
+      scope: this.scope(s.instrumentationScope ?? s.instrumentationLibrary!),
     };
   }
 

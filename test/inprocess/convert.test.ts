@@ -1,3 +1,4 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { SpanConverter } from '../../src/inprocess/convert.js';
 import { SpanSchema, LogRecordSchema } from '../../src/model/telemetry.js';
@@ -22,6 +23,35 @@ describe('ReadableSpan → Span conversion', () => {
       expect(direct.filter((s) => s.status.code === 2)).toHaveLength(1);
     });
   }
+
+  it('spans of the OpenTelemetry JS SDK 1.x line (parentSpanId, instrumentationLibrary) convert as the 2.x ones', async () => {
+    const run = await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 3 });
+    // sdk-trace-base 1.x's ReadableSpan: 2.x renamed parentSpanId → parentSpanContext and
+    // instrumentationLibrary → instrumentationScope; every other member is the same
+    const v1 = run.spans.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      spanContext: () => s.spanContext(),
+      ...(s.parentSpanContext ? { parentSpanId: s.parentSpanContext.spanId } : {}),
+      startTime: s.startTime,
+      endTime: s.endTime,
+      status: s.status,
+      attributes: s.attributes,
+      links: s.links,
+      events: s.events,
+      duration: s.duration,
+      ended: s.ended,
+      resource: s.resource,
+      instrumentationLibrary: s.instrumentationScope,
+      droppedAttributesCount: s.droppedAttributesCount,
+      droppedEventsCount: s.droppedEventsCount,
+      droppedLinksCount: s.droppedLinksCount,
+    }));
+    expect(v1.filter((s) => s.parentSpanId !== undefined).length).toBeGreaterThan(0);
+    const converted = v1.map((s) => new SpanConverter().span(s as unknown as ReadableSpan));
+    expect(converted).toEqual(run.spans.map((s) => new SpanConverter().span(s)));
+    expect(converted).toEqual(decodeTraces(run.tracesProto, 'otlp_proto'));
+  });
 
   it('converts SDK log records like the logs decoder', async () => {
     const run = await generateScenario({ kind: 'failure', convention: 'genai', seed: 2 });
