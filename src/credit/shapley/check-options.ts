@@ -7,10 +7,32 @@
  * `creditEpisode` validates its own options (CreditOptionsSchema); this guards the library entry
  * points (`estimateShapley`, `exactShapley`, the estimators' `estimate`/`start`/`continue`).
  */
+import { didYouMean } from '../../config/errors.js';
 import type { EstimateOptions } from '../types.js';
 
+/** The keys of `EstimateOptions`: what an estimator's `estimate` / `start` takes. */
+export const ESTIMATE_OPTIONS: readonly string[] = ['budget', 'targetHalfWidth', 'confidence', 'seed', 'signal'];
+/**
+ * `estimateShapley`'s keys. It hands its options object on whole to the estimator it picks, so an
+ * estimator lets these pass too (they mean nothing to it).
+ */
+export const ESTIMATE_SHAPLEY_OPTIONS: readonly string[] = [...ESTIMATE_OPTIONS, 'maxExactPlayers', 'approximate', 'permutation', 'kernel', 'unbiasedKernel', 'regressionAdjusted', 'treeMsr', 'svarm', 'useClosedForm'];
+
+/**
+ * Throws a `RangeError` naming a key of `options` that is not in `accepted` (nor in `passing`, keys
+ * let through unnamed). A misspelt key was ignored: `targetHalfwidth: 0.01` spent the whole budget,
+ * `sead: 7` ran with the default seed — a different run than asked for, without a word (plain
+ * JavaScript callers have no type check to catch it).
+ */
+export function checkOptionKeys(options: object, accepted: readonly string[], where: string, passing: readonly string[] = []): void {
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key) && !passing.includes(key)) throw new RangeError(`${where}: unknown option ${key}${didYouMean(key, accepted)} — accepted: ${accepted.join(', ')}`);
+  }
+}
+
 /** Throws a `RangeError` naming the option when `options` cannot describe a run. */
-export function checkEstimateOptions(options: EstimateOptions, where: string): void {
+export function checkEstimateOptions(options: EstimateOptions, where: string, accepted: readonly string[] = ESTIMATE_OPTIONS): void {
+  checkOptionKeys(options, accepted, where, ESTIMATE_SHAPLEY_OPTIONS);
   const { budget, targetHalfWidth, confidence, seed } = options;
   if (budget !== undefined) checkBudget(budget, `${where}: budget`);
   if (targetHalfWidth !== undefined && !(typeof targetHalfWidth === 'number' && targetHalfWidth > 0 && Number.isFinite(targetHalfWidth))) {

@@ -23,7 +23,7 @@ import { UnbiasedKernelEstimator, type UnbiasedKernelEstimatorOptions } from './
 import type { SamplerName } from './samplers.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { enforceSum } from './stats.js';
-import { checkEstimateOptions } from './check-options.js';
+import { checkEstimateOptions, ESTIMATE_SHAPLEY_OPTIONS } from './check-options.js';
 
 export interface EstimateShapleyOptions extends EstimateOptions {
   maxExactPlayers?: number;
@@ -39,7 +39,7 @@ export interface EstimateShapleyOptions extends EstimateOptions {
 }
 
 export async function estimateShapley(game: Game, options: EstimateShapleyOptions = {}): Promise<ShapleyEstimate> {
-  checkEstimateOptions(options, 'estimateShapley');
+  checkEstimateOptions(options, 'estimateShapley', ESTIMATE_SHAPLEY_OPTIONS);
   const n = game.players.length;
   const cg = CachedGame.wrap(game, options.signal ? { signal: options.signal } : {});
   const maxExact = options.maxExactPlayers ?? 14;

@@ -9,7 +9,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { coalitionFromMask, emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
-import { checkEstimateOptions } from './check-options.js';
+import { checkEstimateOptions, checkOptionKeys } from './check-options.js';
 
 export interface ExactOptions {
   /** Refuse games with more players than this (2^n evaluations). Default 14. */
@@ -38,6 +38,7 @@ const CHUNK = 4096;
  * never-throwing variant).
  */
 export async function exactShapley(game: Game, options: ExactOptions = {}): Promise<ShapleyEstimate> {
+  checkOptionKeys(options, ['maxPlayers', 'signal', 'budget'], 'exactShapley');
   checkEstimateOptions({ ...(options.budget !== undefined ? { budget: options.budget } : {}) }, 'exactShapley');
   const n = game.players.length;
   const maxPlayers = options.maxPlayers ?? 14;
