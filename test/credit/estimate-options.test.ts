@@ -66,6 +66,34 @@ describe('estimate options are checked at the entry points', () => {
     expect(r.estimator).toBe('kernel');
   });
 
+  it("an estimator's own options are checked when it is made: a round size of 0 hung the kernel sampler, a misspelt key was ignored", () => {
+    const loose = (o: Record<string, unknown>) => o as never;
+    // sampled no pair per round and looped for ever
+    expect(() => new KernelEstimator({ pairsPerRound: 0 })).toThrow(/^KernelEstimator option pairsPerRound must be a whole number ≥ 1, got 0; leave it out for the default$/);
+    expect(() => new KernelEstimator({ bootstrap: Number.NaN })).toThrow(/bootstrap must be a whole number ≥ 0, got NaN/);
+    // stopped after v(N) and v(∅) with a partial result, the budget unspent
+    expect(() => new SvarmEstimator({ coalitionsPerRound: 0 })).toThrow(/^SvarmEstimator option coalitionsPerRound must be a whole number ≥ 1/);
+    // NaN made the whole run one snapshot round
+    for (const E of [UnbiasedKernelEstimator, RegressionAdjustedEstimator, TreeMsrEstimator]) expect(() => new E({ roundSamples: Number.NaN }), E.name).toThrow(/option roundSamples must be a whole number ≥ 1, got NaN/);
+    expect(() => new PermutationEstimator({ roundEvaluations: 2.5 })).toThrow(/roundEvaluations must be a whole number ≥ 1/);
+    expect(() => new PermutationEstimator(loose({ stratifed: false }))).toThrow(/^PermutationEstimator: unknown option stratifed — did you mean stratified\? — accepted: antithetic, stratified, roundEvaluations$/);
+    expect(() => new TreeMsrEstimator(loose({ fold: 3 }))).toThrow(/^TreeMsrEstimator: unknown option fold — did you mean folds\?/);
+    // through estimateShapley's per-sampler options too
+    return expect(estimateShapley(game(20), { budget: 100, approximate: 'kernel', kernel: { pairsPerRound: 0 } })).rejects.toThrow(/pairsPerRound must be/);
+  });
+
+  it('PermutationEstimator roundEvaluations sets the snapshot rounds (it was never read: one block per round whatever it said)', async () => {
+    const count = async (roundEvaluations?: number) => {
+      let k = 0;
+      for await (const _ of new PermutationEstimator(roundEvaluations === undefined ? {} : { roundEvaluations }).start(game(12), { budget: 2000, seed: 1 }).snapshots()) k++;
+      return k;
+    };
+    const perBlock = await count();
+    expect(perBlock).toBeGreaterThan(8);
+    expect(await count(1000)).toBeLessThanOrEqual(3);
+    expect(await count(1)).toBeGreaterThanOrEqual(perBlock); // one block a round (the default step is a block's cost, which cache hits lower)
+  });
+
   it('nothing evaluated (budget 0 or 1, or the signal aborted before v(N) and v(∅)): every sampler gives the equal split with a wide interval, not [0, 0]', async () => {
     for (const Sampler of SAMPLERS) {
       const runs = [await new Sampler().estimate(game(5), { budget: 1, seed: 1 }), await new Sampler().estimate(game(5), { budget: 100, seed: 1, signal: AbortSignal.abort() })];

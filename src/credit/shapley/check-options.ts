@@ -30,6 +30,21 @@ export function checkOptionKeys(options: object, accepted: readonly string[], wh
   }
 }
 
+/**
+ * Checks an estimator's own options (its constructor's): only the keys it takes (`counts` and
+ * `other`), and each of `counts` — sizes of a round — a whole number ≥ its minimum. Unchecked,
+ * `KernelEstimator({ pairsPerRound: 0 })` sampled nothing per round and looped for ever,
+ * `SvarmEstimator({ coalitionsPerRound: 0 })` stopped after v(N) and v(∅) with a `partial` result,
+ * a `roundSamples` of NaN made the whole run one round, and a misspelt key was ignored.
+ */
+export function checkEstimatorOptions(options: object, where: string, counts: Readonly<Record<string, number>>, other: readonly string[] = []): void {
+  checkOptionKeys(options, [...other, ...Object.keys(counts)], where);
+  for (const [key, min] of Object.entries(counts)) {
+    const v = (options as Record<string, unknown>)[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where} option ${key} must be a whole number ≥ ${min}, got ${String(v)}; leave it out for the default`);
+  }
+}
+
 /** Throws a `RangeError` naming the option when `options` cannot describe a run. */
 export function checkEstimateOptions(options: EstimateOptions, where: string, accepted: readonly string[] = ESTIMATE_OPTIONS): void {
   checkOptionKeys(options, accepted, where, ESTIMATE_SHAPLEY_OPTIONS);

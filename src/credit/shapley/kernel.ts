@@ -22,6 +22,7 @@ import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '.
 import { constrainedSolve } from './linalg.js';
 import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomCoalition, roundingFloor, showsNoVariation, smallSampleFloor, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
 
 export interface KernelEstimatorOptions {
@@ -33,7 +34,9 @@ export interface KernelEstimatorOptions {
 
 export class KernelEstimator implements ShapleyEstimator {
   readonly name = 'kernel';
-  constructor(readonly options: KernelEstimatorOptions = {}) {}
+  constructor(readonly options: KernelEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'KernelEstimator', { bootstrap: 0, pairsPerRound: 1 });
+  }
   start(game: Game, options: EstimateOptions = {}): KernelRun {
     return new KernelRun(game, this.options, options);
   }

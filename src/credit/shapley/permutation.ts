@@ -31,6 +31,7 @@
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomPermutation, showsNoVariation, unseenEventVariance } from './stats.js';
 import { DEFAULT_SAMPLING_BUDGET, SampledRun, samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 
 export interface PermutationEstimatorOptions {
   /** Pair every permutation with its reverse. Default true. */
@@ -47,6 +48,7 @@ export { DEFAULT_SAMPLING_BUDGET };
 export class PermutationEstimator implements ShapleyEstimator {
   readonly name: string;
   constructor(readonly options: PermutationEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'PermutationEstimator', { roundEvaluations: 1 }, ['antithetic', 'stratified']);
     const a = options.antithetic ?? true;
     const s = options.stratified ?? true;
     this.name = a && s ? 'permutation' : `permutation${a ? '+antithetic' : ''}${s ? '+stratified' : ''}${!a && !s ? '-plain' : ''}`;
@@ -74,6 +76,8 @@ export class PermutationRun extends SampledRun {
   private readonly moments: RunningMoments;
   private readonly antithetic: boolean;
   private stratified: boolean;
+  /** `roundEvaluations`: evaluations per snapshot round (blocks are whole: a round ends with the block that reaches it); undefined = one block's cost. */
+  private readonly roundEvaluations: number | undefined;
   /** Set when stratification was dropped for budget (see the file comment). */
   private samplingNote: string | undefined;
   private runName: string;
@@ -96,6 +100,7 @@ export class PermutationRun extends SampledRun {
     this.maxMarginal = new Float64Array(this.n).fill(Number.NEGATIVE_INFINITY);
     this.antithetic = opts.antithetic ?? true;
     this.stratified = opts.stratified ?? true;
+    this.roundEvaluations = opts.roundEvaluations;
     this.runName = name;
   }
 
@@ -222,7 +227,8 @@ export class PermutationRun extends SampledRun {
   }
 
   protected snapshotStep(): number {
-    return this.cg.evaluations + this.blockCost();
+    // roundEvaluations was declared and documented but never read: snapshots came one block apart whatever it said
+    return this.cg.evaluations + (this.roundEvaluations ?? this.blockCost());
   }
 
   current(): ShapleyEstimate {

@@ -43,6 +43,7 @@ import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '.
 import { solve } from './linalg.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, intervalMultiplier, randomCoalition, showsNoVariation, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 
 export interface RegressionAdjustedEstimatorOptions {
   /** Ridge damping of the surrogate weights, relative to the data's mean square (≥ 0). Default 1e-6. */
@@ -54,6 +55,7 @@ export interface RegressionAdjustedEstimatorOptions {
 export class RegressionAdjustedEstimator implements ShapleyEstimator {
   readonly name = 'regression-adjusted-msr';
   constructor(readonly options: RegressionAdjustedEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'RegressionAdjustedEstimator', { roundSamples: 1 }, ['ridge']);
     const ridge = options.ridge ?? 1e-6;
     if (!(ridge >= 0) || !Number.isFinite(ridge)) throw new RangeError(`RegressionAdjustedEstimator option ridge must be a finite number ≥ 0, got ${ridge}`);
   }

@@ -42,6 +42,7 @@ import { BudgetExhaustedError } from '../errors.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 import { ENDPOINTS_NOT_EVALUATED_NOTE, OVERFLOW_NOTE } from './result.js';
 
 export interface SvarmEstimatorOptions {
@@ -51,7 +52,9 @@ export interface SvarmEstimatorOptions {
 
 export class SvarmEstimator implements ShapleyEstimator {
   readonly name = 'svarm';
-  constructor(readonly options: SvarmEstimatorOptions = {}) {}
+  constructor(readonly options: SvarmEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'SvarmEstimator', { coalitionsPerRound: 1 });
+  }
   start(game: Game, options: EstimateOptions = {}): SvarmRun {
     return new SvarmRun(game, this.options, options);
   }

@@ -66,6 +66,7 @@ import { CoalitionTree, binomial } from './coalition-tree.js';
 import { TREE_MSR_FITS, type TreeMsrFit } from './samplers.js';
 import { MIN_SAMPLES_FOR_TARGET, RunningMoments, randomCoalition, showsNoVariation, smallSampleFloor, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 
 export interface TreeMsrEstimatorOptions {
   /** Cross-fitting folds (≥ 2; fewer while there are < 10 pairs per fold). Default 5. */
@@ -87,6 +88,7 @@ export interface TreeMsrEstimatorOptions {
 export class TreeMsrEstimator implements ShapleyEstimator {
   readonly name = 'tree-msr';
   constructor(readonly options: TreeMsrEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'TreeMsrEstimator', { roundSamples: 1 }, ['folds', 'fit', 'maxDepth']);
     if (options.fit !== undefined && !(TREE_MSR_FITS as readonly unknown[]).includes(options.fit)) {
       throw new RangeError(`TreeMsrEstimator option fit must be one of ${TREE_MSR_FITS.join(', ')}, got ${String(options.fit)}`);
     }

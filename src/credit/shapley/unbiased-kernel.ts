@@ -29,6 +29,7 @@
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { RegressionAdjustedRun } from './regression-adjusted.js';
 import { samplingBudget } from './sampled-run.js';
+import { checkEstimatorOptions } from './check-options.js';
 
 export interface UnbiasedKernelEstimatorOptions {
   /** Paired samples per snapshot round. Default n. */
@@ -37,7 +38,9 @@ export interface UnbiasedKernelEstimatorOptions {
 
 export class UnbiasedKernelEstimator implements ShapleyEstimator {
   readonly name = 'unbiased-kernel';
-  constructor(readonly options: UnbiasedKernelEstimatorOptions = {}) {}
+  constructor(readonly options: UnbiasedKernelEstimatorOptions = {}) {
+    checkEstimatorOptions(options, 'UnbiasedKernelEstimator', { roundSamples: 1 });
+  }
 
   /** Starts an anytime run; nothing is evaluated until `continue` or `snapshots`. */
   start(game: Game, options: EstimateOptions = {}): RegressionAdjustedRun {
