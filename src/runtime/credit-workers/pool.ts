@@ -28,7 +28,9 @@
  *   done. Before, each such crash counted against every episode in flight, and an episode that
  *   crashed its worker took those beside it down with it (all failed at the third crash).
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../../config/schema.js';
 import { unpackEvents, type CreditedEvents } from '../../events/credited-events.js';
@@ -159,6 +161,14 @@ export class CreditWorkerPool {
     const workersKey = options.settings?.workers ?? 'runtime.creditWorkers';
     if (!Number.isInteger(options.size) || options.size < 1) {
       throw new CreditWorkerPoolError(`${workersKey}: a pool needs at least 1 worker (got ${options.size}); use 0 to credit in the main thread`);
+    }
+    // Bundled into an app (esbuild, webpack, …), this module sits in the bundle, and the worker
+    // module it starts — a file of the installed package beside it — is not there: every worker
+    // failed with "Cannot find module '<bundle dir>/worker.js'", which did not say why or what to do.
+    if (!existsSync(fromSources ? bootUrl : entryUrl)) {
+      throw new CreditWorkerPoolError(
+        `${workersKey}: the credit worker module ${fileURLToPath(entryUrl)} is not there — agent-credit looks bundled into the app (esbuild, webpack, …), and its worker threads load their module from the installed package: keep agent-credit external to the bundle (esbuild --external:agent-credit, webpack externals), or set ${workersKey}: 0 (credit on the main thread)`,
+      );
     }
     if ((options.config === undefined) === (options.processOptions === undefined)) {
       throw new CreditWorkerPoolError('CreditWorkerPool.start: give exactly one of `config` (the job\'s configuration) and `processOptions` (in-process, data only)');
