@@ -6,6 +6,7 @@
  * verdict (no credit) and, once the held batch was read, a correction — an answer replay and a job
  * that keeps up do not give.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler, type Clock } from '../../src/episodes/index.js';
@@ -57,5 +58,14 @@ describe('KafkaPipeline: the assembler clock stands still while ingestion is hel
     // the credit latency metric is measured from the wall-clock close, which the pipeline keeps
     const episodeB = seen.find((e) => e.episodeId !== seen[0]!.episodeId)!;
     expect(p.closedAtWallMs(episodeB)! - episodeB.closedAtMs).toBeGreaterThanOrEqual(600);
+  });
+
+  it("src/kafka/README.md's usage example, which embedders copy, gives the assembler that clock", () => {
+    // it read `createAssembler: () => new EpisodeAssembler(episodeOptions)`: on the wall clock, an
+    // embedded pipeline's episodes closed without their verdicts whenever ingestion was held
+    const readme = readFileSync(new URL('../../src/kafka/README.md', import.meta.url), 'utf8');
+    const usage = /## Usage\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(usage).toContain('new KafkaPipeline(');
+    expect(usage).toMatch(/createAssembler: \((\w+)\) => new EpisodeAssembler\([^,()]+, \1\)/);
   });
 });
