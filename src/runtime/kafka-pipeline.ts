@@ -27,6 +27,8 @@
 import { errorChain } from '../kafka/error-chain.js';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { ConfigError, describeIssue, didYouMean, formatPath } from '../config/errors.js';
+import { acceptedKeysAt, schemaAt, unknownKeys } from '../config/schema-walk.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
@@ -114,6 +116,29 @@ export const KafkaPipelineConfigSchema = z.object({
 });
 export type KafkaPipelineConfig = z.infer<typeof KafkaPipelineConfigSchema>;
 export type KafkaPipelineConfigInput = z.input<typeof KafkaPipelineConfigSchema>;
+
+/**
+ * `KafkaPipeline`'s options, checked as the config file's are (src/config/load.ts): every unknown
+ * key and bad value, each with its path and what is accepted, in one `ConfigError`. An embedding
+ * service's misspelt key was dropped without a word — `source.spansTopc` read the default
+ * otlp_spans, a `sinks` section (the config file's name for `sink`) left the events going to the
+ * default output topics — and a bad value threw a bare ZodError (its issues as JSON).
+ */
+export function parseKafkaPipelineConfig(config: unknown): KafkaPipelineConfig {
+  const acceptedKeys = (p: readonly PropertyKey[]) => acceptedKeysAt(KafkaPipelineConfigSchema, p);
+  const problems = unknownKeys(KafkaPipelineConfigSchema, config).map((path) => {
+    const keys = acceptedKeys(path.slice(0, -1));
+    return `${formatPath(path)}: unknown key${didYouMean(String(path.at(-1)), keys)} — accepted keys here: ${keys.join(', ')}`;
+  });
+  const parsed = KafkaPipelineConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== 'unrecognized_keys') problems.push(describeIssue(issue, config, { acceptedKeys, schemaAt: (p) => schemaAt(KafkaPipelineConfigSchema, p) }));
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, 'KafkaPipeline options');
+  return parsed.data;
+}
 
 /**
  * What the pipeline needs from the episode assembler (src/episodes `EpisodeAssembler`,
@@ -425,7 +450,7 @@ export class KafkaPipeline {
     config: KafkaPipelineConfigInput,
     private readonly deps: KafkaPipelineDeps,
   ) {
-    this.config = KafkaPipelineConfigSchema.parse(config);
+    this.config = parseKafkaPipelineConfig(config);
     this.log = deps.logger ?? silentLogger;
     const wall = (this.wall = deps.now ?? Date.now);
     this.source = new KafkaTelemetrySource(this.config.source, deps.client, wall);
