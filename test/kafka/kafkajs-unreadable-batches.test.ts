@@ -3,6 +3,7 @@
  * kafkajs): record batches built by kafkajs's own encoder, one of them damaged, decoded by
  * kafkajs's own fetch-response decoder.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -161,5 +162,21 @@ describe('kafkajs unreadable record batches', () => {
     const messages = await decodeMessages(messageSet([a, b.subarray(0, b.length - 7)]));
     expect(messages.map((m) => m['offset'])).toEqual(['0', '1']);
     expect(messages.some((m) => m[UNREADABLE_BATCH] !== undefined)).toBe(false);
+  });
+});
+
+describe('an app that imports agent-credit/kafka and uses kafkajs itself', () => {
+  it('gets the stand-ins in its own consumers (one kafkajs copy) — and README says so and how to tell them', async () => {
+    // this test's kafkajs is the one the product loaded (as an app's is when npm shares the copy)
+    const damaged = Buffer.from(await batch(0, ['a', 'b'], GZIP));
+    damaged.fill(0x55, RECORDS_AT + 4, RECORDS_AT + 14);
+    const messages = await decodeMessages(messageSet([damaged]));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]![UNREADABLE_BATCH]).toMatch(/CRC32C/);
+    // README told a downstream reader only of the aborted-transaction filter
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const bullet = readme.slice(readme.indexOf('- **Reading the output with kafkajs**'), readme.indexOf('- **When**'));
+    expect(bullet).toContain('message[UNREADABLE_BATCH]');
+    expect(bullet).toMatch(/the app's own, when npm shares one copy/);
   });
 });
