@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { generateScenario, type ScenarioRun } from './generate.js';
 import { SeededRandom, childSeed } from './prng.js';
 import { encodeLogs, encodeTraces, type OtlpEncodingName } from './serialize.js';
-import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, ScenarioConventionSchema, ScenarioKindSchema } from './types.js';
+import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, ScenarioConventionSchema, ScenarioKindSchema, scenarioOptionError } from './types.js';
 
 export const FleetOptionsSchema = z.object({
   episodes: z.number().int().min(1),
@@ -22,7 +22,7 @@ export const FleetOptionsSchema = z.object({
   /** Start of the first run (unix ms); runs follow each other by `spacingMs`. Default: seeded per run. */
   baseTimeMs: z.number().int().min(0).optional(),
   spacingMs: z.number().int().min(0).optional(),
-});
+}).strict(); // a misspelt option was dropped without a word
 export type FleetOptions = z.input<typeof FleetOptionsSchema>;
 
 /**
@@ -33,8 +33,7 @@ export type FleetOptions = z.input<typeof FleetOptionsSchema>;
 export async function generateFleet(options: FleetOptions): Promise<ScenarioRun[]> {
   const parsed = FleetOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`invalid fleet option "${issue.path.join('.')}": ${issue.message}`);
+    throw scenarioOptionError('fleet', parsed.error.issues[0]!, Object.keys(FleetOptionsSchema.shape));
   }
   const o = parsed.data;
   const weights = SCENARIO_KINDS.map((k) => (o.mix ? (o.mix[k] ?? 0) : 1));

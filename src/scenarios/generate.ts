@@ -8,7 +8,7 @@ import { childSeed } from './prng.js';
 import { recordScenario } from './record.js';
 import { scoreContents } from './score.js';
 import { logsToJson, logsToProto, tracesToJson, tracesToProto } from './serialize.js';
-import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, ScenarioOptionsSchema, type ScenarioConvention, type ScenarioExpectation, type ScenarioKind, type ScenarioOptions } from './types.js';
+import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, SCENARIO_OPTION_KEYS, ScenarioOptionsSchema, scenarioOptionError, type ScenarioConvention, type ScenarioExpectation, type ScenarioKind, type ScenarioOptions } from './types.js';
 
 /**
  * One generated run. Spans and log records are the SDK's own objects; the OTLP bytes are
@@ -71,8 +71,7 @@ export async function generateScenario(
   const raw = typeof a === 'string' ? { seed: 1, ...rest, kind: a, convention } : a;
   const parsed = ScenarioOptionsSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`invalid scenario option "${issue.path.join('.')}": ${issue.message}`);
+    throw scenarioOptionError('scenario', parsed.error.issues[0]!, SCENARIO_OPTION_KEYS);
   }
   const options = parsed.data;
   const plan = planScenario(options);

@@ -2,7 +2,17 @@
  * Options and expectations of generated scenarios (zod: the one source of these types).
  */
 import { z } from 'zod';
+import { didYouMean } from '../config/errors.js';
 import { SpanIdSchema } from '../model/telemetry.js';
+
+/** `invalid <what> option "<key>": …` for a failed parse of scenario or fleet options; an unknown key with the one meant. */
+export function scenarioOptionError(what: string, issue: z.core.$ZodIssue, accepted: readonly string[]): Error {
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return new Error(`invalid ${what} option "${key}": unknown option${didYouMean(key, accepted)} — accepted: ${accepted.join(', ')}`);
+  }
+  return new Error(`invalid ${what} option "${issue.path.join('.')}": ${issue.message}`);
+}
 
 /**
  * - `success`: cooperation; every agent's output is used downstream.
@@ -46,11 +56,16 @@ export const ScenarioOptionsSchema = z.object({
    * convention whose LLM spans record response ids (genai, openllmetry).
    */
   stepEvaluationsBy: z.enum(['span-context', 'response-id']).optional(),
-}).refine((o) => o.stepEvaluationsBy !== 'response-id' || o.convention !== 'openinference', {
+})
+  // a misspelt option ({ agent: 5 }) was dropped without a word: a run other than the one asked for
+  .strict()
+  .refine((o) => o.stepEvaluationsBy !== 'response-id' || o.convention !== 'openinference', {
   message: "'response-id' needs a convention whose LLM spans record gen_ai.response.id (genai, openllmetry); openinference does not",
   path: ['stepEvaluationsBy'],
 });
 export type ScenarioOptions = z.input<typeof ScenarioOptionsSchema>;
+/** The keys `generateScenario` takes. */
+export const SCENARIO_OPTION_KEYS: readonly string[] = Object.keys(ScenarioOptionsSchema.shape);
 
 /** Ground truth of a generated run, for tests and benchmarks. */
 export const ScenarioExpectationSchema = z.object({

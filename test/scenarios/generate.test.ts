@@ -106,6 +106,15 @@ describe('generateScenario', () => {
     await expect(generateScenario({ kind: 'nope' as never, convention: 'genai', seed: 1 })).rejects.toThrow(/"kind"/);
   });
 
+  it('a misspelt option is refused with the one meant (it was dropped: { agent: 5 } gave the 4-agent run)', async () => {
+    await expect(generateScenario({ kind: 'saboteur', convention: 'genai', seed: 1, agent: 5 } as never)).rejects.toThrow(
+      /^invalid scenario option "agent": unknown option — did you mean agents\? — accepted: kind, convention, seed, agents, steps, baseTimeMs, stepEvaluationsBy$/,
+    );
+    await expect(generateScenario('saboteur', 'genai', { seed: 1, step: 3 } as never)).rejects.toThrow(/"step": unknown option — did you mean steps\?/);
+    await expect(generateFleet({ episodes: 2, seed: 3, agent: 5 } as never)).rejects.toThrow(/^invalid fleet option "agent": unknown option — did you mean agents\?/);
+    expect((await generateScenario({ kind: 'saboteur', convention: 'genai', seed: 1, agents: 5 })).expected.agents).toHaveLength(5);
+  });
+
   it('accepts the docs/contracts.md call form', async () => {
     const run = await generateScenario('failure', 'genai', { seed: 4 });
     expect(run.expected.kind).toBe('failure');
