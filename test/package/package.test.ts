@@ -137,6 +137,20 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
     expect(result.same).toBe(true);
   }, 90_000);
 
+  it('CommonJS code loads every entry point with require() (Node ≥ 20.19), as README says — ES modules only', async () => {
+    const entries = Object.keys(pkg.exports).filter((k) => !k.includes('*') && k !== './package.json').map((k) => (k === '.' ? 'agent-credit' : `agent-credit/${k.slice(2)}`));
+    writeFileSync(path.join(app, 'entries.cjs'), `for (const e of ${JSON.stringify(entries)}) console.log(e, Object.keys(require(e)).length);\n`);
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    if (major > 20 || minor >= 19) {
+      const listed = (await node('entries.cjs')).trim().split('\n');
+      expect(listed.map((l) => l.split(' ')[0])).toEqual(entries);
+      for (const l of listed) expect(Number(l.split(' ')[1])).toBeGreaterThan(0);
+    }
+    // README did not say the package is ES modules only, nor what a CommonJS caller does on older Node 20
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toMatch(/ES modules only[\s\S]{0,200}require\('agent-credit\/…'\)` on Node ≥ 20\.19[\s\S]{0,300}ERR_REQUIRE_ESM/);
+  }, 60_000);
+
   it('the packed tarball holds the compiled entry points, their declarations and the schemas, and no tests', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
