@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CachedGame,
   ExactEstimator,
   KernelEstimator,
   PermutationEstimator,
@@ -92,6 +93,17 @@ describe('estimate options are checked at the entry points', () => {
     expect(perBlock).toBeGreaterThan(8);
     expect(await count(1000)).toBeLessThanOrEqual(3);
     expect(await count(1)).toBeGreaterThanOrEqual(perBlock); // one block a round (the default step is a block's cost, which cache hits lower)
+  });
+
+  it('CachedGame options are checked: maxEntries 0 failed inside lru-cache, a negative budget read as exhausted, a misspelt key was ignored', async () => {
+    const loose = (o: Record<string, unknown>) => o as never;
+    expect(() => new CachedGame(game(3), { maxEntries: 0 })).toThrow(/^CachedGame option maxEntries must be a whole number ≥ 1, got 0; leave it out for the default$/);
+    expect(() => new CachedGame(game(3), { budget: -1 })).toThrow(/^CachedGame option budget must be a whole number of evaluations ≥ 0 \(or Infinity: no limit\), got -1$/);
+    expect(() => new CachedGame(game(3), { concurrency: 0 })).toThrow(/concurrency must be a whole number ≥ 1/);
+    expect(() => new CachedGame(game(3), loose({ maxEntires: 10 }))).toThrow(/^CachedGame: unknown option maxEntires — did you mean maxEntries\?/);
+    const cg = new CachedGame(game(3), { budget: 0 });
+    expect(() => cg.value(new Uint8Array([1, 0, 0]))).toThrow(/budget exhausted/);
+    expect(await new CachedGame(game(3), { budget: Number.POSITIVE_INFINITY, maxEntries: 4, concurrency: 1 }).value(new Uint8Array([1, 1, 0]))).toBe(2);
   });
 
   it('nothing evaluated (budget 0 or 1, or the signal aborted before v(N) and v(∅)): every sampler gives the equal split with a wide interval, not [0, 0]', async () => {

@@ -9,6 +9,7 @@
 import { LRUCache } from 'lru-cache';
 import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
 import type { Game } from '../types.js';
+import { checkOptionKeys } from '../shapley/check-options.js';
 import { checkDistinctPlayers, coalitionKeyIfBinary } from './coalition.js';
 
 export interface CachedGameOptions {
@@ -23,6 +24,23 @@ export interface CachedGameOptions {
    */
   maxEntries?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * Refuses options a `CachedGame` cannot run with, naming the option. Before, `maxEntries: 0` failed
+ * inside lru-cache ("cannot set sizeCalculation without setting maxSize or maxEntrySize"), a
+ * negative budget said "budget exhausted (0/-1 evaluations)" at the first look-up, and a misspelt
+ * key (`maxEntires`) was ignored. A concurrency below 1 is refused too (creditEpisode's takes ≥ 1).
+ */
+function checkCachedGameOptions(options: CachedGameOptions): void {
+  checkOptionKeys(options, ['budget', 'concurrency', 'maxEntries', 'signal'], 'CachedGame');
+  const { budget, concurrency, maxEntries } = options;
+  if (budget !== undefined && !(typeof budget === 'number' && budget >= 0 && (Number.isInteger(budget) || budget === Number.POSITIVE_INFINITY))) {
+    throw new RangeError(`CachedGame option budget must be a whole number of evaluations ≥ 0 (or Infinity: no limit), got ${String(budget)}`);
+  }
+  for (const [key, v] of [['concurrency', concurrency], ['maxEntries', maxEntries]] as const) {
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new RangeError(`CachedGame option ${key} must be a whole number ≥ 1, got ${String(v)}; leave it out for the default`);
+  }
 }
 
 export class CachedGame implements Game {
@@ -47,6 +65,7 @@ export class CachedGame implements Game {
     this.id = inner.id;
     this.players = inner.players;
     checkDistinctPlayers(inner);
+    checkCachedGameOptions(options);
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
     this.cache = new LRUCache({ maxSize: options.maxEntries ?? 65_536, sizeCalculation: () => 1 });
