@@ -4,6 +4,7 @@
  * otlp_spans; a `sinks` section — the config file's name — left the events going to the default
  * output topics), and a bad value threw a bare ZodError, its issues as JSON.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kafkaPipelineConfigOf } from '../../src/cli/kafka-job.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
@@ -40,5 +41,15 @@ describe('KafkaPipeline options', () => {
     const { clientId: _c, ssl: _s, sasl: _a, ...source } = config.source.kafka!;
     expect(() => new KafkaPipeline(kafkaPipelineConfigOf(config, source, { creditConcurrency: 4, creditTimeoutMs: 30_000 }), deps())).not.toThrow();
     expect(make({ source: { brokers: ['localhost:9092'] }, delivery: 'exactly-once' })).not.toThrow();
+  });
+
+  it("its messages name the config file's keys (source.kafka.spansTopic): src/kafka/README.md maps them to these options", async () => {
+    const fake = new FakeKafka();
+    fake.missingTopicNames.add('spans');
+    const p = new KafkaPipeline({ source: { brokers: ['b:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false } }, { ...deps(), client: fake });
+    await expect(p.start()).rejects.toThrow(/source\.kafka\.spansTopic: topic "spans" does not exist/);
+    const readme = readFileSync(new URL('../../src/kafka/README.md', import.meta.url), 'utf8');
+    expect(readme).toContain('`source.kafka.spansTopic` → `source.spansTopic`');
+    expect(readme).toMatch(/`sinks\.kafka\.<key>` is `sink\.<key>`/);
   });
 });
