@@ -96,6 +96,16 @@ const SourceSchema = z
     // A topic's records are decoded as the one signal its key names (spans first): with one topic
     // for two keys, the other signal's records failed to decode, every one to the dead-letter topic.
     const k = s.kafka;
+    // kafkajs refuses the consumer when it would not heartbeat within the session: `check` said
+    // ready and `run` (or `view`) stopped at the group join with kafkajs's "Consumer
+    // heartbeatInterval (30000) must be lower than sessionTimeout (30000)", naming neither key.
+    if (k && k.heartbeatIntervalMs >= k.sessionTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kafka', 'heartbeatIntervalMs'],
+        message: `expected a number below source.kafka.sessionTimeoutMs ${k.sessionTimeoutMs} (the Kafka client refuses a consumer that would not heartbeat within its session: about a third of it is usual, ${Math.max(100, Math.floor(k.sessionTimeoutMs / 3))}; or raise sessionTimeoutMs)`,
+      });
+    }
     if (k) {
       const keys = [
         ['spansTopic', k.spansTopic],

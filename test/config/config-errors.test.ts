@@ -228,6 +228,16 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1.example.com:9092, 10.0.0.7:19092]\n', env: {} })).not.toThrow();
   });
 
+  // each valid alone: `check` said ready, and `run` stopped at the group join with kafkajs's
+  // "Consumer heartbeatInterval (3000) must be lower than sessionTimeout (3000)", naming no key
+  it('a heartbeat interval not below the session timeout is refused naming both keys and the fix', () => {
+    const m = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 3000\n', { AGENT_CREDIT_SOURCE_KAFKA_HEARTBEAT_INTERVAL_MS: '3000' });
+    expect(m).toContain('source.kafka.heartbeatIntervalMs: expected a number below source.kafka.sessionTimeoutMs 3000');
+    expect(m).toContain('about a third of it is usual, 1000; or raise sessionTimeoutMs), got 3000 (from AGENT_CREDIT_SOURCE_KAFKA_HEARTBEAT_INTERVAL_MS)');
+    expect(errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    heartbeatIntervalMs: 40000\n')).toContain('below source.kafka.sessionTimeoutMs 30000');
+    expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 3000\n    heartbeatIntervalMs: 2999\n', env: {} })).not.toThrow();
+  });
+
   it('kind kafka without a kafka section says what to set', () => {
     expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
   });
