@@ -48,6 +48,17 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
         'Set runtime.creditWorkers to 1 or more (or auto): a value function stuck past runtime.creditTimeoutMs then gets its worker replaced and only that episode fails',
     });
   }
+  // credit.timeoutMs is where a slow value function's calls are cut and the episode is published
+  // with the credit so far (`partial`); runtime.creditTimeoutMs fails the whole episode (no events;
+  // on Kafka a dead letter). Raised to or past the runtime's limit, the first never came first: a
+  // slow judge's episodes were lost (replay: exit 1) where the documented partial result was due.
+  // The provenance game is synchronous and never waits on credit.timeoutMs.
+  if (config.credit.game !== 'provenance' && config.credit.timeoutMs >= config.runtime.creditTimeoutMs) {
+    out.push({
+      key: 'credit.timeoutMs',
+      message: `credit.timeoutMs ${config.credit.timeoutMs} is not below runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: a slow ${config.credit.game === 'http' ? 'judge' : 'value function'} makes its episode fail at runtime.creditTimeoutMs — no events${config.source.kind === 'kafka' ? ', a dead letter' : ''} — before credit.timeoutMs can stop waiting for it and publish the credit so far (marked partial). Set credit.timeoutMs well below runtime.creditTimeoutMs (defaults 10000 and 30000), or raise runtime.creditTimeoutMs`,
+    });
+  }
   // A stall check shorter than one episode's credit time restarts a job that is only slow.
   const stall = config.runtime.livenessStallMs;
   if (stall > 0 && stall <= config.runtime.creditTimeoutMs * 2) {

@@ -61,6 +61,26 @@ describe('configAdvice', () => {
     expect(configAdvice(configWith({}))).toEqual([]);
   });
 
+  // A slow value function with credit.timeoutMs at or past runtime.creditTimeoutMs: the episode failed
+  // (replay: no events, exit 1 — "processEpisode timed out after 3000 ms (runtime.creditTimeoutMs)")
+  // where the partial credit credit.timeoutMs documents was due; nothing said so at start.
+  it('credit.timeoutMs not below runtime.creditTimeoutMs with a pluggable game: its partial result never comes first, said with both values and the fix', () => {
+    const game = (credit: Record<string, unknown>, runtime: Record<string, unknown> = {}, source: Record<string, unknown> = { kind: 'file' }) =>
+      configAdvice(loadConfig({ env: {}, overrides: { credit, runtime: { creditWorkers: 1, ...runtime }, source, sinks: { live: { enabled: false } } } }).config).filter((a) => a.key === 'credit.timeoutMs');
+    const module = { game: 'module', module: { path: './value.mjs' } };
+    const judge = { game: 'http', judge: { url: 'http://127.0.0.1:8000/judge' } };
+    expect(game(module)).toEqual([]);
+    expect(game(judge)).toEqual([]);
+    const slow = game({ ...module, timeoutMs: 5000 }, { creditTimeoutMs: 3000 });
+    expect(slow).toHaveLength(1);
+    expect(slow[0]!.message).toMatch(/^credit\.timeoutMs 5000 is not below runtime\.creditTimeoutMs 3000: a slow value function makes its episode fail at runtime\.creditTimeoutMs — no events — before credit\.timeoutMs can stop waiting/);
+    expect(slow[0]!.message).toMatch(/Set credit\.timeoutMs well below runtime\.creditTimeoutMs \(defaults 10000 and 30000\), or raise runtime\.creditTimeoutMs$/);
+    const kafka = game({ ...judge, timeoutMs: 30_000 }, {}, { kind: 'kafka', kafka: { brokers: ['kafka:9092'] } });
+    expect(kafka[0]!.message).toMatch(/^credit\.timeoutMs 30000 is not below runtime\.creditTimeoutMs 30000: a slow judge makes its episode fail .* no events, a dead letter —/);
+    // the built-in game never waits on credit.timeoutMs
+    expect(game({ timeoutMs: 60_000 })).toEqual([]);
+  });
+
   it('check shows the module advice (run logs every advice at start: src/cli/main.ts)', async () => {
     const path = fileURLToPath(new URL('../games/modules/additive.mjs', import.meta.url));
     const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path } }, source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } } }).config;
