@@ -25,6 +25,7 @@ import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../con
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
+import { sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
@@ -239,6 +240,12 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       lines.push({ status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
     }
     if (present.length > 0) await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines);
+    // what the brokers check at run's group join: outside their range it is refused, and run's
+    // consumer crashed for good while check said ready (a client that may not read it skips this)
+    const range = await admin.sessionTimeoutRange?.().catch(() => undefined);
+    if (range !== undefined && (kafka.sessionTimeoutMs < range.min || kafka.sessionTimeoutMs > range.max)) {
+      lines.push({ status: 'fail', text: sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, range) });
+    }
     if (deps.sample && present.length > 0) {
       const withData: (typeof present[number] & { partitions: number[] })[] = [];
       for (const i of present) {

@@ -20,6 +20,7 @@ import type { KafkaAdmin, KafkaClient, KafkaConsumer, TopicPartition } from '../
 import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
+import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
@@ -233,6 +234,8 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
       onState: (state, detail) => {
         if (state === 'joined') health.set('kafka', true, 'reading the output topics');
         else if (state === 'crashed') {
+          // the brokers refused the session timeout: kafkajs's text named only their settings
+          if (detail !== undefined && isSessionTimeoutRefusal(detail.error)) detail = { ...detail, error: `${detail.error} — ${sessionTimeoutOutsideRange(kafka.sessionTimeoutMs)}` };
           health.set('kafka', false, `consumer crashed: ${detail?.error ?? 'unknown'}${detail?.restart ? ' (restarting)' : ''}`);
           // not restarting (a non-retriable error, e.g. the group or topics no longer authorized):
           // the view would serve frozen standings while /healthz said ok — a restart is what helps

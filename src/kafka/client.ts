@@ -184,6 +184,12 @@ export interface KafkaAdmin {
    * the client cannot describe are left out. Optional: a client without it skips the start check.
    */
   maxMessageBytes?(topics: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * The brokers' `group.min.session.timeout.ms` and `group.max.session.timeout.ms` (one broker's:
+   * any may coordinate the group), or undefined when it does not say. Optional: a client without
+   * it, or one not allowed to DescribeConfigs on the cluster, skips the check.
+   */
+  sessionTimeoutRange?(): Promise<{ min: number; max: number } | undefined>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes consumer groups that have no members (e.g. a short-lived reader's). */
   deleteGroups(groupIds: readonly string[]): Promise<void>;

@@ -423,6 +423,15 @@ export class KafkajsClient implements KafkaClient {
         }
         return out;
       },
+      sessionTimeoutRange: async () => {
+        const broker = (await admin.describeCluster()).brokers[0];
+        if (broker === undefined) return undefined;
+        const names = ['group.min.session.timeout.ms', 'group.max.session.timeout.ms'];
+        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: names }] });
+        const entries = resources[0]?.errorCode === 0 ? resources[0].configEntries : [];
+        const [min, max] = names.map((n) => Number(entries.find((e) => e.configName === n)?.configValue));
+        return Number.isFinite(min) && Number.isFinite(max) ? { min: min!, max: max! } : undefined;
+      },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {
         await admin.deleteGroups([...groupIds]);

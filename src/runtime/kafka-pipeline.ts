@@ -44,6 +44,7 @@ import { DEFAULT_TRANSACTION_TIMEOUT_MS, isOffsetMetadataTooLarge, publishFailur
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
+import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { compareOffsets } from '../episodes/offsets.js';
 import type { Clock } from '../episodes/clock.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
@@ -503,9 +504,12 @@ export class KafkaPipeline {
             : // the partition whose preparation failed crashed the consumer (its batch awaited it): say why, not kafkajs's text
               state === 'crashed' && this.prepareFailure !== undefined && detail?.error === this.prepareFailure.error
               ? { error: this.prepareFailure.reason }
-              : {};
+              : // the brokers refused the session timeout: kafkajs's text named only their settings
+                state === 'crashed' && isSessionTimeoutRefusal(detail?.error)
+                ? { error: `${detail!.error} — ${sessionTimeoutOutsideRange(this.config.source.sessionTimeoutMs)}` }
+                : {};
         this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
-        if (state === 'crashed') this.reportCrash(detail);
+        if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) ? { ...detail, ...named } : detail);
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),

@@ -21,6 +21,27 @@ describe('agent-credit check (no broker)', () => {
     expect(renderCheckReport(report)).toMatch(/✗ source\.kafka\.spansTopic: "spans" holds records but none could be read within 0\.2 s — check that this principal may Read the topic and use consumer groups/);
   });
 
+  // the brokers refuse a group join whose session timeout is outside their range: check said ready,
+  // and run's consumer crashed for good with kafkajs's text, which names no setting of the job
+  it("source.kafka.sessionTimeoutMs outside the brokers' group.min/max.session.timeout.ms fails, naming the key, their range and the fix", async () => {
+    const withRange = async (sessionTimeoutMs: number, range: () => Promise<{ min: number; max: number } | undefined>) => {
+      const fake = new FakeKafka();
+      const admin = await fake.admin();
+      const client = Object.assign(Object.create(fake) as FakeKafka, { admin: async () => ({ ...admin, sessionTimeoutRange: range }) });
+      const config = loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, sessionTimeoutMs, heartbeatIntervalMs: 1000 } }, sinks: { live: { enabled: false } } } }).config;
+      return runChecks(config, { kafkaClient: async () => client });
+    };
+    const low = await withRange(3000, async () => ({ min: 6000, max: 1_800_000 }));
+    expect(low.ok).toBe(false);
+    expect(renderCheckReport(low)).toMatch(/^✗ source\.kafka\.sessionTimeoutMs 3000 is outside the brokers' group\.min\.session\.timeout\.ms 6000 … group\.max\.session\.timeout\.ms 1800000: they refuse the consumer group join, and nothing is read — set source\.kafka\.sessionTimeoutMs within it \(e\.g\. 30000, with heartbeatIntervalMs about a third of it\), or widen the brokers' range$/m);
+    expect(renderCheckReport(await withRange(2_000_000, async () => ({ min: 6000, max: 1_800_000 })))).toMatch(/✗ source\.kafka\.sessionTimeoutMs 2000000 is outside/);
+    const within = await withRange(6000, async () => ({ min: 6000, max: 1_800_000 }));
+    expect(within.ok).toBe(true);
+    expect(renderCheckReport(within)).not.toContain('sessionTimeoutMs');
+    // not allowed to read the brokers' configs: nothing to say (run finds out at the join)
+    expect((await withRange(3000, async () => Promise.reject(new Error('CLUSTER_AUTHORIZATION_FAILED')))).ok).toBe(true);
+  });
+
   it('--sample: a topic emptied by retention (high = low) is not sampled', async () => {
     const fake = new FakeKafka();
     const admin = await fake.admin();

@@ -97,4 +97,19 @@ describe('view: a consumer that stopped for good', () => {
       await job.stop();
     }
   });
+
+  // kafkajs's text named only the brokers' settings; view reads source.kafka.sessionTimeoutMs too
+  it('a session timeout the brokers refuse is named as source.kafka.sessionTimeoutMs, with the fix', async () => {
+    const fake = new FakeKafka();
+    const job = await startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake });
+    try {
+      fake.assign([]);
+      fake.handlers!.onState!('crashed', { error: 'The session timeout is not within the range allowed by the broker (as configured by group.min.session.timeout.ms and group.max.session.timeout.ms)', restart: false });
+      const res = await fetch(`${job.liveUrl}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toMatch(/the Kafka consumer stopped for good: The session timeout is not within the range allowed by the broker .* — source\.kafka\.sessionTimeoutMs 30000 is outside the brokers' group\.min\.session\.timeout\.ms … group\.max\.session\.timeout\.ms/);
+    } finally {
+      await job.stop();
+    }
+  });
 });

@@ -58,6 +58,22 @@ describe('agent-credit check', () => {
     expect(small).toContain(`✗ sinks.kafka.topics.dlq: "${base}.dlq" has max.message.bytes 2048, below sinks.kafka.maxRecordBytes 1000000`);
   });
 
+  // the brokers refuse a join outside group.min/max.session.timeout.ms (the test broker: 1000 …
+  // Kafka's default 1800000): check said ready, and run's consumer crashed for good at the join
+  it("a session timeout outside the brokers' range fails, naming source.kafka.sessionTimeoutMs and their range", async () => {
+    const base = unique('check-session');
+    const c = client();
+    await createTopics(c, [`${base}.spans`], 1);
+    const config = (sessionTimeoutMs: number) =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null, sessionTimeoutMs } }, sinks: { live: { enabled: false } } } }).config;
+    const far = await runChecks(config(2_000_000));
+    expect(far.ok).toBe(false);
+    expect(renderCheckReport(far)).toMatch(/^✗ source\.kafka\.sessionTimeoutMs 2000000 is outside the brokers' group\.min\.session\.timeout\.ms \d+ … group\.max\.session\.timeout\.ms 1800000: they refuse the consumer group join/m);
+    const within = await runChecks(config(30_000));
+    expect(within.ok).toBe(true);
+    expect(renderCheckReport(within)).not.toContain('sessionTimeoutMs');
+  });
+
   it('OTLP/HTTP: a port in use fails and names the setting', async () => {
     // an occupant that reads and never answers (check asks it GET /healthz; a socket nobody reads
     // never sees the probe's FIN, and close() would wait for it)

@@ -1599,3 +1599,33 @@ describe('KafkaPipeline exactly-once: the brokers refuse the transaction timeout
     await p.stop();
   });
 });
+
+describe('KafkaPipeline: a session timeout the brokers refuse', () => {
+  // kafkajs's crash said "The session timeout is not within the range allowed by the broker (as
+  // configured by group.min.session.timeout.ms and group.max.session.timeout.ms)": the brokers'
+  // settings, not the job's — /healthz and the log now name source.kafka.sessionTimeoutMs and the fix
+  it('names source.kafka.sessionTimeoutMs and the fix in the crash and the health detail', async () => {
+    const fake = new FakeKafka();
+    const lines: { level: string; obj: Record<string, unknown> }[] = [];
+    const at = (level: string) => (obj: object) => void lines.push({ level, obj: obj as Record<string, unknown> });
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics, sessionTimeoutMs: 3000, heartbeatIntervalMs: 1000 }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({}),
+        processEpisode: events,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+      },
+    );
+    await p.start();
+    const kafkajs = 'The session timeout is not within the range allowed by the broker (as configured by group.min.session.timeout.ms and group.max.session.timeout.ms)';
+    fake.handlers!.onState?.('crashed', { error: kafkajs, restart: false });
+    const h = p.health();
+    expect(h.live).toBe(false);
+    const named = /^kafka consumer crashed and does not restart: The session timeout is not within the range allowed by the broker .* — source\.kafka\.sessionTimeoutMs 3000 is outside the brokers' group\.min\.session\.timeout\.ms … group\.max\.session\.timeout\.ms \(Kafka's defaults 6000 … 1800000\): .*set source\.kafka\.sessionTimeoutMs within it/;
+    expect(h.detail).toMatch(named);
+    expect(String(lines.find((l) => l.level === 'warn' && String(l.obj.err).startsWith('The session timeout'))?.obj.err)).toMatch(/source\.kafka\.sessionTimeoutMs 3000 is outside/);
+    await p.stop();
+  });
+});
