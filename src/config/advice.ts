@@ -5,6 +5,7 @@
  */
 import { KafkaSinkSectionSchema, type AppConfig } from './schema.js';
 import { isLoopbackHost } from '../http/listener-security.js';
+import { DEFAULT_SUCCESS_THRESHOLD } from '../conventions/evaluations.js';
 
 export interface ConfigAdvice {
   /** The dotted key the advice is about (the one to change). */
@@ -58,6 +59,19 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       key: 'credit.timeoutMs',
       message: `credit.timeoutMs ${config.credit.timeoutMs} is not below runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: a slow ${config.credit.game === 'http' ? 'judge' : 'value function'} makes its episode fail at runtime.creditTimeoutMs — no events${config.source.kind === 'kafka' ? ', a dead letter' : ''} — before credit.timeoutMs can stop waiting for it and publish the credit so far (marked partial). Set credit.timeoutMs well below runtime.creditTimeoutMs (defaults 10000 and 30000), or raise runtime.creditTimeoutMs`,
     });
+  }
+  // normalize: false puts R and τ in each range's units, but the built-in defaultSuccessThreshold
+  // (0.5) is the middle of [0, 1]: on a 0–100 judge's range it passed a score of 1, so a run scored
+  // 10 of 100 was a success — no first error, no blame, no preference pair — where normalize: true
+  // (R = 0.1) made it a failure.
+  if (!config.credit.normalize && config.credit.defaultSuccessThreshold === DEFAULT_SUCCESS_THRESHOLD) {
+    for (const [name, range] of Object.entries(config.credit.normalization)) {
+      if (Object.hasOwn(config.credit.successThreshold, name) || (range.min === 0 && range.max === 1)) continue;
+      out.push({
+        key: `credit.successThreshold.${name}`,
+        message: `credit.normalize is false, so R and τ are in the range's units, and credit.normalization.${name} (${range.min} … ${range.max}) has no credit.successThreshold.${name}: its runs are judged against credit.defaultSuccessThreshold ${DEFAULT_SUCCESS_THRESHOLD}, a pass mark stated for [0, 1] (the middle of it) — set credit.successThreshold.${name} in the range's units (e.g. ${range.min + DEFAULT_SUCCESS_THRESHOLD * (range.max - range.min)}, its middle), or leave credit.normalize on`,
+      });
+    }
   }
   // A stall check shorter than one episode's credit time restarts a job that is only slow.
   const stall = config.runtime.livenessStallMs;

@@ -81,6 +81,25 @@ describe('configAdvice', () => {
     expect(game({ timeoutMs: 60_000 })).toEqual([]);
   });
 
+  // the same verdict, 10 of 100, was a failure with a first error and a preference pair under
+  // normalize: true (R = 0.1) and a success with neither under normalize: false (R = 10 ≥ τ 0.5)
+  it('normalize: false with a range and no successThreshold of its name: τ is the [0, 1] default in the range\'s units, said with the name and a pass mark in its units', () => {
+    const credit = (c: Record<string, unknown>) =>
+      configAdvice(loadConfig({ env: {}, overrides: { credit: c, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config).filter((a) => a.key.startsWith('credit.successThreshold'));
+    const pct = { pct: { min: 0, max: 100 } };
+    const advice = credit({ normalize: false, normalization: pct });
+    expect(advice.map((a) => a.key)).toEqual(['credit.successThreshold.pct']);
+    expect(advice[0]!.message).toBe(
+      "credit.normalize is false, so R and τ are in the range's units, and credit.normalization.pct (0 … 100) has no credit.successThreshold.pct: its runs are judged against credit.defaultSuccessThreshold 0.5, a pass mark stated for [0, 1] (the middle of it) — set credit.successThreshold.pct in the range's units (e.g. 50, its middle), or leave credit.normalize on",
+    );
+    expect(credit({ normalize: false, normalization: { likert: { min: 1, max: 5, higherIsBetter: false } } })[0]!.message).toContain('(e.g. 3, its middle)');
+    // a threshold of its own, a default set on purpose, [0, 1], or normalized scores: nothing to say
+    expect(credit({ normalize: false, normalization: pct, successThreshold: { pct: 70 } })).toEqual([]);
+    expect(credit({ normalize: false, normalization: pct, defaultSuccessThreshold: 60 })).toEqual([]);
+    expect(credit({ normalize: false, normalization: { unit: { min: 0, max: 1 } } })).toEqual([]);
+    expect(credit({ normalization: pct })).toEqual([]);
+  });
+
   it('check shows the module advice (run logs every advice at start: src/cli/main.ts)', async () => {
     const path = fileURLToPath(new URL('../games/modules/additive.mjs', import.meta.url));
     const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path } }, source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { live: { enabled: false } } } }).config;
