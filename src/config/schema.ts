@@ -106,6 +106,17 @@ const SourceSchema = z
         message: `expected a number below source.kafka.sessionTimeoutMs ${k.sessionTimeoutMs} (the Kafka client refuses a consumer that would not heartbeat within its session: about a third of it is usual, ${Math.max(100, Math.floor(k.sessionTimeoutMs / 3))}; or raise sessionTimeoutMs)`,
       });
     }
+    // kafkajs heartbeats between fetches, and a fetch of idle partitions waits maxWaitMs: at or
+    // above the session the brokers dropped the member at every idle fetch ("The coordinator is not
+    // aware of this member, re-joining the group"), each rebalance dropping the open episodes to
+    // rebuild them from the committed offsets (on the broker: 3 rebalances in 40 s of idle topics).
+    if (k && k.maxWaitMs >= k.sessionTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kafka', 'maxWaitMs'],
+        message: `expected a number below source.kafka.sessionTimeoutMs ${k.sessionTimeoutMs} (the consumer does not heartbeat while a fetch of idle partitions waits this long: the brokers drop it from the group, which rebalances over and over; the default is 1000)`,
+      });
+    }
     if (k) {
       const keys = [
         ['spansTopic', k.spansTopic],

@@ -238,6 +238,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 3000\n    heartbeatIntervalMs: 2999\n', env: {} })).not.toThrow();
   });
 
+  // on the broker, maxWaitMs 15000 with sessionTimeoutMs 6000: "The coordinator is not aware of this
+  // member, re-joining the group", 3 rebalances in 40 s of idle topics (5000 held: one assignment)
+  it('a fetch wait not below the session timeout is refused naming both keys (an idle fetch outlived the session)', () => {
+    const m = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 6000\n    heartbeatIntervalMs: 2000\n    maxWaitMs: 15000\n');
+    expect(m).toContain('source.kafka.maxWaitMs: expected a number below source.kafka.sessionTimeoutMs 6000 (the consumer does not heartbeat while a fetch of idle partitions waits this long');
+    expect(m).toContain('got 15000');
+    expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 6000\n    heartbeatIntervalMs: 2000\n    maxWaitMs: 5000\n', env: {} })).not.toThrow();
+  });
+
   it('kind kafka without a kafka section says what to set', () => {
     expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
   });
