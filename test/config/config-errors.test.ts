@@ -247,6 +247,17 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(() => loadConfig({ text: 'source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    sessionTimeoutMs: 6000\n    heartbeatIntervalMs: 2000\n    maxWaitMs: 5000\n', env: {} })).not.toThrow();
   });
 
+  // on the broker: check said "will be created at start" and run stopped with kafkajs's bare
+  // "agent-credit: Topic creation errors", naming neither the setting nor why
+  it('a topic name the brokers refuse (a space, a slash, a colon, over 249 characters) is refused naming its key', () => {
+    const m = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    logsTopic: "otlp:logs"\n', { AGENT_CREDIT_SINKS_KAFKA_TOPICS_REWARDS: 'agent credit/rewards' });
+    expect(m).toContain(`sinks.kafka.topics.rewards: not a Kafka topic name, which holds letters, digits, '.', '_' and '-' only (not a space, "/"): the brokers refuse it, got "agent credit/rewards" (from AGENT_CREDIT_SINKS_KAFKA_TOPICS_REWARDS)`);
+    expect(m).toContain(`source.kafka.logsTopic: not a Kafka topic name, which holds letters, digits, '.', '_' and '-' only (not ":")`);
+    expect(errorOf(`sinks:\n  kafka:\n    topics:\n      dlq: ${'d'.repeat(250)}\n`)).toContain('sinks.kafka.topics.dlq: a Kafka topic name is at most 249 characters, this one has 250');
+    expect(errorOf('sinks:\n  kafka:\n    topics:\n      episodes: ".."\n')).toContain('sinks.kafka.topics.episodes: not a Kafka topic name (the brokers refuse . and ..)');
+    expect(() => loadConfig({ text: `source:\n  kind: kafka\n  kafka:\n    brokers: [kafka-1:9092]\n    spansTopic: otel.Spans_v-2\n    logsTopic: null\nsinks:\n  kafka:\n    topics:\n      dlq: ${'d'.repeat(249)}\n`, env: {} })).not.toThrow();
+  });
+
   it('kind kafka without a kafka section says what to set', () => {
     expect(errorOf('source:\n  kind: kafka\n')).toContain('source.kafka: source.kind is kafka: set source.kafka.brokers');
   });

@@ -1,6 +1,7 @@
 /** Output topics of the Kafka sink (defaults in one place). */
 import { z } from 'zod';
 import { KAFKA_COMPRESSIONS, compressionSupport } from '../../kafka/compression-codecs.js';
+import { KafkaTopicNameSchema } from '../../kafka/topic-name.js';
 
 /**
  * Compression of the published batches (Kafka's `compression.type`). Every codec is also read on
@@ -16,13 +17,13 @@ export const KafkaCompressionSchema = z
 
 export const KafkaSinkTopicsSchema = z.object({
   /** `MessageReward`, key = agent id (a per-agent trainer reads its own partitions). */
-  rewards: z.string().min(1).default('agent_credit.rewards'),
+  rewards: KafkaTopicNameSchema.default('agent_credit.rewards'),
   /** `EpisodeCredit`, key = episode id. */
-  episodes: z.string().min(1).default('agent_credit.episodes'),
+  episodes: KafkaTopicNameSchema.default('agent_credit.episodes'),
   /** `PreferencePair`, key = agent id. */
-  preferences: z.string().min(1).default('agent_credit.preferences'),
+  preferences: KafkaTopicNameSchema.default('agent_credit.preferences'),
   /** Undecodable input records and failed episodes. */
-  dlq: z.string().min(1).default('agent_credit.dlq'),
+  dlq: KafkaTopicNameSchema.default('agent_credit.dlq'),
 });
 export type KafkaSinkTopics = z.infer<typeof KafkaSinkTopicsSchema>;
 

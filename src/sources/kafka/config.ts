@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../../config/defaults.js';
+import { KafkaTopicNameSchema } from '../../kafka/topic-name.js';
 
 /**
  * `auto`: by a `content-type` record header when present, else sniffed (see src/otlp detectEncoding);
@@ -29,15 +30,15 @@ export const KafkaSourceConfigSchema = z.object({
   ]),
   /** Consumer group id; instances with the same id share the partitions. */
   groupId: z.string().min(1).default('agent-credit'),
-  spansTopic: z.string().min(1).default('otlp_spans'),
+  spansTopic: KafkaTopicNameSchema.default('otlp_spans'),
   /** Logs topic carrying `gen_ai.evaluation.result` events; null = do not consume logs. */
-  logsTopic: z.string().min(1).nullable().default('otlp_logs'),
+  logsTopic: KafkaTopicNameSchema.nullable().default('otlp_logs'),
   /**
    * Topic of standalone evaluation records (JSON, src/conventions/evaluation-records.ts; JSON
    * Schema schemas/evaluation-record.schema.json), e.g. written by a judge service, joined to
    * episodes by trace id or conversation id; null = none.
    */
-  evaluationsTopic: z.string().min(1).nullable().default(null),
+  evaluationsTopic: KafkaTopicNameSchema.nullable().default(null),
   /** Encoding of the spans topic records (the exporter writes no header saying which). */
   spansEncoding: SourceEncodingSchema.default('auto'),
   logsEncoding: SourceEncodingSchema.default('auto'),
