@@ -44,3 +44,33 @@ describe('KafkaEventSink, a producer whose sequence state the broker refuses', (
     await sink.close();
   });
 });
+
+// On the broker, sinks.kafka.maxRecordBytes 3000000000 (max.message.bytes past an int) or
+// sinks.kafka.partitions 2000000: run stopped with kafkajs's bare "agent-credit: Topic creation
+// errors", whose per-topic reasons it never showed
+describe('output topics the brokers refuse to create', () => {
+  it('fail naming each topic\'s setting, the reason and the fix (a configuration error, exit 2)', async () => {
+    const { prepareOutputTopics, OutputTopicCreationError } = await import('../../src/sinks/kafka/kafka-event-sink.js');
+    const { KafkaSinkConfigSchema } = await import('../../src/sinks/kafka/config.js');
+    const { TopicSettingError } = await import('../../src/kafka/topic-setting-error.js');
+    const fake = new FakeKafka();
+    const admin = await fake.admin();
+    const refusal = (type: string, message: string, ts: readonly string[]) =>
+      Object.assign(new Error('Topic creation errors'), { name: 'KafkaJSAggregateError', errors: ts.map((topic) => Object.assign(new Error(message), { name: 'KafkaJSCreateTopicError', type, topic })) });
+    let thrown: Error = refusal('INVALID_CONFIG', 'Configuration is invalid', [topics.rewards, topics.dlq]);
+    const client = Object.assign(Object.create(fake) as FakeKafka, { admin: async () => ({ ...admin, ensureTopics: async () => Promise.reject(thrown) }) });
+    const config = KafkaSinkConfigSchema.parse({ topics });
+    const err = await prepareOutputTopics(client, config).then(() => undefined, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(OutputTopicCreationError);
+    expect(err).toBeInstanceOf(TopicSettingError);
+    expect(err!.message).toBe(
+      'sinks.kafka.topics.rewards: the brokers refused to create topic "t.rewards" (INVALID_CONFIG: Configuration is invalid) — its max.message.bytes (sinks.kafka.maxRecordBytes + 16384) is refused: lower sinks.kafka.maxRecordBytes; ' +
+        'sinks.kafka.topics.dlq: the brokers refused to create topic "t.dlq" (INVALID_CONFIG: Configuration is invalid) — its max.message.bytes (sinks.kafka.maxRecordBytes + 16384) is refused: lower sinks.kafka.maxRecordBytes (sinks.kafka.createTopics; sinks.kafka.partitions 3)',
+    );
+    thrown = refusal('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics', [topics.episodes]);
+    await expect(prepareOutputTopics(client, config)).rejects.toThrow(/^sinks\.kafka\.topics\.episodes: the brokers refused to create topic "t\.episodes" \(TOPIC_AUTHORIZATION_FAILED: .*\) — grant this principal Create on the topic \(or the cluster\), or create it yourself and set sinks\.kafka\.createTopics: false/);
+    // another error is passed on as it is
+    thrown = new Error('Connection error: connect ECONNREFUSED');
+    await expect(prepareOutputTopics(client, config)).rejects.toThrow(/^Connection error: connect ECONNREFUSED$/);
+  });
+});

@@ -118,10 +118,46 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
     const limit = neededMaxMessageBytes(config);
     const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
     // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
-    await admin.ensureTopics([...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
+    try {
+      await admin.ensureTopics([...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
+    } catch (err) {
+      throw creationFailure(err, config) ?? err;
+    }
   } finally {
     await admin.disconnect();
   }
+}
+
+/** An output topic the brokers refused to create (`ensureOutputTopics`), with each topic's reason. */
+export class OutputTopicCreationError extends TopicSettingError {
+  override readonly name = 'OutputTopicCreationError';
+}
+
+/** The fix of a topic creation refused for this Kafka error type, naming the setting that causes it. */
+const CREATION_FIXES: Record<string, string> = {
+  TOPIC_AUTHORIZATION_FAILED: 'grant this principal Create on the topic (or the cluster), or create it yourself and set sinks.kafka.createTopics: false',
+  CLUSTER_AUTHORIZATION_FAILED: 'grant this principal Create on the topic (or the cluster), or create it yourself and set sinks.kafka.createTopics: false',
+  INVALID_PARTITIONS: 'lower sinks.kafka.partitions',
+  INVALID_REPLICATION_FACTOR: "the brokers' default.replication.factor is above the brokers there are: create the topic yourself and set sinks.kafka.createTopics: false",
+  INVALID_CONFIG: `its max.message.bytes (sinks.kafka.maxRecordBytes + ${RECORD_OVERHEAD_BYTES}) is refused: lower sinks.kafka.maxRecordBytes`,
+  POLICY_VIOLATION: "the brokers' policy refuses it (a create.topic.policy, or their partition limit: sinks.kafka.partitions): lower sinks.kafka.partitions, or create the topic yourself and set sinks.kafka.createTopics: false",
+};
+
+/**
+ * The brokers' refusal of some output topics (kafkajs's "Topic creation errors", which carries a
+ * reason per topic and said none of them: `run` stopped with "agent-credit: Topic creation errors"),
+ * as an error naming each topic's setting, the reason and the fix; undefined for other errors.
+ */
+function creationFailure(err: unknown, config: KafkaSinkConfig): OutputTopicCreationError | undefined {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  const refused = errors.filter((e): e is { topic: string; type?: string; message?: string } => typeof (e as { topic?: unknown } | null)?.topic === 'string' && (e as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS');
+  if (refused.length === 0) return undefined;
+  const lines = refused.map((e) => {
+    const fix = e.type !== undefined ? CREATION_FIXES[e.type] : undefined;
+    return `${settingsNaming(config, e.topic) || 'sinks.kafka.topics'}: the brokers refused to create topic "${e.topic}" (${e.type ?? 'error'}: ${e.message ?? 'no reason given'})${fix ? ` — ${fix}` : ''}`;
+  });
+  return new OutputTopicCreationError(`${lines.join('; ')} (sinks.kafka.createTopics; sinks.kafka.partitions ${config.partitions})`, refused.map((e) => e.topic));
 }
 
 /** The `max.message.bytes` an output topic needs for the sink's largest record. */
