@@ -29,7 +29,7 @@ import { sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
-import { RECORD_OVERHEAD_BYTES, neededMaxMessageBytes } from '../sinks/kafka/kafka-event-sink.js';
+import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 
@@ -262,11 +262,18 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     // what `run` checks at start: each existing output topic takes records of sinks.kafka.maxRecordBytes
     const need = neededMaxMessageBytes(config.sinks.kafka);
     const limits = await admin.maxMessageBytes?.(outputs.filter((o) => !missingOut.has(o.topic)).map((o) => o.topic)).catch(() => undefined);
+    // what `run` asks at start when it creates them: would the brokers? (ACLs, a topic policy or
+    // their partition limit, a max.message.bytes they refuse — run stopped there while check said
+    // "will be created"); a client that cannot ask, or an error that is no refusal, says nothing
+    const refusals = config.sinks.kafka.createTopics && missingOut.size > 0
+      ? await admin.validateTopics?.(outputTopicSpecs(config.sinks.kafka).filter((t) => missingOut.has(t.topic))).then(() => undefined, (err: unknown) => creationRefusals(err, config.sinks.kafka))
+      : undefined;
     for (const o of outputs) {
       const max = limits?.get(o.topic);
       if (!missingOut.has(o.topic) && max !== undefined && max < need) {
         lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" has max.message.bytes ${max}, below sinks.kafka.maxRecordBytes ${config.sinks.kafka.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} — lower sinks.kafka.maxRecordBytes or raise the topic's max.message.bytes to ${need}` });
       } else if (!missingOut.has(o.topic)) lines.push({ status: 'ok', text: `${o.key}: "${o.topic}" exists${max !== undefined ? ` (max.message.bytes ${max})` : ''}` });
+      else if (refusals?.has(o.topic)) lines.push({ status: 'fail', text: refusals.get(o.topic)! });
       else if (config.sinks.kafka.createTopics) lines.push({ status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
       else lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
     }

@@ -190,6 +190,12 @@ export interface KafkaAdmin {
    * it, or one not allowed to DescribeConfigs on the cluster, skips the check.
    */
   sessionTimeoutRange?(): Promise<{ min: number; max: number } | undefined>;
+  /**
+   * Whether the brokers would create these topics (CreateTopics with validateOnly: nothing is
+   * created); rejects with their refusal as `ensureTopics` would. Optional: without it `check`
+   * cannot tell.
+   */
+  validateTopics?(topics: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes consumer groups that have no members (e.g. a short-lived reader's). */
   deleteGroups(groupIds: readonly string[]): Promise<void>;

@@ -397,6 +397,15 @@ export class KafkajsClient implements KafkaClient {
           })),
         );
       },
+      validateTopics: async (topics: readonly TopicSpec[]) => {
+        if (topics.length === 0) return;
+        // validateOnly creates nothing, so there are no leaders to wait for
+        await admin.createTopics({
+          validateOnly: true,
+          waitForLeaders: false,
+          topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor ?? -1, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+        });
+      },
       fetchCommittedOffsets: async (groupId, topics): Promise<CommittedOffset[]> => {
         const res = await admin.fetchOffsets({ groupId, topics: [...topics] });
         return res.flatMap((t) =>

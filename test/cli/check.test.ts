@@ -42,6 +42,29 @@ describe('agent-credit check (no broker)', () => {
     expect((await withRange(3000, async () => Promise.reject(new Error('CLUSTER_AUTHORIZATION_FAILED')))).ok).toBe(true);
   });
 
+  // run stopped at their creation ("Topic creation errors") while check said "will be created at start"
+  it('output topics the brokers would refuse to create fail, naming each setting, the reason and the fix; topics they would create are still "will be created"', async () => {
+    const fake = new FakeKafka();
+    const admin = await fake.admin();
+    const asked: string[][] = [];
+    const client = Object.assign(Object.create(fake) as FakeKafka, {
+      admin: async () => ({
+        ...admin,
+        missingTopics: async (ts: readonly string[]) => ts.filter((t) => t !== 'spans'),
+        validateTopics: async (specs: readonly { topic: string }[]) => {
+          asked.push(specs.map((s) => s.topic));
+          throw Object.assign(new Error('Topic creation errors'), { errors: [Object.assign(new Error('Request parameters do not satisfy the configured policy'), { type: 'POLICY_VIOLATION', topic: 'agent_credit.dlq' })] });
+        },
+      }),
+    });
+    const report = await runChecks(kafkaConfig(), { kafkaClient: async () => client });
+    const text = renderCheckReport(report);
+    expect(report.ok).toBe(false);
+    expect(asked).toEqual([['agent_credit.rewards', 'agent_credit.episodes', 'agent_credit.preferences', 'agent_credit.dlq']]);
+    expect(text).toMatch(/^✗ sinks\.kafka\.topics\.dlq: the brokers refused to create topic "agent_credit\.dlq" \(POLICY_VIOLATION: Request parameters do not satisfy the configured policy\) — the brokers' policy refuses it \(a create\.topic\.policy, or their partition limit: sinks\.kafka\.partitions\): lower sinks\.kafka\.partitions, or create the topic yourself and set sinks\.kafka\.createTopics: false$/m);
+    expect(text).toContain('· sinks.kafka.topics.rewards: "agent_credit.rewards" will be created at start');
+  });
+
   it('--sample: a topic emptied by retention (high = low) is not sampled', async () => {
     const fake = new FakeKafka();
     const admin = await fake.admin();

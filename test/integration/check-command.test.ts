@@ -56,6 +56,14 @@ describe('agent-credit check', () => {
     await admin2.disconnect();
     const small = renderCheckReport(await runChecks(config(`${base}.spans`)));
     expect(small).toContain(`✗ sinks.kafka.topics.dlq: "${base}.dlq" has max.message.bytes 2048, below sinks.kafka.maxRecordBytes 1000000`);
+
+    // output topics the brokers would refuse to create (here: far past their partition limit) fail
+    // as run would at their creation; nothing is created (validateOnly)
+    const huge = loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: group, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } }, sinks: { live: { enabled: false }, kafka: { partitions: 2_000_000, topics: { rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.prefs`, dlq: `${base}.dlq` } } } } }).config;
+    const refused = await runChecks(huge);
+    expect(refused.ok).toBe(false);
+    expect(renderCheckReport(refused)).toMatch(new RegExp(`✗ sinks\\.kafka\\.topics\\.rewards: the brokers refused to create topic "${base}\\.rewards" \\(\\w+: `));
+    expect(await c.admin().then(async (a) => { try { return await a.missingTopics([`${base}.rewards`]); } finally { await a.disconnect(); } })).toEqual([`${base}.rewards`]);
   });
 
   // the brokers refuse a join outside group.min/max.session.timeout.ms (the test broker: 1000 …

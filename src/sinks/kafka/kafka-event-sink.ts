@@ -6,7 +6,7 @@
  */
 import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { CreditEvent } from '../../events/schemas.js';
-import type { KafkaClient, KafkaProducer, OutgoingRecord } from '../../kafka/client.js';
+import type { KafkaClient, KafkaProducer, OutgoingRecord, TopicSpec } from '../../kafka/client.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
 import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
 import { isProducerStateError } from '../../kafka/producer-errors.js';
@@ -114,18 +114,23 @@ export { RECORD_OVERHEAD_BYTES };
 export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
   const admin = await client.admin();
   try {
-    // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
-    const limit = neededMaxMessageBytes(config);
-    const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
-    // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
     try {
-      await admin.ensureTopics([...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) })));
+      await admin.ensureTopics(outputTopicSpecs(config));
     } catch (err) {
       throw creationFailure(err, config) ?? err;
     }
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The output topics as `ensureOutputTopics` creates them (`check` asks the brokers whether they would). */
+export function outputTopicSpecs(config: KafkaSinkConfig): TopicSpec[] {
+  // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
+  const limit = neededMaxMessageBytes(config);
+  const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
+  // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
+  return [...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) }));
 }
 
 /** An output topic the brokers refused to create (`ensureOutputTopics`), with each topic's reason. */
@@ -149,15 +154,23 @@ const CREATION_FIXES: Record<string, string> = {
  * as an error naming each topic's setting, the reason and the fix; undefined for other errors.
  */
 function creationFailure(err: unknown, config: KafkaSinkConfig): OutputTopicCreationError | undefined {
+  const refused = creationRefusals(err, config);
+  if (refused === undefined) return undefined;
+  return new OutputTopicCreationError(`${[...refused.values()].join('; ')} (sinks.kafka.createTopics; sinks.kafka.partitions ${config.partitions})`, [...refused.keys()]);
+}
+
+/** Per topic the brokers refused to create, the line naming its setting, their reason and the fix; undefined when `err` is no such refusal. */
+export function creationRefusals(err: unknown, config: KafkaSinkConfig): Map<string, string> | undefined {
   const errors = (err as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
   const refused = errors.filter((e): e is { topic: string; type?: string; message?: string } => typeof (e as { topic?: unknown } | null)?.topic === 'string' && (e as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS');
   if (refused.length === 0) return undefined;
-  const lines = refused.map((e) => {
-    const fix = e.type !== undefined ? CREATION_FIXES[e.type] : undefined;
-    return `${settingsNaming(config, e.topic) || 'sinks.kafka.topics'}: the brokers refused to create topic "${e.topic}" (${e.type ?? 'error'}: ${e.message ?? 'no reason given'})${fix ? ` — ${fix}` : ''}`;
-  });
-  return new OutputTopicCreationError(`${lines.join('; ')} (sinks.kafka.createTopics; sinks.kafka.partitions ${config.partitions})`, refused.map((e) => e.topic));
+  return new Map(
+    refused.map((e) => {
+      const fix = e.type !== undefined ? CREATION_FIXES[e.type] : undefined;
+      return [e.topic, `${settingsNaming(config, e.topic) || 'sinks.kafka.topics'}: the brokers refused to create topic "${e.topic}" (${e.type ?? 'error'}: ${e.message ?? 'no reason given'})${fix ? ` — ${fix}` : ''}`];
+    }),
+  );
 }
 
 /** The `max.message.bytes` an output topic needs for the sink's largest record. */
