@@ -62,6 +62,11 @@ export const CreditOptionsSchema = CreditEngineOptionsSchema.omit({ gameFactory:
     // another value function than the file describes).
     if (c.judge && c.game !== 'http') ctx.addIssue({ code: 'custom', path: ['judge'], message: `credit.judge is set but credit.game is ${c.game}, which does not call it: set credit.game: http to use the judge, or remove credit.judge` });
     if (c.module && c.game !== 'module') ctx.addIssue({ code: 'custom', path: ['module'], message: `credit.module is set but credit.game is ${c.game}, which does not load it: set credit.game: module to use it, or remove credit.module` });
+    // The provenance game has no v(∅) of its own to ask for: it used 0 and wrote a warning into
+    // every episode's events, where the loader refuses every other setting the game ignores.
+    if (c.game === 'provenance' && c.baseline === 'game') {
+      ctx.addIssue({ code: 'custom', path: ['baseline'], message: `baseline game asks the value function for v(∅), which the provenance game does not have (it credits from 0): leave credit.baseline out (0), or use credit.game http or module` });
+    }
     if (c.game === 'provenance' && c.removalProtocol !== 'mask') {
       ctx.addIssue({ code: 'custom', path: ['removalProtocol'], message: `the provenance game removes agents by masking their messages, so it can only be mask (got ${c.removalProtocol}): leave credit.removalProtocol out, or use ${gameApplying(c.removalProtocol)}` });
     }

@@ -44,6 +44,11 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(loadConfig({ text: 'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8000/score\n    timeoutMs: 2147483647\n', env: {} }).config.credit.judge?.timeoutMs).toBe(2 ** 31 - 1);
   });
 
+  it('credit.baseline game with the provenance game is refused (it used 0 and warned in every episode\'s events)', () => {
+    expect(errorOf('credit:\n  baseline: game\n')).toContain('credit.baseline: baseline game asks the value function for v(∅), which the provenance game does not have');
+    expect(loadConfig({ text: 'credit:\n  game: http\n  baseline: game\n  judge:\n    url: http://127.0.0.1:8000/score\n', env: {} }).config.credit.baseline).toBe('game');
+  });
+
   it('unknown key inside a stage-owned section (episodes) is not silently dropped', () => {
     const m = errorOf('episodes:\n  grace: 2000\n');
     expect(m).toContain('episodes.grace: unknown key');
