@@ -271,9 +271,10 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   progress.done();
   await sink.close();
   if (f.summary !== false) {
-    process.stderr.write(`${renderSummary(summary.summary(), { ...stats, undecodable: stats.undecodable.length })}\n`);
+    process.stderr.write(`${renderSummary(summary.summary(), { ...stats, undecodable: stats.undecodable.length, evaluationRecordsRefused: stats.invalidEvaluations.length })}\n`);
   }
   failOnUndecodable('replay', stats.undecodable.length);
+  failOnInvalidEvaluations('replay', stats.invalidEvaluations.length);
   // an episode whose credit failed has no events in the output: as undecodable input, the exit
   // code says so — it was 0, and a script building a dataset did not notice the episodes missing
   if (stats.creditFailures > 0) {
@@ -343,6 +344,13 @@ function withoutOutput(files: ReturnType<typeof listOtlpFiles>, given: readonly 
 function failOnUndecodable(command: string, n: number): void {
   if (n === 0) return;
   process.stderr.write(`agent-credit ${command}: ${n} undecodable request(s) skipped (see the error lines above); exit code 1\n`);
+  process.exitCode = 1;
+}
+
+/** Evaluation records refused as the live paths refuse them (each logged): the rest was replayed, and the exit code says so, as for undecodable input. */
+function failOnInvalidEvaluations(command: string, n: number): void {
+  if (n === 0) return;
+  process.stderr.write(`agent-credit ${command}: ${n} evaluation record(s) refused (see the error lines above: each needs trace_id, conversation_id or response_id, name, and score or label — schemas/evaluation-record.schema.json); exit code 1\n`);
   process.exitCode = 1;
 }
 
@@ -439,6 +447,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   // A table of zero errors over nothing reads as a perfect result: fail instead.
   if (report.compared === 0) throw new Error(`compare: none of the ${report.episodes} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
   failOnUndecodable('compare', replayed.undecodable.length);
+  failOnInvalidEvaluations('compare', replayed.invalidEvaluations.length);
 }
 
 /**

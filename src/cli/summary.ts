@@ -82,6 +82,8 @@ export interface ReplayCounts {
   unmatchedEvaluations: { expired: number; pendingAtEnd: number; unjoinable: number };
   /** Requests (files, .jsonl lines) skipped as undecodable. */
   undecodable: number;
+  /** Evaluation records refused (invalid, or naming nothing to join on); shown when there are some. */
+  evaluationRecordsRefused?: number;
 }
 
 /** The summary's line of replay counts: skipped episodes, unmatched evaluations, undecodable requests. */
@@ -94,6 +96,7 @@ function renderReplayCounts(c: ReplayCounts): string {
     `credit failures: ${c.creditFailures}`,
     `unmatched evaluations: ${unmatched}${why ? ` (${why})` : ''}`,
     `undecodable requests skipped: ${c.undecodable}`,
+    ...(c.evaluationRecordsRefused ? [`evaluation records refused: ${c.evaluationRecordsRefused}`] : []),
   ].join('   ');
 }
 

@@ -252,6 +252,12 @@ export class LocalPipeline implements OtlpHandler {
     this.enqueue(this.deps.assembler.tick());
   }
 
+  /** `onEvaluations` for replay, where backpressure is waiting, not refusing (feedSpans). */
+  async feedEvaluations(evaluations: Evaluation[]): Promise<void> {
+    while (this.queueFull() && !this.stopped) await this.drain();
+    this.onEvaluations(evaluations);
+  }
+
   /**
    * Evaluations are read from the log records; other log records are accepted and ignored.
    * Evaluation events with no trace id, no conversation id and no `gen_ai.response.id` (or one

@@ -20,6 +20,14 @@
  *
  * Undecodable requests (a file, or a `.jsonl` line) are skipped: each is logged at error level with
  * its path and reason and counted (`undecodable` in the result); the rest is replayed.
+ *
+ * JSON evaluation records (src/sources/file: a dump of `source.kafka.evaluationsTopic`, or bodies
+ * posted to `POST /v1/evaluations`) join episodes as the receiver joins them (`onEvaluations`, the
+ * same refusals): each record is a request of its own, at its `time_unix_nano`, after the spans
+ * and log records of the same millisecond (a judge's verdict follows the run it judges); a record
+ * without one is placed by `evaluationTimes` and timed as received — the replay clock when it is
+ * fed, as the receiver takes the wall clock. Invalid or refused records are logged at error level
+ * with their file, record number and reason, and counted (`invalidEvaluations`): not fatal.
  */
 import type { AppConfig } from '../config/schema.js';
 import { ManualClock } from '../episodes/index.js';
@@ -39,10 +47,12 @@ export interface ReplayOptions {
 }
 
 export interface ReplayStats extends LocalPipelineStats {
-  /** Requests (files, `.jsonl` lines) fed to the pipeline. */
+  /** Requests (files, `.jsonl` lines, and each evaluation record) fed to the pipeline. */
   requests: number;
   /** Requests skipped because they could not be read or decoded, each with why (also logged). */
   undecodable: UndecodableRequest[];
+  /** Evaluation records refused as the receiver refuses them (invalid, or naming nothing to join on), each with why (also logged). */
+  invalidEvaluations: UndecodableRequest[];
   /** Closed episode revisions that yielded no credit events (degenerate: no evaluation, bad score…; each logged). */
   episodesSkipped: number;
   /** Evaluations that joined no episode, by why. */
@@ -90,17 +100,31 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
     undecodable.push(u);
     logger?.error({ file: u.name, reason: u.reason }, 'replay: request skipped, it cannot be decoded (the rest is replayed; the exit code will be 1)');
   };
-  // Pass 1: keys (event time) and signals of every request, nothing decoded kept.
+  const invalidEvaluations: UndecodableRequest[] = [];
+  const refuseRecord = (u: UndecodableRequest) => {
+    invalidEvaluations.push(u);
+    logger?.error({ file: u.name, reason: u.reason }, 'replay: evaluation record refused, as the receiver refuses it (the rest is replayed; the exit code will be 1)');
+  };
+  // Pass 1: keys (event time) and signals of every request, nothing decoded kept (but evaluation records, which are small).
   const refs: OtlpRequestRef[] = [];
+  const traceEnds = new Map<string, number>();
   for (const file of files) {
     const scanned = scanOtlpFile(file);
     scanned.undecodable.forEach(skip);
+    scanned.invalidEvaluations.forEach(refuseRecord);
     // An empty file decodes as an empty request (valid protobuf): say so, or it passes unseen.
-    if (scanned.undecodable.length === 0 && scanned.requests.every((r) => r.items === 0)) logger?.warn({ file: file.path }, 'replay: no spans or log records in this file (empty?)');
+    if (scanned.undecodable.length === 0 && scanned.invalidEvaluations.length === 0 && scanned.requests.every((r) => r.items === 0)) logger?.warn({ file: file.path }, 'replay: no spans or log records in this file (empty?)');
     for (const r of scanned.requests) refs.push(r);
+    for (const [trace, end] of scanned.traceEnds) traceEnds.set(trace, Math.max(traceEnds.get(trace) ?? 0, end));
   }
-  // Event-time order; Array.prototype.sort is stable, so ties keep the listing order.
-  refs.sort((a, b) => a.timeMs - b.timeMs);
+  evaluationTimes(refs, traceEnds);
+  // Event-time order; Array.prototype.sort is stable, so ties keep the listing order — but an
+  // evaluation record comes after the spans and log records of its millisecond (a judge answers
+  // once it has the run): sorted by path among them, a verdict that fell after the request with
+  // its run's root and before another ending in that millisecond closed the run
+  // (closeOnEvaluation) without that request's spans, which then came as late spans.
+  const rank = (r: OtlpRequestRef) => (r.signal === 'evaluations' ? 1 : 0);
+  refs.sort((a, b) => a.timeMs - b.timeMs || rank(a) - rank(b));
 
   // The assembler's start counts as an evaluation arriving (runs wait awaitEvaluationMs for theirs
   // while evaluations arrive, episodes.evaluationsArrivingMs): it starts at the input's first
@@ -137,6 +161,16 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
       if (batch.signal === 'traces') {
         // Backpressure in replay is waiting, not refusing: credit catches up before each slice.
         await pipeline.feedSpans(batch.spans);
+      } else if (batch.signal === 'evaluations') {
+        const joinable = [];
+        for (const ev of batch.evaluations) {
+          // without time_unix_nano, timed at receipt: the receiver's wall clock, here the replay's
+          const timed = ev.timeFromReceipt === true ? { ...ev, timeUnixNano: BigInt(clock.now()) * 1_000_000n } : ev;
+          const refused = pipeline.evaluationRefusal(timed);
+          if (refused === undefined) joinable.push(timed);
+          else refuseRecord({ name: ref.name, reason: refused });
+        }
+        if (joinable.length > 0) await pipeline.feedEvaluations(joinable);
       } else {
         // a dumped Kafka record's content events are named by their record, as the job names them
         await pipeline.feedLogs(batch.logs, kafkaRecordSource(ref.path));
@@ -158,5 +192,28 @@ export async function replayFiles(config: AppConfig, files: readonly OtlpFile[],
       'replay: evaluation(s) joined no episode and were dropped: expired = waited episodes.pendingEvaluationTtlMs for spans of their trace, pendingAtEnd = their trace\'s spans were not in the input, unjoinable = no trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id',
     );
   }
-  return { ...stats, requests, undecodable, episodesSkipped: stats.episodesSkipped, unmatchedEvaluations };
+  return { ...stats, requests, undecodable, invalidEvaluations, episodesSkipped: stats.episodesSkipped, unmatchedEvaluations };
+}
+
+/**
+ * Places each evaluation record without `time_unix_nano` (its `timeMs` NaN): after the latest span
+ * of the trace it names, as a judge answers once the run has ended, and not before the record read
+ * before it in its file (a dump of the evaluations topic, or the bodies posted, lists records in
+ * arrival order); at the input's start when neither says more. `refs` in listing order.
+ */
+function evaluationTimes(refs: OtlpRequestRef[], traceEnds: ReadonlyMap<string, number>): void {
+  let path: string | undefined;
+  let previous = 0;
+  for (const r of refs) {
+    if (r.signal !== 'evaluations') continue;
+    if (r.path !== path) {
+      path = r.path;
+      previous = 0;
+    }
+    if (Number.isNaN(r.timeMs)) {
+      const end = r.evaluation?.traceId === undefined ? undefined : traceEnds.get(r.evaluation.traceId);
+      r.timeMs = Math.max(previous, end ?? 0);
+    }
+    previous = Math.max(previous, r.timeMs);
+  }
 }

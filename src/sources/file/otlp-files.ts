@@ -7,6 +7,14 @@
  * - OTLP/JSON lines `*.jsonl` (one request per line, as the collector's file exporter writes).
  * - The collector's kafka records dumped one per file: `<topic>/<partition>-<offset>.bin` (the
  *   `.key` files beside them are ignored).
+ * - JSON evaluation records (src/conventions/evaluation-records.ts), as the Kafka job reads them
+ *   from `source.kafka.evaluationsTopic` and the receiver from `POST /v1/evaluations`: one record,
+ *   a JSON array of them, or JSON lines — a dump of that topic, or the bodies posted. Recognised by
+ *   content (a JSON array, or objects with `name` and a record's keys, and no `resourceSpans` /
+ *   `resourceLogs`), and any JSON but OTLP's under a file or directory named `evaluations`
+ *   (`evaluations/`, `evaluations.jsonl`), where a record that is not valid is reported, not taken
+ *   for an undecodable OTLP request. Each valid record is its own request (keyed by its own time,
+ *   `evaluationTimes` in src/runtime/local-replay.ts), held from the first pass: they are small.
  *
  * Signal, per request: OTLP/JSON says it (`resourceSpans` or `resourceLogs`), so a JSON body — also
  * each line of a `.jsonl` file, which may mix both — is read as what it is. A protobuf body does
@@ -24,10 +32,12 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parseEvaluationRecords } from '../../conventions/evaluation-records.js';
+import type { Evaluation } from '../../model/agents.js';
 import type { LogRecord, Span } from '../../model/telemetry.js';
 import { decodeLogs, decodeTraces, detectEncoding } from '../../otlp/index.js';
 
-export type FileSignal = 'traces' | 'logs';
+export type FileSignal = 'traces' | 'logs' | 'evaluations';
 
 export interface OtlpFile {
   path: string;
@@ -36,13 +46,17 @@ export interface OtlpFile {
 
 export type FileBatch =
   | { path: string; signal: 'traces'; spans: Span[] }
-  | { path: string; signal: 'logs'; logs: LogRecord[] };
+  | { path: string; signal: 'logs'; logs: LogRecord[] }
+  /** Evaluation records: the valid ones (untimed ones timed at 0 until fed), and why the others are not. */
+  | { path: string; signal: 'evaluations'; evaluations: Evaluation[]; errors: { index: number; message: string }[] };
 
 const DATA_EXT = /\.(pb|bin|json|jsonl|protobuf)$/i;
 
 const collator = new Intl.Collator('en', { numeric: true });
 
 const NAMES_LOGS = /(^|[^a-z])logs?([^a-z]|$)/i;
+
+const NAMES_EVALUATIONS = /(^|[^a-z])evaluations?([^a-z]|$)/i;
 
 /** A collector Kafka record dumped as `<topic>/<partition>-<offset>.bin`. */
 const KAFKA_RECORD = /(?:^|[\\/])([^\\/]+)[\\/](\d+)-(\d+)\.bin$/;
@@ -61,6 +75,7 @@ export function kafkaRecordSource(path: string): string | undefined {
 /** The signal a file's name (or the directory holding it) suggests: see the module comment. */
 export function signalOf(path: string): FileSignal {
   const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '');
+  if (parts.slice(-2).some((p) => NAMES_EVALUATIONS.test(p))) return 'evaluations';
   return parts.slice(-2).some((p) => NAMES_LOGS.test(p)) ? 'logs' : 'traces';
 }
 
@@ -69,7 +84,7 @@ export function signalOf(path: string): FileSignal {
  * Throws when it is a JSON object with fields but neither key: not an OTLP request at all (it
  * "decoded" as an empty request, and the file was reported only as "empty?").
  */
-function jsonSignal(path: string, body: Uint8Array): FileSignal | undefined {
+function jsonSignal(path: string, body: Uint8Array): 'traces' | 'logs' | undefined {
   const head = Buffer.from(body.subarray(0, 64)).toString('utf8');
   const m = /^\s*\{\s*"resource(Spans|Logs)"/.exec(head);
   if (m) return m[1] === 'Spans' ? 'traces' : 'logs';
@@ -92,7 +107,54 @@ function jsonSignal(path: string, body: Uint8Array): FileSignal | undefined {
   throw new Error(`replay: ${path}: not an OTLP traces or logs request — a JSON object without resourceSpans or resourceLogs (its fields: ${listed}): ${what}`);
 }
 
-function decodeAs(path: string, signal: FileSignal, body: Uint8Array, encoding: ReturnType<typeof detectEncoding>): FileBatch {
+/** Keys of an evaluation record (and their camelCase misspellings, which its parser names). */
+const RECORD_KEYS = new Set(['trace_id', 'conversation_id', 'response_id', 'span_id', 'score', 'label', 'time_unix_nano', 'traceId', 'conversationId', 'responseId', 'spanId']);
+
+/**
+ * Whether a body holds JSON evaluation records rather than an OTLP request: a JSON array (an OTLP
+ * request never is one), or objects (one, or the first of JSON lines) with `name` and a record's
+ * key — or, under a name that says evaluations (`hint`), any JSON object but an OTLP request, so
+ * that its invalid records are named as such. Read as OTLP, a judge's records were refused as
+ * "not an OTLP traces or logs request" and the replay exited 1 with every verdict left out.
+ */
+function holdsEvaluationRecords(body: Uint8Array, hint: FileSignal): boolean {
+  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  while (start < body.length && (body[start] === 0x20 || body[start] === 0x09 || body[start] === 0x0a || body[start] === 0x0d)) start++;
+  if (body[start] !== 0x7b && body[start] !== 0x5b) return false;
+  const text = Buffer.from(body.subarray(start)).toString('utf8');
+  if (/^\{\s*"resource_?(Spans|Logs|Metrics|spans|logs|metrics)"/.test(text.slice(0, 64))) return false;
+  let first: unknown;
+  try {
+    const whole = JSON.parse(text) as unknown;
+    if (Array.isArray(whole)) return true;
+    first = whole;
+  } catch {
+    const nl = text.indexOf('\n');
+    try {
+      first = JSON.parse(nl === -1 ? text : text.slice(0, nl)) as unknown;
+    } catch {
+      return hint === 'evaluations';
+    }
+  }
+  if (first === null || typeof first !== 'object' || Array.isArray(first)) return hint === 'evaluations';
+  const keys = Object.keys(first);
+  if (keys.some((k) => /^resource_?(spans|logs|metrics)$/i.test(k))) return false;
+  // agent-credit's own events (a previous replay's output) are named as such by jsonSignal
+  if (keys.includes('event_type') && keys.includes('schema_version')) return false;
+  return hint === 'evaluations' || (keys.includes('name') && keys.some((k) => RECORD_KEYS.has(k)));
+}
+
+/**
+ * A body of evaluation records, parsed as the live paths parse them (no cap on records: a file is
+ * a dump, not one request). Records without `time_unix_nano` are timed at 0 here; the replay times
+ * them as received when it feeds them.
+ */
+function evaluationsBatch(path: string, body: Uint8Array): FileBatch {
+  const { evaluations, errors } = parseEvaluationRecords(body, { receivedAtUnixNano: 0n, maxRecords: Number.MAX_SAFE_INTEGER });
+  return { path, signal: 'evaluations', evaluations, errors };
+}
+
+function decodeAs(path: string, signal: 'traces' | 'logs', body: Uint8Array, encoding: ReturnType<typeof detectEncoding>): FileBatch {
   return signal === 'traces' ? { path, signal, spans: decodeTraces(body, encoding) } : { path, signal, logs: decodeLogs(body, encoding) };
 }
 
@@ -199,6 +261,7 @@ function utf16(body: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
 
 /** Decodes one body as the signal it states (JSON) or its name hints, else the other; throws an Error saying why not. */
 function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine = false): FileBatch {
+  if (holdsEvaluationRecords(body, hint)) return evaluationsBatch(path, body);
   const encoding = detectEncoding(body);
   // a line of a .jsonl file is one OTLP/JSON request: never protobuf (its decode error misled)
   if (jsonLine && encoding !== 'otlp_json') {
@@ -206,7 +269,8 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine =
     throw new Error(`replay: ${path}: not JSON (starts ${JSON.stringify(start)}): each line of a .jsonl file must be one OTLP/JSON request, {"resourceSpans": …} or {"resourceLogs": …}`);
   }
   const stated = encoding === 'otlp_json' ? jsonSignal(path, body) : undefined;
-  const first = stated ?? hint;
+  // not evaluation records under an evaluations name: OTLP, and evaluations come as log records
+  const first = stated ?? (hint === 'evaluations' ? 'logs' : hint);
   // A file named .json that is not JSON was read as protobuf: its decode error alone misled.
   let named = /\.jsonl?$/i.test(path) && encoding !== 'otlp_json' ? ' (named .json but does not start with "{": not JSON, so read as protobuf)' : '';
   // A compressed file read as protobuf failed with "unexpected wire type 7 at byte 1", which does not say why.
@@ -219,7 +283,7 @@ function decodeBody(path: string, hint: FileSignal, body: Uint8Array, jsonLine =
   } catch (err) {
     if (stated === undefined) {
       // protobuf (or JSON naming neither): the name was only a hint
-      const other: FileSignal = first === 'traces' ? 'logs' : 'traces';
+      const other = first === 'traces' ? 'logs' : 'traces';
       try {
         return decodeAs(path, other, body, encoding);
       } catch {
@@ -242,7 +306,8 @@ const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
 function requestTimeMs(batch: FileBatch): number {
   let latest = 0;
   if (batch.signal === 'traces') for (const s of batch.spans) latest = Math.max(latest, nsToMs(s.endTimeUnixNano));
-  else for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
+  else if (batch.signal === 'logs') for (const l of batch.logs) latest = Math.max(latest, nsToMs(l.timeUnixNano || l.observedTimeUnixNano));
+  else for (const e of batch.evaluations) if (e.timeFromReceipt !== true) latest = Math.max(latest, nsToMs(e.timeUnixNano));
   return latest;
 }
 
@@ -259,6 +324,11 @@ export interface OtlpRequestRef {
   timeMs: number;
   /** Spans or log records in it. */
   items: number;
+  /**
+   * An evaluation record (signal `evaluations`): one per request, held from the first pass. Without
+   * `time_unix_nano` (`timeFromReceipt`) its `timeMs` is NaN until the replay places it.
+   */
+  evaluation?: Evaluation;
 }
 
 /** A request (a file, or a line of a `.jsonl` file) that could not be read or decoded. */
@@ -270,6 +340,10 @@ export interface UndecodableRequest {
 export interface ScannedFile {
   requests: OtlpRequestRef[];
   undecodable: UndecodableRequest[];
+  /** Evaluation records that are not valid (`name`: the file or line, and `record #i` as the receiver numbers them). */
+  invalidEvaluations: UndecodableRequest[];
+  /** Latest span end (ms) of each trace in the file: where a record without time_unix_nano falls. */
+  traceEnds: Map<string, number>;
 }
 
 /**
@@ -287,13 +361,13 @@ export function scanOtlpFile(file: OtlpFile, limits: JsonLinesLimits = {}): Scan
   } catch (err) {
     return cannotRead(file, err);
   }
-  const out: ScannedFile = { requests: [], undecodable: [] };
+  const out: ScannedFile = { requests: [], undecodable: [], invalidEvaluations: [], traceEnds: new Map() };
   for (const b of bodiesOf(file.path, data)) scanBody(out, file, b.line === undefined ? file.path : `${file.path}:${b.line}`, b.offset, b.bytes, b.line !== undefined);
   return out;
 }
 
 function cannotRead(file: OtlpFile, err: unknown): ScannedFile {
-  return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+  return { requests: [], undecodable: [{ name: file.path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], invalidEvaluations: [], traceEnds: new Map() };
 }
 
 /**
@@ -304,6 +378,16 @@ function cannotRead(file: OtlpFile, err: unknown): ScannedFile {
 function scanBody(out: ScannedFile, file: OtlpFile, name: string, offset: number, bytes: Uint8Array, jsonLine: boolean): void {
   try {
     const batch = decodeBody(name, file.signal, bytes, jsonLine);
+    if (batch.signal === 'evaluations') {
+      for (const e of batch.errors) out.invalidEvaluations.push({ name: `${name} record #${e.index}`, reason: e.message });
+      for (const evaluation of batch.evaluations) {
+        out.requests.push({ name, path: file.path, offset, length: bytes.length, signal: 'evaluations', timeMs: evaluation.timeFromReceipt === true ? NaN : nsToMs(evaluation.timeUnixNano), items: 1, evaluation });
+      }
+      return;
+    }
+    if (batch.signal === 'traces') {
+      for (const s of batch.spans) out.traceEnds.set(s.traceId, Math.max(out.traceEnds.get(s.traceId) ?? 0, nsToMs(s.endTimeUnixNano)));
+    }
     out.requests.push({ name, path: file.path, offset, length: bytes.length, signal: batch.signal, timeMs: requestTimeMs(batch), items: batch.signal === 'traces' ? batch.spans.length : batch.logs.length });
   } catch (err) {
     out.undecodable.push({ name, reason: (err as Error).message.replace(/^replay: /, '') });
@@ -334,7 +418,7 @@ function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | u
   } catch (err) {
     return cannotRead(file, err);
   }
-  const out: ScannedFile = { requests: [], undecodable: [] };
+  const out: ScannedFile = { requests: [], undecodable: [], invalidEvaluations: [], traceEnds: new Map() };
   try {
     const head = Buffer.alloc(4);
     const start = head.subarray(0, readSync(fd, head, 0, 4, 0));
@@ -391,6 +475,7 @@ function scanJsonLines(file: OtlpFile, limits: JsonLinesLimits): ScannedFile | u
 
 /** Second pass: reads and decodes one request found by `scanOtlpFile` (only its bytes). Throws when the file changed meanwhile. */
 export function readOtlpRequest(ref: OtlpRequestRef): FileBatch {
+  if (ref.evaluation !== undefined) return { path: ref.name, signal: 'evaluations', evaluations: [ref.evaluation], errors: [] };
   const bytes = new Uint8Array(ref.length);
   const fd = openSync(ref.path, 'r');
   try {
