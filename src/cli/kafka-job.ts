@@ -218,18 +218,22 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     const h = pipeline.health();
     health.set('kafka', h.ready, h.detail);
     if (!h.live && !health.live().reason) {
-      logger.error({ reason: h.detail }, 'agent-credit is not live (/healthz fails): a restart is what helps');
+      // a setting the brokers refuse (the session timeout on joining): a restart fails the same way
+      logger.error({ reason: h.detail }, h.restartHelps ? 'agent-credit is not live (/healthz fails): a restart is what helps' : 'agent-credit is not live (/healthz fails): the brokers refuse a setting — a restart fails the same way until the setting the reason names is changed');
       health.setFatal(h.detail);
     }
   };
+  // Started is not running: kafkajs's first join can already have failed for good (a session
+  // timeout the brokers refuse crashes the consumer before start resolves), and "running on Kafka"
+  // after that error contradicted it.
+  const started = pipeline.health();
+  const fastPaths = kafkajsFastPathsReport();
+  const startFields = { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') };
+  if (started.live) logger.info(startFields, 'agent-credit running on Kafka');
+  else logger.info(startFields, 'agent-credit started on Kafka, but its consumer has stopped for good and reads nothing (the next line says why)');
   reportHealth();
   const healthTimer = setInterval(reportHealth, 1_000);
   healthTimer.unref();
-  const fastPaths = kafkajsFastPathsReport();
-  logger.info(
-    { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') },
-    'agent-credit running on Kafka',
-  );
   let stopping: Promise<void> | undefined;
   return {
     liveUrl: live?.address().url,

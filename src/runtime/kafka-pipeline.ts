@@ -285,10 +285,16 @@ interface FailureStreak {
 export interface KafkaPipelineHealth {
   /** A group member, and publishing has not failed without a break for `readinessPublishFailureMs`. */
   readonly ready: boolean;
-  /** False only for what a restart fixes: the consumer stopped for good, or no progress for `livenessStallMs` with lag. */
+  /** False only for what a restart fixes: the consumer stopped for good, or no progress for `livenessStallMs` with lag (unless `restartHelps` says otherwise). */
   readonly live: boolean;
   /** One line for the status JSON: why, or what it is doing (e.g. paused for backpressure). */
   readonly detail: string;
+  /**
+   * False when not live because of a setting the brokers refuse (the session timeout, the
+   * transaction timeout): a restart with the same configuration fails the same way, and `detail`
+   * names the setting and the fix. True otherwise (also when live).
+   */
+  readonly restartHelps: boolean;
 }
 
 /** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
@@ -397,7 +403,8 @@ export class KafkaPipeline {
   /** At-least-once: the partitions whose records (events, dead letters) failed to publish in the current streak. */
   private readonly aloFailedPartitions = new Set<string>();
   /** The consumer's group membership (source onState) and since when. */
-  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean } = { state: 'joining', sinceMs: Date.now() };
+  /** `setting`: the crash is a setting the brokers refuse (a restart fails the same way; health().restartHelps). */
+  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean; setting?: boolean } = { state: 'joining', sinceMs: Date.now() };
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
@@ -503,13 +510,13 @@ export class KafkaPipeline {
             ? { error: this.missingInput.reason }
             : // the partition whose preparation failed crashed the consumer (its batch awaited it): say why, not kafkajs's text
               state === 'crashed' && this.prepareFailure !== undefined && detail?.error === this.prepareFailure.error
-              ? { error: this.prepareFailure.reason }
+              ? { error: this.prepareFailure.reason, setting: true }
               : // the brokers refused the session timeout: kafkajs's text named only their settings
                 state === 'crashed' && isSessionTimeoutRefusal(detail?.error)
-                ? { error: `${detail!.error} — ${sessionTimeoutOutsideRange(this.config.source.sessionTimeoutMs)}` }
+                ? { error: `${detail!.error} — ${sessionTimeoutOutsideRange(this.config.source.sessionTimeoutMs)}`, setting: true }
                 : {};
         this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
-        if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) ? { ...detail, ...named } : detail);
+        if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) ? { ...detail, ...named } : detail, 'setting' in named);
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
@@ -523,11 +530,15 @@ export class KafkaPipeline {
    * wrote a warn line three times a second for as long as it lasted. A crash saying a topic or
    * partition is unknown has the input topics checked (checkInputTopics).
    */
-  private reportCrash(detail: { error?: string; restart?: boolean } | undefined): void {
+  private reportCrash(detail: { error?: string; restart?: boolean } | undefined, setting = false): void {
     const now = this.wall();
     const key = `${detail?.restart === true} ${(detail?.error ?? '').replace(/\d+/g, 'N')}`;
     const last = this.lastCrash;
-    const message = detail?.restart ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)' : 'kafka consumer crashed and will not restart (not live)';
+    const message = detail?.restart
+      ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)'
+      : setting
+        ? 'kafka consumer crashed on a setting the brokers refuse and will not restart (not live; a restart fails the same way until the setting is changed)'
+        : 'kafka consumer crashed and will not restart (not live)';
     if (last !== undefined && last.key === key && now - last.loggedAtMs < CRASH_LOG_EVERY_MS) {
       last.repeats++;
       this.log.debug({ err: detail?.error, restart: detail?.restart }, message);
@@ -682,8 +693,10 @@ export class KafkaPipeline {
     const c = this.consumerState;
     let live = true;
     let liveReason = '';
+    let restartHelps = true;
     if (!this.stopping && c.state === 'crashed' && c.restart === false) {
       live = false;
+      restartHelps = c.setting !== true;
       liveReason = `kafka consumer crashed and does not restart: ${c.error ?? 'unknown error'}`;
     } else if (!this.stopping && !this.rejoining && c.state === 'stopped' && now - c.sinceMs >= STOPPED_FOR_GOOD_MS) {
       live = false;
@@ -714,7 +727,7 @@ export class KafkaPipeline {
       if (oldest) detail += `; publishing failing for ${Math.round(failingMs / 1000)} s`;
     }
     if (!live) detail = `${liveReason}; ${detail}`;
-    return { ready: ready && live, live, detail };
+    return { ready: ready && live, live, detail, restartHelps };
   }
 
   stats(): KafkaPipelineStats {

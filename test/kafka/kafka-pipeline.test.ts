@@ -1623,6 +1623,7 @@ describe('KafkaPipeline: a session timeout the brokers refuse', () => {
     fake.handlers!.onState?.('crashed', { error: kafkajs, restart: false });
     const h = p.health();
     expect(h.live).toBe(false);
+    expect(h.restartHelps).toBe(false); // the job's not-live line must not say a restart helps
     const named = /^kafka consumer crashed and does not restart: The session timeout is not within the range allowed by the broker .* — source\.kafka\.sessionTimeoutMs 3000 is outside the brokers' group\.min\.session\.timeout\.ms … group\.max\.session\.timeout\.ms \(Kafka's defaults 6000 … 1800000\): .*set source\.kafka\.sessionTimeoutMs within it/;
     expect(h.detail).toMatch(named);
     expect(String(lines.find((l) => l.level === 'warn' && String(l.obj.err).startsWith('The session timeout'))?.obj.err)).toMatch(/source\.kafka\.sessionTimeoutMs 3000 is outside/);
