@@ -17,10 +17,16 @@ const TX_TIMEOUT = 'INVALID_TRANSACTION_TIMEOUT';
 const TX_TIMEOUT_CODE = 50;
 const METADATA_TOO_LARGE = 'OFFSET_METADATA_TOO_LARGE';
 const METADATA_TOO_LARGE_CODE = 12;
+// The partition leader had fewer in-sync replicas than the topic's min.insync.replicas and the
+// producers write with acks=all (idempotent and transactional producers must): kafkajs retries
+// it, and it lasts while a broker is away or for good when min.insync.replicas is above the
+// replicas the topic has.
+const NOT_ENOUGH_REPLICAS = new Set(['NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
+const NOT_ENOUGH_REPLICAS_CODES = new Set([19, 20]);
 /** The exactly-once producers' transaction timeout when sinks.kafka.transactionTimeoutMs is unset (the client's default). */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
-type Kind = 'too-large' | 'no-topic' | 'denied' | 'tx-timeout' | 'metadata-too-large';
+type Kind = 'too-large' | 'no-topic' | 'denied' | 'tx-timeout' | 'metadata-too-large' | 'not-enough-replicas';
 
 function kindOf(err: unknown): Kind | undefined {
   for (const e of errorChain(err)) {
@@ -32,6 +38,7 @@ function kindOf(err: unknown): Kind | undefined {
     if ((type && DENIED.has(type)) || (code !== undefined && DENIED_CODES.has(code))) return 'denied';
     if (type === TX_TIMEOUT || code === TX_TIMEOUT_CODE) return 'tx-timeout';
     if (type === METADATA_TOO_LARGE || code === METADATA_TOO_LARGE_CODE) return 'metadata-too-large';
+    if ((type && NOT_ENOUGH_REPLICAS.has(type)) || (code !== undefined && NOT_ENOUGH_REPLICAS_CODES.has(code))) return 'not-enough-replicas';
   }
   return undefined;
 }
@@ -79,6 +86,8 @@ export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'to
       return transactionTimeoutHint(err, sink.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
     case 'metadata-too-large':
       return `the brokers refuse the offset commit's metadata (the replay filter, written shorter after each refusal): their offset.metadata.max.bytes is too small even for its shortest form — raise it (Kafka's default 4096)`;
+    case 'not-enough-replicas':
+      return `an output topic's partition has fewer in-sync replicas than its min.insync.replicas, and this job writes with acks=all (its idempotent and exactly-once producers must): bring the topic's replicas back in sync (a broker down?), or set the topic's min.insync.replicas (or the brokers' default) to at most its replication factor (${topics}; kafka-topics.sh --describe shows both); publishing resumes by itself once enough replicas are in sync`;
     default:
       return undefined;
   }
