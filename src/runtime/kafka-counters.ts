@@ -31,7 +31,12 @@ export interface KafkaPipelineStats {
   readonly transactions: number;
   readonly commits: number;
   readonly commitFailures: number;
-  /** At-least-once producers replaced after the broker stopped accepting their sequence numbers. */
+  /**
+   * Producers replaced while running: at-least-once after the broker stopped accepting their
+   * sequence numbers; exactly-once after a failed abort, an unknown transaction outcome, or a
+   * producer stuck or unknown to the broker (its transactional id expired) — the claims at an
+   * assignment are not counted.
+   */
   readonly producerReplacements: number;
   /**
    * Group rejoins after a transactional producer was fenced while the group kept its partition

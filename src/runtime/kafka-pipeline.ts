@@ -882,8 +882,10 @@ export class KafkaPipeline {
    * id run one at a time, and one asked for by a past generation's partition state is skipped:
    * otherwise a swap still running for the old assignment (a failed abort, an unknown commit
    * outcome) could disconnect and fence the producer the new assignment just claimed.
+   * `replacing`: in place of the partition's producer of this generation (stuck, unknown to the
+   * broker, mid-transaction), counted in `producerReplacements`; not the claim at an assignment.
    */
-  private replaceProducer(st: PartitionState): Promise<void> {
+  private replaceProducer(st: PartitionState, replacing = false): Promise<void> {
     const id = this.transactionalIdOf(st);
     return this.swapProducer(id, async () => {
       if (st.generation !== this.generation || this.closed) return;
@@ -897,6 +899,7 @@ export class KafkaPipeline {
         return;
       }
       st.producer = p;
+      if (replacing) this.counters.producerReplacements++;
     });
   }
 
@@ -1705,7 +1708,7 @@ export class KafkaPipeline {
         } else if (!aborted && !isFence(err) && st.generation === this.generation) {
           // A failed abort leaves the producer mid-transaction: replace it (re-initialising the
           // transactional id makes the broker abort the open transaction).
-          await this.replaceProducer(st).catch(() => undefined);
+          await this.replaceProducer(st, true).catch(() => undefined);
         }
         throw err;
       }
@@ -1743,7 +1746,7 @@ export class KafkaPipeline {
         // partition for good. A fresh claim of the id makes the broker finish whatever it still
         // holds open for the old one first.
         this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'transactional producer stuck or unknown to the broker; replacing it');
-        await this.replaceProducer(st).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
+        await this.replaceProducer(st, true).catch((e: unknown) => this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(e) }, 'replacing the stuck producer failed; the next commit tries again'));
       }
     }
   }
@@ -1905,7 +1908,7 @@ export class KafkaPipeline {
           // Our producer is mid-transaction either way: the claim replaces it, and the broker
           // finishes that transaction first.
           if (gone()) return 'stale';
-          await this.replaceProducer(st);
+          await this.replaceProducer(st, true);
           let found: string | undefined;
           let offset: string | undefined;
           let reads = 0;

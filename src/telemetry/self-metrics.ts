@@ -213,7 +213,7 @@ export class SelfTelemetry {
     counter('kafka_commits', 'Offset commits (at-least-once)', (s) => s.kafkaCommits);
     counter('kafka_rebalances', 'Consumer group assignments received', (s) => s.kafkaRebalances);
     counter('kafka_episodes_dropped', 'Open or unpublished episodes dropped on a rebalance (rebuilt by replay)', (s) => s.kafkaEpisodesDropped);
-    counter('kafka_producer_replacements', 'At-least-once producers replaced after the broker rejected their sequence numbers', (s) => s.kafkaProducerReplacements);
+    counter('kafka_producer_replacements', 'Producers replaced while running: at-least-once after the broker rejected their sequence numbers, exactly-once after a failed abort, an unknown transaction outcome or a transactional producer stuck or unknown to the broker', (s) => s.kafkaProducerReplacements);
     gauge('credential_files_unusable', 'Settings (a listener, the Kafka client) whose TLS/token files changed into something unusable (a key that does not match the certificate, an empty token file): the earlier ones stay in use until the files are fixed — a certificate that then expires is refused', (s) => s.credentialFilesUnusable);
     counter('kafka_fence_rejoins', 'Group rejoins after a transactional producer was fenced by this instance itself', (s) => s.kafkaFenceRejoins);
     counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);

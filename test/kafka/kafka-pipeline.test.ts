@@ -1288,8 +1288,11 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
     await deliverRun(fake, b!, 1);
     await bothPartitionsCommitted(fake, 2);
     expect([...fake.paused]).toEqual([]); // still fetched: not held back as fenced
+    // counted as at-least-once replacements are (the stats and /metrics showed 0)
+    const replaced = p.stats().producerReplacements;
     await p.stop();
     expect(fake.txProducersCreated).toBeGreaterThan(producersBefore);
+    expect(replaced).toBe(fake.txProducersCreated - producersBefore);
     expect(fake.published.filter((r) => r.topic === 'agent_credit.episodes')).toHaveLength(2);
   });
 
