@@ -668,7 +668,19 @@ export class KafkaPipeline {
           if (st && (st.highWatermark === undefined || compareOffsets(o.offset, st.highWatermark) > 0)) st.highWatermark = o.offset;
           // a committed offset below the log start (retention removed records never read; the
           // consumer reads from the log start): those records are not lag, nor anything to wait for
-          if (st && st.processedNext === undefined && o.low !== undefined && st.startOffset !== undefined && compareOffsets(o.low, st.startOffset) > 0) st.startOffset = o.low;
+          if (st && st.processedNext === undefined && o.low !== undefined && st.startOffset !== undefined && compareOffsets(o.low, st.startOffset) > 0) {
+            st.startOffset = o.low;
+            // Nothing left to read either (retention removed every record above the committed
+            // offset): commit the log start, or the committed offset stayed below it while the
+            // partition was idle and every restart warned again that the position was out of
+            // range. Safe for the replay filter: no record below the log start can be read again,
+            // and the filter only ever names records below its processed position, which is at
+            // most the old end — here the log start (watermarkFor drops it past there).
+            if (st.committedAtStart !== undefined && compareOffsets(o.offset, o.low) <= 0 && !st.fenced) {
+              st.processedNext = o.low;
+              st.dirty = true;
+            }
+          }
         }
       }
     } catch (err) {
