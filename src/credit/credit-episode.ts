@@ -26,7 +26,7 @@ import { isSamplerName } from './shapley/samplers.js';
 import { leaveOneOut } from './shapley/leave-one-out.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './shapley/result.js';
 import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
-import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep } from './signals/first-error.js';
+import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep, flaggedInvocationOutputs } from './signals/first-error.js';
 import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
 import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
 import { episodeSeed } from './episode-seed.js';
@@ -228,6 +228,11 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const agents = [...agentMap.values()];
   const graph: CausalGraph = buildCausalGraph(steps);
   const messages = graph.order.filter(isMessage);
+  // A failing verdict on a step that is no message (an agent invocation, a chain) falls on that
+  // step's last LLM call, in both outcomes: harmful like a flagged message (a −h term in the
+  // provenance game, a reward held below 0), and the first error's evidence in a failed run. Only
+  // the failed run's first error read it before: a successful run's verdict changed nothing.
+  const flaggedOutputs = new Set([...flaggedInvocationOutputs(graph).keys()].map((i) => graph.order[i]!.stepId));
   const threshold = options.successThreshold[used.name] ?? options.defaultSuccessThreshold;
   // Constants stated on the normalized scale, in the score's units when R is the raw score
   // (normalize: false), as the bound and the blame: a sampling target of 0.02 or a prefix drop of
@@ -338,7 +343,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
       harmWeight: options.harmWeight,
       evaluatedStepId,
       graph,
-      ...(unmarkedFirstError !== undefined ? { harmfulStepIds: [unmarkedFirstError] } : {}),
+      ...(unmarkedFirstError !== undefined || flaggedOutputs.size > 0 ? { harmfulStepIds: [...flaggedOutputs, ...(unmarkedFirstError !== undefined ? [unmarkedFirstError] : [])] } : {}),
     });
     provenance = pg.analysis;
     return { agentGame: pg.agentGame, messageGame: pg.messageGame, kind: 'provenance' };
@@ -483,7 +488,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   const rewardInputs = messages.map((m) => ({
     stepId: m.stepId,
     agentId: m.agentId,
-    harmful: isErroneous(m) || m.stepId === unmarkedFirstError,
+    harmful: isErroneous(m) || m.stepId === unmarkedFirstError || flaggedOutputs.has(m.stepId),
     redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
   }));
   const rewardsOf = (deltasMeasured: boolean) => messageRewards(credit, rewardInputs, deltas, { bound: rewardBound, deltasMeasured, ...(transfers ? { transfers: transfers.transfers } : {}) });

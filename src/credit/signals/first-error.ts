@@ -91,8 +91,10 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
  * Message index → evidence, for the outputs of flagged structural steps (see the file header): for
  * each flagged non-message step, the last-ending LLM call among the messages below it (parent steps
  * followed up), else the last-ending message. Nothing to do (one pass) when no such step is flagged.
+ * The credit engine reads it in both outcomes: the message it names is harmful as a flagged
+ * message is (a successful run's flag was otherwise ignored without a word).
  */
-function flaggedInvocationOutputs(graph: CausalGraph): Map<number, string> {
+export function flaggedInvocationOutputs(graph: CausalGraph): Map<number, string> {
   const out = new Map<number, string>();
   if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return out;
   const later = (a: number | undefined, b: number) => a === undefined || graph.order[b]!.endTimeUnixNano >= graph.order[a]!.endTimeUnixNano;
