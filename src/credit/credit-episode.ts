@@ -232,7 +232,19 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
   // step's last LLM call, in both outcomes: harmful like a flagged message (a −h term in the
   // provenance game, a reward held below 0), and the first error's evidence in a failed run. Only
   // the failed run's first error read it before: a successful run's verdict changed nothing.
-  const flaggedOutputs = new Set([...flaggedInvocationOutputs(graph).keys()].map((i) => graph.order[i]!.stepId));
+  const flaggedSpans = flaggedInvocationOutputs(graph);
+  const flaggedOutputs = new Set([...flaggedSpans.outputs.keys()].map((i) => graph.order[i]!.stepId));
+  // One with no message below it (a guardrail, an embedding, a task around plain code) has nothing
+  // the method rewards to fall on: it was dropped without a word, and a trainer could not tell.
+  // One warning, naming the first few: a guardrail judged on every check must not fill the event.
+  const unplaced = flaggedSpans.unplaced;
+  if (unplaced.length > 0) {
+    const named = unplaced.slice(0, 5).map((s) => `${s.kind} span "${s.name}" (agent ${s.agentName})`).join(', ') + (unplaced.length > 5 ? `, … ${unplaced.length - 5} more` : '');
+    const one = unplaced.length === 1;
+    warnings.push(
+      `${one ? 'a failing step-level verdict' : 'failing step-level verdicts'} on ${named} ${one ? 'makes' : 'make'} no step harmful and no first error: ${one ? 'that span is no message' : 'those spans are no messages'} (LLM call, tool call or hand-off) and ${one ? 'holds' : 'hold'} none for ${one ? 'it' : 'them'} to fall on — evaluate the LLM call or tool call ${one ? 'it concerns' : 'they concern'}`,
+    );
+  }
   const threshold = options.successThreshold[used.name] ?? options.defaultSuccessThreshold;
   // Constants stated on the normalized scale, in the score's units when R is the raw score
   // (normalize: false), as the bound and the blame: a sampling target of 0.02 or a prefix drop of

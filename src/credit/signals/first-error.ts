@@ -67,7 +67,7 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
   const graph = Array.isArray(stepsOrGraph) ? buildCausalGraph(stepsOrGraph as readonly AgentStep[]) : (stepsOrGraph as CausalGraph);
   const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
   const evidence = msgIdx.map((i, pos) => errorEvidence(graph.order[i]!, pos, opts));
-  for (const [i, ev] of flaggedInvocationOutputs(graph)) evidence[msgIdx.indexOf(i)]!.push(ev);
+  for (const [i, ev] of flaggedInvocationOutputs(graph).outputs) evidence[msgIdx.indexOf(i)]!.push(ev);
   const firstPos = evidence.findIndex((e) => e.length > 0);
   if (firstPos < 0) {
     const out = opts.failedOutputStepId !== undefined ? graph.indexOf.get(opts.failedOutputStepId) : undefined;
@@ -92,11 +92,13 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
  * each flagged non-message step, the last-ending LLM call among the messages below it (parent steps
  * followed up), else the last-ending message. Nothing to do (one pass) when no such step is flagged.
  * The credit engine reads it in both outcomes: the message it names is harmful as a flagged
- * message is (a successful run's flag was otherwise ignored without a word).
+ * message is (a successful run's flag was otherwise ignored without a word). `unplaced`: flagged
+ * non-message steps with no message below them (a guardrail, an embedding, a task span around
+ * plain code): the verdict has no message to fall on, and the engine says so in its warnings.
  */
-export function flaggedInvocationOutputs(graph: CausalGraph): Map<number, string> {
+export function flaggedInvocationOutputs(graph: CausalGraph): { outputs: Map<number, string>; unplaced: AgentStep[] } {
   const out = new Map<number, string>();
-  if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return out;
+  if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return { outputs: out, unplaced: [] };
   const later = (a: number | undefined, b: number) => a === undefined || graph.order[b]!.endTimeUnixNano >= graph.order[a]!.endTimeUnixNano;
   const lastLlm = new Map<number, number>();
   const lastAny = new Map<number, number>();
@@ -122,5 +124,6 @@ export function flaggedInvocationOutputs(graph: CausalGraph): Map<number, string
     const ev = `evaluator flag on ${what} "${a.name}" (its last ${graph.order[i]!.kind === 'llm' ? 'LLM call' : 'message'})`;
     if (!out.has(i)) out.set(i, ev);
   }
-  return out;
+  const unplaced = graph.order.filter((s, j) => !isMessage(s) && s.flaggedErroneous === true && !lastAny.has(j));
+  return { outputs: out, unplaced };
 }
