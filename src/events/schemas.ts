@@ -1,7 +1,8 @@
 /**
  * The events agent-credit publishes. These zod schemas are the single source of truth:
  * `agent-credit schema` writes them as JSON Schema to `schemas/`, and a test fails when the
- * committed files are stale. Bump SCHEMA_VERSION on any change (semver: additive = minor).
+ * committed files are stale. Bump SCHEMA_VERSION on any change (semver: additive = minor, a
+ * description-only change = patch).
  *
  * Every field's meaning is in `.describe()`, not in a doc comment: the description is what a
  * trainer in another language reads, in the JSON Schema (consumer review: the files carried 0–2
@@ -25,8 +26,11 @@ import { CloseReasonSchema } from '../model/episode.js';
  * 1.3.0: the published schemas accept any 1.x schema_version, unknown fields and unknown enum
  * values (README, Events: versions); `kind`, `close_reason` and `evaluation.source` are enums (the
  * model's: one list) instead of open strings; every field has a description.
+ * 1.3.1: descriptions only (a patch): `first_error.evidence` lists the evidence the engine writes —
+ * it named an `exception event` never written (an exception sets `status=error: …`) and not the
+ * agent-invocation flag.
  */
-export const SCHEMA_VERSION = '1.3.0';
+export const SCHEMA_VERSION = '1.3.1';
 
 /** The major version: the published schemas accept any schema_version `<major>.x.y`. */
 export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
@@ -133,7 +137,11 @@ export const FirstErrorSchema = z
   .object({
     step_id: SpanId('The first erroneous step in causal/time order'),
     agent_id: z.string().describe('Agent of that step.'),
-    evidence: z.array(z.string()).describe('Why this step was chosen, e.g. `status=error`, `exception event`, `evaluator flag`, `prefix value drop 0.8→0.2`.'),
+    evidence: z
+      .array(z.string())
+      .describe(
+        'Why this step was chosen, as written: `status=error` or `status=error: <message>` (an error status, which an exception event also gives: the message is the span’s status message, else the exception’s type and message), `evaluator flag` (a failing step-level verdict on it), `evaluator flag on agent invocation "<span name>" (its last LLM call)` (a failing verdict on the agent invocation whose last LLM call it is — `evaluator flag on agent invocation "<span name>" (its last message)` when it holds none; `evaluator flag on <kind> span "<span name>" (its last LLM call)` for another span that is no message, <kind> being its step kind: chain or other), `prefix value drop 0.80→0.20` (v_≤t fell), or `failed output (no earlier error evidence)` (nothing was erroneous: the run’s output, a guess).',
+      ),
     ties: z.array(Hex(16)).describe('Other steps (span ids) equally likely to be the first error: reported, not hidden.'),
   })
   .describe('Failed episodes: the first error t*, which gets the largest blame and is the rejected side of the preference pairs.');
