@@ -290,7 +290,7 @@ export function duplicatesOf(g: CausalGraph): ReadonlyMap<string, string> {
 function findDuplicates(g: CausalGraph): Map<string, string> {
   const firstByOutput = new Map<string, number>();
   const dup = new Map<string, string>();
-  const failedOn = (u: number) => isErroneous(g.order[u]!) || g.consumers[u]!.some((w) => isErroneous(g.order[w]!));
+  const failedOn = (u: number) => erroneousAt(g, u) || g.consumers[u]!.some((w) => erroneousAt(g, w));
   const fault = lastFaultBefore(g);
   const read = new ResultReaders(g);
   // equal keys = equal output digests (the texts themselves while the digests are not computed)
@@ -392,9 +392,74 @@ function lastFaultBefore(g: CausalGraph): Int32Array {
     for (const u of g.inputs[w]!) {
       const step = g.order[u]!;
       if (out[u]! > best) best = out[u]!;
-      if (u > best && isErroneous(step) && step.endTimeUnixNano <= start) best = u;
+      if (u > best && erroneousAt(g, u) && step.endTimeUnixNano <= start) best = u;
     }
     out[w] = best;
   }
   return out;
+}
+
+/**
+ * Message index → evidence, for the outputs of flagged structural steps (signals/first-error.ts): for
+ * each flagged non-message step, the last-ending LLM call among the messages below it (parent steps
+ * followed up), else the last-ending message. Nothing to do (one pass) when no such step is flagged.
+ * The credit engine reads it in both outcomes: the message it names is harmful as a flagged
+ * message is (a successful run's flag was otherwise ignored without a word). `unplaced`: flagged
+ * non-message steps with no message below them (a guardrail, an embedding, a task span around
+ * plain code): the verdict has no message to fall on, and the engine says so in its warnings.
+ * Found once per graph (first-error localization, duplicates, repairs and the engine all ask);
+ * read-only: the result is shared.
+ */
+export function flaggedInvocationOutputs(graph: CausalGraph): FlaggedSpanOutputs {
+  let found = flaggedOutputsByGraph.get(graph);
+  if (found === undefined) flaggedOutputsByGraph.set(graph, (found = findFlaggedOutputs(graph)));
+  return found;
+}
+
+export interface FlaggedSpanOutputs {
+  readonly outputs: ReadonlyMap<number, string>;
+  readonly unplaced: readonly AgentStep[];
+}
+const flaggedOutputsByGraph = new WeakMap<CausalGraph, FlaggedSpanOutputs>();
+
+/**
+ * Erroneous as the engine reads it: by the step's own telemetry (`isErroneous`), or as the message
+ * a failing verdict on a span above it falls on (`flaggedInvocationOutputs`). A verdict on the
+ * invocation and one on its last LLM call then read alike everywhere — a later equal output is a
+ * retry, not a duplicate; that call is no repair.
+ */
+export function erroneousAt(graph: CausalGraph, i: number): boolean {
+  return isErroneous(graph.order[i]!) || flaggedInvocationOutputs(graph).outputs.has(i);
+}
+
+function findFlaggedOutputs(graph: CausalGraph): FlaggedSpanOutputs {
+  const out = new Map<number, string>();
+  if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return { outputs: out, unplaced: [] };
+  const later = (a: number | undefined, b: number) => a === undefined || graph.order[b]!.endTimeUnixNano >= graph.order[a]!.endTimeUnixNano;
+  const lastLlm = new Map<number, number>();
+  const lastAny = new Map<number, number>();
+  graph.order.forEach((s, i) => {
+    if (!isMessage(s)) return;
+    const seen = new Set<number>();
+    for (let p = s.parentStepId; p !== undefined; ) {
+      const j = graph.indexOf.get(p);
+      if (j === undefined || seen.has(j)) break;
+      seen.add(j);
+      const a = graph.order[j]!;
+      if (!isMessage(a) && a.flaggedErroneous === true) {
+        if (later(lastAny.get(j), i)) lastAny.set(j, i);
+        if (s.kind === 'llm' && later(lastLlm.get(j), i)) lastLlm.set(j, i);
+      }
+      p = a.parentStepId;
+    }
+  });
+  for (const [j, any] of lastAny) {
+    const a = graph.order[j]!;
+    const i = lastLlm.get(j) ?? any;
+    const what = a.kind === 'agent' ? 'agent invocation' : `${a.kind} span`;
+    const ev = `evaluator flag on ${what} "${a.name}" (its last ${graph.order[i]!.kind === 'llm' ? 'LLM call' : 'message'})`;
+    if (!out.has(i)) out.set(i, ev);
+  }
+  const unplaced = graph.order.filter((s, j) => !isMessage(s) && s.flaggedErroneous === true && !lastAny.has(j));
+  return { outputs: out, unplaced };
 }

@@ -97,3 +97,31 @@ describe.each(['genai', 'openinference', 'openllmetry'] as const)('the recorded 
     expect(now.components.sabotage).toBeLessThan(0);
   });
 });
+
+describe('a verdict on the invocation reads as one on its last LLM call wherever the engine asks whether a step erred', () => {
+  const same = async (shape: (onInvocation: boolean) => ReturnType<typeof step>[], R: number) => {
+    const [inv, call] = [await creditEpisode(episode(shape(true), R), {}), await creditEpisode(episode(shape(false), R), {})];
+    const view = (o: typeof inv) => o.messages.map((m) => [m.step.stepId, m.reward, m.components.redundancy, m.failureRole]);
+    expect(view(inv)).toEqual(view(call));
+    expect(inv.pairs.map((p) => [p.rejected.stepId, p.chosen?.stepId])).toEqual(call.pairs.map((p) => [p.rejected.stepId, p.chosen?.stepId]));
+  };
+  // the reviewer repeats the flagged call's output: a retry after a fault, not a duplicate
+  const repeat = (inv: boolean) => [
+    step({ id: 1, agent: 'planner', name: 'chat' }),
+    step({ id: 2, agent: 'coder', kind: 'agent', name: 'invoke_agent coder', rewardable: false, flagged: inv, t: 2 }),
+    step({ id: 3, agent: 'coder', name: 'chat', parent: 2, inputs: [1], t: 3 }),
+    step({ id: 4, agent: 'coder', name: 'chat', parent: 2, inputs: [3], t: 4, digest: 'd1', flagged: !inv }),
+    step({ id: 5, agent: 'reviewer', name: 'chat', inputs: [4], t: 5, digest: 'd1' }),
+    step({ id: 6, agent: 'reviewer', name: 'chat', inputs: [5], t: 6 }),
+  ];
+  it.each([0.9, 0.2])('a later equal output (R = %s)', (R) => same(repeat, R));
+  // an earlier failed call, then the flagged invocation's call redoing it: no repair
+  const redo = (inv: boolean) => [
+    step({ id: 1, agent: 'planner', name: 'chat' }),
+    step({ id: 2, agent: 'coder', name: 'chat gpt-4o', inputs: [1], t: 2, ok: false }),
+    step({ id: 3, agent: 'coder', kind: 'agent', name: 'invoke_agent coder', rewardable: false, flagged: inv, t: 3 }),
+    step({ id: 4, agent: 'coder', name: 'chat gpt-4o', parent: 3, inputs: [1], t: 4, flagged: !inv }),
+    step({ id: 5, agent: 'reviewer', name: 'chat', inputs: [4], t: 5 }),
+  ];
+  it('a redo of an earlier error', () => same(redo, 0.2));
+});

@@ -35,7 +35,7 @@
  *   (an agent whose only message is t* carries its blame through φ_i alone).
  */
 import { inputDigestOf } from '../../conventions/step-digests.js';
-import { type CausalGraph, isErroneous, isMessage } from '../causal-graph.js';
+import { type CausalGraph, erroneousAt, isErroneous, isMessage } from '../causal-graph.js';
 import { ancestors, descendants } from '../causal-graph.js';
 import type { FirstError } from './first-error.js';
 import type { Transfer } from './message-rewards.js';
@@ -192,7 +192,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   msgIdx.forEach((i, pos) => {
     if (pos <= starPos) return;
     const s = graph.order[i]!;
-    if (isErroneous(s) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) return;
+    if (erroneousAt(graph, i) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) return;
     if (buildsOn(i)) return;
     // Once a retry or redo has repaired t*, a later call answers no error: GenAI instrumentations
     // name every LLM call `chat {model}`, and each later call of t*'s agent counted as another
@@ -224,7 +224,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
       }
       if (ps[pos]! >= before - tol) {
         const s = graph.order[msgIdx[pos]!]!;
-        if (!seen.has(s.stepId) && !isErroneous(s) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})`, via: 'prefix-recovery' });
+        if (!seen.has(s.stepId) && !erroneousAt(graph, msgIdx[pos]!) && !buildsOn(msgIdx[pos]!)) out.push({ stepId: s.stepId, reason: `prefix value recovers to ${ps[pos]!.toFixed(2)} (before the error: ${before.toFixed(2)})`, via: 'prefix-recovery' });
         break;
       }
     }
@@ -263,7 +263,7 @@ function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly Correct
     for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
       if (carrier[i] || !graph.inputs[i]!.some((u) => u === fe.index || carrier[u]) || repairIdx.has(i) || ledTo.has(i)) continue;
       const s = graph.order[i]!;
-      if (isMessage(s) && !isErroneous(s)) ledTo.set(i, r.stepId);
+      if (isMessage(s) && !erroneousAt(graph, i)) ledTo.set(i, r.stepId);
     }
   }
   return [...ledTo]

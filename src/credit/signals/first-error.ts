@@ -17,7 +17,9 @@
  * returned with evidence `failed output (no earlier error evidence)`: the last resort, and it says so.
  */
 import type { AgentStep } from '../../model/agents.js';
-import { type CausalGraph, ancestors, buildCausalGraph, descendants, isMessage } from '../causal-graph.js';
+import { type CausalGraph, ancestors, buildCausalGraph, descendants, flaggedInvocationOutputs, isMessage } from '../causal-graph.js';
+
+export { flaggedInvocationOutputs };
 
 /** The evidence of the last resort: no step showed an error, so the failed output is named. */
 export const FAILED_OUTPUT_EVIDENCE = 'failed output (no earlier error evidence)';
@@ -85,45 +87,4 @@ export function firstErrorStep(stepsOrGraph: readonly AgentStep[] | CausalGraph,
     if (graph.order[i]!.startTimeUnixNano <= star.endTimeUnixNano) ties.push(graph.order[i]!.stepId);
   });
   return { stepId: star.stepId, agentId: star.agentId, evidence: evidence[firstPos]!, ties, index: t };
-}
-
-/**
- * Message index → evidence, for the outputs of flagged structural steps (see the file header): for
- * each flagged non-message step, the last-ending LLM call among the messages below it (parent steps
- * followed up), else the last-ending message. Nothing to do (one pass) when no such step is flagged.
- * The credit engine reads it in both outcomes: the message it names is harmful as a flagged
- * message is (a successful run's flag was otherwise ignored without a word). `unplaced`: flagged
- * non-message steps with no message below them (a guardrail, an embedding, a task span around
- * plain code): the verdict has no message to fall on, and the engine says so in its warnings.
- */
-export function flaggedInvocationOutputs(graph: CausalGraph): { outputs: Map<number, string>; unplaced: AgentStep[] } {
-  const out = new Map<number, string>();
-  if (!graph.order.some((s) => !isMessage(s) && s.flaggedErroneous === true)) return { outputs: out, unplaced: [] };
-  const later = (a: number | undefined, b: number) => a === undefined || graph.order[b]!.endTimeUnixNano >= graph.order[a]!.endTimeUnixNano;
-  const lastLlm = new Map<number, number>();
-  const lastAny = new Map<number, number>();
-  graph.order.forEach((s, i) => {
-    if (!isMessage(s)) return;
-    const seen = new Set<number>();
-    for (let p = s.parentStepId; p !== undefined; ) {
-      const j = graph.indexOf.get(p);
-      if (j === undefined || seen.has(j)) break;
-      seen.add(j);
-      const a = graph.order[j]!;
-      if (!isMessage(a) && a.flaggedErroneous === true) {
-        if (later(lastAny.get(j), i)) lastAny.set(j, i);
-        if (s.kind === 'llm' && later(lastLlm.get(j), i)) lastLlm.set(j, i);
-      }
-      p = a.parentStepId;
-    }
-  });
-  for (const [j, any] of lastAny) {
-    const a = graph.order[j]!;
-    const i = lastLlm.get(j) ?? any;
-    const what = a.kind === 'agent' ? 'agent invocation' : `${a.kind} span`;
-    const ev = `evaluator flag on ${what} "${a.name}" (its last ${graph.order[i]!.kind === 'llm' ? 'LLM call' : 'message'})`;
-    if (!out.has(i)) out.set(i, ev);
-  }
-  const unplaced = graph.order.filter((s, j) => !isMessage(s) && s.flaggedErroneous === true && !lastAny.has(j));
-  return { outputs: out, unplaced };
 }
