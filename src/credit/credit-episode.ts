@@ -402,7 +402,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
     // the episode failed at the events' finiteness guard as a "bug in the credit engine". The
     // equal split, partial and flagged, as for a game that fails.
     if (!isFiniteEstimate(estimate)) {
-      estimate = equalSplitFallback(estimate.players, estimate.grandValue, estimate.emptyValue, scale, estimate.estimator, estimate.evaluations, `the value function's values overflow the ${estimate.estimator} estimator's arithmetic (a non-finite credit or interval): return values on the score's scale (R is ${R})`);
+      estimate = equalSplitFallback(estimate.players, estimate.grandValue, estimate.emptyValue, scale, estimate.estimator, estimate.evaluations, `the value function's values overflow the ${estimate.estimator} estimator's arithmetic (a non-finite credit or interval): return values on the score's scale (R is ${R})`, estimate.confidence);
     }
     if (estimate.note) warnings.push(`agent credit ${estimate.status}: ${estimate.note}`);
     if (Math.abs(estimate.grandValue - estimate.emptyValue - (R - b)) > 1e-9) {

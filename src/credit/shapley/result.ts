@@ -45,7 +45,8 @@ export function estimatorOfRun(name: string): string {
  * The estimate when nothing better is known (the game failed before any sample): v(N) - v(∅)
  * split equally (the Shapley value of the symmetric game with those two values), status
  * `partial`, interval = ±|range| where range bounds any player's credit in a game whose values lie
- * in [min, max] of the two known values plus `scale`.
+ * in [min, max] of the two known values plus `scale`, reported at the run's `confidence` (the
+ * interval holds whatever it is).
  */
 export function equalSplitFallback(
   players: readonly string[],
@@ -55,6 +56,7 @@ export function equalSplitFallback(
   estimator: string,
   evaluations: number,
   note: string,
+  confidence: number,
 ): ShapleyEstimate {
   const n = players.length;
   const share = n > 0 ? (grandValue - emptyValue) / n : 0;
@@ -63,7 +65,8 @@ export function equalSplitFallback(
     players,
     values: players.map(() => share),
     halfWidths: players.map(() => h),
-    confidence: 0.95,
+    // the caller's: a hard-coded 0.95 made a failed run at confidence 0.99 report 0.95 intervals
+    confidence,
     evaluations,
     status: 'partial',
     estimator: `${estimator}${EQUAL_SPLIT_FALLBACK}`,
