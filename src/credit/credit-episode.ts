@@ -2,8 +2,9 @@
  * `creditEpisode`: one closed episode → agent credit (Shapley), per-message rewards, first error,
  * blame/repair transfers and preference pairs (method.md §1–§3). Pure apart from the game's own
  * value function (which may call out, e.g. an http judge). Game failures and timeouts never throw
- * out of here: they give a `partial`, flagged result. Invalid input (no usable evaluation, a
- * non-finite score) throws `DegenerateEpisodeError`; other degenerate inputs give the documented
+ * out of here: they give a `partial`, flagged result. Input that is no `CreditInput` throws
+ * `CreditInputError`; an episode without a usable evaluation (none, a non-finite score) throws
+ * `DegenerateEpisodeError`; other degenerate inputs give the documented
  * degenerate results listed in docs/credit.md.
  */
 import type { Agent, AgentStep, Evaluation } from '../model/agents.js';
@@ -18,7 +19,7 @@ import { AnchoredGame } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { checkDistinctPlayers, emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
-import type { CreditInput } from './input.js';
+import { checkCreditInput, type CreditInput } from './input.js';
 import { type CreditOptions, type CreditOptionsInput, CreditOptionsSchema, type EpisodeGames, orientedScore } from './options.js';
 import { estimateShapley } from './shapley/estimate.js';
 import { ExactEstimator } from './shapley/exact.js';
@@ -217,7 +218,20 @@ function labelTableOf(options: CreditOptions): Readonly<Record<string, number>> 
 }
 const labelTables = new WeakMap<object, Readonly<Record<string, number>>>();
 
+/**
+ * Credit of one closed episode. `input` is checked (CreditInputError naming each bad field), then
+ * `options` (CreditOptionsError naming the key).
+ */
 export async function creditEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
+  checkCreditInput(input);
+  return creditCheckedEpisode(input, optionsInput);
+}
+
+/**
+ * `creditEpisode` without the input check: for processEpisode, which builds `input` itself from a
+ * decoded episode (the schema check of every step would cost the Kafka job's per-episode path).
+ */
+export async function creditCheckedEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
   const options = parsedOptions.has(optionsInput as CreditOptions) ? (optionsInput as CreditOptions) : parseCreditOptions(optionsInput);
   const warnings: string[] = [...(input.warnings ?? [])];
   const { used, R, scale } = scoreOf(input, options, warnings);

@@ -24,6 +24,6 @@ export { firstErrorStep, errorEvidence, type FirstError, type FirstErrorOptions 
 export { blameAndRepair, correctiveAttempts, type BlameRepair, type BlameRepairOptions, type CorrectiveAttempt, type FailureRole } from './signals/blame-repair.js';
 export { preferencePairs, type PreferencePairDraft } from './signals/preference-pairs.js';
 export { CreditOptionsSchema, orientedScore, type CreditOptions, type CreditOptionsInput, type EpisodeGames, type GameFactory, type PrefixScorer, type ScoreRange } from './options.js';
-export { CreditInputSchema, type CreditInput } from './input.js';
+export { CreditInputSchema, CreditInputError, checkCreditInput, type CreditInput } from './input.js';
 export { episodeSeed } from './episode-seed.js';
 export { creditEpisode, type CreditOutcome, type AgentCreditResult, type MessageOutcome, type EvaluationUsed } from './credit-episode.js';

@@ -7,8 +7,8 @@
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoredByLabel, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
-import { creditEpisode, DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
-import { parseCreditOptions } from '../credit/credit-episode.js';
+import { DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
+import { creditCheckedEpisode, parseCreditOptions } from '../credit/credit-episode.js';
 import { releaseDeferredDigests } from '../conventions/step-digests.js';
 import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
@@ -292,7 +292,7 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
   try {
     let outcome;
     try {
-      outcome = await creditEpisode(input, creditOptions);
+      outcome = await creditCheckedEpisode(input, creditOptions);
     } catch (err) {
       if (err instanceof DegenerateEpisodeError) {
         options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
