@@ -12,7 +12,8 @@ import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
+// what a credit worker runs (the runtimes skip processEpisode's episode check for library callers)
+import { processCheckedEpisode as processEpisode } from '../../src/runtime/process-episode.js';
 import { fleetRecords } from './data.js';
 
 const PER_ROUND = 1500;

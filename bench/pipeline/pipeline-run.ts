@@ -77,10 +77,11 @@ export async function loadStages(): Promise<Stages> {
   const conventions = await need('../src/conventions/index.js');
   let processEpisode: ProcessEpisode | undefined;
   let source = '';
-  for (const spec of ['../src/runtime/index.js', '../src/runtime/process-episode.js']) {
+  for (const spec of ['../src/runtime/process-episode.js', '../src/runtime/index.js']) {
     const r = await loadOptional<Record<string, unknown>>(spec);
     if ('mod' in r && typeof r.mod.processEpisode === 'function') {
-      const fn = r.mod.processEpisode as (e: Episode, o?: unknown) => Promise<CreditEvent[]>;
+      // what the Kafka job runs: without processEpisode's episode check for library callers
+      const fn = (r.mod.processCheckedEpisode ?? r.mod.processEpisode) as (e: Episode, o?: unknown) => Promise<CreditEvent[]>;
       processEpisode = (e) => fn(e, {});
       source = spec.replace(/^\.\.\//, '');
       break;

@@ -24,8 +24,10 @@ export interface ProcessCost {
 }
 
 export async function processEpisodeCost(fleet: FleetRecords, limit: number): Promise<ProcessCost> {
-  const rt = await loadOptional<{ processEpisode: (e: Episode, o?: unknown) => Promise<CreditEvent[]> }>('../src/runtime/process-episode.js');
+  const rt = await loadOptional<{ processEpisode: (e: Episode, o?: unknown) => Promise<CreditEvent[]>; processCheckedEpisode?: (e: Episode, o?: unknown) => Promise<CreditEvent[]> }>('../src/runtime/process-episode.js');
   if ('missing' in rt) throw new Error(rt.missing);
+  // what the runtimes run: without processEpisode's episode check for library callers
+  const processEpisode = rt.mod.processCheckedEpisode ?? rt.mod.processEpisode;
   const ep = await loadOptional<{ EpisodeAssembler: new (o?: unknown) => { addSpans(s: readonly Span[]): void; addEvaluations(e: readonly Evaluation[]): void; flush(r?: string): Episode[] } }>('../src/episodes/index.js');
   if ('missing' in ep) throw new Error(ep.missing);
   const conv = await loadOptional<{ evaluationsFromLogs: (l: unknown) => Evaluation[] }>('../src/conventions/index.js');
@@ -40,7 +42,7 @@ export async function processEpisodeCost(fleet: FleetRecords, limit: number): Pr
   const t0 = performance.now();
   for (const e of episodes) {
     const t = performance.now();
-    events += (await rt.mod.processEpisode(e)).length;
+    events += (await processEpisode(e)).length;
     times.push(performance.now() - t);
   }
   const seconds = (performance.now() - t0) / 1000;

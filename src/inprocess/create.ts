@@ -20,7 +20,7 @@ import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type Eval
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
 import { CreditWorkerPool } from '../runtime/credit-workers/pool.js';
-import { processEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
+import { processCheckedEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
 import { callApp } from './app-callback.js';
 import { checkProcessOptions, checkType, InProcessOptionsError } from './check-options.js';
 import { CreditSpanProcessor, CreditSpanProcessorOptionsSchema, type CreditSpanProcessorDeps, type CreditSpanProcessorOptions } from './credit-span-processor.js';

@@ -2,7 +2,7 @@
  * Public API of the runtime: one closed episode → credit events (`processEpisode`), and the
  * streaming jobs that drive it (Kafka, OTLP/HTTP, file replay).
  */
-export { processEpisode, creditInputOf, systemEvaluation, whyNoSystemEvaluation, type ProcessEpisodeOptions } from './process-episode.js';
+export { processEpisode, checkEpisode, EpisodeInputError, creditInputOf, systemEvaluation, whyNoSystemEvaluation, type ProcessEpisodeOptions } from './process-episode.js';
 export {
   compareEstimators,
   checkCompareOptions,

@@ -55,14 +55,15 @@ export function assemblerHooksOf(config: AppConfig): EpisodeAssemblerHooks {
 async function loadProcessEpisode(): Promise<ProcessEpisodeFn> {
   // A variable specifier keeps this file compiling while the module is being written.
   const specifier = './process-episode.js';
-  let mod: { processEpisode?: unknown };
+  let mod: { processCheckedEpisode?: unknown };
   try {
-    mod = (await import(specifier)) as { processEpisode?: unknown };
+    mod = (await import(specifier)) as { processCheckedEpisode?: unknown };
   } catch (err) {
     throw new Error(`cannot load src/runtime/process-episode.ts (the conventions → credit → events step): ${(err as Error).message}`, { cause: err });
   }
-  if (typeof mod.processEpisode !== 'function') throw new Error('src/runtime/process-episode.ts does not export processEpisode(episode, creditOptions)');
-  return mod.processEpisode as ProcessEpisodeFn;
+  // the assembler's episodes: processEpisode's episode check (for library callers) is skipped
+  if (typeof mod.processCheckedEpisode !== 'function') throw new Error('src/runtime/process-episode.ts does not export processCheckedEpisode(episode, creditOptions)');
+  return mod.processCheckedEpisode as ProcessEpisodeFn;
 }
 
 export interface ConfiguredGame {

@@ -6,6 +6,7 @@
  * SpanProcessor) so that the same episode always yields the same events (deterministic ids).
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
+import { z } from 'zod';
 import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoredByLabel, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
 import { creditCheckedEpisode, parseCreditOptions } from '../credit/credit-episode.js';
@@ -14,8 +15,8 @@ import { outcomeToEvents } from '../events/build.js';
 import { checkProcessOptions } from '../inprocess/check-options.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
-import type { Episode } from '../model/episode.js';
-import { SELF_TRACER_NAME } from '../model/telemetry.js';
+import { EpisodeSchema, type Episode } from '../model/episode.js';
+import { ScopeSchema, SELF_TRACER_NAME, SpanEventSchema, SpanLinkSchema, SpanSchema } from '../model/telemetry.js';
 
 // Which evaluation is the run's score lives with the conventions (the assembler asks it too).
 export { systemEvaluation } from '../conventions/index.js';
@@ -148,13 +149,69 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
 
 const checkedOptions = new WeakSet<ProcessEpisodeOptions>();
 
+/** `processEpisode`'s episode is not an `Episode`; the message names each bad field and what it takes. */
+export class EpisodeInputError extends Error {
+  override readonly name = 'EpisodeInputError';
+}
+
+/**
+ * The `Episode` fields processEpisode reads (a hand-built episode need not carry the assembler's
+ * bookkeeping: bytes, sources, …). Attribute records are not walked, only checked to be objects: the
+ * recursive attribute schema was most of the check's time, and the conventions read each value by
+ * its type anyway.
+ */
+const AnyAttributes = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object of attributes { key: value }' });
+const CheckedSpanSchema = SpanSchema.extend({
+  attributes: AnyAttributes,
+  events: z.array(SpanEventSchema.extend({ attributes: AnyAttributes })),
+  links: z.array(SpanLinkSchema.extend({ attributes: AnyAttributes })),
+  resource: z.object({ attributes: AnyAttributes }),
+  scope: ScopeSchema.extend({ attributes: AnyAttributes.optional() }),
+});
+const ProcessedEpisodeSchema = EpisodeSchema.pick({ episodeId: true, revision: true, traceIds: true, evaluations: true, closeReason: true, lateSpans: true, duplicateSpans: true }).extend({ spans: z.array(CheckedSpanSchema) });
+
+/** At most this many problems are listed (a wrong list of 10 000 spans gives one line each). */
+const MAX_PROBLEMS = 8;
+
+/**
+ * `episode` checked against the Episode schema (src/model/episode.ts) at the library boundary: a
+ * JavaScript caller's `processEpisode({})` threw "spans is not iterable" from the conventions, an
+ * evaluation without a name a TypeError further in. The runtimes hand processEpisode the
+ * assembler's episodes and call `processCheckedEpisode`, which skips this (the Kafka job's
+ * per-episode path).
+ */
+export function checkEpisode(episode: unknown): asserts episode is Episode {
+  if (episode === null || typeof episode !== 'object' || Array.isArray(episode)) {
+    throw new EpisodeInputError(`processEpisode: expected an Episode object { episodeId, revision, traceIds, spans, evaluations, closeReason, lateSpans, duplicateSpans } (src/model/episode.ts; EpisodeAssembler closes them from decoded spans), got ${episode === null ? 'null' : Array.isArray(episode) ? 'an array' : typeof episode}`);
+  }
+  const parsed = ProcessedEpisodeSchema.safeParse(episode);
+  if (parsed.success) return;
+  // a NaN or infinite score is an evaluator that failed: processEpisode skips the episode saying so (onSkipped)
+  const issues = parsed.error.issues.filter((i) => !(i.path.length === 3 && i.path[0] === 'evaluations' && i.path[2] === 'score' && typeof (episode as { evaluations: { score?: unknown }[] }).evaluations[i.path[1] as number]?.score === 'number'));
+  if (issues.length === 0) return;
+  const lines = issues.slice(0, MAX_PROBLEMS).map((issue) => `episode.${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(episode)'}: ${issue.message}`);
+  if (issues.length > MAX_PROBLEMS) lines.push(`… and ${issues.length - MAX_PROBLEMS} more`);
+  throw new EpisodeInputError(`processEpisode: the episode is not an Episode (src/model/episode.ts EpisodeSchema; EpisodeAssembler closes them from decoded spans):\n  ${lines.join('\n  ')}`);
+}
+
 /**
  * conventions → credit → events for one closed episode: `[EpisodeCredit, ...MessageReward,
  * ...PreferencePair]`, or `[]` for a degenerate episode (reported through `onSkipped`).
  * Never throws for bad telemetry or a failing game (those give partial, flagged results);
- * throws only for invalid options.
+ * throws for invalid options, and for an `episode` that is not an Episode (`EpisodeInputError`
+ * naming each bad field).
  */
 export async function processEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
+  checkEpisode(episode);
+  return processCheckedEpisode(episode, options);
+}
+
+/**
+ * `processEpisode` without the episode check: for the runtimes (Kafka job, local jobs, credit
+ * workers, in-process processor), whose episodes the assembler built from decoded spans — a schema
+ * check of every span would cost their per-episode path.
+ */
+export async function processCheckedEpisode(episode: Episode, options: ProcessEpisodeOptions = {}): Promise<CreditEvent[]> {
   // Options are checked once per options object (strict: a misspelt `budgett` was ignored, a bad
   // value surfaced as a raw ZodError from deep inside credit).
   if (!checkedOptions.has(options)) {

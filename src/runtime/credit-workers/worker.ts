@@ -10,7 +10,7 @@ import { DegenerateEpisodeError } from '../../credit/errors.js';
 import { packEvents } from '../../events/credited-events.js';
 import { eventJson } from '../../events/event-json.js';
 import { gameFactoryOf, processOptionsOf, type ConfiguredGame } from '../local-stages.js';
-import { processEpisode, type ProcessEpisodeOptions } from '../process-episode.js';
+import { processCheckedEpisode, type ProcessEpisodeOptions } from '../process-episode.js';
 import { startSelfTracing } from '../../telemetry/self-tracing.js';
 import type { PoolMessage, SkippedReply, WorkerInit, WorkerReply } from './protocol.js';
 
@@ -45,7 +45,7 @@ try {
       const error = game.lastError?.();
       return { ...(game.stats ? { gameStats: game.stats() } : {}), ...(error !== undefined ? { valueFunctionError: error } : {}) };
     };
-    processEpisode(task.episode, options).then(
+    processCheckedEpisode(task.episode, options).then(
       (events) => {
         const skipped = skippedReasons.get(task.episode);
         const extra = { ...gameHealth(), ...(skipped !== undefined ? { skipped } : {}) };
