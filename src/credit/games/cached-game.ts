@@ -3,8 +3,8 @@
  * values (lru-cache, key = game id + coalition bitmask, so values are shared by every estimator of
  * one episode and never across episodes), counts evaluations (cache misses) and hits, enforces an
  * evaluation budget, limits the concurrency of slow async games, de-duplicates in-flight
- * evaluations, and stops on an AbortSignal. It refuses a game whose players repeat a name
- * (`checkDistinctPlayers`): every estimator goes through it.
+ * evaluations, and stops on an AbortSignal. It refuses what is not a Game and a game whose players
+ * repeat a name (`checkDistinctPlayers`): every estimator goes through it.
  */
 import { LRUCache } from 'lru-cache';
 import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
@@ -62,9 +62,9 @@ export class CachedGame implements Game {
     readonly inner: Game,
     options: CachedGameOptions = {},
   ) {
+    checkDistinctPlayers(inner); // first: a TypeError naming what is missing, not one from reading it
     this.id = inner.id;
     this.players = inner.players;
-    checkDistinctPlayers(inner);
     checkCachedGameOptions(options);
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
     this.concurrency = Math.max(1, options.concurrency ?? 8);

@@ -49,18 +49,43 @@ export function allBut(n: number, i: number): Uint8Array {
   return c;
 }
 
+/** A value as an error message shows it: its type, and the value when short. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return typeof v === 'number' || typeof v === 'boolean' ? `${typeof v} ${String(v)}` : typeof v;
+}
+
 /**
- * Throws a `RangeError` when two players of `game` have one name. Results are keyed by name — an
+ * Throws a `TypeError` when `game` is not a `Game` ({ id, players, value }): a JavaScript caller's
+ * `estimateShapley({})` threw "Cannot read properties of undefined (reading 'length')", a game
+ * without `value` gave an equal split marked partial (the note naming a TypeError), and `players`
+ * given as a string ("abc") was read as one player per character.
+ */
+function checkGameShape(game: unknown): void {
+  const shape = 'a Game { id: string, players: string[], value(coalition: Uint8Array) => number | Promise<number> }';
+  if (game === null || typeof game !== 'object') throw new TypeError(`Shapley estimation needs ${shape}, got ${describeValue(game)}`);
+  const g = game as { id?: unknown; players?: unknown; value?: unknown };
+  if (typeof g.id !== 'string') throw new TypeError(`game.id is ${describeValue(g.id)}; it needs a string (it keys the game's cached values, e.g. the episode id), in ${shape}`);
+  if (!Array.isArray(g.players)) throw new TypeError(`game ${g.id}: players is ${describeValue(g.players)}; it needs an array of distinct player names (strings)`);
+  if (typeof g.value !== 'function') throw new TypeError(`game ${g.id}: value is ${describeValue(g.value)}; it needs a function (coalition: Uint8Array, 1 = player in) => number | Promise<number>`);
+}
+
+/**
+ * Throws a `TypeError` when `game` is not a Game (`checkGameShape`), and a `RangeError` when two players of `game` have one name. Results are keyed by name — an
  * estimate's `players`, creditEpisode's credit per agent id, the names a module game's value
  * function or an http judge is given for a coalition — so two players of one name cannot be told
  * apart: creditEpisode gave the agent the second one's credit and dropped the first's (credits no
  * longer summed to R − b), and a module game saw both coalitions as the same list of names.
  */
 export function checkDistinctPlayers(game: { readonly id: string; readonly players: readonly string[] }): void {
+  checkGameShape(game);
   const players = game.players;
   const first = new Map<string, number>();
   for (let i = 0; i < players.length; i++) {
     const p = players[i]!;
+    if (typeof p !== 'string') throw new TypeError(`game ${game.id}: players[${i}] is ${describeValue(p)}; players are distinct names (strings), e.g. the agents' ids`);
     const at = first.get(p);
     if (at !== undefined) {
       throw new RangeError(

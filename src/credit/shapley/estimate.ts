@@ -40,8 +40,9 @@ export interface EstimateShapleyOptions extends EstimateOptions {
 
 export async function estimateShapley(game: Game, options: EstimateShapleyOptions = {}): Promise<ShapleyEstimate> {
   checkEstimateOptions(options, 'estimateShapley', ESTIMATE_SHAPLEY_OPTIONS);
-  const n = game.players.length;
+  // wrapped first: CachedGame checks the game (a TypeError naming what is missing)
   const cg = CachedGame.wrap(game, options.signal ? { signal: options.signal } : {});
+  const n = game.players.length;
   const maxExact = options.maxExactPlayers ?? 14;
   if ((options.useClosedForm ?? true) && cg.closedForm) {
     const before = cg.evaluations;

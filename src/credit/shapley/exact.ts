@@ -6,7 +6,7 @@
  */
 import { TooManyPlayersError } from '../errors.js';
 import { CachedGame } from '../games/cached-game.js';
-import { coalitionFromMask, emptyCoalition, fullCoalition } from '../games/coalition.js';
+import { checkDistinctPlayers, coalitionFromMask, emptyCoalition, fullCoalition } from '../games/coalition.js';
 import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '../types.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { checkEstimateOptions, checkOptionKeys } from './check-options.js';
@@ -40,6 +40,7 @@ const CHUNK = 4096;
 export async function exactShapley(game: Game, options: ExactOptions = {}): Promise<ShapleyEstimate> {
   checkOptionKeys(options, ['maxPlayers', 'signal', 'budget'], 'exactShapley');
   checkEstimateOptions({ ...(options.budget !== undefined ? { budget: options.budget } : {}) }, 'exactShapley');
+  checkDistinctPlayers(game); // a TypeError naming what is missing before game.players is read
   const n = game.players.length;
   const maxPlayers = options.maxPlayers ?? 14;
   if (n > maxPlayers) throw new TooManyPlayersError(n, maxPlayers);

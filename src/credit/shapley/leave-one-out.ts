@@ -12,8 +12,8 @@ export interface LeaveOneOut {
 
 /** Throws what the game throws (including `BudgetExhaustedError`); callers decide how to degrade. */
 export async function leaveOneOut(game: Game): Promise<LeaveOneOut> {
+  const cg = CachedGame.wrap(game); // checks the game first
   const n = game.players.length;
-  const cg = CachedGame.wrap(game);
   const before = cg.evaluations;
   const coalitions = [fullCoalition(n), ...Array.from({ length: n }, (_, i) => allBut(n, i))];
   const [grand, ...rest] = await cg.valueMany(coalitions);
