@@ -78,7 +78,25 @@ function pairStep(s: AgentStep, context?: PreferencePair['context']): Preference
  * far cheaper than object literals with chained (conditional) spreads. Values shared by all events
  * of the episode (trace ids, estimator info, id prefixes) are built once and shared by reference.
  */
+/**
+ * `outcomeToEvents`'s arguments, checked at the call (a few property reads: it is on every
+ * episode's path): a JavaScript caller's `outcomeToEvents({}, …)` threw "Cannot read properties of
+ * undefined (reading 'kind')", and `outcomeToEvents(outcome, {})` or `(outcome)` built events with
+ * `emitted_at_ms` NaN (null in their JSON, against the package's own event schema) or a TypeError.
+ */
+function checkBuildArguments(outcome: unknown, opts: unknown): void {
+  const o = outcome as Partial<Record<keyof CreditOutcome, unknown>> | null | undefined;
+  if (o === null || typeof o !== 'object' || typeof o.episodeId !== 'string' || typeof o.game !== 'object' || o.game === null || typeof o.estimator !== 'object' || o.estimator === null || !Array.isArray(o.agents) || !Array.isArray(o.messages) || !Array.isArray(o.pairs) || !Array.isArray(o.traceIds)) {
+    throw new TypeError(`outcomeToEvents: expected the CreditOutcome creditEpisode returns ({ episodeId, game, estimator, agents, messages, pairs, … }), got ${o === null ? 'null' : typeof o !== 'object' ? typeof o : `an object with ${Object.keys(o).slice(0, 8).join(', ') || 'no keys'}`}`);
+  }
+  const at = (opts as { emittedAtMs?: unknown } | null | undefined)?.emittedAtMs;
+  if (typeof at !== 'number' || !Number.isFinite(at)) {
+    throw new TypeError(`outcomeToEvents: opts.emittedAtMs must be a finite number (the events' emitted_at_ms, ms since the epoch: { emittedAtMs: Date.now() }), got ${at === undefined ? 'none' : typeof at === 'number' ? String(at) : typeof at}`);
+  }
+}
+
 export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): CreditEvents {
+  checkBuildArguments(outcome, opts);
   // The estimator the run was (the closed form's or exact's `/equal-split-fallback` is that run
   // with its game failing before any sample, as a timeout's partial result is the run cut short):
   // with the suffix in the id, a revision credited while the value function answered and again
