@@ -11,6 +11,8 @@ export function scenarioOptionError(what: string, issue: z.core.$ZodIssue, accep
     const key = issue.keys[0]!;
     return new Error(`invalid ${what} option "${key}": unknown option${didYouMean(key, accepted)} — accepted: ${accepted.join(', ')}`);
   }
+  // no path: the options themselves are no object — `generateScenario()` said `invalid scenario option "": …`, naming no option
+  if (issue.path.length === 0) return new Error(`invalid ${what} options: ${issue.message} — pass an object of options (accepted: ${accepted.join(', ')})`);
   return new Error(`invalid ${what} option "${issue.path.join('.')}": ${issue.message}`);
 }
 
