@@ -266,6 +266,8 @@ const tracer = trace.getTracer(SELF_TRACER_NAME);
  * evaluations from log records and spans, and the system evaluation chosen from them.
  */
 export function creditInputOf(episode: Episode, options: CreditInputOptions = {}): CreditInput {
+  // a library entry, as processEpisode: `creditInputOf({})` threw "spans is not iterable"
+  checkEpisode(episode);
   return creditInput(episode, options, 'eager');
 }
 

@@ -56,3 +56,12 @@ describe('processEpisode input check', () => {
     expect(skipped).toBeDefined();
   });
 });
+
+describe('creditInputOf input check', () => {
+  it('refuses what is not an Episode as processEpisode does, instead of "spans is not iterable"', async () => {
+    const { creditInputOf } = await import('../../src/index.js');
+    expect(() => creditInputOf({} as Episode)).toThrow(EpisodeInputError);
+    expect(() => creditInputOf({} as Episode)).toThrow(/episode\.spans: /);
+    expect(creditInputOf(await closedEpisode()).steps.length).toBeGreaterThan(0);
+  });
+});
