@@ -6,15 +6,9 @@
  * blaming the reviewer for the coder's turn the evaluator had failed.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { creditEpisode } from '../../src/credit/index.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
-import type { CreditEvent } from '../../src/events/schemas.js';
-import type { Evaluation } from '../../src/model/agents.js';
-import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { generateScenario } from '../../src/scenarios/index.js';
 import { episode, sid, step } from './episode-builder.js';
+import { failedGeneratedRun } from './failed-run.js';
 
 describe('a failing verdict on an agent invocation', () => {
   const steps = (flagged: boolean) => [
@@ -49,19 +43,11 @@ describe('a failing verdict on an agent invocation', () => {
 
 describe.each(['genai', 'openinference', 'openllmetry'] as const)('a generated run judged as failed with a failing verdict on the coder’s invocation (%s)', (convention) => {
   it('localizes the first error in the coder’s turn, not at the reviewer’s output', async () => {
-    const run = await generateScenario({ kind: 'success', convention, seed: 11 });
-    const judge = async (extra: Evaluation[]): Promise<CreditEvent[]> => {
-      const asm = new EpisodeAssembler({}, new ManualClock(0));
-      asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
-      asm.addEvaluations(extra);
-      asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).map((e) => ({ ...e, score: 0.2, label: 'fail' })));
-      const [ep] = asm.flush('shutdown');
-      return processEpisode(ep!);
-    };
+    const { traceId, judge } = await failedGeneratedRun(convention);
     const before = await judge([]);
     const coder = before.flatMap((e) => (e.event_type === 'message_reward' && e.agent_name === 'coder' ? [e] : []));
     const invocation = coder[0]?.causal_inputs?.[0] ?? '';
-    const events = await judge([{ name: 'agent_review', score: 0, label: 'fail', traceId: run.traceId, spanId: invocation, source: 'evaluations-stream', timeUnixNano: 1n }]);
+    const events = await judge([{ name: 'agent_review', score: 0, label: 'fail', traceId, spanId: invocation, source: 'evaluations-stream', timeUnixNano: 1n }]);
     const ep = events.find((e) => e.event_type === 'episode_credit');
     const firstError = ep?.event_type === 'episode_credit' ? ep.first_error : undefined;
     expect(firstError?.step_id).toBe(coder.filter((e) => e.kind === 'llm').at(-1)?.step_id);

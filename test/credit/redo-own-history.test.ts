@@ -8,15 +8,11 @@
  * carried the answer on a critic, and the error's consequences unblamed.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { creditEpisode } from '../../src/credit/index.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Evaluation } from '../../src/model/agents.js';
-import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
-import { generateScenario } from '../../src/scenarios/index.js';
 import { episode, sid, step } from './episode-builder.js';
+import { failedGeneratedRun } from './failed-run.js';
 
 const roleOf = (out: Awaited<ReturnType<typeof creditEpisode>>, id: number) => out.messages.find((m) => m.step.stepId === sid(id))!.failureRole;
 
@@ -94,19 +90,11 @@ describe('a flagged answer built on by its own agent is not redone by it', () =>
 
 /** A generated run (real OTel JS SDK spans) judged as failed, with a failing step verdict on the coder's first LLM call. */
 async function flaggedCoderCall(convention: 'genai' | 'openinference' | 'openllmetry'): Promise<{ events: CreditEvent[]; flagged: string }> {
-  const run = await generateScenario({ kind: 'success', convention, seed: 11 });
-  const judge = async (extra: Evaluation[]) => {
-    const asm = new EpisodeAssembler({}, new ManualClock(0));
-    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
-    asm.addEvaluations(extra);
-    asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')).map((e) => ({ ...e, score: 0.2, label: 'fail' })));
-    const [ep] = asm.flush('shutdown');
-    return processEpisode(ep!);
-  };
+  const { traceId, judge } = await failedGeneratedRun(convention);
   const before = await judge([]);
   const first = before.find((e) => e.event_type === 'message_reward' && e.agent_name === 'coder' && e.kind === 'llm');
   const flagged = first?.event_type === 'message_reward' ? first.step_id : '';
-  const verdict: Evaluation = { name: 'code_review', score: 0, label: 'fail', traceId: run.traceId, spanId: flagged, source: 'evaluations-stream', timeUnixNano: 1n };
+  const verdict: Evaluation = { name: 'code_review', score: 0, label: 'fail', traceId, spanId: flagged, source: 'evaluations-stream', timeUnixNano: 1n };
   return { events: await judge([verdict]), flagged };
 }
 
