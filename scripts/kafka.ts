@@ -16,7 +16,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,10 +111,16 @@ function loggingProfile(version: string): { profile: string; jvmFlag: string } {
  */
 export async function resolveKafkaLibs(version: string, cacheDir: string): Promise<string> {
   const libs = join(cacheDir, version, 'libs');
-  const marker = join(cacheDir, version, '.complete');
-  if (existsSync(marker) && existsSync(libs)) return libs;
-  rmSync(libs, { recursive: true, force: true });
-  mkdirSync(libs, { recursive: true });
+  // `.complete` inside libs, so a directory is complete the moment it appears (the rename below);
+  // `<version>/.complete` is the marker of caches written before the staging directory.
+  const complete = (): boolean => existsSync(join(libs, '.complete')) || (existsSync(join(cacheDir, version, '.complete')) && existsSync(libs));
+  if (complete()) return libs;
+  // Maven copies into a directory of this call's own, renamed into place when complete: test files
+  // run two at a time, and two that start a broker of a version not yet cached (on a fresh machine)
+  // resolve it at once. Writing into the shared `libs` directly, one call's clean-up removed jars
+  // the other's broker was about to load.
+  const staging = join(cacheDir, version, `libs.${process.pid}.${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging, { recursive: true });
   const { profile } = loggingProfile(version);
   try {
     await execFileP(
@@ -128,21 +134,34 @@ export async function resolveKafkaLibs(version: string, cacheDir: string): Promi
         '-P',
         profile,
         'dependency:copy-dependencies',
-        `-DoutputDirectory=${libs}`,
+        `-DoutputDirectory=${staging}`,
       ],
       { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
     );
   } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(
       `Resolving org.apache.kafka:kafka_2.13:${version} with Maven failed (is mvn installed and Maven Central reachable? ` +
         `is KAFKA_VERSION a published version?): ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
     );
   }
-  if (!readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) {
-    throw new Error(`Maven finished but ${libs} has no kafka_2.13 jar; delete ${join(cacheDir, version)} and retry`);
+  if (!readdirSync(staging).some((f) => f.startsWith('kafka_2.13-'))) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new Error(`Maven finished but ${staging} has no kafka_2.13 jar; delete ${join(cacheDir, version)} and retry`);
   }
-  writeFileSync(marker, new Date().toISOString());
+  writeFileSync(join(staging, '.complete'), new Date().toISOString()); // the JVM's `libs/*` reads only jars
+  if (!complete()) {
+    // a `libs` that is not complete is an interrupted resolution of the layout before staging
+    rmSync(libs, { recursive: true, force: true });
+    try {
+      renameSync(staging, libs);
+    } catch (err) {
+      // lost the rename to a concurrent call: its directory is complete, and identical
+      if (!complete()) throw err;
+    }
+  }
+  rmSync(staging, { recursive: true, force: true }); // ours, if another call's copy won
   return libs;
 }
 
