@@ -16,7 +16,7 @@ import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
 import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
-import { listOtlpFiles } from '../sources/file/otlp-files.js';
+import { DATA_EXTENSIONS, listOtlpFiles } from '../sources/file/otlp-files.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { startDemoFleet } from './demo.js';
 import { ProgressBar } from './progress.js';
@@ -249,8 +249,9 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const config = loaded.config;
   const logger = createLogger(batchLogLevel(loaded));
   const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
-  const files = withoutOutput(inputFiles('replay', inputs, config), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
-  if (files.length === 0) throw new ConfigError(['replay: no OTLP files found — give files or directories (or source.file.paths)']);
+  const leftOut: string[] = [];
+  const files = withoutOutput(inputFiles('replay', inputs, config, leftOut), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
+  if (files.length === 0) throw noOtlpFiles('replay', leftOut);
   const { replayFiles } = await import('../runtime/local-replay.js');
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
   const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
@@ -288,7 +289,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
  * ConfigError (exit 2, as "no OTLP files found") naming where it was given: it exited 1 with
  * "replay: … does not exist" — for compare too, and without naming source.file.paths when it came from there.
  */
-function inputFiles(command: string, inputs: readonly string[], config: AppConfig): ReturnType<typeof listOtlpFiles> {
+function inputFiles(command: string, inputs: readonly string[], config: AppConfig, leftOut: string[]): ReturnType<typeof listOtlpFiles> {
   const fromConfig = inputs.length === 0;
   const paths = fromConfig ? config.source.file.paths : inputs;
   // other failures than "no such file" (a link loop, no permission) are listOtlpFiles's to name
@@ -305,7 +306,18 @@ function inputFiles(command: string, inputs: readonly string[], config: AppConfi
       missing.map(({ p, i }) => (fromConfig ? `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)` : `${command}: ${p} does not exist — give OTLP files or directories`)),
     );
   }
-  return listOtlpFiles(paths);
+  return listOtlpFiles(paths, leftOut);
+}
+
+/**
+ * No input file to read: which names directories are searched for, and the files left out. It said
+ * only "no OTLP files found" for a directory of `.ndjson` (or `.txt`, `.json.gz`) files, which do
+ * exist: nothing told which names are read.
+ */
+function noOtlpFiles(command: string, leftOut: readonly string[]): ConfigError {
+  const names = DATA_EXTENSIONS.map((e) => `*${e}`).join(', ');
+  const skipped = leftOut.length === 0 ? '' : ` (left out: ${leftOut.length} file(s) of other names, e.g. ${leftOut[0]})`;
+  return new ConfigError([`${command}: no OTLP files found — directories are searched for ${names}${skipped}; give such files or directories (or source.file.paths), or name a file itself (read whatever its name)`]);
 }
 
 /**
@@ -411,8 +423,9 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
   const config = loaded.config;
   const logger = createLogger(batchLogLevel(loaded));
-  const files = inputFiles('compare', inputs, config);
-  if (files.length === 0) throw new ConfigError(['compare: no OTLP files found — give files or directories (or source.file.paths)']);
+  const leftOut: string[] = [];
+  const files = inputFiles('compare', inputs, config, leftOut);
+  if (files.length === 0) throw noOtlpFiles('compare', leftOut);
   const { COMPARABLE_ESTIMATORS, DEFAULT_COMPARED, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
   const options = {
     estimators: list(f.estimators, DEFAULT_COMPARED.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],

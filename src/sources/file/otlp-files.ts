@@ -4,9 +4,12 @@
  * Accepted inputs (files or directories, searched recursively):
  * - OTLP/HTTP bodies: `*.pb` / `*.bin` (protobuf) or `*.json` (OTLP/JSON), one request per file;
  *   the encoding is sniffed (src/otlp `detectEncoding`), so the extension is only a hint.
- * - OTLP/JSON lines `*.jsonl` (one request per line, as the collector's file exporter writes).
+ * - OTLP/JSON lines `*.jsonl` or `*.ndjson` (one request per line, as the collector's file
+ *   exporter writes).
  * - The collector's kafka records dumped one per file: `<topic>/<partition>-<offset>.bin` (the
  *   `.key` files beside them are ignored).
+ * Files of other names in a directory are left out (`DATA_EXTENSIONS`; a file given by name is read
+ * whatever its name), and so is `expected.ndjson`, what `agent-credit generate` says its runs show.
  * - JSON evaluation records (src/conventions/evaluation-records.ts), as the Kafka job reads them
  *   from `source.kafka.evaluationsTopic` and the receiver from `POST /v1/evaluations`: one record,
  *   a JSON array of them, or JSON lines — a dump of that topic, or the bodies posted. Recognised by
@@ -50,7 +53,23 @@ export type FileBatch =
   /** Evaluation records: the valid ones (untimed ones timed at 0 until fed), and why the others are not. */
   | { path: string; signal: 'evaluations'; evaluations: Evaluation[]; errors: { index: number; message: string }[] };
 
-const DATA_EXT = /\.(pb|bin|json|jsonl|protobuf)$/i;
+/** The names of the files read from a directory (the messages list them). */
+export const DATA_EXTENSIONS = ['.pb', '.bin', '.protobuf', '.json', '.jsonl', '.ndjson'] as const;
+
+const DATA_EXT = /\.(pb|bin|protobuf|json|jsonl|ndjson)$/i;
+
+/**
+ * JSON lines, one request per line: `.ndjson` is the same format under its other common name (a
+ * directory's `.ndjson` files were left out without a word, and one given by name was read whole —
+ * its second line failed the JSON parse).
+ */
+const JSON_LINES = /\.(jsonl|ndjson)$/i;
+
+/**
+ * `agent-credit generate`'s description of its corpus (src/cli/generate.ts), written beside the
+ * runs: not telemetry, so `replay <corpus>` leaves it out (read, each line was "not an OTLP request").
+ */
+const CORPUS_EXPECTED = 'expected.ndjson';
 
 const collator = new Intl.Collator('en', { numeric: true });
 
@@ -158,8 +177,11 @@ function decodeAs(path: string, signal: 'traces' | 'logs', body: Uint8Array, enc
   return signal === 'traces' ? { path, signal, spans: decodeTraces(body, encoding) } : { path, signal, logs: decodeLogs(body, encoding) };
 }
 
-/** Expands files and directories into the ordered list of OTLP files to read. */
-export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
+/**
+ * Expands files and directories into the ordered list of OTLP files to read. The files of the
+ * directories that are not read (other names) are added to `leftOut`, for a message to name.
+ */
+export function listOtlpFiles(inputs: readonly string[], leftOut: string[] = []): OtlpFile[] {
   const out: string[] = [];
   // Directories already listed (device and inode): a symbolic link back up the tree (`loop -> .`)
   // was followed until the path was too long and then reported as "does not exist"; a second link
@@ -183,8 +205,10 @@ export function listOtlpFiles(inputs: readonly string[]): OtlpFile[] {
         throw new Error(`replay: ${p} ${unreadablePath(err)}`);
       }
       for (const name of names.sort(collator.compare)) visit(join(p, name), false);
-    } else if (explicit || DATA_EXT.test(basename(p))) {
+    } else if (explicit || (DATA_EXT.test(basename(p)) && basename(p) !== CORPUS_EXPECTED)) {
       out.push(p);
+    } else {
+      leftOut.push(p);
     }
   };
   // The inputs sorted as directory entries are: in the order given, two requests of one time in
@@ -225,7 +249,7 @@ function bodiesOf(path: string, data: Uint8Array): Body[] {
   // a compressed .jsonl has no lines to split: whole, its error names the compression (decodeBody),
   // where its "lines" each failed with "not JSON"
   // nor a UTF-16 one, whose line feeds are two bytes (one error naming the encoding, not one per "line")
-  if (!path.toLowerCase().endsWith('.jsonl') || compression(data) !== undefined || utf16(data) !== undefined) return [{ line: undefined, offset: 0, bytes: data }];
+  if (!JSON_LINES.test(path) || compression(data) !== undefined || utf16(data) !== undefined) return [{ line: undefined, offset: 0, bytes: data }];
   const out: Body[] = [];
   let start = 0;
   let line = 1;
@@ -351,7 +375,7 @@ export interface ScannedFile {
  * keeps only that (not the spans), and reports the requests that do not decode instead of throwing.
  */
 export function scanOtlpFile(file: OtlpFile, limits: JsonLinesLimits = {}): ScannedFile {
-  if (file.path.toLowerCase().endsWith('.jsonl')) {
+  if (JSON_LINES.test(file.path)) {
     const lines = scanJsonLines(file, limits);
     if (lines !== undefined) return lines;
   }
