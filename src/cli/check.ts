@@ -25,7 +25,7 @@ import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../con
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
-import { sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
+import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
@@ -255,7 +255,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
         if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition) });
         else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
-      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy);
+      if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy, range);
     }
     const outputs = Object.entries(config.sinks.kafka.topics).map(([name, topic]) => ({ key: `sinks.kafka.topics.${name}`, topic }));
     const missingOut = new Set(await admin.missingTopics(outputs.map((o) => o.topic)));
@@ -394,12 +394,16 @@ async function sampleLines(
   timeoutMs: number,
   errors: ErrorLog,
   keyBy: AppConfig['episodes']['keyBy'],
+  sessionRange: { min: number; max: number } | undefined,
 ): Promise<void> {
   const samples = new Map<string, ConsumedRecord[]>();
   const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
   // read as run reads (source.kafka.isolationLevel): under read_committed, the default, an aborted
   // transaction's records were sampled — and reported as poison run would dead-letter — though run never sees them
-  const consumer = client.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200, isolation: kafka.isolationLevel });
+  // and joins with run's session timeout: the brokers accept a join only within their
+  // group.min/max.session.timeout.ms, and a fixed 10 s was refused where run's was not (brokers
+  // with a minimum of 15 s: "holds records but none could be read", blaming an ACL) or taken where run's is refused
+  const consumer = client.createConsumer({ groupId, sessionTimeoutMs: kafka.sessionTimeoutMs, heartbeatIntervalMs: kafka.heartbeatIntervalMs, maxWaitMs: 200, isolation: kafka.isolationLevel });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const timer = setTimeout(resolveDone, timeoutMs);
@@ -434,9 +438,11 @@ async function sampleLines(
       // The topic holds records, so not reading one is a failure: typically an ACL (Read on the
       // topic, or on the consumer group) — kafkajs reports such errors only in its log.
       const last = errors.filter((e) => e.trim() !== '').at(-1);
+      // the brokers refused the join's session timeout (run's: run meets the same), not an ACL
+      const why = isSessionTimeoutRefusal(last) ? sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, sessionRange) : `check that this principal may Read the topic and use consumer groups (here the throwaway group "${groupId}"; run uses source.kafka.groupId)`;
       lines.push({
         status: 'fail',
-        text: `${i.key}: "${i.topic}" holds records but none could be read within ${timeoutMs / 1000} s${last ? ` (kafka: ${last})` : ''} — check that this principal may Read the topic and use consumer groups (here the throwaway group "${groupId}"; run uses source.kafka.groupId)`,
+        text: `${i.key}: "${i.topic}" holds records but none could be read within ${timeoutMs / 1000} s${last ? ` (kafka: ${last})` : ''} — ${why}`,
       });
       continue;
     }
