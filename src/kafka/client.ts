@@ -197,7 +197,7 @@ export interface KafkaAdmin {
    */
   validateTopics?(topics: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
-  /** Deletes consumer groups that have no members (e.g. a short-lived reader's). */
+  /** Deletes consumer groups that have no members (e.g. a short-lived reader's); one that does not exist is no error. */
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
