@@ -246,6 +246,10 @@ interface PartitionState {
   readTimestampMs: number | undefined;
   /** Wall-clock ms of the last record read in this assignment. */
   readAtMs: number | undefined;
+  /** Wall-clock ms of this assignment, then of the end of the partition's preparation: whence a partition not read yet holds the others back (`alignInputs`). */
+  alignFromMs: number;
+  /** Prepared (committed offset and end offset read, `preparePartition`): where it starts and ends is known. */
+  prepared: boolean;
   /** Records to publish with the next commit that belong to no episode (dead letters). */
   looseRecords: OutgoingRecord[];
   producer: KafkaTransactionalProducer | undefined;
@@ -815,6 +819,8 @@ export class KafkaPipeline {
         highWatermark: undefined,
         readTimestampMs: undefined,
         readAtMs: undefined,
+        alignFromMs: this.wall(),
+        prepared: false,
         looseRecords: [],
         producer: undefined,
         committing: Promise.resolve(),
@@ -948,7 +954,11 @@ export class KafkaPipeline {
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
     if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
-    const mine = await this.withCommittedReads(st, async (read) => {
+    let end: string | undefined;
+    const mine = await this.withCommittedReads(st, async (read, readEnd) => {
+      // whether the partition has records to read before its first batch comes (alignInputs); a
+      // failed read leaves it unknown, as before its first batch
+      end = await readEnd().catch(() => undefined);
       let latest = await read();
       if (this.config.delivery !== 'exactly-once') return latest;
       // Kafka 3.x's classic group coordinator applies a finished transaction's offsets on a
@@ -974,6 +984,9 @@ export class KafkaPipeline {
       // as the latest seek (review of the added-partitions change).
       if (this.seekedPartitions.has(`${st.topic}/${st.partition}`)) this.source.seek({ topic: st.topic, partition: st.partition }, mine.offset);
     } else await this.placeUncommitted(st);
+    if (end !== undefined && (st.highWatermark === undefined || compareOffsets(end, st.highWatermark) > 0)) st.highWatermark = end;
+    st.prepared = true;
+    st.alignFromMs = this.wall();
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
   }
 
@@ -1063,15 +1076,19 @@ export class KafkaPipeline {
 
   /**
    * Runs `f` with `read`: the group's committed offset (and its metadata) for the partition, read
-   * from the broker at each call, all through one admin connection.
+   * from the broker at each call, and `readEnd`: its end offset (undefined when unknown), all
+   * through one admin connection.
    */
-  private async withCommittedReads<T>(st: PartitionState, f: (read: () => Promise<CommittedOffset | undefined>) => Promise<T>): Promise<T> {
+  private async withCommittedReads<T>(st: PartitionState, f: (read: () => Promise<CommittedOffset | undefined>, readEnd: () => Promise<string | undefined>) => Promise<T>): Promise<T> {
     const admin = await this.deps.client.admin();
     try {
-      return await f(async () => {
-        const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
-        return committed.find((c) => c.partition === st.partition);
-      });
+      return await f(
+        async () => {
+          const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
+          return committed.find((c) => c.partition === st.partition);
+        },
+        async () => (await admin.fetchEndOffsets(st.topic)).find((p) => p.partition === st.partition)?.offset,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -1274,12 +1291,28 @@ export class KafkaPipeline {
    * corrected when they came: answers neither replay (event-time order) nor a job that keeps up
    * gives. A partition that reads nothing for ALIGN_STALL_MS while it seems to lag (the last offsets
    * of a transactional producer's topic are markers, never read) holds no other back.
+   *
+   * A partition not read yet in this assignment that may have records to read (not prepared yet,
+   * or its end offset past where it starts) holds every other one: its record time is unknown. It
+   * used to count for nothing until its first record, and it may get none while another partition
+   * is read: kafkajs shuffles the partitions of each fetch request, and the broker returns a record
+   * batch larger than maxBytesPerPartition only for the first partition of the response that has
+   * records (KIP-74) — a spans partition of ~20 kB runs got nothing in every fetch that listed the
+   * logs partition first, and the logs were read on, 7 evaluations a fetch, until a fetch listed
+   * the spans first: a coin toss at each fetch (6 to 34 evaluations pending in 14 starts of the
+   * broker test, 49 once; over maxPendingEvaluations 40 at 1 start in 32). Held, the others leave
+   * that partition alone in the fetch, and its first batch comes.
    */
   private alignInputs(): void {
     const now = this.wall();
     let frontier = Number.POSITIVE_INFINITY;
     for (const st of this.partitions.values()) {
-      if (st.fenced || st.readTimestampMs === undefined || !hasUnread(st)) continue;
+      if (st.fenced) continue;
+      if (st.readAtMs === undefined) {
+        if ((!st.prepared || hasUnread(st)) && now - st.alignFromMs <= ALIGN_STALL_MS) frontier = Number.NEGATIVE_INFINITY;
+        continue;
+      }
+      if (st.readTimestampMs === undefined || !hasUnread(st)) continue;
       const held = this.source.isHeldAhead(st);
       if (!held && now - (st.readAtMs ?? now) > ALIGN_STALL_MS) continue;
       frontier = Math.min(frontier, st.readTimestampMs);

@@ -39,4 +39,43 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     expect([...fake.paused]).toEqual([]);
     await p.stop();
   });
+
+  it('holds the partitions read while one with records to read has given none yet, and stops waiting for it after 5 s', { timeout: 20_000 }, async () => {
+    // kafkajs shuffles a fetch's partitions and the broker returns a batch over maxBytesPerPartition
+    // only for the response's first partition with records (KIP-74): a spans partition of large
+    // records gets nothing while the logs partition is fetched with it, so its first batch comes
+    // only once the logs partition is held. Before, the logs partition was read on alone.
+    const fake = new FakeKafka();
+    fake.endOffsets.set('spans', [{ partition: 0, offset: '10', low: '0' }]);
+    fake.endOffsets.set('logs', [{ partition: 0, offset: '10', low: '0' }, { partition: 1, offset: '0', low: '0' }]);
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    // logs/1 is empty (its end offset is where it starts): it holds nothing back
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }]);
+    await fake.deliver('logs', 0, [0, 1, 2].map((offset) => ({ offset, value: empty, timestampMs: 5_000 })), 10);
+    await sleep(200); // every partition prepared, a few ticks
+    expect([...fake.paused]).toEqual(['logs/0']); // the spans' record time is not known yet
+    await fake.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 4_500 }], 10);
+    expect([...fake.paused]).toEqual([]); // within 1 s
+    await p.stop();
+
+    // one that gives nothing for 5 s (its records may be a transactional producer's markers) holds no other back
+    const fake2 = new FakeKafka();
+    fake2.endOffsets.set('spans', [{ partition: 0, offset: '10', low: '0' }]);
+    const p2 = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      { client: fake2, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p2.start();
+    fake2.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake2.deliver('logs', 0, [{ offset: 0, value: empty, timestampMs: 5_000 }], 10);
+    await sleep(200);
+    expect([...fake2.paused]).toEqual(['logs/0']);
+    await sleep(5_300);
+    expect([...fake2.paused]).toEqual([]);
+    await p2.stop();
+  });
 });
