@@ -3,11 +3,14 @@
  * `npm run build`, which `prepare` runs on install) loaded through its `exports` by plain `node`
  * — no tsx, no TypeScript sources — and its declarations checked by `tsc` from outside.
  *
- * The app lives in a temporary directory whose node_modules holds `agent-credit` (a link to this
- * checkout, as `npm install <path>` makes) and links to this checkout's other packages.
+ * The package is a copy of what this checkout packs and builds from (PKG), built there: the build
+ * in place removed this checkout's dist/ for the ~30 s tsc takes, and the tests running beside this
+ * file that start bin/agent-credit.js (test/support/cli.ts) could load a module of it as it went.
+ * The app lives in a temporary directory whose node_modules holds `agent-credit` (a link to that
+ * copy, as `npm install <path>` makes) and links to this checkout's other packages.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +18,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +26,8 @@ const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; files: string[] };
 
 let app = '';
+/** The package under test: this checkout's packed files and build set-up, copied and built (beforeAll). */
+let PKG = '';
 
 /** Runs a module of the app with plain node (no loader flags, NODE_OPTIONS cleared: vitest's would add its own). */
 async function node(file: string): Promise<string> {
@@ -32,15 +38,39 @@ async function node(file: string): Promise<string> {
 /** Stands for the output of a source file since deleted or renamed: the build must not leave it in dist/ (and so in the tarball). */
 const STALE = 'dist/episodes/removed-module.js';
 
+/** `npm pack --dry-run` of PKG: the paths the tarball holds (packed once for the file's tests). */
+let packedList: Promise<Set<string>> | undefined;
+const packedFiles = () =>
+  (packedList ??= run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PKG, timeout: 60_000 }).then(
+    ({ stdout }) => new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)),
+  ));
+/** The tarball `npm pack` makes of PKG (packed once; each test unpacks it into a directory of its own). */
+let packed: Promise<string> | undefined;
+const tarball = () =>
+  (packed ??= (async () => {
+    const dir = tempDir('agent-credit-tarball-');
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: PKG, timeout: 60_000 });
+    return path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+  })());
+
 beforeAll(async () => {
-  mkdirSync(path.join(ROOT, 'dist/episodes'), { recursive: true });
-  writeFileSync(path.join(ROOT, STALE), 'export const removed = 1;\n');
+  // what is packed (package.json `files`, with this checkout's dist/ as a long-lived checkout has
+  // it), and what `npm run build` needs besides
+  PKG = tempDir('agent-credit-pkg-');
+  for (const f of [...pkg.files, 'package.json', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'scripts/finish-build.mjs']) {
+    if (!existsSync(path.join(ROOT, f))) continue;
+    mkdirSync(path.dirname(path.join(PKG, f)), { recursive: true });
+    cpSync(path.join(ROOT, f), path.join(PKG, f), { recursive: true });
+  }
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(PKG, 'node_modules'), 'dir');
+  mkdirSync(path.join(PKG, 'dist/episodes'), { recursive: true });
+  writeFileSync(path.join(PKG, STALE), 'export const removed = 1;\n');
   // what `prepare` runs, so the test sees dist/ as it is built from these sources
-  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT, timeout: 170_000 });
+  await run('npm', ['run', 'build', '--silent'], { cwd: PKG, timeout: 170_000 });
   app = mkdtempSync(path.join(tmpdir(), 'agent-credit-app-'));
   const modules = path.join(app, 'node_modules');
   mkdirSync(modules);
-  symlinkSync(ROOT, path.join(modules, 'agent-credit'), 'dir');
+  symlinkSync(PKG, path.join(modules, 'agent-credit'), 'dir');
   for (const name of readdirSync(path.join(ROOT, 'node_modules'))) {
     if (name.startsWith('.')) continue;
     symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
@@ -152,8 +182,7 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
   }, 60_000);
 
   it('the packed tarball holds the compiled entry points, their declarations and the schemas, and no tests', async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
-    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const files = await packedFiles();
     for (const [key, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue; // patterns (schemas/*, src/*) and package.json
       const t = target as { types: string; default: string };
@@ -175,8 +204,7 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
   it("the packed package, unpacked, survives its own `prepare` (npm install in it, or npm install <its path>), without devDependencies", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-unpacked-'));
     try {
-      const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, timeout: 60_000 });
-      await run('tar', ['-xzf', path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename), '-C', dir]);
+      await run('tar', ['-xzf', await tarball(), '-C', dir]);
       const unpacked = path.join(dir, 'package');
       // no tsc anywhere: vitest's PATH has this checkout's node_modules/.bin
       const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.includes('node_modules')).join(path.delimiter);
@@ -193,9 +221,8 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
   }, 90_000);
 
   it("the files the CLI's help and config errors send a user to are packed (deploy/agent-credit.yaml: every option and its default)", async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
-    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
-    const bin = path.join(ROOT, 'bin/agent-credit.js');
+    const files = await packedFiles();
+    const bin = path.join(PKG, 'bin/agent-credit.js');
     const env = { ...process.env, NODE_OPTIONS: '' };
     const help = (await run(process.execPath, [bin, 'run', '--help'], { cwd: ROOT, env, timeout: 60_000 })).stdout;
     const unreadable = await run(process.execPath, [bin, 'check', '--config', path.join(tmpdir(), 'agent-credit-no-such-config.yaml')], { cwd: ROOT, env, timeout: 60_000 }).then(
@@ -208,8 +235,7 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
   }, 90_000);
 
   it('every link of the packed READMEs into the library and event reference (docs/, src/, schemas/) names a packed file', async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, timeout: 60_000 });
-    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const files = await packedFiles();
     const readmes = [...files].filter((f) => f.endsWith('.md'));
     const links: string[] = [];
     for (const md of readmes) {
@@ -231,16 +257,15 @@ console.log(JSON.stringify({ events: inThread.length, types: [...new Set(inThrea
 });
 
 describe('bin/agent-credit.js after the build', () => {
-  const bin = path.join(ROOT, 'bin/agent-credit.js');
-  const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 120_000, maxBuffer: 64 << 20 });
+  const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [path.join(PKG, 'bin/agent-credit.js'), ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 120_000, maxBuffer: 64 << 20 });
 
   it('picks the compiled CLI when the build is up to date, the sources when one is newer or AGENT_CREDIT_FROM_SOURCES=1', async () => {
-    const { launchTarget, sourcesDigest } = (await import(pathToFileURL(path.join(ROOT, 'bin/launch-target.js')).href)) as {
+    const { launchTarget, sourcesDigest } = (await import(pathToFileURL(path.join(PKG, 'bin/launch-target.js')).href)) as {
       launchTarget(root: URL, env: object): { target: string; reason: string };
       sourcesDigest(src: URL): string;
     };
-    expect(launchTarget(pathToFileURL(`${ROOT}/`), {}).target).toBe('dist');
-    expect(launchTarget(pathToFileURL(`${ROOT}/`), { AGENT_CREDIT_FROM_SOURCES: '1' }).target).toBe('sources');
+    expect(launchTarget(pathToFileURL(`${PKG}/`), {}).target).toBe('dist');
+    expect(launchTarget(pathToFileURL(`${PKG}/`), { AGENT_CREDIT_FROM_SOURCES: '1' }).target).toBe('sources');
     const fake = mkdtempSync(path.join(tmpdir(), 'agent-credit-launch-'));
     try {
       mkdirSync(path.join(fake, 'src/cli'), { recursive: true });
@@ -270,12 +295,10 @@ describe('bin/agent-credit.js after the build', () => {
   it('installed from the packed tarball (npm gives every file its extraction time: src/ after dist/), the bin runs the build', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'agent-credit-installed-'));
     try {
-      const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, timeout: 60_000 });
-      const tarball = path.join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
       const modules = path.join(dir, 'node_modules');
       mkdirSync(modules);
       // as npm (pacote) extracts a package: in archive order, mtimes not restored (tar -m)
-      await run('tar', ['-xzf', tarball, '-m', '-C', modules]);
+      await run('tar', ['-xzf', await tarball(), '-m', '-C', modules]);
       const installed = path.join(modules, 'agent-credit');
       renameSync(path.join(modules, 'package'), installed);
       for (const name of readdirSync(path.join(ROOT, 'node_modules'))) {
