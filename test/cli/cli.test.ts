@@ -9,18 +9,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
 import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
-const MAIN = join(root, 'src/cli/main.ts');
-/** Runs the CLI exactly as `npm start` does (tsx), with a clean AGENT_CREDIT_* environment. */
+/**
+ * Runs the CLI exactly as `npm start` does (bin/agent-credit.js: the build, or the sources when it
+ * is not current — test/support/cli.ts), with a clean AGENT_CREDIT_* environment.
+ */
 const cleanEnv = (extra: Record<string, string> = {}) => {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENT_CREDIT_')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, ...CLI_ENV, ...extra };
 };
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [BIN, ...args], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
 
 describe('agent-credit CLI', () => {
   it('--help lists every command; run --help shows every option with its default', () => {
@@ -70,14 +73,14 @@ describe('agent-credit CLI', () => {
 
   it('run --port= (empty, e.g. --port=$PORT unset) is refused naming the flag — it read as 0 and started on a random port; run flags name themselves as replay flags do', () => {
     // spawnSync's timeout: before the fix the job started and ran until killed
-    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'run', '--no-live', '--no-stdout', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     const empty = run(['--port=']);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('source.http.port: expected a number 0–65535, got "" (from --port)');
     const range = run(['--metrics-port', '70000']);
     expect(range.status).toBe(2);
     expect(range.stderr).toContain('telemetry.metricsPort: expected a number ≤ 65535, got 70000 (from --metrics-port)');
-    const demo = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', '--demo-seed='], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const demo = spawnSync(process.execPath, [BIN, 'demo', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', '--demo-seed='], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     expect(demo.status).toBe(2);
     expect(demo.stderr).toContain('--demo-seed: expected an integer, got ""');
   });
@@ -185,7 +188,7 @@ describe('agent-credit CLI', () => {
     expect(r.stdout.trim().split('\n').length).toBeGreaterThan(3);
     expect(readdirSync(root)).not.toContain('-');
     // `| head -1`: read one line, then close our end
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--no-summary'], { cwd: root, env: cleanEnv() });
+    const child = spawn(process.execPath, [BIN, 'replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--no-summary'], { cwd: root, env: cleanEnv() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
@@ -196,7 +199,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('run: a reader that closes stdout stops the job with an error line and exit code 1 (it exited 0 without a word, like replay | head)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], { cwd: root, env: cleanEnv() });
+    const child = spawn(process.execPath, [BIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], { cwd: root, env: cleanEnv() });
     try {
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -435,7 +438,7 @@ describe('agent-credit CLI', () => {
 
   it('run with a --demo-* flag but without --demo is refused, naming the flag and the fix — it started the plain job without a word (no fleet, no credit) and ignored the flag', () => {
     // spawnSync's timeout: before the fix the job started and ran until killed
-    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'run', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'run', '--no-live', '--no-stdout', '--port', '0', '--grpc-port', '0', ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     const batches = run(['--demo-batches', '2']);
     expect(batches.status).toBe(2);
     expect(batches.stderr).toContain('--demo-batches: a demo option, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
@@ -485,7 +488,7 @@ describe('npm start -- --demo', () => {
 
   it('serves the receiver and live page, and credit from the simulated fleet appears on stdout as valid events', async () => {
     // Free ports via flags (0 = any free port); the ports in use are read from the startup log.
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '500', '--demo-episodes', '3'], {
+    child = spawn(process.execPath, [BIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '500', '--demo-episodes', '3'], {
       cwd: root,
       env: cleanEnv(),
     });
@@ -541,7 +544,7 @@ describe('npm start -- --demo', () => {
 
 describe('run --demo with a secured receiver', () => {
   it('sends the receiver\'s bearer token (source.http.auth): credit appears', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], {
+    const proc = spawn(process.execPath, [BIN, 'run', '--demo', '--port', '0', '--grpc-port', '0', '--live-port', '0', '--demo-interval-ms', '300', '--demo-episodes', '2'], {
       cwd: root,
       env: cleanEnv({ AGENT_CREDIT_SOURCE_HTTP_AUTH_TOKEN: 'demo-Token+1/x=' }),
     });
