@@ -3,12 +3,13 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreditEventSchema } from '../../src/events/schemas.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
-const MAIN = join(root, 'src/cli/main.ts');
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGENT_CREDIT_')));
-const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+// as `npm start` starts it: the build, or the sources when it is not current (test/support/cli.ts)
+const cleanEnv = () => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGENT_CREDIT_'))), ...CLI_ENV });
+const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
 
 describe('agent-credit generate', () => {
   it('writes a reproducible corpus of runs that replay reads as it is, one episode per run', () => {
