@@ -8,10 +8,19 @@ import type { CreditEvent } from '../../src/events/schemas.js';
 import { DegenerateEpisodeError } from '../../src/credit/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
-import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from '../../src/runtime/credit-workers/pool.js';
-import { buildLocalStages, skippedEpisodeReporter, type LocalStages } from '../../src/runtime/local-stages.js';
+import type * as PoolModule from '../../src/runtime/credit-workers/pool.js';
+import type * as LocalStagesModule from '../../src/runtime/local-stages.js';
+import type { LocalStages } from '../../src/runtime/local-stages.js';
 import { correctionReporter } from '../../src/runtime/episode-log.js';
-import { generateScenario } from '../../src/scenarios/index.js';
+import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
+import { fromBuild } from '../support/build.js';
+
+// The pool and the stages that start it from the build when it is these sources (test/support/build.ts):
+// from src/, each credit worker thread registers tsx and transforms the credit stack it loads —
+// ~2.5 s a start instead of ~1 s, and this file starts ~30 (every replacement is one)
+const { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } = await fromBuild<typeof PoolModule>('runtime/credit-workers/pool');
+const { buildLocalStages, skippedEpisodeReporter } = await fromBuild<typeof LocalStagesModule>('runtime/local-stages');
+type CreditWorkerPool = Awaited<ReturnType<typeof CreditWorkerPool.start>>;
 
 const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
 const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
@@ -22,16 +31,26 @@ function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
 }
 
-/** Closed episodes of generated runs (real OTel SDK + serializers), every kind and convention. */
+/** The generated runs (real OTel SDK + serializers), every kind and convention: made once for the file. */
+let generated: Promise<ScenarioRun[]> | undefined;
+async function runs(): Promise<ScenarioRun[]> {
+  generated ??= (async () => {
+    const made: ScenarioRun[] = [];
+    let seed = 1;
+    for (const kind of ['success', 'redundant', 'saboteur', 'error-retry', 'failure'] as const) {
+      for (const convention of ['genai', 'openinference', 'openllmetry'] as const) made.push(await generateScenario({ kind, convention, seed: seed++ }));
+    }
+    return made;
+  })();
+  return generated;
+}
+
+/** Closed episodes of the generated runs, assembled afresh for each caller. */
 async function episodes(): Promise<Episode[]> {
   const asm = new EpisodeAssembler({});
-  let seed = 1;
-  for (const kind of ['success', 'redundant', 'saboteur', 'error-retry', 'failure'] as const) {
-    for (const convention of ['genai', 'openinference', 'openllmetry'] as const) {
-      const run = await generateScenario({ kind, convention, seed: seed++ });
-      asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
-      if (run.logsProto) asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
-    }
+  for (const run of await runs()) {
+    asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
+    if (run.logsProto) asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
   }
   return asm.flush('shutdown');
 }
