@@ -13,15 +13,16 @@ import { eventSchemas } from '../../src/cli/schema-files.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { TrainingRecordSchema, type TrainingRecord } from '../../src/events/training-record.js';
 import { TrainingRecordSink } from '../../src/sinks/stdout/training-record-sink.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
-const MAIN = join(root, 'src/cli/main.ts');
 const INPUTS = ['genai', 'openinference', 'openllmetry'].map((c) => join(AGENTS_SDK_FIXTURES, c, 'otlp-http'));
 const cli = (args: string[]) => {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENT_CREDIT_')) env[k] = v;
-  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  // as `npm start` starts it: the build, or the sources when it is not current (test/support/cli.ts)
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: root, env: { ...env, ...CLI_ENV }, encoding: 'utf8', timeout: 60_000 });
 };
 const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as unknown);
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type { CompareReport } from '../../src/runtime/compare-estimators.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
 import { workedExampleMarkdown } from './worked-example.js';
 
@@ -72,8 +73,8 @@ describe("docs/credit.md's estimator comparison table", () => {
     const table = /\| episodes \| SVARM \| tree-MSR \| permutation \|[^\n]*?\|---\|---\|---\|---\| (.*?) \(After the/.exec(doc)![1]!;
     const rows = table.split(/ \| \| | \|$/).filter((r) => r !== '').map((r) => r.replace(/^\| /, '').split(' | '));
     expect(rows).toHaveLength(runs.length);
-    const main = path.join(fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)));
-    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', timeout: 120_000 });
+    // as `npm start` starts it: the build, or the sources when it is not current (test/support/cli.ts)
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...CLI_ENV }, encoding: 'utf8', timeout: 120_000 });
     const close = (measured: number, documented: number) => Math.abs(measured - documented) <= 0.06 * Math.abs(documented);
     runs.forEach((run, i) => {
       const dir = tempDir('agent-credit-docs-compare-');

@@ -10,6 +10,7 @@ import { AgentBoard } from '../../src/events/agent-board.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
 import { parseSince } from '../../src/cli/view-job.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 import { episode, threeAgentSteps } from '../credit/episode-builder.js';
 
@@ -347,7 +348,7 @@ describe('deploy/kubernetes/view.yaml (agent-credit view)', () => {
     const args = container.args as string[];
     expect(args[0]).toBe('view');
     // the image's CLI has the command and every flag the manifest passes
-    const help = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'view', '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const help = spawnSync(process.execPath, [BIN, 'view', '--help'], { cwd: root, env: { ...process.env, ...CLI_ENV }, encoding: 'utf8', timeout: 60_000 });
     expect(help.status).toBe(0);
     for (const flag of args.filter((a) => a.startsWith('--'))) expect(help.stdout).toContain(flag);
     expect(parseSince(args[args.indexOf('--since') + 1]!)).toBe(24 * 3_600_000);
