@@ -1,8 +1,8 @@
 /**
  * A KafkaPipeline in its own process, for the crash and scale-out tests: they SIGKILL it
  * mid-stream (no graceful shutdown) or SIGTERM it (graceful stop). Configured by the env var
- * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs, assembler). Prints one
- * JSON stats line to stdout every 100 ms.
+ * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs, assembler,
+ * sessionTimeoutMs). Prints one JSON stats line to stdout every 100 ms.
  */
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
@@ -29,13 +29,15 @@ interface ChildConfig {
   idleMs: number;
   /** Assembler options instead of the tests' evaluation-only close rule (`testAssembler`). */
   assembler?: EpisodeAssemblerOptionsInput;
+  /** The consumer's session timeout; default 6 000. */
+  sessionTimeoutMs?: number;
 }
 
 const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
 let assembler: ReturnType<typeof testAssembler> | undefined;
 const pipeline = new KafkaPipeline(
   {
-    source: { brokers: [cfg.brokers], groupId: cfg.groupId, spansTopic: cfg.topics.spans, logsTopic: cfg.topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 },
+    source: { brokers: [cfg.brokers], groupId: cfg.groupId, spansTopic: cfg.topics.spans, logsTopic: cfg.topics.logs, sessionTimeoutMs: cfg.sessionTimeoutMs ?? 6_000, heartbeatIntervalMs: 500 },
     sink: { topics: { rewards: cfg.topics.rewards, episodes: cfg.topics.episodes, preferences: cfg.topics.preferences, dlq: cfg.topics.dlq }, partitions: 3 },
     delivery: cfg.delivery,
     transactionalIdPrefix: cfg.groupId,

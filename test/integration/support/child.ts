@@ -27,6 +27,8 @@ export function startChild(config: {
   creditDelayMs: number;
   idleMs: number;
   assembler?: EpisodeAssemblerOptionsInput;
+  /** The pipeline consumer's session timeout (default 6 000). */
+  sessionTimeoutMs?: number;
 }): PipelineChild {
   // `node --import tsx` (not the tsx CLI, which runs the script in a grandchild): the signal
   // must reach the process that runs the pipeline.
