@@ -23,10 +23,16 @@ async function setUp(name: string, episodes: number, seed: number, reverseRuns =
   return { c, ...(await exactlyOnceSetUp(c, name, episodes, seed, reverseRuns)) };
 }
 
+/**
+ * The children's consumer session: after a SIGKILL the restarted instance joins as a new member and
+ * the group assigns nothing until the killed member's session has expired — 3 s, not the default 6.
+ */
+const SESSION_MS = 3_000;
+
 let childN = 0;
 function child(topics: PipelineTopics, groupId: string): PipelineChild {
   if (process.env.EOS_DEBUG_DIR) process.env.PIPELINE_CHILD_DEBUG = `${process.env.EOS_DEBUG_DIR}/child-${++childN}.jsonl`;
-  const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 120, idleMs: 60_000 });
+  const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 120, idleMs: 60_000, sessionTimeoutMs: SESSION_MS });
   children.push(ch);
   return ch;
 }
@@ -92,7 +98,7 @@ describe('a slow judge and a crash (episodes.awaitEvaluationMs)', { timeout: 150
     const groupId = unique('slow-judge-grp');
     const assembler = { graceMs: 1500, awaitEvaluationMs: 120_000, idleMs: 120_000, maxDurationMs: 600_000 };
     const start = () => {
-      const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 0, idleMs: 120_000, assembler });
+      const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 0, idleMs: 120_000, assembler, sessionTimeoutMs: SESSION_MS });
       children.push(ch);
       return ch;
     };
