@@ -50,6 +50,11 @@ export interface TrainerConsumerOptions {
   /** How often final episodes are handed out and offsets committed (default 5,000 ms). */
   releaseEveryMs?: number;
   /**
+   * How long a fetch waits for new events when there are none (kafkajs `maxWaitTimeInMs`, default
+   * 5,000 ms). A stop waits for the fetch in progress, so up to this long.
+   */
+  fetchMaxWaitMs?: number;
+  /**
    * How far out of `emitted_at_ms` order one partition's events may be (default 60,000 ms): the job
    * credits several episodes at once and publishes each when done, so an episode credited earlier
    * can land after a later one. While a partition is behind, "now" is the time of the last event
@@ -111,7 +116,7 @@ export async function runTrainerConsumer(options: TrainerConsumerOptions): Promi
   const ledger = new TrainingLedger({ ...options.ledger, finalAfterMs: options.finalAfterMs ?? 3_900_000 });
   const offsets = new HeldOffsets();
   const kafka = new Kafka({ clientId: 'agent-credit-trainer', brokers: options.brokers, logLevel: logLevel.WARN });
-  const consumer = kafka.consumer({ groupId: options.groupId ?? 'agent-credit-trainer', readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: options.groupId ?? 'agent-credit-trainer', readUncommitted: false, ...(options.fetchMaxWaitMs !== undefined ? { maxWaitTimeInMs: options.fetchMaxWaitMs } : {}) });
   let stopping = false;
 
   /**

@@ -25,11 +25,17 @@ afterEach(async () => {
   }
 });
 
+/**
+ * Each stop waits for the consumer's fetch in progress: with kafkajs's default (5 s) a caught-up
+ * consumer took up to 5 s to stop, six stops in this file.
+ */
+const FETCH_WAIT_MS = 500;
+
 /** Runs the trainer consumer until `until` holds for what it handed out (or `ms` passed), then stops it. */
 async function consume(topics: { episodes: string; rewards: string; preferences: string }, groupId: string, finalAfterMs: number, until: (got: TrainingEpisode[]) => boolean, ms: number): Promise<TrainingEpisode[]> {
   const got: TrainingEpisode[] = [];
   const stop = new AbortController();
-  const running = runTrainerConsumer({ brokers: brokers().split(','), groupId, topics, finalAfterMs, releaseEveryMs: 200, onEpisode: (e) => void got.push(e), signal: stop.signal });
+  const running = runTrainerConsumer({ brokers: brokers().split(','), groupId, topics, finalAfterMs, releaseEveryMs: 200, fetchMaxWaitMs: FETCH_WAIT_MS, onEpisode: (e) => void got.push(e), signal: stop.signal });
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && !until(got)) await new Promise((r) => setTimeout(r, 100));
   stop.abort();
@@ -100,7 +106,7 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
     const group = unique('trainer-early');
     const first: TrainingEpisode[] = [];
     const stop = new AbortController();
-    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: group, topics: outputs, finalAfterMs: 3_600_000, ledger: { maxEpisodes: 1 }, releaseEveryMs: 1_500, onEpisode: (e) => void first.push(e), signal: stop.signal });
+    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: group, topics: outputs, finalAfterMs: 3_600_000, ledger: { maxEpisodes: 1 }, releaseEveryMs: 1_500, fetchMaxWaitMs: FETCH_WAIT_MS, onEpisode: (e) => void first.push(e), signal: stop.signal });
     await waitFor(() => first.length >= 2, 30_000, 'the two episodes pushed out early');
     stop.abort();
     await running;
@@ -120,7 +126,7 @@ describe('trainer consumer example (examples/trainer-consumer)', { timeout: 150_
     // finalAfterMs 0: every event is older than that (as after a restart following downtime); released as often as possible
     const got: TrainingEpisode[] = [];
     const stop = new AbortController();
-    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: unique('trainer'), topics: outputs, finalAfterMs: 0, releaseEveryMs: 5, onEpisode: (e) => void got.push(e), signal: stop.signal });
+    const running = runTrainerConsumer({ brokers: brokers().split(','), groupId: unique('trainer'), topics: outputs, finalAfterMs: 0, releaseEveryMs: 5, fetchMaxWaitMs: FETCH_WAIT_MS, onEpisode: (e) => void got.push(e), signal: stop.signal });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && got.length < episodes) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1_000)); // anything handed out twice or late shows up
