@@ -13,7 +13,7 @@
  *   silently. Sends therefore place records on partitions first and cut requests per partition
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
-import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry } from 'kafkajs';
+import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry, RetryOptions } from 'kafkajs';
 import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
 import { ConfigResourceTypes, Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
@@ -53,6 +53,12 @@ export interface KafkajsClientOptions {
   connectionTimeoutMs?: number;
   /** Ms to wait for a broker answer. Default 30 000. */
   requestTimeoutMs?: number;
+  /**
+   * How kafkajs retries a failed request before it gives up (its `retry`: `retries`,
+   * `initialRetryTime`, `maxRetryTime`, …). Default kafkajs's: 5 retries from 300 ms, ~10 s in all —
+   * e.g. how long a send to a deleted output topic takes to fail.
+   */
+  retry?: RetryOptions;
   /**
    * How producer sends are cut into requests (see produce-chunks.ts). Default 512 KiB per
    * partition batch, 2 MiB per request. `partitionBytes` must stay under the output topics'
@@ -188,6 +194,7 @@ export class KafkajsClient implements KafkaClient {
       brokers: [...options.brokers],
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkajsLogCreator(options.logger ?? silentLogger),
       ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),

@@ -12,13 +12,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
-import type { OutgoingRecord } from '../../src/kafka/client.js';
+import type { KafkaClient, OutgoingRecord } from '../../src/kafka/client.js';
+import { KafkajsClient } from '../../src/kafka/index.js';
 import type { KafkaLogger } from '../../src/kafka/log.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import { client, createTopics, produce, unique } from './support/kafka-io.js';
+import { brokers, client, createTopics, produce, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -40,9 +41,9 @@ async function setUp(prefix: string, episodes: number) {
   return { c, topics, spans, logs };
 }
 
-function pipelineOf(config: KafkaPipelineConfigInput, lines: Line[], processEpisode: (e: Episode) => Promise<CreditEvent[]> = referenceProcessEpisode): KafkaPipeline {
+function pipelineOf(config: KafkaPipelineConfigInput, lines: Line[], processEpisode: (e: Episode) => Promise<CreditEvent[]> = referenceProcessEpisode, kafka: KafkaClient = client('health-pipeline')): KafkaPipeline {
   return new KafkaPipeline(config, {
-    client: client('health-pipeline'),
+    client: kafka,
     createAssembler: () => testAssembler(300),
     processEpisode,
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
@@ -54,7 +55,11 @@ describe('pipeline health and repeated failures', () => {
   it('an output topic deleted while running: not ready with the reason, ready again once recreated; logs throttled with the right advice', { timeout: 240_000 }, async () => {
     const { c, topics, spans, logs } = await setUp('health-del', 4);
     const lines: Line[] = [];
-    const pipeline = pipelineOf(pipelineConfig(topics, unique('health-del-grp'), { delivery: 'exactly-once', readinessPublishFailureMs: 1_500 }), lines);
+    // Each failing transaction took kafkajs's default retries (~10 s) to fail, and the error line
+    // comes at the third: one retry from 300 ms instead (the failures, their logs and the
+    // readiness are the pipeline's, whatever the retries).
+    const failFast = new KafkajsClient({ brokers: [brokers()], clientId: 'health-pipeline', retry: { retries: 1 } });
+    const pipeline = pipelineOf(pipelineConfig(topics, unique('health-del-grp'), { delivery: 'exactly-once', readinessPublishFailureMs: 1_500 }), lines, referenceProcessEpisode, failFast);
     await pipeline.start();
     try {
       await waitFor(() => pipeline.health().ready, 30_000, 'ready after joining');
