@@ -218,8 +218,15 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     const h = pipeline.health();
     health.set('kafka', h.ready, h.detail);
     if (!h.live && !health.live().reason) {
-      // a setting the brokers refuse (the session timeout on joining): a restart fails the same way
-      logger.error({ reason: h.detail }, h.restartHelps ? 'agent-credit is not live (/healthz fails): a restart is what helps' : 'agent-credit is not live (/healthz fails): the brokers refuse a setting — a restart fails the same way until the setting the reason names is changed');
+      // a setting the brokers refuse (the session timeout on joining), or the group to this
+      // principal (no Read ACL on it): a restart fails the same way
+      const why =
+        h.refused === 'acl'
+          ? 'the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the reason names is granted'
+          : h.refused === 'setting' || !h.restartHelps
+            ? 'the brokers refuse a setting — a restart fails the same way until the setting the reason names is changed'
+            : 'a restart is what helps';
+      logger.error({ reason: h.detail }, `agent-credit is not live (/healthz fails): ${why}`);
       health.setFatal(h.detail);
     }
   };

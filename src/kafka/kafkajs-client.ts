@@ -38,6 +38,7 @@ import { KeyPartitioner } from './kafkajs-placement.js';
 import { createTopicsAndWait } from './kafkajs-create-topics.js';
 import { UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
 import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
+import { isGroupAuthorizationRefusal } from './group-authorization.js';
 import type { KafkaConnectionOptions } from './connection.js';
 import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
 import { silentLogger, type KafkaLogger } from './log.js';
@@ -186,6 +187,8 @@ export class KafkajsClient implements KafkaClient {
   private readonly sendContext: PartitionedSendContext;
   /** Per-topic batch caps (`limitBatchBytes`), read by every send's chunking. */
   private readonly topicBatchBytes = new Map<string, number>();
+  /** When kafkajs last logged a broker's GROUP_AUTHORIZATION_FAILED answer (groupRefusalOf). */
+  private groupRefusedAtMs: number | undefined;
 
   constructor(options: KafkajsClientOptions) {
     if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
@@ -196,7 +199,14 @@ export class KafkajsClient implements KafkaClient {
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
       logLevel: KafkaLogLevel.INFO,
-      logCreator: kafkajsLogCreator(options.logger ?? silentLogger),
+      logCreator: (level) => {
+        const log = kafkajsLogCreator(options.logger ?? silentLogger)!(level);
+        return (entry) => {
+          // the consumer's crash will not say why (groupRefusalOf): note the brokers' answer
+          if (isGroupAuthorizationRefusal(String(entry.log.error ?? ''))) this.groupRefusedAtMs = Date.now();
+          log(entry);
+        };
+      },
       ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
       ...(options.sasl !== undefined ? { sasl: options.sasl } : {}),
     });
@@ -214,6 +224,18 @@ export class KafkajsClient implements KafkaClient {
       limits,
       logger,
     };
+  }
+
+  /**
+   * A consumer crash's error, naming the brokers' refusal of the group when that was the cause.
+   * Without Describe on the group the brokers refuse FindCoordinator with GROUP_AUTHORIZATION_FAILED,
+   * and kafkajs drops that answer (logged at error a moment before) for "Failed to find group
+   * coordinator" — which names neither ACLs nor the group, and is what the job said: "a restart is
+   * what helps". The refusal logged within the last minute is taken as the cause.
+   */
+  private groupRefusalOf(error: string): string {
+    if (!/Failed to find group coordinator/i.test(error) || this.groupRefusedAtMs === undefined || Date.now() - this.groupRefusedAtMs > 60_000) return error;
+    return `${error}: the brokers answered GROUP_AUTHORIZATION_FAILED (Not authorized to access group)`;
   }
 
   /**
@@ -313,7 +335,7 @@ export class KafkajsClient implements KafkaClient {
           handlers.onState?.('joined');
         });
         consumer.on(consumer.events.REBALANCING, () => handlers.onState?.('rebalancing'));
-        consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: String((e.payload.error as Error)?.message ?? e.payload.error), restart: e.payload.restart }));
+        consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: this.groupRefusalOf(String((e.payload.error as Error)?.message ?? e.payload.error)), restart: e.payload.restart }));
         consumer.on(consumer.events.STOP, () => handlers.onState?.('stopped'));
         // kafkajs hands no transaction marker to eachBatch and moves past a trailing one when the
         // last record before it is resolved; only its instrumentation says where a batch ended

@@ -45,6 +45,7 @@ import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../sources/kafka/kafka-source.js';
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
+import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-authorization.js';
 import { compareOffsets } from '../episodes/offsets.js';
 import type { Clock } from '../episodes/clock.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
@@ -295,10 +296,13 @@ export interface KafkaPipelineHealth {
   readonly detail: string;
   /**
    * False when not live because of a setting the brokers refuse (the session timeout, the
-   * transaction timeout): a restart with the same configuration fails the same way, and `detail`
-   * names the setting and the fix. True otherwise (also when live).
+   * transaction timeout) or an ACL this principal lacks (Read on the consumer group): a restart with
+   * the same configuration fails the same way, and `detail` names the setting or ACL and the fix.
+   * True otherwise (also when live).
    */
   readonly restartHelps: boolean;
+  /** When a restart does not help: what to change, a `setting` or an `acl` (detail names it). */
+  readonly refused?: 'setting' | 'acl';
 }
 
 /** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
@@ -407,8 +411,8 @@ export class KafkaPipeline {
   /** At-least-once: the partitions whose records (events, dead letters) failed to publish in the current streak. */
   private readonly aloFailedPartitions = new Set<string>();
   /** The consumer's group membership (source onState) and since when. */
-  /** `setting`: the crash is a setting the brokers refuse (a restart fails the same way; health().restartHelps). */
-  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean; setting?: boolean } = { state: 'joining', sinceMs: Date.now() };
+  /** `setting` / `acl`: the crash is a setting the brokers refuse, or an ACL they lack (a restart fails the same way; health().restartHelps). */
+  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean; setting?: boolean; acl?: boolean } = { state: 'joining', sinceMs: Date.now() };
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
@@ -518,9 +522,12 @@ export class KafkaPipeline {
               : // the brokers refused the session timeout: kafkajs's text named only their settings
                 state === 'crashed' && isSessionTimeoutRefusal(detail?.error)
                 ? { error: `${detail!.error} — ${sessionTimeoutOutsideRange(this.config.source.sessionTimeoutMs)}`, setting: true }
-                : {};
+                : // the brokers refuse the group to this principal: kafkajs's text named no ACL (and a restart was advised)
+                  state === 'crashed' && isGroupAuthorizationRefusal(detail?.error)
+                  ? { error: `${detail!.error} — ${groupAclMissing(this.config.source.groupId)}`, acl: true }
+                  : {};
         this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
-        if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) ? { ...detail, ...named } : detail, 'setting' in named);
+        if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) || 'acl' in named ? { ...detail, ...named } : detail, 'setting' in named ? 'setting' : 'acl' in named ? 'acl' : undefined);
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
@@ -534,15 +541,17 @@ export class KafkaPipeline {
    * wrote a warn line three times a second for as long as it lasted. A crash saying a topic or
    * partition is unknown has the input topics checked (checkInputTopics).
    */
-  private reportCrash(detail: { error?: string; restart?: boolean } | undefined, setting = false): void {
+  private reportCrash(detail: { error?: string; restart?: boolean } | undefined, refused?: 'setting' | 'acl'): void {
     const now = this.wall();
     const key = `${detail?.restart === true} ${(detail?.error ?? '').replace(/\d+/g, 'N')}`;
     const last = this.lastCrash;
     const message = detail?.restart
       ? 'kafka consumer crashed; kafkajs restarts it (not ready meanwhile)'
-      : setting
+      : refused === 'setting'
         ? 'kafka consumer crashed on a setting the brokers refuse and will not restart (not live; a restart fails the same way until the setting is changed)'
-        : 'kafka consumer crashed and will not restart (not live)';
+        : refused === 'acl'
+          ? 'kafka consumer crashed: the brokers refuse this principal the consumer group, and it will not restart (not live; a restart fails the same way until the ACL is granted)'
+          : 'kafka consumer crashed and will not restart (not live)';
     if (last !== undefined && last.key === key && now - last.loggedAtMs < CRASH_LOG_EVERY_MS) {
       last.repeats++;
       this.log.debug({ err: detail?.error, restart: detail?.restart }, message);
@@ -710,9 +719,11 @@ export class KafkaPipeline {
     let live = true;
     let liveReason = '';
     let restartHelps = true;
+    let refused: 'setting' | 'acl' | undefined;
     if (!this.stopping && c.state === 'crashed' && c.restart === false) {
       live = false;
-      restartHelps = c.setting !== true;
+      refused = c.setting === true ? 'setting' : c.acl === true ? 'acl' : undefined;
+      restartHelps = refused === undefined;
       liveReason = `kafka consumer crashed and does not restart: ${c.error ?? 'unknown error'}`;
     } else if (!this.stopping && !this.rejoining && c.state === 'stopped' && now - c.sinceMs >= STOPPED_FOR_GOOD_MS) {
       live = false;
@@ -743,7 +754,7 @@ export class KafkaPipeline {
       if (oldest) detail += `; publishing failing for ${Math.round(failingMs / 1000)} s`;
     }
     if (!live) detail = `${liveReason}; ${detail}`;
-    return { ready: ready && live, live, detail, restartHelps };
+    return { ready: ready && live, live, detail, restartHelps, ...(refused !== undefined ? { refused } : {}) };
   }
 
   stats(): KafkaPipelineStats {

@@ -1633,3 +1633,21 @@ describe('KafkaPipeline: a session timeout the brokers refuse', () => {
     await p.stop();
   });
 });
+
+describe('KafkaPipeline: the consumer group refused to this principal', () => {
+  // kafkajs's crash said "Not authorized to access group: Group authorization failed" and the job
+  // "a restart is what helps": /healthz and the log now name the Group ACL to grant, and say a restart does not help
+  it('names the Read ACL on source.kafka.groupId in the health detail; restartHelps false, refused acl', async () => {
+    const fake = new FakeKafka();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics, groupId: 'team-credit' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.handlers!.onState?.('crashed', { error: 'Not authorized to access group: Group authorization failed', restart: false });
+    const h = p.health();
+    expect(h).toMatchObject({ live: false, restartHelps: false, refused: 'acl' });
+    expect(h.detail).toMatch(/^kafka consumer crashed and does not restart: Not authorized to access group: Group authorization failed — this principal may not use the consumer group "team-credit" \(source\.kafka\.groupId\): .*grant this principal Read on the Group resource "team-credit"/);
+    await p.stop();
+  });
+});
