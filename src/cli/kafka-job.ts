@@ -12,7 +12,8 @@ import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
-import { KafkaPipeline, type KafkaPipelineConfigInput } from '../runtime/kafka-pipeline.js';
+import { KafkaRefusalError } from '../kafka/refusal-error.js';
+import { KafkaPipeline, type KafkaPipelineConfigInput, type KafkaPipelineHealth } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { correctionReporter } from '../runtime/episode-log.js';
@@ -28,7 +29,19 @@ import { creditStatusOf, ReplacedAssemblerObservations, SelfTelemetry } from '..
 
 export interface KafkaJob {
   readonly liveUrl: string | undefined;
+  /**
+   * Settles (never rejects) once the consumer stopped for good on what a restart cannot fix — a
+   * setting the brokers refuse, an ACL this principal lacks — with the error naming the fix: `run`
+   * then stops the job and exits with code 2. Pending while the job runs.
+   */
+  readonly failed: Promise<KafkaRefusalError>;
   stop(): Promise<void>;
+}
+
+/** The error for a consumer stopped for good on a refusal (health().refused), naming the fix. */
+function refusalError(refused: NonNullable<KafkaPipelineHealth['refused']>): KafkaRefusalError {
+  const what = refused.what === 'acl' ? 'the brokers refuse this principal the consumer group' : 'the brokers refuse a setting';
+  return new KafkaRefusalError(`the Kafka consumer stopped for good: ${what}, and a restart fails the same way until ${refused.what === 'acl' ? 'the ACL is granted' : 'the setting is changed'}: ${refused.reason}`, refused.what);
 }
 
 /**
@@ -207,13 +220,20 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)',
     );
     await pipeline.start();
+    // kafkajs's first join was refused for good (a session timeout or group the brokers refuse: the
+    // consumer crashes before start resolves): a configuration error, as a missing topic is
+    const refused = pipeline.health().refused;
+    if (refused) throw refusalError(refused);
   } catch (err) {
     // e.g. a missing input topic: release what was started (worker threads, servers) for embedders
     await shutdown().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'cleanup after a failed start failed'));
-    throw explainConnectionError(err, 'source.kafka', connection);
+    throw err instanceof KafkaRefusalError ? err : explainConnectionError(err, 'source.kafka', connection);
   }
   // /readyz and /healthz follow the runtime (KafkaPipeline.health): group membership, publishing,
-  // progress. Liveness once lost stays lost: the orchestrator restarts the job.
+  // progress. Liveness once lost stays lost: the orchestrator restarts the job — unless a restart
+  // cannot help (a refused setting or ACL): then `failed` settles and `run` exits with code 2.
+  let failWith!: (err: KafkaRefusalError) => void;
+  const failed = new Promise<KafkaRefusalError>((resolve) => (failWith = resolve));
   const reportHealth = (): void => {
     const h = pipeline.health();
     health.set('kafka', h.ready, h.detail);
@@ -221,17 +241,18 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       // a setting the brokers refuse (the session timeout on joining), or the group to this
       // principal (no Read ACL on it): a restart fails the same way
       const why =
-        h.refused === 'acl'
+        h.refused?.what === 'acl'
           ? 'the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the reason names is granted'
-          : h.refused === 'setting' || !h.restartHelps
+          : h.refused?.what === 'setting' || !h.restartHelps
             ? 'the brokers refuse a setting — a restart fails the same way until the setting the reason names is changed'
             : 'a restart is what helps';
       logger.error({ reason: h.detail }, `agent-credit is not live (/healthz fails): ${why}`);
       health.setFatal(h.detail);
+      if (h.refused) failWith(refusalError(h.refused));
     }
   };
-  // Started is not running: kafkajs's first join can already have failed for good (a session
-  // timeout the brokers refuse crashes the consumer before start resolves), and "running on Kafka"
+  // Started is not running: kafkajs's first join can already have failed for good (a crash a
+  // restart may fix; a refused setting or group failed the start above), and "running on Kafka"
   // after that error contradicted it.
   const started = pipeline.health();
   const fastPaths = kafkajsFastPathsReport();
@@ -244,6 +265,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   let stopping: Promise<void> | undefined;
   return {
     liveUrl: live?.address().url,
+    failed,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(healthTimer);

@@ -13,6 +13,7 @@ import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig, type L
 import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
+import { KafkaRefusalError } from '../kafka/refusal-error.js';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
 import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
@@ -200,14 +201,27 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
     const { startKafkaJob } = await import('./kafka-job.js');
     const job = await startKafkaJob(config, logger);
+    let stopping = false;
     untilSignal(
       logger,
       async () => {
+        stopping = true;
         await job.stop();
         await stopTracing();
       },
       stoppingMessage('kafka'),
     );
+    // The consumer stopped for good on a refused setting or ACL (after the start: a transaction
+    // timeout refused at the first assignment, an ACL removed while running): a restart fails the
+    // same way, so exit 2 as a refusal at start does, rather than stay up reading nothing.
+    void job.failed.then(async (err) => {
+      if (stopping) return;
+      stopping = true;
+      await job.stop().catch((stopErr: unknown) => logger.warn({ err: String(stopErr) }, 'stop failed'));
+      await stopTracing();
+      process.stderr.write(`agent-credit: ${err.message}\n`);
+      process.exit(2);
+    });
     return;
   }
   if (config.source.kind === 'file') {
@@ -657,7 +671,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     // is a configuration error, like ConfigError.
     // So is a credit.module.path module that cannot be loaded or has no such function (in this
     // thread or in the credit workers): it exited 1, while a missing TLS file named by a setting exits 2.
-    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || isModuleSettingError(err)) {
+    // So is a Kafka consumer stopped for good at start by a setting or an ACL the brokers refuse.
+    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || err instanceof KafkaRefusalError || isModuleSettingError(err)) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);
     }

@@ -301,8 +301,8 @@ export interface KafkaPipelineHealth {
    * True otherwise (also when live).
    */
   readonly restartHelps: boolean;
-  /** When a restart does not help: what to change, a `setting` or an `acl` (detail names it). */
-  readonly refused?: 'setting' | 'acl';
+  /** When a restart does not help: what to change, a `setting` or an `acl`, and the consumer's error naming it and the fix. */
+  readonly refused?: { readonly what: 'setting' | 'acl'; readonly reason: string };
 }
 
 /** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
@@ -719,10 +719,10 @@ export class KafkaPipeline {
     let live = true;
     let liveReason = '';
     let restartHelps = true;
-    let refused: 'setting' | 'acl' | undefined;
+    let refused: KafkaPipelineHealth['refused'];
     if (!this.stopping && c.state === 'crashed' && c.restart === false) {
       live = false;
-      refused = c.setting === true ? 'setting' : c.acl === true ? 'acl' : undefined;
+      if (c.setting === true || c.acl === true) refused = { what: c.setting === true ? 'setting' : 'acl', reason: c.error ?? 'unknown error' };
       restartHelps = refused === undefined;
       liveReason = `kafka consumer crashed and does not restart: ${c.error ?? 'unknown error'}`;
     } else if (!this.stopping && !this.rejoining && c.state === 'stopped' && now - c.sinceMs >= STOPPED_FOR_GOOD_MS) {

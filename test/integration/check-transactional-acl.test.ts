@@ -5,7 +5,8 @@
  *   resources `run` claims (`<groupId>-<input topic>-<partition>`) cannot publish a thing, and
  *   check says so, naming the ACL to grant; allowed, it says that too;
  * - `agent-credit run` (startKafkaJob) for a principal the brokers refuse the consumer group: its
- *   consumer crashes for good, and the job names the Group ACL to grant, not a restart.
+ *   consumer crashes for good at its first join, and the start fails naming the Group ACL to grant
+ *   (run exits 2), not a restart.
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { startKafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
+import { KafkaRefusalError } from '../../src/kafka/refusal-error.js';
 import { createTopics, unique } from './support/kafka-io.js';
 
 let kafka: RunningKafka;
@@ -98,10 +100,10 @@ describe('agent-credit run: the consumer group refused to the principal', () => 
   // On this broker the job logged "kafka consumer crashed and will not restart" with kafkajs's
   // "Failed to find group coordinator" (the brokers' GROUP_AUTHORIZATION_FAILED only in kafkajs's
   // log), then "agent-credit is not live (/healthz fails): a restart is what helps" — a restart is
-  // refused the same way until the ACL is granted.
-  async function notLiveLine(groupId: string, base: string, acl: { operation: number; permissionType: number }) {
+  // refused the same way until the ACL is granted. The start now fails naming the ACL (run: exit 2).
+  async function startRefused(groupId: string, base: string, acl: { operation: number; permissionType: number }) {
     await groupAcl(groupId, acl);
-    const lines: { msg: string; level: number; reason?: string }[] = [];
+    const lines: { msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
     const { config } = loadConfig({
       env: {},
@@ -110,28 +112,29 @@ describe('agent-credit run: the consumer group refused to the principal', () => 
         sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
       },
     });
-    const job = await startKafkaJob(config, logger);
-    try {
-      const deadline = Date.now() + 15_000;
-      while (!lines.some((l) => l.msg.startsWith('agent-credit is not live')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      return lines.find((l) => l.msg.startsWith('agent-credit is not live'));
-    } finally {
-      await job.stop();
-    }
+    const err = await startKafkaJob(config, logger).then(
+      async (job) => (await job.stop(), undefined),
+      (e: unknown) => e,
+    );
+    expect(lines.some((l) => /a restart is what helps/.test(l.msg))).toBe(false);
+    return err;
   }
 
-  it('names the Group Read ACL to grant, not a restart: no ACL lets it describe the group (the first join), or only Describe does', async () => {
+  it('fails the start naming the Group Read ACL to grant, not a restart: no ACL lets it describe the group (the first join), or only Describe does', async () => {
     const base = unique('run-group-acl');
     await createTopics(new KafkajsClient({ brokers: [kafka.brokers], clientId: 'it-plain' }), [`${base}.spans`], 1);
     // denied outright: the brokers refuse FindCoordinator, and kafkajs says "Failed to find group coordinator"
-    const denied = await notLiveLine(`${base}-denied`, base, { operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.DENY });
+    const denied = await startRefused(`${base}-denied`, base, { operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.DENY });
     // Describe but not Read: the JoinGroup is refused ("Not authorized to access group")
-    const describeOnly = await notLiveLine(`${base}-describe`, base, { operation: AclOperationTypes.DESCRIBE, permissionType: AclPermissionTypes.ALLOW });
-    for (const [line, groupId] of [[denied, `${base}-denied`], [describeOnly, `${base}-describe`]] as const) {
-      expect(line?.msg).toBe('agent-credit is not live (/healthz fails): the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the reason names is granted');
-      expect(line?.reason).toContain(`this principal may not use the consumer group "${groupId}" (source.kafka.groupId)`);
-      expect(line?.reason).toContain(`grant this principal Read on the Group resource "${groupId}"`);
+    const describeOnly = await startRefused(`${base}-describe`, base, { operation: AclOperationTypes.DESCRIBE, permissionType: AclPermissionTypes.ALLOW });
+    for (const [err, groupId] of [[denied, `${base}-denied`], [describeOnly, `${base}-describe`]] as const) {
+      expect(err).toBeInstanceOf(KafkaRefusalError); // the CLI exits 2, as for other configuration errors
+      expect((err as KafkaRefusalError).refused).toBe('acl');
+      const message = (err as Error).message;
+      expect(message).toMatch(/^the Kafka consumer stopped for good: the brokers refuse this principal the consumer group, and a restart fails the same way until the ACL is granted: /);
+      expect(message).toContain(`this principal may not use the consumer group "${groupId}" (source.kafka.groupId)`);
+      expect(message).toContain(`grant this principal Read on the Group resource "${groupId}"`);
     }
-    expect(denied?.reason).toMatch(/Failed to find group coordinator: the brokers answered GROUP_AUTHORIZATION_FAILED/);
+    expect((denied as Error).message).toMatch(/Failed to find group coordinator: the brokers answered GROUP_AUTHORIZATION_FAILED/);
   }, 60_000);
 });

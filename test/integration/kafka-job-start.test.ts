@@ -4,16 +4,24 @@
  * error names the setting, and what the job started (live page, credit worker threads) is closed, so
  * a program that embeds the job can carry on (or retry) without leaking them.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startKafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { TopicSettingError } from '../../src/kafka/index.js';
+import { KafkaRefusalError } from '../../src/kafka/refusal-error.js';
 import { MissingTopicError } from '../../src/sources/kafka/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { freePort } from '../support/ports.js';
 import { brokers, client, createTopics, unique } from './support/kafka-io.js';
+
+const CLI = fileURLToPath(new URL('../../bin/agent-credit.js', import.meta.url));
 
 describe('startKafkaJob', () => {
   it('frees the live page port (closing everything it started) when the pipeline cannot start', async () => {
@@ -43,33 +51,40 @@ describe('startKafkaJob', () => {
   // On the broker (group.max.session.timeout.ms 1800000) with sessionTimeoutMs 1900000: kafkajs's
   // first join was refused and the consumer crashed for good before start resolved, then the job
   // logged "agent-credit running on Kafka" and "not live …: a restart is what helps" — a restart
-  // is refused the same way.
-  it('does not say "running" nor "a restart is what helps" when the brokers refuse the session timeout', async () => {
+  // is refused the same way. Later it said so, but stayed up not live, reading nothing (until a
+  // liveness probe restarted it into the same refusal; without one, for ever): a configuration
+  // error, so the start fails naming the setting and `run` exits with code 2, as for a missing topic.
+  it('fails the start naming the setting when the brokers refuse the session timeout; run exits with code 2', async () => {
     const base = unique('job-session');
     const c = client();
     await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
     const lines: { msg: string; level: number; reason?: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const { config } = loadConfig({
-      env: {},
-      overrides: {
-        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, sessionTimeoutMs: 1_900_000, heartbeatIntervalMs: 3_000 } },
-        sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
-      },
-    });
-    const job = await startKafkaJob(config, logger);
+    const file = {
+      source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs`, sessionTimeoutMs: 1_900_000, heartbeatIntervalMs: 3_000 } },
+      sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+    };
+    const { config } = loadConfig({ env: {}, text: JSON.stringify(file) });
+    const err = await startKafkaJob(config, logger).then(
+      async (job) => (await job.stop(), undefined),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KafkaRefusalError);
+    expect((err as KafkaRefusalError).refused).toBe('setting');
+    expect((err as Error).message).toMatch(/^the Kafka consumer stopped for good: the brokers refuse a setting, and a restart fails the same way until the setting is changed: The session timeout is not within the range .* set source\.kafka\.sessionTimeoutMs within it/);
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).not.toContain('agent-credit running on Kafka');
+    expect(msgs.some((m) => /a restart is what helps/.test(m))).toBe(false);
+
+    // the CLI: exit code 2 (a configuration error), the message on stderr
+    const dir = mkdtempSync(join(tmpdir(), 'job-session-'));
     try {
-      const msgs = lines.map((l) => l.msg);
-      expect(msgs).not.toContain('agent-credit running on Kafka');
-      const started = msgs.findIndex((m) => m.startsWith('agent-credit started on Kafka, but its consumer has stopped for good'));
-      expect(started).toBeGreaterThan(msgs.findIndex((m) => m.startsWith('kafka consumer crashed on a setting the brokers refuse')));
-      const notLive = lines.find((l) => l.msg.startsWith('agent-credit is not live'));
-      expect(notLive?.msg).toMatch(/a restart fails the same way until the setting the reason names is changed/);
-      expect(notLive?.msg).not.toMatch(/a restart is what helps/);
-      expect(notLive?.reason).toMatch(/set source\.kafka\.sessionTimeoutMs within it/);
-      expect(msgs.indexOf(notLive!.msg)).toBeGreaterThan(started);
+      writeFileSync(join(dir, 'agent-credit.json'), JSON.stringify({ ...file, source: { ...file.source, kafka: { ...file.source.kafka, groupId: `${base}-cli` } }, telemetry: { logLevel: 'warn' } }));
+      const run = spawnSync(process.execPath, [CLI, 'run', '--config', join(dir, 'agent-credit.json')], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/agent-credit: the Kafka consumer stopped for good: the brokers refuse a setting, .*set source\.kafka\.sessionTimeoutMs within it/);
     } finally {
-      await job.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -5,17 +5,24 @@
  * max.transaction.timeout.ms). `check` fails naming the broker setting and
  * sinks.kafka.transactionTimeoutMs (it warned about the transaction coordinator and said ready);
  * `run`'s error line and /readyz name them too, at once and with no input (it stayed ready), and
- * after the first batch crashed the consumer; with sinks.kafka.transactionTimeoutMs within the
+ * after the first batch crashed the consumer, and the job then fails (`failed`; `run` exits with
+ * code 2); with sinks.kafka.transactionTimeoutMs within the
  * cap, check is ready and the job credits its episodes.
  *
  * Runs its own broker (scripts/kafka.ts) with the lower cap; the shared one serves the others.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
+import { KafkaRefusalError } from '../../src/kafka/refusal-error.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { freePort } from '../support/ports.js';
@@ -23,6 +30,7 @@ import { createTopics, produce, readTopics, fleetRecords, unique } from './suppo
 import { topicsNamed, waitFor } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
+const CLI = fileURLToPath(new URL('../../bin/agent-credit.js', import.meta.url));
 const { broker, clientOf, cleanups } = useOwnBroker({ 'transaction.max.timeout.ms': '30000' });
 
 async function inputOf(c: KafkaClient, prefix: string, episodes: number, seed: number) {
@@ -104,8 +112,30 @@ describe('exactly-once under a broker transaction.max.timeout.ms below the trans
       r = await readyz(port);
       expect(r.status).toBe(503);
       expect(r.detail).toMatch(NAMED);
+      // a restart fails the same way: the job says it has failed, naming the fix (run exits 2), rather than stay up reading nothing
+      const failed = await Promise.race([job.failed, new Promise<undefined>((ok) => setTimeout(ok, 5_000, undefined))]);
+      expect(failed).toBeInstanceOf(KafkaRefusalError);
+      expect(failed?.refused).toBe('setting');
+      expect(failed?.message).toMatch(NAMED);
     } finally {
       await job.stop();
+    }
+
+    // `run` on the same input: stopped at the first batch's crash, it exits with code 2 (it stayed up not live)
+    const dir = mkdtempSync(join(tmpdir(), 'tx-cap-cli-'));
+    try {
+      const file = join(dir, 'agent-credit.json');
+      const { source, sinks } = configOf(`${base}-cli`, topics, 0);
+      writeFileSync(file, JSON.stringify({ source: { kind: 'kafka', kafka: { brokers: source.kafka!.brokers, groupId: source.kafka!.groupId, spansTopic: topics.spans, logsTopic: topics.logs } }, sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { delivery: 'exactly-once', topics: sinks.kafka.topics } }, telemetry: { logLevel: 'error' } }));
+      const cli = spawn(process.execPath, [CLI, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      cleanups.push(async () => cli.kill('SIGKILL'));
+      let stderr = '';
+      cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((ok) => cli.on('exit', ok));
+      expect(code, stderr).toBe(2);
+      expect(stderr).toMatch(new RegExp(`agent-credit: the Kafka consumer stopped for good: the brokers refuse a setting, .*${NAMED.source}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
 
     // the key within the cap: the same input is credited

@@ -1646,7 +1646,8 @@ describe('KafkaPipeline: the consumer group refused to this principal', () => {
     await p.start();
     fake.handlers!.onState?.('crashed', { error: 'Not authorized to access group: Group authorization failed', restart: false });
     const h = p.health();
-    expect(h).toMatchObject({ live: false, restartHelps: false, refused: 'acl' });
+    expect(h).toMatchObject({ live: false, restartHelps: false, refused: { what: 'acl' } });
+    expect(h.refused?.reason).toMatch(/^Not authorized to access group: Group authorization failed — this principal may not use the consumer group "team-credit"/);
     expect(h.detail).toMatch(/^kafka consumer crashed and does not restart: Not authorized to access group: Group authorization failed — this principal may not use the consumer group "team-credit" \(source\.kafka\.groupId\): .*grant this principal Read on the Group resource "team-credit"/);
     await p.stop();
   });
