@@ -26,6 +26,7 @@ import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
+import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-authorization.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
@@ -239,7 +240,16 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     if (mismatch.length > 0) {
       lines.push({ status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
     }
-    if (present.length > 0) await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines);
+    if (present.length > 0) {
+      const logged = errors.length;
+      await groupLines(admin, kafka.groupId, kafka.fromBeginning, present.map((i) => i.topic), lines).catch((err: unknown) => {
+        // the brokers refuse run's group to this principal: kafkajs says "Failed to find group
+        // coordinator" (the refusal is only in its log), and check ended there naming neither the
+        // group nor an ACL — run's consumer would crash for good at its first join
+        if (!isGroupAuthorizationRefusal(`${err instanceof Error ? err.message : String(err)} ${errors.slice(logged).join(' ')}`)) throw err;
+        lines.push({ status: 'fail', text: groupAclMissing(kafka.groupId) });
+      });
+    }
     // what the brokers check at run's group join: outside their range it is refused, and run's
     // consumer crashed for good while check said ready (a client that may not read it skips this)
     const range = await admin.sessionTimeoutRange?.().catch(() => undefined);

@@ -4,6 +4,7 @@
  * - `agent-credit check` with exactly-once delivery: a principal denied the TransactionalId
  *   resources `run` claims (`<groupId>-<input topic>-<partition>`) cannot publish a thing, and
  *   check says so, naming the ACL to grant; allowed, it says that too;
+ * - `agent-credit check` for a principal the brokers refuse the consumer group names the Group ACL;
  * - `agent-credit run` (startKafkaJob) for a principal the brokers refuse the consumer group: its
  *   consumer crashes for good at its first join, and the start fails naming the Group ACL to grant
  *   (run exits 2), not a restart.
@@ -95,6 +96,29 @@ async function groupAcl(groupId: string, acl: { operation: number; permissionTyp
     await admin.disconnect();
   }
 }
+
+describe('agent-credit check: the consumer group refused to the principal', () => {
+  // check ended its Kafka section with "✗ kafka (…): Failed to find group coordinator", naming
+  // neither source.kafka.groupId nor an ACL, and skipped the output topics' lines
+  it('fails naming the Group Read ACL on source.kafka.groupId, and goes on with the other lines', async () => {
+    const base = unique('check-group-acl');
+    await createTopics(new KafkajsClient({ brokers: [kafka.brokers], clientId: 'it-plain' }), [`${base}.spans`], 1);
+    await groupAcl(`${base}-grp`, { operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.DENY });
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [kafka.brokers], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null } },
+        sinks: { live: { enabled: false }, kafka: { delivery: 'at-least-once', topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+      },
+    });
+    const report = await runChecks(config);
+    const text = renderCheckReport(report);
+    expect(report.ok).toBe(false);
+    expect(text).toContain(`✗ this principal may not use the consumer group "${base}-grp" (source.kafka.groupId): the brokers refuse it the group, and nothing is read — grant this principal Read on the Group resource "${base}-grp"`);
+    expect(text).not.toContain('Failed to find group coordinator');
+    expect(text).toContain(`sinks.kafka.topics.rewards: "${base}.r" will be created at start`);
+  });
+});
 
 describe('agent-credit run: the consumer group refused to the principal', () => {
   // On this broker the job logged "kafka consumer crashed and will not restart" with kafkajs's
