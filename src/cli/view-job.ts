@@ -21,6 +21,7 @@ import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } fro
 import { KafkajsClient } from '../kafka/index.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
+import { isGroupAuthorizationRefusal, viewGroupAclMissing } from '../kafka/group-authorization.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
@@ -235,12 +236,22 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         if (state === 'joined') health.set('kafka', true, 'reading the output topics');
         else if (state === 'crashed') {
           // the brokers refused the session timeout: kafkajs's text named only their settings
-          if (detail !== undefined && isSessionTimeoutRefusal(detail.error)) detail = { ...detail, error: `${detail.error} — ${sessionTimeoutOutsideRange(kafka.sessionTimeoutMs)}` };
+          const setting = detail !== undefined && isSessionTimeoutRefusal(detail.error);
+          if (setting) detail = { ...detail, error: `${detail!.error} — ${sessionTimeoutOutsideRange(kafka.sessionTimeoutMs)}` };
+          // the brokers refuse the view's group to this principal: kafkajs's text named no ACL
+          const acl = detail !== undefined && isGroupAuthorizationRefusal(detail.error);
+          if (acl) detail = { ...detail, error: `${detail!.error} — ${viewGroupAclMissing(groupId, `${kafka.groupId}.view.`)}` };
           health.set('kafka', false, `consumer crashed: ${detail?.error ?? 'unknown'}${detail?.restart ? ' (restarting)' : ''}`);
           // not restarting (a non-retriable error, e.g. the group or topics no longer authorized):
-          // the view would serve frozen standings while /healthz said ok — a restart is what helps
+          // the view would serve frozen standings while /healthz said ok — a restart is what helps,
+          // unless the brokers refuse a setting or the group (then it fails the same way)
           if (detail?.restart === false && !health.live().reason) {
-            log.error({ error: detail.error }, 'view: the consumer stopped for good — /healthz fails so that the view is restarted');
+            const why = acl
+              ? 'the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the error names is granted'
+              : setting
+                ? 'the brokers refuse a setting — a restart fails the same way until the setting the error names is changed'
+                : '/healthz fails so that the view is restarted';
+            log.error({ error: detail.error }, `view: the consumer stopped for good — ${why}`);
             health.setFatal(`the Kafka consumer stopped for good: ${detail.error ?? 'unknown'}`);
           }
         }

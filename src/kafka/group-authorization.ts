@@ -15,3 +15,8 @@ export function isGroupAuthorizationRefusal(error: string | undefined): boolean 
 export function groupAclMissing(groupId: string): string {
   return `this principal may not use the consumer group "${groupId}" (source.kafka.groupId): the brokers refuse it the group, and nothing is read — grant this principal Read on the Group resource "${groupId}" (Read implies Describe; e.g. kafka-acls.sh --add --allow-principal User:<name> --operation Read --group ${groupId}), or set source.kafka.groupId to a group it may use`;
 }
+
+/** The same for `agent-credit view`, whose group is new at each start (`<source.kafka.groupId>.view.<host>.<pid>.<ms>`): a prefixed ACL. */
+export function viewGroupAclMissing(groupId: string, prefix: string): string {
+  return `this principal may not use the view's consumer group "${groupId}": the brokers refuse it the group, and nothing is read — the view makes a new group at each start (source.kafka.groupId, then ".view.<host>.<pid>.<ms>"): grant this principal Read on Group resources with the prefix "${prefix}" (e.g. kafka-acls.sh --add --allow-principal User:<name> --operation Read --resource-pattern-type prefixed --group ${prefix})`;
+}

@@ -3,6 +3,7 @@
  * each partition resumes after the last record the view read — the view commits no offsets, so
  * kafkajs would start it over, and seeking to --since again fed the board the whole window twice.
  */
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startViewJob, type ViewJob } from '../../src/cli/view-job.js';
@@ -108,6 +109,26 @@ describe('view: a consumer that stopped for good', () => {
       const res = await fetch(`${job.liveUrl}/healthz`);
       expect(res.status).toBe(503);
       expect(await res.text()).toMatch(/the Kafka consumer stopped for good: The session timeout is not within the range allowed by the broker .* — source\.kafka\.sessionTimeoutMs 30000 is outside the brokers' group\.min\.session\.timeout\.ms … group\.max\.session\.timeout\.ms/);
+    } finally {
+      await job.stop();
+    }
+  });
+  // kafkajs's "Failed to find group coordinator" / "Not authorized to access group" named no ACL,
+  // and the view's line said it would be restarted — a restart is refused the same way
+  it('a group the brokers refuse this principal is named, with the prefixed Read ACL to grant', async () => {
+    const fake = new FakeKafka();
+    const lines: { msg: string; error?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const job = await startViewJob(config(), { logger, sinceMs: null, client: fake });
+    try {
+      fake.assign([]);
+      fake.handlers!.onState!('crashed', { error: 'Not authorized to access group: Group authorization failed', restart: false });
+      const res = await fetch(`${job.liveUrl}/healthz`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { reason: string }).reason).toMatch(/^the Kafka consumer stopped for good: Not authorized to access group: Group authorization failed — this principal may not use the view's consumer group "v\.view\.[^"]+": .*grant this principal Read on Group resources with the prefix "v\.view\."/);
+      const line = lines.find((l) => l.msg.startsWith('view: the consumer stopped for good'));
+      expect(line?.msg).toBe('view: the consumer stopped for good — the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the error names is granted');
+      expect(line?.error).toMatch(/--resource-pattern-type prefixed --group v\.view\.\)?$/);
     } finally {
       await job.stop();
     }
