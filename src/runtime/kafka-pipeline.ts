@@ -720,7 +720,8 @@ export class KafkaPipeline {
     let liveReason = '';
     let restartHelps = true;
     let refused: KafkaPipelineHealth['refused'];
-    if (!this.stopping && c.state === 'crashed' && c.restart === false) {
+    const crashedForGood = !this.stopping && c.state === 'crashed' && c.restart === false;
+    if (crashedForGood) {
       live = false;
       if (c.setting === true || c.acl === true) refused = { what: c.setting === true ? 'setting' : 'acl', reason: c.error ?? 'unknown error' };
       restartHelps = refused === undefined;
@@ -753,7 +754,9 @@ export class KafkaPipeline {
       detail = stats.paused ? `consuming, paused for backpressure (${stats.inFlight} episode(s) in flight, runtime.creditQueueMax ${this.config.creditQueueMax}; ${mib(this.unpublishedBytes())} of spans and events, runtime.creditQueueMaxBytes ${mib(this.config.creditQueueMaxBytes)})` : 'consuming';
       if (oldest) detail += `; publishing failing for ${Math.round(failingMs / 1000)} s`;
     }
-    if (!live) detail = `${liveReason}; ${detail}`;
+    // a crash for good is the whole story: "…does not restart: E; consumer crashed: E" gave the
+    // error (and the fix it names) twice, in /healthz and the job's not-live line
+    if (!live) detail = crashedForGood ? liveReason : `${liveReason}; ${detail}`;
     return { ready: ready && live, live, detail, restartHelps, ...(refused !== undefined ? { refused } : {}) };
   }
 

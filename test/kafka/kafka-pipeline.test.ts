@@ -1652,3 +1652,19 @@ describe('KafkaPipeline: the consumer group refused to this principal', () => {
     await p.stop();
   });
 });
+
+describe('KafkaPipeline: the health detail of a consumer crashed for good', () => {
+  // "kafka consumer crashed and does not restart: E; consumer crashed: E": the error, and the fix it
+  // names, twice in /healthz and in the job's not-live line
+  it('gives the crash once', async () => {
+    const fake = new FakeKafka();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.handlers!.onState?.('crashed', { error: 'Topic authorization failed', restart: false });
+    expect(p.health()).toMatchObject({ live: false, detail: 'kafka consumer crashed and does not restart: Topic authorization failed' });
+    await p.stop();
+  });
+});
