@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../scripts/kafka.js';
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { startChild, type PipelineChild } from './support/child.js';
-import { CRASH_RESTART_PROPERTIES } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectAtLeastOnce, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
 import { produce, unique } from './support/kafka-io.js';
 import { waitFor } from './support/pipeline-harness.js';
@@ -20,7 +19,7 @@ let kafka: RunningKafka | undefined;
 const pipelines: PipelineChild[] = [];
 
 beforeAll(async () => {
-  kafka = await startKafka({ extraProperties: { ...CRASH_RESTART_PROPERTIES } });
+  kafka = await startKafka();
 }, 180_000);
 
 afterAll(async () => {
@@ -41,9 +40,7 @@ describe('broker crash and restart mid-stream', { timeout: 240_000 }, () => {
     const { topics, spans, logs, expected, episodes } = await exactlyOnceSetUp(c, `restart-${delivery}`, 30, 47);
     expect(expected.filter((e) => e.event_type === 'episode_credit')).toHaveLength(episodes);
     await produce(c, spans);
-    // sessionTimeoutMs: the consumer crash-restarts while the broker is away and rejoins as a new
-    // member, and the group assigns nothing until the old member's session has expired (3 s, not 6).
-    const child = startChild({ brokers: broker.brokers, topics, groupId: unique('restart-grp'), delivery, creditDelayMs: 120, idleMs: 60_000, sessionTimeoutMs: 3_000 });
+    const child = startChild({ brokers: broker.brokers, topics, groupId: unique('restart-grp'), delivery, creditDelayMs: 120, idleMs: 60_000 });
     pipelines.push(child);
     await produce(c, logs.slice(0, 12));
     const progress = () => (delivery === 'exactly-once' ? child.stats()?.transactions : child.stats()?.commits) ?? 0;

@@ -9,20 +9,6 @@ import { startKafka, type RunningKafka } from '../../../scripts/kafka.js';
 import { KafkajsClient } from '../../../src/kafka/index.js';
 import type { KafkaClient } from '../../../src/kafka/client.js';
 
-/**
- * Server properties for a broker a test crashes (`restart({ signal: 'SIGKILL' })`). Its controller
- * keeps the killed broker's registration until that broker's session times out
- * (`broker.session.timeout.ms`, 9 s by default) and refuses the restarted one meanwhile
- * (DUPLICATE_BROKER_REGISTRATION): every crash restart took ~9 s more than `downMs` plus the
- * start. With 3 s (heartbeats every 500 ms, well inside it) the restart is back ~6 s sooner; the
- * time the broker is down (`downMs`) is what the tests chose. A controlled restart (SIGTERM)
- * unregisters at once and does not need it.
- */
-export const CRASH_RESTART_PROPERTIES: Readonly<Record<string, string>> = {
-  'broker.session.timeout.ms': '3000',
-  'broker.heartbeat.interval.ms': '500',
-};
-
 export function useOwnBroker(extraProperties?: Record<string, string>) {
   let kafka: RunningKafka | undefined;
   const cleanups: (() => Promise<unknown>)[] = [];
