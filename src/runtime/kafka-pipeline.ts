@@ -1026,10 +1026,17 @@ export class KafkaPipeline {
       await admin.disconnect();
     }
     const where = { topic: st.topic, partition: st.partition, groupId: this.config.source.groupId };
-    // An empty partition (never a record) is never committed: not "new to the group" at every
-    // rebalance (review of this change: 3 rebalances, 3 false warnings).
-    if (groupHasCommits && end !== undefined && end.low !== undefined && BigInt(end.offset) <= BigInt(end.low)) {
+    // An empty partition (no record to read) has its position committed with the next commit (an
+    // offsets-only transaction in exactly-once mode): left uncommitted until its first record was,
+    // records arriving there before a rebalance (a broker restart: the group rejoined while the
+    // producers wrote on) made it one "without a committed offset in a group that has committed on
+    // the topic's other partitions" — warned about as added to the topic since or expired, and
+    // counted. Not "new to the group" at every rebalance meanwhile either (review of this change: 3
+    // rebalances, 3 false warnings).
+    if (end !== undefined && end.low !== undefined && BigInt(end.offset) <= BigInt(end.low) && (groupHasCommits || this.config.source.fromBeginning)) {
       st.startOffset = end.low;
+      st.processedNext = end.offset;
+      st.dirty = true;
       return;
     }
     if (groupHasCommits) {

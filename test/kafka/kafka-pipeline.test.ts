@@ -125,6 +125,38 @@ describe('KafkaPipeline partitions without a committed offset', () => {
     expect(p.stats().partitionsNewToGroup).toBe(1);
     await p.stop();
   });
+
+  // Seen after a broker restart (broker-restart.test.ts, at-least-once): two logs partitions that had
+  // been empty got their first records while the group rejoined, and were warned about as "added to
+  // the topic since, or its offset expired" — they had only never had anything to commit.
+  it('an empty partition gets its position committed: records arriving there before a rebalance are not taken for a partition added to the topic', async () => {
+    const fake = new FakeKafka();
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '7' });
+    fake.endOffsets.set('spans', [
+      { partition: 0, offset: '7', low: '0' },
+      { partition: 1, offset: '3', low: '3' },
+    ]);
+    const warns: string[] = [];
+    const logger = { ...silentLogger, warn: (_obj: object, msg?: string) => void warns.push(msg ?? '') };
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: events, evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 1 }]);
+    await new Promise((r) => setTimeout(r, 100));
+    // records arrive on spans/1, and the group rebalances before any of them is read
+    fake.endOffsets.set('spans', [
+      { partition: 0, offset: '7', low: '0' },
+      { partition: 1, offset: '5', low: '3' },
+    ]);
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'spans', partition: 1 }]);
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    expect(p.stats().partitionsNewToGroup).toBe(0);
+    expect(warns.filter((m) => m.includes('without a committed offset'))).toEqual([]);
+    expect(fake.committed.get('spans/1')?.offset).toBe('3');
+  });
 });
 
 describe('KafkaPipeline partitions of a new group', () => {
