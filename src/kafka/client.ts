@@ -89,6 +89,12 @@ export interface ConsumerHandlers {
    * batch's last record (or it had none to hand out), the fetch position is `next`. Optional.
    */
   onBatchEnd?(tp: TopicPartition, next: string): void;
+  /**
+   * The brokers as the client's connections see them: `unreachable` (a connection to a broker
+   * failed — the Kafka client retries it for ~10 s or more before the consumer crashes, a group
+   * member meanwhile), `answered` (a fetch or heartbeat of this consumer came back). Optional.
+   */
+  onBrokers?(state: 'unreachable' | 'answered', error?: string): void;
 }
 
 export type ConsumerState = 'joined' | 'rebalancing' | 'crashed' | 'stopped';

@@ -189,6 +189,8 @@ export class KafkajsClient implements KafkaClient {
   private readonly topicBatchBytes = new Map<string, number>();
   /** When kafkajs last logged a broker's GROUP_AUTHORIZATION_FAILED answer (groupRefusalOf). */
   private groupRefusedAtMs: number | undefined;
+  /** The running consumers' `onBrokers`, told of every connection failure kafkajs logs (any connection of this client). */
+  private readonly connectionFailureListeners = new Set<(error: string) => void>();
 
   constructor(options: KafkajsClientOptions) {
     if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
@@ -204,6 +206,11 @@ export class KafkajsClient implements KafkaClient {
         return (entry) => {
           // the consumer's crash will not say why (groupRefusalOf): note the brokers' answer
           if (isGroupAuthorizationRefusal(String(entry.log.error ?? ''))) this.groupRefusedAtMs = Date.now();
+          // a broker gone: kafkajs retries it with the consumer still a group member (onBrokers)
+          if (this.connectionFailureListeners.size > 0 && entry.level <= KafkaLogLevel.WARN && entry.level !== KafkaLogLevel.NOTHING) {
+            const text = `${String(entry.log.message)} ${String(entry.log.error ?? '')}`;
+            if (CONNECTION_FAILURE.test(text)) for (const l of this.connectionFailureListeners) l(String(entry.log.error ?? entry.log.message));
+          }
           log(entry);
         };
       },
@@ -322,6 +329,7 @@ export class KafkajsClient implements KafkaClient {
     });
     let runConfig: ConsumerRunConfig | undefined;
     let closed = false;
+    let unreachable: ((error: string) => void) | undefined;
     return {
       connect: () => consumer.connect(),
       subscribe: (topics, opts) => consumer.subscribe({ topics: [...topics], fromBeginning: opts?.fromBeginning ?? true }),
@@ -337,6 +345,13 @@ export class KafkajsClient implements KafkaClient {
         consumer.on(consumer.events.REBALANCING, () => handlers.onState?.('rebalancing'));
         consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: this.groupRefusalOf(String((e.payload.error as Error)?.message ?? e.payload.error)), restart: e.payload.restart }));
         consumer.on(consumer.events.STOP, () => handlers.onState?.('stopped'));
+        if (handlers.onBrokers) {
+          const onBrokers = handlers.onBrokers.bind(handlers);
+          consumer.on(consumer.events.FETCH, () => onBrokers('answered'));
+          consumer.on(consumer.events.HEARTBEAT, () => onBrokers('answered'));
+          unreachable = (error) => onBrokers('unreachable', error);
+          this.connectionFailureListeners.add(unreachable);
+        }
         // kafkajs hands no transaction marker to eachBatch and moves past a trailing one when the
         // last record before it is resolved; only its instrumentation says where a batch ended
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
@@ -389,6 +404,7 @@ export class KafkajsClient implements KafkaClient {
       seek: (tp, offset) => consumer.seek({ topic: tp.topic, partition: tp.partition, offset }),
       disconnect: () => {
         closed = true;
+        if (unreachable) this.connectionFailureListeners.delete(unreachable);
         return consumer.disconnect();
       },
     };

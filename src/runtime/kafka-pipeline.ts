@@ -413,6 +413,12 @@ export class KafkaPipeline {
   /** The consumer's group membership (source onState) and since when. */
   /** `setting` / `acl`: the crash is a setting the brokers refuse, or an ACL they lack (a restart fails the same way; health().restartHelps). */
   private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean; setting?: boolean; acl?: boolean } = { state: 'joining', sinceMs: Date.now() };
+  /**
+   * Since when a connection to a broker has failed with no fetch or heartbeat of the consumer
+   * answered since (source onBrokers), and the last such error: health() is not ready past
+   * brokersUnreachableGraceMs.
+   */
+  private brokersUnreachable: { sinceMs: number; error: string } | undefined;
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
@@ -511,7 +517,10 @@ export class KafkaPipeline {
     this.lastProgressMs = this.wall();
     await this.source.start({
       onState: (state, detail) => {
-        if (state === 'joined') this.missingInput = undefined;
+        if (state === 'joined') {
+          this.missingInput = undefined;
+          this.brokersUnreachable = undefined;
+        }
         // an input topic found gone (checkInputTopics): health's detail names it, not kafkajs's text
         const named =
           state === 'crashed' && this.missingInput !== undefined && isUnknownTopicError(detail?.error)
@@ -528,6 +537,10 @@ export class KafkaPipeline {
                   : {};
         this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
         if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) || 'acl' in named ? { ...detail, ...named } : detail, 'setting' in named ? 'setting' : 'acl' in named ? 'acl' : undefined);
+      },
+      onBrokers: (state, error) => {
+        if (state === 'answered') this.brokersUnreachable = undefined;
+        else this.brokersUnreachable = { sinceMs: this.brokersUnreachable?.sinceMs ?? this.wall(), error: error ?? 'connection failed' };
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
@@ -706,7 +719,8 @@ export class KafkaPipeline {
   /**
    * Readiness and liveness of the Kafka runtime, for /readyz and /healthz:
    * - not ready while the consumer is not a group member (joining, rebalancing, crashed and
-   *   restarting) or while publishing has failed without a break for `readinessPublishFailureMs`;
+   *   restarting), while a broker connection has failed and no fetch or heartbeat answered for
+   *   brokersUnreachableGraceMs (a broker gone: kafkajs retries before the consumer crashes), or while publishing has failed without a break for `readinessPublishFailureMs`;
    *   paused for backpressure is ready (it says so in `detail`);
    * - not live when the consumer has stopped for good (a crash kafkajs does not restart, or
    *   stopped for STOPPED_FOR_GOOD_MS outside a stop/rejoin), or nothing progressed (no record
@@ -744,6 +758,12 @@ export class KafkaPipeline {
     } else if (c.state !== 'joined') {
       ready = false;
       detail = c.state === 'crashed' ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}` : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
+    } else if (this.brokersUnreachable !== undefined && now - this.brokersUnreachable.sinceMs >= this.brokersUnreachableGraceMs()) {
+      // kafkajs retries a broker it cannot reach for ~10 s, nested retries ~20 s, before the
+      // consumer crashes — a group member all along: /readyz stayed 200 that long after a broker
+      // went (a SIGKILL: 21 s in pipeline-health-outage.test.ts)
+      ready = false;
+      detail = `brokers unreachable for ${Math.round((now - this.brokersUnreachable.sinceMs) / 1000)} s, no fetch or heartbeat answered since (the Kafka client retries; the consumer restarts once it gives up): ${this.brokersUnreachable.error}`;
     } else if (this.prepareFailure !== undefined) {
       ready = false;
       detail = this.prepareFailure.reason;
@@ -758,6 +778,16 @@ export class KafkaPipeline {
     // error (and the fix it names) twice, in /healthz and the job's not-live line
     if (!live) detail = crashedForGood ? liveReason : `${liveReason}; ${detail}`;
     return { ready: ready && live, live, detail, restartHelps, ...(refused !== undefined ? { refused } : {}) };
+  }
+
+  /**
+   * How long a connection failure may go without a fetch or heartbeat answered before health()
+   * says not ready: a member's fetch answers at least every `maxWaitMs` and its heartbeat every
+   * `heartbeatIntervalMs` while the brokers are there (a held batch heartbeats), so one failed
+   * connection among answering ones (another broker's, a producer's) is not an outage.
+   */
+  private brokersUnreachableGraceMs(): number {
+    return Math.max(this.config.source.maxWaitMs, this.config.source.heartbeatIntervalMs) + 1_000;
   }
 
   stats(): KafkaPipelineStats {

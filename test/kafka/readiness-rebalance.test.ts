@@ -114,3 +114,37 @@ describe('KafkaPipeline readiness while publishing fails', () => {
   });
 });
 
+
+describe('KafkaPipeline readiness with the brokers unreachable', () => {
+  // A broker SIGKILLed: kafkajs retried it ~10 s (nested retries ~21 s) before the consumer
+  // crashed, a group member all along, and /readyz stayed 200 all that time.
+  it('not ready once a broker connection has failed with no fetch or heartbeat answered for max(maxWaitMs, heartbeatIntervalMs) + 1 s; ready again at the next answer', async () => {
+    const fake = new FakeKafka();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, maxWaitMs: 100, heartbeatIntervalMs: 200 }, sink: { createTopics: false }, delivery: 'at-least-once' },
+      { client: fake, createAssembler: () => new EpisodeAssembler({}), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    fake.handlers!.onState!('joined');
+    expect(p.health()).toMatchObject({ ready: true, detail: 'consuming' });
+    // a failed connection answered by a fetch within the grace (another broker's, a producer's): ready throughout
+    fake.handlers!.onBrokers?.('unreachable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    await sleep(600);
+    expect(p.health().ready).toBe(true);
+    fake.handlers!.onBrokers?.('answered');
+    await sleep(800);
+    expect(p.health().ready).toBe(true);
+    // failures, and nothing answered for 1.2 s
+    fake.handlers!.onBrokers?.('unreachable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    await sleep(700);
+    fake.handlers!.onBrokers?.('unreachable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    await sleep(600);
+    const h = p.health();
+    expect(h, h.detail).toMatchObject({ ready: false, live: true });
+    expect(h.detail).toMatch(/^brokers unreachable for 1 s, no fetch or heartbeat answered since .*: Connection error: connect ECONNREFUSED/);
+    fake.handlers!.onBrokers?.('answered');
+    expect(p.health()).toMatchObject({ ready: true, detail: 'consuming' });
+    await p.stop();
+  });
+});

@@ -31,6 +31,8 @@ export interface SourceHandler {
   onAssignment(assignment: readonly TopicPartition[]): void;
   /** Group membership changes (ConsumerHandlers.onState). */
   onState?(state: ConsumerState, detail?: { error?: string; restart?: boolean }): void;
+  /** Brokers unreachable or answering (ConsumerHandlers.onBrokers). */
+  onBrokers?(state: 'unreachable' | 'answered', error?: string): void;
 }
 
 export class KafkaTelemetrySource {
@@ -150,6 +152,7 @@ export class KafkaTelemetrySource {
         handler.onAssignment(assignment);
       },
       onState: (state, detail) => handler.onState?.(state, detail),
+      onBrokers: (state, error) => handler.onBrokers?.(state, error),
       onBatch: async (batch, control) => {
         if (this.paused) {
           await this.whilePaused(control);
