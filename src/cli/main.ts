@@ -14,18 +14,15 @@ import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
 import { KafkaRefusalError } from '../kafka/refusal-error.js';
-import { StdoutSink } from '../sinks/stdout/stdout-sink.js';
 import type { EventSink } from '../sinks/types.js';
-import { TrainingRecordSink } from '../sinks/stdout/training-record-sink.js';
-import { DATA_EXTENSIONS, listOtlpFiles } from '../sources/file/otlp-files.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
-import { startDemoFleet } from './demo.js';
-import { ProgressBar } from './progress.js';
-import { renderSummary, SummaryCollector } from './summary.js';
-import { writeSchemaFiles } from './schema-files.js';
-import { stoppingMessage } from './stop-message.js';
-import { startSelfTracing } from '../telemetry/self-tracing.js';
+import type { listOtlpFiles } from '../sources/file/otlp-files.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
+// Only what the program definition (the --help texts' defaults and choices) and every command's
+// config loading need is imported up front; each command imports the rest (the OTel SDK, the
+// demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a
+// usage error or `schema` do not pay for them (~150 CLI processes in the tests, each of them did).
 
 interface CommonFlags {
   config?: string;
@@ -183,6 +180,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (!forceDemo && !f.demo) refuseDemoFlagsWithoutDemo(f);
   const flags = runOverrides(f);
   const config = load(f, flags.overrides, flags.flagNames);
+  const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(config.telemetry.logLevel);
   // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
   // ending quietly with 0, as replay does, stopped a long-running job without a word and with the
@@ -194,6 +192,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   };
   for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
+  const [{ startSelfTracing }, { stoppingMessage }] = await Promise.all([import('../telemetry/self-tracing.js'), import('./stop-message.js')]);
   const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http, grpcReceiver: config.source.grpc.enabled ? config.source.grpc : undefined } : {});
   if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');
   const stopTracing = async () => selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'self-tracing shutdown failed'));
@@ -233,6 +232,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const job = await startLocalJob(config, { logger });
   let fleet: ReturnType<typeof startDemoFleet> | undefined;
   if (demo) {
+    const { startDemoFleet } = await import('./demo.js');
     fleet = startDemoFleet({ endpoint: job.receiverUrl, ...demo, headers: demoHeaders(config), logger });
     logger.info({ live: job.liveUrl }, 'demo fleet started: credit appears on stdout and the live page within seconds');
   }
@@ -261,12 +261,19 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const credit = creditFlagOverrides(f);
   const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
+  const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(batchLogLevel(loaded));
   const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
   const leftOut: string[] = [];
-  const files = withoutOutput(inputFiles('replay', inputs, config, leftOut), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
-  if (files.length === 0) throw noOtlpFiles('replay', leftOut);
+  const files = withoutOutput(await inputFiles('replay', inputs, config, leftOut), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
+  if (files.length === 0) throw await noOtlpFiles('replay', leftOut);
   const { replayFiles } = await import('../runtime/local-replay.js');
+  const [{ StdoutSink }, { TrainingRecordSink }, { SummaryCollector, renderSummary }, { ProgressBar }] = await Promise.all([
+    import('../sinks/stdout/stdout-sink.js'),
+    import('../sinks/stdout/training-record-sink.js'),
+    import('./summary.js'),
+    import('./progress.js'),
+  ]);
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
   const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
   const summary = new SummaryCollector();
@@ -303,7 +310,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
  * ConfigError (exit 2, as "no OTLP files found") naming where it was given: it exited 1 with
  * "replay: … does not exist" — for compare too, and without naming source.file.paths when it came from there.
  */
-function inputFiles(command: string, inputs: readonly string[], config: AppConfig, leftOut: string[]): ReturnType<typeof listOtlpFiles> {
+async function inputFiles(command: string, inputs: readonly string[], config: AppConfig, leftOut: string[]): Promise<ReturnType<typeof listOtlpFiles>> {
   const fromConfig = inputs.length === 0;
   const paths = fromConfig ? config.source.file.paths : inputs;
   // other failures than "no such file" (a link loop, no permission) are listOtlpFiles's to name
@@ -320,6 +327,7 @@ function inputFiles(command: string, inputs: readonly string[], config: AppConfi
       missing.map(({ p, i }) => (fromConfig ? `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)` : `${command}: ${p} does not exist — give OTLP files or directories`)),
     );
   }
+  const { listOtlpFiles } = await import('../sources/file/otlp-files.js');
   return listOtlpFiles(paths, leftOut);
 }
 
@@ -328,7 +336,8 @@ function inputFiles(command: string, inputs: readonly string[], config: AppConfi
  * only "no OTLP files found" for a directory of `.ndjson` (or `.txt`, `.json.gz`) files, which do
  * exist: nothing told which names are read.
  */
-function noOtlpFiles(command: string, leftOut: readonly string[]): ConfigError {
+async function noOtlpFiles(command: string, leftOut: readonly string[]): Promise<ConfigError> {
+  const { DATA_EXTENSIONS } = await import('../sources/file/otlp-files.js');
   const names = DATA_EXTENSIONS.map((e) => `*${e}`).join(', ');
   const skipped = leftOut.length === 0 ? '' : ` (left out: ${leftOut.length} file(s) of other names, e.g. ${leftOut[0]})`;
   return new ConfigError([`${command}: no OTLP files found — directories are searched for ${names}${skipped}; give such files or directories (or source.file.paths), or name a file itself (read whatever its name)`]);
@@ -436,10 +445,11 @@ const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(
 async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
   const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
   const config = loaded.config;
+  const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(batchLogLevel(loaded));
   const leftOut: string[] = [];
-  const files = inputFiles('compare', inputs, config, leftOut);
-  if (files.length === 0) throw noOtlpFiles('compare', leftOut);
+  const files = await inputFiles('compare', inputs, config, leftOut);
+  if (files.length === 0) throw await noOtlpFiles('compare', leftOut);
   const { COMPARABLE_ESTIMATORS, DEFAULT_COMPARED, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
   const options = {
     estimators: list(f.estimators, DEFAULT_COMPARED.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],
@@ -463,6 +473,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   const game = await gameFactoryOf(config);
   // The episodes exactly as `replay` closes them, in its close order; credit is run below, once per estimator.
   const { episodes, stats: replayed } = await replayEpisodes(config, files, { logger });
+  const { ProgressBar } = await import('./progress.js');
   const progress = new ProgressBar();
   const report = await compareEstimators(episodes, processOptionsOf(config, game.gameFactory), {
     ...options,
@@ -621,6 +632,7 @@ export function buildProgram(): Command {
       const sinceMs = parseSince(f.since ?? '6h');
       const { overrides, flagNames } = flagOverrides(VIEW_FLAGS, f);
       const config = load(f, overrides, flagNames);
+      const { createLogger } = await import('../telemetry/logger.js');
       const logger = createLogger(config.telemetry.logLevel);
       const job = await startViewJob(config, { logger, sinceMs });
       untilSignal(logger, () => job.stop(), 'stopping the view');
@@ -630,7 +642,8 @@ export function buildProgram(): Command {
     .command('schema')
     .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')
-    .action((f: { dir?: string }) => {
+    .action(async (f: { dir?: string }) => {
+      const { writeSchemaFiles } = await import('./schema-files.js');
       const dir = f.dir ?? 'schemas';
       let written: string[];
       try {
