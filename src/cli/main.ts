@@ -6,10 +6,13 @@
  * `--help` comes from src/config/defaults.ts (flags themselves have no commander defaults, so an
  * unset flag never hides a config file value).
  */
-import { KafkaConnectionConfigError } from '../kafka/connection.js';
 import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, DEFAULTS, configAdvice, loadConfig, type AppConfig, type LoadedConfig } from '../config/index.js';
+// config/errors and config/defaults, not config/index: its loader (yaml, the config schema and
+// every section's schema) is imported by the commands that load a configuration (load below)
+import { ConfigError } from '../config/errors.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { AppConfig, LoadedConfig } from '../config/index.js';
 import { CreditOptionsSchema } from '../credit/options.js';
 import { SAMPLERS } from '../credit/shapley/samplers.js';
 import { TopicSettingError } from '../kafka/topic-setting-error.js';
@@ -98,11 +101,12 @@ function flagOverrides<T extends Record<string, readonly [string, string]>>(tabl
   return { overrides, flagNames };
 }
 
-function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): AppConfig {
-  return loadWithOrigins(f, overrides, flagNames).config;
+async function load(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): Promise<AppConfig> {
+  return (await loadWithOrigins(f, overrides, flagNames)).config;
 }
 
-function loadWithOrigins(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): LoadedConfig {
+async function loadWithOrigins(f: CommonFlags, overrides: Record<string, unknown>, flagNames?: Record<string, string>): Promise<LoadedConfig> {
+  const { loadConfig } = await import('../config/load.js');
   return loadConfig({ ...(f.config !== undefined ? { file: f.config } : {}), overrides, ...(flagNames ? { flagNames } : {}) });
 }
 
@@ -179,7 +183,7 @@ function refuseDemoFlagsWithoutDemo(f: RunFlags): void {
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (!forceDemo && !f.demo) refuseDemoFlagsWithoutDemo(f);
   const flags = runOverrides(f);
-  const config = load(f, flags.overrides, flags.flagNames);
+  const config = await load(f, flags.overrides, flags.flagNames);
   const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(config.telemetry.logLevel);
   // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
@@ -190,6 +194,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     logger.error('stdout was closed (EPIPE): the reader of the credit events went away — exiting with code 1; pipe the events into a reader that keeps running, write them to a file, or run with --no-stdout');
     process.exit(1);
   };
+  const { configAdvice } = await import('../config/advice.js');
   for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
   const [{ startSelfTracing }, { stoppingMessage }] = await Promise.all([import('../telemetry/self-tracing.js'), import('./stop-message.js')]);
@@ -259,7 +264,7 @@ interface ReplayFlags extends CommonFlags {
 
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const credit = creditFlagOverrides(f);
-  const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
+  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
   const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(batchLogLevel(loaded));
@@ -443,7 +448,7 @@ const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(
 
 /** `compare`: replay files, keep the closed episodes, run every estimator against the exact reference. */
 async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
-  const loaded = loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
+  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
   const config = loaded.config;
   const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(batchLogLevel(loaded));
@@ -613,7 +618,7 @@ export function buildProgram(): Command {
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
     .action(async (f: CommonFlags & { sample?: boolean }) => {
       const { renderCheckReport, runChecks } = await import('./check.js');
-      const report = await runChecks(load(f, {}), { sample: f.sample === true });
+      const report = await runChecks(await load(f, {}), { sample: f.sample === true });
       process.stdout.write(`${renderCheckReport(report)}\n`);
       if (!report.ok) process.exitCode = 1;
     });
@@ -631,7 +636,7 @@ export function buildProgram(): Command {
       const { parseSince, startViewJob } = await import('./view-job.js');
       const sinceMs = parseSince(f.since ?? '6h');
       const { overrides, flagNames } = flagOverrides(VIEW_FLAGS, f);
-      const config = load(f, overrides, flagNames);
+      const config = await load(f, overrides, flagNames);
       const { createLogger } = await import('../telemetry/logger.js');
       const logger = createLogger(config.telemetry.logLevel);
       const job = await startViewJob(config, { logger, sinceMs });
@@ -685,6 +690,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     // So is a credit.module.path module that cannot be loaded or has no such function (in this
     // thread or in the credit workers): it exited 1, while a missing TLS file named by a setting exits 2.
     // So is a Kafka consumer stopped for good at start by a setting or an ACL the brokers refuse.
+    // (kafka/connection is loaded with the config: a command that loaded none cannot have thrown its error)
+    const { KafkaConnectionConfigError } = await import('../kafka/connection.js');
     if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || err instanceof KafkaRefusalError || isModuleSettingError(err)) {
       process.stderr.write(`agent-credit: ${err.message}\n`);
       process.exit(2);

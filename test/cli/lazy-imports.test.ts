@@ -39,6 +39,17 @@ describe('the CLI loads what a command needs when it runs', () => {
     expect(r.packages.filter((p) => heavy.includes(p))).toEqual([]);
   });
 
+  // The config loader too (yaml, the config schema): only a command that loads a configuration needs it.
+  it.each([
+    ['--help', ['--help'], 0],
+    ['a usage error', ['replay', '--log-level', 'loud'], 2],
+  ] as const)('%s does not load the config loader (yaml)', (_name, args, status) => {
+    const r = loaded([...args]);
+    expect(r.status).toBe(status);
+    expect(r.packages).not.toContain('yaml');
+    expect(r.packages).toContain('commander');
+  });
+
   it('replay still loads what it uses (the preload sees them)', () => {
     const r = loaded(['replay', join(root, 'test/fixtures/agents-sdk/genai'), '--no-summary']);
     expect(r.status).toBe(0);
