@@ -161,6 +161,21 @@ describe('agent-credit check --sample', () => {
     await tx.disconnect();
     const gen = kafkaRecordsFor(await generateFleet({ episodes: 2, seed: 7 }), 'otlp_proto');
     await produce(c, gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })));
+    // the abort returns before the coordinator has written its marker: until then the partition's
+    // last stable offset stays at the aborted records, and check (as run) sees nothing to read
+    // below it ("holds no records now" — one clean-clone run, integration files two at a time)
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // kafkajs's admin lists offsets read_committed: `high` is the last stable offset
+      const end = String(3 + gen.spans.length); // 2 aborted records, their marker, the spans
+      for (const deadline = Date.now() + 10_000; (await admin.fetchTopicOffsets(`${base}.spans`))[0]?.high !== end; ) {
+        if (Date.now() > deadline) throw new Error(`the aborted transaction's marker: the last stable offset did not reach ${end} in 10 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await admin.disconnect();
+    }
     const config = (isolationLevel: 'read_committed' | 'read_uncommitted') =>
       loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null, isolationLevel } }, sinks: { live: { enabled: false } } } }).config;
 
