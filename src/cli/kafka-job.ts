@@ -12,7 +12,7 @@ import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
 import { EpisodeAssembler } from '../episodes/index.js';
 import { KafkajsClient } from '../kafka/index.js';
 import { kafkajsFastPathsReport } from '../kafka/kafkajs-fast-paths.js';
-import { KafkaRefusalError } from '../kafka/refusal-error.js';
+import { KafkaRefusalError, noRestartAdvice } from '../kafka/refusal-error.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput, type KafkaPipelineHealth } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
@@ -240,12 +240,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     if (!h.live && !health.live().reason) {
       // a setting the brokers refuse (the session timeout on joining), or the group to this
       // principal (no Read ACL on it): a restart fails the same way
-      const why =
-        h.refused?.what === 'acl'
-          ? 'the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the reason names is granted'
-          : h.refused?.what === 'setting' || !h.restartHelps
-            ? 'the brokers refuse a setting — a restart fails the same way until the setting the reason names is changed'
-            : 'a restart is what helps';
+      const why = h.refused !== undefined || !h.restartHelps ? noRestartAdvice(h.refused?.what ?? 'setting', 'reason') : 'a restart is what helps';
       logger.error({ reason: h.detail }, `agent-credit is not live (/healthz fails): ${why}`);
       health.setFatal(h.detail);
       if (h.refused) failWith(refusalError(h.refused));

@@ -22,6 +22,7 @@ import { KafkajsClient } from '../kafka/index.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { isGroupAuthorizationRefusal, viewGroupAclMissing } from '../kafka/group-authorization.js';
+import { noRestartAdvice } from '../kafka/refusal-error.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
@@ -246,11 +247,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
           // the view would serve frozen standings while /healthz said ok — a restart is what helps,
           // unless the brokers refuse a setting or the group (then it fails the same way)
           if (detail?.restart === false && !health.live().reason) {
-            const why = acl
-              ? 'the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the error names is granted'
-              : setting
-                ? 'the brokers refuse a setting — a restart fails the same way until the setting the error names is changed'
-                : '/healthz fails so that the view is restarted';
+            const why = acl || setting ? noRestartAdvice(acl ? 'acl' : 'setting', 'error') : '/healthz fails so that the view is restarted';
             log.error({ error: detail.error }, `view: the consumer stopped for good — ${why}`);
             health.setFatal(`the Kafka consumer stopped for good: ${detail.error ?? 'unknown'}`);
           }

@@ -15,3 +15,13 @@ export class KafkaRefusalError extends Error {
     super(message);
   }
 }
+
+/**
+ * Why a restart does not help, for the not-live log line of `run` (`named`: its `reason` field)
+ * and of `view` (its `error` field) — one wording for both.
+ */
+export function noRestartAdvice(refused: 'setting' | 'acl', named: 'reason' | 'error'): string {
+  return refused === 'acl'
+    ? `the brokers refuse this principal the consumer group — a restart fails the same way until the ACL the ${named} names is granted`
+    : `the brokers refuse a setting — a restart fails the same way until the setting the ${named} names is changed`;
+}
