@@ -1358,6 +1358,11 @@ describe('isFence: a transactional producer fenced by a newer epoch of its id, t
       expect(streakLines()).toEqual(['logs/0', 'logs/0', 'spans/0', 'spans/0']);
       expect(recoveries()).toEqual(['logs/0', 'logs/0', 'spans/0', 'spans/0']);
       expect(infos.find((l) => l.msg.startsWith('publishing works again'))!.obj['failuresInARow']).toBeGreaterThanOrEqual(3);
+      // and at most one line per streak while the clock stands still (ERROR_LOG_EVERY_MS): the
+      // streaks went past their 3rd failure, so a line at every failure would show here
+      const streakLengths = infos.filter((l) => l.msg.startsWith('publishing works again')).map((l) => l.obj['failuresInARow'] as number);
+      expect(Math.max(...streakLengths)).toBeGreaterThan(3);
+      expect(lines.filter((l) => l.msg.startsWith('publishing has failed')).map((l) => l.obj['failuresInARow'])).toEqual([3, 3, 3, 3]);
     } finally {
       await p.stop();
     }
