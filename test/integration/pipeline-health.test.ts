@@ -72,6 +72,11 @@ describe('pipeline health and repeated failures', () => {
       expect(pipeline.health().detail).toMatch(/^publishing has failed for \d+ s \(\d+ in a row\)/);
       expect(pipeline.health().live).toBe(true);
       await waitFor(() => lines.some((l) => l.level === 'error' && l.msg.startsWith('publishing has failed')), 90_000, 'the error line (kafkajs retries each send for a while)');
+      // the throttle (one line at most every 30 s): failures go on after the line (~0.1 s each),
+      // and a line at each would show — counted right after the first, only the failures
+      // during its missing-topics lookup could
+      const logged = lines.find((l) => l.level === 'error' && l.msg.startsWith('publishing has failed'))!.obj as { failuresInARow: number };
+      await waitFor(() => pipeline.stats().consecutiveCommitFailures >= logged.failuresInARow + 3, 20_000, 'failures after the error line');
       const failures = pipeline.stats().consecutiveCommitFailures;
       expect(failures).toBeGreaterThanOrEqual(3);
       const warns = lines.filter((l) => l.level === 'warn' && l.msg.startsWith('transaction failed'));
