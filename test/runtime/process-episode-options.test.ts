@@ -43,8 +43,10 @@ describe('option errors of the library entry points name the key', () => {
     const err = await creditEpisode(input, { estimater: 'kernel' } as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CreditOptionsError);
     expect((err as Error).message).toMatch(/^credit\.estimater: unknown key — did you mean estimator\? — accepted keys here: game, /);
-    // a parsed CreditOptions object (every key, defaults filled) is still accepted
+    // a parsed CreditOptions object (every key, defaults filled) is still accepted, and used: the
+    // default estimator here is the closed form
     const { CreditOptionsSchema } = await import('../../src/credit/index.js');
-    expect((await creditEpisode(input, CreditOptionsSchema.parse({ estimator: 'svarm' }))).estimator.name).toBeDefined();
+    expect((await creditEpisode(input, {})).estimator.name).not.toBe('svarm');
+    expect((await creditEpisode(input, CreditOptionsSchema.parse({ estimator: 'svarm' }))).estimator.name).toBe('svarm');
   });
 });
