@@ -53,7 +53,7 @@ describe('processEpisode input check', () => {
     let skipped: string | undefined;
     const nan = { ...episode, evaluations: episode.evaluations.map((e) => ({ ...e, score: Number.NaN })) };
     expect(await processEpisode(nan, { onSkipped: (_e, err) => (skipped = err.reason) })).toEqual([]);
-    expect(skipped).toBeDefined();
+    expect(skipped).toBe('non-finite-score');
   });
 });
 
