@@ -3,7 +3,7 @@
  * OTLP/HTTP bodies and the records the collector's kafka exporter wrote, decoded by src/otlp,
  * evaluations read by src/conventions.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -14,9 +14,8 @@ import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const ROOT = AGENTS_SDK_FIXTURES;
 const INSTRUMENTATIONS = ['genai', 'openinference', 'openllmetry'] as const;
-const here = existsSync(ROOT);
 
-describe.skipIf(!here)('recorded fixtures: OTLP/HTTP bodies', () => {
+describe('recorded fixtures: OTLP/HTTP bodies', () => {
   for (const inst of INSTRUMENTATIONS) {
     it(`${inst}: three runs → three episodes, each closed by its evaluation log record`, () => {
       const dir = join(ROOT, inst, 'otlp-http');
@@ -88,7 +87,7 @@ function kafkaRecords(encoding: 'otlp_proto' | 'otlp_json', topic: string): Kafk
     .sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 
-describe.skipIf(!here || !existsSync(join(ROOT, 'kafka')))('recorded fixtures: collector kafka exporter records', () => {
+describe('recorded fixtures: collector kafka exporter records', () => {
   for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
     it(`${encoding}: evaluations read before their spans are held, join, and release the watermark on close`, () => {
       const clock = new ManualClock(0);

@@ -8,7 +8,7 @@
  * and the collector's Kafka records in both encodings) and from a generated fleet of every
  * scenario kind and convention, each through the assembler and `processEpisode` as the jobs run it.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -25,7 +25,6 @@ import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { INSTRUMENTATIONS, fixtureLogs, kafkaLogRecords, kafkaSpanRecords, runSpans } from '../conventions/fixtures.js';
-import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
 const schemaDir = join(root, 'schemas');
@@ -118,7 +117,7 @@ describe('events validate against the committed JSON Schemas (Ajv, draft 2020-12
     v = validators();
   });
 
-  it.runIf(existsSync(AGENTS_SDK_FIXTURES)).each(INSTRUMENTATIONS)('recorded %s fixture (OTLP/HTTP bodies)', async (inst) => {
+  it.each(INSTRUMENTATIONS)('recorded %s fixture (OTLP/HTTP bodies)', async (inst) => {
     const events = await eventsOf(episodesOf(runSpans(inst), fixtureLogs(inst)));
     expect(events.filter((e) => e.event_type === 'episode_credit')).toHaveLength(3);
     // run 3 fails: its preference pairs are among the events validated
@@ -126,7 +125,7 @@ describe('events validate against the committed JSON Schemas (Ajv, draft 2020-12
     expectValid(v, events, inst);
   });
 
-  it.runIf(existsSync(AGENTS_SDK_FIXTURES)).each(['otlp_proto', 'otlp_json'] as const)('recorded collector Kafka records (%s)', async (encoding) => {
+  it.each(['otlp_proto', 'otlp_json'] as const)('recorded collector Kafka records (%s)', async (encoding) => {
     const events = await eventsOf(episodesOf(kafkaSpanRecords(encoding), kafkaLogRecords(encoding)));
     expect(events.filter((e) => e.event_type === 'episode_credit').length).toBeGreaterThan(0);
     expectValid(v, events, `kafka ${encoding}`);

@@ -13,6 +13,9 @@ export const FIXTURES_SNAPSHOT = fileURLToPath(new URL('../fixtures/agents-sdk',
 
 function resolveFixtures(): string {
   const fromEnv = process.env.AGENT_CREDIT_FIXTURES;
+  // a mistyped path made the fixture tests that guarded on the folder skip, green, and the others
+  // fail on a file they could not open: say so once, here
+  if (fromEnv && !existsSync(fromEnv)) throw new Error(`AGENT_CREDIT_FIXTURES=${fromEnv}: no such folder — point it at the agents-sdk fixtures, or unset it to use the copy found beside the checkout or test/fixtures/agents-sdk`);
   if (fromEnv) return fromEnv;
   const besideRepo = fileURLToPath(new URL('../../../shared/fixtures/agents-sdk', import.meta.url));
   if (existsSync(besideRepo)) return besideRepo;
