@@ -269,7 +269,8 @@ describe('CachedGame', () => {
     const cg = new CachedGame(slow, { concurrency: 3 });
     const coalitions = Array.from({ length: 40 }, (_, m) => Uint8Array.from({ length: 10 }, (_, i) => (m >> i) & 1));
     const vals = await cg.valueMany(coalitions);
-    expect(peak).toBeLessThanOrEqual(3);
+    // at the limit, not under it: evaluated one at a time, a slow judge's calls added up
+    expect(peak).toBe(3);
     expect(vals[5]).toBe(MIXED[5]);
   });
 
