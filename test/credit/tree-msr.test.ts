@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CoalitionTree, CreditOptionsSchema, TreeMsrEstimator, creditEpisode, episodeSeed, exactShapley, type Game } from '../../src/credit/index.js';
-import { expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
+import { estimatesOverSeeds, expectAnytimeRun, expectMeanNearExact, expectPartialOnFailingJudge, mixedTable, squaredError, tableGame, votingTable } from './helpers.js';
 import { episode, step, threeAgentSteps } from './episode-builder.js';
 
 /** Every coalition of n players as membership vectors, in bitmask order (bit i = player i). */
@@ -80,9 +80,21 @@ describe('CoalitionTree', () => {
 });
 
 describe('TreeMsrEstimator', () => {
-  it('cross-fitted is unbiased, and in-sample (default) close: the mean estimate over seeds approaches the exact value on random 8-player games', async () => {
-    for (const fit of ['cross-fitted', 'in-sample'] as const) {
-      for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new TreeMsrEstimator({ fit }), table, 60);
+  it('cross-fitted is unbiased: the mean estimate over seeds approaches the exact value on random 8-player games', async () => {
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new TreeMsrEstimator({ fit: 'cross-fitted' }), table, 60);
+  });
+
+  it('in-sample (default) leans toward the tree (biased, docs/credit.md) but is closer than cross-fitted: lower mean squared error over the same seeds on random 8-player games', async () => {
+    // its bias is real — measured at budget 60 over 600 seeds on the mixed game, up to 0.048 for a
+    // player with an RMSE of 0.059, far outside the standard error — so it is not held to the
+    // unbiasedness check above; what it buys is a smaller error than the unbiased point's
+    for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) {
+      const exact = (await exactShapley(tableGame(table))).values;
+      const mseOf = async (fit: 'in-sample' | 'cross-fitted') => {
+        const values = await estimatesOverSeeds(() => new TreeMsrEstimator({ fit }), table, 60, 60);
+        return values.reduce((a, xs, i) => a + xs.reduce((b, x) => b + (x - exact[i]!) ** 2, 0), 0) / (values.length * 60);
+      };
+      expect(await mseOf('in-sample')).toBeLessThan(await mseOf('cross-fitted'));
     }
   });
 
