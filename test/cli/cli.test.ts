@@ -515,11 +515,16 @@ describe('npm start -- --demo', () => {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no credit within 40 s; stderr:\n${stderrLines.slice(-10).join('\n')}`)), 40_000).unref());
     await Promise.race([enough, timeout]);
 
-    // Rewards conserve agent credit: per agent, message rewards of an episode sum to its credit.
+    // Rewards conserve agent credit: per agent, message rewards of an episode sum to its credit
+    // (the agents' credits summing to R − b alone said nothing about the rewards printed).
     const credit = events.find((e) => e.event_type === 'episode_credit')!;
-    if (credit.event_type === 'episode_credit') {
-      const sum = credit.agents.reduce((s, a) => s + a.credit, 0);
-      expect(sum).toBeCloseTo(credit.system_value - credit.baseline, 6);
+    if (credit.event_type !== 'episode_credit') throw new Error('not an episode_credit');
+    expect(credit.agents.reduce((s, a) => s + a.credit, 0)).toBeCloseTo(credit.system_value - credit.baseline, 6);
+    const rewards = events.filter((e) => e.event_type === 'message_reward' && e.episode_id === credit.episode_id && e.episode_revision === credit.episode_revision);
+    expect(rewards).toHaveLength(credit.messages);
+    for (const a of credit.agents) {
+      const mine = rewards.filter((r) => r.event_type === 'message_reward' && r.agent_id === a.agent_id);
+      expect(mine.reduce((s, r) => s + (r.event_type === 'message_reward' ? r.reward : 0), 0), a.agent_id).toBeCloseTo(a.credit, 6);
     }
 
     expect(liveUrl).not.toBe('');
