@@ -67,6 +67,23 @@ describe('estimate options are checked at the entry points', () => {
     expect(r.estimator).toBe('kernel');
   });
 
+  it("estimateShapley's approximate and maxExactPlayers are checked: an unknown sampler name ran permutation sampling without a word", async () => {
+    const loose = (o: Record<string, unknown>) => o as never;
+    // 'auto' (credit.estimator's word) ran permutation where leaving it out runs SVARM; the result name regression-adjusted-msr, a typo, 'exact' likewise
+    for (const approximate of ['auto', 'exact', 'regression-adjusted-msr', 'unbiased_kernel', 7]) {
+      await expect(estimateShapley(game(20), loose({ budget: 400, approximate })), String(approximate)).rejects.toThrow(
+        /^estimateShapley: approximate must be one of permutation, kernel, unbiased-kernel, regression-adjusted, tree-msr, svarm, got .*; leave it out for the default choice/,
+      );
+    }
+    await expect(estimateShapley(game(20), loose({ budget: 400, approximate: 'auto' }))).rejects.toThrow(/got "auto"/);
+    for (const maxExactPlayers of [Number.NaN, -1, 2.5, '12']) {
+      await expect(estimateShapley(game(6), loose({ budget: 400, maxExactPlayers })), String(maxExactPlayers)).rejects.toThrow(/^estimateShapley: maxExactPlayers must be a whole number ≥ 0 .*, got (NaN|-1|2\.5|"12"); leave it out for 14$/);
+    }
+    // the valid ones still choose as documented
+    expect((await estimateShapley(game(20), { budget: 400, approximate: 'regression-adjusted', seed: 1 })).estimator).toBe('regression-adjusted-msr');
+    expect((await estimateShapley(game(6), { budget: 400, maxExactPlayers: 0, seed: 1 })).estimator).toBe('svarm');
+  });
+
   it("an estimator's own options are checked when it is made: a round size of 0 hung the kernel sampler, a misspelt key was ignored", () => {
     const loose = (o: Record<string, unknown>) => o as never;
     // sampled no pair per round and looped for ever

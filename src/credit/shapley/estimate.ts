@@ -20,7 +20,7 @@ import { RegressionAdjustedEstimator, type RegressionAdjustedEstimatorOptions } 
 import { SvarmEstimator, type SvarmEstimatorOptions } from './svarm.js';
 import { TreeMsrEstimator, type TreeMsrEstimatorOptions } from './tree-msr.js';
 import { UnbiasedKernelEstimator, type UnbiasedKernelEstimatorOptions } from './unbiased-kernel.js';
-import type { SamplerName } from './samplers.js';
+import { isSamplerName, SAMPLERS, type SamplerName } from './samplers.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './result.js';
 import { enforceSum } from './stats.js';
 import { checkEstimateOptions, ESTIMATE_SHAPLEY_OPTIONS } from './check-options.js';
@@ -40,6 +40,7 @@ export interface EstimateShapleyOptions extends EstimateOptions {
 
 export async function estimateShapley(game: Game, options: EstimateShapleyOptions = {}): Promise<ShapleyEstimate> {
   checkEstimateOptions(options, 'estimateShapley', ESTIMATE_SHAPLEY_OPTIONS);
+  checkChoiceOptions(options);
   // wrapped first: CachedGame checks the game (a TypeError naming what is missing)
   const cg = CachedGame.wrap(game, options.signal ? { signal: options.signal } : {});
   const n = game.players.length;
@@ -95,3 +96,22 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
 function defaultSampler(n: number, budget: number | undefined): 'svarm' | 'permutation' {
   return budget === undefined || budget >= 4 * n ? 'svarm' : 'permutation';
 }
+
+/**
+ * `approximate` and `maxExactPlayers` decide which estimator runs. Unchecked, any `approximate`
+ * other than a sampler's name — `'auto'` or `'exact'` as `credit.estimator` spells them, the result
+ * name `'regression-adjusted-msr'`, a typo — ran the permutation sampler without a word (`'auto'`
+ * even where leaving it out runs SVARM), and a `maxExactPlayers` of NaN, -1 or `'12'` turned exact enumeration off.
+ */
+function checkChoiceOptions(options: EstimateShapleyOptions): void {
+  const { approximate, maxExactPlayers } = options;
+  if (approximate !== undefined && !(typeof approximate === 'string' && isSamplerName(approximate))) {
+    throw new RangeError(`estimateShapley: approximate must be one of ${SAMPLERS.join(', ')}, got ${shown(approximate)}; leave it out for the default choice (SVARM from 4·n evaluations, permutation below)`);
+  }
+  if (maxExactPlayers !== undefined && !(typeof maxExactPlayers === 'number' && Number.isInteger(maxExactPlayers) && maxExactPlayers >= 0)) {
+    throw new RangeError(`estimateShapley: maxExactPlayers must be a whole number ≥ 0 (the most players enumerated exactly), got ${shown(maxExactPlayers)}; leave it out for 14`);
+  }
+}
+
+/** A value as the caller wrote it: a string quoted (`'12'` is not 12), anything else as String() gives it (NaN, not JSON's null). */
+const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
