@@ -136,6 +136,14 @@ export function checkCompareOptions(o: CompareOptions): void {
   if (o.budgetsPerPlayer.length === 0 || o.budgetsPerPlayer.some((k) => !Number.isInteger(k) || k < 1)) {
     throw new Error(`--budgets: give positive integers (evaluations per agent, e.g. 4,10,40), got ${JSON.stringify(o.budgetsText ?? o.budgetsPerPlayer.join(','))}`);
   }
+  // A name or budget given twice shared one accumulator and was printed twice: each of its rows
+  // counted every run twice (`--budgets 4,4`, 3 episodes × 2 seeds: two rows of 24 runs, not one of
+  // 6) and runRows listed every run twice — pooled figures of a duplicated sample.
+  const twice = <T>(xs: readonly T[]) => xs.find((x, i) => xs.indexOf(x) !== i);
+  const estimatorTwice = twice(o.estimators);
+  if (estimatorTwice !== undefined) throw new Error(`--estimators: "${estimatorTwice}" is named twice; name each estimator once`);
+  const budgetTwice = twice(o.budgetsPerPlayer);
+  if (budgetTwice !== undefined) throw new Error(`--budgets: ${budgetTwice} is given twice in ${JSON.stringify(o.budgetsText ?? o.budgetsPerPlayer.join(','))}; give each budget once`);
   if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new Error(`--seeds: give a positive integer, got ${JSON.stringify(o.seedsText ?? String(o.seeds))}`);
 }
 

@@ -267,4 +267,12 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [0], seeds: 1 })).toThrow(/--budgets/);
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [4], seeds: 0 })).toThrow(/--seeds/);
   });
+
+  it('refuses an estimator or budget given twice: its rows counted every run twice and runRows listed them twice', async () => {
+    expect(() => checkCompareOptions({ estimators: ['svarm', 'kernel', 'svarm'], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/^--estimators: "svarm" is named twice; name each estimator once$/);
+    expect(() => checkCompareOptions({ estimators: ['svarm'], budgetsPerPlayer: [4, 10, 4], budgetsText: '4,10,04', seeds: 1 })).toThrow(/^--budgets: 4 is given twice in "4,10,04"; give each budget once$/);
+    // the library entry checks them too
+    const episodes = await fleetEpisodes(2, 5);
+    await expect(compareEstimators(episodes, options, { estimators: ['svarm'], budgetsPerPlayer: [4, 4], seeds: 1 })).rejects.toThrow(/--budgets: 4 is given twice/);
+  });
 });
