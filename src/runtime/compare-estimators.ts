@@ -127,6 +127,9 @@ interface Acc {
   ms: number;
 }
 
+/** The highest `credit.maxExactPlayers` the options accept (CreditOptionsSchema: one source). */
+const MAX_EXACT_PLAYERS: number = CreditOptionsSchema.shape.maxExactPlayers.unwrap().maxValue ?? 24;
+
 const newAcc = (): Acc => ({ runs: 0, agents: 0, absSum: 0, absCount: 0, maxAbs: 0, relSum: 0, relCount: 0, covered: 0, intervals: 0, confidence: 0, evaluations: 0, statuses: {}, ms: 0 });
 
 /** Validates the options; throws an Error naming the flag and the fix. */
@@ -203,8 +206,15 @@ export async function compareEstimators(allRevisions: readonly Episode[], proces
       } else {
         // exact enumeration of the configured game: 2^n coalitions, within credit.maxExactPlayers
         // (a pluggable game may have more players than the episode's agents: its own count decides)
-        if (Math.max(n, probe?.players.length ?? 0) > maxExact) {
-          skip(`more agents than credit.maxExactPlayers (${maxExact}) and the game has no closed form: no exact reference`);
+        const players = Math.max(n, probe?.players.length ?? 0);
+        if (players > maxExact) {
+          // what to do about it: the reason said only why, and the fix (a higher cap, up to the
+          // schema's) is a setting the researcher may not know is there
+          skip(
+            `more agents than credit.maxExactPlayers (${maxExact}) and the game has no closed form: no exact reference — ${
+              players <= MAX_EXACT_PLAYERS ? `raise credit.maxExactPlayers (at most ${MAX_EXACT_PLAYERS}) to enumerate such episodes, 2^agents value-function calls each` : `above ${MAX_EXACT_PLAYERS} agents, the most credit.maxExactPlayers allows, none can be enumerated`
+            }`,
+          );
           continue;
         }
         // (the engine may count more agents than input.agents — agents of messages — so the budget is the cap's)

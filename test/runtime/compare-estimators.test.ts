@@ -72,7 +72,10 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(renderCompareReport(small)).toContain('enumeration of all coalitions for 1 episode(s)');
     const large = await compareEstimators(await largeEpisodes(16, 1), { ...options, credit }, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
     expect(large.compared).toBe(0);
-    expect(large.skipped).toEqual({ 'more agents than credit.maxExactPlayers (14) and the game has no closed form: no exact reference': 1 });
+    // the reason names the fix: a higher cap (it said only why, and the cap was the researcher's to find)
+    expect(large.skipped).toEqual({ 'more agents than credit.maxExactPlayers (14) and the game has no closed form: no exact reference — raise credit.maxExactPlayers (at most 24) to enumerate such episodes, 2^agents value-function calls each': 1 });
+    const raised = await compareEstimators(await largeEpisodes(16, 1), { ...options, credit: { ...credit, maxExactPlayers: 16 } }, { estimators: ['permutation'], budgetsPerPlayer: [4], seeds: 1 });
+    expect(raised.references).toEqual({ enumeration: 1 });
   }, 60_000);
 
   it('--json rows: one per (episode, estimator, budget, seed) with per-agent estimate, exact value and interval, from which the pooled figures follow', async () => {
