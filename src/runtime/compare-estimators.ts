@@ -27,9 +27,15 @@ export const COMPARABLE_ESTIMATORS = [...SAMPLERS, 'tree-msr-cross-fitted'] as c
 export type ComparableEstimator = (typeof COMPARABLE_ESTIMATORS)[number];
 export const DEFAULT_COMPARED: readonly ComparableEstimator[] = SAMPLERS;
 
-/** The creditEpisode options that run a compared estimator. */
-function estimatorOptions(estimator: ComparableEstimator): { estimator: SamplerName; treeMsrFit?: 'cross-fitted' } {
-  return estimator === 'tree-msr-cross-fitted' ? { estimator: 'tree-msr', treeMsrFit: 'cross-fitted' } : { estimator };
+/**
+ * The creditEpisode options that run a compared estimator. `tree-msr` pins the in-sample fit, as
+ * the events name it (`tree-msr`; the cross-fitted one `tree-msr-cross-fitted`): left to the
+ * configuration, a `credit.treeMsrFit: cross-fitted` there made the `tree-msr` row run the
+ * cross-fitted fit too, and `--estimators tree-msr,tree-msr-cross-fitted` printed one fit twice.
+ */
+function estimatorOptions(estimator: ComparableEstimator): { estimator: SamplerName; treeMsrFit?: 'in-sample' | 'cross-fitted' } {
+  if (estimator === 'tree-msr-cross-fitted') return { estimator: 'tree-msr', treeMsrFit: 'cross-fitted' };
+  return estimator === 'tree-msr' ? { estimator, treeMsrFit: 'in-sample' } : { estimator };
 }
 
 export interface CompareOptions {

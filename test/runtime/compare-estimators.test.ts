@@ -237,6 +237,18 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(readme).not.toContain('agent episodes from 4 evaluations per agent on');
   }, 120_000);
 
+  it('the tree-msr row is the in-sample fit whatever credit.treeMsrFit says: with cross-fitted configured both rows ran the cross-fitted fit', async () => {
+    const episodes = await largeEpisodes(10, 1);
+    const run = (credit: typeof options.credit) => compareEstimators(episodes, { ...options, credit }, { estimators: ['tree-msr', 'tree-msr-cross-fitted'], budgetsPerPlayer: [4], seeds: 1 });
+    const configured = await run({ ...options.credit, treeMsrFit: 'cross-fitted' });
+    const plain = await run(options.credit);
+    const estimates = (r: Awaited<ReturnType<typeof run>>, estimator: string) => r.runRows.find((x) => x.estimator === estimator)!.agents.map((a) => a.estimate);
+    // each row is its fit, as the events name them, with or without the configured fit
+    expect(estimates(configured, 'tree-msr')).toEqual(estimates(plain, 'tree-msr'));
+    expect(estimates(configured, 'tree-msr-cross-fitted')).toEqual(estimates(plain, 'tree-msr-cross-fitted'));
+    expect(estimates(configured, 'tree-msr')).not.toEqual(estimates(configured, 'tree-msr-cross-fitted'));
+  }, 60_000);
+
   it('compares each episode once, as its latest revision: a late span\u2019s correction is not a second episode', async () => {
     // 3 generated runs, and a span of run 0 ending two minutes after it: replay credits run 0, then
     // the late span re-opens it as revision 1. The revision it replaces was compared beside it
