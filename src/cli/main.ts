@@ -487,8 +487,20 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   progress.done();
   process.stdout.write(`${renderCompareReport(report)}\n`);
   if (json !== undefined) replaceFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  // A table of zero errors over nothing reads as a perfect result: fail instead.
-  if (report.compared === 0) throw new Error(`compare: none of the ${report.episodes} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'}): nothing was measured`);
+  // A table of zero errors over nothing reads as a perfect result: fail instead (the report, and
+  // --json, still say what was left out and why). With no episode at all say what the input held:
+  // "none of the 0 closed episode(s) could be compared (skipped: none)" named no cause for a
+  // directory whose every file was undecodable.
+  if (report.compared === 0) {
+    const unread = replayed.undecodable.length + replayed.invalidEvaluations.length;
+    const why =
+      report.episodes > 0
+        ? `none of the ${report.episodes} closed episode(s) could be compared (skipped: ${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join('; ') || 'none'})`
+        : unread > 0
+          ? `no episode closed: ${unread} request(s) of the input could not be read (undecodable, or evaluation records refused — see the error lines above)${replayed.requests > 0 ? ` and the ${replayed.requests} read held no spans` : ''}`
+          : `no episode closed: the input's ${replayed.requests} request(s) held no spans (evaluations alone make no episode: give the traces too)`;
+    throw new Error(`compare: ${why}: nothing was measured`);
+  }
   failOnUndecodable('compare', replayed.undecodable.length);
   failOnInvalidEvaluations('compare', replayed.invalidEvaluations.length);
 }

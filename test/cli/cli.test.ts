@@ -327,6 +327,21 @@ describe('agent-credit CLI', () => {
     expect(r.stderr).toMatch(/compare: none of the \d+ closed episode\(s\) could be compared \(skipped: \d+ .*\): nothing was measured/);
   });
 
+  it('compare on input that closes no episode says why: every file undecodable, or evaluations without their spans', () => {
+    const dir = tempDir('ac-compare-nothing-');
+    writeFileSync(join(dir, 'a.pb'), 'garbage');
+    writeFileSync(join(dir, 'b.json'), '{"name":"not otlp"}');
+    const json = join(dir, 'report.json');
+    const r = cli(['compare', dir, '--json', json]);
+    expect(r.status).toBe(1);
+    // it said "none of the 0 closed episode(s) could be compared (skipped: none)"
+    expect(r.stderr).toContain('compare: no episode closed: 2 request(s) of the input could not be read (undecodable, or evaluation records refused — see the error lines above): nothing was measured');
+    expect((JSON.parse(readFileSync(json, 'utf8')) as { episodes: number }).episodes).toBe(0);
+    const logs = cli(['compare', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http', '0004-logs.pb')]);
+    expect(logs.status).toBe(1);
+    expect(logs.stderr).toContain("compare: no episode closed: the input's 1 request(s) held no spans (evaluations alone make no episode: give the traces too): nothing was measured");
+  });
+
   it('compare with a judge that refuses connections groups the episodes it left out under one reason — each had its own line, naming its game and coalition', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
