@@ -108,7 +108,7 @@ export interface CompareReport {
   /** Episodes left out, by reason. */
   skipped: Record<string, number>;
   seeds: number[];
-  /** `credit.targetHalfWidth` the status column is judged against. */
+  /** `credit.targetHalfWidth` the status column is judged against (with `credit.normalize: false`, times each episode's score range, as the engine scales it). */
   targetHalfWidth: number;
   rows: CompareRow[];
   /** Per compared episode: agents, reference kind, exact values. */
@@ -199,15 +199,22 @@ export async function compareEstimators(allRevisions: readonly Episode[], proces
     checkCreditInput(input);
     let reference;
     let referenceKind: ReferenceKind;
+    // The engine's target for this episode, as its events state it: credit.targetHalfWidth, times
+    // the score's range with normalize: false (creditEpisode). The status column is judged against
+    // it — against the bare configured value, a 0–10 score's runs read `partial` where the engine,
+    // at its 0.2, reports `approximate`.
+    let target = resolved.targetHalfWidth;
     try {
       const n = new Set(input.agents.map((a) => a.agentId)).size;
       // The closed form first where the game may offer one: the built-in provenance game always
       // does (any n); a pluggable game only past the enumeration cap (the probe costs its v(N),
       // v(∅) and message game). Budget 1: a game without one is not sampled for nothing.
       const pluggable = processOptions.credit?.gameFactory !== undefined;
-      const probe = !pluggable || n > maxExact ? (await creditCheckedEpisode(input, { ...base, estimator: 'auto', budget: 1 })).estimate : undefined;
-      if (probe && probe.estimator === 'closed-form' && probe.status === 'exact') {
+      const probed = !pluggable || n > maxExact ? await creditCheckedEpisode(input, { ...base, estimator: 'auto', budget: 1 }) : undefined;
+      const probe = probed?.estimate;
+      if (probed && probe && probe.estimator === 'closed-form' && probe.status === 'exact') {
         reference = probe;
+        target = probed.estimator.targetHalfWidth;
         referenceKind = 'closed-form';
       } else {
         // exact enumeration of the configured game: 2^n coalitions, within credit.maxExactPlayers
@@ -224,7 +231,9 @@ export async function compareEstimators(allRevisions: readonly Episode[], proces
           continue;
         }
         // (the engine may count more agents than input.agents — agents of messages — so the budget is the cap's)
-        reference = (await creditCheckedEpisode(input, { ...base, estimator: 'exact', budget: 2 ** maxExact + 2 })).estimate;
+        const enumerated = await creditCheckedEpisode(input, { ...base, estimator: 'exact', budget: 2 ** maxExact + 2 });
+        reference = enumerated.estimate;
+        target = enumerated.estimator.targetHalfWidth;
         referenceKind = 'enumeration';
       }
     } catch (err) {
@@ -262,7 +271,7 @@ export async function compareEstimators(allRevisions: readonly Episode[], proces
           acc.agents += n;
           acc.evaluations += est.evaluations;
           acc.confidence = est.confidence;
-          let status = statusAtTarget(est, resolved.targetHalfWidth);
+          let status = statusAtTarget(est, target);
           // Intervals within the target are not enough: the engine trusts the target only after
           // MIN_SAMPLES_FOR_TARGET samples (a few identical first samples "meet" any target), which
           // the estimate does not show. So such a claim is checked by the engine's own run at the

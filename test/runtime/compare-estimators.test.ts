@@ -249,6 +249,22 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(estimates(configured, 'tree-msr')).not.toEqual(estimates(configured, 'tree-msr-cross-fitted'));
   }, 60_000);
 
+  it("with normalize: false the status column is judged against the engine's target in the score's units (it used the bare 0.02: partial where the engine said approximate)", async () => {
+    const episodes = await largeEpisodes(10, 3);
+    // a 0–10 score: the engine's target is 0.02 × 10 = 0.2 (its events say target_half_width 0.2)
+    const credit = { ...options.credit, normalize: false, normalization: { task_success: { min: 0, max: 10 } }, successThreshold: { task_success: 0.5 } };
+    const report = await compareEstimators(episodes, { ...options, credit }, { estimators: ['svarm'], budgetsPerPlayer: [10], seeds: 2 });
+    expect(report.compared).toBe(3);
+    const mismatches: string[] = [];
+    for (const run of report.runRows) {
+      const engine = await creditEpisode(creditInputOf(episodes.find((e) => e.episodeId === run.episodeId)!, options), { ...credit, estimator: 'svarm', budget: 10 * run.agents.length, seed: run.seed });
+      expect(engine.estimator.targetHalfWidth).toBeCloseTo(0.2, 12);
+      if (engine.estimate.status !== run.status) mismatches.push(`${run.episodeId} seed ${run.seed}: compare ${run.status}, engine ${engine.estimate.status}`);
+    }
+    expect(mismatches).toEqual([]);
+    expect(report.rows[0]!.statuses.approximate).toBeGreaterThan(0);
+  }, 60_000);
+
   it('compares each episode once, as its latest revision: a late span\u2019s correction is not a second episode', async () => {
     // 3 generated runs, and a span of run 0 ending two minutes after it: replay credits run 0, then
     // the late span re-opens it as revision 1. The revision it replaces was compared beside it
