@@ -53,6 +53,17 @@ describe('estimate options are checked at the entry points', () => {
     await expect(estimateShapley(game(20), { budget: 100, seed: Number.NaN })).rejects.toThrow(/seed must be a finite number/);
   });
 
+  it('a number given as a string is shown as one: "confidence must be a number in (0, 1), e.g. 0.95 …, got 0.95" refused the value it suggested', async () => {
+    const loose = (o: Record<string, unknown>) => o as never;
+    await expect(estimateShapley(game(20), loose({ budget: 100, confidence: '0.95' }))).rejects.toThrow(/confidence must be a number in \(0, 1\), e\.g\. 0\.95 for 95% intervals, got a string \("0\.95"\)$/);
+    await expect(estimateShapley(game(20), loose({ budget: '100' }))).rejects.toThrow(/budget must be a whole number .*, got a string \("100"\)$/);
+    await expect(estimateShapley(game(20), loose({ budget: 100, targetHalfWidth: '0.02' }))).rejects.toThrow(/targetHalfWidth must be .*, got a string \("0\.02"\); leave it out/);
+    await expect(estimateShapley(game(20), loose({ budget: 100, seed: '7' }))).rejects.toThrow(/seed must be a finite number, got a string \("7"\)$/);
+    expect(() => new SvarmEstimator(loose({ coalitionsPerRound: '5' }))).toThrow(/coalitionsPerRound must be a whole number ≥ 1, got a string \("5"\); leave it out/);
+    // numbers read as before
+    await expect(estimateShapley(game(20), { budget: Number.NaN })).rejects.toThrow(/got NaN$/);
+  });
+
   it('a misspelt option is refused with the one meant (it was ignored: a different run than asked for)', async () => {
     // plain JavaScript: the type check that would catch these is not there
     const loose = (o: Record<string, unknown>) => o as never;

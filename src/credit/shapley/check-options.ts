@@ -8,6 +8,7 @@
  * points (`estimateShapley`, `exactShapley`, the estimators' `estimate`/`start`/`continue`).
  */
 import { didYouMean } from '../../config/errors.js';
+import { describeValue } from '../games/cached-game.js';
 import type { EstimateOptions } from '../types.js';
 
 /** The keys of `EstimateOptions`: what an estimator's `estimate` / `start` takes. */
@@ -41,23 +42,28 @@ export function checkEstimatorOptions(options: object, where: string, counts: Re
   checkOptionKeys(options, [...other, ...Object.keys(counts)], where);
   for (const [key, min] of Object.entries(counts)) {
     const v = (options as Record<string, unknown>)[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where} option ${key} must be a whole number ≥ ${min}, got ${String(v)}; leave it out for the default`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${where} option ${key} must be a whole number ≥ ${min}, got ${describeValue(v)}; leave it out for the default`);
   }
 }
 
-/** Throws a `RangeError` naming the option when `options` cannot describe a run. */
+/**
+ * Throws a `RangeError` naming the option when `options` cannot describe a run. A value is shown
+ * with its type when it is not a number (`describeValue`): a string read from argv or the
+ * environment, `confidence: '0.95'`, was refused as "must be a number in (0, 1), e.g. 0.95 …, got
+ * 0.95" — the message seemed to refuse the very value it suggested.
+ */
 export function checkEstimateOptions(options: EstimateOptions, where: string, accepted: readonly string[] = ESTIMATE_OPTIONS): void {
   checkOptionKeys(options, accepted, where, ESTIMATE_SHAPLEY_OPTIONS);
   const { budget, targetHalfWidth, confidence, seed } = options;
   if (budget !== undefined) checkBudget(budget, `${where}: budget`);
   if (targetHalfWidth !== undefined && !(typeof targetHalfWidth === 'number' && targetHalfWidth > 0 && Number.isFinite(targetHalfWidth))) {
-    throw new RangeError(`${where}: targetHalfWidth must be a finite number > 0 (the largest per-player interval half-width to stop at, e.g. 0.02), got ${String(targetHalfWidth)}; leave it out to spend the budget`);
+    throw new RangeError(`${where}: targetHalfWidth must be a finite number > 0 (the largest per-player interval half-width to stop at, e.g. 0.02), got ${describeValue(targetHalfWidth)}; leave it out to spend the budget`);
   }
   if (confidence !== undefined && !(typeof confidence === 'number' && confidence > 0 && confidence < 1)) {
-    throw new RangeError(`${where}: confidence must be a number in (0, 1), e.g. 0.95 for 95% intervals, got ${String(confidence)}`);
+    throw new RangeError(`${where}: confidence must be a number in (0, 1), e.g. 0.95 for 95% intervals, got ${describeValue(confidence)}`);
   }
   if (seed !== undefined && !(typeof seed === 'number' && Number.isFinite(seed))) {
-    throw new RangeError(`${where}: seed must be a finite number, got ${String(seed)}`);
+    throw new RangeError(`${where}: seed must be a finite number, got ${describeValue(seed)}`);
   }
 }
 
@@ -71,6 +77,6 @@ export function checkSamplingStops(budget: number, targetHalfWidth: number | und
 
 function checkBudget(budget: number, what: string): void {
   if (!(typeof budget === 'number' && budget >= 0 && (Number.isInteger(budget) || budget === Number.POSITIVE_INFINITY))) {
-    throw new RangeError(`${what} must be a whole number of value-function evaluations ≥ 0 (or Infinity with a targetHalfWidth), got ${String(budget)}`);
+    throw new RangeError(`${what} must be a whole number of value-function evaluations ≥ 0 (or Infinity with a targetHalfWidth), got ${describeValue(budget)}`);
   }
 }
