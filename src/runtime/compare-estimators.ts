@@ -140,6 +140,12 @@ const newAcc = (): Acc => ({ runs: 0, agents: 0, absSum: 0, absCount: 0, maxAbs:
 
 /** Validates the options; throws an Error naming the flag and the fix. */
 export function checkCompareOptions(o: CompareOptions): void {
+  // Library callers (plain JavaScript): a string for the list was read letter by letter
+  // ('--estimators: "s" is not one of …'), and a baseSeed of 'x' became the seeds 'x0', 'x1', refused
+  // deep inside as 'credit.seed: expected a number, got "x0"'.
+  if (!Array.isArray(o.estimators)) throw new Error(`estimators: give an array of names, e.g. ['svarm', 'permutation'], got ${JSON.stringify(o.estimators)}`);
+  if (!Array.isArray(o.budgetsPerPlayer)) throw new Error(`budgetsPerPlayer: give an array of evaluations per agent, e.g. [4, 10, 40], got ${JSON.stringify(o.budgetsPerPlayer)}`);
+  if (o.baseSeed !== undefined && !Number.isInteger(o.baseSeed)) throw new Error(`baseSeed: give an integer (the first seed; leave it out for credit.seed), got ${JSON.stringify(o.baseSeed)}`);
   if (o.estimators.length === 0) throw new Error(`--estimators: name at least one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
   for (const e of o.estimators) if (!COMPARABLE_ESTIMATORS.includes(e)) throw new Error(`--estimators: "${e}" is not one of ${COMPARABLE_ESTIMATORS.join(', ')}`);
   if (o.budgetsPerPlayer.length === 0 || o.budgetsPerPlayer.some((k) => !Number.isInteger(k) || k < 1)) {

@@ -299,6 +299,14 @@ describe('compareEstimators (agent-credit compare)', () => {
     expect(() => checkCompareOptions({ estimators: ['kernel'], budgetsPerPlayer: [4], seeds: 0 })).toThrow(/--seeds/);
   });
 
+  it('refuses library options of the wrong type, naming them: a string list was read letter by letter, a baseSeed of x became seeds x0, x1', () => {
+    const loose = (o: Record<string, unknown>) => ({ estimators: ['svarm'], budgetsPerPlayer: [4], seeds: 1, ...o }) as never;
+    expect(() => checkCompareOptions(loose({ estimators: 'svarm' }))).toThrow(/^estimators: give an array of names, e\.g\. \['svarm', 'permutation'\], got "svarm"$/);
+    expect(() => checkCompareOptions(loose({ budgetsPerPlayer: 4 }))).toThrow(/^budgetsPerPlayer: give an array/);
+    expect(() => checkCompareOptions(loose({ baseSeed: 'x' }))).toThrow(/^baseSeed: give an integer \(the first seed; leave it out for credit\.seed\), got "x"$/);
+    expect(() => checkCompareOptions(loose({ baseSeed: 7 }))).not.toThrow();
+  });
+
   it('refuses an estimator or budget given twice: its rows counted every run twice and runRows listed them twice', async () => {
     expect(() => checkCompareOptions({ estimators: ['svarm', 'kernel', 'svarm'], budgetsPerPlayer: [4], seeds: 1 })).toThrow(/^--estimators: "svarm" is named twice; name each estimator once$/);
     expect(() => checkCompareOptions({ estimators: ['svarm'], budgetsPerPlayer: [4, 10, 4], budgetsText: '4,10,04', seeds: 1 })).toThrow(/^--budgets: 4 is given twice in "4,10,04"; give each budget once$/);
