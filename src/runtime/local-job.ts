@@ -62,8 +62,10 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   sinks.push(standings);
   let live: LiveSink | undefined;
+  // the receiver's address once it listens (it starts after the live page): named to telemetry posted to the page
+  let receiverListening: string | undefined;
   if (config.sinks.live.enabled) {
-    live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live });
+    live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, receiverUrl: () => receiverListening, onProblem: problemLogger(log) });
     sinks.push(live);
   }
   let healthServer: HealthServer | undefined;
@@ -126,6 +128,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   }
   health.set('receiver', true, 'listening');
   const receiverUrl = receiver.address().url;
+  receiverListening = receiverUrl;
   const grpcReceiverUrl = grpcReceiver?.address().url;
   const liveUrl = live?.address().url;
   const metricsUrl = healthServer ? `${healthServer.scheme()}://${config.telemetry.metricsHost}:${healthServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;

@@ -68,7 +68,17 @@ export interface LiveSinkOptions {
    * null = the topics' start).
    */
   scope?: { kind: 'view'; fromMs: number | null };
+  /**
+   * The OTLP/HTTP receiver's address (an `otlp-http` job's), named in the answer to telemetry
+   * posted here; undefined while it is not listening, and for jobs without one.
+   */
+  receiverUrl?: () => string | undefined;
+  /** Told of telemetry posted here (the job logs it): the exporter's own log is often off, so nothing said it went nowhere. */
+  onProblem?: (p: { signal?: string; status: number; message: string }) => void;
 }
+
+/** The OTLP/HTTP receiver's paths: an exporter pointed at the live page's address posts to these. */
+const RECEIVER_PATHS: Record<string, string> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/evaluations': 'evaluations' };
 
 /** The standings' coverage as pushed to the page: whose events, from when (unix ms; null = the output topics' start). */
 export interface StandingsScope {
@@ -270,7 +280,7 @@ export class LiveSink implements EventSink {
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      this.refuseWrite(req, res, path);
       return;
     }
     if (!this.hostAllowed(req.headers.host)) {
@@ -327,6 +337,25 @@ export class LiveSink implements EventSink {
       return;
     }
     sendJson(res, 404, { error: 'not found: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz' });
+  }
+
+  /**
+   * 405 for a write. Telemetry posted here — an exporter given the live page's address, the one the
+   * start-up line shows first — got a bare 405, and nothing in the job's log: the answer and a
+   * warning now name the receiver to send it to.
+   */
+  private refuseWrite(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const signal = req.method === 'POST' ? RECEIVER_PATHS[path] : undefined;
+    if (signal === undefined) {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const receiver = this.options.receiverUrl?.();
+    const to = receiver !== undefined ? `the OTLP/HTTP receiver, ${receiver} (source.http.port): OTEL_EXPORTER_OTLP_ENDPOINT=${receiver}` : `the job's OTLP/HTTP receiver (source.http.port, 4318 by default), or for a Kafka job the collector that writes its input topics`;
+    const message = `POST ${path} reached the live page (sinks.live.port), which only serves GET: nothing was received — send OTLP and evaluation records to ${to}`;
+    this.options.onProblem?.({ signal, status: 405, message });
+    const text = JSON.stringify({ error: message });
+    res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
   }
 }
 
