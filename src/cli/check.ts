@@ -163,16 +163,30 @@ async function portLine(host: string, port: number, keys: { host: string; port: 
 /**
  * What answers on a port in use, asked in the configured scheme (https with TLS — a plain request
  * to a TLS listener only gets its connection closed — accepting any certificate: this names the
- * occupant, it does not trust it) with `GET /healthz`, which agent-credit's listeners answer.
+ * occupant, it does not trust it) with `GET /healthz`, which agent-credit's listeners answer (its
+ * OTLP/HTTP receiver with a 404 whose Status names the OTLP paths).
  */
 function whatAnswers(host: string, port: number, security: ListenerSecurity, timeoutMs = 2_000): Promise<string | undefined> {
   const scheme = security.tls ? 'https' : 'http';
   return new Promise((resolve) => {
     const options = { host, port, path: '/healthz', method: 'GET', timeout: timeoutMs, ...(security.tls ? { rejectUnauthorized: false } : {}) };
     const req = (security.tls ? httpsRequest : httpRequest)(options, (res) => {
-      res.resume();
       const server = res.headers.server ? `, Server: ${res.headers.server}` : '';
-      resolve(`an ${scheme} server answers there: GET /healthz → ${res.statusCode}${server}${res.statusCode === 200 ? ' — an agent-credit already running?' : ''}`);
+      const said = (who: string) => resolve(`an ${scheme} server answers there: GET /healthz → ${res.statusCode}${server}${who}`);
+      if (res.statusCode !== 404) {
+        res.resume();
+        said(res.statusCode === 200 ? ' — an agent-credit already running?' : '');
+        return;
+      }
+      // agent-credit's OTLP/HTTP receiver serves no /healthz: its 404 says so in an OTLP Status.
+      // Without this, a second `run` beside the first read "GET /healthz → 404" on 4318 — as if not an agent-credit.
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      res.on('error', () => said(''));
+      res.on('end', () => said(/"message":"no OTLP endpoint at \/healthz/.test(body) ? ' (an agent-credit OTLP/HTTP receiver) — an agent-credit already running?' : ''));
     });
     // it read "no http answer there: no answer"
     req.on('timeout', () => {

@@ -1,4 +1,5 @@
 /** `agent-credit check` for listeners with `tls` / `auth` (src/cli/check.ts). */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -57,6 +58,28 @@ describe('agent-credit check with TLS and a token', () => {
       expect(text).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) — change source\\.http\\.port \\(or source\\.http\\.host\\), or stop what uses it \\(an https server answers there: GET /healthz → 401\\)`));
     } finally {
       await running.close();
+    }
+  });
+
+  it('names a running agent-credit on the receiver port: its OTLP/HTTP receiver answers /healthz with 404 (it read "GET /healthz → 404", as if something else held 4318)', async () => {
+    const running = new OtlpHttpReceiver({ host: '127.0.0.1', port: 0, maxBodyBytes: 1024 * 1024 }, { onSpans() {}, onLogs() {} });
+    await running.start();
+    try {
+      const port = running.address().port;
+      const text = renderCheckReport(await runChecks(config({ source: { http: { port }, grpc: { enabled: false } }, sinks: { live: { enabled: false } } })));
+      expect(text).toContain(`✗ OTLP/HTTP receiver: cannot listen on 127.0.0.1:${port} (EADDRINUSE) — change source.http.port (or source.http.host), or stop what uses it (an http server answers there: GET /healthz → 404 (an agent-credit OTLP/HTTP receiver) — an agent-credit already running?)`);
+    } finally {
+      await running.close();
+    }
+    // another server's 404 is not taken for one
+    const other = createHttpServer((_req, res) => res.writeHead(404).end('404 page not found'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const port = (other.address() as AddressInfo).port;
+      const text = renderCheckReport(await runChecks(config({ source: { http: { port }, grpc: { enabled: false } }, sinks: { live: { enabled: false } } })));
+      expect(text).toContain(`(an http server answers there: GET /healthz → 404)`);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
     }
   });
 
