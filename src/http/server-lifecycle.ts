@@ -4,6 +4,7 @@
  * EADDRINUSE, so the caller can name the config key) instead of crashing via an 'error' event.
  */
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 
 /** Binds `server` to host:port; resolves once listening, rejects with the bind error. */
 export function listen(server: Server, port: number, host: string): Promise<void> {
@@ -38,6 +39,41 @@ export function withListenHint(err: unknown, key: string, hostKey?: string): Err
     return new Error(`cannot listen: ${e.message} — set ${hostKey} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)`, { cause: err });
   }
   return e instanceof Error ? e : new Error(String(err));
+}
+
+/** A listener of a job, for naming it when its port is taken: its address, setting and flag. */
+export interface JobListener {
+  host: string;
+  port: number;
+  key: string;
+  flag?: string;
+}
+
+/**
+ * `err`, a listener's EADDRINUSE, with the job's other listeners whose ports are taken too. A
+ * second `run` beside a first one failed on the live page's port; moved, on the receiver's; moved
+ * again, on the gRPC receiver's — one start each. Call it once the job has closed what it had
+ * bound (those ports are free again, and not named). Ports 0 and the failing port are not probed.
+ */
+export async function withOthersInUse(err: Error, listeners: readonly JobListener[]): Promise<Error> {
+  if (!/EADDRINUSE/.test(err.message)) return err;
+  const taken: string[] = [];
+  for (const l of listeners) {
+    if (l.port === 0 || new RegExp(`:${l.port}\\b`).test(err.message)) continue;
+    if (await portInUse(l.host, l.port)) taken.push(`${l.host}:${l.port} (${l.key}${l.flag ? `, ${l.flag}` : ''})`);
+  }
+  if (taken.length === 0) return err;
+  const list = taken.length === 1 ? `${taken[0]} is` : `${taken.slice(0, -1).join(', ')} and ${taken.at(-1)} are`;
+  return new Error(`${err.message}. ${list} in use too — another agent-credit running? Each instance needs ports of its own`, { cause: err.cause ?? err });
+}
+
+/** Whether binding host:port fails with EADDRINUSE (bound and released at once otherwise). */
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE'));
+    s.listen(port, host, () => s.close(() => resolve(false)));
+  });
 }
 
 /** A job's local output: a sink (stdout, the live page) or the separate metrics server. */

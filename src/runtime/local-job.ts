@@ -5,7 +5,7 @@
  * the receivers, so nothing arrives before it can leave) and stopped in reverse.
  */
 import type { AppConfig } from '../config/schema.js';
-import { startJobOutputs, withListenHint, type JobOutput } from '../http/server-lifecycle.js';
+import { startJobOutputs, withListenHint, withOthersInUse, type JobListener, type JobOutput } from '../http/server-lifecycle.js';
 import { jobStandings } from '../sinks/standings/index.js';
 import { resolveJobListeners } from '../http/listener-security.js';
 import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
@@ -85,7 +85,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
     started.push(...(await startJobOutputs(sinks, healthServer)));
   } catch (err) {
     await cleanup(); // startJobOutputs closed what it had started; the error names the setting
-    throw err;
+    throw await withOthersInUse(err as Error, jobListeners(config));
   }
 
   if (stages.gameStats) telemetry.observe(stages.gameStats);
@@ -113,7 +113,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   } catch (err) {
     await pipeline.stop();
     await cleanup();
-    throw withListenHint(err, 'source.http.port (--port)', 'source.http.host (--host)');
+    throw await withOthersInUse(withListenHint(err, 'source.http.port (--port)', 'source.http.host (--host)'), jobListeners(config));
   }
   // grpc-js's own log lines (stderr, bare) go to the job's log while it runs (src/sources/otlp-grpc/grpc-js-log.ts)
   const unrouteGrpcJsLog = grpcReceiver ? routeGrpcJsLog(log) : undefined;
@@ -156,6 +156,16 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
         log.info(pipeline.stats(), 'agent-credit stopped');
       })()),
   };
+}
+
+/** The job's listeners (their ports are named when several are taken: a second instance on one host). */
+function jobListeners(config: AppConfig): JobListener[] {
+  return [
+    ...(config.sinks.live.enabled ? [{ host: config.sinks.live.host, port: config.sinks.live.port, key: 'sinks.live.port', flag: '--live-port' }] : []),
+    ...(config.telemetry.metricsPort !== null ? [{ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, key: 'telemetry.metricsPort', flag: '--metrics-port' }] : []),
+    { host: config.source.http.host, port: config.source.http.port, key: 'source.http.port', flag: '--port' },
+    ...(config.source.grpc.enabled ? [{ host: config.source.grpc.host, port: config.source.grpc.port, key: 'source.grpc.port', flag: '--grpc-port' }] : []),
+  ];
 }
 
 /**
