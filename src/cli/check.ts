@@ -66,6 +66,8 @@ export interface CheckDeps {
   sample?: boolean;
   /** Ms to wait for the sample records (default 20 000). */
   sampleTimeoutMs?: number;
+  /** The environment `run` would start in (its OTEL_* variables; default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
@@ -80,6 +82,17 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
     const g = config.source.grpc;
     if (g.enabled) lines.push(await portLine(g.host, g.port, listenerKeys('source.grpc'), 'OTLP/gRPC receiver', security.receiver, '', true));
     else lines.push({ status: 'info', text: 'OTLP/gRPC receiver: off (source.grpc.enabled: false) — exporters must send OTLP/HTTP' });
+    // `run` traces itself as the OTEL_* variables say and refuses an export into its own receiver:
+    // OTEL_EXPORTER_OTLP_ENDPOINT exported for the app in this shell stopped `run` after check said "ready"
+    const env = deps.env ?? process.env;
+    const { selfTracingRequested, assertNoSelfLoop } = await import('../telemetry/self-tracing.js');
+    if (selfTracingRequested(env)) {
+      try {
+        assertNoSelfLoop(env, config.source.http, g.enabled ? g : undefined);
+      } catch (err) {
+        lines.push({ status: 'fail', text: `self-tracing: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
     // without this line the report read as if the input had been sampled and decoded
     if (deps.sample) lines.push({ status: 'info', text: '--sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)' });
   } else {

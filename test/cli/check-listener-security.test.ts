@@ -133,3 +133,22 @@ describe('agent-credit check with TLS and a token', () => {
     await expect(runChecks(c)).rejects.toThrow(ConfigError);
   });
 });
+
+describe('agent-credit check and the OTEL_* variables run traces itself with', () => {
+  it('fails, as run does, when they export into the job\'s own receiver (an endpoint exported for the app in the same shell: check said "ready", run refused)', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const c = config({ source: { http: { port }, grpc: { enabled: false } }, sinks: { live: { enabled: false } } });
+    const looped = await runChecks(c, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } });
+    expect(looped.ok).toBe(false);
+    const text = renderCheckReport(looped);
+    expect(text).toContain(`✓ OTLP/HTTP receiver: 127.0.0.1:${port} is free to listen on`);
+    expect(text).toContain(`✗ self-tracing: OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:${port}) points at agent-credit's own OTLP/HTTP receiver (source.http 127.0.0.1:${port})`);
+    expect(text).toContain('Start agent-credit without it (`env -u OTEL_EXPORTER_OTLP_ENDPOINT npm start`, or OTEL_SDK_DISABLED=true for agent-credit alone)');
+    // a collector elsewhere is fine
+    const elsewhere = await runChecks(c, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } });
+    expect(renderCheckReport(elsewhere)).not.toContain('self-tracing');
+  });
+});
