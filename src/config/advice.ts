@@ -202,6 +202,14 @@ function listenerAdvice(config: AppConfig): ConfigAdvice[] {
       message: `telemetry.metricsAuth protects /metrics on the status server, but the live page (sinks.live, ${config.sinks.live.host}:${config.sinks.live.port}) serves /metrics too, without a token, to any process on this machine — set sinks.live.auth as well (the same token file works), or turn the page off (sinks.live.enabled: false) where /metrics must be private`,
     });
   }
+  // `--host 0.0.0.0` (source.http.host) opens the OTLP/HTTP receiver only: the gRPC one stayed on
+  // 127.0.0.1, and gRPC exporters elsewhere (a container, another host) were refused without a word
+  if (config.source.kind === 'otlp-http' && config.source.grpc.enabled && !isLoopbackHost(config.source.http.host) && isLoopbackHost(config.source.grpc.host)) {
+    out.push({
+      key: 'source.grpc.host',
+      message: `source.http.host ${config.source.http.host} takes OTLP/HTTP from other hosts, but the OTLP/gRPC receiver listens on source.grpc.host ${config.source.grpc.host} (--host sets only source.http.host): gRPC exporters elsewhere (a container, another host; Python's opentelemetry-instrument sends gRPC) cannot reach it — set source.grpc.host too (AGENT_CREDIT_SOURCE_GRPC_HOST=${config.source.http.host}), or source.grpc.enabled: false (--no-grpc) when nothing sends gRPC`,
+    });
+  }
   for (const l of listeners) {
     if (isLoopbackHost(l.host)) continue;
     const env = `AGENT_CREDIT_${l.keys.auth.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}_TOKEN`;
