@@ -28,8 +28,20 @@ import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.
 const hexId = (n: number) =>
   z
     .string()
-    .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `${n} hex chars`)
+    .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), { error: (iss) => `${n} hex chars${hexIdGot(iss.input, n)}` })
     .transform((s) => (/^0+$/.test(s) ? undefined : s.toLowerCase()));
+
+/**
+ * What a refused id was, and the fix when it is a known other spelling of one: a trace id stored as
+ * a UUID (`8-4-4-4-12`) or with `0x` was refused with only "32 hex chars", which it seemed to be.
+ */
+function hexIdGot(input: unknown, n: number): string {
+  if (typeof input !== 'string') return '';
+  const shown = input.length > 40 ? `${JSON.stringify(input.slice(0, 40))}…` : JSON.stringify(input);
+  const digits = input.replace(/^0x/i, '').replace(/-/g, '');
+  const fix = digits.length === n && /^[0-9a-fA-F]+$/.test(digits) ? ` — send it as ${n} hex digits, without ${input.includes('-') ? 'dashes' : '0x'} (as OTel's spanContext() gives it)` : '';
+  return `, got ${shown} (${input.length} chars)${fix}`;
+}
 
 /**
  * Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added

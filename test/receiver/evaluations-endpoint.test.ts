@@ -116,6 +116,17 @@ describe('POST /v1/evaluations', () => {
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  // A judge that stores OTel trace ids as UUIDs posted one: refused with only "trace_id: 32 hex
+  // chars" — which, dashes aside, it was. The answer now shows what came and the fix.
+  it('says what a refused trace id was, and to drop a UUID\'s dashes or a 0x', async () => {
+    const errorOf = async (traceId: string) => ((await (await post(JSON.stringify({ trace_id: traceId, name: 'judge', score: 1 }), 'application/json')).json()) as { errors: { message: string }[] }).errors[0]!.message;
+    expect(await errorOf('e33dfd50-e115-6b7a-d0f4-f1a5929fe746')).toBe(
+      `trace_id: 32 hex chars, got "e33dfd50-e115-6b7a-d0f4-f1a5929fe746" (36 chars) — send it as 32 hex digits, without dashes (as OTel's spanContext() gives it)`,
+    );
+    expect(await errorOf('0xe33dfd50e1156b7ad0f4f1a5929fe746')).toMatch(/, got "0xe33dfd50e1156b7ad0f4f1a5929fe746" \(34 chars\) — send it as 32 hex digits, without 0x/);
+    expect(await errorOf('e33dfd50e1156b7ad0f4f1a5929fe74')).toBe('trace_id: 32 hex chars, got "e33dfd50e1156b7ad0f4f1a5929fe74" (31 chars)');
+  });
+
   // A judge keyed by chat session posted {conversation_id, name, score} to the default job (trace
   // keying): 200 {accepted: 1}, yet the record joined nothing — the assembler counted it
   // unjoinable and a throttled log line was all that said so; the run was skipped "no evaluation".
