@@ -496,8 +496,9 @@ const RESPONSE_ID = RESPONSE_ID_ATTRIBUTE;
 /**
  * A root as the tree sees them — no parent, a parent outside the episode (real instrumentations
  * nest several root-level workflow spans; all count as "the run"), or where a cycle was broken —
- * or a wrapper of one: the only child of a run-level span, under the same name. OpenInference
- * nests "Agent workflow" (AGENT) → "Agent workflow" (CHAIN) and the conventions treat both as the
+ * or a wrapper of one: the only child of a run-level span, under the same name or under a span of
+ * the app rather than the agents (`isAppPlumbing`: an HTTP server span). OpenInference nests
+ * "Agent workflow" (AGENT) → "Agent workflow" (CHAIN) and the conventions treat both as the
  * workflow; a verdict on the inner one gave the run no credit ("all of inner spans").
  */
 export function isRunLevelSpan(tree: SpanTree, spanId: string): boolean {
@@ -505,8 +506,34 @@ export function isRunLevelSpan(tree: SpanTree, spanId: string): boolean {
   for (let hops = 0; hops < 16; hops++) {
     const parent = tree.parentOf(id);
     if (parent === undefined) return true;
-    if (tree.childCount(parent) !== 1 || tree.byId.get(parent)!.name !== tree.byId.get(id)!.name) return false;
+    const p = tree.byId.get(parent)!;
+    if (tree.childCount(parent) !== 1 || (p.name !== tree.byId.get(id)!.name && !isAppPlumbing(p))) return false;
     id = parent;
   }
   return false;
+}
+
+/**
+ * Attribute prefixes of the agent conventions (GenAI semconv, OpenInference, OpenLLMetry, the
+ * Vercel AI SDK, Google ADK, Mastra) and of OpenInference's un-prefixed keys.
+ */
+/** OTLP SpanKind SERVER and CONSUMER. */
+const SERVER_KIND = 2;
+const CONSUMER_KIND = 5;
+
+const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'llm.', 'ai.', 'gcp.vertex.agent.', 'mastra.', 'agent.', 'graph.', 'tool.', 'input.', 'output.'];
+
+/**
+ * A span of the app around the agents, not of them: a SERVER or CONSUMER span (a request or a
+ * message the app handles) none of whose attributes is of an agent convention — the HTTP server
+ * span an auto-instrumented web app opens for the request that runs the agents (Express,
+ * Fastify, FastAPI). The only child of such a root is the run too: a verdict emitted in the
+ * context of the top agent span, as the GenAI conventions place it, was taken for a step's and
+ * the run got no credit ("all of inner spans"). INTERNAL spans are not taken for it: an agent
+ * framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).
+ */
+export function isAppPlumbing(span: { kind: number; attributes: Readonly<Record<string, unknown>> }): boolean {
+  if (span.kind !== SERVER_KIND && span.kind !== CONSUMER_KIND) return false;
+  for (const key of Object.keys(span.attributes)) if (AGENT_ATTRIBUTE_PREFIXES.some((p) => key.startsWith(p))) return false;
+  return true;
 }

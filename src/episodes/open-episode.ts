@@ -8,7 +8,7 @@
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, EpisodeKeyMode, SourcePosition } from '../model/episode.js';
 import type { Span } from '../model/telemetry.js';
-import { evaluatesRun } from '../conventions/evaluations.js';
+import { evaluatesRun, isAppPlumbing } from '../conventions/evaluations.js';
 import { SpanTree } from '../conventions/span-tree.js';
 import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import type { EpisodeAssemblerOptions } from './options.js';
@@ -214,10 +214,11 @@ export class OpenEpisode {
     if (e.score === undefined && e.label === undefined) return false;
     if (e.spanId === undefined) return true;
     for (const s of this.rootCandidates) if (s.spanId === e.spanId && this.isRoot(s)) return true;
-    // a wrapper shares its root's name (OpenInference "Agent workflow" AGENT → CHAIN): only then
-    // is the episode's tree built (once per span count), not for every step-level verdict
+    // a wrapper shares its root's name (OpenInference "Agent workflow" AGENT → CHAIN), or its root
+    // is the app's (an HTTP server span): only then is the episode's tree built (once per span
+    // count), not for every step-level verdict
     const target = this.spans.find((s) => s.spanId === e.spanId);
-    if (target === undefined || !this.rootCandidates.some((r) => r.name === target.name)) return false;
+    if (target === undefined || !this.rootCandidates.some((r) => r.name === target.name || isAppPlumbing(r))) return false;
     if (this.runTree?.spans !== this.spans.length) this.runTree = { spans: this.spans.length, tree: new SpanTree(this.spans) };
     return evaluatesRun(this.runTree.tree, e);
   }
