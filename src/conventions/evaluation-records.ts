@@ -50,6 +50,13 @@ function hexIdGot(input: unknown, n: number): string {
  */
 export const EVALUATION_RECORD_SCHEMA_VERSION = '1.2.0';
 
+/** Why a score sent as a JSON string is refused, and what to send. */
+function scoreStringError(input: string): string {
+  const got = `a JSON number, got the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+  const n = input.trim() === '' ? NaN : Number(input);
+  return Number.isFinite(n) ? `${got} — send ${n}, without quotes` : `${got} — a verdict in words goes in label`;
+}
+
 /** Largest double ≤ the uint64 maximum (OTLP's fixed64 fields): 2^64 − 2048. */
 const MAX_UNIX_NANO = 18446744073709549568;
 
@@ -60,8 +67,10 @@ export const EvaluationRecordSchema = z
     span_id: hexId(16).optional(),
     /** `gen_ai.response.id` of the evaluated model response (joins to the LLM span that recorded it). */
     response_id: z.string().min(1).optional(),
-    name: z.string().min(1),
-    score: z.number().finite().optional(),
+    // zod's own "Invalid input: expected string, received undefined" named neither the field's
+    // meaning nor the fix (a judge posting `evaluation_name`, or a score as a string)
+    name: z.string({ error: (iss) => (iss.input === undefined ? 'needs the evaluation\'s name, e.g. "task_success" (as gen_ai.evaluation.name names an OTLP verdict)' : undefined) }).min(1),
+    score: z.number({ error: (iss) => (typeof iss.input === 'string' ? scoreStringError(iss.input) : undefined) }).finite().optional(),
     label: z.string().min(1).optional(),
     explanation: z.string().optional(),
     // A JSON number above 2^53 (every real timestamp in ns) is parsed to the nearest double:

@@ -127,6 +127,16 @@ describe('POST /v1/evaluations', () => {
     expect(await errorOf('e33dfd50e1156b7ad0f4f1a5929fe74')).toBe('trace_id: 32 hex chars, got "e33dfd50e1156b7ad0f4f1a5929fe74" (31 chars)');
   });
 
+  // zod's own wording ("name: Invalid input: expected string, received undefined", "score: …
+  // expected number, received string") named neither what the field is nor the fix
+  it('says what a missing name is, and how to send a score given as a string', async () => {
+    const errorOf = async (record: object) => ((await (await post(JSON.stringify(record), 'application/json')).json()) as { errors: { message: string }[] }).errors[0]!.message;
+    const id = 'ab'.repeat(16);
+    expect(await errorOf({ trace_id: id, evaluation_name: 'task_success', score: 1 })).toBe('name: needs the evaluation\'s name, e.g. "task_success" (as gen_ai.evaluation.name names an OTLP verdict)');
+    expect(await errorOf({ trace_id: id, name: 'task_success', score: '0.9' })).toBe('score: a JSON number, got the string "0.9" — send 0.9, without quotes');
+    expect(await errorOf({ trace_id: id, name: 'task_success', score: 'high' })).toBe('score: a JSON number, got the string "high" — a verdict in words goes in label');
+  });
+
   // A judge keyed by chat session posted {conversation_id, name, score} to the default job (trace
   // keying): 200 {accepted: 1}, yet the record joined nothing — the assembler counted it
   // unjoinable and a throttled log line was all that said so; the run was skipped "no evaluation".
