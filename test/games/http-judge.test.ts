@@ -244,6 +244,31 @@ describe('http judge game against the reference judge', () => {
     }
   });
 
+  // it was "unreachable: terminated (other side closed) — check credit.judge.url, or start the judge"
+  it('says a judge that closed the connection mid-answer answered and dropped it, not that it is unreachable; retried', async () => {
+    let requests = 0;
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests++;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"sco');
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const client = new HttpJudgeClient({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`, retries: 1, batch: 'never', ...fast });
+      const err = (await client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+      expect(err).toMatchObject({ kind: 'network', retriable: true, status: 200 });
+      expect(err.message).toMatch(/^judge http:\/\/127\.0\.0\.1:\d+\/score answered HTTP 200 but the connection closed before the answer's end: .+ — the judge \(or a proxy in front of it\) dropped it mid-answer/);
+      expect(err.message).not.toMatch(/unreachable|start the judge/);
+      expect(requests).toBe(2);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);

@@ -397,7 +397,17 @@ export class HttpJudgeClient {
       text = await readCapped(res, this.options.maxResponseBytes);
     } catch (err) {
       if (err instanceof JudgeError) throw err;
-      throw this.classifyAbort(err, url, signal, timeout);
+      if (signal?.aborted || timeout.aborted) throw this.classifyAbort(err, url, signal, timeout);
+      // The judge answered (a status line came) and the connection closed before the body's end:
+      // reported as "unreachable … check credit.judge.url, or start the judge", which sent the
+      // user after an address and a process that were both fine.
+      throw new JudgeError(
+        `judge ${shownUrl(url)} answered HTTP ${res.status} but the connection closed before the answer's end: ${networkReason(err)} — the judge (or a proxy in front of it) dropped it mid-answer; its logs say why`,
+        'network',
+        true,
+        res.status,
+        { cause: err },
+      );
     }
     if (!res.ok) {
       const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
