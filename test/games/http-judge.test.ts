@@ -269,6 +269,50 @@ describe('http judge game against the reference judge', () => {
     }
   });
 
+  // Retry-After was ignored: 4 requests within ~0.7 s per call, and every later episode called again
+  it('honours Retry-After of a 429: waits it out when within maxBackoffMs, else neither retries nor calls again before it', async () => {
+    const answers: { status: number; retryAfter?: string }[] = [];
+    const times: number[] = [];
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        times.push(Date.now());
+        const a = answers.shift() ?? { status: 200 };
+        if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
+        res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end('slow down');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    try {
+      // within maxBackoffMs: the retry waits the second the judge asked for
+      answers.push({ status: 429, retryAfter: '1' });
+      const patient = new HttpJudgeClient({ url, retries: 3, batch: 'never', backoffMs: 1, maxBackoffMs: 2_000 });
+      await expect(patient.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).resolves.toBe(0.5);
+      expect(times).toHaveLength(2);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
+
+      // beyond it: no retry, and no call from another episode until the time has passed
+      times.length = 0;
+      answers.push({ status: 429, retryAfter: '30' });
+      const client = new HttpJudgeClient({ url, retries: 3, batch: 'never', ...fast });
+      await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({
+        kind: 'http',
+        status: 429,
+        retryAfterMs: 30_000,
+        message: expect.stringMatching(/answered HTTP 429 \(Retry-After: 30 s\): slow down$/),
+      });
+      const later = codingEpisode();
+      const err = (await client.game({ ...later, episodeId: 'another-episode' }).value(Uint8Array.from([0, 1, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+      expect(err).toMatchObject({ kind: 'http', status: 429, retriable: false });
+      expect(err.message).toMatch(/asked \(HTTP 429 with Retry-After\) not to be called for (29|30) s more: not called — more than credit\.judge\.maxBackoffMs \(5 ms/);
+      expect(times).toHaveLength(1);
+      expect(client.stats()).toMatchObject({ calls: 1, retries: 0, failures: 2 });
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);

@@ -17,7 +17,8 @@
  * evaluation name + player kind + the messages the coalition keeps (a judge is expensive and must
  * be deterministic for a given request), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
  * timeout (AbortSignal), retries with exponential backoff and full jitter on 5xx/429/timeouts/
- * network errors, and a per-game evaluation budget. Failures surface as `JudgeError` (with
+ * network errors — a 429/503 with Retry-After is not called again before the time it names (see
+ * `holdUntil`) —, and a per-game evaluation budget. Failures surface as `JudgeError` (with
  * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
  */
 import { createHash } from 'node:crypto';
@@ -150,11 +151,14 @@ export class JudgeError extends Error {
     readonly kind: JudgeErrorKind,
     readonly retriable: boolean,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'JudgeError';
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
+  /** Ms the judge asked to wait before the next call (Retry-After of a 429/503), when it said. */
+  readonly retryAfterMs?: number;
 }
 
 /** Counters for metrics; monotonic over the client's life. */
@@ -212,6 +216,14 @@ export class HttpJudgeClient {
   private readonly batchUrl: string;
   private readonly counters: HttpJudgeStats = { calls: 0, batchCalls: 0, evaluations: 0, cacheHits: 0, retries: 0, failures: 0, timeouts: 0, budgetExhausted: 0, inFlight: 0, queued: 0 };
   private lastFailure: string | undefined;
+  /**
+   * Epoch ms before which the judge asked not to be called (Retry-After of a 429 or 503), shared by
+   * every episode's calls. Before, Retry-After was ignored: each call was retried after 0–100,
+   * 0–200, 0–400 ms and every new episode called again, so a rate-limited judge that asked for 30 s
+   * got four requests per call and more from each episode that followed.
+   */
+  private holdUntil = 0;
+  private holdStatus = 429;
 
   constructor(
     options: HttpJudgeOptions,
@@ -343,15 +355,37 @@ export class HttpJudgeClient {
     const { retries, backoffMs, maxBackoffMs } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
+        await this.waitForHold(url);
         return await this.withSlot(() => this.post(url, payload, signal, batch));
       } catch (err) {
         const retriable = err instanceof JudgeError && err.retriable;
-        if (!retriable || attempt >= retries || signal?.aborted) throw err;
+        // asked to wait longer than this client waits between attempts: a retry would be refused
+        const heldTooLong = err instanceof JudgeError && err.retryAfterMs !== undefined && err.retryAfterMs > maxBackoffMs;
+        if (!retriable || heldTooLong || attempt >= retries || signal?.aborted) throw err;
         this.counters.retries++;
         const cap = Math.min(maxBackoffMs, backoffMs * 2 ** attempt);
         await (this.deps.sleep ?? sleep)((this.deps.random ?? Math.random)() * cap);
       }
     }
+  }
+
+  /**
+   * Waits out a Retry-After the judge gave (`holdUntil`) when it ends within `maxBackoffMs`, the
+   * longest this client waits between attempts; a longer one fails the call at once, not sent:
+   * the judge said it would refuse it.
+   */
+  private async waitForHold(url: string): Promise<void> {
+    const wait = this.holdUntil - Date.now();
+    if (wait <= 0) return;
+    if (wait > this.options.maxBackoffMs) {
+      throw new JudgeError(
+        `judge ${shownUrl(url)} asked (HTTP ${this.holdStatus} with Retry-After) not to be called for ${Math.ceil(wait / 1000)} s more: not called — more than credit.judge.maxBackoffMs (${this.options.maxBackoffMs} ms; library: HttpJudgeClient option "maxBackoffMs") to wait; raise its rate limit or lower credit.judge.concurrency`,
+        'http',
+        false,
+        this.holdStatus,
+      );
+    }
+    await (this.deps.sleep ?? sleep)(wait);
   }
 
   private async post(url: string, payload: unknown, signal: AbortSignal | undefined, batch: boolean): Promise<unknown> {
@@ -411,7 +445,13 @@ export class HttpJudgeClient {
     }
     if (!res.ok) {
       const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw new JudgeError(`judge ${shownUrl(url)} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status);
+      const retryAfterMs = res.status === 429 || res.status === 503 ? retryAfterOf(res.headers.get('retry-after')) : undefined;
+      if (retryAfterMs !== undefined && Date.now() + retryAfterMs > this.holdUntil) {
+        this.holdUntil = Date.now() + retryAfterMs;
+        this.holdStatus = res.status;
+      }
+      const asked = retryAfterMs !== undefined ? ` (Retry-After: ${Math.ceil(retryAfterMs / 1000)} s)` : '';
+      throw new JudgeError(`judge ${shownUrl(url)} answered HTTP ${res.status}${asked}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status, retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     }
     try {
       return JSON.parse(text) as unknown;
@@ -447,6 +487,15 @@ export class HttpJudgeClient {
       else this.active--;
     }
   }
+}
+
+/** Retry-After (delay-seconds or an HTTP-date) in ms from now; undefined when absent or unreadable. */
+function retryAfterOf(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_TIMER_MS);
+  const at = Date.parse(text);
+  return Number.isFinite(at) ? Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS) : undefined;
 }
 
 function sleep(ms: number): Promise<void> {
