@@ -15,7 +15,7 @@ import { describeIssue } from '../config/errors.js';
 import { CreditOptionsError, DegenerateEpisodeError } from './errors.js';
 import { defaultScoreRange } from '../conventions/metric-direction.js';
 import { normalizedLabelTable, scoreOfLabel } from '../conventions/labels.js';
-import { AnchoredGame } from './games/anchored-game.js';
+import { AnchoredGame, type OutOfScale } from './games/anchored-game.js';
 import { CachedGame } from './games/cached-game.js';
 import { checkDistinctPlayers, emptyCoalition } from './games/coalition.js';
 import { provenanceGames, outputMessages, type ProvenanceAnalysis } from './games/provenance.js';
@@ -116,6 +116,22 @@ interface Score {
  */
 function scoreRangeOf(options: CreditOptions, name: string): { readonly min: number; readonly max: number; readonly higherIsBetter?: boolean } {
   return options.normalization[name] ?? defaultScoreRange(name);
+}
+
+/**
+ * The warning for a pluggable game that answered values off R's scale. v(N) = R and v(∅) = b are
+ * anchored there, so a judge answering in its own units (0–100, a 1–5 Likert) while R is
+ * normalized gave credits of tens with estimator status `exact`, and only "exceeds the reward
+ * bound" warnings hinted at it.
+ */
+function outOfScaleWarning(noted: OutOfScale, name: string, R: number, options: CreditOptions): string {
+  const range = scoreRangeOf(options, name);
+  const first = noted.first!;
+  const scale = options.normalize ? '[0, 1]' : `[${range.min}, ${range.max}]`;
+  const why = options.normalize
+    ? `R = ${R} is the verdict mapped to [0, 1] from credit.normalization.${name} [${range.min}, ${range.max}]${range.higherIsBetter === false ? ' (lower is better, reflected)' : ''}`
+    : `R = ${R} is the raw score on credit.normalization.${name}`;
+  return `the value function answered ${noted.count} value(s) outside the score's scale ${scale} (first: ${first.value} for a coalition of ${first.members} of ${first.players} players), while v(N) = R and v(∅) = b are on it (${why}): these credits mix two scales and are not meaningful — make the judge or module answer on that scale`;
 }
 
 function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[]): Score {
@@ -277,6 +293,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   let provenance: ProvenanceAnalysis | undefined;
   let b = typeof options.baseline === 'number' ? options.baseline : 0;
   const evaluatedStepId = input.evaluation?.spanId;
+  const outOfScale: OutOfScale = { count: 0 };
 
   // Failure case. Localized before the provenance game is built: a first error that the telemetry
   // does not mark but a prefix-value drop located is a harmful message of that game, so its agent's
@@ -352,7 +369,10 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
       }
     }
     if (options.anchor) {
-      games = { ...games, agentGame: new AnchoredGame(games.agentGame, R, b), ...(games.messageGame ? { messageGame: new AnchoredGame(games.messageGame, R, b) } : {}) };
+      // the game's values must be on R's scale: noted here, warned about once the credit is done
+      const range = scoreRangeOf(options, used.name);
+      const scale = options.normalize ? { min: 0, max: 1, noted: outOfScale } : { min: range.min, max: range.max, noted: outOfScale };
+      games = { ...games, agentGame: new AnchoredGame(games.agentGame, R, b, scale), ...(games.messageGame ? { messageGame: new AnchoredGame(games.messageGame, R, b, scale) } : {}) };
     }
   } else {
     if (options.game !== 'provenance') warnings.push(`game '${options.game}' needs a gameFactory; using the provenance game`);
@@ -502,6 +522,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   }
 
   await localizeFailure(kind === 'provenance' ? undefined : games.messageGame); // pluggable games: now that b is known
+  if (outOfScale.first !== undefined) warnings.push(outOfScaleWarning(outOfScale, used.name, R, options));
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
     // blame's options first, then feOpts': a literal that starts with a spread gets a map per episode

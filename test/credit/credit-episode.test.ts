@@ -558,6 +558,26 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit, a failed or flagged step held below 0; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   });
 
+  // a judge answering 0–100 while R is normalized: credits of ±tens, status exact, and only "exceeds the reward bound" warnings
+  it('says when the value function answers off the scale R is on (anchored v(N) = R, v(∅) = b): the credits mix two scales', async () => {
+    const weights: Record<string, number> = { planner: 20, researcher: 50, writer: 30 };
+    const judge100 = (_input: unknown, ctx: { agentIds: readonly string[] }) => ({
+      kind: 'http' as const,
+      agentGame: { id: 'judge-0-100', players: ctx.agentIds, value: async (c: Uint8Array) => ctx.agentIds.reduce((a, id, i) => a + (c[i] ? weights[id]! : 0), 0) } satisfies Game,
+    });
+    const out = await creditEpisode(episode(steps, 0.8), { gameFactory: judge100 });
+    const off = out.warnings.filter((w) => /outside the score's scale/.test(w));
+    expect(off).toEqual([
+      "the value function answered 6 value(s) outside the score's scale [0, 1] (first: 20 for a coalition of 1 of 3 players), while v(N) = R and v(∅) = b are on it (R = 0.8 is the verdict mapped to [0, 1] from credit.normalization.task_success [0, 1]): these credits mix two scales and are not meaningful — make the judge or module answer on that scale",
+    ]);
+    // normalize: false — R is the raw score, the scale the evaluation's range
+    const raw = await creditEpisode(episode(steps, 80), { gameFactory: judge100, normalize: false, normalization: { task_success: { min: 0, max: 10 } } });
+    expect(raw.warnings.find((w) => /outside the score's scale/.test(w))).toMatch(/^the value function answered 6 value\(s\) outside the score's scale \[0, 10\] \(first: 20 for .*R = 10 is the raw score on credit\.normalization\.task_success\)/);
+    // on the scale (and a rounding error past its end): no such warning
+    const fine = await creditEpisode(episode(steps, 0.8), { gameFactory: (_i, ctx) => ({ agentGame: { id: 'fine', players: ctx.agentIds, value: (c) => (c[0] ? 1 + 1e-12 : 0.3) } }) });
+    expect(fine.warnings.filter((w) => /outside the score's scale/.test(w))).toEqual([]);
+  });
+
   it('without a message game (δ_m not measured) a failed step of a positively credited agent still gets a negative reward, its share going to the agent\'s other messages — unmeasured is not redundant', async () => {
     // a judge scoring agents only (credit.judge.players: agents): every δ_m is 0 because none was measured
     const out = await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.9), {
