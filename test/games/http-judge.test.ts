@@ -313,6 +313,33 @@ describe('http judge game against the reference judge', () => {
     }
   });
 
+  it('says what is wrong with a batch answer that is not { scores: number[n] }: the bad score, the count, or no scores at all', async () => {
+    let answer = '';
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    try {
+      const cases: [string, string][] = [
+        ['{"scores":[0.5,"NaN"]}', 'scores[1] = a string ("NaN"), not a finite number'],
+        ['{"scores":[0.5]}', 'it answered 1 score(s)'],
+        ['{"score":0.5}', 'no "scores" array (an object ({"score":0.5}))'],
+      ];
+      for (const [body, problem] of cases) {
+        answer = body;
+        const client = new HttpJudgeClient({ url, retries: 0, batch: 'always', ...fast });
+        const err = (await client.game(codingEpisode()).valueMany([Uint8Array.from([1, 0, 0, 0, 0]), Uint8Array.from([0, 1, 0, 0, 0])]).catch((e: unknown) => e)) as JudgeError;
+        expect(err).toMatchObject({ kind: 'invalid-response' });
+        expect(err.message).toMatch(/^judge batch http:\/\/127\.0\.0\.1:\d+\/score\/batch must answer \{ scores: number\[2\] \} \(finite numbers, in the requests' order\): /);
+        expect(err.message.endsWith(problem.startsWith('it ') ? problem : `it answered ${problem}`)).toBe(true);
+      }
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);

@@ -28,6 +28,7 @@ import { MAX_TIMER_MS } from '../../config/defaults.js';
 import { fetchBlockedPort } from '../../http/fetch-ports.js';
 import type { AgentStep } from '../../model/agents.js';
 import type { Game } from '../types.js';
+import { describeValue } from './cached-game.js';
 
 const RemovalProtocolSchema = z.enum(['mask', 'null']);
 export type RemovalProtocol = z.infer<typeof RemovalProtocolSchema>;
@@ -337,7 +338,10 @@ export class HttpJudgeClient {
       const body = await this.postWithRetry(url, { requests } satisfies JudgeBatchRequest, signal, true);
       const parsed = JudgeBatchResponseSchema.safeParse(body);
       if (!parsed.success || parsed.data.scores.length !== requests.length) {
-        throw new JudgeError(`judge batch ${shownUrl(url)} must answer { scores: number[${requests.length}] }`, 'invalid-response', false);
+        // what was wrong with it: "must answer { scores: number[8] }" alone left a judge that sent
+        // "NaN" strings, nulls or 7 scores to guess which
+        const got = parsed.success ? `it answered ${parsed.data.scores.length} score(s)` : `it answered ${batchAnswerProblem(body)}`;
+        throw new JudgeError(`judge batch ${shownUrl(url)} must answer { scores: number[${requests.length}] } (finite numbers, in the requests' order): ${got}`, 'invalid-response', false);
       }
       this.batchSupported = true;
       return parsed.data.scores;
@@ -487,6 +491,14 @@ export class HttpJudgeClient {
       else this.active--;
     }
   }
+}
+
+/** What a batch answer that is not `{ scores: number[] }` holds instead, shortly. */
+function batchAnswerProblem(body: unknown): string {
+  const scores = (body as { scores?: unknown } | null)?.scores;
+  if (!Array.isArray(scores)) return `no "scores" array (${describeValue(body).slice(0, 120)})`;
+  const at = scores.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  return `scores[${at}] = ${describeValue(scores[at]).slice(0, 80)}, not a finite number`;
 }
 
 /** Retry-After (delay-seconds or an HTTP-date) in ms from now; undefined when absent or unreadable. */
