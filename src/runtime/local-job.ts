@@ -151,7 +151,8 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
         health.set('receiver', false, 'stopping');
         await Promise.all([receiver.close(), grpcReceiver?.close()]);
         unrouteGrpcJsLog?.();
-        await pipeline.stop();
+        // as long as one episode's credit may take: a stuck value function must not hold the stop past it
+        await pipeline.stop('shutdown', { waitMs: config.runtime.creditTimeoutMs, setting: 'runtime.creditTimeoutMs' });
         await cleanup();
         log.info(pipeline.stats(), 'agent-credit stopped');
       })()),

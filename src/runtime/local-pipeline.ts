@@ -86,6 +86,8 @@ interface Work {
   readonly episode: Episode;
   readonly closedAt: number;
   result: Promise<CreditEvent[] | undefined> | undefined;
+  /** Its credit has settled (`result` resolves at once). */
+  done?: boolean;
 }
 
 /** Spans of one request added between two checks of the credit queue (onSpans), whole traces at least. */
@@ -347,7 +349,7 @@ export class LocalPipeline implements OtlpHandler {
 
   /** Resolves once every episode closed so far is credited and published. */
   async drain(): Promise<void> {
-    while (this.inOrder.length > 0) {
+    while (this.inOrder.length > 0 && !this.abandoned) {
       const p = this.publishing;
       await p;
       // Head still queued behind running work: wait for the chain to move (a macrotask, so the
@@ -358,15 +360,53 @@ export class LocalPipeline implements OtlpHandler {
     await Promise.all(this.deps.sinks.map((s) => s.flush()));
   }
 
-  /** Closes all open episodes (`shutdown`), credits and publishes them, flushes the sinks. */
-  async stop(reason: CloseReason = 'shutdown'): Promise<void> {
+  /**
+   * Closes all open episodes (`shutdown`), credits and publishes them, flushes the sinks. With
+   * `waitMs` (the `run` job) it waits at most that long for their credit: the episodes still
+   * without it are then left uncredited, logged with their count, and nothing more is published.
+   * Without a bound a stuck value function held the stop for runtime.creditTimeoutMs per episode
+   * in hand — one after the other behind a replaced credit worker, or creditConcurrency at a time
+   * in this thread —, minutes past any supervisor's grace period, which then killed the job
+   * without a word about the credit it lost (or the sinks flushed). Replay waits for all.
+   */
+  async stop(reason: CloseReason = 'shutdown', options: { waitMs?: number; setting?: string } = {}): Promise<void> {
     if (this.stopped) return;
     clearInterval(this.timer);
     this.enqueue(this.deps.assembler.flush(reason));
     this.stopped = true;
-    await this.drain();
+    if (options.waitMs === undefined) {
+      await this.drain();
+      this.unobserve?.();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      this.drain().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), options.waitMs);
+        timer.unref?.();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      this.abandoned = true;
+      // the episodes credited behind a stuck one are published (out of close order), not dropped with it
+      const finished = this.inOrder.filter((w) => w.done);
+      const left = this.inOrder.length - finished.length;
+      this.inOrder.length = 0;
+      this.inOrderBytes = 0;
+      for (const w of finished) await this.publishWork(w, await w.result!);
+      this.deps.logger?.error(
+        { episodes: left, waitedMs: options.waitMs },
+        `stopping: ${left} closed episode(s) still without credit after ${options.waitMs} ms (${options.setting ?? 'the stop bound'}): left uncredited — no events for them — so the stop ends; a value function that is slow or stuck (see the warnings above) holds credit this long`,
+      );
+      await Promise.all(this.deps.sinks.map((s) => s.flush()));
+    }
     this.unobserve?.();
   }
+
+  /** The stop gave up on the credit still in hand (`stop`'s waitMs): nothing more is published. */
+  private abandoned = false;
 
   private enqueue(episodes: readonly Episode[]): void {
     for (const episode of episodes) {
@@ -385,6 +425,7 @@ export class LocalPipeline implements OtlpHandler {
       const w = this.queue.shift()!;
       this.running++;
       w.result = this.credit(w).finally(() => {
+        w.done = true;
         this.running--;
         this.pump();
       });
@@ -417,22 +458,28 @@ export class LocalPipeline implements OtlpHandler {
 
   /** Publishes finished works from the head of the close order. */
   private async publishReady(): Promise<void> {
-    while (this.inOrder.length > 0 && this.inOrder[0]!.result) {
+    while (!this.abandoned && this.inOrder.length > 0 && this.inOrder[0]!.result) {
       const w = this.inOrder[0]!;
       const events = await w.result!;
+      // the stop gave up meanwhile: it publishes what is finished itself
+      if (this.abandoned) return;
       this.inOrder.shift();
       this.inOrderBytes -= w.episode.bytes;
-      if (!events || events.length === 0) continue;
-      for (const sink of this.deps.sinks) {
-        try {
-          await sink.publish(events, { episode: w.episode });
-          for (const e of events) this.deps.telemetry?.eventsPublished.add(1, { sink: sink.name, event_type: e.event_type });
-        } catch (err) {
-          this.deps.logger?.error({ sink: sink.name, err: String(err) }, 'sink publish failed');
-        }
-      }
-      this.counters.eventsOut += events.length;
+      await this.publishWork(w, events);
     }
+  }
+
+  private async publishWork(w: Work, events: CreditEvent[] | undefined): Promise<void> {
+    if (!events || events.length === 0) return;
+    for (const sink of this.deps.sinks) {
+      try {
+        await sink.publish(events, { episode: w.episode });
+        for (const e of events) this.deps.telemetry?.eventsPublished.add(1, { sink: sink.name, event_type: e.event_type });
+      } catch (err) {
+        this.deps.logger?.error({ sink: sink.name, err: String(err) }, 'sink publish failed');
+      }
+    }
+    this.counters.eventsOut += events.length;
   }
 }
 
