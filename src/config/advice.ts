@@ -39,14 +39,19 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
   }
   // A synchronous module value function runs on the event loop with creditWorkers 0: nothing can
   // interrupt it (operator review: a spinning one stopped /healthz, publishing and SIGTERM for its
-  // whole run, and crash-looped on the same episode after a restart).
+  // whole run, and crash-looped on the same episode after a restart). Nor is an error the
+  // function leaves unhandled caught there — a promise it started and did not await rejecting
+  // after it threw (two judge calls started together, the first one failing), a throw in a timer:
+  // Node ends the whole job with it (exit 1), the open episodes lost, where in a worker only that
+  // worker is replaced; the advice said nothing of it.
   if (config.credit.game === 'module' && config.runtime.creditWorkers === 0) {
     out.push({
       key: 'runtime.creditWorkers',
       message:
         'credit.game: module with runtime.creditWorkers 0 runs your value function on the main thread: a synchronous (CPU-bound) or stuck one blocks everything while it runs — ' +
-        'runtime.creditTimeoutMs cannot interrupt it (it only gives up on an async one that never settles), /healthz and /readyz stop answering, nothing is ingested or published, and SIGTERM waits. ' +
-        'Set runtime.creditWorkers to 1 or more (or auto): a value function stuck past runtime.creditTimeoutMs then gets its worker replaced and only that episode fails',
+        'runtime.creditTimeoutMs cannot interrupt it (it only gives up on an async one that never settles), /healthz and /readyz stop answering, nothing is ingested or published, and SIGTERM waits; ' +
+        'and an error it leaves unhandled (a promise it started and did not await that rejects, a throw in a timer) ends the whole job (exit 1, the open episodes lost). ' +
+        'Set runtime.creditWorkers to 1 or more (or auto): a value function stuck past runtime.creditTimeoutMs then gets its worker replaced and only that episode fails, and an unhandled error ends only its worker, which is replaced (its episodes re-run)',
     });
   }
   // credit.timeoutMs is where a slow value function's calls are cut and the episode is published

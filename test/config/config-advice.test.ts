@@ -54,6 +54,9 @@ describe('configAdvice', () => {
     expect(advice.map((a) => a.key)).toEqual(['runtime.creditWorkers']);
     expect(advice[0]!.message).toMatch(/^credit\.game: module with runtime\.creditWorkers 0 runs your value function on the main thread/);
     expect(advice[0]!.message).toMatch(/runtime\.creditTimeoutMs cannot interrupt it/);
+    // a stray rejected promise of the function (not awaited) crashed the job with exit 1, and the advice did not say so
+    expect(advice[0]!.message).toMatch(/an error it leaves unhandled \(a promise it started and did not await that rejects, a throw in a timer\) ends the whole job \(exit 1, the open episodes lost\)/);
+    expect(advice[0]!.message).toMatch(/an unhandled error ends only its worker, which is replaced \(its episodes re-run\)$/);
     expect(advice[0]!.message).toMatch(/Set runtime\.creditWorkers to 1 or more \(or auto\)/);
     expect(configAdvice(module({ creditWorkers: 1 }))).toEqual([]);
     expect(configAdvice(module({ creditWorkers: 'auto' }))).toEqual([]);
