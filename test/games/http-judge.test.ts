@@ -340,6 +340,25 @@ describe('http judge game against the reference judge', () => {
     }
   });
 
+  it('says a judge answered an empty body, not "answered non-JSON: " and nothing after', async () => {
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(req.url?.includes('204') ? 204 : 200).end());
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      for (const [path, status] of [['/score', 200], ['/score204', 204]] as const) {
+        const client = new HttpJudgeClient({ url: `${base}${path}`, retries: 0, batch: 'never', ...fast });
+        const err = (await client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+        expect(err).toMatchObject({ kind: 'invalid-response', status });
+        expect(err.message).toMatch(new RegExp(`answered non-JSON: an empty body \\(HTTP ${status}\\): it must answer JSON \\{ score \\}$`));
+      }
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('rejects invalid options naming the key', () => {
     expect(() => new HttpJudgeClient({ url: 'not a url' })).toThrow(/"url"/);
     expect(() => new HttpJudgeClient({ url: 'http://x/score', concurrency: 0 })).toThrow(/"concurrency"/);

@@ -460,7 +460,9 @@ export class HttpJudgeClient {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new JudgeError(`judge ${shownUrl(url)} answered non-JSON: ${text.slice(0, 120)}`, 'invalid-response', false, res.status, { cause: err });
+      // an empty body (a handler that never wrote its answer, a 204) read "answered non-JSON: " and nothing after
+      const shown = text.trim() === '' ? `an empty body (HTTP ${res.status}): it must answer JSON ${batch ? '{ scores }' : '{ score }'}` : text.slice(0, 120);
+      throw new JudgeError(`judge ${shownUrl(url)} answered non-JSON: ${shown}`, 'invalid-response', false, res.status, { cause: err });
     }
   }
 
