@@ -558,6 +558,26 @@ describe('creditEpisode: pluggable and failing games', () => {
     expect(out.warnings).toContain('no message game: δ_m = 0 for every message (equal split of agent credit, a failed or flagged step held below 0; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   });
 
+  // its timer never ran: the run's promises settle in microtasks, so 256 × 10 ms went on to the end, `exact`
+  it('stops a value function that computes synchronously (declared async or not) at timeoutMs, partial, by the clock', { timeout: 10_000 }, async () => {
+    const players = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const declaredAsync of [true, false]) {
+      const busy = (c: Uint8Array) => {
+        const end = Date.now() + 10;
+        while (Date.now() < end);
+        return c.reduce((a, x) => a + x, 0) / 8;
+      };
+      const started = Date.now();
+      const out = await creditEpisode(episode(steps, 0.8), {
+        timeoutMs: 300,
+        gameFactory: () => ({ kind: 'module', agentGame: { id: 'busy', players, value: declaredAsync ? async (c: Uint8Array) => busy(c) : busy } }),
+      });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(out.estimator.status).toBe('partial');
+      expect(out.warnings.join('\n')).toMatch(/timeoutMs \(credit\.timeoutMs: 300 ms\) ran out/);
+    }
+  });
+
   // a judge answering 0–100 while R is normalized: credits of ±tens, status exact, and only "exceeds the reward bound" warnings
   it('says when the value function answers off the scale R is on (anchored v(N) = R, v(∅) = b): the credits mix two scales', async () => {
     const weights: Record<string, number> = { planner: 20, researcher: 50, writer: 30 };
