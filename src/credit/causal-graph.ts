@@ -242,14 +242,17 @@ function visitConsumers(g: CausalGraph, from: number, blocked: ReadonlySet<numbe
   }
 }
 
-/** Steps from which `to` is reachable (excluding `to`). */
-export function ancestors(g: CausalGraph, to: number): Set<number> {
+/**
+ * Steps from which `to` is reachable (excluding `to`). With `after`, only those after that index
+ * (and reached through such steps: edges go forward, so none is lost): the walk stops there.
+ */
+export function ancestors(g: CausalGraph, to: number, after = -1): Set<number> {
   const seen = new Set<number>();
   const stack = [to];
   while (stack.length > 0) {
     const w = stack.pop()!;
     for (const u of g.inputs[w]!) {
-      if (!seen.has(u)) {
+      if (u > after && !seen.has(u)) {
         seen.add(u);
         stack.push(u);
       }

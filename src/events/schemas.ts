@@ -29,8 +29,10 @@ import { CloseReasonSchema } from '../model/episode.js';
  * 1.3.1: descriptions only (a patch): `first_error.evidence` lists the evidence the engine writes —
  * it named an `exception event` never written (an exception sets `status=error: …`) and not the
  * agent-invocation flag.
+ * 1.4.0: `failure_role: independent-error` (additive): a later erroneous step that does not read t*
+ * was `unrelated`, with no blame.
  */
-export const SCHEMA_VERSION = '1.3.1';
+export const SCHEMA_VERSION = '1.4.0';
 
 /** The major version: the published schemas accept any schema_version `<major>.x.y`. */
 export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
@@ -209,10 +211,10 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
   agent_credit: z.number().describe('φ_i of the step’s agent (as in episode_credit.agents).'),
   outcome: Outcome(' (of the episode)'),
   failure_role: z
-    .enum(['first-error', 'dependent', 'repair', 'critic', 'before-error', 'unrelated'])
+    .enum(['first-error', 'dependent', 'repair', 'critic', 'independent-error', 'before-error', 'unrelated'])
     .optional()
     .describe(
-      'Failed runs: the step’s role — `first-error` (t*), `dependent` (read t*’s result), `repair` (a corrective attempt), `critic` (read the error and was read by a repair), `before-error`, `unrelated`. Absent in successful runs.',
+      'Failed runs: the step’s role — `first-error` (t*), `dependent` (read t*’s result), `repair` (a corrective attempt), `critic` (read the error and was read by a repair), `independent-error` (a later erroneous step t*’s blame does not reach: blamed less than t*), `before-error`, `unrelated`. Absent in successful runs.',
     ),
   estimator: EstimatorInfoSchema,
 }).describe('Per-step reward: a process reward / turn-level advantage for the step’s agent. No message text: join (trace_id, step_id) with your spans.');

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCausalGraph, creditEpisode, messageRewards, type MessageInput } from '../../src/credit/index.js';
 import { ancestors, descendants, isErroneous, isMessage } from '../../src/credit/causal-graph.js';
+import { correctiveAttempts } from '../../src/credit/signals/blame-repair.js';
 import { episode, step } from './episode-builder.js';
 
 /** Random episodes: up to 9 messages of 3 agents, a random DAG, overlapping clocks, errors, flags, equal names. */
@@ -68,12 +69,16 @@ describe('failure signals on random failed episodes', () => {
           // a repair keeps a transfer ≥ 0 (centring subtracts the mean of its agent's involved transfers, at most
           // the repair's own); a critic's can be centred below 0 beside a repair of its agent (docs/credit.md's known limits)
           if (m.failureRole === 'repair') expect(m.components.blame).toBe(0);
+          // an erroneous step is never `unrelated`: t*'s blame reaches it, or it is an error of its own
+          if (isErroneous(m.step)) expect(m.failureRole).not.toBe('unrelated');
         }
         const rStar = byId.get(fe.stepId)!.reward;
         // a pair's sides are one agent's steps of one kind (the same tool for tool calls)
         const star = byId.get(fe.stepId)!.step;
         const inKind = (s: typeof star) => s.agentId === fe.agentId && s.kind === star.kind && (s.kind !== 'tool' || s.toolName === star.toolName);
-        const ownRepairs = out.messages.filter((m) => m.failureRole === 'repair' && inKind(m.step)).map((m) => m.step.stepId);
+        // t*'s own repairs: role `repair` also marks the repairs of an independent error, which form no pair
+        const starRepairs = new Set(correctiveAttempts(g, fe, { dropThreshold: 0.2, ...(ps ? { prefixScores: ps, prefixBaseline: baseline } : {}) }).map((r) => r.stepId));
+        const ownRepairs = out.messages.filter((m) => m.failureRole === 'repair' && inKind(m.step) && starRepairs.has(m.step.stepId)).map((m) => m.step.stepId);
         for (const p of out.pairs) expect(p.rejected.stepId).toBe(fe.stepId);
         if (ownRepairs.length === 0) {
           expect(out.pairs).toHaveLength(1);

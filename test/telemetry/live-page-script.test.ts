@@ -114,7 +114,7 @@ describe('live page script', () => {
     // failed runs tag the steps that matter: the first error (and any repair, critic, dependent)
     const all = (e: FakeElement): FakeElement[] => [e, ...e.children.flatMap(all)];
     const tags = all(section).filter((e) => e.className.startsWith('tag role-'));
-    const roles = own.flatMap((e) => (e.event_type === 'message_reward' && e.failure_role && ['first-error', 'repair', 'critic', 'dependent'].includes(e.failure_role) ? [e.failure_role] : []));
+    const roles = own.flatMap((e) => (e.event_type === 'message_reward' && e.failure_role && ['first-error', 'independent-error', 'repair', 'critic', 'dependent'].includes(e.failure_role) ? [e.failure_role] : []));
     expect(tags.map((t) => t.className.slice('tag role-'.length)).sort()).toEqual(roles.sort());
     expect(tags.some((t) => t.textContent === 'first error')).toBe(true);
   });

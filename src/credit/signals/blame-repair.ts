@@ -33,14 +33,24 @@
  *   only on its later uninvolved messages (role `unrelated`, recorded as `blame` ≤ 0), never on
  *   messages before t*. An agent with no such message has its involved transfers centred instead
  *   (an agent whose only message is t* carries its blame through φ_i alone).
+ * - independent errors (role `independent-error`): a later erroneous message (error status, or
+ *   flagged by a verdict on it or on the invocation it ends) that t*'s blame does not reach — it
+ *   reads no t* (a parallel call that failed too, a flagged answer in another branch), or reads it
+ *   only through a repair or critic. It was `unrelated`: a harmful step with no blame, and it could
+ *   receive its agent's offset of t*'s blame as `repair`. Each is treated as t* is, scaled by decay
+ *   (see independentErrors): -blame0 · decay — as much as t*'s direct dependent, so t* keeps the
+ *   largest blame (method.md §3) —, its dependents share it decayed (`dependent`; one that reads
+ *   t* too takes the larger blame, once), its repairs and critics get repairWeight / criticWeight
+ *   times its blame. No preference pair: a pair's rejected side is t* (the events' contract).
  */
 import { inputDigestOf } from '../../conventions/step-digests.js';
+import type { AgentStep } from '../../model/agents.js';
 import { type CausalGraph, erroneousAt, isErroneous, isMessage } from '../causal-graph.js';
 import { ancestors, descendants } from '../causal-graph.js';
 import type { FirstError } from './first-error.js';
 import type { Transfer } from './message-rewards.js';
 
-export type FailureRole = 'first-error' | 'dependent' | 'repair' | 'critic' | 'before-error' | 'unrelated';
+export type FailureRole = 'first-error' | 'dependent' | 'repair' | 'critic' | 'independent-error' | 'before-error' | 'unrelated';
 
 export interface BlameRepairOptions {
   /** Blame of t* before balancing, in score units. Default 0.5. */
@@ -71,12 +81,123 @@ export interface BlameRepair {
   readonly critics: readonly CorrectiveAttempt[];
 }
 
+/**
+ * Input digest → the first failed call of `tool` with it, by index, found once per order and tool
+ * (read-only: shared). t* itself is in it: retriesAnother never looks up t*'s input (a call with
+ * t*'s input retries t*), so one map serves every error of that tool, each of the episode's
+ * independent errors included.
+ */
+function failedCallsOf(graph: CausalGraph, tool: string | undefined): ReadonlyMap<string, number> {
+  let byTool = failedCallsByOrder.get(graph.order);
+  if (byTool === undefined) failedCallsByOrder.set(graph.order, (byTool = new Map()));
+  let calls = byTool.get(tool);
+  if (calls === undefined) {
+    const found = (calls = new Map<string, number>());
+    graph.order.forEach((o, w) => {
+      if (o.kind !== 'tool' || o.toolName !== tool || !isErroneous(o)) return;
+      const d = inputDigestOf(o);
+      if (d !== undefined && !found.has(d)) found.set(d, w);
+    });
+    byTool.set(tool, calls);
+  }
+  return calls;
+}
+const failedCallsByOrder = new WeakMap<readonly AgentStep[], Map<string | undefined, ReadonlyMap<string, number>>>();
+
+/**
+ * Per order (read-only: shared): the messages that are calls of each tool (`tool\0name`) and those
+ * of each agent, kind and name (`step\0agent\0kind\0name`), by index, ascending.
+ */
+function attemptLists(graph: CausalGraph): ReadonlyMap<string, readonly number[]> {
+  let lists = attemptListsByOrder.get(graph.order);
+  if (lists === undefined) {
+    const m = (lists = new Map<string, number[]>());
+    const add = (key: string, i: number) => {
+      const l = m.get(key);
+      if (l) l.push(i);
+      else m.set(key, [i]);
+    };
+    for (const i of messageIndices(graph)) {
+      const s = graph.order[i]!;
+      if (s.kind === 'tool' && s.toolName !== undefined) add(`tool\0${s.toolName}`, i);
+      add(`step\0${s.agentId}\0${s.kind}\0${s.name}`, i);
+    }
+    attemptListsByOrder.set(graph.order, lists);
+  }
+  return lists;
+}
+const attemptListsByOrder = new WeakMap<readonly AgentStep[], Map<string, number[]>>();
+
+/** The position of the first entry of ascending `list` after `index`. */
+function firstAfter(list: readonly number[], index: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! <= index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The messages after t* (at `star`) that can be a retry or redo of it, ascending: calls of its tool
+ * (a retry), steps of its agent with its kind and name (a redo). Made as they are read: the loop
+ * that reads them stops once t* is repaired.
+ */
+function* attemptCandidates(graph: CausalGraph, star: number): Generator<number> {
+  const s = graph.order[star]!;
+  const lists = attemptLists(graph);
+  const none: readonly number[] = [];
+  const redo = lists.get(`step\0${s.agentId}\0${s.kind}\0${s.name}`) ?? none;
+  const retry = s.kind === 'tool' && s.toolName !== undefined ? (lists.get(`tool\0${s.toolName}`) ?? none) : none;
+  // both ascending: merged in one pass (a call of the tool by t*'s agent under t*'s name is in both)
+  let last = -1;
+  for (let a = firstAfter(retry, star), b = firstAfter(redo, star); a < retry.length || b < redo.length; ) {
+    const x = b >= redo.length || (a < retry.length && retry[a]! <= redo[b]!) ? retry[a++]! : redo[b++]!;
+    if (x !== last) yield (last = x);
+  }
+}
+
+/** Whether `graph.order` is sorted by start time; found once per order. */
+function inStartOrder(graph: CausalGraph): boolean {
+  let sorted = startOrdered.get(graph.order);
+  if (sorted === undefined) {
+    sorted = true;
+    for (let i = 1; i < graph.order.length && sorted; i++) sorted = graph.order[i - 1]!.startTimeUnixNano <= graph.order[i]!.startTimeUnixNano;
+    startOrdered.set(graph.order, sorted);
+  }
+  return sorted;
+}
+const startOrdered = new WeakMap<readonly AgentStep[], boolean>();
+
+/** Indices of the messages in `graph.order`, ascending; found once per order (read-only: shared). */
+function messageIndices(graph: CausalGraph): readonly number[] {
+  let idx = messageIndicesByOrder.get(graph.order);
+  if (idx === undefined) messageIndicesByOrder.set(graph.order, (idx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0)));
+  return idx;
+}
+const messageIndicesByOrder = new WeakMap<readonly AgentStep[], readonly number[]>();
+
+/** Position of `index` in the ascending `msgIdx` (binary search), or -1. */
+function positionOf(msgIdx: readonly number[], index: number): number {
+  let lo = 0;
+  let hi = msgIdx.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (msgIdx[mid]! === index) return mid;
+    if (msgIdx[mid]! < index) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): CorrectiveAttempt[] {
   const star = graph.order[fe.index]!;
   const out: CorrectiveAttempt[] = [];
   const seen = new Set<string>();
-  const msgIdx = graph.order.map((s, i) => (isMessage(s) ? i : -1)).filter((i) => i >= 0);
-  const starPos = msgIdx.indexOf(fe.index);
+  const msgIdx = messageIndices(graph);
+  const starPos = positionOf(msgIdx, fe.index);
   // Reads a result of t* that was not a failure (flagged, or a prefix-value drop): a dependent, never
   // a repair (see the file header). Direct inputs only here: a step that reads it through another
   // agent's step is not caught; through its own agent's steps, see buildsOnOwnHistory.
@@ -92,7 +213,9 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // keep their rule (a tool has no history: its retry after the LLM call that read t* is the fix).
   let ownHistory: boolean[] | undefined;
   const buildsOnOwnHistory = (i: number): boolean => {
-    if (!star.status.ok) return false;
+    // (only a step downstream of t* can have it in its history: asked first, the pass below is
+    // made for an error some later step reads, not for every independent error of a long run)
+    if (!star.status.ok || !downstream(i)) return false;
     if (!ownHistory) {
       const h: boolean[] = (ownHistory = new Array<boolean>(graph.order.length).fill(false));
       graph.order.forEach((s, w) => {
@@ -124,27 +247,19 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
     if (starInput !== undefined && inputDigestOf(s) === starInput) return true;
     // Another agent that read the error retries once: its first successful call of the tool after
     // reading it answers t*, and its later calls (it keeps the error in its history) are its own.
-    if (!agentReadStar(i) || retriedBy.has(s.agentId)) return false;
+    // (a step that read it is downstream of it: asked first, as for buildsOnOwnHistory)
+    if (!downstream(i) || !agentReadStar(i) || retriedBy.has(s.agentId)) return false;
     retriedBy.add(s.agentId);
     return true;
   };
   // A call that repeats the arguments of another failed call of t*'s tool, not t*'s, retries that
   // one: an LLM call issues searches for "qA" and "qB" at once, both fail (t* and its tie), and it
   // retries both — the retry of "qB" was a second repair of t*, paired with search("qA").
-  let failedInputs: Map<string, number> | undefined; // input digest → first failed call of t*'s tool with it
   const retriesAnother = (i: number): boolean => {
     const starInput = inputDigestOf(star);
     const input = starInput === undefined ? undefined : inputDigestOf(graph.order[i]!);
     if (input === undefined || input === starInput) return false;
-    if (!failedInputs) {
-      failedInputs = new Map();
-      graph.order.forEach((o, w) => {
-        if (w === fe.index || o.kind !== 'tool' || o.toolName !== star.toolName || !isErroneous(o)) return;
-        const d = inputDigestOf(o);
-        if (d !== undefined && !failedInputs!.has(d)) failedInputs!.set(d, w);
-      });
-    }
-    const other = failedInputs.get(input);
+    const other = failedCallsOf(graph, star.toolName).get(input);
     return other !== undefined && other < i;
   };
   const retriedBy = new Set<string>();
@@ -189,17 +304,25 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // dependent and lost the pair (diff review). Other steps must also start after t* by the clock.
   let after: Set<number> | undefined;
   const downstream = (i: number) => (after ??= new Set(descendants(graph, fe.index).keys())).has(i);
-  msgIdx.forEach((i, pos) => {
-    if (pos <= starPos) return;
+  // Only the steps that can be an attempt (a call of t*'s tool, a step of its agent, kind and name)
+  // are looked at: blameAndRepair runs this for every independent error too, and a walk of every
+  // later message per error made a long run with many failed calls quadratic (a chain of 8,000
+  // steps with 2,000 repaired failures: 16 million step reads, ~0.5 s).
+  for (const i of attemptCandidates(graph, fe.index)) {
     const s = graph.order[i]!;
-    if (erroneousAt(graph, i) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) return;
-    if (buildsOn(i)) return;
+    if (erroneousAt(graph, i) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) continue;
+    if (buildsOn(i)) continue;
     // Once a retry or redo has repaired t*, a later call answers no error: GenAI instrumentations
     // name every LLM call `chat {model}`, and each later call of t*'s agent counted as another
     // redo, with its own preference pair against a prompt it never answered (math review: one
     // rate-limited call, its retry and three later turns made 4 repairs). Parallel attempts that
     // started before the first one ended still count.
-    if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) return;
+    // With the steps in start order (no read pointed back in time: the usual case) every later one
+    // starts after it too, and none is an attempt: stop.
+    if (repairedBy !== undefined && repairedBy <= s.startTimeUnixNano) {
+      if (inStartOrder(graph)) break;
+      continue;
+    }
     let found: CorrectiveAttempt | undefined;
     if (star.kind === 'tool' && s.kind === 'tool' && star.toolName !== undefined && s.toolName === star.toolName && retriesStar(i)) found = { stepId: s.stepId, reason: `successful retry of tool ${s.toolName}`, via: 'retry' };
     else if (s.agentId === star.agentId && s.kind === star.kind && s.name === star.name && (s.kind === 'tool' ? !retriesAnother(i) : !buildsOnOwnHistory(i))) found = { stepId: s.stepId, reason: `successful redo of sub-task "${s.name}" by the same agent`, via: 'redo' };
@@ -208,7 +331,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
       out.push(found);
       if (repairedBy === undefined || s.endTimeUnixNano < repairedBy) repairedBy = s.endTimeUnixNano;
     }
-  });
+  }
   const ps = opts.prefixScores;
   if (ps && starPos >= 0) {
     const before = starPos === 0 ? (opts.prefixBaseline ?? 0) : ps[starPos - 1]!;
@@ -252,16 +375,19 @@ function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly Correct
   // read it and objected unrelated. The LLM call that read a tool's bad result and retried the
   // tool keeps its role (a tool t* has no continuation of its own).
   const star = graph.order[fe.index]!;
-  const carrier = new Array<boolean>(graph.order.length).fill(false);
+  // a set, not an array of every step: made for each independent error too
+  const carrier = new Set<number>();
   if (star.status.ok && star.kind !== 'tool') {
-    graph.order.forEach((s, w) => {
-      if (w > fe.index && s.agentId === star.agentId) carrier[w] = graph.inputs[w]!.some((u) => u === fe.index || carrier[u]);
-    });
+    for (let w = fe.index + 1; w < graph.order.length; w++) {
+      if (graph.order[w]!.agentId === star.agentId && graph.inputs[w]!.some((u) => u === fe.index || carrier.has(u))) carrier.add(w);
+    }
   }
   const ledTo = new Map<number, string>(); // critic index → the first repair it led to
   for (const r of fixes) {
-    for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!)) {
-      if (carrier[i] || !graph.inputs[i]!.some((u) => u === fe.index || carrier[u]) || repairIdx.has(i) || ledTo.has(i)) continue;
+    // a critic reads t*: only steps after it (a walk of the whole history per fix made the
+    // independent errors of a long run, each localized as t* is, quadratic)
+    for (const i of ancestors(graph, graph.indexOf.get(r.stepId)!, fe.index)) {
+      if (carrier.has(i) || !graph.inputs[i]!.some((u) => u === fe.index || carrier.has(u)) || repairIdx.has(i) || ledTo.has(i)) continue;
       const s = graph.order[i]!;
       if (isMessage(s) && !erroneousAt(graph, i)) ledTo.set(i, r.stepId);
     }
@@ -269,6 +395,55 @@ function criticsOf(graph: CausalGraph, fe: FirstError, repairs: readonly Correct
   return [...ledTo]
     .sort((a, b) => a[0] - b[0])
     .map(([i, fix]) => ({ stepId: graph.order[i]!.stepId, reason: `passed the error of ${graph.order[fe.index]!.stepId} on to its fix ${fix}`, via: 'critic' as const }));
+}
+
+/**
+ * Roles and raw transfers of the independent errors (see the file header) and of the steps around
+ * them, by index: each erroneous message after t* that has no role of t*'s (`taken`: t*, its
+ * repairs, critics and dependents) and reads no earlier independent error — one that does is that
+ * one's dependent, as t*'s erroneous dependents are t*'s (the failing tests after a failed lookup) —
+ * is localized as t* is, in causal order. Its corrective attempts and critics are t*'s rules run
+ * with it in t*'s place (correctiveAttempts, criticsOf: a successful retry of its tool, a redo of
+ * its sub-task, the step that read its error and led to the fix; no prefix-value recovery, which
+ * is t*'s drop), rewarded repairWeight / criticWeight times its blame; blame does not pass through
+ * them, nor through t*'s (what reads only a fix reads no error). Without them its readers would be
+ * blamed as its dependents — the LLM call that read the failed call's error and retried, and the
+ * retry that fixed it. Its other readers get its blame decayed (the largest when several). A step
+ * t* already gave a role keeps it. Dependents of t* are returned too, with their blame from these
+ * errors, for the caller to take the larger. One pass over the episode per independent error.
+ */
+function independentErrors(
+  graph: CausalGraph,
+  fe: FirstError,
+  taken: ReadonlySet<number>,
+  starFixes: ReadonlySet<number>,
+  w: { blame: number; decay: number; repairWeight: number; criticWeight: number },
+): Map<number, { role: FailureRole; raw: number }> {
+  const out = new Map<number, { role: FailureRole; raw: number }>();
+  const reads = new Map<number, number>(); // message → its blame as a reader of an independent error (≤ 0)
+  for (let i = fe.index + 1; i < graph.order.length; i++) {
+    const s = graph.order[i]!;
+    if (taken.has(i) || out.has(i) || reads.has(i) || !isMessage(s) || !erroneousAt(graph, i)) continue;
+    out.set(i, { role: 'independent-error', raw: -w.blame });
+    const own: FirstError = { stepId: s.stepId, agentId: s.agentId, evidence: [], ties: [], index: i };
+    const repairs = correctiveAttempts(graph, own);
+    const fixes = new Set(starFixes);
+    for (const [list, role, weight] of [
+      [repairs, 'repair', w.repairWeight],
+      [criticsOf(graph, own, repairs), 'critic', w.criticWeight],
+    ] as const) {
+      for (const a of list) {
+        const j = graph.indexOf.get(a.stepId)!;
+        fixes.add(j);
+        if (!taken.has(j) && !out.has(j)) out.set(j, { role, raw: weight * w.blame });
+      }
+    }
+    for (const [j, d] of descendants(graph, i, fixes)) {
+      if (!fixes.has(j) && isMessage(graph.order[j]!)) reads.set(j, Math.min(reads.get(j) ?? 0, -w.blame * w.decay ** d));
+    }
+  }
+  for (const [j, b] of reads) if (!out.has(j)) out.set(j, { role: 'dependent', raw: b });
+  return out;
 }
 
 export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRepairOptions = {}): BlameRepair {
@@ -281,7 +456,10 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
   const repairIdx = new Set(repairs.map((r) => graph.indexOf.get(r.stepId)!));
   const criticIdx = new Set(critics.map((c) => graph.indexOf.get(c.stepId)!));
   // Blame does not pass through a repair or a critic: what reads the error only through them reads the fix or the notice.
-  const dependent = descendants(graph, fe.index, new Set([...repairIdx, ...criticIdx]));
+  const fixes = new Set([...repairIdx, ...criticIdx]);
+  const dependent = descendants(graph, fe.index, fixes);
+  const taken = new Set([fe.index, ...fixes, ...dependent.keys()]);
+  const other = independentErrors(graph, fe, taken, fixes, { blame: blame0 * decay, decay, repairWeight, criticWeight });
   const raw = new Map<string, number>();
   const roles = new Map<string, FailureRole>();
   graph.order.forEach((s, i) => {
@@ -297,7 +475,11 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
       raw.set(s.stepId, criticWeight * blame0);
     } else if (dependent.has(i)) {
       roles.set(s.stepId, 'dependent');
-      raw.set(s.stepId, -blame0 * decay ** dependent.get(i)!);
+      // reads t* and an independent error too: the larger of the two blames, not their sum
+      raw.set(s.stepId, Math.min(-blame0 * decay ** dependent.get(i)!, other.get(i)?.raw ?? 0));
+    } else if (other.has(i)) {
+      roles.set(s.stepId, other.get(i)!.role);
+      raw.set(s.stepId, other.get(i)!.raw);
     } else roles.set(s.stepId, i < fe.index ? 'before-error' : 'unrelated');
   });
   // Zero-sum within each agent.

@@ -38,7 +38,7 @@ main.failonly .ep:not(.failed){display:none}header label{margin-left:auto;font-s
 #board th,#board td{padding:4px 10px;text-align:right;white-space:nowrap}#board th{font-weight:600;color:#445;border-bottom:1px solid #e3e6ec}
 #board th:first-child,#board td:first-child{text-align:left}#board td.gap{text-align:center}
 #board td:first-child{white-space:normal;overflow-wrap:anywhere;min-width:10em}#board td.barcell{width:30%}#board caption{text-align:left;padding:0 0 6px;color:#445}
-.role-first-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
+.role-first-error,.role-independent-error{background:#fbe0e0;color:#8a1c1c}.role-repair,.role-critic{background:#d8f3df;color:#17642d}.role-dependent{background:#f3ecd8;color:#6b5417}
 </style></head><body>
 <header><h1>agent-credit</h1><span id="status" role="status">connecting…</span><span id="count" class="muted"></span><label><input type="checkbox" id="failonly"> failures only</label></header>
 <section id="board"></section>
@@ -67,7 +67,7 @@ const head = (t, n) => { const c = t.length > n ? t.charCodeAt(n - 1) : 0; retur
 // a time of day today, with the date otherwise
 const when = (ms) => { const d = new Date(ms); return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString(); };
 const fmt = (x) => (x >= 0 ? '+' : '') + Number(x).toFixed(3);
-const ROLE_TAGS = { 'first-error': 'first error', repair: 'repair', critic: 'critic', dependent: 'dependent' };
+const ROLE_TAGS = { 'first-error': 'first error', 'independent-error': 'independent error', repair: 'repair', critic: 'critic', dependent: 'dependent' };
 function bar(value, scale) {
   const b = el('div', 'bar'), i = el('i', value >= 0 ? 'pos' : 'neg'), w = Math.min(50, Math.abs(value) / (scale || 1) * 50);
   i.style.width = w + '%'; i.style.left = value >= 0 ? '50%' : (50 - w) + '%';
