@@ -163,4 +163,24 @@ describe('independent errors of a long run', () => {
     expect(roles.filter((r) => r === 'critic')).toHaveLength(2_000);
     expect(reads).toBeLessThan(20 * steps.length); // ~12 per step; a walk of the later steps per error: ~16,000,000
   });
+
+  it('nor a walk of every later call of the tool per error: 2,000 failed calls that nothing reads, among as many successful calls of that tool by other agents', () => {
+    const steps: AgentStep[] = [step({ id: 1, agent: 'planner', name: 'plan' })];
+    let id = 2;
+    for (const [prefix, ok] of [['w', false], ['v', true]] as const) {
+      for (let c = 0; c < 2_000; c++) {
+        const call = id++;
+        steps.push(step({ id: call, agent: `${prefix}${c % 50}`, name: 'chat m', inputs: [1] }));
+        steps.push(step({ id: id++, agent: `${prefix}${c % 50}`, kind: 'tool', tool: 'search', name: 'execute_tool search', inputs: [call], ok }));
+      }
+    }
+    const graph = buildCausalGraph(steps);
+    const fe = firstErrorStep(graph)!;
+    let reads = 0;
+    const order = new Proxy(graph.order, { get: (rows, key, receiver) => (typeof key === 'string' && /^\d+$/.test(key) && reads++, Reflect.get(rows, key, receiver)) });
+    const out = blameAndRepair({ ...graph, order }, fe);
+    expect([...out.roles.values()].filter((r) => r === 'independent-error')).toHaveLength(1_999);
+    expect([...out.roles.values()]).not.toContain('repair'); // another agent's own search retries no one's error
+    expect(reads).toBeLessThan(50 * steps.length); // ~17 per step; every later call of search per error: ~16,000,000
+  });
 });

@@ -119,7 +119,10 @@ function attemptLists(graph: CausalGraph): ReadonlyMap<string, readonly number[]
     };
     for (const i of messageIndices(graph)) {
       const s = graph.order[i]!;
-      if (s.kind === 'tool' && s.toolName !== undefined) add(`tool\0${s.toolName}`, i);
+      if (s.kind === 'tool' && s.toolName !== undefined) {
+        add(`tool\0${s.toolName}`, i);
+        add(`call\0${s.agentId}\0${s.toolName}`, i);
+      }
       add(`step\0${s.agentId}\0${s.kind}\0${s.name}`, i);
     }
     attemptListsByOrder.set(graph.order, lists);
@@ -140,17 +143,66 @@ function firstAfter(list: readonly number[], index: number): number {
   return lo;
 }
 
+/** Per order and tool (read-only: shared): input digest → the tool's calls with it, ascending. */
+function callsWithInput(graph: CausalGraph, tool: string): ReadonlyMap<string, readonly number[]> {
+  let byTool = callsWithInputByOrder.get(graph.order);
+  if (byTool === undefined) callsWithInputByOrder.set(graph.order, (byTool = new Map()));
+  let calls = byTool.get(tool);
+  if (calls === undefined) {
+    const found = (calls = new Map<string, number[]>());
+    for (const i of attemptLists(graph).get(`tool\0${tool}`) ?? []) {
+      const d = inputDigestOf(graph.order[i]!);
+      if (d === undefined) continue;
+      const l = found.get(d);
+      if (l) l.push(i);
+      else found.set(d, [i]);
+    }
+    byTool.set(tool, calls);
+  }
+  return calls;
+}
+const callsWithInputByOrder = new WeakMap<readonly AgentStep[], Map<string, ReadonlyMap<string, readonly number[]>>>();
+
+/** All of `from`'s descendants when there are at most `cap`, else undefined (the walk stops there). */
+function fewDescendants(graph: CausalGraph, from: number, cap: number): Set<number> | undefined {
+  const seen = new Set<number>();
+  const queue = [from];
+  for (let head = 0; head < queue.length; head++) {
+    for (const w of graph.consumers[queue[head]!]!) {
+      if (seen.has(w)) continue;
+      if (seen.size === cap) return undefined;
+      seen.add(w);
+      queue.push(w);
+    }
+  }
+  return seen;
+}
+
 /**
  * The messages after t* (at `star`) that can be a retry or redo of it, ascending: calls of its tool
  * (a retry), steps of its agent with its kind and name (a redo). Made as they are read: the loop
- * that reads them stops once t* is repaired.
+ * that reads them stops once t* is repaired. With `near`, t*'s descendants (when they are few),
+ * only the calls of its tool that retriesStar can accept: its agent's, those with its input, and
+ * those downstream of it — an independent error that nothing reads and nobody retries (many
+ * agents' failed calls of a tool others call with success) had every later call of that tool read.
  */
-function* attemptCandidates(graph: CausalGraph, star: number): Generator<number> {
+function* attemptCandidates(graph: CausalGraph, star: number, near?: ReadonlySet<number>): Generator<number> {
   const s = graph.order[star]!;
   const lists = attemptLists(graph);
   const none: readonly number[] = [];
   const redo = lists.get(`step\0${s.agentId}\0${s.kind}\0${s.name}`) ?? none;
-  const retry = s.kind === 'tool' && s.toolName !== undefined ? (lists.get(`tool\0${s.toolName}`) ?? none) : none;
+  let retry = s.kind === 'tool' && s.toolName !== undefined ? (lists.get(`tool\0${s.toolName}`) ?? none) : none;
+  if (near !== undefined && retry.length > 0) {
+    const tool = s.toolName!;
+    const some = new Set<number>(lists.get(`call\0${s.agentId}\0${tool}`) ?? none);
+    const input = inputDigestOf(s);
+    if (input !== undefined) for (const i of callsWithInput(graph, tool).get(input) ?? none) some.add(i);
+    for (const i of near) {
+      const c = graph.order[i]!;
+      if (c.kind === 'tool' && c.toolName === tool && isMessage(c)) some.add(i);
+    }
+    retry = [...some].sort((a, b) => a - b);
+  }
   // both ascending: merged in one pass (a call of the tool by t*'s agent under t*'s name is in both)
   let last = -1;
   for (let a = firstAfter(retry, star), b = firstAfter(redo, star); a < retry.length || b < redo.length; ) {
@@ -308,7 +360,7 @@ export function correctiveAttempts(graph: CausalGraph, fe: FirstError, opts: Bla
   // are looked at: blameAndRepair runs this for every independent error too, and a walk of every
   // later message per error made a long run with many failed calls quadratic (a chain of 8,000
   // steps with 2,000 repaired failures: 16 million step reads, ~0.5 s).
-  for (const i of attemptCandidates(graph, fe.index)) {
+  for (const i of attemptCandidates(graph, fe.index, fewDescendants(graph, fe.index, 64))) {
     const s = graph.order[i]!;
     if (erroneousAt(graph, i) || (s.startTimeUnixNano < star.startTimeUnixNano && !downstream(i))) continue;
     if (buildsOn(i)) continue;
