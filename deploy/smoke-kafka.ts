@@ -16,13 +16,16 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../scripts/kafka.js';
 import { CreditEventSchema } from '../src/events/schemas.js';
-import { AGENTS_SDK_FIXTURES } from '../test/support/fixtures.js';
 
 // a file URL, not `import.meta`'s dirname (Node 20.11+): the package supports Node 20.6 (engines)
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 // The collector's recorded kafka records: FIXTURE_DIR, else where the tests find the recorded
 // fixtures (AGENT_CREDIT_FIXTURES, shared/fixtures/agents-sdk beside the checkout, …).
-const FIXTURE = process.env.FIXTURE_DIR ?? join(AGENTS_SDK_FIXTURES, 'kafka', 'otlp_proto');
+// test/support/fixtures.ts refuses an AGENT_CREDIT_FIXTURES that names no folder when loaded (for the
+// tests); here that folder is named in this script's own message, with FIXTURE_DIR, and exit 2.
+const FIXTURE =
+  process.env.FIXTURE_DIR ??
+  join(await import('../test/support/fixtures.js').then((m) => m.AGENTS_SDK_FIXTURES, () => process.env.AGENT_CREDIT_FIXTURES ?? ''), 'kafka', 'otlp_proto');
 if (!existsSync(join(FIXTURE, 'otlp_spans')) || !existsSync(join(FIXTURE, 'otlp_logs'))) {
   console.error(
     `smoke-kafka: no recorded collector records in ${FIXTURE} (otlp_spans/, otlp_logs/) — set FIXTURE_DIR to such a folder, or AGENT_CREDIT_FIXTURES to the agents-sdk fixtures`,
