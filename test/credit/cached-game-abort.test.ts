@@ -50,3 +50,31 @@ describe('CachedGame.valueMany after one evaluation failed', () => {
     expect(calls).toBeLessThanOrEqual(5);
   });
 });
+
+describe('CachedGame when the value function rejects the call that found the time over', () => {
+  it('leaves no unhandled rejection (a job crediting on its main thread would end on one)', async () => {
+    // what credit.timeoutMs's clock check does (DeadlineGame in credit-episode.ts): abort, then reject the call
+    const ac = new AbortController();
+    const game: Game = {
+      id: 'ep',
+      players: ['a', 'b', 'c'],
+      value: () => {
+        ac.abort(new Error('credit.timeoutMs ran out'));
+        return Promise.reject(new EstimationAbortedError(ac.signal.reason));
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const cg = new CachedGame(game, { signal: ac.signal });
+      await expect(cg.valueMany([coalitionFromMask(1, 3), coalitionFromMask(2, 3)])).rejects.toBeInstanceOf(EstimationAbortedError);
+      // unhandled rejections are reported after the microtask queue drains
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    // one without the fix: the rejected evaluation CachedGame stopped waiting for
+    expect(unhandled).toEqual([]);
+  });
+});

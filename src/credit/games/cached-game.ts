@@ -241,7 +241,13 @@ export class CachedGame implements Game {
     const signal = this.signal;
     if (!signal) return p;
     return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) return reject(new EstimationAbortedError(signal.reason));
+      if (signal.aborted) {
+        // `p` is given up on, but it may still reject (a DeadlineGame rejects the very call that
+        // found the time over): unobserved, that rejection reached the process as an unhandled
+        // one, which ends a job crediting on its main thread (runtime.creditWorkers 0)
+        p.then(undefined, () => undefined);
+        return reject(new EstimationAbortedError(signal.reason));
+      }
       const abort = (err: EstimationAbortedError) => reject(err);
       this.abortWaiters.add(abort);
       if (this.abortWaiters.size === 1) signal.addEventListener('abort', this.onAbort, { once: true });
