@@ -87,7 +87,7 @@ describe('evaluations topic', () => {
     expect(dlq).toHaveLength(2);
     const reasons = dlq.map((r) => header(r, DLQ_HEADERS.error) ?? '').sort();
     expect(reasons[0]).toMatch(/^1 valid evaluation\(s\) used; evaluation record invalid \(#1: trace_id: needs trace_id, conversation_id or response_id/);
-    expect(reasons[1]).toMatch(/^evaluation record invalid \(#0: trace_id: 32 hex chars\)/);
+    expect(reasons[1]).toMatch(/^evaluation record invalid \(#0: trace_id: 32 hex chars, got "not-hex" \(7 chars\)\)/);
     const poison = dlq.find((r) => r.key !== null && new TextDecoder().decode(r.key) === 'poison')!;
     expect(new TextDecoder().decode(poison.value!)).toBe('{"trace_id": "not-hex", "name": "x", "score": 1}');
     expect(header(poison, DLQ_HEADERS.sourceTopic)).toBe(evaluationsTopic);
