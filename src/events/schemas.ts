@@ -31,8 +31,10 @@ import { CloseReasonSchema } from '../model/episode.js';
  * agent-invocation flag.
  * 1.4.0: `failure_role: independent-error` (additive): a later erroneous step that does not read t*
  * was `unrelated`, with no blame.
+ * 1.4.1: descriptions only (a patch): `ci_low`/`ci_high` of a partial result whose note says
+ * `interval not estimated` are the interval of no information (they were ±1e-12 around the credit).
  */
-export const SCHEMA_VERSION = '1.4.0';
+export const SCHEMA_VERSION = '1.4.1';
 
 /** The major version: the published schemas accept any schema_version `<major>.x.y`. */
 export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
@@ -128,8 +130,8 @@ export const AgentCreditSchema = z
     agent_id: z.string().describe('Stable agent identity: the agent id attribute when the telemetry has one, else the agent name.'),
     agent_name: z.string().describe('The agent’s name, for display.'),
     credit: z.number().describe('Shapley value φ_i of the agent in the game; credits sum to system_value − baseline (efficiency), in units of R.'),
-    ci_low: z.number().describe('Lower end of φ_i’s confidence interval at estimator.confidence (= credit when exact).'),
-    ci_high: z.number().describe('Upper end of φ_i’s confidence interval at estimator.confidence (= credit when exact).'),
+    ci_low: z.number().describe('Lower end of φ_i’s confidence interval at estimator.confidence (= credit when exact). When estimator.status is partial and estimator.note says `interval not estimated`, none was: this is then the interval of no information, credit ± (the range of the values seen, at least |system_value − baseline| + 1, + |credit|) — weight such a credit as unknown.'),
+    ci_high: z.number().describe('Upper end of φ_i’s confidence interval at estimator.confidence (= credit when exact). When estimator.status is partial and estimator.note says `interval not estimated`, none was: this is then the interval of no information, credit ± (the range of the values seen, at least |system_value − baseline| + 1, + |credit|) — weight such a credit as unknown.'),
     leave_one_out: z.number().optional().describe('v(N) − v(N \\ {i}): the run’s value lost without this agent; a cheap diagnostic beside Shapley, not conserved.'),
     steps: z.number().int().min(0).describe('The agent’s rewarded steps (its message_reward events).'),
   })

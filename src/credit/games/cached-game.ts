@@ -83,6 +83,21 @@ export class CachedGame implements Game {
     return this.cache.size;
   }
 
+  /**
+   * Smallest and largest coalition value held in the cache now (undefined when it holds none).
+   * Walks the cache: for reporting a result (a sampled run's interval of no information), not for
+   * a sampling loop.
+   */
+  valueRange(): { min: number; max: number } | undefined {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of this.cache.values()) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return min <= max ? { min, max } : undefined;
+  }
+
   get remaining(): number {
     return this.budget - this.evaluations;
   }

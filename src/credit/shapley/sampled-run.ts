@@ -152,7 +152,11 @@ export abstract class SampledRun implements AnytimeRun {
     // `approximate`, though a coalition not drawn may not fit it (12 players, additive but for one
     // 6-player coalition: ±1e-12 intervals missing by 1.8e-4 in 30 of 30 runs at budget 60, 26 of
     // 30 at 1000). The other samplers' floors use the range of v and keep such intervals open.
-    if (status === 'approximate' && this.n >= 2 && !(this.n <= 30 && this.cg.cachedCount >= 2 ** this.n)) {
+    // Also when already `partial` for a target the budget ended before: with fewer than ten samples
+    // the target is not trusted, and such a run (permutation at budget 4n with credit.targetHalfWidth)
+    // said "budget exhausted before every half-width reached 0.02" over ±1e-12 intervals.
+    const beforeTarget = status === 'partial' && note?.startsWith('budget exhausted before every half-width') === true;
+    if ((status === 'approximate' || beforeTarget) && this.n >= 2 && !(this.n <= 30 && this.cg.cachedCount >= 2 ** this.n)) {
       // Relative to the credits' scale (1 only when every credit is 0): with an absolute 1e-9 every
       // run on a game whose values are ~1e-9 (a rare-event probability, a small unit) was `partial`
       // with this note, though its samples varied (weighted voting × 1e-9: 20 of 20 runs, 5 samplers).
@@ -168,6 +172,21 @@ export abstract class SampledRun implements AnytimeRun {
     if (status === 'approximate' && !halfWidths.every(Number.isFinite)) {
       status = 'partial';
       note = note === undefined ? OVERFLOW_NOTE : `${OVERFLOW_NOTE}; ${note}`;
+    }
+    // No interval estimated (fewer than 2 samples, or samples that showed no variation): the
+    // half-widths were what the samples gave, the rounding floor (±1e-12) or 0, so the events'
+    // ci_low/ci_high equalled the credit and a trainer weighting signals by interval width read the
+    // least-known credits as the best known (8-player zero-total game at budget 4n: all 8 missed,
+    // every sampler). The interval of no information instead: every credit within ± the range of v
+    // seen (each φ_i is a weighted mean of marginals within ± that range, as permutation's floor
+    // takes it), a range at least |v(N) − v(∅)| + 1, the width the samplers report before any
+    // sample (the range seen is 0 when every value was v(N) = v(∅)); around the estimate, so
+    // ± (that range + |φ̂_i|) — a one-sample unbiased-kernel estimate lies outside it. Reporting
+    // only: the values, and so conservation, are untouched.
+    if (status === 'partial' && note?.includes('interval not estimated') === true) {
+      const seen = this.cg.valueRange();
+      const none = Math.max(seen === undefined ? 0 : seen.max - seen.min, Math.abs(this.grand - this.empty) + 1);
+      halfWidths = halfWidths.map((h, i) => Math.max(h, none + Math.abs(values[i]!)));
     }
     return buildEstimate({
       players: this.cg.players,
