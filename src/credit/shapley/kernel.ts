@@ -23,7 +23,7 @@ import { constrainedSolve } from './linalg.js';
 import { MIN_SAMPLES_FOR_TARGET, createRng, enforceSum, normalQuantile, randInt, randomCoalition, roundingFloor, showsNoVariation, smallSampleFloor, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 import { checkEstimatorOptions } from './check-options.js';
-import { ENDPOINTS_NOT_EVALUATED_NOTE } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, NO_INTERVAL_NOTE } from './result.js';
 
 export interface KernelEstimatorOptions {
   /** Bootstrap resamples for the intervals. Default 100. */
@@ -282,7 +282,7 @@ export class KernelRun extends SampledRun {
       if (this.stop === 'error') status = 'partial';
       else if (this.pairs.length < 2) {
         status = 'partial';
-        note ??= 'interval not estimated: fewer than 2 pairs';
+        note ??= `${NO_INTERVAL_NOTE}: fewer than 2 pairs`;
       } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
         status = 'partial';
         note = `budget exhausted before every half-width reached ${this.target}`;

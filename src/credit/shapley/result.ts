@@ -89,7 +89,13 @@ export const ENDPOINTS_NOT_EVALUATED_NOTE = 'v(N) and v(∅) not evaluated yet: 
  * run reported `approximate` with ±Infinity intervals (SVARM: NaN credits). `creditEpisode` turns
  * such a result into the equal split; a library caller gets this note and `partial`.
  */
-export const OVERFLOW_NOTE = 'interval not estimated: the value function\'s values overflow the estimator\'s arithmetic (a variance past the largest double: values above ~1e154) — return values on a smaller scale';
+/**
+ * How a note begins when a result has no estimated interval: its half-widths are then the interval
+ * of no information (SampledRun.resultOf), and the events' ci_low/ci_high descriptions name this text.
+ */
+export const NO_INTERVAL_NOTE = 'interval not estimated';
+
+export const OVERFLOW_NOTE = `${NO_INTERVAL_NOTE}: the value function's values overflow the estimator's arithmetic (a variance past the largest double: values above ~1e154) — return values on a smaller scale`;
 
 /** Readable reason from an estimator failure. */
 export function errorNote(err: unknown): string {

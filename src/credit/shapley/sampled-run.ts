@@ -11,7 +11,7 @@ import { CachedGame } from '../games/cached-game.js';
 import { emptyCoalition, fullCoalition } from '../games/coalition.js';
 import { BudgetExhaustedError } from '../errors.js';
 import type { AnytimeRun, EstimateOptions, Game, ShapleyEstimate } from '../types.js';
-import { ENDPOINTS_NOT_EVALUATED_NOTE, OVERFLOW_NOTE, buildEstimate, errorNote } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, NO_INTERVAL_NOTE, OVERFLOW_NOTE, buildEstimate, errorNote } from './result.js';
 import { createRng, enforceSum, roundingFloor, smallSampleFloor } from './stats.js';
 import { checkEstimateOptions, checkSamplingStops } from './check-options.js';
 
@@ -165,7 +165,7 @@ export abstract class SampledRun implements AnytimeRun {
       if (halfWidths.every((h) => h <= floor * (1 + 1e-6))) {
         status = 'partial';
         const what = this.grand === this.empty ? `every value they used was v(N) = v(∅) = ${this.grand}` : 'every coalition evaluated fits one additive game';
-        const more = `interval not estimated: the samples showed no variation (${what}), nothing to scale an interval by — a coalition not drawn may differ`;
+        const more = `${NO_INTERVAL_NOTE}: the samples showed no variation (${what}), nothing to scale an interval by — a coalition not drawn may differ`;
         note = note === undefined ? more : `${more}; ${note}`;
       }
     }
@@ -183,7 +183,7 @@ export abstract class SampledRun implements AnytimeRun {
     // sample (the range seen is 0 when every value was v(N) = v(∅)); around the estimate, so
     // ± (that range + |φ̂_i|) — a one-sample unbiased-kernel estimate lies outside it. Reporting
     // only: the values, and so conservation, are untouched.
-    if (status === 'partial' && note?.includes('interval not estimated') === true) {
+    if (status === 'partial' && note?.includes(NO_INTERVAL_NOTE) === true) {
       const seen = this.cg.valueRange();
       const none = Math.max(seen === undefined ? 0 : seen.max - seen.min, Math.abs(this.grand - this.empty) + 1);
       halfWidths = halfWidths.map((h, i) => Math.max(h, none + Math.abs(values[i]!)));
@@ -338,7 +338,7 @@ function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: n
   else if (r.stop === 'error') status = 'partial';
   else if (r.count < 2) {
     status = 'partial';
-    note ??= `interval not estimated: ${r.count} ${r.unit}(s), need 2`;
+    note ??= `${NO_INTERVAL_NOTE}: ${r.count} ${r.unit}(s), need 2`;
   } else if (r.stop === 'budget' && r.target !== undefined && !r.targetMet()) {
     status = 'partial';
     note = `budget exhausted before every half-width reached ${r.target}`;

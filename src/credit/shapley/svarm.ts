@@ -43,7 +43,7 @@ import type { EstimateOptions, Game, ShapleyEstimate, ShapleyEstimator } from '.
 import { MIN_SAMPLES_FOR_TARGET, enforceSum, normalQuantile, randomCoalition, randomPermutation, roundingFloor, showsNoVariation, tQuantile, unseenEventVariance } from './stats.js';
 import { SampledRun, samplingBudget } from './sampled-run.js';
 import { checkEstimatorOptions } from './check-options.js';
-import { ENDPOINTS_NOT_EVALUATED_NOTE, OVERFLOW_NOTE } from './result.js';
+import { ENDPOINTS_NOT_EVALUATED_NOTE, NO_INTERVAL_NOTE, OVERFLOW_NOTE } from './result.js';
 
 export interface SvarmEstimatorOptions {
   /** Coalitions evaluated per round (between stopping checks and snapshots). Default max(n, 16). */
@@ -517,7 +517,7 @@ export class SvarmRun extends SampledRun {
         // fewer than 2 samples. It was `approximate`, and with v(N) = v(∅) its "range bound" was
         // the range of those two values, 0: a zero-width interval around a guess.
         status = 'partial';
-        note ??= `interval not estimated: ${this.recorded} coalition(s) evaluated besides v(N) and v(∅), need 2`;
+        note ??= `${NO_INTERVAL_NOTE}: ${this.recorded} coalition(s) evaluated besides v(N) and v(∅), need 2`;
       } else if (this.stop === 'budget' && this.target !== undefined && !this.targetMet()) {
         status = 'partial';
         note = `budget exhausted before every half-width reached ${this.target}`;
