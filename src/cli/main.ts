@@ -141,7 +141,11 @@ function creditFlagOverrides(f: ReplayFlags): FlagOverrides {
   return flagOverrides(CREDIT_FLAGS, f);
 }
 
-/** Runs until SIGINT/SIGTERM, then stops gracefully (second signal: exit at once). */
+/**
+ * Runs until SIGINT/SIGTERM/SIGHUP, then stops gracefully (second signal: exit at once). SIGHUP is
+ * what closing the terminal that runs `npm start` sends: Node's default for it is to die at once,
+ * so the open episodes were lost (never closed with reason shutdown, credited or written).
+ */
 function untilSignal(logger: Logger, stop: () => Promise<void>, message: string): void {
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -158,6 +162,7 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, message: string)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 }
 
 /**

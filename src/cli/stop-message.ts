@@ -1,4 +1,4 @@
-/** The log line of a graceful stop (`agent-credit run`, SIGTERM/SIGINT). */
+/** The log line of a graceful stop (`agent-credit run`, SIGTERM/SIGINT/SIGHUP). */
 
 /**
  * What a graceful stop does, per source: the OTLP/HTTP job closes its open episodes and credits
