@@ -80,7 +80,8 @@ export interface ConfiguredGame {
  */
 /**
  * Value-function calls still unanswered when their episode's credit gave up (credit.timeoutMs:
- * the game factory's signal aborts), counted as failures with a last error saying so. A judge or
+ * the game factory's signal aborts), counted as failures — and as timeouts — with a last error
+ * saying so. A judge or
  * module that hangs made every episode's credit an equal split marked partial without a word in
  * the log, and value_function_failures_total stayed 0: the judge client leaves the calls its
  * episode cut (aborted) out of its failures, and a module call that never settles neither returns
@@ -171,7 +172,10 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
           valueFunctionCalls: s.evaluations + s.failures + gaveUp.failures,
           valueFunctionCacheHits: s.cacheHits,
           valueFunctionFailures: s.failures + gaveUp.failures,
-          valueFunctionTimeouts: s.timeouts,
+          // a call its episode's deadline cut is a timeout too: with credit.timeoutMs and
+          // credit.judge.timeoutMs both 10 000 ms (their defaults) the deadline, started first, cut
+          // every call of a judge that never answers before its own timeout fired, and this stayed 0
+          valueFunctionTimeouts: s.timeouts + gaveUp.failures,
           valueFunctionRetries: s.retries,
         };
       },
@@ -211,7 +215,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
       };
     };
     return {
-      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures + gaveUp.failures }),
+      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures + gaveUp.failures, valueFunctionTimeouts: gaveUp.failures }),
       lastError: () => gaveUp.lastError(),
       gameFactory: (input, ctx) => {
         const episode = { episodeId: input.episodeId, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) };

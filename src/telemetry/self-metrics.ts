@@ -53,7 +53,7 @@ export interface ObservedStats {
   valueFunctionCacheHits?: number;
   /** Cumulative value-function evaluations that failed for good (after the judge's retries). */
   valueFunctionFailures?: number;
-  /** Cumulative judge attempts that hit credit.judge.timeoutMs (each retried or failed). */
+  /** Cumulative judge attempts that hit credit.judge.timeoutMs (each retried or failed), and calls cut by their episode's credit.timeoutMs. */
   valueFunctionTimeouts?: number;
   /** Cumulative judge attempts retried (credit.judge.retries). */
   valueFunctionRetries?: number;
@@ -198,7 +198,7 @@ export class SelfTelemetry {
     counter('value_function_calls', 'Value-function (judge or module) evaluations, cache misses, failed ones included', (s) => s.valueFunctionCalls);
     counter('value_function_cache_hits', 'Value-function cache hits', (s) => s.valueFunctionCacheHits);
     counter('value_function_failures', "Value-function evaluations that failed for good (after the judge's retries): the episode's credit falls back (an equal split, or the samples so far) and is marked partial", (s) => s.valueFunctionFailures);
-    counter('value_function_timeouts', 'Judge attempts that did not answer within credit.judge.timeoutMs (retried or failed)', (s) => s.valueFunctionTimeouts);
+    counter('value_function_timeouts', "Value-function calls that did not answer in time: judge attempts past credit.judge.timeoutMs (retried or failed), and judge or module calls still unanswered when their episode's credit stopped waiting at credit.timeoutMs (also counted as failures)", (s) => s.valueFunctionTimeouts);
     counter('value_function_retries', 'Judge attempts retried after a timeout, a network error, HTTP 408, 429 or 5xx (credit.judge.retries)', (s) => s.valueFunctionRetries);
     counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
     counter('kafka_spans_received', 'Spans decoded from Kafka records', (s) => s.kafkaSpansIn);

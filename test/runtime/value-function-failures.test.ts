@@ -182,6 +182,8 @@ describe('a value function that never answers within credit.timeoutMs', () => {
       expect(credited).toBe(2);
       expect(partial).toBe(2);
       expect(metricValue(metrics, 'agent_credit_value_function_failures_total')).toBeGreaterThan(0);
+      // a call cut by its episode's deadline is a timeout of the value function too
+      expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBe(metricValue(metrics, 'agent_credit_value_function_failures_total'));
       const warns = lines.filter((l) => l.msg.startsWith('value function failing'));
       expect(warns).toHaveLength(1);
       expect(warns[0]!.msg).toMatch(/last error: module game .*never-settles\.mjs: value\(\) gave no answer to \d+ call\(s\) within credit\.timeoutMs \(200 ms\).*raise credit\.timeoutMs/);
@@ -200,6 +202,25 @@ describe('a value function that never answers within credit.timeoutMs', () => {
       expect(warns).toHaveLength(1);
       expect(warns[0]!.msg).toMatch(/credit\.game: http.*last error: judge http:\/\/127\.0\.0\.1:\d+\/score\?… gave no answer to \d+ call\(s\) within credit\.timeoutMs \(300 ms\)/);
       expect(warns[0]!.msg).not.toContain('SECRET');
+    } finally {
+      mute.closeAllConnections();
+      await new Promise<void>((r) => mute.close(() => r()));
+    }
+  }, 60_000);
+
+  // credit.timeoutMs and credit.judge.timeoutMs default to the same 10 000 ms: the episode's
+  // deadline, started first, always cut the call before the judge's own timeout could fire, so a
+  // judge that never answers left value_function_timeouts_total at 0 (only failures counted)
+  it('http judge that never answers, credit.timeoutMs = credit.judge.timeoutMs (as their defaults): counted as timeouts, not only failures', async () => {
+    const mute = createServer((req) => void req.resume());
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      const port = (mute.address() as { port: number }).port;
+      const { metrics, partial } = await run(config({ credit: { game: 'http', timeoutMs: 300, judge: { url: `http://127.0.0.1:${port}/score`, timeoutMs: 300 } } }), 1);
+      expect(partial).toBe(1);
+      const failures = metricValue(metrics, 'agent_credit_value_function_failures_total')!;
+      expect(failures).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBe(failures);
     } finally {
       mute.closeAllConnections();
       await new Promise<void>((r) => mute.close(() => r()));
