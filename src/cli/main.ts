@@ -551,7 +551,7 @@ export function buildProgram(): Command {
       .option('--grpc-port <port>', `OTLP/gRPC receiver port (on source.grpc.host), 0 = any free (default: ${d.source.grpc.port})`)
       .option('--no-grpc', 'do not start the OTLP/gRPC receiver (default: enabled)')
       .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
-      .option('--live-port <port>', `live page port: /, /events, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
+      .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
       .option('--no-live', 'disable the live page server (default: enabled)')
       .option('--no-stdout', 'do not write events to stdout (default: enabled)')
       .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)')

@@ -144,14 +144,14 @@ const StdoutSinkSchema = z.strictObject({
 const LiveSinkSchema = z.strictObject({
   enabled: z.boolean().default(DEFAULTS.sinks.live.enabled),
   host: Host.default(DEFAULTS.sinks.live.host),
-  port: Port.default(DEFAULTS.sinks.live.port).describe('live page, /events (SSE), /metrics, /healthz, /readyz'),
+  port: Port.default(DEFAULTS.sinks.live.port).describe('live page, /events (SSE), /api/recent, /api/agents (JSON), /metrics, /healthz, /readyz'),
   /** Recent events kept for new page visitors (ring buffer). */
   bufferEvents: z.number().int().min(1).max(100_000).default(DEFAULTS.sinks.live.bufferEvents),
   /** Concurrent SSE clients; more are refused with 503. */
   maxClients: z.number().int().min(1).max(10_000).default(DEFAULTS.sinks.live.maxClients),
   tls: ListenerTlsSchema.optional().describe('serve the live page over https: certFile and keyFile (PEM), clientCaFile for mutual TLS; unset = plain http'),
   auth: ListenerAuthSchema.optional().describe(
-    'require a bearer token for /, /events, /api/recent and /metrics (/healthz and /readyz stay open for probes): token (best from AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN) or tokenFile; a browser opens /?token=<token> once and gets an HttpOnly SameSite=Strict cookie; unset = none',
+    'require a bearer token for /, /events, /api/recent, /api/agents and /metrics (/healthz and /readyz stay open for probes): token (best from AGENT_CREDIT_SINKS_LIVE_AUTH_TOKEN) or tokenFile; a browser opens /?token=<token> once and gets an HttpOnly SameSite=Strict cookie; unset = none',
   ),
 });
 

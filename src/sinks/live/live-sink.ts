@@ -3,6 +3,7 @@
  * - `/`        a self-contained HTML page (./page.ts) that renders credit as it arrives;
  * - `/events`  Server-Sent Events: the ring buffer's recent events first, then new ones, one
  *              CreditEvent per `data:` line (event name = event_type);
+ * - `/api/recent` the buffered events as one JSON array (the newest, up to 8 MiB), oldest first;
  * - `/api/agents` the fleet's standings (src/events/agent-board.ts): per agent, credited episodes,
  *              Σ and mean credit, first errors, harmful/redundant steps, repairs — since start,
  *              not only the buffered events; also pushed on `/events` as `agents` (at most every
