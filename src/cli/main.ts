@@ -695,6 +695,9 @@ function isModuleSettingError(err: unknown): err is Error {
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') return onStdoutClosed();
+    // the terminal closed (SIGHUP, whose graceful stop is under way): the events shown there have
+    // nowhere to go, the other sinks still get them — thrown, it ended the stop halfway
+    if (err.code === 'EIO') return;
     throw err;
   });
   try {
