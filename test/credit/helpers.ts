@@ -1,7 +1,17 @@
 /** Test games and oracles for the credit tests. */
 import { expect } from 'vitest';
-import { exactShapley } from '../../src/credit/index.js';
+import { exactShapley, KernelEstimator, PermutationEstimator, RegressionAdjustedEstimator, SvarmEstimator, TreeMsrEstimator, UnbiasedKernelEstimator } from '../../src/credit/index.js';
 import type { AnytimeRun, Game, ShapleyEstimate, ShapleyEstimator } from '../../src/credit/types.js';
+
+/** Every sampled estimator, by the name the events give it, each made fresh (the tests that hold all of them to one property). */
+export const SAMPLERS: readonly (readonly [string, () => ShapleyEstimator])[] = [
+  ['permutation', () => new PermutationEstimator()],
+  ['svarm', () => new SvarmEstimator()],
+  ['regression-adjusted', () => new RegressionAdjustedEstimator()],
+  ['kernel', () => new KernelEstimator()],
+  ['unbiased-kernel', () => new UnbiasedKernelEstimator()],
+  ['tree-msr', () => new TreeMsrEstimator()],
+];
 
 /** A game given by its full value table (index = bitmask, player 0 = lowest bit). */
 export function tableGame(values: readonly number[], id = 'table'): Game {

@@ -6,20 +6,12 @@
  * least-known credits as the best known, and `agent-credit compare` counted them as misses.
  */
 import { describe, expect, it } from 'vitest';
-import { creditEpisode, exactShapley, KernelEstimator, PermutationEstimator, RegressionAdjustedEstimator, SvarmEstimator, TreeMsrEstimator, UnbiasedKernelEstimator } from '../../src/credit/index.js';
+import { creditEpisode, exactShapley } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
-import type { ShapleyEstimator } from '../../src/credit/types.js';
-import { tableGame } from './helpers.js';
+import { SAMPLERS, tableGame } from './helpers.js';
 import { episode, step } from './episode-builder.js';
 
-const samplers: [string, () => ShapleyEstimator][] = [
-  ['permutation', () => new PermutationEstimator()],
-  ['svarm', () => new SvarmEstimator()],
-  ['regression-adjusted', () => new RegressionAdjustedEstimator()],
-  ['kernel', () => new KernelEstimator()],
-  ['unbiased-kernel', () => new UnbiasedKernelEstimator()],
-  ['tree-msr', () => new TreeMsrEstimator()],
-];
+const samplers = SAMPLERS;
 
 const n = 8;
 // v = 1 on the one coalition {p0, p1, p2}, 0 elsewhere: φ = 1/168 for p0..p2, −1/280 for the others
