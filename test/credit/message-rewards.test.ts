@@ -168,6 +168,17 @@ describe('messageRewards', () => {
     expect(rewards[2]!.components.sabotage).toBeCloseTo(-0.4, 12);
   });
 
+  it('gives a message whose exact reward is 0 a reward of 0, not a float residue with a sign', () => {
+    // φ = 0.2 over δ = [0.2, 0.4]: exactly 0.1 + (0.2 − 0.3) = 0, but 0.1 − 0.10000000000000003 in
+    // floats was −2.8e-17 (seen in the genai fixture's events): a trainer splitting at 0 read a penalty.
+    const { rewards } = messageRewards(new Map([['a', 0.2]]), [{ stepId: 'x', agentId: 'a' }, { stepId: 'y', agentId: 'a' }], new Map([['x', 0.2], ['y', 0.4]]), { bound: 1 });
+    expect(Object.is(rewards[0]!.reward, 0)).toBe(true);
+    expect(rewards[1]!.reward).toBeCloseTo(0.2, 15);
+    // three equal δ: their mean is 0.10000000000000002, the marginals −1.4e-17 each before
+    const equal = messageRewards(new Map([['a', 0.3]]), ['x', 'y', 'z'].map((stepId) => ({ stepId, agentId: 'a' })), new Map([['x', 0.1], ['y', 0.1], ['z', 0.1]]), { bound: 1 });
+    expect(equal.rewards.map((r) => r.components.marginal)).toEqual([0, 0, 0]);
+  });
+
   it('shrinks toward φ_i/k instead of clipping when a reward exceeds the bound', () => {
     const credit = new Map([['a', 0.4]]);
     const msgs = [

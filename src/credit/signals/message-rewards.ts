@@ -112,7 +112,7 @@ export function messageRewards(
     const meanDelta = delta.reduce((a, b) => a + b, 0) / k;
     const comp: RewardComponents[] = msgs.map((_, j) => ({
       credit_share: share,
-      marginal: delta[j]! - meanDelta,
+      marginal: roundingToZero(delta[j]! - meanDelta),
       redundancy: 0,
       sabotage: 0,
       blame: 0,
@@ -200,7 +200,7 @@ export function messageRewards(
       keepWithinBound(comp, B);
     }
     r = rewardsOf(comp);
-    msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: r[j]!, delta: delta[j]!, components: comp[j]! }));
+    msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: harmful[j] ? r[j]! : roundingToZero(r[j]!), delta: delta[j]!, components: comp[j]! }));
   }
   return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
 }
@@ -263,6 +263,16 @@ function keepWithinBound(comp: RewardComponents[], B: number): void {
     r[to] = rewardsOf([comp[to]!])[0]!;
   }
 }
+
+/**
+ * Below this a reward or marginal is float rounding, not a signal. Equal δ make a mean that differs
+ * from them in the last bit, and φ_i/k minus that mean came out as a reward of −2.8e-17 for a message
+ * with no effect: a trainer that splits rewards at 0 read it as a penalty. Conservation moves by less
+ * than k·1e-13, far inside its 1e-9. A harmful message's reward is left as it is: its cap is −ε
+ * (signed: it must stay below 0), and ε may be smaller than this.
+ */
+const ROUNDING = 1e-13;
+const roundingToZero = (x: number): number => (Math.abs(x) < ROUNDING ? 0 : x);
 
 /** r_m of each message from its components (the sum every step above re-reads after changing them). */
 function rewardsOf(comp: readonly RewardComponents[]): number[] {
