@@ -142,6 +142,11 @@ describe('LlamaIndex AgentWorkflow (OpenInference): triage_agent hands off to re
     expect(refundLlm!.causalInputs).toContain(h.stepId);
   });
 
+  // The provenance game's closed form (src/credit/games/provenance.ts), R = 1, b = 0: five useful
+  // messages (none failed) on one causal chain triage.achat → handoff → refund.achat → issue_refund →
+  // refund.achat (the output), so each is a term of u = (R − b)/5 = 0.2 whose carriers are itself and
+  // every message after it. The two triage terms need both agents (0.1 each to each), the three refund
+  // terms only refund_agent: triage 2 · 0.1 = 0.2, refund 2 · 0.1 + 3 · 0.2 = 0.8.
   it('both agents get credit: triage_agent 0.2, refund_agent 0.8 (before: llama-app 1)', async () => {
     const credit = await creditOf(handoffWorkflow());
     expect([...credit.keys()]).toEqual(['triage_agent', 'refund_agent']);
