@@ -1671,6 +1671,48 @@ describe('KafkaPipeline: a session timeout the brokers refuse', () => {
   });
 });
 
+describe('KafkaPipeline: a consumer that crashes and restarts over and over', () => {
+  // kafkajs restarts a crashed consumer every few seconds for as long as the cause lasts (a broker
+  // down): one warn line per crash filled the log. The same crash is warned at most every 30 s,
+  // with the count of those in between; the ones in between go to debug.
+  it('warns once per 30 s for the same crash, then says how many there were', async () => {
+    const fake = new FakeKafka();
+    const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg: String(msg) });
+    let now = 1_000_000;
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({}),
+        processEpisode: events,
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+        now: () => now,
+      },
+    );
+    await p.start();
+    const crashes = () => lines.filter((l) => l.msg.startsWith('kafka consumer crashed'));
+    // the port in the error differs between crashes: digits do not make it another crash
+    for (let i = 0; i < 5; i++) {
+      fake.handlers!.onState?.('crashed', { error: `Connection error: connect ECONNREFUSED 127.0.0.1:${9092 + i}`, restart: true });
+      now += 5_000;
+    }
+    expect(crashes().map((l) => l.level)).toEqual(['warn', 'debug', 'debug', 'debug', 'debug']);
+    now += 10_000; // 35 s after the first warn
+    fake.handlers!.onState?.('crashed', { error: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', restart: true });
+    const last = crashes().at(-1)!;
+    expect(last.level).toBe('warn');
+    expect(last.obj.repeats).toBe(4);
+    expect(last.msg).toBe('kafka consumer crashed; kafkajs restarts it (not ready meanwhile); 4 more crash(es) like it since the last line (further ones at most every 30 s)');
+    // another crash is warned at once
+    fake.handlers!.onState?.('crashed', { error: 'The group is rebalancing', restart: true });
+    expect(crashes().at(-1)!.level).toBe('warn');
+    expect(crashes().at(-1)!.obj.repeats).toBeUndefined();
+    await p.stop();
+  });
+});
+
 describe('KafkaPipeline: the consumer group refused to this principal', () => {
   // kafkajs's crash said "Not authorized to access group: Group authorization failed" and the job
   // "a restart is what helps": /healthz and the log now name the Group ACL to grant, and say a restart does not help
