@@ -499,7 +499,12 @@ const RESPONSE_ID = RESPONSE_ID_ATTRIBUTE;
  * or a wrapper of one: the only child of a run-level span, under the same name or under a span of
  * the app rather than the agents (`isAppPlumbing`: an HTTP server span). OpenInference nests
  * "Agent workflow" (AGENT) → "Agent workflow" (CHAIN) and the conventions treat both as the
- * workflow; a verdict on the inner one gave the run no credit ("all of inner spans").
+ * workflow; a verdict on the inner one gave the run no credit ("all of inner spans"). Under a
+ * span of the app with several children, the run is the one child that holds every span of an
+ * agent convention below it, itself included (`agentChildOf`): the app's request checks the caller
+ * or reads its database beside the agents (Express records its middleware there), and those spans
+ * are the app's, not the run's. The child need carry no such attribute itself, as an only child
+ * need not: a framework's own top span may have none (Pydantic AI 1.x's `agent run`).
  */
 export function isRunLevelSpan(tree: SpanTree, spanId: string): boolean {
   let id = spanId;
@@ -507,10 +512,40 @@ export function isRunLevelSpan(tree: SpanTree, spanId: string): boolean {
     const parent = tree.parentOf(id);
     if (parent === undefined) return true;
     const p = tree.byId.get(parent)!;
-    if (tree.childCount(parent) !== 1 || (p.name !== tree.byId.get(id)!.name && !isAppPlumbing(p))) return false;
+    const span = tree.byId.get(id)!;
+    if (tree.childCount(parent) === 1 ? p.name !== span.name && !isAppPlumbing(p) : !(isAppPlumbing(p) && agentChildOf(tree, parent) === id)) return false;
     id = parent;
   }
   return false;
+}
+
+/** Per tree, per app span: its one child holding agent spans (null: none, or several). */
+const agentChildren = new WeakMap<SpanTree, Map<string, string | null>>();
+
+/**
+ * The child of `parentId` that every span of an agent convention below `parentId` is in (itself
+ * or below it), or null when they are in several children (an LLM call the app makes beside the
+ * agents: which child is the run is not known) or there are none. Linear over the episode, once
+ * per app span asked about.
+ */
+function agentChildOf(tree: SpanTree, parentId: string): string | null {
+  let byParent = agentChildren.get(tree);
+  if (byParent === undefined) agentChildren.set(tree, (byParent = new Map()));
+  const cached = byParent.get(parentId);
+  if (cached !== undefined) return cached;
+  let only: string | null = null;
+  for (const s of tree.ordered) {
+    if (s.spanId === parentId || !hasAgentAttribute(s) || !tree.isAncestor(parentId, s.spanId)) continue;
+    let child = s.spanId;
+    for (let up = tree.parentOf(child); up !== undefined && up !== parentId; up = tree.parentOf(up)) child = up;
+    if (only !== null && only !== child) {
+      only = null;
+      break;
+    }
+    only = child;
+  }
+  byParent.set(parentId, only);
+  return only;
 }
 
 /**
@@ -533,7 +568,11 @@ const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'll
  * framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).
  */
 export function isAppPlumbing(span: { kind: number; attributes: Readonly<Record<string, unknown>> }): boolean {
-  if (span.kind !== SERVER_KIND && span.kind !== CONSUMER_KIND) return false;
-  for (const key of Object.keys(span.attributes)) if (AGENT_ATTRIBUTE_PREFIXES.some((p) => key.startsWith(p))) return false;
-  return true;
+  return (span.kind === SERVER_KIND || span.kind === CONSUMER_KIND) && !hasAgentAttribute(span);
+}
+
+/** Whether a span carries an attribute of an agent convention (`AGENT_ATTRIBUTE_PREFIXES`). */
+function hasAgentAttribute(span: { attributes: Readonly<Record<string, unknown>> }): boolean {
+  for (const key of Object.keys(span.attributes)) if (AGENT_ATTRIBUTE_PREFIXES.some((p) => key.startsWith(p))) return true;
+  return false;
 }
