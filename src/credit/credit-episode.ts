@@ -52,6 +52,8 @@ export interface MessageOutcome {
   readonly components: RewardComponents;
   readonly agentCredit: number;
   readonly failureRole?: FailureRole;
+  /** Role `repair` or `critic`: the step id of the error it corrects (t* or an independent error). */
+  readonly repairsStepId?: string | undefined;
 }
 
 export interface EvaluationUsed {
@@ -561,7 +563,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     // no transitions). Messages with a role then had as many shapes as objects, and every read of
     // a message (events, the live page) went megamorphic.
     return role
-      ? { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit, failureRole: role }
+      ? { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit, failureRole: role, repairsStepId: transfers?.corrects.get(m.stepId) }
       : { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit };
   });
   const pairs =

@@ -184,6 +184,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     r.agent_credit = finite(m.agentCredit, 'agent credit of', step.stepId);
     r.outcome = outcome.outcome;
     if (m.failureRole !== undefined) r.failure_role = m.failureRole;
+    if (m.repairsStepId !== undefined && SPAN_ID.test(m.repairsStepId)) r.repairs_step_id = m.repairsStepId;
     r.estimator = estimator;
     return r;
   });

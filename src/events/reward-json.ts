@@ -95,6 +95,7 @@ const bit = (key: keyof MessageReward): number => 1 << REWARD_KEYS.indexOf(key);
 const PARENT_STEP_ID = bit('parent_step_id');
 const CAUSAL_INPUTS = bit('causal_inputs');
 const FAILURE_ROLE = bit('failure_role');
+const REPAIRS_STEP_ID = bit('repairs_step_id');
 
 /** The last estimator serialized and its text: an episode's rewards share one estimator object. */
 let lastEstimator: unknown;
@@ -141,7 +142,7 @@ function episodeMembersJson(r: MessageReward): string {
  * schema's members, so a member added to the schema and not written here would be dropped
  * silently: loading this module fails instead, naming what to update.
  */
-const WRITTEN_REWARD_KEYS = ['schema_version', 'event_id', 'episode_id', 'episode_revision', 'trace_ids', 'emitted_at_ms', 'event_type', 'step_id', 'trace_id', 'parent_step_id', 'causal_inputs', 'agent_id', 'agent_name', 'kind', 'name', 'start_time_unix_nano', 'reward', 'marginal_effect', 'components', 'agent_credit', 'outcome', 'failure_role', 'estimator'];
+const WRITTEN_REWARD_KEYS = ['schema_version', 'event_id', 'episode_id', 'episode_revision', 'trace_ids', 'emitted_at_ms', 'event_type', 'step_id', 'trace_id', 'parent_step_id', 'causal_inputs', 'agent_id', 'agent_name', 'kind', 'name', 'start_time_unix_nano', 'reward', 'marginal_effect', 'components', 'agent_credit', 'outcome', 'failure_role', 'repairs_step_id', 'estimator'];
 const WRITTEN_COMPONENT_KEYS = ['credit_share', 'marginal', 'redundancy', 'sabotage', 'blame', 'repair', 'shrink'];
 if (WRITTEN_REWARD_KEYS.join() !== REWARD_KEYS.join() || WRITTEN_COMPONENT_KEYS.join() !== COMPONENT_KEYS.join()) {
   throw new Error(
@@ -183,6 +184,7 @@ function rewardText(r: MessageReward, present: number): string {
     ',"blame":', num(c.blame), ',"repair":', num(c.repair), ',"shrink":', num(c.shrink),
     '},"agent_credit":', num(r.agent_credit), ',"outcome":"', bare(r.outcome), '"',
     present & FAILURE_ROLE ? `,"failure_role":${str(r.failure_role)}` : '',
+    present & REPAIRS_STEP_ID ? `,"repairs_step_id":${str(r.repairs_step_id)}` : '',
     ',"estimator":', estimatorJson(r.estimator), '}',
   ].join('');
 }

@@ -33,8 +33,10 @@ import { CloseReasonSchema } from '../model/episode.js';
  * was `unrelated`, with no blame.
  * 1.4.1: descriptions only (a patch): `ci_low`/`ci_high` of a partial result whose note says
  * `interval not estimated` are the interval of no information (they were ±1e-12 around the credit).
+ * 1.5.0: `repairs_step_id` on message_reward (additive): which error a `repair` or `critic` corrects,
+ * t* or an independent error — the events did not say.
  */
-export const SCHEMA_VERSION = '1.4.1';
+export const SCHEMA_VERSION = '1.5.0';
 
 /** The major version: the published schemas accept any schema_version `<major>.x.y`. */
 export const SCHEMA_MAJOR = Number(SCHEMA_VERSION.split('.')[0]);
@@ -218,6 +220,7 @@ export const MessageRewardSchema = EventHeaderSchema.extend({
     .describe(
       'Failed runs: the step’s role — `first-error` (t*), `dependent` (read t*’s result), `repair` (a corrective attempt), `critic` (read the error and was read by a repair), `independent-error` (a later erroneous step t*’s blame does not reach: blamed less than t*), `before-error`, `unrelated`. Absent in successful runs.',
     ),
+  repairs_step_id: SpanId('Failed runs, failure_role `repair` or `critic` only (since 1.5.0): the error this step corrects (a repair) or passed on to its fix (a critic) — episode_credit.first_error.step_id (t*), or the step_id of an `independent-error`, whose repairs form no preference pair').optional(),
   estimator: EstimatorInfoSchema,
 }).describe('Per-step reward: a process reward / turn-level advantage for the step’s agent. No message text: join (trace_id, step_id) with your spans.');
 export type MessageReward = z.infer<typeof MessageRewardSchema>;

@@ -5,7 +5,10 @@
  * so nothing is lost between the stream and the dataset, plus what the ledger knows about them.
  *
  * Versioned apart from the events (`record_version`; schemas/training-record.schema.json): the
- * events inside keep their own `schema_version` and the events' consumer contract.
+ * events inside keep their own `schema_version` and the events' consumer contract. So
+ * `record_version` changes only with the record's own members: a change of the events' schema
+ * (events schema 1.5.0's `repairs_step_id`) regenerates the embedded event schemas in the record's
+ * file, open to fields as the events' own files are, under the same record_version.
  */
 import { z } from 'zod';
 import { EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema } from './schemas.js';

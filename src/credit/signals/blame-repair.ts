@@ -79,6 +79,11 @@ export interface BlameRepair {
   readonly repairs: readonly CorrectiveAttempt[];
   /** Messages between t* and a corrective attempt that passed the error on to it (see the file header). */
   readonly critics: readonly CorrectiveAttempt[];
+  /**
+   * Each message with role `repair` or `critic` → the error it corrects: t*, or the independent
+   * error whose repair or critic it is (a step that is both keeps its first role, t*'s first).
+   */
+  readonly corrects: ReadonlyMap<string, string>;
 }
 
 /**
@@ -470,13 +475,14 @@ function independentErrors(
   taken: ReadonlySet<number>,
   starFixes: ReadonlySet<number>,
   w: { blame: number; decay: number; repairWeight: number; criticWeight: number },
-): Map<number, { role: FailureRole; raw: number }> {
-  const out = new Map<number, { role: FailureRole; raw: number }>();
+): Map<number, { role: FailureRole; raw: number; corrects: string | undefined }> {
+  // one object shape for every entry (corrects set on repairs and critics only)
+  const out = new Map<number, { role: FailureRole; raw: number; corrects: string | undefined }>();
   const reads = new Map<number, number>(); // message → its blame as a reader of an independent error (≤ 0)
   for (let i = fe.index + 1; i < graph.order.length; i++) {
     const s = graph.order[i]!;
     if (taken.has(i) || out.has(i) || reads.has(i) || !isMessage(s) || !erroneousAt(graph, i)) continue;
-    out.set(i, { role: 'independent-error', raw: -w.blame });
+    out.set(i, { role: 'independent-error', raw: -w.blame, corrects: undefined });
     const own: FirstError = { stepId: s.stepId, agentId: s.agentId, evidence: [], ties: [], index: i };
     const repairs = correctiveAttempts(graph, own);
     const fixes = new Set(starFixes);
@@ -487,14 +493,14 @@ function independentErrors(
       for (const a of list) {
         const j = graph.indexOf.get(a.stepId)!;
         fixes.add(j);
-        if (!taken.has(j) && !out.has(j)) out.set(j, { role, raw: weight * w.blame });
+        if (!taken.has(j) && !out.has(j)) out.set(j, { role, raw: weight * w.blame, corrects: s.stepId });
       }
     }
     for (const [j, d] of descendants(graph, i, fixes)) {
       if (!fixes.has(j) && isMessage(graph.order[j]!)) reads.set(j, Math.min(reads.get(j) ?? 0, -w.blame * w.decay ** d));
     }
   }
-  for (const [j, b] of reads) if (!out.has(j)) out.set(j, { role: 'dependent', raw: b });
+  for (const [j, b] of reads) if (!out.has(j)) out.set(j, { role: 'dependent', raw: b, corrects: undefined });
   return out;
 }
 
@@ -514,6 +520,7 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
   const other = independentErrors(graph, fe, taken, fixes, { blame: blame0 * decay, decay, repairWeight, criticWeight });
   const raw = new Map<string, number>();
   const roles = new Map<string, FailureRole>();
+  const corrects = new Map<string, string>();
   graph.order.forEach((s, i) => {
     if (!isMessage(s)) return;
     if (i === fe.index) {
@@ -522,16 +529,20 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
     } else if (repairIdx.has(i)) {
       roles.set(s.stepId, 'repair');
       raw.set(s.stepId, repairWeight * blame0);
+      corrects.set(s.stepId, fe.stepId);
     } else if (criticIdx.has(i)) {
       roles.set(s.stepId, 'critic');
       raw.set(s.stepId, criticWeight * blame0);
+      corrects.set(s.stepId, fe.stepId);
     } else if (dependent.has(i)) {
       roles.set(s.stepId, 'dependent');
       // reads t* and an independent error too: the larger of the two blames, not their sum
       raw.set(s.stepId, Math.min(-blame0 * decay ** dependent.get(i)!, other.get(i)?.raw ?? 0));
     } else if (other.has(i)) {
-      roles.set(s.stepId, other.get(i)!.role);
-      raw.set(s.stepId, other.get(i)!.raw);
+      const o = other.get(i)!;
+      roles.set(s.stepId, o.role);
+      raw.set(s.stepId, o.raw);
+      if (o.corrects !== undefined) corrects.set(s.stepId, o.corrects);
     } else roles.set(s.stepId, i < fe.index ? 'before-error' : 'unrelated');
   });
   // Zero-sum within each agent.
@@ -558,5 +569,5 @@ export function blameAndRepair(graph: CausalGraph, fe: FirstError, opts: BlameRe
   }
   const transfers = new Map<string, Transfer>();
   for (const [id, a] of amount) transfers.set(id, { blame: Math.min(0, a), repair: Math.max(0, a) });
-  return { transfers, roles, repairs, critics };
+  return { transfers, roles, repairs, critics, corrects };
 }
