@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
 import { loadConfig } from '../../src/config/index.js';
-import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers } from '../../src/credit/games/http-judge.js';
+import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers, MAX_RETRY_AFTER_MS } from '../../src/credit/games/http-judge.js';
 import { allCoalitions, codingEpisode, exactShapley } from './episode.js';
 
 const judges: ReferenceJudge[] = [];
@@ -309,6 +309,44 @@ describe('http judge game against the reference judge', () => {
       expect(times).toHaveLength(1);
       expect(client.stats()).toMatchObject({ calls: 1, retries: 0, failures: 2 });
     } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  // Retry-After: 86400 (a daily quota, a proxy) stopped every judge call for a day, logged every 30 s
+  it('holds off a judge that asks for more than MAX_RETRY_AFTER_MS that long only, and says it asked for longer', async () => {
+    const answers: { status: number; retryAfter?: string }[] = [{ status: 429, retryAfter: '86400' }];
+    let requests = 0;
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests++;
+        const a = answers.shift() ?? { status: 200 };
+        if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
+        res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end('daily quota spent');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    const realNow = Date.now.bind(Date);
+    let skew = 0;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+    try {
+      expect(MAX_RETRY_AFTER_MS).toBe(60_000);
+      const client = new HttpJudgeClient({ url, retries: 3, batch: 'never', ...fast });
+      const first = (await client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+      expect(first).toMatchObject({ kind: 'http', status: 429, retryAfterMs: 60_000 });
+      expect(first.message).toMatch(/answered HTTP 429 \(Retry-After: 86400 s, held to 60 s, the longest this client holds off a judge\): daily quota spent$/);
+      // another episode's call meanwhile: not sent, and the message says the judge asked for a day
+      const held = (await client.game({ ...codingEpisode(), episodeId: 'another-episode' }).value(Uint8Array.from([0, 1, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+      expect(held.message).toMatch(/asked \(HTTP 429 with Retry-After: 86400 s, held to 60 s, the longest this client holds off a judge\) not to be called for (59|60) s more: not called/);
+      expect(requests).toBe(1);
+      // a minute later the judge is asked again (a day later without the cap)
+      skew = 61_000;
+      await expect(client.game({ ...codingEpisode(), episodeId: 'a-third-episode' }).value(Uint8Array.from([0, 0, 1, 0, 0]))).resolves.toBe(0.5);
+      expect(requests).toBe(2);
+    } finally {
+      now.mockRestore();
       await new Promise<void>((r) => srv.close(() => r()));
     }
   });

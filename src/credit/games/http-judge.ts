@@ -17,8 +17,8 @@
  * evaluation name + player kind + the messages the coalition keeps (a judge is expensive and must
  * be deterministic for a given request), in-flight de-duplication, a concurrency limit with a bounded wait queue, a per-call
  * timeout (AbortSignal), retries with exponential backoff and full jitter on 5xx/429/timeouts/
- * network errors — a 429/503 with Retry-After is not called again before the time it names (see
- * `holdUntil`) —, and a per-game evaluation budget. Failures surface as `JudgeError` (with
+ * network errors — a 429/503 with Retry-After is not called again before the time it names, at most
+ * MAX_RETRY_AFTER_MS (see `holdUntil`) —, and a per-game evaluation budget. Failures surface as `JudgeError` (with
  * `retriable` and `kind`) so the estimator can return a partial, flagged result instead of stalling.
  */
 import { createHash } from 'node:crypto';
@@ -158,7 +158,7 @@ export class JudgeError extends Error {
     this.name = 'JudgeError';
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
-  /** Ms the judge asked to wait before the next call (Retry-After of a 429/503), when it said. */
+  /** Ms the judge asked to wait before the next call (Retry-After of a 429/503, at most MAX_RETRY_AFTER_MS), when it said. */
   readonly retryAfterMs?: number;
 }
 
@@ -204,6 +204,13 @@ export interface HttpJudgeGame extends Game {
 type Fetch = typeof globalThis.fetch;
 
 /**
+ * The longest a Retry-After holds off the judge (ms): a longer one is held this long, then calls
+ * go out again (and a judge still refusing them names the time again). A rate limit's Retry-After
+ * is seconds; hours (a daily quota, a proxy's maintenance page) would stop all credit for that long.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
  * Shared client: one per configured judge, shared by all episodes' games so that the cache,
  * the concurrency limit and the counters are global.
  */
@@ -225,6 +232,8 @@ export class HttpJudgeClient {
    */
   private holdUntil = 0;
   private holdStatus = 429;
+  /** Ms the judge asked for with the Retry-After behind `holdUntil`, when longer than MAX_RETRY_AFTER_MS (the message says so). */
+  private holdAskedMs: number | undefined;
 
   constructor(
     options: HttpJudgeOptions,
@@ -382,8 +391,9 @@ export class HttpJudgeClient {
     const wait = this.holdUntil - Date.now();
     if (wait <= 0) return;
     if (wait > this.options.maxBackoffMs) {
+      const asked = this.holdAskedMs !== undefined ? `: ${Math.ceil(this.holdAskedMs / 1000)} s, held to ${MAX_RETRY_AFTER_MS / 1000} s, the longest this client holds off a judge` : '';
       throw new JudgeError(
-        `judge ${shownUrl(url)} asked (HTTP ${this.holdStatus} with Retry-After) not to be called for ${Math.ceil(wait / 1000)} s more: not called — more than credit.judge.maxBackoffMs (${this.options.maxBackoffMs} ms; library: HttpJudgeClient option "maxBackoffMs") to wait; raise its rate limit or lower credit.judge.concurrency`,
+        `judge ${shownUrl(url)} asked (HTTP ${this.holdStatus} with Retry-After${asked}) not to be called for ${Math.ceil(wait / 1000)} s more: not called — more than credit.judge.maxBackoffMs (${this.options.maxBackoffMs} ms; library: HttpJudgeClient option "maxBackoffMs") to wait; raise its rate limit or lower credit.judge.concurrency`,
         'http',
         false,
         this.holdStatus,
@@ -449,12 +459,18 @@ export class HttpJudgeClient {
     }
     if (!res.ok) {
       const retriable = res.status >= 500 || res.status === 429 || res.status === 408;
-      const retryAfterMs = res.status === 429 || res.status === 503 ? retryAfterOf(res.headers.get('retry-after')) : undefined;
+      const askedMs = res.status === 429 || res.status === 503 ? retryAfterOf(res.headers.get('retry-after')) : undefined;
+      // Held MAX_RETRY_AFTER_MS at most: a judge (or a proxy in front of it, a daily quota) that
+      // answered `Retry-After: 86400` stopped every judge call for a day — each episode partial,
+      // the same failure logged every 30 s — and the first answer after its quota reset came a day late.
+      const retryAfterMs = askedMs !== undefined ? Math.min(askedMs, MAX_RETRY_AFTER_MS) : undefined;
+      const capped = askedMs !== undefined && askedMs > MAX_RETRY_AFTER_MS;
       if (retryAfterMs !== undefined && Date.now() + retryAfterMs > this.holdUntil) {
         this.holdUntil = Date.now() + retryAfterMs;
         this.holdStatus = res.status;
+        this.holdAskedMs = capped ? askedMs : undefined;
       }
-      const asked = retryAfterMs !== undefined ? ` (Retry-After: ${Math.ceil(retryAfterMs / 1000)} s)` : '';
+      const asked = askedMs !== undefined ? ` (Retry-After: ${Math.ceil(askedMs / 1000)} s${capped ? `, held to ${MAX_RETRY_AFTER_MS / 1000} s, the longest this client holds off a judge` : ''})` : '';
       throw new JudgeError(`judge ${shownUrl(url)} answered HTTP ${res.status}${asked}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status, retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     }
     try {
