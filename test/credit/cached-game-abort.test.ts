@@ -3,6 +3,8 @@ import { CachedGame } from '../../src/credit/games/cached-game.js';
 import { coalitionFromMask } from '../../src/credit/games/coalition.js';
 import { EstimationAbortedError } from '../../src/credit/errors.js';
 import type { Game } from '../../src/credit/types.js';
+import { creditEpisode } from '../../src/credit/index.js';
+import { episode, step } from './episode-builder.js';
 
 describe('CachedGame after its signal aborts', () => {
   it('starts none of the evaluations still waiting for a concurrency slot (a timed-out episode stops calling a slow judge)', async () => {
@@ -76,5 +78,56 @@ describe('CachedGame when the value function rejects the call that found the tim
     }
     // one without the fix: the rejected evaluation CachedGame stopped waiting for
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('estimator.evaluations after the episode gave up (credit.timeoutMs)', () => {
+  // 64 before: every coalition the exact run queued was counted, though 4 were sent and 2 answered
+  it('counts the evaluations that gave a value, not the queued ones that never ran nor those cut in flight', async () => {
+    const agents = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const steps = agents.map((a, i) => step({ id: i + 1, agent: a, inputs: i > 0 ? [i] : [] }));
+    let started = 0;
+    let answered = 0;
+    const out = await creditEpisode(episode(steps, 0.8), {
+      timeoutMs: 150,
+      concurrency: 2,
+      estimator: 'exact',
+      gameFactory: (_input, ctx) => ({
+        kind: 'module',
+        agentGame: {
+          id: 'slow',
+          players: ctx.agentIds,
+          value: () => {
+            started++;
+            return new Promise<number>((resolve) => setTimeout(() => (answered++, resolve(0.5)), 100).unref());
+          },
+        } satisfies Game,
+      }),
+    });
+    expect(out.estimator.status).toBe('partial');
+    expect(started).toBeLessThan(8);
+    // v(N) = R and v(∅) = b are answered by the anchored game itself, the rest by the judge
+    expect(out.estimator.evaluations).toBe(2 + answered);
+    // a run that fails: the failed evaluation is no value either
+    const failing = await creditEpisode(episode(steps, 0.8), {
+      concurrency: 2,
+      estimator: 'exact',
+      gameFactory: (_input, ctx) => ({ kind: 'module', agentGame: { id: 'failing', players: ctx.agentIds, value: () => Promise.reject(new Error('judge answered HTTP 503')) } satisfies Game }),
+    });
+    expect(failing.estimator.status).toBe('partial');
+    expect(failing.estimator.evaluations).toBe(2);
+  });
+
+  it('keeps counting a miss in flight against the budget until it settles', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const game: Game = { id: 'ep', players: ['a', 'b'], value: async (c) => (await gate, c[0]!) };
+    const cg = new CachedGame(game, { budget: 2 });
+    const run = cg.valueMany([coalitionFromMask(1, 2), coalitionFromMask(2, 2)]);
+    expect(cg.evaluations).toBe(2);
+    expect(() => cg.value(coalitionFromMask(3, 2))).toThrow(/budget/);
+    release();
+    await expect(run).resolves.toEqual([1, 0]);
+    expect(cg.evaluations).toBe(2);
   });
 });

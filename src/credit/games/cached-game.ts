@@ -46,7 +46,14 @@ function checkCachedGameOptions(options: CachedGameOptions): void {
 export class CachedGame implements Game {
   readonly id: string;
   readonly players: readonly string[];
-  /** Evaluations of the inner game started so far (cache misses). */
+  /**
+   * Evaluations of the inner game answered so far (cache misses that gave a value), plus those in
+   * flight: a miss is counted when it is issued (the budget holds in-flight ones too) and taken
+   * back when it gives no value — it failed, its run gave up on it (the signal aborted, or another
+   * evaluation of its valueMany failed), or it never started. Before, those stayed counted: an
+   * exact run of 6 agents cut by credit.timeoutMs after 4 calls (2 answered) reported
+   * `estimator.evaluations: 64` — "evaluations the result rests on" in the events.
+   */
   evaluations = 0;
   hits = 0;
   budget: number;
@@ -167,6 +174,7 @@ export class CachedGame implements Game {
         out = this.inner.value(coalition);
       } catch (err) {
         this.release();
+        this.evaluations--;
         throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
       }
       if (typeof out === 'number') this.release();
@@ -174,12 +182,12 @@ export class CachedGame implements Game {
       else {
         // a value function returning a string, undefined, … got `out.finally is not a function`
         this.release();
-        return this.store(key, out);
+        return this.storeAnswer(key, out);
       }
     } else {
       out = this.queued(coalition, call);
     }
-    if (typeof out === 'number') return this.store(key, out);
+    if (typeof out === 'number') return this.storeAnswer(key, out);
     const p = this.track(key, out);
     this.inflight.set(key, p);
     return p;
@@ -233,11 +241,23 @@ export class CachedGame implements Game {
     return v;
   }
 
+  /** `store` for a miss this call counted: taken back from `evaluations` when the answer is refused. */
+  private storeAnswer(key: string, v: number): number {
+    try {
+      return this.store(key, v);
+    } catch (err) {
+      this.evaluations--;
+      throw err;
+    }
+  }
+
   private async track(key: string, p: Promise<number>): Promise<number> {
     try {
       const v = await this.abortable(p);
       return this.store(key, v);
     } catch (err) {
+      // no value: not an evaluation the result rests on (nor one that spent the budget, if it never started)
+      this.evaluations--;
       if (err instanceof GameEvaluationError || err instanceof EstimationAbortedError) throw err;
       throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
     } finally {
