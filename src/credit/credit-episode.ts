@@ -526,7 +526,11 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   }
 
   await localizeFailure(kind === 'provenance' ? undefined : games.messageGame); // pluggable games: now that b is known
-  if (outOfScale.first !== undefined) warnings.push(outOfScaleWarning(outOfScale, used.name, R, options));
+  if (outOfScale.first !== undefined) {
+    warnings.push(outOfScaleWarning(outOfScale, used.name, R, options));
+    // a warning per episode only, before: nothing an operator could alert on
+    games.onValuesOutOfScale?.(outOfScale.count);
+  }
   let transfers: ReturnType<typeof blameAndRepair> | undefined;
   if (firstError) {
     // blame's options first, then feOpts': a literal that starts with a spread gets a map per episode

@@ -20,6 +20,12 @@ export interface EpisodeGames {
   kind?: 'provenance' | 'http' | 'module';
   /** The removal protocol the game applies, reported in events. Default: the `removalProtocol` option. */
   removalProtocol?: 'mask' | 'null' | 'replay';
+  /**
+   * Told once the episode's credit is done, when its games answered values off R's scale (the
+   * episode's "outside the score's scale" warning; `anchor` on): how many. The runtime counts them
+   * for /metrics (`value_function_out_of_scale_total`).
+   */
+  onValuesOutOfScale?: (count: number) => void;
 }
 
 /**

@@ -140,6 +140,9 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     const client = new HttpJudgeClient(judge);
     // the client leaves calls cut by their episode (aborted) out of its failures
     const gaveUp = new GaveUpCounts(`judge ${shownJudgeUrl(judge.url)}`, c.timeoutMs, () => client.lastError());
+    // values off R's scale (a 0–100 judge), as the episodes' warnings count them
+    const offScale = { values: 0 };
+    const onValuesOutOfScale = (count: number): void => void (offScale.values += count);
     const watched = (game: Game, signal: AbortSignal | undefined): Game => {
       const start = gaveUp.episode(signal);
       return {
@@ -165,6 +168,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
         ...(judge.players === 'messages' ? { messageGame: watched(client.game({ episodeId: input.episodeId, steps: input.steps, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal ? { signal: ctx.signal } : {}), ctx.signal) } : {}),
         kind: 'http',
         removalProtocol: judge.removalProtocol,
+        onValuesOutOfScale,
       }),
       stats: () => {
         const s = client.stats();
@@ -177,6 +181,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
           // every call of a judge that never answers before its own timeout fired, and this stayed 0
           valueFunctionTimeouts: s.timeouts + gaveUp.failures,
           valueFunctionRetries: s.retries,
+          valueFunctionOutOfScale: offScale.values,
         };
       },
       lastError: () => gaveUp.lastError(),
@@ -187,7 +192,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     const players = c.module.players;
     // Counts the user function's calls and failures (a throw, a non-finite value) for metrics and
     // the failing-value-function warning; the estimators cache coalition values above this.
-    const counts = { calls: 0, failures: 0, lastError: undefined as string | undefined };
+    const counts = { calls: 0, failures: 0, outOfScale: 0, lastError: undefined as string | undefined };
     // a call that never settles neither returns nor throws: counted when its episode gives up
     const gaveUp = new GaveUpCounts(`module game ${c.module.path}: value()`, c.timeoutMs, () => counts.lastError);
     const make = (episode: Parameters<typeof load>[0], signal: AbortSignal | undefined): Game => {
@@ -215,7 +220,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
       };
     };
     return {
-      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures + gaveUp.failures, valueFunctionTimeouts: gaveUp.failures }),
+      stats: () => ({ valueFunctionCalls: counts.calls, valueFunctionFailures: counts.failures + gaveUp.failures, valueFunctionTimeouts: gaveUp.failures, valueFunctionOutOfScale: counts.outOfScale }),
       lastError: () => gaveUp.lastError(),
       gameFactory: (input, ctx) => {
         const episode = { episodeId: input.episodeId, steps: input.steps, agents: input.agents, ...(input.evaluation ? { evaluation: input.evaluation } : {}) };
@@ -224,6 +229,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
           // module.players: messages — the same function scores message coalitions for δ_m
           ...(players === 'messages' ? { messageGame: make({ ...episode, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal) } : {}),
           kind: 'module',
+          onValuesOutOfScale: (count: number) => void (counts.outOfScale += count),
         };
       },
     };

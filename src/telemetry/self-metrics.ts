@@ -57,6 +57,8 @@ export interface ObservedStats {
   valueFunctionTimeouts?: number;
   /** Cumulative judge attempts retried (credit.judge.retries). */
   valueFunctionRetries?: number;
+  /** Cumulative coalition values the value function answered off the scale R is on (a 0–100 judge while R is in [0, 1]). */
+  valueFunctionOutOfScale?: number;
   /** Kafka consumer lag in records, summed over assigned partitions. */
   consumerLag?: number;
   /** Closed episodes waiting for credit work. */
@@ -200,6 +202,7 @@ export class SelfTelemetry {
     counter('value_function_failures', "Value-function evaluations that failed for good (after the judge's retries): the episode's credit falls back (an equal split, or the samples so far) and is marked partial", (s) => s.valueFunctionFailures);
     counter('value_function_timeouts', "Value-function calls that did not answer in time: judge attempts past credit.judge.timeoutMs (retried or failed), and judge or module calls still unanswered when their episode's credit stopped waiting at credit.timeoutMs (also counted as failures)", (s) => s.valueFunctionTimeouts);
     counter('value_function_retries', 'Judge attempts retried after a timeout, a network error, HTTP 408, 429 or 5xx (credit.judge.retries)', (s) => s.valueFunctionRetries);
+    counter('value_function_out_of_scale', "Coalition values the value function answered off the scale R is on ([0, 1], or the evaluation's range with credit.normalize false), e.g. a judge answering 0–100: those episodes' credits mix two scales (their warnings say \"outside the score's scale\")", (s) => s.valueFunctionOutOfScale);
     counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
     counter('kafka_spans_received', 'Spans decoded from Kafka records', (s) => s.kafkaSpansIn);
     counter('kafka_log_records_received', 'Log records decoded from Kafka records', (s) => s.kafkaLogRecordsIn);

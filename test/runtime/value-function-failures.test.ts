@@ -21,6 +21,7 @@ import type { Logger } from '../../src/telemetry/logger.js';
 
 const THROWS = fileURLToPath(new URL('./modules/throws.mjs', import.meta.url));
 const NEVER_SETTLES = fileURLToPath(new URL('./modules/never-settles.mjs', import.meta.url));
+const HUGE_VALUES = fileURLToPath(new URL('./modules/huge-values.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -225,6 +226,54 @@ describe('a value function that never answers within credit.timeoutMs', () => {
       mute.closeAllConnections();
       await new Promise<void>((r) => mute.close(() => r()));
     }
+  }, 60_000);
+});
+
+// a judge answering 0–100 while R is in [0, 1]: each episode's warnings said so, /metrics nothing
+describe('a value function answering off the scale R is on', () => {
+  for (const creditWorkers of [0, 1]) {
+    it(`http judge answering 0–100 (creditWorkers ${creditWorkers}): value_function_out_of_scale_total counts the values the episodes' warnings name; 0 for a judge on the scale`, async () => {
+      let score = 50;
+      const judge100 = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const batch = (JSON.parse(body) as { requests?: unknown[] }).requests;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(batch ? { scores: batch.map(() => score) } : { score }));
+        });
+      });
+      await new Promise<void>((r) => judge100.listen(0, '127.0.0.1', r));
+      try {
+        const port = (judge100.address() as { port: number }).port;
+        for (const [answer, offScale] of [[50, true], [0.5, false]] as const) {
+          score = answer;
+          const stages = await buildLocalStages(config({ runtime: { creditWorkers }, credit: { game: 'http', judge: { url: `http://127.0.0.1:${port}/score` } } }), undefined, undefined, logger([]));
+          open.push(stages);
+          const events = (await Promise.all((await episodes(2)).map((e) => stages.processEpisode(e)))).flat();
+          const named = events
+            .flatMap((e) => (e.event_type === 'episode_credit' ? e.diagnostics.warnings : []))
+            .map((w) => /^the value function answered (\d+) value\(s\) outside the score's scale/.exec(w))
+            .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+          const telemetry = new SelfTelemetry();
+          try {
+            telemetry.observe(stages.gameStats!);
+            const counted = metricValue(await telemetry.metricsText(), 'agent_credit_value_function_out_of_scale_total');
+            if (offScale) expect(named).toBeGreaterThan(0);
+            else expect(named).toBe(0);
+            expect(counted).toBe(named);
+          } finally {
+            await telemetry.shutdown();
+          }
+        }
+      } finally {
+        judge100.closeAllConnections();
+        await new Promise<void>((r) => judge100.close(() => r()));
+      }
+    }, 60_000);
+  }
+  it('module answering ±1e308 for a lone agent: counted too', async () => {
+    const { metrics } = await run(config({ credit: { game: 'module', module: { path: HUGE_VALUES } } }), 1);
+    expect(metricValue(metrics, 'agent_credit_value_function_out_of_scale_total')).toBeGreaterThan(0);
   }, 60_000);
 });
 
