@@ -65,6 +65,16 @@ export function configAdvice(config: AppConfig): ConfigAdvice[] {
       message: `credit.timeoutMs ${config.credit.timeoutMs} is not below runtime.creditTimeoutMs ${config.runtime.creditTimeoutMs}: a slow ${config.credit.game === 'http' ? 'judge' : 'value function'} makes its episode fail at runtime.creditTimeoutMs — no events${config.source.kind === 'kafka' ? ', a dead letter' : ''} — before credit.timeoutMs can stop waiting for it and publish the credit so far (marked partial). Set credit.timeoutMs well below runtime.creditTimeoutMs (defaults 10000 and 30000), or raise runtime.creditTimeoutMs`,
     });
   }
+  // credit.judge.timeoutMs cuts one attempt, which is then retried; credit.timeoutMs the whole
+  // episode's calls, started first. A judge timeout at or past the episode's (both were 10 000 ms by
+  // default) never fires before the episode gives up: a call that hangs is never retried.
+  const judge = config.credit.game === 'http' ? config.credit.judge : undefined;
+  if (judge && judge.retries > 0 && judge.timeoutMs >= config.credit.timeoutMs) {
+    out.push({
+      key: 'credit.judge.timeoutMs',
+      message: `credit.judge.timeoutMs ${judge.timeoutMs} is not below credit.timeoutMs ${config.credit.timeoutMs}: a judge call that does not answer is cut by its episode's deadline before its own timeout fires, so it is never retried (credit.judge.retries ${judge.retries}) and the episode's credit is partial. Set credit.judge.timeoutMs well below credit.timeoutMs — at most half of it for one retry to fit (defaults 4000 and 10000) — or raise credit.timeoutMs`,
+    });
+  }
   // normalize: false puts R and τ in each range's units, but the built-in defaultSuccessThreshold
   // (0.5) is the middle of [0, 1]: on a 0–100 judge's range it passed a score of 1, so a run scored
   // 10 of 100 was a success — no first error, no blame, no preference pair — where normalize: true

@@ -301,8 +301,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.22.2 states the same maximum of `credit.timeoutMs`, `credit.judge.timeoutMs`/`backoffMs`/
  * `maxBackoffMs` and `source.kafka.metadataMaxAgeMs`/`sessionTimeoutMs`/`heartbeatIntervalMs`/
  * `maxWaitMs` (a judge timeout above it aborted every call after 1 ms).
+ * 1.22.3 states the default of `credit.judge.timeoutMs`, 4000 (was 10000, as `credit.timeoutMs`:
+ * the episode's deadline always fired first, so a judge call that hung was never retried).
  */
-export const CONFIG_SCHEMA_VERSION = '1.22.2';
+export const CONFIG_SCHEMA_VERSION = '1.22.3';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

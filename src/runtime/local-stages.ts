@@ -177,7 +177,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
           valueFunctionCacheHits: s.cacheHits,
           valueFunctionFailures: s.failures + gaveUp.failures,
           // a call its episode's deadline cut is a timeout too: with credit.timeoutMs and
-          // credit.judge.timeoutMs both 10 000 ms (their defaults) the deadline, started first, cut
+          // credit.judge.timeoutMs both 10 000 ms (their defaults before 4 000) the deadline, started first, cut
           // every call of a judge that never answers before its own timeout fired, and this stayed 0
           valueFunctionTimeouts: s.timeouts + gaveUp.failures,
           valueFunctionRetries: s.retries,

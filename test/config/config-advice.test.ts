@@ -84,6 +84,21 @@ describe('configAdvice', () => {
     expect(game({ timeoutMs: 60_000 })).toEqual([]);
   });
 
+  // both timeouts were 10 000 ms by default: the episode's deadline cut every call that hung before
+  // the judge's own timeout fired, so credit.judge.retries never applied to one
+  it('credit.judge.timeoutMs not below credit.timeoutMs with retries: a call that hangs is never retried, said with both values and the fix; not with the defaults', () => {
+    const judged = (judge: Record<string, unknown>, credit: Record<string, unknown> = {}) =>
+      configAdvice(loadConfig({ env: {}, overrides: { credit: { game: 'http', judge: { url: 'http://127.0.0.1:8000/judge', ...judge }, ...credit }, source: { kind: 'file' }, sinks: { live: { enabled: false } } } }).config).filter((a) => a.key === 'credit.judge.timeoutMs');
+    expect(judged({})).toEqual([]);
+    expect(judged({ timeoutMs: 5_000 })).toEqual([]);
+    expect(judged({ timeoutMs: 10_000, retries: 0 })).toEqual([]);
+    const cut = judged({ timeoutMs: 10_000 });
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.message).toMatch(/^credit\.judge\.timeoutMs 10000 is not below credit\.timeoutMs 10000: a judge call that does not answer is cut by its episode's deadline before its own timeout fires, so it is never retried \(credit\.judge\.retries 3\)/);
+    expect(cut[0]!.message).toMatch(/at most half of it for one retry to fit \(defaults 4000 and 10000\) — or raise credit\.timeoutMs$/);
+    expect(judged({ timeoutMs: 4_000 }, { timeoutMs: 3_000 })).toHaveLength(1);
+  });
+
   // the same verdict, 10 of 100, was a failure with a first error and a preference pair under
   // normalize: true (R = 0.1) and a success with neither under normalize: false (R = 10 ≥ τ 0.5)
   it('normalize: false with a range and no successThreshold of its name: τ is the [0, 1] default in the range\'s units, said with the name and a pass mark in its units', () => {

@@ -212,7 +212,7 @@ describe('a value function that never answers within credit.timeoutMs', () => {
   // credit.timeoutMs and credit.judge.timeoutMs default to the same 10 000 ms: the episode's
   // deadline, started first, always cut the call before the judge's own timeout could fire, so a
   // judge that never answers left value_function_timeouts_total at 0 (only failures counted)
-  it('http judge that never answers, credit.timeoutMs = credit.judge.timeoutMs (as their defaults): counted as timeouts, not only failures', async () => {
+  it('http judge that never answers, credit.timeoutMs = credit.judge.timeoutMs (as their defaults were): counted as timeouts, not only failures', async () => {
     const mute = createServer((req) => void req.resume());
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     try {
@@ -225,6 +225,40 @@ describe('a value function that never answers within credit.timeoutMs', () => {
     } finally {
       mute.closeAllConnections();
       await new Promise<void>((r) => mute.close(() => r()));
+    }
+  }, 60_000);
+});
+
+// credit.judge.timeoutMs defaulted to credit.timeoutMs' 10 000 ms: the episode's deadline, started
+// first, cut every call that hung before its own timeout fired, so credit.judge.retries never applied
+describe('a judge call that hangs once, with the default timeouts', () => {
+  it('is cut at credit.judge.timeoutMs and retried within credit.timeoutMs: the episode is credited, not partial', async () => {
+    let requests = 0;
+    // single calls (batch: never), each answered by the coalition's size — but the first, which never
+    // gets an answer (a connection dropped behind a proxy)
+    const once = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (requests++ === 0) return;
+        const request = JSON.parse(body) as { coalition: string[] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ score: Math.min(1, request.coalition.length / 10) }));
+      });
+    });
+    await new Promise<void>((r) => once.listen(0, '127.0.0.1', r));
+    try {
+      const port = (once.address() as { port: number }).port;
+      const cfg = config({ credit: { game: 'http', judge: { url: `http://127.0.0.1:${port}/score`, batch: 'never' } } });
+      expect([cfg.credit.timeoutMs, cfg.credit.judge!.timeoutMs, cfg.credit.judge!.retries]).toEqual([10_000, 4_000, 3]);
+      const { metrics, partial, credited } = await run(cfg, 1);
+      expect(credited).toBe(1);
+      expect(partial).toBe(0);
+      expect(metricValue(metrics, 'agent_credit_value_function_timeouts_total')).toBe(1);
+      expect(metricValue(metrics, 'agent_credit_value_function_retries_total')).toBe(1);
+      expect(metricValue(metrics, 'agent_credit_value_function_failures_total')).toBe(0);
+    } finally {
+      once.closeAllConnections();
+      await new Promise<void>((r) => once.close(() => r()));
     }
   }, 60_000);
 });

@@ -105,8 +105,11 @@ export const HttpJudgeOptionsSchema = z.object({
   /**
    * Per HTTP attempt, milliseconds; at most MAX_TIMER_MS (≈ 24.8 days, the longest Node.js timer:
    * AbortSignal.timeout of a longer one fires after 1 ms, so every call "did not answer").
+   * 4 000 by default: two attempts fit in the episode's credit.timeoutMs (10 000), so a call that
+   * hangs is retried in time. At 10 000, as it was, the episode's deadline — started first — always
+   * cut the first attempt, and `retries` never applied to a timeout.
    */
-  timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(10_000),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(4_000),
   /** Retries after the first attempt (so at most retries+1 attempts per request). */
   retries: z.number().int().min(0).max(20).default(3),
   /** Backoff before retry k (k = 0, 1, ...): random in [0, min(maxBackoffMs, backoffMs * 2^k)]. */
