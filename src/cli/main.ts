@@ -31,7 +31,8 @@ interface CommonFlags {
   config?: string;
   logLevel?: string;
 }
-interface RunFlags extends CommonFlags {
+/** The receivers', live page's and status server's flags: `run`'s, and `check`'s, which checks what they set. */
+interface ListenerFlags extends CommonFlags {
   host?: string;
   port?: string;
   grpcPort?: string;
@@ -39,8 +40,10 @@ interface RunFlags extends CommonFlags {
   liveHost?: string;
   livePort?: string;
   live?: boolean;
-  stdout?: boolean;
   metricsPort?: string;
+}
+interface RunFlags extends ListenerFlags {
+  stdout?: boolean;
   demo?: boolean;
   demoEpisodes?: string;
   demoIntervalMs?: string;
@@ -67,16 +70,24 @@ function demoOptions(f: RunFlags): { episodesPerBatch: number; intervalMs: numbe
   };
 }
 
-/** `run`'s flags that set a config key → that key (validated as the config value; errors name the flag). */
-const RUN_FLAGS = {
+/** The listeners' flags that set a config key → that key (validated as the config value; errors name the flag). */
+const LISTENER_FLAGS = {
   host: ['source.http.host', '--host'],
   port: ['source.http.port', '--port'],
   grpcPort: ['source.grpc.port', '--grpc-port'],
   liveHost: ['sinks.live.host', '--live-host'],
   livePort: ['sinks.live.port', '--live-port'],
   metricsPort: ['telemetry.metricsPort', '--metrics-port'],
+} as const;
+
+/** `run`'s flags that set a config key → that key. */
+const RUN_FLAGS = {
+  ...LISTENER_FLAGS,
   logLevel: ['telemetry.logLevel', '--log-level'],
 } as const;
+
+/** `--no-grpc` and `--no-live` → their config keys (undefined when not given: the config decides). */
+const listenerSwitches = (f: ListenerFlags) => ({ 'source.grpc.enabled': f.grpc === false ? false : undefined, 'sinks.live.enabled': f.live === false ? false : undefined });
 
 /**
  * CLI flags → dotted config overrides (highest precedence). The text of a flag is converted and
@@ -85,7 +96,17 @@ const RUN_FLAGS = {
  */
 function runOverrides(f: RunFlags): FlagOverrides {
   const { overrides, flagNames } = flagOverrides(RUN_FLAGS, f);
-  return { overrides: { ...overrides, 'source.grpc.enabled': f.grpc === false ? false : undefined, 'sinks.live.enabled': f.live === false ? false : undefined, 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
+  return { overrides: { ...overrides, ...listenerSwitches(f), 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
+}
+
+/**
+ * `check`'s overrides: the listener flags `run` takes, so `check --port 4400` checks the port
+ * `run --port 4400` binds. check took none of them (`unknown option '--port'`), and a user who
+ * starts run with flags checked the configuration's ports instead — "ready", then EADDRINUSE.
+ */
+function checkOverrides(f: ListenerFlags): FlagOverrides {
+  const { overrides, flagNames } = flagOverrides(LISTENER_FLAGS, f);
+  return { overrides: { ...overrides, ...listenerSwitches(f) }, flagNames };
 }
 
 type FlagOverrides = { overrides: Record<string, unknown>; flagNames: Record<string, string> };
@@ -543,9 +564,9 @@ export function buildProgram(): Command {
   // replay and compare: warn unless asked (batchLogLevel); the help said info for them too
   const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
-  const addRunOptions = (c: Command) =>
+  // the listeners' options (LISTENER_FLAGS): run's and demo's, and check's, which checks what they set
+  const addListenerOptions = (c: Command) =>
     c
-      .addOption(configOption())
       .option('--host <host>', `OTLP/HTTP receiver interface (default: ${d.source.http.host})`)
       .option('--port <port>', `OTLP/HTTP receiver port, 0 = any free (default: ${d.source.http.port})`)
       .option('--grpc-port <port>', `OTLP/gRPC receiver port (on source.grpc.host), 0 = any free (default: ${d.source.grpc.port})`)
@@ -553,8 +574,10 @@ export function buildProgram(): Command {
       .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
       .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
       .option('--no-live', 'disable the live page server (default: enabled)')
+      .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)');
+  const addRunOptions = (c: Command) =>
+    addListenerOptions(c.addOption(configOption()))
       .option('--no-stdout', 'do not write events to stdout (default: enabled)')
-      .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)')
       .addOption(logOption())
       .option('--demo-episodes <n>', 'demo: runs per batch (default: 4)')
       .option('--demo-interval-ms <ms>', 'demo: ms between batches (default: 3000)')
@@ -628,14 +651,17 @@ export function buildProgram(): Command {
       process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);
     });
 
-  program
-    .command('check')
-    .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). Exit 1 when something fails')
-    .addOption(configOption())
+  addListenerOptions(
+    program
+      .command('check')
+      .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). Takes run’s listener flags (--port, --live-port, …: give the ones you give run). Exit 1 when something fails')
+      .addOption(configOption()),
+  )
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
-    .action(async (f: CommonFlags & { sample?: boolean }) => {
+    .action(async (f: ListenerFlags & { sample?: boolean }) => {
       const { renderCheckReport, runChecks } = await import('./check.js');
-      const report = await runChecks(await load(f, {}), { sample: f.sample === true });
+      const flags = checkOverrides(f);
+      const report = await runChecks(await load(f, flags.overrides, flags.flagNames), { sample: f.sample === true });
       process.stdout.write(`${renderCheckReport(report)}\n`);
       if (!report.ok) process.exitCode = 1;
     });

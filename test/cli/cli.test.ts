@@ -65,9 +65,9 @@ describe('agent-credit CLI', () => {
     expect(level.status).toBe(2);
     expect(level.stderr).toContain("error: option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent.");
     expect(cli(['run'], { AGENT_CREDIT_TELEMETRY_LOG_LEVEL: 'loud' }).status).toBe(2);
-    const unknown = cli(['check', '--port', '1']);
+    const unknown = cli(['check', '--demo']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain("error: unknown option '--port'");
+    expect(unknown.stderr).toContain("error: unknown option '--demo'");
     expect(cli(['check', '--help']).status).toBe(0);
   });
 
@@ -461,6 +461,30 @@ describe('agent-credit CLI', () => {
     const several = run(['--demo-episodes', '2', '--demo-seed', '5']);
     expect(several.status).toBe(2);
     expect(several.stderr).toContain('--demo-episodes, --demo-seed: demo options, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
+  });
+
+  it('check takes run’s listener flags and checks the ports they set — it refused them (unknown option \'--port\'), so it checked the configuration’s ports, not the run the user types', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const taken = cli(['check', '--port', String(port), '--grpc-port', '0', '--no-live']);
+      expect(taken.status).toBe(1);
+      expect(taken.stdout).toMatch(new RegExp(`✗ OTLP/HTTP receiver: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+      const live = cli(['check', '--port', '0', '--no-grpc', '--live-port', String(port)]);
+      expect(live.status).toBe(1);
+      expect(live.stdout).toContain('· OTLP/gRPC receiver: off');
+      expect(live.stdout).toMatch(new RegExp(`✗ live page: cannot listen on 127\\.0\\.0\\.1:${port}`));
+      const free = cli(['check', '--port', '0', '--grpc-port', '0', '--no-live', '--metrics-port', '0']);
+      expect(free.status).toBe(0);
+      expect(free.stdout).toContain('✓ status server (/metrics, /healthz, /readyz): any free port on 127.0.0.1');
+      // read as run reads them: an empty value names the flag
+      const empty = cli(['check', '--port=']);
+      expect(empty.status).toBe(2);
+      expect(empty.stderr).toContain('source.http.port: expected a number 0–65535, got "" (from --port)');
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
   });
 
   it('check --sample on an OTLP/HTTP configuration says there is nothing to sample — it printed the same report as without --sample, as if the input had been read and decoded', () => {
