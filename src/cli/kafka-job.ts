@@ -16,6 +16,7 @@ import { KafkaRefusalError, noRestartAdvice } from '../kafka/refusal-error.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput, type KafkaPipelineHealth } from '../runtime/kafka-pipeline.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
+import { problemLogger } from '../runtime/problem-logger.js';
 import { correctionReporter } from '../runtime/episode-log.js';
 import { assemblerHooksOf, buildLocalStages, type ProcessEpisodeFn } from '../runtime/local-stages.js';
 import { jobStandings } from '../sinks/standings/index.js';
@@ -148,7 +149,10 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   sinks.push(standings);
   let live: LiveSink | undefined;
-  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live })));
+  // telemetry posted to the live page is logged as the receiver job logs it: the exporter's own log
+  // is often off, and a Kafka job said nothing of an exporter sending it to its page
+  const sendTo = `the collector that writes this job's input topics (source.kafka.spansTopic "${kafka.spansTopic}"${kafka.logsTopic ? `, logsTopic "${kafka.logsTopic}"` : ''}${kafka.evaluationsTopic ? `; evaluation records to evaluationsTopic "${kafka.evaluationsTopic}"` : ''}): a Kafka job has no OTLP receiver`;
+  if (config.sinks.live.enabled) sinks.push((live = new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, sendTo, onProblem: problemLogger(logger) })));
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;
   try {
     await startJobOutputs(sinks, statusServer);

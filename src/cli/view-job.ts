@@ -25,6 +25,7 @@ import { isGroupAuthorizationRefusal, viewGroupAclMissing } from '../kafka/group
 import { noRestartAdvice } from '../kafka/refusal-error.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { HealthState } from '../runtime/health.js';
+import { problemLogger } from '../runtime/problem-logger.js';
 import { LiveSink } from '../sinks/live/live-sink.js';
 import { jobStandings } from '../sinks/standings/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -152,7 +153,11 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   health.register('kafka', 'joining');
   const standings = jobStandings(config.telemetry.maxAgents, telemetry);
   const fromMs = options.sinceMs === null ? null : now() - options.sinceMs;
-  const live = config.sinks.live.enabled ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, scope: { kind: 'view', fromMs: fromMs === null || fromMs <= 0 ? null : fromMs } }) : undefined;
+  // telemetry posted to the page is logged as the jobs log it (the exporter's own log is often off)
+  const sendTo = `the collector that writes the Kafka job's input topics (source.kafka.spansTopic "${kafka.spansTopic}"): \`view\` only shows the job's output`;
+  const live = config.sinks.live.enabled
+    ? new LiveSink({ ...config.sinks.live, health, telemetry, board: standings.board, security: security.live, scope: { kind: 'view', fromMs: fromMs === null || fromMs <= 0 ? null : fromMs }, sendTo, onProblem: problemLogger(log) })
+    : undefined;
   const statusServer = config.telemetry.metricsPort !== null ? new HealthServer({ host: config.telemetry.metricsHost, port: config.telemetry.metricsPort, security: security.status }, health, telemetry) : undefined;
   const outputs = await startJobOutputs(live ? [standings, live] : [standings], statusServer);
   const renewal = watchJobCredentialFiles(security, [renewableKafkaTls({ ssl: kafka.ssl }, connection)], telemetry, log);

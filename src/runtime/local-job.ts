@@ -19,7 +19,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { HealthServer } from './health-server.js';
 import { HealthState } from './health.js';
-import { throttledCount } from './expired-evaluations.js';
+import { problemLogger } from './problem-logger.js';
 import { LocalPipeline } from './local-pipeline.js';
 import { buildLocalStages, type ProcessEpisodeFn } from './local-stages.js';
 import { defaultInflightLimit, InflightBytes } from '../sources/inflight-bytes.js';
@@ -180,34 +180,3 @@ function grpcListenError(err: unknown): Error {
   return new Error(`${hinted.message}; or set source.grpc.enabled: false (--no-grpc) when your exporters send OTLP/HTTP only`, { cause: err });
 }
 
-/**
- * The receiver's rejected and partly accepted requests, logged at most once a second per status
- * with how many were not logged since, the message cut to 500 characters: a client sending bad
- * requests in a loop wrote 43.5 MB of log in 1.5 s, each line quoting its 15 KB path (security review).
- * The ones held back are logged `everyMs` later as a count even when no more come: a burst that
- * ended within the second left one line for hundreds of refused requests, the rest never in the log.
- */
-export function problemLogger(log: { warn(obj: object, msg: string): void }, everyMs = 1_000, now: () => number = Date.now): (p: { signal?: string; status: number; message: string }) => void {
-  const byStatus = new Map<number, { due: (n: number) => number | undefined; last?: { signal?: string; message: string }; timer?: NodeJS.Timeout }>();
-  const cut = (message: string) => (message.length > 500 ? `${message.slice(0, 500)}…` : message);
-  const what = (status: number) => (status < 300 ? 'request partly accepted' : 'request rejected');
-  return (p) => {
-    let s = byStatus.get(p.status);
-    if (s === undefined) byStatus.set(p.status, (s = { due: throttledCount(everyMs, now) }));
-    const state = s;
-    const count = state.due(1);
-    if (count === undefined) {
-      state.last = { ...(p.signal !== undefined ? { signal: p.signal } : {}), message: p.message };
-      state.timer ??= setTimeout(() => {
-        state.timer = undefined;
-        const held = state.due(0);
-        if (held === undefined || state.last === undefined) return;
-        log.warn({ signal: state.last.signal, status: p.status, notLoggedSince: held }, `${what(p.status)}: ${held} more not logged since the last line; the last one: ${cut(state.last.message)}`);
-      }, everyMs);
-      state.timer.unref?.();
-      return;
-    }
-    const skipped = count - 1; // the ones held back since the last line, this one aside
-    log.warn({ signal: p.signal, status: p.status, ...(skipped > 0 ? { notLoggedSince: skipped } : {}) }, `${what(p.status)}: ${cut(p.message)}`);
-  };
-}

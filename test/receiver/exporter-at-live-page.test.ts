@@ -12,6 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startLocalJob, type LocalJob } from '../../src/runtime/local-job.js';
 import { generateScenario } from '../../src/scenarios/index.js';
+import { startKafkaJob } from '../../src/cli/kafka-job.js';
+import { startViewJob } from '../../src/cli/view-job.js';
+import { FakeKafka } from '../kafka/fake-kafka.js';
+import { freePort } from '../support/ports.js';
 
 interface Line {
   level: number;
@@ -50,5 +54,64 @@ describe('telemetry posted to the live page', () => {
     const body = (await r.json()) as { error: string };
     expect(body.error).toContain('nothing was received');
     expect(body.error).toContain(`the OTLP/HTTP receiver, ${job.receiverUrl} (source.http.port)`);
+  });
+});
+
+/**
+ * The Kafka job and `view` serve the same page: an exporter given its address got the 405, and
+ * their log said nothing of it (only the receiver job passed the page its problem logger).
+ */
+describe('telemetry posted to the live page of a Kafka job or view', () => {
+  const collect = () => {
+    const lines: Line[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as Line), done()) });
+    return { lines, logger: pino({ level: 'info' }, stream) };
+  };
+  const post = (url: string) => fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(0) });
+  const warned = async (lines: Line[]) => {
+    for (let i = 0; i < 200 && !lines.some((l) => l.status === 405); i++) await new Promise((r) => setTimeout(r, 10));
+    return lines.find((l) => l.status === 405);
+  };
+  const kafkaConfig = (livePort: number) =>
+    loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: ['127.0.0.1:1'], groupId: 'g', spansTopic: 'in.spans', logsTopic: 'in.logs' } },
+        sinks: { stdout: { enabled: false }, live: { host: '127.0.0.1', port: livePort }, kafka: { topics: { episodes: 'v.episodes', rewards: 'v.rewards', preferences: 'v.preferences', dlq: 'v.dlq' } } },
+      },
+    }).config;
+
+  it('the Kafka job logs a warning naming its input topics', async () => {
+    const { lines, logger } = collect();
+    const port = await freePort();
+    // no broker: the page serves while the job tries to connect, then the start fails
+    const started = startKafkaJob(kafkaConfig(port), logger).then(
+      (job) => job.stop(),
+      () => undefined,
+    );
+    let r: Response | undefined;
+    for (let i = 0; i < 200 && r === undefined; i++) r = await post(`http://127.0.0.1:${port}`).catch(async () => void (await new Promise((res) => setTimeout(res, 10))));
+    expect(r?.status).toBe(405);
+    const line = await warned(lines);
+    expect(line?.level).toBe(40);
+    expect(line?.msg).toContain('POST /v1/traces reached the live page (sinks.live.port)');
+    expect(line?.msg).toContain('the collector that writes this job\'s input topics (source.kafka.spansTopic "in.spans", logsTopic "in.logs")');
+    await started;
+  }, 60_000);
+
+  it('view logs a warning too', async () => {
+    const { lines, logger } = collect();
+    const fake = new FakeKafka();
+    const view = await startViewJob(kafkaConfig(0), { logger, sinceMs: null, client: fake });
+    try {
+      const url = view.liveUrl!;
+      expect((await post(url)).status).toBe(405);
+      const line = await warned(lines);
+      expect(line?.level).toBe(40);
+      expect(line?.msg).toContain('POST /v1/traces reached the live page (sinks.live.port)');
+      expect(line?.msg).toContain('`view` only shows the job\'s output');
+    } finally {
+      await view.stop();
+    }
   });
 });

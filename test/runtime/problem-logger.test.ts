@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { problemLogger } from '../../src/runtime/local-job.js';
+import { problemLogger } from '../../src/runtime/problem-logger.js';
 
 describe('problemLogger (receiver rejections in the log)', () => {
   it('logs once a second per status with the count not logged since, messages cut to 500 characters', () => {

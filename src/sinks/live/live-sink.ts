@@ -74,6 +74,11 @@ export interface LiveSinkOptions {
    * posted here; undefined while it is not listening, and for jobs without one.
    */
   receiverUrl?: () => string | undefined;
+  /**
+   * Where telemetry goes for a job without a receiver (the Kafka job, `view`), named in the answer
+   * to telemetry posted here instead of the receiver.
+   */
+  sendTo?: string;
   /** Told of telemetry posted here (the job logs it): the exporter's own log is often off, so nothing said it went nowhere. */
   onProblem?: (p: { signal?: string; status: number; message: string }) => void;
 }
@@ -352,7 +357,7 @@ export class LiveSink implements EventSink {
       return;
     }
     const receiver = this.options.receiverUrl?.();
-    const to = receiver !== undefined ? `the OTLP/HTTP receiver, ${receiver} (source.http.port): OTEL_EXPORTER_OTLP_ENDPOINT=${receiver}` : `the job's OTLP/HTTP receiver (source.http.port, 4318 by default), or for a Kafka job the collector that writes its input topics`;
+    const to = receiver !== undefined ? `the OTLP/HTTP receiver, ${receiver} (source.http.port): OTEL_EXPORTER_OTLP_ENDPOINT=${receiver}` : (this.options.sendTo ?? `the job's OTLP/HTTP receiver (source.http.port, 4318 by default), or for a Kafka job the collector that writes its input topics`);
     const message = `POST ${path} reached the live page (sinks.live.port), which only serves GET: nothing was received — send OTLP and evaluation records to ${to}`;
     this.options.onProblem?.({ signal, status: 405, message });
     const text = JSON.stringify({ error: message });
