@@ -4,7 +4,9 @@
  *
  * Record (snake_case, like everything that crosses the process boundary):
  * `{ trace_id?: 32 hex, conversation_id?: string, span_id?: 16 hex, name: string,
- *    score?: number, label?: string, explanation?: string, time_unix_nano?: string | number }`
+ *    score?: number | string | boolean, label?: string, explanation?: string, time_unix_nano?: string | number }`
+ * (`score` read as an OTLP verdict's is, evaluations.ts `scoreReading`: a number, a numeric string
+ * "0.8", a percent string "80%", true / false as 1 / 0)
  * (`time_unix_nano`: decimal string, exact; or a JSON number, exact only below 2^53)
  * At least one of `trace_id` / `conversation_id`, and at least one of `score` / `label` (a
  * label-only record is scored by labels.ts). Hex ids are accepted in any case and lowercased.
@@ -16,6 +18,7 @@ import { didYouMean } from '../config/errors.js';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
+import { scoreReading } from './evaluations.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 /**
@@ -46,16 +49,27 @@ function hexIdGot(input: unknown, n: number): string {
 /**
  * Version of the evaluation record format (schemas/evaluation-record.schema.json): 1.1.0 added
  * `response_id`; 1.2.0 accepts `time_unix_nano` as any JSON number up to 2^64 (was: integers up
- * to 2^53, ~104 days after 1970, which refused `time.time_ns()` from a Python judge).
+ * to 2^53, ~104 days after 1970, which refused `time.time_ns()` from a Python judge); 1.3.0
+ * accepts `score` in every form an OTLP verdict's score takes — a numeric string, a percent
+ * string, a boolean (was: JSON numbers only).
  */
-export const EVALUATION_RECORD_SCHEMA_VERSION = '1.2.0';
+export const EVALUATION_RECORD_SCHEMA_VERSION = '1.3.0';
 
-/** Why a score sent as a JSON string is refused, and what to send. */
-function scoreStringError(input: string): string {
-  const got = `a JSON number, got the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
-  const n = input.trim() === '' ? NaN : Number(input);
-  return Number.isFinite(n) ? `${got} — send ${n}, without quotes` : `${got} — a verdict in words goes in label`;
+/**
+ * Why a score is refused, and what to send. It took JSON numbers only, while the same judge's
+ * verdict as an OTLP log record was read with "0.8", "80%" or true: a record with
+ * `"score": "0.8"` or `{"score": true}` (a pass/fail check) was refused (400, dead letter).
+ */
+function scoreError(input: unknown): string {
+  const forms = 'a number, a numeric string ("0.8"), a percent string ("80%") or a boolean';
+  if (typeof input === 'string') return `${forms}, got the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)} — a verdict in words goes in label`;
+  // a JSON number too large for a double (1e999) is parsed as Infinity
+  if (typeof input === 'number') return `${forms}, got ${input} (a finite number is needed)`;
+  return `${forms}, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input === 'object' ? 'an object' : typeof input}`;
 }
+
+/** A score as text (for the JSON Schema): a decimal number, a percent sign after it allowed ("0.8", "80%"). */
+const SCORE_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*%?\s*$/;
 
 /** Largest double ≤ the uint64 maximum (OTLP's fixed64 fields): 2^64 − 2048. */
 const MAX_UNIX_NANO = 18446744073709549568;
@@ -70,7 +84,11 @@ export const EvaluationRecordSchema = z
     // zod's own "Invalid input: expected string, received undefined" named neither the field's
     // meaning nor the fix (a judge posting `evaluation_name`, or a score as a string)
     name: z.string({ error: (iss) => (iss.input === undefined ? 'needs the evaluation\'s name, e.g. "task_success" (as gen_ai.evaluation.name names an OTLP verdict)' : undefined) }).min(1),
-    score: z.number({ error: (iss) => (typeof iss.input === 'string' ? scoreStringError(iss.input) : undefined) }).finite().optional(),
+    score: z
+      .union([z.number(), z.string().regex(SCORE_TEXT, { error: (iss) => scoreError(iss.input) }), z.boolean()], { error: (iss) => scoreError(iss.input) })
+      // the pattern is for the JSON Schema; what reads the score decides (1e999 is Infinity: no score)
+      .refine((v) => scoreReading(v).score !== undefined, { error: (iss) => scoreError(iss.input) })
+      .optional(),
     label: z.string().min(1).optional(),
     explanation: z.string().optional(),
     // A JSON number above 2^53 (every real timestamp in ns) is parsed to the nearest double:
@@ -121,9 +139,12 @@ export function evaluationFromRecord(r: EvaluationRecord, opts: EvaluationRecord
     source: 'evaluations-stream',
     timeUnixNano: r.time_unix_nano === undefined ? opts.receivedAtUnixNano : BigInt(r.time_unix_nano),
   };
-  const score = r.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
+  const given = scoreReading(r.score);
+  const score = given.score ?? scoreOfLabel(r.label, opts.labelScores ?? DEFAULT_LABEL_SCORES);
   if (score !== undefined) ev.score = score;
   if (r.score === undefined && score !== undefined) ev.scoreFromLabel = true;
+  // "80%": a fraction of its name's normalization range, as for an OTLP verdict
+  if (given.fraction === true) ev.scoreIsFraction = true;
   if (r.label !== undefined) ev.label = capName(r.label);
   if (r.explanation !== undefined) ev.explanation = truncateUtf8(r.explanation, MAX_EXPLANATION_BYTES);
   if (r.time_unix_nano === undefined) ev.timeFromReceipt = true;
@@ -219,7 +240,7 @@ const OPTIONAL_FIELD_TYPES: Readonly<Record<string, readonly string[]>> = {
   conversation_id: ['string'],
   span_id: ['string'],
   response_id: ['string'],
-  score: ['number'],
+  score: ['number', 'boolean', 'string'],
   label: ['string'],
   explanation: ['string'],
   time_unix_nano: ['string', 'number'],
@@ -237,7 +258,8 @@ function misspeltField(value: Record<string, unknown>): string | undefined {
   const optional = Object.keys(OPTIONAL_FIELD_TYPES);
   for (const [k, v] of Object.entries(value)) {
     if (k in EvaluationRecordSchema.shape) continue;
-    const absent = optional.filter((f) => value[f] === undefined && OPTIONAL_FIELD_TYPES[f]!.includes(typeof v));
+    // a string is a misspelt score only when it reads as one: `"scorer": "gpt-4o"` is the judge's name
+    const absent = optional.filter((f) => value[f] === undefined && OPTIONAL_FIELD_TYPES[f]!.includes(typeof v) && (f !== 'score' || typeof v !== 'string' || scoreReading(v).score !== undefined));
     const near = didYouMean(k, absent);
     if (near !== '') return `found ${k}${near} The record is refused rather than read without it (keys are snake_case and case-sensitive: schemas/evaluation-record.schema.json)`;
   }

@@ -101,8 +101,11 @@ function isPercentScore(v: unknown): boolean {
   return typeof v === 'string' && v.trim().endsWith('%') && scoreValue(v) !== undefined;
 }
 
-/** `v` as a score (`scoreValue`), and whether it was a percent string. */
-function scoreReading(v: unknown): Pick<Fields, 'score' | 'fraction'> {
+/**
+ * `v` as a score (`scoreValue`), and whether it was a percent string: how every verdict's score is
+ * read — OTLP attributes here, JSON evaluation records (evaluation-records.ts) too.
+ */
+export function scoreReading(v: unknown): { score?: number; fraction?: boolean } {
   const score = scoreValue(v);
   if (score === undefined) return {};
   return isPercentScore(v) ? { score, fraction: true } : { score };

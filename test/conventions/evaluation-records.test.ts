@@ -7,6 +7,7 @@ import {
   parseEvaluationRecords,
 } from '../../src/conventions/index.js';
 import { fixtureLogs, runSpans } from './fixtures.js';
+import { contextOf, recordLogs } from './sdk.js';
 import { MAX_EVALUATION_RECORDS } from '../../src/conventions/evaluation-records.js';
 
 const received = { receivedAtUnixNano: 1_795_575_754_000_000_000n };
@@ -86,6 +87,35 @@ describe('evaluation records stream', () => {
       expect(r.errors, JSON.stringify(extra)).toEqual([]);
       expect(r.evaluations).toHaveLength(1);
     }
+  });
+
+  // A judge's verdict as a gen_ai.evaluation.result log record was read with "0.8", "80%" or true;
+  // the same verdict as a JSON record was refused (400 on POST /v1/evaluations, a dead letter on the
+  // evaluations topic): "score: a JSON number, got the string …"
+  it('takes a score in every form an OTLP verdict\'s score takes — a numeric string, a percent string, a boolean — read as the log record\'s is', () => {
+    const trace = 'ca8891194bd518f6b7a57a2864b5b581';
+    for (const value of [0.8, '0.8', ' 12.5 % ', '80%', true, false]) {
+      const record = parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', score: value }), received);
+      const logged = evaluationsFromLogs(
+        recordLogs((logger) => logger.emit({ eventName: 'gen_ai.evaluation.result', context: contextOf(trace, 'b7a57a2864b5b581'), attributes: { 'gen_ai.evaluation.name': 'quality', 'gen_ai.evaluation.score.value': value } })),
+      );
+      expect(record.errors, JSON.stringify(value)).toEqual([]);
+      const read = (e: { score?: number; scoreIsFraction?: boolean }) => [e.score, e.scoreIsFraction === true];
+      expect(record.evaluations.map(read), JSON.stringify(value)).toEqual(logged.map(read));
+    }
+    expect(parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', score: '80%' }), received).evaluations[0]).toMatchObject({ score: 0.8, scoreIsFraction: true });
+  });
+
+  it('refuses a score that is none, saying the forms it takes', () => {
+    const trace = 'ca8891194bd518f6b7a57a2864b5b581';
+    const errorOf = (score: unknown) => parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', score }), received).errors[0]?.message;
+    const forms = 'score: a number, a numeric string ("0.8"), a percent string ("80%") or a boolean, got';
+    expect(errorOf('high')).toBe(`${forms} the string "high" — a verdict in words goes in label`);
+    expect(errorOf(null)).toBe(`${forms} null`);
+    expect(errorOf({ value: 1 })).toBe(`${forms} an object`);
+    expect(parseEvaluationRecords(`{"trace_id":"${trace}","name":"quality","score":1e999}`, received).errors[0]?.message).toBe(`${forms} Infinity (a finite number is needed)`);
+    // the judge's name beside a label is not a misspelt score
+    expect(parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', label: 'pass', scorer: 'gpt-4o' }), received).evaluations).toHaveLength(1);
   });
 
   it('reports an empty payload instead of throwing', () => {

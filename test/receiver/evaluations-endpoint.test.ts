@@ -129,12 +129,12 @@ describe('POST /v1/evaluations', () => {
 
   // zod's own wording ("name: Invalid input: expected string, received undefined", "score: …
   // expected number, received string") named neither what the field is nor the fix
-  it('says what a missing name is, and how to send a score given as a string', async () => {
+  it('says what a missing name is, and what a score takes', async () => {
     const errorOf = async (record: object) => ((await (await post(JSON.stringify(record), 'application/json')).json()) as { errors: { message: string }[] }).errors[0]!.message;
     const id = 'ab'.repeat(16);
     expect(await errorOf({ trace_id: id, evaluation_name: 'task_success', score: 1 })).toBe('name: needs the evaluation\'s name, e.g. "task_success" (as gen_ai.evaluation.name names an OTLP verdict)');
-    expect(await errorOf({ trace_id: id, name: 'task_success', score: '0.9' })).toBe('score: a JSON number, got the string "0.9" — send 0.9, without quotes');
-    expect(await errorOf({ trace_id: id, name: 'task_success', score: 'high' })).toBe('score: a JSON number, got the string "high" — a verdict in words goes in label');
+    // "0.9" is a score, as in an OTLP verdict (test/conventions/evaluation-records.test.ts)
+    expect(await errorOf({ trace_id: id, name: 'task_success', score: 'high' })).toBe('score: a number, a numeric string ("0.8"), a percent string ("80%") or a boolean, got the string "high" — a verdict in words goes in label');
   });
 
   // A judge keyed by chat session posted {conversation_id, name, score} to the default job (trace

@@ -258,6 +258,10 @@ describe('evaluation records: schemas/evaluation-record.schema.json agrees with 
     ['fractional time (seconds)', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 1, time_unix_nano: 1764860000.5 }],
     ['negative time', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 1, time_unix_nano: -1 }],
     ['short trace id', { trace_id: 'ca88', name: 'n', score: 1 }],
+    ['score as a numeric string', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: '0.8' }],
+    ['score as a percent string', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: '80%' }],
+    ['score as a boolean', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: true }],
+    ['score in words', { trace_id: 'ca8891194bd518f6b7a57a2864b5b581', name: 'n', score: 'high' }],
   ];
   it.each(records)('%s', (_, record) => {
     const check = validators()['evaluation-record.schema.json']!;
