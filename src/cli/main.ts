@@ -30,6 +30,7 @@ import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 interface CommonFlags {
   config?: string;
   logLevel?: string;
+  logFormat?: string;
 }
 /** The receivers', live page's and status server's flags: `run`'s, and `check`'s, which checks what they set. */
 interface ListenerFlags extends CommonFlags {
@@ -84,6 +85,7 @@ const LISTENER_FLAGS = {
 const RUN_FLAGS = {
   ...LISTENER_FLAGS,
   logLevel: ['telemetry.logLevel', '--log-level'],
+  logFormat: ['telemetry.logFormat', '--log-format'],
 } as const;
 
 /** `--no-grpc` and `--no-live` → their config keys (undefined when not given: the config decides). */
@@ -148,6 +150,7 @@ const VIEW_FLAGS = {
   livePort: ['sinks.live.port', '--live-port'],
   metricsPort: ['telemetry.metricsPort', '--metrics-port'],
   logLevel: ['telemetry.logLevel', '--log-level'],
+  logFormat: ['telemetry.logFormat', '--log-format'],
 } as const;
 
 /** `replay`'s credit flags → their config keys (validated as the config value; errors name the flag). */
@@ -211,7 +214,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   const flags = runOverrides(f);
   const config = await load(f, flags.overrides, flags.flagNames);
   const { createLogger } = await import('../telemetry/logger.js');
-  const logger = createLogger(config.telemetry.logLevel);
+  const logger = createLogger(config.telemetry.logLevel, undefined, config.telemetry.logFormat);
   // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
   // ending quietly with 0, as replay does, stopped a long-running job without a word and with the
   // code of a clean stop, so a supervisor restarting on failure left it down. Say so and exit 1
@@ -290,10 +293,10 @@ interface ReplayFlags extends CommonFlags {
 
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const credit = creditFlagOverrides(f);
-  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, ...credit.overrides }, credit.flagNames);
+  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, 'telemetry.logFormat': f.logFormat, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
   const { createLogger } = await import('../telemetry/logger.js');
-  const logger = createLogger(batchLogLevel(loaded));
+  const logger = createLogger(batchLogLevel(loaded), undefined, loaded.config.telemetry.logFormat);
   const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
   const leftOut: string[] = [];
   const files = withoutOutput(await inputFiles('replay', inputs, config, leftOut), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
@@ -474,10 +477,10 @@ const list = (v: string | undefined, fallback: string) => (v ?? fallback).split(
 
 /** `compare`: replay files, keep the closed episodes, run every estimator against the exact reference. */
 async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> {
-  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel });
+  const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, 'telemetry.logFormat': f.logFormat });
   const config = loaded.config;
   const { createLogger } = await import('../telemetry/logger.js');
-  const logger = createLogger(batchLogLevel(loaded));
+  const logger = createLogger(batchLogLevel(loaded), undefined, loaded.config.telemetry.logFormat);
   const leftOut: string[] = [];
   const files = await inputFiles('compare', inputs, config, leftOut);
   if (files.length === 0) throw await noOtlpFiles('compare', leftOut);
@@ -564,6 +567,7 @@ export function buildProgram(): Command {
   // replay and compare: warn unless asked (batchLogLevel); the help said info for them too
   const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
+  const logFormatOption = () => new Option('--log-format <format>', `log lines on stderr: json (one object per line, for log shippers) or pretty (readable, for a terminal) (default: ${d.telemetry.logFormat})`).choices(['json', 'pretty']);
   // the listeners' options (LISTENER_FLAGS): run's and demo's, and check's, which checks what they set
   const addListenerOptions = (c: Command) =>
     c
@@ -579,6 +583,7 @@ export function buildProgram(): Command {
     addListenerOptions(c.addOption(configOption()))
       .option('--no-stdout', 'do not write events to stdout (default: enabled)')
       .addOption(logOption())
+      .addOption(logFormatOption())
       .option('--demo-episodes <n>', 'demo: runs per batch (default: 4)')
       .option('--demo-interval-ms <ms>', 'demo: ms between batches (default: 3000)')
       .option('--demo-batches <n>', 'demo: stop sending after n batches, 0 = never (default: 0)')
@@ -603,6 +608,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
     .addOption(batchLogOption())
+    .addOption(logFormatOption())
     .action((inputs: string[], f: ReplayFlags) => keptAlive(() => replayCommand(inputs, f)));
 
   program
@@ -615,6 +621,7 @@ export function buildProgram(): Command {
     .option('--seeds <n>', 'runs per episode, estimator and budget, seeds credit.seed, credit.seed + 1, … (default: 3)')
     .option('--json <file>', 'also write the report as JSON to this file')
     .addOption(batchLogOption())
+    .addOption(logFormatOption())
     .action((inputs: string[], f: CompareFlags) => keptAlive(() => compareCommand(inputs, f)));
 
   program
@@ -675,13 +682,14 @@ export function buildProgram(): Command {
     .option('--live-port <port>', `sinks.live.port (default: ${d.sinks.live.port})`)
     .option('--metrics-port <port>', 'telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port (default: only on the live page)')
     .addOption(logOption())
+    .addOption(logFormatOption())
     .action(async (f: CommonFlags & { since?: string; liveHost?: string; livePort?: string; metricsPort?: string }) => {
       const { parseSince, startViewJob } = await import('./view-job.js');
       const sinceMs = parseSince(f.since ?? '6h');
       const { overrides, flagNames } = flagOverrides(VIEW_FLAGS, f);
       const config = await load(f, overrides, flagNames);
       const { createLogger } = await import('../telemetry/logger.js');
-      const logger = createLogger(config.telemetry.logLevel);
+      const logger = createLogger(config.telemetry.logLevel, undefined, config.telemetry.logFormat);
       const job = await startViewJob(config, { logger, sinceMs });
       untilSignal(logger, () => job.stop(), 'stopping the view');
     });

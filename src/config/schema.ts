@@ -183,6 +183,10 @@ const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace
 
 const TelemetrySchema = z.strictObject({
   logLevel: LogLevelSchema.default(DEFAULTS.telemetry.logLevel).describe('pino level; logs go to stderr'),
+  logFormat: z
+    .enum(['json', 'pretty'])
+    .default(DEFAULTS.telemetry.logFormat)
+    .describe('json: one JSON object per line (for log shippers); pretty: time, level, message and fields on one readable line (for a terminal)'),
   /** Port of a separate /metrics + /healthz + /readyz server; null = served by the live page server. */
   metricsPort: Port.nullable().default(DEFAULTS.telemetry.metricsPort),
   metricsHost: Host.default(DEFAULTS.telemetry.metricsHost),
@@ -303,8 +307,9 @@ const EvaluationSelectionSchema = z.strictObject({
  * `maxWaitMs` (a judge timeout above it aborted every call after 1 ms).
  * 1.22.3 states the default of `credit.judge.timeoutMs`, 4000 (was 10000, as `credit.timeoutMs`:
  * the episode's deadline always fired first, so a judge call that hung was never retried).
+ * 1.23.0 adds `telemetry.logFormat` (`json`, the default, or `pretty`: readable lines for a terminal).
  */
-export const CONFIG_SCHEMA_VERSION = '1.22.3';
+export const CONFIG_SCHEMA_VERSION = '1.23.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

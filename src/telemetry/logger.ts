@@ -1,11 +1,15 @@
 /**
- * Structured logs (pino, JSON lines) on stderr, so stdout carries only credit events.
+ * Structured logs (pino) on stderr, so stdout carries only credit events: JSON lines (the
+ * default, for log shippers), or `pretty` — one readable line each, for a terminal.
  */
 import { destination, pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string = 'info', name = 'agent-credit'): Logger {
+/** `telemetry.logFormat`: `json` (one JSON object per line) or `pretty` (time, level, message, fields). */
+export type LogFormat = 'json' | 'pretty';
+
+export function createLogger(level: string = 'info', name = 'agent-credit', format: LogFormat = 'json'): Logger {
   // Synchronous stderr: log lines are never lost when the process exits right after an error.
   const dest = destination({ dest: 2, sync: true });
   // A closed terminal (SIGHUP) fails every write to it with EIO, and the destination threw that
@@ -14,7 +18,57 @@ export function createLogger(level: string = 'info', name = 'agent-credit'): Log
   dest.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EIO') throw err;
   });
-  return pino({ name, level, base: { pid: process.pid } }, dest);
+  // pretty: each JSON line pino writes is rewritten before it reaches the same synchronous stderr
+  // (not pino-pretty's transport: a worker thread, whose last lines an exit right after an error can lose)
+  const color = format === 'pretty' && process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
+  const out = format === 'pretty' ? { write: (line: string) => dest.write(prettyLogLine(line, color)) } : dest;
+  return pino({ name, level, base: { pid: process.pid } }, out);
+}
+
+const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const COLORS: Readonly<Record<number, string>> = { 10: '90', 20: '36', 30: '32', 40: '33', 50: '31', 60: '35' };
+/** Fields every line carries, or that the line's head shows: not repeated after the message. */
+const HEAD = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name']);
+
+/**
+ * One pino JSON line → `12:03:04.567 WARN  message key=value …` (local time; string values quoted
+ * only when they hold spaces or quotes, others as JSON; an error's stack on the lines after).
+ * A line that is not a JSON object is passed on as it is.
+ */
+export function prettyLogLine(line: string, color = false): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return line;
+  const t = typeof o.time === 'number' ? new Date(o.time) : new Date();
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const time = `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}.${pad(t.getMilliseconds(), 3)}`;
+  const levelNumber = typeof o.level === 'number' ? o.level : 30;
+  const levelName = (LEVELS[levelNumber] ?? String(o.level)).padEnd(5);
+  const level = color ? `\u001b[${COLORS[levelNumber] ?? '0'}m${levelName}\u001b[0m` : levelName;
+  const fields: string[] = [];
+  let stack = '';
+  for (const [k, v] of Object.entries(o)) {
+    if (HEAD.has(k) || v === undefined) continue;
+    // pino's error serializer: {type, message, stack}; the message as the field, the stack below
+    if (v !== null && typeof v === 'object' && typeof (v as { stack?: unknown }).stack === 'string') {
+      const err = v as { message?: unknown; stack: string };
+      fields.push(`${k}=${fieldValue(err.message ?? err.stack.split('\n')[0])}`);
+      stack += `\n    ${err.stack.split('\n').join('\n    ')}`;
+      continue;
+    }
+    fields.push(`${k}=${fieldValue(v)}`);
+  }
+  const msg = typeof o.msg === 'string' ? o.msg : '';
+  return `${time} ${level} ${msg}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
+}
+
+function fieldValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
 }
 
 /** A logger that drops everything (tests, library use). */

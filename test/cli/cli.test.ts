@@ -487,6 +487,21 @@ describe('agent-credit CLI', () => {
     }
   });
 
+  it('--log-format pretty (or telemetry.logFormat: pretty) writes readable log lines — the logs were JSON lines only', () => {
+    const dir = tempDir('ac-log-format-');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"nope": 1}\n');
+    const pretty = /^\d\d:\d\d:\d\d\.\d{3} ERROR replay: request skipped, it cannot be decoded .* file=\S+bad\.json reason="/m;
+    const flag = cli(['replay', bad, '--no-summary', '--log-format', 'pretty']);
+    expect(flag.status).toBe(1);
+    expect(flag.stderr).toMatch(pretty);
+    expect(flag.stderr).not.toMatch(/^\{/m);
+    expect(cli(['replay', bad, '--no-summary'], { AGENT_CREDIT_TELEMETRY_LOG_FORMAT: 'pretty' }).stderr).toMatch(pretty);
+    // the default stays one JSON object per line
+    expect(cli(['replay', bad, '--no-summary']).stderr).toMatch(/^\{"level":50,.*"msg":"replay: request skipped/m);
+    expect(cli(['run', '--log-format', 'loud']).stderr).toContain("error: option '--log-format <format>' argument 'loud' is invalid. Allowed choices are json, pretty.");
+  });
+
   it('check --sample on an OTLP/HTTP configuration says there is nothing to sample — it printed the same report as without --sample, as if the input had been read and decoded', () => {
     const r = cli(['check', '--sample'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
     expect(r.status).toBe(0);

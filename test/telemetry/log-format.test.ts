@@ -1,0 +1,25 @@
+/**
+ * telemetry.logFormat / --log-format pretty: the logs were JSON lines only, which a person at a
+ * terminal reads with jq or not at all. `pretty` writes time, level, message and fields on one line.
+ */
+import { describe, expect, it } from 'vitest';
+import { prettyLogLine } from '../../src/telemetry/logger.js';
+
+describe('prettyLogLine', () => {
+  const time = new Date(2026, 11, 7, 9, 5, 3, 42).getTime(); // local time, as the line shows it
+
+  it('time, level, message, then the fields (not pid, hostname or name); strings quoted only when they need it', () => {
+    const line = JSON.stringify({ level: 40, time, pid: 7, name: 'agent-credit', signal: 'traces', status: 405, brokers: ['a:9092'], msg: 'request rejected: POST /v1/traces reached the live page', reason: 'two words' });
+    expect(prettyLogLine(line)).toBe('09:05:03.042 WARN  request rejected: POST /v1/traces reached the live page signal=traces status=405 brokers=["a:9092"] reason="two words"\n');
+  });
+
+  it("an error's message as its field and its stack below; color only when asked", () => {
+    const line = JSON.stringify({ level: 50, time, msg: 'stop failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at f (x.js:1:1)' } });
+    expect(prettyLogLine(line)).toBe('09:05:03.042 ERROR stop failed err=boom\n    Error: boom\n        at f (x.js:1:1)\n');
+    expect(prettyLogLine(JSON.stringify({ level: 30, time, msg: 'm' }), true)).toBe('09:05:03.042 \u001b[32mINFO \u001b[0m m\n');
+  });
+
+  it('passes on what is not a JSON object', () => {
+    expect(prettyLogLine('not json\n')).toBe('not json\n');
+  });
+});
