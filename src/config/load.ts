@@ -4,7 +4,7 @@
  * key path, the bad value, what is accepted and (for env values) the variable.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
 import { ConfigError, describeIssue, didYouMean, formatPath, originOf } from './errors.js';
 import { envOverrides, envValue } from './env.js';
@@ -50,14 +50,44 @@ export function yamlProblem(message: string): string {
 
 const YAML_FIX = 'fix the YAML; indent with spaces, quote values containing ": " or starting with > | * & ! @ %';
 
-/** Parses YAML text into a plain object; YAML syntax errors become ConfigErrors with line and column. */
+/**
+ * The config key that starts on `line` (1-based) of `text`, with its path, as yaml read the
+ * document up to its errors (`source.kafka.groupId`); undefined when no key starts there or the
+ * path is not one the schema knows. An indentation error is given at column 1 (where the
+ * indentation starts), and the line's key was nowhere in the message: with a long config, which
+ * section the line was in had to be worked out by hand. Only keys of the schema are named, so a
+ * value that a broken document turned into a key (a password on a mis-indented line) is never shown.
+ */
+function keyOnLine(doc: Document, text: string, line: number): string | undefined {
+  const lines = text.split('\n');
+  if (line < 1 || line > lines.length) return undefined;
+  let from = 0;
+  for (let l = 0; l < line - 1; l++) from += lines[l]!.length + 1;
+  const end = from + lines[line - 1]!.length;
+  let found: { at: number; path: string[] } | undefined;
+  const walk = (node: unknown, path: string[], depth: number): void => {
+    if (!isMap(node) || depth > 20) return;
+    for (const pair of node.items) {
+      if (!isScalar(pair.key) || !pair.key.range) continue;
+      const here = [...path, String(pair.key.value)];
+      const at = pair.key.range[0];
+      if (at >= from && at < end && (found === undefined || at < found.at)) found = { at, path: here };
+      walk(pair.value, here, depth + 1);
+    }
+  };
+  walk(doc.contents, [], 0);
+  return found !== undefined && schemaAt(AppConfigSchema, found.path) !== undefined ? found.path.join('.') : undefined;
+}
+
+/** Parses YAML text into a plain object; YAML syntax errors become ConfigErrors with line and column (yaml's), and the key on that line when known. */
 export function parseConfigText(text: string, origin: string): Record<string, unknown> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error — ${yamlProblem(e.message)} (${YAML_FIX})`;
+        const key = pos ? keyOnLine(doc, text, pos.line) : undefined;
+        return `${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error${key !== undefined ? ` in ${key}` : ''} — ${yamlProblem(e.message)} (${YAML_FIX})`;
       }),
       origin,
     );

@@ -131,6 +131,15 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(m).toMatch(/config:\d+:\d+: YAML syntax error/);
   });
 
+  // yaml gives an indentation error at column 1 (where the indentation starts), and the message
+  // did not say which key the line holds: in a long file, which section it was in was guesswork
+  it('an indentation error gives yaml\'s line and column and the key on that line, with its path', () => {
+    expect(errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [a:9092]\n     groupId: g\n')).toContain('config:5:1: YAML syntax error in source.kafka.groupId — All mapping items must start at the same column (fix the YAML;');
+    expect(errorOf('telemetry:\n  logLevel: info\n    metricsPort: 9464\n')).toContain('config:2:13: YAML syntax error in telemetry.logLevel — ');
+    // a key the schema does not know there is not named (it may be a value yaml read as a key)
+    expect(errorOf('source:\n\tkind: kafka\n')).toContain('config:2:1: YAML syntax error — Tabs are not allowed as indentation');
+  });
+
   it('a YAML file that is not a mapping', () => {
     expect(errorOf('- source\n- sinks\n')).toContain('(root): expected a mapping of sections');
   });
@@ -477,9 +486,15 @@ describe('a YAML error does not quote the value it stopped at', () => {
   it('a password starting with > or | (a block scalar header) was quoted whole', () => {
     for (const v of [`>${secret}`, `|${secret}`]) {
       const m = errorOf(withToken(v));
-      expect(m).toContain('config:8:18: YAML syntax error — Block scalar header includes extra characters (fix the YAML;');
+      expect(m).toContain('config:8:18: YAML syntax error in source.kafka.sasl.password — Block scalar header includes extra characters (fix the YAML;');
       expect(m).not.toContain(secret);
     }
+  });
+
+  it('a mis-indented line after a password, which yaml reads into a key with it, names the key, not the password', () => {
+    const m = errorOf(withToken(`${secret}\n          extra: 1`));
+    expect(m).toContain('YAML syntax error in source.kafka.sasl.password — ');
+    expect(m).not.toContain(secret);
   });
 
   it('a password starting with * (an alias) failed with a bare ReferenceError quoting the rest: now a ConfigError without it', () => {
