@@ -88,6 +88,10 @@ export interface AnytimeRun {
   current(): ShapleyEstimate;
   /** Samples until the target half-width is met or `extraBudget` more evaluations are spent. */
   continue(extraBudget: number): Promise<ShapleyEstimate>;
-  /** Samples in rounds, yielding the estimate after each round, until the stopping rule holds. */
+  /**
+   * Samples in rounds, yielding the estimate after each round, until the stopping rule holds. The
+   * run's `budget` is spent once: on a run an earlier `snapshots()` finished it yields the current
+   * estimate without evaluating (`continue` adds budget).
+   */
   snapshots(): AsyncIterable<ShapleyEstimate>;
 }

@@ -35,6 +35,8 @@ export abstract class SampledRun implements AnytimeRun {
   protected lookupsLeft = Number.POSITIVE_INFINITY;
   protected stop: StopReason;
   protected note: string | undefined;
+  /** Set once `snapshots()` has opened the run's budget (`est.budget`): it is not opened twice. */
+  private snapshotBudgetOpened = false;
 
   constructor(
     game: Game,
@@ -95,8 +97,16 @@ export abstract class SampledRun implements AnytimeRun {
 
   async *snapshots(): AsyncIterable<ShapleyEstimate> {
     if (this.limit <= this.cg.evaluations) {
+      // The run's budget is spent once: a second snapshots() on a finished run opened it again and
+      // took that many more evaluations (a 20-player run at budget 300: 600 value-function calls for
+      // two loops over the same run). It yields the finished result; `continue` adds budget.
+      if (this.snapshotBudgetOpened) {
+        yield this.current();
+        return;
+      }
       checkSamplingStops(samplingBudget(this.est), this.target, 'snapshots(): the run\'s budget');
       this.openWindow(this.cg.evaluations, samplingBudget(this.est));
+      this.snapshotBudgetOpened = true;
     }
     // v(N), v(∅) and a sampler's exact strata first: a round's step counts from after them, so the
     // first round samples a round too (it held one sample: at n = 10 tree-MSR's 22 endpoint and
