@@ -114,9 +114,10 @@ describe.each([
 
 describe('variance reduction', () => {
   it('antithetic + stratified permutations beat plain permutation sampling at equal budget', async () => {
-    for (const table of [VOTING, MIXED, mixedTable(8, 21)]) {
-      const improved = await meanSquaredError(new PermutationEstimator(), table, 800, 16);
-      const plain = await meanSquaredError(new PermutationEstimator({ antithetic: false, stratified: false }), table, 800, 16);
+    // budgets below 2^n: a run that sees every coalition is exact whatever its sampling
+    for (const [table, budget] of [[VOTING, 800], [MIXED, 800], [mixedTable(8, 21), 250]] as const) {
+      const improved = await meanSquaredError(new PermutationEstimator(), table, budget, 16);
+      const plain = await meanSquaredError(new PermutationEstimator({ antithetic: false, stratified: false }), table, budget, 16);
       expect(improved).toBeLessThan(plain);
     }
   });

@@ -145,12 +145,12 @@ describe('intervals below ten samples (smallSampleFloor)', () => {
 });
 
 describe('the floor lifts when nothing is left to sample, and is never wider than no information', () => {
-  it('kernel on 2–4 players: once every coalition pair is drawn (1, 3 or 7 of them) the interval narrows and a target is met', async () => {
+  it('kernel on 2–4 players: once every coalition pair is drawn (1, 3 or 7 of them) every coalition value is known: exact, and the target met', async () => {
     for (const n of [2, 3, 4]) {
       const weights = Array.from({ length: n }, (_, i) => i + 1);
       const values = Array.from({ length: 1 << n }, (_, s) => weights.reduce((v, w, i) => (s & (1 << i) ? v + w : v), 0));
       const est = await new KernelEstimator().estimate(tableGame(values), { budget: 2000, targetHalfWidth: 0.05, seed: 1 });
-      expect(est.status, `n = ${n}`).toBe('approximate');
+      expect(est.status, `n = ${n}`).toBe('exact');
       for (const { low, high } of est.intervals) expect((high - low) / 2).toBeLessThanOrEqual(0.05);
     }
   });

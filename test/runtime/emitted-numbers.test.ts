@@ -16,9 +16,9 @@ import { processEpisode, type ProcessEpisodeOptions } from '../../src/runtime/pr
 import { generateScenario } from '../../src/scenarios/index.js';
 import type { ScenarioKind } from '../../src/scenarios/types.js';
 
-async function episodeOf(kind: ScenarioKind, seed: number): Promise<Episode> {
+async function episodeOf(kind: ScenarioKind, seed: number, agents?: number): Promise<Episode> {
   const asm = new EpisodeAssembler({});
-  const run = await generateScenario({ kind, convention: 'genai', seed });
+  const run = await generateScenario({ kind, convention: 'genai', seed, ...(agents !== undefined ? { agents } : {}) });
   asm.addSpans(decodeTraces(run.tracesProto, 'otlp_proto'));
   if (run.logsProto) asm.addEvaluations(evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')));
   const [episode] = asm.flush('shutdown');
@@ -55,10 +55,12 @@ describe('a module value function returning huge finite values (±1e308)', () =>
   for (const estimator of ['kernel', 'permutation', 'regression-adjusted'] as const) {
     for (const players of ['agents', 'messages'] as const) {
       it(`${estimator}, module.players ${players}: the episode is credited — partial, flagged, finite and conserving — not failed as a credit-engine bug`, async () => {
-        const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', estimator, module: { path: HUGE_VALUES, players } } } }).config;
+        const config = loadConfig({ env: {}, overrides: { credit: { game: 'module', estimator, budget: 60, module: { path: HUGE_VALUES, players } } } }).config;
         const stages = await buildLocalStages(config);
         open.push(stages);
-        const events = await stages.processEpisode(await episodeOf('success', 2));
+        // 6 agents at budget 60: fewer than their 2^6 coalitions, so the sampler samples (a run that
+        // evaluates every coalition reports their exact Shapley value, finite here)
+        const events = await stages.processEpisode(await episodeOf('success', 2, 6));
         const ec = events[0] as EpisodeCredit;
         expect(ec.event_type).toBe('episode_credit');
         expect(ec.estimator.status).toBe('partial');

@@ -32,6 +32,24 @@ export function shapleyWeights(n: number): Float64Array {
 
 const CHUNK = 4096;
 
+/** φ from the value of every coalition, `v[mask]` (player i = bit i): the enumeration's sum. */
+export function shapleyFromTable(v: ArrayLike<number>, n: number): number[] {
+  const total = 2 ** n;
+  const w = shapleyWeights(n);
+  const phi = new Array<number>(n).fill(0);
+  const size = new Uint8Array(total);
+  for (let m = 1; m < total; m++) size[m] = size[m >>> 1]! + (m & 1);
+  for (let m = 0; m < total; m++) {
+    const ws = w[size[m]!]!;
+    const vm = v[m]!;
+    for (let i = 0; i < n; i++) {
+      const bit = 1 << i;
+      if ((m & bit) === 0) phi[i] = phi[i]! + ws * (v[m | bit]! - vm);
+    }
+  }
+  return phi;
+}
+
 /**
  * Exact Shapley values. Throws `TooManyPlayersError` above `maxPlayers`, and propagates game
  * failures and `BudgetExhaustedError` (use `ExactEstimator` or `estimateShapley` for a
@@ -56,18 +74,7 @@ export async function exactShapley(game: Game, options: ExactOptions = {}): Prom
     const vals = await cg.valueMany(batch);
     for (let k = 0; k < vals.length; k++) v[start + k] = vals[k]!;
   }
-  const w = shapleyWeights(n);
-  const phi = new Array<number>(n).fill(0);
-  const size = new Uint8Array(total);
-  for (let m = 1; m < total; m++) size[m] = size[m >>> 1]! + (m & 1);
-  for (let m = 0; m < total; m++) {
-    const ws = w[size[m]!]!;
-    const vm = v[m]!;
-    for (let i = 0; i < n; i++) {
-      const bit = 1 << i;
-      if ((m & bit) === 0) phi[i] = phi[i]! + ws * (v[m | bit]! - vm);
-    }
-  }
+  const phi = shapleyFromTable(v, n);
   return buildEstimate({
     players: game.players,
     values: phi,
