@@ -1,4 +1,4 @@
-/** Stratified SVARM: exact strata, unbiasedness, intervals, the small-budget path, and where it wins. */
+/** Stratified SVARM: exact strata, its (small, documented) bias, intervals, the small-budget path, and where it wins. */
 import { describe, expect, it } from 'vitest';
 import { exactShapley, PermutationEstimator, SvarmEstimator, UnanimityGame, type Game } from '../../src/credit/index.js';
 import { createRng } from '../../src/credit/shapley/stats.js';
@@ -20,7 +20,12 @@ describe('SvarmEstimator', () => {
     est.values.forEach((v, i) => expect(v).toBeCloseTo(exact[i]!, 12));
   });
 
-  it('is unbiased: the mean estimate over seeds approaches the exact value', async () => {
+  // SVARM is not exactly unbiased (docs/credit.md, SVARM *Bias*: the additive part, the efficiency
+  // weights and the size allocation use variances estimated from the same samples). This test
+  // said "is unbiased", and 60 seeds cannot tell: on the voting game below 1,200 seeds put one
+  // player's mean error at −0.0070, 7.9 standard errors (RMSE 0.028), while over these 60 it is
+  // within 3.7. What it checks is that the bias stays small against the spread of one estimate.
+  it('has a bias small against its spread: over 60 seeds each player\'s mean estimate is within 4 standard errors of the exact value (not exactly unbiased: docs/credit.md)', async () => {
     for (const table of [mixedTable(8, 21), votingTable([3, 1, 2, 2, 4, 1, 1, 2], 8)]) await expectMeanNearExact(() => new SvarmEstimator(), table, 120);
   });
 
