@@ -413,7 +413,9 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     estimate = buildEstimate({ players: [], values: [], halfWidths: [], confidence: options.confidence, evaluations: 0, status: 'exact', estimator: 'none', grandValue: R, emptyValue: b, note: 'empty episode' });
   } else {
     const agentCG = new CachedGame(games.agentGame, { signal, concurrency: options.concurrency });
-    const est = { budget: options.budget, targetHalfWidth, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal };
+    // valueScale: the score's range (unit), so a result with no interval from its samples reports
+    // one that spans the scale — on a 0–100 score (normalize: false) it was ±(|R − b| + 1)
+    const est = { budget: options.budget, targetHalfWidth, confidence: options.confidence, seed: episodeSeed(options.seed, input.episodeId), signal, valueScale: unit };
     if (options.estimator === 'exact' && agents.length <= options.maxExactPlayers) {
       estimate = await new ExactEstimator({ maxPlayers: options.maxExactPlayers }).estimate(agentCG, est);
     } else {
@@ -427,6 +429,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
         confidence: est.confidence,
         seed: est.seed,
         signal: est.signal,
+        valueScale: est.valueScale,
         maxExactPlayers: forced ? 0 : options.maxExactPlayers,
         useClosedForm: forced === undefined,
         approximate: forced,

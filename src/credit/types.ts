@@ -67,6 +67,14 @@ export interface EstimateOptions {
   /** Seed for the sampler's PRNG (results are deterministic given seed and game). */
   seed?: number;
   signal?: AbortSignal;
+  /**
+   * Width of the scale the value function's values are on (max − min), default 1 (a normalized
+   * score). A result that has no interval from its samples (`partial`, note `interval not
+   * estimated`, or nothing evaluated) reports the interval of no information, at least
+   * ±(|v(N) − v(∅)| + valueScale) around each credit: a coalition not drawn may lie anywhere on the
+   * scale. `creditEpisode` passes the score's range (`normalization`) with `normalize: false`.
+   */
+  valueScale?: number;
 }
 
 /**

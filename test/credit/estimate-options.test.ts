@@ -67,9 +67,9 @@ describe('estimate options are checked at the entry points', () => {
   it('a misspelt option is refused with the one meant (it was ignored: a different run than asked for)', async () => {
     // plain JavaScript: the type check that would catch these is not there
     const loose = (o: Record<string, unknown>) => o as never;
-    await expect(estimateShapley(game(20), loose({ budget: 100, targetHalfwidth: 0.01 }))).rejects.toThrow(/^estimateShapley: unknown option targetHalfwidth — did you mean targetHalfWidth\? — accepted: budget, targetHalfWidth, confidence, seed, signal, maxExactPlayers/);
+    await expect(estimateShapley(game(20), loose({ budget: 100, targetHalfwidth: 0.01 }))).rejects.toThrow(/^estimateShapley: unknown option targetHalfwidth — did you mean targetHalfWidth\? — accepted: budget, targetHalfWidth, confidence, seed, signal, valueScale, maxExactPlayers/);
     await expect(estimateShapley(game(20), loose({ budget: 100, sead: 7 }))).rejects.toThrow(/unknown option sead — did you mean seed\?/);
-    for (const E of SAMPLERS) expect(() => new E().start(game(20), loose({ budget: 100, budjet: 5 })), E.name).toThrow(/^estimate options: unknown option budjet — did you mean budget\? — accepted: budget, targetHalfWidth, confidence, seed, signal$/);
+    for (const E of SAMPLERS) expect(() => new E().start(game(20), loose({ budget: 100, budjet: 5 })), E.name).toThrow(/^estimate options: unknown option budjet — did you mean budget\? — accepted: budget, targetHalfWidth, confidence, seed, signal, valueScale$/);
     await expect(new SvarmEstimator().estimate(game(20), loose({ budget: 100, confidance: 0.9 }))).rejects.toThrow(/unknown option confidance — did you mean confidence\?/);
     await expect(new ExactEstimator().estimate(game(4), loose({ seeed: 1 }))).rejects.toThrow(/^ExactEstimator\.estimate: unknown option seeed/);
     await expect(exactShapley(game(4), loose({ maxPlayer: 20 }))).rejects.toThrow(/^exactShapley: unknown option maxPlayer — did you mean maxPlayers\? — accepted: maxPlayers, signal, budget$/);

@@ -69,3 +69,51 @@ describe('a partial result with no interval estimated reports the interval of no
     }
   });
 });
+
+// The interval of no information was at least ±(|v(N) − v(∅)| + 1) whatever the scale of the
+// values: with `normalize: false` and a 0–100 score a zero-total run got ±1, though a coalition not
+// drawn may lie anywhere on the scale — one 2-agent coalition worth 100 among 8 agents gives those
+// two φ = 100/56 = 1.79, outside ±1 with every sampler at budget 4n.
+describe('the interval of no information spans the value scale, not 1', () => {
+  const pair = (s: Uint8Array) => s.every((x, i) => (i < 2 ? x === 1 : x === 0));
+  const steps = Array.from({ length: n }, (_, i) => step({ id: i + 1, agent: `ag${i}`, inputs: i ? [i] : [] }));
+  const gameFactory = (_inp: unknown, ctx: { agentIds: string[] }) => ({
+    kind: 'module' as const,
+    agentGame: { id: 'rare-pair', players: ctx.agentIds, value: (s: Uint8Array) => (pair(s) ? 100 : 0) },
+  });
+
+  it('creditEpisode with normalize: false on a 0–100 score: every sampler\'s ci_low/ci_high span ± the range (100) and hold the exact credit', async () => {
+    const exact = (await exactShapley({ id: 'x', players: steps.map((s) => s.agentId), value: (s) => (pair(s) ? 100 : 0) })).values;
+    expect(exact[0]).toBeCloseTo(100 / 56, 12);
+    for (const [estimator] of samplers) {
+      const out = await creditEpisode(episode(steps, 0), {
+        game: 'module',
+        gameFactory,
+        budget: 4 * n,
+        seed: 1,
+        estimator,
+        normalize: false,
+        normalization: { task_success: { min: 0, max: 100 } },
+        successThreshold: { task_success: 50 },
+      } as never);
+      expect(out.estimator.note, estimator).toContain('interval not estimated');
+      out.agents.forEach((a, i) => {
+        const at = `${estimator} ${a.agentId}: [${a.ciLow}, ${a.ciHigh}] against ${exact[i]}`;
+        expect(a.ciHigh - a.ciLow, at).toBeGreaterThanOrEqual(2 * 100);
+        expect(a.ciLow <= exact[i]! && exact[i]! <= a.ciHigh, at).toBe(true);
+      });
+    }
+  });
+
+  it('the library option valueScale sets it (default 1), and refuses what is not a width', async () => {
+    const game = tableGame(zeroTotal.map((v) => 100 * v));
+    const scaled = await SAMPLERS[0]![1]().estimate(game, { budget: 4 * n, seed: 1, valueScale: 100 });
+    expect(scaled.note).toContain('interval not estimated');
+    for (const { low, high } of scaled.intervals) expect(high - low).toBeGreaterThanOrEqual(200);
+    const unscaled = await SAMPLERS[0]![1]().estimate(game, { budget: 4 * n, seed: 1 });
+    for (const { low, high } of unscaled.intervals) expect(high - low).toBeLessThan(3);
+    for (const bad of [0, -1, Number.POSITIVE_INFINITY, '100']) {
+      await expect(async () => SAMPLERS[0]![1]().estimate(game, { budget: 10, valueScale: bad as never })).rejects.toThrow(/valueScale must be a finite number > 0/);
+    }
+  });
+});

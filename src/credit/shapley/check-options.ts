@@ -12,7 +12,7 @@ import { describeValue } from '../games/cached-game.js';
 import type { EstimateOptions } from '../types.js';
 
 /** The keys of `EstimateOptions`: what an estimator's `estimate` / `start` takes. */
-export const ESTIMATE_OPTIONS: readonly string[] = ['budget', 'targetHalfWidth', 'confidence', 'seed', 'signal'];
+export const ESTIMATE_OPTIONS: readonly string[] = ['budget', 'targetHalfWidth', 'confidence', 'seed', 'signal', 'valueScale'];
 /**
  * `estimateShapley`'s keys. It hands its options object on whole to the estimator it picks, so an
  * estimator lets these pass too (they mean nothing to it).
@@ -54,7 +54,7 @@ export function checkEstimatorOptions(options: object, where: string, counts: Re
  */
 export function checkEstimateOptions(options: EstimateOptions, where: string, accepted: readonly string[] = ESTIMATE_OPTIONS): void {
   checkOptionKeys(options, accepted, where, ESTIMATE_SHAPLEY_OPTIONS);
-  const { budget, targetHalfWidth, confidence, seed } = options;
+  const { budget, targetHalfWidth, confidence, seed, valueScale } = options;
   if (budget !== undefined) checkBudget(budget, `${where}: budget`);
   if (targetHalfWidth !== undefined && !(typeof targetHalfWidth === 'number' && targetHalfWidth > 0 && Number.isFinite(targetHalfWidth))) {
     throw new RangeError(`${where}: targetHalfWidth must be a finite number > 0 (the largest per-player interval half-width to stop at, e.g. 0.02), got ${describeValue(targetHalfWidth)}; leave it out to spend the budget`);
@@ -64,6 +64,9 @@ export function checkEstimateOptions(options: EstimateOptions, where: string, ac
   }
   if (seed !== undefined && !(typeof seed === 'number' && Number.isFinite(seed))) {
     throw new RangeError(`${where}: seed must be a finite number, got ${describeValue(seed)}`);
+  }
+  if (valueScale !== undefined && !(typeof valueScale === 'number' && valueScale > 0 && Number.isFinite(valueScale))) {
+    throw new RangeError(`${where}: valueScale must be a finite number > 0 (max − min of the scale the value function answers on, e.g. 100 for a 0–100 score), got ${describeValue(valueScale)}; leave it out for 1`);
   }
 }
 

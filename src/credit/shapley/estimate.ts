@@ -63,7 +63,7 @@ export async function estimateShapley(game: Game, options: EstimateShapleyOption
         emptyValue: empty!,
       });
     } catch (err) {
-      return equalSplitFallback(game.players, cg.peek(fullCoalition(n)) ?? 0, cg.peek(emptyCoalition(n)) ?? 0, 1, 'closed-form', cg.evaluations - before, errorNote(err), options.confidence ?? 0.95);
+      return equalSplitFallback(game.players, cg.peek(fullCoalition(n)) ?? 0, cg.peek(emptyCoalition(n)) ?? 0, options.valueScale ?? 1, 'closed-form', cg.evaluations - before, errorNote(err), options.confidence ?? 0.95);
     }
   }
   if (n <= maxExact && (options.budget === undefined || 2 ** n <= options.budget)) {

@@ -115,7 +115,7 @@ export class ExactEstimator implements ShapleyEstimator {
     } catch (err) {
       const grand = cg.peek(new Uint8Array(n).fill(1)) ?? 0;
       const empty = cg.peek(new Uint8Array(n)) ?? 0;
-      return equalSplitFallback(game.players, grand, empty, 1, 'exact', cg.evaluations - before, errorNote(err), options.confidence ?? 0.95);
+      return equalSplitFallback(game.players, grand, empty, options.valueScale ?? 1, 'exact', cg.evaluations - before, errorNote(err), options.confidence ?? 0.95);
     } finally {
       cg.setBudget(saved);
     }

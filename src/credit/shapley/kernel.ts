@@ -147,7 +147,7 @@ export class KernelRun extends SampledRun {
     }
     const values = enforceSum(this.solveSums(A, b, m), this.grand - this.empty);
     let halfWidths: number[];
-    if (G < 2) halfWidths = values.map(() => Math.abs(this.grand - this.empty) + 1);
+    if (G < 2) halfWidths = values.map(() => Math.abs(this.grand - this.empty) + this.valueScale);
     else {
       const sum = new Float64Array(n);
       const sq = new Float64Array(n);
@@ -274,7 +274,7 @@ export class KernelRun extends SampledRun {
       status = this.endpointsKnown ? 'exact' : 'partial';
     } else if (this.pairs.length === 0) {
       values = Array.from({ length: n }, () => total / n);
-      halfWidths = values.map(() => Math.abs(total) + 1);
+      halfWidths = values.map(() => Math.abs(total) + this.valueScale);
       status = 'partial';
       note ??= this.endpointsKnown ? 'no coalition pair evaluated' : ENDPOINTS_NOT_EVALUATED_NOTE;
     } else {

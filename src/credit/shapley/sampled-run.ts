@@ -61,6 +61,7 @@ export abstract class SampledRun implements AnytimeRun {
     this.rng = createRng(est.seed ?? 0x5eed);
     this.confidence = est.confidence ?? 0.95;
     this.target = est.targetHalfWidth;
+    this.valueScale = est.valueScale ?? 1;
     this.n = game.players.length;
     this.startEvaluations = this.cg.evaluations;
     this.limit = this.cg.evaluations;
@@ -74,6 +75,8 @@ export abstract class SampledRun implements AnytimeRun {
   protected readonly rng: () => number;
   protected readonly confidence: number;
   protected readonly target: number | undefined;
+  /** Width of the value function's scale (`est.valueScale`, 1 normalized): the interval of no information spans it. */
+  protected readonly valueScale: number;
   /** v(N), v(∅), once evaluated (`ensureEndpoints`). */
   protected grand = 0;
   protected empty = 0;
@@ -146,6 +149,7 @@ export abstract class SampledRun implements AnytimeRun {
       ...r,
       n: this.n,
       total: this.grand - this.empty,
+      scale: this.valueScale,
       endpointsKnown: this.endpointsKnown,
       stop: this.stop,
       note: this.note,
@@ -212,13 +216,15 @@ export abstract class SampledRun implements AnytimeRun {
     // least-known credits as the best known (8-player zero-total game at budget 4n: all 8 missed,
     // every sampler). The interval of no information instead: every credit within ± the range of v
     // seen (each φ_i is a weighted mean of marginals within ± that range, as permutation's floor
-    // takes it), a range at least |v(N) − v(∅)| + 1, the width the samplers report before any
-    // sample (the range seen is 0 when every value was v(N) = v(∅)); around the estimate, so
-    // ± (that range + |φ̂_i|) — a one-sample unbiased-kernel estimate lies outside it. Reporting
-    // only: the values, and so conservation, are untouched.
+    // takes it), a range at least |v(N) − v(∅)| + the value scale, the width the samplers report
+    // before any sample (the range seen is 0 when every value was v(N) = v(∅)); around the
+    // estimate, so ± (that range + |φ̂_i|) — a one-sample unbiased-kernel estimate lies outside it.
+    // The scale is `valueScale`, not 1: on a 0–100 score (creditEpisode with normalize: false) a
+    // zero-total run got ±1, and one 2-agent coalition worth 100 among 8 agents (φ = 1.79) was
+    // outside it with every sampler. Reporting only: the values, and so conservation, are untouched.
     if (status === 'partial' && note?.includes(NO_INTERVAL_NOTE) === true) {
       const seen = this.cg.valueRange();
-      const none = Math.max(seen === undefined ? 0 : seen.max - seen.min, Math.abs(this.grand - this.empty) + 1);
+      const none = Math.max(seen === undefined ? 0 : seen.max - seen.min, Math.abs(this.grand - this.empty) + this.valueScale);
       halfWidths = halfWidths.map((h, i) => Math.max(h, none + Math.abs(values[i]!)));
     }
     return buildEstimate({
@@ -333,6 +339,8 @@ export interface SampledResultInput {
   unit: string;
   /** v(N) − v(∅): the values are made to sum to it. */
   total: number;
+  /** Width of the value function's scale (`valueScale`): the half-width when nothing was evaluated. */
+  scale: number;
   /** Half-width reported while there is no interval (no samples, or one). */
   range: number;
   /**
@@ -372,8 +380,8 @@ function sampledResult(r: SampledResultInput): { values: number[]; halfWidths: n
     values = Array.from({ length: r.n }, () => r.total / r.n);
     // Nothing evaluated (the budget, or the episode's timeout before v(N) and v(∅)): no range seen
     // either, and `range` was 0 — a [0, 0] interval around a guess. The equal-split fallback's
-    // width (|v(N) − v(∅)| + 1, as SVARM, the kernel and exact enumeration report it) instead.
-    halfWidths = values.map(() => (r.endpointsKnown ? r.range : Math.abs(r.total) + 1));
+    // width (|v(N) − v(∅)| + the value scale, as SVARM, the kernel and exact enumeration report it) instead.
+    halfWidths = values.map(() => (r.endpointsKnown ? r.range : Math.abs(r.total) + r.scale));
   } else {
     values = enforceSum(Array.from(r.mean()), r.total);
     const floor = roundingFloor(values);

@@ -534,6 +534,6 @@ export class SvarmRun extends SampledRun {
     }
     // Without v(N) and v(∅) the width of no information; an overflowed interval stays ±Infinity, as
     // the other samplers report it (creditEpisode then takes the equal split).
-    return this.resultOf('svarm', values, this.endpointsKnown ? halfWidths : halfWidths.map(() => Math.abs(total) + 1), status, note);
+    return this.resultOf('svarm', values, this.endpointsKnown ? halfWidths : halfWidths.map(() => Math.abs(total) + this.valueScale), status, note);
   }
 }
