@@ -18,7 +18,7 @@ export const DEFAULTS = {
     kafka: { delivery: 'at-least-once', partitions: 3, createTopics: true, maxRecordBytes: 1_000_000, compression: 'none', transactionTimeoutMs: 60_000 },
   },
   telemetry: { logLevel: 'info', logFormat: 'json', metricsPort: null, metricsHost: '127.0.0.1', maxAgents: 1_000 },
-  runtime: { creditQueueMax: 256, creditQueueMaxBytes: 256 * 1024 * 1024, creditConcurrency: 4, creditWorkers: 0, tickIntervalMs: 200, creditTimeoutMs: 30_000, readinessPublishFailureMs: 60_000, livenessStallMs: 0 },
+  runtime: { creditQueueMax: 256, creditQueueMaxBytes: 256 * 1024 * 1024, creditConcurrency: 4, creditWorkers: 0, creditWorkerMaxHeapMb: 1024, tickIntervalMs: 200, creditTimeoutMs: 30_000, readinessPublishFailureMs: 60_000, livenessStallMs: 0 },
 } as const;
 
 /**

@@ -243,6 +243,13 @@ const RuntimeSchema = z.strictObject({
    * With workers, at least 16 episodes per worker are credited at once (creditConcurrency is raised).
    */
   creditWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(DEFAULTS.runtime.creditWorkers),
+  /**
+   * MB of JS heap (V8's old generation, `resourceLimits.maxOldGenerationSizeMb`) each credit worker
+   * may use; 0 = V8's default. A worker that reaches it is stopped and replaced, and the episode it
+   * was crediting fails, counted as a value-function failure for a judge or module game. Without a
+   * limit a value function that leaks grew the whole process until the OOM killer ended the job.
+   */
+  creditWorkerMaxHeapMb: z.number().int().min(0).max(1_048_576).default(DEFAULTS.runtime.creditWorkerMaxHeapMb),
   /** Ms between assembler ticks (close-policy timers). At most MAX_TIMER_MS, as creditTimeoutMs. */
   tickIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(DEFAULTS.runtime.tickIntervalMs),
   /**
@@ -308,8 +315,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.22.3 states the default of `credit.judge.timeoutMs`, 4000 (was 10000, as `credit.timeoutMs`:
  * the episode's deadline always fired first, so a judge call that hung was never retried).
  * 1.23.0 adds `telemetry.logFormat` (`json`, the default, or `pretty`: readable lines for a terminal).
+ * 1.24.0 adds `runtime.creditWorkerMaxHeapMb` (each credit worker's heap limit, 1024 MB by default:
+ * a leaking value function grew the whole process until the OOM killer ended the job).
  */
-export const CONFIG_SCHEMA_VERSION = '1.23.0';
+export const CONFIG_SCHEMA_VERSION = '1.24.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -276,6 +276,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       size: workers,
       config,
       taskTimeoutMs: config.runtime.creditTimeoutMs,
+      maxHeapMb: config.runtime.creditWorkerMaxHeapMb,
       onSkipped,
       onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker pool: worker replaced, failed or back'),
     });

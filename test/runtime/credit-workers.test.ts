@@ -26,6 +26,7 @@ const HANGS = fileURLToPath(new URL('./modules/hangs.mjs', import.meta.url));
 const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
 const CRASHES = fileURLToPath(new URL('./modules/crashes.mjs', import.meta.url));
 const CRASHES_ASYNC = fileURLToPath(new URL('./modules/crashes-async.mjs', import.meta.url));
+const LEAKS = fileURLToPath(new URL('./modules/leaks.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -142,6 +143,37 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
     } finally {
       await pool.close();
     }
+  }, 60_000);
+
+  it('a value function that allocates without bound: its worker stops at runtime.creditWorkerMaxHeapMb, that episode fails at once saying so (a value-function failure), the worker is replaced and the others are credited', async () => {
+    // Workers started without resourceLimits: the leak grew the whole process until the OOM killer
+    const [episode] = await episodes();
+    const restarts: string[] = [];
+    const cfg = config({ credit: { game: 'module', module: { path: LEAKS } }, runtime: { creditWorkers: 1, creditWorkerMaxHeapMb: 96 } });
+    expect(cfg.runtime.creditWorkerMaxHeapMb).toBe(96);
+    const pool = await CreditWorkerPool.start({ size: 1, config: cfg, taskTimeoutMs: 30_000, maxHeapMb: cfg.runtime.creditWorkerMaxHeapMb, onWorkerRestart: (r) => restarts.push(r) });
+    try {
+      const ids = ['ok-0', 'leak-1', 'ok-1'];
+      // one at a time: the module is synchronous, so the worker starts each when the one before is done
+      const outcome = outcomes(await Promise.allSettled(ids.map((episodeId) => pool.process({ ...episode!, episodeId }))));
+      expect(outcome[0]).toBe('episode_credit');
+      expect(outcome[1]).toMatch(/^its credit worker ran out of memory crediting this episode: its JS heap reached runtime\.creditWorkerMaxHeapMb \(96 MB\) — the value function \(credit\.game: module\) keeps or allocates memory without bound, or the episode is too large for the limit: fix the leak or raise runtime\.creditWorkerMaxHeapMb; the worker was replaced$/);
+      expect(outcome[2]).toBe('episode_credit');
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]).toMatch(/^episode leak-1: credit worker out of memory: its JS heap reached runtime\.creditWorkerMaxHeapMb \(96 MB\); its credit worker was replaced/);
+      const stats = pool.stats();
+      expect(stats).toMatchObject({ workers: 1, inFlight: 0, restarts: 1 });
+      expect(stats.gameStats?.valueFunctionFailures).toBeGreaterThanOrEqual(1);
+      expect(stats.lastValueFunctionError).toMatch(/credit worker out of memory \(episode leak-1\)/);
+      // the replacement credits what comes next
+      expect(outcomes(await Promise.allSettled([pool.process({ ...episode!, episodeId: 'ok-2' })]))).toEqual(['episode_credit']);
+    } finally {
+      await pool.close();
+    }
+    // the job's stages start their workers with the configured limit
+    const stages = await buildLocalStages(cfg);
+    open.push(stages);
+    await expect(stages.processEpisode({ ...episode!, episodeId: 'leak-2' })).rejects.toThrow(/ran out of memory crediting this episode: its JS heap reached runtime\.creditWorkerMaxHeapMb \(96 MB\)/);
   }, 60_000);
 
   it('with an async value function, the episodes in flight beside the one that crashes its worker are credited, not failed with it', async () => {

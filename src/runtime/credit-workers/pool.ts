@@ -50,13 +50,18 @@ export interface CreditWorkerPoolOptions {
   /** Ms one episode may take before its worker is replaced (runtime.creditTimeoutMs). */
   taskTimeoutMs: number;
   /**
+   * MB of JS heap each worker may use (runtime.creditWorkerMaxHeapMb: V8's old generation); unset
+   * or 0 = V8's default. A worker that reaches it is replaced and the episode it ran fails.
+   */
+  maxHeapMb?: number;
+  /**
    * Whether each worker starts its own self-tracing SDK when OTEL_* asks for it (default true, the
    * jobs). The in-process API passes false: there OTEL_* are the app's settings, and each worker
    * exported agent-credit's spans under the app's service name.
    */
   selfTracing?: boolean;
-  /** The settings the pool's messages name (default the job's `runtime.creditWorkers` / `runtime.creditTimeoutMs`). */
-  settings?: { workers: string; timeout: string };
+  /** The settings the pool's messages name (default the job's `runtime.creditWorkers` / `runtime.creditTimeoutMs` / `runtime.creditWorkerMaxHeapMb`). */
+  settings?: { workers: string; timeout: string; heap?: string };
   /** Ms to wait for a worker to load (module games, judge setup). */
   startTimeoutMs?: number;
   onWorkerRestart?: (reason: string) => void;
@@ -152,8 +157,8 @@ export class CreditWorkerPool {
     return this.options.retryStartMs ?? 5_000;
   }
 
-  private get settings(): { workers: string; timeout: string } {
-    return this.options.settings ?? { workers: 'runtime.creditWorkers', timeout: 'runtime.creditTimeoutMs' };
+  private get settings(): { workers: string; timeout: string; heap?: string } {
+    return this.options.settings ?? { workers: 'runtime.creditWorkers', timeout: 'runtime.creditTimeoutMs', heap: 'runtime.creditWorkerMaxHeapMb' };
   }
 
   /** Starts `size` workers and waits until each has built its game (a bad module path fails here). */
@@ -272,6 +277,46 @@ export class CreditWorkerPool {
     this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, { culpritKnown: true });
   }
 
+  /** The heap limit as messages name it: its setting and value. */
+  private heapLimit(): string {
+    return `its JS heap reached ${this.settings.heap ?? 'the heap limit'} (${this.options.maxHeapMb} MB)`;
+  }
+
+  /**
+   * The slot's worker reached its heap limit (Node stopped it: ERR_WORKER_OUT_OF_MEMORY). The
+   * episode it was crediting, when it was crediting one, fails at once with that reason — a retry
+   * on a fresh worker would grow to the limit again — and counts as a value-function failure for a
+   * judge or module game (the metrics and the failing-value-function warning read it); the worker
+   * is replaced and the episodes it held are re-run. With several started (an async value
+   * function) the culprit is unknown: they re-run one at a time (`replace`), so the next time it
+   * is known.
+   */
+  private outOfMemory(slot: Slot): void {
+    const started = [...slot.tasks.values()].filter((t) => t.started === true);
+    const reason = `credit worker out of memory: ${this.heapLimit()}`;
+    if (started.length !== 1) {
+      this.replace(slot, reason);
+      return;
+    }
+    const task = started[0]!;
+    slot.tasks.delete(task.id);
+    clearTimeout(task.timer);
+    task.suspect = false;
+    const game = this.options.config?.credit.game;
+    const pluggable = game === 'http' || game === 'module';
+    const raise = this.settings.heap ?? 'the limit';
+    const what = pluggable
+      ? `the value function (credit.game: ${game}) keeps or allocates memory without bound, or the episode is too large for the limit: fix the leak or raise ${raise}`
+      : `the episode is too large for the limit: raise ${raise}`;
+    const message = `its credit worker ran out of memory crediting this episode: ${this.heapLimit()} — ${what}; the worker was replaced`;
+    if (pluggable) {
+      slot.retiredStats = addStats(slot.retiredStats, { valueFunctionFailures: 1 });
+      this.lastValueFunctionError = `credit worker out of memory (episode ${task.episode.episodeId}): ${this.heapLimit()}`;
+    }
+    task.reject(new CreditWorkerPoolError(message));
+    this.replace(slot, `episode ${task.episode.episodeId}: ${reason}`, { culpritKnown: true });
+  }
+
   /** Workers, tasks in flight, replaced workers, the value-function counters summed over workers, and the last value-function failure. */
   stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats; lastValueFunctionError?: string } {
     let inFlight = 0;
@@ -311,7 +356,13 @@ export class CreditWorkerPool {
   private startWorker(slot: Slot): Promise<void> {
     const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
     const init: WorkerInit = { ...stage, entryUrl: entryUrl.href, ...(this.options.selfTracing === false ? { selfTracing: false } : {}) };
-    const worker = new Worker(fromSources ? bootUrl : entryUrl, { workerData: init, name: 'agent-credit-credit', ...(this.options.env ? { env: this.options.env } : {}) });
+    const maxHeapMb = this.options.maxHeapMb ?? 0;
+    const worker = new Worker(fromSources ? bootUrl : entryUrl, {
+      workerData: init,
+      name: 'agent-credit-credit',
+      ...(this.options.env ? { env: this.options.env } : {}),
+      ...(maxHeapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } } : {}),
+    });
     // An idle worker does not keep the process alive; one with tasks does (see holdWhileBusy).
     worker.unref();
     slot.worker = worker;
@@ -372,7 +423,9 @@ export class CreditWorkerPool {
         }
       });
       worker.on('error', (err) => {
-        if (!slot.ready) fail(`a credit worker failed to start: ${err.message}`);
+        const oom = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        if (!slot.ready) fail(oom ? `a credit worker ran out of memory while starting: ${this.heapLimit()} — raise it` : `a credit worker failed to start: ${err.message}`);
+        else if (oom) this.outOfMemory(slot);
         else this.replace(slot, `credit worker crashed: ${err.message}`);
       });
       worker.on('exit', (code) => {
