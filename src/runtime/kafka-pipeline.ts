@@ -188,8 +188,8 @@ export interface KafkaPipelineDeps {
    * including the assembler's memory of closed episodes — a replayed span of an episode whose
    * events were never committed must rebuild that episode, not count as a late span.
    * `clock` is the one to give it: the wall clock less the time ingestion was held for
-   * backpressure (`KafkaPipeline.assemblerClock`), so the episodes' timers do not run while the
-   * records that would feed them wait unread.
+   * backpressure or the brokers were unreachable (`KafkaPipeline.assemblerClock`), so the
+   * episodes' timers do not run while the records that would feed them wait unread.
    */
   createAssembler: (clock: Clock) => EpisodeAssemblerPort;
   /**
@@ -363,11 +363,15 @@ export class KafkaPipeline {
   private assembler: EpisodeAssemblerPort;
   /**
    * The assemblers' clock: wall time less the time the source held ingestion for backpressure
-   * (runtime.creditQueueMax). While held, the next batch — the rest of the open episodes' spans,
-   * their verdicts — waits unread, so graceMs, awaitEvaluationMs, idleMs and the evaluations'
-   * pendingEvaluationTtlMs must not run on: on the wall clock a credit stage slower than those
-   * timers closed runs whose verdict was in the held batch `root-ended` without it (no credit) and
-   * corrected them once it was read — an answer neither replay nor a job that keeps up gives.
+   * (runtime.creditQueueMax), and less the time the brokers were unreachable past
+   * brokersUnreachableGraceMs (`brokerStallMs`). While held, the next batch — the rest of the open
+   * episodes' spans, their verdicts — waits unread, so graceMs, awaitEvaluationMs, idleMs and the
+   * evaluations' pendingEvaluationTtlMs must not run on: on the wall clock a credit stage slower
+   * than those timers closed runs whose verdict was in the held batch `root-ended` without it (no
+   * credit) and corrected them once it was read — an answer neither replay nor a job that keeps up
+   * gives. A broker outage holds the input the same way: a run read before it closed without its
+   * verdict during it, its spans were committed, and the rejoin after it (a fresh assembler) read
+   * the verdict alone, which expired — the run never got credit.
    * Never goes back.
    */
   private readonly assemblerClock: Clock;
@@ -418,7 +422,9 @@ export class KafkaPipeline {
    * answered since (source onBrokers), and the last such error: health() is not ready past
    * brokersUnreachableGraceMs.
    */
-  private brokersUnreachable: { sinceMs: number; error: string } | undefined;
+  private brokersUnreachable: { sinceMs: number; error: string; pausedMsAtSince: number } | undefined;
+  /** Ms of outages that ended (brokersUnreachable past its grace, backpressure pauses left out): the assembler clock leaves them out. */
+  private brokerStallTotalMs = 0;
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
@@ -477,7 +483,7 @@ export class KafkaPipeline {
     const wall = (this.wall = deps.now ?? Date.now);
     this.source = new KafkaTelemetrySource(this.config.source, deps.client, wall);
     this.assemblerClock = {
-      now: () => (this.assemblerClockMs = Math.max(this.assemblerClockMs, wall() - this.source.pausedMs())),
+      now: () => (this.assemblerClockMs = Math.max(this.assemblerClockMs, wall() - this.source.pausedMs() - this.brokerStallMs())),
     };
     this.assembler = deps.createAssembler(this.assemblerClock);
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
@@ -519,7 +525,7 @@ export class KafkaPipeline {
       onState: (state, detail) => {
         if (state === 'joined') {
           this.missingInput = undefined;
-          this.brokersUnreachable = undefined;
+          this.brokersAnswered();
         }
         // an input topic found gone (checkInputTopics): health's detail names it, not kafkajs's text
         const named =
@@ -539,8 +545,13 @@ export class KafkaPipeline {
         if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) || 'acl' in named ? { ...detail, ...named } : detail, 'setting' in named ? 'setting' : 'acl' in named ? 'acl' : undefined);
       },
       onBrokers: (state, error) => {
-        if (state === 'answered') this.brokersUnreachable = undefined;
-        else this.brokersUnreachable = { sinceMs: this.brokersUnreachable?.sinceMs ?? this.wall(), error: error ?? 'connection failed' };
+        if (state === 'answered') this.brokersAnswered();
+        else
+          this.brokersUnreachable = {
+            sinceMs: this.brokersUnreachable?.sinceMs ?? this.wall(),
+            error: error ?? 'connection failed',
+            pausedMsAtSince: this.brokersUnreachable?.pausedMsAtSince ?? this.source.pausedMs(),
+          };
       },
       onAssignment: (a) => this.onAssignment(a),
       onBatch: (b, c) => this.onBatch(b, c),
@@ -788,6 +799,26 @@ export class KafkaPipeline {
    */
   private brokersUnreachableGraceMs(): number {
     return Math.max(this.config.source.maxWaitMs, this.config.source.heartbeatIntervalMs) + 1_000;
+  }
+
+  /**
+   * Ms the brokers were unreachable beyond brokersUnreachableGraceMs, the current outage included:
+   * nothing was read then (the collector could not write either), so the assembler clock leaves it
+   * out, as it leaves out backpressure. Time paused for backpressure within the outage (a full
+   * credit queue while publishing fails) is already left out, and not twice.
+   */
+  private brokerStallMs(): number {
+    const u = this.brokersUnreachable;
+    if (u === undefined) return this.brokerStallTotalMs;
+    const stalled = this.wall() - u.sinceMs - this.brokersUnreachableGraceMs() - (this.source.pausedMs() - u.pausedMsAtSince);
+    return this.brokerStallTotalMs + Math.max(0, stalled);
+  }
+
+  /** A fetch or heartbeat was answered, or the consumer joined: an outage ends (brokerStallMs). */
+  private brokersAnswered(): void {
+    if (this.brokersUnreachable === undefined) return;
+    this.brokerStallTotalMs = this.brokerStallMs();
+    this.brokersUnreachable = undefined;
   }
 
   stats(): KafkaPipelineStats {
