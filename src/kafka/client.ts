@@ -76,9 +76,11 @@ export interface ConsumerHandlers {
   /** Called after every group (re)join with this member's full new assignment. */
   onAssignment(assignment: readonly TopicPartition[]): void;
   /**
-   * The consumer's group membership changed: `rebalancing` (a join under way), `crashed` (the fetch
-   * loop failed; `restart` says whether the client starts it again by itself), `stopped` (the loop
-   * ended: a stop, rejoin or disconnect). `joined` comes with `onAssignment`. Optional.
+   * The consumer's group membership changed: `joining` (connected to the brokers, joining the
+   * group: at start, and after a crash the client restarts — once the brokers answer again),
+   * `rebalancing` (a join under way), `crashed` (the fetch loop failed; `restart` says whether the
+   * client starts it again by itself), `stopped` (the loop ended: a stop, rejoin or disconnect).
+   * `joined` comes with `onAssignment`. Optional.
    */
   onState?(state: ConsumerState, detail?: { error?: string; restart?: boolean }): void;
   /**
@@ -97,7 +99,7 @@ export interface ConsumerHandlers {
   onBrokers?(state: 'unreachable' | 'answered', error?: string): void;
 }
 
-export type ConsumerState = 'joined' | 'rebalancing' | 'crashed' | 'stopped';
+export type ConsumerState = 'joining' | 'joined' | 'rebalancing' | 'crashed' | 'stopped';
 
 export interface ConsumerOptions {
   groupId: string;

@@ -342,6 +342,10 @@ export class KafkajsClient implements KafkaClient {
           handlers.onAssignment(assignment);
           handlers.onState?.('joined');
         });
+        // kafkajs emits CONNECT when a (re)started consumer has connected, before it joins: after a
+        // crash the state said "crashed: <connection error>" until the join completed — up to a
+        // session timeout after the brokers were back, while the group waited for the old member
+        consumer.on(consumer.events.CONNECT, () => handlers.onState?.('joining'));
         consumer.on(consumer.events.REBALANCING, () => handlers.onState?.('rebalancing'));
         consumer.on(consumer.events.CRASH, (e) => handlers.onState?.('crashed', { error: this.groupRefusalOf(String((e.payload.error as Error)?.message ?? e.payload.error)), restart: e.payload.restart }));
         consumer.on(consumer.events.STOP, () => handlers.onState?.('stopped'));

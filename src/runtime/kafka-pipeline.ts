@@ -415,8 +415,8 @@ export class KafkaPipeline {
   /** At-least-once: the partitions whose records (events, dead letters) failed to publish in the current streak. */
   private readonly aloFailedPartitions = new Set<string>();
   /** The consumer's group membership (source onState) and since when. */
-  /** `setting` / `acl`: the crash is a setting the brokers refuse, or an ACL they lack (a restart fails the same way; health().restartHelps). */
-  private consumerState: { state: ConsumerState | 'joining'; sinceMs: number; error?: string; restart?: boolean; setting?: boolean; acl?: boolean } = { state: 'joining', sinceMs: Date.now() };
+  /** `setting` / `acl`: the crash is a setting the brokers refuse, or an ACL they lack (a restart fails the same way; health().restartHelps); `afterCrash`: joining again after a crash the client restarted from — that crash's error. */
+  private consumerState: { state: ConsumerState; sinceMs: number; error?: string; restart?: boolean; setting?: boolean; acl?: boolean; afterCrash?: string } = { state: 'joining', sinceMs: Date.now() };
   /**
    * Since when a connection to a broker has failed with no fetch or heartbeat of the consumer
    * answered since (source onBrokers), and the last such error: health() is not ready past
@@ -541,7 +541,9 @@ export class KafkaPipeline {
                   state === 'crashed' && isGroupAuthorizationRefusal(detail?.error)
                   ? { error: `${detail!.error} — ${groupAclMissing(this.config.source.groupId)}`, acl: true }
                   : {};
-        this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named };
+        const prev = this.consumerState;
+        const afterCrash = state === 'joining' && prev.state === 'crashed' ? (prev.error ?? 'unknown error') : undefined;
+        this.consumerState = { state, sinceMs: this.wall(), ...detail, ...named, ...(afterCrash !== undefined ? { afterCrash } : {}) };
         if (state === 'crashed') this.reportCrash(isSessionTimeoutRefusal(detail?.error) || 'acl' in named ? { ...detail, ...named } : detail, 'setting' in named ? 'setting' : 'acl' in named ? 'acl' : undefined);
       },
       onBrokers: (state, error) => {
@@ -768,7 +770,13 @@ export class KafkaPipeline {
       detail = 'stopping';
     } else if (c.state !== 'joined') {
       ready = false;
-      detail = c.state === 'crashed' ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}` : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
+      detail =
+        c.state === 'crashed'
+          ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}`
+          : c.state === 'joining' && c.afterCrash !== undefined
+            ? // connected again: the crash's error is history, the wait is the group's (it said "crashed: ECONNREFUSED" with the brokers back)
+              `consumer joining the group again after a crash (${c.afterCrash}): the brokers answer; after an unclean stop the group admits it once the old member's session has timed out (source.kafka.sessionTimeoutMs ${this.config.source.sessionTimeoutMs} ms)`
+            : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
     } else if (this.brokersUnreachable !== undefined && now - this.brokersUnreachable.sinceMs >= this.brokersUnreachableGraceMs()) {
       // kafkajs retries a broker it cannot reach for ~10 s, nested retries ~20 s, before the
       // consumer crashes — a group member all along: /readyz stayed 200 that long after a broker

@@ -17,7 +17,7 @@ import { startKafkaJob, type KafkaJob } from '../../src/cli/kafka-job.js';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
-import type { KafkaClient } from '../../src/kafka/client.js';
+import type { ConsumerHandlers, KafkaClient } from '../../src/kafka/client.js';
 import { useOwnBroker } from './support/own-broker.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
@@ -56,6 +56,22 @@ async function readyz(url: string): Promise<number> {
   } catch {
     return -1;
   }
+}
+
+/** `inner`, whose consumers also tell `seen` of every state change, after the pipeline's own handler has taken it. */
+function observingStates(inner: KafkaClient, seen: (state: string) => void): KafkaClient {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'createConsumer') {
+        return (options: Parameters<KafkaClient['createConsumer']>[0]) => {
+          const consumer = target.createConsumer(options);
+          return { ...consumer, run: (h: ConsumerHandlers) => consumer.run({ ...h, onState: (state, detail) => (h.onState?.(state, detail), seen(state)) }) };
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 describe('pipeline health through a broker outage and a stall', () => {
@@ -189,6 +205,42 @@ describe('pipeline health through a broker outage and a stall', () => {
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(new RegExp(`^agent_credit_agent_episodes\\{agent_id="${standings.agents[0]!.agent_id}"`, 'm'));
     } finally {
       await Promise.all([pipeline.stop(), job?.stop()]);
+    }
+  });
+  // With the broker down long enough for the consumer to crash, kafkajs restarts it until it
+  // connects, then joins — which waits for the old member's session to time out. /readyz said
+  // "consumer crashed, restarting: Connection error: connect ECONNREFUSED …" all that time, with
+  // the broker back and answering (30 s on the local broker at the default session timeout).
+  it('the consumer crashed in an outage: once the brokers answer again, health says it is joining the group, not the stale connection error', { timeout: 180_000 }, async () => {
+    const running = broker();
+    const c = clientOf('health-outage-rejoin');
+    const { base, topics, spans, logs } = await inputOf(c, 'health-rejoin', 2, 24);
+    await produce(c, [...spans, ...logs]);
+    const details: string[] = [];
+    let pipeline!: KafkaPipeline;
+    const client = observingStates(clientOf('health-rejoin-pipeline'), (state) => details.push(`${state} → ${pipeline.health().detail}`));
+    pipeline = new KafkaPipeline(pipelineConfig(topics, `${base}-grp`, { delivery: 'at-least-once', source: { ...pipelineConfig(topics, `${base}-grp`).source, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 } }), {
+      client,
+      createAssembler: () => testAssembler(300),
+      processEpisode: referenceProcessEpisode,
+      evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+    });
+    cleanups.push(() => pipeline.stop());
+    try {
+      await pipeline.start();
+      await waitFor(() => pipeline.health().ready, 30_000, 'the pipeline ready');
+      // down 25 s: kafkajs gives the broker up (~10 s, ~21 s with nested retries) and the consumer crashes
+      await running.restart({ signal: 'SIGKILL', downMs: 25_000 });
+      await waitFor(() => pipeline.health().ready, 60_000, `the pipeline ready again (${pipeline.health().detail})`);
+      const lastCrash = details.map((d) => d.startsWith('crashed')).lastIndexOf(true);
+      expect(lastCrash, details.join('\n')).toBeGreaterThanOrEqual(0);
+      const after = details.slice(lastCrash + 1);
+      // connected again: joining, and health says so (naming the crash and the wait), before the join completes
+      const states = after.map((d) => d.slice(0, d.indexOf(' ')));
+      expect([states[0], states.at(-1)], details.join('\n')).toEqual(['joining', 'joined']);
+      expect(after[0]).toMatch(/^joining → consumer joining the group again after a crash \(.*\): the brokers answer; .*source\.kafka\.sessionTimeoutMs 10000 ms\)$/);
+    } finally {
+      await pipeline.stop();
     }
   });
 });
