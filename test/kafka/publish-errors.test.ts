@@ -34,3 +34,22 @@ describe('publishFailureHint: too few in-sync replicas', () => {
     expect(publishFailureHint(createErrorFromCode(7), sink, [])).toBeUndefined(); // REQUEST_TIMED_OUT
   });
 });
+
+describe('publishFailureHint: an output topic deleted while running', () => {
+  // The hint said `kafka-topics.sh --create --topic <t>`: created so, the topic got the brokers'
+  // default partition count (1 on the local broker) instead of sinks.kafka.partitions, and Kafka's
+  // default max.message.bytes — which the job's next start (and `check`) refuses when
+  // sinks.kafka.maxRecordBytes was raised above it.
+  const err = Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+
+  it('gives the create command with sinks.kafka.partitions', () => {
+    const hint = publishFailureHint(err, { ...sink, partitions: 4 }, ['r']);
+    expect(hint).toContain('kafka-topics.sh --create --topic r --partitions 4: sinks.kafka.partitions)');
+    expect(hint).not.toContain('max.message.bytes');
+  });
+
+  it('and the max.message.bytes the job creates the topic with when sinks.kafka.maxRecordBytes is raised', () => {
+    const hint = publishFailureHint(err, { ...sink, maxRecordBytes: 4_000_000, partitions: 3 }, ['d']);
+    expect(hint).toContain(`kafka-topics.sh --create --topic d --partitions 3 --config max.message.bytes=${4_000_000 + 16 * 1024}: sinks.kafka.partitions, max.message.bytes for sinks.kafka.maxRecordBytes)`);
+  });
+});

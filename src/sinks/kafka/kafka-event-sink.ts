@@ -126,11 +126,16 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
 
 /** The output topics as `ensureOutputTopics` creates them (`check` asks the brokers whether they would). */
 export function outputTopicSpecs(config: KafkaSinkConfig): TopicSpec[] {
-  // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
-  const limit = neededMaxMessageBytes(config);
-  const topicConfig = limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
+  const topicConfig = outputTopicConfig(config);
   // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
   return [...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) }));
+}
+
+/** The topic config output topics are created with: none, or `max.message.bytes` for a raised `maxRecordBytes`. */
+export function outputTopicConfig(config: Pick<KafkaSinkConfig, 'maxRecordBytes'>): Record<string, string> | undefined {
+  // Kafka's default (1 MiB) takes the default maxRecordBytes; a raised one needs the topics to follow.
+  const limit = neededMaxMessageBytes(config);
+  return limit > KAFKA_DEFAULT_MAX_MESSAGE_BYTES ? { 'max.message.bytes': String(limit) } : undefined;
 }
 
 /** An output topic the brokers refused to create (`ensureOutputTopics`), with each topic's reason. */

@@ -6,6 +6,7 @@
  */
 import { errorChain } from '../../kafka/error-chain.js';
 import type { KafkaSinkConfig } from './config.js';
+import { outputTopicConfig } from './kafka-event-sink.js';
 
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 const TOO_LARGE_CODES = new Set([10, 18]);
@@ -69,11 +70,15 @@ export function transactionTimeoutHint(err: unknown, transactionTimeoutMs: numbe
  * deleted while running fails every transaction, on most partitions with an error that does not
  * name it, and `createTopics` acts only at start.
  */
-export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'> & { createTopics?: boolean; transactionTimeoutMs?: number }, missing?: readonly string[]): string | undefined {
+export function publishFailureHint(err: unknown, sink: Pick<KafkaSinkConfig, 'topics' | 'maxRecordBytes'> & { createTopics?: boolean; transactionTimeoutMs?: number; partitions?: number }, missing?: readonly string[]): string | undefined {
   const topics = Object.values(sink.topics).join(', ');
   if (missing && missing.length > 0) {
     const restart = sink.createTopics === false ? '' : ' — or restart the job: sinks.kafka.createTopics creates missing output topics, but only at start';
-    return `output topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist (deleted while running?): recreate ${missing.length > 1 ? 'them' : 'it'} (kafka-topics.sh --create --topic ${missing[0]})${restart}; publishing resumes by itself once ${missing.length > 1 ? 'they exist' : 'it exists'}`;
+    // as the job creates them (outputTopicSpecs): without --partitions the brokers' default count
+    // (often 1), and without a raised max.message.bytes the next start's check refused the topic
+    const config = Object.entries(outputTopicConfig(sink) ?? {}).map(([k, v]) => ` --config ${k}=${v}`).join('');
+    const create = `kafka-topics.sh --create --topic ${missing[0]}${sink.partitions !== undefined ? ` --partitions ${sink.partitions}` : ''}${config}`;
+    return `output topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist (deleted while running?): recreate ${missing.length > 1 ? 'them' : 'it'} as the job creates ${missing.length > 1 ? 'them' : 'it'} (${create}${sink.partitions !== undefined ? ': sinks.kafka.partitions' : ''}${config ? ', max.message.bytes for sinks.kafka.maxRecordBytes' : ''})${restart}; publishing resumes by itself once ${missing.length > 1 ? 'they exist' : 'it exists'}`;
   }
   switch (kindOf(err)) {
     case 'too-large':
