@@ -190,6 +190,23 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, message: string)
 }
 
 /**
+ * A stop asked for while the Kafka job starts: joining the group can take a whole session timeout
+ * after an unclean stop, and a SIGTERM then (a rolling restart, Ctrl-C on a job that looks hung)
+ * met Node's default — exit 143 at once, no line saying why. Nothing has been read before the
+ * join completes (kafkajs fetches only after it), so nothing is held, credited or committed: exit 0
+ * at once, saying so. `remove()` once started hands signals to `untilSignal`'s graceful stop.
+ */
+function exitOnSignalWhileStarting(logger: Logger): { remove(): void } {
+  const onSignal = (sig: NodeJS.Signals) => {
+    logger.info({ signal: sig }, 'stopping while starting (checking topics or joining the consumer group): nothing has been read yet, so nothing is lost — exiting');
+    process.exit(0);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  return { remove: () => signals.forEach((s) => process.off(s, onSignal)) };
+}
+
+/**
  * What the demo fleet sends to the job's own receiver: its bearer token when `source.http.auth`
  * asks for one (the first token of `tokenFile`). (TLS is refused before the job starts: the fleet
  * speaks plain OTLP/HTTP to 127.0.0.1 and could not verify the receiver's certificate for that name.)
@@ -233,7 +250,8 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (config.source.kind === 'kafka') {
     if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
     const { startKafkaJob } = await import('./kafka-job.js');
-    const job = await startKafkaJob(config, logger);
+    const whileStarting = exitOnSignalWhileStarting(logger);
+    const job = await startKafkaJob(config, logger).finally(() => whileStarting.remove());
     let stopping = false;
     untilSignal(
       logger,
