@@ -226,6 +226,8 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
         }
       }
     };
+    /** The last crash's error (joining again after it says so). */
+    let lastCrash: string | undefined;
     await c.run({
       onAssignment: (assignment: readonly TopicPartition[]) => {
         // After a rejoin (the broker went away, a session timeout) kafkajs resumes from committed
@@ -240,7 +242,11 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
       },
       onState: (state, detail) => {
         if (state === 'joined') health.set('kafka', true, 'reading the output topics');
+        // connected again after a crash kafkajs restarts from: the detail kept the crash's
+        // connection error until the join completed, with the brokers back and answering
+        else if (state === 'joining') health.set('kafka', false, lastCrash !== undefined ? `joining the group again after a crash (${lastCrash}): the brokers answer` : 'joining');
         else if (state === 'crashed') {
+          lastCrash = detail?.error ?? 'unknown';
           // the brokers refused the session timeout: kafkajs's text named only their settings
           const setting = detail !== undefined && isSessionTimeoutRefusal(detail.error);
           if (setting) detail = { ...detail, error: `${detail!.error} — ${sessionTimeoutOutsideRange(kafka.sessionTimeoutMs)}` };

@@ -99,6 +99,25 @@ describe('view: a consumer that stopped for good', () => {
     }
   });
 
+  // after an outage kafkajs restarts the crashed consumer, which connects and then waits to join:
+  // /readyz kept the crash's connection error with the brokers back and answering
+  it('says it is joining again once the restarted consumer has connected, naming the crash', async () => {
+    const fake = new FakeKafka();
+    const job = await startViewJob(config(), { logger: createLogger('silent'), sinceMs: null, client: fake });
+    try {
+      fake.assign([]);
+      fake.handlers!.onState!('crashed', { error: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', restart: true });
+      const detail = async () => ((await (await fetch(`${job.liveUrl}/readyz`)).json()) as { components: { kafka: { detail: string } } }).components.kafka.detail;
+      expect(await detail()).toMatch(/^consumer crashed: Connection error/);
+      fake.handlers!.onState!('joining');
+      expect(await detail()).toBe('joining the group again after a crash (Connection error: connect ECONNREFUSED 127.0.0.1:9092): the brokers answer');
+      fake.handlers!.onState!('joined');
+      expect(await detail()).toBe('reading the output topics');
+    } finally {
+      await job.stop();
+    }
+  });
+
   // kafkajs's text named only the brokers' settings; view reads source.kafka.sessionTimeoutMs too
   it('a session timeout the brokers refuse is named as source.kafka.sessionTimeoutMs, with the fix', async () => {
     const fake = new FakeKafka();
