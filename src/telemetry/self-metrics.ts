@@ -156,7 +156,7 @@ export class SelfTelemetry {
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
     // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
     this.creditFailures.add(0);
-    this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events published, by sink and event type' });
+    this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events handed to a sink, by sink and event type (stdout, live page, standings; at credit time). Records published to Kafka output topics: kafka_events_published_total' });
     this.credentialFileRenewals = m.createCounter(n('credential_file_renewals'), {
       description: 'TLS and token files (of the listeners, of the Kafka client) read again after they changed, by settings (source.http, sinks.live, telemetry, source.kafka) and outcome (renewed; failed: unusable, the ones read before stay in use)',
     });
