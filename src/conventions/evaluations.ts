@@ -562,16 +562,27 @@ const CONSUMER_KIND = 5;
 const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'llm.', 'ai.', 'gcp.vertex.agent.', 'mastra.', 'agent.', 'graph.', 'tool.', 'input.', 'output.'];
 
 /**
- * A span of the app around the agents, not of them: a SERVER or CONSUMER span (a request or a
- * message the app handles) none of whose attributes is of an agent convention — the HTTP server
- * span an auto-instrumented web app opens for the request that runs the agents (Express,
- * Fastify, FastAPI). The only child of such a root is the run too: a verdict emitted in the
+ * Attributes by which the JS web frameworks' instrumentations (opentelemetry-js-contrib express,
+ * fastify, koa, hapi, restify, connect, nestjs-core; @fastify/otel) mark the INTERNAL spans they
+ * wrap a route handler, a middleware or a hook in.
+ */
+const WEB_FRAMEWORK_ATTRIBUTES = ['express.type', 'fastify.type', 'koa.type', 'hapi.type', 'restify.type', 'connect.type', 'nestjs.type'];
+
+/**
+ * A span of the app around the agents, not of them, none of whose attributes is of an agent
+ * convention: a SERVER or CONSUMER span (a request or a message the app handles) — the HTTP
+ * server span an auto-instrumented web app opens for the request that runs the agents (Express,
+ * Fastify, FastAPI) — or an INTERNAL span a web framework's instrumentation wraps the route
+ * handler in (`WEB_FRAMEWORK_ATTRIBUTES`: Express's `request handler - /chat`, Fastify's
+ * `request handler - chatHandler`, @fastify/otel's `handler - chatHandler`), between the server
+ * span and the agents. The only child of such a span is the run too: a verdict emitted in the
  * context of the top agent span, as the GenAI conventions place it, was taken for a step's and
- * the run got no credit ("all of inner spans"). INTERNAL spans are not taken for it: an agent
- * framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).
+ * the run got no credit ("all of inner spans"). Other INTERNAL spans are not taken for it: an
+ * agent framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).
  */
 export function isAppPlumbing(span: { kind: number; attributes: Readonly<Record<string, unknown>> }): boolean {
-  return (span.kind === SERVER_KIND || span.kind === CONSUMER_KIND) && !hasAgentAttribute(span);
+  const app = span.kind === SERVER_KIND || span.kind === CONSUMER_KIND || WEB_FRAMEWORK_ATTRIBUTES.some((k) => span.attributes[k] !== undefined);
+  return app && !hasAgentAttribute(span);
 }
 
 /** Whether a span carries an attribute of an agent convention (`AGENT_ATTRIBUTE_PREFIXES`). */
