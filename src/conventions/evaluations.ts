@@ -566,7 +566,7 @@ const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'll
  * fastify, koa, hapi, restify, connect, nestjs-core; @fastify/otel) mark the INTERNAL spans they
  * wrap a route handler, a middleware or a hook in.
  */
-const WEB_FRAMEWORK_ATTRIBUTES = ['express.type', 'fastify.type', 'koa.type', 'hapi.type', 'restify.type', 'connect.type', 'nestjs.type'];
+export const WEB_FRAMEWORK_ATTRIBUTES: readonly string[] = ['express.type', 'fastify.type', 'koa.type', 'hapi.type', 'restify.type', 'connect.type', 'nestjs.type'];
 
 /**
  * A span of the app around the agents, not of them, none of whose attributes is of an agent

@@ -19,7 +19,7 @@ import { refineLangGraphAgents } from './langgraph.js';
 import { refineCrewAIDelegations } from './crewai.js';
 import { refineMastraSteps } from './mastra.js';
 import { refineLlamaIndexAgents } from './llamaindex.js';
-import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, type EvaluationScoreRange, type EvaluationThresholds } from './evaluations.js';
+import { evaluationsFromTree, isFailingEvaluation, isRunLevelSpan, WEB_FRAMEWORK_ATTRIBUTES, type EvaluationScoreRange, type EvaluationThresholds } from './evaluations.js';
 import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
@@ -233,20 +233,48 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes, deferDigests));
   // A span that matches no convention but holds recognised spans below it is the application's own
   // structure (a request or workflow span around the agents): expected, and warned about on every
-  // episode it would only teach operators to ignore the warning. The others may be steps an
-  // instrumentation missed.
+  // episode it would only teach operators to ignore the warning. So is the app's web, DB and RPC
+  // instrumentation outside the agents (`isInstrumentationSpan` with no recognised span above it:
+  // Express's middleware, the handler's SQL query, its call to another service), one set per
+  // request. The others may be steps an instrumentation missed — an unknown agent framework's
+  // spans, or an HTTP call inside an agent (a model call no instrumentation recorded).
   const holders = new Set<string>();
   for (const d of drafts) {
     if (d.facts.convention === 'unknown') continue;
     for (let p = tree.parentOf(d.span.spanId); p !== undefined && !holders.has(p); p = tree.parentOf(p)) holders.add(p);
   }
-  const unknown = drafts.filter((d) => d.facts.convention === 'unknown' && !holders.has(d.span.spanId)).length;
+  const recognisedAbove = (id: string): boolean => {
+    for (let p = tree.parentOf(id); p !== undefined; p = tree.parentOf(p)) if (facts.get(p)!.convention !== 'unknown') return true;
+    return false;
+  };
+  const unknown = drafts.filter((d) => d.facts.convention === 'unknown' && !holders.has(d.span.spanId) && !(isInstrumentationSpan(d.span) && !recognisedAbove(d.span.spanId))).length;
   if (unknown > 0) warnings.push(`${unknown} span(s) match no known convention and hold no recognised span: kept as structure (kind other)`);
   return {
     steps,
     agents: [...resolution.agents],
     warnings: (warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… ${warnings.length - MAX_WARNINGS} more warnings`] : warnings).map((w) => truncateUtf8(w, MAX_WARNING_BYTES)),
   };
+}
+
+/** OTLP SpanKind SERVER, CLIENT, PRODUCER and CONSUMER: a request or message crossing a process. */
+const REMOTE_KINDS: ReadonlySet<number> = new Set([2, 3, 4, 5]);
+
+/**
+ * Attribute prefixes of the web, database, RPC, messaging and network semantic conventions, and
+ * of the ASGI instrumentation (FastAPI, Starlette: `POST /chat http receive` / `http send`, whose
+ * body chunks carry only `asgi.event.type`).
+ */
+const INSTRUMENTATION_PREFIXES = ['http.', 'url.', 'db.', 'rpc.', 'messaging.', 'net.', 'network.', 'asgi.'];
+
+/**
+ * A span of web, database or infrastructure instrumentation: a SERVER, CLIENT, PRODUCER or
+ * CONSUMER span, one carrying an attribute of those conventions, or a web framework's middleware
+ * or handler span (`WEB_FRAMEWORK_ATTRIBUTES`: `express.type`, `fastify.type`, …).
+ */
+function isInstrumentationSpan(span: Span): boolean {
+  if (REMOTE_KINDS.has(span.kind)) return true;
+  for (const key of Object.keys(span.attributes)) if (INSTRUMENTATION_PREFIXES.some((p) => key.startsWith(p)) || WEB_FRAMEWORK_ATTRIBUTES.includes(key)) return true;
+  return false;
 }
 
 function statusOf(span: Span, maxTextBytes: number): AgentStep['status'] {
