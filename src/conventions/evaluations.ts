@@ -555,8 +555,10 @@ function agentChildOf(tree: SpanTree, parentId: string): string | null {
  * Attribute prefixes of the agent conventions (GenAI semconv, OpenInference, OpenLLMetry, the
  * Vercel AI SDK, Google ADK, Mastra) and of OpenInference's un-prefixed keys.
  */
-/** OTLP SpanKind SERVER and CONSUMER. */
+/** OTLP SpanKind SERVER, CLIENT, PRODUCER and CONSUMER. */
 const SERVER_KIND = 2;
+const CLIENT_KIND = 3;
+const PRODUCER_KIND = 4;
 const CONSUMER_KIND = 5;
 
 const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'llm.', 'ai.', 'gcp.vertex.agent.', 'mastra.', 'agent.', 'graph.', 'tool.', 'input.', 'output.'];
@@ -572,16 +574,21 @@ export const WEB_FRAMEWORK_ATTRIBUTES: readonly string[] = ['express.type', 'fas
  * A span of the app around the agents, not of them, none of whose attributes is of an agent
  * convention: a SERVER or CONSUMER span (a request or a message the app handles) — the HTTP
  * server span an auto-instrumented web app opens for the request that runs the agents (Express,
- * Fastify, FastAPI) — or an INTERNAL span a web framework's instrumentation wraps the route
+ * Fastify, FastAPI) —; a CLIENT or PRODUCER span (the call or message that brought the request:
+ * a web front end's `fetch` to the agents' service, both traced, puts its SERVER and CLIENT spans
+ * above that service's); or an INTERNAL span a web framework's instrumentation wraps the route
  * handler in (`WEB_FRAMEWORK_ATTRIBUTES`: Express's `request handler - /chat`, Fastify's
  * `request handler - chatHandler`, @fastify/otel's `handler - chatHandler`), between the server
  * span and the agents. The only child of such a span is the run too: a verdict emitted in the
  * context of the top agent span, as the GenAI conventions place it, was taken for a step's and
  * the run got no credit ("all of inner spans"). Other INTERNAL spans are not taken for it: an
  * agent framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).
+ * A CLIENT span inside the agents (a tool calling another service) is no wrapper of a run: the
+ * walk up from a span below it meets the tool's span, which is the agents'.
  */
 export function isAppPlumbing(span: { kind: number; attributes: Readonly<Record<string, unknown>> }): boolean {
-  const app = span.kind === SERVER_KIND || span.kind === CONSUMER_KIND || WEB_FRAMEWORK_ATTRIBUTES.some((k) => span.attributes[k] !== undefined);
+  const k = span.kind;
+  const app = k === SERVER_KIND || k === CONSUMER_KIND || k === CLIENT_KIND || k === PRODUCER_KIND || WEB_FRAMEWORK_ATTRIBUTES.some((a) => span.attributes[a] !== undefined);
   return app && !hasAgentAttribute(span);
 }
 

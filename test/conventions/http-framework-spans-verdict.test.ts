@@ -4,7 +4,8 @@
  * @fastify/otel as their instrumentations record them). The judge's `gen_ai.evaluation.result`,
  * sent as a log record against the top agent span, was taken for a step's verdict: the INTERNAL
  * handler span was not the app's (only SERVER and CONSUMER were), the run waited
- * awaitEvaluationMs and closed without credit ("all of inner spans").
+ * awaitEvaluationMs and closed without credit ("all of inner spans"). So was it when a web front
+ * end, traced too, called the agents' service: its CLIENT span was not the app's either.
  */
 import { SpanKind } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,20 @@ import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { at, contextOf, recordLogs, recordSpans, type Recorder } from './sdk.js';
-import { express, fastifyContrib, fastifyOtel, HTTP_SERVER, koa } from './web-apps.js';
+import { express, fastifyContrib, fastifyOtel, HTTP_SERVER, inside, koa } from './web-apps.js';
+
+/**
+ * A web front end (its own service, traced too) handles `POST /api/chat` and calls the agents'
+ * Express service with `fetch` (instrumentation-undici's CLIENT span, stable HTTP semconv): the
+ * trace context propagates, so the front end's SERVER and CLIENT spans are above the Express app's.
+ */
+function frontEnd(r: Recorder): void {
+  const front = r.tracer.startSpan('POST /api/chat', { kind: SpanKind.SERVER, startTime: at(0), attributes: { 'http.request.method': 'POST', 'url.path': '/api/chat', 'url.scheme': 'https', 'http.route': '/api/chat', 'http.response.status_code': 200 }, root: true });
+  const call = r.tracer.startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(0), attributes: { 'http.request.method': 'POST', 'url.full': 'http://agents:3000/chat', 'url.path': '/chat', 'url.scheme': 'http', 'server.address': 'agents', 'server.port': 3000, 'http.response.status_code': 200 } }, inside(front));
+  express(r, { caller: call });
+  call.end(at(35));
+  front.end(at(36));
+}
 
 function judged(build: (r: Recorder) => void, score: number): { spans: Span[]; agentSpan: Span; verdict: ReturnType<typeof evaluationsFromLogs>[number] } {
   const spans = recordSpans(build);
@@ -32,6 +46,7 @@ const CASES: [string, (r: Recorder) => void][] = [
   ['Koa: SERVER → middleware → middleware → router → agents', koa],
   ['instrumentation-fastify: SERVER → request handler → agents', fastifyContrib],
   ['@fastify/otel: SERVER → SERVER request → handler → agents', fastifyOtel],
+  ['a web front end\'s fetch to the agents\' Express service: SERVER → CLIENT → SERVER → request handler → agents', frontEnd],
 ];
 
 describe('a run under a web framework\'s INTERNAL handler span, judged on its top agent span', () => {
@@ -61,6 +76,19 @@ describe('a run under a web framework\'s INTERNAL handler span, judged on its to
     const id = (name: string) => spans.find((s) => s.name === name)!.spanId;
     expect(isRunLevelSpan(tree, id('request handler - /chat'))).toBe(true);
     for (const name of ['middleware - jsonParser', 'pg.query:SELECT chats', 'invoke_agent researcher', 'chat gpt-4o']) expect(isRunLevelSpan(tree, id(name))).toBe(false);
+  });
+
+  it('a CLIENT span inside the agents (a tool calling another agent service) wraps no run: the remote agent stays a step', () => {
+    const spans = recordSpans((r) => {
+      const sup = r.start('invoke_agent supervisor', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'supervisor' });
+      const tool = r.start('execute_tool research', 1, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research' }, sup);
+      const call = r.tracer.startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(2), attributes: { 'http.request.method': 'POST', 'url.full': 'http://research:3000/run' } }, inside(tool));
+      const server = r.tracer.startSpan('POST /run', { kind: SpanKind.SERVER, startTime: at(3), attributes: { 'http.request.method': 'POST', 'http.route': '/run' } }, inside(call));
+      const remote = r.start('invoke_agent researcher', 4, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, server);
+      r.start('chat gpt-4o', 5, { 'gen_ai.operation.name': 'chat' }, remote).end(at(6));
+      for (const [s, ms] of [[remote, 7], [server, 8], [call, 9], [tool, 10], [sup, 11]] as const) s.end(at(ms));
+    });
+    expect(isRunLevelSpan(new SpanTree(spans), spans.find((s) => s.name === 'invoke_agent researcher')!.spanId)).toBe(false);
   });
 
   it('an INTERNAL span without a web framework\'s attribute is not taken for the app\'s: its only child stays a step', () => {

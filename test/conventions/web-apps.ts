@@ -49,11 +49,13 @@ export interface ExpressHandler {
   db?: boolean;
   /** Further spans, started under the server span, the request handler span or the top agent span. */
   extra?: (r: Recorder, spans: { http: OtelSpan; handler: OtelSpan; sup: OtelSpan }) => void;
+  /** The caller's span the request came from (trace context propagated): none, a new trace. */
+  caller?: OtelSpan;
 }
 
 /** Express 4: `app.use(express.json())`, `app.post('/chat', handler)`. */
-export function express(r: Recorder, { db = false, extra }: ExpressHandler = {}): void {
-  const http = r.tracer.startSpan('POST /chat', { kind: SpanKind.SERVER, startTime: at(0), attributes: HTTP_SERVER, root: true });
+export function express(r: Recorder, { db = false, extra, caller }: ExpressHandler = {}): void {
+  const http = r.tracer.startSpan('POST /chat', { kind: SpanKind.SERVER, startTime: at(0), attributes: HTTP_SERVER, ...(caller ? {} : { root: true }) }, caller ? inside(caller) : undefined);
   // Router.use layers added without a path store none: no http.route on them
   for (const [i, name] of ['query', 'expressInit', 'jsonParser'].entries()) internal(r, `middleware - ${name}`, 1 + i, { 'express.name': name, 'express.type': 'middleware' }, http).end(at(2 + i));
   const handler = internal(r, 'request handler - /chat', 4, { 'http.route': '/chat', 'express.name': '/chat', 'express.type': 'request_handler' }, http);
