@@ -566,9 +566,10 @@ const AGENT_ATTRIBUTE_PREFIXES = ['gen_ai.', 'openinference.', 'traceloop.', 'll
 /**
  * Attributes by which the JS web frameworks' instrumentations (opentelemetry-js-contrib express,
  * fastify, koa, hapi, restify, connect, nestjs-core; @fastify/otel) mark the INTERNAL spans they
- * wrap a route handler, a middleware or a hook in.
+ * wrap a route handler, a middleware or a hook in, and Next.js its own (`next.span_type`: the app
+ * router's `executing api route (app) /api/chat` a route handler runs in).
  */
-export const WEB_FRAMEWORK_ATTRIBUTES: readonly string[] = ['express.type', 'fastify.type', 'koa.type', 'hapi.type', 'restify.type', 'connect.type', 'nestjs.type'];
+export const WEB_FRAMEWORK_ATTRIBUTES: readonly string[] = ['express.type', 'fastify.type', 'koa.type', 'hapi.type', 'restify.type', 'connect.type', 'nestjs.type', 'next.span_type'];
 
 /**
  * A span of the app around the agents, not of them, none of whose attributes is of an agent
@@ -578,8 +579,8 @@ export const WEB_FRAMEWORK_ATTRIBUTES: readonly string[] = ['express.type', 'fas
  * a web front end's `fetch` to the agents' service, both traced, puts its SERVER and CLIENT spans
  * above that service's); or an INTERNAL span a web framework's instrumentation wraps the route
  * handler in (`WEB_FRAMEWORK_ATTRIBUTES`: Express's `request handler - /chat`, Fastify's
- * `request handler - chatHandler`, @fastify/otel's `handler - chatHandler`), between the server
- * span and the agents. The only child of such a span is the run too: a verdict emitted in the
+ * `request handler - chatHandler`, @fastify/otel's `handler - chatHandler`, Next.js's
+ * `executing api route (app) /api/chat`), between the server span and the agents. The only child of such a span is the run too: a verdict emitted in the
  * context of the top agent span, as the GenAI conventions place it, was taken for a step's and
  * the run got no credit ("all of inner spans"). Other INTERNAL spans are not taken for it: an
  * agent framework's own root may carry none of these attributes (Pydantic AI 1.x's `agent run`).

@@ -16,7 +16,7 @@ import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { at, contextOf, recordLogs, recordSpans, type Recorder } from './sdk.js';
-import { express, fastifyContrib, fastifyOtel, HTTP_SERVER, inside, koa } from './web-apps.js';
+import { express, fastifyContrib, fastifyOtel, HTTP_SERVER, inside, koa, nextjs } from './web-apps.js';
 
 /**
  * A web front end (its own service, traced too) handles `POST /api/chat` and calls the agents'
@@ -44,6 +44,7 @@ const CASES: [string, (r: Recorder) => void][] = [
   ['Express: SERVER → request handler → agents', (r) => express(r)],
   ['Express: SERVER → request handler → DB query, agents', (r) => express(r, { db: true })],
   ['Koa: SERVER → middleware → middleware → router → agents', koa],
+  ['Next.js route handler: SERVER → executing api route → agents', nextjs],
   ['instrumentation-fastify: SERVER → request handler → agents', fastifyContrib],
   ['@fastify/otel: SERVER → SERVER request → handler → agents', fastifyOtel],
   ['a web front end\'s fetch to the agents\' Express service: SERVER → CLIENT → SERVER → request handler → agents', frontEnd],

@@ -41,7 +41,7 @@ export function agents(r: Recorder, parent: OtelSpan, t0: number): OtelSpan {
 export const inside = (span: OtelSpan) => trace.setSpan(context.active(), span);
 
 /** An INTERNAL span, as the frameworks' instrumentations start them (no kind given). */
-export const internal = (r: Recorder, name: string, ms: number, attributes: Record<string, string>, parent: OtelSpan) => r.start(name, ms, attributes, parent);
+export const internal = (r: Recorder, name: string, ms: number, attributes: Record<string, string | boolean>, parent: OtelSpan) => r.start(name, ms, attributes, parent);
 
 /** What an Express app's route handler does beside running the agents. */
 export interface ExpressHandler {
@@ -81,6 +81,24 @@ export function koa(r: Recorder): void {
   const route = internal(r, 'router - /chat', 3, { 'koa.name': '/chat', 'koa.type': 'router', 'http.route': '/chat' }, body);
   agents(r, route, 4);
   for (const [span, ms] of [[route, 30], [body, 31], [logger, 32], [http, 33]] as const) span.end(at(ms));
+}
+
+/**
+ * A Next.js app router route handler (`app/api/chat/route.ts`), as Next.js's own tracing records it
+ * (@vercel/otel or the Node SDK registered in instrumentation.ts): the SERVER span `POST /api/chat`
+ * (`next.span_type: BaseServer.handleRequest`), `resolve page components`, the handler's
+ * `executing api route (app) /api/chat` (`next.span_type: AppRouteRouteHandlers.runHandler`) that
+ * the agents run in, and `start response`.
+ */
+export function nextjs(r: Recorder): void {
+  const next = (type: string, name: string) => ({ 'next.span_type': type, 'next.span_name': name, 'next.route': '/api/chat' });
+  const http = r.tracer.startSpan('POST /api/chat', { kind: SpanKind.SERVER, startTime: at(0), attributes: { 'http.method': 'POST', 'http.target': '/api/chat', 'http.status_code': 200, 'next.rsc': false, ...next('BaseServer.handleRequest', 'POST /api/chat') }, root: true });
+  internal(r, 'resolve page components', 1, next('NextNodeServer.findPageComponents', 'resolve page components'), http).end(at(2));
+  const handler = internal(r, 'executing api route (app) /api/chat', 3, next('AppRouteRouteHandlers.runHandler', 'executing api route (app) /api/chat'), http);
+  agents(r, handler, 4);
+  handler.end(at(30));
+  internal(r, 'start response', 31, next('NextNodeServer.startResponse', 'start response'), http).end(at(31));
+  http.end(at(32));
 }
 
 /** @opentelemetry/instrumentation-fastify: an onRequest hook (async: the chain goes on in the server span's context), then the handler. */

@@ -13,7 +13,7 @@ import { stepsFromSpans } from '../../src/conventions/steps.js';
 import type { EpisodeCredit } from '../../src/events/schemas.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { at, episodeOf, recordSpans } from './sdk.js';
-import { agents, express, fastifyOtel, inside, internal, type ExpressHandler } from './web-apps.js';
+import { agents, express, fastifyOtel, inside, internal, nextjs, type ExpressHandler } from './web-apps.js';
 
 const unknownWarnings = (warnings: readonly string[]) => warnings.filter((w) => /no known convention/.test(w));
 
@@ -41,6 +41,10 @@ describe('web and DB instrumentation beside the agents is not "a span that match
 
   it('@fastify/otel with a hook beside the handler: no such warning', () => {
     expect(unknownWarnings(stepsFromSpans(recordSpans(fastifyOtel)).warnings)).toEqual([]);
+  });
+
+  it('a Next.js route handler (its framework spans beside the handler\'s): no such warning', () => {
+    expect(unknownWarnings(stepsFromSpans(recordSpans(nextjs)).warnings)).toEqual([]);
   });
 
   it('FastAPI (the ASGI instrumentation\'s receive and send spans beside the agents): no such warning', () => {
