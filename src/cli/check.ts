@@ -49,8 +49,23 @@ export interface CheckReport {
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', info: '·' };
 
-export function renderCheckReport(report: CheckReport): string {
-  const lines = report.lines.map((l) => `${MARK[l.status]} ${l.text}`);
+export interface RenderOptions {
+  /** `--log-level`: lines below it are left out (✗ lines are kept at error and fatal, the last line at all but silent). */
+  readonly level?: string;
+}
+
+/** The statuses a log level keeps: ✗ is what check is for, so fatal keeps it as error does. */
+const KEPT: Readonly<Record<string, readonly CheckStatus[]>> = {
+  silent: [],
+  fatal: ['fail'],
+  error: ['fail'],
+  warn: ['fail', 'warn'],
+};
+
+export function renderCheckReport(report: CheckReport, options: RenderOptions = {}): string {
+  const kept = options.level === undefined ? undefined : KEPT[options.level];
+  if (options.level === 'silent') return '';
+  const lines = report.lines.filter((l) => kept === undefined || kept.includes(l.status)).map((l) => `${MARK[l.status]} ${l.text}`);
   lines.push(report.ok ? 'ready: `agent-credit run` with this configuration should start' : 'not ready: fix the ✗ lines (each names its setting) and run `agent-credit check` again');
   return lines.join('\n');
 }

@@ -101,16 +101,6 @@ function runOverrides(f: RunFlags): FlagOverrides {
   return { overrides: { ...overrides, ...listenerSwitches(f), 'sinks.stdout.enabled': f.stdout === false ? false : undefined }, flagNames };
 }
 
-/**
- * `check`'s overrides: the listener flags `run` takes, so `check --port 4400` checks the port
- * `run --port 4400` binds. check took none of them (`unknown option '--port'`), and a user who
- * starts run with flags checked the configuration's ports instead — "ready", then EADDRINUSE.
- */
-function checkOverrides(f: ListenerFlags): FlagOverrides {
-  const { overrides, flagNames } = flagOverrides(LISTENER_FLAGS, f);
-  return { overrides: { ...overrides, ...listenerSwitches(f) }, flagNames };
-}
-
 type FlagOverrides = { overrides: Record<string, unknown>; flagNames: Record<string, string> };
 
 /** Flags of a `{ prop: [config key, flag] }` table → overrides of those keys, and the flag that set each (errors name it). */
@@ -226,6 +216,12 @@ function refuseDemoFlagsWithoutDemo(f: RunFlags): void {
   throw new ConfigError([`${given.join(', ')}: ${given.length === 1 ? 'a demo option' : 'demo options'}, and the demo fleet is off — add --demo (or run \`agent-credit demo\`)`]);
 }
 
+/** What `run --demo` refuses in a configuration (`check --demo` too): the fleet sends plain OTLP/HTTP to the job's own receiver. */
+function refuseDemoWith(config: AppConfig): void {
+  if (config.source.kind === 'kafka') throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
+  if (config.source.kind === 'otlp-http' && config.source.http.tls) throw new ConfigError(['source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine — run the demo without source.http.tls (real exporters can use the TLS receiver)']);
+}
+
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (!forceDemo && !f.demo) refuseDemoFlagsWithoutDemo(f);
   const flags = runOverrides(f);
@@ -248,7 +244,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');
   const stopTracing = async () => selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'self-tracing shutdown failed'));
   if (config.source.kind === 'kafka') {
-    if (forceDemo || f.demo) throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
+    if (forceDemo || f.demo) refuseDemoWith(config);
     const { startKafkaJob } = await import('./kafka-job.js');
     const whileStarting = exitOnSignalWhileStarting(logger);
     const job = await startKafkaJob(config, logger).finally(() => whileStarting.remove());
@@ -279,7 +275,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
     throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
   }
   const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
-  if (demo && config.source.http.tls) throw new ConfigError(['source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine — run the demo without source.http.tls (real exporters can use the TLS receiver)']);
+  if (demo) refuseDemoWith(config);
   const { startLocalJob } = await import('../runtime/local-job.js');
   const job = await startLocalJob(config, { logger });
   let fleet: ReturnType<typeof startDemoFleet> | undefined;
@@ -586,7 +582,7 @@ export function buildProgram(): Command {
   const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
   const logFormatOption = () => new Option('--log-format <format>', `log lines on stderr: json (one object per line, for log shippers) or pretty (readable, for a terminal) (default: ${d.telemetry.logFormat})`).choices(['json', 'pretty']);
-  // the listeners' options (LISTENER_FLAGS): run's and demo's, and check's, which checks what they set
+  // the listeners' options (LISTENER_FLAGS)
   const addListenerOptions = (c: Command) =>
     c
       .option('--host <host>', `OTLP/HTTP receiver interface (default: ${d.source.http.host})`)
@@ -597,6 +593,7 @@ export function buildProgram(): Command {
       .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
       .option('--no-live', 'disable the live page server (default: enabled)')
       .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)');
+  // run's options: run's, demo's and check's, which checks what they set
   const addRunOptions = (c: Command) =>
     addListenerOptions(c.addOption(configOption()))
       .option('--no-stdout', 'do not write events to stdout (default: enabled)')
@@ -607,8 +604,9 @@ export function buildProgram(): Command {
       .option('--demo-batches <n>', 'demo: stop sending after n batches, 0 = never (default: 0)')
       .option('--demo-seed <n>', 'demo: seed of the first batch (default: 1)');
 
+  const demoOption = () => new Option('--demo', 'also start a simulated agent fleet that sends OTLP to the receiver (default: off)');
   addRunOptions(program.command('run').description(`run the stream processor (default source: OTLP/HTTP on ${d.source.http.host}:${d.source.http.port} and OTLP/gRPC on ${d.source.grpc.host}:${d.source.grpc.port}; kafka when source.kind is kafka)`))
-    .option('--demo', 'also start a simulated agent fleet that sends OTLP to the receiver (default: off)')
+    .addOption(demoOption())
     .action((f: RunFlags) => runCommand(f, false));
 
   addRunOptions(program.command('demo').description('run with the simulated agent fleet (= run --demo)')).action((f: RunFlags) => runCommand(f, true));
@@ -676,18 +674,29 @@ export function buildProgram(): Command {
       process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);
     });
 
-  addListenerOptions(
+  // every flag of run's (and --demo): a run command line with `run` swapped for `check` is checked as
+  // run reads it — it stopped at "unknown option '--log-level'" (or --no-stdout, --demo-seed, …)
+  addRunOptions(
     program
       .command('check')
-      .description('check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). Takes run’s listener flags (--port, --live-port, …: give the ones you give run). Exit 1 when something fails')
-      .addOption(configOption()),
+      .description(
+        'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
+          'Takes every flag of run’s (give the ones you give run): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none), --log-format changes nothing (the report is text). Exit 1 when something fails',
+      ),
   )
+    .addOption(demoOption())
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
-    .action(async (f: ListenerFlags & { sample?: boolean }) => {
+    .action(async (f: RunFlags & { sample?: boolean }) => {
       const { renderCheckReport, runChecks } = await import('./check.js');
-      const flags = checkOverrides(f);
-      const report = await runChecks(await load(f, flags.overrides, flags.flagNames), { sample: f.sample === true });
-      process.stdout.write(`${renderCheckReport(report)}\n`);
+      // run's flags read as run reads them: a --demo-* without --demo, or a bad one, is refused as run refuses it
+      if (!f.demo) refuseDemoFlagsWithoutDemo(f);
+      else demoOptions(f);
+      const flags = runOverrides(f);
+      const config = await load(f, flags.overrides, flags.flagNames);
+      if (f.demo) refuseDemoWith(config);
+      const report = await runChecks(config, { sample: f.sample === true });
+      const text = renderCheckReport(report, f.logLevel !== undefined ? { level: f.logLevel } : {});
+      if (text !== '') process.stdout.write(`${text}\n`);
       if (!report.ok) process.exitCode = 1;
     });
 

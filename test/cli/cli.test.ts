@@ -65,9 +65,9 @@ describe('agent-credit CLI', () => {
     expect(level.status).toBe(2);
     expect(level.stderr).toContain("error: option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent.");
     expect(cli(['run'], { AGENT_CREDIT_TELEMETRY_LOG_LEVEL: 'loud' }).status).toBe(2);
-    const unknown = cli(['check', '--demo']);
+    const unknown = cli(['check', '--since', '6h']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain("error: unknown option '--demo'");
+    expect(unknown.stderr).toContain("error: unknown option '--since'");
     expect(cli(['check', '--help']).status).toBe(0);
   });
 
@@ -485,6 +485,37 @@ describe('agent-credit CLI', () => {
     } finally {
       await new Promise<void>((r) => busy.close(() => r()));
     }
+  });
+
+  it('check takes every flag of run’s, so a run command line with `check` for `run` is checked — it stopped at "unknown option \'--log-level\'" (--log-format, --no-stdout, --demo*)', () => {
+    const ports = ['--port', '0', '--grpc-port', '0'];
+    const full = cli(['check', ...ports, '--live-port', '0', '--log-level', 'debug', '--log-format', 'pretty', '--no-stdout']);
+    expect(full.stderr).toBe('');
+    expect(full.status).toBe(0);
+    expect(full.stdout).toContain('✓ OTLP/HTTP receiver: any free port on 127.0.0.1');
+    // --no-stdout is read as run reads it: with the live page off too, run's warning
+    const dropped = cli(['check', ...ports, '--no-live', '--no-stdout']);
+    expect(dropped.status).toBe(0);
+    expect(dropped.stdout).toMatch(/^! sinks\.stdout and sinks\.live are both off/m);
+    // --log-level leaves out the report's lines below it; silent: the exit code only
+    const warn = cli(['check', ...ports, '--no-live', '--log-level', 'warn']);
+    expect(warn.status).toBe(0);
+    expect(warn.stdout).toMatch(/^! sinks\.live is off/m);
+    expect(warn.stdout).not.toMatch(/^✓/m);
+    expect(warn.stdout).toMatch(/^ready: /m);
+    const silent = cli(['check', '--host', '192.0.2.1', ...ports, '--no-live', '--log-level', 'silent']);
+    expect(silent.status).toBe(1);
+    expect(silent.stdout).toBe('');
+    // the demo flags as run reads them: a --demo-* without --demo, and --demo with a Kafka source, are refused
+    const demoSeed = cli(['check', ...ports, '--no-live', '--demo-seed', '3']);
+    expect(demoSeed.status).toBe(2);
+    expect(demoSeed.stderr).toContain('--demo-seed: a demo option, and the demo fleet is off — add --demo (or run `agent-credit demo`)');
+    expect(cli(['check', ...ports, '--no-live', '--demo', '--demo-seed', '3', '--demo-batches', '1']).status).toBe(0);
+    const kafkaDemo = cli(['check', '--demo'], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(kafkaDemo.status).toBe(2);
+    expect(kafkaDemo.stderr).toContain('--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http');
+    // and its help says what they do there
+    expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/Takes every flag of run’s .*--log-level leaves out the report’s lines below it/);
   });
 
   it('--log-format pretty (or telemetry.logFormat: pretty) writes readable log lines — the logs were JSON lines only', () => {
