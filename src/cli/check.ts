@@ -50,6 +50,14 @@ export interface CheckReport {
 const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', info: '·' };
 
 export interface RenderOptions {
+  /**
+   * The flags check was given that `run` takes (`--port 4400`, `--config x.yaml`): the last line
+   * names the run command they make. It said "`agent-credit run` … should start" after
+   * `check --port 4400`, a run on the configuration's port 4318.
+   */
+  readonly runFlags?: readonly string[];
+  /** All the flags check was given (`--sample` too): the command to run again when not ready. */
+  readonly checkFlags?: readonly string[];
   /** `--log-level`: lines below it are left out (✗ lines are kept at error and fatal, the last line at all but silent). */
   readonly level?: string;
 }
@@ -66,7 +74,12 @@ export function renderCheckReport(report: CheckReport, options: RenderOptions = 
   const kept = options.level === undefined ? undefined : KEPT[options.level];
   if (options.level === 'silent') return '';
   const lines = report.lines.filter((l) => kept === undefined || kept.includes(l.status)).map((l) => `${MARK[l.status]} ${l.text}`);
-  lines.push(report.ok ? 'ready: `agent-credit run` with this configuration should start' : 'not ready: fix the ✗ lines (each names its setting) and run `agent-credit check` again');
+  const command = (name: string, flags: readonly string[] = []) => ['agent-credit', name, ...flags].join(' ');
+  lines.push(
+    report.ok
+      ? `ready: \`${command('run', options.runFlags)}\` with this configuration should start`
+      : `not ready: fix the ✗ lines (each names its setting) and run \`${command('check', options.checkFlags)}\` again`,
+  );
   return lines.join('\n');
 }
 

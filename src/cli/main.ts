@@ -564,6 +564,25 @@ async function keptAlive<T>(command: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The flags given on the command line, written out again (`--config x.yaml --port 4400 --no-live`,
+ * in the order of the command's options) but those in `skip`: for check's last line, which names
+ * the run command it checked.
+ */
+function givenFlags(cmd: Command, skip: readonly string[] = []): string[] {
+  const word = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
+  const given: string[] = [];
+  for (const o of cmd.options) {
+    const name = o.attributeName();
+    if (skip.includes(name) || cmd.getOptionValueSource(name) !== 'cli' || o.long === undefined) continue;
+    const v: unknown = cmd.getOptionValue(name);
+    if (typeof v === 'boolean') {
+      if (v !== o.negate) given.push(o.long);
+    } else given.push(`${o.long} ${word(String(v))}`);
+  }
+  return given;
+}
+
 export function buildProgram(): Command {
   const d = DEFAULTS;
   const cd = CreditOptionsSchema.parse({}); // the credit stage's own defaults
@@ -681,12 +700,12 @@ export function buildProgram(): Command {
       .command('check')
       .description(
         'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
-          'Takes every flag of run’s (give the ones you give run): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none), --log-format changes nothing (the report is text). Exit 1 when something fails',
+          'Takes every flag of run’s (give the ones you give run; the last line names them as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none), --log-format changes nothing (the report is text). Exit 1 when something fails',
       ),
   )
     .addOption(demoOption())
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
-    .action(async (f: RunFlags & { sample?: boolean }) => {
+    .action(async (f: RunFlags & { sample?: boolean }, cmd: Command) => {
       const { renderCheckReport, runChecks } = await import('./check.js');
       // run's flags read as run reads them: a --demo-* without --demo, or a bad one, is refused as run refuses it
       if (!f.demo) refuseDemoFlagsWithoutDemo(f);
@@ -695,7 +714,7 @@ export function buildProgram(): Command {
       const config = await load(f, flags.overrides, flags.flagNames);
       if (f.demo) refuseDemoWith(config);
       const report = await runChecks(config, { sample: f.sample === true });
-      const text = renderCheckReport(report, f.logLevel !== undefined ? { level: f.logLevel } : {});
+      const text = renderCheckReport(report, { runFlags: givenFlags(cmd, ['sample']), checkFlags: givenFlags(cmd), ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) });
       if (text !== '') process.stdout.write(`${text}\n`);
       if (!report.ok) process.exitCode = 1;
     });

@@ -518,6 +518,23 @@ describe('agent-credit CLI', () => {
     expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/Takes every flag of run’s .*--log-level leaves out the report’s lines below it/);
   });
 
+  it('check’s last line names the run command of the flags it was given — it said "`agent-credit run` … should start" after check --port 4400, a run on the configuration’s port', () => {
+    const dir = tempDir('ac check flags ');
+    const config = join(dir, 'agent credit.yaml');
+    writeFileSync(config, 'sinks:\n  live:\n    enabled: false\n');
+    const ready = cli(['check', '-c', config, '--port', '0', '--grpc-port', '0', '--no-stdout', '--log-level', 'warn', '--sample']);
+    expect(ready.status).toBe(0);
+    // as typed again for a shell (the path quoted), check's own --sample left out
+    expect(ready.stdout.trimEnd().split('\n').at(-1)).toBe(`ready: \`agent-credit run --config '${config}' --port 0 --grpc-port 0 --no-stdout --log-level warn\` with this configuration should start`);
+    // not ready: the check to run again, with its flags
+    const notReady = cli(['check', '--host', '192.0.2.1', '--port', '0', '--no-grpc', '--no-live', '--sample']);
+    expect(notReady.status).toBe(1);
+    expect(notReady.stdout.trimEnd().split('\n').at(-1)).toBe('not ready: fix the ✗ lines (each names its setting) and run `agent-credit check --host 192.0.2.1 --port 0 --no-grpc --no-live --sample` again');
+    // without flags the line is as it was
+    const plain = cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
+    expect(plain.stdout.trimEnd().split('\n').at(-1)).toBe('ready: `agent-credit run` with this configuration should start');
+  });
+
   it('--log-format pretty (or telemetry.logFormat: pretty) writes readable log lines — the logs were JSON lines only', () => {
     const dir = tempDir('ac-log-format-');
     const bad = join(dir, 'bad.json');
