@@ -601,6 +601,8 @@ export function buildProgram(): Command {
   const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
   const logFormatOption = () => new Option('--log-format <format>', `log lines on stderr: json (one object per line, for log shippers) or pretty (readable, for a terminal) (default: ${d.telemetry.logFormat})`).choices(['json', 'pretty']);
+  // run's and view's: "separate … port" in run's help read as if the live page stopped serving them
+  const metricsPortOption = () => new Option('--metrics-port <port>', 'telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port, on telemetry.metricsHost (default: only on the live page)');
   // the listeners' options (LISTENER_FLAGS)
   const addListenerOptions = (c: Command) =>
     c
@@ -611,7 +613,7 @@ export function buildProgram(): Command {
       .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
       .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
       .option('--no-live', 'disable the live page server (default: enabled)')
-      .option('--metrics-port <port>', 'separate /metrics /healthz /readyz port (default: on the live page server)');
+      .addOption(metricsPortOption());
   // run's options: run's, demo's and check's, which checks what they set
   const addRunOptions = (c: Command) =>
     addListenerOptions(c.addOption(configOption()))
@@ -667,7 +669,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the corpus: the same seed and options give the same files (default: 1)')
     .option('--kinds <list>', `comma-separated, drawn uniformly: ${SCENARIO_KINDS.join(', ')} (default: all)`)
     .option('--conventions <list>', `comma-separated, drawn uniformly: ${SCENARIO_CONVENTIONS.join(', ')} (default: all)`)
-    .option('--agents <n>', 'agents per run, 3–64 (default: the kind’s minimum, 3 or 4)')
+    .option('--agents <n>', 'agents per run, 3–64; redundant and saboteur runs get at least 4 (default: the kind’s minimum, 3 or 4)')
     .option('--steps <n>', 'implementation steps per coder (default: 2)')
     .option('--start-ms <ms>', 'start of the first run, unix ms; runs follow each other by --spacing-ms (default: a seeded start per run)')
     .option('--spacing-ms <ms>', 'time between run starts with --start-ms (default: 60000)')
@@ -726,7 +728,7 @@ export function buildProgram(): Command {
     .option('--since <duration>', 'read events from this long ago: 30m, 6h, 2d, or all (each topic from its start) (default: 6h)')
     .option('--live-host <host>', `sinks.live.host (default: ${d.sinks.live.host})`)
     .option('--live-port <port>', `sinks.live.port (default: ${d.sinks.live.port})`)
-    .option('--metrics-port <port>', 'telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port (default: only on the live page)')
+    .addOption(metricsPortOption())
     .addOption(logOption())
     .addOption(logFormatOption())
     .action(async (f: CommonFlags & { since?: string; liveHost?: string; livePort?: string; metricsPort?: string }) => {
@@ -742,7 +744,7 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('write JSON Schemas of the events and the config file (generated from the zod schemas)')
+    .description('write the JSON Schemas (generated from the zod schemas) of the events, the training records (replay --episodes), the evaluation records and the config file')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')
     .action(async (f: { dir?: string }) => {
       const { writeSchemaFiles } = await import('./schema-files.js');

@@ -25,6 +25,21 @@ const cleanEnv = (extra: Record<string, string> = {}) => {
 const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [BIN, ...args], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
 
+/** A command's `--help` → its options: each flag (`-c` and `--config`) → the option's text, wrapped lines joined. */
+function helpOptions(help: string): Map<string, string> {
+  const options = new Map<string, string>();
+  let current: string[] = [];
+  for (const line of help.split('\n')) {
+    const head = /^ {2}((?:-\w, )?--[\w-]+)(?: <[\w-]+>)?(?: +(.*))?$/.exec(line);
+    if (head) {
+      current = head[1]!.split(', ');
+      for (const flag of current) options.set(flag, head[2] ?? '');
+    } else if (/^ {3,}\S/.test(line)) for (const flag of current) options.set(flag, `${options.get(flag)} ${line.trim()}`);
+    else current = [];
+  }
+  return options;
+}
+
 describe('agent-credit CLI', () => {
   it('--help lists every command; run --help shows every option with its default', () => {
     const top = cli(['--help']);
@@ -38,6 +53,22 @@ describe('agent-credit CLI', () => {
     for (const [flag, def] of [['--port', '4318'], ['--grpc-port', '4317'], ['--host', '127.0.0.1'], ['--live-port', '8080'], ['--log-level', 'info'], ['--demo-interval-ms', '3000']] as const) {
       expect(run.stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-\\s][^\\n]*)*\\(default: ${def.replace('.', '\\.')}\\)`));
     }
+    // README's table of commands and the help agree: every flag a row shows is the command's, and a
+    // value it shows as a number (a default: `--budget 2000`, `--since 6h`) is the help's default
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `agent-credit (\w+)([^`]*)` \|/gm)];
+    expect(rows.map((r) => r[1])).toEqual(['run', 'replay', 'compare', 'generate', 'demo', 'check', 'view', 'schema']);
+    for (const [, command, args] of rows) {
+      const options = helpOptions(cli([command!, '--help']).stdout);
+      for (const [, flag, value] of args!.replaceAll('\\|', '|').matchAll(/(?<![\w-])(--?[a-z][\w-]*)(?: ([^\s\]…-][^\s\]…]*))?/g)) {
+        expect(options.has(flag!), `README's ${command} row shows ${flag}, which \`${command} --help\` does not list`).toBe(true);
+        if (value !== undefined && /^\d/.test(value)) expect(/\(default: ([^)]*)\)/.exec(options.get(flag!)!)?.[1], `README's ${command} row: ${flag} ${value}`).toBe(value);
+      }
+    }
+    // what the help says the commands do: --metrics-port adds a server (the live page keeps
+    // serving /metrics: "separate … port" said otherwise), schema names all it writes
+    for (const command of ['run', 'check', 'view']) expect(helpOptions(cli([command, '--help']).stdout).get('--metrics-port')).toMatch(/^telemetry\.metricsPort: also serve \/metrics, \/healthz, \/readyz on this port/);
+    expect(cli(['schema', '--help']).stdout.replace(/\s+/g, ' ')).toContain('of the events, the training records (replay --episodes), the evaluation records and the config file');
   });
 
   it('view without a Kafka source, or with a --since it cannot read, exits 2 naming what to set', () => {
