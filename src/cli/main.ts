@@ -216,6 +216,20 @@ function refuseDemoFlagsWithoutDemo(f: RunFlags): void {
   throw new ConfigError([`${given.join(', ')}: ${given.length === 1 ? 'a demo option' : 'demo options'}, and the demo fleet is off — add --demo (or run \`agent-credit demo\`)`]);
 }
 
+/**
+ * The OTLP receivers' flags given for a Kafka source, which starts no receiver: `run --port 4400`
+ * with source.kind kafka started without a word about the flag (and check, given it, checked no
+ * port), so a user could think the job listened there. Said by run (a warning) and check (a ! line).
+ */
+function ignoredReceiverFlags(f: RunFlags, config: AppConfig): string | undefined {
+  if (config.source.kind !== 'kafka') return undefined;
+  const given: string[] = ([['host', '--host'], ['port', '--port'], ['grpcPort', '--grpc-port']] as const).filter(([k]) => f[k] !== undefined).map(([, flag]) => flag);
+  if (f.grpc === false) given.push('--no-grpc');
+  if (given.length === 0) return undefined;
+  const one = given.length === 1;
+  return `${given.join(', ')}: ${one ? 'an OTLP receiver flag' : 'OTLP receiver flags'}, and source.kind is kafka — the Kafka job reads the collector's topics and starts no receiver, so ${one ? 'it is' : 'they are'} ignored; leave ${one ? 'it' : 'them'} out, or set source.kind: otlp-http to receive OTLP`;
+}
+
 /** What `run --demo` refuses in a configuration (`check --demo` too): the fleet sends plain OTLP/HTTP to the job's own receiver. */
 function refuseDemoWith(config: AppConfig): void {
   if (config.source.kind === 'kafka') throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
@@ -238,6 +252,8 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   };
   const { configAdvice } = await import('../config/advice.js');
   for (const a of configAdvice(config)) logger.warn({ key: a.key }, a.message);
+  const ignored = ignoredReceiverFlags(f, config);
+  if (ignored !== undefined) logger.warn(ignored);
   // Own spans via the OTel Node SDK, only when OTEL_* variables ask for it (src/telemetry/self-tracing.ts).
   const [{ startSelfTracing }, { stoppingMessage }] = await Promise.all([import('../telemetry/self-tracing.js'), import('./stop-message.js')]);
   const selfTracing = startSelfTracing(config.source.kind === 'otlp-http' ? { receiver: config.source.http, grpcReceiver: config.source.grpc.enabled ? config.source.grpc : undefined } : {});
@@ -715,7 +731,9 @@ export function buildProgram(): Command {
       const flags = runOverrides(f);
       const config = await load(f, flags.overrides, flags.flagNames);
       if (f.demo) refuseDemoWith(config);
-      const report = await runChecks(config, { sample: f.sample === true });
+      const checked = await runChecks(config, { sample: f.sample === true });
+      const ignored = ignoredReceiverFlags(f, config);
+      const report = ignored === undefined ? checked : { ...checked, lines: [{ status: 'warn' as const, text: ignored }, ...checked.lines] };
       const text = renderCheckReport(report, { runFlags: givenFlags(cmd, ['sample']), checkFlags: givenFlags(cmd), ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) });
       if (text !== '') process.stdout.write(`${text}\n`);
       if (!report.ok) process.exitCode = 1;

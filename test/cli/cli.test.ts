@@ -566,6 +566,19 @@ describe('agent-credit CLI', () => {
     expect(plain.stdout.trimEnd().split('\n').at(-1)).toBe('ready: `agent-credit run` with this configuration should start');
   });
 
+  it('the OTLP receivers’ flags with a Kafka source are said to be ignored — run --port 4400 started the Kafka job, which has no receiver, without a word', () => {
+    const kafka = { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' };
+    const said = '--port, --no-grpc: OTLP receiver flags, and source.kind is kafka — the Kafka job reads the collector\'s topics and starts no receiver, so they are ignored; leave them out, or set source.kind: otlp-http to receive OTLP';
+    const check = cli(['check', '--port', '4400', '--no-grpc', '--no-live'], kafka);
+    expect(check.status).toBe(1); // no broker there
+    expect(check.stdout).toContain(`! ${said}`);
+    const run = cli(['run', '--port', '4400', '--no-grpc', '--no-live', '--no-stdout', '--log-level', 'warn', '--log-format', 'pretty'], kafka);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`WARN  ${said}`);
+    // not for an otlp-http source, whose receiver they set
+    expect(cli(['check', '--port', '0', '--grpc-port', '0', '--no-live']).stdout).not.toContain('OTLP receiver flag');
+  });
+
   it('--log-format pretty (or telemetry.logFormat: pretty) writes readable log lines — the logs were JSON lines only', () => {
     const dir = tempDir('ac-log-format-');
     const bad = join(dir, 'bad.json');
