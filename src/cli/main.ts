@@ -743,7 +743,7 @@ export function buildProgram(): Command {
     .command('view')
     .description("serve the live page and /metrics of the whole fleet from the Kafka job's output topics (every instance's events, read_committed), starting --since ago: standings that survive restarts and cover all instances")
     .addOption(configOption())
-    .option('--since <duration>', 'read events from this long ago: 30m, 6h, 2d, or all (each topic from its start) (default: 6h)')
+    .option('--since <duration>', 'read events from this long ago: a number with a unit, ms, s, m, h or d (30m, 6h, 2d), or all (each topic from its start) (default: 6h)')
     .option('--live-host <host>', `sinks.live.host (default: ${d.sinks.live.host})`)
     .option('--live-port <port>', `sinks.live.port (default: ${d.sinks.live.port})`)
     .addOption(metricsPortOption())

@@ -60,13 +60,18 @@ export interface ViewJob {
   stop(): Promise<void>;
 }
 
-/** `--since`: `30m`, `6h`, `2d`, `90s`, a number of ms, or `all` (null: each topic from its start). */
+/**
+ * `--since`: `30m`, `6h`, `2d`, `90s`, `500ms`, or `all` (null: each topic from its start). A
+ * number without a unit is refused: it was read as ms, so `--since 600` (meant as seconds or
+ * minutes) read the last 0.6 s and the board showed next to nothing, without a word.
+ */
 export function parseSince(v: string): number | null {
   const t = v.trim().toLowerCase();
   if (t === 'all') return null;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(t);
   if (!m) throw new ConfigError([`--since: expected a duration such as 30m, 6h or 2d, or all — got ${JSON.stringify(v)}`]);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  if (m[2] === undefined) throw new ConfigError([`--since: ${JSON.stringify(v)} has no unit; give one of ms, s, m, h, d (e.g. ${m[1]}s or ${m[1]}m), or all`]);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
 }
 

@@ -78,6 +78,11 @@ describe('agent-credit CLI', () => {
     const badSince = cli(['view', '--since', 'yesterday']);
     expect(badSince.status).toBe(2);
     expect(badSince.stderr).toContain('--since: expected a duration such as 30m, 6h or 2d, or all');
+    // a bare number was read as ms: `--since 600` showed the last 0.6 s without a word
+    const bareSince = cli(['view', '--since', '600']);
+    expect(bareSince.status).toBe(2);
+    expect(bareSince.stderr).toContain('--since: "600" has no unit; give one of ms, s, m, h, d (e.g. 600s or 600m), or all');
+    expect(helpOptions(cli(['view', '--help']).stdout).get('--since')).toContain('ms, s, m, h or d');
     // its flags are read as run's are: an empty --live-port= is not "any free port"
     const emptyPort = cli(['view', '--live-port='], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' });
     expect(emptyPort.status).toBe(2);

@@ -10,7 +10,7 @@ describe('view --since', () => {
     expect(parseSince('2d')).toBe(172_800_000);
     expect(parseSince('90s')).toBe(90_000);
     expect(parseSince('1.5h')).toBe(5_400_000);
-    expect(parseSince('2500')).toBe(2_500);
+    expect(parseSince('2500ms')).toBe(2_500);
     expect(parseSince('ALL')).toBeNull();
   });
 
@@ -18,6 +18,13 @@ describe('view --since', () => {
     for (const bad of ['', '6 hours', '-1h', 'yesterday', '1w']) {
       expect(() => parseSince(bad)).toThrow(ConfigError);
       expect(() => parseSince(bad)).toThrow(/--since: expected a duration such as 30m, 6h or 2d, or all/);
+    }
+  });
+
+  it('refuses a number without a unit, naming the units — `--since 600` was read as 600 ms', () => {
+    for (const bare of ['600', '2500', '1.5', ' 0 ']) {
+      expect(() => parseSince(bare)).toThrow(ConfigError);
+      expect(() => parseSince(bare)).toThrow(/--since: ".*" has no unit; give one of ms, s, m, h, d \(e\.g\. [\d.]+s or [\d.]+m\), or all/);
     }
   });
 });
