@@ -1,5 +1,5 @@
 /**
- * `agent-credit` command line: run | replay | compare | demo | schema.
+ * `agent-credit` command line: run | replay | compare | generate | demo | check | view | schema.
  *
  * stdout carries only credit events (JSON lines); logs, progress and summaries go to stderr.
  * Flags override the config file and `AGENT_CREDIT_*` variables; every default shown by

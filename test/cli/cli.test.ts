@@ -58,8 +58,19 @@ describe('agent-credit CLI', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const rows = [...readme.matchAll(/^\| `agent-credit (\w+)([^`]*)` \|/gm)];
     expect(rows.map((r) => r[1])).toEqual(['run', 'replay', 'compare', 'generate', 'demo', 'check', 'view', 'schema']);
+    // deploy/README's table of commands and main.ts's header name them all too (they missed
+    // generate, check and view)
+    const deployRows = new Set(
+      [...readFileSync(join(root, 'deploy/README.md'), 'utf8').matchAll(/^\| (`agent-credit .*?) \| /gm)].flatMap((r) => [...r[1]!.matchAll(/`agent-credit (\w+)/g)].map((c) => c[1])),
+    );
+    expect([...deployRows].sort()).toEqual(rows.map((r) => r[1]).sort());
+    const header = /command line: ([\w |]+)\./.exec(readFileSync(join(root, 'src/cli/main.ts'), 'utf8'))?.[1]?.split(' | ');
+    expect(header?.sort()).toEqual(rows.map((r) => r[1]).sort());
+    // README's telemetry row names every command that takes --log-format (check was left out)
+    const logFormatOn = /`--log-format` on ([^)]*)\)/.exec(readme)?.[1] ?? '';
     for (const [, command, args] of rows) {
       const options = helpOptions(cli([command!, '--help']).stdout);
+      if (options.has('--log-format')) expect(logFormatOn, `README's telemetry row: --log-format on ${command}`).toContain(`\`${command}\``);
       for (const [, flag, value] of args!.replaceAll('\\|', '|').matchAll(/(?<![\w-])(--?[a-z][\w-]*)(?: ([^\s\]…-][^\s\]…]*))?/g)) {
         expect(options.has(flag!), `README's ${command} row shows ${flag}, which \`${command} --help\` does not list`).toBe(true);
         if (value !== undefined && /^\d/.test(value)) expect(/\(default: ([^)]*)\)/.exec(options.get(flag!)!)?.[1], `README's ${command} row: ${flag} ${value}`).toBe(value);
