@@ -279,7 +279,16 @@ export class CreditWorkerPool {
 
   /** The heap limit as messages name it: its setting and value. */
   private heapLimit(): string {
-    return `its JS heap reached ${this.settings.heap ?? 'the heap limit'} (${this.options.maxHeapMb} MB)`;
+    const mb = this.options.maxHeapMb ?? 0;
+    // 0 or unset: no limit was given, the worker reached V8's own — "(0 MB)" named a limit there was not
+    if (mb <= 0) return `its JS heap reached V8's default limit (${this.settings.heap ?? 'maxHeapMb'} is 0: none set)`;
+    return `its JS heap reached ${this.settings.heap ?? 'the heap limit'} (${mb} MB)`;
+  }
+
+  /** What to do about the limit: raise it, or set one above V8's default when none is set. */
+  private heapAdvice(): string {
+    const setting = this.settings.heap ?? 'the limit';
+    return (this.options.maxHeapMb ?? 0) > 0 ? `raise ${setting}` : `set ${setting} above V8's default heap limit`;
   }
 
   /**
@@ -304,10 +313,10 @@ export class CreditWorkerPool {
     task.suspect = false;
     const game = this.options.config?.credit.game;
     const pluggable = game === 'http' || game === 'module';
-    const raise = this.settings.heap ?? 'the limit';
+    const raise = this.heapAdvice();
     const what = pluggable
-      ? `the value function (credit.game: ${game}) keeps or allocates memory without bound, or the episode is too large for the limit: fix the leak or raise ${raise}`
-      : `the episode is too large for the limit: raise ${raise}`;
+      ? `the value function (credit.game: ${game}) keeps or allocates memory without bound, or the episode is too large for the limit: fix the leak or ${raise}`
+      : `the episode is too large for the limit: ${raise}`;
     const message = `its credit worker ran out of memory crediting this episode: ${this.heapLimit()} — ${what}; the worker was replaced`;
     if (pluggable) {
       slot.retiredStats = addStats(slot.retiredStats, { valueFunctionFailures: 1 });
@@ -424,7 +433,7 @@ export class CreditWorkerPool {
       });
       worker.on('error', (err) => {
         const oom = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-        if (!slot.ready) fail(oom ? `a credit worker ran out of memory while starting: ${this.heapLimit()} — raise it` : `a credit worker failed to start: ${err.message}`);
+        if (!slot.ready) fail(oom ? `a credit worker ran out of memory while starting: ${this.heapLimit()} — ${this.heapAdvice()}` : `a credit worker failed to start: ${err.message}`);
         else if (oom) this.outOfMemory(slot);
         else this.replace(slot, `credit worker crashed: ${err.message}`);
       });
