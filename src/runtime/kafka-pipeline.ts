@@ -774,8 +774,13 @@ export class KafkaPipeline {
         c.state === 'crashed'
           ? `consumer crashed${c.restart ? ', restarting' : ''}: ${c.error ?? ''}`
           : c.state === 'joining' && c.afterCrash !== undefined
-            ? // connected again: the crash's error is history, the wait is the group's (it said "crashed: ECONNREFUSED" with the brokers back)
-              `consumer joining the group again after a crash (${c.afterCrash}): the brokers answer; after an unclean stop the group admits it once the old member's session has timed out (source.kafka.sessionTimeoutMs ${this.config.source.sessionTimeoutMs} ms)`
+            ? this.missingInput !== undefined
+              ? // an input topic gone: the wait is for the topic, not the group's session timeout — and the
+                // crash the join follows may be kafkajs's bare "does not host this topic-partition",
+                // the check naming the topic having answered after the restart
+                `consumer joining the group again after a crash: ${this.missingInput.reason}`
+              : // connected again: the crash's error is history, the wait is the group's (it said "crashed: ECONNREFUSED" with the brokers back)
+                `consumer joining the group again after a crash (${c.afterCrash}): the brokers answer; after an unclean stop the group admits it once the old member's session has timed out (source.kafka.sessionTimeoutMs ${this.config.source.sessionTimeoutMs} ms)`
             : `consumer ${c.state === 'stopped' ? 'stopped' : c.state === 'joining' ? 'joining the group' : 'rebalancing'}`;
     } else if (this.brokersUnreachable !== undefined && now - this.brokersUnreachable.sinceMs >= this.brokersUnreachableGraceMs()) {
       // kafkajs retries a broker it cannot reach for ~10 s, nested retries ~20 s, before the
