@@ -177,6 +177,12 @@ describe('messageRewards', () => {
     // three equal δ: their mean is 0.10000000000000002, the marginals −1.4e-17 each before
     const equal = messageRewards(new Map([['a', 0.3]]), ['x', 'y', 'z'].map((stepId) => ({ stepId, agentId: 'a' })), new Map([['x', 0.1], ['y', 0.1], ['z', 0.1]]), { bound: 1 });
     expect(equal.rewards.map((r) => r.components.marginal)).toEqual([0, 0, 0]);
+    // relative to the bound: a value function on a scale of 1e-12 keeps its rewards
+    const tiny = messageRewards(new Map([['a', 2e-12]]), [{ stepId: 'x', agentId: 'a' }, { stepId: 'y', agentId: 'a' }], new Map([['x', 1e-12], ['y', 3e-12]]), { bound: 1e-11 });
+    expect(tiny.rewards[0]!.reward).toBe(0);
+    expect(tiny.rewards[1]!.reward / 2e-12).toBeCloseTo(1, 12);
+    expect(tiny.rewards[0]!.components.marginal / -1e-12).toBeCloseTo(1, 12);
+    expect(tiny.rewards[1]!.components.marginal / 1e-12).toBeCloseTo(1, 12);
   });
 
   it('shrinks toward φ_i/k instead of clipping when a reward exceeds the bound', () => {

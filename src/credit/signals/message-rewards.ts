@@ -93,6 +93,7 @@ export function messageRewards(
   opts: MessageRewardOptions,
 ): MessageRewards {
   const eps = opts.epsilon ?? 1e-12;
+  const rounding = roundingOf(opts.bound);
   const warnings: string[] = [];
   const byAgent = new Map<string, MessageInput[]>();
   for (const m of messages) {
@@ -112,7 +113,7 @@ export function messageRewards(
     const meanDelta = delta.reduce((a, b) => a + b, 0) / k;
     const comp: RewardComponents[] = msgs.map((_, j) => ({
       credit_share: share,
-      marginal: roundingToZero(delta[j]! - meanDelta),
+      marginal: roundingToZero(delta[j]! - meanDelta, rounding),
       redundancy: 0,
       sabotage: 0,
       blame: 0,
@@ -200,7 +201,7 @@ export function messageRewards(
       keepWithinBound(comp, B);
     }
     r = rewardsOf(comp);
-    msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: harmful[j] ? r[j]! : roundingToZero(r[j]!), delta: delta[j]!, components: comp[j]! }));
+    msgs.forEach((m, j) => out.set(m.stepId, { stepId: m.stepId, agentId, reward: harmful[j] || (redundant[j] && share < 0) ? r[j]! : roundingToZero(r[j]!, rounding), delta: delta[j]!, components: comp[j]! }));
   }
   return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
 }
@@ -265,14 +266,18 @@ function keepWithinBound(comp: RewardComponents[], B: number): void {
 }
 
 /**
- * Below this a reward or marginal is float rounding, not a signal. Equal δ make a mean that differs
- * from them in the last bit, and φ_i/k minus that mean came out as a reward of −2.8e-17 for a message
- * with no effect: a trainer that splits rewards at 0 read it as a penalty. Conservation moves by less
- * than k·1e-13, far inside its 1e-9. A harmful message's reward is left as it is: its cap is −ε
- * (signed: it must stay below 0), and ε may be smaller than this.
+ * Below this (× the reward bound) a reward or marginal is float rounding, not a signal. Equal δ make
+ * a mean that differs from them in the last bit, and φ_i/k minus that mean came out as a reward of
+ * −2.8e-17 for a message with no effect: a trainer that splits rewards at 0 read it as a penalty.
+ * Conservation moves by less
+ * than k·1e-13·bound, far inside its 1e-9. A reward under a sign cap below 0 is left as it is: a
+ * harmful message's (−ε: it must stay below 0, and ε may be smaller than this) and a redundant
+ * message's of an agent with negative credit (at most φ_i/k < 0).
  */
 const ROUNDING = 1e-13;
-const roundingToZero = (x: number): number => (Math.abs(x) < ROUNDING ? 0 : x);
+/** Relative to the reward bound C·(R_max − R_min): a value function on a tiny scale keeps its rewards. */
+const roundingOf = (bound: number): number => (Number.isFinite(bound) && bound > 0 ? ROUNDING * bound : ROUNDING);
+const roundingToZero = (x: number, rounding: number): number => (Math.abs(x) < rounding ? 0 : x);
 
 /** r_m of each message from its components (the sum every step above re-reads after changing them). */
 function rewardsOf(comp: readonly RewardComponents[]): number[] {
