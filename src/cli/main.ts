@@ -756,7 +756,9 @@ export function buildProgram(): Command {
       const config = await load(f, overrides, flagNames);
       const { createLogger } = await import('../telemetry/logger.js');
       const logger = createLogger(config.telemetry.logLevel, undefined, config.telemetry.logFormat);
-      const job = await startViewJob(config, { logger, sinceMs });
+      // a stop while it joins its group (Node's default was exit 143, no line): nothing to lose yet
+      const whileStarting = exitOnSignalWhileStarting(logger);
+      const job = await startViewJob(config, { logger, sinceMs }).finally(() => whileStarting.remove());
       untilSignal(logger, () => job.stop(), 'stopping the view');
     });
 
