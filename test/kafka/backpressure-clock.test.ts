@@ -71,21 +71,18 @@ describe('KafkaPipeline: the assembler clock stands still while ingestion is hel
 });
 
 describe('KafkaPipeline: the assembler clock stands still while the brokers are unreachable', () => {
-  // On the broker (two exactly-once instances, the broker stopped for 30 s): a run whose spans were
-  // read just before the outage closed `root-ended` without its verdict 10 s into it (awaitEvaluationMs
-  // on the wall clock), its spans' offsets were committed once the broker was back, and the rejoin
-  // that followed read the verdict alone on a fresh assembler: it expired, the run got no credit.
-  it('a run read before an outage longer than awaitEvaluationMs (and the grace) closes on its verdict read after it, at revision 0', async () => {
+  /** A pipeline on a fake broker with a wall clock the test moves, the spans of one run (seed) read. */
+  async function oneRunRead(seed: number) {
     const fake = new FakeKafka();
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 310 }), 'otlp_proto');
+    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed }), 'otlp_proto');
     const seen: Episode[] = [];
-    let wall = 1_000_000;
+    const clock = { wall: 1_000_000 };
     const p = new KafkaPipeline(
       { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', maxWaitMs: 100, heartbeatIntervalMs: 200 }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 20, commitIntervalMs: 10_000 },
       {
         client: fake,
-        now: () => wall,
-        createAssembler: (clock?: Clock) => new EpisodeAssembler({ graceMs: 50, awaitEvaluationMs: 3_000, idleMs: 60_000 }, clock),
+        now: () => clock.wall,
+        createAssembler: (c?: Clock) => new EpisodeAssembler({ graceMs: 50, awaitEvaluationMs: 3_000, idleMs: 60_000 }, c),
         processEpisode: async (episode) => {
           seen.push(episode);
           return [];
@@ -97,10 +94,19 @@ describe('KafkaPipeline: the assembler clock stands still while the brokers are 
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     fake.handlers!.onState!('joined');
     await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    return { fake, run, seen, clock, p };
+  }
+
+  // On the broker (two exactly-once instances, the broker stopped for 30 s): a run whose spans were
+  // read just before the outage closed `root-ended` without its verdict 10 s into it (awaitEvaluationMs
+  // on the wall clock), its spans' offsets were committed once the broker was back, and the rejoin
+  // that followed read the verdict alone on a fresh assembler: it expired, the run got no credit.
+  it('a run read before an outage longer than awaitEvaluationMs (and the grace) closes on its verdict read after it, at revision 0', async () => {
+    const { fake, run, seen, clock, p } = await oneRunRead(310);
     // the broker goes away: connections fail, nothing is answered for 30 s (grace: 200 + 1000 ms)
     fake.handlers!.onBrokers?.('unreachable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
     for (let i = 0; i < 30; i++) {
-      wall += 1_000;
+      clock.wall += 1_000;
       await sleep(25); // ticks
     }
     expect(seen.map((e) => e.closeReason)).toEqual([]);
@@ -113,31 +119,11 @@ describe('KafkaPipeline: the assembler clock stands still while the brokers are 
   });
 
   it('a failed connection answered within the grace (another broker, a producer) does not hold the timers', async () => {
-    const fake = new FakeKafka();
-    const run = kafkaRecordsFor(await generateScenario({ kind: 'success', convention: 'genai', seed: 311 }), 'otlp_proto');
-    const seen: Episode[] = [];
-    let wall = 1_000_000;
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', maxWaitMs: 100, heartbeatIntervalMs: 200 }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 20, commitIntervalMs: 10_000 },
-      {
-        client: fake,
-        now: () => wall,
-        createAssembler: (clock?: Clock) => new EpisodeAssembler({ graceMs: 50, awaitEvaluationMs: 3_000, idleMs: 60_000 }, clock),
-        processEpisode: async (episode) => {
-          seen.push(episode);
-          return [];
-        },
-        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
-      },
-    );
-    await p.start();
-    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
-    fake.handlers!.onState!('joined');
-    await fake.deliver('spans', 0, [{ offset: 0, value: run.spans[0]!.value }]);
+    const { fake, seen, clock, p } = await oneRunRead(311);
     fake.handlers!.onBrokers?.('unreachable', 'Connection error: connect ECONNREFUSED 127.0.0.1:9093');
-    wall += 1_000;
+    clock.wall += 1_000;
     fake.handlers!.onBrokers?.('answered');
-    wall += 2_500; // past awaitEvaluationMs: no verdict, the run closes as on the wall clock
+    clock.wall += 2_500; // past awaitEvaluationMs: no verdict, the run closes as on the wall clock
     await sleep(100);
     await p.stop();
     expect(seen.map((e) => e.closeReason)).toEqual(['root-ended']);
