@@ -11,12 +11,8 @@ import type { AgentStep } from '../../src/model/agents.js';
 import type { MessageReward } from '../../src/events/schemas.js';
 import { episode, sid, step } from './episode-builder.js';
 import { twoErrorRun } from './failed-run.js';
+import { parallelFailedSearches, search } from './search-steps.js';
 
-const search = (id: number, inputs: number[], query: string, ok: boolean, t: number): AgentStep => ({
-  ...step({ id, agent: 'coder', kind: 'tool', tool: 'search', name: 'execute_tool search', inputs, ok, t }),
-  inputText: `{"query":"${query}"}`,
-  inputDigest: `digest-${query}`,
-});
 
 function blameOf(steps: AgentStep[], options: { decay?: number } = {}) {
   const graph = buildCausalGraph(steps);
@@ -83,16 +79,7 @@ describe('independent errors on the causal graph', () => {
   });
 
   it('parallel failed calls: the tie is an independent error, its own retry its repair (rewarded, no pair), the call that issued it keeps its role as t*’s critic', async () => {
-    const parallel = [
-      step({ id: 1, agent: 'coder', name: 'chat gpt-4o' }),
-      search(2, [1], 'qA', false, 2),
-      search(3, [1], 'qB', false, 2),
-      step({ id: 4, agent: 'coder', name: 'chat gpt-4o', inputs: [2, 3], t: 4 }),
-      search(5, [4], 'qA', true, 5),
-      search(6, [4], 'qB', true, 5),
-      step({ id: 7, agent: 'coder', name: 'chat gpt-4o', inputs: [5, 6], t: 7 }),
-      step({ id: 8, agent: 'writer', name: 'chat gpt-4o', inputs: [7], t: 8 }),
-    ];
+    const parallel = parallelFailedSearches();
     const { fe, role } = blameOf(parallel);
     expect(fe.ties).toEqual([sid(3)]);
     expect([2, 3, 4, 5, 6, 7].map(role)).toEqual(['first-error', 'independent-error', 'critic', 'repair', 'repair', 'unrelated']);
