@@ -10,9 +10,8 @@ import { SpanKind } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs, isRunLevelSpan } from '../../src/conventions/evaluations.js';
 import { SpanTree } from '../../src/conventions/span-tree.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
 import { at, contextOf, recordLogs, recordSpans } from './sdk.js';
+import { creditByAgent, creditOnVerdict } from './verdict-run.js';
 
 const text = (role: string, content: string) => JSON.stringify([{ role, parts: [{ type: 'text', content }] }]);
 
@@ -38,14 +37,10 @@ function webRun(rootAttributes: Record<string, string>, kind = SpanKind.SERVER) 
 describe('a run inside an HTTP server span, judged on its top agent span', () => {
   it('the verdict scores the run: the episode closes on it and is credited', async () => {
     const { spans, verdict } = webRun({ 'http.request.method': 'POST', 'http.route': '/chat' });
-    const asm = new EpisodeAssembler({}, new ManualClock(0));
-    asm.addSpans(spans);
-    asm.addEvaluations([verdict]);
-    const [episode] = asm.tick();
-    expect(episode?.closeReason).toBe('evaluation-arrived');
-    const events = await processEpisode(episode!);
+    const { closeReason, events } = await creditOnVerdict(spans, verdict);
+    expect(closeReason).toBe('evaluation-arrived');
     expect(events[0]).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { name: 'task_success', score: 1 } });
-    const credit = Object.fromEntries((events[0] as { agents: { agent_name: string; credit: number }[] }).agents.map((a) => [a.agent_name, a.credit]));
+    const credit = creditByAgent(events[0]);
     expect(credit.writer! + credit.researcher!).toBeCloseTo(1);
   });
 
