@@ -12,10 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs, isRunLevelSpan } from '../../src/conventions/evaluations.js';
 import { SpanTree } from '../../src/conventions/span-tree.js';
 import { stepsFromSpans } from '../../src/conventions/steps.js';
-import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import type { Span } from '../../src/model/telemetry.js';
-import { processEpisode } from '../../src/runtime/process-episode.js';
 import { at, contextOf, recordLogs, recordSpans, type Recorder } from './sdk.js';
+import { creditByAgent, creditOnVerdict } from './verdict-run.js';
 import { express, fastifyContrib, fastifyOtel, HTTP_SERVER, inside, koa, nextjs } from './web-apps.js';
 
 /**
@@ -54,14 +53,10 @@ describe('a run under a web framework\'s INTERNAL handler span, judged on its to
   for (const [name, build] of CASES) {
     it(`${name}: the verdict scores the run, the episode closes on it and is credited`, async () => {
       const { spans, verdict } = judged(build, 1);
-      const asm = new EpisodeAssembler({}, new ManualClock(0));
-      asm.addSpans(spans);
-      asm.addEvaluations([verdict]);
-      const [episode] = asm.tick();
-      expect(episode?.closeReason).toBe('evaluation-arrived');
-      const events = await processEpisode(episode!);
+      const { closeReason, events } = await creditOnVerdict(spans, verdict);
+      expect(closeReason).toBe('evaluation-arrived');
       expect(events[0]).toMatchObject({ event_type: 'episode_credit', outcome: 'success', evaluation: { name: 'task_success', score: 1 } });
-      const credit = Object.fromEntries((events[0] as { agents: { agent_name: string; credit: number }[] }).agents.map((a) => [a.agent_name, a.credit]));
+      const credit = creditByAgent(events[0]);
       expect(credit.writer! + credit.researcher!).toBeCloseTo(1);
     });
 
