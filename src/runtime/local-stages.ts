@@ -75,10 +75,6 @@ export interface ConfiguredGame {
 }
 
 /**
- * Builds the configured pluggable game: one shared judge client for `http` (its cache,
- * concurrency limit and counters span all episodes), the loaded user function for `module`.
- */
-/**
  * Value-function calls still unanswered when their episode's credit gave up (credit.timeoutMs:
  * the game factory's signal aborts), counted as failures — and as timeouts — with a last error
  * saying so. A judge or
@@ -96,6 +92,8 @@ export class GaveUpCounts {
     private readonly timeoutMs: number,
     /** The game's own last failure, to report the more recent of the two. */
     private readonly gameLastError: () => string | undefined,
+    /** Called after `failures` changed (gameFactoryOf's `onStatsChange`). */
+    private readonly onChange?: () => void,
   ) {}
 
   /** For one episode's game: `start()` at each call, `done()` when it settles. One 'abort' listener while calls are pending. */
@@ -105,6 +103,7 @@ export class GaveUpCounts {
       if (pending.size === 0) return;
       for (const call of pending) call.gaveUp = true;
       this.failures += pending.size;
+      this.onChange?.();
       this.last = {
         message: `${this.what} gave no answer to ${pending.size} call(s) within credit.timeoutMs (${this.timeoutMs} ms), so the episode's credit stopped waiting for it: make it answer sooner (a call that hangs never does), or raise credit.timeoutMs`,
         gameErrorThen: this.gameLastError(),
@@ -133,16 +132,26 @@ export class GaveUpCounts {
   }
 }
 
-export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> {
+/**
+ * Builds the configured pluggable game: one shared judge client for `http` (its cache,
+ * concurrency limit and counters span all episodes), the loaded user function for `module`.
+ * `onStatsChange`: called right after any of the counters `stats()` returns changed, in the
+ * thread that counted — a credit worker publishes them at once (./credit-workers/shared-stats.ts),
+ * so a worker that dies (out of memory, a crash, stopped at runtime.creditTimeoutMs) has lost none.
+ */
+export async function gameFactoryOf(config: AppConfig, { onStatsChange }: { onStatsChange?: () => void } = {}): Promise<ConfiguredGame> {
   const c = config.credit;
   if (c.game === 'http' && c.judge) {
     const judge = c.judge;
-    const client = new HttpJudgeClient(judge);
+    const client = new HttpJudgeClient(judge, onStatsChange ? { onCount: onStatsChange } : {});
     // the client leaves calls cut by their episode (aborted) out of its failures
-    const gaveUp = new GaveUpCounts(`judge ${shownJudgeUrl(judge.url)}`, c.timeoutMs, () => client.lastError());
+    const gaveUp = new GaveUpCounts(`judge ${shownJudgeUrl(judge.url)}`, c.timeoutMs, () => client.lastError(), onStatsChange);
     // values off R's scale (a 0–100 judge), as the episodes' warnings count them
     const offScale = { values: 0 };
-    const onValuesOutOfScale = (count: number): void => void (offScale.values += count);
+    const onValuesOutOfScale = (count: number): void => {
+      offScale.values += count;
+      onStatsChange?.();
+    };
     const watched = (game: Game, signal: AbortSignal | undefined): Game => {
       const start = gaveUp.episode(signal);
       return {
@@ -194,7 +203,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
     // the failing-value-function warning; the estimators cache coalition values above this.
     const counts = { calls: 0, failures: 0, outOfScale: 0, lastError: undefined as string | undefined };
     // a call that never settles neither returns nor throws: counted when its episode gives up
-    const gaveUp = new GaveUpCounts(`module game ${c.module.path}: value()`, c.timeoutMs, () => counts.lastError);
+    const gaveUp = new GaveUpCounts(`module game ${c.module.path}: value()`, c.timeoutMs, () => counts.lastError, onStatsChange);
     const make = (episode: Parameters<typeof load>[0], signal: AbortSignal | undefined): Game => {
       const game = load(episode);
       const start = gaveUp.episode(signal);
@@ -202,7 +211,10 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
         id: game.id,
         players: game.players,
         value: async (coalition) => {
+          // counted before the user's function runs: a call that ends its worker (out of memory,
+          // process.exit, a loop stopped at runtime.creditTimeoutMs) was made
           counts.calls++;
+          onStatsChange?.();
           const call = start();
           try {
             return await game.value(coalition);
@@ -211,6 +223,7 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
             if (!call.gaveUp) {
               counts.failures++;
               counts.lastError = (err as Error)?.message ?? String(err);
+              onStatsChange?.();
             }
             throw err;
           } finally {
@@ -229,7 +242,10 @@ export async function gameFactoryOf(config: AppConfig): Promise<ConfiguredGame> 
           // module.players: messages — the same function scores message coalitions for δ_m
           ...(players === 'messages' ? { messageGame: make({ ...episode, players: ctx.messages.map((m) => m.stepId), playerKind: 'messages' }, ctx.signal) } : {}),
           kind: 'module',
-          onValuesOutOfScale: (count: number) => void (counts.outOfScale += count),
+          onValuesOutOfScale: (count: number) => {
+            counts.outOfScale += count;
+            onStatsChange?.();
+          },
         };
       },
     };

@@ -240,7 +240,13 @@ export class HttpJudgeClient {
 
   constructor(
     options: HttpJudgeOptions,
-    private readonly deps: { fetch?: Fetch; random?: () => number; sleep?: (ms: number) => Promise<void> } = {},
+    private readonly deps: {
+      fetch?: Fetch;
+      random?: () => number;
+      sleep?: (ms: number) => Promise<void>;
+      /** Called after any counter of `stats()` changed: a credit worker publishes them at once (src/runtime/credit-workers/shared-stats.ts). */
+      onCount?: () => void;
+    } = {},
   ) {
     const parsed = HttpJudgeOptionsSchema.safeParse(options);
     if (!parsed.success) {
@@ -251,6 +257,12 @@ export class HttpJudgeClient {
     this.batchUrl = this.options.batchUrl ?? batchUrlOf(this.options.url);
     this.cache = new LRUCache({ max: this.options.cacheSize });
     if (this.options.batch === 'never') this.batchSupported = false;
+  }
+
+  /** One more of counter `key`, told to `deps.onCount`. */
+  private count(key: Exclude<keyof HttpJudgeStats, 'inFlight' | 'queued'>): void {
+    this.counters[key]++;
+    this.deps.onCount?.();
   }
 
   stats(): HttpJudgeStats {
@@ -270,14 +282,14 @@ export class HttpJudgeClient {
   /** @internal cache lookup shared by games */
   cached(key: string): number | undefined {
     const v = this.cache.get(key);
-    if (v !== undefined) this.counters.cacheHits++;
+    if (v !== undefined) this.count('cacheHits');
     return v;
   }
 
   /** @internal */
   pending(key: string): Promise<number> | undefined {
     const p = this.inflight.get(key);
-    if (p) this.counters.cacheHits++;
+    if (p) this.count('cacheHits');
     return p;
   }
 
@@ -308,7 +320,7 @@ export class HttpJudgeClient {
     for (const [key, p] of promises) {
       const tracked = p.then(
         (score) => {
-          this.counters.evaluations++;
+          this.count('evaluations');
           this.cache.set(key, score);
           this.inflight.delete(key);
           return score;
@@ -316,7 +328,7 @@ export class HttpJudgeClient {
         (err: unknown) => {
           // cut by its episode's credit giving up (credit.timeoutMs), not a failure of the judge
           if (!(err instanceof JudgeError && err.kind === 'aborted')) {
-            this.counters.failures++;
+            this.count('failures');
             this.lastFailure = (err as Error)?.message ?? String(err);
           }
           this.inflight.delete(key);
@@ -333,7 +345,7 @@ export class HttpJudgeClient {
 
   /** @internal */
   noteBudgetExhausted(): void {
-    this.counters.budgetExhausted++;
+    this.count('budgetExhausted');
   }
 
   private async runSingle(request: JudgeRequest, signal?: AbortSignal): Promise<number> {
@@ -378,7 +390,7 @@ export class HttpJudgeClient {
         // asked to wait longer than this client waits between attempts: a retry would be refused
         const heldTooLong = err instanceof JudgeError && err.retryAfterMs !== undefined && err.retryAfterMs > maxBackoffMs;
         if (!retriable || heldTooLong || attempt >= retries || signal?.aborted) throw err;
-        this.counters.retries++;
+        this.count('retries');
         const cap = Math.min(maxBackoffMs, backoffMs * 2 ** attempt);
         await (this.deps.sleep ?? sleep)((this.deps.random ?? Math.random)() * cap);
       }
@@ -408,8 +420,8 @@ export class HttpJudgeClient {
   private async post(url: string, payload: unknown, signal: AbortSignal | undefined, batch: boolean): Promise<unknown> {
     // given up while it waited for a slot: not sent
     if (signal?.aborted) throw new JudgeError(`judge call to ${shownUrl(url)} aborted by caller`, 'aborted', false);
-    this.counters.calls++;
-    if (batch) this.counters.batchCalls++;
+    this.count('calls');
+    if (batch) this.count('batchCalls');
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
@@ -488,7 +500,7 @@ export class HttpJudgeClient {
   private classifyAbort(err: unknown, url: string, signal: AbortSignal | undefined, timeout: AbortSignal): JudgeError {
     if (signal?.aborted) return new JudgeError(`judge call to ${shownUrl(url)} aborted by caller`, 'aborted', false, undefined, { cause: err });
     if (timeout.aborted) {
-      this.counters.timeouts++;
+      this.count('timeouts');
       return new JudgeError(`judge ${shownUrl(url)} did not answer within ${this.options.timeoutMs} ms (credit.judge.timeoutMs; library: HttpJudgeClient option "timeoutMs")`, 'timeout', true, undefined, { cause: err });
     }
     return new JudgeError(`judge ${shownUrl(url)} unreachable: ${networkReason(err)} — check credit.judge.url (library: HttpJudgeClient option "url"), or start the judge`, 'network', true, undefined, { cause: err });
