@@ -6,6 +6,12 @@
  * - Each worker builds its own game from the configuration (an http judge client and its cache
  *   per worker, a module game loaded per worker). Value-function counters (calls, failures,
  *   timeouts, retries) are summed over the workers, and the last failure is kept for the warning.
+ *   Each worker writes its counters, as they change, to memory shared with this thread
+ *   (./shared-stats.ts), read again once it has stopped: a worker that dies (out of memory, a
+ *   crash, the timeout) loses none of them — sent with each reply, everything it had counted
+ *   since its last reply was lost. Not counted, as nothing says it: a judge call still waiting for
+ *   its answer when its worker died (neither answered nor failed; its episode is re-run or fails),
+ *   and the out-of-scale values of an episode that had not finished (counted when it is re-run).
  * - An episode goes to the worker with the fewest tasks in flight. Results are identical to the
  *   in-thread path (same function, same options; the episode crosses by structured clone).
  *   `process` answers the event objects; `credit` (the Kafka job) only each event's facts and the
@@ -39,6 +45,7 @@ import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
 import type { ObservedStats } from '../../telemetry/self-metrics.js';
 import type { PoolMessage, SkippedReply, WorkerInit, WorkerProcessOptions, WorkerReply } from './protocol.js';
+import { readSharedStats, sharedStatsBuffer } from './shared-stats.js';
 
 export interface CreditWorkerPoolOptions {
   /** Worker threads (≥ 1). */
@@ -119,8 +126,11 @@ interface Slot {
   /** False until the worker has built its game; tasks wait in `tasks` and are sent on ready. */
   ready: boolean;
   tasks: Map<number, Task>;
-  gameStats?: ObservedStats;
-  /** Judge counters of this slot's replaced workers, so totals never go backwards. */
+  /** The value-function counters of the slot's current worker, which it writes (./shared-stats.ts). */
+  shared?: SharedArrayBuffer;
+  /** Those of replaced workers still being terminated: they may count until they have stopped. */
+  retiring: Set<SharedArrayBuffer>;
+  /** Value-function counters of this slot's replaced workers (and the pool's own), so totals never go backwards. */
   retiredStats?: ObservedStats;
   /** Why the slot's worker could not be started; set while it is out of rotation. */
   failed?: string;
@@ -329,16 +339,20 @@ export class CreditWorkerPool {
   /** Workers, tasks in flight, replaced workers, the value-function counters summed over workers, and the last value-function failure. */
   stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats; lastValueFunctionError?: string } {
     let inFlight = 0;
-    let game: ObservedStats | undefined;
+    // a built-in game (provenance, the in-process API's) has no value-function counters
+    const game = this.options.config?.credit.game;
+    let gameStats: ObservedStats | undefined = game === 'http' || game === 'module' ? {} : undefined;
     for (const s of this.slots) {
       inFlight += s.tasks.size;
-      for (const g of [s.gameStats, s.retiredStats]) if (g) game = addStats(game, g);
+      if (gameStats === undefined) continue;
+      for (const b of [s.shared, ...s.retiring]) if (b) gameStats = addStats(gameStats, readSharedStats(b));
+      if (s.retiredStats) gameStats = addStats(gameStats, s.retiredStats);
     }
     return {
       workers: this.slots.length,
       inFlight,
       restarts: this.restarts,
-      ...(game ? { gameStats: game } : {}),
+      ...(gameStats ? { gameStats } : {}),
       ...(this.lastValueFunctionError !== undefined ? { lastValueFunctionError: this.lastValueFunctionError } : {}),
     };
   }
@@ -357,14 +371,16 @@ export class CreditWorkerPool {
 
   /** A new slot with a started worker; resolves when it is ready. */
   private spawn(): Promise<Slot> {
-    const slot: Slot = { worker: undefined as unknown as Worker, ready: false, tasks: new Map() };
+    const slot: Slot = { worker: undefined as unknown as Worker, ready: false, tasks: new Map(), retiring: new Set() };
     return this.startWorker(slot).then(() => slot);
   }
 
   /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
   private startWorker(slot: Slot): Promise<void> {
     const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
-    const init: WorkerInit = { ...stage, entryUrl: entryUrl.href, ...(this.options.selfTracing === false ? { selfTracing: false } : {}) };
+    // a fresh block per worker: the one before it is folded into the slot's totals once it has stopped (retire)
+    slot.shared = sharedStatsBuffer();
+    const init: WorkerInit = { ...stage, entryUrl: entryUrl.href, stats: slot.shared, ...(this.options.selfTracing === false ? { selfTracing: false } : {}) };
     const maxHeapMb = this.options.maxHeapMb ?? 0;
     const worker = new Worker(fromSources ? bootUrl : entryUrl, {
       workerData: init,
@@ -414,7 +430,6 @@ export class CreditWorkerPool {
           clearTimeout(t.timer);
           // a suspect that settled on its own worker: the next one (or the others) go
           if (t.suspect) this.dispatch(slot);
-          if (m.gameStats) slot.gameStats = m.gameStats;
           if (m.valueFunctionError !== undefined) this.lastValueFunctionError = m.valueFunctionError;
           if (m.kind === 'done' || m.kind === 'credited') {
             if (m.skipped !== undefined) this.options.onSkipped?.(t.episode, m.skipped.message, m.skipped);
@@ -493,10 +508,24 @@ export class CreditWorkerPool {
       .filter(Boolean)
       .join('; ');
     this.options.onWorkerRestart?.(`${reason}; its credit worker was replaced${held ? `; ${held}` : ''}`);
-    if (slot.gameStats) slot.retiredStats = addStats(slot.retiredStats, slot.gameStats);
-    delete slot.gameStats;
-    void terminate(slot.worker);
+    this.retire(slot);
     this.startWorker(slot).catch((err: unknown) => this.outOfRotation(slot, (err as Error).message));
+  }
+
+  /**
+   * Terminates the slot's worker; its value-function counters are read once more when it has
+   * stopped — a worker stopped at the timeout may still be counting until then — and added to the
+   * slot's totals. Meanwhile `stats()` reads them where the worker writes them.
+   */
+  private retire(slot: Slot): void {
+    const shared = slot.shared;
+    delete slot.shared;
+    if (shared !== undefined) slot.retiring.add(shared);
+    void terminate(slot.worker).then(() => {
+      if (shared === undefined) return;
+      slot.retiring.delete(shared);
+      slot.retiredStats = addStats(slot.retiredStats, readSharedStats(shared));
+    });
   }
 
   /**

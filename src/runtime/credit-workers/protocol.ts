@@ -10,7 +10,6 @@ import type { DegenerateReason } from '../../credit/errors.js';
 import type { PackedEvents } from '../../events/credited-events.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { Episode } from '../../model/episode.js';
-import type { ObservedStats } from '../../telemetry/self-metrics.js';
 
 /**
  * `processEpisode` options that cross to a worker by structured clone: data only (no
@@ -31,6 +30,8 @@ export type WorkerInit = WorkerStage & {
   entryUrl?: string;
   /** false: no self-tracing SDK in the worker, whatever OTEL_* says (in-process: those are the app's settings). */
   selfTracing?: boolean;
+  /** Where the worker keeps its value-function counters, shared with the pool (./shared-stats.ts): they outlive the worker. */
+  stats?: SharedArrayBuffer;
 };
 
 /** Pool → worker: an episode to credit, or "flush your telemetry and stop taking work". */
@@ -43,11 +44,14 @@ export type WorkerReply =
   /** The worker began `id`: its timeout counts from here, not from the wait in the worker's queue. */
   | { kind: 'started'; id: number }
   /** `json[i]` is `JSON.stringify(events[i])`, made in the worker (src/events/event-json.ts). */
-  /** `gameStats`: the worker's value-function counters (cumulative); `valueFunctionError`: its last value-function failure. */
-  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; gameStats?: ObservedStats; valueFunctionError?: string; skipped?: SkippedReply }
+  /**
+   * `valueFunctionError`: its last value-function failure. Its value-function counters do not
+   * cross here: they are in WorkerInit's `stats`, written as they change.
+   */
+  | { kind: 'done'; id: number; events: CreditEvent[]; json: string[]; valueFunctionError?: string; skipped?: SkippedReply }
   /** The events of a `packed` task: their facts and JSON bytes (`packed.bytes` is transferred). */
-  | { kind: 'credited'; id: number; packed: PackedEvents; gameStats?: ObservedStats; valueFunctionError?: string; skipped?: SkippedReply }
-  | { kind: 'failed'; id: number; name: string; message: string; gameStats?: ObservedStats; valueFunctionError?: string };
+  | { kind: 'credited'; id: number; packed: PackedEvents; valueFunctionError?: string; skipped?: SkippedReply }
+  | { kind: 'failed'; id: number; name: string; message: string; valueFunctionError?: string };
 
 /** Why an episode yielded no events (processEpisode's onSkipped), as it crosses back. */
 export interface SkippedReply {

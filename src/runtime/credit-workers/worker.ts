@@ -13,6 +13,7 @@ import { gameFactoryOf, processOptionsOf, type ConfiguredGame } from '../local-s
 import { processCheckedEpisode, type ProcessEpisodeOptions } from '../process-episode.js';
 import { startSelfTracing } from '../../telemetry/self-tracing.js';
 import type { PoolMessage, SkippedReply, WorkerInit, WorkerReply } from './protocol.js';
+import { SharedStatsWriter } from './shared-stats.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/runtime/credit-workers/worker.ts runs only as a worker thread (started by CreditWorkerPool)');
@@ -20,9 +21,18 @@ const post = (m: WorkerReply, transfer?: ArrayBuffer[]) => port.postMessage(m, t
 
 try {
   const init = workerData as WorkerInit;
+  // The value function's counters go to memory the pool shares, as soon as one changes: the pool
+  // has them all however this worker ends (out of memory, a crash, terminated at the timeout).
+  const shared = init.stats ? new SharedStatsWriter(init.stats) : undefined;
+  let game: ConfiguredGame = {};
+  const onStatsChange = (): void => {
+    if (game.stats) shared?.write(game.stats());
+  };
   // The job's configuration builds the game (judge client, module) here; in-process options are
   // data only and use the built-in games.
-  const game: ConfiguredGame = 'config' in init ? await gameFactoryOf(init.config) : {};
+  if ('config' in init) game = await gameFactoryOf(init.config, shared ? { onStatsChange } : {});
+  // at 0 from the start, as in the main thread: an alert on increase() sees the first failure
+  onStatsChange();
   const base: ProcessEpisodeOptions = 'config' in init ? processOptionsOf(init.config, game.gameFactory) : (init.processOptions as ProcessEpisodeOptions);
   // One options object for every task (processEpisode checks an options object once): a skipped
   // episode's reason is kept per episode object, as tasks may overlap (async games).
@@ -39,11 +49,11 @@ try {
       return;
     }
     post({ kind: 'started', id: task.id });
-    // The value function's counters and last error go back with every reply: the main thread's
-    // metrics and its failing-value-function warning read them (src/runtime/local-stages.ts).
+    // The value function's last error goes back with every reply: the main thread's
+    // failing-value-function warning reads it with the counters (src/runtime/local-stages.ts).
     const gameHealth = () => {
       const error = game.lastError?.();
-      return { ...(game.stats ? { gameStats: game.stats() } : {}), ...(error !== undefined ? { valueFunctionError: error } : {}) };
+      return error !== undefined ? { valueFunctionError: error } : {};
     };
     processCheckedEpisode(task.episode, options).then(
       (events) => {
