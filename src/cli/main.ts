@@ -22,6 +22,7 @@ import type { listOtlpFiles } from '../sources/file/otlp-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
+import { AGENT_CREDIT_VERSION } from './version.js';
 // Only what the program definition (the --help texts' defaults and choices) and every command's
 // config loading need is imported up front; each command imports the rest (the OTel SDK, the
 // demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a
@@ -604,7 +605,7 @@ export function buildProgram(): Command {
   const cd = CreditOptionsSchema.parse({}); // the credit stage's own defaults
   const program = new Command('agent-credit')
     .description('OpenTelemetry traces of multi-LLM-agent runs → Shapley agent credit, per-message rewards and preference pairs, live.')
-    .version('0.1.0')
+    .version(AGENT_CREDIT_VERSION)
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true })
     // a usage error (unknown option, a value outside --log-level's choices, a missing argument) exits 2
