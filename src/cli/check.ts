@@ -16,7 +16,8 @@ import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createListenerServer, resolveJobListeners, type ListenerSecurity } from '../http/listener-security.js';
-import type { AppConfig } from '../config/schema.js';
+import { CONFIG_SCHEMA_VERSION, type AppConfig } from '../config/schema.js';
+import { CHECK_REPORT_VERSION, overallStatus, splitAdvice, type CheckEntry, type CheckName, type CheckReportDocument } from './check-report.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
 import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
@@ -34,11 +35,20 @@ import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputT
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
+/**
+ * A line's status. `info` states a fact that needs nothing (the group's lag, the delivery),
+ * `skipped` that there was nothing to check (a receiver turned off, an empty topic): both are `·`
+ * in the text; in the JSON document `info` is `ok`.
+ */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info' | 'skipped';
 
 export interface CheckLine {
+  readonly name: CheckName;
   readonly status: CheckStatus;
+  /** The line as the text report prints it after its mark: what was found, and for a warning or failure its fix. */
   readonly text: string;
+  /** The configuration key (or flag) the line is about, the one to change. */
+  readonly setting?: string;
 }
 
 export interface CheckReport {
@@ -47,7 +57,7 @@ export interface CheckReport {
   readonly ok: boolean;
 }
 
-const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', info: '·' };
+const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', info: '·', skipped: '·' };
 
 export interface RenderOptions {
   /**
@@ -70,17 +80,45 @@ const KEPT: Readonly<Record<string, readonly CheckStatus[]>> = {
   warn: ['fail', 'warn'],
 };
 
+/** The command the report ends on: the run command it vouches for, or the check to run again. */
+function nextCommand(report: CheckReport, options: RenderOptions): string {
+  const command = (name: string, flags: readonly string[] = []) => ['agent-credit', name, ...flags].join(' ');
+  return report.ok ? command('run', options.runFlags) : command('check', options.checkFlags);
+}
+
 export function renderCheckReport(report: CheckReport, options: RenderOptions = {}): string {
   const kept = options.level === undefined ? undefined : KEPT[options.level];
   if (options.level === 'silent') return '';
   const lines = report.lines.filter((l) => kept === undefined || kept.includes(l.status)).map((l) => `${MARK[l.status]} ${l.text}`);
-  const command = (name: string, flags: readonly string[] = []) => ['agent-credit', name, ...flags].join(' ');
   lines.push(
     report.ok
-      ? `ready: \`${command('run', options.runFlags)}\` with this configuration should start`
-      : `not ready: fix the ✗ lines (each names its setting) and run \`${command('check', options.checkFlags)}\` again`,
+      ? `ready: \`${nextCommand(report, options)}\` with this configuration should start`
+      : `not ready: fix the ✗ lines (each names its setting) and run \`${nextCommand(report, options)}\` again`,
   );
   return lines.join('\n');
+}
+
+/** The entry of a line in the JSON document: its fix split off the text, `info` as ok. */
+export function checkEntry(line: CheckLine): CheckEntry {
+  const { detail, advice } = line.status === 'warn' || line.status === 'fail' ? splitAdvice(line.text) : { detail: line.text, advice: undefined };
+  return { name: line.name, setting: line.setting ?? null, status: line.status === 'info' ? 'ok' : line.status, detail, advice: advice ?? null };
+}
+
+/**
+ * The report as the JSON document (`check --format json`; schemas/check-report.schema.json): every
+ * line whatever `level` says — a consumer filters by status —, and the command the text's last line names.
+ */
+export function checkReportDocument(report: CheckReport, options: RenderOptions & { agentCreditVersion: string }): CheckReportDocument {
+  const checks = report.lines.map(checkEntry);
+  return {
+    report_version: CHECK_REPORT_VERSION,
+    agent_credit_version: options.agentCreditVersion,
+    config_schema_version: CONFIG_SCHEMA_VERSION,
+    status: overallStatus(checks),
+    ready: report.ok,
+    command: nextCommand(report, options),
+    checks,
+  };
 }
 
 export interface CheckDeps {
@@ -99,7 +137,7 @@ export interface CheckDeps {
 }
 
 export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promise<CheckReport> {
-  const lines: CheckLine[] = configAdvice(config).map((a) => ({ status: 'warn', text: a.message }));
+  const lines: CheckLine[] = configAdvice(config).map((a) => ({ name: 'config', setting: a.key, status: 'warn', text: a.message }));
   // TLS and token files, read as `run` reads them: a bad one is a ConfigError (exit 2) naming its key
   const security = resolveJobListeners(config);
   if (config.source.kind === 'kafka') await checkKafka(config, lines, deps);
@@ -109,7 +147,7 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
     // bound with a node server as the HTTP one is: a port free to it is free to grpc-js; the security is source.http's
     const g = config.source.grpc;
     if (g.enabled) lines.push(await portLine(g.host, g.port, listenerKeys('source.grpc'), 'OTLP/gRPC receiver', security.receiver, '', true));
-    else lines.push({ status: 'info', text: 'OTLP/gRPC receiver: off (source.grpc.enabled: false) — exporters must send OTLP/HTTP' });
+    else lines.push({ name: 'listener', setting: 'source.grpc.enabled', status: 'skipped', text: 'OTLP/gRPC receiver: off (source.grpc.enabled: false) — exporters must send OTLP/HTTP' });
     // `run` traces itself as the OTEL_* variables say and refuses an export into its own receiver:
     // OTEL_EXPORTER_OTLP_ENDPOINT exported for the app in this shell stopped `run` after check said "ready"
     const env = deps.env ?? process.env;
@@ -118,14 +156,14 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
       try {
         assertNoSelfLoop(env, config.source.http, g.enabled ? g : undefined);
       } catch (err) {
-        lines.push({ status: 'fail', text: `self-tracing: ${err instanceof Error ? err.message : String(err)}` });
+        lines.push({ name: 'self_tracing', status: 'fail', text: `self-tracing: ${err instanceof Error ? err.message : String(err)}` });
       }
     }
     // without this line the report read as if the input had been sampled and decoded
-    if (deps.sample) lines.push({ status: 'info', text: '--sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)' });
+    if (deps.sample) lines.push({ name: 'kafka.sample', setting: 'source.kind', status: 'skipped', text: '--sample reads records of the Kafka input topics; source.kind is otlp-http: nothing to sample (set source.kind: kafka to sample the topics)' });
   } else {
     // `run` refuses it (exit 2): saying "ready: `agent-credit run` … should start" sent the operator to a run that stops at once
-    lines.push({ status: 'fail', text: 'source.kind: "file" is for `agent-credit replay` and `compare` (they read source.file.paths); `run` refuses it — set source.kind to otlp-http or kafka to run' });
+    lines.push({ name: 'source.kind', setting: 'source.kind', status: 'fail', text: 'source.kind: "file" is for `agent-credit replay` and `compare` (they read source.file.paths); `run` refuses it — set source.kind to otlp-http or kafka to run' });
   }
   if (config.source.kind !== 'file' && config.sinks.live.enabled) lines.push(await portLine(config.sinks.live.host, config.sinks.live.port, listenerKeys('sinks.live'), 'live page', security.live));
   const t = config.telemetry;
@@ -147,9 +185,9 @@ async function valueFunctionLine(config: AppConfig): Promise<CheckLine | undefin
   if (c.game === 'module' && c.module) {
     try {
       await loadValueFunction(c.module.path, { exportName: c.module.exportName });
-      return { status: 'ok', text: `module game: ${c.module.path} loads and exports ${c.module.exportName ?? 'value'}()` };
+      return { name: 'value_function', setting: 'credit.module.path', status: 'ok', text: `module game: ${c.module.path} loads and exports ${c.module.exportName ?? 'value'}()` };
     } catch (err) {
-      return { status: 'fail', text: err instanceof Error ? err.message : String(err) };
+      return { name: 'value_function', setting: /has no exported function/.test(String(err)) ? 'credit.module.exportName' : 'credit.module.path', status: 'fail', text: err instanceof Error ? err.message : String(err) };
     }
   }
   if (c.game === 'http' && c.judge) {
@@ -168,8 +206,8 @@ async function valueFunctionLine(config: AppConfig): Promise<CheckLine | undefin
       });
       socket.once('error', (e: NodeJS.ErrnoException) => resolve(e));
     });
-    if (!err) return { status: 'ok', text: `http judge: ${host}:${port} accepts connections (credit.judge.url; no request sent)` };
-    return { status: 'fail', text: `http judge: cannot connect to ${host}:${port} (${err.code ?? err.message}) — check credit.judge.url, or start the judge` };
+    if (!err) return { name: 'value_function', setting: 'credit.judge.url', status: 'ok', text: `http judge: ${host}:${port} accepts connections (credit.judge.url; no request sent)` };
+    return { name: 'value_function', setting: 'credit.judge.url', status: 'fail', text: `http judge: cannot connect to ${host}:${port} (${err.code ?? err.message}) — check credit.judge.url, or start the judge` };
   }
   return undefined;
 }
@@ -191,14 +229,14 @@ async function portLine(host: string, port: number, keys: { host: string; port: 
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
     s.listen(port, host, () => s.close(() => resolve(undefined)));
   });
-  if (!err) return { status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${keys.port} 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
+  if (!err) return { name: 'listener', setting: keys.port, status: 'ok', text: port === 0 ? `${what}: any free port on ${host} (${keys.port} 0; ${how})` : `${what}: ${host}:${port} is free to listen on (${how})` };
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EADDRNOTAVAIL') {
     // the host, not the port: as run says it (withListenHint)
-    return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code}) — set ${keys.host} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)` };
+    return { name: 'listener', setting: keys.host, status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code}) — set ${keys.host} to an address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every interface)` };
   }
   const answer = err.code === 'EADDRINUSE' && !grpc ? await whatAnswers(host, port, security) : undefined;
   const off = grpc ? '; or set source.grpc.enabled: false (--no-grpc) when your exporters send OTLP/HTTP only' : '';
-  return { status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}${off}` };
+  return { name: 'listener', setting: keys.port, status: 'fail', text: `${what}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — change ${keys.port} (or ${keys.host}), or stop what uses it${answer ? ` (${answer})` : ''}${off}` };
 }
 
 /**
@@ -274,7 +312,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     if (err instanceof KafkaConnectionConfigError) throw err; // a setting, not the cluster: exit 2 like any config error
     const explained = explainConnectionError(err, 'source.kafka', connection);
     const hint = explained === err ? ' — check source.kafka.brokers (host:port of a listener this client can reach)' : '';
-    lines.push({ status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });
+    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });
     return;
   }
   try {
@@ -284,16 +322,16 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       ...(kafka.evaluationsTopic ? [{ key: 'source.kafka.evaluationsTopic', topic: kafka.evaluationsTopic }] : []),
     ];
     const missing = new Set(await admin.missingTopics(inputs.map((i) => i.topic)));
-    lines.push({ status: 'ok', text: `kafka: connected to ${kafka.brokers.join(',')} (${security})` });
+    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'ok', text: `kafka: connected to ${kafka.brokers.join(',')} (${security})` });
     const present = inputs.filter((i) => !missing.has(i.topic));
     const counts = present.length > 0 ? await admin.partitionCounts(present.map((i) => i.topic)) : new Map<string, number>();
     for (const i of inputs) {
-      if (missing.has(i.topic)) lines.push({ status: 'fail', text: `${i.key}: topic "${i.topic}" does not exist (or this client may not Describe it) — create it or point ${i.key} at the topic your collector's kafka exporter writes` });
-      else lines.push({ status: 'ok', text: `${i.key}: "${i.topic}", ${counts.get(i.topic) ?? '?'} partitions` });
+      if (missing.has(i.topic)) lines.push({ name: 'kafka.input_topic', setting: i.key, status: 'fail', text: `${i.key}: topic "${i.topic}" does not exist (or this client may not Describe it) — create it or point ${i.key} at the topic your collector's kafka exporter writes` });
+      else lines.push({ name: 'kafka.input_topic', setting: i.key, status: 'ok', text: `${i.key}: "${i.topic}", ${counts.get(i.topic) ?? '?'} partitions` });
     }
     const mismatch = mismatchedPartitionCounts(new Map(present.filter((i) => counts.has(i.topic)).map((i) => [i.topic, counts.get(i.topic)!])));
     if (mismatch.length > 0) {
-      lines.push({ status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
+      lines.push({ name: 'kafka.partition_counts', status: 'warn', text: `input topics have different partition counts (${mismatch.join(', ')}): a trace's spans and its evaluation may be read by different instances — give them the same count` });
     }
     if (present.length > 0) {
       const logged = errors.length;
@@ -302,14 +340,14 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
         // coordinator" (the refusal is only in its log), and check ended there naming neither the
         // group nor an ACL — run's consumer would crash for good at its first join
         if (!isGroupAuthorizationRefusal(`${err instanceof Error ? err.message : String(err)} ${errors.slice(logged).join(' ')}`)) throw err;
-        lines.push({ status: 'fail', text: groupAclMissing(kafka.groupId) });
+        lines.push({ name: 'kafka.group', setting: 'source.kafka.groupId', status: 'fail', text: groupAclMissing(kafka.groupId) });
       });
     }
     // what the brokers check at run's group join: outside their range it is refused, and run's
     // consumer crashed for good while check said ready (a client that may not read it skips this)
     const range = await admin.sessionTimeoutRange?.().catch(() => undefined);
     if (range !== undefined && (kafka.sessionTimeoutMs < range.min || kafka.sessionTimeoutMs > range.max)) {
-      lines.push({ status: 'fail', text: sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, range) });
+      lines.push({ name: 'kafka.session_timeout', setting: 'source.kafka.sessionTimeoutMs', status: 'fail', text: sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, range) });
     }
     if (deps.sample && present.length > 0) {
       const withData: (typeof present[number] & { partitions: number[] })[] = [];
@@ -318,7 +356,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
         // records still in the log: above the log start (retention may have emptied it)
         const held = ends.filter((e) => BigInt(e.offset) > BigInt(e.low ?? '0'));
         if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition) });
-        else lines.push({ status: 'info', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
+        else lines.push({ name: 'kafka.sample', setting: i.key, status: 'skipped', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
       if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy, range);
     }
@@ -336,19 +374,21 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     for (const o of outputs) {
       const max = limits?.get(o.topic);
       if (!missingOut.has(o.topic) && max !== undefined && max < need) {
-        lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" has max.message.bytes ${max}, below sinks.kafka.maxRecordBytes ${config.sinks.kafka.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} — lower sinks.kafka.maxRecordBytes or raise the topic's max.message.bytes to ${need}` });
-      } else if (!missingOut.has(o.topic)) lines.push({ status: 'ok', text: `${o.key}: "${o.topic}" exists${max !== undefined ? ` (max.message.bytes ${max})` : ''}` });
-      else if (refusals?.has(o.topic)) lines.push({ status: 'fail', text: refusals.get(o.topic)! });
-      else if (config.sinks.kafka.createTopics) lines.push({ status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
-      else lines.push({ status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
+        lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'fail', text: `${o.key}: "${o.topic}" has max.message.bytes ${max}, below sinks.kafka.maxRecordBytes ${config.sinks.kafka.maxRecordBytes} + ${RECORD_OVERHEAD_BYTES} — lower sinks.kafka.maxRecordBytes or raise the topic's max.message.bytes to ${need}` });
+      } else if (!missingOut.has(o.topic)) lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'ok', text: `${o.key}: "${o.topic}" exists${max !== undefined ? ` (max.message.bytes ${max})` : ''}` });
+      else if (refusals?.has(o.topic)) lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'fail', text: refusals.get(o.topic)! });
+      else if (config.sinks.kafka.createTopics) lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
+      else lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
     }
     lines.push({
+      name: 'kafka.delivery',
+      setting: 'sinks.kafka.delivery',
       status: 'info',
       text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
     });
     if (config.sinks.kafka.delivery === 'exactly-once') lines.push(await transactionLine(client, kafka, errors, config.sinks.kafka.transactionTimeoutMs));
   } catch (err) {
-    lines.push({ status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err, 'source.kafka', connection).message}` });
+    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka (${kafka.brokers.join(',')}, ${security}): ${explainConnectionError(err, 'source.kafka', connection).message}` });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -370,15 +410,17 @@ async function transactionLine(client: KafkaClient, kafka: NonNullable<AppConfig
   const logged = errors.length; // kafkajs names the refusal only in its log ('Failed to find group coordinator' thrown)
   try {
     await withTimeout(producer.connect(), 15_000, 'no transaction coordinator answered within 15 s');
-    return { status: 'ok', text: `exactly-once: this principal may claim transactional ids under "${prefix}" (run claims ${kafka.groupId}-<input topic>-<partition>), with a transaction timeout of ${transactionTimeoutMs} ms (sinks.kafka.transactionTimeoutMs)` };
+    return { name: 'kafka.transactions', setting: 'sinks.kafka.delivery', status: 'ok', text: `exactly-once: this principal may claim transactional ids under "${prefix}" (run claims ${kafka.groupId}-<input topic>-<partition>), with a transaction timeout of ${transactionTimeoutMs} ms (sinks.kafka.transactionTimeoutMs)` };
   } catch (err) {
     const log = errors.slice(logged).filter((e) => e.trim() !== '');
     const text = `${err instanceof Error ? err.message : String(err)}${log.length > 0 ? ` (kafka: ${log.at(-1)})` : ''}`;
     // refused for its timeout: run's producers all are, whatever the ACLs (it read as a coordinator problem, a warning)
     const timeout = transactionTimeoutHint(err, transactionTimeoutMs);
-    if (timeout !== undefined) return { status: 'fail', text: `exactly-once: run's transactional producers would publish nothing: ${timeout}` };
+    if (timeout !== undefined) return { name: 'kafka.transactions', setting: 'sinks.kafka.transactionTimeoutMs', status: 'fail', text: `exactly-once: run's transactional producers would publish nothing: ${timeout}` };
     const denied = /AUTHORIZATION_FAILED|not authorized|authorization failed/i.test(`${text} ${(err as { type?: unknown }).type ?? ''}`);
     return {
+      name: 'kafka.transactions',
+      setting: 'sinks.kafka.delivery',
       // refused: an ACL to grant; anything else (a timeout, no coordinator) may pass by itself
       status: denied ? 'fail' : 'warn',
       text: denied
@@ -398,7 +440,7 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
   const committed = new Map((await admin.fetchCommittedOffsets(groupId, topics)).filter((c) => BigInt(c.offset) >= 0n).map((c) => [`${c.topic}\u0000${c.partition}`, BigInt(c.offset)]));
   if (committed.size === 0) {
     const startsText = fromBeginning ? 'from their beginning' : 'only new records';
-    lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads the topics ${startsText} (source.kafka.fromBeginning ${fromBeginning})` });
+    lines.push({ name: 'kafka.group', setting: 'source.kafka.groupId', status: 'info', text: `source.kafka.groupId "${groupId}": no committed offsets yet — the first run reads the topics ${startsText} (source.kafka.fromBeginning ${fromBeginning})` });
     return;
   }
   let behind = 0n;
@@ -429,7 +471,7 @@ async function groupLines(admin: KafkaAdmin, groupId: string, fromBeginning: boo
   const rest =
     (uncommitted === 0 ? '' : `; ${uncommitted} partition(s) without a commit, read from their beginning (${uncommittedRecords} record(s) there)`) +
     (atEnd === 0 ? '' : `; ${atEnd} partition(s) of topics the group has not committed on, started at their end (source.kafka.fromBeginning false)`);
-  lines.push({ status: 'info', text: `source.kafka.groupId "${groupId}": ${committed.size} partition(s) with committed offsets, ${behind} record(s) behind there${rest}` });
+  lines.push({ name: 'kafka.group', setting: 'source.kafka.groupId', status: 'info', text: `source.kafka.groupId "${groupId}": ${committed.size} partition(s) with committed offsets, ${behind} record(s) behind there${rest}` });
 }
 
 const SAMPLE_RECORDS = 5;
@@ -494,7 +536,7 @@ async function sampleLines(
     await consumer.disconnect().catch(() => undefined);
     // the sampling group has served its purpose: do not leave it listed on the cluster
     if (!(await deleteGroup(client, groupId))) {
-      lines.push({ status: 'info', text: `the sampling consumer group ${groupId} could not be deleted (no DELETE permission on it?); it holds no offsets and expires by itself` });
+      lines.push({ name: 'kafka.sample', status: 'info', text: `the sampling consumer group ${groupId} could not be deleted (no DELETE permission on it?); it holds no offsets and expires by itself` });
     }
   }
   for (const i of inputs) {
@@ -506,6 +548,8 @@ async function sampleLines(
       // the brokers refused the join's session timeout (run's: run meets the same), not an ACL
       const why = isSessionTimeoutRefusal(last) ? sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, sessionRange) : `check that this principal may Read the topic and use consumer groups (here the throwaway group "${groupId}"; run uses source.kafka.groupId)`;
       lines.push({
+        name: 'kafka.sample',
+        setting: i.key,
         status: 'fail',
         text: `${i.key}: "${i.topic}" holds records but none could be read within ${timeoutMs / 1000} s${last ? ` (kafka: ${last})` : ''} — ${why}`,
       });
@@ -531,12 +575,14 @@ async function sampleLines(
           : foreign
             ? `or point ${i.key} at a topic the exporter writes OTLP ${signal} to`
             : `set ${encodingKey} (now ${setting}) to the exporter's encoding (otlp_proto or otlp_json)${asOther}, or point ${i.key} at the topic it writes`;
-      lines.push({ status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
+      lines.push({ name: 'kafka.sample', setting: signal !== 'evaluations' && !foreign ? encodingKey : i.key, status: 'fail', text: `${i.key}: the record at offset ${bad.r.offset} (partition ${bad.r.partition}) does not decode: ${bad.d.reason} — ${fix}` });
       continue;
     }
     if (bad && !bad.d.ok) {
       // some decode: the setting is right and these few are poison, which run dead-letters and passes
       lines.push({
+        name: 'kafka.sample',
+        setting: i.key,
         status: 'warn',
         text: `${i.key}: ${badCount} of ${decoded.length} sample record(s) (${where}) do not decode — offset ${bad.r.offset}: ${bad.d.reason}; run sends such records to the dead-letter topic (sinks.kafka.topics.dlq) and goes on`,
       });
@@ -551,7 +597,7 @@ async function sampleLines(
       }
       detail = `${spans.length} spans; conventions: ${[...byConvention].map(([c, n]) => `${c} ${n}`).join(', ')}`;
       if (spans.length > 0 && (byConvention.get('unknown') ?? 0) === spans.length) {
-        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions or the Vercel AI SDK's telemetry: no agent steps will be found in them` });
+        lines.push({ name: 'kafka.sample', setting: i.key, status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions or the Vercel AI SDK's telemetry: no agent steps will be found in them` });
         continue;
       }
     } else if (signal === 'logs') {
@@ -564,13 +610,15 @@ async function sampleLines(
       if (contents > 0 && withText === 0) {
         // capture off (the instrumentations' default), or every one unsampled: nothing to read
         lines.push({
+          name: 'kafka.sample',
+          setting: i.key,
           status: 'warn',
           text: `${i.key}: the ${contents} GenAI message-content event(s) in the sample (${where}) carry no message text${read.length === 0 ? ' (or name unsampled spans)' : ''}: only tool-call names and ids are read from them — set OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true in the instrumented apps for text (C8 text passed on, duplicate detection)`,
         });
       }
       if (logs.length > 0 && evaluations === 0) {
         const seen = contents > 0 ? ` (${contents} are GenAI message-content events, read as the messages of their LLM spans; a sample may hold no verdict by chance)` : '';
-        lines.push({ status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event${seen}: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });
+        lines.push({ name: 'kafka.sample', setting: i.key, status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${logs.length} log records is a gen_ai.evaluation.result event${seen}: episodes get evaluations only from those (or from evaluator spans, an evaluations topic, a root score attribute)` });
         continue;
       }
     } else {
@@ -584,11 +632,11 @@ async function sampleLines(
         const traceId = traceNotKeyed(key, x.d.signal === 'traces' ? x.d.spans : x.d.logs);
         if (traceId === undefined) continue;
         const one = i.partitions.length === 1 ? ` (harmless while "${i.topic}" has 1 partition)` : '';
-        lines.push({ status: 'warn', text: `${i.key}: ${unkeyedAdvice(i.topic, signal === 'logs', key, traceId)}${one}` });
+        lines.push({ name: 'kafka.sample', setting: i.key, status: 'warn', text: `${i.key}: ${unkeyedAdvice(i.topic, signal === 'logs', key, traceId)}${one}` });
         break;
       }
     }
     const encodings = [...new Set(decoded.flatMap((x) => (!x.d.ok ? [] : 'encoding' in x.d ? [x.d.encoding] : ['json'])))].join(', ');
-    lines.push({ status: 'ok', text: `${i.key}: ${decoded.length - badCount} sample record(s) (${where}) decode as ${encodings} (${detail})` });
+    lines.push({ name: 'kafka.sample', setting: i.key, status: 'ok', text: `${i.key}: ${decoded.length - badCount} sample record(s) (${where}) decode as ${encodings} (${detail})` });
   }
 }

@@ -719,24 +719,46 @@ export function buildProgram(): Command {
       .command('check')
       .description(
         'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
-          'Takes every flag of run’s (give the ones you give run; the last line names them as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none), --log-format changes nothing (the report is text). Exit 1 when something fails',
+          'Takes every flag of run’s (give the ones you give run; the last line names them as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none; not in --format json), --log-format changes nothing (the report is not a log). Exit 1 when something fails',
       ),
   )
     .addOption(demoOption())
     .option('--sample', 'also read and decode the first records of each input topic (throwaway consumer group, no commits)')
-    .action(async (f: RunFlags & { sample?: boolean }, cmd: Command) => {
-      const { renderCheckReport, runChecks } = await import('./check.js');
-      // run's flags read as run reads them: a --demo-* without --demo, or a bad one, is refused as run refuses it
-      if (!f.demo) refuseDemoFlagsWithoutDemo(f);
-      else demoOptions(f);
-      const flags = runOverrides(f);
-      const config = await load(f, flags.overrides, flags.flagNames);
-      if (f.demo) refuseDemoWith(config);
-      const checked = await runChecks(config, { sample: f.sample === true });
-      const ignored = ignoredReceiverFlags(f, config);
-      const report = ignored === undefined ? checked : { ...checked, lines: [{ status: 'warn' as const, text: ignored }, ...checked.lines] };
-      const text = renderCheckReport(report, { runFlags: givenFlags(cmd, ['sample']), checkFlags: givenFlags(cmd), ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) });
-      if (text !== '') process.stdout.write(`${text}\n`);
+    // --format, as --log-format: compare's --json names a file to write besides its table, and this document replaces the text on stdout
+    .addOption(new Option('--format <format>', 'the report on stdout: text (a line per check, for a person) or json (one JSON document for scripts and CI: every check with its status, detail and fix; schemas/check-report.schema.json) (default: text)').choices(['text', 'json']))
+    .action(async (f: RunFlags & { sample?: boolean; format?: string }, cmd: Command) => {
+      const { checkReportDocument, renderCheckReport, runChecks } = await import('./check.js');
+      const json = f.format === 'json';
+      const rendering = { runFlags: givenFlags(cmd, ['sample', 'format']), checkFlags: givenFlags(cmd), ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) };
+      const check = async () => {
+        // run's flags read as run reads them: a --demo-* without --demo, or a bad one, is refused as run refuses it
+        if (!f.demo) refuseDemoFlagsWithoutDemo(f);
+        else demoOptions(f);
+        const flags = runOverrides(f);
+        const config = await load(f, flags.overrides, flags.flagNames);
+        if (f.demo) refuseDemoWith(config);
+        const checked = await runChecks(config, { sample: f.sample === true });
+        const ignored = ignoredReceiverFlags(f, config);
+        return ignored === undefined ? checked : { ...checked, lines: [{ name: 'flags' as const, status: 'warn' as const, text: ignored }, ...checked.lines] };
+      };
+      if (!json) {
+        const report = await check();
+        const text = renderCheckReport(report, rendering);
+        if (text !== '') process.stdout.write(`${text}\n`);
+        if (!report.ok) process.exitCode = 1;
+        return;
+      }
+      const print = (report: Parameters<typeof checkReportDocument>[0]) => process.stdout.write(`${JSON.stringify(checkReportDocument(report, { ...rendering, agentCreditVersion: AGENT_CREDIT_VERSION }))}\n`);
+      let report;
+      try {
+        report = await withStdoutOnStderr(check);
+      } catch (err) {
+        // a setting run refuses (exit 2, its message on stderr as ever): the document says so too, so
+        // a script that reads stdout learns why there is no report of the checks
+        if (await isSettingError(err)) print({ ok: false, lines: settingErrorLines(err as Error) });
+        throw err;
+      }
+      print(report);
       if (!report.ok) process.exitCode = 1;
     });
 
@@ -765,7 +787,7 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('write the JSON Schemas (generated from the zod schemas) of the events, the training records (replay --episodes), the evaluation records and the config file')
+    .description('write the JSON Schemas (generated from the zod schemas) of the events, the training records (replay --episodes), the evaluation records, the config file and check --format json’s report')
     .option('-d, --dir <dir>', 'output directory (default: schemas)')
     .action(async (f: { dir?: string }) => {
       const { writeSchemaFiles } = await import('./schema-files.js');
@@ -795,6 +817,43 @@ function isModuleSettingError(err: unknown): err is Error {
   return err instanceof Error && (err.name === 'ModuleGameError' || (err.name === 'CreditWorkerPoolError' && (err as Error & { setting?: unknown }).setting === true));
 }
 
+/**
+ * A setting's error (exit 2): a ConfigError; a topic a setting names that is missing (input or
+ * output) or too small for the job's records; a credit.module.path module that cannot be loaded or
+ * has no such function (in this thread or in the credit workers) — it exited 1, while a missing
+ * TLS file named by a setting exits 2; a Kafka consumer stopped for good at start by a setting or
+ * an ACL the brokers refuse.
+ */
+async function isSettingError(err: unknown): Promise<boolean> {
+  // kafka/connection is loaded with the config: a command that loaded none cannot have thrown its error
+  const { KafkaConnectionConfigError } = await import('../kafka/connection.js');
+  return err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || err instanceof KafkaRefusalError || isModuleSettingError(err);
+}
+
+/** A setting's error as check's lines: one per problem of a ConfigError, named for the key (or flag) it starts with. */
+function settingErrorLines(err: Error): { name: 'config'; status: 'fail'; text: string; setting?: string }[] {
+  const problems = err instanceof ConfigError ? err.problems : [err.message];
+  return problems.map((text) => {
+    const setting = /^((?:--)?[\w.[\]-]+): /.exec(text)?.[1];
+    return { name: 'config', status: 'fail', text, ...(setting !== undefined ? { setting } : {}) };
+  });
+}
+
+/**
+ * Runs `work` with stdout's writes sent to stderr: `check --format json` prints one document on
+ * stdout, and what runs during the checks — a module game's top-level code (its console.log) — would
+ * have written into it.
+ */
+async function withStdoutOnStderr<T>(work: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await work();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') return onStdoutClosed();
@@ -808,15 +867,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   } catch (err) {
     // commander has written its message (and the usage) already; --help and --version end with 0
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-    // A topic a setting names that is missing (input or output) or too small for the job's records
-    // is a configuration error, like ConfigError.
-    // So is a credit.module.path module that cannot be loaded or has no such function (in this
-    // thread or in the credit workers): it exited 1, while a missing TLS file named by a setting exits 2.
-    // So is a Kafka consumer stopped for good at start by a setting or an ACL the brokers refuse.
-    // (kafka/connection is loaded with the config: a command that loaded none cannot have thrown its error)
-    const { KafkaConnectionConfigError } = await import('../kafka/connection.js');
-    if (err instanceof ConfigError || err instanceof TopicSettingError || err instanceof KafkaConnectionConfigError || err instanceof KafkaRefusalError || isModuleSettingError(err)) {
-      process.stderr.write(`agent-credit: ${err.message}\n`);
+    // a setting's error, like ConfigError (isSettingError says which)
+    if (await isSettingError(err)) {
+      process.stderr.write(`agent-credit: ${(err as Error).message}\n`);
       process.exit(2);
     }
     process.stderr.write(`agent-credit: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -2,13 +2,15 @@
  * JSON Schema files generated from the zod schemas (zod 4 `z.toJSONSchema`), the single
  * source of truth: the published events (src/events/schemas.ts), the configuration file
  * (src/config/schema.ts, input side: fields with defaults are optional) and the evaluation
- * records read from an evaluations topic (src/conventions/evaluation-records.ts). `agent-credit schema`
+ * records read from an evaluations topic (src/conventions/evaluation-records.ts) and the report of
+ * `agent-credit check --format json` (src/cli/check-report.ts). `agent-credit schema`
  * writes them to `schemas/`; test/schemas fails when the committed files are stale.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppConfigSchema, CONFIG_SCHEMA_VERSION } from '../config/schema.js';
+import { CHECK_REPORT_VERSION, CheckReportSchema } from './check-report.js';
 import { EVALUATION_RECORD_SCHEMA_VERSION, EvaluationRecordSchema } from '../conventions/evaluation-records.js';
 import { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_MAJOR, SCHEMA_VERSION } from '../events/schemas.js';
 import { TRAINING_RECORD_VERSION, TrainingRecordSchema } from '../events/training-record.js';
@@ -124,6 +126,35 @@ export function eventSchemas(variant: 'published' | 'strict'): Record<string, st
   };
 }
 
+/**
+ * The consumer contract of check's JSON report, as the events' (consumerContract): a script
+ * written against 1.0.0 keeps working with 1.x — any `report_version` of the major, objects open
+ * to fields a minor version adds, check names listed but any string accepted (a minor version adds
+ * checks). The statuses stay closed: a new one would change what a consumer gates on (a major version).
+ */
+function checkReportContract(ctx: OverrideContext): void {
+  const js = ctx.jsonSchema;
+  if (js.additionalProperties === false) delete js.additionalProperties;
+  const property = ctx.path.at(-2) === 'properties' ? ctx.path.at(-1) : undefined;
+  if (property === 'report_version' && typeof js.const === 'string') {
+    delete js.const;
+    js.pattern = `^${CHECK_REPORT_VERSION.split('.')[0]}\\.\\d+\\.\\d+$`;
+  }
+  if (property === 'name' && Array.isArray(js.enum)) {
+    const known = js.enum as unknown[];
+    delete js.enum;
+    js.anyOf = [{ enum: known }, { type: 'string', description: 'a check added by a later minor version: tolerate it' }];
+  }
+}
+
+/**
+ * check's JSON report schema: `published` (schemas/, the consumer contract) or `strict` (exactly
+ * what this version prints: closed objects and enums; for tests, never published).
+ */
+export function checkReportSchema(variant: 'published' | 'strict'): string {
+  return render(CheckReportSchema, 'check-report.schema.json', 'agent-credit check --format json report', 'output', CHECK_REPORT_VERSION, {}, variant === 'published' ? checkReportContract : undefined);
+}
+
 /** A branch of "one of these properties is present". */
 function requiredOne(name: string): Record<string, unknown> {
   return { required: [name], properties: { [name]: true } };
@@ -145,6 +176,8 @@ export function schemaFiles(): Record<string, string> {
     'evaluation-record.schema.json': render(EvaluationRecordSchema, 'evaluation-record.schema.json', 'Evaluation record (source.kafka.evaluationsTopic, POST /v1/evaluations)', 'input', EVALUATION_RECORD_SCHEMA_VERSION, {
       allOf: [{ anyOf: ['trace_id', 'conversation_id', 'response_id'].map(requiredOne) }, { anyOf: ['score', 'label'].map(requiredOne) }],
     }),
+    // versioned on its own (CHECK_REPORT_VERSION)
+    'check-report.schema.json': checkReportSchema('published'),
   };
 }
 

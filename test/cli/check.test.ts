@@ -1,7 +1,7 @@
 /** `agent-credit check` paths that need no broker (src/cli/check.ts); the broker-backed ones are in test/integration/check-command.test.ts. */
 import { describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
-import { renderCheckReport, runChecks } from '../../src/cli/check.js';
+import { checkEntry, renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { loadConfig } from '../../src/config/index.js';
 import { FakeKafka } from '../kafka/fake-kafka.js';
 
@@ -35,6 +35,7 @@ describe('agent-credit check (no broker)', () => {
     expect(low.ok).toBe(false);
     expect(renderCheckReport(low)).toMatch(/^✗ source\.kafka\.sessionTimeoutMs 3000 is outside the brokers' group\.min\.session\.timeout\.ms 6000 … group\.max\.session\.timeout\.ms 1800000: they refuse the consumer group join, and nothing is read — set source\.kafka\.sessionTimeoutMs within it \(e\.g\. 30000, with heartbeatIntervalMs about a third of it\), or widen the brokers' range$/m);
     expect(renderCheckReport(await withRange(2_000_000, async () => ({ min: 6000, max: 1_800_000 })))).toMatch(/✗ source\.kafka\.sessionTimeoutMs 2000000 is outside/);
+    expect(checkEntry(low.lines.find((l) => l.status === 'fail')!)).toMatchObject({ name: 'kafka.session_timeout', setting: 'source.kafka.sessionTimeoutMs', advice: expect.stringMatching(/^set source\.kafka\.sessionTimeoutMs within it/) });
     const within = await withRange(6000, async () => ({ min: 6000, max: 1_800_000 }));
     expect(within.ok).toBe(true);
     expect(renderCheckReport(within)).not.toContain('sessionTimeoutMs');
@@ -111,6 +112,10 @@ describe('agent-credit check (no broker)', () => {
     const report = await sampleOf('otlp_json', (await fleetSpans()).slice(0, 2));
     expect(report.ok).toBe(false);
     expect(renderCheckReport(report)).toMatch(/✗ source\.kafka\.spansTopic: the record at offset 0 \(partition 0\) does not decode: .* — set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding \(otlp_proto or otlp_json\) \(they decode as otlp_proto\), or point/);
+    // --format json: the entry names the setting to change and its fix
+    const entry = checkEntry(report.lines.find((l) => l.status === 'fail')!);
+    expect(entry).toMatchObject({ name: 'kafka.sample', setting: 'source.kafka.spansEncoding', status: 'fail' });
+    expect(entry.advice).toMatch(/^set source\.kafka\.spansEncoding \(now otlp_json\) to the exporter's encoding/);
   });
 
   it("--sample: Jaeger or Zipkin records (the exporter's non-OTLP encodings) name the exporter's setting, not source.kafka.spansEncoding — no value of it reads them", async () => {

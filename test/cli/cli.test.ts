@@ -79,7 +79,7 @@ describe('agent-credit CLI', () => {
     // what the help says the commands do: --metrics-port adds a server (the live page keeps
     // serving /metrics: "separate … port" said otherwise), schema names all it writes
     for (const command of ['run', 'check', 'view']) expect(helpOptions(cli([command, '--help']).stdout).get('--metrics-port')).toMatch(/^telemetry\.metricsPort: also serve \/metrics, \/healthz, \/readyz on this port/);
-    expect(cli(['schema', '--help']).stdout.replace(/\s+/g, ' ')).toContain('of the events, the training records (replay --episodes), the evaluation records and the config file');
+    expect(cli(['schema', '--help']).stdout.replace(/\s+/g, ' ')).toContain('of the events, the training records (replay --episodes), the evaluation records, the config file and check --format json’s report');
   });
 
   it('view without a Kafka source, or with a --since it cannot read, exits 2 naming what to set', () => {
@@ -627,7 +627,7 @@ describe('agent-credit CLI', () => {
     const dir = tempDir('ac-schema-');
     const r = cli(['schema', '--dir', dir]);
     expect(r.status).toBe(0);
-    for (const f of ['episode-credit', 'message-reward', 'preference-pair', 'agent-credit-config']) {
+    for (const f of ['episode-credit', 'message-reward', 'preference-pair', 'agent-credit-config', 'check-report']) {
       expect(readFileSync(join(dir, `${f}.schema.json`), 'utf8')).toBe(readFileSync(join(root, 'schemas', `${f}.schema.json`), 'utf8'));
     }
   });

@@ -2,12 +2,33 @@
  * `agent-credit check` (src/cli/check.ts) against the real broker: topics, partition counts,
  * the group's committed offsets and lag, output topics; and the OTLP/HTTP port check.
  */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { loadConfig } from '../../src/config/index.js';
 import { brokers, client, createTopics, produce, fleetRecords, unique } from './support/kafka-io.js';
+import { BIN, CLI_ENV } from '../support/cli.js';
+import { checkReportOf } from '../support/check-report.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** The CLI in a child process (asynchronous: the file's other tests and the broker's clients go on). */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENT_CREDIT_') && !k.startsWith('OTEL_')) env[k] = v;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: join(import.meta.dirname, '../..'), env: { ...env, ...CLI_ENV } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 describe('agent-credit check', () => {
   it('reports topics, a partition-count mismatch, the group lag and the output topics; fails on a missing input topic', async () => {
@@ -68,6 +89,57 @@ describe('agent-credit check', () => {
 
   // the brokers refuse a join outside group.min/max.session.timeout.ms (the test broker: 1000 …
   // Kafka's default 1800000): check said ready, and run's consumer crashed for good at the join
+  it('--format json: one document with each check against the brokers — topics, group, output topics, delivery — and exit 1 with a failed entry naming the setting when an input topic is missing', async () => {
+    const base = unique('check-json');
+    const c = client();
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 2);
+    await createTopics(c, [`${base}.episodes`], 1);
+    const dir = tempDir('ac-check-json-kafka-');
+    const config = (spansTopic: string) => {
+      const file = join(dir, `${spansTopic}.yaml`);
+      writeFileSync(
+        file,
+        `source:\n  kind: kafka\n  kafka:\n    brokers: ${brokers()}\n    groupId: ${base}-grp\n    spansTopic: ${spansTopic}\n    logsTopic: ${base}.logs\n` +
+          `sinks:\n  live:\n    enabled: false\n  kafka:\n    topics:\n      rewards: ${base}.rewards\n      episodes: ${base}.episodes\n      preferences: ${base}.prefs\n      dlq: ${base}.dlq\ntelemetry:\n  metricsPort: 0\n`,
+      );
+      return file;
+    };
+    const good = await cli(['check', '-c', config(`${base}.spans`), '--format', 'json']);
+    expect(good.stderr).toBe('');
+    expect(good.status).toBe(0);
+    const doc = checkReportOf(good.stdout);
+    expect(doc).toMatchObject({ status: 'ok', ready: true });
+    expect(doc.command).toMatch(/^agent-credit run --config \S+\.yaml$/);
+    const entries = doc.checks.map((e) => [e.name, e.setting, e.status]);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        ['kafka.connection', 'source.kafka.brokers', 'ok'],
+        ['kafka.input_topic', 'source.kafka.spansTopic', 'ok'],
+        ['kafka.input_topic', 'source.kafka.logsTopic', 'ok'],
+        ['kafka.group', 'source.kafka.groupId', 'ok'],
+        ['kafka.output_topic', 'sinks.kafka.topics.episodes', 'ok'],
+        ['kafka.output_topic', 'sinks.kafka.topics.rewards', 'ok'],
+        ['kafka.delivery', 'sinks.kafka.delivery', 'ok'],
+      ]),
+    );
+    expect(doc.checks.find((e) => e.setting === 'source.kafka.spansTopic')!.detail).toBe(`source.kafka.spansTopic: "${base}.spans", 2 partitions`);
+    expect(doc.checks.find((e) => e.setting === 'sinks.kafka.topics.rewards')!.detail).toMatch(/will be created at start/);
+
+    const bad = await cli(['check', '-c', config(`${base}.nope`), '--format', 'json']);
+    expect(bad.status).toBe(1);
+    const failed = checkReportOf(bad.stdout);
+    expect(failed).toMatchObject({ status: 'fail', ready: false });
+    expect(failed.checks.filter((e) => e.status === 'fail')).toEqual([
+      {
+        name: 'kafka.input_topic',
+        setting: 'source.kafka.spansTopic',
+        status: 'fail',
+        detail: `source.kafka.spansTopic: topic "${base}.nope" does not exist (or this client may not Describe it)`,
+        advice: "create it or point source.kafka.spansTopic at the topic your collector's kafka exporter writes",
+      },
+    ]);
+  });
+
   it("a session timeout outside the brokers' range fails, naming source.kafka.sessionTimeoutMs and their range", async () => {
     const base = unique('check-session');
     const c = client();
