@@ -22,7 +22,7 @@ import type { listOtlpFiles } from '../sources/file/otlp-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
-import { AGENT_CREDIT_VERSION } from './version.js';
+import { AGENT_CREDIT_VERSION } from '../version.js';
 // Only what the program definition (the --help texts' defaults and choices) and every command's
 // config loading need is imported up front; each command imports the rest (the OTel SDK, the
 // demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a

@@ -15,6 +15,7 @@ import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { EpisodeAssemblerStats } from '../episodes/stats.js';
 import type { AgentBoardSnapshot, AgentStanding } from '../events/agent-board.js';
 import { agentsDroppedText, agentMetricsText } from './agent-metrics.js';
+import { AGENT_CREDIT_VERSION } from '../version.js';
 
 /** Point-in-time values read from a component when metrics are collected. All optional. */
 export interface ObservedStats {
@@ -138,7 +139,7 @@ export class SelfTelemetry {
     this.reader = new PrometheusExporter({ preventServerStart: true });
     this.serializer = new PrometheusSerializer(undefined, false);
     this.provider = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'agent-credit', 'service.version': options.serviceVersion ?? '0.1.0' }),
+      resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'agent-credit', 'service.version': options.serviceVersion ?? AGENT_CREDIT_VERSION }),
       readers: [this.reader],
     });
     const m = (this.meter = this.provider.getMeter('agent-credit'));
