@@ -8,7 +8,7 @@ import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
 import { ConfigError, describeIssue, didYouMean, formatPath, originOf } from './errors.js';
 import { envOverrides, envValue } from './env.js';
-import { acceptedKeysAt, schemaAt, unknownKeys } from './schema-walk.js';
+import { acceptedKeysAt, declaredKeyPath, schemaAt, unknownKeys } from './schema-walk.js';
 
 export interface LoadConfigOptions {
   /** Path of a YAML file; omitted = defaults + env. */
@@ -55,8 +55,9 @@ const YAML_FIX = 'fix the YAML; indent with spaces, quote values containing ": "
  * document up to its errors (`source.kafka.groupId`); undefined when no key starts there or the
  * path is not one the schema knows. An indentation error is given at column 1 (where the
  * indentation starts), and the line's key was nowhere in the message: with a long config, which
- * section the line was in had to be worked out by hand. Only keys of the schema are named, so a
- * value that a broken document turned into a key (a password on a mis-indented line) is never shown.
+ * section the line was in had to be worked out by hand. Only keys the schema declares are named, so a
+ * value that a broken document turned into a key (a password on a mis-indented line) is never shown;
+ * a key in a map setting (any header name of `credit.judge.headers`) is the map's (`declaredKeyPath`).
  */
 function keyOnLine(doc: Document, text: string, line: number): string | undefined {
   const lines = text.split('\n');
@@ -76,7 +77,8 @@ function keyOnLine(doc: Document, text: string, line: number): string | undefine
     }
   };
   walk(doc.contents, [], 0);
-  return found !== undefined && schemaAt(AppConfigSchema, found.path) !== undefined ? found.path.join('.') : undefined;
+  const named = found !== undefined ? declaredKeyPath(AppConfigSchema, found.path) : undefined;
+  return named !== undefined && named.length > 0 ? named.join('.') : undefined;
 }
 
 /** Parses YAML text into a plain object; YAML syntax errors become ConfigErrors with line and column (yaml's), and the key on that line when known. */

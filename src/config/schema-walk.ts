@@ -69,6 +69,24 @@ export function schemaAt(root: AnySchema, path: readonly PropertyKey[]): AnySche
 }
 
 /**
+ * The part of a known key path (`schemaAt` finds a schema there) that names declared settings:
+ * the whole path, or — when it goes into a map setting (a z.record: `credit.judge.headers`,
+ * `credit.normalization`) — the path up to that setting. A map's keys are the user's data, and
+ * in a document yaml could not read a value on a line of its own becomes such a key (the rest of a
+ * wrapped credential under `headers`): naming it quoted the value.
+ */
+export function declaredKeyPath(root: AnySchema, path: readonly PropertyKey[]): PropertyKey[] | undefined {
+  if (schemaAt(root, path) === undefined) return undefined;
+  let s: AnySchema | undefined = root;
+  for (let i = 0; i < path.length; i++) {
+    const d = defOf(unwrap(s!));
+    if (d.type === 'record') return path.slice(0, i);
+    s = d.type === 'object' ? d.shape?.[String(path[i])] : objectOption(d) ? defOf(objectOption(d)!).shape?.[String(path[i])] : d.type === 'array' ? d.element : undefined;
+  }
+  return [...path];
+}
+
+/**
  * True when an object at or below `schema` (through unions, lists and maps) has a key in `keys`:
  * whether a value given there can hold one of them (config errors: secrets).
  */

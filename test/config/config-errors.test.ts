@@ -497,6 +497,20 @@ describe('a YAML error does not quote the value it stopped at', () => {
     expect(m).not.toContain(secret);
   });
 
+  // A key of a map setting (credit.judge.headers: any header name) is no key of the schema: the
+  // second half of a wrapped credential (`base64` wraps at 76 columns) pasted at the header's
+  // indentation is read as a header name, and the message named it as the key on its line
+  it('the rest of a wrapped credential on its own line under credit.judge.headers is not named as a header', () => {
+    const judge = (lines: string) => `credit:\n  game: http\n  judge:\n    url: http://judge:8000/score\n    headers:\n${lines}`;
+    for (const text of [judge(`      Authorization: Basic dXNlcjpwYXNzd29yZC1wYXJ0LW9uZS1\n      ${secret}\n`), judge(`      x-api-key: abc\n      ${secret}\n     x-other: 1\n`)]) {
+      const m = errorOf(text);
+      expect(m).toContain('config:7:7: YAML syntax error in credit.judge.headers — ');
+      expect(m).not.toContain(secret);
+    }
+    // a key the schema declares is still named with its path
+    expect(errorOf(judge('      Authorization: Bearer x\n    url: http://judge:8000/other\n'))).toContain('YAML syntax error in credit.judge.url — Map keys must be unique');
+  });
+
   it('a password starting with * (an alias) failed with a bare ReferenceError quoting the rest: now a ConfigError without it', () => {
     const m = errorOf(withToken(`*${secret}`));
     expect(m).toContain('config: YAML syntax error — a value starts with * (an alias)');
