@@ -62,7 +62,11 @@ export const EVALUATION_RECORD_SCHEMA_VERSION = '1.3.0';
  */
 function scoreError(input: unknown): string {
   const forms = 'a number, a numeric string ("0.8"), a percent string ("80%") or a boolean';
-  if (typeof input === 'string') return `${forms}, got the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)} — a verdict in words goes in label`;
+  if (typeof input === 'string') {
+    const got = `${forms}, got the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+    // written as a number ("1e999"), only too large for a double: "goes in label" was the wrong fix
+    return SCORE_TEXT.test(input) ? `${got}, a number too large for a double (a finite number is needed)` : `${got} — a verdict in words goes in label`;
+  }
   // a JSON number too large for a double (1e999) is parsed as Infinity
   if (typeof input === 'number') return `${forms}, got ${input} (a finite number is needed)`;
   return `${forms}, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input === 'object' ? 'an object' : typeof input}`;

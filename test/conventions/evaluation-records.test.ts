@@ -114,6 +114,9 @@ describe('evaluation records stream', () => {
     expect(errorOf(null)).toBe(`${forms} null`);
     expect(errorOf({ value: 1 })).toBe(`${forms} an object`);
     expect(parseEvaluationRecords(`{"trace_id":"${trace}","name":"quality","score":1e999}`, received).errors[0]?.message).toBe(`${forms} Infinity (a finite number is needed)`);
+    // a number written as a string that no double holds is no verdict in words: label is the wrong fix
+    expect(errorOf('1e999')).toBe(`${forms} the string "1e999", a number too large for a double (a finite number is needed)`);
+    expect(errorOf('1e999%')).toBe(`${forms} the string "1e999%", a number too large for a double (a finite number is needed)`);
     // the judge's name beside a label is not a misspelt score
     expect(parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', label: 'pass', scorer: 'gpt-4o' }), received).evaluations).toHaveLength(1);
   });
