@@ -236,18 +236,27 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   // episode it would only teach operators to ignore the warning. So is the app's web, DB and RPC
   // instrumentation outside the agents (`isInstrumentationSpan` with no recognised span above it:
   // Express's middleware, the handler's SQL query, its call to another service), one set per
-  // request. The others may be steps an instrumentation missed — an unknown agent framework's
-  // spans, or an HTTP call inside an agent (a model call no instrumentation recorded).
+  // request, and the request a recorded model call sends. The others may be steps an
+  // instrumentation missed — an unknown agent framework's spans, or an HTTP call inside an agent
+  // but outside a model call (a model call no instrumentation recorded).
   const holders = new Set<string>();
   for (const d of drafts) {
     if (d.facts.convention === 'unknown') continue;
     for (let p = tree.parentOf(d.span.spanId); p !== undefined && !holders.has(p); p = tree.parentOf(p)) holders.add(p);
   }
-  const recognisedAbove = (id: string): boolean => {
-    for (let p = tree.parentOf(id); p !== undefined; p = tree.parentOf(p)) if (facts.get(p)!.convention !== 'unknown') return true;
-    return false;
+  const recognisedAbove = (id: string): SpanFacts | undefined => {
+    for (let p = tree.parentOf(id); p !== undefined; p = tree.parentOf(p)) if (facts.get(p)!.convention !== 'unknown') return facts.get(p);
+    return undefined;
   };
-  const unknown = drafts.filter((d) => d.facts.convention === 'unknown' && !holders.has(d.span.spanId) && !(isInstrumentationSpan(d.span) && !recognisedAbove(d.span.spanId))).length;
+  // Under a recorded model call such a span is that call's own request (Node's undici or http
+  // instrumentation below the chat span of an LLM SDK): no model call is missing, and counting it
+  // warned on every episode of an app with the auto-instrumentations on.
+  const appOrTransport = (d: CausalStepInput): boolean => {
+    if (!isInstrumentationSpan(d.span)) return false;
+    const above = recognisedAbove(d.span.spanId);
+    return above === undefined || above.kind === 'llm';
+  };
+  const unknown = drafts.filter((d) => d.facts.convention === 'unknown' && !holders.has(d.span.spanId) && !appOrTransport(d)).length;
   if (unknown > 0) warnings.push(`${unknown} span(s) match no known convention and hold no recognised span: kept as structure (kind other)`);
   return {
     steps,

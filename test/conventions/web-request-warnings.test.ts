@@ -65,6 +65,22 @@ describe('web and DB instrumentation beside the agents is not "a span that match
     expect(unknownWarnings(stepsFromSpans(spans).warnings)).toEqual(['1 span(s) match no known convention and hold no recognised span: kept as structure (kind other)']);
   });
 
+  // Node's auto-instrumentation (undici, http) records the request an LLM SDK sends for each model
+  // call the GenAI instrumentation records: a CLIENT span under the chat span, on every call
+  it('the HTTP request of a recorded model call (a CLIENT span under its chat span) is not warned about', () => {
+    const spans = recordSpans((r) => {
+      const agent = r.start('invoke_agent writer', 0, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'writer' });
+      const chat = r.start('chat gpt-4o', 1, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'done' }] }]) }, agent);
+      r.tracer
+        .startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(2), attributes: { 'http.request.method': 'POST', 'url.full': 'https://api.openai.com/v1/chat/completions', 'server.address': 'api.openai.com', 'server.port': 443, 'http.response.status_code': 200 } }, inside(chat))
+        .end(at(5));
+      chat.end(at(6));
+      agent.end(at(7));
+    });
+    expect(spans.map((s) => s.name)).toContain('POST');
+    expect(unknownWarnings(stepsFromSpans(spans).warnings)).toEqual([]);
+  });
+
   it('inside the agents an HTTP call is still warned about: it may be a model call no instrumentation recorded', () => {
     const spans = recordSpans((r) =>
       express(r, {
