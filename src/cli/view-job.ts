@@ -76,6 +76,18 @@ export function parseSince(v: string): number | null {
 }
 
 /**
+ * Where the view starts reading, for its start-up line: the window in the largest unit that
+ * writes it whole (6h, 90m, 2500ms) and the instant it starts at. The line said
+ * "21600000 ms ago" for the default `--since 6h`, a number the user never typed.
+ */
+export function describeSince(sinceMs: number | null, fromMs: number | null): string {
+  if (sinceMs === null || fromMs === null) return 'the start of each topic';
+  const units = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const;
+  const [unit, size] = units.find(([, size]) => sinceMs > 0 && sinceMs % size === 0) ?? ['ms', 1];
+  return `${sinceMs / size}${unit} ago (${new Date(fromMs).toISOString()})`;
+}
+
+/**
  * A record of an output topic as an event, or why it is not one. Events of a later minor version
  * carry fields this one does not know; the board reads only the fields it knows (README, Events:
  * versions), so they are taken as they are.
@@ -296,7 +308,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   }
   const liveUrl = live?.address().url;
   const metricsUrl = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
-  log.info({ live: liveUrl, metrics: metricsUrl, topics, since: options.sinceMs === null ? 'the start of each topic' : `${options.sinceMs} ms ago` }, 'agent-credit view: the fleet\'s credit from the output topics');
+  log.info({ live: liveUrl, metrics: metricsUrl, topics, since: describeSince(options.sinceMs, fromMs) }, 'agent-credit view: the fleet\'s credit from the output topics');
   let stopping: Promise<void> | undefined;
   return {
     liveUrl,

@@ -1,7 +1,7 @@
 /** `agent-credit view --since`: durations and `all`, and an error naming the flag. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/index.js';
-import { outputEventOf, parseSince } from '../../src/cli/view-job.js';
+import { describeSince, outputEventOf, parseSince } from '../../src/cli/view-job.js';
 
 describe('view --since', () => {
   it('reads durations in ms, s, m, h and d, and all', () => {
@@ -26,6 +26,18 @@ describe('view --since', () => {
       expect(() => parseSince(bare)).toThrow(ConfigError);
       expect(() => parseSince(bare)).toThrow(/--since: ".*" has no unit; give one of ms, s, m, h, d \(e\.g\. [\d.]+s or [\d.]+m\), or all/);
     }
+  });
+});
+
+describe('view --since: the start-up line', () => {
+  it('names the window as the user writes it, with the instant it starts at — it said "21600000 ms ago" for the default 6h', () => {
+    const now = Date.UTC(2026, 11, 7, 6, 0, 0);
+    expect(describeSince(parseSince('6h'), now - 21_600_000)).toBe('6h ago (2026-12-07T00:00:00.000Z)');
+    expect(describeSince(parseSince('90s'), now - 90_000)).toBe('90s ago (2026-12-07T05:58:30.000Z)');
+    expect(describeSince(parseSince('1.5h'), now - 5_400_000)).toBe('90m ago (2026-12-07T04:30:00.000Z)');
+    expect(describeSince(parseSince('2500ms'), now - 2_500)).toBe('2500ms ago (2026-12-07T05:59:57.500Z)');
+    expect(describeSince(parseSince('2d'), now - 172_800_000)).toBe('2d ago (2026-12-05T06:00:00.000Z)');
+    expect(describeSince(parseSince('all'), null)).toBe('the start of each topic');
   });
 });
 
