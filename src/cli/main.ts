@@ -378,6 +378,11 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
 async function inputFiles(command: string, inputs: readonly string[], config: AppConfig, leftOut: string[]): Promise<ReturnType<typeof listOtlpFiles>> {
   const fromConfig = inputs.length === 0;
   const paths = fromConfig ? config.source.file.paths : inputs;
+  // Nothing named at all: "no OTLP files found — directories are searched for *.pb, …" read as if
+  // a directory had been searched, when `agent-credit replay` was typed without its inputs.
+  if (paths.length === 0) {
+    throw new ConfigError([`${command}: no input given — name OTLP files or directories (e.g. \`agent-credit ${command} runs/\`), or list them in source.file.paths of the config file (-c)`]);
+  }
   // other failures than "no such file" (a link loop, no permission) are listOtlpFiles's to name
   const absent = (p: string) => {
     try {

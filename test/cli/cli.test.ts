@@ -272,6 +272,15 @@ describe('agent-credit CLI', () => {
     expect(replay.stderr).toContain(`source.file.paths[0]: ${missing} does not exist — give OTLP files or directories (or pass them to replay as arguments)`);
   });
 
+  it('replay and compare without inputs and without source.file.paths say no input was given — they said "no OTLP files found — directories are searched for …", as if one had been', () => {
+    for (const command of ['replay', 'compare']) {
+      const r = cli([command]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`${command}: no input given — name OTLP files or directories (e.g. \`agent-credit ${command} runs/\`), or list them in source.file.paths of the config file (-c)`);
+      expect(r.stderr).not.toContain('no OTLP files found');
+    }
+  });
+
   it('replay with a judge that refuses connections runs to the end and says so — it exited 13 (unsettled top-level await) with no output at the judge\'s retry backoff (an unref\'d timer)', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
