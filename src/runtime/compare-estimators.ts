@@ -384,7 +384,10 @@ export function renderCompareReport(r: CompareReport): string {
   for (const row of r.rows) {
     const status = Object.entries(row.statuses).map(([s, n]) => `${s} ${n}`).join(', ') || '—';
     const coverage = row.runs ? `${(100 * row.coverage).toFixed(1)}% (nominal ${(100 * row.confidence).toFixed(0)}%)` : '—';
-    lines.push(`| ${row.estimator} | ${row.budgetPerPlayer}·n | ${row.runs} | ${fmt(row.meanAgents)} | ${fmt(row.meanAbsError)} | ${fmt(row.maxAbsError)} | ${fmt(row.relativeMse)} | ${coverage} | ${fmt(row.meanEvaluations)} | ${status} | ${fmt(row.msPerRun)} |`);
+    // A row with no run measured nothing: its zeros (the JSON's, which keeps its number type) read
+    // as an estimator without error, as coverage's 0 would have read as never covering.
+    const cell = (x: number) => (row.runs ? fmt(x) : '—');
+    lines.push(`| ${row.estimator} | ${row.budgetPerPlayer}·n | ${row.runs} | ${cell(row.meanAgents)} | ${cell(row.meanAbsError)} | ${cell(row.maxAbsError)} | ${cell(row.relativeMse)} | ${coverage} | ${cell(row.meanEvaluations)} | ${status} | ${cell(row.msPerRun)} |`);
   }
   const best = lowestErrorPerBudget(r.rows);
   if (best.length > 0) {

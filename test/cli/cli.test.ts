@@ -381,6 +381,10 @@ describe('agent-credit CLI', () => {
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http/0001-traces.pb`]); // spans only: no evaluation
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/compare: none of the \d+ closed episode\(s\) could be compared \(skipped: \d+ .*\): nothing was measured/);
+    // the table on stdout measured nothing either: its rows said "mean abs error 0, relative MSE 0"
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('| permutation |'));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row).toMatch(/^\| permutation \| \d+·n \| 0 \| — \| — \| — \| — \| — \| — \| — \| — \|$/);
   });
 
   it('compare on input that closes no episode says why: every file undecodable, or evaluations without their spans', () => {
