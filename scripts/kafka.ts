@@ -406,7 +406,8 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
 
 // ---- CLI: `tsx scripts/kafka.ts start|stop` -------------------------------------------------
 
-const STATE_FILE = join(REPO, '.kafka', 'state.json');
+/** Where kafka:start records the broker it left running (read by kafka:stop and kafka:seed). */
+export const STATE_FILE = join(REPO, '.kafka', 'state.json');
 
 interface BrokerState {
   pid: number;
@@ -449,6 +450,8 @@ export async function cli(cmd: string | undefined, stateFile = STATE_FILE): Prom
     writeFileSync(stateFile, JSON.stringify({ pid: k.pid, brokers: k.brokers, version: k.version, workDir: k.workDir }, null, 2));
     console.log(`Kafka ${k.version} running at ${k.brokers} (pid ${k.pid}, dir ${k.workDir})`);
     console.log(`export KAFKA_BROKERS=${k.brokers}`);
+    // the broker has no topics, and the job creates no input topic: say how to get some
+    console.log('input topics otlp_spans / otlp_logs with recorded collector records: npm run kafka:seed');
     return;
   }
   if (cmd === 'stop') {
