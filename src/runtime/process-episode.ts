@@ -112,7 +112,9 @@ function afterClose(reason: Episode['closeReason']): string {
       // capped revisions are retained for their verdict (src/episodes RETAINED_REASONS, CAP_REASONS)
       return ` It closed by ${reason} (a size cap): its later spans are only counted (lateUncorrected), but its root span and an evaluation that arrive later re-open it as a correction (revision + 1; episodes.lateSpanPolicy: correct), credited on the spans up to the cap${reason === 'max-bytes' ? ' — if episodes.retainClosedBytes is above episodes.maxBytesPerEpisode (else it is not kept, and a later evaluation is only counted)' : ''}.`;
     case 'shutdown':
-      return ` It closed by shutdown (the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes): an evaluation that arrives later cannot correct it, its run gets no credit.`;
+      // replay and compare close what is open at the end of their input so too: a user replaying
+      // spans without their verdicts read only of a job stopping
+      return ` It closed by shutdown (the job or processor stopping, the end of replay's or compare's input — give the files of the run's evaluations with its spans —, or an in-process forceFlush with flushClosesEpisodes): an evaluation that arrives later cannot correct it, its run gets no credit.`;
     default:
       return ` It closed by ${reason}, and revisions closed so are not kept for corrections: an evaluation that arrives later is only counted (lateUncorrected)${reason === 'evicted' ? ' — raise episodes.maxOpenEpisodes / maxBufferedBytes' : ''}.`;
   }

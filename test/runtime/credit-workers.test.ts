@@ -443,7 +443,7 @@ describe('episodes that close without credit', () => {
     expect(warned[0]!.msg).toMatch(/closed without credit events \(the reason says why and what to send\)/);
     expect(warned[0]!.fields).toMatchObject({ episodeId: episode!.episodeId, skippedTotal: 1 });
     // the specific case (also across the worker thread): none joined, closed by shutdown
-    expect(String(warned[0]!.fields.reason)).toMatch(/no evaluation joined it: send a system-level evaluation.* It closed by shutdown \(the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
+    expect(String(warned[0]!.fields.reason)).toMatch(/no evaluation joined it: send a system-level evaluation.* It closed by shutdown \(the job or processor stopping, the end of replay's or compare's input .*, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
   }, 30_000);
 });
 

@@ -40,7 +40,7 @@ describe('an episode skipped for want of a system evaluation says which case it 
       return reason!.message;
     };
     const shutdown = await reasonFor('shutdown');
-    expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
+    expect(shutdown).toMatch(/closed by shutdown \(the job or processor stopping, the end of replay's or compare's input — give the files of the run's evaluations with its spans —, or an in-process forceFlush with flushClosesEpisodes\): an evaluation that arrives later cannot correct it/);
     expect(shutdown).not.toMatch(/re-opens/);
     expect(await reasonFor('evicted')).toMatch(/closed by evicted, and revisions closed so are not kept for corrections: .* only counted \(lateUncorrected\) — raise episodes\.maxOpenEpisodes/);
     // a capped revision is kept for its late root and verdict (src/episodes RETAINED_REASONS)
