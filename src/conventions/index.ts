@@ -5,6 +5,7 @@
  * See README.md in this folder for the rules and the instrumentation quirks they handle.
  */
 export { stepsFromSpans, stepsFromTree, factsOf, isRewardableKind, MAPPERS, type StepsFromSpansOptions, type StepsFromSpansResult } from './steps.js';
+export { holdsAgentWork } from './agent-work.js';
 export { inputDigestOf, outputDigestOf, releaseDeferredDigests } from './step-digests.js';
 export {
   evaluationsFromLogs,

@@ -31,6 +31,7 @@ import { CONTENT_EVENT_SCOPE } from '../conventions/content-events.js';
 import { isResponseFetch, responseIdOf } from '../conventions/response-ids.js';
 import type { SpanTree } from '../conventions/span-tree.js';
 import { conversationIdOf as defaultConversationIdOf } from '../conventions/conversation.js';
+import { holdsAgentWork as defaultHoldsAgentWork } from '../conventions/agent-work.js';
 import { boundedId } from '../conventions/text.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
@@ -77,6 +78,13 @@ export interface EpisodeAssemblerHooks {
    * root score attribute (`assemblerHooksFor` passes the configured one).
    */
   spanEvaluations?: (tree: SpanTree) => readonly Evaluation[];
+  /**
+   * Whether spans hold agent work (an agent or LLM convention's span). Default: src/conventions
+   * `holdsAgentWork`. An episode without any — a health check, a static file, a start-up trace —
+   * closes at `graceMs` after its root ended instead of waiting `awaitEvaluationMs` for a verdict
+   * nobody sends (nothing to credit).
+   */
+  holdsAgentWork?: (spans: readonly Span[]) => boolean;
 }
 
 const CONVERSATION_PREFIX = 'conv:';
@@ -152,6 +160,7 @@ export class EpisodeAssembler {
   private readonly givesCredit: (e: Evaluation) => boolean;
   private readonly carriesSystemScore: (spans: readonly Span[]) => boolean;
   private readonly spanEvaluations: ((tree: SpanTree) => readonly Evaluation[]) | undefined;
+  private readonly holdsAgentWork: (spans: readonly Span[]) => boolean;
   /** Assembler-clock ms of the last evaluation `closesOnEvaluation` accepts: evaluations are arriving (`awaitEvaluationMs`). */
   private lastEvaluationAtMs: number;
   private readonly clock: Clock;
@@ -207,6 +216,7 @@ export class EpisodeAssembler {
     this.givesCredit = (e) => this.closesOnEvaluation(e) && scoresRun(e);
     this.carriesSystemScore = hooks.carriesSystemScore ?? ((spans) => carriesSystemScore(spans));
     this.spanEvaluations = hooks.spanEvaluations;
+    this.holdsAgentWork = hooks.holdsAgentWork ?? defaultHoldsAgentWork;
     // A (re)start counts as evaluations arriving: after a crash the replayed runs wait for the
     // verdicts that were on their way, instead of closing at grace before the first one is read.
     this.lastEvaluationAtMs = clock.now();
@@ -571,6 +581,9 @@ export class EpisodeAssembler {
     }
     const ep = OpenEpisode.reopen(previous, now);
     ep.capped = this.atCap(previous);
+    // it closed early for holding no agent work (`awaitsEvaluation`): if agent spans come late
+    // (another service's exporter), this revision is the run's first with something to credit
+    ep.reopenedAgentFree = !this.holdsAgentWork(previous.spans);
     this.counts.corrections++;
     this.open.set(ep.episodeId, ep);
     if (this.byConversation) for (const t of ep.traceIds) this.traceIndex.set(t, ep);
@@ -805,13 +818,31 @@ export class EpisodeAssembler {
    * with no verdict of its own yet (else each turn went out first with the previous turn's
    * verdict, then as a correction) — while evaluations are arriving at all (one in the last
    * `evaluationsArrivingMs`; the start counts as one; a fleet that sends none closes at `graceMs`
-   * after that window). A correction (late spans or verdict of a known turn) never waits.
+   * after that window). A correction (late spans or verdict of a known turn) never waits — but
+   * one of a revision that held no agent work (it waited for nothing): then it is the run's first.
+   * An episode that holds no agent work (`holdsAgentWork`: no span an agent or LLM convention
+   * reads — a health check, a start-up trace) does not wait: there is nothing to credit.
    */
   private awaitsEvaluation(ep: OpenEpisode, now: number): boolean {
     const o = this.options;
-    if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraces === undefined)) return false;
+    if (o.awaitEvaluationMs <= o.graceMs || (ep.revision > 0 && ep.turnTraces === undefined && !ep.reopenedAgentFree)) return false;
     if (now - this.lastEvaluationAtMs > o.evaluationsArrivingMs) return false;
+    // no agent work, nothing to credit: no verdict is coming for a health check (its root ended and
+    // grace passed with no new span — agent spans still on their way would have been new spans)
+    if (!this.holdsAgent(ep)) return false;
     return !this.hasVerdict(ep, ep.turnTraces !== undefined);
+  }
+
+  /**
+   * Whether the episode holds agent work (the `holdsAgentWork` hook; in conversation mode any of
+   * its traces). Kept once true (spans are only added), else per span count: asked at grace only.
+   */
+  private holdsAgent(ep: OpenEpisode): boolean {
+    const known = ep.agentWork;
+    if (known === true || known === ep.spanCount) return known === true;
+    const held = this.holdsAgentWork(ep.spans);
+    ep.agentWork = held ? true : ep.spanCount;
+    return held;
   }
 
   /**

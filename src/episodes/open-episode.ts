@@ -69,6 +69,13 @@ export class OpenEpisode {
    * the episode waits.
    */
   spanScore: { spans: number; turnTraces: ReadonlySet<string> | undefined; scored: boolean } | undefined;
+  /**
+   * The assembler's last answer to whether the spans hold agent work (`holdsAgentWork`): `true`
+   * for good once they do, else the span count it was asked at.
+   */
+  agentWork: true | number | undefined;
+  /** A correction of a revision that held no agent work (closed without waiting for a verdict). */
+  reopenedAgentFree = false;
   /** The episode has waited past grace for its evaluation (`awaitEvaluationMs`). */
   awaitedEvaluation = false;
   /**
