@@ -92,7 +92,7 @@ type CreditedSink = EventSink & Required<Pick<EventSink, 'publishCredited'>>;
  * `episodes_credited_total` counted an episode `credit_failures_total` did not.
  */
 export function jobProcessEpisode(
-  stages: { readonly creditTimeoutMs: number; creditEpisode(episode: Episode): Promise<CreditedEvents> },
+  stages: { readonly creditTimeoutMs: number; creditEpisode(episode: Episode): Promise<CreditedEvents>; skippedReasonOf?(episode: Episode): string | undefined },
   sinks: readonly CreditedSink[],
   telemetry: SelfTelemetry,
   logger: Logger,
@@ -117,7 +117,7 @@ export function jobProcessEpisode(
     // out the time ingestion was held for backpressure. Measured from t0 it left out the wait in
     // the credit queue (runtime.creditConcurrency), so a credit backlog never showed in the latency.
     telemetry.creditLatency.record(Math.max(0, Date.now() - (closedAtWallMs(episode) ?? episode.closedAtMs)) / 1000);
-    if (events.length === 0) telemetry.episodesWithoutCredit.add(1);
+    if (events.length === 0) telemetry.episodesWithoutCredit.add(1, { reason: stages.skippedReasonOf?.(episode) ?? 'other' });
     else telemetry.episodesCredited.add(1, creditStatusOf(events));
     reportCorrection(episode, events);
     for (const s of sinks) {

@@ -77,6 +77,8 @@ export class SummaryCollector {
 export interface ReplayCounts {
   /** Closed episode revisions that gave no credit events (no evaluation, bad score…). */
   episodesSkipped: number;
+  /** Of those, the ones without any agent or LLM span (health checks, start-up traces): nothing to credit. */
+  episodesWithoutAgents?: number;
   /** Closed episode revisions whose credit threw or timed out. */
   creditFailures: number;
   unmatchedEvaluations: { expired: number; pendingAtEnd: number; unjoinable: number };
@@ -92,7 +94,7 @@ function renderReplayCounts(c: ReplayCounts): string {
   const unmatched = u.expired + u.pendingAtEnd + u.unjoinable;
   const why = [u.expired ? `${u.expired} expired waiting for spans` : '', u.pendingAtEnd ? `${u.pendingAtEnd} with no spans of their trace in the input` : '', u.unjoinable ? `${u.unjoinable} unjoinable` : ''].filter(Boolean).join(', ');
   return [
-    `skipped episodes (closed without credit): ${c.episodesSkipped}`,
+    `skipped episodes (closed without credit): ${c.episodesSkipped}${c.episodesWithoutAgents ? ` (${c.episodesWithoutAgents} without agent or LLM spans: nothing to credit)` : ''}`,
     `credit failures: ${c.creditFailures}`,
     `unmatched evaluations: ${unmatched}${why ? ` (${why})` : ''}`,
     `undecodable requests skipped: ${c.undecodable}`,

@@ -56,8 +56,10 @@ export class EstimationAbortedError extends Error {
 /**
  * Why `creditEpisode` refused an episode. (A normalization range that cannot map a score — min ≥ max,
  * not finite — is refused with the options, as a `CreditOptionsError`, before any episode.)
+ * `no-agents`: no evaluation, and no span an agent or LLM convention reads (a health check, a
+ * start-up trace: nothing to credit) — processEpisode's, not creditEpisode's own.
  */
-export type DegenerateReason = 'no-evaluation' | 'non-finite-score' | 'unknown-label';
+export type DegenerateReason = 'no-evaluation' | 'non-finite-score' | 'unknown-label' | 'no-agents';
 
 /**
  * The episode cannot be credited as given (no usable evaluation, a NaN score, ...). Not retriable

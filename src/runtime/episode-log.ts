@@ -11,8 +11,11 @@ import { throttledCount } from './expired-evaluations.js';
 /** Whether the n-th occurrence (1-based) is logged: the first `firstN`, then every `every`-th. */
 const logsOccurrence = (n: number, firstN: number, every: number): boolean => n <= firstN || n % every === 0;
 
-/** `DegenerateEpisodeError` messages read `episode <id>: <reason>: <detail>`; the reason keys the limit. */
-function reasonKind(reason: string): string {
+/**
+ * `DegenerateEpisodeError` messages read `episode <id>: <reason>: <detail>`; the reason keys the
+ * limit, and labels `episodes_without_credit_total` (`no-evaluation`, `no-agents`, …; `other`).
+ */
+export function reasonKind(reason: string): string {
   return /^episode \S+: ([a-z][a-z-]*):/.exec(reason)?.[1] ?? 'other';
 }
 
@@ -21,15 +24,40 @@ function reasonKind(reason: string): string {
  * per kind of reason the first `firstN` with their reason, then one line per `every` of that kind
  * with the totals — so a fleet that judges only a sample of its runs (every unjudged run is one
  * of "no-evaluation") still hears the first episode with an unmapped label or a broken score.
+ *
+ * Episodes without agent work (`no-agents`: a health check, a start-up trace) are no problem:
+ * each is logged at debug level, and an info line says how many at most once per `agentFreeEveryMs`
+ * (the first at once) — 50 health checks a minute per pod were 50 warnings "send a system-level
+ * evaluation", which drowned the runs that did lack theirs.
  */
-export function skippedEpisodeReporter(logger: Pick<Logger, 'warn'> | undefined, firstN = 5, every = 100): (episode: Episode, reason: string) => void {
+export function skippedEpisodeReporter(
+  logger: (Pick<Logger, 'warn'> & Partial<Pick<Logger, 'info' | 'debug'>>) | undefined,
+  firstN = 5,
+  every = 100,
+  agentFreeEveryMs = 600_000,
+  now: () => number = Date.now,
+): (episode: Episode, reason: string) => void {
   let total = 0;
   const byKind = new Map<string, number>();
+  const agentFreeDue = throttledCount(agentFreeEveryMs, now);
+  let agentFreeLines = 0;
   return (episode, reason) => {
     total++;
     const kind = reasonKind(reason);
     const n = (byKind.get(kind) ?? 0) + 1;
     byKind.set(kind, n);
+    if (kind === 'no-agents') {
+      logger?.debug?.({ episodeId: episode.episodeId, closeReason: episode.closeReason, kind, reason }, 'episode without agent spans closed without credit: nothing to credit');
+      const count = agentFreeDue(1);
+      if (count !== undefined) {
+        const since = agentFreeLines++ === 0 ? 'the start' : 'the last such line';
+        logger?.info?.(
+          { episodes: count, episodesTotal: n, kind, example: reason },
+          `${count} episode(s) without any agent or LLM span closed without credit since ${since} (health checks, static files, start-up traces, jobs the app traces beside its agents): nothing to credit, no events, no wait for a verdict; counted in episodes_without_credit_total{reason="no-agents"}, each logged at debug level`,
+        );
+      }
+      return;
+    }
     if (logsOccurrence(n, firstN, every)) {
       logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: total, skippedOfKind: n, kind, reason }, 'episode closed without credit events (the reason says why and what to send)');
     }

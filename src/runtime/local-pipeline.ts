@@ -58,6 +58,8 @@ export interface LocalPipelineDeps {
   assembler: LocalAssembler;
   /** conventions → credit → events for one closed episode, credit options bound. */
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
+  /** Why an episode's credit gave no events (LocalStages `skippedReasonOf`): the `reason` label of `episodes_without_credit_total`. */
+  skippedReasonOf?: (episode: Episode) => string | undefined;
   /** src/conventions `evaluationsFromLogs`. */
   evaluationsFromLogs: (logs: readonly LogRecord[]) => Evaluation[];
   sinks: readonly EventSink[];
@@ -76,6 +78,8 @@ export interface LocalPipelineStats {
   episodesCredited: number;
   /** Closed episodes (revisions) whose credit gave no events: degenerate, e.g. no evaluation (each logged through onSkipped). */
   episodesSkipped: number;
+  /** Of `episodesSkipped`, those without any agent or LLM span (reason `no-agents`: health checks, start-up traces). */
+  episodesWithoutAgents: number;
   creditFailures: number;
   eventsOut: number;
   /** Episodes waiting for or in credit work. */
@@ -134,6 +138,7 @@ export class LocalPipeline implements OtlpHandler {
     episodesClosed: 0,
     episodesCredited: 0,
     episodesSkipped: 0,
+    episodesWithoutAgents: 0,
     creditFailures: 0,
     eventsOut: 0,
   };
@@ -440,7 +445,9 @@ export class LocalPipeline implements OtlpHandler {
       const events = await withTimeout(this.deps.processEpisode(w.episode), this.options.creditTimeoutMs, `processEpisode timed out after ${this.options.creditTimeoutMs} ms (runtime.creditTimeoutMs)`);
       if (events.length === 0) {
         this.counters.episodesSkipped++;
-        this.deps.telemetry?.episodesWithoutCredit.add(1);
+        const reason = this.deps.skippedReasonOf?.(w.episode) ?? 'other';
+        if (reason === 'no-agents') this.counters.episodesWithoutAgents++;
+        this.deps.telemetry?.episodesWithoutCredit.add(1, { reason });
       } else {
         this.counters.episodesCredited++;
         this.deps.telemetry?.episodesCredited.add(1, creditStatusOf(events));

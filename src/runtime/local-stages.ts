@@ -23,7 +23,7 @@ import type { GameFactory } from '../credit/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
-import { skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
+import { reasonKind, skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
 
 export { skippedEpisodeReporter } from './episode-log.js';
 
@@ -274,6 +274,12 @@ export interface LocalStages {
    * first wait behind the others queued on its worker, so the pipeline's limit is only a backstop.
    */
   creditTimeoutMs: number;
+  /**
+   * Why a closed episode gave no credit events, once its credit settled with none: the
+   * `DegenerateEpisodeError` reason (`no-evaluation`, `no-agents`, `non-finite-score`,
+   * `unknown-label`; `other`) — the `reason` label of `episodes_without_credit_total`.
+   */
+  skippedReasonOf(episode: Episode): string | undefined;
   /** Releases what the stages hold (the worker threads). */
   close(): Promise<void>;
 }
@@ -283,10 +289,17 @@ export interface LocalStages {
  * threads when that is > 0 (or `auto`) and no `processEpisode` override is given (tests), else
  * in this thread. Call `close()` when the run stops.
  */
-export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'>): Promise<LocalStages> {
+export async function buildLocalStages(config: AppConfig, clock: Clock = systemClock, processEpisode?: ProcessEpisodeFn, logger?: Pick<Logger, 'warn' | 'info'> & Partial<Pick<Logger, 'debug'>>): Promise<LocalStages> {
   const assembler = new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config));
   const workers = resolveCreditWorkers(config.runtime.creditWorkers);
-  const onSkipped = skippedEpisodeReporter(logger);
+  const report = skippedEpisodeReporter(logger);
+  // reported (in this thread, worker or not) before the episode's credit settles
+  const skippedReasons = new WeakMap<Episode, string>();
+  const onSkipped = (episode: Episode, reason: string): void => {
+    skippedReasons.set(episode, reasonKind(reason));
+    report(episode, reason);
+  };
+  const skippedReasonOf = (episode: Episode): string | undefined => skippedReasons.get(episode);
   if (workers > 0 && processEpisode === undefined) {
     const pool = await CreditWorkerPool.start({
       size: workers,
@@ -312,6 +325,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
       ...(pluggable ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
+      skippedReasonOf,
       creditConcurrency: concurrency,
       creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(concurrency / workers) + 1),
       close: () => pool.close(),
@@ -334,6 +348,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
     creditEpisode: (episode) => processInThread(episode).then(creditedFromEvents),
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
     ...(game.stats ? { gameStats: game.stats } : {}),
+    skippedReasonOf,
     creditConcurrency: config.runtime.creditConcurrency,
     creditTimeoutMs: config.runtime.creditTimeoutMs,
     close: async () => undefined,

@@ -7,7 +7,7 @@
  */
 import { SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
 import { z } from 'zod';
-import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoredByLabel, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
+import { DEFAULT_LABEL_SCORES, evaluatesFinalResponse, holdsAgentWork, evaluatesRun, evaluationsFromTree, normalizedLabelTable, scoredByLabel, scoreOfLabel, spanEvaluationOfEpisode, SpanTree, stepsFromTree, systemEvaluation, type ConventionsOptions } from '../conventions/index.js';
 import { DegenerateEpisodeError, type CreditInput, type CreditOptions, type CreditOptionsInput } from '../credit/index.js';
 import { creditCheckedEpisode, parseCreditOptions } from '../credit/credit-episode.js';
 import { releaseDeferredDigests } from '../conventions/step-digests.js';
@@ -147,6 +147,32 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
     return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? `the built-in label table scores ${Object.keys(DEFAULT_LABEL_SCORES).join(', ')}` : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
   }
   return `the system-level evaluation(s) joined carry no finite score (NaN, Infinity or a value that is no number: an evaluator that failed — ragas scores a failed metric NaN): send a finite gen_ai.evaluation.score.value, or a label.${closed}`;
+}
+
+/**
+ * The skip of an episode without a system evaluation: `no-agents` when none of its spans is an
+ * agent or LLM convention's (conventions' `holdsAgentWork`) — a web app's health check, static
+ * file, start-up trace or cron job: nothing to credit, and "send a system-level evaluation" was
+ * wrong advice for it —, else `no-evaluation` with what to send.
+ */
+function noEvaluationError(episode: Episode, options: ProcessEpisodeOptions): DegenerateEpisodeError {
+  if (!holdsAgentWork(episode.spans)) return new DegenerateEpisodeError('no-agents', episode.episodeId, whyNothingToCredit(episode));
+  return new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options));
+}
+
+/** Names of the episode's root spans (no parent span held), at most three, for the `no-agents` reason. */
+function rootNames(episode: Episode): string {
+  const ids = new Set(episode.spans.map((s) => s.spanId));
+  const names = [...new Set(episode.spans.filter((s) => s.parentSpanId === undefined || !ids.has(s.parentSpanId)).map((s) => JSON.stringify(s.name)))];
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, …`;
+}
+
+/**
+ * Why an episode without agent work gets no credit, and that nothing is to be done about it —
+ * unless it was meant to be an agent run.
+ */
+export function whyNothingToCredit(episode: Episode): string {
+  return `none of its ${episode.spans.length} span(s) (root ${rootNames(episode) || 'none held'}) is an agent, LLM or tool span of a convention agent-credit reads (GenAI gen_ai.operation.name, OpenInference, OpenLLMetry, Vercel AI SDK): a trace of the app itself — a health check, a static file, a start-up trace, a migration or cron job — with nothing to credit, so it did not wait for a verdict and needs none. If it was an agent run, its agents' spans did not reach agent-credit (another exporter or pipeline) or come from a framework no convention reads.`;
 }
 
 const checkedOptions = new WeakSet<ProcessEpisodeOptions>();
@@ -356,7 +382,7 @@ async function creditEvents(episode: Episode, options: ProcessEpisodeOptions): P
       outcome = await creditCheckedEpisode(input, creditOptions);
     } catch (err) {
       if (err instanceof DegenerateEpisodeError) {
-        options.onSkipped?.(episode, err.reason === 'no-evaluation' ? new DegenerateEpisodeError('no-evaluation', episode.episodeId, whyNoSystemEvaluation(episode, options)) : err);
+        options.onSkipped?.(episode, err.reason === 'no-evaluation' ? noEvaluationError(episode, options) : err);
         return [];
       }
       throw err;

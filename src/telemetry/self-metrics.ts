@@ -153,7 +153,7 @@ export class SelfTelemetry {
     this.episodesCredited = m.createCounter(n('episodes_credited'), {
       description: 'Episodes whose credit events were produced, by estimator status (`exact`, `approximate`, `partial`: the budget or time ran out or the value function failed — watch its share)',
     });
-    this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events (no system evaluation, non-finite score, label not in credit.labelScores)' });
+    this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events, by reason: no-evaluation (no system evaluation joined), no-agents (no agent or LLM span: a health check, a start-up trace — nothing to credit), non-finite-score, unknown-label (not in credit.labelScores)' });
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
     // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
     this.creditFailures.add(0);

@@ -817,9 +817,9 @@ describe('creditEpisode: degenerate inputs', () => {
     await expect(creditEpisode(bad, {})).rejects.toThrow(/labelScores/);
   });
 
-  it("a DegenerateEpisodeError's reason is one creditEpisode can give: a bad normalization range is refused with the options, not per episode (the type listed 'invalid-normalization', which nothing threw)", async () => {
+  it("a DegenerateEpisodeError's reason is one creditEpisode (or processEpisode: no-agents) can give: a bad normalization range is refused with the options, not per episode (the type listed 'invalid-normalization', which nothing threw)", async () => {
     // checked by `npm run typecheck` (expectTypeOf), as test/package/entry-types.test.ts does
-    expectTypeOf<DegenerateReason>().toEqualTypeOf<'no-evaluation' | 'non-finite-score' | 'unknown-label'>();
+    expectTypeOf<DegenerateReason>().toEqualTypeOf<'no-evaluation' | 'non-finite-score' | 'unknown-label' | 'no-agents'>();
     for (const range of [{ min: 1, max: 1 }, { min: 10, max: 0 }, { min: 0, max: Number.POSITIVE_INFINITY }]) {
       await expect(creditEpisode(episode(threeAgentSteps(), 0.5), { normalization: { task_success: range } })).rejects.toThrow(CreditOptionsError);
     }
