@@ -46,6 +46,11 @@ export interface WebRequestOptions {
    * span's — the span the framework runs the handler in). Default: none.
    */
   readonly verdictInHandler?: number;
+  /**
+   * `GET /healthz` requests sent before `POST /chat` (default 0): a liveness probe's, answered
+   * `{ ok: true }` by a route of the framework's without any agent — traces that hold no agent run.
+   */
+  readonly healthChecks?: number;
 }
 
 export interface WebRequestRun {
@@ -55,6 +60,8 @@ export interface WebRequestRun {
   readonly logs: ReadableLogRecord[];
   /** What the handler answered (the writer's output), to check the request was served. */
   readonly answer: string;
+  /** What each `GET /healthz` answered (`healthChecks`). */
+  readonly health: string[];
 }
 
 /** Records one `POST /chat` served by `framework`; recordings in one thread are serialized (they share the patched modules). */
@@ -96,6 +103,9 @@ async function runAgents(tracer: Tracer): Promise<string> {
   });
 }
 
+/** What every app's `GET /healthz` answers: no agent runs. */
+const HEALTHY = { ok: true } as const;
+
 /** What every app's `POST /chat` handler does: run the agents, judge them if asked, answer the writer's output. */
 type Handle = () => Promise<string>;
 
@@ -133,6 +143,7 @@ async function hapiApp(handle: Handle, plugin: boolean): Promise<RunningApp> {
   server.ext('onRequest', function authenticate(_request: Loaded, h: Loaded) {
     return h.continue;
   });
+  server.route({ method: 'GET', path: '/healthz', handler: () => HEALTHY });
   const route = { method: 'POST', path: '/chat', handler: async () => ({ answer: await handle() }) };
   if (plugin) {
     await server.register({
@@ -156,6 +167,9 @@ async function restifyApp(handle: Handle): Promise<RunningApp> {
   const restify: Loaded = requireCjs('restify');
   const server = restify.createServer({ name: 'chat-agents' });
   server.use(restify.plugins.bodyParser());
+  server.get('/healthz', function healthz(_req: Loaded, res: Loaded) {
+    res.send(HEALTHY);
+  });
   server.post('/chat', async function chat(_req: Loaded, res: Loaded) {
     res.send({ answer: await handle() });
   });
@@ -168,6 +182,10 @@ async function connectApp(handle: Handle): Promise<RunningApp> {
   const connect: Loaded = requireCjs('connect');
   const http = requireCjs('node:http') as typeof import('node:http');
   const app = connect();
+  app.use('/healthz', function healthz(_req: Loaded, res: Loaded) {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(HEALTHY));
+  });
   app.use(function jsonBody(req: Loaded, _res: Loaded, next: (err?: unknown) => void) {
     let body = '';
     req.setEncoding('utf8');
@@ -202,11 +220,15 @@ async function nestApp(handle: Handle): Promise<RunningApp> {
     async chat(_body: unknown): Promise<{ answer: string }> {
       return { answer: await handle() };
     }
+    healthz(): typeof HEALTHY {
+      return HEALTHY;
+    }
   }
   const proto = ChatController.prototype;
   const decorate = (Reflect as unknown as { decorate(ds: unknown[], target: object, key?: string, desc?: PropertyDescriptor): PropertyDescriptor | undefined }).decorate;
   common.Body()(proto, 'chat', 0);
   Object.defineProperty(proto, 'chat', decorate([common.Post('chat')], proto, 'chat', Object.getOwnPropertyDescriptor(proto, 'chat'))!);
+  Object.defineProperty(proto, 'healthz', decorate([common.Get('healthz')], proto, 'healthz', Object.getOwnPropertyDescriptor(proto, 'healthz'))!);
   decorate([common.Controller()], ChatController);
   class AppModule {}
   decorate([common.Module({ controllers: [ChatController] })], AppModule);
@@ -300,11 +322,16 @@ async function recordLocked(state: ThreadState, framework: WebFramework, opts: W
       i.enable();
     }
     app = await startApp(framework, handlerOf(tracerProvider.getTracer('chat-agents', '1.0.0'), loggerProvider.getLogger('chat-agents', '1.0.0'), opts));
+    const health: string[] = [];
+    for (let i = 0; i < (opts.healthChecks ?? 0); i++) {
+      const probe = await fetch(`http://127.0.0.1:${app.port}/healthz`);
+      health.push(`${probe.status} ${await probe.text()}`);
+    }
     const res = await fetch(`http://127.0.0.1:${app.port}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'Book me a flight' }) });
     if (!res.ok) throw new Error(`${framework}: POST /chat answered ${res.status}: ${await res.text()}`);
     const { answer } = (await res.json()) as { answer: string };
     await collector.idle();
-    return { spans: [...spans], logs: [...logs], answer };
+    return { spans: [...spans], logs: [...logs], answer, health };
   } finally {
     await app?.stop();
     state.http.disable();
