@@ -52,6 +52,14 @@ describe('SummaryCollector', () => {
     expect(renderSummary(c.summary())).not.toContain('partial estimates');
   });
 
+  it('with no episode the mean system value is "—", not 0.0000 (which read as every run scoring 0)', async () => {
+    const empty = renderSummary(new SummaryCollector().summary()).split('\n')[0]!;
+    expect(empty).toMatch(/^episodes: 0 {3}failures: 0 {3}mean system value: — {3}agents: 0 /);
+    const c = new SummaryCollector();
+    c.add(await events(0, 0)); // one episode that did score 0 keeps its figure
+    expect(renderSummary(c.summary())).toMatch(/^episodes: 1 {3}failures: 1 {3}mean system value: 0\.0000 /);
+  });
+
   it('conversation mode: a conversation reopened at revision 0 after a restart (another trace_ids[0]) is another episode, not an older revision', async () => {
     const turn = async (trace: string, revision: number) => {
       const input = { ...episode(threeAgentSteps(), 0.9), episodeId: 'conv:support-42', traceIds: [trace], revision };
