@@ -10,7 +10,7 @@ import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, ren
 import { Command, CommanderError, Option } from 'commander';
 // config/errors and config/defaults, not config/index: its loader (yaml, the config schema and
 // every section's schema) is imported by the commands that load a configuration (load below)
-import { ConfigError } from '../config/errors.js';
+import { ArgumentError, ConfigError } from '../config/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { AppConfig, LoadedConfig } from '../config/index.js';
 import { CreditOptionsSchema } from '../credit/options.js';
@@ -393,9 +393,8 @@ async function inputFiles(command: string, inputs: readonly string[], config: Ap
   };
   const missing = paths.flatMap((p, i) => (absent(p) ? [{ p, i }] : []));
   if (missing.length > 0) {
-    throw new ConfigError(
-      missing.map(({ p, i }) => (fromConfig ? `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)` : `${command}: ${p} does not exist — give OTLP files or directories`)),
-    );
+    if (fromConfig) throw new ConfigError(missing.map(({ p, i }) => `source.file.paths[${i}]: ${p} does not exist — give OTLP files or directories (or pass them to ${command} as arguments)`));
+    throw new ArgumentError(missing.map(({ p }) => `${command}: input path ${p} does not exist — give OTLP files or directories`));
   }
   const { listOtlpFiles } = await import('../sources/file/otlp-files.js');
   return listOtlpFiles(paths, leftOut);
@@ -457,6 +456,15 @@ function failOnInvalidEvaluations(command: string, n: number): void {
   if (n === 0) return;
   process.stderr.write(`agent-credit ${command}: ${n} evaluation record(s) refused (see the error lines above: each needs trace_id, conversation_id or response_id, name, and score or label — schemas/evaluation-record.schema.json); exit code 1\n`);
   process.exitCode = 1;
+}
+
+/** Whether something other than a directory is at `path` (false when nothing is, or it cannot be told: the write names that). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === false;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `f` on an output path given by `flag`; a file-system error becomes a ConfigError naming the flag and the fix. */
@@ -797,13 +805,17 @@ export function buildProgram(): Command {
     .action(async (f: { dir?: string }) => {
       const { writeSchemaFiles } = await import('./schema-files.js');
       const dir = f.dir ?? 'schemas';
+      // a file there made mkdir fail with "cannot write … (EEXIST)", which did not say what was wrong
+      if (isFile(dir)) {
+        throw new ArgumentError([`--dir: ${dir} is a file, not a directory — give a directory for the schemas (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
+      }
       let written: string[];
       try {
         written = writeSchemaFiles(dir);
       } catch (err) {
         // it stopped with a bare "EACCES: permission denied, mkdir 'schemas'" (exit 1), naming no flag
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        throw new ConfigError([`--dir: cannot write the schemas to ${dir} (${code}); give a directory you can write to (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
+        throw new ArgumentError([`--dir: cannot write the schemas to ${dir} (${code}); give a directory you can write to (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
       }
       for (const p of written) process.stderr.write(`wrote ${p}\n`);
     });

@@ -16,6 +16,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A command's argument or flag that cannot be used (an input path that does not exist, a file given
+ * for `schema --dir`): exit 2 as a setting's error, and a ConfigError where check lists problems, but
+ * without the "invalid configuration" heading — no configuration was at fault, and `replay
+ * /nonexistent` read as if the config file were.
+ */
+export class ArgumentError extends ConfigError {
+  constructor(problems: readonly string[]) {
+    super(problems);
+    this.message = problems.join('\n');
+  }
+}
+
 /** Where a value came from, per dotted key path, so messages can name the env var. */
 export type ValueOrigins = ReadonlyMap<string, string>;
 

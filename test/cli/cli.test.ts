@@ -262,11 +262,14 @@ describe('agent-credit CLI', () => {
     }
   }, 60_000);
 
-  it('an input path that does not exist is a config error (exit 2, as "no OTLP files found") naming where it was given — it exited 1, said "replay:" for compare, and did not name source.file.paths', () => {
+  it('an input path that does not exist is a setting\'s error (exit 2, as "no OTLP files found") naming where it was given — it exited 1, said "replay:" for compare, and did not name source.file.paths', () => {
     const missing = join(tmpdir(), 'agent-credit-no-such-input');
-    const compare = cli(['compare', missing]);
-    expect(compare.status).toBe(2);
-    expect(compare.stderr).toContain(`compare: ${missing} does not exist — give OTLP files or directories`);
+    for (const command of ['replay', 'compare']) {
+      const r = cli([command, missing]);
+      expect(r.status).toBe(2);
+      // given as an argument, not in the config: it was reported as "invalid configuration"
+      expect(r.stderr).toBe(`agent-credit: ${command}: input path ${missing} does not exist — give OTLP files or directories\n`);
+    }
     const replay = cli(['replay'], { AGENT_CREDIT_SOURCE_FILE_PATHS: missing });
     expect(replay.status).toBe(2);
     expect(replay.stderr).toContain(`source.file.paths[0]: ${missing} does not exist — give OTLP files or directories (or pass them to replay as arguments)`);
@@ -652,6 +655,11 @@ describe('agent-credit CLI', () => {
     const r = cli(['schema', '--dir', join(file, 'schemas')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`--dir: cannot write the schemas to ${join(file, 'schemas')} (ENOTDIR); give a directory you can write to`);
+    // a file as the directory itself: "cannot write … (EEXIST)" did not say what was wrong
+    const onFile = cli(['schema', '--dir', file]);
+    expect(onFile.status).toBe(2);
+    expect(onFile.stderr).toBe(`agent-credit: --dir: ${file} is a file, not a directory — give a directory for the schemas (created when missing), e.g. --dir /tmp/agent-credit-schemas\n`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });
 
