@@ -25,6 +25,19 @@ const cleanEnv = (extra: Record<string, string> = {}) => {
 const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [BIN, ...args], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
 
+/**
+ * A command's `--help` → its own options, each as its flags (`['-c', '--config']`): what README's row
+ * of the command must show (one of the flags will do). --help and --version are every command's.
+ */
+function helpFlags(help: string): string[][] {
+  const options: string[][] = [];
+  for (const line of help.split('\n')) {
+    const head = /^ {2}((?:-\w, )?--[\w-]+)(?: <[\w-]+>)?(?: |$)/.exec(line);
+    if (head && !['--help', '--version'].some((f) => head[1]!.endsWith(f))) options.push(head[1]!.split(', '));
+  }
+  return options;
+}
+
 /** A command's `--help` → its options: each flag (`-c` and `--config`) → the option's text, wrapped lines joined. */
 function helpOptions(help: string): Map<string, string> {
   const options = new Map<string, string>();
@@ -68,12 +81,24 @@ describe('agent-credit CLI', () => {
     expect(header?.sort()).toEqual(rows.map((r) => r[1]).sort());
     // README's telemetry row names every command that takes --log-format (check was left out)
     const logFormatOn = /`--log-format` on ([^)]*)\)/.exec(readme)?.[1] ?? '';
+    const shown = new Map<string, Set<string>>();
     for (const [, command, args] of rows) {
-      const options = helpOptions(cli([command!, '--help']).stdout);
+      const help = cli([command!, '--help']).stdout;
+      const options = helpOptions(help);
       if (options.has('--log-format')) expect(logFormatOn, `README's telemetry row: --log-format on ${command}`).toContain(`\`${command}\``);
+      const flags = new Set<string>();
       for (const [, flag, value] of args!.replaceAll('\\|', '|').matchAll(/(?<![\w-])(--?[a-z][\w-]*)(?: ([^\s\]…-][^\s\]…]*))?/g)) {
         expect(options.has(flag!), `README's ${command} row shows ${flag}, which \`${command} --help\` does not list`).toBe(true);
         if (value !== undefined && /^\d/.test(value)) expect(/\(default: ([^)]*)\)/.exec(options.get(flag!)!)?.[1], `README's ${command} row: ${flag} ${value}`).toBe(value);
+        flags.add(flag!);
+      }
+      shown.set(command!, flags);
+      // and every flag of the help is in the row (replay's left out --no-summary, -c, --log-level and
+      // --log-format; view's --live-host and --log-level): check's row may refer to run's flags
+      // ("[run's flags: --port … --demo …]"), which run's row lists
+      const inherited = args!.includes("run's flags") ? (shown.get('run') ?? new Set<string>()) : new Set<string>();
+      for (const aliases of helpFlags(help)) {
+        expect(aliases.some((f) => flags.has(f) || inherited.has(f)), `\`${command} --help\` lists ${aliases.join(', ')}, which README's ${command} row does not show`).toBe(true);
       }
     }
     // what the help says the commands do: --metrics-port adds a server (the live page keeps
