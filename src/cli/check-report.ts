@@ -63,7 +63,7 @@ export const CheckReportSchema = z
     config_schema_version: z.string().describe('Version of the configuration file’s schema this agent-credit reads (schemas/agent-credit-config.schema.json).'),
     status: z.enum(['ok', 'warn', 'fail']).describe('fail when an entry failed (exit code 1, or 2 for a setting run refuses before any check), else warn when one warned, else ok.'),
     ready: z.boolean().describe('No entry failed: the run command in `command` should start with this configuration.'),
-    command: z.string().describe('Ready: the run command vouched for (run’s flags as given to check). Not ready: the check command to run again once the failures are fixed.'),
+    command: z.string().describe('A shell command line, after the AGENT_CREDIT_* variables that set the configuration (VARIABLE=value; a secret one as VARIABLE="$VARIABLE", taken from the environment it runs in). Ready: the run command vouched for (run’s flags as given to check). Not ready: the check command to run again once the failures are fixed.'),
     checks: z.array(CheckEntrySchema).describe('Every check, in the text report’s order (--log-level leaves none out here).'),
   })
   .describe('The report of `agent-credit check --format json`.');

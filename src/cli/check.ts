@@ -68,6 +68,11 @@ export interface RenderOptions {
   readonly runFlags?: readonly string[];
   /** All the flags check was given (`--sample` too): the command to run again when not ready. */
   readonly checkFlags?: readonly string[];
+  /**
+   * The `AGENT_CREDIT_*` variables that set the configuration, as shell assignments
+   * (src/cli/run-environment.ts): both commands start with them — `run` needs the same environment.
+   */
+  readonly environment?: readonly string[];
   /** `--log-level`: lines below it are left out (✗ lines are kept at error and fatal, the last line at all but silent). */
   readonly level?: string;
 }
@@ -82,7 +87,7 @@ const KEPT: Readonly<Record<string, readonly CheckStatus[]>> = {
 
 /** The command the report ends on: the run command it vouches for, or the check to run again. */
 function nextCommand(report: CheckReport, options: RenderOptions): string {
-  const command = (name: string, flags: readonly string[] = []) => ['agent-credit', name, ...flags].join(' ');
+  const command = (name: string, flags: readonly string[] = []) => [...(options.environment ?? []), 'agent-credit', name, ...flags].join(' ');
   return report.ok ? command('run', options.runFlags) : command('check', options.checkFlags);
 }
 

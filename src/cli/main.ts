@@ -23,6 +23,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 import { AGENT_CREDIT_VERSION } from '../version.js';
+import { shellWord } from './shell-word.js';
 // Only what the program definition (the --help texts' defaults and choices) and every command's
 // config loading need is imported up front; each command imports the rest (the OTel SDK, the
 // demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a
@@ -600,7 +601,6 @@ async function keptAlive<T>(command: () => Promise<T>): Promise<T> {
  * the run command it checked.
  */
 function givenFlags(cmd: Command, skip: readonly string[] = []): string[] {
-  const word = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
   const given: string[] = [];
   for (const o of cmd.options) {
     const name = o.attributeName();
@@ -608,7 +608,7 @@ function givenFlags(cmd: Command, skip: readonly string[] = []): string[] {
     const v: unknown = cmd.getOptionValue(name);
     if (typeof v === 'boolean') {
       if (v !== o.negate) given.push(o.long);
-    } else given.push(`${o.long} ${word(String(v))}`);
+    } else given.push(`${o.long} ${shellWord(String(v))}`);
   }
   return given;
 }
@@ -732,7 +732,7 @@ export function buildProgram(): Command {
       .command('check')
       .description(
         'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
-          'Takes every flag of run’s (give the ones you give run; the last line names them as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none; not in --format json), --log-format changes nothing (the report is not a log). Exit 1 when something fails',
+          'Takes every flag of run’s (give the ones you give run; the last line names them, after the AGENT_CREDIT_* variables that set the configuration, as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none; not in --format json), --log-format changes nothing (the report is not a log). Exit 1 when something fails',
       ),
   )
     .addOption(demoOption())
@@ -742,13 +742,16 @@ export function buildProgram(): Command {
     .action(async (f: RunFlags & { sample?: boolean; format?: string }, cmd: Command) => {
       const { checkReportDocument, renderCheckReport, runChecks } = await import('./check.js');
       const json = f.format === 'json';
-      const rendering = { runFlags: givenFlags(cmd, ['sample', 'format']), checkFlags: givenFlags(cmd), ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) };
+      // the variables that set the configuration, once it is loaded: the commands named start with them
+      let environment: readonly string[] = [];
+      const rendering = () => ({ runFlags: givenFlags(cmd, ['sample', 'format']), checkFlags: givenFlags(cmd), environment, ...(f.logLevel !== undefined ? { level: f.logLevel } : {}) });
       const check = async () => {
         // run's flags read as run reads them: a --demo-* without --demo, or a bad one, is refused as run refuses it
         if (!f.demo) refuseDemoFlagsWithoutDemo(f);
         else demoOptions(f);
         const flags = runOverrides(f);
-        const config = await load(f, flags.overrides, flags.flagNames);
+        const { config, origins } = await loadWithOrigins(f, flags.overrides, flags.flagNames);
+        environment = (await import('./run-environment.js')).environmentAssignments(origins, process.env);
         if (f.demo) refuseDemoWith(config);
         const checked = await runChecks(config, { sample: f.sample === true });
         const ignored = ignoredReceiverFlags(f, config);
@@ -756,12 +759,12 @@ export function buildProgram(): Command {
       };
       if (!json) {
         const report = await check();
-        const text = renderCheckReport(report, rendering);
+        const text = renderCheckReport(report, rendering());
         if (text !== '') process.stdout.write(`${text}\n`);
         if (!report.ok) process.exitCode = 1;
         return;
       }
-      const print = (report: Parameters<typeof checkReportDocument>[0]) => process.stdout.write(`${JSON.stringify(checkReportDocument(report, { ...rendering, agentCreditVersion: AGENT_CREDIT_VERSION }))}\n`);
+      const print = (report: Parameters<typeof checkReportDocument>[0]) => process.stdout.write(`${JSON.stringify(checkReportDocument(report, { ...rendering(), agentCreditVersion: AGENT_CREDIT_VERSION }))}\n`);
       let report;
       try {
         report = await withStdoutOnStderr(check);

@@ -81,6 +81,15 @@ const SECRET_KEYS = new Set(['password', 'passphrase', 'clientSecret', 'headers'
  */
 const URL_KEYS = new Set(['url', 'batchUrl', 'tokenEndpoint']);
 
+/**
+ * Whether the value at `path` is a secret or may hold one — a secret key on the path, a URL (its
+ * query may carry a key), a mapping with secret keys below (`schema`: the setting's schema there).
+ * Such a value is never written out whole: check's last line names its variable instead.
+ */
+export function holdsSecret(path: readonly PropertyKey[], schema?: unknown): boolean {
+  return path.some((k) => SECRET_KEYS.has(String(k))) || URL_KEYS.has(String(path.at(-1))) || hasKeyBelow(schema as Parameters<typeof hasKeyBelow>[0], SECRET_KEYS);
+}
+
 /** The value with secret keys (at any depth) replaced, for messages; `key` is the key holding it. */
 function scrub(value: unknown, key?: string, depth = 0): unknown {
   if (typeof value === 'string') {

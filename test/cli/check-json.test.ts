@@ -49,7 +49,8 @@ describe('agent-credit check --format json', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('');
     const doc = checkReportOf(r.stdout);
-    expect(doc).toMatchObject({ status: 'fail', ready: false, command: 'agent-credit check --port 4400 --no-live --log-level silent --format json' });
+    // with the variables that set the configuration, as the text's last line: the check needs them as run does
+    expect(doc).toMatchObject({ status: 'fail', ready: false, command: 'AGENT_CREDIT_SOURCE_KAFKA_BROKERS=127.0.0.1:1 AGENT_CREDIT_SOURCE_KIND=kafka agent-credit check --port 4400 --no-live --log-level silent --format json' });
     const connection = doc.checks.find((c) => c.name === 'kafka.connection')!;
     expect(connection).toMatchObject({ setting: 'source.kafka.brokers', status: 'fail', advice: 'check source.kafka.brokers (host:port of a listener this client can reach)' });
     expect(connection.detail).toMatch(/^kafka: cannot connect to 127\.0\.0\.1:1 \(plaintext\): .*ECONNREFUSED/);

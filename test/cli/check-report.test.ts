@@ -4,7 +4,7 @@
  * check-json.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { checkEntry, checkReportDocument, runChecks, type CheckLine } from '../../src/cli/check.js';
+import { checkEntry, checkReportDocument, renderCheckReport, runChecks, type CheckLine } from '../../src/cli/check.js';
 import { overallStatus, splitAdvice } from '../../src/cli/check-report.js';
 import { configAdvice, loadConfig } from '../../src/config/index.js';
 import { CONFIG_SCHEMA_VERSION } from '../../src/config/schema.js';
@@ -72,5 +72,10 @@ describe('the document', () => {
     expect(ready.checks.map((c) => c.status)).toEqual(['ok', 'warn', 'ok']);
     const failed = expectCheckReport(checkReportDocument({ ok: false, lines: [line('fail')] }, flags));
     expect(failed).toMatchObject({ status: 'fail', ready: false, command: 'agent-credit check --port 4400 --format json', checks: [{ status: 'fail', detail: 'x', advice: 'set y' }] });
+    // the variables that set the configuration come first in both, as in the text's last line
+    const environment = ['AGENT_CREDIT_SOURCE_KIND=kafka'];
+    expect(checkReportDocument({ ok: true, lines: [] }, { ...flags, environment }).command).toBe('AGENT_CREDIT_SOURCE_KIND=kafka agent-credit run --port 4400');
+    expect(checkReportDocument({ ok: false, lines: [line('fail')] }, { ...flags, environment }).command).toBe('AGENT_CREDIT_SOURCE_KIND=kafka agent-credit check --port 4400 --format json');
+    expect(renderCheckReport({ ok: true, lines: [] }, { ...flags, level: 'info', environment })).toBe('ready: `AGENT_CREDIT_SOURCE_KIND=kafka agent-credit run --port 4400` with this configuration should start');
   });
 });

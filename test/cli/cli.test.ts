@@ -618,9 +618,13 @@ describe('agent-credit CLI', () => {
     const notReady = cli(['check', '--host', '192.0.2.1', '--port', '0', '--no-grpc', '--no-live', '--sample']);
     expect(notReady.status).toBe(1);
     expect(notReady.stdout.trimEnd().split('\n').at(-1)).toBe('not ready: fix the ✗ lines (each names its setting) and run `agent-credit check --host 192.0.2.1 --port 0 --no-grpc --no-live --sample` again');
-    // without flags the line is as it was
-    const plain = cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
-    expect(plain.stdout.trimEnd().split('\n').at(-1)).toBe('ready: `agent-credit run` with this configuration should start');
+    // the AGENT_CREDIT_* variables that set the configuration are named too: `run` needs the same
+    // environment (it named the flags only, and a run without them met another configuration)
+    const byEnv = cli(['check', '--no-live'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_HOST: '127.0.0.1' });
+    expect(byEnv.status).toBe(0);
+    expect(byEnv.stdout.trimEnd().split('\n').at(-1)).toBe('ready: `AGENT_CREDIT_SOURCE_GRPC_HOST=127.0.0.1 AGENT_CREDIT_SOURCE_GRPC_PORT=0 AGENT_CREDIT_SOURCE_HTTP_PORT=0 agent-credit run --no-live` with this configuration should start');
+    const bare = cli(['check'], { AGENT_CREDIT_SOURCE_HTTP_PORT: '0', AGENT_CREDIT_SOURCE_GRPC_PORT: '0', AGENT_CREDIT_SINKS_LIVE_ENABLED: 'false' });
+    expect(bare.stdout.trimEnd().split('\n').at(-1)).toBe('ready: `AGENT_CREDIT_SINKS_LIVE_ENABLED=false AGENT_CREDIT_SOURCE_GRPC_PORT=0 AGENT_CREDIT_SOURCE_HTTP_PORT=0 agent-credit run` with this configuration should start');
   });
 
   it('the OTLP receivers’ flags with a Kafka source are said to be ignored — run --port 4400 started the Kafka job, which has no receiver, without a word', () => {
