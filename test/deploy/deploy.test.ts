@@ -5,14 +5,12 @@ import { basename, delimiter, dirname, join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
-import { creditEpisode } from '../../src/credit/index.js';
 import { AgentBoard } from '../../src/events/agent-board.js';
-import { outcomeToEvents } from '../../src/events/build.js';
 import { SelfTelemetry } from '../../src/telemetry/index.js';
 import { parseSince } from '../../src/cli/view-job.js';
 import { BIN, CLI_ENV } from '../support/cli.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
-import { episode, threeAgentSteps } from '../credit/episode-builder.js';
+import { definedMetrics } from '../support/metrics-reference.js';
 
 const root = join(import.meta.dirname, '../..');
 const deploy = join(root, 'deploy');
@@ -401,33 +399,16 @@ describe('deploy/agent-credit.yaml (the documented example)', () => {
 });
 
 /**
- * The metric names the job exports, as Prometheus sees them (histograms with their suffixes):
- * every instrument touched once — counters added to, the histogram recorded, every observed stat
- * answering 1 — and the per-agent gauges and counters of a board with one credited episode (an
- * empty board has no per-agent series), read as the jobs read it.
+ * The metric names the job exports, as Prometheus sees them (histograms with their suffixes): every
+ * metric the code defines (test/support/metrics-reference.ts; README's metrics reference lists the same).
  */
 async function exportedMetricNames(): Promise<Set<string>> {
-  const telemetry = new SelfTelemetry();
-  try {
-    for (const v of Object.values(telemetry)) {
-      if (v && typeof v === 'object' && 'add' in v && typeof v.add === 'function') (v as { add(n: number): void }).add(1);
-      if (v && typeof v === 'object' && 'record' in v && typeof v.record === 'function') (v as { record(n: number): void }).record(1);
-    }
-    telemetry.observe(() => new Proxy({}, { get: () => 1 }) as never);
-    const board = new AgentBoard();
-    telemetry.observeAgents(() => board.snapshot({ totals: true }));
-    const out = outcomeToEvents(await creditEpisode(episode(threeAgentSteps({ toolFails: true }), 0.1), {}), { emittedAtMs: 0 });
-    board.add([out.episode, ...out.rewards, ...out.pairs]);
-    const exported = new Set<string>();
-    for (const m of (await telemetry.metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-      const [name, type] = [m[1]!, m[2]!];
-      if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
-      else exported.add(name);
-    }
-    return exported;
-  } finally {
-    await telemetry.shutdown();
+  const exported = new Set<string>();
+  for (const [name, type] of await definedMetrics()) {
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
+    else exported.add(name);
   }
+  return exported;
 }
 
 describe('deploy/prometheus-rules.yaml', () => {
