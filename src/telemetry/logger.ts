@@ -20,9 +20,18 @@ export function createLogger(level: string = 'info', name = 'agent-credit', form
   });
   // pretty: each JSON line pino writes is rewritten before it reaches the same synchronous stderr
   // (not pino-pretty's transport: a worker thread, whose last lines an exit right after an error can lose)
-  const color = format === 'pretty' && process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
+  const color = format === 'pretty' && logColor(process.stderr.isTTY === true, process.env);
   const out = format === 'pretty' ? { write: (line: string) => dest.write(prettyLogLine(line, color)) } : dest;
   return pino({ name, level, base: { pid: process.pid } }, out);
+}
+
+/**
+ * Whether pretty lines color their level: only on a terminal, and not when `NO_COLOR` is set to a
+ * non-empty value — no-color.org: an empty `NO_COLOR` (`NO_COLOR= cmd`, or an `export NO_COLOR=`
+ * left by a script) does not turn colour off.
+ */
+export function logColor(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  return isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '');
 }
 
 const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };

@@ -3,7 +3,7 @@
  * terminal reads with jq or not at all. `pretty` writes time, level, message and fields on one line.
  */
 import { describe, expect, it } from 'vitest';
-import { prettyLogLine } from '../../src/telemetry/logger.js';
+import { logColor, prettyLogLine } from '../../src/telemetry/logger.js';
 
 describe('prettyLogLine', () => {
   const time = new Date(2026, 11, 7, 9, 5, 3, 42).getTime(); // local time, as the line shows it
@@ -21,5 +21,15 @@ describe('prettyLogLine', () => {
 
   it('passes on what is not a JSON object', () => {
     expect(prettyLogLine('not json\n')).toBe('not json\n');
+  });
+});
+
+describe('logColor', () => {
+  it('colors on a terminal unless NO_COLOR is set to a non-empty value (no-color.org: an empty one does not count)', () => {
+    expect(logColor(true, {})).toBe(true);
+    expect(logColor(true, { NO_COLOR: '' })).toBe(true);
+    expect(logColor(true, { NO_COLOR: '1' })).toBe(false);
+    expect(logColor(true, { NO_COLOR: '0' })).toBe(false); // any non-empty value, even "0"
+    expect(logColor(false, {})).toBe(false);
   });
 });
