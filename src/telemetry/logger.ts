@@ -41,7 +41,8 @@ const HEAD = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name']);
 
 /**
  * One pino JSON line → `12:03:04.567 WARN  message key=value …` (local time; string values quoted
- * only when they hold spaces or quotes, others as JSON; an error's stack on the lines after).
+ * only when they hold spaces or quotes, others as JSON; an error's own fields as `err.code=…`,
+ * its stack on the lines after).
  * A line that is not a JSON object is passed on as it is.
  */
 export function prettyLogLine(line: string, color = false): string {
@@ -59,20 +60,40 @@ export function prettyLogLine(line: string, color = false): string {
   const levelName = (LEVELS[levelNumber] ?? String(o.level)).padEnd(5);
   const level = color ? `\u001b[${COLORS[levelNumber] ?? '0'}m${levelName}\u001b[0m` : levelName;
   const fields: string[] = [];
-  let stack = '';
+  const stacks: string[] = [];
   for (const [k, v] of Object.entries(o)) {
     if (HEAD.has(k) || v === undefined) continue;
-    // pino's error serializer: {type, message, stack}; the message as the field, the stack below
-    if (v !== null && typeof v === 'object' && typeof (v as { stack?: unknown }).stack === 'string') {
-      const err = v as { message?: unknown; stack: string };
-      fields.push(`${k}=${fieldValue(err.message ?? err.stack.split('\n')[0])}`);
-      stack += `\n    ${err.stack.split('\n').join('\n    ')}`;
-      continue;
-    }
-    fields.push(`${k}=${fieldValue(v)}`);
+    if (isSerializedError(v)) errorFields(k, v, fields, stacks);
+    else fields.push(`${k}=${fieldValue(v)}`);
   }
   const msg = typeof o.msg === 'string' ? o.msg : '';
+  const stack = stacks.map((s) => `\n    ${s.split('\n').join('\n    ')}`).join('');
   return `${time} ${level} ${msg}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
+}
+
+type SerializedError = { type?: unknown; message?: unknown; stack: string } & Record<string, unknown>;
+
+/** pino's error serializer writes {type, message, stack, …the error's own fields}. */
+function isSerializedError(v: unknown): v is SerializedError {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { stack?: unknown }).stack === 'string';
+}
+
+/**
+ * An error under `key`: its message as the field, its stack below, and the fields it carries
+ * beyond type/message/stack — a system error's `code`, `errno`, `syscall`, a Kafka error's
+ * `retriable` — as `key.field=…`: they are often what tells the failures apart (ECONNREFUSED
+ * from ENOTFOUND), and the JSON format keeps them. Errors inside it (an AggregateError's
+ * `aggregateErrors`, an error-valued field) are written the same way, as `key.field[i]`.
+ */
+function errorFields(key: string, err: SerializedError, fields: string[], stacks: string[]): void {
+  fields.push(`${key}=${fieldValue(err.message ?? err.stack.split('\n')[0])}`);
+  stacks.push(err.stack);
+  for (const [k, v] of Object.entries(err)) {
+    if (k === 'type' || k === 'message' || k === 'stack' || v === undefined) continue;
+    if (isSerializedError(v)) errorFields(`${key}.${k}`, v, fields, stacks);
+    else if (Array.isArray(v) && v.length > 0 && v.every(isSerializedError)) v.forEach((e, i) => errorFields(`${key}.${k}[${i}]`, e, fields, stacks));
+    else fields.push(`${key}.${k}=${fieldValue(v)}`);
+  }
 }
 
 function fieldValue(v: unknown): string {

@@ -19,6 +19,13 @@ describe('prettyLogLine', () => {
     expect(prettyLogLine(JSON.stringify({ level: 30, time, msg: 'm' }), true)).toBe('09:05:03.042 \u001b[32mINFO \u001b[0m m\n');
   });
 
+  it("an error's own fields (code, errno, …) after its message, as err.<field>; errors inside it the same way", () => {
+    const line = JSON.stringify({ level: 50, time, msg: 'connect failed', err: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9', stack: 'Error: connect ECONNREFUSED 127.0.0.1:9\n    at f (x.js:1:1)', code: 'ECONNREFUSED', errno: -111, syscall: 'connect', port: 9 }, topic: 't' });
+    expect(prettyLogLine(line)).toBe('09:05:03.042 ERROR connect failed err="connect ECONNREFUSED 127.0.0.1:9" err.code=ECONNREFUSED err.errno=-111 err.syscall=connect err.port=9 topic=t\n    Error: connect ECONNREFUSED 127.0.0.1:9\n        at f (x.js:1:1)\n');
+    const aggregate = JSON.stringify({ level: 50, time, msg: 'all failed', err: { type: 'AggregateError', message: 'two', stack: 'AggregateError: two', aggregateErrors: [{ type: 'Error', message: 'a', stack: 'Error: a' }, { type: 'Error', message: 'b', stack: 'Error: b', code: 'EB' }] } });
+    expect(prettyLogLine(aggregate)).toBe('09:05:03.042 ERROR all failed err=two err.aggregateErrors[0]=a err.aggregateErrors[1]=b err.aggregateErrors[1].code=EB\n    AggregateError: two\n    Error: a\n    Error: b\n');
+  });
+
   it('passes on what is not a JSON object', () => {
     expect(prettyLogLine('not json\n')).toBe('not json\n');
   });
