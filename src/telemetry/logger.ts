@@ -42,7 +42,8 @@ const HEAD = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name']);
 /**
  * One pino JSON line → `12:03:04.567 WARN  message key=value …` (local time; string values quoted
  * only when they hold spaces or quotes, others as JSON; an error's own fields as `err.code=…`,
- * its stack on the lines after).
+ * its stack on the lines after; a message's further lines indented under its first, the fields
+ * after its last).
  * A line that is not a JSON object is passed on as it is.
  */
 export function prettyLogLine(line: string, color = false): string {
@@ -66,7 +67,11 @@ export function prettyLogLine(line: string, color = false): string {
     if (isSerializedError(v)) errorFields(k, v, fields, stacks);
     else fields.push(`${k}=${fieldValue(v)}`);
   }
-  const msg = typeof o.msg === 'string' ? o.msg : '';
+  // A message's own line breaks (a ZodError's message, a judge's multi-line answer) would start
+  // lines a reader takes for new records: its further lines are indented under its first, and a
+  // lone \r (which sends the terminal's cursor back over the time and level) counts as a break.
+  const indent = `\n${' '.repeat(time.length + 1 + levelName.length + 1)}`;
+  const msg = typeof o.msg === 'string' ? o.msg.split(/\r\n|\r|\n/).join(indent) : '';
   const stack = stacks.map((s) => `\n    ${s.split('\n').join('\n    ')}`).join('');
   return `${time} ${level} ${msg}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
 }

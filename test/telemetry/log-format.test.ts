@@ -26,6 +26,16 @@ describe('prettyLogLine', () => {
     expect(prettyLogLine(aggregate)).toBe('09:05:03.042 ERROR all failed err=two err.aggregateErrors[0]=a err.aggregateErrors[1]=b err.aggregateErrors[1].code=EB\n    AggregateError: two\n    Error: a\n    Error: b\n');
   });
 
+  it("a message's further lines are indented under its first (a lone \\r too), the fields after its last", () => {
+    const line = JSON.stringify({ level: 40, time, msg: 'config rejected:\n  credit.timeoutMs: too big\r\n  x: y\rz', file: 'a.yaml' });
+    expect(prettyLogLine(line)).toBe(
+      '09:05:03.042 WARN  config rejected:\n' +
+        '                     credit.timeoutMs: too big\n' +
+        '                     x: y\n' +
+        '                   z file=a.yaml\n',
+    );
+  });
+
   it('passes on what is not a JSON object', () => {
     expect(prettyLogLine('not json\n')).toBe('not json\n');
   });
