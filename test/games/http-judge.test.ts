@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startReferenceJudge, type ReferenceJudge } from '../../examples/reference-judge/judge.js';
 import { loadConfig } from '../../src/config/index.js';
-import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers, MAX_RETRY_AFTER_MS } from '../../src/credit/games/http-judge.js';
+import { HttpJudgeClient, JudgeError, judgeRequestFor, JudgeRequestSchema, defaultPlayers, MAX_RETRY_AFTER_MS, retryAfterOf } from '../../src/credit/games/http-judge.js';
 import { allCoalitions, codingEpisode, exactShapley } from './episode.js';
 
 const judges: ReferenceJudge[] = [];
@@ -311,6 +311,62 @@ describe('http judge game against the reference judge', () => {
     } finally {
       await new Promise<void>((r) => srv.close(() => r()));
     }
+  });
+
+  // `Retry-After: 1.5` fell through to Date.parse, a day of 2001: a wait of 0, the judge called again at once
+  it('honours a decimal Retry-After, and ignores one that is neither delay-seconds nor an HTTP-date', async () => {
+    const answers: { status: number; retryAfter?: string }[] = [];
+    let requests = 0;
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests++;
+        const a = answers.shift() ?? { status: 200 };
+        if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
+        res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end('slow down');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    // the clock stands still: the hold is still 1.5 s when the second episode calls, however slow the machine
+    const t0 = Date.now();
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => t0);
+    try {
+      // 1.5 s is more than this client waits between attempts (5 ms): not retried, not called again
+      answers.push({ status: 429, retryAfter: '1.5' });
+      const client = new HttpJudgeClient({ url, retries: 3, batch: 'never', ...fast });
+      await expect(client.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0]))).rejects.toMatchObject({
+        status: 429,
+        retryAfterMs: 1500,
+        message: expect.stringMatching(/answered HTTP 429 \(Retry-After: 1\.5 s\): slow down$/),
+      });
+      await expect(client.game({ ...codingEpisode(), episodeId: 'another-episode' }).value(Uint8Array.from([0, 1, 0, 0, 0]))).rejects.toThrow(/asked \(HTTP 429 with Retry-After\) not to be called for 2 s more/);
+      expect(requests).toBe(1);
+
+      // an invalid one is no wait of 0: ignored, the call fails (or retries) as after any 429
+      requests = 0;
+      answers.push({ status: 429, retryAfter: '-1' });
+      const once = new HttpJudgeClient({ url, retries: 0, batch: 'never', ...fast });
+      const err = (await once.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
+      expect(err).toMatchObject({ status: 429, retriable: true, retryAfterMs: undefined, message: expect.stringMatching(/answered HTTP 429: slow down$/) });
+      expect(requests).toBe(1);
+    } finally {
+      now.mockRestore();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it('retryAfterOf: delay-seconds (a decimal too) or an HTTP-date in any of its three forms; nothing else', () => {
+    const now = Date.parse('Sun, 06 Nov 1994 08:49:00 GMT');
+    expect(retryAfterOf('120', now)).toBe(120_000);
+    expect(retryAfterOf(' 1.5 ', now)).toBe(1500);
+    expect(retryAfterOf('0.0001', now)).toBe(1); // rounded up: a wait was asked for
+    expect(retryAfterOf('Sun, 06 Nov 1994 08:49:37 GMT', now)).toBe(37_000);
+    expect(retryAfterOf('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(37_000);
+    expect(retryAfterOf('Sun Nov  6 08:49:37 1994', now)).toBe(Date.parse('Sun Nov  6 08:49:37 1994') - now); // asctime: local time
+    expect(retryAfterOf('Sun, 06 Nov 1994 08:48:00 GMT', now)).toBe(0); // already past: no wait
+    for (const invalid of ['-1', '1,5', '1.', '.5', '5s', 'x 5', 'soon', '']) expect(retryAfterOf(invalid, now), invalid).toBeUndefined();
+    expect(retryAfterOf(null, now)).toBeUndefined();
   });
 
   // Retry-After: 86400 (a daily quota, a proxy) stopped every judge call for a day, logged every 30 s

@@ -485,7 +485,8 @@ export class HttpJudgeClient {
         this.holdStatus = res.status;
         this.holdAskedMs = capped ? askedMs : undefined;
       }
-      const asked = askedMs !== undefined ? ` (Retry-After: ${Math.ceil(askedMs / 1000)} s${capped ? `, held to ${MAX_RETRY_AFTER_MS / 1000} s, the longest this client holds off a judge` : ''})` : '';
+      // to the tenth of a second: a `Retry-After: 1.5` read "2 s"
+      const asked = askedMs !== undefined ? ` (Retry-After: ${Math.ceil(askedMs / 100) / 10} s${capped ? `, held to ${MAX_RETRY_AFTER_MS / 1000} s, the longest this client holds off a judge` : ''})` : '';
       throw new JudgeError(`judge ${shownUrl(url)} answered HTTP ${res.status}${asked}${text ? `: ${text.slice(0, 200)}` : ''}`, 'http', retriable, res.status, retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     }
     try {
@@ -534,13 +535,25 @@ function batchAnswerProblem(body: unknown): string {
   return `scores[${at}] = ${describeValue(scores[at]).slice(0, 80)}, not a finite number`;
 }
 
-/** Retry-After (delay-seconds or an HTTP-date) in ms from now; undefined when absent or unreadable. */
-function retryAfterOf(header: string | null): number | undefined {
+/**
+ * Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) in ms from `now`, at most
+ * MAX_TIMER_MS; undefined when absent or neither — the call then backs off as after any failure.
+ *
+ * delay-seconds is a non-negative integer, but a decimal (`1.5`, as some rate limiters send) is
+ * honoured, rounded up to the ms: the wait it asks for is plain, and ignoring it would call the
+ * judge again within the backoff's few ms. Anything else that is not an HTTP-date (`-1`, `1,5`,
+ * `5s`) is ignored. Before, all of these fell through to Date.parse, which reads `1.5`, `-1` or
+ * `1,5` as days of 2001 — in the past, a wait of 0 — so the judge was called again at once.
+ */
+export function retryAfterOf(header: string | null, now: number = Date.now()): number | undefined {
   if (header === null) return undefined;
   const text = header.trim();
-  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_TIMER_MS);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.min(Math.ceil(Number(text) * 1000), MAX_TIMER_MS);
+  // Each HTTP-date form (IMF-fixdate, RFC 850, asctime) names its month; Date.parse alone takes
+  // far more than HTTP-dates (`x 5` is a day of 2001).
+  if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i.test(text)) return undefined;
   const at = Date.parse(text);
-  return Number.isFinite(at) ? Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS) : undefined;
+  return Number.isFinite(at) ? Math.min(Math.max(0, at - now), MAX_TIMER_MS) : undefined;
 }
 
 function sleep(ms: number): Promise<void> {
