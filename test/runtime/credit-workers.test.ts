@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -13,7 +16,8 @@ import type * as LocalStagesModule from '../../src/runtime/local-stages.js';
 import type { LocalStages } from '../../src/runtime/local-stages.js';
 import { correctionReporter } from '../../src/runtime/episode-log.js';
 import { generateScenario, type ScenarioRun } from '../../src/scenarios/index.js';
-import { fromBuild } from '../support/build.js';
+import { BUILD_IS_CURRENT, fromBuild } from '../support/build.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // The pool and the stages that start it from the build when it is these sources (test/support/build.ts):
 // from src/, each credit worker thread registers tsx and transforms the credit stack it loads —
@@ -27,6 +31,7 @@ const SLOW = fileURLToPath(new URL('./modules/slow.mjs', import.meta.url));
 const CRASHES = fileURLToPath(new URL('./modules/crashes.mjs', import.meta.url));
 const CRASHES_ASYNC = fileURLToPath(new URL('./modules/crashes-async.mjs', import.meta.url));
 const LEAKS = fileURLToPath(new URL('./modules/leaks.mjs', import.meta.url));
+const EXITS_AT_LOAD = fileURLToPath(new URL('./modules/exits-at-load.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -286,6 +291,35 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       /credit worker could not build the configured credit stage: module game: file not found/,
     );
   }, 30_000);
+
+  // A library script whose only work was `await CreditWorkerPool.start(...)` ended with code 13 (an
+  // unsettled top-level await): the worker died while starting, and its exit — the start's error —
+  // was never delivered to an event loop with nothing else to keep it alive.
+  for (const c of [
+    { why: 'a worker that exits as its module loads', options: `config: loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path: ${JSON.stringify(EXITS_AT_LOAD)} } } } }).config`, error: /^start failed: a credit worker exited with code 3 before it was ready$/m },
+    { why: 'a worker that runs out of memory while starting (maxHeapMb 8)', options: 'processOptions: {}, maxHeapMb: 8', error: /^start failed: a credit worker ran out of memory while starting: its JS heap reached runtime\.creditWorkerMaxHeapMb \(8 MB\)/m },
+  ]) {
+    it(`a script that only awaits CreditWorkerPool.start gets its error, not exit code 13: ${c.why}`, () => {
+      const from = (path: string) => JSON.stringify(new URL(BUILD_IS_CURRENT ? `../../dist/${path}.js` : `../../src/${path}.ts`, import.meta.url).href);
+      const script = [
+        `const { CreditWorkerPool } = await import(${from('runtime/credit-workers/pool')});`,
+        `const { loadConfig } = await import(${from('config/index')});`,
+        'try {',
+        `  const pool = await CreditWorkerPool.start({ size: 1, taskTimeoutMs: 10000, selfTracing: false, ${c.options} });`,
+        "  console.log('started');",
+        '  await pool.close();',
+        '} catch (err) {',
+        "  console.log('start failed: ' + err.message);",
+        '}',
+      ].join('\n');
+      // a file, not -e: the worker threads take the process's execArgv, and refuse --input-type
+      const file = join(tempDir('pool-start-'), 'start.mjs');
+      writeFileSync(file, script);
+      const run = spawnSync(process.execPath, [...(BUILD_IS_CURRENT ? [] : ['--import', 'tsx']), file], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.stdout).toMatch(c.error);
+      expect(run.status).toBe(0);
+    }, 60_000);
+  }
 
   it('rejects work after close, and `auto` means cores − 1 (at least one)', async () => {
     const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 5_000 });

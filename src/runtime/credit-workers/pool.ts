@@ -369,14 +369,22 @@ export class CreditWorkerPool {
     );
   }
 
-  /** A new slot with a started worker; resolves when it is ready. */
+  /** A new slot with a started worker (`start` awaits it: see startWorker's `awaited`); resolves when it is ready. */
   private spawn(): Promise<Slot> {
     const slot: Slot = { worker: undefined as unknown as Worker, ready: false, tasks: new Map(), retiring: new Set() };
-    return this.startWorker(slot).then(() => slot);
+    return this.startWorker(slot, { awaited: true }).then(() => slot);
   }
 
-  /** Starts a worker for `slot`; on ready, sends the tasks that waited for it. */
-  private startWorker(slot: Slot): Promise<void> {
+  /**
+   * Starts a worker for `slot`; on ready, sends the tasks that waited for it. `awaited`: a caller
+   * waits for this start (CreditWorkerPool.start), so it keeps the process alive until the start
+   * settles — the worker is unref'd, and a worker that dies while it starts (out of memory under
+   * maxHeapMb, a module that exits as it loads) is reported by its exit, which an event loop with
+   * nothing else in it never delivered: a script whose only work was `await CreditWorkerPool.start`
+   * ended with code 13 (an unsettled top-level await) instead of the start's error. A replacement
+   * starting for an idle pool keeps nothing alive, as before: no one waits for it.
+   */
+  private startWorker(slot: Slot, { awaited = false }: { awaited?: boolean } = {}): Promise<void> {
     const stage = this.options.config !== undefined ? { config: this.options.config } : { processOptions: this.options.processOptions! };
     // a fresh block per worker: the one before it is folded into the slot's totals once it has stopped (retire)
     slot.shared = sharedStatsBuffer();
@@ -403,8 +411,9 @@ export class CreditWorkerPool {
         void terminate(worker);
         reject(new CreditWorkerPoolError(message, { setting }));
       };
+      // cleared on every way the start settles (ready, or fail)
       const startTimer = setTimeout(() => fail(`a credit worker did not start within ${startTimeoutMs} ms`), startTimeoutMs);
-      startTimer.unref();
+      if (!awaited) startTimer.unref();
       worker.on('message', (m: WorkerReply) => {
         if (m.kind === 'ready') {
           clearTimeout(startTimer);
