@@ -27,3 +27,12 @@ export const DEFAULTS = {
  * timers stop here.
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Smallest `runtime.creditWorkerMaxHeapMb` (other than 0, V8's default), in MB. Measured (Node 20,
+ * the build): a credit worker needs 20 MB of heap to start and credit the generated episodes with
+ * the provenance game, 22–24 MB with a module game or an http judge (self-tracing on or off); below
+ * that every worker ran out of memory as it started, and the job retried each every 5 s without
+ * crediting anything. 64 leaves room for larger episodes and other Node versions.
+ */
+export const MIN_CREDIT_WORKER_HEAP_MB = 64;

@@ -13,7 +13,7 @@ import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { ListenerAuthSchema } from '../http/bearer-auth.js';
 import { ListenerTlsSchema } from '../http/listener-tls.js';
-import { DEFAULTS, MAX_TIMER_MS } from './defaults.js';
+import { DEFAULTS, MAX_TIMER_MS, MIN_CREDIT_WORKER_HEAP_MB } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
 
 const Port = z.number().int().min(0).max(65_535);
@@ -248,8 +248,12 @@ const RuntimeSchema = z.strictObject({
    * may use; 0 = V8's default. A worker that reaches it is stopped and replaced, and the episode it
    * was crediting fails, counted as a value-function failure for a judge or module game. Without a
    * limit a value function that leaks grew the whole process until the OOM killer ended the job.
+   * At least MIN_CREDIT_WORKER_HEAP_MB: below ~20 MB no worker could even start (each ran out of
+   * memory as it loaded, retried every 5 s), and nothing said the limit was the cause.
    */
-  creditWorkerMaxHeapMb: z.number().int().min(0).max(1_048_576).default(DEFAULTS.runtime.creditWorkerMaxHeapMb),
+  creditWorkerMaxHeapMb: z
+    .union([z.literal(0), z.number().int().min(MIN_CREDIT_WORKER_HEAP_MB).max(1_048_576)])
+    .default(DEFAULTS.runtime.creditWorkerMaxHeapMb),
   /** Ms between assembler ticks (close-policy timers). At most MAX_TIMER_MS, as creditTimeoutMs. */
   tickIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(DEFAULTS.runtime.tickIntervalMs),
   /**
@@ -317,8 +321,10 @@ const EvaluationSelectionSchema = z.strictObject({
  * 1.23.0 adds `telemetry.logFormat` (`json`, the default, or `pretty`: readable lines for a terminal).
  * 1.24.0 adds `runtime.creditWorkerMaxHeapMb` (each credit worker's heap limit, 1024 MB by default:
  * a leaking value function grew the whole process until the OOM killer ended the job).
+ * 1.24.1 states the minimum of `runtime.creditWorkerMaxHeapMb`, 64 (0 still means V8's default):
+ * 1 to ~20 MB let no credit worker start (each ran out of memory as it loaded, retried every 5 s).
  */
-export const CONFIG_SCHEMA_VERSION = '1.24.0';
+export const CONFIG_SCHEMA_VERSION = '1.24.1';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -32,6 +32,17 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(loadConfig({ text: 'runtime:\n  creditTimeoutMs: 2147483647\n', env: {} }).config.runtime.creditTimeoutMs).toBe(2 ** 31 - 1);
   });
 
+  it('runtime.creditWorkerMaxHeapMb below the heap a credit worker starts with is refused, saying what to set (1 to ~20 MB let no worker start, each retried every 5 s)', () => {
+    for (const mb of [1, 16, 63]) {
+      const m = errorOf(`runtime:\n  creditWorkerMaxHeapMb: ${mb}\n`);
+      expect(m).toContain(`runtime.creditWorkerMaxHeapMb: expected a number ≥ 64, got ${mb}`);
+      expect(m).toContain("set 64 or more (a worker needs about 24 MB to start and credit an episode: below that none starts), or 0 for V8's default");
+    }
+    expect(errorOf('', { AGENT_CREDIT_RUNTIME_CREDIT_WORKER_MAX_HEAP_MB: '8' })).toMatch(/runtime\.creditWorkerMaxHeapMb: expected a number ≥ 64, got 8 \(from AGENT_CREDIT_RUNTIME_CREDIT_WORKER_MAX_HEAP_MB\)/);
+    expect(errorOf('runtime:\n  creditWorkerMaxHeapMb: 63.5\n')).toContain('runtime.creditWorkerMaxHeapMb: expected 0 or an integer 64–1048576, got 63.5');
+    for (const mb of [0, 64, 1024]) expect(loadConfig({ text: `runtime:\n  creditWorkerMaxHeapMb: ${mb}\n`, env: {} }).config.runtime.creditWorkerMaxHeapMb).toBe(mb);
+  });
+
   it('the other ms options used as Node.js timers are refused above 2147483647 too (credit.judge.timeoutMs: 3000000000 aborted every judge call after 1 ms)', () => {
     const cases = [
       'credit:\n  game: http\n  judge:\n    url: http://127.0.0.1:8000/score\n    timeoutMs: 3000000000\n',

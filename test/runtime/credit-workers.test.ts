@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { MIN_CREDIT_WORKER_HEAP_MB } from '../../src/config/defaults.js';
 import type { AppConfig } from '../../src/config/schema.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
@@ -291,6 +292,22 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       /credit worker could not build the configured credit stage: module game: file not found/,
     );
   }, 30_000);
+
+  // runtime.creditWorkerMaxHeapMb's minimum is one a worker works with: a judge-sized module game, every scenario kind
+  it('a worker at the smallest runtime.creditWorkerMaxHeapMb the configuration takes starts and credits episodes', async () => {
+    const cfg = config({ credit: { game: 'module', module: { path: SLOW } }, runtime: { creditWorkers: 1, creditWorkerMaxHeapMb: MIN_CREDIT_WORKER_HEAP_MB } });
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({ size: 1, config: cfg, taskTimeoutMs: 30_000, maxHeapMb: cfg.runtime.creditWorkerMaxHeapMb, onWorkerRestart: (r) => restarts.push(r) });
+    try {
+      const eps = await episodes(); // every scenario kind and convention, 4 at a time on the worker
+      const results: CreditEvent[][] = [];
+      for (let i = 0; i < eps.length; i += 4) results.push(...(await Promise.all(eps.slice(i, i + 4).map((e) => pool.process(e)))));
+      expect(results.map((r) => r.some((e) => e.event_type === 'episode_credit'))).toEqual(eps.map(() => true));
+      expect(restarts).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 
   // A library script whose only work was `await CreditWorkerPool.start(...)` ended with code 13 (an
   // unsettled top-level await): the worker died while starting, and its exit — the start's error —
