@@ -173,6 +173,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     { client, createAssembler: (clock) => assembler.replace(new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
+  if (stages.workerStats) telemetry.observe(stages.workerStats);
   telemetry.observe(() => {
     const k = pipeline.stats();
     return {

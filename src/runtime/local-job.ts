@@ -89,6 +89,7 @@ export async function startLocalJob(config: AppConfig, options: LocalJobOptions)
   }
 
   if (stages.gameStats) telemetry.observe(stages.gameStats);
+  if (stages.workerStats) telemetry.observe(stages.workerStats);
   const pipeline = new LocalPipeline({ ...config.runtime, creditConcurrency: stages.creditConcurrency, creditTimeoutMs: stages.creditTimeoutMs }, { ...stages, sinks, telemetry, logger: log });
   pipeline.start();
   // one budget of request bytes read at once for both transports: separate ones let the two hold twice the bound

@@ -22,7 +22,7 @@ import type { Game } from '../credit/types.js';
 import type { GameFactory } from '../credit/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
-import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers } from './credit-workers/pool.js';
+import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers, type WorkerRestartReason } from './credit-workers/pool.js';
 import { reasonKind, skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
 
 export { skippedEpisodeReporter } from './episode-log.js';
@@ -253,6 +253,11 @@ export async function gameFactoryOf(config: AppConfig, { onStatsChange }: { onSt
   return {};
 }
 
+/** A pool's restarts by reason as the self-metrics read them. */
+export function workerRestartObservations(by: Readonly<Record<WorkerRestartReason, number>>): ObservedStats {
+  return { creditWorkerRestartsTimeout: by.timeout, creditWorkerRestartsCrash: by.crash, creditWorkerRestartsOutOfMemory: by['out-of-memory'] };
+}
+
 export interface LocalStages {
   assembler: EpisodeAssembler;
   processEpisode: (episode: Episode) => Promise<CreditEvent[]>;
@@ -266,6 +271,8 @@ export interface LocalStages {
   gameStats?: () => ObservedStats;
   /** Credit worker threads (runtime.creditWorkers > 0), else undefined. */
   workers?: CreditWorkerPool;
+  /** The credit workers' restarts by reason, for /metrics (agent_credit_credit_worker_restarts_total); only with workers. */
+  workerStats?: () => ObservedStats;
   /** Episodes to credit at once: runtime.creditConcurrency, raised to keep the workers fed (creditConcurrencyFor). */
   creditConcurrency: number;
   /**
@@ -326,6 +333,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       ...(pluggable ? { gameStats: () => pool.stats().gameStats ?? {} } : {}),
       workers: pool,
       skippedReasonOf,
+      workerStats: () => workerRestartObservations(pool.stats().restartsByReason),
       creditConcurrency: concurrency,
       creditTimeoutMs: config.runtime.creditTimeoutMs * (Math.ceil(concurrency / workers) + 1),
       close: () => pool.close(),

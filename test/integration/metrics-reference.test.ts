@@ -53,6 +53,8 @@ describe('README metrics reference: the Kafka job and view', { timeout: 120_000 
         episodes: { idleMs: 1_000 },
         sinks: { ...sinks, live: { enabled: true, host: '127.0.0.1', port: await freePort() } },
         credit: { game: 'module', module: { path: game } },
+        // in a credit worker thread, so that its restarts counter is there as in a deployment with workers
+        runtime: { creditWorkers: 1 },
       },
     });
     const job: KafkaJob = await startKafkaJob(config, silentLogger());

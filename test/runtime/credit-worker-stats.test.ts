@@ -17,16 +17,18 @@ import { EpisodeAssembler } from '../../src/episodes/index.js';
 import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import type * as PoolModule from '../../src/runtime/credit-workers/pool.js';
+import type * as LocalJobModule from '../../src/runtime/local-job.js';
 import type * as LocalStagesModule from '../../src/runtime/local-stages.js';
 import type { LocalStages } from '../../src/runtime/local-stages.js';
 import { generateScenario } from '../../src/scenarios/index.js';
-import { SelfTelemetry } from '../../src/telemetry/index.js';
+import { createLogger, SelfTelemetry } from '../../src/telemetry/index.js';
 import { fromBuild } from '../support/build.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // from the build when it is these sources (test/support/build.ts): a worker starts in ~1 s, not ~2.5 s
 const { CreditWorkerPool } = await fromBuild<typeof PoolModule>('runtime/credit-workers/pool');
 const { buildLocalStages } = await fromBuild<typeof LocalStagesModule>('runtime/local-stages');
+const { startLocalJob } = await fromBuild<typeof LocalJobModule>('runtime/local-job');
 
 const COUNTS_THEN_DIES = fileURLToPath(new URL('./modules/counts-then-dies.mjs', import.meta.url));
 
@@ -63,11 +65,11 @@ function countingModule(): { env: NodeJS.ProcessEnv; callsMade: () => number } {
 
 describe('value-function counters of a credit worker that dies', () => {
   const deaths = [
-    { way: 'exit', why: 'process.exit in the value function (a native crash)', restart: /credit worker exited with code 7/, failures: 0 },
-    { way: 'throw', why: 'an error thrown out of a timer in the value function', restart: /credit worker crashed: value function threw out of a timer/, failures: 0 },
+    { way: 'exit', why: 'process.exit in the value function (a native crash)', restart: /credit worker exited with code 7/, failures: 0, reason: 'crash' },
+    { way: 'throw', why: 'an error thrown out of a timer in the value function', restart: /credit worker crashed: value function threw out of a timer/, failures: 0, reason: 'crash' },
     // the episode the worker ran out of memory in counts as one value-function failure (the pool's)
-    { way: 'oom', why: 'out of memory at runtime.creditWorkerMaxHeapMb', restart: /credit worker out of memory/, failures: 1 },
-    { way: 'hang', why: 'a call that never returns, stopped at runtime.creditTimeoutMs', restart: /processEpisode took longer than 1500 ms/, failures: 0 },
+    { way: 'oom', why: 'out of memory at runtime.creditWorkerMaxHeapMb', restart: /credit worker out of memory/, failures: 1, reason: 'out-of-memory' },
+    { way: 'hang', why: 'a call that never returns, stopped at runtime.creditTimeoutMs', restart: /processEpisode took longer than 1500 ms/, failures: 0, reason: 'timeout' },
   ] as const;
 
   for (const d of deaths) {
@@ -86,6 +88,7 @@ describe('value-function counters of a credit worker that dies', () => {
       try {
         // exported from the start, at 0, as in the main thread (an alert on increase() sees the first failure)
         expect(pool.stats().gameStats).toMatchObject({ valueFunctionCalls: 0, valueFunctionFailures: 0 });
+        expect(pool.stats().restartsByReason).toEqual({ timeout: 0, crash: 0, 'out-of-memory': 0 });
         // one at a time: the calls of the episode that dies, and those of an episode credited after
         expect((await pool.process({ ...e, episodeId: 'ok-0' }))[0]?.event_type).toBe('episode_credit');
         const before = pool.stats().gameStats?.valueFunctionCalls;
@@ -96,6 +99,9 @@ describe('value-function counters of a credit worker that dies', () => {
         // each worker the episode ran on made calls (3 or more: an estimator may have several pending) before it died
         expect(callsMade() - before!).toBeGreaterThanOrEqual(3 * restarts.length);
         expect((await pool.process({ ...e, episodeId: 'ok-1' }))[0]?.event_type).toBe('episode_credit');
+        // every replacement counted under its reason (a crash re-runs the episode: up to 3 of them)
+        expect(pool.stats().restartsByReason).toEqual({ timeout: 0, crash: 0, 'out-of-memory': 0, [d.reason]: restarts.length });
+        expect(pool.stats().restarts).toBe(restarts.length);
         const stats = pool.stats().gameStats!;
         expect(stats.valueFunctionCalls).toBe(callsMade());
         expect(stats.valueFunctionFailures).toBe(d.failures);
@@ -118,15 +124,35 @@ describe('value-function counters of a credit worker that dies', () => {
       const telemetry = new SelfTelemetry();
       try {
         telemetry.observe(stages.gameStats!);
+        telemetry.observe(stages.workerStats!);
         const metrics = await telemetry.metricsText();
         expect(metricValue(metrics, 'agent_credit_value_function_calls_total')).toBe(callsMade());
         expect(metricValue(metrics, 'agent_credit_value_function_failures_total')).toBe(1);
+        // the worker replaced, by reason: each reason's series is there, the others at 0
+        expect(metricValue(metrics, 'agent_credit_credit_worker_restarts_total\\{reason="out-of-memory"[^}]*\\}')).toBe(1);
+        expect(metricValue(metrics, 'agent_credit_credit_worker_restarts_total\\{reason="timeout"[^}]*\\}')).toBe(0);
+        expect(metricValue(metrics, 'agent_credit_credit_worker_restarts_total\\{reason="crash"[^}]*\\}')).toBe(0);
       } finally {
         await telemetry.shutdown();
       }
     } finally {
       if (saved === undefined) delete process.env.VALUE_CALLS_FILE;
       else process.env.VALUE_CALLS_FILE = saved;
+    }
+  }, 60_000);
+
+  // worker restarts were only in pool.stats() and a log line: nothing to alert on
+  it("a running job's /metrics has the credit workers' restarts by reason from its start, at 0; without workers, no series", async () => {
+    for (const creditWorkers of [1, 0]) {
+      const c = config({ source: { http: { port: 0 }, grpc: { port: 0 } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, telemetry: { metricsPort: 0 }, runtime: { creditWorkers } });
+      const job = await startLocalJob(c, { logger: createLogger('silent') });
+      try {
+        const text = await (await fetch(job.metricsUrl!)).text();
+        const series = [...text.matchAll(/^agent_credit_credit_worker_restarts_total\{reason="([a-z-]+)"[^}]*\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+        expect(series, `creditWorkers ${creditWorkers}`).toEqual(creditWorkers > 0 ? ['timeout 0', 'crash 0', 'out-of-memory 0'] : []);
+      } finally {
+        await job.stop();
+      }
     }
   }, 60_000);
 

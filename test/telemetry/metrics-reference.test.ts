@@ -62,6 +62,7 @@ describe('README metrics reference', () => {
         'agent_credit_value_function_cache_hits_total', // an http judge: a module game keeps no cache
         'agent_credit_value_function_retries_total', // an http judge
         'agent_credit_episodes_without_credit_total', // an episode closed without credit: this run is judged
+        'agent_credit_credit_worker_restarts_total', // credit worker threads (runtime.creditWorkers): this job credits on its main thread
       ]);
       const missing = [...table].filter(([name, row]) => row.exposedBy.has('OTLP/HTTP') && !scraped.has(name) && !notSetUp.has(name)).map(([n]) => n);
       expect(missing).toEqual([]);

@@ -138,6 +138,9 @@ interface Slot {
 
 
 
+/** Why a worker was replaced: `runtime.creditTimeoutMs` ran out, it crashed (an error, an exit), or it reached its heap limit. */
+export type WorkerRestartReason = 'timeout' | 'crash' | 'out-of-memory';
+
 export class CreditWorkerPoolError extends Error {
   override readonly name = 'CreditWorkerPoolError';
   /** The workers could not build what a setting names (credit.module.path's module): a configuration error, as in the main thread. */
@@ -158,6 +161,8 @@ export class CreditWorkerPool {
   private nextId = 1;
   private closed = false;
   private restarts = 0;
+  /** `restarts` by why the worker was replaced (the restarts counter's `reason` label). */
+  private readonly restartsBy: Record<WorkerRestartReason, number> = { timeout: 0, crash: 0, 'out-of-memory': 0 };
   /** The last value-function failure any worker reported. */
   private lastValueFunctionError: string | undefined;
 
@@ -284,7 +289,7 @@ export class CreditWorkerPool {
     task.suspect = false;
     const limit = `took longer than ${this.options.taskTimeoutMs} ms (${this.settings.timeout})`;
     task.reject(new CreditWorkerPoolError(`processEpisode ${limit}; its credit worker was replaced`));
-    this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, { culpritKnown: true });
+    this.replace(slot, `episode ${task.episode.episodeId}: processEpisode ${limit}`, 'timeout', { culpritKnown: true });
   }
 
   /** The heap limit as messages name it: its setting and value. */
@@ -314,7 +319,7 @@ export class CreditWorkerPool {
     const started = [...slot.tasks.values()].filter((t) => t.started === true);
     const reason = `credit worker out of memory: ${this.heapLimit()}`;
     if (started.length !== 1) {
-      this.replace(slot, reason);
+      this.replace(slot, reason, 'out-of-memory');
       return;
     }
     const task = started[0]!;
@@ -333,11 +338,14 @@ export class CreditWorkerPool {
       this.lastValueFunctionError = `credit worker out of memory (episode ${task.episode.episodeId}): ${this.heapLimit()}`;
     }
     task.reject(new CreditWorkerPoolError(message));
-    this.replace(slot, `episode ${task.episode.episodeId}: ${reason}`, { culpritKnown: true });
+    this.replace(slot, `episode ${task.episode.episodeId}: ${reason}`, 'out-of-memory', { culpritKnown: true });
   }
 
-  /** Workers, tasks in flight, replaced workers, the value-function counters summed over workers, and the last value-function failure. */
-  stats(): { workers: number; inFlight: number; restarts: number; gameStats?: ObservedStats; lastValueFunctionError?: string } {
+  /**
+   * Workers, tasks in flight, replaced workers (in all, and by why: `restartsByReason` sums to
+   * `restarts`), the value-function counters summed over workers, and the last value-function failure.
+   */
+  stats(): { workers: number; inFlight: number; restarts: number; restartsByReason: Readonly<Record<WorkerRestartReason, number>>; gameStats?: ObservedStats; lastValueFunctionError?: string } {
     let inFlight = 0;
     // a built-in game (provenance, the in-process API's) has no value-function counters
     const game = this.options.config?.credit.game;
@@ -352,6 +360,7 @@ export class CreditWorkerPool {
       workers: this.slots.length,
       inFlight,
       restarts: this.restarts,
+      restartsByReason: { ...this.restartsBy },
       ...(gameStats ? { gameStats } : {}),
       ...(this.lastValueFunctionError !== undefined ? { lastValueFunctionError: this.lastValueFunctionError } : {}),
     };
@@ -459,11 +468,11 @@ export class CreditWorkerPool {
         const oom = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
         if (!slot.ready) fail(oom ? `a credit worker ran out of memory while starting: ${this.heapLimit()} — ${this.heapAdvice()}` : `a credit worker failed to start: ${err.message}`);
         else if (oom) this.outOfMemory(slot);
-        else this.replace(slot, `credit worker crashed: ${err.message}`);
+        else this.replace(slot, `credit worker crashed: ${err.message}`, 'crash');
       });
       worker.on('exit', (code) => {
         if (!slot.ready) fail(`a credit worker exited with code ${code} before it was ready`);
-        else if (slot.worker === worker) this.replace(slot, `credit worker exited with code ${code}`);
+        else if (slot.worker === worker) this.replace(slot, `credit worker exited with code ${code}`, 'crash');
       });
     });
   }
@@ -487,9 +496,10 @@ export class CreditWorkerPool {
    * of them — they become suspects, re-run one at a time (dispatch), so the next crash names its
    * culprit.
    */
-  private replace(slot: Slot, reason: string, { culpritKnown = false }: { culpritKnown?: boolean } = {}): void {
+  private replace(slot: Slot, reason: string, why: WorkerRestartReason, { culpritKnown = false }: { culpritKnown?: boolean } = {}): void {
     if (this.closed || !this.slots.includes(slot)) return;
     this.restarts++;
+    this.restartsBy[why]++;
     const maxDeaths = this.options.maxWorkerDeaths ?? 3;
     const tasks = [...slot.tasks.values()];
     const started = tasks.filter((t) => t.started === true).length;
