@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CachedGame } from '../../src/credit/games/cached-game.js';
 import { coalitionFromMask } from '../../src/credit/games/coalition.js';
 import { EstimationAbortedError } from '../../src/credit/errors.js';
 import type { Game } from '../../src/credit/types.js';
 import { creditEpisode } from '../../src/credit/index.js';
 import { episode, step } from './episode-builder.js';
+
+/** Lets the credit run go on (promise callbacks, setImmediate) until `cond` holds; fails if it never does. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+}
 
 describe('CachedGame after its signal aborts', () => {
   it('starts none of the evaluations still waiting for a concurrency slot (a timed-out episode stops calling a slow judge)', async () => {
@@ -86,28 +92,58 @@ describe('estimator.evaluations after the episode gave up (credit.timeoutMs)', (
   it('counts the evaluations that gave a value, not the queued ones that never ran nor those cut in flight', async () => {
     const agents = ['a', 'b', 'c', 'd', 'e', 'f'];
     const steps = agents.map((a, i) => step({ id: i + 1, agent: a, inputs: i > 0 ? [i] : [] }));
+    // Each call settles when the test says so, and credit.timeoutMs runs out when the test moves the
+    // clock the deadline reads (DeadlineGame looks at it before each evaluation): no race between
+    // the calls' timers, the deadline's and the read of `answered` after the run returns.
+    const inFlight: ((v: number) => void)[] = [];
     let started = 0;
     let answered = 0;
-    const out = await creditEpisode(episode(steps, 0.8), {
-      timeoutMs: 150,
-      concurrency: 2,
-      estimator: 'exact',
-      gameFactory: (_input, ctx) => ({
-        kind: 'module',
-        agentGame: {
-          id: 'slow',
-          players: ctx.agentIds,
-          value: () => {
-            started++;
-            return new Promise<number>((resolve) => setTimeout(() => (answered++, resolve(0.5)), 100).unref());
-          },
-        } satisfies Game,
-      }),
-    });
-    expect(out.estimator.status).toBe('partial');
-    expect(started).toBeLessThan(8);
-    // v(N) = R and v(∅) = b are answered by the anchored game itself, the rest by the judge
-    expect(out.estimator.evaluations).toBe(2 + answered);
+    const answerOne = () => {
+      answered++;
+      inFlight.shift()!(0.5);
+    };
+    let clock = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    try {
+      const run = creditEpisode(episode(steps, 0.8), {
+        timeoutMs: 60_000, // its timer never fires here: the clock passes it first
+        concurrency: 2,
+        estimator: 'exact',
+        gameFactory: (_input, ctx) => ({
+          kind: 'module',
+          agentGame: {
+            id: 'slow',
+            players: ctx.agentIds,
+            value: () => {
+              started++;
+              return new Promise<number>((resolve) => inFlight.push(resolve));
+            },
+          } satisfies Game,
+        }),
+      });
+      // two calls at a time (concurrency 2): both answered, then the next two start
+      await until(() => started === 2);
+      answerOne();
+      answerOne();
+      await until(() => started === 4);
+      expect(inFlight).toHaveLength(2);
+      // the time runs out while those two are in flight; one answers after it ran out, and the
+      // evaluation its slot would start next finds the deadline passed: the run stops, that answer
+      // too late and the other call cut in flight
+      const answeredInTime = answered;
+      clock = 60_000;
+      answerOne();
+      const out = await run;
+      expect(inFlight).toHaveLength(1);
+      inFlight.shift()!(0.5); // answers after the run returned
+      expect(out.estimator.status).toBe('partial');
+      expect(started).toBe(4); // the deadline refused the 5th before it reached the value function
+      // v(N) = R and v(∅) = b are answered by the anchored game itself, the rest by the value function
+      expect(answeredInTime).toBe(2);
+      expect(out.estimator.evaluations).toBe(2 + answeredInTime);
+    } finally {
+      now.mockRestore();
+    }
     // a run that fails: the failed evaluation is no value either
     const failing = await creditEpisode(episode(steps, 0.8), {
       concurrency: 2,
