@@ -8,6 +8,8 @@
  *   `awaitEvaluationMs` while it waits for its evaluation (see `awaitsEvaluation`);
  * - `evaluation-arrived` (immediate, `closeOnEvaluation`): root ended and a system-level
  *   evaluation (no span id, or the root's span id) is joined — whichever of the two came last;
+ *   an episode that holds no agent work yet waits for its agent spans instead (up to
+ *   `awaitEvaluationMs`, see `holdsVerdictForAgentWork`) and closes on its verdict then;
  * - `idle`: no new span for `idleMs`; `max-duration`: `maxDurationMs` since the first span;
  * - `max-spans` / `max-bytes` (immediate): the episode reached `maxSpansPerEpisode` spans or
  *   `maxBytesPerEpisode` estimated bytes;
@@ -82,7 +84,8 @@ export interface EpisodeAssemblerHooks {
    * Whether spans hold agent work (an agent or LLM convention's span). Default: src/conventions
    * `holdsAgentWork`. An episode without any — a health check, a static file, a start-up trace —
    * closes at `graceMs` after its root ended instead of waiting `awaitEvaluationMs` for a verdict
-   * nobody sends (nothing to credit).
+   * nobody sends (nothing to credit); one that has its verdict waits up to `awaitEvaluationMs` for
+   * agent spans instead of closing on it at once (they may come after it).
    */
   holdsAgentWork?: (spans: readonly Span[]) => boolean;
 }
@@ -265,7 +268,8 @@ export class EpisodeAssembler {
    * after them closed it at once — the event's close_reason depended on the order.
    */
   private closesOnArrivedEvaluation(ep: OpenEpisode): boolean {
-    return this.options.closeOnEvaluation && (ep.revision === 0 || ep.turnTraces !== undefined) && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined);
+    if (!(this.options.closeOnEvaluation && (ep.revision === 0 || ep.turnTraces !== undefined) && ep.evaluations.length > 0 && ep.rootEnded() && ep.hasSystemEvaluation(this.closesOnEvaluation, ep.turnTraces !== undefined))) return false;
+    return !this.holdsVerdictForAgentWork(ep);
   }
 
   private addSpan(span: Span, position: SourcePosition | undefined, now: number, touched: Set<OpenEpisode>): void {
@@ -771,7 +775,7 @@ export class EpisodeAssembler {
     // a conversation's revision closes on its latest turn's verdict, not on an earlier turn's
     const ofTurn = ep.turnTraces === undefined || e.traceId === undefined || ep.turnTraces.has(e.traceId);
     // a capped revision takes no more spans (but its root): its verdict closes it, root or not
-    if (this.options.closeOnEvaluation && ofTurn && (ep.rootEnded() || ep.capped) && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e)) closing.add(ep);
+    if (this.options.closeOnEvaluation && ofTurn && (ep.rootEnded() || ep.capped) && ep.isSystemEvaluation(e) && this.closesOnEvaluation(e) && !this.holdsVerdictForAgentWork(ep)) closing.add(ep);
     else this.nextDueAtMs = Math.min(this.nextDueAtMs, ep.nextDeadline(this.options));
   }
 
@@ -789,12 +793,18 @@ export class EpisodeAssembler {
       for (const ep of [...this.open.values()]) {
         let rootQuietMs = this.options.graceMs;
         let reason = ep.dueReason(now, this.options);
-        if (reason === 'root-ended' && this.awaitsEvaluation(ep, now)) {
+        const awaitsVerdict = reason === 'root-ended' && this.awaitsEvaluation(ep, now);
+        if (awaitsVerdict) {
           if (!ep.awaitedEvaluation) this.awaiting++;
           ep.awaitedEvaluation = true;
+        }
+        if (awaitsVerdict || (reason === 'root-ended' && this.awaitsAgentWork(ep))) {
           rootQuietMs = this.options.awaitEvaluationMs;
           reason = ep.dueReason(now, this.options, rootQuietMs);
         }
+        // held back from closing on its verdict for its agent spans (`holdsVerdictForAgentWork`):
+        // it closes on that verdict, as it would have at once, whether they came or not
+        if (reason === 'root-ended' && ep.verdictHeldForAgentWork && !ep.awaitedEvaluation) reason = 'evaluation-arrived';
         // a wait that ends without the verdict — at awaitEvaluationMs, at idleMs or maxDurationMs
         // when those come first, or when evaluations stopped arriving meanwhile — is counted
         // (closeOnEvaluation false: a verdict that joined during the wait ends it at grace, not counted)
@@ -803,7 +813,7 @@ export class EpisodeAssembler {
         else {
           next = Math.min(next, ep.nextDeadline(this.options, true, rootQuietMs)); // exact: else an unrooted entry span re-wakes every tick
           // a waiting episode closes at grace once evaluations stop arriving: wake up then too
-          if (rootQuietMs !== this.options.graceMs) next = Math.min(next, this.lastEvaluationAtMs + this.options.evaluationsArrivingMs + 1);
+          if (awaitsVerdict) next = Math.min(next, this.lastEvaluationAtMs + this.options.evaluationsArrivingMs + 1);
         }
       }
       this.nextDueAtMs = next;
@@ -834,8 +844,52 @@ export class EpisodeAssembler {
   }
 
   /**
+   * Whether an episode that holds its verdict but no agent work yet (`holdsAgent`) may wait for
+   * its agent spans: a first revision — or a correction of a revision that held no agent work
+   * (none with agents went out: this one is the run's first) — not at a cap (a capped revision
+   * takes no more spans but its root), while `awaitEvaluationMs` is on (above `graceMs`). A
+   * verdict can come before the agents' spans: a multi-service trace whose front end exports its
+   * SERVER root before the agents' service exports (BatchSpanProcessor waits up to 5 s), or a
+   * collector that batches logs faster than traces. Closed on that verdict at once, the run went
+   * out as an `episode_credit` with no agents, then as a correction with them.
+   */
+  private mayWaitForAgentWork(ep: OpenEpisode): boolean {
+    const o = this.options;
+    return o.awaitEvaluationMs > o.graceMs && !ep.capped && (ep.revision === 0 || ep.reopenedAgentFree);
+  }
+
+  /**
+   * Whether the verdict that would close the episode now (`evaluation-arrived`) waits instead for
+   * the agent spans it scores (`mayWaitForAgentWork`). Noted on the episode, which then closes on
+   * it when they come (at the end of their batch; a correction at grace), or `awaitEvaluationMs`
+   * after its last span if they do not (`tick`) — `evaluation-arrived` either way, the latter with
+   * no agents, as it would have closed at once.
+   */
+  private holdsVerdictForAgentWork(ep: OpenEpisode): boolean {
+    if (!this.mayWaitForAgentWork(ep) || this.holdsAgent(ep)) return false;
+    ep.verdictHeldForAgentWork = true;
+    return true;
+  }
+
+  /**
+   * Whether an episode whose root ended and whose grace passed stays open for its agent spans
+   * (`mayWaitForAgentWork`; up to `awaitEvaluationMs` after its last span): it has its verdict —
+   * held back from closing on it at once, or (`closeOnEvaluation` off) a system-level evaluation
+   * or a score in its spans, or one naming a span of its trace it does not hold (the top agent
+   * span, judged before it came) — but nothing it could credit. Without any such an episode is a
+   * web app's own trace (a health check) and closes at grace (`awaitsEvaluation`).
+   */
+  private awaitsAgentWork(ep: OpenEpisode): boolean {
+    if (!this.mayWaitForAgentWork(ep)) return false;
+    // the verdict first: asked of every episode closing at grace, and kept per span count for its close
+    const judged = ep.verdictHeldForAgentWork || this.hasVerdict(ep) || ep.hasSystemEvaluation(this.closesOnEvaluation) || ep.evaluatesSpanNotHeld(this.closesOnEvaluation);
+    return judged && !this.holdsAgent(ep);
+  }
+
+  /**
    * Whether the episode holds agent work (the `holdsAgentWork` hook; in conversation mode any of
-   * its traces). Kept once true (spans are only added), else per span count: asked at grace only.
+   * its traces). Kept once true (spans are only added), else per span count: asked at grace, and
+   * of an episode a verdict would close (`holdsVerdictForAgentWork`), not per span.
    */
   private holdsAgent(ep: OpenEpisode): boolean {
     const known = ep.agentWork;

@@ -76,6 +76,12 @@ export class OpenEpisode {
   agentWork: true | number | undefined;
   /** A correction of a revision that held no agent work (closed without waiting for a verdict). */
   reopenedAgentFree = false;
+  /**
+   * Its verdict would have closed it (`evaluation-arrived`) but it held no agent work yet: it waits
+   * for its agent spans (`awaitEvaluationMs`), then closes `evaluation-arrived` (the assembler's
+   * `holdsVerdictForAgentWork`).
+   */
+  verdictHeldForAgentWork = false;
   /** The episode has waited past grace for its evaluation (`awaitEvaluationMs`). */
   awaitedEvaluation = false;
   /**
@@ -242,6 +248,19 @@ export class OpenEpisode {
       // the turn's own: naming one of its traces, or naming none (a conversation-level verdict) and joined since it began
       if (turn && !(e.traceId === undefined ? i >= this.turnEvaluationsFrom : this.turnTraces?.has(e.traceId) === true)) continue;
       if (this.isSystemEvaluation(e) && accept(e)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether an evaluation `accept`s names a span of a trace held here that is not held (yet): a
+   * verdict on a span still on its way (the agents' service exports after the front end's root).
+   */
+  evaluatesSpanNotHeld(accept: (e: Evaluation) => boolean): boolean {
+    for (const e of this.evaluations) {
+      if (e.traceId === undefined || e.spanId === undefined) continue;
+      const ids = this.spanIds.get(e.traceId);
+      if (ids !== undefined && !ids.has(e.spanId) && accept(e)) return true;
     }
     return false;
   }

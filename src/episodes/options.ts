@@ -24,7 +24,11 @@ export const EpisodeAssemblerOptionsSchema = z
     keyBy: EpisodeKeyModeSchema.default('trace'),
     /** Ms without a new span after the root span ended before the episode closes (`root-ended`). */
     graceMs: ms().default(2000),
-    /** Close at once (`evaluation-arrived`) when the root has ended and a system-level evaluation is joined. */
+    /**
+     * Close at once (`evaluation-arrived`) when the root has ended and a system-level evaluation is
+     * joined — unless the episode holds no agent work yet (its verdict came before the agents'
+     * spans: `awaitEvaluationMs`).
+     */
     closeOnEvaluation: z.boolean().default(true),
     /**
      * Ms after its last span that an episode whose root ended but that has no system-level
@@ -42,6 +46,11 @@ export const EpisodeAssemblerOptionsSchema = z
      * / `max-duration`). Fleets that judge only a sample of runs keep every unjudged run open this
      * long: size `maxOpenEpisodes` / `maxBufferedBytes` for ~awaitEvaluationMs of traffic, or
      * episodes are `evicted` (not kept for corrections).
+     * The other way round too: an episode that has its verdict but holds no agent work yet (a
+     * front end's SERVER root exported before the agents' service's spans, or a collector that
+     * batches logs faster than traces) stays open for its agent spans up to this long after its
+     * last span, then closes on its verdict (`evaluation-arrived`, or `root-ended` with
+     * `closeOnEvaluation` off) — with no agents if none came. ≤ `graceMs`: closed on it at once.
      */
     awaitEvaluationMs: ms().default(10_000),
     /**
