@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -363,11 +364,25 @@ describe('http judge game against the reference judge', () => {
     expect(retryAfterOf('0.0001', now)).toBe(1); // rounded up: a wait was asked for
     expect(retryAfterOf('Sun, 06 Nov 1994 08:49:37 GMT', now)).toBe(37_000);
     expect(retryAfterOf('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(37_000);
-    expect(retryAfterOf('Sun Nov  6 08:49:37 1994', now)).toBe(Date.parse('Sun Nov  6 08:49:37 1994') - now); // asctime: local time
+    expect(retryAfterOf('Sun Nov  6 08:49:37 1994', now)).toBe(37_000); // asctime: GMT too (RFC 9110 §5.6.7)
     expect(retryAfterOf('Sun, 06 Nov 1994 08:48:00 GMT', now)).toBe(0); // already past: no wait
     for (const invalid of ['-1', '1,5', '1.', '.5', '5s', 'x 5', 'soon', '']) expect(retryAfterOf(invalid, now), invalid).toBeUndefined();
     expect(retryAfterOf(null, now)).toBeUndefined();
   });
+
+  // An HTTP-date is GMT in each of its forms, asctime's too, which names no zone: Date.parse read
+  // it as local time, so east of Greenwich a wait of 37 s was in the past (0), west of it hours long.
+  // The time zone is the process's (a test thread cannot change it): read in child processes.
+  it('retryAfterOf reads an asctime date as GMT whatever the process time zone is', () => {
+    const script = `import { retryAfterOf } from ${JSON.stringify(new URL('../../src/credit/games/http-judge.ts', import.meta.url).href)};
+      const now = Date.parse('Sun, 06 Nov 1994 08:49:00 GMT');
+      console.log(JSON.stringify([retryAfterOf('Sun Nov  6 08:49:37 1994', now), retryAfterOf('Sun, 06 Nov 1994 08:49:37 GMT', now)]));`;
+    for (const zone of ['Asia/Tokyo', 'America/New_York', 'UTC']) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, TZ: zone }, encoding: 'utf8' });
+      expect(r.stderr, zone).toBe('');
+      expect(JSON.parse(r.stdout), zone).toEqual([37_000, 37_000]);
+    }
+  }, 30_000);
 
   // Retry-After: 86400 (a daily quota, a proxy) stopped every judge call for a day, logged every 30 s
   it('holds off a judge that asks for more than MAX_RETRY_AFTER_MS that long only, and says it asked for longer', async () => {

@@ -535,6 +535,9 @@ function batchAnswerProblem(body: unknown): string {
   return `scores[${at}] = ${describeValue(scores[at]).slice(0, 80)}, not a finite number`;
 }
 
+/** The asctime form of an HTTP-date (RFC 9110 §5.6.7), the one without a zone. */
+const ASCTIME = /^[a-z]{3} [a-z]{3} [ \d]?\d \d\d:\d\d:\d\d \d{4}$/i;
+
 /**
  * Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) in ms from `now`, at most
  * MAX_TIMER_MS; undefined when absent or neither — the call then backs off as after any failure.
@@ -552,7 +555,10 @@ export function retryAfterOf(header: string | null, now: number = Date.now()): n
   // Each HTTP-date form (IMF-fixdate, RFC 850, asctime) names its month; Date.parse alone takes
   // far more than HTTP-dates (`x 5` is a day of 2001).
   if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i.test(text)) return undefined;
-  const at = Date.parse(text);
+  // An HTTP-date is GMT in each form, and asctime's (`Sun Nov  6 08:49:37 1994`) names no zone:
+  // Date.parse read it in the process's time zone — east of Greenwich a wait in the past (0), west
+  // of it hours more than asked. Its zone is written for it.
+  const at = Date.parse(ASCTIME.test(text) ? `${text} GMT` : text);
   return Number.isFinite(at) ? Math.min(Math.max(0, at - now), MAX_TIMER_MS) : undefined;
 }
 
