@@ -14,8 +14,13 @@ const logsOccurrence = (n: number, firstN: number, every: number): boolean => n 
 /**
  * `DegenerateEpisodeError` messages read `episode <id>: <reason>: <detail>`; the reason keys the
  * limit, and labels `episodes_without_credit_total` (`no-evaluation`, `no-agents`, …; `other`).
+ * `episodeId`: the id the message starts with, passed over whatever it holds — a conversation's
+ * (`conv:<gen_ai.conversation.id>`) may hold spaces, and `episode conv:support chat 7: no-agents: …`
+ * read as kind `other` when the id was taken for one word.
  */
-export function reasonKind(reason: string): string {
+export function reasonKind(reason: string, episodeId?: string): string {
+  const head = episodeId !== undefined ? `episode ${episodeId}: ` : undefined;
+  if (head !== undefined && reason.startsWith(head)) return /^([a-z][a-z-]*):/.exec(reason.slice(head.length))?.[1] ?? 'other';
   return /^episode \S+: ([a-z][a-z-]*):/.exec(reason)?.[1] ?? 'other';
 }
 
@@ -43,7 +48,7 @@ export function skippedEpisodeReporter(
   let agentFreeLines = 0;
   return (episode, reason) => {
     total++;
-    const kind = reasonKind(reason);
+    const kind = reasonKind(reason, episode.episodeId);
     const n = (byKind.get(kind) ?? 0) + 1;
     byKind.set(kind, n);
     if (kind === 'no-agents') {

@@ -303,7 +303,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
   // reported (in this thread, worker or not) before the episode's credit settles
   const skippedReasons = new WeakMap<Episode, string>();
   const onSkipped = (episode: Episode, reason: string): void => {
-    skippedReasons.set(episode, reasonKind(reason));
+    skippedReasons.set(episode, reasonKind(reason, episode.episodeId));
     report(episode, reason);
   };
   const skippedReasonOf = (episode: Episode): string | undefined => skippedReasons.get(episode);

@@ -238,6 +238,36 @@ describe('conversation keying: an episode is agent-free only if none of its trac
   });
 });
 
+describe('a conversation id with a space in it (the episode id conv:<id>)', () => {
+  // The skip reason was read back from the message's `episode <id>: <reason>:` by a pattern that
+  // took the id for one word: `episode conv:support chat 7: no-agents: …` was kind `other` — counted
+  // as episodes_without_credit_total{reason="other"} and warned about as a problem, one line each.
+  it('is counted and logged under its own reason: no-agents at debug, no warning', async () => {
+    const spans = recordSpans((r) => {
+      const history = r.start('GET /history', 0, { ...HTTP_SERVER, 'http.method': 'GET', 'http.target': '/history', 'http.route': '/history', 'session.id': 'support chat 7' });
+      history.end(at(5));
+    });
+    const clock = new ManualClock(START_MS);
+    const asm = new EpisodeAssembler({ keyBy: 'conversation' }, clock);
+    asm.addSpans(spans);
+    clock.set(START_MS + graceMs);
+    const [episode] = asm.tick();
+    expect(episode).toMatchObject({ episodeId: 'conv:support chat 7' });
+    const lines: Line[] = [];
+    const log = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
+    const logger = { warn: log('warn'), info: log('info'), debug: log('debug') } as unknown as Logger;
+    const stages = await buildLocalStages({ ...config, runtime: { ...config.runtime, creditWorkers: 0 } }, clock, undefined, logger);
+    try {
+      expect(await stages.processEpisode(episode!)).toEqual([]);
+      expect(stages.skippedReasonOf(episode!)).toBe('no-agents');
+      expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+      expect(lines.filter((l) => l.level === 'debug').map((l) => l.obj.kind)).toEqual(['no-agents']);
+    } finally {
+      await stages.close();
+    }
+  });
+});
+
 describe('the log and the replay summary of episodes without agents', () => {
   it('each at debug, one info line with the count at most every 10 minutes, and no warning; other reasons still warn', () => {
     const lines: Line[] = [];
