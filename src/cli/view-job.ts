@@ -81,7 +81,9 @@ export function parseSince(v: string): number | null {
  * "21600000 ms ago" for the default `--since 6h`, a number the user never typed.
  */
 export function describeSince(sinceMs: number | null, fromMs: number | null): string {
-  if (sinceMs === null || fromMs === null) return 'the start of each topic';
+  // a window reaching back to 1970 or before is read from each topic's start (startViewJob), and
+  // past ±8.64e15 ms no Date can be made of it: toISOString threw once the view had started
+  if (sinceMs === null || fromMs === null || fromMs <= 0) return 'the start of each topic';
   const units = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const;
   const [unit, size] = units.find(([, size]) => sinceMs > 0 && sinceMs % size === 0) ?? ['ms', 1];
   return `${sinceMs / size}${unit} ago (${new Date(fromMs).toISOString()})`;

@@ -41,6 +41,21 @@ describe('view --since: the start-up line', () => {
   });
 });
 
+describe('view --since longer than the clock goes back', () => {
+  // startViewJob reads each topic from its start when now - since is at or before 1970 (fromMs <= 0);
+  // the start-up line made a Date of it, and past ±8.64e15 ms toISOString threw "Invalid time value"
+  // after the view had started: `--since 1000000000000d` ended the view with a RangeError.
+  it('says the start of each topic, as the view reads it, and never throws', () => {
+    const now = Date.UTC(2026, 11, 7, 6, 0, 0);
+    for (const since of ['1000000000000d', '99999999999999999999h', '60000d']) {
+      const sinceMs = parseSince(since)!;
+      expect(() => describeSince(sinceMs, now - sinceMs), since).not.toThrow();
+      expect(describeSince(sinceMs, now - sinceMs), since).toBe('the start of each topic');
+    }
+    expect(describeSince(parseSince('6h'), now - 21_600_000)).toBe('6h ago (2026-12-07T00:00:00.000Z)');
+  });
+});
+
 describe('view: records of the output topics', () => {
   const bytes = (s: string) => new TextEncoder().encode(s);
   it('takes events of this major version, any minor, and says why another record is not one', () => {
