@@ -36,3 +36,6 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * crediting anything. 64 leaves room for larger episodes and other Node versions.
  */
 export const MIN_CREDIT_WORKER_HEAP_MB = 64;
+
+/** Largest `runtime.creditWorkerMaxHeapMb`, in MB (1 TiB): the schema's bound, and the error's fix names it. */
+export const MAX_CREDIT_WORKER_HEAP_MB = 1_048_576;

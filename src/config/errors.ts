@@ -4,7 +4,7 @@
  * came from the environment also name the variable.
  */
 import type { z } from 'zod';
-import { MIN_CREDIT_WORKER_HEAP_MB } from './defaults.js';
+import { MAX_CREDIT_WORKER_HEAP_MB, MIN_CREDIT_WORKER_HEAP_MB } from './defaults.js';
 import { hasKeyBelow } from './schema-walk.js';
 
 export class ConfigError extends Error {
@@ -136,7 +136,8 @@ function hintFor(path: readonly PropertyKey[]): string | undefined {
   if (/Bytes$/.test(key)) return 'set it in bytes, e.g. 16777216 for 16 MiB';
   if (/port$/i.test(key)) return 'a TCP port 0–65535 (0 = any free port)';
   if (key === 'brokers') return 'a list of host:port, e.g. [localhost:9092]';
-  if (key === 'creditWorkerMaxHeapMb') return `MB of JS heap per credit worker: set ${MIN_CREDIT_WORKER_HEAP_MB} or more (a worker needs about 24 MB to start and credit an episode: below that none starts), or 0 for V8's default`;
+  // the range, not "or more": the hint follows a value above the maximum too
+  if (key === 'creditWorkerMaxHeapMb') return `MB of JS heap per credit worker: set ${MIN_CREDIT_WORKER_HEAP_MB} to ${MAX_CREDIT_WORKER_HEAP_MB} (a worker needs about 24 MB to start and credit an episode: below that none starts), or 0 for V8's default`;
   if (key === 'successThreshold' && path.length === 2) return 'a threshold per evaluation name, e.g. { task_success: 0.7 }; one for every evaluation is credit.defaultSuccessThreshold';
   if (key === 'normalization' && path.length === 2) return 'a score range per evaluation name, e.g. { helpfulness: { min: 1, max: 5 } }; where lower is better, { hallucination: { min: 0, max: 1, higherIsBetter: false } }';
   return undefined;

@@ -13,7 +13,7 @@ import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { ListenerAuthSchema } from '../http/bearer-auth.js';
 import { ListenerTlsSchema } from '../http/listener-tls.js';
-import { DEFAULTS, MAX_TIMER_MS, MIN_CREDIT_WORKER_HEAP_MB } from './defaults.js';
+import { DEFAULTS, MAX_CREDIT_WORKER_HEAP_MB, MAX_TIMER_MS, MIN_CREDIT_WORKER_HEAP_MB } from './defaults.js';
 import { ConventionsOptionsSchema, CreditOptionsSchema, EpisodesOptionsSchema } from './stage-options.js';
 
 const Port = z.number().int().min(0).max(65_535);
@@ -252,7 +252,7 @@ const RuntimeSchema = z.strictObject({
    * memory as it loaded, retried every 5 s), and nothing said the limit was the cause.
    */
   creditWorkerMaxHeapMb: z
-    .union([z.literal(0), z.number().int().min(MIN_CREDIT_WORKER_HEAP_MB).max(1_048_576)])
+    .union([z.literal(0), z.number().int().min(MIN_CREDIT_WORKER_HEAP_MB).max(MAX_CREDIT_WORKER_HEAP_MB)])
     .default(DEFAULTS.runtime.creditWorkerMaxHeapMb),
   /** Ms between assembler ticks (close-policy timers). At most MAX_TIMER_MS, as creditTimeoutMs. */
   tickIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(DEFAULTS.runtime.tickIntervalMs),

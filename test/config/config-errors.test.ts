@@ -36,8 +36,13 @@ describe('configuration errors name the key, the bad value and what is accepted'
     for (const mb of [1, 16, 63]) {
       const m = errorOf(`runtime:\n  creditWorkerMaxHeapMb: ${mb}\n`);
       expect(m).toContain(`runtime.creditWorkerMaxHeapMb: expected a number ≥ 64, got ${mb}`);
-      expect(m).toContain("set 64 or more (a worker needs about 24 MB to start and credit an episode: below that none starts), or 0 for V8's default");
+      expect(m).toContain("set 64 to 1048576 (a worker needs about 24 MB to start and credit an episode: below that none starts), or 0 for V8's default");
     }
+    // above the maximum the fix was "set 64 or more", which the value already was
+    const above = errorOf('runtime:\n  creditWorkerMaxHeapMb: 2000000\n');
+    expect(above).toContain('runtime.creditWorkerMaxHeapMb: expected a number ≤ 1048576, got 2000000');
+    expect(above).not.toContain('or more');
+    expect(above).toContain('set 64 to 1048576');
     expect(errorOf('', { AGENT_CREDIT_RUNTIME_CREDIT_WORKER_MAX_HEAP_MB: '8' })).toMatch(/runtime\.creditWorkerMaxHeapMb: expected a number ≥ 64, got 8 \(from AGENT_CREDIT_RUNTIME_CREDIT_WORKER_MAX_HEAP_MB\)/);
     expect(errorOf('runtime:\n  creditWorkerMaxHeapMb: 63.5\n')).toContain('runtime.creditWorkerMaxHeapMb: expected 0 or an integer 64–1048576, got 63.5');
     for (const mb of [0, 64, 1024]) expect(loadConfig({ text: `runtime:\n  creditWorkerMaxHeapMb: ${mb}\n`, env: {} }).config.runtime.creditWorkerMaxHeapMb).toBe(mb);
