@@ -33,6 +33,7 @@ const CRASHES = fileURLToPath(new URL('./modules/crashes.mjs', import.meta.url))
 const CRASHES_ASYNC = fileURLToPath(new URL('./modules/crashes-async.mjs', import.meta.url));
 const LEAKS = fileURLToPath(new URL('./modules/leaks.mjs', import.meta.url));
 const EXITS_AT_LOAD = fileURLToPath(new URL('./modules/exits-at-load.mjs', import.meta.url));
+const DIES_WHILE_OTHERS_START = fileURLToPath(new URL('./modules/dies-while-others-start.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -304,6 +305,35 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       for (let i = 0; i < eps.length; i += 4) results.push(...(await Promise.all(eps.slice(i, i + 4).map((e) => pool.process(e)))));
       expect(results.map((r) => r.some((e) => e.event_type === 'episode_credit'))).toEqual(eps.map(() => true));
       expect(restarts).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  // A worker that was ready and died while CreditWorkerPool.start still waited for another one was
+  // not replaced (replace() ignored a slot not yet in the pool): start resolved with the dead
+  // worker in rotation, and every episode sent to it waited for an answer that never came — no
+  // 'started', so no runtime.creditTimeoutMs either.
+  it('a worker that dies while the others are still starting is replaced, and the pool it starts credits', async () => {
+    const [episode] = await episodes();
+    const dir = tempDir('agent-credit-dies-while-starting-');
+    const restarts: string[] = [];
+    const pool = await CreditWorkerPool.start({
+      size: 2,
+      config: config({ credit: { game: 'module', module: { path: DIES_WHILE_OTHERS_START } } }),
+      taskTimeoutMs: 30_000,
+      env: { ...process.env, DIES_WHILE_OTHERS_START_DIR: dir },
+      onWorkerRestart: (r) => {
+        restarts.push(r);
+        writeFileSync(join(dir, 'release'), '');
+      },
+    });
+    try {
+      expect(restarts[0]).toMatch(/^credit worker exited with code 3; its credit worker was replaced$/);
+      expect(pool.stats()).toMatchObject({ workers: 2, restarts: 1, restartsByReason: { crash: 1 } });
+      // both slots take episodes: each of these goes to a worker that answers
+      const events = await Promise.all([pool.process(episode!), pool.process(episode!), pool.process(episode!)]);
+      expect(events.map((e) => e[0]?.event_type)).toEqual(['episode_credit', 'episode_credit', 'episode_credit']);
     } finally {
       await pool.close();
     }

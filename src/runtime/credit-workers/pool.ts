@@ -497,7 +497,11 @@ export class CreditWorkerPool {
    * culprit.
    */
   private replace(slot: Slot, reason: string, why: WorkerRestartReason, { culpritKnown = false }: { culpritKnown?: boolean } = {}): void {
-    if (this.closed || !this.slots.includes(slot)) return;
+    // A slot not yet in `slots` is one whose worker was ready while `start` still waits for the
+    // others: it is replaced too — left out, a worker that died then stayed in rotation, and the
+    // episodes sent to it waited for ever (no 'started', so no timeout). A slot whose start failed
+    // has no listeners left (`fail` terminates its worker), and a failed `start` closes the pool.
+    if (this.closed) return;
     this.restarts++;
     this.restartsBy[why]++;
     const maxDeaths = this.options.maxWorkerDeaths ?? 3;
