@@ -69,6 +69,11 @@ function pipeline(fake: KafkaClient, delivery: 'exactly-once' | 'at-least-once',
 
 const events = async (_episode: Episode) => [] as never[];
 const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Polls `cond` every 10 ms for up to 10 s (a fixed sleep failed on a loaded machine); whether it held. */
+async function eventually(cond: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  return cond();
+}
 
 /** An exactly-once pipeline on spans/0 and logs/0 whose assemblers (`make`, one per join) are observed across replacements. */
 async function startObserved(fake: FakeKafka, make: () => EpisodeAssembler) {
@@ -463,10 +468,9 @@ describe('KafkaPipeline failures never stall', () => {
     // JSON allows "\ud800": JSON.parse yields a lone surrogate, which encodeURIComponent refuses.
     // The verdict waits for the LLM span of its response id, so its record is held (and named in the metadata).
     await fake.deliver('evals', 0, [{ offset: 0, value: '{"response_id":"\\ud800x","name":"quality","score":1}' }]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(fake.committed.get('evals/0')?.offset).toBe('0');
+    expect(await eventually(() => fake.committed.get('evals/0')?.offset === '0')).toBe(true);
     await fake.deliver('evals', 0, [{ offset: 1, key: 'k', value: 'not json' }]);
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await eventually(() => decodeReplayMetadata(fake.committed.get('evals/0')?.metadata ?? '')?.processedNext === '2')).toBe(true);
     await p.stop();
     // the dead letter of offset 1 went out, and the later commit records that position
     expect(fake.published.filter((r) => r.topic === 'agent_credit.dlq')).toHaveLength(1);
