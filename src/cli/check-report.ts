@@ -77,7 +77,7 @@ export type CheckReportDocument = z.infer<typeof CheckReportSchema>;
  * events, a dead letter —`, `— run claims one per input partition`) is passed over when an
  * imperative follows later.
  */
-const FIX = /(?: — |: |; |\. )(?=(?:or )?(?:set|raise|lower|give|grant|create|check|change|remove|add|write|turn|leave|use|point|start|stop|put|widen|restart|export|unset|install|fix|free|increase|reduce|delete|rename)\b)/i;
+const FIX = /(?: — |: |; |\. )(?=(?:or )?(?:set|raise|lower|give|grant|create|check|change|remove|add|write|turn|leave|use|point|start|stop|put|widen|restart|export|unset|install|fix|free|increase|reduce|delete|rename|serve)\b)/i;
 
 /** A line's text → what was found and the fix (undefined when the line names none); `detail + separator + advice` is the text. */
 export function splitAdvice(text: string): { detail: string; advice?: string } {

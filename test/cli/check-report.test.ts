@@ -8,6 +8,7 @@ import { checkEntry, checkReportDocument, renderCheckReport, runChecks, type Che
 import { overallStatus, splitAdvice } from '../../src/cli/check-report.js';
 import { configAdvice, loadConfig } from '../../src/config/index.js';
 import { CONFIG_SCHEMA_VERSION } from '../../src/config/schema.js';
+import { fetchBlockedPort } from '../../src/http/fetch-ports.js';
 import { groupAclMissing } from '../../src/kafka/group-authorization.js';
 import { sessionTimeoutOutsideRange } from '../../src/kafka/session-timeout.js';
 import { unkeyedAdvice } from '../../src/sources/kafka/unkeyed.js';
@@ -27,6 +28,8 @@ describe("check's lines split into what was found and the fix", () => {
     expect(adviceOf(sessionTimeoutOutsideRange(3000, { min: 6000, max: 1_800_000 }))).toMatch(/^set source\.kafka\.sessionTimeoutMs within it \(e\.g\. 30000/);
     // the dash after the fix goes on explaining: not the fix
     expect(adviceOf(`source.kafka.spansTopic: ${unkeyedAdvice('spans', false, '', 'ca8891194bd518f6b7a57a2864b5b581')}`)).toMatch(/^set `partition_traces_by_id: true` in the collector's kafka exporter — without it/);
+    // a judge on a port fetch refuses: the fix is to serve it elsewhere (its advice was null)
+    expect(adviceOf(`credit.judge.url: ${fetchBlockedPort('http://127.0.0.1:9/judge')}`)).toMatch(/^serve it on another port, e\.g\. 8000$/);
   });
 
   it('configuration advice: a dash that explains (— no events, a dead letter —) is passed over for the sentence that says what to set', () => {
