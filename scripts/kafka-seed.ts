@@ -62,7 +62,7 @@ function dumpRecords(dir: string): { partition: number; key: Buffer; value: Buff
 export async function seedInputTopics(options: SeedOptions): Promise<SeedResult> {
   const dump = options.dump ?? RECORDED_COLLECTOR_DUMP;
   const topics = { otlp_spans: options.spansTopic ?? 'otlp_spans', otlp_logs: options.logsTopic ?? 'otlp_logs' };
-  const kafka = new Kafka({ brokers: [options.brokers], clientId: 'agent-credit-kafka-seed', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const kafka = new Kafka({ brokers: brokerList(options.brokers), clientId: 'agent-credit-kafka-seed', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();
   const producer = kafka.producer();
   const result: SeedResult = { created: [], written: {} };
@@ -95,6 +95,11 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
   return result;
 }
 
+/** `host:port[,host:port…]` (KAFKA_BROKERS may list several, as the integration tests read it) → kafkajs's list. */
+export function brokerList(brokers: string): string[] {
+  return brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+}
+
 /** The broker to seed: `KAFKA_BROKERS`, else the one kafka:start recorded. */
 export function seedBrokers(env: NodeJS.ProcessEnv = process.env, stateFile = STATE_FILE): string {
   if (env.KAFKA_BROKERS) return env.KAFKA_BROKERS;
@@ -112,7 +117,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     }
     console.log(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers} npm start`);
   } catch (err) {
-    console.error(`kafka:seed: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    // a broker recorded by an earlier kafka:start that has stopped since: kafkajs says only ECONNREFUSED
+    const hint = /ECONNREFUSED|Connection error|connect to broker/i.test(message) ? ' — is the broker running? Start it with `npm run kafka:start` (or set KAFKA_BROKERS to a running one)' : '';
+    console.error(`kafka:seed: ${message}${hint}`);
     process.exitCode = 1;
   }
 }
