@@ -19,6 +19,27 @@ afterEach(async () => {
 
 const fast = { backoffMs: 1, maxBackoffMs: 5 };
 
+
+/**
+ * A judge on a free local port that answers each call with the next of `answers` (a status and its
+ * Retry-After; a 429 or 5xx with `body`), then `{"score":0.5}`; `requests` counts the calls it got.
+ */
+async function answeringJudge(answers: { status: number; retryAfter?: string }[], body: string) {
+  const judge = { answers, requests: 0, url: '', close: () => new Promise<void>((r) => srv.close(() => r())) };
+  const srv = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      judge.requests++;
+      const a = answers.shift() ?? { status: 200 };
+      if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
+      res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end(body);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  judge.url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+  return judge;
+}
+
 describe('judge requests (pure)', () => {
   const ep = codingEpisode();
   const players = defaultPlayers(ep.steps, 'agents');
@@ -316,19 +337,8 @@ describe('http judge game against the reference judge', () => {
 
   // `Retry-After: 1.5` fell through to Date.parse, a day of 2001: a wait of 0, the judge called again at once
   it('honours a decimal Retry-After, and ignores one that is neither delay-seconds nor an HTTP-date', async () => {
-    const answers: { status: number; retryAfter?: string }[] = [];
-    let requests = 0;
-    const srv = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        requests++;
-        const a = answers.shift() ?? { status: 200 };
-        if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
-        res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end('slow down');
-      });
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    const judge = await answeringJudge([], 'slow down');
+    const { answers, url } = judge;
     // the clock stands still: the hold is still 1.5 s when the second episode calls, however slow the machine
     const t0 = Date.now();
     const now = vi.spyOn(Date, 'now').mockImplementation(() => t0);
@@ -342,18 +352,18 @@ describe('http judge game against the reference judge', () => {
         message: expect.stringMatching(/answered HTTP 429 \(Retry-After: 1\.5 s\): slow down$/),
       });
       await expect(client.game({ ...codingEpisode(), episodeId: 'another-episode' }).value(Uint8Array.from([0, 1, 0, 0, 0]))).rejects.toThrow(/asked \(HTTP 429 with Retry-After\) not to be called for 2 s more/);
-      expect(requests).toBe(1);
+      expect(judge.requests).toBe(1);
 
       // an invalid one is no wait of 0: ignored, the call fails (or retries) as after any 429
-      requests = 0;
+      judge.requests = 0;
       answers.push({ status: 429, retryAfter: '-1' });
       const once = new HttpJudgeClient({ url, retries: 0, batch: 'never', ...fast });
       const err = (await once.game(codingEpisode()).value(Uint8Array.from([1, 0, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
       expect(err).toMatchObject({ status: 429, retriable: true, retryAfterMs: undefined, message: expect.stringMatching(/answered HTTP 429: slow down$/) });
-      expect(requests).toBe(1);
+      expect(judge.requests).toBe(1);
     } finally {
       now.mockRestore();
-      await new Promise<void>((r) => srv.close(() => r()));
+      await judge.close();
     }
   });
 
@@ -386,19 +396,8 @@ describe('http judge game against the reference judge', () => {
 
   // Retry-After: 86400 (a daily quota, a proxy) stopped every judge call for a day, logged every 30 s
   it('holds off a judge that asks for more than MAX_RETRY_AFTER_MS that long only, and says it asked for longer', async () => {
-    const answers: { status: number; retryAfter?: string }[] = [{ status: 429, retryAfter: '86400' }];
-    let requests = 0;
-    const srv = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        requests++;
-        const a = answers.shift() ?? { status: 200 };
-        if (a.status === 200) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
-        res.writeHead(a.status, a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}).end('daily quota spent');
-      });
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/score`;
+    const judge = await answeringJudge([{ status: 429, retryAfter: '86400' }], 'daily quota spent');
+    const { url } = judge;
     const realNow = Date.now.bind(Date);
     let skew = 0;
     const now = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
@@ -411,14 +410,14 @@ describe('http judge game against the reference judge', () => {
       // another episode's call meanwhile: not sent, and the message says the judge asked for a day
       const held = (await client.game({ ...codingEpisode(), episodeId: 'another-episode' }).value(Uint8Array.from([0, 1, 0, 0, 0])).catch((e: unknown) => e)) as JudgeError;
       expect(held.message).toMatch(/asked \(HTTP 429 with Retry-After: 86400 s, held to 60 s, the longest this client holds off a judge\) not to be called for (59|60) s more: not called/);
-      expect(requests).toBe(1);
+      expect(judge.requests).toBe(1);
       // a minute later the judge is asked again (a day later without the cap)
       skew = 61_000;
       await expect(client.game({ ...codingEpisode(), episodeId: 'a-third-episode' }).value(Uint8Array.from([0, 0, 1, 0, 0]))).resolves.toBe(0.5);
-      expect(requests).toBe(2);
+      expect(judge.requests).toBe(2);
     } finally {
       now.mockRestore();
-      await new Promise<void>((r) => srv.close(() => r()));
+      await judge.close();
     }
   });
 
