@@ -43,7 +43,7 @@ const HEAD = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name']);
  * One pino JSON line → `12:03:04.567 WARN  message key=value …` (local time; string values quoted
  * only when they hold spaces or quotes, others as JSON; an error's own fields as `err.code=…`,
  * its stack on the lines after; a message's further lines indented under its first, the fields
- * after its last).
+ * after its last; other control characters, in the message, fields and stacks, escaped as `\u001b`).
  * A line that is not a JSON object is passed on as it is.
  */
 export function prettyLogLine(line: string, color = false): string {
@@ -64,16 +64,31 @@ export function prettyLogLine(line: string, color = false): string {
   const stacks: string[] = [];
   for (const [k, v] of Object.entries(o)) {
     if (HEAD.has(k) || v === undefined) continue;
-    if (isSerializedError(v)) errorFields(k, v, fields, stacks);
-    else fields.push(`${k}=${fieldValue(v)}`);
+    if (isSerializedError(v)) errorFields(escapeControls(k), v, fields, stacks);
+    else fields.push(`${escapeControls(k)}=${fieldValue(v)}`);
   }
   // A message's own line breaks (a ZodError's message, a judge's multi-line answer) would start
   // lines a reader takes for new records: its further lines are indented under its first, and a
   // lone \r (which sends the terminal's cursor back over the time and level) counts as a break.
   const indent = `\n${' '.repeat(time.length + 1 + levelName.length + 1)}`;
-  const msg = typeof o.msg === 'string' ? o.msg.split(/\r\n|\r|\n/).join(indent) : '';
-  const stack = stacks.map((s) => `\n    ${s.split('\n').join('\n    ')}`).join('');
+  const msg = typeof o.msg === 'string' ? o.msg.split(LINE_BREAK).map(escapeControls).join(indent) : '';
+  const stack = stacks.map((s) => `\n    ${s.split(LINE_BREAK).map(escapeControls).join('\n    ')}`).join('');
   return `${time} ${level} ${msg}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+/**
+ * C0 and C1 control characters (DEL too) but the line breaks, which the line's layout handles.
+ * Written raw, an ANSI escape inside a logged text (a judge's error body, a broker's message)
+ * recoloured the terminal, moved its cursor or cleared lines — the JSON format escapes C0 as
+ * `\u001b`, and C1 (U+0080–U+009F: U+009B is a CSI of its own on some terminals) is escaped too.
+ */
+const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/** `text` with each control character (CONTROL) as its JSON escape, `\u001b`. */
+function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 type SerializedError = { type?: unknown; message?: unknown; stack: string } & Record<string, unknown>;
@@ -101,9 +116,10 @@ function errorFields(key: string, err: SerializedError, fields: string[], stacks
   }
 }
 
+/** A field's value: a string as it is when that reads unambiguously, else as JSON; control characters escaped either way (JSON leaves C1 raw). */
 function fieldValue(v: unknown): string {
-  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
-  return JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return /^[^\s"=\u0000-\u001f\u007f-\u009f]+$/.test(v) ? v : escapeControls(JSON.stringify(v));
+  return escapeControls(JSON.stringify(v) ?? String(v));
 }
 
 /** A logger that drops everything (tests, library use). */

@@ -36,6 +36,23 @@ describe('prettyLogLine', () => {
     );
   });
 
+  // an ANSI escape in a message (a judge's error body, a broker's text) recoloured or rewrote the
+  // terminal: pino's JSON keeps it as \u001b, and pretty wrote it raw
+  it('writes the control characters of a message, a field and an error stack escaped (\\u001b), never raw', () => {
+    const csi = '\u009b'; // C1 CSI: JSON.stringify leaves it raw
+    const line = JSON.stringify({ level: 50, time, msg: `judge answered \u001b[31mred\u001b[0m\u0007 ${csi}2J`, body: '\u001b]0;title\u0007', err: { type: 'Error', message: `bad\u001b[2K${csi}K`, stack: `Error: bad\u001b[2K\n    at \u001b[1Af (x.js:1:1)\r    at g` } });
+    const out = prettyLogLine(line);
+    expect(out).toBe(
+      '09:05:03.042 ERROR judge answered \\u001b[31mred\\u001b[0m\\u0007 \\u009b2J body="\\u001b]0;title\\u0007" err="bad\\u001b[2K\\u009bK"\n' +
+        '    Error: bad\\u001b[2K\n' +
+        '        at \\u001b[1Af (x.js:1:1)\n' +
+        '        at g\n',
+    );
+    // nothing but the line breaks is left of C0 and C1 (tabs, DEL included)
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(prettyLogLine(JSON.stringify({ level: 30, time, msg: 'a\tb\u007fc', k: 'x\u0085y' }))).toBe('09:05:03.042 INFO  a\\u0009b\\u007fc k="x\\u0085y"\n');
+  });
+
   it('passes on what is not a JSON object', () => {
     expect(prettyLogLine('not json\n')).toBe('not json\n');
   });
