@@ -8,8 +8,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/index.js';
+import { ArgumentError, ConfigError } from '../config/errors.js';
 import { episodeSeed } from '../credit/episode-seed.js';
+import { isFile } from './output-path.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
 
 export interface GenerateOptions {
@@ -42,16 +43,17 @@ function corpusFilesIn(dir: string): string[] {
 }
 
 /**
- * Runs a file-system step on `path` in <dir>; its error becomes a ConfigError naming <dir> and the
- * fix, as replay's --out does (a bare "EACCES: permission denied, mkdir 'runs'" or "ENOTDIR: not a
- * directory, scandir …", exit 1, named neither).
+ * Runs a file-system step on `path` in <dir>; its error becomes an ArgumentError naming <dir> and
+ * the fix, as replay's --out does (a bare "EACCES: permission denied, mkdir 'runs'" or "ENOTDIR:
+ * not a directory, scandir …", exit 1, named neither). Not a ConfigError's "invalid
+ * configuration": generate reads no configuration.
  */
 function writing<T>(path: string, f: () => T): T {
   try {
     return f();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError([`<dir>: cannot write ${path} (${code}); give a directory you can write to (created when missing)`]);
+    throw new ArgumentError([`<dir>: cannot write ${path} (${code}); give a directory you can write to (created when missing)`]);
   }
 }
 
@@ -72,6 +74,8 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
   // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
   if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new ConfigError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
+  // a file there failed the directory listing: "invalid configuration: … cannot write <file> (ENOTDIR)"
+  if (isFile(o.dir)) throw new ArgumentError([`<dir>: ${o.dir} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/`]);
   const old = writing(o.dir, () => corpusFilesIn(o.dir));
   if (old.length > 0 && o.force !== true) {
     throw new ConfigError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);

@@ -24,6 +24,7 @@ import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 import { AGENT_CREDIT_VERSION } from '../version.js';
 import { shellWord } from './shell-word.js';
+import { isFile } from './output-path.js';
 // Only what the program definition (the --help texts' defaults and choices) and every command's
 // config loading need is imported up front; each command imports the rest (the OTel SDK, the
 // demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a
@@ -457,15 +458,6 @@ function failOnInvalidEvaluations(command: string, n: number): void {
   if (n === 0) return;
   process.stderr.write(`agent-credit ${command}: ${n} evaluation record(s) refused (see the error lines above: each needs trace_id, conversation_id or response_id, name, and score or label — schemas/evaluation-record.schema.json); exit code 1\n`);
   process.exitCode = 1;
-}
-
-/** Whether something other than a directory is at `path` (false when nothing is, or it cannot be told: the write names that). */
-function isFile(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === false;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs `f` on an output path given by `flag`; a file-system error becomes a ConfigError naming the flag and the fix. */

@@ -72,11 +72,16 @@ describe('agent-credit generate', () => {
     const dir = tempDir('ac-gen-');
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    for (const target of [file, join(file, 'runs')]) {
-      const r = cli(['generate', target, '--episodes', '1']);
-      expect(r.status).toBe(2);
-      expect(r.stderr).toContain(`<dir>: cannot write ${target} (ENOTDIR); give a directory you can write to (created when missing)`);
-    }
+    // a file as <dir> itself: "invalid configuration: … cannot write <file> (ENOTDIR)" sent the user
+    // to a config file generate does not even read, and did not say the path was a file
+    const onFile = cli(['generate', file, '--episodes', '1']);
+    expect(onFile.status).toBe(2);
+    expect(onFile.stderr).toBe(`agent-credit: <dir>: ${file} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/\n`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    const under = join(file, 'runs');
+    const r = cli(['generate', under, '--episodes', '1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`agent-credit: <dir>: cannot write ${under} (ENOTDIR); give a directory you can write to (created when missing)\n`);
   }, 60_000);
 
   it('does not mix a new corpus into an older one in the same directory: refuses (exit 2), or replaces it with --force', () => {
