@@ -7,6 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 // config/errors and config/defaults, not config/index: its loader (yaml, the config schema and
 // every section's schema) is imported by the commands that load a configuration (load below)
@@ -342,7 +343,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
     import('./progress.js'),
   ]);
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
-  const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, 'replay --out') }) : process.stdout;
+  const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, { flag: 'replay --out', holds: 'the events', example: 'events.jsonl' }) }) : process.stdout;
   const summary = new SummaryCollector();
   // --episodes: one training record per episode (TrainingLedger) instead of the events
   const sink = f.episodes
@@ -438,7 +439,7 @@ function withoutOutput(files: ReturnType<typeof listOtlpFiles>, given: readonly 
   const target = real(out);
   if (target === undefined) return files;
   if (given.some((p) => real(p) === target)) {
-    throw new ConfigError([`replay --out: ${out} is also an input — writing the events there would empty it before it is read; give another output file`]);
+    throw new ArgumentError([`replay --out: ${out} is also an input — writing the events there would empty it before it is read; give another output file`]);
   }
   return files.filter((file) => real(file.path) !== target);
 }
@@ -460,30 +461,49 @@ function failOnInvalidEvaluations(command: string, n: number): void {
   process.exitCode = 1;
 }
 
-/** Runs `f` on an output path given by `flag`; a file-system error becomes a ConfigError naming the flag and the fix. */
-function writableOutput<T>(path: string, flag: string, f: () => T): T {
+/** An output file flag (`replay --out`, `compare --json`), and what it holds with a file name to suggest, for its errors. */
+interface OutputFlag {
+  flag: string;
+  holds: string;
+  example: string;
+}
+
+/**
+ * Runs `f` on the output file `path` given by `out.flag`; a directory there, or a file-system
+ * error, becomes an ArgumentError naming the flag and the fix — a flag's value, so not headed
+ * "invalid configuration" (as the input paths are not: b85ff7cf), and a directory said so rather
+ * than "(EISDIR)".
+ */
+function writableOutput<T>(path: string, out: OutputFlag, f: () => T): T {
+  // statSync may itself fail (EACCES on the way): the write below then names that
+  let dir = false;
+  try {
+    dir = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    // left to f
+  }
+  if (dir) throw new ArgumentError([`${out.flag}: ${path} is a directory — give a file path for ${out.holds}, e.g. ${join(path, out.example)}`]);
   try {
     return f();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError([`${flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
+    throw new ArgumentError([`${out.flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
   }
 }
 
 /** Opens (creates or truncates) an output file now, or fails naming the flag and the fix. */
-function openOutput(path: string, flag: string): number {
-  return writableOutput(path, flag, () => openSync(path, 'w'));
+function openOutput(path: string, out: OutputFlag): number {
+  return writableOutput(path, out, () => openSync(path, 'w'));
 }
 
 /**
  * Checks that `path` can be written without touching what it holds: a temporary file beside it
- * (same directory, so the final rename is atomic) is created and removed. Fails naming the flag.
+ * (same directory, so the final rename is atomic) is created and removed. Fails naming the flag;
+ * a directory is refused first (writableOutput) — the probe beside it passed, and the rename at
+ * the end failed with EISDIR after the whole run, leaving the temporary file.
  */
-function checkReplaceable(path: string, flag: string): string {
-  return writableOutput(path, flag, () => {
-    // The probe beside it passes for a directory too, and the rename at the end then fails with
-    // EISDIR after the whole run (leaving the temporary file): refuse it now, as open() did.
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+function checkReplaceable(path: string, out: OutputFlag): string {
+  return writableOutput(path, out, () => {
     const probe = `${path}.${process.pid}.tmp`;
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
@@ -537,7 +557,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   }
   // Checked before the (long) run, so an unwritable --json fails at once; an existing report is
   // replaced only when the new one is complete (a run that fails keeps the old file).
-  const json = f.json ? checkReplaceable(f.json, 'compare --json') : undefined;
+  const json = f.json ? checkReplaceable(f.json, { flag: 'compare --json', holds: 'the report', example: 'compare.json' }) : undefined;
   const { replayEpisodes } = await import('../runtime/local-replay.js');
   const { gameFactoryOf, processOptionsOf } = await import('../runtime/local-stages.js');
   // The value function is loaded before the replay: a wrong credit.module.path fails at once.

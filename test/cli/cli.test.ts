@@ -222,7 +222,7 @@ describe('agent-credit CLI', () => {
     const before = readFileSync(input);
     const same = cli(['replay', input, '-o', input, '--no-summary']);
     expect(same.status).toBe(2);
-    expect(same.stderr).toContain(`replay --out: ${input} is also an input`);
+    expect(same.stderr).toBe(`agent-credit: replay --out: ${input} is also an input — writing the events there would empty it before it is read; give another output file\n`);
     expect(readFileSync(input).equals(before)).toBe(true);
     const out = join(dir, 'events.jsonl');
     writeFileSync(out, 'an earlier replay\n');
@@ -472,20 +472,25 @@ describe('agent-credit CLI', () => {
     const missing = join(tmpdir(), `ac-no-such-dir-${process.pid}`, 'x.jsonl');
     const replay = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', missing]);
     expect(replay.status).toBe(2);
-    expect(replay.stderr).toContain(`replay --out: cannot write ${missing} (ENOENT); give a file path in an existing directory you can write to`);
-    expect(replay.stderr).not.toMatch(/episodes: /);
+    // a flag's path, not the configuration: it was headed "invalid configuration:"
+    expect(replay.stderr).toBe(`agent-credit: replay --out: cannot write ${missing} (ENOENT); give a file path in an existing directory you can write to\n`);
     const compare = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', missing]);
     expect(compare.status).toBe(2);
-    expect(compare.stderr).toContain(`compare --json: cannot write ${missing} (ENOENT)`);
+    expect(compare.stderr).toBe(`agent-credit: compare --json: cannot write ${missing} (ENOENT); give a file path in an existing directory you can write to\n`);
   });
 
-  it('compare --json naming a directory fails before the run, naming the flag (it ran to the end, then the rename failed with EISDIR and left its temporary file)', () => {
+  it('replay --out or compare --json naming a directory fails before the run, saying it is a directory (compare ran to the end, then the rename failed with EISDIR and left its temporary file)', () => {
     const dir = tempDir('ac-compare-dir-');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`compare --json: cannot write ${dir} (EISDIR)`);
+    // "invalid configuration: compare --json: cannot write <dir> (EISDIR)" named no configuration at fault and left the errno to decode
+    expect(r.stderr).toBe(`agent-credit: compare --json: ${dir} is a directory — give a file path for the report, e.g. ${join(dir, 'compare.json')}\n`);
     expect(r.stdout).not.toContain('episodes compared');
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${dir.split('/').pop()!}.`))).toEqual([]);
+    const replay = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', dir]);
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toBe(`agent-credit: replay --out: ${dir} is a directory — give a file path for the events, e.g. ${join(dir, 'events.jsonl')}\n`);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('compare --json keeps an existing report when the run fails (it was truncated before the run) and leaves no temporary file', () => {
