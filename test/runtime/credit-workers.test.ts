@@ -34,6 +34,7 @@ const CRASHES_ASYNC = fileURLToPath(new URL('./modules/crashes-async.mjs', impor
 const LEAKS = fileURLToPath(new URL('./modules/leaks.mjs', import.meta.url));
 const EXITS_AT_LOAD = fileURLToPath(new URL('./modules/exits-at-load.mjs', import.meta.url));
 const DIES_WHILE_OTHERS_START = fileURLToPath(new URL('./modules/dies-while-others-start.mjs', import.meta.url));
+const ALLOCATES_AT_LOAD = fileURLToPath(new URL('./modules/allocates-at-load.mjs', import.meta.url));
 
 function config(overrides: Record<string, unknown>): AppConfig {
   return loadConfig({ env: {}, overrides }).config;
@@ -344,7 +345,8 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
   // was never delivered to an event loop with nothing else to keep it alive.
   for (const c of [
     { why: 'a worker that exits as its module loads', options: `config: loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path: ${JSON.stringify(EXITS_AT_LOAD)} } } } }).config`, error: /^start failed: a credit worker exited with code 3 before it was ready$/m },
-    { why: 'a worker that runs out of memory while starting (maxHeapMb 8)', options: 'processOptions: {}, maxHeapMb: 8', error: /^start failed: a credit worker ran out of memory while starting: its JS heap reached runtime\.creditWorkerMaxHeapMb \(8 MB\)/m },
+    // (maxHeapMb 8 did it before the pool refused a limit below MIN_CREDIT_WORKER_HEAP_MB)
+    { why: 'a worker that runs out of memory while starting', options: `config: loadConfig({ env: {}, overrides: { credit: { game: 'module', module: { path: ${JSON.stringify(ALLOCATES_AT_LOAD)} } } } }).config, maxHeapMb: ${MIN_CREDIT_WORKER_HEAP_MB}`, error: new RegExp(`^start failed: a credit worker ran out of memory while starting: its JS heap reached runtime\\.creditWorkerMaxHeapMb \\(${MIN_CREDIT_WORKER_HEAP_MB} MB\\)`, 'm') },
   ]) {
     it(`a script that only awaits CreditWorkerPool.start gets its error, not exit code 13: ${c.why}`, () => {
       const from = (path: string) => JSON.stringify(new URL(BUILD_IS_CURRENT ? `../../dist/${path}.js` : `../../src/${path}.ts`, import.meta.url).href);
@@ -367,6 +369,23 @@ describe('credit worker pool (runtime.creditWorkers)', () => {
       expect(run.status).toBe(0);
     }, 60_000);
   }
+
+  // the config key has a minimum (config 1.24.1), the library's option had none: maxHeapMb 8 started
+  // workers that each ran out of memory as they loaded, and a pool that retried them every 5 s
+  it('refuses a maxHeapMb the configuration would refuse, naming maxHeapMb and what it takes, before any worker starts', async () => {
+    for (const maxHeapMb of [8, MIN_CREDIT_WORKER_HEAP_MB - 1, -1, 100.5, Number.NaN, 2_000_000]) {
+      await expect(CreditWorkerPool.start({ size: 1, processOptions: {}, taskTimeoutMs: 5_000, selfTracing: false, maxHeapMb })).rejects.toThrow(
+        `maxHeapMb: expected 0 (V8's default heap limit) or a whole number of MB from ${MIN_CREDIT_WORKER_HEAP_MB} to 1048576, got ${maxHeapMb} — a credit worker needs about 24 MB of heap to start and credit an episode`,
+      );
+    }
+    // the in-process API's pool names its option
+    await expect(CreditWorkerPool.start({ size: 1, processOptions: {}, taskTimeoutMs: 5_000, selfTracing: false, maxHeapMb: 8, settings: { workers: 'creditWorkers', timeout: 'creditTimeoutMs', heap: 'creditWorkerMaxHeapMb' } })).rejects.toThrow(/^creditWorkerMaxHeapMb: expected 0/);
+    for (const maxHeapMb of [0, MIN_CREDIT_WORKER_HEAP_MB, undefined]) {
+      const pool = await CreditWorkerPool.start({ size: 1, processOptions: {}, taskTimeoutMs: 5_000, selfTracing: false, ...(maxHeapMb !== undefined ? { maxHeapMb } : {}) });
+      expect(pool.stats().workers).toBe(1);
+      await pool.close();
+    }
+  }, 60_000);
 
   it('rejects work after close, and `auto` means cores − 1 (at least one)', async () => {
     const pool = await CreditWorkerPool.start({ size: 1, config: config({}), taskTimeoutMs: 5_000 });

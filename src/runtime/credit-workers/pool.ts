@@ -38,6 +38,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { MAX_CREDIT_WORKER_HEAP_MB, MIN_CREDIT_WORKER_HEAP_MB } from '../../config/defaults.js';
 import type { AppConfig } from '../../config/schema.js';
 import { unpackEvents, type CreditedEvents } from '../../events/credited-events.js';
 import { rememberEventJson } from '../../events/event-json.js';
@@ -58,7 +59,8 @@ export interface CreditWorkerPoolOptions {
   taskTimeoutMs: number;
   /**
    * MB of JS heap each worker may use (runtime.creditWorkerMaxHeapMb: V8's old generation); unset
-   * or 0 = V8's default. A worker that reaches it is replaced and the episode it ran fails.
+   * or 0 = V8's default, else at least MIN_CREDIT_WORKER_HEAP_MB (`start` refuses less, naming
+   * `settings.heap` or `maxHeapMb`). A worker that reaches it is replaced and the episode it ran fails.
    */
   maxHeapMb?: number;
   /**
@@ -83,6 +85,18 @@ export interface CreditWorkerPoolOptions {
    * crashed) while it holds the episode before the episode fails instead of being re-run (default 3).
    */
   maxWorkerDeaths?: number;
+}
+
+/**
+ * What is wrong with a `maxHeapMb` (named `key` in the message), or undefined when it can be used:
+ * the rule of `runtime.creditWorkerMaxHeapMb` — 0 (V8's default) or a whole number of MB from
+ * MIN_CREDIT_WORKER_HEAP_MB. The pool checks it too: given to `CreditWorkerPool.start` by a
+ * library caller, 8 started workers that each ran out of memory as they loaded, retried every 5 s.
+ */
+export function maxHeapMbProblem(maxHeapMb: number | undefined, key: string): string | undefined {
+  if (maxHeapMb === undefined || maxHeapMb === 0) return undefined;
+  if (Number.isInteger(maxHeapMb) && maxHeapMb >= MIN_CREDIT_WORKER_HEAP_MB && maxHeapMb <= MAX_CREDIT_WORKER_HEAP_MB) return undefined;
+  return `${key}: expected 0 (V8's default heap limit) or a whole number of MB from ${MIN_CREDIT_WORKER_HEAP_MB} to ${MAX_CREDIT_WORKER_HEAP_MB}, got ${String(maxHeapMb)} — a credit worker needs about 24 MB of heap to start and credit an episode: below ${MIN_CREDIT_WORKER_HEAP_MB} none could start`;
 }
 
 /** `auto` → cores − 1 (at least 1, at most 16); a number is taken as is. */
@@ -190,6 +204,8 @@ export class CreditWorkerPool {
         `${workersKey}: the credit worker module ${fileURLToPath(entryUrl)} is not there — agent-credit looks bundled into the app (esbuild, webpack, …), and its worker threads load their module from the installed package: keep agent-credit external to the bundle (esbuild --external:agent-credit, webpack externals), or set ${workersKey}: 0 (credit on the main thread)`,
       );
     }
+    const heapProblem = maxHeapMbProblem(options.maxHeapMb, options.settings?.heap ?? 'maxHeapMb');
+    if (heapProblem !== undefined) throw new CreditWorkerPoolError(heapProblem, { setting: true });
     if ((options.config === undefined) === (options.processOptions === undefined)) {
       throw new CreditWorkerPoolError('CreditWorkerPool.start: give exactly one of `config` (the job\'s configuration) and `processOptions` (in-process, data only)');
     }
