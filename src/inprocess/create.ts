@@ -12,14 +12,14 @@
  * ```
  * Async for forward compatibility (stages that load resources); it does no I/O today.
  */
-import { MAX_TIMER_MS } from '../config/defaults.js';
+import { DEFAULTS, MAX_TIMER_MS } from '../config/defaults.js';
 import { didYouMean } from '../config/errors.js';
 import { DegenerateEpisodeError } from '../credit/errors.js';
 import { evaluationsFromLogs } from '../conventions/index.js';
 import { assemblerHooksFor, EpisodeAssembler, systemClock, type Clock, type EvaluationHookOptions, type EpisodeAssemblerOptionsInput } from '../episodes/index.js';
 import type { CreditEvent } from '../events/schemas.js';
 import type { Episode } from '../model/episode.js';
-import { CreditWorkerPool } from '../runtime/credit-workers/pool.js';
+import { CreditWorkerPool, maxHeapMbProblem } from '../runtime/credit-workers/pool.js';
 import { processCheckedEpisode as defaultProcessEpisode, type ProcessEpisodeOptions } from '../runtime/process-episode.js';
 import { callApp } from './app-callback.js';
 import { checkProcessOptions, checkType, InProcessOptionsError } from './check-options.js';
@@ -47,6 +47,13 @@ export interface CreateCreditSpanProcessorOptions extends CreditSpanProcessorOpt
   creditWorkers?: number;
   /** With `creditWorkers`: ms one episode may take in a worker before that worker is replaced and the episode fails (`onError`; the other episodes it held are re-run on the replacement). Default 30000. */
   creditTimeoutMs?: number;
+  /**
+   * With `creditWorkers`: MB of JS heap each worker may use (V8's old generation), as the jobs'
+   * `runtime.creditWorkerMaxHeapMb` — default 1024, 0 = V8's default, else at least 64. A worker
+   * that reaches it is replaced and the episode it was crediting fails (`onError`); without a
+   * limit an episode or value function that kept memory grew the app's whole process.
+   */
+  creditWorkerMaxHeapMb?: number;
 }
 
 /** Why `processOptions` cannot go to worker threads, or undefined when they can. */
@@ -64,7 +71,9 @@ async function startWorkers(options: CreateCreditSpanProcessorOptions, processOp
     size,
     processOptions: data as Record<string, unknown>,
     taskTimeoutMs: options.creditTimeoutMs ?? 30_000,
-    settings: { workers: 'creditWorkers', timeout: 'creditTimeoutMs' },
+    // the jobs' limit (runtime.creditWorkerMaxHeapMb): the app's workers had none
+    maxHeapMb: options.creditWorkerMaxHeapMb ?? DEFAULTS.runtime.creditWorkerMaxHeapMb,
+    settings: { workers: 'creditWorkers', timeout: 'creditTimeoutMs', heap: 'creditWorkerMaxHeapMb' },
     selfTracing: false,
     // a failing error handler (a throw, or an async one's rejection) must not break the app
     onWorkerRestart: (reason) => callApp(() => options.onError?.(new Error(`credit worker: ${reason}`), undefined)),
@@ -96,11 +105,11 @@ function skippedError(episode: Episode, message: string, reason: string | undefi
 /** The processor's own options, handed on to `CreditSpanProcessor`. */
 const PROCESSOR_OPTIONS = Object.keys(CreditSpanProcessorOptionsSchema.shape);
 /** Every option `createCreditSpanProcessor` takes (src/inprocess/README.md): its own, then the processor's. */
-const CREATE_OPTIONS = ['onCredit', 'onError', 'episodes', 'processOptions', 'processEpisode', 'clock', 'creditWorkers', 'creditTimeoutMs', ...PROCESSOR_OPTIONS];
+const CREATE_OPTIONS = ['onCredit', 'onError', 'episodes', 'processOptions', 'processEpisode', 'clock', 'creditWorkers', 'creditTimeoutMs', 'creditWorkerMaxHeapMb', ...PROCESSOR_OPTIONS];
 
 export async function createCreditSpanProcessor(options: CreateCreditSpanProcessorOptions): Promise<CreditSpanProcessor> {
   if (options === null || typeof options !== 'object') throw new InProcessOptionsError('createCreditSpanProcessor: expected an options object with at least onCredit: (events, episode) => void');
-  const { onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, ...processorOptions } = options;
+  const { onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, creditWorkerMaxHeapMb, ...processorOptions } = options;
   // checked here against every option: the processor's own check listed only its six, so a
   // misspelt creditWorkers or episodes was answered with a list that left them out (and after
   // the workers had started)
@@ -124,6 +133,10 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
     if (why) throw new InProcessOptionsError(`creditWorkers: ${workerCount} cannot be used here — ${why}; set creditWorkers: 0 (credit on the app's thread) or give data-only options`);
   }
   if (creditTimeoutMs !== undefined && workerCount === 0) throw new InProcessOptionsError('creditTimeoutMs: only applies with creditWorkers ≥ 1 (credit on the app\'s thread cannot be interrupted); set creditWorkers or drop creditTimeoutMs');
+  // the pool's own rule (the jobs' runtime.creditWorkerMaxHeapMb), checked before any thread starts
+  const heapProblem = creditWorkerMaxHeapMb === undefined ? undefined : typeof creditWorkerMaxHeapMb !== 'number' ? `creditWorkerMaxHeapMb: expected a number of MB, got ${creditWorkerMaxHeapMb === null ? 'null' : typeof creditWorkerMaxHeapMb}` : maxHeapMbProblem(creditWorkerMaxHeapMb, 'creditWorkerMaxHeapMb');
+  if (heapProblem !== undefined) throw new InProcessOptionsError(heapProblem);
+  if (creditWorkerMaxHeapMb !== undefined && workerCount === 0) throw new InProcessOptionsError('creditWorkerMaxHeapMb: only applies with creditWorkers ≥ 1 (credit on the app\'s thread shares the app\'s heap); set creditWorkers or drop creditWorkerMaxHeapMb');
   // checked before any thread starts: bad assembler options throw here
   const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, hookOptionsOf(processOptions)));
   const run = processEpisode ?? defaultProcessEpisode;

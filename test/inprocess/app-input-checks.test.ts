@@ -19,7 +19,7 @@ describe('createCreditSpanProcessor checks the callbacks and processOptions it i
     ['processOptions.evaluationName not a string', { onCredit: noop, processOptions: { evaluationName: 5 } }, /processOptions\.evaluationName: expected the evaluation name .* got number/],
     // the processor's own check answered these with its six options ("accepted: tickIntervalMs, …,
     // onCreditTimeoutMs"), leaving out the very option meant
-    ['a misspelt creditWorkers', { onCredit: noop, creditWorker: 2 }, /^creditWorker: unknown option — did you mean creditWorkers\? — accepted: onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, tickIntervalMs, /],
+    ['a misspelt creditWorkers', { onCredit: noop, creditWorker: 2 }, /^creditWorker: unknown option — did you mean creditWorkers\? — accepted: onCredit, onError, episodes, processOptions, processEpisode, clock, creditWorkers, creditTimeoutMs, creditWorkerMaxHeapMb, tickIntervalMs, /],
     ['a misspelt episodes', { onCredit: noop, episode: { graceMs: 500 } }, /^episode: unknown option — did you mean episodes\? — accepted: .*\bepisodes\b/],
     ['a misspelt processor option', { onCredit: noop, tickIntervall: 5 }, /^tickIntervall: unknown option — did you mean tickIntervalMs\?/],
     // a Node.js timer longer than 2^31 − 1 ms fires after 1 ms: every episode timed out at once

@@ -1,14 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DegenerateEpisodeError } from '../../src/credit/index.js';
 import { ManualClock } from '../../src/episodes/index.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { createCreditSpanProcessor, InProcessOptionsError, type CreditSpanProcessor } from '../../src/inprocess/index.js';
 import type { Episode } from '../../src/model/episode.js';
+import { CreditWorkerPool } from '../../src/runtime/credit-workers/pool.js';
 import { generateScenario, SCENARIO_KINDS, ScenarioRun } from '../../src/scenarios/index.js';
 
 const withoutClock = (events: CreditEvent[]) => JSON.stringify(events, (k, v: unknown) => (k === 'emitted_at_ms' ? 0 : v));
@@ -137,6 +139,26 @@ describe('createCreditSpanProcessor({ creditWorkers })', () => {
     expect(processor.stats().episodesWithoutCredit).toBe(1);
   }, 30_000);
 
+  // the jobs' workers have runtime.creditWorkerMaxHeapMb (1024 by default); the app's had no limit,
+  // so an episode or value function that kept memory grew the app's whole process
+  it('starts the worker threads with the jobs\' heap limit: 1024 MB by default, or creditWorkerMaxHeapMb', async () => {
+    const heapLimits = async (options: { creditWorkerMaxHeapMb?: number }) => {
+      const start = vi.spyOn(CreditWorkerPool, 'start');
+      try {
+        const processor = await createCreditSpanProcessor({ onCredit: () => undefined, creditWorkers: 2, ...options });
+        const pool = (await start.mock.results[0]!.value) as unknown as { slots: { worker: Worker }[] };
+        // what each running thread was given (node:worker_threads resourceLimits)
+        const limits = pool.slots.map((slot) => slot.worker.resourceLimits?.maxOldGenerationSizeMb);
+        await processor.shutdown();
+        return limits;
+      } finally {
+        start.mockRestore();
+      }
+    };
+    expect(await heapLimits({})).toEqual([1024, 1024]);
+    expect(await heapLimits({ creditWorkerMaxHeapMb: 96 })).toEqual([96, 96]);
+  }, 60_000);
+
   it('refuses what cannot cross to a thread, and bad values, naming the option', async () => {
     const onCredit = () => undefined;
     await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, processOptions: { credit: { gameFactory: () => ({ agentGame: { n: 1, value: () => 0 } }) as never } } })).rejects.toThrow(/creditWorkers: 1 cannot be used here — processOptions\.credit\.gameFactory: a function does not cross to a worker thread/);
@@ -145,6 +167,9 @@ describe('createCreditSpanProcessor({ creditWorkers })', () => {
     await expect(createCreditSpanProcessor({ onCredit, creditWorkers: -1 })).rejects.toThrow(InProcessOptionsError);
     await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1.5 })).rejects.toThrow(/creditWorkers: expected a whole number from 0/);
     await expect(createCreditSpanProcessor({ onCredit, creditTimeoutMs: 100 })).rejects.toThrow(/creditTimeoutMs: only applies with creditWorkers/);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, creditWorkerMaxHeapMb: 8 })).rejects.toThrow(/^creditWorkerMaxHeapMb: expected 0 \(V8's default heap limit\) or a whole number of MB from 64 to 1048576, got 8 — /);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkers: 1, creditWorkerMaxHeapMb: '512' as never })).rejects.toThrow(/^creditWorkerMaxHeapMb: expected a number of MB, got string$/);
+    await expect(createCreditSpanProcessor({ onCredit, creditWorkerMaxHeapMb: 512 })).rejects.toThrow(/creditWorkerMaxHeapMb: only applies with creditWorkers/);
   });
 
   it("worker threads start no self-tracing SDK from the app's OTEL_* settings (they exported agent-credit's spans as the app)", async () => {
