@@ -65,7 +65,7 @@ function notForWorkers(options: CreateCreditSpanProcessorOptions): string | unde
   return undefined;
 }
 
-async function startWorkers(options: CreateCreditSpanProcessorOptions, processOptions: ProcessEpisodeOptions, size: number): Promise<CreditWorkerPool> {
+async function startWorkers(options: CreateCreditSpanProcessorOptions, processOptions: ProcessEpisodeOptions, size: number, recordSkipped: (episode: Episode, reason: string | undefined) => void): Promise<CreditWorkerPool> {
   const { onSkipped, now: _now, ...data } = processOptions;
   return CreditWorkerPool.start({
     size,
@@ -77,7 +77,10 @@ async function startWorkers(options: CreateCreditSpanProcessorOptions, processOp
     selfTracing: false,
     // a failing error handler (a throw, or an async one's rejection) must not break the app
     onWorkerRestart: (reason) => callApp(() => options.onError?.(new Error(`credit worker: ${reason}`), undefined)),
-    ...(onSkipped ? { onSkipped: (episode: Episode, message: string, skipped: { reason?: string }) => onSkipped(episode, skippedError(episode, message, skipped.reason)) } : {}),
+    onSkipped: (episode: Episode, message: string, skipped: { reason?: string }) => {
+      recordSkipped(episode, skipped.reason);
+      onSkipped?.(episode, skippedError(episode, message, skipped.reason));
+    },
   });
 }
 
@@ -140,8 +143,23 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
   // checked before any thread starts: bad assembler options throw here
   const assembler = new EpisodeAssembler(episodes ?? {}, clock ?? systemClock, assemblerHooksFor(processOptions?.evaluationName, hookOptionsOf(processOptions)));
   const run = processEpisode ?? defaultProcessEpisode;
-  const stageOptions = stageOptionsOf(processOptions, onError);
-  const workers = workerCount > 0 ? await startWorkers(options, stageOptions, workerCount) : undefined;
+  // why each episode gave no events, for stats().episodesWithoutCreditByReason (the jobs' reason
+  // label): reported through onSkipped — in this thread, worker or not — before its credit settles
+  const skippedReasons = new WeakMap<Episode, string>();
+  const recordSkipped = (episode: Episode, reason: string | undefined) => void (reason !== undefined && skippedReasons.set(episode, reason));
+  const appStageOptions = stageOptionsOf(processOptions, onError);
+  // a custom processEpisode gets the options as the app gave them (no onSkipped of ours when it gave none)
+  const stageOptions: ProcessEpisodeOptions =
+    processEpisode !== undefined && appStageOptions.onSkipped === undefined
+      ? appStageOptions
+      : {
+          ...appStageOptions,
+          onSkipped: (episode, err) => {
+            recordSkipped(episode, err.reason);
+            appStageOptions.onSkipped?.(episode, err);
+          },
+        };
+  const workers = workerCount > 0 ? await startWorkers(options, appStageOptions, workerCount, recordSkipped) : undefined;
   // each worker gets its next episode queued while it computes one (unless concurrency is set)
   if (workers && processorOptions.concurrency === undefined) processorOptions.concurrency = Math.min(64, 2 * workerCount);
   try {
@@ -152,6 +170,7 @@ export async function createCreditSpanProcessor(options: CreateCreditSpanProcess
         onCredit,
         onError,
         evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+        skippedReasonOf: (episode) => skippedReasons.get(episode),
         ...(workers ? { workers } : {}),
       },
       processorOptions,

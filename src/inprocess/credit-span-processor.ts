@@ -131,7 +131,17 @@ export interface CreditSpanProcessorDeps {
   evaluationsFromLogs?: (logs: readonly LogRecord[]) => Evaluation[];
   /** The credit worker threads behind `processEpisode` (option `creditWorkers`), closed after shutdown's last credit. */
   workers?: { stats(): { workers: number; restarts: number }; close(): Promise<void> };
+  /**
+   * Why an episode's credit gave no events, asked once it settled with none: a
+   * `DegenerateEpisodeError` reason (`processEpisode` reports it through `onSkipped` first), for
+   * `stats().episodesWithoutCreditByReason`; anything else, or undefined, counts as `other`.
+   */
+  skippedReasonOf?: (episode: Episode) => string | undefined;
 }
+
+/** The reasons `stats().episodesWithoutCreditByReason` counts: the jobs' `episodes_without_credit_total{reason}`. */
+export const WITHOUT_CREDIT_REASONS = ['no-evaluation', 'no-agents', 'non-finite-score', 'unknown-label', 'other'] as const;
+export type WithoutCreditReason = (typeof WITHOUT_CREDIT_REASONS)[number];
 
 export interface CreditSpanProcessorStats {
   spansReceived: number;
@@ -168,6 +178,14 @@ export interface CreditSpanProcessorStats {
   episodesCredited: number;
   /** Episodes that yielded none (no system evaluation, a non-finite score, an unmapped label: see `processOptions.onSkipped`). */
   episodesWithoutCredit: number;
+  /**
+   * `episodesWithoutCredit` by reason, as the jobs label `episodes_without_credit_total` (the
+   * counts add up to it): `no-evaluation` (no verdict joined — credit lost, send one), `no-agents`
+   * (no agent or LLM span: a health check, a start-up trace — nothing to credit, no problem),
+   * `non-finite-score`, `unknown-label` (not in `credit.labelScores`), `other` (no reason
+   * reported: a custom `processEpisode` that returned no events).
+   */
+  episodesWithoutCreditByReason: Record<WithoutCreditReason, number>;
   /** Episodes dropped because the credit queue was full. */
   episodesDropped: number;
   creditErrors: number;
@@ -219,6 +237,7 @@ export class CreditSpanProcessor implements SpanProcessor {
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, ingestErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
+  private readonly withoutCreditBy = Object.fromEntries(WITHOUT_CREDIT_REASONS.map((r) => [r, 0])) as Record<WithoutCreditReason, number>;
 
   /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
   readonly evaluationLogProcessor: LogRecordProcessor;
@@ -326,6 +345,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     const a = this.deps.assembler.stats?.();
     return {
       ...this.counters,
+      episodesWithoutCreditByReason: { ...this.withoutCreditBy },
       bufferedSpans: this.buffer.length,
       queuedEpisodes: this.queue.length,
       creditInFlight: this.running.size,
@@ -431,8 +451,11 @@ export class CreditSpanProcessor implements SpanProcessor {
       const events = await this.deps.processEpisode(episode);
       // No events: a degenerate episode (no system evaluation, a bad score; processOptions.onSkipped
       // says why). Counted apart: "credited" with nothing emitted misled users.
-      if (events.length === 0) this.counters.episodesWithoutCredit++;
-      else this.counters.episodesCredited++;
+      if (events.length === 0) {
+        this.counters.episodesWithoutCredit++;
+        const reason = this.deps.skippedReasonOf?.(episode);
+        this.withoutCreditBy[(WITHOUT_CREDIT_REASONS as readonly string[]).includes(reason ?? '') ? (reason as WithoutCreditReason) : 'other']++;
+      } else this.counters.episodesCredited++;
       this.counters.eventsEmitted += events.length;
       try {
         const call = Promise.resolve().then(() => untraced(() => this.deps.onCredit(events, episode)));

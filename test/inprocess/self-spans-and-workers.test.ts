@@ -125,6 +125,27 @@ describe('createCreditSpanProcessor({ creditWorkers })', () => {
     expect(withoutClock(inWorkers.flatMap(([, e]) => e))).toBe(withoutClock(onThread.flatMap(([, e]) => e)));
   }, 60_000);
 
+  // the jobs label episodes_without_credit_total by reason; stats() counted a health check's trace
+  // (no-agents: nothing to credit, no problem) and a run whose verdict never came (no-evaluation:
+  // credit lost) in one number
+  for (const creditWorkers of [0, 1]) {
+    it(`stats() splits the episodes without credit by reason, as the jobs' metric is (creditWorkers ${creditWorkers})`, async () => {
+      const skipped: string[] = [];
+      const processor = await createCreditSpanProcessor({ creditWorkers, tickIntervalMs: 60_000, onCredit: () => undefined, processOptions: { onSkipped: (_episode, err) => void skipped.push(err.reason) } });
+      const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+      // a web app's own traces beside its agents: a health check, a start-up job (no agent or LLM span)
+      for (const name of ['GET /healthz', 'warm cache']) provider.getTracer('app').startSpan(name, { kind: SpanKind.SERVER }).end();
+      const [judged, unjudged] = await runs();
+      feed(processor, [judged!]);
+      for (const span of unjudged!.spans) processor.onEnd(span); // its verdict never comes
+      await provider.shutdown(); // closes and credits every open episode
+      expect(skipped.sort()).toEqual(['no-agents', 'no-agents', 'no-evaluation']);
+      const stats = processor.stats();
+      expect(stats).toMatchObject({ episodesClosed: 4, episodesCredited: 1, episodesWithoutCredit: 3 });
+      expect(stats.episodesWithoutCreditByReason).toEqual({ 'no-evaluation': 1, 'no-agents': 2, 'non-finite-score': 0, 'unknown-label': 0, other: 0 });
+    }, 30_000);
+  }
+
   it("gives onSkipped a DegenerateEpisodeError on the app's thread, with the worker's reason", async () => {
     const skipped: { episode: Episode; err: DegenerateEpisodeError }[] = [];
     const [run] = await runs();
