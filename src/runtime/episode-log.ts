@@ -41,14 +41,14 @@ export function skippedEpisodeReporter(
   every = 100,
   agentFreeEveryMs = 600_000,
   now: () => number = Date.now,
-): (episode: Episode, reason: string) => void {
+): (episode: Episode, reason: string, kind?: string) => void {
   let total = 0;
   const byKind = new Map<string, number>();
   const agentFreeDue = throttledCount(agentFreeEveryMs, now);
   let agentFreeLines = 0;
-  return (episode, reason) => {
+  // `kind`: the error's own reason where the caller has it (the jobs' stages), else read from the message
+  return (episode, reason, kind = reasonKind(reason, episode.episodeId)) => {
     total++;
-    const kind = reasonKind(reason, episode.episodeId);
     const n = (byKind.get(kind) ?? 0) + 1;
     byKind.set(kind, n);
     if (kind === 'no-agents') {

@@ -23,7 +23,7 @@ import type { GameFactory } from '../credit/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ObservedStats } from '../telemetry/self-metrics.js';
 import { CreditWorkerPool, creditConcurrencyFor, resolveCreditWorkers, type WorkerRestartReason } from './credit-workers/pool.js';
-import { reasonKind, skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
+import { skippedEpisodeReporter, valueFunctionFailureReporter, type ValueFunctionHealth } from './episode-log.js';
 
 export { skippedEpisodeReporter } from './episode-log.js';
 
@@ -302,9 +302,11 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
   const report = skippedEpisodeReporter(logger);
   // reported (in this thread, worker or not) before the episode's credit settles
   const skippedReasons = new WeakMap<Episode, string>();
-  const onSkipped = (episode: Episode, reason: string): void => {
-    skippedReasons.set(episode, reasonKind(reason, episode.episodeId));
-    report(episode, reason);
+  // the DegenerateEpisodeError's own reason (it crosses back from a worker too), not read back from its message
+  const onSkipped = (episode: Episode, message: string, reason: string | undefined): void => {
+    const kind = reason ?? 'other';
+    skippedReasons.set(episode, kind);
+    report(episode, message, kind);
   };
   const skippedReasonOf = (episode: Episode): string | undefined => skippedReasons.get(episode);
   if (workers > 0 && processEpisode === undefined) {
@@ -313,7 +315,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
       config,
       taskTimeoutMs: config.runtime.creditTimeoutMs,
       maxHeapMb: config.runtime.creditWorkerMaxHeapMb,
-      onSkipped,
+      onSkipped: (episode, message, skipped) => onSkipped(episode, message, skipped.reason),
       onWorkerRestart: (reason) => logger?.warn({ reason }, 'credit worker pool: worker replaced, failed or back'),
     });
     logger?.info({ creditWorkers: workers }, 'credit runs in worker threads (runtime.creditWorkers)');
@@ -341,7 +343,7 @@ export async function buildLocalStages(config: AppConfig, clock: Clock = systemC
   }
   const run = processEpisode ?? (await loadProcessEpisode());
   const game = await gameFactoryOf(config);
-  const options: ProcessEpisodeOptions = { ...processOptionsOf(config, game.gameFactory), onSkipped: (episode, err) => onSkipped(episode, err.message) };
+  const options: ProcessEpisodeOptions = { ...processOptionsOf(config, game.gameFactory), onSkipped: (episode, err) => onSkipped(episode, err.message, err.reason) };
   const reportFailures = game.stats ? valueFunctionFailureReporter(logger, config.credit.game) : undefined;
   const health = (): ValueFunctionHealth => {
     const s = game.stats!();
