@@ -18,7 +18,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,17 +188,36 @@ function javaAdvice(): string {
 }
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `n` distinct TCP ports free on 127.0.0.1 right now. All are held open until the last is picked:
+ * asking the OS for one port at a time can hand back the port just released (it did: broker and
+ * controller on the same port, which KRaft refuses at format time).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = createServer();
+      srv.unref();
+      servers.push(srv);
+      await new Promise<void>((res, rej) => {
+        srv.once('error', rej);
+        srv.listen(0, '127.0.0.1', () => res());
+      });
+    }
+    return servers.map((srv) => {
       const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return rej(new Error('no port'));
-      srv.close(() => res(addr.port));
+      if (addr === null || typeof addr === 'string') throw new Error('no port');
+      return addr.port;
     });
-  });
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((res) => (srv.listening ? srv.close(() => res()) : res()))));
+  }
 }
 
 function serverProperties(opts: {
@@ -306,7 +325,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
     try {
       return await startKafkaOnce(options);
     } catch (err) {
-      if (attempt >= 3 || !/Address already in use|BindException/.test(String((err as Error).message))) throw err;
+      if (attempt >= 3 || !/Address already in use|BindException|two listeners on the same port/.test(String((err as Error).message))) throw err;
     }
   }
 }
@@ -320,9 +339,9 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
   const classpath = join(libs, '*');
 
   const workDir = mkdtempSync(join(tmpdir(), `agent-credit-kafka-${version}-`));
-  const [brokerPort, controllerPort] = [await freePort(), await freePort()];
-  const listeners: { name: string; protocol: string; port: number; advertisedPort?: number }[] = [];
-  for (const l of options.extraListeners ?? []) listeners.push({ ...l, port: await freePort() });
+  const extra = options.extraListeners ?? [];
+  const [brokerPort, controllerPort, ...extraPorts] = (await freePorts(2 + extra.length)) as [number, number, ...number[]];
+  const listeners = extra.map((l, i) => ({ ...l, port: extraPorts[i]! }));
   const propsFile = join(workDir, 'server.properties');
   writeFileSync(
     propsFile,
