@@ -119,6 +119,12 @@ describe('evaluation records stream', () => {
     expect(errorOf('1e999%')).toBe(`${forms} the string "1e999%", a number too large for a double (a finite number is needed)`);
     // the judge's name beside a label is not a misspelt score
     expect(parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', label: 'pass', scorer: 'gpt-4o' }), received).evaluations).toHaveLength(1);
+    // nor is a flag of the judge's own beside a label (the label is the pass/fail): `store` was read as `score`
+    const flagged = parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', label: 'pass', store: true }), received);
+    expect(flagged.errors).toEqual([]);
+    expect(flagged.evaluations.map((e) => [e.label, e.score])).toEqual([['pass', 1]]);
+    // without a label a boolean one edit from score still reads as a misspelt pass/fail
+    expect(parseEvaluationRecords(JSON.stringify({ trace_id: trace, name: 'quality', socre: true }), received).errors[0]?.message).toContain('found socre — did you mean score?');
   });
 
   it('reports an empty payload instead of throwing', () => {
