@@ -159,8 +159,9 @@ export class SelfTelemetry {
     });
     this.episodesWithoutCredit = m.createCounter(n('episodes_without_credit'), { description: 'Episodes closed without credit events, by reason: no-evaluation (no system evaluation joined), no-agents (no agent or LLM span: a health check, a start-up trace — nothing to credit), non-finite-score, unknown-label (not in credit.labelScores)' });
     this.creditFailures = m.createCounter(n('credit_failures'), { description: 'Episodes whose credit failed or timed out' });
-    // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml)
-    this.creditFailures.add(0);
+    // exported at 0 from the start: an alert on increase() sees the first failure (deploy/prometheus-rules.yaml).
+    // Not by a view: it credits nothing, and a failure counter there at 0 read as "no failures" of the job it watches.
+    if (this.standings === 'job') this.creditFailures.add(0);
     this.eventsPublished = m.createCounter(n('events_published'), { description: 'Credit events handed to a sink, by sink and event type (stdout, live page, standings; at credit time). Records published to Kafka output topics: kafka_events_published_total' });
     this.credentialFileRenewals = m.createCounter(n('credential_file_renewals'), {
       description: 'TLS and token files (of the listeners, of the Kafka client) read again after they changed, by settings (source.http, sinks.live, telemetry, source.kafka) and outcome (renewed; failed: unusable, the ones read before stay in use)',
