@@ -18,6 +18,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { whileLeadersSettle } from '../src/kafka/stale-metadata.js';
 import { STATE_FILE } from './kafka.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,7 +77,8 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
     }
     await producer.connect();
     for (const [dumpTopic, topic] of Object.entries(topics)) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
+      const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
       if (offsets.length < DUMP_PARTITIONS) {
         throw new Error(`topic "${topic}" has ${offsets.length} partition(s); the recorded records keep their partitions 0–${DUMP_PARTITIONS - 1} — delete the topic (or restart the broker: npm run kafka:stop && npm run kafka:start) and seed again`);
       }

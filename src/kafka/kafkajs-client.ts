@@ -44,6 +44,7 @@ import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js'
 import { silentLogger, type KafkaLogger } from './log.js';
 import { TopicPartitionCounts } from './partition-counts.js';
 import { DEFAULT_CHUNK_LIMITS, type ChunkLimits } from './produce-chunks.js';
+import { whileLeadersSettle } from './stale-metadata.js';
 
 export interface KafkajsClientOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -461,11 +462,13 @@ export class KafkajsClient implements KafkaClient {
           t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset, metadata: p.metadata ?? null })),
         );
       },
+      // kafkajs's admin gives up at the first NOT_LEADER_FOR_PARTITION: right after a topic is created
+      // (the job's output topics, a seeded input) the broker may still be taking up the leadership
       fetchEndOffsets: async (topic) => {
-        const res = await admin.fetchTopicOffsets(topic);
+        const res = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
         return res.map((p) => ({ partition: p.partition, offset: p.high, low: p.low }));
       },
-      offsetsForTimestamp: async (topic, timestampMs) => (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map((p) => ({ partition: p.partition, offset: p.offset })),
+      offsetsForTimestamp: async (topic, timestampMs) => (await whileLeadersSettle(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs))).map((p) => ({ partition: p.partition, offset: p.offset })),
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
       maxMessageBytes: async (topics) => {
         const out = new Map<string, number>();

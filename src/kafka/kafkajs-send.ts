@@ -4,13 +4,13 @@
  * (produce-chunks.ts), each request awaited (acks = all) before the next, so per-partition order
  * and the idempotent producer's single in-flight request are kept.
  */
-import { errorChain } from './error-chain.js';
 import type { ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { OutgoingRecord } from './client.js';
 import { placeRecord, topicMessages, unacknowledged, type KeyPartitioner, type PlacedMessage } from './kafkajs-placement.js';
 import type { KafkaLogger } from './log.js';
 import type { TopicPartitionCounts } from './partition-counts.js';
 import { chunkRecords, type ChunkLimits } from './produce-chunks.js';
+import { isStaleMetadataError } from './stale-metadata.js';
 
 /** `producer.sendBatch` or `transaction.sendBatch`. */
 export type SendBatch = (batch: ProducerBatch) => Promise<RecordMetadata[]>;
@@ -20,17 +20,6 @@ export interface PartitionedSendContext {
   readonly partitioner: KeyPartitioner;
   readonly limits: ChunkLimits;
   readonly logger: KafkaLogger;
-}
-
-/** kafkajs errors after which its (and our) view of a topic's partitions may be out of date. */
-const STALE_METADATA = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
-
-function isStaleMetadataError(err: unknown): boolean {
-  for (const e of errorChain(err)) {
-    if (typeof e.type === 'string' && STALE_METADATA.has(e.type)) return true;
-    if (e.name === 'KafkaJSMetadataNotLoaded') return true;
-  }
-  return false;
 }
 
 /**

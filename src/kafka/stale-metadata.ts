@@ -1,0 +1,35 @@
+/**
+ * kafkajs errors that mean "the leaders are moving": a topic just created (the broker has not
+ * applied its partitions' leadership yet — a loaded single-node KRaft broker answered ListOffsets
+ * with NOT_LEADER_FOR_PARTITION a few hundred ms after `createTopics({ waitForLeaders: true })`
+ * returned), or a leader that changed. kafkajs's producer retries them after refreshing its
+ * metadata; its admin's `fetchTopicOffsets` gives up on the first one.
+ */
+import { errorChain } from './error-chain.js';
+
+const STALE_METADATA = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
+
+/** True when `err` (or an error it wraps) says kafkajs's view of a topic's partitions or leaders is out of date. */
+export function isStaleMetadataError(err: unknown): boolean {
+  for (const e of errorChain(err)) {
+    if (typeof e.type === 'string' && STALE_METADATA.has(e.type)) return true;
+    if (e.name === 'KafkaJSMetadataNotLoaded') return true;
+  }
+  return false;
+}
+
+/**
+ * `op()`, again after a short wait (100 ms, doubling to 1 s) while it fails with a stale-metadata
+ * error, for up to `timeoutMs`; then the last error. Other errors are thrown at once.
+ */
+export async function whileLeadersSettle<T>(op: () => Promise<T>, timeoutMs = 10_000, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isStaleMetadataError(err) || Date.now() + wait > deadline) throw err;
+      await sleep(wait);
+    }
+  }
+}
