@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError, ConfigError } from '../config/errors.js';
+import { ArgumentError, FlagError } from '../config/errors.js';
 import { episodeSeed } from '../credit/episode-seed.js';
 import { isFile } from './output-path.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
@@ -57,13 +57,13 @@ function writing<T>(path: string, f: () => T): T {
   }
 }
 
-/** Names a flag's unknown values and the accepted ones, as ConfigError. */
+/** Names a flag's unknown values and the accepted ones, as FlagError. */
 function pick<T extends string>(flag: string, values: readonly string[] | undefined, known: readonly T[]): T[] | undefined {
   if (values === undefined) return undefined;
   // `--kinds ,` or `--kinds "$UNSET"`: an empty list failed later as 'invalid fleet option "mix"' (exit 1), naming no flag
-  if (values.length === 0) throw new ConfigError([`${flag}: no value given; use one or more of ${known.join(', ')} (comma-separated), or leave ${flag} out for all`]);
+  if (values.length === 0) throw new FlagError([`${flag}: no value given; use one or more of ${known.join(', ')} (comma-separated), or leave ${flag} out for all`]);
   const bad = values.filter((v) => !known.includes(v as T));
-  if (bad.length > 0) throw new ConfigError([`${flag}: unknown ${bad.map((b) => JSON.stringify(b)).join(', ')}; use ${known.join(', ')}`]);
+  if (bad.length > 0) throw new FlagError([`${flag}: unknown ${bad.map((b) => JSON.stringify(b)).join(', ')}; use ${known.join(', ')}`]);
   return values as T[];
 }
 
@@ -71,14 +71,14 @@ function pick<T extends string>(flag: string, values: readonly string[] | undefi
 export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   const kinds = pick('--kinds', o.kinds, SCENARIO_KINDS as readonly ScenarioKind[]);
   const conventions = pick('--conventions', o.conventions, SCENARIO_CONVENTIONS as readonly ScenarioConvention[]);
-  if (o.agents !== undefined && o.agents > 64) throw new ConfigError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
+  if (o.agents !== undefined && o.agents > 64) throw new FlagError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
   // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
-  if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new ConfigError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
+  if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new FlagError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
   // a file there failed the directory listing: "invalid configuration: … cannot write <file> (ENOTDIR)"
   if (isFile(o.dir)) throw new ArgumentError([`<dir>: ${o.dir} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/`]);
   const old = writing(o.dir, () => corpusFilesIn(o.dir));
   if (old.length > 0 && o.force !== true) {
-    throw new ConfigError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);
+    throw new ArgumentError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);
   }
   // before the runs are generated: an unwritable <dir> failed after it, with a bare "EACCES: permission denied, mkdir …" (exit 1)
   writing(o.dir, () => mkdirSync(o.dir, { recursive: true }));

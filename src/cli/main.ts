@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 // config/errors and config/defaults, not config/index: its loader (yaml, the config schema and
 // every section's schema) is imported by the commands that load a configuration (load below)
-import { ArgumentError, ConfigError } from '../config/errors.js';
+import { ArgumentError, ConfigError, FlagError } from '../config/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { AppConfig, LoadedConfig } from '../config/index.js';
 import { CreditOptionsSchema } from '../credit/options.js';
@@ -56,12 +56,13 @@ interface RunFlags extends ListenerFlags {
   demoSeed?: string;
 }
 
+/** The integer flags' parser (run's and check's --demo-*, generate's); a bad value is a FlagError naming the flag and the range. */
 const int =
   (flag: string, min = Number.MIN_SAFE_INTEGER) =>
   (v: string) => {
     // Number('') and Number(' ') are 0: an empty value (`--demo-seed=$UNSET`) is refused, not read as 0
     const n = v.trim() === '' ? Number.NaN : Number(v);
-    if (!Number.isInteger(n) || n < min) throw new ConfigError([`${flag}: expected an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`]);
+    if (!Number.isInteger(n) || n < min) throw new FlagError([`${flag}: expected an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`]);
     return n;
   };
 
@@ -217,7 +218,7 @@ function demoHeaders(config: AppConfig): Record<string, string> | undefined {
 function refuseDemoFlagsWithoutDemo(f: RunFlags): void {
   const given = ([['demoEpisodes', '--demo-episodes'], ['demoIntervalMs', '--demo-interval-ms'], ['demoBatches', '--demo-batches'], ['demoSeed', '--demo-seed']] as const).filter(([k]) => f[k] !== undefined).map(([, flag]) => flag);
   if (given.length === 0) return;
-  throw new ConfigError([`${given.join(', ')}: ${given.length === 1 ? 'a demo option' : 'demo options'}, and the demo fleet is off — add --demo (or run \`agent-credit demo\`)`]);
+  throw new FlagError([`${given.join(', ')}: ${given.length === 1 ? 'a demo option' : 'demo options'}, and the demo fleet is off — add --demo (or run \`agent-credit demo\`)`]);
 }
 
 /**
@@ -242,6 +243,8 @@ function refuseDemoWith(config: AppConfig): void {
 
 async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (!forceDemo && !f.demo) refuseDemoFlagsWithoutDemo(f);
+  // the demo's flags before the configuration (as check reads them): a bad one came after its advice's warnings
+  const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
   const flags = runOverrides(f);
   const config = await load(f, flags.overrides, flags.flagNames);
   const { createLogger } = await import('../telemetry/logger.js');
@@ -294,7 +297,6 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (config.source.kind === 'file') {
     throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
   }
-  const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
   if (demo) refuseDemoWith(config);
   const { startLocalJob } = await import('../runtime/local-job.js');
   const job = await startLocalJob(config, { logger });
@@ -553,7 +555,8 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   try {
     checkCompareOptions(options);
   } catch (err) {
-    throw new ConfigError([(err as Error).message]);
+    // --estimators, --budgets, --seeds: the flags' values, not the configuration
+    throw new FlagError([(err as Error).message]);
   }
   // Checked before the (long) run, so an unwritable --json fails at once; an existing report is
   // replaced only when the new one is complete (a run that fails keeps the old file).
@@ -719,7 +722,7 @@ export function buildProgram(): Command {
     .option('--force', 'replace a corpus already in <dir> (its NNNN-traces/logs files and expected.ndjson are removed first; other files are kept)')
     .action(async (dir: string, f: { episodes?: string; seed?: string; kinds?: string; conventions?: string; agents?: string; steps?: string; startMs?: string; spacingMs?: string; encoding?: string; force?: boolean }) => {
       const { generateFiles } = await import('./generate.js');
-      if (f.encoding !== undefined && f.encoding !== 'proto' && f.encoding !== 'json') throw new ConfigError([`--encoding: use proto or json, got ${JSON.stringify(f.encoding)}`]);
+      if (f.encoding !== undefined && f.encoding !== 'proto' && f.encoding !== 'json') throw new FlagError([`--encoding: use proto or json, got ${JSON.stringify(f.encoding)}`]);
       const csv = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
       const written = await generateFiles({
         dir,

@@ -10,7 +10,7 @@
  * Loaded lazily by the CLI, as the Kafka job is.
  */
 import { hostname } from 'node:os';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, FlagError } from '../config/errors.js';
 import type { AppConfig } from '../config/schema.js';
 import { EVENT_TYPES, isThisMajorVersion, SCHEMA_MAJOR, type CreditEvent } from '../events/schemas.js';
 import { watchJobCredentialFiles } from '../http/job-credential-renewal.js';
@@ -69,8 +69,8 @@ export function parseSince(v: string): number | null {
   const t = v.trim().toLowerCase();
   if (t === 'all') return null;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(t);
-  if (!m) throw new ConfigError([`--since: expected a duration such as 30m, 6h or 2d, or all — got ${JSON.stringify(v)}`]);
-  if (m[2] === undefined) throw new ConfigError([`--since: ${JSON.stringify(v)} has no unit; give one of ms, s, m, h, d (e.g. ${m[1]}s or ${m[1]}m), or all`]);
+  if (!m) throw new FlagError([`--since: expected a duration such as 30m, 6h or 2d, or all — got ${JSON.stringify(v)}`]);
+  if (m[2] === undefined) throw new FlagError([`--since: ${JSON.stringify(v)} has no unit; give one of ms, s, m, h, d (e.g. ${m[1]}s or ${m[1]}m), or all`]);
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
 }

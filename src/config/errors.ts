@@ -30,6 +30,27 @@ export class ArgumentError extends ConfigError {
   }
 }
 
+/**
+ * A command-line flag's value that cannot be used (`generate --kinds bogus`, `compare --budgets x`,
+ * `--demo-seed` without `--demo`, a flag setting a key to a value the key refuses): exit 2 and a
+ * ConfigError where check lists problems, as ArgumentError, under its own heading "invalid
+ * command-line flag:" — these were headed "invalid configuration:", which sent the user to a config
+ * file or AGENT_CREDIT_* variable that was not at fault. Each problem starts with the flag (or the
+ * key it sets, naming the flag) and says what is accepted.
+ */
+export class FlagError extends ArgumentError {
+  constructor(problems: readonly string[]) {
+    super(problems);
+    this.message = `${flagHeading(problems)}:\n  ${problems.join('\n  ')}`;
+  }
+}
+
+/** "invalid command-line flag", or "…flags" when the problems name more than one (`--demo-episodes, --demo-seed: …` is one problem). */
+function flagHeading(problems: readonly string[]): string {
+  const several = problems.length > 1 || /^--[\w-]+(?:, --[\w-]+)+:/.test(problems[0] ?? '');
+  return `invalid command-line flag${several ? 's' : ''}`;
+}
+
 /** Where a value came from, per dotted key path, so messages can name the env var. */
 export type ValueOrigins = ReadonlyMap<string, string>;
 

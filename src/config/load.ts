@@ -1,12 +1,13 @@
 /**
  * Loads the configuration: YAML file (optional) → `AGENT_CREDIT_*` environment overrides →
  * explicit overrides (CLI flags) → validation. Throws `ConfigError` whose lines each name the
- * key path, the bad value, what is accepted and (for env values) the variable.
+ * key path, the bad value, what is accepted and (for env values) the variable — a `FlagError`
+ * ("invalid command-line flag") when the flags alone are at fault.
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { AppConfigSchema, type AppConfig } from './schema.js';
-import { ConfigError, describeIssue, didYouMean, formatPath, originOf } from './errors.js';
+import { ConfigError, FlagError, describeIssue, didYouMean, formatPath, originOf } from './errors.js';
 import { envOverrides, envValue } from './env.js';
 import { acceptedKeysAt, declaredKeyPath, schemaAt, unknownKeys } from './schema-walk.js';
 
@@ -122,14 +123,26 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   o[path[path.length - 1]!] = value;
 }
 
-/** Validates a raw (merged) config object; throws ConfigError listing every problem. */
-export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string> = new Map(), origin?: string): AppConfig {
+/**
+ * Validates a raw (merged) config object; throws ConfigError listing every problem. `flags`: the
+ * origins (in `origins`) that are command-line flags (`--port`): when every problem's value came
+ * from one, the error is a FlagError — `run --port abc` was headed "invalid configuration:", as if a
+ * config file or variable were at fault. A problem from anywhere else keeps the configuration's
+ * heading for all (each line still names its flag).
+ */
+export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string> = new Map(), origin?: string, flags: ReadonlySet<string> = new Set()): AppConfig {
   const acceptedKeys = (p: readonly PropertyKey[]) => acceptedKeysAt(AppConfigSchema, p);
   const problems: string[] = [];
+  let fromFlagsOnly = true;
+  const fromFlag = (path: readonly PropertyKey[]) => {
+    const from = originOf(origins, path);
+    return from !== undefined && flags.has(from);
+  };
   for (const path of unknownKeys(AppConfigSchema, raw)) {
     const parent = path.slice(0, -1);
     const from = originOf(origins, path);
     const keys = acceptedKeys(parent);
+    fromFlagsOnly &&= fromFlag(path);
     problems.push(`${formatPath(path)}: unknown key${from ? ` (from ${from})` : ''}${didYouMean(String(path.at(-1)), keys)} — accepted keys here: ${keys.join(', ')}`);
   }
   const parsed = AppConfigSchema.safeParse(raw);
@@ -137,9 +150,11 @@ export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string
     for (const issue of parsed.error.issues) {
       // Unknown keys are already reported above (with stage schemas included).
       if (issue.code === 'unrecognized_keys') continue;
+      fromFlagsOnly &&= fromFlag(issue.path);
       problems.push(describeIssue(issue, raw, { origins, acceptedKeys, schemaAt: (p) => schemaAt(AppConfigSchema, p) }));
     }
   }
+  if (problems.length > 0 && fromFlagsOnly) throw new FlagError(problems);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.length ? problems : ['(root): invalid configuration'], origin);
   return parsed.data;
 }
@@ -160,13 +175,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
           : code === 'EISDIR'
             ? 'it is a directory: give the path of the YAML file in it, such as deploy/agent-credit.yaml'
             : 'give the path of a YAML file such as deploy/agent-credit.yaml';
-      throw new ConfigError([`--config ${options.file}: cannot read the file (${code}) — ${fix}`]);
+      // the --config flag's path, not a setting in it: "invalid configuration" sent the user looking in a file never read
+      throw new FlagError([`--config ${options.file}: cannot read the file (${code}) — ${fix}`]);
     }
     raw = parseConfigText(text, options.file);
   } else if (options.text !== undefined) {
     raw = parseConfigText(options.text, options.origin ?? 'config');
   }
   const origins = new Map<string, string>();
+  const flags = new Set<string>();
   for (const o of envOverrides(AppConfigSchema, options.env ?? process.env)) {
     setPath(raw, o.path, o.value);
     origins.set(o.path.join('.'), o.variable);
@@ -176,6 +193,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     const flag = options.flagNames?.[dotted];
     setPath(raw, dotted.split('.'), flag !== undefined && typeof value === 'string' ? envValue(schemaAt(AppConfigSchema, dotted.split('.')), value) : value);
     origins.set(dotted, flag ?? `command-line flag for ${dotted}`);
+    if (flag !== undefined) flags.add(flag);
   }
-  return { config: validateConfig(raw, origins, origin), origins };
+  return { config: validateConfig(raw, origins, origin, flags), origins };
 }

@@ -93,8 +93,8 @@ describe('agent-credit generate', () => {
     const before = readdirSync(dir).sort();
     const refused = cli(['generate', dir, '--episodes', '3', '--seed', '4']);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('already holds a corpus (11 files, e.g. 0000-logs.pb)');
-    expect(refused.stderr).toContain('--force to replace that corpus');
+    // <dir>'s problem, not the configuration's (generate reads none): it was headed "invalid configuration:"
+    expect(refused.stderr).toBe(`agent-credit: <dir>: ${dir} already holds a corpus (11 files, e.g. 0000-logs.pb); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus\n`);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(cli(['generate', dir, '--episodes', '3', '--seed', '4', '--encoding', 'json', '--force']).status).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['0000-logs.json', '0000-traces.json', '0001-logs.json', '0001-traces.json', '0002-logs.json', '0002-traces.json', 'expected.ndjson', 'notes.txt']);

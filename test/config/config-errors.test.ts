@@ -161,9 +161,21 @@ describe('configuration errors name the key, the bad value and what is accepted'
   });
 
   it('a missing config file names the flag and the path', () => {
-    expect(() => loadConfig({ file: '/nonexistent/agent-credit.yaml', env: {} })).toThrow(/--config \/nonexistent\/agent-credit.yaml: cannot read the file \(ENOENT\)/);
+    // a path given with -c, not a setting in a file: it was headed "invalid configuration"
+    expect(() => loadConfig({ file: '/nonexistent/agent-credit.yaml', env: {} })).toThrow(/^invalid command-line flag:\n {2}--config \/nonexistent\/agent-credit.yaml: cannot read the file \(ENOENT\)/);
     // EISDIR and EACCES were told to "give the path of a YAML file such as deploy/agent-credit.yaml"
     expect(() => loadConfig({ file: tmpdir(), env: {} })).toThrow(`--config ${tmpdir()}: cannot read the file (EISDIR) — it is a directory: give the path of the YAML file in it`);
+  });
+
+  it('a value set by a command-line flag alone is headed "invalid command-line flag" — it read "invalid configuration", as if a config file or variable were at fault; beside a configuration problem the configuration\'s heading stays', () => {
+    const flags = { flagNames: { 'credit.budget': '--budget', 'credit.seed': '--seed' } };
+    expect(() => loadConfig({ env: {}, overrides: { 'credit.budget': 'abc' }, ...flags })).toThrow(/^invalid command-line flag:\n {2}credit\.budget: expected a number > 0, got "abc" \(from --budget\)$/);
+    expect(() => loadConfig({ env: {}, overrides: { 'credit.budget': 'abc', 'credit.seed': '1.5' }, ...flags })).toThrow(/^invalid command-line flags:\n {2}credit\.budget: .* \(from --budget\)\n {2}credit\.seed: .* \(from --seed\)$/);
+    // with a variable's problem, or a file's, both are listed under the configuration's heading
+    expect(() => loadConfig({ env: { AGENT_CREDIT_EPISODES_GRACEMS: 'soon' }, overrides: { 'credit.budget': 'abc' }, ...flags })).toThrow(/^invalid configuration:\n {2}episodes\.graceMs: .*\(from AGENT_CREDIT_EPISODES_GRACEMS\) — .*\n {2}credit\.budget: .*\(from --budget\)$/);
+    expect(() => loadConfig({ env: {}, text: 'episodes:\n  graceMs: soon\n', origin: 'a.yaml', overrides: { 'credit.budget': 'abc' }, ...flags })).toThrow(/^invalid configuration \(a\.yaml\):\n {2}episodes\.graceMs: .*\n {2}credit\.budget: .*\(from --budget\)$/);
+    // an override no flag is named for (an embedding's) is configuration
+    expect(() => loadConfig({ env: {}, overrides: { 'credit.budget': -1 } })).toThrow(/^invalid configuration:\n {2}credit\.budget: /);
   });
 
   it('bad env override value names the variable and the key', () => {
