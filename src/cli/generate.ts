@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { ArgumentError, FlagError } from '../config/errors.js';
 import { episodeSeed } from '../credit/episode-seed.js';
-import { isFile } from './output-path.js';
+import { fileInTheWay } from './output-path.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
 
 export interface GenerateOptions {
@@ -74,8 +74,11 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   if (o.agents !== undefined && o.agents > 64) throw new FlagError([`--agents: at most 64 (the generator's limit), got ${o.agents}`]);
   // without a start the runs keep their seeded starts: a spacing alone was ignored without a word
   if (o.spacingMs !== undefined && o.baseTimeMs === undefined) throw new FlagError(['--spacing-ms: runs are spaced from --start-ms, and none was given (each run has a seeded start) — give --start-ms too, or leave --spacing-ms out']);
-  // a file there failed the directory listing: "invalid configuration: … cannot write <file> (ENOTDIR)"
-  if (isFile(o.dir)) throw new ArgumentError([`<dir>: ${o.dir} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/`]);
+  // a file there failed the directory listing: "invalid configuration: … cannot write <file> (ENOTDIR)";
+  // a file above it (<file>/runs) failed as "cannot write <file>/runs (ENOTDIR)", naming no file
+  const file = fileInTheWay(o.dir);
+  if (file === o.dir) throw new ArgumentError([`<dir>: ${o.dir} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/`]);
+  if (file !== undefined) throw new ArgumentError([`<dir>: ${file} is a file, not a directory, so ${o.dir} cannot be created in it — give a directory for <dir> (created when missing), e.g. agent-credit generate runs/`]);
   const old = writing(o.dir, () => corpusFilesIn(o.dir));
   if (old.length > 0 && o.force !== true) {
     throw new ArgumentError([`<dir>: ${o.dir} already holds a corpus (${old.length} files, e.g. ${old[0]}); its runs would be mixed with the new ones when replayed — give an empty or new directory, or --force to replace that corpus`]);

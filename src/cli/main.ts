@@ -25,7 +25,7 @@ import type { startDemoFleet } from './demo.js';
 import { SCENARIO_CONVENTIONS, SCENARIO_KINDS } from '../scenarios/types.js';
 import { AGENT_CREDIT_VERSION } from '../version.js';
 import { shellWord } from './shell-word.js';
-import { isFile } from './output-path.js';
+import { fileInTheWay } from './output-path.js';
 // Only what the program definition (the --help texts' defaults and choices) and every command's
 // config loading need is imported up front; each command imports the rest (the OTel SDK, the
 // demo fleet, pino, the OTLP decoders, the sinks, the JSON Schemas…) when it runs, so `--help`, a
@@ -823,9 +823,14 @@ export function buildProgram(): Command {
     .action(async (f: { dir?: string }) => {
       const { writeSchemaFiles } = await import('./schema-files.js');
       const dir = f.dir ?? 'schemas';
-      // a file there made mkdir fail with "cannot write … (EEXIST)", which did not say what was wrong
-      if (isFile(dir)) {
+      // a file there made mkdir fail with "cannot write … (EEXIST)", which did not say what was wrong;
+      // a file above it (<file>/schemas) with "(ENOTDIR)", which did not say which part was a file
+      const file = fileInTheWay(dir);
+      if (file === dir) {
         throw new ArgumentError([`--dir: ${dir} is a file, not a directory — give a directory for the schemas (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
+      }
+      if (file !== undefined) {
+        throw new ArgumentError([`--dir: ${file} is a file, not a directory, so ${dir} cannot be created in it — give a directory for the schemas (created when missing), e.g. --dir /tmp/agent-credit-schemas`]);
       }
       let written: string[];
       try {

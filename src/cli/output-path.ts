@@ -4,12 +4,24 @@
  * errno of the write that trips on it ("cannot write … (EEXIST)", "(ENOTDIR)").
  */
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
-/** Whether something other than a directory is at `path` (false when nothing is, or it cannot be told: the write names that). */
-export function isFile(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === false;
-  } catch {
-    return false;
+/**
+ * The file standing where a directory is needed for the directory `path`: `path` itself, or the
+ * nearest path above it that exists when that is not a directory (`notes.txt` for
+ * `notes.txt/runs/a`: creating the directories failed with a bare ENOTDIR, which did not say which
+ * part of the path was a file). Undefined when there is none, or it cannot be told (EACCES on the
+ * way: the write names that).
+ */
+export function fileInTheWay(path: string): string | undefined {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st !== undefined) return st.isDirectory() ? undefined : p;
+    } catch (err) {
+      // a file above p makes stat fail with ENOTDIR: look further up for it
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined;
+    }
+    if (dirname(p) === p) return undefined;
   }
 }

@@ -686,9 +686,10 @@ describe('agent-credit CLI', () => {
   it('schema into a --dir it cannot write names the flag and the fix (exit 2)', () => {
     const file = join(tempDir('ac-schema-'), 'a-file');
     writeFileSync(file, 'x');
+    // a path under that file: "cannot write the schemas to <file>/schemas (ENOTDIR)" did not say which part was the file
     const r = cli(['schema', '--dir', join(file, 'schemas')]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`--dir: cannot write the schemas to ${join(file, 'schemas')} (ENOTDIR); give a directory you can write to`);
+    expect(r.stderr).toBe(`agent-credit: --dir: ${file} is a file, not a directory, so ${join(file, 'schemas')} cannot be created in it — give a directory for the schemas (created when missing), e.g. --dir /tmp/agent-credit-schemas\n`);
     // a file as the directory itself: "cannot write … (EEXIST)" did not say what was wrong
     const onFile = cli(['schema', '--dir', file]);
     expect(onFile.status).toBe(2);

@@ -78,10 +78,13 @@ describe('agent-credit generate', () => {
     expect(onFile.status).toBe(2);
     expect(onFile.stderr).toBe(`agent-credit: <dir>: ${file} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/\n`);
     expect(readFileSync(file, 'utf8')).toBe('x');
-    const under = join(file, 'runs');
-    const r = cli(['generate', under, '--episodes', '1']);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`agent-credit: <dir>: cannot write ${under} (ENOTDIR); give a directory you can write to (created when missing)\n`);
+    // a path under that file: "cannot write <file>/runs/a (ENOTDIR)" did not say which part was the file
+    for (const under of [join(file, 'runs'), join(file, 'runs', 'a')]) {
+      const r = cli(['generate', under, '--episodes', '1']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`agent-credit: <dir>: ${file} is a file, not a directory, so ${under} cannot be created in it — give a directory for <dir> (created when missing), e.g. agent-credit generate runs/\n`);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x');
   }, 60_000);
 
   it('does not mix a new corpus into an older one in the same directory: refuses (exit 2), or replaces it with --force', () => {
