@@ -336,7 +336,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const toFile = f.out !== undefined && f.out !== '-'; // `-o -`: stdout, as usual for CLI tools
   const leftOut: string[] = [];
   const files = withoutOutput(await inputFiles('replay', inputs, config, leftOut), inputs.length > 0 ? inputs : config.source.file.paths, toFile ? f.out! : undefined);
-  if (files.length === 0) throw await noOtlpFiles('replay', leftOut);
+  if (files.length === 0) throw await noOtlpFiles('replay', leftOut, inputs.length === 0);
   const { replayFiles } = await import('../runtime/local-replay.js');
   const [{ StdoutSink }, { TrainingRecordSink }, { SummaryCollector, renderSummary }, { ProgressBar }] = await Promise.all([
     import('../sinks/stdout/stdout-sink.js'),
@@ -385,8 +385,9 @@ async function inputFiles(command: string, inputs: readonly string[], config: Ap
   const paths = fromConfig ? config.source.file.paths : inputs;
   // Nothing named at all: "no OTLP files found — directories are searched for *.pb, …" read as if
   // a directory had been searched, when `agent-credit replay` was typed without its inputs.
+  // Not "invalid configuration" either: the command's arguments are missing, no setting is wrong.
   if (paths.length === 0) {
-    throw new ConfigError([`${command}: no input given — name OTLP files or directories (e.g. \`agent-credit ${command} runs/\`), or list them in source.file.paths of the config file (-c)`]);
+    throw new ArgumentError([`${command}: no input given — name OTLP files or directories (e.g. \`agent-credit ${command} runs/\`), or list them in source.file.paths of the config file (-c)`]);
   }
   // other failures than "no such file" (a link loop, no permission) are listOtlpFiles's to name
   const absent = (p: string) => {
@@ -408,13 +409,14 @@ async function inputFiles(command: string, inputs: readonly string[], config: Ap
 /**
  * No input file to read: which names directories are searched for, and the files left out. It said
  * only "no OTLP files found" for a directory of `.ndjson` (or `.txt`, `.json.gz`) files, which do
- * exist: nothing told which names are read.
+ * exist: nothing told which names are read. A configuration error when the paths came from
+ * source.file.paths (`fromConfig`); of the arguments' else, without that heading (as a missing input path).
  */
-async function noOtlpFiles(command: string, leftOut: readonly string[]): Promise<ConfigError> {
+async function noOtlpFiles(command: string, leftOut: readonly string[], fromConfig: boolean): Promise<ConfigError> {
   const { DATA_EXTENSIONS } = await import('../sources/file/otlp-files.js');
   const names = DATA_EXTENSIONS.map((e) => `*${e}`).join(', ');
   const skipped = leftOut.length === 0 ? '' : ` (left out: ${leftOut.length} file(s) of other names, e.g. ${leftOut[0]})`;
-  return new ConfigError([`${command}: no OTLP files found — directories are searched for ${names}${skipped}; give such files or directories (or source.file.paths), or name a file itself (read whatever its name)`]);
+  return new (fromConfig ? ConfigError : ArgumentError)([`${command}: no OTLP files found — directories are searched for ${names}${skipped}; give such files or directories (or source.file.paths), or name a file itself (read whatever its name)`]);
 }
 
 /**
@@ -542,7 +544,7 @@ async function compareCommand(inputs: string[], f: CompareFlags): Promise<void> 
   const logger = createLogger(batchLogLevel(loaded), undefined, loaded.config.telemetry.logFormat);
   const leftOut: string[] = [];
   const files = await inputFiles('compare', inputs, config, leftOut);
-  if (files.length === 0) throw await noOtlpFiles('compare', leftOut);
+  if (files.length === 0) throw await noOtlpFiles('compare', leftOut, inputs.length === 0);
   const { COMPARABLE_ESTIMATORS, DEFAULT_COMPARED, checkCompareOptions, compareEstimators, renderCompareReport } = await import('../runtime/compare-estimators.js');
   const options = {
     estimators: list(f.estimators, DEFAULT_COMPARED.join(',')) as (typeof COMPARABLE_ESTIMATORS)[number][],

@@ -74,10 +74,16 @@ describe('replay of .ndjson files', () => {
     const dir = tempDir('replay-none-');
     mkdirSync(join(dir, 'dump'));
     writeFileSync(join(dir, 'dump', 'spans.json.gz'), 'x');
+    const problem = (command: string) => `${command}: no OTLP files found — directories are searched for *.pb, *.bin, *.protobuf, *.json, *.jsonl, *.ndjson (left out: 1 file(s) of other names, e.g. ${join(dir, 'dump', 'spans.json.gz')}); give such files or directories (or source.file.paths), or name a file itself (read whatever its name)`;
     for (const command of ['replay', 'compare']) {
       const run = spawnSync(process.execPath, [CLI, command, dir], { encoding: 'utf8' });
       expect(run.status).toBe(2);
-      expect(run.stderr).toContain(`${command}: no OTLP files found — directories are searched for *.pb, *.bin, *.protobuf, *.json, *.jsonl, *.ndjson (left out: 1 file(s) of other names, e.g. ${join(dir, 'dump', 'spans.json.gz')})`);
+      // the argument's problem: it was headed "invalid configuration:", as if a setting were wrong
+      expect(run.stderr).toBe(`agent-credit: ${problem(command)}\n`);
+      // the same directory from source.file.paths: a setting's, under the configuration's heading
+      const fromConfig = spawnSync(process.execPath, [CLI, command], { encoding: 'utf8', env: { ...process.env, AGENT_CREDIT_SOURCE_FILE_PATHS: dir } });
+      expect(fromConfig.status).toBe(2);
+      expect(fromConfig.stderr).toBe(`agent-credit: invalid configuration:\n  ${problem(command)}\n`);
     }
   }, 60_000);
 });
