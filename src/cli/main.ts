@@ -7,7 +7,7 @@
  * unset flag never hides a config file value).
  */
 import { closeSync, createWriteStream, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 // config/errors and config/defaults, not config/index: its loader (yaml, the config schema and
 // every section's schema) is imported by the commands that load a configuration (load below)
@@ -491,6 +491,9 @@ function writableOutput<T>(path: string, out: OutputFlag, f: () => T): T {
     return f();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    // `notes.txt/out.ndjson` failed as "cannot write … (ENOTDIR)", not saying which part was a file
+    const file = code === 'ENOTDIR' ? fileInTheWay(dirname(path)) : undefined;
+    if (file !== undefined) throw new ArgumentError([`${out.flag}: ${file} is a file, not a directory, so ${path} cannot be written in it — give a file path in an existing directory, e.g. ${out.example}`]);
     throw new ArgumentError([`${out.flag}: cannot write ${path} (${code}); give a file path in an existing directory you can write to`]);
   }
 }

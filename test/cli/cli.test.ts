@@ -479,6 +479,17 @@ describe('agent-credit CLI', () => {
     expect(compare.stderr).toBe(`agent-credit: compare --json: cannot write ${missing} (ENOENT); give a file path in an existing directory you can write to\n`);
   });
 
+  it('replay --out or compare --json under a file (notes.txt/x.jsonl) names the file in the way (it said "cannot write … (ENOTDIR)")', () => {
+    const notes = join(tempDir('ac-out-file-'), 'notes.txt');
+    writeFileSync(notes, 'not a directory\n');
+    for (const [flag, holds, example] of [['--out', 'replay --out', 'events.jsonl'], ['--json', 'compare --json', 'compare.json']] as const) {
+      const target = join(notes, 'x.out');
+      const r = cli([holds.split(' ')[0]!, `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, flag, target]);
+      expect(r.status, holds).toBe(2);
+      expect(r.stderr).toBe(`agent-credit: ${holds}: ${notes} is a file, not a directory, so ${target} cannot be written in it — give a file path in an existing directory, e.g. ${example}\n`);
+    }
+  });
+
   it('replay --out or compare --json naming a directory fails before the run, saying it is a directory (compare ran to the end, then the rename failed with EISDIR and left its temporary file)', () => {
     const dir = tempDir('ac-compare-dir-');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', dir]);
