@@ -27,7 +27,7 @@ import { z } from 'zod';
 import { MAX_TIMER_MS } from '../config/defaults.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode } from '../model/episode.js';
-import type { LogRecord, Span } from '../model/telemetry.js';
+import { SELF_TRACER_NAME, type LogRecord, type Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
 import { contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { callApp, untraced } from './app-callback.js';
@@ -92,6 +92,12 @@ export class IngestError extends Error {
 
 const TIMED_OUT = Symbol('onCredit timed out');
 
+/** A span of agent-credit's own self-tracing (scope `agent-credit`; SDK 1.x spans name it `instrumentationLibrary`). */
+function isOwnSpan(span: ReadableSpan): boolean {
+  const scope = span.instrumentationScope ?? (span as { instrumentationLibrary?: { name: string } }).instrumentationLibrary;
+  return scope?.name === SELF_TRACER_NAME;
+}
+
 // Strict: a misspelt option (`tickIntervall`) was ignored and the default used without a word.
 export const CreditSpanProcessorOptionsSchema = z.strictObject({
   /** How often buffered spans move to the assembler and due episodes close (ms); at most MAX_TIMER_MS (a longer timer fires after 1 ms). */
@@ -144,8 +150,9 @@ export const WITHOUT_CREDIT_REASONS = ['no-evaluation', 'no-agents', 'non-finite
 export type WithoutCreditReason = (typeof WITHOUT_CREDIT_REASONS)[number];
 
 export interface CreditSpanProcessorStats {
+  /** The app's spans taken in (agent-credit's own are counted in `ownSpansIgnored` only). */
   spansReceived: number;
-  /** Spans ended after shutdown. */
+  /** The app's spans ended after shutdown. */
   spansDropped: number;
   evaluationsReceived: number;
   /** Evaluations given after shutdown. */
@@ -170,7 +177,8 @@ export interface CreditSpanProcessorStats {
   contentEventsLate: number;
   /**
    * agent-credit's own `agent_credit.credit_episode` spans that reached this processor (its
-   * provider is the app's global one) and were ignored — never an episode of their own.
+   * provider is the app's global one) and were ignored — never an episode of their own, and not
+   * in `spansReceived` or `spansDropped` (those of the episodes shutdown credits end after it).
    */
   ownSpansIgnored: number;
   episodesClosed: number;
@@ -237,6 +245,8 @@ export class CreditSpanProcessor implements SpanProcessor {
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, ingestErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
+  /** agent-credit's own spans that reached onEnd (`stats().ownSpansIgnored`, with any the assembler met). */
+  private ownSpans = 0;
   private readonly withoutCreditBy = Object.fromEntries(WITHOUT_CREDIT_REASONS.map((r) => [r, 0])) as Record<WithoutCreditReason, number>;
 
   /** Register on the app's LoggerProvider to feed `gen_ai.evaluation.result` events. */
@@ -263,6 +273,13 @@ export class CreditSpanProcessor implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    // agent-credit's own credit_episode span (the app's provider is global) is not the app's span:
+    // never an episode, nor received, nor dropped. Shutdown credits the last episodes, so their
+    // spans end after it — each was counted in spansDropped, and a clean run reported a lost span.
+    if (isOwnSpan(span)) {
+      this.ownSpans++;
+      return;
+    }
     if (this.shutDown) {
       this.counters.spansDropped++;
       return;
@@ -358,7 +375,7 @@ export class CreditSpanProcessor implements SpanProcessor {
       evaluationsExpired: a?.expiredEvaluations ?? 0,
       evaluationsUnjoinable: a?.unjoinableEvaluations ?? 0,
       openEpisodes: a?.open ?? 0,
-      ownSpansIgnored: a?.ownSpans ?? 0,
+      ownSpansIgnored: this.ownSpans + (a?.ownSpans ?? 0),
       contentEvents: a?.contentEvents ?? 0,
       contentEventsPending: a?.pendingContentEvents ?? 0,
       contentEventsExpired: a?.expiredContentEvents ?? 0,
