@@ -90,6 +90,27 @@ export class IngestError extends Error {
   }
 }
 
+/**
+ * Evaluations that joined no episode (the assembler's `unjoinableEvaluations`), as `onError`
+ * receives them: credit lost, where the jobs log a warning. Almost always a
+ * `gen_ai.evaluation.result` record logged outside any span context — after `startActiveSpan`'s
+ * callback has returned, its span is no longer active —, which carries no trace id. Before, only
+ * `stats().evaluationsUnjoinable` rose, and the run closed later as 'no evaluation joined it'.
+ */
+export class UnjoinableEvaluationError extends Error {
+  override readonly name = 'UnjoinableEvaluationError';
+  constructor(readonly count: number) {
+    super(
+      `${count} evaluation(s) joined no episode (stats().evaluationsUnjoinable) — their runs get no credit: a gen_ai.evaluation.result log record emitted outside any span context carries no trace id. ` +
+        'Emit it in the context of the run\'s root span (logger.emit({ …, context: trace.setSpan(context.active(), rootSpan) }): once startActiveSpan\'s callback has returned its span is no longer active), ' +
+        'or call addEvaluations([{ name, score, traceId: rootSpan.spanContext().traceId }]); one that names only a conversation joins only with episodes.keyBy: \'conversation\'',
+    );
+  }
+}
+
+/** At most one `UnjoinableEvaluationError` per this many ms (the count since the last one goes with the next), as the jobs' warning. */
+const UNJOINABLE_REPORT_EVERY_MS = 30_000;
+
 const TIMED_OUT = Symbol('onCredit timed out');
 
 /** A span of agent-credit's own self-tracing (scope `agent-credit`; SDK 1.x spans name it `instrumentationLibrary`). */
@@ -245,6 +266,9 @@ export class CreditSpanProcessor implements SpanProcessor {
   private shutDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly counters = { spansReceived: 0, spansDropped: 0, evaluationsReceived: 0, evaluationsDropped: 0, episodesClosed: 0, episodesCredited: 0, episodesWithoutCredit: 0, episodesDropped: 0, creditErrors: 0, ingestErrors: 0, onCreditErrors: 0, eventsEmitted: 0 };
+  /** `unjoinableEvaluations` of the assembler already reported, and when the last report went (reportUnjoinable). */
+  private unjoinableSeen = 0;
+  private unjoinableReportedAt: number | undefined;
   /** agent-credit's own spans that reached onEnd (`stats().ownSpansIgnored`, with any the assembler met). */
   private ownSpans = 0;
   private readonly withoutCreditBy = Object.fromEntries(WITHOUT_CREDIT_REASONS.map((r) => [r, 0])) as Record<WithoutCreditReason, number>;
@@ -313,6 +337,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
     this.addToAssembler(evaluations);
+    this.reportUnjoinable();
   }
 
   /** Logged evaluations wait for the next drain, after the spans buffered before them (`loggedEvaluations`). */
@@ -346,6 +371,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     if (!this.shutdownPromise) {
       this.shutdownPromise = (async () => {
         this.drainBuffer();
+        this.reportUnjoinable(true); // the last count, also within the report interval
         this.shutDown = true;
         if (this.timer) clearInterval(this.timer);
         this.timer = undefined;
@@ -387,7 +413,25 @@ export class CreditSpanProcessor implements SpanProcessor {
 
   private tick(): void {
     this.drainBuffer();
+    this.reportUnjoinable();
     this.closeEpisodes(() => this.deps.assembler.tick());
+  }
+
+  /**
+   * Tells `onError` of evaluations the assembler could not join since the last report (logged ones
+   * join at the tick after their emit; a response id can turn out contradictory later): at once the
+   * first time, then at most once per UNJOINABLE_REPORT_EVERY_MS with the count since (and at
+   * shutdown, `force`).
+   */
+  private reportUnjoinable(force = false): void {
+    const total = this.deps.assembler.stats?.().unjoinableEvaluations ?? 0;
+    if (total <= this.unjoinableSeen) return;
+    const now = Date.now();
+    if (!force && this.unjoinableReportedAt !== undefined && now - this.unjoinableReportedAt < UNJOINABLE_REPORT_EVERY_MS) return;
+    const count = total - this.unjoinableSeen;
+    this.unjoinableSeen = total;
+    this.unjoinableReportedAt = now;
+    this.report(new UnjoinableEvaluationError(count), undefined);
   }
 
   private drainBuffer(): void {
