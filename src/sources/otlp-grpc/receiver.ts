@@ -49,6 +49,7 @@ import { RenewableServerCredentials } from './credentials.js';
 import { RETRY_INFO_TRAILER, retryInfo, statusWithRetryInfo } from './status-details.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 import { httpAtGrpcPortMessage, MISSING_HTTP2_PREFACE, otlpHttpFix } from '../wrong-transport.js';
+import { METRICS_REFUSED } from '../wrong-path.js';
 import { describeGrpcJsStatus, quoted } from './grpc-js-statuses.js';
 import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
@@ -100,8 +101,6 @@ export const OTLP_GRPC_METHODS: Readonly<Record<OtlpSignal, string>> = {
  * default (its distro sets OTEL_METRICS_EXPORTER=otlp).
  */
 const OTLP_GRPC_METRICS_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
-const METRICS_REFUSED =
-  'agent-credit takes traces and logs, not metrics: set OTEL_METRICS_EXPORTER=none in the app (opentelemetry-instrument exports metrics by default), or send metrics to a collector';
 
 /** Unary method with the bytes passed through both ways (no proto loader: src/otlp decodes). */
 function passThroughService(path: string): grpc.ServiceDefinition {

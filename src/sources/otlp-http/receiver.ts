@@ -41,6 +41,7 @@ import { BearerAuth } from '../../http/bearer-auth.js';
 import { createListenerServer, loopbackHostAllowed, type ListenerSecurity } from '../../http/listener-security.js';
 import { defaultInflightLimit, InflightBytes } from '../inflight-bytes.js';
 import { defaultClientErrorResponse, grpcAtHttpPortMessage, HTTP2_PREFACE_CODE } from '../wrong-transport.js';
+import { unknownPathMessage } from '../wrong-path.js';
 import type { Socket } from 'node:net';
 
 // The handler contract is shared with the OTLP/gRPC receiver (src/sources/otlp-export/handler.ts).
@@ -214,6 +215,13 @@ export class OtlpHttpReceiver {
     return { host: a.address, port: a.port, url: `${this.options.security?.tls ? 'https' : 'http'}://${host}:${a.port}` };
   }
 
+  /** This receiver's URL as the client addressed it (its Host header: what its exporter was given), else as bound. */
+  private urlAsAddressed(req: IncomingMessage): string {
+    const host = req.headers.host;
+    if (host === undefined || !/^[\w.\-[\]:]+$/.test(host)) return this.address().url;
+    return `${this.options.security?.tls ? 'https' : 'http'}://${host}`;
+  }
+
   get listening(): boolean {
     return this.server?.listening ?? false;
   }
@@ -364,7 +372,12 @@ export class OtlpHttpReceiver {
     if (path === EVALUATIONS_PATH) return this.handleEvaluations(req, res);
     if (!signal) {
       req.resume();
-      return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs${this.handler.onEvaluations ? ` (or ${EVALUATIONS_PATH} for evaluation records)` : ''}`);
+      // a POST is an exporter's: the message names the endpoint setting that sent it here
+      const message =
+        req.method === 'POST'
+          ? unknownPathMessage(path, this.urlAsAddressed(req), this.handler.onEvaluations !== undefined)
+          : `no OTLP endpoint at ${path}: use POST /v1/traces or POST /v1/logs${this.handler.onEvaluations ? ` (or ${EVALUATIONS_PATH} for evaluation records)` : ''}`;
+      return this.fail(res, 404, replyEncoding, GrpcCode.NOT_FOUND, message);
     }
     if (req.method !== 'POST') {
       req.resume();
