@@ -6,6 +6,8 @@
  * event schema.
  */
 import { z } from 'zod';
+import { didYouMean } from '../config/errors.js';
+import { scoreReading } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
@@ -25,6 +27,44 @@ const WithVerdict = EvaluationSchema.refine((e) => e.score !== undefined || e.la
 );
 
 /**
+ * The fields an entry takes and the JS types of their values, for telling a misspelt field from
+ * an extra one (the app's own metadata on the object, taken and ignored as before). Misspelt, a
+ * field was read as missing: `{ name, score, traceId, span_id }` — the records' snake_case, on
+ * one step — became the verdict on the whole run, and `trace_id` gave "needs traceId" without
+ * saying that it was there, spelt otherwise.
+ */
+const INPUT_FIELD_TYPES: Readonly<Record<string, readonly string[]>> = {
+  name: ['string'],
+  score: ['number', 'string', 'boolean'],
+  label: ['string'],
+  explanation: ['string'],
+  traceId: ['string'],
+  spanId: ['string'],
+  conversationId: ['string'],
+  responseId: ['string'],
+  source: ['string'],
+  timeUnixNano: ['bigint', 'number', 'string'],
+};
+
+/** Why a key of `given` looks like one of its absent fields spelt otherwise (`span_id`, `lable`), or undefined. */
+function misspeltField(given: Record<string, unknown>): string | undefined {
+  const fields = Object.keys(INPUT_FIELD_TYPES);
+  for (const [k, v] of Object.entries(given)) {
+    if (k in INPUT_FIELD_TYPES) continue;
+    // as the records' check reads it (conventions/evaluation-records.ts): a string is a misspelt
+    // score only when it reads as one (`scorer: 'gpt-4o'` is the judge's name), a boolean only
+    // without a label (beside one it is a flag of the app's own)
+    const mayBe = (f: string) => f !== 'score' || typeof v === 'number' || (typeof v === 'string' ? scoreReading(v).score !== undefined : typeof given.label !== 'string');
+    const absent = fields.filter((f) => given[f] === undefined && INPUT_FIELD_TYPES[f]!.includes(typeof v) && mayBe(f));
+    const near = didYouMean(k, absent);
+    if (near === '') continue;
+    const snake = k.includes('_') ? ' (the keys are camelCase here; the records of POST /v1/evaluations are snake_case)' : '';
+    return `${k}: not a field of an evaluation${near}${snake} — refused rather than read without it`;
+  }
+  return undefined;
+}
+
+/**
  * The evaluations as the assembler takes them: ids lower-cased, `source` `evaluations-stream` and
  * `timeUnixNano` now (marked receipt-timed) when not given. Throws `EvaluationInputError` naming
  * every bad entry (index, field, what it takes) and adds none of them.
@@ -36,6 +76,11 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
   input.forEach((given, i) => {
     if (given === null || typeof given !== 'object') {
       problems.push(`evaluations[${i}]: expected an object { name, score | label, traceId | conversationId | responseId, … }`);
+      return;
+    }
+    const misspelt = misspeltField(given as Record<string, unknown>);
+    if (misspelt !== undefined) {
+      problems.push(`evaluations[${i}].${misspelt}`);
       return;
     }
     const e: Record<string, unknown> = { ...given };
@@ -76,5 +121,10 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.path[0] === 'timeUnixNano') return `${issue.message} — a bigint of unix nanoseconds (e.g. BigInt(Date.now()) * 1_000_000n), or leave it out`;
+  if (issue.path[0] === 'name' && issue.code === 'invalid_type') return `${issue.message} — the evaluation's name, e.g. 'task_success' (as gen_ai.evaluation.name names an OTLP verdict)`;
+  if (issue.path[0] === 'score' && issue.code === 'invalid_type') {
+    // the records of POST /v1/evaluations take "0.8", "80%" and booleans; this typed API a number
+    return `${issue.message} — a number (0.8: a numeric or percent string, or a boolean, is converted by the app here), or leave it out and give a label ('pass' / 'fail')`;
+  }
   return issue.message;
 }

@@ -98,6 +98,30 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  it("a field spelt otherwise — the records' snake_case (span_id, trace_id) or a typo — is refused naming the field, not read as missing", async () => {
+    const { run, processor } = await processorWithRun();
+    const step = run.spans.find((s) => s.parentSpanContext !== undefined)!.spanContext().spanId;
+    // before: span_id was ignored, and this verdict on one step became the verdict on the whole run
+    expect(() => processor.addEvaluations([{ name: 'code_review', score: 0, traceId: run.traceId, span_id: step } as never])).toThrow(
+      /evaluations\[0\]\.span_id: not a field of an evaluation — did you mean spanId\? \(the keys are camelCase here; the records of POST \/v1\/evaluations are snake_case\)/,
+    );
+    // before: "needs traceId (32 hex), …", with trace_id right there
+    expect(() => processor.addEvaluations([{ name: 'task_success', score: 1, trace_id: run.traceId } as never])).toThrow(/evaluations\[0\]\.trace_id: .*did you mean traceId\?/);
+    expect(() => processor.addEvaluations([{ name: 'task_success', scroe: 0.4, label: 'fail', traceId: run.traceId } as never])).toThrow(/evaluations\[0\]\.scroe: .*did you mean score\?/);
+    expect(processor.stats().evaluationsReceived).toBe(0);
+    // the app's own extras are still taken and ignored: a judge's name, a flag beside a label, metadata
+    processor.addEvaluations([{ name: 'task_success', label: 'pass', traceId: run.traceId, scorer: 'gpt-4o', store: true, labels: { team: 'a' } } as never]);
+    expect(processor.stats().evaluationsReceived).toBe(1);
+    await processor.shutdown();
+  });
+
+  it('a missing name and a score that is not a number say what they take', async () => {
+    const { run, processor } = await processorWithRun();
+    expect(() => processor.addEvaluations([{ score: 1, traceId: run.traceId } as never])).toThrow(/evaluations\[0\]\.name: .* — the evaluation's name, e\.g\. 'task_success'/);
+    expect(() => processor.addEvaluations([{ name: 'task_success', score: '80%' as unknown as number, traceId: run.traceId }])).toThrow(/evaluations\[0\]\.score: .* — a number .*give a label/);
+    await processor.shutdown();
+  });
+
   it('stats() shows evaluations waiting for spans and those that gave up; after shutdown they are counted as dropped', async () => {
     const clock = new ManualClock(1_000);
     const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, episodes: { pendingEvaluationTtlMs: 1_000 }, onCredit: () => undefined });
