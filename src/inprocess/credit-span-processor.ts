@@ -20,7 +20,7 @@
  * When the span buffer is full the oldest spans are moved into the assembler synchronously;
  * when the credit queue is full the oldest waiting episode is dropped and counted.
  */
-import type { Context } from '@opentelemetry/api';
+import { context, createContextKey, type Context } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan, Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
@@ -99,13 +99,34 @@ export class IngestError extends Error {
  */
 export class UnjoinableEvaluationError extends Error {
   override readonly name = 'UnjoinableEvaluationError';
-  constructor(readonly count: number) {
+  /** `noContextManager`: the app registered none (contextManagerWorks), which is then the cause to name first. */
+  constructor(
+    readonly count: number,
+    noContextManager = false,
+  ) {
     super(
       `${count} evaluation(s) joined no episode (stats().evaluationsUnjoinable) — their runs get no credit: a gen_ai.evaluation.result log record emitted outside any span context carries no trace id. ` +
+        (noContextManager ? NO_CONTEXT_MANAGER : '') +
         'Emit it in the context of the run\'s root span (logger.emit({ …, context: trace.setSpan(context.active(), rootSpan) }): once startActiveSpan\'s callback has returned its span is no longer active), ' +
         'or call addEvaluations([{ name, score, traceId: rootSpan.spanContext().traceId }]); one that names only a conversation joins only with episodes.keyBy: \'conversation\'',
     );
   }
+}
+
+const NO_CONTEXT_MANAGER =
+  'No context manager is registered (BasicTracerProvider registers none), so context.active() is always empty: startActiveSpan parents nothing — each span is a trace, and an episode, of its own — and no log record gets a span context. ' +
+  'Register one: NodeTracerProvider (@opentelemetry/sdk-trace-node) and tracerProvider.register(), NodeSDK, or context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()) (@opentelemetry/context-async-hooks). ';
+
+const PROBE = createContextKey('agent-credit context manager probe');
+
+/**
+ * Whether the app's context manager carries contexts. The API's default one (no manager
+ * registered: a BasicTracerProvider alone) runs `context.with` without making its context active,
+ * so nothing an app starts with startActiveSpan has a parent, and a verdict logged "inside" the
+ * run carries no trace id — every span closed as an episode of its own, none credited.
+ */
+function contextManagerWorks(): boolean {
+  return context.with(context.active().setValue(PROBE, true), () => context.active().getValue(PROBE) === true);
 }
 
 /** At most one `UnjoinableEvaluationError` per this many ms (the count since the last one goes with the next), as the jobs' warning. */
@@ -431,7 +452,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     const count = total - this.unjoinableSeen;
     this.unjoinableSeen = total;
     this.unjoinableReportedAt = now;
-    this.report(new UnjoinableEvaluationError(count), undefined);
+    this.report(new UnjoinableEvaluationError(count, !contextManagerWorks()), undefined);
   }
 
   private drainBuffer(): void {

@@ -27,8 +27,8 @@ async function run(tracer: Tracer): Promise<{ rootContext: ReturnType<typeof con
 const verdict = (logger: Logger, ctx?: ReturnType<typeof context.active>) =>
   logger.emit({ eventName: 'gen_ai.evaluation.result', severityNumber: SeverityNumber.INFO, attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 1 }, ...(ctx ? { context: ctx } : {}) });
 
-async function app() {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+async function app({ contextManager = true } = {}) {
+  if (contextManager) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const errors: unknown[] = [];
   const credited: CreditEvent[][] = [];
   const credit = await createCreditSpanProcessor({ tickIntervalMs: 10, episodes: { graceMs: 5 }, onCredit: (events) => void credited.push(events), onError: (err) => void errors.push(err) });
@@ -58,6 +58,7 @@ describe('CreditSpanProcessor: an evaluation that joins no episode', () => {
     expect(err.count).toBe(1);
     expect(err.message).toMatch(/context: trace\.setSpan\(context\.active\(\), rootSpan\)/);
     expect(err.message).toMatch(/addEvaluations/);
+    expect(err.message).not.toMatch(/No context manager/);
     expect(credit.stats().evaluationsUnjoinable).toBe(1);
     // a second one within the report interval waits; shutdown reports it with its count
     verdict(logger);
@@ -74,5 +75,16 @@ describe('CreditSpanProcessor: an evaluation that joins no episode', () => {
     await tracerProvider.shutdown();
     expect(errors).toEqual([]);
     expect(credited.flat().find((e) => e.event_type === 'episode_credit')).toMatchObject({ system_value: 1 });
+  });
+
+  it('names the missing context manager first when the app registered none (a BasicTracerProvider alone, as the README once showed): every span was an episode of its own', async () => {
+    const { errors, credit, tracerProvider, tracer, logger } = await app({ contextManager: false });
+    const { rootContext } = await run(tracer);
+    verdict(logger, rootContext); // "inside" the run: without a manager that context is empty too
+    await tracerProvider.shutdown();
+    // 3 spans, 3 traces: startActiveSpan parented nothing
+    expect(credit.stats().episodesClosed).toBe(3);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toMatch(/No context manager is registered .* Register one: NodeTracerProvider \(@opentelemetry\/sdk-trace-node\) and tracerProvider\.register\(\)/);
   });
 });
