@@ -3,6 +3,7 @@
  * `factory.go`). The config module embeds this schema under `episodes`.
  */
 import { z } from 'zod';
+import { didYouMean } from '../config/errors.js';
 import { EpisodeKeyModeSchema } from '../model/episode.js';
 
 const MiB = 1024 * 1024;
@@ -139,9 +140,14 @@ export class EpisodeOptionsError extends Error {
 export function resolveEpisodeAssemblerOptions(input: unknown = {}): EpisodeAssemblerOptions {
   const parsed = EpisodeAssemblerOptionsSchema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => {
-    const key = i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.');
-    return `episodes.${key}: ${i.message}`;
+  // a misspelt key said only 'Unrecognized key: "grace"', where the processor's own options and
+  // the config file name the key meant and the accepted ones
+  const accepted = Object.keys(EpisodeAssemblerOptionsSchema.shape);
+  let unknown = false;
+  const lines = parsed.error.issues.flatMap((i) => {
+    if (i.code !== 'unrecognized_keys') return [`episodes.${i.path.join('.')}: ${i.message}`];
+    unknown = true;
+    return i.keys.map((k) => `episodes.${k}: unknown option${didYouMean(k, accepted)}`);
   });
-  throw new EpisodeOptionsError(`invalid episode assembler options (fix these keys): ${lines.join('; ')}`);
+  throw new EpisodeOptionsError(`invalid episode assembler options (fix these keys): ${lines.join('; ')}${unknown ? ` — accepted: ${accepted.join(', ')}` : ''}`);
 }

@@ -3,7 +3,7 @@
  * creation, evaluations at `addEvaluations` — each error naming the key or entry and the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/episodes/index.js';
+import { EpisodeOptionsError, ManualClock } from '../../src/episodes/index.js';
 import { createCreditSpanProcessor, EvaluationInputError, InProcessOptionsError, type CreateCreditSpanProcessorOptions } from '../../src/inprocess/index.js';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
 import { generateFleet } from '../../src/scenarios/index.js';
@@ -31,6 +31,13 @@ describe('createCreditSpanProcessor checks the callbacks and processOptions it i
     const err = await make(options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InProcessOptionsError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('a misspelt episodes key names the key meant and the accepted ones, as a misspelt top-level option does', async () => {
+    const err = await make({ onCredit: noop, episodes: { grace: 500 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EpisodeOptionsError);
+    // before: 'episodes.grace: Unrecognized key: "grace"'
+    expect((err as Error).message).toMatch(/^invalid episode assembler options \(fix these keys\): episodes\.grace: unknown option — did you mean graceMs\? — accepted: keyBy, graceMs, /);
   });
 
   it('tickIntervalMs and onCreditTimeoutMs past the longest Node.js timer are refused (a 1 ms tick, an onCredit timed out at once)', async () => {
