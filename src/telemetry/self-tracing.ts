@@ -61,7 +61,7 @@ export function assertNoSelfLoop(env: NodeJS.ProcessEnv, httpReceiver: { host: s
     // Exported for the app in the shell that starts agent-credit too (README's quickstart points the
     // app at the receiver with it): say how to start agent-credit alone without it — an exported
     // OTEL_SDK_DISABLED=true would switch the app's SDK off as well.
-    const forApp = variable.startsWith('OTEL_') ? ` Set for your app in this shell? Start agent-credit without it (\`env -u ${variable} npm start\`, or OTEL_SDK_DISABLED=true for agent-credit alone);` : '';
+    const forApp = variable.startsWith('OTEL_') ? ` Set for your app in this shell? Start agent-credit without it (put \`env -u ${variable}\` before the command you ran, its flags kept, e.g. \`env -u ${variable} npm start\`; or OTEL_SDK_DISABLED=true for agent-credit alone);` : '';
     throw new Error(
       `${variable} (${raw}) points at agent-credit's own ${grpc ? 'OTLP/gRPC receiver (source.grpc' : 'OTLP/HTTP receiver (source.http'} ${receiver.host}:${receiver.port}): ` +
         `its self-telemetry would become episodes.${forApp}${forApp ? ' to trace agent-credit, point' : ' Point'} the OTel variables at your collector${forApp ? '' : ', or set OTEL_SDK_DISABLED=true'}.`,

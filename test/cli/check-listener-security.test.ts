@@ -146,7 +146,7 @@ describe('agent-credit check and the OTEL_* variables run traces itself with', (
     const text = renderCheckReport(looped);
     expect(text).toContain(`✓ OTLP/HTTP receiver: 127.0.0.1:${port} is free to listen on`);
     expect(text).toContain(`✗ self-tracing: OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:${port}) points at agent-credit's own OTLP/HTTP receiver (source.http 127.0.0.1:${port})`);
-    expect(text).toContain('Start agent-credit without it (`env -u OTEL_EXPORTER_OTLP_ENDPOINT npm start`, or OTEL_SDK_DISABLED=true for agent-credit alone)');
+    expect(text).toContain('Start agent-credit without it (put `env -u OTEL_EXPORTER_OTLP_ENDPOINT` before the command you ran, its flags kept, e.g. `env -u OTEL_EXPORTER_OTLP_ENDPOINT npm start`; or OTEL_SDK_DISABLED=true for agent-credit alone)');
     // a collector elsewhere is fine
     const elsewhere = await runChecks(c, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } });
     expect(renderCheckReport(elsewhere)).not.toContain('self-tracing');
