@@ -18,9 +18,19 @@ export function isStaleMetadataError(err: unknown): boolean {
   return false;
 }
 
+/** The leader of a partition is moving or not yet taken up (not: the topic is unknown). */
+const LEADER_MOVING = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
+
+function isLeaderMoving(err: unknown): boolean {
+  for (const e of errorChain(err)) if (typeof e.type === 'string' && LEADER_MOVING.has(e.type)) return true;
+  return false;
+}
+
 /**
- * `op()`, again after a short wait (100 ms, doubling to 1 s) while it fails with a stale-metadata
- * error, for up to `timeoutMs`; then the last error. Other errors are thrown at once.
+ * `op()`, again after a short wait (100 ms, doubling to 1 s) while it fails because a leader is
+ * moving, for up to `timeoutMs`; then the last error. Other errors are thrown at once — an
+ * unknown topic too: kafkajs's admin already retries that one after refreshing its metadata,
+ * and a topic that does not exist is reported as such by the callers without a longer wait.
  */
 export async function whileLeadersSettle<T>(op: () => Promise<T>, timeoutMs = 10_000, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +38,7 @@ export async function whileLeadersSettle<T>(op: () => Promise<T>, timeoutMs = 10
     try {
       return await op();
     } catch (err) {
-      if (!isStaleMetadataError(err) || Date.now() + wait > deadline) throw err;
+      if (!isLeaderMoving(err) || Date.now() + wait > deadline) throw err;
       await sleep(wait);
     }
   }

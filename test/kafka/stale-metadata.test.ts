@@ -1,7 +1,7 @@
 /**
  * kafkajs's admin `fetchTopicOffsets` gives up at the first NOT_LEADER_FOR_PARTITION: CI failed
  * once when kafka:seed asked for the end offsets of topics it had just created (the broker had
- * not taken up the leadership yet). whileLeadersSettle retries such errors, and only those.
+ * not taken up the leadership yet). whileLeadersSettle retries a moving leader's errors, and only those.
  */
 import { KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -26,10 +26,15 @@ describe('whileLeadersSettle', () => {
     expect(waits).toEqual([100, 200, 400]);
   });
 
-  it('throws any other error at once, and a stale-metadata one once the time is up', async () => {
+  it('throws any other error at once (an unknown topic too), and a moving leader\'s once the time is up', async () => {
     let calls = 0;
     const denied = Object.assign(new Error('not authorized'), { type: 'TOPIC_AUTHORIZATION_FAILED' });
     await expect(whileLeadersSettle(async () => { calls++; throw denied; }, 10_000, async () => {})).rejects.toBe(denied);
+    expect(calls).toBe(1);
+    // an unknown topic is not waited for: kafkajs's admin has retried it already, and the callers name a missing topic
+    const unknown = protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3);
+    calls = 0;
+    await expect(whileLeadersSettle(async () => { calls++; throw unknown; }, 10_000, async () => {})).rejects.toBe(unknown);
     expect(calls).toBe(1);
     const stale = protocolError('NOT_LEADER_FOR_PARTITION', 6);
     await expect(whileLeadersSettle(async () => { throw stale; }, 50)).rejects.toBe(stale);
