@@ -72,7 +72,13 @@ export interface LocalPipelineStats {
   logRecordsIn: number;
   /** GenAI content events (message contents as log records) added to their episodes (src/conventions/content-events.ts). */
   contentEventsIn: number;
+  /** Evaluations taken: from log records, and evaluation records (POST /v1/evaluations) accepted. */
   evaluationsIn: number;
+  /**
+   * Evaluation log records refused as unjoinable: no trace id, conversation id (conversation mode)
+   * or response id (the exporter is told so, partial success). Evaluation records refused at
+   * POST /v1/evaluations (400) are not here: `decode_errors_total{signal="evaluations"}` counts them.
+   */
   evaluationsRejected: number;
   episodesClosed: number;
   episodesCredited: number;
