@@ -89,6 +89,13 @@ export interface RestartOptions {
   downMs?: number;
   /** Runs while the broker is down, after `downMs` (e.g. a test damaging a log segment in `workDir`). */
   whileDown?: () => Promise<void> | void;
+  /**
+   * How long to wait for the broker's ports to be free and for it to serve again, from the end of
+   * `whileDown` (default: the start's `readyTimeoutMs`, 120 000).
+   */
+  readyTimeoutMs?: number;
+  /** Called once, with the ports, when restart finds one of its ports taken and starts waiting for it. */
+  onPortsTaken?: (ports: readonly number[]) => void;
 }
 
 /** Which logging binding a Kafka line needs (the published pom leaves it out). */
@@ -220,6 +227,25 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
+/** What the broker's log (or its start's error) says when a port it was given is taken. */
+const BIND_FAILED = /Address already in use|BindException/;
+
+/** Which of `ports` cannot be listened on at 127.0.0.1 right now (EADDRINUSE: a socket holds it). */
+export async function takenPorts(ports: readonly number[]): Promise<number[]> {
+  const taken: number[] = [];
+  for (const port of ports) {
+    const srv = createServer();
+    srv.unref();
+    const free = await new Promise<boolean>((res, rej) => {
+      srv.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? res(false) : rej(err)));
+      srv.listen(port, '127.0.0.1', () => res(true));
+    });
+    if (free) await new Promise<void>((res) => srv.close(() => res()));
+    else taken.push(port);
+  }
+  return taken;
+}
+
 function serverProperties(opts: {
   brokerPort: number;
   controllerPort: number;
@@ -325,7 +351,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
     try {
       return await startKafkaOnce(options);
     } catch (err) {
-      if (attempt >= 3 || !/Address already in use|BindException|two listeners on the same port/.test(String((err as Error).message))) throw err;
+      if (attempt >= 3 || !(BIND_FAILED.test(String((err as Error).message)) || /two listeners on the same port/.test(String((err as Error).message)))) throw err;
     }
   }
 }
@@ -401,13 +427,42 @@ async function startKafkaOnce(options: KafkaLaunchOptions): Promise<RunningKafka
     await stop(5_000);
     throw err;
   }
-  const restart = async ({ signal = 'SIGTERM', downMs = 0, whileDown }: RestartOptions = {}): Promise<void> => {
+  // The broker must come back on the ports its clients know; while it is down another socket may take
+  // one — a client's connect() draws its local port from the range listen(0) picked these from, and
+  // clients reconnect all through an outage —, and the JVM then exits at once on a BindException.
+  // Such a socket is gone again soon: wait for the ports (and launch again if the JVM lost the race
+  // anyway) until the deadline, then name the port.
+  const ports = [brokerPort, controllerPort, ...listeners.map((l) => l.port)];
+  const restart = async ({ signal = 'SIGTERM', downMs = 0, whileDown, readyTimeoutMs: timeoutMs = readyTimeoutMs, onPortsTaken }: RestartOptions = {}): Promise<void> => {
     if (stopped) throw new Error('restart: this broker was stopped; start a new one with startKafka()');
     await kill(signal, 20_000);
     if (downMs > 0) await sleep(downMs);
     if (whileDown) await whileDown();
-    jvmProcess = launch();
-    await waitReady(brokers, Date.now() + readyTimeoutMs, jvmProcess.child, logFile);
+    const deadline = Date.now() + timeoutMs;
+    let told = false;
+    for (;;) {
+      const taken = await takenPorts(ports);
+      if (taken.length === 0) {
+        jvmProcess = launch();
+        try {
+          await waitReady(brokers, deadline, jvmProcess.child, logFile);
+          return;
+        } catch (err) {
+          if (Date.now() >= deadline || !BIND_FAILED.test(String((err as Error).message))) throw err;
+          continue;
+        }
+      }
+      if (!told) onPortsTaken?.(taken);
+      told = true;
+      if (Date.now() >= deadline) {
+        const where = taken.map((p) => `127.0.0.1:${p}`).join(', ');
+        throw new Error(
+          `restart: ${where} ${taken.length === 1 ? 'is' : 'are'} still taken after waiting ${timeoutMs} ms — another process listens there or connected from there ` +
+            `(\`ss -tanp | grep :${taken[0]}\` shows which); the broker can only come back on the ports its clients know`,
+        );
+      }
+      await sleep(200);
+    }
   };
   if (options.detached) jvmProcess.child.unref();
   return {
