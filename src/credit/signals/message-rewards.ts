@@ -253,12 +253,18 @@ function keepWithinBound(comp: RewardComponents[], B: number): void {
     }
     if (to < 0) continue; // every message at the bound: nowhere to put it (Σ r = φ_i needs it)
     let moved = 0;
-    // each pass takes off what the sum still exceeds by (≥ an ulp of B): one or two passes
+    // each pass takes off what the sum still exceeds by (≥ an ulp of B), but at least an ulp of the
+    // shrink itself: an excess under half of that left the shrink unchanged by rounding, four passes
+    // did nothing and the reward stayed an ulp past B (|r| 0.7529072245252193 on 0.7529072245252192,
+    // shrink −1.1: fast-check seed −1854462746). `moved` is what the shrink really lost.
     for (let pass = 0; pass < 4; pass++) {
       const excess = sign > 0 ? rewardsOf([comp[j]!])[0]! - B : -B - rewardsOf([comp[j]!])[0]!;
-      if (excess <= 0 || moved + excess > room) break;
-      comp[j]!.shrink -= sign * excess;
-      moved += excess;
+      if (excess <= 0) break;
+      const before = comp[j]!.shrink;
+      const step = Math.max(excess, Math.abs(before) * Number.EPSILON);
+      if (moved + step > room) break;
+      comp[j]!.shrink = before - sign * step;
+      moved += sign * (before - comp[j]!.shrink);
     }
     comp[to]!.shrink += sign * moved;
     r[to] = rewardsOf([comp[to]!])[0]!;
