@@ -53,8 +53,11 @@ describe('startKafkaJob: a port that is taken', () => {
   });
 
   it('names telemetry.metricsPort when the metrics server cannot listen, and frees the live page', async () => {
-    const live = await freePort();
+    // the metrics port is held before the live one is picked: picked first and closed, the live port
+    // could be handed right back to holdPort's listen(0) (the OS did that to the broker's two ports,
+    // e523ce3), and the job failed on sinks.live.port instead
     const metrics = await holdPort();
+    const live = await freePort();
     const err = (await startKafkaJob(kafkaConfig(live, metrics), silentLogger()).then(() => undefined, (e: unknown) => e)) as Error;
     expect(err.message).toContain(`127.0.0.1:${metrics}`);
     expect(err.message).toContain('telemetry.metricsPort (--metrics-port)');

@@ -8,7 +8,7 @@
  * And grpc-js's own log lines go to the job's logger instead of bare lines on stderr.
  */
 import http2 from 'node:http2';
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
@@ -25,7 +25,6 @@ import { OTLP_GRPC_METHODS, OtlpGrpcReceiver } from '../../src/sources/otlp-grpc
 import { ReceiverBusyError } from '../../src/sources/otlp-http/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { rawGrpcStatus, unaryCall } from '../support/grpc-call.js';
-import { freePort } from '../support/ports.js';
 import { makeTlsMaterial } from '../support/tls.js';
 
 interface Line {
@@ -231,9 +230,11 @@ describe("grpc-js's own log lines", () => {
   });
 
   it('a port in use: grpc-js’s bare "No address added" line is not printed (the job’s error names the setting); it is in the log at debug', async () => {
-    const port = await freePort();
+    // taken by listening on a port the OS picks: a port picked free, closed and then listened on
+    // can be taken in between (another test file's listen(0)), and the listen failed the test
     const taken: Server = createServer();
-    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
     const { lines, logger } = jobLog('debug');
     const stderr = vi.spyOn(process.stderr, 'write');
     const consoleError = vi.spyOn(console, 'error');

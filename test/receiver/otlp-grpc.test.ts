@@ -4,7 +4,7 @@
  * (INVALID_ARGUMENT, UNAVAILABLE + RetryInfo, INTERNAL, partial_success); a taken port; and the
  * receiver secured by source.http's tls / auth.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -21,7 +21,6 @@ import { ReceiverBusyError, decodeExportResponse, type OtlpHandler, type Partial
 import { createLogger } from '../../src/telemetry/index.js';
 import { CollectingSink } from '../support/collecting-sink.js';
 import { unaryCall } from '../support/grpc-call.js';
-import { freePort } from '../support/ports.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls.js';
 
 const silent = () => createLogger('silent');
@@ -187,9 +186,11 @@ describe('OTLP/gRPC statuses', () => {
 
 describe('source.grpc settings', () => {
   it('a port in use fails the start naming source.grpc.port and how to turn the receiver off', async () => {
-    const port = await freePort();
+    // taken by listening on a port the OS picks: a port picked free, closed and then listened on
+    // can be taken in between (another test file's listen(0)), and the listen failed the test
     const taken: Server = createServer();
-    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
     try {
       const { config } = loadConfig({ env: {}, overrides: { source: { http: { port: 0 }, grpc: { port } }, sinks: { stdout: { enabled: false }, live: { enabled: false } } } });
       const err = await startLocalJob(config, { logger: silent() }).then(
