@@ -17,7 +17,6 @@ import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { freePort } from '../support/ports.js';
 import { brokers, client, createTopics, header, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
 import { comparable } from './support/pipeline-harness.js';
 
@@ -60,13 +59,12 @@ describe('the Kafka job with credit in a worker thread', () => {
     stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => stdout.write(chunk)) as typeof process.stdout.write);
 
-    const port = await freePort();
     const { config } = loadConfig({
       env: {},
       overrides: {
         source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
         episodes: { idleMs: 1_000 },
-        sinks: { stdout: { enabled: true }, live: { enabled: true, host: '127.0.0.1', port }, kafka: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq } } },
+        sinks: { stdout: { enabled: true }, live: { enabled: true, host: '127.0.0.1', port: 0 }, kafka: { topics: { rewards: topics.rewards, episodes: topics.episodes, preferences: topics.preferences, dlq: topics.dlq } } },
         runtime: { creditWorkers: 1 },
         telemetry: { metricsPort: null },
       },
@@ -84,7 +82,7 @@ describe('the Kafka job with credit in a worker thread', () => {
       expect([header(r, 'content-type'), header(r, 'x-agent-credit-event-type'), header(r, 'x-agent-credit-event-id'), header(r, 'x-agent-credit-schema-version')]).toEqual(['application/json', e.event_type, e.event_id, e.schema_version]);
     }
 
-    const shown = (await (await fetch(`http://127.0.0.1:${port}/api/agents`)).json()) as AgentBoardSnapshot;
+    const shown = (await (await fetch(`${job.liveUrl!}/api/agents`)).json()) as AgentBoardSnapshot;
     expect(standingsOf(shown)).toMatchObject(standingsOf(board.snapshot()));
     const written = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as CreditEvent);
     expect(byId(written).map(comparable)).toEqual(byId(expected).map(comparable));

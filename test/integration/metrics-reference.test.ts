@@ -13,7 +13,6 @@ import { loadConfig } from '../../src/config/index.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { metricsReference, scrapedMetrics, type JobKind } from '../support/metrics-reference.js';
-import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/temp-dir.js';
 import { brokers, client, createTopics, produce, readTopics, unique } from './support/kafka-io.js';
 
@@ -51,7 +50,7 @@ describe('README metrics reference: the Kafka job and view', { timeout: 120_000 
       overrides: {
         source: { kind: 'kafka', kafka: { ...kafka, groupId: `${base}-grp`, spansTopic: topics.spans, logsTopic: topics.logs } },
         episodes: { idleMs: 1_000 },
-        sinks: { ...sinks, live: { enabled: true, host: '127.0.0.1', port: await freePort() } },
+        sinks: { ...sinks, live: { enabled: true, host: '127.0.0.1', port: 0 } },
         credit: { game: 'module', module: { path: game } },
         // in a credit worker thread, so that its restarts counter is there as in a deployment with workers
         runtime: { creditWorkers: 1 },

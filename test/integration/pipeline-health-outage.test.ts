@@ -22,7 +22,6 @@ import { useOwnBroker } from './support/own-broker.js';
 import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { freePort } from '../support/ports.js';
 import { createTopics, produce, fleetRecords, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, topicsNamed } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
@@ -129,12 +128,11 @@ describe('pipeline health through a broker outage and a stall', () => {
     await produce(c, [...spans, ...logs]);
     const pipeline = pipelineOf(pipelineConfig(topics, `${base}-grp`, { delivery: 'at-least-once' }));
 
-    const port = await freePort();
     const { config } = loadConfig({
       env: {},
       overrides: {
         source: { kind: 'kafka', kafka: { brokers: [running.brokers], groupId: `${base}-job-grp`, spansTopic: topics.spans, logsTopic: topics.logs, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } },
-        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port }, kafka: { delivery: 'at-least-once', topics: { rewards: `${base}.job.r`, episodes: `${base}.job.e`, preferences: `${base}.job.p`, dlq: `${base}.job.d` } } },
+        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port: 0 }, kafka: { delivery: 'at-least-once', topics: { rewards: `${base}.job.r`, episodes: `${base}.job.e`, preferences: `${base}.job.p`, dlq: `${base}.job.d` } } },
         runtime: { creditWorkers: 0 },
       },
     });
@@ -144,7 +142,7 @@ describe('pipeline health through a broker outage and a stall', () => {
       job = await startKafkaJob(config, silentLogger(), (e) => referenceProcessEpisode(e));
       const j = job;
       cleanups.push(() => j.stop());
-      const url = `http://127.0.0.1:${port}`;
+      const url = job.liveUrl!;
       await waitFor(() => pipeline.health().ready, 30_000, 'the pipeline ready');
       expect(pipeline.health().detail).toBe('consuming');
       let jobStatus = 0;
