@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
@@ -15,13 +15,17 @@ import { FakeKafka } from './fake-kafka.js';
 const SCORE = 'test.run.score';
 const options = { rootScoreAttribute: SCORE };
 
-function pipeline(fake: FakeKafka, delivery: 'exactly-once' | 'at-least-once', credit: typeof processEpisode = processEpisode, extra: object = {}) {
+/** `clock`: the assemblers' time, when the test moves it (else the wall clock). */
+function pipeline(fake: FakeKafka, delivery: 'exactly-once' | 'at-least-once', credit: typeof processEpisode = processEpisode, extra: object = {}, clock?: ManualClock) {
   return new KafkaPipeline(
     { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null }, sink: { createTopics: false }, delivery, tickIntervalMs: 10, commitIntervalMs: 20, ...extra },
     {
       client: fake,
       // grace 30 ms; awaitEvaluationMs ≤ graceMs: the verdict is on the root span (no waiting for one)
-      createAssembler: () => new EpisodeAssembler({ graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000, lateSpanPolicy: 'correct' }),
+      createAssembler: () => {
+        const options = { graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000, lateSpanPolicy: 'correct' } as const;
+        return clock ? new EpisodeAssembler(options, clock) : new EpisodeAssembler(options);
+      },
       processEpisode: (e) => credit(e, options),
       evaluationsFromLogs: () => [],
     },
@@ -61,11 +65,16 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     const { aRecord, bRecord, lateRecord, bTrace } = await openAndReopened();
 
     const fake = new FakeKafka();
-    const first = pipeline(fake, delivery);
+    // The first instance's assembler time moves only when the test says: on the wall clock the
+    // correction closed (30 ms grace) whenever the machine took that long from the late span to the
+    // stop — the test then failed on a loaded machine (reproduced with a 100 ms pause there).
+    const clock = new ManualClock(Date.now());
+    const first = pipeline(fake, delivery, processEpisode, {}, clock);
     await first.start();
     fake.assign([{ topic: 'spans', partition: 0 }]);
     await fake.deliver('spans', 0, [{ offset: 0, value: aRecord }, { offset: 1, value: bRecord }]);
     const episodeCredits = () => creditsOf(fake);
+    clock.advance(1_000); // past B's grace: it closes on its verdict (A, with no root, stays open)
     await until(() => episodeCredits().length === 1);
     expect(episodeCredits()[0]).toMatchObject({ episode_id: bTrace, episode_revision: 0 });
     // the late span reopens B (revision 1); the instance stops (or the group rebalances) before it closes
