@@ -10,6 +10,7 @@ import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js
 import type { AgentBoardSnapshot } from '../../src/events/agent-board.js';
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 import { BIN, CLI_ENV } from '../support/cli.js';
+import { REFUSED_PORT } from '../support/ports.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -158,10 +159,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('run with a kafka source on an address where no broker listens names source.kafka.brokers (it said only "Connection error: connect ECONNREFUSED")', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = REFUSED_PORT;
     const r = cli(['run', '--no-live', '--no-stdout', '--log-level', 'silent'], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: `127.0.0.1:${port}` });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port} — check source\\.kafka\\.brokers \\(host:port of a listener this client can reach\\)`));
@@ -310,10 +308,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('replay with a judge that refuses connections runs to the end and says so — it exited 13 (unsettled top-level await) with no output at the judge\'s retry backoff (an unref\'d timer)', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = REFUSED_PORT;
     const r = cli(['replay', join(AGENTS_SDK_FIXTURES, 'genai', 'otlp-http')], { AGENT_CREDIT_CREDIT_GAME: 'http', AGENT_CREDIT_CREDIT_JUDGE: `{url: "http://127.0.0.1:${port}/judge"}` });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/value function failing \(credit\.game: http\).*unreachable/);
@@ -431,10 +426,7 @@ describe('agent-credit CLI', () => {
   });
 
   it('compare with a judge that refuses connections groups the episodes it left out under one reason — each had its own line, naming its game and coalition', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = REFUSED_PORT;
     const json = join(tempDir('ac-compare-judge-down-'), 'report.json');
     const r = cli(['compare', `${AGENTS_SDK_FIXTURES}/genai/otlp-http`, '--estimators', 'svarm', '--budgets', '4', '--seeds', '1', '--json', json, '--log-level', 'error'], {
       AGENT_CREDIT_CREDIT_GAME: 'http',

@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { KafkajsClient } from '../../src/kafka/index.js';
 import type { KafkaLogger } from '../../src/kafka/log.js';
-import { freePort } from '../support/ports.js';
+import { REFUSED_PORT } from '../support/ports.js';
 
 describe('kafkajs connection failures in the job log', () => {
   it('are one warning per broker and message (no stack), the retries debug; nothing at error level', async () => {
     const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
     const rec = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj: obj as Record<string, unknown> });
     const logger: KafkaLogger = { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
-    const port = await freePort(); // nothing listens on it
+    const port = REFUSED_PORT; // nothing listens on it
     const client = new KafkajsClient({ brokers: [`127.0.0.1:${port}`], clientId: 'wrong-broker', logger });
     await expect(client.admin()).rejects.toThrow();
     const connection = lines.filter((l) => /ECONNREFUSED|Connection error|Failed to connect/.test(`${l.msg} ${String((l.obj.kafka as Record<string, unknown> | undefined)?.error ?? '')}`));

@@ -12,6 +12,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainConnectionError } from '../../src/kafka/connection.js';
 import { TlsPreflightError, tlsPreflight } from '../../src/kafka/tls-preflight.js';
+import { REFUSED_PORT } from '../support/ports.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url), 'utf8');
 const ca = fixture('ca.pem');
@@ -23,14 +24,6 @@ async function listen(server: Server): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** A port that was just free: nothing listens on it. */
-async function closedPort(): Promise<string> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return `127.0.0.1:${port}`;
-}
 
 let good: string;
 let expired: string;
@@ -121,7 +114,7 @@ describe('tlsPreflight', () => {
 
   it('like kafkajs, passes when any bootstrap broker handshakes; throws the first final failure when none does', async () => {
     await expect(tlsPreflight([expired, good], { ca })).resolves.toBeUndefined();
-    const refused = await closedPort();
+    const refused = `127.0.0.1:${REFUSED_PORT}`; // nothing listens there
     await expect(tlsPreflight([refused], true)).resolves.toBeUndefined();
     await expect(tlsPreflight([silent], true, 300)).resolves.toBeUndefined();
     await expect(tlsPreflight([refused, silent, good], { ca }, 1_000)).resolves.toBeUndefined();

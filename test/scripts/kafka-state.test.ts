@@ -10,7 +10,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { brokerOfState, cli, freePort } from '../../scripts/kafka.js';
+import { brokerOfState, cli } from '../../scripts/kafka.js';
+import { REFUSED_PORT } from '../support/ports.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const alive = (pid: number) => {
@@ -34,7 +35,7 @@ describe('kafka:stop with a stale .kafka/state.json', () => {
     children.push(other.pid!);
     const dir = tempDir('ac-kafka-state-');
     const stateFile = join(dir, 'state.json');
-    const brokers = `127.0.0.1:${await freePort()}`; // nothing listens there
+    const brokers = `127.0.0.1:${REFUSED_PORT}`; // nothing listens there
     writeFileSync(stateFile, JSON.stringify({ pid: other.pid, brokers, version: '4.1.1', workDir: join(dir, 'work') }));
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await cli('stop', stateFile);

@@ -11,6 +11,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * A 127.0.0.1 port nothing listens on, for tests of a refused connection: port 2, outside the
+ * ephemeral range (Linux 32768–60999, macOS 49152–65535) that every listen(0) draws from, and not
+ * one of the ports fetch refuses to call (1 is: a judge there is refused by the config). A port from
+ * freePort() stays refused only until another test file's listen(0) is handed it, and a test that
+ * counts on it for seconds (a CLI run retrying a judge or a broker) then reaches that server.
+ */
+export const REFUSED_PORT = 2;
+
+/**
  * Whether this machine lets a socket listen on `host`. Linux answers on all of 127.0.0.0/8; macOS
  * and the BSDs configure only 127.0.0.1 on lo0 (another loopback address needs
  * `sudo ifconfig lo0 alias 127.0.0.2 up`), and listening there fails with EADDRNOTAVAIL.
