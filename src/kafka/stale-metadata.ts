@@ -27,10 +27,20 @@ function isLeaderMoving(err: unknown): boolean {
 }
 
 /**
+ * Whether kafkajs's own retrier has already retried `err` as long as its `retry` settings allow:
+ * kafkajs's admin retries UNKNOWN_TOPIC_OR_PARTITION itself (a topic that does not exist: ~7–11 s
+ * by default) and then throws KafkaJSNumberOfRetriesExceeded around it. Another round of that
+ * doubled the wait for a missing topic's answer, which is the same.
+ */
+function retriedByKafkajs(err: unknown): boolean {
+  return (err as { name?: unknown } | undefined)?.name === 'KafkaJSNumberOfRetriesExceeded';
+}
+
+/**
  * `op()`, again after a short wait (100 ms, doubling to 1 s) while it fails because a leader is
- * moving, for up to `timeoutMs`; then the last error. Other errors are thrown at once — an
- * unknown topic too: kafkajs's admin already retries that one after refreshing its metadata,
- * and a topic that does not exist is reported as such by the callers without a longer wait.
+ * moving (the leadership errors kafkajs's admin gives up on at once), for up to `timeoutMs`; then
+ * the last error. Other errors are thrown at once — an unknown topic too, and anything kafkajs
+ * has retried already: a topic that does not exist is reported as such without a longer wait.
  */
 export async function whileLeadersSettle<T>(op: () => Promise<T>, timeoutMs = 10_000, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +48,7 @@ export async function whileLeadersSettle<T>(op: () => Promise<T>, timeoutMs = 10
     try {
       return await op();
     } catch (err) {
-      if (!isLeaderMoving(err) || Date.now() + wait > deadline) throw err;
+      if (!isLeaderMoving(err) || retriedByKafkajs(err) || Date.now() + wait > deadline) throw err;
       await sleep(wait);
     }
   }
