@@ -14,10 +14,14 @@ import { dirname } from 'node:path';
  * way: the write names that).
  */
 export function fileInTheWay(path: string): string | undefined {
-  for (let p = path; ; p = dirname(p)) {
+  // `runs/`: stat of a file with a trailing slash fails with ENOTDIR and dirname drops the slash
+  // and the name with it (dirname('runs/') is '.'), so the file itself was never looked at
+  const bare = path.replace(/(?<=[^/])\/+$/, '');
+  for (let p = bare; ; p = dirname(p)) {
     try {
       const st = statSync(p, { throwIfNoEntry: false });
-      if (st !== undefined) return st.isDirectory() ? undefined : p;
+      // the path itself as given (`runs/`), so callers can tell it from a file above it
+      if (st !== undefined) return st.isDirectory() ? undefined : p === bare ? path : p;
     } catch (err) {
       // a file above p makes stat fail with ENOTDIR: look further up for it
       if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined;

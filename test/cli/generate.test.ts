@@ -78,6 +78,10 @@ describe('agent-credit generate', () => {
     expect(onFile.status).toBe(2);
     expect(onFile.stderr).toBe(`agent-credit: <dir>: ${file} is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/\n`);
     expect(readFileSync(file, 'utf8')).toBe('x');
+    // with a trailing slash (`generate runs/`): "cannot write <file>/ (ENOTDIR)"
+    const onFileSlash = cli(['generate', `${file}/`, '--episodes', '1']);
+    expect(onFileSlash.status).toBe(2);
+    expect(onFileSlash.stderr).toBe(`agent-credit: <dir>: ${file}/ is a file, not a directory — give a directory for the runs (created when missing), e.g. agent-credit generate runs/\n`);
     // a path under that file: "cannot write <file>/runs/a (ENOTDIR)" did not say which part was the file
     for (const under of [join(file, 'runs'), join(file, 'runs', 'a')]) {
       const r = cli(['generate', under, '--episodes', '1']);

@@ -15,6 +15,20 @@ describe('fileInTheWay', () => {
     expect(fileInTheWay(join(file, 'runs', 'a', 'b'))).toBe(file);
   });
 
+  it('names the file for a path with a trailing slash too (`generate runs/`, as the README writes it): the path itself as given, or the file above it', () => {
+    // stat("notes.txt/") fails with ENOTDIR, and dirname("notes.txt/") is "." — the file was
+    // never looked at and the write failed as "cannot write notes.txt/ (ENOTDIR)"
+    const dir = tempDir('ac-output-path-');
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'x');
+    expect(fileInTheWay(`${file}/`)).toBe(`${file}/`);
+    expect(fileInTheWay(`${file}//`)).toBe(`${file}//`);
+    expect(fileInTheWay(`${join(file, 'runs')}/`)).toBe(file);
+    mkdirSync(join(dir, 'runs'));
+    expect(fileInTheWay(`${join(dir, 'runs')}/`)).toBeUndefined();
+    expect(fileInTheWay('/')).toBeUndefined();
+  });
+
   it('is undefined where a directory can be made: an existing directory, or paths under one', () => {
     const dir = tempDir('ac-output-path-');
     mkdirSync(join(dir, 'runs'));
