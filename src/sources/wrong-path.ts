@@ -28,7 +28,9 @@ export function unknownPathMessage(path: string, baseUrl: string, evaluations: b
   if (EXPORTER_PATHS.some((p) => path.endsWith(p))) {
     return (
       `no OTLP endpoint at ${path}: the receiver serves ${paths} at its root — OTEL_EXPORTER_OTLP_ENDPOINT is the base URL, ` +
-      `to which the exporter adds /v1/traces and /v1/logs itself: OTEL_EXPORTER_OTLP_ENDPOINT=${baseUrl} (a signal's own OTEL_EXPORTER_OTLP_TRACES_ENDPOINT takes the full URL, ${baseUrl}/v1/traces)`
+      `to which the exporter adds /v1/traces and /v1/logs itself: OTEL_EXPORTER_OTLP_ENDPOINT=${baseUrl} (a signal's own OTEL_EXPORTER_OTLP_TRACES_ENDPOINT takes the full URL, ${baseUrl}/v1/traces)` +
+      // metrics sent under the same base: with the base fixed they would only meet the next 404
+      (path.endsWith('/v1/metrics') ? `; ${METRICS_REFUSED}` : '')
     );
   }
   if (path === '/') {

@@ -75,4 +75,13 @@ describe('unknownPathMessage', () => {
     expect(unknownPathMessage('/otlp/v1/logs', 'http://h:4318', false)).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://h:4318 ');
     expect(unknownPathMessage('/v2/traces', 'http://h:4318', false)).toBe('no OTLP endpoint at /v2/traces: use POST /v1/traces or POST /v1/logs');
   });
+
+  it('metrics behind the same wrong base endpoint: the base URL, and that metrics are not taken at all', () => {
+    // NodeSDK with OTEL_EXPORTER_OTLP_ENDPOINT=…/v1/traces posts its metrics to /v1/traces/v1/metrics:
+    // told only to fix the base URL, the app's next metrics export met the other 404 (OTEL_METRICS_EXPORTER=none)
+    const message = unknownPathMessage('/v1/traces/v1/metrics', 'http://h:4318', false);
+    expect(message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://h:4318 ');
+    expect(message).toContain('set OTEL_METRICS_EXPORTER=none in the app');
+    expect(unknownPathMessage('/v1/traces/v1/traces', 'http://h:4318', false)).not.toContain('OTEL_METRICS_EXPORTER');
+  });
 });
