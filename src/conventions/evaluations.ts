@@ -111,6 +111,19 @@ export function scoreReading(v: unknown): { score?: number; fraction?: boolean }
   return isPercentScore(v) ? { score, fraction: true } : { score };
 }
 
+/**
+ * Whether `v`, under a key that is no field, may be a misspelt score (`scroe`, `scores`) — the
+ * evaluation records' check (evaluation-records.ts) and addEvaluations' (inprocess/evaluation-input.ts)
+ * both ask it, so the two read an extra key alike: a number may be; a string only when it reads as
+ * a score (`"scorer": "gpt-4o"` is the judge's name); a boolean only without a label beside it
+ * (`{"label": "pass", "store": true}`: the label is the pass/fail already, the flag the judge's own).
+ */
+export function mayBeMisspeltScore(v: unknown, label: unknown): boolean {
+  if (typeof v === 'string') return scoreReading(v).score !== undefined;
+  if (typeof v === 'boolean') return typeof label !== 'string';
+  return true;
+}
+
 /** The first score (`scoreValue`) among `keys`, and whether it was a percent string; `unreadableScore` when one was set but none is a score. */
 function scoreOf(attrs: Attributes, keys: readonly string[]): Pick<Fields, 'score' | 'fraction' | 'unreadableScore'> {
   let unreadable = false;

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { didYouMean } from '../config/errors.js';
-import { scoreReading } from '../conventions/evaluations.js';
+import { mayBeMisspeltScore } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
@@ -51,11 +51,8 @@ function misspeltField(given: Record<string, unknown>): string | undefined {
   const fields = Object.keys(INPUT_FIELD_TYPES);
   for (const [k, v] of Object.entries(given)) {
     if (k in INPUT_FIELD_TYPES) continue;
-    // as the records' check reads it (conventions/evaluation-records.ts): a string is a misspelt
-    // score only when it reads as one (`scorer: 'gpt-4o'` is the judge's name), a boolean only
-    // without a label (beside one it is a flag of the app's own)
-    const mayBe = (f: string) => f !== 'score' || typeof v === 'number' || (typeof v === 'string' ? scoreReading(v).score !== undefined : typeof given.label !== 'string');
-    const absent = fields.filter((f) => given[f] === undefined && INPUT_FIELD_TYPES[f]!.includes(typeof v) && mayBe(f));
+    // as the records' check reads it: `scorer: 'gpt-4o'` (the judge's name), or a boolean beside a label, is no misspelt score
+    const absent = fields.filter((f) => given[f] === undefined && INPUT_FIELD_TYPES[f]!.includes(typeof v) && (f !== 'score' || mayBeMisspeltScore(v, given.label)));
     const near = didYouMean(k, absent);
     if (near === '') continue;
     const snake = k.includes('_') ? ' (the keys are camelCase here; the records of POST /v1/evaluations are snake_case)' : '';
