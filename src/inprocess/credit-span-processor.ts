@@ -105,7 +105,7 @@ export class UnjoinableEvaluationError extends Error {
     noContextManager = false,
   ) {
     super(
-      `${count} evaluation(s) joined no episode (stats().evaluationsUnjoinable) — their runs get no credit: a gen_ai.evaluation.result log record emitted outside any span context carries no trace id. ` +
+      `${count} evaluation(s) joined no episode (stats().evaluationsUnjoinable) — their runs get no credit: a gen_ai.evaluation.result log record emitted outside any span context carries no trace id (less often: it names a gen_ai.response.id that another trace than the one it names recorded — contradictory, not joined). ` +
         (noContextManager ? NO_CONTEXT_MANAGER : '') +
         'Emit it in the context of the run\'s root span (logger.emit({ …, context: trace.setSpan(context.active(), rootSpan) }): once startActiveSpan\'s callback has returned its span is no longer active), ' +
         'or call addEvaluations([{ name, score, traceId: rootSpan.spanContext().traceId }]); one that names only a conversation joins only with episodes.keyBy: \'conversation\'',
