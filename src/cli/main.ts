@@ -879,7 +879,9 @@ async function isSettingError(err: unknown): Promise<boolean> {
 function settingErrorLines(err: Error): { name: 'config'; status: 'fail'; text: string; setting?: string }[] {
   const problems = err instanceof ConfigError ? err.problems : [err.message];
   return problems.map((text) => {
-    const setting = /^((?:--)?[\w.[\]-]+): /.exec(text)?.[1];
+    // a key or flag before ": ", else a flag with its value or beside another flag
+    // (`--config x.yaml: cannot read…`, `--demo-episodes, --demo-seed: …`): the setting was null
+    const setting = /^((?:--)?[\w.[\]-]+): /.exec(text)?.[1] ?? /^(--[\w-]+)[ ,]/.exec(text)?.[1];
     return { name: 'config', status: 'fail', text, ...(setting !== undefined ? { setting } : {}) };
   });
 }

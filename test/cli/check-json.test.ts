@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA_VERSION } from '../../src/config/schema.js';
@@ -68,6 +69,9 @@ describe('agent-credit check --format json', () => {
     const doc = checkReportOf(r.stdout);
     expect(doc).toMatchObject({ status: 'fail', ready: false, checks: [{ name: 'config', setting: 'source.http.port', status: 'fail', detail: 'source.http.port: expected a number 0–65535, got "abc" (from --port)' }] });
     expect(doc.checks[0]!.advice).toMatch(/0–65535/);
+    // a flag given with its value names the flag (the setting was null for these)
+    const missing = join(tmpdir(), `ac-no-config-${process.pid}.yaml`);
+    expect(checkReportOf(cli(['check', '--config', missing, '--format', 'json']).stdout).checks[0]).toMatchObject({ name: 'config', setting: '--config', status: 'fail' });
     // a usage error is commander's, before any check: no document (exit 2, the choices on stderr)
     const usage = cli(['check', '--format', 'yaml']);
     expect(usage.status).toBe(2);
