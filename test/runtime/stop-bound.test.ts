@@ -7,7 +7,7 @@
  */
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
@@ -23,19 +23,56 @@ describe('stopping the OTLP/HTTP job with a value function that never answers', 
   it('gives up on the credit in hand after runtime.creditTimeoutMs, saying how many episodes go uncredited', async () => {
     const { config } = loadConfig({
       env: {},
-      overrides: { source: { http: { port: 0 }, grpc: { enabled: false } }, sinks: { stdout: { enabled: false }, live: { enabled: false } }, runtime: { creditTimeoutMs: 400, creditConcurrency: 1 } },
+      overrides: {
+        source: { http: { port: 0 }, grpc: { enabled: false } },
+        sinks: { stdout: { enabled: false }, live: { enabled: false } },
+        runtime: { creditTimeoutMs: 400, creditConcurrency: 1 },
+        // nothing closes before the stop (their verdicts do not close them, nor the grace): the stop
+        // closes all six, and each waits for a credit that never comes
+        episodes: { closeOnEvaluation: false, graceMs: 600_000 },
+      },
     });
     const errors: { obj: Record<string, unknown>; msg: string }[] = [];
     const quiet = () => undefined;
     const logger = { info: quiet, warn: quiet, debug: quiet, trace: quiet, fatal: quiet, error: (obj: Record<string, unknown>, msg: string) => void errors.push({ obj, msg }) } as unknown as Logger;
-    const job = await startLocalJob(config, { logger, processEpisode: () => new Promise(() => undefined) });
+    let calls = 0;
+    let creditStarted!: () => void;
+    const started = new Promise<void>((r) => (creditStarted = r));
+    const job = await startLocalJob(config, {
+      logger,
+      processEpisode: () => {
+        calls++;
+        creditStarted();
+        return new Promise(() => undefined);
+      },
+    });
     const runs = await Promise.all([1, 2, 3, 4, 5, 6].map((seed) => generateScenario({ kind: 'success', convention: 'genai', seed })));
     await sendScenario(job.receiverUrl, runs);
-    const started = Date.now();
-    await job.stop();
-    const took = Date.now() - started;
-    // one credit timeout, not six in a row (2.4 s)
-    expect(took).toBeLessThan(1_500);
+    expect(calls).toBe(0); // all six still open: their credit, and its timeouts, begin in the stop
+    // The bound is a timer: the stop's wait and each credit's runtime.creditTimeoutMs run on a fake
+    // clock the test moves, so "one credit timeout, not six in a row (2.4 s)" holds however loaded
+    // the machine (on the wall clock the stop took up to 1.34 s under load against a 1.5 s limit).
+    // I/O (the receiver closing, the sinks) stays real.
+    const gaveUp = () => errors.some((e) => e.msg.startsWith('stopping:'));
+    let stopped = false;
+    let stopping: Promise<void>;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      stopping = job.stop().then(() => void (stopped = true));
+      // the first episode's credit has begun: its timeout and the stop's wait are armed, at 0 ms
+      await started;
+      await vi.advanceTimersByTimeAsync(399);
+      // it waits for the credit in hand up to runtime.creditTimeoutMs
+      expect(gaveUp()).toBe(false);
+      expect(stopped).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      // and gives up at one creditTimeoutMs (before the fix it waited for six in a row: at 400 ms the
+      // second episode's credit had just begun)
+      expect(gaveUp()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+    await stopping; // what is left is I/O: publishing what was credited, flushing the sinks, closing the job
     const line = errors.find((e) => e.msg.startsWith('stopping:'));
     expect(line?.obj).toMatchObject({ waitedMs: 400 });
     expect(line?.msg).toMatch(/^stopping: \d closed episode\(s\) still without credit after 400 ms \(runtime\.creditTimeoutMs\): left uncredited — no events for them — so the stop ends/);
