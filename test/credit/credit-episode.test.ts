@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { buildCausalGraph, creditEpisode, CreditOptionsError, DegenerateEpisodeError, firstErrorStep, type DegenerateReason, type Game } from '../../src/credit/index.js';
 import { correctiveAttempts } from '../../src/credit/signals/blame-repair.js';
 import { outcomeToEvents } from '../../src/events/build.js';
@@ -559,22 +559,33 @@ describe('creditEpisode: pluggable and failing games', () => {
   });
 
   // its timer never ran: the run's promises settle in microtasks, so 256 × 10 ms went on to the end, `exact`
-  it('stops a value function that computes synchronously (declared async or not) at timeoutMs, partial, by the clock', { timeout: 10_000 }, async () => {
+  it('stops a value function that computes synchronously (declared async or not) at timeoutMs, partial, by the clock', async () => {
     const players = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-    for (const declaredAsync of [true, false]) {
-      const busy = (c: Uint8Array) => {
-        const end = Date.now() + 10;
-        while (Date.now() < end);
-        return c.reduce((a, x) => a + x, 0) / 8;
-      };
-      const started = Date.now();
-      const out = await creditEpisode(episode(steps, 0.8), {
-        timeoutMs: 300,
-        gameFactory: () => ({ kind: 'module', agentGame: { id: 'busy', players, value: declaredAsync ? async (c: Uint8Array) => busy(c) : busy } }),
-      });
-      expect(Date.now() - started).toBeLessThan(1_500);
-      expect(out.estimator.status).toBe('partial');
-      expect(out.warnings.join('\n')).toMatch(/timeoutMs \(credit\.timeoutMs: 300 ms\) ran out/);
+    // The clock the deadline is read on (performance.now) moves 10 ms per evaluation and only then:
+    // "stopped at 300 ms" is a count of evaluations, not a wall-clock time that a loaded machine
+    // stretches (it was timed against 1.5 s, busy-waiting 10 ms per evaluation). The deadline's
+    // timer stays real: the run settles in microtasks, so it cannot fire — as with a real module.
+    let clockMs = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => clockMs);
+    try {
+      for (const declaredAsync of [true, false]) {
+        let evaluations = 0;
+        const busy = (c: Uint8Array) => {
+          evaluations++;
+          clockMs += 10;
+          return c.reduce((a, x) => a + x, 0) / 8;
+        };
+        const out = await creditEpisode(episode(steps, 0.8), {
+          timeoutMs: 300,
+          gameFactory: () => ({ kind: 'module', agentGame: { id: 'busy', players, value: declaredAsync ? async (c: Uint8Array) => busy(c) : busy } }),
+        });
+        // 30 evaluations took the 300 ms; the 31st found the deadline passed (without the clock check: all 256)
+        expect(evaluations, declaredAsync ? 'declared async' : 'synchronous').toBe(30);
+        expect(out.estimator.status).toBe('partial');
+        expect(out.warnings.join('\n')).toMatch(/timeoutMs \(credit\.timeoutMs: 300 ms\) ran out/);
+      }
+    } finally {
+      clock.mockRestore();
     }
   });
 
