@@ -130,7 +130,7 @@ export function renderSummary(s: ReplaySummary, counts?: ReplayCounts): string {
   // With no episode there is no mean: the board's 0 read as every run scoring 0
   const meanSystemValue = s.episodes > 0 ? s.meanSystemValue.toFixed(4) : '—';
   return [
-    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${meanSystemValue}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.partialEstimates > 0 ? `   partial estimates: ${s.partialEstimates} (budget or time ran out, or the value function failed: weight them less; their events' warnings say why)` : ''}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
+    `episodes: ${s.episodes}   failures: ${s.failures}   mean system value: ${meanSystemValue}   agents: ${s.agents.length}   message rewards: ${s.messageRewards}   preference pairs: ${s.preferencePairs}${s.partialEstimates > 0 ? `   partial estimates: ${s.partialEstimates} (budget or time ran out, or the value function failed: weight them less; their episode_credit's diagnostics.warnings say why)` : ''}${s.corrections > 0 ? `   corrections: ${s.corrections} (each episode counted once, as its latest revision${s.correctionsUnmatched > 0 ? `; ${s.correctionsUnmatched} of an episode ${SUMMARY_EPISODE_MEMORY} or more episodes back, whose earlier revision is counted too` : ''})` : ''}`,
     ...(counts ? [renderReplayCounts(counts)] : []),
     line(rows[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),

@@ -73,7 +73,7 @@ export interface AgentBoardSnapshot {
   readonly system_value_mean: number;
   /**
    * Of the credited episodes, those whose estimate is `partial` (estimator.status: the budget or
-   * time ran out, or the value function failed — their credit is a best guess; the events' warnings say why).
+   * time ran out, or the value function failed — their credit is a best guess; their episode_credit's diagnostics.warnings say why).
    */
   readonly partial_estimates: number;
   readonly message_rewards: number;

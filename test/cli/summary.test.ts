@@ -47,6 +47,11 @@ describe('SummaryCollector', () => {
     c.add(broken);
     expect(c.summary().partialEstimates).toBe(1);
     expect(renderSummary(c.summary())).toContain('partial estimates: 1 (');
+    // the line sends the reader to the field that says why: it named the events' `warnings`, which no
+    // event has (a researcher's `.warnings` read null) — they are the episode_credit's diagnostics.warnings
+    expect(renderSummary(c.summary())).toContain("their episode_credit's diagnostics.warnings say why");
+    expect(broken[0]).not.toHaveProperty('warnings');
+    expect((broken[0] as { diagnostics: { warnings: string[] } }).diagnostics.warnings.some((w) => w.includes('value function down'))).toBe(true);
     c.add(await events(1, 0.9)); // a correction credited in full takes it back
     expect(c.summary()).toMatchObject({ episodes: 1, partialEstimates: 0 });
     expect(renderSummary(c.summary())).not.toContain('partial estimates');
