@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ArgumentError, FlagError } from '../config/errors.js';
 import { episodeSeed } from '../credit/episode-seed.js';
 import { fileInTheWay } from './output-path.js';
-import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioKind } from '../scenarios/index.js';
+import { SCENARIO_CONVENTIONS, SCENARIO_KINDS, generateFleet, type ScenarioConvention, type ScenarioExpectation, type ScenarioKind } from '../scenarios/index.js';
 
 export interface GenerateOptions {
   dir: string;
@@ -27,6 +27,27 @@ export interface GenerateOptions {
   encoding: 'proto' | 'json';
   /** Replace a corpus already in `dir` (its run files and expected.ndjson are removed first). */
   force?: boolean;
+  /** Told what the corpus holds that its options did not say (passingFailureNote); the CLI writes it on stderr. */
+  onNote?: (note: string) => void;
+}
+
+/**
+ * A note when `failure` runs pass. Only the first coder's lookup fails in a failure run, so with
+ * more coders (`--agents` 4 or more) their functions count and the score reaches 4/7, 8/11…: a pass
+ * (src/scenarios/README.md). Such a run is credited as a success — no first error, no preference
+ * pair — which a researcher asking for `--kinds failure --agents 6` to get failed episodes and
+ * rejected samples learnt only from the replay's `failures: 0`.
+ */
+export function passingFailureNote(expected: readonly Pick<ScenarioExpectation, 'kind' | 'label' | 'score' | 'agents'>[]): string | undefined {
+  const failures = expected.filter((e) => e.kind === 'failure');
+  const passing = failures.filter((e) => e.label === 'pass');
+  if (passing.length === 0) return undefined;
+  const scores = [...new Set(passing.map((e) => Number(e.score.toFixed(2))))].sort((a, b) => a - b).join(', ');
+  const agents = [...new Set(passing.map((e) => e.agents.length))].sort((a, b) => a - b).join(', ');
+  return (
+    `note: ${passing.length} of ${failures.length} failure runs pass (score ${scores} with ${agents} agents): only the first coder's lookup fails and the other coders' functions count, ` +
+    'so replay credits them as successes — no first error, no preference pair; give --agents 3 (the default) for failure runs that fail'
+  );
 }
 
 /** A file `generate` writes: a run's traces or logs, or the expected.ndjson. */
@@ -116,5 +137,7 @@ export async function generateFiles(o: GenerateOptions): Promise<string[]> {
   const exp = join(o.dir, 'expected.ndjson');
   writing(exp, () => writeFileSync(exp, `${expected.join('\n')}\n`));
   written.push(exp);
+  const note = passingFailureNote(runs.map((run) => run.expected));
+  if (note !== undefined) o.onNote?.(note);
   return written;
 }

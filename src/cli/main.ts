@@ -741,6 +741,7 @@ export function buildProgram(): Command {
         ...(f.spacingMs !== undefined ? { spacingMs: int('--spacing-ms', 0)(f.spacingMs) } : {}),
         encoding: f.encoding === 'json' ? 'json' : 'proto',
         force: f.force === true,
+        onNote: (note) => process.stderr.write(`${note}\n`),
       });
       process.stderr.write(`wrote ${(written.length - 1) / 2} runs to ${dir} (${written.length} files, expected.ndjson last)\n`);
     });

@@ -111,4 +111,23 @@ describe('agent-credit generate', () => {
     const credited = r.stdout.trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l))).filter((e) => e.event_type === 'episode_credit').map((e) => e.episode_id);
     expect(credited.sort()).toEqual(expected.sort());
   }, 120_000);
+  it('says when failure runs pass (--agents 4 or more: the other coders’ functions count), which replay credits as successes', () => {
+    // `--kinds failure --agents 4` wrote runs that all scored 4/7 and passed; the only sign was the
+    // replay's `failures: 0` — no first error, no preference pair, for a researcher after rejected samples
+    const many = tempDir('ac-gen-');
+    const r = cli(['generate', many, '--episodes', '2', '--seed', '3', '--kinds', 'failure', '--agents', '4', '--conventions', 'genai']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('note: 2 of 2 failure runs pass (score 0.57 with 4 agents): ');
+    expect(r.stderr).toContain('give --agents 3 (the default) for failure runs that fail');
+    const replayed = cli(['replay', many, '--no-summary']);
+    expect(replayed.status).toBe(0);
+    const credits = replayed.stdout.trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l))).filter((e) => e.event_type === 'episode_credit');
+    expect(credits.map((e) => e.outcome)).toEqual(['success', 'success']);
+    const few = tempDir('ac-gen-');
+    const quiet = cli(['generate', few, '--episodes', '2', '--seed', '3', '--kinds', 'failure', '--conventions', 'genai']);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).not.toContain('note:');
+    const failed = cli(['replay', few, '--no-summary']).stdout.trim().split('\n').map((l) => CreditEventSchema.parse(JSON.parse(l))).filter((e) => e.event_type === 'episode_credit');
+    expect(failed.map((e) => e.outcome)).toEqual(['failure', 'failure']);
+  }, 120_000);
 });
