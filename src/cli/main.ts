@@ -687,7 +687,7 @@ export function buildProgram(): Command {
     .description('replay OTLP files (protobuf/JSON request bodies, JSON lines, collector kafka record dumps) → events (or, --episodes, training records) on stdout or --out')
     .argument('[inputs...]', 'files or directories (default: source.file.paths)')
     .addOption(configOption())
-    .option('-o, --out <file>', 'write events to this JSON-lines file, - for stdout (default: stdout)')
+    .option('-o, --out <file>', 'write the events (with --episodes, the training records) to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .option('--episodes', 'write one training record per episode instead of the events: its last revision’s episode_credit and message_rewards and the preference pairs to keep (schemas/training-record.schema.json)')
     .option('--estimator <name>', `credit.estimator: auto, exact, ${SAMPLERS.join(', ')} (default: ${cd.estimator})`)

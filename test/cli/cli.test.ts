@@ -250,6 +250,8 @@ describe('agent-credit CLI', () => {
     expect(cli([...args, '--log-level', 'info'], { AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: '1' }).stderr).toMatch(info);
     expect(cli(args, { AGENT_CREDIT_RUNTIME_CREDIT_WORKERS: '1', AGENT_CREDIT_TELEMETRY_LOG_LEVEL: 'info' }).stderr).toMatch(info);
     expect(cli(['replay', '--help']).stdout).toMatch(/--log-level <level>\s+log level on stderr \(default: warn,/);
+    // --out said it writes events; with --episodes it writes training records
+    expect(cli(['replay', '--help']).stdout).toMatch(/-o, --out <file>\s+write the events \(with --episodes, the training\s+records\) to this JSON-lines file/);
   }, 60_000);
 
   it('replay -o - writes to stdout, and a reader that closes the pipe early ends it quietly (no "EPIPE" error line)', async () => {
