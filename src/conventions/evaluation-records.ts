@@ -18,7 +18,7 @@ import { didYouMean } from '../config/errors.js';
 import type { Episode } from '../model/episode.js';
 import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
-import { mayBeMisspeltScore, scoreReading } from './evaluations.js';
+import { misspeltKey, scoreReading } from './evaluations.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
 
 /**
@@ -259,17 +259,8 @@ const OPTIONAL_FIELD_TYPES: Readonly<Record<string, readonly string[]>> = {
  * receipt. A key whose value is of another type (`"labels": {…}`) is still taken as extra.
  */
 function misspeltField(value: Record<string, unknown>): string | undefined {
-  const optional = Object.keys(OPTIONAL_FIELD_TYPES);
-  for (const [k, v] of Object.entries(value)) {
-    if (k in EvaluationRecordSchema.shape) continue;
-    // a string is a misspelt score only when it reads as one: `"scorer": "gpt-4o"` is the judge's
-    // name; a boolean beside a label is not one either — the label is the pass/fail already, and
-    // `{"label": "pass", "store": true}` (a flag of the judge's own) was refused as "did you mean score"
-    const absent = optional.filter((f) => value[f] === undefined && OPTIONAL_FIELD_TYPES[f]!.includes(typeof v) && (f !== 'score' || mayBeMisspeltScore(v, value.label)));
-    const near = didYouMean(k, absent);
-    if (near !== '') return `found ${k}${near} The record is refused rather than read without it (keys are snake_case and case-sensitive: schemas/evaluation-record.schema.json)`;
-  }
-  return undefined;
+  const near = misspeltKey(value, (k) => k in EvaluationRecordSchema.shape, OPTIONAL_FIELD_TYPES);
+  return near && `found ${near.key}${near.hint} The record is refused rather than read without it (keys are snake_case and case-sensitive: schemas/evaluation-record.schema.json)`;
 }
 
 /**

@@ -19,6 +19,7 @@
  * span context (the semconv's alternative when the span is not available) is joined to the LLM
  * span that recorded that response id (src/episodes, EpisodeAssembler).
  */
+import { didYouMean } from '../config/errors.js';
 import type { Evaluation } from '../model/agents.js';
 import type { AttributeValue, Attributes, LogRecord, Span } from '../model/telemetry.js';
 import { eventNameOf, firstStr, isRecord, num, str, textOf, toNumber } from './attributes.js';
@@ -112,13 +113,27 @@ export function scoreReading(v: unknown): { score?: number; fraction?: boolean }
 }
 
 /**
- * Whether `v`, under a key that is no field, may be a misspelt score (`scroe`, `scores`) — the
- * evaluation records' check (evaluation-records.ts) and addEvaluations' (inprocess/evaluation-input.ts)
- * both ask it, so the two read an extra key alike: a number may be; a string only when it reads as
- * a score (`"scorer": "gpt-4o"` is the judge's name); a boolean only without a label beside it
- * (`{"label": "pass", "store": true}`: the label is the pass/fail already, the flag the judge's own).
+ * The first key of `given` outside `known` that looks like one of `fields` absent from `given`,
+ * spelt otherwise, and holds a value of a type that field takes (`fields`: field → `typeof`
+ * values), with didYouMean's hint (" — did you mean span_id?"); undefined when there is none.
+ * The evaluation records' check (evaluation-records.ts) and addEvaluations' (inprocess/
+ * evaluation-input.ts) both ask it, so the two read an extra key alike. Under `score`, a string
+ * counts only when it reads as a score (`"scorer": "gpt-4o"` is the judge's name), a boolean only
+ * without a label beside it (`{"label": "pass", "store": true}`: the label is the pass/fail
+ * already, the flag the judge's own).
  */
-export function mayBeMisspeltScore(v: unknown, label: unknown): boolean {
+export function misspeltKey(given: Record<string, unknown>, known: (key: string) => boolean, fields: Readonly<Record<string, readonly string[]>>): { key: string; hint: string } | undefined {
+  const names = Object.keys(fields);
+  for (const [key, v] of Object.entries(given)) {
+    if (known(key)) continue;
+    const absent = names.filter((f) => given[f] === undefined && fields[f]!.includes(typeof v) && (f !== 'score' || mayBeMisspeltScore(v, given.label)));
+    const hint = didYouMean(key, absent);
+    if (hint !== '') return { key, hint };
+  }
+  return undefined;
+}
+
+function mayBeMisspeltScore(v: unknown, label: unknown): boolean {
   if (typeof v === 'string') return scoreReading(v).score !== undefined;
   if (typeof v === 'boolean') return typeof label !== 'string';
   return true;

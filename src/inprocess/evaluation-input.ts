@@ -6,8 +6,7 @@
  * event schema.
  */
 import { z } from 'zod';
-import { didYouMean } from '../config/errors.js';
-import { mayBeMisspeltScore } from '../conventions/evaluations.js';
+import { misspeltKey } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
@@ -48,17 +47,10 @@ const INPUT_FIELD_TYPES: Readonly<Record<string, readonly string[]>> = {
 
 /** Why a key of `given` looks like one of its absent fields spelt otherwise (`span_id`, `lable`), or undefined. */
 function misspeltField(given: Record<string, unknown>): string | undefined {
-  const fields = Object.keys(INPUT_FIELD_TYPES);
-  for (const [k, v] of Object.entries(given)) {
-    if (k in INPUT_FIELD_TYPES) continue;
-    // as the records' check reads it: `scorer: 'gpt-4o'` (the judge's name), or a boolean beside a label, is no misspelt score
-    const absent = fields.filter((f) => given[f] === undefined && INPUT_FIELD_TYPES[f]!.includes(typeof v) && (f !== 'score' || mayBeMisspeltScore(v, given.label)));
-    const near = didYouMean(k, absent);
-    if (near === '') continue;
-    const snake = k.includes('_') ? ' (the keys are camelCase here; the records of POST /v1/evaluations are snake_case)' : '';
-    return `${k}: not a field of an evaluation${near}${snake} — refused rather than read without it`;
-  }
-  return undefined;
+  const near = misspeltKey(given, (k) => k in INPUT_FIELD_TYPES, INPUT_FIELD_TYPES);
+  if (near === undefined) return undefined;
+  const snake = near.key.includes('_') ? ' (the keys are camelCase here; the records of POST /v1/evaluations are snake_case)' : '';
+  return `${near.key}: not a field of an evaluation${near.hint}${snake} — refused rather than read without it`;
 }
 
 /**
