@@ -351,7 +351,7 @@ export async function startKafka(options: KafkaLaunchOptions = {}): Promise<Runn
     try {
       return await startKafkaOnce(options);
     } catch (err) {
-      if (attempt >= 3 || !(BIND_FAILED.test(String((err as Error).message)) || /two listeners on the same port/.test(String((err as Error).message)))) throw err;
+      if (attempt >= 3 || !BIND_FAILED.test(String((err as Error).message))) throw err;
     }
   }
 }
