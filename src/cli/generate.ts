@@ -32,21 +32,22 @@ export interface GenerateOptions {
 }
 
 /**
- * A note when `failure` runs pass. Only the first coder's lookup fails in a failure run, so with
- * more coders (`--agents` 4 or more) their functions count and the score reaches 4/7, 8/11…: a pass
- * (src/scenarios/README.md). Such a run is credited as a success — no first error, no preference
- * pair — which a researcher asking for `--kinds failure --agents 6` to get failed episodes and
- * rejected samples learnt only from the replay's `failures: 0`.
+ * A note when `failure` or `late-repair` runs pass. Only the first coder's lookup fails in such a
+ * run, so with more coders (`--agents` 4 or more) their functions count and the score reaches 4/7,
+ * 8/11…: a pass (src/scenarios/README.md). Such a run is credited as a success — no first error, no
+ * preference pair — which a researcher asking for `--kinds failure --agents 6` to get failed
+ * episodes and rejected samples learnt only from the replay's `failures: 0`.
  */
 export function passingFailureNote(expected: readonly Pick<ScenarioExpectation, 'kind' | 'label' | 'score' | 'agents'>[]): string | undefined {
-  const failures = expected.filter((e) => e.kind === 'failure');
+  const failures = expected.filter((e) => e.kind === 'failure' || e.kind === 'late-repair');
   const passing = failures.filter((e) => e.label === 'pass');
   if (passing.length === 0) return undefined;
+  const kinds = [...new Set(failures.map((e) => e.kind))].join(' and ');
   const scores = [...new Set(passing.map((e) => Number(e.score.toFixed(2))))].sort((a, b) => a - b).join(', ');
   const agents = [...new Set(passing.map((e) => e.agents.length))].sort((a, b) => a - b).join(', ');
   return (
-    `note: ${passing.length} of ${failures.length} failure runs pass (score ${scores} with ${agents} agents): only the first coder's lookup fails and the other coders' functions count, ` +
-    'so replay credits them as successes — no first error, no preference pair; give --agents 3 (the default) for failure runs that fail'
+    `note: ${passing.length} of ${failures.length} ${kinds} runs pass (score ${scores} with ${agents} agents): only the first coder's lookup fails and the other coders' functions count, ` +
+    `so replay credits them as successes — no first error, no preference pair; give --agents 3 (the default) for ${kinds} runs that fail`
   );
 }
 

@@ -8,8 +8,8 @@
  * The story: a `planner` splits a coding task into functions and hands off to the coders; each
  * coder looks up the docs (`search_docs`), writes its functions, runs the tests (`run_tests`)
  * and hands off; the `reviewer` re-runs the tests and approves. Kinds add a redundant
- * `researcher`, a sabotaging `optimizer`, a failing-then-retried tool call, or an unrepaired
- * tool failure (see ScenarioKindSchema).
+ * `researcher`, a sabotaging `optimizer`, a failing-then-retried tool call, an unrepaired
+ * tool failure, or a tool failure repaired too late to save the run (see ScenarioKindSchema).
  */
 import { SeededRandom } from './prng.js';
 import type { ScenarioKind } from './types.js';
@@ -287,16 +287,27 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
         const query = `${task.area} ${functionsOf.get(coder)![0]} API`;
         const search: PlannedToolCall = { id: callId(), name: 'search_docs', arguments: JSON.stringify({ query }) };
         llm(coder, conv, `Looking up the ${task.area} docs.`, search, [planKey]);
-        const docsFail = kind === 'failure' && ci === 0;
-        const docs = tool(coder, conv, search, `docs: ${task.area} helpers take (input, options) and return a Result; see ${functionsOf.get(coder)![0]} example.`, docsFail ? { type: 'TimeoutError', message: 'search_docs timed out after 30000 ms' } : undefined);
+        const docsFail = (kind === 'failure' || kind === 'late-repair') && ci === 0;
+        const docsResult = `docs: ${task.area} helpers take (input, options) and return a Result; see ${functionsOf.get(coder)![0]} example.`;
+        const docs = tool(coder, conv, search, docsResult, docsFail ? { type: 'TimeoutError', message: 'search_docs timed out after 30000 ms' } : undefined);
         if (docsFail) firstErrorKey = docs.key;
-        for (const fn of functionsOf.get(coder)!) {
-          const text = docsFail
-            ? `I could not read the docs, so ${fn} is left as a TODO stub.`
-            : `Implemented ${fn}:\n\`\`\`ts\nexport function ${fn}(input: string, options = {}) {\n  return parse(input, options);\n}\n\`\`\``;
-          const span = llm(coder, conv, text);
-          codeKeys.push(span.key);
-          lastCodeKey = span.key;
+        if (kind === 'late-repair' && ci === 0) {
+          // The coder retries at once and the retry succeeds — a corrective attempt of the first
+          // error, paired with it (chosen = the retry, rejected = the failed call) — but the retry
+          // took the coder's last turn: it hands off without writing its functions, and the run fails.
+          const retry: PlannedToolCall = { id: callId(), name: 'search_docs', arguments: search.arguments };
+          llm(coder, conv, 'The docs lookup timed out; retrying search_docs.', retry);
+          fixKey = tool(coder, conv, retry, docsResult).key;
+          lastCodeKey = llm(coder, conv, `Found the docs, but my turn limit is reached: ${functionsOf.get(coder)!.join(', ')} not written.`).key;
+        } else {
+          for (const fn of functionsOf.get(coder)!) {
+            const text = docsFail
+              ? `I could not read the docs, so ${fn} is left as a TODO stub.`
+              : `Implemented ${fn}:\n\`\`\`ts\nexport function ${fn}(input: string, options = {}) {\n  return parse(input, options);\n}\n\`\`\``;
+            const span = llm(coder, conv, text);
+            codeKeys.push(span.key);
+            lastCodeKey = span.key;
+          }
         }
         const run: PlannedToolCall = { id: callId(), name: 'run_tests', arguments: JSON.stringify({ suite: task.area }) };
         llm(coder, conv, 'Running the tests.', run);
@@ -310,7 +321,8 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
           fixKey = fixed.key;
           testKeys.push(fixed.key);
         } else if (docsFail) {
-          // A consequence of the first error, not a new one: the stubs fail the tests.
+          // A consequence (failure: of the first error, not a new one; late-repair: of the turn
+          // limit): the functions are missing and the tests fail.
           tool(coder, conv, run, '', { type: 'AssertionError', message: `${total} of ${total} tests failed: ${functionsOf.get(coder)![0]} is not implemented` });
         } else {
           testKeys.push(tool(coder, conv, run, `${total}/${total} ${TESTS_PASSED}`).key);
@@ -354,9 +366,9 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
       const run: PlannedToolCall = { id: callId(), name: 'run_tests', arguments: JSON.stringify({ suite: 'all' }) };
       const reviewLinks = [...codeKeys, ...testKeys, ...(sabotageKey ? [sabotageKey] : [])];
       llm('reviewer', conv, 'Reviewing the changes; running the full suite.', run, reviewLinks);
-      if (kind === 'failure') {
+      if (kind === 'failure' || kind === 'late-repair') {
         tool('reviewer', conv, run, '', { type: 'AssertionError', message: `${total} of ${total} tests failed` });
-        llm('reviewer', conv, 'Changes requested: the functions are stubs and the suite fails.');
+        llm('reviewer', conv, kind === 'failure' ? 'Changes requested: the functions are stubs and the suite fails.' : 'Changes requested: functions are missing and the suite fails.');
         return;
       }
       if (kind === 'saboteur') {

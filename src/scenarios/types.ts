@@ -25,8 +25,11 @@ export function scenarioOptionError(what: string, issue: z.core.$ZodIssue, accep
  * - `error-retry`: a tool call fails (error status + exception event); a retry of the same tool
  *   by the same agent succeeds; the run passes.
  * - `failure`: the first error (a failed tool call) is never repaired; the score is below 0.5.
+ * - `late-repair`: the first error (a failed tool call) is retried at once and the retry succeeds,
+ *   but the retry took the agent's last turn: it hands off without writing its functions, and the
+ *   score is below 0.5 — a failed run with a corrective attempt (a two-sided preference pair).
  */
-export const ScenarioKindSchema = z.enum(['success', 'redundant', 'saboteur', 'error-retry', 'failure']);
+export const ScenarioKindSchema = z.enum(['success', 'redundant', 'saboteur', 'error-retry', 'failure', 'late-repair']);
 export type ScenarioKind = z.infer<typeof ScenarioKindSchema>;
 export const SCENARIO_KINDS = ScenarioKindSchema.options;
 
@@ -84,9 +87,9 @@ export const ScenarioExpectationSchema = z.object({
    * on the harmful change). These events come before the system evaluation in `logRecords`.
    */
   flaggedSpanIds: z.array(SpanIdSchema),
-  /** Span id of the first erroneous step (error-retry, failure). */
+  /** Span id of the first erroneous step (error-retry, failure, late-repair). */
   firstErrorSpanId: SpanIdSchema.optional(),
-  /** Span id of the step that repairs the first error (error-retry). */
+  /** Span id of the step that repairs the first error (error-retry, late-repair). */
   fixSpanId: SpanIdSchema.optional(),
   /** System evaluation in [0, 1]: the `gen_ai.evaluation.score.value` emitted. */
   score: z.number().min(0).max(1),

@@ -28,7 +28,7 @@ describe('a bad command-line flag: "invalid command-line flag", the flag, what i
 
   it.each([
     // generate's lists: an unknown name, and nothing at all
-    ['generate --kinds', ['generate', '--kinds', 'success,bogus'], flagError('--kinds: unknown "bogus"; use success, redundant, saboteur, error-retry, failure')],
+    ['generate --kinds', ['generate', '--kinds', 'success,bogus'], flagError('--kinds: unknown "bogus"; use success, redundant, saboteur, error-retry, failure, late-repair')],
     ['generate --conventions', ['generate', '--conventions', ','], flagError(`--conventions: no value given; use one or more of ${SCENARIO_CONVENTIONS.join(', ')} (comma-separated), or leave --conventions out for all`)],
     // the integer flags' parser (generate's, run's and demo's --demo-*)
     ['generate --agents below its minimum', ['generate', '--agents', '2'], flagError('--agents: expected an integer ≥ 3, got "2"')],
