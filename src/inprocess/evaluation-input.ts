@@ -6,12 +6,19 @@
  * event schema.
  */
 import { z } from 'zod';
-import { misspeltKey } from '../conventions/evaluations.js';
+import { misspeltKey, scoreReading } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
 import { EvaluationSchema, type Evaluation } from '../model/agents.js';
 
-export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano'> & Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>>;
+/**
+ * `score` takes every form a verdict's score takes on the other paths (OTLP attributes, the records
+ * of POST /v1/evaluations): a number, a numeric string ("0.8"), a percent string ("80%": a fraction
+ * of the evaluation's `credit.normalization` range) or a boolean (true = 1). It took numbers only,
+ * so a judge's `"0.8"` passed on as it came was refused here while the same verdict posted was read.
+ */
+export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano' | 'score' | 'scoreIsFraction' | 'scoreFromLabel'> &
+  Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>> & { score?: number | string | boolean };
 
 export class EvaluationInputError extends Error {
   override readonly name = 'EvaluationInputError';
@@ -74,6 +81,18 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     }
     const e: Record<string, unknown> = { ...given };
     delete e.scoreFromLabel; // set here only, from a label (it marks a score as already normalized)
+    delete e.scoreIsFraction; // set here only, from a percent string
+    if (typeof e.score === 'string' || typeof e.score === 'boolean') {
+      const read = scoreReading(e.score);
+      if (read.score === undefined) {
+        const text = String(e.score); // a boolean always reads; only a string gets here
+        const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+        problems.push(`evaluations[${i}].score: a number, a numeric string ("0.8"), a percent string ("80%") or a boolean, got the string ${shown} — a verdict in words goes in label`);
+        return;
+      }
+      e.score = read.score;
+      if (read.fraction === true) e.scoreIsFraction = true;
+    }
     if (typeof e.traceId === 'string') e.traceId = e.traceId.toLowerCase();
     if (typeof e.spanId === 'string') e.spanId = e.spanId.toLowerCase();
     // all zeros is no id (an invalid span context: the app judged outside any span), as OTLP reads it
@@ -112,8 +131,7 @@ function describe(issue: z.core.$ZodIssue): string {
   if (issue.path[0] === 'timeUnixNano') return `${issue.message} — a bigint of unix nanoseconds (e.g. BigInt(Date.now()) * 1_000_000n), or leave it out`;
   if (issue.path[0] === 'name' && issue.code === 'invalid_type') return `${issue.message} — the evaluation's name, e.g. 'task_success' (as gen_ai.evaluation.name names an OTLP verdict)`;
   if (issue.path[0] === 'score' && issue.code === 'invalid_type') {
-    // the records of POST /v1/evaluations take "0.8", "80%" and booleans; this typed API a number
-    return `${issue.message} — a number (0.8: a numeric or percent string, or a boolean, is converted by the app here), or leave it out and give a label ('pass' / 'fail')`;
+    return `${issue.message} — a number, a numeric string ("0.8"), a percent string ("80%") or a boolean, or leave it out and give a label ('pass' / 'fail')`;
   }
   return issue.message;
 }

@@ -96,11 +96,11 @@ describe('addEvaluations checks what app code sends', () => {
     const call = () =>
       processor.addEvaluations([
         { name: 'task_success', score: 1, traceId: run.traceId },
-        { name: 'task_success', score: '0.5' as unknown as number, traceId: run.traceId },
+        { name: 'task_success', score: 'high', traceId: run.traceId },
         { name: 'tone', score: 1 },
       ]);
     expect(call).toThrow(EvaluationInputError);
-    expect(call).toThrow(/evaluations\[1\]\.score: .*number[\s\S]*evaluations\[2\]\.traceId: needs traceId \(32 hex\), conversationId or responseId/);
+    expect(call).toThrow(/evaluations\[1\]\.score: a number, a numeric string \("0\.8"\), a percent string \("80%"\) or a boolean, got the string "high" — a verdict in words goes in label[\s\S]*evaluations\[2\]\.traceId: needs traceId \(32 hex\), conversationId or responseId/);
     expect(processor.stats().evaluationsReceived).toBe(0);
     await processor.shutdown();
   });
@@ -122,10 +122,28 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
-  it('a missing name and a score that is not a number say what they take', async () => {
+  it('a missing name and a score of no score type say what they take', async () => {
     const { run, processor } = await processorWithRun();
     expect(() => processor.addEvaluations([{ score: 1, traceId: run.traceId } as never])).toThrow(/evaluations\[0\]\.name: .* — the evaluation's name, e\.g\. 'task_success'/);
-    expect(() => processor.addEvaluations([{ name: 'task_success', score: '80%' as unknown as number, traceId: run.traceId }])).toThrow(/evaluations\[0\]\.score: .* — a number .*give a label/);
+    expect(() => processor.addEvaluations([{ name: 'task_success', score: [0.8] as never, traceId: run.traceId }])).toThrow(/evaluations\[0\]\.score: .* — a number, a numeric string .*give a label/);
+    await processor.shutdown();
+  });
+
+  // It took numbers only: a judge's "0.8" passed on as it came was refused here, read on POST /v1/evaluations.
+  it.each([
+    ['a numeric string', '0.8', 0.8],
+    ['a percent string (a fraction of the 0–1 default range)', '80%', 0.8],
+    ['true', true, 1],
+    ['false', false, 0],
+  ] as const)('a score given as %s is read as the other paths read it', async (_, score, expected) => {
+    const { run, processor, credited, clock } = await processorWithRun();
+    processor.addEvaluations([{ name: 'task_success', score, traceId: run.traceId }]);
+    clock.advance(120_000);
+    await processor.forceFlush();
+    expect(credited).toHaveLength(1);
+    const credit = credited[0]!.find((e) => e.event_type === 'episode_credit');
+    expect(credit).toMatchObject({ evaluation: { score: expected } });
+    expect(credit!.event_type === 'episode_credit' && credit!.system_value).toBeCloseTo(expected, 12);
     await processor.shutdown();
   });
 
