@@ -487,6 +487,22 @@ function writableOutput<T>(path: string, out: OutputFlag, f: () => T): T {
     // left to f
   }
   if (dir) throw new ArgumentError([`${out.flag}: ${path} is a directory — give a file path for ${out.holds}, e.g. ${join(path, out.example)}`]);
+  // `runs/` that is no directory: the write failed with a bare EISDIR, whether runs was a file
+  // or nothing at all, and the message said neither
+  const bare = path.replace(/(?<=[^/])\/+$/, '');
+  if (bare !== path) {
+    let file = false;
+    try {
+      file = statSync(bare, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      // left to f
+    }
+    throw new ArgumentError([
+      file
+        ? `${out.flag}: ${path} ends with a slash, a directory, but ${bare} is a file — give it without the slash to write ${out.holds} there (replacing it), or a file path in a directory, e.g. ${out.example}`
+        : `${out.flag}: ${path} ends with a slash, a directory, and there is none — give a file path for ${out.holds}, e.g. ${join(bare, out.example)} (after creating ${bare}) or ${out.example}`,
+    ]);
+  }
   try {
     return f();
   } catch (err) {

@@ -498,6 +498,21 @@ describe('agent-credit CLI', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('replay --out or compare --json ending in a slash where no directory is says whether a file stands there or nothing (it was a bare EISDIR)', () => {
+    const dir = tempDir('ac-out-slash-');
+    const runs = join(dir, 'runs');
+    writeFileSync(runs, 'kept\n');
+    const onFile = cli(['replay', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--out', `${runs}/`]);
+    expect(onFile.status).toBe(2);
+    expect(onFile.stderr).toBe(`agent-credit: replay --out: ${runs}/ ends with a slash, a directory, but ${runs} is a file — give it without the slash to write the events there (replacing it), or a file path in a directory, e.g. events.jsonl\n`);
+    expect(readFileSync(runs, 'utf8')).toBe('kept\n');
+    const none = join(dir, 'reports');
+    const missing = cli(['compare', `${AGENTS_SDK_FIXTURES}/kafka/otlp_proto`, '--json', `${none}/`]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`agent-credit: compare --json: ${none}/ ends with a slash, a directory, and there is none — give a file path for the report, e.g. ${join(none, 'compare.json')} (after creating ${none}) or compare.json\n`);
+    expect(readdirSync(dir)).toEqual(['runs']);
+  });
+
   it('compare --json keeps an existing report when the run fails (it was truncated before the run) and leaves no temporary file', () => {
     const dir = tempDir('ac-compare-keep-');
     const report = join(dir, 'report.json');
