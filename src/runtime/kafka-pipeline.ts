@@ -409,6 +409,8 @@ export class KafkaPipeline {
   private lagTimer: NodeJS.Timeout | undefined;
   /** A read of end offsets under way (refreshHighWatermarks): the next tick skips. */
   private refreshingLag = false;
+  /** The end-offset read under way (refreshHighWatermarks): what settles it, and how to close its connection. */
+  private lagRead: { readonly settled: Promise<void>; readonly abandon: () => void } | undefined;
   private aloCommitting: Promise<void> = Promise.resolve();
   /** At-least-once: failed publishes/commits in a row. */
   private readonly aloFailures: FailureStreak = { count: 0, loggedAtMs: undefined };
@@ -641,6 +643,7 @@ export class KafkaPipeline {
     clearInterval(this.tickTimer);
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
+    this.lagRead?.abandon();
     clearTimeout(this.fenceCheck?.timer);
     // closeTimeoutMs split: the final commit gets 60%; leaving the group and disconnecting get at
     // least 20% each even when the commit used all of its share (a member that does not leave
@@ -686,21 +689,46 @@ export class KafkaPipeline {
    * freeze when fetching stops — paused for backpressure, the consumer crash-restarting — where
    * the fetch responses' high watermark stopped moving too (the lag read 0 for minutes while 250
    * records were unread). A failed read keeps the last values (debug log).
+   *
+   * A read that outlives its timeout is abandoned: its admin connection is closed then (kafkajs
+   * would otherwise go on retrying it for its own request timeouts), and no next read starts
+   * until it has settled — two reads overlapped, each with its own connection, when the broker was
+   * slow. `stop` closes a read under way the same way.
    */
   private async refreshHighWatermarks(): Promise<void> {
     if (this.refreshingLag || this.stopping || this.partitions.size === 0) return;
     this.refreshingLag = true;
+    let admin: KafkaAdmin | undefined;
+    let abandoned = false;
+    const close = (a: KafkaAdmin) => a.disconnect().catch(() => undefined);
+    const topics = [...new Set([...this.partitions.values()].map((st) => st.topic))];
+    const read = (async () => {
+      admin = await this.deps.client.admin();
+      if (abandoned) throw new Error('abandoned');
+      try {
+        return await Promise.all(topics.map(async (t) => [t, await admin!.fetchEndOffsets(t)] as const));
+      } finally {
+        await close(admin);
+      }
+    })();
+    // cleared only once the read has settled, whether or not its timeout fired first
+    const settled = read.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.lagRead = {
+      settled,
+      abandon: () => {
+        abandoned = true;
+        if (admin !== undefined) void close(admin);
+      },
+    };
+    void settled.finally(() => {
+      this.refreshingLag = false;
+      this.lagRead = undefined;
+    });
     try {
-      const topics = [...new Set([...this.partitions.values()].map((st) => st.topic))];
-      const read = async () => {
-        const admin = await this.deps.client.admin();
-        try {
-          return await Promise.all(topics.map(async (t) => [t, await admin.fetchEndOffsets(t)] as const));
-        } finally {
-          await admin.disconnect().catch(() => undefined);
-        }
-      };
-      const ends = await withTimeout(read(), Math.max(this.config.lagRefreshIntervalMs, 5_000), 'reading end offsets timed out');
+      const ends = await withTimeout(read, Math.max(this.config.lagRefreshIntervalMs, 5_000), 'reading end offsets timed out');
       for (const [topic, offsets] of ends) {
         for (const o of offsets) {
           const st = this.partitions.get(tpKey(topic, o.partition));
@@ -723,9 +751,8 @@ export class KafkaPipeline {
         }
       }
     } catch (err) {
+      this.lagRead?.abandon();
       this.log.debug({ err: errorMessage(err) }, 'reading end offsets for the lag failed; keeping the last ones');
-    } finally {
-      this.refreshingLag = false;
     }
   }
 
