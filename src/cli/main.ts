@@ -235,9 +235,19 @@ function ignoredReceiverFlags(f: RunFlags, config: AppConfig): string | undefine
   return `${given.join(', ')}: ${one ? 'an OTLP receiver flag' : 'OTLP receiver flags'}, and source.kind is kafka — the Kafka job reads the collector's topics and starts no receiver, so ${one ? 'it is' : 'they are'} ignored; leave ${one ? 'it' : 'them'} out, or set source.kind: otlp-http to receive OTLP`;
 }
 
-/** What `run --demo` refuses in a configuration (`check --demo` too): the fleet sends plain OTLP/HTTP to the job's own receiver. */
-function refuseDemoWith(config: AppConfig): void {
-  if (config.source.kind === 'kafka') throw new ConfigError(['--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http (or send to your collector)']);
+/**
+ * What `run --demo` refuses in a configuration (`check --demo` too): the fleet sends plain OTLP/HTTP
+ * to the job's own receiver. The line names the setting and where it came from (`origins`: an
+ * `AGENT_CREDIT_…` variable or a flag; else the file): it began "--demo:", under "invalid
+ * configuration", naming neither the setting at fault nor its source.
+ */
+function refuseDemoWith(config: AppConfig, origins: ReadonlyMap<string, string>, file: string | undefined): void {
+  if (config.source.kind === 'kafka') {
+    const from = origins.get('source.kind') ?? origins.get('source') ?? file;
+    throw new ConfigError([
+      `source.kind: kafka${from !== undefined ? ` (from ${from})` : ''} — --demo sends its fleet as OTLP/HTTP to the job's own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http (the default: without this setting), or feed the Kafka job through your collector`,
+    ]);
+  }
   if (config.source.kind === 'otlp-http' && config.source.http.tls) throw new ConfigError(['source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine — run the demo without source.http.tls (real exporters can use the TLS receiver)']);
 }
 
@@ -246,7 +256,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   // the demo's flags before the configuration (as check reads them): a bad one came after its advice's warnings
   const demo = forceDemo || f.demo ? demoOptions(f) : undefined;
   const flags = runOverrides(f);
-  const config = await load(f, flags.overrides, flags.flagNames);
+  const { config, origins } = await loadWithOrigins(f, flags.overrides, flags.flagNames);
   const { createLogger } = await import('../telemetry/logger.js');
   const logger = createLogger(config.telemetry.logLevel, undefined, config.telemetry.logFormat);
   // The events' reader went away (`npm start --silent | jq` and jq ended, a log shipper restarted):
@@ -267,7 +277,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (selfTracing) logger.info('self-tracing: exporting agent-credit spans as the OTEL_* environment configures');
   const stopTracing = async () => selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'self-tracing shutdown failed'));
   if (config.source.kind === 'kafka') {
-    if (forceDemo || f.demo) refuseDemoWith(config);
+    if (forceDemo || f.demo) refuseDemoWith(config, origins, f.config);
     const { startKafkaJob } = await import('./kafka-job.js');
     const whileStarting = exitOnSignalWhileStarting(logger);
     const job = await startKafkaJob(config, logger).finally(() => whileStarting.remove());
@@ -297,7 +307,7 @@ async function runCommand(f: RunFlags, forceDemo: boolean): Promise<void> {
   if (config.source.kind === 'file') {
     throw new ConfigError([`source.kind: "file" is for \`agent-credit replay <files|dir...>\`; \`run\` serves otlp-http or kafka`]);
   }
-  if (demo) refuseDemoWith(config);
+  if (demo) refuseDemoWith(config, origins, f.config);
   const { startLocalJob } = await import('../runtime/local-job.js');
   const job = await startLocalJob(config, { logger });
   let fleet: ReturnType<typeof startDemoFleet> | undefined;
@@ -789,7 +799,7 @@ export function buildProgram(): Command {
         const flags = runOverrides(f);
         const { config, origins } = await loadWithOrigins(f, flags.overrides, flags.flagNames);
         environment = (await import('./run-environment.js')).environmentAssignments(origins, process.env);
-        if (f.demo) refuseDemoWith(config);
+        if (f.demo) refuseDemoWith(config, origins, f.config);
         const checked = await runChecks(config, { sample: f.sample === true });
         const ignored = ignoredReceiverFlags(f, config);
         return ignored === undefined ? checked : { ...checked, lines: [{ name: 'flags' as const, status: 'warn' as const, text: ignored }, ...checked.lines] };

@@ -626,7 +626,14 @@ describe('agent-credit CLI', () => {
     expect(cli(['check', ...ports, '--no-live', '--demo', '--demo-seed', '3', '--demo-batches', '1']).status).toBe(0);
     const kafkaDemo = cli(['check', '--demo'], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' });
     expect(kafkaDemo.status).toBe(2);
-    expect(kafkaDemo.stderr).toContain('--demo: the demo fleet sends OTLP/HTTP; use it with source.kind otlp-http');
+    // it began "--demo: …" under "invalid configuration", naming neither the setting nor where it came from
+    expect(kafkaDemo.stderr).toContain('invalid configuration:\n  source.kind: kafka (from AGENT_CREDIT_SOURCE_KIND) — --demo sends its fleet as OTLP/HTTP to the job\'s own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http');
+    const dir = tempDir('ac-demo-kafka-');
+    const config = join(dir, 'kafka.yaml');
+    writeFileSync(config, 'source:\n  kind: kafka\n  kafka:\n    brokers: ["127.0.0.1:1"]\n');
+    const fromFile = cli(['demo', '-c', config]);
+    expect(fromFile.status).toBe(2);
+    expect(fromFile.stderr).toContain(`source.kind: kafka (from ${config}) — --demo sends its fleet`);
     // and its help says what they do there
     expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/Takes every flag of run’s .*--log-level leaves out the report’s lines below it/);
   });
