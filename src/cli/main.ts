@@ -335,9 +335,16 @@ interface ReplayFlags extends CommonFlags {
   budget?: string;
   seed?: string;
   targetHalfWidth?: string;
+  maxHeldMb?: string;
 }
 
+/** MiB of events `replay --episodes` holds by default (TrainingLedger's maxHeldBytes: ~11,000 generated episodes). */
+const DEFAULT_MAX_HELD_MB = 256;
+
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
+  // before the input is read: a bad value must not cost a replay
+  if (f.maxHeldMb !== undefined && !f.episodes) throw new FlagError(['--max-held-mb: bounds the training records held until the end, and there are none without --episodes — add --episodes, or leave --max-held-mb out']);
+  const maxHeldMb = f.maxHeldMb !== undefined ? int('--max-held-mb', 1)(f.maxHeldMb) : DEFAULT_MAX_HELD_MB;
   const credit = creditFlagOverrides(f);
   const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, 'telemetry.logFormat': f.logFormat, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
@@ -359,7 +366,7 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   const summary = new SummaryCollector();
   // --episodes: one training record per episode (TrainingLedger) instead of the events
   const sink = f.episodes
-    ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e) })
+    ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e), ledger: { maxHeldBytes: maxHeldMb * 2 ** 20 } })
     : new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes });
   // The summary counts every event the replay published, whatever sinks.stdout.eventTypes writes:
   // fed by the written ones, `eventTypes: [message_reward]` made it say "episodes: 0" and list no agent.
@@ -374,6 +381,15 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   await sink.close();
   if (f.summary !== false) {
     process.stderr.write(`${renderSummary(summary.summary(), { ...stats, undecodable: stats.undecodable.length, evaluationRecordsRefused: stats.invalidEvaluations.length })}\n`);
+  }
+  // records written before the end (`early`) were said by their field only: a researcher's dataset
+  // of a large corpus held partial revisions and repeated episodes without a word on the terminal
+  const early = sink instanceof TrainingRecordSink ? sink.stats().released_early : 0;
+  if (early > 0) {
+    process.stderr.write(
+      `note: ${early} training record(s) were written before the end of the replay (early: true), to keep the events held within --max-held-mb ${maxHeldMb}; ` +
+        `a later revision of such an episode follows as another record (supersedes_revision) — raise --max-held-mb (and Node's heap with it: NODE_OPTIONS=--max-old-space-size=<MiB>) for one final record per episode\n`,
+    );
   }
   failOnUndecodable('replay', stats.undecodable.length);
   failOnInvalidEvaluations('replay', stats.invalidEvaluations.length);
@@ -720,6 +736,7 @@ export function buildProgram(): Command {
     .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
+    .option('--max-held-mb <n>', `with --episodes: MiB of events held until the end of the replay; beyond it the oldest episodes are written early (early: true in their record), and a later revision again (default: ${DEFAULT_MAX_HELD_MB}, ~11,000 generated episodes; raise Node's heap with it)`)
     .addOption(batchLogOption())
     .addOption(logFormatOption())
     .action((inputs: string[], f: ReplayFlags) => keptAlive(() => replayCommand(inputs, f)));

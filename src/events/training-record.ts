@@ -27,7 +27,7 @@ export const TrainingRecordSchema = z
     early: z
       .boolean()
       .describe(
-        'Written before the episode was final, to bound memory (TrainingLedger maxEpisodes): events of this revision that come later are not in any record (complete tells), and a later revision follows as another record. Raise maxEpisodes (or lower finalAfterMs) when early records appear.',
+        'Written before the episode was final, to bound memory (replay --max-held-mb; TrainingLedger maxHeldBytes and maxEpisodes): events of this revision that come later are not in any record (complete tells), and a later revision follows as another record. Raise that bound (or, for a TrainingLedger, lower finalAfterMs) when early records appear.',
       ),
     supersedes_revision: z
       .number()

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tempDir } from '../support/temp-dir.js';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -82,5 +83,28 @@ describe('agent-credit replay --episodes', () => {
     expect(recs).toHaveLength(byEpisode.size);
     expect(recs.filter((r) => r.early)).toHaveLength(byEpisode.size - 2);
     expect(sink.stats()).toMatchObject({ released: byEpisode.size, released_early: byEpisode.size - 2, released_incomplete: 0 });
+  });
+
+  it('--max-held-mb bounds what the replay holds; records written early are said on stderr with the fix (it was their field alone)', () => {
+    const corpus = tempDir('ac-held-');
+    expect(cli(['generate', corpus, '--episodes', '80', '--seed', '2']).status).toBe(0);
+    // ~24 KB charged per generated episode: 1 MiB holds ~40 of the 80
+    // to files: 80 records are more than spawnSync's 1 MiB of stdout
+    const out = join(tempDir('ac-held-out-'), 'records.jsonl');
+    const small = cli(['replay', corpus, '--episodes', '--max-held-mb', '1', '-o', out]);
+    expect(small.status).toBe(0);
+    const recs = lines(readFileSync(out, 'utf8')) as TrainingRecord[];
+    const early = recs.filter((r) => r.early).length;
+    expect(early).toBeGreaterThan(0);
+    expect(early).toBeLessThan(80);
+    expect(new Set(recs.map((r) => r.episode_id)).size).toBe(80);
+    expect(small.stderr).toContain(`note: ${early} training record(s) were written before the end of the replay (early: true), to keep the events held within --max-held-mb 1; `);
+    const roomy = cli(['replay', corpus, '--episodes', '-o', out]);
+    expect(roomy.status).toBe(0);
+    expect((lines(readFileSync(out, 'utf8')) as TrainingRecord[]).filter((r) => r.early)).toEqual([]);
+    expect(roomy.stderr).not.toContain('note:');
+    // refused before anything is read
+    expect(cli(['replay', corpus, '--max-held-mb', '64'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--max-held-mb: bounds the training records held until the end, and there are none without --episodes') as unknown });
+    expect(cli(['replay', corpus, '--episodes', '--max-held-mb', '0'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--max-held-mb: expected an integer ≥ 1, got "0"') as unknown });
   });
 });
