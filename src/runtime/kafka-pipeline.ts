@@ -704,7 +704,11 @@ export class KafkaPipeline {
     const topics = [...new Set([...this.partitions.values()].map((st) => st.topic))];
     const read = (async () => {
       admin = await this.deps.client.admin();
-      if (abandoned) throw new Error('abandoned');
+      if (abandoned) {
+        // abandoned while connecting: nothing closed it yet
+        await close(admin);
+        throw new Error('abandoned');
+      }
       try {
         return await Promise.all(topics.map(async (t) => [t, await admin!.fetchEndOffsets(t)] as const));
       } finally {
