@@ -199,6 +199,12 @@ export interface KafkaAdmin {
    */
   sessionTimeoutRange?(): Promise<{ min: number; max: number } | undefined>;
   /**
+   * The brokers' `offset.metadata.max.bytes` (one broker's), or undefined when it does not say.
+   * Optional: without it the replay filter is sized for Kafka's default (4096) and shortened when
+   * a commit is refused.
+   */
+  offsetMetadataMaxBytes?(): Promise<number | undefined>;
+  /**
    * Whether the brokers would create these topics (CreateTopics with validateOnly: nothing is
    * created); rejects with their refusal as `ensureTopics` would. Optional: without it `check`
    * cannot tell.

@@ -493,6 +493,14 @@ export class KafkajsClient implements KafkaClient {
         const [min, max] = names.map((n) => Number(entries.find((e) => e.configName === n)?.configValue));
         return Number.isFinite(min) && Number.isFinite(max) ? { min: min!, max: max! } : undefined;
       },
+      offsetMetadataMaxBytes: async () => {
+        const broker = (await admin.describeCluster()).brokers[0];
+        if (broker === undefined) return undefined;
+        const name = 'offset.metadata.max.bytes';
+        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: [name] }] });
+        const v = Number(resources[0]?.errorCode === 0 ? resources[0].configEntries.find((e) => e.configName === name)?.configValue : undefined);
+        return Number.isInteger(v) && v > 0 ? v : undefined;
+      },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {
         try {

@@ -55,10 +55,12 @@ import {
   commitTagOf,
   decodeReplayMetadata,
   encodeReplayMetadata,
+  KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES,
   minOffset,
   nextOffset,
   replayKeeps,
   replayKeyOf,
+  replayMetadataBudget,
   type ReplayFilter,
 } from './watermark.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
@@ -511,6 +513,7 @@ export class KafkaPipeline {
     // Output topics exist (or are created) before anything is published: a missing one would fail
     // every transaction/send writing to it, retried for ever.
     await prepareOutputTopics(this.deps.client, this.config.sink);
+    await this.sizeReplayMetadata();
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
       await this.producer.connect();
@@ -1753,6 +1756,38 @@ export class KafkaPipeline {
       for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
     }
     return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from) };
+  }
+
+  /**
+   * Sizes the replay filter to the brokers' offset.metadata.max.bytes, read once at start: under
+   * Kafka's default (4096) it names the open runs of a partition whole up to ~115 and as coded
+   * hashes up to ~950, past which a restart republishes a share of them; brokers set higher hold
+   * more (64 KiB: ~1,800 and ~19,000). Sized for the default before, whatever the brokers took,
+   * and shortened only after a refused commit. When the brokers do not say (no DescribeConfigs
+   * on the cluster, another client), the default sizing and the shortening on refusal stay.
+   */
+  private async sizeReplayMetadata(): Promise<void> {
+    let limit: number | undefined;
+    try {
+      const admin = await this.deps.client.admin();
+      try {
+        limit = await admin.offsetMetadataMaxBytes?.();
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'reading the brokers\' offset.metadata.max.bytes failed; the replay filter is sized for Kafka\'s default (4096)');
+    }
+    if (limit === undefined || limit === KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES) return;
+    this.metadataMaxBytes = replayMetadataBudget(limit);
+    if (limit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES) {
+      this.log.warn(
+        { offsetMetadataMaxBytes: limit, metadataMaxBytes: this.metadataMaxBytes },
+        `the brokers' offset.metadata.max.bytes is ${limit}, below Kafka's default 4096: the replay filter is written in at most ${this.metadataMaxBytes} bytes — it names fewer open traces, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes on the brokers to 4096 or more to keep it whole`,
+      );
+    } else {
+      this.log.info({ offsetMetadataMaxBytes: limit, metadataMaxBytes: this.metadataMaxBytes }, `the brokers' offset.metadata.max.bytes is ${limit}: the replay filter may take ${this.metadataMaxBytes} bytes`);
+    }
   }
 
   /**

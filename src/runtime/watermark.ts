@@ -81,6 +81,18 @@ const CODED_VERSION = 'ac3';
 const TRUNCATED_VERSION = 'ac4';
 /** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
 const DEFAULT_METADATA_MAX_BYTES = 3_800;
+/** Kafka's default `offset.metadata.max.bytes`. */
+export const KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES = 4_096;
+
+/**
+ * The longest replay filter to write under brokers whose `offset.metadata.max.bytes` is
+ * `brokerLimit`: the same share as under Kafka's default (3,800 of 4,096, clear of it). A broker
+ * set to 64 KiB holds the ids of ~1,800 open runs per partition, and their coded hashes of
+ * ~19,000, where the default holds ~115 and ~950.
+ */
+export function replayMetadataBudget(brokerLimit: number): number {
+  return Math.max(1, Math.floor((brokerLimit * DEFAULT_METADATA_MAX_BYTES) / KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES));
+}
 
 /**
  * Encodes the replay filter as `ac1;<processedNext>;<id>,<id>...` (when the ids do not fit in

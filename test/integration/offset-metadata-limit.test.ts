@@ -6,12 +6,16 @@
  * never committed an offset again (a restart republished everything), each retried for ever with
  * "a broker away?". The pipeline now writes the filter shorter after a refusal (hashed, coded ids)
  * and says which broker setting to raise; the filter still works: exactly once across a restart.
+ * Since the pipeline reads the brokers' setting at start (offsetMetadataMaxBytes), it writes the
+ * filter short from the first commit and warns at once; the shortening after a refusal stays for
+ * a client that cannot read it (no DescribeConfigs on the cluster, another client), tested here
+ * with the setting hidden from the pipeline.
  *
  * Runs its own broker (scripts/kafka.ts) with the lower limit; the shared one serves the others.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import type { KafkaClient } from '../../src/kafka/client.js';
+import type { KafkaAdmin, KafkaClient } from '../../src/kafka/client.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
@@ -22,10 +26,19 @@ import { referenceProcessEpisode } from './support/reference-credit.js';
 const METADATA_MAX_BYTES = 200;
 const { clientOf, cleanups } = useOwnBroker({ 'offset.metadata.max.bytes': String(METADATA_MAX_BYTES) });
 
-function pipelineOf(topics: PipelineTopics, groupId: string, delivery: 'exactly-once' | 'at-least-once') {
+/** The client, with the brokers' offset.metadata.max.bytes unknown to it (as for a principal without DescribeConfigs). */
+function withoutMetadataLimit(client: KafkaClient): KafkaClient {
+  const admin = async (): Promise<KafkaAdmin> => {
+    const real = await client.admin();
+    return new Proxy(real, { get: (t, p) => (p === 'offsetMetadataMaxBytes' ? undefined : (Reflect.get(t, p, t) as unknown)) });
+  };
+  return new Proxy(client, { get: (t, p) => (p === 'admin' ? admin : (Reflect.get(t, p, t) as unknown)) });
+}
+
+function pipelineOf(topics: PipelineTopics, groupId: string, delivery: 'exactly-once' | 'at-least-once', limitKnown = false) {
   const warnings: string[] = [];
   const pipeline = new KafkaPipeline(pipelineConfig(topics, groupId, { delivery }), {
-    client: clientOf('meta-pipeline'),
+    client: limitKnown ? clientOf('meta-pipeline') : withoutMetadataLimit(clientOf('meta-pipeline')),
     createAssembler: () => testAssembler(60_000),
     processEpisode: referenceProcessEpisode,
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
@@ -84,5 +97,28 @@ describe('offset.metadata.max.bytes below the replay filter', { timeout: 120_000
     }, 45_000, 'offsets committed');
     await pipeline.stop();
     expect(warnings.some((w) => w.includes('offset.metadata.max.bytes'))).toBe(true);
+  });
+
+  it('read at start: the filter is written short from the first commit, none is refused, and the warning names the setting at once', async () => {
+    const c = clientOf('meta-it');
+    const { topics, spans, logs, expected } = await exactlyOnceSetUp(c, 'meta-known', 40, 63, true);
+    const groupId = unique('meta-known-grp');
+    await produce(c, spans);
+    await produce(c, logs.slice(0, Math.floor(logs.length / 2)));
+    const first = pipelineOf(topics, groupId, 'exactly-once', true);
+    await first.pipeline.start();
+    expect(first.warnings.filter((w) => w.includes(`the brokers' offset.metadata.max.bytes is ${METADATA_MAX_BYTES}, below Kafka's default 4096`))).toHaveLength(1);
+    await waitFor(() => {
+      const s = first.pipeline.stats();
+      return s.episodesClosed > 0 && s.inFlight === 0 && s.recordsPublished === s.eventsOut && s.transactions > 0 && s.consecutiveCommitFailures === 0;
+    }, 45_000, 'the first half published');
+    await first.pipeline.stop();
+    expect(first.pipeline.stats().commitFailures).toBe(0);
+    expect(first.warnings.some((w) => w.includes('refused an offset commit'))).toBe(false);
+    const second = pipelineOf(topics, groupId, 'exactly-once', true);
+    await second.pipeline.start();
+    await produce(c, logs.slice(Math.floor(logs.length / 2)));
+    expectExactlyOnce(await readAllEvents(c, topics, expected), expected);
+    await second.pipeline.stop();
   });
 });

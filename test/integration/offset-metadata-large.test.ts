@@ -1,0 +1,79 @@
+/**
+ * A broker whose `offset.metadata.max.bytes` is above Kafka's default (here 64 KiB): the pipeline
+ * reads it at start and writes the replay filter up to the same share of it, so a partition's open
+ * runs are named whole far past the ~115 the default holds (and as coded hashes past ~950 up to
+ * ~19,000). It sized the filter for the default whatever the brokers took: past ~950 open runs on
+ * a partition a restart republished a share of the episodes, with no broker setting to lift that.
+ *
+ * Runs its own broker (scripts/kafka.ts) with the higher limit; the shared one serves the others.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import type { KafkaClient } from '../../src/kafka/client.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { useOwnBroker } from './support/own-broker.js';
+import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
+import { produce, unique } from './support/kafka-io.js';
+import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
+import { referenceProcessEpisode } from './support/reference-credit.js';
+
+const METADATA_MAX_BYTES = 65_536;
+const { clientOf, cleanups } = useOwnBroker({ 'offset.metadata.max.bytes': String(METADATA_MAX_BYTES) });
+
+function pipelineOf(topics: PipelineTopics, groupId: string) {
+  const infos: string[] = [];
+  const pipeline = new KafkaPipeline(pipelineConfig(topics, groupId, { delivery: 'exactly-once' }), {
+    client: clientOf('meta-big-pipeline'),
+    createAssembler: () => testAssembler(120_000),
+    processEpisode: referenceProcessEpisode,
+    evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),
+    logger: { debug() {}, info: (_obj: object, msg?: string) => void infos.push(msg ?? ''), warn() {}, error() {} },
+  });
+  cleanups.push(() => pipeline.stop());
+  return { pipeline, infos };
+}
+
+async function committedMetadata(c: KafkaClient, groupId: string, topic: string): Promise<string[]> {
+  const admin = await c.admin();
+  try {
+    return (await admin.fetchCommittedOffsets(groupId, [topic])).map((o) => o.metadata ?? '');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('offset.metadata.max.bytes above the default', { timeout: 180_000 }, () => {
+  it('the replay filter names ~150 open runs per partition whole (more than 4096 bytes), and a restart publishes every episode exactly once', async () => {
+    const c = clientOf('meta-big-it');
+    // 800 runs on 4 partitions, the evaluations of a quarter sent: ~150 runs open on each partition
+    const { topics, spans, logs, expected } = await exactlyOnceSetUp(c, 'meta-big', 800, 71, true);
+    const groupId = unique('meta-big-grp');
+    await produce(c, spans);
+    const firstLogs = logs.slice(0, Math.floor(logs.length / 4));
+    await produce(c, firstLogs);
+    const first = pipelineOf(topics, groupId);
+    await first.pipeline.start();
+    await waitFor(() => {
+      const s = first.pipeline.stats();
+      return s.episodesClosed >= 150 && s.inFlight === 0 && s.recordsPublished === s.eventsOut && s.transactions > 0 && s.consecutiveCommitFailures === 0;
+    }, 90_000, 'the first quarter published').catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(first.pipeline.stats())}`);
+    });
+    await first.pipeline.stop();
+    expect(first.infos.some((m) => m.includes(`offset.metadata.max.bytes is ${METADATA_MAX_BYTES}`))).toBe(true);
+    const metadata = await committedMetadata(c, groupId, topics.spans);
+    expect(metadata).toHaveLength(4);
+    for (const m of metadata) {
+      // the ids themselves (ac1), not their hashes (ac2–ac4) as under the default's 3,800 bytes
+      expect(m.startsWith('ac1;')).toBe(true);
+      expect(Buffer.byteLength(m)).toBeLessThanOrEqual(METADATA_MAX_BYTES);
+    }
+    expect(Math.max(...metadata.map((m) => Buffer.byteLength(m)))).toBeGreaterThan(4_096);
+
+    const second = pipelineOf(topics, groupId);
+    await second.pipeline.start();
+    await produce(c, logs.slice(firstLogs.length));
+    expectExactlyOnce(await readAllEvents(c, topics, expected), expected);
+    await second.pipeline.stop();
+  });
+});
