@@ -34,6 +34,7 @@ import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
+import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, replayMetadataBudget } from '../runtime/watermark.js';
 
 /**
  * A line's status. `info` states a fact that needs nothing (the group's lag, the delivery),
@@ -385,11 +386,17 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       else if (config.sinks.kafka.createTopics) lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
       else lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
     }
+    // what run reads at start to size the replay filter (KafkaPipeline.sizeReplayMetadata)
+    const metadataLimit = await admin.offsetMetadataMaxBytes?.().catch(() => undefined);
+    const filter =
+      metadataLimit === undefined
+        ? ''
+        : `; the brokers' offset.metadata.max.bytes is ${metadataLimit}: the replay filter that keeps a restart from publishing again takes up to ${replayMetadataBudget(metadataLimit)} bytes per input partition${metadataLimit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES ? ` — below Kafka's default 4096, it names fewer open runs, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes on the brokers to 4096 or more` : ''}`;
     lines.push({
       name: 'kafka.delivery',
       setting: 'sinks.kafka.delivery',
-      status: 'info',
-      text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}`,
+      status: metadataLimit !== undefined && metadataLimit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES ? 'warn' : 'info',
+      text: `delivery ${config.sinks.kafka.delivery}${config.sinks.kafka.delivery === 'exactly-once' ? ': read the output topics with isolation.level=read_committed' : ''}; compression ${config.sinks.kafka.compression}${filter}`,
     });
     if (config.sinks.kafka.delivery === 'exactly-once') lines.push(await transactionLine(client, kafka, errors, config.sinks.kafka.transactionTimeoutMs));
   } catch (err) {

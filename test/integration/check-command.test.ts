@@ -124,6 +124,10 @@ describe('agent-credit check', () => {
     );
     expect(doc.checks.find((e) => e.setting === 'source.kafka.spansTopic')!.detail).toBe(`source.kafka.spansTopic: "${base}.spans", 2 partitions`);
     expect(doc.checks.find((e) => e.setting === 'sinks.kafka.topics.rewards')!.detail).toMatch(/will be created at start/);
+    // what run reads at start to size the replay filter (the shared broker: Kafka's default)
+    expect(doc.checks.find((e) => e.name === 'kafka.delivery')!.detail).toBe(
+      "delivery at-least-once; compression none; the brokers' offset.metadata.max.bytes is 4096: the replay filter that keeps a restart from publishing again takes up to 3800 bytes per input partition",
+    );
 
     const bad = await cli(['check', '-c', config(`${base}.nope`), '--format', 'json']);
     expect(bad.status).toBe(1);

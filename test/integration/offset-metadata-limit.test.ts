@@ -17,6 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { KafkaAdmin, KafkaClient } from '../../src/kafka/client.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { renderCheckReport, runChecks } from '../../src/cli/check.js';
+import { loadConfig } from '../../src/config/index.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
 import { produce, unique } from './support/kafka-io.js';
@@ -24,7 +26,7 @@ import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './s
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
 const METADATA_MAX_BYTES = 200;
-const { clientOf, cleanups } = useOwnBroker({ 'offset.metadata.max.bytes': String(METADATA_MAX_BYTES) });
+const { clientOf, cleanups, broker } = useOwnBroker({ 'offset.metadata.max.bytes': String(METADATA_MAX_BYTES) });
 
 /** The client, with the brokers' offset.metadata.max.bytes unknown to it (as for a principal without DescribeConfigs). */
 function withoutMetadataLimit(client: KafkaClient): KafkaClient {
@@ -120,5 +122,24 @@ describe('offset.metadata.max.bytes below the replay filter', { timeout: 120_000
     await produce(c, logs.slice(Math.floor(logs.length / 2)));
     expectExactlyOnce(await readAllEvents(c, topics, expected), expected);
     await second.pipeline.stop();
+  });
+
+  it('check warns that the brokers\' limit is below the default, naming the setting', async () => {
+    const c = clientOf('meta-it');
+    const base = unique('meta-check');
+    const { createTopics } = await import('./support/kafka-io.js');
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [broker().brokers], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
+        sinks: { live: { enabled: false }, kafka: { topics: { rewards: `${base}.rewards`, episodes: `${base}.episodes`, preferences: `${base}.prefs`, dlq: `${base}.dlq` } } },
+      },
+    });
+    const report = await runChecks(config);
+    expect(report.ok).toBe(true);
+    expect(renderCheckReport(report)).toContain(
+      `! delivery at-least-once; compression none; the brokers' offset.metadata.max.bytes is ${METADATA_MAX_BYTES}: the replay filter that keeps a restart from publishing again takes up to 185 bytes per input partition — below Kafka's default 4096`,
+    );
   });
 });
