@@ -736,7 +736,7 @@ export function buildProgram(): Command {
     .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
     .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
     .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
-    .option('--max-held-mb <n>', `with --episodes: MiB of events held until the end of the replay; beyond it the oldest episodes are written early (early: true in their record), and a later revision again (default: ${DEFAULT_MAX_HELD_MB}, ~11,000 generated episodes; raise Node's heap with it)`)
+    .option('--max-held-mb <n>', `with --episodes: MiB of events held until the end of the replay (at the default ~11,000 generated episodes); beyond it the oldest episodes are written early (early: true in their record), and a later revision again; raise Node's heap with it (default: ${DEFAULT_MAX_HELD_MB})`)
     .addOption(batchLogOption())
     .addOption(logFormatOption())
     .action((inputs: string[], f: ReplayFlags) => keptAlive(() => replayCommand(inputs, f)));
