@@ -16,8 +16,10 @@ import { EvaluationSchema, type Evaluation } from '../model/agents.js';
  * of POST /v1/evaluations): a number, a numeric string ("0.8"), a percent string ("80%": a fraction
  * of the evaluation's `credit.normalization` range) or a boolean (true = 1). It took numbers only,
  * so a judge's `"0.8"` passed on as it came was refused here while the same verdict posted was read.
+ * `scoreIsFraction` stays: with a number score it marks it as a fraction of the range, as the
+ * package's decoders mark a "80%" they read (an Evaluation they return, handed on here, keeps it).
  */
-export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano' | 'score' | 'scoreIsFraction' | 'scoreFromLabel'> &
+export type EvaluationInput = Omit<Evaluation, 'source' | 'timeUnixNano' | 'score' | 'scoreFromLabel'> &
   Partial<Pick<Evaluation, 'source' | 'timeUnixNano'>> & { score?: number | string | boolean };
 
 export class EvaluationInputError extends Error {
@@ -81,7 +83,10 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     }
     const e: Record<string, unknown> = { ...given };
     delete e.scoreFromLabel; // set here only, from a label (it marks a score as already normalized)
-    delete e.scoreIsFraction; // set here only, from a percent string
+    // A string or boolean score says itself whether it is a fraction ("80%"); a number keeps the
+    // mark it came with — an Evaluation from parseEvaluationRecords or evaluationsFromLogs holds
+    // "80%" as 0.8 marked so, and dropping the mark read it as 0.8 on a {0, 100} range (a failure).
+    if (typeof e.score !== 'number') delete e.scoreIsFraction;
     if (typeof e.score === 'string' || typeof e.score === 'boolean') {
       const read = scoreReading(e.score);
       if (read.score === undefined) {

@@ -7,6 +7,7 @@ import { EpisodeOptionsError, ManualClock } from '../../src/episodes/index.js';
 import { createCreditSpanProcessor, EvaluationInputError, InProcessOptionsError, type CreateCreditSpanProcessorOptions } from '../../src/inprocess/index.js';
 import { CreditEventSchema, type CreditEvent } from '../../src/events/schemas.js';
 import { generateFleet } from '../../src/scenarios/index.js';
+import { parseEvaluationRecords } from '../../src/conventions/index.js';
 
 describe('createCreditSpanProcessor checks the callbacks and processOptions it is given', () => {
   const make = (o: object) => createCreditSpanProcessor(o as CreateCreditSpanProcessorOptions);
@@ -119,6 +120,26 @@ describe('addEvaluations checks what app code sends', () => {
     // the app's own extras are still taken and ignored: a judge's name, a flag beside a label, metadata
     processor.addEvaluations([{ name: 'task_success', label: 'pass', traceId: run.traceId, scorer: 'gpt-4o', store: true, labels: { team: 'a' } } as never]);
     expect(processor.stats().evaluationsReceived).toBe(1);
+    await processor.shutdown();
+  });
+
+  // An Evaluation from the package's own decoders (parseEvaluationRecords, evaluationsFromLogs) holds
+  // "80%" as 0.8 marked scoreIsFraction; handed on to addEvaluations the mark was dropped, and on a
+  // {0, 100} range the verdict read 0.8 of 100 — a failed run — where the decoded path reads 80.
+  it('a score marked scoreIsFraction (a decoded "80%") stays a fraction of its normalization range', async () => {
+    const [run] = await generateFleet({ episodes: 1, seed: 12 });
+    const credited: CreditEvent[][] = [];
+    const clock = new ManualClock(1_000);
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit: { normalization: { task_success: { min: 0, max: 100 } } } }, onCredit: (events) => void credited.push(events) });
+    for (const span of run!.spans) processor.onEnd(span);
+    const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: run!.traceId, name: 'task_success', score: '80%' }), { receivedAtUnixNano: 1n });
+    expect(decoded.evaluations[0]).toMatchObject({ score: 0.8, scoreIsFraction: true });
+    processor.addEvaluations(decoded.evaluations);
+    clock.advance(120_000);
+    await processor.forceFlush();
+    const credit = credited[0]!.find((e) => e.event_type === 'episode_credit');
+    expect(credit!.event_type === 'episode_credit' && credit!.outcome).toBe('success');
+    expect(credit!.event_type === 'episode_credit' && credit!.system_value).toBeCloseTo(0.8, 12);
     await processor.shutdown();
   });
 
