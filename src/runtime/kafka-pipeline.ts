@@ -1762,7 +1762,7 @@ export class KafkaPipeline {
    * Sizes the replay filter to the brokers' offset.metadata.max.bytes, read once at start: under
    * Kafka's default (4096) it names the open runs of a partition whole up to ~115 and as coded
    * hashes up to ~950, past which a restart republishes a share of them; brokers set higher hold
-   * more (64 KiB: ~1,800 and ~19,000). Sized for the default before, whatever the brokers took,
+   * more, up to what kafkajs can send (32 KiB or more: ~900 and ~9,000; replayMetadataBudget). Sized for the default before, whatever the brokers took,
    * and shortened only after a refused commit. When the brokers do not say (no DescribeConfigs
    * on the cluster, another client), the default sizing and the shortening on refusal stay.
    */

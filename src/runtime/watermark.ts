@@ -85,13 +85,24 @@ const DEFAULT_METADATA_MAX_BYTES = 3_800;
 export const KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES = 4_096;
 
 /**
+ * The longest offset metadata kafkajs can send: it writes the metadata of OffsetCommit and
+ * TxnOffsetCommit as a STRING with an int16 length (the protocol's non-flexible versions, the only
+ * ones it speaks) and throws a RangeError while encoding a longer one — a commit that never
+ * reaches the brokers, so no refusal the filter would be shortened on.
+ */
+export const KAFKAJS_MAX_OFFSET_METADATA_BYTES = 32_767;
+
+/**
  * The longest replay filter to write under brokers whose `offset.metadata.max.bytes` is
- * `brokerLimit`: the same share as under Kafka's default (3,800 of 4,096, clear of it). A broker
- * set to 64 KiB holds the ids of ~1,800 open runs per partition, and their coded hashes of
- * ~19,000, where the default holds ~115 and ~950.
+ * `brokerLimit`: the same share as under Kafka's default (3,800 of 4,096, clear of it), of at most
+ * the 32,767 bytes kafkajs can send (KAFKAJS_MAX_OFFSET_METADATA_BYTES) — brokers set to 64 KiB
+ * were given 60,800, and with ~900 open runs on a partition every commit of it failed in kafkajs's
+ * encoder. Brokers at 32 KiB or more hold the ids of ~900 open runs per partition whole and their
+ * coded hashes of ~9,000, where the default holds ~115 and ~950.
  */
 export function replayMetadataBudget(brokerLimit: number): number {
-  return Math.max(1, Math.floor((brokerLimit * DEFAULT_METADATA_MAX_BYTES) / KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES));
+  const limit = Math.min(brokerLimit, KAFKAJS_MAX_OFFSET_METADATA_BYTES);
+  return Math.max(1, Math.floor((limit * DEFAULT_METADATA_MAX_BYTES) / KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES));
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * A broker whose `offset.metadata.max.bytes` is above Kafka's default (here 64 KiB): the pipeline
- * reads it at start and writes the replay filter up to the same share of it, so a partition's open
- * runs are named whole far past the ~115 the default holds (and as coded hashes past ~950 up to
- * ~19,000). It sized the filter for the default whatever the brokers took: past ~950 open runs on
+ * reads it at start and writes the replay filter up to the same share of it, of at most the 32,767
+ * bytes kafkajs sends, so a partition's open runs are named whole far past the ~115 the default
+ * holds (~900; as coded hashes past ~950 up to ~9,000). It sized the filter for the default whatever the brokers took: past ~950 open runs on
  * a partition a restart republished a share of the episodes, with no broker setting to lift that.
  *
  * Runs its own broker (scripts/kafka.ts) with the higher limit; the shared one serves the others.

@@ -1,0 +1,48 @@
+/**
+ * The replay filter's length under brokers whose offset.metadata.max.bytes is not Kafka's default
+ * (replayMetadataBudget): the commit must still be one kafkajs can send. kafkajs writes the offset
+ * metadata of OffsetCommit and TxnOffsetCommit as a STRING with an int16 length (the protocol's
+ * non-flexible versions, the only ones it speaks), so past 32,767 bytes it throws a RangeError while
+ * encoding the request — brokers at 64 KiB took a filter of up to 60,800 bytes, and with ~900 open
+ * runs on a partition every commit of it failed so, never read as a refusal the filter shortens on.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { decodeReplayMetadata, encodeReplayMetadata, replayKeeps, replayMetadataBudget } from '../../src/runtime/watermark.js';
+
+const require = createRequire(import.meta.url);
+type Request = { encode: () => Promise<unknown> };
+const offsetCommit = require('kafkajs/src/protocol/requests/offsetCommit/v5/request.js') as (r: object) => Request;
+const txnOffsetCommit = require('kafkajs/src/protocol/requests/txnOffsetCommit/v1/request.js') as (r: object) => Request;
+
+/** `n` distinct 32-hex trace ids, deterministic. */
+function traceIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (BigInt(i + 1) * 0x9e3779b97f4a7c15n).toString(16).padStart(32, '0').slice(-32));
+}
+
+/** The commit requests kafkajs sends for this metadata, encoded as it encodes them. */
+async function encodeCommits(metadata: string): Promise<void> {
+  const topics = [{ topic: 'agent-spans', partitions: [{ partition: 0, offset: '1000', metadata }] }];
+  await offsetCommit({ groupId: 'g', groupGenerationId: 1, memberId: 'm', topics }).encode();
+  await txnOffsetCommit({ transactionalId: 't', groupId: 'g', producerId: 1, producerEpoch: 0, topics }).encode();
+}
+
+describe('the replay filter sized to the brokers\' offset.metadata.max.bytes', () => {
+  it.each([65_536, 1_048_576, 2_147_483_647])('brokers at %i: the filter of 1,000 open runs is one kafkajs can send, and still names every run', async (limit) => {
+    const budget = replayMetadataBudget(limit);
+    const held = traceIds(1_000);
+    const metadata = encodeReplayMetadata('123456', held, budget, 'tx-17');
+    await expect(encodeCommits(metadata)).resolves.toBeUndefined();
+    expect(Buffer.byteLength(metadata)).toBeLessThanOrEqual(32_767);
+    const filter = decodeReplayMetadata(metadata);
+    for (const id of held) expect(replayKeeps(filter, '100', id)).toBe(true);
+  });
+
+  it('at and below the 32,767 bytes kafkajs can send, the same share of the limit as under Kafka\'s default', () => {
+    expect(replayMetadataBudget(200)).toBe(185);
+    expect(replayMetadataBudget(4_095)).toBe(3_799);
+    expect(replayMetadataBudget(16_384)).toBe(15_200);
+    expect(replayMetadataBudget(32_767)).toBe(30_399);
+    expect(replayMetadataBudget(65_536)).toBe(30_399);
+  });
+});
