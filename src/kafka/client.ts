@@ -199,7 +199,8 @@ export interface KafkaAdmin {
    */
   sessionTimeoutRange?(): Promise<{ min: number; max: number } | undefined>;
   /**
-   * The brokers' `offset.metadata.max.bytes` (one broker's), or undefined when it does not say.
+   * The brokers' `offset.metadata.max.bytes` (the lowest of every broker's: the group's coordinator
+   * may be any of them), or undefined when one of them does not say.
    * Optional: without it the replay filter is sized for Kafka's default (4096) and shortened when
    * a commit is refused.
    */

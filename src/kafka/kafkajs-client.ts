@@ -494,12 +494,22 @@ export class KafkajsClient implements KafkaClient {
         return Number.isFinite(min) && Number.isFinite(max) ? { min: min!, max: max! } : undefined;
       },
       offsetMetadataMaxBytes: async () => {
-        const broker = (await admin.describeCluster()).brokers[0];
-        if (broker === undefined) return undefined;
+        // Every broker's: the commits go to the group's coordinator, any of them, and brokers differ
+        // during a rolling change of this static setting. The first one's was taken: at 64 KiB with
+        // the coordinator at 4096, commits were refused until the filter had been halved down to it.
+        const { brokers } = await admin.describeCluster();
+        if (brokers.length === 0) return undefined;
         const name = 'offset.metadata.max.bytes';
-        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: [name] }] });
-        const v = Number(resources[0]?.errorCode === 0 ? resources[0].configEntries.find((e) => e.configName === name)?.configValue : undefined);
-        return Number.isInteger(v) && v > 0 ? v : undefined;
+        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: brokers.map((b) => ({ type: ConfigResourceTypes.BROKER, name: String(b.nodeId), configNames: [name] })) });
+        let lowest: number | undefined;
+        for (const b of brokers) {
+          const r = resources.find((x) => x.resourceName === String(b.nodeId));
+          const v = Number(r?.errorCode === 0 ? r.configEntries.find((e) => e.configName === name)?.configValue : undefined);
+          // a broker that does not say may be the coordinator, and lower: the default sizing then
+          if (!Number.isInteger(v) || v <= 0) return undefined;
+          lowest = Math.min(lowest ?? v, v);
+        }
+        return lowest;
       },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {

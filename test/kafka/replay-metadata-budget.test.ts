@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { KafkajsClient } from '../../src/kafka/index.js';
 import { decodeReplayMetadata, encodeReplayMetadata, replayKeeps, replayMetadataBudget } from '../../src/runtime/watermark.js';
 
 const require = createRequire(import.meta.url);
@@ -44,5 +45,44 @@ describe('the replay filter sized to the brokers\' offset.metadata.max.bytes', (
     expect(replayMetadataBudget(16_384)).toBe(15_200);
     expect(replayMetadataBudget(32_767)).toBe(30_399);
     expect(replayMetadataBudget(65_536)).toBe(30_399);
+  });
+});
+
+/**
+ * Brokers with differing settings (a rolling change of this static setting): the offset commits go
+ * to the group's coordinator, any of them. The first broker's setting was taken: at 64 KiB with a
+ * coordinator at Kafka's default, the filter was sized ~8× what the coordinator takes, and commits
+ * were refused (OFFSET_METADATA_TOO_LARGE) until it had been halved down to it.
+ */
+describe('KafkajsClient.offsetMetadataMaxBytes on brokers with differing settings', () => {
+  /** A KafkajsClient whose kafkajs admin answers DescribeConfigs with `settings` (node id → value, undefined: no answer). */
+  function clientWith(settings: ReadonlyMap<number, string | undefined>): KafkajsClient {
+    const client = new KafkajsClient({ brokers: ['127.0.0.1:1'] });
+    const admin = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      describeCluster: async () => ({ brokers: [...settings.keys()].map((nodeId) => ({ nodeId, host: 'b', port: 9092 })), controller: 0, clusterId: 'c' }),
+      describeConfigs: async ({ resources }: { resources: { type: number; name: string; configNames: string[] }[] }) => ({
+        throttleTime: 0,
+        resources: resources.map((r) => {
+          const value = settings.get(Number(r.name));
+          return value === undefined
+            ? { errorCode: 29, errorMessage: 'Cluster authorization failed', resourceName: r.name, resourceType: r.type, configEntries: [] }
+            : { errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: r.type, configEntries: r.configNames.map((configName) => ({ configName, configValue: value, readOnly: true, isDefault: false, configSource: 4, isSensitive: false })) };
+        }),
+      }),
+    };
+    (client as unknown as { kafka: { admin: () => typeof admin } }).kafka.admin = () => admin;
+    return client;
+  }
+
+  it('the lowest of the brokers\' settings, whichever broker is listed first', async () => {
+    const admin = await clientWith(new Map([[1, '65536'], [2, '4096'], [3, '65536']])).admin();
+    expect(await admin.offsetMetadataMaxBytes!()).toBe(4_096);
+  });
+
+  it('unknown when a broker does not say (the coordinator may be that one): sized for the default, shortened on refusal', async () => {
+    const admin = await clientWith(new Map([[1, '65536'], [2, undefined]])).admin();
+    expect(await admin.offsetMetadataMaxBytes!()).toBeUndefined();
   });
 });
