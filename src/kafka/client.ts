@@ -130,7 +130,11 @@ export interface KafkaConsumer {
    * whose state for a partition can no longer be trusted (see KafkaPipeline's self-fence check).
    */
   rejoin(): Promise<void>;
-  /** Commits group offsets outside any transaction (at-least-once mode). */
+  /**
+   * Commits group offsets outside any transaction (at-least-once mode). KafkajsClient sends them in
+   * requests of at most OFFSET_COMMIT_METADATA_BYTES of metadata each: the coordinator refuses a
+   * commit whose offsets together pass __consumer_offsets' max.message.bytes.
+   */
   commit(offsets: readonly OffsetCommit[]): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;

@@ -400,8 +400,10 @@ export class KafkajsClient implements KafkaClient {
         await consumer.run(runConfig);
       },
       commit: async (offsets) => {
-        if (offsets.length === 0) return;
-        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })));
+        // one request per OFFSET_COMMIT_METADATA_BYTES of metadata: see there
+        for (const chunk of offsetCommitChunks(offsets)) {
+          await consumer.commitOffsets(chunk.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })));
+        }
       },
       pause: (tps) => consumer.pause(groupTopics(tps)),
       resume: (tps) => consumer.resume(groupTopics(tps)),
@@ -525,6 +527,38 @@ export class KafkajsClient implements KafkaClient {
       disconnect: () => admin.disconnect(),
     };
   }
+}
+
+/**
+ * Most offset metadata (bytes) one OffsetCommit carries. The group coordinator appends a commit's
+ * offsets as one batch to __consumer_offsets, at most its max.message.bytes (~1 MB by default) —
+ * past it the whole commit fails ("The server experienced an unexpected error"). The replay filter
+ * takes up to ~30 KB per partition on brokers whose offset.metadata.max.bytes allows it, so ~34
+ * partitions of full filters in one at-least-once commit failed every time, retried for ever.
+ */
+export const OFFSET_COMMIT_METADATA_BYTES = 512 * 1024;
+
+/**
+ * `offsets` in order, cut into runs of at most OFFSET_COMMIT_METADATA_BYTES of metadata each (one
+ * offset with more is a run of its own); none when there are no offsets. Each partition's offset
+ * is committed whole in one of them; a later run failing leaves the earlier ones committed, as the
+ * at-least-once caller expects (it commits them all again).
+ */
+export function offsetCommitChunks<T extends { readonly metadata?: string | undefined }>(offsets: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let bytes = 0;
+  for (const o of offsets) {
+    const size = o.metadata === undefined ? 0 : Buffer.byteLength(o.metadata);
+    const last = chunks.at(-1);
+    if (last === undefined || (last.length > 0 && bytes + size > OFFSET_COMMIT_METADATA_BYTES)) {
+      chunks.push([o]);
+      bytes = size;
+    } else {
+      last.push(o);
+      bytes += size;
+    }
+  }
+  return chunks;
 }
 
 /**

@@ -13,7 +13,9 @@ import type { KafkaClient } from '../../src/kafka/client.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
-import { produce, unique } from './support/kafka-io.js';
+import { createTopics, produce, unique } from './support/kafka-io.js';
+import type { TopicPartition } from '../../src/kafka/client.js';
+import { encodeReplayMetadata, replayMetadataBudget } from '../../src/runtime/watermark.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -75,5 +77,34 @@ describe('offset.metadata.max.bytes above the default', { timeout: 180_000 }, ()
     await produce(c, logs.slice(firstLogs.length));
     expectExactlyOnce(await readAllEvents(c, topics, expected), expected);
     await second.pipeline.stop();
+  });
+
+  // At-least-once commits every dirty partition's offset in one OffsetCommit, whose records the
+  // group coordinator appends as one batch to __consumer_offsets (at most its max.message.bytes,
+  // ~1 MB by default). With the filter sized to these brokers, ~34 partitions of full filters in one
+  // consumer passed that, and every commit failed ("The server experienced an unexpected error"),
+  // retried for ever: at-least-once never committed an offset again.
+  it('at-least-once: the offsets of 48 partitions, each with a filter as long as these brokers allow, are committed', async () => {
+    const c = clientOf('meta-big-commit');
+    const topic = unique('meta-big-commit');
+    const groupId = unique('meta-big-commit-grp');
+    await createTopics(c, [topic], 48);
+    const consumer = c.createConsumer({ groupId, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, maxWaitMs: 100 });
+    cleanups.push(() => consumer.disconnect());
+    const assigned: TopicPartition[] = [];
+    await consumer.connect();
+    await consumer.subscribe([topic], { fromBeginning: true });
+    await consumer.run({ onAssignment: (a) => void assigned.splice(0, assigned.length, ...a), onBatch: async () => undefined });
+    await waitFor(() => assigned.length === 48, 30_000, 'all 48 partitions assigned');
+    const budget = replayMetadataBudget(METADATA_MAX_BYTES);
+    // ~900 open runs per partition: their ids written whole, the filter close to its budget
+    const offsets = Array.from({ length: 48 }, (_, partition) => {
+      const ids = Array.from({ length: 880 }, (_, i) => (BigInt(partition * 1_000 + i + 1) * 0x9e3779b97f4a7c15n).toString(16).padStart(32, '0').slice(-32));
+      return { topic, partition, offset: '0', metadata: encodeReplayMetadata('1', ids, budget) };
+    });
+    for (const o of offsets) expect(o.metadata.startsWith('ac1;') && o.metadata.length > 0.9 * budget).toBe(true);
+    await consumer.commit(offsets);
+    const committed = await committedMetadata(c, groupId, topic);
+    expect(committed.sort()).toEqual(offsets.map((o) => o.metadata).sort());
   });
 });
