@@ -72,6 +72,16 @@ function scoreError(input: unknown): string {
   return `${forms}, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input === 'object' ? 'an object' : typeof input}`;
 }
 
+/**
+ * Why a score given as a string is refused, as a record's is (the message after `score: `), or
+ * undefined when it reads as one: decimal text (SCORE_TEXT) that is a finite number. addEvaluations
+ * asks it too, so the in-process path takes the strings these records take — it read "0x50" as 80
+ * (JavaScript's Number()) where a record holding it is refused.
+ */
+export function scoreStringError(s: string): string | undefined {
+  return SCORE_TEXT.test(s) && scoreReading(s).score !== undefined ? undefined : scoreError(s);
+}
+
 /** A score as text (for the JSON Schema): a decimal number, a percent sign after it allowed ("0.8", "80%"). */
 const SCORE_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*%?\s*$/;
 

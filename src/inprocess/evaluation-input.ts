@@ -6,6 +6,7 @@
  * event schema.
  */
 import { z } from 'zod';
+import { scoreStringError } from '../conventions/evaluation-records.js';
 import { misspeltKey, scoreReading } from '../conventions/evaluations.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from '../conventions/labels.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from '../conventions/text.js';
@@ -88,13 +89,13 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
     // "80%" as 0.8 marked so, and dropping the mark read it as 0.8 on a {0, 100} range (a failure).
     if (typeof e.score !== 'number') delete e.scoreIsFraction;
     if (typeof e.score === 'string' || typeof e.score === 'boolean') {
-      const read = scoreReading(e.score);
-      if (read.score === undefined) {
-        const text = String(e.score); // a boolean always reads; only a string gets here
-        const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-        problems.push(`evaluations[${i}].score: a number, a numeric string ("0.8"), a percent string ("80%") or a boolean, got the string ${shown} — a verdict in words goes in label`);
+      // the strings the records of POST /v1/evaluations take, refused in their words
+      const refused = typeof e.score === 'string' ? scoreStringError(e.score) : undefined;
+      if (refused !== undefined) {
+        problems.push(`evaluations[${i}].score: ${refused}`);
         return;
       }
+      const read = scoreReading(e.score);
       e.score = read.score;
       if (read.fraction === true) e.scoreIsFraction = true;
     }

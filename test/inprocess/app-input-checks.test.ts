@@ -150,6 +150,23 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  // The same strings as the records of POST /v1/evaluations: "0x50" and "0b1" (JavaScript's Number()
+  // reads them) were taken here as 80 and 1 while a record holding them is refused; "1e999" was
+  // told to go in label, where the records say it is a number too large for a double.
+  it.each([
+    ['0x50', /got the string "0x50" — a verdict in words goes in label/],
+    ['0b1', /got the string "0b1" — a verdict in words goes in label/],
+    ['1e999', /got the string "1e999", a number too large for a double \(a finite number is needed\)/],
+  ])('a score string %s is refused as the records refuse it', async (score, message) => {
+    const { run, processor } = await processorWithRun();
+    const call = () => processor.addEvaluations([{ name: 'task_success', score, traceId: run.traceId }]);
+    expect(call).toThrow(message);
+    const record = parseEvaluationRecords(JSON.stringify({ trace_id: run.traceId, name: 'task_success', score }), { receivedAtUnixNano: 1n });
+    expect(record.evaluations).toHaveLength(0);
+    expect(() => call()).toThrow(`evaluations[0].${record.errors[0]!.message}`);
+    await processor.shutdown();
+  });
+
   // It took numbers only: a judge's "0.8" passed on as it came was refused here, read on POST /v1/evaluations.
   it.each([
     ['a numeric string', '0.8', 0.8],
