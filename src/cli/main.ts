@@ -340,11 +340,14 @@ interface ReplayFlags extends CommonFlags {
 
 /** MiB of events `replay --episodes` holds by default (TrainingLedger's maxHeldBytes: ~11,000 generated episodes). */
 const DEFAULT_MAX_HELD_MB = 256;
+const MAX_HELD_MB = 2 ** 20;
 
 async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   // before the input is read: a bad value must not cost a replay
   if (f.maxHeldMb !== undefined && !f.episodes) throw new FlagError(['--max-held-mb: bounds the training records held until the end, and there are none without --episodes — add --episodes, or leave --max-held-mb out']);
   const maxHeldMb = f.maxHeldMb !== undefined ? int('--max-held-mb', 1)(f.maxHeldMb) : DEFAULT_MAX_HELD_MB;
+  // 1e303 is an integer too: it overflowed to Infinity bytes, refused by the ledger without naming the flag
+  if (maxHeldMb > MAX_HELD_MB) throw new FlagError([`--max-held-mb: at most ${MAX_HELD_MB} (1 TiB), got ${JSON.stringify(f.maxHeldMb)}`]);
   const credit = creditFlagOverrides(f);
   const loaded = await loadWithOrigins(f, { 'telemetry.logLevel': f.logLevel, 'telemetry.logFormat': f.logFormat, ...credit.overrides }, credit.flagNames);
   const config = loaded.config;
@@ -364,9 +367,11 @@ async function replayCommand(inputs: string[], f: ReplayFlags): Promise<void> {
   // Opened before any input is read: an unwritable --out must not cost a whole replay's events.
   const out = toFile ? createWriteStream(f.out!, { fd: openOutput(f.out!, { flag: 'replay --out', holds: 'the events', example: 'events.jsonl' }) }) : process.stdout;
   const summary = new SummaryCollector();
-  // --episodes: one training record per episode (TrainingLedger) instead of the events
+  // --episodes: one training record per episode (TrainingLedger) instead of the events, held
+  // within --max-held-mb alone: the ledger's count bound (100,000 episodes) wrote records early
+  // past it whatever --max-held-mb allowed, while the note said to raise --max-held-mb
   const sink = f.episodes
-    ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e), ledger: { maxHeldBytes: maxHeldMb * 2 ** 20 } })
+    ? new TrainingRecordSink({ stream: out, endOnClose: toFile, onEvents: (e) => summary.add(e), ledger: { maxHeldBytes: maxHeldMb * 2 ** 20, maxEpisodes: Number.MAX_SAFE_INTEGER } })
     : new StdoutSink({ stream: out, endOnClose: toFile, eventTypes: config.sinks.stdout.eventTypes });
   // The summary counts every event the replay published, whatever sinks.stdout.eventTypes writes:
   // fed by the written ones, `eventTypes: [message_reward]` made it say "episodes: 0" and list no agent.

@@ -106,5 +106,7 @@ describe('agent-credit replay --episodes', () => {
     // refused before anything is read
     expect(cli(['replay', corpus, '--max-held-mb', '64'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--max-held-mb: bounds the training records held until the end, and there are none without --episodes') as unknown });
     expect(cli(['replay', corpus, '--episodes', '--max-held-mb', '0'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--max-held-mb: expected an integer ≥ 1, got "0"') as unknown });
+    // an integer overflowing to Infinity bytes was refused by the ledger, not naming the flag
+    expect(cli(['replay', corpus, '--episodes', '--max-held-mb', '1e303'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--max-held-mb: at most 1048576 (1 TiB), got "1e303"') as unknown });
   });
 });
