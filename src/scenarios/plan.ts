@@ -294,11 +294,12 @@ export function planScenario(options: PlanOptions): ScenarioPlan {
         if (kind === 'late-repair' && ci === 0) {
           // The coder retries at once and the retry succeeds — a corrective attempt of the first
           // error, paired with it (chosen = the retry, rejected = the failed call) — but the retry
-          // took the coder's last turn: it hands off without writing its functions, and the run fails.
+          // spent the coder's turn budget: it runs the tests and hands off without writing its
+          // functions, and the run fails.
           const retry: PlannedToolCall = { id: callId(), name: 'search_docs', arguments: search.arguments };
           llm(coder, conv, 'The docs lookup timed out; retrying search_docs.', retry);
           fixKey = tool(coder, conv, retry, docsResult).key;
-          lastCodeKey = llm(coder, conv, `Found the docs, but my turn limit is reached: ${functionsOf.get(coder)!.join(', ')} not written.`).key;
+          lastCodeKey = llm(coder, conv, `Found the docs, but my turn budget is spent: ${functionsOf.get(coder)!.join(', ')} not written — running the tests as they stand and handing off.`).key;
         } else {
           for (const fn of functionsOf.get(coder)!) {
             const text = docsFail

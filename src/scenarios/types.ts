@@ -26,7 +26,7 @@ export function scenarioOptionError(what: string, issue: z.core.$ZodIssue, accep
  *   by the same agent succeeds; the run passes.
  * - `failure`: the first error (a failed tool call) is never repaired; the score is below 0.5.
  * - `late-repair`: the first error (a failed tool call) is retried at once and the retry succeeds,
- *   but the retry took the agent's last turn: it hands off without writing its functions, and the
+ *   but the retry spent the agent's turn budget: it runs the tests and hands off without writing its functions, and the
  *   score is below 0.5 — a failed run with a corrective attempt (a two-sided preference pair).
  */
 export const ScenarioKindSchema = z.enum(['success', 'redundant', 'saboteur', 'error-retry', 'failure', 'late-repair']);
