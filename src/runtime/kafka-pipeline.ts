@@ -666,7 +666,9 @@ export class KafkaPipeline {
       await Promise.all([...this.producerSwaps.values()]);
       const producers = [...this.txProducers.values(), ...(this.producer ? [this.producer] : [])];
       this.txProducers.clear();
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      // and the lag refresh's admin connection, abandoned above: closed by then, or (abandoned
+      // while still connecting) closing once it is up — stop returned before it had
+      await Promise.all([...producers.map((p) => p.disconnect().catch(() => undefined)), this.lagRead?.settled]);
     };
     await within('disconnecting the producers', disconnect(), closeStart + budget);
   }

@@ -89,7 +89,8 @@ describe('lag refresh on a slow broker', () => {
       state.hang = false;
       await pipeline.stop();
     }
-    // stop closed the read under way, if any
+    // stop closed the read under way, if any, and returned once its connection was closed
     expect(state.hungOpen).toBe(0);
+    expect(state.open).toBe(0);
   });
 });
