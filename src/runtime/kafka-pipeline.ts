@@ -695,10 +695,11 @@ export class KafkaPipeline {
    * the fetch responses' high watermark stopped moving too (the lag read 0 for minutes while 250
    * records were unread). A failed read keeps the last values (debug log).
    *
-   * A read that outlives its timeout is abandoned: its admin connection is closed then (kafkajs
-   * would otherwise go on retrying it for its own request timeouts), and no next read starts
-   * until it has settled — two reads overlapped, each with its own connection, when the broker was
-   * slow. `stop` closes a read under way the same way.
+   * A read that outlives its timeout is abandoned: its admin is disconnected then (kafkajs stops
+   * retrying; the connection closes once the requests in flight have answered or timed out, its
+   * requestTimeout), and no next read starts until it has settled — two reads overlapped, each
+   * with its own connection, when the broker was slow. `stop` abandons a read under way the same
+   * way and waits for it to settle.
    */
   private async refreshHighWatermarks(): Promise<void> {
     if (this.refreshingLag || this.stopping || this.partitions.size === 0) return;
