@@ -245,7 +245,7 @@ function refuseDemoWith(config: AppConfig, origins: ReadonlyMap<string, string>,
   if (config.source.kind === 'kafka') {
     const from = origins.get('source.kind') ?? origins.get('source') ?? file;
     throw new ConfigError([
-      `source.kind: kafka${from !== undefined ? ` (from ${from})` : ''} — --demo sends its fleet as OTLP/HTTP to the job's own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http (the default: without this setting), or feed the Kafka job through your collector`,
+      `source.kind: kafka${from !== undefined ? ` (from ${from})` : ''} — the demo (agent-credit demo, run --demo) sends its fleet as OTLP/HTTP to the job's own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http (the default: without this setting), or feed the Kafka job through your collector`,
     ]);
   }
   if (config.source.kind === 'otlp-http' && config.source.http.tls) throw new ConfigError(['source.http.tls: --demo sends plain OTLP/HTTP to the receiver on this machine — run the demo without source.http.tls (real exporters can use the TLS receiver)']);

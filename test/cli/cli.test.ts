@@ -627,13 +627,13 @@ describe('agent-credit CLI', () => {
     const kafkaDemo = cli(['check', '--demo'], { AGENT_CREDIT_SOURCE_KIND: 'kafka', AGENT_CREDIT_SOURCE_KAFKA_BROKERS: '127.0.0.1:1' });
     expect(kafkaDemo.status).toBe(2);
     // it began "--demo: …" under "invalid configuration", naming neither the setting nor where it came from
-    expect(kafkaDemo.stderr).toContain('invalid configuration:\n  source.kind: kafka (from AGENT_CREDIT_SOURCE_KIND) — --demo sends its fleet as OTLP/HTTP to the job\'s own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http');
+    expect(kafkaDemo.stderr).toContain('invalid configuration:\n  source.kind: kafka (from AGENT_CREDIT_SOURCE_KIND) — the demo (agent-credit demo, run --demo) sends its fleet as OTLP/HTTP to the job\'s own receiver, which a Kafka job does not start: run the demo with source.kind otlp-http');
     const dir = tempDir('ac-demo-kafka-');
     const config = join(dir, 'kafka.yaml');
     writeFileSync(config, 'source:\n  kind: kafka\n  kafka:\n    brokers: ["127.0.0.1:1"]\n');
     const fromFile = cli(['demo', '-c', config]);
     expect(fromFile.status).toBe(2);
-    expect(fromFile.stderr).toContain(`source.kind: kafka (from ${config}) — --demo sends its fleet`);
+    expect(fromFile.stderr).toContain(`source.kind: kafka (from ${config}) — the demo (agent-credit demo, run --demo) sends its fleet`);
     // and its help says what they do there
     expect(cli(['check', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/Takes every flag of run’s .*--log-level leaves out the report’s lines below it/);
   });
