@@ -9,11 +9,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
-import type { KafkaClient } from '../../src/kafka/client.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
-import { createTopics, produce, unique } from './support/kafka-io.js';
+import { committedMetadata, createTopics, produce, unique } from './support/kafka-io.js';
 import type { TopicPartition } from '../../src/kafka/client.js';
 import { encodeReplayMetadata, replayMetadataBudget } from '../../src/runtime/watermark.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
@@ -35,15 +34,6 @@ function pipelineOf(topics: PipelineTopics, groupId: string) {
   return { pipeline, infos };
 }
 
-async function committedMetadata(c: KafkaClient, groupId: string, topic: string): Promise<string[]> {
-  const admin = await c.admin();
-  try {
-    return (await admin.fetchCommittedOffsets(groupId, [topic])).map((o) => o.metadata ?? '');
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('offset.metadata.max.bytes above the default', { timeout: 180_000 }, () => {
   it('the replay filter names ~150 open runs per partition whole (more than 4096 bytes), and a restart publishes every episode exactly once', async () => {
     const c = clientOf('meta-big-it');
@@ -63,7 +53,7 @@ describe('offset.metadata.max.bytes above the default', { timeout: 180_000 }, ()
     });
     await first.pipeline.stop();
     expect(first.infos.some((m) => m.includes(`offset.metadata.max.bytes is ${METADATA_MAX_BYTES}`))).toBe(true);
-    const metadata = await committedMetadata(c, groupId, topics.spans);
+    const metadata = await committedMetadata(c, groupId, [topics.spans]);
     expect(metadata).toHaveLength(4);
     for (const m of metadata) {
       // the ids themselves (ac1), not their hashes (ac2–ac4) as under the default's 3,800 bytes
@@ -104,7 +94,7 @@ describe('offset.metadata.max.bytes above the default', { timeout: 180_000 }, ()
     });
     for (const o of offsets) expect(o.metadata.startsWith('ac1;') && o.metadata.length > 0.9 * budget).toBe(true);
     await consumer.commit(offsets);
-    const committed = await committedMetadata(c, groupId, topic);
+    const committed = await committedMetadata(c, groupId, [topic]);
     expect(committed.sort()).toEqual(offsets.map((o) => o.metadata).sort());
   });
 });

@@ -21,7 +21,7 @@ import { renderCheckReport, runChecks } from '../../src/cli/check.js';
 import { loadConfig } from '../../src/config/index.js';
 import { useOwnBroker } from './support/own-broker.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
-import { produce, unique } from './support/kafka-io.js';
+import { committedMetadata, createTopics, produce, unique } from './support/kafka-io.js';
 import { pipelineConfig, testAssembler, waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 import { referenceProcessEpisode } from './support/reference-credit.js';
 
@@ -48,15 +48,6 @@ function pipelineOf(topics: PipelineTopics, groupId: string, delivery: 'exactly-
   });
   cleanups.push(() => pipeline.stop());
   return { pipeline, warnings };
-}
-
-async function committedMetadata(c: KafkaClient, groupId: string, topics: readonly string[]): Promise<string[]> {
-  const admin = await c.admin();
-  try {
-    return (await admin.fetchCommittedOffsets(groupId, topics)).map((o) => o.metadata ?? '');
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('offset.metadata.max.bytes below the replay filter', { timeout: 120_000 }, () => {
@@ -127,7 +118,6 @@ describe('offset.metadata.max.bytes below the replay filter', { timeout: 120_000
   it('check warns that the brokers\' limit is below the default, naming the setting', async () => {
     const c = clientOf('meta-it');
     const base = unique('meta-check');
-    const { createTopics } = await import('./support/kafka-io.js');
     await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
     const { config } = loadConfig({
       env: {},

@@ -121,3 +121,13 @@ export function header(r: ConsumedRecord, name: string): string | undefined {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The offset metadata a group committed on the topics' partitions (the replay filter), '' where none. */
+export async function committedMetadata(c: KafkaClient, groupId: string, topics: readonly string[]): Promise<string[]> {
+  const admin = await c.admin();
+  try {
+    return (await admin.fetchCommittedOffsets(groupId, topics)).map((o) => o.metadata ?? '');
+  } finally {
+    await admin.disconnect();
+  }
+}
