@@ -34,7 +34,7 @@ import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
-import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, replayMetadataBudget } from '../runtime/watermark.js';
+import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, SHORT_REPLAY_FILTER_ADVICE, replayMetadataBudget } from '../runtime/watermark.js';
 
 /**
  * A line's status. `info` states a fact that needs nothing (the group's lag, the delivery),
@@ -391,7 +391,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
     const filter =
       metadataLimit === undefined
         ? ''
-        : `; the brokers' offset.metadata.max.bytes is ${metadataLimit}: the replay filter that keeps a restart from publishing again takes up to ${replayMetadataBudget(metadataLimit)} bytes per input partition${metadataLimit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES ? ` — below Kafka's default 4096, it names fewer open runs, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes on the brokers to 4096 or more` : ''}`;
+        : `; the brokers' offset.metadata.max.bytes is ${metadataLimit}: the replay filter that keeps a restart from publishing again takes up to ${replayMetadataBudget(metadataLimit)} bytes per input partition${metadataLimit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES ? ` — below Kafka's default 4096, ${SHORT_REPLAY_FILTER_ADVICE}` : ''}`;
     lines.push({
       name: 'kafka.delivery',
       setting: 'sinks.kafka.delivery',

@@ -61,6 +61,7 @@ import {
   replayKeeps,
   replayKeyOf,
   replayMetadataBudget,
+  SHORT_REPLAY_FILTER_ADVICE,
   type ReplayFilter,
 } from './watermark.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
@@ -1786,7 +1787,7 @@ export class KafkaPipeline {
     if (limit < KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES) {
       this.log.warn(
         { offsetMetadataMaxBytes: limit, metadataMaxBytes: this.metadataMaxBytes },
-        `the brokers' offset.metadata.max.bytes is ${limit}, below Kafka's default 4096: the replay filter is written in at most ${this.metadataMaxBytes} bytes — it names fewer open traces, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes on the brokers to 4096 or more to keep it whole`,
+        `the brokers' offset.metadata.max.bytes is ${limit}, below Kafka's default 4096: the replay filter is written in at most ${this.metadataMaxBytes} bytes — ${SHORT_REPLAY_FILTER_ADVICE}`,
       );
     } else {
       this.log.info({ offsetMetadataMaxBytes: limit, metadataMaxBytes: this.metadataMaxBytes }, `the brokers' offset.metadata.max.bytes is ${limit}: the replay filter may take ${this.metadataMaxBytes} bytes`);
@@ -1806,7 +1807,7 @@ export class KafkaPipeline {
     this.metadataMaxBytes = limit;
     this.log.warn(
       { refusedBytes, metadataMaxBytes: limit },
-      `the brokers refused an offset commit's metadata of ${refusedBytes} bytes (their offset.metadata.max.bytes is below it; Kafka's default 4096): the replay filter is written in at most ${limit} bytes from now on — it names fewer open traces, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes to 4096 on the brokers to keep it whole`,
+      `the brokers refused an offset commit's metadata of ${refusedBytes} bytes (their offset.metadata.max.bytes is below it; Kafka's default 4096): the replay filter is written in at most ${limit} bytes from now on — ${SHORT_REPLAY_FILTER_ADVICE}`,
     );
   }
 

@@ -81,6 +81,13 @@ const CODED_VERSION = 'ac3';
 const TRUNCATED_VERSION = 'ac4';
 /** Kafka's default `offset.metadata.max.bytes` is 4096; stay clear of it. */
 const DEFAULT_METADATA_MAX_BYTES = 3_800;
+/**
+ * What a replay filter written short means and the fix: said by the job at start (brokers below
+ * the default), after a refused commit, and by `check` — three copies of it differed in wording.
+ */
+export const SHORT_REPLAY_FILTER_ADVICE =
+  'it names fewer open runs, so a restart or rebalance may publish episodes again (de-duplicate on event_id); raise offset.metadata.max.bytes on the brokers to 4096 or more to keep it whole';
+
 /** Kafka's default `offset.metadata.max.bytes`. */
 export const KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES = 4_096;
 
