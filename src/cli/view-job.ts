@@ -19,6 +19,7 @@ import { startJobOutputs } from '../http/server-lifecycle.js';
 import type { KafkaAdmin, KafkaClient, KafkaConsumer, TopicPartition } from '../kafka/client.js';
 import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
 import { KafkajsClient } from '../kafka/index.js';
+import { withAdmin } from '../kafka/with-admin.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { isGroupAuthorizationRefusal, viewGroupAclMissing } from '../kafka/group-authorization.js';
@@ -205,19 +206,15 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   };
   try {
     if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
-    const admin = await client.admin();
-    let offsets: Map<string, { start: string; end: string }>;
-    try {
+    const offsets = await withAdmin(client, async (admin) => {
       const missing = await admin.missingTopics(topics);
       if (missing.length > 0) {
         const keys = Object.entries(topicsOf).filter(([, t]) => missing.includes(t)).map(([k]) => `sinks.kafka.topics.${k}`);
         throw new ConfigError([`${keys.join(', ')}: ${missing.join(', ')} not on the cluster — name the topics the job publishes to (its sinks.kafka.topics), or start the job once (it creates them)`]);
       }
       // a window reaching before 1970 is all of it: negative timestamps are ListOffsets's special values (-1 the end)
-      offsets = await startOffsets(admin, topics, fromMs === null || fromMs <= 0 ? null : fromMs);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+      return startOffsets(admin, topics, fromMs === null || fromMs <= 0 ? null : fromMs);
+    });
     // partitions with nothing to read up to their end at start are caught up already
     const pending = new Set([...offsets].filter(([, o]) => BigInt(o.start) < BigInt(o.end)).map(([k]) => k));
     stats.partitions = offsets.size;

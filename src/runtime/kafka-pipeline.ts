@@ -34,6 +34,7 @@ import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
 import type { BatchControl, CommittedOffset, ConsumedRecord, ConsumerState, KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import { withAdmin } from '../kafka/with-admin.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
 import { isProducerStateError } from '../kafka/producer-errors.js';
@@ -1773,12 +1774,7 @@ export class KafkaPipeline {
   private async sizeReplayMetadata(): Promise<void> {
     let limit: number | undefined;
     try {
-      const admin = await this.deps.client.admin();
-      try {
-        limit = await admin.offsetMetadataMaxBytes?.();
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+      limit = await withAdmin(this.deps.client, async (admin) => admin.offsetMetadataMaxBytes?.());
     } catch (err) {
       this.log.debug({ err: errorMessage(err) }, 'reading the brokers\' offset.metadata.max.bytes failed; the replay filter is sized for Kafka\'s default (4096)');
     }
@@ -2030,14 +2026,7 @@ export class KafkaPipeline {
   private async missingOutputTopics(): Promise<string[] | undefined> {
     try {
       return await withTimeout(
-        (async () => {
-          const admin = await this.deps.client.admin();
-          try {
-            return await admin.missingTopics([...new Set(Object.values(this.config.sink.topics))]);
-          } finally {
-            await admin.disconnect().catch(() => undefined);
-          }
-        })(),
+        withAdmin(this.deps.client, (admin) => admin.missingTopics([...new Set(Object.values(this.config.sink.topics))])),
         5_000,
         'listing topics timed out',
       );

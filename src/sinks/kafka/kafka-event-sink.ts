@@ -7,6 +7,7 @@
 import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord, TopicSpec } from '../../kafka/client.js';
+import { withAdmin } from '../../kafka/with-admin.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
 import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
 import { isProducerStateError } from '../../kafka/producer-errors.js';
@@ -192,14 +193,11 @@ const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
  * ever. Skipped when the client cannot read topic configs (the publish errors still name it).
  */
 export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
-  const admin = await client.admin();
   let limits: Map<string, number> | undefined;
   try {
-    limits = await admin.maxMessageBytes?.([...new Set(Object.values(config.topics))]);
+    limits = await withAdmin(client, async (admin) => admin.maxMessageBytes?.([...new Set(Object.values(config.topics))]));
   } catch {
     limits = undefined; // not allowed to DescribeConfigs, or an older broker: the runtime error line covers it
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
   if (!limits) return;
   // The broker limits a partition's whole batch, not one record: sends to a topic below the
@@ -234,13 +232,7 @@ export async function prepareOutputTopics(client: KafkaClient, config: KafkaSink
     await client.prepareSends?.([...new Set(Object.values(config.topics))]);
     return;
   }
-  const admin = await client.admin();
-  let missing: string[];
-  try {
-    missing = await admin.missingTopics([...new Set(Object.values(config.topics))]);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  const missing = await withAdmin(client, (admin) => admin.missingTopics([...new Set(Object.values(config.topics))]));
   if (missing.length === 0) {
     await checkOutputRecordLimit(client, config);
     // the partition counts the first sends would each wait for (one admin round trip per topic)

@@ -5,6 +5,7 @@
  */
 import { TopicSettingError } from '../../kafka/topic-setting-error.js';
 import type { BatchControl, ConsumedRecord, ConsumerState, KafkaClient, KafkaConsumer, TopicPartition } from '../../kafka/client.js';
+import { withAdmin } from '../../kafka/with-admin.js';
 import type { KafkaSourceConfig } from './config.js';
 import { mismatchedPartitionCounts } from '../../kafka/co-partitioned-assignment.js';
 import { decodeRecord, type DecodedRecord, type TelemetrySignal } from './record-decoder.js';
@@ -68,15 +69,10 @@ export class KafkaTelemetrySource {
    * which keeps a trace's spans and evaluation together only when the counts are equal.
    */
   async checkTopics(): Promise<{ mismatchedPartitionCounts: string[]; partitionCounts: ReadonlyMap<string, number> }> {
-    const admin = await this.client.admin();
-    let missing: string[];
-    let counts = new Map<string, number>();
-    try {
-      missing = await admin.missingTopics(this.topics());
-      if (missing.length === 0) counts = await this.countPartitions(admin);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    const { missing, counts } = await withAdmin(this.client, async (admin) => {
+      const missing = await admin.missingTopics(this.topics());
+      return { missing, counts: missing.length === 0 ? await this.countPartitions(admin) : new Map<string, number>() };
+    });
     if (missing.length === 0) return { mismatchedPartitionCounts: mismatchedPartitionCounts(counts), partitionCounts: counts };
     const key = (t: string) =>
       t === this.config.spansTopic ? 'source.kafka.spansTopic' : t === this.config.evaluationsTopic ? 'source.kafka.evaluationsTopic' : 'source.kafka.logsTopic';
@@ -94,12 +90,7 @@ export class KafkaTelemetrySource {
    * start after each group assignment: partitions added while running move trace ids).
    */
   async partitionCounts(): Promise<Map<string, number>> {
-    const admin = await this.client.admin();
-    try {
-      return await this.countPartitions(admin);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    return withAdmin(this.client, (admin) => this.countPartitions(admin));
   }
 
   private async countPartitions(admin: Awaited<ReturnType<KafkaClient['admin']>>): Promise<Map<string, number>> {
