@@ -197,8 +197,9 @@ export interface KafkaAdmin {
    */
   maxMessageBytes?(topics: readonly string[]): Promise<Map<string, number>>;
   /**
-   * The brokers' `group.min.session.timeout.ms` and `group.max.session.timeout.ms` (one broker's:
-   * any may coordinate the group), or undefined when it does not say. Optional: a client without
+   * The range of session timeouts every broker accepts (the highest `group.min.session.timeout.ms`
+   * and the lowest `group.max.session.timeout.ms`: any may coordinate the group), or undefined when a
+   * broker does not say. Optional: a client without
    * it, or one not allowed to DescribeConfigs on the cluster, skips the check.
    */
   sessionTimeoutRange?(): Promise<{ min: number; max: number } | undefined>;

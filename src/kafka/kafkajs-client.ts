@@ -487,31 +487,28 @@ export class KafkajsClient implements KafkaClient {
         return out;
       },
       sessionTimeoutRange: async () => {
-        const broker = (await admin.describeCluster()).brokers[0];
-        if (broker === undefined) return undefined;
-        const names = ['group.min.session.timeout.ms', 'group.max.session.timeout.ms'];
-        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: names }] });
-        const entries = resources[0]?.errorCode === 0 ? resources[0].configEntries : [];
-        const [min, max] = names.map((n) => Number(entries.find((e) => e.configName === n)?.configValue));
-        return Number.isFinite(min) && Number.isFinite(max) ? { min: min!, max: max! } : undefined;
+        // Every broker's, as for offset.metadata.max.bytes: the group's coordinator, any broker,
+        // checks the join, and brokers differ during a rolling change. The range every one of them
+        // accepts (highest min, lowest max) is the one a join is sure to pass; the first broker's was
+        // taken, so a timeout inside it but outside the coordinator's passed check and was refused.
+        const names = ['group.min.session.timeout.ms', 'group.max.session.timeout.ms'] as const;
+        const per = await everyBrokersConfig(admin, names);
+        if (per === undefined) return undefined;
+        let min = 0;
+        let max = Number.POSITIVE_INFINITY;
+        for (const v of per) {
+          min = Math.max(min, v[names[0]]!);
+          max = Math.min(max, v[names[1]]!);
+        }
+        return { min, max };
       },
       offsetMetadataMaxBytes: async () => {
         // Every broker's: the commits go to the group's coordinator, any of them, and brokers differ
         // during a rolling change of this static setting. The first one's was taken: at 64 KiB with
         // the coordinator at 4096, commits were refused until the filter had been halved down to it.
-        const { brokers } = await admin.describeCluster();
-        if (brokers.length === 0) return undefined;
         const name = 'offset.metadata.max.bytes';
-        const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: brokers.map((b) => ({ type: ConfigResourceTypes.BROKER, name: String(b.nodeId), configNames: [name] })) });
-        let lowest: number | undefined;
-        for (const b of brokers) {
-          const r = resources.find((x) => x.resourceName === String(b.nodeId));
-          const v = Number(r?.errorCode === 0 ? r.configEntries.find((e) => e.configName === name)?.configValue : undefined);
-          // a broker that does not say may be the coordinator, and lower: the default sizing then
-          if (!Number.isInteger(v) || v <= 0) return undefined;
-          lowest = Math.min(lowest ?? v, v);
-        }
-        return lowest;
+        const per = await everyBrokersConfig(admin, [name]);
+        return per === undefined ? undefined : Math.min(...per.map((v) => v[name]!));
       },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {
@@ -527,6 +524,30 @@ export class KafkajsClient implements KafkaClient {
       disconnect: () => admin.disconnect(),
     };
   }
+}
+
+/**
+ * The named numeric settings of every broker of the cluster, one record per broker — or undefined
+ * when any broker does not say one of them (refused, unknown, not a positive integer): a broker that
+ * does not say may be the one that matters (a group's coordinator), so no partial answer is given.
+ */
+async function everyBrokersConfig(admin: Admin, names: readonly string[]): Promise<Record<string, number>[] | undefined> {
+  const { brokers } = await admin.describeCluster();
+  if (brokers.length === 0) return undefined;
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: brokers.map((b) => ({ type: ConfigResourceTypes.BROKER, name: String(b.nodeId), configNames: [...names] })) });
+  const out: Record<string, number>[] = [];
+  for (const b of brokers) {
+    const r = resources.find((x) => x.resourceName === String(b.nodeId));
+    if (r === undefined || r.errorCode !== 0) return undefined;
+    const values: Record<string, number> = {};
+    for (const n of names) {
+      const v = Number(r.configEntries.find((e) => e.configName === n)?.configValue);
+      if (!Number.isInteger(v) || v <= 0) return undefined;
+      values[n] = v;
+    }
+    out.push(values);
+  }
+  return out;
 }
 
 /**

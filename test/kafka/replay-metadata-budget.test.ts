@@ -54,9 +54,9 @@ describe('the replay filter sized to the brokers\' offset.metadata.max.bytes', (
  * coordinator at Kafka's default, the filter was sized ~8× what the coordinator takes, and commits
  * were refused (OFFSET_METADATA_TOO_LARGE) until it had been halved down to it.
  */
-describe('KafkajsClient.offsetMetadataMaxBytes on brokers with differing settings', () => {
+describe('KafkajsClient: broker settings read from every broker (offsetMetadataMaxBytes, sessionTimeoutRange)', () => {
   /** A KafkajsClient whose kafkajs admin answers DescribeConfigs with `settings` (node id → value, undefined: no answer). */
-  function clientWith(settings: ReadonlyMap<number, string | undefined>): KafkajsClient {
+  function clientWith(settings: ReadonlyMap<number, string | Readonly<Record<string, string>> | undefined>): KafkajsClient {
     const client = new KafkajsClient({ brokers: ['127.0.0.1:1'] });
     const admin = {
       connect: async () => undefined,
@@ -68,7 +68,7 @@ describe('KafkajsClient.offsetMetadataMaxBytes on brokers with differing setting
           const value = settings.get(Number(r.name));
           return value === undefined
             ? { errorCode: 29, errorMessage: 'Cluster authorization failed', resourceName: r.name, resourceType: r.type, configEntries: [] }
-            : { errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: r.type, configEntries: r.configNames.map((configName) => ({ configName, configValue: value, readOnly: true, isDefault: false, configSource: 4, isSensitive: false })) };
+            : { errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: r.type, configEntries: r.configNames.map((configName) => ({ configName, configValue: typeof value === 'string' ? value : value[configName], readOnly: true, isDefault: false, configSource: 4, isSensitive: false })) };
         }),
       }),
     };
@@ -84,5 +84,22 @@ describe('KafkajsClient.offsetMetadataMaxBytes on brokers with differing setting
   it('unknown when a broker does not say (the coordinator may be that one): sized for the default, shortened on refusal', async () => {
     const admin = await clientWith(new Map([[1, '65536'], [2, undefined]])).admin();
     expect(await admin.offsetMetadataMaxBytes!()).toBeUndefined();
+  });
+  /**
+   * The same flaw in check's session-timeout line: the first broker's group.{min,max}.session.timeout.ms
+   * was taken, while the group's coordinator — any broker — checks the join. A timeout inside the
+   * first's range and outside the coordinator's passed check and was refused at run's join.
+   */
+  it('the session-timeout range every broker accepts: the highest min and the lowest max', async () => {
+    const admin = await clientWith(new Map([
+      [1, { 'group.min.session.timeout.ms': '6000', 'group.max.session.timeout.ms': '1800000' }],
+      [2, { 'group.min.session.timeout.ms': '10000', 'group.max.session.timeout.ms': '300000' }],
+    ])).admin();
+    expect(await admin.sessionTimeoutRange!()).toEqual({ min: 10_000, max: 300_000 });
+  });
+
+  it('no session-timeout range when a broker does not say it (check then skips the line)', async () => {
+    const admin = await clientWith(new Map([[1, { 'group.min.session.timeout.ms': '6000', 'group.max.session.timeout.ms': '1800000' }], [2, undefined]])).admin();
+    expect(await admin.sessionTimeoutRange!()).toBeUndefined();
   });
 });
