@@ -83,7 +83,12 @@ export function evaluationsFromInput(input: readonly EvaluationInput[], nowMs: n
       return;
     }
     const e: Record<string, unknown> = { ...given };
-    delete e.scoreFromLabel; // set here only, from a label (it marks a score as already normalized)
+    // scoreFromLabel marks a score as already normalized, so it is not taken on the app's word: it
+    // stays only where decoding set it — a number score that is what the built-in table gives its
+    // label (an Evaluation from evaluationsFromLogs / parseEvaluationRecords, handed on). Dropped
+    // there too, credit.labelScores never re-scored that label and its score went through
+    // credit.normalization: label 'pass' scored 1 of {0, 100}, a failed run.
+    if (!(e.scoreFromLabel === true && typeof e.score === 'number' && typeof e.label === 'string' && scoreOfLabel(e.label, DEFAULT_LABEL_SCORES) === e.score)) delete e.scoreFromLabel;
     // A string or boolean score says itself whether it is a fraction ("80%"); a number keeps the
     // mark it came with — an Evaluation from parseEvaluationRecords or evaluationsFromLogs holds
     // "80%" as 0.8 marked so, and dropping the mark read it as 0.8 on a {0, 100} range (a failure).

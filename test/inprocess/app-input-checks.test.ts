@@ -143,6 +143,40 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  // The same for a score decoding took from a label (scoreFromLabel): dropped, credit.labelScores
+  // never re-scored the label, and its score 1 went through credit.normalization — 1 of {0, 100}.
+  it('a score decoded from a label (scoreFromLabel) is re-scored by credit.labelScores, not normalized', async () => {
+    const [run] = await generateFleet({ episodes: 1, seed: 12 });
+    const credited: CreditEvent[][] = [];
+    const clock = new ManualClock(1_000);
+    const credit = { normalization: { task_success: { min: 0, max: 100 } }, labelScores: { pass: 0.9 } };
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit }, onCredit: (events) => void credited.push(events) });
+    for (const span of run!.spans) processor.onEnd(span);
+    const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: run!.traceId, name: 'task_success', label: 'pass' }), { receivedAtUnixNano: 1n });
+    expect(decoded.evaluations[0]).toMatchObject({ score: 1, label: 'pass', scoreFromLabel: true });
+    processor.addEvaluations(decoded.evaluations);
+    clock.advance(120_000);
+    await processor.forceFlush();
+    const ep = credited[0]!.find((e) => e.event_type === 'episode_credit');
+    expect(ep!.event_type === 'episode_credit' && ep!.outcome).toBe('success');
+    expect(ep!.event_type === 'episode_credit' && ep!.system_value).toBeCloseTo(0.9, 12);
+    await processor.shutdown();
+  });
+
+  it("scoreFromLabel is not taken on the app's word: a score that is not its label's is normalized as any score", async () => {
+    const [run] = await generateFleet({ episodes: 1, seed: 12 });
+    const credited: CreditEvent[][] = [];
+    const clock = new ManualClock(1_000);
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit: { normalization: { task_success: { min: 0, max: 100 } } } }, onCredit: (events) => void credited.push(events) });
+    for (const span of run!.spans) processor.onEnd(span);
+    processor.addEvaluations([{ name: 'task_success', score: 40, label: 'pass', scoreFromLabel: true, traceId: run!.traceId } as never]);
+    clock.advance(120_000);
+    await processor.forceFlush();
+    const ep = credited[0]!.find((e) => e.event_type === 'episode_credit');
+    expect(ep!.event_type === 'episode_credit' && ep!.system_value).toBeCloseTo(0.4, 12);
+    await processor.shutdown();
+  });
+
   it('a missing name and a score of no score type say what they take', async () => {
     const { run, processor } = await processorWithRun();
     expect(() => processor.addEvaluations([{ score: 1, traceId: run.traceId } as never])).toThrow(/evaluations\[0\]\.name: .* — the evaluation's name, e\.g\. 'task_success'/);
