@@ -30,6 +30,7 @@ import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/se
 import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-authorization.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
+import { BrokersRefusedError, tcpPreflight } from '../kafka/tcp-preflight.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
@@ -311,11 +312,18 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   let connection: KafkaConnectionOptions | undefined;
   try {
     connection = deps.kafkaClient ? undefined : resolveKafkaConnection(kafka);
+    // every broker refusing now is the answer now (kafkajs retried it ~14 s, as for a starting broker)
+    if (!deps.kafkaClient) await tcpPreflight(kafka.brokers);
     if (connection?.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
     client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors, connection!);
     admin = await client.admin();
   } catch (err) {
     if (err instanceof KafkaConnectionConfigError) throw err; // a setting, not the cluster: exit 2 like any config error
+    if (err instanceof BrokersRefusedError) {
+      const one = kafka.brokers.length === 1;
+      lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${one ? 'no broker there accepts a connection' : 'no broker of these accepts a connection'} — ${err.message} — check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers` });
+      return;
+    }
     const explained = explainConnectionError(err, 'source.kafka', connection);
     const hint = explained === err ? ' — check source.kafka.brokers (host:port of a listener this client can reach)' : '';
     lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });

@@ -53,8 +53,10 @@ describe('agent-credit check --format json', () => {
     // with the variables that set the configuration, as the text's last line: the check needs them as run does
     expect(doc).toMatchObject({ status: 'fail', ready: false, command: 'AGENT_CREDIT_SOURCE_KAFKA_BROKERS=127.0.0.1:1 AGENT_CREDIT_SOURCE_KIND=kafka agent-credit check --port 4400 --no-live --log-level silent --format json' });
     const connection = doc.checks.find((c) => c.name === 'kafka.connection')!;
-    expect(connection).toMatchObject({ setting: 'source.kafka.brokers', status: 'fail', advice: 'check source.kafka.brokers (host:port of a listener this client can reach)' });
+    expect(connection).toMatchObject({ setting: 'source.kafka.brokers', status: 'fail', advice: 'check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers' });
     expect(connection.detail).toMatch(/^kafka: cannot connect to 127\.0\.0\.1:1 \(plaintext\): .*ECONNREFUSED/);
+    // said at once by check's TCP preflight (kafkajs retried it ~14 s, as for a starting broker)
+    expect(connection.detail).toBe('kafka: cannot connect to 127.0.0.1:1 (plaintext): no broker there accepts a connection — 127.0.0.1:1: connection refused (ECONNREFUSED: nothing listens on that port)');
     // warnings are in it too (text with --log-level silent: nothing at all)
     const flags = doc.checks.find((c) => c.name === 'flags')!;
     expect(flags.status).toBe('warn');
