@@ -256,7 +256,11 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // after that error contradicted it.
   const started = pipeline.health();
   const fastPaths = kafkajsFastPathsReport();
-  const startFields = { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: live?.address().url, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') };
+  // where Prometheus and the probes find /metrics, as the OTLP/HTTP job and `view` say it: with
+  // telemetry.metricsPort the status server's (its own port — 0 picks a free one no other line named)
+  const liveUrl = live?.address().url;
+  const metrics = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
+  const startFields = { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: liveUrl, metrics, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') };
   if (started.live) logger.info(startFields, 'agent-credit running on Kafka');
   else logger.info(startFields, 'agent-credit started on Kafka, but its consumer has stopped for good and reads nothing (the next line says why)');
   reportHealth();

@@ -48,6 +48,36 @@ describe('startKafkaJob', () => {
     await new Promise<void>((r) => again.close(() => r()));
   });
 
+  // With telemetry.metricsPort 0 (a free port) and the live page off, the start line named no
+  // address at all — the OTLP/HTTP job's and view's name `metrics` —, so Prometheus and the probes
+  // had nowhere to go but `ss -ltnp` (found in the platform trial).
+  it("names where /metrics is served in its start line (the status server's port, 0 = the one it got)", async () => {
+    const base = unique('job-metrics');
+    await createTopics(client(), [`${base}.spans`, `${base}.logs`], 1);
+    const lines: { msg: string; metrics?: string; live?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
+        sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+        telemetry: { metricsPort: 0, metricsHost: '127.0.0.1' },
+      },
+    });
+    const job = await startKafkaJob(config, logger);
+    try {
+      const started = lines.find((l) => l.msg === 'agent-credit running on Kafka');
+      expect(started?.live).toBeUndefined();
+      expect(started?.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(started?.metrics).not.toMatch(/:0\/metrics$/);
+      const res = await fetch(started!.metrics!);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('agent_credit_kafka_records_received_total');
+    } finally {
+      await job.stop();
+    }
+  });
+
   // On the broker (group.max.session.timeout.ms 1800000) with sessionTimeoutMs 1900000: kafkajs's
   // first join was refused and the consumer crashed for good before start resolved, then the job
   // logged "agent-credit running on Kafka" and "not live …: a restart is what helps" — a restart
