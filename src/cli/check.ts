@@ -28,6 +28,7 @@ import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/k
 import { mismatchedPartitionCounts } from '../kafka/co-partitioned-assignment.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-authorization.js';
+import { groupMembersLine } from '../kafka/group-members.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { BrokersRefusedError, tcpPreflight } from '../kafka/tcp-preflight.js';
@@ -356,6 +357,10 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
         if (!isGroupAuthorizationRefusal(`${err instanceof Error ? err.message : String(err)} ${errors.slice(logged).join(' ')}`)) throw err;
         lines.push({ name: 'kafka.group', setting: 'source.kafka.groupId', status: 'fail', text: groupAclMissing(kafka.groupId) });
       });
+      // who else is in the group (a principal that may not Describe it: nothing said, run will tell)
+      const members = await admin.groupMembers?.(kafka.groupId).catch(() => undefined);
+      const shared = members && groupMembersLine(kafka.groupId, present.map((i) => i.topic), members);
+      if (shared) lines.push({ name: 'kafka.group', setting: 'source.kafka.groupId', ...shared });
     }
     // what the brokers check at run's group join: outside their range it is refused, and run's
     // consumer crashed for good while check said ready (a client that may not read it skips this)

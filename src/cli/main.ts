@@ -800,7 +800,7 @@ export function buildProgram(): Command {
     program
       .command('check')
       .description(
-        'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
+        'check what `run` would meet without running: Kafka connection (TLS/SASL), input and output topics, consumer group lag and members; or the OTLP/HTTP ports; and the value function (a module game loaded, an http judge’s host connected to). ' +
           'Takes every flag of run’s (give the ones you give run; the last line names them, after the AGENT_CREDIT_* variables that set the configuration, as the run command): the listener flags set the ports checked, --no-stdout and --demo* are checked as run reads them, --log-level leaves out the report’s lines below it (error: ✗ only, warn: ✗ and !, silent: none; not in --format json), --log-format changes nothing (the report is not a log). Exit 1 when something fails',
       ),
   )

@@ -6,6 +6,7 @@
  * Offsets are decimal strings (Kafka int64). "Commit offset" always means the NEXT offset to read.
  */
 import type { KafkaCompression } from './compression-codecs.js';
+import type { GroupMember } from './group-members.js';
 
 /** A consumed record. `key`/`value` are the raw bytes (null for a null key/value). */
 export interface ConsumedRecord {
@@ -216,6 +217,11 @@ export interface KafkaAdmin {
    * cannot tell.
    */
   validateTopics?(topics: readonly TopicSpec[]): Promise<void>;
+  /**
+   * The group's current members and the topics each subscribed to (DescribeGroups; none for a
+   * group without members). Optional: without it `check` does not say who else is in the group.
+   */
+  groupMembers?(groupId: string): Promise<GroupMember[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes consumer groups that have no members (e.g. a short-lived reader's); one that does not exist is no error. */
   deleteGroups(groupIds: readonly string[]): Promise<void>;

@@ -14,7 +14,7 @@
  *   (kafkajs-send.ts), and check the acknowledgements.
  */
 import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry, RetryOptions } from 'kafkajs';
-import { CoPartitionedAssigner } from './kafkajs-co-partitioned-assigner.js';
+import { CoPartitionedAssigner, subscribedTopics } from './kafkajs-co-partitioned-assigner.js';
 import { ConfigResourceTypes, Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
   BatchControl,
@@ -509,6 +509,13 @@ export class KafkajsClient implements KafkaClient {
         const name = 'offset.metadata.max.bytes';
         const per = await everyBrokersConfig(admin, [name]);
         return per === undefined ? undefined : Math.min(...per.map((v) => v[name]!));
+      },
+      groupMembers: async (groupId) => {
+        const { groups } = await admin.describeGroups([groupId]);
+        // the consumer protocol's members only: a group of another kind keeps its own metadata
+        return groups
+          .filter((g) => g.groupId === groupId && g.protocolType === 'consumer')
+          .flatMap((g) => g.members.map((m) => ({ clientId: m.clientId, clientHost: m.clientHost, topics: m.memberMetadata.length > 0 ? subscribedTopics(m.memberMetadata) : undefined })));
       },
       deleteTopics: (topics) => admin.deleteTopics({ topics: [...topics] }),
       deleteGroups: async (groupIds) => {

@@ -67,7 +67,7 @@ async function partitionsOfOtherTopics(cluster: Parameters<PartitionAssigner>[0]
 }
 
 /** The topics a member subscribed to, from its group-protocol metadata; undefined when it does not decode. */
-function subscribedTopics(metadata: Buffer): string[] | undefined {
+export function subscribedTopics(metadata: Buffer): string[] | undefined {
   try {
     const decoded = AssignerProtocol.MemberMetadata.decode(metadata);
     return decoded && Array.isArray(decoded.topics) ? decoded.topics : undefined;

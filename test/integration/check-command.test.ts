@@ -144,6 +144,39 @@ describe('agent-credit check', () => {
     ]);
   });
 
+  // Two deployments left at one group id, reading different topics, rebalance together (README,
+  // Ingestion: Kafka): check said only "no committed offsets yet" for the second, and run started
+  // without a word (platform trial). A kafkajs consumer of the first job's topics is the member here.
+  it("names the members already in the group: a warning naming source.kafka.groupId when they read other topics, a note when they read the same", async () => {
+    const base = unique('check-members');
+    const c = client();
+    await createTopics(c, [`${base}.a.spans`, `${base}.a.logs`, `${base}.b.spans`, `${base}.b.logs`], 1);
+    const group = `${base}-grp`;
+    const consumer = new Kafka({ brokers: [brokers()], clientId: 'other-job', logLevel: logLevel.NOTHING }).consumer({ groupId: group });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [`${base}.a.spans`, `${base}.a.logs`] });
+      await consumer.run({ eachMessage: async () => undefined });
+      await joined;
+      const config = (job: 'a' | 'b') =>
+        loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: group, spansTopic: `${base}.${job}.spans`, logsTopic: `${base}.${job}.logs` } }, sinks: { live: { enabled: false } } } }).config;
+
+      const other = await runChecks(config('b'));
+      expect(other.ok).toBe(true); // run starts: a warning
+      const warned = other.lines.filter((l) => l.name === 'kafka.group' && l.status === 'warn');
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.text).toMatch(new RegExp(`^source\\.kafka\\.groupId "${group}": 1 member\\(s\\) of this group read other topics \\(${base}\\.a\\.spans, ${base}\\.a\\.logs\\) — client other-job on /[^:]+: .* — give this job its own source\\.kafka\\.groupId$`));
+      expect(renderCheckReport(other)).toContain(`! source.kafka.groupId "${group}": 1 member(s) of this group read other topics`);
+
+      const same = await runChecks(config('a'));
+      expect(same.lines.filter((l) => l.name === 'kafka.group' && l.status === 'warn')).toEqual([]);
+      expect(renderCheckReport(same)).toMatch(new RegExp(`^· source\\.kafka\\.groupId "${group}": 1 instance\\(s\\) in the group already read these topics \\(client other-job on /[^)]+\\): run joins them`, 'm'));
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it("a session timeout outside the brokers' range fails, naming source.kafka.sessionTimeoutMs and their range", async () => {
     const base = unique('check-session');
     const c = client();
