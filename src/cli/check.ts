@@ -31,7 +31,7 @@ import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-aut
 import { groupMembersLine } from '../kafka/group-members.js';
 import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnection, type KafkaConnectionOptions } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
-import { BrokersRefusedError, tcpPreflight } from '../kafka/tcp-preflight.js';
+import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers, unreachableBrokersLine, type UnreachableBroker } from '../kafka/bootstrap-reach.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
@@ -132,6 +132,11 @@ export function checkReportDocument(report: CheckReport, options: RenderOptions 
 export interface CheckDeps {
   /** The Kafka client to check with (default: kafkajs with the configured TLS/SASL). */
   kafkaClient?: (config: NonNullable<AppConfig['source']['kafka']>) => Promise<KafkaClient>;
+  /**
+   * The bootstrap brokers that do not accept a connection (default: a TCP connection to each,
+   * src/kafka/bootstrap-reach.ts — none tried when `kafkaClient` is given, whose brokers need not exist).
+   */
+  unreachableBrokers?: (brokers: readonly string[]) => Promise<UnreachableBroker[]>;
   /**
    * Also read a few records of each input topic (from the beginning, in a throwaway consumer
    * group that commits nothing) and decode them as `run` would: catches a wrong encoding or a
@@ -311,20 +316,22 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   let client: KafkaClient;
   const errors: ErrorLog = [];
   let connection: KafkaConnectionOptions | undefined;
+  // each bootstrap broker tried first (src/kafka/bootstrap-reach.ts): every one refusing now is the
+  // answer now (kafkajs retried it ~14 s, as for a starting broker), and one wrong entry among good
+  // ones went unnoticed ("connected to a,b"), as kafkajs needs one to answer
+  const probe = deps.unreachableBrokers ?? (deps.kafkaClient ? undefined : unreachableBootstrapBrokers);
+  const away: UnreachableBroker[] = probe ? await probe(kafka.brokers).catch(() => []) : [];
+  if (noneAccepts(kafka.brokers, away)) {
+    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${kafka.brokers.length === 1 ? 'no broker there accepts a connection' : 'no broker of these accepts a connection'} — ${describeUnreachable(away)} — check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers` });
+    return;
+  }
   try {
     connection = deps.kafkaClient ? undefined : resolveKafkaConnection(kafka);
-    // every broker refusing now is the answer now (kafkajs retried it ~14 s, as for a starting broker)
-    if (!deps.kafkaClient) await tcpPreflight(kafka.brokers);
     if (connection?.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
     client = deps.kafkaClient ? await deps.kafkaClient(kafka) : await defaultClient(kafka, errors, connection!);
     admin = await client.admin();
   } catch (err) {
     if (err instanceof KafkaConnectionConfigError) throw err; // a setting, not the cluster: exit 2 like any config error
-    if (err instanceof BrokersRefusedError) {
-      const one = kafka.brokers.length === 1;
-      lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${one ? 'no broker there accepts a connection' : 'no broker of these accepts a connection'} — ${err.message} — check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers` });
-      return;
-    }
     const explained = explainConnectionError(err, 'source.kafka', connection);
     const hint = explained === err ? ' — check source.kafka.brokers (host:port of a listener this client can reach)' : '';
     lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'fail', text: `kafka: cannot connect to ${kafka.brokers.join(',')} (${security}): ${explained.message}${hint}` });
@@ -337,7 +344,9 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       ...(kafka.evaluationsTopic ? [{ key: 'source.kafka.evaluationsTopic', topic: kafka.evaluationsTopic }] : []),
     ];
     const missing = new Set(await admin.missingTopics(inputs.map((i) => i.topic)));
-    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'ok', text: `kafka: connected to ${kafka.brokers.join(',')} (${security})` });
+    const answered = kafka.brokers.filter((b) => !away.some((u) => u.broker === b));
+    lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'ok', text: `kafka: connected to ${(answered.length > 0 ? answered : kafka.brokers).join(',')} (${security})` });
+    if (away.length > 0 && answered.length > 0) lines.push({ name: 'kafka.connection', setting: 'source.kafka.brokers', status: 'warn', text: unreachableBrokersLine(away) });
     const present = inputs.filter((i) => !missing.has(i.topic));
     const counts = present.length > 0 ? await admin.partitionCounts(present.map((i) => i.topic)) : new Map<string, number>();
     for (const i of inputs) {

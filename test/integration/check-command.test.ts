@@ -14,6 +14,7 @@ import { brokers, client, createTopics, produce, fleetRecords, unique } from './
 import { BIN, CLI_ENV } from '../support/cli.js';
 import { checkReportOf } from '../support/check-report.js';
 import { tempDir } from '../support/temp-dir.js';
+import { REFUSED_PORT } from '../support/ports.js';
 
 /** The CLI in a child process (asynchronous: the file's other tests and the broker's clients go on). */
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -175,6 +176,24 @@ describe('agent-credit check', () => {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  // kafkajs needs one bootstrap broker to answer: a list with a wrong entry passed as "connected to
+  // a,b", while run's clients start with "Failed to connect to seed broker" whenever they pick it.
+  it('names a bootstrap broker of source.kafka.brokers that accepts no connection, when the cluster answered through another', async () => {
+    const base = unique('check-bootstrap');
+    await createTopics(client(), [`${base}.spans`], 1);
+    const down = `127.0.0.1:${REFUSED_PORT}`;
+    const config = (list: string[]) =>
+      loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: list, groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null } }, sinks: { live: { enabled: false } } } }).config;
+    const report = await runChecks(config([brokers(), down]));
+    expect(report.ok).toBe(true); // run starts: a warning
+    const text = renderCheckReport(report);
+    expect(text).toMatch(new RegExp(`^✓ kafka: connected to ${brokers().replace(/\./g, '\\.')} \\(plaintext\\)$`, 'm'));
+    expect(text).toContain(`! source.kafka.brokers: ${down}: connection refused (ECONNREFUSED: nothing listens on that port) — the cluster was reached through the other bootstrap broker(s)`);
+    expect(text).toContain('fix or remove it in source.kafka.brokers');
+    // every broker answering: no such line
+    expect(renderCheckReport(await runChecks(config([brokers(), brokers()])))).not.toContain('the cluster was reached through the other bootstrap broker(s)');
   });
 
   it("a session timeout outside the brokers' range fails, naming source.kafka.sessionTimeoutMs and their range", async () => {
