@@ -287,20 +287,25 @@ describe('agent-credit check --sample', () => {
     await t.send({ topic: `${base}.spans`, messages: [{ value: 'not an OTLP request' }, { value: 'nor this' }] });
     await t.abort();
     await tx.disconnect();
-    const gen = kafkaRecordsFor(await generateFleet({ episodes: 2, seed: 7 }), 'otlp_proto');
-    await produce(c, gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })));
     // the abort returns before the coordinator has written its marker: until then the partition's
     // last stable offset stays at the aborted records, and check (as run) sees nothing to read
-    // below it ("holds no records now" — one clean-clone run, integration files two at a time)
+    // below it ("holds no records now" — one clean-clone run, integration files two at a time).
+    // Waited for before the spans are written, too: written meanwhile they took offsets 2–3 and the
+    // marker 4 (this test under load, platform trial: "offsets 2–3" where 3–4 was expected)
     const admin = kafka.admin();
     await admin.connect();
-    try {
-      // kafkajs's admin lists offsets read_committed: `high` is the last stable offset
-      const end = String(3 + gen.spans.length); // 2 aborted records, their marker, the spans
+    // kafkajs's admin lists offsets read_committed: `high` is the last stable offset
+    const stableAt = async (end: string, what: string) => {
       for (const deadline = Date.now() + 10_000; (await admin.fetchTopicOffsets(`${base}.spans`))[0]?.high !== end; ) {
-        if (Date.now() > deadline) throw new Error(`the aborted transaction's marker: the last stable offset did not reach ${end} in 10 s`);
+        if (Date.now() > deadline) throw new Error(`${what}: the last stable offset did not reach ${end} in 10 s`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    };
+    const gen = kafkaRecordsFor(await generateFleet({ episodes: 2, seed: 7 }), 'otlp_proto');
+    try {
+      await stableAt('3', "the aborted transaction's marker"); // 2 aborted records, their marker
+      await produce(c, gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })));
+      await stableAt(String(3 + gen.spans.length), 'the spans after the marker');
     } finally {
       await admin.disconnect();
     }
