@@ -540,7 +540,7 @@ describe('agent-credit CLI', () => {
     const dir = tempDir('ac-module-export-');
     writeFileSync(join(dir, 'game.mjs'), 'export function score(coalition) { return coalition.length > 0 ? 1 : 0; }\n');
     const config = join(dir, 'agent-credit.yaml');
-    writeFileSync(config, `credit:\n  game: module\n  module:\n    path: ${join(dir, 'game.mjs')}\nruntime:\n  creditWorkers: 1\nsinks:\n  live:\n    enabled: false\nsource:\n  http:\n    port: 0\n`);
+    writeFileSync(config, `credit:\n  game: module\n  module:\n    path: ${join(dir, 'game.mjs')}\nruntime:\n  creditWorkers: 1\nsinks:\n  live:\n    enabled: false\nsource:\n  http:\n    port: 0\n  grpc:\n    port: 0\n`);
     const check = cli(['check', '-c', config]);
     expect(check.status).toBe(1);
     expect(check.stdout + check.stderr).toMatch(/✗ module game: .* has no exported function "value" \(exports found: score\); export function value\(coalition, episode\) or set credit\.module\.exportName/);
