@@ -166,6 +166,19 @@ function hintFor(path: readonly PropertyKey[]): string | undefined {
 
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
+/** The command-line flag that turns a section with an `enabled` switch off. */
+const OFF_FLAGS: Readonly<Record<string, string>> = { 'sinks.stdout': '--no-stdout', 'sinks.live': '--no-live', 'source.grpc': '--no-grpc' };
+
+/**
+ * The fix for a boolean given to a section that has an `enabled` switch (`sinks.stdout: false`,
+ * `AGENT_CREDIT_SINKS_LIVE=false`): that switch, in the form the value came in, and the flag.
+ */
+function switchFix(where: string, value: boolean, from: string | undefined): string {
+  const setting = from?.startsWith('AGENT_CREDIT_') ? `${from}_ENABLED=${value}` : `${where}.enabled: ${value}`;
+  const flag = !value && OFF_FLAGS[where] !== undefined ? ` (or ${OFF_FLAGS[where]})` : '';
+  return `to turn it ${value ? 'on' : 'off'}, set ${setting}${flag}`;
+}
+
 /** One message per zod issue. `input` is the merged raw config the issues refer to. */
 export interface DescribeContext {
   origins?: ValueOrigins;
@@ -271,6 +284,11 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, ctx: Desc
       if (expected === 'object' && value === null && !from) text += ` — a key with nothing under it (every line below commented out) is null in YAML: write ${formatPath(path).split('.').at(-1)}: {} or remove the line`;
       // a variable's YAML flow that does not parse is kept as text (env.ts): say why it is not a mapping
       if (expected === 'object' && typeof value === 'string' && from?.startsWith('AGENT_CREDIT_')) text += ' — the variable is read as YAML flow ({key: value, …}) and its text is not a mapping: quote a value that holds , [ ] { } or # ("…")';
+      // `stdout: false` is how one would turn a sink off, but the switch is the section's `enabled`
+      if (expected === 'object' && typeof value === 'boolean' && (ctx.acceptedKeys?.(path) ?? []).includes('enabled')) text += ` — ${switchFix(where, value, from)}`;
+      // `eventTypes: episode_credit` is one item, not a list (a variable's text is split at commas
+      // already); a secret (tokenCommand's arguments) is not written out in the fix either
+      if (expected === 'array' && typeof value === 'string' && !from && !holdsSecret(path, ctx.schemaAt?.(path)) && value.length <= 200) text += ` — write a list: ${String(path.at(-1))}: [${value}]`;
       break;
     }
     case 'too_small': {

@@ -131,6 +131,29 @@ describe('configuration errors name the key, the bad value and what is accepted'
     expect(errorOf('sinks:\n  live:\n')).toContain('sinks.live: expected an object, got null — a key with nothing under it (every line below commented out) is null in YAML: write live: {} or remove the line');
   });
 
+  it('a boolean for a section with an enabled switch names that switch and the flag (sinks.stdout: false said only "expected an object")', () => {
+    expect(errorOf('sinks:\n  stdout: false\n')).toContain('sinks.stdout: expected an object, got false — to turn it off, set sinks.stdout.enabled: false (or --no-stdout)');
+    expect(errorOf('sinks:\n  live: false\n')).toContain('sinks.live: expected an object, got false — to turn it off, set sinks.live.enabled: false (or --no-live)');
+    expect(errorOf('source:\n  grpc: false\n')).toContain('source.grpc: expected an object, got false — to turn it off, set source.grpc.enabled: false (or --no-grpc)');
+    expect(errorOf('source:\n  grpc: true\n')).toContain('source.grpc: expected an object, got true — to turn it on, set source.grpc.enabled: true');
+    // from a variable: the variable of the switch
+    expect(errorOf('', { AGENT_CREDIT_SINKS_STDOUT: 'false' })).toContain('sinks.stdout: expected an object, got false — to turn it off, set AGENT_CREDIT_SINKS_STDOUT_ENABLED=false (or --no-stdout)');
+    // the fixes given load
+    expect(loadConfig({ text: 'sinks:\n  stdout:\n    enabled: false\n', env: {} }).config.sinks.stdout.enabled).toBe(false);
+    expect(loadConfig({ text: '', env: { AGENT_CREDIT_SINKS_STDOUT_ENABLED: 'false' } }).config.sinks.stdout.enabled).toBe(false);
+    // a section without such a switch gets no such advice
+    expect(errorOf('sinks:\n  kafka: false\n')).not.toContain('enabled');
+  });
+
+  it('one item where a list goes shows it as a list (it said only "expected an array"), a secret not written out', () => {
+    expect(errorOf('sinks:\n  stdout:\n    eventTypes: episode_credit\n')).toContain('sinks.stdout.eventTypes: expected an array, got "episode_credit" — write a list: eventTypes: [episode_credit]');
+    expect(errorOf('conventions:\n  agentScope: service.namespace, service.name\n')).toContain('— write a list: agentScope: [service.namespace, service.name]');
+    expect(loadConfig({ text: 'conventions:\n  agentScope: [service.namespace, service.name]\n', env: {} }).config.conventions.agentScope).toEqual(['service.namespace', 'service.name']);
+    const secret = errorOf('source:\n  kind: kafka\n  kafka:\n    brokers: [127.0.0.1:9092]\n    sasl:\n      mechanism: oauthbearer\n      tokenCommand: print-token --key s3cret\n');
+    expect(secret).toContain('source.kafka.sasl.tokenCommand: expected an array');
+    expect(secret).not.toContain('s3cret');
+  });
+
   it('maxBytesPerEpisode above maxBufferedBytes names both keys and the fix', () => {
     expect(errorOf('episodes:\n  maxBytesPerEpisode: 999999999999\n')).toContain(
       'episodes.maxBytesPerEpisode: must not exceed episodes.maxBufferedBytes (the bytes of all open episodes) — lower it, or raise episodes.maxBufferedBytes, got 999999999999',
