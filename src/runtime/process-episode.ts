@@ -140,13 +140,34 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   if (system.length === 0 && ofFinalResponse !== undefined) {
     return `${named.length} evaluation(s) joined, none of the run itself; ${JSON.stringify(ofFinalResponse.name)} evaluates the run's final response (by its gen_ai.response.id): set evaluation.name to ${JSON.stringify(ofFinalResponse.name)} (in-process: processOptions.evaluationName) to let it score the run, or evaluate the root span.${closed}`;
   }
-  if (system.length === 0) return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span, or the run's final response by its gen_ai.response.id) for the system score.${closed}`;
+  if (system.length === 0) {
+    const absent = ofAbsentSpans(tree, named);
+    if (absent !== undefined) return `${absent}${closed}`;
+    return `${named.length} evaluation(s) joined, all of inner spans (step-level verdicts flag steps, they do not score the run): evaluate the root span (or name no span, or the run's final response by its gen_ai.response.id) for the system score.${closed}`;
+  }
   const labels = [...new Set(system.flatMap((e) => (e.label !== undefined && e.score === undefined ? [JSON.stringify(e.label)] : [])))];
   if (labels.length > 0) {
     const table = labelTable(options);
     return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? `the built-in label table scores ${Object.keys(DEFAULT_LABEL_SCORES).join(', ')}` : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
   }
   return `the system-level evaluation(s) joined carry no finite score (NaN, Infinity or a value that is no number: an evaluator that failed — ragas scores a failed metric NaN): send a finite gen_ai.evaluation.score.value, or a label.${closed}`;
+}
+
+/**
+ * Verdicts naming a span the episode does not hold, said as such: a verdict emitted in the root
+ * span's context whose root had not arrived (still open when the episode closed — Ctrl-C during a
+ * run, a run idle past `episodes.idleMs` — or exported by a service that does not send here) was
+ * told "all of inner spans … evaluate the root span", which it did. When the absent span is the
+ * parent of the episode's top spans it is their root. Undefined when every named span is there.
+ */
+function ofAbsentSpans(tree: SpanTree, evaluations: readonly Evaluation[]): string | undefined {
+  const absent = [...new Set(evaluations.flatMap((e) => (e.spanId !== undefined && !tree.byId.has(e.spanId) ? [e.spanId] : [])))];
+  if (absent.length === 0) return undefined;
+  const parentOfTop = absent.find((id) => tree.ordered.some((s) => s.parentSpanId === id && tree.isRoot(s.spanId)));
+  const which = parentOfTop !== undefined
+    ? `span ${parentOfTop}, the parent of the episode's top span(s) — its root span, which has not arrived (still open when the episode closed, or exported by a service that does not send here)`
+    : `span(s) ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''}, which the episode does not hold (not arrived, or sent elsewhere)`;
+  return `${evaluations.length} evaluation(s) joined, none of the run: they evaluate ${which}, and a verdict scores the run only once the span it names is in the episode: end and export that span with the run's others, or send the verdict naming no span (an evaluation record with the trace_id alone).`;
 }
 
 /**

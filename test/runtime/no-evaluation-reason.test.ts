@@ -64,6 +64,28 @@ describe('an episode skipped for want of a system evaluation says which case it 
     expect(msg).toMatch(/all of inner spans \(step-level verdicts flag steps/);
   });
 
+  it('a verdict on the root span that has not arrived says so (it said "all of inner spans … evaluate the root span", which it did)', async () => {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 31 });
+    const spans = decodeTraces(run.tracesProto, 'otlp_proto');
+    const root = spans.find((s) => s.parentSpanId === undefined)!;
+    const [verdict] = evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto'));
+    expect(verdict!.spanId).toBe(root.spanId);
+    const asm = new EpisodeAssembler({});
+    // the root still open (Ctrl-C during the run): its children and the verdict came, it did not
+    asm.addSpans(spans.filter((s) => s !== root));
+    asm.addEvaluations([verdict!]);
+    const [episode] = asm.flush('shutdown');
+    let reason: DegenerateEpisodeError | undefined;
+    expect(await processEpisode(episode!, { onSkipped: (_e, err) => (reason = err) })).toEqual([]);
+    expect(reason?.reason).toBe('no-evaluation');
+    expect(reason!.message).toContain(`1 evaluation(s) joined, none of the run: they evaluate span ${root.spanId}, the parent of the episode's top span(s) — its root span, which has not arrived`);
+    expect(reason!.message).toContain('send the verdict naming no span (an evaluation record with the trace_id alone)');
+    expect(reason!.message).not.toContain('all of inner spans');
+    // a span of the trace that is no parent of the episode's spans is named as absent only
+    const elsewhere = await skippedFor((e) => ({ ...e, spanId: 'aaaaaaaaaaaaaaaa' }));
+    expect(elsewhere).toContain('they evaluate span(s) aaaaaaaaaaaaaaaa, which the episode does not hold');
+  });
+
   it('a label without a score', async () => {
     const msg = await skippedFor(({ score: _score, ...e }) => ({ ...e, label: 'meh' }) as Evaluation);
     expect(msg).toMatch(/carry label "meh" and no score; the built-in label table scores pass, passed, .*add the label to credit\.labelScores/);
