@@ -3,6 +3,7 @@
  * judge service join the spans that arrived over OTLP; the episode closes on its evaluation and
  * is credited with it. Invalid records are reported back (count + reasons), never silently dropped.
  */
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -87,6 +88,21 @@ describe('POST /v1/evaluations', () => {
     }
     expect(mine().map((c) => c.episode.revision)).toEqual([0, 1, 2]);
     expect(mine().at(-1)!.episode.evaluations.map((e) => e.score)).toEqual([ev!.score, 0, ev!.score]);
+  });
+
+  it("README Quickstart's curl record, the run's trace id put in, is accepted as its comment shows and credits the run", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /^curl -s http:\/\/127\.0\.0\.1:4318\/v1\/evaluations -H 'content-type: application\/json' \\\n {2}-d '(\{.*\})'\n# (\{.*\})$/m.exec(readme);
+    expect(example, 'the curl example in README.md Quickstart').not.toBeNull();
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 33 });
+    expect((await fetch(`${receiver.address().url}/v1/traces`, { method: 'POST', body: run.tracesProto, headers: { 'content-type': 'application/x-protobuf' } })).status).toBe(200);
+    const record = { ...JSON.parse(example![1]!), trace_id: run.traceId };
+    const r = await post(JSON.stringify(record), 'application/json');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual(JSON.parse(example![2]!));
+    await pipeline.drain();
+    const head = credited.find((c) => c.episode.episodeId === run.traceId)?.events[0];
+    expect(head).toMatchObject({ event_type: 'episode_credit', evaluation: { name: record.name, score: record.score, source: 'evaluations-stream' } });
   });
 
   it('accepts the valid records of a partly invalid array and reports the others', async () => {
