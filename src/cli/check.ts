@@ -293,6 +293,11 @@ function whatAnswers(host: string, port: number, security: ListenerSecurity, tim
   });
 }
 
+/** `1 span`, `2 spans`: the sample's counts are often 1 ("1 log records" read as a slip). */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Errors the Kafka client logged (kafkajs reports a consumer's failures there, not to the caller). */
 type ErrorLog = string[];
 
@@ -629,7 +634,7 @@ async function sampleLines(
         const c = factsOf(s).convention;
         byConvention.set(c, (byConvention.get(c) ?? 0) + 1);
       }
-      detail = `${spans.length} spans; conventions: ${[...byConvention].map(([c, n]) => `${c} ${n}`).join(', ')}`;
+      detail = `${count(spans.length, 'span')}; conventions: ${[...byConvention].map(([c, n]) => `${c} ${n}`).join(', ')}`;
       if (spans.length > 0 && (byConvention.get('unknown') ?? 0) === spans.length) {
         lines.push({ name: 'kafka.sample', setting: i.key, status: 'warn', text: `${i.key}: ${records.length} sample record(s) (${where}) decode, but none of their ${spans.length} spans follows the GenAI, OpenInference or OpenLLMetry conventions or the Vercel AI SDK's telemetry: no agent steps will be found in them` });
         continue;
@@ -640,7 +645,7 @@ async function sampleLines(
       const contents = logs.filter(isContentEvent).length;
       const read = contentSpansFromLogs(logs);
       const withText = read.filter(contentSpanHasText).length;
-      detail = `${logs.length} log records, ${evaluations} evaluations, ${contents} GenAI message-content events (${withText} with message text)`;
+      detail = `${count(logs.length, 'log record')}, ${count(evaluations, 'evaluation')}, ${count(contents, 'GenAI message-content event')} (${withText} with message text)`;
       if (contents > 0 && withText === 0) {
         // capture off (the instrumentations' default), or every one unsampled: nothing to read
         lines.push({
