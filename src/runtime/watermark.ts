@@ -18,8 +18,14 @@
  * as fits; a committed trace whose first b bits equal a held one's is rebuilt too — about held ÷ 2^b
  * of them: 0.2 % at 2,000 held, 14 % at 5,000). Past ~10,000 (that share above one half) the
  * metadata says "no filter": replay everything and rely on downstream de-duplication by event id.
+ *
+ * Spilled filter (`ac5`): when the runtime has a side topic for it (`sinks.kafka.replayFilterTopic`),
+ * a held set whose ids do not fit whole is written instead, whole (`ac1` of any length:
+ * `encodeSpillableFilter`), as one record of that topic, and the metadata points at the record
+ * (`encodeSpillPointer`): no false positives at any number of open runs.
  */
 
+import { createHash } from 'node:crypto';
 import { compareOffsets } from '../episodes/offsets.js';
 
 /** The smallest defined offset, or undefined when none is defined. */
@@ -516,11 +522,119 @@ function decodeTruncated(processedNext: string, body: string): ReplayFilter {
   return { processedNext: next, heldTraces: held, ...(from ? { heldFrom: from } : {}), compact: true, keyBits: bits };
 }
 
-/** The commit tag in metadata written by `encodeReplayMetadata`, if it has one. */
+/** The commit tag in metadata written by `encodeReplayMetadata` or `encodeSpillPointer`, if it has one. */
 export function commitTagOf(metadata: string | null | undefined): string | undefined {
   if (!metadata) return undefined;
   const parts = metadata.split(';');
+  if (parts[0] === SPILL_VERSION) return parts.length === 5 ? parts[4] : undefined;
   return parts.length === 4 && (parts[0] === METADATA_VERSION || parts[0] === COMPACT_VERSION || parts[0] === CODED_VERSION || parts[0] === TRUNCATED_VERSION) ? parts[3] : undefined;
+}
+
+/**
+ * The filter lives in a record of the side topic (`sinks.kafka.replayFilterTopic`):
+ * `ac5;<processedNext>;<side partition>@<side offset>;<hash of the record's value>[;<commitTag>]`.
+ * Releases before this one read `ac5` as no filter (`decodeReplayMetadata` answers undefined for a
+ * version it does not know): they replay everything — safe, only duplicates downstream, as when the
+ * ids did not fit before.
+ */
+const SPILL_VERSION = 'ac5';
+
+/** Where a spilled filter's record is, and what its value hashes to. */
+export interface SpillPointer {
+  readonly processedNext: string;
+  /** Partition of the side topic the record was written to. */
+  readonly partition: number;
+  /** The record's offset there. */
+  readonly offset: string;
+  /** `spillHash` of the record's value. */
+  readonly hash: string;
+}
+
+/** How a commit's replay filter is written: in the metadata, or spilled to a side record. */
+export type ReplayFilterWrite =
+  /** the metadata itself (`encodeReplayMetadata`'s answer) */
+  | { readonly metadata: string; readonly spill?: undefined; readonly tooLarge?: number }
+  /** the value of the side record (`ac1` of any length); the metadata is `encodeSpillPointer` once its offset is known */
+  | { readonly spill: string; readonly metadata?: undefined; readonly tooLarge?: undefined };
+
+/**
+ * The replay filter of a commit when a side topic can take it (`spillMaxBytes` defined): the
+ * metadata as `encodeReplayMetadata` writes it while the ids fit whole (the same text: no change for
+ * small fleets), else — as soon as they do not, where that encoder turns to hashes that name
+ * committed traces too — the whole-id filter of any length, to spill. Hashes were only ever a way to
+ * fit; the switch point is where exactness ends. Falls back to `encodeReplayMetadata` when the
+ * whole-id text cannot be written (keys carried over from a hashed filter read at assignment, an
+ * id that is not well-formed UTF-16) or is over `spillMaxBytes` bytes (`tooLarge`: its length, for
+ * the warning). `spillMaxBytes` undefined: `encodeReplayMetadata`, nothing else.
+ */
+export function encodeSpillableFilter(
+  processedNext: string,
+  heldTraces: Iterable<string>,
+  maxBytes: number | undefined,
+  commitTag: string | undefined,
+  heldFrom: ReadonlyMap<string, string> | undefined,
+  spillMaxBytes: number | undefined,
+): ReplayFilterWrite {
+  const budget = maxBytes ?? DEFAULT_METADATA_MAX_BYTES;
+  if (spillMaxBytes === undefined) return { metadata: encodeReplayMetadata(processedNext, heldTraces, budget, commitTag, heldFrom) };
+  const unique = heldTraces instanceof Set ? (heldTraces as ReadonlySet<string>) : new Set(heldTraces);
+  const tail = commitTag === undefined ? '' : `;${commitTag}`;
+  const whole = wholeIdFilter(processedNext, unique, heldFrom);
+  // the ids fit whole: the text encodeReplayMetadata writes for them (ac1), as before
+  if (whole !== undefined && whole.length + tail.length <= budget) return { metadata: whole + tail };
+  if (whole !== undefined && Buffer.byteLength(whole) <= spillMaxBytes) return { spill: whole };
+  const metadata = encodeReplayMetadata(processedNext, unique, budget, commitTag, heldFrom);
+  return whole === undefined ? { metadata } : { metadata, tooLarge: Buffer.byteLength(whole) };
+}
+
+/** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag; undefined when it cannot be written (see `encodeSpillableFilter`). */
+function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom: ReadonlyMap<string, string> | undefined): string | undefined {
+  for (const id of ids) if (isCompactKey(id)) return undefined;
+  try {
+    const entries = [...ids].sort().map((id) => {
+      const from = heldFrom?.get(id);
+      return from === undefined ? escapeId(id) : `${escapeId(id)}@${from}`;
+    });
+    return `${METADATA_VERSION};${processedNext};${entries.join(',')}`;
+  } catch {
+    return undefined; // an id that is not well-formed UTF-16 (see encodeReplayMetadata)
+  }
+}
+
+/** The hash a pointer names its record's value by: the first 64 bits of its SHA-256, hex. */
+export function spillHash(value: string | Uint8Array): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+/** The metadata pointing at a spilled filter's record (`SPILL_VERSION`). */
+export function encodeSpillPointer(pointer: SpillPointer, commitTag?: string): string {
+  if (commitTag !== undefined && !/^[\w.-]+$/.test(commitTag)) throw new Error(`commit tag ${JSON.stringify(commitTag)} must be word characters, '.' or '-'`);
+  if (!Number.isInteger(pointer.partition) || pointer.partition < 0 || !/^\d+$/.test(pointer.offset) || !/^[0-9a-f]{16}$/.test(pointer.hash)) throw new Error(`not a spill pointer: ${JSON.stringify(pointer)}`);
+  return `${SPILL_VERSION};${pointer.processedNext};${pointer.partition}@${pointer.offset};${pointer.hash}${commitTag === undefined ? '' : `;${commitTag}`}`;
+}
+
+/** The pointer in metadata written by `encodeSpillPointer`; undefined for anything else. */
+export function decodeSpillPointer(metadata: string | null | undefined): SpillPointer | undefined {
+  if (!metadata?.startsWith(`${SPILL_VERSION};`)) return undefined;
+  const parts = metadata.split(';');
+  if (parts.length !== 4 && parts.length !== 5) return undefined;
+  const at = /^(\d{1,10})@(\d{1,19})$/.exec(parts[2]!);
+  if (!/^\d+$/.test(parts[1]!) || !at || !/^[0-9a-f]{16}$/.test(parts[3]!) || Number(at[1]) > 2_147_483_647) return undefined;
+  return { processedNext: BigInt(parts[1]!).toString(), partition: Number(at[1]), offset: BigInt(at[2]!).toString(), hash: parts[3]! };
+}
+
+/**
+ * The filter a spilled record's value holds, checked against its pointer: the value must hash to
+ * the pointer's hash and be an `ac1` filter at the pointer's position. The reason it is not, else
+ * (the caller replays everything and says why).
+ */
+export function decodeSpilledFilter(pointer: SpillPointer, value: string | Uint8Array): { filter: ReplayFilter } | { reason: string } {
+  if (spillHash(value) !== pointer.hash) return { reason: `its value's hash is not ${pointer.hash} (not the record the commit wrote)` };
+  const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+  const filter = text.startsWith(`${METADATA_VERSION};`) ? decodeReplayMetadata(text) : undefined;
+  if (filter === undefined || filter.heldTraces === undefined || filter.compact) return { reason: 'its value is not a whole-id filter' };
+  if (filter.processedNext !== pointer.processedNext) return { reason: `it is a filter at ${filter.processedNext}, not at ${pointer.processedNext}` };
+  return { filter };
 }
 
 /** How `filter` names `id` in its held set: the id, or its `compactKey` in a compact filter. */
