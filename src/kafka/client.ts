@@ -148,15 +148,31 @@ export interface KafkaConsumer {
   disconnect(): Promise<void>;
 }
 
+/** Where a produced record was written. */
+export interface RecordPosition {
+  readonly partition: number;
+  readonly offset: string;
+}
+
 export interface KafkaProducer {
   connect(): Promise<void>;
   send(records: readonly OutgoingRecord[]): Promise<void>;
+  /**
+   * Sends one record (acks = all) and resolves with where it was written. Optional: without it
+   * (and `KafkaClient.readRecord`) the replay filter is never spilled to a side topic.
+   */
+  sendRecord?(record: OutgoingRecord): Promise<RecordPosition>;
   disconnect(): Promise<void>;
 }
 
 /** One transaction: records and group offsets become visible together, or not at all. */
 export interface KafkaTransaction {
   send(records: readonly OutgoingRecord[]): Promise<void>;
+  /**
+   * Sends one record in the transaction and resolves with where it was written (visible to
+   * read_committed readers iff the transaction commits). Optional, as `KafkaProducer.sendRecord`.
+   */
+  sendRecord?(record: OutgoingRecord): Promise<RecordPosition>;
   sendOffsets(groupId: string, offsets: readonly OffsetCommit[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
@@ -262,4 +278,12 @@ export interface KafkaClient {
    * cannot be read now is read by the send that needs it. Optional.
    */
   prepareSends?(topics: readonly string[]): Promise<void>;
+  /**
+   * The record at `offset` of a partition, read_committed and without a consumer group;
+   * undefined when it is not there (out of the partition's range, compacted away, or of an aborted
+   * transaction). Rejects when it cannot tell within `timeoutMs` (or the topic is unknown).
+   * Optional: a client without it (or without `sendRecord`) never spills the replay filter, and a
+   * spilled filter found at assignment is read as "replay everything".
+   */
+  readRecord?(tp: TopicPartition, offset: string, options: { timeoutMs: number; maxBytes: number }): Promise<ConsumedRecord | undefined>;
 }

@@ -29,18 +29,21 @@ import type {
   KafkaTransaction,
   KafkaTransactionalProducer,
   OffsetCommit,
+  OutgoingRecord,
   ProducerOptions,
+  RecordPosition,
   TopicPartition,
   TopicSpec,
   TransactionalProducerOptions,
 } from './client.js';
 import { KeyPartitioner } from './kafkajs-placement.js';
+import { clusterFactoryOf, readRecordAt } from './kafkajs-read-record.js';
 import { createTopicsAndWait } from './kafkajs-create-topics.js';
 import { UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
 import { KAFKAJS_COMPRESSION_TYPES } from './compression-codecs.js';
 import { isGroupAuthorizationRefusal } from './group-authorization.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import { sendPartitioned, type PartitionedSendContext } from './kafkajs-send.js';
+import { sendPartitioned, type PartitionedSendContext, type SendBatch } from './kafkajs-send.js';
 import { silentLogger, type KafkaLogger } from './log.js';
 import { TopicPartitionCounts } from './partition-counts.js';
 import { DEFAULT_CHUNK_LIMITS, type ChunkLimits } from './produce-chunks.js';
@@ -192,6 +195,8 @@ export class KafkajsClient implements KafkaClient {
   private groupRefusedAtMs: number | undefined;
   /** The running consumers' `onBrokers`, told of every connection failure kafkajs logs (any connection of this client). */
   private readonly connectionFailureListeners = new Set<(error: string) => void>();
+  /** `KafkaClient.readRecord`, through kafkajs's own cluster (kafkajs-read-record.ts); undefined for a kafkajs without one. */
+  readonly readRecord: KafkaClient['readRecord'];
 
   constructor(options: KafkajsClientOptions) {
     if (options.brokers.length === 0) throw new Error('kafka.brokers: at least one bootstrap broker (host:port) is required');
@@ -232,6 +237,14 @@ export class KafkajsClient implements KafkaClient {
       limits,
       logger,
     };
+    const createCluster = clusterFactoryOf(this.kafka);
+    this.readRecord =
+      createCluster === undefined
+        ? undefined
+        : async (tp, offset, opts) => {
+            const m = await readRecordAt(createCluster, tp, offset, opts);
+            return m === undefined ? undefined : { topic: tp.topic, partition: tp.partition, offset: m.offset, key: m.key, value: m.value, headers: consumedHeaders(m.headers), timestampMs: Number(m.timestamp) };
+          };
   }
 
   /**
@@ -274,6 +287,7 @@ export class KafkajsClient implements KafkaClient {
       send: async (records) => {
         await sendPartitioned((batch) => producer.sendBatch(batch), records, this.sendContext, compression);
       },
+      sendRecord: (record) => this.sendOne((batch) => producer.sendBatch(batch), record, compression),
       disconnect: () => producer.disconnect(),
     };
   }
@@ -305,6 +319,7 @@ export class KafkajsClient implements KafkaClient {
           send: async (records) => {
             await sendPartitioned((batch) => tx.sendBatch(batch), records, this.sendContext, compression);
           },
+          sendRecord: (record) => this.sendOne((batch) => tx.sendBatch(batch), record, compression),
           sendOffsets: (consumerGroupId, offsets) =>
             retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId, topics: groupOffsets(offsets) })),
           commit: () => tx.commit(),
@@ -415,6 +430,28 @@ export class KafkajsClient implements KafkaClient {
         return consumer.disconnect();
       },
     };
+  }
+
+  /**
+   * One record sent as `send` sends it (placement, acks = all), and where it was written: the
+   * acknowledgement's base offset of its partition — the record's own offset, as it is the only
+   * record of its batch.
+   */
+  private async sendOne(sendBatch: SendBatch, record: OutgoingRecord, compression: number): Promise<RecordPosition> {
+    const acks: { topicName: string; partition: number; baseOffset?: string }[] = [];
+    await sendPartitioned(
+      async (batch) => {
+        const res = await sendBatch(batch);
+        acks.push(...res);
+        return res;
+      },
+      [record],
+      this.sendContext,
+      compression,
+    );
+    const ack = acks.find((a) => a.topicName === record.topic && (record.partition === undefined || a.partition === record.partition));
+    if (ack?.baseOffset === undefined || !/^\d+$/.test(ack.baseOffset)) throw new Error(`kafka send: no offset acknowledged for the record sent to ${record.topic}`);
+    return { partition: ack.partition, offset: ack.baseOffset };
   }
 
   async prepareSends(topics: readonly string[]): Promise<void> {
