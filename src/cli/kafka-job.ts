@@ -62,7 +62,7 @@ export function kafkaPipelineConfigOf(
 ): KafkaPipelineConfigInput {
   return {
     source: sourceConfig,
-    sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression, transactionTimeoutMs: config.sinks.kafka.transactionTimeoutMs },
+    sink: { topics: config.sinks.kafka.topics, partitions: config.sinks.kafka.partitions, createTopics: config.sinks.kafka.createTopics, maxRecordBytes: config.sinks.kafka.maxRecordBytes, compression: config.sinks.kafka.compression, transactionTimeoutMs: config.sinks.kafka.transactionTimeoutMs, replayFilterTopic: config.sinks.kafka.replayFilterTopic },
     delivery: config.sinks.kafka.delivery,
     transactionalIdPrefix: sourceConfig.groupId,
     creditQueueMax: config.runtime.creditQueueMax,

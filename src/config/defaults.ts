@@ -15,7 +15,7 @@ export const DEFAULTS = {
   sinks: {
     stdout: { enabled: true },
     live: { enabled: true, host: '127.0.0.1', port: 8080, bufferEvents: 2_000, maxClients: 64 },
-    kafka: { delivery: 'at-least-once', partitions: 3, createTopics: true, maxRecordBytes: 1_000_000, compression: 'none', transactionTimeoutMs: 60_000 },
+    kafka: { delivery: 'at-least-once', partitions: 3, createTopics: true, maxRecordBytes: 1_000_000, compression: 'none', transactionTimeoutMs: 60_000, replayFilterTopic: 'agent_credit.replay_filters' as string | null },
   },
   telemetry: { logLevel: 'info', logFormat: 'json', metricsPort: null, metricsHost: '127.0.0.1', maxAgents: 1_000 },
   runtime: { creditQueueMax: 256, creditQueueMaxBytes: 256 * 1024 * 1024, creditConcurrency: 4, creditWorkers: 0, creditWorkerMaxHeapMb: 1024, tickIntervalMs: 200, creditTimeoutMs: 30_000, readinessPublishFailureMs: 60_000, livenessStallMs: 0 },

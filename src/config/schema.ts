@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { KafkaCompressionSchema, KafkaSinkTopicsSchema } from '../sinks/kafka/config.js';
 import { KafkaSaslSchema, KafkaTlsSchema } from '../kafka/connection.js';
+import { KafkaTopicNameSchema } from '../kafka/topic-name.js';
 import { KafkaSourceConfigSchema } from '../sources/kafka/config.js';
 import { ListenerAuthSchema } from '../http/bearer-auth.js';
 import { ListenerTlsSchema } from '../http/listener-tls.js';
@@ -171,6 +172,11 @@ export const KafkaSinkSectionSchema = z.strictObject({
     .max(2_147_483_647)
     .default(DEFAULTS.sinks.kafka.transactionTimeoutMs)
     .describe("exactly-once: the producers' transaction timeout (ms; a transaction a killed instance left open is aborted after it) — at most the brokers' transaction.max.timeout.ms, or every producer is refused"),
+  replayFilterTopic: KafkaTopicNameSchema.nullable()
+    .default(DEFAULTS.sinks.kafka.replayFilterTopic)
+    .describe(
+      "compacted topic a partition's replay filter is written to when the open runs' ids do not fit the offset commit's metadata (~115 under the brokers' default offset.metadata.max.bytes): the commit points at it, so a restart or rebalance skips exactly the episodes already published; created at start with createTopics. null = never (the filter is then hashed, and past ~950 open runs on a partition a restart publishes some episodes again)",
+    ),
 });
 
 const SinksSchema = z.strictObject({
@@ -323,8 +329,11 @@ const EvaluationSelectionSchema = z.strictObject({
  * a leaking value function grew the whole process until the OOM killer ended the job).
  * 1.24.1 states the minimum of `runtime.creditWorkerMaxHeapMb`, 64 (0 still means V8's default):
  * 1 to ~20 MB let no credit worker start (each ran out of memory as it loaded, retried every 5 s).
+ * 1.25.0 adds `sinks.kafka.replayFilterTopic` (the compacted topic a replay filter that does not fit
+ * the offset metadata is written to; before, it was hashed — false positives past ~115 open runs on
+ * a partition, "replay everything" past ~9,500: episodes published again after a restart).
  */
-export const CONFIG_SCHEMA_VERSION = '1.24.1';
+export const CONFIG_SCHEMA_VERSION = '1.25.0';
 
 export const AppConfigSchema = z.strictObject({
   source: SourceSchema.default(() => SourceSchema.parse({})),

@@ -33,7 +33,7 @@ import type { CreditEvent } from '../events/schemas.js';
 import type { Evaluation } from '../model/agents.js';
 import type { CloseReason, Episode, SourcePosition } from '../model/episode.js';
 import type { LogRecord, Span } from '../model/telemetry.js';
-import type { BatchControl, CommittedOffset, ConsumedRecord, ConsumerState, KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, TopicPartition } from '../kafka/client.js';
+import type { BatchControl, CommittedOffset, ConsumedRecord, ConsumerState, KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransactionalProducer, OffsetCommit, OutgoingRecord, RecordPosition, TopicPartition } from '../kafka/client.js';
 import { withAdmin } from '../kafka/with-admin.js';
 import { silentLogger, type KafkaLogger } from '../kafka/log.js';
 import { KafkaSinkConfigSchema } from '../sinks/kafka/config.js';
@@ -55,7 +55,13 @@ import {
   commitOffsetFor,
   commitTagOf,
   decodeReplayMetadata,
+  decodeSpilledFilter,
   encodeReplayMetadata,
+  decodeSpillPointer,
+  encodeSpillableFilter,
+  encodeSpillPointer,
+  spillHash,
+  type SpillPointer,
   KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES,
   minOffset,
   nextOffset,
@@ -68,6 +74,7 @@ import {
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
+import { prepareReplayFilterTopic, replayFilterKey, type ReplayFilterTopic } from './replay-filter-topic.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 
@@ -408,6 +415,10 @@ export class KafkaPipeline {
    * (shortenReplayMetadata).
    */
   private metadataMaxBytes: number | undefined;
+  /** Where replay filters that do not fit the metadata are spilled (`sinks.kafka.replayFilterTopic`); undefined = never. */
+  private replayFilterTopic: ReplayFilterTopic | undefined;
+  /** When a filter too large for the side topic was last warned about (wall ms): at most one line a minute. */
+  private spillTooLargeWarnedAtMs: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -515,6 +526,7 @@ export class KafkaPipeline {
     // Output topics exist (or are created) before anything is published: a missing one would fail
     // every transaction/send writing to it, retried for ever.
     await prepareOutputTopics(this.deps.client, this.config.sink);
+    this.replayFilterTopic = await prepareReplayFilterTopic(this.deps.client, this.config.sink, this.log);
     await this.sizeReplayMetadata();
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
@@ -1100,7 +1112,8 @@ export class KafkaPipeline {
       }
       return latest;
     });
-    st.replay = decodeReplayMetadata(mine?.metadata);
+    const pointer = decodeSpillPointer(mine?.metadata);
+    st.replay = pointer === undefined ? decodeReplayMetadata(mine?.metadata) : await this.readSpilledFilter(st, pointer);
     st.replayOwed = st.replay?.heldTraces ? new Set(st.replay.heldTraces) : undefined;
     st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) {
@@ -1115,6 +1128,46 @@ export class KafkaPipeline {
     st.prepared = true;
     st.alignFromMs = this.wall();
     this.log.debug({ topic: st.topic, partition: st.partition, committed: mine?.offset, metadata: mine?.metadata }, 'partition prepared: resuming from the committed offset');
+  }
+
+  /**
+   * The filter a commit spilled to the side topic (`ac5`): its record read back (read_committed:
+   * in exactly-once it was written in the transaction that committed the pointer) and checked — key,
+   * hash, position. When it cannot be had (no side topic configured now, the topic deleted or
+   * recreated, the record compacted away, not the one the pointer names, the read timed out) the
+   * partition is replayed whole, as with no filter, and a warning says why and what follows.
+   */
+  private async readSpilledFilter(st: PartitionState, pointer: SpillPointer): Promise<ReplayFilter | undefined> {
+    const side = this.replayFilterTopic?.topic ?? this.config.sink.replayFilterTopic;
+    const where = side === null ? `a side topic (partition ${pointer.partition}, offset ${pointer.offset})` : `topic "${side}" partition ${pointer.partition} offset ${pointer.offset}`;
+    const started = this.wall();
+    let reason: string;
+    if (side === null) reason = 'sinks.kafka.replayFilterTopic is null now, so it is not read';
+    else if (this.deps.client.readRecord === undefined) reason = 'this Kafka client cannot read a record at an offset';
+    else {
+      try {
+        const record = await this.deps.client.readRecord({ topic: side, partition: pointer.partition }, pointer.offset, { timeoutMs: SPILLED_FILTER_READ_TIMEOUT_MS, maxBytes: (this.replayFilterTopic?.maxBytes ?? 0) + SPILLED_FILTER_READ_SLACK_BYTES });
+        const key = replayFilterKey(this.config.source.groupId, st.topic, st.partition);
+        if (record === undefined) reason = 'the record is not there (the topic deleted or recreated, or the record compacted away)';
+        else if (record.key === null || Buffer.from(record.key).toString('utf8') !== key) reason = `the record there is not keyed ${key} (another partition's or group's)`;
+        else if (record.value === null) reason = 'the record there has no value';
+        else {
+          const read = decodeSpilledFilter(pointer, record.value);
+          if ('filter' in read) {
+            this.log.debug({ topic: st.topic, partition: st.partition, heldTraces: read.filter.heldTraces?.size, readMs: this.wall() - started }, 'spilled replay filter read');
+            return read.filter;
+          }
+          reason = `the record there is not the filter the commit wrote: ${read.reason}`;
+        }
+      } catch (err) {
+        reason = `reading it failed: ${errorMessage(err)}`;
+      }
+    }
+    this.log.warn(
+      { topic: st.topic, partition: st.partition, replayFilterTopic: side, pointer },
+      `the committed offset's replay filter was spilled to ${where}, and ${reason}: the partition is replayed from its committed offset without a filter, so episodes published above it are published again (de-duplicate on event_id)`,
+    );
+    return undefined;
   }
 
   /**
@@ -1712,7 +1765,7 @@ export class KafkaPipeline {
 
   /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it),
    *  and the replay metadata: the trace ids still held at that offset. */
-  private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): { offset: string; metadata: string } | undefined {
+  private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): CommitWatermark | undefined {
     if (st.processedNext === undefined) return undefined;
     // one pass over the work, no copies: this runs per dirty partition at every commit
     const holding: CreditWork[] = [];
@@ -1760,7 +1813,51 @@ export class KafkaPipeline {
       // needed from where the previous owner's filter said (else from its committed offset: all of them)
       for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
     }
-    return { offset, metadata: encodeReplayMetadata(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from) };
+    const side = this.replayFilterTopic;
+    const write = encodeSpillableFilter(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from, side?.maxBytes);
+    if (write.tooLarge !== undefined) this.warnSpillTooLarge(st, write.tooLarge);
+    if (write.spill === undefined) return { offset, metadata: write.metadata };
+    const value = write.spill;
+    return {
+      offset,
+      metadata: '',
+      spill: {
+        // spilled only under a side topic's maxBytes
+        record: { topic: side!.topic, key: replayFilterKey(this.config.source.groupId, st.topic, st.partition), value },
+        processedNext,
+        hash: spillHash(value),
+        // a producer that cannot say where a record went: the filter as it was written before spilling
+        fallback: () => encodeReplayMetadata(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from),
+      },
+    };
+  }
+
+  /**
+   * Sets `wm.metadata` of a spilled filter: its record sent with `send` (in exactly-once, within the
+   * transaction that commits the offset: visible iff the commit is), then the pointer to where it
+   * went. The pointer needs the record's offset, known once the send is acknowledged — so the record
+   * goes before the offsets. `send` undefined (a producer without sendRecord): the filter hashed
+   * into the metadata, as without a side topic.
+   */
+  private async spillFilter(wm: CommitWatermark, send: ((record: OutgoingRecord) => Promise<RecordPosition>) | undefined, commitTag: string | undefined): Promise<void> {
+    if (wm.spill === undefined) return;
+    if (send === undefined) {
+      wm.metadata = wm.spill.fallback();
+      return;
+    }
+    const at = await send(wm.spill.record);
+    wm.metadata = encodeSpillPointer({ processedNext: wm.spill.processedNext, partition: at.partition, offset: at.offset, hash: wm.spill.hash }, commitTag);
+  }
+
+  /** A held set whose filter is over what the side topic takes: hashed into the metadata as before; said at most once a minute. */
+  private warnSpillTooLarge(st: PartitionState, bytes: number): void {
+    const now = this.wall();
+    if (this.spillTooLargeWarnedAtMs !== undefined && now - this.spillTooLargeWarnedAtMs < 60_000) return;
+    this.spillTooLargeWarnedAtMs = now;
+    this.log.warn(
+      { topic: st.topic, partition: st.partition, filterBytes: bytes, maxBytes: this.replayFilterTopic?.maxBytes, held: this.held.size(st.key) },
+      `the replay filter of ${st.topic}/${st.partition} takes ${bytes} bytes, more than topic "${this.replayFilterTopic?.topic}" takes (${this.replayFilterTopic?.maxBytes}): it is hashed into the offset metadata instead — ${SHORT_REPLAY_FILTER_ADVICE.replace(/; raise .*$/, '')}; fewer open runs per partition (more input partitions) keep it whole`,
+    );
   }
 
   /**
@@ -1874,7 +1971,10 @@ export class KafkaPipeline {
       const tx = await producer.transaction();
       try {
         await tx.send(records);
-        if (wm) await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
+        if (wm) {
+          await this.spillFilter(wm, tx.sendRecord && ((r) => tx.sendRecord!(r)), tag);
+          await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
+        }
         await tx.commit();
       } catch (err) {
         // kafkajs refuses to abort once EndTxn(commit) was sent (COMMITTING → ABORTING is not a
@@ -1933,7 +2033,7 @@ export class KafkaPipeline {
         return;
       }
       this.counters.commitFailures++;
-      if (wm && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(Buffer.byteLength(wm.metadata));
+      if (wm && wm.metadata !== '' && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(Buffer.byteLength(wm.metadata));
       // each attempt at warn only before the streak is logged at error (noteCommitFailure, at most every 30 s)
       this.log[st.failures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
       this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
@@ -2229,8 +2329,11 @@ export class KafkaPipeline {
     // The offsets first: until they are taken nothing is changed, so a throw here leaves the
     // records, the work and the dirty flags as they were for the next commit.
     const offsets: OffsetCommit[] = [];
+    /** offsets whose filter is spilled: its record is sent (and the metadata set) before the commit */
+    const spilled: [number, CommitWatermark][] = [];
     for (const st of dirty) {
       const wm = this.watermarkFor(st, batch);
+      if (wm?.spill) spilled.push([offsets.length, wm]);
       if (wm) offsets.push({ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata });
     }
     const loose: OutgoingRecord[] = [];
@@ -2244,6 +2347,11 @@ export class KafkaPipeline {
     for (const w of batch) w.status = 'committing';
     for (const st of dirty) st.dirty = false;
     try {
+      // the filters' records first (acks = all): a failure here has published nothing yet
+      for (const [i, wm] of spilled) {
+        await this.spillFilter(wm, producer.sendRecord && ((r) => producer.sendRecord!(r)), undefined);
+        offsets[i] = { ...offsets[i]!, metadata: wm.metadata };
+      }
       await producer.send(records);
     } catch (err) {
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
@@ -2284,6 +2392,32 @@ export class KafkaPipeline {
     return records.length;
   }
 }
+
+/**
+ * A commit's offset and replay filter (`watermarkFor`). With `spill`, the filter goes to the side
+ * topic and `metadata` is '' until `spillFilter` sets the pointer, before the offsets are sent.
+ */
+interface CommitWatermark {
+  readonly offset: string;
+  metadata: string;
+  readonly spill?: {
+    readonly record: OutgoingRecord;
+    readonly processedNext: string;
+    /** `spillHash` of the record's value. */
+    readonly hash: string;
+    /** The metadata without a side record (a producer that cannot say where it went). */
+    readonly fallback: () => string;
+  };
+}
+
+/**
+ * Ms a spilled replay filter's record is waited for at assignment: a transaction still open on its
+ * side partition (another partition's commit under way, or one a killed instance left until it is
+ * fenced) holds read_committed reads below it. Past it the partition is replayed without a filter.
+ */
+const SPILLED_FILTER_READ_TIMEOUT_MS = 30_000;
+/** Bytes fetched beyond the largest filter: the record's key, headers and batch framing. */
+const SPILLED_FILTER_READ_SLACK_BYTES = 64 * 1024;
 
 /**
  * Reads of the committed offset before a transaction whose outcome was lost is taken as aborted

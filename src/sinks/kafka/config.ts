@@ -48,5 +48,13 @@ export const KafkaSinkConfigSchema = z.object({
    * 60 000 (the client's default).
    */
   transactionTimeoutMs: z.number().int().min(1_000).max(2_147_483_647).optional(),
+  /**
+   * Compacted topic the replay filter of an input partition is written to when it does not fit the
+   * commit's offset metadata whole (src/runtime/watermark.ts, `ac5`): one record per commit, keyed
+   * `<groupId>/<topic>/<partition>`, in the same transaction as the offsets (exactly-once). Created
+   * at start with the output topics (`createTopics`). null: never (past ~115 open runs on a
+   * partition the filter is hashed, and a restart may publish episodes again).
+   */
+  replayFilterTopic: KafkaTopicNameSchema.nullable().default('agent_credit.replay_filters'),
 });
 export type KafkaSinkConfig = z.infer<typeof KafkaSinkConfigSchema>;

@@ -9,6 +9,9 @@ import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord, TopicSpec } from '../../kafka/client.js';
 import { withAdmin } from '../../kafka/with-admin.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
+
+/** What the output topics' creation and checks read of the sink's config (the replay filter topic is the pipeline's: src/runtime/replay-filter-topic.ts). */
+type OutputTopicsConfig = Omit<KafkaSinkConfig, 'replayFilterTopic'>;
 import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
 import { isProducerStateError } from '../../kafka/producer-errors.js';
 
@@ -112,7 +115,7 @@ export class KafkaEventSink {
 export { RECORD_OVERHEAD_BYTES };
 
 /** Creates missing output topics (rewards, episodes, preferences, dlq), accepting records of `maxRecordBytes`. */
-export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
+export async function ensureOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<void> {
   const admin = await client.admin();
   try {
     try {
@@ -126,7 +129,7 @@ export async function ensureOutputTopics(client: KafkaClient, config: KafkaSinkC
 }
 
 /** The output topics as `ensureOutputTopics` creates them (`check` asks the brokers whether they would). */
-export function outputTopicSpecs(config: KafkaSinkConfig): TopicSpec[] {
+export function outputTopicSpecs(config: OutputTopicsConfig): TopicSpec[] {
   const topicConfig = outputTopicConfig(config);
   // once each: settings may share a topic (all events on one), and a CreateTopics request naming a topic twice is refused
   return [...new Set(Object.values(config.topics))].map((topic) => ({ topic, partitions: config.partitions, ...(topicConfig ? { config: topicConfig } : {}) }));
@@ -159,14 +162,14 @@ const CREATION_FIXES: Record<string, string> = {
  * reason per topic and said none of them: `run` stopped with "agent-credit: Topic creation errors"),
  * as an error naming each topic's setting, the reason and the fix; undefined for other errors.
  */
-function creationFailure(err: unknown, config: KafkaSinkConfig): OutputTopicCreationError | undefined {
+function creationFailure(err: unknown, config: OutputTopicsConfig): OutputTopicCreationError | undefined {
   const refused = creationRefusals(err, config);
   if (refused === undefined) return undefined;
   return new OutputTopicCreationError(`${[...refused.values()].join('; ')} (sinks.kafka.createTopics; sinks.kafka.partitions ${config.partitions})`, [...refused.keys()]);
 }
 
 /** Per topic the brokers refused to create, the line naming its setting, their reason and the fix; undefined when `err` is no such refusal. */
-export function creationRefusals(err: unknown, config: KafkaSinkConfig): Map<string, string> | undefined {
+export function creationRefusals(err: unknown, config: OutputTopicsConfig): Map<string, string> | undefined {
   const errors = (err as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
   const refused = errors.filter((e): e is { topic: string; type?: string; message?: string } => typeof (e as { topic?: unknown } | null)?.topic === 'string' && (e as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS');
@@ -192,7 +195,7 @@ const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
  * sink to write: every transaction or send holding such a record would fail and be retried for
  * ever. Skipped when the client cannot read topic configs (the publish errors still name it).
  */
-export async function checkOutputRecordLimit(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
+export async function checkOutputRecordLimit(client: KafkaClient, config: OutputTopicsConfig): Promise<void> {
   let limits: Map<string, number> | undefined;
   try {
     limits = await withAdmin(client, async (admin) => admin.maxMessageBytes?.([...new Set(Object.values(config.topics))]));
@@ -225,7 +228,7 @@ export class OutputTopicRecordLimitError extends TopicSettingError {
  * topic (the dead-letter topic too) would otherwise fail every transaction
  * (exactly-once) or send (at-least-once) that writes to it, retried for ever: no output at all.
  */
-export async function prepareOutputTopics(client: KafkaClient, config: KafkaSinkConfig): Promise<void> {
+export async function prepareOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<void> {
   if (config.createTopics) {
     await ensureOutputTopics(client, config);
     await checkOutputRecordLimit(client, config);
@@ -252,7 +255,7 @@ export class MissingOutputTopicError extends TopicSettingError {
 }
 
 /** The settings (`sinks.kafka.topics.<name>`) that name `topic`. */
-function settingsNaming(config: KafkaSinkConfig, topic: string): string {
+function settingsNaming(config: OutputTopicsConfig, topic: string): string {
   return Object.entries(config.topics)
     .filter(([, t]) => t === topic)
     .map(([name]) => `sinks.kafka.topics.${name}`)

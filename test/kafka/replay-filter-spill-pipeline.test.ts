@@ -1,0 +1,168 @@
+/**
+ * KafkaPipeline with a side topic for replay filters (`sinks.kafka.replayFilterTopic`, watermark.ts
+ * `ac5`), on the in-memory client given `sendRecord` and `readRecord`: a filter that does not fit the
+ * metadata whole is written to the side topic and the commit points at it; the next owner reads it
+ * back and skips exactly the committed runs; a pointer whose record cannot be had is replayed whole,
+ * with a warning that says why and what follows.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { ConsumedRecord, KafkaProducer, KafkaTransactionalProducer, OutgoingRecord, TransactionalProducerOptions } from '../../src/kafka/client.js';
+import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
+import { processEpisode } from '../../src/runtime/process-episode.js';
+import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
+import { decodeReplayMetadata, decodeSpilledFilter, decodeSpillPointer, encodeReplayMetadata, encodeSpillPointer, replayKeeps, spillHash } from '../../src/runtime/watermark.js';
+import { FakeKafka } from './fake-kafka.js';
+
+const SCORE = 'test.run.score';
+const SIDE = 'agent_credit.replay_filters';
+const isRoot = (s: ReadableSpan) => s.parentSpanContext === undefined;
+
+async function until(cond: () => boolean, ms = 3_000): Promise<void> {
+  for (let t = 0; t < ms && !cond(); t += 10) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
+
+/** FakeKafka with a side topic of one partition: `sendRecord` appends to it (a transaction's on commit), `readRecord` reads it. */
+class SpillingFake extends FakeKafka {
+  readonly side: (ConsumedRecord | undefined)[] = [];
+
+  private append(r: OutgoingRecord): number {
+    const enc = (v: string | Uint8Array | null) => (v === null ? null : typeof v === 'string' ? new TextEncoder().encode(v) : v);
+    this.side.push({ topic: r.topic, partition: 0, offset: String(this.side.length), key: enc(r.key), value: enc(r.value), headers: {}, timestampMs: 0 });
+    return this.side.length - 1;
+  }
+
+  override createProducer(): KafkaProducer {
+    const p = super.createProducer();
+    return { ...p, sendRecord: async (r) => ({ partition: 0, offset: String(this.append(r)) }) };
+  }
+
+  override createTransactionalProducer(options: TransactionalProducerOptions): KafkaTransactionalProducer {
+    const p = super.createTransactionalProducer(options);
+    return {
+      ...p,
+      transaction: async () => {
+        const tx = await p.transaction();
+        const mine: number[] = [];
+        return {
+          ...tx,
+          sendRecord: async (r) => {
+            const at = this.append(r);
+            mine.push(at);
+            return { partition: 0, offset: String(at) };
+          },
+          // aborted: read_committed readers never see its records
+          abort: async () => {
+            for (const at of mine) this.side[at] = undefined;
+            await tx.abort();
+          },
+        };
+      },
+    };
+  }
+
+  readRecord = async (tp: { topic: string; partition: number }, offset: string): Promise<ConsumedRecord | undefined> => (tp.topic === SIDE && tp.partition === 0 ? this.side[Number(offset)] : undefined);
+}
+
+/** X (no root: stays open) at offset 0, A (whole, its verdict on the root) at offset 1. */
+async function runs() {
+  const x = await generateScenario({ kind: 'success', convention: 'genai', seed: 601 });
+  const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 602 });
+  const aRoot = a.spans.find(isRoot)!;
+  (aRoot.attributes as Record<string, unknown>)[SCORE] = 0.9;
+  return { x, a, xTrace: x.spans[0]!.spanContext().traceId, aTrace: aRoot.spanContext().traceId };
+}
+
+/** A new owner of partition 0 committed at 0 with `previous`: reads X and A, stops; its pipeline, warnings and the episodes it published. */
+async function ownerAfter(fake: SpillingFake, previous: string, delivery: 'exactly-once' | 'at-least-once', { x, a }: Awaited<ReturnType<typeof runs>>, { replayFilterTopic = SIDE as string | null, rebuilt = false } = {}) {
+  fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: previous });
+  const warnings: string[] = [];
+  const p = new KafkaPipeline(
+    { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, groupId: 'g' }, sink: { createTopics: true, replayFilterTopic }, delivery, tickIntervalMs: 10, commitIntervalMs: 20 },
+    {
+      client: fake,
+      createAssembler: () => new EpisodeAssembler({ graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000 }),
+      processEpisode: (e) => processEpisode(e, { rootScoreAttribute: SCORE }),
+      evaluationsFromLogs: () => [],
+      logger: { debug() {}, info() {}, warn: (_o: object, m?: string) => void warnings.push(m ?? ''), error() {} },
+    },
+  );
+  await p.start();
+  fake.assign([{ topic: 'spans', partition: 0 }]);
+  await fake.deliver('spans', 0, [
+    { offset: 0, value: encodeTraces(x.spans.filter((s) => !isRoot(s)), 'otlp_proto') },
+    { offset: 1, value: encodeTraces(a.spans, 'otlp_proto') },
+  ]);
+  const published = () => fake.published.filter((r) => r.headers?.['x-agent-credit-event-type'] === 'episode_credit').length;
+  // a rebuilt A: published once it closes; else the spans skipped say it was not rebuilt
+  if (rebuilt) await until(() => published() === 1);
+  else await until(() => p.stats().spansSkippedOnReplay > 0);
+  await p.stop();
+  return { stats: p.stats(), warnings, published: published() };
+}
+
+/** 500 more runs the previous owner held: with X and A, more than fit the metadata whole. */
+const others = Array.from({ length: 500 }, (_, i) => (i * 104_729 + 1).toString(16).padStart(32, '0'));
+
+describe('KafkaPipeline spilling the replay filter to a side topic', () => {
+  it.each(['exactly-once', 'at-least-once'] as const)('%s: a filter that does not fit whole is spilled, and the next owner reads it back and skips exactly the committed run', async (delivery) => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    // the previous owner read up to offset 2 and held X and 500 others (A was published by it)
+    const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
+    const first = await ownerAfter(fake, previous, delivery, r);
+    expect(first.published).toBe(0);
+    expect(first.stats.spansSkippedOnReplay).toBeGreaterThan(0);
+    // it commits before its replay passed 3: it carries what it still owes on, spilled
+    const committed = fake.committed.get('spans/0')!;
+    const pointer = decodeSpillPointer(committed.metadata)!;
+    expect(pointer).toMatchObject({ processedNext: '3', partition: 0 });
+    const record = fake.side[Number(pointer.offset)]!;
+    expect(Buffer.from(record.key!).toString()).toBe('g/spans/0');
+    const read = decodeSpilledFilter(pointer, record.value!);
+    if (!('filter' in read)) throw new Error(read.reason);
+    expect(new Set(read.filter.heldTraces)).toEqual(new Set([r.xTrace, ...others]));
+    expect(replayKeeps(read.filter, '1', r.aTrace)).toBe(false);
+
+    // the owner after it: the spilled filter is read back and A is not rebuilt
+    const second = await ownerAfter(fake, committed.metadata!, delivery, r);
+    expect(second.warnings.filter((w) => w.includes('spilled'))).toEqual([]);
+    expect(second.published).toBe(0);
+    expect(second.stats.spansSkippedOnReplay).toBeGreaterThan(0);
+  });
+
+  it('a pointer whose record is not there: the partition is replayed whole, and a warning says why and that episodes are published again', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    const value = encodeReplayMetadata('3', [r.xTrace], 1_000_000);
+    const pointer = encodeSpillPointer({ processedNext: '3', partition: 0, offset: '7', hash: spillHash(value) }, 't.1.1');
+    const after = await ownerAfter(fake, pointer, 'exactly-once', r, { rebuilt: true });
+    // replay everything: A rebuilt and published again
+    expect(after.published).toBe(1);
+    expect(after.stats.spansSkippedOnReplay).toBe(0);
+    const line = after.warnings.find((w) => w.includes('spilled'));
+    expect(line).toContain('the record is not there');
+    expect(line).toContain('published again (de-duplicate on event_id)');
+  });
+
+  it('a pointer at a record that is not the one it names (hash mismatch): replayed whole, with a warning naming the hash', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    fake.side.push({ topic: SIDE, partition: 0, offset: '0', key: new TextEncoder().encode('g/spans/0'), value: new TextEncoder().encode(encodeReplayMetadata('3', [r.xTrace], 1_000_000)), headers: {}, timestampMs: 0 });
+    const pointer = encodeSpillPointer({ processedNext: '3', partition: 0, offset: '0', hash: spillHash('something else') });
+    const after = await ownerAfter(fake, pointer, 'exactly-once', r, { rebuilt: true });
+    expect(after.published).toBe(1);
+    expect(after.warnings.find((w) => w.includes('spilled'))).toContain('hash');
+  });
+
+  it('replayFilterTopic null: nothing is spilled, the filter is hashed into the metadata as before', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
+    await ownerAfter(fake, previous, 'exactly-once', r, { replayFilterTopic: null });
+    expect(fake.side).toEqual([]);
+    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
+  });
+});
