@@ -1845,8 +1845,32 @@ export class KafkaPipeline {
       wm.metadata = wm.spill.fallback();
       return;
     }
-    const at = await send(wm.spill.record);
+    let at: RecordPosition;
+    try {
+      at = await send(wm.spill.record);
+    } catch (err) {
+      this.dropReplayFilterTopic(err);
+      throw err;
+    }
     wm.metadata = encodeSpillPointer({ processedNext: wm.spill.processedNext, partition: at.partition, offset: at.offset, hash: wm.spill.hash }, commitTag);
+  }
+
+  /**
+   * A side record refused for a reason that will not pass by retrying (the topic deleted, no Write
+   * on it, a record over its max.message.bytes): every commit carrying a spilled filter would fail
+   * the same way — in exactly-once the whole transaction, events included — and nothing would be
+   * published on those partitions again. Spilling stops for the rest of the run (the filters are
+   * hashed as without the topic) and a warn line says why and the fix; the failed commit is retried
+   * without it.
+   */
+  private dropReplayFilterTopic(err: unknown): void {
+    const side = this.replayFilterTopic;
+    if (side === undefined || !isLastingSideRefusal(err)) return;
+    this.replayFilterTopic = undefined;
+    this.log.warn(
+      { replayFilterTopic: side.topic, err: errorMessage(err) },
+      `sinks.kafka.replayFilterTopic: writing a replay filter to topic "${side.topic}" was refused (${errorMessage(err)}): replay filters are hashed into the offset metadata from now on, as without the topic — ${SHORT_REPLAY_FILTER_ADVICE.replace(/; raise .*$/, '')}; recreate the topic (compacted) or grant Write on it, and restart the job`,
+    );
   }
 
   /** A held set whose filter is over what the side topic takes: hashed into the metadata as before; said at most once a minute. */
@@ -2391,6 +2415,18 @@ export class KafkaPipeline {
     }
     return records.length;
   }
+}
+
+/** Kafka errors of a side-record produce that retrying does not clear (`dropReplayFilterTopic`). */
+const LASTING_SIDE_REFUSALS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION']);
+
+/** Whether `err` (or an error it wraps) is one of LASTING_SIDE_REFUSALS. */
+function isLastingSideRefusal(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.type === 'string' && LASTING_SIDE_REFUSALS.has(e.type)) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
 }
 
 /**

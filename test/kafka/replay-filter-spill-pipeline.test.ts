@@ -27,6 +27,8 @@ async function until(cond: () => boolean, ms = 3_000): Promise<void> {
 /** FakeKafka with a side topic of one partition: `sendRecord` appends to it (a transaction's on commit), `readRecord` reads it. */
 class SpillingFake extends FakeKafka {
   readonly side: (ConsumedRecord | undefined)[] = [];
+  /** Side sends fail with this (e.g. the topic deleted) while set. */
+  sideError: Error | undefined;
 
   private append(r: OutgoingRecord): number {
     const enc = (v: string | Uint8Array | null) => (v === null ? null : typeof v === 'string' ? new TextEncoder().encode(v) : v);
@@ -36,7 +38,13 @@ class SpillingFake extends FakeKafka {
 
   override createProducer(): KafkaProducer {
     const p = super.createProducer();
-    return { ...p, sendRecord: async (r) => ({ partition: 0, offset: String(this.append(r)) }) };
+    return {
+      ...p,
+      sendRecord: async (r) => {
+        if (this.sideError) throw this.sideError;
+        return { partition: 0, offset: String(this.append(r)) };
+      },
+    };
   }
 
   override createTransactionalProducer(options: TransactionalProducerOptions): KafkaTransactionalProducer {
@@ -49,6 +57,7 @@ class SpillingFake extends FakeKafka {
         return {
           ...tx,
           sendRecord: async (r) => {
+            if (this.sideError) throw this.sideError;
             const at = this.append(r);
             mine.push(at);
             return { partition: 0, offset: String(at) };
@@ -155,6 +164,17 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     const after = await ownerAfter(fake, pointer, 'exactly-once', r, { rebuilt: true });
     expect(after.published).toBe(1);
     expect(after.warnings.find((w) => w.includes('spilled'))).toContain('hash');
+  });
+
+  it.each(['exactly-once', 'at-least-once'] as const)('%s: a side topic refusing the record for good (deleted): spilling stops with a warning and the commit is retried with the filter hashed, not failed for ever', async (delivery) => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    fake.sideError = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
+    const after = await ownerAfter(fake, previous, delivery, r);
+    expect(fake.side).toEqual([]);
+    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
+    expect(after.warnings.filter((w) => w.startsWith('sinks.kafka.replayFilterTopic: writing a replay filter to topic'))).toHaveLength(1);
   });
 
   it('replayFilterTopic null: nothing is spilled, the filter is hashed into the metadata as before', async () => {
