@@ -34,6 +34,7 @@ import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers, unreachableBrokersLine, type UnreachableBroker } from '../kafka/bootstrap-reach.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
+import { REPLAY_FILTER_MAX_BYTES, replayFilterTopicSpec } from '../runtime/replay-filter-topic.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, SHORT_REPLAY_FILTER_ADVICE, replayMetadataBudget } from '../runtime/watermark.js';
@@ -413,6 +414,7 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       else if (config.sinks.kafka.createTopics) lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'info', text: `${o.key}: "${o.topic}" will be created at start (${config.sinks.kafka.partitions} partitions; sinks.kafka.createTopics)` });
       else lines.push({ name: 'kafka.output_topic', setting: o.key, status: 'fail', text: `${o.key}: "${o.topic}" does not exist and sinks.kafka.createTopics is false — create it or set createTopics: true` });
     }
+    lines.push(await replayFilterTopicLine(admin, config.sinks.kafka));
     // what run reads at start to size the replay filter (KafkaPipeline.sizeReplayMetadata)
     const metadataLimit = await admin.offsetMetadataMaxBytes?.().catch(() => undefined);
     const filter =
@@ -431,6 +433,39 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * The side topic replay filters too long for the offset metadata are written to, as `run` prepares
+ * it at start (src/runtime/replay-filter-topic.ts): found, or created with createTopics — would the
+ * brokers? Never a failure: without it `run` starts and hashes such filters, as before (a warn line
+ * says what that costs).
+ */
+async function replayFilterTopicLine(admin: KafkaAdmin, sink: AppConfig['sinks']['kafka']): Promise<CheckLine> {
+  const setting = 'sinks.kafka.replayFilterTopic';
+  const topic = sink.replayFilterTopic;
+  const hashed = 'replay filters too long for the offset metadata are hashed, and a restart or rebalance with more than ~950 runs open on a partition publishes some episodes again';
+  const line = (status: CheckLine['status'], text: string): CheckLine => ({ name: 'kafka.output_topic', setting, status, text });
+  if (topic === null) return line('info', `${setting} is null: ${hashed}`);
+  const missing = (await admin.missingTopics([topic])).length > 0;
+  if (!missing) {
+    const max = (await admin.maxMessageBytes?.([topic]).catch(() => undefined))?.get(topic);
+    if (max !== undefined && max <= RECORD_OVERHEAD_BYTES) return line('warn', `${setting}: "${topic}" has max.message.bytes ${max}, too small for any filter: ${hashed} — raise it to ${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}`);
+    return line('ok', `${setting}: "${topic}" exists${max !== undefined ? ` (max.message.bytes ${max}: filters of up to ${Math.min(REPLAY_FILTER_MAX_BYTES, max - RECORD_OVERHEAD_BYTES)} bytes)` : ''}`);
+  }
+  if (!sink.createTopics) return line('warn', `${setting}: "${topic}" does not exist and sinks.kafka.createTopics is false: ${hashed} — create it compacted (cleanup.policy=compact, max.message.bytes=${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}) or set ${setting} to null`);
+  const refused = await admin.validateTopics?.([replayFilterTopicSpec(topic, sink.partitions)]).then(
+    () => undefined,
+    (err: unknown) => {
+      // kafkajs's "Topic creation errors" carries a reason per topic
+      const errors = (err as { errors?: { topic?: string; type?: string; message?: string }[] } | null)?.errors;
+      if (!Array.isArray(errors)) return err instanceof Error ? err.message : String(err);
+      const mine = errors.find((e) => e.topic === topic && e.type !== 'TOPIC_ALREADY_EXISTS');
+      return mine === undefined ? undefined : `${mine.type ?? 'error'}: ${mine.message ?? 'no reason given'}`;
+    },
+  );
+  if (refused !== undefined) return line('warn', `${setting}: the brokers would not create "${topic}" (${refused}): ${hashed} — grant this principal Create on it, or create it compacted yourself`);
+  return line('info', `${setting}: "${topic}" will be created at start (compacted, ${sink.partitions} partitions; sinks.kafka.createTopics)`);
 }
 
 /**

@@ -61,7 +61,9 @@ describe('agent-credit check (no broker)', () => {
     const report = await runChecks(kafkaConfig(), { kafkaClient: async () => client });
     const text = renderCheckReport(report);
     expect(report.ok).toBe(false);
-    expect(asked).toEqual([['agent_credit.rewards', 'agent_credit.episodes', 'agent_credit.preferences', 'agent_credit.dlq']]);
+    // and the replay filter topic, as run creates it with them
+    expect(asked).toEqual([['agent_credit.rewards', 'agent_credit.episodes', 'agent_credit.preferences', 'agent_credit.dlq'], ['agent_credit.replay_filters']]);
+    expect(text).toContain('· sinks.kafka.replayFilterTopic: "agent_credit.replay_filters" will be created at start (compacted, 3 partitions; sinks.kafka.createTopics)');
     expect(text).toMatch(/^✗ sinks\.kafka\.topics\.dlq: the brokers refused to create topic "agent_credit\.dlq" \(POLICY_VIOLATION: Request parameters do not satisfy the configured policy\) — the brokers' policy refuses it \(a create\.topic\.policy, or their partition limit: sinks\.kafka\.partitions\): lower sinks\.kafka\.partitions, or create the topic yourself and set sinks\.kafka\.createTopics: false$/m);
     expect(text).toContain('· sinks.kafka.topics.rewards: "agent_credit.rewards" will be created at start');
   });
