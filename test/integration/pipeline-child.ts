@@ -2,7 +2,7 @@
  * A KafkaPipeline in its own process, for the crash and scale-out tests: they SIGKILL it
  * mid-stream (no graceful shutdown) or SIGTERM it (graceful stop). Configured by the env var
  * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs, assembler,
- * sessionTimeoutMs). Prints one JSON stats line to stdout every 100 ms.
+ * sessionTimeoutMs, replayFilterTopic). Prints one JSON stats line to stdout every 100 ms.
  */
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
@@ -31,6 +31,8 @@ interface ChildConfig {
   assembler?: EpisodeAssemblerOptionsInput;
   /** The consumer's session timeout; default 6 000. */
   sessionTimeoutMs?: number;
+  /** `sink.replayFilterTopic`; default the pipeline's. */
+  replayFilterTopic?: string | null;
 }
 
 const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
@@ -38,7 +40,7 @@ let assembler: ReturnType<typeof testAssembler> | undefined;
 const pipeline = new KafkaPipeline(
   {
     source: { brokers: [cfg.brokers], groupId: cfg.groupId, spansTopic: cfg.topics.spans, logsTopic: cfg.topics.logs, sessionTimeoutMs: cfg.sessionTimeoutMs ?? 6_000, heartbeatIntervalMs: 500 },
-    sink: { topics: { rewards: cfg.topics.rewards, episodes: cfg.topics.episodes, preferences: cfg.topics.preferences, dlq: cfg.topics.dlq }, partitions: 3 },
+    sink: { topics: { rewards: cfg.topics.rewards, episodes: cfg.topics.episodes, preferences: cfg.topics.preferences, dlq: cfg.topics.dlq }, partitions: 3, ...(cfg.replayFilterTopic !== undefined ? { replayFilterTopic: cfg.replayFilterTopic } : {}) },
     delivery: cfg.delivery,
     transactionalIdPrefix: cfg.groupId,
     tickIntervalMs: 50,

@@ -29,6 +29,8 @@ export function startChild(config: {
   assembler?: EpisodeAssemblerOptionsInput;
   /** The pipeline consumer's session timeout (default 6 000). */
   sessionTimeoutMs?: number;
+  /** `sink.replayFilterTopic` (default the pipeline's). */
+  replayFilterTopic?: string | null;
 }): PipelineChild {
   // `node --import tsx` (not the tsx CLI, which runs the script in a grandchild): the signal
   // must reach the process that runs the pipeline.
