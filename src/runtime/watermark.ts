@@ -564,8 +564,9 @@ export type ReplayFilterWrite =
  * committed traces too — the whole-id filter of any length, to spill. Hashes were only ever a way to
  * fit; the switch point is where exactness ends. Falls back to `encodeReplayMetadata` when the
  * whole-id text cannot be written (keys carried over from a hashed filter read at assignment, an
- * id that is not well-formed UTF-16) or is over `spillMaxBytes` bytes (`tooLarge`: its length, for
- * the warning). `spillMaxBytes` undefined: `encodeReplayMetadata`, nothing else.
+ * id that is not well-formed UTF-16), is over `spillMaxBytes` bytes (`tooLarge`: its length, for
+ * the warning), or when not even a pointer fits `maxBytes` (brokers set far below Kafka's default).
+ * `spillMaxBytes` undefined: `encodeReplayMetadata`, nothing else.
  */
 export function encodeSpillableFilter(
   processedNext: string,
@@ -582,9 +583,12 @@ export function encodeSpillableFilter(
   const whole = wholeIdFilter(processedNext, unique, heldFrom);
   // the ids fit whole: the text encodeReplayMetadata writes for them (ac1), as before
   if (whole !== undefined && whole.length + tail.length <= budget) return { metadata: whole + tail };
-  if (whole !== undefined && Buffer.byteLength(whole) <= spillMaxBytes) return { spill: whole };
+  // the longest pointer (a 10-digit partition, a 19-digit offset) must fit too: brokers refusing it
+  // would refuse every commit, and shortening the filter cannot shorten a pointer
+  const pointerFits = SPILL_VERSION.length + 1 + processedNext.length + 1 + 10 + 1 + 19 + 1 + 16 + tail.length <= budget;
+  if (whole !== undefined && pointerFits && Buffer.byteLength(whole) <= spillMaxBytes) return { spill: whole };
   const metadata = encodeReplayMetadata(processedNext, unique, budget, commitTag, heldFrom);
-  return whole === undefined ? { metadata } : { metadata, tooLarge: Buffer.byteLength(whole) };
+  return whole === undefined || !pointerFits ? { metadata } : { metadata, tooLarge: Buffer.byteLength(whole) };
 }
 
 /** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag; undefined when it cannot be written (see `encodeSpillableFilter`). */

@@ -55,6 +55,14 @@ describe('encodeSpillableFilter', () => {
     expect(w.tooLarge).toBeGreaterThan(50_000);
   });
 
+  it('does not spill when not even a pointer fits the metadata (brokers set far below the default): a refused pointer could not be shortened', () => {
+    const held = new Set(ids(300));
+    const w = encodeSpillableFilter('2000', held, 40, 'tag.1.2', undefined, 16 << 20);
+    expect(w.metadata).toBe(encodeReplayMetadata('2000', held, 40, 'tag.1.2'));
+    expect(w.tooLarge).toBeUndefined();
+    expect(encodeSpillableFilter('2000', held, 100, 'tag.1.2', undefined, 16 << 20).spill).toBeDefined();
+  });
+
   it('falls back to encodeReplayMetadata for keys carried over from a hashed filter (no whole ids to write)', () => {
     const held = new Set([...ids(300), '~0badf00d']);
     const w = encodeSpillableFilter('5', held, 3_800, undefined, undefined, 16 << 20);
@@ -73,8 +81,8 @@ describe('spill pointer (ac5)', () => {
         fc.bigInt({ min: 0n, max: 2n ** 62n }),
         fc.option(fc.stringMatching(/^[\w.-]{1,20}$/), { nil: undefined }),
         (held, next, partition, offset, tag) => {
-          const w = encodeSpillableFilter(next.toString(), held, 10, tag, undefined, 16 << 20);
-          // 10 bytes hold no filter: spilled unless an id is not well-formed UTF-16
+          const w = encodeSpillableFilter(next.toString(), held, 100, tag, undefined, 16 << 20);
+          // 100 bytes hold a pointer: spilled unless the ids fit whole or one is not well-formed UTF-16
           if (w.spill === undefined) return;
           const pointer = { processedNext: next.toString(), partition, offset: offset.toString(), hash: spillHash(w.spill) };
           const metadata = encodeSpillPointer(pointer, tag);
