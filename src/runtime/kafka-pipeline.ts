@@ -1283,10 +1283,35 @@ export class KafkaPipeline {
 
   // ---- ingestion -----------------------------------------------------------------------------
 
+  /**
+   * Waits for the partition to be prepared, heartbeating: kafkajs heartbeats only between batches
+   * and when a batch asks, and preparing can take longer than the session timeout (30 s by
+   * default) — a spilled filter's read waits up to SPILLED_FILTER_READ_TIMEOUT_MS behind a
+   * transaction left open on its side partition, after the producer's claim and the settle reads —
+   * so the member was dropped from the group and the partitions moved again. False when kafkajs
+   * stopped or rebalanced meanwhile (the batch is not to be handled); rejects as preparing did.
+   */
+  private async whilePreparing(st: PartitionState, control: BatchControl): Promise<boolean> {
+    let prepared = false;
+    const done = st.ready.then(
+      () => void (prepared = true),
+      () => void (prepared = true),
+    );
+    while (!prepared) {
+      if (!control.isRunning() || control.isStale()) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, PREPARE_HEARTBEAT_CHECK_MS)))]);
+      clearTimeout(timer);
+      if (!prepared) await control.heartbeat();
+    }
+    await st.ready;
+    return true;
+  }
+
   private async onBatch(batch: SourceBatch, control: BatchControl): Promise<void> {
     const st = this.partitions.get(tpKey(batch.topic, batch.partition));
     if (!st || this.stopping) return;
-    await st.ready;
+    if (!(await this.whilePreparing(st, control))) return;
     if (st.generation !== this.generation) return;
     if (st.highWatermark === undefined || compareOffsets(batch.highWatermark, st.highWatermark) > 0) st.highWatermark = batch.highWatermark;
     let n = 0;
@@ -2452,6 +2477,8 @@ interface CommitWatermark {
  * fenced) holds read_committed reads below it. Past it the partition is replayed without a filter.
  */
 const SPILLED_FILTER_READ_TIMEOUT_MS = 30_000;
+/** Ms between a batch's heartbeat calls while its partition is prepared (kafkajs sends one only when the heartbeat interval is due). */
+const PREPARE_HEARTBEAT_CHECK_MS = 100;
 /** Bytes fetched beyond the largest filter: the record's key, headers and batch framing. */
 const SPILLED_FILTER_READ_SLACK_BYTES = 64 * 1024;
 

@@ -186,3 +186,54 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
   });
 });
+
+describe('KafkaPipeline reading a spilled filter at assignment', () => {
+  it('heartbeats the group while a batch waits for the read (up to 30 s behind an open transaction, the default session timeout): the member is not dropped from the group meanwhile', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    const value = encodeReplayMetadata('3', [r.xTrace], 1_000_000);
+    fake.side.push({ topic: SIDE, partition: 0, offset: '0', key: new TextEncoder().encode('g/spans/0'), value: new TextEncoder().encode(value), headers: {}, timestampMs: 0 });
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: encodeSpillPointer({ processedNext: '3', partition: 0, offset: '0', hash: spillHash(value) }) });
+    // the read held (a transaction still open below the record) until released
+    let release!: () => void;
+    const held = new Promise<void>((res) => (release = res));
+    let reads = 0;
+    const read = fake.readRecord;
+    fake.readRecord = async (tp, offset) => {
+      reads++;
+      await held;
+      return read(tp, offset);
+    };
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: null, groupId: 'g', heartbeatIntervalMs: 100 }, sink: { createTopics: true, replayFilterTopic: SIDE }, delivery: 'at-least-once', tickIntervalMs: 10, commitIntervalMs: 20 },
+      {
+        client: fake,
+        createAssembler: () => new EpisodeAssembler({ graceMs: 30, awaitEvaluationMs: 0, idleMs: 600_000, maxDurationMs: 600_000 }),
+        processEpisode: (e) => processEpisode(e, { rootScoreAttribute: SCORE }),
+        evaluationsFromLogs: () => [],
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    let heartbeats = 0;
+    const resolved: string[] = [];
+    const records: ConsumedRecord[] = [
+      { topic: 'spans', partition: 0, offset: '0', key: null, value: encodeTraces(r.x.spans.filter((s) => !isRoot(s)), 'otlp_proto'), headers: {}, timestampMs: 0 },
+      { topic: 'spans', partition: 0, offset: '1', key: null, value: encodeTraces(r.a.spans, 'otlp_proto'), headers: {}, timestampMs: 0 },
+    ];
+    const batch = fake.handlers!.onBatch({ topic: 'spans', partition: 0, records, highWatermark: '2' }, { heartbeat: async () => void heartbeats++, isRunning: () => true, isStale: () => false, resolveOffset: (o) => void resolved.push(o) });
+    try {
+      await until(() => reads === 1);
+      await until(() => heartbeats >= 2);
+      expect(resolved).toEqual([]);
+    } finally {
+      release();
+    }
+    await batch;
+    // the filter read once released: A (committed) skipped, nothing published again
+    expect(resolved).toEqual(['0', '1']);
+    await until(() => p.stats().spansSkippedOnReplay > 0);
+    await p.stop();
+    expect(fake.published.filter((x) => x.headers?.['x-agent-credit-event-type'] === 'episode_credit')).toEqual([]);
+  });
+});
