@@ -282,6 +282,8 @@ export interface KafkaClient {
    * The record at `offset` of a partition, read_committed and without a consumer group;
    * undefined when it is not there (out of the partition's range, compacted away, or of an aborted
    * transaction). Rejects when it cannot tell within `timeoutMs` (or the topic is unknown).
+   * `maxBytes` bounds the fetch, not the record: Kafka hands out the batch at the offset whole
+   * (KIP-74), so a small one reads a large record and little after it.
    * Optional: a client without it (or without `sendRecord`) never spills the replay filter, and a
    * spilled filter found at assignment is read as "replay everything".
    */

@@ -1146,7 +1146,7 @@ export class KafkaPipeline {
     else if (this.deps.client.readRecord === undefined) reason = 'this Kafka client cannot read a record at an offset';
     else {
       try {
-        const record = await this.deps.client.readRecord({ topic: side, partition: pointer.partition }, pointer.offset, { timeoutMs: SPILLED_FILTER_READ_TIMEOUT_MS, maxBytes: (this.replayFilterTopic?.maxBytes ?? 0) + SPILLED_FILTER_READ_SLACK_BYTES });
+        const record = await this.deps.client.readRecord({ topic: side, partition: pointer.partition }, pointer.offset, { timeoutMs: SPILLED_FILTER_READ_TIMEOUT_MS, maxBytes: SPILLED_FILTER_READ_FETCH_BYTES });
         const key = replayFilterKey(this.config.source.groupId, st.topic, st.partition);
         if (record === undefined) reason = 'the record is not there (the topic deleted or recreated, or the record compacted away)';
         else if (record.key === null || Buffer.from(record.key).toString('utf8') !== key) reason = `the record there is not keyed ${key} (another partition's or group's)`;
@@ -2479,8 +2479,14 @@ interface CommitWatermark {
 const SPILLED_FILTER_READ_TIMEOUT_MS = 30_000;
 /** Ms between a batch's heartbeat calls while its partition is prepared (kafkajs sends one only when the heartbeat interval is due). */
 const PREPARE_HEARTBEAT_CHECK_MS = 100;
-/** Bytes fetched beyond the largest filter: the record's key, headers and batch framing. */
-const SPILLED_FILTER_READ_SLACK_BYTES = 64 * 1024;
+/**
+ * Bytes a spilled filter's read asks for. Kafka hands out the record batch at the fetch offset
+ * whole whatever the limit (KIP-74; the record is its batch's only one), so this bounds only what
+ * comes after it: the later filters of other partitions on the same side partition. Sized by the
+ * side topic's largest record (16 MiB) it fetched up to that much per partition being assigned, at
+ * once.
+ */
+const SPILLED_FILTER_READ_FETCH_BYTES = 64 * 1024;
 
 /**
  * Reads of the committed offset before a transaction whose outcome was lost is taken as aborted

@@ -50,6 +50,25 @@ describe('KafkajsClient.sendRecord / readRecord', () => {
     }
   });
 
+  it('reads a record larger than maxBytes whole (Kafka hands out the first batch at the offset whole): maxBytes bounds what comes after it, not the record', async () => {
+    const c = client('read-record-large');
+    const topic = unique('read-record-large');
+    await createTopics(c, [topic], 1);
+    const p = c.createProducer({ idempotent: true });
+    await p.connect();
+    try {
+      const big = 'f'.repeat(300_000);
+      const at = await p.sendRecord!({ topic, key: 'g/spans/0', value: big, partition: 0 });
+      // later filters of other partitions on the same side partition
+      for (let i = 0; i < 3; i++) await p.sendRecord!({ topic, key: `g/spans/${i + 1}`, value: 'x'.repeat(300_000), partition: 0 });
+      const read = await c.readRecord!({ topic, partition: 0 }, at.offset, { timeoutMs: 10_000, maxBytes: 1024 });
+      expect(read?.offset).toBe(at.offset);
+      expect(Buffer.from(read!.value!).toString()).toBe(big);
+    } finally {
+      await p.disconnect();
+    }
+  });
+
   it('rejects, naming the topic, when the topic does not exist', async () => {
     const c = client('read-record-missing');
     await expect(c.readRecord!({ topic: unique('no-such-topic'), partition: 0 }, '0', READ)).rejects.toThrow();

@@ -14,6 +14,8 @@ import { processEpisode } from '../../src/runtime/process-episode.js';
 import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
 import { decodeReplayMetadata, decodeSpilledFilter, decodeSpillPointer, encodeReplayMetadata, encodeSpillPointer, replayKeeps, spillHash } from '../../src/runtime/watermark.js';
 import { FakeKafka } from './fake-kafka.js';
+import { REPLAY_FILTER_MAX_BYTES } from '../../src/runtime/replay-filter-topic.js';
+import { RECORD_OVERHEAD_BYTES } from '../../src/sinks/kafka/event-records.js';
 
 const SCORE = 'test.run.score';
 const SIDE = 'agent_credit.replay_filters';
@@ -235,5 +237,28 @@ describe('KafkaPipeline reading a spilled filter at assignment', () => {
     await until(() => p.stats().spansSkippedOnReplay > 0);
     await p.stop();
     expect(fake.published.filter((x) => x.headers?.['x-agent-credit-event-type'] === 'episode_credit')).toEqual([]);
+  });
+});
+
+describe('KafkaPipeline reading spilled filters of many partitions at assignment', () => {
+  it('asks each read for one record, not for the side topic\'s largest (16 MiB): Kafka hands out the record at the offset whole whatever maxBytes says, and a larger maxBytes only brought the other partitions\' later filters with it, 16 MiB a partition at once', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    const admin = fake.admin.bind(fake);
+    // the side topic as the pipeline creates it
+    fake.admin = async () => ({ ...(await admin()), maxMessageBytes: async (topics: readonly string[]) => new Map(topics.map((t) => [t, REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES])) });
+    const asked: number[] = [];
+    const read = fake.readRecord;
+    fake.readRecord = async (tp, offset, opts?: { maxBytes: number }) => {
+      asked.push(opts!.maxBytes);
+      return read(tp, offset);
+    };
+    const value = encodeReplayMetadata('3', [r.xTrace], 1_000_000);
+    fake.side.push({ topic: SIDE, partition: 0, offset: '0', key: new TextEncoder().encode('g/spans/0'), value: new TextEncoder().encode(value), headers: {}, timestampMs: 0 });
+    const after = await ownerAfter(fake, encodeSpillPointer({ processedNext: '3', partition: 0, offset: '0', hash: spillHash(value) }), 'exactly-once', r);
+    // read and used: A skipped
+    expect(after.published).toBe(0);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeLessThanOrEqual(64 * 1024);
   });
 });
