@@ -64,12 +64,12 @@ const FINAL = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED
  * past it yet) until `timeoutMs`, then rejects with the last reason.
  */
 export async function readRecordAt(createCluster: CreateCluster, tp: TopicPartition, offset: string, options: { timeoutMs: number; maxBytes: number }): Promise<FetchedRecord | undefined> {
-  const cluster = createCluster({ isolationLevel: READ_COMMITTED, allowAutoTopicCreation: false });
+  const shared = sharedCluster(createCluster);
   const deadline = Date.now() + options.timeoutMs;
   const wanted = BigInt(offset);
   let last = 'no answer';
   try {
-    await cluster.connect();
+    const cluster = await shared.connected;
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt === 0) await cluster.addTargetTopic(tp.topic);
@@ -104,6 +104,45 @@ export async function readRecordAt(createCluster: CreateCluster, tp: TopicPartit
       await new Promise<void>((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now()))).unref());
     }
   } finally {
-    await cluster.disconnect().catch(() => undefined);
+    await releaseCluster(createCluster, shared);
   }
+}
+
+/** A cluster the reads under way share, and how many they are. */
+interface SharedCluster {
+  readonly cluster: InternalCluster;
+  readonly connected: Promise<InternalCluster>;
+  users: number;
+}
+
+/**
+ * The cluster of the reads under way (of one factory: one kafkajs client). The pipeline reads the
+ * spilled filters of all the partitions it is given at once; a cluster each opened its own
+ * metadata and broker connections (SASL/TLS handshakes included) per partition, at every
+ * rebalance. The last read to finish closes it: none is kept between assignments.
+ */
+const sharedClusters = new WeakMap<CreateCluster, SharedCluster>();
+
+function sharedCluster(createCluster: CreateCluster): SharedCluster {
+  let shared = sharedClusters.get(createCluster);
+  if (shared === undefined) {
+    const cluster = createCluster({ isolationLevel: READ_COMMITTED, allowAutoTopicCreation: false });
+    const connected = cluster.connect().then(() => cluster);
+    const entry: SharedCluster = { cluster, connected, users: 0 };
+    // the reads awaiting it fail with it; one starting after that connects anew
+    connected.catch(() => {
+      if (sharedClusters.get(createCluster) === entry) sharedClusters.delete(createCluster);
+    });
+    shared = entry;
+    sharedClusters.set(createCluster, shared);
+  }
+  shared.users++;
+  return shared;
+}
+
+async function releaseCluster(createCluster: CreateCluster, shared: SharedCluster): Promise<void> {
+  if (--shared.users > 0) return;
+  // a read starting meanwhile opens a new one
+  if (sharedClusters.get(createCluster) === shared) sharedClusters.delete(createCluster);
+  await shared.cluster.disconnect().catch(() => undefined);
 }
