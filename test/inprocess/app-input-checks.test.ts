@@ -123,58 +123,54 @@ describe('addEvaluations checks what app code sends', () => {
     await processor.shutdown();
   });
 
+  /**
+   * The run's episode_credit when the verdict is handed to addEvaluations: one generated run, a
+   * processor with `credit`, `verdict(traceId)` the evaluations given.
+   */
+  async function creditedWith(credit: object, verdict: (traceId: string) => Parameters<Awaited<ReturnType<typeof createCreditSpanProcessor>>['addEvaluations']>[0]) {
+    const [run] = await generateFleet({ episodes: 1, seed: 12 });
+    const credited: CreditEvent[][] = [];
+    const clock = new ManualClock(1_000);
+    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit }, onCredit: (events) => void credited.push(events) });
+    for (const span of run!.spans) processor.onEnd(span);
+    processor.addEvaluations(verdict(run!.traceId));
+    clock.advance(120_000);
+    await processor.forceFlush();
+    await processor.shutdown();
+    const episode = credited[0]!.find((e) => e.event_type === 'episode_credit');
+    if (episode?.event_type !== 'episode_credit') throw new Error('no episode_credit');
+    return episode;
+  }
+  const PERCENT_RANGE = { normalization: { task_success: { min: 0, max: 100 } } };
+
   // An Evaluation from the package's own decoders (parseEvaluationRecords, evaluationsFromLogs) holds
   // "80%" as 0.8 marked scoreIsFraction; handed on to addEvaluations the mark was dropped, and on a
   // {0, 100} range the verdict read 0.8 of 100 — a failed run — where the decoded path reads 80.
   it('a score marked scoreIsFraction (a decoded "80%") stays a fraction of its normalization range', async () => {
-    const [run] = await generateFleet({ episodes: 1, seed: 12 });
-    const credited: CreditEvent[][] = [];
-    const clock = new ManualClock(1_000);
-    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit: { normalization: { task_success: { min: 0, max: 100 } } } }, onCredit: (events) => void credited.push(events) });
-    for (const span of run!.spans) processor.onEnd(span);
-    const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: run!.traceId, name: 'task_success', score: '80%' }), { receivedAtUnixNano: 1n });
-    expect(decoded.evaluations[0]).toMatchObject({ score: 0.8, scoreIsFraction: true });
-    processor.addEvaluations(decoded.evaluations);
-    clock.advance(120_000);
-    await processor.forceFlush();
-    const credit = credited[0]!.find((e) => e.event_type === 'episode_credit');
-    expect(credit!.event_type === 'episode_credit' && credit!.outcome).toBe('success');
-    expect(credit!.event_type === 'episode_credit' && credit!.system_value).toBeCloseTo(0.8, 12);
-    await processor.shutdown();
+    const credit = await creditedWith(PERCENT_RANGE, (traceId) => {
+      const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: traceId, name: 'task_success', score: '80%' }), { receivedAtUnixNano: 1n });
+      expect(decoded.evaluations[0]).toMatchObject({ score: 0.8, scoreIsFraction: true });
+      return decoded.evaluations;
+    });
+    expect(credit.outcome).toBe('success');
+    expect(credit.system_value).toBeCloseTo(0.8, 12);
   });
 
   // The same for a score decoding took from a label (scoreFromLabel): dropped, credit.labelScores
   // never re-scored the label, and its score 1 went through credit.normalization — 1 of {0, 100}.
   it('a score decoded from a label (scoreFromLabel) is re-scored by credit.labelScores, not normalized', async () => {
-    const [run] = await generateFleet({ episodes: 1, seed: 12 });
-    const credited: CreditEvent[][] = [];
-    const clock = new ManualClock(1_000);
-    const credit = { normalization: { task_success: { min: 0, max: 100 } }, labelScores: { pass: 0.9 } };
-    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit }, onCredit: (events) => void credited.push(events) });
-    for (const span of run!.spans) processor.onEnd(span);
-    const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: run!.traceId, name: 'task_success', label: 'pass' }), { receivedAtUnixNano: 1n });
-    expect(decoded.evaluations[0]).toMatchObject({ score: 1, label: 'pass', scoreFromLabel: true });
-    processor.addEvaluations(decoded.evaluations);
-    clock.advance(120_000);
-    await processor.forceFlush();
-    const ep = credited[0]!.find((e) => e.event_type === 'episode_credit');
-    expect(ep!.event_type === 'episode_credit' && ep!.outcome).toBe('success');
-    expect(ep!.event_type === 'episode_credit' && ep!.system_value).toBeCloseTo(0.9, 12);
-    await processor.shutdown();
+    const credit = await creditedWith({ ...PERCENT_RANGE, labelScores: { pass: 0.9 } }, (traceId) => {
+      const decoded = parseEvaluationRecords(JSON.stringify({ trace_id: traceId, name: 'task_success', label: 'pass' }), { receivedAtUnixNano: 1n });
+      expect(decoded.evaluations[0]).toMatchObject({ score: 1, label: 'pass', scoreFromLabel: true });
+      return decoded.evaluations;
+    });
+    expect(credit.outcome).toBe('success');
+    expect(credit.system_value).toBeCloseTo(0.9, 12);
   });
 
   it("scoreFromLabel is not taken on the app's word: a score that is not its label's is normalized as any score", async () => {
-    const [run] = await generateFleet({ episodes: 1, seed: 12 });
-    const credited: CreditEvent[][] = [];
-    const clock = new ManualClock(1_000);
-    const processor = await createCreditSpanProcessor({ clock, tickIntervalMs: 60_000, processOptions: { credit: { normalization: { task_success: { min: 0, max: 100 } } } }, onCredit: (events) => void credited.push(events) });
-    for (const span of run!.spans) processor.onEnd(span);
-    processor.addEvaluations([{ name: 'task_success', score: 40, label: 'pass', scoreFromLabel: true, traceId: run!.traceId } as never]);
-    clock.advance(120_000);
-    await processor.forceFlush();
-    const ep = credited[0]!.find((e) => e.event_type === 'episode_credit');
-    expect(ep!.event_type === 'episode_credit' && ep!.system_value).toBeCloseTo(0.4, 12);
-    await processor.shutdown();
+    const credit = await creditedWith(PERCENT_RANGE, (traceId) => [{ name: 'task_success', score: 40, label: 'pass', scoreFromLabel: true, traceId } as never]);
+    expect(credit.system_value).toBeCloseTo(0.4, 12);
   });
 
   it('a missing name and a score of no score type say what they take', async () => {
