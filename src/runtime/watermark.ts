@@ -139,19 +139,10 @@ export function encodeReplayMetadata(processedNext: string, heldTraces: Iterable
   let carriesKeys = false;
   for (const id of unique) if (isCompactKey(id)) carriesKeys = true;
   if (carriesKeys || unescapedLength(processedNext, unique, tail, heldFrom) > maxBytes) return compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
-  let ids: string[];
-  try {
-    ids = [...unique].sort().map((id) => {
-      const from = heldFrom?.get(id);
-      return from === undefined ? escapeId(id) : `${escapeId(id)}@${from}`;
-    });
-  } catch {
-    // An id that is not well-formed UTF-16 (a lone surrogate, which a JSON conversation or response
-    // id can carry) makes encodeURIComponent throw: that threw out of every commit of the partition
-    // (an unhandled rejection, and no offset committed again). Its hash is well defined.
-    return compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
-  }
-  const full = `${METADATA_VERSION};${processedNext};${ids.join(',')}${tail}`;
+  // undefined for an id that is not well-formed UTF-16: its hash is well defined
+  const whole = wholeIdFilter(processedNext, unique, heldFrom);
+  if (whole === undefined) return compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
+  const full = whole + tail;
   return full.length <= maxBytes ? full : compactOrAll(processedNext, unique, maxBytes, tail, heldFrom);
 }
 
@@ -591,7 +582,7 @@ export function encodeSpillableFilter(
   return whole === undefined || !pointerFits ? { metadata } : { metadata, tooLarge: Buffer.byteLength(whole) };
 }
 
-/** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag; undefined when it cannot be written (see `encodeSpillableFilter`). */
+/** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag — what `encodeReplayMetadata` writes while the ids fit, and what `encodeSpillableFilter` spills; undefined when it cannot be written (compact keys, an id that is not well-formed UTF-16). */
 function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom: ReadonlyMap<string, string> | undefined): string | undefined {
   for (const id of ids) if (isCompactKey(id)) return undefined;
   try {
@@ -601,7 +592,10 @@ function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom
     });
     return `${METADATA_VERSION};${processedNext};${entries.join(',')}`;
   } catch {
-    return undefined; // an id that is not well-formed UTF-16 (see encodeReplayMetadata)
+    // An id that is not well-formed UTF-16 (a lone surrogate, which a JSON conversation or response
+    // id can carry) makes encodeURIComponent throw: that threw out of every commit of the partition
+    // (an unhandled rejection, and no offset committed again).
+    return undefined;
   }
 }
 
