@@ -33,8 +33,8 @@ import { KafkaConnectionConfigError, explainConnectionError, resolveKafkaConnect
 import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers, unreachableBrokersLine, type UnreachableBroker } from '../kafka/bootstrap-reach.js';
 import { withTimeout } from '../runtime/with-timeout.js';
-import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs } from '../sinks/kafka/kafka-event-sink.js';
-import { REPLAY_FILTER_MAX_BYTES, replayFilterTopicSpec } from '../runtime/replay-filter-topic.js';
+import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs, refusedTopicCreations } from '../sinks/kafka/kafka-event-sink.js';
+import { REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES, replayFilterMaxBytes, replayFilterTopicSpec } from '../runtime/replay-filter-topic.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, SHORT_REPLAY_FILTER_ADVICE, replayMetadataBudget } from '../runtime/watermark.js';
@@ -450,17 +450,17 @@ async function replayFilterTopicLine(admin: KafkaAdmin, sink: AppConfig['sinks']
   const missing = (await admin.missingTopics([topic])).length > 0;
   if (!missing) {
     const max = (await admin.maxMessageBytes?.([topic]).catch(() => undefined))?.get(topic);
-    if (max !== undefined && max <= RECORD_OVERHEAD_BYTES) return line('warn', `${setting}: "${topic}" has max.message.bytes ${max}, too small for any filter: ${hashed} — raise it to ${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}`);
-    return line('ok', `${setting}: "${topic}" exists${max !== undefined ? ` (max.message.bytes ${max}: filters of up to ${Math.min(REPLAY_FILTER_MAX_BYTES, max - RECORD_OVERHEAD_BYTES)} bytes)` : ''}`);
+    if (max !== undefined && replayFilterMaxBytes(max) <= 0) return line('warn', `${setting}: "${topic}" has max.message.bytes ${max}, too small for any filter: ${hashed} — raise it to ${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}`);
+    return line('ok', `${setting}: "${topic}" exists${max !== undefined ? ` (max.message.bytes ${max}: filters of up to ${replayFilterMaxBytes(max)} bytes)` : ''}`);
   }
-  if (!sink.createTopics) return line('warn', `${setting}: "${topic}" does not exist and sinks.kafka.createTopics is false: ${hashed} — create it compacted (cleanup.policy=compact, max.message.bytes=${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}) or set ${setting} to null`);
+  if (!sink.createTopics) return line('warn', `${setting}: "${topic}" does not exist and sinks.kafka.createTopics is false: ${hashed} — create it compacted (cleanup.policy=compact, max.message.bytes=${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}) or set ${setting} to null`);
   const refused = await admin.validateTopics?.([replayFilterTopicSpec(topic, sink.partitions)]).then(
     () => undefined,
     (err: unknown) => {
       // kafkajs's "Topic creation errors" carries a reason per topic
-      const errors = (err as { errors?: { topic?: string; type?: string; message?: string }[] } | null)?.errors;
-      if (!Array.isArray(errors)) return err instanceof Error ? err.message : String(err);
-      const mine = errors.find((e) => e.topic === topic && e.type !== 'TOPIC_ALREADY_EXISTS');
+      const refused = refusedTopicCreations(err);
+      if (refused === undefined) return err instanceof Error ? err.message : String(err);
+      const mine = refused.find((e) => e.topic === topic);
       return mine === undefined ? undefined : `${mine.type ?? 'error'}: ${mine.message ?? 'no reason given'}`;
     },
   );

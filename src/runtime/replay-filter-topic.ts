@@ -7,6 +7,7 @@ import type { KafkaClient, TopicSpec } from '../kafka/client.js';
 import type { KafkaLogger } from '../kafka/log.js';
 import { withAdmin } from '../kafka/with-admin.js';
 import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/event-records.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../sinks/kafka/kafka-event-sink.js';
 
 /**
  * Most bytes of a spilled filter (its record's value): ~400,000 open runs' trace ids on one
@@ -15,8 +16,16 @@ import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/event-records.js';
  */
 export const REPLAY_FILTER_MAX_BYTES = 16 * 1024 * 1024;
 
-/** Kafka's default `message.max.bytes` (1 MiB + 12): what a topic takes when its own setting cannot be read. */
-const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** The side topic's `max.message.bytes` as the pipeline creates it: a filter of REPLAY_FILTER_MAX_BYTES and its record's framing. */
+export const REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES = REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES;
+
+/**
+ * The largest filter a side topic whose `max.message.bytes` is `limit` takes (Kafka's default when
+ * it cannot be read); 0 or less: none. `run` (prepareReplayFilterTopic) and `check` say the same.
+ */
+export function replayFilterMaxBytes(limit: number | undefined): number {
+  return Math.min(REPLAY_FILTER_MAX_BYTES, (limit ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES) - RECORD_OVERHEAD_BYTES);
+}
 
 /** Where spilled filters go, and how large one may be. */
 export interface ReplayFilterTopic {
@@ -27,7 +36,7 @@ export interface ReplayFilterTopic {
 
 /** The side topic as the pipeline creates it: compacted (the latest filter per input partition is all a reader needs), taking filters of REPLAY_FILTER_MAX_BYTES. */
 export function replayFilterTopicSpec(topic: string, partitions: number): TopicSpec {
-  return { topic, partitions, config: { 'cleanup.policy': 'compact', 'max.message.bytes': String(REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES) } };
+  return { topic, partitions, config: { 'cleanup.policy': 'compact', 'max.message.bytes': String(REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES) } };
 }
 
 /** The key of an input partition's filter records: compaction keeps the latest per key, and a reader checks it is the partition's own. */
@@ -60,7 +69,7 @@ export async function prepareReplayFilterTopic(
     } else if ((await withAdmin(client, (admin) => admin.missingTopics([topic]))).length > 0) {
       log.warn(
         { replayFilterTopic: topic },
-        `sinks.kafka.replayFilterTopic: topic "${topic}" does not exist and sinks.kafka.createTopics is false, so ${without} — create it compacted (kafka-topics.sh --create --topic ${topic} --config cleanup.policy=compact --config max.message.bytes=${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}), or set sinks.kafka.replayFilterTopic to null to say so`,
+        `sinks.kafka.replayFilterTopic: topic "${topic}" does not exist and sinks.kafka.createTopics is false, so ${without} — create it compacted (kafka-topics.sh --create --topic ${topic} --config cleanup.policy=compact --config max.message.bytes=${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}), or set sinks.kafka.replayFilterTopic to null to say so`,
       );
       return undefined;
     }
@@ -74,9 +83,9 @@ export async function prepareReplayFilterTopic(
   } catch {
     limit = undefined; // not allowed to DescribeConfigs: Kafka's default, the smallest a topic of ours takes
   }
-  const maxBytes = Math.min(REPLAY_FILTER_MAX_BYTES, (limit ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES) - RECORD_OVERHEAD_BYTES);
+  const maxBytes = replayFilterMaxBytes(limit);
   if (maxBytes <= 0) {
-    log.warn({ replayFilterTopic: topic, maxMessageBytes: limit }, `sinks.kafka.replayFilterTopic: topic "${topic}" takes records of at most ${limit} bytes, so ${without} — raise its max.message.bytes to ${REPLAY_FILTER_MAX_BYTES + RECORD_OVERHEAD_BYTES}`);
+    log.warn({ replayFilterTopic: topic, maxMessageBytes: limit }, `sinks.kafka.replayFilterTopic: topic "${topic}" takes records of at most ${limit} bytes, so ${without} — raise its max.message.bytes to ${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}`);
     return undefined;
   }
   log.info({ replayFilterTopic: topic, maxBytes }, `replay filters that do not fit the offset metadata are written to topic "${topic}" (up to ${maxBytes} bytes each)`);

@@ -9,11 +9,11 @@ import type { CreditEvent } from '../../events/schemas.js';
 import type { KafkaClient, KafkaProducer, OutgoingRecord, TopicSpec } from '../../kafka/client.js';
 import { withAdmin } from '../../kafka/with-admin.js';
 import { KafkaSinkConfigSchema, type KafkaSinkConfig } from './config.js';
+import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
+import { isProducerStateError } from '../../kafka/producer-errors.js';
 
 /** What the output topics' creation and checks read of the sink's config (the replay filter topic is the pipeline's: src/runtime/replay-filter-topic.ts). */
 type OutputTopicsConfig = Omit<KafkaSinkConfig, 'replayFilterTopic'>;
-import { publishableEventRecord, RECORD_OVERHEAD_BYTES } from './event-records.js';
-import { isProducerStateError } from '../../kafka/producer-errors.js';
 
 export class KafkaEventSink {
   readonly config: KafkaSinkConfig;
@@ -168,12 +168,20 @@ function creationFailure(err: unknown, config: OutputTopicsConfig): OutputTopicC
   return new OutputTopicCreationError(`${[...refused.values()].join('; ')} (sinks.kafka.createTopics; sinks.kafka.partitions ${config.partitions})`, [...refused.keys()]);
 }
 
+/**
+ * The topics a kafkajs "Topic creation errors" refuses, each with the brokers' reason (a topic that
+ * exists already is no refusal); undefined when `err` is not such an error.
+ */
+export function refusedTopicCreations(err: unknown): { topic: string; type?: string; message?: string }[] | undefined {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return undefined;
+  return errors.filter((e): e is { topic: string; type?: string; message?: string } => typeof (e as { topic?: unknown } | null)?.topic === 'string' && (e as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS');
+}
+
 /** Per topic the brokers refused to create, the line naming its setting, their reason and the fix; undefined when `err` is no such refusal. */
 export function creationRefusals(err: unknown, config: OutputTopicsConfig): Map<string, string> | undefined {
-  const errors = (err as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(errors) || errors.length === 0) return undefined;
-  const refused = errors.filter((e): e is { topic: string; type?: string; message?: string } => typeof (e as { topic?: unknown } | null)?.topic === 'string' && (e as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS');
-  if (refused.length === 0) return undefined;
+  const refused = refusedTopicCreations(err);
+  if (refused === undefined || refused.length === 0) return undefined;
   return new Map(
     refused.map((e) => {
       const fix = e.type !== undefined ? CREATION_FIXES[e.type] : undefined;
@@ -187,8 +195,8 @@ export function neededMaxMessageBytes(config: Pick<KafkaSinkConfig, 'maxRecordBy
   return config.maxRecordBytes + RECORD_OVERHEAD_BYTES;
 }
 
-/** Kafka's default `message.max.bytes` (1 MiB + 12). */
-const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** Kafka's default `message.max.bytes` (1 MiB + 12): what a topic takes when its own setting is not known. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 /**
  * Fails the start when an output topic accepts smaller records than `maxRecordBytes` allows the
