@@ -156,6 +156,11 @@ function toBytes(v: Buffer | string): Uint8Array {
   return typeof v === 'string' ? Buffer.from(v) : v;
 }
 
+/** A record as kafkajs hands it out (a consumer's batch, or readRecord's fetch), as the runtime reads it. */
+function consumedRecordOf(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders; timestamp: string }): ConsumedRecord {
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: consumedHeaders(m.headers), timestampMs: Number(m.timestamp) };
+}
+
 /**
  * A consumed record's headers as the client interface has them: one value per key (the last of
  * a repeated key). Kafka allows a header without a value (a Java producer's `new RecordHeader(k,
@@ -243,7 +248,7 @@ export class KafkajsClient implements KafkaClient {
         ? undefined
         : async (tp, offset, opts) => {
             const m = await readRecordAt(createCluster, tp, offset, opts);
-            return m === undefined ? undefined : { topic: tp.topic, partition: tp.partition, offset: m.offset, key: m.key, value: m.value, headers: consumedHeaders(m.headers), timestampMs: Number(m.timestamp) };
+            return m === undefined ? undefined : consumedRecordOf(tp.topic, tp.partition, m);
           };
   }
 
@@ -383,15 +388,7 @@ export class KafkajsClient implements KafkaClient {
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
           eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
             const records: ConsumedRecord[] = batch.messages.map((m) => {
-              const r: ConsumedRecord = {
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: m.offset,
-                key: m.key,
-                value: m.value,
-                headers: consumedHeaders(m.headers),
-                timestampMs: Number(m.timestamp),
-              };
+              const r = consumedRecordOf(batch.topic, batch.partition, m);
               // a stand-in for a batch kafkajs could not decode (kafkajs-unreadable-batches.ts)
               const unreadable = (m as { [UNREADABLE_BATCH]?: string })[UNREADABLE_BATCH];
               return unreadable === undefined ? r : { ...r, unreadable };
