@@ -34,7 +34,7 @@ import { tlsPreflight } from '../kafka/tls-preflight.js';
 import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers, unreachableBrokersLine, type UnreachableBroker } from '../kafka/bootstrap-reach.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 import { RECORD_OVERHEAD_BYTES, creationRefusals, neededMaxMessageBytes, outputTopicSpecs, refusedTopicCreations } from '../sinks/kafka/kafka-event-sink.js';
-import { REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES, replayFilterMaxBytes, replayFilterTopicSpec } from '../runtime/replay-filter-topic.js';
+import { REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES, replayFilterMaxBytes, replayFilterRetentionProblem, replayFilterTopicSpec } from '../runtime/replay-filter-topic.js';
 import { transactionTimeoutHint } from '../sinks/kafka/publish-errors.js';
 import { loadValueFunction } from '../credit/games/module-game.js';
 import { KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES, SHORT_REPLAY_FILTER_ADVICE, replayMetadataBudget } from '../runtime/watermark.js';
@@ -451,6 +451,8 @@ async function replayFilterTopicLine(admin: KafkaAdmin, sink: AppConfig['sinks']
   if (!missing) {
     const max = (await admin.maxMessageBytes?.([topic]).catch(() => undefined))?.get(topic);
     if (max !== undefined && replayFilterMaxBytes(max) <= 0) return line('warn', `${setting}: "${topic}" has max.message.bytes ${max}, too small for any filter: ${hashed} — raise it to ${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}`);
+    const retention = replayFilterRetentionProblem(topic, (await admin.cleanupPolicies?.([topic]).catch(() => undefined))?.get(topic));
+    if (retention !== undefined) return line('warn', `${setting}: ${retention}`);
     return line('ok', `${setting}: "${topic}" exists${max !== undefined ? ` (max.message.bytes ${max}: filters of up to ${replayFilterMaxBytes(max)} bytes)` : ''}`);
   }
   if (!sink.createTopics) return line('warn', `${setting}: "${topic}" does not exist and sinks.kafka.createTopics is false: ${hashed} — create it compacted (cleanup.policy=compact, max.message.bytes=${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}) or set ${setting} to null`);

@@ -214,6 +214,13 @@ export interface KafkaAdmin {
    */
   maxMessageBytes?(topics: readonly string[]): Promise<Map<string, number>>;
   /**
+   * Effective `cleanup.policy` per topic (`delete`, `compact` or `compact,delete`). A topic that
+   * does not exist may fail the call (kafkajs: UNKNOWN_TOPIC_OR_PARTITION), as for maxMessageBytes:
+   * ask about topics found. Optional: a client without it skips the check that the replay-filter
+   * side topic is compacted.
+   */
+  cleanupPolicies?(topics: readonly string[]): Promise<Map<string, string>>;
+  /**
    * The range of session timeouts every broker accepts (the highest `group.min.session.timeout.ms`
    * and the lowest `group.max.session.timeout.ms`: any may coordinate the group), or undefined when a
    * broker does not say. Optional: a client without

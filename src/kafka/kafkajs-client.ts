@@ -508,18 +508,13 @@ export class KafkajsClient implements KafkaClient {
       partitionCounts: (topics) => partitionCountsOf(admin, topics),
       maxMessageBytes: async (topics) => {
         const out = new Map<string, number>();
-        if (topics.length === 0) return out;
-        const { resources } = await admin.describeConfigs({
-          includeSynonyms: false,
-          resources: [...new Set(topics)].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
-        });
-        for (const r of resources) {
-          if (r.errorCode !== 0) continue;
-          const v = Number(r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
-          if (Number.isFinite(v) && v > 0) out.set(r.resourceName, v);
+        for (const [topic, value] of await topicConfigValues(admin, topics, 'max.message.bytes')) {
+          const v = Number(value);
+          if (Number.isFinite(v) && v > 0) out.set(topic, v);
         }
         return out;
       },
+      cleanupPolicies: (topics) => topicConfigValues(admin, topics, 'cleanup.policy'),
       sessionTimeoutRange: async () => {
         // Every broker's, as for offset.metadata.max.bytes: the group's coordinator, any broker,
         // checks the join, and brokers differ during a rolling change. The range every one of them
@@ -663,4 +658,20 @@ async function partitionCountsOf(admin: Admin, topics: readonly string[]): Promi
     for (const t of r.value.topics) counts.set(t.name, t.partitions.length);
   }
   return counts;
+}
+
+/** One topic-level setting's effective value per topic (DescribeConfigs). kafkajs fails the whole call on a resource's error (a missing topic, a denied DescribeConfigs); a resource error it let through is left out. */
+async function topicConfigValues(admin: Admin, topics: readonly string[], name: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (topics.length === 0) return out;
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [...new Set(topics)].map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] })),
+  });
+  for (const r of resources) {
+    if (r.errorCode !== 0) continue;
+    const value = r.configEntries.find((e) => e.configName === name)?.configValue;
+    if (typeof value === 'string') out.set(r.resourceName, value);
+  }
+  return out;
 }

@@ -39,6 +39,19 @@ export function replayFilterTopicSpec(topic: string, partitions: number): TopicS
   return { topic, partitions, config: { 'cleanup.policy': 'compact', 'max.message.bytes': String(REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES) } };
 }
 
+/**
+ * What is wrong with a side topic whose `cleanup.policy` is `policy`, or undefined when it is
+ * compacted (or the policy is unknown). Under `delete` alone a filter record is deleted after the
+ * topic's retention like any other: a partition that sees no new input for that long keeps its
+ * committed pointer to a record that is gone, and its next owner replays without a filter (each
+ * replayed run's events published again). Compaction keeps the latest record per partition for ever.
+ */
+export function replayFilterRetentionProblem(topic: string, policy: string | undefined): string | undefined {
+  if (policy === undefined) return undefined;
+  if (policy.split(',').map((p) => p.trim()).includes('compact')) return undefined;
+  return `topic "${topic}" has cleanup.policy=${policy}, so a partition's filter is deleted after the topic's retention and a partition idle that long replays without it after a restart or rebalance (its open runs' episodes published again) — compact it: kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config cleanup.policy=compact`;
+}
+
 /** The key of an input partition's filter records: compaction keeps the latest per key, and a reader checks it is the partition's own. */
 export function replayFilterKey(groupId: string, topic: string, partition: number): string {
   return `${groupId}/${topic}/${partition}`;
@@ -88,6 +101,11 @@ export async function prepareReplayFilterTopic(
     log.warn({ replayFilterTopic: topic, maxMessageBytes: limit }, `sinks.kafka.replayFilterTopic: topic "${topic}" takes records of at most ${limit} bytes, so ${without} — raise its max.message.bytes to ${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}`);
     return undefined;
   }
+  // a side topic made by hand (or by an older version of a tool) with delete retention still works
+  // until its records expire: said, not refused
+  const policy = await withAdmin(client, async (admin) => (await admin.cleanupPolicies?.([topic]))?.get(topic)).catch(() => undefined);
+  const retention = replayFilterRetentionProblem(topic, policy);
+  if (retention !== undefined) log.warn({ replayFilterTopic: topic, cleanupPolicy: policy }, `sinks.kafka.replayFilterTopic: ${retention}`);
   log.info({ replayFilterTopic: topic, maxBytes }, `replay filters that do not fit the offset metadata are written to topic "${topic}" (up to ${maxBytes} bytes each)`);
   return { topic, maxBytes };
 }

@@ -68,6 +68,17 @@ describe('agent-credit check (no broker)', () => {
     expect(text).toContain('· sinks.kafka.topics.rewards: "agent_credit.rewards" will be created at start');
   });
 
+  it('a replay-filter side topic with delete retention is a ! line naming the policy and the command that compacts it; a compacted one is ok', async () => {
+    const withPolicy = async (policy: string) => {
+      const fake = new FakeKafka();
+      const admin = await fake.admin();
+      const client = Object.assign(Object.create(fake) as FakeKafka, { admin: async () => ({ ...admin, cleanupPolicies: async (ts: readonly string[]) => new Map(ts.map((t) => [t, policy])) }) });
+      return renderCheckReport(await runChecks(kafkaConfig(), { kafkaClient: async () => client }));
+    };
+    expect(await withPolicy('delete')).toMatch(/^! sinks\.kafka\.replayFilterTopic: topic "agent_credit\.replay_filters" has cleanup\.policy=delete, so a partition's filter is deleted after the topic's retention .* — compact it: kafka-configs\.sh --alter --entity-type topics --entity-name agent_credit\.replay_filters --add-config cleanup\.policy=compact$/m);
+    expect(await withPolicy('compact')).toMatch(/^✓ sinks\.kafka\.replayFilterTopic: "agent_credit\.replay_filters" exists/m);
+  });
+
   it('--sample: a topic emptied by retention (high = low) is not sampled', async () => {
     const fake = new FakeKafka();
     const admin = await fake.admin();

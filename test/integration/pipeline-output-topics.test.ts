@@ -82,6 +82,18 @@ describe('output topics', { timeout: 60_000 }, () => {
     })();
     expect(limits.get(big.dlq)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
     expect(limits.get(big.rewards)).toBe(4_000_000 + RECORD_OVERHEAD_BYTES);
+    // cleanup.policy as the brokers report it (the replay-filter side topic's start check reads it)
+    const compacted = unique('out-compacted');
+    await createTopicsWith([compacted], { 'cleanup.policy': 'compact' });
+    const admin = await client().admin();
+    try {
+      const policies = await admin.cleanupPolicies!([big.rewards, compacted]);
+      expect([...policies.entries()].sort()).toEqual([[big.rewards, 'delete'], [compacted, 'compact']].sort());
+      // a topic that does not exist fails the call (callers ask only about topics they found, and catch)
+      await expect(admin.cleanupPolicies!([unique('out-absent')])).rejects.toThrow(/does not host this topic-partition/);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it.each([true, false])('preparing the output topics reads their partition counts in one admin request, so the first sends wait on none (createTopics %s)', async (createTopics) => {
