@@ -384,12 +384,12 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       lines.push({ name: 'kafka.session_timeout', setting: 'source.kafka.sessionTimeoutMs', status: 'fail', text: sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, range) });
     }
     if (deps.sample && present.length > 0) {
-      const withData: (typeof present[number] & { partitions: number[] })[] = [];
+      const withData: (typeof present[number] & { partitions: number[]; held: number[]; high: Map<number, bigint> })[] = [];
       for (const i of present) {
         const ends = await admin.fetchEndOffsets(i.topic);
         // records still in the log: above the log start (retention may have emptied it)
         const held = ends.filter((e) => BigInt(e.offset) > BigInt(e.low ?? '0'));
-        if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition) });
+        if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition), held: held.map((e) => e.partition), high: new Map(held.map((e) => [e.partition, BigInt(e.offset)])) });
         else lines.push({ name: 'kafka.sample', setting: i.key, status: 'skipped', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
       if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy, range);
@@ -568,18 +568,34 @@ async function deleteGroup(client: KafkaClient, groupId: string): Promise<boolea
   );
 }
 
-/** Reads the first records of each topic and reports how they decode (see CheckDeps.sample). */
+/** Which records a sample line speaks of: `partition 0, offsets 0–4`, or per partition when several. */
+function sampleWhere(byPartition: readonly (readonly [number, readonly ConsumedRecord[]])[]): string {
+  const span = (rs: readonly ConsumedRecord[]) => (rs.length === 1 ? `offset ${rs[0]!.offset}` : `offsets ${rs[0]!.offset}–${rs.at(-1)!.offset}`);
+  if (byPartition.length === 1) return `partition ${byPartition[0]![0]}, ${span(byPartition[0]![1])}`;
+  return `partitions ${byPartition.map(([p, rs]) => `${p} (${span(rs)})`).join(', ')}`;
+}
+
+/**
+ * Reads the first records of every partition that holds some, of each topic, and reports how they
+ * decode (see CheckDeps.sample). Every partition: it read only the first batch of a topic, one
+ * partition's — a producer writing another encoding, or poison, on the other partitions went unseen.
+ */
 async function sampleLines(
   client: KafkaClient,
   kafka: NonNullable<AppConfig['source']['kafka']>,
-  inputs: readonly { key: string; topic: string; partitions: readonly number[] }[],
+  inputs: readonly { key: string; topic: string; partitions: readonly number[]; held: readonly number[]; high: ReadonlyMap<number, bigint> }[],
   lines: CheckLine[],
   timeoutMs: number,
   errors: ErrorLog,
   keyBy: AppConfig['episodes']['keyBy'],
   sessionRange: { min: number; max: number } | undefined,
 ): Promise<void> {
-  const samples = new Map<string, ConsumedRecord[]>();
+  // per topic, per partition: its first records
+  const samples = new Map<string, Map<number, ConsumedRecord[]>>();
+  // partitions read to their end without a record delivered: under read_committed, aborted
+  // transactions' records only (kafkajs moves past them without a batch); nothing to wait for
+  const drained = new Map<string, Set<number>>();
+  const sampledAll = (i: (typeof inputs)[number]): boolean => i.held.every((p) => samples.get(i.topic)?.has(p) === true || drained.get(i.topic)?.has(p) === true);
   const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
   // read as run reads (source.kafka.isolationLevel): under read_committed, the default, an aborted
   // transaction's records were sampled — and reported as poison run would dead-letter — though run never sees them
@@ -596,14 +612,24 @@ async function sampleLines(
     await consumer.run({
       onAssignment: () => {},
       onBatch: async (batch) => {
-        if (!samples.has(batch.topic) && batch.records.length > 0) {
-          samples.set(batch.topic, batch.records.slice(0, SAMPLE_RECORDS));
-          // nothing resolves offsets here, so a sampled topic would be fetched again and again,
+        let topic = samples.get(batch.topic);
+        if (topic === undefined) samples.set(batch.topic, (topic = new Map()));
+        if (!topic.has(batch.partition) && batch.records.length > 0) {
+          topic.set(batch.partition, batch.records.slice(0, SAMPLE_RECORDS));
+          // nothing resolves offsets here, so a sampled partition would be fetched again and again,
           // crowding out the others in each fetch: stop fetching it
-          const sampled = inputs.find((i) => i.topic === batch.topic);
-          if (sampled) consumer.pause(sampled.partitions.map((partition) => ({ topic: batch.topic, partition })));
+          consumer.pause([{ topic: batch.topic, partition: batch.partition }]);
         }
-        if (inputs.every((i) => samples.has(i.topic))) resolveDone();
+        if (inputs.every(sampledAll)) resolveDone();
+      },
+      onBatchEnd: ({ topic, partition }, nextOffset) => {
+        const input = inputs.find((i) => i.topic === topic);
+        const high = input?.high.get(partition);
+        if (input === undefined || high === undefined || BigInt(nextOffset) < high || samples.get(topic)?.has(partition) === true) return;
+        let set = drained.get(topic);
+        if (set === undefined) drained.set(topic, (set = new Set()));
+        set.add(partition);
+        if (inputs.every(sampledAll)) resolveDone();
       },
     });
     await done;
@@ -616,7 +642,12 @@ async function sampleLines(
     }
   }
   for (const i of inputs) {
-    const records = samples.get(i.topic);
+    const byPartition = [...(samples.get(i.topic) ?? new Map<number, ConsumedRecord[]>())].sort(([a], [b]) => a - b);
+    const records = byPartition.length === 0 ? undefined : byPartition.flatMap(([, rs]) => rs);
+    if (!records && i.held.every((p) => drained.get(i.topic)?.has(p) === true)) {
+      lines.push({ name: 'kafka.sample', setting: i.key, status: 'skipped', text: `${i.key}: "${i.topic}" holds no committed records (aborted transactions' only, which run skips too): nothing to sample` });
+      continue;
+    }
     if (!records) {
       // The topic holds records, so not reading one is a failure: typically an ACL (Read on the
       // topic, or on the consumer group) — kafkajs reports such errors only in its log.
@@ -633,7 +664,19 @@ async function sampleLines(
     }
     const signal: TelemetrySignal = i.topic === kafka.spansTopic ? 'traces' : i.topic === kafka.evaluationsTopic ? 'evaluations' : 'logs';
     const setting = signal === 'traces' ? kafka.spansEncoding : kafka.logsEncoding;
-    const where = `partition ${records[0]!.partition}, offsets ${records[0]!.offset}–${records.at(-1)!.offset}`;
+    const where = sampleWhere(byPartition);
+    const unread = i.held.filter((p) => !byPartition.some(([q]) => q === p));
+    if (unread.length > 0) {
+      // records there, none delivered: read to the end (aborted transactions' only), or none within the time (a transaction still open, a slow fetch)
+      const ended = unread.filter((p) => drained.get(i.topic)?.has(p) === true);
+      const waiting = unread.filter((p) => !ended.includes(p));
+      const parts = (ps: readonly number[]) => `${ps.length === 1 ? 'partition' : 'partitions'} ${ps.join(', ')}`;
+      const said = [
+        ...(ended.length > 0 ? [`${parts(ended)} of "${i.topic}" ${ended.length === 1 ? 'holds' : 'hold'} no committed record (aborted transactions' only, which run skips too)`] : []),
+        ...(waiting.length > 0 ? [`${parts(waiting)} of "${i.topic}" gave no record within ${timeoutMs / 1000} s (a transaction still open there holds back read_committed readers, run too)`] : []),
+      ];
+      lines.push({ name: 'kafka.sample', setting: i.key, status: 'info', text: `${i.key}: ${said.join('; ')}; the other partitions were sampled` });
+    }
     const decoded = records.map((r) => ({ r, d: decodeRecord(r, signal, setting, { encodingHint: false }) }));
     const bad = decoded.find((x) => !x.d.ok);
     const badCount = decoded.filter((x) => !x.d.ok).length;

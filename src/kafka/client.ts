@@ -209,8 +209,9 @@ export interface KafkaAdmin {
   /** Partition count per topic, from metadata; topics the cluster does not know are left out. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /**
-   * Effective `max.message.bytes` per existing topic (its own setting or the broker default); topics
-   * the client cannot describe are left out. Optional: a client without it skips the start check.
+   * Effective `max.message.bytes` per existing topic (its own setting or the broker default). A
+   * topic that does not exist, or may not be described, may fail the call (kafkajs does): ask about
+   * topics found, and catch. Optional: a client without it skips the start check.
    */
   maxMessageBytes?(topics: readonly string[]): Promise<Map<string, number>>;
   /**

@@ -321,6 +321,46 @@ describe('agent-credit check --sample', () => {
     expect(renderCheckReport(await runChecks(config('read_uncommitted'), { sample: true }))).toMatch(/! source\.kafka\.spansTopic: 2 of 4 sample record\(s\) \(partition 0, offsets 0–4\) do not decode — offset 0: /);
   });
 
+  // it read one batch per topic — whichever partition's came first: a producer writing another
+  // encoding, or poison, on the other partitions passed unseen (platform trial)
+  it('samples every partition that holds records: another encoding on one partition is seen, and a partition of aborted records only is said, not waited on', async () => {
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const base = unique('sample-parts');
+    const c = client();
+    await createTopics(c, [`${base}.spans`], 3);
+    const fleet = await generateFleet({ episodes: 2, seed: 11 });
+    const proto = kafkaRecordsFor(fleet, 'otlp_proto').spans;
+    const json = kafkaRecordsFor(fleet, 'otlp_json').spans;
+    await produce(c, [...proto.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value, partition: 0 })), ...json.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value, partition: 1 }))]);
+    // partition 2: an upstream transaction's records, aborted
+    const kafka = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING });
+    const tx = kafka.producer({ transactionalId: `${base}-upstream`, idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    const t = await tx.transaction();
+    await t.send({ topic: `${base}.spans`, messages: [{ value: 'aborted', partition: 2 }] });
+    await t.abort();
+    await tx.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // its marker written: partition 2's last stable offset past the aborted record
+      for (const deadline = Date.now() + 10_000; (await admin.fetchTopicOffsets(`${base}.spans`)).find((p) => p.partition === 2)?.high !== '2'; ) {
+        if (Date.now() > deadline) throw new Error("the aborted transaction's marker did not land in 10 s");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const config = loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: null, spansEncoding: 'otlp_proto' } }, sinks: { live: { enabled: false } } } }).config;
+    const report = await runChecks(config, { sample: true, sampleTimeoutMs: 30_000 });
+    const text = renderCheckReport(report);
+    const last = (n: number) => `offsets 0–${n - 1}`;
+    expect(text).toContain(`! source.kafka.spansTopic: ${json.length} of ${proto.length + json.length} sample record(s) (partitions 0 (${last(proto.length)}), 1 (${last(json.length)})) do not decode — offset 0: `);
+    expect(text).toContain(`· source.kafka.spansTopic: partition 2 of "${base}.spans" holds no committed record (aborted transactions' only, which run skips too); the other partitions were sampled`);
+    expect(text).toMatch(new RegExp(`✓ source\\.kafka\\.spansTopic: ${proto.length} sample record\\(s\\) \\(partitions 0 \\(offsets 0–${proto.length - 1}\\), 1 \\(offsets 0–${json.length - 1}\\)\\) decode as otlp_proto`));
+    expect(report.ok).toBe(true);
+  });
+
   it('SASL against a listener without SASL (this plaintext broker) names the listener, not the password', async () => {
     const config = loadConfig({
       env: {},
