@@ -13,12 +13,20 @@
  * deploy/smoke-kafka.ts writes them to a broker of its own.
  *
  * Settings (environment): `KAFKA_BROKERS` (default: the broker .kafka/state.json records).
+ * Flags (`npm run kafka:seed -- --help`): `--spans-topic` / `--logs-topic` (the job's defaults),
+ * `--dump <dir>` (another collector dump in the recorded layout), `--from <dir>` (OTLP files as
+ * `agent-credit generate` writes them — a generated fleet of any size, each run's traces file one
+ * record of the spans topic and its logs file one of the logs topic, keyed by the run's trace id as
+ * the exporter's partition_traces_by_id / partition_logs_by_trace_id key them), `--partitions <n>`
+ * (topics created for `--from`; a dump keeps its recorded 4).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import { whileLeadersSettle } from '../src/kafka/stale-metadata.js';
+import { decodeLogs, decodeTraces, type OtlpEncoding } from '../src/otlp/index.js';
 import { STATE_FILE } from './kafka.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +40,14 @@ export interface SeedOptions {
   spansTopic?: string;
   logsTopic?: string;
   dump?: string;
+  /**
+   * OTLP files to write instead of a dump: `<name>-traces.pb|json` and `<name>-logs.pb|json`, as
+   * `agent-credit generate` writes them. Each file one record, keyed by its trace id; kafkajs's
+   * partitioner (Kafka's murmur2) puts a run's traces and logs on the same partition number.
+   */
+  from?: string;
+  /** Partitions of topics created for `from` (default 4). */
+  partitions?: number;
 }
 
 export interface SeedResult {
@@ -55,6 +71,37 @@ function dumpRecords(dir: string): { partition: number; key: Buffer; value: Buff
     .map(({ partition, key, value }) => ({ partition, key, value }));
 }
 
+/** One file's record: its bytes, keyed by the trace id of its first span (traces) or first log record that names one (logs). */
+interface FileRecord {
+  key: string;
+  value: Buffer;
+}
+
+/**
+ * The records of a directory of OTLP files (`agent-credit generate`'s layout): per topic, the files
+ * in name order. A file that does not decode, or names no trace, is refused naming it.
+ */
+export function otlpFileRecords(dir: string): { otlp_spans: FileRecord[]; otlp_logs: FileRecord[] } {
+  if (!existsSync(dir)) throw new Error(`--from ${dir}: no such directory — write one with \`agent-credit generate ${dir} --episodes 100\``);
+  const out = { otlp_spans: [] as FileRecord[], otlp_logs: [] as FileRecord[] };
+  for (const f of readdirSync(dir).sort()) {
+    const m = /-(traces|logs)\.(pb|json)$/.exec(f);
+    if (m === null) continue;
+    const encoding: OtlpEncoding = m[2] === 'pb' ? 'otlp_proto' : 'otlp_json';
+    const value = readFileSync(join(dir, f));
+    let traceId: string | undefined;
+    try {
+      traceId = m[1] === 'traces' ? decodeTraces(value, encoding)[0]?.traceId : decodeLogs(value, encoding).find((l) => l.traceId !== undefined)?.traceId;
+    } catch (err) {
+      throw new Error(`--from ${dir}: ${f} does not decode as ${encoding} (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (traceId === undefined) throw new Error(`--from ${dir}: ${f} names no trace id, so it has no key to partition by`);
+    (m[1] === 'traces' ? out.otlp_spans : out.otlp_logs).push({ key: traceId, value });
+  }
+  if (out.otlp_spans.length === 0) throw new Error(`--from ${dir}: no <name>-traces.pb or .json file there — write some with \`agent-credit generate ${dir} --episodes 100\``);
+  return out;
+}
+
 /**
  * Creates the input topics that are missing and writes the recorded dump into each topic that holds
  * no record yet. A topic with fewer partitions than the dump's 4 is refused naming it (the records
@@ -62,6 +109,9 @@ function dumpRecords(dir: string): { partition: number; key: Buffer; value: Buff
  */
 export async function seedInputTopics(options: SeedOptions): Promise<SeedResult> {
   const dump = options.dump ?? RECORDED_COLLECTOR_DUMP;
+  // read before anything is created: a wrong directory leaves the broker as it was
+  const files = options.from !== undefined ? otlpFileRecords(options.from) : undefined;
+  const partitions = files !== undefined ? (options.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS;
   const topics = { otlp_spans: options.spansTopic ?? 'otlp_spans', otlp_logs: options.logsTopic ?? 'otlp_logs' };
   const kafka = new Kafka({ brokers: brokerList(options.brokers), clientId: 'agent-credit-kafka-seed', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();
@@ -72,13 +122,29 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
     const existing = new Set(await admin.listTopics());
     const missing = Object.values(topics).filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: DUMP_PARTITIONS })), waitForLeaders: true });
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
       result.created.push(...missing);
     }
     await producer.connect();
+    const counts = new Map<string, number>();
+    for (const topic of Object.values(topics)) counts.set(topic, (await whileLeadersSettle(() => admin.fetchTopicOffsets(topic))).length);
+    if (files !== undefined && counts.get(topics.otlp_spans) !== counts.get(topics.otlp_logs)) {
+      // keyed records meet on one partition number only when both topics have as many partitions
+      throw new Error(`topics "${topics.otlp_spans}" (${counts.get(topics.otlp_spans)} partitions) and "${topics.otlp_logs}" (${counts.get(topics.otlp_logs)}) differ: a run's traces and its evaluations would land on different partition numbers — use topics with the same partition count`);
+    }
     for (const [dumpTopic, topic] of Object.entries(topics)) {
       // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
       const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
+      if (files !== undefined) {
+        if (offsets.some((o) => o.high !== '0')) {
+          result.written[topic] = 0;
+          continue;
+        }
+        const records = files[dumpTopic as keyof typeof files];
+        for (let i = 0; i < records.length; i += 100) await producer.send({ topic, messages: records.slice(i, i + 100) });
+        result.written[topic] = records.length;
+        continue;
+      }
       if (offsets.length < DUMP_PARTITIONS) {
         throw new Error(`topic "${topic}" has ${offsets.length} partition(s); the recorded records keep their partitions 0–${DUMP_PARTITIONS - 1} — delete the topic (or restart the broker: npm run kafka:stop && npm run kafka:start) and seed again`);
       }
@@ -109,15 +175,45 @@ export function seedBrokers(env: NodeJS.ProcessEnv = process.env, stateFile = ST
   return (JSON.parse(readFileSync(stateFile, 'utf8')) as { brokers: string }).brokers;
 }
 
+/** `npm run kafka:seed -- [flags]`: what to write where (see the header). */
+export function seedCommand(): Command {
+  const positive = (flag: string) => (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number ≥ 1`);
+    return n;
+  };
+  return new Command('kafka:seed')
+    .description('create the input topics on the local broker and write OTLP records to them (by default the collector dump recorded in test/fixtures/agents-sdk/kafka) — only into a topic that holds no record yet')
+    .option('--spans-topic <topic>', "spans topic (the job's source.kafka.spansTopic)", 'otlp_spans')
+    .option('--logs-topic <topic>', "logs topic (the job's source.kafka.logsTopic)", 'otlp_logs')
+    .option('--dump <dir>', 'another collector dump in the recorded layout: <dir>/otlp_spans/<partition>-<offset>.bin + .key, and otlp_logs/')
+    .option('--from <dir>', 'OTLP files as `agent-credit generate <dir>` writes them (NNNN-traces.pb|json, NNNN-logs.pb|json): each file one record, keyed by its trace id')
+    .option('--partitions <n>', 'partitions of the topics created for --from (a dump keeps its 4)', positive('--partitions'))
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const brokers = seedBrokers();
-    const r = await seedInputTopics({ brokers });
-    if (r.created.length > 0) console.log(`created ${r.created.join(', ')} (${DUMP_PARTITIONS} partitions each) on ${brokers}`);
-    for (const [topic, n] of Object.entries(r.written)) {
-      console.log(n > 0 ? `wrote ${n} records of the recorded collector dump to ${topic}` : `${topic} already holds records: nothing written`);
+    const cmd = seedCommand();
+    try {
+      cmd.parse(process.argv);
+    } catch (err) {
+      // --help and a refused flag: commander has said it
+      process.exit((err as { exitCode?: number }).exitCode === 0 ? 0 : 2);
     }
-    console.log(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers} npm start`);
+    const flags = cmd.opts<{ spansTopic: string; logsTopic: string; dump?: string; from?: string; partitions?: number }>();
+    if (flags.dump !== undefined && flags.from !== undefined) throw new Error('--dump and --from both given: choose one');
+    if (flags.partitions !== undefined && flags.from === undefined) throw new Error('--partitions is for topics created for --from (a dump keeps its recorded 4 partitions)');
+    const brokers = seedBrokers();
+    const r = await seedInputTopics({ brokers, spansTopic: flags.spansTopic, logsTopic: flags.logsTopic, ...(flags.dump !== undefined ? { dump: resolve(flags.dump) } : {}), ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}), ...(flags.partitions !== undefined ? { partitions: flags.partitions } : {}) });
+    if (r.created.length > 0) console.log(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
+    const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
+    for (const [topic, n] of Object.entries(r.written)) {
+      console.log(n > 0 ? `wrote ${n} records of ${what} to ${topic}` : `${topic} already holds records: nothing written`);
+    }
+    const topicVars = `${flags.spansTopic !== 'otlp_spans' ? ` AGENT_CREDIT_SOURCE_KAFKA_SPANS_TOPIC=${flags.spansTopic}` : ''}${flags.logsTopic !== 'otlp_logs' ? ` AGENT_CREDIT_SOURCE_KAFKA_LOGS_TOPIC=${flags.logsTopic}` : ''}`;
+    console.log(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers}${topicVars} npm start`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // a broker recorded by an earlier kafka:start that has stopped since: kafkajs says only ECONNREFUSED

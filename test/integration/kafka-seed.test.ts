@@ -4,7 +4,7 @@
  * `npm run kafka:start` had no tool to create otlp_spans / otlp_logs (the Maven-built broker ships
  * no kafka-topics.sh) and the job stopped at "topic otlp_spans does not exist".
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { RECORDED_COLLECTOR_DUMP, seedInputTopics } from '../../scripts/kafka-seed.js';
+import { generateFiles } from '../../src/cli/generate.js';
+import { tempDir } from '../support/temp-dir.js';
 import { brokers, unique } from './support/kafka-io.js';
 
 const BIN = fileURLToPath(new URL('../../bin/agent-credit.js', import.meta.url));
@@ -76,5 +78,61 @@ describe('kafka:seed', () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
     }
+  }, 120_000);
+
+  // it wrote the recorded dump only: a generated fleet of any size reached a topic through a kafkajs script of one's own
+  it('--from writes the files of `agent-credit generate`, one record per file keyed by its trace id, a run\'s traces and logs on the same partition number', async () => {
+    const base = unique('seed-from');
+    const dir = tempDir('ac-seed-from-');
+    await generateFiles({ dir, episodes: 12, seed: 5, encoding: 'proto' });
+    const script = fileURLToPath(new URL('../../scripts/kafka-seed.ts', import.meta.url));
+    const seed = (...flags: string[]) => spawnSync(process.execPath, ['--import', 'tsx', script, ...flags], { encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: brokers() } });
+    const r = seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`, '--partitions', '3');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`wrote 12 records of OTLP files of ${dir} to ${base}.spans`);
+    expect(r.stdout).toContain(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers()} AGENT_CREDIT_SOURCE_KAFKA_SPANS_TOPIC=${base}.spans AGENT_CREDIT_SOURCE_KAFKA_LOGS_TOPIC=${base}.logs npm start`);
+    // every record read back: keyed by a trace id, each trace's records on one partition number in both topics
+    const kafka = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: `${base}-read` });
+    const where = new Map<string, Set<string>>();
+    let n = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [`${base}.spans`, `${base}.logs`], fromBeginning: true });
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const key = message.key!.toString();
+            expect(key).toMatch(/^[0-9a-f]{32}$/);
+            let set = where.get(key);
+            if (set === undefined) where.set(key, (set = new Set()));
+            set.add(`${topic.endsWith('.spans') ? 'spans' : 'logs'}@${partition}`);
+            if (++n === 24) resolve();
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(where.size).toBe(12);
+    for (const [trace, places] of where) {
+      const partitions = new Set([...places].map((p) => p.split('@')[1]));
+      expect([...places].map((p) => p.split('@')[0]).sort(), trace).toEqual(['logs', 'spans']);
+      expect(partitions.size, `${trace}: ${[...places].join(', ')}`).toBe(1);
+    }
+    // the records spread over the 3 partitions
+    expect(new Set([...where.values()].flatMap((p) => [...p].map((x) => x.split('@')[1]))).size).toBeGreaterThan(1);
+    // a second seed writes nothing; flags the script refuses exit 2 naming them
+    expect(seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`).stdout).toContain(`${base}.spans already holds records: nothing written`);
+    const both = seed('--from', dir, '--dump', dir);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toContain('--dump and --from both given: choose one');
+    const bad = seed('--partitions', '0', '--from', dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--partitions takes a whole number ≥ 1');
+    const empty = seed('--from', tempDir('ac-seed-empty-'), '--spans-topic', `${base}.never`);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/no <name>-traces\.pb or \.json file there — write some with `agent-credit generate /);
   }, 120_000);
 });
