@@ -20,6 +20,7 @@ import type { Evaluation } from '../model/agents.js';
 import { DEFAULT_LABEL_SCORES, scoreOfLabel } from './labels.js';
 import { misspeltKey, scoreReading } from './evaluations.js';
 import { boundedId, capName, MAX_EXPLANATION_BYTES, truncateUtf8 } from './text.js';
+import { evaluationTimeWarning } from './evaluation-time.js';
 
 /**
  * A hex id, lower-cased; all zeros is no id (undefined), as OTLP reads a log record's all-zero
@@ -125,6 +126,11 @@ export interface EvaluationRecordError {
 export interface ParsedEvaluationRecords {
   readonly evaluations: Evaluation[];
   readonly errors: EvaluationRecordError[];
+  /**
+   * Valid records taken with a doubt, each with why: a `time_unix_nano` that looks like seconds,
+   * milliseconds or microseconds (evaluation-time.ts) — taken as given, nanoseconds.
+   */
+  readonly warnings: EvaluationRecordError[];
   /** The payload held more than `maxRecords` records and was refused whole (nothing parsed). */
   readonly tooMany?: true;
 }
@@ -179,9 +185,9 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
   const text = typeof data === 'string' ? data : utf8.decode(data);
   const items: { index: number; value: unknown; error?: string }[] = [];
   const trimmed = text.trim();
-  if (trimmed === '') return { evaluations: [], errors: [{ index: 0, message: 'empty payload' }] };
+  if (trimmed === '') return { evaluations: [], errors: [{ index: 0, message: 'empty payload' }], warnings: [] };
   const max = opts.maxRecords ?? MAX_EVALUATION_RECORDS;
-  const tooMany = (): ParsedEvaluationRecords => ({ evaluations: [], errors: [{ index: 0, message: `more than ${max} records in one payload: send at most ${max} per request or Kafka record` }], tooMany: true });
+  const tooMany = (): ParsedEvaluationRecords => ({ evaluations: [], errors: [{ index: 0, message: `more than ${max} records in one payload: send at most ${max} per request or Kafka record` }], warnings: [], tooMany: true });
   let whole: unknown;
   let wholeOk = false;
   try {
@@ -210,6 +216,7 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
   }
   const evaluations: Evaluation[] = [];
   const errors: EvaluationRecordError[] = [];
+  const warnings: EvaluationRecordError[] = [];
   for (const item of items) {
     if (item.error !== undefined) {
       errors.push({ index: item.index, message: item.error });
@@ -221,14 +228,17 @@ export function parseEvaluationRecords(data: string | Uint8Array, opts: Evaluati
     else if (parsed.success) {
       const ev = evaluationFromRecord(parsed.data, opts);
       const refused = opts.refuse?.(ev);
-      if (refused === undefined) evaluations.push(ev);
-      else errors.push({ index: item.index, message: refused });
+      if (refused === undefined) {
+        evaluations.push(ev);
+        const doubt = evaluationTimeWarning(ev);
+        if (doubt !== undefined) warnings.push({ index: item.index, message: doubt.message });
+      } else errors.push({ index: item.index, message: refused });
     } else {
       const issue = parsed.error.issues[0]!;
       errors.push({ index: item.index, message: `${issue.path.join('.') || 'record'}: ${issue.message}${camelCaseHint(item.value)}` });
     }
   }
-  return { evaluations, errors };
+  return { evaluations, errors, warnings };
 }
 
 /** OTLP/JSON spells ids in camelCase (traceId); these records use snake_case, and unknown keys are ignored. */

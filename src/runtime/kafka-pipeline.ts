@@ -71,6 +71,7 @@ import {
   SHORT_REPLAY_FILTER_ADVICE,
   type ReplayFilter,
 } from './watermark.js';
+import { evaluationTimeReporter } from './evaluation-time-warnings.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
@@ -446,6 +447,8 @@ export class KafkaPipeline {
   private deadLetterLines = 0;
   private lastDeadLetterReason: string | undefined;
   private readonly deadLetterDue: (n: number) => number | undefined;
+  /** Evaluation times that look like seconds or milliseconds: a warning per input topic at most once a minute. */
+  private readonly reportTimeUnits: (evaluations: readonly Evaluation[], source: string) => void;
   /**
    * Input records (`topic/partition/offset`) whose dead letter was counted and logged but is not
    * published yet. Read again before it is — a group join while publishing failed drops the dead
@@ -507,6 +510,7 @@ export class KafkaPipeline {
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
     this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => this.wall());
+    this.reportTimeUnits = evaluationTimeReporter(this.log, undefined, () => this.wall());
     this.tooLargeDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => this.wall());
   }
 
@@ -1569,7 +1573,9 @@ export class KafkaPipeline {
       for (const k of keys) this.held.note(st.key, k, offset);
     }
     this.counters.evaluationsIn += evaluations.length;
-    if (evaluations.length > 0) this.assembler.addEvaluations(evaluations, position);
+    if (evaluations.length === 0) return;
+    this.reportTimeUnits(evaluations, `topic ${st.topic}`);
+    this.assembler.addEvaluations(evaluations, position);
   }
 
   private onTick(): void {

@@ -28,6 +28,7 @@ import { withTimeout } from './with-timeout.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
+import { evaluationTimeReporter } from './evaluation-time-warnings.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
@@ -153,6 +154,8 @@ export class LocalPipeline implements OtlpHandler {
   private reportUnjoinable: ((total: number | undefined) => void) | undefined;
   private readonly reportCorrection: (episode: Episode, events: readonly CreditEvent[]) => void;
   private readonly rejectedDue = throttledCount();
+  /** Evaluation times that look like seconds or milliseconds: a warning per source at most once a minute. */
+  private readonly reportTimeUnits: (evaluations: readonly Evaluation[], source: string) => void;
   /** Works not yet published, in close order. */
   private readonly inOrder: Work[] = [];
   /** Bytes of their episodes (Episode.bytes). */
@@ -164,6 +167,7 @@ export class LocalPipeline implements OtlpHandler {
     private readonly deps: LocalPipelineDeps,
   ) {
     this.reportCorrection = correctionReporter(deps.logger);
+    this.reportTimeUnits = evaluationTimeReporter(deps.logger);
     this.maxBytes = options.creditQueueMaxBytes ?? DEFAULTS.runtime.creditQueueMaxBytes;
   }
 
@@ -261,6 +265,7 @@ export class LocalPipeline implements OtlpHandler {
     this.counters.evaluationsIn += evaluations.length;
     this.deps.telemetry?.evaluationsReceived.add(evaluations.length);
     if (evaluations.length === 0) return;
+    this.reportTimeUnits(evaluations, 'evaluation records (POST /v1/evaluations)');
     this.deps.assembler.addEvaluations(evaluations);
     this.enqueue(this.deps.assembler.tick());
   }
@@ -299,6 +304,7 @@ export class LocalPipeline implements OtlpHandler {
     this.counters.evaluationsRejected += rejected;
     this.deps.telemetry?.evaluationsReceived.add(joinable.length);
     if (joinable.length > 0) {
+      this.reportTimeUnits(joinable, 'OTLP log records (gen_ai.evaluation.result)');
       this.deps.assembler.addEvaluations(joinable);
       this.enqueue(this.deps.assembler.tick());
     }

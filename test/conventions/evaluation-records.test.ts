@@ -128,7 +128,7 @@ describe('evaluation records stream', () => {
   });
 
   it('reports an empty payload instead of throwing', () => {
-    expect(parseEvaluationRecords('  ', received)).toEqual({ evaluations: [], errors: [{ index: 0, message: 'empty payload' }] });
+    expect(parseEvaluationRecords('  ', received)).toEqual({ evaluations: [], errors: [{ index: 0, message: 'empty payload' }], warnings: [] });
   });
 
   it('joins by trace id (trace-keyed episodes) or conv:<id> (conversation-keyed)', () => {

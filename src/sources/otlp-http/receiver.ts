@@ -16,7 +16,8 @@
  *
  * Beside OTLP, `POST /v1/evaluations` takes standalone evaluation records as JSON (one object, an
  * array, or JSON lines; schemas/evaluation-record.schema.json), for a judge service that is not
- * OTel-instrumented: 200 `{accepted, rejected, errors}` when at least one record is valid, 400 with
+ * OTel-instrumented: 200 `{accepted, rejected, errors}` when at least one record is valid (and
+ * `warnings`, when a record was taken with a doubt: a time_unix_nano in seconds or ms), 400 with
  * the errors when none is, 503 + Retry-After under backpressure. Not part of OTLP.
  *
  * Optional security (`security`, from `source.http.tls` / `auth`): https, with client
@@ -302,7 +303,7 @@ export class OtlpHttpReceiver {
       return this.failJson(res, 400, err instanceof BodyEncodingError ? err.message : `could not read the request body: ${(err as Error).message}`);
     }
     const refuse = this.handler.evaluationRefusal?.bind(this.handler);
-    const { evaluations, errors, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n, ...(refuse ? { refuse } : {}) });
+    const { evaluations, errors, warnings, tooMany } = parseEvaluationRecords(body, { receivedAtUnixNano: BigInt(Date.now()) * 1_000_000n, ...(refuse ? { refuse } : {}) });
     if (tooMany) return this.failJson(res, 413, errors[0]!.message);
     // each invalid record, as the Kafka source counts each one it dead-letters: refused beside
     // valid ones (200 {accepted, rejected}) they were on /metrics nowhere, and a 400 counted the request only
@@ -318,7 +319,10 @@ export class OtlpHttpReceiver {
       return this.failJson(res, 500, `processing failed: ${(err as Error).message}`);
     }
     if (errors.length > 0) this.options.onProblem?.({ status: 200, message: `${errors.length} invalid evaluation record(s) rejected, first: #${errors[0]!.index}: ${errors[0]!.message}` });
-    this.sendJson(res, 200, { accepted: evaluations.length, rejected: errors.length, errors: listed });
+    // records taken with a doubt (a time_unix_nano in seconds or ms): the judge that sent them reads
+    // this answer, seldom the job's log — the log's line is throttled per source besides
+    const doubts = warnings.length > 0 ? { warnings: warnings.slice(0, MAX_LISTED_ERRORS) } : {};
+    this.sendJson(res, 200, { accepted: evaluations.length, rejected: errors.length, errors: listed, ...doubts });
   }
 
   /**
