@@ -17,6 +17,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createListenerServer, resolveJobListeners, type ListenerSecurity } from '../http/listener-security.js';
 import { CONFIG_SCHEMA_VERSION, type AppConfig } from '../config/schema.js';
+import { ConfigError } from '../config/errors.js';
 import { CHECK_REPORT_VERSION, overallStatus, splitAdvice, type CheckEntry, type CheckName, type CheckReportDocument } from './check-report.js';
 import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
@@ -170,7 +171,9 @@ export async function runChecks(config: AppConfig, deps: CheckDeps = {}): Promis
       try {
         assertNoSelfLoop(env, config.source.http, g.enabled ? g : undefined);
       } catch (err) {
-        lines.push({ name: 'self_tracing', status: 'fail', text: `self-tracing: ${err instanceof Error ? err.message : String(err)}` });
+        // the problem alone: a ConfigError's message starts with its "invalid configuration" heading
+        const problem = err instanceof ConfigError ? err.problems.join('; ') : err instanceof Error ? err.message : String(err);
+        lines.push({ name: 'self_tracing', status: 'fail', text: `self-tracing: ${problem}` });
       }
     }
     // without this line the report read as if the input had been sampled and decoded

@@ -11,6 +11,7 @@
  */
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ConfigError } from '../config/errors.js';
 
 export interface SelfTracing {
   shutdown(): Promise<void>;
@@ -35,11 +36,16 @@ export function selfTracingRequested(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
+/** The fix when no endpoint variable is set (an OTEL_TRACES_EXPORTER asked for otlp, which then uses the default): the variables to set, by name. */
+const NO_ENDPOINT_FIX = ' Set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) to your collector, or OTEL_TRACES_EXPORTER=none (or OTEL_SDK_DISABLED=true) to trace nothing.';
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
 
 /**
- * Throws when the configured OTLP traces endpoint is agent-credit's own receiver: the OTLP/HTTP one,
- * or with protocol grpc (whose default endpoint is localhost:4317) the OTLP/gRPC one.
+ * Throws a ConfigError (exit 2, as every refused setting; the problem names the variable and the
+ * fix) when the configured OTLP traces endpoint is agent-credit's own receiver: the OTLP/HTTP one,
+ * or with protocol grpc (whose default endpoint is localhost:4317) the OTLP/gRPC one. A plain
+ * Error exited 1, the code of a runtime failure, so a supervisor retried a start that fails the same way.
  */
 export function assertNoSelfLoop(env: NodeJS.ProcessEnv, httpReceiver: { host: string; port: number }, grpcReceiver?: { host: string; port: number }): void {
   const exporter = env.OTEL_TRACES_EXPORTER ?? 'otlp';
@@ -62,9 +68,12 @@ export function assertNoSelfLoop(env: NodeJS.ProcessEnv, httpReceiver: { host: s
     // app at the receiver with it): say how to start agent-credit alone without it — an exported
     // OTEL_SDK_DISABLED=true would switch the app's SDK off as well.
     const forApp = variable.startsWith('OTEL_') ? ` Set for your app in this shell? Start agent-credit without it (put \`env -u ${variable}\` before the command you ran, its flags kept, e.g. \`env -u ${variable} npm start\`; or OTEL_SDK_DISABLED=true for agent-credit alone);` : '';
-    throw new Error(
-      `${variable} (${raw}) points at agent-credit's own ${grpc ? 'OTLP/gRPC receiver (source.grpc' : 'OTLP/HTTP receiver (source.http'} ${receiver.host}:${receiver.port}): ` +
-        `its self-telemetry would become episodes.${forApp}${forApp ? ' to trace agent-credit, point' : ' Point'} the OTel variables at your collector${forApp ? '' : ', or set OTEL_SDK_DISABLED=true'}.`,
+    throw new ConfigError(
+      [
+        `${variable} (${raw}) points at agent-credit's own ${grpc ? 'OTLP/gRPC receiver (source.grpc' : 'OTLP/HTTP receiver (source.http'} ${receiver.host}:${receiver.port}): ` +
+          `its self-telemetry would become episodes.${forApp}${forApp ? ' to trace agent-credit, point the OTel variables at your collector.' : NO_ENDPOINT_FIX}`,
+      ],
+      'environment',
     );
   }
 }

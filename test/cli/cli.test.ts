@@ -133,6 +133,16 @@ describe('agent-credit CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('an OTEL_EXPORTER_OTLP_ENDPOINT pointing at the job\'s own receiver exits 2, as a refused setting does — it exited 1, the code of a runtime failure', () => {
+    // nothing starts before the refusal (self-tracing is set up before the receiver binds); spawnSync's timeout bounds a run that did
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [BIN, 'run', '--port', '4399', '--grpc-port', '0', '--no-live', '--no-stdout'], { cwd: root, env: cleanEnv(env), encoding: 'utf8', timeout: 20_000 });
+    const loop = run({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4399' });
+    expect(loop.status).toBe(2);
+    expect(loop.stderr).toContain("agent-credit: invalid configuration (environment):\n  OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:4399) points at agent-credit's own OTLP/HTTP receiver (source.http 127.0.0.1:4399)");
+    expect(loop.stderr).toContain('env -u OTEL_EXPORTER_OTLP_ENDPOINT');
+    expect(run({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://localhost:4399/v1/traces' }).status).toBe(2);
+  });
+
   it('a usage error (a value outside --log-level\'s choices, an unknown option) exits 2 as a bad setting does — it exited 1, the code of a runtime failure; --help still exits 0', () => {
     const level = cli(['run', '--log-level', 'loud']);
     expect(level.status).toBe(2);

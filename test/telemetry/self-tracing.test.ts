@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
@@ -9,6 +10,19 @@ import { assertNoSelfLoop, selfTracingRequested, startSelfTracing, type SelfTrac
 import { AGENTS_SDK_FIXTURES } from '../support/fixtures.js';
 
 const FIXTURE = new URL(`file://${AGENTS_SDK_FIXTURES}/genai/otlp-http/`);
+
+/** The one problem of the ConfigError `refuse` throws (the text after its "invalid configuration (environment):" heading). */
+function problemOf(refuse: () => unknown): string {
+  try {
+    refuse();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/^invalid configuration \(environment\):\n {2}/);
+    expect((err as ConfigError).problems).toHaveLength(1);
+    return (err as ConfigError).problems[0]!;
+  }
+  throw new Error('expected the self-loop to be refused');
+}
 
 describe('self-tracing (OTel Node SDK)', () => {
   it('is requested only by the standard OTEL_* variables, and OTEL_SDK_DISABLED wins', () => {
@@ -19,10 +33,11 @@ describe('self-tracing (OTel Node SDK)', () => {
     expect(selfTracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
   });
 
-  it('refuses to export its own spans into its own receiver, naming the variables', () => {
+  // a setting refused (exit 2), as every other: a plain Error exited 1, the code of a runtime failure
+  it('refuses to export its own spans into its own receiver with a ConfigError naming the variables', () => {
     const receiver = { host: '127.0.0.1', port: 4318 };
-    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver)).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT.*own OTLP\/HTTP receiver.*OTEL_SDK_DISABLED/);
-    expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces' }, receiver)).toThrow(/^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \(http:\/\/127.0.0.1:4318\/v1\/traces\) points at agent-credit's own OTLP\/HTTP receiver/);
+    expect(problemOf(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver))).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT \(http:\/\/localhost:4318\) points at agent-credit's own OTLP\/HTTP receiver.*OTEL_SDK_DISABLED/);
+    expect(problemOf(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces' }, receiver))).toMatch(/^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \(http:\/\/127.0.0.1:4318\/v1\/traces\) points at agent-credit's own OTLP\/HTTP receiver/);
     expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, receiver)).not.toThrow();
     expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'console' }, receiver)).not.toThrow();
     expect(() => startSelfTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }, receiver })).toThrow(/own OTLP\/HTTP receiver/);
@@ -31,7 +46,7 @@ describe('self-tracing (OTel Node SDK)', () => {
   it('refuses a gRPC exporter pointed at its own OTLP/gRPC receiver — the default endpoint of protocol grpc is localhost:4317', () => {
     const http = { host: '127.0.0.1', port: 4318 };
     const grpc = { host: '127.0.0.1', port: 4317 };
-    expect(() => assertNoSelfLoop({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, http, grpc)).toThrow(/^the default OTLP endpoint \(http:\/\/localhost:4317\) points at agent-credit's own OTLP\/gRPC receiver \(source\.grpc 127\.0\.0\.1:4317\)/);
+    expect(problemOf(() => assertNoSelfLoop({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, http, grpc))).toMatch(/^the default OTLP endpoint \(http:\/\/localhost:4317\) points at agent-credit's own OTLP\/gRPC receiver \(source\.grpc 127\.0\.0\.1:4317\): .* Set OTEL_EXPORTER_OTLP_ENDPOINT \(or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\) to your collector, or OTEL_TRACES_EXPORTER=none/);
     expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317' }, http, grpc)).toThrow(/own OTLP\/gRPC receiver/);
     // gRPC to the HTTP port, or with the gRPC receiver off: no loop into agent-credit
     expect(() => assertNoSelfLoop({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, http, grpc)).not.toThrow();
