@@ -203,6 +203,14 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaInFlight: k.inFlight,
       kafkaCreditOverdue: k.creditOverdue,
       kafkaConsecutiveCommitFailures: k.consecutiveCommitFailures,
+      kafkaReplayFiltersSpilled: k.replayFiltersSpilled,
+      kafkaReplayFilterFallbacksTooLarge: k.replayFilterFallbacksTooLarge,
+      kafkaReplayFilterFallbacksPointerTooLong: k.replayFilterFallbacksPointerTooLong,
+      kafkaReplayFilterFallbacksUnwritableIds: k.replayFilterFallbacksUnwritableIds,
+      kafkaReplayFilterFallbacksNoRecordSend: k.replayFilterFallbacksNoRecordSend,
+      kafkaReplayFilterFallbacksTopicRefused: k.replayFilterFallbacksTopicRefused,
+      kafkaSpilledFilterReadsOk: k.spilledFilterReadsOk,
+      kafkaSpilledFilterReadsFailed: k.spilledFilterReadsFailed,
     };
   });
   // renewed certificates and rotated tokens are taken while running (src/http/credential-renewal.ts)

@@ -70,6 +70,25 @@ export interface KafkaPipelineStats {
    * every `lagRefreshIntervalMs` apart from them, so it is true while paused) − next offset to process.
    */
   readonly lag: number;
+  /**
+   * Replay filters spilled to the side topic (`sinks.kafka.replayFilterTopic`): its records written
+   * and acknowledged — in exactly-once within the commit's transaction, which may still abort.
+   */
+  readonly replayFiltersSpilled: number;
+  /**
+   * Commits whose replay filter was hashed into the offset metadata although a side topic was
+   * there, by why (watermark.ts `SpillFallbackReason`; `noRecordSend`: a producer that cannot say
+   * where a record went) — and the side topic dropped for the rest of the run after a lasting
+   * refusal (`topicRefused`, once per drop: the filters after it are hashed as without the topic).
+   */
+  readonly replayFilterFallbacksTooLarge: number;
+  readonly replayFilterFallbacksPointerTooLong: number;
+  readonly replayFilterFallbacksUnwritableIds: number;
+  readonly replayFilterFallbacksNoRecordSend: number;
+  readonly replayFilterFallbacksTopicRefused: number;
+  /** Spilled filters read back at assignment: read and checked (`Ok`), or not had (`Failed`: the partition replayed without a filter, warned). */
+  readonly spilledFilterReadsOk: number;
+  readonly spilledFilterReadsFailed: number;
   /** Gauge: closed episodes waiting for credit work. */
   readonly queueDepth: number;
   /** Gauge: closed episodes whose events are not committed yet. */
@@ -119,6 +138,14 @@ export class KafkaPipelineCounters {
   partitionsNewToGroup = 0;
   partitionsStartedAtEnd = 0;
   partitionCountChanges = 0;
+  replayFiltersSpilled = 0;
+  replayFilterFallbacksTooLarge = 0;
+  replayFilterFallbacksPointerTooLong = 0;
+  replayFilterFallbacksUnwritableIds = 0;
+  replayFilterFallbacksNoRecordSend = 0;
+  replayFilterFallbacksTopicRefused = 0;
+  spilledFilterReadsOk = 0;
+  spilledFilterReadsFailed = 0;
 
   snapshot(gauges: Gauges): KafkaPipelineStats {
     // Own enumerable fields are exactly the counters above.

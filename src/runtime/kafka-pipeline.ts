@@ -61,6 +61,7 @@ import {
   encodeSpillableFilter,
   encodeSpillPointer,
   spillHash,
+  type SpillFallbackReason,
   type SpillPointer,
   KAFKA_DEFAULT_OFFSET_METADATA_MAX_BYTES,
   minOffset,
@@ -1158,6 +1159,7 @@ export class KafkaPipeline {
         else {
           const read = decodeSpilledFilter(pointer, record.value);
           if ('filter' in read) {
+            this.counters.spilledFilterReadsOk++;
             this.log.debug({ topic: st.topic, partition: st.partition, heldTraces: read.filter.heldTraces?.size, readMs: this.wall() - started }, 'spilled replay filter read');
             return read.filter;
           }
@@ -1167,6 +1169,7 @@ export class KafkaPipeline {
         reason = `reading it failed: ${errorMessage(err)}`;
       }
     }
+    this.counters.spilledFilterReadsFailed++;
     this.log.warn(
       { topic: st.topic, partition: st.partition, replayFilterTopic: side, pointer },
       `the committed offset's replay filter was spilled to ${where}, and ${reason}: the partition is replayed from its committed offset without a filter, so episodes published above it are published again (de-duplicate on event_id)`,
@@ -1846,6 +1849,7 @@ export class KafkaPipeline {
     }
     const side = this.replayFilterTopic;
     const write = encodeSpillableFilter(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from, side?.maxBytes);
+    if (write.hashed !== undefined) this.countSpillFallback(write.hashed);
     if (write.tooLarge !== undefined) this.warnSpillTooLarge(st, write.tooLarge);
     if (write.spill === undefined) return { offset, metadata: write.metadata };
     const value = write.spill;
@@ -1873,6 +1877,7 @@ export class KafkaPipeline {
   private async spillFilter(wm: CommitWatermark, send: ((record: OutgoingRecord) => Promise<RecordPosition>) | undefined, commitTag: string | undefined): Promise<void> {
     if (wm.spill === undefined) return;
     if (send === undefined) {
+      this.counters.replayFilterFallbacksNoRecordSend++;
       wm.metadata = wm.spill.fallback();
       return;
     }
@@ -1883,6 +1888,7 @@ export class KafkaPipeline {
       this.dropReplayFilterTopic(err);
       throw err;
     }
+    this.counters.replayFiltersSpilled++;
     wm.metadata = encodeSpillPointer({ processedNext: wm.spill.processedNext, partition: at.partition, offset: at.offset, hash: wm.spill.hash }, commitTag);
   }
 
@@ -1898,10 +1904,18 @@ export class KafkaPipeline {
     const side = this.replayFilterTopic;
     if (side === undefined || !isLastingSideRefusal(err)) return;
     this.replayFilterTopic = undefined;
+    this.counters.replayFilterFallbacksTopicRefused++;
     this.log.warn(
       { replayFilterTopic: side.topic, err: errorMessage(err) },
       `sinks.kafka.replayFilterTopic: writing a replay filter to topic "${side.topic}" was refused (${errorMessage(err)}): replay filters are hashed into the offset metadata from now on, as without the topic — ${SHORT_REPLAY_FILTER_ADVICE.replace(/; raise .*$/, '')}; recreate the topic (compacted) or grant Write on it, and restart the job`,
     );
+  }
+
+  /** A commit's filter hashed into the metadata although the side topic was there (`encodeSpillableFilter`'s `hashed`), counted by why. */
+  private countSpillFallback(reason: SpillFallbackReason): void {
+    if (reason === 'too-large') this.counters.replayFilterFallbacksTooLarge++;
+    else if (reason === 'pointer-too-long') this.counters.replayFilterFallbacksPointerTooLong++;
+    else this.counters.replayFilterFallbacksUnwritableIds++;
   }
 
   /** A held set whose filter is over what the side topic takes: hashed into the metadata as before; said at most once a minute. */

@@ -541,12 +541,21 @@ export interface SpillPointer {
   readonly hash: string;
 }
 
+/**
+ * Why a filter that does not fit the metadata whole was hashed into it although a side topic was
+ * there to take it (`encodeSpillableFilter`): `too-large` — over what the side topic takes;
+ * `pointer-too-long` — not even a pointer fits the brokers' offset.metadata.max.bytes;
+ * `unwritable-ids` — ids that cannot be written whole (keys carried over from a hashed filter read
+ * at assignment, an id that is not well-formed UTF-16).
+ */
+export type SpillFallbackReason = 'too-large' | 'pointer-too-long' | 'unwritable-ids';
+
 /** How a commit's replay filter is written: in the metadata, or spilled to a side record. */
 export type ReplayFilterWrite =
-  /** the metadata itself (`encodeReplayMetadata`'s answer) */
-  | { readonly metadata: string; readonly spill?: undefined; readonly tooLarge?: number }
+  /** the metadata itself (`encodeReplayMetadata`'s answer); `hashed`: why it is hashed, not spilled, when a side topic was given */
+  | { readonly metadata: string; readonly spill?: undefined; readonly tooLarge?: number; readonly hashed?: SpillFallbackReason }
   /** the value of the side record (`ac1` of any length); the metadata is `encodeSpillPointer` once its offset is known */
-  | { readonly spill: string; readonly metadata?: undefined; readonly tooLarge?: undefined };
+  | { readonly spill: string; readonly metadata?: undefined; readonly tooLarge?: undefined; readonly hashed?: undefined };
 
 /**
  * The replay filter of a commit when a side topic can take it (`spillMaxBytes` defined): the
@@ -556,8 +565,9 @@ export type ReplayFilterWrite =
  * fit; the switch point is where exactness ends. Falls back to `encodeReplayMetadata` when the
  * whole-id text cannot be written (keys carried over from a hashed filter read at assignment, an
  * id that is not well-formed UTF-16), is over `spillMaxBytes` bytes (`tooLarge`: its length, for
- * the warning), or when not even a pointer fits `maxBytes` (brokers set far below Kafka's default).
- * `spillMaxBytes` undefined: `encodeReplayMetadata`, nothing else.
+ * the warning), or when not even a pointer fits `maxBytes` (brokers set far below Kafka's default);
+ * `hashed` says which (for the job's fallback counter). `spillMaxBytes` undefined:
+ * `encodeReplayMetadata`, nothing else.
  */
 export function encodeSpillableFilter(
   processedNext: string,
@@ -579,7 +589,8 @@ export function encodeSpillableFilter(
   const pointerFits = SPILL_VERSION.length + 1 + processedNext.length + 1 + 10 + 1 + 19 + 1 + 16 + tail.length <= budget;
   if (whole !== undefined && pointerFits && Buffer.byteLength(whole) <= spillMaxBytes) return { spill: whole };
   const metadata = encodeReplayMetadata(processedNext, unique, budget, commitTag, heldFrom);
-  return whole === undefined || !pointerFits ? { metadata } : { metadata, tooLarge: Buffer.byteLength(whole) };
+  if (whole === undefined) return { metadata, hashed: 'unwritable-ids' };
+  return !pointerFits ? { metadata, hashed: 'pointer-too-long' } : { metadata, tooLarge: Buffer.byteLength(whole), hashed: 'too-large' };
 }
 
 /** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag — what `encodeReplayMetadata` writes while the ids fit, and what `encodeSpillableFilter` spills; undefined when it cannot be written (compact keys, an id that is not well-formed UTF-16). */

@@ -95,6 +95,17 @@ export interface ObservedStats {
   kafkaInFlight?: number;
   kafkaCreditOverdue?: number;
   kafkaConsecutiveCommitFailures?: number;
+  /** Replay filters written to the side topic (sinks.kafka.replayFilterTopic), cumulative. */
+  kafkaReplayFiltersSpilled?: number;
+  /** Commits whose filter was hashed although the side topic was there, by why (src/runtime/kafka-counters.ts), and side topics dropped after a lasting refusal. */
+  kafkaReplayFilterFallbacksTooLarge?: number;
+  kafkaReplayFilterFallbacksPointerTooLong?: number;
+  kafkaReplayFilterFallbacksUnwritableIds?: number;
+  kafkaReplayFilterFallbacksNoRecordSend?: number;
+  kafkaReplayFilterFallbacksTopicRefused?: number;
+  /** Spilled filters read back at assignment: read, or not had (the partition replayed without a filter). */
+  kafkaSpilledFilterReadsOk?: number;
+  kafkaSpilledFilterReadsFailed?: number;
 }
 export type StatsProvider = () => ObservedStats;
 
@@ -248,6 +259,36 @@ export class SelfTelemetry {
     gauge('kafka_assigned_partitions', 'Input partitions assigned to this instance', (s) => s.kafkaAssignedPartitions);
     gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);
     gauge('kafka_credit_overdue', 'Credit computations past runtime.creditTimeoutMs still running (their slots stay held)', (s) => s.kafkaCreditOverdue);
+    counter('kafka_replay_filters_spilled', 'Replay filters too long for the offset metadata written whole to the side topic (sinks.kafka.replayFilterTopic) and acknowledged — in exactly-once within the commit\'s transaction, which may still abort', (s) => s.kafkaReplayFiltersSpilled);
+    // one series per reason (and outcome), observed at 0 while the Kafka job runs: an alert on increase() sees the first
+    const labelled = (name: string, description: string, label: string, series: readonly [string, (s: ObservedStats) => number | undefined][]) =>
+      m.createObservableCounter(n(name), { description }).addCallback((r) => {
+        for (const [value, pick] of series) {
+          const v = this.sum(pick);
+          if (v !== undefined) r.observe(v, { [label]: value });
+        }
+      });
+    labelled(
+      'kafka_replay_filter_spill_fallbacks',
+      'Commits whose replay filter was hashed into the offset metadata although the side topic (sinks.kafka.replayFilterTopic) was there — a restart or rebalance may publish episodes again —, by reason: too-large (over what the topic takes), pointer-too-long (brokers\' offset.metadata.max.bytes below even a pointer), unwritable-ids (keys carried over from a hashed filter, an id not well-formed UTF-16), no-record-send (a producer that cannot say where a record went); topic-refused: the topic refused a filter for good and spilling stopped for the rest of the run (once per stop)',
+      'reason',
+      [
+        ['too-large', (s) => s.kafkaReplayFilterFallbacksTooLarge],
+        ['pointer-too-long', (s) => s.kafkaReplayFilterFallbacksPointerTooLong],
+        ['unwritable-ids', (s) => s.kafkaReplayFilterFallbacksUnwritableIds],
+        ['no-record-send', (s) => s.kafkaReplayFilterFallbacksNoRecordSend],
+        ['topic-refused', (s) => s.kafkaReplayFilterFallbacksTopicRefused],
+      ],
+    );
+    labelled(
+      'kafka_spilled_filter_reads',
+      'Spilled replay filters read back at a partition\'s assignment, by outcome: ok, or failed (missing, compacted away, not the one committed, the read failed or timed out: the partition is replayed without a filter and its episodes above the committed offset published again — warned with the reason)',
+      'outcome',
+      [
+        ['ok', (s) => s.kafkaSpilledFilterReadsOk],
+        ['failed', (s) => s.kafkaSpilledFilterReadsFailed],
+      ],
+    );
     gauge('kafka_consecutive_commit_failures', 'Longest current run of failed publishes/commits; alert when it keeps growing (nothing is published meanwhile)', (s) => s.kafkaConsecutiveCommitFailures);
   }
 

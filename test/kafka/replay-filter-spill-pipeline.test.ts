@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
-import type { ConsumedRecord, KafkaProducer, KafkaTransactionalProducer, OutgoingRecord, TransactionalProducerOptions } from '../../src/kafka/client.js';
+import type { ConsumedRecord, KafkaAdmin, KafkaProducer, KafkaTransactionalProducer, OutgoingRecord, TransactionalProducerOptions } from '../../src/kafka/client.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { encodeTraces, generateScenario } from '../../src/scenarios/index.js';
@@ -31,6 +31,15 @@ class SpillingFake extends FakeKafka {
   readonly side: (ConsumedRecord | undefined)[] = [];
   /** Side sends fail with this (e.g. the topic deleted) while set. */
   sideError: Error | undefined;
+  /** The side topic's max.message.bytes as the admin client reports it; unset: not reported (Kafka's default is assumed). */
+  sideMaxMessageBytes: number | undefined;
+
+  override async admin(): Promise<KafkaAdmin> {
+    const admin = await super.admin();
+    const limit = this.sideMaxMessageBytes;
+    // the side topic's own limit; the output topics take what the job needs
+    return limit === undefined ? admin : { ...admin, maxMessageBytes: async (topics) => new Map(topics.map((t) => [t, t === SIDE ? limit : 2 * 1024 * 1024])) };
+  }
 
   private append(r: OutgoingRecord): number {
     const enc = (v: string | Uint8Array | null) => (v === null ? null : typeof v === 'string' ? new TextEncoder().encode(v) : v);
@@ -137,11 +146,17 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     expect(new Set(read.filter.heldTraces)).toEqual(new Set([r.xTrace, ...others]));
     expect(replayKeeps(read.filter, '1', r.aTrace)).toBe(false);
 
+    // each record written is counted (/metrics: agent_credit_kafka_replay_filters_spilled_total)
+    expect(first.stats.replayFiltersSpilled).toBe(fake.side.filter((x) => x !== undefined).length);
+    expect(first.stats.replayFiltersSpilled).toBeGreaterThan(0);
+    expect(first.stats).toMatchObject({ spilledFilterReadsOk: 0, spilledFilterReadsFailed: 0, replayFilterFallbacksTooLarge: 0, replayFilterFallbacksTopicRefused: 0 });
+
     // the owner after it: the spilled filter is read back and A is not rebuilt
     const second = await ownerAfter(fake, committed.metadata!, delivery, r);
     expect(second.warnings.filter((w) => w.includes('spilled'))).toEqual([]);
     expect(second.published).toBe(0);
     expect(second.stats.spansSkippedOnReplay).toBeGreaterThan(0);
+    expect(second.stats).toMatchObject({ spilledFilterReadsOk: 1, spilledFilterReadsFailed: 0 });
   });
 
   it('a pointer whose record is not there: the partition is replayed whole, and a warning says why and that episodes are published again', async () => {
@@ -156,6 +171,7 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     const line = after.warnings.find((w) => w.includes('spilled'));
     expect(line).toContain('the record is not there');
     expect(line).toContain('published again (de-duplicate on event_id)');
+    expect(after.stats).toMatchObject({ spilledFilterReadsOk: 0, spilledFilterReadsFailed: 1 });
   });
 
   it('a pointer at a record that is not the one it names (hash mismatch): replayed whole, with a warning naming the hash', async () => {
@@ -166,6 +182,7 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     const after = await ownerAfter(fake, pointer, 'exactly-once', r, { rebuilt: true });
     expect(after.published).toBe(1);
     expect(after.warnings.find((w) => w.includes('spilled'))).toContain('hash');
+    expect(after.stats).toMatchObject({ spilledFilterReadsOk: 0, spilledFilterReadsFailed: 1 });
   });
 
   it.each(['exactly-once', 'at-least-once'] as const)('%s: a side topic refusing the record for good (deleted): spilling stops with a warning and the commit is retried with the filter hashed, not failed for ever', async (delivery) => {
@@ -177,15 +194,44 @@ describe('KafkaPipeline spilling the replay filter to a side topic', () => {
     expect(fake.side).toEqual([]);
     expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
     expect(after.warnings.filter((w) => w.startsWith('sinks.kafka.replayFilterTopic: writing a replay filter to topic'))).toHaveLength(1);
+    // the stop counted once, nothing counted as spilled
+    expect(after.stats).toMatchObject({ replayFilterFallbacksTopicRefused: 1, replayFiltersSpilled: 0 });
+  });
+
+  it('a filter over what the side topic takes (its max.message.bytes) is hashed, counted as a too-large fallback', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    fake.sideMaxMessageBytes = RECORD_OVERHEAD_BYTES + 2_000; // filters of up to 2,000 bytes: 502 trace ids are ~17,000
+    const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
+    const after = await ownerAfter(fake, previous, 'at-least-once', r);
+    expect(fake.side).toEqual([]);
+    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
+    expect(after.stats.replayFilterFallbacksTooLarge).toBeGreaterThan(0);
+    expect(after.stats).toMatchObject({ replayFiltersSpilled: 0, replayFilterFallbacksPointerTooLong: 0, replayFilterFallbacksUnwritableIds: 0, replayFilterFallbacksNoRecordSend: 0 });
+  });
+
+  it('a producer that cannot say where a record went (no sendRecord): the filter hashed, counted as a no-record-send fallback', async () => {
+    const r = await runs();
+    const fake = new SpillingFake();
+    const base = fake.createProducer.bind(fake);
+    fake.createProducer = () => ({ ...base(), sendRecord: undefined });
+    const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
+    const after = await ownerAfter(fake, previous, 'at-least-once', r);
+    expect(fake.side).toEqual([]);
+    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
+    expect(after.stats.replayFilterFallbacksNoRecordSend).toBeGreaterThan(0);
+    expect(after.stats).toMatchObject({ replayFiltersSpilled: 0, replayFilterFallbacksTooLarge: 0 });
   });
 
   it('replayFilterTopic null: nothing is spilled, the filter is hashed into the metadata as before', async () => {
     const r = await runs();
     const fake = new SpillingFake();
     const previous = encodeReplayMetadata('3', [r.xTrace, ...others], 1_000_000);
-    await ownerAfter(fake, previous, 'exactly-once', r, { replayFilterTopic: null });
+    const after = await ownerAfter(fake, previous, 'exactly-once', r, { replayFilterTopic: null });
     expect(fake.side).toEqual([]);
     expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)?.compact).toBe(true);
+    // no side topic: nothing falls back from it
+    expect(after.stats).toMatchObject({ replayFiltersSpilled: 0, replayFilterFallbacksTooLarge: 0, replayFilterFallbacksPointerTooLong: 0, replayFilterFallbacksUnwritableIds: 0, replayFilterFallbacksNoRecordSend: 0, replayFilterFallbacksTopicRefused: 0 });
   });
 });
 

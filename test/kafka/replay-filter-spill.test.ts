@@ -29,6 +29,7 @@ describe('encodeSpillableFilter', () => {
     expect(w.spill).toBeUndefined();
     expect(w.metadata).toBe(encodeReplayMetadata('200', held, 3_800, 'tag.1.2', from));
     expect(w.metadata!.startsWith('ac1;')).toBe(true);
+    expect(w.hashed).toBeUndefined(); // no fallback: nothing needed spilling
   });
 
   it('spills the whole-id filter as soon as the ids do not fit (where hashes would begin)', () => {
@@ -36,6 +37,8 @@ describe('encodeSpillableFilter', () => {
     const from = new Map([[traceId(7), '1500']]);
     // without a side topic: hashes with false positives, as before
     expect(encodeSpillableFilter('2000', held, 3_800, 't', from, undefined).metadata!.slice(0, 4)).toBe('ac4;');
+    // hashed without a side topic is no fallback from one
+    expect(encodeSpillableFilter('2000', held, 3_800, 't', from, undefined).hashed).toBeUndefined();
     const w = encodeSpillableFilter('2000', held, 3_800, 't', from, 16 << 20);
     expect(w.metadata).toBeUndefined();
     const filter = decodeReplayMetadata(w.spill)!;
@@ -53,6 +56,7 @@ describe('encodeSpillableFilter', () => {
     expect(w.spill).toBeUndefined();
     expect(w.metadata).toBe(encodeReplayMetadata('2000', held, 3_800));
     expect(w.tooLarge).toBeGreaterThan(50_000);
+    expect(w.hashed).toBe('too-large');
   });
 
   it('does not spill when not even a pointer fits the metadata (brokers set far below the default): a refused pointer could not be shortened', () => {
@@ -60,6 +64,7 @@ describe('encodeSpillableFilter', () => {
     const w = encodeSpillableFilter('2000', held, 40, 'tag.1.2', undefined, 16 << 20);
     expect(w.metadata).toBe(encodeReplayMetadata('2000', held, 40, 'tag.1.2'));
     expect(w.tooLarge).toBeUndefined();
+    expect(w.hashed).toBe('pointer-too-long');
     expect(encodeSpillableFilter('2000', held, 100, 'tag.1.2', undefined, 16 << 20).spill).toBeDefined();
   });
 
@@ -68,6 +73,7 @@ describe('encodeSpillableFilter', () => {
     const w = encodeSpillableFilter('5', held, 3_800, undefined, undefined, 16 << 20);
     expect(w.metadata).toBe(encodeReplayMetadata('5', held, 3_800));
     expect(w.tooLarge).toBeUndefined();
+    expect(w.hashed).toBe('unwritable-ids');
   });
 });
 

@@ -323,7 +323,7 @@ describe('/metrics of the Kafka runtime', () => {
     const live = new LiveSink({ host: '127.0.0.1', port: 0, bufferEvents: 10, maxClients: 2, telemetry });
     await live.start();
     try {
-      telemetry.observe(() => ({ kafkaRebalances: 3, kafkaFenceRejoins: 1, kafkaProducerReplacements: 2, kafkaCommitFailures: 5, kafkaDlqRecords: 7, kafkaPaused: 1, kafkaAssignedPartitions: 4, kafkaInFlight: 9, kafkaCreditOverdue: 2, kafkaConsecutiveCommitFailures: 6 }));
+      telemetry.observe(() => ({ kafkaRebalances: 3, kafkaFenceRejoins: 1, kafkaProducerReplacements: 2, kafkaCommitFailures: 5, kafkaDlqRecords: 7, kafkaPaused: 1, kafkaAssignedPartitions: 4, kafkaInFlight: 9, kafkaCreditOverdue: 2, kafkaConsecutiveCommitFailures: 6, kafkaReplayFiltersSpilled: 11, kafkaReplayFilterFallbacksTooLarge: 2, kafkaReplayFilterFallbacksPointerTooLong: 0, kafkaReplayFilterFallbacksUnwritableIds: 0, kafkaReplayFilterFallbacksNoRecordSend: 0, kafkaReplayFilterFallbacksTopicRefused: 1, kafkaSpilledFilterReadsOk: 4, kafkaSpilledFilterReadsFailed: 1 }));
       const text = await (await fetch(`${live.address().url}/metrics`)).text();
       expect(metricValue(text, 'agent_credit_kafka_rebalances_total')).toBe(3);
       expect(metricValue(text, 'agent_credit_kafka_fence_rejoins_total')).toBe(1);
@@ -335,6 +335,13 @@ describe('/metrics of the Kafka runtime', () => {
       expect(metricValue(text, 'agent_credit_kafka_in_flight')).toBe(9);
       expect(metricValue(text, 'agent_credit_kafka_credit_overdue')).toBe(2);
       expect(metricValue(text, 'agent_credit_kafka_consecutive_commit_failures')).toBe(6);
+      // the spilled replay filters, each reason and outcome its own series
+      expect(metricValue(text, 'agent_credit_kafka_replay_filters_spilled_total')).toBe(11);
+      expect(text).toMatch(/^agent_credit_kafka_replay_filter_spill_fallbacks_total\{reason="too-large"[^}]*\} 2$/m);
+      expect(text).toMatch(/^agent_credit_kafka_replay_filter_spill_fallbacks_total\{reason="topic-refused"[^}]*\} 1$/m);
+      expect(text).toMatch(/^agent_credit_kafka_replay_filter_spill_fallbacks_total\{reason="no-record-send"[^}]*\} 0$/m);
+      expect(text).toMatch(/^agent_credit_kafka_spilled_filter_reads_total\{outcome="ok"[^}]*\} 4$/m);
+      expect(text).toMatch(/^agent_credit_kafka_spilled_filter_reads_total\{outcome="failed"[^}]*\} 1$/m);
     } finally {
       await live.close();
       await telemetry.shutdown();
