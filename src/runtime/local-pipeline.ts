@@ -258,14 +258,15 @@ export class LocalPipeline implements OtlpHandler {
   /**
    * Standalone evaluation records (`POST /v1/evaluations`, src/conventions/evaluation-records.ts):
    * already validated — `evaluationRefusal` refused those that name nothing the assembler joins on.
+   * `source` names where they came from in the warning about times in seconds or milliseconds.
    */
-  onEvaluations(evaluations: Evaluation[]): void {
+  onEvaluations(evaluations: Evaluation[], source = 'evaluation records (POST /v1/evaluations)'): void {
     if (this.stopped) throw new ReceiverBusyError('agent-credit is shutting down', 5);
     this.refuseWhileFull();
     this.counters.evaluationsIn += evaluations.length;
     this.deps.telemetry?.evaluationsReceived.add(evaluations.length);
     if (evaluations.length === 0) return;
-    this.reportTimeUnits(evaluations, 'evaluation records (POST /v1/evaluations)');
+    this.reportTimeUnits(evaluations, source);
     this.deps.assembler.addEvaluations(evaluations);
     this.enqueue(this.deps.assembler.tick());
   }
@@ -273,7 +274,7 @@ export class LocalPipeline implements OtlpHandler {
   /** `onEvaluations` for replay, where backpressure is waiting, not refusing (feedSpans). */
   async feedEvaluations(evaluations: Evaluation[]): Promise<void> {
     while (this.queueFull() && !this.stopped) await this.drain();
-    this.onEvaluations(evaluations);
+    this.onEvaluations(evaluations, 'evaluation records (replayed files)');
   }
 
   /**

@@ -132,6 +132,18 @@ describe('replay of spans and JSON evaluation records', () => {
     expect(credits.every((e) => e.episode_revision === 0 && (e as { close_reason?: string }).close_reason === 'evaluation-arrived')).toBe(true);
   });
 
+  it('records timed in seconds are replayed as given, with one warning naming the replayed files, the field, the value and the fix', async () => {
+    const inSeconds = records.map((r) => ({ ...r, time_unix_nano: Number(BigInt(r.time_unix_nano as string) / 1_000_000_000n) }));
+    const warned: { obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = { warn: (obj: object, msg: string) => void warned.push({ obj: obj as Record<string, unknown>, msg }), error: () => undefined, info: () => undefined, debug: () => undefined, trace: () => undefined, fatal: () => undefined };
+    const stats = await replayFiles(config, listOtlpFiles([corpus({ 'verdicts.jsonl': inSeconds.map((r) => JSON.stringify(r)).join('\n') }, 'evaluations')]), { sinks: [], logger: logger as never });
+    expect(stats.evaluationsIn).toBe(records.length);
+    const lines = warned.filter((w) => w.obj.source === 'evaluation records (replayed files)');
+    expect(lines).toHaveLength(1); // once a minute, not once a record
+    expect(lines[0]!.obj).toMatchObject({ field: 'time_unix_nano', value: String(inSeconds[0]!.time_unix_nano), unit: 'seconds', evaluations: 1 });
+    expect(lines[0]!.msg).toContain('multiply seconds by 1e9');
+  });
+
   it('invalid records are refused with the receiver\'s reasons, counted and not fatal: the valid ones are replayed', async () => {
     const bad = [
       { trace_id: runs[0]!.traceId, name: 'task_success' }, // no score or label
