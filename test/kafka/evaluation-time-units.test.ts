@@ -4,31 +4,15 @@
  * the field, the value and the fix, once a minute per topic (a judge timing every verdict with
  * `$(date +%s)` would write a line per record).
  */
-import { ROOT_CONTEXT, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
-import { LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
+import { VERDICT_TRACE_ID, verdictAt } from '../support/sdk-verdict.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { silentLogger } from '../../src/kafka/log.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
-import { encodeLogs } from '../../src/scenarios/index.js';
-import { collectLogs } from '../../src/scenarios/record.js';
 import { FakeKafka } from './fake-kafka.js';
 
-const traceId = 'ab'.repeat(16);
-
-/** OTLP/protobuf of a judge's gen_ai.evaluation.result, emitted by the OTel JS SDK at `timestamp` (HrTime). */
-function verdictAt(timestamp: [number, number]): Uint8Array {
-  const records: ReadableLogRecord[] = [];
-  const provider = new LoggerProvider({ processors: [collectLogs(records)] });
-  provider.getLogger('judge').emit({
-    eventName: 'gen_ai.evaluation.result',
-    timestamp,
-    attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 1 },
-    context: otelTrace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: 'cd'.repeat(8), traceFlags: TraceFlags.SAMPLED }),
-  });
-  return encodeLogs(records, 'otlp_proto');
-}
+const traceId = VERDICT_TRACE_ID;
 
 async function eventually(cond: () => boolean): Promise<boolean> {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));

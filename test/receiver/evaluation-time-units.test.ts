@@ -4,31 +4,15 @@
  * — OTLP log records and evaluation records apart. Before, `$(date +%s)` was taken as nanoseconds
  * without a word: the verdict landed in 1970 and the next one read as its correction.
  */
-import { ROOT_CONTEXT, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
-import { LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VERDICT_TRACE_ID, verdictAt } from '../support/sdk-verdict.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { LocalPipeline } from '../../src/runtime/local-pipeline.js';
-import { encodeLogs } from '../../src/scenarios/index.js';
-import { collectLogs } from '../../src/scenarios/record.js';
 import { OtlpHttpReceiver } from '../../src/sources/otlp-http/index.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 
-const traceId = 'ab'.repeat(16);
-
-/** OTLP/protobuf of a judge's gen_ai.evaluation.result, emitted by the OTel JS SDK at `timestamp` (HrTime: [seconds, nanoseconds]). */
-function verdictAt(timestamp: [number, number]): Uint8Array {
-  const records: ReadableLogRecord[] = [];
-  const provider = new LoggerProvider({ processors: [collectLogs(records)] });
-  provider.getLogger('judge').emit({
-    eventName: 'gen_ai.evaluation.result',
-    timestamp,
-    attributes: { 'gen_ai.evaluation.name': 'task_success', 'gen_ai.evaluation.score.value': 1 },
-    context: otelTrace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: 'cd'.repeat(8), traceFlags: TraceFlags.SAMPLED }),
-  });
-  return encodeLogs(records, 'otlp_proto');
-}
+const traceId = VERDICT_TRACE_ID;
 
 describe('evaluation times in the wrong unit, at the OTLP/HTTP receiver', () => {
   const warned: { obj: Record<string, unknown>; msg: string }[] = [];
