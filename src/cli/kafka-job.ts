@@ -226,12 +226,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   try {
     // An untrusted or misnamed certificate fails here at once, not after kafkajs's retries.
     if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
-    // Joining can take a whole session timeout after an unclean stop (the broker waits for the old
-    // member to expire): say so, or the job looks hung (a SIGKILL restart was silent for ~28 s).
-    logger.info(
-      { brokers: kafka.brokers, groupId: kafka.groupId, sessionTimeoutMs: sourceConfig.sessionTimeoutMs },
-      'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)',
-    );
+    // the pipeline says when it joins the consumer group, once the topics are checked
     await pipeline.start();
     // kafkajs's first join was refused for good (a session timeout or group the brokers refuse: the
     // consumer crashes before start resolves): a configuration error, as a missing topic is

@@ -545,6 +545,12 @@ export class KafkaPipeline {
     this.lagTimer.unref();
     this.consumerState = { state: 'joining', sinceMs: this.wall() };
     this.lastProgressMs = this.wall();
+    // Joining can take a whole session timeout after an unclean stop (the broker waits for the old
+    // member to expire): say so, or the job looks hung (a SIGKILL restart was silent for ~28 s).
+    // Said here, once every topic check passed: said before them (by the job), a start that failed
+    // on a missing topic opened with "joining the consumer group".
+    const { brokers, groupId, sessionTimeoutMs } = this.config.source;
+    this.log.info({ brokers, groupId, sessionTimeoutMs }, 'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)');
     await this.source.start({
       onState: (state, detail) => {
         if (state === 'joined') {

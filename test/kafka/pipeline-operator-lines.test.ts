@@ -1,0 +1,68 @@
+/**
+ * What the Kafka job's start and its dead letters say to an operator (found in a platform-team
+ * trial of `run`):
+ * - "joining the consumer group" comes once the topic checks passed, not before them;
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluationsFromLogs } from '../../src/conventions/index.js';
+import { EpisodeAssembler } from '../../src/episodes/index.js';
+import type { KafkaClient } from '../../src/kafka/client.js';
+import type { KafkaLogger } from '../../src/kafka/log.js';
+import { KafkaPipeline, type KafkaPipelineConfigInput } from '../../src/runtime/kafka-pipeline.js';
+import { MissingTopicError } from '../../src/sources/kafka/kafka-source.js';
+import { MissingOutputTopicError } from '../../src/sinks/kafka/kafka-event-sink.js';
+import { FakeKafka } from './fake-kafka.js';
+
+interface Line {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  obj: Record<string, unknown>;
+}
+
+function recording(lines: Line[]): KafkaLogger {
+  const at = (level: Line['level']) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj: obj as Record<string, unknown> });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const JOINING = 'joining the consumer group';
+
+function pipelineOn(client: KafkaClient, lines: Line[], extra: Partial<KafkaPipelineConfigInput> = {}): KafkaPipeline {
+  return new KafkaPipeline(
+    { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', groupId: 'jobs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000, ...extra },
+    { client, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: recording(lines) },
+  );
+}
+
+describe('the "joining the consumer group" line', () => {
+  it('is not logged when an input topic is missing: the start fails on the check alone', async () => {
+    const fake = new FakeKafka();
+    fake.missingTopicNames.add('logs');
+    const lines: Line[] = [];
+    await expect(pipelineOn(fake, lines).start()).rejects.toBeInstanceOf(MissingTopicError);
+    expect(lines.filter((l) => l.msg.startsWith(JOINING))).toEqual([]);
+  });
+
+  it('is not logged when an output topic is missing (createTopics false)', async () => {
+    const fake = new FakeKafka();
+    fake.missingTopicNames.add('agent_credit.dlq');
+    const lines: Line[] = [];
+    await expect(pipelineOn(fake, lines).start()).rejects.toBeInstanceOf(MissingOutputTopicError);
+    expect(lines.filter((l) => l.msg.startsWith(JOINING))).toEqual([]);
+  });
+
+  it('is logged once the topics are checked and prepared, naming the group and its session timeout', async () => {
+    const fake = new FakeKafka();
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines, { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', groupId: 'jobs', sessionTimeoutMs: 45_000 } });
+    await p.start();
+    await p.stop();
+    const joining = lines.findIndex((l) => l.msg.startsWith(JOINING));
+    expect(joining).toBeGreaterThanOrEqual(0);
+    expect(lines[joining]!.obj).toEqual({ brokers: ['fake:9092'], groupId: 'jobs', sessionTimeoutMs: 45_000 });
+    expect(lines[joining]!.msg).toContain('source.kafka.sessionTimeoutMs');
+    // after the side topic's preparation (its line: this client cannot read a record back)
+    const sideTopic = lines.findIndex((l) => l.msg.startsWith('sinks.kafka.replayFilterTopic'));
+    expect(sideTopic).toBeGreaterThanOrEqual(0);
+    expect(joining).toBeGreaterThan(sideTopic);
+  });
+});
