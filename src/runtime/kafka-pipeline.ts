@@ -410,6 +410,12 @@ export class KafkaPipeline {
   private overdue = 0;
   /** Lets produce acks and fetches in between credit work on this thread (time-slicer.ts). */
   private readonly slicer = new TimeSlicer(CREDIT_SLICE_MS);
+  /**
+   * This process's count of group assignments (onAssignment), which tags the state built from each
+   * one. Not Kafka's consumer-group generation id: kafkajs 2.2.4's GROUP_JOIN event does not carry
+   * it (its HEARTBEAT event does, a heartbeat interval later), so the assignment line logs this one
+   * as `assignmentNo` — logged as `generation`, it was read for the broker's.
+   */
   private generation = 0;
   /**
    * Longest offset metadata (replay filter) written; undefined = encodeReplayMetadata's default,
@@ -951,7 +957,7 @@ export class KafkaPipeline {
     this.counters.rebalances++;
     this.groupCommitsAtAssignment.clear();
     this.endStartWarned.clear();
-    this.log.info({ assignment, generation }, 'kafka group assignment');
+    this.log.info({ assignment, assignmentNo: generation }, 'kafka group assignment');
     for (const tp of assignment) {
       const key = tpKey(tp.topic, tp.partition);
       const st: PartitionState = {

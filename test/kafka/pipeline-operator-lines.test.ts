@@ -2,6 +2,7 @@
  * What the Kafka job's start and its dead letters say to an operator (found in a platform-team
  * trial of `run`):
  * - "joining the consumer group" comes once the topic checks passed, not before them;
+ * - the assignment line numbers assignments as this process's count, not as Kafka's generation id;
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -64,5 +65,24 @@ describe('the "joining the consumer group" line', () => {
     const sideTopic = lines.findIndex((l) => l.msg.startsWith('sinks.kafka.replayFilterTopic'));
     expect(sideTopic).toBeGreaterThanOrEqual(0);
     expect(joining).toBeGreaterThan(sideTopic);
+  });
+});
+
+describe('the group assignment line', () => {
+  it("numbers the assignments as this process's count (assignmentNo), not as a `generation` read for Kafka's group generation id", async () => {
+    const fake = new FakeKafka();
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines);
+    await p.start();
+    try {
+      fake.assign([{ topic: 'spans', partition: 0 }]);
+      fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+      const assignments = lines.filter((l) => l.msg === 'kafka group assignment');
+      expect(assignments.map((l) => l.obj.assignmentNo)).toEqual([1, 2]);
+      expect(assignments.every((l) => !('generation' in l.obj))).toBe(true);
+      expect(assignments[1]!.obj.assignment).toEqual([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    } finally {
+      await p.stop();
+    }
   });
 });
