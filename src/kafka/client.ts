@@ -195,8 +195,13 @@ export interface TopicSpec {
 export interface KafkaAdmin {
   /** The given topics that do not exist on the cluster. */
   missingTopics(topics: readonly string[]): Promise<string[]>;
-  /** Creates the topics that do not exist yet (existing ones are left as they are). */
-  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Creates the topics that do not exist yet (existing ones are left as they are); resolves with
+   * the ones this call created, for the job to say so. When the brokers answer that some already
+   * exist (another client created them since they were listed), which ones this call created is
+   * not known, and none are named.
+   */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<string[]>;
   /** Committed offsets (+ metadata) of a group for the given topics. */
   fetchCommittedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   /** Log end offset per partition. */

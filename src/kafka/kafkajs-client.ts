@@ -472,8 +472,8 @@ export class KafkajsClient implements KafkaClient {
       ensureTopics: async (topics: readonly TopicSpec[]) => {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));
-        if (missing.length === 0) return;
-        await createTopicsAndWait(
+        if (missing.length === 0) return [];
+        const createdAll = await createTopicsAndWait(
           admin,
           missing.map((t) => ({
             topic: t.topic,
@@ -482,6 +482,7 @@ export class KafkajsClient implements KafkaClient {
             configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
           })),
         );
+        return createdAll ? missing.map((t) => t.topic) : [];
       },
       validateTopics: async (topics: readonly TopicSpec[]) => {
         if (topics.length === 0) return;

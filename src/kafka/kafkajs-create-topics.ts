@@ -16,14 +16,19 @@ type CreatingAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
 
 const isUnknownTopic = (err: unknown): boolean => (err as { type?: string } | null)?.type === 'UNKNOWN_TOPIC_OR_PARTITION';
 
-/** Creates the topics (none may exist yet; an existing one is left) and resolves once every one of them has a leader for every partition. */
-export async function createTopicsAndWait(admin: CreatingAdmin, topics: ITopicConfig[], waitMs = METADATA_WAIT_MS, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+/**
+ * Creates the topics (none may exist yet; an existing one is left) and resolves once every one of
+ * them has a leader for every partition: true when this request created them all, false when the
+ * brokers said some already existed (another instance created them between listing and creating;
+ * kafkajs does not say which of the others it created).
+ */
+export async function createTopicsAndWait(admin: CreatingAdmin, topics: ITopicConfig[], waitMs = METADATA_WAIT_MS, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<boolean> {
   try {
-    await admin.createTopics({ waitForLeaders: true, topics });
-    return;
+    // kafkajs: false when every topic it could not create already existed
+    return await admin.createTopics({ waitForLeaders: true, topics });
   } catch (err) {
     // Another instance may have created it between listing and creating.
-    if (String((err as Error).message).includes('already exists')) return;
+    if (String((err as Error).message).includes('already exists')) return false;
     if (!isUnknownTopic(err)) throw err;
   }
   const names = topics.map((t) => t.topic);
@@ -31,7 +36,8 @@ export async function createTopicsAndWait(admin: CreatingAdmin, topics: ITopicCo
   for (;;) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
-      if (meta.length === names.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      // created (kafkajs bailed on the metadata after the brokers had answered the creation)
+      if (meta.length === names.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return true;
     } catch (err) {
       if (!isUnknownTopic(err) && !/leader/i.test(String((err as Error).message))) throw err;
     }

@@ -77,6 +77,7 @@ import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, 
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { prepareReplayFilterTopic, replayFilterKey, type ReplayFilterTopic } from './replay-filter-topic.js';
+import { createdTopicsLine } from './created-topics.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 
@@ -536,8 +537,12 @@ export class KafkaPipeline {
     }
     // Output topics exist (or are created) before anything is published: a missing one would fail
     // every transaction/send writing to it, retried for ever.
-    await prepareOutputTopics(this.deps.client, this.config.sink);
-    this.replayFilterTopic = await prepareReplayFilterTopic(this.deps.client, this.config.sink, this.log);
+    const createdOutput = await prepareOutputTopics(this.deps.client, this.config.sink);
+    const side = await prepareReplayFilterTopic(this.deps.client, this.config.sink, this.log);
+    this.replayFilterTopic = side.spill;
+    // one line for every topic this start created, none when they all existed
+    const created = createdTopicsLine([...createdOutput, ...(side.created !== undefined ? [side.created] : [])], this.config.sink);
+    if (created) this.log.info(created.fields, created.message);
     await this.sizeReplayMetadata();
     if (this.config.delivery === 'at-least-once') {
       this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });

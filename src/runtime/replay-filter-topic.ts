@@ -57,9 +57,16 @@ export function replayFilterKey(groupId: string, topic: string, partition: numbe
   return `${groupId}/${topic}/${partition}`;
 }
 
+/** What preparing the side topic found: where filters go (undefined: nowhere), and the topic when it created it. */
+export interface PreparedReplayFilterTopic {
+  readonly spill: ReplayFilterTopic | undefined;
+  /** The topic, when this start created it (`createTopics`): for the job's line naming the topics it created. */
+  readonly created: string | undefined;
+}
+
 /**
  * The side topic, created with the output topics (`createTopics`) or found, and the largest filter
- * it takes; undefined when filters are not to be spilled — `replayFilterTopic` null, a client that
+ * it takes; `spill` undefined when filters are not to be spilled — `replayFilterTopic` null, a client that
  * cannot read a record back, a topic that is missing or could not be created (warned: the job runs
  * as before, its filters hashed past ~115 open runs on a partition). Never fails the start: the
  * side topic makes replays exact, and a job started before it existed ran without it.
@@ -68,27 +75,29 @@ export async function prepareReplayFilterTopic(
   client: KafkaClient,
   sink: { readonly replayFilterTopic: string | null; readonly createTopics: boolean; readonly partitions: number },
   log: KafkaLogger,
-): Promise<ReplayFilterTopic | undefined> {
+): Promise<PreparedReplayFilterTopic> {
   const topic = sink.replayFilterTopic;
-  if (topic === null) return undefined;
+  const none = { spill: undefined, created: undefined };
+  if (topic === null) return none;
   const without = 'replay filters that do not fit the offset metadata are hashed (a restart or rebalance may publish episodes again past ~950 open runs on a partition; de-duplicate on event_id)';
   if (client.readRecord === undefined) {
     log.info({ replayFilterTopic: topic }, `sinks.kafka.replayFilterTopic: this Kafka client cannot read a record back at its offset, so ${without}`);
-    return undefined;
+    return none;
   }
+  let created: string | undefined;
   try {
     if (sink.createTopics) {
-      await withAdmin(client, (admin) => admin.ensureTopics([replayFilterTopicSpec(topic, sink.partitions)]));
+      created = (await withAdmin(client, (admin) => admin.ensureTopics([replayFilterTopicSpec(topic, sink.partitions)]))).find((t) => t === topic);
     } else if ((await withAdmin(client, (admin) => admin.missingTopics([topic]))).length > 0) {
       log.warn(
         { replayFilterTopic: topic },
         `sinks.kafka.replayFilterTopic: topic "${topic}" does not exist and sinks.kafka.createTopics is false, so ${without} — create it compacted (kafka-topics.sh --create --topic ${topic} --config cleanup.policy=compact --config max.message.bytes=${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}), or set sinks.kafka.replayFilterTopic to null to say so`,
       );
-      return undefined;
+      return none;
     }
   } catch (err) {
     log.warn({ replayFilterTopic: topic, err: String(err) }, `sinks.kafka.replayFilterTopic: topic "${topic}" could not be created or described (${String(err)}), so ${without} — grant this principal Create and Describe on it, or create it compacted yourself`);
-    return undefined;
+    return none;
   }
   let limit: number | undefined;
   try {
@@ -99,7 +108,7 @@ export async function prepareReplayFilterTopic(
   const maxBytes = replayFilterMaxBytes(limit);
   if (maxBytes <= 0) {
     log.warn({ replayFilterTopic: topic, maxMessageBytes: limit }, `sinks.kafka.replayFilterTopic: topic "${topic}" takes records of at most ${limit} bytes, so ${without} — raise its max.message.bytes to ${REPLAY_FILTER_TOPIC_MAX_MESSAGE_BYTES}`);
-    return undefined;
+    return { spill: undefined, created };
   }
   // a side topic made by hand (or by an older version of a tool) with delete retention still works
   // until its records expire: said, not refused
@@ -107,5 +116,5 @@ export async function prepareReplayFilterTopic(
   const retention = replayFilterRetentionProblem(topic, policy);
   if (retention !== undefined) log.warn({ replayFilterTopic: topic, cleanupPolicy: policy }, `sinks.kafka.replayFilterTopic: ${retention}`);
   log.info({ replayFilterTopic: topic, maxBytes }, `replay filters that do not fit the offset metadata are written to topic "${topic}" (up to ${maxBytes} bytes each)`);
-  return { topic, maxBytes };
+  return { spill: { topic, maxBytes }, created };
 }

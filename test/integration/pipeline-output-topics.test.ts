@@ -127,7 +127,10 @@ describe('output topics', { timeout: 60_000 }, () => {
     const base = unique('out-shared');
     const sinkTopics = { rewards: `${base}.events`, episodes: `${base}.events`, preferences: `${base}.events`, dlq: `${base}.dlq` };
     const kafka = client('out-shared');
-    await prepareOutputTopics(kafka, { topics: sinkTopics, partitions: 2, createTopics: true, maxRecordBytes: 1_000_000, compression: 'none' });
+    const config = { topics: sinkTopics, partitions: 2, createTopics: true, maxRecordBytes: 1_000_000, compression: 'none' } as const;
+    // the topics it created, for the job's line naming them: once each; none on a second start
+    expect(await prepareOutputTopics(kafka, config)).toEqual([`${base}.events`, `${base}.dlq`]);
+    expect(await prepareOutputTopics(kafka, config)).toEqual([]);
     const admin = await kafka.admin();
     try {
       expect(await admin.missingTopics([`${base}.events`, `${base}.dlq`])).toEqual([]);

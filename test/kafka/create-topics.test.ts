@@ -28,15 +28,19 @@ const noSleep = async () => undefined;
 describe('createTopicsAndWait', () => {
   it('waits for the metadata when creation ends in "unknown topic" (kafkajs bails on it)', async () => {
     const admin = fakeAdmin(unknownTopic(), [() => { throw unknownTopic(); }, () => meta(-1), () => meta(1)]);
-    await createTopicsAndWait(admin as never, [{ topic: 't', numPartitions: 1 }], 5_000, noSleep);
+    // created: the brokers answered the creation before kafkajs bailed on the metadata
+    expect(await createTopicsAndWait(admin as never, [{ topic: 't', numPartitions: 1 }], 5_000, noSleep)).toBe(true);
     expect(admin.calls()).toBe(3);
   });
 
-  it('is done at once when kafkajs created and waited, and when the topic already exists', async () => {
+  it('is done at once when kafkajs created and waited (true), and when the topic already exists (false: created by another client)', async () => {
     const created = fakeAdmin(undefined, [() => meta(1)]);
-    await createTopicsAndWait(created as never, [{ topic: 't', numPartitions: 1 }], 5_000, noSleep);
+    expect(await createTopicsAndWait(created as never, [{ topic: 't', numPartitions: 1 }], 5_000, noSleep)).toBe(true);
     expect(created.calls()).toBe(0);
-    await createTopicsAndWait(fakeAdmin(new Error('Topic with this name already exists'), []) as never, [{ topic: 't' }], 5_000, noSleep);
+    expect(await createTopicsAndWait(fakeAdmin(new Error('Topic with this name already exists'), []) as never, [{ topic: 't' }], 5_000, noSleep)).toBe(false);
+    // kafkajs answers false when every topic it could not create already existed
+    const raced = { ...fakeAdmin(undefined, []), createTopics: async () => false };
+    expect(await createTopicsAndWait(raced as never, [{ topic: 't' }, { topic: 'u' }], 5_000, noSleep)).toBe(false);
   });
 
   it('fails on other errors, and when the topics never show', async () => {

@@ -17,6 +17,7 @@ import type {
   OffsetCommit,
   OutgoingRecord,
   TopicPartition,
+  TopicSpec,
 } from '../../src/kafka/client.js';
 
 export class FakeKafka implements KafkaClient {
@@ -93,6 +94,8 @@ export class FakeKafka implements KafkaClient {
    * 3.x's classic group coordinator applies them asynchronously (records are visible at once).
    */
   offsetApplyDelayMs = 0;
+  /** Topics created through the admin client (ensureTopics), as asked for. */
+  readonly createdTopics: TopicSpec[] = [];
   /** Group ids deleted through the admin client. */
   readonly deletedGroups: string[] = [];
   /** Transaction commits never answer while set (a broker that went silent mid-commit). */
@@ -256,7 +259,13 @@ export class FakeKafka implements KafkaClient {
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     return {
       missingTopics: async (topics) => topics.filter((t) => this.missingTopicNames.has(t)),
-      ensureTopics: async () => {},
+      // creates the missing ones (missingTopicNames), and says which, as a broker's admin would
+      ensureTopics: async (specs) => {
+        const created = specs.filter((s) => this.missingTopicNames.has(s.topic));
+        for (const s of created) this.missingTopicNames.delete(s.topic);
+        this.createdTopics.push(...created);
+        return created.map((s) => s.topic);
+      },
       fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
         [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),
       fetchEndOffsets: async (topic) => this.endOffsets.get(topic) ?? [],

@@ -3,6 +3,7 @@
  * trial of `run`):
  * - "joining the consumer group" comes once the topic checks passed, not before them;
  * - the assignment line numbers assignments as this process's count, not as Kafka's generation id;
+ * - the topics the start created are named, in one line;
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -32,6 +33,17 @@ function pipelineOn(client: KafkaClient, lines: Line[], extra: Partial<KafkaPipe
     { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', groupId: 'jobs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000, ...extra },
     { client, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: recording(lines) },
   );
+}
+
+/** `fake` with a `readRecord` (that finds nothing): the replay filter side topic is then prepared (and created) as with kafkajs. */
+function withReadRecord(fake: FakeKafka): KafkaClient {
+  return {
+    createProducer: () => fake.createProducer(),
+    createTransactionalProducer: (o) => fake.createTransactionalProducer(o),
+    createConsumer: (o) => fake.createConsumer(o),
+    admin: () => fake.admin(),
+    readRecord: async () => undefined,
+  };
 }
 
 describe('the "joining the consumer group" line', () => {
@@ -84,5 +96,44 @@ describe('the group assignment line', () => {
     } finally {
       await p.stop();
     }
+  });
+});
+
+describe('the topics the start created', () => {
+  const outputs = ['agent_credit.rewards', 'agent_credit.episodes', 'agent_credit.preferences', 'agent_credit.dlq'];
+
+  it('one info line names every topic created — output, dead-letter and replay filter topics — with the partitions', async () => {
+    const fake = new FakeKafka();
+    for (const t of [...outputs, 'agent_credit.replay_filters']) fake.missingTopicNames.add(t);
+    const lines: Line[] = [];
+    const p = pipelineOn(withReadRecord(fake), lines, { sink: { createTopics: true, partitions: 6 } });
+    await p.start();
+    await p.stop();
+    expect(fake.createdTopics.map((t) => t.topic).sort()).toEqual([...outputs, 'agent_credit.replay_filters'].sort());
+    const created = lines.filter((l) => l.msg.startsWith('created topic'));
+    expect(created).toHaveLength(1);
+    expect(created[0]!.level).toBe('info');
+    expect(created[0]!.obj).toEqual({ createdTopics: [...outputs, 'agent_credit.replay_filters'], partitions: 6 });
+    expect(created[0]!.msg).toBe(
+      'created topics "agent_credit.rewards" (sinks.kafka.topics.rewards), "agent_credit.episodes" (sinks.kafka.topics.episodes), "agent_credit.preferences" (sinks.kafka.topics.preferences), "agent_credit.dlq" (sinks.kafka.topics.dlq: dead letters), "agent_credit.replay_filters" (sinks.kafka.replayFilterTopic: compacted), 6 partitions each (sinks.kafka.createTopics; sinks.kafka.partitions)',
+    );
+  });
+
+  it('names only the ones created (here the dead-letter topic), and says nothing when they all existed', async () => {
+    const fake = new FakeKafka();
+    fake.missingTopicNames.add('agent_credit.dlq');
+    const lines: Line[] = [];
+    const p = pipelineOn(withReadRecord(fake), lines, { sink: { createTopics: true, partitions: 1 } });
+    await p.start();
+    await p.stop();
+    const created = lines.filter((l) => l.msg.startsWith('created topic'));
+    expect(created.map((l) => l.msg)).toEqual(['created topic "agent_credit.dlq" (sinks.kafka.topics.dlq: dead letters), 1 partition (sinks.kafka.createTopics; sinks.kafka.partitions)']);
+
+    // a second start: everything exists now
+    const again: Line[] = [];
+    const q = pipelineOn(withReadRecord(fake), again, { sink: { createTopics: true, partitions: 1 } });
+    await q.start();
+    await q.stop();
+    expect(again.filter((l) => l.msg.startsWith('created topic'))).toEqual([]);
   });
 });

@@ -114,12 +114,12 @@ export class KafkaEventSink {
 
 export { RECORD_OVERHEAD_BYTES };
 
-/** Creates missing output topics (rewards, episodes, preferences, dlq), accepting records of `maxRecordBytes`. */
-export async function ensureOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<void> {
+/** Creates missing output topics (rewards, episodes, preferences, dlq), accepting records of `maxRecordBytes`; resolves with those it created. */
+export async function ensureOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<string[]> {
   const admin = await client.admin();
   try {
     try {
-      await admin.ensureTopics(outputTopicSpecs(config));
+      return await admin.ensureTopics(outputTopicSpecs(config));
     } catch (err) {
       throw creationFailure(err, config) ?? err;
     }
@@ -235,20 +235,22 @@ export class OutputTopicRecordLimitError extends TopicSettingError {
  * fix, then has the client read ahead what the first sends need (prepareSends). A missing output
  * topic (the dead-letter topic too) would otherwise fail every transaction
  * (exactly-once) or send (at-least-once) that writes to it, retried for ever: no output at all.
+ * Resolves with the topics it created (KafkaAdmin.ensureTopics), for the job to say so: none when
+ * they all existed.
  */
-export async function prepareOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<void> {
+export async function prepareOutputTopics(client: KafkaClient, config: OutputTopicsConfig): Promise<string[]> {
   if (config.createTopics) {
-    await ensureOutputTopics(client, config);
+    const created = await ensureOutputTopics(client, config);
     await checkOutputRecordLimit(client, config);
     await client.prepareSends?.([...new Set(Object.values(config.topics))]);
-    return;
+    return created;
   }
   const missing = await withAdmin(client, (admin) => admin.missingTopics([...new Set(Object.values(config.topics))]));
   if (missing.length === 0) {
     await checkOutputRecordLimit(client, config);
     // the partition counts the first sends would each wait for (one admin round trip per topic)
     await client.prepareSends?.([...new Set(Object.values(config.topics))]);
-    return;
+    return [];
   }
   const lines = missing.map((t) => `${settingsNaming(config, t)}: topic "${t}" does not exist (or this client may not Describe it: check its ACLs)`);
   throw new MissingOutputTopicError(
