@@ -78,6 +78,7 @@ import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { prepareReplayFilterTopic, replayFilterKey, type ReplayFilterTopic } from './replay-filter-topic.js';
 import { createdTopicsLine } from './created-topics.js';
+import { readGroupMembers, reportGroupMembers } from './group-members-at-start.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 
@@ -535,6 +536,8 @@ export class KafkaPipeline {
         'input topics have different partition counts: a trace\'s spans and its evaluation may be read by different instances and never meet — give source.kafka.spansTopic, logsTopic and evaluationsTopic the same partition count',
       );
     }
+    // who else is in the group, asked while the output topics are prepared (group-members-at-start.ts)
+    const members = readGroupMembers(this.deps.client, this.config.source.groupId, this.source.topics());
     // Output topics exist (or are created) before anything is published: a missing one would fail
     // every transaction/send writing to it, retried for ever.
     const createdOutput = await prepareOutputTopics(this.deps.client, this.config.sink);
@@ -548,6 +551,8 @@ export class KafkaPipeline {
       this.producer = this.deps.client.createProducer({ idempotent: true, compression: this.config.sink.compression });
       await this.producer.connect();
     }
+    // answered by now as a rule; at most GROUP_MEMBERS_WAIT_MS more, then joined without it
+    await reportGroupMembers(members, this.config.source.groupId, this.log);
     this.tickTimer = setInterval(() => this.onTick(), this.config.tickIntervalMs);
     this.tickTimer.unref();
     this.commitTimer = setInterval(() => this.scheduleCommit(), this.config.commitIntervalMs);

@@ -19,6 +19,7 @@ import type {
   TopicPartition,
   TopicSpec,
 } from '../../src/kafka/client.js';
+import type { GroupMember } from '../../src/kafka/group-members.js';
 
 export class FakeKafka implements KafkaClient {
   handlers: ConsumerHandlers | undefined;
@@ -96,6 +97,8 @@ export class FakeKafka implements KafkaClient {
   offsetApplyDelayMs = 0;
   /** Topics created through the admin client (ensureTopics), as asked for. */
   readonly createdTopics: TopicSpec[] = [];
+  /** The admin client's `groupMembers` (DescribeGroups); unset: the admin has none, as a client without it. */
+  groupMembers: ((groupId: string) => Promise<GroupMember[]>) | undefined;
   /** Group ids deleted through the admin client. */
   readonly deletedGroups: string[] = [];
   /** Transaction commits never answer while set (a broker that went silent mid-commit). */
@@ -266,6 +269,7 @@ export class FakeKafka implements KafkaClient {
         this.createdTopics.push(...created);
         return created.map((s) => s.topic);
       },
+      ...(this.groupMembers ? { groupMembers: this.groupMembers } : {}),
       fetchCommittedOffsets: async (_g, topics): Promise<CommittedOffset[]> =>
         [...this.committed.values()].filter((o) => topics.includes(o.topic)).map((o) => ({ ...o, metadata: o.metadata ?? null })),
       fetchEndOffsets: async (topic) => this.endOffsets.get(topic) ?? [],

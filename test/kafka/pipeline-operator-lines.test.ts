@@ -4,6 +4,7 @@
  * - "joining the consumer group" comes once the topic checks passed, not before them;
  * - the assignment line numbers assignments as this process's count, not as Kafka's generation id;
  * - the topics the start created are named, in one line;
+ * - a member of the group reading other topics is warned of, as `check` warns;
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -135,5 +136,68 @@ describe('the topics the start created', () => {
     await q.start();
     await q.stop();
     expect(again.filter((l) => l.msg.startsWith('created topic'))).toEqual([]);
+  });
+});
+
+describe("the group's other members at start", () => {
+  it('a member reading other topics: one warn line naming them and the fix, before joining', async () => {
+    const fake = new FakeKafka();
+    const asked: string[] = [];
+    fake.groupMembers = async (groupId) => {
+      asked.push(groupId);
+      return [
+        { clientId: 'billing-1', clientHost: '/10.0.0.7', topics: ['billing_spans'] },
+        { clientId: 'agent-credit-2', clientHost: '/10.0.0.8', topics: ['spans', 'logs'] },
+      ];
+    };
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines);
+    await p.start();
+    await p.stop();
+    expect(asked).toEqual(['jobs']);
+    const warns = lines.filter((l) => l.level === 'warn');
+    expect(warns).toHaveLength(1);
+    expect(warns[0]!.msg).toContain('source.kafka.groupId "jobs": 1 member(s) of this group read other topics (billing_spans) — client billing-1 on /10.0.0.7');
+    expect(warns[0]!.msg).toContain('give this job its own source.kafka.groupId');
+    expect(lines.indexOf(warns[0]!)).toBeLessThan(lines.findIndex((l) => l.msg.startsWith(JOINING)));
+  });
+
+  it('instances reading these topics (scaling out): no warning', async () => {
+    const fake = new FakeKafka();
+    fake.groupMembers = async () => [{ clientId: 'agent-credit-2', clientHost: '/10.0.0.8', topics: ['logs', 'spans'] }];
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines);
+    await p.start();
+    await p.stop();
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(lines.some((l) => l.level === 'debug' && l.msg.includes('already read these topics'))).toBe(true);
+  });
+
+  it('describing the group refused (no Describe ACL): the start goes on, one debug line and no warning', async () => {
+    const fake = new FakeKafka();
+    fake.groupMembers = async () => {
+      throw Object.assign(new Error('Not authorized to access group: Group authorization failed'), { type: 'GROUP_AUTHORIZATION_FAILED' });
+    };
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines);
+    await p.start();
+    await p.stop();
+    expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    const debug = lines.filter((l) => l.level === 'debug' && l.msg.startsWith('could not describe the consumer group'));
+    expect(debug).toHaveLength(1);
+    expect(debug[0]!.obj.err).toContain('Group authorization failed');
+    expect(lines.some((l) => l.msg.startsWith(JOINING))).toBe(true);
+  });
+
+  it('describing the group never answering: the start goes on without it (a debug line)', async () => {
+    const fake = new FakeKafka();
+    fake.groupMembers = () => new Promise(() => undefined);
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines);
+    await p.start();
+    await p.stop();
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(lines.some((l) => l.level === 'debug' && l.msg.startsWith('could not describe the consumer group') && String(l.obj.err).startsWith('no answer within'))).toBe(true);
+    expect(lines.some((l) => l.msg.startsWith(JOINING))).toBe(true);
   });
 });
