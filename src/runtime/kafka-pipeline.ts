@@ -454,7 +454,8 @@ export class KafkaPipeline {
   private brokerStallTotalMs = 0;
   /** Dead-lettered input records logged one by one so far (reportDeadLetter). */
   private deadLetterLines = 0;
-  private lastDeadLetterReason: string | undefined;
+  /** The last dead-lettered input record logged at debug only, for the next count line. */
+  private lastDeadLetter: (SourcePosition & { reason: string }) | undefined;
   private readonly deadLetterDue: (n: number) => number | undefined;
   /** Evaluation times that look like seconds or milliseconds: a warning per input topic at most once a minute. */
   private readonly reportTimeUnits: (evaluations: readonly Evaluation[], source: string) => void;
@@ -1366,7 +1367,7 @@ export class KafkaPipeline {
           if (this.countedBefore(record)) this.log.debug({ ...position, reason: decoded.reason }, 'undecodable record read again before its dead letter was published: counted before');
           else {
             this.counters.decodeErrors++;
-            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record sent to DLQ');
+            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.reason, 'undecodable record');
           }
         }
       } else if (decoded.signal === 'traces') {
@@ -1391,7 +1392,7 @@ export class KafkaPipeline {
           if (this.countedBefore(record)) this.log.debug({ ...position, reason: decoded.partialReason }, 'partly invalid evaluation record read again before its dead letter was published: counted before');
           else {
             this.counters.decodeErrors++;
-            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.partialReason, 'evaluation record partly invalid: sent to DLQ');
+            this.reportDeadLetter({ topic: record.topic, partition: record.partition, offset: record.offset }, decoded.partialReason, 'partly invalid evaluation record');
           }
         }
       }
@@ -1439,29 +1440,36 @@ export class KafkaPipeline {
   }
 
   /**
-   * Logs an input record sent to the DLQ: the first DEAD_LETTER_LINES each with its reason, then a
-   * count at most every 30 s with the last reason (one warn line per record flooded the log when
-   * a whole topic was unreadable, e.g. a wrong encoding); the rest at debug. decodeErrors and
-   * dlqOut count every one.
+   * Logs an input record (`what`: "undecodable record", …) sent to the DLQ: the first
+   * DEAD_LETTER_LINES each with its reason, then a count at most every 30 s with the last reason
+   * (one warn line per record flooded the log when a whole topic was unreadable, e.g. a wrong
+   * encoding); the rest at debug. decodeErrors and dlqOut count every one. Each line names the
+   * dead-letter topic as well as where the record was read (`topic`, `partition`, `offset`): it
+   * said "sent to DLQ" and named only the input topic, so the operator had to look up which topic
+   * to read the record from.
    */
-  private reportDeadLetter(where: SourcePosition, reason: string, message: string): void {
+  private reportDeadLetter(where: SourcePosition, reason: string, what: string): void {
+    const dlqTopic = this.config.sink.topics.dlq;
+    const message = `${what} from ${where.topic}[${where.partition}]@${where.offset} sent to the dead-letter topic "${dlqTopic}" (sinks.kafka.topics.dlq)`;
     if (this.deadLetterLines < DEAD_LETTER_LINES) {
       this.deadLetterLines++;
       const more = this.deadLetterLines === DEAD_LETTER_LINES ? ' (further ones: a count at most every 30 s, each at debug)' : '';
-      this.log.warn({ ...where, reason }, `${message}${more}`);
+      this.log.warn({ ...where, dlqTopic, reason }, `${message}${more}`);
       return;
     }
-    this.log.debug({ ...where, reason }, message);
-    this.lastDeadLetterReason = reason;
+    this.log.debug({ ...where, dlqTopic, reason }, message);
+    this.lastDeadLetter = { ...where, reason };
     this.reportDeadLetterCount(1);
   }
 
   private reportDeadLetterCount(n: number): void {
     const due = this.deadLetterDue(n);
     if (due === undefined) return;
+    const dlqTopic = this.config.sink.topics.dlq;
+    const last = this.lastDeadLetter;
     this.log.warn(
-      { count: due, decodeErrors: this.counters.decodeErrors, lastReason: this.lastDeadLetterReason },
-      `${due} more input record(s) sent to the DLQ since the last line (${this.counters.decodeErrors} in all); the last one: ${this.lastDeadLetterReason ?? ''}`,
+      { count: due, decodeErrors: this.counters.decodeErrors, dlqTopic, lastReason: last?.reason, ...(last ? { last: { topic: last.topic, partition: last.partition, offset: last.offset } } : {}) },
+      `${due} more input record(s) sent to the dead-letter topic "${dlqTopic}" since the last line (${this.counters.decodeErrors} in all); the last one${last ? `, from ${last.topic}[${last.partition}]@${last.offset}` : ''}: ${last?.reason ?? ''}`,
     );
   }
 
@@ -1766,7 +1774,7 @@ export class KafkaPipeline {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.counters.creditFailures++;
-      this.log.error({ episodeId: w.episode.episodeId, reason }, 'credit failed; episode sent to DLQ');
+      this.log.error({ episodeId: w.episode.episodeId, dlqTopic: dlq, reason }, `credit failed; episode sent to the dead-letter topic "${dlq}" (sinks.kafka.topics.dlq)`);
       records = [failedEpisodeRecord(w.episode, reason, dlq)];
       if (computing && !settled) this.holdOverdueSlot(w, computing);
     }

@@ -113,14 +113,14 @@ describe('pipeline health and repeated failures', () => {
       expect(h.ready).toBe(true);
       expect(h.detail).toMatch(/^consuming, paused for backpressure \(\d+ episode\(s\) in flight/);
       await waitFor(() => pipeline.stats().decodeErrors === 20, 10_000, 'every bad record counted');
-      const one = lines.filter((l) => l.level === 'warn' && l.msg.startsWith('undecodable record sent to DLQ'));
+      const one = lines.filter((l) => l.level === 'warn' && l.msg.startsWith('undecodable record from '));
       expect(one).toHaveLength(3);
       // the other 17 are counted: at once a line for the 4th, the rest held back for 30 s (a third
       // line would need two 30 s periods); without the count line they were only at debug
-      const counted = lines.filter((l) => l.level === 'warn' && /more input record\(s\) sent to the DLQ/.test(l.msg));
+      const counted = lines.filter((l) => l.level === 'warn' && /more input record\(s\) sent to the dead-letter topic/.test(l.msg));
       expect(counted.length).toBeGreaterThanOrEqual(1);
       expect(counted.length).toBeLessThanOrEqual(2);
-      expect(counted[0]!.msg).toMatch(/^\d+ more input record\(s\) sent to the DLQ since the last line \(\d+ in all\); the last one: \S/);
+      expect(counted[0]!.msg).toMatch(/^\d+ more input record\(s\) sent to the dead-letter topic "[^"]+" since the last line \(\d+ in all\); the last one, from \S+\[0\]@\d+: \S/);
       release();
       await waitFor(() => pipeline.stats().inFlight === 0 && pipeline.stats().episodesClosed >= 6 && pipeline.stats().dlqOut === 20, 60_000, 'all published');
     } finally {

@@ -5,6 +5,7 @@
  * - the assignment line numbers assignments as this process's count, not as Kafka's generation id;
  * - the topics the start created are named, in one line;
  * - a member of the group reading other topics is warned of, as `check` warns;
+ * - a dead letter's line names the dead-letter topic it went to.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
@@ -199,5 +200,28 @@ describe("the group's other members at start", () => {
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
     expect(lines.some((l) => l.level === 'debug' && l.msg.startsWith('could not describe the consumer group') && String(l.obj.err).startsWith('no answer within'))).toBe(true);
     expect(lines.some((l) => l.msg.startsWith(JOINING))).toBe(true);
+  });
+});
+
+describe('dead-letter lines', () => {
+  it('name the dead-letter topic the record went to and where it was read; so does the count line after them', async () => {
+    const fake = new FakeKafka();
+    const lines: Line[] = [];
+    const p = pipelineOn(fake, lines, { sink: { createTopics: false, topics: { dlq: 'ops.dead_letters' } } });
+    await p.start();
+    try {
+      fake.assign([{ topic: 'spans', partition: 2 }]);
+      // not OTLP: each goes to the dead-letter topic (3 lines, then counts)
+      await fake.deliver('spans', 2, [40, 41, 42, 43].map((offset) => ({ offset, value: 'not a protobuf request \u0000\u0001' })));
+      const warns = lines.filter((l) => l.level === 'warn');
+      expect(warns.slice(0, 3).map((l) => l.obj.offset)).toEqual(['40', '41', '42']);
+      expect(warns[0]!.msg).toBe('undecodable record from spans[2]@40 sent to the dead-letter topic "ops.dead_letters" (sinks.kafka.topics.dlq)');
+      expect(warns[0]!.obj).toMatchObject({ topic: 'spans', partition: 2, offset: '40', dlqTopic: 'ops.dead_letters' });
+      const count = warns[3]!;
+      expect(count.msg).toMatch(/^1 more input record\(s\) sent to the dead-letter topic "ops\.dead_letters" since the last line \(4 in all\); the last one, from spans\[2\]@43: \S/);
+      expect(count.obj).toMatchObject({ dlqTopic: 'ops.dead_letters', last: { topic: 'spans', partition: 2, offset: '43' } });
+    } finally {
+      await p.stop();
+    }
   });
 });
