@@ -12,7 +12,7 @@ async function clientWithPolicy(policy: string | undefined): Promise<KafkaClient
     readRecord: async () => undefined,
     admin: async () => ({
       ...admin,
-      ensureTopics: async () => undefined,
+      ensureTopics: async () => [],
       cleanupPolicies: policy === undefined ? undefined : async (topics: readonly string[]) => new Map(topics.map((t) => [t, policy])),
     }),
   });
@@ -29,7 +29,7 @@ describe('replay-filter side topic: its cleanup policy', () => {
     const { lines, log } = recordingLog();
     const sink = { replayFilterTopic: 'filters', createTopics: true, partitions: 3 };
     const prepared = await prepareReplayFilterTopic(await clientWithPolicy('delete'), sink, log);
-    expect(prepared?.topic).toBe('filters');
+    expect(prepared.spill?.topic).toBe('filters');
     const warns = lines.filter((l) => l.level === 'warn');
     expect(warns).toHaveLength(1);
     expect(warns[0]!.msg).toBe(
@@ -40,14 +40,14 @@ describe('replay-filter side topic: its cleanup policy', () => {
 
   it.each([['compact'], ['compact,delete'], ['delete, compact']])('cleanup.policy %s keeps the latest filter per partition: no warning', async (policy) => {
     const { lines, log } = recordingLog();
-    expect(await prepareReplayFilterTopic(await clientWithPolicy(policy), { replayFilterTopic: 'filters', createTopics: true, partitions: 3 }, log)).toBeDefined();
+    expect((await prepareReplayFilterTopic(await clientWithPolicy(policy), { replayFilterTopic: 'filters', createTopics: true, partitions: 3 }, log)).spill).toBeDefined();
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
     expect(replayFilterRetentionProblem('filters', policy)).toBeUndefined();
   });
 
   it('a client that cannot describe the policy (or is not allowed to) is not warned about', async () => {
     const { lines, log } = recordingLog();
-    expect(await prepareReplayFilterTopic(await clientWithPolicy(undefined), { replayFilterTopic: 'filters', createTopics: true, partitions: 3 }, log)).toBeDefined();
+    expect((await prepareReplayFilterTopic(await clientWithPolicy(undefined), { replayFilterTopic: 'filters', createTopics: true, partitions: 3 }, log)).spill).toBeDefined();
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
     expect(replayFilterRetentionProblem('filters', undefined)).toBeUndefined();
   });
