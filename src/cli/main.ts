@@ -680,8 +680,46 @@ function givenFlags(cmd: Command, skip: readonly string[] = []): string[] {
   return given;
 }
 
-export function buildProgram(): Command {
+/**
+ * A flag's default as its help shows it: the built-in value, or — when `-c` / `AGENT_CREDIT_*`
+ * variables set it otherwise (helpConfiguration) — the value in effect, saying where it comes
+ * from. The help showed the built-in defaults alone, so `run -c prod.yaml --help` listed port 4318
+ * for a configuration that listens on 4400.
+ */
+function shownDefault(builtIn: string | number | boolean, effective: string | number | boolean | null | undefined, as: (v: string | number | boolean) => string = String): string {
+  if (effective === undefined || effective === null || effective === builtIn) return as(builtIn);
+  return `${as(effective)}, from the configuration; built-in ${as(builtIn)}`;
+}
+
+const onOff = (v: string | number | boolean): string => (v === true ? 'enabled' : v === false ? 'off' : String(v));
+
+/**
+ * The configuration a help screen's defaults come from: when the command line asks for help and
+ * names a config file (`-c f`, `--config f`, `--config=f`) or the environment sets
+ * `AGENT_CREDIT_*` variables, the configuration they make; undefined otherwise, or when it does
+ * not load (the help then shows the built-in defaults; running the command says what is wrong).
+ */
+export async function helpConfiguration(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<AppConfig | undefined> {
+  const args = argv.slice(2);
+  if (!args.includes('--help') && !args.includes('-h')) return undefined;
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '-c' || a === '--config') && args[i + 1] !== undefined) file = args[i + 1];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+  }
+  if (file === undefined && !Object.keys(env).some((k) => k.startsWith('AGENT_CREDIT_'))) return undefined;
+  try {
+    const { loadConfig } = await import('../config/load.js');
+    return loadConfig({ ...(file !== undefined ? { file } : {}), env }).config;
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildProgram(effective?: AppConfig): Command {
   const d = DEFAULTS;
+  const e = effective;
   const cd = CreditOptionsSchema.parse({}); // the credit stage's own defaults
   const program = new Command('agent-credit')
     .description('OpenTelemetry traces of multi-LLM-agent runs → Shapley agent credit, per-message rewards and preference pairs, live.')
@@ -695,26 +733,27 @@ export function buildProgram(): Command {
 
   const configOption = () => new Option('-c, --config <file>', 'YAML config file (see deploy/agent-credit.yaml; env AGENT_CREDIT_<SECTION>_<KEY> overrides it)');
   // replay and compare: warn unless asked (batchLogLevel); the help said info for them too
-  const logOption = (defaultText: string = d.telemetry.logLevel) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  const logOption = (defaultText: string = shownDefault(d.telemetry.logLevel, e?.telemetry.logLevel)) => new Option('--log-level <level>', `log level on stderr (default: ${defaultText})`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   const batchLogOption = () => logOption(`warn, or telemetry.logLevel when it is not ${d.telemetry.logLevel}`);
-  const logFormatOption = () => new Option('--log-format <format>', `log lines on stderr: json (one object per line, for log shippers) or pretty (readable, for a terminal) (default: ${d.telemetry.logFormat})`).choices(['json', 'pretty']);
+  const logFormatOption = () => new Option('--log-format <format>', `log lines on stderr: json (one object per line, for log shippers) or pretty (readable, for a terminal) (default: ${shownDefault(d.telemetry.logFormat, e?.telemetry.logFormat)})`).choices(['json', 'pretty']);
   // run's and view's: "separate … port" in run's help read as if the live page stopped serving them
-  const metricsPortOption = () => new Option('--metrics-port <port>', 'telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port, on telemetry.metricsHost (default: only on the live page)');
+  const metricsPortOption = () =>
+    new Option('--metrics-port <port>', `telemetry.metricsPort: also serve /metrics, /healthz, /readyz on this port, on telemetry.metricsHost (default: ${e?.telemetry.metricsPort != null ? `${e.telemetry.metricsPort}, from the configuration; built-in: only on the live page` : 'only on the live page'})`);
   // the listeners' options (LISTENER_FLAGS)
   const addListenerOptions = (c: Command) =>
     c
-      .option('--host <host>', `OTLP/HTTP receiver interface (default: ${d.source.http.host})`)
-      .option('--port <port>', `OTLP/HTTP receiver port, 0 = any free (default: ${d.source.http.port})`)
-      .option('--grpc-port <port>', `OTLP/gRPC receiver port (on source.grpc.host), 0 = any free (default: ${d.source.grpc.port})`)
-      .option('--no-grpc', 'do not start the OTLP/gRPC receiver (default: enabled)')
-      .option('--live-host <host>', `live page interface (default: ${d.sinks.live.host})`)
-      .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${d.sinks.live.port})`)
-      .option('--no-live', 'disable the live page server (default: enabled)')
+      .option('--host <host>', `OTLP/HTTP receiver interface (default: ${shownDefault(d.source.http.host, e?.source.http.host)})`)
+      .option('--port <port>', `OTLP/HTTP receiver port, 0 = any free (default: ${shownDefault(d.source.http.port, e?.source.http.port)})`)
+      .option('--grpc-port <port>', `OTLP/gRPC receiver port (on source.grpc.host), 0 = any free (default: ${shownDefault(d.source.grpc.port, e?.source.grpc.port)})`)
+      .option('--no-grpc', `do not start the OTLP/gRPC receiver (default: ${shownDefault(d.source.grpc.enabled, e?.source.grpc.enabled, onOff)})`)
+      .option('--live-host <host>', `live page interface (default: ${shownDefault(d.sinks.live.host, e?.sinks.live.host)})`)
+      .option('--live-port <port>', `live page port: /, /events, /api/recent, /api/agents, /metrics, /healthz, /readyz (default: ${shownDefault(d.sinks.live.port, e?.sinks.live.port)})`)
+      .option('--no-live', `disable the live page server (default: ${shownDefault(d.sinks.live.enabled, e?.sinks.live.enabled, onOff)})`)
       .addOption(metricsPortOption());
   // run's options: run's, demo's and check's, which checks what they set
   const addRunOptions = (c: Command) =>
     addListenerOptions(c.addOption(configOption()))
-      .option('--no-stdout', 'do not write events to stdout (default: enabled)')
+      .option('--no-stdout', `do not write events to stdout (default: ${shownDefault(d.sinks.stdout.enabled, e?.sinks.stdout.enabled, onOff)})`)
       .addOption(logOption())
       .addOption(logFormatOption())
       .option('--demo-episodes <n>', 'demo: runs per batch (default: 4)')
@@ -737,10 +776,10 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write the events (with --episodes, the training records) to this JSON-lines file, - for stdout (default: stdout)')
     .option('--no-summary', 'do not print the summary table on stderr (default: printed)')
     .option('--episodes', 'write one training record per episode instead of the events: its last revision’s episode_credit and message_rewards and the preference pairs to keep (schemas/training-record.schema.json)')
-    .option('--estimator <name>', `credit.estimator: auto, exact, ${SAMPLERS.join(', ')} (default: ${cd.estimator})`)
-    .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${cd.budget})`)
-    .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${cd.seed})`)
-    .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${cd.targetHalfWidth})`)
+    .option('--estimator <name>', `credit.estimator: auto, exact, ${SAMPLERS.join(', ')} (default: ${shownDefault(cd.estimator, e?.credit.estimator)})`)
+    .option('--budget <n>', `credit.budget: value-function evaluations per episode (default: ${shownDefault(cd.budget, e?.credit.budget)})`)
+    .option('--seed <n>', `credit.seed: seed of the sampled estimators (default: ${shownDefault(cd.seed, e?.credit.seed)})`)
+    .option('--target-half-width <x>', `credit.targetHalfWidth: samplers stop once every interval is this narrow (default: ${shownDefault(cd.targetHalfWidth, e?.credit.targetHalfWidth)})`)
     .option('--max-held-mb <n>', `with --episodes: MiB of events held until the end of the replay (at the default ~11,000 generated episodes); beyond it the oldest episodes are written early (early: true in their record), and a later revision again; raise Node's heap with it (default: ${DEFAULT_MAX_HELD_MB})`)
     .addOption(batchLogOption())
     .addOption(logFormatOption())
@@ -959,7 +998,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     throw err;
   });
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(await helpConfiguration(argv)).parseAsync([...argv]);
   } catch (err) {
     // commander has written its message (and the usage) already; --help and --version end with 0
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
