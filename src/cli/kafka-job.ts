@@ -5,6 +5,7 @@
  */
 import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
+import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers } from '../kafka/bootstrap-reach.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
 import { resolveJobListeners } from '../http/listener-security.js';
@@ -226,6 +227,8 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   try {
     // An untrusted or misnamed certificate fails here at once, not after kafkajs's retries.
     if (connection.ssl) await tlsPreflight(kafka.brokers, connection.ssl);
+    // said while kafkajs retries (src/kafka/bootstrap-reach.ts), never waited for: a start against no broker was silent for kafkajs's ~10 s of retries
+    void reportBootstrapReach(kafka.brokers, logger);
     // the pipeline says when it joins the consumer group, once the topics are checked
     await pipeline.start();
     // kafkajs's first join was refused for good (a session timeout or group the brokers refuse: the
@@ -281,4 +284,27 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
         logger.info(pipeline.stats(), 'agent-credit stopped');
       })()),
   };
+}
+
+/**
+ * One TCP connection to each bootstrap broker as the job starts, as `check` makes: when none
+ * accepts one now, a warn line says so at once (kafkajs keeps its retries, ~10 s, for a broker that
+ * is starting with the job, then fails the start naming source.kafka.brokers); when some do not
+ * while others do, a warn line names them (kafkajs picks one at random and retries past it, so a
+ * wrong entry went unnoticed by run). Never rejects, never delays the start.
+ */
+export async function reportBootstrapReach(brokers: readonly string[], logger: Logger): Promise<void> {
+  const away = await unreachableBootstrapBrokers(brokers).catch(() => []);
+  if (away.length === 0) return;
+  if (noneAccepts(brokers, away)) {
+    logger.warn({ brokers, unreachable: away.map((u) => u.broker) }, `source.kafka.brokers: no bootstrap broker accepts a connection now — ${describeUnreachable(away)}; retrying for a broker that is still starting, then the start fails — check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers`);
+    return;
+  }
+  if (away.length < brokers.length) {
+    const one = away.length === 1;
+    logger.warn(
+      { unreachable: away.map((u) => u.broker) },
+      `source.kafka.brokers: ${describeUnreachable(away)} — ${one ? 'it accepts' : 'they accept'} no connection while the other bootstrap broker(s) do: kafkajs picks one at random and retries past ${one ? 'it' : 'them'} ("Failed to connect to seed broker" warnings, a slower start) — fix or remove ${one ? 'it' : 'them'} in source.kafka.brokers`,
+    );
+  }
 }
