@@ -18,7 +18,8 @@
  * `agent-credit generate` writes them — a generated fleet of any size, each run's traces file one
  * record of the spans topic and its logs file one of the logs topic, keyed by the run's trace id as
  * the exporter's partition_traces_by_id / partition_logs_by_trace_id key them), `--partitions <n>`
- * (topics created for `--from`; a dump keeps its recorded 4).
+ * (topics created for `--from`; a dump keeps its recorded 4), `--append` (with `--from`: write into
+ * topics that already hold records — another corpus into the topics a running job reads).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -48,6 +49,12 @@ export interface SeedOptions {
   from?: string;
   /** Partitions of topics created for `from` (default 4). */
   partitions?: number;
+  /**
+   * With `from`: write into topics that already hold records too. Off by default, so a second
+   * seed of the same files does not double them; on, to add another corpus (another `--seed`) to
+   * the topics a job is reading — the same files twice are input sent twice (README, Delivery).
+   */
+  append?: boolean;
 }
 
 export interface SeedResult {
@@ -136,7 +143,7 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
       // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
       const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
       if (files !== undefined) {
-        if (offsets.some((o) => o.high !== '0')) {
+        if (options.append !== true && offsets.some((o) => o.high !== '0')) {
           result.written[topic] = 0;
           continue;
         }
@@ -189,6 +196,7 @@ export function seedCommand(): Command {
     .option('--dump <dir>', 'another collector dump in the recorded layout: <dir>/otlp_spans/<partition>-<offset>.bin + .key, and otlp_logs/')
     .option('--from <dir>', 'OTLP files as `agent-credit generate <dir>` writes them (NNNN-traces.pb|json, NNNN-logs.pb|json): each file one record, keyed by its trace id')
     .option('--partitions <n>', 'partitions of the topics created for --from (a dump keeps its 4)', positive('--partitions'))
+    .option('--append', 'with --from: write into topics that already hold records too (another corpus, e.g. `agent-credit generate <dir> --seed 2`, for a job that is reading them; the same files again are input sent twice)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 }
@@ -202,15 +210,20 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
       // --help and a refused flag: commander has said it
       process.exit((err as { exitCode?: number }).exitCode === 0 ? 0 : 2);
     }
-    const flags = cmd.opts<{ spansTopic: string; logsTopic: string; dump?: string; from?: string; partitions?: number }>();
+    const flags = cmd.opts<{ spansTopic: string; logsTopic: string; dump?: string; from?: string; partitions?: number; append?: boolean }>();
     if (flags.dump !== undefined && flags.from !== undefined) throw new Error('--dump and --from both given: choose one');
     if (flags.partitions !== undefined && flags.from === undefined) throw new Error('--partitions is for topics created for --from (a dump keeps its recorded 4 partitions)');
+    // the recorded dump's runs are the same runs each time: appended, they would only be read twice
+    if (flags.append === true && flags.from === undefined) throw new Error('--append is for --from (files of `agent-credit generate`): the recorded dump written again would be the same runs twice');
     const brokers = seedBrokers();
-    const r = await seedInputTopics({ brokers, spansTopic: flags.spansTopic, logsTopic: flags.logsTopic, ...(flags.dump !== undefined ? { dump: resolve(flags.dump) } : {}), ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}), ...(flags.partitions !== undefined ? { partitions: flags.partitions } : {}) });
+    const r = await seedInputTopics({ brokers, spansTopic: flags.spansTopic, logsTopic: flags.logsTopic, ...(flags.dump !== undefined ? { dump: resolve(flags.dump) } : {}), ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}), ...(flags.partitions !== undefined ? { partitions: flags.partitions } : {}), ...(flags.append === true ? { append: true } : {}) });
     if (r.created.length > 0) console.log(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
     const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
     for (const [topic, n] of Object.entries(r.written)) {
-      console.log(n > 0 ? `wrote ${n} records of ${what} to ${topic}` : `${topic} already holds records: nothing written`);
+      const skipped = flags.from !== undefined
+        ? `${topic} already holds records: nothing written (--append adds the files after them, for a corpus of other runs — e.g. \`agent-credit generate <dir> --seed 2\`; the same runs twice are input sent twice: README, Delivery guarantees)`
+        : `${topic} already holds records: nothing written`;
+      console.log(n > 0 ? `wrote ${n} records of ${what} to ${topic}` : skipped);
     }
     const topicVars = `${flags.spansTopic !== 'otlp_spans' ? ` AGENT_CREDIT_SOURCE_KAFKA_SPANS_TOPIC=${flags.spansTopic}` : ''}${flags.logsTopic !== 'otlp_logs' ? ` AGENT_CREDIT_SOURCE_KAFKA_LOGS_TOPIC=${flags.logsTopic}` : ''}`;
     console.log(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers}${topicVars} npm start`);

@@ -123,8 +123,30 @@ describe('kafka:seed', () => {
     }
     // the records spread over the 3 partitions
     expect(new Set([...where.values()].flatMap((p) => [...p].map((x) => x.split('@')[1]))).size).toBeGreaterThan(1);
-    // a second seed writes nothing; flags the script refuses exit 2 naming them
-    expect(seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`).stdout).toContain(`${base}.spans already holds records: nothing written`);
+    // a second seed writes nothing, and says how to add runs to topics that hold some
+    expect(seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`).stdout).toContain(`${base}.spans already holds records: nothing written (--append adds the files after them`);
+    // --append: another corpus into those topics (a job reading them gets more runs); it wrote nothing and printed the start command as if seeded
+    const more = tempDir('ac-seed-more-');
+    await generateFiles({ dir: more, episodes: 5, seed: 6, encoding: 'proto' });
+    const appended = seed('--from', more, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`, '--append');
+    expect(appended.stderr).toBe('');
+    expect(appended.status).toBe(0);
+    expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.spans`);
+    expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.logs`);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of [`${base}.spans`, `${base}.logs`]) {
+        const total = (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+        expect(total, topic).toBe(17);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    // flags the script refuses exit 2 naming them (commander), or 1 with the reason
+    const appendDump = seed('--append');
+    expect(appendDump.status).toBe(1);
+    expect(appendDump.stderr).toContain('--append is for --from');
     const both = seed('--from', dir, '--dump', dir);
     expect(both.status).toBe(1);
     expect(both.stderr).toContain('--dump and --from both given: choose one');
