@@ -164,6 +164,11 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
     throw err;
   }
 
+  // where Prometheus and the probes find /metrics, as the OTLP/HTTP job and `view` say it: with
+  // telemetry.metricsPort the status server's (its own port — 0 picks a free one no other line named)
+  const liveUrl = live?.address().url;
+  const metrics = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
+
   const processEpisode = jobProcessEpisode(stages, sinks, telemetry, logger, (episode) => pipeline.closedAtWallMs(episode));
   // The runtime makes a fresh assembler after every group join: metrics read the current one's
   // gauges, and its totals with those of the ones it replaced (no counter falls at a rebalance).
@@ -171,7 +176,17 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   const client = new KafkajsClient({ brokers: kafka.brokers, clientId, logger, ...connection });
   const pipeline = new KafkaPipeline(
     kafkaPipelineConfigOf(config, sourceConfig, stages),
-    { client, createAssembler: (clock) => assembler.replace(new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config))), processEpisode, evaluationsFromLogs: stages.evaluationsFromLogs, logger },
+    {
+      client,
+      createAssembler: (clock) => assembler.replace(new EpisodeAssembler(config.episodes, clock, assemblerHooksOf(config))),
+      processEpisode,
+      evaluationsFromLogs: stages.evaluationsFromLogs,
+      logger,
+      // the page and the probes answer from here on (/readyz 503 "joining the consumer group"), and
+      // the join can take a session timeout after an unclean stop: with port 0 nothing else named
+      // their ports until the start line that follows the join
+      joiningLineFields: { live: liveUrl, metrics },
+    },
   );
   if (stages.gameStats) telemetry.observe(stages.gameStats);
   if (stages.workerStats) telemetry.observe(stages.workerStats);
@@ -262,10 +277,6 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
   // after that error contradicted it.
   const started = pipeline.health();
   const fastPaths = kafkajsFastPathsReport();
-  // where Prometheus and the probes find /metrics, as the OTLP/HTTP job and `view` say it: with
-  // telemetry.metricsPort the status server's (its own port — 0 picks a free one no other line named)
-  const liveUrl = live?.address().url;
-  const metrics = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
   const startFields = { brokers: kafka.brokers, groupId: kafka.groupId, topics: [kafka.spansTopic, kafka.logsTopic, ...(kafka.evaluationsTopic ? [kafka.evaluationsTopic] : [])], delivery: config.sinks.kafka.delivery, live: liveUrl, metrics, kafkajsFastPaths: fastPaths?.installed ? 'installed' : (fastPaths?.reason ?? 'not installed') };
   if (started.live) logger.info(startFields, 'agent-credit running on Kafka');
   else logger.info(startFields, 'agent-credit started on Kafka, but its consumer has stopped for good and reads nothing (the next line says why)');

@@ -217,6 +217,12 @@ export interface KafkaPipelineDeps {
   logger?: KafkaLogger;
   /** Wall clock for `emitted_at_ms`-independent timing (tests). */
   now?: () => number;
+  /**
+   * Fields the "joining the consumer group" line carries besides the group's: the job's live page
+   * and /metrics addresses, which answer (/readyz 503) while the join waits — up to a session
+   * timeout after an unclean stop, before the job's start line names them.
+   */
+  joiningLineFields?: Readonly<Record<string, unknown>>;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -567,7 +573,7 @@ export class KafkaPipeline {
     // Said here, once every topic check passed: said before them (by the job), a start that failed
     // on a missing topic opened with "joining the consumer group".
     const { brokers, groupId, sessionTimeoutMs } = this.config.source;
-    this.log.info({ brokers, groupId, sessionTimeoutMs }, 'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)');
+    this.log.info({ brokers, groupId, sessionTimeoutMs, ...this.deps.joiningLineFields }, 'joining the consumer group (after an unclean stop this waits until the old member’s session times out: source.kafka.sessionTimeoutMs)');
     await this.source.start({
       onState: (state, detail) => {
         if (state === 'joined') {

@@ -78,6 +78,41 @@ describe('startKafkaJob', () => {
     }
   });
 
+  // After a SIGKILL the restarted job waits up to source.kafka.sessionTimeoutMs to join, its page
+  // and /readyz (503, "joining the consumer group") already served — and with ports 0 the only line
+  // naming them came after the join (found in a platform trial: ~22 s with /readyz unfindable).
+  it('names where its live page and /metrics answer in the "joining the consumer group" line, before the join', async () => {
+    const base = unique('job-joining');
+    await createTopics(client(), [`${base}.spans`, `${base}.logs`], 1);
+    const lines: { msg: string; metrics?: string; live?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
+        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port: 0 }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+        telemetry: { metricsPort: 0, metricsHost: '127.0.0.1' },
+      },
+    });
+    const job = await startKafkaJob(config, logger);
+    try {
+      const joining = lines.findIndex((l) => l.msg.startsWith('joining the consumer group'));
+      const assigned = lines.findIndex((l) => l.msg === 'kafka group assignment');
+      const started = lines.find((l) => l.msg === 'agent-credit running on Kafka');
+      expect(joining).toBeGreaterThanOrEqual(0);
+      expect(assigned).toBeGreaterThan(joining);
+      expect(lines[joining]!.live).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+      expect(lines[joining]!.metrics).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
+      expect(lines[joining]!.live).toBe(started?.live);
+      expect(lines[joining]!.metrics).toBe(started?.metrics);
+      const ready = await fetch(lines[joining]!.metrics!.replace(/\/metrics$/, '/readyz'));
+      expect(ready.status).toBe(200);
+      expect((await fetch(`${lines[joining]!.live!}/api/agents`)).status).toBe(200);
+    } finally {
+      await job.stop();
+    }
+  });
+
   // On the broker (group.max.session.timeout.ms 1800000) with sessionTimeoutMs 1900000: kafkajs's
   // first join was refused and the consumer crashed for good before start resolved, then the job
   // logged "agent-credit running on Kafka" and "not live …: a restart is what helps" — a restart

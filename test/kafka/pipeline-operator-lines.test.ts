@@ -80,6 +80,21 @@ describe('the "joining the consumer group" line', () => {
     expect(sideTopic).toBeGreaterThanOrEqual(0);
     expect(joining).toBeGreaterThan(sideTopic);
   });
+
+  // the job's live page and /metrics answer while the join waits (a session timeout after an
+  // unclean stop): with port 0 the start line after the join was the first to name their ports
+  it("carries the job's fields — where its page and /metrics answer — beside the group's", async () => {
+    const fake = new FakeKafka();
+    const lines: Line[] = [];
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs', groupId: 'jobs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 10_000, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: () => new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000 }), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l), logger: recording(lines), joiningLineFields: { live: 'http://127.0.0.1:40001', metrics: 'http://127.0.0.1:40002/metrics' } },
+    );
+    await p.start();
+    await p.stop();
+    const joining = lines.find((l) => l.msg.startsWith(JOINING));
+    expect(joining?.obj).toEqual({ brokers: ['fake:9092'], groupId: 'jobs', sessionTimeoutMs: 30_000, live: 'http://127.0.0.1:40001', metrics: 'http://127.0.0.1:40002/metrics' });
+  });
 });
 
 describe('the group assignment line', () => {
