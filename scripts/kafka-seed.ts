@@ -62,6 +62,8 @@ export interface SeedResult {
   created: string[];
   /** Records written per topic; 0 when the topic already held records (nothing written, so a second seed does not double them). */
   written: Record<string, number>;
+  /** Partitions of each topic: those of a topic that existed may differ from `partitions` asked for. */
+  partitions: Record<string, number>;
 }
 
 const DUMP_PARTITIONS = 4;
@@ -123,7 +125,7 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
   const kafka = new Kafka({ brokers: brokerList(options.brokers), clientId: 'agent-credit-kafka-seed', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();
   const producer = kafka.producer();
-  const result: SeedResult = { created: [], written: {} };
+  const result: SeedResult = { created: [], written: {}, partitions: {} };
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -135,6 +137,7 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
     await producer.connect();
     const counts = new Map<string, number>();
     for (const topic of Object.values(topics)) counts.set(topic, (await whileLeadersSettle(() => admin.fetchTopicOffsets(topic))).length);
+    result.partitions = Object.fromEntries(counts);
     if (files !== undefined && counts.get(topics.otlp_spans) !== counts.get(topics.otlp_logs)) {
       // keyed records meet on one partition number only when both topics have as many partitions
       throw new Error(`topics "${topics.otlp_spans}" (${counts.get(topics.otlp_spans)} partitions) and "${topics.otlp_logs}" (${counts.get(topics.otlp_logs)}) differ: a run's traces and its evaluations would land on different partition numbers — use topics with the same partition count`);
@@ -217,6 +220,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     if (flags.append === true && flags.from === undefined) throw new Error('--append is for --from (files of `agent-credit generate`): the recorded dump written again would be the same runs twice');
     const brokers = seedBrokers();
     const r = await seedInputTopics({ brokers, spansTopic: flags.spansTopic, logsTopic: flags.logsTopic, ...(flags.dump !== undefined ? { dump: resolve(flags.dump) } : {}), ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}), ...(flags.partitions !== undefined ? { partitions: flags.partitions } : {}), ...(flags.append === true ? { append: true } : {}) });
+    // --partitions sizes only the topics created here: an existing topic keeps its count, which it did without a word
+    for (const [topic, n] of Object.entries(r.partitions)) {
+      if (flags.partitions !== undefined && !r.created.includes(topic) && n !== flags.partitions) console.log(`${topic} exists with ${n} partition(s): --partitions ${flags.partitions} applies only to topics this seed creates`);
+    }
     if (r.created.length > 0) console.log(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
     const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
     for (const [topic, n] of Object.entries(r.written)) {

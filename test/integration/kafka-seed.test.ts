@@ -45,7 +45,7 @@ describe('kafka:seed', () => {
 
     // seeding again writes nothing: the job would read every record twice
     const again = await seedInputTopics({ brokers: brokers(), ...topics });
-    expect(again).toEqual({ created: [], written: { [topics.spansTopic]: 0, [topics.logsTopic]: 0 } });
+    expect(again).toEqual({ created: [], written: { [topics.spansTopic]: 0, [topics.logsTopic]: 0 }, partitions: { [topics.spansTopic]: 4, [topics.logsTopic]: 4 } });
 
     // the command README gives next, on these topics: one episode_credit per recorded run
     const child = spawn(process.execPath, [BIN, 'run', '--no-live', '--log-level', 'warn'], {
@@ -128,9 +128,11 @@ describe('kafka:seed', () => {
     // --append: another corpus into those topics (a job reading them gets more runs); it wrote nothing and printed the start command as if seeded
     const more = tempDir('ac-seed-more-');
     await generateFiles({ dir: more, episodes: 5, seed: 6, encoding: 'proto' });
-    const appended = seed('--from', more, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`, '--append');
+    const appended = seed('--from', more, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`, '--append', '--partitions', '5');
     expect(appended.stderr).toBe('');
     expect(appended.status).toBe(0);
+    // --partitions sizes the topics a seed creates; these exist with 3 (it was ignored without a word)
+    expect(appended.stdout).toContain(`${base}.spans exists with 3 partition(s): --partitions 5 applies only to topics this seed creates`);
     expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.spans`);
     expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.logs`);
     const admin = kafka.admin();
