@@ -67,6 +67,8 @@ export interface SeedResult {
 }
 
 const DUMP_PARTITIONS = 4;
+/** Runs per produce request of `--from`, the spans topic's then the logs topic's in turn. */
+const SEED_CHUNK = 100;
 
 /** A dump topic's records in offset order per partition: `{ partition, key, value }`. */
 function dumpRecords(dir: string): { partition: number; key: Buffer; value: Buffer }[] {
@@ -84,6 +86,23 @@ function dumpRecords(dir: string): { partition: number; key: Buffer; value: Buff
 interface FileRecord {
   key: string;
   value: Buffer;
+}
+
+/**
+ * The produce requests that write each topic's records, `chunk` at a time, the topics in turn:
+ * the first `chunk` runs' spans, their logs, the next `chunk` runs' spans, … (a topic with fewer
+ * records drops out when they are written). Pure.
+ */
+export function interleavedSends<R>(writing: readonly { topic: string; records: readonly R[] }[], chunk: number): { topic: string; messages: R[] }[] {
+  const sends: { topic: string; messages: R[] }[] = [];
+  const longest = Math.max(0, ...writing.map((w) => w.records.length));
+  for (let i = 0; i < longest; i += chunk) {
+    for (const w of writing) {
+      const messages = w.records.slice(i, i + chunk);
+      if (messages.length > 0) sends.push({ topic: w.topic, messages });
+    }
+  }
+  return sends;
 }
 
 /**
@@ -142,19 +161,25 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
       // keyed records meet on one partition number only when both topics have as many partitions
       throw new Error(`topics "${topics.otlp_spans}" (${counts.get(topics.otlp_spans)} partitions) and "${topics.otlp_logs}" (${counts.get(topics.otlp_logs)}) differ: a run's traces and its evaluations would land on different partition numbers — use topics with the same partition count`);
     }
+    if (files !== undefined) {
+      const writing: { topic: string; records: FileRecord[] }[] = [];
+      for (const [dumpTopic, topic] of Object.entries(topics)) {
+        // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
+        const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
+        if (options.append !== true && offsets.some((o) => o.high !== '0')) result.written[topic] = 0;
+        else writing.push({ topic, records: files[dumpTopic as keyof typeof files] });
+      }
+      // the topics written side by side, SEED_CHUNK runs at a time, as a collector exports a fleet's
+      // spans and logs while it runs: written one topic after the other, every run's spans carried
+      // earlier record times than every verdict, and the job (which reads its inputs together in
+      // record time) read all the spans first and held every run open for its verdict
+      for (const send of interleavedSends(writing, SEED_CHUNK)) await producer.send(send);
+      for (const w of writing) result.written[w.topic] = w.records.length;
+      return result;
+    }
     for (const [dumpTopic, topic] of Object.entries(topics)) {
       // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
       const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
-      if (files !== undefined) {
-        if (options.append !== true && offsets.some((o) => o.high !== '0')) {
-          result.written[topic] = 0;
-          continue;
-        }
-        const records = files[dumpTopic as keyof typeof files];
-        for (let i = 0; i < records.length; i += 100) await producer.send({ topic, messages: records.slice(i, i + 100) });
-        result.written[topic] = records.length;
-        continue;
-      }
       if (offsets.length < DUMP_PARTITIONS) {
         throw new Error(`topic "${topic}" has ${offsets.length} partition(s); the recorded records keep their partitions 0–${DUMP_PARTITIONS - 1} — delete the topic (or restart the broker: npm run kafka:stop && npm run kafka:start) and seed again`);
       }

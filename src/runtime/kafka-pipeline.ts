@@ -191,8 +191,8 @@ export interface EpisodeAssemblerPort {
    */
   takeDroppedWaiting?(): { key: string; topic: string; partition: number }[];
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
-  stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number };
-  readonly options?: { readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation' };
+  stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number; readonly pendingEvaluations?: number };
+  readonly options?: { readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation'; readonly maxPendingEvaluations?: number };
 }
 
 export interface KafkaPipelineDeps {
@@ -1560,6 +1560,7 @@ export class KafkaPipeline {
    */
   private alignInputs(): void {
     const now = this.wall();
+    const verdictsAhead = this.verdictsWaitingFull(now);
     let frontier = Number.POSITIVE_INFINITY;
     for (const st of this.partitions.values()) {
       if (st.fenced) continue;
@@ -1573,10 +1574,35 @@ export class KafkaPipeline {
       frontier = Math.min(frontier, st.readTimestampMs);
     }
     for (const st of this.partitions.values()) {
-      const ahead = !st.fenced && st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS;
+      const ahead = !st.fenced && ((st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS) || (verdictsAhead && st.topic !== this.config.source.spansTopic));
       if (ahead) this.source.holdAhead(st);
       else this.source.releaseAhead(st);
     }
+  }
+
+  /**
+   * Whether the verdicts read ahead of their runs fill half of what the assembler keeps waiting
+   * (`episodes.maxPendingEvaluations`) while a spans partition still has records to read: then the
+   * logs and evaluations partitions wait too (alignInputs), until the spans catch up. Record time
+   * alone let them run thousands of runs ahead on a dense backlog — a fetch takes up to
+   * maxBytesPerPartition of ~0.4 kB evaluations, ~2,500 a partition, before a hold can act, and a
+   * backlog written at thousands of runs a second puts that many within ALIGN_SLACK_MS — and past
+   * the limit the oldest verdicts were dropped and their runs closed without credit (20,000 runs
+   * seeded by kafka:seed --from on the local broker: 2,882 of them).
+   */
+  private verdictsWaitingFull(now: number): boolean {
+    const max = this.assembler.options?.maxPendingEvaluations;
+    if (max === undefined) return false;
+    const waiting = this.assembler.stats?.().pendingEvaluations ?? 0;
+    if (waiting < max / 2) return false;
+    for (const st of this.partitions.values()) {
+      if (st.fenced || st.topic !== this.config.source.spansTopic) continue;
+      // as for the frontier: one not read yet, or read and still behind, within ALIGN_STALL_MS of its last read
+      const since = st.readAtMs ?? st.alignFromMs;
+      const toRead = st.readAtMs === undefined ? !st.prepared || hasUnread(st) : hasUnread(st);
+      if (toRead && now - since <= ALIGN_STALL_MS) return true;
+    }
+    return false;
   }
 
   /** Warns once per topic when a record's spans or log records have a trace id that is not its key (trace-keyed episodes; sources/kafka/unkeyed.ts says why it matters). */
