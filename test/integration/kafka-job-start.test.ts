@@ -23,6 +23,26 @@ import { brokers, client, createTopics, unique } from './support/kafka-io.js';
 
 const CLI = fileURLToPath(new URL('../../bin/agent-credit.js', import.meta.url));
 
+/**
+ * A Kafka job's configuration on fresh input topics (created) with a status server on a free port
+ * and the given live page, and a logger that keeps its lines.
+ */
+async function jobWithStatusPorts(name: string, live: { enabled: boolean; host?: string; port?: number }) {
+  const base = unique(name);
+  await createTopics(client(), [`${base}.spans`, `${base}.logs`], 1);
+  const lines: { msg: string; metrics?: string; live?: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const { config } = loadConfig({
+    env: {},
+    overrides: {
+      source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
+      sinks: { stdout: { enabled: false }, live, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
+      telemetry: { metricsPort: 0, metricsHost: '127.0.0.1' },
+    },
+  });
+  return { config, lines, logger };
+}
+
 describe('startKafkaJob', () => {
   it('frees the live page port (closing everything it started) when the pipeline cannot start', async () => {
     const port = await freePort();
@@ -52,18 +72,7 @@ describe('startKafkaJob', () => {
   // address at all — the OTLP/HTTP job's and view's name `metrics` —, so Prometheus and the probes
   // had nowhere to go but `ss -ltnp` (found in the platform trial).
   it("names where /metrics is served in its start line (the status server's port, 0 = the one it got)", async () => {
-    const base = unique('job-metrics');
-    await createTopics(client(), [`${base}.spans`, `${base}.logs`], 1);
-    const lines: { msg: string; metrics?: string; live?: string }[] = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const { config } = loadConfig({
-      env: {},
-      overrides: {
-        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
-        sinks: { stdout: { enabled: false }, live: { enabled: false }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
-        telemetry: { metricsPort: 0, metricsHost: '127.0.0.1' },
-      },
-    });
+    const { config, lines, logger } = await jobWithStatusPorts('job-metrics', { enabled: false });
     const job = await startKafkaJob(config, logger);
     try {
       const started = lines.find((l) => l.msg === 'agent-credit running on Kafka');
@@ -82,18 +91,7 @@ describe('startKafkaJob', () => {
   // and /readyz (503, "joining the consumer group") already served — and with ports 0 the only line
   // naming them came after the join (found in a platform trial: ~22 s with /readyz unfindable).
   it('names where its live page and /metrics answer in the "joining the consumer group" line, before the join', async () => {
-    const base = unique('job-joining');
-    await createTopics(client(), [`${base}.spans`, `${base}.logs`], 1);
-    const lines: { msg: string; metrics?: string; live?: string }[] = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const { config } = loadConfig({
-      env: {},
-      overrides: {
-        source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } },
-        sinks: { stdout: { enabled: false }, live: { enabled: true, host: '127.0.0.1', port: 0 }, kafka: { topics: { rewards: `${base}.r`, episodes: `${base}.e`, preferences: `${base}.p`, dlq: `${base}.d` } } },
-        telemetry: { metricsPort: 0, metricsHost: '127.0.0.1' },
-      },
-    });
+    const { config, lines, logger } = await jobWithStatusPorts('job-joining', { enabled: true, host: '127.0.0.1', port: 0 });
     const job = await startKafkaJob(config, logger);
     try {
       const joining = lines.findIndex((l) => l.msg.startsWith('joining the consumer group'));
