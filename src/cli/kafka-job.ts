@@ -5,7 +5,7 @@
  */
 import { explainConnectionError, renewableKafkaTls, resolveKafkaConnection } from '../kafka/connection.js';
 import { tlsPreflight } from '../kafka/tls-preflight.js';
-import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers } from '../kafka/bootstrap-reach.js';
+import { describeUnreachable, noneAccepts, unreachableBootstrapBrokers, unreachableBrokersLine } from '../kafka/bootstrap-reach.js';
 import type { AppConfig } from '../config/schema.js';
 import { startJobOutputs } from '../http/server-lifecycle.js';
 import { resolveJobListeners } from '../http/listener-security.js';
@@ -311,11 +311,5 @@ export async function reportBootstrapReach(brokers: readonly string[], logger: L
     logger.warn({ brokers, unreachable: away.map((u) => u.broker) }, `source.kafka.brokers: no bootstrap broker accepts a connection now — ${describeUnreachable(away)}; retrying for a broker that is still starting, then the start fails — check source.kafka.brokers (host:port of a listener this client can reach), or start the brokers`);
     return;
   }
-  if (away.length < brokers.length) {
-    const one = away.length === 1;
-    logger.warn(
-      { unreachable: away.map((u) => u.broker) },
-      `source.kafka.brokers: ${describeUnreachable(away)} — ${one ? 'it accepts' : 'they accept'} no connection while the other bootstrap broker(s) do: kafkajs picks one at random and retries past ${one ? 'it' : 'them'} ("Failed to connect to seed broker" warnings, a slower start) — fix or remove ${one ? 'it' : 'them'} in source.kafka.brokers`,
-    );
-  }
+  if (away.length < brokers.length) logger.warn({ unreachable: away.map((u) => u.broker) }, unreachableBrokersLine(away, 'the other bootstrap broker(s) accept one'));
 }

@@ -75,9 +75,10 @@ export function noneAccepts(brokers: readonly string[], unreachable: readonly Un
 
 /**
  * The check line for bootstrap brokers that did not answer while the cluster was reached through
- * the others (when none answered, the connection itself fails and says so).
+ * the others (when none answered, the connection itself fails and says so); `run` says the same of
+ * those that accept no connection while the others do (`reached`: what was found of the others).
  */
-export function unreachableBrokersLine(unreachable: readonly UnreachableBroker[]): string {
+export function unreachableBrokersLine(unreachable: readonly UnreachableBroker[], reached = 'the cluster was reached through the other bootstrap broker(s)'): string {
   const one = unreachable.length === 1;
-  return `source.kafka.brokers: ${describeUnreachable(unreachable)} — the cluster was reached through the other bootstrap broker(s), but run's clients pick one at random and retry past ${one ? 'this one' : 'these'} ("Failed to connect to seed broker" warnings, a slower start): fix or remove ${one ? 'it' : 'them'} in source.kafka.brokers`;
+  return `source.kafka.brokers: ${describeUnreachable(unreachable)} — ${reached}, but run's clients pick one at random and retry past ${one ? 'this one' : 'these'} ("Failed to connect to seed broker" warnings, a slower start): fix or remove ${one ? 'it' : 'them'} in source.kafka.brokers`;
 }

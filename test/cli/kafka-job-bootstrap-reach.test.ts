@@ -33,7 +33,7 @@ describe('the Kafka job at start: its bootstrap brokers, one TCP connection each
     await reportBootstrapReach([good, bad], logger);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.msg).toBe(
-      `source.kafka.brokers: ${bad}: connection refused (ECONNREFUSED: nothing listens on that port) — it accepts no connection while the other bootstrap broker(s) do: kafkajs picks one at random and retries past it ("Failed to connect to seed broker" warnings, a slower start) — fix or remove it in source.kafka.brokers`,
+      `source.kafka.brokers: ${bad}: connection refused (ECONNREFUSED: nothing listens on that port) — the other bootstrap broker(s) accept one, but run's clients pick one at random and retry past this one ("Failed to connect to seed broker" warnings, a slower start): fix or remove it in source.kafka.brokers`,
     );
     expect(lines[0]!.obj).toEqual({ unreachable: [bad] });
   });
