@@ -387,12 +387,12 @@ async function checkKafka(config: AppConfig, lines: CheckLine[], deps: CheckDeps
       lines.push({ name: 'kafka.session_timeout', setting: 'source.kafka.sessionTimeoutMs', status: 'fail', text: sessionTimeoutOutsideRange(kafka.sessionTimeoutMs, range) });
     }
     if (deps.sample && present.length > 0) {
-      const withData: (typeof present[number] & { partitions: number[]; held: number[]; high: Map<number, bigint> })[] = [];
+      const withData: (typeof present[number] & { partitions: number[]; held: Map<number, bigint> })[] = [];
       for (const i of present) {
         const ends = await admin.fetchEndOffsets(i.topic);
         // records still in the log: above the log start (retention may have emptied it)
         const held = ends.filter((e) => BigInt(e.offset) > BigInt(e.low ?? '0'));
-        if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition), held: held.map((e) => e.partition), high: new Map(held.map((e) => [e.partition, BigInt(e.offset)])) });
+        if (held.length > 0) withData.push({ ...i, partitions: ends.map((e) => e.partition), held: new Map(held.map((e) => [e.partition, BigInt(e.offset)])) });
         else lines.push({ name: 'kafka.sample', setting: i.key, status: 'skipped', text: `${i.key}: "${i.topic}" holds no records now: nothing to sample` });
       }
       if (withData.length > 0) await sampleLines(client, kafka, withData, lines, deps.sampleTimeoutMs ?? 20_000, errors, config.episodes.keyBy, range);
@@ -586,7 +586,8 @@ function sampleWhere(byPartition: readonly (readonly [number, readonly ConsumedR
 async function sampleLines(
   client: KafkaClient,
   kafka: NonNullable<AppConfig['source']['kafka']>,
-  inputs: readonly { key: string; topic: string; partitions: readonly number[]; held: readonly number[]; high: ReadonlyMap<number, bigint> }[],
+  /** `held`: the partitions that hold records, each with its end (last stable) offset. */
+  inputs: readonly { key: string; topic: string; partitions: readonly number[]; held: ReadonlyMap<number, bigint> }[],
   lines: CheckLine[],
   timeoutMs: number,
   errors: ErrorLog,
@@ -598,7 +599,7 @@ async function sampleLines(
   // partitions read to their end without a record delivered: under read_committed, aborted
   // transactions' records only (kafkajs moves past them without a batch); nothing to wait for
   const drained = new Map<string, Set<number>>();
-  const sampledAll = (i: (typeof inputs)[number]): boolean => i.held.every((p) => samples.get(i.topic)?.has(p) === true || drained.get(i.topic)?.has(p) === true);
+  const sampledAll = (i: (typeof inputs)[number]): boolean => [...i.held.keys()].every((p) => samples.get(i.topic)?.has(p) === true || drained.get(i.topic)?.has(p) === true);
   const groupId = `${kafka.groupId}-check-${randomUUID().slice(0, 8)}`;
   // read as run reads (source.kafka.isolationLevel): under read_committed, the default, an aborted
   // transaction's records were sampled — and reported as poison run would dead-letter — though run never sees them
@@ -627,7 +628,7 @@ async function sampleLines(
       },
       onBatchEnd: ({ topic, partition }, nextOffset) => {
         const input = inputs.find((i) => i.topic === topic);
-        const high = input?.high.get(partition);
+        const high = input?.held.get(partition);
         if (input === undefined || high === undefined || BigInt(nextOffset) < high || samples.get(topic)?.has(partition) === true) return;
         let set = drained.get(topic);
         if (set === undefined) drained.set(topic, (set = new Set()));
@@ -647,7 +648,7 @@ async function sampleLines(
   for (const i of inputs) {
     const byPartition = [...(samples.get(i.topic) ?? new Map<number, ConsumedRecord[]>())].sort(([a], [b]) => a - b);
     const records = byPartition.length === 0 ? undefined : byPartition.flatMap(([, rs]) => rs);
-    if (!records && i.held.every((p) => drained.get(i.topic)?.has(p) === true)) {
+    if (!records && [...i.held.keys()].every((p) => drained.get(i.topic)?.has(p) === true)) {
       lines.push({ name: 'kafka.sample', setting: i.key, status: 'skipped', text: `${i.key}: "${i.topic}" holds no committed records (aborted transactions' only, which run skips too): nothing to sample` });
       continue;
     }
@@ -668,7 +669,7 @@ async function sampleLines(
     const signal: TelemetrySignal = i.topic === kafka.spansTopic ? 'traces' : i.topic === kafka.evaluationsTopic ? 'evaluations' : 'logs';
     const setting = signal === 'traces' ? kafka.spansEncoding : kafka.logsEncoding;
     const where = sampleWhere(byPartition);
-    const unread = i.held.filter((p) => !byPartition.some(([q]) => q === p));
+    const unread = [...i.held.keys()].filter((p) => !byPartition.some(([q]) => q === p));
     if (unread.length > 0) {
       // records there, none delivered: read to the end (aborted transactions' only), or none within the time (a transaction still open, a slow fetch)
       const ended = unread.filter((p) => drained.get(i.topic)?.has(p) === true);
