@@ -154,8 +154,11 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
       result.created.push(...missing);
     }
     await producer.connect();
-    const counts = new Map<string, number>();
-    for (const topic of Object.values(topics)) counts.set(topic, (await whileLeadersSettle(() => admin.fetchTopicOffsets(topic))).length);
+    // each topic's partitions and their ends, read once (a topic just created: the broker may answer
+    // NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it)
+    const ends = new Map<string, { partition: number; high: string }[]>();
+    for (const topic of Object.values(topics)) ends.set(topic, await whileLeadersSettle(() => admin.fetchTopicOffsets(topic)));
+    const counts = new Map([...ends].map(([topic, offsets]) => [topic, offsets.length]));
     result.partitions = Object.fromEntries(counts);
     if (files !== undefined && counts.get(topics.otlp_spans) !== counts.get(topics.otlp_logs)) {
       // keyed records meet on one partition number only when both topics have as many partitions
@@ -164,9 +167,7 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
     if (files !== undefined) {
       const writing: { topic: string; records: FileRecord[] }[] = [];
       for (const [dumpTopic, topic] of Object.entries(topics)) {
-        // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
-        const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
-        if (options.append !== true && offsets.some((o) => o.high !== '0')) result.written[topic] = 0;
+        if (options.append !== true && ends.get(topic)!.some((o) => o.high !== '0')) result.written[topic] = 0;
         else writing.push({ topic, records: files[dumpTopic as keyof typeof files] });
       }
       // the topics written side by side, SEED_CHUNK runs at a time, as a collector exports a fleet's
@@ -178,8 +179,7 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
       return result;
     }
     for (const [dumpTopic, topic] of Object.entries(topics)) {
-      // a topic just created: the broker may answer NOT_LEADER_FOR_PARTITION for a moment, and kafkajs's admin does not retry it
-      const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
+      const offsets = ends.get(topic)!;
       if (offsets.length < DUMP_PARTITIONS) {
         throw new Error(`topic "${topic}" has ${offsets.length} partition(s); the recorded records keep their partitions 0–${DUMP_PARTITIONS - 1} — delete the topic (or restart the broker: npm run kafka:stop && npm run kafka:start) and seed again`);
       }
