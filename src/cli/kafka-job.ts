@@ -214,6 +214,7 @@ export async function startKafkaJob(config: AppConfig, logger: Logger, processEp
       kafkaCommitOutcomesUnknown: k.commitOutcomesUnknown,
       kafkaEventsTooLarge: k.eventsTooLarge,
       kafkaPauses: k.pauses,
+      kafkaVerdictRewinds: k.verdictRewinds,
       kafkaPaused: k.paused ? 1 : 0,
       kafkaAssignedPartitions: k.assignedPartitions,
       kafkaInFlight: k.inFlight,

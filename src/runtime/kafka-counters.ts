@@ -53,6 +53,13 @@ export interface KafkaPipelineStats {
   readonly rebalances: number;
   readonly pauses: number;
   /**
+   * Logs or evaluations records not taken because the verdicts waiting for their runs' spans were
+   * full (`episodes.maxPendingEvaluations`) while the spans partitions still had records to read:
+   * each partition moved back to the record and held, read again once the spans caught up —
+   * instead of dropping the oldest waiting verdict.
+   */
+  readonly verdictRewinds: number;
+  /**
    * Assigned partitions without a committed offset in a group that has committed on other
    * partitions of the topic (added to the topic later, or their offset expired): read from their
    * beginning whatever `fromBeginning` says (it is about a new group).
@@ -135,6 +142,7 @@ export class KafkaPipelineCounters {
   commitOutcomesUnknown = 0;
   rebalances = 0;
   pauses = 0;
+  verdictRewinds = 0;
   partitionsNewToGroup = 0;
   partitionsStartedAtEnd = 0;
   partitionCountChanges = 0;

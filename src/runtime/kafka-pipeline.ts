@@ -191,8 +191,21 @@ export interface EpisodeAssemblerPort {
    */
   takeDroppedWaiting?(): { key: string; topic: string; partition: number }[];
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
-  stats?(): { readonly expiredEvaluations?: number; readonly lateEvaluationsOtherName?: number; readonly unjoinableEvaluations?: number; readonly pendingEvaluations?: number };
-  readonly options?: { readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation'; readonly maxPendingEvaluations?: number };
+  stats?(): {
+    readonly expiredEvaluations?: number;
+    readonly lateEvaluationsOtherName?: number;
+    readonly unjoinableEvaluations?: number;
+    readonly pendingEvaluations?: number;
+    readonly open?: number;
+    readonly bufferedBytes?: number;
+  };
+  readonly options?: {
+    readonly pendingEvaluationTtlMs?: number;
+    readonly keyBy?: 'trace' | 'conversation';
+    readonly maxPendingEvaluations?: number;
+    readonly maxOpenEpisodes?: number;
+    readonly maxBufferedBytes?: number;
+  };
 }
 
 export interface KafkaPipelineDeps {
@@ -1382,6 +1395,8 @@ export class KafkaPipeline {
         this.counters.spansIn += decoded.spans.length;
         this.counters.spansSkippedOnReplay += decoded.spans.length - kept;
       } else if (decoded.signal === 'logs') {
+        const evaluations = this.deps.evaluationsFromLogs(decoded.logs);
+        if (this.rewoundForVerdicts(st, record.offset, evaluations.length)) break;
         this.warnUnkeyed(record, decoded.logs);
         this.counters.logsIn += decoded.logs.length;
         // GenAI content events (message contents logged instead of set on the LLM span): content
@@ -1389,8 +1404,9 @@ export class KafkaPipeline {
         const contents = contentSpansFromLogs(decoded.logs, { firstOrder: this.contentOrder, source: `${record.topic}/${record.partition}/${record.offset}` });
         this.contentOrder += decoded.logs.length;
         this.counters.contentEventsIn += this.addSpansHeld(st, record.offset, position, contents);
-        this.addEvaluations(st, record.offset, position, this.deps.evaluationsFromLogs(decoded.logs));
+        this.addEvaluations(st, record.offset, position, evaluations);
       } else {
+        if (this.rewoundForVerdicts(st, record.offset, decoded.evaluations.length)) break;
         this.addEvaluations(st, record.offset, position, decoded.evaluations);
         if (decoded.partialReason !== undefined && !deadLettered) {
           // the valid entries are used; the record (with its invalid ones) is not lost
@@ -1560,10 +1576,16 @@ export class KafkaPipeline {
    */
   private alignInputs(): void {
     const now = this.wall();
+    const spans = this.config.source.spansTopic;
+    // Verdicts first: of the two, reading the spans is what frees both (a run read closes on its
+    // waiting verdict); held both ways, only timers (awaitEvaluationMs, the pending TTL) would move.
     const verdictsAhead = this.verdictsWaitingFull(now);
+    const runsAhead = !verdictsAhead && this.runsWaitingFull(now);
     let frontier = Number.POSITIVE_INFINITY;
     for (const st of this.partitions.values()) {
       if (st.fenced) continue;
+      // partitions stopped on purpose above do not hold the others back in record time
+      if ((verdictsAhead && st.topic !== spans) || (runsAhead && st.topic === spans)) continue;
       if (st.readAtMs === undefined) {
         if ((!st.prepared || hasUnread(st)) && now - st.alignFromMs <= ALIGN_STALL_MS) frontier = Number.NEGATIVE_INFINITY;
         continue;
@@ -1574,7 +1596,9 @@ export class KafkaPipeline {
       frontier = Math.min(frontier, st.readTimestampMs);
     }
     for (const st of this.partitions.values()) {
-      const ahead = !st.fenced && ((st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS) || (verdictsAhead && st.topic !== this.config.source.spansTopic));
+      const ahead =
+        !st.fenced &&
+        ((st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS) || (verdictsAhead && st.topic !== spans) || (runsAhead && st.topic === spans));
       if (ahead) this.source.holdAhead(st);
       else this.source.releaseAhead(st);
     }
@@ -1594,15 +1618,70 @@ export class KafkaPipeline {
     const max = this.assembler.options?.maxPendingEvaluations;
     if (max === undefined) return false;
     const waiting = this.assembler.stats?.().pendingEvaluations ?? 0;
-    if (waiting < max / 2) return false;
+    return waiting >= max / 2 && this.leftToRead(now, (topic) => topic === this.config.source.spansTopic);
+  }
+
+  /**
+   * Whether the open runs fill half of what the assembler keeps open (`episodes.maxOpenEpisodes`
+   * or `maxBufferedBytes`) while a logs or evaluations partition still has records to read: then
+   * the spans partitions wait (alignInputs) and the verdicts are read, ahead of the spans in record
+   * time. The mirror of `verdictsWaitingFull`: a backlog whose verdicts were written after their
+   * runs (a logs topic exported or seeded seconds behind the spans) was read in record time, every
+   * run before its verdict, and past the caps the oldest runs were evicted without credit while
+   * their verdicts waited in the logs topic (20,000 runs with verdicts ~20 s behind: 5,131 lost,
+   * at maxBufferedBytes with ~7,000 open). Not only runs waiting past grace for their verdict
+   * (`awaitingEvaluation`): on a backlog the bytes fill within the grace. Reading verdicts early
+   * costs nothing when the runs open are still running: they wait for their spans
+   * (`maxPendingEvaluations`, and `rewoundForVerdicts` past it).
+   */
+  private runsWaitingFull(now: number): boolean {
+    const o = this.assembler.options;
+    const stats = this.assembler.stats?.();
+    if (o === undefined || stats === undefined) return false;
+    const full = (o.maxOpenEpisodes !== undefined && (stats.open ?? 0) >= o.maxOpenEpisodes / 2) || (o.maxBufferedBytes !== undefined && (stats.bufferedBytes ?? 0) >= o.maxBufferedBytes / 2);
+    return full && this.leftToRead(now, (topic) => topic !== this.config.source.spansTopic);
+  }
+
+  /**
+   * Whether a partition of a topic `which` picks may still have records to read: as for the
+   * frontier, one not read yet, or read and still behind, within ALIGN_STALL_MS of its last read
+   * — or held ahead (alignInputs), which is why it reads nothing.
+   */
+  private leftToRead(now: number, which: (topic: string) => boolean): boolean {
     for (const st of this.partitions.values()) {
-      if (st.fenced || st.topic !== this.config.source.spansTopic) continue;
-      // as for the frontier: one not read yet, or read and still behind, within ALIGN_STALL_MS of its last read
+      if (st.fenced || !which(st.topic)) continue;
       const since = st.readAtMs ?? st.alignFromMs;
       const toRead = st.readAtMs === undefined ? !st.prepared || hasUnread(st) : hasUnread(st);
-      if (toRead && now - since <= ALIGN_STALL_MS) return true;
+      if (toRead && (now - since <= ALIGN_STALL_MS || this.source.isHeldAhead(st))) return true;
     }
     return false;
+  }
+
+  /**
+   * A logs or evaluations record whose `count` evaluations would push the verdicts waiting for
+   * their spans past `episodes.maxPendingEvaluations` while spans are left to read is not taken:
+   * its partition moves back to it (read again from there; nothing of it was used) and
+   * `alignInputs` holds the partition until the spans have caught up (`verdictsWaitingFull`).
+   * Taken, the assembler dropped the oldest waiting verdict — the one whose run was read next —
+   * and its run closed without credit: on a backlog whose logs were fetched ahead of their runs
+   * (a fetch takes ~2,500 evaluation records a partition before any hold acts) that lost
+   * thousands of runs. The record is taken anyway when nothing waits (a record of more verdicts
+   * than the limit would never fit), when the spans are read up (live: a verdict whose run never
+   * comes must not stall the topic — it is dropped by the limit as before). Returns whether the
+   * record was left.
+   */
+  private rewoundForVerdicts(st: PartitionState, offset: string, count: number): boolean {
+    const max = this.assembler.options?.maxPendingEvaluations;
+    if (max === undefined || count === 0) return false;
+    const waiting = this.assembler.stats?.().pendingEvaluations ?? 0;
+    if (waiting < max / 2 || waiting + count <= max) return false;
+    if (!this.leftToRead(this.wall(), (topic) => topic === this.config.source.spansTopic)) return false;
+    const tp = { topic: st.topic, partition: st.partition };
+    this.source.seek(tp, offset);
+    this.seekedPartitions.add(`${st.topic}/${st.partition}`);
+    this.counters.verdictRewinds++;
+    this.log.debug({ ...tp, offset, waiting, maxPendingEvaluations: max }, 'verdicts waiting for their spans are full: this record is read again once the spans catch up');
+    return true;
   }
 
   /** Warns once per topic when a record's spans or log records have a trace id that is not its key (trace-keyed episodes; sources/kafka/unkeyed.ts says why it matters). */

@@ -90,6 +90,7 @@ export interface ObservedStats {
   kafkaCommitOutcomesUnknown?: number;
   kafkaEventsTooLarge?: number;
   kafkaPauses?: number;
+  kafkaVerdictRewinds?: number;
   kafkaPaused?: number;
   kafkaAssignedPartitions?: number;
   kafkaInFlight?: number;
@@ -255,6 +256,7 @@ export class SelfTelemetry {
     counter('kafka_commit_outcomes_unknown', 'Exactly-once transactions whose end could not be confirmed (commit answer lost, abort failed), resolved by reading the committed offset back', (s) => s.kafkaCommitOutcomesUnknown);
     counter('kafka_events_too_large', 'Events over sinks.kafka.maxRecordBytes (described in the DLQ instead)', (s) => s.kafkaEventsTooLarge);
     counter('kafka_pauses', 'Times ingestion paused because closed episodes waited too long for credit or publishing (backpressure)', (s) => s.kafkaPauses);
+    counter('kafka_verdict_rewinds', 'Logs or evaluations records read again later because the verdicts waiting for their spans were full (episodes.maxPendingEvaluations) while spans were left to read', (s) => s.kafkaVerdictRewinds);
     gauge('kafka_paused', '1 while ingestion is paused for backpressure (credit or publishing behind)', (s) => s.kafkaPaused);
     gauge('kafka_assigned_partitions', 'Input partitions assigned to this instance', (s) => s.kafkaAssignedPartitions);
     gauge('kafka_in_flight', 'Closed episodes whose events are not committed yet', (s) => s.kafkaInFlight);

@@ -105,4 +105,87 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     expect([...fake.paused]).toEqual([]);
     await p.stop();
   });
+
+  // Taken, the assembler dropped the oldest waiting verdict (the one whose run was read next): 20,000
+  // runs whose verdicts were seeded ahead of their spans, 8,683 credited; read again later, 20,000
+  it('leaves a verdict record that would push the waiting verdicts past episodes.maxPendingEvaluations while spans are left to read: its partition moves back to it and waits, nothing dropped', { timeout: 20_000 }, async () => {
+    const fake = new FakeKafka();
+    let assembler: EpisodeAssembler | undefined;
+    const credited = new Set<string>();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      {
+        client: fake,
+        createAssembler: (clock) => (assembler = new EpisodeAssembler({ maxPendingEvaluations: 4 }, clock)),
+        processEpisode: async (e) => {
+          if (e.evaluations.length > 0) credited.add(e.episodeId);
+          return [];
+        },
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    const runs = kafkaRecordsFor(await generateFleet({ episodes: 8, seed: 3 }), 'otlp_proto');
+    const traces = new Set(runs.spans.map((r) => r.key));
+    const verdicts = runs.logs.filter((r) => traces.has(r.key) && evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).length === 1);
+    expect(verdicts.length).toBeGreaterThanOrEqual(6);
+    await fake.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }], 100); // records left to read
+    const resolved = await fake.deliver('logs', 0, verdicts.map((r, offset) => ({ key: r.key, value: r.value, offset, timestampMs: 1_000 })), 100);
+    // four fit; the fifth is left, its partition moved back to it and held
+    expect(resolved).toEqual(['0', '1', '2', '3']);
+    expect(fake.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '4' }]);
+    expect([...fake.paused]).toEqual(['logs/0']);
+    expect(assembler!.stats()).toMatchObject({ pendingEvaluations: 4, expiredEvaluations: 0 });
+    expect(p.stats().verdictRewinds).toBe(1);
+    // the spans come: the four waiting verdicts join their runs, and the logs partition fetches again from offset 4
+    await fake.deliver('spans', 0, runs.spans.map((r, i) => ({ key: r.key, value: r.value, offset: i + 1, timestampMs: 1_000 })));
+    expect([...fake.paused]).toEqual([]);
+    await fake.deliver('logs', 0, verdicts.slice(4).map((r, i) => ({ key: r.key, value: r.value, offset: 4 + i, timestampMs: 1_000 })));
+    await sleep(300); // ticks: runs that have their verdict close
+    expect(assembler!.stats().expiredEvaluations).toBe(0);
+    expect(credited.size).toBe(new Set(verdicts.map((r) => r.key)).size); // every run that has a verdict
+    await p.stop();
+
+    // read up (live): a verdict whose run never comes must not stall the topic — dropped by the limit as before
+    const fake2 = new FakeKafka();
+    let assembler2: EpisodeAssembler | undefined;
+    const p2 = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      { client: fake2, createAssembler: (clock) => (assembler2 = new EpisodeAssembler({ maxPendingEvaluations: 4 }, clock)), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p2.start();
+    fake2.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake2.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }]); // read to its end
+    const all = await fake2.deliver('logs', 0, verdicts.map((r, offset) => ({ key: r.key, value: r.value, offset, timestampMs: 1_000 })));
+    expect(all).toHaveLength(verdicts.length);
+    expect(fake2.seeks).toEqual([]);
+    expect(assembler2!.stats().expiredEvaluations).toBe(verdicts.length - 4);
+    await p2.stop();
+  });
+
+  // the mirror: verdicts written after their runs (a logs topic seeded or exported seconds behind the
+  // spans) were read in record time, every run before its verdict, and past the caps the oldest runs
+  // were evicted without credit (20,000 runs, verdicts ~20 s behind: 5,131 lost; after: none)
+  it('holds the spans partitions while the open runs fill half of episodes.maxOpenEpisodes and a logs partition has records to read, its record time however far ahead', { timeout: 20_000 }, async () => {
+    const fake = new FakeKafka();
+    let assembler: EpisodeAssembler | undefined;
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      { client: fake, createAssembler: (clock) => (assembler = new EpisodeAssembler({ maxOpenEpisodes: 4 }, clock)), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+    );
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    const runs = kafkaRecordsFor(await generateFleet({ episodes: 4, seed: 3 }), 'otlp_proto');
+    await fake.deliver('logs', 0, [{ offset: 0, value: empty, timestampMs: 30_000 }], 100); // 29 s ahead, records left
+    await fake.deliver('spans', 0, [{ offset: 0, value: runs.spans[0]!.value, key: runs.spans[0]!.key, timestampMs: 1_000 }], 100);
+    expect([...fake.paused]).toEqual(['logs/0']); // record time: one run open
+    await fake.deliver('spans', 0, runs.spans.slice(1, 2).map((r, i) => ({ key: r.key, value: r.value, offset: i + 1, timestampMs: 1_000 })), 100);
+    expect(assembler!.stats().open).toBe(2);
+    expect([...fake.paused]).toEqual(['spans/0']); // half of maxOpenEpisodes open: the verdicts are read
+    // the logs read to their end: the spans go on (the logs partition, ahead in record time, waits for new records)
+    await fake.deliver('logs', 0, [{ offset: 99, value: empty, timestampMs: 31_000 }]);
+    expect([...fake.paused]).toEqual(['logs/0']);
+    await p.stop();
+  });
 });
