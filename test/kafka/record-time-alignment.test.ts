@@ -11,18 +11,27 @@ import { decodeLogs } from '../../src/otlp/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
 import { generateFleet, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import { FakeKafka } from './fake-kafka.js';
+import type { Episode } from '../../src/model/episode.js';
+import type { CreditEvent } from '../../src/events/schemas.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const empty = JSON.stringify({ resourceLogs: [] });
 const noSpans = JSON.stringify({ resourceSpans: [] });
 
+/** A pipeline on the in-memory client with the assembler options given; `assembler()` is the one it made. */
+function alignedPipeline(fake: FakeKafka, episodes: Record<string, unknown> = {}, processEpisode: (e: Episode) => Promise<CreditEvent[]> = async () => []) {
+  let made: EpisodeAssembler | undefined;
+  const pipeline = new KafkaPipeline(
+    { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+    { client: fake, createAssembler: (clock) => (made = new EpisodeAssembler(episodes, clock)), processEpisode, evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
+  );
+  return { pipeline, assembler: () => made! };
+}
+
 describe('KafkaPipeline reads its input partitions together in record time', () => {
   it('holds a partition read ahead of one with records left, releases it as that one catches up, and stops waiting for one that reads nothing', { timeout: 20_000 }, async () => {
     const fake = new FakeKafka();
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const p = alignedPipeline(fake).pipeline;
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     await fake.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }], 10); // 9 records left to read
@@ -50,10 +59,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     const fake = new FakeKafka();
     fake.endOffsets.set('spans', [{ partition: 0, offset: '10', low: '0' }]);
     fake.endOffsets.set('logs', [{ partition: 0, offset: '10', low: '0' }, { partition: 1, offset: '0', low: '0' }]);
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const p = alignedPipeline(fake).pipeline;
     await p.start();
     // logs/1 is empty (its end offset is where it starts): it holds nothing back
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }]);
@@ -67,10 +73,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     // one that gives nothing for 5 s (its records may be a transactional producer's markers) holds no other back
     const fake2 = new FakeKafka();
     fake2.endOffsets.set('spans', [{ partition: 0, offset: '10', low: '0' }]);
-    const p2 = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake2, createAssembler: (clock) => new EpisodeAssembler({}, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const p2 = alignedPipeline(fake2).pipeline;
     await p2.start();
     fake2.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     await fake2.deliver('logs', 0, [{ offset: 0, value: empty, timestampMs: 5_000 }], 10);
@@ -87,10 +90,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
   // maxPendingEvaluations and were dropped, their runs closed without credit
   it('holds the logs partitions while the verdicts waiting for their spans fill half of episodes.maxPendingEvaluations, the record times alike, and releases them once the spans come', { timeout: 20_000 }, async () => {
     const fake = new FakeKafka();
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake, createAssembler: (clock) => new EpisodeAssembler({ maxPendingEvaluations: 8 }, clock), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const p = alignedPipeline(fake, { maxPendingEvaluations: 8 }).pipeline;
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     const runs = kafkaRecordsFor(await generateFleet({ episodes: 4, seed: 3 }), 'otlp_proto');
@@ -110,20 +110,11 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
   // runs whose verdicts were seeded ahead of their spans, 8,683 credited; read again later, 20,000
   it('leaves a verdict record that would push the waiting verdicts past episodes.maxPendingEvaluations while spans are left to read: its partition moves back to it and waits, nothing dropped', { timeout: 20_000 }, async () => {
     const fake = new FakeKafka();
-    let assembler: EpisodeAssembler | undefined;
     const credited = new Set<string>();
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      {
-        client: fake,
-        createAssembler: (clock) => (assembler = new EpisodeAssembler({ maxPendingEvaluations: 4 }, clock)),
-        processEpisode: async (e) => {
-          if (e.evaluations.length > 0) credited.add(e.episodeId);
-          return [];
-        },
-        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
-      },
-    );
+    const { pipeline: p, assembler } = alignedPipeline(fake, { maxPendingEvaluations: 4 }, async (e) => {
+      if (e.evaluations.length > 0) credited.add(e.episodeId);
+      return [];
+    });
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     const runs = kafkaRecordsFor(await generateFleet({ episodes: 8, seed: 3 }), 'otlp_proto');
@@ -136,31 +127,27 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     expect(resolved).toEqual(['0', '1', '2', '3']);
     expect(fake.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '4' }]);
     expect([...fake.paused]).toEqual(['logs/0']);
-    expect(assembler!.stats()).toMatchObject({ pendingEvaluations: 4, expiredEvaluations: 0 });
+    expect(assembler().stats()).toMatchObject({ pendingEvaluations: 4, expiredEvaluations: 0 });
     expect(p.stats().verdictRewinds).toBe(1);
     // the spans come: the four waiting verdicts join their runs, and the logs partition fetches again from offset 4
     await fake.deliver('spans', 0, runs.spans.map((r, i) => ({ key: r.key, value: r.value, offset: i + 1, timestampMs: 1_000 })));
     expect([...fake.paused]).toEqual([]);
     await fake.deliver('logs', 0, verdicts.slice(4).map((r, i) => ({ key: r.key, value: r.value, offset: 4 + i, timestampMs: 1_000 })));
     await sleep(300); // ticks: runs that have their verdict close
-    expect(assembler!.stats().expiredEvaluations).toBe(0);
+    expect(assembler().stats().expiredEvaluations).toBe(0);
     expect(credited.size).toBe(new Set(verdicts.map((r) => r.key)).size); // every run that has a verdict
     await p.stop();
 
     // read up (live): a verdict whose run never comes must not stall the topic — dropped by the limit as before
     const fake2 = new FakeKafka();
-    let assembler2: EpisodeAssembler | undefined;
-    const p2 = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake2, createAssembler: (clock) => (assembler2 = new EpisodeAssembler({ maxPendingEvaluations: 4 }, clock)), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const { pipeline: p2, assembler: assembler2 } = alignedPipeline(fake2, { maxPendingEvaluations: 4 });
     await p2.start();
     fake2.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     await fake2.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }]); // read to its end
     const all = await fake2.deliver('logs', 0, verdicts.map((r, offset) => ({ key: r.key, value: r.value, offset, timestampMs: 1_000 })));
     expect(all).toHaveLength(verdicts.length);
     expect(fake2.seeks).toEqual([]);
-    expect(assembler2!.stats().expiredEvaluations).toBe(verdicts.length - 4);
+    expect(assembler2().stats().expiredEvaluations).toBe(verdicts.length - 4);
     await p2.stop();
   });
 
@@ -169,11 +156,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
   // were evicted without credit (20,000 runs, verdicts ~20 s behind: 5,131 lost; after: none)
   it('holds the spans partitions while the open runs fill half of episodes.maxOpenEpisodes and a logs partition has records to read, its record time however far ahead', { timeout: 20_000 }, async () => {
     const fake = new FakeKafka();
-    let assembler: EpisodeAssembler | undefined;
-    const p = new KafkaPipeline(
-      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
-      { client: fake, createAssembler: (clock) => (assembler = new EpisodeAssembler({ maxOpenEpisodes: 4 }, clock)), processEpisode: async () => [], evaluationsFromLogs: (l) => evaluationsFromLogs(l) },
-    );
+    const { pipeline: p, assembler: assembler } = alignedPipeline(fake, { maxOpenEpisodes: 4 });
     await p.start();
     fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
     const runs = kafkaRecordsFor(await generateFleet({ episodes: 4, seed: 3 }), 'otlp_proto');
@@ -181,7 +164,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     await fake.deliver('spans', 0, [{ offset: 0, value: runs.spans[0]!.value, key: runs.spans[0]!.key, timestampMs: 1_000 }], 100);
     expect([...fake.paused]).toEqual(['logs/0']); // record time: one run open
     await fake.deliver('spans', 0, runs.spans.slice(1, 2).map((r, i) => ({ key: r.key, value: r.value, offset: i + 1, timestampMs: 1_000 })), 100);
-    expect(assembler!.stats().open).toBe(2);
+    expect(assembler().stats().open).toBe(2);
     expect([...fake.paused]).toEqual(['spans/0']); // half of maxOpenEpisodes open: the verdicts are read
     // the logs read to their end: the spans go on (the logs partition, ahead in record time, waits for new records)
     await fake.deliver('logs', 0, [{ offset: 99, value: empty, timestampMs: 31_000 }]);
