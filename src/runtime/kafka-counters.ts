@@ -106,6 +106,15 @@ export interface KafkaPipelineStats {
    */
   readonly creditOverdue: number;
   /**
+   * Gauge: input partitions not fetched now while the others are read (KafkaPipeline
+   * `alignInputs`), by why: `recordTime` — read more than 1 s of record time past a partition that
+   * still has records to read; `verdictsWaiting` — a logs or evaluations partition while the
+   * verdicts waiting for their spans fill half of `episodes.maxPendingEvaluations`; `runsWaiting` —
+   * a spans partition while the open runs fill half of `maxOpenEpisodes` / `maxBufferedBytes` and
+   * verdicts are left to read. Not the backpressure pause (`paused`).
+   */
+  readonly partitionsHeld: { readonly recordTime: number; readonly verdictsWaiting: number; readonly runsWaiting: number };
+  /**
    * Gauge: the longest current run of failed publishes (exactly-once: transactions of one
    * partition; at-least-once: sends/offset commits), 0 once one succeeds. While it grows nothing is
    * published there; from 3 it is logged at error level with the reason.
@@ -115,7 +124,7 @@ export interface KafkaPipelineStats {
   readonly assignedPartitions: number;
 }
 
-type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'creditOverdue' | 'consecutiveCommitFailures' | 'paused' | 'assignedPartitions'>;
+type Gauges = Pick<KafkaPipelineStats, 'lag' | 'queueDepth' | 'inFlight' | 'creditOverdue' | 'consecutiveCommitFailures' | 'paused' | 'assignedPartitions' | 'partitionsHeld'>;
 
 export class KafkaPipelineCounters {
   recordsIn = 0;

@@ -389,6 +389,8 @@ export class KafkaPipeline {
   private readonly log: KafkaLogger;
   /** Arrival order of log records, for content events with equal timestamps (contentSpansFromLogs). */
   private contentOrder = 0;
+  /** Partitions alignInputs holds now, by why (stats: `partitionsHeld`). */
+  private partitionsHeld = { recordTime: 0, verdictsWaiting: 0, runsWaiting: 0 };
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
   private readonly reportExpired: (expiredTotal: number | undefined) => void;
@@ -944,7 +946,7 @@ export class KafkaPipeline {
     }
     let streak = this.aloFailures.count;
     for (const st of this.partitions.values()) streak = Math.max(streak, st.failures.count);
-    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, creditOverdue: this.overdue, consecutiveCommitFailures: streak, paused: this.source.isPaused(), assignedPartitions: this.partitions.size });
+    return this.counters.snapshot({ lag: Number(lag), queueDepth: this.queue.length, inFlight: this.work.size, creditOverdue: this.overdue, consecutiveCommitFailures: streak, paused: this.source.isPaused(), assignedPartitions: this.partitions.size, partitionsHeld: this.partitionsHeld });
   }
 
   // ---- group membership ----------------------------------------------------------------------
@@ -1595,13 +1597,24 @@ export class KafkaPipeline {
       if (!held && now - (st.readAtMs ?? now) > ALIGN_STALL_MS) continue;
       frontier = Math.min(frontier, st.readTimestampMs);
     }
+    const held = { recordTime: 0, verdictsWaiting: 0, runsWaiting: 0 };
     for (const st of this.partitions.values()) {
-      const ahead =
-        !st.fenced &&
-        ((st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS) || (verdictsAhead && st.topic !== spans) || (runsAhead && st.topic === spans));
-      if (ahead) this.source.holdAhead(st);
-      else this.source.releaseAhead(st);
+      const why = st.fenced
+        ? undefined
+        : verdictsAhead && st.topic !== spans
+          ? 'verdictsWaiting'
+          : runsAhead && st.topic === spans
+            ? 'runsWaiting'
+            : st.readTimestampMs !== undefined && st.readTimestampMs > frontier + ALIGN_SLACK_MS
+              ? 'recordTime'
+              : undefined;
+      if (why === undefined) this.source.releaseAhead(st);
+      else {
+        held[why]++;
+        this.source.holdAhead(st);
+      }
     }
+    this.partitionsHeld = held;
   }
 
   /**

@@ -91,6 +91,9 @@ export interface ObservedStats {
   kafkaEventsTooLarge?: number;
   kafkaPauses?: number;
   kafkaVerdictRewinds?: number;
+  kafkaPartitionsHeldRecordTime?: number;
+  kafkaPartitionsHeldVerdictsWaiting?: number;
+  kafkaPartitionsHeldRunsWaiting?: number;
   kafkaPaused?: number;
   kafkaAssignedPartitions?: number;
   kafkaInFlight?: number;
@@ -233,6 +236,21 @@ export class SelfTelemetry {
         'Credit worker threads replaced (runtime.creditWorkers), by reason: timeout (an episode ran past runtime.creditTimeoutMs: a stuck value function), crash (the worker threw or exited), out-of-memory (it reached runtime.creditWorkerMaxHeapMb: a leaking value function or an episode too large). The episodes it held are re-run on the replacement, the one that caused a timeout or out-of-memory fails',
     }).addCallback((r) => {
       for (const [reason, pick] of workerRestarts) {
+        const v = this.sum(pick);
+        if (v !== undefined) r.observe(v, { reason });
+      }
+    });
+    // one series per reason while a Kafka job runs (0 when none is held): a backlog's holds are seen as they come and go
+    const partitionsHeld: readonly [string, (s: ObservedStats) => number | undefined][] = [
+      ['record-time', (s) => s.kafkaPartitionsHeldRecordTime],
+      ['verdicts-waiting', (s) => s.kafkaPartitionsHeldVerdictsWaiting],
+      ['runs-waiting', (s) => s.kafkaPartitionsHeldRunsWaiting],
+    ];
+    m.createObservableGauge(n('kafka_partitions_held'), {
+      description:
+        'Input partitions not fetched while the others are read, by reason: record-time (read more than 1 s of record time past a partition with records left), verdicts-waiting (logs/evaluations partitions while verdicts waiting for their spans fill half of episodes.maxPendingEvaluations), runs-waiting (spans partitions while open runs fill half of maxOpenEpisodes/maxBufferedBytes and verdicts are left to read). Not the backpressure pause (kafka_paused)',
+    }).addCallback((r) => {
+      for (const [reason, pick] of partitionsHeld) {
         const v = this.sum(pick);
         if (v !== undefined) r.observe(v, { reason });
       }

@@ -37,6 +37,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     await fake.deliver('spans', 0, [{ offset: 0, value: noSpans, timestampMs: 1_000 }], 10); // 9 records left to read
     await fake.deliver('logs', 0, [0, 1, 2].map((offset) => ({ offset, value: empty, timestampMs: 5_000 })));
     expect([...fake.paused]).toEqual(['logs/0']); // 4 s ahead of the spans
+    expect(p.stats().partitionsHeld).toEqual({ recordTime: 1, verdictsWaiting: 0, runsWaiting: 0 });
     await fake.deliver('spans', 0, [{ offset: 1, value: noSpans, timestampMs: 4_500 }], 10);
     expect([...fake.paused]).toEqual([]); // within 1 s now
     await fake.deliver('logs', 0, [{ offset: 3, value: empty, timestampMs: 9_000 }]);
@@ -127,6 +128,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     expect(resolved).toEqual(['0', '1', '2', '3']);
     expect(fake.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '4' }]);
     expect([...fake.paused]).toEqual(['logs/0']);
+    expect(p.stats().partitionsHeld).toEqual({ recordTime: 0, verdictsWaiting: 1, runsWaiting: 0 });
     expect(assembler().stats()).toMatchObject({ pendingEvaluations: 4, expiredEvaluations: 0 });
     expect(p.stats().verdictRewinds).toBe(1);
     // the spans come: the four waiting verdicts join their runs, and the logs partition fetches again from offset 4
@@ -166,6 +168,7 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     await fake.deliver('spans', 0, runs.spans.slice(1, 2).map((r, i) => ({ key: r.key, value: r.value, offset: i + 1, timestampMs: 1_000 })), 100);
     expect(assembler().stats().open).toBe(2);
     expect([...fake.paused]).toEqual(['spans/0']); // half of maxOpenEpisodes open: the verdicts are read
+    expect(p.stats().partitionsHeld).toEqual({ recordTime: 0, verdictsWaiting: 0, runsWaiting: 1 });
     // the logs read to their end: the spans go on (the logs partition, ahead in record time, waits for new records)
     await fake.deliver('logs', 0, [{ offset: 99, value: empty, timestampMs: 31_000 }]);
     expect([...fake.paused]).toEqual(['logs/0']);
