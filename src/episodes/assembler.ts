@@ -120,6 +120,8 @@ function earliestStart(spans: readonly Span[]): bigint {
 }
 /** Pending key of evaluations that wait for the LLM span recording their response id. */
 const RESPONSE_PREFIX = 'resp:';
+/** Most keys of dropped pending evaluations remembered with why (a trace id key and cause: ~100 bytes each). */
+const MAX_REMEMBERED_DROPPED_KEYS = 100_000;
 
 /**
  * Close reasons after which the revision is kept for a correction. Not after `evicted` (memory
@@ -228,7 +230,16 @@ export class EpisodeAssembler {
       maxEpisodes: this.options.closedEpisodeMemory,
       retainBytes: this.options.lateSpanPolicy === 'correct' ? this.options.retainClosedBytes : 0,
     });
-    this.pending = new PendingByKey<Evaluation>({ max: this.options.maxPendingEvaluations, ttlMs: this.options.pendingEvaluationTtlMs, keepDropped: true });
+    // the keys of the latest 100,000 dropped evaluations (~10 MB, held only once some are
+    // dropped): a run opened after its verdict was dropped says so when skipped (Episode
+    // `evaluationDropped`). Not as many as maxPendingEvaluations: a backlog read far ahead drops
+    // more than that, oldest first, and the runs of the first dropped come first
+    this.pending = new PendingByKey<Evaluation>({
+      max: this.options.maxPendingEvaluations,
+      ttlMs: this.options.pendingEvaluationTtlMs,
+      keepDropped: true,
+      rememberDropped: MAX_REMEMBERED_DROPPED_KEYS,
+    });
     // Content comes before its spans by design (prompt events are logged when an LLM call starts,
     // its span arrives when it ends): it waits as long as an episode may last, from its trace's
     // latest event, bounded in count and bytes.
@@ -662,8 +673,14 @@ export class EpisodeAssembler {
 
   /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
   private joinPending(ep: OpenEpisode, key: string, traceId: string | undefined): void {
+    const other = traceId !== undefined && traceId !== key ? traceId : undefined;
+    // a map look-up per span while dropped keys are remembered, only for runs without a verdict yet
+    if (ep.evaluationDropped === undefined && ep.evaluations.length === 0 && this.pending.remembersDropped) {
+      const why = this.pending.takeWhyDropped(key) ?? (other !== undefined ? this.pending.takeWhyDropped(other) : undefined);
+      if (why !== undefined) ep.evaluationDropped = why;
+    }
     if (this.pending.size === 0) return;
-    const lists = [this.pending.take(key), traceId !== undefined && traceId !== key ? this.pending.take(traceId) : undefined];
+    const lists = [this.pending.take(key), other !== undefined ? this.pending.take(other) : undefined];
     for (const list of lists) {
       if (list === undefined) continue;
       for (const p of list) {

@@ -95,6 +95,8 @@ export class OpenEpisode {
   turnEvaluationsFrom = 0;
   /** Reopened from a revision closed by a cap (`max-spans`, `max-bytes`), for its late verdict. */
   capped = false;
+  /** Why evaluations keyed to it were dropped before it opened (Episode `evaluationDropped`). */
+  evaluationDropped: Episode['evaluationDropped'];
   /** Traces the closed revision held when reopened (their new spans are late); undefined on revision 0. */
   inheritedTraces: ReadonlySet<string> | undefined;
   /** Leading `traceIds` whose order an earlier revision published (`reopen`): kept as they are. */
@@ -121,6 +123,7 @@ export class OpenEpisode {
     ep.bytes = previous.bytes;
     ep.duplicateSpans = previous.duplicateSpans;
     ep.lateSpans = previous.lateSpans;
+    ep.evaluationDropped = previous.evaluationDropped;
     ep.turnEvaluationsFrom = ep.evaluations.length;
     ep.inheritedTraces = new Set(ep.traceIds);
     // indexed from the spans, the traces came in arrival order: the published order stays
@@ -324,6 +327,7 @@ export class OpenEpisode {
     this.bytes += other.bytes;
     this.duplicateSpans += other.duplicateSpans;
     this.lateSpans += other.lateSpans;
+    this.evaluationDropped ??= other.evaluationDropped;
     this.openedAtMs = Math.min(this.openedAtMs, other.openedAtMs);
     this.lastSpanAtMs = Math.max(this.lastSpanAtMs, other.lastSpanAtMs);
   }
@@ -369,6 +373,7 @@ export class OpenEpisode {
       lateSpans: this.lateSpans,
       bytes: this.bytes,
       sources: this.sources,
+      ...(this.evaluationDropped !== undefined ? { evaluationDropped: this.evaluationDropped } : {}),
     };
   }
 }

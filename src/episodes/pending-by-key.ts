@@ -37,7 +37,20 @@ export interface PendingByKeyOptions<T> {
    * the dropped item again (and count it dropped again). Items without a position are not kept.
    */
   readonly keepDropped?: boolean;
+  /**
+   * Remember why the items of this many of the latest dropped keys were dropped (`takeWhyDropped`),
+   * oldest forgotten first; 0 (default): none. The assembler tells a run whose verdict came before
+   * its spans and was dropped from one for which none came: both closed "no evaluation joined it".
+   */
+  readonly rememberDropped?: number;
 }
+
+/**
+ * Why a key's items were dropped: `over-limit` — `max` (or `maxBytes`) was full and the key was
+ * the oldest; `expired` — it waited `ttlMs`. A revoked partition's items are not lost (the new
+ * owner reads them): not remembered.
+ */
+export type DropCause = 'over-limit' | 'expired';
 
 /** Most dropped items remembered between two `takeDropped` calls (the rest are not). */
 const MAX_KEPT_DROPPED = 100_000;
@@ -61,6 +74,9 @@ export class PendingByKey<T> {
   private readonly maxBytes: number;
   private readonly keepDropped: boolean;
   private dropped: { key: string; position: SourcePosition }[] = [];
+  private readonly rememberDropped: number;
+  /** The latest dropped keys and why (`rememberDropped`); Map order = order dropped. */
+  private readonly whyDropped = new Map<string, DropCause>();
 
   constructor(options: PendingByKeyOptions<T>) {
     this.max = options.max;
@@ -69,6 +85,19 @@ export class PendingByKey<T> {
     this.bytesOf = options.bytesOf;
     this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.keepDropped = options.keepDropped ?? false;
+    this.rememberDropped = options.rememberDropped ?? 0;
+  }
+
+  /** Some dropped key is remembered (`rememberDropped`): callers skip `takeWhyDropped` when not. */
+  get remembersDropped(): boolean {
+    return this.whyDropped.size > 0;
+  }
+
+  /** Why `key`'s items were dropped, if it is remembered; forgotten once asked (the caller keeps the answer). */
+  takeWhyDropped(key: string): DropCause | undefined {
+    const why = this.whyDropped.get(key);
+    if (why !== undefined) this.whyDropped.delete(key);
+    return why;
   }
 
   /** The keys and positions of the items dropped by age or count since the last call (`keepDropped`). */
@@ -78,7 +107,12 @@ export class PendingByKey<T> {
     return out;
   }
 
-  private noteDropped(key: string, list: readonly PendingItem<T>[]): void {
+  private noteDropped(key: string, list: readonly PendingItem<T>[], why: DropCause): void {
+    if (this.rememberDropped > 0) {
+      this.whyDropped.delete(key); // to the back: dropped again
+      this.whyDropped.set(key, why);
+      if (this.whyDropped.size > this.rememberDropped) this.whyDropped.delete(this.whyDropped.keys().next().value!);
+    }
     if (!this.keepDropped) return;
     for (const p of list) if (p.position !== undefined && this.dropped.length < MAX_KEPT_DROPPED) this.dropped.push({ key, position: p.position });
   }
@@ -149,7 +183,7 @@ export class PendingByKey<T> {
     if (first.done) return 0;
     const list = this.byKey.get(first.value)!;
     this.remove(first.value, list);
-    this.noteDropped(first.value, list);
+    this.noteDropped(first.value, list, 'over-limit');
     return list.length;
   }
 
@@ -174,7 +208,7 @@ export class PendingByKey<T> {
       const since = this.refreshOnAdd ? list[list.length - 1]!.arrivedAtMs : list[0]!.arrivedAtMs;
       if (nowMs - since < this.ttlMs) break;
       this.remove(key, list);
-      this.noteDropped(key, list);
+      this.noteDropped(key, list, 'expired');
       dropped += list.length;
     }
     return dropped;

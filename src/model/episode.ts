@@ -46,5 +46,13 @@ export const EpisodeSchema = z.object({
   bytes: z.number().int().min(0),
   /** First and last positions per source partition that fed this episode. */
   sources: z.array(z.object({ topic: z.string(), partition: z.number().int(), firstOffset: z.string(), lastOffset: z.string() })),
+  /**
+   * Evaluations keyed to it came before its first span and were dropped while they waited for it
+   * (the assembler's pending evaluations): `over-limit` — `episodes.maxPendingEvaluations` were
+   * waiting, it was the oldest; `expired` — it waited `episodes.pendingEvaluationTtlMs`. Absent
+   * when none was (or the assembler no longer remembers it). A run skipped without a verdict says
+   * so: "no evaluation joined it: send one" sent users looking for a verdict they did send.
+   */
+  evaluationDropped: z.enum(['over-limit', 'expired']).optional(),
 });
 export type Episode = z.infer<typeof EpisodeSchema>;

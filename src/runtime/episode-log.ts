@@ -29,6 +29,8 @@ export function reasonKind(reason: string, episodeId?: string): string {
  * per kind of reason the first `firstN` with their reason, then one line per `every` of that kind
  * with the totals — so a fleet that judges only a sample of its runs (every unjudged run is one
  * of "no-evaluation") still hears the first episode with an unmapped label or a broken score.
+ * Runs whose verdict was dropped waiting for their spans (`evaluationDropped`, a field of the line)
+ * are limited apart from the other `no-evaluation` ones, for the same reason.
  *
  * Episodes without agent work (`no-agents`: a health check, a start-up trace) are no problem:
  * each is logged at debug level, and an info line says how many at most once per `agentFreeEveryMs`
@@ -44,13 +46,20 @@ export function skippedEpisodeReporter(
 ): (episode: Episode, reason: string, kind?: string) => void {
   let total = 0;
   const byKind = new Map<string, number>();
+  const byLimit = new Map<string, number>();
   const agentFreeDue = throttledCount(agentFreeEveryMs, now);
   let agentFreeLines = 0;
   // `kind`: the error's own reason where the caller has it (the jobs' stages), else read from the message
   return (episode, reason, kind = reasonKind(reason, episode.episodeId)) => {
     total++;
+    // a run whose verdict was dropped waiting for its spans (a backlog read the verdicts ahead) is
+    // limited apart from those none came for: a fleet judging a sample of its runs would bury it
+    const dropped = episode.evaluationDropped;
     const n = (byKind.get(kind) ?? 0) + 1;
     byKind.set(kind, n);
+    const limitKey = dropped !== undefined ? `${kind} (${dropped})` : kind;
+    const ofLimit = (byLimit.get(limitKey) ?? 0) + 1;
+    byLimit.set(limitKey, ofLimit);
     if (kind === 'no-agents') {
       logger?.debug?.({ episodeId: episode.episodeId, closeReason: episode.closeReason, kind, reason }, 'episode without agent spans closed without credit: nothing to credit');
       const count = agentFreeDue(1);
@@ -63,8 +72,8 @@ export function skippedEpisodeReporter(
       }
       return;
     }
-    if (logsOccurrence(n, firstN, every)) {
-      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: total, skippedOfKind: n, kind, reason }, 'episode closed without credit events (the reason says why and what to send)');
+    if (logsOccurrence(ofLimit, firstN, every)) {
+      logger?.warn({ episodeId: episode.episodeId, closeReason: episode.closeReason, skippedTotal: total, skippedOfKind: n, kind, ...(dropped !== undefined ? { evaluationDropped: dropped } : {}), reason }, 'episode closed without credit events (the reason says why and what to send)');
     }
   };
 }

@@ -130,6 +130,8 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
   const { all } = episodeEvaluations(episode, tree, options);
   const closed = afterClose(episode.closeReason);
   if (all.length === 0) {
+    const dropped = droppedVerdict(episode.evaluationDropped);
+    if (dropped !== undefined) return `${dropped}${closed}`;
     return `no evaluation joined it: send a system-level evaluation — a gen_ai.evaluation.result log record emitted in the context of the run's root span, an evaluation record with its trace_id (POST /v1/evaluations to the receiver; in-process, CreditSpanProcessor.addEvaluations), or a root-span score attribute (evaluation.rootScoreAttribute).${closed}`;
   }
   const names = [...new Set(all.map((e) => e.name ?? '(no name)'))].join(', ');
@@ -151,6 +153,24 @@ export function whyNoSystemEvaluation(episode: Episode, options: Pick<ProcessEpi
     return `the system-level evaluation(s) joined carry label ${labels.join(', ')} and no score; ${table === undefined ? `the built-in label table scores ${Object.keys(DEFAULT_LABEL_SCORES).join(', ')}` : `credit.labelScores has ${Object.keys(table).map((k) => JSON.stringify(k)).join(', ')}`}: add the label to credit.labelScores (in-process: processOptions.credit.labelScores), or send gen_ai.evaluation.score.value.${closed}`;
   }
   return `the system-level evaluation(s) joined carry no finite score (NaN, Infinity or a value that is no number: an evaluator that failed — ragas scores a failed metric NaN): send a finite gen_ai.evaluation.score.value, or a label.${closed}`;
+}
+
+/**
+ * Why a run's verdict that was sent did not join it: it came before the run's spans and the
+ * assembler dropped it while it waited for them (Episode `evaluationDropped`) — each with the
+ * setting to raise. "No evaluation joined it: send a system-level evaluation" sent a user whose
+ * verdicts a backlog had read ahead of their spans looking for verdicts they did send. Undefined
+ * when none was dropped (none came, as far as the assembler remembers).
+ */
+function droppedVerdict(why: Episode['evaluationDropped']): string | undefined {
+  switch (why) {
+    case 'over-limit':
+      return `no evaluation joined it: one came for it before its spans and was dropped unjoined, episodes.maxPendingEvaluations evaluations already waiting for their spans (the oldest go first): raise episodes.maxPendingEvaluations, or have the spans arrive first (a logs or evaluations topic read far ahead of the spans topic: README, Limits).`;
+    case 'expired':
+      return `no evaluation joined it: one came for it before its spans and was dropped unjoined after waiting episodes.pendingEvaluationTtlMs for them: raise episodes.pendingEvaluationTtlMs above how far its spans lag its verdict (spans exported late or read behind the evaluations).`;
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -94,4 +94,32 @@ describe('PendingByKey', () => {
     expect(store.add('c', 'z', undefined, 0)).toBe(1); // 4 items > 3: b's goes
     expect([store.size, store.bytes]).toEqual([3, 6]);
   });
+
+  it('rememberDropped: why the latest dropped keys went (over the limit, expired), the oldest forgotten first, each told once; a revoked partition\'s items are not lost', () => {
+    const store = new PendingByKey<string>({ max: 2, ttlMs: 1_000, rememberDropped: 2 });
+    expect(store.remembersDropped).toBe(false);
+    store.add('a', 'x', undefined, 0);
+    store.add('b', 'x', undefined, 500);
+    store.add('c', 'x', undefined, 500); // over max: a goes
+    store.expire(1_500); // b and c waited 1,000 ms
+    expect(store.size).toBe(0);
+    // three dropped, two remembered: a forgotten
+    expect(store.takeWhyDropped('a')).toBeUndefined();
+    expect(store.takeWhyDropped('b')).toBe('expired');
+    expect(store.takeWhyDropped('b')).toBeUndefined();
+    store.add('d', 'x', { topic: 't', partition: 0, offset: '1' }, 2_000);
+    store.dropPartition('t', 0);
+    expect(store.takeWhyDropped('d')).toBeUndefined();
+    expect(store.takeWhyDropped('c')).toBe('expired');
+    store.add('e', 'x', undefined, 2_000);
+    store.add('f', 'x', undefined, 2_000);
+    store.add('g', 'x', undefined, 2_000);
+    expect(store.takeWhyDropped('e')).toBe('over-limit');
+    expect(store.remembersDropped).toBe(false);
+    // off by default
+    const plain = new PendingByKey<string>({ max: 1, ttlMs: 1_000 });
+    plain.add('a', 'x', undefined, 0);
+    plain.add('b', 'x', undefined, 0);
+    expect(plain.takeWhyDropped('a')).toBeUndefined();
+  });
 });

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import type { DegenerateEpisodeError } from '../../src/credit/index.js';
-import { EpisodeAssembler } from '../../src/episodes/index.js';
+import { EpisodeAssembler, ManualClock } from '../../src/episodes/index.js';
+import { skippedEpisodeReporter } from '../../src/runtime/episode-log.js';
 import type { Evaluation } from '../../src/model/agents.js';
+import type { Episode } from '../../src/model/episode.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { processEpisode } from '../../src/runtime/process-episode.js';
 import { generateScenario } from '../../src/scenarios/index.js';
@@ -89,6 +91,94 @@ describe('an episode skipped for want of a system evaluation says which case it 
   it('a label without a score', async () => {
     const msg = await skippedFor(({ score: _score, ...e }) => ({ ...e, label: 'meh' }) as Evaluation);
     expect(msg).toMatch(/carry label "meh" and no score; the built-in label table scores pass, passed, .*add the label to credit\.labelScores/);
+  });
+});
+
+describe('a run whose verdict came before its spans and was dropped waiting for them says so, not "send a system-level evaluation"', () => {
+  /** Generated runs (seeds 31, 32, …): spans and verdicts as decoded. */
+  async function twoRuns(n = 2) {
+    return Promise.all(
+      Array.from({ length: n }, (_, i) => 31 + i).map(async (seed) => {
+        const run = await generateScenario({ kind: 'success', convention: 'genai', seed });
+        return { spans: decodeTraces(run.tracesProto, 'otlp_proto'), verdicts: evaluationsFromLogs(decodeLogs(run.logsProto, 'otlp_proto')) };
+      }),
+    );
+  }
+  async function skipped(episode: Parameters<typeof processEpisode>[0]): Promise<DegenerateEpisodeError> {
+    let reason: DegenerateEpisodeError | undefined;
+    expect(await processEpisode(episode, { onSkipped: (_e, err) => (reason = err) })).toEqual([]);
+    expect(reason?.reason).toBe('no-evaluation'); // the metric's label stays: no system evaluation joined
+    return reason!;
+  }
+
+  it('dropped over episodes.maxPendingEvaluations: names the key to raise; the other run, whose verdict waited, is credited', async () => {
+    const [a, b] = await twoRuns();
+    const asm = new EpisodeAssembler({ maxPendingEvaluations: a!.verdicts.length });
+    asm.addEvaluations(a!.verdicts); // run a's verdicts wait for its spans, filling the limit …
+    asm.addEvaluations(b!.verdicts); // … and go, the oldest, when run b's come
+    expect(asm.stats().expiredEvaluations).toBe(a!.verdicts.length);
+    asm.addSpans(a!.spans);
+    asm.addSpans(b!.spans);
+    const episodes = asm.flush('idle');
+    const ofA = episodes.find((e) => e.episodeId === a!.spans[0]!.traceId)!;
+    expect(ofA.evaluationDropped).toBe('over-limit');
+    const err = await skipped(ofA);
+    expect(err.message).toMatch(/one came for it before its spans and was dropped unjoined, episodes\.maxPendingEvaluations evaluations already waiting for their spans .*: raise episodes\.maxPendingEvaluations/);
+    expect(err.message).not.toMatch(/send a system-level evaluation/); // what it said before
+    expect(err.message).toMatch(/It closed by idle; an evaluation that arrives later re-opens it/);
+    const ofB = episodes.find((e) => e.episodeId === b!.spans[0]!.traceId)!;
+    expect(ofB.evaluationDropped).toBeUndefined();
+    expect((await processEpisode(ofB))[0]).toMatchObject({ event_type: 'episode_credit' });
+  });
+
+  it('more runs\' verdicts dropped than may wait (a backlog read far ahead): the first run dropped is told too, its spans coming first', async () => {
+    const runs = await twoRuns(4);
+    const asm = new EpisodeAssembler({ maxPendingEvaluations: 1 });
+    for (const r of runs) asm.addEvaluations(r.verdicts.slice(0, 1));
+    expect(asm.stats().expiredEvaluations).toBe(3);
+    asm.addSpans(runs[0]!.spans);
+    const [episode] = asm.flush('idle');
+    expect(episode!.evaluationDropped).toBe('over-limit');
+  });
+
+  it('expired after episodes.pendingEvaluationTtlMs: names the TTL key', async () => {
+    const [a] = await twoRuns();
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ pendingEvaluationTtlMs: 5_000 }, clock);
+    asm.addEvaluations(a!.verdicts);
+    clock.advance(5_000);
+    expect(asm.tick()).toEqual([]);
+    expect(asm.stats().expiredEvaluations).toBe(a!.verdicts.length);
+    asm.addSpans(a!.spans);
+    const [episode] = asm.flush('shutdown');
+    expect(episode!.evaluationDropped).toBe('expired');
+    const err = await skipped(episode!);
+    expect(err.message).toMatch(/one came for it before its spans and was dropped unjoined after waiting episodes\.pendingEvaluationTtlMs for them: raise episodes\.pendingEvaluationTtlMs/);
+    expect(err.message).not.toMatch(/maxPendingEvaluations|send a system-level evaluation/);
+  });
+
+  it('none seen for it (another run\'s verdict dropped): still "send a system-level evaluation"; a run whose verdict joined is not marked', async () => {
+    const [a, b] = await twoRuns();
+    const clock = new ManualClock(1_000);
+    const asm = new EpisodeAssembler({ pendingEvaluationTtlMs: 5_000 }, clock);
+    asm.addEvaluations(b!.verdicts);
+    clock.advance(5_000);
+    asm.tick(); // b's verdicts expire: a's run must not be told so
+    asm.addSpans(a!.spans);
+    const [episode] = asm.flush('idle');
+    expect(episode!.evaluationDropped).toBeUndefined();
+    expect((await skipped(episode!)).message).toMatch(/^episode \S+: no-evaluation: no evaluation joined it: send a system-level evaluation/);
+  });
+
+  it('the warn line carries evaluationDropped, and such runs are limited apart from those none came for (first 5 of each)', () => {
+    const lines: Record<string, unknown>[] = [];
+    const report = skippedEpisodeReporter({ warn: (o: object) => void lines.push(o as Record<string, unknown>) });
+    const base: Omit<Episode, 'episodeId'> = { keyMode: 'trace', traceIds: [], spans: [], evaluations: [], closeReason: 'root-ended', openedAtMs: 0, closedAtMs: 0, correction: false, revision: 0, duplicateSpans: 0, lateSpans: 0, bytes: 0, sources: [] };
+    for (let i = 0; i < 20; i++) report({ ...base, episodeId: `n${i}` }, `episode n${i}: no-evaluation: no evaluation joined it`, 'no-evaluation');
+    for (let i = 0; i < 3; i++) report({ ...base, episodeId: `d${i}`, evaluationDropped: 'over-limit' }, `episode d${i}: no-evaluation: no evaluation joined it: one came`, 'no-evaluation');
+    expect(lines.map((l) => l.episodeId)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'd0', 'd1', 'd2']);
+    expect(lines[5]).toMatchObject({ kind: 'no-evaluation', evaluationDropped: 'over-limit', skippedOfKind: 21 });
+    expect(lines[0]).not.toHaveProperty('evaluationDropped');
   });
 });
 
