@@ -210,6 +210,52 @@ export function seedBrokers(env: NodeJS.ProcessEnv = process.env, stateFile = ST
   return (JSON.parse(readFileSync(stateFile, 'utf8')) as { brokers: string }).brokers;
 }
 
+/** The flags `seedReport` reads (as `seedCommand` parses them). */
+export interface SeedFlags {
+  spansTopic: string;
+  logsTopic: string;
+  dump?: string;
+  from?: string;
+  partitions?: number;
+  append?: boolean;
+}
+
+/**
+ * What kafka:seed prints after seeding: the topics it created, what it wrote where, and the command
+ * that starts the job on them — only when it wrote something. A seed that wrote nothing (its topics
+ * hold records already, no --append) printed "now: … npm start" as if it had seeded: a job started
+ * on it reads nothing new when its group read those records before. It says so instead, and how
+ * to get new runs there. Pure.
+ */
+export function seedReport(r: SeedResult, flags: SeedFlags, brokers: string): string[] {
+  const out: string[] = [];
+  // --partitions sizes only the topics created here: an existing topic keeps its count, which it did without a word
+  for (const [topic, n] of Object.entries(r.partitions)) {
+    if (flags.partitions !== undefined && !r.created.includes(topic) && n !== flags.partitions) out.push(`${topic} exists with ${n} partition(s): --partitions ${flags.partitions} applies only to topics this seed creates`);
+  }
+  if (r.created.length > 0) out.push(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
+  const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
+  for (const [topic, n] of Object.entries(r.written)) {
+    const skipped = flags.from !== undefined
+      ? `${topic} already holds records: nothing written (--append adds the files after them, for a corpus of other runs — e.g. \`agent-credit generate <dir> --seed 2\`; the same runs twice are input sent twice: README, Delivery guarantees)`
+      : `${topic} already holds records: nothing written`;
+    out.push(n > 0 ? `wrote ${n} records of ${what} to ${topic}` : skipped);
+  }
+  const topicVars = `${flags.spansTopic !== 'otlp_spans' ? ` AGENT_CREDIT_SOURCE_KAFKA_SPANS_TOPIC=${flags.spansTopic}` : ''}${flags.logsTopic !== 'otlp_logs' ? ` AGENT_CREDIT_SOURCE_KAFKA_LOGS_TOPIC=${flags.logsTopic}` : ''}`;
+  if (Object.values(r.written).some((n) => n > 0)) {
+    out.push(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers}${topicVars} npm start`);
+    return out;
+  }
+  const topics = Object.keys(r.written).join(' and ');
+  const fresh = flags.from !== undefined
+    ? `for new runs, \`agent-credit generate <dir> --seed 2\` and \`npm run kafka:seed -- --from <dir> --append\` (with the same topic flags); for empty topics, other names (--spans-topic, --logs-topic)`
+    : `for empty topics, other names (--spans-topic, --logs-topic) or a fresh broker (npm run kafka:stop && npm run kafka:start)`;
+  out.push(
+    `nothing written: ${topics} held records already, so this seed added no run — a job whose consumer group read them has nothing new to read (one that has not, or a new source.kafka.groupId, reads what they hold); ${fresh}`,
+  );
+  return out;
+}
+
 /** `npm run kafka:seed -- [flags]`: what to write where (see the header). */
 export function seedCommand(): Command {
   const positive = (flag: string) => (v: string): number => {
@@ -238,27 +284,14 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
       // --help and a refused flag: commander has said it
       process.exit((err as { exitCode?: number }).exitCode === 0 ? 0 : 2);
     }
-    const flags = cmd.opts<{ spansTopic: string; logsTopic: string; dump?: string; from?: string; partitions?: number; append?: boolean }>();
+    const flags = cmd.opts<SeedFlags>();
     if (flags.dump !== undefined && flags.from !== undefined) throw new Error('--dump and --from both given: choose one');
     if (flags.partitions !== undefined && flags.from === undefined) throw new Error('--partitions is for topics created for --from (a dump keeps its recorded 4 partitions)');
     // the recorded dump's runs are the same runs each time: appended, they would only be read twice
     if (flags.append === true && flags.from === undefined) throw new Error('--append is for --from (files of `agent-credit generate`): the recorded dump written again would be the same runs twice');
     const brokers = seedBrokers();
     const r = await seedInputTopics({ brokers, spansTopic: flags.spansTopic, logsTopic: flags.logsTopic, ...(flags.dump !== undefined ? { dump: resolve(flags.dump) } : {}), ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}), ...(flags.partitions !== undefined ? { partitions: flags.partitions } : {}), ...(flags.append === true ? { append: true } : {}) });
-    // --partitions sizes only the topics created here: an existing topic keeps its count, which it did without a word
-    for (const [topic, n] of Object.entries(r.partitions)) {
-      if (flags.partitions !== undefined && !r.created.includes(topic) && n !== flags.partitions) console.log(`${topic} exists with ${n} partition(s): --partitions ${flags.partitions} applies only to topics this seed creates`);
-    }
-    if (r.created.length > 0) console.log(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
-    const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
-    for (const [topic, n] of Object.entries(r.written)) {
-      const skipped = flags.from !== undefined
-        ? `${topic} already holds records: nothing written (--append adds the files after them, for a corpus of other runs — e.g. \`agent-credit generate <dir> --seed 2\`; the same runs twice are input sent twice: README, Delivery guarantees)`
-        : `${topic} already holds records: nothing written`;
-      console.log(n > 0 ? `wrote ${n} records of ${what} to ${topic}` : skipped);
-    }
-    const topicVars = `${flags.spansTopic !== 'otlp_spans' ? ` AGENT_CREDIT_SOURCE_KAFKA_SPANS_TOPIC=${flags.spansTopic}` : ''}${flags.logsTopic !== 'otlp_logs' ? ` AGENT_CREDIT_SOURCE_KAFKA_LOGS_TOPIC=${flags.logsTopic}` : ''}`;
-    console.log(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers}${topicVars} npm start`);
+    for (const line of seedReport(r, flags, brokers)) console.log(line);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // a broker recorded by an earlier kafka:start that has stopped since: kafkajs says only ECONNREFUSED

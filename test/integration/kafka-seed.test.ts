@@ -123,8 +123,13 @@ describe('kafka:seed', () => {
     }
     // the records spread over the 3 partitions
     expect(new Set([...where.values()].flatMap((p) => [...p].map((x) => x.split('@')[1]))).size).toBeGreaterThan(1);
-    // a second seed writes nothing, and says how to add runs to topics that hold some
-    expect(seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`).stdout).toContain(`${base}.spans already holds records: nothing written (--append adds the files after them`);
+    // a second seed writes nothing, and says how to add runs to topics that hold some — without the
+    // start command (it printed "now: … npm start" as if it had seeded)
+    const second = seed('--from', dir, '--spans-topic', `${base}.spans`, '--logs-topic', `${base}.logs`);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain(`${base}.spans already holds records: nothing written (--append adds the files after them`);
+    expect(second.stdout).toContain(`nothing written: ${base}.spans and ${base}.logs held records already, so this seed added no run`);
+    expect(second.stdout).not.toContain('now:');
     // --append: another corpus into those topics (a job reading them gets more runs); it wrote nothing and printed the start command as if seeded
     const more = tempDir('ac-seed-more-');
     await generateFiles({ dir: more, episodes: 5, seed: 6, encoding: 'proto' });
@@ -135,6 +140,7 @@ describe('kafka:seed', () => {
     expect(appended.stdout).toContain(`${base}.spans exists with 3 partition(s): --partitions 5 applies only to topics this seed creates`);
     expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.spans`);
     expect(appended.stdout).toContain(`wrote 5 records of OTLP files of ${more} to ${base}.logs`);
+    expect(appended.stdout).toContain('now: AGENT_CREDIT_SOURCE_KIND=kafka');
     const admin = kafka.admin();
     await admin.connect();
     try {
