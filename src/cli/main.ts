@@ -891,21 +891,23 @@ export function buildProgram(effective?: AppConfig): Command {
     .description("serve the live page and /metrics of the whole fleet from the Kafka job's output topics (every instance's events, read_committed), starting --since ago: standings that survive restarts and cover all instances")
     .addOption(configOption())
     .option('--since <duration>', 'read events from this long ago: a number with a unit, ms, s, m, h or d (30m, 6h, 2d), or all (each topic from its start) (default: 6h)')
-    .option('--live-host <host>', `sinks.live.host (default: ${d.sinks.live.host})`)
-    .option('--live-port <port>', `sinks.live.port (default: ${d.sinks.live.port})`)
+    .option('--live-host <host>', `sinks.live.host (default: ${shownDefault(d.sinks.live.host, e?.sinks.live.host)})`)
+    .option('--live-port <port>', `sinks.live.port (default: ${shownDefault(d.sinks.live.port, e?.sinks.live.port)})`)
     .addOption(metricsPortOption())
     .addOption(logOption())
     .addOption(logFormatOption())
     .action(async (f: CommonFlags & { since?: string; liveHost?: string; livePort?: string; metricsPort?: string }) => {
-      const { parseSince, startViewJob } = await import('./view-job.js');
+      const { parseSince, startViewJob, configuredLivePort } = await import('./view-job.js');
       const sinceMs = parseSince(f.since ?? '6h');
       const { overrides, flagNames } = flagOverrides(VIEW_FLAGS, f);
-      const config = await load(f, overrides, flagNames);
+      const loaded = await loadWithOrigins(f, overrides, flagNames);
+      const config = loaded.config;
+      const livePortFrom = configuredLivePort(config.sinks.live.port, loaded.origins.get('sinks.live.port'), f.config);
       const { createLogger } = await import('../telemetry/logger.js');
       const logger = createLogger(config.telemetry.logLevel, undefined, config.telemetry.logFormat);
       // a stop while it joins its group (Node's default was exit 143, no line): nothing to lose yet
       const whileStarting = exitOnSignalWhileStarting(logger);
-      const job = await startViewJob(config, { logger, sinceMs }).finally(() => whileStarting.remove());
+      const job = await startViewJob(config, { logger, sinceMs, ...(livePortFrom !== undefined ? { livePortFrom } : {}) }).finally(() => whileStarting.remove());
       untilSignal(logger, () => job.stop(), 'stopping the view');
     });
 

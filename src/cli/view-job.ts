@@ -10,6 +10,7 @@
  * Loaded lazily by the CLI, as the Kafka job is.
  */
 import { hostname } from 'node:os';
+import { DEFAULTS } from '../config/defaults.js';
 import { ConfigError, FlagError } from '../config/errors.js';
 import type { AppConfig } from '../config/schema.js';
 import { EVENT_TYPES, isThisMajorVersion, SCHEMA_MAJOR, type CreditEvent } from '../events/schemas.js';
@@ -39,6 +40,24 @@ export interface ViewJobOptions {
   /** Override for tests (another Kafka client behind the interface). */
   client?: KafkaClient;
   now?: () => number;
+  /** Where the configuration set the live page's port, when it did (`configuredLivePort`): said in the start line. */
+  livePortFrom?: string;
+}
+
+/**
+ * Where `sinks.live.port` came from when the configuration set it to another port than the built-in
+ * one — an `AGENT_CREDIT_*` variable, or the `-c` file (`origin` is the variable or flag that
+ * overrode it, from the loaded configuration's origins) —; undefined for the built-in port or one
+ * given by `--live-port`. `view -c` is most often given the Kafka job's own file, whose live port
+ * is the job's: the page came up on a port the user did not ask for (or taken by the job on the
+ * same host), and nothing said why. Pure.
+ */
+export function configuredLivePort(port: number, origin: string | undefined, file: string | undefined): string | undefined {
+  if (port === DEFAULTS.sinks.live.port) return undefined;
+  // an origin that is no variable is the flag (flagOverrides names it): the user's own choice
+  const where = origin !== undefined ? (origin.startsWith('AGENT_CREDIT_') ? `${origin}=${port}` : undefined) : file !== undefined ? `sinks.live.port ${port} in ${file}` : undefined;
+  if (where === undefined) return undefined;
+  return `from the configuration: ${where} (built-in ${DEFAULTS.sinks.live.port}; --live-port sets another)`;
 }
 
 export interface ViewStats {
@@ -307,7 +326,7 @@ export async function startViewJob(config: AppConfig, options: ViewJobOptions): 
   }
   const liveUrl = live?.address().url;
   const metricsUrl = statusServer ? `${statusServer.scheme()}://${config.telemetry.metricsHost}:${statusServer.port()}/metrics` : liveUrl ? `${liveUrl}/metrics` : undefined;
-  log.info({ live: liveUrl, metrics: metricsUrl, topics, since: describeSince(options.sinceMs, fromMs) }, 'agent-credit view: the fleet\'s credit from the output topics');
+  log.info({ live: liveUrl, ...(liveUrl !== undefined && options.livePortFrom !== undefined ? { livePort: options.livePortFrom } : {}), metrics: metricsUrl, topics, since: describeSince(options.sinceMs, fromMs) }, 'agent-credit view: the fleet\'s credit from the output topics');
   let stopping: Promise<void> | undefined;
   return {
     liveUrl,

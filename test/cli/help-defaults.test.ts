@@ -35,6 +35,15 @@ describe('--help shows the defaults in effect', () => {
     expect(help(['replay', '-c', file, '--help'])).toContain('(default: 999, from the configuration; built-in 2000)');
   });
 
+  it('view: its live page\'s port and interface (it listed the built-in ones whatever -c or AGENT_CREDIT_* set)', () => {
+    const job = join(dir, 'job.yaml');
+    writeFileSync(job, 'sinks:\n  live:\n    port: 9400\n');
+    const text = help(['view', '-c', job, '--help'], { AGENT_CREDIT_SINKS_LIVE_HOST: '0.0.0.0' });
+    expect(text).toContain('--live-port <port> sinks.live.port (default: 9400, from the configuration; built-in 8080)');
+    expect(text).toContain('--live-host <host> sinks.live.host (default: 0.0.0.0, from the configuration; built-in 127.0.0.1)');
+    expect(help(['view', '--help'])).toContain('--live-port <port> sinks.live.port (default: 8080)');
+  });
+
   it('AGENT_CREDIT_* variables count as they do for the command; without any, or with a file that does not load, the built-in defaults', () => {
     expect(help(['run', '--help'], { AGENT_CREDIT_SOURCE_GRPC_PORT: '4400' })).toContain('(default: 4400, from the configuration; built-in 4317)');
     const plain = help(['run', '--help']);
