@@ -189,6 +189,7 @@ export class EpisodeAssembler {
     evaluations: 0,
     duplicateEvaluations: 0,
     expiredEvaluations: 0,
+    evaluationsDroppedOverLimit: 0,
     unjoinableEvaluations: 0,
     evaluationsJoinedByResponseId: 0,
     contentEvents: 0,
@@ -672,6 +673,13 @@ export class EpisodeAssembler {
   }
 
   /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
+  /** Holds an evaluation for its spans; the ones that dropped out over `maxPendingEvaluations` are counted. */
+  private holdPending(key: string, e: Evaluation, position: SourcePosition | undefined, now: number): void {
+    const dropped = this.pending.add(key, e, position, now);
+    this.counts.expiredEvaluations += dropped;
+    this.counts.evaluationsDroppedOverLimit += dropped;
+  }
+
   private joinPending(ep: OpenEpisode, key: string, traceId: string | undefined): void {
     const other = traceId !== undefined && traceId !== key ? traceId : undefined;
     // a map look-up per span while dropped keys are remembered, only for runs without a verdict yet
@@ -731,7 +739,7 @@ export class EpisodeAssembler {
         else {
           // else the next turn, judged before its spans came — joined now it would close and
           // credit the current turns with it
-          this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
+          this.holdPending(e.traceId, e, position, now);
           return;
         }
       }
@@ -746,7 +754,7 @@ export class EpisodeAssembler {
       if (this.responses.get(e.responseId) !== undefined) this.counts.unjoinableEvaluations++;
       else {
         this.responseWaitsSeen = true;
-        this.counts.expiredEvaluations += this.pending.add(RESPONSE_PREFIX + e.responseId, e, position, now);
+        this.holdPending(RESPONSE_PREFIX + e.responseId, e, position, now);
       }
       return;
     }
@@ -761,7 +769,7 @@ export class EpisodeAssembler {
       const owner = this.byConversation && e.traceId !== undefined ? this.closed.ownerOfTrace(e.traceId) : undefined;
       const closedId = owner ?? this.closed.find(key, this.byConversation ? e.traceId : undefined);
       if (closedId === undefined) {
-        this.counts.expiredEvaluations += this.pending.add(key, e, position, now);
+        this.holdPending(key, e, position, now);
         return;
       }
       if (owner === undefined && e.traceId !== undefined && this.isNewTurn(closedId, e.traceId)) {
@@ -769,7 +777,7 @@ export class EpisodeAssembler {
         // before the turn's spans arrived. Reopening now credited the earlier turns' messages with
         // it (a revision without the turn); it waits for the turn's spans, which reopen the
         // conversation and take it (`joinPending` by trace id).
-        this.counts.expiredEvaluations += this.pending.add(e.traceId, e, position, now);
+        this.holdPending(e.traceId, e, position, now);
         return;
       }
       if (this.closed.heldEvaluation(closedId, e) === true) {

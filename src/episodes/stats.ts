@@ -56,6 +56,12 @@ export const EpisodeAssemblerStatsSchema = z.object({
   expiredContentEvents: n(),
   /** Pending evaluations dropped: TTL passed or buffer full. */
   expiredEvaluations: n(),
+  /**
+   * Of those, the ones dropped because `maxPendingEvaluations` were waiting (the oldest key first),
+   * not after `pendingEvaluationTtlMs`: the runtimes word the two apart (a backlog read ahead
+   * dropped thousands in seconds, logged as "expired after waiting 60000 ms").
+   */
+  evaluationsDroppedOverLimit: n(),
   /** Evaluations with neither a usable trace id nor conversation id for the key mode, nor a response id. */
   unjoinableEvaluations: n(),
   /** Evaluations that named only a `gen_ai.response.id`, joined to the LLM span that recorded it. */

@@ -66,6 +66,28 @@ export function expiredEvaluationsReporter(
 }
 
 /**
+ * Logs evaluations dropped because `episodes.maxPendingEvaluations` were already waiting for their
+ * spans (assembler stat `evaluationsDroppedOverLimit`; `expiredEvaluations` counts them too, and the
+ * metric `evaluations_expired_total`). They were logged as "expired after waiting 60000 ms": a
+ * backlog that read the verdicts ahead of their runs dropped thousands within seconds, and the line
+ * named the TTL to raise, not the limit. `total` is the assembler's counter (one that went down is
+ * a new assembler's).
+ */
+export function overLimitEvaluationsReporter(
+  logger: { warn(obj: object, msg: string): void } | undefined,
+  maxPending: number,
+  everyMs = 30_000,
+  now: () => number = Date.now,
+): (total: number | undefined) => void {
+  return totalReporter(everyMs, now, (dropped, droppedTotal) =>
+    logger?.warn(
+      { dropped, droppedTotal },
+      `evaluation(s) dropped unjoined: ${maxPending} (episodes.maxPendingEvaluations) were already waiting for the spans of their runs, and the oldest go first — evaluations read far ahead of their spans (a backlog: README, Limits) or spans that never reach agent-credit: raise episodes.maxPendingEvaluations, and check that the evaluated app exports its spans here; their runs close without credit, saying so`,
+    ),
+  );
+}
+
+/**
  * Logs evaluations the assembler could not join to anything (assembler stat
  * `unjoinableEvaluations`): no trace id, no conversation id usable for the key mode, no response
  * id. On Kafka this was only a counter; the OTLP/HTTP receiver logs the records it refuses itself

@@ -73,7 +73,7 @@ import {
   type ReplayFilter,
 } from './watermark.js';
 import { evaluationTimeReporter } from './evaluation-time-warnings.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { prepareReplayFilterTopic, replayFilterKey, type ReplayFilterTopic } from './replay-filter-topic.js';
@@ -193,6 +193,7 @@ export interface EpisodeAssemblerPort {
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
   stats?(): {
     readonly expiredEvaluations?: number;
+    readonly evaluationsDroppedOverLimit?: number;
     readonly lateEvaluationsOtherName?: number;
     readonly unjoinableEvaluations?: number;
     readonly pendingEvaluations?: number;
@@ -394,6 +395,7 @@ export class KafkaPipeline {
   private readonly counters = new KafkaPipelineCounters();
   private readonly held = new HeldTraces();
   private readonly reportExpired: (expiredTotal: number | undefined) => void;
+  private readonly reportOverLimit: (total: number | undefined) => void;
   private readonly reportOtherNames: (total: number | undefined) => void;
   private readonly reportUnjoinable: (total: number | undefined) => void;
   private assembler: EpisodeAssemblerPort;
@@ -538,6 +540,7 @@ export class KafkaPipeline {
     };
     this.assembler = deps.createAssembler(this.assemblerClock);
     this.reportExpired = expiredEvaluationsReporter(this.log, this.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
+    this.reportOverLimit = overLimitEvaluationsReporter(this.log, this.assembler.options?.maxPendingEvaluations ?? 10_000);
     this.reportOtherNames = otherNameVerdictsReporter(this.log);
     this.reportUnjoinable = unjoinableEvaluationsReporter(this.log);
     this.deadLetterDue = throttledCount(DEAD_LETTER_LOG_EVERY_MS, () => this.wall());
@@ -1753,7 +1756,9 @@ export class KafkaPipeline {
         if (st && this.held.size(key) < before && st.processedNext !== undefined) st.dirty = true;
       }
       const stats = this.assembler.stats?.();
-      this.reportExpired(stats?.expiredEvaluations);
+      // expiredEvaluations counts both drops: the TTL's line gets those past the TTL alone
+      this.reportExpired(stats?.expiredEvaluations === undefined ? undefined : stats.expiredEvaluations - (stats.evaluationsDroppedOverLimit ?? 0));
+      this.reportOverLimit(stats?.evaluationsDroppedOverLimit);
       this.reportOtherNames(stats?.lateEvaluationsOtherName);
       this.reportUnjoinable(stats?.unjoinableEvaluations);
       this.reportDeadLetterCount(0); // held-back counts go out even when no more come

@@ -29,7 +29,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
 import { evaluationTimeReporter } from './evaluation-time-warnings.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -43,7 +43,7 @@ export interface LocalAssembler {
    * EpisodeAssembler options this pipeline reads (`responseIdMemory`: 0 = evaluations cannot join
    * by response id; `keyBy: trace`: they cannot join by conversation id).
    */
-  readonly options?: { readonly responseIdMemory: number; readonly pendingEvaluationTtlMs?: number; readonly keyBy?: 'trace' | 'conversation' };
+  readonly options?: { readonly responseIdMemory: number; readonly pendingEvaluationTtlMs?: number; readonly maxPendingEvaluations?: number; readonly keyBy?: 'trace' | 'conversation' };
 }
 
 export interface LocalPipelineOptions {
@@ -150,6 +150,7 @@ export class LocalPipeline implements OtlpHandler {
     eventsOut: 0,
   };
   private reportExpired: ((expiredTotal: number | undefined) => void) | undefined;
+  private reportOverLimit: ((total: number | undefined) => void) | undefined;
   private reportOtherNames: ((total: number | undefined) => void) | undefined;
   private reportUnjoinable: ((total: number | undefined) => void) | undefined;
   private readonly reportCorrection: (episode: Episode, events: readonly CreditEvent[]) => void;
@@ -353,8 +354,11 @@ export class LocalPipeline implements OtlpHandler {
     try {
       this.enqueue(this.deps.assembler.tick());
       this.reportExpired ??= expiredEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
+      this.reportOverLimit ??= overLimitEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.maxPendingEvaluations ?? 10_000);
       const stats = this.deps.assembler.stats();
-      this.reportExpired(stats.expiredEvaluations);
+      // expiredEvaluations counts both drops: the TTL's line gets those past the TTL alone
+      this.reportExpired(stats.expiredEvaluations === undefined ? undefined : stats.expiredEvaluations - (stats.evaluationsDroppedOverLimit ?? 0));
+      this.reportOverLimit(stats.evaluationsDroppedOverLimit);
       this.reportOtherNames ??= otherNameVerdictsReporter(this.deps.logger);
       this.reportOtherNames(stats.lateEvaluationsOtherName);
       this.reportUnjoinable ??= unjoinableEvaluationsReporter(this.deps.logger);
