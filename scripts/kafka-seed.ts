@@ -17,7 +17,8 @@
  * `--dump <dir>` (another collector dump in the recorded layout), `--from <dir>` (OTLP files as
  * `agent-credit generate` writes them — a generated fleet of any size, each run's traces file one
  * record of the spans topic and its logs file one of the logs topic, keyed by the run's trace id as
- * the exporter's partition_traces_by_id / partition_logs_by_trace_id key them), `--partitions <n>`
+ * the exporter's partition_traces_by_id / partition_logs_by_trace_id key them; a directory of one
+ * kind alone writes that topic alone), `--partitions <n>`
  * (topics created for `--from`; a dump keeps its recorded 4), `--append` (with `--from`: write into
  * topics that already hold records — another corpus into the topics a running job reads).
  */
@@ -64,6 +65,8 @@ export interface SeedResult {
   written: Record<string, number>;
   /** Partitions of each topic: those of a topic that existed may differ from `partitions` asked for. */
   partitions: Record<string, number>;
+  /** With `from`: topics the directory has no file for (no `-traces` or no `-logs` files): written nothing, whatever they hold. */
+  noFiles?: string[];
 }
 
 const DUMP_PARTITIONS = 4;
@@ -126,7 +129,9 @@ export function otlpFileRecords(dir: string): { otlp_spans: FileRecord[]; otlp_l
     if (traceId === undefined) throw new Error(`--from ${dir}: ${f} names no trace id, so it has no key to partition by`);
     (m[1] === 'traces' ? out.otlp_spans : out.otlp_logs).push({ key: traceId, value });
   }
-  if (out.otlp_spans.length === 0) throw new Error(`--from ${dir}: no <name>-traces.pb or .json file there — write some with \`agent-credit generate ${dir} --episodes 100\``);
+  // one kind alone is a topic written alone (a logs topic written after its spans, as a collector
+  // exporting one signal behind the other would): the other topic is left as it is
+  if (out.otlp_spans.length === 0 && out.otlp_logs.length === 0) throw new Error(`--from ${dir}: no <name>-traces.pb, -logs.pb or .json file there — write some with \`agent-credit generate ${dir} --episodes 100\``);
   return out;
 }
 
@@ -167,8 +172,12 @@ export async function seedInputTopics(options: SeedOptions): Promise<SeedResult>
     if (files !== undefined) {
       const writing: { topic: string; records: FileRecord[] }[] = [];
       for (const [dumpTopic, topic] of Object.entries(topics)) {
-        if (options.append !== true && ends.get(topic)!.some((o) => o.high !== '0')) result.written[topic] = 0;
-        else writing.push({ topic, records: files[dumpTopic as keyof typeof files] });
+        result.written[topic] = 0; // spans then logs, whichever is written
+        const records = files[dumpTopic as keyof typeof files];
+        if (records.length === 0) {
+          // it said "already holds records" of a topic it had just created empty
+          (result.noFiles ??= []).push(topic);
+        } else if (options.append === true || !ends.get(topic)!.some((o) => o.high !== '0')) writing.push({ topic, records });
       }
       // the topics written side by side, SEED_CHUNK runs at a time, as a collector exports a fleet's
       // spans and logs while it runs: written one topic after the other, every run's spans carried
@@ -235,7 +244,12 @@ export function seedReport(r: SeedResult, flags: SeedFlags, brokers: string): st
   }
   if (r.created.length > 0) out.push(`created ${r.created.join(', ')} (${flags.from !== undefined ? (flags.partitions ?? DUMP_PARTITIONS) : DUMP_PARTITIONS} partitions each) on ${brokers}`);
   const what = flags.from !== undefined ? `OTLP files of ${flags.from}` : flags.dump !== undefined ? `the collector dump ${flags.dump}` : 'the recorded collector dump';
+  const noFiles = new Set(r.noFiles ?? []);
   for (const [topic, n] of Object.entries(r.written)) {
+    if (noFiles.has(topic)) {
+      out.push(`${topic}: nothing written — ${flags.from} has no <name>-${topic === flags.spansTopic ? 'traces' : 'logs'}.pb or .json file`);
+      continue;
+    }
     const skipped = flags.from !== undefined
       ? `${topic} already holds records: nothing written (--append adds the files after them, for a corpus of other runs — e.g. \`agent-credit generate <dir> --seed 2\`; the same runs twice are input sent twice: README, Delivery guarantees)`
       : `${topic} already holds records: nothing written`;
@@ -246,7 +260,7 @@ export function seedReport(r: SeedResult, flags: SeedFlags, brokers: string): st
     out.push(`now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=${brokers}${topicVars} npm start`);
     return out;
   }
-  const topics = Object.keys(r.written).join(' and ');
+  const topics = Object.keys(r.written).filter((t) => !noFiles.has(t)).join(' and ');
   const fresh = flags.from !== undefined
     ? `for new runs, \`agent-credit generate <dir> --seed 2\` and \`npm run kafka:seed -- --from <dir> --append\` (with the same topic flags); for empty topics, other names (--spans-topic, --logs-topic)`
     : `for empty topics, other names (--spans-topic, --logs-topic) or a fresh broker (npm run kafka:stop && npm run kafka:start)`;

@@ -163,6 +163,6 @@ describe('kafka:seed', () => {
     expect(bad.stderr).toContain('--partitions takes a whole number ≥ 1');
     const empty = seed('--from', tempDir('ac-seed-empty-'), '--spans-topic', `${base}.never`);
     expect(empty.status).toBe(1);
-    expect(empty.stderr).toMatch(/no <name>-traces\.pb or \.json file there — write some with `agent-credit generate /);
+    expect(empty.stderr).toMatch(/no <name>-traces\.pb, -logs\.pb or \.json file there — write some with `agent-credit generate /);
   }, 120_000);
 });

@@ -37,4 +37,15 @@ describe('kafka:seed: what it says it did', () => {
     expect(lines).toContain('wrote 12 records of OTLP files of runs to otlp_logs');
     expect(lines.at(-1)).toBe('now: AGENT_CREDIT_SOURCE_KIND=kafka AGENT_CREDIT_SOURCE_KAFKA_BROKERS=b:1 npm start');
   });
+
+  it('a --from directory without files of one kind says so for that topic, not that it held records (it had just been created empty)', () => {
+    const r: SeedResult = { created: ['s', 'l'], written: { s: 12, l: 0 }, partitions: { s: 4, l: 4 }, noFiles: ['l'] };
+    const lines = seedReport(r, { spansTopic: 's', logsTopic: 'l', from: 'runs' }, 'b:1');
+    expect(lines).toContain('l: nothing written — runs has no <name>-logs.pb or .json file');
+    expect(lines.some((l) => l.includes('already holds records'))).toBe(false);
+    expect(lines.at(-1)).toMatch(/^now: /);
+    // the other kind alone, into a spans topic that held records: "nothing written" names only that one
+    const held = seedReport({ created: [], written: { s: 0, l: 0 }, partitions: { s: 4, l: 4 }, noFiles: ['l'] }, { spansTopic: 's', logsTopic: 'l', from: 'runs' }, 'b:1');
+    expect(held.at(-1)).toMatch(/^nothing written: s held records already/);
+  });
 });
