@@ -23,6 +23,8 @@ import { configAdvice } from '../config/advice.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaClient } from '../kafka/client.js';
 import { recordKeyText, traceNotKeyed, unkeyedAdvice } from '../sources/kafka/unkeyed.js';
 import { evaluationsFromLogs } from '../conventions/evaluations.js';
+import { evaluationTimeWarning } from '../conventions/evaluation-time.js';
+import type { Evaluation } from '../model/agents.js';
 import { contentSpanHasText, contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
 import { factsOf } from '../conventions/steps.js';
 import { decodeRecord, foreignPayload, type TelemetrySignal } from '../sources/kafka/record-decoder.js';
@@ -711,6 +713,7 @@ async function sampleLines(
       });
     }
     let detail = '';
+    let sampled: readonly Evaluation[] = [];
     if (signal === 'traces') {
       const spans = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'traces' ? x.d.spans : []));
       const byConvention = new Map<string, number>();
@@ -725,7 +728,8 @@ async function sampleLines(
       }
     } else if (signal === 'logs') {
       const logs = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'logs' ? x.d.logs : []));
-      const evaluations = evaluationsFromLogs(logs).length;
+      sampled = evaluationsFromLogs(logs);
+      const evaluations = sampled.length;
       const contents = logs.filter(isContentEvent).length;
       const read = contentSpansFromLogs(logs);
       const withText = read.filter(contentSpanHasText).length;
@@ -745,7 +749,13 @@ async function sampleLines(
         continue;
       }
     } else {
-      detail = `${decoded.reduce((n, x) => n + (x.d.ok && x.d.signal === 'evaluations' ? x.d.evaluations.length : 0), 0)} evaluations`;
+      sampled = decoded.flatMap((x) => (x.d.ok && x.d.signal === 'evaluations' ? x.d.evaluations : []));
+      detail = `${sampled.length} evaluations`;
+    }
+    // as run warns when it reads them (src/conventions/evaluation-time.ts): said before the job runs
+    const mistimed = sampled.flatMap((e) => evaluationTimeWarning(e) ?? []);
+    if (mistimed.length > 0) {
+      lines.push({ name: 'kafka.sample', setting: i.key, status: 'warn', text: `${i.key}: ${mistimed.length} of the ${sampled.length} evaluation(s) in the sample (${where}) — ${mistimed[0]!.message}` });
     }
     if (keyBy === 'trace' && signal !== 'evaluations') {
       // as run warns (once per topic): the exporter's partition_*_by_id settings are off by default

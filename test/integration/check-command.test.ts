@@ -274,6 +274,26 @@ describe('agent-credit check --sample', () => {
     // conversation-keyed episodes do not depend on the record key
     expect(renderCheckReport(await runChecks(config('conversation'), { sample: true }))).not.toContain('not keyed');
   });
+  it('warns, as run does when it reads them, when the sampled verdicts carry their time in seconds or milliseconds, not nanoseconds', async () => {
+    const { verdictAt, VERDICT_TRACE_ID } = await import('../support/sdk-verdict.js');
+    const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
+    const base = unique('sample-time-unit');
+    const c = client();
+    await createTopics(c, [`${base}.spans`, `${base}.logs`], 1);
+    const gen = kafkaRecordsFor(await generateFleet({ episodes: 1, seed: 7 }), 'otlp_proto');
+    // a judge that put $(date +%s) where nanoseconds go: the SDK's HrTime [seconds, nanos] of 1.7e9 ns
+    const seconds = 1_796_000_000;
+    await produce(c, [
+      ...gen.spans.map((r) => ({ topic: `${base}.spans`, key: r.key, value: r.value })),
+      { topic: `${base}.logs`, key: VERDICT_TRACE_ID, value: verdictAt([1, seconds - 1_000_000_000]) },
+    ]);
+    const config = loadConfig({ env: {}, overrides: { source: { kind: 'kafka', kafka: { brokers: [brokers()], groupId: `${base}-grp`, spansTopic: `${base}.spans`, logsTopic: `${base}.logs` } }, sinks: { live: { enabled: false } } } }).config;
+    const report = await runChecks(config, { sample: true });
+    const text = renderCheckReport(report);
+    expect(text).toContain(`! source.kafka.logsTopic: 1 of the 1 evaluation(s) in the sample (partition 0, offset 0) — evaluation time the log record's time_unix_nano (timeUnixNano in OTLP/JSON) = ${seconds} looks like seconds since the epoch`);
+    expect(report.ok).toBe(true); // a warning: the records decode and are used as given
+  });
+
   it('samples as run reads (source.kafka.isolationLevel): an aborted transaction\'s records are not sampled under read_committed, the default', async () => {
     const { generateFleet, kafkaRecordsFor } = await import('../../src/scenarios/index.js');
     const base = unique('sample-iso');
