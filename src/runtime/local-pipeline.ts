@@ -29,6 +29,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
 import { evaluationTimeReporter } from './evaluation-time-warnings.js';
+import { evaluationTimeWarning } from '../conventions/evaluation-time.js';
 import { expiredEvaluationsReporter, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
@@ -310,10 +311,16 @@ export class LocalPipeline implements OtlpHandler {
       this.deps.assembler.addEvaluations(joinable);
       this.enqueue(this.deps.assembler.tick());
     }
+    const notes: string[] = [];
     if (rejected > 0) {
       this.noteRejectedEvaluations(rejected);
-      return { rejected, errorMessage: `${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate` };
+      notes.push(`${rejected} evaluation event(s) carry no trace id, gen_ai.conversation.id (with episodes.keyBy: conversation) or gen_ai.response.id; emit them inside the evaluated span's context, or name the response they evaluate`);
     }
+    // OTLP lets a server warn in partial_success with nothing rejected (rejected 0, a message): the
+    // sender's exporter is where a judge's author looks, not this job's log
+    const mistimed = joinable.flatMap((e) => evaluationTimeWarning(e) ?? []);
+    if (mistimed.length > 0) notes.push(`${mistimed.length} evaluation event(s) taken with a time that is not nanoseconds — ${mistimed[0]!.message}`);
+    if (notes.length > 0) return { rejected, errorMessage: notes.join('; ') };
   }
 
   /**

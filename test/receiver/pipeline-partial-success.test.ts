@@ -103,6 +103,17 @@ describe('receiver + local pipeline', () => {
     await telemetry.shutdown();
   });
 
+  it('takes a verdict timed in seconds, not nanoseconds, and says so in partial_success with nothing rejected (OTLP: rejected 0 and a message is a warning)', async () => {
+    const { verdictAt } = await import('../support/sdk-verdict.js');
+    const { decodeExportResponse } = await import('../../src/sources/otlp-http/responses.js');
+    // a judge that put $(date +%s) where nanoseconds go: 1,796,000,000 ns, as the SDK's HrTime [1 s, …]
+    const r = await post('/v1/logs', verdictAt([1, 796_000_000]), 'application/x-protobuf');
+    expect(r.status).toBe(200);
+    const partial = decodeExportResponse(new Uint8Array(await r.arrayBuffer()));
+    expect(partial?.rejected ?? 0).toBe(0);
+    expect(partial?.errorMessage).toMatch(/^1 evaluation event\(s\) taken with a time that is not nanoseconds — evaluation time the log record's time_unix_nano \(timeUnixNano in OTLP\/JSON\) = 1796000000 looks like seconds since the epoch/);
+  });
+
   it('answers 503 (retryable) once the bounded credit queue is full', async () => {
     const a = await generateScenario({ kind: 'success', convention: 'genai', seed: 21 });
     const b = await generateScenario({ kind: 'success', convention: 'genai', seed: 22 });
