@@ -4,7 +4,7 @@
  * `agent-credit/inprocess`, `/credit`, `/events`, `/runtime`, `/episodes`, `/conventions`, `/otlp`,
  * `/config`, `/kafka`, `/scenarios`.
  */
-export { createCreditSpanProcessor, CreditSpanProcessor, IngestError, OnCreditError, UnjoinableEvaluationError, InProcessOptionsError, type CreateCreditSpanProcessorOptions, type CreditSpanProcessorOptions, type CreditSpanProcessorStats } from './inprocess/index.js';
+export { createCreditSpanProcessor, CreditSpanProcessor, IngestError, OnCreditError, UnjoinableEvaluationError, EvaluationTimeUnitError, InProcessOptionsError, type CreateCreditSpanProcessorOptions, type CreditSpanProcessorOptions, type CreditSpanProcessorStats } from './inprocess/index.js';
 export { processEpisode, creditInputOf, type ProcessEpisodeOptions } from './runtime/process-episode.js';
 export { creditEpisode, estimateShapley, exactShapley, CreditOptionsSchema, CreditInputSchema, type CreditOptions, type CreditOptionsInput, type CreditInput, type CreditOutcome, type Game, type ShapleyEstimate } from './credit/index.js';
 export { CreditEventSchema, EpisodeCreditSchema, MessageRewardSchema, PreferencePairSchema, SCHEMA_VERSION, type CreditEvent, type EpisodeCredit, type MessageReward, type PreferencePair } from './events/index.js';

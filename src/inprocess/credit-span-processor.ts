@@ -30,6 +30,7 @@ import type { CloseReason, Episode } from '../model/episode.js';
 import { SELF_TRACER_NAME, type LogRecord, type Span } from '../model/telemetry.js';
 import type { CreditEvent } from '../events/schemas.js';
 import { contentSpansFromLogs, isContentEvent } from '../conventions/content-events.js';
+import { evaluationTimeWarning } from '../conventions/evaluation-time.js';
 import { callApp, untraced } from './app-callback.js';
 import { SpanConverter } from './convert.js';
 import { evaluationsFromInput, type EvaluationInput } from './evaluation-input.js';
@@ -112,6 +113,27 @@ export class UnjoinableEvaluationError extends Error {
     );
   }
 }
+
+/**
+ * Evaluations taken with a time that looks like seconds, milliseconds or microseconds since the
+ * epoch rather than nanoseconds (src/conventions/evaluation-time.ts), as `onError` receives them:
+ * taken as given — a small time relative to 0 may be meant — but timed in January 1970, before
+ * every span of their run, so a later verdict of the same name reads as a correction of them. The
+ * jobs log it; here `onError` is where an app hears of it. The first at once, then at most one
+ * per 60 s with the count since.
+ */
+export class EvaluationTimeUnitError extends Error {
+  override readonly name = 'EvaluationTimeUnitError';
+  constructor(
+    readonly count: number,
+    detail: string,
+  ) {
+    super(`${count} evaluation(s) taken with a time that is not nanoseconds — ${detail}`);
+  }
+}
+
+/** At most one `EvaluationTimeUnitError` per this many ms, as the jobs' warning line. */
+const TIME_UNIT_REPORT_EVERY_MS = 60_000;
 
 const NO_CONTEXT_MANAGER =
   'No context manager is registered (BasicTracerProvider registers none), so context.active() is always empty: startActiveSpan parents nothing — each span is a trace, and an episode, of its own — and no log record gets a span context. ' +
@@ -290,6 +312,8 @@ export class CreditSpanProcessor implements SpanProcessor {
   /** `unjoinableEvaluations` of the assembler already reported, and when the last report went (reportUnjoinable). */
   private unjoinableSeen = 0;
   private unjoinableReportedAt: number | undefined;
+  /** Evaluations with a time in another unit than nanoseconds not reported yet, and the last one's words (`reportTimeUnits`). */
+  private mistimed = { count: 0, message: '', reportedAt: undefined as number | undefined };
   /** agent-credit's own spans that reached onEnd (`stats().ownSpansIgnored`, with any the assembler met). */
   private ownSpans = 0;
   private readonly withoutCreditBy = Object.fromEntries(WITHOUT_CREDIT_REASONS.map((r) => [r, 0])) as Record<WithoutCreditReason, number>;
@@ -357,6 +381,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     }
     this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
+    this.reportTimeUnits(evaluations);
     this.addToAssembler(evaluations);
     this.reportUnjoinable();
   }
@@ -369,6 +394,7 @@ export class CreditSpanProcessor implements SpanProcessor {
     }
     if (this.buffer.length > 0) this.drainBuffer(); // keep spans before evaluations that refer to them
     this.counters.evaluationsReceived += evaluations.length;
+    this.reportTimeUnits(evaluations);
     for (const e of evaluations) this.loggedEvaluations.push(e);
     if (this.loggedEvaluations.length >= this.options.maxBufferedSpans) this.drainBuffer();
   }
@@ -393,6 +419,7 @@ export class CreditSpanProcessor implements SpanProcessor {
       this.shutdownPromise = (async () => {
         this.drainBuffer();
         this.reportUnjoinable(true); // the last count, also within the report interval
+        this.reportTimeUnits([], true);
         this.shutDown = true;
         if (this.timer) clearInterval(this.timer);
         this.timer = undefined;
@@ -453,6 +480,22 @@ export class CreditSpanProcessor implements SpanProcessor {
     this.unjoinableSeen = total;
     this.unjoinableReportedAt = now;
     this.report(new UnjoinableEvaluationError(count, !contextManagerWorks()), undefined);
+  }
+
+  /** Tells `onError` of evaluations timed in another unit than nanoseconds (EvaluationTimeUnitError): the first at once, then at most once per TIME_UNIT_REPORT_EVERY_MS with the count since (and at shutdown, `force`). */
+  private reportTimeUnits(evaluations: readonly Evaluation[], force = false): void {
+    for (const e of evaluations) {
+      const w = evaluationTimeWarning(e);
+      if (w === undefined) continue;
+      this.mistimed.count++;
+      this.mistimed.message = w.message;
+    }
+    const m = this.mistimed;
+    if (m.count === 0) return;
+    const now = Date.now();
+    if (!force && m.reportedAt !== undefined && now - m.reportedAt < TIME_UNIT_REPORT_EVERY_MS) return;
+    this.report(new EvaluationTimeUnitError(m.count, m.message), undefined);
+    this.mistimed = { count: 0, message: '', reportedAt: now };
   }
 
   private drainBuffer(): void {
