@@ -209,6 +209,8 @@ export interface EpisodeAssemblerPort {
   };
 }
 
+type AssemblerStats = ReturnType<NonNullable<EpisodeAssemblerPort['stats']>>;
+
 export interface KafkaPipelineDeps {
   client: KafkaClient;
   /**
@@ -1584,8 +1586,9 @@ export class KafkaPipeline {
     const spans = this.config.source.spansTopic;
     // Verdicts first: of the two, reading the spans is what frees both (a run read closes on its
     // waiting verdict); held both ways, only timers (awaitEvaluationMs, the pending TTL) would move.
-    const verdictsAhead = this.verdictsWaitingFull(now);
-    const runsAhead = !verdictsAhead && this.runsWaitingFull(now);
+    const stats = this.assembler.stats?.();
+    const verdictsAhead = this.verdictsWaitingFull(now, stats);
+    const runsAhead = !verdictsAhead && this.runsWaitingFull(now, stats);
     let frontier = Number.POSITIVE_INFINITY;
     for (const st of this.partitions.values()) {
       if (st.fenced) continue;
@@ -1630,11 +1633,10 @@ export class KafkaPipeline {
    * the limit the oldest verdicts were dropped and their runs closed without credit (20,000 runs
    * seeded by kafka:seed --from on the local broker: 2,882 of them).
    */
-  private verdictsWaitingFull(now: number): boolean {
+  private verdictsWaitingFull(now: number, stats: AssemblerStats | undefined): boolean {
     const max = this.assembler.options?.maxPendingEvaluations;
     if (max === undefined) return false;
-    const waiting = this.assembler.stats?.().pendingEvaluations ?? 0;
-    return waiting >= max / 2 && this.leftToRead(now, (topic) => topic === this.config.source.spansTopic);
+    return (stats?.pendingEvaluations ?? 0) >= max / 2 && this.leftToRead(now, (topic) => topic === this.config.source.spansTopic);
   }
 
   /**
@@ -1650,9 +1652,8 @@ export class KafkaPipeline {
    * costs nothing when the runs open are still running: they wait for their spans
    * (`maxPendingEvaluations`, and `rewoundForVerdicts` past it).
    */
-  private runsWaitingFull(now: number): boolean {
+  private runsWaitingFull(now: number, stats: AssemblerStats | undefined): boolean {
     const o = this.assembler.options;
-    const stats = this.assembler.stats?.();
     if (o === undefined || stats === undefined) return false;
     const full = (o.maxOpenEpisodes !== undefined && (stats.open ?? 0) >= o.maxOpenEpisodes / 2) || (o.maxBufferedBytes !== undefined && (stats.bufferedBytes ?? 0) >= o.maxBufferedBytes / 2);
     return full && this.leftToRead(now, (topic) => topic !== this.config.source.spansTopic);
@@ -1689,9 +1690,10 @@ export class KafkaPipeline {
   private rewoundForVerdicts(st: PartitionState, offset: string, count: number): boolean {
     const max = this.assembler.options?.maxPendingEvaluations;
     if (max === undefined || count === 0) return false;
-    const waiting = this.assembler.stats?.().pendingEvaluations ?? 0;
-    if (waiting < max / 2 || waiting + count <= max) return false;
-    if (!this.leftToRead(this.wall(), (topic) => topic === this.config.source.spansTopic)) return false;
+    const stats = this.assembler.stats?.();
+    const waiting = stats?.pendingEvaluations ?? 0;
+    // past the limit, and held by alignInputs until the spans catch up
+    if (waiting + count <= max || !this.verdictsWaitingFull(this.wall(), stats)) return false;
     const tp = { topic: st.topic, partition: st.partition };
     this.source.seek(tp, offset);
     this.seekedPartitions.add(`${st.topic}/${st.partition}`);
