@@ -672,7 +672,6 @@ export class EpisodeAssembler {
     return resolved;
   }
 
-  /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
   /** Holds an evaluation for its spans; the ones that dropped out over `maxPendingEvaluations` are counted. */
   private holdPending(key: string, e: Evaluation, position: SourcePosition | undefined, now: number): void {
     const dropped = this.pending.add(key, e, position, now);
@@ -680,6 +679,7 @@ export class EpisodeAssembler {
     this.counts.evaluationsDroppedOverLimit += dropped;
   }
 
+  /** Moves evaluations waiting under the episode key (and, conversation mode, the trace id) into the episode. */
   private joinPending(ep: OpenEpisode, key: string, traceId: string | undefined): void {
     const other = traceId !== undefined && traceId !== key ? traceId : undefined;
     // a map look-up per span while dropped keys are remembered, only for runs without a verdict yet

@@ -66,6 +66,15 @@ export function expiredEvaluationsReporter(
 }
 
 /**
+ * Of the assembler's `expiredEvaluations` (both drops, as the metric counts them), those that
+ * waited out `pendingEvaluationTtlMs`: the TTL's line (`expiredEvaluationsReporter`) takes these,
+ * `overLimitEvaluationsReporter` the rest.
+ */
+export function expiredPastTtl(stats: { readonly expiredEvaluations?: number; readonly evaluationsDroppedOverLimit?: number } | undefined): number | undefined {
+  return stats?.expiredEvaluations === undefined ? undefined : stats.expiredEvaluations - (stats.evaluationsDroppedOverLimit ?? 0);
+}
+
+/**
  * Logs evaluations dropped because `episodes.maxPendingEvaluations` were already waiting for their
  * spans (assembler stat `evaluationsDroppedOverLimit`; `expiredEvaluations` counts them too, and the
  * metric `evaluations_expired_total`). They were logged as "expired after waiting 60000 ms": a

@@ -73,7 +73,7 @@ import {
   type ReplayFilter,
 } from './watermark.js';
 import { evaluationTimeReporter } from './evaluation-time-warnings.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, expiredPastTtl, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 import { CREDIT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import { withTimeout } from './with-timeout.js';
 import { prepareReplayFilterTopic, replayFilterKey, type ReplayFilterTopic } from './replay-filter-topic.js';
@@ -1758,8 +1758,7 @@ export class KafkaPipeline {
         if (st && this.held.size(key) < before && st.processedNext !== undefined) st.dirty = true;
       }
       const stats = this.assembler.stats?.();
-      // expiredEvaluations counts both drops: the TTL's line gets those past the TTL alone
-      this.reportExpired(stats?.expiredEvaluations === undefined ? undefined : stats.expiredEvaluations - (stats.evaluationsDroppedOverLimit ?? 0));
+      this.reportExpired(expiredPastTtl(stats));
       this.reportOverLimit(stats?.evaluationsDroppedOverLimit);
       this.reportOtherNames(stats?.lateEvaluationsOtherName);
       this.reportUnjoinable(stats?.unjoinableEvaluations);

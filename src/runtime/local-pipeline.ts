@@ -30,7 +30,7 @@ import { contentSpansFromLogs } from '../conventions/content-events.js';
 import { correctionReporter } from './episode-log.js';
 import { evaluationTimeReporter } from './evaluation-time-warnings.js';
 import { evaluationTimeWarning } from '../conventions/evaluation-time.js';
-import { expiredEvaluationsReporter, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
+import { expiredEvaluationsReporter, expiredPastTtl, otherNameVerdictsReporter, overLimitEvaluationsReporter, throttledCount, unjoinableEvaluationsReporter } from './expired-evaluations.js';
 
 /** What the pipeline needs from src/episodes `EpisodeAssembler`. */
 export interface LocalAssembler {
@@ -363,8 +363,7 @@ export class LocalPipeline implements OtlpHandler {
       this.reportExpired ??= expiredEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.pendingEvaluationTtlMs ?? 60_000);
       this.reportOverLimit ??= overLimitEvaluationsReporter(this.deps.logger, this.deps.assembler.options?.maxPendingEvaluations ?? 10_000);
       const stats = this.deps.assembler.stats();
-      // expiredEvaluations counts both drops: the TTL's line gets those past the TTL alone
-      this.reportExpired(stats.expiredEvaluations === undefined ? undefined : stats.expiredEvaluations - (stats.evaluationsDroppedOverLimit ?? 0));
+      this.reportExpired(expiredPastTtl(stats));
       this.reportOverLimit(stats.evaluationsDroppedOverLimit);
       this.reportOtherNames ??= otherNameVerdictsReporter(this.deps.logger);
       this.reportOtherNames(stats.lateEvaluationsOtherName);
