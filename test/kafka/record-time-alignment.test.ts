@@ -174,4 +174,56 @@ describe('KafkaPipeline reads its input partitions together in record time', () 
     expect([...fake.paused]).toEqual(['logs/0']);
     await p.stop();
   });
+  // The holds were all-or-nothing per topic: with the verdicts of one partition read ahead of their
+  // runs (waiting: the logs held) and the runs of another ahead of their verdicts, every logs
+  // partition waited, the spans were read on, and the runs whose verdicts sat in the held logs
+  // partition filled maxOpenEpisodes and were evicted without credit — 1,993 of 6,000 runs on the
+  // broker, spans seeded 15 s before their verdicts, maxOpenEpisodes and maxPendingEvaluations 1000
+  it('holds each spans or logs partition by how far it is ahead of the other topic\'s partition of its number, so the verdicts of one partition are read while another partition\'s wait', { timeout: 20_000 }, async () => {
+    const fake = new FakeKafka();
+    for (const topic of ['spans', 'logs']) fake.endOffsets.set(topic, [0, 1].map((partition) => ({ partition, offset: '100', low: '0' })));
+    let assembler: EpisodeAssembler | undefined;
+    const credited = new Set<string>();
+    const p = new KafkaPipeline(
+      { source: { brokers: ['fake:9092'], spansTopic: 'spans', logsTopic: 'logs' }, sink: { createTopics: false }, delivery: 'at-least-once', tickIntervalMs: 50, commitIntervalMs: 10_000 },
+      {
+        client: fake,
+        createAssembler: (clock) => (assembler = new EpisodeAssembler({ maxOpenEpisodes: 4, maxPendingEvaluations: 4, graceMs: 0 }, clock)),
+        processEpisode: async (e) => {
+          if (e.evaluations.length > 0) credited.add(e.episodeId);
+          return [];
+        },
+        evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+      },
+    );
+    await p.start();
+    fake.assign([0, 1].flatMap((partition) => [{ topic: 'spans', partition }, { topic: 'logs', partition }]));
+    const runs = kafkaRecordsFor(await generateFleet({ episodes: 12, seed: 3 }), 'otlp_proto');
+    const verdictOf = new Map(runs.logs.filter((r) => evaluationsFromLogs(decodeLogs(r.value, 'otlp_proto')).length === 1).map((r) => [r.key, r]));
+    const judged = runs.spans.filter((r) => verdictOf.has(r.key));
+    expect(judged.length).toBeGreaterThanOrEqual(8);
+    const [a, b] = [judged.slice(0, 2), judged.slice(2, 8)]; // partition 0's runs, partition 1's
+    const at = (rs: typeof judged, first: number) => rs.map((r, i) => ({ key: r.key, value: r.value, offset: first + i, timestampMs: 1_000 }));
+    // partition 0: two verdicts ahead of their runs (half of maxPendingEvaluations wait)
+    await fake.deliver('logs', 0, at(a.map((r) => verdictOf.get(r.key)!), 0), 100);
+    expect(assembler!.stats().pendingEvaluations).toBe(2);
+    // partition 1: two runs ahead of their verdicts
+    await fake.deliver('spans', 1, at(b.slice(0, 2), 0), 100);
+    expect(assembler!.stats().open).toBe(2);
+    // logs/0 waits for its spans, spans/1 for its verdicts; logs/1 and spans/0 are read
+    expect([...fake.paused].sort()).toEqual(['logs/0', 'spans/1']);
+    await fake.deliver('logs', 1, at(b.slice(0, 2).map((r) => verdictOf.get(r.key)!), 0), 100);
+    await fake.deliver('spans', 0, at(a, 0), 100);
+    await sleep(300); // ticks: the runs with their verdicts close
+    expect(assembler!.stats()).toMatchObject({ open: 0, pendingEvaluations: 0 });
+    // balanced again: the record times decide (alike here), nothing held
+    expect([...fake.paused]).toEqual([]);
+    await fake.deliver('spans', 1, at(b.slice(2), 2), 100);
+    await fake.deliver('logs', 1, at(b.slice(2).map((r) => verdictOf.get(r.key)!), 2), 100);
+    await sleep(300);
+    expect(credited.size).toBe(8);
+    expect(p.stats()).toMatchObject({ verdictRewinds: 0 });
+    expect(assembler!.stats().evicted).toBe(0);
+    await p.stop();
+  });
 });
