@@ -111,7 +111,10 @@ export interface KafkaPipelineStats {
    * still has records to read; `verdictsWaiting` — a logs or evaluations partition while the
    * verdicts waiting for their spans fill half of `episodes.maxPendingEvaluations`; `runsWaiting` —
    * a spans partition while the open runs fill half of `maxOpenEpisodes` / `maxBufferedBytes` and
-   * verdicts are left to read. Not the backpressure pause (`paused`).
+   * verdicts are left to read. Under either, a partition whose partner of the same number in the
+   * other topic is read here too is held by the pair's own balance (its runs, or its verdicts,
+   * ahead), counted by its topic: spans `runsWaiting`, logs `verdictsWaiting`. Not the
+   * backpressure pause (`paused`).
    */
   readonly partitionsHeld: { readonly recordTime: number; readonly verdictsWaiting: number; readonly runsWaiting: number };
   /**
