@@ -224,37 +224,39 @@ export class SelfTelemetry {
     counter('value_function_timeouts', "Value-function calls that did not answer in time: judge attempts past credit.judge.timeoutMs (retried or failed), and judge or module calls still unanswered when their episode's credit stopped waiting at credit.timeoutMs (also counted as failures)", (s) => s.valueFunctionTimeouts);
     counter('value_function_retries', 'Judge attempts retried after a timeout, a network error, HTTP 408, 429 or 5xx (credit.judge.retries)', (s) => s.valueFunctionRetries);
     counter('value_function_out_of_scale', "Coalition values the value function answered off the scale R is on ([0, 1], or the evaluation's range with credit.normalize false), e.g. a judge answering 0–100: those episodes' credits mix two scales (their warnings say \"outside the score's scale\")", (s) => s.valueFunctionOutOfScale);
-    // one series per reason, each observed (at 0 from the pool's start) while credit workers run:
-    // an alert on increase() sees the first restart; without workers there is no series
-    const workerRestarts: readonly [string, (s: ObservedStats) => number | undefined][] = [
-      ['timeout', (s) => s.creditWorkerRestartsTimeout],
-      ['crash', (s) => s.creditWorkerRestartsCrash],
-      ['out-of-memory', (s) => s.creditWorkerRestartsOutOfMemory],
-    ];
-    m.createObservableCounter(n('credit_worker_restarts'), {
-      description:
-        'Credit worker threads replaced (runtime.creditWorkers), by reason: timeout (an episode ran past runtime.creditTimeoutMs: a stuck value function), crash (the worker threw or exited), out-of-memory (it reached runtime.creditWorkerMaxHeapMb: a leaking value function or an episode too large). The episodes it held are re-run on the replacement, the one that caused a timeout or out-of-memory fails',
-    }).addCallback((r) => {
-      for (const [reason, pick] of workerRestarts) {
-        const v = this.sum(pick);
-        if (v !== undefined) r.observe(v, { reason });
-      }
-    });
-    // one series per reason while a Kafka job runs (0 when none is held): a backlog's holds are seen as they come and go
-    const partitionsHeld: readonly [string, (s: ObservedStats) => number | undefined][] = [
-      ['record-time', (s) => s.kafkaPartitionsHeldRecordTime],
-      ['verdicts-waiting', (s) => s.kafkaPartitionsHeldVerdictsWaiting],
-      ['runs-waiting', (s) => s.kafkaPartitionsHeldRunsWaiting],
-    ];
-    m.createObservableGauge(n('kafka_partitions_held'), {
-      description:
-        'Input partitions not fetched while the others are read, by reason: record-time (read more than 1 s of record time past a partition with records left), verdicts-waiting (logs/evaluations partitions while verdicts waiting for their spans fill half of episodes.maxPendingEvaluations), runs-waiting (spans partitions while open runs fill half of maxOpenEpisodes/maxBufferedBytes and verdicts are left to read). Not the backpressure pause (kafka_paused)',
-    }).addCallback((r) => {
-      for (const [reason, pick] of partitionsHeld) {
-        const v = this.sum(pick);
-        if (v !== undefined) r.observe(v, { reason });
-      }
-    });
+    // one series per `reason`, each observed when its stat is known: the instrument's own `reason` label
+    const byReason = (instrument: ReturnType<typeof m.createObservableGauge> | ReturnType<typeof m.createObservableCounter>, series: readonly [string, (s: ObservedStats) => number | undefined][]) =>
+      instrument.addCallback((r) => {
+        for (const [reason, pick] of series) {
+          const v = this.sum(pick);
+          if (v !== undefined) r.observe(v, { reason });
+        }
+      });
+    // observed (at 0 from the pool's start) while credit workers run: an alert on increase() sees
+    // the first restart; without workers there is no series
+    byReason(
+      m.createObservableCounter(n('credit_worker_restarts'), {
+        description:
+          'Credit worker threads replaced (runtime.creditWorkers), by reason: timeout (an episode ran past runtime.creditTimeoutMs: a stuck value function), crash (the worker threw or exited), out-of-memory (it reached runtime.creditWorkerMaxHeapMb: a leaking value function or an episode too large). The episodes it held are re-run on the replacement, the one that caused a timeout or out-of-memory fails',
+      }),
+      [
+        ['timeout', (s) => s.creditWorkerRestartsTimeout],
+        ['crash', (s) => s.creditWorkerRestartsCrash],
+        ['out-of-memory', (s) => s.creditWorkerRestartsOutOfMemory],
+      ],
+    );
+    // observed while a Kafka job runs (0 when none is held): a backlog's holds are seen as they come and go
+    byReason(
+      m.createObservableGauge(n('kafka_partitions_held'), {
+        description:
+          'Input partitions not fetched while the others are read, by reason: record-time (read more than 1 s of record time past a partition with records left), verdicts-waiting (logs/evaluations partitions while verdicts waiting for their spans fill half of episodes.maxPendingEvaluations), runs-waiting (spans partitions while open runs fill half of maxOpenEpisodes/maxBufferedBytes and verdicts are left to read). Not the backpressure pause (kafka_paused)',
+      }),
+      [
+        ['record-time', (s) => s.kafkaPartitionsHeldRecordTime],
+        ['verdicts-waiting', (s) => s.kafkaPartitionsHeldVerdictsWaiting],
+        ['runs-waiting', (s) => s.kafkaPartitionsHeldRunsWaiting],
+      ],
+    );
     counter('kafka_records_received', 'Kafka records consumed (spans and logs topics)', (s) => s.kafkaRecordsIn);
     counter('kafka_spans_received', 'Spans decoded from Kafka records', (s) => s.kafkaSpansIn);
     counter('kafka_log_records_received', 'Log records decoded from Kafka records', (s) => s.kafkaLogRecordsIn);
