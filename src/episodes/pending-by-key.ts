@@ -7,7 +7,7 @@
  *
  * Entries are kept in arrival order in one Map (insertion order), so expiry pops from the front.
  */
-import type { SourcePosition } from '../model/episode.js';
+import type { Episode, SourcePosition } from '../model/episode.js';
 import { PartitionOffsets } from './offsets.js';
 
 export interface PendingItem<T> {
@@ -50,7 +50,7 @@ export interface PendingByKeyOptions<T> {
  * the oldest; `expired` — it waited `ttlMs`. A revoked partition's items are not lost (the new
  * owner reads them): not remembered.
  */
-export type DropCause = 'over-limit' | 'expired';
+export type DropCause = NonNullable<Episode['evaluationDropped']>; // the episode carries it: one definition, the schema's
 
 /** Most dropped items remembered between two `takeDropped` calls (the rest are not). */
 const MAX_KEPT_DROPPED = 100_000;
