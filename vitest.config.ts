@@ -1,8 +1,21 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (pure code, no broker) and `integration` (talks to the real Kafka broker
-// the project starts itself in test/integration/global-setup.ts). `npm test` runs both;
-// `npx vitest run --project unit` skips the broker while iterating.
+// Test files of pure code share one module graph per worker (`unit-shared`, isolate: false): a file
+// isolated in its own worker thread re-imports and re-compiles the sources it tests (~0.5 s a file
+// on 2 cores, most of a small file's time), and its code never warms up. Only directories of pure
+// code are listed, and of their files only those that leave no process-wide state behind: a file
+// that records a run through an instrumentation (test/support/*-run.ts: it patches node:http, openai,
+// … for the rest of the process — a later file's server then got `undefined` from writeHead), sets a
+// global OTel provider or context manager, mocks a module or listens on the process stays in `unit`.
+const SHARED_DIRS = ['credit', 'conventions', 'episodes', 'otlp', 'events', 'games', 'schemas', 'scenarios'];
+const PROCESS_WIDE = /-run\.js'|@opentelemetry\/(instrumentation|sdk-node|context-async-hooks)|setGlobal|registerInstrumentations|vi\.(doMock|mock)\(|process\.on\(/;
+const sharedFiles = SHARED_DIRS.flatMap((dir) =>
+  readdirSync(`test/${dir}`, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `test/${dir}/${f.split('\\').join('/')}`),
+).filter((f) => !PROCESS_WIDE.test(readFileSync(f, 'utf8')));
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -14,12 +27,23 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          exclude: ['test/integration/**', ...sharedFiles],
           pool: 'threads',
           // Vitest's default is cores − 1: one worker on a 2-core CI machine, so the unit files ran
           // one after another while much of their time is waiting (child processes, timers). Two
-          // workers on 2 cores. The integration project runs after this one (its groupOrder), so
-          // the two never overlap.
+          // workers on 2 cores. The integration project runs after this one and unit-shared (its
+          // groupOrder), so the two never overlap.
+          maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'unit-shared',
+          include: sharedFiles,
+          pool: 'threads',
+          isolate: false,
+          // the same group as `unit`, so the same worker count (vitest requires it)
           maxWorkers: 2,
         },
       },
