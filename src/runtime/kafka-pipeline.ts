@@ -5,8 +5,10 @@
  * Delivery (config `delivery`):
  * - `exactly-once`: one transactional producer per assigned input partition (transactional id
  *   `<prefix>-<topic>-<partition>`; kafkajs lacks KIP-447, so zombies are fenced by that id). The
- *   events of episodes owned by a partition and that partition's group offset are committed in
- *   one transaction. Output readers must use `isolation.level=read_committed`.
+ *   events of episodes owned by a partition (their spans partition) and that partition's group
+ *   offset are committed in one transaction — with the offsets of the logs and evaluations
+ *   partitions of the same number those episodes held (`ridersOf`), whose transactions are
+ *   chained with it. Output readers must use `isolation.level=read_committed`.
  * - `at-least-once`: idempotent producer; offsets are committed after the events are acknowledged.
  *
  * Offset watermark: a partition's committed offset is min(next offset to read, the assembler's
@@ -293,8 +295,13 @@ interface PartitionState {
   producer: KafkaTransactionalProducer | undefined;
   /** Serializes this partition's commits (one transaction at a time). */
   committing: Promise<void>;
-  /** Transactions begun on this partition in this assignment (part of each one's commit tag). */
-  txSeq: number;
+  /**
+   * Settles once this assignment has claimed the partition's transactional id (exactly-once), or
+   * its preparation failed for good: a logs or evaluations partition of the same number reads its
+   * committed offset only after the spans partition's claim (`preparePartition`), as the spans
+   * partition's transactions commit its offset too (`ridersOf`).
+   */
+  readonly claimed: Deferred;
   /** Tag of the last commit known on this partition (read at assignment, then ours). */
   lastCommittedTag: string | undefined;
   /** Offset of this instance's last commit on the partition in this assignment. */
@@ -528,6 +535,14 @@ export class KafkaPipeline {
   private lastInputCheckMs: number | undefined;
   /** Distinguishes this instance's commit tags from any other's (watermark.ts commitTagOf). */
   private readonly instanceTag = randomBytes(4).toString('hex');
+  /**
+   * Transactions begun by this instance: the last part of each one's commit tag. One count for all
+   * partitions, not one per partition: a spans partition's transaction writes its tag into the
+   * metadata of the logs partition it carries (`ridersOf`), and a count of that partition's own
+   * could give one of its own transactions the same tag — whose lost answer would then read as
+   * committed (`resolveCommitOutcome`).
+   */
+  private txSeq = 0;
 
   constructor(
     config: KafkaPipelineConfigInput,
@@ -1017,7 +1032,7 @@ export class KafkaPipeline {
         looseRecords: [],
         producer: undefined,
         committing: Promise.resolve(),
-        txSeq: 0,
+        claimed: deferred(),
         lastCommittedTag: undefined,
         committedOffset: undefined,
         dirty: false,
@@ -1025,6 +1040,7 @@ export class KafkaPipeline {
         failures: streaks.get(key) ?? { count: 0, loggedAtMs: undefined },
       };
       st.ready = retry(() => this.preparePartition(st), 3, 500).catch((err: unknown) => {
+        st.claimed.reject(err);
         // kafkajs's text alone (INVALID_TRANSACTION_TIMEOUT even misnames the broker setting) left the operator guessing
         // (only this cause: publishFailureHint's others speak of output topics, which preparing does not touch)
         const hint = transactionTimeoutHint(err, this.config.sink.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
@@ -1146,7 +1162,15 @@ export class KafkaPipeline {
   /** EOS: (re)initialise the partition's transactional producer (fences a zombie, waits for its
    *  open transaction to end), THEN read the committed offset's replay metadata. */
   private async preparePartition(st: PartitionState): Promise<void> {
-    if (this.config.delivery === 'exactly-once') await this.replaceProducer(st);
+    if (this.config.delivery === 'exactly-once') {
+      await this.replaceProducer(st);
+      st.claimed.resolve();
+      // The spans partition of this number commits this partition's offset in its transactions too
+      // (ridersOf): the previous owner's last one must be finished — by the claim of the spans
+      // partition's id, which fences it — before this offset is read, or it could land behind the read.
+      const leader = this.pairLeaderOf(st);
+      if (leader) await leader.claimed.promise;
+    }
     let end: string | undefined;
     const mine = await this.withCommittedReads(st, async (read, readEnd) => {
       // whether the partition has records to read before its first batch comes (alignInputs); a
@@ -2218,14 +2242,18 @@ export class KafkaPipeline {
   }
 
   /**
-   * Exactly-once: one transaction per partition with its ready events, dead letters and offset.
-   * The partition's transactions are chained one after the other; a link that throws (a bug, a
-   * throwing assembler port or logger) is logged and counted here, so the chain itself never
-   * rejects: a rejected link would skip every later one (the partition never committed again
-   * until the next rebalance) and surface as an unhandled rejection.
+   * Exactly-once: one transaction per partition with its ready events, dead letters and offset
+   * (and the offsets of the partitions its episodes held: `ridersOf`). The partition's transactions
+   * are chained one after the other, in one chain with those of the logs and evaluations partitions
+   * of its number (`pairLeaderOf`), whose offsets its transactions commit too: two transactions
+   * writing one partition's offset at once could land in either order, the older filter last. A
+   * link that throws (a bug, a throwing assembler port or logger) is logged and counted here, so
+   * the chain itself never rejects: a rejected link would skip every later one (the partition
+   * never committed again until the next rebalance) and surface as an unhandled rejection.
    */
   private commitPartitionTx(st: PartitionState): Promise<void> {
-    st.committing = st.committing
+    const chain = this.pairLeaderOf(st) ?? st;
+    chain.committing = chain.committing
       .then(() => this.partitionTx(st))
       .catch((err: unknown) => {
         this.counters.commitFailures++;
@@ -2235,7 +2263,45 @@ export class KafkaPipeline {
           /* a throwing logger must not reject the chain either */
         }
       });
-    return st.committing;
+    return chain.committing;
+  }
+
+  /**
+   * The spans partition whose transactions commit `st`'s offset too (`ridersOf`): partition p of the
+   * spans topic for partition p of the logs or evaluations topic, when this assignment holds it
+   * (exactly-once). Undefined for a spans partition, or one this instance does not read.
+   */
+  private pairLeaderOf(st: PartitionState): PartitionState | undefined {
+    if (this.config.delivery !== 'exactly-once' || st.topic === this.config.source.spansTopic) return undefined;
+    const leader = this.partitions.get(tpKey(this.config.source.spansTopic, st.partition));
+    return leader !== undefined && leader.generation === st.generation ? leader : undefined;
+  }
+
+  /**
+   * The logs and evaluations partitions of spans partition `st`'s number whose offsets and replay
+   * filters go in the transaction that publishes `batch`: those an episode of it held (its verdict's
+   * record, its content events). In a transaction of their own, a step behind, their last commit
+   * before a crash or rebalance still held those runs' traces: the new owner read their verdicts
+   * again as waiting for runs already published, which never came — each waited out
+   * `pendingEvaluationTtlMs` and counted as expired (212 over three kill -9s of a 3,000-run backlog
+   * on the broker). Partitions of the same number only: the co-partitioned assignment gives
+   * partition p of every input topic to one member, which claims the spans partition's
+   * transactional id before it reads the others' offsets (preparePartition), so no earlier owner's
+   * transaction lands behind that read. Another number's (conversation-keyed runs) still commits in
+   * its own transaction.
+   */
+  private ridersOf(st: PartitionState, batch: ReadonlySet<CreditWork>): PartitionState[] {
+    if (st.topic !== this.config.source.spansTopic || batch.size === 0) return [];
+    const out: PartitionState[] = [];
+    for (const r of this.partitions.values()) {
+      if (r === st || r.partition !== st.partition || r.generation !== st.generation || r.fenced || !r.prepared) continue;
+      for (const w of batch) {
+        if (!w.holds.has(r.key)) continue;
+        out.push(r);
+        break;
+      }
+    }
+    return out;
   }
 
   private async partitionTx(st: PartitionState): Promise<void> {
@@ -2246,12 +2312,30 @@ export class KafkaPipeline {
     // Snapshot synchronously: records, offset and replay metadata must describe the same moment.
     // The watermark first: until the snapshot is taken nothing is changed, so a throw here leaves
     // the records, the work and the dirty flag as they were for the next commit.
-    const tag = `${this.instanceTag}.${st.generation}.${++st.txSeq}`;
+    const tag = `${this.instanceTag}.${st.generation}.${++this.txSeq}`;
     const wm = this.watermarkFor(st, batch, tag);
-    const records = [...st.looseRecords, ...[...batch].flatMap((w) => w.records)];
+    const riding: Rider[] = [];
+    for (const r of this.ridersOf(st, batch)) {
+      const rwm = this.watermarkFor(r, batch, tag);
+      if (rwm) riding.push({ st: r, wm: rwm, loose: [] });
+    }
+    // the riders' dead letters too: their offsets pass those records
+    const records = [...st.looseRecords, ...riding.flatMap((r) => r.st.looseRecords), ...[...batch].flatMap((w) => w.records)];
     const loose = st.looseRecords.splice(0);
+    for (const r of riding) {
+      r.loose = r.st.looseRecords.splice(0);
+      r.st.dirty = false;
+    }
     for (const w of batch) w.status = 'committing';
     st.dirty = false;
+    /** The riders' dead letters and offsets back for their next commit: this transaction did not commit. */
+    const restoreRiders = () => {
+      for (const r of riding) {
+        r.st.looseRecords.unshift(...r.loose);
+        r.st.dirty = true;
+      }
+    };
+    const offsets = [...(wm ? [{ st, wm }] : []), ...riding];
     const producer = st.producer;
     const episodes = () => [...batch].map((w) => w.episode.episodeId);
     /** Set once the transaction is known to have committed: nothing may be retried after that. */
@@ -2260,9 +2344,12 @@ export class KafkaPipeline {
       const tx = await producer.transaction();
       try {
         await tx.send(records);
-        if (wm) {
-          await this.spillFilter(wm, tx.sendRecord && ((r) => tx.sendRecord!(r)), tag);
-          await tx.sendOffsets(this.config.source.groupId, [{ topic: st.topic, partition: st.partition, offset: wm.offset, metadata: wm.metadata }]);
+        if (offsets.length > 0) {
+          for (const o of offsets) await this.spillFilter(o.wm, tx.sendRecord && ((r) => tx.sendRecord!(r)), tag);
+          await tx.sendOffsets(
+            this.config.source.groupId,
+            offsets.map((o) => ({ topic: o.st.topic, partition: o.st.partition, offset: o.wm.offset, metadata: o.wm.metadata })),
+          );
         }
         await tx.commit();
       } catch (err) {
@@ -2279,7 +2366,7 @@ export class KafkaPipeline {
           if (outcome === 'committed') {
             landed = true;
             this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
-            this.committed(st, batch, loose, records, wm, tag);
+            this.committed(st, batch, loose, records, wm, tag, riding);
             return;
           }
           if (outcome === 'stale') {
@@ -2288,6 +2375,8 @@ export class KafkaPipeline {
             // is missing. No later transaction here: its watermark would still count this
             // batch's holds and could move the committed offset back below it.
             this.leavePartition(st);
+            // the riders' offsets were in it: theirs to leave alike (the pair moves together)
+            for (const r of riding) this.leavePartition(r.st);
             this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and the partition is no longer ours to commit: left to its next owner');
             return;
           }
@@ -2296,6 +2385,7 @@ export class KafkaPipeline {
             // it while this instance did not notice (e.g. cut off longer than the session
             // timeout). Publishing the batch again would duplicate it and move the offset back.
             this.leavePartition(st);
+            for (const r of riding) this.leavePartition(r.st);
             this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction outcome unknown and another owner has committed on the partition since: leaving it to that owner');
             this.checkFence(st);
             return;
@@ -2308,26 +2398,30 @@ export class KafkaPipeline {
         throw err;
       }
       landed = true;
-      this.committed(st, batch, loose, records, wm, tag);
+      this.committed(st, batch, loose, records, wm, tag, riding);
     } catch (err) {
       // The book-keeping after a commit failed: retrying would publish the batch again.
       if (landed) throw err;
       const msg = errorMessage(err);
       if (isFence(err)) {
         // Another owner took over this transactional id: it replays and publishes instead — or
-        // the fence is our own (checkFence).
+        // the fence is our own (checkFence). The riders commit in their own next transaction,
+        // fenced there too if their new owner has claimed them.
+        restoreRiders();
         this.leavePartition(st);
         this.log.warn({ topic: st.topic, partition: st.partition, err: msg }, 'producer fenced; leaving the partition to its new owner');
         this.checkFence(st);
         return;
       }
       this.counters.commitFailures++;
-      if (wm && wm.metadata !== '' && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(Buffer.byteLength(wm.metadata));
+      const longest = Math.max(0, ...offsets.map((o) => Buffer.byteLength(o.wm.metadata)));
+      if (longest > 0 && isOffsetMetadataTooLarge(err)) this.shortenReplayMetadata(longest);
       // each attempt at warn only before the streak is logged at error (noteCommitFailure, at most every 30 s)
       this.log[st.failures.count < FAILURES_BEFORE_ERROR - 1 ? 'warn' : 'debug']({ topic: st.topic, partition: st.partition, err: msg, episodes: episodes() }, 'transaction failed (aborted); will retry');
       this.noteCommitFailure(st.failures, { topic: st.topic, partition: st.partition }, err);
       if (records.length > 0) st.failures.recordsFailed = true;
       st.looseRecords.unshift(...loose);
+      restoreRiders();
       for (const w of batch) if (this.work.has(w)) w.status = 'ready';
       st.dirty = true;
       // isProducerStateError: the broker no longer knows the producer id kafkajs holds, e.g.
@@ -2434,28 +2528,49 @@ export class KafkaPipeline {
   }
 
   /** Book-keeping once a partition's transaction is known to have committed. */
-  private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined, tag: string): void {
+  private committed(st: PartitionState, batch: ReadonlySet<CreditWork>, loose: readonly OutgoingRecord[], records: readonly OutgoingRecord[], wm: { offset: string; metadata: string } | undefined, tag: string, riding: readonly Rider[] = []): void {
     if (wm) {
       st.lastCommittedTag = tag;
       st.committedOffset = wm.offset;
     }
-    if (!st.failures.carried || !st.failures.recordsFailed || records.length > 0) this.endStreak(st.failures, { topic: st.topic, partition: st.partition });
+    // the riders' offsets carry this transaction's tag: their own next lost answer is judged against it
+    for (const r of riding) {
+      r.st.lastCommittedTag = tag;
+      r.st.committedOffset = r.wm.offset;
+    }
+    const ridden = new Set(riding.map((r) => r.st));
+    const allLoose = riding.length === 0 ? loose : [...loose, ...riding.flatMap((r) => r.loose)];
+    // a rider's failing streak ends here too: its offsets (and dead letters) went out in this transaction,
+    // and it may commit none of its own for a long while — its streak kept /readyz failing
+    for (const p of [st, ...ridden]) if (!p.failures.carried || !p.failures.recordsFailed || records.length > 0) this.endStreak(p.failures, { topic: p.topic, partition: p.partition });
     this.lastProgressMs = this.wall();
     for (const w of batch) {
       this.work.delete(w);
       // Other partitions this episode held (e.g. the logs partition of its evaluation) may move on now.
+      // (not the riders: their offsets went in this transaction, past its episodes)
       for (const k of w.holds.keys()) {
         const other = this.partitions.get(k);
-        if (other && other !== st) other.dirty = true;
+        if (other && other !== st && !ridden.has(other)) other.dirty = true;
       }
     }
-    if (batch.size > 0 || loose.length > 0) this.maybeResume();
+    if (batch.size > 0 || allLoose.length > 0) this.maybeResume();
     if (batch.size > 0) this.scheduleCommit();
-    this.log.debug({ topic: st.topic, partition: st.partition, offset: wm?.offset, metadata: wm?.metadata, episodes: [...batch].map((w) => w.episode.episodeId), records: records.length }, 'transaction committed');
+    this.log.debug(
+      {
+        topic: st.topic,
+        partition: st.partition,
+        offset: wm?.offset,
+        metadata: wm?.metadata,
+        ...(riding.length > 0 ? { riders: riding.map((r) => ({ topic: r.st.topic, partition: r.st.partition, offset: r.wm.offset, metadata: r.wm.metadata })) } : {}),
+        episodes: [...batch].map((w) => w.episode.episodeId),
+        records: records.length,
+      },
+      'transaction committed',
+    );
     this.counters.transactions++;
     this.counters.recordsPublished += records.length;
-    this.counters.dlqOut += loose.length;
-    this.deadLettersPublished(loose);
+    this.counters.dlqOut += allLoose.length;
+    this.deadLettersPublished(allLoose);
   }
 
   /**
@@ -2694,6 +2809,14 @@ function isLastingSideRefusal(err: unknown): boolean {
   return false;
 }
 
+/** A partition whose offset goes in another partition's transaction (`ridersOf`), with what it commits there. */
+interface Rider {
+  readonly st: PartitionState;
+  readonly wm: CommitWatermark;
+  /** Its dead letters published in that transaction. */
+  loose: OutgoingRecord[];
+}
+
 /**
  * A commit's offset and replay filter (`watermarkFor`). With `spill`, the filter goes to the side
  * topic and `metadata` is '' until `spillFilter` sets the pointer, before the offsets are sent.
@@ -2740,6 +2863,24 @@ const ASSIGNMENT_SETTLE_MS = 200;
 const ASSIGNMENT_SETTLE_READS = 3;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** A promise with its settle functions; settling it again does nothing. Never an unhandled rejection. */
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
 
 /** Runs `f` up to `attempts` times, waiting `delayMs` × attempt between failures. */
 async function retry<T>(f: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {

@@ -202,3 +202,115 @@ describe('EpisodeAssembler.holdsTrace (what the Kafka runtime names in its repla
     expect(traces.map((t) => assembler.holdsTrace(t))).toEqual([false, false]);
   });
 });
+
+describe('KafkaPipeline exactly-once: a crash right after the transaction that published a run', () => {
+  it("the run's verdict is not read again as waiting for it: the logs partition's offset and filter go in that transaction (before, they lagged one commit, and the new owner's verdict waited out pendingEvaluationTtlMs and counted as expired)", async () => {
+    const fake = new FakeKafka();
+    const [a, b] = await runs(2);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    // The first instance dies (kill -9) once its logs partition's producer has committed once: from
+    // then on its commits never answer, so nothing it does later lands.
+    const logsCommits = { n: 0 };
+    const dying: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => {
+        const inner = fake.createTransactionalProducer(o);
+        if (!/-logs-0$/.test(o?.transactionalId ?? '')) return inner;
+        return {
+          ...inner,
+          transaction: async () => {
+            const tx = await inner.transaction();
+            return { ...tx, commit: async () => (++logsCommits.n > 1 ? new Promise<never>(() => undefined) : tx.commit()) };
+          },
+        };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const assemblers: EpisodeAssembler[] = [];
+    const withTtl = (client: KafkaClient) =>
+      new KafkaPipeline(
+        { source: { brokers: ['fake:9092'], ...topics }, sink: { createTopics: false }, delivery: 'exactly-once', tickIntervalMs: 20, commitIntervalMs: 10_000, shutdownTimeoutMs: 100, closeTimeoutMs: 300 },
+        {
+          client,
+          createAssembler: () => {
+            const asm = new EpisodeAssembler({ graceMs: 600_000, idleMs: 600_000, closeOnEvaluation: true, pendingEvaluationTtlMs: 150 });
+            assemblers.push(asm);
+            return asm;
+          },
+          processEpisode,
+          evaluationsFromLogs: (l) => evaluationsFromLogs(l),
+        },
+      );
+    const assignment = [{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }];
+    const first = withTtl(dying);
+    await first.start();
+    fake.assign(assignment);
+    // A's run and its verdict; B's verdict, whose run is not read yet (verdicts first: it waits)
+    const spans = [{ offset: 0, value: a!.spans[0]!.value }, { offset: 1, value: b!.spans[0]!.value }];
+    const logs = [{ offset: 0, value: a!.logs[0]!.value }, { offset: 1, value: b!.logs[0]!.value }];
+    await fake.deliver('spans', 0, spans.slice(0, 1));
+    await fake.deliver('logs', 0, logs);
+    const credits = (run: typeof a) => fake.published.filter((r) => r.topic === 'agent_credit.episodes' && r.key === run!.spans[0]!.key).length;
+    await until(() => credits(a) === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    // the new owner: it claims both transactional ids (the first instance is fenced) and replays
+    // from the committed offsets
+    const next = withTtl(fake);
+    await next.start();
+    fake.assign(assignment);
+    await new Promise((r) => setTimeout(r, 30));
+    const from = (tp: string) => Number(fake.committed.get(tp)?.offset ?? 0);
+    await fake.deliver('logs', 0, logs.filter((r) => r.offset >= from('logs/0')));
+    await fake.deliver('spans', 0, spans.filter((r) => r.offset >= from('spans/0')));
+    await until(() => credits(b) === 1);
+    // past the TTL: nothing was left waiting for a run that never comes
+    await new Promise((r) => setTimeout(r, 400));
+    const stats = assemblers.at(-1)!.stats();
+    expect(stats.expiredEvaluations).toBe(0);
+    expect(stats.pendingEvaluations).toBe(0);
+    // every run once, B with the verdict it waited for
+    expect([credits(a), credits(b)]).toEqual([1, 1]);
+    await next.stop();
+    await first.stop();
+  });
+
+  it("a new owner reads a logs partition's committed offset only once it has claimed the spans partition's transactional id of that number: the spans partition's transactions commit that offset too, and the previous owner's last one must be fenced or finished before the read", async () => {
+    const fake = new FakeKafka();
+    const order: string[] = [];
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => {
+        const inner = fake.createTransactionalProducer(o);
+        const id = o?.transactionalId ?? '';
+        return {
+          ...inner,
+          connect: async () => {
+            // the spans partition's claim is the slow one (the broker finishing the old owner's transaction)
+            if (id.endsWith('-spans-0')) await new Promise((r) => setTimeout(r, 100));
+            await inner.connect();
+            order.push(`claim ${id}`);
+          },
+        };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: async () => {
+        const admin = await fake.admin();
+        return {
+          ...admin,
+          fetchCommittedOffsets: async (groupId, t) => {
+            order.push(`read ${t.join(',')}`);
+            return admin.fetchCommittedOffsets(groupId, t);
+          },
+        };
+      },
+    };
+    const p = pipeline(client, 'exactly-once', events);
+    await p.start();
+    fake.assign([{ topic: 'logs', partition: 0 }, { topic: 'spans', partition: 0 }]);
+    await until(() => order.includes('read logs') && order.includes('read spans'));
+    await p.stop();
+    expect(order.indexOf('claim agent-credit-logs-0')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('read logs')).toBeGreaterThan(order.indexOf('claim agent-credit-spans-0'));
+  });
+});
