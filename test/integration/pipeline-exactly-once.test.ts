@@ -29,6 +29,12 @@ async function setUp(name: string, episodes: number, seed: number, reverseRuns =
  */
 const SESSION_MS = 3_000;
 
+/** Verdicts a child's assembler holds waiting for their runs' spans (its last stats line). */
+function waitingVerdicts(ch: PipelineChild): number {
+  const line = ch.lastLine();
+  return line === '' ? 0 : ((JSON.parse(line) as { assembler?: { pendingEvaluations?: number } }).assembler?.pendingEvaluations ?? 0);
+}
+
 let childN = 0;
 function child(topics: PipelineTopics, groupId: string): PipelineChild {
   if (process.env.EOS_DEBUG_DIR) process.env.PIPELINE_CHILD_DEBUG = `${process.env.EOS_DEBUG_DIR}/child-${++childN}.jsonl`;
@@ -61,6 +67,9 @@ describe('exactly-once delivery through crashes and rebalances', { timeout: 150_
     await produce(c, logs.slice(28));
     const got = await readAllEvents(c, topics, expected);
     expectExactlyOnce(got, expected);
+    // every run credited: no verdict left waiting for a run (the killed instance's logs offsets went
+    // in the transactions that published the runs, so none names a published run's verdict as held)
+    expect(waitingVerdicts(b)).toBe(0);
     expect(b.stats()?.decodeErrors ?? 0).toBe(0);
     // The restarted instance replayed from the watermark and skipped spans of committed episodes.
     expect(b.stats()!.spansSkippedOnReplay).toBeGreaterThan(0);
@@ -79,6 +88,7 @@ describe('exactly-once delivery through crashes and rebalances', { timeout: 150_
     await produce(c, logs.slice(20));
     const got = await readAllEvents(c, topics, expected);
     expectExactlyOnce(got, expected);
+    expect(waitingVerdicts(a) + waitingVerdicts(b)).toBe(0);
     expect((a.stats()?.rebalances ?? 0) + (b.stats()?.rebalances ?? 0)).toBeGreaterThanOrEqual(3);
     a.proc.kill('SIGTERM');
     b.proc.kill('SIGTERM');
