@@ -2219,7 +2219,14 @@ export class KafkaPipeline {
 
   private commitAll(): Promise<void> {
     if (this.config.delivery === 'exactly-once') {
-      return Promise.all([...this.partitions.values()].map((st) => this.commitPartitionTx(st))).then(() => undefined);
+      // Spans partitions first: a logs or evaluations partition's transaction is chained behind its
+      // spans partition's (commitPartitionTx), so queued first it would hold that one's events back
+      // by a transaction — and once the spans transaction has carried its offsets (ridersOf), it
+      // often has nothing left to commit.
+      const all = [...this.partitions.values()];
+      const spans = this.config.source.spansTopic;
+      const ordered = [...all.filter((st) => st.topic === spans), ...all.filter((st) => st.topic !== spans)];
+      return Promise.all(ordered.map((st) => this.commitPartitionTx(st))).then(() => undefined);
     }
     this.aloCommitting = this.aloCommitting
       .then(async () => {

@@ -313,4 +313,30 @@ describe('KafkaPipeline exactly-once: a crash right after the transaction that p
     expect(order.indexOf('claim agent-credit-logs-0')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('read logs')).toBeGreaterThan(order.indexOf('claim agent-credit-spans-0'));
   });
+
+  it("a commit round begins with the spans partition's transaction, which carries the run's events (and the logs partition's offsets), even when the logs partition comes first in the assignment: queued first in their shared chain, the logs partition's own transaction held the events back by one", async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    const begun: string[] = [];
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => {
+        const inner = fake.createTransactionalProducer(o);
+        return { ...inner, transaction: async () => (begun.push(o?.transactionalId ?? ''), inner.transaction()) };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const p = pipeline(client, 'exactly-once', processEpisode);
+    await p.start();
+    fake.assign([{ topic: 'logs', partition: 0 }, { topic: 'spans', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    await until(() => fake.published.some((r) => r.topic === 'agent_credit.episodes'));
+    await p.stop();
+    expect(begun[0]).toBe('agent-credit-spans-0');
+    // the logs partition's offset went in it: committed past the verdict, by that transaction
+    expect(fake.landedOffsets.find((o) => o.topic === 'logs')?.offset).toBe('1');
+  });
 });
