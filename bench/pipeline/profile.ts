@@ -14,7 +14,9 @@
  * partitions, so a fifth instance would get none), PROFILE_DIR (one .cpuprofile per profiled run; without
  * it nothing is profiled), HEAP=1 (a .heapprofile of the window's allocations instead, sampled
  * every 4 KiB, collected ones included: ./heap-summary.ts sums them), KAFKA_BROKERS (else a
- * broker of its own, as the benchmark's).
+ * broker of its own, as the benchmark's), PRECOMPUTED=1 (credit free, as the benchmark's diagnostic
+ * run: each episode's events computed before the runs and looked up, so the profile is the consumer
+ * thread's own work — decode, assembly, serialization, produce; CREDIT_WORKERS=0, INSTANCES=1 only).
  * Prints each run's seconds, CPU-seconds (this process + broker) and the main thread's
  * event-loop utilization over the window (near 1: that thread is the limit) and its own CPU time
  * (Linux /proc; unlike the utilization, not raised by other processes taking the cores). The profiler runs
@@ -53,6 +55,8 @@ const compression = process.env.COMPRESSION ?? 'none';
 if (compression !== 'none' && compression !== 'lz4') throw new Error(`COMPRESSION: "${compression}" is not none or lz4`);
 const profileDir = process.env.PROFILE_DIR;
 const heap = process.env.HEAP === '1';
+const precomputed = process.env.PRECOMPUTED === '1';
+if (precomputed && (workers > 0 || instances > 1)) throw new Error('PRECOMPUTED=1: credit is looked up on the consumer thread — with CREDIT_WORKERS=0 and INSTANCES=1 only');
 const seed = 20261125;
 process.stdout.write(`code: ${benchCode()}\n`);
 
@@ -67,9 +71,10 @@ if (session && profileDir) {
   if (heap) await post('HeapProfiler.enable');
 }
 
-const pool = await creditPool(workers);
-const instancePool = instances > 1 ? await startInstances(instances) : undefined;
 const fleet = await fleetRecords(episodes, seed, 'otlp_proto');
+const lookup = precomputed ? await (await import('./publish-floor.js')).fleetEvents(fleet) : undefined;
+const pool = lookup ? { process: async (e: { episodeId: string }) => lookup.get(e.episodeId) ?? [], close: async () => undefined } : await creditPool(workers);
+const instancePool = instances > 1 ? await startInstances(instances) : undefined;
 const broker = await openBroker();
 const ctx: BenchContext = {
   seed,
