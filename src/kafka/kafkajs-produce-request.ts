@@ -20,6 +20,8 @@
  * compares both with the originals on random input.
  */
 
+import { writeUtf8 } from './utf8.js';
+
 type Bytes = Buffer | string | null | undefined;
 export type HeaderValue = Buffer | string | undefined;
 
@@ -178,7 +180,7 @@ function writeMeasured(e: ProduceEncoder, v: Bytes, size: number): void {
   }
   e.writeVarInt(size);
   e.ensureAvailable(size);
-  e.buf.write(v, e.offset, size, 'utf8');
+  writeUtf8(e.buf, v, e.offset, size);
   e.offset += size;
 }
 
