@@ -34,6 +34,12 @@ export interface OutgoingRecord {
   readonly value: string | Uint8Array;
   readonly headers?: Readonly<Record<string, string | Uint8Array>>;
   readonly partition?: number;
+  /**
+   * `recordBytes` of this record (src/kafka/produce-chunks.ts), when whoever built it measured it
+   * already (event records are, against sinks.kafka.maxRecordBytes): the producer's chunking takes
+   * it instead of measuring the key, value and every header again. When set, it must be that value.
+   */
+  readonly bytes?: number;
 }
 
 export interface TopicPartition {

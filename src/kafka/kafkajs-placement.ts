@@ -89,7 +89,7 @@ export function placeRecord(r: OutgoingRecord, partitions: number | undefined, p
   if (r.partition !== undefined) partition = r.partition;
   else if (key !== null && partitions !== undefined) partition = partitioner.partition(r.topic, key, partitions);
   if (partition !== undefined) message.partition = partition;
-  return { topic: r.topic, partition, bytes: recordBytes(r), message, explicit: r.partition !== undefined };
+  return { topic: r.topic, partition, bytes: r.bytes ?? recordBytes(r), message, explicit: r.partition !== undefined };
 }
 
 /** Messages grouped by topic for `sendBatch` (order within a topic kept). */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { recordBytes } from '../../src/kafka/produce-chunks.js';
 import { KeyPartitioner, placeRecord, topicMessages, unacknowledged } from '../../src/kafka/kafkajs-placement.js';
 
 /** Partition metadata as a kafkajs producer holds it for a healthy topic on a 3-broker cluster. */
@@ -59,6 +60,13 @@ describe('KeyPartitioner', () => {
 
 describe('placeRecord', () => {
   const kp = new KeyPartitioner();
+
+  it('sizes a record by recordBytes, or takes the bytes it carries without measuring it again (event records, measured for sinks.kafka.maxRecordBytes)', () => {
+    const r = { topic: 't', key: 'k', value: 'välue', headers: { 'content-type': 'application/json' } };
+    expect(placeRecord(r, 4, kp).bytes).toBe(recordBytes(r));
+    // a carried size is trusted (its contract: recordBytes of the record); another number shows it is the one taken
+    expect(placeRecord({ ...r, bytes: 12_345 }, 4, kp).bytes).toBe(12_345);
+  });
 
   it('keeps a partition the caller set, even with a key', () => {
     const p = placeRecord({ topic: 't', key: '12', value: 'v', partition: 7 }, 12, kp);

@@ -208,6 +208,21 @@ describe('sink records', () => {
     expect(routeEvent(ep, topics)).toEqual({ topic: 'agent_credit.episodes', key: 'ep' });
   });
 
+  it('a publishable event record carries its recordBytes (measured for sinks.kafka.maxRecordBytes, not measured again by the producer); an oversize one is described without it', async () => {
+    const { recordBytes } = await import('../../src/kafka/produce-chunks.js');
+    const { publishableEventRecord } = await import('../../src/sinks/kafka/event-records.js');
+    const named = { ...reward, agent_name: 'plänner ✓' };
+    const { record, tooLargeBytes } = publishableEventRecord(named, topics, 1_000_000);
+    expect(tooLargeBytes).toBeUndefined();
+    const { bytes, ...rest } = record;
+    expect(rest).toEqual(eventRecord(named, topics));
+    expect(bytes).toBe(recordBytes(rest));
+    const over = publishableEventRecord(named, topics, 100);
+    expect(over.tooLargeBytes).toBe(bytes);
+    expect(over.record.topic).toBe(topics.dlq);
+    expect(over.record.bytes).toBeUndefined();
+  });
+
   it('event records are JSON that parses back to the same schema-valid event, with id headers', () => {
     const rec = eventRecord(reward, topics);
     expect(CreditEventSchema.parse(JSON.parse(rec.value as string))).toEqual(reward);

@@ -89,9 +89,12 @@ export function publishableEventRecord(event: CreditEvent, topics: KafkaSinkTopi
 
 /** `publishableEventRecord` from an event's facts and JSON (see `factsRecord`). */
 export function publishableFactsRecord(event: EventFacts, value: string | Uint8Array, topics: KafkaSinkTopics, maxBytes: number): { record: OutgoingRecord; tooLargeBytes?: number } {
-  const record = factsRecord(event, value, topics);
+  const record: { -readonly [K in keyof OutgoingRecord]: OutgoingRecord[K] } = factsRecord(event, value, topics);
   const bytes = recordBytes(record);
-  return bytes <= maxBytes ? { record } : { record: oversizeEventRecord(event, bytes, maxBytes, topics.dlq), tooLargeBytes: bytes };
+  if (bytes > maxBytes) return { record: oversizeEventRecord(event, bytes, maxBytes, topics.dlq), tooLargeBytes: bytes };
+  // measured here for the limit: the producer's chunking (placeRecord) takes it instead of measuring again
+  record.bytes = bytes;
+  return { record };
 }
 
 /** Header values are bounded so a huge error message cannot make the record too large (UTF-16 units, cut between characters: headUnits). */
