@@ -15,7 +15,7 @@
  */
 import type { Admin, Consumer, ConsumerRunConfig, IHeaders, Kafka as KafkaInstance, KafkaConfig, LogEntry, RetryOptions } from 'kafkajs';
 import { CoPartitionedAssigner, subscribedTopics } from './kafkajs-co-partitioned-assigner.js';
-import { ConfigResourceTypes, Kafka, PartitionAssigners, Partitioners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
+import { ConfigResourceTypes, Kafka, PartitionAssigners, logLevel as KafkaLogLevel } from './kafkajs-module.js';
 import type {
   BatchControl,
   CommittedOffset,
@@ -36,7 +36,7 @@ import type {
   TopicSpec,
   TransactionalProducerOptions,
 } from './client.js';
-import { KeyPartitioner } from './kafkajs-placement.js';
+import { KeyPartitioner, placedFirstPartitioner } from './kafkajs-placement.js';
 import { clusterFactoryOf, readRecordAt } from './kafkajs-read-record.js';
 import { createTopicsAndWait } from './kafkajs-create-topics.js';
 import { UNREADABLE_BATCH } from './kafkajs-unreadable-batches.js';
@@ -285,7 +285,7 @@ export class KafkajsClient implements KafkaClient {
     const producer = this.kafka.producer({
       idempotent,
       maxInFlightRequests: idempotent ? 1 : 5,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: placedFirstPartitioner,
     });
     return {
       connect: () => producer.connect(),
@@ -304,7 +304,7 @@ export class KafkajsClient implements KafkaClient {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: options.transactionTimeoutMs ?? 60_000,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: placedFirstPartitioner,
     });
     return {
       connect: async () => {

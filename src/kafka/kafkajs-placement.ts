@@ -4,7 +4,7 @@
  * with) would decide it while sending. Knowing the partition up front lets a send be cut into
  * requests per partition (produce-chunks.ts) instead of per total size.
  */
-import type { IHeaders, Message, PartitionMetadata } from 'kafkajs';
+import type { ICustomPartitioner, IHeaders, Message, PartitionMetadata } from 'kafkajs';
 import { Partitioners } from './kafkajs-module.js';
 import type { OutgoingRecord } from './client.js';
 import { recordBytes, type SizedRecord } from './produce-chunks.js';
@@ -61,6 +61,18 @@ export class KeyPartitioner {
     return this.partitioner({ topic, partitionMetadata, message: { key, value: null } });
   }
 }
+
+/**
+ * kafkajs's DefaultPartitioner (the one KeyPartitioner mirrors), asked only for messages without
+ * a partition. kafkajs calls the partitioner for every message it sends, and every record the
+ * producers send is placed already (placeRecord); DefaultPartitioner returns such a message's
+ * partition too, but first filters the topic's partition list into a new array — a list per
+ * record published. The same partitions, without that call.
+ */
+export const placedFirstPartitioner: ICustomPartitioner = () => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return (args) => args.message.partition ?? partitioner(args);
+};
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { recordBytes } from '../../src/kafka/produce-chunks.js';
-import { KeyPartitioner, placeRecord, topicMessages, unacknowledged } from '../../src/kafka/kafkajs-placement.js';
+import { KeyPartitioner, placedFirstPartitioner, placeRecord, topicMessages, unacknowledged } from '../../src/kafka/kafkajs-placement.js';
 
 /** Partition metadata as a kafkajs producer holds it for a healthy topic on a 3-broker cluster. */
 function clusterMetadata(partitions: number): PartitionMetadata[] {
@@ -55,6 +55,40 @@ describe('KeyPartitioner', () => {
         expect(kp.partition('t', Buffer.from(key), n)).toBe((hash & 0x7fffffff) % n);
       }
     }
+  });
+});
+
+describe('placedFirstPartitioner', () => {
+  it("gives every message the partition kafkajs's DefaultPartitioner gives it: its own when set, else by key, else round robin over the partitions with a leader", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.oneof(fc.constant(null), fc.constant(undefined), fc.string(), fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b))),
+            partition: fc.oneof(fc.constant(null), fc.constant(undefined), fc.nat(20)),
+          }),
+          { maxLength: 30 },
+        ),
+        fc.integer({ min: 1, max: 12 }),
+        fc.nat(3),
+        (messages, partitions, leaderless) => {
+          const partitionMetadata = clusterMetadata(partitions).map((p, i) => (i < Math.min(leaderless, partitions - 1) ? { ...p, leader: -1 } : p)); // one led partition at least
+          const ours = placedFirstPartitioner();
+          const kafkajs = Partitioners.DefaultPartitioner();
+          const got = messages.map(({ key, partition }) => ours({ topic: 't', partitionMetadata, message: { key, value: 'v', partition: partition as number } }));
+          const want = messages.map(({ key, partition }) => kafkajs({ topic: 't', partitionMetadata, message: { key, value: 'v', partition: partition as number } }));
+          // the rest exactly; null-key messages go round robin from a random start: each the next partition with a leader
+          const unplaced = (i: number) => messages[i]!.partition == null && messages[i]!.key == null;
+          expect(got.filter((_, i) => !unplaced(i))).toEqual(want.filter((_, i) => !unplaced(i)));
+          const led = partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId);
+          for (const picks of [got.filter((_, i) => unplaced(i)), want.filter((_, i) => unplaced(i))]) {
+            for (let j = 1; j < picks.length; j++) expect(led.indexOf(picks[j]!)).toBe((led.indexOf(picks[j - 1]!) + 1) % led.length);
+            for (const p of picks) expect(led).toContain(p);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
