@@ -1346,13 +1346,13 @@ export class KafkaPipeline {
    * from the broker at each call, and `readEnd`: its end offset (undefined when unknown), all
    * through one admin connection.
    */
-  private async withCommittedReads<T>(st: PartitionState, f: (read: () => Promise<CommittedOffset | undefined>, readEnd: () => Promise<string | undefined>) => Promise<T>): Promise<T> {
+  private async withCommittedReads<T>(st: PartitionState, f: (read: (of?: TopicPartition) => Promise<CommittedOffset | undefined>, readEnd: () => Promise<string | undefined>) => Promise<T>): Promise<T> {
     const admin = await this.deps.client.admin();
     try {
       return await f(
-        async () => {
-          const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [st.topic]);
-          return committed.find((c) => c.partition === st.partition);
+        async (of: TopicPartition = st) => {
+          const committed = await admin.fetchCommittedOffsets(this.config.source.groupId, [of.topic]);
+          return committed.find((c) => c.partition === of.partition);
         },
         async () => (await admin.fetchEndOffsets(st.topic)).find((p) => p.partition === st.partition)?.offset,
       );
@@ -2369,7 +2369,7 @@ export class KafkaPipeline {
         if (!aborted && !isFence(err) && wm) {
           // e.g. the connection dropped after EndTxn(commit) left: the broker may have committed.
           // Retrying blindly would publish the events twice; ask the broker instead.
-          const outcome = await this.resolveCommitOutcome(st, tag, err);
+          const outcome = await this.resolveCommitOutcome(st, tag, err, riding.map((r) => r.st));
           if (outcome === 'committed') {
             landed = true;
             this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(err), episodes: episodes() }, 'transaction reported a failure but had committed (its offset commit is on the broker): not published again');
@@ -2595,11 +2595,18 @@ export class KafkaPipeline {
    * Retries (backing off) while the broker is unreachable; gives up only when the partition is no
    * longer this instance's to commit (`stale`).
    *
+   * `riders`: the partitions whose offsets went in the transaction too (`ridersOf`). Another tag on
+   * any of them is another owner's commit as well (`taken`): the group moved the partition number,
+   * and its new owner may have committed the logs partition (in a transaction of its own) but not
+   * yet the spans partition. Judged by the spans partition alone, that read as ours to resolve: the
+   * claim fenced the new owner's producer of the spans partition, and an `aborted` batch went out
+   * from here, as it does from the new owner.
+   *
    * Why not just retry the batch: kafkajs cannot resend EndTxn for the same transaction, so a
    * retry after a commit that did land publishes every event of the batch a second time
    * (test/integration/commit-answer-lost.test.ts shows both outcomes on the real broker).
    */
-  private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown): Promise<'committed' | 'aborted' | 'taken' | 'stale'> {
+  private async resolveCommitOutcome(st: PartitionState, tag: string, cause: unknown, riders: readonly PartitionState[] = []): Promise<'committed' | 'aborted' | 'taken' | 'stale'> {
     this.counters.commitOutcomesUnknown++;
     this.log.warn({ topic: st.topic, partition: st.partition, err: errorMessage(cause), tag }, 'transaction outcome unknown: reading the committed offset (and re-claiming the transactional id) to find out');
     const gone = () => this.stopping || st.generation !== this.generation;
@@ -2615,6 +2622,20 @@ export class KafkaPipeline {
             this.log.info({ topic: st.topic, partition: st.partition, tag, found: seen, previous: st.lastCommittedTag }, 'unknown transaction outcome resolved: taken');
             return 'taken';
           }
+          /**
+           * A rider whose offset carries neither this transaction's tag, nor its last one, nor any of
+           * this instance's (a commit of ours a broker applies a moment late): another owner committed it.
+           */
+          const riderTaken = async () => {
+            for (const r of riders) {
+              const found = commitTagOf((await read(r))?.metadata);
+              if (found === tag || found === r.lastCommittedTag || found?.startsWith(`${this.instanceTag}.`)) continue;
+              this.log.info({ topic: st.topic, partition: st.partition, tag, rider: { topic: r.topic, partition: r.partition, found, previous: r.lastCommittedTag } }, 'unknown transaction outcome resolved: taken (a partition whose offset it carried has another owner\'s commit)');
+              return true;
+            }
+            return false;
+          };
+          if (await riderTaken()) return 'taken';
           // Our producer is mid-transaction either way: the claim replaces it, and the broker
           // finishes that transaction first.
           if (gone()) return 'stale';
@@ -2631,7 +2652,9 @@ export class KafkaPipeline {
             offset = mine?.offset;
             if (found !== st.lastCommittedTag) break; // moved: ours, or someone else's
           }
-          const outcome = found === tag ? 'committed' : found === st.lastCommittedTag ? 'aborted' : 'taken';
+          let outcome: 'committed' | 'aborted' | 'taken' = found === tag ? 'committed' : found === st.lastCommittedTag ? 'aborted' : 'taken';
+          // not ours to publish again if a rider's new owner committed it meanwhile (its own transaction: our claim does not fence that)
+          if (outcome === 'aborted' && (await riderTaken())) outcome = 'taken';
           this.log.info({ topic: st.topic, partition: st.partition, tag, found, previous: st.lastCommittedTag, offset, reads }, `unknown transaction outcome resolved: ${outcome}`);
           return outcome;
         });

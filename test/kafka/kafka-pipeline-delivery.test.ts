@@ -9,7 +9,7 @@ import type { Episode } from '../../src/model/episode.js';
 import { KafkaPipeline, type KafkaPipelineDeps } from '../../src/runtime/kafka-pipeline.js';
 import { generateScenario, kafkaRecordsFor } from '../../src/scenarios/index.js';
 import type { KafkaClient } from '../../src/kafka/client.js';
-import { decodeReplayMetadata } from '../../src/runtime/watermark.js';
+import { decodeReplayMetadata, encodeReplayMetadata } from '../../src/runtime/watermark.js';
 import { FakeKafka } from './fake-kafka.js';
 
 const topics = { spansTopic: 'spans', logsTopic: 'logs' };
@@ -338,5 +338,70 @@ describe('KafkaPipeline exactly-once: a crash right after the transaction that p
     expect(begun[0]).toBe('agent-credit-spans-0');
     // the logs partition's offset went in it: committed past the verdict, by that transaction
     expect(fake.landedOffsets.find((o) => o.topic === 'logs')?.offset).toBe('1');
+  });
+});
+
+describe('KafkaPipeline exactly-once: a lost commit answer on a transaction that carried a logs partition', () => {
+  it("is left to the partition number's new owner when that owner has committed the logs partition since: the logs offset went in that transaction too, so a look at the spans partition alone re-claimed its transactional id (fencing the new owner there) and published the batch again", async () => {
+    const fake = new FakeKafka();
+    const [a] = await runs(1);
+    const { processEpisode } = await import('../../src/runtime/process-episode.js');
+    let newOwnerSpans: ReturnType<FakeKafka['createTransactionalProducer']> | undefined;
+    const newOwnerTag = 'b0b0b0b0.1.1';
+    const client: KafkaClient = {
+      createProducer: () => fake.createProducer(),
+      createTransactionalProducer: (o) => {
+        const inner = fake.createTransactionalProducer(o);
+        if (!/-spans-0$/.test(o?.transactionalId ?? '')) return inner;
+        return {
+          ...inner,
+          transaction: async () => {
+            const tx = await inner.transaction();
+            let carriesLogs = false;
+            return {
+              ...tx,
+              sendOffsets: async (groupId, offsets) => {
+                carriesLogs ||= offsets.some((x) => x.topic === 'logs');
+                return tx.sendOffsets(groupId, offsets);
+              },
+              commit: async () => {
+                if (carriesLogs && newOwnerSpans === undefined) {
+                  // Meanwhile the group gave partition 0 to another instance (this one was cut off
+                  // and has not noticed): it claimed both transactional ids, read, and committed the
+                  // logs partition in a transaction of its own. This commit's answer is then lost.
+                  const spans = fake.createTransactionalProducer({ transactionalId: 'agent-credit-spans-0' });
+                  const logs = fake.createTransactionalProducer({ transactionalId: 'agent-credit-logs-0' });
+                  await spans.connect();
+                  await logs.connect();
+                  const theirs = await logs.transaction();
+                  await theirs.sendOffsets('agent-credit', [{ topic: 'logs', partition: 0, offset: '1', metadata: encodeReplayMetadata('1', [], undefined, newOwnerTag) }]);
+                  await theirs.commit();
+                  newOwnerSpans = spans;
+                  fake.loseCommitAnswers(1, false);
+                }
+                return tx.commit();
+              },
+            };
+          },
+        };
+      },
+      createConsumer: (o) => fake.createConsumer(o),
+      admin: () => fake.admin(),
+    };
+    const p = pipeline(client, 'exactly-once', processEpisode, { commitIntervalMs: 50 });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }, { topic: 'logs', partition: 0 }]);
+    await fake.deliver('spans', 0, [{ offset: 0, value: a!.spans[0]!.value }]);
+    await fake.deliver('logs', 0, [{ offset: 0, value: a!.logs[0]!.value }]);
+    const episodes = () => fake.published.filter((r) => r.topic === 'agent_credit.episodes').length;
+    // settles either way: the partition left to the new owner (fetching stopped), or the batch published again
+    for (let i = 0; i < 250 && !fake.paused.has('spans/0') && episodes() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await p.stop();
+    expect(newOwnerSpans).toBeDefined();
+    // the new owner's claim of the spans partition's id stands, and nothing of the batch went out here
+    await expect(newOwnerSpans!.transaction()).resolves.toBeDefined();
+    expect(episodes()).toBe(0);
+    expect(fake.committed.get('logs/0')?.metadata).toContain(newOwnerTag);
+    expect(fake.paused.has('spans/0')).toBe(true);
   });
 });
