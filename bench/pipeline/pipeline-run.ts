@@ -175,7 +175,7 @@ export function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: 
     {
       source: { brokers: brokers.split(','), groupId: `bench-pipeline-${tag}`, spansTopic: topics.spansTopic, logsTopic: topics.logsTopic, spansEncoding: 'otlp_proto', logsEncoding: 'otlp_proto', maxWaitMs: 100, ...instance.source },
       sink: { topics: { rewards: `bench_out_rewards_${tag}`, episodes: outputTopic, preferences: `bench_out_prefs_${tag}`, dlq: `bench_out_dlq_${tag}` }, partitions: 4, compression },
-      delivery: 'at-least-once',
+      delivery: benchDelivery(),
       tickIntervalMs: 20,
       commitIntervalMs: 100,
       creditConcurrency,
@@ -183,6 +183,17 @@ export function buildPipeline(s: Stages, brokers: string, topics: { spansTopic: 
     { client: ackTimed((instance.wrapClient ?? ((c: KafkaClient) => c))(new s.KafkajsClient({ brokers: brokers.split(','), clientId: instance.clientId ?? `bench-${tag}` }))), createAssembler, assembler: createAssembler(), processEpisode: s.processEpisode, evaluationsFromLogs: s.evaluationsFromLogs },
   );
   return { pipeline, closedAt, firstSpanAt: () => firstSpan, firstSpanCpu: () => firstCpu, outputTopic, lastAckAt: () => lastAck };
+}
+
+/**
+ * The delivery the benchmark's pipelines run with: at-least-once (what RESULTS.md reports), or
+ * `BENCH_DELIVERY=exactly-once` to measure the transactional path (e.g. its close → reward latency,
+ * events read read_committed) — a manual comparison, not a section of its own.
+ */
+function benchDelivery(): 'at-least-once' | 'exactly-once' {
+  const d = process.env.BENCH_DELIVERY ?? 'at-least-once';
+  if (d !== 'at-least-once' && d !== 'exactly-once') throw new Error(`BENCH_DELIVERY: "${d}" is not at-least-once or exactly-once`);
+  return d;
 }
 
 function idle(st: KafkaPipelineStats, episodes: number): boolean {
