@@ -22,7 +22,7 @@ import { drainRaw, loadTopic, openBroker, type DrainResult } from './broker.js';
 import type { FleetRecords } from './data.js';
 import { creditPool, runPipelineOnce, type PipelineRun } from './pipeline-run.js';
 import { runPipelineInstances, startInstances } from './instances-run.js';
-import { fleetEvents, publishFloor, type PublishFloor } from './publish-floor.js';
+import { precomputedCredit, publishFloor, type PublishFloor } from './publish-floor.js';
 import { kafkajsFastPathsReport } from '../../src/kafka/kafkajs-fast-paths.js';
 
 const KAFKA_RATIO_GOAL = 0.5;
@@ -104,9 +104,8 @@ export async function kafkaPipelineBenchmark(ctx: BenchContext, fleet: FleetReco
       }
       // The credit-free run's events are computed for it alone: held through the other modes' runs
       // they were old-generation heap every major GC of those runs marked again.
-      const lookup = r.precomputed ? await fleetEvents(fleet) : undefined;
-      const pool = lookup
-        ? { process: async (e: { episodeId: string }) => lookup.get(e.episodeId) ?? [], close: async () => undefined }
+      const pool = r.precomputed
+        ? await precomputedCredit(fleet)
         : await creditPool(r.workers).catch((err: unknown) => {
             notes.push(`credit worker pool not started: ${(err as Error).message.split('\n')[0]}`);
             return null;

@@ -72,8 +72,7 @@ if (session && profileDir) {
 }
 
 const fleet = await fleetRecords(episodes, seed, 'otlp_proto');
-const lookup = precomputed ? await (await import('./publish-floor.js')).fleetEvents(fleet) : undefined;
-const pool = lookup ? { process: async (e: { episodeId: string }) => lookup.get(e.episodeId) ?? [], close: async () => undefined } : await creditPool(workers);
+const pool = precomputed ? await (await import('./publish-floor.js')).precomputedCredit(fleet) : await creditPool(workers);
 const instancePool = instances > 1 ? await startInstances(instances) : undefined;
 const broker = await openBroker();
 const ctx: BenchContext = {

@@ -113,6 +113,16 @@ async function need<T>(spec: string): Promise<T> {
   return r.mod;
 }
 
+/**
+ * The credit-free pipeline's "pool" (the benchmark's diagnostic row, profile.ts PRECOMPUTED=1): each
+ * episode's events computed beforehand (`fleetEvents`) and looked up, so the pipeline does everything
+ * but credit.
+ */
+export async function precomputedCredit(fleet: FleetRecords): Promise<{ process: (e: { episodeId: string }) => Promise<CreditEvent[]>; close: () => Promise<void> }> {
+  const lookup = await fleetEvents(fleet);
+  return { process: async (e) => lookup.get(e.episodeId) ?? [], close: async () => undefined };
+}
+
 /** Every episode's events for the fleet, computed in-process (decode → assemble → processEpisode), by episode id. */
 export async function fleetEvents(fleet: FleetRecords): Promise<Map<string, CreditEvent[]>> {
   const { EpisodeAssembler } = await need<{ EpisodeAssembler: new (o?: unknown) => { addSpans(s: readonly Span[]): void; addEvaluations(e: readonly Evaluation[]): void; flush(r?: string): Episode[] } }>('../src/episodes/index.js');
