@@ -5,7 +5,7 @@
  * with the same method yields the same ids and consumers de-duplicate on them. `emitted_at_ms` is
  * the only wall-clock field and is not part of the id.
  */
-import type { CreditOutcome } from '../credit/credit-episode.js';
+import type { CreditOutcome, MessageOutcome } from '../credit/credit-episode.js';
 import { estimatorOfRun } from '../credit/shapley/result.js';
 import type { PreferencePairDraft } from '../credit/signals/preference-pairs.js';
 import type { AgentStep } from '../model/agents.js';
@@ -30,8 +30,33 @@ export interface CreditEvents {
   pairs: PreferencePair[];
 }
 
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
+/**
+ * Whether `s` is `length` lowercase hex digits (an OTel id as the events carry it). A loop over the
+ * char codes rather than /^[0-9a-f]{16}$/.test: it runs for every causal input of every reward
+ * (52k per pass over the bench fleet), and the loop is cheaper than the regex call.
+ */
+function isLowerHex(s: string, length: number): boolean {
+  if (s.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+const isTraceId = (s: string): boolean => isLowerHex(s, 32);
+const isSpanId = (s: string): boolean => isLowerHex(s, 16);
+
+/**
+ * The span ids among `ids`, as a new array (the event's own, not the step's), undefined when none:
+ * most steps' inputs are all span ids, copied without a filter callback, and a step without
+ * inputs allocates no empty array.
+ */
+function spanIdsOf(ids: readonly string[]): string[] | undefined {
+  let valid = 0;
+  for (let i = 0; i < ids.length; i++) if (isSpanId(ids[i]!)) valid++;
+  if (valid === 0) return undefined;
+  return valid === ids.length ? ids.slice() : ids.filter(isSpanId);
+}
 /** Bytes of an evaluator's explanation carried in episode_credit (as conventions.maxTextBytes for step texts). */
 const EXPLANATION_MAX_BYTES = 2048;
 
@@ -73,10 +98,12 @@ function pairStep(s: AgentStep, context?: PreferencePair['context']): Preference
 }
 
 /**
- * Each event is its header literal followed by its fields assigned in schema order, optional ones
- * only when present: the JSON text (the published bytes) follows that order, and plain stores are
- * far cheaper than object literals with chained (conditional) spreads. Values shared by all events
- * of the episode (trace ids, estimator info, id prefixes) are built once and shared by reference.
+ * Each event's fields are assigned in schema order, optional ones only when present: the JSON text
+ * (the published bytes) follows that order, and plain stores are far cheaper than object literals
+ * with chained (conditional) spreads. episode_credit and preference_pair are their header literal
+ * followed by stores; a message_reward, 93 % of the events, is built whole by MessageRewardObject.
+ * Values shared by all events of the episode (trace ids, estimator info, id prefixes) are built
+ * once and shared by reference.
  */
 /**
  * `outcomeToEvents`'s arguments, checked at the call (a few property reads: it is on every
@@ -95,6 +122,56 @@ function checkBuildArguments(outcome: unknown, opts: unknown): void {
   }
 }
 
+/** What every message_reward of an episode revision carries alike. */
+interface RewardShared {
+  readonly episodeId: string;
+  readonly revision: number;
+  readonly traceIds: string[];
+  readonly emittedAtMs: number;
+  readonly outcome: MessageReward['outcome'];
+  readonly estimator: MessageReward['estimator'];
+}
+
+/**
+ * One message_reward, called with `new`: its members assigned in MessageRewardSchema's order (the
+ * order of its JSON text), optional ones only when present. Why a constructor: V8 gives a
+ * constructor's objects room for every member it assigns, so a reward's 24 members sit in the
+ * object itself; built as the header literal (room for its 6) followed by plain stores, each
+ * reward's out-of-object member array was reallocated six times as it grew three members at a
+ * time. Its prototype is Object.prototype: a reward is a plain object like every other event
+ * (reward-json.ts's fast path, the sinks and the tests read it as one).
+ */
+const MessageRewardObject = function (this: MessageReward, eventId: string, shared: RewardShared, m: MessageOutcome): void {
+  const step = m.step;
+  this.schema_version = SCHEMA_VERSION;
+  this.event_id = eventId;
+  this.episode_id = shared.episodeId;
+  this.episode_revision = shared.revision;
+  this.trace_ids = shared.traceIds;
+  this.emitted_at_ms = shared.emittedAtMs;
+  this.event_type = 'message_reward';
+  this.step_id = step.stepId;
+  this.trace_id = step.traceId;
+  if (step.parentStepId !== undefined) this.parent_step_id = step.parentStepId;
+  const inputs = spanIdsOf(step.causalInputs);
+  if (inputs !== undefined) this.causal_inputs = inputs;
+  this.agent_id = step.agentId;
+  this.agent_name = step.agentName;
+  this.kind = step.kind;
+  this.name = step.name;
+  // the span's own start (a BigInt subtraction only for a step whose clock was corrected)
+  this.start_time_unix_nano = (step.clockOffsetNano === undefined ? step.startTimeUnixNano : step.startTimeUnixNano - step.clockOffsetNano).toString();
+  this.reward = finite(m.reward, 'reward of', step.stepId);
+  this.marginal_effect = finite(m.delta, 'delta of', step.stepId);
+  this.components = { ...m.components };
+  this.agent_credit = finite(m.agentCredit, 'agent credit of', step.stepId);
+  this.outcome = shared.outcome;
+  if (m.failureRole !== undefined) this.failure_role = m.failureRole;
+  if (m.repairsStepId !== undefined && isSpanId(m.repairsStepId)) this.repairs_step_id = m.repairsStepId;
+  this.estimator = shared.estimator;
+} as unknown as new (eventId: string, shared: RewardShared, m: MessageOutcome) => MessageReward;
+MessageRewardObject.prototype = Object.prototype;
+
 export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): CreditEvents {
   checkBuildArguments(outcome, opts);
   // The estimator the run was (the closed form's or exact's `/equal-split-fallback` is that run
@@ -103,7 +180,7 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   // (a replay) while it failed got two sets of ids, and consumers de-duplicating on event_id kept
   // both — the same steps rewarded twice. The events still name the estimator the run applied.
   const method = `${outcome.game.kind}/${outcome.game.removalProtocol}/${estimatorOfRun(outcome.estimator.name)}`;
-  const traceIds = outcome.traceIds.filter((t) => TRACE_ID.test(t));
+  const traceIds = outcome.traceIds.filter(isTraceId);
   const emittedAtMs = Math.trunc(opts.emittedAtMs);
   // The id text of every event starts with the same (episode, revision, type, method) parts. A
   // conversation's episode also names the trace that opened it: its revisions are counted per
@@ -111,13 +188,11 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   // revision 0 of the same episode id again — without this part its events took the first turn's
   // ids and consumers de-duplicating on event_id dropped them.
   const idHead: (string | number)[] = outcome.episodeId.startsWith(CONVERSATION_EPISODE_PREFIX) && traceIds.length > 0 ? [outcome.episodeId, traceIds[0]!] : [outcome.episodeId];
-  const idPrefixes = new Map<string, string>();
+  const idPrefix = (type: string): string => eventIdText([...idHead, outcome.revision, type, method]);
   const header = (type: string, subject: string): EventHeader => {
-    let prefix = idPrefixes.get(type);
-    if (prefix === undefined) idPrefixes.set(type, (prefix = eventIdText([...idHead, outcome.revision, type, method])));
     return {
       schema_version: SCHEMA_VERSION,
-      event_id: eventIdOfText(`${prefix}${subject}\u0000`),
+      event_id: eventIdOfText(`${idPrefix(type)}${subject}\u0000`),
       episode_id: outcome.episodeId,
       episode_revision: outcome.revision,
       trace_ids: traceIds,
@@ -153,8 +228,8 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
   episode.game = { kind: outcome.game.kind, removal_protocol: outcome.game.removalProtocol, players: outcome.game.players, message_effects: outcome.game.messageEffects };
   episode.estimator = estimator;
   episode.agents = outcome.agents.map(agentCredit);
-  if (fe && SPAN_ID.test(fe.stepId)) {
-    episode.first_error = { step_id: fe.stepId, agent_id: fe.agentId, evidence: [...fe.evidence], ties: fe.ties.filter((t) => SPAN_ID.test(t)) };
+  if (fe && isSpanId(fe.stepId)) {
+    episode.first_error = { step_id: fe.stepId, agent_id: fe.agentId, evidence: [...fe.evidence], ties: fe.ties.filter(isSpanId) };
   }
   episode.messages = outcome.messages.length;
   episode.preference_pairs = outcome.pairs.length;
@@ -164,30 +239,9 @@ export function outcomeToEvents(outcome: CreditOutcome, opts: BuildOptions): Cre
     duplicate_spans: outcome.duplicateSpans,
     reward_bound: outcome.rewardBound,
   };
-  const rewards = outcome.messages.map((m): MessageReward => {
-    const step = m.step;
-    const r = header('message_reward', step.stepId) as MessageReward;
-    r.event_type = 'message_reward';
-    r.step_id = step.stepId;
-    r.trace_id = step.traceId;
-    if (step.parentStepId !== undefined) r.parent_step_id = step.parentStepId;
-    const inputs = step.causalInputs.filter((id) => SPAN_ID.test(id));
-    if (inputs.length > 0) r.causal_inputs = inputs;
-    r.agent_id = step.agentId;
-    r.agent_name = step.agentName;
-    r.kind = step.kind;
-    r.name = step.name;
-    r.start_time_unix_nano = (step.startTimeUnixNano - (step.clockOffsetNano ?? 0n)).toString(); // the span's own start
-    r.reward = finite(m.reward, 'reward of', step.stepId);
-    r.marginal_effect = finite(m.delta, 'delta of', step.stepId);
-    r.components = { ...m.components };
-    r.agent_credit = finite(m.agentCredit, 'agent credit of', step.stepId);
-    r.outcome = outcome.outcome;
-    if (m.failureRole !== undefined) r.failure_role = m.failureRole;
-    if (m.repairsStepId !== undefined && SPAN_ID.test(m.repairsStepId)) r.repairs_step_id = m.repairsStepId;
-    r.estimator = estimator;
-    return r;
-  });
+  const rewardIdPrefix = idPrefix('message_reward');
+  const shared: RewardShared = { episodeId: outcome.episodeId, revision: outcome.revision, traceIds, emittedAtMs, outcome: outcome.outcome, estimator };
+  const rewards = outcome.messages.map((m): MessageReward => new MessageRewardObject(eventIdOfText(`${rewardIdPrefix}${m.step.stepId}\u0000`), shared, m));
   const pairs = outcome.pairs.map((p: PreferencePairDraft): PreferencePair => {
     const e = header('preference_pair', `${p.rejected.stepId}>${p.chosen?.stepId ?? '-'}`) as PreferencePair;
     e.event_type = 'preference_pair';

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { creditEpisode, type CreditOutcome } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { eventId, eventIdOfText, eventIdText } from '../../src/events/event-id.js';
+import { messageRewardJson } from '../../src/events/reward-json.js';
 import { EpisodeCreditSchema, EvaluationUsedSchema, PairStepSchema, MessageRewardSchema, PreferencePairSchema } from '../../src/events/schemas.js';
 import { episode, sid, step, threeAgentSteps } from '../credit/episode-builder.js';
 
@@ -104,6 +105,27 @@ describe('outcomeToEvents', () => {
     const method = `${out.game.kind}/${out.game.removalProtocol}/${out.estimator.name}`;
     expect(ep.event_id).toBe(eventId([out.episodeId, out.revision, 'episode_credit', method, '']));
     for (const r of rewards) expect(r.event_id).toBe(eventId([out.episodeId, out.revision, 'message_reward', method, r.step_id]));
+  });
+
+  it('builds each message_reward as a plain object (reward-json writes its text) with its own copy of the span ids among its causal inputs', async () => {
+    const out = await failedOutcome();
+    const valid = sid(0xabc); // upper case, it is no span id
+    const inputs: string[][] = [['not-a-span-id', valid, valid.toUpperCase()], ['nope'], [valid, sid(8)], []];
+    const messages = out.messages.map((m, i) => ({ ...m, step: { ...m.step, causalInputs: inputs[i % inputs.length]!, ...(i === 0 ? { clockOffsetNano: 1_000n } : {}) } }));
+    const { rewards } = outcomeToEvents({ ...out, messages }, { emittedAtMs: 5 });
+    expect(rewards).toHaveLength(messages.length);
+    rewards.forEach((r, i) => {
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+      expect(messageRewardJson(r)).toBe(JSON.stringify(r));
+      const expected = [[valid], undefined, [valid, sid(8)], undefined][i % inputs.length];
+      expect(r.causal_inputs).toEqual(expected);
+      expect('causal_inputs' in r).toBe(expected !== undefined);
+      if (r.causal_inputs !== undefined) expect(r.causal_inputs).not.toBe(messages[i]!.step.causalInputs);
+      MessageRewardSchema.parse(r);
+    });
+    // the span's own start: the step's corrected start less its clock offset
+    expect(rewards[0]!.start_time_unix_nano).toBe((messages[0]!.step.startTimeUnixNano - 1_000n).toString());
+    expect(rewards[1]!.start_time_unix_nano).toBe(messages[1]!.step.startTimeUnixNano.toString());
   });
 
   it('refuses non-finite numbers, naming the field and its subject', async () => {
