@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
@@ -76,6 +77,26 @@ describe('self-tracing (OTel Node SDK)', () => {
         expect(s.attributes['agent_credit.events']).toBeGreaterThan(1);
         expect(s.resource.attributes['service.name']).toBe('agent-credit');
       }
+    });
+
+    // processEpisode makes its span active only when it can matter (a no-op one is not): with the
+    // SDK it is, so what credit calls (an http judge, the onSkipped hook) runs inside it
+    it("makes the episode's span the active one while credit runs, a child of the caller's span", async () => {
+      expect(tracing).toBeDefined(); // started by the test above
+      const asm = new EpisodeAssembler({});
+      asm.addSpans(decodeTraces(new Uint8Array(readFileSync(new URL('0001-traces.pb', FIXTURE))), 'otlp_proto'));
+      const [episode] = asm.flush(); // no verdict: skipped, through onSkipped
+      const activeInHook: (string | undefined)[] = [];
+      const caller = await trace.getTracer('test').startActiveSpan('caller', async (span) => {
+        await processEpisode(episode!, { onSkipped: () => activeInHook.push(trace.getActiveSpan()?.spanContext().spanId) });
+        span.end();
+        return span.spanContext();
+      });
+      const skipped = exporter.getFinishedSpans().filter((s) => s.name === 'agent_credit.credit_episode' && s.attributes['agent_credit.skipped'] === true);
+      expect(skipped).toHaveLength(1);
+      expect(activeInHook).toEqual([skipped[0]!.spanContext().spanId]);
+      expect(skipped[0]!.parentSpanContext?.spanId).toBe(caller.spanId);
+      expect(skipped[0]!.spanContext().traceId).toBe(caller.traceId);
     });
   });
 });
