@@ -38,4 +38,13 @@ describe('closed-episode span fingerprints', () => {
       { numRuns: 500 },
     );
   });
+
+  it('an episode of interleaved traces holds each of its spans, and no span of another trace (the trace part is mixed once per run of a trace)', () => {
+    const closed = new ClosedEpisodes({ maxEpisodes: 10, retainBytes: 0 });
+    const spans = [span(1, 1), span(2, 2), span(2, 3), span(1, 4), span(3, 5), span(1, 6)];
+    closed.remember({ episodeId: 'conv:c', revision: 0, traceIds: [id(1, 32), id(2, 32), id(3, 32)], spans, closedAtMs: 0, bytes: 0 } as unknown as Episode, true, false, true);
+    for (const s of spans) expect(closed.held('conv:c', s)).toBe(true);
+    // each span id under the other traces: not held
+    for (const s of spans) for (const t of [1, 2, 3]) if (s.traceId !== id(t, 32)) expect(closed.held('conv:c', { ...s, traceId: id(t, 32) })).toBe(false);
+  });
 });
