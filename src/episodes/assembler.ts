@@ -81,11 +81,12 @@ export interface EpisodeAssemblerHooks {
    */
   spanEvaluations?: (tree: SpanTree) => readonly Evaluation[];
   /**
-   * Whether spans hold agent work (an agent or LLM convention's span). Default: src/conventions
-   * `holdsAgentWork`. An episode without any — a health check, a static file, a start-up trace —
-   * closes at `graceMs` after its root ended instead of waiting `awaitEvaluationMs` for a verdict
-   * nobody sends (nothing to credit); one that has its verdict waits up to `awaitEvaluationMs` for
-   * agent spans instead of closing on it at once (they may come after it).
+   * Whether spans hold agent work (an agent or LLM convention's span): true when one of them does,
+   * in whatever order they are given. Default: src/conventions `holdsAgentWork`. An episode
+   * without any — a health check, a static file, a start-up trace — closes at `graceMs` after its
+   * root ended instead of waiting `awaitEvaluationMs` for a verdict nobody sends (nothing to
+   * credit); one that has its verdict waits up to `awaitEvaluationMs` for agent spans instead of
+   * closing on it at once (they may come after it).
    */
   holdsAgentWork?: (spans: readonly Span[]) => boolean;
 }
@@ -919,7 +920,11 @@ export class EpisodeAssembler {
   private holdsAgent(ep: OpenEpisode): boolean {
     const known = ep.agentWork;
     if (known === true || known === ep.spanCount) return known === true;
-    const held = this.holdsAgentWork(ep.spans);
+    // Asked of the spans last received first. Spans are exported as they end, so the first received
+    // is mostly a model call, and the mappers parsed its input and output messages for this yes/no
+    // (the credit stage parses them again); the last are the spans around them — the root, the
+    // agent invocations —, which a convention reads without messages.
+    const held = this.holdsAgentWork([...ep.spans].reverse());
     ep.agentWork = held ? true : ep.spanCount;
     return held;
   }
