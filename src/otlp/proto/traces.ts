@@ -42,8 +42,8 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
   let endTimeUnixNano = 0n;
   const attributes: Attributes = {};
   let nAttributes = 0;
-  const events: SpanEvent[] = [];
-  const links: SpanLink[] = [];
+  let events: SpanEvent[] | undefined;
+  let links: SpanLink[] | undefined;
   let status: SpanStatus = UNSET_STATUS;
   while (r.pos < end) {
     const t = tag(c, end);
@@ -81,18 +81,18 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
       case (11 << 3) | 2: {
         const stop = delimitedEnd(c, end);
         try {
-          events.push(decodeEvent(c, stop));
+          (events ??= []).push(decodeEvent(c, stop));
         } catch (e) {
-          throw withPath(e, `events[${events.length}]`);
+          throw withPath(e, `events[${events?.length ?? 0}]`);
         }
         break;
       }
       case (13 << 3) | 2: {
         const stop = delimitedEnd(c, end);
         try {
-          links.push(decodeLink(c, stop));
+          (links ??= []).push(decodeLink(c, stop));
         } catch (e) {
-          throw withPath(e, `links[${links.length}]`);
+          throw withPath(e, `links[${links?.length ?? 0}]`);
         }
         break;
       }
@@ -122,13 +122,21 @@ function decodeSpan(c: WireCursor, end: number, resource: Resource, scope: Scope
     startTimeUnixNano,
     endTimeUnixNano,
     attributes: settledAttributes(attributes, nAttributes),
-    events,
-    links,
+    events: events ?? NO_EVENTS,
+    links: links ?? NO_LINKS,
     status,
     resource,
     scope,
   };
 }
+
+/**
+ * Shared, frozen empty lists for the spans without events or links (most: 94 % and 80 % of the
+ * bench fleet's spans): two arrays less per span, and a span lives until its episode is credited,
+ * so each of them was copied by the young-generation collector too.
+ */
+const NO_EVENTS: SpanEvent[] = Object.freeze([]) as unknown as SpanEvent[];
+const NO_LINKS: SpanLink[] = Object.freeze([]) as unknown as SpanLink[];
 
 /** Shared, frozen default status: most spans have none, so they all point at this object. */
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: 0, message: undefined });
