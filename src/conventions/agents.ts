@@ -38,7 +38,8 @@ export interface AgentAssignment {
 }
 
 export interface AgentResolution {
-  readonly bySpan: ReadonlyMap<string, AgentAssignment>;
+  /** Each span's assignment, by its position in the episode order (`SpanTree.position`). */
+  readonly bySpan: readonly AgentAssignment[];
   /** Agents in order of first appearance: those with an agent span or a rewardable step. */
   readonly agents: readonly Agent[];
   /** Real agent names known in the episode (for resolving hand-off targets). */
@@ -56,9 +57,8 @@ export function resolveAgents(
   // up once per span rather than once per pass (the walks up the tree look kinds up by id).
   const spans = tree.ordered;
   const factsAt = spans.map((s) => facts.get(s.spanId)!);
+  // kinds by position (SpanTree.position finds a span's): no span id → kind map of its own
   const kindAt = factsAt.map((f) => f.kind);
-  const kinds = new Map<string, StepKind>();
-  for (let i = 0; i < spans.length; i++) kinds.set(spans[i]!.spanId, kindAt[i]!);
 
   // R3: demote weakly named agent spans that are workflow roots or contain other agent spans.
   // Every agent span marks its nearest agent ancestor, so containment propagates upwards.
@@ -72,13 +72,10 @@ export function resolveAgents(
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     const f = factsAt[i]!;
-    if (f.kind === 'agent' && f.agentNameFromSpanName && (workflowNames.has(s.name) || containers.has(s.spanId))) {
-      kinds.set(s.spanId, 'chain');
-      kindAt[i] = 'chain';
-    }
+    if (f.kind === 'agent' && f.agentNameFromSpanName && (workflowNames.has(s.name) || containers.has(s.spanId))) kindAt[i] = 'chain';
   }
 
-  const nearestAgentSpan = tree.nearestWhere((s) => kinds.get(s.spanId) === 'agent');
+  const nearestAgentSpan = tree.nearestWhere((s) => kindAt[tree.position(s.spanId)!] === 'agent');
 
   // R1 (data part): names on non-agent spans that sit under 2+ different real agent spans.
   const placeholderNames = new Set(opts.placeholderAgentNames);
@@ -134,10 +131,10 @@ export function resolveAgents(
   // delegation, crewai.ts W1: the span is its caller's step, what runs under it the coworker's).
   const nearestScope = tree.nearestWhere((x) => {
     const f = facts.get(x.spanId)!;
-    return f.delegatesTo !== undefined || (kinds.get(x.spanId) === 'agent' && realName(placeholderNames, f.agentName) !== undefined);
+    return f.delegatesTo !== undefined || (kindAt[tree.position(x.spanId)!] === 'agent' && realName(placeholderNames, f.agentName) !== undefined);
   });
 
-  const bySpan = new Map<string, AgentAssignment>();
+  const bySpan: AgentAssignment[] = [];
   const agentNames = new Set<string>();
   for (let i = 0; i < spans.length; i++) {
     const f = factsAt[i]!;
@@ -165,7 +162,7 @@ export function resolveAgents(
       const fb = capName(opts.fallbackAgentName ?? str(s.resource.attributes, 'service.name') ?? 'unattributed');
       assignment = { agent: { agentId: scoped(scopeOf, fb, s), agentName: fb }, kind, fallback: true };
     }
-    bySpan.set(s.spanId, assignment);
+    bySpan.push(assignment);
     const counts = kind === 'agent' || isRewardable(kind);
     if (counts && !firstSeen.has(assignment.agent.agentId)) firstSeen.set(assignment.agent.agentId, assignment.agent);
   }

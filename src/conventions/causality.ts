@@ -80,8 +80,11 @@ export interface CausalStepInput {
 }
 
 export interface CausalLinks {
-  /** Inputs per step, every step's list its own: `stepsFromTree` hands it to the step without a copy. */
-  readonly inputs: ReadonlyMap<string, string[]>;
+  /**
+   * Inputs per step by its position in the episode order (`SpanTree.position`, the index of its
+   * draft), every step's list its own: `stepsFromTree` hands it to the step without a copy.
+   */
+  readonly inputs: readonly string[][];
   /** Tool-call ids recovered for tool/hand-off steps that did not record one. */
   readonly inferredCallIds: ReadonlyMap<string, string>;
   /** Hand-off targets recovered for hand-off steps that did not record one. */
@@ -108,7 +111,7 @@ const HANDOFF_TOOL_PREFIX = 'transfer_to_';
  * @param steps every span of the episode as a step draft, in `tree.ordered` order.
  */
 export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput[], agentNames: ReadonlySet<string>): CausalLinks {
-  const links = new StepInputs(steps);
+  const links = new StepInputs(tree, steps);
   const inputs = links.inputs;
   const warnings: string[] = [];
 
@@ -354,7 +357,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     const own = rewardableByAgent.get(a.agentName);
     const first = own?.[lowerBound(own, (s) => s.span.startTimeUnixNano >= a.span.startTimeUnixNano)];
     if (!first) continue;
-    if (inputs.get(first.span.spanId)!.some((id) => links.stepOf(id)?.agentName !== a.agentName)) continue;
+    if (links.inputsOf(first.span.spanId).some((id) => links.stepOf(id)?.agentName !== a.agentName)) continue;
     const theirs = rewardableByAgent.get(parentAgent);
     if (!theirs) continue;
     let prev: CausalStepInput | undefined;
@@ -497,14 +500,15 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const next = theirs.find((s) => s.span.startTimeUnixNano >= j.span.endTimeUnixNano);
       if (next === undefined) continue;
       const ownIds = new Set(own.map((s) => s.span.spanId));
-      if (inputs.get(next.span.spanId)!.some((id) => ownIds.has(id))) continue;
+      if (links.inputsOf(next.span.spanId).some((id) => ownIds.has(id))) continue;
       links.add(next.span.spanId, last.span.spanId);
     }
   }
 
   const nested = new NestedWork(tree, steps, links);
-  for (const x of steps) {
-    const list = inputs.get(x.span.spanId)!;
+  for (let xi = 0; xi < steps.length; xi++) {
+    const x = steps[xi]!;
+    const list = inputs[xi]!;
     for (let k = 0, n = list.length; k < n; k++) {
       const container = list[k]!;
       if (tree.childCount(container) === 0 || tree.isAncestor(container, x.span.spanId)) continue;
@@ -528,45 +532,52 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
 }
 
 /**
- * The inputs being collected for one episode's steps, and the index of the steps by span id the
- * rules look steps up through (`stepOf`) instead of each building its own span id → step map.
+ * The inputs being collected for one episode's steps, and the look-up of steps by span id the
+ * rules go through (`stepOf`) instead of each building its own span id → step map. Steps are
+ * found by their position in the tree's order (`SpanTree.position`, built once per episode and
+ * shared with the other passes), so no map of their own is built here.
  * Methods rather than closures over linkCausalInputs' locals: the benchmarks and dev runs execute
  * the TypeScript through tsx, whose esbuild `keepNames` wraps every named closure in an
  * `Object.defineProperty` call each time it is created, i.e. per episode.
  */
 class StepInputs {
-  private readonly order = new Map<string, number>();
-  /** Inputs per step, every step's list its own. */
-  readonly inputs = new Map<string, string[]>();
+  /** Inputs per step, by position, every step's list its own. */
+  readonly inputs: string[][];
   /** Inputs dropped because they pointed to a later step. */
   forward = 0;
+  private readonly tree: SpanTree;
   private readonly steps: readonly CausalStepInput[];
 
-  constructor(steps: readonly CausalStepInput[]) {
+  /** `steps`: one draft per span of `tree`, in `tree.ordered` order (a draft's index is its span's position). */
+  constructor(tree: SpanTree, steps: readonly CausalStepInput[]) {
+    this.tree = tree;
     this.steps = steps;
-    for (let i = 0; i < steps.length; i++) {
-      const id = steps[i]!.span.spanId;
-      this.order.set(id, i);
-      this.inputs.set(id, []);
-    }
+    const inputs: string[][] = [];
+    for (let i = 0; i < steps.length; i++) inputs.push([]);
+    this.inputs = inputs;
   }
 
   stepOf(spanId: string): CausalStepInput | undefined {
-    const i = this.order.get(spanId);
+    const i = this.tree.position(spanId);
     return i === undefined ? undefined : this.steps[i];
+  }
+
+  /** The inputs collected so far for the step of `spanId` (a span of the episode). */
+  inputsOf(spanId: string): string[] {
+    return this.inputs[this.tree.position(spanId)!]!;
   }
 
   /** `from` as an input of `to`, once; dropped (and counted) when it does not come earlier in the order. */
   add(to: string, from: string): void {
     if (to === from) return;
-    const oTo = this.order.get(to);
-    const oFrom = this.order.get(from);
+    const oTo = this.tree.position(to);
+    const oFrom = this.tree.position(from);
     if (oTo === undefined || oFrom === undefined) return;
     if (oFrom >= oTo) {
       this.forward++;
       return;
     }
-    const list = this.inputs.get(to)!;
+    const list = this.inputs[oTo]!;
     if (!list.includes(from)) list.push(from);
   }
 
@@ -575,7 +586,7 @@ class StepInputs {
    * do not): an enclosing span of another agent (a workflow root) is structure, not its output.
    */
   readsOtherAgent(spanId: string, agentName: string): boolean {
-    for (const id of this.inputs.get(spanId)!) {
+    for (const id of this.inputsOf(spanId)) {
       const st = this.stepOf(id);
       if (st !== undefined && st.rewardable && st.agentName !== agentName) return true;
     }

@@ -82,6 +82,23 @@ export class SpanTree {
     this.ordered = list;
   }
 
+  /** Index of each span in `ordered`, made on first use (a tree read only for its evaluations needs none). */
+  private positions: Map<string, number> | undefined;
+
+  /**
+   * A span's index in `ordered` (undefined when the episode does not hold it): the episode passes
+   * keep what they know of each span in arrays by this index, one look-up map for all of them
+   * instead of a span id → value map per pass.
+   */
+  position(spanId: string): number | undefined {
+    let positions = this.positions;
+    if (positions === undefined) {
+      positions = this.positions = new Map();
+      for (let i = 0; i < this.ordered.length; i++) positions.set(this.ordered[i]!.spanId, i);
+    }
+    return positions.get(spanId);
+  }
+
   /** Skew corrections (ns, see `clockOffsets`) of the spans that have one. */
   private readonly offsets: ReadonlyMap<string, bigint>;
 

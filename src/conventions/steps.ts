@@ -195,8 +195,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   // so a remote agent whose host's clock is off is not read as running before its caller or
   // after the step that read its result.
   let fallbackRewardable = 0;
-  const drafts: CausalStepInput[] = tree.ordered.map((span) => {
-    const a = resolution.bySpan.get(span.spanId)!;
+  const drafts: CausalStepInput[] = tree.ordered.map((span, i) => {
+    const a = resolution.bySpan[i]!;
     const rewardable = isRewardableKind(a.kind);
     if (rewardable && a.fallback) fallbackRewardable++;
     return {
@@ -230,7 +230,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   }
 
   const deferDigests = options?.digests === 'on-read';
-  const steps = drafts.map((d) => buildStep(d, tree, links, flagged, opts.maxTextBytes, deferDigests));
+  const steps = drafts.map((d, i) => buildStep(d, links.inputs[i]!, tree, links, flagged, opts.maxTextBytes, deferDigests));
   // A span that matches no convention but holds recognised spans below it is the application's own
   // structure (a request or workflow span around the agents): expected, and warned about on every
   // episode it would only teach operators to ignore the warning. So is the app's web, DB and RPC
@@ -300,6 +300,7 @@ function statusOf(span: Span, maxTextBytes: number): AgentStep['status'] {
 
 function buildStep(
   d: CausalStepInput,
+  causalInputs: string[],
   tree: SpanTree,
   links: ReturnType<typeof linkCausalInputs>,
   flagged: ReadonlySet<string>,
@@ -319,7 +320,7 @@ function buildStep(
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
     status: statusOf(span, maxTextBytes),
-    causalInputs: links.inputs.get(span.spanId) ?? [], // the linker's list, made for this step
+    causalInputs, // the linker's list, made for this step
     // Every optional member declared up front (set below when it applies), in the order they were
     // added one by one before: adding only the present ones gave steps 9 V8 maps over the bench
     // fleet, so every step read in the credit engine was megamorphic; one map now. JSON unchanged
