@@ -140,7 +140,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     }
     for (const id of l.facts.consumedCallIds) push(consumers, id, l);
   }
-  for (const list of issued.values()) list.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+  // The issuers come in causal order, so a list is usually in end order already: sorted only when
+  // it is not (Array#sort copies even a sorted list into a work array: ~3 KB an episode).
+  for (const list of issued.values()) if (!endsAscending(list)) list.sort(byIssuedEnd);
   for (const st of steps) {
     for (const c of st.facts.historyCalls) {
       if (c.id === undefined || seenInHistory.has(c.id)) continue; // first appearance only
@@ -221,7 +223,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   // The consumer of a call reads one execution's result: the last that ended before it started
   // (else the last that started before it). A call retried under the same id linked the next
   // step to the failed attempt too, which then counted as depending on the error.
-  for (const [callId, runs] of executions) {
+  // keys, then get: iterating the entries made a [key, value] array per entry
+  for (const callId of executions.keys()) {
+    const runs = executions.get(callId)!;
     if (runs.length === 1) {
       // the common case, one execution: its consumer reads it (no grouping map per call)
       const consumer = firstConsumer(consumers, callId, runs[0]!.span);
@@ -233,7 +237,8 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       const consumer = firstConsumer(consumers, callId, run.span);
       if (consumer) push(byConsumer, consumer, run);
     }
-    for (const [consumer, read] of byConsumer) {
+    for (const consumer of byConsumer.keys()) {
+      const read = byConsumer.get(consumer)!;
       const start = consumer.span.startTimeUnixNano;
       let chosen: CausalStepInput | undefined;
       for (const r of read) if (r.span.endTimeUnixNano <= start && (chosen === undefined || r.span.endTimeUnixNano >= chosen.span.endTimeUnixNano)) chosen = r;
@@ -241,8 +246,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
     }
   }
   // Calls with no executing span: the consumer read what the issuer asked for.
-  for (const [callId, issuer] of issuerOf) {
+  for (const callId of issuerOf.keys()) {
     if (bound.has(callId)) continue;
+    const issuer = issuerOf.get(callId)!;
     const consumer = firstConsumer(consumers, callId, issuer.span);
     if (consumer) links.add(consumer.span.spanId, issuer.span.spanId);
   }
@@ -437,10 +443,13 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   }
 
   // C8: text passed on in code, for agents whose first step still has no other agent's input.
-  const withOutput = steps.filter((s) => s.rewardable && s.facts.outputText !== undefined && s.facts.outputText.trim().length >= MIN_PASSED_TEXT);
+  const withOutput = steps.filter((s) => s.rewardable && s.facts.outputText !== undefined && longEnoughToPass(s.facts.outputText));
   if (withOutput.length > 0) {
-    withOutput.sort(byEnd);
-    const probes = new Map<CausalStepInput, string>();
+    if (!stepEndsAscending(withOutput)) withOutput.sort(byEnd);
+    // per output (by its index in withOutput), made on first use: its probe, and the probe
+    // JSON-escaped ('' when it reads the same escaped) — made once, not once per reader tried
+    const probes: (string | undefined)[] = [];
+    const escapedProbes: (string | undefined)[] = [];
     const seenGroups = new Set<string>();
     for (const b of steps) {
       if (!b.rewardable) continue;
@@ -455,11 +464,14 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
       for (let i = upto - 1; i >= Math.max(0, upto - PASSED_TEXT_SCAN); i--) {
         const a = withOutput[i]!;
         if (a.agentName === b.agentName) continue;
-        let probe = probes.get(a);
-        if (probe === undefined) probes.set(a, (probe = a.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE)));
+        let probe = probes[i];
+        let escaped = escapedProbes[i];
+        if (probe === undefined || escaped === undefined) {
+          probes[i] = probe = a.facts.outputText!.trim().slice(0, PASSED_TEXT_PROBE);
+          escapedProbes[i] = escaped = probe.includes('"') || probe.includes('\\') || /[\n\r\t]/.test(probe) ? JSON.stringify(probe).slice(1, -1) : '';
+        }
         // as written, or JSON-escaped (a prompt recorded as a JSON document: OpenInference input.value)
-        const escaped = probe.includes('"') || probe.includes('\\') || /[\n\r\t]/.test(probe) ? JSON.stringify(probe).slice(1, -1) : undefined;
-        if (!input.includes(probe) && (escaped === undefined || !input.includes(escaped))) continue;
+        if (!input.includes(probe) && (escaped === '' || !input.includes(escaped))) continue;
         // text the upstream step copied from its own input (a quote of the user's message) is not
         // its contribution: both agents may have read it at the source
         if (a.facts.inputText?.includes(probe)) continue;
@@ -721,6 +733,41 @@ function firstStartedAfter(sorted: readonly CausalStepInput[], a: CausalStepInpu
   }
   return undefined;
 }
+
+/** Whether issued calls are in ascending end order (stable sort would leave them as they are). */
+function endsAscending(list: readonly { end: bigint }[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i]!.end < list[i - 1]!.end) return false;
+  return true;
+}
+
+/** Issued calls by the end of their issuer. */
+function byIssuedEnd(a: { end: bigint }, b: { end: bigint }): number {
+  return a.end < b.end ? -1 : a.end > b.end ? 1 : 0;
+}
+
+/** Whether steps are in ascending end order (a stable sort by end would leave them as they are). */
+function stepEndsAscending(list: readonly CausalStepInput[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i]!.span.endTimeUnixNano < list[i - 1]!.span.endTimeUnixNano) return false;
+  return true;
+}
+
+/**
+ * `text.trim().length >= MIN_PASSED_TEXT` without trimming a text that starts and ends with no
+ * whitespace (the usual output): trim() of a long text made from parts copies it whole.
+ */
+function longEnoughToPass(text: string): boolean {
+  if (text.length < MIN_PASSED_TEXT) return false;
+  if (!trimmedByTrim(text.charCodeAt(0)) && !trimmedByTrim(text.charCodeAt(text.length - 1))) return true;
+  return text.trim().length >= MIN_PASSED_TEXT;
+}
+
+/** Whether String#trim removes this UTF-16 unit (WhiteSpace or LineTerminator: the set `\s` matches). */
+function trimmedByTrim(unit: number): boolean {
+  if (unit < 0x80) return unit === 0x20 || (unit >= 0x09 && unit <= 0x0d);
+  return WHITESPACE.test(String.fromCharCode(unit));
+}
+
+const WHITESPACE = /^\s$/;
 
 /** Steps by end time. */
 function byEnd(a: CausalStepInput, b: CausalStepInput): number {

@@ -92,5 +92,27 @@ describe('text passed from one agent to the next in application code', () => {
     const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
     expect(writer.causalInputs).toContain(researcher.stepId);
   });
-});
 
+  // An answer is long enough to be looked for by its trimmed length (the linker skips trimming an
+  // answer that neither starts nor ends with whitespace): padding does not count.
+  it.each([
+    ['padded, under 20 characters trimmed', '\n   Moon pulls seas.   \u00a0\n', false],
+    ['padded, 20 characters trimmed', '\u3000 Moon pulls the seas. \n', true],
+    ['unpadded, 20 characters', 'Moon pulls the seas.', true],
+  ])('an answer %s', (_, answer, linked) => {
+    const spans = recordSpans((r) => {
+      const root = r.start('pipeline', 0, {});
+      const a = r.start('researcher', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'researcher' }, root);
+      r.start('ChatCompletion', 2, { 'openinference.span.kind': 'LLM', 'input.value': 'What causes tides?', 'output.value': answer }, a).end(at(5));
+      a.end(at(6));
+      const w = r.start('writer', 7, { 'openinference.span.kind': 'AGENT', 'agent.name': 'writer' }, root);
+      r.start('ChatCompletion', 8, { 'openinference.span.kind': 'LLM', 'input.value': `Rewrite for children: ${answer.trim()}`, 'output.value': 'The moon pulls the sea.' }, w).end(at(12));
+      w.end(at(13));
+      root.end(at(14));
+    });
+    const { steps } = stepsFromSpans(spans);
+    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
+    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    expect(writer.causalInputs.includes(researcher.stepId)).toBe(linked);
+  });
+});
