@@ -24,7 +24,7 @@ import { genaiMapper } from './genai.js';
 import { DEFAULT_LABEL_SCORES } from './labels.js';
 import { openinferenceMapper } from './openinference.js';
 import { openllmetryMapper } from './openllmetry.js';
-import { resolveConventionsOptions, type ConventionsOptions } from './options.js';
+import { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions, type ResolvedConventionsOptions } from './options.js';
 import { collapseRerecordedCalls } from './rerecorded-calls.js';
 import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
 import { SpanTree } from './span-tree.js';
@@ -117,6 +117,33 @@ export function factsOf(span: Span, mappers: readonly ConventionMapper[] = MAPPE
   return UNKNOWN_FACTS;
 }
 
+/** The conventions options' keys: what `resolveConventionsOptions` reads of a `StepsFromSpansOptions`. */
+const CONVENTIONS_KEYS = Object.keys(ConventionsOptionsSchema.shape) as (keyof ConventionsOptions)[];
+
+/** The option values (by CONVENTIONS_KEYS) `lastResolved` was made from. */
+let lastOptionValues: unknown[] | undefined;
+let lastResolved: ResolvedConventionsOptions | undefined;
+
+/**
+ * `resolveConventionsOptions(options)`, the last answer kept (one entry): processEpisode passes
+ * the same configured values for every episode (its `conventions` spread into a new object with
+ * the episode's evaluations), and validating them again with zod per episode cost ~1 % of
+ * processEpisode. Values are compared by identity: option arrays are a configuration's, not
+ * changed in place. Invalid options are never kept: they throw on every call.
+ */
+function resolvedOptionsOf(options: StepsFromSpansOptions | undefined): ResolvedConventionsOptions {
+  const last = lastOptionValues;
+  if (last !== undefined) {
+    let same = true;
+    for (let i = 0; i < CONVENTIONS_KEYS.length && same; i++) same = options?.[CONVENTIONS_KEYS[i]!] === last[i];
+    if (same) return lastResolved!;
+  }
+  const resolved = resolveConventionsOptions(options);
+  lastOptionValues = CONVENTIONS_KEYS.map((k) => options?.[k]);
+  lastResolved = resolved;
+  return resolved;
+}
+
 export interface StepsFromSpansOptions extends ConventionsOptions {
   /**
    * Evaluations already known for this episode (e.g. from logs). Span-level ones that fail their
@@ -170,7 +197,7 @@ export function stepsFromSpans(spans: readonly Span[], options?: StepsFromSpansO
 
 /** `stepsFromSpans` over an already built tree of the episode's spans (built once per episode). */
 export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): StepsFromSpansResult {
-  const opts = resolveConventionsOptions(options);
+  const opts = resolvedOptionsOf(options);
   const warnings: string[] = [];
   if (tree.duplicates > 0) warnings.push(`${tree.duplicates} duplicate span(s) ignored (same span id; first kept)`);
   if (tree.contentOrphans > 0) warnings.push(`${tree.contentOrphans} GenAI content event(s) (log records with message contents) name a span this episode does not hold: ignored`);

@@ -30,6 +30,7 @@ import {
 import { digestOf, sha256Hex, truncateUtf8 } from '../../src/conventions/text.js';
 import type { Attributes } from '../../src/model/telemetry.js';
 import { fixtureLogs, INSTRUMENTATIONS, runSpans } from './fixtures.js';
+import { at, recordSpans } from './sdk.js';
 
 describe('sha256Hex and digestOf', () => {
   it('equal createHash over the UTF-8 text, lone surrogates included', () => {
@@ -339,5 +340,25 @@ describe('SpanTree depth', () => {
         }
       }),
     );
+  });
+});
+
+describe('conventions options kept from the previous episode', () => {
+  const spans = recordSpans((r) => {
+    r.start('chat m', 0, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' }).end(at(5));
+  });
+  const agentOf = (options: Parameters<typeof stepsFromSpans>[1]) => stepsFromSpans(spans, options).steps[0]!.agentName;
+
+  it('a changed value is read, an unchanged one as before', () => {
+    expect(agentOf({ fallbackAgentName: 'first' })).toBe('first');
+    expect(agentOf({ fallbackAgentName: 'first', evaluations: [] })).toBe('first');
+    expect(agentOf({ fallbackAgentName: 'second' })).toBe('second');
+    expect(agentOf(undefined)).toBe('sdk-agents'); // the default: the service name
+  });
+
+  it('invalid options throw on every call, also after the same ones passed before', () => {
+    expect(agentOf({ fallbackAgentName: 'first' })).toBe('first');
+    for (let i = 0; i < 2; i++) expect(() => stepsFromSpans(spans, { maxTextBytes: -1 })).toThrow(/conventions\.maxTextBytes/);
+    expect(agentOf({ fallbackAgentName: 'first' })).toBe('first');
   });
 });
