@@ -59,23 +59,24 @@ export class SpanTree {
       parents.set(s.spanId, p!);
       if (parent.resource !== s.resource) crossing = true;
     }
-    this.cyclesBroken = breakCycles(parents, byId);
     this.parents = parents;
     const list = [...byId.values()];
-    for (const s of list) this.depth(s.spanId);
+    this.cyclesBroken = this.depthsBreakingCycles(list, parents, byId);
     const depth = this.depthCache;
-    this.offsets = crossing ? clockOffsets(list, parents, byId, depth) : new Map();
+    this.offsets = crossing ? clockOffsets(list, parents, byId, depth) : NO_OFFSETS;
     const offsets = this.offsets;
-    const startOf = offsets.size === 0 ? (s: Span) => s.startTimeUnixNano : (s: Span) => s.startTimeUnixNano + (offsets.get(s.spanId) ?? 0n);
+    // Without offsets (one clock: the usual episode) times are compared as recorded, without a
+    // bigint sum — a new bigint — per comparison.
+    const moved = offsets.size > 0;
     list.sort((a, b) => {
-      const sa = startOf(a);
-      const sb = startOf(b);
+      const sa = moved ? a.startTimeUnixNano + (offsets.get(a.spanId) ?? 0n) : a.startTimeUnixNano;
+      const sb = moved ? b.startTimeUnixNano + (offsets.get(b.spanId) ?? 0n) : b.startTimeUnixNano;
       if (sa !== sb) return sa < sb ? -1 : 1;
       const d = depth.get(a.spanId)! - depth.get(b.spanId)!;
       if (d !== 0) return d;
       // ends on the starts' clock (skew-adjusted)
-      const ea = a.endTimeUnixNano + (offsets.get(a.spanId) ?? 0n);
-      const eb = b.endTimeUnixNano + (offsets.get(b.spanId) ?? 0n);
+      const ea = moved ? a.endTimeUnixNano + (offsets.get(a.spanId) ?? 0n) : a.endTimeUnixNano;
+      const eb = moved ? b.endTimeUnixNano + (offsets.get(b.spanId) ?? 0n) : b.endTimeUnixNano;
       if (ea !== eb) return ea < eb ? -1 : 1;
       return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
     });
@@ -144,6 +145,60 @@ export class SpanTree {
     if (ancestorId === spanId) return false;
     for (let cur = this.parentOf(spanId), hops = 0; cur !== undefined && hops < MAX_DEPTH; cur = this.parentOf(cur), hops++) if (cur === ancestorId) return true;
     return false;
+  }
+
+  /**
+   * Fills the depth of every span of `list` and breaks the parent cycles of `parents` on the way
+   * (each at its earliest span, start time then span id, as `breakCycles` does), in one walk up
+   * from each span not reached yet; returns the number of cycles broken. The spans of the walk
+   * under way are marked ON_WALK: meeting one closes a cycle, which is broken, and the walk starts
+   * again on the tree as it is now. Breaking the cycles first (`breakCycles`, a span → walk map)
+   * and then counting depths (`depth`, a path array and a visited Set per walk that met no known
+   * depth) walked the spans twice and built a map and a few sets per episode. A chain deeper than
+   * MAX_DEPTH goes to those two passes instead: where `depth` cuts such a chain depends on the
+   * order of its walks, which they keep.
+   */
+  private depthsBreakingCycles(list: readonly Span[], parents: Map<string, string>, byId: ReadonlyMap<string, Span>): number {
+    const depths = this.depthCache;
+    const path: string[] = [];
+    let broken = 0;
+    for (const s of list) {
+      if (depths.has(s.spanId)) continue;
+      let cur = s.spanId;
+      path.length = 0;
+      let next = 0; // depth of the last span of the path
+      for (;;) {
+        const known = depths.get(cur);
+        if (known === ON_WALK) {
+          // cur → … → cur: a cycle of this walk
+          let earliest = cur;
+          for (let c = parents.get(cur)!; c !== cur; c = parents.get(c)!) if (earlier(byId.get(c)!, byId.get(earliest)!)) earliest = c;
+          parents.delete(earliest);
+          broken++;
+          for (const id of path) depths.delete(id);
+          path.length = 0;
+          cur = s.spanId;
+          continue;
+        }
+        if (known !== undefined) {
+          next = known + 1;
+          break;
+        }
+        if (path.length > MAX_DEPTH) {
+          depths.clear();
+          broken += breakCycles(parents, byId);
+          for (const x of list) this.depth(x.spanId);
+          return broken;
+        }
+        depths.set(cur, ON_WALK);
+        path.push(cur);
+        const p = parents.get(cur);
+        if (p === undefined) break; // a root: depth 0
+        cur = p;
+      }
+      for (let i = path.length - 1; i >= 0; i--) depths.set(path[i]!, next++);
+    }
+    return broken;
   }
 
   /**
@@ -227,6 +282,12 @@ export class SpanTree {
 
   private childCounts: Map<string, number> | undefined;
 }
+
+/** A span on the walk under way (SpanTree.depthsBreakingCycles): no depth is negative. */
+const ON_WALK = -1;
+
+/** The offsets of an episode whose spans all share their parents' clock: none. */
+const NO_OFFSETS: ReadonlyMap<string, bigint> = new Map();
 
 /** OTLP span kinds of asynchronous messaging: a consumer may run after its producer ended. */
 const PRODUCER = 4;

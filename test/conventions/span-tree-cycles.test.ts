@@ -73,4 +73,19 @@ describe('SpanTree parent cycles', () => {
     expect(tree.cyclesBroken).toBe(0);
     expect(tree.isRoot(id(0))).toBe(true);
   });
+
+  it('breaks a cycle above a chain deeper than the walks go (10,000 ancestors)', () => {
+    // spans 0..2 form a cycle (0 the earliest), 3..10,202 hang below it one under the other, given deepest first
+    const n = 10_203;
+    const spans = [];
+    for (let i = n - 1; i >= 3; i--) spans.push(span(i, i - 1, BigInt(i)));
+    spans.push(span(0, 2, 0n), span(1, 0, 1n), span(2, 1, 2n));
+    const tree = new SpanTree(spans);
+    expect(tree.cyclesBroken).toBe(1);
+    expect(tree.isRoot(id(0))).toBe(true);
+    expect(tree.parentOf(id(2))).toBe(id(1));
+    expect(tree.depth(id(2))).toBe(2);
+    expect(tree.depth(id(100))).toBe(100);
+    expect(tree.ordered.length).toBe(n);
+  });
 });
