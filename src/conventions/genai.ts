@@ -16,7 +16,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, num, str, structured, textOf } from './attributes.js';
+import { num, str, structured, textOf } from './attributes.js';
 import {
   canonicalArgs,
   issuedCalls,
@@ -137,9 +137,11 @@ export function messagesAt(span: Span, key: string): ChatMessage[] {
 /** Token usage in GenAI names, plus the pre-1.27 `prompt_tokens`/`completion_tokens` names. */
 export function genaiUsage(span: Span): SpanFacts['usage'] {
   const a = span.attributes;
+  // `??` rather than firstNum with a key list: this runs for every GenAI and OpenLLMetry span, and
+  // the list literals were two arrays allocated per span
   return usageOf(
-    firstNum(a, ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens']),
-    firstNum(a, ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens']),
+    num(a, 'gen_ai.usage.input_tokens') ?? num(a, 'gen_ai.usage.prompt_tokens'),
+    num(a, 'gen_ai.usage.output_tokens') ?? num(a, 'gen_ai.usage.completion_tokens'),
     num(a, 'gen_ai.usage.cost'),
   );
 }

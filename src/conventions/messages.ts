@@ -326,13 +326,16 @@ function ref(id: unknown, name: unknown, args: unknown): ToolCallRef {
 
 function dedupeCalls(calls: ToolCallRef[]): ToolCallRef[] {
   if (calls.length < 2) return calls; // most messages request one call or none: no Set, no copy
-  const seen = new Set<string>();
+  // as `resultIds`: the keys of a few calls are scanned, a Set is kept once there are more
+  const keys: string[] = [];
+  let seen: Set<string> | undefined;
   const out: ToolCallRef[] = [];
   for (const c of calls) {
     const key = c.id ?? `${c.name ?? ''}\u0000${c.args ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen !== undefined ? seen.has(key) : keys.includes(key)) continue;
     out.push(c);
+    if (seen !== undefined) seen.add(key);
+    else if (keys.push(key) > SCAN_MAX) seen = new Set(keys);
   }
   return out;
 }
@@ -708,7 +711,20 @@ export function issuedCalls(messages: readonly ChatMessage[]): ToolCallRef[] {
 
 /** Ids of tool results present in the messages, each once, in order of appearance. */
 export function resultIds(messages: readonly ChatMessage[]): string[] {
-  const ids = new Set<string>();
-  for (const m of messages) for (const id of m.toolResultIds) ids.add(id);
-  return [...ids];
+  const ids: string[] = [];
+  // A conversation's results are a few ids: a scan of the list finds a repeat sooner than a Set
+  // (one per LLM span, and its copy into an array) is built; long lists switch to a Set.
+  let seen: Set<string> | undefined;
+  for (const m of messages) {
+    for (const id of m.toolResultIds) {
+      if (seen !== undefined ? seen.has(id) : ids.includes(id)) continue;
+      ids.push(id);
+      if (seen !== undefined) seen.add(id);
+      else if (ids.length > SCAN_MAX) seen = new Set(ids);
+    }
+  }
+  return ids;
 }
+
+/** Longest list `resultIds` and `dedupeCalls` scan for a repeat before they keep a Set (a scan is quadratic). */
+const SCAN_MAX = 16;

@@ -10,7 +10,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, num, str, structured, textOf } from './attributes.js';
+import { num, str, structured, textOf } from './attributes.js';
 import { adkTransferTarget } from './genai.js';
 import {
   OPENINFERENCE_CALL,
@@ -120,8 +120,8 @@ export const openinferenceMapper = (span: Span): SpanFacts | undefined => {
       inputText: renderTranscript(input) ?? inputValue,
       outputText: renderOutput(output) ?? outputValue,
       usage: usageOf(
-        firstNum(a, ['llm.token_count.prompt']),
-        firstNum(a, ['llm.token_count.completion']),
+        num(a, 'llm.token_count.prompt'),
+        num(a, 'llm.token_count.completion'),
         num(a, 'llm.cost.total'),
       ),
       issuedCalls: issuedCalls(output),

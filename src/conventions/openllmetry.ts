@@ -18,7 +18,7 @@
  */
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
-import { firstNum, firstStr, isRecord, num, str, structured, textOf, unquotedText } from './attributes.js';
+import { isRecord, num, str, structured, textOf, unquotedText } from './attributes.js';
 import { genaiUsage, messagesAt } from './genai.js';
 import {
   OPENLLMETRY_CALL,
@@ -144,14 +144,14 @@ export const openllmetryMapper = (span: Span): SpanFacts | undefined => {
     agentName,
     agentId: str(a, 'gen_ai.agent.id'),
     agentNameFromSpanName: agentNameFromSpanName || undefined,
-    toolName: kind === 'tool' ? firstStr(a, ['gen_ai.tool.name']) ?? entity ?? stripSuffix(span.name, '.tool') ?? span.name : undefined,
+    toolName: kind === 'tool' ? str(a, 'gen_ai.tool.name') ?? entity ?? stripSuffix(span.name, '.tool') ?? span.name : undefined,
     toolCallId: kind === 'tool' ? str(a, 'gen_ai.tool.call.id') : undefined,
     toolArgs: kind === 'tool' ? canonicalArgs(toolArgsRaw) : undefined,
     handoffFrom,
     handoffTo,
     inputText: kind === 'tool' && a['gen_ai.tool.call.arguments'] !== undefined ? textOf(a['gen_ai.tool.call.arguments']) : entityText(entityInput, true),
     outputText: a['gen_ai.tool.call.result'] !== undefined ? textOf(a['gen_ai.tool.call.result']) : entityText(entityOutput, false),
-    usage: gu ?? usageOf(undefined, undefined, firstNum(a, ['gen_ai.usage.cost'])),
+    usage: gu ?? usageOf(undefined, undefined, num(a, 'gen_ai.usage.cost')),
     issuedCalls: NO_CALLS,
     historyCalls: input.length > 0 ? issuedCalls(input) : NO_CALLS,
     consumedCallIds: NO_IDS,

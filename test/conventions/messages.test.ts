@@ -2,14 +2,29 @@ import { describe, expect, it } from 'vitest';
 import {
   OPENINFERENCE_INPUT,
   canonicalArgs,
+  issuedCalls,
   readFlattenedMessages,
   readMessages,
+  resultIds,
   toolCallsFromPythonRepr,
 } from '../../src/conventions/messages.js';
 import { digestOf, truncateUtf8 } from '../../src/conventions/text.js';
 import { runSpans } from './fixtures.js';
 
 describe('messages', () => {
+  it('lists result ids and issued calls once each, in order, in short and long conversations alike', () => {
+    // 40 tool results, each answered twice (ids call_0…call_39, then again): past the 16 that are scanned for a repeat
+    const results = Array.from({ length: 80 }, (_x, i) => ({ role: 'tool', content: 'ok', tool_call_id: `call_${i % 40}` }));
+    const ids = Array.from({ length: 40 }, (_x, i) => `call_${i}`);
+    expect(resultIds(readMessages(results))).toEqual(ids);
+    expect(resultIds(readMessages(results.slice(0, 12).concat(results.slice(0, 3))))).toEqual(ids.slice(0, 12));
+    // one assistant message requesting 30 calls, each twice, and two calls without ids that differ only in their arguments
+    const calls = Array.from({ length: 60 }, (_x, i) => ({ id: `call_${i % 30}`, function: { name: 'f', arguments: `{"n":${i % 30}}` } }));
+    const anonymous = [{ function: { name: 'g', arguments: '{"a":1}' } }, { function: { name: 'g', arguments: '{"a":2}' } }, { function: { name: 'g', arguments: '{ "a": 1 }' } }];
+    const issued = issuedCalls(readMessages([{ role: 'assistant', tool_calls: [...calls, ...anonymous] }]));
+    expect(issued.map((c) => c.id ?? c.args)).toEqual([...Array.from({ length: 30 }, (_x, i) => `call_${i}`), '{"a":1}', '{"a":2}']);
+  });
+
   it('recovers tool calls from the Python repr text of openai-agents-v2 0.1.0 (real fixture output)', () => {
     const chat = runSpans('genai')[0]!.find((s) => s.name === 'chat fake-gpt')!;
     const [msg] = readMessages(JSON.parse(chat.attributes['gen_ai.output.messages'] as string));
