@@ -157,9 +157,27 @@ const TOOL_CALL_FINISH = new Set(['toolcalls', 'toolcall', 'functioncall', 'tool
 
 function isToolCallFinish(reason: unknown): boolean {
   if (typeof reason !== 'string') return false;
-  const r = reason.trim().toLowerCase();
-  return /^[a-z_-]+$/.test(r) && TOOL_CALL_FINISH.has(r.replace(/[_-]/g, ''));
+  let verdict = finishVerdicts.get(reason);
+  if (verdict === undefined) {
+    const r = reason.trim().toLowerCase();
+    verdict = /^[a-z_-]+$/.test(r) && TOOL_CALL_FINISH.has(r.replace(/[_-]/g, ''));
+    if (reason.length <= FINISH_MEMO_MAX_TEXT) {
+      if (finishVerdicts.size >= FINISH_MEMO_MAX) finishVerdicts.clear();
+      finishVerdicts.set(reason, verdict);
+    }
+  }
+  return verdict;
 }
+
+/**
+ * `isToolCallFinish` of the reasons seen lately. Every GenAI LLM span's reasons were trimmed,
+ * lower-cased, tested and stripped (three strings and a regex run per span) though they are a
+ * handful of words (`stop`, `tool_calls`, …); the reason → verdict map is pure. Bounded: cleared
+ * when full, long (hostile) reasons are not kept.
+ */
+const finishVerdicts = new Map<string, boolean>();
+const FINISH_MEMO_MAX = 256;
+const FINISH_MEMO_MAX_TEXT = 64;
 
 /**
  * Finish reasons as recorded: a string array (the spec), one string, or a JSON-encoded array in one string —

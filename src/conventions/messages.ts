@@ -696,7 +696,9 @@ export function renderTranscript(messages: readonly ChatMessage[]): string | und
 
 /** Output form: the assistant text, or the requested tool calls when there is no text. */
 export function renderOutput(messages: readonly ChatMessage[]): string | undefined {
-  const texts = messages.map((m) => m.text).filter((t) => t.length > 0);
+  // one array, not a mapped one and its filtered copy (every LLM span's output)
+  const texts: string[] = [];
+  for (const m of messages) if (m.text.length > 0) texts.push(m.text);
   if (texts.length > 0) return texts.join('\n');
   const calls = messages.flatMap((m) => m.toolCalls);
   return calls.length > 0 ? calls.map((c) => `→ ${c.name ?? '?'}(${c.args ?? ''})`).join('\n') : undefined;
