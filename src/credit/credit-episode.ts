@@ -175,11 +175,14 @@ function scoreOf(input: CreditInput, options: CreditOptions, warnings: string[])
     }
     R = options.normalize ? mapped : range.min + mapped * (range.max - range.min);
   }
-  return {
-    used: { name: ev.name, score: R, ...(raw !== undefined ? { rawScore: raw } : {}), ...(ev.label !== undefined ? { label: ev.label } : {}), ...(ev.explanation !== undefined ? { explanation: ev.explanation } : {}), source: ev.source },
-    R,
-    scale,
-  };
+  // Built by assignment, in the order the spread literal had: a literal with spreads in the middle
+  // is built property by property at run time, and each one got a map of its own in this V8.
+  const used: Omit<Mutable<EvaluationUsed>, 'source'> & Partial<Mutable<EvaluationUsed>> = { name: ev.name, score: R };
+  if (raw !== undefined) used.rawScore = raw;
+  if (ev.label !== undefined) used.label = ev.label;
+  if (ev.explanation !== undefined) used.explanation = ev.explanation;
+  used.source = ev.source;
+  return { used: used as EvaluationUsed, R, scale };
 }
 
 function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, warnings: string[]): T[] {
@@ -251,7 +254,7 @@ export async function creditEpisode(input: CreditInput, optionsInput: CreditOpti
  */
 export async function creditCheckedEpisode(input: CreditInput, optionsInput: CreditOptionsInput | CreditOptions = {}): Promise<CreditOutcome> {
   const options = parsedOptions.has(optionsInput as CreditOptions) ? (optionsInput as CreditOptions) : parseCreditOptions(optionsInput);
-  const warnings: string[] = [...(input.warnings ?? [])];
+  const warnings: string[] = input.warnings !== undefined ? input.warnings.slice() : [];
   const { used, R, scale } = scoreOf(input, options, warnings);
   const steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);
   const agentMap = new Map<string, Agent>();
@@ -265,7 +268,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   // provenance game, a reward held below 0), and the first error's evidence in a failed run. Only
   // the failed run's first error read it before: a successful run's verdict changed nothing.
   const flaggedSpans = flaggedInvocationOutputs(graph);
-  const flaggedOutputs = new Set([...flaggedSpans.outputs.keys()].map((i) => graph.order[i]!.stepId));
+  const flaggedOutputs = stepIdsAt(graph, flaggedSpans.outputs);
   // One with no message below it (a guardrail, an embedding, a task around plain code) has nothing
   // the method rewards to fall on: it was dropped without a word, and a trainer could not tell.
   // One warning, naming the first few: a guardrail judged on every check must not fill the event.
@@ -466,24 +469,31 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     }
   }
   // Map results by player id: a pluggable game may order (or name) its players differently.
-  const playerIndex = new Map(estimate.players.map((p, i) => [p, i] as const));
-  const unknownPlayers = estimate.players.filter((p) => !agentMap.has(p));
-  if (unknownPlayers.length > 0) warnings.push(`agent game players not among the episode's agents (their credit is not passed to messages): ${unknownPlayers.join(', ')}`);
-  const missingAgents = agents.filter((a) => !playerIndex.has(a.agentId)).map((a) => a.agentId);
+  const at = playerPositions(estimate.players, agents);
+  if (!at.sameOrder) {
+    const unknownPlayers = estimate.players.filter((p) => !agentMap.has(p));
+    if (unknownPlayers.length > 0) warnings.push(`agent game players not among the episode's agents (their credit is not passed to messages): ${unknownPlayers.join(', ')}`);
+  }
+  const missingAgents = at.missing;
   if (missingAgents.length > 0 && estimate.players.length > 0) warnings.push(`agents that are not players of the agent game get credit 0: ${missingAgents.join(', ')}`);
-  const at = (a: Agent) => playerIndex.get(a.agentId) ?? -1;
-  const credit = new Map(agents.map((a) => [a.agentId, estimate.values[at(a)] ?? 0] as const));
+  const credit = new Map<string, number>();
+  for (let k = 0; k < agents.length; k++) credit.set(agents[k]!.agentId, estimate.values[at.of[k]!] ?? 0);
   const stepCount = new Map<string, number>();
   for (const m of messages) stepCount.set(m.agentId, (stepCount.get(m.agentId) ?? 0) + 1);
-  const agentResults: AgentCreditResult[] = agents.map((a) => ({
-    agentId: a.agentId,
-    agentName: a.agentName,
-    credit: estimate.values[at(a)] ?? 0,
-    ciLow: estimate.intervals[at(a)]?.low ?? 0,
-    ciHigh: estimate.intervals[at(a)]?.high ?? 0,
-    ...(loo?.[at(a)] !== undefined ? { leaveOneOut: loo[at(a)] } : {}),
-    steps: stepCount.get(a.agentId) ?? 0,
-  }));
+  const agentResults: AgentCreditResult[] = [];
+  for (let k = 0; k < agents.length; k++) {
+    const a = agents[k]!;
+    const i = at.of[k]!;
+    const agentId = a.agentId;
+    const agentName = a.agentName;
+    const value = estimate.values[i] ?? 0;
+    const ciLow = estimate.intervals[i]?.low ?? 0;
+    const ciHigh = estimate.intervals[i]?.high ?? 0;
+    const leaveOneOut = loo?.[i];
+    const steps = stepCount.get(agentId) ?? 0;
+    // two literals, not a spread of the optional member: see messageOutcomes below
+    agentResults.push(leaveOneOut !== undefined ? { agentId, agentName, credit: value, ciLow, ciHigh, leaveOneOut, steps } : { agentId, agentName, credit: value, ciLow, ciHigh, steps });
+  }
 
   // δ_m: leave-one-out in the message game.
   const deltas = new Map<string, number>();
@@ -494,8 +504,9 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     warnings.push('no message game: δ_m = 0 for every message (equal split of agent credit, a failed or flagged step held below 0; in a config file credit.judge.players or credit.module.players: messages asks the value function per message)');
   } else {
     const mg = games.messageGame;
-    const ids = new Set(messages.map((m) => m.stepId));
-    if (mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
+    // The built-in game's players are the messages' ids in order: then every one is known, and no set of them is needed.
+    const ids = sameIds(mg.players, messages) ? undefined : new Set(messages.map((m) => m.stepId));
+    if (ids !== undefined && mg.players.some((p) => !ids.has(p))) warnings.push('message game players are not all message step ids; unknown players ignored');
     try {
       // Built only when coalitions are evaluated (the closed form below needs no cache).
       const cached = () => new CachedGame(mg, { signal, concurrency: options.concurrency, budget: options.budget });
@@ -519,9 +530,12 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
           messageEffects = 'leave-one-out';
         }
       }
-      l.players.forEach((p, i) => {
-        if (ids.has(p)) deltas.set(p, l.values[i]!);
-      });
+      // l's players are mg's (the same array) but for a pluggable game's leave-one-out result
+      const known = ids === undefined && l.players !== mg.players ? new Set(messages.map((m) => m.stepId)) : ids;
+      for (let i = 0; i < l.players.length; i++) {
+        const p = l.players[i]!;
+        if (known === undefined || known.has(p)) deltas.set(p, l.values[i]!);
+      }
     } catch (err) {
       messageEffects = 'none';
       warnings.push(`message game failed (${errorNote(err)}): δ_m = 0 for every message; rewards are an equal split, a failed or flagged step held below 0 (partial)`);
@@ -549,7 +563,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     harmful: isErroneous(m) || m.stepId === unmarkedFirstError || flaggedOutputs.has(m.stepId),
     redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
   }));
-  const rewardsOf = (deltasMeasured: boolean) => messageRewards(credit, rewardInputs, deltas, { bound: rewardBound, deltasMeasured, ...(transfers ? { transfers: transfers.transfers } : {}) });
+  const rewardsOf = (deltasMeasured: boolean) => messageRewards(credit, rewardInputs, deltas, transfers ? { bound: rewardBound, deltasMeasured, transfers: transfers.transfers } : { bound: rewardBound, deltasMeasured });
   let mr = rewardsOf(messageEffects !== 'none');
   if (messageEffects !== 'none' && mr.rewards.some((r) => !Number.isFinite(r.reward))) {
     // δ_m of a message game whose values are near ±1e308 overflow (their mean, v(M) − v(M∖{m})):
@@ -559,10 +573,11 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     deltas.clear();
     mr = rewardsOf(false);
   }
-  warnings.push(...mr.warnings);
-  const rewardById = new Map(mr.rewards.map((r) => [r.stepId, r] as const));
-  const messageOutcomes: MessageOutcome[] = messages.map((m) => {
-    const r = rewardById.get(m.stepId)!;
+  for (const w of mr.warnings) warnings.push(w);
+  // mr.rewards[i] is messages[i]'s: messageRewards answers in its input's order, and the step ids are distinct (deduped)
+  const rewards = mr.rewards;
+  const messageOutcomes: MessageOutcome[] = messages.map((m, i) => {
+    const r = rewards[i]!;
     const role = transfers?.roles.get(m.stepId);
     const agentCredit = credit.get(m.agentId) ?? 0;
     // Two literals, not `{ ...o, failureRole }`: in this V8 an object literal that starts with a
@@ -573,12 +588,26 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
       ? { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit, failureRole: role, repairsStepId: transfers?.corrects.get(m.stepId) }
       : { step: m, reward: r.reward, delta: r.delta, components: r.components, agentCredit };
   });
-  const pairs =
-    firstError && transfers
-      ? preferencePairs(new Map(steps.map((s) => [s.stepId, s] as const)), firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0)
-      : [];
+  let pairs: PreferencePairDraft[] = [];
+  if (firstError && transfers) {
+    const rewardById = new Map(rewards.map((r) => [r.stepId, r] as const));
+    pairs = preferencePairs(stepsNamed(graph, firstError, transfers.repairs), firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0);
+  }
 
-  return {
+  // Built by assignment in the order the literal had, not with spreads of the optional members (a
+  // literal with spreads in it is built property by property at run time: ~20 % of this
+  // function's own time, and the outcomes' shapes were not shared).
+  const estimator: Mutable<CreditOutcome['estimator']> = {
+    name: estimate.estimator,
+    status: estimate.status,
+    evaluations: estimate.evaluations,
+    budget: options.budget,
+    targetHalfWidth,
+    confidence: options.confidence,
+  };
+  if (estimate.note !== undefined) estimator.note = estimate.note;
+  // pairs and warnings come after the optional firstError
+  const result: Omit<Mutable<CreditOutcome>, 'pairs' | 'warnings'> & Partial<Mutable<CreditOutcome>> = {
     episodeId: input.episodeId,
     revision: input.revision,
     traceIds: input.traceIds,
@@ -593,23 +622,71 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     rewardBound,
     game: { kind, removalProtocol, players: 'agents', messageEffects },
     estimate,
-    estimator: {
-      name: estimate.estimator,
-      status: estimate.status,
-      evaluations: estimate.evaluations,
-      budget: options.budget,
-      targetHalfWidth,
-      confidence: options.confidence,
-      ...(estimate.note !== undefined ? { note: estimate.note } : {}),
-    },
+    estimator,
     agents: agentResults,
     messages: messageOutcomes,
-    ...(firstError ? { firstError } : {}),
-    pairs,
-    warnings,
-    ...(provenance ? { provenance } : {}),
   };
+  if (firstError) result.firstError = firstError;
+  result.pairs = pairs;
+  result.warnings = warnings;
+  if (provenance) result.provenance = provenance;
+  return result as CreditOutcome;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The steps `preferencePairs` looks up — t* and its repairs — by id, from the graph: a map of every
+ * step was built per failed episode for those few (the ids are distinct: the steps are deduped).
+ */
+function stepsNamed(graph: CausalGraph, fe: FirstError, repairs: readonly { readonly stepId: string }[]): Map<string, AgentStep> {
+  const byId = new Map<string, AgentStep>();
+  for (const id of [fe.stepId, ...repairs.map((r) => r.stepId)]) {
+    const i = graph.indexOf.get(id);
+    if (i !== undefined) byId.set(id, graph.order[i]!);
+  }
+  return byId;
+}
+
+/**
+ * Per agent (in `agents` order), its position among the agent game's `players` (−1: it is none of
+ * them), and the agents that are none. The built-in game's players are the agents' ids in that
+ * order (`sameOrder`: then every player is an agent too), checked in one pass; a pluggable game's
+ * are matched by name (a repeated name: its last position, as a Map of them gives).
+ */
+function playerPositions(players: readonly string[], agents: readonly Agent[]): { of: number[]; missing: string[]; sameOrder: boolean } {
+  const of: number[] = [];
+  let sameOrder = players.length === agents.length;
+  for (let k = 0; sameOrder && k < agents.length; k++) sameOrder = players[k] === agents[k]!.agentId;
+  if (sameOrder) {
+    for (let k = 0; k < agents.length; k++) of.push(k);
+    return { of, missing: [], sameOrder };
+  }
+  const index = new Map(players.map((p, i) => [p, i] as const));
+  const missing: string[] = [];
+  for (const a of agents) {
+    const i = index.get(a.agentId);
+    of.push(i ?? -1);
+    if (i === undefined) missing.push(a.agentId);
+  }
+  return { of, missing, sameOrder };
+}
+
+/** Whether `players` are the messages' step ids, in the same order. */
+function sameIds(players: readonly string[], messages: readonly AgentStep[]): boolean {
+  if (players.length !== messages.length) return false;
+  for (let i = 0; i < players.length; i++) if (players[i] !== messages[i]!.stepId) return false;
+  return true;
+}
+
+/** The step ids of the flagged outputs' indices; one shared empty set when there are none (the usual case). */
+function stepIdsAt(graph: CausalGraph, outputs: ReadonlyMap<number, string>): ReadonlySet<string> {
+  if (outputs.size === 0) return NO_STEP_IDS;
+  const ids = new Set<string>();
+  for (const i of outputs.keys()) ids.add(graph.order[i]!.stepId);
+  return ids;
+}
+const NO_STEP_IDS: ReadonlySet<string> = new Set();
 
 /** Whether every value and interval end of an estimate is finite (what the events can carry). */
 function isFiniteEstimate(e: ShapleyEstimate): boolean {
