@@ -20,7 +20,7 @@
  * that authored one of its messages). Message game: players are the messages themselves.
  */
 import type { Agent, AgentStep } from '../../model/agents.js';
-import { type CausalGraph, ancestors, buildCausalGraph, descendantOrder, duplicatesOf, isErroneous, isMessage } from '../causal-graph.js';
+import { type CausalGraph, buildCausalGraph, descendantOrder, duplicatesOf, isErroneous, isMessage } from '../causal-graph.js';
 import { ProvenanceMessageGame, provenanceTerms } from './provenance-message-game.js';
 import { UnanimityGame, type UnanimityTerm } from './unanimity.js';
 
@@ -75,11 +75,15 @@ export interface ProvenanceGames {
 }
 
 export function outputMessages(graph: CausalGraph, evaluatedStepId?: string, override?: readonly string[]): string[] {
-  const messages = graph.order.filter(isMessage);
-  if (override && override.length > 0) return override.filter((id) => messages.some((m) => m.stepId === id));
-  if (evaluatedStepId && messages.some((m) => m.stepId === evaluatedStepId)) return [evaluatedStepId];
+  const order = graph.order;
+  if (override && override.length > 0) return override.filter((id) => order.some((m) => isMessage(m) && m.stepId === id));
+  // one pass over the steps, without a list of the messages (asked twice per failed episode)
   let last: AgentStep | undefined;
-  for (const m of messages) if (!last || m.endTimeUnixNano >= last.endTimeUnixNano) last = m;
+  for (const m of order) {
+    if (!isMessage(m)) continue;
+    if (evaluatedStepId && m.stepId === evaluatedStepId) return [evaluatedStepId];
+    if (!last || m.endTimeUnixNano >= last.endTimeUnixNano) last = m;
+  }
   return last ? [last.stepId] : [];
 }
 
@@ -92,56 +96,27 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
   const scale = opts.scale ?? 1;
   const delta = opts.systemValue - opts.baseline;
   const outputs = outputMessages(graph, opts.evaluatedStepId, opts.outputStepIds);
-  const outputIdx = outputs.map((id) => graph.indexOf.get(id)!);
-  const reachesOutput = new Set<number>(outputIdx);
-  for (const o of outputIdx) for (const a of ancestors(graph, o)) reachesOutput.add(a);
+  const n = graph.order.length;
+  const reachesOutput: number[] = new Array<number>(n).fill(0);
+  for (const id of outputs) markWithAncestors(graph, graph.indexOf.get(id)!, reachesOutput);
   const dups = duplicatesOf(graph);
-
-  const roles = new Map<string, MessageRole>();
-  const messages: AgentStep[] = [];
-  const markedHarmful = new Set(opts.harmfulStepIds ?? []);
-  graph.order.forEach((s, i) => {
-    if (!isMessage(s)) return;
-    messages.push(s);
-    if (isErroneous(s) || markedHarmful.has(s.stepId)) roles.set(s.stepId, 'harmful');
-    else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
-    else if (!reachesOutput.has(i)) roles.set(s.stepId, 'redundant-no-path');
-    else roles.set(s.stepId, 'useful');
-  });
-  const useful: string[] = [];
-  const harmful: string[] = [];
-  for (const [id, r] of roles) {
-    if (r === 'useful') useful.push(id);
-    else if (r === 'harmful') harmful.push(id);
-  }
+  const markedHarmful = opts.harmfulStepIds !== undefined && opts.harmfulStepIds.length > 0 ? new Set(opts.harmfulStepIds) : NO_IDS;
+  const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
+  const facts = graph.indexOf.size === n ? stepFacts(graph, agentIndex, reachesOutput, dups, markedHarmful) : stepFactsByStepId(graph, agentIndex, reachesOutput, dups, markedHarmful);
+  const { roles, messages, messageSteps, useful, harmfulSteps, carrierAt, messageAt, agentAt } = facts;
   const p = useful.length;
-  const q = harmful.length;
+  const q = harmfulSteps.length;
   const h = q > 0 ? ((opts.harmWeight ?? 1) * scale) / (p + q) : 0;
   const u = p > 0 ? (delta + q * h) / p : 0;
 
   // Per-step facts for the reverse pass (provenance-message-game.ts): which steps carry a useful
   // term, and the message / agent index of each step.
-  const usefulSet = new Set(useful);
-  const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
-  const agentIndex = new Map(agents.map((a, i) => [a.agentId, i] as const));
-  const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
-  const n = graph.order.length;
-  const carrierAt: number[] = new Array<number>(n).fill(0);
-  const messageAt: number[] = new Array<number>(n).fill(-1);
-  const agentAt: number[] = new Array<number>(n).fill(-1);
-  for (let j = 0; j < n; j++) {
-    const id = graph.order[j]!.stepId;
-    if (reachesOutput.has(j) && usefulSet.has(id)) carrierAt[j] = 1;
-    messageAt[j] = msgIndex.get(id) ?? -1;
-    const author = authorOf.get(id);
-    agentAt[j] = author === undefined ? -1 : (agentIndex.get(author) ?? -1);
-  }
   const termsInput = {
     graph,
     messageCount: messages.length,
     messageAt,
     carrierAt,
-    usefulSteps: useful.map((id) => graph.indexOf.get(id)!),
+    usefulSteps: facts.usefulSteps,
     agentCount: agents.length,
     agentAt,
   };
@@ -149,8 +124,7 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
 
   const agentTerms: UnanimityTerm[] = terms.agentCarriers.map((carriers) => ({ carriers, weight: u }));
   const harmfulMessages: number[] = [];
-  for (const id of harmful) {
-    const j = graph.indexOf.get(id)!;
+  for (const j of harmfulSteps) {
     harmfulMessages.push(messageAt[j]!);
     agentTerms.push({ carriers: agentAt[j]! >= 0 ? [agentAt[j]!] : [], weight: -h });
   }
@@ -166,8 +140,8 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
     // messages at all it is one term over every agent: an equal split.
     if (messages.length > 0) {
       const count = new Map<number, number>();
-      for (const m of messages) {
-        const a = agentAt[graph.indexOf.get(m.stepId)!]!;
+      for (const j of messageSteps) {
+        const a = agentAt[j]!;
         count.set(a, (count.get(a) ?? 0) + 1);
       }
       for (const [a, k] of count) agentTerms.push({ carriers: a >= 0 ? [a] : [], weight: (rest * k) / messages.length });
@@ -190,6 +164,118 @@ export function provenanceGames(episodeId: string, steps: readonly AgentStep[], 
     messageGame,
     analysis: new Analysis(graph, outputs, roles, u, h, fallbackSplit, useful, carrierAt),
   };
+}
+
+/** What the terms are built from, per step of the graph's order (see provenanceGames). */
+interface StepFacts {
+  readonly roles: Map<string, MessageRole>;
+  /** The messages in causal order; messages[i] is step messageSteps[i]. */
+  readonly messages: AgentStep[];
+  readonly messageSteps: readonly number[];
+  /** Ids and step indices of the useful messages, in causal order. */
+  readonly useful: string[];
+  readonly usefulSteps: readonly number[];
+  /** Step indices of the harmful messages, in causal order. */
+  readonly harmfulSteps: readonly number[];
+  /** Per step: 1 when it carries a useful term; its message index or −1; its author's agent index or −1. */
+  readonly carrierAt: number[];
+  readonly messageAt: number[];
+  readonly agentAt: number[];
+}
+
+const NO_IDS: ReadonlySet<string> = new Set();
+
+/** Marks `to` and every step it is reachable from (its ancestors) with 1 in `marks`. */
+function markWithAncestors(graph: CausalGraph, to: number, marks: number[]): void {
+  marks[to] = 1;
+  const stack = [to];
+  while (stack.length > 0) {
+    const w = stack.pop()!;
+    for (const u of graph.inputs[w]!) {
+      if (marks[u] !== 1) {
+        marks[u] = 1;
+        stack.push(u);
+      }
+    }
+  }
+}
+
+/**
+ * Roles and per-step facts when the steps' ids are distinct (as creditEpisode's are): read by step
+ * index in one pass. Sets and Maps keyed by step id (the useful ids, every message's index and
+ * author) were about half of provenanceGames' own time — hashing the ids — and of its allocations.
+ */
+function stepFacts(graph: CausalGraph, agentIndex: ReadonlyMap<string, number>, reachesOutput: readonly number[], dups: ReadonlyMap<string, string>, markedHarmful: ReadonlySet<string>): StepFacts {
+  const n = graph.order.length;
+  const roles = new Map<string, MessageRole>();
+  const messages: AgentStep[] = [];
+  const messageSteps: number[] = [];
+  const useful: string[] = [];
+  const usefulSteps: number[] = [];
+  const harmfulSteps: number[] = [];
+  const carrierAt: number[] = new Array<number>(n).fill(0);
+  const messageAt: number[] = new Array<number>(n).fill(-1);
+  const agentAt: number[] = new Array<number>(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const s = graph.order[i]!;
+    if (!isMessage(s)) continue;
+    messageAt[i] = messages.length;
+    agentAt[i] = agentIndex.get(s.agentId) ?? -1;
+    messages.push(s);
+    messageSteps.push(i);
+    if (isErroneous(s) || markedHarmful.has(s.stepId)) {
+      roles.set(s.stepId, 'harmful');
+      harmfulSteps.push(i);
+    } else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
+    else if (reachesOutput[i] !== 1) roles.set(s.stepId, 'redundant-no-path');
+    else {
+      roles.set(s.stepId, 'useful');
+      useful.push(s.stepId);
+      usefulSteps.push(i);
+      carrierAt[i] = 1;
+    }
+  }
+  return { roles, messages, messageSteps, useful, usefulSteps, harmfulSteps, carrierAt, messageAt, agentAt };
+}
+
+/**
+ * `stepFacts` for steps some of whose ids repeat (a caller's own list; creditEpisode dedupes): by
+ * id, as before — a role per id (its last message's), and an id's index and author its last
+ * message's.
+ */
+function stepFactsByStepId(graph: CausalGraph, agentIndex: ReadonlyMap<string, number>, reachesOutput: readonly number[], dups: ReadonlyMap<string, string>, markedHarmful: ReadonlySet<string>): StepFacts {
+  const n = graph.order.length;
+  const roles = new Map<string, MessageRole>();
+  const messages: AgentStep[] = [];
+  graph.order.forEach((s, i) => {
+    if (!isMessage(s)) return;
+    messages.push(s);
+    if (isErroneous(s) || markedHarmful.has(s.stepId)) roles.set(s.stepId, 'harmful');
+    else if (dups.has(s.stepId)) roles.set(s.stepId, 'redundant-duplicate');
+    else if (reachesOutput[i] !== 1) roles.set(s.stepId, 'redundant-no-path');
+    else roles.set(s.stepId, 'useful');
+  });
+  const useful: string[] = [];
+  const harmful: string[] = [];
+  for (const [id, r] of roles) {
+    if (r === 'useful') useful.push(id);
+    else if (r === 'harmful') harmful.push(id);
+  }
+  const usefulSet = new Set(useful);
+  const msgIndex = new Map(messages.map((m, i) => [m.stepId, i] as const));
+  const authorOf = new Map(messages.map((m) => [m.stepId, m.agentId] as const));
+  const carrierAt: number[] = new Array<number>(n).fill(0);
+  const messageAt: number[] = new Array<number>(n).fill(-1);
+  const agentAt: number[] = new Array<number>(n).fill(-1);
+  for (let j = 0; j < n; j++) {
+    const id = graph.order[j]!.stepId;
+    if (reachesOutput[j] === 1 && usefulSet.has(id)) carrierAt[j] = 1;
+    messageAt[j] = msgIndex.get(id) ?? -1;
+    const author = authorOf.get(id);
+    agentAt[j] = author === undefined ? -1 : (agentIndex.get(author) ?? -1);
+  }
+  const at = (id: string) => graph.indexOf.get(id)!;
+  return { roles, messages, messageSteps: messages.map((m) => at(m.stepId)), useful, usefulSteps: useful.map(at), harmfulSteps: harmful.map(at), carrierAt, messageAt, agentAt };
 }
 
 /**
