@@ -291,24 +291,68 @@ export function duplicatesOf(g: CausalGraph): ReadonlyMap<string, string> {
 }
 
 function findDuplicates(g: CausalGraph): Map<string, string> {
-  const firstByOutput = new Map<string, number>();
+  const firstByOutput = new FirstByOutput();
   const dup = new Map<string, string>();
   const failedOn = (u: number) => erroneousAt(g, u) || g.consumers[u]!.some((w) => erroneousAt(g, w));
-  const fault = lastFaultBefore(g);
-  const read = new ResultReaders(g);
+  // made when a repeated output asks (most episodes repeat none)
+  let fault: readonly number[] | undefined;
+  let read: ResultReaders | undefined;
   // equal keys = equal output digests (the texts themselves while the digests are not computed)
   const outputs = sameOutputKeys(g.order);
-  g.order.forEach((s, i) => {
+  for (let i = 0; i < g.order.length; i++) {
+    const s = g.order[i]!;
     const output = outputs[i];
-    if (!isMessage(s) || output === undefined) return;
+    if (!isMessage(s) || output === undefined) continue;
     const first = firstByOutput.get(output);
-    if (first !== undefined && !failedOn(first) && fault[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId) && !read.resultOf(first, i)) dup.set(s.stepId, g.order[first]!.stepId);
+    if (first !== undefined && !failedOn(first) && (fault ??= lastFaultBefore(g))[i]! <= first && !nestedIn(g, s, g.order[first]!.stepId) && !(read ??= new ResultReaders(g)).resultOf(first, i)) dup.set(s.stepId, g.order[first]!.stepId);
     else {
-      if (first !== undefined) read.forget(first); // no later message is compared with it
+      if (first !== undefined) read?.forget(first); // no later message is compared with it
       firstByOutput.set(output, i);
     }
-  });
+  }
   return dup;
+}
+
+/**
+ * Output key → the message index it is kept for (a Map's get / set). Up to 64 keys it is a list
+ * compared by length first: the keys are mostly the outputs' full texts (sameOutputKeys), often
+ * kilobytes, and a Map hashed every one of them — the look-up was most of findDuplicates' time —
+ * where two texts of different lengths cannot be equal. Past 64 keys, a Map.
+ */
+class FirstByOutput {
+  private readonly keys: string[] = [];
+  private readonly at: number[] = [];
+  private map: Map<string, number> | undefined;
+
+  get(key: string): number | undefined {
+    if (this.map !== undefined) return this.map.get(key);
+    const k = this.find(key);
+    return k < 0 ? undefined : this.at[k];
+  }
+
+  set(key: string, at: number): void {
+    if (this.map !== undefined) {
+      this.map.set(key, at);
+      return;
+    }
+    const k = this.find(key);
+    if (k >= 0) {
+      this.at[k] = at;
+      return;
+    }
+    this.keys.push(key);
+    this.at.push(at);
+    if (this.keys.length > 64) this.map = new Map(this.keys.map((o, j) => [o, this.at[j]!] as const));
+  }
+
+  private find(key: string): number {
+    const n = key.length;
+    for (let k = 0; k < this.keys.length; k++) {
+      const o = this.keys[k]!;
+      if (o.length === n && o === key) return k;
+    }
+    return -1;
+  }
 }
 
 /**
@@ -387,8 +431,8 @@ function nestedIn(g: CausalGraph, s: AgentStep, containerId: string): boolean {
  * output cost 4.8 s on a 10,000-step chain). The end-time check keeps an enclosing span that fails
  * later (a parent edge) from counting as a fault the step came after.
  */
-function lastFaultBefore(g: CausalGraph): Int32Array {
-  const out = new Int32Array(g.order.length).fill(-1);
+function lastFaultBefore(g: CausalGraph): number[] {
+  const out: number[] = new Array<number>(g.order.length).fill(-1);
   for (let w = 0; w < g.order.length; w++) {
     const start = g.order[w]!.startTimeUnixNano;
     let best = -1;
