@@ -75,21 +75,30 @@ describe('text passed from one agent to the next in application code', () => {
     expect(translator.causalInputs).not.toContain(extractor.stepId);
   });
 
-  it('found JSON-escaped in a prompt recorded as a JSON document', () => {
-    const answer = 'Tides:\n1. the "moon" pulls the sea\n2. the sun helps a little';
+  /** The researcher answers `answer` (output.value); the writer's LLM call is recorded with `writerAttributes`. */
+  function researcherThenWriter(answer: string, writerAttributes: Record<string, string>) {
     const spans = recordSpans((r) => {
       const root = r.start('pipeline', 0, {});
       const a = r.start('researcher', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'researcher' }, root);
       r.start('ChatCompletion', 2, { 'openinference.span.kind': 'LLM', 'input.value': 'What causes tides?', 'output.value': answer }, a).end(at(5));
       a.end(at(6));
       const w = r.start('writer', 7, { 'openinference.span.kind': 'AGENT', 'agent.name': 'writer' }, root);
-      r.start('ChatCompletion', 8, { 'openinference.span.kind': 'LLM', 'input.value': JSON.stringify({ messages: [{ role: 'user', content: `Rewrite: ${answer}` }] }), 'input.mime_type': 'application/json', 'output.value': 'The moon pulls the sea.' }, w).end(at(12));
+      r.start('ChatCompletion', 8, { 'openinference.span.kind': 'LLM', ...writerAttributes, 'output.value': 'The moon pulls the sea.' }, w).end(at(12));
       w.end(at(13));
       root.end(at(14));
     });
     const { steps } = stepsFromSpans(spans);
     const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
     const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    return { researcher, writer };
+  }
+
+  it('found JSON-escaped in a prompt recorded as a JSON document', () => {
+    const answer = 'Tides:\n1. the "moon" pulls the sea\n2. the sun helps a little';
+    const { researcher, writer } = researcherThenWriter(answer, {
+      'input.value': JSON.stringify({ messages: [{ role: 'user', content: `Rewrite: ${answer}` }] }),
+      'input.mime_type': 'application/json',
+    });
     expect(writer.causalInputs).toContain(researcher.stepId);
   });
 
@@ -100,19 +109,7 @@ describe('text passed from one agent to the next in application code', () => {
     ['padded, 20 characters trimmed', '\u3000 Moon pulls the seas. \n', true],
     ['unpadded, 20 characters', 'Moon pulls the seas.', true],
   ])('an answer %s', (_, answer, linked) => {
-    const spans = recordSpans((r) => {
-      const root = r.start('pipeline', 0, {});
-      const a = r.start('researcher', 1, { 'openinference.span.kind': 'AGENT', 'agent.name': 'researcher' }, root);
-      r.start('ChatCompletion', 2, { 'openinference.span.kind': 'LLM', 'input.value': 'What causes tides?', 'output.value': answer }, a).end(at(5));
-      a.end(at(6));
-      const w = r.start('writer', 7, { 'openinference.span.kind': 'AGENT', 'agent.name': 'writer' }, root);
-      r.start('ChatCompletion', 8, { 'openinference.span.kind': 'LLM', 'input.value': `Rewrite for children: ${answer.trim()}`, 'output.value': 'The moon pulls the sea.' }, w).end(at(12));
-      w.end(at(13));
-      root.end(at(14));
-    });
-    const { steps } = stepsFromSpans(spans);
-    const researcher = steps.find((s) => s.agentName === 'researcher' && s.kind === 'llm')!;
-    const writer = steps.find((s) => s.agentName === 'writer' && s.kind === 'llm')!;
+    const { researcher, writer } = researcherThenWriter(answer, { 'input.value': `Rewrite for children: ${answer.trim()}` });
     expect(writer.causalInputs.includes(researcher.stepId)).toBe(linked);
   });
 });
