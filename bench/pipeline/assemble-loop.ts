@@ -21,8 +21,7 @@
  * ./heap-summary.ts).
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { loopProfiles } from './loop-profiles.js';
 import type { Episode } from '../../src/model/episode.js';
 
 const { fleetRecords } = await import('./data.js');
@@ -70,26 +69,13 @@ function digest(episodes: readonly Episode[]): string {
   return h.digest('hex').slice(0, 12);
 }
 
-const session = new Session();
-session.connect();
-const post = (method: string, params?: object) =>
-  new Promise<any>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+const profiles = loopProfiles();
 
 const total: number[] = [];
 let last = '';
 let count = 0;
 for (let p = 0; p < passes; p++) {
-  if (p === passes - 3) {
-    if (process.env.HEAP) {
-      await post('HeapProfiler.enable');
-      await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-    }
-    if (process.env.PROFILE) {
-      await post('Profiler.enable');
-      await post('Profiler.setSamplingInterval', { interval: 100 });
-      await post('Profiler.start');
-    }
-  }
+  if (p === passes - 3) await profiles.start();
   const t0 = cpuMs();
   const episodes = pass(p === 0);
   total.push(cpuMs() - t0);
@@ -98,8 +84,7 @@ for (let p = 0; p < passes; p++) {
     count = episodes.length;
   }
 }
-if (process.env.PROFILE) writeFileSync(process.env.PROFILE, JSON.stringify((await post('Profiler.stop')).profile));
-if (process.env.HEAP) writeFileSync(process.env.HEAP, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
+await profiles.write();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ms = (x: number) => `${x.toFixed(1)} ms`;

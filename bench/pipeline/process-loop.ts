@@ -15,7 +15,7 @@
  * compare two builds' files to show a change leaves the output byte-identical).
  */
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { loopProfiles } from './loop-profiles.js';
 
 const { fleetRecords } = await import('./data.js');
 const { mainThreadCpuSeconds } = await import('../lib/cpu.js');
@@ -34,10 +34,7 @@ function episodes() {
   return assembler.flush('shutdown');
 }
 
-const session = new Session();
-session.connect();
-const post = (method: string, params?: object) =>
-  new Promise<any>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+const profiles = loopProfiles();
 
 const cpu: number[] = [];
 const main: number[] = [];
@@ -45,21 +42,7 @@ let events = 0;
 const lines: string[] = [];
 for (let pass = 0; pass < passes; pass++) {
   const batch = episodes();
-  if (pass === passes - 3) {
-    if (process.env.HEAP) {
-      await post('HeapProfiler.enable');
-      await post('HeapProfiler.startSampling', {
-        samplingInterval: 1024,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-    }
-    if (process.env.PROFILE) {
-      await post('Profiler.enable');
-      await post('Profiler.setSamplingInterval', { interval: 100 });
-      await post('Profiler.start');
-    }
-  }
+  if (pass === passes - 3) await profiles.start();
   const main0 = mainThreadCpuSeconds();
   const cpu0 = process.cpuUsage();
   events = 0;
@@ -73,8 +56,7 @@ for (let pass = 0; pass < passes; pass++) {
   const main1 = mainThreadCpuSeconds();
   if (main0 !== undefined && main1 !== undefined) main.push((main1 - main0) * 1000);
 }
-if (process.env.PROFILE) writeFileSync(process.env.PROFILE, JSON.stringify((await post('Profiler.stop')).profile));
-if (process.env.HEAP) writeFileSync(process.env.HEAP, JSON.stringify((await post('HeapProfiler.stopSampling')).profile));
+await profiles.write();
 if (process.env.EVENTS) writeFileSync(process.env.EVENTS, lines.join('\n') + '\n');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
