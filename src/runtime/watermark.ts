@@ -19,6 +19,14 @@
  * of them: 0.2 % at 2,000 held, 14 % at 5,000). Past ~10,000 (that share above one half) the
  * metadata says "no filter": replay everything and rely on downstream de-duplication by event id.
  *
+ * Corrections: a late span or verdict that reopens a published revision r - 1 (revision r) needs
+ * that revision's records as well as its own, and they were committed with it. While the correction
+ * is unpublished the committed offset goes back to the first of them (Kafka takes a lower offset) and
+ * the filter names the trace `<id>#<r>` (`encodeCorrectionFilter`): a new owner replays the trace's
+ * records from there and rebuilds the episode at revision r (the assembler's `expectRevision`), not
+ * as a revision 0 published again. Only a whole-id filter in the metadata carries revisions — a
+ * hashed key stands for other traces too —; when it does not fit, the commit is as without them.
+ *
  * Spilled filter (`ac5`): when the runtime has a side topic for it (`sinks.kafka.replayFilterTopic`),
  * a held set whose ids do not fit whole is written instead, whole (`ac1` of any length:
  * `encodeSpillableFilter`), as one record of that topic, and the metadata points at the record
@@ -76,6 +84,13 @@ export interface ReplayFilter {
    * up by `keyAtBits(compactKey(id), keyBits)`.
    */
   readonly keyBits?: number;
+  /**
+   * Trace-keyed episodes whose revision r - 1 is published and whose correction (revision r) is not
+   * yet: trace id → r (`encodeCorrectionFilter`, whole-id filters only). Their records are replayed
+   * from the committed offset, held back to the first of them (the revision's spans included), and
+   * a new owner rebuilds the episode at revision r — not as a revision 0 published again.
+   */
+  readonly revisions?: ReadonlyMap<string, number>;
 }
 
 const METADATA_VERSION = 'ac1';
@@ -438,28 +453,35 @@ export function decodeReplayMetadata(metadata: string | null | undefined): Repla
   const ids = parts[2]!;
   let held: Set<string> | undefined;
   let from: Map<string, string> | undefined;
+  let revisions: Map<string, number> | undefined;
   try {
     if (ids !== '*') {
       held = new Set();
       for (const entry of ids === '' ? [] : ids.split(',')) {
         const at = entry.lastIndexOf('@');
-        if (at < 0) {
-          held.add(decodeURIComponent(entry));
-          continue;
+        // `<id>[#<revision>][@<offset>]`: an escaped id contains neither `#` nor `@`
+        const named = at < 0 ? entry : entry.slice(0, at);
+        const hash = named.indexOf('#');
+        const id = decodeURIComponent(hash < 0 ? named : named.slice(0, hash));
+        held.add(id);
+        if (hash >= 0) {
+          const revision = named.slice(hash + 1);
+          if (!/^[1-9]\d{0,8}$/.test(revision)) throw new Error('not a revision');
+          (revisions ??= new Map()).set(id, Number(revision));
         }
+        if (at < 0) continue;
         const offset = entry.slice(at + 1);
         if (!/^\d+$/.test(offset)) throw new Error('not an offset');
-        const id = decodeURIComponent(entry.slice(0, at));
-        held.add(id);
         (from ??= new Map()).set(id, BigInt(offset).toString());
       }
     }
   } catch {
     held = undefined; // not ours after all: replay everything (safe, only slower)
     from = undefined;
+    revisions = undefined;
   }
   // canonical (no leading zeros), as compareOffsets compares offsets
-  return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}) };
+  return { processedNext: BigInt(parts[1]!).toString(), heldTraces: held, ...(from ? { heldFrom: from } : {}), ...(revisions ? { revisions } : {}) };
 }
 
 /** The filter of `ac2` metadata: the held ids' `compactKey`s; anything malformed = no filter. */
@@ -594,12 +616,14 @@ export function encodeSpillableFilter(
 }
 
 /** `ac1;<processedNext>;<id>[@<offset>],...` of any length, without a tag — what `encodeReplayMetadata` writes while the ids fit, and what `encodeSpillableFilter` spills; undefined when it cannot be written (compact keys, an id that is not well-formed UTF-16). */
-function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom: ReadonlyMap<string, string> | undefined): string | undefined {
+function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom: ReadonlyMap<string, string> | undefined, revisions?: ReadonlyMap<string, number>): string | undefined {
   for (const id of ids) if (isCompactKey(id)) return undefined;
   try {
     const entries = [...ids].sort().map((id) => {
       const from = heldFrom?.get(id);
-      return from === undefined ? escapeId(id) : `${escapeId(id)}@${from}`;
+      const revision = revisions?.get(id);
+      const named = revision === undefined ? escapeId(id) : `${escapeId(id)}#${revision}`;
+      return from === undefined ? named : `${named}@${from}`;
     });
     return `${METADATA_VERSION};${processedNext};${entries.join(',')}`;
   } catch {
@@ -608,6 +632,29 @@ function wholeIdFilter(processedNext: string, ids: ReadonlySet<string>, heldFrom
     // (an unhandled rejection, and no offset committed again).
     return undefined;
   }
+}
+
+/**
+ * The replay filter of a commit that holds corrections back (`ReplayFilter.revisions`): the whole-id
+ * `ac1` text, each correction's trace written `<id>#<revision>`, followed by `;<commitTag>` — only
+ * while it fits `maxBytes` whole. Undefined else: the revisions cannot be carried by hashed keys (a
+ * key names other traces too, which would be rebuilt at that revision) nor by a spilled record whose
+ * write may fall back to hashes, so the caller commits as it did without them.
+ */
+export function encodeCorrectionFilter(
+  processedNext: string,
+  heldTraces: ReadonlySet<string>,
+  revisions: ReadonlyMap<string, number>,
+  maxBytes = DEFAULT_METADATA_MAX_BYTES,
+  commitTag?: string,
+  heldFrom?: ReadonlyMap<string, string>,
+): string | undefined {
+  if (commitTag !== undefined && !/^[\w.-]+$/.test(commitTag)) throw new Error(`commit tag ${JSON.stringify(commitTag)} must be word characters, '.' or '-'`);
+  for (const [id, r] of revisions) if (!heldTraces.has(id) || !Number.isInteger(r) || r < 1 || r > 999_999_999) return undefined;
+  const tail = commitTag === undefined ? '' : `;${commitTag}`;
+  if (unescapedLength(processedNext, heldTraces, tail, heldFrom) > maxBytes) return undefined;
+  const whole = wholeIdFilter(processedNext, heldTraces, heldFrom, revisions);
+  return whole !== undefined && whole.length + tail.length <= maxBytes ? whole + tail : undefined;
 }
 
 /** The hash a pointer names its record's value by: the first 64 bits of its SHA-256, hex. */

@@ -7,6 +7,7 @@ import {
   commitTagOf,
   compactKey,
   decodeReplayMetadata,
+  encodeCorrectionFilter,
   encodeReplayMetadata,
   minOffset,
   nextOffset,
@@ -322,6 +323,40 @@ describe('replay metadata', () => {
     expect(replayKeeps(f, '7', t)).toBe(true);
     expect(replayKeeps(f, '6', 'c'.repeat(32))).toBe(true);
     expect(replayKeeps(f, '12', t)).toBe(true);
+  });
+
+  it('a correction filter names each pending correction <id>#<revision> (with <id>#<revision>@<offset> beside other needs), read back as they were; its records are replayed whole', () => {
+    fc.assert(
+      fc.property(offset, fc.uniqueArray(fc.oneof(traceId, fc.constantFrom('conv:a#b', 'conv:x,y@1#2', 'resp:r#')), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 999_999_999 }), { minLength: 20, maxLength: 20 }), fc.array(offset, { minLength: 20, maxLength: 20 }), (next, ids, revs, froms) => {
+        const revisions = new Map(ids.filter((_, i) => i % 2 === 0).map((id, i) => [id, revs[i]!] as const));
+        const heldFrom = new Map(ids.filter((_, i) => i % 3 === 0).map((id, i) => [id, froms[i]!] as const));
+        const md = encodeCorrectionFilter(next, new Set(ids), revisions, 32_000, 'tag', heldFrom)!;
+        expect(commitTagOf(md)).toBe('tag');
+        const f = decodeReplayMetadata(md)!;
+        expect([...f.heldTraces!].sort()).toEqual([...ids].sort());
+        expect(new Map(f.revisions ?? [])).toEqual(revisions);
+        expect(new Map(f.heldFrom ?? [])).toEqual(new Map([...heldFrom].map(([k, v]) => [k, BigInt(v).toString()])));
+      }),
+    );
+    const t = 'b'.repeat(32);
+    const f = decodeReplayMetadata(encodeCorrectionFilter('10', new Set([t, 'c'.repeat(32)]), new Map([[t, 2]]))!)!;
+    expect(f.revisions).toEqual(new Map([[t, 2]]));
+    expect(replayKeeps(f, '0', t)).toBe(true); // the records of revisions 0 and 1 too
+    expect(replayKeeps(f, '0', 'd'.repeat(32))).toBe(false);
+    // the plain encoder writes none, and a malformed revision reads as "replay everything"
+    expect(decodeReplayMetadata(encodeReplayMetadata('10', [t]))!.revisions).toBeUndefined();
+    expect(decodeReplayMetadata(`ac1;10;${t}#0`)!.heldTraces).toBeUndefined();
+    expect(decodeReplayMetadata(`ac1;10;${t}#x`)!.heldTraces).toBeUndefined();
+  });
+
+  it('a correction filter is written whole or not at all (undefined): hashed keys cannot carry a revision', () => {
+    const ids = new Set(Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0')));
+    const first = [...ids][0]!;
+    expect(encodeCorrectionFilter('10', ids, new Map([[first, 1]]), 3_800)).toBeUndefined(); // 200 trace ids: ~6,600 bytes
+    expect(encodeCorrectionFilter('10', ids, new Map([[first, 1]]), 8_000)).toMatch(/^ac1;10;/);
+    // a revision for an id the filter does not hold, or not a revision
+    expect(encodeCorrectionFilter('10', ids, new Map([['f'.repeat(32), 1]]), 8_000)).toBeUndefined();
+    expect(encodeCorrectionFilter('10', ids, new Map([[first, 0]]), 8_000)).toBeUndefined();
   });
 
   it('ignores metadata it did not write', () => {
