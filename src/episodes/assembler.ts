@@ -37,7 +37,7 @@ import { holdsAgentWork as defaultHoldsAgentWork } from '../conventions/agent-wo
 import { boundedId } from '../conventions/text.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedEpisodes } from './closed-episodes.js';
-import { lowerOffset, PartitionOffsets, readsPartition } from './offsets.js';
+import { compareOffsets, lowerOffset, PartitionOffsets, readsPartition, type SourceRange } from './offsets.js';
 import { isTopLevel, OpenEpisode } from './open-episode.js';
 import { resolveEpisodeAssemblerOptions, type EpisodeAssemblerOptions, type EpisodeAssemblerOptionsInput } from './options.js';
 import { PendingByKey } from './pending-by-key.js';
@@ -156,6 +156,20 @@ export class EpisodeAssembler {
    * `recordPosition` and merge) and where an episode leaves (handed out by `drain`, or dropped).
    */
   private readonly firsts = new PartitionOffsets();
+  /**
+   * Trace-keyed corrections (revision > 0) open now: what `correctionsOn` reports. A correction's
+   * own records are held like any open episode's (`firsts`); the records of the revisions before it
+   * were committed with those — a crash before the correction is published must replay them too.
+   */
+  private readonly corrections = new Set<OpenEpisode>();
+  /**
+   * Of a trace-keyed correction (open, or closed) that a crash must not lose: the sources of the
+   * revisions before it (`correctionBase`; empty for one rebuilt by a replay, which read them all).
+   * None for a correction of a revision closed longer than `correctionWindowMs` ago (held as before).
+   */
+  private readonly bases = new WeakMap<OpenEpisode | Episode, readonly SourceRange[]>();
+  /** Trace id → the revision a replay rebuilds its episode at (`expectRevision`). */
+  private readonly expected = new Map<string, number>();
   private readonly closed: ClosedEpisodes;
   private readonly pending: PendingByKey<Evaluation>;
   /** GenAI content events (content spans) of traces no open episode holds yet. */
@@ -511,7 +525,16 @@ export class EpisodeAssembler {
   }
 
   private openEpisode(key: string, now: number): OpenEpisode {
-    const ep = new OpenEpisode(key, this.options.keyBy, now);
+    const revision = this.expected.size === 0 ? undefined : this.expected.get(key);
+    const ep = new OpenEpisode(key, this.options.keyBy, now, revision);
+    if (revision !== undefined) {
+      // the correction rebuilt from the replay: every record it needs is replayed, its spans all at once
+      // (none late here), and it closes, publishes and is held as the correction it was
+      this.expected.delete(key);
+      ep.inheritedTraces = new Set();
+      this.bases.set(ep, []); // its own records are all it needs
+      this.corrections.add(ep);
+    }
     this.open.set(key, ep);
     while (this.open.size > this.options.maxOpenEpisodes) this.evictOldest(ep, now);
     return ep;
@@ -597,6 +620,14 @@ export class EpisodeAssembler {
       return undefined;
     }
     const ep = OpenEpisode.reopen(previous, now);
+    // trace-keyed only: a conversation's next turn reopens it too, and holding a conversation's
+    // first records for its whole life would hold its partitions' offsets for hours. And only a
+    // revision closed within the window: one closed without its verdict reopens for it at any time,
+    // and holding records of days ago would replay days of a partition
+    if (!this.byConversation && (window === 0 || now - previous.closedAtMs <= window)) {
+      this.bases.set(ep, mergeRanges(this.bases.get(previous), previous.sources));
+      this.corrections.add(ep);
+    }
     ep.capped = this.atCap(previous);
     // it closed early for holding no agent work (`awaitsEvaluation`): if agent spans come late
     // (another service's exporter), this revision is the run's first with something to credit
@@ -987,6 +1018,8 @@ export class EpisodeAssembler {
   private close(ep: OpenEpisode, reason: CloseReason, now: number): void {
     this.forgetOpen(ep);
     const episode = ep.toEpisode(reason, now);
+    const base = this.bases.get(ep);
+    if (base !== undefined) this.bases.set(episode, base);
     this.ready.push(episode);
     for (const t of episode.traceIds) this.readyTraces.set(t, (this.readyTraces.get(t) ?? 0) + 1);
     this.closedCounts[reason]++;
@@ -995,6 +1028,7 @@ export class EpisodeAssembler {
 
   private forgetOpen(ep: OpenEpisode): void {
     if (ep.awaitedEvaluation) this.awaiting--;
+    if (ep.revision > 0) this.corrections.delete(ep);
     this.open.delete(ep.episodeId);
     if (this.byConversation) for (const t of ep.traceIds) if (this.traceIndex.get(t) === ep) this.traceIndex.delete(t);
     this.bufferedBytes -= ep.bytes;
@@ -1093,6 +1127,43 @@ export class EpisodeAssembler {
    * and content events. The consumer must not commit past it. Undefined when nothing on the
    * partition is held. Cost: O(1) (three indexed minimums).
    */
+  /**
+   * Trace-keyed corrections not yet handed out (open, or closed and not returned by tick()) that
+   * read `topic`/`partition` in any of their revisions: their trace, revision and the first offset
+   * of the partition any revision read. What the Kafka runtime holds its commit back to and names
+   * in the replay filter while the correction is unpublished (`ReplayFilter.revisions`). Closed
+   * ones handed out: `correctionBase`.
+   */
+  correctionsOn(topic: string, partition: number): { episodeId: string; revision: number; firstOffset: string }[] {
+    const out: { episodeId: string; revision: number; firstOffset: string }[] = [];
+    const add = (episodeId: string, revision: number, own: readonly SourceRange[], base: readonly SourceRange[] | undefined) => {
+      const first = firstOn(mergeRanges(base, own), topic, partition);
+      if (first !== undefined) out.push({ episodeId, revision, firstOffset: first });
+    };
+    for (const ep of this.corrections) add(ep.episodeId, ep.revision, ep.sources, this.bases.get(ep));
+    for (const ep of this.ready) {
+      const base = ep.revision > 0 ? this.bases.get(ep) : undefined;
+      if (base !== undefined) add(ep.episodeId, ep.revision, ep.sources, base);
+    }
+    return out;
+  }
+
+  /** The sources of the revisions before a trace-keyed correction this assembler closed; undefined: not one a crash must not lose. */
+  correctionBase(episode: Episode): readonly SourceRange[] | undefined {
+    return this.bases.get(episode);
+  }
+
+  /**
+   * A replay brings the records of the trace-keyed episode `episodeId`, whose revision `revision - 1`
+   * is published: the episode it opens is that revision (a correction), not a revision 0 published
+   * again under the first revision's event ids. Said by the Kafka runtime for the ids a replay
+   * filter names with a revision, before their records are read.
+   */
+  expectRevision(episodeId: string, revision: number): void {
+    if (this.byConversation || revision < 1 || this.open.has(episodeId)) return;
+    this.expected.set(episodeId, revision);
+  }
+
   lowWatermark(topic: string, partition: number): string | undefined {
     return lowerOffset(lowerOffset(this.firsts.min(topic, partition), this.pending.lowWatermark(topic, partition)), this.pendingContent.lowWatermark(topic, partition));
   }
@@ -1112,4 +1183,24 @@ export class EpisodeAssembler {
       retainedClosedBytes: this.closed.retainedBytes,
     };
   }
+}
+
+/** The ranges of `a` and `b` merged per partition (first of the firsts, last of the lasts). */
+function mergeRanges(a: readonly SourceRange[] | undefined, b: readonly SourceRange[]): SourceRange[] {
+  const out: SourceRange[] = (a ?? []).map((r) => ({ ...r }));
+  for (const r of b) {
+    const had = out.find((o) => o.topic === r.topic && o.partition === r.partition);
+    if (had === undefined) out.push({ ...r });
+    else {
+      if (compareOffsets(r.firstOffset, had.firstOffset) < 0) had.firstOffset = r.firstOffset;
+      if (compareOffsets(r.lastOffset, had.lastOffset) > 0) had.lastOffset = r.lastOffset;
+    }
+  }
+  return out;
+}
+
+/** The first offset of `topic`/`partition` in `ranges`, if they read it. */
+function firstOn(ranges: readonly SourceRange[], topic: string, partition: number): string | undefined {
+  for (const r of ranges) if (r.topic === topic && r.partition === partition) return r.firstOffset;
+  return undefined;
 }

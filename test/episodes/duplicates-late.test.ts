@@ -362,3 +362,64 @@ describe('a capped conversation reopened for a late evaluation', () => {
     expect(asm.stats().lateUncorrected).toBe(t1!.length - 8 - 1);
   });
 });
+
+describe('corrections a crash must not lose (correctionsOn, correctionBase, expectRevision)', () => {
+  const at = (offset: number) => ({ topic: 'spans', partition: 0, offset: String(offset) });
+
+  it('a trace-keyed correction reports, open and closed, the first offset its earlier revision read; the closed one names that revision\'s sources', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const root = rootOf(run!);
+    const late = run!.filter((s) => s !== root).slice(0, 1);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct' });
+    asm.addSpans(run!.filter((s) => !late.includes(s)), at(5));
+    clock.advance(10);
+    const [r0] = asm.tick();
+    expect(r0!.revision).toBe(0);
+    expect(asm.correctionsOn('spans', 0)).toEqual([]);
+    asm.addSpans(late, at(9));
+    // open: its own record is at 9, its revision 0's at 5
+    expect(asm.lowWatermark('spans', 0)).toBe('9');
+    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5' }]);
+    expect(asm.correctionsOn('spans', 1)).toEqual([]);
+    clock.advance(10);
+    const [r1] = asm.tick();
+    expect(r1).toMatchObject({ revision: 1, sources: [{ topic: 'spans', partition: 0, firstOffset: '9', lastOffset: '9' }] });
+    expect(asm.correctionBase(r1!)).toEqual([{ topic: 'spans', partition: 0, firstOffset: '5', lastOffset: '5' }]);
+    expect(asm.correctionBase(r0!)).toBeUndefined();
+    expect(asm.correctionsOn('spans', 0)).toEqual([]); // handed out: the caller holds it
+  });
+
+  it('a replay told to expect a revision rebuilds the episode at it from all its spans, none counted late', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const root = rootOf(run!);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct' });
+    asm.expectRevision(root.traceId, 1);
+    asm.addSpans(run!, at(5));
+    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5' }]);
+    clock.advance(10);
+    const [rebuilt] = asm.tick();
+    expect(rebuilt).toMatchObject({ episodeId: root.traceId, revision: 1, correction: true, lateSpans: 0 });
+    expect(spanKeys(rebuilt!.spans)).toEqual(spanKeys(run!));
+    // neither a late span nor a new correction here: the instance that reopened it counted those
+    expect(asm.stats()).toMatchObject({ lateSpans: 0, corrections: 0 });
+  });
+
+  it('a revision closed longer than correctionWindowMs ago (reopened for its first verdict) is not held: days of a partition would be replayed', () => {
+    const [run] = recordRuns([{ children: 4 }]);
+    const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct', correctionWindowMs: 1_000 });
+    asm.addSpans(run!, at(5));
+    clock.advance(10);
+    const [r0] = asm.tick();
+    expect(r0!.evaluations).toEqual([]); // no verdict: its late one reopens it at any time
+    clock.advance(5_000);
+    asm.addEvaluations([evaluationOf(run!)], at(9));
+    expect(asm.stats().corrections).toBe(1);
+    expect(asm.correctionsOn('spans', 0)).toEqual([]);
+  });
+
+  it('conversation-keyed episodes are not held (a conversation reopens for every turn)', () => {
+    const { asm } = setup({ keyBy: 'conversation', lateSpanPolicy: 'correct' });
+    asm.expectRevision('conv:x', 1);
+    expect(asm.correctionsOn('spans', 0)).toEqual([]);
+  });
+});
