@@ -49,7 +49,7 @@ import { KafkaTelemetrySource, MissingTopicError, type SourceBatch } from '../so
 import { mismatchedPartitionCounts as mismatchedPartitionCountsOf } from '../kafka/co-partitioned-assignment.js';
 import { isSessionTimeoutRefusal, sessionTimeoutOutsideRange } from '../kafka/session-timeout.js';
 import { groupAclMissing, isGroupAuthorizationRefusal } from '../kafka/group-authorization.js';
-import { compareOffsets } from '../episodes/offsets.js';
+import { compareOffsets, type SourceRange } from '../episodes/offsets.js';
 import type { Clock } from '../episodes/clock.js';
 import { KafkaPipelineCounters, type KafkaPipelineStats } from './kafka-counters.js';
 import {
@@ -58,6 +58,7 @@ import {
   commitTagOf,
   decodeReplayMetadata,
   decodeSpilledFilter,
+  encodeCorrectionFilter,
   encodeReplayMetadata,
   decodeSpillPointer,
   encodeSpillableFilter,
@@ -192,6 +193,18 @@ export interface EpisodeAssemblerPort {
    * does not read them again. Optional: without it they are named until the committed offset passes them.
    */
   takeDroppedWaiting?(): { key: string; topic: string; partition: number }[];
+  /**
+   * Trace-keyed corrections not yet handed out that read the partition in any revision, with the
+   * first offset of it they need (src/episodes EpisodeAssembler). With `correctionBase` and
+   * `expectRevision`, what makes a correction survive a crash or rebalance before it is published:
+   * the commit is held back to the records of the revisions before it and the replay filter names
+   * its revision. Optional: without them a correction holds only its own records (lost on a crash).
+   */
+  correctionsOn?(topic: string, partition: number): readonly { episodeId: string; revision: number; firstOffset: string }[];
+  /** The sources of the revisions before a correction this assembler closed. */
+  correctionBase?(episode: Episode): readonly SourceRange[] | undefined;
+  /** A replay brings the records of `episodeId`, whose revision `revision - 1` is published: rebuild it at `revision`. */
+  expectRevision?(episodeId: string, revision: number): void;
   /** Counters (src/episodes EpisodeAssembler): evaluations that expired are logged. Optional. */
   stats?(): {
     readonly expiredEvaluations?: number;
@@ -270,6 +283,8 @@ interface PartitionState {
    * still describe the records above ours (read by the previous owner, not by us yet): see watermarkFor.
    */
   replayOwed: Set<string> | undefined;
+  /** The pending corrections the last commit's watermark held (`correctionsSignature`): one opened or published since makes the partition dirty. */
+  correctionsWritten?: string;
   /** Committed offset read after fencing (exactly-once) — records below it are already committed. */
   committedAtStart: string | undefined;
   /**
@@ -350,6 +365,14 @@ export interface KafkaPipelineHealth {
 }
 
 /** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
+/** Pending corrections as `watermarkFor` holds them, in a comparable form: '' for none. */
+function correctionsSignature(corrections: ReadonlyMap<string, { revision: number; first: string | undefined }>): string {
+  if (corrections.size === 0) return '';
+  return [...corrections].map(([id, c]) => `${id}#${c.revision}@${c.first ?? ''}`).sort().join(',');
+}
+
+const NO_WORK: ReadonlySet<never> = new Set();
+
 const STOPPED_FOR_GOOD_MS = 60_000;
 
 /** The same consumer crash logged at warn at most this often (reportCrash); the input topics checked at most every INPUT_CHECK_EVERY_MS. */
@@ -377,6 +400,8 @@ interface CreditWork {
   readonly owner: string;
   /** First offset per source partition key: held back until the events are committed. */
   readonly holds: ReadonlyMap<string, string>;
+  /** A trace-keyed correction's: the sources of the revisions before it (`EpisodeAssemblerPort.correctionBase`). */
+  readonly base?: readonly SourceRange[];
   status: WorkStatus;
   records: OutgoingRecord[];
   /** Characters (≈ bytes) of `records`' keys and values: held with the episode until published. */
@@ -461,6 +486,7 @@ export class KafkaPipeline {
   private replayFilterTopic: ReplayFilterTopic | undefined;
   /** When a filter too large for the side topic was last warned about (wall ms): at most one line a minute. */
   private spillTooLargeWarnedAtMs: number | undefined;
+  private correctionsWarnedAtMs: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -1193,6 +1219,9 @@ export class KafkaPipeline {
     const pointer = decodeSpillPointer(mine?.metadata);
     st.replay = pointer === undefined ? decodeReplayMetadata(mine?.metadata) : await this.readSpilledFilter(st, pointer);
     st.replayOwed = st.replay?.heldTraces ? new Set(st.replay.heldTraces) : undefined;
+    // corrections the previous owner had not published: their records come again, from below the
+    // revision before them, and must rebuild the correction — not that revision once more
+    if (st.replay?.revisions) for (const [id, revision] of st.replay.revisions) this.assembler.expectRevision?.(id, revision);
     st.lastCommittedTag = commitTagOf(mine?.metadata);
     if (mine && BigInt(mine.offset) >= 0n) {
       st.committedAtStart = st.startOffset = mine.offset;
@@ -1864,7 +1893,13 @@ export class KafkaPipeline {
    */
   private markReleasedPartitions(): void {
     for (const st of this.partitions.values()) {
-      if (st.dirty || st.fenced || st.processedNext === undefined || st.committedOffset === st.processedNext) continue;
+      if (st.dirty || st.fenced || st.processedNext === undefined) continue;
+      // a correction opened or published since the last commit: its records' hold goes in (or out)
+      if (correctionsSignature(this.pendingCorrections(st, NO_WORK)) !== st.correctionsWritten) {
+        st.dirty = true;
+        continue;
+      }
+      if (st.committedOffset === st.processedNext) continue;
       let offset = commitOffsetFor(st.processedNext, this.assembler.lowWatermark(st.topic, st.partition));
       for (const w of this.work) offset = minOffset(offset, w.holds.get(st.key));
       if (offset !== st.committedOffset) st.dirty = true;
@@ -1904,7 +1939,8 @@ export class KafkaPipeline {
         const k = tpKey(s.topic, s.partition);
         holds.set(k, minOffset(holds.get(k), s.firstOffset)!);
       }
-      const w: CreditWork = { episode, generation: this.generation, owner, holds, status: 'queued', records: [], recordBytes: 0 };
+      const base = episode.revision > 0 ? this.assembler.correctionBase?.(episode) : undefined;
+      const w: CreditWork = { episode, generation: this.generation, owner, holds, ...(base ? { base } : {}), status: 'queued', records: [], recordBytes: 0 };
       this.closedAtWall.set(episode, this.wall()); // closed in the call that hands it over
       this.work.add(w);
       this.queue.push(w);
@@ -2044,6 +2080,51 @@ export class KafkaPipeline {
   /** Offset to commit for a partition, ignoring the holds of `excluding` (committed with it),
    *  and the replay metadata: the trace ids still held at that offset. */
   private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): CommitWatermark | undefined {
+    const corrections = this.pendingCorrections(st, excluding);
+    st.correctionsWritten = correctionsSignature(corrections);
+    if (corrections.size > 0) {
+      const durable = this.buildWatermark(st, excluding, commitTag, corrections);
+      if (durable !== null) return durable;
+      this.warnCorrectionsNotHeld(st, corrections.size);
+    }
+    return this.buildWatermark(st, excluding, commitTag, undefined) ?? undefined;
+  }
+
+  /**
+   * Trace-keyed corrections (revision > 0) on the partition not yet published — open or closed in
+   * the assembler, in credit, or owed by a replay still below the previous owner's position —, by
+   * trace id: the revision and the first offset of the partition that any of its revisions read
+   * (undefined for one owed whose records are not replayed yet: needed from the committed offset).
+   * A crash before one is published replays it from there: the records of the revisions before it,
+   * committed with those, would otherwise not come again, and the correction was lost.
+   */
+  private pendingCorrections(st: PartitionState, excluding: ReadonlySet<CreditWork>): Map<string, { revision: number; first: string | undefined }> {
+    const out = new Map<string, { revision: number; first: string | undefined }>();
+    const add = (id: string, revision: number, first: string | undefined) => {
+      const had = out.get(id);
+      if (had === undefined || revision > had.revision) out.set(id, { revision, first: minOffset(first, had?.first) });
+      else had.first = minOffset(first, had.first);
+    };
+    for (const c of this.assembler.correctionsOn?.(st.topic, st.partition) ?? []) add(c.episodeId, c.revision, c.firstOffset);
+    for (const w of this.work) {
+      if (w.base === undefined || excluding.has(w)) continue;
+      let first = w.holds.get(st.key);
+      for (const r of w.base ?? []) if (r.topic === st.topic && r.partition === st.partition) first = minOffset(first, r.firstOffset);
+      if (first !== undefined) add(w.episode.episodeId, w.episode.revision, first);
+    }
+    const owed = st.replay?.revisions;
+    if (owed && st.replayOwed && st.processedNext !== undefined && compareOffsets(st.processedNext, st.replay!.processedNext) < 0) {
+      for (const [id, revision] of owed) if (st.replayOwed.has(id)) add(id, revision, undefined);
+    }
+    return out;
+  }
+
+  /**
+   * The watermark with `corrections` held (their first offsets lower the offset, their ids are
+   * needed from there and named with their revisions) — null when that filter does not fit the
+   * metadata whole (`encodeCorrectionFilter`) — or without any (`corrections` undefined).
+   */
+  private buildWatermark(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag: string | undefined, corrections: ReadonlyMap<string, { revision: number; first: string | undefined }> | undefined): CommitWatermark | undefined | null {
     if (st.processedNext === undefined) return undefined;
     // one pass over the work, no copies: this runs per dirty partition at every commit
     const holding: CreditWork[] = [];
@@ -2054,6 +2135,7 @@ export class KafkaPipeline {
       holding.push(w);
       offset = minOffset(offset, hold);
     }
+    if (corrections) for (const c of corrections.values()) offset = minOffset(offset, c.first);
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
     const heldTraces = this.held.get(st.key);
@@ -2090,6 +2172,16 @@ export class KafkaPipeline {
       processedNext = st.replay.processedNext;
       // needed from where the previous owner's filter said (else from its committed offset: all of them)
       for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
+    }
+    if (corrections) {
+      // every record of a correction's trace from the committed offset on: the revisions before it too
+      const revisions = new Map<string, number>();
+      for (const [k, c] of corrections) {
+        needFrom(k, offset);
+        revisions.set(k, c.revision);
+      }
+      const metadata = encodeCorrectionFilter(processedNext, heldTraces, revisions, this.metadataMaxBytes, commitTag, from);
+      return metadata === undefined ? null : { offset, metadata };
     }
     const side = this.replayFilterTopic;
     const write = encodeSpillableFilter(processedNext, heldTraces, this.metadataMaxBytes, commitTag, from, side?.maxBytes);
@@ -2160,6 +2252,20 @@ export class KafkaPipeline {
     if (reason === 'too-large') this.counters.replayFilterFallbacksTooLarge++;
     else if (reason === 'pointer-too-long') this.counters.replayFilterFallbacksPointerTooLong++;
     else this.counters.replayFilterFallbacksUnwritableIds++;
+  }
+
+  /**
+   * Corrections whose filter did not fit the offset metadata whole: committed as without them (only
+   * their own records held — lost on a crash before they are published); said at most once a minute.
+   */
+  private warnCorrectionsNotHeld(st: PartitionState, corrections: number): void {
+    const now = this.wall();
+    if (this.correctionsWarnedAtMs !== undefined && now - this.correctionsWarnedAtMs < 60_000) return;
+    this.correctionsWarnedAtMs = now;
+    this.log.warn(
+      { topic: st.topic, partition: st.partition, corrections, held: this.held.size(st.key), metadataMaxBytes: this.metadataMaxBytes },
+      `${corrections} correction(s) on ${st.topic}/${st.partition} are not held for a restart: the replay filter naming them does not fit the offset metadata whole, so a crash or rebalance before they are published loses them (a revision 0 without a verdict then gets no credit); raise offset.metadata.max.bytes on the brokers or use more input partitions (fewer open runs per partition)`,
+    );
   }
 
   /** A held set whose filter is over what the side topic takes: hashed into the metadata as before; said at most once a minute. */

@@ -83,7 +83,9 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     const committed = fake.committed.get('spans/0')!;
     expect(committed.offset).toBe('0'); // A is open
     expect(decodeReplayMetadata(committed.metadata)!.heldTraces!.has(bTrace)).toBe(true); // B's correction is open
-    expect(decodeReplayMetadata(committed.metadata)!.heldFrom).toEqual(new Map([[bTrace, '2']]));
+    // needed from the committed offset (revision 0's records too), to be rebuilt as revision 1
+    expect(decodeReplayMetadata(committed.metadata)!.heldFrom).toBeUndefined();
+    expect(decodeReplayMetadata(committed.metadata)!.revisions).toEqual(new Map([[bTrace, 1]]));
 
     // The next owner replays offsets 0..2
     const second = pipeline(fake, delivery);
@@ -97,6 +99,8 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     const ids = episodeCredits().map((e) => e.event_id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(episodeCredits().filter((e) => e.episode_revision === 0)).toHaveLength(1);
+    // and the correction the first instance never published is: revision 1, with the late span
+    expect(episodeCredits().filter((e) => e.episode_revision === 1)).toHaveLength(1);
   });
 
   it('exactly-once: while the first revision is not published yet, its records stay in the replay (the correction does not narrow them)', async () => {
@@ -147,7 +151,7 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     await fake.deliver('spans', 0, [{ offset: 3, value: cRecord }]);
     await until(() => decodeReplayMetadata(fake.committed.get('spans/0')?.metadata)?.processedNext === '4');
     await first.stop();
-    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)!.heldFrom).toEqual(new Map([[bTrace, '2']]));
+    expect(decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)!.revisions).toEqual(new Map([[bTrace, 1]]));
     const second = pipeline(fake, 'exactly-once');
     await second.start();
     fake.assign([{ topic: 'spans', partition: 0 }]);
@@ -155,6 +159,7 @@ describe('KafkaPipeline replay of a reopened episode', () => {
     await new Promise((r) => setTimeout(r, 300));
     await second.stop();
     expect(episodeCredits().filter((e) => e.episode_revision === 0)).toHaveLength(1);
+    expect(episodeCredits().filter((e) => e.episode_revision === 1)).toHaveLength(1);
   });
 });
 
