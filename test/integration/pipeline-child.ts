@@ -2,7 +2,7 @@
  * A KafkaPipeline in its own process, for the crash and scale-out tests: they SIGKILL it
  * mid-stream (no graceful shutdown) or SIGTERM it (graceful stop). Configured by the env var
  * PIPELINE_CHILD (JSON: brokers, topics, groupId, delivery, creditDelayMs, idleMs, assembler,
- * sessionTimeoutMs, replayFilterTopic). Prints one JSON stats line to stdout every 100 ms.
+ * sessionTimeoutMs, replayFilterTopic, correctionDelayMs). Prints one JSON stats line to stdout every 100 ms.
  */
 import { KafkajsClient } from '../../src/kafka/index.js';
 import { KafkaPipeline } from '../../src/runtime/kafka-pipeline.js';
@@ -33,6 +33,8 @@ interface ChildConfig {
   sessionTimeoutMs?: number;
   /** `sink.replayFilterTopic`; default the pipeline's. */
   replayFilterTopic?: string | null;
+  /** Credit of a correction (revision > 0) takes this long; default `creditDelayMs`. */
+  correctionDelayMs?: number;
 }
 
 const cfg = JSON.parse(process.env.PIPELINE_CHILD ?? '') as ChildConfig;
@@ -52,7 +54,7 @@ const pipeline = new KafkaPipeline(
     createAssembler: () => (assembler = cfg.assembler ? new EpisodeAssembler(cfg.assembler) : testAssembler(cfg.idleMs)),
     processEpisode: async (episode: Episode) => {
       // Slow credit work, so a kill finds episodes closed but not yet committed.
-      await new Promise((r) => setTimeout(r, cfg.creditDelayMs));
+      await new Promise((r) => setTimeout(r, episode.revision > 0 ? (cfg.correctionDelayMs ?? cfg.creditDelayMs) : cfg.creditDelayMs));
       return referenceProcessEpisode(episode);
     },
     evaluationsFromLogs: (logs) => evaluationsFromLogs(logs),

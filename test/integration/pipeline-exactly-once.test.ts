@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChild, type PipelineChild } from './support/child.js';
 import { exactlyOnceSetUp, expectExactlyOnce, readAllEvents } from './support/exactly-once.js';
-import { brokers, client, produce, unique } from './support/kafka-io.js';
+import { brokers, client, parseEvents, produce, readTopics, unique } from './support/kafka-io.js';
 import { waitFor, type PipelineTopics } from './support/pipeline-harness.js';
 
 const children: PipelineChild[] = [];
@@ -129,5 +129,46 @@ describe('a slow judge and a crash (episodes.awaitEvaluationMs)', { timeout: 150
     const got = await readAllEvents(c, topics, expected);
     expectExactlyOnce(got, expected);
     expect(b.stats()!.episodesClosed).toBe(episodes - 3);
+  });
+});
+
+describe('a late verdict and a crash before its correction is published (lateSpanPolicy: correct)', { timeout: 150_000 }, () => {
+  it('runs closed without their verdicts (revision 0, no credit), their verdicts reopen them, SIGKILL before the corrections are published: the next owner publishes each correction once, revision 1', async () => {
+    const { c, topics, spans, logs, expected, episodes } = await setUp('late-verdict', 8, 53);
+    const groupId = unique('late-verdict-grp');
+    // no waiting for verdicts: each run closes at grace without one
+    const assembler = { graceMs: 500, awaitEvaluationMs: 0, idleMs: 120_000, maxDurationMs: 600_000, lateSpanPolicy: 'correct' as const };
+    const start = (correctionDelayMs: number) => {
+      const ch = startChild({ brokers: brokers(), topics, groupId, delivery: 'exactly-once', creditDelayMs: 0, correctionDelayMs, idleMs: 120_000, assembler, sessionTimeoutMs: SESSION_MS });
+      children.push(ch);
+      return ch;
+    };
+    type Line = { stats: { episodesClosed: number; transactions: number; inFlight: number }; assembler?: { corrections: number } };
+    const lineOf = (ch: PipelineChild) => (ch.lastLine() === '' ? undefined : (JSON.parse(ch.lastLine()) as Line));
+    await produce(c, spans);
+    // the first instance never finishes crediting a correction
+    const a = start(600_000);
+    await waitFor(() => (lineOf(a)?.stats.episodesClosed ?? 0) >= episodes && lineOf(a)?.stats.inFlight === 0, 60_000, `first instance to close every run without its verdict (${a.output()})`);
+    const before = lineOf(a)!.stats.transactions;
+    await produce(c, logs);
+    await waitFor(() => (lineOf(a)?.assembler?.corrections ?? 0) >= episodes && lineOf(a)!.stats.transactions >= before + 2, 60_000, `every verdict to reopen its run and a commit after (${a.output()})`);
+    await new Promise((r) => setTimeout(r, 500)); // a commit round after the last reopening
+    a.proc.kill('SIGKILL');
+    await a.exited;
+
+    const b = start(0);
+    const credits = (rs: Parameters<typeof parseEvents>[0]) => parseEvents(rs).filter((e) => e.event_type === 'episode_credit');
+    const records = await readTopics(c, [topics.rewards, topics.episodes, topics.preferences], (rs) => credits(rs).length >= episodes, 90_000, 3_000);
+    const got = parseEvents(records);
+    const ids = got.map((e) => e.event_id);
+    expect(ids.length - new Set(ids).size).toBe(0); // no event twice
+    const byRun = new Map<string, number[]>();
+    for (const e of credits(records)) byRun.set(e.episode_id, [...(byRun.get(e.episode_id) ?? []), e.episode_revision]);
+    // every run credited once, as its correction (before: the verdicts expired waiting for spans, no credit)
+    expect(byRun.size).toBe(episodes);
+    expect([...byRun.values()].every((revs) => revs.length === 1 && revs[0] === 1)).toBe(true);
+    // as many events as the run credited with its verdict joined at once (revision 0 in the reference)
+    expect(got.filter((e) => e.episode_revision === 1)).toHaveLength(expected.length);
+    expect(waitingVerdicts(b)).toBe(0);
   });
 });

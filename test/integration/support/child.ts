@@ -31,6 +31,8 @@ export function startChild(config: {
   sessionTimeoutMs?: number;
   /** `sink.replayFilterTopic` (default the pipeline's). */
   replayFilterTopic?: string | null;
+  /** Credit of a correction (revision > 0) takes this long (default `creditDelayMs`): a kill finds it unpublished. */
+  correctionDelayMs?: number;
 }): PipelineChild {
   // `node --import tsx` (not the tsx CLI, which runs the script in a grandchild): the signal
   // must reach the process that runs the pipeline.
