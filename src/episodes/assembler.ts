@@ -1131,14 +1131,15 @@ export class EpisodeAssembler {
    * Trace-keyed corrections not yet handed out (open, or closed and not returned by tick()) that
    * read `topic`/`partition` in any of their revisions: their trace, revision and the first offset
    * of the partition any revision read. What the Kafka runtime holds its commit back to and names
-   * in the replay filter while the correction is unpublished (`ReplayFilter.revisions`). Closed
-   * ones handed out: `correctionBase`.
+   * in the replay filter while the correction is unpublished (`ReplayFilter.revisions`). `rebuilt`:
+   * opened by a replay at that revision (`expectRevision`) — its records replayed without it would
+   * make a revision 0 again. Closed ones handed out: `correctionBase`.
    */
-  correctionsOn(topic: string, partition: number): { episodeId: string; revision: number; firstOffset: string }[] {
-    const out: { episodeId: string; revision: number; firstOffset: string }[] = [];
+  correctionsOn(topic: string, partition: number): { episodeId: string; revision: number; firstOffset: string; rebuilt: boolean }[] {
+    const out: { episodeId: string; revision: number; firstOffset: string; rebuilt: boolean }[] = [];
     const add = (episodeId: string, revision: number, own: readonly SourceRange[], base: readonly SourceRange[] | undefined) => {
       const first = firstOn(mergeRanges(base, own), topic, partition);
-      if (first !== undefined) out.push({ episodeId, revision, firstOffset: first });
+      if (first !== undefined) out.push({ episodeId, revision, firstOffset: first, rebuilt: base?.length === 0 });
     };
     for (const ep of this.corrections) add(ep.episodeId, ep.revision, ep.sources, this.bases.get(ep));
     for (const ep of this.ready) {

@@ -200,7 +200,7 @@ export interface EpisodeAssemblerPort {
    * the commit is held back to the records of the revisions before it and the replay filter names
    * its revision. Optional: without them a correction holds only its own records (lost on a crash).
    */
-  correctionsOn?(topic: string, partition: number): readonly { episodeId: string; revision: number; firstOffset: string }[];
+  correctionsOn?(topic: string, partition: number): readonly { episodeId: string; revision: number; firstOffset: string; rebuilt: boolean }[];
   /** The sources of the revisions before a correction this assembler closed. */
   correctionBase?(episode: Episode): readonly SourceRange[] | undefined;
   /** A replay brings the records of `episodeId`, whose revision `revision - 1` is published: rebuild it at `revision`. */
@@ -364,15 +364,24 @@ export interface KafkaPipelineHealth {
   readonly refused?: { readonly what: 'setting' | 'acl'; readonly reason: string };
 }
 
-/** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
+/** A trace-keyed correction not yet published, on one partition (`KafkaPipeline.pendingCorrections`). */
+interface PendingCorrection {
+  revision: number;
+  /** The first offset of the partition any of its revisions read; undefined: not replayed yet (owed by the previous owner's filter). */
+  first: string | undefined;
+  /** Rebuilt by this owner's replay (or still to be): its records replayed without its revision make a revision 0 again. */
+  rebuilt: boolean;
+}
+
 /** Pending corrections as `watermarkFor` holds them, in a comparable form: '' for none. */
-function correctionsSignature(corrections: ReadonlyMap<string, { revision: number; first: string | undefined }>): string {
+function correctionsSignature(corrections: ReadonlyMap<string, PendingCorrection>): string {
   if (corrections.size === 0) return '';
   return [...corrections].map(([id, c]) => `${id}#${c.revision}@${c.first ?? ''}`).sort().join(',');
 }
 
 const NO_WORK: ReadonlySet<never> = new Set();
 
+/** Ms a consumer may stay stopped (not while stopping or rejoining) before it counts as stopped for good. */
 const STOPPED_FOR_GOOD_MS = 60_000;
 
 /** The same consumer crash logged at warn at most this often (reportCrash); the input topics checked at most every INPUT_CHECK_EVERY_MS. */
@@ -2082,12 +2091,11 @@ export class KafkaPipeline {
   private watermarkFor(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag?: string): CommitWatermark | undefined {
     const corrections = this.pendingCorrections(st, excluding);
     st.correctionsWritten = correctionsSignature(corrections);
-    if (corrections.size > 0) {
-      const durable = this.buildWatermark(st, excluding, commitTag, corrections);
-      if (durable !== null) return durable;
-      this.warnCorrectionsNotHeld(st, corrections.size);
-    }
-    return this.buildWatermark(st, excluding, commitTag, undefined) ?? undefined;
+    if (corrections.size === 0) return this.buildWatermark(st, excluding, commitTag) ?? undefined;
+    const durable = this.buildWatermark(st, excluding, commitTag, corrections, true);
+    if (durable !== null) return durable;
+    this.warnCorrectionsNotHeld(st, corrections.size);
+    return this.buildWatermark(st, excluding, commitTag, corrections, false) ?? undefined;
   }
 
   /**
@@ -2098,33 +2106,39 @@ export class KafkaPipeline {
    * A crash before one is published replays it from there: the records of the revisions before it,
    * committed with those, would otherwise not come again, and the correction was lost.
    */
-  private pendingCorrections(st: PartitionState, excluding: ReadonlySet<CreditWork>): Map<string, { revision: number; first: string | undefined }> {
-    const out = new Map<string, { revision: number; first: string | undefined }>();
-    const add = (id: string, revision: number, first: string | undefined) => {
+  private pendingCorrections(st: PartitionState, excluding: ReadonlySet<CreditWork>): Map<string, PendingCorrection> {
+    const out = new Map<string, PendingCorrection>();
+    const add = (id: string, revision: number, first: string | undefined, rebuilt: boolean) => {
       const had = out.get(id);
-      if (had === undefined || revision > had.revision) out.set(id, { revision, first: minOffset(first, had?.first) });
-      else had.first = minOffset(first, had.first);
+      if (had === undefined || revision > had.revision) out.set(id, { revision, first: minOffset(first, had?.first), rebuilt: rebuilt || had?.rebuilt === true });
+      else {
+        had.first = minOffset(first, had.first);
+        had.rebuilt ||= rebuilt;
+      }
     };
-    for (const c of this.assembler.correctionsOn?.(st.topic, st.partition) ?? []) add(c.episodeId, c.revision, c.firstOffset);
+    for (const c of this.assembler.correctionsOn?.(st.topic, st.partition) ?? []) add(c.episodeId, c.revision, c.firstOffset, c.rebuilt);
     for (const w of this.work) {
       if (w.base === undefined || excluding.has(w)) continue;
       let first = w.holds.get(st.key);
-      for (const r of w.base ?? []) if (r.topic === st.topic && r.partition === st.partition) first = minOffset(first, r.firstOffset);
-      if (first !== undefined) add(w.episode.episodeId, w.episode.revision, first);
+      for (const r of w.base) if (r.topic === st.topic && r.partition === st.partition) first = minOffset(first, r.firstOffset);
+      if (first !== undefined) add(w.episode.episodeId, w.episode.revision, first, w.base.length === 0);
     }
     const owed = st.replay?.revisions;
     if (owed && st.replayOwed && st.processedNext !== undefined && compareOffsets(st.processedNext, st.replay!.processedNext) < 0) {
-      for (const [id, revision] of owed) if (st.replayOwed.has(id)) add(id, revision, undefined);
+      for (const [id, revision] of owed) if (st.replayOwed.has(id)) add(id, revision, undefined, true);
     }
     return out;
   }
 
   /**
-   * The watermark with `corrections` held (their first offsets lower the offset, their ids are
-   * needed from there and named with their revisions) — null when that filter does not fit the
-   * metadata whole (`encodeCorrectionFilter`) — or without any (`corrections` undefined).
+   * The watermark with `corrections` held (`holdCorrections`: their first offsets lower the offset, their ids
+   * are needed from there and named with their revisions) — null when that filter does not fit the
+   * metadata whole (`encodeCorrectionFilter`) — or as without them (`holdCorrections` false, or no
+   * `corrections`): each holds only its own records, and one rebuilt by a replay here is left out of
+   * the replay below the processed position (lost, as before, rather than replayed as a revision 0
+   * published again under that revision's event ids).
    */
-  private buildWatermark(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag: string | undefined, corrections: ReadonlyMap<string, { revision: number; first: string | undefined }> | undefined): CommitWatermark | undefined | null {
+  private buildWatermark(st: PartitionState, excluding: ReadonlySet<CreditWork>, commitTag: string | undefined, corrections?: ReadonlyMap<string, PendingCorrection>, holdCorrections = false): CommitWatermark | undefined | null {
     if (st.processedNext === undefined) return undefined;
     // one pass over the work, no copies: this runs per dirty partition at every commit
     const holding: CreditWork[] = [];
@@ -2135,7 +2149,7 @@ export class KafkaPipeline {
       holding.push(w);
       offset = minOffset(offset, hold);
     }
-    if (corrections) for (const c of corrections.values()) offset = minOffset(offset, c.first);
+    if (corrections && holdCorrections) for (const c of corrections.values()) offset = minOffset(offset, c.first);
     if (offset === undefined) return undefined;
     this.held.prune(st.key, offset);
     const heldTraces = this.held.get(st.key);
@@ -2173,7 +2187,10 @@ export class KafkaPipeline {
       // needed from where the previous owner's filter said (else from its committed offset: all of them)
       for (const k of st.replayOwed) needFrom(k, st.replay.heldFrom?.get(k) ?? offset);
     }
-    if (corrections) {
+    if (corrections && !holdCorrections && compareOffsets(processedNext, offset) > 0) {
+      for (const [k, c] of corrections) if (c.rebuilt && heldTraces.has(k)) from.set(k, processedNext);
+    }
+    if (corrections && holdCorrections) {
       // every record of a correction's trace from the committed offset on: the revisions before it too
       const revisions = new Map<string, number>();
       for (const [k, c] of corrections) {

@@ -379,7 +379,7 @@ describe('corrections a crash must not lose (correctionsOn, correctionBase, expe
     asm.addSpans(late, at(9));
     // open: its own record is at 9, its revision 0's at 5
     expect(asm.lowWatermark('spans', 0)).toBe('9');
-    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5' }]);
+    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5', rebuilt: false }]);
     expect(asm.correctionsOn('spans', 1)).toEqual([]);
     clock.advance(10);
     const [r1] = asm.tick();
@@ -395,7 +395,7 @@ describe('corrections a crash must not lose (correctionsOn, correctionBase, expe
     const { clock, asm } = setup({ graceMs: 10, lateSpanPolicy: 'correct' });
     asm.expectRevision(root.traceId, 1);
     asm.addSpans(run!, at(5));
-    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5' }]);
+    expect(asm.correctionsOn('spans', 0)).toEqual([{ episodeId: root.traceId, revision: 1, firstOffset: '5', rebuilt: true }]);
     clock.advance(10);
     const [rebuilt] = asm.tick();
     expect(rebuilt).toMatchObject({ episodeId: root.traceId, revision: 1, correction: true, lateSpans: 0 });

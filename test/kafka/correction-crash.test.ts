@@ -242,27 +242,57 @@ describe.each(['exactly-once', 'at-least-once'] as const)('KafkaPipeline %s: a c
   });
 });
 
+/** Brokers with offset.metadata.max.bytes 190: the filter may take 176 bytes; five trace ids whole take 185 and more. */
+class SmallMetadata extends FakeKafka {
+  override async admin() {
+    return { ...(await super.admin()), offsetMetadataMaxBytes: async () => 190 };
+  }
+}
+
+/** Four runs without their roots: they stay open. */
+async function openRuns(from: number): Promise<Rec[]> {
+  const open: Rec[] = [];
+  for (let i = 0; i < 4; i++) {
+    const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 620 + i });
+    open.push({ offset: from + i, value: encodeTraces(run.spans.filter((s) => !isRoot(s)), 'otlp_proto') });
+  }
+  return open;
+}
+
 describe('KafkaPipeline: corrections whose replay filter does not fit the offset metadata whole', () => {
+  it('a correction rebuilt from a replay is left out of the next replay below the processed position (lost, as before), not named to be rebuilt as a revision 0', async () => {
+    const c = await lateSpan();
+    const fake = new SmallMetadata();
+    // the previous owner's commit: the correction pending, its filter whole
+    fake.committed.set('spans/0', { topic: 'spans', partition: 0, offset: '0', metadata: `ac1;2;${c.trace}#1` });
+    const clock = new ManualClock(Date.now());
+    const warned: string[] = [];
+    const p = pipeline(fake, 'exactly-once', { logs: false, clock, warned });
+    await p.start();
+    fake.assign([{ topic: 'spans', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 30));
+    // the correction's records, then four runs that stay open: the filter no longer fits whole
+    await fake.deliver('spans', 0, [...c.spans, ...(await openRuns(2))]);
+    await until(() => decodeReplayMetadata(fake.committed.get('spans/0')?.metadata)?.processedNext === '6');
+    const filter = decodeReplayMetadata(fake.committed.get('spans/0')!.metadata)!;
+    expect(filter.revisions).toBeUndefined();
+    expect(replayKeeps(filter, '0', c.trace)).toBe(false);
+    expect(replayKeeps(filter, '1', c.trace)).toBe(false);
+    expect(warned.some((m) => /not held for a restart/.test(m))).toBe(true);
+    await p.stop();
+  });
+
+
   it('are committed as before (only their own records held), and a warn line says so and the fix', async () => {
     const c = await lateSpan();
     // four runs without their roots stay open on the partition, below the run that is corrected
-    const open: Rec[] = [];
-    for (let i = 0; i < 4; i++) {
-      const run = await generateScenario({ kind: 'success', convention: 'genai', seed: 620 + i });
-      open.push({ offset: i, value: encodeTraces(run.spans.filter((s) => !isRoot(s)), 'otlp_proto') });
-    }
+    const open = await openRuns(0);
     const shifted: Case = {
       ...c,
       spans: [...open, ...c.spans.map((r) => ({ ...r, offset: r.offset + 4 }))],
       first: { spans: [...open, { ...c.first.spans[0]!, offset: 4 }], logs: [] },
       late: { topic: 'spans', record: { ...c.late.record, offset: 5 } },
     };
-    // brokers with offset.metadata.max.bytes 190: the filter may take 176 bytes; five trace ids whole take 185 and more
-    class SmallMetadata extends FakeKafka {
-      override async admin() {
-        return { ...(await super.admin()), offsetMetadataMaxBytes: async () => 190 };
-      }
-    }
     const fake = new SmallMetadata();
     const clock = new ManualClock(Date.now());
     const warned: string[] = [];
