@@ -1122,12 +1122,6 @@ export class EpisodeAssembler {
   }
 
   /**
-   * The smallest source offset on the partition still needed here: first offsets of open
-   * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations
-   * and content events. The consumer must not commit past it. Undefined when nothing on the
-   * partition is held. Cost: O(1) (three indexed minimums).
-   */
-  /**
    * Trace-keyed corrections not yet handed out (open, or closed and not returned by tick()) that
    * read `topic`/`partition` in any of their revisions: their trace, revision and the first offset
    * of the partition any revision read. What the Kafka runtime holds its commit back to and names
@@ -1165,6 +1159,12 @@ export class EpisodeAssembler {
     this.expected.set(episodeId, revision);
   }
 
+  /**
+   * The smallest source offset on the partition still needed here: first offsets of open
+   * episodes, of closed episodes not yet returned by tick()/flush(), and of waiting evaluations
+   * and content events. The consumer must not commit past it. Undefined when nothing on the
+   * partition is held. Cost: O(1) (three indexed minimums).
+   */
   lowWatermark(topic: string, partition: number): string | undefined {
     return lowerOffset(lowerOffset(this.firsts.min(topic, partition), this.pending.lowWatermark(topic, partition)), this.pendingContent.lowWatermark(topic, partition));
   }
