@@ -133,18 +133,24 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const history = new Map<string, { call: ToolCallRef; start: bigint; reader: CausalStepInput }[]>();
   const consumers = new Map<string, CausalStepInput[]>();
   const seenInHistory = new Set<string>();
+  // by index: a facts list is its own array or a shared frozen empty one (messages.ts, renderTranscript)
   for (const l of llms) {
-    for (const c of l.facts.issuedCalls) {
+    const calls = l.facts.issuedCalls;
+    for (let k = 0; k < calls.length; k++) {
+      const c = calls[k]!;
       if (c.id !== undefined && !issuerOf.has(c.id)) issuerOf.set(c.id, l);
       pushByCallKeys(issued, c, { call: c, end: l.span.endTimeUnixNano, issuer: l });
     }
-    for (const id of l.facts.consumedCallIds) push(consumers, id, l);
+    const consumed = l.facts.consumedCallIds;
+    for (let k = 0; k < consumed.length; k++) push(consumers, consumed[k]!, l);
   }
   // The issuers come in causal order, so a list is usually in end order already: sorted only when
   // it is not (Array#sort copies even a sorted list into a work array: ~3 KB an episode).
   for (const list of issued.values()) if (!endsAscending(list)) list.sort(byIssuedEnd);
   for (const st of steps) {
-    for (const c of st.facts.historyCalls) {
+    const recalled = st.facts.historyCalls;
+    for (let k = 0; k < recalled.length; k++) {
+      const c = recalled[k]!;
       if (c.id === undefined || seenInHistory.has(c.id)) continue; // first appearance only
       seenInHistory.add(c.id);
       pushByCallKeys(history, c, { call: c, start: st.span.startTimeUnixNano, reader: st });

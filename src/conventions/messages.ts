@@ -22,6 +22,7 @@
  */
 import type { Attributes } from '../model/telemetry.js';
 import { REDACTED_TEXT, isRecord, parsedJsonText, structured, textOf } from './attributes.js';
+import { NO_CALLS, NO_IDS } from './span-facts.js';
 
 export interface ToolCallRef {
   readonly id?: string;
@@ -110,7 +111,13 @@ function asString(v: unknown): string | undefined {
  */
 const NOT_SAID: ReadonlySet<string> = new Set(['reasoning', 'blob', 'thinking', 'binary', 'reasoningContent']);
 
-/** Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. */
+/**
+ * Reads a list of messages in GenAI-parts or OpenAI-chat form; anything else yields []. A message
+ * without tool calls or result ids holds the shared empty lists (`NO_CALLS`, `NO_IDS`), and one
+ * text part is its text without a list of parts: an LLM span's input replays the conversation so
+ * far, and three new arrays per message read (and a fourth per text part, for the calls of a
+ * Python repr) were most of what this function allocated.
+ */
 export function readMessages(value: unknown): ChatMessage[] {
   const list = Array.isArray(value) ? value : asRecord(value) ? [value] : [];
   const out: ChatMessage[] = [];
@@ -119,9 +126,9 @@ export function readMessages(value: unknown): ChatMessage[] {
     const m = asRecord(list[i]);
     if (!m) continue;
     const role = asString(m['role']) ?? 'unknown';
-    const texts: string[] = [];
-    const toolCalls: ToolCallRef[] = [];
-    const toolResultIds: string[] = [];
+    const texts = new MessageTexts();
+    let toolCalls: ToolCallRef[] | undefined;
+    let toolResultIds: string[] | undefined;
     const parts = m['parts'];
     if (Array.isArray(parts)) {
       for (let j = 0, n = Math.min(parts.length, MAX_MESSAGES); j < n; j++) {
@@ -132,26 +139,26 @@ export function readMessages(value: unknown): ChatMessage[] {
         if (type === 'text') {
           const c = textOf(part['content']);
           if (c !== undefined) {
-            texts.push(c);
-            toolCalls.push(...toolCallsFromPythonRepr(c));
+            texts.add(c);
+            if (c.includes('tool_calls')) pushPythonReprCalls(c, (toolCalls ??= []));
           }
         } else if (type === 'tool_call') {
-          toolCalls.push(ref(part['id'], part['name'], part['arguments']));
+          (toolCalls ??= []).push(ref(part['id'], part['name'], part['arguments']));
         } else if (type === 'tool_call_response') {
           const id = asString(part['id'])?.trim();
-          if (id) toolResultIds.push(id);
+          if (id) (toolResultIds ??= []).push(id);
           const r = textOf(part['result'] ?? part['response']);
-          if (r !== undefined && texts.length === 0) texts.push(r);
+          if (r !== undefined && texts.empty) texts.add(r);
         } else {
           const c = textOf(part['content']);
-          if (c !== undefined) texts.push(c);
+          if (c !== undefined) texts.add(c);
         }
       }
     } else {
       const c = m['content'];
       const text = typeof c === 'string' ? textOf(c) : Array.isArray(c) ? contentArrayText(c) : textOf(c);
-      if (text) texts.push(text);
-      if (Array.isArray(c)) anthropicBlockCalls(c, toolCalls, toolResultIds);
+      if (text) texts.add(text);
+      if (Array.isArray(c)) anthropicBlockCalls(c, (toolCalls ??= []), (toolResultIds ??= []));
     }
     const calls = m['tool_calls'];
     if (Array.isArray(calls)) {
@@ -159,14 +166,39 @@ export function readMessages(value: unknown): ChatMessage[] {
         const call = asRecord(calls[j]);
         if (!call) continue;
         const fn = asRecord(call['function']);
-        toolCalls.push(ref(call['id'], fn?.['name'] ?? call['name'], fn?.['arguments'] ?? call['arguments']));
+        (toolCalls ??= []).push(ref(call['id'], fn?.['name'] ?? call['name'], fn?.['arguments'] ?? call['arguments']));
       }
     }
     const resultId = asString(m['tool_call_id']);
-    if (resultId) toolResultIds.push(resultId);
-    out.push({ role, text: texts.length === 1 ? texts[0]! : texts.join('\n'), toolCalls: dedupeCalls(toolCalls), toolResultIds });
+    if (resultId) (toolResultIds ??= []).push(resultId);
+    out.push({
+      role,
+      text: texts.text(),
+      toolCalls: toolCalls === undefined || toolCalls.length === 0 ? NO_CALLS : dedupeCalls(toolCalls),
+      toolResultIds: toolResultIds === undefined || toolResultIds.length === 0 ? NO_IDS : toolResultIds,
+    });
   }
   return out;
+}
+
+/** A message's texts, joined by `\n`: the one text of most messages is kept without a list. */
+class MessageTexts {
+  private first: string | undefined = undefined;
+  private more: string[] | undefined = undefined;
+
+  get empty(): boolean {
+    return this.first === undefined;
+  }
+
+  add(t: string): void {
+    if (this.first === undefined) this.first = t;
+    else (this.more ??= [this.first]).push(t);
+  }
+
+  /** The texts joined by `\n` ('' when none). */
+  text(): string {
+    return this.more !== undefined ? this.more.join('\n') : this.first ?? '';
+  }
 }
 
 /**
@@ -296,9 +328,13 @@ function anthropicBlockCalls(blocks: readonly unknown[], toolCalls: ToolCallRef[
   }
 }
 
-/** `anthropicBlockCalls` of a flattened message's content when it is such a block list in JSON (else nothing). */
-function anthropicBlockCallsOfText(content: string | undefined, toolCalls: ToolCallRef[], toolResultIds: string[]): void {
-  if (content === undefined || !(content.includes('"tool_') || content.includes('"toolUse') || content.includes('"toolResult')) || !content.trimStart().startsWith('[')) return;
+/** Whether a flattened message's content may be a block list in JSON with tool calls or results (`anthropicBlockCallsOfText`). */
+function mayHoldBlockCalls(content: string | undefined): content is string {
+  return content !== undefined && (content.includes('"tool_') || content.includes('"toolUse') || content.includes('"toolResult')) && content.trimStart().startsWith('[');
+}
+
+/** `anthropicBlockCalls` of a flattened message's content when it is such a block list in JSON (else nothing; see `mayHoldBlockCalls`). */
+function anthropicBlockCallsOfText(content: string, toolCalls: ToolCallRef[], toolResultIds: string[]): void {
   const blocks = parsedJsonText(content);
   if (Array.isArray(blocks)) anthropicBlockCalls(blocks, toolCalls, toolResultIds);
 }
@@ -358,16 +394,21 @@ function unescapePy(s: string): string {
  * name}`) is recognised; other text yields [].
  */
 export function toolCallsFromPythonRepr(text: string): ToolCallRef[] {
-  if (!text.includes('tool_calls')) return [];
   const out: ToolCallRef[] = [];
+  if (text.includes('tool_calls')) pushPythonReprCalls(text, out);
+  return out;
+}
+
+/** Appends the calls `toolCallsFromPythonRepr` reads in `text` to `out` (at most MAX_MESSAGES of them). */
+function pushPythonReprCalls(text: string, out: ToolCallRef[]): void {
+  let added = 0;
   for (const m of text.slice(0, 1_000_000).matchAll(PY_CALL)) {
     const id = unescapePy(m[1] ?? m[2] ?? '');
     const args = unescapePy(m[3] ?? m[4] ?? '');
     const name = unescapePy(m[5] ?? m[6] ?? '');
     out.push(ref(id, name, args));
-    if (out.length >= MAX_MESSAGES) break;
+    if (++added >= MAX_MESSAGES) break;
   }
-  return out;
 }
 
 interface FlatLayout {
@@ -617,21 +658,33 @@ class FlatMessages {
     }
   }
 
+  /**
+   * The messages in index order. One loop into one array (not a spread copy of the drafts and its
+   * mapped copy), and the shared empty lists for a message without calls or result ids.
+   */
   read(): ChatMessage[] {
-    const inOrder = this.ascending ? [...this.drafts.values()] : sortedValues(this.drafts);
-    return inOrder.map((d) => {
-      const text = d.content ?? (d.contents ? saidContents(d.contents, d.notSaid).join('\n') : '');
-      const calls = d.calls ? sortedValues(d.calls).map((c) => ref(c.id, c.name, c.args)) : [];
-      const resultIds = d.toolCallId ? [d.toolCallId] : [];
-      anthropicBlockCallsOfText(d.content, calls, resultIds);
-      return {
-        role: d.role ?? 'unknown',
-        text,
-        toolCalls: calls.length > 0 ? dedupeCalls(calls) : calls,
-        toolResultIds: resultIds.length > 1 ? [...new Set(resultIds)] : resultIds,
-      };
-    });
+    const out: ChatMessage[] = [];
+    if (this.ascending) for (const d of this.drafts.values()) out.push(messageOfDraft(d));
+    else for (const d of sortedValues(this.drafts)) out.push(messageOfDraft(d));
+    return out;
   }
+}
+
+function messageOfDraft(d: FlatDraft): ChatMessage {
+  const text = d.content ?? (d.contents ? saidContents(d.contents, d.notSaid).join('\n') : '');
+  let calls: ToolCallRef[] | undefined;
+  if (d.calls) {
+    calls = [];
+    for (const c of sortedValues(d.calls)) calls.push(ref(c.id, c.name, c.args));
+  }
+  let resultIds = d.toolCallId ? [d.toolCallId] : undefined;
+  if (mayHoldBlockCalls(d.content)) anthropicBlockCallsOfText(d.content, (calls ??= []), (resultIds ??= []));
+  return {
+    role: d.role ?? 'unknown',
+    text,
+    toolCalls: calls === undefined || calls.length === 0 ? NO_CALLS : dedupeCalls(calls),
+    toolResultIds: resultIds === undefined || resultIds.length === 0 ? NO_IDS : resultIds.length > 1 ? [...new Set(resultIds)] : resultIds,
+  };
 }
 
 /**
@@ -684,12 +737,20 @@ function decimalAt(s: string, from: number, to: number): number {
   return Number(s.slice(from, to));
 }
 
+/**
+ * Message lists (`toolCalls`, `toolResultIds`) and the facts' call and id lists are walked by
+ * index in this folder, not with `for…of`: a list is either a message's own array or one of the
+ * shared frozen empty ones (`NO_CALLS`, `NO_IDS`), and V8 does not inline the array iterator over
+ * both kinds of elements at one loop, so every step of such a loop allocated its `{value, done}`.
+ */
+
 /** Transcript form for `inputText`: one `role: text` line per message, tool calls as `→ name(args)`. */
 export function renderTranscript(messages: readonly ChatMessage[]): string | undefined {
   const lines: string[] = [];
   for (const m of messages) {
     if (m.text) lines.push(`${m.role}: ${m.text}`);
-    for (const c of m.toolCalls) lines.push(`${m.role}: → ${c.name ?? '?'}(${c.args ?? ''})`);
+    const calls = m.toolCalls;
+    for (let k = 0; k < calls.length; k++) lines.push(`${m.role}: → ${calls[k]!.name ?? '?'}(${calls[k]!.args ?? ''})`);
   }
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
@@ -704,28 +765,33 @@ export function renderOutput(messages: readonly ChatMessage[]): string | undefin
   return calls.length > 0 ? calls.map((c) => `→ ${c.name ?? '?'}(${c.args ?? ''})`).join('\n') : undefined;
 }
 
-/** Calls requested in the messages (assistant tool calls). */
-export function issuedCalls(messages: readonly ChatMessage[]): ToolCallRef[] {
-  const calls: ToolCallRef[] = [];
-  for (const m of messages) for (const c of m.toolCalls) calls.push(c);
-  return calls.length === 0 ? calls : dedupeCalls(calls);
+/**
+ * Calls requested in the messages (assistant tool calls); the shared empty list when none (most
+ * LLM spans' outputs and many of their inputs: a new empty array each was one per span read).
+ */
+export function issuedCalls(messages: readonly ChatMessage[]): readonly ToolCallRef[] {
+  let calls: ToolCallRef[] | undefined;
+  for (const m of messages) for (let k = 0; k < m.toolCalls.length; k++) (calls ??= []).push(m.toolCalls[k]!);
+  return calls === undefined ? NO_CALLS : dedupeCalls(calls);
 }
 
-/** Ids of tool results present in the messages, each once, in order of appearance. */
-export function resultIds(messages: readonly ChatMessage[]): string[] {
-  const ids: string[] = [];
+/** Ids of tool results present in the messages, each once, in order of appearance; the shared empty list when none. */
+export function resultIds(messages: readonly ChatMessage[]): readonly string[] {
+  let ids: string[] | undefined;
   // A conversation's results are a few ids: a scan of the list finds a repeat sooner than a Set
   // (one per LLM span, and its copy into an array) is built; long lists switch to a Set.
   let seen: Set<string> | undefined;
   for (const m of messages) {
-    for (const id of m.toolResultIds) {
-      if (seen !== undefined ? seen.has(id) : ids.includes(id)) continue;
+    for (let k = 0; k < m.toolResultIds.length; k++) {
+      const id = m.toolResultIds[k]!;
+      if (ids === undefined) ids = [];
+      else if (seen !== undefined ? seen.has(id) : ids.includes(id)) continue;
       ids.push(id);
       if (seen !== undefined) seen.add(id);
       else if (ids.length > SCAN_MAX) seen = new Set(ids);
     }
   }
-  return ids;
+  return ids ?? NO_IDS;
 }
 
 /** Longest list `resultIds` and `dedupeCalls` scan for a repeat before they keep a Set (a scan is quadratic). */
