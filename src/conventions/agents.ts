@@ -24,7 +24,7 @@ import type { Span } from '../model/telemetry.js';
 import { str } from './attributes.js';
 import { capName } from './text.js';
 import type { ResolvedConventionsOptions } from './options.js';
-import type { SpanFacts } from './span-facts.js';
+import type { FactsByPosition } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 
 export interface AgentAssignment {
@@ -48,7 +48,7 @@ export interface AgentResolution {
 
 export function resolveAgents(
   tree: SpanTree,
-  facts: ReadonlyMap<string, SpanFacts>,
+  facts: FactsByPosition,
   opts: ResolvedConventionsOptions,
   isRewardable: (kind: StepKind) => boolean,
 ): AgentResolution {
@@ -56,7 +56,7 @@ export function resolveAgents(
   // The passes below walk the spans in order: their facts and kinds are held by position, looked
   // up once per span rather than once per pass (the walks up the tree look kinds up by id).
   const spans = tree.ordered;
-  const factsAt = spans.map((s) => facts.get(s.spanId)!);
+  const factsAt = facts.at;
   // kinds by position (SpanTree.position finds a span's): no span id → kind map of its own
   const kindAt = factsAt.map((f) => f.kind);
 

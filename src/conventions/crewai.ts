@@ -32,7 +32,7 @@
 import { createHash } from 'node:crypto';
 import type { Span } from '../model/telemetry.js';
 import { isRecord, str, structured } from './attributes.js';
-import type { SpanFacts } from './span-facts.js';
+import type { SpanFactsLookup, SpanFactsTable } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 import { capName } from './text.js';
 
@@ -81,7 +81,7 @@ function coworkerOf(span: Span): string | undefined {
 }
 
 /** Roles of the crew's agents as written: `crew_agents` on the kickoff spans, `graph.node.id` of the task spans. */
-function crewRoles(tree: SpanTree, facts: ReadonlyMap<string, SpanFacts>): Map<string, string> {
+function crewRoles(tree: SpanTree, facts: SpanFactsLookup): Map<string, string> {
   const roles = new Map<string, string>();
   for (const s of tree.ordered) {
     const f = facts.get(s.spanId)!;
@@ -102,7 +102,7 @@ function crewRoles(tree: SpanTree, facts: ReadonlyMap<string, SpanFacts>): Map<s
  * W2: names CrewAI tool steps as the model called them; W1: marks CrewAI delegation tool spans with the coworker
  * whose work is below them. Returns whether any delegation was found.
  */
-export function refineCrewAIDelegations(tree: SpanTree, facts: Map<string, SpanFacts>): boolean {
+export function refineCrewAIDelegations(tree: SpanTree, facts: SpanFactsTable): boolean {
   let roles: Map<string, string> | undefined;
   let found = false;
   for (const s of tree.ordered) {

@@ -30,7 +30,7 @@
  */
 import type { Span } from '../model/telemetry.js';
 import { isRecord, parsedJsonText } from './attributes.js';
-import { compact, type SpanFacts } from './span-facts.js';
+import { compact, type SpanFacts, type SpanFactsTable } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 
 /** LangGraph's namespace separators (`_internal/_constants.py` NS_SEP, NS_END). */
@@ -78,7 +78,7 @@ function lcAgentName(span: Span): string | undefined {
  */
 function namedCreateAgents(
   tree: SpanTree,
-  facts: Map<string, SpanFacts>,
+  facts: SpanFactsTable,
   lcNames: ReadonlyMap<string, string>,
   metas: ReadonlyMap<string, LangGraphMeta>,
   agentNames: Set<string>,
@@ -162,7 +162,7 @@ function toolOutput(span: Span, toolName: string | undefined): { callId?: string
  * L1 over one episode: rewrites `facts` in place (agent spans, structure, hand-offs, call ids). Returns
  * whether anything was LangGraph (nothing is changed otherwise).
  */
-export function refineLangGraphAgents(tree: SpanTree, facts: Map<string, SpanFacts>): boolean {
+export function refineLangGraphAgents(tree: SpanTree, facts: SpanFactsTable): boolean {
   let metas: Map<string, LangGraphMeta> | undefined;
   let lcNames: Map<string, string> | undefined;
   for (const s of tree.ordered) {

@@ -30,7 +30,7 @@
  */
 import type { Span } from '../model/telemetry.js';
 import { isRecord, structured } from './attributes.js';
-import { compact, type SpanFacts } from './span-facts.js';
+import { compact, type SpanFacts, type SpanFactsTable } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 import { capName } from './text.js';
 
@@ -82,7 +82,7 @@ function handoffTarget(span: Span, outputText: string | undefined): string | und
 }
 
 /** X1 over one episode: rewrites `facts` in place. Returns whether any LlamaIndex agent step was found. */
-export function refineLlamaIndexAgents(tree: SpanTree, facts: Map<string, SpanFacts>): boolean {
+export function refineLlamaIndexAgents(tree: SpanTree, facts: SpanFactsTable): boolean {
   // agent steps, in order, by their parent (the workflow run)
   let steps: Map<string, { span: Span; agent: string }[]> | undefined;
   const agentOfStep = new Map<string, string>();

@@ -20,7 +20,7 @@
 import type { Span } from '../model/telemetry.js';
 import { isRecord, parsedJsonText } from './attributes.js';
 import { canonicalArgs, type ToolCallRef } from './messages.js';
-import type { SpanFacts } from './span-facts.js';
+import type { SpanFactsTable } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 
 const STEP_TYPE = 'model_step';
@@ -45,7 +45,7 @@ function stepCalls(span: Span): ToolCallRef[] {
 }
 
 /** M1 over one episode: rewrites `facts` of Mastra chat spans in place. */
-export function refineMastraSteps(tree: SpanTree, facts: Map<string, SpanFacts>): void {
+export function refineMastraSteps(tree: SpanTree, facts: SpanFactsTable): void {
   // model steps by their parent (the generation), in order; each step's first LLM child
   let steps: Map<string, Span[]> | undefined;
   for (const s of tree.ordered) {

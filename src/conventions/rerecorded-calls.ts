@@ -24,7 +24,7 @@
 import type { StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import { responseIdOf } from './response-ids.js';
-import type { SpanFacts } from './span-facts.js';
+import type { SpanFacts, SpanFactsLookup, SpanFactsTable } from './span-facts.js';
 import type { SpanTree } from './span-tree.js';
 
 /** Structure spans crossed between the inner span and the outer one. */
@@ -46,7 +46,7 @@ const NONE: RerecordedCalls = { into: new Map() };
  * Finds re-recorded calls and rewrites `facts` in place: each outer span's facts completed from its
  * inner copy's, each inner copy's kind set to `other`. Leaves `facts` untouched when there are none.
  */
-export function collapseRerecordedCalls(tree: SpanTree, facts: Map<string, SpanFacts>): RerecordedCalls {
+export function collapseRerecordedCalls(tree: SpanTree, facts: SpanFactsTable): RerecordedCalls {
   // candidate inner span → the span above it, grouped by that span
   const below = new Map<string, string[]>();
   for (const s of tree.ordered) {
@@ -81,7 +81,7 @@ export function collapseRerecordedCalls(tree: SpanTree, facts: Map<string, SpanF
 }
 
 /** The nearest span above `spanId` that is rewardable or an agent, across at most MAX_HOPS structure spans. */
-function nearestStop(tree: SpanTree, facts: ReadonlyMap<string, SpanFacts>, spanId: string): string | undefined {
+function nearestStop(tree: SpanTree, facts: SpanFactsLookup, spanId: string): string | undefined {
   let cur = tree.parentOf(spanId);
   for (let hops = 0; cur !== undefined && hops <= MAX_HOPS; hops++) {
     if (STOPS.has(facts.get(cur)!.kind)) return cur;

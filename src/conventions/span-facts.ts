@@ -5,6 +5,7 @@
 import type { Convention, StepKind } from '../model/agents.js';
 import type { Span } from '../model/telemetry.js';
 import type { ToolCallRef } from './messages.js';
+import type { SpanTree } from './span-tree.js';
 
 export interface SpanFacts {
   readonly convention: Convention;
@@ -50,6 +51,44 @@ export interface SpanFacts {
    * `tool_calls`), known even when the calls themselves were not recorded (no message content).
    */
   readonly endedOnToolCall?: boolean;
+}
+
+/** The facts of an episode's spans, looked up by span id (the episode passes read them so). */
+export interface SpanFactsLookup {
+  get(spanId: string): SpanFacts | undefined;
+}
+
+/** `SpanFactsLookup` that the refining passes (LangGraph, CrewAI, Mastra, LlamaIndex, re-recorded calls) also write. */
+export interface SpanFactsTable extends SpanFactsLookup {
+  set(spanId: string, facts: SpanFacts): void;
+}
+
+/**
+ * The facts of an episode's spans in an array by each span's position in the tree's order
+ * (`SpanTree.position`, the map the other passes find spans by): a span id → facts Map of its own
+ * was built for every episode (~20 sets, its table grown three times) only to be read by id.
+ */
+export class FactsByPosition implements SpanFactsTable {
+  /** Facts by position: `at[i]` is `tree.ordered[i]`'s. */
+  readonly at: SpanFacts[];
+  private readonly tree: SpanTree;
+
+  /** `at`: one entry per span of `tree.ordered`, in its order. */
+  constructor(tree: SpanTree, at: SpanFacts[]) {
+    this.tree = tree;
+    this.at = at;
+  }
+
+  get(spanId: string): SpanFacts | undefined {
+    const i = this.tree.position(spanId);
+    return i === undefined ? undefined : this.at[i];
+  }
+
+  /** Replaces a span's facts; a span id the episode does not hold has none to replace (nothing reads it). */
+  set(spanId: string, facts: SpanFacts): void {
+    const i = this.tree.position(spanId);
+    if (i !== undefined) this.at[i] = facts;
+  }
 }
 
 /** One convention: a pure function recognising the spans it knows, `undefined` for the rest. */

@@ -26,7 +26,7 @@ import { openinferenceMapper } from './openinference.js';
 import { openllmetryMapper } from './openllmetry.js';
 import { ConventionsOptionsSchema, resolveConventionsOptions, type ConventionsOptions, type ResolvedConventionsOptions } from './options.js';
 import { collapseRerecordedCalls } from './rerecorded-calls.js';
-import { NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
+import { FactsByPosition, NO_CALLS, NO_IDS, type ConventionMapper, type SpanFacts } from './span-facts.js';
 import { SpanTree } from './span-tree.js';
 import { deferDigests } from './step-digests.js';
 import { capName, digestOf, truncateUtf8 } from './text.js';
@@ -203,9 +203,8 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
   if (tree.contentOrphans > 0) warnings.push(`${tree.contentOrphans} GenAI content event(s) (log records with message contents) name a span this episode does not hold: ignored`);
   if (tree.cyclesBroken > 0) warnings.push(`${tree.cyclesBroken} parent cycle(s) in the span ids: each broken at its earliest span, which is treated as a root`);
 
-  const facts = new Map<string, SpanFacts>();
   const mappers = mappersFor(opts.aiSdkAgentAttributes);
-  for (const s of tree.ordered) facts.set(s.spanId, factsOf(s, mappers));
+  const facts = new FactsByPosition(tree, tree.ordered.map((s) => factsOf(s, mappers)));
   // L1: LangGraph agents under OpenInference's LangChain instrumentor (agent graphs, hand-off tools)
   refineLangGraphAgents(tree, facts);
   // W1: CrewAI delegation tools run a coworker agent below them
@@ -228,7 +227,7 @@ export function stepsFromTree(tree: SpanTree, options?: StepsFromSpansOptions): 
     if (rewardable && a.fallback) fallbackRewardable++;
     return {
       span: tree.adjusted(span),
-      facts: facts.get(span.spanId)!,
+      facts: facts.at[i]!,
       kind: a.kind,
       rewardable,
       agentId: a.agent.agentId,
