@@ -160,12 +160,13 @@ export class SpanTree {
    */
   private depthsBreakingCycles(list: readonly Span[], parents: Map<string, string>, byId: ReadonlyMap<string, Span>): number {
     const depths = this.depthCache;
+    // one path array for every walk, filled from its start and never cut (see nearestWhere)
     const path: string[] = [];
     let broken = 0;
     for (const s of list) {
       if (depths.has(s.spanId)) continue;
       let cur = s.spanId;
-      path.length = 0;
+      let n = 0; // the walk under way is path[0..n)
       let next = 0; // depth of the last span of the path
       for (;;) {
         const known = depths.get(cur);
@@ -175,8 +176,8 @@ export class SpanTree {
           for (let c = parents.get(cur)!; c !== cur; c = parents.get(c)!) if (earlier(byId.get(c)!, byId.get(earliest)!)) earliest = c;
           parents.delete(earliest);
           broken++;
-          for (const id of path) depths.delete(id);
-          path.length = 0;
+          for (let i = 0; i < n; i++) depths.delete(path[i]!);
+          n = 0;
           cur = s.spanId;
           continue;
         }
@@ -184,19 +185,19 @@ export class SpanTree {
           next = known + 1;
           break;
         }
-        if (path.length > MAX_DEPTH) {
+        if (n > MAX_DEPTH) {
           depths.clear();
           broken += breakCycles(parents, byId);
           for (const x of list) this.depth(x.spanId);
           return broken;
         }
         depths.set(cur, ON_WALK);
-        path.push(cur);
+        path[n++] = cur;
         const p = parents.get(cur);
         if (p === undefined) break; // a root: depth 0
         cur = p;
       }
-      for (let i = path.length - 1; i >= 0; i--) depths.set(path[i]!, next++);
+      for (let i = n - 1; i >= 0; i--) depths.set(path[i]!, next++);
     }
     return broken;
   }
@@ -231,36 +232,44 @@ export class SpanTree {
   /**
    * A memoised lookup of the nearest span at or above a span (inclusive) that satisfies `pred`.
    * Linear over the episode in total; cycle-safe (a cycle without a match yields undefined).
-   * `pred` must not change while the lookup is in use.
+   * `pred` must not change while the lookup is in use, nor call the lookup it was given to.
+   * The answers are kept by position (`position`) and one path array serves every walk, filled
+   * from its start and never cut (setting an array's length to 0 drops its storage, and the next
+   * push allocates 16 slots again): a path array per call and a span id → answer Map per lookup
+   * were ~10 MB a pass of the bench fleet's conventions allocations (resolveAgents makes three
+   * lookups per episode and asks each for every span).
    */
   nearestWhere(pred: (s: Span) => boolean): (spanId: string | undefined) => Span | undefined {
-    const memo = new Map<string, Span | null>();
+    // by position: undefined = not known yet, null = no span above satisfies pred
+    const memo: (Span | null | undefined)[] = new Array(this.ordered.length);
+    const path: number[] = [];
     return (spanId) => {
-      if (spanId === undefined || !this.byId.has(spanId)) return undefined;
-      const path: string[] = [];
+      let cur = spanId === undefined ? undefined : this.position(spanId);
+      if (cur === undefined) return undefined;
+      let n = 0; // the walk under way is path[0..n)
       // Walks usually stop after a step or two at a memoised span: a short path is searched for
       // the cycle check directly, a Set is built only for long walks.
-      let seen: Set<string> | undefined;
-      let cur: string | undefined = spanId;
+      let seen: Set<number> | undefined;
       let found: Span | null = null;
-      while (cur !== undefined && !(seen !== undefined ? seen.has(cur) : path.includes(cur)) && path.length <= MAX_DEPTH) {
-        const cached = memo.get(cur);
+      while (cur !== undefined && !(seen !== undefined ? seen.has(cur) : onPath(path, n, cur)) && n <= MAX_DEPTH) {
+        const cached = memo[cur];
         if (cached !== undefined) {
           found = cached;
           break;
         }
-        const span = this.byId.get(cur)!;
+        const span = this.ordered[cur]!;
         if (pred(span)) {
           found = span;
-          memo.set(cur, span);
+          memo[cur] = span;
           break;
         }
-        path.push(cur);
+        path[n++] = cur;
         if (seen !== undefined) seen.add(cur);
-        else if (path.length > 32) seen = new Set(path);
-        cur = this.parentOf(cur);
+        else if (n > 32) seen = new Set(path.slice(0, n));
+        const parent = this.parentOf(span.spanId);
+        cur = parent === undefined ? undefined : this.position(parent);
       }
-      for (const id of path) memo.set(id, found);
+      for (let i = 0; i < n; i++) memo[path[i]!] = found;
       return found ?? undefined;
     };
   }
@@ -281,6 +290,12 @@ export class SpanTree {
   }
 
   private childCounts: Map<string, number> | undefined;
+}
+
+/** Whether `path[0..n)` holds `x`. */
+function onPath<T>(path: readonly T[], n: number, x: T): boolean {
+  for (let i = 0; i < n; i++) if (path[i] === x) return true;
+  return false;
 }
 
 /** A span on the walk under way (SpanTree.depthsBreakingCycles): no depth is negative. */
