@@ -34,7 +34,7 @@ export interface ToolCallRef {
 export interface ChatMessage {
   readonly role: string;
   readonly text: string;
-  /** Tool calls requested in this message (assistant). */
+  /** Tool calls requested in this message (assistant), each key once (every reader dedupes them: `dedupeCalls`). */
   readonly toolCalls: readonly ToolCallRef[];
   /** Ids of tool calls whose results this message carries (tool role). */
   readonly toolResultIds: readonly string[];
@@ -365,20 +365,41 @@ function ref(id: unknown, name: unknown, args: unknown): ToolCallRef {
   return call;
 }
 
+/** `calls` without the calls whose key (id, else name and arguments) an earlier one has; `calls` itself when none repeats. */
 function dedupeCalls(calls: ToolCallRef[]): ToolCallRef[] {
   if (calls.length < 2) return calls; // most messages request one call or none: no Set, no copy
+  // A few calls with no repeat (the usual list, e.g. a conversation's history) are compared pair by
+  // pair and come back as they are: no key list, no copy, and no key string for a call with an id.
+  if (calls.length <= SCAN_MAX && !repeatsCall(calls)) return calls;
   // as `resultIds`: the keys of a few calls are scanned, a Set is kept once there are more
   const keys: string[] = [];
   let seen: Set<string> | undefined;
   const out: ToolCallRef[] = [];
   for (const c of calls) {
-    const key = c.id ?? `${c.name ?? ''}\u0000${c.args ?? ''}`;
+    const key = callKey(c);
     if (seen !== undefined ? seen.has(key) : keys.includes(key)) continue;
     out.push(c);
     if (seen !== undefined) seen.add(key);
     else if (keys.push(key) > SCAN_MAX) seen = new Set(keys);
   }
   return out;
+}
+
+/** What `dedupeCalls` tells calls apart by: the id, else the name and arguments. */
+function callKey(c: ToolCallRef): string {
+  return c.id ?? `${c.name ?? ''}\u0000${c.args ?? ''}`;
+}
+
+/** Whether two of `calls` have one key (`callKey`), compared pair by pair. */
+function repeatsCall(calls: readonly ToolCallRef[]): boolean {
+  for (let i = 1; i < calls.length; i++) {
+    const a = calls[i]!;
+    for (let j = 0; j < i; j++) {
+      const b = calls[j]!;
+      if (a.id !== undefined && b.id !== undefined ? a.id === b.id : callKey(a) === callKey(b)) return true;
+    }
+  }
+  return false;
 }
 
 // A Python str literal in either quote style, with backslash escapes.
@@ -771,13 +792,28 @@ export function renderOutput(messages: readonly ChatMessage[]): string | undefin
 }
 
 /**
- * Calls requested in the messages (assistant tool calls); the shared empty list when none (most
- * LLM spans' outputs and many of their inputs: a new empty array each was one per span read).
+ * Calls requested in the messages (assistant tool calls), each key once (`dedupeCalls`). When one
+ * message holds them all (an LLM span's output) they are that message's list, which its reader
+ * deduped already; the shared empty list when none. A list gathered per span, and its deduped
+ * copy, were made for every LLM span's output and input.
  */
 export function issuedCalls(messages: readonly ChatMessage[]): readonly ToolCallRef[] {
+  let only: readonly ToolCallRef[] | undefined; // the calls of the one message with calls so far
   let calls: ToolCallRef[] | undefined;
-  for (const m of messages) for (let k = 0; k < m.toolCalls.length; k++) (calls ??= []).push(m.toolCalls[k]!);
-  return calls === undefined ? NO_CALLS : dedupeCalls(calls);
+  for (const m of messages) {
+    const own = m.toolCalls;
+    if (own.length === 0) continue;
+    if (only === undefined && calls === undefined) {
+      only = own;
+      continue;
+    }
+    if (calls === undefined) {
+      calls = only!.slice();
+      only = undefined;
+    }
+    for (let k = 0; k < own.length; k++) calls.push(own[k]!);
+  }
+  return calls !== undefined ? dedupeCalls(calls) : only ?? NO_CALLS;
 }
 
 /** Ids of tool results present in the messages, each once, in order of appearance; the shared empty list when none. */

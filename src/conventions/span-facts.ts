@@ -103,11 +103,14 @@ export function usageOf(
   outputTokens: number | undefined,
   costUsd: number | undefined,
 ): SpanFacts['usage'] {
+  // undefined without building the object when nothing was recorded, and no key list to count
+  // what was (a key array per span read)
+  if (inputTokens === undefined && outputTokens === undefined && costUsd === undefined) return undefined;
   const u: { inputTokens?: number; outputTokens?: number; costUsd?: number } = {};
   if (inputTokens !== undefined) u.inputTokens = inputTokens;
   if (outputTokens !== undefined) u.outputTokens = outputTokens;
   if (costUsd !== undefined) u.costUsd = costUsd;
-  return Object.keys(u).length > 0 ? u : undefined;
+  return u;
 }
 
 /** Drops keys whose value is undefined (the model schemas use optional, not `| undefined`). */

@@ -313,7 +313,9 @@ function isInstrumentationSpan(span: Span): boolean {
 }
 
 function statusOf(span: Span, maxTextBytes: number): AgentStep['status'] {
-  const exception = span.events.find((e) => e.name === 'exception');
+  // a loop, not find(): a callback closure per step built
+  let exception: Span['events'][number] | undefined;
+  for (let i = 0; i < span.events.length && exception === undefined; i++) if (span.events[i]!.name === 'exception') exception = span.events[i];
   if (span.status.code !== 2 && exception === undefined) return { ok: true };
   let message = span.status.message;
   if (message === undefined || message === '') {
