@@ -112,7 +112,6 @@ const HANDOFF_TOOL_PREFIX = 'transfer_to_';
  */
 export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput[], agentNames: ReadonlySet<string>): CausalLinks {
   const links = new StepInputs(tree, steps);
-  const inputs = links.inputs;
   const warnings: string[] = [];
 
   // C1, C2
@@ -526,9 +525,9 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   const nested = new NestedWork(tree, steps, links);
   for (let xi = 0; xi < steps.length; xi++) {
     const x = steps[xi]!;
-    const list = inputs[xi]!;
-    for (let k = 0, n = list.length; k < n; k++) {
-      const container = list[k]!;
+    // the inputs x had before this rule; read again after each add, which may replace x's list
+    for (let k = 0, n = links.inputsAt(xi).length; k < n; k++) {
+      const container = links.inputsAt(xi)[k]!;
       if (tree.childCount(container) === 0 || tree.isAncestor(container, x.span.spanId)) continue;
       const startedBy = readerStart(x.span.startTimeUnixNano);
       for (const child of nested.childrenUnder(container)) {
@@ -546,7 +545,7 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   }
 
   if (links.forward > 0) warnings.push(`${links.forward} causal input(s) pointing to later steps dropped (forward links, clock skew or parent cycles)`);
-  return { inputs, inferredCallIds, inferredHandoffTo, warnings };
+  return { inputs: links.done(), inferredCallIds, inferredHandoffTo, warnings };
 }
 
 /**
@@ -559,8 +558,13 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
  * `Object.defineProperty` call each time it is created, i.e. per episode.
  */
 class StepInputs {
-  /** Inputs per step, by position, every step's list its own. */
-  readonly inputs: string[][];
+  /**
+   * Inputs per step, by position; undefined while a step has none. A step gets one to three inputs
+   * as a rule (bench fleet: two for two thirds of the steps), and an array's first push reserves
+   * 16 slots: a step's list is made at its length for its first and second input (replaced, not
+   * grown: read it again after an add) and grows by push from the third.
+   */
+  private readonly lists: (string[] | undefined)[];
   /** Inputs dropped because they pointed to a later step. */
   forward = 0;
   private readonly tree: SpanTree;
@@ -570,9 +574,19 @@ class StepInputs {
   constructor(tree: SpanTree, steps: readonly CausalStepInput[]) {
     this.tree = tree;
     this.steps = steps;
-    const inputs: string[][] = [];
-    for (let i = 0; i < steps.length; i++) inputs.push([]);
-    this.inputs = inputs;
+    this.lists = new Array<string[] | undefined>(steps.length).fill(undefined);
+  }
+
+  /** Every step's inputs by position, each list its own (an empty one for a step without inputs): what the steps keep. */
+  done(): string[][] {
+    const lists = this.lists;
+    for (let i = 0; i < lists.length; i++) if (lists[i] === undefined) lists[i] = [];
+    return lists as string[][];
+  }
+
+  /** The inputs collected so far for the step at `position` (read only: it may be a shared empty list). */
+  inputsAt(position: number): readonly string[] {
+    return this.lists[position] ?? NO_INPUTS;
   }
 
   stepOf(spanId: string): CausalStepInput | undefined {
@@ -580,9 +594,9 @@ class StepInputs {
     return i === undefined ? undefined : this.steps[i];
   }
 
-  /** The inputs collected so far for the step of `spanId` (a span of the episode). */
-  inputsOf(spanId: string): string[] {
-    return this.inputs[this.tree.position(spanId)!]!;
+  /** The inputs collected so far for the step of `spanId` (a span of the episode; read only, as `inputsAt`). */
+  inputsOf(spanId: string): readonly string[] {
+    return this.inputsAt(this.tree.position(spanId)!);
   }
 
   /** `from` as an input of `to`, once; dropped (and counted) when it does not come earlier in the order. */
@@ -595,8 +609,11 @@ class StepInputs {
       this.forward++;
       return;
     }
-    const list = this.inputs[oTo]!;
-    if (!list.includes(from)) list.push(from);
+    const list = this.lists[oTo];
+    if (list === undefined) this.lists[oTo] = [from];
+    else if (list.includes(from)) return;
+    else if (list.length === 1) this.lists[oTo] = [list[0]!, from];
+    else list.push(from);
   }
 
   /**
@@ -604,13 +621,17 @@ class StepInputs {
    * do not): an enclosing span of another agent (a workflow root) is structure, not its output.
    */
   readsOtherAgent(spanId: string, agentName: string): boolean {
-    for (const id of this.inputsOf(spanId)) {
-      const st = this.stepOf(id);
+    const inputs = this.inputsOf(spanId);
+    for (let i = 0; i < inputs.length; i++) {
+      const st = this.stepOf(inputs[i]!);
       if (st !== undefined && st.rewardable && st.agentName !== agentName) return true;
     }
     return false;
   }
 }
+
+/** The inputs of a step that has none yet (StepInputs.inputsAt): shared, never changed. */
+const NO_INPUTS: readonly string[] = Object.freeze([]);
 
 /**
  * C7: the rewardable descendants of a container span, one group per direct child (each nested
