@@ -118,7 +118,10 @@ export function linkCausalInputs(tree: SpanTree, steps: readonly CausalStepInput
   for (const s of steps) {
     const parent = tree.parentOf(s.span.spanId);
     if (parent !== undefined) links.add(s.span.spanId, parent);
-    for (const link of s.span.links) {
+    // by index: most spans hold the decoder's shared frozen empty list (see renderTranscript in messages.ts)
+    const spanLinks = s.span.links;
+    for (let k = 0; k < spanLinks.length; k++) {
+      const link = spanLinks[k]!;
       const target = tree.byId.get(link.spanId);
       if (target && target.traceId === link.traceId) links.add(s.span.spanId, link.spanId);
     }

@@ -245,7 +245,10 @@ export function evaluationsFromTree(tree: SpanTree, opts?: SpanEvaluationOptions
   const out: Evaluation[] = [];
   for (const span of tree.ordered) {
     // The span's conversation id is looked up only for the evaluations it carries (most spans carry none).
-    for (const e of span.events) {
+    // by index: most spans hold the decoder's shared frozen empty list, and a for…of meeting both
+    // frozen and ordinary arrays allocates an iterator result per step (see renderTranscript in messages.ts)
+    for (let k = 0; k < span.events.length; k++) {
+      const e = span.events[k]!;
       if (e.name !== EVALUATION_EVENT_NAME || e.attributes['error.type'] !== undefined) continue;
       const ev = build(
         genaiFields(e.attributes),
