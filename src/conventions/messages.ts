@@ -783,10 +783,10 @@ export function renderTranscript(messages: readonly ChatMessage[]): string | und
 
 /** Output form: the assistant text, or the requested tool calls when there is no text. */
 export function renderOutput(messages: readonly ChatMessage[]): string | undefined {
-  // one array, not a mapped one and its filtered copy (every LLM span's output)
-  const texts: string[] = [];
-  for (const m of messages) if (m.text.length > 0) texts.push(m.text);
-  if (texts.length > 0) return texts.join('\n');
+  // the one text of the usual output without a list of texts (every LLM span's output)
+  const texts = new MessageTexts();
+  for (const m of messages) if (m.text.length > 0) texts.add(m.text);
+  if (!texts.empty) return texts.text();
   const calls = messages.flatMap((m) => m.toolCalls);
   return calls.length > 0 ? calls.map((c) => `→ ${c.name ?? '?'}(${c.args ?? ''})`).join('\n') : undefined;
 }
