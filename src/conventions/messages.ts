@@ -627,6 +627,12 @@ interface FlatDraft {
   /** Indices of the parts whose `message_content.type` says they are no text (`NOT_SAID_CONTENT`). */
   notSaid: Set<number> | undefined;
   toolCallId: string | undefined;
+  /**
+   * The message's call 0 while it is its only one (`calls` undefined): most messages with calls
+   * have one, and a Map per such message — and its values copied out to read them — was most of
+   * what their calls cost; a call of another index moves it into `calls`.
+   */
+  call0: FlatCallDraft | undefined;
   calls: Map<number, FlatCallDraft> | undefined;
 }
 
@@ -636,17 +642,23 @@ class FlatMessages {
   // Instrumentations write messages in index order: then no sort is needed at the end.
   private ascending = true;
   private lastIndex = -1;
+  // The draft the previous key went to: a message's keys come one after another, so most keys
+  // find their draft here without a look-up in `drafts`.
+  private recent: FlatDraft | undefined = undefined;
+  private recentIndex = -1;
 
   add(part: KeyPart, value: unknown): void {
     const index = part.index;
-    let d = this.drafts.get(index);
+    let d = index === this.recentIndex ? this.recent : this.drafts.get(index);
     if (d === undefined) {
       if (this.drafts.size >= MAX_MESSAGES) return;
-      d = { role: undefined, content: undefined, contents: undefined, notSaid: undefined, toolCallId: undefined, calls: undefined };
+      d = { role: undefined, content: undefined, contents: undefined, notSaid: undefined, toolCallId: undefined, call0: undefined, calls: undefined };
       this.drafts.set(index, d);
       if (index < this.lastIndex) this.ascending = false;
       this.lastIndex = index;
     }
+    this.recent = d;
+    this.recentIndex = index;
     switch (part.field) {
       case 'role':
         d.role = textOf(value);
@@ -660,12 +672,20 @@ class FlatMessages {
       case 'callId':
       case 'callName':
       case 'callArgs': {
-        const calls = (d.calls ??= new Map());
-        const call = calls.get(part.sub) ?? { id: undefined, name: undefined, args: undefined };
+        let call: FlatCallDraft;
+        if (part.sub === 0 && d.calls === undefined) call = d.call0 ??= { id: undefined, name: undefined, args: undefined };
+        else {
+          const calls = (d.calls ??= new Map());
+          if (d.call0 !== undefined) {
+            calls.set(0, d.call0);
+            d.call0 = undefined;
+          }
+          call = calls.get(part.sub) ?? { id: undefined, name: undefined, args: undefined };
+          if (calls.size < MAX_MESSAGES) calls.set(part.sub, call);
+        }
         if (part.field === 'callId') call.id = value;
         else if (part.field === 'callName') call.name = value;
         else call.args = value;
-        if (calls.size < MAX_MESSAGES) calls.set(part.sub, call);
         break;
       }
       case 'contentText': {
@@ -699,7 +719,8 @@ class FlatMessages {
 function messageOfDraft(d: FlatDraft): ChatMessage {
   const text = d.content ?? (d.contents ? saidContents(d.contents, d.notSaid).join('\n') : '');
   let calls: ToolCallRef[] | undefined;
-  if (d.calls) {
+  if (d.call0) calls = [ref(d.call0.id, d.call0.name, d.call0.args)];
+  else if (d.calls) {
     calls = [];
     for (const c of sortedValues(d.calls)) calls.push(ref(c.id, c.name, c.args));
   }
