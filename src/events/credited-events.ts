@@ -9,7 +9,8 @@
  * in one transferred buffer: deserializing and collecting the whole event objects on the consumer
  * thread cost ~18 % of it. Both forms feed the same code (`CreditedEvents`).
  */
-import { eventJson } from './event-json.js';
+import { eventJson, writeEventJson } from './event-json.js';
+import { JsonBytes } from './json-bytes.js';
 import type { CreditEvent, EpisodeCredit, MessageReward, PreferencePair } from './schemas.js';
 
 /** Header fields every fact keeps: routing (key), record headers, standings (episode, revision, time), oversize dead letters. */
@@ -43,10 +44,49 @@ export interface CreditedEvents {
   text(i: number): string;
 }
 
-/** Events built on this thread: their own facts, their JSON by `eventJson`. */
+/**
+ * Events built on this thread: their own facts, their JSON by `eventJson`. A record's value is a
+ * view of all the events' JSON bytes, written when the first is asked for (`eventsJsonBytes`):
+ * the produce path copies bytes, so building each text first only to encode it was work twice.
+ */
 export function creditedFromEvents(events: readonly CreditEvent[]): CreditedEvents {
-  const text = (i: number) => eventJson(events[i]!);
-  return { facts: events, value: text, text };
+  let packed: { readonly bytes: Buffer; readonly ends: readonly number[] } | undefined;
+  return {
+    facts: events,
+    value: (i) => {
+      const { bytes, ends } = (packed ??= eventsJsonBytes(events));
+      return bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+    },
+    text: (i) => eventJson(events[i]!),
+  };
+}
+
+/** The writer withEventsJson reuses (taken while in use, so a nested call gets its own). */
+let spare: JsonBytes | undefined;
+
+/**
+ * `take` of the events' JSON (`eventJson`'s text) as UTF-8 bytes end to end in `w.buf[0, w.at)`
+ * and each event's end offset: written into a reused scratch buffer, which `take` copies out.
+ */
+function withEventsJson<T>(events: readonly CreditEvent[], take: (w: JsonBytes, ends: number[]) => T): T {
+  const w = spare ?? new JsonBytes();
+  spare = undefined;
+  try {
+    const ends: number[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      writeEventJson(w, events[i]!);
+      ends[i] = w.at;
+    }
+    return take(w, ends);
+  } finally {
+    w.reset();
+    spare = w;
+  }
+}
+
+/** The events' JSON (`eventJson`'s text) as UTF-8 bytes end to end in a Buffer of their size, and each event's end offset. */
+export function eventsJsonBytes(events: readonly CreditEvent[]): { bytes: Buffer; ends: number[] } {
+  return withEventsJson(events, (w, ends) => ({ bytes: w.copy(), ends }));
 }
 
 /**
@@ -102,15 +142,12 @@ export interface PackedEvents {
 }
 
 export function packEvents(events: readonly CreditEvent[]): PackedEvents {
-  const texts = events.map(eventJson);
-  const ends: number[] = [];
-  let total = 0;
-  for (const t of texts) ends.push((total += Buffer.byteLength(t, 'utf8')));
-  const bytes = new ArrayBuffer(total);
-  const buf = Buffer.from(bytes);
-  let at = 0;
-  for (let i = 0; i < texts.length; i++) at += buf.write(texts[i]!, at, ends[i]! - at, 'utf8');
-  return { facts: events.map(eventFacts), bytes, ends };
+  return withEventsJson(events, (w, ends) => {
+    // an ArrayBuffer of its own (a pooled Buffer's cannot be transferred)
+    const bytes = new ArrayBuffer(w.at);
+    w.buf.copy(new Uint8Array(bytes), 0, 0, w.at);
+    return { facts: events.map(eventFacts), bytes, ends };
+  });
 }
 
 /**

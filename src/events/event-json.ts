@@ -5,7 +5,8 @@
  * Keyed by the event object (a WeakMap): an event changed after it was remembered would be stale,
  * and events are never changed after they are built.
  */
-import { messageRewardJson } from './reward-json.js';
+import type { JsonBytes } from './json-bytes.js';
+import { messageRewardJson, writeMessageRewardJson } from './reward-json.js';
 import type { CreditEvent } from './schemas.js';
 
 const texts = new WeakMap<CreditEvent, string>();
@@ -18,4 +19,11 @@ export function rememberEventJson(event: CreditEvent, json: string): void {
 /** `JSON.stringify(event)`, or the text remembered for it. */
 export function eventJson(event: CreditEvent): string {
   return texts.get(event) ?? (event.event_type === 'message_reward' ? messageRewardJson(event) : undefined) ?? JSON.stringify(event);
+}
+
+/** `eventJson(event)` written into `w` as UTF-8; a reward's without its text being built (writeMessageRewardJson). */
+export function writeEventJson(w: JsonBytes, event: CreditEvent): void {
+  const remembered = texts.get(event);
+  if (remembered === undefined && event.event_type === 'message_reward' && writeMessageRewardJson(w, event)) return;
+  w.utf8(remembered ?? JSON.stringify(event));
 }

@@ -15,6 +15,7 @@
  * shared estimator's text stays its text. test/events/reward-json.test.ts compares both on random
  * rewards, strings that need escaping, non-finite numbers and shapes that must fall back.
  */
+import type { JsonBytes } from './json-bytes.js';
 import { type MessageReward, MessageRewardSchema, RewardComponentsSchema } from './schemas.js';
 
 const REWARD_KEYS: readonly string[] = Object.keys(MessageRewardSchema.shape);
@@ -187,4 +188,137 @@ function rewardText(r: MessageReward, present: number): string {
     present & REPAIRS_STEP_ID ? `,"repairs_step_id":${str(r.repairs_step_id)}` : '',
     ',"estimator":', estimatorJson(r.estimator), '}',
   ].join('');
+}
+
+/**
+ * `messageRewardJson(r)` written into `w` as UTF-8 (Buffer.from of that text, byte for byte),
+ * without building the text: the record's value is these bytes. False, with nothing written, when
+ * messageRewardJson has no text for `r` (the caller then writes JSON.stringify's).
+ */
+export function writeMessageRewardJson(w: JsonBytes, r: MessageReward): boolean {
+  const present = keysInOrder(r, REWARD_KEYS);
+  if (present < 0 || (present & REQUIRED_REWARD_KEYS) !== REQUIRED_REWARD_KEYS || hasToJson(r)) return false;
+  const start = w.at;
+  try {
+    rewardBytes(w, r, present);
+    return true;
+  } catch (err) {
+    w.at = start;
+    if (err === NOT_SCHEMA_TYPED) return false;
+    throw err;
+  }
+}
+
+/** rewardText's members, in its order, written as bytes. */
+function rewardBytes(w: JsonBytes, r: MessageReward, present: number): void {
+  const c = components(r.components);
+  w.ascii('{"schema_version":');
+  strBytes(w, r.schema_version);
+  w.ascii(',"event_id":');
+  strBytes(w, r.event_id);
+  w.bytes(episodeMembersBytes(r));
+  w.ascii(',"step_id":');
+  strBytes(w, r.step_id);
+  w.ascii(',"trace_id":');
+  strBytes(w, r.trace_id);
+  if (present & PARENT_STEP_ID) {
+    w.ascii(',"parent_step_id":');
+    strBytes(w, r.parent_step_id);
+  }
+  if (present & CAUSAL_INPUTS) {
+    w.ascii(',"causal_inputs":');
+    listBytes(w, r.causal_inputs);
+  }
+  w.ascii(',"agent_id":');
+  strBytes(w, r.agent_id);
+  w.ascii(',"agent_name":');
+  strBytes(w, r.agent_name);
+  w.ascii(',"kind":');
+  strBytes(w, r.kind);
+  w.ascii(',"name":');
+  strBytes(w, r.name);
+  w.ascii(',"start_time_unix_nano":');
+  strBytes(w, r.start_time_unix_nano);
+  w.ascii(',"reward":');
+  w.ascii(num(r.reward));
+  w.ascii(',"marginal_effect":');
+  w.ascii(num(r.marginal_effect));
+  w.ascii(',"components":{"credit_share":');
+  w.ascii(num(c.credit_share));
+  w.ascii(',"marginal":');
+  w.ascii(num(c.marginal));
+  w.ascii(',"redundancy":');
+  w.ascii(num(c.redundancy));
+  w.ascii(',"sabotage":');
+  w.ascii(num(c.sabotage));
+  w.ascii(',"blame":');
+  w.ascii(num(c.blame));
+  w.ascii(',"repair":');
+  w.ascii(num(c.repair));
+  w.ascii(',"shrink":');
+  w.ascii(num(c.shrink));
+  w.ascii('},"agent_credit":');
+  w.ascii(num(r.agent_credit));
+  w.ascii(',"outcome":');
+  strBytes(w, r.outcome);
+  if (present & FAILURE_ROLE) {
+    w.ascii(',"failure_role":');
+    strBytes(w, r.failure_role);
+  }
+  if (present & REPAIRS_STEP_ID) {
+    w.ascii(',"repairs_step_id":');
+    strBytes(w, r.repairs_step_id);
+  }
+  w.ascii(',"estimator":');
+  w.bytes(estimatorBytes(r.estimator));
+  w.ascii('}');
+}
+
+/** str(v), written. */
+function strBytes(w: JsonBytes, v: unknown): void {
+  if (typeof v !== 'string') throw NOT_SCHEMA_TYPED;
+  w.string(v);
+}
+
+/** list(v), written: ids one by one; a list with anything else as JSON.stringify writes it. */
+function listBytes(w: JsonBytes, v: unknown): void {
+  if (!Array.isArray(v)) throw NOT_SCHEMA_TYPED;
+  const start = w.at;
+  w.ascii('[');
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string') {
+      // other values, holes
+      w.at = start;
+      w.utf8(JSON.stringify(v));
+      return;
+    }
+    if (i > 0) w.ascii(',');
+    w.string(s);
+  }
+  w.ascii(']');
+}
+
+/** The bytes of the last episode members' and estimator's texts (the same for all rewards of an episode revision). */
+let lastMembersText = '';
+let lastMembersBytes: Uint8Array = new Uint8Array(0);
+let lastEstimatorText = '';
+let lastEstimatorBytes: Uint8Array = new Uint8Array(0);
+
+function episodeMembersBytes(r: MessageReward): Uint8Array {
+  const text = episodeMembersJson(r);
+  if (text !== lastMembersText) {
+    lastMembersBytes = Buffer.from(text, 'utf8');
+    lastMembersText = text;
+  }
+  return lastMembersBytes;
+}
+
+function estimatorBytes(e: unknown): Uint8Array {
+  const text = estimatorJson(e);
+  if (text !== lastEstimatorText) {
+    lastEstimatorBytes = Buffer.from(text, 'utf8');
+    lastEstimatorText = text;
+  }
+  return lastEstimatorBytes;
 }

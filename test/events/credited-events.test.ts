@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluationsFromLogs } from '../../src/conventions/index.js';
 import { EpisodeAssembler } from '../../src/episodes/index.js';
 import { AgentBoard } from '../../src/events/agent-board.js';
-import { creditedFromEvents, eventFacts, packEvents, unpackEvents, type CreditedEvents } from '../../src/events/credited-events.js';
-import { eventJson } from '../../src/events/event-json.js';
+import { creditedFromEvents, eventFacts, eventsJsonBytes, packEvents, unpackEvents, type CreditedEvents } from '../../src/events/credited-events.js';
+import { eventJson, rememberEventJson } from '../../src/events/event-json.js';
 import type { CreditEvent } from '../../src/events/schemas.js';
 import { decodeLogs, decodeTraces } from '../../src/otlp/index.js';
 import { correctionReporter } from '../../src/runtime/episode-log.js';
@@ -100,11 +100,39 @@ describe('credited events', () => {
     expect(logged[0]!.length).toBeGreaterThan(0);
   });
 
-  it('the events on this thread are their own facts', () => {
-    const events = episodes[0]!;
-    const c = creditedFromEvents(events);
-    expect(c.facts).toBe(events);
-    expect(c.value(0)).toBe(eventJson(events[0]!));
+  it('the events on this thread are their own facts; each value is the UTF-8 of eventJson, each text is eventJson', () => {
+    for (const events of episodes) {
+      const c = creditedFromEvents(events);
+      expect(c.facts).toBe(events);
+      // asked out of order: the bytes are written for all events at the first ask
+      for (const i of [...events.keys()].reverse()) {
+        expect(Buffer.isBuffer(c.value(i))).toBe(true);
+        expect(bytesOf(c.value(i)).equals(Buffer.from(JSON.stringify(events[i]), 'utf8'))).toBe(true);
+        expect(c.text(i)).toBe(JSON.stringify(events[i]));
+      }
+    }
+  });
+
+  it('write the bytes of a remembered text and of events JSON.stringify writes (not shaped as outcomeToEvents builds them)', () => {
+    const events = episodes[episodes.length - 1]!;
+    const odd = events.map((e, i) => (i % 2 === 0 ? ({ extra: i, ...e } as unknown as CreditEvent) : e));
+    const remembered = { ...events[0]! } as CreditEvent;
+    rememberEventJson(remembered, '{"remembered":"é"}');
+    const c = creditedFromEvents([...odd, remembered]);
+    odd.forEach((e, i) => expect(bytesOf(c.value(i)).toString('utf8')).toBe(JSON.stringify(e)));
+    expect(bytesOf(c.value(odd.length)).toString('utf8')).toBe('{"remembered":"é"}');
+  });
+
+  it('eventsJsonBytes: the same bytes when the episode is larger than the scratch buffer it keeps', () => {
+    const all = episodes.flat();
+    const reps = Math.ceil((1.2 * (1 << 20)) / Buffer.byteLength(all.map((e) => JSON.stringify(e)).join('')));
+    const big = Array.from({ length: reps }, () => all).flat();
+    const { bytes, ends } = eventsJsonBytes(big);
+    expect(bytes.length).toBeGreaterThan(1 << 20);
+    expect(ends.length).toBe(big.length);
+    expect(bytes.equals(Buffer.from(big.map((e) => JSON.stringify(e)).join(''), 'utf8'))).toBe(true);
+    // and the next (small) episode after it
+    expect(eventsJsonBytes(episodes[0]!).bytes.equals(Buffer.from(episodes[0]!.map((e) => JSON.stringify(e)).join(''), 'utf8'))).toBe(true);
   });
 
   it('write the same stdout lines and live feed as the events', async () => {

@@ -10,7 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { creditEpisode } from '../../src/credit/index.js';
 import { outcomeToEvents } from '../../src/events/build.js';
 import { eventJson } from '../../src/events/event-json.js';
-import { messageRewardJson } from '../../src/events/reward-json.js';
+import { JsonBytes } from '../../src/events/json-bytes.js';
+import { messageRewardJson, writeMessageRewardJson } from '../../src/events/reward-json.js';
 import type { MessageReward } from '../../src/events/schemas.js';
 import { episode, sid, threeAgentSteps } from '../credit/episode-builder.js';
 
@@ -86,11 +87,29 @@ describe('messageRewardJson', () => {
     );
   });
 
+  it("writeMessageRewardJson writes the UTF-8 of JSON.stringify's text for any reward, episode after episode, into a buffer that grows", () => {
+    fc.assert(
+      fc.property(episodes, (eps) => {
+        const w = new JsonBytes(1);
+        const expected: string[] = [];
+        for (const r of eps.flat()) {
+          expect(writeMessageRewardJson(w, r)).toBe(true);
+          expected.push(JSON.stringify(r));
+        }
+        expect(w.copy().equals(Buffer.from(expected.join(''), 'utf8'))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('takes the rewards outcomeToEvents builds (with and without parent, causal inputs, failure role)', async () => {
     const failed = threeAgentSteps({ toolFails: true }).map((s, i) => (i === 1 ? { ...s, parentStepId: sid(1) } : s));
     for (const out of [await creditEpisode(episode(threeAgentSteps(), 0.9), {}), await creditEpisode(episode(failed, 0.2), {})]) {
       const { rewards } = outcomeToEvents(out, { emittedAtMs: 5 });
       for (const r of rewards) expect(messageRewardJson(r)).toBe(JSON.stringify(r));
+      const w = new JsonBytes();
+      for (const r of rewards) expect(writeMessageRewardJson(w, r)).toBe(true);
+      expect(w.copy().toString('utf8')).toBe(rewards.map((r) => JSON.stringify(r)).join(''));
     }
   });
 
@@ -114,7 +133,12 @@ describe('messageRewardJson', () => {
       Object.assign(Object.create({ inherited: true }) as object, r), // not a plain object
       Object.assign(Object.create(null) as object, r, { components: Object.assign(Object.create({}) as object, r.components) }),
     ];
+    const w = new JsonBytes();
+    w.ascii('[');
     for (const m of misshapen) {
+      // nothing written, also when the member found wrong comes after others were
+      expect(writeMessageRewardJson(w, m as MessageReward)).toBe(false);
+      expect(w.copy().toString()).toBe('[');
       expect(messageRewardJson(m as MessageReward)).toBeUndefined();
       expect(eventJson(m as MessageReward)).toBe(JSON.stringify(m));
     }
