@@ -1,16 +1,16 @@
 /**
  * `CachedGame`: the one place where a game's value function is called. It memoizes coalition
- * values (lru-cache, key = game id + coalition bitmask, so values are shared by every estimator of
- * one episode and never across episodes), counts evaluations (cache misses) and hits, enforces an
+ * values (CoalitionValues, least recently used evicted; key = game id + coalition bitmask, so
+ * values are shared by every estimator of one episode and never across episodes), counts evaluations (cache misses) and hits, enforces an
  * evaluation budget, limits the concurrency of slow async games, de-duplicates in-flight
  * evaluations, and stops on an AbortSignal. It refuses what is not a Game and a game whose players
  * repeat a name (`checkDistinctPlayers`): every estimator goes through it.
  */
-import { LRUCache } from 'lru-cache';
 import { BudgetExhaustedError, EstimationAbortedError, GameEvaluationError } from '../errors.js';
 import type { Game } from '../types.js';
 import { checkOptionKeys } from '../shapley/check-options.js';
 import { checkDistinctPlayers, coalitionKeyIfBinary } from './coalition.js';
+import { CoalitionValues } from './coalition-values.js';
 
 export interface CachedGameOptions {
   /** Max evaluations (cache misses) over the wrapper's life; default unlimited. */
@@ -57,8 +57,9 @@ export class CachedGame implements Game {
   evaluations = 0;
   hits = 0;
   budget: number;
-  private readonly cache: LRUCache<string, number>;
-  private readonly inflight = new Map<string, Promise<number>>();
+  private readonly cache: CoalitionValues;
+  /** Evaluations under way by key; made with the first (a synchronous game, the closed forms never have one). */
+  private inflight: Map<string, Promise<number>> | undefined;
   private readonly concurrency: number;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -75,7 +76,7 @@ export class CachedGame implements Game {
     checkCachedGameOptions(options);
     this.budget = options.budget ?? Number.POSITIVE_INFINITY;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
-    this.cache = new LRUCache({ maxSize: options.maxEntries ?? 65_536, sizeCalculation: () => 1 });
+    this.cache = new CoalitionValues(options.maxEntries ?? 65_536);
     this.signal = options.signal;
     if (inner.closedForm) this.closedForm = () => inner.closedForm!();
   }
@@ -159,7 +160,7 @@ export class CachedGame implements Game {
       this.hits++;
       return hit;
     }
-    const pending = this.inflight.get(key);
+    const pending = this.inflight?.get(key);
     if (pending) {
       this.hits++;
       return pending;
@@ -189,7 +190,7 @@ export class CachedGame implements Game {
     }
     if (typeof out === 'number') return this.storeAnswer(key, out);
     const p = this.track(key, out);
-    this.inflight.set(key, p);
+    (this.inflight ??= new Map()).set(key, p);
     return p;
   }
 
@@ -261,7 +262,7 @@ export class CachedGame implements Game {
       if (err instanceof GameEvaluationError || err instanceof EstimationAbortedError) throw err;
       throw new GameEvaluationError(this.id, key, (err as Error)?.message ?? String(err), { cause: err });
     } finally {
-      this.inflight.delete(key);
+      this.inflight?.delete(key);
     }
   }
 
@@ -284,11 +285,13 @@ export class CachedGame implements Game {
         return reject(new EstimationAbortedError(signal.reason));
       }
       const abort = (err: EstimationAbortedError) => reject(err);
-      this.abortWaiters.add(abort);
-      if (this.abortWaiters.size === 1) signal.addEventListener('abort', this.onAbort, { once: true });
+      const waiters = (this.abortWaiters ??= new Set());
+      const onAbort = (this.onAbort ??= () => this.abortAll());
+      waiters.add(abort);
+      if (waiters.size === 1) signal.addEventListener('abort', onAbort, { once: true });
       const done = () => {
-        this.abortWaiters.delete(abort);
-        if (this.abortWaiters.size === 0) signal.removeEventListener('abort', this.onAbort);
+        waiters.delete(abort);
+        if (waiters.size === 0) signal.removeEventListener('abort', onAbort);
       };
       p.then(
         (v) => {
@@ -303,13 +306,15 @@ export class CachedGame implements Game {
     });
   }
 
-  private readonly abortWaiters = new Set<(err: EstimationAbortedError) => void>();
-  private readonly onAbort = (): void => {
+  // Made with the first evaluation that waits on a signal: most games never have one.
+  private abortWaiters: Set<(err: EstimationAbortedError) => void> | undefined;
+  private onAbort: (() => void) | undefined;
+  private abortAll(): void {
     const err = new EstimationAbortedError(this.signal?.reason);
-    const waiters = [...this.abortWaiters];
-    this.abortWaiters.clear();
+    const waiters = [...this.abortWaiters!];
+    this.abortWaiters!.clear();
     for (const w of waiters) w(err);
-  };
+  }
 
   private async queued(coalition: Uint8Array, call?: { failed?: unknown }): Promise<number> {
     if (this.active >= this.concurrency || this.waiting.length > 0) {
