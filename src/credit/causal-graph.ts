@@ -52,11 +52,14 @@ export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
     indexOf = new Map<string, number>();
     for (let i = 0; i < n; i++) indexOf.set(order[i]!.stepId, i);
   }
+  // Every list starts as the one shared empty list: an episode's last steps consume nothing and its
+  // first read nothing, and two new lists per step, each given a 16-slot store by its first push,
+  // were most of what this function allocated. A step's first edge makes a one-slot list.
   const inputs: number[][] = [];
   const consumers: number[][] = [];
   for (let i = 0; i < n; i++) {
-    inputs.push([]);
-    consumers.push([]);
+    inputs.push(NO_EDGES);
+    consumers.push(NO_EDGES);
   }
   for (let w = 0; w < n; w++) {
     const s = order[w]!;
@@ -66,11 +69,22 @@ export function buildCausalGraph(steps: readonly AgentStep[]): CausalGraph {
   return { order, indexOf, inputs, consumers };
 }
 
+/**
+ * The list every step's inputs and consumers start as, never written to (`addEdge` replaces it).
+ * Not frozen: a frozen array has a map of its own, and every read of an edge list would then see two.
+ */
+const NO_EDGES: number[] = [];
+
 /** Edge u → w when u is a known, earlier step and the edge is new. */
 function addEdge(u: number | undefined, w: number, inputs: number[][], consumers: number[][]): void {
-  if (u === undefined || u >= w || inputs[w]!.includes(u)) return;
-  inputs[w]!.push(u);
-  consumers[u]!.push(w);
+  if (u === undefined || u >= w) return;
+  const into = inputs[w]!;
+  if (into === NO_EDGES) inputs[w] = [u];
+  else if (into.includes(u)) return;
+  else into.push(u);
+  const from = consumers[u]!;
+  if (from === NO_EDGES) consumers[u] = [w];
+  else from.push(w);
 }
 
 /** Whether some step reads (input or parent) a step that comes after it in time order. */
