@@ -28,7 +28,7 @@ import { leaveOneOut } from './shapley/leave-one-out.js';
 import { buildEstimate, equalSplitFallback, errorNote } from './shapley/result.js';
 import { blameAndRepair, type FailureRole } from './signals/blame-repair.js';
 import { FAILED_OUTPUT_EVIDENCE, type FirstError, firstErrorStep, flaggedInvocationOutputs } from './signals/first-error.js';
-import { type RewardComponents, messageRewards } from './signals/message-rewards.js';
+import { type RewardComponents, messageRewardsAt } from './signals/message-rewards.js';
 import { type PreferencePairDraft, preferencePairs } from './signals/preference-pairs.js';
 import { episodeSeed } from './episode-seed.js';
 import type { Game, ShapleyEstimate } from './types.js';
@@ -495,8 +495,8 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     agentResults.push(leaveOneOut !== undefined ? { agentId, agentName, credit: value, ciLow, ciHigh, leaveOneOut, steps } : { agentId, agentName, credit: value, ciLow, ciHigh, steps });
   }
 
-  // δ_m: leave-one-out in the message game.
-  const deltas = new Map<string, number>();
+  // δ_m: leave-one-out in the message game, by the messages' positions (0: not measured).
+  const deltaAt: number[] = new Array<number>(messages.length).fill(0);
   let messageEffects: MessageEffects = 'none';
   if (messages.length === 0) {
     if (agents.length > 0) warnings.push('episode has no rewardable messages: no message rewards');
@@ -532,9 +532,16 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
       }
       // l's players are mg's (the same array) but for a pluggable game's leave-one-out result
       const known = ids === undefined && l.players !== mg.players ? new Set(messages.map((m) => m.stepId)) : ids;
-      for (let i = 0; i < l.players.length; i++) {
-        const p = l.players[i]!;
-        if (known === undefined || known.has(p)) deltas.set(p, l.values[i]!);
+      if (known === undefined) {
+        // l's players are the messages' ids in order (sameIds)
+        for (let i = 0; i < l.players.length; i++) deltaAt[i] = l.values[i] ?? 0;
+      } else {
+        const deltas = new Map<string, number>();
+        for (let i = 0; i < l.players.length; i++) {
+          const p = l.players[i]!;
+          if (known.has(p)) deltas.set(p, l.values[i]!);
+        }
+        for (let i = 0; i < messages.length; i++) deltaAt[i] = deltas.get(messages[i]!.stepId) ?? 0;
       }
     } catch (err) {
       messageEffects = 'none';
@@ -563,18 +570,18 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
     harmful: isErroneous(m) || m.stepId === unmarkedFirstError || flaggedOutputs.has(m.stepId),
     redundant: dups.has(m.stepId) || (roles?.get(m.stepId)?.startsWith('redundant') ?? false),
   }));
-  const rewardsOf = (deltasMeasured: boolean) => messageRewards(credit, rewardInputs, deltas, transfers ? { bound: rewardBound, deltasMeasured, transfers: transfers.transfers } : { bound: rewardBound, deltasMeasured });
+  const rewardsOf = (deltasMeasured: boolean) => messageRewardsAt(credit, rewardInputs, deltaAt, transfers ? { bound: rewardBound, deltasMeasured, transfers: transfers.transfers } : { bound: rewardBound, deltasMeasured });
   let mr = rewardsOf(messageEffects !== 'none');
   if (messageEffects !== 'none' && mr.rewards.some((r) => !Number.isFinite(r.reward))) {
     // δ_m of a message game whose values are near ±1e308 overflow (their mean, v(M) − v(M∖{m})):
     // as for a message game that fails, δ_m = 0 rather than an episode lost to a NaN reward
     warnings.push('message game values overflow (δ_m or their mean is not finite): δ_m = 0 for every message; rewards are an equal split, a failed or flagged step held below 0');
     messageEffects = 'none';
-    deltas.clear();
+    deltaAt.fill(0);
     mr = rewardsOf(false);
   }
   for (const w of mr.warnings) warnings.push(w);
-  // mr.rewards[i] is messages[i]'s: messageRewards answers in its input's order, and the step ids are distinct (deduped)
+  // mr.rewards[i] is messages[i]'s: messageRewardsAt answers by position
   const rewards = mr.rewards;
   const messageOutcomes: MessageOutcome[] = messages.map((m, i) => {
     const r = rewards[i]!;

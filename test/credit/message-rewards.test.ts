@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { messageRewards, type MessageInput } from '../../src/credit/index.js';
+import { messageRewardsAt } from '../../src/credit/signals/message-rewards.js';
 
 const num = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 
@@ -256,5 +257,36 @@ describe('messageRewards', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('messageRewardsAt (δ by position, as creditEpisode calls it) answers what messageRewards answers by id, the agents’ messages interleaved in any order', () => {
+    fc.assert(
+      fc.property(caseArb, fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), ({ credit, messages, deltas, transfers }, keys) => {
+        // interleave the agents' messages: sorted by a random key, each agent's kept in order
+        const order = messages.map((m, i) => ({ m, k: keys[i % keys.length]! })).sort((a, b) => a.k - b.k).map((x) => x.m);
+        const byId = messageRewards(credit, order, deltas, { bound: 1, transfers });
+        const byPosition = messageRewardsAt(credit, order, order.map((m) => deltas.get(m.stepId)!), { bound: 1, transfers });
+        expect(byPosition).toEqual(byId);
+        expect(byPosition.rewards.map((r) => r.stepId)).toEqual(order.map((m) => m.stepId));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a step id given twice answers, at both places, the result computed last for it (the later agent’s), as a map of results by id did', () => {
+    const messages: MessageInput[] = [
+      { stepId: 's', agentId: 'b' },
+      { stepId: 'x', agentId: 'a' },
+      { stepId: 's', agentId: 'a' },
+    ];
+    const credit = new Map([['a', 0.6], ['b', 0.2]]);
+    const { rewards } = messageRewards(credit, messages, new Map([['s', 0.1], ['x', 0.3]]), { bound: 1 });
+    // b's messages are computed first (b's first message comes first), then a's: s is a's
+    expect(rewards[0]).toBe(rewards[2]);
+    expect(rewards[0]!.agentId).toBe('a');
+    expect(rewards.map((r) => r.stepId)).toEqual(['s', 'x', 's']);
+    const { rewards: each } = messageRewardsAt(credit, messages, [0.1, 0.3, 0.1], { bound: 1 });
+    expect(each[0]!.agentId).toBe('b');
+    expect(each[2]).toEqual(rewards[2]);
   });
 });

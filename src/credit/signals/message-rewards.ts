@@ -92,33 +92,57 @@ export function messageRewards(
   deltas: ReadonlyMap<string, number>,
   opts: MessageRewardOptions,
 ): MessageRewards {
+  const deltaAt: number[] = [];
+  for (const m of messages) deltaAt.push(deltas.get(m.stepId) ?? 0);
+  const { rewards, warnings } = messageRewardsAt(agentCredit, messages, deltaAt, opts);
+  // A step id given twice answers, at each of its places, the result computed last for it: agent
+  // by agent (in the order of their first messages), each agent's messages in order.
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < messages.length; i++) {
+    const list = groups.get(messages[i]!.agentId);
+    if (list) list.push(i);
+    else groups.set(messages[i]!.agentId, [i]);
+  }
+  const last = new Map<string, MessageRewardResult>();
+  for (const list of groups.values()) for (const i of list) last.set(messages[i]!.stepId, rewards[i]!);
+  return { rewards: messages.map((m) => last.get(m.stepId)!), warnings };
+}
+
+/**
+ * `messageRewards` with δ_m by position (`deltaAt[i]` is `messages[i]`'s) and the rewards in
+ * `messages`' order, each message's own — for creditEpisode, whose step ids are distinct: it made a
+ * Map of the δ by step id and this function one of the results, both looked up once per message
+ * (each a table grown three times for an episode's ~16 messages).
+ */
+export function messageRewardsAt(agentCredit: ReadonlyMap<string, number>, messages: readonly MessageInput[], deltaAt: readonly number[], opts: MessageRewardOptions): MessageRewards {
   const eps = opts.epsilon ?? 1e-12;
   const rounding = roundingOf(opts.bound);
   const warnings: string[] = [];
-  const byAgent = new Map<string, MessageInput[]>();
-  for (const m of messages) {
-    const list = byAgent.get(m.agentId);
-    if (list) list.push(m);
-    else byAgent.set(m.agentId, [m]);
+  // each agent's messages by position, agents in the order of their first message
+  const byAgent = new Map<string, number[]>();
+  for (let i = 0; i < messages.length; i++) {
+    const list = byAgent.get(messages[i]!.agentId);
+    if (list) list.push(i);
+    else byAgent.set(messages[i]!.agentId, [i]);
   }
   for (const [agentId, phi] of agentCredit) {
     if (!byAgent.has(agentId) && phi !== 0) warnings.push(`agent ${agentId} has credit ${phi} but no rewardable messages: its credit is not passed to any message`);
   }
   const measured = opts.deltasMeasured ?? true;
   const transfers = opts.transfers;
-  const out = new Map<string, MessageRewardResult>();
+  const out: MessageRewardResult[] = new Array<MessageRewardResult>(messages.length);
   // Loops over the agent's messages rather than map / filter / forEach with closures, and one
   // array of sums refilled (sumsInto) rather than a new one per read: the same operations in the
   // same order, without a dozen short arrays and a closure context per agent (this function was
   // ~10 % of the credit engine's allocations on the bench fleet).
-  for (const [agentId, msgs] of byAgent) {
+  for (const [agentId, at] of byAgent) {
     const phi = agentCredit.get(agentId) ?? 0;
-    const k = msgs.length;
+    const k = at.length;
     const share = phi / k;
     const delta: number[] = [];
     let deltaSum = 0; // as reduce((a, b) => a + b, 0) sums them
     for (let j = 0; j < k; j++) {
-      const d = deltas.get(msgs[j]!.stepId) ?? 0;
+      const d = deltaAt[at[j]!]!;
       delta.push(d);
       deltaSum += d;
     }
@@ -128,7 +152,7 @@ export function messageRewards(
     const redundant: boolean[] = [];
     for (let j = 0; j < k; j++) {
       comp.push({ credit_share: share, marginal: roundingToZero(delta[j]! - meanDelta, rounding), redundancy: 0, sabotage: 0, blame: 0, repair: 0, shrink: 0 });
-      const m = msgs[j]!;
+      const m = messages[at[j]!]!;
       const h = m.harmful === true || delta[j]! < -eps;
       harmful.push(h);
       redundant.push(!h && (m.redundant === true || (measured && Math.abs(delta[j]!) <= eps)));
@@ -169,7 +193,7 @@ export function messageRewards(
     // Failure transfers (already zero-sum within the agent).
     if (transfers !== undefined) {
       for (let j = 0; j < k; j++) {
-        const t = transfers.get(msgs[j]!.stepId);
+        const t = transfers.get(messages[at[j]!]!.stepId);
         if (!t) continue;
         comp[j]!.blame = t.blame;
         comp[j]!.repair = t.repair;
@@ -196,7 +220,7 @@ export function messageRewards(
       // (A redundant message cannot be lifted above φ_i/k by a contraction toward φ_i/k.)
       const breaksSign = shrunk.some((y, j) => harmful[j] && r[j]! < 0 && y >= 0);
       // Caps: the bound, and the sign rule within it (a harmful message's δ_m below −bound caps it at −bound).
-      const caps = msgs.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(delta[j]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
+      const caps = at.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(delta[j]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
       const projected = breaksSign && Math.abs(share) <= B ? projectOntoCaps(r, phi, caps) : undefined;
       if (breaksSign && !projected) warnings.push(`agent ${agentId}: the bound shrink makes a harmful message's reward non-negative, and no rewards within the bound keep its sign with Σ r = φ_i; shrunk anyway`);
       r.forEach((x, j) => {
@@ -215,11 +239,11 @@ export function messageRewards(
     }
     sumsInto(r, comp);
     for (let j = 0; j < k; j++) {
-      const m = msgs[j]!;
-      out.set(m.stepId, { stepId: m.stepId, agentId, reward: harmful[j] || (redundant[j] && share < 0) ? r[j]! : roundingToZero(r[j]!, rounding), delta: delta[j]!, components: comp[j]! });
+      const m = messages[at[j]!]!;
+      out[at[j]!] = { stepId: m.stepId, agentId, reward: harmful[j] || (redundant[j] && share < 0) ? r[j]! : roundingToZero(r[j]!, rounding), delta: delta[j]!, components: comp[j]! };
     }
   }
-  return { rewards: messages.map((m) => out.get(m.stepId)!), warnings };
+  return { rewards: out, warnings };
 }
 
 /**
