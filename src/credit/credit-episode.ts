@@ -198,9 +198,11 @@ function dedupe<T>(items: readonly T[], key: (t: T) => string, what: string, war
     seen.add(k);
     out.push(it);
   }
-  if (dups > 0) warnings.push(`${dups} duplicate ${what} ignored (first occurrence kept)`);
+  if (dups > 0) warnings.push(duplicatesIgnored(dups, what));
   return out;
 }
+
+const duplicatesIgnored = (count: number, what: string) => `${count} duplicate ${what} ignored (first occurrence kept)`;
 
 /**
  * Unknown option keys are errors, as in processEpisode and the config file: a research script
@@ -256,12 +258,25 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   const options = parsedOptions.has(optionsInput as CreditOptions) ? (optionsInput as CreditOptions) : parseCreditOptions(optionsInput);
   const warnings: string[] = input.warnings !== undefined ? input.warnings.slice() : [];
   const { used, R, scale } = scoreOf(input, options, warnings);
-  const steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);
+  // Steps whose ids are distinct (every episode processEpisode builds) are taken as they are: the
+  // causal graph's index of the ids then has an entry per step. A Set of the ids (and a copy of the
+  // steps) was made per episode to find repeats that are not there.
+  let steps: readonly AgentStep[] = input.steps;
+  let graph: CausalGraph = buildCausalGraph(steps);
+  if (graph.indexOf.size !== steps.length) {
+    steps = dedupe(input.steps, (s) => s.stepId, 'step ids', warnings);
+    graph = buildCausalGraph(steps);
+  }
+  // the agents' map finds their repeats (first occurrence kept), as dedupe does
   const agentMap = new Map<string, Agent>();
-  for (const a of dedupe(input.agents, (a) => a.agentId, 'agent ids', warnings)) agentMap.set(a.agentId, a);
+  let repeatedAgents = 0;
+  for (const a of input.agents) {
+    if (agentMap.has(a.agentId)) repeatedAgents++;
+    else agentMap.set(a.agentId, a);
+  }
+  if (repeatedAgents > 0) warnings.push(duplicatesIgnored(repeatedAgents, 'agent ids'));
   for (const s of steps) if (isMessage(s) && !agentMap.has(s.agentId)) agentMap.set(s.agentId, { agentId: s.agentId, agentName: s.agentName });
   const agents = [...agentMap.values()];
-  const graph: CausalGraph = buildCausalGraph(steps);
   const messages = graph.order.filter(isMessage);
   // A failing verdict on a step that is no message (an agent invocation, a chain) falls on that
   // step's last LLM call, in both outcomes: harmful like a flagged message (a −h term in the

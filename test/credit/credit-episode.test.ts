@@ -878,4 +878,16 @@ describe('creditEpisode: degenerate inputs', () => {
     expect(out.messages).toHaveLength(steps.length);
     expect(out.warnings).toContain('1 duplicate step ids ignored (first occurrence kept)');
   });
+
+  it('ignores repeated agent ids with a warning, after the one for repeated step ids, and credits each agent once', async () => {
+    const steps = threeAgentSteps();
+    const input = episode([...steps, steps[1]!], 0.9);
+    const repeated = { ...input, agents: [...input.agents, { ...input.agents[0]!, agentName: 'again' }, input.agents[1]!] };
+    const out = await creditEpisode(repeated, {});
+    expect(out.agents.map((a) => a.agentId)).toEqual(input.agents.map((a) => a.agentId));
+    expect(out.agents[0]!.agentName).toBe(input.agents[0]!.agentName); // the first occurrence
+    const at = (w: string) => out.warnings.indexOf(w);
+    expect(at('1 duplicate step ids ignored (first occurrence kept)')).toBeGreaterThanOrEqual(0);
+    expect(at('2 duplicate agent ids ignored (first occurrence kept)')).toBeGreaterThan(at('1 duplicate step ids ignored (first occurrence kept)'));
+  });
 });
