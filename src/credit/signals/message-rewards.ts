@@ -135,35 +135,38 @@ export function messageRewardsAt(agentCredit: ReadonlyMap<string, number>, messa
   // array of sums refilled (sumsInto) rather than a new one per read: the same operations in the
   // same order, without a dozen short arrays and a closure context per agent (this function was
   // ~10 % of the credit engine's allocations on the bench fleet).
+  // The agents' work lists are made once per call and overwritten for each agent, their length set
+  // to its message count: made per agent, each got a store of 17 slots from its first push. Not
+  // emptied with `length = 0`, which gives a list's store up. The δ are read from `deltaAt`.
+  const comp: RewardComponents[] = [];
+  const harmful: boolean[] = [];
+  const redundant: boolean[] = [];
+  const r: number[] = [];
   for (const [agentId, at] of byAgent) {
     const phi = agentCredit.get(agentId) ?? 0;
     const k = at.length;
     const share = phi / k;
-    const delta: number[] = [];
     let deltaSum = 0; // as reduce((a, b) => a + b, 0) sums them
+    for (let j = 0; j < k; j++) deltaSum += deltaAt[at[j]!]!;
+    const meanDelta = deltaSum / k;
     for (let j = 0; j < k; j++) {
       const d = deltaAt[at[j]!]!;
-      delta.push(d);
-      deltaSum += d;
-    }
-    const meanDelta = deltaSum / k;
-    const comp: RewardComponents[] = [];
-    const harmful: boolean[] = [];
-    const redundant: boolean[] = [];
-    for (let j = 0; j < k; j++) {
-      comp.push({ credit_share: share, marginal: roundingToZero(delta[j]! - meanDelta, rounding), redundancy: 0, sabotage: 0, blame: 0, repair: 0, shrink: 0 });
+      comp[j] = { credit_share: share, marginal: roundingToZero(d - meanDelta, rounding), redundancy: 0, sabotage: 0, blame: 0, repair: 0, shrink: 0 };
       const m = messages[at[j]!]!;
-      const h = m.harmful === true || delta[j]! < -eps;
-      harmful.push(h);
-      redundant.push(!h && (m.redundant === true || (measured && Math.abs(delta[j]!) <= eps)));
+      const h = m.harmful === true || d < -eps;
+      harmful[j] = h;
+      redundant[j] = !h && (m.redundant === true || (measured && Math.abs(d) <= eps));
     }
+    comp.length = k;
+    harmful.length = k;
+    redundant.length = k;
 
     // Sign transfers: cap harmful at min(δ_m, 0) and redundant at φ_i/k; give the excess to free messages.
-    const r = sumsInto([], comp);
+    sumsInto(r, comp);
     let excess = 0;
     let capped: number[] | undefined;
     for (let j = 0; j < k; j++) {
-      const cap = harmful[j] ? Math.min(delta[j]!, -eps) : redundant[j] ? share : Number.POSITIVE_INFINITY;
+      const cap = harmful[j] ? Math.min(deltaAt[at[j]!]!, -eps) : redundant[j] ? share : Number.POSITIVE_INFINITY;
       if (r[j]! > cap) {
         (capped ??= []).push(j);
         excess += r[j]! - cap;
@@ -177,7 +180,7 @@ export function messageRewardsAt(agentCredit: ReadonlyMap<string, number>, messa
         warnings.push(`agent ${agentId}: cannot sign its rewards — all its messages are harmful or redundant, and its credit (φ = ${phi.toFixed(4)}) must still sum over them: some keep a positive reward (${excess.toFixed(6)} in all) — do not read those rewards as approval; in failed runs train on failure_role and the preference pairs`);
       } else {
         for (const j of capped!) {
-          const cap = harmful[j] ? Math.min(delta[j]!, -eps) : share;
+          const cap = harmful[j] ? Math.min(deltaAt[at[j]!]!, -eps) : share;
           const move = r[j]! - cap;
           comp[j]!.marginal -= move;
         }
@@ -220,7 +223,7 @@ export function messageRewardsAt(agentCredit: ReadonlyMap<string, number>, messa
       // (A redundant message cannot be lifted above φ_i/k by a contraction toward φ_i/k.)
       const breaksSign = shrunk.some((y, j) => harmful[j] && r[j]! < 0 && y >= 0);
       // Caps: the bound, and the sign rule within it (a harmful message's δ_m below −bound caps it at −bound).
-      const caps = at.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(delta[j]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
+      const caps = at.map((_, j) => [-B, harmful[j] ? Math.max(-B, Math.min(deltaAt[at[j]!]!, -eps)) : redundant[j] ? Math.min(B, share) : B] as const);
       const projected = breaksSign && Math.abs(share) <= B ? projectOntoCaps(r, phi, caps) : undefined;
       if (breaksSign && !projected) warnings.push(`agent ${agentId}: the bound shrink makes a harmful message's reward non-negative, and no rewards within the bound keep its sign with Σ r = φ_i; shrunk anyway`);
       r.forEach((x, j) => {
@@ -240,7 +243,7 @@ export function messageRewardsAt(agentCredit: ReadonlyMap<string, number>, messa
     sumsInto(r, comp);
     for (let j = 0; j < k; j++) {
       const m = messages[at[j]!]!;
-      out[at[j]!] = { stepId: m.stepId, agentId, reward: harmful[j] || (redundant[j] && share < 0) ? r[j]! : roundingToZero(r[j]!, rounding), delta: delta[j]!, components: comp[j]! };
+      out[at[j]!] = { stepId: m.stepId, agentId, reward: harmful[j] || (redundant[j] && share < 0) ? r[j]! : roundingToZero(r[j]!, rounding), delta: deltaAt[at[j]!]!, components: comp[j]! };
     }
   }
   return { rewards: out, warnings };
@@ -330,11 +333,12 @@ function rewardsOf(comp: readonly RewardComponents[]): number[] {
   return sumsInto([], comp);
 }
 
-/** `rewardsOf(comp)` written into `r` (refilled, same length as `comp`); returns `r`. */
+/** `rewardsOf(comp)` written into `r` (refilled, then cut to the length of `comp`); returns `r`. */
 function sumsInto(r: number[], comp: readonly RewardComponents[]): number[] {
   for (let j = 0; j < comp.length; j++) {
     const c = comp[j]!;
     r[j] = c.credit_share + c.marginal + c.blame + c.repair + c.shrink;
   }
+  r.length = comp.length;
   return r;
 }
