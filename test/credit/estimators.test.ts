@@ -231,6 +231,17 @@ describe('CachedGame', () => {
     expect((await estimateShapley({ ...twice, players: ['planner', 'coder', 'planner#2'] })).values).toEqual([1, 2, 4]);
   });
 
+  it('names the first two places of a repeated player among few players (compared one by one) and among many (a Map)', () => {
+    const value = () => 0;
+    for (const n of [5, 16, 17, 40]) {
+      const players = Array.from({ length: n }, (_, i) => `p${i}`);
+      players[n - 1] = 'p2'; // p2 again, last
+      players[n - 2] = 'p2'; // and before that: the first repeat found is at n − 2
+      expect(() => new CachedGame({ id: 'g', players, value }), `${n} players`).toThrow(`game g: player "p2" appears twice in players (indices 2 and ${n - 2})`);
+      expect(() => new CachedGame({ id: 'g', players: players.map((p, i) => `${p}#${i}`), value })).not.toThrow();
+    }
+  });
+
   it('a value function returning something other than a number fails as a game error that says what it returned', async () => {
     const players = ['a', 'b', 'c'];
     const str = new CachedGame({ id: 's', players, value: () => '1' as unknown as number });

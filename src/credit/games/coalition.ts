@@ -82,16 +82,24 @@ function checkGameShape(game: unknown): void {
 export function checkDistinctPlayers(game: { readonly id: string; readonly players: readonly string[] }): void {
   checkGameShape(game);
   const players = game.players;
-  const first = new Map<string, number>();
+  // A few players (an episode's agents) are compared with the earlier ones; a Map of them was made
+  // for every CachedGame, i.e. every episode. Past 16 the scan would be quadratic: a Map.
+  const first = players.length > 16 ? new Map<string, number>() : undefined;
   for (let i = 0; i < players.length; i++) {
     const p = players[i]!;
     if (typeof p !== 'string') throw new TypeError(`game ${game.id}: players[${i}] is ${describeValue(p)}; players are distinct names (strings), e.g. the agents' ids`);
-    const at = first.get(p);
+    const at = first !== undefined ? first.get(p) : earlierIndex(players, p, i);
     if (at !== undefined) {
       throw new RangeError(
         `game ${game.id}: player ${JSON.stringify(p)} appears twice in players (indices ${at} and ${i}); results are keyed by player name, so give every player a distinct name (e.g. ${JSON.stringify(`${p}#${i}`)})`,
       );
     }
-    first.set(p, i);
+    first?.set(p, i);
   }
+}
+
+/** The first index before `end` at which `players` holds `p`, or undefined. */
+function earlierIndex(players: readonly string[], p: string, end: number): number | undefined {
+  for (let j = 0; j < end; j++) if (players[j] === p) return j;
+  return undefined;
 }
