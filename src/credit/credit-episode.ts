@@ -612,8 +612,7 @@ export async function creditCheckedEpisode(input: CreditInput, optionsInput: Cre
   });
   let pairs: PreferencePairDraft[] = [];
   if (firstError && transfers) {
-    const rewardById = new Map(rewards.map((r) => [r.stepId, r] as const));
-    pairs = preferencePairs(stepsNamed(graph, firstError, transfers.repairs), firstError, transfers.repairs, (id) => rewardById.get(id)?.reward ?? 0);
+    pairs = preferencePairs(stepsNamed(graph, firstError, transfers.repairs), firstError, transfers.repairs, rewardLookup(rewards));
   }
 
   // Built by assignment in the order the literal had, not with spreads of the optional members (a
@@ -668,6 +667,22 @@ function stepsNamed(graph: CausalGraph, fe: FirstError, repairs: readonly { read
     if (i !== undefined) byId.set(id, graph.order[i]!);
   }
   return byId;
+}
+
+/**
+ * A message's reward by step id (0 for none), for `preferencePairs`, which asks for t* and its
+ * repairs only: up to 64 messages the rewards are searched (a Map of all of them was made per
+ * failed episode for those few look-ups), past that a Map. The step ids are distinct (deduped).
+ */
+function rewardLookup(rewards: readonly { readonly stepId: string; readonly reward: number }[]): (stepId: string) => number {
+  if (rewards.length > 64) {
+    const byId = new Map(rewards.map((r) => [r.stepId, r.reward] as const));
+    return (id) => byId.get(id) ?? 0;
+  }
+  return (id) => {
+    for (const r of rewards) if (r.stepId === id) return r.reward;
+    return 0;
+  };
 }
 
 /**
