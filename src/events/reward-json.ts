@@ -15,7 +15,7 @@
  * shared estimator's text stays its text. test/events/reward-json.test.ts compares both on random
  * rewards, strings that need escaping, non-finite numbers and shapes that must fall back.
  */
-import type { JsonBytes } from './json-bytes.js';
+import { JsonBytes } from './json-bytes.js';
 import { type MessageReward, MessageRewardSchema, RewardComponentsSchema } from './schemas.js';
 
 const REWARD_KEYS: readonly string[] = Object.keys(MessageRewardSchema.shape);
@@ -111,16 +111,13 @@ function estimatorJson(e: unknown): string {
   return lastEstimatorJson;
 }
 
+/** Where messageRewardJson has the byte writer write its text: one writer, so the text and the record bytes cannot differ. */
+const textScratch = new JsonBytes(4 * 1024);
+
 /** `JSON.stringify(r)`, or undefined when `r` is not shaped as outcomeToEvents builds rewards (see above). */
 export function messageRewardJson(r: MessageReward): string | undefined {
-  const present = keysInOrder(r, REWARD_KEYS);
-  if (present < 0 || (present & REQUIRED_REWARD_KEYS) !== REQUIRED_REWARD_KEYS || hasToJson(r)) return undefined;
-  try {
-    return rewardText(r, present);
-  } catch (err) {
-    if (err === NOT_SCHEMA_TYPED) return undefined;
-    throw err;
-  }
+  textScratch.reset();
+  return writeMessageRewardJson(textScratch, r) ? textScratch.buf.toString('utf8', 0, textScratch.at) : undefined;
 }
 
 /** The last episode members serialized (episode_id … event_type), their values and text. */
@@ -139,7 +136,7 @@ function episodeMembersJson(r: MessageReward): string {
 }
 
 /**
- * The members rewardText writes, in their order. keysInOrder accepts any of the
+ * The members rewardBytes writes, in their order. keysInOrder accepts any of the
  * schema's members, so a member added to the schema and not written here would be dropped
  * silently: loading this module fails instead, naming what to update.
  */
@@ -147,17 +144,8 @@ const WRITTEN_REWARD_KEYS = ['schema_version', 'event_id', 'episode_id', 'episod
 const WRITTEN_COMPONENT_KEYS = ['credit_share', 'marginal', 'redundancy', 'sabotage', 'blame', 'repair', 'shrink'];
 if (WRITTEN_REWARD_KEYS.join() !== REWARD_KEYS.join() || WRITTEN_COMPONENT_KEYS.join() !== COMPONENT_KEYS.join()) {
   throw new Error(
-    `src/events/reward-json.ts writes MessageReward members ${WRITTEN_REWARD_KEYS.join(', ')} (components: ${WRITTEN_COMPONENT_KEYS.join(', ')}) but MessageRewardSchema now has ${REWARD_KEYS.join(', ')} (components: ${COMPONENT_KEYS.join(', ')}): update rewardText and these lists`,
+    `src/events/reward-json.ts writes MessageReward members ${WRITTEN_REWARD_KEYS.join(', ')} (components: ${WRITTEN_COMPONENT_KEYS.join(', ')}) but MessageRewardSchema now has ${REWARD_KEYS.join(', ')} (components: ${COMPONENT_KEYS.join(', ')}): update rewardBytes and these lists`,
   );
-}
-
-/**
- * A string member's JSON text without its quotes (the writers below put the quotes in the pieces
- * around it): the string itself when nothing in it needs escaping, which allocates nothing.
- */
-function bare(v: unknown): string {
-  if (typeof v !== 'string') throw NOT_SCHEMA_TYPED;
-  return plainString(v) ? v : JSON.stringify(v).slice(1, -1);
 }
 
 /** The components object, checked: its members in RewardComponentsSchema's order, all present. */
@@ -167,33 +155,9 @@ function components(c: unknown): MessageReward['components'] {
 }
 
 /**
- * The members in MessageRewardSchema's order; `present`: which optional ones r has. The pieces
- * are joined once into one flat string: written as a chain of concatenations, each of its ~70
- * steps was a cons string (~2 KB of them per reward, the largest allocation of the consumer
- * thread's garbage) and the record's Buffer.byteLength then copied the chain flat once more.
- */
-function rewardText(r: MessageReward, present: number): string {
-  const c = components(r.components);
-  return [
-    '{"schema_version":"', bare(r.schema_version), '","event_id":"', bare(r.event_id), '"', episodeMembersJson(r),
-    ',"step_id":"', bare(r.step_id), '","trace_id":"', bare(r.trace_id), '"',
-    present & PARENT_STEP_ID ? `,"parent_step_id":${str(r.parent_step_id)}` : '',
-    present & CAUSAL_INPUTS ? `,"causal_inputs":${list(r.causal_inputs)}` : '',
-    ',"agent_id":"', bare(r.agent_id), '","agent_name":"', bare(r.agent_name), '","kind":"', bare(r.kind), '","name":"', bare(r.name),
-    '","start_time_unix_nano":"', bare(r.start_time_unix_nano), '","reward":', num(r.reward), ',"marginal_effect":', num(r.marginal_effect),
-    ',"components":{"credit_share":', num(c.credit_share), ',"marginal":', num(c.marginal), ',"redundancy":', num(c.redundancy), ',"sabotage":', num(c.sabotage),
-    ',"blame":', num(c.blame), ',"repair":', num(c.repair), ',"shrink":', num(c.shrink),
-    '},"agent_credit":', num(r.agent_credit), ',"outcome":"', bare(r.outcome), '"',
-    present & FAILURE_ROLE ? `,"failure_role":${str(r.failure_role)}` : '',
-    present & REPAIRS_STEP_ID ? `,"repairs_step_id":${str(r.repairs_step_id)}` : '',
-    ',"estimator":', estimatorJson(r.estimator), '}',
-  ].join('');
-}
-
-/**
- * `messageRewardJson(r)` written into `w` as UTF-8 (Buffer.from of that text, byte for byte),
- * without building the text: the record's value is these bytes. False, with nothing written, when
- * messageRewardJson has no text for `r` (the caller then writes JSON.stringify's).
+ * `JSON.stringify(r)` written into `w` as UTF-8, byte for byte, without building the text: the
+ * record's value is these bytes. False, with nothing written, when `r` is not shaped as
+ * outcomeToEvents builds rewards (the caller then writes JSON.stringify's).
  */
 export function writeMessageRewardJson(w: JsonBytes, r: MessageReward): boolean {
   const present = keysInOrder(r, REWARD_KEYS);
@@ -209,7 +173,11 @@ export function writeMessageRewardJson(w: JsonBytes, r: MessageReward): boolean 
   }
 }
 
-/** rewardText's members, in its order, written as bytes. */
+/**
+ * The members in MessageRewardSchema's order, written as bytes; `present`: which optional ones r
+ * has. Written straight into the record's bytes: built as a string (joined from ~50 pieces) the
+ * text was then measured and copied into the record once more (src/events/json-bytes.ts).
+ */
 function rewardBytes(w: JsonBytes, r: MessageReward, present: number): void {
   const c = components(r.components);
   w.ascii('{"schema_version":');

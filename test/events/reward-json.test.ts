@@ -154,7 +154,7 @@ describe('messageRewardJson', () => {
       return { ...real, MessageRewardSchema: real.MessageRewardSchema.extend({ weight: real.MessageRewardSchema.shape.reward.optional() }) };
     });
     try {
-      await expect(import('../../src/events/reward-json.js')).rejects.toThrow(/MessageRewardSchema now has .*estimator, weight .*: update rewardText/);
+      await expect(import('../../src/events/reward-json.js')).rejects.toThrow(/MessageRewardSchema now has .*estimator, weight .*: update rewardBytes/);
     } finally {
       vi.doUnmock('../../src/events/schemas.js');
       vi.resetModules();
